@@ -1,0 +1,25 @@
+# Each target sets up what it needs: a virtual environment in .venv with ember installed.
+PY ?= python3
+VENV := .venv
+READY := $(VENV)/.ready-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: test test-fast bench lint
+
+test: $(READY)
+	$(VENV)/bin/python -m pytest
+
+test-fast: $(READY)
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+bench: $(READY)
+	$(VENV)/bin/python bench/run.py
+
+lint: $(READY)
+	$(VENV)/bin/python -m ruff check src tests bench
+
+$(READY): pyproject.toml
+	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]' ruff
+	rm -f $(VENV)/.ready-*
+	touch $@

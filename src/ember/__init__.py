@@ -1,0 +1,176 @@
+"""ember: PyTorch's tensors and autograd in readable Python, on NumPy (and CuPy).
+
+``import ember as torch`` runs PyTorch code.  Every public name below is
+re-exported explicitly from the module that defines it.
+"""
+from __future__ import annotations
+
+from . import _dtype
+from ._device import device
+from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
+                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     promote_types, set_default_dtype, short, uint8)
+from ._size import Size
+from ._tensor import Tensor
+from ._tensor_str import get_printoptions, set_printoptions
+from . import autograd, cuda, return_types  # noqa: E402
+from ._ops import convert as _convert
+from ._ops import creation as _creation
+from ._ops import index as _index
+from ._ops import linalg as _linalg
+from ._ops import pointwise as _pw
+from ._ops import reduce as _reduce
+from ._ops import shape as _shape
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                       no_grad, set_grad_enabled)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
+from . import random  # noqa: E402,F401
+
+__version__ = "0.1.0"
+
+
+class _Layout:
+    def __repr__(self):
+        return "torch.strided"
+
+
+strided = _Layout()
+FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t) -> bool:
+    return t.dtype.is_floating_point
+
+
+def is_complex(t) -> bool:
+    return False
+
+
+def numel(t) -> int:
+    return t.numel()
+
+
+def result_type(a, b):
+    return _dtype.result_type(a, b)
+
+
+def can_cast(from_, to) -> bool:
+    return _dtype.can_cast(from_, to)
+
+
+# -- creation -------------------------------------------------------------------
+tensor = _creation.tensor
+as_tensor = _creation.as_tensor
+asarray = _creation.asarray
+from_numpy = _creation.from_numpy
+zeros, ones, empty, full = _creation.zeros, _creation.ones, _creation.empty, _creation.full
+zeros_like, ones_like = _creation.zeros_like, _creation.ones_like
+empty_like, full_like = _creation.empty_like, _creation.full_like
+arange, linspace, logspace, eye = (_creation.arange, _creation.linspace, _creation.logspace,
+                                   _creation.eye)
+rand, randn, randint, randperm = (_creation.rand, _creation.randn, _creation.randint,
+                                  _creation.randperm)
+rand_like, randn_like, randint_like = (_creation.rand_like, _creation.randn_like,
+                                       _creation.randint_like)
+normal, bernoulli, multinomial = _creation.normal, _creation.bernoulli, _creation.multinomial
+
+# -- pointwise --------------------------------------------------------------------
+add, sub, subtract, mul, multiply = _pw.add, _pw.sub, _pw.sub, _pw.mul, _pw.mul
+div, divide, true_divide, floor_divide = _pw.div, _pw.div, _pw.true_divide, _pw.floor_divide
+remainder, fmod, pow, neg, negative = _pw.remainder, _pw.fmod, _pw.pow, _pw.neg, _pw.neg
+exp, exp2, expm1, log, log2, log10, log1p = (_pw.exp, _pw.exp2, _pw.expm1, _pw.log, _pw.log2,
+                                             _pw.log10, _pw.log1p)
+sqrt, rsqrt, reciprocal, square = _pw.sqrt, _pw.rsqrt, _pw.reciprocal, _pw.square
+sin, cos, tan, asin, acos, atan = _pw.sin, _pw.cos, _pw.tan, _pw.asin, _pw.acos, _pw.atan
+arcsin, arccos, arctan = _pw.asin, _pw.acos, _pw.atan
+sinh, cosh, tanh, asinh, acosh, atanh = (_pw.sinh, _pw.cosh, _pw.tanh, _pw.asinh, _pw.acosh,
+                                         _pw.atanh)
+sigmoid, relu, erf, erfc, erfinv = _pw.sigmoid, _pw.relu, _pw.erf, _pw.erfc, _pw.erfinv
+abs, absolute, sign, sgn = _pw.abs, _pw.abs, _pw.sign, _pw.sgn
+floor, ceil, trunc, fix, round, frac = (_pw.floor, _pw.ceil, _pw.trunc, _pw.fix, _pw.round,
+                                        _pw.frac)
+clamp, clip, clamp_min, clamp_max = _pw.clamp, _pw.clip, _pw.clamp_min, _pw.clamp_max
+maximum, minimum, fmax, fmin = _pw.maximum, _pw.minimum, _pw.fmax, _pw.fmin
+where, lerp, addcmul, addcdiv = _pw.where, _pw.lerp, _pw.addcmul, _pw.addcdiv
+atan2, arctan2, hypot, logaddexp, xlogy = (_pw.atan2, _pw.atan2, _pw.hypot, _pw.logaddexp,
+                                           _pw.xlogy)
+eq, ne, lt, le, gt, ge = _pw.eq, _pw.ne, _pw.lt, _pw.le, _pw.gt, _pw.ge
+greater, greater_equal, less, less_equal, not_equal = _pw.gt, _pw.ge, _pw.lt, _pw.le, _pw.ne
+logical_and, logical_or, logical_xor, logical_not = (_pw.logical_and, _pw.logical_or,
+                                                     _pw.logical_xor, _pw.logical_not)
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_pw.bitwise_and, _pw.bitwise_or,
+                                                     _pw.bitwise_xor, _pw.bitwise_not)
+isnan, isinf, isfinite, isposinf, isneginf, signbit = (_pw.isnan, _pw.isinf, _pw.isfinite,
+                                                       _pw.isposinf, _pw.isneginf, _pw.signbit)
+nan_to_num, isclose, allclose, equal = _pw.nan_to_num, _pw.isclose, _pw.allclose, _pw.equal
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+# -- linear algebra ---------------------------------------------------------------
+matmul, mm, bmm, mv, dot, inner = (_linalg.matmul, _linalg.mm, _linalg.bmm, _linalg.mv,
+                                   _linalg.dot, _linalg.dot)
+outer, ger, addmm, einsum, tensordot = (_linalg.outer, _linalg.outer, _linalg.addmm,
+                                        _linalg.einsum, _linalg.tensordot)
+
+# -- reductions -------------------------------------------------------------------
+sum, nansum, mean, nanmean, prod = (_reduce.sum, _reduce.nansum, _reduce.mean, _reduce.nanmean,
+                                    _reduce.prod)
+max, min, amax, amin, aminmax = (_reduce.max, _reduce.min, _reduce.amax, _reduce.amin,
+                                 _reduce.aminmax)
+argmax, argmin, std, var, std_mean, var_mean = (_reduce.argmax, _reduce.argmin, _reduce.std,
+                                                _reduce.var, _reduce.std_mean, _reduce.var_mean)
+norm, logsumexp, cumsum, cumprod, cummax, cummin = (_reduce.norm, _reduce.logsumexp,
+                                                    _reduce.cumsum, _reduce.cumprod,
+                                                    _reduce.cummax, _reduce.cummin)
+all, any, count_nonzero = _reduce.all, _reduce.any, _reduce.count_nonzero
+sort, argsort, msort, topk, kthvalue, median = (_reduce.sort, _reduce.argsort, _reduce.msort,
+                                                _reduce.topk, _reduce.kthvalue, _reduce.median)
+unique, unique_consecutive, bincount = (_reduce.unique, _reduce.unique_consecutive,
+                                        _reduce.bincount)
+
+# -- shapes -----------------------------------------------------------------------
+reshape, flatten, unflatten, squeeze, unsqueeze = (_shape.reshape, _shape.flatten,
+                                                   _shape.unflatten, _shape.squeeze,
+                                                   _shape.unsqueeze)
+permute, transpose, swapaxes, swapdims, t = (_shape.permute, _shape.transpose, _shape.swapaxes,
+                                             _shape.swapaxes, _shape.t_)
+movedim, moveaxis, broadcast_to, broadcast_tensors = (_shape.movedim, _shape.movedim,
+                                                      _shape.broadcast_to,
+                                                      _shape.broadcast_tensors)
+cat, concat, concatenate, stack, hstack, vstack = (_shape.cat, _shape.cat, _shape.cat,
+                                                   _shape.stack, _shape.hstack, _shape.vstack)
+split, chunk, tensor_split, unbind = _shape.split, _shape.chunk, _shape.tensor_split, _shape.unbind
+flip, fliplr, flipud, roll, narrow, select = (_shape.flip, _shape.fliplr, _shape.flipud,
+                                              _shape.roll, _shape.narrow, _shape.select)
+diagonal, diag, diag_embed, tril, triu = (_shape.diagonal, _shape.diag, _shape.diag_embed,
+                                          _shape.tril, _shape.triu)
+repeat_interleave, tile, clone, detach = (_shape.repeat_interleave, _shape.tile, _shape.clone,
+                                          _shape.detach)
+atleast_1d, atleast_2d = _shape.atleast_1d, _shape.atleast_2d
+
+# -- indexing ---------------------------------------------------------------------
+gather, scatter, scatter_add, index_select = (_index.gather, _index.scatter, _index.scatter_add,
+                                              _index.index_select)
+index_add, masked_fill, masked_select, nonzero = (_index.index_add, _index.masked_fill,
+                                                  _index.masked_select, _index.nonzero)
+argwhere, take = _index.argwhere, _index.take
+
+
+def index_put(input, indices, values, accumulate=False):
+    return input.index_put(indices, values, accumulate)
+
+
+def get_device(t):
+    return t.get_device()
+
+
+def typename(t):
+    return _convert.type_(t)

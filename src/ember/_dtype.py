@@ -1,0 +1,194 @@
+"""Data types, the default dtype, and PyTorch's type-promotion rules.
+
+Each ember dtype wraps the NumPy dtype that stores it (bfloat16 comes from
+``ml_dtypes``).  Promotion follows PyTorch, not NumPy: a Python scalar or a
+0-d tensor only changes the result's dtype when it belongs to a higher
+category (bool < integer < floating) than the dimensioned operands.
+"""
+from __future__ import annotations
+
+import builtins
+
+import ml_dtypes
+import numpy as np
+
+__all__ = [
+    "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
+    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
+]
+
+
+class dtype:
+    """A tensor element type; prints as PyTorch's (``torch.float32``)."""
+
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "is_complex", "_kind")
+
+    def __init__(self, name: str, np_dtype, kind: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self._kind = kind  # 0 bool, 1 integer, 2 floating
+        self.is_floating_point = kind == 2
+        self.is_complex = False
+        self.is_signed = kind == 2 or (kind == 1 and self.np.kind == "i")
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return _dtype_by_name, (self.name,)
+
+    def to_real(self):
+        return self
+
+    @property
+    def is_float(self):  # not PyTorch API; used internally for readability
+        return self._kind == 2
+
+
+float16 = half = dtype("float16", np.float16, 2)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2)
+float32 = float = dtype("float32", np.float32, 2)
+float64 = double = dtype("float64", np.float64, 2)
+int8 = dtype("int8", np.int8, 1)
+int16 = short = dtype("int16", np.int16, 1)
+int32 = int = dtype("int32", np.int32, 1)
+int64 = long = dtype("int64", np.int64, 1)
+uint8 = dtype("uint8", np.uint8, 1)
+bool = dtype("bool", np.bool_, 0)
+
+ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+# PyTorch's alternative spellings (torch.half is torch.float16, ...).
+_ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16,
+            "int": int32, "long": int64}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The ember dtype stored as ``np_dtype``; TypeError for unsupported ones."""
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
+            "supported types are: float64, float32, float16, int64, int32, int16, int8, "
+            "uint8, and bool.") from None
+
+
+def to_dtype(d) -> dtype:
+    """Accept an ember dtype, a Python type (float/int/bool) or a NumPy dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins.float:
+        return float64
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        return from_numpy_dtype(d)
+    except TypeError:
+        raise TypeError(f"expected a torch.dtype, but got {type(d).__name__}: {d!r}") from None
+
+
+_default = float32
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating tensors created from Python floats (float32 unless changed)."""
+    return _default
+
+
+def set_default_dtype(d) -> None:
+    global _default
+    d = to_dtype(d)
+    if d not in (float16, bfloat16, float32, float64):
+        raise TypeError("only floating-point types are supported as the default type")
+    _default = d
+
+
+def _promote_ints(a: dtype, b: dtype) -> dtype:
+    if a.is_signed == b.is_signed:
+        return a if a.itemsize >= b.itemsize else b
+    u, s = (a, b) if not a.is_signed else (b, a)  # only uint8 is unsigned
+    return s if s.itemsize > u.itemsize else int16
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to without losing category."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
+    if a._kind == 0:
+        return a
+    if a._kind == 1:
+        return _promote_ints(a, b)
+    if {a, b} == {float16, bfloat16}:
+        return float32
+    return a if a.itemsize >= b.itemsize else b
+
+
+def _combine(higher, lower):
+    # How a higher-priority group (dimensioned tensors before 0-d tensors before
+    # Python scalars) absorbs a lower one: only a higher category wins.
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher._kind == 2:
+        return higher
+    if higher is bool or lower._kind == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(v) -> dtype:
+    """The dtype a Python scalar takes inside an expression with tensors."""
+    if isinstance(v, builtins.bool):
+        return bool
+    if isinstance(v, builtins.int):
+        return int64
+    return _default
+
+
+def result_type(*operands) -> dtype:
+    """PyTorch's result dtype for tensors and Python scalars combined in one op."""
+    dim = zero = wrapped = None
+    for o in operands:
+        d = getattr(o, "dtype", None)
+        if isinstance(d, dtype):
+            if o.ndim:
+                dim = d if dim is None else promote_types(dim, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+        elif o is not None:
+            if isinstance(o, (np.floating, np.integer, np.bool_)):
+                o = o.item()
+            d = scalar_dtype(o)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def can_cast(from_: dtype, to: dtype) -> builtins.bool:
+    """Whether an in-place op may write a ``from_`` result into a ``to`` tensor."""
+    return from_._kind <= to._kind
+
+
+def dtype_name_for_type(d: dtype) -> str:
+    """The legacy tensor type name (``torch.FloatTensor``) of a dtype."""
+    return _LEGACY[d.name]
+
+
+_LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "FloatTensor",
+           "float64": "DoubleTensor", "int8": "CharTensor", "int16": "ShortTensor",
+           "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",
+           "bool": "BoolTensor"}

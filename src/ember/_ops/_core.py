@@ -1,0 +1,379 @@
+"""How an op turns arrays into tensors and records itself in the graph.
+
+Every op computes its result on arrays (``t._data``) with the array module of
+its device, then calls :func:`make` (or :func:`make_view`, :func:`make_multi`)
+with its inputs, PyTorch's node name and its backward rule.  Nothing is
+recorded when grad mode is off or no input requires grad.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, VersionCounter
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import get_accumulator, node_class
+
+OUT = object()  # stands for the op's own output in ``saved``
+
+
+def wrap(arr, device=None) -> Tensor:
+    """A new tensor owning ``arr`` (no history)."""
+    t = Tensor.__new__(Tensor)
+    t._data = arr
+    t._device = device if device is not None else _dev_of(arr)
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._output_nr = 0
+    t._version = VersionCounter()
+    t._base = None
+    t._view_fn = None
+    t._view_version = 0
+    t._accumulator = None
+    t._retains_grad = False
+    t._fresh = STATE.in_backward
+    t._is_inference = STATE.inference
+    return t
+
+
+def _dev_of(arr):
+    from .._device import CPU, device_of_array
+
+    return CPU if type(arr) is np.ndarray else device_of_array(arr)
+
+
+def edge(t):
+    """The ``(node, output_nr)`` a gradient for ``t`` flows into."""
+    if t is None or not t._requires_grad:
+        return (None, 0)
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    return (get_accumulator(t), 0)
+
+
+def needs_grad(inputs) -> bool:
+    if not STATE.enabled:
+        return False
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            return True
+    return False
+
+
+def _node(name, rule, inputs):
+    edges = tuple(edge(t) for t in inputs)
+    meta = tuple((t.shape, t.dtype) if t is not None else None for t in inputs)
+    return node_class(name)(rule, edges, meta)
+
+
+def _save(node, saved, outs):
+    if saved:
+        node.save(*[outs[0] if s is OUT else s for s in saved])
+
+
+def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
+    """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
+    out = wrap(arr, device if device is not None else inputs[0]._device)
+    if rule is not None and needs_grad(inputs):
+        if not out.dtype.is_floating_point:
+            return out
+        node = _node(name, rule, inputs)
+        out._grad_fn = node
+        out._requires_grad = True
+        _save(node, saved, (out,))
+    return out
+
+
+def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
+    """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...)."""
+    dev = inputs[0]._device
+    outs = tuple(wrap(a, dev) for a in arrs)
+    if rule is not None and needs_grad(inputs):
+        node = _node(name, rule, inputs)
+        node._num_outputs = len(outs)
+        node._out_meta = [(o.shape, o.dtype) for o in outs]
+        for i, o in enumerate(outs):
+            if (differentiable is None or differentiable[i]) and o.dtype.is_floating_point:
+                o._grad_fn = node
+                o._output_nr = i
+                o._requires_grad = True
+        _save(node, saved, outs)
+    return outs
+
+
+def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Tensor:
+    """A view: shares ``base``'s memory and version counter.
+
+    ``view_fn(tensor)`` redoes the view on another tensor; in-place ops on the
+    view use it to rebuild the history of the base (PyTorch's CopySlices).
+    """
+    out = make(arr, inputs or (base,), name, rule, *saved)
+    out._version = base._version
+    out._view_version = base._version.v
+    if base._base is not None:
+        out._base = base._base
+        parent = base._view_fn
+        out._view_fn = (lambda t: view_fn(parent(t))) if parent is not None else None
+    else:
+        out._base = base
+        out._view_fn = view_fn
+    return out
+
+
+def make_view_multi(arrs, base, name, rule, view_fns, *saved):
+    outs = make_multi(arrs, (base,), name, rule, *saved)
+    root = base._base if base._base is not None else base
+    parent = base._view_fn if base._base is not None else None
+    for o, fn in zip(outs, view_fns):
+        o._version = base._version
+        o._view_version = base._version.v
+        o._base = root
+        o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
+    return outs
+
+
+# -- gradients ----------------------------------------------------------------
+
+def sum_to(g: Tensor, shape) -> Tensor:
+    """Reduce a broadcast gradient back to ``shape``."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[i + lead] != 1)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def conform_grad(g, meta, node, i):
+    shape, dtype = meta
+    if g.shape != shape:
+        try:
+            np.broadcast_shapes(shape, g.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"Function {type(node).__name__} returned an invalid gradient at index {i} - "
+                f"got {list(g.shape)} but expected shape compatible with {list(shape)}") from None
+        g = sum_to(g, shape)
+    if g.dtype is not dtype:
+        g = g.to(dtype)
+    return g
+
+
+def zeros_for(node, i):
+    shape, dtype = node._out_meta[i]
+    xp = np
+    return wrap(xp.zeros(shape, dtype=dtype.np))
+
+
+# -- arguments ----------------------------------------------------------------
+
+def as_tensor_like(v, ref: Tensor, dtype=None) -> Tensor:
+    """A Python scalar or array-like as a tensor on ``ref``'s device."""
+    if isinstance(v, Tensor):
+        return v
+    d = dtype or D.result_type(v)
+    xp = ref._data.__array_namespace__() if hasattr(ref._data, "__array_namespace__") else np
+    return wrap(xp.asarray(v, dtype=d.np), ref._device)
+
+
+def check_same_device(*ts):
+    """The common device of ``ts``; 0-d CPU tensors mix with any device, as in PyTorch."""
+    dev = None
+    for t in ts:
+        if isinstance(t, Tensor):
+            if t._data.ndim == 0 and t._device.type == "cpu":
+                continue
+            if dev is None:
+                dev = t._device
+            elif t._device != dev:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two "
+                    f"devices, {dev} and {t._device}!")
+    return dev
+
+
+def norm_dim(dim, ndim, wrap_scalar=True) -> int:
+    """Wrap a negative dim; IndexError like PyTorch for one out of range."""
+    n = max(ndim, 1) if wrap_scalar else ndim
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n if n else 0
+
+
+def norm_dims(dims, ndim):
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, int):
+        dims = (dims,)
+    out = tuple(norm_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+    return out
+
+
+def shape_arg(args):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size(...))`` all mean (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.item()
+        if isinstance(a, (bool,)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers, but got {type(a).__name__}")
+        out.append(int(a))
+    return tuple(out)
+
+
+def xp_of(t):
+    """The array module of tensor ``t``'s device."""
+    return np if type(t._data) is np.ndarray else _cupy()
+
+
+def _cupy():
+    from .._device import _get_cupy
+
+    return _get_cupy()
+
+
+def adopt(dst: Tensor, src: Tensor) -> None:
+    """Make a freshly constructed ``dst`` hold ``src``'s state (used by ``Tensor(...)``)."""
+    for name in ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
+                 "_version", "_base", "_view_fn", "_view_version", "_accumulator",
+                 "_retains_grad", "_fresh", "_is_inference"):
+        setattr(dst, name, getattr(src, name))
+
+
+# -- in-place ops -------------------------------------------------------------
+
+def check_inplace(t: Tensor) -> None:
+    """PyTorch's refusals for writing into ``t`` while grad mode is on."""
+    if not STATE.enabled:
+        return
+    if t._requires_grad and t._grad_fn is None and t._base is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    b = t._base
+    if b is not None and b._requires_grad and b._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+
+def snapshot(t: Tensor, *others) -> Tensor:
+    """The value ``t`` has before an in-place op, for the op's backward rule to keep."""
+    if not needs_grad((t,) + tuple(o for o in others if isinstance(o, Tensor))):
+        return t
+    s = t._alias()
+    s._data = t._data.copy()
+    s._version = VersionCounter()
+    s._grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    return s
+
+
+def write(t: Tensor, arr) -> None:
+    """Store ``arr`` into ``t``'s memory (and so into every view of it)."""
+    try:
+        if t._data.ndim == 0 and type(t._data) is np.ndarray:
+            t._data[()] = arr
+        else:
+            t._data[...] = arr
+    except ValueError as e:
+        if "read-only" in str(e):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.") from None
+        raise
+    t._version.v += 1
+
+
+def commit(t: Tensor, new: Tensor) -> Tensor:
+    """Finish an in-place op: ``new`` (computed out of place) becomes ``t``'s value and history."""
+    if new.dtype is not t.dtype and not D.can_cast(new.dtype, t.dtype):
+        raise RuntimeError(f"result type {_legacy(new.dtype)} can't be cast to the desired "
+                           f"output type {_legacy(t.dtype)}")
+    if new.shape != t.shape:
+        try:
+            if np.broadcast_shapes(new.shape, t.shape) != t.shape:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                               f"shape {list(np.broadcast_shapes(new.shape, t.shape))}") from None
+    write(t, new._data)
+    node = new._grad_fn
+    if node is None:
+        return t
+    if t._base is None:
+        t._grad_fn, t._output_nr, t._requires_grad = node, 0, True
+        _repoint_saved_output(node, t)
+    else:
+        _copy_slices(t, node)
+    t._view_version = t._version.v
+    return t
+
+
+def _legacy(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[d.name]
+
+
+def _repoint_saved_output(node, t):
+    for s in node._saved:
+        if getattr(s, "is_output", False):
+            s.tensor = t._alias()
+            s.version = t._version.v
+
+
+def _copy_slices(view: Tensor, node) -> None:
+    """An in-place op on a view: the base's history becomes PyTorch's ``CopySlices``."""
+    base = view._base
+    view_fn = view._view_fn
+
+    def rule(ctx, g):
+        gb = g.clone()
+        region = view_fn(gb)
+        res = node._rule(node, region.clone())
+        res = res if isinstance(res, tuple) else (res,)
+        first = res[0]
+        if first is not None:
+            first = conform_grad(first, node._meta[0], node, 0)
+        write(region, first._data if first is not None else 0)
+        rest = tuple(None if r is None else conform_grad(r, node._meta[i + 1], node, i + 1)
+                     for i, r in enumerate(res[1:]))
+        return (gb,) + rest
+
+    edges = (edge(base),) + node.next_functions[1:]
+    meta = ((base.shape, base.dtype),) + node._meta[1:]
+    cs = node_class("CopySlices")(rule, edges, meta)
+    cs._saved = node._saved  # so a second backward through it is refused the same way
+    base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
+    base._view_version = base._version.v
+    refresh_view(view)
+
+
+def refresh_view(view: Tensor) -> None:
+    """Rebuild a view's history from its base after someone wrote into their memory."""
+    view._view_version = view._version.v
+    base = view._base
+    if not base._requires_grad or view._view_fn is None:
+        return
+    view_fn = view._view_fn
+
+    def rule(ctx, g):
+        gb = wrap(xp_of(g).zeros(base.shape, dtype=g._data.dtype), g._device)
+        write(view_fn(gb), g._data)
+        return (gb,)
+
+    view._grad_fn = node_class("AsStridedBackward0")(rule, (edge(base),),
+                                                     ((base.shape, base.dtype),))
+    view._output_nr = 0
+    view._requires_grad = True

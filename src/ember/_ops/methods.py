@@ -1,0 +1,339 @@
+"""``Tensor``'s math methods and operators, one line each.
+
+They are gathered here, in one table, so that ``_tensor.py`` holds state and
+protocol methods only.  ``install`` puts them on the class once at import.
+"""
+from __future__ import annotations
+
+from . import convert as C
+from . import creation as F
+from . import index as I
+from . import linalg as L
+from . import pointwise as P
+from . import reduce as R
+from . import shape as S
+from .pointwise import inplace, unary_inplace
+
+
+def _r(fn):
+    """The reflected form of binary op ``fn`` (``2 - t`` calls ``t.__rsub__(2)``)."""
+    return lambda self, other: fn(other, self)
+
+
+def _unary(name):
+    fn = getattr(P, name)
+    return fn, unary_inplace(fn)
+
+
+def _new(factory):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return factory(*size, dtype=dtype or self.dtype, device=device or self.device,
+                       requires_grad=requires_grad, **kw)
+    return method
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    import warnings
+
+    from .._tensor import Tensor
+
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        data = data.detach()
+        arr = data._data
+        t = F.wrap(arr.copy(), data._device) if False else data.clone()
+        t = t.to(dtype or self.dtype, device or self.device)
+    else:
+        t = F.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return F.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+def _fill_(self, value):
+    from ._core import check_inplace, write
+
+    check_inplace(self)
+    if hasattr(value, "_data"):
+        if value.ndim != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        value = value.item()
+    write(self, value)
+    return self
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _clamp_(self, min=None, max=None):
+    return unary_inplace(P.clamp)(self, min, max)
+
+
+def _masked_fill_(self, mask, value):
+    return unary_inplace(I.masked_fill)(self, mask, value)
+
+
+def _index_add_(self, dim, index, source, *, alpha=1):
+    return unary_inplace(I.index_add)(self, dim, index, source, alpha=alpha)
+
+
+def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce)
+
+
+def _scatter_add_(self, dim, index, src):
+    return unary_inplace(I.scatter_add)(self, dim, index, src)
+
+
+def _lerp_(self, end, weight):
+    from ._core import check_inplace, commit, snapshot
+
+    check_inplace(self)
+    return commit(self, P.lerp(snapshot(self, end), end, weight))
+
+
+def _addcmul_(self, t1, t2, *, value=1):
+    from ._core import check_inplace, commit, needs_grad, snapshot
+
+    check_inplace(self)
+    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
+        prod = t1._data * t2._data
+        self._data += prod * value if value != 1 else prod
+        self._version.v += 1
+        return self
+    return commit(self, P.addcmul(snapshot(self, t1, t2), t1, t2, value=value))
+
+
+def _addcdiv_(self, t1, t2, *, value=1):
+    from ._core import check_inplace, commit, needs_grad, snapshot
+
+    check_inplace(self)
+    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
+        q = t1._data / t2._data
+        self._data += q * value if value != 1 else q
+        self._version.v += 1
+        return self
+    return commit(self, P.addcdiv(snapshot(self, t1, t2), t1, t2, value=value))
+
+
+def _squeeze_(self, dim=None):
+    return _reshape_inplace(self, S.squeeze(self.detach(), dim).shape, "SqueezeBackward")
+
+
+def _unsqueeze_(self, dim):
+    return _reshape_inplace(self, S.unsqueeze(self.detach(), dim).shape, "UnsqueezeBackward1")
+
+
+def _t_inplace(self):
+    return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward", transpose=True)
+
+
+def _reshape_inplace(self, shape, name, transpose=False):
+    from ._core import check_inplace
+
+    check_inplace(self)
+    new = S.t_(self) if transpose else S.reshape(self, shape)
+    self._data = new._data
+    if new._grad_fn is not None:
+        self._grad_fn, self._output_nr = new._grad_fn, 0
+    return self
+
+
+def _sum_to_size(self, *size):
+    from ._core import shape_arg, sum_to
+
+    return sum_to(self, shape_arg(size))
+
+
+def _size_method(self):  # pragma: no cover - placeholder name kept out of the table
+    return self.shape
+
+
+def _type_as(self, other):
+    return C.to(self, other.dtype)
+
+
+def _view_as(self, other):
+    return S.view(self, other.shape)
+
+
+def _reshape_as(self, other):
+    return S.reshape(self, other.shape)
+
+
+def _index_put(self, indices, values, accumulate=False):
+    return I.index_put_(self.clone(), indices, values, accumulate)
+
+
+def _map_(self, other, fn):
+    import numpy as np
+
+    out = np.vectorize(fn, otypes=[self._data.dtype])(self._data, other._data)
+    self._data[...] = out
+    self._version.v += 1
+    return self
+
+
+def _apply_(self, fn):
+    import numpy as np
+
+    self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)
+    self._version.v += 1
+    return self
+
+
+def _xor(a, b):
+    return P.bitwise_xor(a, b)
+
+
+def _dim_order(self):
+    import numpy as np
+
+    return tuple(int(i) for i in np.argsort(S.stride(self))[::-1])
+
+
+_unaries = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
+            "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+            "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "relu", "abs", "sign",
+            "sgn", "floor", "ceil", "trunc", "fix", "round", "frac", "neg", "square"]
+
+_METHODS = {
+    # arithmetic and operators
+    "add": P.add, "sub": P.sub, "subtract": P.sub, "mul": P.mul, "multiply": P.mul,
+    "div": P.div, "divide": P.div, "true_divide": P.true_divide,
+    "floor_divide": P.floor_divide, "remainder": P.remainder, "fmod": P.fmod, "pow": P.pow,
+    "add_": inplace(P.add), "sub_": inplace(P.sub), "subtract_": inplace(P.sub),
+    "mul_": inplace(P.mul), "multiply_": inplace(P.mul), "div_": inplace(P.div),
+    "divide_": inplace(P.div), "true_divide_": inplace(P.true_divide),
+    "floor_divide_": inplace(P.floor_divide), "remainder_": inplace(P.remainder),
+    "fmod_": inplace(P.fmod), "pow_": inplace(P.pow),
+    "__add__": P.add, "__radd__": _r(P.add), "__iadd__": inplace(P.add),
+    "__sub__": P.sub, "__rsub__": lambda self, other: P.rsub(self, other),
+    "__isub__": inplace(P.sub),
+    "__mul__": P.mul, "__rmul__": _r(P.mul), "__imul__": inplace(P.mul),
+    "__truediv__": P.div, "__rtruediv__": P.rtruediv, "__itruediv__": inplace(P.div),
+    "__floordiv__": P.floor_divide, "__rfloordiv__": _r(P.floor_divide),
+    "__ifloordiv__": inplace(P.floor_divide),
+    "__mod__": P.remainder, "__rmod__": _r(P.remainder), "__imod__": inplace(P.remainder),
+    "__pow__": P.pow, "__rpow__": _r(P.pow), "__ipow__": inplace(P.pow),
+    "__matmul__": L.matmul, "__rmatmul__": _r(L.matmul),
+    "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
+    "__invert__": lambda self: P.logical_not(self) if self.dtype.name == "bool"
+    else P.bitwise_not(self),
+    "__and__": P.bitwise_and, "__rand__": _r(P.bitwise_and), "__iand__": inplace(P.bitwise_and),
+    "__or__": P.bitwise_or, "__ror__": _r(P.bitwise_or), "__ior__": inplace(P.bitwise_or),
+    "__xor__": _xor, "__rxor__": _r(_xor), "__ixor__": inplace(_xor),
+    "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
+    "__ge__": P.ge,
+    "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
+    "not_equal": P.ne, "less": P.lt, "less_equal": P.le, "greater": P.gt,
+    "greater_equal": P.ge,
+    "eq_": inplace(P.eq), "ne_": inplace(P.ne), "lt_": inplace(P.lt), "le_": inplace(P.le),
+    "gt_": inplace(P.gt), "ge_": inplace(P.ge),
+    "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
+    "logical_not": P.logical_not, "logical_not_": unary_inplace(P.logical_not),
+    "bitwise_and": P.bitwise_and, "bitwise_or": P.bitwise_or, "bitwise_xor": P.bitwise_xor,
+    "bitwise_not": P.bitwise_not,
+    "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite, "isposinf": P.isposinf,
+    "isneginf": P.isneginf, "signbit": P.signbit, "nan_to_num": P.nan_to_num,
+    "nan_to_num_": unary_inplace(P.nan_to_num),
+    "isclose": P.isclose, "allclose": P.allclose, "equal": P.equal,
+    "clamp": P.clamp, "clip": P.clamp, "clamp_": _clamp_, "clip_": _clamp_,
+    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max,
+    "clamp_min_": unary_inplace(P.clamp_min), "clamp_max_": unary_inplace(P.clamp_max),
+    "maximum": P.maximum, "minimum": P.minimum, "fmax": P.fmax, "fmin": P.fmin,
+    "where": lambda self, cond, other: P.where(cond, self, other),
+    "lerp": P.lerp, "lerp_": _lerp_, "addcmul": P.addcmul, "addcdiv": P.addcdiv,
+    "addcmul_": _addcmul_, "addcdiv_": _addcdiv_, "atan2": P.atan2, "arctan2": P.atan2,
+    "hypot": P.hypot, "logaddexp": P.logaddexp, "xlogy": P.xlogy,
+    "fill_": _fill_, "zero_": _zero_,
+    # linear algebra
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot,
+    "outer": L.outer, "ger": L.outer, "addmm": lambda self, a, b, **kw: L.addmm(self, a, b, **kw),
+    # reductions
+    "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
+    "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax,
+    "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var, "norm": R.norm,
+    "logsumexp": R.logsumexp, "cumsum": R.cumsum, "cumprod": R.cumprod, "cummax": R.cummax,
+    "cummin": R.cummin, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
+    "sort": R.sort, "argsort": R.argsort, "msort": R.msort, "topk": R.topk,
+    "kthvalue": R.kthvalue, "median": R.median, "unique": R.unique,
+    "unique_consecutive": R.unique_consecutive, "bincount": R.bincount,
+    "sum_to_size": _sum_to_size,
+    # shapes and views
+    "view": S.view, "view_as": _view_as, "reshape": S.reshape, "reshape_as": _reshape_as,
+    "flatten": S.flatten, "unflatten": S.unflatten, "ravel": lambda self: S.reshape(self, -1),
+    "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "squeeze_": _squeeze_,
+    "unsqueeze_": _unsqueeze_, "t_": _t_inplace,
+    "permute": S.permute, "transpose": S.transpose, "swapaxes": S.swapaxes,
+    "swapdims": S.swapaxes, "t": S.t_, "movedim": S.movedim, "moveaxis": S.movedim,
+    "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to,
+    "repeat": S.repeat, "tile": S.tile, "repeat_interleave": S.repeat_interleave,
+    "split": S.split, "chunk": S.chunk, "tensor_split": S.tensor_split, "unbind": S.unbind,
+    "flip": lambda self, *dims: S.flip(self, dims[0] if len(dims) == 1 and not isinstance(
+        dims[0], int) else dims),
+    "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "narrow": S.narrow,
+    "select": S.select, "diagonal": S.diagonal, "diag": S.diag, "diag_embed": S.diag_embed,
+    "tril": S.tril, "triu": S.triu, "tril_": unary_inplace(S.tril),
+    "triu_": unary_inplace(S.triu),
+    "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
+    "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
+    "dim_order": _dim_order,
+    # indexing
+    "__getitem__": I.getitem, "__setitem__": I.setitem, "gather": I.gather,
+    "scatter": I.scatter, "scatter_": _scatter_, "scatter_add": I.scatter_add,
+    "scatter_add_": _scatter_add_, "index_select": I.index_select, "index_add": I.index_add,
+    "index_add_": _index_add_, "index_put_": I.index_put_, "index_put": _index_put,
+    "masked_fill": I.masked_fill, "masked_fill_": _masked_fill_,
+    "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
+    "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "copy_": I.copy_,
+    # conversion
+    "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda,
+    "float": lambda self, memory_format=None: C.to(self, "float32"),
+    "double": lambda self, memory_format=None: C.to(self, "float64"),
+    "half": lambda self, memory_format=None: C.to(self, "float16"),
+    "bfloat16": lambda self, memory_format=None: C.to(self, "bfloat16"),
+    "int": lambda self, memory_format=None: C.to(self, "int32"),
+    "long": lambda self, memory_format=None: C.to(self, "int64"),
+    "short": lambda self, memory_format=None: C.to(self, "int16"),
+    "char": lambda self, memory_format=None: C.to(self, "int8"),
+    "byte": lambda self, memory_format=None: C.to(self, "uint8"),
+    "bool": lambda self, memory_format=None: C.to(self, "bool"),
+    # factories and random fills
+    "new_zeros": _new(F.zeros), "new_ones": _new(F.ones), "new_empty": _new(F.empty),
+    "new_full": _new_full, "new_tensor": _new_tensor,
+    "uniform_": F.uniform_, "normal_": F.normal_, "random_": F.random_,
+    "bernoulli_": F.bernoulli_, "bernoulli": lambda self, *, generator=None: F.bernoulli(
+        self, generator=generator), "exponential_": F.exponential_,
+    "multinomial": F.multinomial,
+    "map_": _map_, "apply_": _apply_,
+}
+
+_PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}
+
+
+def install(cls):
+    for name in _unaries:
+        fn, fn_ = _unary(name)
+        _METHODS.setdefault(name, fn)
+        _METHODS.setdefault(name + "_", fn_)
+    _METHODS.setdefault("arcsin", P.asin)
+    _METHODS.setdefault("arccos", P.acos)
+    _METHODS.setdefault("arctan", P.atan)
+    _METHODS.setdefault("negative", P.neg)
+    _METHODS.setdefault("absolute", P.abs)
+    for name, fn in _METHODS.items():
+        setattr(cls, name, fn)
+    for name, fn in _PROPERTIES.items():
+        setattr(cls, name, property(fn))
+    cls.__hash__ = object.__hash__

@@ -1,0 +1,1119 @@
+"""Bit-exact emulation of PyTorch's CPU random number generator, on NumPy.
+
+:class:`CPUGenerator` reproduces ``at::CPUGeneratorImpl`` (PyTorch 2.13): the
+same mt19937 engine, the same state layout as ``torch.get_rng_state()``, the
+same Box-Muller cache, and the same per-dtype sampling kernels, so that for a
+given seed and sequence of calls every value agrees with PyTorch bit for bit.
+
+Everything works on flat NumPy arrays; nothing here imports the rest of ember.
+The values of a call are returned in the order PyTorch's kernel writes them:
+for a contiguous tensor that is the flat (C) order.  For a non-contiguous
+tensor PyTorch's ``TensorIterator`` walks the elements in memory order (its
+dimensions sorted by stride), so a caller filling a strided view must scatter
+the returned values in that order, and pass ``contiguous=False`` to
+:meth:`CPUGenerator.normal`.
+
+Three engines' worth of floating-point detail matter for exactness; they are
+described in the NOTE block at the end of this file.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+import os
+import platform
+import threading
+import warnings
+
+import ml_dtypes
+import numpy as np
+
+__all__ = [
+    "CPUGenerator",
+    "default_generator",
+    "cpu_capability",
+    "DEFAULT_SEED",
+    "STATE_SIZE",
+]
+
+DEFAULT_SEED = 67280421310721  # what a fresh torch.Generator() is seeded with
+STATE_SIZE = 5056  # sizeof(at::detail::CPUGeneratorImplState) on 64-bit Linux
+
+_N = 624  # mt19937 state words
+_U32 = np.uint32
+_U64 = np.uint64
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_F16 = np.dtype(np.float16)
+_BF16 = np.dtype(ml_dtypes.bfloat16)
+_BOOL = np.dtype(np.bool_)
+_FLOATS = (_F16, _BF16, _F32, _F64)
+_INTS = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64))
+_DIGITS = {_F16: 11, _BF16: 8, _F32: 24, _F64: 53}  # std::numeric_limits<T>::digits
+_TORCH_NAME = {  # how PyTorch spells the dtype in its messages
+    _F16: "c10::Half", _BF16: "c10::BFloat16", _F32: "float", _F64: "double",
+    np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
+    np.dtype(np.int16): "short int", np.dtype(np.int32): "int",
+    np.dtype(np.int64): "long int", _BOOL: "bool",
+}
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_MASK64 = (1 << 64) - 1
+# randint/random_(from, to) switches to 64-bit draws from this range on (measured
+# on 2.13: 2**28 - 1 uses one 32-bit draw per element, 2**28 uses random64()).
+_RANDOM64_RANGE = 1 << 28
+# randperm switches to the "inside-out" shuffle with random64() from this n on.
+_RANDPERM_SMALL_N = 0xFFFFFFFF // 20
+
+
+# --------------------------------------------------------------------------
+# CPU capability (which compiled kernel PyTorch's dispatcher would pick)
+# --------------------------------------------------------------------------
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+def _cpu_vendor():
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def cpu_capability() -> str:
+    """The ATen CPU capability PyTorch would use here: ``'avx512'``, ``'avx2'``
+    or ``'default'`` (``torch.backends.cpu.get_cpu_capability()`` lower-cased).
+
+    Like ``compute_cpu_capability()`` in ATen's DispatchStub.cpp: the
+    ``ATEN_CPU_CAPABILITY`` environment variable wins when it names a known
+    capability; otherwise AVX512 needs avx512vl+bw+dq+fma, AVX2 needs avx2+fma.
+    """
+    x86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+    env = os.environ.get("ATEN_CPU_CAPABILITY")
+    if env is not None:
+        if x86 and env in ("avx512", "avx2"):
+            return env
+        if env == "default":
+            return "default"
+        warnings.warn(f"ignoring invalid value for ATEN_CPU_CAPABILITY: {env}", stacklevel=2)
+    if not x86:
+        return "default"
+    flags = _cpu_flags()
+    if flags is None:  # not Linux: every x86-64 CPU of the last decade has AVX2+FMA
+        return "avx2"
+    if {"avx512vl", "avx512bw", "avx512dq", "fma"} <= flags:
+        return "avx512"
+    if {"avx2", "fma"} <= flags:
+        return "avx2"
+    return "default"
+
+
+# --------------------------------------------------------------------------
+# mt19937 helpers
+# --------------------------------------------------------------------------
+
+def _init_genrand(seed32: int) -> np.ndarray:
+    key = np.empty(_N, dtype=_U32)
+    s = seed32 & 0xFFFFFFFF
+    key[0] = s
+    for i in range(1, _N):
+        s = (1812433253 * (s ^ (s >> 30)) + i) & 0xFFFFFFFF
+        key[i] = s
+    return key
+
+
+def _temper(y: np.ndarray) -> np.ndarray:
+    y = y.astype(_U32, copy=True)
+    y ^= y >> _U32(11)
+    y ^= (y << _U32(7)) & _U32(0x9D2C5680)
+    y ^= (y << _U32(15)) & _U32(0xEFC60000)
+    y ^= y >> _U32(18)
+    return y
+
+
+# --------------------------------------------------------------------------
+# exact floating-point building blocks
+# --------------------------------------------------------------------------
+
+def _two_sum_err(a, b, s):
+    """Rounding error of s = fl(a + b) (Knuth's TwoSum), elementwise float64."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+def _round_odd_fix(s, err):
+    """Turn the round-to-nearest sum s (with exact error err) into round-to-odd."""
+    with np.errstate(invalid="ignore"):
+        fix = (err != 0) & np.isfinite(s) & ((s.view(np.int64) & 1) == 0)
+    if fix.any():
+        s = s.copy()
+        s[fix] = np.nextafter(s[fix], np.where(err[fix] > 0, np.inf, -np.inf))
+    return s
+
+
+def _fma32(a, b, c):
+    """Correctly rounded float32 fused multiply-add (a*b+c), elementwise.
+
+    The float64 product of two float32 is exact; the float64 sum is made
+    round-to-odd, and rounding that to float32 is then exactly one rounding.
+    """
+    p = np.asarray(a, _F32).astype(_F64) * np.asarray(b, _F32).astype(_F64)
+    c = np.broadcast_to(np.asarray(c, _F32).astype(_F64), p.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = p + c
+        s = _round_odd_fix(s, _two_sum_err(p, c, s))
+        return s.astype(_F32)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
+
+
+def _fma64(a, b, c):
+    """Correctly rounded float64 fused multiply-add, elementwise, for finite data.
+
+    Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
+    algorithms using rounding to odd" (IEEE TC 2008): exact product by
+    Dekker's TwoProduct, exact TwoSum, one round-to-odd add, one final add.
+    """
+    a = np.asarray(a, _F64)
+    b = np.asarray(b, _F64)
+    c = np.asarray(c, _F64)
+    a, b, c = np.broadcast_arrays(a, b, c)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ph = a * b
+        t = _SPLIT * a
+        ah = t - (t - a)
+        al = a - ah
+        t = _SPLIT * b
+        bh = t - (t - b)
+        bl = b - bh
+        pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
+        th = c + ph
+        tl = _two_sum_err(c, ph, th)
+        v = tl + pl
+        v = _round_odd_fix(v, _two_sum_err(tl, pl, v))
+        out = th + v
+        bad = ~np.isfinite(out) | ~np.isfinite(pl)
+        if bad.any():  # inf/nan/overflowing products: the plain expression is right
+            out = np.where(bad, ph + c, out)
+    return out
+
+
+def _muladd64(x, std, mean, fused):
+    """x*std+mean in double, as PyTorch's kernel computes it (FMA or not)."""
+    x = np.asarray(x, _F64)
+    if std == 1.0:
+        return x + mean
+    if not fused:
+        return x * std + mean
+    if mean == 0.0 and math.copysign(1.0, mean) > 0:
+        return x * std + 0.0
+    return _fma64(x, std, mean)
+
+
+def _to_dtype(x64: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """static_cast<scalar_t>(double): Half/BFloat16 are built from a float."""
+    if dt == _F64:
+        return x64
+    x32 = x64.astype(_F32)
+    return x32 if dt == _F32 else x32.astype(dt)
+
+
+# --------------------------------------------------------------------------
+# the C math library PyTorch calls
+# --------------------------------------------------------------------------
+
+def _map64(fn, x):
+    """Apply a libm double function (through Python's math module, which calls
+    the same libm PyTorch links against) elementwise."""
+    x = np.asarray(x, _F64)
+    return np.fromiter(map(fn, x.ravel().tolist()), dtype=_F64, count=x.size).reshape(x.shape)
+
+
+def _safe_log(v):
+    return math.log(v) if v > 0.0 else (-math.inf if v == 0.0 else math.nan)
+
+
+class _LibmF32:
+    """logf/sinf/cosf of the C library (used by the DEFAULT-capability kernels)."""
+
+    def __init__(self):
+        self.ok = False
+        name = ctypes.util.find_library("m")
+        try:
+            lib = ctypes.CDLL(name if name else "libm.so.6")
+            fns = {}
+            for fname in ("logf", "sinf", "cosf"):
+                f = getattr(lib, fname)
+                f.restype = ctypes.c_float
+                f.argtypes = [ctypes.c_float]
+                fns[fname] = f
+        except (OSError, AttributeError):
+            return
+        self.logf, self.sinf, self.cosf = fns["logf"], fns["sinf"], fns["cosf"]
+        self.ok = True
+
+    def apply(self, fname, x):
+        x = np.asarray(x, _F32)
+        if not self.ok:  # approximation: correctly rounded, glibc is not always
+            x64 = x.astype(_F64)
+            return {"logf": np.log, "sinf": np.sin, "cosf": np.cos}[fname](x64).astype(_F32)
+        f = getattr(self, fname)
+        return np.fromiter(map(f, x.ravel().tolist()), dtype=_F32, count=x.size).reshape(x.shape)
+
+
+_libm_f32 = None
+
+
+def _libmf():
+    global _libm_f32
+    if _libm_f32 is None:
+        _libm_f32 = _LibmF32()
+    return _libm_f32
+
+
+# --------------------------------------------------------------------------
+# avx_mathfun.h (log256_ps, sincos256_ps) as compiled into PyTorch's AVX2 kernel
+# --------------------------------------------------------------------------
+# GCC contracts a multiply whose only use is an add into an FMA (the AVX2
+# kernels are built with -mfma and GCC's default -ffp-contract=fast); which
+# pairs fuse follows GCC's statement order.  Verified on 2**21 samples.
+
+def _c32(v):
+    return np.float32(v)
+
+
+_LOG_P = [_c32(v) for v in (
+    7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+    1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+    3.3333331174e-1)]
+_LOG_Q1 = _c32(-2.12194440e-4)
+_LOG_Q2 = _c32(0.693359375)
+_SQRTHF = _c32(0.707106781186547524)
+_MIN_NORM = np.array(0x00800000, _U32).view(_F32)
+_DP = [_c32(-0.78515625), _c32(-2.4187564849853515625e-4), _c32(-3.77489497744594108e-8)]
+_SINCOF = [_c32(-1.9515295891e-4), _c32(8.3321608736e-3), _c32(-1.6666654611e-1)]
+_COSCOF = [_c32(2.443315711809948e-005), _c32(-1.388731625493765e-003),
+           _c32(4.166664568298827e-002)]
+_FOPI = _c32(1.27323954473516)
+_ONE = _c32(1.0)
+_HALF = _c32(0.5)
+
+
+def _log256_ps(x):
+    x = np.asarray(x, _F32)
+    invalid = x <= 0
+    x = np.maximum(x, _MIN_NORM)
+    bits = x.view(_U32)
+    e = ((bits >> _U32(23)).astype(np.int32) - 127).astype(_F32)
+    x = ((bits & _U32(0x807FFFFF)) | _HALF.view(_U32)).view(_F32)
+    e = e + _ONE
+    mask = x < _SQRTHF
+    tmp = np.where(mask, x, _c32(0.0))
+    x = x - _ONE
+    e = e - np.where(mask, _ONE, _c32(0.0))
+    x = x + tmp
+    z = x * x
+    y = np.full_like(x, _LOG_P[0])
+    for p in _LOG_P[1:]:
+        y = _fma32(y, x, p)
+    y = y * x
+    y = _fma32(y, z, e * _LOG_Q1)
+    y = y - z * _HALF
+    x = x + y
+    x = _fma32(e, _LOG_Q2, x)
+    if invalid.any():
+        x = np.where(invalid, np.float32(np.nan), x)
+    return x
+
+
+def _sincos256_ps(x):
+    x = np.asarray(x, _F32)
+    bits = x.view(_U32)
+    sign_sin = bits & _U32(0x80000000)
+    x = np.abs(x)
+    y = x * _FOPI
+    with np.errstate(invalid="ignore"):
+        j = np.trunc(y).astype(np.int32)  # cvttps (inputs here are small)
+    j = (j + 1) & ~1
+    y = j.astype(_F32)
+    swap_sin = (j & 4).astype(_U32) << _U32(29)
+    poly_mask = (j & 2) == 0
+    for d in _DP:
+        x = _fma32(y, d, x)
+    sign_cos = ((~(j - 2)) & 4).astype(_U32) << _U32(29)
+    sign_sin = sign_sin ^ swap_sin
+    z = x * x
+    yc = _fma32(np.full_like(z, _COSCOF[0]), z, _COSCOF[1])
+    yc = _fma32(yc, z, _COSCOF[2])
+    yc = yc * z
+    yc = _fma32(yc, z, -(z * _HALF))
+    yc = yc + _ONE
+    ys = _fma32(np.full_like(z, _SINCOF[0]), z, _SINCOF[1])
+    ys = _fma32(ys, z, _SINCOF[2])
+    ys = ys * z
+    ys = _fma32(ys, x, x)
+    s = np.where(poly_mask, ys, yc)
+    c = np.where(poly_mask, yc, ys)
+    s = (s.view(_U32) ^ sign_sin).view(_F32)
+    c = (c.view(_U32) ^ sign_cos).view(_F32)
+    return s, c
+
+
+_TWO_PI_F = _c32(2.0 * math.pi)
+
+
+def _normal16_avx2(u, mean, std):
+    """normal_fill_16_AVX2 on consecutive 16-blocks of float32 uniforms."""
+    d = np.asarray(u, _F32).reshape(-1, 2, 8)
+    u1 = _ONE - d[:, 0]
+    u2 = d[:, 1]
+    radius = np.sqrt(_c32(-2.0) * _log256_ps(u1))
+    theta = _TWO_PI_F * u2
+    s, c = _sincos256_ps(theta)
+    out = np.empty_like(d)
+    m = _c32(mean)
+    sd = _c32(std)
+    out[:, 0] = _fma32(radius * c, sd, m)
+    out[:, 1] = _fma32(radius * s, sd, m)
+    return out.reshape(-1)
+
+
+def _normal16_scalar_f32(u, mean, std):
+    """normal_fill_16<float> of the DEFAULT kernel: libm logf/cosf/sinf; the
+    final ``* std + mean`` is evaluated in double (no FMA on that build)."""
+    d = np.asarray(u, _F32).reshape(-1, 2, 8)
+    lm = _libmf()
+    u1 = _ONE - d[:, 0]
+    u2 = d[:, 1]
+    radius = np.sqrt(_c32(-2.0) * lm.apply("logf", u1))
+    theta = ((2.0 * math.pi) * u2.astype(_F64)).astype(_F32)
+    c = lm.apply("cosf", theta)
+    s = lm.apply("sinf", theta)
+    out = np.empty_like(d)
+    m = float(_c32(mean))
+    sd = float(_c32(std))
+    out[:, 0] = ((radius * c).astype(_F64) * sd + m).astype(_F32)
+    out[:, 1] = ((radius * s).astype(_F64) * sd + m).astype(_F32)
+    return out.reshape(-1)
+
+
+# --------------------------------------------------------------------------
+# the generator
+# --------------------------------------------------------------------------
+
+def _as_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in _FLOATS and dt not in _INTS and dt != _BOOL:
+        raise TypeError(f"unsupported dtype for the CPU random kernels: {dt}")
+    return dt
+
+
+def _count(n) -> int:
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"number of elements must be non-negative, got {n}")
+    return n
+
+
+class CPUGenerator:
+    """PyTorch's CPU generator (``at::CPUGeneratorImpl``): mt19937 plus the
+    cached second Box-Muller sample, with PyTorch's sampling kernels.
+
+    ``capability`` selects which compiled PyTorch kernels to emulate
+    (``'avx512'``, ``'avx2'`` or ``'default'``); by default it is what PyTorch
+    would pick on this machine (see :func:`cpu_capability`), read once.
+    """
+
+    def __init__(self, seed: int = DEFAULT_SEED, capability: str | None = None):
+        self._lock = threading.RLock()
+        self._bitgen = np.random.MT19937(0)
+        self._capability = capability
+        self._key = np.zeros(_N, _U32)
+        self._left = 1
+        self._next = 0
+        self._seed = 0
+        self._next_double = None  # next_double_normal_sample_
+        self._next_float = None  # next_float_normal_sample_ (no CPU kernel sets it)
+        self.manual_seed(seed)
+
+    # ---- configuration ---------------------------------------------------
+    @property
+    def capability(self) -> str:
+        if self._capability is None:
+            self._capability = cpu_capability()
+        return self._capability
+
+    @capability.setter
+    def capability(self, value):
+        if value is not None and value not in ("avx512", "avx2", "default"):
+            raise ValueError(f"unknown CPU capability {value!r}")
+        self._capability = value
+
+    @property
+    def _vec(self) -> bool:
+        # normal_stub has no AVX512 kernel (REGISTER_NO_AVX512_DISPATCH); the
+        # dispatcher falls back to the AVX2 one.  Every other kernel used here
+        # is compiled from the same source for AVX2 and AVX512, and both are
+        # built with FMA.
+        return self.capability in ("avx2", "avx512")
+
+    # ---- seeding -----------------------------------------------------------
+    def manual_seed(self, seed) -> CPUGenerator:
+        """Seed like ``torch.Generator.manual_seed``: any int in
+        [-2**63, 2**64); negative seeds wrap modulo 2**64."""
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        seed = int(seed)
+        if seed < _INT64_MIN or seed > _MASK64:
+            raise ValueError("Overflow when unpacking long long")
+        seed &= _MASK64
+        with self._lock:
+            self._key = _init_genrand(seed)
+            self._left = 1
+            self._next = 0
+            self._seed = seed
+            self._next_double = None
+            self._next_float = None
+        return self
+
+    def seed(self) -> int:
+        """Seed from the OS entropy pool (like ``torch.seed()``) and return it."""
+        s = int.from_bytes(os.urandom(8), "little")
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    # ---- state -------------------------------------------------------------
+    def get_state(self) -> np.ndarray:
+        """The 5056-byte ``torch.get_rng_state()`` image of this generator."""
+        with self._lock:
+            buf = np.zeros(STATE_SIZE, np.uint8)
+            buf[0:8] = np.array([self._seed], "<u8").view(np.uint8)
+            buf[8:16] = np.array([self._left, 1], "<i4").view(np.uint8)  # left, seeded
+            buf[16:24] = np.array([self._next], "<u8").view(np.uint8)
+            buf[24:5016] = self._key.astype("<u8").view(np.uint8)
+            if self._next_double is not None:
+                buf[5024:5032] = np.array([self._next_double], "<f8").view(np.uint8)
+                buf[5040:5044] = np.array([1], "<i4").view(np.uint8)
+            if self._next_float is not None:
+                buf[5048:5052] = np.array([self._next_float], "<f4").view(np.uint8)
+                buf[5052] = 1
+            return buf
+
+    def set_state(self, state) -> None:
+        """Load a ``torch.get_rng_state()`` image (validated like PyTorch)."""
+        if isinstance(state, (bytes, bytearray, memoryview)):
+            state = np.frombuffer(bytes(state), np.uint8)
+        state = np.asarray(state)
+        if state.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        flat = np.ascontiguousarray(state).reshape(-1)
+        if flat.size != STATE_SIZE:
+            raise RuntimeError(
+                f"Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the "
+                f"input RNG state size to be {flat.size}")
+        seed = int(flat[0:8].view("<u8")[0])
+        left, seeded = (int(v) for v in flat[8:16].view("<i4"))
+        nxt = int(flat[16:24].view("<u8")[0]) & 0xFFFFFFFF
+        if not (seeded != 0 and 0 < left <= _N and nxt <= _N):
+            raise RuntimeError("Invalid mt19937 state")
+        key = flat[24:5016].view("<u8").astype(_U32)  # uint64 -> uint32 truncates
+        normal_y = float(flat[5024:5032].view("<f8")[0])
+        normal_valid = int(flat[5040:5044].view("<i4")[0]) != 0
+        float_sample = float(flat[5048:5052].view("<f4")[0])
+        float_valid = flat[5052] != 0
+        with self._lock:
+            self._key = key
+            self._left = left
+            self._next = nxt
+            self._seed = seed
+            self._next_double = normal_y if normal_valid else None
+            self._next_float = float_sample if float_valid else None
+
+    def clone(self) -> CPUGenerator:
+        g = CPUGenerator.__new__(CPUGenerator)
+        g._lock = threading.RLock()
+        g._bitgen = np.random.MT19937(0)
+        g._capability = self._capability
+        with self._lock:
+            g._key = self._key.copy()
+            g._left, g._next, g._seed = self._left, self._next, self._seed
+            g._next_double, g._next_float = self._next_double, self._next_float
+        return g
+
+    # ---- raw draws ---------------------------------------------------------
+    def random_u32(self, n) -> np.ndarray:
+        """The next n outputs of ``generator->random()``."""
+        n = _count(n)
+        out = np.empty(n, _U32)
+        with self._lock:
+            done = 0
+            avail = self._left - 1  # outputs left before the engine re-twists
+            if avail > 0 and n > 0:
+                k = min(avail, n)
+                if self._next + k > _N:
+                    raise RuntimeError("mt19937 state reads past its 624 words "
+                                       "(PyTorch's behaviour here is undefined)")
+                out[:k] = _temper(self._key[self._next:self._next + k])
+                self._next += k
+                self._left -= k
+                done = k
+            if done < n:
+                bg = self._bitgen
+                bg.state = {"bit_generator": "MT19937",
+                            "state": {"key": self._key, "pos": _N}}
+                out[done:] = bg.random_raw(n - done).astype(_U32)
+                st = bg.state["state"]
+                self._key = np.asarray(st["key"], _U32).copy()
+                self._next = int(st["pos"])
+                self._left = _N + 1 - self._next
+        return out
+
+    def random_u64(self, n) -> np.ndarray:
+        """The next n outputs of ``generator->random64()``: (first << 32) | second."""
+        n = _count(n)
+        u = self.random_u32(2 * n).astype(_U64)
+        return (u[0::2] << _U64(32)) | u[1::2]
+
+    def _uniform01(self, n, digits):
+        """uniform_real_distribution<T>(0, 1) values (float32 for digits <= 24)."""
+        if digits == 53:
+            v = self.random_u64(n) & _U64((1 << 53) - 1)
+            return v.astype(_F64) * (2.0 ** -53)
+        v = self.random_u32(n) & _U32((1 << digits) - 1)
+        return v.astype(_F32) * _c32(2.0 ** -digits)
+
+    # ---- uniform -----------------------------------------------------------
+    def uniform(self, n, dtype=np.float32, low=0.0, high=1.0) -> np.ndarray:
+        """``tensor.uniform_(low, high)`` / ``torch.rand`` for a floating dtype.
+
+        double draws random64() (53 bits); float, half and bfloat16 draw one
+        random() each and use 24 bits (half/bfloat16 are computed in float and
+        rounded).  A value that rounds up to ``high`` is replaced by ``low``.
+        """
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        if dt not in _FLOATS:
+            raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{dt}\'')
+        low = float(low)
+        high = float(high)
+        fi = ml_dtypes.finfo(dt) if dt == _BF16 else np.finfo(dt)
+        lo_lim, hi_lim = float(fi.min), float(fi.max)
+        name = _TORCH_NAME[dt]
+        if not (lo_lim <= low <= hi_lim):
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not (lo_lim <= high <= hi_lim):
+            raise RuntimeError(f"to is out of bounds for {name}")
+        if not low <= high:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g}")
+        if not (high - low) <= hi_lim:
+            raise RuntimeError(
+                f"uniform_ expects to-from <= std::numeric_limits<{_torch_short(dt)}>::max(), "
+                f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit")
+        if n == 0:
+            return np.empty(0, dt)
+        fused = self._vec
+        if dt == _F64:
+            x = self._uniform01(n, 53)
+            v = _muladd64(x, high - low, low, fused)
+            return np.where(v >= high, low, v)
+        x = self._uniform01(n, 24)
+        flo, fhi = _c32(low), _c32(high)
+        rng = fhi - flo
+        if fused:
+            v = _fma32(x, rng, flo)
+        else:
+            v = x * rng + flo
+        if dt == _F32:
+            return np.where(v >= fhi, flo, v)
+        v = v.astype(dt)
+        return np.where(v >= fhi.astype(dt), flo.astype(dt), v)
+
+    # ---- normal ------------------------------------------------------------
+    def normal(self, n, dtype=np.float32, mean=0.0, std=1.0, contiguous=True) -> np.ndarray:
+        """``tensor.normal_(mean, std)`` / ``torch.randn``.
+
+        Contiguous tensors of 16 or more elements take PyTorch's vectorised
+        Box-Muller fill (``normal_fill``); everything else takes the scalar
+        ``normal_distribution<double>``, which caches its second sample.
+        """
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        if dt not in _FLOATS:
+            raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_torch_short(dt)}\'')
+        mean = float(mean)
+        std = float(std)
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        if n == 0:
+            return np.empty(0, dt)
+        with self._lock:
+            if n >= 16 and contiguous:
+                if dt == _F64:
+                    return self._normal_fill_f64(n, mean, std)
+                if dt == _F32:
+                    return self._normal_fill_f32(n, mean, std)
+                return self._normal_fill_reduced(n, dt, mean, std)
+            return _to_dtype(self._normal_double(n, mean, std), dt)
+
+    def _normal_block(self, u, mean, std):
+        if self._vec:
+            return _normal16_avx2(u, mean, std)
+        return _normal16_scalar_f32(u, mean, std)
+
+    def _normal_fill_f32(self, n, mean, std):
+        # normal_fill / normal_fill_AVX2: n uniforms, 16-blocks in place, and
+        # when n % 16 != 0 the last 16 are redrawn and recomputed.
+        u = self._uniform01(n, 24)
+        nb = (n // 16) * 16
+        out = u
+        out[:nb] = self._normal_block(u[:nb], mean, std)
+        if n % 16:
+            out[n - 16:] = self._normal_block(self._uniform01(16, 24), mean, std)
+        return out
+
+    def _normal_fill_reduced(self, n, dt, mean, std):
+        # Half/BFloat16 (2.13): float work in 16-blocks, uniforms drawn only for
+        # whole blocks, then one fresh block for the last 16 elements.
+        nb = (n // 16) * 16
+        out = np.empty(n, _F32)
+        if nb:
+            out[:nb] = self._normal_block(self._uniform01(nb, 24), mean, std)
+        if n % 16:
+            out[n - 16:] = self._normal_block(self._uniform01(16, 24), mean, std)
+        return out.astype(dt)
+
+    def _normal_fill_f64(self, n, mean, std):
+        u = self._uniform01(n, 53)
+        nb = (n // 16) * 16
+        out = u
+        out[:nb] = self._normal16_f64(u[:nb], mean, std)
+        if n % 16:
+            out[n - 16:] = self._normal16_f64(self._uniform01(16, 53), mean, std)
+        return out
+
+    @staticmethod
+    def _normal16_f64(u, mean, std):
+        d = u.reshape(-1, 2, 8)
+        u1 = 1.0 - d[:, 0]
+        u2 = d[:, 1]
+        radius = np.sqrt(-2.0 * _map64(_safe_log, u1))
+        theta = (2.0 * math.pi) * u2
+        c = _map64(math.cos, theta)
+        s = _map64(math.sin, theta)
+        out = np.empty_like(d)
+        # both builds evaluate ``radius * cos(theta) * std + mean`` fused here
+        out[:, 0] = _muladd64(radius * c, std, mean, True)
+        out[:, 1] = _muladd64(radius * s, std, mean, True)
+        return out.reshape(-1)
+
+    def _standard_normal_double(self, n):
+        """n raw N(0,1) doubles from normal_distribution<double>, with its cache."""
+        out = np.empty(n, _F64)
+        i = 0
+        if n and self._next_double is not None:
+            out[0] = self._next_double
+            self._next_double = None
+            i = 1
+        m = n - i
+        if m:
+            pairs = (m + 1) // 2
+            u = self._uniform01(2 * pairs, 53)
+            u1 = u[0::2]
+            u2 = u[1::2]
+            r = np.sqrt(-2.0 * _map64(math.log1p, -u2))
+            theta = (2.0 * math.pi) * u1
+            vals = np.empty(2 * pairs, _F64)
+            vals[0::2] = r * _map64(math.cos, theta)
+            vals[1::2] = r * _map64(math.sin, theta)
+            out[i:] = vals[:m]
+            if m % 2:
+                self._next_double = float(vals[-1])
+        return out
+
+    def _normal_double(self, n, mean, std):
+        return _muladd64(self._standard_normal_double(n), std, mean, self._vec)
+
+    # ---- integers ----------------------------------------------------------
+    def random_from_to(self, n, low, high, dtype=np.int64) -> np.ndarray:
+        """``tensor.random_(low, high)`` / ``torch.randint(low, high)``.
+
+        ``high=None`` is ``random_(low)``: [low, max of dtype] (2**digits for
+        floating dtypes); ``low=-2**63, high=None`` is the full 64-bit range.
+        """
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        frm = int(low)
+        with self._lock:
+            if high is None:
+                if frm == _INT64_MIN:
+                    if dt not in (np.dtype(np.int64), _F64, _F32, _BF16):
+                        raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only "
+                                           "int64, double, float and bfloat16")
+                    if n == 0:
+                        return np.empty(0, dt)
+                    return _int64_to(self.random_u64(n).view(np.int64), dt)
+                if dt in _FLOATS:
+                    to_inc = min(1 << _DIGITS[dt], _INT64_MAX)
+                    frm = _update_from(frm, dt)
+                    if not frm < to_inc:
+                        raise RuntimeError(
+                            "random_ expects 'from' casted to dtype to be less than or equal to "
+                            f"'to_inc' casted to dtype, but got from={frm} > to_inc={to_inc}")
+                elif dt == _BOOL:
+                    to_inc = 1
+                else:
+                    to_inc = int(np.iinfo(dt).max)
+                _check_from_to_in_range(frm, to_inc, dt)
+                rng = (to_inc - frm + 1) & _MASK64
+            else:
+                to = int(high)
+                if not frm < to:
+                    raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                                       f"from={frm} >= to={to}")
+                if dt in _FLOATS:
+                    frm = _update_from(frm, dt)
+                    to = _update_to(to, dt)
+                    if not frm < to:
+                        raise RuntimeError(
+                            "random_ expects 'from' casted to dtype to be less than 'to' casted "
+                            f"to dtype, but got from={frm} >= to={to}")
+                _check_from_to_in_range(frm, to - 1, dt)
+                rng = (to - frm) & _MASK64
+            if n == 0:
+                return np.empty(0, dt)
+            if rng >= _RANDOM64_RANGE:
+                v = self.random_u64(n)
+            else:
+                v = self.random_u32(n).astype(_U64)
+            v = (v % _U64(rng) + _U64(frm & _MASK64)).view(np.int64)
+            return _int64_to(v, dt)
+
+    def random_full(self, n, dtype=np.int64) -> np.ndarray:
+        """``tensor.random_()`` without bounds: [0, 2**mantissa] for floating
+        dtypes, [0, max] for integers, {0, 1} (lowest bit) for bool."""
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        if n == 0:
+            return np.empty(0, dt)
+        if dt == _F64 or dt == np.dtype(np.int64):
+            v = self.random_u64(n)
+        else:
+            v = self.random_u32(n).astype(_U64)
+        if dt == _BOOL:
+            return (v & _U64(1)).astype(_BOOL)
+        if dt in _FLOATS:
+            v = v % _U64((1 << _DIGITS[dt]) + 1)
+            return v.astype(_F64).astype(dt) if dt == _F64 else v.astype(_F32).astype(dt)
+        return (v % _U64(int(np.iinfo(dt).max) + 1)).astype(dt)
+
+    def randperm(self, n, dtype=np.int64) -> np.ndarray:
+        """``torch.randperm(n)``: Fisher-Yates with random() % (n - i); from
+        n >= 2**32 // 20 on, the inside-out shuffle with random64() % (i + 1)."""
+        n = _count(n)
+        dt = np.dtype(dtype)
+        with self._lock:
+            if n < _RANDPERM_SMALL_N:
+                r = list(range(n))
+                if n > 1:
+                    z = self.random_u32(n - 1).astype(np.int64)
+                    z %= np.arange(n, 1, -1, dtype=np.int64)
+                    z += np.arange(n - 1, dtype=np.int64)
+                    for i, j in enumerate(z.tolist()):
+                        r[i], r[j] = r[j], r[i]
+            else:  # pragma: no cover - needs ~2e8 Python-level steps
+                r = [0] * n
+                zs = self.random_u64(n)
+                for i in range(n):
+                    z = int(zs[i]) % (i + 1)
+                    r[i] = r[z]
+                    r[z] = i
+        return np.array(r, dtype=np.int64).astype(dt)
+
+    # ---- other distributions ----------------------------------------------
+    def _uniform_double(self, n):
+        return self._uniform01(n, 53)
+
+    def exponential(self, n, dtype=np.float32, lambd=1.0) -> np.ndarray:
+        """``tensor.exponential_(lambd)``: one random64() per element,
+        ``-1/lambd * log1p(-u)`` in double."""
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        lambd = float(lambd)
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        if dt not in _FLOATS:
+            raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                               f"dtype must be a floating point but you specified {dt}")
+        with self._lock:
+            u = self._uniform_double(n)
+        return _to_dtype((-1.0 / lambd) * _map64(math.log1p, -u), dt)
+
+    def geometric(self, n, dtype=np.float32, p=0.5) -> np.ndarray:
+        """``tensor.geometric_(p)``: ``ceil(log(u) / log(1 - p))`` in double."""
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        p = float(p)
+        if not (0.0 < p < 1.0):
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        with self._lock:
+            u = self._uniform_double(n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.ceil(_map64(_safe_log, u) / math.log(1.0 - p))
+        if dt in _FLOATS:
+            return _to_dtype(v, dt)
+        with np.errstate(invalid="ignore"):
+            return v.astype(np.int64).astype(dt)
+
+    def cauchy(self, n, dtype=np.float32, median=0.0, sigma=1.0) -> np.ndarray:
+        """``tensor.cauchy_(median, sigma)``: ``median + sigma*tan(pi*(u-0.5))``."""
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        with self._lock:
+            u = self._uniform_double(n)
+        t = _map64(math.tan, math.pi * (u - 0.5))
+        return _to_dtype(_muladd64(t, float(sigma), float(median), self._vec), dt)
+
+    def log_normal(self, n, dtype=np.float32, mean=1.0, std=2.0) -> np.ndarray:
+        """``tensor.log_normal_(mean, std)``: ``exp`` of normal_distribution<double>
+        (so it shares, and refills, the cached Box-Muller sample)."""
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        std = float(std)
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        if n == 0:
+            return np.empty(0, dt)
+        with self._lock:
+            x = self._normal_double(n, float(mean), std)
+        return _to_dtype(_map64(_exp, x), dt)
+
+    def bernoulli(self, n, p=0.5, dtype=np.float32) -> np.ndarray:
+        """``tensor.bernoulli_(p)`` with a float p, as on non-Intel CPUs: one
+        random64() per element, ``u < p`` with a 53-bit uniform u.
+
+        (On Intel CPUs PyTorch's MKL build samples ``bernoulli_(float)`` with
+        MKL's MCG31 stream instead; see the NOTE at the end of this module.)
+        """
+        n = _count(n)
+        dt = _as_dtype(dtype)
+        p = float(p)
+        if not (0.0 <= p <= 1.0):
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        with self._lock:
+            u = self._uniform_double(n)
+        return (u < p).astype(dt)
+
+    def bernoulli_tensor(self, p, dtype=None) -> np.ndarray:
+        """``torch.bernoulli(p)`` / ``tensor.bernoulli_(p_tensor)`` for an array
+        of probabilities (flat, in iteration order): float64 p draws a 53-bit
+        uniform (random64), any other floating p a 24-bit float uniform."""
+        p = np.asarray(p)
+        if p.dtype not in _FLOATS:
+            raise RuntimeError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{p.dtype}\'')
+        dt = _as_dtype(p.dtype if dtype is None else dtype)
+        flat = p.reshape(-1)
+        with self._lock:
+            if p.dtype == _F64:
+                u = self._uniform01(flat.size, 53)
+                out = u < flat
+            else:
+                u = self._uniform01(flat.size, 24)
+                out = u < flat.astype(_F32)
+        return out.astype(dt).reshape(p.shape)
+
+
+def _exp(v):
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
+def _torch_short(dt):
+    return {_F16: "Half", _BF16: "BFloat16", _F32: "float", _F64: "double"}.get(dt, str(dt))
+
+
+def _int64_to(v: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """static_cast<scalar_t>(int64_t) (Half/BFloat16 through float)."""
+    if dt == _BOOL:
+        return v != 0
+    if dt in (_F16, _BF16):
+        return v.astype(_F32).astype(dt)
+    return v.astype(dt)
+
+
+def _update_from(frm: int, dt: np.dtype) -> int:
+    # The smallest int64 >= from that survives a round trip through dtype.
+    frm_p1 = _roundtrip(frm + 1, dt)
+    if frm_p1 < frm:
+        n = abs(frm + 1).bit_length() - 1
+        frm = frm_p1 + (1 << (n - _DIGITS[dt] + 1))
+    return frm
+
+
+def _update_to(to: int, dt: np.dtype) -> int:
+    to_m1 = _roundtrip(to - 1, dt)
+    if to_m1 >= to:
+        n = abs(to - 1).bit_length() - 1
+        to = to_m1 - (1 << (n - _DIGITS[dt] + 1))
+    return to
+
+
+def _roundtrip(v: int, dt: np.dtype) -> int:
+    """static_cast<int64_t>(static_cast<scalar_t>(v)) for an int64 v."""
+    x = np.array([v], np.int64)
+    x = x.astype(_F64) if dt == _F64 else x.astype(_F32)
+    if dt in (_F16, _BF16):
+        x = x.astype(dt).astype(_F32)
+    f = float(x[0])
+    if not math.isfinite(f) or f >= 2.0 ** 63:
+        return _INT64_MIN  # what x86 cvttsd2si gives for out-of-range values
+    return int(f)
+
+
+def _check_from_to_in_range(frm: int, to_inc: int, dt: np.dtype) -> None:
+    name = _TORCH_NAME[dt]
+    if dt in _FLOATS:
+        fi = ml_dtypes.finfo(dt) if dt == _BF16 else np.finfo(dt)
+        lo, hi = float(fi.min), float(fi.max)
+        if not (lo <= frm <= hi):
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not (lo <= to_inc <= hi):
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+        d = _DIGITS[dt]
+        for var, what in ((frm, "from"), (to_inc, "to - 1")):
+            if var < -(1 << d) or var > (1 << d):
+                warnings.warn(
+                    f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision limitations "
+                    f"{name} can support discrete uniform distribution only within this range. "
+                    "This warning will become an error in version 1.7 release, please fix the "
+                    "code in advance", UserWarning, stacklevel=3)
+        return
+    if dt == _BOOL:
+        lo, hi = 0, 1
+    else:
+        info = np.iinfo(dt)
+        lo, hi = int(info.min), int(info.max)
+    if not (lo <= frm <= hi):
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not (lo <= to_inc <= hi):
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+
+
+default_generator = CPUGenerator(DEFAULT_SEED)
+
+
+# NOTE: what PyTorch 2.13's CPU generator does, measured against torch 2.13.0
+# (AVX512 AMD EPYC, glibc 2.36; ATEN_CPU_CAPABILITY=avx2 and =default too).
+#
+# Engine.  mt19937 seeded by init_genrand(seed & 0xffffffff); the full 64-bit
+# seed is kept for initial_seed().  A fresh generator has left=1, next=0 and
+# twists on its first draw.  random() is one tempered 32-bit output;
+# random64() is (first << 32) | second.  manual_seed accepts [-2**63, 2**64)
+# (negatives wrap), raises ValueError("Overflow when unpacking long long")
+# outside, RuntimeError for bool/float, and clears both normal caches.
+#
+# State image (5056 bytes, little endian): u64 seed @0, i32 left @8,
+# i32 seeded @12, u64 next @16, u64 state[624] @24 (the uint32 words
+# widened), f64 normal_x @5016 (0), f64 normal_y @5024 (the cached double
+# sample), f64 normal_rho @5032 (0), i32 normal_is_valid @5040, f32
+# next_float_normal_sample @5048, u8 its valid flag @5052, padding zero.
+# set_state: non-uint8 -> TypeError("RNG state must be a torch.ByteTensor");
+# wrong size -> RuntimeError("Expected a CPUGeneratorImplState of size 5056
+# but found the input RNG state size to be N"); seeded == 0, left outside
+# (0, 624] or next > 624 -> RuntimeError("Invalid mt19937 state").
+#
+# uniform_/rand.  double: x = (random64() & (2**53-1)) * 2**-53; float, half,
+# bfloat16: x = (random() & (2**24-1)) * 2**-24 in float (2.13 no longer uses
+# 11/8 bits for half/bfloat16).  value = x * (to - from) + from with from, to
+# cast to float (double for double), fused into one FMA in the AVX2/AVX512
+# kernels and not fused in DEFAULT, then cast to the dtype; a result that
+# reaches `to` (after the cast) is replaced by `from`.
+#
+# normal_/randn.  Float32 contiguous with numel >= 16: AVX2/AVX512 -> the
+# AVX2 kernel (normal_stub is REGISTER_NO_AVX512_DISPATCH, so AVX512 falls
+# back to it): draw numel float uniforms, run normal_fill_16_AVX2 on each
+# whole 16-block (u1 = 1 - x[j], u2 = x[j+8], radius = sqrt(-2*log256_ps(u1)),
+# theta = (float)(2*pi) * u2, sincos256_ps, out = fma(radius*cos|sin, std,
+# mean)); if numel % 16 != 0 draw 16 more and recompute the last 16 outputs.
+# log256_ps/sincos256_ps are avx_mathfun.h (cephes polynomials) and GCC fused
+# their mul+add pairs into FMAs: every Horner step, y*z + e*q1 (as
+# fma(y, z, e*q1)), e*q2 + x, the three DP reduction steps, y*z - z*0.5 in the
+# cosine and y*x + x in the sine.  Emulated exactly (100% of 2**21 samples).
+# DEFAULT: the scalar normal_fill_16<float> with libm logf/cosf/sinf, theta
+# computed in double and rounded to float, `* std + mean` evaluated in double;
+# this emulation calls the same libm functions through ctypes (slow but
+# exact; without ctypes it falls back to correctly rounded values, which
+# differ from glibc in rare last-bit cases).
+# Half/bfloat16 contiguous numel >= 16: the float algorithm above on whole
+# 16-blocks, uniforms drawn only for whole blocks, the last numel % 16 handled
+# by one fresh 16-block written to the last 16 elements; results rounded to
+# the dtype (16 * ceil(numel/16) draws).
+# Double contiguous numel >= 16: normal_fill<double> with libm log/cos/sin
+# (2 draws per uniform, same tail rule as float), `radius*cos(theta)*std +
+# mean` fused in both AVX2 and DEFAULT builds.
+# Everything else (numel < 16, non-contiguous, any dtype): per element
+# normal_distribution<double>: if a cached sample exists use it (and clear
+# it); else u1 = uniform53, u2 = uniform53 (random64 each), r =
+# sqrt(-2*log1p(-u2)), theta = 2*pi*u1, cache r*sin(theta), return
+# r*cos(theta); then value*std + mean (FMA in AVX2, not in DEFAULT), cast via
+# float for half/bfloat16.  Draws: 4 per pair of outputs; an odd count leaves
+# a cached sample that the next small-path call (or log_normal_) uses first.
+# The vectorised paths neither read nor clear the cache.  numel == 0 draws
+# nothing.
+#
+# randint/random_(from, to).  range = to - from (after update_from/update_to
+# for floating dtypes); range >= 2**28 uses random64(), else random() (this
+# threshold changed from 2**32; it applies to every dtype); value =
+# (draw % range) + from, cast through int64 (via float for half/bfloat16).
+# random_(from) = [from, max] (2**digits for floating dtypes); from = -2**63
+# with no `to` = full 64-bit random64().  random_(): double and int64 take
+# random64(), others random(); value % (max + 1) for integers (2**63 for
+# int64), % (2**digits + 1) for floating dtypes, & 1 for bool.
+#
+# randperm(n): r = arange(n); for i < n-1: swap(r[i], r[i + random() % (n-i)])
+# (n - 1 draws); from n >= (2**32-1)//20 the inside-out shuffle with
+# random64() % (i + 1) (2n draws).
+#
+# exponential_(lambd): one random64() per element; -1/lambd * log1p(-u) in
+# double (not log(1-u) any more), cast via float.  geometric_(p):
+# ceil(log(u)/log(1-p)) in double.  cauchy_(median, sigma): median +
+# sigma*tan(pi*(u-0.5)) in double.  log_normal_(mean, std):
+# exp(normal_distribution<double>(mean, std)), sharing the Box-Muller cache.
+#
+# torch.normal(mean_tensor, std_tensor): allocates the broadcast output
+# (mean's dtype, contiguous), fills it with normal_(0, 1) -- so the vectorised
+# fill when it has >= 16 elements, the cached scalar path otherwise -- and then
+# runs output.mul_(std).add_(mean) as two separate rounded tensor ops.
+# normal(mean_tensor, float std): normal_(0, std) then add_(mean);
+# normal(float mean, std_tensor): normal_(0, 1), mul_(std), add_(mean).
+#
+# bernoulli_(float p) (dropout: native_dropout does mask.bernoulli_(1-p)):
+# on non-Intel CPUs (and builds without MKL) one random64() per element,
+# u53 < p; implemented as bernoulli().  On Intel CPUs with PyTorch's MKL
+# build the kernel instead takes seed = random() (a single 32-bit draw
+# whatever numel is), creates an MKL VSL_BRNG_MCG31 stream per parallel chunk
+# (vslSkipAheadStream to the chunk start) and calls viRngBernoulli(ICDF).
+# That path is not emulated: MKL's MCG31/ICDF conversion is not documented
+# to the bit and no Intel machine was available to measure it.
+# bernoulli_(p_tensor)/torch.bernoulli(p): p float64 -> u53 < p (random64);
+# p float/half/bfloat16 -> float 24-bit uniform (one random()) < float(p);
+# implemented as bernoulli_tensor().

@@ -1,0 +1,44 @@
+"""``Size``: the shape of a tensor, a tuple that prints as ``torch.Size([3, 28, 28])``."""
+from __future__ import annotations
+
+
+class Size(tuple):
+    """A tuple of ints describing a tensor's shape."""
+
+    __slots__ = ()
+
+    def __new__(cls, iterable=()):
+        return super().__new__(cls, (int(s) for s in iterable))
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    __str__ = __repr__
+
+    def __getitem__(self, key):
+        r = super().__getitem__(key)
+        return Size(r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __reduce__(self):
+        return Size, (tuple(self),)

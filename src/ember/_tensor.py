@@ -1,0 +1,386 @@
+"""``Tensor``: an array on a device plus its autograd state.
+
+The class holds state and the methods PyTorch users call; each method hands
+the work to a function in ``ember._ops`` (imported at the bottom of this file,
+since the ops build tensors of this class).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _dtype as D
+from ._size import Size
+
+
+class VersionCounter:
+    """Counts in-place changes to a storage; shared by a tensor and its views."""
+
+    __slots__ = ("v",)
+
+    def __init__(self):
+        self.v = 0
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, as ``torch.Tensor``."""
+
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
+                 "_version", "_base", "_view_fn", "_view_version", "_accumulator",
+                 "_retains_grad", "_fresh", "_is_inference", "__dict__", "__weakref__")
+
+    __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None):
+        # ``torch.Tensor(2, 3)`` is an uninitialised float tensor; ``torch.Tensor([1, 2])``
+        # copies data into the default dtype.
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
+        else:
+            shape = _ops._core.shape_arg(args)
+            src = _ops.creation.empty(shape, device=device)
+        _ops._core.adopt(self, src)
+
+    # -- state ----------------------------------------------------------------
+    @property
+    def dtype(self):
+        return D._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_ops._core.norm_dim(dim, self.ndim, wrap_scalar=False)] \
+            if self.ndim else _ops._core.norm_dim(dim, 0) and 1
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self._device.type == "cpu"
+
+    def get_device(self):
+        return -1 if self._device.type == "cpu" else self._device.index
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def is_inference(self):
+        return self._is_inference
+
+    @property
+    def layout(self):
+        from . import strided
+
+        return strided
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self._grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        if self._grad_fn is None:
+            self._requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None and self._view_version != self._version.v:
+            _ops._core.refresh_view(self)
+        return self._grad_fn
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad and self._requires_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("attempting to assign a gradient with dtype "
+                                   f"'{value.dtype}' to a tensor with dtype '{self.dtype}'. "
+                                   "Please ensure that the gradient and the tensor have the "
+                                   "same dtype")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def _version_value(self):
+        return self._version.v
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    def _alias(self):
+        """Same data and version counter, no autograd history."""
+        t = _ops._core.wrap(self._data, self._device)
+        t._version = self._version
+        return t
+
+    def _is_view(self):
+        return self._base is not None
+
+    # -- autograd -------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        return _ops.shape.detach(self)
+
+    def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = _weak(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
+        self.grad_fn._add_tensor_hook(self._output_nr, keep)
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._grad_fn is None:
+            from .autograd.graph import get_accumulator
+
+            return get_accumulator(self)._add_tensor_hook(0, hook)
+        return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        from .autograd.graph import _add_hook, get_accumulator
+
+        acc = get_accumulator(self)
+        if acc._post_acc_hooks is None:
+            acc._post_acc_hooks = {}
+        return _add_hook(acc._post_acc_hooks, hook)
+
+    # -- conversion -----------------------------------------------------------
+    def numpy(self, *, force=False):
+        if self._device.type != "cpu":
+            if force:
+                return self._data.get()
+            raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy(force=True) if self._device.type != "cpu" else self._data
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item() if self.dtype is not D.bfloat16 else float(
+            self._data.reshape(()))
+
+    def tolist(self):
+        a = self.numpy(force=True)
+        if self.dtype is D.bfloat16 or self.dtype is D.float16:
+            a = a.astype(np.float32)
+        return a.tolist()
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous"
+                               if self._data.size else
+                               "Boolean value of Tensor with no values is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self._scalar_for("float"))
+
+    def __int__(self):
+        return int(self._scalar_for("int"))
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.dtype is D.bool or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self._scalar_for("complex"))
+
+    def _scalar_for(self, what):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars")
+        return self.item()
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._tensor_str import tensor_repr
+
+        return tensor_repr(self, tensor_contents=tensor_contents)
+
+    def __format__(self, spec):
+        if self.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = _ops._core.wrap(self._data.copy(), self._device)
+        if type(self) is not Tensor:
+            new = type(self)._from_tensor(new, self._requires_grad) if hasattr(
+                type(self), "_from_tensor") else new
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()))
+
+
+def _rebuild(array, device, requires_grad):
+    t = _ops._core.wrap(np.array(array))
+    if device != "cpu":
+        t = t.to(device)
+    t._requires_grad = requires_grad
+    return t
+
+
+def _weak(t):
+    import weakref
+
+    return weakref.ref(t)
+
+
+# Methods are attached from the ops package, which needs this class defined first.
+from . import _ops  # noqa: E402
+from ._ops import methods as _methods  # noqa: E402
+
+_methods.install(Tensor)
+numbers  # noqa: B018  (kept for isinstance checks in methods)

@@ -1,0 +1,156 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function``, grad modes."""
+from __future__ import annotations
+
+from .function import Function, FunctionCtx, once_differentiable
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
+from .graph import Node, run_backward
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "Variable", "set_detect_anomaly", "detect_anomaly",
+           "Node"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    from .._tensor import Tensor
+
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _roots(outputs, grad_outputs, create_graph):
+    from .._ops import creation
+    from .._ops._core import edge
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} "
+                           f"gradients for {len(outputs)} outputs")
+    edges, grads = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = creation.ones_like(out)
+        else:
+            from .._tensor import Tensor
+
+            if not isinstance(g, Tensor):
+                g = creation.full_like(out, g)
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{g.shape} and output[{i}] has a shape of {out.shape}.")
+            if not create_graph:
+                g = g.detach()
+        edges.append(edge(out))
+        grads.append(g)
+    return edges, grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
+    from .._ops._core import edge
+
+    outputs = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges, grads = _roots(outputs, grad_tensors, create_graph)
+    if inputs is None:
+        run_backward(edges, grads, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    in_edges = [edge(t) for t in inputs]
+    captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
+                            accumulate=False)
+    from .graph import accumulate_into_leaf
+
+    for t, e in zip(inputs, in_edges):
+        g = captured.get(e)
+        if g is not None:
+            if t._grad_fn is None:
+                accumulate_into_leaf(t, g)
+            else:
+                t._grad = g if t._grad is None else t._grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    from .._ops import creation
+    from .._ops._core import edge
+
+    outputs = _as_tuple(outputs)
+    single = not isinstance(inputs, (tuple, list))
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges, grads = _roots(outputs, _as_tuple(grad_outputs), create_graph)
+    in_edges = [edge(t) for t in inputs]
+    captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
+                            accumulate=False)
+    result = []
+    for t, e in zip(inputs, in_edges):
+        g = captured.get(e)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            if materialize_grads:
+                g = creation.zeros_like(t)
+        result.append(g)
+    del single
+    return tuple(result)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """The legacy wrapper: returns the tensor itself (optionally requiring grad)."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
+_anomaly = False
+
+
+class set_detect_anomaly:
+    """Accepted for compatibility; ember's errors already name the failing op."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        global _anomaly
+        self.prev = _anomaly
+        _anomaly = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly
+        _anomaly = self.prev
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):
+    def __init__(self, check_nan: bool = True):
+        super().__init__(True, check_nan)
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly

@@ -1,0 +1,160 @@
+"""Custom differentiable ops: ``class Op(Function)`` with static ``forward``/``backward``."""
+from __future__ import annotations
+
+import functools
+
+from .grad_mode import STATE, no_grad
+from .graph import Node
+
+
+class FunctionCtx:
+    """What ``forward`` and ``backward`` share: ``ctx.save_for_backward(...)`` and friends."""
+
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        self._to_save_forward = tensors
+
+    @property
+    def saved_tensors(self):
+        if isinstance(self, Node):
+            return self.saved
+        return getattr(self, "_to_save", ())
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors):
+        self._dirty = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize = bool(value)
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The node a custom Function leaves in the graph (``<NameBackward>``)."""
+
+    __slots__ = ()
+
+    def apply(self, *grads):
+        return self._rule(self, *grads)
+
+
+_classes: dict = {}
+
+
+def _node_cls(fn_cls):
+    cls = _classes.get(fn_cls)
+    if cls is None:
+        cls = _classes[fn_cls] = type(fn_cls.__name__ + "Backward", (BackwardCFunction,),
+                                      {"__slots__": (), "_forward_cls": fn_cls})
+    return cls
+
+
+class Function:
+    """Subclass with ``@staticmethod forward(ctx, ...)`` and ``backward(ctx, *grads)``.
+
+    Call it as ``MyOp.apply(x, ...)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        import warnings
+
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
+                      "are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._ops._core import edge, wrap
+        from .._tensor import Tensor
+
+        ctx = _node_cls(cls).__new__(_node_cls(cls))
+        ctx._materialize = True
+        ctx._dirty = set()
+        ctx._non_diff = set()
+        ctx._to_save = ()
+        tensors = [a if isinstance(a, Tensor) else None for a in args]
+        record = STATE.enabled and any(t is not None and t._requires_grad for t in tensors)
+        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
+        custom_setup = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if custom_setup:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(output, tuple)
+        outs = (output,) if single else output
+        if not record:
+            return output
+        Node.__init__(ctx, _rule, tuple(edge(t) for t in tensors),
+                      tuple((t.shape, t.dtype) if t is not None else None for t in tensors),
+                      num_outputs=len(outs))
+        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
+        wired = []
+        metas = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wired.append(o)
+                metas.append(None)
+                continue
+            if id(o) in ctx._dirty:
+                t = o
+            elif any(o is a for a in tensors if a is not None):
+                t = wrap(o._data, o._device)  # an input returned as is: a new alias
+                t._version = o._version
+            else:
+                t = o
+            if id(o) not in ctx._non_diff and t.dtype.is_floating_point:
+                t._grad_fn = ctx
+                t._output_nr = i
+                t._requires_grad = True
+            metas.append((t.shape, t.dtype))
+            wired.append(t)
+        ctx._out_meta = metas if ctx._materialize else None
+        if ctx._out_meta is not None and any(m is None for m in metas):
+            ctx._out_meta = None
+        ctx.save(*ctx._to_save)
+        return wired[0] if single else tuple(wired)
+
+
+def _rule(ctx, *grads):
+    cls = type(ctx)._forward_cls
+    out = cls.backward(ctx, *grads)
+    if not isinstance(out, tuple):
+        out = (out,)
+    n = len(ctx.next_functions)
+    if len(out) > n and all(g is None for g in out[n:]):
+        out = out[:n]
+    if len(out) != n:
+        raise RuntimeError(f"function {type(ctx).__name__} returned an incorrect number of "
+                           f"gradients (expected {n}, got {len(out)})")
+    return tuple(out)
+
+
+def once_differentiable(fn):
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper

@@ -1,0 +1,126 @@
+"""Grad mode: whether ops record the graph.  The only global autograd state, as in PyTorch."""
+from __future__ import annotations
+
+import functools
+import inspect
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "is_inference_mode_enabled"]
+
+
+class _State:
+    __slots__ = ("enabled", "inference", "in_backward")
+
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+        self.in_backward = False  # set by the engine: tensors made then may become .grad
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    return STATE.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference
+
+
+class _Mode:
+    """Base for the grad-mode context managers; each also decorates functions."""
+
+    def _enter(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._saved = (STATE.enabled, STATE.inference)
+        self._enter()
+        return None
+
+    def __exit__(self, *exc):
+        STATE.enabled, STATE.inference = self._saved
+        return False
+
+    def clone(self):
+        return self.__class__()
+
+    def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                value = None
+                while True:
+                    with self.clone():
+                        try:
+                            item = gen.send(value)
+                        except StopIteration as stop:
+                            return stop.value
+                    value = yield item
+            return gen_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Context manager and decorator that stops ops from recording the graph."""
+
+    def __init__(self, orig_func=None):
+        if orig_func is not None and not callable(orig_func):
+            raise TypeError("no_grad takes no arguments; use `with torch.no_grad():`")
+
+    def _enter(self):
+        STATE.enabled = False
+
+
+class enable_grad(_Mode):
+    """Context manager and decorator that turns recording back on inside ``no_grad``."""
+
+    def _enter(self):
+        STATE.enabled = True
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(False)`` switches grad mode at once; as a context manager it restores it."""
+
+    def __init__(self, mode: bool):
+        self._prev = (STATE.enabled, STATE.inference)
+        self.mode = bool(mode)
+        STATE.enabled = self.mode
+
+    def __enter__(self):
+        self._saved = self._prev
+        STATE.enabled = self.mode
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
+
+    def __call__(self, fn):
+        # set_grad_enabled(False) applied as a decorator must not leave the mode changed.
+        STATE.enabled, STATE.inference = self._prev
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad``; tensors created inside report ``is_inference()``."""
+
+    def __init__(self, mode: bool = True):
+        if callable(mode) and not isinstance(mode, bool):
+            raise TypeError("use `@torch.inference_mode()` with parentheses")
+        self.mode = bool(mode)
+
+    def _enter(self):
+        if self.mode:
+            STATE.enabled = False
+            STATE.inference = True
+        else:
+            STATE.inference = False
+
+    def clone(self):
+        return inference_mode(self.mode)

@@ -1,0 +1,122 @@
+"""Random number generation: ``Generator``, ``manual_seed`` and the RNG state.
+
+The numbers come from ``_random.CPUGenerator``, which reproduces PyTorch's
+CPU generator (MT19937) draw for draw.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _random
+from ._device import device as Device
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "default_generator", "fork_rng"]
+
+
+class Generator:
+    """A random number generator, as ``torch.Generator``; pass it as ``generator=``."""
+
+    def __init__(self, device="cpu"):
+        self.device = Device(device)
+        if self.device.type != "cpu":
+            raise RuntimeError("ember supports CPU generators only; CUDA random numbers use "
+                               "the default CUDA stream")
+        self._core = _random.CPUGenerator()
+
+    def manual_seed(self, seed):
+        self._core.manual_seed(_as_seed(seed))
+        return self
+
+    def seed(self):
+        return self._core.seed()
+
+    def initial_seed(self):
+        return self._core.initial_seed()
+
+    def get_state(self):
+        from ._ops._core import wrap
+
+        return wrap(np.asarray(self._core.get_state(), dtype=np.uint8).copy())
+
+    def set_state(self, new_state):
+        from ._tensor import Tensor
+
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state.dtype.name != "uint8":
+            raise TypeError(f"expected a torch.ByteTensor, but got {new_state.type()}")
+        self._core.set_state(new_state.numpy(force=True))
+        return self
+
+    def __repr__(self):
+        return f"<torch._C.Generator object at {id(self):#x}>"
+
+    def __getstate__(self):
+        return {"device": str(self.device), "state": self._core.get_state()}
+
+    def __setstate__(self, st):
+        self.device = Device(st["device"])
+        self._core = _random.CPUGenerator()
+        self._core.set_state(np.asarray(st["state"], dtype=np.uint8))
+
+
+def _as_seed(seed):
+    from ._tensor import Tensor
+
+    if isinstance(seed, Tensor):
+        seed = seed.item()
+    if isinstance(seed, float) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    return int(seed)
+
+
+default_generator = Generator.__new__(Generator)
+default_generator.device = Device("cpu")
+default_generator._core = _random.default_generator
+
+
+def manual_seed(seed):
+    """Seed the default generator (and every CUDA device's, when there are any)."""
+    seed = _as_seed(seed)
+    default_generator.manual_seed(seed)
+    from . import cuda
+
+    cuda._seed_all_quietly(seed)
+    return default_generator
+
+
+def seed():
+    s = default_generator.seed()
+    from . import cuda
+
+    cuda._seed_all_quietly(s)
+    return s
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+class fork_rng:
+    """Restore the default generator's state on exit."""
+
+    def __init__(self, devices=None, enabled=True, **kwargs):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self._state = get_rng_state()
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            set_rng_state(self._state)
+        return False

@@ -164,6 +164,41 @@ index_add, masked_fill, masked_select, nonzero = (_index.index_add, _index.maske
 argwhere, take = _index.argwhere, _index.take
 
 
+def _with_out(fn):
+    """Give a function PyTorch's ``out=`` argument: the result is written into ``out``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        res = fn(*args, **kwargs)
+        if out is None:
+            return res
+        from ._ops._core import write_out
+
+        if isinstance(out, (tuple, list)):
+            for o, r in zip(out, res):
+                write_out(o, r)
+            return out
+        return write_out(out, res)
+    return wrapper
+
+
+for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+              "floor_divide", "remainder", "fmod", "pow", "exp", "exp2", "expm1", "log", "log2",
+              "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "square", "sin", "cos", "tan",
+              "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+              "sigmoid", "erf", "erfc", "erfinv", "abs", "neg", "sign", "floor", "ceil", "trunc",
+              "round", "frac", "clamp", "clip", "maximum", "minimum", "where", "lerp", "addcmul",
+              "addcdiv", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+              "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot",
+              "outer", "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax",
+              "argmin", "std", "var", "norm", "logsumexp", "cumsum", "cumprod", "all", "any",
+              "sort", "topk", "cat", "concat", "stack", "gather", "index_select",
+              "masked_select", "nonzero", "tril", "triu", "diag", "flip", "roll"):
+    globals()[_name] = _with_out(globals()[_name])
+del _name
+
+
 def index_put(input, indices, values, accumulate=False):
     return input.index_put(indices, values, accumulate)
 

@@ -27,7 +27,7 @@ class Tensor:
     """A multi-dimensional array with autograd, as ``torch.Tensor``."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version", "_base", "_view_fn", "_view_version", "_accumulator",
+                 "_vc", "_base", "_view_fn", "_view_version", "_accumulator",
                  "_retains_grad", "_fresh", "_is_inference", "__dict__", "__weakref__")
 
     __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
@@ -135,15 +135,14 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if self._grad_fn is None:
             self._requires_grad = requires_grad
         return self
 
     @property
     def grad_fn(self):
-        if self._base is not None and self._view_version != self._version.v:
+        if self._base is not None and self._view_version != self._vc.v:
             _ops._core.refresh_view(self)
         return self._grad_fn
 
@@ -192,8 +191,9 @@ class Tensor:
         self._device = value._device
 
     @property
-    def _version_value(self):
-        return self._version.v
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared with views)."""
+        return self._vc.v
 
     @property
     def output_nr(self):
@@ -202,7 +202,7 @@ class Tensor:
     def _alias(self):
         """Same data and version counter, no autograd history."""
         t = _ops._core.wrap(self._data, self._device)
-        t._version = self._version
+        t._vc = self._vc
         return t
 
     def _is_view(self):

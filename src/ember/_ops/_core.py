@@ -19,6 +19,8 @@ OUT = object()  # stands for the op's own output in ``saved``
 
 def wrap(arr, device=None) -> Tensor:
     """A new tensor owning ``arr`` (no history)."""
+    if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__"):
+        arr = np.asarray(arr)  # NumPy returns scalars from some 0-d results
     t = Tensor.__new__(Tensor)
     t._data = arr
     t._device = device if device is not None else _dev_of(arr)
@@ -26,7 +28,7 @@ def wrap(arr, device=None) -> Tensor:
     t._grad = None
     t._grad_fn = None
     t._output_nr = 0
-    t._version = VersionCounter()
+    t._vc = VersionCounter()
     t._base = None
     t._view_fn = None
     t._view_version = 0
@@ -110,8 +112,9 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     view use it to rebuild the history of the base (PyTorch's CopySlices).
     """
     out = make(arr, inputs or (base,), name, rule, *saved)
-    out._version = base._version
-    out._view_version = base._version.v
+    out._fresh = False  # shares memory: never taken over as a leaf's .grad
+    out._vc = base._vc
+    out._view_version = base._vc.v
     if base._base is not None:
         out._base = base._base
         parent = base._view_fn
@@ -127,8 +130,9 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
     root = base._base if base._base is not None else base
     parent = base._view_fn if base._base is not None else None
     for o, fn in zip(outs, view_fns):
-        o._version = base._version
-        o._view_version = base._version.v
+        o._fresh = False
+        o._vc = base._vc
+        o._view_version = base._vc.v
         o._base = root
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
     return outs
@@ -247,7 +251,7 @@ def _cupy():
 def adopt(dst: Tensor, src: Tensor) -> None:
     """Make a freshly constructed ``dst`` hold ``src``'s state (used by ``Tensor(...)``)."""
     for name in ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version", "_base", "_view_fn", "_view_version", "_accumulator",
+                 "_vc", "_base", "_view_fn", "_view_version", "_accumulator",
                  "_retains_grad", "_fresh", "_is_inference"):
         setattr(dst, name, getattr(src, name))
 
@@ -273,7 +277,7 @@ def snapshot(t: Tensor, *others) -> Tensor:
         return t
     s = t._alias()
     s._data = t._data.copy()
-    s._version = VersionCounter()
+    s._vc = VersionCounter()
     s._grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
     return s
 
@@ -292,7 +296,7 @@ def write(t: Tensor, arr) -> None:
                 "to a single memory location. Please clone() the tensor before performing the "
                 "operation.") from None
         raise
-    t._version.v += 1
+    t._vc.v += 1
 
 
 def commit(t: Tensor, new: Tensor) -> Tensor:
@@ -316,7 +320,7 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
         _repoint_saved_output(node, t)
     else:
         _copy_slices(t, node)
-    t._view_version = t._version.v
+    t._view_version = t._vc.v
     return t
 
 
@@ -330,7 +334,7 @@ def _repoint_saved_output(node, t):
     for s in node._saved:
         if getattr(s, "is_output", False):
             s.tensor = t._alias()
-            s.version = t._version.v
+            s.version = t._vc.v
 
 
 def _copy_slices(view: Tensor, node) -> None:
@@ -356,13 +360,13 @@ def _copy_slices(view: Tensor, node) -> None:
     cs = node_class("CopySlices")(rule, edges, meta)
     cs._saved = node._saved  # so a second backward through it is refused the same way
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
-    base._view_version = base._version.v
+    base._view_version = base._vc.v
     refresh_view(view)
 
 
 def refresh_view(view: Tensor) -> None:
     """Rebuild a view's history from its base after someone wrote into their memory."""
-    view._view_version = view._version.v
+    view._view_version = view._vc.v
     base = view._base
     if not base._requires_grad or view._view_fn is None:
         return
@@ -377,3 +381,29 @@ def refresh_view(view: Tensor) -> None:
                                                      ((base.shape, base.dtype),))
     view._output_nr = 0
     view._requires_grad = True
+
+
+def write_out(out: Tensor, res: Tensor) -> Tensor:
+    """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
+    if out._requires_grad and STATE.enabled and (res._requires_grad or out._grad_fn is None):
+        raise RuntimeError(f"{'functions'} with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if not D.can_cast(res.dtype, out.dtype):
+        raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
+                           f"output type {_legacy(out.dtype)}")
+    if tuple(out.shape) != tuple(res.shape):
+        if out.numel() != 0:
+            import warnings
+
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(res.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = res._data.astype(out._data.dtype)
+        out._vc.v += 1
+        return out
+    write(out, res._data)
+    return out

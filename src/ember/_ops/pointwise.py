@@ -222,7 +222,9 @@ def pow(a, b):
         dt = D.result_type(a, b)
         if isinstance(b, int) and not isinstance(b, bool) and b < 0 and not dt.is_floating_point:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return _binary(a, b, _np_pow, "PowBackward0", _pow_scalar_rule, a, b)
+        dt, x, y = _operands(a, b)
+        out = np.asarray(_np_pow(x, y)).astype(dt.np, copy=False)
+        return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b)
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
 
 
@@ -819,7 +821,7 @@ def inplace(op):
 
                     write(self, 0)  # raises PyTorch's error for expanded tensors
                 raise
-            self._version.v += 1
+            self._vc.v += 1
             return self
         return commit(self, op(snapshot(self, other), other, **kw))
     op_.__name__ = op.__name__ + "_"

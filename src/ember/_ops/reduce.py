@@ -1,6 +1,7 @@
 """Reductions, scans and sorting."""
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -75,7 +76,7 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     shape = t.shape
-    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g / max(n, 1), shape, dims,
+    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g / builtins.max(n, 1), shape, dims,
                                                               keepdim),))
 
 
@@ -205,7 +206,7 @@ def min(t, dim=None, keepdim=False):
 
 def _amax(t, dim, keepdim, fn, name):
     dims = _dims(t, dim)
-    if t.numel() == 0 and any(t.shape[d] == 0 for d in dims) or (t.numel() == 0 and not dims):
+    if t.numel() == 0 and builtins.any(t.shape[d] == 0 for d in dims) or (t.numel() == 0 and not dims):
         raise IndexError(f"{name}(): Expected reduction dim {dims[0] if dims else 0} to have "
                          "non-zero size.")
     arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
@@ -319,7 +320,7 @@ def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
             mean(t, dim if not isinstance(dim, bool) else None, keepdim))
 
 
-builtin_max = __builtins__["max"] if isinstance(__builtins__, dict) else __builtins__.max
+builtin_max = builtins.max
 
 
 def norm(t, p="fro", dim=None, keepdim=False, dtype=None):

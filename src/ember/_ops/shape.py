@@ -243,7 +243,7 @@ def select(t, dim, index):
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
     i = index % n
-    key = (slice(None),) * d + (i,)
+    key = (slice(None),) * d + (i, Ellipsis)  # the Ellipsis keeps a 0-d result a view
     fn = lambda b: select(b, d, i)
     return make_view(t._data[key], t, "SelectBackward0", _region_rule, fn, t.shape, fn)
 
@@ -284,7 +284,7 @@ def diagonal(t, offset=0, dim1=0, dim2=1):
 def unbind(t, dim=0):
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
-    arrs = [t._data[(slice(None),) * d + (i,)] for i in range(n)]
+    arrs = [t._data[(slice(None),) * d + (i, Ellipsis)] for i in range(n)]
     fns = [lambda b, i=i: select(b, d, i) for i in range(n)]
 
     def rule(ctx, *gs):
@@ -344,7 +344,7 @@ def tensor_split(t, indices_or_sections, dim=0):
 
 def detach(t):
     out = wrap(t._data, t._device)
-    out._version = t._version
+    out._vc = t._vc
     return out
 
 

@@ -106,12 +106,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
                             accumulate=False)
     result = []
-    for t, e in zip(inputs, in_edges):
+    for i, (t, e) in enumerate(zip(inputs, in_edges)):
         g = captured.get(e)
         if g is None:
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             if materialize_grads:
                 g = creation.zeros_like(t)

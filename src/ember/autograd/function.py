@@ -122,7 +122,7 @@ class Function:
                 t = o
             elif any(o is a for a in tensors if a is not None):
                 t = wrap(o._data, o._device)  # an input returned as is: a new alias
-                t._version = o._version
+                t._vc = o._vc
             else:
                 t = o
             if id(o) not in ctx._non_diff and t.dtype.is_floating_point:

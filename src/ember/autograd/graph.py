@@ -151,7 +151,7 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "node", "is_output", "output_nr")
 
     def __init__(self, t, node):
-        self.version = t._version.v
+        self.version = t._vc.v
         self.is_output = t._grad_fn is node
         if self.is_output:
             # Saving an op's own output must not make a reference cycle: keep an alias
@@ -164,8 +164,8 @@ class SavedTensor:
 
     def unpack(self):
         t = self.tensor
-        if t._version.v != self.version:
-            raise RuntimeError(_modified_message(t, self, t._version.v))
+        if t._vc.v != self.version:
+            raise RuntimeError(_modified_message(t, self, t._vc.v))
         if self.is_output and STATE.enabled:
             out = t._alias()
             out._grad_fn = self.node
@@ -209,7 +209,7 @@ def accumulate_into_leaf(var, grad):
     if var._grad is None:
         if STATE.enabled:  # create_graph: keep the gradient's own history
             var._grad = grad
-        elif grad._fresh:
+        elif grad._fresh and grad._base is None and grad._data.flags.writeable:
             # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
             # without a copy.  "Fresh" tensors were allocated by an op during this backward
             # pass; taking one clears the mark so no second leaf can take the same one.
@@ -223,7 +223,7 @@ def accumulate_into_leaf(var, grad):
     else:
         var._grad._data += grad._data if grad.dtype is var._grad.dtype else grad._data.astype(
             var._grad._data.dtype)
-        var._grad._version.v += 1
+        var._grad._vc.v += 1
     if acc is not None and acc._post_acc_hooks:
         for fn in list(acc._post_acc_hooks.values()):
             fn(var)

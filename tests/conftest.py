@@ -1,0 +1,28 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Each test starts from PyTorch's defaults in both libraries."""
+    import ember
+
+    torch = sys.modules.get("torch")
+    yield
+    ember.set_default_dtype(ember.float32)
+    ember.set_printoptions(profile="default")
+    ember.set_grad_enabled(True)
+    if torch is not None:
+        torch.set_default_dtype(torch.float32)
+        torch.set_printoptions(profile="default")
+        torch.set_grad_enabled(True)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,168 @@
+"""The differential helper: run the same code on ember and on PyTorch and compare.
+
+``check(fn, *arrays)`` builds tensors from NumPy arrays in both libraries
+(floating ones require grad), calls ``fn(lib, *tensors)`` with ``lib`` the
+module (``ember`` or ``torch``), and compares the results' values, dtypes and
+shapes; then it back-propagates the same random upstream gradient and
+compares the inputs' gradients.  Exceptions must match in type.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+TOL = {"float16": (2e-3, 1e-3), "bfloat16": (2e-2, 1e-2), "float32": (2e-5, 1e-5),
+       "float64": (1e-10, 1e-10)}
+
+
+def to_torch(a, requires_grad=None):
+    if isinstance(a, np.ndarray):
+        t = torch.from_numpy(a.copy()) if a.dtype.name != "bfloat16" else torch.from_numpy(
+            a.astype(np.float32)).to(torch.bfloat16)
+        if requires_grad is None:
+            requires_grad = t.is_floating_point()
+        return t.requires_grad_(requires_grad) if requires_grad else t
+    return a
+
+
+def to_ember(a, requires_grad=None):
+    if isinstance(a, np.ndarray):
+        t = ember.from_numpy(a.copy())
+        if requires_grad is None:
+            requires_grad = t.is_floating_point()
+        return t.requires_grad_(requires_grad) if requires_grad else t
+    return a
+
+
+def as_numpy(t):
+    if isinstance(t, torch.Tensor):
+        t = t.detach()
+        if t.dtype == torch.bfloat16:
+            t = t.float()
+        return t.numpy()
+    if isinstance(t, ember.Tensor):
+        t = t.detach()
+        if t.dtype is ember.bfloat16:
+            t = t.float()
+        return t.numpy()
+    return np.asarray(t)
+
+
+def dtype_name(t):
+    return str(t.dtype).replace("torch.", "")
+
+
+def assert_same(e, t, rtol=None, atol=None, what="value"):
+    """Compare an ember result with a PyTorch result (tensors, tuples, scalars)."""
+    if isinstance(t, (tuple, list)):
+        assert isinstance(e, (tuple, list)), f"{what}: ember gave {type(e)}, torch a sequence"
+        assert len(e) == len(t), f"{what}: length {len(e)} != {len(t)}"
+        for i, (a, b) in enumerate(zip(e, t)):
+            assert_same(a, b, rtol, atol, f"{what}[{i}]")
+        return
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), f"{what}: ember gave {type(e).__name__}"
+        assert dtype_name(e) == dtype_name(t), f"{what}: dtype {e.dtype} != {t.dtype}"
+        assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != " \
+                                                 f"{tuple(t.shape)}"
+        name = dtype_name(t)
+        r, a = TOL.get(name, (0, 0))
+        np.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=rtol if rtol is not None else r,
+                                   atol=atol if atol is not None else a, equal_nan=True,
+                                   err_msg=what)
+        return
+    if isinstance(t, float):
+        assert isinstance(e, float), f"{what}: {type(e)}"
+        np.testing.assert_allclose(e, t, rtol=rtol or 1e-6, atol=atol or 1e-7, equal_nan=True)
+        return
+    assert e == t, f"{what}: {e!r} != {t!r}"
+
+
+def _outputs(r):
+    if isinstance(r, (tuple, list)):
+        out = []
+        for x in r:
+            out.extend(_outputs(x))
+        return out
+    return [r]
+
+
+def check(fn, *arrays, grad=True, rtol=None, atol=None, grad_rtol=None, grad_atol=None,
+          requires_grad=None, seed=0):
+    """Run ``fn`` on both libraries and compare values and (if ``grad``) input gradients."""
+    tt = [to_torch(a, requires_grad) for a in arrays]
+    et = [to_ember(a, requires_grad) for a in arrays]
+    try:
+        tr = fn(torch, *tt)
+    except Exception as exc:  # the error itself is the behaviour to match
+        with pytest.raises(type(exc)):
+            fn(ember, *et)
+        return None
+    er = fn(ember, *et)
+    assert_same(er, tr, rtol, atol)
+    if not grad:
+        return er
+    touts = [o for o in _outputs(tr) if isinstance(o, torch.Tensor) and o.requires_grad]
+    eouts = [o for o in _outputs(er) if isinstance(o, ember.Tensor) and o.requires_grad]
+    assert len(touts) == len(eouts), "different outputs require grad"
+    if not touts:
+        return er
+    r = np.random.default_rng(seed)
+    ups = [r.standard_normal(tuple(o.shape)).astype(np.float64) for o in touts]
+    tgrads = [torch.from_numpy(u).to(o.dtype) for u, o in zip(ups, touts)]
+    egrads = [ember.from_numpy(u).to(o.dtype) for u, o in zip(ups, eouts)]
+    tin = [t for t in tt if isinstance(t, torch.Tensor) and t.requires_grad]
+    ein = [t for t in et if isinstance(t, ember.Tensor) and t.requires_grad]
+    tg = torch.autograd.grad(touts, tin, tgrads, allow_unused=True)
+    eg = ember.autograd.grad(eouts, ein, egrads, allow_unused=True)
+    for i, (a, b) in enumerate(zip(eg, tg)):
+        if b is None:
+            assert a is None or not np.any(as_numpy(a)), f"grad[{i}]: torch None, ember {a}"
+            continue
+        assert a is not None, f"grad[{i}]: ember gave None"
+        assert_same(a, b, grad_rtol if grad_rtol is not None else rtol,
+                    grad_atol if grad_atol is not None else atol, f"grad[{i}]")
+    return er
+
+
+def check_error(fn, *arrays, match=None):
+    """Both libraries raise the same exception type (and ember's message matches ``match``)."""
+    tt = [to_torch(a, False) for a in arrays]
+    et = [to_ember(a, False) for a in arrays]
+    with pytest.raises(Exception) as tinfo:
+        fn(torch, *tt)
+    with pytest.raises(type(tinfo.value)) as einfo:
+        fn(ember, *et)
+    if match is not None:
+        assert match in str(einfo.value), str(einfo.value)
+    return str(tinfo.value), str(einfo.value)
+
+
+def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-4):
+    """Numerical gradient check of ember's backward in float64 (central differences)."""
+    xs = [ember.from_numpy(np.asarray(a, dtype=np.float64).copy()).requires_grad_()
+          for a in arrays]
+    out = fn(ember, *xs)
+    r = np.random.default_rng(1)
+    up = r.standard_normal(tuple(out.shape))
+    grads = ember.autograd.grad(out, xs, ember.from_numpy(up), allow_unused=True)
+    for x, g in zip(xs, grads):
+        base = x.detach().numpy().copy()
+        num = np.zeros_like(base)
+        flat = base.reshape(-1)
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            plus = fn(ember, *[ember.from_numpy(base.copy()) if y is x else y.detach()
+                               for y in xs]).numpy()
+            flat[i] = orig - eps
+            minus = fn(ember, *[ember.from_numpy(base.copy()) if y is x else y.detach()
+                                for y in xs]).numpy()
+            flat[i] = orig
+            num.reshape(-1)[i] = ((plus - minus) * up).sum() / (2 * eps)
+        analytic = np.zeros_like(base) if g is None else g.numpy()
+        np.testing.assert_allclose(analytic, num, atol=atol, rtol=rtol)

@@ -207,8 +207,10 @@ def accumulate_into_leaf(var, grad):
     if grad is None:
         return
     if var._grad is None:
-        if STATE.enabled:  # create_graph: keep the gradient's own history
-            var._grad = grad
+        if STATE.enabled:  # create_graph: a copy that keeps the gradient's history
+            from .._ops.creation import empty_like
+
+            var._grad = empty_like(grad).copy_(grad)
         elif grad._fresh and grad._base is None and grad._data.flags.writeable:
             # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
             # without a copy.  "Fresh" tensors were allocated by an op during this backward

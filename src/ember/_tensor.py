@@ -14,6 +14,9 @@ from . import _dtype as D
 from ._size import Size
 
 
+_new_size = tuple.__new__
+
+
 class VersionCounter:
     """Counts in-place changes to a storage; shared by a tensor and its views."""
 
@@ -26,9 +29,18 @@ class VersionCounter:
 class Tensor:
     """A multi-dimensional array with autograd, as ``torch.Tensor``."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_fn", "_view_version", "_accumulator",
-                 "_retains_grad", "_fresh", "_is_inference", "__dict__", "__weakref__")
+    # Every op sets these; the rarer ones below are class-level defaults, so that making a
+    # tensor (which happens for every op) assigns only a handful of attributes.
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad_fn", "_vc", "_fresh",
+                 "__dict__", "__weakref__")
+    _grad = None
+    _output_nr = 0
+    _base = None  # the tensor whose memory this view shares
+    _view_fn = None  # redoes the view on another tensor (for in-place ops on views)
+    _view_version = 0
+    _accumulator = None  # the AccumulateGrad node of a leaf
+    _retains_grad = False
+    _is_inference = False
 
     __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
 
@@ -56,7 +68,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _new_size(Size, self._data.shape)
 
     def size(self, dim=None):
         if dim is None:

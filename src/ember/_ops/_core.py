@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._device import CPU, device_of_array
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import get_accumulator, node_class
@@ -21,38 +22,38 @@ def wrap(arr, device=None) -> Tensor:
     """A new tensor owning ``arr`` (no history)."""
     if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__"):
         arr = np.asarray(arr)  # NumPy returns scalars from some 0-d results
-    t = Tensor.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._data = arr
     t._device = device if device is not None else _dev_of(arr)
     t._requires_grad = False
-    t._grad = None
     t._grad_fn = None
-    t._output_nr = 0
     t._vc = VersionCounter()
-    t._base = None
-    t._view_fn = None
-    t._view_version = 0
-    t._accumulator = None
-    t._retains_grad = False
     t._fresh = STATE.in_backward
-    t._is_inference = STATE.inference
+    if STATE.inference:
+        t._is_inference = True
     return t
 
 
-def _dev_of(arr):
-    from .._device import CPU, device_of_array
+_new_tensor = object.__new__
+FLOAT_NP = frozenset(d.np for d in (D.float16, D.bfloat16, D.float32, D.float64))
 
+
+def _dev_of(arr):
     return CPU if type(arr) is np.ndarray else device_of_array(arr)
 
 
 def edge(t):
     """The ``(node, output_nr)`` a gradient for ``t`` flows into."""
     if t is None or not t._requires_grad:
-        return (None, 0)
-    fn = t.grad_fn
+        return _NO_EDGE
+    fn = t._grad_fn if t._base is None else t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
-    return (get_accumulator(t), 0)
+    acc = t._accumulator
+    return (acc if acc is not None else get_accumulator(t), 0)
+
+
+_NO_EDGE = (None, 0)
 
 
 def needs_grad(inputs) -> bool:
@@ -65,8 +66,8 @@ def needs_grad(inputs) -> bool:
 
 
 def _node(name, rule, inputs):
-    edges = tuple(edge(t) for t in inputs)
-    meta = tuple((t.shape, t.dtype) if t is not None else None for t in inputs)
+    edges = tuple([edge(t) for t in inputs])
+    meta = tuple([(t._data.shape, t._data.dtype) if t is not None else None for t in inputs])
     return node_class(name)(rule, edges, meta)
 
 
@@ -79,7 +80,7 @@ def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
     out = wrap(arr, device if device is not None else inputs[0]._device)
     if rule is not None and needs_grad(inputs):
-        if not out.dtype.is_floating_point:
+        if out._data.dtype not in FLOAT_NP:
             return out
         node = _node(name, rule, inputs)
         out._grad_fn = node
@@ -95,7 +96,7 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
     if rule is not None and needs_grad(inputs):
         node = _node(name, rule, inputs)
         node._num_outputs = len(outs)
-        node._out_meta = [(o.shape, o.dtype) for o in outs]
+        node._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
         for i, o in enumerate(outs):
             if (differentiable is None or differentiable[i]) and o.dtype.is_floating_point:
                 o._grad_fn = node
@@ -156,8 +157,9 @@ def sum_to(g: Tensor, shape) -> Tensor:
 
 
 def conform_grad(g, meta, node, i):
+    """Fit a gradient to its input: undo broadcasting and match the input's dtype."""
     shape, dtype = meta
-    if g.shape != shape:
+    if g._data.shape != shape:
         try:
             np.broadcast_shapes(shape, g.shape)
         except ValueError:
@@ -165,15 +167,14 @@ def conform_grad(g, meta, node, i):
                 f"Function {type(node).__name__} returned an invalid gradient at index {i} - "
                 f"got {list(g.shape)} but expected shape compatible with {list(shape)}") from None
         g = sum_to(g, shape)
-    if g.dtype is not dtype:
-        g = g.to(dtype)
+    if g._data.dtype != dtype:
+        g = g.to(D.from_numpy_dtype(dtype))
     return g
 
 
 def zeros_for(node, i):
     shape, dtype = node._out_meta[i]
-    xp = np
-    return wrap(xp.zeros(shape, dtype=dtype.np))
+    return wrap(np.zeros(shape, dtype=dtype))
 
 
 # -- arguments ----------------------------------------------------------------
@@ -331,10 +332,14 @@ def _legacy(d):
 
 
 def _repoint_saved_output(node, t):
-    for s in node._saved:
-        if getattr(s, "is_output", False):
+    from ..autograd.graph import SavedOutput
+
+    versions = list(node._versions)
+    for i, s in enumerate(node._saved):
+        if type(s) is SavedOutput:
             s.tensor = t._alias()
-            s.version = t._vc.v
+            versions[i] = t._vc.v
+    node._versions = tuple(versions)
 
 
 def _copy_slices(view: Tensor, node) -> None:
@@ -356,9 +361,9 @@ def _copy_slices(view: Tensor, node) -> None:
         return (gb,) + rest
 
     edges = (edge(base),) + node.next_functions[1:]
-    meta = ((base.shape, base.dtype),) + node._meta[1:]
+    meta = ((base._data.shape, base._data.dtype),) + node._meta[1:]
     cs = node_class("CopySlices")(rule, edges, meta)
-    cs._saved = node._saved  # so a second backward through it is refused the same way
+    cs._saved, cs._versions = node._saved, node._versions  # a second backward is refused too
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
     base._view_version = base._vc.v
     refresh_view(view)
@@ -378,7 +383,7 @@ def refresh_view(view: Tensor) -> None:
         return (gb,)
 
     view._grad_fn = node_class("AsStridedBackward0")(rule, (edge(base),),
-                                                     ((base.shape, base.dtype),))
+                                                     ((base._data.shape, base._data.dtype),))
     view._output_nr = 0
     view._requires_grad = True
 

@@ -15,17 +15,15 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
 def _as_tuple(x):
     if x is None:
         return None
-    from .._tensor import Tensor
-
-    if isinstance(x, Tensor):
-        return (x,)
-    return tuple(x)
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
 
 
 def _roots(outputs, grad_outputs, create_graph):
-    from .._ops import creation
-    from .._ops._core import edge
+    from .._ops import _core, creation
 
+    edge = _core.edge
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
@@ -37,9 +35,10 @@ def _roots(outputs, grad_outputs, create_graph):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
         if g is None:
-            if out.numel() != 1:
+            d = out._data
+            if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = creation.ones_like(out)
+            g = _core.wrap(_core.xp_of(out).full(d.shape, 1, dtype=d.dtype), out._device)
         else:
             from .._tensor import Tensor
 
@@ -58,8 +57,6 @@ def _roots(outputs, grad_outputs, create_graph):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
-    from .._ops._core import edge
-
     outputs = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if retain_graph is None:
@@ -80,10 +77,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    from .._ops._core import edge
+    from .graph import accumulate_into_leaf
+
     in_edges = [edge(t) for t in inputs]
     captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
                             accumulate=False)
-    from .graph import accumulate_into_leaf
 
     for t, e in zip(inputs, in_edges):
         g = captured.get(e)

@@ -108,7 +108,7 @@ class Function:
         if not record:
             return output
         Node.__init__(ctx, _rule, tuple(edge(t) for t in tensors),
-                      tuple((t.shape, t.dtype) if t is not None else None for t in tensors),
+                      tuple((t._data.shape, t._data.dtype) if t is not None else None for t in tensors),
                       num_outputs=len(outs))
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         wired = []
@@ -129,7 +129,7 @@ class Function:
                 t._grad_fn = ctx
                 t._output_nr = i
                 t._requires_grad = True
-            metas.append((t.shape, t.dtype))
+            metas.append((t._data.shape, t._data.dtype))
             wired.append(t)
         ctx._out_meta = metas if ctx._materialize else None
         if ctx._out_meta is not None and any(m is None for m in metas):

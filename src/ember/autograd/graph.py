@@ -22,24 +22,26 @@ class Node:
     """A backward function in the graph.  Subclassed per op so that
     ``type(t.grad_fn).__name__`` is PyTorch's name (``MulBackward0``)."""
 
-    __slots__ = ("next_functions", "_rule", "_saved", "_extra", "needs_input_grad", "_meta",
-                 "_seq", "_num_outputs", "_out_meta", "_pre_hooks", "_post_hooks", "_tensor_hooks",
-                 "_released", "metadata", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "_rule", "needs_input_grad", "_meta", "_seq",
+                 "__weakref__", "__dict__")
+    # Set on few nodes; class-level defaults keep making a node (once per op) cheap.
+    _num_outputs = 1
+    _out_meta = None  # per output (shape, dtype): present where missing grads become zeros
+    _saved = ()
+    _versions = ()
+    _pre_hooks = None
+    _post_hooks = None
+    _tensor_hooks = None
+    _released = False
 
     def __init__(self, rule, next_functions, meta, num_outputs=1):
         self._rule = rule
         self.next_functions = next_functions
-        self.needs_input_grad = tuple(n is not None for n, _ in next_functions)
+        self.needs_input_grad = tuple([n is not None for n, _ in next_functions])
         self._meta = meta  # per input: (shape, dtype) the gradient must take
         self._seq = next(_seq)
-        self._num_outputs = num_outputs
-        self._out_meta = None
-        self._saved = ()
-        self._extra = None
-        self._pre_hooks = None
-        self._post_hooks = None
-        self._tensor_hooks = None
-        self._released = False
+        if num_outputs != 1:
+            self._num_outputs = num_outputs
 
     def name(self) -> str:
         return type(self).__name__
@@ -49,8 +51,20 @@ class Node:
 
     # -- what the rule saved ------------------------------------------------
     def save(self, *items):
-        """Keep tensors (checked against in-place changes) and other values for backward."""
-        self._saved = tuple(SavedTensor(x, self) if _is_tensor(x) else x for x in items)
+        """Keep tensors (checked against in-place changes) and other values for backward.
+
+        An op's own output is kept as an alias without history (no reference cycle), and
+        gets this node back as its grad_fn when unpacked for a double backward.
+        """
+        saved = list(items)
+        versions = [None] * len(items)
+        for i, x in enumerate(items):
+            if _is_tensor(x):
+                versions[i] = x._vc.v
+                if x._grad_fn is self:
+                    saved[i] = SavedOutput(x)
+        self._saved = tuple(saved)
+        self._versions = tuple(versions)
 
     @property
     def saved(self):
@@ -61,11 +75,23 @@ class Node:
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward.")
-        return tuple(x.unpack() if type(x) is SavedTensor else x for x in self._saved)
+        out = list(self._saved)
+        for i, v in enumerate(self._versions):
+            if v is None:
+                continue
+            x = out[i]
+            is_out = type(x) is SavedOutput
+            t = x.tensor if is_out else x
+            if t._vc.v != v:
+                raise RuntimeError(_modified_message(t, v, self if is_out else None,
+                                                     x.output_nr if is_out else 0))
+            if is_out:
+                out[i] = x.unpack(self)
+        return tuple(out)
 
     def _release(self):
         if self._saved:
-            self._saved = ()
+            self._saved = self._versions = ()
             self._released = True
 
     # -- hooks --------------------------------------------------------------
@@ -139,54 +165,48 @@ def _add_hook(hooks: dict, fn):
     return h
 
 
+_Tensor = None
+
+
 def _is_tensor(x):
-    from .._tensor import Tensor
+    global _Tensor
+    if _Tensor is None:
+        from .._tensor import Tensor as _Tensor
+    return isinstance(x, _Tensor)
 
-    return isinstance(x, Tensor)
 
+class SavedOutput:
+    """An op's own output, saved for its backward without a reference cycle."""
 
-class SavedTensor:
-    """A tensor kept for backward, with the version it had when saved."""
+    __slots__ = ("tensor", "output_nr")
 
-    __slots__ = ("tensor", "version", "node", "is_output", "output_nr")
+    def __init__(self, t):
+        self.tensor = t._alias()
+        self.output_nr = t._output_nr
 
-    def __init__(self, t, node):
-        self.version = t._vc.v
-        self.is_output = t._grad_fn is node
-        if self.is_output:
-            # Saving an op's own output must not make a reference cycle: keep an alias
-            # without history and give it back its grad_fn when unpacked.
-            self.tensor = t._alias()
-            self.output_nr = t._output_nr
-            self.node = node
-        else:
-            self.tensor = t
-
-    def unpack(self):
+    def unpack(self, node):
         t = self.tensor
-        if t._vc.v != self.version:
-            raise RuntimeError(_modified_message(t, self, t._vc.v))
-        if self.is_output and STATE.enabled:
-            out = t._alias()
-            out._grad_fn = self.node
-            out._output_nr = self.output_nr
-            out._requires_grad = True
-            return out
-        return t
+        if not STATE.enabled:
+            return t
+        out = t._alias()
+        out._grad_fn = node
+        out._output_nr = self.output_nr
+        out._requires_grad = True
+        return out
 
 
-def _modified_message(t, saved, now):
+def _modified_message(t, version, out_node, output_nr):
     from .._dtype import dtype_name_for_type
 
     shape = ", ".join(str(s) for s in t.shape)
     desc = f"[torch.{dtype_name_for_type(t.dtype)} [{shape}]]"
     # NOTE: PyTorch names the producing op without its "Backward0" suffix here.
-    if saved.is_output:
-        desc += f", which is output {saved.output_nr} of {_op_name(saved.node)},"
+    if out_node is not None:
+        desc += f", which is output {output_nr} of {_op_name(out_node)},"
     elif t._grad_fn is not None:
         desc += f", which is output {t._output_nr} of {_op_name(t._grad_fn)},"
     return ("one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {desc} is at version {now}; expected version {saved.version} "
+            f"inplace operation: {desc} is at version {t._vc.v}; expected version {version} "
             "instead. Hint: enable anomaly detection to find the operation that failed to "
             "compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
@@ -315,32 +335,39 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                  and deps.get(n, 0) == 0]
         heapq.heapify(ready)
         executed = []
+        pop, push = heapq.heappop, heapq.heappush
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = pop(ready)[2]
             grads = buffers.pop(node, None) or [None] * node._num_outputs
             if node._tensor_hooks and type(node) is not AccumulateGrad:
                 grads = _run_tensor_hooks(node, grads)
-            if captured is not None and node in targets:
-                for nr in range(node._num_outputs):
-                    captured[(node, nr)] = grads[nr]
-            run = needed is None or needed.get(node, False)
-            if captured is not None and type(node) is AccumulateGrad and not accumulate:
-                run = False
-            if run and (captured is None or _leads_further(node, needed, targets)):
+            if captured is None:
                 out = _apply(node, grads, _core)
                 executed.append(node)
             else:
-                out = ()
-            for i, (child, nr) in enumerate(node.next_functions):
-                if child is None:
-                    continue
-                g = out[i] if i < len(out) else None
-                if g is not None:
-                    buf = buffers.setdefault(child, [None] * child._num_outputs)
-                    buf[nr] = g if buf[nr] is None else _add_grads(buf[nr], g)
-                deps[child] -= 1
-                if deps[child] == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                if node in targets:
+                    for nr in range(node._num_outputs):
+                        captured[(node, nr)] = grads[nr]
+                run = needed.get(node, False) and _leads_further(node, needed, targets)
+                if type(node) is AccumulateGrad and not accumulate:
+                    run = False
+                out = _apply(node, grads, _core) if run else ()
+                if run:
+                    executed.append(node)
+            i = 0
+            for child, nr in node.next_functions:
+                if child is not None:
+                    g = out[i] if out else None
+                    if g is not None:
+                        buf = buffers.get(child)
+                        if buf is None:
+                            buf = buffers[child] = [None] * child._num_outputs
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    d = deps[child] - 1
+                    deps[child] = d
+                    if d == 0:
+                        push(ready, (-child._seq, id(child), child))
+                i += 1
         if not retain_graph:
             for n in executed:
                 n._release()
@@ -350,17 +377,11 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
 
 
 def _leads_further(node, needed, targets):
-    if needed is None:
-        return True
     if type(node) is AccumulateGrad:
         return True
     if node in targets:
         return any(needed.get(c, False) for c, _ in node.next_functions if c is not None)
     return True
-
-
-def _add_grads(a, b):
-    return a + b
 
 
 def _run_tensor_hooks(node, grads):
@@ -394,12 +415,18 @@ def _apply(node, grads, _core):
     if len(out) != len(node.next_functions):
         raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of "
                            f"gradients (expected {len(node.next_functions)}, got {len(out)})")
-    fixed = []
+    fixed = list(out)
+    nf, meta = node.next_functions, node._meta
     for i, g in enumerate(out):
-        if g is None or node.next_functions[i][0] is None:
-            fixed.append(None)
+        if g is None:
             continue
-        fixed.append(_core.conform_grad(g, node._meta[i], node, i))
+        if nf[i][0] is None:
+            fixed[i] = None
+            continue
+        m = meta[i]
+        d = g._data
+        if d.shape != m[0] or d.dtype != m[1]:
+            fixed[i] = _core.conform_grad(g, m, node, i)
     if node._post_hooks:
         for fn in list(node._post_hooks.values()):
             r = fn(tuple(fixed), tuple(grads))

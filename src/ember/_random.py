@@ -13,8 +13,10 @@ dimensions sorted by stride), so a caller filling a strided view must scatter
 the returned values in that order, and pass ``contiguous=False`` to
 :meth:`CPUGenerator.normal`.
 
-Three engines' worth of floating-point detail matter for exactness; they are
-described in the NOTE block at the end of this file.
+Which compiled PyTorch kernel is emulated follows PyTorch's CPU capability
+(AVX512/AVX2 versus DEFAULT), because the kernels round differently; what
+each kernel does, and how many draws each call consumes, is written down in
+the NOTE block at the end of this file.
 """
 from __future__ import annotations
 
@@ -56,6 +58,11 @@ _TORCH_NAME = {  # how PyTorch spells the dtype in its messages
     np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
     np.dtype(np.int16): "short int", np.dtype(np.int32): "int",
     np.dtype(np.int64): "long int", _BOOL: "bool",
+}
+_SCALAR_NAME = {  # c10::ScalarType names, as in "... not implemented for 'Int'"
+    _F16: "Half", _BF16: "BFloat16", _F32: "Float", _F64: "Double",
+    np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Char", np.dtype(np.int16): "Short",
+    np.dtype(np.int32): "Int", np.dtype(np.int64): "Long", _BOOL: "Bool",
 }
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
@@ -171,45 +178,76 @@ def _fma32(a, b, c):
     round-to-odd, and rounding that to float32 is then exactly one rounding.
     """
     p = np.asarray(a, _F32).astype(_F64) * np.asarray(b, _F32).astype(_F64)
-    c = np.broadcast_to(np.asarray(c, _F32).astype(_F64), p.shape)
+    shape = p.shape
+    p = p.reshape(-1)
+    c = np.broadcast_to(np.asarray(c, _F32).astype(_F64), shape).reshape(-1)
     with np.errstate(invalid="ignore", over="ignore"):
         s = p + c
-        s = _round_odd_fix(s, _two_sum_err(p, c, s))
-        return s.astype(_F32)
+        # Only a double that sits exactly on a float32 halfway point (low 29
+        # mantissa bits 1000...0), or one in float32's subnormal range, can
+        # round differently from the exact sum; fix just those.
+        bits = s.view(np.int64)
+        maybe = ((bits & 0x1FFFFFFF) == 0x10000000) | (np.abs(s) < 2.0 ** -125)
+        if maybe.any():
+            idx = np.nonzero(maybe)
+            ss = s[idx]
+            s[idx] = _round_odd_fix(ss, _two_sum_err(p[idx], c[idx], ss))
+        return s.astype(_F32).reshape(shape)
 
 
 _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
 
 
+def _fma64_core(a, b, c):
+    ph = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
+    th = c + ph
+    tl = _two_sum_err(c, ph, th)
+    v = tl + pl
+    v = _round_odd_fix(v, _two_sum_err(tl, pl, v))
+    return th + v
+
+
 def _fma64(a, b, c):
-    """Correctly rounded float64 fused multiply-add, elementwise, for finite data.
+    """Correctly rounded float64 fused multiply-add, elementwise.
 
     Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
     algorithms using rounding to odd" (IEEE TC 2008): exact product by
     Dekker's TwoProduct, exact TwoSum, one round-to-odd add, one final add.
+    Operands whose product would overflow or underflow the splitting are
+    rescaled by powers of two first (exact).
     """
-    a = np.asarray(a, _F64)
-    b = np.asarray(b, _F64)
-    c = np.asarray(c, _F64)
-    a, b, c = np.broadcast_arrays(a, b, c)
-    with np.errstate(invalid="ignore", over="ignore"):
-        ph = a * b
-        t = _SPLIT * a
-        ah = t - (t - a)
-        al = a - ah
-        t = _SPLIT * b
-        bh = t - (t - b)
-        bl = b - bh
-        pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
-        th = c + ph
-        tl = _two_sum_err(c, ph, th)
-        v = tl + pl
-        v = _round_odd_fix(v, _two_sum_err(tl, pl, v))
-        out = th + v
-        bad = ~np.isfinite(out) | ~np.isfinite(pl)
-        if bad.any():  # inf/nan/overflowing products: the plain expression is right
-            out = np.where(bad, ph + c, out)
-    return out
+    a, b, c = np.broadcast_arrays(np.asarray(a, _F64), np.asarray(b, _F64),
+                                  np.asarray(c, _F64))
+    shape = a.shape
+    a, b, c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        out = _fma64_core(a, b, c)
+        aa, ab = np.abs(a), np.abs(b)
+        fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
+        odd = fin & ((aa > 2.0 ** 500) | (ab > 2.0 ** 500) | (np.abs(c) > 2.0 ** 1000)
+                     | (((aa < 2.0 ** -450) | (ab < 2.0 ** -450)) & (aa * ab != 0)))
+        if odd.any():
+            idx = np.nonzero(odd)
+            ma, ea = np.frexp(a[idx])
+            mb, eb = np.frexp(b[idx])
+            e = ea + eb
+            cs = np.ldexp(c[idx], -e)
+            r = np.ldexp(_fma64_core(ma, mb, cs), e)
+            out[idx] = np.where(np.isfinite(cs), r, c[idx])  # c dwarfs a*b
+        bad = ~np.isfinite(out) & fin
+        if bad.any():  # a true overflow: the plain expression gives the same inf
+            out = np.where(bad, a * b + c, out)
+        nonfin = ~fin
+        if nonfin.any():
+            out = np.where(nonfin, a * b + c, out)
+    return out.reshape(shape)
 
 
 def _muladd64(x, std, mean, fused):
@@ -228,8 +266,9 @@ def _to_dtype(x64: np.ndarray, dt: np.dtype) -> np.ndarray:
     """static_cast<scalar_t>(double): Half/BFloat16 are built from a float."""
     if dt == _F64:
         return x64
-    x32 = x64.astype(_F32)
-    return x32 if dt == _F32 else x32.astype(dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x32 = x64.astype(_F32)
+        return x32 if dt == _F32 else x32.astype(dt)
 
 
 # --------------------------------------------------------------------------
@@ -393,8 +432,10 @@ def _normal16_avx2(u, mean, std):
 
 
 def _normal16_scalar_f32(u, mean, std):
-    """normal_fill_16<float> of the DEFAULT kernel: libm logf/cosf/sinf; the
-    final ``* std + mean`` is evaluated in double (no FMA on that build)."""
+    """normal_fill_16<float> of the DEFAULT kernel: libm logf/cosf/sinf, theta
+    rounded to float from a double product, and a correctly rounded fused
+    ``* std + mean`` (measured: that build has no FMA contraction anywhere else,
+    but this step rounds once)."""
     d = np.asarray(u, _F32).reshape(-1, 2, 8)
     lm = _libmf()
     u1 = _ONE - d[:, 0]
@@ -404,10 +445,10 @@ def _normal16_scalar_f32(u, mean, std):
     c = lm.apply("cosf", theta)
     s = lm.apply("sinf", theta)
     out = np.empty_like(d)
-    m = float(_c32(mean))
-    sd = float(_c32(std))
-    out[:, 0] = ((radius * c).astype(_F64) * sd + m).astype(_F32)
-    out[:, 1] = ((radius * s).astype(_F64) * sd + m).astype(_F32)
+    m = _c32(mean)
+    sd = _c32(std)
+    out[:, 0] = _fma32(radius * c, sd, m)
+    out[:, 1] = _fma32(radius * s, sd, m)
     return out.reshape(-1)
 
 
@@ -610,7 +651,7 @@ class CPUGenerator:
         n = _count(n)
         dt = _as_dtype(dtype)
         if dt not in _FLOATS:
-            raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{dt}\'')
+            _not_implemented("check_uniform_bounds", dt)
         low = float(low)
         high = float(high)
         fi = ml_dtypes.finfo(dt) if dt == _BF16 else np.finfo(dt)
@@ -622,11 +663,13 @@ class CPUGenerator:
             raise RuntimeError(f"to is out of bounds for {name}")
         if not low <= high:
             raise RuntimeError(
-                f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g}")
+                "uniform_ expects to return a [from, to) range, but found "
+                f"from={low:g} > to={high:g}")
         if not (high - low) <= hi_lim:
             raise RuntimeError(
-                f"uniform_ expects to-from <= std::numeric_limits<{_torch_short(dt)}>::max(), "
-                f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit")
+                f"uniform_ expects to-from <= std::numeric_limits<{_SCALAR_NAME[dt]}>::max(), "
+                f"but found to={high:g} and from={low:g} which result in to-from to exceed "
+                "the limit")
         if n == 0:
             return np.empty(0, dt)
         fused = self._vec
@@ -643,7 +686,8 @@ class CPUGenerator:
             v = x * rng + flo
         if dt == _F32:
             return np.where(v >= fhi, flo, v)
-        v = v.astype(dt)
+        with np.errstate(over="ignore"):
+            v = v.astype(dt)
         return np.where(v >= fhi.astype(dt), flo.astype(dt), v)
 
     # ---- normal ------------------------------------------------------------
@@ -657,7 +701,7 @@ class CPUGenerator:
         n = _count(n)
         dt = _as_dtype(dtype)
         if dt not in _FLOATS:
-            raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_torch_short(dt)}\'')
+            _not_implemented("normal_kernel_cpu", dt)
         mean = float(mean)
         std = float(std)
         if not std >= 0.0:
@@ -698,7 +742,8 @@ class CPUGenerator:
             out[:nb] = self._normal_block(self._uniform01(nb, 24), mean, std)
         if n % 16:
             out[n - 16:] = self._normal_block(self._uniform01(16, 24), mean, std)
-        return out.astype(dt)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return out.astype(dt)
 
     def _normal_fill_f64(self, n, mean, std):
         u = self._uniform01(n, 53)
@@ -764,6 +809,8 @@ class CPUGenerator:
         with self._lock:
             if high is None:
                 if frm == _INT64_MIN:
+                    if dt in (_F16, _BOOL):
+                        _not_implemented("random_full_64_bits_range_kernel_cpu", dt)
                     if dt not in (np.dtype(np.int64), _F64, _F32, _BF16):
                         raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only "
                                            "int64, double, float and bfloat16")
@@ -827,8 +874,16 @@ class CPUGenerator:
     def randperm(self, n, dtype=np.int64) -> np.ndarray:
         """``torch.randperm(n)``: Fisher-Yates with random() % (n - i); from
         n >= 2**32 // 20 on, the inside-out shuffle with random64() % (i + 1)."""
-        n = _count(n)
-        dt = np.dtype(dtype)
+        n = int(n)
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+        dt = _as_dtype(dtype)
+        if dt == _BOOL:
+            _not_implemented("randperm", dt)
+        limit = {_F16: ("2049", 2049), _F32: ("2^24+1", 2**24 + 1),
+                 _F64: ("2^53+1", 2**53 + 1)}.get(dt)
+        if limit is not None and n > limit[1]:
+            raise RuntimeError(f"n cannot be greater than {limit[0]} for {_SCALAR_NAME[dt]} type.")
         with self._lock:
             if n < _RANDPERM_SMALL_N:
                 r = list(range(n))
@@ -845,7 +900,7 @@ class CPUGenerator:
                     z = int(zs[i]) % (i + 1)
                     r[i] = r[z]
                     r[z] = i
-        return np.array(r, dtype=np.int64).astype(dt)
+        return _int64_to(np.array(r, dtype=np.int64), dt)
 
     # ---- other distributions ----------------------------------------------
     def _uniform_double(self, n):
@@ -859,9 +914,7 @@ class CPUGenerator:
         lambd = float(lambd)
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-        if dt not in _FLOATS:
-            raise RuntimeError("Exponential distribution is a continuous probability distribution. "
-                               f"dtype must be a floating point but you specified {dt}")
+        _continuous_only("Exponential", dt, _SCALAR_NAME[dt])
         with self._lock:
             u = self._uniform_double(n)
         return _to_dtype((-1.0 / lambd) * _map64(math.log1p, -u), dt)
@@ -873,6 +926,8 @@ class CPUGenerator:
         p = float(p)
         if not (0.0 < p < 1.0):
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        if dt == _BOOL:
+            _not_implemented("geometric_cpu", dt)
         with self._lock:
             u = self._uniform_double(n)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -886,10 +941,14 @@ class CPUGenerator:
         """``tensor.cauchy_(median, sigma)``: ``median + sigma*tan(pi*(u-0.5))``."""
         n = _count(n)
         dt = _as_dtype(dtype)
+        sigma = float(sigma)
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        _continuous_only("Cauchy", dt, _TORCH_NAME[dt])
         with self._lock:
             u = self._uniform_double(n)
         t = _map64(math.tan, math.pi * (u - 0.5))
-        return _to_dtype(_muladd64(t, float(sigma), float(median), self._vec), dt)
+        return _to_dtype(_muladd64(t, sigma, float(median), self._vec), dt)
 
     def log_normal(self, n, dtype=np.float32, mean=1.0, std=2.0) -> np.ndarray:
         """``tensor.log_normal_(mean, std)``: ``exp`` of normal_distribution<double>
@@ -899,6 +958,8 @@ class CPUGenerator:
         std = float(std)
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        if dt not in _FLOATS:
+            _not_implemented("log_normal_cpu", dt)
         if n == 0:
             return np.empty(0, dt)
         with self._lock:
@@ -906,12 +967,9 @@ class CPUGenerator:
         return _to_dtype(_map64(_exp, x), dt)
 
     def bernoulli(self, n, p=0.5, dtype=np.float32) -> np.ndarray:
-        """``tensor.bernoulli_(p)`` with a float p, as on non-Intel CPUs: one
-        random64() per element, ``u < p`` with a 53-bit uniform u.
-
-        (On Intel CPUs PyTorch's MKL build samples ``bernoulli_(float)`` with
-        MKL's MCG31 stream instead; see the NOTE at the end of this module.)
-        """
+        """``tensor.bernoulli_(p)`` with a float p (what dropout uses): one
+        random64() per element, ``u < p`` with a 53-bit uniform u, on every CPU
+        vendor (see the NOTE at the end of this module)."""
         n = _count(n)
         dt = _as_dtype(dtype)
         p = float(p)
@@ -927,7 +985,7 @@ class CPUGenerator:
         uniform (random64), any other floating p a 24-bit float uniform."""
         p = np.asarray(p)
         if p.dtype not in _FLOATS:
-            raise RuntimeError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{p.dtype}\'')
+            _not_implemented("bernoulli_tensor_cpu_p_", _as_dtype(p.dtype))
         dt = _as_dtype(p.dtype if dtype is None else dtype)
         flat = p.reshape(-1)
         with self._lock:
@@ -947,17 +1005,24 @@ def _exp(v):
         return math.inf
 
 
-def _torch_short(dt):
-    return {_F16: "Half", _BF16: "BFloat16", _F32: "float", _F64: "double"}.get(dt, str(dt))
+def _not_implemented(kernel, dt):
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_NAME[dt]}\'')
+
+
+def _continuous_only(what, dt, name):
+    if dt not in _FLOATS:
+        raise RuntimeError(f"{what} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified {name}")
 
 
 def _int64_to(v: np.ndarray, dt: np.dtype) -> np.ndarray:
     """static_cast<scalar_t>(int64_t) (Half/BFloat16 through float)."""
     if dt == _BOOL:
         return v != 0
-    if dt in (_F16, _BF16):
-        return v.astype(_F32).astype(dt)
-    return v.astype(dt)
+    with np.errstate(over="ignore"):
+        if dt in (_F16, _BF16):
+            return v.astype(_F32).astype(dt)
+        return v.astype(dt)
 
 
 def _update_from(frm: int, dt: np.dtype) -> int:
@@ -982,7 +1047,8 @@ def _roundtrip(v: int, dt: np.dtype) -> int:
     x = np.array([v], np.int64)
     x = x.astype(_F64) if dt == _F64 else x.astype(_F32)
     if dt in (_F16, _BF16):
-        x = x.astype(dt).astype(_F32)
+        with np.errstate(over="ignore"):
+            x = x.astype(dt).astype(_F32)
     f = float(x[0])
     if not math.isfinite(f) or f >= 2.0 ** 63:
         return _INT64_MIN  # what x86 cvttsd2si gives for out-of-range values
@@ -1018,15 +1084,21 @@ def _check_from_to_in_range(frm: int, to_inc: int, dt: np.dtype) -> None:
         raise RuntimeError(f"to - 1 is out of bounds for {name}")
 
 
-default_generator = CPUGenerator(DEFAULT_SEED)
+# PyTorch seeds its global CPU generator at startup with a non-deterministic
+# 64-bit value (getDefaultCPUGenerator -> getNonDeterministicRandom, i.e.
+# /dev/urandom); only a fresh torch.Generator() starts from DEFAULT_SEED.
+default_generator = CPUGenerator(int.from_bytes(os.urandom(8), "little"))
 
 
 # NOTE: what PyTorch 2.13's CPU generator does, measured against torch 2.13.0
 # (AVX512 AMD EPYC, glibc 2.36; ATEN_CPU_CAPABILITY=avx2 and =default too).
 #
 # Engine.  mt19937 seeded by init_genrand(seed & 0xffffffff); the full 64-bit
-# seed is kept for initial_seed().  A fresh generator has left=1, next=0 and
-# twists on its first draw.  random() is one tempered 32-bit output;
+# seed is kept for initial_seed().  torch.Generator() starts from seed
+# 67280421310721, but the global default generator is seeded from
+# /dev/urandom when the process starts (torch.initial_seed() differs per
+# run).  A freshly seeded engine has left=1, next=0 and twists on its first
+# draw.  random() is one tempered 32-bit output;
 # random64() is (first << 32) | second.  manual_seed accepts [-2**63, 2**64)
 # (negatives wrap), raises ValueError("Overflow when unpacking long long")
 # outside, RuntimeError for bool/float, and clears both normal caches.
@@ -1059,8 +1131,9 @@ default_generator = CPUGenerator(DEFAULT_SEED)
 # fma(y, z, e*q1)), e*q2 + x, the three DP reduction steps, y*z - z*0.5 in the
 # cosine and y*x + x in the sine.  Emulated exactly (100% of 2**21 samples).
 # DEFAULT: the scalar normal_fill_16<float> with libm logf/cosf/sinf, theta
-# computed in double and rounded to float, `* std + mean` evaluated in double;
-# this emulation calls the same libm functions through ctypes (slow but
+# computed in double and rounded to float, `* std + mean` rounded once (a true
+# fused multiply-add: checked on constructed double-rounding cases); this
+# emulation calls the same libm functions through ctypes (slow but
 # exact; without ctypes it falls back to correctly rounded values, which
 # differ from glibc in rare last-bit cases).
 # Half/bfloat16 contiguous numel >= 16: the float algorithm above on whole
@@ -1106,14 +1179,32 @@ default_generator = CPUGenerator(DEFAULT_SEED)
 # normal(mean_tensor, float std): normal_(0, std) then add_(mean);
 # normal(float mean, std_tensor): normal_(0, 1), mul_(std), add_(mean).
 #
-# bernoulli_(float p) (dropout: native_dropout does mask.bernoulli_(1-p)):
-# on non-Intel CPUs (and builds without MKL) one random64() per element,
-# u53 < p; implemented as bernoulli().  On Intel CPUs with PyTorch's MKL
-# build the kernel instead takes seed = random() (a single 32-bit draw
-# whatever numel is), creates an MKL VSL_BRNG_MCG31 stream per parallel chunk
-# (vslSkipAheadStream to the chunk start) and calls viRngBernoulli(ICDF).
-# That path is not emulated: MKL's MCG31/ICDF conversion is not documented
-# to the bit and no Intel machine was available to measure it.
+# bernoulli_(float p): one random64() per element, u53 < p, cast to the
+# dtype; implemented as bernoulli().  Dropout (F.dropout / nn.Dropout,
+# training, CPU) is mask = empty_like(x).bernoulli_(1 - p) and
+# x * mask * float(1 / (1 - p)), checked bit for bit.  Older releases
+# sampled bernoulli_(float) with MKL's MCG31 stream on Intel CPUs (seed = one
+# random() draw); that path is gone: on an Intel Xeon with an MKL build (torch
+# 2.11) the output and the draw count are exactly the random64 ones above, as
+# on this AMD machine with 2.13.
 # bernoulli_(p_tensor)/torch.bernoulli(p): p float64 -> u53 < p (random64);
 # p float/half/bfloat16 -> float 24-bit uniform (one random()) < float(p);
 # implemented as bernoulli_tensor().
+#
+# Draws consumed per call (32-bit engine outputs; random64() counts 2):
+#   numel == 0                      every op: none (also no cache change)
+#   rand/uniform_ float/half/bf16   numel
+#   rand/uniform_ double            2*numel
+#   randn/normal_ float32, >= 16, contiguous      numel + (16 if numel%16 else 0)
+#   randn/normal_ half/bf16, >= 16, contiguous    16 * ceil(numel / 16)
+#   randn/normal_ double, >= 16, contiguous       2 * (numel + (16 if numel%16 else 0))
+#   randn/normal_ otherwise (any dtype): 4 * ceil(k / 2) where k is numel
+#       minus 1 if a cached sample was pending; odd k leaves a new cached
+#       sample (randn(1) from a fresh seed: 4 draws and a cache; the next
+#       randn(1): 0 draws).
+#   randint/random_(from, to)       numel, or 2*numel when range >= 2**28
+#   random_()                       numel; 2*numel for int64 and double
+#   randperm(n)                     n - 1 (n >= 1), 2n from (2**32-1)//20 on
+#   exponential_/geometric_/cauchy_/bernoulli_(float p)   2*numel
+#   bernoulli(p tensor)             numel (float p), 2*numel (double p)
+#   log_normal_                     as the small normal path (shares cache)

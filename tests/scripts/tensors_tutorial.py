@@ -1,5 +1,7 @@
 # The code of PyTorch's "Tensors" tutorial (Learn the Basics), as a user runs it.
 import torch
+
+torch.manual_seed(0)
 import numpy as np
 
 data = [[1, 2], [3, 4]]

@@ -429,8 +429,18 @@ def _fill_random(t, arr):
     from ._core import check_inplace, write
 
     check_inplace(t)
-    write(t, arr.reshape(t.shape) if t._device.type == "cpu" else
-          xp_for(t._device).asarray(arr.reshape(t.shape)))
+    if t._device.type != "cpu":
+        arr = xp_for(t._device).asarray(arr)
+    data = t._data
+    if data.flags.c_contiguous or data.ndim < 2:
+        write(t, arr.reshape(t.shape))
+        return t
+    # NOTE: PyTorch fills a non-contiguous tensor in memory order (its iterator walks the
+    # dimensions from the largest stride down), so the values go in that order too.
+    order = sorted(range(data.ndim), key=lambda d: -data.strides[d])
+    view = data.transpose(order)
+    view[...] = arr.reshape(view.shape)
+    t._vc.v += 1
     return t
 
 
@@ -462,9 +472,9 @@ def random_(t, from_=None, to=None, *, generator=None):
 def bernoulli_(t, p=0.5, *, generator=None):
     g = _gen(generator)
     if isinstance(p, Tensor):
-        u = g.uniform(t.numel(), np.float64).reshape(t.shape)
-        return _fill_random(t, (u < p._data).astype(t.dtype.np))
-    return _fill_random(t, g.bernoulli(t.numel(), float(p)).astype(t.dtype.np))
+        probs = np.broadcast_to(p.numpy(force=True), t.shape)
+        return _fill_random(t, g.bernoulli_tensor(probs, t.dtype.np))
+    return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np))
 
 
 def bernoulli(p, *, generator=None):
@@ -473,8 +483,7 @@ def bernoulli(p, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
-    u = _gen(generator).uniform(t.numel(), np.float64)
-    return _fill_random(t, (-np.log1p(-u) / lambd).astype(t.dtype.np))
+    return _fill_random(t, _gen(generator).exponential(t.numel(), t.dtype.np, lambd))
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):

@@ -26,6 +26,7 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inferenc
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
 from . import random  # noqa: E402,F401
+from . import nn  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,89 @@
+"""Module full backward hooks: identity nodes around a module's inputs and outputs.
+
+The node on the outputs sees ``grad_output`` (and runs the backward pre-hooks);
+the node on the inputs sees ``grad_input`` and runs the backward hooks with both.
+"""
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class BackwardHookFunction(Function):
+    @staticmethod
+    def forward(ctx, *args):
+        ctx.mark_non_differentiable(*[a for a in args if isinstance(a, Tensor)
+                                      and not a.requires_grad])
+        return args
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return ctx.hook_fn(grads)
+
+
+class BackwardHook:
+    def __init__(self, module):
+        self.module = module
+        self.grad_outputs = None
+        self.n_inputs = 0
+        self.input_requires_grad = False
+
+    def _apply(self, values, fn):
+        idx = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        tensors = [values[i] for i in idx]
+        if not tensors or not any(t.requires_grad for t in tensors):
+            return values, False
+        node_holder = {}
+
+        class _Hook(BackwardHookFunction):
+            @staticmethod
+            def backward(ctx, *grads):
+                return fn(grads)
+        _Hook.__name__ = "BackwardHookFunction"
+        out = _Hook.apply(*tensors)
+        out = out if isinstance(out, tuple) else (out,)
+        new = list(values)
+        for i, o in zip(idx, out):
+            new[i] = o
+        del node_holder
+        return tuple(new), True
+
+    def setup_input(self, args):
+        self.n_inputs = len(args)
+        new, self.input_requires_grad = self._apply(args, self._on_grad_input)
+        return new
+
+    def setup_output(self, result):
+        single = isinstance(result, Tensor)
+        values = (result,) if single else tuple(result) if isinstance(result, (tuple, list)) \
+            else None
+        if values is None:
+            return result
+        new, _ = self._apply(values, self._on_grad_output)
+        return new[0] if single else type(result)(new) if isinstance(result, tuple) \
+            else list(new)
+
+    def _on_grad_output(self, grads):
+        m = self.module
+        for hook in list(m._backward_pre_hooks.values()):
+            r = hook(m, grads)
+            if r is not None:
+                grads = tuple(r)
+        self.grad_outputs = grads
+        if not self.input_requires_grad:
+            self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
+        return grads
+
+    def _on_grad_input(self, grads):
+        return self._run_hooks(grads)
+
+    def _run_hooks(self, grad_inputs):
+        m = self.module
+        for hook in list(m._backward_hooks.values()):
+            r = hook(m, grad_inputs, self.grad_outputs)
+            if r is not None:
+                if len(r) != len(grad_inputs):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                       f"got {len(r)}, but expected {len(grad_inputs)}")
+                grad_inputs = tuple(r)
+        return grad_inputs

@@ -1,0 +1,26 @@
+"""``linear`` and ``bilinear``."""
+from __future__ import annotations
+
+from ..._ops import linalg
+
+__all__ = ["linear", "bilinear"]
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``; 2-D input runs PyTorch's fused ``addmm``."""
+    if input.dim() == 2 and bias is not None:
+        return linalg.addmm(bias, input, weight.t())
+    out = linalg.matmul(input, weight.t())
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y_k = x1 @ W_k @ x2 + b_k`` for each output feature k."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or \
+            input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError("bilinear(): input size does not match weight size")
+    out = linalg.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out + bias if bias is not None else out

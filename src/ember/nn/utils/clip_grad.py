@@ -1,0 +1,57 @@
+"""Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``."""
+from __future__ import annotations
+
+import math
+
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+@no_grad()
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    from ..._ops import creation, reduce, shape
+
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    tensors = list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return creation.tensor(0.0)
+    norms = [reduce.vector_norm(t, norm_type) for t in tensors]
+    total = reduce.vector_norm(shape.stack(norms), norm_type)
+    if error_if_nonfinite and not bool(total.isfinite()):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable this "
+                           "error and scale the gradients by the non-finite norm anyway, set "
+                           "`error_if_nonfinite=False`")
+    return total
+
+
+@no_grad()
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
+    """Scale gradients in place so their total norm is at most ``max_norm``; returns the norm."""
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if not grads:
+        return total
+    coef = float(max_norm) / (float(total) + 1e-6)
+    if coef < 1 or math.isnan(coef):
+        # NOTE: PyTorch multiplies by the clamped coefficient as a float32 tensor.
+        c = min(coef, 1.0)
+        for g in grads:
+            g.mul_(c)
+    return total
+
+
+@no_grad()
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        g.clamp_(min=-clip_value, max=clip_value)

@@ -70,7 +70,14 @@ class BackwardHook:
             if r is not None:
                 grads = tuple(r)
         self.grad_outputs = grads
-        if not self.input_requires_grad:
+        if not self.input_requires_grad and m._backward_hooks:
+            import warnings
+
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          UserWarning, stacklevel=2)
             self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
         return grads
 

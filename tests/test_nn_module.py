@@ -428,3 +428,16 @@ def test_modules_pickle_and_deepcopy():
     assert ember.equal(m(x), m2(x)) and ember.equal(m(x), m3(x))
     assert type(m2.linear_relu_stack[0].weight).__name__ == "Parameter"
     assert m3.linear_relu_stack[0].weight is not m.linear_relu_stack[0].weight
+
+
+def test_parameter_grads_are_contiguous_and_separate():
+    for T in (torch, ember):
+        T.manual_seed(0)
+        m = T.nn.Sequential(T.nn.Linear(5, 4), T.nn.ReLU(), T.nn.Linear(4, 3))
+        m(T.rand(2, 5)).sum().backward()
+        m(T.rand(2, 5)).sum().backward()
+        for p in m.parameters():
+            assert p.grad.is_contiguous() and p.grad.stride() == p.stride()
+        g0 = m[0].weight.grad.clone()
+        m[2].weight.grad.mul_(0)
+        assert T.equal(m[0].weight.grad, g0)

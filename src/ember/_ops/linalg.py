@@ -46,8 +46,28 @@ def mm(a, b):
 
 def _mm_rule(ctx, g):
     a, b = ctx.saved
-    return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
-            a.t().mm(g) if ctx.needs_input_grad[1] else None)
+    return (_grad_mat1(g, b, a) if ctx.needs_input_grad[0] else None,
+            _grad_mat2(g, a, b) if ctx.needs_input_grad[1] else None)
+
+
+def _transposed(t):
+    """Whether a matrix is stored column-major (a ``.t()`` of a contiguous one)."""
+    d = t._data
+    return d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
+
+
+def _grad_mat1(g, b, a=None):
+    # NOTE: as PyTorch does, each gradient is produced in the memory layout of the matrix
+    # it belongs to, so that a transposed weight gets a gradient it can keep without a copy.
+    if a is not None and _transposed(a):
+        return b.mm(g.t()).t()
+    return g.mm(b.t())
+
+
+def _grad_mat2(g, a, b):
+    if _transposed(b):
+        return g.t().mm(a).t()
+    return a.t().mm(g)
 
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
@@ -73,8 +93,13 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
         a, b = ctx.saved
         n0, n1, n2 = ctx.needs_input_grad
         gb = sum_to(g * beta if beta != 1 else g, bshape) if n0 else None
-        ga = (g.mm(b.t()) * alpha if alpha != 1 else g.mm(b.t())) if n1 else None
-        gm = (a.t().mm(g) * alpha if alpha != 1 else a.t().mm(g)) if n2 else None
+        ga = gm = None
+        if n1:
+            ga = _grad_mat1(g, b, a)
+            ga = ga * alpha if alpha != 1 else ga
+        if n2:
+            gm = _grad_mat2(g, a, b)
+            gm = gm * alpha if alpha != 1 else gm
         return gb, ga, gm
     return make(out, (bias, a, b), "AddmmBackward0", rule, a, b)
 

@@ -231,12 +231,13 @@ def accumulate_into_leaf(var, grad):
             from .._ops.creation import empty_like
 
             var._grad = empty_like(grad).copy_(grad)
-        elif grad._fresh and grad._base is None and grad._data.flags.writeable:
+        elif _can_take(grad):
             # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
             # without a copy.  "Fresh" tensors were allocated by an op during this backward
             # pass; taking one clears the mark so no second leaf can take the same one.
-            grad._fresh = False
-            var._grad = grad
+            owner = grad if grad._base is None else grad._base
+            owner._fresh = grad._fresh = False
+            var._grad = grad if grad._base is None else grad.detach()
         else:
             var._grad = grad.detach().clone()
             var._grad._fresh = False
@@ -249,6 +250,18 @@ def accumulate_into_leaf(var, grad):
     if acc is not None and acc._post_acc_hooks:
         for fn in list(acc._post_acc_hooks.values()):
             fn(var)
+
+
+def _can_take(grad):
+    """Whether a gradient may become a leaf's .grad as it is: made by this backward pass,
+    held by nobody else, and laid out contiguously over all of its memory."""
+    d = grad._data
+    if not d.flags.writeable or not d.flags.c_contiguous:
+        return False
+    if grad._base is None:
+        return grad._fresh
+    base = grad._base
+    return base._fresh and base._data.size == d.size
 
 
 def get_accumulator(t):

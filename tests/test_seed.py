@@ -54,7 +54,8 @@ def run(code, as_ember):
 @pytest.mark.skipif(not seed_files(), reason="../shared/seeds is not present")
 @pytest.mark.parametrize("path", seed_files())
 def test_seed_prints_what_pytorch_prints(path):
-    code = program(open(path).read())
+    with open(path) as f:
+        code = program(f.read())
     assert "nn.Module" in code
     expected = run(code, as_ember=False)
     got = run(code, as_ember=True)

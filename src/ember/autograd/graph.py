@@ -256,7 +256,7 @@ def _can_take(grad):
     """Whether a gradient may become a leaf's .grad as it is: made by this backward pass,
     held by nobody else, and laid out contiguously over all of its memory."""
     d = grad._data
-    if not d.flags.writeable or not d.flags.c_contiguous:
+    if not d.flags.c_contiguous or not getattr(d.flags, "writeable", True):  # CuPy: no flag
         return False
     if grad._base is None:
         return grad._fresh

@@ -428,9 +428,13 @@ class Module:
         """
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # upgrades below must not touch the caller's dict
         own = {}
         for mod_prefix, mod in self.named_modules():
             p = mod_prefix + "." if mod_prefix else ""
+            version = None if metadata is None else metadata.get(mod_prefix, {}).get("version")
+            mod._upgrade_state_dict(state_dict, p, version)
             for name, t in mod._parameters.items():
                 if t is not None:
                     own[p + name] = (mod, name, t, True)
@@ -477,6 +481,13 @@ class Module:
                 else:
                     t.copy_(v)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _upgrade_state_dict(self, state_dict, prefix, version):
+        """Bring entries saved by an older version of this module up to date (in place).
+
+        ``version`` is the module's ``_version`` recorded in the checkpoint's metadata, or
+        None when the checkpoint has none.  Layers whose format changed override this.
+        """
 
     # -- hooks ----------------------------------------------------------------
     def _add_hook(self, store, hook, prepend=False):

@@ -1,0 +1,69 @@
+"""``normalize``, ``cosine_similarity`` and ``pairwise_distance``: composites of existing ops."""
+from __future__ import annotations
+
+from ..._ops import pointwise as P
+from ..._ops import shape as S
+from ..._ops._core import norm_dim, write_out
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out=None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``.
+
+    >>> F.normalize(ember.tensor([[3., 4.]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return write_out(out, input / denom)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim`` (after broadcasting).
+
+    NOTE: as in PyTorch, the norms are clamped to ``eps`` outside of autograd, so where a
+    norm is below ``eps`` the gradient is that of the unclamped norm.
+
+    >>> F.cosine_similarity(ember.tensor([[1., 0.]]), ember.tensor([[1., 1.]]))
+    tensor([0.7071])
+    """
+    x1, x2 = S.broadcast_tensors(x1, x2)
+    if not (x1.dtype.is_floating_point and x2.dtype.is_floating_point):
+        from ... import _dtype as D
+
+        dt = D.result_type(x1, x2)
+        if not dt.is_floating_point:
+            raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                               f"{_legacy(dt)}")
+        x1, x2 = x1.to(dt), x2.to(dt)
+    d = norm_dim(dim, x1.ndim)
+    n1 = x1.norm(2, d, keepdim=True).clone()
+    n2 = x2.norm(2, d, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(d)
+
+
+def _legacy(dt):
+    from ..._ops._core import _legacy as f
+
+    return f(dt)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last dimension (after broadcasting).
+
+    >>> F.pairwise_distance(ember.tensor([[0., 0.]]), ember.tensor([[3., 4.]]), eps=0)
+    tensor([5.])
+    """
+    ndim = max(x1.ndim, x2.ndim)
+    diff = x1 - x2 + eps
+    out = diff.norm(p, ndim - 1 if ndim else None, keepdim=keepdim)
+    return P._rename(out, "NormBackward1", (diff,))

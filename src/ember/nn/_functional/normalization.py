@@ -1,0 +1,321 @@
+"""``batch_norm``, ``layer_norm``, ``group_norm`` and ``rms_norm``.
+
+The first three are primitives sharing one forward (:func:`_affine_norm`) and one
+backward rule (:func:`_affine_norm_rule`): each normalises ``x`` by a mean and an
+inverse standard deviation taken over some axes of a view of ``x``, then applies a
+per-feature scale and shift.  They differ only in that view, those axes, and how
+the parameters broadcast:
+
+=============  ====================  ===========  ==========================
+op             view of x (N, C, *)   stat axes    parameters broadcast as
+=============  ====================  ===========  ==========================
+batch_norm     x                     all but 1    (C, 1, ..., 1)
+layer_norm     x                     trailing k   normalized_shape
+group_norm     (N, G, C//G * prod *) 2            (C, 1, ..., 1)
+=============  ====================  ===========  ==========================
+
+``rms_norm`` is a composite of existing ops, as in PyTorch on the CPU (its
+``grad_fn`` is ``MulBackward0``).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ... import _dtype as D
+from ..._ops._core import make, wrap, xp_of
+from ..._tensor import Tensor
+from ...autograd.grad_mode import STATE
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm"]
+
+_LOW = ("float16", "bfloat16")
+_EPS = {"float16": 0.0009765625, "bfloat16": 0.0078125, "float32": 1.1920928955078125e-07,
+        "float64": 2.220446049250313e-16}
+_LEGACY = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+           "bool": "Bool"}
+_CPP = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+        "float64": "double"}
+
+
+def _fmt(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _check_float(x: Tensor, kernel: str) -> None:
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY[x.dtype.name]}\'')
+
+
+def _check_param_dtypes(x: Tensor, params) -> None:
+    """PyTorch's CPU kernels take half/bfloat16 input with float32 parameters; no other mix."""
+    for p in params:
+        if p is None or p.dtype is x.dtype:
+            continue
+        if x.dtype.name in _LOW and p.dtype is D.float32:
+            continue
+        if x.dtype is D.float32:
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
+def _compute(a):
+    """An array in the dtype the statistics are computed in (float32 for half types)."""
+    return a.astype(np.float32) if a.dtype.name in _LOW else a
+
+
+def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps):
+    """``(x - mean) * invstd * w + b`` with the statistics of ``x.reshape(view)`` over ``axes``.
+
+    ``stats`` is ``None`` (use the batch's own statistics) or fixed ``(mean, invstd)``
+    arrays that broadcast against the view (batch norm in eval mode).
+    Returns the output tensor and the batch statistics (``None`` for fixed ones).
+    """
+    xp = xp_of(x)
+    a = _compute(x._data).reshape(view)
+    if stats is None:
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        if n:
+            mean = a.mean(axis=axes, keepdims=True)
+            d = a - mean
+            var = (d * d).mean(axis=axes, keepdims=True)
+        else:  # nothing to average: PyTorch gives an empty output
+            kshape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+            mean = xp.zeros(kshape, dtype=a.dtype)
+            var = xp.full(kshape, np.nan, dtype=a.dtype)
+            d = a - mean
+        invstd = 1 / xp.sqrt(var + a.dtype.type(eps))
+        y = d * invstd
+        batch = (mean, var, n)
+    else:
+        mean, invstd = stats
+        y = (a - mean) * invstd
+        batch = None
+    y = y.reshape(x.shape)
+    if w is not None:
+        y = y * _compute(w._data).reshape(pshape)
+    if b is not None:
+        y = y + _compute(b._data).reshape(pshape)
+    y = y.astype(x._data.dtype, copy=False)
+    bshape = None if b is None else tuple(b.shape)
+    out = make(y, (x, w, b), name, _affine_norm_rule, x, w, wrap(mean, x._device),
+               wrap(invstd, x._device), (view, axes, pshape, bshape, stats is None, eps))
+    return out, batch
+
+
+def _param_dims(ndim, pshape):
+    """The dims of ``x`` a parameter gradient is summed over."""
+    k = len(pshape)
+    return tuple(i for i in range(ndim) if i < ndim - k or pshape[i - (ndim - k)] == 1)
+
+
+def _affine_norm_rule(ctx, g):
+    x, w, mean, invstd, (view, axes, pshape, bshape, batch_stats, eps) = ctx.saved
+    need_x, need_w, need_b = ctx.needs_input_grad
+    xv = x.reshape(view)
+    if batch_stats and STATE.enabled and x.requires_grad:
+        # Building a graph for double backward: the statistics depend on x too.
+        mean = xv.mean(axes, keepdim=True)
+        d = xv - mean
+        invstd = ((d * d).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = (xv - mean) * invstd
+    pdims = _param_dims(x.ndim, pshape)
+    gx = gw = gb = None
+    if need_x:
+        gxhat = (g if w is None else g * w.reshape(pshape)).reshape(view)
+        if batch_stats:
+            gx = invstd * (gxhat - gxhat.mean(axes, keepdim=True)
+                           - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+        else:
+            gx = gxhat * invstd
+        gx = gx.reshape(x.shape)
+    if need_w:
+        gw = g * xhat.reshape(x.shape)
+        gw = (gw.sum(pdims) if pdims else gw).reshape(w.shape)
+    if need_b:
+        gb = (g.sum(pdims) if pdims else g).reshape(bshape)
+    return gx, gw, gb
+
+
+# -- batch_norm ---------------------------------------------------------------
+
+def _verify_batch_size(x: Tensor) -> None:
+    size = x.shape
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{size}")
+
+
+def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of ``input`` of shape (N, C, *).
+
+    In training mode the batch's own statistics are used, and ``running_mean`` /
+    ``running_var`` (if given) are updated in place with ``momentum``: the mean, and the
+    *unbiased* variance.  In eval mode the running statistics are used.
+
+    >>> x = ember.randn(8, 3)
+    >>> F.batch_norm(x, None, None, training=True).mean(0).abs().max() < 1e-6
+    tensor(True)
+    """
+    if training:
+        _verify_batch_size(input)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    c = input.shape[1] if input.ndim > 1 else 0
+    for nm, t in (("running_mean", running_mean), ("running_var", running_var),
+                  ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{nm} should contain {c} elements not {t.numel()}")
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    _check_float(input, "batch_norm")
+    _check_param_dtypes(input, (weight, bias, running_mean, running_var))
+    axes = (0,) + tuple(range(2, input.ndim))
+    pshape = (c,) + (1,) * (input.ndim - 2)
+    stats = None
+    if not training:
+        xp = xp_of(input)
+        # copies: a later in-place update of the buffers must not change what backward sees
+        rm = _compute(running_mean._data).reshape(pshape).copy()
+        rv = _compute(running_var._data).reshape(pshape)
+        stats = (rm, 1 / xp.sqrt(rv + rv.dtype.type(eps)))
+    out, batch = _affine_norm(input, weight, bias, "NativeBatchNormBackward0", input.shape, axes,
+                              pshape, stats, eps)
+    if training and running_mean is not None and batch is not None:
+        mean, var, n = batch
+        unbiased = var * (n / (n - 1)) if n > 1 else var * np.nan
+        m = momentum
+        # NOTE: PyTorch's kernel updates the buffers without bumping their version counter.
+        for buf, val in ((running_mean, mean), (running_var, unbiased)):
+            old = buf._data
+            old[...] = (val.reshape(old.shape) * m + old * (1 - m)).astype(old.dtype, copy=False)
+    return out
+
+
+# -- layer_norm ---------------------------------------------------------------
+
+def _shape_arg(normalized_shape, fn):
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
+        raise TypeError(f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {type(normalized_shape).__name__}")
+    out = []
+    for i, s in enumerate(normalized_shape):
+        if isinstance(s, Tensor):
+            s = s.item()
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of "
+                            f"ints, but found element of type {type(s).__name__} at pos {i}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims, then scale and shift.
+
+    >>> F.layer_norm(ember.randn(2, 5), (5,)).shape
+    torch.Size([2, 5])
+    """
+    ns = _shape_arg(normalized_shape, "layer_norm")
+    if not ns:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for nm, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"Expected {nm} to be of same shape as normalized_shape, but got "
+                               f"{nm} of shape {_fmt(t.shape)} and normalized_shape = {_fmt(ns)}")
+    k = len(ns)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{_fmt(input.shape)}")
+    _check_float(input, "LayerNormKernelImpl")
+    _check_param_dtypes(input, (weight, bias))
+    axes = tuple(range(input.ndim - k, input.ndim))
+    out, _ = _affine_norm(input, weight, bias, "NativeLayerNormBackward0", input.shape, axes, ns,
+                          None, eps)
+    return out
+
+
+# -- group_norm ---------------------------------------------------------------
+
+def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the channels (dim 1) into ``num_groups`` groups and normalise each group per sample.
+
+    >>> F.group_norm(ember.randn(2, 4, 3), 2).shape
+    torch.Size([2, 4, 3])
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {_fmt(input.shape)} and "
+                           f"num_groups={num_groups}")
+    for nm, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {nm} to be a vector of size equal to the number of "
+                               f"channels in input, but got {nm} of shape {_fmt(t.shape)} and "
+                               f"input of shape {_fmt(input.shape)}")
+    _check_float(input, "GroupNormKernelImpl")
+    _check_param_dtypes(input, (weight, bias))
+    inner = c // num_groups
+    for s in input.shape[2:]:
+        inner *= s
+    view = (n, num_groups, inner)
+    pshape = (c,) + (1,) * (input.ndim - 2)
+    out, _ = _affine_norm(input, weight, bias, "NativeGroupNormBackward0", view, (2,), pshape,
+                          None, eps)
+    return out
+
+
+# -- rms_norm -----------------------------------------------------------------
+
+def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing ``normalized_shape`` dims.
+
+    ``eps=None`` means ``finfo(input.dtype).eps``.  Half-precision input is computed in
+    float32 and rounded once at the end, as PyTorch does.
+
+    >>> F.rms_norm(ember.ones(2, 3), (3,))
+    tensor([[1., 1., 1.],
+            [1., 1., 1.]])
+    """
+    ns = _shape_arg(normalized_shape, "rms_norm")
+    k = len(ns)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{_fmt(input.shape)}")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {_fmt(weight.shape)} and normalized_shape = "
+                           f"{_fmt(ns)}")
+    _check_float(input, "rms_norm")
+    if weight is not None and weight.dtype is not input.dtype:
+        warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                      f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
+                      f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
+                      "fused implementation.", UserWarning, stacklevel=2)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    low = input.dtype.name in _LOW
+    x = input.float() if low else input
+    if eps is None:  # NOTE: the epsilon of the dtype computed in (float32 for half input)
+        eps = _EPS[x.dtype.name]
+    y = x * (x.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        y = y * (weight.float() if low and weight.dtype.name in _LOW else weight)
+    # NOTE: the result takes the input's dtype, even where the weight's is wider.
+    return y.to(input.dtype) if y.dtype is not input.dtype else y
+

@@ -43,7 +43,7 @@ def as_numpy(t):
         t = t.detach()
         if t.dtype == torch.bfloat16:
             t = t.float()
-        return t.numpy()
+        return t.numpy(force=True)
     if isinstance(t, ember.Tensor):
         t = t.detach()
         if t.dtype is ember.bfloat16:

@@ -27,6 +27,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
                      seed, set_rng_state)
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
+from . import utils  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
@@ -111,13 +112,12 @@ isnan, isinf, isfinite, isposinf, isneginf, signbit = (_pw.isnan, _pw.isinf, _pw
 nan_to_num, isclose, allclose, equal = _pw.nan_to_num, _pw.isclose, _pw.allclose, _pw.equal
 
 
-def rsub(input, other, *, alpha=1):
-    return sub(other, input, alpha=alpha)
+rsub = _pw.rsub
 
 
 # -- linear algebra ---------------------------------------------------------------
 matmul, mm, bmm, mv, dot, inner = (_linalg.matmul, _linalg.mm, _linalg.bmm, _linalg.mv,
-                                   _linalg.dot, _linalg.dot)
+                                   _linalg.dot, _linalg.inner)
 outer, ger, addmm, einsum, tensordot = (_linalg.outer, _linalg.outer, _linalg.addmm,
                                         _linalg.einsum, _linalg.tensordot)
 

@@ -1,46 +1,64 @@
-"""Matrix products."""
+"""Matrix products: mm, bmm, mv, dot, outer, addmm, matmul, einsum, tensordot.
+
+Errors carry PyTorch's messages (its C++ type names in dtype mismatches), and each result
+records the node PyTorch's own dispatch would leave on top (``matmul`` of a vector and a
+matrix ends in ``SqueezeBackward4``, ...).
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import check_same_device, make, sum_to, xp_of
+from ._core import _legacy, check_same_device, make, sum_to, xp_of
 
 _LOW = (D.float16, D.bfloat16)
 
-
-def _check_float_or_same(a, b, name):
-    if not isinstance(b, Tensor):
-        raise TypeError(f"{name}(): argument 'mat2' (position 1) must be Tensor, not "
-                        f"{type(b).__name__}")
-    check_same_device(a, b)
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
-                           f"{b.dtype}" if name in ("mm", "addmm") else
-                           f"expected scalar type {_legacy(a.dtype)} but found "
-                           f"{_legacy(b.dtype)}")
+# PyTorch's C++ spellings, used by some of its dtype-mismatch messages.
+_CPP = {"float32": "float", "float64": "double", "float16": "c10::Half",
+        "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
+        "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
-def _legacy(dt):
-    from ._core import _legacy as f
+def _need_tensor(v, fn, arg, pos):
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{type(v).__name__}")
 
-    return f(dt)
+
+def _no_bool(dt, kernel):
+    if dt is D.bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def _mm_arr(x, y):
-    if x.dtype in (np.float16,) or x.dtype == D.bfloat16.np:
-        return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
-    return x @ y
+    # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
+            # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
+            return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
+        return np.matmul(x, y)
 
 
-def mm(a, b):
-    _check_float_or_same(a, b, "mm")
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+def _check_mm(a, b):
+    _need_tensor(b, "mm", "mat2", 1)
+    check_same_device(a, b)
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_CPP[a.dtype.name]} != {_CPP[b.dtype.name]}")
+    _no_bool(a.dtype, "addmm_impl_cpu_")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
                            f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+
+
+def mm(a, b):
+    """``(n, m) @ (m, p) -> (n, p)``."""
+    _check_mm(a, b)
     return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, b)
 
 
@@ -72,21 +90,34 @@ def _grad_mat2(g, a, b):
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
     """``beta * bias + alpha * (a @ b)``: what ``nn.Linear`` runs on 2-D input."""
-    _check_float_or_same(a, b, "addmm")
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError("mat1 must be a matrix" if a.ndim != 2 else "mat2 must be a matrix")
+    _need_tensor(a, "addmm", "mat1", 1)
+    _need_tensor(b, "addmm", "mat2", 2)
+    check_same_device(bias, a, b)
+    for t, name in ((a, "mat1"), (b, "mat2")):
+        if t.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
+    if bias.dtype is not b.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_legacy(bias.dtype)} and {_legacy(b.dtype)}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+    _no_bool(a.dtype, "addmm_impl_cpu_")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
                            f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    target = (a.shape[0], b.shape[1])
+    _check_expand(tuple(bias.shape), target)
+    if not a.dtype.is_floating_point:  # NOTE: PyTorch casts alpha and beta to the int type
+        alpha, beta = int(alpha), int(beta)
     prod = _mm_arr(a._data, b._data)
-    if alpha != 1:
-        prod = prod * alpha
-    bias_arr = bias._data if beta == 1 else bias._data * beta
-    out = prod + bias_arr if beta != 0 else prod
-    if out.shape != prod.shape:
-        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[-1]}) must match the "
-                           f"existing size ({bias.shape[-1]}) at non-singleton dimension 1.")
-    out = out.astype(prod.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if alpha != 1:
+            prod = prod * prod.dtype.type(alpha)
+        # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
+        out = prod + (bias._data if beta == 1 else bias._data * bias._data.dtype.type(beta)) \
+            if beta != 0 else np.array(prod, copy=True)
+    out = np.ascontiguousarray(np.broadcast_to(out, target)).astype(prod.dtype, copy=False)
     bshape = bias.shape
 
     def rule(ctx, g):
@@ -104,11 +135,31 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
     return make(out, (bias, a, b), "AddmmBackward0", rule, a, b)
 
 
+def _check_expand(shape, target):
+    """PyTorch's message when ``shape`` cannot be expanded to ``target``."""
+    if len(shape) > len(target):
+        raise RuntimeError(f"The expanded size of the tensor ({len(target)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(shape)})")
+    for i in range(1, len(shape) + 1):
+        if shape[-i] != 1 and shape[-i] != target[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
+                               f"existing size ({shape[-i]}) at non-singleton dimension "
+                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor "
+                               f"sizes: {list(shape)}")
+
+
 def bmm(a, b):
-    _check_float_or_same(a, b, "bmm")
-    if a.ndim != 3 or b.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor" if a.ndim != 3 else
-                           "batch2 must be a 3D tensor")
+    """``(b, n, m) @ (b, m, p) -> (b, n, p)``."""
+    _need_tensor(b, "bmm", "mat2", 1)
+    check_same_device(a, b)
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
+                           f"{_legacy(b.dtype)}")
+    _no_bool(a.dtype, "bmm")
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
@@ -119,9 +170,15 @@ def bmm(a, b):
 
 
 def mv(a, v):
-    _check_float_or_same(a, v, "mv")
+    """``(n, m) @ (m,) -> (n,)``."""
+    _need_tensor(v, "mv", "vec", 1)
+    check_same_device(a, v)
     if a.ndim != 2 or v.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.dtype is not v.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_legacy(v.dtype)}, {_legacy(a.dtype)}, and {_legacy(v.dtype)}")
+    _no_bool(a.dtype, "addmv_impl_cpu")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
                            f"{a.shape[1]}), vec ({v.shape[0]})")
@@ -132,9 +189,15 @@ def mv(a, v):
 
 
 def dot(a, b):
-    _check_float_or_same(a, b, "dot")
+    """``(n,) . (n,) -> ()``."""
+    _need_tensor(b, "dot", "tensor", 1)
+    check_same_device(a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+    _no_bool(a.dtype, "dot")
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
@@ -146,14 +209,30 @@ def dot(a, b):
 
 
 def outer(a, b):
+    """``(n,) x (m,) -> (n, m)``, dtypes promoted like ``*``."""
+    _need_tensor(b, "outer", "vec2", 1)
+    for t, name in ((a, "self"), (b, "vec2")):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return a.reshape(-1, 1) * b
 
 
+def inner(a, b):
+    """Sum over the last dims: ``dot`` for vectors, ``a @ b.mT``-like for more dims."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(a.shape)} and {list(b.shape)}")
+    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
 def matmul(a, b):
-    """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched operands."""
-    if not isinstance(b, Tensor) or not isinstance(a, Tensor):
-        raise TypeError("matmul(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(b).__name__}")
+    """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    _need_tensor(a, "matmul", "input", 0)
+    _need_tensor(b, "matmul", "other", 1)
     da, db = a.ndim, b.ndim
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D "
@@ -163,38 +242,104 @@ def matmul(a, b):
     if da == 2 and db == 1:
         return mv(a, b)
     if da == 1 and db == 2:
-        return mm(a.unsqueeze(0), b).squeeze(0)
+        _check_mm(a.reshape(1, -1), b)
+        arr = _mm_arr(a._data, b._data)
+        # NOTE: PyTorch computes unsqueeze(0).mm(b).squeeze_(0): the node is SqueezeBackward4.
+        return make(arr, (a, b), "SqueezeBackward4", _matmul_rule(1, 2), a, b)
     if da == 2 and db == 2:
         return mm(a, b)
     if da >= 3 and db <= 2:
-        # Fold the batch into rows: one mm, as PyTorch does.
-        if a.shape[-1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                               f"({a.numel() // max(a.shape[-1], 1)}x{a.shape[-1]} and "
-                               f"{b.shape[0]}x{b.shape[-1] if db == 2 else 1})")
-        lead = tuple(a.shape[:-1])
-        bb = b if db == 2 else b.unsqueeze(1)
-        out = mm(a.reshape(-1, a.shape[-1]), bb)
-        shape = lead + ((bb.shape[1],) if db == 2 else ())
-        return _unsafe_view(out, shape)
-    _check_float_or_same(a, b, "matmul")
-    a2 = a.unsqueeze(0) if da == 1 else a
-    b2 = b.unsqueeze(-1) if db == 1 else b
-    if a2.shape[-1] != b2.shape[-2]:
+        # Fold the batch into rows: one mm (or mv), as PyTorch does.
+        rows = a.reshape(-1, a.shape[-1])
+        out = mm(rows, b) if db == 2 else mv(rows, b)
+        return _unsafe_view(out, tuple(a.shape[:-1]) + ((b.shape[1],) if db == 2 else ()))
+    return _batched_matmul(a, b)
+
+
+def _batch_numel(t):
+    n = 1
+    for s in t.shape[:-2]:
+        n *= s
+    return n
+
+
+def _batched_matmul(a, b):
+    da, db = a.ndim, b.ndim
+    check_same_device(a, b)
+    a_batch = tuple(a.shape[:-2]) if da > 2 else ()
+    b_batch = tuple(b.shape[:-2]) if db > 2 else ()
+    _check_broadcast(a_batch, b_batch)
+    batch = tuple(np.broadcast_shapes(a_batch, b_batch))
+    n_batch = int(np.prod(batch, dtype=np.int64))
+    k_b = b.shape[-2] if db > 1 else b.shape[0]
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
+                           f"{_legacy(b.dtype)}")
+    _no_bool(a.dtype, "bmm")
+    if a.shape[-1] != k_b:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{a2.shape[0]}, {a2.shape[-1]}] but got: [{b2.shape[0]}, "
-                           f"{b2.shape[-2]}].")
-    batch = np.broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
-    x = a2.expand(batch + tuple(a2.shape[-2:])).reshape(-1, *a2.shape[-2:])
-    y = b2.expand(batch + tuple(b2.shape[-2:])).reshape(-1, *b2.shape[-2:])
-    out = bmm(x, y)
-    shape = batch + (a2.shape[-2], b2.shape[-1])
-    out = _unsafe_view(out, shape)
+                           f"[{n_batch}, {a.shape[-1]}] but got: [{n_batch}, {k_b}].")
+    x = a._data if da > 1 else a._data.reshape(1, -1)
+    y = b._data if db > 1 else b._data.reshape(-1, 1)
+    arr = _mm_arr(x, y)
     if da == 1:
-        out = out.squeeze(-2)
+        arr = arr.squeeze(-2)
     if db == 1:
-        out = out.squeeze(-1)
-    return out
+        arr = arr.squeeze(-1)
+    if not arr.flags.c_contiguous:
+        arr = arr.copy()
+    return make(arr, (a, b), _batched_name(a, b, arr.shape), _matmul_rule(da, db), a, b)
+
+
+def _batched_name(a, b, out_shape):
+    """The node PyTorch's matmul leaves on top for batched operands.
+
+    NOTE: observed dispatch: a 2-D left operand that requires grad (or a left operand of
+    the right operand's rank whose batch dims are all 1, facing a real batch) is folded
+    through transposes, ending in ``.mT.contiguous()`` (CloneBackward0, or
+    TransposeBackward0 when no copy is needed); every other batched product ends in
+    ``_unsafe_view`` of a bmm.
+    """
+    small_left = a.ndim == 2 or (a.ndim == b.ndim and _batch_numel(a) == 1
+                                 and _batch_numel(b) > 1)
+    if small_left and a.requires_grad and b.ndim >= 3:
+        m, p = out_shape[-2], out_shape[-1]
+        return "TransposeBackward0" if m == 1 or p == 1 else "CloneBackward0"
+    return "UnsafeViewBackward0"
+
+
+def _check_broadcast(sa, sb):
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {n - i}")
+
+
+def _matmul_rule(da, db):
+    """Gradients of a (broadcast) matmul; the engine sums them back over broadcast dims."""
+    def rule(ctx, g):
+        a, b = ctx.saved
+        a2 = a.unsqueeze(0) if da == 1 else a
+        b2 = b.unsqueeze(1) if db == 1 else b
+        g2 = g
+        if da == 1:
+            g2 = g2.unsqueeze(-2 if db > 1 else 0)
+        if db == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = matmul(g2, b2.mT if b2.ndim > 1 else b2)
+            if da == 1:
+                ga = ga.reshape(-1, a.shape[0]).sum(0) if ga.ndim > 1 else ga
+        if ctx.needs_input_grad[1]:
+            gb = matmul(a2.mT, g2)
+            if db == 1:
+                gb = gb.reshape(-1, b.shape[0]).sum(0) if gb.ndim > 1 else gb
+        return ga, gb
+    return rule
 
 
 def _unsafe_view(t, shape):
@@ -202,49 +347,131 @@ def _unsafe_view(t, shape):
                 lambda ctx, g: (g.reshape(ctx.saved[0]),), t.shape)
 
 
-def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
+def _parse_einsum(equation, operands):
+    """Explicit, ellipsis-free subscripts: (input terms, output term, size of each letter)."""
     eq = equation.replace(" ", "")
-    ins, _, out = eq.partition("->")
+    ins, arrow, out = eq.partition("->")
     terms = ins.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
-                           f"equation" if len(operands) > len(terms) else
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the "
                            "equation")
-    if not _ and "..." not in eq:
-        letters = sorted(set(c for c in ins if c.isalpha()),)
-        out = "".join(c for c in letters if ins.count(c) == 1)
-    dt = D.result_type(*operands)
-    arrs = [o._data.astype(dt.np, copy=False) for o in operands]
-    arr = np.asarray(np.einsum(f"{ins}->{out}", *arrs, optimize=len(arrs) > 2))
+    # Ellipses become fresh letters, right-aligned across operands (they broadcast).
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in eq]
+    n_ell = 0
+    for term, op in zip(terms, operands, strict=True):
+        if "..." in term:
+            n_ell = max(n_ell, op.ndim - (len(term) - 3))
+    ell = "".join(free[:n_ell])
+    expanded = []
+    for term, op in zip(terms, operands, strict=True):
+        if "..." in term:
+            k = op.ndim - (len(term) - 3)
+            term = term.replace("...", ell[n_ell - k:] if k else "")
+        if len(term) != op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(term)}) does not match the number of dimensions "
+                               f"({op.ndim}) for operand {len(expanded)}"
+                               + (" and no ellipsis was given" if "..." not in eq else ""))
+        expanded.append(term)
+    if arrow:
+        out = out.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if not any(c in t for t in expanded):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
+    else:  # implicit output: the ellipsis dims, then the letters seen once, sorted
+        named = "".join(t for t in terms).replace("...", "")
+        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    sizes = {}
+    for i, (term, op) in enumerate(zip(expanded, operands, strict=True)):
+        seen = {}
+        for c, n in zip(term, op.shape, strict=True):
+            if c in seen and seen[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
+                                   f"sizes don't match, {n} != {seen[c]}")
+            seen[c] = n
+            old = sizes.get(c)
+            if old is None or old == 1:
+                sizes[c] = n
+            elif n != 1 and n != old:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {old}")
+    return expanded, out, sizes
+
+
+def _broadcast_operand(arr, term, sizes):
+    """Expand the size-1 dims that einsum broadcasts (NumPy's einsum does not)."""
+    target = tuple(sizes[c] for c in term)
+    return arr if arr.shape == target else np.broadcast_to(arr, target)
+
+
+def einsum(equation, *operands):
+    """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    terms, out, sizes = _parse_einsum(equation, operands)
+    dt = operands[0].dtype
+    for o in operands[1:]:
+        if o.dtype is not dt:
+            raise RuntimeError(f"expected scalar type {_legacy(dt)} but found "
+                               f"{_legacy(o.dtype)}")
+    check_same_device(*operands)
+    cdt = np.float32 if dt in _LOW else dt.np
+    arrs = [_broadcast_operand(o._data.astype(cdt, copy=False), t, sizes)
+            for o, t in zip(operands, terms, strict=True)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.einsum(f"{','.join(terms)}->{out}", *arrs, optimize=len(arrs) > 2)
+    arr = np.asarray(arr, dtype=dt.np)
+    if not arr.flags.c_contiguous:
+        arr = arr.copy()
+    shapes = [tuple(o.shape) for o in operands]
 
     def rule(ctx, g):
+        ops = ctx.saved
         grads = []
-        for i, term in enumerate(terms):
+        for i in range(len(terms)):
             if not ctx.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            others = [o for j, o in enumerate(operands) if j != i]
-            oterms = [t for j, t in enumerate(terms) if j != i]
-            # d out / d operand_i: contract the output gradient with every other operand.
-            sub = ",".join([out] + oterms) + "->" + term
-            if "..." in term or any(term.count(c) > 1 for c in term):
-                raise NotImplementedError("einsum backward with repeated or ellipsis indices "
-                                          "is not supported by ember")
-            missing = [c for c in term if c not in out and all(c not in t for t in oterms)]
-            if missing:
-                ones_shape = ",".join([out] + oterms + ["".join(missing)]) + "->" + term
-                from .creation import ones
-
-                sizes = tuple(operands[i].shape[term.index(c)] for c in missing)
-                grads.append(einsum(ones_shape, g, *others, ones(sizes, dtype=g.dtype)))
-            else:
-                grads.append(einsum(sub, g, *others))
+            grads.append(_einsum_grad(g, ops, terms, out, sizes, i, shapes[i]))
         return tuple(grads)
-    return make(arr, tuple(operands), "EinsumBackward0", rule)
+    return make(arr, tuple(operands), "EinsumBackward0", rule, *operands)
 
+
+def _einsum_grad(g, ops, terms, out, sizes, i, shape):
+    """d out / d operand i: contract the output gradient with the other operands.
+
+    Letters summed inside operand i alone come back through a tensor of ones; a letter
+    repeated in operand i (a diagonal) receives its gradient on that diagonal.
+    """
+    term = terms[i]
+    uniq = "".join(dict.fromkeys(term))
+    others = [o for j, o in enumerate(ops) if j != i]
+    oterms = [t for j, t in enumerate(terms) if j != i]
+    missing = "".join(c for c in uniq if c not in out and all(c not in t for t in oterms))
+    parts, args = [out] + oterms, [g] + others
+    if missing:
+        from .creation import ones
+
+        parts.append(missing)
+        args.append(ones(tuple(sizes[c] for c in missing), dtype=g.dtype, device=g.device))
+    gu = einsum(",".join(parts) + "->" + uniq, *args)
+    full_u = tuple(sizes[c] for c in uniq)
+    if tuple(gu.shape) != full_u:  # a letter only other operands broadcast from size 1
+        gu = gu.expand(full_u)
+    if uniq == term:
+        return gu
+    # Scatter onto the diagonal(s): a zero array whose einsum view over ``term`` is ``uniq``.
+    full = np.zeros(tuple(sizes[c] for c in term), dtype=gu._data.dtype)
+    np.einsum(f"{term}->{uniq}", full)[...] = gu._data
+    from ._core import wrap
+
+    return wrap(full, g._device)
 
 def tensordot(a, b, dims=2):
     if isinstance(dims, int):
@@ -254,7 +481,7 @@ def tensordot(a, b, dims=2):
     letters = "abcdefghijklmnopqrstuvwxyz"
     ta = list(letters[:a.ndim])
     tb = list(letters[a.ndim:a.ndim + b.ndim])
-    for i, j in zip(*ax):
+    for i, j in zip(*ax, strict=True):
         tb[j] = ta[i]
     out = [c for c in ta if c not in tb] + [c for c in tb if c not in ta]
     return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)

@@ -5,6 +5,7 @@ protocol methods only.  ``install`` puts them on the class once at import.
 """
 from __future__ import annotations
 
+from .. import _dtype as D
 from . import convert as C
 from . import creation as F
 from . import index as I
@@ -45,7 +46,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         data = data.detach()
         arr = data._data
         t = F.wrap(arr.copy(), data._device) if False else data.clone()
-        t = t.to(dtype or self.dtype, device or self.device)
+        t = t.to(device=device or self.device, dtype=dtype or self.dtype)
     else:
         t = F.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
     if requires_grad:
@@ -58,21 +59,60 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
                   requires_grad=requires_grad)
 
 
-def _fill_(self, value):
-    from ._core import check_inplace, write
+def _fill_(self, value, _name=None):
+    """Set every element to ``value`` (a number or a 0-d tensor), recording it for autograd."""
+    import numpy as np
+
+    from .._tensor import Tensor
+    from ._core import check_inplace, commit, make, needs_grad, snapshot
 
     check_inplace(self)
-    if hasattr(value, "_data"):
-        if value.ndim != 0:
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None:
+        if vt.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value.ndim} dimensions.")
-        value = value.item()
-    write(self, value)
+                               f"{vt.ndim} dimensions.")
+        value = vt.item()
+    if needs_grad((self, vt)):
+        xp = S.xp_of(self)
+        arr = xp.full(self.shape, value, dtype=self._data.dtype)
+
+        def rule(ctx, g):
+            return (F.zeros_like(g) if ctx.needs_input_grad[0] else None,
+                    g.sum() if ctx.needs_input_grad[1] else None)
+        name = _name or ("FillBackward3" if vt is not None else "FillBackward2")
+        return commit(self, make(arr, (snapshot(self, vt), vt), name, rule))
+    a = self._data
+    if type(a) is np.ndarray and not a.flags.writeable and a.size:
+        # NOTE: an expanded tensor is a read-only NumPy array, yet PyTorch lets fill_ write
+        # through it (every alias gets the same value); write through the owning array.
+        a = _writable_alias(a)
+    if a.ndim == 0 and type(a) is np.ndarray:
+        a[()] = value
+    else:
+        a[...] = value
+    self._vc.v += 1
     return self
 
 
+def _writable_alias(a):
+    """``a`` seen through its owning array, writable if that one is (else ``a`` itself)."""
+    import numpy as np
+
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.writeable:
+        return a
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+    except (TypeError, ValueError):
+        return a
+
+
 def _zero_(self):
-    return _fill_(self, 0)
+    return _fill_(self, 0, _name="ZeroBackward0")
 
 
 def _clamp_(self, min=None, max=None):
@@ -109,7 +149,7 @@ def _addcmul_(self, t1, t2, *, value=1):
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
         prod = t1._data * t2._data
         self._data += prod * value if value != 1 else prod
-        self._version.v += 1
+        self._vc.v += 1
         return self
     return commit(self, P.addcmul(snapshot(self, t1, t2), t1, t2, value=value))
 
@@ -121,7 +161,7 @@ def _addcdiv_(self, t1, t2, *, value=1):
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
         q = t1._data / t2._data
         self._data += q * value if value != 1 else q
-        self._version.v += 1
+        self._vc.v += 1
         return self
     return commit(self, P.addcdiv(snapshot(self, t1, t2), t1, t2, value=value))
 
@@ -159,6 +199,25 @@ def _size_method(self):  # pragma: no cover - placeholder name kept out of the t
     return self.shape
 
 
+def _contains(self, element):
+    """``element in t``: whether any element of ``t`` equals ``element``."""
+    import numbers
+
+    from .._tensor import Tensor
+
+    if isinstance(element, (Tensor, numbers.Number)):
+        return bool(P.eq(self, element).any().item())
+    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in "
+                       f"a {type(element)}.")
+
+
+def _cast_method(dtype):
+    def method(self, memory_format=None):
+        return C.to(self, dtype)
+    method.__name__ = dtype.name
+    return method
+
+
 def _type_as(self, other):
     return C.to(self, other.dtype)
 
@@ -180,7 +239,7 @@ def _map_(self, other, fn):
 
     out = np.vectorize(fn, otypes=[self._data.dtype])(self._data, other._data)
     self._data[...] = out
-    self._version.v += 1
+    self._vc.v += 1
     return self
 
 
@@ -188,7 +247,7 @@ def _apply_(self, fn):
     import numpy as np
 
     self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)
-    self._version.v += 1
+    self._vc.v += 1
     return self
 
 
@@ -200,6 +259,33 @@ def _dim_order(self):
     import numpy as np
 
     return tuple(int(i) for i in np.argsort(S.stride(self))[::-1])
+
+
+def _pos(self):
+    if self.dtype.name == "bool":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return self
+
+
+def _invert(self):
+    if self.dtype.name == "bool":
+        return P.logical_not(self)
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return P.bitwise_not(self)
+
+
+def _matmul_op(self, other):
+    from .._tensor import Tensor
+
+    return L.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+
+
+def _rmatmul_op(self, other):
+    from .._tensor import Tensor
+
+    return L.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
 
 _unaries = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
@@ -226,13 +312,13 @@ _METHODS = {
     "__ifloordiv__": inplace(P.floor_divide),
     "__mod__": P.remainder, "__rmod__": _r(P.remainder), "__imod__": inplace(P.remainder),
     "__pow__": P.pow, "__rpow__": _r(P.pow), "__ipow__": inplace(P.pow),
-    "__matmul__": L.matmul, "__rmatmul__": _r(L.matmul),
-    "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
-    "__invert__": lambda self: P.logical_not(self) if self.dtype.name == "bool"
-    else P.bitwise_not(self),
+    "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
+    "__neg__": P.neg, "__pos__": _pos, "__abs__": P.abs,
+    "__invert__": _invert,
     "__and__": P.bitwise_and, "__rand__": _r(P.bitwise_and), "__iand__": inplace(P.bitwise_and),
     "__or__": P.bitwise_or, "__ror__": _r(P.bitwise_or), "__ior__": inplace(P.bitwise_or),
     "__xor__": _xor, "__rxor__": _r(_xor), "__ixor__": inplace(_xor),
+    "__contains__": _contains,
     "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
     "__ge__": P.ge,
     "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
@@ -258,7 +344,7 @@ _METHODS = {
     "hypot": P.hypot, "logaddexp": P.logaddexp, "xlogy": P.xlogy,
     "fill_": _fill_, "zero_": _zero_,
     # linear algebra
-    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot,
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner,
     "outer": L.outer, "ger": L.outer, "addmm": lambda self, a, b, **kw: L.addmm(self, a, b, **kw),
     # reductions
     "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
@@ -283,7 +369,8 @@ _METHODS = {
     "flip": lambda self, *dims: S.flip(self, dims[0] if len(dims) == 1 and not isinstance(
         dims[0], int) else dims),
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "narrow": S.narrow,
-    "select": S.select, "diagonal": S.diagonal, "diag": S.diag, "diag_embed": S.diag_embed,
+    "select": S.select, "unfold": S.unfold, "diagonal": S.diagonal, "diag": S.diag,
+    "diag_embed": S.diag_embed,
     "tril": S.tril, "triu": S.triu, "tril_": unary_inplace(S.tril),
     "triu_": unary_inplace(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
@@ -299,16 +386,16 @@ _METHODS = {
     "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "copy_": I.copy_,
     # conversion
     "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda,
-    "float": lambda self, memory_format=None: C.to(self, "float32"),
-    "double": lambda self, memory_format=None: C.to(self, "float64"),
-    "half": lambda self, memory_format=None: C.to(self, "float16"),
-    "bfloat16": lambda self, memory_format=None: C.to(self, "bfloat16"),
-    "int": lambda self, memory_format=None: C.to(self, "int32"),
-    "long": lambda self, memory_format=None: C.to(self, "int64"),
-    "short": lambda self, memory_format=None: C.to(self, "int16"),
-    "char": lambda self, memory_format=None: C.to(self, "int8"),
-    "byte": lambda self, memory_format=None: C.to(self, "uint8"),
-    "bool": lambda self, memory_format=None: C.to(self, "bool"),
+    "float": _cast_method(D.float32),
+    "double": _cast_method(D.float64),
+    "half": _cast_method(D.float16),
+    "bfloat16": _cast_method(D.bfloat16),
+    "int": _cast_method(D.int32),
+    "long": _cast_method(D.int64),
+    "short": _cast_method(D.int16),
+    "char": _cast_method(D.int8),
+    "byte": _cast_method(D.uint8),
+    "bool": _cast_method(D.bool),
     # factories and random fills
     "new_zeros": _new(F.zeros), "new_ones": _new(F.ones), "new_empty": _new(F.empty),
     "new_full": _new_full, "new_tensor": _new_tensor,

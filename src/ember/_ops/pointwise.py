@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.grad_mode import STATE
 from . import _special
 from ._core import (OUT, check_inplace, check_same_device, commit, make, needs_grad, snapshot,
                     wrap, xp_of)
@@ -19,17 +18,35 @@ from ._core import (OUT, check_inplace, check_same_device, commit, make, needs_g
 
 def _arr(x, dt):
     """``x`` (tensor or Python scalar) as an array / scalar of dtype ``dt`` for NumPy."""
-    if isinstance(x, Tensor):
-        a = x._data
-        return a if a.dtype == dt.np else a.astype(dt.np)
-    return np.asarray(x).astype(dt.np)[()]
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e40 -> float32 is inf, as in PyTorch
+        if isinstance(x, Tensor):
+            a = x._data
+            return a if a.dtype == dt.np else a.astype(dt.np)
+        return np.asarray(x).astype(dt.np)[()]
 
 
 _LOW = (D.float16, D.bfloat16)
 
 
+_FAST = frozenset((np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)))
+
+
 def _operands(a, b):
-    """Promote ``a`` and ``b`` (one may be a Python scalar) for a binary op."""
+    """Promote ``a`` and ``b`` (one may be a Python scalar) for a binary op.
+
+    Returns the result dtype and the two operands as NumPy sees them.
+    """
+    # Fast path for the common cases, where NumPy's promotion already agrees with PyTorch's:
+    # two tensors of one dtype, or a float32/float64 tensor with a Python float or int.
+    if type(a) is Tensor or isinstance(a, Tensor):
+        ad = a._data
+        if type(b) is Tensor or isinstance(b, Tensor):
+            bd = b._data
+            if ad.dtype is bd.dtype and ad.dtype in _FAST and a._device is b._device:
+                return D._BY_NP[ad.dtype], ad, bd
+        elif (type(b) is float or type(b) is int) and ad.dtype in _FAST and \
+                ad.dtype.kind == "f":
+            return D._BY_NP[ad.dtype], ad, b
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError("expected at least one tensor operand")
@@ -62,15 +79,19 @@ def _t(x):
 
 def _binary(a, b, fn, name, rule, *saved):
     dt, x, y = _operands(a, b)
-    ta, tb = _t(a), _t(b)
+    ta = a if isinstance(a, Tensor) else None
+    tb = b if isinstance(b, Tensor) else None
     ref = ta if ta is not None else tb
     try:
-        out = fn(x, y)
+        # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = fn(x, y)
     except ValueError:
         _broadcast_error(a, b)
         raise
-    if type(out) is not type(ref._data) or out.dtype != dt.np:
-        out = np.asarray(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else out
+    if type(out) is not type(ref._data) or out.dtype is not dt.np:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.asarray(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else out
     return make(out, (ta, tb), name, rule, *saved, device=ref._device)
 
 
@@ -87,9 +108,40 @@ def _broadcast_error(a, b):
 
 # -- arithmetic ---------------------------------------------------------------
 
+def _scaled(b, alpha):
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+
+
+def _plain_alpha(alpha):
+    return type(alpha) is int and alpha == 1
+
+
+def _check_alpha(a, b, alpha):
+    dt = D.result_type(a, b)
+    if isinstance(alpha, (bool, np.bool_)):
+        if dt is not D.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (float, np.floating)) and not dt.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def _with_alpha(a, b, alpha, ufunc, name, sign):
+    """``a + alpha * b`` (or ``-``) in the result dtype of ``a`` and ``b``: alpha does not
+    take part in type promotion."""
+    _check_alpha(a, b, alpha)
+    if not isinstance(b, Tensor):
+        return _binary(a, b * alpha, ufunc, name, _add_rule if sign > 0 else _sub_rule)
+
+    def rule(ctx, g):
+        return (g if ctx.needs_input_grad[0] else None,
+                g * (sign * alpha) if ctx.needs_input_grad[1] else None)
+    return _binary(a, b, lambda x, y: ufunc(x, np.multiply(y, alpha)), name, rule)
+
+
 def add(a, b, *, alpha=1):
-    if alpha != 1:
-        b = mul(b, alpha)
+    if not _plain_alpha(alpha):
+        return _with_alpha(a, b, alpha, np.add, "AddBackward0", 1)
     return _binary(a, b, np.add, "AddBackward0", _add_rule)
 
 
@@ -97,13 +149,32 @@ def _add_rule(ctx, g):
     return g, g
 
 
-def sub(a, b, *, alpha=1):
-    if isinstance(a, Tensor) and a.dtype is D.bool and (isinstance(b, Tensor)
-                                                        and b.dtype is D.bool):
+def _is_bool(x):
+    return x.dtype is D.bool if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
+
+
+def _check_bool_sub(a, b):
+    if _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if alpha != 1:
-        b = mul(b, alpha)
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def _no_bool(dt, kernel):
+    """PyTorch has no bool kernel for some arithmetic (``b // b``, ``b % b``, ``b ** b``)."""
+    if dt is D.bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def sub(a, b, *, alpha=1):
+    if not isinstance(a, Tensor):  # scalar - tensor (torch.rsub(tensor, scalar))
+        return rsub(b, a, alpha=alpha)
+    _check_bool_sub(a, b)
+    if not _plain_alpha(alpha):
+        return _with_alpha(a, b, alpha, np.subtract, "SubBackward0", -1)
     return _binary(a, b, np.subtract, "SubBackward0", _sub_rule)
 
 
@@ -111,8 +182,13 @@ def _sub_rule(ctx, g):
     return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-def rsub(a, b):
-    """``b - a`` for a Python scalar ``b`` (PyTorch's RsubBackward1)."""
+def rsub(a, b, *, alpha=1):
+    """``b - alpha * a``: PyTorch's RsubBackward0 for a tensor ``b``, RsubBackward1 for a number."""
+    _check_bool_sub(a, b)
+    if alpha != 1:
+        a = _scaled(a, alpha)
+    if isinstance(b, Tensor):
+        return _binary(b, a, np.subtract, "RsubBackward0", _sub_rule)
     dt, x, y = _operands(a, b)
     return make(np.asarray(np.subtract(y, x)).astype(dt.np, copy=False), (a,), "RsubBackward1",
                 _rsub_rule)
@@ -133,14 +209,27 @@ def _mul_rule(ctx, g):
 
 
 def div(a, b, *, rounding_mode=None):
-    if rounding_mode is not None:
-        if rounding_mode == "floor":
-            return floor_divide(a, b)
-        if rounding_mode == "trunc":
-            return _int_like(trunc(true_divide(a, b)), a, b)
+    if rounding_mode is None:
+        return true_divide(a, b)
+    if rounding_mode not in ("floor", "trunc"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
-    return true_divide(a, b)
+    dt = D.result_type(a, b)
+    _no_bool(dt, f"div_{rounding_mode}_cpu")
+    if not dt.is_floating_point:
+        return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
+
+    def fn(x, y):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if rounding_mode == "floor":
+                return np.floor_divide(x, y)
+            return np.trunc(np.true_divide(x, y))
+    return _binary(a, b, fn, "DivBackward2", _zero2_rule)
+
+
+def _zero2_rule(ctx, g):
+    z = g * 0
+    return z, z
 
 
 def true_divide(a, b):
@@ -173,29 +262,59 @@ def rtruediv(a, s):
     return mul(reciprocal(a), s)
 
 
-def _int_like(res, a, b):
-    dt = D.result_type(a, b)
-    return res if dt.is_floating_point else res.to(dt)
+def _int_div(mode):
+    """Integer division kernels: a zero divisor is an error in PyTorch, not a warning."""
+    def fn(x, y):
+        if np.any(np.asarray(y) == 0):
+            raise RuntimeError("ZeroDivisionError")
+        if mode == "floor":
+            return np.floor_divide(x, y)
+        if mode == "remainder":
+            return np.remainder(x, y)
+        if mode == "fmod":
+            return np.fmod(x, y)
+        q = np.floor_divide(x, y)  # trunc: round the floor quotient toward zero
+        return q + ((q < 0) & (q * y != x)).astype(q.dtype)
+    return fn
 
 
 def floor_divide(a, b):
     dt = D.result_type(a, b)
+    _no_bool(dt, "div_floor_cpu")
 
     def fn(x, y):
-        if dt.is_floating_point:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.floor(np.true_divide(x, y))
-        if np.any(np.asarray(y) == 0):
-            raise RuntimeError("ZeroDivisionError")
-        return np.floor_divide(x, y)
-    return _binary(a, b, fn, "DivBackward1", None)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.floor_divide(x, y)
+    # NOTE: PyTorch records a node named NotImplemented whose backward raises.
+    return _binary(a, b, fn if dt.is_floating_point else _int_div("floor"), "NotImplemented",
+                   _floor_divide_rule)
+
+
+def _floor_divide_rule(ctx, g):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def remainder(a, b):
+    dt = D.result_type(a, b)
+    _no_bool(dt, "remainder_cpu")
+
     def fn(x, y):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.remainder(x, y)
-    return _binary(a, b, fn, "RemainderBackward0", _remainder_rule, a, b)
+    if not isinstance(a, Tensor):  # scalar % tensor: PyTorch has no derivative for it
+        return _binary(a, b, fn if dt.is_floating_point else _int_div("remainder"),
+                       "NotImplemented", _no_remainder_rule)
+    return _binary(a, b, fn if dt.is_floating_point else _int_div("remainder"),
+                   "RemainderBackward1" if _both(a, b) else "RemainderBackward0",
+                   _remainder_rule, a, b)
+
+
+def _no_remainder_rule(ctx, g):
+    raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def _both(a, b):
+    return isinstance(a, Tensor) and isinstance(b, Tensor)
 
 
 def _remainder_rule(ctx, g):
@@ -204,10 +323,14 @@ def _remainder_rule(ctx, g):
 
 
 def fmod(a, b):
+    dt = D.result_type(a, b)
+    _no_bool(dt, "fmod_cpu")
+
     def fn(x, y):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.fmod(x, y)
-    return _binary(a, b, fn, "FmodBackward0", _fmod_rule, a, b)
+    return _binary(a, b, fn if dt.is_floating_point else _int_div("fmod"),
+                   "FmodBackward1" if _both(a, b) else "FmodBackward0", _fmod_rule, a, b)
 
 
 def _fmod_rule(ctx, g):
@@ -218,19 +341,52 @@ def _fmod_rule(ctx, g):
 def pow(a, b):
     if not isinstance(a, Tensor):
         return _rpow(a, b)
+    dt = D.result_type(a, b)
     if not isinstance(b, Tensor):
-        dt = D.result_type(a, b)
-        if isinstance(b, int) and not isinstance(b, bool) and b < 0 and not dt.is_floating_point:
+        if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
+                and not dt.is_floating_point:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        dt, x, y = _operands(a, b)
-        out = np.asarray(_np_pow(x, y)).astype(dt.np, copy=False)
+        if dt is D.bool:  # bool ** True / bool ** False stays bool in PyTorch
+            return _binary(a, b, lambda x, y: np.power(x.astype(np.uint8), y).astype(np.bool_),
+                           "PowBackward0", None)
+        # PowBackward0 has one edge: the exponent is a number, not an input.
+        _, x, y = _operands(a, b)
+        with np.errstate(over="ignore"):
+            out = np.asarray(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b)
+    _no_bool(dt, "pow")
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
 
 
 def _np_pow(x, y):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) < 0):
+            # NOTE: PyTorch's integer pow: x ** -n is 1 for x == 1, +-1 for x == -1, else 0.
+            ay = np.abs(y)
+            odd = (ay % 2) == 1
+            neg = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))
+            return np.where(np.asarray(y) < 0, neg, np.power(x, ay)).astype(np.result_type(x, y))
         return np.power(x, y)
+
+
+def _np_pow_scalar(x, y):
+    """``x ** y`` for a scalar ``y``; PyTorch computes the common exponents with their own
+    kernels (sqrt, rsqrt, reciprocal...), which decides the sign of some infinities and zeros."""
+    if x.dtype.kind == "f":
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if y == 0.5:
+                return np.sqrt(x)
+            if y == -0.5:
+                return 1 / np.sqrt(x)
+            if y == -1:
+                return 1 / x
+            if y == 2:
+                return x * x
+            if y == 3:
+                return x * x * x
+            if y == -2:
+                return 1 / (x * x)
+    return _np_pow(x, y)
 
 
 def _pow_scalar_rule(ctx, g):
@@ -251,6 +407,7 @@ def _pow_rule(ctx, g):
 
 def _rpow(s, b):
     dt, sx, x = _operands(s, b)
+    _no_bool(dt, "pow")
     out = _np_pow(sx, x)
     return make(np.asarray(out, dtype=dt.np), (b,), "PowBackward2", _rpow_rule, s, OUT)
 
@@ -424,39 +581,60 @@ def erfinv(a):
 
 def relu(a):
     if a.dtype is D.bool:
-        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
-    z = a._data.dtype.type(0)
-    return make(np.maximum(a._data, z), (a,), "ReluBackward0", _relu_rule, OUT)
+        raise RuntimeError("Boolean inputs not supported for relu")
+    x = a._data
+    # NOTE: NumPy's maximum against a zero *array* is several times faster than against
+    # the scalar 0 (the scalar path is not vectorised); a zero array costs one calloc.
+    return make(np.maximum(x, xp_of(a).zeros(x.shape, x.dtype)), (a,), "ReluBackward0",
+                _relu_rule, OUT)
 
 
 def _relu_rule(ctx, g):
     out, = ctx.saved
-    return (g * (out > 0),)
+    # NOTE: as PyTorch's threshold_backward, the gradient is blocked where the output is 0
+    # and passes where it is positive or NaN; a float mask multiplies faster than a bool one.
+    return (times_mask(g, (out._data != 0).astype(g._data.dtype)),)
+
+
+def times_mask(g, mask):
+    """``g * mask`` for a constant array ``mask``; differentiable in ``g``."""
+    return make(g._data * mask, (g,), "MulBackward0", lambda ctx, gg: (times_mask(gg, mask),))
 
 
 def abs(a):
     if a.dtype is D.bool:
-        raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return make(np.abs(a._data), (a,), "AbsBackward0", lambda ctx, g: (g * ctx.saved[0].sign(),),
                 a)
+
+
+def _np_sign(x):
+    # NOTE: PyTorch's sign(nan) is 0 (NumPy's is nan).
+    if x.dtype.kind == "f" or x.dtype == D.bfloat16.np:
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+    return np.sign(x)
 
 
 def sign(a):
     if a.dtype is D.bool:
         return make(a._data.copy(), (a,), "SignBackward0", None)
-    return make(np.sign(a._data), (a,), "SignBackward0", _zero_rule)
+    return make(_np_sign(a._data), (a,), "SignBackward0", _zero_rule)
 
 
 def sgn(a):
-    return sign(a)
+    if a.dtype is D.bool:
+        return make(a._data.copy(), (a,), "SgnBackward0", None)
+    return make(_np_sign(a._data), (a,), "SgnBackward0", _zero_rule)
 
 
 def _zero_rule(ctx, g):
     return (g * 0,)
 
 
-def _rounding(fn, name):
+def _rounding(fn, name, kernel):
     def op(a):
+        if a.dtype is D.bool:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
         if not a.dtype.is_floating_point:
             return make(a._data.copy(), (a,), name, None)
         return make(fn(a._data), (a,), name, _zero_rule)
@@ -464,21 +642,38 @@ def _rounding(fn, name):
     return op
 
 
-floor = _rounding(np.floor, "FloorBackward0")
-ceil = _rounding(np.ceil, "CeilBackward0")
-trunc = _rounding(np.trunc, "TruncBackward0")
+floor = _rounding(np.floor, "FloorBackward0", "floor_vml_cpu")
+ceil = _rounding(np.ceil, "CeilBackward0", "ceil_vml_cpu")
+trunc = _rounding(np.trunc, "TruncBackward0", "trunc_vml_cpu")
 fix = trunc
 
 
 def round(a, *, decimals=0):
     if decimals == 0:
-        return _rounding(np.rint, "RoundBackward0")(a)
-    f = lambda x: (np.rint(x * 10.0 ** decimals) / 10.0 ** decimals).astype(x.dtype)
-    return _rounding(f, "RoundBackward1")(a)
+        return _rounding(np.rint, "RoundBackward0", "round_vml_cpu")(a)
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
+
+    def f(x):
+        # Half types are rounded in float32.  Negative decimals divide by 10**-decimals.
+        c = x.astype(np.float32) if a.dtype in _LOW else x
+        p = c.dtype.type(10.0 ** builtins_abs(decimals))
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.rint(c * p) / p if decimals > 0 else np.rint(c / p) * p
+        return r.astype(x.dtype)
+    return _rounding(f, "RoundBackward1", "round_cpu")(a)
+
+
+def builtins_abs(v):
+    return v if v >= 0 else -v
 
 
 def frac(a):
-    return make(a._data - np.trunc(a._data), (a,), "FracBackward0", lambda ctx, g: (g,))
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
+    with np.errstate(invalid="ignore"):
+        out = a._data - np.trunc(a._data)
+    return make(out, (a,), "FracBackward0", lambda ctx, g: (g,))
 
 
 def square(a):
@@ -488,87 +683,157 @@ def square(a):
 
 
 def clamp(a, min=None, max=None):
+    """``min(max(a, min), max)``; the bounds are scalars or tensors (broadcast with ``a``)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = a
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _full_like_scalar(a, min))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _full_like_scalar(a, max))
-        return out
+        return _clamp_tensor(a, min, max, "ClampBackward0")
+    return _clamp_scalar(a, min, max, "ClampBackward1")
+
+
+def _clamp_scalar(a, min, max, name):
     dt = D.result_type(a, *(v for v in (min, max) if v is not None))
-    x = a._data if a.dtype is dt else a._data.astype(dt.np)
-    lo = -np.inf if min is None else min
-    hi = np.inf if max is None else max
-    if not dt.is_floating_point:
-        info = np.iinfo(dt.np) if dt is not D.bool else None
-        lo = info.min if min is None and info else lo
-        hi = info.max if max is None and info else hi
-    out = np.clip(x, lo, hi) if a.numel() else x.copy()
-    if out.dtype != dt.np:
-        out = out.astype(dt.np)
-    return make(out, (a,), "ClampBackward1", _clamp_rule, a, min, max)
+    if dt is D.bool:
+        raise RuntimeError('"clamp_scalar_cpu" not implemented for \'Bool\'')
+    cdt = D.float32 if dt in _LOW else dt
+    x = _arr(a, cdt)
+    lo = None if min is None else _arr(min, cdt)
+    hi = None if max is None else _arr(max, cdt)
+    out = _np_clamp(x, lo, hi).astype(dt.np, copy=False)
+    return make(out, (a,), name, _clamp_rule, a, lo, hi)
 
 
-def _full_like_scalar(a, v):
-    from .creation import full_like
-
-    return full_like(a, v)
+def _np_clamp(x, lo, hi):
+    out = x
+    with np.errstate(invalid="ignore"):
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+    return np.array(out, copy=True) if out is x else np.asarray(out)
 
 
 def _clamp_rule(ctx, g):
     a, lo, hi = ctx.saved
-    mask = a._data == a._data  # all True except nan
+    x = a._data
+    mask = x == x  # all True except nan
     if lo is not None:
-        mask = mask & (a._data >= lo)
+        mask = mask & (x >= lo)
     if hi is not None:
-        mask = mask & (a._data <= hi)
+        mask = mask & (x <= hi)
     return (g * wrap(mask, a._device),)
+
+
+def _clamp_tensor(a, lo, hi, name):
+    # NOTE: PyTorch refuses some mixes of a Number and a Tensor bound; ember accepts them.
+    lo = lo if isinstance(lo, Tensor) or lo is None else _scalar_like(lo, a)
+    hi = hi if isinstance(hi, Tensor) or hi is None else _scalar_like(hi, a)
+    dt = D.result_type(*(t for t in (a, lo, hi) if t is not None))
+    if dt is D.bool:
+        raise RuntimeError('"clamp_cpu" not implemented for \'Bool\'')
+    cdt = D.float32 if dt in _LOW else dt
+    x = _arr(a, cdt)
+    lx = None if lo is None else _arr(lo, cdt)
+    hx = None if hi is None else _arr(hi, cdt)
+    try:
+        out = _np_clamp(x, lx, hx)
+        out = np.broadcast_to(out, np.broadcast_shapes(*(np.shape(v) for v in (x, lx, hx)
+                                                         if v is not None))).copy()
+    except ValueError:
+        _broadcast_error(a, lo if lo is not None else hi)
+        raise
+    out = out.astype(dt.np, copy=False)
+
+    def rule(ctx, g):
+        m = x if lx is None else np.maximum(x, lx)
+        with np.errstate(invalid="ignore"):
+            gx = (x == x)
+            if lx is not None:
+                gx = gx & (x >= lx)
+            if hx is not None:
+                gx = gx & (x <= hx)
+            glo = None if lx is None else (x < lx) & (True if hx is None else lx <= hx)
+            ghi = None if hx is None else m > hx
+        dev = g._device
+        return (g * wrap(gx, dev) if ctx.needs_input_grad[0] else None,
+                g * wrap(np.asarray(glo), dev) if glo is not None and ctx.needs_input_grad[1]
+                else None,
+                g * wrap(np.asarray(ghi), dev) if ghi is not None and ctx.needs_input_grad[2]
+                else None)
+    return make(out, (a, lo, hi), name, rule, device=a._device)
+
+
+def _scalar_like(v, a):
+    from .creation import tensor
+
+    return tensor(v, device=a.device)
 
 
 clip = clamp
 
 
 def clamp_min(a, min):
-    return clamp(a, min=min)
+    if isinstance(min, Tensor):
+        return _clamp_tensor(a, min, None, "ClampMinBackward1")
+    return _clamp_scalar(a, min, None, "ClampMinBackward0")
 
 
 def clamp_max(a, max):
-    return clamp(a, max=max)
+    if isinstance(max, Tensor):
+        return _clamp_tensor(a, None, max, "ClampMaxBackward1")
+    return _clamp_scalar(a, None, max, "ClampMaxBackward0")
 
 
-def _minmax(a, b, fn, name, pick):
+def _minmax(a, b, fn, name, weights):
+    """maximum/minimum/fmax/fmin; ``weights(x, y)`` gives each input's share of the gradient."""
     def rule(ctx, g):
         a, b = ctx.saved
-        x, y = a._data, b._data
-        ga = gb = None
-        # NOTE: on ties PyTorch splits the gradient equally between both inputs.
-        if ctx.needs_input_grad[0]:
-            ga = g * wrap(np.where(x == y, 0.5, pick(x, y)).astype(g._data.dtype), g._device)
-        if ctx.needs_input_grad[1]:
-            gb = g * wrap(np.where(x == y, 0.5, pick(y, x)).astype(g._data.dtype), g._device)
-        return ga, gb
-    if not isinstance(b, Tensor):
-        raise TypeError(f"{name[:7].lower()}(): argument 'other' must be Tensor, not "
-                        f"{type(b).__name__}")
+        wa, wb = weights(a._data, b._data)
+        dt = g._data.dtype
+        return (g * wrap(wa.astype(dt), g._device) if ctx.needs_input_grad[0] else None,
+                g * wrap(wb.astype(dt), g._device) if ctx.needs_input_grad[1] else None)
+    for pos, v in ((1, a), (2, b)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name[:-9].lower()}(): argument '{'input' if pos == 1 else 'other'}'"
+                            f" (position {pos}) must be Tensor, not {type(v).__name__}")
     return _binary(a, b, fn, name, rule, a, b)
 
 
+def _split_ties(lose_a):
+    # NOTE: maximum/minimum split a tie's gradient in halves; where a NaN is involved neither
+    # side "loses", so both inputs receive the whole gradient (as in PyTorch).
+    def weights(x, y):
+        with np.errstate(invalid="ignore"):
+            half = np.where(x == y, 0.5, 1.0)
+            la = lose_a(x, y)
+            lb = lose_a(y, x)
+        return half * ~la, half * ~lb
+    return weights
+
+
+def _nan_aware(win_a):
+    # NOTE: fmax/fmin give the whole gradient to one side, ties included (to the first input).
+    def weights(x, y):
+        with np.errstate(invalid="ignore"):
+            wa = win_a(x, y) | np.isnan(y)
+        return wa, ~wa
+    return weights
+
+
 def maximum(a, b):
-    return _minmax(a, b, np.maximum, "MaximumBackward0", lambda x, y: x > y)
+    return _minmax(a, b, np.maximum, "MaximumBackward0", _split_ties(lambda x, y: x < y))
 
 
 def minimum(a, b):
-    return _minmax(a, b, np.minimum, "MinimumBackward0", lambda x, y: x < y)
+    return _minmax(a, b, np.minimum, "MinimumBackward0", _split_ties(lambda x, y: x > y))
 
 
 def fmax(a, b):
-    return _minmax(a, b, np.fmax, "FmaxBackward0", lambda x, y: (x > y) | np.isnan(y))
+    return _minmax(a, b, np.fmax, "FmaxBackward0", _nan_aware(lambda x, y: x >= y))
 
 
 def fmin(a, b):
-    return _minmax(a, b, np.fmin, "FminBackward0", lambda x, y: (x < y) | np.isnan(y))
+    return _minmax(a, b, np.fmin, "FminBackward0", _nan_aware(lambda x, y: x <= y))
 
 
 def where(cond, a=None, b=None):
@@ -579,8 +844,17 @@ def where(cond, a=None, b=None):
     if not isinstance(cond, Tensor) or cond.dtype is not D.bool:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {getattr(cond, 'dtype', type(cond).__name__)}")
-    dt, x, y = _operands(a, b)
-    out = np.where(cond._data, x, y)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        dt, x, y = _operands(a, b)
+    else:  # two scalars: their own promotion (1.0 and 0 give the default float dtype)
+        dt = D.result_type(a, b)
+        x, y = _arr(a, dt), _arr(b, dt)
+    try:
+        out = np.where(cond._data, x, y)
+    except ValueError:
+        for p, q in ((cond, a), (cond, b), (a, b)):
+            _broadcast_error(p, q)
+        raise
     if out.dtype != dt.np:
         out = out.astype(dt.np)
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
@@ -595,17 +869,55 @@ def _where_rule(ctx, g):
 
 
 def lerp(a, b, weight):
+    """``a + weight * (b - a)``; ``a``, ``b`` (and a dimensioned ``weight``) share a dtype."""
+    if not isinstance(b, Tensor) or not isinstance(weight, (Tensor, int, float)):
+        raise TypeError(f"lerp() received an invalid combination of arguments - got "
+                        f"(Tensor, {type(b).__name__}, {type(weight).__name__})")
+    if b.dtype is not a.dtype:
+        raise RuntimeError(f"expected dtype {_short(a.dtype)} for `end` but got dtype "
+                           f"{_short(b.dtype)}")
+    if isinstance(weight, Tensor) and weight.ndim and weight.dtype is not a.dtype:
+        raise RuntimeError(f"expected dtype {_short(a.dtype)} for `weight` but got dtype "
+                           f"{_short(weight.dtype)}")
+    dt = D.result_type(a, b, weight) if isinstance(weight, Tensor) else a.dtype
+    if not dt.is_floating_point:
+        kind = "tensor" if isinstance(weight, Tensor) else "scalar"
+        raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
+                                  f'\'{_legacy_name(a.dtype)}\'')
+    cdt = D.float32 if dt in _LOW else dt
+    x, y = _arr(a, cdt), _arr(b, cdt)
+    w = _arr(weight, cdt) if isinstance(weight, Tensor) else weight
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b.
+            out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
+    except ValueError:
+        _broadcast_error(a, b)
+        _broadcast_error(a, weight)
+        raise
+    out = np.asarray(out).astype(dt.np, copy=False)
     if isinstance(weight, Tensor):
-        return a + weight * (b - a)
-    dt, x, y = _operands(a, b)
-    out = x + weight * (y - x)
-    out = np.asarray(out, dtype=dt.np)
-    return make(out, (_t(a), _t(b)), "LerpBackward0", _lerp_rule, weight)
+        return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight)
+    return make(out, (a, b), "LerpBackward0", _lerp_rule, weight)
+
+
+def _short(dt):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}[dt.name]
 
 
 def _lerp_rule(ctx, g):
     w, = ctx.saved
     return g * (1 - w), g * w
+
+
+def _lerp_tensor_rule(ctx, g):
+    a, b, w = ctx.saved
+    n = ctx.needs_input_grad
+    return (g * (1 - w) if n[0] else None, g * w if n[1] else None,
+            g * (b - a) if n[2] else None)
 
 
 def addcmul(a, t1, t2, *, value=1):
@@ -637,7 +949,7 @@ def _rename(out, name, inputs):
 
     inner = out._grad_fn
     node = node_class(name)(lambda ctx, g: (g,), ((inner, out._output_nr),),
-                            ((out.shape, out.dtype),))
+                            ((out._data.shape, out._data.dtype),))
     out._grad_fn = node
     out._output_nr = 0
     return out
@@ -666,9 +978,31 @@ def logaddexp(a, b):
                                    g * (ctx.saved[1] - ctx.saved[2]).exp()), a, b, OUT)
 
 
+def _np_xlogy(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y)).astype(np.result_type(x, y))
+
+
 def xlogy(a, b):
-    return where(a.eq(0) if isinstance(a, Tensor) else _scalar_tensor(a, b).eq(0), 0.0,
-                 a * log(b) if isinstance(b, Tensor) else a * math.log(b))
+    """``a * log(b)``, and 0 where ``a == 0`` (unless ``b`` is NaN)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"xlogy() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__})")
+    if not D.result_type(a, b).is_floating_point:
+        a, b = _cast(a, D.get_default_dtype()), _cast(b, D.get_default_dtype())
+    name = "XlogyBackward0" if _both(a, b) else "XlogyBackward1" if isinstance(b, Tensor) \
+        else "XlogyBackward2"
+    return _binary(a, b, _np_xlogy, name, _xlogy_rule, a, b)
+
+
+def _xlogy_rule(ctx, g):
+    a, b = ctx.saved
+    ga = gb = None
+    if ctx.needs_input_grad[0]:
+        ga = g * xlogy(a.ne(0).to(a.dtype), b)
+    if ctx.needs_input_grad[1]:
+        gb = g * a / b
+    return ga, gb
 
 
 def _scalar_tensor(v, like):
@@ -683,7 +1017,11 @@ def _compare(fn):
     def op(a, b):
         dt, x, y = _operands(a, b)
         ref = a if isinstance(a, Tensor) else b
-        return wrap(np.asarray(fn(x, y)), ref._device)
+        try:
+            return wrap(np.asarray(fn(x, y)), ref._device)
+        except ValueError:
+            _broadcast_error(a, b)
+            raise
     return op
 
 
@@ -696,16 +1034,23 @@ gt = _compare(np.greater)
 ge = _compare(np.greater_equal)
 
 
-def logical_and(a, b):
-    return wrap(np.logical_and(_arr_any(a), _arr_any(b)), a._device)
+def _logical(fn, name):
+    def op(a, b):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(b).__name__}")
+        try:
+            return wrap(np.asarray(fn(a._data, b._data)), a._device)
+        except ValueError:
+            _broadcast_error(a, b)
+            raise
+    op.__name__ = name
+    return op
 
 
-def logical_or(a, b):
-    return wrap(np.logical_or(_arr_any(a), _arr_any(b)), a._device)
-
-
-def logical_xor(a, b):
-    return wrap(np.logical_xor(_arr_any(a), _arr_any(b)), a._device)
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
 def logical_not(a):
@@ -720,9 +1065,13 @@ def _bitwise(fn, sym):
     def op(a, b):
         dt, x, y = _operands(a, b)
         if dt.is_floating_point:
-            raise RuntimeError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
+            raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
         ref = a if isinstance(a, Tensor) else b
-        return wrap(np.asarray(fn(x, y)), ref._device)
+        try:
+            return wrap(np.asarray(fn(x, y)), ref._device)
+        except ValueError:
+            _broadcast_error(a, b)
+            raise
     return op
 
 
@@ -739,7 +1088,8 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(a):
     if a.dtype.is_floating_point:
-        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f'\'{_legacy_name(a.dtype)}\'')
     return wrap(np.invert(a._data), a._device)
 
 
@@ -777,7 +1127,10 @@ def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    if isinstance(b, Tensor) and a.dtype is not b.dtype:
+    if not isinstance(b, Tensor):
+        raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+    if a.dtype is not b.dtype:
         raise RuntimeError(f"{a.dtype} did not match {b.dtype}")
     dt, x, y = _operands(a, b)
     if dt is D.bool:
@@ -812,9 +1165,10 @@ def inplace(op):
         check_inplace(self)
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other)):
-            o = other._data if isinstance(other, Tensor) else other
+            o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
             try:
-                ufunc(self._data, o, out=self._data, casting="unsafe")
+                with np.errstate(over="ignore"):
+                    ufunc(self._data, o, out=self._data, casting="unsafe")
             except ValueError:
                 if not self._data.flags.writeable:
                     from ._core import write

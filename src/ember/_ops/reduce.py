@@ -44,20 +44,43 @@ def _expand_back(g, shape, dims, keepdim):
     return g.expand(shape)
 
 
-def sum(t, dim=None, keepdim=False, *, dtype=None):
+def _out_dtype(t, dtype):
+    """sum/prod/cumsum: integers and bools accumulate as int64 unless ``dtype`` says otherwise."""
     if dtype is not None:
-        t = t.to(D.to_dtype(dtype))
+        return D.to_dtype(dtype)
+    return D.int64 if not t.dtype.is_floating_point else t.dtype
+
+
+def sum(t, dim=None, keepdim=False, *, dtype=None):
+    out_dt = _out_dtype(t, dtype)
+    if dtype is not None:
+        t = t.to(out_dt)
+    shape = t._data.shape
+    if dim is None:  # the common full reduction, kept lean
+        with np.errstate(over="ignore", invalid="ignore"):  # inf + -inf is a silent nan
+            arr = _acc(t).sum(dtype=out_dt.np if out_dt is D.int64 else None)
+            arr = xp_of(t).asarray(arr, dtype=out_dt.np)
+        return make(arr, (t,), "SumBackward0", lambda ctx, g: (g.expand(shape),))
     dims = _dims(t, dim)
-    out_dt = D.int64 if not t.dtype.is_floating_point else t.dtype
-    arr = _acc(t).sum(axis=dims, keepdims=keepdim, dtype=out_dt.np if out_dt is D.int64 else None)
-    arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
-    name = "SumBackward0" if dim is None else "SumBackward1"
-    shape = t.shape
-    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = _acc(t).sum(axis=dims, keepdims=keepdim,
+                          dtype=out_dt.np if out_dt is D.int64 else None)
+        arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
+    return make(arr, (t,), "SumBackward1", lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
 
 
 def nansum(t, dim=None, keepdim=False, *, dtype=None):
-    return sum(t.nan_to_num(0.0) if t.dtype.is_floating_point else t, dim, keepdim, dtype=dtype)
+    if not t.dtype.is_floating_point:
+        return sum(t, dim, keepdim, dtype=dtype)
+    out = sum(wrap(np.where(np.isnan(t._data), 0, t._data).astype(t._data.dtype), t._device),
+              dim, keepdim, dtype=dtype)
+    shape = t.shape
+    dims = _dims(t, dim)
+
+    def rule(ctx, g):
+        x, = ctx.saved
+        return (_expand_back(g, shape, dims, keepdim).masked_fill(x.isnan(), 0.0),)
+    return make(out._data, (t,), "NansumBackward0", rule, t)
 
 
 def mean(t, dim=None, keepdim=False, *, dtype=None):
@@ -70,7 +93,7 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     n = 1
     for d in dims:
         n *= t.shape[d]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         arr = _acc(t).mean(axis=dims, keepdims=keepdim) if n else \
             xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
@@ -96,31 +119,50 @@ def _legacy(dt):
 
 
 def prod(t, dim=None, keepdim=False, *, dtype=None):
+    out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        t = t.to(D.to_dtype(dtype))
+        t = t.to(out_dt)
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = _dims(t, dim)
-    out_dt = D.int64 if not t.dtype.is_floating_point else t.dtype
-    arr = xp_of(t).asarray(_acc(t).prod(axis=dims, keepdims=keepdim)).astype(out_dt.np)
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = xp_of(t).asarray(_acc(t).prod(axis=dims, keepdims=keepdim,
+                                            dtype=np.int64 if out_dt is D.int64 else None))
+        arr = arr.astype(out_dt.np, copy=False)
 
     def rule(ctx, g):
+        # d prod / d x_i is the product of the other elements.  NOTE: as in PyTorch, that is
+        # out / x_i when the input holds no zero at all; otherwise it is computed without
+        # division (exclusive products from both ends), and a full product with two or more
+        # zeros has a zero gradient everywhere (whatever NaNs or infs it holds).
         x, out = ctx.saved
+        if not x.ndim:
+            return (g,)
         gk = _expand_back(g, x.shape, dims, keepdim)
-        ok = _expand_back(out, x.shape, dims, keepdim)
-        zero = x.eq(0)
-        if not bool(zero.any()):
-            return (gk * ok / x,)
-        # With zeros, the product of the others is taken directly (no division by zero).
-        safe = x.masked_fill(zero, 1.0)
-        others = _expand_back(safe.prod(dim, keepdim) if dim is not None else safe.prod(),
-                              x.shape, dims, keepdim)
-        nz = _expand_back(zero.sum(dim, keepdim) if dim is not None else zero.sum(),
-                          x.shape, dims, keepdim)
-        return (gk * (zero & nz.eq(1)).to(x.dtype) * others,)
+        zero = x._data == 0
+        if not zero.any():
+            return (gk * _expand_back(out, x.shape, dims, keepdim) / x,)
+        if dim is None and np.count_nonzero(zero) > 1:
+            return (gk * 0,)
+        xs = x._data.reshape(-1) if dim is None else x._data
+        d = 0 if dim is None else dims[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            others = _exclusive_prod(xs, d).reshape(x.shape)
+        return (gk * wrap(others, g._device),)
     name = "ProdBackward0" if dim is None else "ProdBackward1"
     return make(arr, (t,), name, rule, t, _OUT)
 
 
 from ._core import OUT as _OUT  # noqa: E402
+
+
+def _exclusive_prod(a, d):
+    """For each element, the product of all the others along ``d`` (no division)."""
+    a = np.moveaxis(a, d, -1)
+    one = np.ones(a.shape[:-1] + (1,), dtype=a.dtype)
+    left = np.cumprod(np.concatenate([one, a[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([one, a[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis(left * right, -1, d)
 
 
 def _check_nonempty(t, name, dim):
@@ -130,12 +172,19 @@ def _check_nonempty(t, name, dim):
                            "argument.")
 
 
-def _even_rule(dims, keepdim):
-    """Gradient of max/min/amax/amin: shared evenly between tied extremes (as PyTorch)."""
+def _even_rule(dims, keepdim, nan_aware=True):
+    """Gradient of max/min/amax/amin: shared evenly between tied extremes (as PyTorch).
+
+    NOTE: for a NaN result, max()/min() share it between the NaNs, while amax/amin compare
+    with ``==`` only and so give NaN gradients (0/0), as PyTorch does.
+    """
     def rule(ctx, g):
         x, out = ctx.saved
         ok = _expand_back(out, x.shape, dims, keepdim)
-        mask = x.eq(ok).to(g.dtype)
+        mask = x.eq(ok)
+        if nan_aware and x.dtype.is_floating_point:  # a NaN result came from the NaNs
+            mask = mask | (x.isnan() & ok.isnan())
+        mask = mask.to(g.dtype)
         count = _expand_back(mask.sum(dims, True) if dims else mask, x.shape, dims, True)
         return (_expand_back(g, x.shape, dims, keepdim) * mask / count,)
     return rule
@@ -205,12 +254,15 @@ def min(t, dim=None, keepdim=False):
 
 
 def _amax(t, dim, keepdim, fn, name):
+    if t.numel() == 0 and (dim is None or dim == () or dim == []):
+        _check_nonempty(t, name, None)
     dims = _dims(t, dim)
-    if t.numel() == 0 and builtins.any(t.shape[d] == 0 for d in dims) or (t.numel() == 0 and not dims):
-        raise IndexError(f"{name}(): Expected reduction dim {dims[0] if dims else 0} to have "
-                         "non-zero size.")
+    for d in dims:
+        if t.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
-    return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim), t, _OUT)
+    return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
+                _OUT)
 
 
 def amax(t, dim=(), keepdim=False):
@@ -222,13 +274,20 @@ def amin(t, dim=(), keepdim=False):
 
 
 def aminmax(t, *, dim=None, keepdim=False):
+    if t.numel() == 0 and (dim is None or t.shape[norm_dim(dim, t.ndim)] == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
     return make_return("aminmax", amin(t, dim if dim is not None else (), keepdim),
                        amax(t, dim if dim is not None else (), keepdim), names=("min", "max"))
 
 
 def _arg(t, dim, keepdim, argfn, name):
+    if t.dtype is D.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        _check_nonempty(t, name, None)
+        if t.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
         idx = _nan_arg(t._data.reshape(-1), 0, argfn)
         arr = np.asarray(idx, dtype=np.int64)
         if keepdim:
@@ -267,19 +326,34 @@ def _var_args(dim, unbiased, keepdim, correction):
     return dim, unbiased, keepdim, correction
 
 
-def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def _dof_warning(name, n, c):
+    if n - c <= 0:
+        import warnings
+
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+
+
+def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
     if not t.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    with np.errstate(invalid="ignore", divide="ignore"):
+    n = 1
+    for d in dims:
+        n *= t.shape[d]
+    _dof_warning(_name, n, c)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         a = _acc(t)
-        n = 1
-        for d in dims:
-            n *= t.shape[d]
         m = a.mean(axis=dims, keepdims=True) if n else a
         arr = ((a - m) ** 2).sum(axis=dims, keepdims=keepdim) / builtin_max(n - c, 0)
+        if n and n - c > 0 and a.size:
+            # NOTE: PyTorch's one-pass (Welford) variance of a constant slice is exactly 0;
+            # a rounded two-pass mean would leave a tiny positive value (and a std gradient).
+            const = a.max(axis=dims, keepdims=keepdim) == a.min(axis=dims, keepdims=keepdim)
+            arr = np.where(const, 0, arr)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 
@@ -292,7 +366,7 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
-    v = var(t.detach(), dim, unbiased, keepdim, correction=correction)
+    v = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std")
     with np.errstate(invalid="ignore"):
         arr = np.sqrt(v._data)
     c = _correction(unbiased, correction)
@@ -306,7 +380,9 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
         x, out = ctx.saved
         mu = x.mean(dims, True) if dims else x
         o = _expand_back(out, shape, dims, keepdim)
-        return (_expand_back(g, shape, dims, keepdim) * (x - mu) / (builtin_max(n - c, 0) * o),)
+        # NOTE: PyTorch zeroes the gradient where the std is 0 (a constant slice).
+        gv = (_expand_back(g, shape, dims, keepdim) / (2 * o)).masked_fill(o.eq(0), 0.0)
+        return (gv * 2 * (x - mu) / builtin_max(n - c, 0),)
     return make(arr, (t,), "StdBackward0", rule, t, _OUT)
 
 
@@ -340,9 +416,19 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
     dims = _dims(t, dim)
     a = np.abs(_acc(t))
     p = float(ord)
+    if p in (math.inf, -math.inf) and t.numel() == 0:
+        name = "inf" if p > 0 else "-inf"
+        if dim is None or dim == () or dim == []:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        for d in dims:
+            if t.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
+                                   f"dimension {d}because this dimension is empty and the "
+                                   "operation does not have an identity")
     with np.errstate(all="ignore"):
         if p == math.inf:
-            arr = a.max(axis=dims, keepdims=keepdim) if a.size else np.zeros(())
+            arr = a.max(axis=dims, keepdims=keepdim)
         elif p == -math.inf:
             arr = a.min(axis=dims, keepdims=keepdim)
         elif p == 0:
@@ -367,11 +453,15 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
         if p in (math.inf, -math.inf):
             mask = x.abs().eq(ok).to(g.dtype)
             count = mask.sum(dims, True) if dims else mask
-            return (gk * x.sign() * mask / _expand_back(count, shape, dims, True),)
+            # NOTE: a NaN norm matches nothing: PyTorch's gradient is then 0, not 0/0.
+            count = _expand_back(count, shape, dims, True).clamp(min=1)
+            return (gk * x.sign() * mask / count,)
         if p == 2:
             return (gk * (x / ok).masked_fill(ok.eq(0), 0.0),)
-        r = x * x.abs().pow(p - 2) / ok.pow(p - 1)
-        return (gk * r.masked_fill(ok.eq(0), 0.0),)
+        r = x * x.abs().pow(p - 2)
+        if p < 2:  # 0 * inf at the zeros: their gradient is 0
+            r = r.masked_fill(x.eq(0), 0.0)
+        return (gk * (r / ok.pow(p - 1)).masked_fill(ok.eq(0), 0.0),)
     return make(arr, (t,), "LinalgVectorNormBackward0", rule, t, _OUT)
 
 
@@ -396,74 +486,105 @@ def logsumexp(t, dim, keepdim=False):
 
 
 def cumsum(t, dim, *, dtype=None):
+    out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        t = t.to(D.to_dtype(dtype))
+        t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
-    out_dt = t.dtype if t.dtype.is_floating_point else D.int64
     a = _acc(t) if t.ndim else t._data.reshape(1)
-    arr = np.cumsum(a, axis=d).astype(out_dt.np).reshape(t.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.cumsum(a, axis=d).astype(out_dt.np).reshape(t.shape)
     return make(arr, (t,), "CumsumBackward0",
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
 
 
 def cumprod(t, dim, *, dtype=None):
+    out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        t = t.to(D.to_dtype(dtype))
+        t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
-    out_dt = t.dtype if t.dtype.is_floating_point else D.int64
     a = _acc(t) if t.ndim else t._data.reshape(1)
-    arr = np.cumprod(a, axis=d).astype(out_dt.np).reshape(t.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else None)
+    arr = arr.astype(out_dt.np).reshape(t.shape)
 
     def rule(ctx, g):
         x, out = ctx.saved
+        if not x.ndim:
+            return (g,)
         if not bool(x.eq(0).any()):
             return ((g * out).flip(d).cumsum(d).flip(d) / x,)
-        # Zeros present: sum_{k>=i} g_k * prod_{j<=k, j!=i} x_j, computed directly.
-        xs = x._data
-        res = np.zeros_like(xs)
-        n = xs.shape[d]
-        for i in range(n):
-            y = xs.copy()
-            np.put_along_axis(y, np.full(_keep_shape(xs.shape, (d,)), i), 1.0, axis=d)
-            c = np.cumprod(y, axis=d)
-            sl = [slice(None)] * xs.ndim
-            sl[d] = slice(i, None)
-            val = (g._data[tuple(sl)] * c[tuple(sl)]).sum(axis=d)
-            sl[d] = i
-            res[tuple(sl)] = val
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = _cumprod_grad_with_zeros(x._data, g._data, out._data, d)
         return (wrap(res, g._device),)
     return make(arr, (t,), "CumprodBackward0", rule, t, _OUT)
 
 
-def cummax(t, dim):
+def _cumprod_grad_with_zeros(x, g, out, d):
+    """cumprod's gradient where zeros occur, slice by slice (as PyTorch computes it).
+
+    Before a slice's first zero (index k) the usual reversed-cumsum-over-x formula holds; at
+    k it is sum_{j>=k} g_j * prod_{i<=j, i!=k} x_i; after k it is 0.
+    """
+    n = x.shape[d]
+    pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+    zero = x == 0
+    k = np.where(zero.any(axis=d, keepdims=True), np.argmax(zero, axis=d, keepdims=True), n)
+    rev = np.flip(np.cumsum(np.flip(g * out, d), axis=d), d)
+    before = rev / np.where(pos < k, x, 1)
+    y = np.where(pos == k, 1, x)
+    at_k = np.where(pos >= k, g * np.cumprod(y, axis=d), 0).sum(axis=d, keepdims=True)
+    return np.where(pos < k, before, np.where(pos == k, at_k, 0)).astype(x.dtype, copy=False)
+
+
+def _cum_extreme(t, dim, ufunc, name):
     d = norm_dim(dim, t.ndim)
-    vals = np.maximum.accumulate(t._data, axis=d)
-    idx = _cum_idx(t._data, vals, d)
-    return make_return("cummax", wrap(vals, t._device), wrap(idx, t._device))
+    a = t._data if t.ndim else t._data.reshape(1)
+    with np.errstate(invalid="ignore"):
+        vals = ufunc.accumulate(a, axis=d) if a.size else a.copy()
+        n = a.shape[d]
+        pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
+        # NOTE: like PyTorch, a tie moves the index to the later element, and a NaN sticks.
+        hit = a == vals
+        if a.dtype.kind == "f":
+            hit = hit | np.isnan(a)
+        idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d).astype(np.int64) \
+            if a.size else np.zeros(a.shape, np.int64)
+    vals, idx = vals.reshape(t.shape), idx.reshape(t.shape)
+    shape = t.shape
+
+    def rule(ctx, gv, gi):
+        if not shape:
+            return (gv,)
+        # Each output position sends its gradient to the element its index names.
+        gm = np.moveaxis(gv._data, d, -1)
+        im = np.moveaxis(idx, d, -1)
+        n = gm.shape[-1]
+        res = np.zeros(gm.shape, dtype=gm.dtype)
+        if gm.size:
+            r = res.reshape(-1, n)
+            np.add.at(r, (np.arange(r.shape[0])[:, None], im.reshape(-1, n)), gm.reshape(-1, n))
+        return (wrap(np.ascontiguousarray(np.moveaxis(res, -1, d)), gv._device),)
+    values, indices = make_multi((vals, idx), (t,), name.capitalize() + "Backward0", rule,
+                                 differentiable=(True, False))
+    return make_return(name, values, indices)
+
+
+def cummax(t, dim):
+    return _cum_extreme(t, dim, np.maximum, "cummax")
 
 
 def cummin(t, dim):
-    d = norm_dim(dim, t.ndim)
-    vals = np.minimum.accumulate(t._data, axis=d)
-    idx = _cum_idx(t._data, vals, d)
-    return make_return("cummin", wrap(vals, t._device), wrap(idx, t._device))
-
-
-def _cum_idx(a, vals, d):
-    n = a.shape[d]
-    pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
-    hit = np.where(a == vals, pos, 0)
-    return np.maximum.accumulate(hit, axis=d).astype(np.int64)
+    return _cum_extreme(t, dim, np.minimum, "cummin")
 
 
 def all(t, dim=None, keepdim=False):
-    dims = _dims(t, dim)
+    dims = _dims(t, dim) if dim != () else ()  # NOTE: all(dim=()) reduces nothing in PyTorch
     arr = np.asarray(np.all(t._data, axis=dims, keepdims=keepdim))
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
 
 def any(t, dim=None, keepdim=False):
-    dims = _dims(t, dim)
+    dims = _dims(t, dim) if dim != () else ()
     arr = np.asarray(np.any(t._data, axis=dims, keepdims=keepdim))
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
@@ -529,63 +650,128 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     return make_return("topk", values, indices)
 
 
+def _select(t, k, dim, keepdim, name, node, nan_first=False):
+    """The ``k``-th smallest (0-based) along ``dim``, NaN sorting last, with its index.
+
+    ``nan_first``: a slice holding a NaN selects its first NaN (median propagates NaN).
+    """
+    d = norm_dim(dim, t.ndim)
+    a = t._data if t.ndim else t._data.reshape(1)
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    order = np.argsort(a, axis=d, kind="stable")
+    idx = np.take(order, [k], axis=d)
+    if nan_first and a.dtype.kind == "f":
+        nan = np.isnan(a)
+        idx = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True),
+                       idx)
+    vals = np.take_along_axis(a, idx, axis=d)
+    if not keepdim or not t.ndim:
+        vals, idx = vals.squeeze(d), idx.squeeze(d)
+    vals, idx = vals.reshape(_reduced(t.shape, (d,), keepdim) if t.ndim else ()), \
+        idx.astype(np.int64).reshape(vals.shape if t.ndim else ())
+    shape = t.shape
+    kd = keepdim and bool(t.ndim)
+
+    def rule(ctx, gv, gi):
+        return (_scatter_back(gv, shape, d, idx, kd),)
+    values, indices = make_multi((vals, idx), (t,), node, rule, differentiable=(True, False))
+    return make_return(name, values, indices)
+
+
 def kthvalue(t, k, dim=-1, keepdim=False):
     d = norm_dim(dim, t.ndim)
-    s = sort(t, d)
-    v = s.values.select(d, k - 1)
-    i = s.indices.select(d, k - 1)
-    if keepdim:
-        v, i = v.unsqueeze(d), i.unsqueeze(d)
-    return make_return("kthvalue", v, i)
+    n = t.shape[d] if t.ndim else 1
+    if n and not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    return _select(t, k - 1, d, keepdim, "kthvalue", "KthvalueBackward0")
 
 
 def median(t, dim=None, keepdim=False):
+    """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
     if dim is None:
-        flat = t.reshape(-1)
-        return sort(flat).values[(flat.numel() - 1) // 2]
+        a = t._data.reshape(-1)
+        if a.size == 0:
+            v = np.asarray(np.nan, dtype=a.dtype)
+        elif a.dtype.kind == "f" and np.isnan(a).any():
+            v = np.asarray(np.nan, dtype=a.dtype)
+        else:
+            v = np.sort(a)[(a.size - 1) // 2]
+        return make(np.asarray(v), (t,), "MedianBackward0",
+                    _even_rule(tuple(range(t.ndim)), False), t, _OUT)
     d = norm_dim(dim, t.ndim)
-    n = t.shape[d]
-    k = kthvalue(t, (n - 1) // 2 + 1, d, keepdim)
-    return make_return("median", k.values, k.indices)
+    n = t.shape[d] if t.ndim else 1
+    return _select(t, (n - 1) // 2, d, keepdim, "median", "MedianBackward1", nan_first=True)
 
 
 def mode(t, dim=-1, keepdim=False):
     raise NotImplementedError("torch.mode is not supported by ember")
 
 
+def _no_derivative(arr, inputs, name, exc, msg):
+    """A result PyTorch records with a node whose backward raises (unique, bincount)."""
+    def rule(ctx, *grads):
+        raise exc(msg)
+    return make(arr, inputs, name, rule)
+
+
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     if dim is not None:
-        res = np.unique(t._data, return_inverse=True, return_counts=True,
-                        axis=norm_dim(dim, t.ndim))
+        d = norm_dim(dim, t.ndim)
+        vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+        node = ("UniqueDimBackward0", "the derivative for 'unique_dim' is not implemented.")
     else:
-        res = np.unique(t._data.reshape(-1), return_inverse=True, return_counts=True)
-    vals, inv, counts = res
-    out = [wrap(vals, t._device)]
+        # NOTE: NaNs are all distinct in PyTorch's unique.
+        vals, inv, counts = np.unique(t._data.reshape(-1), return_inverse=True,
+                                      return_counts=True, equal_nan=False)
+        inv = inv.reshape(t.shape)
+        node = ("Unique2Backward0", "the derivative for '_unique2' is not implemented.")
+    out = [_no_derivative(vals, (t,), node[0], NotImplementedError, node[1])]
     if return_inverse:
-        out.append(wrap(inv.reshape(t.shape if dim is None else (-1,)).astype(np.int64),
-                        t._device))
+        out.append(wrap(inv.astype(np.int64), t._device))
     if return_counts:
         out.append(wrap(counts.astype(np.int64), t._device))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
-    a = t._data.reshape(-1)
-    if a.size == 0:
-        keep = np.zeros(0, dtype=bool)
+    if dim is None:
+        a = t._data.reshape(-1)
+        rows = a.reshape(-1, 1)
     else:
-        keep = np.concatenate([[True], a[1:] != a[:-1]])
+        d = norm_dim(dim, t.ndim)
+        a = np.moveaxis(t._data, d, 0)
+        rows = a.reshape(a.shape[0], -1)
+    n = rows.shape[0]
+    keep = np.ones(n, dtype=bool)
+    if n > 1:
+        keep[1:] = (rows[1:] != rows[:-1]).any(axis=1)
     vals = a[keep]
-    out = [wrap(vals, t._device)]
+    if dim is not None:
+        vals = np.moveaxis(vals, 0, d)
+    out = [_no_derivative(np.ascontiguousarray(vals), (t,), "UniqueConsecutiveBackward0",
+                          NotImplementedError,
+                          "the derivative for 'unique_consecutive' is not implemented.")]
     if return_inverse:
-        out.append(wrap((np.cumsum(keep) - 1).reshape(t.shape).astype(np.int64), t._device))
+        inv = (np.cumsum(keep) - 1).astype(np.int64)
+        out.append(wrap(inv.reshape(t.shape) if dim is None else inv, t._device))
     if return_counts:
         pos = np.flatnonzero(keep)
-        out.append(wrap(np.diff(np.append(pos, a.size)).astype(np.int64), t._device))
+        out.append(wrap(np.diff(np.append(pos, n)).astype(np.int64), t._device))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def bincount(t, weights=None, minlength=0):
-    w = None if weights is None else weights._data
-    arr = np.bincount(t._data, w, minlength)
-    return wrap(arr if w is not None else arr.astype(np.int64), t._device)
+    if t.ndim != 1 or t.dtype.is_floating_point or (t.numel() and int(t._data.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return wrap(np.bincount(t._data, minlength=minlength).astype(np.int64), t._device)
+    if weights.shape != t.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    w = weights._data
+    arr = np.bincount(t._data, w.astype(np.float64), minlength)
+    arr = arr.astype(w.dtype if weights.dtype in (D.float32, D.float64) else np.float64)
+    return _no_derivative(arr, (weights,), "NotImplemented", RuntimeError,
+                          "derivative for aten::bincount is not implemented")

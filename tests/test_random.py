@@ -112,3 +112,18 @@ def test_bad_state_and_seed():
         ember.set_rng_state(ember.zeros(10, dtype=ember.uint8))
     with pytest.raises(TypeError):
         ember.set_rng_state(ember.zeros(5056))
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_multinomial_draws(seed):
+    outs = []
+    for T in (torch, ember):
+        g = T.Generator().manual_seed(seed)
+        w = T.tensor([0.1, 0.9, 0.4, 0.7, 3.0, 0.6, 0.0, 2.0], dtype=T.double)
+        outs.append([T.multinomial(w, 5, False, generator=g).tolist(),
+                     T.multinomial(w, 1, True, generator=g).tolist(),
+                     T.multinomial(w.float(), 6, True, generator=g).tolist(),
+                     T.multinomial(T.rand(3, 4, generator=g), 2, generator=g).tolist()])
+    assert outs[0] == outs[1]
+    with pytest.raises(RuntimeError):
+        ember.multinomial(ember.tensor([1.0, 2.0]), 3)

@@ -27,90 +27,194 @@ def _finish(arr, device, requires_grad, dtype_known=True):
     return t
 
 
+# -- from data --------------------------------------------------------------------
+
+def _scalar_dtype_of(x):
+    """The dtype PyTorch infers for one leaf of nested data (None when not a number)."""
+    if isinstance(x, (bool, np.bool_)):
+        return D.bool
+    if isinstance(x, np.generic):
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, numbers.Integral):
+        return D.int64
+    if isinstance(x, numbers.Real):
+        return D.get_default_dtype()
+    if isinstance(x, complex):
+        raise TypeError("ember does not support complex tensors")
+    return None
+
+
+_LIST_OF_ARRAYS_WARNED = []  # PyTorch warns once per process
+
+
+def _nested_shape(data):
+    """The shape read off the first element at each depth (as PyTorch does)."""
+    shape = []
+    x = data
+    while True:
+        if isinstance(x, Tensor):
+            shape.extend(x.shape)
+            return shape
+        if isinstance(x, np.ndarray):
+            if x.ndim == 0 and x is not data:
+                raise TypeError("len() of unsized object")
+            if x is not data and not _LIST_OF_ARRAYS_WARNED:
+                _LIST_OF_ARRAYS_WARNED.append(True)
+                warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
+                              "Please consider converting the list to a single numpy.ndarray "
+                              "with numpy.array() before converting to a tensor.", UserWarning,
+                              stacklevel=4)
+            shape.extend(x.shape)
+            return shape
+        if isinstance(x, str):
+            raise ValueError("too many dimensions 'str'")
+        if not isinstance(x, (list, tuple)):
+            return shape
+        shape.append(len(x))
+        if not x:
+            return shape
+        x = x[0]
+
+
 def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: bool < int64 < default float."""
-    kind = -1
+    """PyTorch's dtype for nested data: the promotion of every leaf's own dtype.
+
+    Python bools are bool, ints int64 and floats the default dtype; NumPy scalars,
+    arrays and tensors bring their own dtype.
+    """
+    found = None
 
     def visit(x):
-        nonlocal kind
-        if isinstance(x, Tensor):
-            kind = max(kind, x.dtype._kind + (10 if x.dtype.is_floating_point else 0))
-            return x.dtype
-        if isinstance(x, (bool, np.bool_)):
-            kind = max(kind, 0)
-        elif isinstance(x, (numbers.Integral,)):
-            kind = max(kind, 1)
-        elif isinstance(x, numbers.Real):
-            kind = max(kind, 2)
-        elif isinstance(x, complex):
-            raise TypeError("ember does not support complex tensors")
+        nonlocal found
+        if isinstance(x, (Tensor, np.ndarray)):
+            d = x.dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype)
         elif isinstance(x, (list, tuple)):
             for y in x:
                 visit(y)
+            return
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            d = _scalar_dtype_of(x)
+            if d is None:
+                if isinstance(x, str):
+                    raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+                raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+        found = d if found is None else D.promote_types(found, d)
     visit(data)
-    return {-1: D.get_default_dtype(), 0: D.bool, 1: D.int64, 2: D.get_default_dtype()}.get(
-        kind, None)
+    return D.get_default_dtype() if found is None else found
+
+
+def _leaves(data, shape, depth=0):
+    """The leaves of ``data`` in order, checking it is rectangular with ``shape``."""
+    if depth == len(shape):
+        if isinstance(data, (list, tuple)):
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
+                            "integer")
+        if isinstance(data, Tensor):
+            if data.ndim:
+                raise TypeError("only integer tensors of a single element can be converted to "
+                                "an index")
+            return [data.item()]
+        if isinstance(data, np.ndarray):
+            return [data.item()]
+        return [data]
+    if isinstance(data, (Tensor, np.ndarray)):
+        if tuple(data.shape) != tuple(shape[depth:]):
+            raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                             f"(got {data.shape[0] if data.ndim else 0})")
+        if isinstance(data, Tensor):
+            if depth:  # tensors with dims are refused inside a list
+                raise TypeError("only integer tensors of a single element can be converted "
+                                "to an index")
+            data = data.numpy(force=True)
+        return data.reshape(-1).tolist() if data.dtype != D.bfloat16.np else \
+            data.astype(np.float32).reshape(-1).tolist()
+    if not isinstance(data, (list, tuple)):
+        raise TypeError("not a sequence")
+    if len(data) != shape[depth]:
+        raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                         f"(got {len(data)})")
+    out = []
+    for x in data:
+        out.extend(_leaves(x, shape, depth + 1))
+    return out
+
+
+_CTYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "short", "int32": "int",
+          "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+          "float32": "float", "float64": "double", "bool": "bool"}
+
+
+def _check_fits(values, dt, what="value"):
+    """PyTorch's refusal to store a number that overflows ``dt``."""
+    if dt is D.bool or not values.size:
+        return
+    if dt.is_floating_point:
+        if dt is D.float64 or values.dtype.kind != "f":
+            return
+        big = float(np.finfo(dt.np).max) if dt is not D.bfloat16 else 3.3895313892515355e38
+        finite = np.isfinite(values)
+        if np.any(np.abs(values[finite]) > big):
+            raise RuntimeError(f"{what} cannot be converted to type {_CTYPE[dt.name]} without "
+                               "overflow")
+        return
+    info = np.iinfo(dt.np)
+    lo = -info.max if info.min == 0 else info.min  # unsigned types take small negatives
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(values).any() if values.dtype.kind == "f" else False
+        bad = bad or bool(np.any(values > info.max)) or bool(np.any(values < lo))
+    if bad:
+        raise RuntimeError(f"{what} cannot be converted to type {_CTYPE[dt.name]} without "
+                           "overflow")
+
+
+def _numbers_to(values, dt):
+    """A flat list of Python/NumPy numbers as an array of ``dt`` (PyTorch's conversions)."""
+    if any(isinstance(v, float) or isinstance(v, np.floating) for v in values):
+        arr = np.array(values, dtype=np.float64)
+    else:
+        try:
+            arr = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
+    return _cast_numbers(arr, dt)
+
+
+def _cast_numbers(arr, dt):
+    if dt.is_floating_point:
+        with np.errstate(over="ignore"):
+            return arr.astype(dt.np)
+    if dt is D.bool:
+        return arr != 0
+    _check_fits(arr, dt)
+    if arr.dtype.kind == "f":
+        arr = np.trunc(arr)
+    return arr.astype(dt.np)
 
 
 def _to_array(data, dtype):
-    """A fresh NumPy array of ``dtype`` (or inferred) from Python/NumPy/tensor data."""
+    """A fresh NumPy array of ``dtype`` (or the inferred one) from data of any kind."""
     if isinstance(data, Tensor):
         a = data.detach().numpy(force=True) if data._device.type != "cpu" else data._data
-        return np.array(a, dtype=(dtype or data.dtype).np)
+        if dtype is None or dtype is data.dtype:
+            return np.array(a, copy=True)
+        from .convert import _cast
+
+        return _cast(np.array(a, copy=True), data.dtype, dtype)
     if isinstance(data, np.ndarray):
-        src = D.from_numpy_dtype(data.dtype) if dtype is None else dtype
-        return np.array(data, dtype=src.np)
-    if isinstance(data, (np.generic,)) and dtype is None:
-        return np.array(data, dtype=D.from_numpy_dtype(data.dtype).np)
-    if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
+        src = D.from_numpy_dtype(data.dtype)
+        if dtype is None or dtype is src:
+            return np.array(data, dtype=src.np, copy=True)
+        from .convert import _cast
+
+        return _cast(np.array(data, copy=True), src, dtype)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
+    shape = _nested_shape(data)
     inferred = _infer_dtype(data)
-    if inferred is None:  # a list holding tensors of mixed dtypes
-        inferred = D.result_type(*[x for x in _flat(data) if isinstance(x, Tensor)])
-    target = dtype or inferred
-    flat = _nested_numbers(data)
-    try:
-        arr = np.array(flat, dtype=np.float64 if target.is_floating_point else None)
-    except ValueError:
-        raise ValueError(f"expected sequence of length {_first_len(data)} at dim 1 "
-                         f"(got {_bad_len(data)})") from None
-    if arr.dtype == object:
-        raise ValueError("expected a rectangular nested sequence of numbers")
-    if target is D.bool or not target.is_floating_point:
-        if arr.dtype.kind == "f" and not target.is_floating_point and target is not D.bool:
-            arr = np.trunc(arr)
-        return arr.astype(target.np)
-    return arr.astype(target.np)
-
-
-def _flat(x):
-    if isinstance(x, (list, tuple)):
-        for y in x:
-            yield from _flat(y)
-    else:
-        yield x
-
-
-def _nested_numbers(x):
-    if isinstance(x, Tensor):
-        return x.tolist()
-    if isinstance(x, (list, tuple)):
-        return [_nested_numbers(y) for y in x]
-    return x
-
-
-def _first_len(data):
-    return len(data[0]) if data and isinstance(data[0], (list, tuple)) else 0
-
-
-def _bad_len(data):
-    n = _first_len(data)
-    for d in data:
-        if not isinstance(d, (list, tuple)) or len(d) != n:
-            return len(d) if isinstance(d, (list, tuple)) else 0
-    return n
+    values = _leaves(data, shape)
+    return _numbers_to(values, dtype or inferred).reshape(shape)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -140,7 +244,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray) and (device is None or _device(device).type == "cpu"):
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
-        return wrap(data.astype(dtype.np))
+        return wrap(_to_array(data, dtype))
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -150,7 +254,9 @@ asarray = as_tensor
 def from_numpy(a):
     """A tensor sharing memory with NumPy array ``a``."""
     if not isinstance(a, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+        tp = type(a)
+        name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+        raise TypeError(f"expected np.ndarray (got {name})")
     D.from_numpy_dtype(a.dtype)
     if any(s < 0 for s in a.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
@@ -166,45 +272,125 @@ def from_numpy(a):
     return wrap(a)
 
 
+# -- filled --------------------------------------------------------------------------
+
 def _dtype_or_default(dtype):
     return D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
 
 
-def _filled(fill, size, dtype, device, requires_grad):
-    shape = shape_arg(size)
+def _size(name, args, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        args = (size,)
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    try:
+        shape = shape_arg(args)
+    except TypeError:
+        bad = args[0] if len(args) == 1 else args
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(bad).__name__}") from None
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
                                f"{list(shape)}")
+    return shape
+
+
+def _to_out(result, out):
+    """Write a factory's result into ``out=`` (taking its shape, as PyTorch resizes)."""
+    if out is None:
+        return result
+    if tuple(out.shape) == tuple(result.shape):
+        out.copy_(result)
+    else:
+        out._data = result._data.astype(out._data.dtype)
+        out._vc.v += 1
+    return out
+
+
+def _filled(fill, shape, dtype, device, requires_grad, out=None):
     dt = _dtype_or_default(dtype)
     xp = xp_for(_device(device))
-    arr = xp.empty(shape, dtype=dt.np) if fill is None else xp.full(shape, fill, dtype=dt.np)
-    return _finish(arr, device, requires_grad)
+    if fill is None or fill == 0:
+        arr = xp.zeros(shape, dtype=dt.np)
+    else:
+        arr = xp.full(shape, fill, dtype=dt.np)
+    return _to_out(_finish(arr, device, requires_grad), out)
 
 
-def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None,
-          pin_memory=False):
-    return _filled(0, size, dtype, device, requires_grad)
+def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
+          layout=None, pin_memory=False):
+    return _filled(0, _size("zeros", args, size), dtype, device, requires_grad, out)
 
 
-def ones(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None,
+def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False):
-    return _filled(1, size, dtype, device, requires_grad)
+    return _filled(1, _size("ones", args, size), dtype, device, requires_grad, out)
 
 
-def empty(*size, out=None, dtype=None, device=None, requires_grad=False, layout=None,
-          pin_memory=False, memory_format=None):
+def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
+          layout=None, pin_memory=False, memory_format=None):
     # NOTE: ember zero-fills "uninitialised" memory; reading it is undefined in PyTorch anyway.
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled(0, _size("empty", args, size), dtype, device, requires_grad, out)
+
+
+def _fill_dtype(fill_value):
+    """The dtype ``full`` infers from its fill value."""
+    if isinstance(fill_value, bool):
+        return D.bool
+    if isinstance(fill_value, (numbers.Integral, np.integer)) and \
+            not isinstance(fill_value, np.bool_):
+        return D.int64
+    # NOTE: PyTorch reads a NumPy bool fill value as a number: the default float dtype.
+    return D.get_default_dtype()
+
+
+def _fill_number(fill_value):
+    if isinstance(fill_value, Tensor):
+        if fill_value.ndim:
+            raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not "
+                            "Tensor")
+        return fill_value.item()
+    if isinstance(fill_value, np.generic):
+        return fill_value.item()
+    if not isinstance(fill_value, numbers.Number) or isinstance(fill_value, complex):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
+    return fill_value
+
+
+def _fill_array(shape, value, dt, device):
+    """``shape`` filled with Python number ``value`` converted as PyTorch converts it."""
+    if dt is D.bool:
+        value = bool(value)
+    elif not dt.is_floating_point or dt is not D.float64:
+        probe = np.array([value], dtype=np.float64 if isinstance(value, float) else None)
+        if probe.dtype.kind in "iuf":
+            _check_fits(probe, dt)
+        if not dt.is_floating_point and isinstance(value, float):
+            value = math.trunc(value)
+    xp = xp_for(_device(device))
+    with np.errstate(over="ignore"):
+        return xp.full(shape, value, dtype=dt.np)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False,
          layout=None, pin_memory=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = _size("full", (size,), None)
+    was_numpy_bool = isinstance(fill_value, np.bool_)
+    value = _fill_number(fill_value)
     if dtype is None:
-        if isinstance(fill_value, Tensor):
-            fill_value = fill_value.item()
-        dtype = D.scalar_dtype(fill_value)
-    return _filled(fill_value, size, dtype, device, requires_grad)
+        dt = D.get_default_dtype() if was_numpy_bool else _fill_dtype(value)
+    else:
+        dt = D.to_dtype(dtype)
+    arr = _fill_array(shape, value, dt, device)
+    return _to_out(_finish(arr, device, requires_grad), out)
 
 
 def _like(t, dtype, device):
@@ -212,65 +398,187 @@ def _like(t, dtype, device):
             t.device if device is None else device)
 
 
+def _like_layout(t, arr, memory_format):
+    """``arr`` (C-ordered, ``t``'s shape) laid out as ``t`` is, as ``preserve_format`` does."""
+    if memory_format is not None and str(memory_format) == "torch.contiguous_format":
+        return arr
+    if t._data.flags.c_contiguous or t._device.type != "cpu":
+        return arr
+    from .shape import empty_like_layout
+
+    out = empty_like_layout(t._data, arr.dtype)
+    out[...] = arr
+    return out
+
+
+def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
+    dt, dev = _like(t, dtype, device)
+    if fill is None:
+        arr = xp_for(_device(dev)).zeros(tuple(t.shape), dtype=dt.np)
+    else:
+        arr = _fill_array(tuple(t.shape), fill, dt, dev)
+    if _device(dev).type == "cpu":
+        arr = _like_layout(t, arr, memory_format)
+    return _finish(arr, dev, requires_grad)
+
+
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    dt, dev = _like(t, dtype, device)
-    return _filled(0, t.shape, dt, dev, requires_grad)
+    return _like_filled(t, None, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    dt, dev = _like(t, dtype, device)
-    return _filled(1, t.shape, dt, dev, requires_grad)
+    return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
 
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    dt, dev = _like(t, dtype, device)
-    return _filled(0, t.shape, dt, dev, requires_grad)
+    return _like_filled(t, None, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    dt, dev = _like(t, dtype, device)
-    return _filled(fill_value, t.shape, dt, dev, requires_grad)
+    return _like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
+                        memory_format)
 
+
+# -- ranges ---------------------------------------------------------------------------
+#
+# PyTorch's CPU kernels round in a particular way, and results are compared bit for bit:
+# ``arange`` fills 2 * W values at a time from a base ``start + i * step`` (W is the width
+# of one AVX2 register for the dtype) and the rest one by one; ``linspace`` computes each
+# value as ``start + step * i`` (first half) or ``end - step * (steps - 1 - i)`` (second
+# half) in the dtype itself; products and sums fuse into one rounding (FMA) where the
+# compiler contracts them.
 
 def _is_int(v):
-    return isinstance(v, (numbers.Integral,)) and not isinstance(v, bool)
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 def _num(v):
-    return v.item() if isinstance(v, Tensor) else v
+    if isinstance(v, Tensor):
+        return v.item()
+    if isinstance(v, np.generic):
+        return v.item() if not isinstance(v, np.integer) else int(v)
+    return v
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False,
-           layout=None):
+def _two_prod(a, b):
+    """``a * b`` as an unevaluated sum ``p + e`` of float64 arrays (exact, Dekker)."""
+    p = a * b
+    c = 134217729.0  # 2**27 + 1
+    ah = a * c
+    ah = ah - (ah - a)
+    al = a - ah
+    bh = b * c
+    bh = bh - (bh - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fma64(a, b, c):
+    """``a * b + c`` in float64 with a single rounding, as a fused multiply-add gives.
+
+    The product is split exactly (``p + e``); ``p + c`` is summed exactly (``s + t``);
+    ``t + e`` is rounded to odd, which makes the final ``s + (t + e)`` round once.
+    """
+    a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
+                                  np.asarray(c, np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        p, e = _two_prod(a, b)
+        s, t = _two_sum(p, c)
+        u, v = _two_sum(t, e)
+        odd = (u.view(np.int64) & 1) == 1
+        u = np.where((v != 0) & ~odd, np.nextafter(u, np.where(v > 0, np.inf, -np.inf)), u)
+        out = s + u
+    return np.where(np.isfinite(out), out, a * b + c)
+
+
+def _fma32(a, b, c):
+    """``a * b + c`` for float32 operands (``a`` a small integer) rounded once to float32.
+
+    The product is exact in float64; the sum is rounded to odd in float64, from which
+    rounding to float32 gives the correctly rounded result.
+    """
+    a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
+                                  np.asarray(c, np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        s, t = _two_sum(a * b, c)
+        odd = (s.view(np.int64) & 1) == 1
+        s = np.where((t != 0) & ~odd, np.nextafter(s, np.where(t > 0, np.inf, -np.inf)), s)
+    return s.astype(np.float32)
+
+
+_ARANGE_WIDTH = {"float64": 4, "float32": 8, "float16": 16, "bfloat16": 16}
+
+
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
+           requires_grad=False, layout=None):
     """Values from ``start`` to ``end`` (exclusive) by ``step``, as ``torch.arange``."""
-    start, end, step = _num(start), _num(end), _num(step)
+    if start is None and end is None:
+        raise TypeError("arange() received an invalid combination of arguments - got ()")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
+    all_int = all(_is_int(v) or (isinstance(v, Tensor) and not v.dtype.is_floating_point)
+                  for v in (start, end, step))
+    start, end, step = _num(start), _num(end), _num(step)
+    if dtype is None:
+        dtype = D.int64 if all_int else D.get_default_dtype()
+    dt = D.to_dtype(dtype)
+    if dt is D.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
+    if (end > start and step < 0) or (end < start and step > 0):
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        dtype = D.int64 if all(_is_int(v) for v in (start, end, step)) else D.get_default_dtype()
-    dt = D.to_dtype(dtype)
-    n = max(0, math.ceil((end - start) / step))
-    if dt.is_floating_point:
-        arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    if all_int:
+        n = max(0, -(-(end - start) // step))
     else:
-        arr = (int(start) + np.arange(n, dtype=np.int64) * int(step) if all(
-            _is_int(v) for v in (start, step)) else np.trunc(
-            start + np.arange(n, dtype=np.float64) * step)).astype(dt.np)
-    return _finish(arr, device, requires_grad)
+        n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    arr = _arange_values(start, step, n, dt)
+    return _to_out(_finish(arr, device, requires_grad), out)
+
+
+def _arange_values(start, step, n, dt):
+    if not dt.is_floating_point:
+        # Integer dtypes take start and step truncated to integers.
+        s, st = int(start), int(step)
+        return (s + np.arange(n, dtype=np.int64) * st).astype(dt.np)
+    width = _ARANGE_WIDTH[dt.name]
+    i = np.arange(n, dtype=np.float64)
+    if dt is D.float64 or dt is D.float32:
+        s, st = float(start), float(step)
+        fma = _fma64
+    else:  # half types accumulate in float32
+        s, st = np.float32(start), np.float32(step)
+        fma = _fma32
+    out = fma(i, st, s).astype(dt.np)  # the one-by-one values (also each block's base)
+    blocks = (n // (2 * width)) * 2 * width
+    if blocks:
+        j = i[:blocks]
+        lane = j % width
+        base = out[:blocks][(j - lane).astype(np.int64)]
+        base = base.astype(np.float64 if fma is _fma64 else np.float32)
+        out[:blocks] = fma(lane, st, base).astype(dt.np)
+    return out
 
 
 def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """The deprecated ``torch.range`` (end inclusive)."""
     if end is None:
-        start, end = 0, start
+        raise TypeError('range() missing 1 required positional arguments: "end"')
     n = int(math.floor((end - start) / step)) + 1
     dt = _dtype_or_default(dtype)
     arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
@@ -279,36 +587,104 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False,
              layout=None):
+    """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
     start, end = _num(start), _num(end)
+    steps = int(_num(steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _dtype_or_default(dtype)
-    if steps == 1:
-        arr = np.array([start], dtype=np.float64)
-    else:
-        # NOTE: PyTorch fills the first half forwards from start and the second half
-        # backwards from end, so both ends are exact.
-        step = (end - start) / (steps - 1) if steps > 1 else 0.0
-        i = np.arange(steps, dtype=np.float64)
-        half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if dt is D.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    exps = _linspace_values(start, end, steps, dt)
+    return _to_out(_finish(exps, device, requires_grad), out)
+
+
+def _linspace_values(start, end, n, dt):
+    i = np.arange(n, dtype=np.float64)
+    half = n // 2
+    far = n - 1 - i  # distance from the end, for the second half
+    first = i < half
     if not dt.is_floating_point:
-        arr = np.trunc(arr)
-    return _finish(arr.astype(dt.np), device, requires_grad)
+        s, e = math.trunc(start), math.trunc(end)
+        _check_fits(np.array([s, e], dtype=np.float64), dt)
+        if n == 1:
+            return np.array([s], dtype=dt.np)
+        step = (float(e) - float(s)) / (n - 1) if n > 1 else 0.0
+        vals = np.where(first, _fma64(i, step, s), _fma64(far, -step, e))
+        return np.trunc(vals).astype(np.int64).astype(dt.np)
+    _check_fits(np.array([start, end], dtype=np.float64), dt)
+    if dt is D.float64 or dt is D.float32:
+        s, e = dt.np.type(start), dt.np.type(end)
+        if n == 1:
+            return np.array([s], dtype=dt.np)
+        step = (e - s) / dt.np.type(n - 1) if n > 1 else dt.np.type(0)
+        fma = _fma64 if dt is D.float64 else _fma32
+        return np.where(first, fma(i, step, s), fma(far, -step, e)).astype(dt.np)
+    # float16 / bfloat16: every operation rounds to the dtype (computed in float32).
+    H, f = dt.np.type, np.float32
+    s, e = H(start), H(end)
+    if n == 1:
+        return np.array([s], dtype=dt.np)
+    step = H(f(H(f(e) - f(s))) / f(H(n - 1))) if n > 1 else H(0)
+    ih = i.astype(dt.np).astype(f)
+    farh = far.astype(dt.np).astype(f)
+    lo = (f(s) + (f(step) * ih).astype(dt.np).astype(f)).astype(dt.np)
+    hi = (f(e) - (f(step) * farh).astype(dt.np).astype(f)).astype(dt.np)
+    return np.where(first, lo, hi)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False, layout=None):
+    """``base ** linspace(start, end, steps)``, as PyTorch's CPU kernel computes it."""
+    start, end = _num(start), _num(end)
+    steps = int(_num(steps))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dt = _dtype_or_default(dtype)
-    exps = linspace(start, end, steps, dtype=D.float64)._data
-    return _finish(np.power(base, exps).astype(dt.np), device, requires_grad)
+    if dt.is_floating_point:
+        s, e = dt.np.type(start), dt.np.type(end)
+    else:
+        s, e = math.trunc(start), math.trunc(end)
+    b = float(base)
+    if steps == 1:
+        exps = [float(s)]
+    else:
+        # The exponents are computed in float64 (no FMA) from start and end in the dtype.
+        width = float(dt.np.type(e - s)) if dt.is_floating_point else float(e - s)
+        step = width / (steps - 1) if steps > 1 else 0.0
+        half = steps // 2
+        exps = [float(s) + step * k if k < half else float(e) - step * (steps - k - 1)
+                for k in range(steps)]
+    # NOTE: libm's pow (math.pow), not NumPy's power, which rounds differently at times.
+    vals = np.array([_pow(b, x) for x in exps], dtype=np.float64)
+    if dt.is_floating_point:
+        with np.errstate(over="ignore"):
+            arr = vals.astype(dt.np)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            arr = np.trunc(vals).astype(np.int64).astype(dt.np)
+    return _to_out(_finish(arr.reshape(steps), device, requires_grad), out)
+
+
+def _pow(b, x):
+    try:
+        return math.pow(b, x)
+    except (OverflowError, ValueError):
+        return float(np.power(np.float64(b), np.float64(x)))
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, layout=None):
+    if not _is_int(n):
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if m is not None and not _is_int(m):
+        raise TypeError(f"eye(): argument 'm' (position 2) must be int, not {type(m).__name__}")
     dt = _dtype_or_default(dtype)
-    if n < 0 or (m is not None and m < 0):
-        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
-    return _finish(np.eye(n, n if m is None else m, dtype=dt.np), device, requires_grad)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    arr = np.eye(n, n if m is None else m, dtype=dt.np)
+    return _to_out(_finish(arr, device, requires_grad), out)
 
 
 # -- random -------------------------------------------------------------------
@@ -348,15 +724,19 @@ def _need_float(dt, what):
     if not dt.is_floating_point:
         from ._core import _legacy
 
-        raise RuntimeError(f'"{what}" not implemented for \'{_legacy(dt)}\'')
+        raise NotImplementedError(f'"{what}" not implemented for \'{_legacy(dt)}\'')
 
 
-def randint(*args, size=None, generator=None, out=None, dtype=None, device=None,
-            requires_grad=False, layout=None, pin_memory=False):
-    """``randint(high, size)`` or ``randint(low, high, size)``."""
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None,
+            device=None, requires_grad=False, layout=None, pin_memory=False):
+    """``randint(high, size)`` or ``randint(low, high, size)`` (positional or by keyword)."""
     args = list(args)
     if size is None:
+        if not args:
+            raise TypeError("randint() missing required argument 'size'")
         size = args.pop()
+    if high is not None:
+        args = [0 if low is None else low, high] if not args else args + [high]
     if len(args) == 1:
         low, high = 0, args[0]
     elif len(args) == 2:
@@ -487,25 +867,59 @@ def exponential_(t, lambd=1.0, *, generator=None):
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
-    p = np.asarray(probs._data, dtype=np.float64)
-    if p.ndim == 1:
-        return multinomial(probs.unsqueeze(0), num_samples, replacement,
-                           generator=generator).squeeze(0)
-    if not replacement and num_samples > p.shape[-1]:
+    """Sample category indices from each row of ``probs`` with PyTorch's CPU algorithm.
+
+    Without replacement (or for one sample) it draws ``q ~ Exponential(1)`` per entry and
+    keeps the ``num_samples`` largest ``probs / q``; with replacement it draws one 53-bit
+    uniform per sample and finds the first category whose normalised running sum reaches it.
+    """
+    if probs.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not probs.dtype.is_floating_point:
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_legacy_name(probs.dtype)}")
+    rows = probs.reshape(1, -1) if probs.dim() == 1 else probs
+    k = rows.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > k:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    g = _gen(generator)
-    rows = []
-    for row in p:
-        row = row / row.sum()
-        picks = []
-        avail = row.copy()
-        for _ in range(num_samples):
-            c = np.cumsum(avail / avail.sum())
-            u = g.uniform(1, np.float64)[0]
-            k = int(min(np.searchsorted(c, u, side="right"), len(c) - 1))
-            picks.append(k)
-            if not replacement:
-                avail[k] = 0
-        rows.append(picks)
-    return wrap(np.array(rows, dtype=np.int64), probs._device)
+    w = rows.numpy(force=True).astype(np.float64)
+    if not replacement or num_samples == 1:
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if not (w.sum(1) > 0).all():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        q = empty(rows.shape, dtype=rows.dtype).exponential_(1, generator=generator)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = (rows._data / q._data).astype(np.float64)
+        # the largest first; among equal keys the lower index first
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        if (w < 0).any() or np.isnan(w).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+        if np.isinf(w).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry = infinity or NaN)")
+        cum = np.cumsum(w, axis=1)  # sequential, as the kernel's running sum
+        total = cum[:, -1:]
+        if not (total > 0).all():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        cum = cum / total
+        g = _gen(generator)
+        out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+        for r in range(rows.shape[0]):
+            u = g.uniform(num_samples, np.float64)
+            out[r] = np.minimum(np.searchsorted(cum[r], u, side="left"), k - 1)
+    out = out.astype(np.int64)
+    return wrap(out[0] if probs.dim() == 1 else out, probs._device)
+
+
+def _legacy_name(dt):
+    from ._core import _legacy
+
+    return _legacy(dt)
+
+

@@ -200,6 +200,24 @@ for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "tru
 del _name
 
 
+def _nn(name):
+    def fn(*args, **kwargs):
+        return getattr(nn.functional, name)(*args, **kwargs)
+    fn.__name__ = name
+    return fn
+
+
+# Activations PyTorch also offers at the top level (``torch.softmax(x, 1)``).
+softmax, log_softmax, selu, celu, prelu, hardshrink, threshold, relu_ = (
+    _nn("softmax"), _nn("log_softmax"), _nn("selu"), _nn("celu"), _nn("prelu"),
+    _nn("hardshrink"), _nn("threshold"), _nn("relu_"))
+dropout, layer_norm, batch_norm, group_norm, embedding, conv2d, conv1d = (
+    _nn("dropout"), _nn("layer_norm"), _nn("batch_norm"), _nn("group_norm"), _nn("embedding"),
+    _nn("conv2d"), _nn("conv1d"))
+cosine_similarity, pairwise_distance, max_pool2d, avg_pool2d = (
+    _nn("cosine_similarity"), _nn("pairwise_distance"), _nn("max_pool2d"), _nn("avg_pool2d"))
+
+
 def index_put(input, indices, values, accumulate=False):
     return input.index_put(indices, values, accumulate)
 

@@ -288,6 +288,16 @@ def _rmatmul_op(self, other):
     return L.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
 
+def _nn_fn(name):
+    """A Tensor method that forwards to ``nn.functional`` (softmax and friends)."""
+    def method(self, *args, **kwargs):
+        from ..nn import functional
+
+        return getattr(functional, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
 _unaries = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
             "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
             "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "relu", "abs", "sign",
@@ -404,6 +414,8 @@ _METHODS = {
         self, generator=generator), "exponential_": F.exponential_,
     "multinomial": F.multinomial,
     "map_": _map_, "apply_": _apply_,
+    "softmax": _nn_fn("softmax"), "log_softmax": _nn_fn("log_softmax"),
+    "prelu": _nn_fn("prelu"), "hardshrink": _nn_fn("hardshrink"),
 }
 
 _PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}

@@ -1,22 +1,504 @@
-"""Activations and softmax.  Each op is a primitive with PyTorch's node name."""
+"""Activations and softmax.
+
+Each activation is one primitive named as PyTorch's node (``EluBackward0``...):
+the forward runs on the array module; the backward rule is written with ember
+tensor ops (so a double backward works), or, where the derivative is piecewise
+constant, as the gradient times a constant mask.
+
+In-place variants (``inplace=True``, ``elu_``...) compute out of place and commit
+the result into the input (``_core.commit``), as the in-place tensor methods do;
+PyTorch names some of their nodes ``...Backward1``.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
+from ... import _dtype as D
 from ..._ops import pointwise as P
-from ..._ops._core import OUT, make, norm_dim, xp_of
+from ..._ops import shape as S
+from ..._ops.shape import xp_of_array
+from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, snapshot, wrap,
+                           xp_of)
+from ..._ops._special import erf as _np_erf
 from ..._tensor import Tensor
+from ...autograd.grad_mode import STATE
 
-__all__ = ["relu", "relu_", "softmax", "log_softmax", "softmin"]
+__all__ = [
+    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu",
+    "selu_", "celu", "celu_", "gelu", "silu", "mish", "sigmoid", "tanh", "softplus",
+    "softsign", "hardtanh", "hardtanh_", "hardswish", "hardsigmoid", "threshold",
+    "threshold_", "logsigmoid", "tanhshrink", "softshrink", "hardshrink", "glu",
+    "softmax", "log_softmax", "softmin",
+]
 
+_LOWP = frozenset((np.dtype(np.float16), D.bfloat16.np))
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT1_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_PI = math.sqrt(2 / math.pi)
+_GELU_K = 0.044715
+_SIXTH = float(np.float32(1 / 6))
+_FMAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
+         "float64": 1.7976931348623157e308}
+
+
+# -- helpers ------------------------------------------------------------------
+
+def _legacy(dt):
+    from ..._ops._core import _legacy as f
+
+    return f(dt)
+
+
+def _need_float(x: Tensor, kernel: str) -> None:
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(x.dtype)}\'')
+
+
+def _fwd(x: Tensor, fn):
+    """``fn(array, xp)`` on ``x``'s data; half types are computed in float32 and rounded once
+    (as PyTorch does), and overflow / invalid-value warnings are silenced (PyTorch is silent)."""
+    a = x._data
+    dt = a.dtype
+    xp = xp_of(x)
+    if dt in _LOWP:
+        a = a.astype(np.float32)
+    with np.errstate(all="ignore"):
+        out = fn(a, xp)
+    return xp.asarray(out).astype(dt, copy=False)
+
+
+def _mask(g: Tensor, m) -> Tensor:
+    """``g`` times the constant 0/1 (or any constant) array ``m``; differentiable in ``g``."""
+    return P.times_mask(g, m.astype(g._data.dtype, copy=False))
+
+
+def _const(arr, like: Tensor) -> Tensor:
+    return wrap(arr.astype(like._data.dtype, copy=False), like._device)
+
+
+def _inplace(op, x: Tensor, *args, **kw) -> Tensor:
+    check_inplace(x)
+    return commit(x, op(snapshot(x), *args, **kw))
+
+
+# -- relu family --------------------------------------------------------------
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise."""
     return input.relu_() if inplace else P.relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:
     return input.relu_()
 
+
+def _hardtanh(x, min_val, max_val, _name="HardtanhBackward0"):
+    if x.dtype is D.bool:
+        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+    dt = x._data.dtype
+    # the bounds as NumPy scalars of the computing dtype (hardtanh(int, 1.5, 2.5) clamps to 1, 2)
+    lo = np.asarray(min_val).astype(np.float32 if dt in _LOWP else dt)[()]
+    hi = np.asarray(max_val).astype(np.float32 if dt in _LOWP else dt)[()]
+    out = _fwd(x, lambda a, xp: xp.minimum(xp.maximum(a, lo), hi))
+    return make(out, (x,), _name, _hardtanh_rule, x, lo, hi)
+
+
+def _hardtanh_rule(ctx, g):
+    x, lo, hi = ctx.saved
+    a = x._data
+    # NOTE: the gradient is blocked at the bounds themselves and passes at NaN (as PyTorch).
+    return (_mask(g, ~((a <= lo) | (a >= hi))),)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the bounds."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace(_hardtanh, input, min_val, max_val)
+    return _hardtanh(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``; PyTorch records it as ``HardtanhBackward0``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky_relu(x, slope, _name="LeakyReluBackward0"):
+    _need_float(x, "leaky_relu_cpu")
+    out = _fwd(x, lambda a, xp: xp.where(a > 0, a, a * slope))
+    return make(out, (x,), _name, _leaky_rule, x, slope, _name)
+
+
+def _leaky_rule(ctx, g):
+    x, slope, name = ctx.saved
+    if name.endswith("1") and slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which is "
+            "not supported. This is caused by calling in-place forward function with a negative "
+            "slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+            "backward calculation with negative slope")
+    a = x._data
+    return (_mask(g, xp_of(x).where(a > 0, 1.0, slope)),)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    if inplace:
+        return _inplace(_leaky_relu, input, negative_slope, _name="LeakyReluBackward1")
+    return _leaky_relu(input, negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """Leaky ReLU with a learnable slope per channel (dim 1; one slope for inputs under 2-D)."""
+    _need_float(input, "prelu_cpu")
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    nw = weight.numel()
+    if input.dim() == 0 and nw != 1:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    if nw != 1 and nw != channels:
+        raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter "
+                           f"numbers = {nw} and channel size = {channels}.")
+    wshape = _prelu_shape(input.dim(), nw)
+    w = weight._data.reshape(wshape)
+    out = _fwd(input, lambda a, xp: xp.where(a > 0, a, a * w.astype(a.dtype, copy=False)))
+    return make(out, (input, weight), "PreluKernelBackward0", _prelu_rule, input, weight, wshape)
+
+
+def _prelu_shape(ndim, nw):
+    if nw == 1:
+        return (1,) * ndim
+    return (1, nw) + (1,) * (ndim - 2)
+
+
+def _prelu_rule(ctx, g):
+    x, w, wshape = ctx.saved
+    pos = x._data > 0
+    gx = gw = None
+    if ctx.needs_input_grad[0]:
+        gx = P.where(wrap(pos, g._device), g, g * w.reshape(wshape))
+    if ctx.needs_input_grad[1]:
+        contrib = _mask(g * x, ~pos)
+        dims = tuple(i for i in range(x.dim()) if wshape[i] == 1)
+        gw = (contrib.sum(dims) if dims else contrib).reshape(w.shape)
+    return gx, gw
+
+
+# -- exponential units ----------------------------------------------------------
+
+def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
+    _need_float(x, kernel)
+
+    def f(a, xp):
+        neg = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
+        return xp.where(a > 0, a * scale, neg)
+    out = _fwd(x, f)
+    return make(out, (x,), name, _elu_rule, x, alpha, scale, input_scale, name)
+
+
+def _elu_rule(ctx, g):
+    x, alpha, scale, input_scale, name = ctx.saved
+    if name.endswith("1") and alpha < 0:
+        raise RuntimeError(
+            "In-place elu backward calculation is triggered with a negative slope which is not "
+            "supported. This is caused by calling in-place forward function with a negative "
+            "slope, please call out-of-place version instead.")
+    a = x._data
+    neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
+    # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward.
+    slope = (x.clamp_max(0) * input_scale).exp() * (alpha * scale * input_scale)
+    return (g * P.where(wrap(neg, g._device), slope, scale),)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    if inplace:
+        return _inplace(_elu, input, alpha, 1.0, 1.0, "EluBackward1")
+    return _elu(input, alpha, 1.0, 1.0, "EluBackward0")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al."""
+    if inplace:
+        return _inplace(_elu, input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward1")
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward0")
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if inplace:
+        return _inplace(_elu, input, alpha, 1.0, 1.0 / alpha, "CeluBackward1")
+    return _elu(input, alpha, 1.0, 1.0 / alpha, "CeluBackward0")
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+# -- smooth gates ---------------------------------------------------------------
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _need_float(input, "GeluKernelImpl")
+    if approximate == "tanh":
+        def f(a, xp):
+            inner = _SQRT_2_PI * (a + _GELU_K * a * a * a)
+            return 0.5 * a * (1 + xp.tanh(inner))
+    else:
+        def f(a, xp):
+            return a * 0.5 * (1 + _erf(a * _SQRT1_2, xp))
+    out = _fwd(input, f)
+    return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate)
+
+
+def _erf(a, xp):
+    if xp is np:
+        return _np_erf(a)
+    from cupyx.scipy.special import erf
+
+    return erf(a)
+
+
+def _normal_cdf(x):
+    """``Phi(x) = (1 + erf(x / sqrt(2))) / 2`` as a differentiable op (for gelu's backward)."""
+    out = _fwd(x, lambda a, xp: 0.5 * (1 + _erf(a * _SQRT1_2, xp)))
+    return make(out, (x,), "ErfBackward0", lambda ctx, g: (g * _normal_pdf(ctx.saved[0]),), x)
+
+
+def _normal_pdf(x):
+    return (x * x * -0.5).exp() * _INV_SQRT_2PI
+
+
+def _gelu_rule(ctx, g):
+    x, approximate = ctx.saved
+    if approximate == "tanh":
+        t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()
+        d = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_K) + 1) * (0.5 * _SQRT_2_PI)
+    else:
+        d = _normal_cdf(x) + x * _normal_pdf(x)
+    return (g * d,)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish)."""
+    if inplace:
+        return _inplace(silu, input)
+    _need_float(input, "silu_cpu")
+    out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
+    return make(out, (input,), "SiluBackward0", _silu_rule, input)
+
+
+def _silu_rule(ctx, g):
+    x, = ctx.saved
+    s = x.sigmoid()
+    return (g * s * (x * (1 - s) + 1),)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    if inplace:
+        return _inplace(mish, input)
+    _need_float(input, "mish_cpu")
+    out = _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a)))
+    return make(out, (input,), "MishBackward0", _mish_rule, input)
+
+
+def _mish_rule(ctx, g):
+    x, = ctx.saved
+    t = softplus(x).tanh()
+    return (g * (t + x * x.sigmoid() * (1 - t * t)),)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``."""
+    return P.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return P.tanh(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+    _need_float(input, "softplus_cpu")
+
+    def f(a, xp):
+        bx = a * beta
+        # NOTE: as PyTorch, log1p(exp(.)) may overflow to inf when the threshold is raised.
+        return xp.where(bx > threshold, a, xp.log1p(xp.exp(bx)) / beta)
+    out = _fwd(input, f)
+    return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold)
+
+
+def _softplus_rule(ctx, g):
+    x, beta, threshold = ctx.saved
+    with np.errstate(invalid="ignore", over="ignore"):
+        linear = x._data * beta > threshold
+    return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)`` (a composite, as in PyTorch)."""
+    return input / (input.abs() + 1)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, computed as ``min(x, 0) - log1p(exp(-|x|))`` (no overflow)."""
+    _need_float(input, "log_sigmoid_cpu")
+    out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
+    return make(out, (input,), "LogSigmoidBackward0",
+                lambda ctx, g: (g * (-ctx.saved[0]).sigmoid(),), input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)`` (a composite, as in PyTorch)."""
+    return input - input.tanh()
+
+
+# -- piecewise linear -------------------------------------------------------------
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    if inplace:
+        return _inplace(hardswish, input)
+    _need_float(input, "hardswish_cpu")
+    out = _fwd(input, lambda a, xp: a * xp.minimum(xp.maximum(a + 3, 0), 6) / 6)
+    return make(out, (input,), "HardswishBackward0", _hardswish_rule, input)
+
+
+def _hardswish_rule(ctx, g):
+    x, = ctx.saved
+    a = x._data
+    low = a <= -3
+    mid = (a > -3) & (a < 3)
+    rest = ~(low | mid)  # x >= 3 and NaN: the gradient passes (as PyTorch)
+    return (g * P.where(wrap(mid, g._device), x / 3 + 0.5, _const(rest, g)),)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    if inplace:
+        return _inplace(hardsigmoid, input)
+    _need_float(input, "hardsigmoid_cpu")
+    out = _fwd(input, lambda a, xp: xp.minimum(xp.maximum(a + 3, 0), 6) / 6)
+    return make(out, (input,), "HardsigmoidBackward0", _hardsigmoid_rule, input)
+
+
+def _hardsigmoid_rule(ctx, g):
+    a = ctx.saved[0]._data
+    # NOTE: PyTorch's slope is 1/6 rounded to float32, in every dtype.
+    return (_mask(g, ((a > -3) & (a < 3)) * _SIXTH),)
+
+
+def _threshold(x, th, value, _name="ThresholdBackward0"):
+    if x.dtype is D.bool:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    dt = x._data.dtype
+    cdt = np.float32 if dt in _LOWP else dt
+    t = np.asarray(th).astype(cdt)[()]
+    v = np.asarray(value).astype(cdt)[()]
+    out = _fwd(x, lambda a, xp: xp.where(a <= t, v, a))
+    return make(out, (x,), _name, lambda ctx, g: (_mask(g, ~(ctx.saved[0]._data <= t)),), x)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    if inplace:
+        return _inplace(_threshold, input, threshold, value, _name="ThresholdBackward1")
+    return _threshold(input, threshold, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _inplace(_threshold, input, threshold, value, _name="ThresholdBackward1")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    _need_float(input, "softshrink_check")
+    top = _FMAX[input.dtype.name]
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{_legacy(input.dtype)}, but found {lambd:g}")
+    out = _fwd(input, lambda a, xp: xp.where(xp.abs(a) <= lambd, 0, a - xp.sign(a) * lambd))
+    return make(out, (input,), "SoftshrinkBackward0", _shrink_rule, input, lambd)
+
+
+def _shrink_rule(ctx, g):
+    x, lambd = ctx.saved
+    with np.errstate(invalid="ignore"):
+        return (_mask(g, ~(abs(x._data) <= lambd)),)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    _need_float(input, "hardshrink_cpu")
+    out = _fwd(input, lambda a, xp: xp.where((a >= -lambd) & (a <= lambd), 0, a))
+    return make(out, (input,), "HardshrinkBackward0", _hardshrink_rule, input, lambd)
+
+
+def _hardshrink_rule(ctx, g):
+    x, lambd = ctx.saved
+    a = x._data
+    return (_mask(g, ~((a >= -lambd) & (a <= lambd))),)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = norm_dim(dim, input.dim())
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    _need_float(input, "glu_cpu")
+    h = n // 2
+
+    def f(a, xp):
+        first = a[(slice(None),) * d + (slice(0, h),)]
+        second = a[(slice(None),) * d + (slice(h, n),)]
+        return first / (1 + xp.exp(-second))
+    out = _fwd(input, f)
+    return make(out, (input,), "GluBackward0", _glu_rule, input, d)
+
+
+def _glu_rule(ctx, g):
+    x, d = ctx.saved
+    a, b = x.chunk(2, d)
+    s = b.sigmoid()
+    ga = g * s
+    return (S.cat([ga, ga * a * (1 - s)], d),)
+
+
+# -- softmax ----------------------------------------------------------------------
 
 def _softmax_dim(ndim):
     import warnings
@@ -26,68 +508,74 @@ def _softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _dim_dtype(input, dim, dtype):
+def _dim_dtype(input, dim, dtype, kernel):
     if dim is None:
         dim = _softmax_dim(input.dim())
     if dtype is not None:
         input = input.to(dtype)
+    d = norm_dim(dim, input.dim())
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{_legacy(input.dtype)}'")
-    return input, norm_dim(dim, input.dim())
-
-
-def _legacy(dt):
-    from ..._ops._core import _legacy as f
-
-    return f(dt)
+        last = d == max(input.dim(), 1) - 1
+        raise NotImplementedError(f'"{kernel}{"_lastdim" if last else ""}_kernel_impl" not '
+                                  f"implemented for '{_legacy(input.dtype)}'")
+    return input, d
 
 
 def _shifted(a, d):
     """``a - max(a)`` along ``d`` (the usual guard against overflow in exp)."""
-    m = a.max(axis=d, keepdims=True) if a.size else a
-    if a.size and not np.all(np.isfinite(m)):
-        m = np.where(np.isfinite(m), m, 0)
+    if not a.size:
+        return a
+    m = a.max(axis=d, keepdims=True)
+    if not math.isfinite(m.sum()):  # (one reduction; an inf or nan max is rare)
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = xp_of_array(m).where(xp_of_array(m).isfinite(m), m, 0)
     return a - m
 
 
 def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
-    input, d = _dim_dtype(input, dim, dtype)
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    input, d = _dim_dtype(input, dim, dtype, "softmax")
     a = input._data if input.ndim else input._data.reshape(1)
-    low = a.dtype in (np.float16,) or a.dtype.name == "bfloat16"
-    x = a.astype(np.float32) if low else a
+    x = a.astype(np.float32) if a.dtype in _LOWP else a
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(_shifted(x, d))
+        e = xp_of(input).exp(_shifted(x, d))
         out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False).reshape(input.shape)
     return make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d)
 
 
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
+    if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
+        gy = g._data * y._data
+        return (wrap(gy - y._data * gy.sum(axis=d, keepdims=True), g._device),)
     return (y * (g - (g * y).sum(d, keepdim=True)),)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
-    input, d = _dim_dtype(input, dim, dtype)
+    """``x - log(sum(exp(x)))`` along ``dim``, computed without overflow."""
+    input, d = _dim_dtype(input, dim, dtype, "log_softmax")
     a = input._data if input.ndim else input._data.reshape(1)
-    low = a.dtype in (np.float16,) or a.dtype.name == "bfloat16"
-    x = a.astype(np.float32) if low else a
+    x = a.astype(np.float32) if a.dtype in _LOWP else a
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         s = _shifted(x, d)
-        out = (s - np.log(np.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype, copy=False)
+        xp = xp_of(input)
+        out = (s - xp.log(xp.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype, copy=False)
     out = out.reshape(input.shape)
     return make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT, d)
 
 
 def _log_softmax_rule(ctx, g):
     y, d = ctx.saved
+    if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
+        ga = g._data
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = xp_of(y).exp(y._data)
+            return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
     return (g - y.exp() * g.sum(d, keepdim=True),)
 
 
 def softmin(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
     if dim is None:
         dim = _softmax_dim(input.dim())
     return softmax(-input if dtype is None else -input.to(dtype), dim)
-
-
-xp_of  # noqa: B018

@@ -5,6 +5,8 @@ re-exported explicitly from the module that defines it.
 """
 from __future__ import annotations
 
+import builtins as _builtins
+
 from . import _dtype
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
@@ -38,7 +40,37 @@ class _Layout:
 
 
 strided = _Layout()
-FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor
+
+
+class _LegacyType(type):
+    """``torch.FloatTensor`` and friends: ``isinstance`` checks the dtype, calling makes one."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype and obj.device.type == "cpu"
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and not isinstance(args[0], _builtins.int):
+            return _creation.tensor(args[0], dtype=cls._dtype)
+        return _creation.empty(*args, dtype=cls._dtype)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_type(name, dt):
+    return _LegacyType(name, (), {"_dtype": dt})
+
+
+FloatTensor = _legacy_type("FloatTensor", float32)
+DoubleTensor = _legacy_type("DoubleTensor", float64)
+HalfTensor = _legacy_type("HalfTensor", float16)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", bfloat16)
+LongTensor = _legacy_type("LongTensor", int64)
+IntTensor = _legacy_type("IntTensor", int32)
+ShortTensor = _legacy_type("ShortTensor", int16)
+CharTensor = _legacy_type("CharTensor", int8)
+ByteTensor = _legacy_type("ByteTensor", uint8)
+BoolTensor = _legacy_type("BoolTensor", bool)
 
 
 def is_tensor(obj) -> bool:
@@ -216,6 +248,92 @@ dropout, layer_norm, batch_norm, group_norm, embedding, conv2d, conv1d = (
     _nn("conv2d"), _nn("conv1d"))
 cosine_similarity, pairwise_distance, max_pool2d, avg_pool2d = (
     _nn("cosine_similarity"), _nn("pairwise_distance"), _nn("max_pool2d"), _nn("avg_pool2d"))
+
+
+range = _creation.range_
+broadcast_shapes = _shape.broadcast_shapes
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                         f"received: {indexing}")
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    out = [t.reshape([-1 if i == k else 1 for i in _builtins.range(len(ts))]).expand(shape)
+           for k, t in enumerate(ts)]
+    if swap:
+        out = [o.transpose(0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    shape = list(_shape.broadcast_shapes(
+        tuple(s if i != dim % input.dim() else 1 for i, s in enumerate(input.shape)),
+        tuple(s if i != dim % input.dim() else 1 for i, s in enumerate(indices.shape))))
+    ishape = list(shape)
+    ishape[dim % input.dim()] = input.shape[dim]
+    jshape = list(shape)
+    jshape[dim % input.dim()] = indices.shape[dim]
+    return input.expand(ishape).gather(dim, indices.expand(jshape))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    import numpy as _np
+
+    r, c = _np.tril_indices(row, offset, col)
+    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    import numpy as _np
+
+    r, c = _np.triu_indices(row, offset, col)
+    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    k %= 4
+    a, b = dims
+    if k == 1:
+        return input.flip(b).transpose(a, b)
+    if k == 2:
+        return input.flip((a, b))
+    if k == 3:
+        return input.flip(a).transpose(a, b)
+    return input.clone()
+
+
+def atleast_3d(t):
+    if t.dim() == 0:
+        return t.reshape(1, 1, 1)
+    if t.dim() == 1:
+        return t.reshape(1, -1, 1)
+    if t.dim() == 2:
+        return t.unsqueeze(-1)
+    return t
+
+
+def dstack(tensors):
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    return cat([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors], 1)
 
 
 def index_put(input, indices, values, accumulate=False):

@@ -1,6 +1,19 @@
 """``Size``: the shape of a tensor, a tuple that prints as ``torch.Size([3, 28, 28])``."""
 from __future__ import annotations
 
+import operator
+
+
+def _as_int(s, i):
+    """An element of a Size: an int, or anything with ``__index__`` (not a float)."""
+    if type(s) is int:
+        return s
+    try:
+        return operator.index(s)
+    except TypeError:
+        raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                        f"'{type(s).__name__}')") from None
+
 
 class Size(tuple):
     """A tuple of ints describing a tensor's shape."""
@@ -8,7 +21,12 @@ class Size(tuple):
     __slots__ = ()
 
     def __new__(cls, iterable=()):
-        return super().__new__(cls, (int(s) for s in iterable))
+        items = tuple(iterable)
+        for s in items:
+            if type(s) is not int:
+                items = [_as_int(s, i) for i, s in enumerate(items)]
+                break
+        return super().__new__(cls, items)
 
     def __repr__(self):
         return f"torch.Size([{', '.join(str(s) for s in self)}])"

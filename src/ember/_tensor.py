@@ -53,7 +53,7 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
         else:
-            shape = _ops._core.shape_arg(args)
+            shape = _ops._core.shape_arg(args) if args else (0,)
             src = _ops.creation.empty(shape, device=device)
         _ops._core.adopt(self, src)
 
@@ -73,8 +73,9 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_ops._core.norm_dim(dim, self.ndim, wrap_scalar=False)] \
-            if self.ndim else _ops._core.norm_dim(dim, 0) and 1
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self._data.shape[_ops._core.norm_dim(dim, self._data.ndim, wrap_scalar=False)]
 
     @property
     def ndim(self):
@@ -289,7 +290,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=True) if self._device.type != "cpu" else self._data
+        a = self.numpy()  # PyTorch's errors for tensors that require grad or live on a GPU
         return a if dtype is None else a.astype(dtype)
 
     def item(self):
@@ -323,13 +324,19 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        if self._requires_grad:
+            import warnings
+
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          UserWarning, stacklevel=2)
         return float(self._scalar_for("float"))
 
     def __int__(self):
         return int(self._scalar_for("int"))
 
     def __index__(self):
-        if self.dtype.is_floating_point or self.dtype is D.bool or self._data.size != 1:
+        if self.dtype.is_floating_point or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())

@@ -9,28 +9,75 @@ from .._tensor import Tensor
 from ._core import make
 
 
+def _bad_to(args, kwargs):
+    got = ", ".join([type(a).__name__ for a in args] +
+                    [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    return TypeError(f"to() received an invalid combination of arguments - got ({got}), but "
+                     "expected one of: (torch.device device = None, torch.dtype dtype = None, "
+                     "bool non_blocking = False, bool copy = False, *, torch.memory_format "
+                     "memory_format = None); (torch.dtype dtype, bool non_blocking = False, bool "
+                     "copy = False, *, torch.memory_format memory_format = None); (Tensor other, "
+                     "bool non_blocking = False, bool copy = False, *, torch.memory_format "
+                     "memory_format = None)")
+
+
+def _is_dtype(a):
+    return isinstance(a, D.dtype) or a in (float, int, bool)
+
+
 def _parse_to(args, kwargs):
-    dtype = kwargs.pop("dtype", None)
-    dev = kwargs.pop("device", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    """PyTorch's three forms: ``to(device, dtype, ...)``, ``to(dtype, ...)``, ``to(other, ...)``.
+
+    The positional arguments after the first are ``non_blocking`` and ``copy`` (with a
+    dtype after a device in the first form).
+    """
+    all_args, all_kwargs = args, dict(kwargs)
+    kwargs = dict(kwargs)
+    known = {"dtype", "device", "copy", "non_blocking", "memory_format", "other"}
+    for k in kwargs:
+        if k not in known:
+            raise TypeError(f"to() got an unexpected keyword argument '{k}'")
     kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype, dev = a.dtype, a.device
-        elif isinstance(a, D.dtype) or a in (float, int, bool):
-            dtype = D.to_dtype(a)
-        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
-            dev = a
-        elif isinstance(a, bool):
-            continue  # legacy positional non_blocking
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments - got "
-                            f"({type(a).__name__})")
+    dtype = dev = None
+    args = list(args)
+    if args and isinstance(args[0], Tensor):
+        if "dtype" in kwargs or "device" in kwargs:
+            raise _bad_to(all_args, all_kwargs)
+        other = args.pop(0)
+        dtype, dev = other.dtype, other.device
+    elif args and args[0] is not None and _is_dtype(args[0]):
+        if "dtype" in kwargs or "device" in kwargs:
+            raise _bad_to(all_args, all_kwargs)
+        dtype = args.pop(0)
+    else:
+        if args:
+            dev = args.pop(0)
+            if "device" in kwargs:
+                raise _bad_to(all_args, all_kwargs)
+            if args and (args[0] is None or _is_dtype(args[0])):
+                dtype = args.pop(0)
+        dev = kwargs.pop("device", dev)
+        dtype = kwargs.pop("dtype", dtype)
+    # what is left: non_blocking, copy (positionally or by name)
+    flags = {"non_blocking": False, "copy": False}
+    for name, v in zip(("non_blocking", "copy"), args):
+        flags[name] = v
+    if len(args) > 2:
+        raise _bad_to(all_args, all_kwargs)
+    for name in ("non_blocking", "copy"):
+        if name in kwargs:
+            flags[name] = kwargs.pop(name)
+    kwargs.pop("dtype", None)
+    kwargs.pop("device", None)
+    for v in flags.values():
+        if not isinstance(v, bool):
+            raise _bad_to(all_args, all_kwargs)
+    if dtype is not None and not _is_dtype(dtype):
+        raise _bad_to(all_args, all_kwargs)
+    if dev is not None and not isinstance(dev, (str, Device, int)) or isinstance(dev, bool):
+        raise _bad_to(all_args, all_kwargs)
     return (None if dtype is None else D.to_dtype(dtype),
-            None if dev is None else canonical(dev), copy)
+            None if dev is None else canonical(dev), flags["copy"])
 
 
 def to(t, *args, **kwargs):
@@ -50,7 +97,17 @@ def to(t, *args, **kwargs):
     if arr.dtype != dtype.np:
         arr = _cast(arr, t.dtype, dtype)
     elif arr is t._data:
-        arr = arr.copy()
+        arr = None
+    if type(t._data) is np.ndarray and dev.type == "cpu":
+        # PyTorch's copy keeps the source's layout (preserve_format).
+        from .shape import empty_like_layout
+
+        src = t._data if arr is None else arr
+        out_arr = empty_like_layout(t._data, dtype.np)
+        out_arr[...] = src
+        arr = out_arr
+    elif arr is None:
+        arr = t._data.copy()
     out = make(arr, (t,), "ToCopyBackward0", _to_rule, t._device, device=dev)
     return out
 
@@ -74,18 +131,28 @@ def _to_rule(ctx, g):
     return (g.to(dev),)
 
 
-def type_(t, dtype=None, non_blocking=False):
+def type_(t, dtype=None, non_blocking=False, **kwargs):
+    legacy = getattr(dtype, "_dtype", None)  # torch.DoubleTensor and friends
+    if legacy is not None:
+        return to(t, legacy)
+    return _type(t, dtype, non_blocking)
+
+
+def _type(t, dtype=None, non_blocking=False):
     if dtype is None:
         return f"torch.{D.dtype_name_for_type(t.dtype)}" if t._device.type == "cpu" else \
             f"torch.cuda.{D.dtype_name_for_type(t.dtype)}"
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
-        for d in D.ALL:
-            if D.dtype_name_for_type(d) == name:
-                dev = "cuda" if ".cuda." in dtype else "cpu"
-                return to(t, d, dev if dev == "cuda" else t.device)
+        prefix = dtype[:-len(name)]
+        if prefix in ("torch.", "torch.cuda."):
+            for d in D.ALL:
+                if D.dtype_name_for_type(d) == name:
+                    return to(t, "cuda", d) if prefix == "torch.cuda." else to(t, d)
         raise ValueError(f"invalid type: '{dtype}'")
-    return to(t, D.to_dtype(dtype))
+    if not isinstance(dtype, D.dtype):
+        raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+    return to(t, dtype)
 
 
 def cpu(t):

@@ -1,100 +1,254 @@
-"""Indexing: ``t[key]``, ``t[key] = v``, gather/scatter and masks."""
+"""Indexing: ``t[key]``, ``t[key] = v``, gather/scatter and masks.
+
+``t[key]`` works as PyTorch's does: the basic parts of the key (ints, slices,
+``None``, ``...``) are applied first as a chain of views (select, slice,
+unsqueeze); what is left of the key (index tensors and boolean masks, with
+full slices between them) is then applied as one copying ``IndexBackward0``
+op, with NumPy's rules for where the indexed dims land.
+"""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import (check_inplace, commit, make, norm_dim, snapshot, wrap, xp_of)
-from .shape import select, slice_, unsqueeze
+from ._core import _legacy, check_inplace, commit, make, norm_dim, snapshot, wrap, xp_of
+from .shape import broadcast_shapes, select, slice_, unsqueeze
 
 
 def _idx_tensor(arr, ref):
     return wrap(np.asarray(arr, dtype=np.int64), ref._device)
 
 
-def _is_basic(k):
-    return k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) and \
-        not isinstance(k, bool)
+def _add_at(arr, key, vals):
+    """``arr[key] += vals`` with repeated positions adding up."""
+    if type(arr) is np.ndarray:
+        np.add.at(arr, key, vals)
+    else:  # CuPy
+        import cupyx
+
+        cupyx.scatter_add(arr, key, vals)
 
 
-def _normalize_key(t, key):
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        if isinstance(k, Tensor):
-            if k.ndim == 0 and not k.dtype.is_floating_point and k.dtype is not D.bool:
-                out.append(int(k.item()))
-                continue
-            out.append(k)
-        elif isinstance(k, (list, np.ndarray)) or isinstance(k, bool):
+def _fmt(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+# -- parsing a key --------------------------------------------------------------
+
+_SEQ_WARNING = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will "
+                "be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 "
+                "this will be interpreted as tensor index, x[torch.tensor(seq)], which will "
+                "result either in an error or a different result")
+
+
+def _key_items(key):
+    """The key as a tuple of items, as PyTorch splits it."""
+    if isinstance(key, tuple):
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            k is None or k is Ellipsis or isinstance(k, (slice, Tensor, list, tuple, np.ndarray))
+            for k in key):
+        # NOTE: PyTorch (like old NumPy) still reads such a list as a tuple, with a warning.
+        warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
+        return tuple(key)
+    return (key,)
+
+
+class _Mask:
+    """A boolean mask item of a key (its array, on the tensor's device)."""
+
+    __slots__ = ("arr",)
+
+    def __init__(self, arr):
+        self.arr = arr
+
+
+class _Ints:
+    """An integer index-array item of a key."""
+
+    __slots__ = ("arr",)
+
+    def __init__(self, arr):
+        self.arr = arr
+
+
+def _bad_index(k):
+    return IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                      f"Variables are valid indices (got {type(k).__name__})")
+
+
+def _index_array(k, t):
+    """An index tensor/array/list as ``_Ints`` or ``_Mask`` (or an int for 0-d integers)."""
+    if isinstance(k, Tensor):
+        dt = k.dtype
+        a = k._data
+    else:
+        if isinstance(k, (list, tuple)):
             from .creation import tensor
 
-            out.append(tensor(k))
-        elif isinstance(k, np.integer):
-            out.append(int(k))
-        elif _is_basic(k):
-            out.append(k)
+            try:
+                k = tensor(k)
+            except TypeError:
+                raise _bad_index(k) from None
+            if k.numel() == 0:  # an empty sequence indexes nothing, as a long tensor
+                k = k.long()
+            dt, a = k.dtype, k._data
         else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             "byte or bool tensors are valid indices (got "
-                             f"{type(k).__name__})")
-    return tuple(out)
+            a = k
+            try:
+                dt = D.from_numpy_dtype(a.dtype)
+            except TypeError:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors") from None
+        xp = xp_of(t)
+        if xp is not np:
+            a = xp.asarray(a)
+    if dt is D.uint8:
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=4)
+        return _Mask(a.astype(bool))
+    if dt is D.bool:
+        return _Mask(a)
+    if dt not in (D.int64, D.int32):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if a.ndim == 0:
+        return int(a)
+    return _Ints(a.astype(np.int64, copy=False))
 
 
-def _count_dims(key):
-    n = 0
-    for k in key:
+def _slice_part(v):
+    if v is None or isinstance(v, int):
+        return v
+    try:
+        return v.__index__()
+    except (AttributeError, TypeError):
+        raise TypeError("slice indices must be integers or None or have an __index__ "
+                        "method") from None
+
+
+def _parse(t, key):
+    """Split ``key`` into normalised items: int, slice, None, Ellipsis, _Ints, _Mask."""
+    items = []
+    for k in _key_items(key):
         if k is None or k is Ellipsis:
-            continue
-        if isinstance(k, Tensor) and k.dtype is D.bool:
-            n += max(k.ndim, 1) if k.ndim else 0
+            items.append(k)
+        elif isinstance(k, (bool, np.bool_)):
+            items.append(_Mask(np.asarray(bool(k))))
+        elif isinstance(k, (int, np.integer)):
+            items.append(int(k))
+        elif isinstance(k, slice):
+            step = _slice_part(k.step)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            if step is not None and step < 0:
+                raise ValueError("step must be greater than zero")
+            items.append(slice(_slice_part(k.start), _slice_part(k.stop), step))
+        elif isinstance(k, (Tensor, np.ndarray, list, tuple)):
+            items.append(_index_array(k, t))
+        elif isinstance(k, str):
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
+            raise _bad_index(k)
+    return items
+
+
+def _consumed(items):
+    n = 0
+    for k in items:
+        if isinstance(k, _Mask):
+            n += k.arr.ndim
+        elif k is not None and k is not Ellipsis:
             n += 1
     return n
 
 
-def getitem(t, key):
-    key = _normalize_key(t, key)
-    used = _count_dims(key)
+def _apply_basic(t, items):
+    """Apply the basic items as views; return the view and the key left for NumPy.
+
+    The key left has one entry per dim of the view: ``slice(None)`` or an index array
+    (masks become their ``nonzero`` arrays).  ``None`` when nothing advanced is left.
+    """
+    used = _consumed(items)
     if used > t.ndim:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
-    if all(_is_basic(k) for k in key):
-        return _basic(t, key, used)
-    return _advanced(t, key)
-
-
-def _basic(t, key, used):
-    """Apply ints, slices, None and ... one by one, as PyTorch's chain of view nodes."""
+    if t.ndim == 0 and any(isinstance(k, slice) for k in items):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     out = t
     d = 0
+    rest = []
+    advanced = False
     made = False
-    for k in key:
+    seen_ellipsis = False
+    for k in items:
         if k is Ellipsis:
-            d += t.ndim - used
+            n = 0 if seen_ellipsis else t.ndim - used
+            seen_ellipsis = True
+            rest.extend([slice(None)] * n)
+            d += n
         elif k is None:
             out = unsqueeze(out, d)
+            rest.append(slice(None))
             d += 1
+            made = True
+        elif isinstance(k, int):
+            n = out.shape[d]
+            if not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for dimension {len(rest)} with "
+                                 f"size {n}")
+            out = select(out, d, k)
             made = True
         elif isinstance(k, slice):
             n = out.shape[d]
             start, stop, step = k.indices(n)
-            if step <= 0:
-                raise ValueError("step must be greater than zero")
             if (start, stop, step) != (0, n, 1):
                 out = slice_(out, d, start, max(stop, start), step)
                 made = True
+            rest.append(slice(None))
             d += 1
-        else:
+        elif isinstance(k, _Ints):
             n = out.shape[d]
-            if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {d} with size {n}")
-            out = select(out, d, k)
-            made = True
-    if not made:  # ``t[:]`` and ``t[...]`` are still views
-        out = slice_(t, 0, 0, t.shape[0]) if t.ndim else _alias_view(t)
-    return out
+            a = k.arr
+            if a.size:
+                hi, lo = int(a.max()), int(a.min())
+                if hi >= n or lo < -n:
+                    raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for "
+                                     f"dimension {d} with size {n}")
+            rest.append(a)
+            advanced = True
+            d += 1
+        else:  # _Mask
+            m = k.arr
+            if m.ndim == 0:
+                # A 0-d mask adds a dim of length 1 (True) or 0 (False), picked by index.
+                out = unsqueeze(out, d)
+                rest.append(np.arange(int(bool(m)), dtype=np.int64))
+                advanced = True
+                d += 1
+                continue
+            for i in range(m.ndim):
+                if m.shape[i] != out.shape[d + i]:
+                    raise IndexError(f"The shape of the mask {_fmt(m.shape)} at index {i} does "
+                                     f"not match the shape of the indexed tensor "
+                                     f"{_fmt(out.shape)} at index {d + i}")
+            rest.extend(xp_of(out).nonzero(m))
+            advanced = True
+            d += m.ndim
+    if not advanced:
+        if not made:
+            # ``t[:]`` is a slice; ``t[...]``, ``t[()]`` and ``t[:, :]`` are aliases.
+            full = len(items) == 1 and isinstance(items[0], slice)
+            out = slice_(t, 0, 0, t.shape[0]) if full else _alias_view(t)
+        return out, None
+    arrays = [a for a in rest if not isinstance(a, slice)]
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                         "shapes " + ", ".join(_fmt(a.shape) for a in arrays)) from None
+    return out, tuple(rest)
 
 
 def _alias_view(t):
@@ -103,102 +257,128 @@ def _alias_view(t):
     return make_view(t._data[...], t, "AliasBackward0", lambda ctx, g: (g,), lambda b: b[...])
 
 
-def _np_key(t, key):
-    """The key as NumPy understands it, with PyTorch's errors for bad indices."""
-    out = []
-    d = 0
-    for k in key:
-        if isinstance(k, Tensor):
-            if k.dtype is D.bool or k.dtype is D.uint8:
-                for i in range(k.ndim):
-                    if d + i < t.ndim and k.shape[i] != t.shape[d + i]:
-                        raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} "
-                                         f"does not match the shape of the indexed tensor "
-                                         f"{list(t.shape)} at index {d + i}")
-                out.append(k._data.astype(bool))
-                d += k.ndim
-                continue
-            if k.dtype.is_floating_point:
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
-            a = k._data
-            n = t.shape[d]
-            if a.size and (a.max() >= n or a.min() < -n):
-                bad = int(a.max()) if a.max() >= n else int(a.min())
-                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-            out.append(a)
-            d += 1
-        elif k is Ellipsis:
-            out.append(k)
-            d = t.ndim - sum(1 for j in key[key.index(k) + 1:] if j is not None)
-        elif k is None:
-            out.append(k)
-        else:
-            if isinstance(k, int):
-                n = t.shape[d]
-                if not -n <= k < n:
-                    raise IndexError(f"index {k} is out of bounds for dimension {d} with size "
-                                     f"{n}")
-            out.append(k)
-            d += 1
-    return tuple(out)
+# -- t[key] ------------------------------------------------------------------------
+
+def getitem(t, key):
+    out, rest = _apply_basic(t, _parse(t, key))
+    if rest is None:
+        return out
+    return _index(out, rest)
 
 
-def _advanced(t, key):
-    nk = _np_key(t, key)
+def _index(t, nk):
+    """``t[nk]`` for a NumPy key of full slices and integer arrays (a copy)."""
     arr = t._data[nk]
+    shape = t.shape
 
     def rule(ctx, g):
-        gb = xp_of(g).zeros(t.shape, dtype=g._data.dtype)
-        np.add.at(gb, nk, g._data)
+        gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
+        _add_at(gb, nk, g._data)
         return (wrap(gb, g._device),)
     return make(arr, (t,), "IndexBackward0", rule)
 
 
-def setitem(t, key, value):
-    from .creation import tensor
+# -- t[key] = value -------------------------------------------------------------------
 
-    key = _normalize_key(t, key)
-    if not isinstance(value, Tensor):
-        value = tensor(value, dtype=t.dtype) if not isinstance(value, (int, float, bool)) \
-            else value
-    if all(_is_basic(k) for k in key):
-        used = _count_dims(key)
-        if used > t.ndim:
-            raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
-        region = _basic(t, key, used) if key != () else t
+def _check_value(t, value):
+    if isinstance(value, (Tensor, bool, int, float, np.generic)):
+        return
+    tp = type(value)
+    name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+    if tp is np.ndarray:
+        name = "numpy.ndarray"
+    raise TypeError(f"can't assign a {name} to a torch.{D.dtype_name_for_type(t.dtype)}")
+
+
+def _strip_leading_ones(v):
+    """PyTorch drops a value's leading size-1 dims before broadcasting it into place."""
+    if isinstance(v, Tensor) and v.ndim and v.shape[0] == 1:
+        n = 0
+        while n < v.ndim and v.shape[n] == 1:
+            n += 1
+        return v.reshape(tuple(v.shape[n:]))
+    return v
+
+
+def setitem(t, key, value):
+    _check_value(t, value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    region, rest = _apply_basic(t, _parse(t, key))
+    value = _strip_leading_ones(value)
+    if rest is None:
         copy_(region, value)
         return
-    index_put_(t, key, value)
+    if isinstance(value, Tensor) and value.dtype is not region.dtype:
+        if value.numel() != 1:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                               f"got {_legacy(region.dtype)} for the destination and "
+                               f"{_legacy(value.dtype)} for the source.")
+        value = value.to(region.dtype)
+    _index_put(region, rest, value, False)
 
 
-def index_put_(t, key, value, accumulate=False):
+def index_put_(t, indices, values, accumulate=False):
+    """``t[indices] = values`` for a tuple of index tensors (``+=`` with ``accumulate``)."""
+    if isinstance(indices, Tensor):
+        indices = (indices,)
+    items = []
+    for i, k in enumerate(indices):
+        if not isinstance(k, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(k).__name__}")
+        item = _index_array(k, t)
+        items.append(_Ints(np.asarray(item, dtype=np.int64)) if isinstance(item, int) else item)
+    if _consumed(items) > t.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim} (got "
+                         f"{_consumed(items)})")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put_(): argument 'values' must be Tensor, not "
+                        f"{type(values).__name__}")
+    if values.dtype is not t.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_legacy(t.dtype)} for the destination and {_legacy(values.dtype)} "
+                           "for the source.")
+    _, rest = _apply_basic(wrap(t._data, t._device), items)
+    if rest is None:  # no index tensors at all
+        rest = (Ellipsis,)
+    return _index_put(t, rest, values, accumulate)
+
+
+def _index_put(t, nk, value, accumulate):
+    """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``."""
     check_inplace(t)
-    nk = _np_key(t, _normalize_key(t, key))
+    target_shape = t._data[nk].shape
+    vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
+    try:
+        if np.broadcast_shapes(vshape, target_shape) != target_shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(vshape)} cannot be "
+                           f"broadcast to indexing result of shape {_fmt(target_shape)}") from None
     val = value if isinstance(value, Tensor) else None
-
-    def compute(base, v):
-        arr = base._data.copy()
-        data = v._data if isinstance(v, Tensor) else v
-        if accumulate:
-            np.add.at(arr, nk, data)
-        else:
-            arr[nk] = data
-        return arr
-
+    if val is not None and val._device != t._device:
+        val = val.to(t._device)
     src = snapshot(t, val)
-    arr = compute(src, value)
+    arr = src._data.copy()
+    data = val._data.astype(arr.dtype, copy=False) if val is not None else \
+        np.asarray(value).astype(arr.dtype)
+    if accumulate:
+        _add_at(arr, nk, xp_of(t).broadcast_to(data, target_shape))
+    else:
+        arr[nk] = data
 
     def rule(ctx, g):
-        gself = None
+        gself = gv = None
         if ctx.needs_input_grad[0]:
             ga = g._data.copy()
             if not accumulate:
                 ga[nk] = 0
             gself = wrap(ga, g._device)
-        gv = None
         if ctx.needs_input_grad[1]:
-            gv = wrap(g._data[nk], g._device)
+            from ._core import sum_to
+
+            gv = sum_to(wrap(g._data[nk], g._device), vshape)
         return gself, gv
     new = make(arr, (src, val), "IndexPutBackward0", rule)
     return commit(t, new)
@@ -210,107 +390,214 @@ def copy_(t, src, non_blocking=False):
     if not isinstance(src, Tensor):
         from .creation import full
 
-        src = full((), src, dtype=t.dtype)
+        src = full((), src, dtype=t.dtype, device=t.device)
     if src._device != t._device:
         src = src.to(t._device)
-    try:
-        np.broadcast_shapes(src.shape, t.shape)
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({t.shape[-1] if t.ndim else 1}) must match "
-                           f"the size of tensor b ({src.shape[-1] if src.ndim else 1}) at "
-                           f"non-singleton dimension {max(t.ndim - 1, 0)}") from None
+    if tuple(src.shape) != tuple(t.shape):
+        try:
+            if np.broadcast_shapes(src.shape, t.shape) != tuple(t.shape):
+                raise ValueError
+        except ValueError:
+            _expand_error(src.shape, t.shape)
     from ._core import needs_grad
 
     if not needs_grad((t, src)):
         from ._core import write
 
-        write(t, src._data)
+        write(t, _cast_into(src._data, t.dtype, src.dtype))
         return t
-    shape, dtype = t.shape, t.dtype
 
     def rule(ctx, g):
-        return (g * 0 if ctx.needs_input_grad[0] else None,
+        return (g.new_zeros(g.shape) if ctx.needs_input_grad[0] else None,
                 g if ctx.needs_input_grad[1] else None)
     xp = xp_of(t)
-    arr = xp.broadcast_to(src._data.astype(dtype.np, copy=False), shape).copy()
-    new = make(arr, (snapshot(t), src), "CopyBackwards", rule)
+    arr = xp.broadcast_to(_cast_into(src._data, t.dtype, src.dtype), t.shape).copy()
+    new = make(arr, (snapshot(t, src), src), "CopyBackwards", rule)
     return commit(t, new)
 
 
+def _cast_into(a, dst, src):
+    if a.dtype == dst.np:
+        return a
+    from .convert import _cast
+
+    return _cast(a, src, dst)
+
+
+def _expand_error(src_shape, dst_shape):
+    """PyTorch's message for a copy whose source does not broadcast to the destination."""
+    if len(src_shape) > len(dst_shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{_fmt(src_shape)}}}, "
+                           f"size={_fmt(dst_shape)}): the number of sizes provided "
+                           f"({len(dst_shape)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(src_shape)})")
+    lead = len(dst_shape) - len(src_shape)
+    for i, s in enumerate(src_shape):
+        if s != 1 and s != dst_shape[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({dst_shape[lead + i]}) must "
+                               f"match the existing size ({s}) at non-singleton dimension "
+                               f"{lead + i}.  Target sizes: {_fmt(dst_shape)}.  Tensor sizes: "
+                               f"{_fmt(src_shape)}")
+    raise RuntimeError("copy_: the source does not broadcast to the destination")
+
+
+# -- gather / scatter ----------------------------------------------------------------------
+
+def _check_index_dtype(index, name):
+    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+
+
+def _check_bounds(idx, n, d):
+    if idx.size:
+        hi, lo = int(idx.max()), int(idx.min())
+        if hi >= n or lo < 0:
+            raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension "
+                               f"{d} with size {n}")
+
+
+def _coords(idx, d):
+    """Full coordinates of every element of ``idx``, with ``idx`` itself along ``d``."""
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[d] = idx
+    return tuple(grids)
+
+
+def _crop(a, shape):
+    return a[tuple(slice(0, s) for s in shape)]
+
+
 def gather(t, dim, index, *, sparse_grad=False):
+    """``out[i][j] = t[index[i][j]][j]`` along ``dim`` (for ``dim == 0``)."""
+    _check_index_dtype(index, "gather")
     d = norm_dim(dim, t.ndim)
-    _check_index(index, "gather")
-    if index.ndim != t.ndim and not (index.ndim <= 1 and t.ndim <= 1):
+    if max(index.ndim, 1) != max(t.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
-    idx = index._data
-    n = t.shape[d] if t.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
-                           f"size {n}")
-    arr = np.take_along_axis(t._data, _fit(idx, t, d), axis=d) if t.ndim else t._data.copy()
+    x = t._data.reshape(-1) if t.ndim == 0 else t._data
+    idx = index._data.reshape(-1) if index.ndim == 0 else index._data
+    for k in range(x.ndim):
+        if k != d and idx.shape[k] > x.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{_fmt(index.shape)} to be no larger than self {_fmt(t.shape)} "
+                               f"apart from dimension {d}")
+    _check_bounds(idx, x.shape[d], d)
+    arr = x[_coords(idx.astype(np.int64, copy=False), d)] if idx.size else \
+        xp_of(t).zeros(idx.shape, dtype=x.dtype)
+    arr = arr.reshape(index.shape)
+    shape = t.shape
 
     def rule(ctx, g):
-        return (scatter_add(wrap(xp_of(g).zeros(t.shape, dtype=g._data.dtype), g._device), d,
-                            index, g),)
+        z = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
+        return (scatter_add(z, d, index, g),)
     return make(arr, (t,), "GatherBackward0", rule)
 
 
-def _fit(idx, t, d):
-    """PyTorch lets ``index`` be smaller than ``t`` outside ``dim``: crop ``t`` to match."""
-    return idx
+def _check_scatter(t, d, index, src, name):
+    if max(index.ndim, 1) != max(t.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and max(src.ndim, 1) != max(index.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    ishape = tuple(index.shape) or (1,)
+    tshape = tuple(t.shape) or (1,)
+    sshape = (tuple(src.shape) or (1,)) if isinstance(src, Tensor) else None
+    for k in range(len(ishape)):
+        if (k != d and ishape[k] > tshape[k]) or (sshape is not None and ishape[k] > sshape[k]):
+            raise RuntimeError(f"Expected index {_fmt(index.shape)} to be no larger than self "
+                               f"{_fmt(t.shape)} apart from dimension {d}" +
+                               (f" and to be no larger size than src {_fmt(src.shape)}"
+                                if sshape is not None else ""))
+    _check_bounds(index._data, tshape[d], d)
 
 
-def _check_index(index, name):
-    if not isinstance(index, Tensor) or index.dtype is not D.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-
-
-def _scatter_arrays(t, d, index, src_arr, reduce_add):
+def _scatter_arrays(t, d, index, src_arr, reduce):
     out = t._data.copy()
-    idx = index._data
-    # Build full coordinate arrays for every element of ``index``.
-    grids = list(np.indices(idx.shape, sparse=True))
-    grids[d] = idx
-    coords = tuple(grids)
-    src = src_arr[tuple(slice(0, s) for s in idx.shape)] if np.ndim(src_arr) else src_arr
-    if reduce_add:
-        np.add.at(out, coords, src)
+    flat = out.ndim == 0
+    if flat:
+        out = out.reshape(1)
+    idx = index._data.reshape(-1) if index.ndim == 0 else index._data
+    if not idx.size:
+        return out.reshape(t.shape)
+    coords = _coords(idx.astype(np.int64, copy=False), d)
+    if np.ndim(src_arr):
+        src_arr = _crop(src_arr.reshape(-1) if src_arr.ndim == 0 else src_arr, idx.shape)
     else:
-        out[coords] = src
-    return out
+        src_arr = np.broadcast_to(np.asarray(src_arr, dtype=out.dtype), idx.shape)
+    if reduce == "add":
+        _add_at(out, coords, src_arr)
+    elif reduce == "multiply":
+        np.multiply.at(out, coords, src_arr)
+    else:
+        out[coords] = src_arr
+    return out.reshape(t.shape)
 
 
 def scatter(t, dim, index, src=None, value=None, *, reduce=None):
+    """Write ``src`` (or a number) into ``t`` at ``index`` along ``dim`` (out of place)."""
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
+    _check_index_dtype(index, "scatter")
     d = norm_dim(dim, t.ndim)
-    _check_index(index, "scatter")
     s = src if src is not None else value
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
     if isinstance(s, Tensor):
         if s.dtype is not t.dtype:
-            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-        arr = _scatter_arrays(t, d, index, s._data, reduce == "add")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        _check_scatter(t, d, index, s, "scatter")
+        if reduce is not None:
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                          "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                          "instead for more reduction options.", UserWarning, stacklevel=2)
+        arr = _scatter_arrays(t, d, index, s._data, reduce)
 
         def rule(ctx, g):
-            gself = g.scatter(d, index, 0.0) if ctx.needs_input_grad[0] else None
-            gsrc = g.gather(d, index) if ctx.needs_input_grad[1] else None
+            gself = gsrc = None
+            if ctx.needs_input_grad[0]:
+                gself = g.scatter(d, index, 0.0)
+            if ctx.needs_input_grad[1]:
+                gsrc = _pad_to(g.gather(d, index), s.shape)
             return gself, gsrc
-        return make(arr, (t, s), "ScatterBackward0", rule)
-    arr = _scatter_arrays(t, d, index, np.asarray(s, dtype=t.dtype.np), reduce == "add")
-    return make(arr, (t,), "ScatterBackward1", lambda ctx, g: (g.scatter(d, index, 0.0),))
+        return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative)
+    _check_scatter(t, d, index, None, "scatter")
+    v = s.item() if isinstance(s, Tensor) else s
+    arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np), reduce)
+    return make(arr, (t,), "ScatterBackward1",
+                _no_derivative if reduce is not None else
+                lambda ctx, g: (g.scatter(d, index, 0.0),))
+
+
+def _no_derivative(ctx, *grads):
+    # NOTE: as in PyTorch, scatter with ``reduce=`` records a node whose backward refuses.
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def _pad_to(g, shape):
+    """A gradient for ``src`` taken at ``index``'s (smaller) shape, zero-padded to ``shape``."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    out = xp_of(g).zeros(shape, dtype=g._data.dtype)
+    out[tuple(slice(0, s) for s in g.shape)] = g._data
+    return wrap(out, g._device)
 
 
 def scatter_add(t, dim, index, src):
+    """Add ``src`` into ``t`` at ``index`` along ``dim``; repeated positions add up."""
+    _check_index_dtype(index, "scatter_add")
     d = norm_dim(dim, t.ndim)
-    _check_index(index, "scatter_add")
-    arr = _scatter_arrays(t, d, index, src._data.astype(t.dtype.np, copy=False), True)
+    if src.dtype is not t.dtype:
+        raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
+    _check_scatter(t, d, index, src, "scatter_add")
+    arr = _scatter_arrays(t, d, index, src._data, "add")
+    sshape = src.shape
 
     def rule(ctx, g):
         return (g if ctx.needs_input_grad[0] else None,
-                g.gather(d, index) if ctx.needs_input_grad[1] else None)
+                _pad_to(g.gather(d, index), sshape) if ctx.needs_input_grad[1] else None)
     return make(arr, (t, src), "ScatterAddBackward0", rule)
 
+
+# -- index_select / index_add / take -----------------------------------------------------------
 
 def index_select(t, dim, index):
     d = norm_dim(dim, t.ndim)
@@ -318,26 +605,54 @@ def index_select(t, dim, index):
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (D.int64, D.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-    idx = index._data.reshape(-1)
+    idx = index._data.reshape(-1).astype(np.int64, copy=False)
     n = t.shape[d] if t.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
         raise IndexError("index out of range in self")
-    arr = xp_of(t).take(t._data, idx, axis=d) if t.ndim else t._data.copy()
+    if t.ndim == 0:
+        if idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        arr = t._data.copy()
+    else:
+        arr = xp_of(t).take(t._data, idx, axis=d)
+    shape = t.shape
 
     def rule(ctx, g):
-        z = wrap(xp_of(g).zeros(t.shape, dtype=g._data.dtype), g._device)
+        z = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
+        if not shape:
+            return (g,)
         return (index_add(z, d, index, g),)
     return make(arr, (t,), "IndexSelectBackward0", rule)
 
 
 def index_add(t, dim, index, source, *, alpha=1):
+    """``t`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
     d = norm_dim(dim, t.ndim)
-    out = t._data.copy()
-    src = source._data.astype(t.dtype.np, copy=False)
+    if index.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
+    if source.dtype is not t.dtype:
+        raise RuntimeError(f"index_add_(): self ({_legacy(t.dtype)}) and source "
+                           f"({_legacy(source.dtype)}) must have the same scalar type")
+    tshape, sshape = tuple(t.shape) or (1,), tuple(source.shape) or (1,)
+    if len(tshape) != len(sshape) or any(a != b for k, (a, b) in enumerate(zip(tshape, sshape))
+                                         if k != d):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {_fmt(t.shape)} source.shape "
+                           f"= {_fmt(source.shape)}")
+    idx = index._data.reshape(-1).astype(np.int64, copy=False)
+    if idx.size != sshape[d]:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({sshape[d]}), for dim: {d}")
+    _check_bounds(idx, tshape[d], d)
+    out = t._data.copy().reshape(tshape)
+    src = source._data.reshape(sshape)
     if alpha != 1:
-        src = src * alpha
-    key = (slice(None),) * d + (index._data.reshape(-1),)
-    np.add.at(out, key, src)
+        src = (src * alpha).astype(out.dtype)
+    _add_at(out, (slice(None),) * d + (idx,), src)
+    out = out.reshape(t.shape)
 
     def rule(ctx, g):
         gs = None
@@ -349,29 +664,86 @@ def index_add(t, dim, index, source, *, alpha=1):
     return make(out, (t, source), "IndexAddBackward0", rule)
 
 
+def take(t, index):
+    """Elements of ``t`` read as a flat array, at ``index`` (negative counts from the end)."""
+    if not isinstance(index, Tensor) or index.dtype is not D.int64:
+        got = _legacy(index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
+    n = t.numel()
+    idx = index._data
+    if idx.size:
+        hi, lo = int(idx.max()), int(idx.min())
+        if hi >= n or lo < -n:
+            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on "
+                             f"a tensor of {n} elements.")
+    flat_idx = idx % n if n else idx
+    arr = t._data.reshape(-1)[flat_idx]
+    shape = t.shape
+
+    def rule(ctx, g):
+        gb = xp_of(g).zeros(n, dtype=g._data.dtype)
+        _add_at(gb, flat_idx, g._data)
+        return (wrap(gb.reshape(shape), g._device),)
+    return make(arr, (t,), "TakeBackward0", rule)
+
+
+# -- masks --------------------------------------------------------------------------------------
+
+def _torch_type_name(d):
+    return {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "float32": "float", "float64": "double",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "bool": "bool"}[d.name]
+
+
 def masked_fill(t, mask, value):
+    """``t`` with ``value`` wherever ``mask`` (broadcast) is True."""
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
-        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        got = _torch_type_name(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{got}")
+    vt = None
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
-        v = value._data.astype(t.dtype.np)
+        vt = value
+        v = value._data
     else:
         v = value
-    arr = xp_of(t).where(mask._data, np.asarray(v).astype(t.dtype.np), t._data)
-    if arr.shape != tuple(t.shape):
-        raise RuntimeError(f"The expanded size of the tensor ({t.shape[-1]}) must match the "
-                           f"existing size ({mask.shape[-1]}) at non-singleton dimension 0.")
-    return make(arr, (t,), "MaskedFillBackward0",
-                lambda ctx, g: (g.masked_fill(mask, 0.0),))
+    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    xp = xp_of(t)
+    fill = xp.asarray(v)
+    if t.dtype.is_floating_point or t.dtype is D.bool:
+        fill = fill.astype(t.dtype.np)
+    else:
+        from .convert import _cast
+
+        fill = _cast(fill, D.from_numpy_dtype(fill.dtype), t.dtype) if fill.dtype.kind in "fb" \
+            else fill.astype(t.dtype.np)
+    arr = xp.where(mask._data, fill, t._data)
+    if arr.dtype != t.dtype.np:
+        arr = arr.astype(t.dtype.np)
+    def rule(ctx, g):
+        gself = gv = None
+        if ctx.needs_input_grad[0]:
+            gself = g.masked_fill(mask, 0.0)
+        if len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
+            gv = wrap(xp_of(g).where(xp_of(g).broadcast_to(mask._data, g.shape), g._data,
+                                     0).sum(), g._device)
+        return (gself, gv) if vt is not None else (gself,)
+    if vt is not None:
+        return make(arr.reshape(shape), (t, vt), "MaskedFillBackward1", rule)
+    return make(arr.reshape(shape), (t,), "MaskedFillBackward0", rule)
 
 
 def masked_select(t, mask):
-    shape = np.broadcast_shapes(tuple(t.shape), tuple(mask.shape))
-    a = xp_of(t).broadcast_to(t._data, shape)
-    m = xp_of(t).broadcast_to(mask._data, shape)
+    """The elements of ``t`` where ``mask`` (broadcast together) is True, as a 1-d tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    xp = xp_of(t)
+    a = xp.broadcast_to(t._data, shape)
+    m = xp.broadcast_to(mask._data, shape)
     arr = a[m]
 
     def rule(ctx, g):
@@ -382,28 +754,46 @@ def masked_select(t, mask):
 
 
 def masked_scatter(t, mask, source):
-    out = t._data.copy()
-    m = np.broadcast_to(mask._data, t.shape)
+    """``t`` with the first elements of ``source`` written, in order, where ``mask`` is True."""
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {_torch_type_name(mask.dtype)}")
+    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    xp = xp_of(t)
+    out = xp.broadcast_to(t._data, shape).copy()
+    m = xp.broadcast_to(mask._data, shape)
     n = int(m.sum())
-    out[m] = source._data.reshape(-1)[:n]
-    return make(out, (t,), "MaskedScatterBackward0", lambda ctx, g: (g.masked_fill(mask, 0.0),))
+    if n > source.numel():
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got "
+                           if source.dtype is not t.dtype else
+                           "Number of elements of source < number of ones in mask")
+    out[m] = source._data.reshape(-1)[:n].astype(out.dtype, copy=False)
+    sshape = source.shape
+
+    def rule(ctx, g):
+        gself = g.masked_fill(mask, 0.0) if ctx.needs_input_grad[0] else None
+        gsrc = None
+        if ctx.needs_input_grad[1]:
+            flat = xp_of(g).zeros(int(np.prod(sshape)), dtype=g._data.dtype)
+            flat[:n] = xp_of(g).broadcast_to(g._data, shape)[m]
+            gsrc = wrap(flat.reshape(sshape), g._device)
+        return gself, gsrc
+    return make(out, (t, source), "MaskedScatterBackward0", rule)
 
 
 def nonzero(t, *, as_tuple=False):
-    idx = np.nonzero(t._data) if t.ndim else np.nonzero(t._data.reshape(1))
+    """Indices of the non-zero elements: an ``(n, ndim)`` tensor, or one tensor per dim."""
+    xp = xp_of(t)
+    if t.ndim == 0:
+        hit = bool(t._data)
+        if as_tuple:
+            return (wrap(xp.zeros(int(hit), dtype=np.int64), t._device),)
+        return wrap(xp.zeros((int(hit), 0), dtype=np.int64), t._device)
+    idx = xp.nonzero(t._data)
     if as_tuple:
-        return tuple(wrap(np.asarray(i, dtype=np.int64), t._device) for i in idx)
-    return wrap(np.stack(idx, axis=1).astype(np.int64) if idx else
-                np.zeros((int(bool(t._data)), 0), dtype=np.int64), t._device)
+        return tuple(wrap(i.astype(np.int64), t._device) for i in idx)
+    return wrap(xp.stack(idx, axis=1).astype(np.int64), t._device)
 
 
 def argwhere(t):
     return nonzero(t)
-
-
-def take(t, index):
-    flat = t.reshape(-1)
-    return getitem(flat, index.reshape(-1)).reshape(index.shape)
-
-
-_ = (select, slice_)

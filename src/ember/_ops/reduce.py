@@ -775,3 +775,26 @@ def bincount(t, weights=None, minlength=0):
     arr = arr.astype(w.dtype if weights.dtype in (D.float32, D.float64) else np.float64)
     return _no_derivative(arr, (weights,), "NotImplemented", RuntimeError,
                           "derivative for aten::bincount is not implemented")
+
+
+def _accept_axis(fn):
+    """PyTorch accepts NumPy's ``axis=`` (and ``keepdims=``) as aliases of ``dim=``/``keepdim=``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        if "out" in kwargs and kwargs["out"] is None:  # NumPy's functions pass out=None
+            del kwargs["out"]
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+for _name in ("sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin",
+              "argmax", "argmin", "std", "var", "std_mean", "var_mean", "logsumexp", "all",
+              "any", "count_nonzero", "median", "norm", "cumsum", "cumprod"):
+    globals()[_name] = _accept_axis(globals()[_name])
+del _name

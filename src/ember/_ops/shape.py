@@ -6,8 +6,23 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import (check_same_device, make, make_multi, make_view, make_view_multi, norm_dim,
+from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, wrap, write, xp_of)
+
+
+def _as_strided(arr, shape, strides):
+    """A view of ``arr``'s memory with the given shape and byte strides (writable if it was)."""
+    if type(arr) is np.ndarray:
+        return as_strided(arr, tuple(shape), tuple(strides))
+    return xp_of_array(arr).lib.stride_tricks.as_strided(arr, tuple(shape), tuple(strides))
+
+
+def xp_of_array(arr):
+    if type(arr) is np.ndarray:
+        return np
+    from .._device import _get_cupy
+
+    return _get_cupy()
 
 
 def _infer_shape(shape, numel):
@@ -54,10 +69,38 @@ def view(t, *shape):
 
 
 def view_dtype(t, dtype):
+    """The same memory read as ``dtype``; a different element size rescales the last dim."""
+    from ._core import _legacy
+
     dtype = D.to_dtype(dtype)
+    a = t._data
     if dtype.itemsize != t.dtype.itemsize:
-        raise RuntimeError("ember only supports views between dtypes of the same size")
-    return wrap(t._data.view(dtype.np), t._device)
+        what = f"to view {_legacy(t.dtype)} as {_legacy(dtype)} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        last = a.strides[-1] // a.itemsize
+        if last != 1 and a.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {last}")
+        if dtype.itemsize > t.dtype.itemsize:
+            ratio = dtype.itemsize // t.dtype.itemsize
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                                   f"{a.shape[-1]}")
+            for d in range(a.ndim - 1):
+                st = a.strides[d] // a.itemsize
+                if st % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what} "
+                                       f"(different element sizes), but got {st}")
+            if storage_offset(t) % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                                   f"but got {storage_offset(t)}")
+        if a.strides[-1] != a.itemsize:  # a size-1 last dim: make its stride the item size
+            a = _as_strided(a, a.shape, a.strides[:-1] + (a.itemsize,))
+    out = wrap(a.view(dtype.np), t._device)
+    # Not a differentiable view, but the same memory: writes count on the same version.
+    out._vc = t._vc
+    out.__dict__["_storage_root"] = _storage_root(t)
+    return out
 
 
 def reshape(t, *shape):
@@ -106,7 +149,12 @@ def squeeze(t, dim=None):
         shape = tuple(s for s in t.shape if s != 1)
         name = "SqueezeBackward0"
     else:
-        dims = norm_dims(dim, t.ndim) if t.ndim else ()
+        if t.ndim:
+            dims = norm_dims(dim, t.ndim)
+        else:  # a 0-d tensor accepts dims 0 and -1 and has nothing to squeeze
+            for d in ((dim,) if isinstance(dim, int) else dim):
+                norm_dim(d, 0)
+            dims = ()
         shape = tuple(s for i, s in enumerate(t.shape) if not (i in dims and s == 1))
         name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
     arr = t._data.reshape(shape)
@@ -115,13 +163,19 @@ def squeeze(t, dim=None):
 
 def unsqueeze(t, dim):
     d = norm_dim(dim, t.ndim + 1)
-    arr = np.expand_dims(t._data, d) if type(t._data) is np.ndarray else \
-        xp_of(t).expand_dims(t._data, d)
+    a = t._data
+    # NOTE: PyTorch gives the new size-1 dim the stride ``size * stride`` of the dim it
+    # lands before (1 at the end); NumPy picks another value, visible through ``stride()``.
+    new_stride = a.strides[d] * a.shape[d] if d < a.ndim else a.itemsize
+    arr = _as_strided(a, a.shape[:d] + (1,) + a.shape[d:],
+                      a.strides[:d] + (new_stride,) + a.strides[d:])
     return make_view(arr, t, "UnsqueezeBackward0", lambda ctx, g: (g.squeeze(ctx.saved[0]),),
                      lambda b: b.unsqueeze(d), d)
 
 
 def permute(t, *dims, _name="PermuteBackward0"):
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_arg(dims) if dims and not isinstance(dims[0], int) or len(dims) != 1 else dims
     if len(dims) != t.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -149,9 +203,24 @@ def t_(t):
         make_view(t._data, t, "TBackward0", lambda ctx, g: (g,), lambda x: x.t())
 
 
+_T_WARNED = set()  # PyTorch gives each ``.T`` deprecation warning once per process
+
+
 def T(t):
-    if t.ndim <= 1:
-        return t
+    if t.ndim != 2 and min(t.ndim, 1) not in _T_WARNED:
+        import warnings
+
+        # NOTE: PyTorch deprecates ``.T`` on anything but matrices (and warns once).
+        _T_WARNED.add(min(t.ndim, 1))
+        if t.ndim == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+        else:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                          "shape is deprecated and it will throw an error in a future release. "
+                          "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                          "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                          UserWarning, stacklevel=2)
     return permute(t, tuple(range(t.ndim - 1, -1, -1)))
 
 
@@ -185,6 +254,12 @@ def swapaxes(t, a, b):
 
 
 def expand(t, *sizes):
+    if len(sizes) == 1 and type(sizes[0]) is tuple and t._data.ndim == 0 and \
+            all(type(s) is int and s >= 0 for s in sizes[0]):
+        # A 0-d tensor to a given shape (every full reduction's backward): nothing to check.
+        target = sizes[0]
+        return make_view(xp_of(t).broadcast_to(t._data, target), t, "ExpandBackward0",
+                         lambda ctx, g: (sum_to(g, ()),), lambda b: b.expand(target), ())
     sizes = shape_arg(sizes)
     if len(sizes) < t.ndim:
         raise RuntimeError(f"expand(torch.FloatTensor{{{_fmt(t.shape)}}}, size={_fmt(sizes)}): "
@@ -195,14 +270,18 @@ def expand(t, *sizes):
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
-            if s < 0:
+            if s == -1:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
-                                   "leading, non-existing dimension 0")
+                                   f"leading, non-existing dimension {i}")
+            if s < 0:
+                raise RuntimeError("numel: integer multiplication overflow")
             target.append(s)
             continue
         have = t.shape[i - lead]
         if s == -1:
             s = have
+        elif s < 0 and have == 1:
+            raise RuntimeError("numel: integer multiplication overflow")
         elif have != 1 and have != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
                                f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
@@ -222,8 +301,28 @@ def broadcast_to(t, shape):
     return expand(t, shape)
 
 
+def broadcast_shapes(*shapes):
+    """The common shape of ``shapes`` under broadcasting; PyTorch's error when there is none."""
+    out = []
+    for shape in shapes:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        lead = len(shape) - len(out)
+        if lead > 0:
+            out = list(shape[:lead]) + out
+        for i in range(1, len(shape) + 1):
+            a, b = out[-i], shape[-i]
+            if a == 1 or a == b:
+                out[-i] = b
+            elif b != 1:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                                   f"({b}) at non-singleton dimension {len(out) - i}")
+    return tuple(out)
+
+
 def broadcast_tensors(*ts):
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in ts))
+    if len(ts) == 1 and isinstance(ts[0], (list, tuple)):
+        ts = tuple(ts[0])
+    shape = broadcast_shapes(*(tuple(t.shape) for t in ts))
     return tuple(expand(t, shape) for t in ts)
 
 
@@ -271,14 +370,62 @@ def narrow(t, dim, start, length):
     return slice_(t, d, start, start + length)
 
 
+def unfold(t, dimension, size, step):
+    """All windows of ``size`` elements, ``step`` apart, along ``dimension``, as a new last dim.
+
+    A view: the windows overlap in memory when ``step < size``.
+    """
+    d = norm_dim(dimension, t.ndim)
+    n = t.shape[d] if t.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    a = t._data if t.ndim else t._data.reshape(1)
+    count = (n - size) // step + 1
+    shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
+    strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
+    arr = _as_strided(a, shape, strides)
+    if not t.ndim:
+        arr = arr.reshape((size,) if count == 1 else (count, size))
+    in_shape = t.shape
+    fn = lambda b: unfold(b, d, size, step)
+
+    def rule(ctx, g):
+        # Each window's gradient goes back to its elements; overlapping windows add up.
+        xp = xp_of(g)
+        gb = xp.zeros(tuple(in_shape) or (1,), dtype=g._data.dtype)
+        ga = g._data.reshape(shape)
+        idx = (xp.arange(count)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+        ga = xp.moveaxis(ga, -1, d + 1).reshape(shape[:d] + (count * size,) + shape[d + 1:-1])
+        from .index import _add_at
+
+        _add_at(gb, (slice(None),) * d + (idx,), ga)
+        return (wrap(gb.reshape(in_shape), g._device),)
+    return make_view(arr, t, "UnfoldBackward0", rule, fn)
+
+
 def diagonal(t, offset=0, dim1=0, dim2=1):
     a, b = norm_dim(dim1, t.ndim), norm_dim(dim2, t.ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     arr = t._data
-    view_arr = np.diagonal(arr, offset, a, b)
-    strided = as_strided(view_arr, view_arr.shape, view_arr.strides, writeable=True) \
-        if type(arr) is np.ndarray and arr.flags.writeable else view_arr
+    na, nb = arr.shape[a], arr.shape[b]
+    length = max(0, min(na, nb - offset) if offset >= 0 else min(na + offset, nb))
+    # NumPy's own diagonal is read-only; build a writable strided view of the same memory,
+    # starting at the first diagonal element (at the tensor's start when the diagonal is empty).
+    if length:
+        key = [slice(None)] * arr.ndim
+        key[a] = slice(max(-offset, 0), None)
+        key[b] = slice(max(offset, 0), None)
+        arr = arr[tuple(key)]
+    keep = [i for i in range(arr.ndim) if i not in (a, b)]
+    view_arr = _as_strided(arr, [arr.shape[i] for i in keep] + [length],
+                           [arr.strides[i] for i in keep] + [arr.strides[a] + arr.strides[b]])
     fn = lambda x: diagonal(x, offset, a, b)
-    return make_view(strided, t, "DiagonalBackward0", _region_rule, fn, t.shape, fn)
+    return make_view(view_arr, t, "DiagonalBackward0", _region_rule, fn, t.shape, fn)
 
 
 def unbind(t, dim=0):
@@ -323,44 +470,128 @@ def chunk(t, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
-    size = -(-n // chunks) if n else 0
-    if size == 0:
-        return split(t, [0] * min(chunks, 1) if n == 0 else 1, d)
-    return split(t, size, d)
+    if n == 0:  # an empty dim gives ``chunks`` empty pieces
+        return split(t, [0] * chunks, d)
+    return split(t, -(-n // chunks), d)
 
 
 def tensor_split(t, indices_or_sections, dim=0):
+    """Pieces as slices (views): ``k`` near-equal sections, or cuts at the given indices."""
+    if t.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.dtype is not D.int64 or ios.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {ios.ndim} dims")
+        ios = int(ios.item()) if ios.ndim == 0 else ios.tolist()
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         base, extra = divmod(n, k)
         sizes = [base + 1] * extra + [base] * (k - extra)
+        cuts = np.cumsum([0] + sizes).tolist()
     else:
-        idx = [0] + [min(max(i, 0), n) for i in indices_or_sections] + [n]
-        sizes = [max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
-    return split(t, sizes, d)
+        cuts = [0] + [int(i) for i in ios] + [n]
+    # Each piece is ``t[a:b]`` along ``dim`` with Python's slice rules (negatives wrap).
+    return tuple(slice_(t, d, *slice(a, b).indices(n)[:2]) for a, b in zip(cuts[:-1], cuts[1:]))
 
 
 def detach(t):
     out = wrap(t._data, t._device)
+    # Remember the memory this tensor is a window into, for ``storage_offset``.
+    out.__dict__["_storage_root"] = _storage_root(t)
     out._vc = t._vc
     return out
 
 
 def clone(t, *, memory_format=None):
-    return make(t._data.copy(), (t,), "CloneBackward0", lambda ctx, g: (g,))
+    return make(_copy_preserving_layout(t._data, memory_format), (t,), "CloneBackward0",
+                lambda ctx, g: (g,))
+
+
+def _copy_preserving_layout(a, memory_format=None):
+    """A copy of ``a`` laid out as PyTorch's ``preserve_format`` lays it out.
+
+    A dense, non-overlapping input keeps its strides (so ``x.t().clone()`` is still
+    transposed); any other keeps the order of its dims by stride, densely packed.
+    """
+    xp = xp_of_array(a)
+    if a.flags.c_contiguous or (memory_format is not None and
+                                str(memory_format) == "torch.contiguous_format"):
+        return xp.array(a, order="C", copy=True)
+    out = empty_like_layout(a)
+    out[...] = a
+    return out
+
+
+def empty_like_layout(a, dtype=None):
+    """An uninitialised array shaped as ``a`` and laid out as ``preserve_format`` lays it."""
+    xp = xp_of_array(a)
+    dtype = a.dtype if dtype is None else np.dtype(dtype)
+    if a.flags.c_contiguous or a.size == 0:
+        return xp.empty(a.shape, dtype=dtype)
+    strides = [s // a.itemsize for s in a.strides]
+    if not _dense(a.shape, strides):
+        strides = _packed_strides(a.shape, strides)
+    return _as_strided(xp.empty(a.size, dtype=dtype), a.shape,
+                       [s * dtype.itemsize for s in strides])
+
+
+def _dense(shape, strides):
+    """Whether the elements fill a block of memory exactly once, in some order of dims."""
+    expected = 1
+    for size, st in sorted((p for p in zip(shape, strides) if p[0] != 1), key=lambda p: p[1]):
+        if st != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _packed_strides(shape, strides):
+    """Dense strides with dims ordered as ``strides`` orders them (ties keep dim order)."""
+    n = len(shape)
+    order = list(range(n - 1, -1, -1))  # innermost first
+
+    def before(p, q):  # +1: dim q must be inner to dim p; -1: p inner to q; 0: no opinion
+        sp, sq = strides[p], strides[q]
+        if sp == 0 or sq == 0:
+            return 0
+        if sp != sq:
+            return 1 if sp > sq else -1
+        return 1 if shape[p] > shape[q] else 0
+    for i in range(1, n):
+        j = i
+        for k in range(i - 1, -1, -1):
+            c = before(order[k], order[j])
+            if c > 0:
+                order[k], order[j] = order[j], order[k]
+                j = k
+            elif c < 0:
+                break
+    out = [0] * n
+    step = 1
+    for dim in order:
+        out[dim] = step
+        step *= max(shape[dim], 1)
+    return out
 
 
 def contiguous(t, memory_format=None):
-    if t._data.flags.c_contiguous:
+    if is_contiguous(t):
         return t
-    return clone(t)
+    return make(xp_of(t).array(t._data, order="C", copy=True), (t,), "CloneBackward0",
+                lambda ctx, g: (g,))
 
 
 def is_contiguous(t, memory_format=None):
     a = t._data
-    if a.flags.c_contiguous:
+    if a.flags.c_contiguous or a.size == 0:
         return True
     # PyTorch ignores the strides of size-1 dimensions.
     expected = 1
@@ -372,15 +603,31 @@ def is_contiguous(t, memory_format=None):
 
 
 def stride(t, dim=None):
-    st = tuple(s // t._data.itemsize for s in t._data.strides)
+    a = t._data
+    if a.size == 0:
+        # NOTE: NumPy gives empty arrays zero strides; report PyTorch's contiguous ones.
+        st, step = [], 1
+        for size in reversed(a.shape):
+            st.insert(0, step)
+            step *= max(size, 1)
+        st = tuple(st)
+    else:
+        st = tuple(s // a.itemsize for s in a.strides)
     if dim is None:
         return st
     return st[norm_dim(dim, t.ndim)]
 
 
-def storage_offset(t):
+def _storage_root(t):
+    """The array holding the start of the memory ``t`` looks into."""
     root = t._base if t._base is not None else t
-    return (_ptr(t._data) - _ptr(root._data)) // t._data.itemsize
+    return root.__dict__.get("_storage_root", root._data)
+
+
+def storage_offset(t):
+    # NOTE: NumPy does not move the data pointer of an empty slice, so empty views report the
+    # offset of the tensor they were sliced from rather than PyTorch's.
+    return (_ptr(t._data) - _ptr(_storage_root(t))) // t._data.itemsize
 
 
 def _ptr(a):
@@ -388,17 +635,22 @@ def _ptr(a):
 
 
 def data_ptr(t):
-    return _ptr(t._data)
+    # PyTorch reports 0 (no memory to point at) for tensors without elements.
+    return _ptr(t._data) if t._data.size else 0
 
 
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     check_same_device(*tensors)
     # PyTorch skips 1-d empty tensors (legacy behaviour).
     parts = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
@@ -413,15 +665,18 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {x.shape[k]} "
                                    f"for tensor number {i} in the list.")
-    dt = D.result_type(*[_as_dim(x) for x in parts])
+    # The skipped empty tensors still take part in type promotion.
+    dt = D.result_type(*[_as_dim(x) for x in tensors])
     arr = xp_of(ref).concatenate([x._data.astype(dt.np, copy=False) for x in parts], axis=d)
+    kept = [not (x.ndim == 1 and x.shape[0] == 0) for x in tensors]
+    if not any(kept):
+        kept[0] = True
     sizes = [x.shape[d] for x in parts]
 
     def rule(ctx, g):
-        grads = split(g, sizes, d) if len(parts) > 1 else (g,)
-        it = iter(grads)
-        return tuple(next(it) if not (x.ndim == 1 and x.shape[0] == 0) or x is parts[0]
-                     else None for x in tensors)
+        grads = iter(split(g, sizes, d) if len(parts) > 1 else (g,))
+        return tuple(next(grads) if k else g.new_zeros(x.shape)
+                     for x, k in zip(tensors, kept))
     return make(arr, tuple(tensors), "CatBackward0", rule)
 
 
@@ -446,6 +701,10 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
     ref = tensors[0]
     for i, x in enumerate(tensors):
         if x.shape != ref.shape:
@@ -474,10 +733,14 @@ def flip(t, dims):
 
 
 def fliplr(t):
+    if t.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(t, (1,))
 
 
 def flipud(t):
+    if t.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(t, (0,))
 
 
@@ -548,8 +811,13 @@ def repeat(t, *sizes):
     if len(sizes) < t.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
+    out_shape = tuple(r * s for r, s in zip(sizes, (1,) * (len(sizes) - t.ndim) + t.shape))
+    for r in sizes:
+        if r < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension "
+                               f"{min(out_shape)}: {list(out_shape)}")
     lead = len(sizes) - t.ndim
-    src = t.reshape((1,) * lead + tuple(t.shape)) if lead else t
+    src = wrap(t._data.reshape((1,) * lead + tuple(t.shape)), t._device) if lead else t
     arr = xp_of(t).tile(src._data, sizes)
     in_shape = src.shape
 
@@ -570,19 +838,51 @@ def tile(t, dims):
     return repeat(t, dims)
 
 
-def repeat_interleave(t, repeats, dim=None):
+def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (along ``dim``, or of the flattened tensor) ``repeats`` times.
+
+    ``repeat_interleave(counts)`` with an integer tensor alone gives ``i`` repeated
+    ``counts[i]`` times.
+    """
+    from .index import _idx_tensor, index_select
+
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        reps = t
+        if reps.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        _check_repeats(reps)
+        return _idx_tensor(np.repeat(np.arange(reps.shape[0]), reps._data), reps)
     if dim is None:
         t = t.flatten()
         dim = 0
     d = norm_dim(dim, t.ndim)
+    n = t.shape[d] if t.ndim else 1
     if isinstance(repeats, Tensor):
-        reps = repeats._data
+        if repeats.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        _check_repeats(repeats)
+        reps = repeats._data.reshape(-1)
+        if reps.shape[0] == 1:
+            reps = reps[0]
+        elif reps.shape[0] != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {reps.shape[0]} and input.size({d}) = {n}")
     else:
-        reps = repeats
-    idx = np.repeat(np.arange(t.shape[d]), reps)
-    from .index import index_select, _idx_tensor
-
+        reps = int(repeats)
+        if reps < 0:
+            raise RuntimeError("Repeats must be non-negative")
+    idx = np.repeat(np.arange(n), reps)
     return index_select(t, d, _idx_tensor(idx, t))
+
+
+def _check_repeats(reps):
+    if reps.dtype.is_floating_point or reps.dtype is D.bool:
+        from ._core import _legacy
+
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{_legacy(reps.dtype)}'")
+    if reps.numel() and int(reps._data.min()) < 0:
+        raise RuntimeError("repeats can not be negative")
 
 
 def atleast_1d(t):

@@ -276,7 +276,7 @@ def get_accumulator(t):
 def _collect(roots):
     """Every node reachable from the roots, with how many edges point at it."""
     deps = {}
-    stack = [n for n in roots if n is not None]
+    stack = list(dict.fromkeys(n for n in roots if n is not None))  # each root once
     seen = set(stack)
     while stack:
         n = stack.pop()

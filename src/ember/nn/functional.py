@@ -5,5 +5,21 @@ from ._functional.activation import *  # noqa: F401,F403
 from ._functional.activation import __all__ as _act
 from ._functional.linear import *  # noqa: F401,F403
 from ._functional.linear import __all__ as _lin
+from ._functional.loss import *  # noqa: F401,F403
+from ._functional.loss import __all__ as _loss
+from ._functional.conv import *  # noqa: F401,F403
+from ._functional.conv import __all__ as _conv
+from ._functional.pooling import *  # noqa: F401,F403
+from ._functional.pooling import __all__ as _pool
+from ._functional.spatial import *  # noqa: F401,F403
+from ._functional.spatial import __all__ as _spatial
+from ._functional.normalization import *  # noqa: F401,F403
+from ._functional.normalization import __all__ as _norm
+from ._functional.dropout import *  # noqa: F401,F403
+from ._functional.dropout import __all__ as _drop
+from ._functional.sparse import *  # noqa: F401,F403
+from ._functional.sparse import __all__ as _sparse
+from ._functional.distance import *  # noqa: F401,F403
+from ._functional.distance import __all__ as _dist
 
-__all__ = [*_act, *_lin]
+__all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist]

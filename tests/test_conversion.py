@@ -308,8 +308,6 @@ def test_numpy_requires_grad_error():
         assert x.tolist() == [1.0, 1.0]
 
 
-@pytest.mark.xfail(reason="_tensor.py: bugs reported (see module docstring of the report)",
-                   strict=False)
 def test_tensor_protocol_gaps():
     lst = [0, 1]
     assert lst[ember.tensor(True)] == lst[torch.tensor(True)]

@@ -496,8 +496,6 @@ def test_unbind(dim):
     check(lambda T, x: [y * 2 for y in x.unbind(dim)][0], arr(3, 2))
 
 
-@pytest.mark.xfail(reason="autograd engine: several roots on one multi-output node never "
-                          "release the node's inputs (see report)", strict=False)
 def test_grad_from_several_pieces_of_one_node():
     check(lambda T, x: x.split(2), arr(5, 3))
     check(lambda T, x: x.unbind(1), arr(5, 3))
@@ -882,8 +880,6 @@ def test_empty_layout():
         assert e.clone().stride() == t.clone().stride()
 
 
-@pytest.mark.xfail(reason="_tensor.py Tensor.size(dim) on a 0-d tensor returns 0 (see report)",
-                   strict=False)
 def test_size_scalar_dim():
     for d in (0, -1):
         te = ember.zeros(())

@@ -18,6 +18,37 @@ from ..autograd.graph import get_accumulator, node_class
 OUT = object()  # stands for the op's own output in ``saved``
 
 
+class _Quiet:
+    """``with quiet:`` silences NumPy's floating-point warnings (overflow, 0/0...).
+
+    PyTorch never warns about them, so no op should.  ``np.errstate`` does the same but
+    costs about a microsecond per use, which matters once per op; this sets NumPy's
+    error state directly and is re-entrant.
+    """
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_ERRSTATE.set(_IGNORE_ALL))
+
+    def __exit__(self, *exc):
+        _ERRSTATE.reset(self._tokens.pop())
+        return False
+
+
+try:  # NumPy >= 2 keeps its error state in a context variable
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE
+    from numpy._core._ufunc_config import _make_extobj
+
+    _IGNORE_ALL = _make_extobj(all="ignore")
+    quiet = _Quiet()
+except ImportError:  # pragma: no cover - older NumPy
+    quiet = np.errstate(all="ignore")
+
+
 def wrap(arr, device=None) -> Tensor:
     """A new tensor owning ``arr`` (no history)."""
     if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__"):
@@ -66,6 +97,10 @@ def needs_grad(inputs) -> bool:
 
 
 def _node(name, rule, inputs):
+    if len(inputs) == 1:
+        t = inputs[0]
+        d = t._data
+        return node_class(name)(rule, (edge(t),), ((d.shape, d.dtype),))
     edges = tuple([edge(t) for t in inputs])
     meta = tuple([(t._data.shape, t._data.dtype) if t is not None else None for t in inputs])
     return node_class(name)(rule, edges, meta)

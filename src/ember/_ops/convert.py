@@ -7,6 +7,7 @@ from .. import _dtype as D
 from .._device import canonical, device as Device, xp_for
 from .._tensor import Tensor
 from ._core import make
+from ._core import quiet
 
 
 def _bad_to(args, kwargs):
@@ -115,14 +116,14 @@ def to(t, *args, **kwargs):
 def _cast(arr, src, dst):
     if src.is_floating_point and not dst.is_floating_point and dst is not D.bool:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).
-        with np.errstate(invalid="ignore"):
+        with quiet:
             return np.trunc(arr).astype(dst.np) if src is not D.bfloat16 else \
                 np.trunc(arr.astype(np.float32)).astype(dst.np)
     if src is D.bfloat16 and dst is not D.float32:
         return arr.astype(np.float32).astype(dst.np)
     if dst is D.bfloat16 and src is not D.float32 and src is not D.float64:
         return arr.astype(np.float32).astype(dst.np)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         return arr.astype(dst.np)
 
 

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._device import CPU, canonical, xp_for
 from .._tensor import Tensor
 from ._core import shape_arg, wrap
+from ._core import quiet
 
 
 def _device(device):
@@ -159,7 +160,7 @@ def _check_fits(values, dt, what="value"):
         return
     info = np.iinfo(dt.np)
     lo = -info.max if info.min == 0 else info.min  # unsigned types take small negatives
-    with np.errstate(invalid="ignore"):
+    with quiet:
         bad = np.isnan(values).any() if values.dtype.kind == "f" else False
         bad = bad or bool(np.any(values > info.max)) or bool(np.any(values < lo))
     if bad:
@@ -181,7 +182,7 @@ def _numbers_to(values, dt):
 
 def _cast_numbers(arr, dt):
     if dt.is_floating_point:
-        with np.errstate(over="ignore"):
+        with quiet:
             return arr.astype(dt.np)
     if dt is D.bool:
         return arr != 0
@@ -373,7 +374,7 @@ def _fill_array(shape, value, dt, device):
         if not dt.is_floating_point and isinstance(value, float):
             value = math.trunc(value)
     xp = xp_for(_device(device))
-    with np.errstate(over="ignore"):
+    with quiet:
         return xp.full(shape, value, dtype=dt.np)
 
 
@@ -492,7 +493,7 @@ def _fma64(a, b, c):
     """
     a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
                                   np.asarray(c, np.float64))
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         p, e = _two_prod(a, b)
         s, t = _two_sum(p, c)
         u, v = _two_sum(t, e)
@@ -510,7 +511,7 @@ def _fma32(a, b, c):
     """
     a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
                                   np.asarray(c, np.float64))
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         s, t = _two_sum(a * b, c)
         odd = (s.view(np.int64) & 1) == 1
         s = np.where((t != 0) & ~odd, np.nextafter(s, np.where(t > 0, np.inf, -np.inf)), s)
@@ -658,10 +659,10 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
     # NOTE: libm's pow (math.pow), not NumPy's power, which rounds differently at times.
     vals = np.array([_pow(b, x) for x in exps], dtype=np.float64)
     if dt.is_floating_point:
-        with np.errstate(over="ignore"):
+        with quiet:
             arr = vals.astype(dt.np)
     else:
-        with np.errstate(invalid="ignore", over="ignore"):
+        with quiet:
             arr = np.trunc(vals).astype(np.int64).astype(dt.np)
     return _to_out(_finish(arr.reshape(steps), device, requires_grad), out)
 
@@ -892,7 +893,7 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
         if not (w.sum(1) > 0).all():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         q = empty(rows.shape, dtype=rows.dtype).exponential_(1, generator=generator)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet:
             keys = (rows._data / q._data).astype(np.float64)
         # the largest first; among equal keys the lower index first
         out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import _legacy, check_same_device, make, sum_to, xp_of
+from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -33,7 +34,7 @@ def _no_bool(dt, kernel):
 
 def _mm_arr(x, y):
     # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
             return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
@@ -111,7 +112,7 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
     if not a.dtype.is_floating_point:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
     prod = _mm_arr(a._data, b._data)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         if alpha != 1:
             prod = prod * prod.dtype.type(alpha)
         # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
@@ -424,7 +425,7 @@ def einsum(equation, *operands):
     cdt = np.float32 if dt in _LOW else dt.np
     arrs = [_broadcast_operand(o._data.astype(cdt, copy=False), t, sizes)
             for o, t in zip(operands, terms, strict=True)]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         arr = np.einsum(f"{','.join(terms)}->{out}", *arrs, optimize=len(arrs) > 2)
     arr = np.asarray(arr, dtype=dt.np)
     if not arr.flags.c_contiguous:

@@ -12,13 +12,13 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import _special
-from ._core import (OUT, check_inplace, check_same_device, commit, make, needs_grad, snapshot,
-                    wrap, xp_of)
+from ._core import (OUT, check_inplace, check_same_device, commit, make, needs_grad, quiet,
+                    snapshot, wrap, xp_of)
 
 
 def _arr(x, dt):
     """``x`` (tensor or Python scalar) as an array / scalar of dtype ``dt`` for NumPy."""
-    with np.errstate(over="ignore", invalid="ignore"):  # 1e40 -> float32 is inf, as in PyTorch
+    with quiet:  # 1e40 -> float32 is inf, as in PyTorch
         if isinstance(x, Tensor):
             a = x._data
             return a if a.dtype == dt.np else a.astype(dt.np)
@@ -84,13 +84,13 @@ def _binary(a, b, fn, name, rule, *saved):
     ref = ta if ta is not None else tb
     try:
         # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with quiet:
             out = fn(x, y)
     except ValueError:
         _broadcast_error(a, b)
         raise
     if type(out) is not type(ref._data) or out.dtype is not dt.np:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet:
             out = np.asarray(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else out
     return make(out, (ta, tb), name, rule, *saved, device=ref._device)
 
@@ -220,7 +220,7 @@ def div(a, b, *, rounding_mode=None):
         return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
 
     def fn(x, y):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with quiet:
             if rounding_mode == "floor":
                 return np.floor_divide(x, y)
             return np.trunc(np.true_divide(x, y))
@@ -242,7 +242,7 @@ def true_divide(a, b):
 
 
 def _np_divide(x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet:
         return np.true_divide(x, y)
 
 
@@ -283,7 +283,7 @@ def floor_divide(a, b):
     _no_bool(dt, "div_floor_cpu")
 
     def fn(x, y):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with quiet:
             return np.floor_divide(x, y)
     # NOTE: PyTorch records a node named NotImplemented whose backward raises.
     return _binary(a, b, fn if dt.is_floating_point else _int_div("floor"), "NotImplemented",
@@ -299,7 +299,7 @@ def remainder(a, b):
     _no_bool(dt, "remainder_cpu")
 
     def fn(x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet:
             return np.remainder(x, y)
     if not isinstance(a, Tensor):  # scalar % tensor: PyTorch has no derivative for it
         return _binary(a, b, fn if dt.is_floating_point else _int_div("remainder"),
@@ -327,7 +327,7 @@ def fmod(a, b):
     _no_bool(dt, "fmod_cpu")
 
     def fn(x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet:
             return np.fmod(x, y)
     return _binary(a, b, fn if dt.is_floating_point else _int_div("fmod"),
                    "FmodBackward1" if _both(a, b) else "FmodBackward0", _fmod_rule, a, b)
@@ -351,7 +351,7 @@ def pow(a, b):
                            "PowBackward0", None)
         # PowBackward0 has one edge: the exponent is a number, not an input.
         _, x, y = _operands(a, b)
-        with np.errstate(over="ignore"):
+        with quiet:
             out = np.asarray(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b)
     _no_bool(dt, "pow")
@@ -359,7 +359,7 @@ def pow(a, b):
 
 
 def _np_pow(x, y):
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with quiet:
         if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) < 0):
             # NOTE: PyTorch's integer pow: x ** -n is 1 for x == 1, +-1 for x == -1, else 0.
             ay = np.abs(y)
@@ -373,7 +373,7 @@ def _np_pow_scalar(x, y):
     """``x ** y`` for a scalar ``y``; PyTorch computes the common exponents with their own
     kernels (sqrt, rsqrt, reciprocal...), which decides the sign of some infinities and zeros."""
     if x.dtype.kind == "f":
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with quiet:
             if y == 0.5:
                 return np.sqrt(x)
             if y == -0.5:
@@ -440,7 +440,7 @@ def _float_data(a):
 
 
 def _unary_float(a, fn, name, rule, *saved):
-    with np.errstate(all="ignore"):
+    with quiet:
         out = fn(_float_data(a))
     return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved])
 
@@ -552,7 +552,7 @@ def atanh(a):
 
 def _np_sigmoid(x):
     # NOTE: exp(-x) overflows to inf for very negative x, giving the right limit 0.
-    with np.errstate(over="ignore"):
+    with quiet:
         return 1 / (1 + np.exp(-x))
 
 
@@ -658,7 +658,7 @@ def round(a, *, decimals=0):
         # Half types are rounded in float32.  Negative decimals divide by 10**-decimals.
         c = x.astype(np.float32) if a.dtype in _LOW else x
         p = c.dtype.type(10.0 ** builtins_abs(decimals))
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet:
             r = np.rint(c * p) / p if decimals > 0 else np.rint(c / p) * p
         return r.astype(x.dtype)
     return _rounding(f, "RoundBackward1", "round_cpu")(a)
@@ -671,7 +671,7 @@ def builtins_abs(v):
 def frac(a):
     if not a.dtype.is_floating_point:
         raise NotImplementedError(f'"frac_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
-    with np.errstate(invalid="ignore"):
+    with quiet:
         out = a._data - np.trunc(a._data)
     return make(out, (a,), "FracBackward0", lambda ctx, g: (g,))
 
@@ -705,7 +705,7 @@ def _clamp_scalar(a, min, max, name):
 
 def _np_clamp(x, lo, hi):
     out = x
-    with np.errstate(invalid="ignore"):
+    with quiet:
         if lo is not None:
             out = np.maximum(out, lo)
         if hi is not None:
@@ -746,7 +746,7 @@ def _clamp_tensor(a, lo, hi, name):
 
     def rule(ctx, g):
         m = x if lx is None else np.maximum(x, lx)
-        with np.errstate(invalid="ignore"):
+        with quiet:
             gx = (x == x)
             if lx is not None:
                 gx = gx & (x >= lx)
@@ -803,7 +803,7 @@ def _split_ties(lose_a):
     # NOTE: maximum/minimum split a tie's gradient in halves; where a NaN is involved neither
     # side "loses", so both inputs receive the whole gradient (as in PyTorch).
     def weights(x, y):
-        with np.errstate(invalid="ignore"):
+        with quiet:
             half = np.where(x == y, 0.5, 1.0)
             la = lose_a(x, y)
             lb = lose_a(y, x)
@@ -814,7 +814,7 @@ def _split_ties(lose_a):
 def _nan_aware(win_a):
     # NOTE: fmax/fmin give the whole gradient to one side, ties included (to the first input).
     def weights(x, y):
-        with np.errstate(invalid="ignore"):
+        with quiet:
             wa = win_a(x, y) | np.isnan(y)
         return wa, ~wa
     return weights
@@ -888,7 +888,7 @@ def lerp(a, b, weight):
     x, y = _arr(a, cdt), _arr(b, cdt)
     w = _arr(weight, cdt) if isinstance(weight, Tensor) else weight
     try:
-        with np.errstate(invalid="ignore", over="ignore"):
+        with quiet:
             # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b.
             out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
     except ValueError:
@@ -979,7 +979,7 @@ def logaddexp(a, b):
 
 
 def _np_xlogy(x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet:
         return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y)).astype(np.result_type(x, y))
 
 
@@ -1167,7 +1167,7 @@ def inplace(op):
                 and _fits(self, other)):
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
             try:
-                with np.errstate(over="ignore"):
+                with quiet:
                     ufunc(self._data, o, out=self._data, casting="unsafe")
             except ValueError:
                 if not self._data.flags.writeable:

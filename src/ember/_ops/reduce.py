@@ -10,6 +10,7 @@ from .. import _dtype as D
 from ..return_types import make_return
 from .._tensor import Tensor
 from ._core import make, make_multi, norm_dim, norm_dims, wrap, xp_of
+from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -57,12 +58,12 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
         t = t.to(out_dt)
     shape = t._data.shape
     if dim is None:  # the common full reduction, kept lean
-        with np.errstate(over="ignore", invalid="ignore"):  # inf + -inf is a silent nan
+        with quiet:  # inf + -inf is a silent nan
             arr = _acc(t).sum(dtype=out_dt.np if out_dt is D.int64 else None)
             arr = xp_of(t).asarray(arr, dtype=out_dt.np)
         return make(arr, (t,), "SumBackward0", lambda ctx, g: (g.expand(shape),))
     dims = _dims(t, dim)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         arr = _acc(t).sum(axis=dims, keepdims=keepdim,
                           dtype=out_dt.np if out_dt is D.int64 else None)
         arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
@@ -93,7 +94,7 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     n = 1
     for d in dims:
         n *= t.shape[d]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with quiet:
         arr = _acc(t).mean(axis=dims, keepdims=keepdim) if n else \
             xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
@@ -125,7 +126,7 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = _dims(t, dim)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         arr = xp_of(t).asarray(_acc(t).prod(axis=dims, keepdims=keepdim,
                                             dtype=np.int64 if out_dt is D.int64 else None))
         arr = arr.astype(out_dt.np, copy=False)
@@ -146,7 +147,7 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
             return (gk * 0,)
         xs = x._data.reshape(-1) if dim is None else x._data
         d = 0 if dim is None else dims[0]
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet:
             others = _exclusive_prod(xs, d).reshape(x.shape)
         return (gk * wrap(others, g._device),)
     name = "ProdBackward0" if dim is None else "ProdBackward1"
@@ -345,7 +346,7 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     for d in dims:
         n *= t.shape[d]
     _dof_warning(_name, n, c)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with quiet:
         a = _acc(t)
         m = a.mean(axis=dims, keepdims=True) if n else a
         arr = ((a - m) ** 2).sum(axis=dims, keepdims=keepdim) / builtin_max(n - c, 0)
@@ -367,7 +368,7 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     v = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std")
-    with np.errstate(invalid="ignore"):
+    with quiet:
         arr = np.sqrt(v._data)
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
@@ -426,7 +427,7 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
                 raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
                                    f"dimension {d}because this dimension is empty and the "
                                    "operation does not have an identity")
-    with np.errstate(all="ignore"):
+    with quiet:
         if p == math.inf:
             arr = a.max(axis=dims, keepdims=keepdim)
         elif p == -math.inf:
@@ -468,7 +469,7 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
 def logsumexp(t, dim, keepdim=False):
     dims = _dims(t, dim)
     a = _acc(t) if t.dtype.is_floating_point else t._data.astype(D.get_default_dtype().np)
-    with np.errstate(all="ignore"):
+    with quiet:
         m = a.max(axis=dims, keepdims=True) if a.size else np.zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
         arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
@@ -491,7 +492,7 @@ def cumsum(t, dim, *, dtype=None):
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         arr = np.cumsum(a, axis=d).astype(out_dt.np).reshape(t.shape)
     return make(arr, (t,), "CumsumBackward0",
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
@@ -503,7 +504,7 @@ def cumprod(t, dim, *, dtype=None):
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else None)
     arr = arr.astype(out_dt.np).reshape(t.shape)
 
@@ -513,7 +514,7 @@ def cumprod(t, dim, *, dtype=None):
             return (g,)
         if not bool(x.eq(0).any()):
             return ((g * out).flip(d).cumsum(d).flip(d) / x,)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with quiet:
             res = _cumprod_grad_with_zeros(x._data, g._data, out._data, d)
         return (wrap(res, g._device),)
     return make(arr, (t,), "CumprodBackward0", rule, t, _OUT)
@@ -539,7 +540,7 @@ def _cumprod_grad_with_zeros(x, g, out, d):
 def _cum_extreme(t, dim, ufunc, name):
     d = norm_dim(dim, t.ndim)
     a = t._data if t.ndim else t._data.reshape(1)
-    with np.errstate(invalid="ignore"):
+    with quiet:
         vals = ufunc.accumulate(a, axis=d) if a.size else a.copy()
         n = a.shape[d]
         pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])

@@ -36,6 +36,7 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node a custom Function leaves in the graph (``<NameBackward>``)."""
 
     __slots__ = ()
+    needs_input_grad = ()  # set per call by ``Function.apply``
 
     def apply(self, *grads):
         return self._rule(self, *grads)

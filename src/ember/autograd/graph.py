@@ -22,8 +22,7 @@ class Node:
     """A backward function in the graph.  Subclassed per op so that
     ``type(t.grad_fn).__name__`` is PyTorch's name (``MulBackward0``)."""
 
-    __slots__ = ("next_functions", "_rule", "needs_input_grad", "_meta", "_seq",
-                 "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "_rule", "_meta", "_seq", "__weakref__", "__dict__")
     # Set on few nodes; class-level defaults keep making a node (once per op) cheap.
     _num_outputs = 1
     _out_meta = None  # per output (shape, dtype): present where missing grads become zeros
@@ -37,7 +36,6 @@ class Node:
     def __init__(self, rule, next_functions, meta, num_outputs=1):
         self._rule = rule
         self.next_functions = next_functions
-        self.needs_input_grad = tuple([n is not None for n, _ in next_functions])
         self._meta = meta  # per input: (shape, dtype) the gradient must take
         self._seq = next(_seq)
         if num_outputs != 1:
@@ -45,6 +43,11 @@ class Node:
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def needs_input_grad(self):
+        """Per input, whether a gradient for it is wanted (computed when a rule asks)."""
+        return tuple([n is not None for n, _ in self.next_functions])
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"

@@ -24,6 +24,7 @@ from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, snapshot,
 from ..._ops._special import erf as _np_erf
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
+from ..._ops._core import quiet
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu",
@@ -66,7 +67,7 @@ def _fwd(x: Tensor, fn):
     xp = xp_of(x)
     if dt in _LOWP:
         a = a.astype(np.float32)
-    with np.errstate(all="ignore"):
+    with quiet:
         out = fn(a, xp)
     return xp.asarray(out).astype(dt, copy=False)
 
@@ -361,7 +362,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def _softplus_rule(ctx, g):
     x, beta, threshold = ctx.saved
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet:
         linear = x._data * beta > threshold
     return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
 
@@ -454,7 +455,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def _shrink_rule(ctx, g):
     x, lambd = ctx.saved
-    with np.errstate(invalid="ignore"):
+    with quiet:
         return (_mask(g, ~(abs(x._data) <= lambd)),)
 
 
@@ -527,7 +528,7 @@ def _shifted(a, d):
         return a
     m = a.max(axis=d, keepdims=True)
     if not math.isfinite(m.sum()):  # (one reduction; an inf or nan max is rare)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet:
             m = xp_of_array(m).where(xp_of_array(m).isfinite(m), m, 0)
     return a - m
 
@@ -537,7 +538,7 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     input, d = _dim_dtype(input, dim, dtype, "softmax")
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         e = xp_of(input).exp(_shifted(x, d))
         out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False).reshape(input.shape)
     return make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d)
@@ -556,7 +557,7 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     input, d = _dim_dtype(input, dim, dtype, "log_softmax")
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with quiet:
         s = _shifted(x, d)
         xp = xp_of(input)
         out = (s - xp.log(xp.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype, copy=False)
@@ -568,7 +569,7 @@ def _log_softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
         ga = g._data
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet:
             e = xp_of(y).exp(y._data)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
     return (g - y.exp() * g.sum(d, keepdim=True),)

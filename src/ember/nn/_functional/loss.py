@@ -21,6 +21,7 @@ from ..._ops._core import make, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from .activation import log_softmax
+from ..._ops._core import quiet
 
 __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -112,7 +113,7 @@ def _no_grad_for(t, fn, arg):
 
 def _scaled(t: Tensor, c, name: str) -> Tensor:
     """``t / c`` for a Python number ``c``, recorded as PyTorch's node ``name``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet:
         arr = (t._data / c).astype(t._data.dtype, copy=False)
     return make(arr, (t,), name, lambda ctx, g: (g / c,))
 
@@ -211,7 +212,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             w = w * valid
     else:
         w = None if valid is None else valid.astype(dt)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with quiet:
         losses = -picked if w is None else -(picked * w)
         if valid is not None:
             losses = xp.where(valid, losses, 0)
@@ -352,7 +353,7 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
     """A loss computed elementwise by ``fn(diff)`` then reduced, recorded as one node."""
     dt, shape, x, y = _regression_operands(input, target, kernel)
     out_dtype = out_dtype or dt
-    with np.errstate(all="ignore"):
+    with quiet:
         d = x - y
         v = fn(d, *extra)
         n = int(np.prod(shape))
@@ -363,7 +364,7 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
 
 def _np_reduce(v, reduction):
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with quiet:
             return v.sum() / v.size if v.size else v.sum() * np.nan
     return v.sum() if reduction == "sum" else v
 
@@ -508,14 +509,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            f"{_legacy(input.dtype)}")
     x = input._data
     y = target._data
-    with np.errstate(invalid="ignore"):
+    with quiet:
         if not bool(((x >= 0) & (x <= 1)).all()):
             raise RuntimeError("all elements of input should be between 0 and 1")
         if not bool(((y >= 0) & (y <= 1)).all()):
             raise RuntimeError("all elements of target should be between 0 and 1")
     dt = x.dtype
     cx = x.astype(np.float32) if dt.name in ("float16", "bfloat16") else x
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet:
         xp = xp_of(input)
         lx = xp.maximum(xp.log(cx), -100)
         l1x = xp.maximum(xp.log1p(-cx), -100)
@@ -585,7 +586,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         x0 = x0.astype(np.float32)
     x = x0.astype(cdt, copy=False)
     y = target._data.astype(cdt, copy=False)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet:
         # softplus(-x) = log1p(exp(-|x|)) + max(-x, 0): exact and finite for any logit; in the
         # input's own precision, as PyTorch (which promotes only afterwards)
         xp = xp_of(input)

@@ -6,6 +6,7 @@ READY := $(VENV)/.ready-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: test test-fast bench lint
 
 test: $(READY)
+	$(VENV)/bin/python -m ruff check src tests bench
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(READY)

@@ -1,4 +1,5 @@
-"""Named results of ops such as ``max(dim)``: ``torch.return_types.max(values=..., indices=...)``."""
+"""Named results of ops such as ``max(dim)``, printed as
+``torch.return_types.max(values=..., indices=...)``."""
 from __future__ import annotations
 
 from collections import namedtuple

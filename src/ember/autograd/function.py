@@ -109,7 +109,8 @@ class Function:
         if not record:
             return output
         Node.__init__(ctx, _rule, tuple(edge(t) for t in tensors),
-                      tuple((t._data.shape, t._data.dtype) if t is not None else None for t in tensors),
+                      tuple((t._data.shape, t._data.dtype) if t is not None else None
+                            for t in tensors),
                       num_outputs=len(outs))
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         wired = []

@@ -87,7 +87,8 @@ class enable_grad(_Mode):
 
 
 class set_grad_enabled(_Mode):
-    """``set_grad_enabled(False)`` switches grad mode at once; as a context manager it restores it."""
+    """``set_grad_enabled(False)`` switches grad mode at once; as a context manager it
+    restores it."""
 
     def __init__(self, mode: bool):
         self._prev = (STATE.enabled, STATE.inference)

@@ -346,3 +346,8 @@ def get_device(t):
 
 def typename(t):
     return _convert.type_(t)
+
+
+from ._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch")

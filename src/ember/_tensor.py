@@ -387,6 +387,14 @@ class Tensor:
     def __dir__(self):
         return sorted(set(super().__dir__()))
 
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: name the missing PyTorch method.
+        if name.startswith("_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        from ._unsupported import Unsupported
+
+        raise Unsupported(f"torch.Tensor.{name} is not supported by ember")
+
 
 # The C++ type names PyTorch uses in some messages.
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",

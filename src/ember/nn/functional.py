@@ -23,3 +23,7 @@ from ._functional.distance import *  # noqa: F401,F403
 from ._functional.distance import __all__ as _dist
 
 __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist]
+
+from .._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn.functional")

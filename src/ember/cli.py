@@ -1,0 +1,41 @@
+"""The ``ember`` command: ``ember run SCRIPT [ARGS...]`` (and the demo, see ``ember --help``)."""
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+
+
+def run_script(path: str, args: list[str]) -> int:
+    """Run a PyTorch script unchanged, with ``torch``/``torchvision`` resolved to ember."""
+    from . import _compat
+
+    if not os.path.isfile(path):
+        print(f"ember run: no such script: {path}", file=sys.stderr)
+        return 2
+    _compat.install()
+    sys.argv = [path, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    runpy.run_path(path, run_name="__main__")
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        # Everything after the script belongs to the script, flags included.
+        if len(argv) < 2:
+            print("usage: ember run SCRIPT [ARGS...]", file=sys.stderr)
+            return 2
+        return run_script(argv[1], argv[2:])
+    parser = argparse.ArgumentParser(prog="ember", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run an unmodified PyTorch script on ember")
+    parser.parse_args(argv)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""``ember run`` runs unmodified PyTorch scripts; missing APIs are named, not hidden."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import ember
+
+
+def run(tmp_path, body, *args):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body))
+    return subprocess.run([sys.executable, "-m", "ember.cli", "run", str(script), *args],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+
+
+def test_run_resolves_torch_and_passes_arguments(tmp_path):
+    p = run(tmp_path, """
+        import sys
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+        from torch.utils.data import DataLoader, TensorDataset
+        torch.manual_seed(0)
+        print(sys.argv[1:], type(nn.Linear(2, 3)).__module__.split(".")[0])
+        print(F.relu(torch.tensor([-1.0, 2.0])), len(DataLoader(TensorDataset(torch.ones(4)))))
+        """, "--lr", "0.1", "x")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["['--lr', '0.1', 'x'] ember", "tensor([0., 2.]) 4"]
+
+
+def test_missing_api_is_named(tmp_path):
+    p = run(tmp_path, """
+        import torch
+        torch.fft.rfft(torch.ones(4))
+        """)
+    assert p.returncode != 0
+    assert "torch.fft is not supported by ember" in p.stderr
+    p = run(tmp_path, "import torch.distributed\n")
+    assert "torch.distributed is not supported by ember" in p.stderr
+
+
+def test_missing_names_are_not_implemented_but_probe_safely():
+    with pytest.raises(NotImplementedError, match="torch.fft is not supported by ember"):
+        ember.fft  # noqa: B018
+    with pytest.raises(NotImplementedError, match="torch.Tensor.stft is not supported"):
+        ember.ones(2).stft(4)
+    with pytest.raises(NotImplementedError, match="torch.nn.functional.ctc_loss"):
+        ember.nn.functional.ctc_loss  # noqa: B018
+    assert not hasattr(ember, "compile") and not hasattr(ember.ones(1), "stft")
+    assert getattr(ember.nn, "Transformer", None) is None
+
+
+def test_missing_script(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "ember.cli", "run", str(tmp_path / "nope.py")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "no such script" in p.stderr

@@ -1,4 +1,5 @@
-"""The ``ember`` command: ``ember run SCRIPT [ARGS...]`` (and the demo, see ``ember --help``)."""
+"""The ``ember`` command: ``ember demo``, ``ember predict CHECKPOINT IMAGE...`` and
+``ember run SCRIPT [ARGS...]``."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,10 @@ def run_script(path: str, args: list[str]) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("demo", "predict"):
+        from . import demo
+
+        return (demo.demo_main if argv[0] == "demo" else demo.predict_main)(argv[1:])
     if argv and argv[0] == "run":
         # Everything after the script belongs to the script, flags included.
         if len(argv) < 2:
@@ -32,6 +37,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run an unmodified PyTorch script on ember")
+    sub.add_parser("demo", help="train the tutorial's network on FashionMNIST")
+    sub.add_parser("predict", help="classify images with a demo checkpoint")
     parser.parse_args(argv)
     parser.print_help()
     return 0

@@ -1,0 +1,113 @@
+"""PyTorch's legacy (pre-1.6, ``_use_new_zipfile_serialization=False``) format.
+
+The file is five pickles followed by raw storages::
+
+    pickle 0x1950A86A20F9469CFC6C      the magic number
+    pickle 1001                        the protocol version
+    pickle {"protocol_version": 1001, "little_endian": True, "type_sizes": {...}}
+    pickle obj                         storages as ('storage', type, key, location, numel, view)
+    pickle [key, ...]                  the order of the storages that follow
+    for each key: int64 numel, then numel * itemsize bytes
+
+(Files from before PyTorch 0.4, a tar archive, are not supported.)
+"""
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import sys
+
+import numpy as np
+
+MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+PROTOCOL_VERSION = 1001
+_SYS_INFO = {"protocol_version": PROTOCOL_VERSION, "little_endian": sys.byteorder == "little",
+             "type_sizes": {"short": 2, "int": 4, "long": 4}}
+
+
+def write_legacy(out, pkl: bytes, refs, protocol) -> None:
+    """Write the header pickles, the object's pickle ``pkl`` and the storages of ``refs``."""
+    head = io.BytesIO()
+    for value in (MAGIC_NUMBER, PROTOCOL_VERSION, _SYS_INFO):
+        pickle.dump(value, head, protocol=protocol)
+    out.write(head.getvalue())
+    out.write(pkl)
+    out.write(pickle.dumps([ref.key for ref in refs], protocol=protocol))
+    for ref in refs:
+        data = ref.host_bytes()
+        out.write(struct.pack("<q", data.nbytes // ref.dtype.itemsize))
+        out.write(memoryview(np.ascontiguousarray(data)))
+
+
+def _is_tar(fh) -> bool:
+    pos = fh.tell()
+    block = fh.read(512)
+    fh.seek(pos)
+    return len(block) == 512 and block[257:262] == b"ustar"
+
+
+def read_legacy(fh, make_unpickler, make_loader):
+    """Load a legacy checkpoint from the seekable binary file ``fh``.
+
+    ``make_unpickler(file, persistent_load)`` builds the (restricted or full) unpickler;
+    ``make_loader(swap_bytes)`` the storage loader for the object's pickle.
+    """
+    if _is_tar(fh):
+        raise RuntimeError("This checkpoint is in PyTorch's oldest (tar, before 0.4) format, "
+                           "which ember cannot read. Load it with PyTorch and save it again.")
+
+    def refuse(pid):
+        raise pickle.UnpicklingError("unexpected persistent id in a checkpoint header")
+
+    def header():
+        return make_unpickler(fh, refuse).load()
+
+    pos = fh.tell()
+    if not fh.read(1):
+        raise EOFError("Ran out of input: the checkpoint file is empty")
+    fh.seek(pos)
+    try:
+        magic = header()
+    except Exception:
+        magic = None
+    if magic != MAGIC_NUMBER:
+        raise RuntimeError("Invalid magic number; corrupt file? (this is neither a zip "
+                           "checkpoint nor a legacy PyTorch one)")
+    version = header()
+    if version != PROTOCOL_VERSION:
+        raise RuntimeError(f"Invalid protocol version: {version}")
+    sys_info = header()
+    little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else True
+    loader = make_loader(little != (sys.byteorder == "little"))
+    result = make_unpickler(fh, loader).load()
+    keys = header()
+    if not isinstance(keys, list):
+        raise RuntimeError("corrupt legacy checkpoint: the storage key list is missing")
+    for key in keys:
+        typed = loader.storages.get(str(key))
+        if typed is None:
+            raise RuntimeError(f"corrupt legacy checkpoint: storage {key!r} is listed but "
+                               "never used")
+        head = fh.read(8)
+        if len(head) != 8:
+            raise RuntimeError("corrupt legacy checkpoint: it ends before its storages")
+        numel, = struct.unpack("<q" if little else ">q", head)
+        target = typed._untyped_storage._data
+        nbytes = numel * typed.dtype.itemsize
+        if nbytes != target.nbytes:
+            expected = target.nbytes // typed.dtype.itemsize
+            raise RuntimeError(f"corrupt legacy checkpoint: storage {key!r} holds {numel} "
+                               f"elements, its tensors expect {expected}")
+        buf = np.empty(nbytes, np.uint8)
+        got = fh.readinto(memoryview(buf)) if nbytes else 0
+        if got != nbytes:
+            raise RuntimeError("corrupt legacy checkpoint: it ends in the middle of storage "
+                               f"{key!r}")
+        if loader.swap and typed.dtype.itemsize > 1:
+            buf.view(typed.dtype.np).byteswap(inplace=True)
+        if isinstance(target, np.ndarray):
+            target[...] = buf
+        else:  # restored onto a GPU before its bytes were read
+            target.set(buf)
+    return result

@@ -1,0 +1,250 @@
+"""Writing PyTorch pickles from ember objects, without PyTorch.
+
+:class:`TorchPickler` writes what ``torch.save`` writes: a tensor becomes
+``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad,
+OrderedDict())`` whose storage is a persistent id ``('storage', torch.FloatStorage,
+key, location, numel)``; a parameter wraps that in ``torch._utils._rebuild_parameter``;
+dtypes, devices, ``Size`` and the strided layout are written under ``torch``'s names.
+
+Those names are written as raw ``GLOBAL`` opcodes by a pure-Python pickler (the C
+pickler insists on importing every global it writes, and ``torch`` may not be
+installed).  The pickle itself is small: the tensor bytes go to separate records.
+
+:class:`StorageTable` finds which memory each tensor views so that tensors sharing
+memory (a tensor and its slices, transposes, ``expand``s; tied weights) are
+written once and share memory again when loaded.
+"""
+from __future__ import annotations
+
+import collections
+import pickle
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import device
+from .._ops.shape import _ptr
+from .._ops.shape import xp_of_array
+from .._size import Size
+from .._tensor import Tensor
+from ..nn.parameter import Buffer, Parameter
+from ._storage import STORAGE_NAME_OF_DTYPE
+
+
+class TorchGlobal:
+    """Stands for a ``module.name`` global of PyTorch's; pickles as a ``GLOBAL`` opcode."""
+
+    __slots__ = ("module", "name", "__name__")
+    _cache: dict = {}
+
+    def __new__(cls, module, name):
+        key = (module, name)
+        g = cls._cache.get(key)
+        if g is None:
+            g = object.__new__(cls)
+            g.module, g.name, g.__name__ = module, name, name
+            cls._cache[key] = g
+        return g
+
+    def __call__(self, *args, **kwargs):  # the pickler wants reduce functions to be callable
+        raise RuntimeError(f"{self.module}.{self.name} is a placeholder for pickling")
+
+    def __repr__(self):
+        return f"{self.module}.{self.name}"
+
+
+REBUILD_V2 = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
+REBUILD_PARAMETER_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
+REBUILD_FROM_TYPE = TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
+
+
+class _Reduced:
+    """An object to pickle as ``func(*args)`` (the inner tensor of a parameter)."""
+
+    __slots__ = ("func", "args")
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+
+class _StorageRef:
+    """One storage to write; pickles as its persistent id."""
+
+    __slots__ = ("pid", "key", "data", "dtype", "location")
+
+    def __init__(self, key, data, dtype, location, legacy):
+        self.key, self.data, self.dtype, self.location = key, data, dtype, location
+        numel = data.nbytes // dtype.itemsize
+        storage_type = TorchGlobal("torch", STORAGE_NAME_OF_DTYPE[dtype])
+        self.pid = ("storage", storage_type, key, location, numel)
+        if legacy:
+            self.pid += (None,)  # no view of another storage
+
+    def host_bytes(self):
+        """The storage's bytes as a 1-d uint8 NumPy array (copied from the GPU if needed)."""
+        return self.data if isinstance(self.data, np.ndarray) else self.data.get()
+
+
+def _owner(arr):
+    """The array that owns the memory ``arr`` looks into (following ``.base``)."""
+    kind = np.ndarray if isinstance(arr, np.ndarray) else type(arr)
+    owner = arr
+    while True:
+        b = owner.base
+        if isinstance(b, kind):
+            owner = b
+            continue
+        inner = getattr(b, "base", None)  # NumPy's as_strided keeps the array one level down
+        if b is not None and isinstance(inner, kind):
+            owner = inner
+            continue
+        return owner
+
+
+def _block(owner):
+    """``(start address, nbytes, uint8 view)`` of the memory block ``owner`` lives in."""
+    if owner.base is None:
+        if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+            return None
+        return _ptr(owner), owner.nbytes, owner.ravel(order="K").view(np.uint8)
+    if isinstance(owner, np.ndarray):
+        # Memory from a buffer (np.frombuffer, np.memmap): the whole buffer is the block.
+        try:
+            buf = np.frombuffer(owner.base, np.uint8)
+        except (TypeError, ValueError):
+            return None
+        return _ptr(buf), buf.nbytes, buf
+    return None
+
+
+class StorageTable:
+    """The storages of everything pickled so far, keyed ``'0'``, ``'1'``... in order."""
+
+    def __init__(self, legacy=False):
+        self.refs = []
+        self._by_block = {}
+        self._legacy = legacy
+
+    def _new_ref(self, data, dtype, location):
+        ref = _StorageRef(str(len(self.refs)), data, dtype, location, self._legacy)
+        self.refs.append(ref)
+        return ref
+
+    def tensor_args(self, t):
+        """``(storage ref, storage_offset, size, stride)`` for tensor ``t``."""
+        arr = t._data
+        dtype = t.dtype
+        location = "cpu" if t.device.type == "cpu" else f"cuda:{t.device.index or 0}"
+        size = tuple(int(s) for s in arr.shape)
+        itemsize = dtype.itemsize
+        found = self._find(arr, itemsize) if arr.size else None
+        if found is None:
+            # Empty, or memory we cannot describe (negative strides...): a contiguous copy.
+            flat = xp_of_array(arr).ascontiguousarray(arr).reshape(-1)
+            ref = self._new_ref(flat.view(np.uint8), dtype, location)
+            return ref, 0, size, _contiguous_strides(size)
+        (start, nbytes, raw), offset, strides = found
+        key = (start, nbytes, location)
+        entry = self._by_block.get(key)
+        if entry is None:
+            entry = self._by_block[key] = (self._new_ref(raw, dtype, location), dtype)
+        elif entry[1] is not dtype:
+            raise RuntimeError("Cannot save multiple tensors or storages that view the same data "
+                               "as different types")
+        return entry[0], offset, size, strides
+
+    @staticmethod
+    def _find(arr, itemsize):
+        block = _block(_owner(arr))
+        if block is None:
+            return None
+        start, nbytes, _ = block
+        strides = arr.strides
+        if nbytes % itemsize or any(s < 0 or s % itemsize for s in strides):
+            return None
+        lo = _ptr(arr)
+        hi = lo + sum((n - 1) * s for n, s in zip(arr.shape, strides)) + itemsize
+        if lo < start or hi > start + nbytes or (lo - start) % itemsize:
+            return None
+        return block, (lo - start) // itemsize, tuple(s // itemsize for s in strides)
+
+
+def _contiguous_strides(size):
+    strides, step = [], 1
+    for s in reversed(size):
+        strides.insert(0, step)
+        step *= max(s, 1)
+    return tuple(strides)
+
+
+def _user_state(t):
+    """Attributes a user set on a tensor (ember's own bookkeeping is left out)."""
+    state = {k: v for k, v in t.__dict__.items()
+             if not hasattr(Tensor, k) and k != "_storage_root"}
+    if isinstance(t, Buffer):
+        state.pop("persistent", None)
+    return state
+
+
+class TorchPickler(pickle._Pickler):
+    """Pickles like ``torch.save``'s pickler, for ember tensors (see the module doc)."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def __init__(self, file, protocol, storages: StorageTable):
+        from .. import strided
+
+        super().__init__(file, protocol)
+        self.storages = storages
+        self._strided = strided
+
+    def persistent_id(self, obj):
+        if type(obj) is _StorageRef:
+            return obj.pid
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            return self._reduce_tensor(obj)
+        if type(obj) is _Reduced:
+            return obj.func, obj.args
+        if type(obj) is Size:
+            return TorchGlobal("torch", "Size"), (tuple(obj),)
+        if type(obj) is device:
+            args = (obj.type,) if obj.index is None else (obj.type, obj.index)
+            return TorchGlobal("torch", "device"), args
+        if obj is self._strided:
+            return TorchGlobal("torch.serialization", "_get_layout"), ("torch.strided",)
+        return NotImplemented
+
+    def _tensor_v2(self, t, requires_grad):
+        ref, offset, size, stride = self.storages.tensor_args(t)
+        return _Reduced(REBUILD_V2, (ref, offset, size, stride, bool(requires_grad),
+                                     collections.OrderedDict()))
+
+    def _reduce_tensor(self, t):
+        state = _user_state(t)
+        if isinstance(t, Parameter):
+            inner = self._tensor_v2(t, False)
+            hooks = collections.OrderedDict()
+            if type(t) is Parameter and not state:
+                return REBUILD_PARAMETER, (inner, t.requires_grad, hooks)
+            if type(t) is Parameter:
+                return REBUILD_PARAMETER_STATE, (inner, t.requires_grad, hooks, state)
+        plain = type(t) in (Tensor, Buffer)
+        inner = self._tensor_v2(t, t.requires_grad)
+        if plain and not state:
+            return inner.func, inner.args
+        new_type = TorchGlobal("torch", "Tensor") if plain else type(t)
+        return REBUILD_FROM_TYPE, (inner.func, new_type, inner.args, state)
+
+    def save_torch_global(self, obj):
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.memoize(obj)
+    dispatch[TorchGlobal] = save_torch_global
+
+    def save_dtype(self, obj):
+        self.save(TorchGlobal("torch", obj.name))
+    dispatch[D.dtype] = save_dtype
+

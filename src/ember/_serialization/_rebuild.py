@@ -1,0 +1,239 @@
+"""The ember functions that PyTorch's rebuild globals map to, and that mapping.
+
+``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad,
+hooks)`` and its relatives build a tensor viewing a storage's memory (bounds
+checked first, as PyTorch's ``set_`` does); :func:`torch_globals` maps every
+``torch.*`` name a checkpoint may use to ember's object.
+"""
+from __future__ import annotations
+
+import codecs
+import math
+import pickle
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import device
+from .._ops._core import adopt, wrap
+from .._ops.shape import _as_strided
+from .._size import Size
+from .._tensor import Tensor
+from ..nn.parameter import Parameter
+from ._storage import (_STORAGE_NAMES, _TORCH_ONLY_DTYPES, _UNSUPPORTED_STORAGES, UNTYPED,
+                       StorageType, TypedStorage, _check_dtype, _parse_device,
+                       _UnsupportedDtype)
+
+
+# -- rebuilding tensors -----------------------------------------------------------------
+
+def _ints(seq, what):
+    if isinstance(seq, (int, np.integer)) and not isinstance(seq, bool):
+        seq = (seq,)
+    if not isinstance(seq, (tuple, list)):
+        raise TypeError(f"expected a tuple of ints for the {what}, got {type(seq).__name__}")
+    out = []
+    for s in seq:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected ints in the {what}, got {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def tensor_from_storage(storage, storage_offset, size, stride, dtype=None):
+    """A tensor viewing ``storage``'s memory; bounds are checked, as PyTorch's ``set_`` does."""
+    if not isinstance(storage, TypedStorage):
+        raise TypeError(f"expected a storage to rebuild a tensor from, got "
+                        f"{type(storage).__name__}")
+    dtype = _check_dtype(storage.dtype if dtype is None else dtype, "a tensor")
+    size = _ints(size, "size")
+    stride = _ints(stride, "stride")
+    if isinstance(storage_offset, bool) or not isinstance(storage_offset, (int, np.integer)):
+        raise TypeError("expected an int storage offset")
+    offset = int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: size {list(size)}, "
+                           f"stride {list(stride)}")
+    if offset < 0 or any(s < 0 for s in size) or any(s < 0 for s in stride):
+        raise RuntimeError(f"negative size, stride or storage offset in the checkpoint: size "
+                           f"{list(size)}, stride {list(stride)}, offset {offset}")
+    raw = storage._untyped_storage._data
+    itemsize = dtype.itemsize
+    n = raw.nbytes // itemsize
+    if math.prod(size):
+        need = offset + sum((s - 1) * st for s, st in zip(size, stride)) + 1
+        if need > n:
+            raise RuntimeError(
+                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                f"{offset}, and itemsize {itemsize} requiring a storage size of "
+                f"{need * itemsize} are out of bounds for storage of size {raw.nbytes}")
+    typed = raw[: n * itemsize].view(dtype.np)
+    arr = _as_strided(typed[min(offset, n):], size, [st * itemsize for st in stride])
+    t = wrap(arr, storage.device)
+    # ``storage_offset()`` measures from the start of this memory (see ember._ops.shape).
+    t.__dict__["_storage_root"] = typed
+    return t
+
+
+def _set_requires_grad(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def rebuild_tensor(storage, storage_offset, size, stride):
+    return tensor_from_storage(storage, storage_offset, size, stride)
+
+
+def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
+                      backward_hooks=None, metadata=None):
+    t = tensor_from_storage(storage, storage_offset, size, stride)
+    return _set_requires_grad(t, requires_grad)
+
+
+def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                      dtype, metadata=None):
+    t = tensor_from_storage(storage, storage_offset, size, stride, dtype)
+    return _set_requires_grad(t, requires_grad)
+
+
+def _as_parameter(data, requires_grad):
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Parameter data must be a Tensor, got {type(data).__name__}")
+    p = Parameter(data, requires_grad)
+    root = data.__dict__.get("_storage_root")
+    if root is not None:
+        p.__dict__["_storage_root"] = root
+    return p
+
+
+def rebuild_parameter(data, requires_grad, backward_hooks):
+    return _as_parameter(data, requires_grad)
+
+
+def rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    p = _as_parameter(data, requires_grad)
+    set_obj_state(p, state)
+    return p
+
+
+def rebuild_from_type_v2(func, new_type, args, state):
+    """A tensor of class ``new_type`` (``Tensor``, ``Parameter`` or a subclass) with attributes."""
+    if not isinstance(args, tuple):
+        raise TypeError("expected a tuple of arguments for the rebuild function")
+    ret = func(*args)
+    if not isinstance(new_type, type) or not issubclass(new_type, Tensor):
+        raise TypeError(f"cannot rebuild a tensor as {new_type!r}")
+    if not isinstance(ret, Tensor):
+        raise TypeError(f"the rebuild function returned {type(ret).__name__}, not a tensor")
+    if type(ret) is not new_type:
+        obj = object.__new__(new_type)
+        adopt(obj, ret)
+        if "_storage_root" in ret.__dict__:
+            obj.__dict__["_storage_root"] = ret.__dict__["_storage_root"]
+        ret = obj
+    set_obj_state(ret, state)
+    return ret
+
+
+def set_obj_state(obj, state):
+    """Set the user attributes a tensor was saved with (never ember's own attributes)."""
+    if state is None:
+        return
+    if isinstance(state, tuple) and len(state) == 2:
+        items = [*(state[0] or {}).items(), *(state[1] or {}).items()]
+    elif isinstance(state, dict):
+        items = list(state.items())
+    else:
+        raise TypeError(f"expected a dict of attributes, got {type(state).__name__}")
+    for k, v in items:
+        if not isinstance(k, str) or k.startswith("__") or hasattr(type(obj), k) \
+                or k == "_storage_root":
+            raise pickle.UnpicklingError(f"refusing to set attribute {k!r} of a loaded tensor: "
+                                         "it would replace ember's own state")
+        setattr(obj, k, v)
+
+
+def _unsupported_rebuild(name, why):
+    def fn(*args, **kwargs):
+        raise RuntimeError(f"ember cannot load tensors saved through torch._utils.{name}: {why}")
+    fn.__name__ = name
+    return fn
+
+
+def rebuild_device_tensor_from_cpu_tensor(data, dtype, device_, requires_grad):
+    t = data.to(device=_parse_device(device_), dtype=_check_dtype(dtype, "a tensor"))
+    return _set_requires_grad(t, requires_grad)
+
+
+def get_layout(name):
+    from .. import strided
+
+    if name == "torch.strided":
+        return strided
+    raise RuntimeError(f"ember only supports the torch.strided layout, not {name}")
+
+
+def _codecs_encode(obj, encoding="utf-8", errors="strict"):
+    # Protocol-2 pickles spell ``bytes`` as ``_codecs.encode(str, "latin1")``.
+    if not isinstance(obj, str) or codecs.lookup(encoding).name not in ("iso8859-1", "utf-8"):
+        raise pickle.UnpicklingError("_codecs.encode is only allowed to rebuild bytes from a "
+                                     "latin-1 or utf-8 string")
+    return codecs.encode(obj, encoding, errors)
+
+
+def torch_globals():
+    """PyTorch's global names (``module.name``) that checkpoints use, mapped to ember objects."""
+    from .. import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
+                    FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
+
+    g = {
+        "torch._utils._rebuild_tensor": rebuild_tensor,
+        "torch._utils._rebuild_tensor_v2": rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v3": rebuild_tensor_v3,
+        "torch._utils._rebuild_parameter": rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": rebuild_parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
+        "torch._utils._rebuild_device_tensor_from_cpu_tensor":
+            rebuild_device_tensor_from_cpu_tensor,
+        "torch.nn.parameter.Parameter": Parameter,
+        "torch.Tensor": Tensor,
+        "torch._tensor.Tensor": Tensor,
+        "torch.Size": Size,
+        "torch.device": device,
+        "torch.serialization._get_layout": get_layout,
+        "torch.storage.UntypedStorage": UNTYPED,
+        "torch.UntypedStorage": UNTYPED,
+    }
+    for name, why in (("_rebuild_qtensor", "quantized tensors are not supported"),
+                      ("_rebuild_sparse_tensor", "sparse tensors are not supported"),
+                      ("_rebuild_nested_tensor", "nested tensors are not supported"),
+                      ("_rebuild_meta_tensor_no_storage", "meta tensors are not supported"),
+                      ("_rebuild_wrapper_subclass", "wrapper subclasses are not supported"),
+                      ("_rebuild_device_tensor_from_numpy",
+                       "tensors of devices without storages are not supported")):
+        g[f"torch._utils.{name}"] = _unsupported_rebuild(name, why)
+    for d in D.ALL:
+        g[f"torch.{d.name}"] = d
+    for alias, d in D._ALIASES.items():
+        g[f"torch.{alias}"] = d
+    for name in _TORCH_ONLY_DTYPES:
+        g[f"torch.{name}"] = _UnsupportedDtype(name)
+    for name, d in _STORAGE_NAMES.items():
+        g[f"torch.{name}"] = g[f"torch.cuda.{name}"] = StorageType(name, d)
+    for name, itemsize in _UNSUPPORTED_STORAGES.items():
+        g[f"torch.{name}"] = g[f"torch.cuda.{name}"] = StorageType(name, None, itemsize)
+    for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
+                ShortTensor, CharTensor, ByteTensor, BoolTensor):
+        g[f"torch.{cls.__name__}"] = cls
+    return g
+
+
+_TORCH_GLOBALS = None
+
+
+def _torch_globals():
+    global _TORCH_GLOBALS
+    if _TORCH_GLOBALS is None:
+        _TORCH_GLOBALS = torch_globals()
+    return _TORCH_GLOBALS

@@ -1,0 +1,346 @@
+"""Storages of a loaded checkpoint and where they go (``map_location``).
+
+A checkpoint's pickle refers to each storage by a persistent id
+``('storage', torch.FloatStorage, key, location, numel)``; :class:`StorageLoader`
+turns those into :class:`TypedStorage` objects (bytes + dtype) placed on a device
+by PyTorch's ``map_location`` rules.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import CPU, _get_cupy, canonical, device
+from .._ops.shape import _ptr
+
+
+# -- storages -----------------------------------------------------------------------------
+
+class UntypedStorage:
+    """The bytes of one storage of a loaded checkpoint, on a device.
+
+    ``map_location`` callables receive one of these (as PyTorch passes an
+    ``UntypedStorage``) and return it, or a copy on another device (``.cpu()``,
+    ``.cuda(i)``, ``.to(device=...)``).
+    """
+
+    __slots__ = ("_data", "_device")
+
+    def __init__(self, data, device_=CPU):
+        self._data = data  # 1-d uint8 array: NumPy on the CPU, CuPy on a GPU
+        self._device = device_
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    size = nbytes
+
+    def __len__(self):
+        return self.nbytes()
+
+    def data_ptr(self) -> int:
+        return _ptr(self._data) if self._data.nbytes else 0
+
+    def cpu(self):
+        if self._device.type == "cpu":
+            return self
+        return UntypedStorage(self._data.get(), CPU)
+
+    def cuda(self, device_=None, non_blocking=False):
+        if device_ is None:
+            d = device("cuda")
+        elif isinstance(device_, int):
+            d = device("cuda", device_)
+        else:
+            d = device(device_)
+        return self.to(device=d)
+
+    def to(self, device_=None, non_blocking=False, **kwargs):
+        """``storage.to(device=...)`` (or positionally) on the CPU or a GPU."""
+        target = _parse_device(kwargs.pop("device", device_))
+        if target.type == "cpu":
+            return self.cpu()
+        if target.type != "cuda":
+            raise RuntimeError(f"ember does not support the '{target.type}' device")
+        _check_cuda(str(target))
+        target = canonical(target)
+        if self._device == target:
+            return self
+        cp = _get_cupy()
+        host = self._data if self._device.type == "cpu" else self._data.get()
+        with cp.cuda.Device(target.index):
+            return UntypedStorage(cp.asarray(host), target)
+
+    def __repr__(self):
+        return (f"ember storage of {self.nbytes()} bytes on {self._device} "
+                "(torch.storage.UntypedStorage)")
+
+
+class TypedStorage:
+    """A storage as a checkpoint's pickle refers to it: bytes plus the dtype of its elements."""
+
+    __slots__ = ("_untyped_storage", "dtype")
+
+    def __init__(self, untyped: UntypedStorage, dtype):
+        self._untyped_storage = untyped
+        self.dtype = dtype
+
+    @property
+    def device(self):
+        return self._untyped_storage.device
+
+    def size(self) -> int:
+        return self._untyped_storage.nbytes() // self.dtype.itemsize
+
+    __len__ = size
+
+    def nbytes(self) -> int:
+        return self._untyped_storage.nbytes()
+
+    def untyped(self) -> UntypedStorage:
+        return self._untyped_storage
+
+    def tolist(self):
+        from ._rebuild import tensor_from_storage
+
+        return tensor_from_storage(self, 0, (self.size(),), (1,)).tolist()
+
+    def __repr__(self):
+        return f"ember storage of {self.size()} {self.dtype} elements on {self.device}"
+
+
+def _parse_device(d):
+    if isinstance(d, device):
+        return d
+    if isinstance(d, bytes):
+        d = d.decode("ascii")
+    if isinstance(d, int) and not isinstance(d, bool):
+        return device("cuda", d)
+    return device(d)
+
+
+class StorageType:
+    """What ``torch.FloatStorage`` & co. unpickle to: the element type of a storage.
+
+    ``dtype`` is None for PyTorch storage types ember has no dtype for (complex,
+    quantized, uint16...); loading a tensor of one raises a clear error.
+    """
+
+    __slots__ = ("name", "dtype", "itemsize")
+
+    def __init__(self, name, dtype, itemsize=None):
+        self.name = name
+        self.dtype = dtype
+        self.itemsize = dtype.itemsize if dtype is not None else itemsize
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"ember cannot create a torch.{self.name}: legacy storage "
+                           "constructors are not supported")
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+
+_STORAGE_NAMES = {
+    "HalfStorage": D.float16, "BFloat16Storage": D.bfloat16, "FloatStorage": D.float32,
+    "DoubleStorage": D.float64, "CharStorage": D.int8, "ShortStorage": D.int16,
+    "IntStorage": D.int32, "LongStorage": D.int64, "ByteStorage": D.uint8,
+    "BoolStorage": D.bool,
+}
+# PyTorch storage types ember cannot hold, with their element sizes.
+_UNSUPPORTED_STORAGES = {
+    "ComplexFloatStorage": 8, "ComplexDoubleStorage": 16, "QInt8Storage": 1,
+    "QUInt8Storage": 1, "QInt32Storage": 4, "QUInt4x2Storage": 1, "QUInt2x4Storage": 1,
+}
+UNTYPED = StorageType("UntypedStorage", D.uint8)
+STORAGE_NAME_OF_DTYPE = {d: name for name, d in _STORAGE_NAMES.items()}
+
+
+class _UnsupportedDtype:
+    """A PyTorch dtype ember lacks (``torch.uint16``...): loads, but no tensor can use it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+
+_TORCH_ONLY_DTYPES = (
+    "uint16", "uint32", "uint64", "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
+    "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "complex32",
+    "complex64", "complex128", "cfloat", "cdouble", "chalf", "float8_e4m3fn", "float8_e5m2",
+    "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "bits1x8",
+    "bits2x4", "bits4x2", "bits8", "bits16", "qint8", "quint8", "qint32", "quint4x2",
+    "quint2x4")
+
+
+def _check_dtype(dtype, what):
+    if not isinstance(dtype, D.dtype):
+        raise RuntimeError(f"ember cannot load {what} of dtype {dtype!r}: ember has no such "
+                           "dtype (it supports float16, bfloat16, float32, float64, int8, int16, "
+                           "int32, int64, uint8 and bool)")
+    return dtype
+
+
+# -- storage loading (shared by the zip and legacy readers) -------------------------------
+
+def _cuda_location_error(location):
+    from .. import cuda
+
+    if not cuda.is_available():
+        return RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+            "is False. If you are running on a CPU-only machine, please use torch.load with "
+            "map_location=torch.device('cpu') to map your storages to the CPU.")
+    index = device(location).index or 0
+    if index >= cuda.device_count():
+        return RuntimeError(
+            f"Attempting to deserialize object on CUDA device {index} but "
+            f"torch.cuda.device_count() is {cuda.device_count()}. Please use torch.load with "
+            "map_location to map your storages to an existing device.")
+    return None
+
+
+def _check_cuda(location):
+    err = _cuda_location_error(location)
+    if err is not None:
+        raise err
+
+
+def default_restore_location(storage, location):
+    """``storage`` moved to the device a location tag (``'cpu'``, ``'cuda:1'``) names."""
+    if isinstance(location, device):
+        location = str(location)
+    if isinstance(location, bytes):
+        location = location.decode("ascii")
+    if location == "cpu":
+        return storage.cpu()
+    m = re.fullmatch(r"cuda(?::?([0-9]+))?", location) if isinstance(location, str) else None
+    if m:
+        location = f"cuda:{m.group(1)}" if m.group(1) else "cuda"
+        _check_cuda(location)
+        return storage.to(device=device(location))
+    raise RuntimeError(f"don't know how to restore data location of "
+                       f"torch.storage.UntypedStorage (tagged with {location})")
+
+
+def restore_location_fn(map_location):
+    """PyTorch's ``map_location`` rules: None, a dict, a device string/object or a callable."""
+    if map_location is None:
+        return default_restore_location
+    if isinstance(map_location, dict):
+        def restore(storage, location):
+            target = map_location.get(location, location)
+            return default_restore_location(storage, str(target) if isinstance(
+                target, device) else target)
+        return restore
+    if isinstance(map_location, (str, bytes)):
+        loc = map_location.decode("ascii") if isinstance(map_location, bytes) else map_location
+        return lambda storage, location: default_restore_location(storage, loc)
+    if isinstance(map_location, device) or (hasattr(map_location, "type") and hasattr(
+            map_location, "index") and not callable(map_location)):  # also a torch.device
+        return lambda storage, location: default_restore_location(storage, str(map_location))
+    if callable(map_location):
+        def restore(storage, location):
+            result = map_location(storage, location)
+            if result is None:
+                result = default_restore_location(storage, location)
+            return result
+        return restore
+    raise TypeError(f"map_location should be None, a string, a torch.device, a dict or a "
+                    f"callable, not {type(map_location).__name__}")
+
+
+def _as_untyped(result):
+    if isinstance(result, TypedStorage):
+        return result._untyped_storage
+    if not isinstance(result, UntypedStorage):
+        raise TypeError(f"map_location must return a storage (or None), got "
+                        f"{type(result).__name__}")
+    return result
+
+
+class StorageLoader:
+    """``persistent_load`` for a checkpoint: each storage key is read and placed once.
+
+    ``read(key, nbytes)`` returns the storage's bytes as a writable uint8 array (the zip
+    reader), or None to allocate them now and fill them later (the legacy reader).
+    """
+
+    def __init__(self, read, map_location, swap_bytes=False, legacy=False):
+        self._read = read
+        self._restore = restore_location_fn(map_location)
+        self.swap = swap_bytes
+        self._legacy = legacy
+        self.storages = {}  # key -> TypedStorage
+        self.views = {}
+
+    def __call__(self, pid):
+        if not isinstance(pid, tuple) or not pid:
+            raise pickle.UnpicklingError("unsupported persistent id encountered")
+        typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]
+        if typename != "storage":
+            raise pickle.UnpicklingError(f"Unknown typename for persistent_load, expected "
+                                         f"'storage' but got {typename!r}")
+        if len(pid) != (6 if self._legacy else 5):
+            raise pickle.UnpicklingError(f"malformed storage persistent id {pid!r}")
+        storage_type, key, location, numel = pid[1:5]
+        if not isinstance(storage_type, StorageType):
+            raise pickle.UnpicklingError(f"expected a storage type in the persistent id, got "
+                                         f"{storage_type!r}")
+        if isinstance(location, bytes):
+            location = location.decode("ascii")
+        if isinstance(key, bytes):
+            key = key.decode("ascii")
+        if not isinstance(key, (str, int)) or not isinstance(location, str) \
+                or isinstance(numel, bool) or not isinstance(numel, int) or numel < 0:
+            raise pickle.UnpicklingError(f"malformed storage persistent id {pid!r}")
+        if storage_type.dtype is None:
+            raise RuntimeError(f"ember cannot load a torch.{storage_type.name}: ember has no "
+                               "complex or quantized dtypes")
+        dtype = storage_type.dtype
+        key = str(key)
+        typed = self.storages.get(key)
+        if typed is None:
+            nbytes = numel * dtype.itemsize
+            data = self._read(key, nbytes)
+            if data is None:
+                data = np.zeros(nbytes, np.uint8)
+            elif data.nbytes < nbytes:
+                raise RuntimeError(f"PytorchStreamReader failed reading file data/{key}: it "
+                                   f"holds {data.nbytes} bytes where the checkpoint's pickle "
+                                   f"expects {nbytes} (the file is corrupted)")
+            data = data[:nbytes]
+            if self.swap and dtype.itemsize > 1:
+                data.view(dtype.np).byteswap(inplace=True)
+            untyped = _as_untyped(self._restore(UntypedStorage(data), location))
+            typed = TypedStorage(untyped, dtype)
+            self.storages[key] = typed
+        if self._legacy and pid[5] is not None:
+            return self._storage_view(typed, pid[5])
+        if typed.dtype is not dtype:
+            typed = TypedStorage(typed._untyped_storage, dtype)
+        return typed
+
+    def _storage_view(self, root, view_metadata):
+        # Pre-1.0 files could save a slice of a storage: (view key, offset, numel).
+        view_key, offset, size = view_metadata
+        if view_key not in self.views:
+            itemsize = root.dtype.itemsize
+            raw = root._untyped_storage._data[offset * itemsize:(offset + size) * itemsize]
+            self.views[view_key] = TypedStorage(UntypedStorage(raw, root.device), root.dtype)
+        return self.views[view_key]

@@ -1,0 +1,278 @@
+"""The two unpicklers that read a checkpoint's ``data.pkl``.
+
+A checkpoint's pickle names PyTorch's globals (``torch._utils._rebuild_tensor_v2``,
+``torch.FloatStorage``, ``torch.Size``, ``torch.float16``...).  Both unpicklers map
+each such name to ember's counterpart (``_rebuild.torch_globals``), so nothing
+here imports ``torch``.
+
+- :class:`WeightsUnpickler` (``weights_only=True``) is a pure-Python unpickler whose
+  risky opcodes are all checked: a global must be on the allowlist (tensors,
+  parameters, storages, dtypes, devices, ``torch.Size``, ``OrderedDict`` and plain
+  containers, plus what the user added with ``add_safe_globals``); only
+  allowlisted callables are ever called; ``BUILD`` only updates ``OrderedDict``
+  attributes (a state dict's ``_metadata``) or user-allowlisted objects;
+  container opcodes only touch real containers.  Anything else raises
+  ``pickle.UnpicklingError`` naming what was refused, before it runs.
+- :class:`FullUnpickler` (``weights_only=False``) is Python's ordinary unpickler
+  with ``torch.*`` names redirected to ember; it can run arbitrary code and is
+  only for trusted files.
+"""
+from __future__ import annotations
+
+import _compat_pickle
+import collections
+import io
+import operator
+import pickle
+
+from ..nn.parameter import Parameter
+from ._rebuild import _codecs_encode, _torch_globals
+
+
+# Plain-container globals that weights-only loading allows besides PyTorch's.
+_SAFE_BUILTINS = {
+    "collections.OrderedDict": collections.OrderedDict,
+    "collections.Counter": collections.Counter,
+    "builtins.set": set,
+    "builtins.frozenset": frozenset,
+    "builtins.bytearray": bytearray,
+    "builtins.complex": complex,
+    "builtins.slice": slice,
+    "_codecs.encode": _codecs_encode,
+}
+
+# Set by ``ember.serialization.add_safe_globals``: name -> object.
+USER_GLOBALS: dict = {}
+
+
+def global_name(obj) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', None) or obj.__name__}"
+
+
+# -- the unpicklers -------------------------------------------------------------------------
+
+def _compat_names(module, name, proto):
+    # Protocol-2 pickles may use Python 2 names (``__builtin__.set``).
+    if proto < 3:
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
+    return module, name
+
+
+def unsupported_global_message(full_path):
+    return (f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
+            "weights_only=True loads only tensors, parameters, storages, dtypes, devices, "
+            "torch.Size and plain containers. If you trust the source of this file, load it "
+            f"with weights_only=False (which can run arbitrary code), or allowlist the global "
+            f"with ember.serialization.add_safe_globals([{full_path}]) or the "
+            f"ember.serialization.safe_globals([{full_path}]) context manager.")
+
+
+class WeightsUnpickler(pickle._Unpickler):
+    """The restricted unpickler behind ``load(..., weights_only=True)`` (see the module doc)."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, file, *, persistent_load, encoding="utf-8", **kwargs):
+        super().__init__(file, encoding=encoding, **kwargs)
+        self._persistent_load = persistent_load
+        self._allowed = {**_SAFE_BUILTINS, **_torch_globals(), **USER_GLOBALS}
+        self._callables = {id(v) for v in self._allowed.values() if callable(v)}
+        self._user_types = tuple(v for v in USER_GLOBALS.values() if isinstance(v, type))
+
+    def persistent_load(self, pid):
+        return self._persistent_load(pid)
+
+    def find_class(self, module, name):
+        module, name = _compat_names(module, name, self.proto)
+        full = f"{module}.{name}"
+        obj = self._allowed.get(full)
+        if obj is None:
+            raise pickle.UnpicklingError(unsupported_global_message(full))
+        return obj
+
+    def load(self):
+        try:
+            return super().load()
+        except (pickle.UnpicklingError, RuntimeError):
+            raise
+        except Exception as e:
+            raise pickle.UnpicklingError(
+                f"the pickled data is corrupted or is not a PyTorch checkpoint "
+                f"({type(e).__name__}: {e})") from None
+
+    def _call(self, func, args, kwargs=None):
+        if id(func) not in self._callables:
+            raise pickle.UnpicklingError(f"Trying to call reduce for unrecognized function "
+                                         f"{func!r}: only allowlisted globals may be called")
+        if not isinstance(args, tuple):
+            raise pickle.UnpicklingError("REDUCE arguments must be a tuple")
+        return func(*args, **(kwargs or {}))
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        self.stack[-1] = self._call(self.stack[-1], args)
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self.append(self._new(cls, args, {}))
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self):
+        kwargs = self.stack.pop()
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self.append(self._new(cls, args, kwargs))
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
+    def _new(self, cls, args, kwargs):
+        if cls is Parameter:
+            return Parameter(*args, **kwargs)
+        if cls in (collections.OrderedDict, collections.Counter, set, frozenset, bytearray) \
+                or cls in self._user_types:
+            return cls.__new__(cls, *args, **kwargs)
+        raise pickle.UnpicklingError(f"Can only create new objects of nn.Parameter, containers "
+                                     f"or classes allowlisted with add_safe_globals, but got "
+                                     f"{cls!r}")
+
+    def load_inst(self):
+        module = self.readline()[:-1].decode("ascii")
+        name = self.readline()[:-1].decode("ascii")
+        cls = self.find_class(module, name)
+        self.append(self._call(cls, tuple(self.pop_mark())))
+    dispatch[pickle.INST[0]] = load_inst
+
+    def load_obj(self):
+        args = self.pop_mark()
+        cls = args.pop(0)
+        self.append(self._call(cls, tuple(args)))
+    dispatch[pickle.OBJ[0]] = load_obj
+
+    def load_build(self):
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if type(inst) in (collections.OrderedDict, collections.Counter):
+            # A state dict's ``_metadata`` (module versions) arrives this way.
+            if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+                raise pickle.UnpicklingError("unexpected state for an OrderedDict")
+            inst.__dict__.update(state)
+        elif type(inst) in self._user_types:
+            self.stack.append(state)
+            super().load_build()
+        else:
+            raise pickle.UnpicklingError(f"Can only build OrderedDict or types allowlisted via "
+                                         f"add_safe_globals, but got {type(inst)}")
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def load_setitem(self):
+        value = self.stack.pop()
+        key = self.stack.pop()
+        self._dict(self.stack[-1])[key] = value
+    dispatch[pickle.SETITEM[0]] = load_setitem
+
+    def load_setitems(self):
+        items = self.pop_mark()
+        d = self._dict(self.stack[-1])
+        for i in range(0, len(items), 2):
+            d[items[i]] = items[i + 1]
+    dispatch[pickle.SETITEMS[0]] = load_setitems
+
+    @staticmethod
+    def _dict(obj):
+        if not isinstance(obj, dict):
+            raise pickle.UnpicklingError(f"Can only set items of dicts, but got {type(obj)}")
+        return obj
+
+    def load_append(self):
+        value = self.stack.pop()
+        self._list(self.stack[-1]).append(value)
+    dispatch[pickle.APPEND[0]] = load_append
+
+    def load_appends(self):
+        items = self.pop_mark()
+        self._list(self.stack[-1]).extend(items)
+    dispatch[pickle.APPENDS[0]] = load_appends
+
+    @staticmethod
+    def _list(obj):
+        if type(obj) is not list:
+            raise pickle.UnpicklingError(f"Can only append to lists, but got {type(obj)}")
+        return obj
+
+    def load_additems(self):
+        items = self.pop_mark()
+        s = self.stack[-1]
+        if type(s) is not set:
+            raise pickle.UnpicklingError(f"Can only add items to sets, but got {type(s)}")
+        s.update(items)
+    dispatch[pickle.ADDITEMS[0]] = load_additems
+
+    def _refuse(self):
+        raise pickle.UnpicklingError("Unsupported operand: pickle extension codes (EXT1/2/4) "
+                                     "and text persistent ids are not allowed")
+    for _op in (pickle.EXT1, pickle.EXT2, pickle.EXT4, pickle.PERSID):
+        dispatch[_op[0]] = _refuse
+    del _op
+
+
+class FullUnpickler(pickle.Unpickler):
+    """Python's unpickler with ``torch.*`` globals mapped to ember (``weights_only=False``)."""
+
+    def __init__(self, file, *, persistent_load, **kwargs):
+        super().__init__(file, **kwargs)
+        self._persistent_load = persistent_load
+
+    def persistent_load(self, pid):
+        return self._persistent_load(pid)
+
+    def find_class(self, module, name):
+        module, name = _compat_names(module, name, 2)
+        obj = _torch_globals().get(f"{module}.{name}")
+        if obj is not None:
+            return obj
+        if module == "torch" or module.startswith("torch."):
+            return _ember_equivalent(module, name)
+        return super().find_class(module, name)
+
+
+def _ember_equivalent(module, name):
+    """``torch.nn.modules.linear.Linear`` -> ``ember.nn.modules.linear.Linear`` (or ember.nn's)."""
+    import importlib
+
+    candidates = ["ember" + module[len("torch"):]]
+    parts = module.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        candidates.append(".".join(["ember", *parts[1:i]]))
+    for mod_name in candidates:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        try:
+            return operator.attrgetter(name)(mod)
+        except AttributeError:
+            continue
+    raise pickle.UnpicklingError(f"ember has no counterpart of {module}.{name}, which this "
+                                 "checkpoint needs (whole PyTorch objects other than tensors "
+                                 "and containers cannot be loaded; save a state_dict instead)")
+
+
+def scan_globals(data: bytes):
+    """The ``module.name`` globals a pickle refers to (without running it)."""
+    import pickletools
+
+    found, strings = [], []
+    for op, arg, _ in pickletools.genops(io.BytesIO(data)):
+        if op.name in ("GLOBAL", "INST"):
+            module, name = arg.split(" ", 1)
+            found.append(".".join(_compat_names(module, name, 2)))
+        elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+            found.append(f"{strings[-2]}.{strings[-1]}")
+        if isinstance(arg, str):
+            strings.append(arg)
+    return found
+

@@ -1,0 +1,336 @@
+"""``save`` and ``load``: checkpoints in PyTorch's own ``.pt``/``.pth`` format, without PyTorch.
+
+>>> ember.save(model.state_dict(), "model.pth")        # torch.load(...) reads it
+>>> model.load_state_dict(ember.load("model.pth"))     # and ember reads torch.save's files
+
+Files are zip archives holding a protocol-2 pickle (``data.pkl``) plus one raw
+little-endian record per storage, byte for byte the layout PyTorch 2.x writes
+(see ``ember._serialization``).  Tensors that share memory (views, tied weights)
+are written once and share memory again after loading.  PyTorch's older
+non-zip format (``_use_new_zipfile_serialization=False``) is read and written
+too, and ``.safetensors`` paths are loaded through the optional ``safetensors``
+package (see ``ember.safetensors``).
+
+``load`` is safe by default (``weights_only=True``): only tensors, parameters,
+storages, dtypes, devices, ``torch.Size`` and plain containers can come out of
+the file; any other global is refused with ``pickle.UnpicklingError`` before
+anything runs.  ``weights_only=False`` unpickles anything (such as a whole
+``ember.nn.Module`` saved with ``ember.save(model, ...)``) and must only be used
+on trusted files.
+
+Saving to a path is atomic: the checkpoint is written to a temporary file in the
+same directory, flushed to disk and renamed over the target, so a failure
+leaves any previous file untouched.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap as mmap_module
+import os
+import pathlib
+import pickle
+import secrets
+import stat
+import sys
+import uuid
+import warnings
+
+
+from ._serialization import _legacy
+from ._serialization._pickling import StorageTable, TorchPickler
+from ._serialization._rebuild import _torch_globals
+from ._serialization._storage import (StorageLoader, TypedStorage, UntypedStorage,
+                                      default_restore_location)
+from ._serialization._unpickling import (_SAFE_BUILTINS, USER_GLOBALS, FullUnpickler,
+                                         WeightsUnpickler, global_name, scan_globals)
+from ._serialization._zip import ZipReader, ZipWriter
+
+__all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "clear_safe_globals",
+           "get_safe_globals", "safe_globals", "get_unsafe_globals_in_checkpoint",
+           "default_restore_location", "UntypedStorage", "TypedStorage"]
+
+DEFAULT_PROTOCOL = 2
+
+_UNSAFE_ADVICE = (
+    "ember.load uses weights_only=True by default (as torch.load does since PyTorch 2.6). "
+    "Re-running ember.load with weights_only=False will likely succeed, but it can run "
+    "arbitrary code: do that only if you got the file from a trusted source.")
+
+
+def _is_path(f) -> bool:
+    return isinstance(f, (str, os.PathLike))
+
+
+# -- save ---------------------------------------------------------------------------------
+
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization=True, _disable_byteorder_record=False) -> None:
+    """Save ``obj`` (tensors, state dicts, containers, modules...) to ``f`` as ``torch.save`` does.
+
+    ``f`` is a path (written atomically) or a binary file object with ``write`` (it
+    need not be seekable).  ``obj`` is pickled in full before anything is written,
+    so an unpicklable object raises without touching ``f``.  ``pickle_module`` is
+    accepted for PyTorch compatibility; ember always uses its own pickler.
+    """
+    if not isinstance(pickle_protocol, int) or pickle_protocol < 1:
+        raise ValueError(f"pickle_protocol must be 1 or higher, got {pickle_protocol!r} "
+                         "(storages are persistent ids, which need a binary protocol)")
+    legacy = not _use_new_zipfile_serialization
+    table = StorageTable(legacy=legacy)
+    buf = io.BytesIO()
+    TorchPickler(buf, pickle_protocol, table).dump(obj)
+    pkl = buf.getvalue()
+
+    def write(out, archive_name):
+        if legacy:
+            _legacy.write_legacy(out, pkl, table.refs, pickle_protocol)
+        else:
+            _write_zip(out, archive_name, pkl, table.refs, not _disable_byteorder_record)
+
+    if _is_path(f):
+        _atomic_write(f, write)
+    else:
+        if not hasattr(f, "write"):
+            raise AttributeError(f"expected a path or a binary file object with a 'write' "
+                                 f"method, got {type(f).__name__}")
+        write(f, "archive")
+        if hasattr(f, "flush"):
+            f.flush()
+
+
+def _write_zip(out, archive_name, pkl, refs, byteorder_record):
+    w = ZipWriter(out, archive_name)
+    w.write_record("data.pkl", pkl)
+    w.write_record(".format_version", b"1")
+    w.write_record(".storage_alignment", b"64")
+    if byteorder_record:
+        w.write_record("byteorder", sys.byteorder.encode("ascii"))
+    for ref in refs:
+        w.write_record(f"data/{ref.key}", ref.host_bytes())
+    w.write_record("version", b"3\n")
+    w.write_record(".data/serialization_id", str(uuid.uuid4().int % 10**40).zfill(40).encode())
+    w.finish()
+
+
+def _atomic_write(path, write):
+    """Write through ``write(stream, archive_name)`` to a temporary file, then rename it."""
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {pathlib.Path(path).parent} does not exist.")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"[Errno 21] Is a directory: '{path}'")
+    base = os.path.basename(target)
+    archive_name = os.path.splitext(base)[0] or "archive"
+    while True:
+        tmp = os.path.join(parent, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh, archive_name)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(target):  # keep the permissions of the file being replaced
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable
+        dfd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+# -- load ---------------------------------------------------------------------------------
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
+    """Load an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
+
+    Args:
+        map_location: where storages go: None (where they were saved), ``'cpu'``, a
+            device string or ``ember.device``, a dict such as ``{'cuda:0': 'cpu'}``, or a
+            callable ``(storage, location) -> storage`` (returning None means the default).
+            A file saved from CUDA needs ``map_location='cpu'`` on a machine without one.
+        weights_only: True (the default unless ``pickle_module`` is given) allows only
+            tensors, parameters, storages, dtypes, devices, ``torch.Size`` and plain
+            containers; False unpickles anything (trusted files only).
+        mmap: map the file's storages into memory (copy-on-write) instead of reading
+            them; needs a path to a zip checkpoint.
+    """
+    if weights_only is None:
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
+    if pickle_load_args and weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+        pickle_load_args = {}
+    pickle_load_args.setdefault("encoding", "utf-8")
+    unpickler_cls = WeightsUnpickler if weights_only else FullUnpickler
+    if not weights_only and pickle_module is not None and pickle_module is not pickle:
+        base = getattr(pickle_module, "Unpickler", pickle.Unpickler)
+        unpickler_cls = type("FullUnpickler", (FullUnpickler, base), {})
+
+    def make_unpickler(file, persistent_load):
+        return unpickler_cls(file, persistent_load=persistent_load, **pickle_load_args)
+
+    if _is_path(f) and os.fspath(f).endswith(".safetensors"):
+        return _load_safetensors(f, map_location)
+    try:
+        with _open_for_read(f) as fh:
+            _check_seekable(fh)
+            start = fh.tell()
+            head = fh.read(4)
+            fh.seek(start)
+            if head == b"PK\x03\x04":
+                return _load_zip(fh, f, map_location, make_unpickler, mmap)
+            if mmap:
+                name = f"{f}, " if isinstance(f, str) else ""
+                raise RuntimeError(
+                    "mmap can only be used with files saved with `torch.save("
+                    f"{name}_use_new_zipfile_serialization=True)`, please torch.save your "
+                    "checkpoint with this option in order to use mmap.")
+            size = fh.seek(0, io.SEEK_END) - start
+            fh.seek(start)
+
+            def allocate_later(key, nbytes):
+                # The bytes follow the pickle; refuse sizes the file cannot hold.
+                if nbytes > size:
+                    raise RuntimeError(f"corrupt legacy checkpoint: storage {key!r} claims "
+                                       f"{nbytes} bytes, more than the whole file")
+                return None
+
+            return _legacy.read_legacy(
+                fh, make_unpickler,
+                lambda swap: StorageLoader(allocate_later, map_location, swap, legacy=True))
+    except pickle.UnpicklingError as e:
+        if not weights_only:
+            raise
+        raise pickle.UnpicklingError(f"Weights only load failed. {_UNSAFE_ADVICE}\n\n{e}") \
+            from None
+
+
+@contextlib.contextmanager
+def _open_for_read(f):
+    if _is_path(f):
+        with open(f, "rb") as fh:
+            yield fh
+    else:
+        if not hasattr(f, "read"):
+            raise AttributeError(f"expected a path or a binary file object with 'read', "
+                                 f"'seek' and 'tell', got {type(f).__name__}")
+        yield f
+
+
+def _check_seekable(f):
+    try:
+        f.seek(f.tell())
+    except (io.UnsupportedOperation, AttributeError) as e:
+        if "seek" in str(e) or "tell" in str(e):
+            raise type(e)(f"{e}. You can only torch.load from a file that is seekable. Please "
+                          "pre-load the data into a buffer like io.BytesIO and try to load "
+                          "from it instead.") from None
+        raise
+
+
+def _load_zip(fh, f, map_location, make_unpickler, mmap):
+    mapped = None
+    if mmap:
+        if not _is_path(f):
+            raise ValueError("f must be a file path in order to use the mmap argument")
+        with open(f, "rb") as raw:
+            # ACCESS_COPY is PyTorch's default MAP_PRIVATE: writes stay in memory.
+            mapped = memoryview(mmap_module.mmap(raw.fileno(), 0, access=mmap_module.ACCESS_COPY))
+    reader = ZipReader(fh, mapped)
+    if reader.has_record("constants.pkl"):
+        raise RuntimeError("This is a TorchScript archive (torch.jit.save), which ember cannot "
+                           "load; save a state_dict with torch.save instead.")
+    byteorder = "little"
+    if reader.has_record("byteorder"):
+        byteorder = reader.read("byteorder").decode("ascii", "replace")
+        if byteorder not in ("little", "big"):
+            raise ValueError(f"Unknown endianness type: {byteorder}")
+    loader = StorageLoader(lambda key, nbytes: reader.read(f"data/{key}", writable=True),
+                           map_location, byteorder != sys.byteorder)
+    return make_unpickler(io.BytesIO(reader.read("data.pkl")), loader).load()
+
+
+def _load_safetensors(f, map_location):
+    if isinstance(map_location, dict) or (callable(map_location) and not isinstance(
+            map_location, (str, bytes))):
+        kind = "dict" if isinstance(map_location, dict) else "callable"
+        raise RuntimeError(f"Loading safetensors file with {kind} map_location is not "
+                           "supported. Use a device string or torch.device instead.")
+    from . import safetensors as st
+
+    try:
+        st._require()
+    except ImportError as e:
+        raise RuntimeError("Attempting to load a safetensors file but safetensors is not "
+                           "installed. Please install safetensors with: pip install "
+                           "safetensors") from e
+    return st.load_file(f, device=str(map_location) if map_location is not None else "cpu")
+
+
+# -- allowlisting globals for weights_only=True --------------------------------------------
+
+def _entries(globals_):
+    for g in globals_:
+        if isinstance(g, tuple):
+            obj, name = g
+            yield name, obj
+        else:
+            yield global_name(g), g
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow these classes/functions (or ``(obj, "module.name")`` pairs) in weights-only loads."""
+    for name, obj in _entries(safe_globals):
+        USER_GLOBALS[name] = obj
+
+
+def clear_safe_globals() -> None:
+    USER_GLOBALS.clear()
+
+
+def get_safe_globals() -> list:
+    return list(USER_GLOBALS.values())
+
+
+class safe_globals:
+    """``with ember.serialization.safe_globals([Cls]):`` allowlists ``Cls`` inside the block."""
+
+    def __init__(self, safe_globals):
+        self._globals = list(_entries(safe_globals))
+
+    def __enter__(self):
+        self._saved = dict(USER_GLOBALS)
+        USER_GLOBALS.update(self._globals)
+
+    def __exit__(self, *exc):
+        USER_GLOBALS.clear()
+        USER_GLOBALS.update(self._saved)
+        return False
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """The globals in a checkpoint that weights-only loading would refuse (nothing is run)."""
+    with _open_for_read(f) as fh:
+        reader = ZipReader(fh)
+        data = reader.read("data.pkl")
+    allowed = set(_torch_globals()) | set(USER_GLOBALS) | set(_SAFE_BUILTINS)
+    return sorted({g for g in scan_globals(data) if g not in allowed})

@@ -1,0 +1,23 @@
+"""``ember.optim``: optimizers and learning-rate schedulers, as ``torch.optim``.
+
+>>> opt = ember.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+>>> sched = ember.optim.lr_scheduler.StepLR(opt, step_size=10)
+"""
+from . import lr_scheduler  # noqa: F401
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "SGD", "lr_scheduler"]
+
+from .._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.optim")  # LBFGS, SparseAdam... name what is missing

@@ -1,0 +1,50 @@
+"""``Adadelta``: steps from running averages of squared gradients and squared updates."""
+from __future__ import annotations
+
+from . import _functional as F
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+                        zeros_state)
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Adadelta, as ``torch.optim.Adadelta`` (``rho`` is the averages' decay).
+
+    >>> opt = ember.optim.Adadelta(model.parameters())
+    """
+
+    _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
+                   "capturable": False}
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "capturable": capturable, "foreach": foreach,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+        check_flags(differentiable)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        opts = {"lr": scalar(group["lr"]), "rho": group["rho"], "eps": group["eps"],
+                "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["square_avg"] = zeros_state(p)
+                state["acc_delta"] = zeros_state(p)
+            next_step(state["step"])
+            F.adadelta(p._data, g._data, state["square_avg"]._data, state["acc_delta"]._data,
+                       **opts)
+            p._vc.v += 1

@@ -1,0 +1,64 @@
+"""``Adagrad``: steps scaled by the accumulated sum of squared gradients."""
+from __future__ import annotations
+
+from .._tensor import Tensor
+from . import _functional as F
+from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, scalar, with_grad
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``torch.optim.Adagrad``.  Unlike the others, it makes every parameter's
+    state (``step`` and ``sum``) when constructed, as PyTorch does.
+
+    >>> opt = ember.optim.Adagrad(model.parameters(), lr=1e-2)
+    """
+
+    _group_fill = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_lr(lr)
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError("Invalid initial_accumulator_value value: "
+                             f"{initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
+        super().__init__(params, defaults)
+        check_flags(differentiable, fused, foreach)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["sum"] = full_state(p, initial_accumulator_value)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        values = list(self.state.values())
+        if values and not isinstance(values[0]["step"], Tensor):
+            for s in values:
+                s["step"] = self._step_tensor(float(s["step"]), {}, None)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        opts = {"lr": scalar(group["lr"]), "lr_decay": group["lr_decay"], "eps": group["eps"],
+                "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            state = self.state[p]
+            if not state:
+                # NOTE: PyTorch takes the initial value from the defaults, not from the group.
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["sum"] = full_state(p, self.defaults["initial_accumulator_value"])
+            step = next_step(state["step"])
+            F.adagrad(p._data, g._data, state["sum"]._data, step, **opts)
+            p._vc.v += 1

@@ -1,0 +1,77 @@
+"""``Adam``: adaptive moment estimation (AdamW is Adam with decoupled weight decay)."""
+from __future__ import annotations
+
+from .._tensor import Tensor
+from . import _functional as F
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+                        zeros_state)
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam``; ``decoupled_weight_decay=True`` makes it AdamW.
+
+    >>> opt = ember.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    """
+
+    _group_fill = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                   "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                                 "foreach=True")
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor):
+                if not capturable and foreach:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                     "capturable=False and foreach=True")
+                if betas[i].numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b for b in betas)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+        check_flags(differentiable, fused, foreach)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        beta1, beta2 = group["betas"]
+        amsgrad = group["amsgrad"]
+        opts = {"beta1": scalar(beta1), "beta2": scalar(beta2), "lr": scalar(group["lr"]),
+                "weight_decay": group["weight_decay"], "eps": group["eps"], "amsgrad": amsgrad,
+                "maximize": group["maximize"],
+                "decoupled_weight_decay": group["decoupled_weight_decay"]}
+        state_of = self.state
+        for p, g in with_grad(group):
+            state = state_of[p]
+            if not state:
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["exp_avg"] = zeros_state(p)
+                state["exp_avg_sq"] = zeros_state(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = zeros_state(p)
+            step = next_step(state["step"])
+            F.adam(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                   state["max_exp_avg_sq"]._data if amsgrad else None, step, **opts)
+            p._vc.v += 1

@@ -1,0 +1,53 @@
+"""``Adamax``: Adam with the infinity norm in place of the second moment."""
+from __future__ import annotations
+
+from . import _functional as F
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+                        zeros_state)
+
+__all__ = ["Adamax"]
+
+
+class Adamax(Optimizer):
+    """Adamax, as ``torch.optim.Adamax``.
+
+    >>> opt = ember.optim.Adamax(model.parameters(), lr=2e-3)
+    """
+
+    _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
+                   "capturable": False}
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
+        super().__init__(params, defaults)
+        check_flags(differentiable)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        beta1, beta2 = group["betas"]
+        opts = {"lr": scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["exp_avg"] = zeros_state(p)
+                state["exp_inf"] = zeros_state(p)
+            step = next_step(state["step"])
+            F.adamax(p._data, g._data, state["exp_avg"]._data, state["exp_inf"]._data, step,
+                     **opts)
+            p._vc.v += 1

@@ -1,0 +1,72 @@
+"""``NAdam``: Adam with Nesterov momentum and a momentum-decay schedule."""
+from __future__ import annotations
+
+from .._tensor import Tensor
+from . import _functional as F
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+                        zeros_state)
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    """NAdam, as ``torch.optim.NAdam``; ``decoupled_weight_decay=True`` gives NAdamW.
+
+    >>> opt = ember.optim.NAdam(model.parameters(), lr=2e-3)
+    """
+
+    _group_fill = {"maximize": False, "foreach": None, "capturable": False,
+                   "differentiable": False, "decoupled_weight_decay": False}
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay,
+                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+        check_flags(differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state.get(p)
+                if st and not isinstance(st.get("mu_product"), Tensor):
+                    st["mu_product"] = self._step_tensor(float(st["mu_product"]), group, p)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        beta1, beta2 = group["betas"]
+        opts = {"lr": scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                "weight_decay": group["weight_decay"], "momentum_decay": group["momentum_decay"],
+                "decoupled_weight_decay": group["decoupled_weight_decay"],
+                "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["mu_product"] = self._step_tensor(1.0, group, p)
+                state["exp_avg"] = zeros_state(p)
+                state["exp_avg_sq"] = zeros_state(p)
+            step = next_step(state["step"])
+            mu_product = state["mu_product"]
+            F.nadam(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                    mu_product._data, step, **opts)
+            mu_product._vc.v += 1
+            p._vc.v += 1

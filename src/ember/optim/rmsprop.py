@@ -1,0 +1,61 @@
+"""``RMSprop``: steps scaled by a running average of squared gradients."""
+from __future__ import annotations
+
+from . import _functional as F
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+                        zeros_state)
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as ``torch.optim.RMSprop`` (``alpha`` is the smoothing constant;
+    ``centered`` normalises by the gradient's estimated variance).
+
+    >>> opt = ember.optim.RMSprop(model.parameters(), lr=1e-2, momentum=0.9)
+    """
+
+    _group_fill = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                   "differentiable": False, "capturable": False}
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+        check_flags(differentiable)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        momentum, centered = group["momentum"], group["centered"]
+        opts = {"lr": scalar(group["lr"]), "alpha": group["alpha"], "eps": group["eps"],
+                "weight_decay": group["weight_decay"], "momentum": momentum,
+                "centered": centered, "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = self._step_tensor(0.0, group, p)
+                state["square_avg"] = zeros_state(p)
+                if momentum > 0:
+                    state["momentum_buffer"] = zeros_state(p)
+                if centered:
+                    state["grad_avg"] = zeros_state(p)
+            next_step(state["step"])
+            F.rmsprop(p._data, g._data, state["square_avg"]._data,
+                      state["grad_avg"]._data if centered else None,
+                      state["momentum_buffer"]._data if momentum > 0 else None, **opts)
+            p._vc.v += 1

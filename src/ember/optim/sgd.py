@@ -1,0 +1,57 @@
+"""``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+from __future__ import annotations
+
+from .._ops._core import wrap
+from . import _functional as F
+from .optimizer import Optimizer, check_flags, check_lr, scalar, with_grad
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as ``torch.optim.SGD``.
+
+    With ``momentum`` the buffer starts as the first gradient, then
+    ``buf = momentum * buf + (1 - dampening) * grad``; the step is
+    ``-lr * buf`` (``-lr * (grad + momentum * buf)`` with ``nesterov``).
+
+    >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    """
+
+    _group_fill = {"nesterov": False, "maximize": False, "foreach": None,
+                   "differentiable": False, "fused": False}
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        check_lr(lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        check_flags(differentiable, fused, foreach)
+
+    def step(self, closure=None):
+        return self._run_step(closure, self._update_group)
+
+    def _update_group(self, group):
+        momentum = group["momentum"]
+        opts = {"lr": scalar(group["lr"]), "momentum": momentum,
+                "dampening": group["dampening"], "weight_decay": scalar(group["weight_decay"]),
+                "nesterov": group["nesterov"], "maximize": group["maximize"]}
+        for p, g in with_grad(group):
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                arr = F.sgd(p._data, g._data, None if buf is None else buf._data, **opts)
+                if buf is None:
+                    state["momentum_buffer"] = wrap(arr, p._device)
+            else:
+                F.sgd(p._data, g._data, None, **opts)
+            p._vc.v += 1

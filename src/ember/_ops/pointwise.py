@@ -886,11 +886,16 @@ def lerp(a, b, weight):
                                   f'\'{_legacy_name(a.dtype)}\'')
     cdt = D.float32 if dt in _LOW else dt
     x, y = _arr(a, cdt), _arr(b, cdt)
-    w = _arr(weight, cdt) if isinstance(weight, Tensor) else weight
     try:
         with quiet:
-            # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b.
-            out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
+            # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b;
+            # a number weight is rounded to the tensors' dtype first (so is 1 - w).
+            if isinstance(weight, Tensor):
+                w = _arr(weight, cdt)
+                out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
+            else:
+                w = cdt.np.type(weight)
+                out = x + w * (y - x) if -0.5 < w < 0.5 else y - (y - x) * (w.dtype.type(1) - w)
     except ValueError:
         _broadcast_error(a, b)
         _broadcast_error(a, weight)

@@ -30,6 +30,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+from . import optim  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
@@ -348,6 +349,8 @@ def typename(t):
     return _convert.type_(t)
 
 
+from . import serialization  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

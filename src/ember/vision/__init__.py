@@ -1,0 +1,24 @@
+"""torchvision's API on ember: ``datasets``, ``transforms``, ``models``, ``io``.
+
+``import ember.vision as torchvision`` (or ``ember._compat.install()``, which maps
+``import torchvision`` here).  Pillow is optional: without it everything
+imports, and only what handles ``PIL.Image`` objects asks for it.
+"""
+from . import datasets, io, models, transforms
+
+__version__ = "0.1.0"
+
+_image_backend = "PIL"
+
+
+def get_image_backend() -> str:
+    """The package used to load images (always ``'PIL'`` in ember)."""
+    return _image_backend
+
+
+def set_image_backend(backend: str) -> None:
+    if backend != "PIL":
+        raise ValueError(f"Invalid backend '{backend}'. ember.vision supports only 'PIL'")
+
+
+__all__ = ["datasets", "get_image_backend", "io", "models", "set_image_backend", "transforms"]

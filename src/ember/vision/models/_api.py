@@ -1,0 +1,211 @@
+"""Pretrained-weight descriptions (``WeightsEnum``) and loading them from the torch hub cache.
+
+Checkpoints are PyTorch's own ``.pth`` files, read by ``ember.load``.  They are
+looked for where torchvision keeps them, ``$TORCH_HOME/hub/checkpoints``
+(``~/.cache/torch/hub/checkpoints`` by default), so a file torchvision already
+downloaded is used as is.  A missing file is downloaded from its URL and its
+SHA-256 checked against the hash prefix in its name, as ``torch.hub`` does.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import os
+import re
+import sys
+import warnings
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable
+
+__all__ = ["Weights", "WeightsEnum", "get_dir", "load_state_dict_from_url"]
+
+_HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
+
+
+@dataclass(eq=False)
+class Weights:
+    """Where a checkpoint lives (``url``), the preprocessing it expects, and facts about it."""
+
+    url: str
+    transforms: Callable
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class WeightsEnum(Enum):
+    """Base of ``VGG16_Weights``, ``ResNet18_Weights``...; ``DEFAULT`` is the recommended one."""
+
+    @classmethod
+    def verify(cls, obj):
+        """``None``, a member, or its name (``"DEFAULT"``, ``"ResNet18_Weights.IMAGENET1K_V1"``)."""
+        if obj is None or isinstance(obj, cls):
+            return obj
+        if type(obj) is str:
+            name = obj.replace(cls.__name__ + ".", "")
+            try:
+                return cls[name]
+            except KeyError:
+                raise ValueError(f"Failed to find Weights {obj} in {cls.__name__}. Try one of "
+                                 f"{', '.join(cls.__members__)}") from None
+        raise TypeError(f"Invalid Weight class provided; expected {cls.__name__} but received "
+                        f"{type(obj).__name__}.")
+
+    def get_state_dict(self, *args, **kwargs):
+        return load_state_dict_from_url(self.url, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    @property
+    def url(self) -> str:
+        return self.value.url
+
+    @property
+    def transforms(self):
+        return self.value.transforms
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.value.meta
+
+
+# -- the hub cache ------------------------------------------------------------------------------
+
+def get_dir() -> str:
+    """``$TORCH_HOME/hub``; TORCH_HOME defaults to $XDG_CACHE_HOME/torch or ~/.cache/torch."""
+    home = os.getenv("TORCH_HOME",
+                     os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch"))
+    return os.path.join(os.path.expanduser(home), "hub")
+
+
+def _urlopen(url: str, timeout: float = 60.0):
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"User-Agent": "ember/vision"})
+    return urllib.request.urlopen(req, timeout=timeout)
+
+
+def _download(url: str, dst: str, hash_prefix: str | None) -> None:
+    """Download to ``dst`` through a temporary file, checking the SHA-256 prefix if given."""
+    sha = hashlib.sha256()
+    tmp = dst + ".partial"
+    try:
+        with _urlopen(url) as response, open(tmp, "wb") as fh:
+            while chunk := response.read(1 << 20):
+                fh.write(chunk)
+                sha.update(chunk)
+        digest = sha.hexdigest()
+        if hash_prefix is not None and digest[:len(hash_prefix)] != hash_prefix:
+            raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "{digest}")')
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_state_dict_from_url(url: str, model_dir: str | None = None, map_location=None,
+                             progress: bool = True, check_hash: bool = False,
+                             file_name: str | None = None, weights_only: bool = True):
+    """The checkpoint at ``url``, from ``model_dir`` (the hub cache) or downloaded into it.
+
+    Without a network and without the file, raises ``RuntimeError`` naming the file
+    and the folder to put it in.  ``progress`` is accepted and ignored.
+    """
+    if model_dir is None:
+        model_dir = os.path.join(get_dir(), "checkpoints")
+    filename = file_name or os.path.basename(url.split("?")[0])
+    cached = os.path.join(model_dir, filename)
+    if not os.path.exists(cached):
+        os.makedirs(model_dir, exist_ok=True)
+        match = _HASH_REGEX.search(filename) if check_hash else None
+        sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
+        import urllib.error
+
+        try:
+            _download(url, cached, match.group(1) if match else None)
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise RuntimeError(
+                f"The pretrained weights file {filename} is not in {model_dir} and could not "
+                f"be downloaded from {url} ({exc}). Without a network, copy {filename} (the "
+                "same file torchvision uses) into that folder, or point TORCH_HOME at a "
+                "folder whose hub/checkpoints holds it.") from exc
+    import ember
+
+    load = getattr(ember, "load", None)
+    if load is None:
+        raise RuntimeError(f"Reading {cached} needs ember.load, which this build of ember "
+                           "lacks.")
+    return load(cached, map_location=map_location or "cpu", weights_only=weights_only)
+
+
+# -- builders' helpers ---------------------------------------------------------------------------
+
+def _ovewrite_named_param(kwargs: dict, param: str, new_value) -> None:
+    if param in kwargs:
+        if kwargs[param] != new_value:
+            raise ValueError(f"The parameter '{param}' expected value {new_value} but got "
+                             f"{kwargs[param]} instead.")
+    else:
+        kwargs[param] = new_value
+
+
+def _sequence_to_str(seq) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b', and 'c'`` (torchvision's wording)."""
+    if len(seq) == 1:
+        return f"'{seq[0]}'"
+    head = "'" + "', '".join(seq[:-1]) + "'"
+    return head + ("" if len(seq) == 2 else ",") + f" and '{seq[-1]}'"
+
+
+def handle_legacy_interface(default_weights):
+    """Let a builder take torchvision's pre-0.13 ``pretrained=`` (keyword or first positional).
+
+    ``pretrained=True`` means ``weights=default_weights`` and ``False`` means
+    ``weights=None``; both warn as torchvision does.
+    """
+
+    def wrap(builder):
+        params = inspect.signature(builder).parameters
+        keyword_only = [name for name, p in params.items() if p.kind is p.KEYWORD_ONLY]
+
+        @functools.wraps(builder)
+        def inner(*args, **kwargs):
+            if args:  # torchvision maps positionals onto the keyword-only parameters
+                if len(args) > len(keyword_only):
+                    raise TypeError(f"{builder.__name__}() takes {len(keyword_only)} positional "
+                                    f"arguments but {len(args)} were given")
+                names = _sequence_to_str(keyword_only[:len(args)])
+                warnings.warn(f"Using {names} as positional parameter(s) is deprecated since "
+                              "0.13 and may be removed in the future. Please use keyword "
+                              "parameter(s) instead.", stacklevel=2)
+                kwargs.update(zip(keyword_only, args))
+            weights = kwargs.get("weights", None)
+            legacy = "pretrained" in kwargs or not (
+                weights is None or isinstance(weights, (WeightsEnum, str)))
+            if not legacy:
+                return builder(**kwargs)
+            if "pretrained" in kwargs:
+                pretrained = kwargs.pop("pretrained")
+                warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
+                              "removed in the future, please use 'weights' instead.",
+                              stacklevel=2)
+            else:
+                pretrained = kwargs.pop("weights")
+            new = default_weights if pretrained else None
+            msg = ("Arguments other than a weight enum or `None` for 'weights' are deprecated "
+                   "since 0.13 and may be removed in the future. The current behavior is "
+                   f"equivalent to passing `weights={new}`.")
+            if new is not None:
+                msg += (f" You can also use `weights={type(new).__name__}.DEFAULT` to get the "
+                        "most up-to-date weights.")
+            warnings.warn(msg, stacklevel=2)
+            kwargs["weights"] = new
+            return builder(**kwargs)
+
+        return inner
+
+    return wrap

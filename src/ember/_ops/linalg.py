@@ -118,7 +118,9 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
         # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
         out = prod + (bias._data if beta == 1 else bias._data * bias._data.dtype.type(beta)) \
             if beta != 0 else np.array(prod, copy=True)
-    out = np.ascontiguousarray(np.broadcast_to(out, target)).astype(prod.dtype, copy=False)
+    if out.shape != target:  # a bias that did not broadcast over the product's shape
+        out = np.broadcast_to(out, target).copy()
+    out = out.astype(prod.dtype, copy=False)
     bshape = bias.shape
 
     def rule(ctx, g):

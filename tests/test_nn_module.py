@@ -441,3 +441,12 @@ def test_parameter_grads_are_contiguous_and_separate():
         g0 = m[0].weight.grad.clone()
         m[2].weight.grad.mul_(0)
         assert T.equal(m[0].weight.grad, g0)
+
+
+def test_inplace_relu_after_linear():
+    for T in (torch, ember):
+        T.manual_seed(0)
+        m = T.nn.Sequential(T.nn.Linear(3, 4), T.nn.ReLU(inplace=True), T.nn.Linear(4, 1))
+        x = T.rand(2, 3, requires_grad=True)
+        m(x).sum().backward()
+        assert x.grad is not None

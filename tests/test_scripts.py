@@ -14,8 +14,7 @@ pytest.importorskip("torch")
 HERE = os.path.dirname(__file__)
 SCRIPTS = sorted(f for f in os.listdir(os.path.join(HERE, "scripts")) if f.endswith(".py"))
 
-AS_EMBER = ("import sys, runpy, ember, ember.autograd; sys.modules['torch'] = ember; "
-            "sys.modules['torch.autograd'] = ember.autograd; "
+AS_EMBER = ("import sys, runpy, ember._compat as c; c.install(); "
             "sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 

@@ -352,6 +352,7 @@ def typename(t):
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import vision  # noqa: E402,F401
+from . import accelerator  # noqa: E402,F401
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

@@ -155,8 +155,12 @@ def train(args):
 
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size,
                         shuffle=True)
+    # The learning rate decays to zero along a cosine over the run: steadier last epochs.
+    from ember.optim.lr_scheduler import CosineAnnealingLR
+
+    sched = CosineAnnealingLR(opt, T_max=args.epochs * len(loader))
     print(f"Using {device} device; model {args.model}, optimizer {args.optimizer} "
-          f"(lr {args.lr}), batch {args.batch_size}, {args.epochs} epochs")
+          f"(lr {args.lr}, cosine decay), batch {args.batch_size}, {args.epochs} epochs")
     history = []
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -169,6 +173,7 @@ def train(args):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
             seen += len(xb)
             running += loss.item() * len(xb)
             if bar is not None and (step % 20 == 0 or step == len(loader)):

@@ -228,7 +228,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if device is None:
             device = data.device
     dtype = None if dtype is None else D.to_dtype(dtype)
-    arr = _to_array(data, dtype)
+    if dtype is None and type(data) is list and data and all(type(v) is int for v in data):
+        # A flat list of Python ints (labels in every batch): int64 without the general walk.
+        try:
+            arr = np.array(data, dtype=np.int64)
+        except OverflowError:
+            arr = _to_array(data, dtype)
+    else:
+        arr = _to_array(data, dtype)
     return _finish(arr, device, requires_grad)
 
 
@@ -258,7 +265,10 @@ def from_numpy(a):
         tp = type(a)
         name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
         raise TypeError(f"expected np.ndarray (got {name})")
-    D.from_numpy_dtype(a.dtype)
+    if a.dtype not in D._BY_NP:
+        D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
+    if a.flags.c_contiguous and a.flags.writeable:
+        return wrap(a)
     if any(s < 0 for s in a.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
                          "with negative strides are not currently supported. (You can probably "

@@ -701,6 +701,15 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    # The DataLoader's case (many samples of one dtype, shape and device): no per-item work.
+    ref = tensors[0]
+    if type(ref) is Tensor and dim == 0:
+        d0, dev = ref._data, ref._device
+        if all(type(x) is Tensor and x._data.dtype is d0.dtype and x._data.shape == d0.shape
+               and x._device is dev for x in tensors):
+            arr = xp_of(ref).stack([x._data for x in tensors])
+            return make(arr, tuple(tensors), "StackBackward0",
+                        lambda ctx, g: tuple(g.unbind(0)))
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "

@@ -1,9 +1,16 @@
 """Devices and the array-module switch.
 
-Every op finds the array module for its operands with :func:`xp_of`: NumPy on
-the CPU, CuPy on CUDA devices.  Ops never branch on the device beyond that.
+Every op finds the array module for its operands with ``xp_of`` (``_ops._core``)
+or :func:`xp_for`: NumPy on the CPU, CuPy on CUDA devices.  Ops never branch on
+the device beyond that.
+
+CuPy is optional: it is imported the first time a CUDA device is asked about,
+and without it (or without a GPU) every CUDA query says "unavailable" and every
+request for a CUDA device raises a RuntimeError that says what to install.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -30,6 +37,38 @@ def _get_cupy():
 
 def cuda_available() -> bool:
     return _get_cupy() is not None
+
+
+_NO_CUDA = ("Found no NVIDIA driver or GPU on this system (ember uses CuPy for CUDA). "
+            "Install the CuPy wheel for your CUDA version (pip install ember[cuda]) on a "
+            "machine with a GPU, or use device='cpu'.")
+
+
+def require_cupy():
+    """CuPy, or PyTorch's RuntimeError for a CUDA request on a machine without CUDA."""
+    cp = _get_cupy()
+    if cp is None:
+        raise RuntimeError(_NO_CUDA)
+    return cp
+
+
+@contextlib.contextmanager
+def _simulate_cuda():
+    """Test-only: a simulated GPU backed by NumPy stands where CuPy would be.
+
+    Inside the block ``cuda.is_available()`` is True and ``device('cuda')`` tensors
+    hold ``ember.cuda._sim.SimArray`` objects, which refuse to mix with NumPy arrays
+    as CuPy arrays do.  Not part of ember's API.
+    """
+    global _cupy, _cupy_checked
+    from .cuda import _sim
+
+    saved = _cupy, _cupy_checked
+    _cupy, _cupy_checked = _sim.module, True
+    try:
+        yield _sim.module
+    finally:
+        _cupy, _cupy_checked = saved
 
 
 class device:
@@ -95,17 +134,12 @@ def canonical(d) -> device:
     """A device with its index filled in (``cuda`` means the current GPU)."""
     d = d if isinstance(d, device) else device(d)
     if d.type == "cuda":
-        cp = _get_cupy()
-        if cp is None:
-            raise RuntimeError(
-                "Found no NVIDIA driver or GPU on this system (ember uses CuPy for CUDA). "
-                "Install the CuPy wheel for your CUDA version (pip install ember[cuda]) on a "
-                "machine with a GPU, or use device='cpu'.")
+        cp = require_cupy()
         if d.index is None:
-            return device("cuda", cp.cuda.runtime.getDevice())
+            return cuda_device(cp.cuda.runtime.getDevice())
         if d.index >= cp.cuda.runtime.getDeviceCount():
             raise RuntimeError(f"CUDA error: invalid device ordinal {d.index}")
-        return d
+        return cuda_device(d.index)
     if d.type == "cpu":
         return CPU
     raise RuntimeError(f"ember does not support the '{d.type}' device")
@@ -113,10 +147,44 @@ def canonical(d) -> device:
 
 def xp_for(d: device):
     """The array module that stores tensors on device ``d``."""
-    return np if d.type == "cpu" else _get_cupy()
+    return np if d.type == "cpu" else require_cupy()
+
+
+def pinned_empty(shape, dtype) -> np.ndarray:
+    """A NumPy array in page-locked memory (CuPy's pinned pool): host-to-GPU copies from it
+    go at full bus speed.  PyTorch's error when there is no GPU to pin for."""
+    cp = _get_cupy()
+    if cp is None:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    empty = getattr(cp, "_ember_empty_pinned", None)  # the simulated device's
+    if empty is None:
+        import cupyx
+
+        empty = cupyx.empty_pinned
+    return empty(shape, dtype=dtype)
+
+
+def special_for(a):
+    """``scipy.special``'s GPU twin for the CuPy array ``a`` (``cupyx.scipy.special``)."""
+    sp = getattr(_get_cupy(), "_ember_special", None)  # the simulated device brings its own
+    if sp is None:
+        import cupyx.scipy.special as sp
+    return sp
+
+
+_CUDA = {}
+
+
+def cuda_device(index: int) -> device:
+    """The one ``device('cuda', index)`` object tensors share, so that ops can compare
+    devices by identity (a fast path that matters once per op)."""
+    d = _CUDA.get(index)
+    if d is None:
+        d = _CUDA[index] = device("cuda", index)
+    return d
 
 
 def device_of_array(a) -> device:
     if isinstance(a, np.ndarray):
         return CPU
-    return device("cuda", a.device.id)
+    return cuda_device(a.device.id)

@@ -289,6 +289,25 @@ class Tensor:
                                "tensor.detach().numpy() instead.")
         return self._data
 
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory, which the GPU reads without a staging copy."""
+        from ._device import pinned_empty
+
+        if self._device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be "
+                               "pinned")
+        if self.is_pinned():
+            return self
+        arr = pinned_empty(self._data.shape, self._data.dtype)
+        arr[...] = self._data
+        t = _ops._core.wrap(arr, self._device)
+        t._pinned = True
+        return t
+
+    def is_pinned(self, device=None):
+        base = self._base if self._base is not None else self
+        return base.__dict__.get("_pinned", False)
+
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()  # PyTorch's errors for tensors that require grad or live on a GPU
         return a if dtype is None else a.astype(dtype)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._device import CPU, device_of_array
+from .. import _device
+from .._device import CPU, device_of_array, xp_for
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import get_accumulator, node_class
@@ -51,7 +52,7 @@ except ImportError:  # pragma: no cover - older NumPy
 
 def wrap(arr, device=None) -> Tensor:
     """A new tensor owning ``arr`` (no history)."""
-    if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__"):
+    if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
         arr = np.asarray(arr)  # NumPy returns scalars from some 0-d results
     t = _new_tensor(Tensor)
     t._data = arr
@@ -67,6 +68,19 @@ def wrap(arr, device=None) -> Tensor:
 
 _new_tensor = object.__new__
 FLOAT_NP = frozenset(d.np for d in (D.float16, D.bfloat16, D.float32, D.float64))
+
+
+_SCALARS = (np.generic, bool, int, float, complex)
+
+
+def as_array(x):
+    """An op's result as an array: NumPy returns some 0-d results as scalars, CuPy never."""
+    return np.asarray(x) if isinstance(x, _SCALARS) else x
+
+
+def to_host(a):
+    """A NumPy array of ``a``'s values (a copy from the GPU; ``a`` itself on the CPU)."""
+    return a if type(a) is np.ndarray else a.get()
 
 
 def _dev_of(arr):
@@ -131,7 +145,7 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
     if rule is not None and needs_grad(inputs):
         node = _node(name, rule, inputs)
         node._num_outputs = len(outs)
-        node._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+        node._out_meta = [(o._data.shape, o._data.dtype, dev) for o in outs]
         for i, o in enumerate(outs):
             if (differentiable is None or differentiable[i]) and o.dtype.is_floating_point:
                 o._grad_fn = node
@@ -208,8 +222,10 @@ def conform_grad(g, meta, node, i):
 
 
 def zeros_for(node, i):
-    shape, dtype = node._out_meta[i]
-    return wrap(np.zeros(shape, dtype=dtype))
+    """The zero gradient for output ``i`` of ``node`` that received none."""
+    shape, dtype, dev = node._out_meta[i]
+    return wrap(np.zeros(shape, dtype=dtype) if dev.type == "cpu" else
+                xp_for(dev).zeros(shape, dtype=dtype), dev)
 
 
 # -- arguments ----------------------------------------------------------------
@@ -219,8 +235,7 @@ def as_tensor_like(v, ref: Tensor, dtype=None) -> Tensor:
     if isinstance(v, Tensor):
         return v
     d = dtype or D.result_type(v)
-    xp = ref._data.__array_namespace__() if hasattr(ref._data, "__array_namespace__") else np
-    return wrap(xp.asarray(v, dtype=d.np), ref._device)
+    return wrap(xp_of(ref).asarray(v, dtype=d.np), ref._device)
 
 
 def check_same_device(*ts):
@@ -237,6 +252,16 @@ def check_same_device(*ts):
                     "Expected all tensors to be on the same device, but found at least two "
                     f"devices, {dev} and {t._device}!")
     return dev
+
+
+def same_device(a, *others):
+    """Raise PyTorch's error unless ``a`` and the tensors ``others`` (None allowed) share a
+    device; cheap when they do (the usual case, checked by identity first)."""
+    d = a._device
+    for t in others:
+        if t is not None and t._device is not d and t._device != d:
+            check_same_device(a, *[o for o in others if isinstance(o, Tensor)])
+            return
 
 
 def norm_dim(dim, ndim, wrap_scalar=True) -> int:
@@ -275,13 +300,12 @@ def shape_arg(args):
 
 def xp_of(t):
     """The array module of tensor ``t``'s device."""
-    return np if type(t._data) is np.ndarray else _cupy()
+    return np if type(t._data) is np.ndarray else _device._get_cupy()
 
 
-def _cupy():
-    from .._device import _get_cupy
-
-    return _get_cupy()
+def xp_of_array(a):
+    """The array module of a bare array."""
+    return np if type(a) is np.ndarray else _device._get_cupy()
 
 
 def adopt(dst: Tensor, src: Tensor) -> None:
@@ -318,21 +342,37 @@ def snapshot(t: Tensor, *others) -> Tensor:
     return s
 
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
 def write(t: Tensor, arr) -> None:
     """Store ``arr`` into ``t``'s memory (and so into every view of it)."""
+    d = t._data
     try:
-        if t._data.ndim == 0 and type(t._data) is np.ndarray:
-            t._data[()] = arr
+        if type(d) is np.ndarray:
+            if d.ndim == 0:
+                d[()] = arr
+            else:
+                d[...] = arr
         else:
-            t._data[...] = arr
+            check_no_overlap(d)
+            d[...] = arr
     except ValueError as e:
         if "read-only" in str(e):
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location. Please clone() the tensor before performing the "
-                "operation.") from None
+            raise RuntimeError(_OVERLAP) from None
         raise
     t._vc.v += 1
+
+
+def check_no_overlap(d):
+    """PyTorch's refusal to write into an expanded tensor.  NumPy marks broadcast views
+    read-only; CuPy has no such flag, so a zero stride over a dim longer than 1 tells."""
+    if d.size > 1:
+        for n, s in zip(d.shape, d.strides):
+            if s == 0 and n > 1:
+                raise RuntimeError(_OVERLAP)
 
 
 def commit(t: Tensor, new: Tensor) -> Tensor:

@@ -861,6 +861,17 @@ def random_(t, from_=None, to=None, *, generator=None):
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
+    if t._device.type != "cpu" and generator is None and not isinstance(p, Tensor):
+        # NOTE: on a GPU the draw happens there, with CuPy's generator (seeded by
+        # manual_seed), so that dropout needs no host-to-GPU copy per step.  PyTorch's CUDA
+        # stream is another one anyway; ember's other random ops on a GPU keep the CPU stream.
+        from ._core import check_inplace, write
+
+        check_inplace(t)
+        r = xp_for(t._device).random.random_sample(
+            t.shape, dtype=np.float64 if t.dtype is D.float64 else np.float32)
+        write(t, r < p)
+        return t
     g = _gen(generator)
     if isinstance(p, Tensor):
         probs = np.broadcast_to(p.numpy(force=True), t.shape)

@@ -14,22 +14,37 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import _legacy, check_inplace, commit, make, norm_dim, snapshot, wrap, xp_of
+from ._core import (_legacy, check_inplace, commit, make, norm_dim, same_device, snapshot, wrap,
+                    xp_of)
+from ._core import to_host, xp_of_array as _xp
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 
 
 def _idx_tensor(arr, ref):
-    return wrap(np.asarray(arr, dtype=np.int64), ref._device)
+    """An int64 index tensor on ``ref``'s device (``arr`` may be a host array)."""
+    return wrap(xp_of(ref).asarray(arr, dtype=np.int64), ref._device)
+
+
+# The dtypes CUDA adds atomically, so that CuPy's scatter_add takes them.
+_ATOMIC_ADD = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64, np.int32,
+                                              np.uint32, np.uint64))
 
 
 def _add_at(arr, key, vals):
     """``arr[key] += vals`` with repeated positions adding up."""
     if type(arr) is np.ndarray:
         np.add.at(arr, key, vals)
-    else:  # CuPy
-        import cupyx
+    elif arr.dtype in _ATOMIC_ADD:  # CuPy's kernel of atomic adds
+        _xp(arr).add.at(arr, key, vals)
+    else:  # no atomic add for this dtype on a GPU (int64...): a rare case, done on the host
+        host = to_host(arr)
+        hkey = tuple(_host_part(k) for k in key) if isinstance(key, tuple) else _host_part(key)
+        np.add.at(host, hkey, _host_part(vals))
+        arr[...] = _xp(arr).asarray(host)
 
-        cupyx.scatter_add(arr, key, vals)
+
+def _host_part(k):
+    return to_host(k) if hasattr(k, "__cuda_array_interface__") else k
 
 
 def _fmt(shape):
@@ -85,6 +100,11 @@ def _index_array(k, t):
     if isinstance(k, Tensor):
         dt = k.dtype
         a = k._data
+        if type(a) is not np.ndarray and type(t._data) is np.ndarray:
+            raise RuntimeError(f"indices should be either on cpu or on the same device as the "
+                               f"indexed tensor ({t.device})")
+        if type(a) is np.ndarray and type(t._data) is not np.ndarray:
+            a = xp_of(t).asarray(a)  # CPU indices for a GPU tensor: PyTorch allows them
     else:
         if isinstance(k, (list, tuple)):
             from .creation import tensor
@@ -224,7 +244,7 @@ def _apply_basic(t, items):
             if m.ndim == 0:
                 # A 0-d mask adds a dim of length 1 (True) or 0 (False), picked by index.
                 out = unsqueeze(out, d)
-                rest.append(np.arange(int(bool(m)), dtype=np.int64))
+                rest.append(xp_of(out).arange(int(bool(m)), dtype=np.int64))
                 advanced = True
                 d += 1
                 continue
@@ -328,7 +348,8 @@ def index_put_(t, indices, values, accumulate=False):
             raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
                             f"{type(k).__name__}")
         item = _index_array(k, t)
-        items.append(_Ints(np.asarray(item, dtype=np.int64)) if isinstance(item, int) else item)
+        items.append(_Ints(xp_of(t).asarray(item, dtype=np.int64)) if isinstance(item, int)
+                     else item)
     if _consumed(items) > t.ndim:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim} (got "
                          f"{_consumed(items)})")
@@ -362,7 +383,7 @@ def _index_put(t, nk, value, accumulate):
     src = snapshot(t, val)
     arr = src._data.copy()
     data = val._data.astype(arr.dtype, copy=False) if val is not None else \
-        np.asarray(value).astype(arr.dtype)
+        xp_of(t).asarray(value).astype(arr.dtype)
     if accumulate:
         _add_at(arr, nk, xp_of(t).broadcast_to(data, target_shape))
     else:
@@ -458,7 +479,12 @@ def _check_bounds(idx, n, d):
 
 def _coords(idx, d):
     """Full coordinates of every element of ``idx``, with ``idx`` itself along ``d``."""
-    grids = list(np.indices(idx.shape, sparse=True))
+    if type(idx) is np.ndarray:
+        grids = list(np.indices(idx.shape, sparse=True))
+    else:  # the same open grid, on the index's device (CuPy's indices has no ``sparse``)
+        n = idx.ndim
+        grids = [_xp(idx).arange(s).reshape((1,) * k + (-1,) + (1,) * (n - k - 1))
+                 for k, s in enumerate(idx.shape)]
     grids[d] = idx
     return tuple(grids)
 
@@ -470,6 +496,7 @@ def _crop(a, shape):
 def gather(t, dim, index, *, sparse_grad=False):
     """``out[i][j] = t[index[i][j]][j]`` along ``dim`` (for ``dim == 0``)."""
     _check_index_dtype(index, "gather")
+    same_device(t, index)
     d = norm_dim(dim, t.ndim)
     if max(index.ndim, 1) != max(t.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
@@ -522,11 +549,16 @@ def _scatter_arrays(t, d, index, src_arr, reduce):
     if np.ndim(src_arr):
         src_arr = _crop(src_arr.reshape(-1) if src_arr.ndim == 0 else src_arr, idx.shape)
     else:
-        src_arr = np.broadcast_to(np.asarray(src_arr, dtype=out.dtype), idx.shape)
+        src_arr = _xp(out).broadcast_to(_xp(out).asarray(src_arr, dtype=out.dtype), idx.shape)
     if reduce == "add":
         _add_at(out, coords, src_arr)
     elif reduce == "multiply":
-        np.multiply.at(out, coords, src_arr)
+        if type(out) is np.ndarray:
+            np.multiply.at(out, coords, src_arr)
+        else:  # CuPy has no multiply.at: this rare op goes through the host
+            host = to_host(out)
+            np.multiply.at(host, tuple(to_host(c) for c in coords), to_host(src_arr))
+            out = _xp(out).asarray(host)
     else:
         out[coords] = src_arr
     return out.reshape(t.shape)
@@ -537,6 +569,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
     _check_index_dtype(index, "scatter")
+    same_device(t, index, src if isinstance(src, Tensor) else None)
     d = norm_dim(dim, t.ndim)
     s = src if src is not None else value
     if reduce not in (None, "add", "multiply"):
@@ -561,7 +594,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
         return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative)
     _check_scatter(t, d, index, None, "scatter")
     v = s.item() if isinstance(s, Tensor) else s
-    arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np), reduce)
+    arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
     return make(arr, (t,), "ScatterBackward1",
                 _no_derivative if reduce is not None else
                 lambda ctx, g: (g.scatter(d, index, 0.0),))
@@ -584,6 +617,7 @@ def _pad_to(g, shape):
 def scatter_add(t, dim, index, src):
     """Add ``src`` into ``t`` at ``index`` along ``dim``; repeated positions add up."""
     _check_index_dtype(index, "scatter_add")
+    same_device(t, index, src)
     d = norm_dim(dim, t.ndim)
     if src.dtype is not t.dtype:
         raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
@@ -600,6 +634,7 @@ def scatter_add(t, dim, index, src):
 # -- index_select / index_add / take -----------------------------------------------------------
 
 def index_select(t, dim, index):
+    same_device(t, index)
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -628,6 +663,7 @@ def index_select(t, dim, index):
 
 def index_add(t, dim, index, source, *, alpha=1):
     """``t`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
+    same_device(t, index, source)
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
         raise IndexError("index_add_(): Index is supposed to be a vector")
@@ -669,6 +705,7 @@ def take(t, index):
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
         got = _legacy(index.dtype) if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
+    same_device(t, index)
     n = t.numel()
     idx = index._data
     if idx.size:
@@ -701,6 +738,7 @@ def masked_fill(t, mask, value):
         got = _torch_type_name(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{got}")
+    same_device(t, mask)
     vt = None
     if isinstance(value, Tensor):
         if value.ndim != 0:
@@ -740,6 +778,7 @@ def masked_select(t, mask):
     """The elements of ``t`` where ``mask`` (broadcast together) is True, as a 1-d tensor."""
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
+    same_device(t, mask)
     shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
     xp = xp_of(t)
     a = xp.broadcast_to(t._data, shape)
@@ -758,6 +797,7 @@ def masked_scatter(t, mask, source):
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {_torch_type_name(mask.dtype)}")
+    same_device(t, mask, source)
     shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
     xp = xp_of(t)
     out = xp.broadcast_to(t._data, shape).copy()

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import _legacy, check_same_device, make, sum_to, xp_of
+from ._core import _legacy, as_array, check_same_device, make, sum_to, xp_of
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
@@ -117,10 +117,13 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
             prod = prod * prod.dtype.type(alpha)
         # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
         out = prod + (bias._data if beta == 1 else bias._data * bias._data.dtype.type(beta)) \
-            if beta != 0 else np.array(prod, copy=True)
-    if out.shape != target:  # a bias that did not broadcast over the product's shape
-        out = np.broadcast_to(out, target).copy()
-    out = out.astype(prod.dtype, copy=False)
+            if beta != 0 else prod.copy()
+    if out.shape != target:
+        out = xp_of(a).broadcast_to(out, target).copy()
+    elif not out.flags.c_contiguous:
+        out = out.copy()
+    if out.dtype != prod.dtype:
+        out = out.astype(prod.dtype)
     bshape = bias.shape
 
     def rule(ctx, g):
@@ -205,7 +208,7 @@ def dot(a, b):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    arr = np.asarray(_mm_arr(a._data, b._data))
+    arr = _mm_arr(a._data, b._data)
     return make(arr, (a, b), "DotBackward0",
                 lambda ctx, g: (g * ctx.saved[1] if ctx.needs_input_grad[0] else None,
                                 g * ctx.saved[0] if ctx.needs_input_grad[1] else None), a, b)
@@ -429,7 +432,7 @@ def einsum(equation, *operands):
             for o, t in zip(operands, terms, strict=True)]
     with quiet:
         arr = np.einsum(f"{','.join(terms)}->{out}", *arrs, optimize=len(arrs) > 2)
-    arr = np.asarray(arr, dtype=dt.np)
+    arr = as_array(arr).astype(dt.np, copy=False)
     if not arr.flags.c_contiguous:
         arr = arr.copy()
     shapes = [tuple(o.shape) for o in operands]
@@ -469,9 +472,13 @@ def _einsum_grad(g, ops, terms, out, sizes, i, shape):
         gu = gu.expand(full_u)
     if uniq == term:
         return gu
-    # Scatter onto the diagonal(s): a zero array whose einsum view over ``term`` is ``uniq``.
-    full = np.zeros(tuple(sizes[c] for c in term), dtype=gu._data.dtype)
-    np.einsum(f"{term}->{uniq}", full)[...] = gu._data
+    # Scatter onto the diagonal(s): index a zero array with each letter's coordinate.
+    xp = xp_of(gu)
+    full = xp.zeros(tuple(sizes[c] for c in term), dtype=gu._data.dtype)
+    n = len(uniq)
+    grid = [xp.arange(full_u[k]).reshape((1,) * k + (-1,) + (1,) * (n - k - 1))
+            for k in range(n)]
+    full[tuple(grid[uniq.index(c)] for c in term)] = gu._data
     from ._core import wrap
 
     return wrap(full, g._device)

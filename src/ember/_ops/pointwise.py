@@ -12,8 +12,9 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import _special
-from ._core import (OUT, check_inplace, check_same_device, commit, make, needs_grad, quiet,
-                    snapshot, wrap, xp_of)
+from ..cuda import _kernels
+from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_same_device, commit,
+                    make, needs_grad, quiet, snapshot, wrap, xp_of)
 
 
 def _arr(x, dt):
@@ -53,12 +54,28 @@ def _operands(a, b):
         a = _scalar(a)
     elif not isinstance(b, Tensor):
         b = _scalar(b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device:
+    mixed = isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device
+    if mixed:
         check_same_device(a, b)
     dt = D.result_type(a, b)
     # NOTE: PyTorch computes half and bfloat16 ops in float32 and rounds once at the end.
     cdt = D.float32 if dt in _LOW else dt
-    return dt, _arr(a, cdt), _arr(b, cdt)
+    x, y = _arr(a, cdt), _arr(b, cdt)
+    if mixed:  # a 0-d CPU tensor beside a CUDA one takes part as a number, as in PyTorch
+        if a._device.type == "cpu":
+            x = x[()]
+        else:
+            y = y[()]
+    return dt, x, y
+
+
+def _ref(ta, tb):
+    """The operand whose device the result lives on (not a 0-d CPU tensor beside a GPU one)."""
+    if ta is None:
+        return tb
+    if tb is not None and ta._device.type == "cpu" and tb._device.type != "cpu":
+        return tb
+    return ta
 
 
 def _scalar(v):
@@ -81,7 +98,7 @@ def _binary(a, b, fn, name, rule, *saved):
     dt, x, y = _operands(a, b)
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
-    ref = ta if ta is not None else tb
+    ref = _ref(ta, tb)
     try:
         # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
         with quiet:
@@ -91,7 +108,8 @@ def _binary(a, b, fn, name, rule, *saved):
         raise
     if type(out) is not type(ref._data) or out.dtype is not dt.np:
         with quiet:
-            out = np.asarray(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else out
+            out = as_array(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else \
+                as_array(out)
     return make(out, (ta, tb), name, rule, *saved, device=ref._device)
 
 
@@ -190,7 +208,7 @@ def rsub(a, b, *, alpha=1):
     if isinstance(b, Tensor):
         return _binary(b, a, np.subtract, "RsubBackward0", _sub_rule)
     dt, x, y = _operands(a, b)
-    return make(np.asarray(np.subtract(y, x)).astype(dt.np, copy=False), (a,), "RsubBackward1",
+    return make(as_array(np.subtract(y, x)).astype(dt.np, copy=False), (a,), "RsubBackward1",
                 _rsub_rule)
 
 
@@ -265,7 +283,7 @@ def rtruediv(a, s):
 def _int_div(mode):
     """Integer division kernels: a zero divisor is an error in PyTorch, not a warning."""
     def fn(x, y):
-        if np.any(np.asarray(y) == 0):
+        if bool((y == 0).any() if hasattr(y, "any") else y == 0):  # a host sync on a GPU
             raise RuntimeError("ZeroDivisionError")
         if mode == "floor":
             return np.floor_divide(x, y)
@@ -352,7 +370,7 @@ def pow(a, b):
         # PowBackward0 has one edge: the exponent is a number, not an input.
         _, x, y = _operands(a, b)
         with quiet:
-            out = np.asarray(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
+            out = as_array(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b)
     _no_bool(dt, "pow")
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
@@ -360,12 +378,12 @@ def pow(a, b):
 
 def _np_pow(x, y):
     with quiet:
-        if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) < 0):
+        if np.result_type(x).kind in "iu" and bool(np.any(y < 0)):
             # NOTE: PyTorch's integer pow: x ** -n is 1 for x == 1, +-1 for x == -1, else 0.
             ay = np.abs(y)
             odd = (ay % 2) == 1
             neg = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))
-            return np.where(np.asarray(y) < 0, neg, np.power(x, ay)).astype(np.result_type(x, y))
+            return as_array(np.where(y < 0, neg, np.power(x, ay))).astype(np.result_type(x, y))
         return np.power(x, y)
 
 
@@ -409,7 +427,8 @@ def _rpow(s, b):
     dt, sx, x = _operands(s, b)
     _no_bool(dt, "pow")
     out = _np_pow(sx, x)
-    return make(np.asarray(out, dtype=dt.np), (b,), "PowBackward2", _rpow_rule, s, OUT)
+    return make(as_array(out).astype(dt.np, copy=False), (b,), "PowBackward2", _rpow_rule, s,
+                OUT)
 
 
 def _rpow_rule(ctx, g):
@@ -583,17 +602,30 @@ def relu(a):
     if a.dtype is D.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
     x = a._data
-    # NOTE: NumPy's maximum against a zero *array* is several times faster than against
-    # the scalar 0 (the scalar path is not vectorised); a zero array costs one calloc.
-    return make(np.maximum(x, xp_of(a).zeros(x.shape, x.dtype)), (a,), "ReluBackward0",
-                _relu_rule, OUT)
+    if type(x) is np.ndarray:
+        # NOTE: NumPy's maximum against a zero *array* is several times faster than against
+        # the scalar 0 (the scalar path is not vectorised); a zero array costs one calloc.
+        y = np.maximum(x, np.zeros(x.shape, x.dtype))
+    else:  # one fused kernel on a GPU
+        k = _kernels.for_array(x)
+        y = k.relu(x) if k is not None else None
+        if y is None:
+            y = np.maximum(x, 0)
+    return make(y, (a,), "ReluBackward0", _relu_rule, OUT)
 
 
 def _relu_rule(ctx, g):
     out, = ctx.saved
+    y, gd = out._data, g._data
     # NOTE: as PyTorch's threshold_backward, the gradient is blocked where the output is 0
     # and passes where it is positive or NaN; a float mask multiplies faster than a bool one.
-    return (times_mask(g, (out._data != 0).astype(g._data.dtype)),)
+    if type(gd) is not np.ndarray and gd.shape == y.shape and gd.dtype == y.dtype:
+        k = _kernels.for_array(gd)
+        gx = k.relu_backward(gd, y) if k is not None else None
+        if gx is not None:  # g * mask in one kernel; the mask is made only for a 2nd order
+            return (make(gx, (g,), "MulBackward0",
+                         lambda ctx, gg: (times_mask(gg, (y != 0).astype(gg._data.dtype)),)),)
+    return (times_mask(g, (y != 0).astype(gd.dtype)),)
 
 
 def times_mask(g, mask):
@@ -710,7 +742,7 @@ def _np_clamp(x, lo, hi):
             out = np.maximum(out, lo)
         if hi is not None:
             out = np.minimum(out, hi)
-    return np.array(out, copy=True) if out is x else np.asarray(out)
+    return out.copy() if out is x else as_array(out)
 
 
 def _clamp_rule(ctx, g):
@@ -737,8 +769,8 @@ def _clamp_tensor(a, lo, hi, name):
     hx = None if hi is None else _arr(hi, cdt)
     try:
         out = _np_clamp(x, lx, hx)
-        out = np.broadcast_to(out, np.broadcast_shapes(*(np.shape(v) for v in (x, lx, hx)
-                                                         if v is not None))).copy()
+        out = xp_of(a).broadcast_to(out, np.broadcast_shapes(
+            *(getattr(v, "shape", ()) for v in (x, lx, hx) if v is not None))).copy()
     except ValueError:
         _broadcast_error(a, lo if lo is not None else hi)
         raise
@@ -756,9 +788,9 @@ def _clamp_tensor(a, lo, hi, name):
             ghi = None if hx is None else m > hx
         dev = g._device
         return (g * wrap(gx, dev) if ctx.needs_input_grad[0] else None,
-                g * wrap(np.asarray(glo), dev) if glo is not None and ctx.needs_input_grad[1]
+                g * wrap(as_array(glo), dev) if glo is not None and ctx.needs_input_grad[1]
                 else None,
-                g * wrap(np.asarray(ghi), dev) if ghi is not None and ctx.needs_input_grad[2]
+                g * wrap(as_array(ghi), dev) if ghi is not None and ctx.needs_input_grad[2]
                 else None)
     return make(out, (a, lo, hi), name, rule, device=a._device)
 
@@ -849,6 +881,7 @@ def where(cond, a=None, b=None):
     else:  # two scalars: their own promotion (1.0 and 0 give the default float dtype)
         dt = D.result_type(a, b)
         x, y = _arr(a, dt), _arr(b, dt)
+    check_same_device(cond, _t(a), _t(b))
     try:
         out = np.where(cond._data, x, y)
     except ValueError:
@@ -900,7 +933,7 @@ def lerp(a, b, weight):
         _broadcast_error(a, b)
         _broadcast_error(a, weight)
         raise
-    out = np.asarray(out).astype(dt.np, copy=False)
+    out = as_array(out).astype(dt.np, copy=False)
     if isinstance(weight, Tensor):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight)
     return make(out, (a, b), "LerpBackward0", _lerp_rule, weight)
@@ -985,7 +1018,8 @@ def logaddexp(a, b):
 
 def _np_xlogy(x, y):
     with quiet:
-        return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y)).astype(np.result_type(x, y))
+        return as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))).astype(
+            np.result_type(x, y))
 
 
 def xlogy(a, b):
@@ -1021,9 +1055,9 @@ def _scalar_tensor(v, like):
 def _compare(fn):
     def op(a, b):
         dt, x, y = _operands(a, b)
-        ref = a if isinstance(a, Tensor) else b
+        ref = _ref(_t(a), _t(b))
         try:
-            return wrap(np.asarray(fn(x, y)), ref._device)
+            return wrap(as_array(fn(x, y)), ref._device)
         except ValueError:
             _broadcast_error(a, b)
             raise
@@ -1045,7 +1079,10 @@ def _logical(fn, name):
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                             f"{type(b).__name__}")
         try:
-            return wrap(np.asarray(fn(a._data, b._data)), a._device)
+            x, y = a._data, b._data
+            if a._device != b._device:  # a 0-d CPU tensor may meet a CUDA one
+                _, x, y = _operands(a, b)
+            return wrap(as_array(fn(x, y)), _ref(a, b)._device)
         except ValueError:
             _broadcast_error(a, b)
             raise
@@ -1071,9 +1108,9 @@ def _bitwise(fn, sym):
         dt, x, y = _operands(a, b)
         if dt.is_floating_point:
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
-        ref = a if isinstance(a, Tensor) else b
+        ref = _ref(_t(a), _t(b))
         try:
-            return wrap(np.asarray(fn(x, y)), ref._device)
+            return wrap(as_array(fn(x, y)), ref._device)
         except ValueError:
             _broadcast_error(a, b)
             raise
@@ -1100,17 +1137,17 @@ def bitwise_not(a):
 
 def isnan(a):
     return wrap(np.isnan(a._data) if a.dtype.is_floating_point else
-                np.zeros(a.shape, dtype=bool), a._device)
+                xp_of(a).zeros(a.shape, dtype=bool), a._device)
 
 
 def isinf(a):
     return wrap(np.isinf(a._data) if a.dtype.is_floating_point else
-                np.zeros(a.shape, dtype=bool), a._device)
+                xp_of(a).zeros(a.shape, dtype=bool), a._device)
 
 
 def isfinite(a):
     return wrap(np.isfinite(a._data) if a.dtype.is_floating_point else
-                np.ones(a.shape, dtype=bool), a._device)
+                xp_of(a).ones(a.shape, dtype=bool), a._device)
 
 
 def isposinf(a):
@@ -1126,7 +1163,7 @@ def signbit(a):
 
 
 def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
-    out = np.nan_to_num(a._data, nan=nan, posinf=posinf, neginf=neginf)
+    out = xp_of(a).nan_to_num(a._data, nan=nan, posinf=posinf, neginf=neginf)
     return make(out, (a,), "NanToNumBackward0",
                 lambda ctx, g: (g * wrap(np.isfinite(ctx.saved[0]._data), g._device),), a)
 
@@ -1139,10 +1176,10 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"{a.dtype} did not match {b.dtype}")
     dt, x, y = _operands(a, b)
     if dt is D.bool:
-        return wrap(np.asarray(x == y), a._device)
-    x64 = np.asarray(x, dtype=np.float64) if not dt.is_floating_point else x
-    y64 = np.asarray(y, dtype=np.float64) if not dt.is_floating_point else y
-    return wrap(np.asarray(np.isclose(x64, y64, rtol=rtol, atol=atol, equal_nan=equal_nan)),
+        return wrap(as_array(x == y), a._device)
+    x64 = x.astype(np.float64) if not dt.is_floating_point else x
+    y64 = y.astype(np.float64) if not dt.is_floating_point else y
+    return wrap(as_array(xp_of(a).isclose(x64, y64, rtol=rtol, atol=atol, equal_nan=equal_nan)),
                 a._device)
 
 
@@ -1153,7 +1190,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(a, b):
     if a._device != b._device:
         check_same_device(a, b)
-    return tuple(a.shape) == tuple(b.shape) and bool(np.array_equal(a._data, b._data))
+    return tuple(a.shape) == tuple(b.shape) and bool(xp_of(a).array_equal(a._data, b._data))
 
 
 # -- in-place -----------------------------------------------------------------
@@ -1171,11 +1208,13 @@ def inplace(op):
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other)):
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
+            if type(self._data) is not np.ndarray:
+                check_no_overlap(self._data)
             try:
                 with quiet:
                     ufunc(self._data, o, out=self._data, casting="unsafe")
             except ValueError:
-                if not self._data.flags.writeable:
+                if not getattr(self._data.flags, "writeable", True):
                     from ._core import write
 
                     write(self, 0)  # raises PyTorch's error for expanded tensors

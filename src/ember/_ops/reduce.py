@@ -9,7 +9,8 @@ import numpy as np
 from .. import _dtype as D
 from ..return_types import make_return
 from .._tensor import Tensor
-from ._core import make, make_multi, norm_dim, norm_dims, wrap, xp_of
+from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
+from ._core import xp_of_array as _xp
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
@@ -160,7 +161,7 @@ from ._core import OUT as _OUT  # noqa: E402
 def _exclusive_prod(a, d):
     """For each element, the product of all the others along ``d`` (no division)."""
     a = np.moveaxis(a, d, -1)
-    one = np.ones(a.shape[:-1] + (1,), dtype=a.dtype)
+    one = _xp(a).ones(a.shape[:-1] + (1,), dtype=a.dtype)
     left = np.cumprod(np.concatenate([one, a[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([one, a[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.moveaxis(left * right, -1, d)
@@ -290,7 +291,7 @@ def _arg(t, dim, keepdim, argfn, name):
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
         idx = _nan_arg(t._data.reshape(-1), 0, argfn)
-        arr = np.asarray(idx, dtype=np.int64)
+        arr = as_array(idx).astype(np.int64, copy=False)
         if keepdim:
             arr = arr.reshape((1,) * t.ndim)
         return wrap(arr, t._device)
@@ -470,7 +471,8 @@ def logsumexp(t, dim, keepdim=False):
     dims = _dims(t, dim)
     a = _acc(t) if t.dtype.is_floating_point else t._data.astype(D.get_default_dtype().np)
     with quiet:
-        m = a.max(axis=dims, keepdims=True) if a.size else np.zeros(_keep_shape(a.shape, dims))
+        m = a.max(axis=dims, keepdims=True) if a.size else \
+            _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
         arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
     if not keepdim:
@@ -527,7 +529,7 @@ def _cumprod_grad_with_zeros(x, g, out, d):
     k it is sum_{j>=k} g_j * prod_{i<=j, i!=k} x_i; after k it is 0.
     """
     n = x.shape[d]
-    pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+    pos = _xp(x).arange(n).reshape([-1 if i == d else 1 for i in range(x.ndim)])
     zero = x == 0
     k = np.where(zero.any(axis=d, keepdims=True), np.argmax(zero, axis=d, keepdims=True), n)
     rev = np.flip(np.cumsum(np.flip(g * out, d), axis=d), d)
@@ -540,16 +542,17 @@ def _cumprod_grad_with_zeros(x, g, out, d):
 def _cum_extreme(t, dim, ufunc, name):
     d = norm_dim(dim, t.ndim)
     a = t._data if t.ndim else t._data.reshape(1)
+    xp = _xp(a)
     with quiet:
-        vals = ufunc.accumulate(a, axis=d) if a.size else a.copy()
+        vals = _accumulate(ufunc, a, d) if a.size else a.copy()
         n = a.shape[d]
-        pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
+        pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
         # NOTE: like PyTorch, a tie moves the index to the later element, and a NaN sticks.
         hit = a == vals
         if a.dtype.kind == "f":
             hit = hit | np.isnan(a)
-        idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d).astype(np.int64) \
-            if a.size else np.zeros(a.shape, np.int64)
+        idx = _accumulate(np.maximum, np.where(hit, pos, 0), d).astype(np.int64) \
+            if a.size else xp.zeros(a.shape, np.int64)
     vals, idx = vals.reshape(t.shape), idx.reshape(t.shape)
     shape = t.shape
 
@@ -560,14 +563,31 @@ def _cum_extreme(t, dim, ufunc, name):
         gm = np.moveaxis(gv._data, d, -1)
         im = np.moveaxis(idx, d, -1)
         n = gm.shape[-1]
-        res = np.zeros(gm.shape, dtype=gm.dtype)
+        xp = _xp(gm)
+        res = xp.zeros(gm.shape, dtype=gm.dtype)
         if gm.size:
+            from .index import _add_at
+
             r = res.reshape(-1, n)
-            np.add.at(r, (np.arange(r.shape[0])[:, None], im.reshape(-1, n)), gm.reshape(-1, n))
-        return (wrap(np.ascontiguousarray(np.moveaxis(res, -1, d)), gv._device),)
+            _add_at(r, (xp.arange(r.shape[0])[:, None], im.reshape(-1, n)), gm.reshape(-1, n))
+        return (wrap(np.moveaxis(res, -1, d).copy(), gv._device),)
     values, indices = make_multi((vals, idx), (t,), name.capitalize() + "Backward0", rule,
                                  differentiable=(True, False))
     return make_return(name, values, indices)
+
+
+def _accumulate(ufunc, a, axis):
+    """``ufunc.accumulate(a, axis)``.  CuPy accumulates only add and multiply: on a GPU the
+    running maximum/minimum is a log-step scan (each step combines with the value ``2**k``
+    places back), a different kernel with the same result."""
+    if type(a) is np.ndarray:
+        return ufunc.accumulate(a, axis=axis)
+    a = np.moveaxis(a, axis, -1).copy()
+    n, step = a.shape[-1], 1
+    while step < n:
+        a[..., step:] = ufunc(a[..., step:], a[..., :-step])
+        step *= 2
+    return np.moveaxis(a, -1, axis)
 
 
 def cummax(t, dim):
@@ -580,27 +600,27 @@ def cummin(t, dim):
 
 def all(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()  # NOTE: all(dim=()) reduces nothing in PyTorch
-    arr = np.asarray(np.all(t._data, axis=dims, keepdims=keepdim))
+    arr = as_array(np.all(t._data, axis=dims, keepdims=keepdim))
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
 
 def any(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()
-    arr = np.asarray(np.any(t._data, axis=dims, keepdims=keepdim))
+    arr = as_array(np.any(t._data, axis=dims, keepdims=keepdim))
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
 
 def count_nonzero(t, dim=None):
     dims = _dims(t, dim)
-    return wrap(np.asarray(np.count_nonzero(t._data, axis=dims) if dims else
-                           np.count_nonzero(t._data), dtype=np.int64), t._device)
+    return wrap(as_array(np.count_nonzero(t._data, axis=dims) if dims else
+                         np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
 
 
 def sort(t, dim=-1, descending=False, stable=False):
     if isinstance(dim, bool):
         dim, descending = -1, dim
     if t.ndim == 0:
-        return make_return("sort", t.clone(), wrap(np.zeros((), np.int64), t._device))
+        return make_return("sort", t.clone(), wrap(xp_of(t).zeros((), np.int64), t._device))
     d = norm_dim(dim, t.ndim)
     a = t._data
     # NaN sorts as the largest value, as in PyTorch; ties keep their order (stable).
@@ -692,13 +712,11 @@ def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
     if dim is None:
         a = t._data.reshape(-1)
-        if a.size == 0:
-            v = np.asarray(np.nan, dtype=a.dtype)
-        elif a.dtype.kind == "f" and np.isnan(a).any():
-            v = np.asarray(np.nan, dtype=a.dtype)
+        if a.size == 0 or a.dtype.kind == "f" and bool(np.isnan(a).any()):
+            v = xp_of(t).full((), np.nan, dtype=a.dtype)
         else:
-            v = np.sort(a)[(a.size - 1) // 2]
-        return make(np.asarray(v), (t,), "MedianBackward0",
+            v = as_array(np.sort(a)[(a.size - 1) // 2])
+        return make(v, (t,), "MedianBackward0",
                     _even_rule(tuple(range(t.ndim)), False), t, _OUT)
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
@@ -746,13 +764,13 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
         a = np.moveaxis(t._data, d, 0)
         rows = a.reshape(a.shape[0], -1)
     n = rows.shape[0]
-    keep = np.ones(n, dtype=bool)
+    keep = xp_of(t).ones(n, dtype=bool)
     if n > 1:
         keep[1:] = (rows[1:] != rows[:-1]).any(axis=1)
     vals = a[keep]
     if dim is not None:
         vals = np.moveaxis(vals, 0, d)
-    out = [_no_derivative(np.ascontiguousarray(vals), (t,), "UniqueConsecutiveBackward0",
+    out = [_no_derivative(vals.copy(), (t,), "UniqueConsecutiveBackward0",
                           NotImplementedError,
                           "the derivative for 'unique_consecutive' is not implemented.")]
     if return_inverse:

@@ -7,7 +7,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
-                    norm_dims, shape_arg, sum_to, wrap, write, xp_of)
+                    norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
 
 def _as_strided(arr, shape, strides):
@@ -15,14 +15,6 @@ def _as_strided(arr, shape, strides):
     if type(arr) is np.ndarray:
         return as_strided(arr, tuple(shape), tuple(strides))
     return xp_of_array(arr).lib.stride_tricks.as_strided(arr, tuple(shape), tuple(strides))
-
-
-def xp_of_array(arr):
-    if type(arr) is np.ndarray:
-        return np
-    from .._device import _get_cupy
-
-    return _get_cupy()
 
 
 def _infer_shape(shape, numel):
@@ -860,7 +852,7 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         if reps.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         _check_repeats(reps)
-        return _idx_tensor(np.repeat(np.arange(reps.shape[0]), reps._data), reps)
+        return _idx_tensor(np.repeat(np.arange(reps.shape[0]), to_host(reps._data)), reps)
     if dim is None:
         t = t.flatten()
         dim = 0
@@ -870,7 +862,7 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         if repeats.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         _check_repeats(repeats)
-        reps = repeats._data.reshape(-1)
+        reps = to_host(repeats._data).reshape(-1)  # the output's size depends on them
         if reps.shape[0] == 1:
             reps = reps[0]
         elif reps.shape[0] != n:

@@ -131,7 +131,7 @@ class Function:
                 t._grad_fn = ctx
                 t._output_nr = i
                 t._requires_grad = True
-            metas.append((t._data.shape, t._data.dtype))
+            metas.append((t._data.shape, t._data.dtype, t._device))
             wired.append(t)
         ctx._out_meta = metas if ctx._materialize else None
         if ctx._out_meta is not None and any(m is None for m in metas):

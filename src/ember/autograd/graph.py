@@ -25,7 +25,7 @@ class Node:
     __slots__ = ("next_functions", "_rule", "_meta", "_seq", "__weakref__", "__dict__")
     # Set on few nodes; class-level defaults keep making a node (once per op) cheap.
     _num_outputs = 1
-    _out_meta = None  # per output (shape, dtype): present where missing grads become zeros
+    _out_meta = None  # per output (shape, dtype, device): present where missing grads become zeros
     _saved = ()
     _versions = ()
     _pre_hooks = None

@@ -19,9 +19,10 @@ from ... import _dtype as D
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
-from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, snapshot, wrap,
-                           xp_of)
+from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
+                           wrap, xp_of)
 from ..._ops._special import erf as _np_erf
+from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from ..._ops._core import quiet
@@ -173,6 +174,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     nw = weight.numel()
     if input.dim() == 0 and nw != 1:
         raise RuntimeError("Not allow zero-dim input tensor.")
+    same_device(input, weight)
     channels = input.shape[1] if input.dim() >= 2 else 1
     if nw != 1 and nw != channels:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter "
@@ -284,9 +286,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def _erf(a, xp):
     if xp is np:
         return _np_erf(a)
-    from cupyx.scipy.special import erf
+    from ..._device import special_for
 
-    return erf(a)
+    return special_for(a).erf(a)
 
 
 def _normal_cdf(x):
@@ -527,9 +529,12 @@ def _shifted(a, d):
     if not a.size:
         return a
     m = a.max(axis=d, keepdims=True)
-    if not math.isfinite(m.sum()):  # (one reduction; an inf or nan max is rare)
+    if type(m) is not np.ndarray:  # on a GPU, no host round trip: always the guarded max
+        xp = xp_of_array(m)
+        m = xp.where(xp.isfinite(m), m, 0)
+    elif not math.isfinite(m.sum()):  # (one reduction; an inf or nan max is rare)
         with quiet:
-            m = xp_of_array(m).where(xp_of_array(m).isfinite(m), m, 0)
+            m = np.where(np.isfinite(m), m, 0)
     return a - m
 
 
@@ -557,10 +562,16 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     input, d = _dim_dtype(input, dim, dtype, "log_softmax")
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
-    with quiet:
-        s = _shifted(x, d)
-        xp = xp_of(input)
-        out = (s - xp.log(xp.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype, copy=False)
+    out = None
+    if type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
+        k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
+        out = k.log_softmax(a) if k is not None else None
+    if out is None:
+        with quiet:
+            s = _shifted(x, d)
+            xp = xp_of(input)
+            out = (s - xp.log(xp.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype,
+                                                                              copy=False)
     out = out.reshape(input.shape)
     return make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT, d)
 
@@ -568,9 +579,15 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
 def _log_softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
-        ga = g._data
+        ga, ya = g._data, y._data
+        if type(ya) is not np.ndarray and d == ya.ndim - 1 and _kernels.fits_rows(ya) and \
+                ga.shape == ya.shape and ga.dtype == ya.dtype:
+            k = _kernels.for_array(ya)
+            gx = k.log_softmax_backward(ga, ya) if k is not None else None
+            if gx is not None:
+                return (wrap(gx, g._device),)
         with quiet:
-            e = xp_of(y).exp(y._data)
+            e = xp_of(y).exp(ya)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
     return (g - y.exp() * g.sum(d, keepdim=True),)
 

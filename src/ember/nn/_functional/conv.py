@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ..._ops._core import make, xp_of
+from ..._ops._core import make, same_device, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
@@ -290,6 +290,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     ``(C_in, C_out/groups, *K)``; all int arguments are tuples of one value per spatial
     dim.  Arguments are assumed checked (see :func:`_check`).
     """
+    same_device(input, weight, bias)
     xp = xp_of(input)
     x, w = input._data, weight._data
     low = _compute_dtype(x)

@@ -17,7 +17,8 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._ops import pointwise as P
-from ..._ops._core import make, wrap, xp_of
+from ..._ops._core import make, same_device, wrap, xp_of, xp_of_array
+from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from .activation import log_softmax
@@ -172,10 +173,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     ``mean`` divides by the summed weights of the targets that count (not ``ignore_index``).
     """
     reduction = _reduction(size_average, reduce, reduction)
+    same_device(input, target, weight)
     n_classes = _check_nll(input, target, weight)
     _no_grad_for(weight, "nll_loss_forward", "weight")
     nd = input.dim()
     lp = input._data
+    if type(lp) is not np.ndarray and nd == 2 and weight is None and reduction != "none":
+        res = _nll_fused(input, target, ignore_index, reduction)
+        if res is not None:
+            return res
     xp = xp_of(input)
     if nd == 1:
         lp2 = lp.reshape(1, n_classes)
@@ -234,6 +240,44 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "none" and (nd == 3 or nd > 4):
         res = res.view(tuple(target.shape))
     return res
+
+
+def _nll_fused(input, target, ignore_index, reduction):
+    """nll_loss in one kernel on a GPU (and its gradient in one more), or None.
+
+    NOTE: no host round trip, so no IndexError for a target out of range: the loss is NaN.
+    """
+    lp, t = input._data, target._data
+    if not _kernels.fits_rows(lp) or t.dtype != np.int64 or t.ndim != 1:
+        return None
+    k = _kernels.for_array(lp)
+    res = k.nll_forward(lp, t, ignore_index, reduction == "mean") if k is not None else None
+    if res is None:
+        return None
+    out, count = res
+    return make(out, (input,), "NllLossBackward0", _nll_fused_rule, t, count, lp.shape[1],
+                ignore_index, reduction == "mean")
+
+
+def _nll_fused_rule(ctx, g):
+    t, count, n_classes, ignore, mean = ctx.saved
+    k = _kernels.for_array(g._data)
+    go = g._data
+    if k is not None and go.shape == () and go.dtype == count.dtype:
+        gx = k.nll_backward(go, t, count, n_classes, ignore, mean)
+        if gx is not None:
+            def rule(ctx, gg):  # a second order: gx is g times a constant array
+                return (P.times_mask(gg, _nll_coef(t, count, n_classes, ignore, mean)),)
+            return (make(gx, (g,), "MulBackward0", rule),)
+    return (P.times_mask(g, _nll_coef(t, count, n_classes, ignore, mean)),)
+
+
+def _nll_coef(t, count, n_classes, ignore, mean):
+    """d loss / d input for the fused nll_loss: -1 (or -1/count) at each kept target."""
+    xp = xp_of_array(t)
+    hit = (xp.arange(n_classes)[None, :] == t[:, None]) & (t != ignore)[:, None]
+    v = -1 / count if mean else -xp.ones((), count.dtype)
+    return xp.where(hit, v, 0).astype(count.dtype)
 
 
 def _nll_rule(ctx, g):
@@ -507,6 +551,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {_legacy(target.dtype)} but expected "
                            f"{_legacy(input.dtype)}")
+    same_device(input, target, weight)
     x = input._data
     y = target._data
     with quiet:
@@ -576,6 +621,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if weight is not None:
         _broadcast(input, weight)
         _no_grad_for(weight, "binary_cross_entropy_with_logits", "weight")
+    same_device(input, target, weight, pos_weight)
     dt = D.result_type(*[t for t in (input, target, weight, pos_weight) if t is not None])
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "

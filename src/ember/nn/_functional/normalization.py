@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, wrap, xp_of
+from ..._ops._core import make, same_device, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
@@ -73,6 +73,7 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps):
     arrays that broadcast against the view (batch norm in eval mode).
     Returns the output tensor and the batch statistics (``None`` for fixed ones).
     """
+    same_device(x, w, b)
     xp = xp_of(x)
     a = _compute(x._data).reshape(view)
     if stats is None:
@@ -178,6 +179,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     if not training and running_mean is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_float(input, "batch_norm")
+    same_device(input, running_mean, running_var)
     _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = (c,) + (1,) * (input.ndim - 2)

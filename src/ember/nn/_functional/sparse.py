@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, wrap, write, xp_of
+from ..._ops._core import make, same_device, wrap, write, xp_of
+from ..._ops.index import _add_at
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -94,6 +95,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         padding_idx = -1
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
+    same_device(weight, input)
     xp = xp_of(weight)
     n, dim = weight.shape
     idx = _indices(input, n, xp)
@@ -129,12 +131,7 @@ def _scatter_rows(g: Tensor, plan, n: int) -> Tensor:
     low = gd.dtype.name in ("float16", "bfloat16")
     idx, rows = _kept(plan, gd.astype(np.float32) if low else gd)
     out = xp.zeros((n, dim), dtype=rows.dtype)
-    if type(out) is np.ndarray:
-        np.add.at(out, idx, rows)
-    else:  # CuPy
-        import cupyx
-
-        cupyx.scatter_add(out, idx, rows)
+    _add_at(out, idx, rows)
     gshape = tuple(g.shape)
     # NOTE: PyTorch's derivative of this gradient (for double backward) reads the rows back
     # without the 1 / count factor of scale_grad_by_freq (padding rows stay zero); as here.

@@ -81,8 +81,8 @@ class DataLoader:
     from the workers), ``worker_init_fn(worker_id)``, ``multiprocessing_context``,
     ``generator`` (for the shuffling and worker seeds), ``prefetch_factor``
     (batches in flight per worker, default 2), ``persistent_workers`` and
-    ``in_order``.  ``pin_memory`` is accepted; there is no pinned memory on
-    ember's CPU path, so it only warns.
+    ``in_order``.  ``pin_memory=True`` puts each batch's tensors in page-locked host
+    memory when CUDA is available (and warns, as PyTorch does, when it is not).
 
     >>> loader = DataLoader(TensorDataset(ember.arange(10.)), batch_size=4)
     >>> [b[0].tolist() for b in loader]
@@ -275,8 +275,8 @@ class _BaseDataLoaderIter:
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._in_order = loader.in_order
-        self._pin_memory = False
-        if loader.pin_memory:
+        self._pin_memory = bool(loader.pin_memory) and ember.cuda.is_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
         self._sampler_iter = iter(self._index_sampler)
@@ -302,6 +302,8 @@ class _BaseDataLoaderIter:
 
     def __next__(self):
         data = self._next_data()
+        if self._pin_memory:
+            data = _pin(data)
         self._num_yielded += 1
         if (self._dataset_kind == _DatasetKind.Iterable
                 and self._IterableDataset_len_called is not None
@@ -322,6 +324,19 @@ class _BaseDataLoaderIter:
 
     def __getstate__(self):
         raise NotImplementedError(f"{type(self).__name__} cannot be pickled")
+
+
+def _pin(data):
+    """``data`` with every tensor in it copied to page-locked memory (``pin_memory=True``)."""
+    if isinstance(data, ember.Tensor):
+        return data.pin_memory()
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*[_pin(d) for d in data])
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pin(d) for d in data)
+    if isinstance(data, dict):
+        return type(data)((k, _pin(v)) for k, v in data.items())
+    return data
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):

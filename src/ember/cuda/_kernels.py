@@ -1,0 +1,234 @@
+"""Fused GPU kernels for the elementwise work of a training step.
+
+On a GPU every array call is a kernel launch that costs several microseconds of host time,
+whatever its size; for small batches that cost, not the arithmetic, sets the speed.  The
+ops below do in one kernel what the generic array code does in three to eight, and
+without a host round trip (the generic ``nll_loss`` reads the targets' range back to the
+host to raise PyTorch's error; the fused one gives a NaN loss for a target out of range
+instead, as the price of a step that never waits for the GPU).
+
+``for_array(a)`` gives the kernels for ``a``'s array module: CuPy's compiled ones, the
+simulated GPU's NumPy twins (so that the simulation tests the wiring), or None on the CPU,
+where the generic code is already the fast path.  Every op checks that its case is the
+one the kernel handles (float32/float64, contiguous rows) and the caller falls back to the
+generic code otherwise.  A kernel that fails to compile disables itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _device
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def for_array(a):
+    """The fused kernels for the (non-NumPy) array ``a``, or None."""
+    if type(a) is np.ndarray or isinstance(a, (np.generic, int, float, bool)):
+        return None
+    cp = _device._get_cupy()
+    k = getattr(cp, "_ember_kernels", None)  # the simulated device brings its own
+    if k is not None:
+        return k
+    global _CUPY
+    if _CUPY is None:
+        _CUPY = _CupyKernels(cp)
+    return _CUPY
+
+
+_CUPY = None
+
+
+def fits_rows(a) -> bool:
+    """A C-contiguous 2-D float32/float64 array: what the row kernels take."""
+    return a.ndim == 2 and a.dtype in _FLOATS and a.flags.c_contiguous and a.shape[1] > 0
+
+
+# -- CUDA sources ---------------------------------------------------------------------
+
+_RELU = "y = x > (T)0 ? x : (x != x ? x : (T)0)"  # NaN passes, as in PyTorch
+_RELU_BACKWARD = "gx = y != (T)0 ? g : (T)0"  # threshold_backward: blocked where y == 0
+
+# One thread per row: max, sum of exp, then the outputs (rows are short: class scores).
+_LOG_SOFTMAX = r"""
+const ptrdiff_t b = i * C;
+T m = x[b];
+for (ptrdiff_t j = 1; j < C; ++j) {
+    const T v = x[b + j];
+    if (v > m || v != v) m = v;
+}
+if (!isfinite(m)) m = 0;
+T s = 0;
+for (ptrdiff_t j = 0; j < C; ++j) s += exp(x[b + j] - m);
+const T l = log(s);
+for (ptrdiff_t j = 0; j < C; ++j) y[b + j] = (x[b + j] - m) - l;
+"""
+
+_LOG_SOFTMAX_BACKWARD = r"""
+const ptrdiff_t b = i * C;
+T s = 0;
+for (ptrdiff_t j = 0; j < C; ++j) s += g[b + j];
+for (ptrdiff_t j = 0; j < C; ++j) gx[b + j] = g[b + j] - exp(y[b + j]) * s;
+"""
+
+# One block sums the picked log-probabilities and counts the targets that are not ignored;
+# thread 0 writes the loss (mean or sum) and the count the backward needs.
+_NLL_FORWARD = r"""
+extern "C" __global__ void NAME(const TYPE* lp, const long long* t, const long long n,
+                                const long long C, const long long ignore, const int mean,
+                                TYPE* out, TYPE* count) {
+    __shared__ TYPE s_sum[256];
+    __shared__ TYPE s_cnt[256];
+    TYPE sum = 0, cnt = 0;
+    for (long long r = threadIdx.x; r < n; r += blockDim.x) {
+        const long long k = t[r];
+        if (k == ignore) continue;
+        cnt += 1;
+        if (k < 0 || k >= C) sum += NAN_VALUE;
+        else sum -= lp[r * C + k];
+    }
+    s_sum[threadIdx.x] = sum;
+    s_cnt[threadIdx.x] = cnt;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+        if (threadIdx.x < w) {
+            s_sum[threadIdx.x] += s_sum[threadIdx.x + w];
+            s_cnt[threadIdx.x] += s_cnt[threadIdx.x + w];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        out[0] = mean ? s_sum[0] / s_cnt[0] : s_sum[0];
+        count[0] = s_cnt[0];
+    }
+}
+"""
+_NAN = {"float": "__int_as_float(0x7fc00000)",
+        "double": "__longlong_as_double(0x7ff8000000000000LL)"}
+
+_NLL_BACKWARD = r"""
+const ptrdiff_t r = i / C;
+const long long k = t[r];
+gx = (k == (long long)(i - r * C) && k != ignore) ? -(mean ? go[0] / count[0] : go[0]) : (T)0;
+"""
+
+
+class _CupyKernels:
+    """The kernels, compiled by CuPy on first use."""
+
+    def __init__(self, cp):
+        self.cp = cp
+        self.broken = set()
+        ew = cp.ElementwiseKernel
+        self._relu = ew("T x", "T y", _RELU, "ember_relu")
+        self._relu_backward = ew("T g, T y", "T gx", _RELU_BACKWARD, "ember_relu_backward")
+        self._lsm = ew("raw T x, int64 C", "raw T y", _LOG_SOFTMAX, "ember_log_softmax_rows")
+        self._lsm_backward = ew("raw T g, raw T y, int64 C", "raw T gx", _LOG_SOFTMAX_BACKWARD,
+                                "ember_log_softmax_backward_rows")
+        self._nll_backward = ew("raw T go, raw int64 t, raw T count, int64 C, int64 ignore, "
+                                "int32 mean", "T gx", _NLL_BACKWARD, "ember_nll_backward")
+        self._nll_forward = {}
+
+    def _run(self, name, fn):
+        """``fn()``, or None (and the kernel off from then on) if it fails to compile."""
+        if name in self.broken:
+            return None
+        try:
+            return fn()
+        except self.cp.cuda.compiler.CompileException:  # pragma: no cover - GPU only
+            import warnings
+
+            self.broken.add(name)
+            warnings.warn(f"ember: the fused CUDA kernel {name} did not compile; using the "
+                          "generic code", RuntimeWarning, stacklevel=3)
+            return None
+
+    def relu(self, x):
+        return self._run("relu", lambda: self._relu(x))
+
+    def relu_backward(self, g, y):
+        return self._run("relu_backward", lambda: self._relu_backward(g, y))
+
+    def log_softmax(self, x):
+        y = self.cp.empty_like(x)
+
+        def launch():
+            self._lsm(x, x.shape[1], y, size=x.shape[0])
+            return y
+        return self._run("log_softmax", launch)
+
+    def log_softmax_backward(self, g, y):
+        g = self.cp.ascontiguousarray(g)
+        gx = self.cp.empty_like(y)
+
+        def launch():
+            self._lsm_backward(g, y, y.shape[1], gx, size=y.shape[0])
+            return gx
+        return self._run("log_softmax_backward", launch)
+
+    def nll_forward(self, lp, t, ignore, mean):
+        """The loss (0-d) and the count of targets not ignored (0-d), for 2-D ``lp``."""
+        cp = self.cp
+        ctype = "float" if lp.dtype == np.float32 else "double"
+        k = self._nll_forward.get(ctype)
+        if k is None:
+            src = _NLL_FORWARD.replace("NAME", f"ember_nll_forward_{ctype}") \
+                .replace("TYPE", ctype).replace("NAN_VALUE", _NAN[ctype])
+            k = self._nll_forward[ctype] = cp.RawKernel(src, f"ember_nll_forward_{ctype}")
+        out = cp.empty((), dtype=lp.dtype)
+        count = cp.empty((), dtype=lp.dtype)
+        t = cp.ascontiguousarray(t)
+
+        def launch():
+            k((1,), (256,), (lp, t, np.int64(lp.shape[0]), np.int64(lp.shape[1]),
+                             np.int64(ignore), np.int32(bool(mean)), out, count))
+            return out, count
+        return self._run("nll_forward", launch)
+
+    def nll_backward(self, go, t, count, n_classes, ignore, mean):
+        gx = self.cp.empty((t.shape[0], n_classes), dtype=go.dtype)
+        return self._run("nll_backward",
+                         lambda: self._nll_backward(go, t, count, n_classes, ignore,
+                                                    int(bool(mean)), gx))
+
+
+class NumpyTwins:
+    """The same ops in NumPy, on arrays the caller unwraps and wraps (the simulated GPU)."""
+
+    @staticmethod
+    def relu(x):
+        return np.where(x > 0, x, np.where(x != x, x, 0)).astype(x.dtype)
+
+    @staticmethod
+    def relu_backward(g, y):
+        return np.where(y != 0, g, 0).astype(g.dtype)
+
+    @staticmethod
+    def log_softmax(x):
+        m = np.max(x, axis=1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+        with np.errstate(all="ignore"):
+            s = x - m
+            return (s - np.log(np.exp(s).sum(axis=1, keepdims=True))).astype(x.dtype)
+
+    @staticmethod
+    def log_softmax_backward(g, y):
+        return (g - np.exp(y) * g.sum(axis=1, keepdims=True)).astype(y.dtype)
+
+    @staticmethod
+    def nll_forward(lp, t, ignore, mean):
+        keep = t != ignore
+        ok = keep & (t >= 0) & (t < lp.shape[1])
+        picked = np.where(ok, lp[np.arange(t.shape[0]), np.where(ok, t, 0)], np.nan)
+        total = -np.where(keep, picked, 0).sum(dtype=lp.dtype)
+        count = lp.dtype.type(keep.sum())
+        with np.errstate(all="ignore"):
+            out = total / count if mean else total
+        return np.asarray(out, dtype=lp.dtype), np.asarray(count, dtype=lp.dtype)
+
+    @staticmethod
+    def nll_backward(go, t, count, n_classes, ignore, mean):
+        with np.errstate(all="ignore"):
+            v = -(go / count if mean else go)
+        hit = (np.arange(n_classes)[None, :] == t[:, None]) & (t != ignore)[:, None]
+        return np.where(hit, v, 0).astype(go.dtype)

@@ -13,14 +13,21 @@ def timeit(fn, number):
 
 
 def compare(contenders: dict, number: int, repeats: int = 7, warmup: int = 3):
-    """Median seconds per call for each contender, measured in alternation."""
+    """Median seconds per call for each contender, measured in alternation.
+
+    The order rotates every repeat and each timing starts after a short pause: PyTorch's
+    worker threads keep spinning for a moment after its own calls and would otherwise slow
+    down whichever contender always ran right after it.
+    """
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
-    samples = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for k, fn in contenders.items():
-            samples[k].append(timeit(fn, number))
+    names = list(contenders)
+    samples = {k: [] for k in names}
+    for r in range(repeats):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(0.05)
+            samples[k].append(timeit(contenders[k], number))
     return {k: statistics.median(v) for k, v in samples.items()}
 
 

@@ -19,7 +19,30 @@ def _index(idx, n):
     return idx % n
 
 
-class Sequential(Module):
+class _Indexed(Module):
+    """What ``Sequential`` and ``ModuleList`` share: modules keyed "0", "1", ... in order."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __delitem__(self, idx):
+        keys = list(self._modules.keys())
+        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]
+        for key in doomed:
+            del self._modules[key]
+        # PyTorch renumbers the remaining modules to keep the indices contiguous.
+        self._renumber(list(self._modules.values()))
+
+    def _renumber(self, items):
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+
+class Sequential(_Indexed):
     """Modules applied one after the other: ``Sequential(nn.Linear(4, 8), nn.ReLU())``."""
 
     def __init__(self, *args):
@@ -44,25 +67,6 @@ class Sequential(Module):
     def __setitem__(self, idx, module):
         key = list(self._modules.keys())[_index(idx, len(self))]
         setattr(self, key, module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        # PyTorch renumbers the remaining modules to keep the indices contiguous.
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
@@ -101,9 +105,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        self._renumber(items)
         return self
 
     def extend(self, sequential):
@@ -120,7 +122,7 @@ class Sequential(Module):
         return [k for k in super().__dir__() if not k.isdigit()]
 
 
-class ModuleList(Module):
+class ModuleList(_Indexed):
     """A list of modules, registered so their parameters are found."""
 
     def __init__(self, modules=None):
@@ -136,24 +138,6 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         setattr(self, str(_index(idx, len(self))), module)
 
-    def __delitem__(self, idx):
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for k in keys[idx]:
-                del self._modules[k]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
 
@@ -166,9 +150,7 @@ class ModuleList(Module):
     def insert(self, index, module):
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        self._renumber(items)
 
     def append(self, module):
         self.add_module(str(len(self)), module)

@@ -36,3 +36,19 @@ def test_quickstart_runs_unmodified(tmp_path):
     torch = pytest.importorskip("torch")
     state = torch.load(tmp_path / "model.pth", weights_only=True)
     assert sorted(state)[0] == "linear_relu_stack.0.bias"
+
+
+@pytest.mark.skipif(not os.path.exists(FASHION), reason="FashionMNIST is not installed")
+def test_data_and_transforms_tutorials_run(tmp_path):
+    pytest.importorskip("matplotlib")
+    script = os.path.join(HERE, "tutorials", "data_and_transforms.py")
+    p = subprocess.run([sys.executable, "-m", "ember.cli", "run", script], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    lines = [x for x in p.stdout.splitlines() if not x.startswith("Using the FashionMNIST")]
+    assert lines[:2] == ["Feature batch shape: torch.Size([64, 1, 28, 28])",
+                                         "Labels batch shape: torch.Size([64])"]
+    assert re.match(r"Label: tensor\(\d\)", lines[2])
+    assert lines[3] == ("torch.Size([1, 28, 28]) torch.float32 "
+                                        "tensor([0., 0., 0., 0., 0., 0., 0., 0., 0., 1.])")
+    assert (tmp_path / "grid.png").stat().st_size > 0

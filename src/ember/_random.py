@@ -78,6 +78,8 @@ _RANDPERM_SMALL_N = 0xFFFFFFFF // 20
 # CPU capability (which compiled kernel PyTorch's dispatcher would pick)
 # --------------------------------------------------------------------------
 
+_CHUNK = 1 << 16  # elements per chunk of a large normal fill (a multiple of 16)
+
 def _cpu_flags():
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
@@ -619,7 +621,10 @@ class CPUGenerator:
                 bg = self._bitgen
                 bg.state = {"bit_generator": "MT19937",
                             "state": {"key": self._key, "pos": _N}}
-                out[done:] = bg.random_raw(n - done).astype(_U32)
+                # In chunks: random_raw returns 64-bit words, a large temporary otherwise.
+                for s in range(done, n, _CHUNK * 16):
+                    e = min(n, s + _CHUNK * 16)
+                    out[s:e] = bg.random_raw(e - s)
                 st = bg.state["state"]
                 self._key = np.asarray(st["key"], _U32).copy()
                 self._next = int(st["pos"])
@@ -718,9 +723,15 @@ class CPUGenerator:
             return _to_dtype(self._normal_double(n, mean, std), dt)
 
     def _normal_block(self, u, mean, std):
-        if self._vec:
-            return _normal16_avx2(u, mean, std)
-        return _normal16_scalar_f32(u, mean, std)
+        # NOTE: each 16-block is independent, so big fills go through in cache-sized chunks:
+        # the same numbers, without gigabytes of float64 temporaries.
+        fn = _normal16_avx2 if self._vec else _normal16_scalar_f32
+        if len(u) <= _CHUNK:
+            return fn(u, mean, std)
+        out = np.empty(len(u), _F32)
+        for s in range(0, len(u), _CHUNK):
+            out[s:s + _CHUNK] = fn(u[s:s + _CHUNK], mean, std)
+        return out
 
     def _normal_fill_f32(self, n, mean, std):
         # normal_fill / normal_fill_AVX2: n uniforms, 16-blocks in place, and
@@ -749,7 +760,9 @@ class CPUGenerator:
         u = self._uniform01(n, 53)
         nb = (n // 16) * 16
         out = u
-        out[:nb] = self._normal16_f64(u[:nb], mean, std)
+        for s in range(0, nb, _CHUNK):
+            e = min(nb, s + _CHUNK)
+            out[s:e] = self._normal16_f64(u[s:e], mean, std)
         if n % 16:
             out[n - 16:] = self._normal16_f64(self._uniform01(16, 53), mean, std)
         return out

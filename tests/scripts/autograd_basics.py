@@ -1,38 +1,8 @@
-# Autograd as the "Automatic Differentiation" tutorial and everyday code use it.
+# Autograd and tensor ops as everyday code uses them (the tutorial itself is
+# autograd_tutorial.py).
 import torch
 
 torch.manual_seed(0)
-x = torch.ones(5)
-y = torch.zeros(3)
-w = torch.randn(5, 3, requires_grad=True)
-b = torch.randn(3, requires_grad=True)
-z = torch.matmul(x, w) + b
-loss = ((z - y) ** 2).mean()
-print(f"Gradient function for z = {z.grad_fn}")
-print(f"Gradient function for loss = {loss.grad_fn}")
-loss.backward()
-print(w.grad)
-print(b.grad)
-
-z = torch.matmul(x, w) + b
-print(z.requires_grad)
-with torch.no_grad():
-    z = torch.matmul(x, w) + b
-print(z.requires_grad)
-z = torch.matmul(x, w) + b
-z_det = z.detach()
-print(z_det.requires_grad)
-
-inp = torch.eye(4, 5, requires_grad=True)
-out = (inp + 1).pow(2).t()
-out.backward(torch.ones_like(out), retain_graph=True)
-print(f"First call\n{inp.grad}")
-out.backward(torch.ones_like(out), retain_graph=True)
-print(f"\nSecond call\n{inp.grad}")
-inp.grad.zero_()
-out.backward(torch.ones_like(out), retain_graph=True)
-print(f"\nCall after zeroing gradients\n{inp.grad}")
-
 a = torch.randn(4, 6, requires_grad=True)
 h = a.tanh() * a.sigmoid() + a.exp().log1p()
 s = h.softmax(dim=1) if hasattr(h, "softmax") else h

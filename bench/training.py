@@ -82,9 +82,13 @@ def main(repeats=3):
     x, y = load_images()
     rates = {"torch": [], "ember": []}
     per_batch = {"torch": [], "ember": []}
-    for _ in range(repeats):
-        for T in (torch, ember):
+    for r in range(repeats):
+        # Rotate the order and pause between runs: PyTorch's worker threads keep spinning
+        # for a moment after its own work and would slow whatever ran right after it.
+        for T in ((torch, ember) if r % 2 == 0 else (ember, torch)):
+            time.sleep(0.5)
             rates[T.__name__].append(epoch(T, x, y))
+            time.sleep(0.5)
             per_batch[T.__name__].append(loader_only(T, x[:16384], y[:16384]))
     med = {k: float(np.median(v)) for k, v in rates.items()}
     pb = {k: float(np.median(v)) for k, v in per_batch.items()}

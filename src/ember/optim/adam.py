@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
-                        zeros_state)
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
+                        with_grad, zeros_state)
 
 __all__ = ["Adam"]
 
@@ -26,14 +26,7 @@ class Adam(Optimizer):
                 raise ValueError("lr as a Tensor is not supported for capturable=False and "
                                  "foreach=True")
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_options(eps, betas, weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
-                        zeros_state)
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
+                        with_grad, zeros_state)
 
 __all__ = ["NAdam"]
 
@@ -22,14 +22,7 @@ class NAdam(Optimizer):
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_options(eps, betas, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,

@@ -1020,3 +1020,9 @@ def test_unfold_errors_and_scalar():
     check_error(lambda T, x: x.unfold(2, 2, 1), arr(3, 5))
     check(lambda T, x: x.unfold(0, 1, 1), arr())
     gradcheck(lambda T, x: x.unfold(1, 3, 1).exp(), arr(2, 5, dtype=np.float64))
+
+
+@pytest.mark.parametrize("args", [(), (1,), (-1,), (0, 0, 2), (1, 2, 0)])
+def test_diag_embed_dims(args):
+    a = np.random.default_rng(0).standard_normal((2, 3))
+    check(lambda T, x: T.diag_embed(x, *args), a)

@@ -43,9 +43,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-        data = data.detach()
-        arr = data._data
-        t = F.wrap(arr.copy(), data._device) if False else data.clone()
+        t = data.detach().clone()
         t = t.to(device=device or self.device, dtype=dtype or self.dtype)
     else:
         t = F.tensor(data, dtype=dtype or self.dtype, device=device or self.device)

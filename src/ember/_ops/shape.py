@@ -794,17 +794,17 @@ def _diag_embed(g, k, shape):
 
 
 def diag_embed(t, offset=0, dim1=-2, dim2=-1):
+    """Put the last dim of ``t`` on the ``offset`` diagonal of new dims ``dim1``, ``dim2``."""
     from .creation import zeros
 
+    nd = t.ndim + 1
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = t.shape[-1] + abs(offset)
     out = zeros(tuple(t.shape[:-1]) + (n, n), dtype=t.dtype, device=t.device)
-    return out.diagonal_scatter(t, offset, dim1, dim2) if False else _embed(out, t, offset)
-
-
-def _embed(out, t, offset):
-    out = out.clone()
     out.diagonal(offset, -2, -1).copy_(t)
-    return out
+    return out.movedim((nd - 2, nd - 1), (d1, d2))
 
 
 def repeat(t, *sizes):

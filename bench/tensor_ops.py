@@ -44,7 +44,8 @@ def op_chain(rows):
         g = m.astype(np.float32)
         return g * b, g * a, g
 
-    t = compare({"torch": run_torch, "ember": run_ember, "numpy": run_numpy}, number=200)
+    t = compare({"torch": run_torch, "ember": run_ember, "numpy": run_numpy}, number=300,
+                repeats=15)
     rows.append(("((a*b+c).relu()).sum().backward(), 64x512 f32",
                  f"{t['ember'] * 1e6:.1f} us", f"{t['torch'] * 1e6:.1f} us",
                  f"{t['ember'] / t['torch']:.2f}x", f"{t['ember'] / t['numpy']:.2f}x"))

@@ -228,9 +228,7 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         return _ops.shape.detach(self)
@@ -438,6 +436,7 @@ def _weak(t):
 
 # Methods are attached from the ops package, which needs this class defined first.
 from . import _ops  # noqa: E402
+from . import autograd as _autograd  # noqa: E402
 from ._ops import methods as _methods  # noqa: E402
 
 _methods.install(Tensor)

@@ -14,7 +14,8 @@ from .. import _device
 from .._device import CPU, device_of_array, xp_for
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import get_accumulator, node_class
+from ..autograd.graph import _node_classes as _NODE_CLASSES
+from ..autograd.graph import SavedOutput, get_accumulator, node_class
 
 OUT = object()  # stands for the op's own output in ``saved``
 
@@ -45,9 +46,20 @@ try:  # NumPy >= 2 keeps its error state in a context variable
     from numpy._core._ufunc_config import _make_extobj
 
     _IGNORE_ALL = _make_extobj(all="ignore")
-    quiet = _Quiet()
-except ImportError:  # pragma: no cover - older NumPy
-    quiet = np.errstate(all="ignore")
+except ImportError:  # pragma: no cover - NumPy 1.x: np.seterr returns the old settings
+    class _SetErr:
+        @staticmethod
+        def set(settings):
+            return np.seterr(**settings)
+
+        @staticmethod
+        def reset(old):
+            np.seterr(**old)
+
+    _ERRSTATE = _SetErr()
+    _IGNORE_ALL = {"all": "ignore"}
+
+quiet = _Quiet()
 
 
 def wrap(arr, device=None) -> Tensor:
@@ -111,29 +123,68 @@ def needs_grad(inputs) -> bool:
 
 
 def _node(name, rule, inputs):
-    if len(inputs) == 1:
-        t = inputs[0]
-        d = t._data
-        return node_class(name)(rule, (edge(t),), ((d.shape, d.dtype),))
-    edges = tuple([edge(t) for t in inputs])
-    meta = tuple([(t._data.shape, t._data.dtype) if t is not None else None for t in inputs])
-    return node_class(name)(rule, edges, meta)
+    cls = _NODE_CLASSES.get(name) or node_class(name)
+    n = len(inputs)
+    if n == 1:
+        d = inputs[0]._data
+        return cls(rule, (edge(inputs[0]),), ((d.shape, d.dtype),))
+    if n == 2:
+        a, b = inputs
+        if a is not None and b is not None:
+            da, db = a._data, b._data
+            return cls(rule, (edge(a), edge(b)), ((da.shape, da.dtype), (db.shape, db.dtype)))
+    return cls(rule, tuple([edge(t) for t in inputs]),
+               tuple([(t._data.shape, t._data.dtype) if t is not None else None
+                      for t in inputs]))
 
 
 def _save(node, saved, outs):
-    if saved:
-        node.save(*[outs[0] if s is OUT else s for s in saved])
+    """What a rule keeps: tensors with their versions (an op's own output, ``OUT``, as a
+    history-free alias), and any other values as they are."""
+    vals = []
+    versions = []
+    for s in saved:
+        if s is OUT:
+            s = outs[0]
+            versions.append(s._vc.v)
+            s = SavedOutput(s)
+        elif isinstance(s, Tensor):
+            versions.append(s._vc.v)
+        else:
+            versions.append(None)
+        vals.append(s)
+    node._saved = tuple(vals)
+    node._versions = tuple(versions)
 
 
 def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
-    out = wrap(arr, device if device is not None else inputs[0]._device)
-    if rule is not None and needs_grad(inputs):
-        if out._data.dtype not in FLOAT_NP:
-            return out
-        node = _node(name, rule, inputs)
-        out._grad_fn = node
-        out._requires_grad = True
+    # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline.
+    if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
+        arr = np.asarray(arr)
+    out = _new_tensor(Tensor)
+    out._data = arr
+    out._device = device if device is not None else inputs[0]._device
+    out._requires_grad = False
+    out._grad_fn = None
+    out._vc = VersionCounter()
+    state = STATE
+    out._fresh = state.in_backward
+    if state.inference:
+        out._is_inference = True
+    if rule is None or not state.enabled:
+        return out
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            break
+    else:
+        return out
+    if arr.dtype not in FLOAT_NP:
+        return out
+    node = _node(name, rule, inputs)
+    out._grad_fn = node
+    out._requires_grad = True
+    if saved:
         _save(node, saved, (out,))
     return out
 
@@ -407,8 +458,6 @@ def _legacy(d):
 
 
 def _repoint_saved_output(node, t):
-    from ..autograd.graph import SavedOutput
-
     versions = list(node._versions)
     for i, s in enumerate(node._saved):
         if type(s) is SavedOutput:

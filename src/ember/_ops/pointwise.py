@@ -11,10 +11,11 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
 from . import _special
 from ..cuda import _kernels
-from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_same_device, commit,
-                    make, needs_grad, quiet, snapshot, wrap, xp_of)
+from ._core import (_ERRSTATE, _IGNORE_ALL, OUT, as_array, check_inplace, check_no_overlap,
+                    check_same_device, commit, make, needs_grad, quiet, snapshot, wrap, xp_of)
 
 
 def _arr(x, dt):
@@ -30,6 +31,7 @@ _LOW = (D.float16, D.bfloat16)
 
 
 _FAST = frozenset((np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)))
+_FAST_FLOAT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def _operands(a, b):
@@ -95,6 +97,21 @@ def _t(x):
 
 
 def _binary(a, b, fn, name, rule, *saved):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        # The common case, written out: two tensors of one float dtype on one device, where
+        # NumPy's result dtype is PyTorch's.
+        x, y = a._data, b._data
+        if x.dtype is y.dtype and x.dtype in _FAST_FLOAT and a._device is b._device:
+            token = _ERRSTATE.set(_IGNORE_ALL)  # as ``with quiet:``, a little cheaper
+            try:
+                out = fn(x, y)
+            except ValueError:
+                _broadcast_error(a, b)
+                raise
+            finally:
+                _ERRSTATE.reset(token)
+            if type(out) is type(x) and out.dtype is x.dtype:
+                return make(out, (a, b), name, rule, *saved, device=a._device)
     dt, x, y = _operands(a, b)
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
@@ -598,14 +615,32 @@ def erfinv(a):
                                         (ctx.saved[0] * ctx.saved[0]).exp(),), OUT)
 
 
+_ZEROS: dict = {}
+
+
+def zeros_of(shape, dtype):
+    """A read-only zero array, kept for the few shapes in use (up to 4 MiB each): making one
+    per call costs as much as the op it serves."""
+    key = (shape, dtype)
+    z = _ZEROS.get(key)
+    if z is None:
+        z = np.zeros(shape, dtype)
+        if z.nbytes <= 1 << 22:
+            z.flags.writeable = False
+            if len(_ZEROS) >= 16:
+                _ZEROS.clear()
+            _ZEROS[key] = z
+    return z
+
+
 def relu(a):
     if a.dtype is D.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
     x = a._data
     if type(x) is np.ndarray:
         # NOTE: NumPy's maximum against a zero *array* is several times faster than against
-        # the scalar 0 (the scalar path is not vectorised); a zero array costs one calloc.
-        y = np.maximum(x, np.zeros(x.shape, x.dtype))
+        # the scalar 0 (the scalar path is not vectorised).
+        y = np.maximum(x, zeros_of(x.shape, x.dtype))
     else:  # one fused kernel on a GPU
         k = _kernels.for_array(x)
         y = k.relu(x) if k is not None else None
@@ -625,7 +660,11 @@ def _relu_rule(ctx, g):
         if gx is not None:  # g * mask in one kernel; the mask is made only for a 2nd order
             return (make(gx, (g,), "MulBackward0",
                          lambda ctx, gg: (times_mask(gg, (y != 0).astype(gg._data.dtype)),)),)
-    return (times_mask(g, (y != 0).astype(gd.dtype)),)
+    mask = (y != 0).astype(gd.dtype)
+    if STATE.enabled or type(mask) is not np.ndarray or mask.shape != gd.shape:
+        # create_graph keeps the mask for the rule; else the product overwrites it
+        return (times_mask(g, mask),)
+    return (make(np.multiply(mask, gd, out=mask), (g,), "MulBackward0", None),)
 
 
 def times_mask(g, mask):

@@ -14,6 +14,7 @@ from ._core import xp_of_array as _xp
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
+_FULL_SUM_FAST = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def _dims(t, dim):
@@ -54,6 +55,15 @@ def _out_dtype(t, dtype):
 
 
 def sum(t, dim=None, keepdim=False, *, dtype=None):
+    if dim is None and dtype is None:
+        d = t._data
+        if d.dtype in _FULL_SUM_FAST:  # the loss's sum: a float tensor to a 0-d one
+            with quiet:  # inf + -inf is a silent nan
+                arr = d.sum()
+            if type(arr) is not type(d):
+                arr = np.asarray(arr)
+            shape = d.shape
+            return make(arr, (t,), "SumBackward0", lambda ctx, g: (g.expand(shape),))
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)

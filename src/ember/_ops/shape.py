@@ -250,7 +250,13 @@ def expand(t, *sizes):
             all(type(s) is int and s >= 0 for s in sizes[0]):
         # A 0-d tensor to a given shape (every full reduction's backward): nothing to check.
         target = sizes[0]
-        return make_view(xp_of(t).broadcast_to(t._data, target), t, "ExpandBackward0",
+        d = t._data
+        if type(d) is np.ndarray:  # np.broadcast_to costs several times more
+            arr = np.ndarray(target, d.dtype, d, 0, (0,) * len(target))
+            arr.flags.writeable = False  # as broadcast_to's: writing into it is an error
+        else:
+            arr = xp_of(t).broadcast_to(d, target)
+        return make_view(arr, t, "ExpandBackward0",
                          lambda ctx, g: (sum_to(g, ()),), lambda b: b.expand(target), ())
     sizes = shape_arg(sizes)
     if len(sizes) < t.ndim:

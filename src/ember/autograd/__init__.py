@@ -4,7 +4,7 @@ from __future__ import annotations
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
-from .graph import Node, run_backward
+from .graph import Node, _ops_core, run_backward
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -21,8 +21,7 @@ def _as_tuple(x):
 
 
 def _roots(outputs, grad_outputs, create_graph):
-    from .._ops import _core, creation
-
+    _core = _ops_core()
     edge = _core.edge
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
@@ -38,8 +37,9 @@ def _roots(outputs, grad_outputs, create_graph):
             d = out._data
             if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _core.wrap(_core.xp_of(out).full(d.shape, 1, dtype=d.dtype), out._device)
+            g = _core.wrap(_core.xp_of(out).ones(d.shape, dtype=d.dtype), out._device)
         else:
+            from .._ops import creation
             from .._tensor import Tensor
 
             if not isinstance(g, Tensor):

@@ -8,9 +8,9 @@ adding up the gradients that reach each node before running it.
 """
 from __future__ import annotations
 
-import heapq
-import re
 import itertools
+import operator
+import re
 
 from .grad_mode import STATE
 
@@ -22,7 +22,7 @@ class Node:
     """A backward function in the graph.  Subclassed per op so that
     ``type(t.grad_fn).__name__`` is PyTorch's name (``MulBackward0``)."""
 
-    __slots__ = ("next_functions", "_rule", "_meta", "_seq", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "_rule", "_meta", "_seq", "_nig", "__weakref__", "__dict__")
     # Set on few nodes; class-level defaults keep making a node (once per op) cheap.
     _num_outputs = 1
     _out_meta = None  # per output (shape, dtype, device): present where missing grads become zeros
@@ -38,6 +38,7 @@ class Node:
         self.next_functions = next_functions
         self._meta = meta  # per input: (shape, dtype) the gradient must take
         self._seq = next(_seq)
+        self._nig = None
         if num_outputs != 1:
             self._num_outputs = num_outputs
 
@@ -46,8 +47,11 @@ class Node:
 
     @property
     def needs_input_grad(self):
-        """Per input, whether a gradient for it is wanted (computed when a rule asks)."""
-        return tuple([n is not None for n, _ in self.next_functions])
+        """Per input, whether a gradient for it is wanted (computed when a rule first asks)."""
+        nig = self._nig
+        if nig is None:
+            nig = self._nig = tuple([n is not None for n, _ in self.next_functions])
+        return nig
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -247,8 +251,8 @@ def accumulate_into_leaf(var, grad):
     elif STATE.enabled:
         var._grad = var._grad + grad
     else:
-        var._grad._data += grad._data if grad.dtype is var._grad.dtype else grad._data.astype(
-            var._grad._data.dtype)
+        acc_data, gd = var._grad._data, grad._data
+        acc_data += gd if gd.dtype == acc_data.dtype else gd.astype(acc_data.dtype)
         var._grad._vc.v += 1
     if acc is not None and acc._post_acc_hooks:
         for fn in list(acc._post_acc_hooks.values()):
@@ -277,20 +281,30 @@ def get_accumulator(t):
 # -- the engine ---------------------------------------------------------------
 
 def _collect(roots):
-    """Every node reachable from the roots, with how many edges point at it."""
-    deps = {}
-    stack = list(dict.fromkeys(n for n in roots if n is not None))  # each root once
+    """Every node reachable from the roots."""
+    stack = [n for n in roots if n is not None]
     seen = set(stack)
+    add = seen.add
     while stack:
-        n = stack.pop()
-        for child, _ in n.next_functions:
-            if child is None:
-                continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+        for child, _ in stack.pop().next_functions:
+            if child is not None and child not in seen:
+                add(child)
                 stack.append(child)
-    return seen, deps
+    return seen
+
+
+_by_seq = operator.attrgetter("_seq")
+
+
+def _ops_core():
+    """``ember._ops._core`` (which imports this module, so it is fetched on first use)."""
+    global _CORE
+    if _CORE is None:
+        from .._ops import _core as _CORE
+    return _CORE
+
+
+_CORE = None
 
 
 def _needed(nodes, targets):
@@ -327,14 +341,12 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     With ``inputs`` (a list of ``(node, output_nr)`` edges), return the gradient that
     reached each of them; with ``accumulate``, leaves' ``.grad`` are updated.
     """
-    from .._ops import _core
-
+    _core = _ops_core()
     prev = STATE.enabled, STATE.in_backward
     STATE.enabled = create_graph
     STATE.in_backward = True
     try:
         root_nodes = [n for n, _ in roots]
-        nodes, deps = _collect(root_nodes)
         buffers = {}
         for (node, nr), g in zip(roots, grad_roots):
             if node is None:
@@ -347,46 +359,47 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
             targets = {n for n, _ in inputs if n is not None}
             captured = {}
             needed = _needed(root_nodes, targets)
-        ready = [(-n._seq, id(n), n) for n in set(root_nodes) if n is not None
-                 and deps.get(n, 0) == 0]
-        heapq.heapify(ready)
-        executed = []
-        pop, push = heapq.heappop, heapq.heappush
-        while ready:
-            node = pop(ready)[2]
+        # NOTE: a node is made after the nodes its inputs came from, so every edge points to a
+        # smaller sequence number and running the nodes from the newest down runs each after
+        # all of its consumers.  That is also PyTorch's order: its engine runs the newest of
+        # the nodes that are ready.  A node's saved values are freed as soon as it has run.
+        release = not retain_graph
+        for node in sorted(_collect(root_nodes), key=_by_seq, reverse=True):
             grads = buffers.pop(node, None) or [None] * node._num_outputs
-            if node._tensor_hooks and type(node) is not AccumulateGrad:
+            if type(node) is AccumulateGrad:
+                if captured is not None:
+                    if node in targets:
+                        captured[(node, 0)] = grads[0]
+                    if not accumulate or not needed.get(node, False):
+                        continue
+                accumulate_into_leaf(node.variable, grads[0])  # runs the leaf's hooks
+                continue
+            if node._tensor_hooks:
                 grads = _run_tensor_hooks(node, grads)
             if captured is None:
                 out = _apply(node, grads, _core)
-                executed.append(node)
+                if release:
+                    node._release()
             else:
                 if node in targets:
                     for nr in range(node._num_outputs):
                         captured[(node, nr)] = grads[nr]
-                run = needed.get(node, False) and _leads_further(node, needed, targets)
-                if type(node) is AccumulateGrad and not accumulate:
-                    run = False
-                out = _apply(node, grads, _core) if run else ()
-                if run:
-                    executed.append(node)
+                out = ()
+                if needed.get(node, False) and _leads_further(node, needed, targets):
+                    out = _apply(node, grads, _core)
+                    if release:
+                        node._release()
+            if not out:
+                continue
             i = 0
             for child, nr in node.next_functions:
-                if child is not None:
-                    g = out[i] if out else None
-                    if g is not None:
-                        buf = buffers.get(child)
-                        if buf is None:
-                            buf = buffers[child] = [None] * child._num_outputs
-                        buf[nr] = g if buf[nr] is None else buf[nr] + g
-                    d = deps[child] - 1
-                    deps[child] = d
-                    if d == 0:
-                        push(ready, (-child._seq, id(child), child))
+                g = out[i]
                 i += 1
-        if not retain_graph:
-            for n in executed:
-                n._release()
+                if g is not None and child is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buffers[child] = buf = [None] * child._num_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
         return captured
     finally:
         STATE.enabled, STATE.in_backward = prev
@@ -413,9 +426,6 @@ def _run_tensor_hooks(node, grads):
 
 
 def _apply(node, grads, _core):
-    if type(node) is AccumulateGrad:
-        node.apply(grads[0])
-        return ()
     if node._pre_hooks:
         for fn in list(node._pre_hooks.values()):
             r = fn(tuple(grads))
@@ -426,23 +436,28 @@ def _apply(node, grads, _core):
     elif grads[0] is None:
         return ()
     out = node._rule(node, *grads)
-    if not isinstance(out, tuple):
-        out = (out,)
-    if len(out) != len(node.next_functions):
+    if type(out) is not tuple:
+        out = tuple(out) if isinstance(out, tuple) else (out,)
+    nf = node.next_functions
+    if len(out) != len(nf):
         raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of "
-                           f"gradients (expected {len(node.next_functions)}, got {len(out)})")
-    fixed = list(out)
-    nf, meta = node.next_functions, node._meta
+                           f"gradients (expected {len(nf)}, got {len(out)})")
+    fixed = out
+    meta = node._meta
     for i, g in enumerate(out):
         if g is None:
             continue
         if nf[i][0] is None:
-            fixed[i] = None
-            continue
-        m = meta[i]
-        d = g._data
-        if d.shape != m[0] or d.dtype != m[1]:
-            fixed[i] = _core.conform_grad(g, m, node, i)
+            g = None
+        else:
+            m = meta[i]
+            d = g._data
+            if d.shape == m[0] and d.dtype == m[1]:
+                continue
+            g = _core.conform_grad(g, m, node, i)
+        if fixed is out:
+            fixed = list(out)
+        fixed[i] = g
     if node._post_hooks:
         for fn in list(node._post_hooks.values()):
             r = fn(tuple(fixed), tuple(grads))

@@ -243,6 +243,74 @@ def test_bit_exact_with_fma_kernels(case, monkeypatch):
         pair.assert_close(rtol=0, atol=0, what=f"step {i}")
 
 
+@pytest.mark.parametrize("case", EXACT, ids=[_id(c) for c in EXACT])
+def test_bit_exact_through_blas_axpy(case):
+    """Where NumPy's BLAS provides axpy, the shipped kernels are those FMAs: no patching."""
+    from ember import _blas
+
+    if not _blas.available():
+        pytest.skip("NumPy's BLAS has no axpy that ember can find")
+    name, kw = case
+    pair = Pair()
+    ot = getattr(torch.optim, name)(pair.t.parameters(), **kw)
+    oe = getattr(ember.optim, name)(pair.e.parameters(), **kw)
+    for i in range(STEPS):
+        pair.grads(skip=(5,) if i % 7 == 3 else ())
+        ot.step()
+        oe.step()
+        pair.assert_close(rtol=0, atol=0, what=f"step {i}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blas_axpy_is_torch_add_alpha(dtype):
+    from ember import _blas
+
+    if not _blas.available():
+        pytest.skip("NumPy's BLAS has no axpy that ember can find")
+    r = np.random.default_rng(3)
+    for n in (1, 7, 31, 33, 1000, 65537):
+        x = r.standard_normal(n).astype(dtype)
+        y = r.standard_normal(n).astype(dtype)
+        for alpha in (-1e-3, 0.3, -0.1234567):
+            mine = y.copy()
+            assert _blas.axpy(alpha, x, mine)
+            want = torch.from_numpy(y.copy()).add_(torch.from_numpy(x), alpha=alpha).numpy()
+            np.testing.assert_array_equal(mine, want)
+
+
+def test_blas_axpy_declines_what_it_cannot_do():
+    from ember import _blas
+
+    r = np.random.default_rng(4)
+    y = r.standard_normal((6, 4)).astype(np.float32)
+    before = y.copy()
+    x = r.standard_normal((6, 4)).astype(np.float32)
+    assert not _blas.axpy(0.5, x.astype(np.float64), y)  # dtypes differ
+    assert not _blas.axpy(0.5, x[:, :1], y)  # shapes differ
+    assert not _blas.axpy(0.5, x.T.copy().T, y)  # not C-contiguous
+    assert not _blas.axpy(0.5, y, y)  # the same memory
+    assert not _blas.axpy(0.5, x.astype(np.float16), y.astype(np.float16))
+    ro = y.copy()
+    ro.flags.writeable = False
+    assert not _blas.axpy(0.5, x, ro)
+    np.testing.assert_array_equal(y, before)
+
+
+def test_updates_without_blas_still_match(monkeypatch):
+    """With no BLAS axpy (another NumPy build), the NumPy formulas take over."""
+    from ember import _blas
+
+    monkeypatch.setattr(_blas, "_kernels", {})
+    pair = Pair()
+    ot = torch.optim.SGD(pair.t.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    oe = ember.optim.SGD(pair.e.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    for i in range(STEPS):
+        pair.grads()
+        ot.step()
+        oe.step()
+        pair.assert_close(rtol=2e-6, atol=5e-7, what=f"step {i}")
+
+
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
                                      ("Adam", dict(lr=0.01, amsgrad=True)),
                                      ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),

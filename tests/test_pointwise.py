@@ -675,3 +675,20 @@ def test_alpha(i, dtype):
     check(ALPHA[i], x, y)
     if i == 0 and dtype is np.float64:
         gradcheck(lambda T, x, y: T.sub(x, y, alpha=-1.5), data("any", (2, 2)), data("any", (2,)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_alpha_rounds_once_as_pytorch(dtype):
+    """PyTorch's CPU add/sub with alpha is a fused multiply-add; so is ember's (BLAS axpy)."""
+    from ember import _blas
+
+    if not _blas.available():
+        pytest.skip("NumPy's BLAS has no axpy that ember can find")
+    r = np.random.default_rng(7)
+    x = r.standard_normal((37, 29)).astype(dtype)
+    y = r.standard_normal((37, 29)).astype(dtype)
+    for fn in (lambda T, a, b: T.add(a, b, alpha=0.1), lambda T, a, b: T.sub(a, b, alpha=1.3),
+               lambda T, a, b: a.clone().add_(b, alpha=-0.37)):
+        want = fn(torch, torch.from_numpy(x), torch.from_numpy(y)).numpy()
+        got = fn(ember, ember.from_numpy(x), ember.from_numpy(y)).numpy()
+        np.testing.assert_array_equal(got, want)

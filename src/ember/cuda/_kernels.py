@@ -48,6 +48,7 @@ def fits_rows(a) -> bool:
 
 _RELU = "y = x > (T)0 ? x : (x != x ? x : (T)0)"  # NaN passes, as in PyTorch
 _RELU_BACKWARD = "gx = y != (T)0 ? g : (T)0"  # threshold_backward: blocked where y == 0
+_AXPY = "y = fma(a, x, y)"  # add_(x, alpha=a) in one kernel, rounded once as PyTorch's
 
 # One thread per row: max, sum of exp, then the outputs (rows are short: class scores).
 _LOG_SOFTMAX = r"""
@@ -128,6 +129,7 @@ class _CupyKernels:
         self._nll_backward = ew("raw T go, raw int64 t, raw T count, int64 C, int64 ignore, "
                                 "int32 mean", "T gx", _NLL_BACKWARD, "ember_nll_backward")
         self._nll_forward = {}
+        self._axpy = ew("T x, T a", "T y", _AXPY, "ember_axpy")
 
     def _run(self, name, fn):
         """``fn()``, or None (and the kernel off from then on) if it fails to compile."""
@@ -148,6 +150,12 @@ class _CupyKernels:
 
     def relu_backward(self, g, y):
         return self._run("relu_backward", lambda: self._relu_backward(g, y))
+
+    def axpy(self, alpha, x, y):
+        """``y += alpha * x`` in place (one rounding); False where it does not apply."""
+        if not _axpy_fits(x, y):
+            return False
+        return self._run("axpy", lambda: self._axpy(x, y.dtype.type(alpha), y)) is not None
 
     def log_softmax(self, x):
         y = self.cp.empty_like(x)
@@ -192,8 +200,22 @@ class _CupyKernels:
                                                     int(bool(mean)), gx))
 
 
+def _axpy_fits(x, y):
+    return y.dtype in _FLOATS and x.dtype == y.dtype and x.shape == y.shape and x is not y
+
+
 class NumpyTwins:
     """The same ops in NumPy, on arrays the caller unwraps and wraps (the simulated GPU)."""
+
+    @staticmethod
+    def axpy(alpha, x, y):
+        from .._blas import axpy
+
+        if not _axpy_fits(x, y):
+            return False
+        if not axpy(alpha, x, y):  # as the CPU: an FMA, emulated where BLAS is missing
+            y[...] = (x.astype(np.float64) * np.float64(y.dtype.type(alpha)) + y).astype(y.dtype)
+        return True
 
     @staticmethod
     def relu(x):

@@ -9,19 +9,31 @@ combine with them in the array's dtype (NumPy's NEP 50 rules), as PyTorch's
 kernels turn a scalar into the tensor's dtype.
 
 NOTE: PyTorch's CPU kernels round ``add_(x, alpha=)``, ``lerp_`` and
-``addcmul_`` once (a fused multiply-add) where NumPy rounds the product and
-then the sum, and PyTorch's float32 ``sqrt`` comes from MKL's vector library,
-which is not correctly rounded (NumPy's is); for float16/bfloat16 PyTorch
-computes each kernel in float32 and rounds once.  So an element can differ by
-an ulp per step.  With exact FMAs swapped in (float64, rounded once) SGD and
-Adamax match PyTorch bit for bit (tests/test_optim.py checks this), which
-pins down the operations and their order; doing that here would make a step
-about four times slower.  ``addcdiv_``, ``mul_``, division by a scalar and
-``maximum`` match PyTorch bit for bit as they are.
+``addcmul_`` once (a fused multiply-add).  ``add_``, ``added`` and ``lerp_``
+do the same through BLAS ``axpy`` (``ember._blas``) where NumPy's BLAS
+provides it, so SGD and Adamax match PyTorch bit for bit on the CPU; without
+it they round the product and then the sum.  ``addcmul_`` rounds twice, and
+PyTorch's float32 ``sqrt`` comes from MKL's vector library, which is not
+correctly rounded (NumPy's is); for float16/bfloat16 PyTorch computes each
+kernel in float32 and rounds once.  So an element of Adam's and RMSprop's
+parameters can differ by an ulp per step.  ``addcdiv_``, ``mul_``, division
+by a scalar and ``maximum`` match PyTorch bit for bit as they are.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .. import _blas
+from ..cuda import _kernels
+
+
+def axpy(alpha, x, y):
+    """``y += alpha * x`` rounded once (BLAS on the CPU, a fused kernel on a GPU); False
+    where neither applies, and the caller computes it its own way."""
+    if type(y) is np.ndarray:
+        return _blas.axpy(alpha, x, y)
+    k = _kernels.for_array(y)
+    return k is not None and k.axpy(alpha, x, y)
 
 # -- PyTorch's in-place kernels, as array operations ------------------------------------------
 
@@ -32,13 +44,17 @@ def add_(a, b, alpha=1):
         a += b
     elif alpha == -1:
         a -= b
-    else:
+    elif not axpy(alpha, b, a):
         a += b * alpha
     return a
 
 
 def added(a, b, alpha):
     """``a.add(b, alpha=alpha)`` (a new array): ``a + alpha * b``."""
+    if a.dtype == b.dtype and a.shape == b.shape:
+        t = a.copy()
+        if axpy(alpha, b, t):
+            return t
     t = b * alpha
     t += a
     return t
@@ -49,11 +65,17 @@ def lerp_(a, b, w):
     else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype)."""
     d = b - a
     if abs(w) < 0.5:
-        d *= w
-        a += d
+        if not axpy(w, d, a):
+            d *= w
+            a += d
     else:
         dt = a.dtype.type
-        d *= dt(1) - dt(w)
+        c = dt(1) - dt(w)
+        if d.shape == a.shape:
+            a[...] = b
+            if axpy(-c, d, a):
+                return a
+        d *= c
         np.subtract(b, d, out=a)
     return a
 

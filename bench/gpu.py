@@ -7,25 +7,18 @@ contenders alternate within each repeat; each measurement runs a number of steps
 waits for the GPU (synchronise) before the clock stops; the figure is the median over
 repeats, in samples per second.
 
-    python bench/cuda.py                 # batches 64, 1024, 8192
-    python bench/cuda.py --json out.json --batches 64 1024
+    python bench/gpu.py                 # batches 64, 1024, 8192
+    python bench/gpu.py --json out.json --batches 64 1024
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-# NOTE: Python puts this script's folder first on sys.path, where this file (cuda.py) would
-# shadow the ``cuda`` package CuPy imports; ember's sources go there instead.
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.join(_HERE, "..", "src"))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def _build(T):
@@ -120,7 +113,7 @@ def main(argv=None):
     import ember
 
     if not ember.cuda.is_available() or not torch.cuda.is_available():
-        sys.exit("bench/cuda.py needs a GPU that both CuPy and PyTorch see")
+        sys.exit("bench/gpu.py needs a GPU that both CuPy and PyTorch see")
 
     def sync():
         cp.cuda.Device().synchronize()
@@ -143,13 +136,7 @@ def main(argv=None):
                      f"{rate['ember'] / rate['torch']:.2f}x",
                      f"{rate['ember'] / rate['cupy']:.2f}x"))
         print(f"batch {batch}: done", file=sys.stderr, flush=True)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_bench_common", os.path.join(_HERE,
-                                                                             "common.py"))
-    common = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(common)
-    table = common.table
+    from common import table
 
     print(f"GPU: {ember.cuda.get_device_name()} | torch {torch.__version__} | "
           f"cupy {cp.__version__} | numpy {np.__version__}")

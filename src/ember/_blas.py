@@ -1,0 +1,78 @@
+"""``y += alpha * x`` in one pass: BLAS ``axpy`` from the BLAS that NumPy itself loaded.
+
+NumPy has no fused multiply-add, so ``y += alpha * x`` costs a temporary and two passes over
+memory, and rounds twice per element.  PyTorch's CPU ``add_(x, alpha=)`` makes one pass and
+rounds once (a fused multiply-add), and so does BLAS ``saxpy``/``daxpy``: on the BLAS that
+NumPy's wheels bundle (OpenBLAS) it matches PyTorch bit for bit, and is about three times
+faster than NumPy on an optimizer's update.  When no such BLAS is found (another NumPy
+build), :func:`axpy` says so and callers keep their NumPy formula.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+# (symbol prefix, suffix, integer type) of the CBLAS names, newest NumPy wheels first
+_NAMINGS = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
+            ("cblas_", "", ctypes.c_int))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_kernels = None  # {dtype: ctypes function}, filled on first use; {} where none was found
+
+
+def _candidates():
+    """Shared libraries next to NumPy that may hold its BLAS."""
+    site = os.path.dirname(os.path.dirname(np.__file__))
+    found = []
+    for folder in (os.path.join(site, "numpy.libs"), os.path.join(np.__path__[0], ".dylibs")):
+        found += sorted(glob.glob(os.path.join(folder, "*blas*")))
+    return found
+
+
+def _load():
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix, int_t in _NAMINGS:
+            try:
+                fns = {_F32: getattr(lib, f"{prefix}saxpy{suffix}"),
+                       _F64: getattr(lib, f"{prefix}daxpy{suffix}")}
+            except AttributeError:
+                continue
+            for dt, fn in fns.items():
+                real = ctypes.c_float if dt == _F32 else ctypes.c_double
+                fn.restype = None
+                fn.argtypes = [int_t, real, ctypes.c_void_p, int_t, ctypes.c_void_p, int_t]
+            return fns
+    return {}
+
+
+def available() -> bool:
+    global _kernels
+    if _kernels is None:
+        _kernels = _load()
+    return bool(_kernels)
+
+
+def axpy(alpha, x, y) -> bool:
+    """``y += alpha * x`` in place, rounded once per element; False (and nothing done) unless
+    ``x`` and ``y`` are C-contiguous NumPy arrays of one shape and of float32 or float64, with
+    ``y`` writeable and apart from ``x``."""
+    global _kernels
+    if _kernels is None:
+        _kernels = _load()
+    if type(x) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    fn = _kernels.get(y.dtype)
+    if fn is None or x.dtype != y.dtype or x.shape != y.shape or not y.size:
+        return False
+    fx, fy = x.flags, y.flags
+    if not (fx.c_contiguous and fy.c_contiguous and fy.writeable) or \
+            np.may_share_memory(x, y):
+        return False
+    fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    return True

@@ -293,3 +293,29 @@ def test_special_values_no_warnings():
         check(fn, a, b)
         with np.errstate(over="ignore"):
             check(fn, a.astype(np.float32), b.astype(np.float32))
+
+
+@pytest.mark.parametrize("rows", [8, 64, 128])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_at_small_batch_matches_torch(rows, bias):
+    """A small batch through a large weight takes the flipped product layout on OpenBLAS;
+    values, gradients, strides and contiguity stay PyTorch's."""
+    r = np.random.default_rng(rows)
+    x = r.standard_normal((rows, 300)).astype(np.float32)
+    w = r.standard_normal((260, 300)).astype(np.float32) / 20
+    b = r.standard_normal(260).astype(np.float32)
+    g = r.standard_normal((rows, 260)).astype(np.float32)
+    outs = {}
+    for T in (torch, ember):
+        xt, wt, bt = (T.tensor(v, requires_grad=True) for v in (x, w, b))
+        y = T.nn.functional.linear(xt, wt, bt if bias else None)
+        y.backward(T.tensor(g))
+        outs[T.__name__] = (y, xt.grad, wt.grad, bt.grad)
+    ye, yt = outs["ember"][0], outs["torch"][0]
+    assert ye.is_contiguous() and ye.stride() == yt.stride()
+    assert type(ye.grad_fn).__name__ == type(yt.grad_fn).__name__
+    for e, t in zip(outs["ember"], outs["torch"]):
+        if t is None:
+            assert e is None
+            continue
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=1e-4)

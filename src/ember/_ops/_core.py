@@ -244,16 +244,15 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
 def sum_to(g: Tensor, shape) -> Tensor:
     """Reduce a broadcast gradient back to ``shape``."""
     shape = tuple(shape)
-    if g.shape == shape:
+    gs = g._data.shape
+    if gs == shape:
         return g
-    lead = g.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and g.shape[i + lead] != 1)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    lead = len(gs) - len(shape)
+    inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
+    if not inner:  # only leading dims to remove (a bias's gradient): one sum
+        return g.sum(tuple(range(lead)))
+    g = g.sum(tuple(range(lead)) + inner, keepdim=True)
+    return g.reshape(shape) if lead else g
 
 
 def conform_grad(g, meta, node, i):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import _legacy, as_array, check_same_device, make, sum_to, xp_of
@@ -38,6 +39,9 @@ def _mm_arr(x, y):
         if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
             return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
+        if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and x.dtype == y.dtype and \
+                _blas.nt_product_flipped(x, y):
+            return np.ascontiguousarray(np.matmul(y.T, x.T).T)
         return np.matmul(x, y)
 
 
@@ -89,8 +93,44 @@ def _grad_mat2(g, a, b):
     return a.t().mm(g)
 
 
+_MM_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
 def addmm(bias, a, b, *, beta=1, alpha=1):
     """``beta * bias + alpha * (a @ b)``: what ``nn.Linear`` runs on 2-D input."""
+    if alpha == 1 and beta == 1 and isinstance(a, Tensor) and isinstance(b, Tensor) and \
+            isinstance(bias, Tensor):
+        # nn.Linear's case, checked on the arrays: float matrices on one device, a bias of
+        # one row or of the whole output.
+        x, y, c = a._data, b._data, bias._data
+        dev = a._device
+        if x.ndim == 2 and y.ndim == 2 and x.dtype is y.dtype and c.dtype is x.dtype and \
+                x.dtype in _MM_FLOATS and b._device is dev and bias._device is dev and \
+                x.shape[1] == y.shape[0] and (c.shape == (y.shape[1],) or
+                                              c.shape == (x.shape[0], y.shape[1])):
+            if type(x) is np.ndarray and _blas.nt_product_flipped(x, y):
+                # a small batch: the faster product layout, the bias added on the way back
+                # to row-major
+                with quiet:
+                    out = np.add(np.matmul(y.T, x.T).T, c, order="C")
+            else:
+                out = _mm_arr(x, y)
+                with quiet:
+                    out += c
+            return make(out, (bias, a, b), "AddmmBackward0", _addmm_plain_rule, a, b)
+    return _addmm(bias, a, b, beta, alpha)
+
+
+def _addmm_plain_rule(ctx, g):
+    a, b = ctx.saved
+    n0, n1, n2 = ctx.needs_input_grad
+    return (sum_to(g, ctx._meta[0][0]) if n0 else None,
+            _grad_mat1(g, b, a) if n1 else None,
+            _grad_mat2(g, a, b) if n2 else None)
+
+
+def _addmm(bias, a, b, beta, alpha):
+    """addmm in general: PyTorch's checks and errors, any alpha and beta."""
     _need_tensor(a, "addmm", "mat1", 1)
     _need_tensor(b, "addmm", "mat2", 2)
     check_same_device(bias, a, b)
@@ -124,8 +164,10 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
         out = out.copy()
     if out.dtype != prod.dtype:
         out = out.astype(prod.dtype)
-    bshape = bias.shape
+    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule(bias.shape, alpha, beta), a, b)
 
+
+def _addmm_rule(bshape, alpha, beta):
     def rule(ctx, g):
         a, b = ctx.saved
         n0, n1, n2 = ctx.needs_input_grad
@@ -138,7 +180,7 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
             gm = _grad_mat2(g, a, b)
             gm = gm * alpha if alpha != 1 else gm
         return gb, ga, gm
-    return make(out, (bias, a, b), "AddmmBackward0", rule, a, b)
+    return rule
 
 
 def _check_expand(shape, target):

@@ -188,7 +188,17 @@ def transpose(t, dim0, dim1, _name="TransposeBackward0"):
                      lambda ctx, g: (g.transpose(a, b),), lambda x: x.transpose(a, b))
 
 
+def _t_rule(ctx, g):
+    return (g.t(),)
+
+
+def _t_view(x):
+    return x.t()
+
+
 def t_(t):
+    if t._data.ndim == 2:
+        return make_view(t._data.T, t, "TBackward0", _t_rule, _t_view)
     if t.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {t.ndim}D")
     return transpose(t, 0, 1, _name="TBackward0") if t.ndim == 2 else \
@@ -703,9 +713,20 @@ def stack(tensors, dim=0, *, out=None):
     ref = tensors[0]
     if type(ref) is Tensor and dim == 0:
         d0, dev = ref._data, ref._device
-        if all(type(x) is Tensor and x._data.dtype is d0.dtype and x._data.shape == d0.shape
-               and x._device is dev for x in tensors):
-            arr = xp_of(ref).stack([x._data for x in tensors])
+        dt, shape = d0.dtype, d0.shape
+        datas = []
+        for x in tensors:
+            if type(x) is not Tensor or x._device is not dev:
+                break
+            d = x._data
+            if d.dtype is not dt or d.shape != shape:
+                break
+            datas.append(d)
+        else:
+            xp = xp_of(ref)
+            # NOTE: for samples of one or more dims, one concatenate is twice as fast as stack
+            arr = xp.concatenate(datas).reshape((len(datas),) + shape) if shape else \
+                xp.stack(datas)
             return make(arr, tuple(tensors), "StackBackward0",
                         lambda ctx, g: tuple(g.unbind(0)))
     for i, x in enumerate(tensors):

@@ -7,7 +7,9 @@ Both libraries read the same uint8 images through the same kind of map-style Dat
 from __future__ import annotations
 
 import gzip
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -75,29 +77,49 @@ def loader_only(T, x, y):
     return (time.perf_counter() - t0) / k
 
 
-def main(repeats=3):
-    import torch
+def _one_run(lib):
+    """In a fresh process: one epoch and the loader's per-batch time, for library ``lib``."""
+    if lib == "torch":
+        import torch as T
 
-    torch.set_num_threads(os.cpu_count() or 1)
+        T.set_num_threads(os.cpu_count() or 1)
+    else:
+        T = ember
     x, y = load_images()
-    rates = {"torch": [], "ember": []}
-    per_batch = {"torch": [], "ember": []}
+    epoch(T, x, y, steps=20)  # warm up: first calls, allocator, BLAS threads
+    time.sleep(0.2)
+    rate = epoch(T, x, y)
+    time.sleep(0.2)
+    per_batch = loader_only(T, x[:16384], y[:16384])
+    print(json.dumps({"rate": rate, "per_batch": per_batch}))
+
+
+def main(repeats=3):
+    """Each epoch runs in a process of its own, PyTorch's and ember's alternating: within
+    one process, whichever library ran last leaves its thread pool spinning (PyTorch's OpenMP
+    workers, NumPy's OpenBLAS workers) and slows the other; a user runs one of them."""
+    runs = {"torch": [], "ember": []}
     for r in range(repeats):
-        # Rotate the order and pause between runs: PyTorch's worker threads keep spinning
-        # for a moment after its own work and would slow whatever ran right after it.
-        for T in ((torch, ember) if r % 2 == 0 else (ember, torch)):
-            time.sleep(0.5)
-            rates[T.__name__].append(epoch(T, x, y))
-            time.sleep(0.5)
-            per_batch[T.__name__].append(loader_only(T, x[:16384], y[:16384]))
-    med = {k: float(np.median(v)) for k, v in rates.items()}
-    pb = {k: float(np.median(v)) for k, v in per_batch.items()}
+        for lib in (("torch", "ember") if r % 2 == 0 else ("ember", "torch")):
+            out = subprocess.run([sys.executable, __file__, "--one", lib], check=True,
+                                 capture_output=True, text=True).stdout
+            runs[lib].append(json.loads(out.strip().splitlines()[-1]))
+    rate = {k: [v["rate"] for v in runs[k]] for k in runs}
+    pb = {k: float(np.median([v["per_batch"] for v in runs[k]])) for k in runs}
+    med = {k: float(np.median(v)) for k, v in rate.items()}
+    # each repeat's two runs were neighbours in time: their ratio cancels slow drifts
+    paired = float(np.median([e / t for e, t in zip(rate["ember"], rate["torch"])]))
     rows = [("quickstart epoch (MLP, batch 64, SGD)", f"{med['ember']:,.0f} samples/s",
-             f"{med['torch']:,.0f} samples/s", f"{med['ember'] / med['torch']:.2f}x"),
+             f"{med['torch']:,.0f} samples/s", f"{paired:.2f}x"),
             ("DataLoader alone, per batch of 64", f"{pb['ember'] * 1e3:.2f} ms",
              f"{pb['torch'] * 1e3:.2f} ms", f"{pb['torch'] / pb['ember']:.2f}x")]
     print(table(rows, ("workload", "ember", "torch", "ember speed vs torch")))
+    print(f"(epoch: median of {repeats} runs each, ratio the median of the paired runs' "
+          "ratios; each run in a fresh process)")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    if len(sys.argv) > 2 and sys.argv[1] == "--one":
+        _one_run(sys.argv[2])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)

@@ -319,3 +319,30 @@ def test_linear_at_small_batch_matches_torch(rows, bias):
             assert e is None
             continue
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("transposed_input", [False, True])
+def test_linear_gradients_first_and_second_order(transposed_input):
+    """First-order backward of mm/addmm runs on arrays; create_graph keeps the recorded
+    path. Both give PyTorch's gradients, in PyTorch's memory layouts."""
+    r = np.random.default_rng(11)
+    x = r.standard_normal((5, 4)).astype(np.float64)
+    w = r.standard_normal((3, 4)).astype(np.float64)
+    b = r.standard_normal(3).astype(np.float64)
+    res = {}
+    for T in (torch, ember):
+        xt = T.tensor(x.T.copy()).t() if transposed_input else T.tensor(x)
+        xt.requires_grad_()
+        wt, bt = T.tensor(w, requires_grad=True), T.tensor(b, requires_grad=True)
+        y = T.nn.functional.linear(xt, wt, bt).tanh().sum() + (xt @ wt.t()).pow(2).sum()
+        gx, gw, gb = T.autograd.grad(y, (xt, wt, bt), create_graph=True)
+        (gx.sum() + gw.pow(2).sum() + gb.sum()).backward()
+        y2 = (xt @ wt.t()).sum()
+        y2.backward()
+        res[T.__name__] = [v.detach().numpy() for v in (gx, gw, gb, xt.grad, wt.grad)] + \
+            [xt.grad.stride(), wt.grad.stride()]
+    for e, t in zip(res["ember"], res["torch"]):
+        if isinstance(t, tuple):
+            assert e == t
+        else:
+            np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)

@@ -11,7 +11,8 @@ import numpy as np
 from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import _legacy, as_array, check_same_device, make, sum_to, xp_of
+from ..autograd.grad_mode import STATE
+from ._core import _legacy, as_array, check_same_device, make, sum_to, wrap, xp_of
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
@@ -69,13 +70,31 @@ def mm(a, b):
 
 def _mm_rule(ctx, g):
     a, b = ctx.saved
-    return (_grad_mat1(g, b, a) if ctx.needs_input_grad[0] else None,
-            _grad_mat2(g, a, b) if ctx.needs_input_grad[1] else None)
+    n0, n1 = ctx.needs_input_grad
+    if not STATE.enabled and g._data.dtype in _MM_FLOATS:
+        return _mm_grads_arr(g, a, b, n0, n1)
+    return (_grad_mat1(g, b, a) if n0 else None, _grad_mat2(g, a, b) if n1 else None)
+
+
+def _mm_grads_arr(g, a, b, n0, n1):
+    """``_grad_mat1`` and ``_grad_mat2`` on arrays, for a first-order backward (nothing to
+    record): the same products in the same layouts, without a tensor per transpose."""
+    gd, x, y = g._data, a._data, b._data
+    dev = g._device
+    ga = gm = None
+    if n0:
+        ga = wrap(_mm_arr(y, gd.T).T if _transposed_arr(x) else _mm_arr(gd, y.T), dev)
+    if n1:
+        gm = wrap(_mm_arr(gd.T, x).T if _transposed_arr(y) else _mm_arr(x.T, gd), dev)
+    return ga, gm
 
 
 def _transposed(t):
     """Whether a matrix is stored column-major (a ``.t()`` of a contiguous one)."""
-    d = t._data
+    return _transposed_arr(t._data)
+
+
+def _transposed_arr(d):
     return d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
 
 
@@ -124,6 +143,16 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
 def _addmm_plain_rule(ctx, g):
     a, b = ctx.saved
     n0, n1, n2 = ctx.needs_input_grad
+    if not STATE.enabled and g._data.dtype in _MM_FLOATS:
+        gd, bshape = g._data, ctx._meta[0][0]
+        gb = None
+        if n0:
+            if bshape == gd.shape:
+                gb = g
+            else:
+                with quiet:
+                    gb = wrap(gd.sum(0), g._device)
+        return (gb,) + _mm_grads_arr(g, a, b, n1, n2)
     return (sum_to(g, ctx._meta[0][0]) if n0 else None,
             _grad_mat1(g, b, a) if n1 else None,
             _grad_mat2(g, a, b) if n2 else None)

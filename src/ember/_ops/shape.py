@@ -115,11 +115,11 @@ def flatten(t, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return t
-    shape = t.shape
+    shape = t._data.shape
     n = 1
     for d in shape[s:e + 1]:
         n *= d
-    return reshape(t, tuple(shape[:s]) + (n,) + tuple(shape[e + 1:]))
+    return reshape(t, shape[:s] + (n,) + shape[e + 1:])
 
 
 def unflatten(t, dim, sizes):

@@ -178,23 +178,43 @@ def _fma32(a, b, c):
 
     The float64 product of two float32 is exact; the float64 sum is made
     round-to-odd, and rounding that to float32 is then exactly one rounding.
+    Large inputs go through in blocks whose float64 temporaries stay in the cache.
     """
-    p = np.asarray(a, _F32).astype(_F64) * np.asarray(b, _F32).astype(_F64)
-    shape = p.shape
-    p = p.reshape(-1)
-    c = np.broadcast_to(np.asarray(c, _F32).astype(_F64), shape).reshape(-1)
+    a, b, c = (np.asarray(v, _F32) for v in (a, b, c))
+    shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+    n = 1
+    for d in shape:
+        n *= d
+    a, b, c = (np.broadcast_to(v, shape).reshape(-1) if v.ndim else v for v in (a, b, c))
+    if n <= _FMA_BLOCK:
+        return _fma32_flat(a, b, c).reshape(shape)
+    out = np.empty(n, _F32)
+    for s in range(0, n, _FMA_BLOCK):
+        e = min(n, s + _FMA_BLOCK)
+        out[s:e] = _fma32_flat(*(v[s:e] if v.ndim else v for v in (a, b, c)))
+    return out.reshape(shape)
+
+
+_FMA_BLOCK = 1 << 15  # elements: float64 temporaries of 256 KiB
+
+
+def _fma32_flat(a, b, c):
+    p = np.multiply(a, b, dtype=_F64)  # exact: 24 + 24 bits
     with np.errstate(invalid="ignore", over="ignore"):
-        s = p + c
+        s = np.atleast_1d(np.add(p, c, dtype=_F64)).reshape(-1)
         # Only a double that sits exactly on a float32 halfway point (low 29
         # mantissa bits 1000...0), or one in float32's subnormal range, can
         # round differently from the exact sum; fix just those.
         bits = s.view(np.int64)
-        maybe = ((bits & 0x1FFFFFFF) == 0x10000000) | (np.abs(s) < 2.0 ** -125)
+        maybe = (bits & 0x1FFFFFFF) == 0x10000000
+        maybe |= np.abs(s) < 2.0 ** -125
         if maybe.any():
-            idx = np.nonzero(maybe)
+            idx = np.nonzero(maybe)[0]
             ss = s[idx]
-            s[idx] = _round_odd_fix(ss, _two_sum_err(p[idx], c[idx], ss))
-        return s.astype(_F32).reshape(shape)
+            pp = np.broadcast_to(p, s.shape)[idx] if p.ndim else p.reshape(1)
+            cc = (np.broadcast_to(c, s.shape)[idx] if c.ndim else c.reshape(1)).astype(_F64)
+            s[idx] = _round_odd_fix(ss, _two_sum_err(pp, cc, ss))
+        return s.astype(_F32)
 
 
 _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)

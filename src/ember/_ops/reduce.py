@@ -62,8 +62,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
                 arr = d.sum()
             if type(arr) is not type(d):
                 arr = np.asarray(arr)
-            shape = d.shape
-            return make(arr, (t,), "SumBackward0", lambda ctx, g: (g.expand(shape),))
+            return make(arr, (t,), "SumBackward0", _sum_all_rule)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)
@@ -79,6 +78,10 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
                           dtype=out_dt.np if out_dt is D.int64 else None)
         arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
     return make(arr, (t,), "SumBackward1", lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
+
+
+def _sum_all_rule(ctx, g):
+    return (g.expand(ctx._meta[0][0]),)
 
 
 def nansum(t, dim=None, keepdim=False, *, dtype=None):

@@ -691,3 +691,17 @@ def test_seed_program_on_gpu(request, dev):
     assert "Using cuda device" in got.split("\n")
     assert re.search(r"^Predicted class: tensor\(\[\d\], device='cuda:0'\)$", got, re.M)
     assert _shape_of(got) == _shape_of(want)
+
+
+def test_fused_axpy_rounds_once(dev):
+    """An optimizer's ``add_(x, alpha=)`` is one kernel on a GPU, rounded once as PyTorch's."""
+    from ember.optim import _functional as F
+
+    r = np.random.default_rng(5)
+    x = r.standard_normal(1000).astype(np.float32)
+    y = r.standard_normal(1000).astype(np.float32)
+    alpha = np.float32(-0.37)
+    want = (x.astype(np.float64) * np.float64(alpha) + y).astype(np.float32)  # exact product
+    ty = ember.from_numpy(y.copy()).to(dev)
+    F.add_(ty._data, ember.from_numpy(x).to(dev)._data, float(alpha))  # in place
+    np.testing.assert_array_equal(host(ty), want)

@@ -60,7 +60,7 @@ def matmul(rows, n):
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)
     ea, eb = ember.from_numpy(a), ember.from_numpy(b)
     t = compare({"torch": lambda: ta @ tb, "ember": lambda: ea @ eb, "numpy": lambda: a @ b},
-                number=max(1, 2_000_000_000 // (2 * n ** 3)), repeats=5)
+                number=max(1, 2_000_000_000 // (2 * n ** 3)), repeats=9)
     rows.append((f"matmul {n}x{n} f32", f"{t['ember'] * 1e3:.2f} ms", f"{t['torch'] * 1e3:.2f} ms",
                  f"{t['ember'] / t['torch']:.2f}x", f"{t['ember'] / t['numpy']:.2f}x"))
 

@@ -111,8 +111,12 @@ def _binary(a, b, fn, name, rule, *saved):
                 raise
             finally:
                 _ERRSTATE.reset(token)
-            if type(out) is type(x) and out.dtype is x.dtype:
-                return make(out, (a, b), name, rule, *saved, device=a._device)
+            if type(out) is not type(x):
+                out = as_array(out)  # NumPy gives a scalar for 0-d operands
+            if out.dtype is not x.dtype and out.dtype != np.bool_:  # comparisons stay bool
+                with quiet:
+                    out = out.astype(x.dtype)
+            return make(out, (a, b), name, rule, *saved, device=a._device)
     dt, x, y = _operands(a, b)
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None

@@ -902,3 +902,30 @@ def test_checkpoint_file_crosses_libraries(tmp_path):
     fresh = ember.optim.AdamW(Pair().e.parameters())
     fresh.load_state_dict(ember.load(tmp_path / "t.pth")["optimizer"])
     assert_state_equal(fresh.state_dict(), ot.state_dict())
+
+
+@pytest.mark.parametrize("kw", [dict(lr=1e-2), dict(lr=1e-2, amsgrad=True, weight_decay=0.1)])
+def test_adam_updates_large_parameters_block_by_block(kw, monkeypatch):
+    """A large parameter is updated in cache-sized blocks: exactly what one whole-array pass
+    gives, and PyTorch's values."""
+    from ember.optim import _functional as F
+
+    r = np.random.default_rng(8)
+    w = r.standard_normal((600, 500)).astype(np.float32)  # more than 4 blocks
+    grads = [r.standard_normal(w.shape).astype(np.float32) for _ in range(3)]
+    results = []
+    for block in (F._BLOCK, 1 << 40):
+        monkeypatch.setattr(F, "_BLOCK", block)
+        p = ember.nn.Parameter(ember.from_numpy(w.copy()))
+        opt = ember.optim.Adam([p], **kw)
+        for g in grads:
+            p.grad = ember.from_numpy(g)
+            opt.step()
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    tp = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    topt = torch.optim.Adam([tp], **kw)
+    for g in grads:
+        tp.grad = torch.from_numpy(g)
+        topt.step()
+    np.testing.assert_allclose(results[0], tp.detach().numpy(), rtol=2e-6, atol=5e-7)

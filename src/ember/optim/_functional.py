@@ -124,9 +124,37 @@ def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize)
     return buf
 
 
-def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, weight_decay,
-         eps, amsgrad, maximize, decoupled_weight_decay):
-    """Adam, and AdamW with ``decoupled_weight_decay``."""
+_BLOCK = 1 << 16  # elements per block of a blocked update: 256 KiB per float32 array
+
+
+def _blocks(written, read):
+    """The arrays in cache-sized flat blocks, for an update of a dozen elementwise passes.
+
+    ``written`` (updated in place; None allowed) must be C-contiguous NumPy arrays of one
+    size for the blocks to be views; ``read`` may be anything of that size.  Otherwise, or
+    when small, the arrays come back whole, once.
+    """
+    arrays = written + read
+    n = written[0].size
+    if n < 4 * _BLOCK or any(a is not None and (type(a) is not np.ndarray or a.size != n)
+                             for a in arrays) or \
+            any(a is not None and not a.flags.c_contiguous for a in written):
+        yield arrays
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    for s in range(0, n, _BLOCK):
+        yield tuple(None if a is None else a[s:s + _BLOCK] for a in flat)
+
+
+def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
+    """Adam, and AdamW with ``decoupled_weight_decay``; on the CPU, block by block (the
+    same operations on each element, with the memory traffic of one pass)."""
+    for bp, bm, bv, bmax, bg in _blocks((p, exp_avg, exp_avg_sq, max_exp_avg_sq), (g,)):
+        _adam(bp, bg, bm, bv, bmax, step, **opts)
+
+
+def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, weight_decay,
+          eps, amsgrad, maximize, decoupled_weight_decay):
     if maximize:
         g = -g
     if weight_decay != 0:

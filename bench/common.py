@@ -12,7 +12,7 @@ def timeit(fn, number):
     return (time.perf_counter() - t0) / number
 
 
-def compare(contenders: dict, number: int, repeats: int = 7, warmup: int = 3):
+def compare(contenders: dict, number: int, repeats: int = 7, warmup: int = 3, pause=0.15):
     """Median seconds per call for each contender, measured in alternation.
 
     The order rotates every repeat and each timing starts after a short pause: PyTorch's
@@ -26,7 +26,7 @@ def compare(contenders: dict, number: int, repeats: int = 7, warmup: int = 3):
     samples = {k: [] for k in names}
     for r in range(repeats):
         for k in names[r % len(names):] + names[:r % len(names)]:
-            time.sleep(0.05)
+            time.sleep(pause)
             samples[k].append(timeit(contenders[k], number))
     return {k: statistics.median(v) for k, v in samples.items()}
 

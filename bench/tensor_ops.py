@@ -59,8 +59,11 @@ def matmul(rows, n):
     b = r.standard_normal((n, n)).astype(np.float32)
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)
     ea, eb = ember.from_numpy(a), ember.from_numpy(b)
-    t = compare({"torch": lambda: ta @ tb, "ember": lambda: ea @ eb, "numpy": lambda: a @ b},
-                number=max(1, 2_000_000_000 // (2 * n ** 3)), repeats=9)
+    # NOTE: ember and NumPy share OpenBLAS: they alternate with each other only, and PyTorch
+    # (its own BLAS and thread pool, which disturb whatever runs next) is timed apart.
+    number = max(1, 20_000_000_000 // (2 * n ** 3))
+    t = compare({"ember": lambda: ea @ eb, "numpy": lambda: a @ b}, number=number, repeats=15)
+    t.update(compare({"torch": lambda: ta @ tb}, number=number, repeats=5))
     rows.append((f"matmul {n}x{n} f32", f"{t['ember'] * 1e3:.2f} ms", f"{t['torch'] * 1e3:.2f} ms",
                  f"{t['ember'] / t['torch']:.2f}x", f"{t['ember'] / t['numpy']:.2f}x"))
 

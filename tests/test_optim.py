@@ -232,15 +232,7 @@ def test_bit_exact_with_fma_kernels(case, monkeypatch):
     for name, fn in (("add_", exact_add_), ("added", exact_added), ("lerp_", exact_lerp_),
                      ("addcmul_", exact_addcmul_)):
         monkeypatch.setattr(F, name, fn)
-    name, kw = case
-    pair = Pair()
-    ot = getattr(torch.optim, name)(pair.t.parameters(), **kw)
-    oe = getattr(ember.optim, name)(pair.e.parameters(), **kw)
-    for i in range(STEPS):
-        pair.grads(skip=(5,) if i % 7 == 3 else ())
-        ot.step()
-        oe.step()
-        pair.assert_close(rtol=0, atol=0, what=f"step {i}")
+    _assert_bit_exact(case)
 
 
 @pytest.mark.parametrize("case", EXACT, ids=[_id(c) for c in EXACT])
@@ -250,6 +242,10 @@ def test_bit_exact_through_blas_axpy(case):
 
     if not _blas.available():
         pytest.skip("NumPy's BLAS has no axpy that ember can find")
+    _assert_bit_exact(case)
+
+
+def _assert_bit_exact(case):
     name, kw = case
     pair = Pair()
     ot = getattr(torch.optim, name)(pair.t.parameters(), **kw)

@@ -139,22 +139,7 @@ def _node(name, rule, inputs):
 
 
 def _save(node, saved, outs):
-    """What a rule keeps: tensors with their versions (an op's own output, ``OUT``, as a
-    history-free alias), and any other values as they are."""
-    vals = []
-    versions = []
-    for s in saved:
-        if s is OUT:
-            s = outs[0]
-            versions.append(s._vc.v)
-            s = SavedOutput(s)
-        elif isinstance(s, Tensor):
-            versions.append(s._vc.v)
-        else:
-            versions.append(None)
-        vals.append(s)
-    node._saved = tuple(vals)
-    node._versions = tuple(versions)
+    node.save(*[outs[0] if s is OUT else s for s in saved])
 
 
 def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:

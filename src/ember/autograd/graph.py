@@ -63,13 +63,17 @@ class Node:
         An op's own output is kept as an alias without history (no reference cycle), and
         gets this node back as its grad_fn when unpacked for a double backward.
         """
-        saved = list(items)
-        versions = [None] * len(items)
-        for i, x in enumerate(items):
-            if _is_tensor(x):
-                versions[i] = x._vc.v
+        tensor = _Tensor or _tensor_class()
+        saved = []
+        versions = []
+        for x in items:
+            if isinstance(x, tensor):
+                versions.append(x._vc.v)
                 if x._grad_fn is self:
-                    saved[i] = SavedOutput(x)
+                    x = SavedOutput(x)
+            else:
+                versions.append(None)
+            saved.append(x)
         self._saved = tuple(saved)
         self._versions = tuple(versions)
 
@@ -172,14 +176,14 @@ def _add_hook(hooks: dict, fn):
     return h
 
 
-_Tensor = None
+_Tensor = None  # ember.Tensor (whose module imports this one), fetched on first use
 
 
-def _is_tensor(x):
+def _tensor_class():
     global _Tensor
-    if _Tensor is None:
-        from .._tensor import Tensor as _Tensor
-    return isinstance(x, _Tensor)
+    from .._tensor import Tensor as _Tensor
+
+    return _Tensor
 
 
 class SavedOutput:

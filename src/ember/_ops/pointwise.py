@@ -15,8 +15,8 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from . import _special
 from ..cuda import _kernels
-from ._core import (_ERRSTATE, _IGNORE_ALL, OUT, as_array, check_inplace, check_no_overlap,
-                    check_same_device, commit, make, needs_grad, quiet, snapshot, wrap, xp_of)
+from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_same_device, commit,
+                    make, needs_grad, quiet, snapshot, wrap, xp_of)
 
 
 def _arr(x, dt):
@@ -103,14 +103,12 @@ def _binary(a, b, fn, name, rule, *saved):
         # NumPy's result dtype is PyTorch's.
         x, y = a._data, b._data
         if x.dtype is y.dtype and x.dtype in _FAST_FLOAT and a._device is b._device:
-            token = _ERRSTATE.set(_IGNORE_ALL)  # as ``with quiet:``, a little cheaper
             try:
-                out = fn(x, y)
+                with quiet:
+                    out = fn(x, y)
             except ValueError:
                 _broadcast_error(a, b)
                 raise
-            finally:
-                _ERRSTATE.reset(token)
             if type(out) is not type(x):
                 out = as_array(out)  # NumPy gives a scalar for 0-d operands
             if out.dtype is not x.dtype and out.dtype != np.bool_:  # comparisons stay bool

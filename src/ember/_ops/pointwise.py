@@ -98,27 +98,17 @@ def _t(x):
 
 
 def _binary(a, b, fn, name, rule, *saved):
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        # The common case, written out: two tensors of one float dtype on one device, where
-        # NumPy's result dtype is PyTorch's.
-        x, y = a._data, b._data
-        if x.dtype is y.dtype and x.dtype in _FAST_FLOAT and a._device is b._device:
-            try:
-                with quiet:
-                    out = fn(x, y)
-            except ValueError:
-                _broadcast_error(a, b)
-                raise
-            if type(out) is not type(x):
-                out = as_array(out)  # NumPy gives a scalar for 0-d operands
-            if out.dtype is not x.dtype and out.dtype != np.bool_:  # comparisons stay bool
-                with quiet:
-                    out = out.astype(x.dtype)
-            return make(out, (a, b), name, rule, *saved, device=a._device)
-    dt, x, y = _operands(a, b)
-    ta = a if isinstance(a, Tensor) else None
-    tb = b if isinstance(b, Tensor) else None
-    ref = _ref(ta, tb)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype is b._data.dtype and \
+            a._data.dtype in _FAST_FLOAT and a._device is b._device:
+        # The common case, decided cheaply: two tensors of one float dtype on one device,
+        # where NumPy's result dtype is PyTorch's.
+        x, y, ta, tb, ref, want = a._data, b._data, a, b, a, a._data.dtype
+    else:
+        dt, x, y = _operands(a, b)
+        ta = a if isinstance(a, Tensor) else None
+        tb = b if isinstance(b, Tensor) else None
+        ref = _ref(ta, tb)
+        want = dt.np
     try:
         # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
         with quiet:
@@ -126,10 +116,10 @@ def _binary(a, b, fn, name, rule, *saved):
     except ValueError:
         _broadcast_error(a, b)
         raise
-    if type(out) is not type(ref._data) or out.dtype is not dt.np:
-        with quiet:
-            out = as_array(out).astype(dt.np) if out.dtype != np.bool_ or dt is D.bool else \
-                as_array(out)
+    if type(out) is not type(ref._data) or out.dtype is not want:
+        with quiet:  # comparisons stay bool
+            out = as_array(out).astype(want) if out.dtype != np.bool_ or want == np.bool_ \
+                else as_array(out)
     return make(out, (ta, tb), name, rule, *saved, device=ref._device)
 
 

@@ -102,3 +102,27 @@ def axpy(alpha, x, y) -> bool:
         return False
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     return True
+
+
+# -- on any device --------------------------------------------------------------------------
+
+def fused_axpy(alpha, x, y) -> bool:
+    """``y += alpha * x`` rounded once: BLAS on the CPU, one fused kernel on a GPU; False
+    where neither applies (the caller then computes it its own way)."""
+    if type(y) is np.ndarray:
+        return axpy(alpha, x, y)
+    from .cuda import _kernels
+
+    k = _kernels.for_array(y)
+    return k is not None and k.axpy(alpha, x, y)
+
+
+def added(a, b, alpha):
+    """``a + alpha * b`` as a new array (PyTorch's ``add(b, alpha=)``): rounded once where
+    :func:`fused_axpy` applies, else the product and then the sum."""
+    if a.dtype == b.dtype and a.shape == b.shape:
+        t = a.copy()
+        if fused_axpy(alpha, b, t):
+            return t
+    return a + b * alpha
+

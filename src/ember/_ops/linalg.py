@@ -127,35 +127,27 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
                 x.dtype in _MM_FLOATS and b._device is dev and bias._device is dev and \
                 x.shape[1] == y.shape[0] and (c.shape == (y.shape[1],) or
                                               c.shape == (x.shape[0], y.shape[1])):
-            if type(x) is np.ndarray and _blas.nt_product_flipped(x, y):
-                # a small batch: the faster product layout, the bias added on the way back
-                # to row-major
-                with quiet:
-                    out = np.add(np.matmul(y.T, x.T).T, c, order="C")
-            else:
-                out = _mm_arr(x, y)
-                with quiet:
-                    out += c
-            return make(out, (bias, a, b), "AddmmBackward0", _addmm_plain_rule, a, b)
+            out = _mm_arr(x, y)  # a fresh, row-major array
+            with quiet:
+                out += c
+            return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, 1, 1)
     return _addmm(bias, a, b, beta, alpha)
 
 
-def _addmm_plain_rule(ctx, g):
-    a, b = ctx.saved
+def _addmm_rule(ctx, g):
+    a, b, alpha, beta = ctx.saved
     n0, n1, n2 = ctx.needs_input_grad
-    if not STATE.enabled and g._data.dtype in _MM_FLOATS:
-        gd, bshape = g._data, ctx._meta[0][0]
-        gb = None
-        if n0:
-            if bshape == gd.shape:
-                gb = g
-            else:
-                with quiet:
-                    gb = wrap(gd.sum(0), g._device)
+    gb = sum_to(g * beta if beta != 1 else g, ctx._meta[0][0]) if n0 else None
+    if alpha == 1 and not STATE.enabled and g._data.dtype in _MM_FLOATS:
         return (gb,) + _mm_grads_arr(g, a, b, n1, n2)
-    return (sum_to(g, ctx._meta[0][0]) if n0 else None,
-            _grad_mat1(g, b, a) if n1 else None,
-            _grad_mat2(g, a, b) if n2 else None)
+    ga = gm = None
+    if n1:
+        ga = _grad_mat1(g, b, a)
+        ga = ga * alpha if alpha != 1 else ga
+    if n2:
+        gm = _grad_mat2(g, a, b)
+        gm = gm * alpha if alpha != 1 else gm
+    return gb, ga, gm
 
 
 def _addmm(bias, a, b, beta, alpha):
@@ -193,23 +185,7 @@ def _addmm(bias, a, b, beta, alpha):
         out = out.copy()
     if out.dtype != prod.dtype:
         out = out.astype(prod.dtype)
-    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule(bias.shape, alpha, beta), a, b)
-
-
-def _addmm_rule(bshape, alpha, beta):
-    def rule(ctx, g):
-        a, b = ctx.saved
-        n0, n1, n2 = ctx.needs_input_grad
-        gb = sum_to(g * beta if beta != 1 else g, bshape) if n0 else None
-        ga = gm = None
-        if n1:
-            ga = _grad_mat1(g, b, a)
-            ga = ga * alpha if alpha != 1 else ga
-        if n2:
-            gm = _grad_mat2(g, a, b)
-            gm = gm * alpha if alpha != 1 else gm
-        return gb, ga, gm
-    return rule
+    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, alpha, beta)
 
 
 def _check_expand(shape, target):

@@ -166,12 +166,11 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
                 g * (sign * alpha) if ctx.needs_input_grad[1] else None)
 
     def fn(x, y):
-        # NOTE: PyTorch's CPU kernel is a fused multiply-add (one rounding); BLAS axpy is too.
-        if type(x) is np.ndarray and x.dtype == y.dtype and x.shape == y.shape:
-            out = x.copy()
-            if _blas.axpy(sign * alpha, y, out):
-                return out
-        return ufunc(x, np.multiply(y, alpha))
+        # NOTE: PyTorch's float kernel is a fused multiply-add (one rounding), and so is
+        # ``added`` where it can be; ``x - alpha*y`` is ``x + (-alpha)*y`` exactly.
+        if x.dtype.kind == "f":
+            return _blas.added(x, y, sign * alpha)
+        return ufunc(x, np.multiply(y, alpha))  # integers wrap around, as in PyTorch
     return _binary(a, b, fn, name, rule)
 
 

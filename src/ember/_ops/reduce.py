@@ -14,7 +14,6 @@ from ._core import xp_of_array as _xp
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
-_FULL_SUM_FAST = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def _dims(t, dim):
@@ -55,23 +54,17 @@ def _out_dtype(t, dtype):
 
 
 def sum(t, dim=None, keepdim=False, *, dtype=None):
-    if dim is None and dtype is None:
-        d = t._data
-        if d.dtype in _FULL_SUM_FAST:  # the loss's sum: a float tensor to a 0-d one
-            with quiet:  # inf + -inf is a silent nan
-                arr = d.sum()
-            if type(arr) is not type(d):
-                arr = np.asarray(arr)
-            return make(arr, (t,), "SumBackward0", _sum_all_rule)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)
     shape = t._data.shape
-    if dim is None:  # the common full reduction, kept lean
+    if dim is None:  # the common full reduction (every loss), kept lean
+        d = _acc(t)
         with quiet:  # inf + -inf is a silent nan
-            arr = _acc(t).sum(dtype=out_dt.np if out_dt is D.int64 else None)
+            arr = d.sum(dtype=out_dt.np if out_dt is D.int64 else None)
+        if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
             arr = xp_of(t).asarray(arr, dtype=out_dt.np)
-        return make(arr, (t,), "SumBackward0", lambda ctx, g: (g.expand(shape),))
+        return make(arr, (t,), "SumBackward0", _sum_all_rule)
     dims = _dims(t, dim)
     with quiet:
         arr = _acc(t).sum(axis=dims, keepdims=keepdim,

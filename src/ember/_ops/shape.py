@@ -201,8 +201,7 @@ def t_(t):
         return make_view(t._data.T, t, "TBackward0", _t_rule, _t_view)
     if t.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {t.ndim}D")
-    return transpose(t, 0, 1, _name="TBackward0") if t.ndim == 2 else \
-        make_view(t._data, t, "TBackward0", lambda ctx, g: (g,), lambda x: x.t())
+    return make_view(t._data, t, "TBackward0", lambda ctx, g: (g,), lambda x: x.t())
 
 
 _T_WARNED = set()  # PyTorch gives each ``.T`` deprecation warning once per process

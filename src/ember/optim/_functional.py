@@ -23,17 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _blas
-from ..cuda import _kernels
-
-
-def axpy(alpha, x, y):
-    """``y += alpha * x`` rounded once (BLAS on the CPU, a fused kernel on a GPU); False
-    where neither applies, and the caller computes it its own way."""
-    if type(y) is np.ndarray:
-        return _blas.axpy(alpha, x, y)
-    k = _kernels.for_array(y)
-    return k is not None and k.axpy(alpha, x, y)
+from .._blas import added
+from .._blas import fused_axpy as axpy
 
 # -- PyTorch's in-place kernels, as array operations ------------------------------------------
 
@@ -47,17 +38,6 @@ def add_(a, b, alpha=1):
     elif not axpy(alpha, b, a):
         a += b * alpha
     return a
-
-
-def added(a, b, alpha):
-    """``a.add(b, alpha=alpha)`` (a new array): ``a + alpha * b``."""
-    if a.dtype == b.dtype and a.shape == b.shape:
-        t = a.copy()
-        if axpy(alpha, b, t):
-            return t
-    t = b * alpha
-    t += a
-    return t
 
 
 def lerp_(a, b, w):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import compare, table  # noqa: E402
+from common import compare, paired_ratio, samples, table  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -44,11 +45,13 @@ def op_chain(rows):
         g = m.astype(np.float32)
         return g * b, g * a, g
 
-    t = compare({"torch": run_torch, "ember": run_ember, "numpy": run_numpy}, number=300,
-                repeats=15)
+    got = samples({"torch": run_torch, "ember": run_ember, "numpy": run_numpy}, number=300,
+                  repeats=15)
+    t = {k: statistics.median(v) for k, v in got.items()}
     rows.append(("((a*b+c).relu()).sum().backward(), 64x512 f32",
                  f"{t['ember'] * 1e6:.1f} us", f"{t['torch'] * 1e6:.1f} us",
-                 f"{t['ember'] / t['torch']:.2f}x", f"{t['ember'] / t['numpy']:.2f}x"))
+                 f"{paired_ratio(got, 'ember', 'torch'):.2f}x",
+                 f"{paired_ratio(got, 'ember', 'numpy'):.2f}x"))
 
 
 def matmul(rows, n):
@@ -76,7 +79,8 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"numpy {np.__version__}")
     print(table(rows, ("workload", "ember", "torch", "ember/torch", "ember/numpy")))
-    print("(time ratios: lower is better; 1.00x means the same time)")
+    print("(time ratios: lower is better; 1.00x means the same time; the op chain's are the "
+          "medians of the paired repeats' ratios)")
 
 
 if __name__ == "__main__":

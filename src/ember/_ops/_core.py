@@ -14,9 +14,8 @@ from .. import _device
 from .._device import CPU, device_of_array, xp_for
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import SavedOutput, get_accumulator, node_class
+from ..autograd.graph import OUT, SavedOutput, get_accumulator, node_class  # noqa: F401 (OUT: for the ops)
 
-OUT = object()  # stands for the op's own output in ``saved``
 
 
 class _Quiet:
@@ -136,10 +135,6 @@ def _node(name, rule, inputs):
     return node_class(name)(rule, edges, meta)
 
 
-def _save(node, saved, outs):
-    node.save(*[outs[0] if s is OUT else s for s in saved])
-
-
 def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
     # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline
@@ -169,7 +164,7 @@ def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     out._grad_fn = node
     out._requires_grad = True
     if saved:
-        _save(node, saved, (out,))
+        node.save(*saved, out=out)
     return out
 
 
@@ -186,7 +181,8 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
-        _save(node, saved, outs)
+        if saved:
+            node.save(*saved, out=outs[0])
     return outs
 
 

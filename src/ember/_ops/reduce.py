@@ -12,6 +12,7 @@ from .._tensor import Tensor
 from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
 from ._core import quiet
+from . import shape as _shape
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -74,7 +75,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
 
 
 def _sum_all_rule(ctx, g):
-    return (g.expand(ctx._meta[0][0]),)
+    return (_shape.expand_0d(g, ctx._meta[0][0]),)
 
 
 def nansum(t, dim=None, keepdim=False, *, dtype=None):

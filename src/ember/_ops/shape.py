@@ -254,19 +254,26 @@ def swapaxes(t, a, b):
     return transpose(t, a, b)
 
 
+def expand_0d(t, target):
+    """A 0-d tensor expanded to the shape ``target`` (a tuple of sizes >= 0): every full
+    reduction's backward, with nothing to check."""
+    d = t._data
+    if type(d) is np.ndarray:  # np.broadcast_to costs several times more
+        arr = np.ndarray(target, d.dtype, d, 0, (0,) * len(target))
+        arr.flags.writeable = False  # as broadcast_to's: writing into it is an error
+    else:
+        arr = xp_of(t).broadcast_to(d, target)
+    return make_view(arr, t, "ExpandBackward0", _to_0d_rule, lambda b: b.expand(target))
+
+
+def _to_0d_rule(ctx, g):
+    return (sum_to(g, ()),)
+
+
 def expand(t, *sizes):
     if len(sizes) == 1 and type(sizes[0]) is tuple and t._data.ndim == 0 and \
             all(type(s) is int and s >= 0 for s in sizes[0]):
-        # A 0-d tensor to a given shape (every full reduction's backward): nothing to check.
-        target = sizes[0]
-        d = t._data
-        if type(d) is np.ndarray:  # np.broadcast_to costs several times more
-            arr = np.ndarray(target, d.dtype, d, 0, (0,) * len(target))
-            arr.flags.writeable = False  # as broadcast_to's: writing into it is an error
-        else:
-            arr = xp_of(t).broadcast_to(d, target)
-        return make_view(arr, t, "ExpandBackward0",
-                         lambda ctx, g: (sum_to(g, ()),), lambda b: b.expand(target), ())
+        return expand_0d(t, sizes[0])
     sizes = shape_arg(sizes)
     if len(sizes) < t.ndim:
         raise RuntimeError(f"expand(torch.FloatTensor{{{_fmt(t.shape)}}}, size={_fmt(sizes)}): "

@@ -15,6 +15,7 @@ import re
 from .grad_mode import STATE
 
 _seq = itertools.count()
+OUT = object()  # in what an op saves, stands for the op's own (first) output
 _node_classes: dict = {}
 
 
@@ -57,16 +58,19 @@ class Node:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
     # -- what the rule saved ------------------------------------------------
-    def save(self, *items):
+    def save(self, *items, out=None):
         """Keep tensors (checked against in-place changes) and other values for backward.
 
-        An op's own output is kept as an alias without history (no reference cycle), and
-        gets this node back as its grad_fn when unpacked for a double backward.
+        An op's own output (``OUT`` among ``items`` stands for ``out``) is kept as an alias
+        without history (no reference cycle), and gets this node back as its grad_fn when
+        unpacked for a double backward.
         """
         tensor = _Tensor or _tensor_class()
         saved = []
         versions = []
         for x in items:
+            if x is OUT:
+                x = out
             if isinstance(x, tensor):
                 versions.append(x._vc.v)
                 if x._grad_fn is self:

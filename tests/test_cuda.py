@@ -705,3 +705,63 @@ def test_fused_axpy_rounds_once(dev):
     ty = ember.from_numpy(y.copy()).to(dev)
     F.add_(ty._data, ember.from_numpy(x).to(dev)._data, float(alpha))  # in place
     np.testing.assert_array_equal(host(ty), want)
+
+
+
+UPDATES = {  # the fused GPU updates and their options: defaults, then cases
+    "adam": ({"beta1": 0.9, "beta2": 0.999, "lr": 1e-2, "weight_decay": 0, "eps": 1e-8,
+              "amsgrad": False, "maximize": False, "decoupled_weight_decay": False},
+             [{}, {"amsgrad": True},
+              {"maximize": True, "weight_decay": 0.1},  # coupled: g + wd * p
+              {"decoupled_weight_decay": True, "weight_decay": 0.1},  # AdamW
+              {"beta1": 0.3, "beta2": 0.5, "amsgrad": True}]),  # lerp's second formula
+    "sgd": ({"lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False,
+             "maximize": False},
+            [{}, {"lr": 1.0}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.3},
+             {"momentum": 0.8, "nesterov": True, "weight_decay": 0.01, "maximize": True},
+             {"weight_decay": 0.1, "maximize": True}]),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,case", [(n, i) for n, (_, cases) in UPDATES.items()
+                                       for i in range(len(cases))])
+def test_fused_update_matches_the_generic_one(dev, name, case, dtype):
+    """SGD and Adam on a GPU are one kernel per parameter; each does the generic update's
+    operations in the same order and rounding, so the two agree bit for bit."""
+    from ember._ops._core import to_host
+    from ember.cuda import _kernels
+    from ember.optim import _functional as F
+
+    defaults, cases = UPDATES[name]
+    opts = {**defaults, **cases[case]}
+    r = np.random.default_rng(case)
+    shape = (37, 29)
+    arrays = [r.standard_normal(shape).astype(dtype) for _ in range(3)]
+    arrays += [np.abs(r.standard_normal(shape)).astype(dtype) * 0.1 for _ in range(2)]
+    fused = [ember.from_numpy(a.copy()).to(dev)._data for a in arrays]
+    generic = [ember.from_numpy(a.copy()).to(dev)._data for a in arrays]
+    kernels = _kernels.for_array(fused[0])
+    assert kernels is not None
+    buf = {"fused": None, "generic": None}
+    for step in (1.0, 2.0, 3.0):
+        if name == "adam":
+            assert kernels.adam(*fused, step, **opts)  # the kernel took it
+            F._adam(*generic, step, **opts)
+        else:
+            done, buf["fused"] = kernels.sgd(fused[0], fused[1], buf["fused"], **opts)
+            assert done
+            buf["generic"] = F._sgd(generic[0], generic[1], buf["generic"], **opts)
+    names = ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    for n, a, b in zip(names, fused, generic):
+        np.testing.assert_array_equal(to_host(a), to_host(b), err_msg=n)
+    if opts.get("momentum"):
+        np.testing.assert_array_equal(to_host(buf["fused"]), to_host(buf["generic"]))
+    else:
+        assert buf["fused"] is None
+    # float16 is left to the generic code
+    half = ember.zeros(3, dtype=ember.float16, device=dev)._data
+    if name == "adam":
+        assert not kernels.adam(half, half, half, half, None, 1.0, **opts)
+    else:
+        assert kernels.sgd(half, half, None, **opts) == (False, None)

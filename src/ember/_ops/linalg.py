@@ -39,11 +39,11 @@ def _mm_arr(x, y):
     with quiet:
         if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
-            return np.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
+            return (x.astype(np.float32) @ y.astype(np.float32)).astype(x.dtype)
         if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and x.dtype == y.dtype and \
                 _blas.nt_product_flipped(x, y):
-            return np.ascontiguousarray(np.matmul(y.T, x.T).T)
-        return np.matmul(x, y)
+            return np.ascontiguousarray((y.T @ x.T).T)
+        return x @ y  # the operator: on a GPU, CuPy's own matmul without NumPy's dispatch
 
 
 def _check_mm(a, b):

@@ -50,6 +50,48 @@ _RELU = "y = x > (T)0 ? x : (x != x ? x : (T)0)"  # NaN passes, as in PyTorch
 _RELU_BACKWARD = "gx = y != (T)0 ? g : (T)0"  # threshold_backward: blocked where y == 0
 _AXPY = "y = fma(a, x, y)"  # add_(x, alpha=a) in one kernel, rounded once as PyTorch's
 
+# Adam/AdamW on one parameter in one kernel: the generic update's operations in its order,
+# each rounded on its own (compiled with --fmad=false) except the two the generic code
+# rounds once (weight decay's add and lerp, each a BLAS-style axpy).
+_ADAM = r"""
+T gr = maximize ? -g : g;
+if (decay_kind == 1) p = p * decay;
+else if (decay_kind == 2) gr = fma(wd, p, gr);
+const T d = gr - m;
+m = lerp_small ? fma(w, d, m) : fma(-w, d, gr);
+v = v * beta2;
+v = v + (gr * one_m_beta2) * gr;
+AMSGRAD
+den = den / bc2;
+den = den + eps;
+p = p + (m * neg_step) / den;
+"""
+_ADAM_DENOM = ("T den = sqrt(v);",  # or with amsgrad:
+               "vmax = (vmax > v || vmax != vmax) ? vmax : v;\nT den = sqrt(vmax);")
+_ADAM_IN = ("T g, T w, T beta2, T one_m_beta2, T bc2, T eps, T neg_step, T decay, T wd, "
+            "int32 decay_kind, int32 maximize, int32 lerp_small")
+
+# SGD with its options in one kernel; every add the generic update does (weight decay,
+# momentum, Nesterov, the step itself) is an axpy, rounded once.  With momentum, ``first``
+# says the buffer starts as the gradient.
+_SGD = r"""
+T gr = maximize ? -g : g;
+if (has_wd) gr = fma(wd, p, gr);
+MOMENTUM
+p = fma(neg_lr, gr, p);
+"""
+_SGD_MOMENTUM = r"""
+if (first) buf = gr;
+else {
+    buf = buf * momentum;
+    buf = fma(one_m_damp, gr, buf);
+}
+gr = nesterov ? fma(momentum, buf, gr) : buf;
+"""
+_SGD_IN = ("T g, T wd, T momentum, T one_m_damp, T neg_lr, int32 maximize, int32 has_wd, "
+           "int32 first, int32 nesterov")
+
+
 # One thread per row: max, sum of exp, then the outputs (rows are short: class scores).
 _LOG_SOFTMAX = r"""
 const ptrdiff_t b = i * C;
@@ -130,6 +172,13 @@ class _CupyKernels:
                                 "int32 mean", "T gx", _NLL_BACKWARD, "ember_nll_backward")
         self._nll_forward = {}
         self._axpy = ew("T x, T a", "T y", _AXPY, "ember_axpy")
+        exact = {"options": ("--fmad=false",), "no_return": True}  # no contracted a*b+c
+        self._adam = [ew(_ADAM_IN, "T p, T m, T v" + ", T vmax" * ams,
+                         _ADAM.replace("AMSGRAD", _ADAM_DENOM[ams]),
+                         "ember_adam" + "_amsgrad" * ams, **exact) for ams in (0, 1)]
+        self._sgd = [ew(_SGD_IN, "T p" + ", T buf" * mom,
+                        _SGD.replace("MOMENTUM", _SGD_MOMENTUM * mom),
+                        "ember_sgd" + "_momentum" * mom, **exact) for mom in (0, 1)]
 
     def _run(self, name, fn):
         """``fn()``, or None (and the kernel off from then on) if it fails to compile."""
@@ -156,6 +205,30 @@ class _CupyKernels:
         if not _axpy_fits(x, y):
             return False
         return self._run("axpy", lambda: self._axpy(x, y.dtype.type(alpha), y)) is not None
+
+    def adam(self, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
+        """One parameter's Adam/AdamW update in place, in one kernel (the arguments of
+        ``optim._functional.adam``); False where it does not apply."""
+        if not _adam_fits(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
+            return False
+        s = adam_scalars(p.dtype.type, step, **opts)
+        state = (p, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if opts["amsgrad"] else ())
+        kernel = self._adam[bool(opts["amsgrad"])]
+        return self._run("adam", lambda: kernel(g, *s, *state) or True) is not None
+
+    def sgd(self, p, g, buf, **opts):
+        """One parameter's SGD update in place, in one kernel (the arguments of
+        ``optim._functional.sgd``): ``(True, momentum buffer)``, or ``(False, None)`` where
+        it does not apply."""
+        if not _adam_fits(p, g, buf):
+            return False, None
+        s = sgd_scalars(p.dtype.type, first=buf is None, **opts)
+        if opts["momentum"] == 0:
+            return self._run("sgd", lambda: self._sgd[0](g, *s, p) or True) is not None, None
+        if buf is None:  # the first step makes the buffer
+            buf = self.cp.empty_like(p)
+        ok = self._run("sgd", lambda: self._sgd[1](g, *s, p, buf) or True) is not None
+        return ok, (buf if ok else None)
 
     def log_softmax(self, x):
         y = self.cp.empty_like(x)
@@ -204,6 +277,32 @@ def _axpy_fits(x, y):
     return y.dtype in _FLOATS and x.dtype == y.dtype and x.shape == y.shape and x is not y
 
 
+def _adam_fits(p, *arrays):  # (SGD's too)
+    return p.dtype in _FLOATS and all(
+        a is None or (a.dtype == p.dtype and a.shape == p.shape) for a in arrays)
+
+
+def adam_scalars(dt, step, *, beta1, beta2, lr, weight_decay, eps, amsgrad, maximize,
+                 decoupled_weight_decay):
+    """The Adam kernel's scalar arguments, in dtype ``dt`` where the generic update converts
+    them: ``w`` is lerp's weight (or ``1 - weight`` when lerp takes its second formula),
+    ``decay_kind`` 0 (none), 1 (decoupled: ``p *= decay``) or 2 (coupled: ``g += wd * p``)."""
+    w = 1 - beta1
+    lerp_small = abs(w) < 0.5
+    decay_kind = 0 if weight_decay == 0 else 1 if decoupled_weight_decay else 2
+    return (dt(w) if lerp_small else dt(1) - dt(w), dt(beta2), dt(1 - beta2),
+            dt((1 - beta2 ** step) ** 0.5), dt(eps), dt(-(lr / (1 - beta1 ** step))),
+            dt(1 - lr * weight_decay), dt(weight_decay), np.int32(decay_kind),
+            np.int32(bool(maximize)), np.int32(lerp_small))
+
+
+def sgd_scalars(dt, *, first, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """The SGD kernel's scalar arguments, in dtype ``dt`` as the generic update converts them."""
+    return (dt(weight_decay), dt(momentum), dt(1 - dampening), dt(-lr),
+            np.int32(bool(maximize)), np.int32(weight_decay != 0), np.int32(first),
+            np.int32(bool(nesterov)))
+
+
 class NumpyTwins:
     """The same ops in NumPy, on arrays the caller unwraps and wraps (the simulated GPU)."""
 
@@ -216,6 +315,60 @@ class NumpyTwins:
         if not axpy(alpha, x, y):  # as the CPU: an FMA, emulated where BLAS is missing
             y[...] = (x.astype(np.float64) * np.float64(y.dtype.type(alpha)) + y).astype(y.dtype)
         return True
+
+    @staticmethod
+    def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
+        """The Adam kernel's source, line for line, in NumPy (its FMAs as the CPU's axpy)."""
+        from .._blas import added
+
+        if not _adam_fits(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
+            return False
+        (w, beta2, one_m_beta2, bc2, eps, neg_step, decay, wd, decay_kind, maximize,
+         lerp_small) = adam_scalars(p.dtype.type, step, **opts)
+
+        def fma(a, x, y):
+            return added(y, x, a)
+        with np.errstate(all="ignore"):
+            gr = -g if maximize else g
+            if decay_kind == 1:
+                p *= decay
+            elif decay_kind == 2:
+                gr = fma(wd, p, gr)
+            d = gr - exp_avg
+            exp_avg[...] = fma(w, d, exp_avg) if lerp_small else fma(-w, d, gr)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (gr * one_m_beta2) * gr
+            v = exp_avg_sq
+            if opts["amsgrad"]:
+                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                v = max_exp_avg_sq
+            den = np.sqrt(v) / bc2
+            den += eps
+            p += (exp_avg * neg_step) / den
+        return True
+
+    @staticmethod
+    def sgd(p, g, buf, **opts):
+        """The SGD kernel's source, line for line, in NumPy (its FMAs as the CPU's axpy)."""
+        from .._blas import added
+
+        if not _adam_fits(p, g, buf):
+            return False, None
+        (wd, momentum, one_m_damp, neg_lr, maximize, has_wd, first,
+         nesterov) = sgd_scalars(p.dtype.type, first=buf is None, **opts)
+        with np.errstate(all="ignore"):
+            gr = -g if maximize else g
+            if has_wd:
+                gr = added(gr, p, wd)
+            if opts["momentum"] != 0:
+                if first:
+                    buf = gr.copy()
+                else:
+                    buf *= momentum
+                    buf[...] = added(buf, gr, one_m_damp)
+                gr = added(gr, buf, momentum) if nesterov else buf
+            p[...] = added(p, gr, neg_lr)
+        return True, buf
 
     @staticmethod
     def relu(x):

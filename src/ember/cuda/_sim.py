@@ -388,7 +388,7 @@ class _Kernels:
         from ._kernels import NumpyTwins
 
         fn = getattr(NumpyTwins, name)
-        return lambda *args: _wrap(fn(*_unwrap(args)))
+        return lambda *args, **kwargs: _wrap(fn(*_unwrap(args), **_unwrap(kwargs)))
 
 
 class _Module(_Namespace):

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._blas import added
 from .._blas import fused_axpy as axpy
+from ..cuda import _kernels
 
 # -- PyTorch's in-place kernels, as array operations ------------------------------------------
 
@@ -90,8 +91,19 @@ def _grad(p, g, maximize, weight_decay):
 # -- the updates ------------------------------------------------------------------------------
 
 
-def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """SGD; returns the momentum buffer (a new array on the first step with momentum)."""
+def sgd(p, g, buf, **opts):
+    """SGD (options as :func:`_sgd`'s); returns the momentum buffer (a new array on the first
+    step with momentum).  On a GPU, one fused kernel."""
+    if type(p) is not np.ndarray:
+        k = _kernels.for_array(p)
+        if k is not None:
+            done, new_buf = k.sgd(p, g, buf, **opts)
+            if done:
+                return new_buf
+    return _sgd(p, g, buf, **opts)
+
+
+def _sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     g = _grad(p, g, maximize, weight_decay)
     if momentum != 0:
         if buf is None:
@@ -127,8 +139,13 @@ def _blocks(written, read):
 
 
 def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
-    """Adam, and AdamW with ``decoupled_weight_decay``; on the CPU, block by block (the
-    same operations on each element, with the memory traffic of one pass)."""
+    """Adam, and AdamW with ``decoupled_weight_decay``: on a GPU in one fused kernel, on the
+    CPU block by block (the same operations on each element, with the memory traffic of one
+    pass)."""
+    if type(p) is not np.ndarray:
+        k = _kernels.for_array(p)
+        if k is not None and k.adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
+            return
     for bp, bm, bv, bmax, bg in _blocks((p, exp_avg, exp_avg_sq, max_exp_avg_sq), (g,)):
         _adam(bp, bg, bm, bv, bmax, step, **opts)
 

@@ -278,6 +278,21 @@ def test_reduction(dev, name):
         same(dev, lambda T, x: fn(T, x, d, k), x)
 
 
+@pytest.mark.parametrize("shape,dim,keepdim", [((64, 10), 0, False), ((2, 3, 4), (0, 1), True),
+                                               ((5, 3), (0,), True), ((4, 3, 2), 0, False)])
+def test_sum_over_leading_dims(dev, shape, dim, keepdim):
+    """A bias's gradient: on a GPU, a product with a ones vector (values as the CPU's)."""
+    from ember.cuda import _kernels
+
+    x = data("any", shape, np.float32)
+    same(dev, lambda T, x: x.sum(dim, keepdim=keepdim), x)
+    g = ember.from_numpy(x).to(dev)._data
+    dims = (dim,) if isinstance(dim, int) else dim
+    assert _kernels.for_array(g).leading_sum(g, dims) is not None  # the product took it
+    assert _kernels.for_array(g).leading_sum(g.T, dims) is None  # not C-contiguous
+    assert _kernels.for_array(g).leading_sum(g, (len(shape) - 1,)) is None  # a trailing dim
+
+
 def test_selections_and_scans(dev):
     x = data("any", (3, 5), np.float64)
     x[1, 2] = x[1, 3]  # a tie

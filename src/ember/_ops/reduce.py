@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from ..return_types import make_return
 from .._tensor import Tensor
+from ..cuda import _kernels
 from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
 from ._core import quiet
@@ -67,10 +68,17 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
             arr = xp_of(t).asarray(arr, dtype=out_dt.np)
         return make(arr, (t,), "SumBackward0", _sum_all_rule)
     dims = _dims(t, dim)
-    with quiet:
-        arr = _acc(t).sum(axis=dims, keepdims=keepdim,
-                          dtype=out_dt.np if out_dt is D.int64 else None)
-        arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
+    d = _acc(t)
+    arr = None
+    if type(d) is not np.ndarray and d.dtype == out_dt.np:  # a GPU's float sum
+        arr = _kernels.for_array(d).leading_sum(d, dims)
+        if arr is not None and keepdim:
+            arr = arr.reshape(_keep_shape(shape, dims))
+    if arr is None:
+        with quiet:
+            arr = d.sum(axis=dims, keepdims=keepdim,
+                        dtype=out_dt.np if out_dt is D.int64 else None)
+            arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
     return make(arr, (t,), "SumBackward1", lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
 
 

@@ -162,6 +162,7 @@ class _CupyKernels:
     def __init__(self, cp):
         self.cp = cp
         self.broken = set()
+        self._ones_cache = {}
         ew = cp.ElementwiseKernel
         self._relu = ew("T x", "T y", _RELU, "ember_relu")
         self._relu_backward = ew("T g, T y", "T gx", _RELU_BACKWARD, "ember_relu_backward")
@@ -229,6 +230,29 @@ class _CupyKernels:
             buf = self.cp.empty_like(p)
         ok = self._run("sgd", lambda: self._sgd[1](g, *s, p, buf) or True) is not None
         return ok, (buf if ok else None)
+
+    def leading_sum(self, a, dims):
+        """``a.sum(axis=dims)`` where ``dims`` are ``a``'s leading axes (a bias's gradient),
+        as one matrix-vector product, or None where that does not apply.
+
+        NOTE: CuPy's own reduction gives the few output columns of such a sum a handful of
+        thread blocks that walk all the rows, which leaves most of the GPU idle at large
+        batches; cuBLAS's product with a vector of ones reads the rows at full width."""
+        m = _leading_rows(a, dims)
+        if m is None:
+            return None
+        return (self._ones(m, a) @ a.reshape(m, -1)).reshape(a.shape[len(dims):])
+
+    def _ones(self, n, a):
+        """A vector of ``n`` ones in ``a``'s dtype on ``a``'s GPU, kept for the next step."""
+        key = (n, a.dtype, a.device.id)
+        ones = self._ones_cache.get(key)
+        if ones is None:
+            if len(self._ones_cache) >= 16:  # a few batch sizes at a time
+                self._ones_cache.clear()
+            with a.device:
+                ones = self._ones_cache[key] = self.cp.ones(n, dtype=a.dtype)
+        return ones
 
     def log_softmax(self, x):
         y = self.cp.empty_like(x)
@@ -303,6 +327,19 @@ def sgd_scalars(dt, *, first, lr, momentum, dampening, weight_decay, nesterov, m
             np.int32(bool(nesterov)))
 
 
+def _leading_rows(a, dims):
+    """The number of rows that a sum over ``a``'s leading axes ``dims`` folds together, when
+    the product with a ones vector can do it: a C-contiguous float array, some axes kept."""
+    k = len(dims)
+    if not (0 < k < a.ndim and dims == tuple(range(k)) and a.dtype in _FLOATS and
+            a.flags.c_contiguous and a.size):
+        return None
+    m = 1
+    for n in a.shape[:k]:
+        m *= n
+    return m
+
+
 class NumpyTwins:
     """The same ops in NumPy, on arrays the caller unwraps and wraps (the simulated GPU)."""
 
@@ -369,6 +406,13 @@ class NumpyTwins:
                 gr = added(gr, buf, momentum) if nesterov else buf
             p[...] = added(p, gr, neg_lr)
         return True, buf
+
+    @staticmethod
+    def leading_sum(a, dims):
+        m = _leading_rows(a, dims)
+        if m is None:
+            return None
+        return (np.ones(m, dtype=a.dtype) @ a.reshape(m, -1)).reshape(a.shape[len(dims):])
 
     @staticmethod
     def relu(x):

@@ -46,6 +46,7 @@ get_worker_info = _utils.worker.get_worker_info
 _LIVENESS_POLL = 0.1
 # How long shutting down waits for a worker to exit before terminating it.
 _JOIN_TIMEOUT = 5.0
+_DEL_GRACE = 0.25  # seconds an abandoned iterator's workers get to exit on their own
 
 
 class _DatasetKind:
@@ -510,7 +511,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     # -- shutting down -------------------------------------------------------
 
-    def _shutdown_workers(self):
+    def _shutdown_workers(self, grace=None):
+        """Tell the workers to stop, wait up to ``grace`` seconds (``_JOIN_TIMEOUT``) for
+        them to exit, then terminate the ones still running."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -521,7 +524,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     q.put(None)
                 except (OSError, ValueError):
                     pass
-            deadline = time.monotonic() + _JOIN_TIMEOUT
+            deadline = time.monotonic() + (_JOIN_TIMEOUT if grace is None else grace)
             for w in self._workers:
                 w.join(timeout=max(0.0, deadline - time.monotonic()))
             for q in self._index_queues:
@@ -536,8 +539,12 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     w.join(timeout=1.0)
 
     def __del__(self):
+        # NOTE: an iterator caught in a reference cycle (a traceback that holds its frame)
+        # is collected together with its queues, whose finalizers may already have stopped
+        # the thread that would send the workers their stop signal; so a short wait here,
+        # then terminate, rather than blocking the collecting thread for seconds.
         try:
-            self._shutdown_workers()
+            self._shutdown_workers(grace=_DEL_GRACE)
         except Exception:
             pass
 

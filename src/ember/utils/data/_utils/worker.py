@@ -97,7 +97,13 @@ class ExceptionWrapper:
         except Exception:
             # the type cannot be built from a single message: fall back
             raise RuntimeError(msg) from None
-        raise exc
+        try:
+            raise exc
+        finally:
+            # NOTE: the exception's traceback holds this frame; without this the two form a
+            # cycle that keeps the DataLoader iterator (and its workers) until the next
+            # garbage collection
+            del exc
 
 
 @dataclasses.dataclass(frozen=True)

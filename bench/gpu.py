@@ -28,10 +28,12 @@ def _build(T):
                          nn.ReLU(), nn.Linear(512, 10))
 
 
-def framework_step(T, batch):
-    """One training step of library ``T`` (``ember`` or ``torch``) on data on the GPU."""
+def framework_step(T, batch, optimizer="sgd"):
+    """One training step of library ``T`` (``ember`` or ``torch``) on data on the GPU, with
+    SGD (lr 1e-3) or Adam (lr 1e-3)."""
     model = _build(T).to("cuda")
-    opt = T.optim.SGD(model.parameters(), lr=1e-3)
+    make = {"sgd": T.optim.SGD, "adam": T.optim.Adam}[optimizer]
+    opt = make(model.parameters(), lr=1e-3)
     g = np.random.default_rng(0)
     x = T.from_numpy(g.random((batch, 1, 28, 28), dtype=np.float32)).to("cuda")
     y = T.from_numpy(g.integers(0, 10, batch)).to("cuda")

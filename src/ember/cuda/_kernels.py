@@ -15,6 +15,8 @@ generic code otherwise.  A kernel that fails to compile disables itself.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import _device
@@ -26,17 +28,15 @@ def for_array(a):
     """The fused kernels for the (non-NumPy) array ``a``, or None."""
     if type(a) is np.ndarray or isinstance(a, (np.generic, int, float, bool)):
         return None
+    global _FOR
     cp = _device._get_cupy()
-    k = getattr(cp, "_ember_kernels", None)  # the simulated device brings its own
-    if k is not None:
-        return k
-    global _CUPY
-    if _CUPY is None:
-        _CUPY = _CupyKernels(cp)
-    return _CUPY
+    if cp is not _FOR[0]:  # once (and when the simulated device comes or goes)
+        k = getattr(cp, "_ember_kernels", None)  # the simulated device brings its own
+        _FOR = (cp, k if k is not None else _CupyKernels(cp))
+    return _FOR[1]
 
 
-_CUPY = None
+_FOR = (None, None)  # (the array module, its kernels)
 
 
 def fits_rows(a) -> bool:
@@ -320,6 +320,7 @@ def adam_scalars(dt, step, *, beta1, beta2, lr, weight_decay, eps, amsgrad, maxi
             np.int32(bool(maximize)), np.int32(lerp_small))
 
 
+@functools.lru_cache(maxsize=64)  # the same few every step
 def sgd_scalars(dt, *, first, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """The SGD kernel's scalar arguments, in dtype ``dt`` as the generic update converts them."""
     return (dt(weight_decay), dt(momentum), dt(1 - dampening), dt(-lr),

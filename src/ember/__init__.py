@@ -6,8 +6,9 @@ re-exported explicitly from the module that defines it.
 from __future__ import annotations
 
 import builtins as _builtins
+import os as _os
 
-from . import _dtype
+from . import _blas, _dtype
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
@@ -96,6 +97,29 @@ def result_type(a, b):
 
 def can_cast(from_, to) -> bool:
     return _dtype.can_cast(from_, to)
+
+
+_num_threads = None  # what set_num_threads said, where NumPy's BLAS has no switch for it
+
+
+def set_num_threads(n) -> None:
+    """The threads of NumPy's BLAS, which runs ember's matrix products and convolutions on
+    the CPU (NumPy's elementwise work is single-threaded whatever this says)."""
+    global _num_threads
+    if not _builtins.isinstance(n, _builtins.int):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    if not _blas.set_threads(_builtins.int(n)):
+        _num_threads = _builtins.int(n)
+
+
+def get_num_threads() -> int:
+    """The threads ember's CPU matrix products run on (see :func:`set_num_threads`)."""
+    n = _blas.threads()
+    if n is None:
+        n = _num_threads or _os.cpu_count() or 1
+    return n
 
 
 # -- creation -------------------------------------------------------------------
@@ -353,6 +377,11 @@ from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
+from . import backends  # noqa: E402,F401
+from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
+                       get_float32_matmul_precision,
+                       is_deterministic_algorithms_warn_only_enabled,
+                       set_float32_matmul_precision, use_deterministic_algorithms)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

@@ -77,6 +77,46 @@ def nt_product_flipped(x, y) -> bool:
         is_openblas()
 
 
+_THREADS = ("scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_",
+            "openblas_{}_num_threads")
+_thread_fns = None  # (get, set) from NumPy's OpenBLAS, or () where it has none
+
+
+def _thread_control():
+    global _thread_fns
+    if _thread_fns is None:
+        _thread_fns = ()
+        for path in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in _THREADS:
+                try:
+                    get, put = getattr(lib, name.format("get")), getattr(lib, name.format("set"))
+                except AttributeError:
+                    continue
+                get.restype, get.argtypes = ctypes.c_int, []
+                put.restype, put.argtypes = None, [ctypes.c_int]
+                _thread_fns = (get, put)
+                return _thread_fns
+    return _thread_fns
+
+
+def threads() -> int | None:
+    """How many threads NumPy's BLAS runs its products on (None: not an OpenBLAS we know)."""
+    fns = _thread_control()
+    return fns[0]() if fns else None
+
+
+def set_threads(n: int) -> bool:
+    """Run NumPy's BLAS on ``n`` threads; False where its BLAS offers no such switch."""
+    fns = _thread_control()
+    if fns:
+        fns[1](n)
+    return bool(fns)
+
+
 def available() -> bool:
     global _kernels
     if _kernels is None:

@@ -1,0 +1,155 @@
+"""``torch.backends``: the switches PyTorch keeps for the libraries it calls.
+
+ember calls none of them: no cuDNN (its convolutions are its own), no TF32 (every float32
+matrix product runs in full float32 precision, on the CPU and through CuPy), no MPS.  So the
+switches keep PyTorch's names, defaults, types and checks, and scripts that set them
+(``torch.backends.cudnn.benchmark = True``) run unchanged, but none of them changes what
+ember computes: ``cudnn.is_available()`` and ``mps.is_available()`` say False.
+
+The process-wide settings PyTorch keeps beside them live here too:
+:func:`set_float32_matmul_precision` (linked with ``cuda.matmul.allow_tf32``, as in
+PyTorch) and :func:`use_deterministic_algorithms`.
+"""
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+
+__all__ = ["cuda", "cudnn", "mps", "set_float32_matmul_precision",
+           "get_float32_matmul_precision", "use_deterministic_algorithms",
+           "are_deterministic_algorithms_enabled",
+           "is_deterministic_algorithms_warn_only_enabled"]
+
+_PRECISIONS = ("highest", "high", "medium")
+_state = {"matmul_precision": "highest", "deterministic": False, "warn_only": False}
+
+
+def _check_bool(value, setter):
+    if type(value) is not bool:
+        raise RuntimeError(f"{setter} expects a bool, but got {type(value).__name__}")
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """``'highest'`` (the default), ``'high'`` or ``'medium'``: what PyTorch may trade for
+    speed in float32 products.  ember always computes them in full float32 precision."""
+    if not isinstance(precision, str):
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
+                           f"{type(precision).__name__}")
+    if precision not in _PRECISIONS:
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; this "
+                      "set_float32_matmul_precision call has no effect.", UserWarning,
+                      stacklevel=2)
+        return
+    _state["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _state["matmul_precision"]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """Record the mode, as PyTorch does.  ember's CPU ops are deterministic whatever it says;
+    on a GPU, the ops that add through atomics (``index_add_``, ``scatter_add_``, an
+    embedding's backward) may sum in another order from run to run, and ember does not
+    refuse them in this mode as PyTorch does."""
+    for pos, (name, v) in enumerate((("mode", mode), ("warn_only", warn_only)), 1):
+        if type(v) is not bool:
+            where = f"(position {pos})" if name == "mode" else ""
+            raise TypeError(f"_set_deterministic_algorithms(): argument '{name}' {where}"
+                            .rstrip() + f" must be bool, not {type(v).__name__}")
+    _state["deterministic"], _state["warn_only"] = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _state["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _state["warn_only"]
+
+
+class _Flags(types.ModuleType):
+    """A backend module whose listed attributes are bools, type-checked on assignment with
+    the name of PyTorch's setter in the error (``set_benchmark_cudnn expects a bool...``)."""
+
+    _setters: dict = {}  # attribute -> the setter PyTorch names in its error
+
+    def __setattr__(self, name, value):
+        setter = type(self)._setters.get(name)
+        if setter is not None:
+            _check_bool(value, setter)
+        super().__setattr__(name, value)
+
+
+def _make(name, cls, doc, **values):
+    """The submodule ``ember.backends.<name>``, registered so that ``import`` finds it."""
+    mod = cls(f"{__name__}.{name}", doc)
+    for k, v in values.items():
+        types.ModuleType.__setattr__(mod, k, v)
+    sys.modules[mod.__name__] = mod
+    return mod
+
+
+class _Cudnn(_Flags):
+    # NOTE: PyTorch 2.13 names the cuBLAS setter in cudnn.allow_tf32's error; kept.
+    _setters = {"enabled": "set_enabled_cudnn", "benchmark": "set_benchmark_cudnn",
+                "deterministic": "set_deterministic_cudnn",
+                "allow_tf32": "set_allow_tf32_cublas"}
+
+
+cudnn = _make("cudnn", _Cudnn, "cuDNN's switches; ember does not use cuDNN.",
+              enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
+              is_available=lambda: False, version=lambda: None)
+
+
+class _CublasFlags:
+    """``torch.backends.cuda.matmul``: cuBLAS's switches.  ``allow_tf32`` is another view of
+    :func:`get_float32_matmul_precision` (True unless it is ``'highest'``)."""
+
+    _names = ("allow_tf32", "allow_fp16_reduced_precision_reduction",
+              "allow_bf16_reduced_precision_reduction")
+
+    def __init__(self):
+        object.__setattr__(self, "_values", {"allow_fp16_reduced_precision_reduction": True,
+                                             "allow_bf16_reduced_precision_reduction": True})
+
+    def __getattr__(self, name):
+        if name == "allow_tf32":
+            return _state["matmul_precision"] != "highest"
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"Unknown attribute {name}") from None
+
+    def __setattr__(self, name, value):
+        if name not in self._names:
+            raise AttributeError(f"Unknown attribute {name}")
+        if name == "allow_tf32":
+            _check_bool(value, "set_allow_tf32_cublas")
+            _state["matmul_precision"] = "high" if value else "highest"
+        else:  # a bool, or (allow_reduced_precision, allow_splitk) of which ember keeps one
+            if isinstance(value, (tuple, list)) and value:
+                value = value[0]
+                if type(value) is not bool:
+                    raise TypeError(f"{name} expects a bool for allow_reduced_precision, but "
+                                    f"got {type(value)}")
+            elif type(value) is not bool:
+                raise TypeError(f"{name} expects a bool or a tuple/list of bools, but got "
+                                f"{type(value)}")
+            self._values[name] = value
+
+
+def _cupy_importable() -> bool:
+    try:
+        import cupy  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+cuda = _make("cuda", types.ModuleType, "cuBLAS's switches (``matmul``) and whether ember "
+             "can reach CUDA at all (``is_built``: CuPy imports).",
+             matmul=_CublasFlags(), is_built=_cupy_importable)
+mps = _make("mps", types.ModuleType, "Apple's GPUs: not supported by ember.",
+            is_available=lambda: False, is_built=lambda: False)

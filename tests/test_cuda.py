@@ -780,3 +780,52 @@ def test_fused_update_matches_the_generic_one(dev, name, case, dtype):
         assert not kernels.adam(half, half, half, half, None, 1.0, **opts)
     else:
         assert kernels.sgd(half, half, None, **opts) == (False, None)
+
+
+def test_device_properties_and_memory(dev):
+    p = ember.cuda.get_device_properties(0)
+    assert isinstance(p.name, str) and p.name == ember.cuda.get_device_name(0)
+    assert (p.major, p.minor) == ember.cuda.get_device_capability(0)
+    assert isinstance(p.total_memory, int) and isinstance(p.multi_processor_count, int)
+    assert repr(p).startswith(f"_CudaDeviceProperties(name='{p.name}', major={p.major}")
+    free, total = ember.cuda.mem_get_info()
+    assert 0 < free <= total
+    assert ember.cuda.is_bf16_supported() is False
+
+
+def test_events_time_gpu_work(dev):
+    x = ember.ones(256, 256, device=dev)
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    with pytest.raises(RuntimeError, match="must be recorded"):
+        start.elapsed_time(end)
+    start.record()
+    y = x @ x
+    end.record()
+    end.synchronize()
+    assert end.query()
+    ms = start.elapsed_time(end)
+    assert isinstance(ms, float) and ms >= 0
+    assert y[0, 0].item() == 256.0
+    untimed = ember.cuda.Event()
+    untimed.record()
+    with pytest.raises(RuntimeError, match="enable_timing=True"):
+        start.elapsed_time(untimed)
+
+
+def test_streams(dev):
+    x = ember.arange(12.0, device=dev).reshape(3, 4)
+    s = ember.cuda.Stream()
+    assert ember.cuda.current_stream() == ember.cuda.default_stream()
+    with ember.cuda.stream(s) as entered:
+        assert entered is s and ember.cuda.current_stream() == s
+        y = (x * 2).sum(0)
+    assert ember.cuda.current_stream() == ember.cuda.default_stream()
+    s.synchronize()
+    assert s.query()
+    ember.cuda.current_stream().wait_stream(s)  # work on the default stream waits for s
+    assert y.tolist() == [24.0, 30.0, 36.0, 42.0]
+    ev = s.record_event()
+    ev.wait()
+    ev.synchronize()
+    with ember.cuda.stream(None):  # no change
+        assert ember.cuda.current_stream() == ember.cuda.default_stream()

@@ -73,7 +73,9 @@ def test_cuda_unavailable(no_cuda):
     c.manual_seed_all(1)
     c.empty_cache()
     ember.manual_seed(0)
-    for f in (c.current_device, c.synchronize, c.get_device_name, lambda: c.set_device(0)):
+    assert c.is_bf16_supported() is False
+    for f in (c.current_device, c.synchronize, c.get_device_name, lambda: c.set_device(0),
+              c.Event, c.Stream, c.current_stream, c.mem_get_info, c.get_device_properties):
         with pytest.raises(RuntimeError, match="ember uses CuPy"):
             f()
 

@@ -19,7 +19,9 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "devi
            "get_device_name", "get_device_capability", "get_device_properties",
            "synchronize", "manual_seed", "manual_seed_all", "seed", "seed_all",
            "empty_cache", "memory_allocated", "max_memory_allocated", "memory_reserved",
-           "max_memory_reserved", "reset_peak_memory_stats", "is_initialized"]
+           "max_memory_reserved", "reset_peak_memory_stats", "is_initialized", "mem_get_info",
+           "is_bf16_supported", "Stream", "Event", "stream", "current_stream",
+           "default_stream"]
 
 
 def is_available() -> bool:
@@ -81,18 +83,182 @@ class device:
         return False
 
 
-def get_device_properties(device=None) -> dict:
-    return require_cupy().cuda.runtime.getDeviceProperties(_index(device))
+class _CudaDeviceProperties:
+    """What ``get_device_properties`` gives: PyTorch's attribute names over CUDA's figures."""
+
+    __slots__ = ("name", "major", "minor", "total_memory", "multi_processor_count",
+                 "L2_cache_size", "is_integrated", "is_multi_gpu_board")
+
+    def __init__(self, p: dict):
+        name = p["name"]
+        self.name = name.decode() if isinstance(name, bytes) else name
+        self.major, self.minor = p["major"], p["minor"]
+        self.total_memory = p.get("totalGlobalMem", 0)
+        self.multi_processor_count = p.get("multiProcessorCount", 0)
+        self.L2_cache_size = p.get("l2CacheSize", 0)
+        self.is_integrated = p.get("integrated", 0)
+        self.is_multi_gpu_board = p.get("isMultiGpuBoard", 0)
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // 2**20}MB, "
+                f"multi_processor_count={self.multi_processor_count}, "
+                f"L2_cache_size={self.L2_cache_size // 2**20}MB)")
+
+
+def get_device_properties(device=None) -> _CudaDeviceProperties:
+    """The GPU's name, compute capability (``major``, ``minor``), ``total_memory`` in bytes,
+    ``multi_processor_count``..."""
+    return _CudaDeviceProperties(
+        require_cupy().cuda.runtime.getDeviceProperties(_index(device)))
 
 
 def get_device_name(device=None) -> str:
-    name = get_device_properties(device)["name"]
-    return name.decode() if isinstance(name, bytes) else name
+    return get_device_properties(device).name
 
 
 def get_device_capability(device=None) -> tuple:
     p = get_device_properties(device)
-    return (p["major"], p["minor"])
+    return (p.major, p.minor)
+
+
+def mem_get_info(device=None) -> tuple:
+    """``(free, total)`` bytes of the GPU's memory, as the driver counts them."""
+    cp = require_cupy()
+    with cp.cuda.Device(_index(device)):
+        free, total = cp.cuda.runtime.memGetInfo()
+    return int(free), int(total)
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: CuPy has no bfloat16 arrays, so ember keeps bfloat16 tensors on the CPU
+    (PyTorch without CUDA says False too)."""
+    return False
+
+
+class Stream:
+    """A queue of GPU work (``torch.cuda.Stream``, over a CuPy stream).  Ops issued inside
+    ``with ember.cuda.stream(s):`` go to ``s``; work on different streams may overlap.
+
+    >>> s = ember.cuda.Stream()
+    >>> with ember.cuda.stream(s):
+    ...     y = x @ x
+    >>> s.synchronize()
+    """
+
+    def __init__(self, device=None, priority=0, *, _stream=None):
+        cp = require_cupy()
+        if _stream is None:
+            with cp.cuda.Device(_index(device)):
+                _stream = cp.cuda.Stream(priority=priority) if priority else cp.cuda.Stream()
+        self._s = _stream
+
+    @property
+    def cuda_stream(self) -> int:
+        return self._s.ptr
+
+    def synchronize(self) -> None:
+        """Wait until the work queued on this stream so far has finished."""
+        self._s.synchronize()
+
+    def query(self) -> bool:
+        """Whether all the work queued on this stream has finished."""
+        return bool(self._s.done)
+
+    def wait_event(self, event) -> None:
+        """Work queued here from now on waits for ``event`` (the host does not wait)."""
+        self._s.wait_event(event._ev)
+
+    def wait_stream(self, stream) -> None:
+        """Work queued here from now on waits for what ``stream`` has queued so far."""
+        self.wait_event(stream.record_event())
+
+    def record_event(self, event=None):
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self._s.ptr == other._s.ptr
+
+    def __hash__(self):
+        return hash(self._s.ptr)
+
+    def __repr__(self):
+        return f"<ember.cuda.Stream cuda_stream={self._s.ptr:#x}>"
+
+
+def current_stream(device=None) -> Stream:
+    """The stream ops are issued to now (the default stream unless inside ``stream(s)``)."""
+    cp = require_cupy()
+    with cp.cuda.Device(_index(device)):
+        return Stream(_stream=cp.cuda.get_current_stream())
+
+
+def default_stream(device=None) -> Stream:
+    return Stream(_stream=require_cupy().cuda.Stream.null)
+
+
+class stream:
+    """``with ember.cuda.stream(s):`` issues the block's GPU work to ``s`` (None: no change)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        if self.stream is not None:
+            self.stream._s.__enter__()
+        return self.stream
+
+    def __exit__(self, *exc):
+        if self.stream is not None:
+            self.stream._s.__exit__(*exc)
+        return False
+
+
+class Event:
+    """A marker in a stream's queue (``torch.cuda.Event``): ``synchronize()`` waits for the
+    work before it; two recorded with ``enable_timing=True`` time the GPU work between.
+
+    >>> start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    >>> start.record(); y = model(x); end.record()
+    >>> end.synchronize(); start.elapsed_time(end)   # milliseconds
+    """
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+        cp = require_cupy()
+        self.enable_timing = enable_timing
+        self._recorded = False
+        self._ev = cp.cuda.Event(block=blocking, disable_timing=not enable_timing,
+                                 interprocess=interprocess)
+
+    def record(self, stream=None) -> None:
+        self._ev.record(None if stream is None else stream._s)
+        self._recorded = True
+
+    def wait(self, stream=None) -> None:
+        """Work queued on ``stream`` (the current one) from now on waits for this event."""
+        (current_stream() if stream is None else stream).wait_event(self)
+
+    def query(self) -> bool:
+        """Whether the work before this event has finished."""
+        return bool(self._ev.done)
+
+    def synchronize(self) -> None:
+        self._ev.synchronize()
+
+    def elapsed_time(self, end_event) -> float:
+        """Milliseconds of GPU time between this event and ``end_event``."""
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument "
+                               "'enable_timing=True'.")
+        if not (self._recorded and end_event._recorded):
+            raise RuntimeError("Both events must be recorded before calculating elapsed "
+                               "time.")
+        return float(require_cupy().cuda.get_elapsed_time(self._ev, end_event._ev))
+
+    def __repr__(self):
+        return f"<ember.cuda.Event {'recorded' if self._recorded else 'uninitialized'}>"
 
 
 def synchronize(device=None) -> None:

@@ -365,10 +365,72 @@ class _Runtime:
     def deviceSynchronize(self):
         pass
 
+    def memGetInfo(self):
+        return 1 << 30, 1 << 30
+
+
+class _Event:
+    """CuPy's ``cuda.Event`` for the simulation: the host clock (the simulated GPU's work is
+    done by the time a call returns)."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.time = None
+        self.disable_timing = disable_timing
+
+    def record(self, stream=None):
+        import time
+
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+    done = property(lambda self: True)
+
+
+def _elapsed(start, end):
+    if start.disable_timing or end.disable_timing or start.time is None or end.time is None:
+        raise RuntimeError("cudaErrorInvalidResourceHandle")
+    return (end.time - start.time) * 1e3
+
+
+class _Stream:
+    _current = []
+    _count = 0
+
+    def __init__(self, null=False, non_blocking=False, ptr=None, priority=None):
+        _Stream._count += 1
+        self.ptr = 0 if null else _Stream._count
+
+    def __enter__(self):
+        _Stream._current.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _Stream._current.pop()
+
+    def synchronize(self):
+        pass
+
+    def wait_event(self, event):
+        pass
+
+    done = property(lambda self: True)
+
+
+_Stream.null = _Stream(null=True)
+
 
 class _Cuda:
     runtime = _Runtime()
     Device = _Dev
+    Event = _Event
+    Stream = _Stream
+    get_elapsed_time = staticmethod(_elapsed)
+
+    @staticmethod
+    def get_current_stream():
+        return _Stream._current[-1] if _Stream._current else _Stream.null
 
 
 class _Special:

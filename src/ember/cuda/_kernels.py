@@ -2,10 +2,12 @@
 
 On a GPU every array call is a kernel launch that costs several microseconds of host time,
 whatever its size; for small batches that cost, not the arithmetic, sets the speed.  The
-ops below do in one kernel what the generic array code does in three to eight, and
-without a host round trip (the generic ``nll_loss`` reads the targets' range back to the
-host to raise PyTorch's error; the fused one gives a NaN loss for a target out of range
-instead, as the price of a step that never waits for the GPU).
+ops below (ReLU and its backward, log-softmax and NLL with their backwards, SGD's and
+Adam's whole per-parameter updates, ``add_(x, alpha=)``) do in one kernel what the generic
+array code does in two to thirteen, and without a host round trip (the generic ``nll_loss``
+reads the targets' range back to the host to raise PyTorch's error; the fused one gives a
+NaN loss for a target out of range instead, as the price of a step that never waits for
+the GPU).  ``leading_sum`` is a bias's gradient as one cuBLAS product.
 
 ``for_array(a)`` gives the kernels for ``a``'s array module: CuPy's compiled ones, the
 simulated GPU's NumPy twins (so that the simulation tests the wiring), or None on the CPU,
@@ -210,7 +212,7 @@ class _CupyKernels:
     def adam(self, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
         """One parameter's Adam/AdamW update in place, in one kernel (the arguments of
         ``optim._functional.adam``); False where it does not apply."""
-        if not _adam_fits(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
+        if not _same_floats(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
             return False
         s = adam_scalars(p.dtype.type, step, **opts)
         state = (p, exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if opts["amsgrad"] else ())
@@ -221,7 +223,7 @@ class _CupyKernels:
         """One parameter's SGD update in place, in one kernel (the arguments of
         ``optim._functional.sgd``): ``(True, momentum buffer)``, or ``(False, None)`` where
         it does not apply."""
-        if not _adam_fits(p, g, buf):
+        if not _same_floats(p, g, buf):
             return False, None
         s = sgd_scalars(p.dtype.type, first=buf is None, **opts)
         if opts["momentum"] == 0:
@@ -301,7 +303,8 @@ def _axpy_fits(x, y):
     return y.dtype in _FLOATS and x.dtype == y.dtype and x.shape == y.shape and x is not y
 
 
-def _adam_fits(p, *arrays):  # (SGD's too)
+def _same_floats(p, *arrays):
+    """A float32/float64 ``p`` and arrays (None allowed) of its dtype and shape."""
     return p.dtype in _FLOATS and all(
         a is None or (a.dtype == p.dtype and a.shape == p.shape) for a in arrays)
 
@@ -359,7 +362,7 @@ class NumpyTwins:
         """The Adam kernel's source, line for line, in NumPy (its FMAs as the CPU's axpy)."""
         from .._blas import added
 
-        if not _adam_fits(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
+        if not _same_floats(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):
             return False
         (w, beta2, one_m_beta2, bc2, eps, neg_step, decay, wd, decay_kind, maximize,
          lerp_small) = adam_scalars(p.dtype.type, step, **opts)
@@ -390,7 +393,7 @@ class NumpyTwins:
         """The SGD kernel's source, line for line, in NumPy (its FMAs as the CPU's axpy)."""
         from .._blas import added
 
-        if not _adam_fits(p, g, buf):
+        if not _same_floats(p, g, buf):
             return False, None
         (wd, momentum, one_m_damp, neg_lr, maximize, has_wd, first,
          nesterov) = sgd_scalars(p.dtype.type, first=buf is None, **opts)

@@ -692,3 +692,25 @@ def test_alpha_rounds_once_as_pytorch(dtype):
         want = fn(torch, torch.from_numpy(x), torch.from_numpy(y)).numpy()
         got = fn(ember, ember.from_numpy(x), ember.from_numpy(y)).numpy()
         np.testing.assert_array_equal(got, want)
+
+
+OPERANDS = {"None": None, "str": "abc", "list": [1, 2], "tuple": (1, 2), "float": 1.5,
+            "bool": True, "np_int": np.int64(1)}  # (PyTorch mixes oddly with NumPy arrays)
+OPERATORS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+             "+": lambda a, b: a + b, "r+": lambda a, b: b + a, "*": lambda a, b: a * b,
+             "&": lambda a, b: a & b, "@": lambda a, b: a @ b, "**": lambda a, b: a ** b,
+             "in": lambda a, b: a in [b, a]}
+
+
+@pytest.mark.parametrize("operand", list(OPERANDS))
+@pytest.mark.parametrize("op", list(OPERATORS))
+def test_operators_with_other_python_objects(op, operand):
+    """An operand no tensor op takes makes the operator answer NotImplemented, as PyTorch's
+    do: ``t == None`` is False, ``t + None`` is Python's TypeError."""
+    def outcome(T):
+        try:
+            r = OPERATORS[op](T.tensor([1, 2]), OPERANDS[operand])
+        except Exception as e:  # noqa: BLE001 - compared below
+            return type(e).__name__, str(e)
+        return r.tolist() if hasattr(r, "tolist") else r
+    assert outcome(ember) == outcome(torch)

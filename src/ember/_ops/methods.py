@@ -5,6 +5,10 @@ protocol methods only.  ``install`` puts them on the class once at import.
 """
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from .. import _dtype as D
 from . import convert as C
 from . import creation as F
@@ -419,7 +423,28 @@ _METHODS = {
 _PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}
 
 
+_BINARY_DUNDERS = frozenset(
+    f"__{p}{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
+                              "matmul", "and", "or", "xor") for p in ("", "r", "i")) | {
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+
+
+def _operator(fn):
+    """A binary operator that answers NotImplemented for an operand no tensor op takes
+    (None, a string, a list...), as PyTorch's do: ``t == None`` is then False, ``t in
+    [None, t]`` works, and ``t + None`` raises Python's own TypeError."""
+    def op(self, other):
+        if type(other) is Tensor or isinstance(other, _OPERANDS):
+            return fn(self, other)
+        return NotImplemented
+    op.__name__ = getattr(fn, "__name__", "op")
+    return op
+
+
 def install(cls):
+    global Tensor, _OPERANDS
+    Tensor = cls
+    _OPERANDS = (cls, numbers.Number, np.generic, np.ndarray)
     for name in _unaries:
         fn, fn_ = _unary(name)
         _METHODS.setdefault(name, fn)
@@ -430,7 +455,7 @@ def install(cls):
     _METHODS.setdefault("negative", P.neg)
     _METHODS.setdefault("absolute", P.abs)
     for name, fn in _METHODS.items():
-        setattr(cls, name, fn)
+        setattr(cls, name, _operator(fn) if name in _BINARY_DUNDERS else fn)
     for name, fn in _PROPERTIES.items():
         setattr(cls, name, property(fn))
     cls.__hash__ = object.__hash__

@@ -298,8 +298,7 @@ def meshgrid(*tensors, indexing=None):
     shape = tuple(t.numel() for t in ts)
     out = [t.reshape([-1 if i == k else 1 for i in _builtins.range(len(ts))]).expand(shape)
            for k, t in enumerate(ts)]
-    if swap:
-        out = [o.transpose(0, 1) for o in out]
+    if swap:  # built over (y, x, ...): the outputs go back to the inputs' order
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 

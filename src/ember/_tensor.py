@@ -375,7 +375,9 @@ class Tensor:
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec):
-        if self.ndim == 0 and spec:
+        # NOTE: as PyTorch, a 0-d tensor formats as its Python number even with no spec:
+        # f"{loss}" gives 2.3025851249694824, not tensor(2.3026)
+        if self.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 

@@ -228,6 +228,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if device is None:
             device = data.device
     dtype = None if dtype is None else D.to_dtype(dtype)
+    if isinstance(data, range):  # a sequence like any other
+        data = list(data)
     if dtype is None and type(data) is list and data and all(type(v) is int for v in data):
         # A flat list of Python ints (labels in every batch): int64 without the general walk.
         try:

@@ -5,6 +5,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as D
+from .._size import Size
 from .._tensor import Tensor
 from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
@@ -108,6 +109,8 @@ def reshape(t, *shape):
 
 def flatten(t, start_dim=0, end_dim=-1):
     if t.ndim == 0:
+        norm_dim(start_dim, 0)  # a scalar has dims -1 and 0 only
+        norm_dim(end_dim, 0)
         return reshape(t, 1)
     s = norm_dim(start_dim, t.ndim)
     e = norm_dim(end_dim, t.ndim)
@@ -330,7 +333,7 @@ def broadcast_shapes(*shapes):
             elif b != 1:
                 raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
                                    f"({b}) at non-singleton dimension {len(out) - i}")
-    return tuple(out)
+    return Size(out)
 
 
 def broadcast_tensors(*ts):

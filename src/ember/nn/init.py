@@ -248,7 +248,25 @@ def sparse_(tensor: Tensor, sparsity, std=0.01, generator=None) -> Tensor:
     return tensor
 
 
-# Deprecated spellings PyTorch still accepts.
-uniform, normal, constant = uniform_, normal_, constant_
-xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
-kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
+def _deprecated(fn, where="nn.init"):
+    """``fn`` under its old name without the trailing underscore, with PyTorch's warning."""
+    import functools
+    import warnings
+
+    old = fn.__name__[:-1]
+
+    @functools.wraps(fn)
+    def alias(*args, **kwargs):
+        warnings.warn(f"`{where}.{old}` is now deprecated in favor of `{where}.{fn.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    alias.__name__ = alias.__qualname__ = old
+    return alias
+
+
+# Deprecated spellings PyTorch still accepts (with a FutureWarning).
+uniform, normal, constant, eye, dirac = map(_deprecated, (uniform_, normal_, constant_, eye_,
+                                                         dirac_))
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

@@ -503,17 +503,17 @@ def _glu_rule(ctx, g):
 
 # -- softmax ----------------------------------------------------------------------
 
-def _softmax_dim(ndim):
+def _softmax_dim(ndim, name="softmax"):
     import warnings
 
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call "
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   "to include dim=X as an argument.", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def _dim_dtype(input, dim, dtype, kernel):
     if dim is None:
-        dim = _softmax_dim(input.dim())
+        dim = _softmax_dim(input.dim(), kernel)
     if dtype is not None:
         input = input.to(dtype)
     d = norm_dim(dim, input.dim())
@@ -595,5 +595,5 @@ def _log_softmax_rule(ctx, g):
 def softmin(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim``."""
     if dim is None:
-        dim = _softmax_dim(input.dim())
+        dim = _softmax_dim(input.dim(), "softmin")
     return softmax(-input if dtype is None else -input.to(dtype), dim)

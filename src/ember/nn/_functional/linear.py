@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from ..._ops import linalg
+from ..._tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
 
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``; 2-D input runs PyTorch's fused ``addmm``."""
+    if not isinstance(input, Tensor):  # a list or a NumPy array: PyTorch's TypeError
+        t = type(input)
+        name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {name}")
     if input.dim() == 2 and bias is not None:
         return linalg.addmm(bias, input, weight.t())
     out = linalg.matmul(input, weight.t())

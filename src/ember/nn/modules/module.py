@@ -78,7 +78,10 @@ class Module:
         setattr_("_load_state_dict_pre_hooks", OrderedDict())
         setattr_("_load_state_dict_post_hooks", OrderedDict())
 
-    forward = None  # subclasses define it
+    def forward(self, *input):
+        """What the module computes; every subclass defines it."""
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
 
     # -- registration ---------------------------------------------------------
     def register_parameter(self, name: str, param) -> None:

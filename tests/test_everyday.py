@@ -1,0 +1,67 @@
+"""Everyday spellings of PyTorch code that a differential hunt found ember answering
+differently: each case runs on both libraries and must give the same value, or the same
+exception type and message, and the same warnings."""
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def outcome(fn, T):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            r = fn(T)
+        except Exception as e:  # noqa: BLE001 - compared between the libraries
+            r = (type(e).__name__, str(e))
+    if hasattr(r, "tolist"):
+        r = r.tolist()
+    elif isinstance(r, tuple) and r and hasattr(r[0], "tolist"):
+        r = [x.tolist() for x in r]
+    return r, [(w.category.__name__, str(w.message)) for w in caught]
+
+
+class NoForward:
+    """A module class without ``forward``, built per library."""
+
+    @staticmethod
+    def make(T):
+        return type("NoFwd", (T.nn.Module,), {})()
+
+
+CASES = {
+    "format 0-d float": lambda T: (f"{T.tensor(0.01)}", "{}".format(T.tensor(2.5))),
+    "format 0-d int with spec": lambda T: f"{T.tensor(3):>4}|{T.tensor(7)}",
+    "format 1-d": lambda T: f"{T.tensor([1.5])}",
+    "meshgrid xy": lambda T: T.meshgrid(T.arange(2), T.arange(3), indexing="xy"),
+    "meshgrid xy 3": lambda T: [tuple(g.shape) for g in
+                                T.meshgrid(T.arange(2), T.arange(3), T.arange(4),
+                                           indexing="xy")],
+    "meshgrid ij": lambda T: T.meshgrid(T.arange(2), T.arange(3), indexing="ij"),
+    "broadcast_shapes": lambda T: repr(T.broadcast_shapes((2, 1), (3,))),
+    "tensor(range)": lambda T: T.tensor(range(3)),
+    "no forward": lambda T: NoForward.make(T)(T.zeros(1)),
+    "log_softmax no dim": lambda T: T.nn.functional.log_softmax(T.ones(2, 3)),
+    "softmin no dim": lambda T: T.nn.functional.softmin(T.ones(2, 3)),
+    "LogSoftmax no dim": lambda T: T.nn.LogSoftmax()(T.ones(2, 3)),
+    "clip_grad_norm": lambda T: T.nn.utils.clip_grad_norm([T.ones(2, requires_grad=True)], 1.),
+    "init.normal": lambda T: T.nn.init.normal(T.empty(2)).shape,
+    "init.kaiming_uniform": lambda T: T.nn.init.kaiming_uniform(T.empty(2, 2)).shape,
+    "linear(list)": lambda T: T.nn.Linear(2, 2)([1.0, 2.0]),
+    "linear(ndarray)": lambda T: T.nn.Linear(2, 2)(np.zeros((2, 2))),
+    "flatten 0-d start 1": lambda T: T.nn.Flatten()(T.tensor(1.0)),
+    "flatten 0-d": lambda T: T.flatten(T.tensor(1.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_same_as_pytorch(name):
+    fn = CASES[name]
+    got, want = outcome(fn, ember), outcome(fn, torch)
+    # warnings: the same categories and texts (PyTorch may add its own internal ones first)
+    assert got[0] == want[0]
+    assert got[1] == want[1][-len(got[1]):] if got[1] else not want[1]

@@ -55,6 +55,16 @@ CASES = {
     "linear(ndarray)": lambda T: T.nn.Linear(2, 2)(np.zeros((2, 2))),
     "flatten 0-d start 1": lambda T: T.nn.Flatten()(T.tensor(1.0)),
     "flatten 0-d": lambda T: T.flatten(T.tensor(1.0)),
+    # keyword spellings
+    "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
+    "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],
+    "permute(dims=)": lambda T: T.arange(6).reshape(2, 3).permute(dims=(1, 0)),
+    "flip(dims=)": lambda T: T.arange(6).reshape(2, 3).flip(dims=[0]),
+    "reshape(shape=)": lambda T: T.arange(6).reshape(shape=(3, 2)),
+    "view(size=)": lambda T: T.arange(6).view(size=(3, 2)),
+    "view(dtype=)": lambda T: T.ones(2).view(dtype=T.int32),
+    "cat(axis=)": lambda T: T.cat([T.ones(1, 2), T.zeros(1, 2)], axis=0),
+    "stack(axis=)": lambda T: T.stack([T.ones(2), T.zeros(2)], axis=1),
 }
 
 

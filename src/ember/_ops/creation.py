@@ -715,18 +715,18 @@ def _numel(shape):
     return n
 
 
-def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False,
-         layout=None, pin_memory=False):
-    shape = shape_arg(size)
+def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
+         requires_grad=False, layout=None, pin_memory=False):
+    shape = _size("rand", args, size)
     dt = _dtype_or_default(dtype)
     _need_float(dt, "check_uniform_bounds")
     arr = _gen(generator).uniform(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False,
-          layout=None, pin_memory=False):
-    shape = shape_arg(size)
+def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
+          requires_grad=False, layout=None, pin_memory=False):
+    shape = _size("randn", args, size)
     dt = _dtype_or_default(dtype)
     _need_float(dt, "normal_kernel_cpu")
     arr = _gen(generator).normal(_numel(shape), dt.np).reshape(shape)

@@ -30,6 +30,13 @@ def _unary(name):
     return fn, unary_inplace(fn)
 
 
+def _flip(self, *args, dims=None):
+    """``t.flip(0, 1)``, ``t.flip((0, 1))`` or ``t.flip(dims=(0, 1))``."""
+    if dims is None:
+        dims = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+    return S.flip(self, dims)
+
+
 def _new(factory):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         return factory(*size, dtype=dtype or self.dtype, device=device or self.device,
@@ -378,8 +385,7 @@ _METHODS = {
     "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to,
     "repeat": S.repeat, "tile": S.tile, "repeat_interleave": S.repeat_interleave,
     "split": S.split, "chunk": S.chunk, "tensor_split": S.tensor_split, "unbind": S.unbind,
-    "flip": lambda self, *dims: S.flip(self, dims[0] if len(dims) == 1 and not isinstance(
-        dims[0], int) else dims),
+    "flip": _flip,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "narrow": S.narrow,
     "select": S.select, "unfold": S.unfold, "diagonal": S.diagonal, "diag": S.diag,
     "diag_embed": S.diag_embed,

@@ -48,10 +48,10 @@ def _view_rule(ctx, g):
     return (g.reshape(shape),)
 
 
-def view(t, *shape):
-    if len(shape) == 1 and isinstance(shape[0], (D.dtype,)):
-        return view_dtype(t, shape[0])
-    shape = _infer_shape(shape_arg(shape), t.numel())
+def view(t, *shape, size=None, dtype=None):
+    if dtype is not None or len(shape) == 1 and isinstance(shape[0], (D.dtype,)):
+        return view_dtype(t, dtype if dtype is not None else shape[0])
+    shape = _infer_shape(shape_arg(_keyword(shape, "size", size)), t.numel())
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
@@ -96,8 +96,8 @@ def view_dtype(t, dtype):
     return out
 
 
-def reshape(t, *shape):
-    shape = _infer_shape(shape_arg(shape), t.numel())
+def reshape(t, *args, shape=None):
+    shape = _infer_shape(shape_arg(_keyword(args, "shape", shape)), t.numel())
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
@@ -168,7 +168,8 @@ def unsqueeze(t, dim):
                      lambda b: b.unsqueeze(d), d)
 
 
-def permute(t, *dims, _name="PermuteBackward0"):
+def permute(t, *args, dims=None, _name="PermuteBackward0"):
+    dims = _keyword(args, "dims", dims)
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_arg(dims) if dims and not isinstance(dims[0], int) or len(dims) != 1 else dims
@@ -656,7 +657,18 @@ def data_ptr(t):
     return _ptr(t._data) if t._data.size else 0
 
 
-def cat(tensors, dim=0, *, out=None):
+def _keyword(args, name, value):
+    """A shape-like argument given positionally (``*args``) or by its keyword ``name``."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"got multiple values for argument '{name}'")
+    return (value,)
+
+
+def cat(tensors, dim=0, *, axis=None, out=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -714,7 +726,9 @@ def _as_dim(x):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, axis=None, out=None):
+    if axis is not None:
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

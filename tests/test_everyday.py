@@ -25,6 +25,19 @@ def outcome(fn, T):
     return r, [(w.category.__name__, str(w.message)) for w in caught]
 
 
+def _grad_after(T, fn):
+    """A leaf's .grad after a use of it: values, strides, and that .view(-1) works."""
+    u = T.ones(2, 2, requires_grad=True)
+    fn(u).sum().backward()
+    return u.grad.view(-1).tolist(), u.grad.stride()
+
+
+def _transposed_leaf_grad(T):
+    w = T.ones(3, 2).t().requires_grad_()  # a leaf laid out column-major
+    (w * 2).sum().backward()
+    return w.grad.stride(), w.grad.tolist()
+
+
 class NoForward:
     """A module class without ``forward``, built per library."""
 
@@ -55,6 +68,10 @@ CASES = {
     "linear(ndarray)": lambda T: T.nn.Linear(2, 2)(np.zeros((2, 2))),
     "flatten 0-d start 1": lambda T: T.nn.Flatten()(T.tensor(1.0)),
     "flatten 0-d": lambda T: T.flatten(T.tensor(1.0)),
+    "grad of a transposed use": lambda T: _grad_after(T, lambda u: u.t() * T.tensor(
+        [[1., 2.], [3., 4.]])),
+    "grad of a transposed relu": lambda T: _grad_after(T, lambda u: u.t().relu() * 3),
+    "grad of a transposed leaf": lambda T: _transposed_leaf_grad(T),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],

@@ -561,6 +561,28 @@ def empty_like_layout(a, dtype=None):
                        [s * dtype.itemsize for s in strides])
 
 
+def grad_layout_ok(var, g) -> bool:
+    """PyTorch's layout contract for a leaf's ``.grad``: the strides of the leaf's array
+    ``var`` where it is dense (a transposed weight gets a transposed gradient), else
+    C-contiguous."""
+    if var.flags.c_contiguous or g.size <= 1:
+        return g.flags.c_contiguous
+    strides = [s // var.itemsize for s in var.strides]
+    if not _dense(var.shape, strides):
+        return g.flags.c_contiguous
+    return [s // g.itemsize for s in g.strides] == strides
+
+
+def grad_layout_copy(var, g):
+    """A copy of gradient array ``g`` laid out as :func:`grad_layout_ok` asks."""
+    strides = [s // var.itemsize for s in var.strides]
+    if var.flags.c_contiguous or not _dense(var.shape, strides):
+        return xp_of_array(g).array(g, order="C", copy=True)
+    out = empty_like_layout(var, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 def _dense(shape, strides):
     """Whether the elements fill a block of memory exactly once, in some order of dims."""
     expected = 1

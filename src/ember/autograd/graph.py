@@ -246,16 +246,24 @@ def accumulate_into_leaf(var, grad):
             from .._ops.creation import empty_like
 
             var._grad = empty_like(grad).copy_(grad)
-        elif _can_take(grad):
-            # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
-            # without a copy.  "Fresh" tensors were allocated by an op during this backward
-            # pass; taking one clears the mark so no second leaf can take the same one.
-            owner = grad if grad._base is None else grad._base
-            owner._fresh = grad._fresh = False
-            var._grad = grad if grad._base is None else grad.detach()
         else:
-            var._grad = grad.detach().clone()
-            var._grad._fresh = False
+            shape_ops = _ops_shape()
+            if not shape_ops.grad_layout_ok(var._data, grad._data):
+                # NOTE: PyTorch's layout contract: .grad is laid out as its leaf (so that
+                # p.grad.view(-1) works after a transposed use of p), copied if need be.
+                grad = _ops_core().wrap(shape_ops.grad_layout_copy(var._data, grad._data),
+                                        grad._device)
+                grad._fresh = True
+            if _can_take(grad):
+                # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
+                # without a copy.  "Fresh" tensors were allocated by an op during this
+                # backward pass; taking one clears the mark so no second leaf takes it too.
+                owner = grad if grad._base is None else grad._base
+                owner._fresh = grad._fresh = False
+                var._grad = grad if grad._base is None else grad.detach()
+            else:
+                var._grad = grad.detach().clone()
+                var._grad._fresh = False
     elif STATE.enabled:
         var._grad = var._grad + grad
     else:
@@ -269,9 +277,9 @@ def accumulate_into_leaf(var, grad):
 
 def _can_take(grad):
     """Whether a gradient may become a leaf's .grad as it is: made by this backward pass,
-    held by nobody else, and laid out contiguously over all of its memory."""
+    held by nobody else, and covering all of its memory."""
     d = grad._data
-    if not d.flags.c_contiguous or not getattr(d.flags, "writeable", True):  # CuPy: no flag
+    if not getattr(d.flags, "writeable", True):  # (CuPy arrays have no such flag)
         return False
     if grad._base is None:
         return grad._fresh
@@ -302,6 +310,17 @@ def _collect(roots):
 
 
 _by_seq = operator.attrgetter("_seq")
+
+
+def _ops_shape():
+    """``ember._ops.shape``, fetched on first use as :func:`_ops_core` is."""
+    global _SHAPE
+    if _SHAPE is None:
+        from .._ops import shape as _SHAPE
+    return _SHAPE
+
+
+_SHAPE = None
 
 
 def _ops_core():

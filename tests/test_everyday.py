@@ -32,6 +32,17 @@ def _grad_after(T, fn):
     return u.grad.view(-1).tolist(), u.grad.stride()
 
 
+def _inplace_after(T, use):
+    """Change ``y`` in place after ``use(y)``: PyTorch saves a factor only when the other
+    factor's gradient needs it, so a constant factor leaves ``y`` free to change."""
+    x = T.ones(3, requires_grad=True)
+    y = x * 2
+    z = use(y)
+    y.add_(1)
+    z.sum().backward()
+    return x.grad
+
+
 def _transposed_leaf_grad(T):
     w = T.ones(3, 2).t().requires_grad_()  # a leaf laid out column-major
     (w * 2).sum().backward()
@@ -72,6 +83,10 @@ CASES = {
         [[1., 2.], [3., 4.]])),
     "grad of a transposed relu": lambda T: _grad_after(T, lambda u: u.t().relu() * 3),
     "grad of a transposed leaf": lambda T: _transposed_leaf_grad(T),
+    "in-place after y*3": lambda T: _inplace_after(T, lambda y: y * 3),
+    "in-place after y/3": lambda T: _inplace_after(T, lambda y: y / 3),
+    "in-place after y[2]*5": lambda T: _inplace_after(T, lambda y: y[2] * 5),
+    "in-place after y*x": lambda T: _inplace_after(T, lambda y: y * y.detach().requires_grad_()),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],

@@ -233,8 +233,15 @@ def _rsub_rule(ctx, g):
     return (-g,)
 
 
+def _grad_of(x):
+    return isinstance(x, Tensor) and x._requires_grad
+
+
 def mul(a, b):
-    return _binary(a, b, np.multiply, "MulBackward0", _mul_rule, a, b)
+    # NOTE: as PyTorch, each factor is saved only if the other one's gradient needs it, so
+    # that ``z = y * 3`` followed by ``y.add_(1)`` still has a valid backward.
+    return _binary(a, b, np.multiply, "MulBackward0", _mul_rule,
+                   a if _grad_of(b) else None, b if _grad_of(a) else None)
 
 
 def _mul_rule(ctx, g):
@@ -273,7 +280,8 @@ def true_divide(a, b):
         dt = D.get_default_dtype()
         a = _cast(a, dt)
         b = _cast(b, dt)
-    return _binary(a, b, _np_divide, "DivBackward0", _div_rule, a, b)
+    # NOTE: the dividend is needed only for the divisor's gradient (see ``mul``)
+    return _binary(a, b, _np_divide, "DivBackward0", _div_rule, a if _grad_of(b) else None, b)
 
 
 def _np_divide(x, y):

@@ -86,7 +86,6 @@ CASES = {
     "in-place after y*3": lambda T: _inplace_after(T, lambda y: y * 3),
     "in-place after y/3": lambda T: _inplace_after(T, lambda y: y / 3),
     "in-place after y[2]*5": lambda T: _inplace_after(T, lambda y: y[2] * 5),
-    "in-place after y*x": lambda T: _inplace_after(T, lambda y: y * y.detach().requires_grad_()),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],

@@ -20,7 +20,7 @@ def outcome(fn, T):
             r = (type(e).__name__, str(e))
     if hasattr(r, "tolist"):
         r = r.tolist()
-    elif isinstance(r, tuple) and r and hasattr(r[0], "tolist"):
+    elif isinstance(r, (tuple, list)) and r and hasattr(r[0], "tolist"):
         r = [x.tolist() for x in r]
     return r, [(w.category.__name__, str(w.message)) for w in caught]
 
@@ -30,6 +30,12 @@ def _grad_after(T, fn):
     u = T.ones(2, 2, requires_grad=True)
     fn(u).sum().backward()
     return u.grad.view(-1).tolist(), u.grad.stride()
+
+
+def _shifts(T):
+    x = T.tensor([1, -8, 3], dtype=T.int32)
+    return [x << 1, x >> 1, x << 33, x >> 40, 1 << T.tensor([1, 8]), T.tensor([True]) << 1,
+            T.bitwise_left_shift(x, -1), T.bitwise_right_shift(x, T.tensor([0, 1, 2]))]
 
 
 def _inplace_after(T, use):
@@ -86,6 +92,26 @@ CASES = {
     "in-place after y*3": lambda T: _inplace_after(T, lambda y: y * 3),
     "in-place after y/3": lambda T: _inplace_after(T, lambda y: y / 3),
     "in-place after y[2]*5": lambda T: _inplace_after(T, lambda y: y[2] * 5),
+    "shifts": lambda T: _shifts(T),
+    "shift a float": lambda T: T.tensor([1.5]) << 1,
+    "finfo": lambda T: [repr(T.finfo(d)) for d in (T.float32, T.float64, T.float16,
+                                                   T.bfloat16)] + [repr(T.finfo())],
+    "finfo fields": lambda T: [(f.bits, f.eps, f.max, f.min, f.tiny, f.resolution, f.dtype)
+                               for f in (T.finfo(T.float32), T.finfo(T.float64))],
+    "finfo(int)": lambda T: T.finfo(T.int32),
+    "iinfo": lambda T: [(repr(i), i.bits, i.max, i.min, i.dtype)
+                        for i in (T.iinfo(T.int64), T.iinfo(T.uint8), T.iinfo(T.int32))],
+    "iinfo(bool)": lambda T: T.iinfo(T.bool),
+    "iinfo(float)": lambda T: T.iinfo(T.float32),
+    "Variable": lambda T: (isinstance(T.ones(1), T.autograd.Variable),
+                           T.autograd.Variable(T.ones(2), requires_grad=True).requires_grad),
+    "arange bad step": lambda T: T.arange(0, -1),
+    "int tensor requires_grad": lambda T: T.tensor([1, 2], requires_grad=True),
+    "int Parameter": lambda T: T.nn.Parameter(T.tensor([1, 2])),
+    "int requires_grad_": lambda T: T.tensor([1, 2]).requires_grad_(),
+    "float32 cumsum past 2**24": lambda T: T.ones(2 ** 25).cumsum(0)[-1].item(),
+    "float32 cumsum of 0.1": lambda T: T.full((10 ** 5,), 0.1).cumsum(0)[-3:],
+    "float32 cumprod": lambda T: T.full((12,), 1.1).cumprod(0),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],

@@ -30,7 +30,8 @@ def test_quickstart_runs_unmodified(tmp_path):
     assert "(0): Linear(in_features=784, out_features=512, bias=True)" in out
     acc = float(re.search(r"Accuracy: ([0-9.]+)%", out).group(1))
     first = float(re.search(r"loss: ([0-9.]+)", out).group(1))
-    assert 2.2 < first < 2.4 and acc > 25  # one epoch of SGD at lr 1e-3, as in PyTorch
+    # one epoch of SGD at lr 1e-3 from an unseeded start, as in PyTorch: 20-50% accuracy
+    assert 2.2 < first < 2.4 and acc > 15
     assert "Saved PyTorch Model State to model.pth" in out
     assert re.search(r'Predicted: ".+", Actual: "Ankle boot"', out)
     torch = pytest.importorskip("torch")

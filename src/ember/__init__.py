@@ -9,6 +9,7 @@ import builtins as _builtins
 import os as _os
 
 from . import _blas, _dtype
+from ._dtype import finfo, iinfo
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
@@ -164,6 +165,7 @@ logical_and, logical_or, logical_xor, logical_not = (_pw.logical_and, _pw.logica
                                                      _pw.logical_xor, _pw.logical_not)
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_pw.bitwise_and, _pw.bitwise_or,
                                                      _pw.bitwise_xor, _pw.bitwise_not)
+bitwise_left_shift, bitwise_right_shift = _pw.bitwise_left_shift, _pw.bitwise_right_shift
 isnan, isinf, isfinite, isposinf, isneginf, signbit = (_pw.isnan, _pw.isinf, _pw.isfinite,
                                                        _pw.isposinf, _pw.isneginf, _pw.signbit)
 nan_to_num, isclose, allclose, equal = _pw.nan_to_num, _pw.isclose, _pw.allclose, _pw.equal

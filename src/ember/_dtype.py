@@ -192,3 +192,64 @@ _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "Fl
            "float64": "DoubleTensor", "int8": "CharTensor", "int16": "ShortTensor",
            "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",
            "bool": "BoolTensor"}
+
+
+class finfo:
+    """``torch.finfo``: the limits of a floating dtype (the default dtype when not given).
+
+    >>> ember.finfo(ember.float32).eps
+    1.1920928955078125e-07
+    """
+
+    def __init__(self, type=None):
+        dt = get_default_dtype() if type is None else to_dtype(type)
+        if not dt.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        info = ml_dtypes.finfo(dt.np) if dt is bfloat16 else np.finfo(dt.np)
+        self.bits = builtins.int(info.bits)
+        num = builtins.float
+        self.eps, self.max, self.min = num(info.eps), num(info.max), num(info.min)
+        self.tiny = self.smallest_normal = num(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # (NumPy rounds it to the type)
+        self.dtype = dt.name
+
+    def __eq__(self, other):
+        return builtins.isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """``torch.iinfo``: the limits of an integer dtype.
+
+    >>> ember.iinfo(ember.int64).max
+    9223372036854775807
+    """
+
+    def __init__(self, type):
+        dt = to_dtype(type)
+        if dt is bool:  # (the dtype: this module shadows the builtin)
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if dt.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
+                            "to handle 'torch.iinfo'")
+        info = np.iinfo(dt.np)
+        num = builtins.int
+        self.bits, self.max, self.min = num(info.bits), num(info.max), num(info.min)
+        self.dtype = dt.name
+
+    def __eq__(self, other):
+        return builtins.isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -24,8 +24,17 @@ def _finish(arr, device, requires_grad, dtype_known=True):
         arr = xp_for(dev).asarray(arr)
     t = wrap(arr, dev)
     if requires_grad:
-        t.requires_grad_(True)
+        _require_grad(t)
     return t
+
+
+def _require_grad(t):
+    """``requires_grad=True`` at construction (a factory's or ``Parameter``'s argument), whose
+    dtype error PyTorch words apart from ``requires_grad_()``'s."""
+    if not t.dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    t.requires_grad_(True)
 
 
 # -- from data --------------------------------------------------------------------
@@ -555,7 +564,7 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end > start and step < 0) or (end < start and step > 0):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if all_int:
         n = max(0, -(-(end - start) // step))
     else:

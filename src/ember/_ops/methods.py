@@ -337,6 +337,11 @@ _METHODS = {
     "__and__": P.bitwise_and, "__rand__": _r(P.bitwise_and), "__iand__": inplace(P.bitwise_and),
     "__or__": P.bitwise_or, "__ror__": _r(P.bitwise_or), "__ior__": inplace(P.bitwise_or),
     "__xor__": _xor, "__rxor__": _r(_xor), "__ixor__": inplace(_xor),
+    "__lshift__": P.bitwise_left_shift, "__rlshift__": _r(P.bitwise_left_shift),
+    "__ilshift__": inplace(P.bitwise_left_shift),
+    "__rshift__": P.bitwise_right_shift, "__rrshift__": _r(P.bitwise_right_shift),
+    "__irshift__": inplace(P.bitwise_right_shift),
+    "bitwise_left_shift": P.bitwise_left_shift, "bitwise_right_shift": P.bitwise_right_shift,
     "__contains__": _contains,
     "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
     "__ge__": P.ge,
@@ -431,7 +436,8 @@ _PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}
 
 _BINARY_DUNDERS = frozenset(
     f"__{p}{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
-                              "matmul", "and", "or", "xor") for p in ("", "r", "i")) | {
+                              "matmul", "and", "or", "xor", "lshift", "rshift")
+    for p in ("", "r", "i")) | {
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 
 

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import STATE
 from . import _special
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_same_device, commit,
-                    make, needs_grad, quiet, snapshot, wrap, xp_of)
+                    make, needs_grad, quiet, snapshot, wrap, xp_of, xp_of_array)
 
 
 def _arr(x, dt):
@@ -1173,6 +1173,30 @@ def _legacy_name(dt):
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
 bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def _shift(left):
+    """``x << n`` / ``x >> n`` with PyTorch's answers where C leaves them undefined: a count
+    that is negative or at least the bit width shifts everything out (0, or -1 for a
+    negative number shifted right)."""
+    def fn(x, n):
+        host = (np.ndarray, np.generic, int)
+        xp = np if isinstance(x, host) and isinstance(n, host) else \
+            xp_of_array(n if isinstance(x, host) else x)
+        x = xp.asarray(x)
+        bits = x.dtype.itemsize * 8
+        n = xp.asarray(n).astype(x.dtype)
+        out_of_range = (n < 0) | (n >= bits)
+        safe = xp.where(out_of_range, 0, n).astype(x.dtype)
+        if left:
+            return xp.where(out_of_range, 0, xp.left_shift(x, safe)).astype(x.dtype)
+        gone = xp.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
+        return xp.where(out_of_range, gone, xp.right_shift(x, safe)).astype(x.dtype)
+    return fn
+
+
+bitwise_left_shift = _bitwise(_shift(True), "lshift")
+bitwise_right_shift = _bitwise(_shift(False), "rshift")
 
 
 def bitwise_not(a):

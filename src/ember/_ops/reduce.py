@@ -503,6 +503,12 @@ def logsumexp(t, dim, keepdim=False):
     return make(arr, (t,), "LogsumexpBackward0", rule, t, _OUT)
 
 
+def _scan_acc(a):
+    """The running total's dtype in a scan: as PyTorch's CPU kernels, float64 for float32
+    (so ``ones(2**25).cumsum(0)`` counts past 2**24), the array's own otherwise."""
+    return np.float64 if type(a) is np.ndarray and a.dtype == np.float32 else None
+
+
 def cumsum(t, dim, *, dtype=None):
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
@@ -510,7 +516,7 @@ def cumsum(t, dim, *, dtype=None):
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
-        arr = np.cumsum(a, axis=d).astype(out_dt.np).reshape(t.shape)
+        arr = np.cumsum(a, axis=d, dtype=_scan_acc(a)).astype(out_dt.np).reshape(t.shape)
     return make(arr, (t,), "CumsumBackward0",
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
 
@@ -522,7 +528,7 @@ def cumprod(t, dim, *, dtype=None):
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
-        arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else None)
+        arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else _scan_acc(a))
     arr = arr.astype(out_dt.np).reshape(t.shape)
 
     def rule(ctx, g):

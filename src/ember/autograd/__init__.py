@@ -128,11 +128,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def Variable(data, requires_grad=False, volatile=False):
-    """The legacy wrapper: returns the tensor itself (optionally requiring grad)."""
-    if requires_grad:
-        data.requires_grad_(True)
-    return data
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        from .._tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The legacy wrapper, as in PyTorch today: ``Variable(t)`` is a tensor sharing ``t``'s
+    data (requiring grad if asked), and every tensor is a ``Variable``."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
 
 
 _anomaly = False

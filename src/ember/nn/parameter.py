@@ -28,7 +28,9 @@ class Parameter(Tensor):
         adopt(self, src)
         self._requires_grad = False
         if requires_grad:
-            self.requires_grad_(True)
+            from .._ops.creation import _require_grad
+
+            _require_grad(self)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -32,6 +32,22 @@ def _grad_after(T, fn):
     return u.grad.view(-1).tolist(), u.grad.stride()
 
 
+def _retain_then_hook(T):
+    d = T.tensor(1.0, requires_grad=True) * 1
+    d.retain_grad()
+    d.register_hook(lambda g: g * 100)  # runs before retain_grad's, as in PyTorch
+    (d * 2).backward()
+    return d.grad
+
+
+def _anomaly_nan(T):
+    # (PyTorch also warns with the forward traceback, which ember does not keep)
+    with warnings.catch_warnings(), T.autograd.set_detect_anomaly(True):
+        warnings.simplefilter("ignore")
+        x = T.tensor([0.0], requires_grad=True)
+        (x.sqrt() * 0).backward()
+
+
 def _shifts(T):
     x = T.tensor([1, -8, 3], dtype=T.int32)
     return [x << 1, x >> 1, x << 33, x >> 40, 1 << T.tensor([1, 8]), T.tensor([True]) << 1,
@@ -112,6 +128,19 @@ CASES = {
     "float32 cumsum past 2**24": lambda T: T.ones(2 ** 25).cumsum(0)[-1].item(),
     "float32 cumsum of 0.1": lambda T: T.full((10 ** 5,), 0.1).cumsum(0)[-3:],
     "float32 cumprod": lambda T: T.full((12,), 1.1).cumprod(0),
+    "conv2d double input": lambda T: T.nn.Conv2d(3, 4, 3)(T.ones(1, 3, 5, 5).double()),
+    "conv2d double input, no bias": lambda T: T.nn.Conv2d(3, 4, 3, bias=False)(
+        T.ones(1, 3, 5, 5).double()),
+    "conv2d half input, no bias": lambda T: T.nn.Conv2d(3, 4, 3, bias=False)(
+        T.ones(1, 3, 5, 5).half()),
+    "conv1d long input": lambda T: T.nn.Conv1d(3, 4, 3)(T.ones(1, 3, 5, dtype=T.int64)),
+    "double conv, float input": lambda T: T.nn.Conv2d(3, 4, 3).double()(T.ones(1, 3, 5, 5)),
+    "linear 3-d grad_fn": lambda T: type(T.nn.Linear(3, 2)(T.ones(4, 5, 3)).grad_fn).__name__,
+    "linear 1-d grad_fn": lambda T: type(T.nn.Linear(3, 2)(T.ones(3)).grad_fn).__name__,
+    "linear transposed 3-d grad_fn": lambda T: type(T.nn.Linear(3, 2)(
+        T.ones(4, 3, 5).transpose(1, 2)).grad_fn).__name__,
+    "retain_grad then hook": lambda T: _retain_then_hook(T),
+    "anomaly nan": lambda T: _anomaly_nan(T),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],
@@ -132,3 +161,19 @@ def test_same_as_pytorch(name):
     # warnings: the same categories and texts (PyTorch may add its own internal ones first)
     assert got[0] == want[0]
     assert got[1] == want[1][-len(got[1]):] if got[1] else not want[1]
+
+
+@pytest.mark.parametrize("module,name", [("ember.vision.transforms", "RandomRotation"),
+                                         ("ember.vision.datasets", "CIFAR10"),
+                                         ("ember.vision.models", "mobilenet_v2"),
+                                         ("ember.nn.utils", "weight_norm"),
+                                         ("ember.utils.data", "DistributedSampler")])
+def test_missing_api_is_named(module, name):
+    """A PyTorch or torchvision name ember lacks says so, and hasattr() stays False."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    torch_name = module.replace("ember.vision", "torchvision").replace("ember", "torch")
+    with pytest.raises(AttributeError, match=f"{torch_name}.{name} is not supported by ember"):
+        getattr(mod, name)
+    assert not hasattr(mod, name)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
-                        no_grad, set_grad_enabled)
+from .grad_mode import (STATE, enable_grad, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .graph import Node, _ops_core, run_backward
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
@@ -146,30 +146,41 @@ class Variable(metaclass=_VariableMeta):
         return out
 
 
-_anomaly = False
-
-
 class set_detect_anomaly:
-    """Accepted for compatibility; ember's errors already name the failing op."""
+    """Anomaly mode on or off (a call, or a context manager restoring the previous mode).
+
+    With ``check_nan``, a backward node that returns a NaN gradient raises PyTorch's
+    RuntimeError naming it (``Function 'SqrtBackward0' returned nan values in its 0th
+    output.``).  ember's other errors name the failing op in any mode, so the forward
+    traceback PyTorch records is not kept.
+    """
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        global _anomaly
-        self.prev = _anomaly
-        _anomaly = bool(mode)
+        self.prev = (STATE.anomaly, STATE.anomaly_nan)
+        STATE.anomaly, STATE.anomaly_nan = bool(mode), bool(mode) and bool(check_nan)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        global _anomaly
-        _anomaly = self.prev
+        STATE.anomaly, STATE.anomaly_nan = self.prev
         return False
 
 
 class detect_anomaly(set_detect_anomaly):
+    """``with autograd.detect_anomaly():``: anomaly mode inside the block."""
+
     def __init__(self, check_nan: bool = True):
+        import warnings
+
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", UserWarning, stacklevel=2)
         super().__init__(True, check_nan)
 
 
 def is_anomaly_enabled() -> bool:
-    return _anomaly
+    return STATE.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return STATE.anomaly_nan

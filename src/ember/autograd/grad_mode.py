@@ -9,12 +9,14 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
 
 
 class _State:
-    __slots__ = ("enabled", "inference", "in_backward")
+    __slots__ = ("enabled", "inference", "in_backward", "anomaly", "anomaly_nan")
 
     def __init__(self):
         self.enabled = True
         self.inference = False
         self.in_backward = False  # set by the engine: tensors made then may become .grad
+        self.anomaly = False  # autograd.set_detect_anomaly
+        self.anomaly_nan = False  # ... with check_nan: a NaN gradient is an error
 
 
 STATE = _State()

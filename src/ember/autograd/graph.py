@@ -443,13 +443,28 @@ def _leads_further(node, needed, targets):
 def _run_tensor_hooks(node, grads):
     grads = list(grads)
     for nr, hooks in node._tensor_hooks.items():
+        retain = None
         for fn in list(hooks.values()):
+            if getattr(fn, "retains_grad", False):  # runs last, as in PyTorch
+                retain = fn
+                continue
             if grads[nr] is None:
                 continue
             r = fn(grads[nr])
             if r is not None:
                 grads[nr] = r
+        if retain is not None and grads[nr] is not None:
+            retain(grads[nr])
     return grads
+
+
+def _check_nan(node, grads):
+    """Anomaly mode's check: the first gradient a node returns with a NaN in it is an error
+    that names the node."""
+    for i, g in enumerate(grads):
+        if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
+            raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its "
+                               f"{i}th output.")
 
 
 def _apply(node, grads, _core):
@@ -485,6 +500,8 @@ def _apply(node, grads, _core):
         if fixed is out:
             fixed = list(out)
         fixed[i] = g
+    if STATE.anomaly_nan:
+        _check_nan(node, fixed)
     if node._post_hooks:
         for fn in list(node._post_hooks.values()):
             r = fn(tuple(fixed), tuple(grads))

@@ -22,3 +22,8 @@ def set_image_backend(backend: str) -> None:
 
 
 __all__ = ["datasets", "get_image_backend", "io", "models", "set_image_backend", "transforms"]
+
+
+from .._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision")  # a missing API is named

@@ -440,13 +440,20 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
     output_padding = _tuple(output_padding, nsp, "output_padding")
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
-                           f"({_type_name(weight)}) should be the same or input should be a "
-                           "MKLDNN tensor and weight is a dense tensor")
+    # NOTE: PyTorch checks the bias first; an input/weight mismatch is worded by the kernel
+    # the input's dtype leads to (oneDNN's for float32, the reference one otherwise)
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({_ctype(input)}) and bias type ({_ctype(bias)}) "
                            "should be the same")
+    if input.dtype is not weight.dtype:
+        if input.dtype.name != "float32":
+            from ..._ops._core import _legacy
+
+            raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
+                               f"{_legacy(weight.dtype)}")
+        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same or input should be a "
+                           "MKLDNN tensor and weight is a dense tensor")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if not isinstance(padding, str) and any(p < 0 for p in padding):

@@ -13,8 +13,14 @@ def linear(input, weight, bias=None):
         t = type(input)
         name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
         raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {name}")
-    if input.dim() == 2 and bias is not None:
-        return linalg.addmm(bias, input, weight.t())
+    if bias is not None:
+        if input.dim() == 2:
+            return linalg.addmm(bias, input, weight.t())
+        if input.numel() and input.is_contiguous():
+            # as PyTorch: other contiguous inputs run one addmm over their rows, viewed back
+            # (grad_fn=<ViewBackward0>)
+            out = linalg.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
+            return out.view(*input.shape[:-1], out.shape[-1])
     out = linalg.matmul(input, weight.t())
     return out + bias if bias is not None else out
 

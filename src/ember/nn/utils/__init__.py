@@ -4,3 +4,8 @@ from .convert_parameters import parameters_to_vector, vector_to_parameters  # no
 from ..init import _deprecated
 
 clip_grad_norm = _deprecated(clip_grad_norm_, "torch.nn.utils")
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn.utils")  # a missing API is named

@@ -20,3 +20,8 @@ __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Datas
            "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
            "WorkerInfo", "_DatasetKind", "default_collate", "default_convert",
            "get_worker_info", "random_split"]
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.utils.data")  # a missing API is named

@@ -3,3 +3,8 @@ from .mnist import KMNIST, MNIST, FashionMNIST
 from .vision import StandardTransform, VisionDataset
 
 __all__ = ["FashionMNIST", "KMNIST", "MNIST", "StandardTransform", "VisionDataset"]
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision.datasets")  # a missing API is named

@@ -64,3 +64,8 @@ __all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNet101_Weights", "ResNet152
            "get_model", "get_model_builder", "get_weight", "list_models", "resnet",
            "resnet101", "resnet152", "resnet18", "resnet34", "resnet50", "vgg", "vgg11",
            "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision.models")  # a missing API is named

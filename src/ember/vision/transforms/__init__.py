@@ -17,3 +17,8 @@ __all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "L
            "Normalize", "PILToTensor", "Pad", "RandomCrop", "RandomHorizontalFlip",
            "RandomResizedCrop", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
            "functional"]
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision.transforms")  # a missing API is named

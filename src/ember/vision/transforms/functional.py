@@ -325,3 +325,8 @@ def vflip(img):
         return F_t.vflip(img)
     _needs_pil(img, "vflip")
     return F_pil.vflip(img)
+
+
+from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision.transforms.functional")  # a missing API is named

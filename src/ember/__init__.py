@@ -34,7 +34,7 @@ from . import nn  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 
 class _Layout:
@@ -378,7 +378,7 @@ from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
-from . import backends  # noqa: E402,F401
+from . import backends, version  # noqa: E402,F401
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        get_float32_matmul_precision,
                        is_deterministic_algorithms_warn_only_enabled,

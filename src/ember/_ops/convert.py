@@ -113,6 +113,9 @@ def to(t, *args, **kwargs):
     return out
 
 
+_HALVES = (D.float16, D.bfloat16)
+
+
 def _cast(arr, src, dst):
     if src.is_floating_point and not dst.is_floating_point and dst is not D.bool:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).
@@ -121,8 +124,11 @@ def _cast(arr, src, dst):
                 np.trunc(arr.astype(np.float32)).astype(dst.np)
     if src is D.bfloat16 and dst is not D.float32:
         return arr.astype(np.float32).astype(dst.np)
-    if dst is D.bfloat16 and src is not D.float32 and src is not D.float64:
-        return arr.astype(np.float32).astype(dst.np)
+    if dst in _HALVES and src is not D.float32 and src not in _HALVES:
+        # NOTE: PyTorch converts to half types through float32: a float64 just above a
+        # half-way point can round down (2049.0000001 -> 2048 in float16)
+        with quiet:
+            return arr.astype(np.float32).astype(dst.np)
     with quiet:
         return arr.astype(dst.np)
 

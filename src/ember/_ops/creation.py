@@ -192,6 +192,8 @@ def _numbers_to(values, dt):
 def _cast_numbers(arr, dt):
     if dt.is_floating_point:
         with quiet:
+            if dt is D.float16 or dt is D.bfloat16:  # through float32, as PyTorch converts
+                arr = arr.astype(np.float32)
             return arr.astype(dt.np)
     if dt is D.bool:
         return arr != 0

@@ -368,6 +368,9 @@ class _Runtime:
     def memGetInfo(self):
         return 1 << 30, 1 << 30
 
+    def runtimeGetVersion(self):
+        return 12040
+
 
 class _Event:
     """CuPy's ``cuda.Event`` for the simulation: the host clock (the simulated GPU's work is

@@ -189,3 +189,40 @@ def test_missing_api_is_named(module, name):
     with pytest.raises(AttributeError, match=f"{torch_name}.{name} is not supported by ember"):
         getattr(mod, name)
     assert not hasattr(mod, name)
+
+
+def _extra_state_module(T):
+    class WithExtra(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = T.nn.Linear(1, 1)
+            self.got = None
+
+        def get_extra_state(self):
+            return {"step": 3}
+
+        def set_extra_state(self, state):
+            self.got = state
+    return WithExtra
+
+
+def test_extra_state_round_trip():
+    """get_extra_state/set_extra_state: saved as ``_extra_state``, given back on load, and a
+    missing one is a missing key, as in PyTorch."""
+    results = []
+    for T in (ember, torch):
+        cls = _extra_state_module(T)
+        sd = T.nn.Sequential(cls(), T.nn.Linear(1, 1)).state_dict()
+        fresh = T.nn.Sequential(cls(), T.nn.Linear(1, 1))
+        loaded = repr(fresh.load_state_dict(sd))
+        got = fresh[0].got
+        del sd["0._extra_state"], sd["1.bias"]
+        lenient = fresh.load_state_dict(sd, strict=False)
+        try:
+            fresh.load_state_dict(sd)
+            strict = None
+        except RuntimeError as e:
+            strict = str(e)
+        results.append((list(T.nn.Sequential(cls()).state_dict()), loaded, got,
+                        lenient.missing_keys, strict))
+    assert results[0] == results[1]

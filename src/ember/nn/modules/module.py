@@ -47,6 +47,8 @@ def _type_name(value):
 _hook_ids = itertools.count()
 
 
+_EXTRA_STATE = "_extra_state"  # the state-dict key of a module's get_extra_state()
+
 class Module:
     """Base class for all neural network modules; subclass it and define ``forward``."""
 
@@ -398,6 +400,23 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """Extra state (any picklable value) for the state dict under ``_extra_state``; a
+        module that defines this also defines :meth:`set_extra_state`."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called. Please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def set_extra_state(self, state):
+        """Take back what :meth:`get_extra_state` returned, when a state dict is loaded."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called. Please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         if args:  # the deprecated positional form state_dict(destination, prefix, keep_vars)
@@ -434,6 +453,8 @@ class Module:
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)  # upgrades below must not touch the caller's dict
         own = {}
+        extras = {}  # state-dict key -> a module that takes extra state
+        own_order = []  # every key this module expects, in PyTorch's order
         for mod_prefix, mod in self.named_modules():
             p = mod_prefix + "." if mod_prefix else ""
             version = None if metadata is None else metadata.get(mod_prefix, {}).get("version")
@@ -441,11 +462,16 @@ class Module:
             for name, t in mod._parameters.items():
                 if t is not None:
                     own[p + name] = (mod, name, t, True)
+                    own_order.append(p + name)
             for name, t in mod._buffers.items():
                 if t is not None and name not in mod._non_persistent_buffers_set:
                     own[p + name] = (mod, name, t, False)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+                    own_order.append(p + name)
+            if type(mod).set_extra_state is not Module.set_extra_state:
+                extras[p + _EXTRA_STATE] = mod
+                own_order.append(p + _EXTRA_STATE)
+        missing = [k for k in own_order if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own and k not in extras]
         errors = []
         for key, (mod, name, t, is_param) in own.items():
             if key not in state_dict:
@@ -483,6 +509,9 @@ class Module:
                     (mod._parameters if is_param else mod._buffers)[name] = new
                 else:
                     t.copy_(v)
+        for key, mod in extras.items():
+            if key in state_dict:
+                mod.set_extra_state(state_dict[key])
         return _IncompatibleKeys(missing, unexpected)
 
     def _upgrade_state_dict(self, state_dict, prefix, version):

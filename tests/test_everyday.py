@@ -48,6 +48,26 @@ def _anomaly_nan(T):
         (x.sqrt() * 0).backward()
 
 
+def _no_grad_views(T):
+    """A view of a tensor requiring grad, made under no_grad, requires grad (as a leaf that
+    gathers no gradient); other results do not."""
+    w = T.nn.Parameter(T.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    with T.no_grad():
+        views = [w[0], w.t(), w.view(4), w.reshape(-1), w[:, 1]]
+        other = w * 1
+        text = repr(w[0])
+    flags = [(v.requires_grad, v.is_leaf, v.grad_fn is None) for v in views]
+    (views[2] * 2).sum().backward()
+    return flags, other.requires_grad, text, w.grad, views[2].grad
+
+
+def _no_grad_view_inplace(T):
+    w = T.nn.Parameter(T.tensor([1.0, 2.0]))
+    with T.no_grad():
+        v = w.view(2)
+    v.add_(1)
+
+
 def _shifts(T):
     x = T.tensor([1, -8, 3], dtype=T.int32)
     return [x << 1, x >> 1, x << 33, x >> 40, 1 << T.tensor([1, 8]), T.tensor([True]) << 1,
@@ -148,6 +168,8 @@ CASES = {
     "floats to bfloat16": lambda T: T.tensor([1.00390625000001], dtype=T.bfloat16).float(),
     "version.cuda without a GPU": lambda T: (T.version.cuda, T.version.hip, T.version.debug),
     "non-leaf .grad warning": lambda T: (T.ones(2, requires_grad=True) * 2).grad,
+    "views made under no_grad": lambda T: _no_grad_views(T),
+    "in-place on a no_grad view": lambda T: _no_grad_view_inplace(T),
     # keyword spellings
     "rand(size=)": lambda T: tuple(T.rand(size=(2, 3)).shape),
     "randn(size=)": lambda T: (T.manual_seed(0), T.randn(size=(2,)))[1],

@@ -41,6 +41,7 @@ class Tensor:
     _accumulator = None  # the AccumulateGrad node of a leaf
     _retains_grad = False
     _is_inference = False
+    _no_grad_view = False  # a view made in no-grad mode of a tensor requiring grad
 
     __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
 

@@ -104,6 +104,8 @@ def edge(t):
     fn = t._grad_fn if t._base is None else t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
+    if t._no_grad_view:  # requires grad, yet gathers none (as in PyTorch)
+        return _NO_EDGE
     acc = t._accumulator
     return (acc if acc is not None else get_accumulator(t), 0)
 
@@ -203,7 +205,18 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     else:
         out._base = base
         out._view_fn = view_fn
+    if not STATE.enabled:
+        _no_grad_view(out)
     return out
+
+
+def _no_grad_view(view):
+    """PyTorch's view made in no-grad mode of a tensor that requires grad: it requires grad
+    too, as a leaf of its own, never joined to the base's history."""
+    if view._base._requires_grad and not STATE.inference and not STATE.in_backward:
+        view._requires_grad = True
+        view._view_fn = None
+        view._no_grad_view = True
 
 
 def make_view_multi(arrs, base, name, rule, view_fns, *saved):
@@ -216,6 +229,8 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
         o._view_version = base._vc.v
         o._base = root
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
+        if not STATE.enabled:
+            _no_grad_view(o)
     return outs
 
 
@@ -352,6 +367,13 @@ def check_inplace(t: Tensor) -> None:
     """PyTorch's refusals for writing into ``t`` while grad mode is on."""
     if not STATE.enabled:
         return
+    if t._no_grad_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked).")
     if t._requires_grad and t._grad_fn is None and t._base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")

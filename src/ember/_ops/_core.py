@@ -205,15 +205,16 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     else:
         out._base = base
         out._view_fn = view_fn
-    if not STATE.enabled:
+    if not STATE.enabled and out._base._requires_grad:
         _no_grad_view(out)
     return out
 
 
 def _no_grad_view(view):
-    """PyTorch's view made in no-grad mode of a tensor that requires grad: it requires grad
-    too, as a leaf of its own, never joined to the base's history."""
-    if view._base._requires_grad and not STATE.inference and not STATE.in_backward:
+    """PyTorch's view made in no-grad mode of a tensor that requires grad (the caller has
+    checked that): it requires grad too, as a leaf of its own, never joined to the base's
+    history.  Views made by a backward pass are left alone."""
+    if not STATE.inference and not STATE.in_backward:
         view._requires_grad = True
         view._view_fn = None
         view._no_grad_view = True
@@ -229,7 +230,7 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
         o._view_version = base._vc.v
         o._base = root
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
-        if not STATE.enabled:
+        if not STATE.enabled and root._requires_grad:
             _no_grad_view(o)
     return outs
 

@@ -247,12 +247,12 @@ def accumulate_into_leaf(var, grad):
 
             var._grad = empty_like(grad).copy_(grad)
         else:
-            shape_ops = _ops_shape()
-            if not shape_ops.grad_layout_ok(var._data, grad._data):
+            gd, vd = grad._data, var._data
+            if not (gd.flags.c_contiguous and vd.flags.c_contiguous) and \
+                    not _ops_shape().grad_layout_ok(vd, gd):
                 # NOTE: PyTorch's layout contract: .grad is laid out as its leaf (so that
                 # p.grad.view(-1) works after a transposed use of p), copied if need be.
-                grad = _ops_core().wrap(shape_ops.grad_layout_copy(var._data, grad._data),
-                                        grad._device)
+                grad = _ops_core().wrap(_ops_shape().grad_layout_copy(vd, gd), grad._device)
                 grad._fresh = True
             if _can_take(grad):
                 # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad

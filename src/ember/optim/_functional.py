@@ -91,19 +91,18 @@ def _grad(p, g, maximize, weight_decay):
 # -- the updates ------------------------------------------------------------------------------
 
 
-def sgd(p, g, buf, **opts):
-    """SGD (options as :func:`_sgd`'s); returns the momentum buffer (a new array on the first
-    step with momentum).  On a GPU, one fused kernel."""
-    if type(p) is not np.ndarray:
+def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
+        fused=True):
+    """SGD; returns the momentum buffer (a new array on the first step with momentum).  On
+    a GPU, one fused kernel (``fused=False``: the generic update there too)."""
+    if fused and type(p) is not np.ndarray:
         k = _kernels.for_array(p)
         if k is not None:
-            done, new_buf = k.sgd(p, g, buf, **opts)
+            done, new_buf = k.sgd(p, g, buf, lr=lr, momentum=momentum, dampening=dampening,
+                                  weight_decay=weight_decay, nesterov=nesterov,
+                                  maximize=maximize)
             if done:
                 return new_buf
-    return _sgd(p, g, buf, **opts)
-
-
-def _sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     g = _grad(p, g, maximize, weight_decay)
     if momentum != 0:
         if buf is None:

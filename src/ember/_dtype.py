@@ -194,7 +194,17 @@ _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "Fl
            "bool": "BoolTensor"}
 
 
-class finfo:
+class _TypeInfo:
+    """What ``finfo`` and ``iinfo`` share: equal when they describe the same dtype."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.dtype))
+
+
+class finfo(_TypeInfo):
     """``torch.finfo``: the limits of a floating dtype (the default dtype when not given).
 
     >>> ember.finfo(ember.float32).eps
@@ -214,19 +224,13 @@ class finfo:
         self.resolution = 10.0 ** -builtins.int(info.precision)  # (NumPy rounds it to the type)
         self.dtype = dt.name
 
-    def __eq__(self, other):
-        return builtins.isinstance(other, finfo) and other.dtype == self.dtype
-
-    def __hash__(self):
-        return hash(("finfo", self.dtype))
-
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
                 f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
                 f"tiny={self.tiny:g}, dtype={self.dtype})")
 
 
-class iinfo:
+class iinfo(_TypeInfo):
     """``torch.iinfo``: the limits of an integer dtype.
 
     >>> ember.iinfo(ember.int64).max
@@ -244,12 +248,6 @@ class iinfo:
         num = builtins.int
         self.bits, self.max, self.min = num(info.bits), num(info.max), num(info.min)
         self.dtype = dt.name
-
-    def __eq__(self, other):
-        return builtins.isinstance(other, iinfo) and other.dtype == self.dtype
-
-    def __hash__(self):
-        return hash(("iinfo", self.dtype))
 
     def __repr__(self):
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -1185,8 +1185,8 @@ def _shift(left):
             xp_of_array(n if isinstance(x, host) else x)
         x = xp.asarray(x)
         bits = x.dtype.itemsize * 8
-        n = xp.asarray(n).astype(x.dtype)
-        out_of_range = (n < 0) | (n >= bits)
+        n = xp.asarray(n)
+        out_of_range = (n < 0) | (n >= bits)  # (before n takes x's dtype, which may wrap it)
         safe = xp.where(out_of_range, 0, n).astype(x.dtype)
         if left:
             return xp.where(out_of_range, 0, xp.left_shift(x, safe)).astype(x.dtype)

@@ -34,12 +34,17 @@ def _candidates():
     return found
 
 
-def _load():
+def _libraries():
+    """NumPy's own BLAS libraries, opened (each once; the loader shares the handle)."""
     for path in _candidates():
         try:
-            lib = ctypes.CDLL(path)
+            yield ctypes.CDLL(path)
         except OSError:
             continue
+
+
+def _load():
+    for lib in _libraries():
         for prefix, suffix, int_t in _NAMINGS:
             try:
                 fns = {_F32: getattr(lib, f"{prefix}saxpy{suffix}"),
@@ -86,11 +91,7 @@ def _thread_control():
     global _thread_fns
     if _thread_fns is None:
         _thread_fns = ()
-        for path in _candidates():
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
+        for lib in _libraries():
             for name in _THREADS:
                 try:
                     get, put = getattr(lib, name.format("get")), getattr(lib, name.format("set"))

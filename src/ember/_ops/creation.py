@@ -190,11 +190,10 @@ def _numbers_to(values, dt):
 
 
 def _cast_numbers(arr, dt):
-    if dt.is_floating_point:
-        with quiet:
-            if dt is D.float16 or dt is D.bfloat16:  # through float32, as PyTorch converts
-                arr = arr.astype(np.float32)
-            return arr.astype(dt.np)
+    if dt.is_floating_point:  # (half types through float32, as everywhere)
+        from .convert import _cast
+
+        return _cast(arr, D.from_numpy_dtype(arr.dtype), dt)
     if dt is D.bool:
         return arr != 0
     _check_fits(arr, dt)

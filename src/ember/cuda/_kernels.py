@@ -300,7 +300,7 @@ class _CupyKernels:
 
 
 def _axpy_fits(x, y):
-    return y.dtype in _FLOATS and x.dtype == y.dtype and x.shape == y.shape and x is not y
+    return x is not y and _same_floats(y, x)
 
 
 def _same_floats(p, *arrays):

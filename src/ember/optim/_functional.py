@@ -137,11 +137,11 @@ def _blocks(written, read):
         yield tuple(None if a is None else a[s:s + _BLOCK] for a in flat)
 
 
-def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
-    """Adam, and AdamW with ``decoupled_weight_decay``: on a GPU in one fused kernel, on the
-    CPU block by block (the same operations on each element, with the memory traffic of one
-    pass)."""
-    if type(p) is not np.ndarray:
+def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, fused=True, **opts):
+    """Adam, and AdamW with ``decoupled_weight_decay``: on a GPU in one fused kernel
+    (``fused=False``: the generic update there too), on the CPU block by block (the same
+    operations on each element, with the memory traffic of one pass)."""
+    if fused and type(p) is not np.ndarray:
         k = _kernels.for_array(p)
         if k is not None and k.adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
             return

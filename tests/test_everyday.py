@@ -180,7 +180,78 @@ CASES = {
     "view(dtype=)": lambda T: T.ones(2).view(dtype=T.int32),
     "cat(axis=)": lambda T: T.cat([T.ones(1, 2), T.zeros(1, 2)], axis=0),
     "stack(axis=)": lambda T: T.stack([T.ones(2), T.zeros(2)], axis=1),
+    # PyTorch's argument names on torch.* functions
+    "add(input=, other=, alpha=)": lambda T: T.add(input=T.ones(2), other=T.ones(2), alpha=3),
+    "sub(other=)": lambda T: T.sub(T.ones(2), other=2),
+    "mul(input=, other=)": lambda T: T.mul(input=T.ones(2), other=5),
+    "sum(input=, dim=)": lambda T: T.sum(input=T.ones(2, 3), dim=1),
+    "mean(input=)": lambda T: T.mean(input=T.arange(4.0)),
+    "max(input=, dim=)": lambda T: T.max(input=T.tensor([[1, 5], [7, 2]]), dim=1),
+    "argmax(input=)": lambda T: T.argmax(input=T.tensor([1, 5, 2]), dim=0),
+    "exp(input=)": lambda T: T.exp(input=T.zeros(2)),
+    "clamp(input=, min=)": lambda T: T.clamp(input=T.arange(-2, 3), min=0),
+    "where(condition=, input=, other=)": lambda T: T.where(
+        condition=T.tensor([True, False]), input=T.ones(2), other=T.zeros(2)),
+    "matmul(input=, other=)": lambda T: T.matmul(input=T.ones(2, 3), other=T.ones(3)),
+    "mm(mat2=)": lambda T: T.mm(T.ones(2, 3), mat2=T.ones(3, 1)),
+    "bmm(input=, mat2=)": lambda T: T.bmm(input=T.ones(1, 2, 3), mat2=T.ones(1, 3, 1)),
+    "addmm(input=, mat1=, mat2=)": lambda T: T.addmm(input=T.ones(2), mat1=T.ones(2, 3),
+                                                    mat2=T.ones(3, 2), beta=2),
+    "addcmul(tensor1=, tensor2=)": lambda T: T.addcmul(T.ones(2), tensor1=T.ones(2),
+                                                        tensor2=T.full((2,), 3.0), value=2),
+    "dot(tensor=)": lambda T: T.dot(T.ones(2), tensor=T.ones(2)),
+    "mv(vec=)": lambda T: T.mv(T.ones(2, 2), vec=T.ones(2)),
+    "outer(vec2=)": lambda T: T.outer(T.ones(2), vec2=T.arange(3.0)),
+    "lerp(end=, weight=)": lambda T: T.lerp(T.zeros(2), end=T.ones(2), weight=0.25),
+    "pow(exponent=)": lambda T: T.pow(T.arange(3), exponent=2),
+    "eq(input=, other=)": lambda T: T.eq(input=T.arange(3), other=1),
+    "cat(tensors=, dim=)": lambda T: T.cat(tensors=[T.ones(1), T.zeros(1)], dim=0),
+    "gather(input=, index=)": lambda T: T.gather(input=T.arange(4).reshape(2, 2), dim=1,
+                                                 index=T.tensor([[1], [0]])),
+    "flatten(input=)": lambda T: T.flatten(input=T.ones(2, 2)),
+    "transpose(input=)": lambda T: T.transpose(input=T.ones(2, 3), dim0=0, dim1=1).shape,
+    "swapaxes(axis0=)": lambda T: T.swapaxes(T.ones(2, 3), axis0=0, axis1=1).shape,
+    "swapdims(dim0=)": lambda T: T.swapdims(T.ones(2, 3), dim0=0, dim1=1).shape,
+    "zeros_like(input=)": lambda T: T.zeros_like(input=T.ones(2)),
+    "bernoulli(input=)": lambda T: T.bernoulli(input=T.ones(3)),
+    "promote_types(type1=)": lambda T: str(T.promote_types(type1=T.int32, type2=T.float32)),
+    # (PyTorch's messages list its overloads; the type is what code can rely on)
+    "result_type(tensor1=) refused": lambda T: _error_type(
+        lambda: T.result_type(tensor1=T.ones(1), tensor2=1.0)),
+    "out= where there is none": lambda T: _error_type(
+        lambda: T.t(T.ones(2, 2), out=T.ones(2, 2))),
+    "add(out=)": lambda T: T.add(T.ones(2), 1, out=T.empty(2)),
+    # asarray's copy= and requires_grad=
+    "asarray copy=False from a list": lambda T: T.asarray([1, 2], copy=False),
+    "asarray copy=False to another dtype": lambda T: T.asarray(T.ones(2), dtype=T.float64,
+                                                               copy=False),
+    "asarray copy=True": lambda T: _asarray_copies(T),
+    "asarray requires_grad": lambda T: _asarray_grads(T),
 }
+
+
+def _error_type(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - compared between the libraries
+        return type(e).__name__
+    return None
+
+
+def _asarray_copies(T):
+    a = np.ones(3, np.float32)
+    shared = [np.shares_memory(T.asarray(a, **kw).numpy(), a)
+              for kw in ({}, {"copy": True}, {"copy": False})]
+    x = T.ones(2)
+    return shared, T.asarray(x) is x, T.asarray(x, copy=True) is x, str(T.asarray(obj=[1.5]).dtype)
+
+
+def _asarray_grads(T):
+    x = T.ones(2, requires_grad=True)
+    out = [T.asarray(np.ones(2), requires_grad=True), T.asarray(x * 2),
+           T.asarray(x * 2, requires_grad=False), T.asarray(x, copy=True)]
+    y = T.asarray(x, requires_grad=False)  # NOTE: PyTorch turns off the leaf's own flag
+    return [repr(t) for t in out], y is x, x.requires_grad
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -224,39 +224,86 @@ index_add, masked_fill, masked_select, nonzero = (_index.index_add, _index.maske
 argwhere, take = _index.argwhere, _index.take
 
 
-def _with_out(fn):
-    """Give a function PyTorch's ``out=`` argument: the result is written into ``out``."""
+_OUT = frozenset((
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "rsqrt", "reciprocal", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+    "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "abs", "neg", "sign",
+    "floor", "ceil", "trunc", "round", "frac", "clamp", "clip", "maximum", "minimum", "where",
+    "lerp", "addcmul", "addcdiv", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+    "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot", "outer",
+    "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
+    "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
+    "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag", "flip",
+    "roll"))
+
+# PyTorch's names for the arguments that ember's functions spell differently, so that
+# ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
+_KEYWORDS = {
+    "addcdiv": {"tensor1": "t1", "tensor2": "t2"}, "addcmul": {"tensor1": "t1", "tensor2": "t2"},
+    "addmm": {"input": "bias", "mat1": "a", "mat2": "b"},
+    "bernoulli": {"input": "p"}, "multinomial": {"input": "probs"},
+    "mm": {"mat2": "b"}, "bmm": {"mat2": "b"}, "dot": {"tensor": "b"}, "mv": {"vec": "v"},
+    "outer": {"vec2": "b"}, "ger": {"vec2": "b"}, "lerp": {"end": "b"}, "pow": {"exponent": "b"},
+    "where": {"condition": "cond", "input": "a", "other": "b"},
+    "swapaxes": {"axis0": "a", "axis1": "b"}, "swapdims": {"dim0": "a", "dim1": "b"},
+    "from_numpy": {"ndarray": "a"},
+    "promote_types": {"type1": "a", "type2": "b"},
+}
+
+
+def _keywords(name, fn):
+    """The keyword renames ``fn`` needs to take PyTorch's argument names."""
+    import inspect
+
+    renames = dict(_KEYWORDS.get(name, {}))
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return renames
+    if params and params[0] in ("a", "t") and params[0] not in renames.values():
+        renames["input"] = params[0]
+        if len(params) > 1 and params[:2] == ["a", "b"] and "b" not in renames.values():
+            renames["other"] = "b"
+    return renames
+
+
+def _public(name, fn):
+    """``fn`` as ``torch.<name>``: PyTorch's argument names, and ``out=`` where it has one."""
     import functools
 
-    @functools.wraps(fn)
-    def wrapper(*args, out=None, **kwargs):
-        res = fn(*args, **kwargs)
-        if out is None:
-            return res
-        from ._ops._core import write_out
+    renames, with_out = _keywords(name, fn), name in _OUT
+    if not renames and not with_out:
+        return fn
 
-        if isinstance(out, (tuple, list)):
-            for o, r in zip(out, res):
-                write_out(o, r)
-            return out
-        return write_out(out, res)
-    return wrapper
+    if with_out:
+        def wrapper(*args, out=None, **kwargs):
+            if kwargs and renames:
+                _rename(kwargs, renames)
+            res = fn(*args, **kwargs)
+            return res if out is None else _write_out(out, res)
+    else:  # no ``out=``: passing one fails as it does in PyTorch
+        def wrapper(*args, **kwargs):
+            if kwargs:
+                _rename(kwargs, renames)
+            return fn(*args, **kwargs)
+    return functools.wraps(fn)(wrapper)
 
 
-for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-              "floor_divide", "remainder", "fmod", "pow", "exp", "exp2", "expm1", "log", "log2",
-              "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "square", "sin", "cos", "tan",
-              "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-              "sigmoid", "erf", "erfc", "erfinv", "abs", "neg", "sign", "floor", "ceil", "trunc",
-              "round", "frac", "clamp", "clip", "maximum", "minimum", "where", "lerp", "addcmul",
-              "addcdiv", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
-              "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot",
-              "outer", "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax",
-              "argmin", "std", "var", "norm", "logsumexp", "cumsum", "cumprod", "all", "any",
-              "sort", "topk", "cat", "concat", "stack", "gather", "index_select",
-              "masked_select", "nonzero", "tril", "triu", "diag", "flip", "roll"):
-    globals()[_name] = _with_out(globals()[_name])
-del _name
+def _rename(kwargs, renames):
+    for theirs, ours in renames.items():
+        if theirs in kwargs:
+            kwargs[ours] = kwargs.pop(theirs)
+
+
+def _write_out(out, res):
+    from ._ops._core import write_out
+
+    if isinstance(out, (tuple, list)):
+        for o, r in zip(out, res):
+            write_out(o, r)
+        return out
+    return write_out(out, res)
 
 
 def _nn(name):
@@ -372,6 +419,12 @@ def get_device(t):
 
 def typename(t):
     return _convert.type_(t)
+
+
+for _name, _fn in list(globals().items()):
+    if not _name.startswith("_") and isinstance(_fn, type(_public)):
+        globals()[_name] = _public(_name, _fn)
+del _name, _fn
 
 
 from . import serialization  # noqa: E402

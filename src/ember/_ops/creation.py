@@ -268,7 +268,38 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+_asarray_warned = False
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
+    """``as_tensor`` with ``copy=`` (True: never share memory; False: share or fail) and
+    ``requires_grad=`` (unspecified: a tensor's own, with PyTorch's warning)."""
+    t = as_tensor(obj, dtype, device)
+    if isinstance(obj, (Tensor, np.ndarray)):
+        src = obj._data if isinstance(obj, Tensor) else obj
+        shared = t is obj or (t._device.type == "cpu" and np.shares_memory(t._data, src))
+    else:
+        shared = False
+    if copy and shared:
+        t = t.clone()
+    elif copy is False and not shared:
+        if not isinstance(obj, (Tensor, np.ndarray)):
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        from ._core import _legacy
+        raise ValueError(f"can't alias tensor with dtype '{_legacy(D.to_dtype(src.dtype))}' "
+                         f"into dtype '{_legacy(t.dtype)}'.")
+    global _asarray_warned
+    if requires_grad is None:
+        if t.requires_grad and not _asarray_warned:  # PyTorch warns once per process
+            _asarray_warned = True
+            warnings.warn("torch.asarray: unspecified requires_grad now defaults to "
+                          "obj.requires_grad instead of False. Pass requires_grad=False "
+                          "explicitly to get the old behavior and silence this warning.",
+                          UserWarning, stacklevel=2)
+    elif requires_grad != t.requires_grad:
+        # NOTE: as in PyTorch, a leaf passed through unchanged has its own flag switched
+        t = t.requires_grad_(requires_grad) if t.is_leaf else t.detach()
+    return t
 
 
 def from_numpy(a):

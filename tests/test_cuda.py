@@ -28,6 +28,7 @@ from test_index import ADVANCED, BASIC, SET
 from test_pointwise import BINARY, UNARY, data
 from test_reduce import REDUCTIONS
 from test_shape import CHAINS
+from test_torch_linalg import CASES as LINALG
 
 DEVICES = ["sim", "cuda"]
 
@@ -291,6 +292,18 @@ def test_sum_over_leading_dims(dev, shape, dim, keepdim):
     assert _kernels.for_array(g).leading_sum(g, dims) is not None  # the product took it
     assert _kernels.for_array(g).leading_sum(g.T, dims) is None  # not C-contiguous
     assert _kernels.for_array(g).leading_sum(g, (len(shape) - 1,)) is None  # a trailing dim
+
+
+@pytest.mark.parametrize("name,fn,arrays", LINALG, ids=[c[0] for c in LINALG])
+def test_linalg(dev, name, fn, arrays):
+    same(dev, fn, *arrays, rtol=1e-7, atol=1e-9)
+
+
+def test_linalg_errors_on_gpu(dev):
+    with pytest.raises(ember.linalg.LinAlgError, match="input matrix is singular"):
+        ember.linalg.inv(ember.zeros(2, 2, device=dev))
+    got = ember.linalg.cholesky_ex(-ember.eye(2, device=dev))
+    assert got.info.device.type == "cuda" and got.info.item() == 1
 
 
 def test_selections_and_scans(dev):

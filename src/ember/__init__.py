@@ -30,6 +30,7 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inferenc
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
 from . import random  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
@@ -325,6 +326,9 @@ cosine_similarity, pairwise_distance, max_pool2d, avg_pool2d = (
 
 
 range = _creation.range_
+det, logdet, slogdet, inverse, pinverse, matrix_power, svd, qr, cholesky, cross = (
+    linalg.TORCH_FUNCTIONS[_n] for _n in ("det", "logdet", "slogdet", "inverse", "pinverse",
+                                          "matrix_power", "svd", "qr", "cholesky", "cross"))
 broadcast_shapes = _shape.broadcast_shapes
 
 

@@ -116,8 +116,9 @@ def _wrap(x):
         return SimArray(x)
     if isinstance(x, np.generic):
         return SimArray(np.asarray(x))
-    if t in (list, tuple) and any(type(v) is np.ndarray for v in x):
-        return t(_wrap(v) for v in x)
+    if isinstance(x, (list, tuple)) and any(type(v) is np.ndarray for v in x):
+        # (NumPy's named results, such as linalg.eigh's, are plain tuples in CuPy)
+        return (list if t is list else tuple)(_wrap(v) for v in x)
     return x
 
 

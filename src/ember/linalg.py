@@ -1,0 +1,755 @@
+"""``ember.linalg``: PyTorch's ``torch.linalg`` on the LAPACK behind NumPy (or CuPy).
+
+The factorizations (``inv``, ``det``, ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd``,
+``qr``) are primitives with their own gradient rules, written with ember's ops so that they
+work on every device.  Everything else (``norm``, ``matrix_norm``, ``pinv``, ``lstsq``,
+``cond``, ``matrix_rank``, ``matrix_power``, ``multi_dot``, ``cross``, ``vecdot``) is built
+from those and needs no rule of its own.
+
+Inputs are batches of matrices ``(*, m, n)``; results match PyTorch's up to the rounding of
+the LAPACK each library links, and the signs of singular and eigen vectors follow LAPACK's
+(as PyTorch's do, but they are only defined up to sign).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _dtype as D
+from ._ops import _core
+from ._ops._core import OUT, make, make_multi, quiet, wrap, xp_of
+from ._ops.linalg import matmul
+from ._tensor import Tensor
+from ._unsupported import module_getattr as _module_getattr
+from .return_types import make_return
+
+
+class _LinAlgError(RuntimeError):
+    """A factorization failed on its input (singular, or not positive-definite)."""
+
+
+_LinAlgError.__module__ = "torch._C"
+LinAlgError = _LinAlgError
+
+
+# -- checks -----------------------------------------------------------------------------
+
+def _check_float(A, fn):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg_{fn}(): argument 'A' (position 1) must be Tensor, not "
+                        f"{type(A).__name__}")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
+                           f"Got {_core._legacy(A.dtype)}")
+    if A.dtype in (D.float16, D.bfloat16):
+        raise RuntimeError(f"linalg.{fn}: Low precision dtypes not supported. Got "
+                           f"{_core._legacy(A.dtype)}")
+
+
+def _check_matrix(A, fn, square=False):
+    _check_float(A, fn)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+
+
+def _mT(t):
+    return t.transpose(-2, -1)
+
+
+def _batch_prefix(A, index):
+    return f"(Batch element {index}): " if A.ndim > 2 else ""
+
+
+def _first_failure(arr, test):
+    """The batch index (and what ``test`` found there) of the first matrix ``test`` rejects."""
+    host = _core.to_host(arr).reshape((-1,) + arr.shape[-2:])
+    for i, m in enumerate(host):
+        found = test(m)
+        if found:
+            return i, found
+    return 0, arr.shape[-1]  # LAPACK saw a zero pivot that this recount rounds away
+
+
+def _zero_pivot(m):
+    """1-based index of the first zero pivot of ``m``'s LU factorization with partial
+    pivoting (what PyTorch reports for a singular matrix), or 0 if there is none."""
+    u = m.astype(m.dtype, copy=True)
+    n = u.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return 0
+
+
+def _not_positive_minor(m):
+    """1-based order of the first leading minor of ``m`` (lower triangle) that is not
+    positive-definite, or 0."""
+    lower = np.tril(m).astype(np.float64)
+    a = lower + np.tril(lower, -1).T
+    n = a.shape[0]
+    chol = np.zeros_like(a)
+    for k in range(n):
+        d = a[k, k] - chol[k, :k] @ chol[k, :k]
+        if not d > 0:
+            return k + 1
+        chol[k, k] = math.sqrt(d)
+        chol[k + 1:, k] = (a[k + 1:, k] - chol[k + 1:, :k] @ chol[k, :k]) / chol[k, k]
+    return 0
+
+
+def _lapack(call, A, fn, on_error):
+    """Run ``call`` on A's array; a LAPACK failure becomes PyTorch's error."""
+    xp = xp_of(A)
+    try:
+        with quiet, _raising(xp):
+            return call(xp, A._data)
+    except (np.linalg.LinAlgError, ValueError) as e:  # CuPy raises NumPy's LinAlgError too
+        if on_error is None:
+            raise _LinAlgError(f"linalg.{fn}: {e}") from None
+        on_error()
+        raise
+
+
+def _raising(xp):
+    """On a GPU, CuPy's switch that makes its solvers check for failure (and wait for the GPU,
+    as PyTorch's CUDA linalg does to raise its errors)."""
+    if xp is not np:
+        try:
+            import cupyx
+            return cupyx.errstate(linalg="raise")
+        except ImportError:  # the simulated GPU: NumPy's solvers raise anyway
+            pass
+    import contextlib
+    return contextlib.nullcontext()
+
+
+def _singular(A, fn):
+    def fail():
+        i, k = _first_failure(A._data, _zero_pivot)
+        raise _LinAlgError(f"linalg.{fn}: {_batch_prefix(A, i)}The diagonal element {k} is zero, "
+                           "the inversion could not be completed because the input matrix is "
+                           "singular.")
+    return fail
+
+
+# -- inverse, determinant, solve ----------------------------------------------------------
+
+def _inv_rule(ctx, g):
+    (inv_a,) = ctx.saved
+    inv_t = _mT(inv_a)
+    return (-matmul(matmul(inv_t, g), inv_t),)
+
+
+def inv(A, *, out=None):
+    """The inverse of each square matrix in ``A``."""
+    _check_matrix(A, "inv", square=True)
+    arr = _lapack(lambda xp, a: xp.linalg.inv(a), A, "inv", _singular(A, "inv"))
+    return _out(make(arr, (A,), "LinalgInvExBackward0", _inv_rule, OUT), out)
+
+
+def _ex(factor, A, src, test, check_errors, name, names):
+    """The ``*_ex`` form of a factorization: the result and per-matrix ``info`` (0 where the
+    factorization succeeded, else what ``test`` reports on ``src``).  Matrices that fail
+    give NaNs (unless ``check_errors``); the others keep their results and gradients."""
+    try:
+        res = factor(A)
+        info = wrap(xp_of(A).zeros(A.shape[:-2], np.int32), A._device)
+    except _LinAlgError:
+        if check_errors:
+            raise
+        info = _info(src._data, test, A._device)
+        from ._ops.shape import stack
+        flat = A.reshape((-1,) + A.shape[-2:])
+        parts = [factor(m) if code == 0 else m.new_full(m.shape, math.nan)
+                 for m, code in zip(flat.unbind(0), info.reshape(-1).tolist())]
+        res = stack(parts).reshape(A.shape)
+    return make_return(name, res, info, names=names)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """``inv`` with an ``info`` tensor (0 where the matrix was invertible)."""
+    _check_matrix(A, "inv", square=True)
+    return _out(_ex(inv, A, A, _zero_pivot, check_errors, "linalg_inv_ex", ("inverse", "info")),
+                out)
+
+
+def _info(arr, test, device):
+    host = _core.to_host(arr)
+    flat = host.reshape((-1,) + host.shape[-2:])
+    codes = np.array([test(m) for m in flat], np.int32).reshape(host.shape[:-2])
+    return wrap(codes).to(device)
+
+
+def det(A, *, out=None):
+    """The determinant of each square matrix in ``A``."""
+    _check_matrix(A, "det", square=True)
+    arr = _lapack(lambda xp, a: xp.linalg.det(a), A, "det", None)
+    return _out(make(arr, (A,), "LinalgDetBackward0", _det_rule, A, OUT), out)
+
+
+def _det_rule(ctx, g):
+    a, d = ctx.saved
+    # d det / dA = det(A) A^{-T}.  NOTE: as in PyTorch, a matrix whose LU factorization has
+    # a zero pivot (det exactly 0) gets a zero gradient, though its adjugate may not be 0.
+    singular = (d == 0).unsqueeze(-1).unsqueeze(-1)
+    safe = a.masked_fill(singular, 0.0) + singular * _eye_like(a, a.shape[-1])
+    return ((g * d).unsqueeze(-1).unsqueeze(-1) * _mT(inv(safe)),)
+
+
+def slogdet(A, *, out=None):
+    """``(sign, log|det|)`` of each square matrix in ``A``."""
+    _check_matrix(A, "slogdet", square=True)
+    sign, logabs = _lapack(lambda xp, a: xp.linalg.slogdet(a), A, "slogdet", None)
+    xp = xp_of(A)
+    sign, logabs = xp.asarray(sign, A.dtype.np), xp.asarray(logabs, A.dtype.np)
+    res = make_multi((sign, logabs), (A,), "LinalgSlogdetBackward0", _slogdet_rule, A)
+    return _out(make_return("linalg_slogdet", *res, names=("sign", "logabsdet")), out)
+
+
+def _slogdet_rule(ctx, g_sign, g_log):  # the sign is piecewise constant: no gradient
+    (a,) = ctx.saved
+    return (g_log.unsqueeze(-1).unsqueeze(-1) * _mT(inv(a)),)
+
+
+def logdet(A):
+    """``log(det(A))``: nan for a negative determinant, -inf for a zero one."""
+    sign, logabs = slogdet(A)
+    from ._ops.pointwise import where
+    return where(sign < 0, math.nan, logabs)
+
+
+def _vector_rhs(A, B):
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+
+
+def solve(A, B, *, left=True, out=None):
+    """``X`` with ``A X = B`` (``X A = B`` with ``left=False``)."""
+    _check_matrix(A, "solve", square=True)
+    _check_float(B, "solve")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {_core._legacy(A.dtype)} and B of type "
+                           f"{_core._legacy(B.dtype)} instead")
+    if not left:
+        return _out(_mT(solve(_mT(A), _mT(B))), out)
+    vec = _vector_rhs(A, B)
+    Bm = B.unsqueeze(-1) if vec else B
+    if Bm.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B"
+                           f" ({A.shape[-2]}x{A.shape[-1]} and {Bm.shape[-2]}x{Bm.shape[-1]})")
+    batch = np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
+    xp = xp_of(A)
+    Aa = xp.broadcast_to(A._data, batch + A.shape[-2:])
+    Ba = xp.broadcast_to(Bm._data, batch + Bm.shape[-2:])
+
+    def fail():
+        raise _LinAlgError("torch.linalg.solve: The solver failed because the input matrix is "
+                           "singular.")
+
+    try:
+        with quiet:
+            arr = xp.linalg.solve(Aa, Ba)
+    except np.linalg.LinAlgError:
+        fail()
+    X = make(arr, (A, Bm), "LinalgSolveExBackward0", _solve_rule, A, OUT)
+    return _out(X.squeeze(-1) if vec else X, out)
+
+
+def _solve_rule(ctx, g):
+    a, x = ctx.saved
+    gb = solve(_mT(a), g)
+    ga = -matmul(gb, _mT(x)) if ctx.needs_input_grad[0] else None
+    return (_core.sum_to(ga, a.shape) if ga is not None else None,
+            gb if ctx.needs_input_grad[1] else None)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``solve`` with an ``info`` tensor (0 where ``A`` was invertible; if one is not, the
+    whole result is NaN)."""
+    _check_matrix(A, "solve", square=True)
+    try:
+        res = solve(A, B, left=left)
+        info = wrap(xp_of(A).zeros(A.shape[:-2], np.int32), A._device)
+    except _LinAlgError:
+        if check_errors:
+            raise
+        shape = solve(_eye_like(A, A.shape[-1]).expand(A.shape), B, left=left).shape
+        res = wrap(xp_of(A).full(shape, np.nan, A.dtype.np), A._device)
+        info = _info(A._data, _zero_pivot, A._device)
+    return _out(make_return("linalg_solve_ex", res, info, names=("result", "info")), out)
+
+
+# -- Cholesky, eigh, SVD, QR ---------------------------------------------------------------
+
+def cholesky(A, *, upper=False, out=None):
+    """The lower (or upper) Cholesky factor of each symmetric positive-definite matrix."""
+    _check_matrix(A, "cholesky", square=True)
+    src = _mT(A) if upper else A  # the triangle LAPACK reads: lower of A, or of A^T
+
+    def fail():
+        i, k = _first_failure(src._data, _not_positive_minor)
+        raise _LinAlgError(f"linalg.cholesky: {_batch_prefix(A, i)}The factorization could not "
+                           f"be completed because the input is not positive-definite (the "
+                           f"leading minor of order {k} is not positive-definite).")
+
+    arr = _lapack(lambda xp, a: xp.linalg.cholesky(src._data), A, "cholesky", fail)
+    L = make(arr, (src,), "LinalgCholeskyExBackward0", _cholesky_rule, OUT)
+    return _out(_mT(L) if upper else L, out)
+
+
+def _cholesky_rule(ctx, g):
+    (L,) = ctx.saved
+    # A = L L^T: with P = L^T gL, its lower triangle with the diagonal halved is phi, and
+    # gA = L^{-T} phi L^{-1}, symmetrized.
+    phi = matmul(_mT(L), g).tril()
+    phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
+    inv_l = inv(L)
+    s = matmul(matmul(_mT(inv_l), phi), inv_l)
+    return (0.5 * (s + _mT(s)),)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """``cholesky`` with an ``info`` tensor (the order of the failing minor, or 0)."""
+    _check_matrix(A, "cholesky", square=True)
+    return _out(_ex(lambda m: cholesky(m, upper=upper), A, _mT(A) if upper else A,
+                    _not_positive_minor, check_errors, "linalg_cholesky_ex", ("L", "info")), out)
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices."""
+    _check_matrix(A, "eigh", square=True)
+    _check_uplo(UPLO, "eigh")
+    w, v = _lapack(lambda xp, a: xp.linalg.eigh(a, UPLO=UPLO), A, "eigh", None)
+    dev = A._device
+    res = make_multi((w, v), (A,), "LinalgEighBackward0", _eigh_rule, wrap(w, dev), wrap(v, dev))
+    return _out(make_return("linalg_eigh", *res, names=("eigenvalues", "eigenvectors")), out)
+
+
+def _check_uplo(UPLO, fn):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def _eigh_rule(ctx, gw, gv):
+    w, v = ctx.saved
+    gw, gv = _given(gw), _given(gv)
+    inner = None
+    if gv is not None:
+        vg = matmul(_mT(v), gv)
+        gap = w.unsqueeze(-2) - w.unsqueeze(-1)  # gap[i, j] = w_j - w_i
+        n = w.shape[-1]
+        eye = _eye_like(w, n)
+        inner = 0.5 * (vg - _mT(vg)) / (gap + eye) * (1 - eye)
+    if gw is not None:
+        inner = gw.diag_embed() if inner is None else inner + gw.diag_embed()
+    if inner is None:
+        return (v.new_zeros(v.shape),)
+    return (matmul(matmul(v, inner), _mT(v)),)
+
+
+def _eye_like(t, n):
+    return wrap(xp_of(t).eye(n, dtype=t.dtype.np), t._device)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues (ascending) of symmetric matrices."""
+    _check_matrix(A, "eigvalsh", square=True)
+    _check_uplo(UPLO, "eigvalsh")
+    w, v = _lapack(lambda xp, a: xp.linalg.eigh(a, UPLO=UPLO), A, "eigvalsh", None)
+    return _out(make(w, (A,), "LinalgEighBackward0", _spectral_rule, wrap(v, A._device)), out)
+
+
+def _spectral_rule(ctx, g):
+    """The gradient of eigenvalues (``V diag(g) V^T``) or singular values
+    (``U diag(g) Vh``), given only those."""
+    left, right = (ctx.saved + (None,))[:2]
+    right = _mT(left) if right is None else right
+    return (matmul(left * g.unsqueeze(-2), right),)
+
+
+def _given(g):
+    """A multi-output node's gradient, or None where it is all zeros: the engine fills in
+    zeros for outputs nothing used, and the full formulas divide by eigenvalue gaps that
+    those terms must not see."""
+    return g if _core.to_host(g._data).any() else None
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """``U, S, Vh`` with ``A = U diag(S) Vh``."""
+    _check_matrix(A, "svd")
+    u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=full_matrices), A, "svd",
+                       None)
+    dev = A._device
+    res = make_multi((u, s, vh), (A,), "LinalgSvdBackward0", _svd_rule, wrap(u, dev),
+                     wrap(s, dev), wrap(vh, dev))
+    return _out(make_return("linalg_svd", *res, names=("U", "S", "Vh")), out)
+
+
+def _svd_rule(ctx, gu, gs, gvh):
+    u, s, vh = ctx.saved
+    gu, gs, gvh = _given(gu), _given(gs), _given(gvh)
+    m, n = u.shape[-2], vh.shape[-1]
+    k = s.shape[-1]
+    u, vh = u.narrow(-1, 0, k), vh.narrow(-2, 0, k)
+    if gu is not None:
+        gu = gu.narrow(-1, 0, k)
+    if gvh is not None:
+        gvh = gvh.narrow(-2, 0, k)
+    v = _mT(vh)
+    inner = gs.diag_embed() if gs is not None else None
+    if gu is None and gvh is None:
+        if inner is None:
+            return (u.new_zeros(u.shape[:-1] + vh.shape[-1:]),)
+        return (matmul(matmul(u, inner), vh),)
+    eye = _eye_like(s, k)
+    s2 = s * s
+    f = (1 - eye) / (s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye)  # 1 / (s_j^2 - s_i^2)
+    sm = s.diag_embed()
+    term = 0
+    if gu is not None:
+        j = f * (matmul(_mT(u), gu) - matmul(_mT(gu), u))
+        term = term + matmul(j, sm)
+    if gvh is not None:
+        gv = _mT(gvh)
+        kk = f * (matmul(_mT(v), gv) - matmul(_mT(gv), v))
+        term = term + matmul(sm, kk)
+    if inner is not None:
+        term = term + inner
+    ga = matmul(matmul(u, term), vh)
+    s_inv = (1 / s).unsqueeze(-2)
+    if gu is not None and m > k:
+        ga = ga + matmul((gu - matmul(u, matmul(_mT(u), gu))) * s_inv, vh)
+    if gvh is not None and n > k:
+        gv = _mT(gvh)
+        ga = ga + matmul(u * s_inv, _mT(gv - matmul(v, matmul(_mT(v), gv))))
+    return (ga,)
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values (descending) of each matrix in ``A``."""
+    _check_matrix(A, "svdvals")
+    u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=False), A, "svdvals", None)
+    dev = A._device
+    return _out(make(s, (A,), "LinalgSvdBackward0", _spectral_rule, wrap(u, dev),
+                     wrap(vh, dev)), out)
+
+
+def qr(A, mode="reduced", *, out=None):
+    """``Q, R`` with ``A = Q R``, ``Q`` orthonormal and ``R`` upper triangular."""
+    _check_matrix(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    xp = xp_of(A)
+    q, r = _lapack(lambda xp, a: xp.linalg.qr(a, mode="complete" if mode == "complete"
+                                              else "reduced"), A, "qr", None)
+    if mode == "r":
+        q = xp.empty((0,), A.dtype.np)
+    res = make_multi((q, r), (A,), "LinalgQrBackward0", _qr_rule if mode != "r" else _qr_r_rule,
+                     wrap(q, A._device), wrap(r, A._device))
+    return _out(make_return("linalg_qr", *res, names=("Q", "R")), out)
+
+
+def _qr_r_rule(ctx, gq, gr):
+    raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                       "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                       "differentiate through linalg.qr.")
+
+
+def _qr_rule(ctx, gq, gr):
+    q, r = ctx.saved
+    gq, gr = _given(gq), _given(gr)
+    m, n = q.shape[-2], r.shape[-1]
+    if m < n or q.shape[-1] != n:
+        raise NotImplementedError("The derivative of linalg.qr is not implemented when "
+                                  "mode='complete' and nrows > ncols, or nrows < ncols.")
+    # A = Q R: M = R gR^T - gQ^T Q, copied from its lower triangle to the upper;
+    # gA = (gQ + Q copyltu(M)) R^{-T}
+    m_ = 0
+    if gr is not None:
+        m_ = matmul(r, _mT(gr))
+    if gq is not None:
+        m_ = m_ - matmul(_mT(gq), q)
+    if gq is None and gr is None:
+        return (q.new_zeros(q.shape[:-1] + r.shape[-1:]),)
+    low = m_.tril(-1)
+    sym = low + _mT(low) + m_.diagonal(0, -2, -1).diag_embed()
+    b = matmul(q, sym) if gq is None else gq + matmul(q, sym)
+    # X R^T = b  ->  X = b R^{-T}
+    return (_mT(solve_triangular(r, _mT(b), upper=True)),)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """``X`` with ``A X = B`` for triangular ``A`` (only its triangle is read)."""
+    _check_matrix(A, "solve_triangular")
+    tri = A.triu() if upper else A.tril()
+    if unitriangular:
+        eye = _eye_like(A, A.shape[-1])
+        tri = tri * (1 - eye) + eye
+    return _out(solve(tri, B, left=left), out)
+
+
+# -- built from the above ----------------------------------------------------------------
+
+def _out(res, out):
+    if out is None:
+        return res
+    from ._ops._core import write_out
+    if isinstance(res, tuple):
+        for o, r in zip(out, res):
+            write_out(o, r)
+        return out
+    return write_out(out, res)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), as a vector."""
+    from ._ops.reduce import vector_norm as _vn
+    return _out(_vn(x, ord, dim, keepdim, dtype=dtype), out)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """The matrix ``ord``-norm of each matrix (over the two dims ``dim``)."""
+    _check_float(A, "matrix_norm")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
+    if ord == "nuc" or ord in (2, -2):
+        B = A.movedim((d0, d1), (-2, -1))
+        s = svdvals(B)
+        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return _out(r, out)
+    if ord in (1, -1, math.inf, -math.inf):
+        sum_dim, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(sum_dim, keepdim=True)
+        r = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+        return _out(r if keepdim else r.squeeze((d0, d1)), out)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector norm over one dim (or all, when ``ord`` is None), a matrix norm over two."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
+                           dtype=dtype, out=out)
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                           f"be 1D or 2D. Got {A.ndim}D.")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse, through the SVD (singular values at or below
+    ``max(atol, rtol * largest)`` count as zero)."""
+    _check_matrix(A, "pinv")
+    U, S, Vh = svd(A, full_matrices=False)
+    tol = _tolerance(A, S, atol, rtol)
+    keep = S > tol
+    s_inv = (1 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
+    return _out(matmul(_mT(Vh) * s_inv.unsqueeze(-2), _mT(U)), out)
+
+
+def _tolerance(A, S, atol, rtol):
+    if rtol is None:
+        rtol = 0.0 if (atol is not None and atol > 0) else \
+            D.finfo(A.dtype).eps * max(A.shape[-2], A.shape[-1])
+    top = S.amax(-1, keepdim=True) if S.shape[-1] else S.sum(-1, keepdim=True)
+    tol = top.detach() * rtol
+    if atol is not None:
+        from ._ops.pointwise import clamp_min
+        tol = clamp_min(tol, float(atol))
+    return tol
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """How many singular values exceed ``max(atol, rtol * largest)``."""
+    _check_matrix(A, "matrix_rank")
+    S = svdvals(A.detach())
+    return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
+    _check_matrix(A, "lstsq")
+    vec = B.ndim == A.ndim - 1
+    Bm = B.unsqueeze(-1) if vec else B
+    if Bm.shape[-2] != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    sol = matmul(pinv(A, rtol=rcond), Bm)
+    sol = sol.squeeze(-1) if vec else sol
+    empty = wrap(xp_of(A).empty((0,), A.dtype.np), A._device)
+    rank = matrix_rank(A, rtol=rcond) if (driver or "gelsy") != "gels" else \
+        wrap(xp_of(A).empty((0,), np.int64), A._device)
+    return make_return("linalg_lstsq", sol, empty, rank, empty,
+                       names=("solution", "residuals", "rank", "singular_values"))
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number of each matrix in the norm ``p`` (2 when None)."""
+    _check_matrix(A, "cond")
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        hi, lo = S.amax(-1), S.amin(-1)
+        return _out(hi / lo if p != -2 else lo / hi, out)
+    return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+
+
+def matrix_power(A, n, *, out=None):
+    """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``)."""
+    if n < 0:
+        _check_float(A, "matrix_power")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
+                           f"they are {A.shape[-2] if A.ndim >= 2 else 1} by "
+                           f"{A.shape[-1] if A.ndim else 1} matrices")
+    if n == 0:  # identities, a copy in the graph (with zero gradient), as in PyTorch
+        xp = xp_of(A)
+        ident = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.np), A.shape).copy()
+        return _out(make(ident, (A,), "CopyBackwards", lambda ctx, g: (g * 0,)), out)
+    base = inv(A) if n < 0 else A
+    n = abs(n)
+    result, power = None, base
+    while n:  # square-and-multiply, as PyTorch does
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if n:
+            power = matmul(power, power)
+    return _out(result, out)
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first and last may be vectors)."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    ts = list(tensors)
+    first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
+    if first_vec:
+        ts[0] = ts[0].unsqueeze(0)
+    if last_vec:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    res = ts[0]
+    for t in ts[1:]:
+        res = res.mm(t)
+    if first_vec:
+        res = res.squeeze(0)
+    if last_vec:
+        res = res.squeeze(-1)
+    return _out(res, out)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along ``dim``."""
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[dim]} and {other.shape[dim]}")
+    from ._ops.shape import stack
+    a = input.unbind(dim)
+    b = other.unbind(dim)
+    parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    return _out(stack(parts, dim), out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot product of vectors along ``dim``."""
+    return _out((x * y).sum(dim), out)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+__getattr__ = _module_getattr("torch.linalg")
+
+
+# -- torch.* and Tensor spellings ----------------------------------------------------------
+
+def inverse(input, *, out=None):
+    return inv(input, out=out)
+
+
+def pinverse(input, rcond=1e-15):
+    return pinv(input, rtol=rcond)
+
+
+def svd_(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd``: ``U, S, V`` (not ``Vh``), reduced unless ``some=False``."""
+    if not compute_uv:
+        S = svdvals(input)
+        m, n = input.shape[-2], input.shape[-1]
+        z = input.new_zeros(input.shape[:-2] + ((m, m) if not some else (m, min(m, n))))
+        zv = input.new_zeros(input.shape[:-2] + ((n, n) if not some else (n, min(m, n))))
+        return _out(make_return("svd", z, S, zv, names=("U", "S", "V")), out)
+    U, S, Vh = svd(input, full_matrices=not some)
+    return _out(make_return("svd", U, S, _mT(Vh), names=("U", "S", "V")), out)
+
+
+def qr_(input, some=True, *, out=None):
+    """``torch.qr``: reduced unless ``some=False`` (deprecated in PyTorch)."""
+    _warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
+               "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
+               "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+               "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+    Q, R = qr(input, "reduced" if some else "complete")
+    return _out(make_return("qr", Q, R, names=("Q", "R")), out)
+
+
+_warned = set()
+
+
+def _warn_once(key, text):
+    """PyTorch's warn-once: the first call in a process warns."""
+    if key not in _warned:
+        _warned.add(key)
+        import warnings
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
+def cholesky_(input, upper=False, *, out=None):
+    """``torch.cholesky``, deprecated in PyTorch in favour of ``torch.linalg.cholesky``."""
+    _warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
+               "will be removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
+               "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
+               "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+               "This transform will produce equivalent results for all valid (symmetric "
+               "positive definite) inputs.")
+    return cholesky(input, upper=upper, out=out)
+
+
+def cross_(input, other, dim=None, *, out=None):
+    """``torch.cross``: without ``dim``, the first dim of length 3."""
+    if dim is None:
+        dim = next((i for i, s in enumerate(np.broadcast_shapes(input.shape, other.shape))
+                    if s == 3), -1)
+    return cross(input, other, dim=dim, out=out)
+
+
+TORCH_FUNCTIONS = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
+                   "pinverse": pinverse, "matrix_power": matrix_power, "svd": svd_, "qr": qr_,
+                   "cholesky": cholesky_, "cross": cross_}
+
+
+def _install_methods():
+    for name, fn in TORCH_FUNCTIONS.items():
+        setattr(Tensor, name, fn)
+
+
+_install_methods()

@@ -31,6 +31,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
                      seed, set_rng_state)
 from . import random  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+from . import testing  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import optim  # noqa: E402,F401

@@ -426,6 +426,10 @@ def typename(t):
     return _convert.type_(t)
 
 
+from ._ops.more_math import *  # noqa: E402,F401,F403
+from ._ops.more_tensor import *  # noqa: E402,F401,F403
+from . import special  # noqa: E402,F401
+
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):
         globals()[_name] = _public(_name, _fn)

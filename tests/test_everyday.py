@@ -221,6 +221,29 @@ CASES = {
     "out= where there is none": lambda T: _error_type(
         lambda: T.t(T.ones(2, 2), out=T.ones(2, 2))),
     "add(out=)": lambda T: T.add(T.ones(2), 1, out=T.empty(2)),
+    # in-place writes whose input overlaps the written memory in part, or in another layout
+    "m += m.t()": lambda T: _overlap(T, lambda x: x.__iadd__(x.t())),
+    "x[1:] += x[:-1]": lambda T: _overlap(T, lambda x: x.view(-1)[1:].add_(x.view(-1)[:-1])),
+    "x[1:].copy_(x[:-1])": lambda T: _overlap(T, lambda x: x.view(-1)[1:].copy_(
+        x.view(-1)[:-1])),
+    "x[1:] = x[:-1]": lambda T: _overlap(T, lambda x: x.view(-1).__setitem__(
+        slice(1, None), x.view(-1)[:-1])),
+    "x += x": lambda T: _overlap(T, lambda x: x.__iadd__(x)),
+    "disjoint halves": lambda T: _overlap(T, lambda x: x.view(-1)[:4].add_(x.view(-1)[4:8])),
+    "x.mul_(x[0])": lambda T: _overlap(T, lambda x: x.mul_(x[0])),
+    "row times column": lambda T: _overlap(T, lambda x: x[0].mul_(x[:, 0])),
+    "x.t().add_(x)": lambda T: _overlap(T, lambda x: x.t().add_(x)),
+    "clamp_ by its own element": lambda T: _overlap(T, lambda x: x.clamp_(min=x[0, 0])),
+    "masked_fill_ by its own element": lambda T: _overlap(
+        T, lambda x: x.masked_fill_(x > 3, x[0, 1])),
+    "addcmul_ with x.t()": lambda T: _overlap(T, lambda x: x.addcmul_(x.t(), x)),
+    "lerp_ to x.t()": lambda T: _overlap(T, lambda x: x.lerp_(x.t(), 0.5)),
+    "x.sub_(x.t()) with grad": lambda T: _overlap(T, lambda x: x.sub_(x.t()), grad=True),
+    "x[0] = x[0]": lambda T: _overlap(T, lambda x: x.__setitem__(0, x[0])),
+    "x[:, 0] = x[:, 1]": lambda T: _overlap(T, lambda x: x.__setitem__((slice(None), 0),
+                                                                       x[:, 1])),
+    "x[0] = x[1]": lambda T: _overlap(T, lambda x: x.__setitem__(0, x[1])),
+    "same memory, same layout": lambda T: _overlap(T, lambda x: x.view(-1).add_(x.view(-1))),
     # asarray's copy= and requires_grad=
     "asarray copy=False from a list": lambda T: T.asarray([1, 2], copy=False),
     "asarray copy=False to another dtype": lambda T: T.asarray(T.ones(2), dtype=T.float64,
@@ -228,6 +251,14 @@ CASES = {
     "asarray copy=True": lambda T: _asarray_copies(T),
     "asarray requires_grad": lambda T: _asarray_grads(T),
 }
+
+
+def _overlap(T, fn, grad=False):
+    x = T.arange(9.0).reshape(3, 3)
+    if grad:
+        x = x.requires_grad_().clone()
+    fn(x)
+    return x
 
 
 def _error_type(fn):

@@ -419,6 +419,55 @@ def write(t: Tensor, arr) -> None:
     t._vc.v += 1
 
 
+_PARTIAL = ("unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
+def check_no_partial_overlap(out: Tensor, *inputs) -> None:
+    """PyTorch's refusal of an in-place write whose input shares only part of the written
+    memory, or the same memory in another layout (``m += m.t()``, ``x[1:] += x[:-1]``): the
+    result would depend on the order of the writes.  Like PyTorch, it judges only tensors
+    that are dense (strided views with gaps pass unchecked)."""
+    a = out._data
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            continue
+        b = t._data
+        if b is a or (a.base is None and b.base is None):  # one array, or two owners
+            continue
+        if not (_dense(a) and _dense(b)):
+            continue
+        (lo_a, hi_a), (lo_b, hi_b) = _bounds(a), _bounds(b)
+        if lo_a < hi_b and lo_b < hi_a and not (
+                lo_a == lo_b and hi_a == hi_b and a.strides == b.strides):
+            raise RuntimeError(_PARTIAL)
+
+
+def _dense(a) -> bool:
+    """Whether ``a``'s elements fill its memory span exactly once (in some dim order)."""
+    if a.size <= 1:
+        return True
+    want = a.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != want:
+            return False
+        want *= n
+    return True
+
+
+def _bounds(a):
+    """The byte range ``[low, high)`` that array ``a`` (NumPy or CuPy) spans."""
+    ptr = a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+    low = high = ptr
+    for s, n in zip(a.strides, a.shape):
+        if s < 0:
+            low += s * (n - 1)
+        else:
+            high += s * (n - 1)
+    return low, high + a.itemsize
+
+
 def check_no_overlap(d):
     """PyTorch's refusal to write into an expanded tensor.  NumPy marks broadcast views
     read-only; CuPy has no such flag, so a zero stride over a dim longer than 1 tells."""

@@ -414,6 +414,9 @@ def copy_(t, src, non_blocking=False):
         src = full((), src, dtype=t.dtype, device=t.device)
     if src._device != t._device:
         src = src.to(t._device)
+    else:
+        from ._core import check_no_partial_overlap
+        check_no_partial_overlap(t, src)
     if tuple(src.shape) != tuple(t.shape):
         try:
             if np.broadcast_shapes(src.shape, t.shape) != tuple(t.shape):

@@ -125,6 +125,9 @@ def _zero_(self):
 
 
 def _clamp_(self, min=None, max=None):
+    from ._core import check_no_partial_overlap
+
+    check_no_partial_overlap(self, min, max)
     return unary_inplace(P.clamp)(self, min, max)
 
 
@@ -145,16 +148,18 @@ def _scatter_add_(self, dim, index, src):
 
 
 def _lerp_(self, end, weight):
-    from ._core import check_inplace, commit, snapshot
+    from ._core import check_inplace, check_no_partial_overlap, commit, snapshot
 
     check_inplace(self)
+    check_no_partial_overlap(self, end, weight)
     return commit(self, P.lerp(snapshot(self, end), end, weight))
 
 
 def _addcmul_(self, t1, t2, *, value=1):
-    from ._core import check_inplace, commit, needs_grad, snapshot
+    from ._core import check_inplace, check_no_partial_overlap, commit, needs_grad, snapshot
 
     check_inplace(self)
+    check_no_partial_overlap(self, t1, t2)
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
         prod = t1._data * t2._data
         self._data += prod * value if value != 1 else prod
@@ -164,9 +169,10 @@ def _addcmul_(self, t1, t2, *, value=1):
 
 
 def _addcdiv_(self, t1, t2, *, value=1):
-    from ._core import check_inplace, commit, needs_grad, snapshot
+    from ._core import check_inplace, check_no_partial_overlap, commit, needs_grad, snapshot
 
     check_inplace(self)
+    check_no_partial_overlap(self, t1, t2)
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
         q = t1._data / t2._data
         self._data += q * value if value != 1 else q

@@ -15,8 +15,9 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from . import _special
 from ..cuda import _kernels
-from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_same_device, commit,
-                    make, needs_grad, quiet, snapshot, wrap, xp_of, xp_of_array)
+from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
+                    check_same_device, commit, make, needs_grad, quiet, snapshot, wrap, xp_of,
+                    xp_of_array)
 
 
 def _arr(x, dt):
@@ -1276,6 +1277,9 @@ def inplace(op):
 
     def op_(self, other, **kw):
         check_inplace(self)
+        if isinstance(other, Tensor) and (other._data.base is not None or
+                                          self._data.base is not None):  # views: may overlap
+            check_no_partial_overlap(self, other)
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other)):
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)

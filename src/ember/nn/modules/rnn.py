@@ -1,0 +1,614 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the one-step cells ``RNNCell``,
+``LSTMCell``, ``GRUCell``.
+
+A time step is written with ember's differentiable ops (``linear``, ``chunk``, ``sigmoid``,
+``tanh``, ``cat``), so backpropagation through time needs no gradient rule of its own. The
+input projection ``x W_ih^T + b_ih`` of a layer is one matrix product over every time step;
+only the recurrent product ``h W_hh^T + b_hh`` runs step by step.
+
+Parameter names, shapes, order and initialisation are PyTorch's, so ``manual_seed(s)`` gives
+the same weights bit for bit and state dicts cross between the two libraries.
+
+>>> lstm = LSTM(10, 20, num_layers=2, batch_first=True)
+>>> out, (h, c) = lstm(ember.randn(3, 5, 10))   # batch 3, 5 steps
+>>> out.shape, h.shape
+(torch.Size([3, 5, 20]), torch.Size([2, 3, 20]))
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+from ..._ops import creation
+from ..._ops import shape as S
+from .. import init
+from .._functional.dropout import dropout as _dropout
+from .._functional.linear import linear
+from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+
+# -- one time step --------------------------------------------------------------------------
+# ``xw`` is the step's input projection x W_ih^T + b_ih, ``state`` a tuple: (h,) or, for the
+# LSTM, (h, c). Each returns the new state.
+
+def _tanh_step(xw, state, w_hh, b_hh, w_hr):
+    return ((xw + linear(state[0], w_hh, b_hh)).tanh(),)
+
+
+def _relu_step(xw, state, w_hh, b_hh, w_hr):
+    return ((xw + linear(state[0], w_hh, b_hh)).relu(),)
+
+
+def _lstm_step(xw, state, w_hh, b_hh, w_hr):
+    h, c = state
+    i, f, g, o = (xw + linear(h, w_hh, b_hh)).chunk(4, 1)  # PyTorch's gate order
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:  # proj_size > 0: the hidden state is projected down
+        h = linear(h, w_hr)
+    return h, c
+
+
+def _gru_step(xw, state, w_hh, b_hh, w_hr):
+    h = state[0]
+    x_r, x_z, x_n = xw.chunk(3, 1)
+    h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, 1)
+    r = (x_r + h_r).sigmoid()
+    z = (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()  # NOTE: PyTorch's form, r scales (W_hn h + b_hn), bias included
+    return ((h - n) * z + n,)
+
+
+_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _run_direction(step, xws, batch_sizes, state0, weights, reverse):
+    """Run one direction of one layer over the steps ``xws`` (step ``t`` has
+    ``batch_sizes[t]`` rows, non-increasing: the longest sequences come first).
+
+    Returns the per-step outputs, in time order, and the final state of every sequence: for
+    a sequence that ends early, the state after its last step.
+    """
+    outs = [None] * len(xws)
+    if not reverse:
+        state, finished = state0, []
+        for t, xw in enumerate(xws):
+            bs = batch_sizes[t]
+            if bs < state[0].size(0):  # the last rows' sequences have ended
+                finished.append(tuple(s[bs:] for s in state))
+                state = tuple(s[:bs] for s in state)
+            state = step(xw, state, *weights)
+            outs[t] = state[0]
+        if finished:
+            finished.append(state)
+            state = tuple(S.cat([f[k] for f in reversed(finished)]) for k in range(len(state)))
+        return outs, state
+    # Backwards in time each sequence starts at its own last step: rows join as the batch
+    # grows, each from its initial state.
+    last = batch_sizes[-1] if batch_sizes else 0
+    state = state0 if last == state0[0].size(0) else tuple(s[:last] for s in state0)
+    for t in reversed(range(len(xws))):
+        bs, have = batch_sizes[t], state[0].size(0)
+        if bs > have:
+            state = tuple(S.cat([s, s0[have:bs]]) for s, s0 in zip(state, state0))
+        state = step(xws[t], state, *weights)
+        outs[t] = state[0]
+    return outs, state
+
+
+# -- the multi-layer modules ----------------------------------------------------------------
+
+class RNNBase(Module):
+    """What ``RNN``, ``LSTM`` and ``GRU`` share: parameters, checks, the layer loop.
+
+    ``mode`` is ``'RNN_TANH'``, ``'RNN_RELU'``, ``'LSTM'`` or ``'GRU'``. For layer ``k`` and
+    each direction (``_reverse`` for the second) the parameters are ``weight_ih_lk``
+    ``(G*H, input)``, ``weight_hh_lk`` ``(G*H, H_out)``, ``bias_ih_lk``, ``bias_hh_lk``
+    ``(G*H,)`` and, with ``proj_size``, ``weight_hr_lk`` ``(proj_size, H)``, where ``G`` is
+    the number of gates (1, 4 or 3).
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
+        for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
+                                  ("input_size", input_size, int),
+                                  ("hidden_size", hidden_size, int)):
+            if not isinstance(value, kind):
+                raise TypeError(f"{name} should be of type {kind.__name__}, got: "
+                                f"{type(value).__name__}")
+            if kind is int and value <= 0:
+                raise ValueError(f"{name} must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+
+        gates = _GATES[mode] * hidden_size
+        out_size = proj_size if proj_size > 0 else hidden_size
+        directions = 2 if bidirectional else 1
+
+        def new(*shape):
+            return Parameter(creation.empty(shape, device=device, dtype=dtype))
+
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else out_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                params = [("weight_ih", new(gates, layer_input)),
+                          ("weight_hh", new(gates, out_size))]
+                if bias:
+                    params += [("bias_ih", new(gates)), ("bias_hh", new(gates))]
+                if proj_size > 0:
+                    params.append(("weight_hr", new(proj_size, hidden_size)))
+                names = [name + suffix for name, _ in params]
+                for full, (_, p) in zip(names, params):
+                    setattr(self, full, p)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every parameter from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, drawn in
+        registration order (PyTorch's numbers for the same seed)."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        """The parameters as one list per layer and direction."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """A no-op: PyTorch packs the weights into one buffer for cuDNN, ember uses none."""
+
+    # -- checks (PyTorch's messages) --
+    def check_input(self, input, batch_sizes) -> None:
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({weight_dtype}). Convert input: input.to({weight_dtype}), or "
+                             f"convert model: model.to({input.dtype})")
+        expected = 2 if batch_sizes is not None else 3
+        if input.dim() != expected:
+            raise RuntimeError(f"input must have {expected} dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise RuntimeError("input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.size(-1)}")
+
+    def _mini_batch(self, input, batch_sizes):
+        if batch_sizes is not None:
+            return int(batch_sizes[0])
+        return input.size(0) if self.batch_first else input.size(1)
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * (2 if self.bidirectional else 1),
+                self._mini_batch(input, batch_sizes), size)
+
+    def check_hidden_size(self, hx, expected_hidden_size,
+                          msg="Expected hidden size {}, got {}") -> None:
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def check_forward_args(self, input, hidden, batch_sizes) -> None:
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        return hx if permutation is None else hx.index_select(1, permutation)
+
+    def _zeros(self, input, batch, size):
+        return creation.zeros((self.num_layers * (2 if self.bidirectional else 1), batch, size),
+                              dtype=input.dtype, device=input.device)
+
+    # -- the computation --
+    def _layers(self, data, batch_sizes, hx):
+        """Every layer over packed rows ``data`` ``(N, features)`` with per-step
+        ``batch_sizes`` (a list of ints); ``hx`` is a tuple of ``(layers*directions, B, *)``
+        initial states. Returns the last layer's rows and the tuple of final states."""
+        step = _STEPS[self.mode]
+        directions = 2 if self.bidirectional else 1
+        finals = [[] for _ in hx]
+        steps = len(batch_sizes)
+        uniform = steps > 0 and batch_sizes[0] * steps == data.size(0)  # a padded batch
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                xw = linear(data, getattr(self, "weight_ih" + suffix),
+                            getattr(self, "bias_ih" + suffix) if self.bias else None)
+                xws = (xw.view(steps, batch_sizes[0], xw.size(1)).unbind(0) if uniform
+                       else xw.split(batch_sizes))
+                weights = (getattr(self, "weight_hh" + suffix),
+                           getattr(self, "bias_hh" + suffix) if self.bias else None,
+                           getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None)
+                index = layer * directions + direction
+                outs, state = _run_direction(step, xws, batch_sizes,
+                                             tuple(h[index] for h in hx), weights, direction == 1)
+                outputs.append(S.cat(outs))
+                for kept, s in zip(finals, state):
+                    kept.append(s)
+            data = outputs[0] if directions == 1 else S.cat(outputs, 1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                data = _dropout(data, self.dropout, True)
+        return data, tuple(S.stack(kept) for kept in finals)
+
+    def _run(self, input, hx, batch_sizes):
+        """Run on a padded ``(T, B, F)`` (or batch-first) input or on packed rows."""
+        if batch_sizes is not None:
+            return self._layers(input, batch_sizes.tolist(), hx)
+        if self.batch_first:
+            input = input.transpose(0, 1)
+        steps, batch = input.size(0), input.size(1)
+        if steps == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
+                                   [batch] * steps, hx)
+        out = out.view(steps, batch, out.size(1))
+        return (out.transpose(0, 1) if self.batch_first else out), hidden
+
+    def _single_state_forward(self, input, hx, name, instead):
+        """``forward`` of ``RNN`` and ``GRU`` (one hidden tensor)."""
+        if isinstance(input, PackedSequence):
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            if hx is None:
+                hx = self._zeros(data, int(batch_sizes[0]), self.hidden_size)
+            else:
+                hx = self.permute_hidden(hx, sorted_indices)
+            self.check_forward_args(data, hx, batch_sizes)
+            out, (h_n,) = self._run(data, (hx,), batch_sizes)
+            return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
+                    self.permute_hidden(h_n, unsorted_indices))
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
+                             f"{instead}")
+        batched = input.dim() == 3
+        batch_dim = 0 if self.batch_first else 1
+        if not batched:
+            input = input.unsqueeze(batch_dim)
+            if hx is not None:
+                if hx.dim() != 2:
+                    raise RuntimeError("For unbatched 2-D input, hx should also be 2-D but got "
+                                       f"{hx.dim()}-D tensor")
+                hx = hx.unsqueeze(1)
+        elif hx is not None and hx.dim() != 3:
+            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                               f"{hx.dim()}-D tensor")
+        if hx is None:
+            hx = self._zeros(input, self._mini_batch(input, None), self.hidden_size)
+        self.check_forward_args(input, hx, None)
+        out, (h_n,) = self._run(input, (hx,), None)
+        if not batched:
+            out, h_n = out.squeeze(batch_dim), h_n.squeeze(1)
+        return out, h_n
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class RNN(RNNBase):
+    """An Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` per layer
+    (``nonlinearity='relu'`` for ReLU).
+
+    Input ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``), ``(L, H_in)`` unbatched,
+    or a :class:`~ember.nn.utils.rnn.PackedSequence`; ``hx`` ``(D*num_layers, N, H)``,
+    zeros by default. Returns ``(output, h_n)`` with output ``(L, N, D*H)``.
+
+    >>> rnn = RNN(10, 20, 2)
+    >>> out, h = rnn(ember.randn(5, 3, 10))
+    >>> out.shape, h.shape
+    (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
+                 **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        return self._single_state_forward(input, hx, "RNN", "tensor instead")
+
+
+class LSTM(RNNBase):
+    """A multi-layer LSTM: gates ``i, f, g, o`` (in that order in the weights),
+    ``c_t = f * c_{t-1} + i * g``, ``h_t = o * tanh(c_t)``; with ``proj_size > 0``,
+    ``h_t`` is then multiplied by ``weight_hr^T``.
+
+    ``hx`` is ``(h_0, c_0)``, zeros by default; returns ``(output, (h_n, c_n))``.
+
+    >>> LSTM(10, 20, num_layers=2, batch_first=True)
+    LSTM(10, 20, num_layers=2, batch_first=True)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+    def get_expected_cell_size(self, input, batch_sizes):
+        return (self.num_layers * (2 if self.bidirectional else 1),
+                self._mini_batch(input, batch_sizes), self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes) -> None:
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+
+    def _zero_state(self, input, batch):
+        out_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return self._zeros(input, batch, out_size), self._zeros(input, batch, self.hidden_size)
+
+    def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            if hx is None:
+                hx = self._zero_state(data, int(batch_sizes[0]))
+            else:
+                hx = self.permute_hidden(hx, sorted_indices)
+            self.check_forward_args(data, hx, batch_sizes)
+            out, hidden = self._run(data, tuple(hx), batch_sizes)
+            return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
+                    self.permute_hidden(hidden, unsorted_indices))
+        if input.dim() not in (2, 3):
+            raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
+        batched = input.dim() == 3
+        batch_dim = 0 if self.batch_first else 1
+        if not batched:
+            input = input.unsqueeze(batch_dim)
+        if hx is None:
+            hx = self._zero_state(input, self._mini_batch(input, None))
+        else:
+            want = 3 if batched else 2
+            if hx[0].dim() != want or hx[1].dim() != want:
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                                   f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+            if not batched:
+                hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
+        self.check_forward_args(input, hx, None)
+        out, (h_n, c_n) = self._run(input, tuple(hx), None)
+        if not batched:
+            out, h_n, c_n = out.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)
+        return out, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """A multi-layer GRU: gates ``r, z, n`` (in that order in the weights),
+    ``n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))``,
+    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``.
+
+    >>> GRU(10, 20, bidirectional=True)
+    GRU(10, 20, bidirectional=True)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None, **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        return self._single_state_forward(input, hx, "GRU", "instead")
+
+
+# -- cells: one time step -------------------------------------------------------------------
+
+class RNNCellBase(Module):
+    """What the cells share: ``weight_ih`` ``(chunks*H, input)``, ``weight_hh``
+    ``(chunks*H, H)``, ``bias_ih``/``bias_hh`` ``(chunks*H,)``, uniform initialisation."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        rows = num_chunks * hidden_size
+        self.weight_ih = Parameter(creation.empty((rows, input_size), device=device,
+                                                  dtype=dtype))
+        self.weight_hh = Parameter(creation.empty((rows, hidden_size), device=device,
+                                                  dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(rows, device=device, dtype=dtype))
+            self.bias_hh = Parameter(creation.empty(rows, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += f", bias={self.bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _prepare(self, name, input, hx, states):
+        """Check dims, add the batch dim to unbatched input; returns (input, hx tuple,
+        batched)."""
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None:
+            for label, h in zip(["hidden"] if states == 1 else ["hx[0]", "hx[1]"],
+                                [hx] if states == 1 else hx):
+                if h.dim() not in (1, 2):
+                    raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {h.dim()}D "
+                                     "instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            zeros = creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
+                                   device=input.device)
+            hx = (zeros,) * states
+        else:
+            hx = (hx,) if states == 1 else tuple(hx)
+            if not batched:
+                hx = tuple(h.unsqueeze(0) for h in hx)
+        return input, hx, batched
+
+    def _step(self, step, input, hx):
+        """PyTorch's cell checks, then one step."""
+        if input.size(1) != self.weight_ih.size(1):
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
+                               f"{self.weight_ih.size(1)}")
+        hidden_size = self.weight_hh.size(1)
+        for label, h in enumerate(hx):
+            if input.size(0) != h.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match "
+                                   f"hidden{label} batch size {h.size(0)}")
+            if h.size(1) != hidden_size:
+                raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got "
+                                   f"{h.size(1)}, expected {hidden_size}")
+        return step(linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
+                    self.bias_hh, None)
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``.
+
+    >>> cell = RNNCell(10, 20)
+    >>> cell(ember.randn(3, 10)).shape
+    torch.Size([3, 20])
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
+                         dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare("RNNCell", input, hx, 1)
+        if self.nonlinearity == "tanh":
+            step = _tanh_step
+        elif self.nonlinearity == "relu":
+            step = _relu_step
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        (h,) = self._step(step, input, hx)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: takes ``(h, c)`` (zeros by default) and returns the new ``(h, c)``.
+
+    >>> cell = LSTMCell(10, 20)
+    >>> [t.shape for t in cell(ember.randn(3, 10))]
+    [torch.Size([3, 20]), torch.Size([3, 20])]
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare("LSTMCell", input, hx, 2)
+        h, c = self._step(_lstm_step, input, hx)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step, with the same gates as :class:`GRU`.
+
+    >>> cell = GRUCell(10, 20)
+    >>> cell(ember.randn(3, 10)).shape
+    torch.Size([3, 20])
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare("GRUCell", input, hx, 1)
+        (h,) = self._step(_gru_step, input, hx)
+        return h if batched else h.squeeze(0)

@@ -21,8 +21,11 @@ from ._functional.sparse import *  # noqa: F401,F403
 from ._functional.sparse import __all__ as _sparse
 from ._functional.distance import *  # noqa: F401,F403
 from ._functional.distance import __all__ as _dist
+from ._functional.attention import *  # noqa: F401,F403
+from ._functional.attention import __all__ as _attn
 
-__all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist]
+__all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist,
+           *_attn]
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 

@@ -121,3 +121,9 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The output projection of ``MultiheadAttention``: a ``Linear`` under PyTorch's name,
+    which is what ``print(model)`` shows and what whole-model pickles refer to (here, in
+    ``torch.nn.modules.linear``, as in PyTorch)."""

@@ -429,6 +429,7 @@ def typename(t):
 from ._ops.more_math import *  # noqa: E402,F401,F403
 from ._ops.more_tensor import *  # noqa: E402,F401,F403
 from . import special  # noqa: E402,F401
+from ._compile import compile  # noqa: E402,F401
 
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):

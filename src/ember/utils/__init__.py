@@ -1,5 +1,5 @@
 """Utilities, as ``torch.utils``: ``ember.utils.data`` holds datasets, samplers and
-``DataLoader``."""
-from . import data  # noqa: F401
+``DataLoader``; ``ember.utils.checkpoint`` recomputes activations instead of storing them."""
+from . import checkpoint, data  # noqa: F401
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

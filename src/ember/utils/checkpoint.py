@@ -1,0 +1,107 @@
+"""``ember.utils.checkpoint``: activation checkpointing, as ``torch.utils.checkpoint``.
+
+``checkpoint(fn, *args, use_reentrant=True)`` runs ``fn`` without recording a graph, keeps
+only its inputs, and runs it again (with the random state it first saw, so dropout masks
+repeat) when the backward pass reaches it: memory for compute.  With
+``use_reentrant=False`` it runs ``fn`` as is (the same values and gradients; ember keeps the
+activations).
+"""
+from __future__ import annotations
+
+import warnings
+
+from .. import random as _random
+from .._tensor import Tensor
+from ..autograd import Function, grad_mode
+from ..autograd import backward as _backward
+
+__all__ = ["checkpoint", "checkpoint_sequential"]
+
+_NO_FLAG = ("torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
+            "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
+            "exception. use_reentrant=False is recommended, but if you need to preserve the "
+            "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
+            "details on the differences between the two variants.")
+
+
+class CheckpointFunction(Function):
+    """The node a reentrant checkpoint leaves (``grad_fn=<CheckpointFunctionBackward>``)."""
+
+    @staticmethod
+    def forward(ctx, run, preserve_rng_state, *args):
+        ctx.run = run
+        ctx.rng_state = _random.get_rng_state() if preserve_rng_state else None
+        ctx.tensor_at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.args = list(args)
+        ctx.save_for_backward(*[args[i] for i in ctx.tensor_at])
+        with grad_mode.no_grad():
+            return run(*args)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        args = list(ctx.args)
+        for i, t in zip(ctx.tensor_at, ctx.saved_tensors):
+            args[i] = t.detach().requires_grad_(t.requires_grad)
+        saved_rng = None
+        if ctx.rng_state is not None:
+            saved_rng = _random.get_rng_state()
+            _random.set_rng_state(ctx.rng_state)
+        try:
+            with grad_mode.enable_grad():
+                outs = ctx.run(*args)
+        finally:
+            if saved_rng is not None:
+                _random.set_rng_state(saved_rng)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        pairs = [(o, g) for o, g in zip(outs, grads)
+                 if isinstance(o, Tensor) and o.requires_grad and g is not None]
+        if not pairs:
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not "
+                               "necessary")
+        _backward([o for o, _ in pairs], [g for _, g in pairs])
+        return (None, None) + tuple(a.grad if isinstance(a, Tensor) else None for a in args)
+
+
+def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default",
+               debug=False, preserve_rng_state=True, **kwargs):
+    """``function(*args, **kwargs)``, recomputed during backward instead of stored."""
+    if use_reentrant is None:
+        warnings.warn(_NO_FLAG, UserWarning, stacklevel=2)
+        use_reentrant = True
+    if not use_reentrant:
+        return function(*args, **kwargs)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      UserWarning, stacklevel=2)
+    return CheckpointFunction.apply(function, preserve_rng_state, *args)
+
+
+def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
+    """Run a ``Sequential`` (or list of modules) in ``segments`` checkpointed pieces; the last
+    piece runs normally."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant "
+                      "parameter should be passed explicitly. In version 2.9 we will raise an "
+                      "exception if use_reentrant is not passed. use_reentrant=False is "
+                      "recommended, but if you need to preserve the current default behavior, "
+                      "you can pass use_reentrant=True. Refer to docs for more details on the "
+                      "differences between the two variants.", UserWarning, stacklevel=2)
+        use_reentrant = True
+    from ..nn import Sequential
+    fns = list(functions.children()) if isinstance(functions, Sequential) else list(functions)
+    size = len(fns) // segments
+    end = -1
+    for start in range(0, size * (segments - 1), size):
+        end = start + size - 1
+        piece = fns[start:end + 1]
+
+        def run(x, piece=piece):
+            for f in piece:
+                x = f(x)
+            return x
+        input = checkpoint(run, input, use_reentrant=use_reentrant, **kwargs)
+    for f in fns[end + 1:]:
+        input = f(input)
+    return input

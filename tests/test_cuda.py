@@ -306,6 +306,25 @@ def test_linalg_errors_on_gpu(dev):
     assert got.info.device.type == "cuda" and got.info.item() == 1
 
 
+def test_autocast_on_gpu(dev):
+    model = nn.Linear(4, 3).to(dev)
+    x = ember.randn(2, 4, device=dev)
+    with ember.autocast("cuda"):
+        out = model(x)
+        loss = ember.nn.functional.mse_loss(out, ember.zeros(2, 3, device=dev))
+        with ember.autocast("cpu"):
+            on_cpu = ember.nn.Linear(4, 3)(ember.randn(2, 4))
+    assert out.dtype is ember.float16 and out.device.type == "cuda"
+    assert loss.dtype is ember.float32 and on_cpu.dtype is ember.bfloat16
+    scaler = ember.amp.GradScaler("cuda", init_scale=8.0)
+    scaler.scale(loss).backward()
+    assert model.weight.grad.dtype is ember.float32
+    want = model.weight.grad.cpu() / 8
+    opt = ember.optim.SGD(model.parameters(), lr=0.0)
+    scaler.step(opt)
+    np.testing.assert_allclose(model.weight.grad.cpu().numpy(), want.numpy())
+
+
 def test_selections_and_scans(dev):
     x = data("any", (3, 5), np.float64)
     x[1, 2] = x[1, 3]  # a tie

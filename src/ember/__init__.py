@@ -430,6 +430,8 @@ from ._ops.more_math import *  # noqa: E402,F401,F403
 from ._ops.more_tensor import *  # noqa: E402,F401,F403
 from . import special  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401
+from . import amp  # noqa: E402,F401
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from ._core import _legacy, as_array, check_same_device, make, sum_to, wrap, xp_of
 from ._core import quiet
@@ -39,11 +40,16 @@ def _mm_arr(x, y):
     with quiet:
         if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
-            return (x.astype(np.float32) @ y.astype(np.float32)).astype(x.dtype)
+            return _mm_arr32(x, y).astype(x.dtype)
         if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and x.dtype == y.dtype and \
                 _blas.nt_product_flipped(x, y):
             return np.ascontiguousarray((y.T @ x.T).T)
         return x @ y  # the operator: on a GPU, CuPy's own matmul without NumPy's dispatch
+
+
+def _mm_arr32(x, y):
+    """The product of two half-type matrices, accumulated and left in float32."""
+    return x.astype(np.float32) @ y.astype(np.float32)
 
 
 def _check_mm(a, b):
@@ -64,6 +70,8 @@ def _check_mm(a, b):
 
 def mm(a, b):
     """``(n, m) @ (m, p) -> (n, p)``."""
+    if _amp.ON:
+        a, b = _amp.lower(a, b)
     _check_mm(a, b)
     return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, b)
 
@@ -117,6 +125,8 @@ _MM_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
     """``beta * bias + alpha * (a @ b)``: what ``nn.Linear`` runs on 2-D input."""
+    if _amp.ON:
+        bias, a, b = _amp.lower(bias, a, b)
     if alpha == 1 and beta == 1 and isinstance(a, Tensor) and isinstance(b, Tensor) and \
             isinstance(bias, Tensor):
         # nn.Linear's case, checked on the arrays: float matrices on one device, a bias of
@@ -127,9 +137,15 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
                 x.dtype in _MM_FLOATS and b._device is dev and bias._device is dev and \
                 x.shape[1] == y.shape[0] and (c.shape == (y.shape[1],) or
                                               c.shape == (x.shape[0], y.shape[1])):
-            out = _mm_arr(x, y)  # a fresh, row-major array
-            with quiet:
-                out += c
+            if x.dtype.itemsize == 2:  # half types: one rounding of the float32 sum, as PyTorch
+                with quiet:
+                    out = _mm_arr32(x, y)
+                    out += c.astype(np.float32)
+                out = out.astype(x.dtype)
+            else:
+                out = _mm_arr(x, y)  # a fresh, row-major array
+                with quiet:
+                    out += c
             return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, 1, 1)
     return _addmm(bias, a, b, beta, alpha)
 
@@ -172,19 +188,21 @@ def _addmm(bias, a, b, beta, alpha):
     _check_expand(tuple(bias.shape), target)
     if not a.dtype.is_floating_point:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
-    prod = _mm_arr(a._data, b._data)
+    low = a._data.dtype.itemsize == 2 and a.dtype.is_floating_point
+    prod = _mm_arr32(a._data, b._data) if low else _mm_arr(a._data, b._data)
+    bias_arr = bias._data.astype(np.float32) if low else bias._data
     with quiet:
         if alpha != 1:
             prod = prod * prod.dtype.type(alpha)
         # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
-        out = prod + (bias._data if beta == 1 else bias._data * bias._data.dtype.type(beta)) \
+        out = prod + (bias_arr if beta == 1 else bias_arr * bias_arr.dtype.type(beta)) \
             if beta != 0 else prod.copy()
     if out.shape != target:
         out = xp_of(a).broadcast_to(out, target).copy()
     elif not out.flags.c_contiguous:
         out = out.copy()
-    if out.dtype != prod.dtype:
-        out = out.astype(prod.dtype)
+    if out.dtype != a._data.dtype:
+        out = out.astype(a._data.dtype)
     return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, alpha, beta)
 
 
@@ -203,6 +221,8 @@ def _check_expand(shape, target):
 
 def bmm(a, b):
     """``(b, n, m) @ (b, m, p) -> (b, n, p)``."""
+    if _amp.ON:
+        a, b = _amp.lower(a, b)
     _need_tensor(b, "bmm", "mat2", 1)
     check_same_device(a, b)
     if a.ndim != 3:
@@ -286,6 +306,8 @@ def matmul(a, b):
     """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     _need_tensor(a, "matmul", "input", 0)
     _need_tensor(b, "matmul", "other", 1)
+    if _amp.ON:
+        a, b = _amp.lower(a, b)
     da, db = a.ndim, b.ndim
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D "

@@ -341,3 +341,6 @@ def max_memory_reserved(device=None) -> int:
 def reset_peak_memory_stats(device=None) -> None:
     _peak.clear()
 
+
+
+from . import amp  # noqa: E402,F401  (torch.cuda.amp: deprecated spellings of torch.amp)

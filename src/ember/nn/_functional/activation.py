@@ -167,6 +167,9 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Leaky ReLU with a learnable slope per channel (dim 1; one slope for inputs under 2-D)."""
+    from ...amp import autocast_mode as amp
+    if amp.ON:
+        input, weight = amp.lower(input, weight)
     _need_float(input, "prelu_cpu")
     if weight.dim() > 1:
         raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "

@@ -94,6 +94,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
     torch.Size([2, 4, 3, 8])
     """
+    from ...amp import autocast_mode as amp
+    if amp.ON:
+        query, key, value = amp.lower(query, key, value)
     _check_sdpa(query, key, value, attn_mask, is_causal)
     if dropout_p > 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")

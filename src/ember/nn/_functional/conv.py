@@ -30,6 +30,7 @@ import numpy as np
 
 from ..._ops._core import make, same_device, xp_of
 from ..._tensor import Tensor
+from ...amp import autocast_mode as _amp
 from ...autograd.grad_mode import STATE
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -517,6 +518,8 @@ def _ctype(t):
 
 
 def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
+    if _amp.ON:
+        input, weight, bias = _amp.lower(input, weight, bias)
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         bad = "input" if not isinstance(input, Tensor) else "weight"
         raise TypeError(f"{name}() argument '{bad}' (position {1 if bad == 'input' else 2}) "
@@ -559,6 +562,8 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _conv_t(name, nsp, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    if _amp.ON:
+        input, weight, bias = _amp.lower(input, weight, bias)
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}() argument 'input' (position 1) must be Tensor")
     if isinstance(padding, str):

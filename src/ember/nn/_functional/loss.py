@@ -736,3 +736,14 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                            f"but got sizes: input1: {_size(input1.shape)}, input2: "
                            f"{_size(input2.shape)}, target: {_size(target.shape)} ")
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def _run_in_float32_under_autocast():
+    """Autocast runs every loss in float32 (PyTorch's list), whatever its inputs' dtype."""
+    from ...amp.autocast_mode import fp32
+
+    for name in __all__:
+        globals()[name] = fp32(globals()[name])
+
+
+_run_in_float32_under_autocast()

@@ -1,0 +1,142 @@
+"""``autocast``: regions where matrix products and convolutions run in a lower precision.
+
+Inside ``with torch.autocast("cpu"):`` (bfloat16 by default; float16 on CUDA), the ops
+PyTorch lists as safe in low precision (``linear``, ``matmul``, ``mm``, ``bmm``, ``addmm``,
+convolutions, ``prelu``, attention) cast their floating inputs to that dtype, and losses
+cast theirs up to float32; every other op runs in its inputs' dtype.  float64 tensors are
+never cast.  The casts are ordinary differentiable ops, so gradients reach float32 parameters
+as float32.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+from .. import _dtype as D
+
+# dtype per device type while autocast is on there; ``ON`` is whether any is (the check the
+# hot ops make first)
+_DTYPES: dict = {}
+ON = False
+_DEFAULT = {"cpu": D.bfloat16, "cuda": D.float16}
+_FLOATS = (D.float32, D.float16, D.bfloat16)
+
+
+def is_autocast_available(device_type: str) -> bool:
+    return device_type in ("cpu", "cuda")
+
+
+def _set(device_type, dtype):
+    global ON
+    if dtype is None:
+        _DTYPES.pop(device_type, None)
+    else:
+        _DTYPES[device_type] = dtype
+    ON = bool(_DTYPES)
+
+
+class autocast:
+    """Context manager (and decorator) for a mixed-precision region on ``device_type``."""
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        if not is_autocast_available(device_type):
+            raise RuntimeError(f"User specified an unsupported autocast device_type "
+                               f"'{device_type}'")
+        self.device = device_type
+        self.fast_dtype = _DEFAULT[device_type] if dtype is None else D.to_dtype(dtype)
+        self._enabled = bool(enabled)
+        if self._enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
+                                                                              D.float16):
+            warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
+                          "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
+                          "torch.float16 currently.", UserWarning, stacklevel=2)
+            self._enabled = False
+        if self._enabled and device_type == "cuda":
+            from .. import cuda
+            if not cuda.is_available():
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                              "autocast.", UserWarning, stacklevel=2)
+                self._enabled = False
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(_DTYPES.get(self.device))
+        _set(self.device, self.fast_dtype if self._enabled else None)
+        return self
+
+    def __exit__(self, *exc):
+        _set(self.device, self._saved.pop())
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with autocast(self.device, self.fast_dtype, self._enabled):
+                return fn(*args, **kwargs)
+        return run
+
+
+def is_autocast_enabled(device_type=None) -> bool:
+    """Whether autocast is on for ``device_type`` (CUDA when not given, as in PyTorch)."""
+    return (device_type or "cuda") in _DTYPES
+
+
+def get_autocast_dtype(device_type) -> D.dtype:
+    return _DTYPES.get(device_type, _DEFAULT.get(device_type, D.float16))
+
+
+def _cast(t, dtype):
+    from .._tensor import Tensor
+    if isinstance(t, Tensor) and t.dtype in _FLOATS and t.dtype is not dtype and \
+            t.device.type in _DTYPES:
+        return t.to(dtype)
+    return t
+
+
+def lower(*tensors):
+    """``tensors`` cast to the autocast dtype of their device (call only when ``ON``)."""
+    out = []
+    for t in tensors:
+        dev = getattr(t, "device", None)
+        dtype = _DTYPES.get(dev.type) if dev is not None else None
+        out.append(t if dtype is None else _cast(t, dtype))
+    return tuple(out)
+
+
+def fp32(fn):
+    """Decorate an op that autocast runs in float32 (the losses)."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if ON:
+            args = tuple(_cast(a, D.float32) for a in args)
+            kwargs = {k: _cast(v, D.float32) for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+    return op
+
+
+def custom_fwd(fwd=None, *, device_type=None, cast_inputs=None):
+    """For a custom ``Function.forward``: with ``cast_inputs``, run it with its floating
+    inputs cast to that dtype and autocast off, when autocast is on."""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def forward(*args, **kwargs):
+        dev = device_type or "cuda"
+        on = dev in _DTYPES
+        if cast_inputs is None or not on:
+            return fwd(*args, **kwargs)
+        args = tuple(_cast(a, cast_inputs) for a in args)
+        kwargs = {k: _cast(v, cast_inputs) for k, v in kwargs.items()}
+        with autocast(dev, enabled=False):
+            return fwd(*args, **kwargs)
+    return forward
+
+
+def custom_bwd(bwd=None, *, device_type=None):
+    """For a custom ``Function.backward``: run it under the autocast state of the forward."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    return bwd

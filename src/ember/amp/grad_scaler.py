@@ -1,0 +1,168 @@
+"""``GradScaler``: loss scaling for float16 training.
+
+``scale(loss)`` multiplies the loss by the scale before ``backward``, so that small float16
+gradients do not flush to zero; ``step(optimizer)`` divides the gradients back (``unscale_``)
+and skips the step when any is inf or NaN; ``update()`` halves the scale after such a step
+and doubles it after ``growth_interval`` clean ones.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+from .._tensor import Tensor
+
+
+class GradScaler:
+    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0,
+                 backoff_factor=0.5, growth_interval=2000, enabled=True):
+        self._device = device
+        if enabled and device == "cuda":
+            from .. import cuda
+            if not cuda.is_available():
+                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available. "
+                              " Disabling.", UserWarning, stacklevel=2)
+                enabled = False
+        self._enabled = enabled
+        if growth_factor <= 1.0:
+            raise AssertionError("The growth factor must be > 1.0.")
+        if backoff_factor >= 1.0:
+            raise AssertionError("The backoff factor must be < 1.0.")
+        self._init_scale = float(init_scale)
+        self._scale = None
+        self._growth_factor = float(growth_factor)
+        self._backoff_factor = float(backoff_factor)
+        self._growth_interval = int(growth_interval)
+        self._growth_tracker = 0
+        self._per_optimizer = {}  # id(optimizer) -> {"unscaled": bool, "found_inf": bool}
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def scale(self, outputs):
+        """``outputs`` (a tensor or nested tuples/lists of them) times the current scale."""
+        if not self._enabled:
+            return outputs
+        if self._scale is None:
+            self._scale = self._init_scale
+        if isinstance(outputs, Tensor):
+            return outputs * self._scale
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+    def _state(self, optimizer):
+        return self._per_optimizer.setdefault(id(optimizer),
+                                              {"unscaled": False, "found_inf": False})
+
+    def unscale_(self, optimizer) -> None:
+        """Divide ``optimizer``'s gradients by the scale (in place), noting any inf/NaN."""
+        if not self._enabled:
+            return
+        if self._scale is None:
+            raise AssertionError("Attempted unscale_ but _scale is None.  This may indicate "
+                                 "your script did not use scaler.scale(loss or outputs) earlier "
+                                 "in the iteration.")
+        state = self._state(optimizer)
+        if state["unscaled"]:
+            raise RuntimeError("unscale_() has already been called on this optimizer since the "
+                               "last update().")
+        inv = 1.0 / self._scale
+        found = False
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if p.grad.dtype.name == "float16":
+                        raise ValueError("Attempting to unscale FP16 gradients.")
+                    p.grad.mul_(inv)
+                    if not bool(p.grad.isfinite().all()):
+                        found = True
+        state["unscaled"], state["found_inf"] = True, found
+
+    def step(self, optimizer, *args, **kwargs):
+        """Unscale (if not yet done) and step, unless a gradient was inf or NaN."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is "
+                               "enabled.")
+        if self._scale is None:
+            raise AssertionError("Attempted step but _scale is None.  This may indicate your "
+                                 "script did not use scaler.scale(loss or outputs) earlier in "
+                                 "the iteration.")
+        state = self._state(optimizer)
+        if not state["unscaled"]:
+            self.unscale_(optimizer)
+        if not any(p.grad is not None for g in optimizer.param_groups for p in g["params"]):
+            raise AssertionError("No inf checks were recorded for this optimizer.")
+        if state["found_inf"]:
+            return None
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None) -> None:
+        """Adjust the scale: back off after a step with inf/NaN gradients, grow after
+        ``growth_interval`` clean steps in a row (or set ``new_scale``)."""
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale.item() if isinstance(new_scale, Tensor)
+                                else new_scale)
+        elif self._scale is not None:
+            if any(s["found_inf"] for s in self._per_optimizer.values()):
+                self._scale *= self._backoff_factor
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+                if self._growth_tracker == self._growth_interval:
+                    grown = self._scale * self._growth_factor
+                    if math.isfinite(grown):
+                        self._scale = grown
+                    self._growth_tracker = 0
+        self._per_optimizer = {}
+
+    def get_scale(self) -> float:
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else self._scale
+
+    def get_growth_factor(self):
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor):
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval):
+        self._growth_interval = new_interval
+
+    def state_dict(self) -> dict:
+        if not self._enabled:
+            return {}
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
+                "_growth_tracker": self._growth_tracker}
+
+    def load_state_dict(self, state_dict) -> None:
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved "
+                               "from a disabled instance of GradScaler.")
+        self._init_scale = float(state_dict["scale"])
+        if self._scale is not None:
+            self._scale = self._init_scale
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        self._growth_tracker = int(state_dict["_growth_tracker"])

@@ -4,7 +4,7 @@
 ``import torchvision`` here).  Pillow is optional: without it everything
 imports, and only what handles ``PIL.Image`` objects asks for it.
 """
-from . import datasets, io, models, transforms
+from . import datasets, io, models, transforms, utils
 
 __version__ = "0.1.0"
 
@@ -21,7 +21,8 @@ def set_image_backend(backend: str) -> None:
         raise ValueError(f"Invalid backend '{backend}'. ember.vision supports only 'PIL'")
 
 
-__all__ = ["datasets", "get_image_backend", "io", "models", "set_image_backend", "transforms"]
+__all__ = ["datasets", "get_image_backend", "io", "models", "set_image_backend", "transforms",
+           "utils"]
 
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402

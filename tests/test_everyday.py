@@ -244,6 +244,27 @@ CASES = {
                                                                        x[:, 1])),
     "x[0] = x[1]": lambda T: _overlap(T, lambda x: x.__setitem__(0, x[1])),
     "same memory, same layout": lambda T: _overlap(T, lambda x: x.view(-1).add_(x.view(-1))),
+    # from the third differential hunt
+    "index with a range": lambda T: T.arange(12.).reshape(3, 4)[range(3), [0, 1, 2]],
+    "index columns with a range": lambda T: T.arange(12.).reshape(3, 4)[:, range(1, 3)],
+    "nll by range indexing": lambda T: _range_nll(T),
+    "constants": lambda T: (T.pi, T.e, T.inf, -T.inf, str(T.nan), T.newaxis),
+    "masked_fill with -inf": lambda T: T.zeros(2).masked_fill(T.tensor([True, False]), -T.inf),
+    "y[0] += 1 then backward": lambda T: _view_add_grad(T, lambda y: y[0].__iadd__(1)),
+    "y.t().add_(1) then backward": lambda T: _view_add_grad(T, lambda y: y.t().add_(1)),
+    "y[0].add_(1.5) then backward": lambda T: _view_add_grad(T, lambda y: y[0].add_(1.5)),
+    "uniform_ cuts the gradient": lambda T: _view_add_grad(T, lambda y: y.uniform_()),
+    "normal_ on a view cuts it there": lambda T: _view_add_grad(T, lambda y: y[0].normal_()),
+    "bernoulli_ cuts the gradient": lambda T: _view_add_grad(T, lambda y: y.bernoulli_(0.5)),
+    "sqrt(clamp(min=0)) grad": lambda T: _masked_grad(T, lambda x: x.clamp(min=0)),
+    "sqrt(relu) grad": lambda T: _masked_grad(T, T.relu),
+    "sqrt(where) grad": lambda T: _masked_grad(T, lambda x: T.where(x > 0, x, 0.0)),
+    "sqrt(maximum) grad": lambda T: _masked_grad(T, lambda x: T.maximum(x, T.zeros(4))),
+    "sqrt(hardtanh) grad": lambda T: _masked_grad(T, lambda x: T.nn.functional.hardtanh(x, 0, 5)),
+    "sqrt(relu6) grad": lambda T: _masked_grad(T, T.nn.functional.relu6),
+    "sqrt(threshold) grad": lambda T: _masked_grad(
+        T, lambda x: T.nn.functional.threshold(x, 0.5, 0.0)),
+    "relu second order": lambda T: _relu_second_order(T),
     # asarray's copy= and requires_grad=
     "asarray copy=False from a list": lambda T: T.asarray([1, 2], copy=False),
     "asarray copy=False to another dtype": lambda T: T.asarray(T.ones(2), dtype=T.float64,
@@ -259,6 +280,33 @@ def _overlap(T, fn, grad=False):
         x = x.requires_grad_().clone()
     fn(x)
     return x
+
+
+def _range_nll(T):
+    T.manual_seed(0)
+    inp = T.randn(3, 5).log_softmax(-1)
+    return -inp[range(3), T.tensor([1, 0, 4])].mean()
+
+
+def _view_add_grad(T, fn):
+    x = T.ones(2, 3, requires_grad=True)
+    y = x * 2
+    T.manual_seed(0)
+    fn(y)
+    y.sum().backward()
+    return x.grad.tolist(), type(y.grad_fn).__name__
+
+
+def _masked_grad(T, fn):
+    x = T.tensor([-1.0, 4.0, 0.0, 2.0], requires_grad=True)
+    T.sqrt(fn(x)).sum().backward()
+    return x.grad
+
+
+def _relu_second_order(T):
+    x = T.tensor([-2.0, 3.0], requires_grad=True)
+    (gx,) = T.autograd.grad((x * x).relu().sum(), x, create_graph=True)
+    return type(gx.grad_fn).__name__, T.autograd.grad(gx.sum(), x)[0].tolist()
 
 
 def _error_type(fn):

@@ -39,6 +39,12 @@ from . import optim  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 
+import math as _math  # noqa: E402
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+newaxis = None
+
+
 class _Layout:
     def __repr__(self):
         return "torch.strided"

@@ -18,7 +18,8 @@ def run_script(path: str, args: list[str]) -> int:
     _compat.install()
     sys.argv = [path, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    runpy.run_path(path, run_name="__main__")
+    # NOTE: as ``python script.py`` does, ``__file__`` is absolute and ``sys.argv[0]`` as given
+    runpy.run_path(os.path.abspath(path), run_name="__main__")
     return 0
 
 

@@ -531,7 +531,9 @@ def _copy_slices(view: Tensor, node) -> None:
         if first is not None:
             first = conform_grad(first, node._meta[0], node, 0)
         write(region, first._data if first is not None else 0)
-        rest = tuple(None if r is None else conform_grad(r, node._meta[i + 1], node, i + 1)
+        # (a Python number operand has no meta: its gradient goes nowhere)
+        rest = tuple(None if r is None or node._meta[i + 1] is None
+                     else conform_grad(r, node._meta[i + 1], node, i + 1)
                      for i, r in enumerate(res[1:]))
         return (gb,) + rest
 

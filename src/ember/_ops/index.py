@@ -64,7 +64,8 @@ def _key_items(key):
     if isinstance(key, tuple):
         return key
     if isinstance(key, list) and len(key) < 32 and any(
-            k is None or k is Ellipsis or isinstance(k, (slice, Tensor, list, tuple, np.ndarray))
+            k is None or k is Ellipsis or
+            isinstance(k, (slice, Tensor, list, tuple, np.ndarray, range))
             for k in key):
         # NOTE: PyTorch (like old NumPy) still reads such a list as a tuple, with a warning.
         warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
@@ -168,6 +169,8 @@ def _parse(t, key):
             items.append(slice(_slice_part(k.start), _slice_part(k.stop), step))
         elif isinstance(k, (Tensor, np.ndarray, list, tuple)):
             items.append(_index_array(k, t))
+        elif isinstance(k, range):  # an index list, as PyTorch reads it
+            items.append(_index_array(list(k), t))
         elif isinstance(k, str):
             raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:

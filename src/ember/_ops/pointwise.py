@@ -662,18 +662,43 @@ def _relu_rule(ctx, g):
     out, = ctx.saved
     y, gd = out._data, g._data
     # NOTE: as PyTorch's threshold_backward, the gradient is blocked where the output is 0
-    # and passes where it is positive or NaN; a float mask multiplies faster than a bool one.
+    # (an inf or NaN gradient too) and passes where it is positive or NaN.
     if type(gd) is not np.ndarray and gd.shape == y.shape and gd.dtype == y.dtype:
         k = _kernels.for_array(gd)
         gx = k.relu_backward(gd, y) if k is not None else None
-        if gx is not None:  # g * mask in one kernel; the mask is made only for a 2nd order
+        if gx is not None:  # one kernel; the mask is made only for a second order
             return (make(gx, (g,), "MulBackward0",
-                         lambda ctx, gg: (times_mask(gg, (y != 0).astype(gg._data.dtype)),)),)
-    mask = (y != 0).astype(gd.dtype)
-    if STATE.enabled or type(mask) is not np.ndarray or mask.shape != gd.shape:
-        # create_graph keeps the mask for the rule; else the product overwrites it
-        return (times_mask(g, mask),)
-    return (make(np.multiply(mask, gd, out=mask), (g,), "MulBackward0", None),)
+                         lambda ctx, gg: (keep_where(gg, y != 0),)),)
+    if STATE.enabled:  # create_graph: a node of (g, output), as PyTorch's threshold_backward
+        keep = y != 0
+        return (make(_keep_arr(gd, keep), (g, out), "ThresholdBackwardBackward0",
+                     lambda ctx, gg: (keep_where(gg, keep), gg * 0)),)
+    return (make(_keep_arr(gd, y != 0), (g,), "MulBackward0", None),)
+
+
+_UINTS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _keep_arr(gd, keep):
+    """``gd`` where the bool array ``keep`` is True, +0 elsewhere."""
+    u = _UINTS.get(gd.dtype.itemsize)
+    if type(gd) is np.ndarray and gd.ndim and keep.shape == gd.shape and u is not None:
+        # the bits of gd ANDed with all-ones or all-zeros: as fast as a product with a 0/1
+        # mask, and an inf or NaN gradient is blocked instead of becoming NaN
+        bits = keep.astype(u)
+        np.negative(bits, out=bits)
+        np.bitwise_and(gd.view(u), bits, out=bits)
+        return bits.view(gd.dtype)
+    xp = xp_of_array(gd)
+    return xp.where(keep, gd, xp.zeros((), gd.dtype))
+
+
+def keep_where(g, keep):
+    """``g`` where the constant bool array ``keep`` is True and +0 elsewhere, as PyTorch's
+    ``where``-based masks give (a 0/1 product would turn an inf gradient into NaN);
+    differentiable in ``g``."""
+    return make(_keep_arr(g._data, keep), (g,), "MulBackward0",
+                lambda ctx, gg: (keep_where(gg, keep),))
 
 
 def times_mask(g, mask):
@@ -801,7 +826,7 @@ def _clamp_rule(ctx, g):
         mask = mask & (x >= lo)
     if hi is not None:
         mask = mask & (x <= hi)
-    return (g * wrap(mask, a._device),)
+    return (keep_where(g, xp_of(g).broadcast_to(mask, g.shape)),)
 
 
 def _clamp_tensor(a, lo, hi, name):
@@ -868,15 +893,22 @@ def _minmax(a, b, fn, name, weights):
     """maximum/minimum/fmax/fmin; ``weights(x, y)`` gives each input's share of the gradient."""
     def rule(ctx, g):
         a, b = ctx.saved
-        wa, wb = weights(a._data, b._data)
-        dt = g._data.dtype
-        return (g * wrap(wa.astype(dt), g._device) if ctx.needs_input_grad[0] else None,
-                g * wrap(wb.astype(dt), g._device) if ctx.needs_input_grad[1] else None)
+        (sa, ka), (sb, kb) = weights(a._data, b._data)
+        return (_share(g, sa, ka) if ctx.needs_input_grad[0] else None,
+                _share(g, sb, kb) if ctx.needs_input_grad[1] else None)
     for pos, v in ((1, a), (2, b)):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name[:-9].lower()}(): argument '{'input' if pos == 1 else 'other'}'"
                             f" (position {pos}) must be Tensor, not {type(v).__name__}")
     return _binary(a, b, fn, name, rule, a, b)
+
+
+def _share(g, scale, keep):
+    """One input's part of the gradient: ``g`` times ``scale`` (or as is, for None) where
+    ``keep``, +0 elsewhere (whatever ``g`` holds there)."""
+    if scale is not None:
+        g = g * wrap(scale.astype(g._data.dtype), g._device)
+    return keep_where(g, xp_of(g).broadcast_to(keep, g.shape))
 
 
 def _split_ties(lose_a):
@@ -887,7 +919,7 @@ def _split_ties(lose_a):
             half = np.where(x == y, 0.5, 1.0)
             la = lose_a(x, y)
             lb = lose_a(y, x)
-        return half * ~la, half * ~lb
+        return (half, ~la), (half, ~lb)
     return weights
 
 
@@ -896,7 +928,7 @@ def _nan_aware(win_a):
     def weights(x, y):
         with quiet:
             wa = win_a(x, y) | np.isnan(y)
-        return wa, ~wa
+        return (None, wa), (None, ~wa)
     return weights
 
 
@@ -944,9 +976,8 @@ def where(cond, a=None, b=None):
 
 def _where_rule(ctx, g):
     cond, = ctx.saved
-    z = g * 0
-    return (where(cond, g, z) if ctx.needs_input_grad[0] else None,
-            where(cond, z, g) if ctx.needs_input_grad[1] else None)
+    return (where(cond, g, 0.0) if ctx.needs_input_grad[0] else None,
+            where(cond, 0.0, g) if ctx.needs_input_grad[1] else None)
 
 
 def lerp(a, b, weight):

@@ -74,8 +74,14 @@ def _fwd(x: Tensor, fn):
 
 
 def _mask(g: Tensor, m) -> Tensor:
-    """``g`` times the constant 0/1 (or any constant) array ``m``; differentiable in ``g``."""
+    """``g`` times the constant array ``m``; differentiable in ``g``."""
     return P.times_mask(g, m.astype(g._data.dtype, copy=False))
+
+
+def _keep(g: Tensor, keep) -> Tensor:
+    """``g`` where the bool array ``keep`` holds, +0 elsewhere (PyTorch's masks select, so an
+    inf or NaN gradient is blocked where a product would make NaN)."""
+    return P.keep_where(g, xp_of(g).broadcast_to(keep, g.shape))
 
 
 def _const(arr, like: Tensor) -> Tensor:
@@ -113,7 +119,7 @@ def _hardtanh_rule(ctx, g):
     x, lo, hi = ctx.saved
     a = x._data
     # NOTE: the gradient is blocked at the bounds themselves and passes at NaN (as PyTorch).
-    return (_mask(g, ~((a <= lo) | (a >= hi))),)
+    return (_keep(g, ~((a <= lo) | (a >= hi))),)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -201,7 +207,7 @@ def _prelu_rule(ctx, g):
     if ctx.needs_input_grad[0]:
         gx = P.where(wrap(pos, g._device), g, g * w.reshape(wshape))
     if ctx.needs_input_grad[1]:
-        contrib = _mask(g * x, ~pos)
+        contrib = _keep(g * x, ~pos)
         dims = tuple(i for i in range(x.dim()) if wshape[i] == 1)
         gw = (contrib.sum(dims) if dims else contrib).reshape(w.shape)
     return gx, gw
@@ -422,7 +428,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def _hardsigmoid_rule(ctx, g):
     a = ctx.saved[0]._data
     # NOTE: PyTorch's slope is 1/6 rounded to float32, in every dtype.
-    return (_mask(g, ((a > -3) & (a < 3)) * _SIXTH),)
+    return (_keep(g * _SIXTH, (a > -3) & (a < 3)),)
 
 
 def _threshold(x, th, value, _name="ThresholdBackward0"):
@@ -433,7 +439,7 @@ def _threshold(x, th, value, _name="ThresholdBackward0"):
     t = np.asarray(th).astype(cdt)[()]
     v = np.asarray(value).astype(cdt)[()]
     out = _fwd(x, lambda a, xp: xp.where(a <= t, v, a))
-    return make(out, (x,), _name, lambda ctx, g: (_mask(g, ~(ctx.saved[0]._data <= t)),), x)
+    return make(out, (x,), _name, lambda ctx, g: (_keep(g, ~(ctx.saved[0]._data <= t)),), x)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -461,7 +467,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _shrink_rule(ctx, g):
     x, lambd = ctx.saved
     with quiet:
-        return (_mask(g, ~(abs(x._data) <= lambd)),)
+        return (_keep(g, ~(abs(x._data) <= lambd)),)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -474,7 +480,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _hardshrink_rule(ctx, g):
     x, lambd = ctx.saved
     a = x._data
-    return (_mask(g, ~((a >= -lambd) & (a <= lambd))),)
+    return (_keep(g, ~((a >= -lambd) & (a <= lambd))),)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:

@@ -1,5 +1,605 @@
 """More of ``torch``'s pointwise math: gamma-family functions, ``logit``, ``sinc``, bit and
-float manipulation (``copysign``, ``ldexp``, ``gcd``...)."""
+float manipulation (``copysign``, ``ldexp``, ``gcd``...), and the ops behind
+``torch.special`` (:mod:`ember.special` names them).
+
+The special functions run ember's own float64 kernels (:mod:`._gamma`, :mod:`._bessel`,
+:mod:`._gauss`, written with the array module of the input, so on a GPU too) and round
+to the result dtype; the elementary ones (``sinc``, ``logit``, ``entr``...) compute in the
+input's dtype as PyTorch does.  Each gradient rule sits beside its op.
+
+NOTE: where PyTorch's own kernels lose accuracy ember does not copy the loss, and gives the
+true values (to about 1e-15 in float64): PyTorch's trigamma (``polygamma(1, x)``, hence
+digamma's gradient) is good to about 1e-9 only and finite at the poles (the sine of a
+rounded multiple of pi), where ember returns inf; ``special.ndtr`` is ``(1 + erf)/2`` there
+and cancels to 0 below about -8.3; ``zeta`` (so ``polygamma(n >= 2, x)``) is NaN at
+``q = inf`` and for huge ``q``, where ember returns 0 and the small true value; its float32
+zeta sums in float32 and drifts at negative ``q``; ``bessel_j0``/``bessel_j1`` err by up to
+2.5e-7 near x = 5 and reduce ``x - pi/4`` after rounding it for large x; the gradient of
+``ldexp`` is 0 where an integer exponent is negative (``2 ** -n`` in integer arithmetic),
+where ember gives ``2 ** -n``.
+"""
 from __future__ import annotations
 
-__all__: list = []
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .. import return_types as _return_types
+from .._tensor import Tensor
+from . import _bessel, _gamma, _gauss
+from . import pointwise as P
+from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
+    snapshot, wrap, write_out, xp_of
+
+__all__ = [
+    "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
+    "logit_", "heaviside", "copysign", "nextafter", "ldexp", "ldexp_", "frexp", "gcd", "gcd_",
+    "lcm", "lcm_", "deg2rad", "deg2rad_", "rad2deg", "rad2deg_", "float_power", "logaddexp2",
+    "clamp_", "clip_", "clamp_min_", "clamp_max_",
+]
+
+_LOW = (D.float16, D.bfloat16)
+_IN = object()  # stands for the op's input among the values a rule keeps
+
+_return_types._class("frexp", ("mantissa", "exponent"))
+
+
+# -- helpers --------------------------------------------------------------------
+
+def _need_tensor(x, fname, arg="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _float_dtype(t):
+    """The dtype of a float op on ``t``: its own, or the default float for ints and bools."""
+    return t.dtype if t.dtype.is_floating_point else D.get_default_dtype()
+
+
+def _no_half(dt, kernel):
+    if dt in _LOW:
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_legacy(dt)}\'')
+
+
+def _done(res, out):
+    """``res``, or ``res`` written into the user's ``out=`` tensor."""
+    return res if out is None else write_out(out, res)
+
+
+def _kernel_unary(input, kernel, name, rule, *saved, fname, half=True):
+    """A unary op computed by a float64 kernel and rounded to the result dtype."""
+    _need_tensor(input, fname)
+    dt = _float_dtype(input)
+    if not half:
+        _no_half(dt, fname)
+    with quiet:
+        res = as_array(kernel(input._data)).astype(dt.np, copy=False)
+    return make(res, (input,), name, rule, *[input if s is _IN else s for s in saved])
+
+
+def _compute(input):
+    """``input``'s values in the dtype PyTorch computes a float op in (float32 for the
+    half types, the default float for integers), with the result dtype."""
+    dt = _float_dtype(input)
+    cdt = D.float32 if dt in _LOW else dt
+    d = input._data
+    return (d if d.dtype == cdt.np else d.astype(cdt.np)), dt
+
+
+def _elementary(input, fn, name, rule, *saved, fname):
+    """A unary op written with the array functions, in PyTorch's compute dtype."""
+    _need_tensor(input, fname)
+    x, dt = _compute(input)
+    with quiet:
+        res = as_array(fn(x)).astype(dt.np, copy=False)
+    return make(res, (input,), name, rule, *[input if s is _IN else s for s in saved])
+
+
+def _both_tensors(fname, input, other, arg="other"):
+    _need_tensor(input, fname)
+    _need_tensor(other, fname, arg, 2)
+
+
+def _float_pair(a, b):
+    """``a`` and ``b`` cast to the default float dtype when their result type is not float."""
+    if not D.result_type(a, b).is_floating_point:
+        dt = D.get_default_dtype()
+        return P._cast(a, dt), P._cast(b, dt)
+    return a, b
+
+
+def _not_scalars(fname, a, b):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__})")
+
+
+def _variant(a, b):
+    """PyTorch's node suffix: 0 for two tensors, 1 for a number first, 2 for a number second."""
+    return "0" if isinstance(a, Tensor) and isinstance(b, Tensor) else \
+        "1" if isinstance(b, Tensor) else "2"
+
+
+# -- gamma family -----------------------------------------------------------------
+
+def lgamma(input, *, out=None):
+    """``log|Gamma(x)|``."""
+    return _done(_kernel_unary(input, _gamma.lgamma, "LgammaBackward0", _lgamma_rule, _IN,
+                               fname="lgamma"), out)
+
+
+def _lgamma_rule(ctx, g):
+    return (g * digamma(ctx.saved[0]),)
+
+
+def digamma(input, *, out=None):
+    """``Gamma'(x) / Gamma(x)``; -inf at 0 (+inf at -0), NaN at the negative integers."""
+    return _done(_kernel_unary(input, _gamma.digamma, "DigammaBackward0", _digamma_rule, _IN,
+                               fname="digamma"), out)
+
+
+def _digamma_rule(ctx, g):
+    return (g * polygamma(1, ctx.saved[0]),)
+
+
+def _order(n):
+    if isinstance(n, Tensor):
+        n = n.item()
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return int(n)
+
+
+def polygamma(n, input, *, out=None):
+    """The ``n``-th derivative of :func:`digamma`."""
+    n = _order(n)
+    return _done(_kernel_unary(input, lambda d: _gamma.polygamma(n, d), "PolygammaBackward0",
+                               _polygamma_rule, n, _IN, fname="polygamma"), out)
+
+
+def _polygamma_rule(ctx, g):
+    n, x = ctx.saved
+    return (g * polygamma(n + 1, x),)
+
+
+def mvlgamma(input, p, *, out=None):
+    """The multivariate log-gamma ``p(p-1)/4 log(pi) + sum_{i<p} lgamma(x - i/2)``."""
+    _need_tensor(input, "mvlgamma")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    dt = _float_dtype(input)
+    x = input if input.dtype is dt else input.to(dt)
+    offsets = wrap(xp_of(input).asarray(np.arange(-(p - 1) / 2, 0.25, 0.5).astype(dt.np)),
+                   input._device)
+    res = lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    return _done(P._rename(res, "MvlgammaBackward0", (input,)), out)
+
+
+# -- Bessel functions ---------------------------------------------------------------
+
+def i0(input, *, out=None):
+    """The modified Bessel function of the first kind, order 0."""
+    return _done(_kernel_unary(input, _bessel.i0, "I0Backward0",
+                               lambda ctx, g: (g * i1(ctx.saved[0]),), _IN, fname="i0"), out)
+
+
+def i0e(input, *, out=None):
+    """``exp(-|x|) i0(x)``."""
+    return _done(_kernel_unary(input, _bessel.i0e, "SpecialI0EBackward0", _i0e_rule, _IN, OUT,
+                               fname="i0e"), out)
+
+
+def _i0e_rule(ctx, g):
+    x, res = ctx.saved
+    return (g * (i1e(x) - x.sgn() * res),)
+
+
+def i1(input, *, out=None):
+    """The modified Bessel function of the first kind, order 1."""
+    return _done(_kernel_unary(input, _bessel.i1, "SpecialI1Backward0", _i1_rule, _IN, OUT,
+                               fname="i1"), out)
+
+
+def _i1_rule(ctx, g):
+    x, res = ctx.saved
+    return (g * P.where(x.eq(0), 0.5, i0(x) - res / x),)
+
+
+def i1e(input, *, out=None):
+    """``exp(-|x|) i1(x)``."""
+    return _done(_kernel_unary(input, _bessel.i1e, "SpecialI1EBackward0", _i1e_rule, _IN, OUT,
+                               fname="i1e"), out)
+
+
+def _i1e_rule(ctx, g):
+    x, res = ctx.saved
+    return (g * P.where(x.eq(0), 0.5, i0e(x) - res * (x.sgn() + x.reciprocal())),)
+
+
+def bessel_j0(input, *, out=None):
+    """The Bessel function of the first kind, order 0 (not differentiable, as in PyTorch)."""
+    return _done(_kernel_unary(input, _bessel.j0, "", None, fname="bessel_j0", half=False), out)
+
+
+def bessel_j1(input, *, out=None):
+    """The Bessel function of the first kind, order 1 (not differentiable, as in PyTorch)."""
+    return _done(_kernel_unary(input, _bessel.j1, "", None, fname="bessel_j1", half=False), out)
+
+
+# -- the normal distribution ---------------------------------------------------------
+
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def erfcx(input, *, out=None):
+    """The scaled complementary error function ``exp(x^2) erfc(x)``."""
+    return _done(_kernel_unary(input, _gauss.erfcx, "SpecialErfcxBackward0", _erfcx_rule, _IN,
+                               OUT, fname="erfcx", half=False), out)
+
+
+def _erfcx_rule(ctx, g):
+    x, res = ctx.saved
+    return (g * (2 * x * res - 2 / math.sqrt(math.pi)),)
+
+
+def ndtr(input, *, out=None):
+    """The standard normal distribution function."""
+    # NOTE: the node is MulBackward1 because PyTorch builds ndtr from erf and a product.
+    return _done(_kernel_unary(input, _gauss.ndtr, "MulBackward1", _ndtr_rule, _IN,
+                               fname="ndtr"), out)
+
+
+def _ndtr_rule(ctx, g):
+    x, = ctx.saved
+    return (g * (x * x * -0.5).exp() * _INV_SQRT_2PI,)
+
+
+def log_ndtr(input, *, out=None):
+    """``log(ndtr(x))``, accurate far into both tails."""
+    return _done(_kernel_unary(input, _gauss.log_ndtr, "SpecialLogNdtrBackward0",
+                               _log_ndtr_rule, _IN, OUT, fname="log_ndtr", half=False), out)
+
+
+def _log_ndtr_rule(ctx, g):
+    x, res = ctx.saved
+    return (g * (-(res + x * x * 0.5)).exp() * _INV_SQRT_2PI,)
+
+
+def ndtri(input, *, out=None):
+    """The inverse of :func:`ndtr` (the standard normal quantile function)."""
+    return _done(_kernel_unary(input, _gauss.ndtri, "SpecialNdtriBackward0", _ndtri_rule, OUT,
+                               fname="ndtri", half=False), out)
+
+
+def _ndtri_rule(ctx, g):
+    res, = ctx.saved
+    return (g * (res * res * 0.5).exp() * math.sqrt(2 * math.pi),)
+
+
+# -- elementary functions -----------------------------------------------------------
+
+def sinc(input, *, out=None):
+    """``sin(pi x) / (pi x)``, 1 at 0."""
+    def fn(x):
+        px = x * x.dtype.type(math.pi)
+        return np.where(x == 0, x.dtype.type(1), np.sin(px) / px)
+    return _done(_elementary(input, fn, "SincBackward0", _sinc_rule, _IN, fname="sinc"), out)
+
+
+def _sinc_rule(ctx, g):
+    x, = ctx.saved
+    px = x * math.pi
+    d = (px * px.cos() - px.sin()) / (px * x)
+    return (g * P.where(x.eq(0), 0.0, d),)
+
+
+def logit(input, eps=None, *, out=None):
+    """``log(x / (1 - x))``, with ``x`` first clamped to ``[eps, 1 - eps]`` if ``eps`` is given.
+
+    NOTE: as in PyTorch, a negative ``eps`` means no clamping.
+    """
+    _need_tensor(input, "logit")
+    x, dt = _compute(input)
+    lo = hi = None
+    if eps is not None and eps >= 0:
+        lo = x.dtype.type(eps)
+        hi = x.dtype.type(1) - lo
+    with quiet:
+        if lo is not None:
+            x = np.where(x < lo, lo, np.where(x > hi, hi, x))
+        res = as_array(np.log(x / (1 - x))).astype(dt.np, copy=False)
+    return _done(make(res, (input,), "LogitBackward0", _logit_rule, input, lo, hi), out)
+
+
+def _logit_rule(ctx, g):
+    x, lo, hi = ctx.saved
+    d = g / (x * (1 - x))
+    if lo is None:
+        return (P.where(x.lt(0) | x.gt(1), math.nan, d),)
+    return (P.where(x.lt(float(lo)) | x.gt(float(hi)), 0.0, d),)
+
+
+def entr(input, *, out=None):
+    """``-x log(x)`` for ``x > 0``, 0 at 0, ``-inf`` below."""
+    def fn(x):
+        return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)),
+                        np.where(x == 0, x.dtype.type(0), np.where(x < 0, -np.inf, x)))
+    return _done(_elementary(input, fn, "SpecialEntrBackward0",
+                             lambda ctx, g: (g * -(1 + ctx.saved[0].log()),), _IN,
+                             fname="entr"), out)
+
+
+def deg2rad(input, *, out=None):
+    """Degrees to radians."""
+    return _done(_elementary(input, lambda x: x * x.dtype.type(math.pi / 180),
+                             "Deg2RadBackward0", lambda ctx, g: (g * (math.pi / 180),),
+                             fname="deg2rad"), out)
+
+
+def rad2deg(input, *, out=None):
+    """Radians to degrees."""
+    return _done(_elementary(input, lambda x: x * x.dtype.type(180 / math.pi),
+                             "Rad2DegBackward0", lambda ctx, g: (g * (180 / math.pi),),
+                             fname="rad2deg"), out)
+
+
+# -- binary ops -------------------------------------------------------------------
+
+def heaviside(input, values, *, out=None):
+    """0 where ``input < 0``, ``values`` where it is 0, 1 where it is positive (or NaN: 0)."""
+    _both_tensors("heaviside", input, values, "values")
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
+
+    def fn(x, v):
+        return np.where(x == 0, v, (x > 0).astype(x.dtype))
+    # NOTE: PyTorch records a node named NotImplemented whose backward raises.
+    return _done(P._binary(input, values, fn, "NotImplemented", _heaviside_rule), out)
+
+
+def _heaviside_rule(ctx, g):
+    raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def copysign(input, other, *, out=None):
+    """``|input|`` with the sign of ``other``; integers give the default float dtype."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"copysign() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected one "
+                        f"of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n * "
+                        f"(Tensor input, Number other, *, Tensor out = None)\n")
+    a, b = _float_pair(input, other)
+    name = "CopysignBackward0" if isinstance(other, Tensor) else "CopysignBackward1"
+    return _done(P._binary(a, b, np.copysign, name, _copysign_rule, a, OUT), out)
+
+
+def _copysign_rule(ctx, g):
+    a, res = ctx.saved
+    return (g * P.where(a.eq(0), 0.0, res / a) if ctx.needs_input_grad[0] else None,
+            g * 0 if ctx.needs_input_grad[1] else None)
+
+
+def nextafter(input, other, *, out=None):
+    """The next representable value after ``input`` in the direction of ``other``."""
+    _both_tensors("nextafter", input, other)
+    dt = D.result_type(input, other)
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{_legacy(dt)}\'')
+
+    def fn(x, y):  # in the result dtype itself (the half types are not widened)
+        return np.nextafter(x.astype(dt.np, copy=False), y.astype(dt.np, copy=False))
+    return _done(P._binary(input, other, fn, "NextafterBackward0",
+                           lambda ctx, g: (g, g * 0 if ctx.needs_input_grad[1] else None)), out)
+
+
+def ldexp(input, other, *, out=None):
+    """``input * 2 ** other``."""
+    _both_tensors("ldexp", input, other)
+    # PyTorch computes it as this product (so its dtype), under one node of its own.
+    res = P.mul(input, P.pow(2.0, other))
+    return _done(P._rename(res, "LdexpBackward0", (input, other)), out)
+
+
+def frexp(input, *, out=None):
+    """``(mantissa, exponent)`` with ``input == mantissa * 2 ** exponent``, ``0.5 <= |mantissa|
+    < 1`` (int32 exponents; 0, inf and NaN keep exponent 0)."""
+    _need_tensor(input, "frexp")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    d = input._data
+    if input.dtype is D.bfloat16:
+        m, e = np.frexp(d.astype(np.float32))
+        m = m.astype(d.dtype)
+    else:
+        m, e = np.frexp(d)
+    e = as_array(e).astype(np.int32, copy=False)
+    m = as_array(m)
+    dev = input._device
+
+    def rule(ctx, gm, ge):
+        return (gm / wrap(e, dev).to(gm.dtype).exp2(),)
+    mant, expo = make_multi((m, e), (input,), "FrexpBackward0", rule,
+                            differentiable=(True, False))
+    res = _return_types.make_return("frexp", mant, expo, names=("mantissa", "exponent"))
+    if out is not None:
+        write_out(out[0], mant)
+        write_out(out[1], expo)
+        return _return_types.make_return("frexp", out[0], out[1],
+                                          names=("mantissa", "exponent"))
+    return res
+
+
+def _integer_op(fname, ufunc):
+    def op(input, other, *, out=None):
+        _both_tensors(fname, input, other)
+        dt = D.result_type(input, other)
+        if dt.is_floating_point or dt is D.bool:
+            raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_legacy(dt)}\'')
+        return _done(P._binary(input, other, ufunc, fname, None), out)
+    op.__name__ = op.__qualname__ = fname
+    op.__doc__ = f"``{fname}`` of integer tensors (of the absolute values)."
+    return op
+
+
+gcd = _integer_op("gcd", np.gcd)
+lcm = _integer_op("lcm", np.lcm)
+
+
+def float_power(input, exponent, *, out=None):
+    """``input ** exponent`` computed in float64 whatever the dtypes."""
+    _not_scalars("float_power", input, exponent)
+    base = input.to(D.float64) if isinstance(input, Tensor) else float(input)
+    power = exponent.to(D.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return _done(P.pow(base, power), out)
+
+
+def logaddexp2(input, other, *, out=None):
+    """``log2(2 ** input + 2 ** other)`` without overflow."""
+    _both_tensors("logaddexp2", input, other)
+    dt = D.result_type(input, other)
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"logaddexp2_cpu" not implemented for \'{_legacy(dt)}\'')
+    return _done(P._binary(input, other, np.logaddexp2, "Logaddexp2Backward0", _logaddexp2_rule,
+                           input, other), out)
+
+
+def _logaddexp2_rule(ctx, g):
+    a, b = ctx.saved
+    return (g / (1 + (b - a).exp2()) if ctx.needs_input_grad[0] else None,
+            g / (1 + (a - b).exp2()) if ctx.needs_input_grad[1] else None)
+
+
+def xlog1py(input, other, *, out=None):
+    """``input * log1p(other)``, and 0 where ``input == 0`` (unless ``other`` is NaN)."""
+    _not_scalars("special_xlog1py", input, other)
+    a, b = _float_pair(input, other)
+
+    def fn(x, y):
+        return np.where((x == 0) & ~np.isnan(y), 0, x * np.log1p(y))
+    return _done(P._binary(a, b, fn, "SpecialXlog1PyBackward" + _variant(a, b), _xlog1py_rule,
+                           a, b), out)
+
+
+def _xlog1py_rule(ctx, g):
+    a, b = ctx.saved
+    ga = gb = None
+    if ctx.needs_input_grad[0]:
+        # log1p(b), but 0 where a == 0 and b <= -1 (and where g is 0)
+        ga = xlog1py(g, b)
+        mask = a.eq(0) & b.le(-1) if isinstance(b, Tensor) else a.eq(0) if b <= -1 else None
+        if mask is not None:
+            ga = P.where(mask, 0.0, ga)
+    if ctx.needs_input_grad[1]:
+        gb = g * a / (b + 1)
+    return ga, gb
+
+
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function ``sum_{k>=0} (other + k) ** -input``."""
+    _not_scalars("special_zeta", input, other)
+    a, b = _float_pair(input, other)
+    dt = D.result_type(a, b)
+    _no_half(dt, "zeta")
+    return _done(P._binary(a, b, _gamma.zeta, "SpecialZetaBackward" + _variant(a, b),
+                           _zeta_rule, a, b), out)
+
+
+def _zeta_rule(ctx, g):
+    s, q = ctx.saved
+    if ctx.needs_input_grad[0]:
+        raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+    return None, (g * -s * zeta(s + 1, q) if ctx.needs_input_grad[1] else None)
+
+
+# -- in-place forms ---------------------------------------------------------------
+
+def _inplace_unary(op, name):
+    def op_(input, *args, **kwargs):
+        check_inplace(input)
+        return commit(input, op(snapshot(input), *args, **kwargs))
+    op_.__name__ = op_.__qualname__ = name
+    op_.__doc__ = f"In-place :func:`{op.__name__}`."
+    return op_
+
+
+def _inplace_binary(op, name):
+    def op_(input, other, **kwargs):
+        check_inplace(input)
+        return commit(input, op(snapshot(input, other), other, **kwargs))
+    op_.__name__ = op_.__qualname__ = name
+    op_.__doc__ = f"In-place :func:`{op.__name__}`."
+    return op_
+
+
+i0_ = _inplace_unary(i0, "i0_")
+sinc_ = _inplace_unary(sinc, "sinc_")
+logit_ = _inplace_unary(logit, "logit_")
+deg2rad_ = _inplace_unary(deg2rad, "deg2rad_")
+rad2deg_ = _inplace_unary(rad2deg, "rad2deg_")
+ldexp_ = _inplace_binary(ldexp, "ldexp_")
+gcd_ = _inplace_binary(gcd, "gcd_")
+lcm_ = _inplace_binary(lcm, "lcm_")
+
+
+def clamp_(input, min=None, max=None):
+    """In-place :func:`clamp`."""
+    return _inplace_unary(P.clamp, "clamp_")(input, min, max)
+
+
+clip_ = clamp_
+
+
+def clamp_min_(input, min):
+    """In-place :func:`clamp_min`."""
+    return _inplace_unary(P.clamp_min, "clamp_min_")(input, min)
+
+
+def clamp_max_(input, max):
+    """In-place :func:`clamp_max`."""
+    return _inplace_unary(P.clamp_max, "clamp_max_")(input, max)
+
+
+def _polygamma_(input, n):
+    check_inplace(input)
+    return commit(input, polygamma(n, snapshot(input)))
+
+
+def _float_power_(input, exponent):
+    if input.dtype is not D.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_legacy(input.dtype)} "
+                           "but the operation's result requires dtype Double")
+    check_inplace(input)
+    return commit(input, float_power(snapshot(input, exponent), exponent))
+
+
+# -- Tensor methods ---------------------------------------------------------------
+
+_METHODS = {
+    "lgamma": lgamma, "lgamma_": _inplace_unary(lgamma, "lgamma_"),
+    "digamma": digamma, "digamma_": _inplace_unary(digamma, "digamma_"),
+    "polygamma": lambda self, n: polygamma(n, self), "polygamma_": _polygamma_,
+    "mvlgamma": mvlgamma, "mvlgamma_": _inplace_unary(mvlgamma, "mvlgamma_"),
+    "i0": i0, "i0_": i0_, "sinc": sinc, "sinc_": sinc_, "logit": logit, "logit_": logit_,
+    "heaviside": heaviside, "heaviside_": _inplace_binary(heaviside, "heaviside_"),
+    "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_"),
+    "nextafter": nextafter, "nextafter_": _inplace_binary(nextafter, "nextafter_"),
+    "ldexp": ldexp, "ldexp_": ldexp_, "frexp": frexp,
+    "gcd": gcd, "gcd_": gcd_, "lcm": lcm, "lcm_": lcm_,
+    "deg2rad": deg2rad, "deg2rad_": deg2rad_, "rad2deg": rad2deg, "rad2deg_": rad2deg_,
+    "float_power": float_power, "float_power_": _float_power_,
+    "logaddexp2": logaddexp2,
+}
+
+
+def _install_methods():
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, fn)
+
+
+_install_methods()

@@ -1,0 +1,264 @@
+"""Gamma-family kernels NumPy lacks: ``lgamma``, ``digamma``, ``polygamma`` and the Hurwitz
+zeta function.
+
+Each kernel takes an array of any float or integer dtype (NumPy or CuPy), computes in
+float64 with the array module of its input and returns float64; the op rounds the result
+to its dtype.  Branches are taken with ``where`` (every formula runs on every element,
+the unused results are dropped), never with boolean indexing, so that the same code runs
+on a GPU.
+
+The methods are the textbook ones (DLMF chapters 5 and 25; Abramowitz & Stegun 6.1, 6.3,
+6.4, 23.2):
+
+- Hurwitz zeta ``zeta(s, q) = sum_k (q + k) ** -s``: the first 12 terms summed directly,
+  the rest by the Euler-Maclaurin formula; for a negative non-integer ``q`` (where only an
+  integer ``s`` is defined) the sum over the negative terms is rewritten as a difference of
+  two zetas at positive arguments.
+- ``lgamma``: the Taylor series of ``lgamma(2 + e)`` for ``|e| <= 1/2``, whose coefficients
+  ``(-1)**k (zeta(k) - 1) / k`` shrink like ``2**-k``; downward recurrence from below 12;
+  Stirling's series from 12 up; ``lgamma(x) = lgamma(1 + x) - log|x|`` near 0; the
+  reflection formula below -1/2.
+- ``digamma``: upward recurrence to 10 and the asymptotic series there; a Taylor series
+  about the positive zero (where the recurrence would lose the leading digits); the
+  reflection formula for negative arguments.
+- ``polygamma(n, x) = (-1)**(n+1) n! zeta(n + 1, x)`` for ``n >= 1``.
+
+The coefficients are computed at import from exact Bernoulli numbers and from ``zeta``
+itself, not typed in.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from .. import _device
+from ._core import quiet
+
+_PI = math.pi
+_LOG_PI = math.log(math.pi)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EULER = 0.57721566490153286060651209008240243
+
+
+def f64(x):
+    """``(xp, x as a float64 array)`` for an array or scalar of any dtype."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool)):
+        return np, np.asarray(x, dtype=np.float64)
+    xp = _device._get_cupy()
+    return xp, x.astype(xp.float64)
+
+
+def f64_pair(a, b):
+    """:func:`f64` for two operands, one of which may be a host scalar beside a GPU array."""
+    xa, a = f64(a)
+    xb, b = f64(b)
+    if xa is xb:
+        return xa, a, b
+    xp = xb if xa is np else xa
+    return xp, xp.asarray(a), xp.asarray(b)
+
+
+def bernoulli_even(n):
+    """``[B_2, B_4, ..., B_2n]`` as Fractions (Akiyama-Tanigawa recurrence)."""
+    row = [Fraction(0)] * (2 * n + 1)
+    out = []
+    for m in range(2 * n + 1):
+        row[m] = Fraction(1, m + 1)
+        for j in range(m, 0, -1):
+            row[j - 1] = j * (row[j - 1] - row[j])
+        if m >= 2 and m % 2 == 0:
+            out.append(row[0])
+    return out
+
+
+_B = bernoulli_even(13)
+
+# Euler-Maclaurin tail of the zeta sum: B_2j / (2j)!
+_EM = [float(b / math.factorial(2 * j + 2)) for j, b in enumerate(_B[:12])]
+_DIRECT = 12  # terms of the zeta sum added one by one before the tail formula
+
+
+def _zeta_pos(xp, s, q):
+    """Hurwitz zeta for ``q > 0`` and ``s > 1`` (other elements give junk the caller drops)."""
+    total = xp.power(q, -s)
+    for k in range(1, _DIRECT):
+        total = total + xp.power(q + k, -s)
+    w = q + _DIRECT
+    ws = xp.power(w, -s)
+    # sum_{k>=0} f(w + k) = int_w^inf f + f(w)/2 + sum_j B_2j/(2j)! (s)_(2j-1) w^(-s-2j+1)
+    tail = xp.power(w, 1 - s) / (s - 1) + 0.5 * ws
+    c = s * ws / w
+    w2 = w * w
+    for j, e in enumerate(_EM, start=1):
+        tail = tail + e * c
+        c = c * (s + (2 * j - 1)) * (s + 2 * j) / w2
+    return total + tail
+
+
+def zeta(s, q):
+    """The Hurwitz zeta function ``sum_{k>=0} (q + k) ** -s`` (``s`` and ``q`` broadcast).
+
+    As in PyTorch (whose kernel follows Cephes): ``inf`` for ``s == 1`` and for ``q`` a
+    non-positive integer, NaN for ``s < 1`` and for a negative ``q`` with non-integer ``s``.
+    """
+    xp, s, q = f64_pair(s, q)
+    s, q = xp.broadcast_arrays(s, q)
+    with quiet:
+        fl = xp.floor(q)
+        frac = q - fl
+        neg = (q < 0) & (frac != 0) & (s == xp.floor(s))  # negative q, integer s
+        out = _zeta_pos(xp, s, xp.where(neg, frac, q))
+        if bool(neg.any()):
+            # For q = f - m (0 < f < 1, integer m > 0) the m negative terms (f - j) ** -s,
+            # j = 1..m, sum to (-1)**s (zeta(s, 1 - f) - zeta(s, 1 - q)); 1 - f is taken
+            # as ceil(q) - q, which is exact (q + 1 is not, for a tiny q).
+            sign = xp.where(xp.fmod(s, 2) == 0, 1.0, -1.0)
+            extra = sign * (_zeta_pos(xp, s, xp.where(neg, xp.ceil(q) - q, 1.0))
+                            - _zeta_pos(xp, s, xp.where(neg, 1 - q, 1.0)))
+            out = xp.where(neg, out + extra, out)
+        # Infinite arguments, where the formulas above give 0 * inf:
+        out = xp.where(q == xp.inf, 0.0, out)
+        out = xp.where(s == xp.inf, xp.where(q == 1, 1.0, xp.where(q < 1, xp.inf, 0.0)), out)
+        out = xp.where((q <= 0) & (q == fl), xp.inf, out)
+        out = xp.where((q < 0) & (s != xp.floor(s)), xp.nan, out)
+        out = xp.where(s == 1, xp.inf, out)
+        out = xp.where(s < 1, xp.nan, out)
+        out = xp.where(xp.isnan(s) | xp.isnan(q), xp.nan, out)
+    return out
+
+
+# -- lgamma -------------------------------------------------------------------
+
+# lgamma(2 + e) = (1 - euler) e + sum_{k>=2} (-1)^k (zeta(k) - 1) / k * e^k, |e| < 2;
+# zeta(k) - 1 is zeta(k, 2).
+_LG2 = [1.0 - _EULER] + [(-1) ** k * float(_zeta_pos(np, np.float64(k), np.float64(2.0))) / k
+                         for k in range(2, 29)]
+# Stirling: lgamma(y) = (y - 1/2) log y - y + log(2 pi)/2 + sum_k B_2k / (2k (2k-1) y^(2k-1))
+_STIRLING = [float(b / ((2 * k) * (2 * k - 1))) for k, b in enumerate(_B[:9], start=1)]
+
+
+def _horner(coefs, x):
+    """``coefs[0] x + coefs[1] x^2 + ...``."""
+    acc = coefs[-1]
+    for c in reversed(coefs[:-1]):
+        acc = c + x * acc
+    return acc * x
+
+
+def _lgamma_2(e):
+    """``lgamma(2 + e)`` for ``|e| <= 1/2``."""
+    return _horner(_LG2, e)
+
+
+def _lgamma_pos(xp, y):
+    """``lgamma(y)`` for ``y >= 1/2`` (finite)."""
+    small = y < 12
+    # Below 12: step down by n so that y - n lies in [3/2, 5/2) (n = -1 below 3/2):
+    # lgamma(y) = lgamma(y - n) + log((y - 1)(y - 2)...(y - n)).
+    n = xp.where(small, xp.clip(xp.floor(y - 1.5), -1, 10), 0)
+    prod = xp.ones_like(y)
+    for j in range(1, 11):
+        prod = prod * xp.where(j <= n, y - j, 1.0)
+    e = xp.where(small, y - (n + 2), 0.0)  # exact
+    low = _lgamma_2(e) + xp.where(n == -1, -xp.log1p(e), xp.log(prod))
+    # From 12: Stirling's series.
+    z = xp.where(small, 12.0, y)
+    r = 1 / z
+    series = _horner(_STIRLING, r * r) / r  # sum of c_k z^(1-2k)
+    big = (z - 0.5) * (xp.log(z) - 1) - 0.5 + _HALF_LOG_2PI + series
+    return xp.where(small, low, big)
+
+
+def _abs_sinpi(xp, x):
+    """``|sin(pi x)|`` without the rounding of ``pi * x`` (exact reduction to |r| <= 1/2)."""
+    return xp.abs(xp.sin(_PI * (x - xp.rint(x))))
+
+
+def lgamma(x):
+    """``log|Gamma(x)|``; ``inf`` at the poles (0 and negative integers) and at +-inf."""
+    xp, x = f64(x)
+    with quiet:
+        ax = xp.abs(x)
+        near0 = ax < 0.5
+        e = xp.where(near0, x, 0.0)
+        # |x| < 1/2: lgamma(x) = lgamma(2 + x) - log(1 + x) - log|x|
+        at0 = _lgamma_2(e) - xp.log1p(e) - xp.log(xp.where(near0, ax, 1.0))
+        # x >= 1/2 directly; x <= -1/2 by reflection:
+        # lgamma(x) = log(pi) - log|sin(pi x)| - lgamma(1 - x)
+        negative = x <= -0.5
+        y = xp.where(negative, 1 - x, xp.where(x >= 0.5, x, 2.0))
+        y = xp.where(xp.isfinite(y), y, 2.0)
+        pos = _lgamma_pos(xp, y)
+        refl = _LOG_PI - xp.log(_abs_sinpi(xp, x)) - pos
+        out = xp.where(near0, at0, xp.where(negative, refl, pos))
+        out = xp.where((x <= 0) & (x == xp.floor(x)), xp.inf, out)  # poles, -inf
+        out = xp.where(x == xp.inf, xp.inf, out)
+        out = xp.where(xp.isnan(x), xp.nan, out)
+    return out
+
+
+# -- digamma ------------------------------------------------------------------
+
+# The positive zero of digamma, split into two doubles so that x - x0 keeps its digits.
+_X0 = Fraction("1.461632144968362341262659542325721328468196204006446351")
+_X0_HI = float(_X0)
+_X0_LO = float(_X0 - Fraction(_X0_HI))
+# digamma(x0 + d) = sum_{k>=1} (-1)^(k+1) zeta(k+1, x0) d^k
+_PSI_ROOT = [(-1) ** (k + 1) * float(_zeta_pos(np, np.float64(k + 1), np.float64(_X0_HI)))
+             for k in range(1, 24)]
+# digamma(z) ~ log z - 1/(2z) - sum_k B_2k / (2k z^2k)
+_PSI_ASYM = [-float(b / (2 * k)) for k, b in enumerate(_B[:9], start=1)]
+
+
+def _digamma_pos(xp, y):
+    """``digamma(y)`` for ``y > 0`` (and +inf)."""
+    # Step up to z = y + n >= 10: digamma(y) = digamma(z) - sum_{k<n} 1 / (y + k).
+    n = xp.clip(xp.ceil(10 - y), 0, 10)
+    acc = xp.zeros_like(y)
+    for k in range(10):
+        acc = acc + xp.where(k < n, 1 / (y + k), 0.0)
+    z = y + n
+    r = 1 / z
+    psi = xp.log(z) - 0.5 * r + _horner(_PSI_ASYM, r * r) - acc
+    d = (y - _X0_HI) - _X0_LO
+    root = xp.abs(d) < 0.25
+    near = _horner(_PSI_ROOT, xp.where(root, d, 0.0))
+    return xp.where(root, near, psi)
+
+
+def digamma(x):
+    """``Gamma'(x) / Gamma(x)``.  As PyTorch: ``-inf`` at +0, ``+inf`` at -0, NaN at the
+    negative integers and at -inf."""
+    xp, x = f64(x)
+    with quiet:
+        negative = x < 0
+        y = xp.where(negative, 1 - x, x)
+        y = xp.where(y > 0, y, 1.0)  # (0 is handled below)
+        pos = _digamma_pos(xp, y)
+        # reflection: digamma(x) = digamma(1 - x) - pi cot(pi x), cot from the reduced angle
+        r = x - xp.rint(x)
+        refl = pos - _PI / xp.tan(_PI * r)
+        out = xp.where(negative, refl, pos)
+        out = xp.where(negative & (x == xp.floor(x)), xp.nan, out)
+        out = xp.where(x == 0, xp.copysign(xp.inf, -x), out)
+        out = xp.where(xp.isnan(x), xp.nan, out)
+    return out
+
+
+def polygamma(n, x):
+    """The ``n``-th derivative of digamma (``n >= 0`` a Python int)."""
+    if n == 0:
+        return digamma(x)
+    xp, x = f64(x)
+    try:
+        fact = float(math.factorial(n))
+    except OverflowError:
+        fact = math.inf
+    sign = 1.0 if n % 2 else -1.0
+    with quiet:
+        out = (sign * fact) * zeta(float(n + 1), x)
+        if n == 1:  # as PyTorch's trigamma: NaN at -inf
+            out = xp.where(x == -xp.inf, xp.nan, out)
+    return out

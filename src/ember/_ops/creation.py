@@ -14,8 +14,15 @@ from ._core import shape_arg, wrap
 from ._core import quiet
 
 
+_default_device = None  # ``torch.set_default_device``'s device (None: the CPU)
+
+
 def _device(device):
-    return CPU if device is None else canonical(device)
+    if device is None:
+        if _default_device is None:
+            return CPU
+        device = _default_device
+    return canonical(device)
 
 
 def _finish(arr, device, requires_grad, dtype_known=True):
@@ -261,7 +268,7 @@ def as_tensor(data, dtype=None, device=None):
         if device is not None:
             t = t.to(device)
         return t
-    if isinstance(data, np.ndarray) and (device is None or _device(device).type == "cpu"):
+    if isinstance(data, np.ndarray) and _device(device).type == "cpu":
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
         return wrap(_to_array(data, dtype))
@@ -859,7 +866,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 # -- in-place fills (``uniform_``, ``normal_``, ``random_`` ...) -----------------
 
-def _fill_random(t, arr):
+def _fill_random(t, arr, name):
     from ._core import check_inplace, write
 
     check_inplace(t)
@@ -868,21 +875,34 @@ def _fill_random(t, arr):
     data = t._data
     if data.flags.c_contiguous or data.ndim < 2:
         write(t, arr.reshape(t.shape))
-        return t
+        return _cut_history(t, name)
     # NOTE: PyTorch fills a non-contiguous tensor in memory order (its iterator walks the
     # dimensions from the largest stride down), so the values go in that order too.
     order = sorted(range(data.ndim), key=lambda d: -data.strides[d])
     view = data.transpose(order)
     view[...] = arr.reshape(view.shape)
     t._vc.v += 1
-    return t
+    return _cut_history(t, name)
+
+
+def _cut_history(t, name):
+    """After a random fill, a tensor that is part of a graph passes no gradient back (its
+    node, ``name``, gives zeros), as in PyTorch."""
+    if not t._requires_grad:
+        return t
+    from ..autograd.grad_mode import STATE
+    if not STATE.enabled:
+        return t
+    from ._core import commit, make
+    return commit(t, make(t._data.copy(), (t,), name, lambda ctx, g: (g * 0,)))
 
 
 def uniform_(t, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
                            f"> to={b}")
-    return _fill_random(t, _gen(generator).uniform(t.numel(), t.dtype.np, float(a), float(b)))
+    return _fill_random(t, _gen(generator).uniform(t.numel(), t.dtype.np, float(a), float(b)),
+                        "UniformBackward0")
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
@@ -891,16 +911,17 @@ def normal_(t, mean=0.0, std=1.0, *, generator=None):
     contiguous = t.is_contiguous()
     arr = _gen(generator).normal(t.numel(), t.dtype.np, float(mean), float(std),
                                  contiguous=contiguous)
-    return _fill_random(t, arr)
+    return _fill_random(t, arr, "NormalBackward0")
 
 
 def random_(t, from_=None, to=None, *, generator=None):
     g = _gen(generator)
     if from_ is None and to is None:
-        return _fill_random(t, g.random_full(t.numel(), t.dtype.np))
+        return _fill_random(t, g.random_full(t.numel(), t.dtype.np), "RandomBackward0")
     if to is None:
         from_, to = 0, from_
-    return _fill_random(t, g.random_from_to(t.numel(), int(from_), int(to), t.dtype.np))
+    return _fill_random(t, g.random_from_to(t.numel(), int(from_), int(to), t.dtype.np),
+                        "RandomBackward0")
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
@@ -914,12 +935,12 @@ def bernoulli_(t, p=0.5, *, generator=None):
         r = xp_for(t._device).random.random_sample(
             t.shape, dtype=np.float64 if t.dtype is D.float64 else np.float32)
         write(t, r < p)
-        return t
+        return _cut_history(t, "BernoulliBackward2")
     g = _gen(generator)
     if isinstance(p, Tensor):
         probs = np.broadcast_to(p.numpy(force=True), t.shape)
-        return _fill_random(t, g.bernoulli_tensor(probs, t.dtype.np))
-    return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np))
+        return _fill_random(t, g.bernoulli_tensor(probs, t.dtype.np), "BernoulliBackward1")
+    return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np), "BernoulliBackward2")
 
 
 def bernoulli(p, *, generator=None):
@@ -928,7 +949,8 @@ def bernoulli(p, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
-    return _fill_random(t, _gen(generator).exponential(t.numel(), t.dtype.np, lambd))
+    return _fill_random(t, _gen(generator).exponential(t.numel(), t.dtype.np, lambd),
+                        "ExponentialBackward0")
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):

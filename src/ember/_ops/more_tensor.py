@@ -1,6 +1,1662 @@
 """More of ``torch``'s functions over tensors: differences and products (``diff``, ``kron``,
 ``cdist``), searching and counting (``searchsorted``, ``histc``, ``quantile``), index
-updates (``index_fill``, ``scatter_reduce``), and small constructors."""
+updates (``index_fill``, ``scatter_reduce``), and small constructors.
+
+Most are composites of ember's primitives, so autograd needs no rule for them (their
+``grad_fn`` names are then those of the last primitive, not PyTorch's).  Primitives with a
+rule of their own: ``logcumsumexp`` (a stable scan), ``scatter_reduce`` (and through it
+``index_reduce``), ``index_copy`` (and ``put``), ``mode`` and ``nanmedian``.
+
+Array work goes through the array module of the tensors' device (``xp_of``), so everything
+here runs on the GPU too.
+"""
 from __future__ import annotations
 
-__all__: list = []
+import builtins
+import itertools
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import _device as _dev
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..return_types import make_return
+from . import creation as F
+from . import index as I
+from . import linalg as L
+from . import pointwise as P
+from . import reduce as R
+from . import shape as S
+from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_dim, quiet,
+                    same_device, shape_arg, snapshot, sum_to, to_host, wrap, write_out, xp_of,
+                    xp_of_array)
+
+__all__ = [
+    "trace", "diff", "kron", "cdist", "pdist", "dist", "searchsorted", "bucketize", "histc",
+    "histogram", "quantile", "nanquantile", "mode", "nanmedian", "logcumsumexp", "isin",
+    "index_fill", "index_copy", "index_reduce", "scatter_reduce", "masked_scatter", "put",
+    "baddbmm", "addmv", "addbmm", "addr", "chain_matmul", "vsplit", "hsplit", "dsplit",
+    "row_stack", "ravel", "cartesian_prod", "combinations", "block_diag", "diagflat", "cov",
+    "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "is_nonzero", "is_same_size",
+    "unravel_index", "frombuffer", "empty_strided", "hann_window", "hamming_window",
+    "bartlett_window", "blackman_window", "kaiser_window", "set_default_device",
+    "get_default_device", "adjoint", "vander", "renorm",
+]
+
+_range = builtins.range
+_max = builtins.max
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _fmt(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _num(v):
+    """A number as C++'s stream prints a double (``3``, ``0.5``, ``inf``)."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:g}"
+
+
+def _out(res, out):
+    """``res`` written into the caller's ``out=`` tensor(s), if any."""
+    if out is None:
+        return res
+    if isinstance(res, tuple):
+        for o, r in zip(out, res):
+            write_out(o, r)
+        return out
+    return write_out(out, res)
+
+
+def _long(arr, ref):
+    """An int64 tensor on ``ref``'s device holding ``arr`` (an array of that device)."""
+    return wrap(arr.astype(np.int64, copy=False), ref._device)
+
+
+def _host_int(a):
+    """A 0-d array's (or NumPy scalar's) value as a Python int (a sync on the GPU)."""
+    return int(a.item())
+
+
+_warned: set = set()
+
+
+def _warn_once(key, text):
+    """PyTorch's ``TORCH_WARN_ONCE``: the first call in a process warns."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
+def _cpp(dt):
+    """The C++ type name PyTorch's messages use for a dtype."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}[dt.name]
+
+
+# -- differences and products -----------------------------------------------------------------
+
+def trace(input):
+    """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    return R.sum(S.diagonal(input))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
+    """The ``n``-th forward difference along ``dim`` (``!=`` for bool tensors), with
+    ``prepend``/``append`` joined on first.  Shape: ``dim`` shrinks by ``n`` (to 0 at least).
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = norm_dim(dim, input.ndim)
+    parts = [input]
+    for name, t in (("prepend", prepend), ("append", append)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        parts.insert(0 if name == "prepend" else len(parts), t)
+    x = S.cat(parts, d) if len(parts) > 1 else input
+    if n == 0:
+        return _out(x.clone(), out)
+    for _ in _range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1)
+        x = P.logical_xor(hi, lo) if x.dtype is D.bool else P.sub(hi, lo)
+    return _out(x, out)
+
+
+def kron(input, other, *, out=None):
+    """The Kronecker product: block ``i`` of the result is ``input[i] * other``.
+
+    Shapes (padded with leading 1s to one length ``k``): ``input.shape[j] * other.shape[j]``.
+    """
+    k = _max(input.ndim, other.ndim)
+    a_shape = (1,) * (k - input.ndim) + tuple(input.shape)
+    b_shape = (1,) * (k - other.ndim) + tuple(other.shape)
+    # interleave the dims: a as (a0, 1, a1, 1, ...), b as (1, b0, 1, b1, ...)
+    a = input.reshape([s for ab in zip(a_shape, (1,) * k) for s in ab])
+    b = other.reshape([s for ab in zip((1,) * k, b_shape) for s in ab])
+    res = P.mul(a, b).reshape([p * q for p, q in zip(a_shape, b_shape)])
+    return _out(res, out)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The ``p``-norm distance between each row of ``x1`` (``B x P x M``) and each row of
+    ``x2`` (``B x R x M``): a ``B x P x R`` tensor (batch dims broadcast).
+
+    NOTE: as in PyTorch, the Euclidean distance is taken from matrix products
+    (``|a|^2 - 2 a.b + |b|^2``) when either side has more than 25 rows (or always, with
+    ``compute_mode='use_mm_for_euclid_dist'``): faster, a little less exact.
+    """
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_legacy(t.dtype)}")
+        if t.dtype in (D.float16, D.bfloat16):
+            raise NotImplementedError(f"\"cdist\" not implemented for '{_legacy(t.dtype)}'")
+    m = x1.shape[-1]
+    if x2.shape[-1] != m:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {m} X2: "
+                           f"{x2.shape[-1]}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(x1.dtype)} but found "
+                           f"{_legacy(x2.dtype)}")
+    p = float(p)
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    same_device(x1, x2)
+    batch = tuple(S.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
+    r1, r2 = x1.shape[-2], x2.shape[-2]
+    a = S.expand(x1, batch + (r1, m))
+    b = S.expand(x2, batch + (r2, m))
+    if m == 0 or r1 == 0 or r2 == 0:
+        return F.zeros(batch + (r1, r2), dtype=x1.dtype, device=x1.device) + \
+            (a.sum() + b.sum()) * 0
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode != "donot_use_mm_for_euclid_dist" and (r1 > 25 or r2 > 25)))
+    if use_mm:
+        aa = P.mul(a, a).sum(-1, keepdim=True)
+        bb = P.mul(b, b).sum(-1, keepdim=True)
+        sq = P.add(P.sub(aa, L.matmul(a, S.mT(b)) * 2), S.mT(bb))
+        return P.sqrt(P.clamp_min(sq, 1e-30))
+    return R.vector_norm(P.sub(a.unsqueeze(-2), b.unsqueeze(-3)), p, -1)
+
+
+def pdist(input, p=2):
+    """The ``p``-norm distance between every pair of rows ``i < j`` of an ``N x M`` matrix,
+    in row-major order of the pairs: ``N * (N - 1) / 2`` values."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = xp_of(input).triu_indices(n, 1)
+    rows_i = I.index_select(input, 0, _long(i, input))
+    rows_j = I.index_select(input, 0, _long(j, input))
+    return R.vector_norm(P.sub(rows_i, rows_j), p, -1)
+
+
+def dist(input, other, p=2):
+    """``vector_norm(input - other, p)`` (the two broadcast together)."""
+    if isinstance(p, Tensor):
+        p = p.item()
+    dt = D.result_type(input, other)
+    if not dt.is_floating_point:
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {_legacy(dt)} instead.")
+    return R.vector_norm(P.sub(input, other), p)
+
+
+# -- searching and counting ----------------------------------------------------------------------
+
+def _bisect(bounds, values, right):
+    """Insertion points of ``values`` (``rows x k``) in each row of the sorted ``bounds``
+    (``rows x n``): a binary search run on every value at once, ``log2(n)`` steps.
+
+    NOTE: it compares as PyTorch's kernel does (``!(b >= v)`` to go right, or ``!(b > v)``
+    for ``right``), so a NaN value lands at the end and NaN bounds count as large.
+    """
+    xp = xp_of_array(bounds)
+    n = bounds.shape[-1]
+    lo = xp.zeros(values.shape, dtype=np.int64)
+    if n == 0:
+        return lo
+    hi = xp.full(values.shape, n, dtype=np.int64)
+    for _ in _range(n.bit_length()):
+        mid = (lo + hi) // 2
+        b = xp.take_along_axis(bounds, xp.minimum(mid, n - 1), axis=-1)
+        go = ~(b > values) if right else ~(b >= values)
+        live = lo < hi
+        lo = xp.where(live & go, mid + 1, lo)
+        hi = xp.where(live & ~go, mid, hi)
+    return lo
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 out=None, sorter=None):
+    """Where each value of ``input`` would go in the sorted last dim of ``sorted_sequence``
+    (first such place, or last with ``right=True`` / ``side='right'``).  A 1-d sequence
+    serves every value; an N-d one has one row per leading index of ``input``."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
+                               f"got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    bd = sorted_sequence
+    if bd.dtype is D.bool or isinstance(input, Tensor) and input.dtype is D.bool:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if bd.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
+    xp = xp_of(bd)
+    vals = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if isinstance(input, Tensor):
+        same_device(bd, input)
+    if bd.ndim > 1 and (vals.ndim != bd.ndim or tuple(vals.shape[:-1]) != tuple(bd.shape[:-1])):
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                           "first N-1 dimensions of boundaries tensor and input value tensor "
+                           f"must match, but we got boundaries tensor {_fmt(bd.shape)} and input "
+                           f"value tensor {_fmt(vals.shape)}")
+    b = bd._data
+    if sorter is not None:
+        if sorter.dtype is not D.int64:
+            raise RuntimeError("torch.searchsorted(): sorter must be a tensor of long dtype but "
+                               f"got dtype {_legacy(sorter.dtype)}")
+        if tuple(sorter.shape) != tuple(bd.shape):
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same "
+                               f"size, but got boundary tensor {_fmt(bd.shape)}and got sorter "
+                               f"tensor {_fmt(sorter.shape)}")
+        s = sorter._data
+        if s.size and (_host_int(s.min()) < 0 or _host_int(s.max()) >= bd.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        b = xp.take_along_axis(b, s, axis=-1)
+    n = b.shape[-1]
+    if b.ndim == 1:  # one row of bounds for every value
+        rows, v = b.reshape(1, n), vals.reshape(1, -1)
+    else:  # a row of bounds per row of values
+        rows = b.reshape(-1, n)
+        v = vals.reshape(rows.shape[0], vals.shape[-1])
+    pos = _bisect(rows, v, right).reshape(vals.shape)
+    res = wrap(pos.astype(np.int32 if out_int32 else np.int64), bd._device)
+    return _out(res, out)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The bucket of each value of ``input`` among the sorted 1-d ``boundaries``."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+
+
+def _bins_of(x, lo, hi, bins):
+    """Linear bin numbers of the values ``x`` in ``[lo, hi]`` (the top edge in the last bin),
+    computed in ``x``'s dtype as PyTorch's ``histc`` does, and which values count."""
+    xp = xp_of_array(x)
+    lo_, hi_ = x.dtype.type(lo), x.dtype.type(hi)
+    keep = (x >= lo_) & (x <= hi_)
+    with quiet:
+        pos = ((x - lo_) * bins / (hi_ - lo_)).astype(np.int64)
+    pos = xp.where(pos >= bins, bins - 1, pos)
+    return pos, keep
+
+
+def histc(input, bins=100, min=0, max=0, *, out=None):
+    """A histogram of ``input`` with ``bins`` equal bins over ``[min, max]`` (the data's own
+    range when both are equal); values outside are ignored.  Not differentiable."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                           "dimension 0")
+    lo, hi = float(min), float(max)
+    a = input._data.reshape(-1)
+    if lo == hi and a.size:
+        lo, hi = float(a.min().item()), float(a.max().item())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    xp = xp_of(input)
+    x = a.astype(np.float32) if input.dtype in (D.float16, D.bfloat16) else a
+    pos, keep = _bins_of(x, lo, hi, bins)
+    hist = xp.bincount(pos[keep], minlength=bins).astype(input._data.dtype)
+    return _out(wrap(hist, input._device), out)
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
+    """``(hist, bin_edges)``: counts (or summed ``weight``) of ``input``'s values in each bin.
+
+    ``bins``: a count of equal bins over ``range`` (the data's range by default), or a
+    tensor of increasing edges.  A value equal to the last edge falls in the last bin.
+    ``density=True`` scales the counts to integrate to 1.
+    """
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
+    a = input._data.reshape(-1)
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1:
+            raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "
+                               f"got {bins.ndim} dimensions in the bins tensor for dimension 0")
+        if bins.dtype is not input.dtype:
+            raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have "
+                               f"the same dtype, but got input with dtype {_cpp(input.dtype)} "
+                               f"and bins for dimension 0 with dtype {_cpp(bins.dtype)}")
+        same_device(input, bins)
+        edges = bins.detach().clone()
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                               "dimension 0")
+        if range is not None:
+            lo, hi = (float(v) for v in range)
+            if lo > hi:
+                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                                   f"{_num(lo)} max {_num(hi)} for dimension 0")
+        elif a.size:
+            lo, hi = float(a.min().item()), float(a.max().item())
+        else:  # no data: PyTorch's bins span [0, 1]
+            lo, hi = 0.0, 1.0
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{_num(lo)}, {_num(hi)}] "
+                               "is not finite")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = F.linspace(lo, hi, bins + 1, dtype=input.dtype, device=input.device)
+    w = None
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have "
+                               "the same shape as the input tensor excluding its innermost "
+                               f"dimension, but got input with shape {_fmt(input.shape)} and "
+                               f"weight with shape {_fmt(weight.shape)}")
+        if weight.dtype is not input.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor "
+                               "and weight tensor should have the same dtype, but got "
+                               f"input({_cpp(input.dtype)}), and weight({_cpp(weight.dtype)})")
+        w = weight._data.reshape(-1)
+    xp = xp_of(input)
+    e = edges._data
+    nb = e.shape[0] - 1
+    if nb < 1:
+        hist = xp.zeros(0, dtype=a.dtype)
+    else:
+        pos = _bisect(e.reshape(1, -1), a.reshape(1, -1), True).reshape(-1) - 1
+        keep = (a >= e[0]) & (a <= e[-1])
+        pos = xp.minimum(pos, nb - 1)
+        hist = xp.bincount(pos[keep], weights=None if w is None else w[keep].astype(np.float64),
+                           minlength=nb)
+        hist = hist.astype(a.dtype)
+        if density:
+            with quiet:
+                hist = hist / (hist.sum() * (e[1:] - e[:-1]))
+    # NOTE: as in PyTorch, both results take part in autograd, with a node that refuses.
+    inputs = tuple(t for t in (input, weight, bins) if isinstance(t, Tensor))
+    res = make_return("histogram", _refusing(hist, inputs), _refusing(edges._data, inputs),
+                      names=("hist", "bin_edges"))
+    return _out(res, out)
+
+
+def _refusing(arr, inputs):
+    return R._no_derivative(arr, inputs, "NotImplemented", RuntimeError,
+                            "derivative for aten::histogram is not implemented")
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """The ``q``-th quantiles of ``input`` (over everything, or along ``dim``); a NaN in a
+    slice makes its quantiles NaN.  A 1-d ``q`` adds a leading dim of its length.
+
+    ``interpolation`` says what lies between two data points: ``linear``, ``lower``,
+    ``higher``, ``midpoint`` or ``nearest`` (halves to even).
+    """
+    return _out(_quantile(input, q, dim, keepdim, interpolation, False), out)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """:func:`quantile` over the non-NaN values only (NaN for a slice of NaNs)."""
+    return _out(_quantile(input, q, dim, keepdim, interpolation, True), out)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    if input.dtype not in (D.float32, D.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        if q.dtype is not input.dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+        if q.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        same_device(input, q)
+        qa = q._data
+        if qa.size and bool(((qa < 0) | (qa > 1)).any().item()):
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        qt, scalar_q = q.detach().reshape(-1), q.ndim == 0
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+        qt = F.tensor([q], dtype=input.dtype, device=input.device)
+        scalar_q = True
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if dim is None:
+        x = input.reshape(-1)
+    else:
+        d = norm_dim(dim, input.ndim)
+        x = S.movedim(input, d, -1) if input.ndim else input.reshape(1)
+    srt = R.sort(x, -1).values  # NaNs last
+    n = x.shape[-1]
+    if ignore_nan:
+        count = P.logical_not(P.isnan(srt)).sum(-1, keepdim=True)
+        ranks = P.mul(qt, P.sub(count, 1))
+        ranks = P.where(P.lt(ranks, 0), F.zeros((), dtype=ranks.dtype, device=ranks.device),
+                        ranks)
+    else:
+        ranks = P.mul(qt, n - 1).expand(tuple(srt.shape[:-1]) + (qt.shape[0],))
+        last_nan = P.isnan(S.narrow(srt, -1, n - 1, 1))
+        ranks = P.where(last_nan, F.full((), n - 1, dtype=ranks.dtype, device=ranks.device),
+                        ranks)
+    ranks = ranks.contiguous()
+    if interpolation in ("lower", "higher", "nearest"):
+        pick = {"lower": P.floor, "higher": P.ceil, "nearest": P.round}[interpolation](ranks)
+        res = srt.gather(-1, pick.long())
+    else:
+        below = P.floor(ranks)
+        lo = srt.gather(-1, below.long())
+        hi = srt.gather(-1, P.ceil(ranks).long())
+        weight = P.sub(ranks, below) if interpolation == "linear" else \
+            F.full(tuple(ranks.shape), 0.5, dtype=ranks.dtype, device=ranks.device)
+        res = P.lerp(lo, hi, weight)
+    res = S.movedim(res, -1, 0)  # q's dim first: (nq, *other dims)
+    if keepdim and input.ndim:
+        if dim is None:
+            res = res.reshape((res.shape[0],) + (1,) * input.ndim)
+        else:
+            res = res.unsqueeze(1 + d)
+    return res.squeeze(0) if scalar_q else res
+
+
+def _rows(t, d):
+    """``t``'s data with ``d`` moved last and the other dims flattened: ``rows x n``."""
+    a = t._data.reshape(1) if t.ndim == 0 else t._data
+    a = xp_of(t).moveaxis(a, d, -1)
+    return a.reshape(-1, a.shape[-1])
+
+
+def _value_index(t, d, keepdim, idx_rows, name, node):
+    """The ``(values, indices)`` return of a selection along ``d`` with the chosen index of
+    each row; the values' gradient goes to the chosen elements."""
+    xp = xp_of(t)
+    if t.ndim == 0:
+        idx = xp.zeros((), dtype=np.int64)
+        vals = t._data.copy()
+    else:
+        other = tuple(s for k, s in enumerate(t.shape) if k != d)
+        idx = idx_rows.reshape(other)
+        vals = xp.take_along_axis(t._data, xp.expand_dims(idx, d), axis=d).reshape(other)
+        if keepdim:
+            idx, vals = xp.expand_dims(idx, d), xp.expand_dims(vals, d)
+    shape, kd = tuple(t.shape), keepdim and t.ndim > 0
+    index = wrap(idx.astype(np.int64, copy=False), t._device)
+
+    def rule(ctx, gv, gi):
+        if not shape:
+            return (gv,)
+        z = F.zeros(shape, dtype=gv.dtype, device=gv.device)
+        return (I.scatter(z, d, index if kd else index.unsqueeze(d),
+                          gv if kd else gv.unsqueeze(d)),)
+    values, indices = make_multi((vals, idx.astype(np.int64, copy=False)), (t,), node, rule,
+                                 differentiable=(True, False))
+    return make_return(name, values, indices)
+
+
+def mode(input, dim=-1, keepdim=False, *, out=None):
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
+    index of its last occurrence.  NaNs never count as equal."""
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    a = _rows(input, d)
+    xp = xp_of(input)
+    rows = a.shape[0]
+    if rows == 0:
+        best = xp.zeros(0, dtype=np.int64)
+    else:
+        order = xp.argsort(a, axis=-1, kind="stable")
+        s = xp.take_along_axis(a, order, axis=-1)
+        new = xp.ones(s.shape, dtype=bool)
+        new[:, 1:] = s[:, 1:] != s[:, :-1]  # NaN != NaN: each NaN a run of its own
+        flat = new.reshape(-1)
+        run = xp.cumsum(flat) - 1  # every position's run, numbered over all rows
+        starts = xp.nonzero(flat)[0]
+        lengths = xp.diff(xp.concatenate([starts, xp.asarray([flat.size])]))
+        run = run.reshape(s.shape)
+        size = lengths[run]
+        first = xp.argmax(size, axis=-1)  # the first longest run: the smallest value
+        chosen = xp.take_along_axis(run, first[:, None], axis=-1)
+        best = xp.where(run == chosen, order, -1).max(axis=-1)
+    return _out(_value_index(input, d, keepdim, best, "mode", "ModeBackward0"), out)
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """The lower median of the non-NaN values (NaN when there are none); with ``dim``,
+    ``(values, indices)`` along it."""
+    xp = xp_of(input)
+    if input.dtype is D.bool:
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if dim is None:
+        a = input._data.reshape(-1)
+        if a.dtype.kind == "f" or input.dtype in (D.float16, D.bfloat16):
+            a = a[~xp.isnan(a)]
+        if a.size == 0:
+            v = xp.full((), np.nan, dtype=input._data.dtype)
+        else:
+            v = xp.sort(a)[(a.size - 1) // 2]
+        return make(xp.asarray(v), (input,), "NanmedianBackward0",
+                    R._even_rule(tuple(_range(input.ndim)), False), input, OUT)
+    d = norm_dim(dim, input.ndim)
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    a = _rows(input, d)
+    order = xp.argsort(a, axis=-1, kind="stable")  # NaNs last
+    if a.dtype.kind == "f" or input.dtype in (D.float16, D.bfloat16):
+        count = (~xp.isnan(a)).sum(axis=-1)
+    else:
+        count = xp.full(a.shape[0], a.shape[-1])
+    # NOTE: a row of NaNs gives index 0; PyTorch's index there depends on its selection
+    # algorithm's internals.
+    k = xp.maximum((count - 1) // 2, 0).astype(np.int64)
+    best = xp.take_along_axis(order, k[:, None], axis=-1)[:, 0] if a.shape[0] else k
+    return _out(_value_index(input, d, keepdim, best, "nanmedian", "NanmedianBackward1"), out)
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """``log(cumsum(exp(input), dim))`` computed stably (a running ``logaddexp``)."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
+    d = norm_dim(dim, input.ndim)
+    a = R._acc(input)
+    if input.ndim == 0:
+        arr = a.copy()
+    else:
+        with quiet:
+            arr = R._accumulate(np.logaddexp, a, d)
+    arr = arr.astype(input._data.dtype, copy=False)
+
+    def rule(ctx, g):
+        # d out_j / d x_i = exp(x_i - out_j) for i <= j; the sum over j >= i is taken in the
+        # log domain, the positive and negative parts of g apart.
+        x, res = ctx.saved
+        if x.ndim == 0:
+            return (g,)
+        with quiet:
+            parts = []
+            for gp in (P.clamp_min(g, 0), P.clamp_min(P.neg(g), 0)):
+                w = P.sub(P.log(gp), res)
+                tail = S.flip(logcumsumexp(S.flip(w, (d,)), d), (d,))
+                parts.append(P.exp(P.add(x, tail)))
+        return (P.sub(parts[0], parts[1]),)
+    return _out(make(arr, (input,), "LogcumsumexpBackward0", rule, input, OUT), out)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None):
+    """Whether each element of ``elements`` is among ``test_elements`` (a bool tensor of
+    ``elements``' shape).  Either may be a number; values compare after type promotion."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() received an invalid combination of arguments - got "
+                        f"({type(elements).__name__}, {type(test_elements).__name__})")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
+        same_device(elements, test_elements)
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor) and t.dtype is D.bool or isinstance(t, bool):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    xp = xp_of(ref)
+    dt = D.result_type(elements, test_elements)
+    e = (elements._data if isinstance(elements, Tensor) else xp.asarray(elements)).astype(dt.np)
+    tv = (test_elements._data if isinstance(test_elements, Tensor)
+          else xp.asarray(test_elements)).astype(dt.np).reshape(-1)
+    if tv.size == 0:
+        hit = xp.zeros(e.shape, dtype=bool)
+    else:
+        tv = xp.sort(tv)
+        pos = xp.minimum(xp.searchsorted(tv, e.reshape(-1)), tv.size - 1)
+        hit = (tv[pos] == e.reshape(-1)).reshape(e.shape)
+    if invert:
+        hit = ~hit
+    return _out(wrap(hit, ref._device), out)
+
+
+# -- index updates ------------------------------------------------------------------------------
+
+def _index_vector(index, name, n, d, wrap_negative):
+    """The flat int64 array of an index argument, checked against a dim of size ``n``."""
+    idx = index._data.reshape(-1).astype(np.int64, copy=False)
+    if idx.size:
+        hi, lo = _host_int(idx.max()), _host_int(idx.min())
+        low = -n if wrap_negative else 0
+        if hi >= n or lo < low:
+            bad = hi if hi >= n else lo
+            if name == "index_copy_":
+                raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension "
+                                 f"{d} with size {n}")
+            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    return idx % n if wrap_negative and n else idx
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with ``value`` in every slice along ``dim`` that ``index`` names."""
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"index_fill() received an invalid combination of arguments - got "
+                        f"(int, Tensor, {type(value).__name__})")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
+    if not isinstance(index, Tensor) or index.dtype is not D.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    same_device(input, index)
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    idx = _index_vector(index, "index_fill_", n, d, True)
+    xp = xp_of(input)
+    mask = xp.zeros(n, dtype=bool)
+    mask[idx] = True
+    mask = mask.reshape((n,) + (1,) * (input.ndim - 1 - d) if input.ndim else ())
+    if isinstance(value, Tensor):
+        v = value if value.dtype is input.dtype else value.to(input.dtype)
+    else:
+        v = F.full((), value, dtype=input.dtype, device=input.device)
+    return P.where(wrap(mask, input._device), v, input)
+
+
+def _check_index_copy(input, d, index, source):
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{_legacy(index.dtype)}")
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {_legacy(input.dtype)} and (source) "
+                           f"{_legacy(source.dtype)}")
+    k = index.numel()
+    s_n = source.shape[d] if source.ndim else 1
+    if source.ndim and input.ndim and source.ndim != input.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
+                         f"destination dimensionality ({input.ndim})")
+    dst_slice = [s for j, s in enumerate(input.shape) if j != d]
+    src_slice = [s for j, s in enumerate(source.shape) if j != d]
+    if dst_slice != src_slice:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
+                           f"shapes. Destination slice shape: {' '.join(map(str, dst_slice))} "
+                           f"at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, src_slice))} at dimension 0.")
+    if k != s_n:
+        raise IndexError(f"index_copy_(): Number of indices ({k}) should be equal to "
+                         f"source.size(dim) ({s_n})")
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices of ``source`` along ``dim`` written at ``index`` (the last
+    write wins where ``index`` repeats)."""
+    same_device(input, index, source)
+    d = norm_dim(dim, input.ndim)
+    _check_index_copy(input, d, index, source)
+    n = input.shape[d] if input.ndim else 1
+    idx = _index_vector(index, "index_copy_", n, d, False)
+    xp = xp_of(input)
+    out = input._data.reshape(input.shape or (1,)).copy()
+    src = source._data.reshape(source.shape if source.ndim else (1,) * _max(input.ndim, 1))
+    if idx.size:
+        # keep only the last of repeated indices (a GPU's scatter picks any one of them)
+        last = xp.full(n, -1, dtype=np.int32)
+        xp.maximum.at(last, idx, xp.arange(idx.size, dtype=np.int32))
+        keep = last[idx] == xp.arange(idx.size)
+        lead = (slice(None),) * d
+        out[lead + (idx[keep],)] = src[lead + (keep,)]
+    out = out.reshape(input.shape)
+    sshape = tuple(source.shape)
+
+    def rule(ctx, g):
+        gi = gs = None
+        if ctx.needs_input_grad[0]:
+            gi = index_fill(g, d, index, 0)
+        if ctx.needs_input_grad[1]:
+            gs = I.index_select(g, d, index).reshape(sshape) if g.ndim else g.reshape(sshape)
+        return gi, gs
+    return make(out, (input, source), "IndexCopyBackward0", rule)
+
+
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
+
+
+def _reduce_identity(reduce, dtype):
+    if reduce in _IDENTITY:
+        return _IDENTITY[reduce]
+    if dtype.kind == "f" or dtype.name == "bfloat16":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+# The dtypes CuPy's ``maximum.at``/``minimum.at`` take (its kernels of atomic operations).
+_ATOMIC_EXTREME = frozenset(np.dtype(d) for d in (np.int32, np.uint32, np.uint64, np.float32,
+                                                  np.float64))
+
+
+def _ufunc_at(ufunc, arr, coords, vals):
+    """``ufunc.at(arr, coords, vals)`` on ``arr``'s device, returning the result array.  CuPy
+    has no ``multiply.at`` and no atomic max/min for some dtypes: those go through the host."""
+    if type(arr) is np.ndarray:
+        ufunc.at(arr, coords, vals)
+        return arr
+    if ufunc is not np.multiply and arr.dtype in _ATOMIC_EXTREME:
+        getattr(xp_of_array(arr), ufunc.__name__).at(arr, coords, vals)
+        return arr
+    host = to_host(arr)
+    ufunc.at(host, tuple(to_host(c) for c in coords), to_host(vals))
+    return xp_of_array(arr).asarray(host)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``input`` with each element of ``src`` folded, by ``reduce`` (``sum``, ``prod``,
+    ``mean``, ``amax``, ``amin``), into the position ``index`` gives it along ``dim``.
+
+    ``include_self=False`` leaves ``input``'s own values out wherever something is
+    scattered.  Integer means round down.  Gradients: ``amax``/``amin`` share a position's
+    gradient evenly between the members equal to its result.
+    """
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    I._check_index_dtype(index, "scatter_reduce")
+    same_device(input, index, src)
+    d = norm_dim(dim, input.ndim)
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    I._check_scatter(input, d, index, src, "scatter_reduce")
+    if reduce == "mean" and input.dtype is D.bool:
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for "
+                                  "'Bool'")
+    xp = xp_of(input)
+    out = input._data.reshape(input.shape or (1,)).copy()
+    idx = index._data.reshape(index.shape or (1,)).astype(np.int64, copy=False)
+    s = src._data.reshape(src.shape or (1,))
+    s = s[tuple(slice(0, k) for k in idx.shape)]
+    coords = I._coords(idx, d)
+    hit = xp.zeros(out.shape, dtype=bool)
+    if idx.size:
+        hit[coords] = True
+    if not include_self:
+        out[hit] = _reduce_identity(reduce, out.dtype)
+    counts = None
+    if idx.size:
+        if reduce in ("sum", "mean"):
+            I._add_at(out, coords, s)
+        else:
+            ufunc = {"amax": np.maximum, "amin": np.minimum, "prod": np.multiply}[reduce]
+            out = _ufunc_at(ufunc, out, coords, s)
+    if reduce == "mean":
+        counts = xp.ones(out.shape, dtype=np.int64)
+        if not include_self:
+            counts[hit] = 0
+        if idx.size:
+            I._add_at(counts, coords, xp.ones(idx.shape, dtype=np.int64))
+        if out.dtype.kind == "f" or input.dtype is D.bfloat16:
+            out = (out / counts).astype(out.dtype)
+        else:
+            out = xp.floor_divide(out, counts).astype(out.dtype)
+    out = out.reshape(input.shape)
+    shape, sshape = tuple(input.shape), tuple(src.shape)
+    flat = shape or (1,)  # 0-d tensors are worked on as 1-element vectors
+    index_t = index if index.ndim else index.reshape(1)
+    used = tuple(slice(0, k) for k in index_t.shape)  # the part of src that is scattered
+    # whether a position's own value takes part in its result
+    own_t = wrap(xp.ones(flat, dtype=bool) if include_self else ~hit, input._device)
+    counts_t = None if counts is None else wrap(counts, input._device)
+
+    def rule(ctx, g):
+        x, sv, res = ctx.saved
+        g, x, res = g.reshape(flat), x.reshape(flat), res.reshape(flat)
+        sv = sv.reshape(sshape or (1,))[used]
+        own = own_t.to(g.dtype)
+        if reduce in ("sum", "mean"):
+            gm = g if reduce == "sum" else P.div(g, counts_t.to(g.dtype))
+            gi, gs = P.mul(gm, own), gm.gather(d, index_t)
+        elif reduce in ("amax", "amin"):
+            # the members equal to the result share its gradient evenly
+            # NOTE: as in PyTorch, an input value equal to the result counts as a member even
+            # where ``include_self=False`` left it out (it then gets no gradient itself).
+            same = P.eq(x, res).to(g.dtype)
+            theirs = P.eq(sv, res.gather(d, index_t)).to(g.dtype)
+            count = P.add(same, I.scatter_add(P.mul(g, 0), d, index_t, theirs))
+            share = P.div(g, count)
+            gi, gs = P.mul(P.mul(share, same), own), P.mul(share.gather(d, index_t), theirs)
+        else:
+            gi, gs = _prod_grads(g, x, sv, own, d, index_t)
+        return gi.reshape(shape), I._pad_to(gs, sshape or (1,)).reshape(sshape)
+    return make(out, (input, src), "ScatterReduceBackward0", rule, input, src, OUT)
+
+
+def _prod_grads(g, x, sv, own, d, index):
+    """Gradients of a scattered product: each member's is the product of the other members
+    of its group (``own``: whether ``x`` itself is a member)."""
+    one = F.ones((), dtype=g.dtype, device=g.device)
+    zx = P.logical_and(P.eq(x, 0), P.ne(own, 0))
+    zs = P.eq(sv, 0)
+    zeros = P.add(zx.to(g.dtype), I.scatter_add(P.mul(g, 0), d, index, zs.to(g.dtype)))
+    # the product of each group's non-zero members
+    nz = scatter_reduce(P.where(P.logical_or(zx, P.eq(own, 0)), one, x), d, index,
+                        P.where(zs, one, sv), "prod")
+
+    def others(v, is_zero, zc, p):
+        none = P.mul(p, 0)
+        return P.where(is_zero, P.where(P.eq(zc, 1), p, none),
+                       P.where(P.eq(zc, 0), P.div(p, P.where(is_zero, one, v)), none))
+    gi = P.mul(P.mul(g, others(x, zx, zeros, nz)), own)
+    gs = P.mul(g.gather(d, index), others(sv, zs, zeros.gather(d, index), nz.gather(d, index)))
+    return gi, gs
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """``input`` with the slices of ``source`` along ``dim`` folded by ``reduce`` (``prod``,
+    ``mean``, ``amax``, ``amin``) into the slices ``index`` names."""
+    _warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    same_device(input, index, source)
+    d = norm_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        got = _legacy(index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{got}")
+    if index.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: "
+                         f"{index.ndim} with type: {_legacy(index.dtype)} and size: "
+                         f"{_fmt(index.shape)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({_legacy(input.dtype)}) and source "
+                           f"({_legacy(source.dtype)}) must have the same scalar type")
+    tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape)
+    if len(tshape) != len(sshape) or any(a != b for k, (a, b) in enumerate(zip(tshape, sshape))
+                                         if k != d):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {_fmt(input.shape)} "
+                           f"source.shape = {_fmt(source.shape)}")
+    k = index.numel()
+    if k != sshape[d]:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({k}) should be equal to "
+                           f"source.size(dim): ({sshape[d]}), for dim: {d}")
+    idx = index._data.reshape(-1)
+    if k and (_host_int(idx.min()) < 0 or _host_int(idx.max()) >= tshape[d]):
+        raise IndexError("index out of range in self")
+    view = [1] * len(sshape)
+    view[d] = k
+    full = index.reshape(view).to(D.int64).expand(sshape).contiguous()
+    res = scatter_reduce(input.reshape(tshape), d, full, source, reduce,
+                         include_self=include_self)
+    return res.reshape(input.shape)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with ``source``'s leading elements written, in order, where ``mask``
+    (broadcast with ``input``) is True."""
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
+        got = _legacy(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {got}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{_legacy(input.dtype)} and {_legacy(source.dtype)}")
+    return I.masked_scatter(input, mask, source)
+
+
+def _masked_scatter_(self, mask, source):
+    if isinstance(mask, Tensor) and tuple(mask.shape) != tuple(self.shape):
+        S.expand(mask, tuple(self.shape))  # the mask must broadcast to ``self``: PyTorch's error
+    return _inplace(masked_scatter)(self, mask, source)
+
+
+def put(input, index, source, accumulate=False):
+    """``input`` read as a flat array, with ``source``'s elements written (or added, with
+    ``accumulate``) at ``index`` (negative counts from the end)."""
+    if not isinstance(index, Tensor) or index.dtype is not D.int64:
+        got = _legacy(index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {got}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {_legacy(input.dtype)} and source.dtype = "
+                           f"{_legacy(source.dtype)}")
+    if index.numel() != source.numel():
+        raise IndexError("put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {source.numel()}, index.numel() = "
+                         f"{index.numel()}")
+    same_device(input, index, source)
+    n = input.numel()
+    idx = index._data.reshape(-1)
+    if idx.size:
+        hi, lo = _host_int(idx.max()), _host_int(idx.min())
+        if hi >= n or lo < -n:
+            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on "
+                             f"a tensor of {n} elements.")
+    flat_idx = wrap(idx % n if n else idx, input._device)
+    flat, src = input.reshape(-1), source.reshape(-1)
+    res = I.index_add(flat, 0, flat_idx, src) if accumulate else \
+        index_copy(flat, 0, flat_idx, src)
+    return res.reshape(input.shape)
+
+
+# -- products with an added term ---------------------------------------------------------------
+
+def _scalar_args(name, dt, beta, alpha):
+    """PyTorch's rules for ``beta``/``alpha`` against the result dtype ``dt``."""
+    if dt is D.bool:
+        return beta, alpha
+    for nm, v in (("beta", beta), ("alpha", alpha)):
+        if isinstance(v, bool):
+            raise RuntimeError(f"Boolean {nm} only supported for Boolean results.")
+    if dt.is_floating_point:
+        return beta, alpha
+    if name == "addr":
+        for nm, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float):
+                raise RuntimeError(f"For integral input tensors, argument {nm} must not be a "
+                                   "floating point number.")
+    # NOTE: the other products take a float factor for integer tensors and truncate it.
+    return int(beta), int(alpha)
+
+
+def _combine(input, prod, beta, alpha):
+    """``beta * input + alpha * prod``, ``input`` expanded to ``prod``'s shape; with
+    ``beta == 0`` the input's values (NaNs too) are ignored, yet it still gets a (zero)
+    gradient."""
+    inp = S.expand(input, tuple(prod.shape))
+    if prod.dtype is D.bool:
+        res = P.logical_and(prod, F.full((), bool(alpha), dtype=D.bool, device=prod.device))
+        if beta:
+            res = P.logical_or(res, inp)
+        return res
+    if alpha != 1:
+        prod = P.mul(prod, alpha)
+    if beta == 0:
+        never = F.zeros((), dtype=D.bool, device=prod.device)
+        return P.where(never, inp, prod)
+    return P.add(P.mul(inp, beta) if beta != 1 else inp, prod)
+
+
+def _check_3d(t, name):
+    if t.ndim != 3:
+        raise RuntimeError(f"{name} must be a 3D tensor")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
+    ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
+    _check_3d(batch1, "batch1")
+    _check_3d(batch2, "batch2")
+    bs, n, m = batch1.shape
+    if tuple(batch2.shape[:2]) != (bs, m):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{bs}, {m}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
+    if batch1.dtype is not batch2.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(batch1.dtype)} but found "
+                           f"{_legacy(batch2.dtype)}")
+    if input.dtype is not batch1.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_cpp(input.dtype)}, "
+                           f"batch1: {_cpp(batch1.dtype)}, batch2: {_cpp(batch2.dtype)}")
+    beta, alpha = _scalar_args("baddbmm", input.dtype, beta, alpha)
+    return _out(_combine(input, L.matmul(batch1, batch2), beta, alpha), out)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
+    _check_3d(batch1, "batch1")
+    _check_3d(batch2, "batch2")
+    if batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{batch1.shape[0]} and {batch2.shape[0]}")
+    if batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x"
+                           f"{batch1.shape[2]} and {batch2.shape[1]}x{batch2.shape[2]})")
+    if batch1.dtype is not batch2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_legacy(batch1.dtype)} and {_legacy(batch2.dtype)}")
+    if input.dtype is not batch1.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_legacy(input.dtype)} and {_legacy(batch1.dtype)}")
+    beta, alpha = _scalar_args("addbmm", input.dtype, beta, alpha)
+    prod = L.matmul(batch1, batch2).sum(0) if batch1.shape[0] else \
+        F.zeros((batch1.shape[1], batch2.shape[2]), dtype=input.dtype, device=input.device)
+    return _out(_combine(input, prod, beta, alpha), out)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat @ vec)``: ``n x m`` and ``m`` give ``n``."""
+    if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, "
+                           f"{vec.ndim}")
+    n, m = mat.shape
+    if vec.shape[0] != m or (input.ndim == 1 and input.shape[0] not in (1, n)):
+        shown = input.shape[0] if input.ndim else ""
+        raise RuntimeError(f"size mismatch, got input ({shown}), mat ({n}x{m}), vec "
+                           f"({vec.shape[0]})")
+    if not input.dtype is mat.dtype is vec.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_legacy(input.dtype)}, {_legacy(mat.dtype)}, and "
+                           f"{_legacy(vec.dtype)}")
+    beta, alpha = _scalar_args("addmv", input.dtype, beta, alpha)
+    prod = L.matmul(mat, vec) if m else F.zeros(n, dtype=mat.dtype, device=mat.device)
+    return _out(_combine(input, prod, beta, alpha), out)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)`` (bool tensors: ``or`` of ``and``s)."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    dt = D.result_type(input, vec1, vec2)
+    beta, alpha = _scalar_args("addr", dt, beta, alpha)
+    a, b, inp = (t if t.dtype is dt else t.to(dt) for t in (vec1, vec2, input))
+    return _out(_combine(inp, P.mul(a.unsqueeze(1), b.unsqueeze(0)), beta, alpha), out)
+
+
+def chain_matmul(*matrices, out=None):
+    """The product of a chain of 2-d matrices (deprecated in PyTorch for
+    ``linalg.multi_dot``)."""
+    _warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future "
+               "PyTorch release. Use torch.linalg.multi_dot instead, which accepts a list of two "
+               "or more tensors rather than multiple parameters.")
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for t in matrices:
+        if t.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t.ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        return _out(matrices[0].clone(), out)
+    for i, (a, b) in enumerate(zip(matrices, matrices[1:])):
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{_fmt(a.shape)} and {_fmt(b.shape)} cannot be multiplied")
+    res = matrices[0]
+    for m in matrices[1:]:
+        res = L.mm(res, m)
+    return _out(res, out)
+
+
+# -- shapes ------------------------------------------------------------------------------------
+
+def _split_along(input, sections, indices, dim, name, min_dims):
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
+                           f"but got a tensor with {input.ndim} dimensions!")
+    ios = indices if indices is not None else sections
+    if isinstance(ios, (int, np.integer)):
+        n = input.shape[dim]
+        if ios == 0 or n % ios:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {n} is not divisible by the split_size "
+                               f"{ios}!")
+    return S.tensor_split(input, ios, dim)
+
+
+def vsplit(input, sections=None, indices=None):
+    """``input`` cut along dim 0 into ``sections`` equal parts, or at ``indices``."""
+    return _split_along(input, sections, indices, 0, "vsplit", 2)
+
+
+def hsplit(input, sections=None, indices=None):
+    """``input`` cut along dim 1 (dim 0 for a vector) into equal parts or at ``indices``."""
+    return _split_along(input, sections, indices, 1 if input.ndim > 1 else 0, "hsplit", 1)
+
+
+def dsplit(input, sections=None, indices=None):
+    """``input`` cut along dim 2 into ``sections`` equal parts, or at ``indices``."""
+    return _split_along(input, sections, indices, 2, "dsplit", 3)
+
+
+def row_stack(tensors, *, out=None):
+    """``vstack``'s other name."""
+    return _out(S.vstack(tensors), out)
+
+
+def ravel(input):
+    """``input`` as a 1-d tensor (a view when its layout allows)."""
+    return S.reshape(input, -1)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-d tensor, one per row (row-major)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {_fmt(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    if any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    sizes = tuple(t.shape[0] for t in tensors)
+    k = len(tensors)
+    cols = [t.reshape([-1 if j == i else 1 for j in _range(k)]).expand(sizes).reshape(-1)
+            for i, t in enumerate(tensors)]
+    return S.stack(cols, 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """Every ``r``-element combination of a 1-d tensor's elements, one per row, in
+    lexicographic order of positions (``itertools.combinations``)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {_fmt(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return F.empty(0, dtype=input.dtype, device=input.device)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    rows = np.asarray(list(pick(_range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    idx = wrap(xp_of(input).asarray(rows.reshape(-1)), input._device)
+    return I.index_select(input, 0, idx).reshape(rows.shape)
+
+
+def block_diag(*tensors):
+    """The tensors (at most 2-d; 0-d and 1-d count as one row) down the diagonal of one
+    matrix, zeros elsewhere."""
+    if not tensors:
+        return F.empty(1, 0)
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError("torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has {t.ndim} dimensions")
+    mats = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t
+            for t in tensors]
+    dt = D.result_type(*[S._as_dim(t) for t in tensors])
+    dev = mats[0].device
+    cols = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m.shape
+        parts = [F.zeros((r, left), dtype=dt, device=dev), m if m.dtype is dt else m.to(dt),
+                 F.zeros((r, cols - left - c), dtype=dt, device=dev)]
+        rows.append(S.cat(parts, 1))
+        left += c
+    return S.cat(rows, 0)
+
+
+def diagflat(input, offset=0):
+    """A matrix with ``input``'s elements (flattened) on diagonal ``offset``."""
+    return S.diag(input.reshape(-1), offset)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view; real tensors only transpose)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input.ndim}-D tensor.")
+    return S.transpose(input, -2, -1)
+
+
+def _sum_to_size(self, *size, **kwargs):
+    """``self`` summed down to ``size``, a shape ``self``'s shape broadcasts from."""
+    if "size" in kwargs:
+        size = (kwargs.pop("size"),)
+    if kwargs:
+        raise TypeError(f"sum_to_size() got an unexpected keyword argument "
+                        f"'{next(iter(kwargs))}'")
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    shape = shape_arg(size)
+    have = tuple(self.shape)
+    lead = len(have) - len(shape)
+    if lead < 0 or any(s != 1 and s != have[lead + i] for i, s in enumerate(shape)):
+        raise RuntimeError(f"size {{{_fmt(shape)}}} is not expandable to size {{{_fmt(have)}}}.")
+    return sum_to(self, shape)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a vector: column ``j`` is ``x ** (N - 1 - j)`` (``x ** j``
+    when ``increasing``); integer and bool vectors give int64."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0]
+    N = n if N is None else N
+    if N < 0:
+        raise RuntimeError("N must be non-negative.")
+    base = x if x.dtype.is_floating_point else x.to(D.int64)
+    if N == 0:
+        return F.empty((n, 0), dtype=base.dtype, device=x.device)
+    ones = F.ones((n, 1), dtype=base.dtype, device=x.device)
+    cols = S.cat([ones, base.unsqueeze(1).expand(n, N - 1)], 1) if N > 1 else ones
+    res = R.cumprod(cols, 1)
+    return res if increasing else S.flip(res, (1,))
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
+    down to norm ``maxnorm`` (to within 1e-7)."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {_num(maxnorm)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
+                           "dimensions")
+    d = norm_dim(dim, input.ndim)
+    others = tuple(k for k in _range(input.ndim) if k != d)
+    x = input.float() if input.dtype in (D.float16, D.bfloat16) else input
+    norms = R.vector_norm(x, p, others, keepdim=True)
+    scale = P.where(P.gt(norms, maxnorm), P.div(maxnorm, P.add(norms, 1e-7)),
+                    F.ones((), dtype=norms.dtype, device=norms.device))
+    return _out(P.mul(input, scale.to(input.dtype)), out)
+
+
+# -- statistics and integration ----------------------------------------------------------------
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in ``input``'s rows (observations in columns);
+    ``fweights`` (integer repeat counts) and ``aweights`` (importance) weigh observations."""
+    if input.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.ndim} dimensions")
+    if input.dtype is D.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if not x.dtype.is_floating_point:
+        x = x.to(D.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                               f"{name} with {wt.ndim} dimensions")
+        if name == "fweights" and wt.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got "
+                               f"fweights with {_legacy(wt.dtype)} dtype")
+        if name == "aweights" and not wt.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
+                               f"aweights with {_legacy(wt.dtype)} dtype")
+        if wt.numel() != n:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                               f"observations in the input but got {wt.numel()} != {n}")
+        if wt.numel() and bool(P.lt(wt, 0).any().item()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        w = wt if w is None else P.mul(w, wt)
+    if w is None:
+        avg = R.mean(x, 1)
+        w_sum = n
+        norm = n - correction
+    else:
+        w_sum = w.sum()
+        avg = P.div(P.mul(x, w).sum(1), w_sum)
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = P.sub(w_sum, correction)
+        else:
+            norm = P.sub(w_sum, P.div(P.mul(w, aweights).sum(), w_sum) * correction)
+    if float(norm.item() if isinstance(norm, Tensor) else norm) <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm = 0
+    xm = P.sub(x, avg.unsqueeze(1))
+    c = L.mm(xm, S.t_(P.mul(xm, w) if w is not None else xm))
+    return P.div(c, norm).squeeze()
+
+
+def corrcoef(input):
+    """The Pearson correlation coefficients of the variables in ``input``'s rows, clipped to
+    ``[-1, 1]``."""
+    if input.ndim > 2:
+        raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {input.ndim} dimensions")
+    c = cov(input)
+    if c.ndim == 0:
+        return P.div(c, c)
+    std = P.sqrt(S.diagonal(c))
+    c = P.div(P.div(c, std.unsqueeze(1)), std.unsqueeze(0))
+    return P.clamp(c, -1, 1)
+
+
+def _spacing(y, x, dx, d, name):
+    """The widths between neighbouring samples along ``d``: a number or a tensor."""
+    n = y.shape[d]
+    if x is None:
+        return 1 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * y.ndim
+        shape[d] = _max(n - 1, 0)
+        return diff(x).reshape(shape)
+    # NOTE: as PyTorch, the differences of an N-d ``x`` are taken along ``y``'s dim counted
+    # from the front, whatever ``x``'s own number of dims.
+    return diff(x, dim=d)
+
+
+def _trapezoid_args(y, x, dx, dim, name):
+    if y.dtype is D.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments - got "
+                        "(Tensor, Tensor, dx=...)")
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return norm_dim(dim, y.ndim)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of the samples ``y`` along ``dim`` by the trapezoidal rule, at points
+    ``x`` (a tensor) or spaced ``dx`` apart (1 by default)."""
+    d = _trapezoid_args(y, x, dx, dim, "trapezoid")
+    n = y.shape[d]
+    if n == 0:  # nothing to integrate: zeros of y's dtype, outside autograd (as PyTorch)
+        return F.zeros(tuple(s for k, s in enumerate(y.shape) if k != d), dtype=y.dtype,
+                       device=y.device)
+    w = _spacing(y, x, dx, d, "trapezoid")
+    if not isinstance(w, Tensor):  # even spacing: every sample counts whole but the two ends
+        ends = P.add(S.select(y, d, 0), S.select(y, d, n - 1))
+        return P.mul(P.sub(y.sum(d), P.mul(ends, 0.5)), w)
+    pairs = P.add(S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1))
+    return P.div(P.mul(pairs, w).sum(d), 2)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """``trapezoid``'s older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral of ``y`` along ``dim``: one value fewer than ``y``
+    has there."""
+    d = _trapezoid_args(y, x, dx, dim, "cumulative_trapezoid")
+    n = y.shape[d]
+    if n == 0:
+        return P.div(P.mul(y, 1), 2) if not y.dtype.is_floating_point else P.mul(y, 1)
+    w = _spacing(y, x, dx, d, "cumulative_trapezoid")
+    pairs = P.add(S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1))
+    return R.cumsum(P.div(P.mul(pairs, w), 2), d)
+
+
+# -- small predicates and constructors -----------------------------------------------------------
+
+def is_nonzero(input):
+    """Whether a one-element tensor's value is non-zero."""
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+def is_same_size(input, other):
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def unravel_index(indices, shape):
+    """The coordinates, one int64 tensor per dim of ``shape``, of flat ``indices`` into a
+    tensor of that shape (indices wrap around modulo its number of elements)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be a tensor, but got {type(indices).__name__}")
+    if indices.dtype.is_floating_point or indices.dtype is D.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    if any(s == 0 for s in shape):
+        raise RuntimeError("ZeroDivisionError")
+    xp = xp_of(indices)
+    a = indices._data.astype(np.int64)
+    out, stride = [], 1
+    for s in reversed(shape):
+        out.append(wrap(xp.remainder(xp.floor_divide(a, stride), s), indices._device))
+        stride *= s
+    return tuple(reversed(out))
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-d CPU tensor sharing memory with a Python buffer (``bytes``, ``bytearray``,
+    ``array.array``...): ``count`` elements (all by default) from byte ``offset``."""
+    dt = D.to_dtype(dtype)
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    length, size = view.nbytes, np.dtype(dt.np).itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if offset < 0 or offset >= length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % size:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({size})")
+        count = (length - offset) // size
+    elif offset + count * size > length:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({length} bytes)")
+    arr = np.frombuffer(view.cast("B"), dtype=dt.np, count=count, offset=offset)
+    if view.readonly:
+        _warn_once("frombuffer", "The given buffer is not writable, and PyTorch does not support "
+                   "non-writable tensors. This means you can write to the underlying "
+                   "(supposedly non-writable) buffer using the tensor. You may want to copy the "
+                   "buffer to protect its data or make it writable before converting it to a "
+                   "tensor. This type of warning will be suppressed for the rest of this "
+                   "program.")
+    t = wrap(arr)
+    if requires_grad:
+        F._require_grad(t)
+    return t
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    """An uninitialised tensor (zeros, in ember) of ``size`` laid out with ``stride``
+    (counted in elements), on the default device unless ``device`` says otherwise."""
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    for s in size:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    dt = F._dtype_or_default(dtype)
+    dev = F._device(device)
+    xp = _dev.xp_for(dev)
+    need = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    item = np.dtype(dt.np).itemsize
+    base = xp.zeros(need, dtype=dt.np)
+    arr = S._as_strided(base, size, tuple(s * item for s in stride)) if need else \
+        xp.zeros(size, dtype=dt.np)
+    t = wrap(arr, dev)
+    if requires_grad:
+        F._require_grad(t)
+    return t
+
+
+# -- windows ------------------------------------------------------------------------------------
+
+def _window(name, n, periodic, dtype, device, requires_grad, values):
+    """A window of ``n`` points from ``values(k, N)`` (``k = 0..N-1``, float64 on the host);
+    a periodic window is the symmetric one of ``n + 1`` points less its last."""
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    dt = F._dtype_or_default(dtype)
+    if not dt.is_floating_point:
+        rg = "true" if requires_grad else "false (default)"
+        raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+                           f"{_cpp(dt)}, device={F._device(device)}, layout=Strided (default), "
+                           f"requires_grad={rg}, pinned_memory=false, memory_format=(nullopt))")
+    if n <= 1:
+        w = np.ones(n)
+    else:
+        N = n + 1 if periodic else n
+        w = values(np.arange(N, dtype=np.float64), N)[:n]
+    return F.tensor(w, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def _cosine_sum(coefs):
+    """``sum_j (-1)^j a_j cos(2 pi j k / (N - 1))``: the Hann/Hamming/Blackman family."""
+    def values(k, N):
+        phase = 2 * np.pi * k / (N - 1)
+        return sum(((-1) ** j) * a * np.cos(j * phase) for j, a in enumerate(coefs))
+    return values
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                pin_memory=False, requires_grad=False):
+    """``0.5 - 0.5 cos(2 pi k / (N - 1))``."""
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
+                   _cosine_sum((0.5, 0.5)))
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, pin_memory=False, requires_grad=False):
+    """``alpha - beta cos(2 pi k / (N - 1))``."""
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
+                   _cosine_sum((alpha, beta)))
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    """The triangle ``1 - |2k / (N - 1) - 1|``."""
+    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda k, N: 1 - np.abs(2 * k / (N - 1) - 1))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    """``0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))``."""
+    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
+                   _cosine_sum((0.42, 0.5, 0.08)))
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, pin_memory=False, requires_grad=False):
+    """``I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)`` (``I0``: the modified Bessel
+    function of order 0)."""
+    def values(k, N):
+        r = 2 * k / (N - 1) - 1
+        return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
+                   values)
+
+
+# -- the default device -------------------------------------------------------------------------
+
+def set_default_device(device):
+    """The device that factories (``zeros``, ``tensor``, ``arange``...) use when not told
+    one; ``None`` goes back to the CPU."""
+    # NOTE: as in PyTorch, a CUDA device is only checked for when first used.
+    F._default_device = None if device is None else _dev.device(device)
+
+
+def get_default_device():
+    """The device factories use when not told one (``cuda`` with the current GPU's index)."""
+    d = F._default_device
+    if d is None:
+        return _dev.CPU
+    return _dev.canonical(d) if d.type == "cuda" and d.index is None else d
+
+
+# -- Tensor methods -----------------------------------------------------------------------------
+
+def _inplace(op):
+    """The in-place form of ``op``: its out-of-place result written back into ``self``.
+
+    NOTE: ``commit`` records an op on a view as PyTorch's ``CopySlices`` around the op's
+    last node, which holds for a primitive whose first input is ``self``; the composites
+    here end in other nodes, so on a view their result goes in through ``copy_`` instead.
+    """
+    def op_(self, *args, **kwargs):
+        check_inplace(self)
+        others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        new = op(snapshot(self, *others), *args, **kwargs)
+        if self._base is None or new._grad_fn is None or (
+                new.dtype is not self.dtype and not D.can_cast(new.dtype, self.dtype)):
+            return commit(self, new)  # (which raises PyTorch's error for a bad dtype)
+        return I.copy_(self, new)
+    op_.__name__ = op.__name__ + "_"
+    return op_
+
+
+def _install_methods():
+    plain = {
+        "trace": trace, "diff": diff, "kron": kron, "dist": dist, "histc": histc,
+        "histogram": histogram, "quantile": quantile, "nanquantile": nanquantile, "mode": mode,
+        "nanmedian": nanmedian, "logcumsumexp": logcumsumexp, "index_fill": index_fill,
+        "index_copy": index_copy, "index_reduce": index_reduce,
+        "scatter_reduce": scatter_reduce, "masked_scatter": masked_scatter, "put": put,
+        "baddbmm": baddbmm, "addmv": addmv, "addbmm": addbmm, "addr": addr, "vsplit": vsplit,
+        "hsplit": hsplit, "dsplit": dsplit, "diagflat": diagflat, "cov": cov,
+        "corrcoef": corrcoef, "is_nonzero": is_nonzero, "is_same_size": is_same_size,
+        "adjoint": adjoint, "renorm": renorm, "ravel": ravel,
+    }
+    for name, fn in plain.items():
+        setattr(Tensor, name, fn)
+    for name in ("index_fill", "index_copy", "index_reduce", "scatter_reduce", "put",
+                 "baddbmm", "addmv", "addbmm", "addr", "renorm"):
+        setattr(Tensor, name + "_", _inplace(plain[name]))
+    Tensor.masked_scatter_ = _masked_scatter_
+    Tensor.sum_to_size = _sum_to_size
+
+
+_install_methods()

@@ -265,6 +265,7 @@ CASES = {
     "sqrt(threshold) grad": lambda T: _masked_grad(
         T, lambda x: T.nn.functional.threshold(x, 0.5, 0.0)),
     "relu second order": lambda T: _relu_second_order(T),
+    "xlogy gradients at x == 0": lambda T: _xlogy_grads(T),
     # asarray's copy= and requires_grad=
     "asarray copy=False from a list": lambda T: T.asarray([1, 2], copy=False),
     "asarray copy=False to another dtype": lambda T: T.asarray(T.ones(2), dtype=T.float64,
@@ -307,6 +308,15 @@ def _relu_second_order(T):
     x = T.tensor([-2.0, 3.0], requires_grad=True)
     (gx,) = T.autograd.grad((x * x).relu().sum(), x, create_graph=True)
     return type(gx.grad_fn).__name__, T.autograd.grad(gx.sum(), x)[0].tolist()
+
+
+def _xlogy_grads(T):
+    x = T.tensor([0.0, 0.0, 0.0, 1.0, 2.0], requires_grad=True)
+    y = T.tensor([2.0, 0.0, -1.0, 3.0, float("nan")], requires_grad=True)
+    T.xlogy(x, y).sum().backward()
+    s = T.tensor([0.0, 1.0], requires_grad=True)
+    T.xlogy(s, 2.0).sum().backward()
+    return x.grad.tolist(), y.grad.tolist(), s.grad.tolist()
 
 
 def _error_type(fn):

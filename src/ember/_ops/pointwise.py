@@ -1117,7 +1117,10 @@ def _xlogy_rule(ctx, g):
     a, b = ctx.saved
     ga = gb = None
     if ctx.needs_input_grad[0]:
-        ga = g * xlogy(a.ne(0).to(a.dtype), b)
+        # log(y), except where x == 0 and y <= 0 (as PyTorch: 0 there, not log of 0 or less)
+        y = b if isinstance(b, Tensor) else _scalar_tensor(b, a)
+        with quiet:
+            ga = g * where(a.eq(0) & y.le(0), 0.0, y.log())
     if ctx.needs_input_grad[1]:
         gb = g * a / b
     return ga, gb

@@ -173,7 +173,8 @@ def _scatter_plane(g, idx, shape):
         from ..._ops import creation
 
         it = wrap(idx, g._device)
-        flat = creation.zeros(tuple(shape[:-2]) + (shape[-2] * shape[-1],), dtype=g.dtype)
+        flat = creation.zeros(tuple(shape[:-2]) + (shape[-2] * shape[-1],), dtype=g.dtype,
+                              device=g.device)
         return flat.scatter_add(-1, it.flatten(-2), g.flatten(-2)).reshape(shape)
     xp = xp_of(g)
     plane = shape[-2] * shape[-1]

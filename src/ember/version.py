@@ -1,13 +1,50 @@
-"""``torch.version``: which ember this is and which CUDA it reaches.
+"""``torch.version``: which PyTorch API this ember follows, and which CUDA it reaches.
+
+``__version__`` is the PyTorch release whose behaviour ember matches, with ember's own
+release as its local label (``'2.13.0+ember.0.1.0'``), so that scripts that compare
+``torch.__version__`` against a release take the path they take on PyTorch 2.13.  Like
+PyTorch's, it compares with strings and tuples by release number.
 
 ``cuda`` is the CUDA runtime version CuPy was built for (``'12.4'``), or None without CuPy
 and a GPU, as PyTorch's CPU builds say None.
 """
 from __future__ import annotations
 
+import re
+
 __all__ = ["__version__", "debug", "git_version", "hip"]  # and ``cuda``, computed when read
 
-__version__ = "0.1.0"
+EMBER_RELEASE = "0.1.0"
+
+
+class TorchVersion(str):
+    """A version string that compares by release numbers: ``v >= "2.0"``, ``v < (3, 0)``."""
+
+    @staticmethod
+    def _key(v):
+        if isinstance(v, tuple):
+            parts = [int(x) for x in v]
+        else:
+            release = re.match(r"[\d.]*\d", str(v).split("+")[0])
+            parts = [int(x) for x in release.group(0).split(".")] if release else []
+        while parts and parts[-1] == 0:
+            parts.pop()
+        return tuple(parts)
+
+    def __lt__(self, other):
+        return self._key(self) < self._key(other)
+
+    def __le__(self, other):
+        return self._key(self) <= self._key(other)
+
+    def __gt__(self, other):
+        return self._key(self) > self._key(other)
+
+    def __ge__(self, other):
+        return self._key(self) >= self._key(other)
+
+
+__version__ = TorchVersion(f"2.13.0+ember.{EMBER_RELEASE}")
 git_version = "unknown"
 hip = None
 debug = False

@@ -6,7 +6,9 @@ imports, and only what handles ``PIL.Image`` objects asks for it.
 """
 from . import datasets, io, models, transforms, utils
 
-__version__ = "0.1.0"
+from ..version import EMBER_RELEASE as _RELEASE, TorchVersion as _TorchVersion  # noqa: E402
+
+__version__ = _TorchVersion(f"0.28.0+ember.{_RELEASE}")  # torchvision's release for PyTorch 2.13
 
 _image_backend = "PIL"
 

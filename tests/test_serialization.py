@@ -480,20 +480,54 @@ def test_whole_module_round_trip_needs_weights_only_false(tmp_path):
                                 ember.nn.Linear(8, 2))
     ember.save(model, tmp_path / "model.pth")
     with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL "
-                       "ember.nn.modules.container.Sequential") as err:
+                       "torch.nn.Sequential") as err:
         ember.load(tmp_path / "model.pth")
     assert "weights_only=False" in str(err.value)
     back = ember.load(tmp_path / "model.pth", weights_only=False)
     assert type(back) is ember.nn.Sequential and repr(back) == repr(model)
     x = ember.randn(3, 2, 2)
     np.testing.assert_array_equal(as_np(back(x)), as_np(model(x)))
-    assert "ember.nn.modules.container.Sequential" in \
+    assert "torch.nn.Sequential" in \
         ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "model.pth")
     with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Flatten,
                                            ember.nn.Linear, ember.nn.ReLU]):
         assert repr(ember.load(tmp_path / "model.pth")) == repr(model)
     with pytest.raises(pickle.UnpicklingError):
         ember.load(tmp_path / "model.pth")
+
+
+def test_whole_module_saved_by_ember_runs_in_pytorch(tmp_path):
+    """A whole model pickled by ember names PyTorch's classes, so PyTorch loads and runs it."""
+    torch = pytest.importorskip("torch")
+    ember.manual_seed(0)
+    nn = ember.nn
+    model = nn.Sequential(nn.Flatten(), nn.Linear(8, 8), nn.ReLU(), nn.Unflatten(1, (2, 4)),
+                          nn.LSTM(4, 8, batch_first=True), )
+    head = nn.ModuleDict({"attn": nn.TransformerEncoderLayer(8, 2, dim_feedforward=16,
+                                                             activation="gelu", dropout=0.0),
+                          "norm": nn.LayerNorm(8), "out": nn.Linear(8, 3)})
+    head.act = ember.nn.functional.relu
+    ember.save({"body": model, "head": head}, tmp_path / "whole.pth")
+    theirs = torch.load(tmp_path / "whole.pth", weights_only=False)
+    assert type(theirs["body"][1]) is torch.nn.Linear and theirs["head"].act is \
+        torch.nn.functional.relu
+    assert repr(theirs["body"]) == repr(model) and repr(theirs["head"]) == repr(head)
+    x = np.random.default_rng(0).standard_normal((3, 2, 4)).astype(np.float32)
+
+    def run(T, m, xs):
+        out, _ = m["body"](xs)
+        return m["head"]["out"](m["head"]["norm"](m["head"]["attn"](out))).detach().numpy()
+    head.eval()
+    theirs["head"].eval()
+    np.testing.assert_allclose(run(torch, theirs, torch.from_numpy(x)),
+                               run(ember, {"body": model, "head": head}, ember.from_numpy(x)),
+                               rtol=1e-5, atol=1e-6)
+    back = ember.load(tmp_path / "whole.pth", weights_only=False)
+    assert type(back["body"][4]) is ember.nn.LSTM and back["head"].act is ember.nn.functional.relu
+    with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Flatten,
+                                           ember.nn.Linear, ember.nn.ReLU]):
+        assert "torch.nn.Sequential" not in \
+            ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "whole.pth")
 
 
 def test_weights_only_with_pickle_module_is_an_error():

@@ -289,12 +289,21 @@ def _load_safetensors(f, map_location):
 # -- allowlisting globals for weights_only=True --------------------------------------------
 
 def _entries(globals_):
+    """``(name, obj)`` per allowed global.  An ember class or function is allowed under
+    each name a checkpoint may give it: ember's own, the PyTorch name ember writes
+    (``torch.nn.Linear``) and the module path PyTorch writes (``torch.nn.modules.linear``)."""
+    from ._serialization._pickling import torch_path
+
     for g in globals_:
         if isinstance(g, tuple):
             obj, name = g
             yield name, obj
-        else:
-            yield global_name(g), g
+            continue
+        yield global_name(g), g
+        module = getattr(g, "__module__", None) or ""
+        if module == "ember" or module.startswith("ember."):
+            yield ".".join(torch_path(g)), g
+            yield "torch" + global_name(g)[len("ember"):], g
 
 
 def add_safe_globals(safe_globals) -> None:

@@ -187,6 +187,47 @@ def _user_state(t):
     return state
 
 
+# Where ember's classes and functions are public, with the PyTorch name of each namespace:
+# a whole pickled model names ``torch.nn.Linear`` (which PyTorch resolves), not ember's module.
+_PUBLIC = (("ember.nn", "torch.nn"), ("ember.nn.functional", "torch.nn.functional"),
+           ("ember.nn.init", "torch.nn.init"), ("ember.nn.utils.rnn", "torch.nn.utils.rnn"),
+           ("ember.optim", "torch.optim"),
+           ("ember.optim.lr_scheduler", "torch.optim.lr_scheduler"),
+           ("ember.utils.data", "torch.utils.data"), ("ember.amp", "torch.amp"),
+           ("ember.distributions", "torch.distributions"),
+           ("ember.vision.models", "torchvision.models"),
+           ("ember.vision.transforms", "torchvision.transforms"),
+           ("ember.vision.datasets", "torchvision.datasets"), ("ember", "torch"))
+_TORCH_PATHS: dict = {}
+
+
+def torch_path(obj):
+    """``(module, name)`` under which PyTorch knows ember's class or function ``obj``."""
+    key = id(obj)
+    path = _TORCH_PATHS.get(key)
+    if path is None:
+        import importlib
+        import sys
+
+        name = getattr(obj, "__qualname__", None) or obj.__name__
+        module = obj.__module__
+        for ours, theirs in _PUBLIC:
+            try:
+                mod = sys.modules.get(ours) or importlib.import_module(ours)
+            except ImportError:
+                continue
+            if "." not in name and getattr(mod, name, None) is obj:
+                path = (theirs, name)
+                break
+        else:  # not exported: the module of the same path in PyTorch (or torchvision)
+            if module.startswith("ember.vision"):
+                path = ("torchvision" + module[len("ember.vision"):], name)
+            else:
+                path = ("torch" + module[len("ember"):], name)
+        _TORCH_PATHS[key] = path
+    return path
+
+
 class TorchPickler(pickle._Pickler):
     """Pickles like ``torch.save``'s pickler, for ember tensors (see the module doc)."""
 
@@ -247,4 +288,15 @@ class TorchPickler(pickle._Pickler):
     def save_dtype(self, obj):
         self.save(TorchGlobal("torch", obj.name))
     dispatch[D.dtype] = save_dtype
+
+    def save_global(self, obj, name=None):
+        """Classes and functions of ember's under their PyTorch names (see ``torch_path``)."""
+        module = getattr(obj, "__module__", None) or ""
+        if name is None and (module == "ember" or module.startswith("ember.")):
+            path = torch_path(obj)
+            self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode("utf-8"))
+            self.memoize(obj)
+            return
+        super().save_global(obj, name)
+    dispatch[type(torch_path)] = save_global  # Python functions (classes come through save_type)
 

@@ -236,6 +236,8 @@ class FullUnpickler(pickle.Unpickler):
             return obj
         if module == "torch" or module.startswith("torch."):
             return _ember_equivalent(module, name)
+        if module == "torchvision" or module.startswith("torchvision."):
+            return _ember_equivalent("torch.vision" + module[len("torchvision"):], name)
         return super().find_class(module, name)
 
 

@@ -191,6 +191,19 @@ class RNNBase(Module):
     def _flat_weights(self):
         return [getattr(self, name, None) for name in self._flat_weights_names]
 
+    def __getstate__(self):
+        # PyTorch's RNN keeps the weights' list itself; a pickle carries it so that PyTorch
+        # can run a layer ember pickled.
+        state = dict(self.__dict__)
+        state["_flat_weights"] = self._flat_weights
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state.pop("_flat_weights", None)
+        state.pop("_flat_weights_refs", None)
+        super().__setstate__(state)
+
     @property
     def all_weights(self):
         """The parameters as one list per layer and direction."""

@@ -39,7 +39,9 @@ def test_device_like_pytorch(args):
 
 
 def test_device_equality():
-    assert ember.device("cuda:0") == ember.device("cuda", 0) == "cuda:0"
+    assert ember.device("cuda:0") == ember.device("cuda", 0)
+    for T in (ember, torch):  # a device is never equal to a string, in PyTorch too
+        assert not T.device("cpu") == "cpu" and T.device("cpu") != "cpu"
     assert ember.device("cuda") != ember.device("cuda:0")  # as in PyTorch
     assert ember.device("cpu") != ember.device("cuda")
     assert len({ember.device("cuda", 1), ember.device("cuda:1")}) == 1

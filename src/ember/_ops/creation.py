@@ -70,8 +70,9 @@ def _nested_shape(data):
     x = data
     while True:
         if isinstance(x, Tensor):
-            shape.extend(x.shape)
-            return shape
+            if x is data:
+                shape.extend(x.shape)
+            return shape  # NOTE: a tensor inside a list is one number, as in PyTorch
         if isinstance(x, np.ndarray):
             if x.ndim == 0 and x is not data:
                 raise TypeError("len() of unsized object")
@@ -127,9 +128,8 @@ def _leaves(data, shape, depth=0):
             raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
                             "integer")
         if isinstance(data, Tensor):
-            if data.ndim:
-                raise TypeError("only integer tensors of a single element can be converted to "
-                                "an index")
+            if data.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
             return [data.item()]
         if isinstance(data, np.ndarray):
             return [data.item()]

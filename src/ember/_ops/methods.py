@@ -308,6 +308,8 @@ def _nn_fn(name):
     def method(self, *args, **kwargs):
         from ..nn import functional
 
+        if "axis" in kwargs:  # the method takes PyTorch's NumPy-style alias of dim
+            kwargs["dim"] = kwargs.pop("axis")
         return getattr(functional, name)(self, *args, **kwargs)
     method.__name__ = name
     return method

@@ -485,8 +485,13 @@ def _float_data(a):
 
 
 def _unary_float(a, fn, name, rule, *saved):
+    x = _float_data(a)
     with quiet:
-        out = fn(_float_data(a))
+        if x.dtype.itemsize == 2 and x.dtype.kind != "i" and x.dtype.kind != "u":
+            # half types: computed in float32 and rounded once, as PyTorch does
+            out = fn(x.astype(np.float32)).astype(x.dtype)
+        else:
+            out = fn(x)
     return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved])
 
 

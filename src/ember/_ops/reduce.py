@@ -60,6 +60,8 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         t = t.to(out_dt)
     shape = t._data.shape
+    if dim is None and keepdim:  # every dim, each kept with size 1
+        dim = tuple(range(t.ndim))
     if dim is None:  # the common full reduction (every loss), kept lean
         d = _acc(t)
         with quiet:  # inf + -inf is a silent nan
@@ -646,7 +648,7 @@ def sort(t, dim=-1, descending=False, stable=False):
     a = t._data
     # NaN sorts as the largest value, as in PyTorch; ties keep their order (stable).
     if descending:
-        key = -a.astype(np.float64) if a.dtype.kind in "fiu" and a.dtype != np.bool_ else ~a
+        key = ~a if a.dtype == np.bool_ else -a.astype(np.float64)  # (bfloat16 included)
         if a.dtype.kind == "f" or t.dtype in _LOW:
             key = np.where(np.isnan(a.astype(np.float64)), -np.inf, key)
         idx = np.argsort(key, axis=d, kind="stable")

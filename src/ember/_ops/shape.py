@@ -139,7 +139,9 @@ def unflatten(t, dim, sizes):
     return view(t, tuple(t.shape[:d]) + sizes + tuple(t.shape[d + 1:]))
 
 
-def squeeze(t, dim=None):
+def squeeze(t, dim=None, *, axis=None):
+    if axis is not None:  # PyTorch's NumPy-style alias
+        dim = axis
     if dim is None:
         shape = tuple(s for s in t.shape if s != 1)
         name = "SqueezeBackward0"
@@ -156,7 +158,11 @@ def squeeze(t, dim=None):
     return make_view(arr, t, name, _view_rule, lambda b: b.squeeze(dim), t.shape)
 
 
-def unsqueeze(t, dim):
+def unsqueeze(t, dim=None, *, axis=None):
+    if dim is None:
+        if axis is None:
+            raise TypeError('unsqueeze() missing 1 required positional arguments: "dim"')
+        dim = axis
     d = norm_dim(dim, t.ndim + 1)
     a = t._data
     # NOTE: PyTorch gives the new size-1 dim the stride ``size * stride`` of the dim it
@@ -274,7 +280,9 @@ def _to_0d_rule(ctx, g):
     return (sum_to(g, ()),)
 
 
-def expand(t, *sizes):
+def expand(t, *sizes, size=None):
+    if size is not None:
+        sizes = (tuple(size),)
     if len(sizes) == 1 and type(sizes[0]) is tuple and t._data.ndim == 0 and \
             all(type(s) is int and s >= 0 for s in sizes[0]):
         return expand_0d(t, sizes[0])
@@ -457,7 +465,11 @@ def unbind(t, dim=0):
     return make_view_multi(arrs, t, "UnbindBackward0", rule, fns)
 
 
-def split(t, split_size_or_sections, dim=0):
+def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
+    if split_size_or_sections is None:
+        if split_size is None:
+            raise TypeError("split() missing required argument 'split_size' (pos 1)")
+        split_size_or_sections = split_size
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -879,8 +891,8 @@ def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     return out.movedim((nd - 2, nd - 1), (d1, d2))
 
 
-def repeat(t, *sizes):
-    sizes = shape_arg(sizes)
+def repeat(t, *sizes, repeats=None):
+    sizes = shape_arg(sizes if repeats is None else (repeats,))
     if len(sizes) < t.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -904,7 +916,10 @@ def repeat(t, *sizes):
     return make(arr, (t,), "RepeatBackward0", rule)
 
 
-def tile(t, dims):
+def tile(t, *reps, dims=None):
+    """``t`` repeated ``dims`` times per dim (``t.tile(2, 1)``, ``t.tile((2, 1))``)."""
+    if dims is None:
+        dims = tuple(reps[0]) if len(reps) == 1 and not isinstance(reps[0], int) else reps
     dims = tuple(dims)
     if len(dims) < t.ndim:
         dims = (1,) * (t.ndim - len(dims)) + dims

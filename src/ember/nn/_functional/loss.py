@@ -11,6 +11,7 @@ nodes, NumPy fancy indexing for the gather, nothing else on the hot path.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -20,13 +21,16 @@ from ..._ops import pointwise as P
 from ..._ops._core import make, same_device, wrap, xp_of, xp_of_array
 from ...cuda import _kernels
 from ..._tensor import Tensor
-from ...autograd.grad_mode import STATE
+from ...autograd.grad_mode import STATE, no_grad
 from .activation import log_softmax
 from ..._ops._core import quiet
 
 __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-           "cosine_embedding_loss", "margin_ranking_loss"]
+           "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+           "triplet_margin_with_distance_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+           "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 _EPS32 = float(np.float32(1e-12))
@@ -398,8 +402,12 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
     dt, shape, x, y = _regression_operands(input, target, kernel)
     out_dtype = out_dtype or dt
     with quiet:
-        d = x - y
-        v = fn(d, *extra)
+        if x.dtype.itemsize == 2:  # half types: each loss in float32, rounded; sums in float32
+            v = fn(x.astype(np.float32) - y.astype(np.float32), *extra).astype(x.dtype)
+            if reduction != "none":
+                v = v.astype(np.float32)
+        else:
+            v = fn(x - y, *extra)
         n = int(np.prod(shape))
         out = _np_reduce(v, reduction)
     out = xp_of(input).asarray(out).astype(out_dtype.np, copy=reduction != "none")
@@ -736,6 +744,496 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                            f"but got sizes: input1: {_size(input1.shape)}, input2: "
                            f"{_size(input2.shape)}, target: {_size(target.shape)} ")
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+# -- margin and embedding losses ------------------------------------------------------------
+
+def _triplet_dims(anchor, positive, negative):
+    a, p, n = anchor.dim(), positive.dim(), negative.dim()
+    if not a == p == n:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a}D, positive {p}D, and "
+                           f"negative {n}D inputs")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the ``p``-norm distance along the last
+    dim; ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _triplet_dims(anchor, positive, negative)
+    from .distance import pairwise_distance
+
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """:func:`triplet_margin_loss` with any ``distance_function(x1, x2)`` (default: the
+    Euclidean :func:`pairwise_distance`)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _triplet_dims(anchor, positive, negative)
+    if distance_function is None:
+        from .distance import pairwise_distance as distance_function
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance_function(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where it is -1 (any other
+    target value adds both terms, as in PyTorch)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    from ..._ops.creation import zeros_like
+
+    zeros = zeros_like(input)
+    gap = margin - input
+    if not input.dtype.is_floating_point:  # NOTE: PyTorch truncates to the integer dtype
+        gap = gap.to(input.dtype)
+    hinge = P.where(target != 1, gap.clamp_min(0), zeros)
+    return _reduce(hinge + P.where(target != -1, input, zeros), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-target * input))`` (a two-class logistic loss for targets +-1)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _no_grad_for(target, "soft_margin_loss", "target")
+    dt = D.result_type(input, target)
+    if not input.dtype.is_floating_point:
+        if dt.is_floating_point:
+            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
+                               f"type {_legacy(input.dtype)}")
+        raise NotImplementedError(f"\"soft_margin_loss\" not implemented for '{_legacy(dt)}'")
+    shape = _broadcast(input, target)
+    if tuple(shape) != tuple(input.shape):
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    same_device(input, target)
+    xp = xp_of(input)
+    with quiet:
+        v = xp.log1p(xp.exp(-(input._data.astype(dt.np) * target._data.astype(dt.np))))
+        out = _np_reduce(v.astype(input.dtype.np, copy=False), reduction)
+    out = xp.asarray(out).astype(input.dtype.np, copy=False)
+    return make(out, (input,), "SoftMarginLossBackward0", _soft_margin_rule, input, target,
+                reduction)
+
+
+def _soft_margin_rule(ctx, g):
+    x, y, reduction = ctx.saved
+    # NOTE: PyTorch's formula, z / (1 + z) with z = exp(-y * x), so z = inf gives nan
+    z = (-(y * x)).exp()
+    gx = -y * z / (1 + z) * g
+    return ((gx / x.numel() if reduction == "mean" else gx).to(x.dtype),)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average=None, reduce=None,
+                                reduction: str = "mean") -> Tensor:
+    """The binary log-loss of each class's logit, averaged over the classes (the last dim)."""
+    from .activation import logsigmoid
+
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(class_dim) / input.size(class_dim)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
+
+
+def _check_margin_input(input, kernel):
+    nd = input.dim()
+    if not ((nd <= 1 and input.numel() > 0) or (nd == 2 and input.shape[1] != 0)):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
+
+
+def _margin_out(input, losses, reduction, out_shape):
+    """Reduce per-sample ``losses`` (an array) as the multi-margin kernels do."""
+    xp = xp_of(input)
+    with quiet:
+        if reduction == "none":
+            out = losses.reshape(out_shape)
+        else:
+            out = losses.sum()
+            if reduction == "mean":
+                out = out / losses.size if losses.size else out * np.nan
+    return xp.asarray(out).astype(input.dtype.np, copy=False)
+
+
+def _margin_rule(ctx, g):
+    coef, reduction = ctx.saved[-2:]
+    if reduction == "none":
+        g = g.reshape((coef.shape[0], 1))
+    elif reduction == "mean":
+        g = g / coef.shape[0]
+    return (P.times_mask(g, coef),)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: ``sum_{i != y} max(0, margin - x[y] + x[i]) ** p / C`` for each
+    sample (times ``weight[y]``); ``p`` is 1 or 2."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    nd = input.dim()
+    n_frames = input.shape[0] if nd == 2 else 1
+    n_classes = input.shape[-1] if nd else 1
+    _check_margin_input(input, "multi_margin_loss_cpu_kernel")
+    if target.dim() > 1 or target.numel() != n_frames:
+        raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the "
+                           "number of input samples (batch size). Expected target size "
+                           f"[{n_frames}], but got {list(target.shape)}. Input has shape "
+                           f"{list(input.shape)}.")
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(f"inconsistent weight size, expected {n_classes} but got "
+                           f"{list(weight.shape)}")
+    if target.dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_legacy(target.dtype)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
+                           f"{_legacy(weight.dtype)}")
+    _no_grad_for(weight, "multi_margin_loss", "weight")
+    same_device(input, target, weight)
+    xp = xp_of(input)
+    x = input._data.reshape(n_frames, n_classes)
+    t = target._data.reshape(-1)
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= n_classes):
+        raise RuntimeError("target out of range")
+    rows = xp.arange(n_frames)
+    with quiet:
+        z = margin - x[rows, t][:, None] + x
+        on = (z > 0) & (xp.arange(n_classes)[None, :] != t[:, None])
+        z = xp.where(on, z, 0)
+        scale = xp.ones((n_frames, 1), x.dtype) / n_classes
+        if weight is not None:
+            scale = scale * weight._data[t][:, None]
+        losses = ((z if p == 1 else z * z) * scale).sum(1)
+        coef = (on if p == 1 else 2 * z) * scale
+        coef[rows, t] -= coef.sum(1)
+    out = _margin_out(input, losses, reduction, tuple(target.shape))
+    return make(out, (input,), "MultiMarginLossBackward0", _margin_rule,
+                coef.astype(x.dtype, copy=False), reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss: ``target`` lists each sample's classes, ended by the first -1;
+    ``sum_{j in targets} sum_{i not in targets} max(0, 1 - x[j] + x[i]) / C``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    nd = input.dim()
+    n_frames = input.shape[0] if nd == 2 else 1
+    n_classes = input.shape[-1] if nd else 1
+    _check_margin_input(input, "multilabel_margin_loss_forward_out_frame")
+    if (nd <= 1 and (target.dim() > 1 or target.numel() != n_classes)) or \
+            (nd == 2 and tuple(target.shape) != tuple(input.shape)):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    same_device(input, target)
+    xp = xp_of(input)
+    t = target._data.reshape(n_frames, n_classes)
+    if t.size and (int(t.min()) < -1 or int(t.max()) >= n_classes):
+        raise RuntimeError("argument #2 'target' is out of range")
+    if target.dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_legacy(target.dtype)}")
+    x = input._data.reshape(n_frames, n_classes)
+    listed = xp.cumprod(t != -1, axis=1).astype(bool)  # the entries before the first -1
+    ts = xp.where(listed, t, 0)
+    rows = xp.arange(n_frames)[:, None]
+    is_target = xp.zeros((n_frames, n_classes), bool)
+    is_target[xp.broadcast_to(rows, ts.shape)[listed], ts[listed]] = True
+    with quiet:
+        z = 1 - x[rows, ts][:, :, None] + x[:, None, :]  # (sample, listed j, class i)
+        on = (z > 0) & listed[:, :, None] & ~is_target[:, None, :]
+        z = xp.where(on, z, 0)
+        losses = z.sum((1, 2)) / n_classes
+        hits = on.astype(x.dtype) / n_classes
+        coef = hits.sum(1)
+        _add_at_rows(coef, ts, -hits.sum(2))
+    out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else ())
+    return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule,
+                coef.astype(x.dtype, copy=False), reduction)
+
+
+def _add_at_rows(out, cols, vals):
+    """``out[n, cols[n, j]] += vals[n, j]`` with repeated columns adding up."""
+    from ..._ops.index import _add_at
+
+    n, k = cols.shape
+    flat = out.reshape(-1)
+    idx = (cols + _xp(cols).arange(n)[:, None] * out.shape[1]).reshape(-1)
+    _add_at(flat, idx, vals.reshape(-1).astype(out.dtype, copy=False))
+
+
+# -- likelihoods ------------------------------------------------------------------------------
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of ``target`` under a Poisson law of rate ``exp(input)``
+    (``log_input``) or ``input``; ``full`` adds Stirling's term where ``target > 1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + (2 * math.pi * target).log() * 0.5
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``0.5 * (log(var) + (input - target) ** 2 / var)`` (plus ``0.5 * log(2 pi)`` if ``full``).
+
+    ``var`` has ``input``'s shape, or lacks its last dim, or has one dim of size 1 (one
+    variance shared along it), or is a float; it is clamped at ``eps`` without a gradient
+    through the clamp (as in PyTorch).
+    """
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.detach().new_ones(tuple(input.shape))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"any() received an invalid combination of arguments - got "
+                        f"({type(var < 0).__name__}), but expected (Tensor input)")
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and sum(
+                b for a, b in zip(input.shape, var.shape) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# -- connectionist temporal classification ---------------------------------------------------
+
+def _ctc_lengths(lengths, name, device):
+    """``input_lengths`` / ``target_lengths`` (a tensor or a sequence of ints) as an int64
+    array."""
+    if isinstance(lengths, Tensor):
+        if lengths.dtype.is_floating_point or lengths.dtype is D.bool:
+            raise RuntimeError(f"{name} must be integral")
+        return xp_of(lengths).asarray(lengths._data).astype(np.int64).reshape(-1), \
+            lengths.dim()
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in lengths):
+        raise TypeError(f"ctc_loss(): argument '{name}' must be tuple of ints or Tensor")
+    return np.asarray(list(lengths), dtype=np.int64), 1
+
+
+def _lse(*terms):
+    """Elementwise ``log(sum(exp(t)))`` of arrays that may hold -inf (not nan for all -inf)."""
+    xp = _xp(terms[0])
+    m = terms[0]
+    for t in terms[1:]:
+        m = xp.maximum(m, t)
+    safe = xp.where(xp.isinf(m), 0, m)
+    s = sum(xp.exp(t - safe) for t in terms)
+    return xp.log(s) + safe
+
+
+def _shift(a, k, fill):
+    """``a`` moved ``k`` places along its last axis (right for k > 0), ``fill`` coming in."""
+    xp = _xp(a)
+    out = xp.full_like(a, fill)
+    if k > 0:
+        out[..., k:] = a[..., :-k]
+    else:
+        out[..., :k] = a[..., -k:]
+    return out
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist Temporal Classification loss: ``-log`` of the total probability of all
+    alignments of each target with its input (blanks between and around labels).
+
+    ``log_probs`` is (T, N, C) (or (T, C) unbatched) log-probabilities; ``targets`` is (N, S)
+    padded or the N targets concatenated; ``reduction='mean'`` divides each loss by its target
+    length before averaging over the batch.
+
+    NOTE: the gradient is PyTorch's: ``exp(log_probs) - posterior / probs``, the gradient with
+    respect to the logits of a ``log_softmax`` rather than to ``log_probs`` themselves (the two
+    agree once back-propagated through ``log_softmax``).
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    il, il_dim = _ctc_lengths(input_lengths, "input_lengths", log_probs.device)
+    tl, _ = _ctc_lengths(target_lengths, "target_lengths", log_probs.device)
+    batched = log_probs.dim() == 3
+    lp_t = log_probs if batched else log_probs.unsqueeze(1)
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if lp_t.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp_t.dim()}-dimensional "
+                           f"tensor for argument #1 'log_probs'{where}")
+    if log_probs.dtype not in (D.float32, D.float64):
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for "
+                                  f"'{_legacy(log_probs.dtype)}'")
+    T, N, C = lp_t.shape
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if il.shape[0] != N:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.shape[0] != N:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    if targets.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional "
+                           f"tensor for argument #2 'targets'{where}")
+    for name, v in (("target_lengths", tl), ("input_lengths", il)):
+        if v.size and int(v.min()) < 0:
+            raise RuntimeError(f"Expected {name} to have value at least 0, but got value "
+                               f"{int(v.min())}{where}")
+    if il.size and int(il.max()) > T:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
+                           f"{int(il.max())}{where}")
+    xp = xp_of(log_probs)
+    il, tl = xp.asarray(il), xp.asarray(tl)
+    smax = int(tl.max()) if tl.size else 0
+    tg = xp.asarray(targets._data).astype(np.int64)
+    if targets.dim() == 1:
+        total = int(tl.sum())
+        if tg.shape[0] != total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got "
+                               f"size {tg.shape[0]} for argument #2 'targets'{where}")
+        starts = xp.cumsum(tl) - tl
+        pos = starts[:, None] + xp.arange(smax)[None, :]
+        padded = tg[xp.minimum(pos, max(total - 1, 0))] if total else \
+            xp.zeros((N, smax), np.int64)
+    else:
+        if tg.shape[0] != N:
+            raise RuntimeError(f"Expected tensor to have size {N} at dimension 0, but got size "
+                               f"{tg.shape[0]} for argument #2 'targets'{where}")
+        if tg.shape[1] < smax:
+            raise RuntimeError(f"Expected tensor to have size at least {smax} at dimension 1, "
+                               f"but got size {tg.shape[1]} for argument #2 'targets'{where}")
+        padded = tg[:, :smax]
+    kept = xp.arange(smax)[None, :] < tl[:, None]
+    padded = xp.where(kept, padded, blank)
+    if padded.size and (int(padded.min()) < 0 or int(padded.max()) >= C):
+        # NOTE: PyTorch reads out of bounds here (its result is undefined)
+        raise RuntimeError(f"ctc_loss: target label out of range [0, {C})")
+    nll, grad = _ctc_forward(lp_t._data, padded, il, tl, blank, zero_infinity)
+    loss = make(nll, (lp_t,), "CtcLossBackward0", _ctc_rule, grad)
+    if zero_infinity:
+        loss = P.where(loss == math.inf, loss.new_zeros(()), loss)
+    if reduction == "mean":
+        lengths = wrap(tl, log_probs._device).clamp_min(1).to(loss.dtype)
+        return (loss / lengths).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if batched else loss.squeeze(0)
+
+
+def _ctc_forward(lp, labels, il, tl, blank, zero_infinity):
+    """The alpha and beta recursions over all samples at once, in log space.
+
+    ``labels`` (N, S) are the targets padded with blanks; the extended label sequence puts a
+    blank before, between and after them (2S + 1 states).  Returns the losses (N,) and their
+    gradient with respect to ``lp`` (T, N, C) for a unit upstream gradient.
+    """
+    xp = _xp(lp)
+    T, N, C = lp.shape
+    S = labels.shape[1]
+    L = 2 * S + 1
+    ninf = -np.inf
+    ext = xp.full((N, L), blank, dtype=np.int64)
+    ext[:, 1::2] = labels
+    n_states = 2 * tl + 1
+    valid = xp.arange(L)[None, :] < n_states[:, None]
+    skip = xp.zeros((N, L), bool)  # may a path jump from state s - 2 to s?
+    if L > 2:
+        skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    rows = xp.arange(N)[:, None]
+    emit = lp[:, rows, ext]  # (T, N, L): each state's log-probability at each step
+    alpha = xp.full((T, N, L), ninf, dtype=lp.dtype)
+    beta = xp.full((T, N, L), ninf, dtype=lp.dtype)
+    with quiet:
+        if T:
+            first = xp.full((N, L), ninf, dtype=lp.dtype)
+            first[:, 0] = emit[0, :, 0]
+            if L > 1:
+                first[:, 1] = xp.where(tl > 0, emit[0, :, 1], ninf)
+            alpha[0] = first
+        for t in range(1, T):
+            a = alpha[t - 1]
+            a2 = xp.where(skip, _shift(a, 2, ninf), ninf)
+            alpha[t] = xp.where(valid, _lse(a, _shift(a, 1, ninf), a2) + emit[t], ninf)
+        last = n_states - 1  # the final blank; the final label is just before it
+        skip_next = _shift(skip, -2, False)
+        for t in range(T - 1, -1, -1):
+            init = xp.full((N, L), ninf, dtype=lp.dtype)
+            init[xp.arange(N), last] = emit[t, xp.arange(N), last]
+            prev = xp.maximum(last - 1, 0)
+            init[xp.arange(N), prev] = xp.where(tl > 0, emit[t, xp.arange(N), prev],
+                                                init[xp.arange(N), prev])
+            if t + 1 < T:
+                b = beta[t + 1]
+                b2 = xp.where(skip_next, _shift(b, -2, ninf), ninf)
+                rec = xp.where(valid, _lse(b, _shift(b, -1, ninf), b2) + emit[t], ninf)
+            else:
+                rec = init
+            step = (t == il - 1)[:, None]
+            inside = (t < il - 1)[:, None]
+            beta[t] = xp.where(step, init, xp.where(inside, rec, ninf))
+        end = alpha[xp.maximum(il - 1, 0), xp.arange(N)]  # (N, L) at each sample's last step
+        ll = _lse(end[xp.arange(N), last],
+                  xp.where(tl > 0, end[xp.arange(N), xp.maximum(last - 1, 0)], ninf))
+        ll = xp.where(il > 0, ll, xp.where(tl > 0, ninf, 0.0))
+        nll = (-ll).astype(lp.dtype)
+        # the posterior of each (step, class): logsumexp of alpha + beta over its states
+        ab = (alpha + beta).astype(np.float64)
+        top = ab.max(axis=2, keepdims=True) if L else xp.zeros((T, N, 1))
+        top = xp.where(xp.isinf(top), 0, top)
+        onehot = (ext[:, :, None] == xp.arange(C)[None, None, :]).astype(np.float64)
+        occ = xp.matmul(xp.exp(ab - top).transpose(1, 0, 2), onehot).transpose(1, 0, 2)
+        lcab = xp.log(occ) + top
+        lp64 = lp.astype(np.float64)
+        grad = xp.exp(lp64) - xp.exp(lcab + nll.astype(np.float64)[None, :, None] - lp64)
+        live = xp.arange(T)[:, None] < il[None, :]
+        if zero_infinity:
+            live = live & ~xp.isinf(nll)[None, :]
+        grad = xp.where(live[:, :, None], grad, 0).astype(lp.dtype)
+    return nll, grad
+
+
+def _ctc_rule(ctx, g):
+    (grad,) = ctx.saved
+    return (P.times_mask(g.reshape((1, grad.shape[1], 1)), grad),)
 
 
 def _run_in_float32_under_autocast():

@@ -1,15 +1,16 @@
-"""``embedding`` (a table lookup with PyTorch's ``EmbeddingBackward0``) and ``one_hot``."""
+"""``embedding`` (a table lookup with PyTorch's ``EmbeddingBackward0``), ``embedding_bag``
+(sums, means or maxima of bags of rows) and ``one_hot``."""
 from __future__ import annotations
 
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, same_device, wrap, write, xp_of
+from ..._ops._core import make, same_device, wrap, write, xp_of, xp_of_array
 from ..._ops.index import _add_at
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
-__all__ = ["embedding", "one_hot"]
+__all__ = ["embedding", "one_hot", "embedding_bag"]
 
 _LEGACY = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -177,3 +178,251 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
     return wrap(out, tensor._device)
+
+
+# -- embedding_bag ------------------------------------------------------------------------------
+
+_BAG_CHECK = " (while checking arguments for embedding_bag)"
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx=None) -> Tensor:
+    """Sums, means or maxima of bags of rows of ``weight``, without building the rows.
+
+    ``input`` is (B, N) (B bags of N indices) or 1-D with ``offsets`` giving where each bag
+    starts (with ``include_last_offset``, the last offset ends the last bag).  Rows at
+    ``padding_idx`` are left out of their bags (a bag of nothing gives zeros);
+    ``per_sample_weights`` (``mode='sum'`` only) scales each looked-up row.  The result is
+    (B, embedding_dim).
+
+    >>> F.embedding_bag(ember.tensor([0, 2, 1]), ember.arange(6.).reshape(3, 2),
+    ...                 ember.tensor([0, 2]), mode="sum")
+    tensor([[4., 6.],
+            [2., 3.]])
+    """
+    if weight.dtype is D.int64 and input.is_floating_point():
+        import warnings
+
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
+                      "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
+                      "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)
+        weight, input = input, weight
+    psw = per_sample_weights
+    if psw is not None and tuple(input.shape) != tuple(psw.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({psw.shape}) is not None, then "
+                         f"it must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    xp = xp_of(weight)
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        if input.shape[1] == 0:
+            raise RuntimeError("step must be nonzero")
+        starts = xp.arange(0, input.numel(), input.shape[1], dtype=np.int64)
+        include_last_offset = False
+        input = input.reshape(-1)
+        psw = psw.reshape(-1) if psw is not None else None
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = None
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    elif mode not in ("sum", "mean"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    n, dim = weight.shape
+    for t, what in ((input, "indices"), (offsets, "offsets")):
+        if t is not None and t.dtype not in (D.int64, D.int32):
+            raise RuntimeError(f"Expected tensor for argument #1 '{what}' to have one of the "
+                               "following scalar types: Long, Int; but got torch."
+                               f"{_LEGACY[t.dtype.name]}Tensor instead{_BAG_CHECK}")
+    idx = xp.asarray(input._data).astype(np.int64, copy=False).reshape(-1)
+    if max_norm is not None:
+        bad = (idx < 0) | (idx >= n)
+        if bool(bad.any()):
+            raise IndexError("index out of range in self")
+        with no_grad():
+            _renorm_(weight, idx, max_norm, norm_type)
+    if psw is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
+                                  "per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}'). Please open a feature request on GitHub.")
+    if psw is not None and psw.dtype is not weight.dtype:
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have the same type as "
+                           "tensor for argument #1 'per_sample_weights'; but type torch."
+                           f"{_LEGACY[weight.dtype.name]}Tensor does not equal torch."
+                           f"{_LEGACY[psw.dtype.name]}Tensor{_BAG_CHECK}")
+    same_device(weight, input, offsets, psw)
+    if starts is None:
+        starts = xp.asarray(offsets._data).astype(np.int64, copy=False)
+    bags = _bag_bounds(starts, idx.shape[0], include_last_offset)
+    pad = _bag_padding_idx(padding_idx, n)
+    bad = (idx < 0) | (idx >= n)
+    if bool(bad.any()):
+        i = int(xp.argmax(bad))
+        if weight.dtype is D.float64:  # NOTE: PyTorch's two CPU kernels word this differently
+            raise RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
+                               f"found idx to be {int(idx[i])}")
+        raise RuntimeError(f"Index {i} of input takes value {int(idx[i])} which is not in the "
+                           f"valid range [0, {n})")
+    return _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq)
+
+
+def _bag_padding_idx(padding_idx, n):
+    if padding_idx is None:
+        return -1
+    if not -n <= padding_idx < n:
+        raise RuntimeError(f"padding_idx must be within the number of embeddings, -{n} through "
+                           f"{n - 1}, but got {padding_idx}")
+    return padding_idx + n if padding_idx < 0 else padding_idx
+
+
+def _bag_bounds(starts, m, include_last_offset):
+    """The bag of each index and each bag's [start, end), from PyTorch's ``offsets``."""
+    xp = xp_of_array(starts)
+    if include_last_offset:
+        if starts.shape[0] < 1:
+            raise RuntimeError("include_last_offset: number of offset should be at least 1")
+        ends = starts[1:]
+        starts = starts[:-1]
+    else:
+        ends = xp.concatenate([starts[1:], xp.asarray([m], dtype=np.int64)])
+    if starts.shape[0]:
+        if int(starts[0]) != 0:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the "
+                               "mini-batch has to start from position 0. However, got "
+                               f"{int(starts[0])}")
+        last = int(ends[-1]) if include_last_offset else int(starts[-1])
+        if last > m:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {m} but "
+                               f"got offsets[-1] of {last}")
+        if bool((ends < starts).any()):
+            # NOTE: PyTorch fails on an internal check here ("Expected i < index_size")
+            raise RuntimeError("embedding_bag: offsets must be non-decreasing")
+    return starts, ends
+
+
+def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq):
+    xp = xp_of(weight)
+    starts, ends = bags
+    n_bags = starts.shape[0]
+    n, dim = weight.shape
+    w = weight._data
+    pos = xp.arange(idx.shape[0])
+    # the bag of each index (-1 past the last bag, with include_last_offset)
+    bag_of = xp.searchsorted(ends, pos, side="right") if n_bags else xp.full(pos.shape, -1)
+    inside = bag_of < n_bags
+    keep = inside & (idx != pad)
+    bag_of = xp.where(inside, bag_of, 0)
+    counts = xp.zeros(n_bags, dtype=np.int64)
+    _add_at(counts, bag_of[keep], 1)
+    low = w.dtype.name in ("float16", "bfloat16")
+    acc = np.float32 if low else w.dtype
+    rows = w[idx].astype(acc, copy=False)
+    argmax = None
+    with _quiet():
+        if mode == "max":
+            out, argmax = _bag_max(rows, keep, bag_of, starts, ends, n_bags)
+        else:
+            vals = rows if psw is None else rows * psw._data.astype(acc)[:, None]
+            out = xp.zeros((n_bags, dim), dtype=acc)
+            _add_at(out, bag_of[keep], vals[keep])
+            if mode == "mean":
+                out = out / xp.maximum(counts, 1).astype(acc)[:, None]
+    out = out.astype(w.dtype, copy=False)
+    freq = _bag_frequencies(idx, n) if scale_grad_by_freq else None
+    plan = (idx, bag_of, keep, counts, argmax, freq, mode, n)
+    inputs = (weight,) if psw is None else (weight, psw)
+    return make(out, inputs, "EmbeddingBagBackward0", _bag_rule, plan, psw,
+                weight if psw is not None else None)
+
+
+def _quiet():
+    from ..._ops._core import quiet
+
+    return quiet
+
+
+def _bag_max(rows, keep, bag_of, starts, ends, n_bags):
+    """Each bag's maximum per column and where it was read (the first of equal maxima)."""
+    xp = xp_of_array(rows)
+    dim = rows.shape[1]
+    if n_bags == 0:
+        return xp.zeros((0, dim), rows.dtype), xp.zeros((0, dim), np.int64)
+    longest = int((ends - starts).max()) if n_bags else 0
+    slot = starts[:, None] + xp.arange(max(longest, 1))[None, :]  # (bag, place in bag)
+    in_bag = slot < ends[:, None]
+    slot = xp.where(in_bag, slot, 0)
+    if keep.shape[0]:
+        ok, picked = in_bag & keep[slot], rows[slot]
+    else:  # no index at all
+        ok, picked = in_bag & False, xp.zeros(slot.shape + (dim,), rows.dtype)
+    grid = xp.where(ok[:, :, None], picked, -xp.inf)
+    where = grid.argmax(axis=1)  # (bag, column): the first maximum
+    best = xp.take_along_axis(grid, where[:, None, :], axis=1)[:, 0, :]
+    empty = ~ok.any(axis=1)
+    best = xp.where(empty[:, None], 0, best)
+    at = xp.take_along_axis(slot, where, axis=1)  # the input position the maximum came from
+    return best, xp.where(empty[:, None], -1, at)
+
+
+def _bag_frequencies(idx, n):
+    """The count PyTorch divides each row's gradient by under ``scale_grad_by_freq``.
+
+    NOTE: PyTorch's CPU kernel divides the gradient of the k-th distinct index (in increasing
+    order) by the count of the k-th *sorted* index, not by its own count (so an index sorted
+    after a frequent one may get that one's count); this reproduces it.
+    """
+    xp = xp_of_array(idx)
+    counts = xp.bincount(idx, minlength=n) if idx.size else xp.zeros(n, np.int64)
+    uniq = xp.unique(idx)
+    srt = xp.sort(idx)
+    freq = xp.ones(n, dtype=np.int64)
+    freq[uniq] = counts[srt[: uniq.shape[0]]]
+    return freq
+
+
+def _bag_rule(ctx, g):
+    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
+    xp = xp_of(g)
+    gd = g._data
+    low = gd.dtype.name in ("float16", "bfloat16")
+    acc = np.float32 if low else gd.dtype
+    gd = gd.astype(acc, copy=False)
+    dim = gd.shape[1]
+    gw = xp.zeros((n, dim), dtype=acc)
+    if mode == "max":
+        hit = argmax >= 0
+        cols = xp.broadcast_to(xp.arange(dim)[None, :], argmax.shape)
+        _add_at(gw, (idx[argmax[hit]], cols[hit]), gd[hit])
+    else:
+        per = gd[bag_of]  # each index's bag gradient
+        if mode == "mean":
+            per = per / xp.maximum(counts, 1).astype(acc)[bag_of][:, None]
+        scaled = per if psw is None else per * psw._data.astype(acc)[:, None]
+        if freq is not None:
+            scaled = scaled / freq[idx].astype(acc)[:, None]
+        _add_at(gw, idx[keep], scaled[keep])
+    grads = [wrap(gw.astype(g._data.dtype, copy=False), g._device)]
+    if psw is not None:
+        gp = None
+        if ctx.needs_input_grad[1]:  # d out / d psw[i]: the bag's gradient . the row
+            rows = weight._data[idx].astype(acc, copy=False)
+            gpa = xp.where(keep, (gd[bag_of] * rows).sum(1), 0)
+            gp = wrap(gpa.astype(psw.dtype.np, copy=False), g._device)
+        grads.append(gp)
+    return tuple(grads)

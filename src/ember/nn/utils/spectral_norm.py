@@ -1,0 +1,131 @@
+"""``spectral_norm``: a weight divided by its largest singular value, estimated by power
+iteration (Miyato et al., 2018), through a forward pre-hook.
+
+``module.<name>_orig`` is the learnt parameter; the buffers ``<name>_u`` and ``<name>_v`` hold
+the current left and right singular vector estimates and take one more power step on each
+training-mode call.  ``nn.utils.parametrizations.spectral_norm`` is the newer form.
+"""
+from __future__ import annotations
+
+from ...autograd.grad_mode import no_grad
+from .._functional.distance import normalize
+from ..parameter import Parameter
+
+__all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
+
+
+def _as_matrix(weight, dim: int):
+    """``weight`` seen as a matrix whose rows run along ``dim``."""
+    if dim != 0:
+        weight = weight.permute(dim, *[d for d in range(weight.dim()) if d != dim])
+    return weight.reshape(weight.shape[0], -1)
+
+
+def _default_dim(module) -> int:
+    from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+
+    # a transposed convolution keeps its output channels on dim 1
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+
+
+class SpectralNorm:
+    """The forward pre-hook that sets ``module.<name> = <name>_orig / sigma``."""
+
+    _version: int = 1
+    name: str
+    dim: int
+    n_power_iterations: int
+    eps: float
+
+    def __init__(self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0,
+                 eps: float = 1e-12):
+        self.name = name
+        self.dim = dim
+        if n_power_iterations <= 0:
+            raise ValueError("Expected n_power_iterations to be positive, but got "
+                             f"n_power_iterations={n_power_iterations}")
+        self.n_power_iterations = n_power_iterations
+        self.eps = eps
+
+    def reshape_weight_to_matrix(self, weight):
+        return _as_matrix(weight, self.dim)
+
+    def compute_weight(self, module, do_power_iteration: bool):
+        weight = getattr(module, self.name + "_orig")
+        u = getattr(module, self.name + "_u")
+        v = getattr(module, self.name + "_v")
+        mat = self.reshape_weight_to_matrix(weight)
+        if do_power_iteration:
+            with no_grad():
+                for _ in range(self.n_power_iterations):
+                    # written into the buffers in place, so that they carry over
+                    v = normalize(mat.t().mv(u), dim=0, eps=self.eps, out=v)
+                    u = normalize(mat.mv(v), dim=0, eps=self.eps, out=u)
+                # copies: backward must see the vectors this call used, not later updates
+                u = u.clone()
+                v = v.clone()
+        sigma = u.dot(mat.mv(v))
+        return weight / sigma
+
+    def remove(self, module) -> None:
+        with no_grad():
+            weight = self.compute_weight(module, do_power_iteration=False)
+        for suffix in ("", "_u", "_v", "_orig"):
+            delattr(module, self.name + suffix)
+        module.register_parameter(self.name, Parameter(weight.detach()))
+
+    def __call__(self, module, inputs) -> None:
+        setattr(module, self.name, self.compute_weight(module,
+                                                       do_power_iteration=module.training))
+
+    @staticmethod
+    def apply(module, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
+        for hook in module._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm) and hook.name == name:
+                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same "
+                                   f"parameter {name}")
+        fn = SpectralNorm(name, n_power_iterations, dim, eps)
+        weight = module._parameters[name]
+        if weight is None:
+            raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+        with no_grad():
+            h, w = fn.reshape_weight_to_matrix(weight).shape
+            # NOTE: the random start is drawn as PyTorch draws it (u first), so that the same
+            # seed gives the same vectors
+            u = normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)
+            v = normalize(weight.new_empty(w).normal_(0, 1), dim=0, eps=fn.eps)
+        delattr(module, fn.name)
+        module.register_parameter(fn.name + "_orig", weight)
+        setattr(module, fn.name, weight.data)
+        module.register_buffer(fn.name + "_u", u)
+        module.register_buffer(fn.name + "_v", v)
+        module.register_forward_pre_hook(fn)
+        return fn
+
+
+def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
+                  dim: int | None = None):
+    """Divide ``module.<name>`` by its spectral norm, re-estimated by ``n_power_iterations``
+    power steps on every training-mode forward (rows along ``dim``: 0, or 1 for transposed
+    convolutions).  Adds ``<name>_orig`` (the parameter) and the buffers ``<name>_u``,
+    ``<name>_v``.
+
+    >>> m = spectral_norm(nn.Linear(20, 40))  # doctest: +SKIP
+    >>> m.weight_u.shape  # doctest: +SKIP
+    torch.Size([40])
+    """
+    if dim is None:
+        dim = _default_dim(module)
+    SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
+    return module
+
+
+def remove_spectral_norm(module, name: str = "weight"):
+    """Undo :func:`spectral_norm`: ``module.<name>`` becomes one parameter again (the last
+    normalised value)."""
+    for key, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, SpectralNorm) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"spectral_norm of '{name}' not found in {module}")

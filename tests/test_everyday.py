@@ -294,6 +294,11 @@ CASES = {
     "device == str": lambda T: (T.ones(1).device == "cpu", T.device("cpu") != "cpu"),
     "version compares": lambda T: (T.__version__ >= "2.0", T.__version__ < (3, 0),
                                    T.__version__.split("+")[0]),
+    "custom Function: a 0-d gradient for [3]": lambda T: _bad_function_grad(T, lambda g: g.sum()),
+    "custom Function: a [3, 1] gradient for [3]": lambda T: _bad_function_grad(
+        T, lambda g: g.reshape(3, 1)),
+    "custom Function: a [2, 3] gradient for [3]": lambda T: _bad_function_grad(
+        T, lambda g: g.expand(2, 3)),
     # asarray's copy= and requires_grad=
     "asarray copy=False from a list": lambda T: T.asarray([1, 2], copy=False),
     "asarray copy=False to another dtype": lambda T: T.asarray(T.ones(2), dtype=T.float64,
@@ -345,6 +350,21 @@ def _xlogy_grads(T):
     s = T.tensor([0.0, 1.0], requires_grad=True)
     T.xlogy(s, 2.0).sum().backward()
     return str(x.grad), str(y.grad), str(s.grad)  # (str: NaN compares equal)
+
+
+def _bad_function_grad(T, make_grad):
+    class Bad(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return make_grad(g)
+
+    x = T.ones(3, requires_grad=True)
+    Bad.apply(x).sum().backward()
+    return x.grad
 
 
 def _error_type(fn):

@@ -255,8 +255,9 @@ def conform_grad(g, meta, node, i):
     """Fit a gradient to its input: undo broadcasting and match the input's dtype."""
     shape, dtype = meta
     if g._data.shape != shape:
-        try:
-            np.broadcast_shapes(shape, g.shape)
+        try:  # the input must broadcast to the gradient (which is then summed down to it)
+            if np.broadcast_shapes(shape, g.shape) != tuple(g.shape):
+                raise ValueError
         except ValueError:
             raise RuntimeError(
                 f"Function {type(node).__name__} returned an invalid gradient at index {i} - "

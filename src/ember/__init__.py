@@ -435,6 +435,7 @@ def typename(t):
 from ._ops.more_math import *  # noqa: E402,F401,F403
 from ._ops.more_tensor import *  # noqa: E402,F401,F403
 from . import special  # noqa: E402,F401
+from . import distributions  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401

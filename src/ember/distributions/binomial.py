@@ -1,0 +1,121 @@
+"""The binomial distribution."""
+from __future__ import annotations
+
+import ember
+from ember._size import Size
+
+from . import constraints
+from ._sampling import binomial, host, to_tensor
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["Binomial"]
+
+
+def _clamp_by_zero(x):
+    # max(x, 0) whose gradient at 0 is 1/2 (as PyTorch's)
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
+
+
+class Binomial(Distribution):
+    """Binomial(total_count=1, probs=None, logits=None): successes in ``total_count``
+    independent trials of probability ``probs`` (or ``sigmoid(logits)``).
+
+    NOTE: PyTorch samples with its own C++ kernel; ember uses inversion or Hormann's BTRS
+    (see ``_sampling``), so samples follow the same law but are not PyTorch's numbers.
+    """
+
+    arg_constraints = {"total_count": constraints.nonnegative_integer,
+                       "probs": constraints.unit_interval, "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+            self._param = self.probs
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+            self._param = self.logits
+        super().__init__(self._param.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Binomial, _instance)
+        batch_shape = Size(batch_shape)
+        new.total_count = self.total_count.expand(batch_shape)
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(batch_shape))
+                new._param = getattr(new, name)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _new(self, *args, **kwargs):
+        return self._param.new_empty(*args, **kwargs)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self.total_count)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def mode(self):
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with ember.no_grad():
+            n = self.total_count.expand(shape)
+            p = self.probs.expand(shape)
+            return to_tensor(binomial(host(n), host(p)), p)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        n, logits = self.total_count, self.logits
+        log_norm = (n * _clamp_by_zero(logits) + n * ember.log1p(ember.exp(-ember.abs(logits)))
+                    - ember.lgamma(n + 1))
+        return (value * logits - ember.lgamma(value + 1) - ember.lgamma(n - value + 1)
+                - log_norm)
+
+    def _homogeneous_count(self, what):
+        top = int(self.total_count.max())
+        if not self.total_count.min() == top:
+            raise NotImplementedError(f"Inhomogeneous total count not supported by `{what}`.")
+        return top
+
+    def entropy(self):
+        self._homogeneous_count("entropy")
+        lp = self.log_prob(self.enumerate_support(False))
+        return -(ember.exp(lp) * lp).sum(0)
+
+    def enumerate_support(self, expand=True):
+        top = self._homogeneous_count("enumerate_support")
+        values = ember.arange(1 + top, dtype=self._param.dtype, device=self._param.device)
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand((-1,) + tuple(self._batch_shape))
+        return values

@@ -1,0 +1,271 @@
+"""``kl_divergence(p, q)`` and the registry behind it.
+
+Closed forms are registered per pair of distribution types with ``@register_kl(P, Q)``;
+``kl_divergence`` picks the most specific registered pair for ``type(p), type(q)`` (by
+their method resolution orders) and remembers the choice.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import ember
+from ember.nn.functional import softplus
+
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .cauchy import Cauchy
+from .dirichlet import Dirichlet
+from .distribution import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .independent import Independent
+from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
+from .uniform import Uniform
+from .utils import _sum_rightmost
+
+__all__ = ["register_kl", "kl_divergence"]
+
+_KL_REGISTRY = {}  # (type_p, type_q) -> function
+_KL_MEMOIZE = {}   # (type(p), type(q)) -> the function chosen for them
+
+
+def register_kl(type_p, type_q):
+    """Decorator registering ``fn(p, q)`` as KL(p || q) for ``p`` of ``type_p`` and ``q`` of
+    ``type_q`` (or subclasses, unless a more specific pair is registered).
+
+    >>> @register_kl(Normal, Normal)
+    ... def kl_normal_normal(p, q):
+    ...     ...
+    """
+    for t in (type_p, type_q):
+        if not isinstance(t, type):
+            raise TypeError(f"Expected a Distribution subclass but got {t}")
+
+    def decorator(fn):
+        _KL_REGISTRY[type_p, type_q] = fn
+        _KL_MEMOIZE.clear()
+        return fn
+    return decorator
+
+
+def _dispatch(type_p, type_q):
+    pairs = [(a, b) for a, b in _KL_REGISTRY if issubclass(type_p, a) and issubclass(type_q, b)]
+    if not pairs:
+        return NotImplemented
+    mro_p, mro_q = type_p.__mro__, type_q.__mro__
+
+    def rank(pair):
+        return mro_p.index(pair[0]), mro_q.index(pair[1])
+
+    left = min(pairs, key=rank)  # most specific in p first
+    right = min(pairs, key=lambda pq: rank(pq)[::-1])  # most specific in q first
+    if _KL_REGISTRY[left] is not _KL_REGISTRY[right]:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+                      f"Please register_kl({left[0].__name__}, {right[1].__name__})",
+                      RuntimeWarning, stacklevel=3)
+    return _KL_REGISTRY[left]
+
+
+def kl_divergence(p, q):
+    """KL(p || q) = E_p[log p(x) - log q(x)], batched over the two distributions' batch
+    shapes.  Raises ``NotImplementedError`` for pairs with no registered closed form."""
+    key = type(p), type(q)
+    fn = _KL_MEMOIZE.get(key)
+    if fn is None:
+        fn = _KL_MEMOIZE[key] = _dispatch(*key)
+    if fn is NotImplemented:
+        raise NotImplementedError(f"No KL(p || q) is implemented for p type "
+                                  f"{p.__class__.__name__} and q type {q.__class__.__name__}")
+    return fn(p, q)
+
+
+def _batch_trace_XXT(m):
+    """The trace of ``m @ m.mT`` for each matrix in a batch: its squared entries summed."""
+    return m.reshape(tuple(m.shape[:-2]) + (-1,)).pow(2).sum(-1)
+
+
+# -- same-family pairs -----------------------------------------------------------------
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p, q):
+    ones = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    ones = ember.where(p.probs == 0, 0.0, ember.where(q.probs == 0, math.inf, ones))
+    zeros = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    zeros = ember.where(p.probs == 1, 0.0, ember.where(q.probs == 1, math.inf, zeros))
+    return ones + zeros
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    p1, p0, q1, q0 = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    sp, sq = p1 + p0, q1 + q0
+    t1 = q1.lgamma() + q0.lgamma() + sp.lgamma()
+    t2 = p1.lgamma() + p0.lgamma() + sq.lgamma()
+    t3 = (p1 - q1) * ember.digamma(p1)
+    t4 = (p0 - q0) * ember.digamma(p0)
+    t5 = (sq - sp) * ember.digamma(sp)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count "
+                                  "is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
+                          - (-q.probs).log1p())
+    return ember.where(p.total_count > q.total_count, math.inf, kl)
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p, q):
+    t = p.probs * (p.logits - q.logits)
+    t = ember.where(q.probs == 0, math.inf, t)
+    t = ember.where(p.probs == 0, 0.0, t)
+    return t.sum(-1)
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    sp, sq = p.concentration.sum(-1), q.concentration.sum(-1)
+    t1 = sp.lgamma() - sq.lgamma()
+    t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = p.concentration.digamma() - sp.digamma().unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    ratio = q.rate / p.rate
+    return -ratio.log() + ratio - 1
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    # the Bregman divergence of the log-normaliser between the natural parameters
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot be computed using Bregman divergences")
+    p_nat = [t.detach().requires_grad_() for t in p._natural_params]
+    q_nat = q._natural_params
+    lognorm = p._log_normalizer(*p_nat)
+    grads = ember.autograd.grad(lognorm.sum(), p_nat, create_graph=True)
+    result = q._log_normalizer(*q_nat) - lognorm
+    for a, b, g in zip(p_nat, q_nat, grads):
+        result = result - _sum_rightmost((b - a) * g, len(q.event_shape))
+    return result
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = ember.lgamma(q.concentration) - ember.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * ember.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - ember.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    ratio = p.scale / q.scale
+    gap = (p.loc - q.loc).abs()
+    return -ratio.log() + gap / q.scale + ratio * ember.exp(-gap / p.scale) - 1
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different "
+                         "event shapes cannot be computed")
+    pl, ql = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = (ql.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                  - pl.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    n = p.event_shape[0]
+    batch = tuple(ember.broadcast_shapes(tuple(ql.shape[:-2]), tuple(pl.shape[:-2])))
+    term2 = _batch_trace_XXT(ember.linalg.solve_triangular(
+        ql.expand(batch + (n, n)), pl.expand(batch + (n, n)), upper=False))
+    term3 = _batch_mahalanobis(ql, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p, q):
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p, q):
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    if p.transforms != q.transforms:
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return ember.where((q.low > p.low) | (q.high < p.high), math.inf, result)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    return t1 - (4 * p.scale * q.scale).log()
+
+
+# -- a few mixed pairs -----------------------------------------------------------------
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    width = p.high - p.low
+    t1 = (math.sqrt(math.pi * 2) * q.scale / width).log()
+    t2 = width.pow(2) / 12
+    t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
+    return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    gap = p.loc - q.loc
+    ratio = p.scale / q.scale
+    ratio_gap = gap / p.scale
+    t1 = -ratio.log()
+    t2 = math.sqrt(2 / math.pi) * p.scale * ember.exp(-0.5 * ratio_gap.pow(2))
+    t3 = gap * ember.erf(math.sqrt(0.5) * ratio_gap)
+    return t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
+

@@ -1,0 +1,67 @@
+"""The Poisson distribution."""
+from __future__ import annotations
+
+import ember
+from ember._size import Size
+
+from . import constraints
+from ._sampling import host, poisson, to_tensor
+from .distribution import Distribution, ExponentialFamily
+from .utils import _NUMBER, broadcast_all
+
+__all__ = ["Poisson"]
+
+
+class Poisson(ExponentialFamily):
+    """Poisson(rate): counts with mean and variance ``rate``.
+
+    NOTE: PyTorch samples with its own C++ kernel; ember multiplies uniforms (rate < 10) or
+    uses Hormann's PTRS (see ``_sampling``): the same law, not PyTorch's numbers.
+    """
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate, validate_args=None):
+        self.rate, = broadcast_all(rate)
+        batch_shape = Size() if isinstance(rate, _NUMBER) else self.rate.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Poisson, _instance)
+        batch_shape = Size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with ember.no_grad():
+            rate = self.rate.expand(shape)
+            return to_tensor(poisson(host(rate)), rate)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (ember.log(self.rate),)
+
+    def _log_normalizer(self, x):
+        return ember.exp(x)

@@ -1,0 +1,81 @@
+"""Student's t distribution."""
+from __future__ import annotations
+
+import math
+
+import ember
+from ember._size import Size
+
+from . import constraints
+from .chi2 import Chi2
+from .distribution import Distribution
+from .utils import _standard_normal, broadcast_all
+
+__all__ = ["StudentT"]
+
+
+class StudentT(Distribution):
+    """StudentT(df, loc=0, scale=1): ``loc + scale * X / sqrt(Z / df)`` with ``X`` standard
+    normal and ``Z`` chi-squared with ``df`` degrees of freedom.
+
+    NOTE: ``X`` is PyTorch's normal draw, but ``Z`` comes from ember's gamma sampler, so
+    samples match PyTorch's in distribution, not number for number.
+    """
+
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
+                       "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._chi2 = Chi2(self.df)
+        super().__init__(self.df.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(StudentT, _instance)
+        batch_shape = Size(batch_shape)
+        new.df = self.df.expand(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        new._chi2 = self._chi2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return ember.where(self.df <= 1, math.nan, self.loc)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        df = self.df
+        safe = ember.where(df > 2, df, 3.0)  # keeps the unused branch (and its grad) finite
+        finite = self.scale.pow(2) * safe / (safe - 2)
+        return ember.where(df > 2, finite, ember.where(df > 1, math.inf, math.nan))
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        x = _standard_normal(shape, dtype=self.df.dtype, device=self.df.device)
+        z = self._chi2.rsample(sample_shape)
+        return self.loc + self.scale * (x * ember.rsqrt(z / self.df))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        df = self.df
+        y = (value - self.loc) / self.scale
+        z = (self.scale.log() + 0.5 * df.log() + 0.5 * math.log(math.pi)
+             + ember.lgamma(0.5 * df) - ember.lgamma(0.5 * (df + 1.0)))
+        return -0.5 * (df + 1.0) * ember.log1p(y ** 2.0 / df) - z
+
+    def entropy(self):
+        df = self.df
+        lbeta = ember.lgamma(0.5 * df) + math.lgamma(0.5) - ember.lgamma(0.5 * (df + 1))
+        return (self.scale.log()
+                + 0.5 * (df + 1) * (ember.digamma(0.5 * (df + 1)) - ember.digamma(0.5 * df))
+                + 0.5 * df.log() + lbeta)

@@ -9,13 +9,21 @@ Compose(
 """
 from . import functional
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, Compose, ConvertImageDtype, Lambda, Normalize, Pad,
-                         PILToTensor, RandomCrop, RandomHorizontalFlip, RandomResizedCrop,
-                         RandomVerticalFlip, Resize, ToPILImage, ToTensor)
-
-__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda",
-           "Normalize", "PILToTensor", "Pad", "RandomCrop", "RandomHorizontalFlip",
-           "RandomResizedCrop", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, FiveCrop,
+                         GaussianBlur, Grayscale, Lambda, LinearTransformation, Normalize, Pad,
+                         PILToTensor, RandomAdjustSharpness, RandomAffine, RandomApply,
+                         RandomAutocontrast, RandomChoice, RandomCrop, RandomEqualize,
+                         RandomErasing, RandomGrayscale, RandomHorizontalFlip, RandomInvert,
+                         RandomOrder, RandomPosterize, RandomResizedCrop, RandomRotation,
+                         RandomSolarize, RandomVerticalFlip, Resize, TenCrop, ToPILImage,
+                         ToTensor)
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
+           "GaussianBlur", "Grayscale", "InterpolationMode", "Lambda", "LinearTransformation",
+           "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
+           "RandomApply", "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize",
+           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
+           "RandomOrder", "RandomPosterize", "RandomResizedCrop", "RandomRotation",
+           "RandomSolarize", "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
            "functional"]
 
 

@@ -103,3 +103,110 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
     if palette is not None:
         out.putpalette(palette)
     return out
+
+
+# -- colour (Pillow's ImageEnhance / ImageOps, as torchvision calls them) ------------------------
+
+def _enhance(img, kind: str, factor: float):
+    from PIL import ImageEnhance
+
+    _assert_pil(img)
+    return getattr(ImageEnhance, kind)(img).enhance(factor)
+
+
+def adjust_brightness(img, brightness_factor: float):
+    return _enhance(img, "Brightness", brightness_factor)
+
+
+def adjust_contrast(img, contrast_factor: float):
+    return _enhance(img, "Contrast", contrast_factor)
+
+
+def adjust_saturation(img, saturation_factor: float):
+    return _enhance(img, "Color", saturation_factor)
+
+
+def adjust_sharpness(img, sharpness_factor: float):
+    return _enhance(img, "Sharpness", sharpness_factor)
+
+
+def adjust_hue(img, hue_factor: float):
+    """Shift the H band of Pillow's HSV conversion by ``hue_factor * 255`` (mod 256)."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    _assert_pil(img)
+    mode = img.mode
+    if mode in {"L", "1", "I", "F"}:
+        return img
+    image = _pil.image_module()
+    hue, sat, val = img.convert("HSV").split()
+    # NOTE: torchvision adds float(hue_factor * 255) cast to uint8, which truncates
+    # towards zero and wraps (-76.5 -> 180); so does this.
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    shifted = np.asarray(hue, dtype=np.uint8) + shift
+    hue = image.fromarray(shifted.astype(np.uint8), "L")
+    return image.merge("HSV", (hue, sat, val)).convert(mode)
+
+
+def adjust_gamma(img, gamma: float, gain: float = 1.0):
+    _assert_pil(img)
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    mode = img.mode
+    table = [int((255 + 1 - 1e-3) * gain * pow(v / 255.0, gamma)) for v in range(256)] * 3
+    return img.convert("RGB").point(table).convert(mode)
+
+
+def to_grayscale(img, num_output_channels: int):
+    _assert_pil(img)
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    gray = img.convert("L")
+    if num_output_channels == 1:
+        return gray
+    arr = np.asarray(gray, dtype=np.uint8)
+    return _pil.image_module().fromarray(np.stack([arr, arr, arr], axis=-1), "RGB")
+
+
+def _imageops(name: str, img, *args):
+    from PIL import ImageOps
+
+    _assert_pil(img)
+    return getattr(ImageOps, name)(img, *args)
+
+
+def invert(img):
+    return _imageops("invert", img)
+
+
+def posterize(img, bits: int):
+    return _imageops("posterize", img, bits)
+
+
+def solarize(img, threshold):
+    return _imageops("solarize", img, threshold)
+
+
+def autocontrast(img):
+    return _imageops("autocontrast", img)
+
+
+def equalize(img):
+    return _imageops("equalize", img)
+
+
+# -- geometry ------------------------------------------------------------------------------------
+
+def affine(img, matrix, interpolation: int = 0, fill=None):
+    """Pillow's AFFINE transform; ``matrix`` maps output pixels to input pixels."""
+    _assert_pil(img)
+    image = _pil.image_module()
+    return img.transform(img.size, image.Transform.AFFINE, matrix, interpolation,
+                         **_parse_fill(fill, img))
+
+
+def rotate(img, angle: float, interpolation: int = 0, expand: bool = False, center=None,
+           fill=None):
+    """Pillow's own ``Image.rotate`` (counter-clockwise degrees)."""
+    _assert_pil(img)
+    return img.rotate(angle, interpolation, expand, center, **_parse_fill(fill, img))

@@ -227,9 +227,13 @@ def resize(img: Tensor, size: list[int], interpolation: str = "bilinear",
 # -- values ----------------------------------------------------------------------------------
 
 def _max_value(dtype) -> int:
+    """The value of "white" for images of ``dtype``: the type's maximum, or 1 for floats."""
     torch = _ember()
-    return {torch.uint8: 255, torch.int8: 127, torch.int16: 32767, torch.int32: 2**31 - 1,
-            torch.int64: 2**63 - 1, torch.bool: 1}[dtype]
+    tops = {torch.uint8: 255, torch.int8: 127, torch.int16: 32767, torch.int32: 2**31 - 1,
+            torch.int64: 2**63 - 1, torch.bool: 1}
+    if hasattr(torch, "uint16"):
+        tops[torch.uint16] = 65535
+    return tops.get(dtype, 1)
 
 
 def convert_image_dtype(image: Tensor, dtype) -> Tensor:
@@ -278,3 +282,428 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
     if std.ndim == 1:
         std = std.view(-1, 1, 1)
     return tensor.sub_(mean).div_(std)
+
+
+# -- colour ----------------------------------------------------------------------------------
+
+def _assert_channels(img: Tensor, permitted: list[int]) -> None:
+    channels = get_dimensions(img)[0]
+    if channels not in permitted:
+        raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found "
+                        f"{channels}")
+
+
+def _float_type(img: Tensor):
+    """The type the colour and geometry formulas run in: the image's own, or float32."""
+    return img.dtype if img.is_floating_point() else _ember().float32
+
+
+def _at_least_3d(img: Tensor) -> None:
+    _assert_image_tensor(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found "
+                        f"{img.ndim}")
+
+
+def rgb_to_grayscale(img: Tensor, num_output_channels: int = 1) -> Tensor:
+    """Luma ``0.2989 R + 0.587 G + 0.114 B`` (truncated back to integer types)."""
+    _at_least_3d(img)
+    _assert_channels(img, [1, 3])
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    if img.shape[-3] == 1:
+        gray = img.clone()
+    else:
+        red, green, blue = img.unbind(dim=-3)
+        # NOTE: torchvision's tensor weights (not Pillow's 299/587/114 fixed point); the
+        # float sum goes back to an integer type by truncation, not rounding.
+        gray = (0.2989 * red + 0.587 * green + 0.114 * blue).to(img.dtype).unsqueeze(-3)
+    return gray.expand(img.shape) if num_output_channels == 3 else gray
+
+
+def _blend(img1: Tensor, img2: Tensor, ratio: float) -> Tensor:
+    """``ratio * img1 + (1 - ratio) * img2`` clipped to the type's range, in ``img1``'s type."""
+    ratio = float(ratio)
+    mixed = ratio * img1 + (1.0 - ratio) * img2
+    return mixed.clamp(0, _max_value(img1.dtype)).to(img1.dtype)
+
+
+def _check_factor(value: float, name: str) -> None:
+    if value < 0:
+        raise ValueError(f"{name} ({value}) is not non-negative.")
+
+
+def adjust_brightness(img: Tensor, brightness_factor: float) -> Tensor:
+    _check_factor(brightness_factor, "brightness_factor")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    return _blend(img, _ember().zeros_like(img), brightness_factor)
+
+
+def adjust_contrast(img: Tensor, contrast_factor: float) -> Tensor:
+    """Blend with the mean grey level of each image (computed from its greyscale version)."""
+    _check_factor(contrast_factor, "contrast_factor")
+    _assert_image_tensor(img)
+    _assert_channels(img, [3, 1])
+    gray = rgb_to_grayscale(img) if get_dimensions(img)[0] == 3 else img
+    mean = gray.to(_float_type(img)).mean(dim=(-3, -2, -1), keepdim=True)
+    return _blend(img, mean, contrast_factor)
+
+
+def adjust_saturation(img: Tensor, saturation_factor: float) -> Tensor:
+    _check_factor(saturation_factor, "saturation_factor")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:  # as Pillow: nothing to desaturate
+        return img
+    return _blend(img, rgb_to_grayscale(img), saturation_factor)
+
+
+def _rgb_to_hsv(img: Tensor) -> Tensor:
+    """``[..., 3, H, W]`` RGB in [0, 1] -> HSV with hue in [0, 1) (Pillow's hexcone formulas)."""
+    torch = _ember()
+    red, green, blue = img.unbind(dim=-3)
+    value = img.max(dim=-3).values
+    chroma = value - img.min(dim=-3).values
+    grey = chroma == 0
+    one = torch.ones_like(value)
+    # Where the pixel is grey the divisions below would be 0/0; dividing by one instead
+    # gives saturation 0 and a hue that the final wrap turns into 0.
+    saturation = chroma / torch.where(grey, one, value)
+    span = torch.where(grey, one, chroma)
+    dist_r, dist_g, dist_b = (value - red) / span, (value - green) / span, (value - blue) / span
+    red_max = value == red
+    green_max = (value == green) & ~red_max
+    hue6 = torch.where(red_max, dist_b - dist_g,
+                       torch.where(green_max, 2.0 + dist_r - dist_b, 4.0 + dist_g - dist_r))
+    hue = torch.fmod(hue6 / 6.0 + 1.0, 1.0)
+    return torch.stack((hue, saturation, value), dim=-3)
+
+
+def _hsv_to_rgb(img: Tensor) -> Tensor:
+    torch = _ember()
+    hue, saturation, value = img.unbind(dim=-3)
+    sector_f = torch.floor(hue * 6.0)
+    frac = hue * 6.0 - sector_f
+    sector = sector_f.to(torch.int32) % 6
+    low = torch.clamp(value * (1.0 - saturation), 0.0, 1.0)
+    falling = torch.clamp(value * (1.0 - saturation * frac), 0.0, 1.0)
+    rising = torch.clamp(value * (1.0 - saturation * (1.0 - frac)), 0.0, 1.0)
+    # (R, G, B) for the six 60-degree sectors of the hue circle
+    table = [(value, rising, low), (falling, value, low), (low, value, rising),
+             (low, falling, value), (rising, low, value), (value, low, falling)]
+    channels = []
+    for c in range(3):
+        out = table[5][c]
+        for k in range(4, -1, -1):
+            out = torch.where(sector == k, table[k][c], out)
+        channels.append(out)
+    return torch.stack(channels, dim=-3)
+
+
+def adjust_hue(img: Tensor, hue_factor: float) -> Tensor:
+    """Rotate the hue by ``hue_factor`` turns, through HSV in float32."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(img, Tensor):
+        raise TypeError("Input img should be Tensor image")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:  # as Pillow: a grey image has no hue
+        return img
+    torch = _ember()
+    orig_dtype = img.dtype
+    hsv = _rgb_to_hsv(convert_image_dtype(img, torch.float32))
+    hue, saturation, value = hsv.unbind(dim=-3)
+    hue = (hue + hue_factor) % 1.0
+    rgb = _hsv_to_rgb(torch.stack((hue, saturation, value), dim=-3))
+    return convert_image_dtype(rgb, orig_dtype)
+
+
+def adjust_gamma(img: Tensor, gamma: float, gain: float = 1) -> Tensor:
+    torch = _ember()
+    if not isinstance(img, Tensor):
+        raise TypeError("Input img should be a Tensor.")
+    _assert_channels(img, [1, 3])
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    dtype = img.dtype
+    result = img if img.is_floating_point() else convert_image_dtype(img, torch.float32)
+    result = (gain * result ** gamma).clamp(0, 1)
+    return convert_image_dtype(result, dtype)
+
+
+def _to_nchw(img: Tensor, work_dtype):
+    """``img`` as a 4-D tensor of ``work_dtype``, and what undoes that."""
+    lead = tuple(img.shape[:-3]) if img.ndim >= 3 else None
+    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 3 else img.reshape(1, 1, *img.shape)
+    out_dtype = img.dtype
+    if x.dtype != work_dtype:
+        x = x.to(work_dtype)
+
+    def restore(y: Tensor) -> Tensor:
+        y = y.reshape(*lead, *y.shape[-3:]) if lead is not None else y.reshape(y.shape[-2:])
+        if y.dtype != out_dtype:
+            if not out_dtype.is_floating_point:
+                y = y.round()  # NOTE: as torchvision, round before going back to integers
+            y = y.to(out_dtype)
+        return y
+
+    return x, restore
+
+
+def _smooth_3x3(img: Tensor) -> Tensor:
+    """The image with its interior blurred by Pillow's SMOOTH kernel (edges kept)."""
+    torch = _ember()
+    import ember.nn.functional as F
+
+    work = _float_type(img)
+    kernel = torch.ones((3, 3), dtype=work, device=img.device)
+    kernel[1, 1] = 5.0
+    kernel = (kernel / kernel.sum()).expand(img.shape[-3], 1, 3, 3)
+    x, restore = _to_nchw(img, work)
+    inner = restore(F.conv2d(x, kernel, groups=x.shape[-3]))
+    out = img.clone()
+    out[..., 1:-1, 1:-1] = inner
+    return out
+
+
+def adjust_sharpness(img: Tensor, sharpness_factor: float) -> Tensor:
+    _check_factor(sharpness_factor, "sharpness_factor")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if img.shape[-1] <= 2 or img.shape[-2] <= 2:
+        return img
+    return _blend(img, _smooth_3x3(img), sharpness_factor)
+
+
+def invert(img: Tensor) -> Tensor:
+    _at_least_3d(img)
+    _assert_channels(img, [1, 3])
+    return _max_value(img.dtype) - img
+
+
+def posterize(img: Tensor, bits: int) -> Tensor:
+    """Keep the top ``bits`` bits of each uint8 value."""
+    torch = _ember()
+    _at_least_3d(img)
+    if img.dtype != torch.uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    _assert_channels(img, [1, 3])
+    keep = (0xFF << (8 - bits)) & 0xFF
+    return img & keep
+
+
+def solarize(img: Tensor, threshold: float) -> Tensor:
+    """Invert the values ``>= threshold``."""
+    _at_least_3d(img)
+    _assert_channels(img, [1, 3])
+    if threshold > _max_value(img.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return _ember().where(img >= threshold, invert(img), img)
+
+
+def autocontrast(img: Tensor) -> Tensor:
+    """Stretch each channel so that its darkest value becomes 0 and its lightest the maximum."""
+    torch = _ember()
+    _at_least_3d(img)
+    _assert_channels(img, [1, 3])
+    bound = _max_value(img.dtype)
+    work = _float_type(img)
+    low = img.amin(dim=(-2, -1), keepdim=True).to(work)
+    high = img.amax(dim=(-2, -1), keepdim=True).to(work)
+    scale = bound / (high - low)
+    flat = ~torch.isfinite(scale)  # a constant channel is left as it is
+    low = torch.where(flat, torch.zeros_like(low), low)
+    scale = torch.where(flat, torch.ones_like(scale), scale)
+    return ((img - low) * scale).clamp(0, bound).to(img.dtype)
+
+
+def _equalize_channel(chan: np.ndarray) -> np.ndarray:
+    """Pillow's histogram equalisation of one uint8 channel."""
+    hist = np.bincount(chan.ravel(), minlength=256)
+    used = hist[hist != 0]
+    step = int(used[:-1].sum()) // 255
+    if step == 0:
+        return chan
+    lut = (np.cumsum(hist) + step // 2) // step
+    lut = np.clip(np.concatenate(([0], lut[:-1])), 0, 255).astype(np.uint8)
+    return lut[chan]
+
+
+def equalize(img: Tensor) -> Tensor:
+    torch = _ember()
+    _assert_image_tensor(img)
+    if not 3 <= img.ndim <= 4:
+        raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found {img.ndim}")
+    if img.dtype != torch.uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    _assert_channels(img, [1, 3])
+    arr = img.detach().cpu().numpy()
+    flat = arr.reshape(-1, *arr.shape[-2:])
+    out = np.stack([_equalize_channel(c) for c in flat]).reshape(arr.shape)
+    return torch.as_tensor(out, device=img.device)
+
+
+def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor, inplace: bool = False) -> Tensor:
+    _assert_image_tensor(img)
+    if not inplace:
+        img = img.clone()
+    img[..., i:i + h, j:j + w] = v
+    return img
+
+
+# -- blur ------------------------------------------------------------------------------------
+
+def _gaussian_kernel1d(size: int, sigma: float, dtype, device) -> Tensor:
+    """Samples of ``exp(-x^2 / (2 sigma^2))`` at ``size`` integer offsets, summing to one."""
+    torch = _ember()
+    half = (size - 1) * 0.5
+    x = torch.linspace(-half, half, steps=size, dtype=dtype, device=device)
+    weights = torch.exp(-0.5 * (x / sigma).pow(2))
+    return weights / weights.sum()
+
+
+def gaussian_blur(img: Tensor, kernel_size: list[int], sigma: list[float]) -> Tensor:
+    """Separable Gaussian blur with reflect padding; ``kernel_size``/``sigma`` are ``[x, y]``."""
+    torch = _ember()
+    import ember.nn.functional as F
+
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor. Got {type(img)}")
+    _assert_image_tensor(img)
+    work = _float_type(img)
+    kx = _gaussian_kernel1d(kernel_size[0], sigma[0], work, img.device)
+    ky = _gaussian_kernel1d(kernel_size[1], sigma[1], work, img.device)
+    kernel = torch.mm(ky[:, None], kx[None, :])
+    x, restore = _to_nchw(img, work)
+    kernel = kernel.expand(x.shape[-3], 1, kernel.shape[0], kernel.shape[1])
+    px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    x = F.pad(x, [px, px, py, py], mode="reflect")
+    return restore(F.conv2d(x, kernel, groups=x.shape[-3]))
+
+
+# -- affine warps ------------------------------------------------------------------------------
+
+def _check_warp_args(img, matrix, interpolation: str, fill) -> None:
+    if not isinstance(img, Tensor):
+        raise TypeError("Input img should be Tensor")
+    _assert_image_tensor(img)
+    if matrix is not None and not isinstance(matrix, list):
+        raise TypeError("Argument matrix should be a list")
+    if matrix is not None and len(matrix) != 6:
+        raise ValueError("Argument matrix should have 6 float values")
+    if fill is not None and not isinstance(fill, (int, float, tuple, list)):
+        import warnings
+
+        warnings.warn("Argument fill should be either int, float, tuple or list", stacklevel=3)
+    channels = get_dimensions(img)[0]
+    if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != channels:
+        raise ValueError("The number of elements in 'fill' cannot broadcast to match the number "
+                         f"of channels of the image ({len(fill)} != {channels})")
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor input")
+
+
+def _source_coords(matrix, w: int, h: int, ow: int, oh: int, np_type):
+    """Input pixel coordinates ``(ix, iy)`` (each ``oh x ow``) that the output pixels read.
+
+    ``matrix`` maps output to input positions, both measured from the image centres.
+    As torchvision, output pixel centres go through it, are scaled to the [-1, 1]
+    range of ``grid_sample`` by the input's half size, and come back to pixel units
+    the way PyTorch's CPU sampler does (``align_corners=False``), all in ``np_type``.
+    """
+    theta = np.asarray(matrix, dtype=np.float64).astype(np_type).reshape(2, 3)
+    rows = theta / np.array([[0.5 * w], [0.5 * h]], dtype=np_type)
+    xs = (np.arange(ow, dtype=np.float64) - ow * 0.5 + 0.5).astype(np_type)
+    ys = (np.arange(oh, dtype=np.float64) - oh * 0.5 + 0.5).astype(np_type)
+    x, y = np.meshgrid(xs, ys)
+    gx = x * rows[0, 0] + y * rows[0, 1] + rows[0, 2]
+    gy = x * rows[1, 0] + y * rows[1, 1] + rows[1, 2]
+    one, half = np_type.type(1), np_type.type(0.5)
+    return ((gx + one) * np_type.type(w / 2) - half, (gy + one) * np_type.type(h / 2) - half)
+
+
+def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill) -> Tensor:
+    """Resample ``img`` at the positions ``matrix`` gives (zeros outside), then apply ``fill``.
+
+    Each output value is a weighted sum of up to four input values gathered with
+    ``index_select``, so the result keeps autograd and the device.  The ``fill``
+    blend follows torchvision, which samples an extra all-ones channel to learn how
+    much of each output pixel came from inside the image.
+    """
+    torch = _ember()
+    work = _float_type(img)
+    x, restore = _to_nchw(img, work)
+    n, c, h, w = (int(s) for s in x.shape)
+    np_type = np.dtype(np.float64 if work == torch.float64 else np.float32)
+    ix, iy = _source_coords(matrix, w, h, ow, oh, np_type)
+    if mode == "nearest":
+        # NOTE: np.rint rounds halves to even, like the vector kernel of PyTorch's sampler.
+        taps = [(np.rint(ix), np.rint(iy), np.ones_like(ix))]
+    else:
+        x0, y0 = np.floor(ix), np.floor(iy)
+        east, south = ix - x0, iy - y0
+        west, north = 1 - east, 1 - south
+        taps = [(x0, y0, north * west), (x0 + 1, y0, north * east),
+                (x0, y0 + 1, south * west), (x0 + 1, y0 + 1, south * east)]
+    flat = x.reshape(n, c, h * w)
+    out, coverage = None, None
+    for tx, ty, weight in taps:
+        inside = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h)
+        index = (np.clip(ty, 0, h - 1).astype(np.int64) * w
+                 + np.clip(tx, 0, w - 1).astype(np.int64))
+        weight = np.where(inside, weight, 0).astype(np_type)
+        index_t = torch.as_tensor(np.where(inside, index, 0).ravel(), device=img.device)
+        term = flat.index_select(-1, index_t) * torch.as_tensor(weight.ravel(),
+                                                                 device=img.device)
+        out = term if out is None else out + term
+        coverage = weight if coverage is None else coverage + weight
+    out = out.reshape(n, c, oh, ow)
+    if fill is not None:
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_t = torch.tensor(values, dtype=work, device=img.device).view(1, len(values), 1, 1)
+        mask = torch.as_tensor(coverage, device=img.device).view(1, 1, oh, ow)
+        if mode == "nearest":
+            out = torch.where(mask < 0.5, fill_t.expand_as(out), out)
+        else:
+            # NOTE: as torchvision: the sampled values already lack the outside part, and
+            # are scaled by the coverage once more here, so border pixels come out darker
+            # than a plain blend (even with the default fill of 0).
+            out = out * mask + (1.0 - mask) * fill_t
+    return restore(out)
+
+
+def affine(img: Tensor, matrix: list[float], interpolation: str = "nearest",
+           fill=None) -> Tensor:
+    """Warp by the inverse affine ``matrix`` (centred coordinates), same output size."""
+    _check_warp_args(img, matrix, interpolation, fill)
+    h, w = int(img.shape[-2]), int(img.shape[-1])
+    return _warp(img, matrix, w, h, interpolation, fill)
+
+
+def _compute_affine_output_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
+    """``(width, height)`` that holds the whole warped image (for ``expand=True``).
+
+    As torchvision (and Pillow), the corners go through the matrix in float32 and
+    the bounds are cut to 1e-4 before rounding outwards, so that 1e-15 noise does
+    not add a pixel.
+    """
+    f32 = np.float32
+    corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
+                        [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]], dtype=f32)
+    theta = np.asarray(matrix, dtype=np.float64).astype(f32).reshape(2, 3)
+    moved = corners @ theta.T
+    centre = np.array([w * 0.5, h * 0.5], dtype=f32)
+    low, high = moved.min(axis=0) + centre, moved.max(axis=0) + centre
+    tol = f32(1e-4)
+    size = np.ceil(np.trunc(high / tol) * tol) - np.floor(np.trunc(low / tol) * tol)
+    return int(size[0]), int(size[1])
+
+
+def rotate(img: Tensor, matrix: list[float], interpolation: str = "nearest",
+           expand: bool = False, fill=None) -> Tensor:
+    _check_warp_args(img, matrix, interpolation, fill)
+    h, w = int(img.shape[-2]), int(img.shape[-1])
+    ow, oh = _compute_affine_output_size(matrix, w, h) if expand else (w, h)
+    return _warp(img, matrix, ow, oh, interpolation, fill)

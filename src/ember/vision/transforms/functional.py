@@ -5,6 +5,7 @@ Each function takes a ``PIL.Image`` (handled by Pillow) or a tensor shaped
 """
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import warnings
@@ -17,9 +18,13 @@ from .. import _pil
 from . import _functional_pil as F_pil
 from . import _functional_tensor as F_t
 
-__all__ = ["InterpolationMode", "center_crop", "convert_image_dtype", "crop", "get_dimensions",
-           "get_image_num_channels", "get_image_size", "hflip", "normalize", "pad",
-           "pil_to_tensor", "resize", "resized_crop", "to_pil_image", "to_tensor", "vflip"]
+__all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma",
+           "adjust_hue", "adjust_saturation", "adjust_sharpness", "affine", "autocontrast",
+           "center_crop", "convert_image_dtype", "crop", "equalize", "erase", "five_crop",
+           "gaussian_blur", "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
+           "invert", "normalize", "pad", "pil_to_tensor", "posterize", "resize", "resized_crop",
+           "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image",
+           "to_tensor", "vflip"]
 
 
 class InterpolationMode(Enum):
@@ -325,6 +330,277 @@ def vflip(img):
         return F_t.vflip(img)
     _needs_pil(img, "vflip")
     return F_pil.vflip(img)
+
+
+def five_crop(img, size):
+    """The four corner crops and the central crop of ``size``, as ``(tl, tr, bl, br, center)``."""
+    if isinstance(size, numbers.Number):
+        size = (int(size), int(size))
+    elif isinstance(size, (tuple, list)) and len(size) == 1:
+        size = (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    _, height, width = get_dimensions(img)
+    crop_h, crop_w = size
+    if crop_w > width or crop_h > height:
+        raise ValueError(f"Requested crop size {size} is bigger than input size "
+                         f"{(height, width)}")
+    bottom, right = height - crop_h, width - crop_w
+    corners = [crop(img, top, left, crop_h, crop_w)
+               for top, left in ((0, 0), (0, right), (bottom, 0), (bottom, right))]
+    return (*corners, center_crop(img, [crop_h, crop_w]))
+
+
+def ten_crop(img, size, vertical_flip: bool = False):
+    """``five_crop`` of the image, then of its mirror (left-right, or top-bottom)."""
+    if isinstance(size, numbers.Number):
+        size = (int(size), int(size))
+    elif isinstance(size, (tuple, list)) and len(size) == 1:
+        size = (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    mirrored = vflip(img) if vertical_flip else hflip(img)
+    return five_crop(img, size) + five_crop(mirrored, size)
+
+
+# -- colour ---------------------------------------------------------------------------------------
+
+def _pil_or_tensor(name: str, img, *args):
+    """Call ``name`` from the tensor module for tensors, from the Pillow module otherwise."""
+    if isinstance(img, Tensor):
+        return getattr(F_t, name)(img, *args)
+    _needs_pil(img, name)
+    return getattr(F_pil, name)(img, *args)
+
+
+def adjust_brightness(img, brightness_factor: float):
+    """Scale the intensities: 0 gives black, 1 the original, 2 twice as bright."""
+    return _pil_or_tensor("adjust_brightness", img, brightness_factor)
+
+
+def adjust_contrast(img, contrast_factor: float):
+    """Blend with the mean grey: 0 gives a flat grey image, 1 the original."""
+    return _pil_or_tensor("adjust_contrast", img, contrast_factor)
+
+
+def adjust_saturation(img, saturation_factor: float):
+    """Blend with the greyscale image: 0 gives grey, 1 the original, 2 twice as saturated."""
+    return _pil_or_tensor("adjust_saturation", img, saturation_factor)
+
+
+def adjust_hue(img, hue_factor: float):
+    """Turn the hue by ``hue_factor`` of a full circle (in ``[-0.5, 0.5]``) through HSV."""
+    return _pil_or_tensor("adjust_hue", img, hue_factor)
+
+
+def adjust_gamma(img, gamma: float, gain: float = 1):
+    """``gain * I ** gamma`` on intensities in [0, 1]."""
+    return _pil_or_tensor("adjust_gamma", img, gamma, gain)
+
+
+def adjust_sharpness(img, sharpness_factor: float):
+    """Blend with a smoothed copy: 0 gives it, 1 the original, 2 twice as sharp."""
+    return _pil_or_tensor("adjust_sharpness", img, sharpness_factor)
+
+
+def to_grayscale(img, num_output_channels: int = 1):
+    """A ``PIL.Image`` of any mode in greyscale (1 channel, or 3 equal ones)."""
+    if _pil.is_pil_image(img):
+        return F_pil.to_grayscale(img, num_output_channels)
+    raise TypeError("Input should be PIL Image")
+
+
+def rgb_to_grayscale(img, num_output_channels: int = 1):
+    """Greyscale version of an RGB image (``[..., 3, H, W]`` tensor or ``PIL.Image``)."""
+    if isinstance(img, Tensor):
+        return F_t.rgb_to_grayscale(img, num_output_channels)
+    _needs_pil(img, "rgb_to_grayscale")
+    return F_pil.to_grayscale(img, num_output_channels)
+
+
+def invert(img):
+    """``max - value`` for every channel (255 for uint8, 1.0 for floats)."""
+    return _pil_or_tensor("invert", img)
+
+
+def posterize(img, bits: int):
+    """Keep the ``bits`` most significant bits of each channel (uint8 only)."""
+    if not 0 <= bits <= 8:
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    return _pil_or_tensor("posterize", img, bits)
+
+
+def solarize(img, threshold: float):
+    """Invert every value ``>= threshold``."""
+    return _pil_or_tensor("solarize", img, threshold)
+
+
+def autocontrast(img):
+    """Stretch each channel to the full range (darkest value -> 0, lightest -> max)."""
+    return _pil_or_tensor("autocontrast", img)
+
+
+def equalize(img):
+    """Histogram-equalise each channel (uint8 tensors, or ``P``/``L``/``RGB`` images)."""
+    return _pil_or_tensor("equalize", img)
+
+
+def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):
+    """Set ``img[..., i:i+h, j:j+w] = v`` (a copy unless ``inplace``); tensors only."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    return F_t.erase(img, i, j, h, w, v, inplace=inplace)
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Blur with a Gaussian kernel of ``kernel_size`` (odd; int or ``[kx, ky]``).
+
+    ``sigma`` (float or ``[sx, sy]``) defaults to ``0.3 * ((k - 1) * 0.5 - 1) + 0.8``.
+    Borders are reflected.  A ``PIL.Image`` is blurred as a uint8 tensor and
+    converted back, as torchvision does.
+    """
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError("kernel_size should be int or a sequence of integers. Got "
+                        f"{type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ValueError("If kernel_size is a sequence its length should be 2. Got "
+                         f"{len(kernel_size)}")
+    for ksize in kernel_size:
+        if ksize % 2 == 0 or ksize < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got "
+                             f"{kernel_size}")
+    if sigma is None:
+        sigma = [ksize * 0.15 + 0.35 for ksize in kernel_size]
+    if not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if isinstance(sigma, (list, tuple)) and len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    if isinstance(img, Tensor):
+        return F_t.gaussian_blur(img, list(kernel_size), list(sigma))
+    _needs_pil(img, "gaussian_blur")
+    if not _pil.is_pil_image(img):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    blurred = F_t.gaussian_blur(pil_to_tensor(img), list(kernel_size), list(sigma))
+    return to_pil_image(blurred, mode=img.mode)
+
+
+# -- rotations and affine warps ---------------------------------------------------------------
+
+def _get_inverse_affine_matrix(center, angle: float, translate, scale: float, shear,
+                               inverted: bool = True) -> list[float]:
+    """The 2 x 3 matrix of the affine map, or (``inverted``) of its inverse, as a flat list.
+
+    The map is ``T(translate) C(center) R(angle) S(scale) Shy(shear[1]) Shx(shear[0])
+    C(center)^-1`` with angles in degrees, ``R`` turning clockwise in image coordinates
+    (y down) and ``Shx(s) = [[1, -tan s], [0, 1]]``, ``Shy(s) = [[1, 0], [-tan s, 1]]``.
+    Pillow's ``transform`` wants the inverse (output pixel -> input pixel).
+    """
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    # R(rot) @ Shy(sy) @ Shx(sx), before scaling; its determinant is 1
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    if inverted:
+        m = [v / scale for v in (d, -b, 0.0, -c, a, 0.0)]
+        m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+        m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    else:
+        m = [v * scale for v in (a, b, 0.0, c, d, 0.0)]
+        m[2] += m[0] * (-cx) + m[1] * (-cy) + (cx + tx)
+        m[5] += m[3] * (-cx) + m[4] * (-cy) + (cy + ty)
+    return m
+
+
+def _check_interpolation(interpolation) -> InterpolationMode:
+    if isinstance(interpolation, int):
+        return _interpolation_modes_from_int(interpolation)
+    if not isinstance(interpolation, InterpolationMode):
+        raise TypeError("Argument interpolation should be a InterpolationMode or a "
+                        "corresponding Pillow integer constant")
+    return interpolation
+
+
+def _centre_offset(center, img) -> list[float]:
+    """``center`` in pixels measured from the image centre (the tensor warps' origin)."""
+    if center is None:
+        return [0.0, 0.0]
+    _, height, width = get_dimensions(img)
+    return [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+
+
+def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: bool = False,
+           center=None, fill=None):
+    """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the centre).
+
+    PIL images go through Pillow's ``Image.rotate``; tensors are resampled
+    (``nearest`` or ``bilinear``) as torchvision's ``grid_sample`` path does.
+    ``expand`` grows the output to hold the whole turned image; ``fill`` colours
+    the area that comes from outside.
+    """
+    interpolation = _check_interpolation(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    if not isinstance(img, Tensor):
+        _needs_pil(img, "rotate")
+        return F_pil.rotate(img, angle, _PIL_INTS[interpolation], expand, center, fill)
+    # NOTE: affine() turns clockwise and rotate() counter-clockwise, hence -angle.
+    matrix = _get_inverse_affine_matrix(_centre_offset(center, img), -angle, [0.0, 0.0], 1.0,
+                                        [0.0, 0.0])
+    return F_t.rotate(img, matrix, interpolation.value, expand, fill)
+
+
+def affine(img, angle: float, translate, scale: float, shear,
+           interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    """Rotate (clockwise degrees), scale, shear and translate, keeping the centre fixed.
+
+    ``shear`` is one angle (along x) or ``[sx, sy]``; ``translate`` is ``[dx, dy]``
+    pixels after the rest.
+    """
+    interpolation = _check_interpolation(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise TypeError("Argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise TypeError("Shear should be either a single value or a sequence of two values")
+    angle = float(angle)
+    translate = list(translate)
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    if not isinstance(img, Tensor):
+        _needs_pil(img, "affine")
+        _, height, width = get_dimensions(img)
+        # NOTE: as torchvision, Pillow's centre is (w/2, h/2), without the half-pixel shift.
+        pil_center = [width * 0.5, height * 0.5] if center is None else center
+        matrix = _get_inverse_affine_matrix(pil_center, angle, translate, scale, shear)
+        return F_pil.affine(img, matrix, _PIL_INTS[interpolation], fill)
+    matrix = _get_inverse_affine_matrix(_centre_offset(center, img), angle,
+                                        [1.0 * t for t in translate], scale, shear)
+    return F_t.affine(img, matrix, interpolation.value, fill)
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

@@ -295,6 +295,11 @@ CASES = {
     "version compares": lambda T: (T.__version__ >= "2.0", T.__version__ < (3, 0),
                                    T.__version__.split("+")[0]),
     "custom Function: a 0-d gradient for [3]": lambda T: _bad_function_grad(T, lambda g: g.sum()),
+    "backward(inputs=[y]) after retain_grad": lambda T: _retained_input(T, ["y"]),
+    "backward(inputs=[x, y]) after retain_grad": lambda T: _retained_input(T, ["x", "y"]),
+    "np.exp(tensor)": lambda T: _numpy_on_tensors(T),
+    "copy.copy shares memory": lambda T: _shallow_copies(T),
+    "own optimizer keeps an int step": lambda T: _own_optimizer_step(T),
     "custom Function: a [3, 1] gradient for [3]": lambda T: _bad_function_grad(
         T, lambda g: g.reshape(3, 1)),
     "custom Function: a [2, 3] gradient for [3]": lambda T: _bad_function_grad(
@@ -365,6 +370,61 @@ def _bad_function_grad(T, make_grad):
     x = T.ones(3, requires_grad=True)
     Bad.apply(x).sum().backward()
     return x.grad
+
+
+def _retained_input(T, which):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    (y * y).sum().backward(inputs=[{"x": x, "y": y}[w] for w in which])
+    return y.grad.tolist(), None if x.grad is None else x.grad.tolist()
+
+
+def _numpy_on_tensors(T):
+    t = T.tensor([1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # NumPy 2's note to PyTorch
+        got = [np.exp(t), np.add(t, 1), np.greater(t, 1), np.float64(2) * t, np.sqrt(t.long()),
+               np.maximum(t, 1.5), np.exp(T.tensor(1.0))]
+    return [(type(r).__name__ == "Tensor", str(r.dtype), r.tolist()) for r in got]
+
+
+def _shallow_copies(T):
+    import copy
+
+    t = T.tensor([1.0, 2.0])
+    c = copy.copy(t)
+    c[0] = 5
+    p = T.nn.Parameter(T.ones(2))
+    cp = copy.copy(p)
+    x = T.ones(2, requires_grad=True) * 2
+    cx = copy.copy(x)
+    return (t.tolist(), c is t, type(cp).__name__, cp.data_ptr() == p.data_ptr(),
+            cx.grad_fn is None, cx.requires_grad)
+
+
+def _own_optimizer_step(T):
+    class Mine(T.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    st = self.state[p]
+                    st["step"] = st.get("step", 0) + 1
+
+    p = T.nn.Parameter(T.ones(2))
+    first = Mine([p])
+    first.step()
+    second = Mine([p])
+    second.load_state_dict(first.state_dict())
+    adam = T.optim.Adam([p])
+    adam.load_state_dict({"state": {0: {"step": 3, "exp_avg": T.zeros(2),
+                                        "exp_avg_sq": T.zeros(2)}},
+                          "param_groups": adam.state_dict()["param_groups"]})
+    return (second.state[p]["step"], type(second.state[p]["step"]).__name__,
+            type(adam.state[p]["step"]).__name__)
 
 
 def _error_type(fn):

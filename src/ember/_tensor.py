@@ -315,6 +315,14 @@ class Tensor:
         a = self.numpy()  # PyTorch's errors for tensors that require grad or live on a GPU
         return a if dtype is None else a.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy function's result on tensors comes back as a tensor (``np.exp(t)``)."""
+        from ._ops.creation import from_numpy
+
+        if array.dtype == np.bool_:  # NOTE: PyTorch gives uint8 here, not bool
+            array = array.astype(np.uint8)
+        return from_numpy(np.asarray(array))
+
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
@@ -346,7 +354,7 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        if self._requires_grad:
+        if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
             import warnings
 
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
@@ -388,6 +396,14 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._requires_grad))
+
+    def __copy__(self):
+        """``copy.copy``: a new tensor on the same memory (as PyTorch's), without history."""
+        new = self._alias()
+        if type(self) is not Tensor and hasattr(type(self), "_from_tensor"):
+            new = type(self)._from_tensor(new, self._requires_grad)
+        new._requires_grad = self._requires_grad
+        return new
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:

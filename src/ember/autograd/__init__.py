@@ -89,7 +89,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         if g is not None:
             if t._grad_fn is None:
                 accumulate_into_leaf(t, g)
-            else:
+            elif not t.retains_grad:  # (its retain_grad hook already stored this gradient)
                 t._grad = g if t._grad is None else t._grad + g
 
 
@@ -184,3 +184,9 @@ def is_anomaly_enabled() -> bool:
 
 def is_anomaly_check_nan_enabled() -> bool:
     return STATE.anomaly_nan
+
+
+from . import functional  # noqa: E402,F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
+
+__all__ += ["functional", "gradcheck", "gradgradcheck"]

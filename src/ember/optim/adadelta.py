@@ -14,6 +14,8 @@ class Adadelta(Optimizer):
     >>> opt = ember.optim.Adadelta(model.parameters())
     """
 
+    _tensor_step = True
+
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "capturable": False}
 

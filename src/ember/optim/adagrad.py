@@ -15,6 +15,8 @@ class Adagrad(Optimizer):
     >>> opt = ember.optim.Adagrad(model.parameters(), lr=1e-2)
     """
 
+    _tensor_step = True
+
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,

@@ -15,6 +15,8 @@ class Adam(Optimizer):
     >>> opt = ember.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
     """
 
+    _tensor_step = True
+
     _group_fill = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
                    "differentiable": False, "decoupled_weight_decay": False, "fused": None}
 

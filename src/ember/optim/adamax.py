@@ -14,6 +14,8 @@ class Adamax(Optimizer):
     >>> opt = ember.optim.Adamax(model.parameters(), lr=2e-3)
     """
 
+    _tensor_step = True
+
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "capturable": False}
 

@@ -15,6 +15,8 @@ class NAdam(Optimizer):
     >>> opt = ember.optim.NAdam(model.parameters(), lr=2e-3)
     """
 
+    _tensor_step = True
+
     _group_fill = {"maximize": False, "foreach": None, "capturable": False,
                    "differentiable": False, "decoupled_weight_decay": False}
 

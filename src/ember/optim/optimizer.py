@@ -162,10 +162,14 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 st = self.state.get(p)
-                if st and "step" in st and not isinstance(st["step"], Tensor):
+                if self._tensor_step and st and "step" in st and \
+                        not isinstance(st["step"], Tensor):
                     st["step"] = self._step_tensor(float(st["step"]), group, p)
 
     _group_fill: dict = {}  # option -> value for checkpoints saved before it existed
+    # whether a loaded state's ``step`` becomes a tensor (PyTorch's Adam-like optimizers do
+    # this; the base class, and so a user's own optimizer, keeps it as it was saved)
+    _tensor_step = False
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("

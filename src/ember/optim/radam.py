@@ -14,6 +14,8 @@ class RAdam(Optimizer):
     >>> opt = ember.optim.RAdam(model.parameters(), lr=1e-3)
     """
 
+    _tensor_step = True
+
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "decoupled_weight_decay": False, "capturable": False}
 

@@ -15,6 +15,8 @@ class RMSprop(Optimizer):
     >>> opt = ember.optim.RMSprop(model.parameters(), lr=1e-2, momentum=0.9)
     """
 
+    _tensor_step = True
+
     _group_fill = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
                    "differentiable": False, "capturable": False}
 

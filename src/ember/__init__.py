@@ -4,6 +4,7 @@
 re-exported explicitly from the module that defines it.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import builtins as _builtins
 import os as _os
@@ -345,7 +346,7 @@ def meshgrid(*tensors, indexing=None):
     if indexing is None:
         import warnings
 
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+        _warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
                       "indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):

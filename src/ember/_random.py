@@ -26,7 +26,7 @@ import math
 import os
 import platform
 import threading
-import warnings
+from ember._warnings import warn as _warn
 
 import ml_dtypes
 import numpy as np
@@ -117,7 +117,7 @@ def cpu_capability() -> str:
             return env
         if env == "default":
             return "default"
-        warnings.warn(f"ignoring invalid value for ATEN_CPU_CAPABILITY: {env}", stacklevel=2)
+        _warn(f"ignoring invalid value for ATEN_CPU_CAPABILITY: {env}", stacklevel=2)
     if not x86:
         return "default"
     flags = _cpu_flags()
@@ -1108,7 +1108,7 @@ def _check_from_to_in_range(frm: int, to_inc: int, dt: np.dtype) -> None:
         d = _DIGITS[dt]
         for var, what in ((frm, "from"), (to_inc, "to - 1")):
             if var < -(1 << d) or var > (1 << d):
-                warnings.warn(
+                _warn(
                     f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision limitations "
                     f"{name} can support discrete uniform distribution only within this range. "
                     "This warning will become an error in version 1.7 release, please fix the "

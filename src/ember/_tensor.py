@@ -5,6 +5,7 @@ the work to a function in ``ember._ops`` (imported at the bottom of this file,
 since the ops build tensors of this class).
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import numbers
 
@@ -163,9 +164,8 @@ class Tensor:
     @property
     def grad(self):
         if self._grad_fn is not None and not self._retains_grad and self._requires_grad:
-            import warnings
 
-            warnings.warn(
+            _warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
                 "indeed want the .grad field to be populated for a non-leaf Tensor, use "
@@ -355,9 +355,8 @@ class Tensor:
 
     def __float__(self):
         if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
-            import warnings
 
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+            _warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=2)
         return float(self._scalar_for("float"))

@@ -11,6 +11,7 @@ the LAPACK each library links, and the signs of singular and eigen vectors follo
 (as PyTorch's do, but they are only defined up to sign).
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import math
 
@@ -719,8 +720,7 @@ def _warn_once(key, text):
     """PyTorch's warn-once: the first call in a process warns."""
     if key not in _warned:
         _warned.add(key)
-        import warnings
-        warnings.warn(text, UserWarning, stacklevel=3)
+        _warn(text, UserWarning, stacklevel=3)
 
 
 def cholesky_(input, upper=False, *, out=None):

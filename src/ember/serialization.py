@@ -34,7 +34,7 @@ import secrets
 import stat
 import sys
 import uuid
-import warnings
+from ember._warnings import warn as _warn
 
 
 from ._serialization import _legacy
@@ -177,7 +177,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                            "specified")
     if pickle_load_args and weights_only:
-        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+        _warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
         pickle_load_args = {}
     pickle_load_args.setdefault("encoding", "utf-8")
     unpickler_cls = WeightsUnpickler if weights_only else FullUnpickler

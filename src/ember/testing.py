@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import collections.abc
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -192,7 +192,7 @@ def _isnan(x):
 
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
     """The deprecated form of :func:`assert_close` (NaNs equal by default)."""
-    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be "
+    _warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be "
                   "removed in a future release. Please use `torch.testing.assert_close()` "
                   "instead. You can find detailed upgrade instructions in "
                   "https://github.com/pytorch/pytorch/issues/61844.", FutureWarning,

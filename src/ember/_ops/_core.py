@@ -6,6 +6,7 @@ with its inputs, PyTorch's node name and its backward rule.  Nothing is
 recorded when grad mode is off or no input requires grad.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -576,9 +577,8 @@ def write_out(out: Tensor, res: Tensor) -> Tensor:
                            f"output type {_legacy(out.dtype)}")
     if tuple(out.shape) != tuple(res.shape):
         if out.numel() != 0:
-            import warnings
 
-            warnings.warn(
+            _warn(
                 f"An output with one or more elements was resized since it had shape "
                 f"{list(out.shape)}, which does not match the required output shape "
                 f"{list(res.shape)}. This behavior is deprecated, and in a future PyTorch "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def _nested_shape(data):
                 raise TypeError("len() of unsized object")
             if x is not data and not _LIST_OF_ARRAYS_WARNED:
                 _LIST_OF_ARRAYS_WARNED.append(True)
-                warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
+                _warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
                               "Please consider converting the list to a single numpy.ndarray "
                               "with numpy.array() before converting to a tensor.", UserWarning,
                               stacklevel=4)
@@ -238,7 +238,7 @@ def _to_array(data, dtype):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, NumPy arrays, scalars, tensors)."""
     if isinstance(data, Tensor):
-        warnings.warn(
+        _warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
@@ -299,7 +299,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     if requires_grad is None:
         if t.requires_grad and not _asarray_warned:  # PyTorch warns once per process
             _asarray_warned = True
-            warnings.warn("torch.asarray: unspecified requires_grad now defaults to "
+            _warn("torch.asarray: unspecified requires_grad now defaults to "
                           "obj.requires_grad instead of False. Pass requires_grad=False "
                           "explicitly to get the old behavior and silence this warning.",
                           UserWarning, stacklevel=2)
@@ -324,7 +324,7 @@ def from_numpy(a):
                          "with negative strides are not currently supported. (You can probably "
                          "work around this by making a copy of your array  with array.copy().) ")
     if not a.flags.writeable:
-        warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
+        _warn("The given NumPy array is not writable, and PyTorch does not support "
                       "non-writable tensors. This means writing to this tensor will result in "
                       "undefined behavior. You may want to copy the array to protect its data "
                       "or make it writable before converting it to a tensor. This type of "

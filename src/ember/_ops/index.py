@@ -8,7 +8,7 @@ op, with NumPy's rules for where the indexed dims land.
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def _key_items(key):
             isinstance(k, (slice, Tensor, list, tuple, np.ndarray, range))
             for k in key):
         # NOTE: PyTorch (like old NumPy) still reads such a list as a tuple, with a warning.
-        warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
+        _warn(_SEQ_WARNING, UserWarning, stacklevel=4)
         return tuple(key)
     return (key,)
 
@@ -128,7 +128,7 @@ def _index_array(k, t):
         if xp is not np:
             a = xp.asarray(a)
     if dt is D.uint8:
-        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+        _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                       "torch.bool instead.", UserWarning, stacklevel=4)
         return _Mask(a.astype(bool))
     if dt is D.bool:
@@ -585,7 +585,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _check_scatter(t, d, index, s, "scatter")
         if reduce is not None:
-            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+            _warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
                           "will be removed in a future PyTorch release. Use torch.scatter_reduce "
                           "instead for more reduction options.", UserWarning, stacklevel=2)
         arr = _scatter_arrays(t, d, index, s._data, reduce)

@@ -4,6 +4,7 @@ They are gathered here, in one table, so that ``_tensor.py`` holds state and
 protocol methods only.  ``install`` puts them on the class once at import.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import numbers
 
@@ -45,12 +46,11 @@ def _new(factory):
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-    import warnings
 
     from .._tensor import Tensor
 
     if isinstance(data, Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use "
+        _warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
                       UserWarning, stacklevel=2)

@@ -16,7 +16,7 @@ import builtins
 import itertools
 import math
 import numbers
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -90,7 +90,7 @@ def _warn_once(key, text):
     """PyTorch's ``TORCH_WARN_ONCE``: the first call in a process warns."""
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(text, UserWarning, stacklevel=3)
+        _warn(text, UserWarning, stacklevel=3)
 
 
 def _cpp(dt):
@@ -1347,7 +1347,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         else:
             norm = P.sub(w_sum, P.div(P.mul(w, aweights).sum(), w_sum) * correction)
     if float(norm.item() if isinstance(norm, Tensor) else norm) <= 0:
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
         norm = 0
     xm = P.sub(x, avg.unsqueeze(1))

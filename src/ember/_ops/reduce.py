@@ -1,5 +1,6 @@
 """Reductions, scans and sorting."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import builtins
 import math
@@ -347,9 +348,8 @@ def _var_args(dim, unbiased, keepdim, correction):
 
 def _dof_warning(name, n, c):
     if n - c <= 0:
-        import warnings
 
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+        _warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
 

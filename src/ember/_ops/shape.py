@@ -1,5 +1,6 @@
 """Views and shape ops.  A view shares memory and version counter with its base."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -219,15 +220,14 @@ _T_WARNED = set()  # PyTorch gives each ``.T`` deprecation warning once per proc
 
 def T(t):
     if t.ndim != 2 and min(t.ndim, 1) not in _T_WARNED:
-        import warnings
 
         # NOTE: PyTorch deprecates ``.T`` on anything but matrices (and warns once).
         _T_WARNED.add(min(t.ndim, 1))
         if t.ndim == 0:
-            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+            _warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
                           "in these cases.", UserWarning, stacklevel=2)
         else:
-            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+            _warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
                           "shape is deprecated and it will throw an error in a future release. "
                           "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
                           "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
@@ -357,6 +357,11 @@ def _region_rule(ctx, g):
     shape, fn = ctx.saved
     gb = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
     write(fn(gb), g._data)
+    from ..autograd.grad_mode import STATE
+
+    if g._requires_grad and STATE.enabled:  # create_graph: its own gradient is the region again
+        name = type(ctx).__name__.replace("Backward0", "BackwardBackward0")
+        gb = make(gb._data, (g,), name, lambda c, gg: (fn(gg),))
     return (gb,)
 
 

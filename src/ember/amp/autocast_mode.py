@@ -10,7 +10,7 @@ as float32.
 from __future__ import annotations
 
 import functools
-import warnings
+from ember._warnings import warn as _warn
 
 from .. import _dtype as D
 
@@ -49,14 +49,14 @@ class autocast:
         self._enabled = bool(enabled)
         if self._enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
                                                                               D.float16):
-            warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
+            _warn("In CPU autocast, but the target dtype is not supported. Disabling "
                           "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
                           "torch.float16 currently.", UserWarning, stacklevel=2)
             self._enabled = False
         if self._enabled and device_type == "cuda":
             from .. import cuda
             if not cuda.is_available():
-                warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                _warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
                 self._enabled = False
         self._saved = []

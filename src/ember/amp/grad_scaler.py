@@ -8,7 +8,7 @@ and doubles it after ``growth_interval`` clean ones.
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 from .._tensor import Tensor
 
@@ -20,7 +20,7 @@ class GradScaler:
         if enabled and device == "cuda":
             from .. import cuda
             if not cuda.is_available():
-                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available. "
+                _warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available. "
                               " Disabling.", UserWarning, stacklevel=2)
                 enabled = False
         self._enabled = enabled

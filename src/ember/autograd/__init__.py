@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function``, grad modes."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (STATE, enable_grad, inference_mode, is_grad_enabled,
@@ -63,9 +64,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         retain_graph = create_graph
     edges, grads = _roots(outputs, grad_tensors, create_graph)
     if create_graph:
-        import warnings
-
-        warnings.warn("Using backward() with create_graph=True will create a reference cycle "
+        _warn("Using backward() with create_graph=True will create a reference cycle "
                       "between the parameter and its gradient which can cause a memory leak. "
                       "We recommend using autograd.grad when creating the graph to avoid this. "
                       "If you have to use this function, make sure to reset the .grad fields of "
@@ -171,9 +170,7 @@ class detect_anomaly(set_detect_anomaly):
     """``with autograd.detect_anomaly():``: anomaly mode inside the block."""
 
     def __init__(self, check_nan: bool = True):
-        import warnings
-
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+        _warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", UserWarning, stacklevel=2)
         super().__init__(True, check_nan)
 

@@ -1,5 +1,6 @@
 """Custom differentiable ops: ``class Op(Function)`` with static ``forward``/``backward``."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import functools
 
@@ -60,9 +61,8 @@ class Function:
     """
 
     def __init__(self, *args, **kwargs):
-        import warnings
 
-        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
+        _warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
                       "are all static, so you should invoke them on the class itself. "
                       "Instantiating an autograd function will raise an error in a future "
                       "version of PyTorch.", DeprecationWarning, stacklevel=2)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import types
-import warnings
+from ember._warnings import warn as _warn
 
 __all__ = ["cuda", "cudnn", "mps", "set_float32_matmul_precision",
            "get_float32_matmul_precision", "use_deterministic_algorithms",
@@ -37,7 +37,7 @@ def set_float32_matmul_precision(precision: str) -> None:
         raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
                            f"{type(precision).__name__}")
     if precision not in _PRECISIONS:
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; this "
+        _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; this "
                       "set_float32_matmul_precision call has no effect.", UserWarning,
                       stacklevel=2)
         return

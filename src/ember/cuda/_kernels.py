@@ -16,6 +16,7 @@ one the kernel handles (float32/float64, contiguous rows) and the caller falls b
 generic code otherwise.  A kernel that fails to compile disables itself.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import functools
 
@@ -190,10 +191,9 @@ class _CupyKernels:
         try:
             return fn()
         except self.cp.cuda.compiler.CompileException:  # pragma: no cover - GPU only
-            import warnings
 
             self.broken.add(name)
-            warnings.warn(f"ember: the fused CUDA kernel {name} did not compile; using the "
+            _warn(f"ember: the fused CUDA kernel {name} did not compile; using the "
                           "generic code", RuntimeWarning, stacklevel=3)
             return None
 

@@ -7,7 +7,7 @@ returns one number per ``sample_shape + batch_shape`` entry.
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 import ember
 from ember._size import Size
@@ -55,7 +55,7 @@ class Distribution:
             arg_constraints = self.arg_constraints
         except NotImplementedError:
             arg_constraints = {}
-            warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
+            _warn(f"{self.__class__} does not define `arg_constraints`. Please set "
                           "`arg_constraints = {}` or initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=3)
         for name, constraint in arg_constraints.items():
@@ -124,7 +124,7 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n):
-        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
+        _warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
                       FutureWarning, stacklevel=2)
         return self.sample(Size((n,)))
 
@@ -173,7 +173,7 @@ class Distribution:
         try:
             support = self.support
         except NotImplementedError:
-            warnings.warn(f"{self.__class__} does not define `support` to enable sample "
+            _warn(f"{self.__class__} does not define `support` to enable sample "
                           "validation. Please initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=3)
             return

@@ -7,7 +7,7 @@ their method resolution orders) and remembers the choice.
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 import ember
 from ember.nn.functional import softplus
@@ -69,7 +69,7 @@ def _dispatch(type_p, type_q):
     left = min(pairs, key=rank)  # most specific in p first
     right = min(pairs, key=lambda pq: rank(pq)[::-1])  # most specific in q first
     if _KL_REGISTRY[left] is not _KL_REGISTRY[right]:
-        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+        _warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
                       f"Please register_kl({left[0].__name__}, {right[1].__name__})",
                       RuntimeWarning, stacklevel=3)
     return _KL_REGISTRY[left]

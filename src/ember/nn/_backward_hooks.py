@@ -4,6 +4,7 @@ The node on the outputs sees ``grad_output`` (and runs the backward pre-hooks);
 the node on the inputs sees ``grad_input`` and runs the backward hooks with both.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -71,9 +72,8 @@ class BackwardHook:
                 grads = tuple(r)
         self.grad_outputs = grads
         if not self.input_requires_grad and m._backward_hooks:
-            import warnings
 
-            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+            _warn("Full backward hook is firing when gradients are computed with respect "
                           "to module outputs since no inputs require gradients. See "
                           "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
                           "#torch.nn.Module.register_full_backward_hook for more details.",

@@ -7,7 +7,7 @@ same seed, the values are PyTorch's bit for bit (the fills are ``uniform_`` and
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -86,7 +86,7 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+        _warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
     with no_grad():
         mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
@@ -187,7 +187,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        _warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -199,7 +199,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        _warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -251,13 +251,12 @@ def sparse_(tensor: Tensor, sparsity, std=0.01, generator=None) -> Tensor:
 def _deprecated(fn, where="nn.init"):
     """``fn`` under its old name without the trailing underscore, with PyTorch's warning."""
     import functools
-    import warnings
 
     old = fn.__name__[:-1]
 
     @functools.wraps(fn)
     def alias(*args, **kwargs):
-        warnings.warn(f"`{where}.{old}` is now deprecated in favor of `{where}.{fn.__name__}`.",
+        _warn(f"`{where}.{old}` is now deprecated in favor of `{where}.{fn.__name__}`.",
                       FutureWarning, stacklevel=2)
         return fn(*args, **kwargs)
     alias.__name__ = alias.__qualname__ = old

@@ -9,7 +9,7 @@ checkpoint moves between ember and PyTorch.
 from __future__ import annotations
 
 import functools
-import warnings
+from ember._warnings import warn as _warn
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
@@ -215,7 +215,7 @@ class Optimizer:
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
         if len(tensors) != len(set(tensors)):
-            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+            _warn("optimizer contains a parameter group with duplicate parameters; in "
                           "future, this will cause an error; see "
                           "github.com/pytorch/pytorch/issues/40967 for more information",
                           stacklevel=3)

@@ -8,7 +8,7 @@ activations).
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 from .. import random as _random
 from .._tensor import Tensor
@@ -66,14 +66,14 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                debug=False, preserve_rng_state=True, **kwargs):
     """``function(*args, **kwargs)``, recomputed during backward instead of stored."""
     if use_reentrant is None:
-        warnings.warn(_NO_FLAG, UserWarning, stacklevel=2)
+        _warn(_NO_FLAG, UserWarning, stacklevel=2)
         use_reentrant = True
     if not use_reentrant:
         return function(*args, **kwargs)
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+        _warn("None of the inputs have requires_grad=True. Gradients will be None",
                       UserWarning, stacklevel=2)
     return CheckpointFunction.apply(function, preserve_rng_state, *args)
 
@@ -82,7 +82,7 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     """Run a ``Sequential`` (or list of modules) in ``segments`` checkpointed pieces; the last
     piece runs normally."""
     if use_reentrant is None:
-        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant "
+        _warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant "
                       "parameter should be passed explicitly. In version 2.9 we will raise an "
                       "exception if use_reentrant is not passed. use_reentrant=False is "
                       "recommended, but if you need to preserve the current default behavior, "

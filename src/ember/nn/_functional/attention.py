@@ -14,7 +14,7 @@ Mask conventions, as PyTorch's (they are opposite to each other):
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 from ... import _dtype as D
 from ..._ops import creation, linalg
@@ -157,7 +157,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if mask.dtype != D.bool and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
+        _warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
                       "same type for both instead.", UserWarning, stacklevel=2)
     if is_float:
         return mask

@@ -24,7 +24,7 @@ written with :func:`convolution` itself instead (see :func:`_graph_grads`).
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -546,7 +546,7 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
         if any(t % 2 for t in total):
             # NOTE: like PyTorch, an odd total pads one extra element on the right, as a
             # separate pad op (so the graph shows ConstantPadNdBackward0), and warns.
-            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+            _warn("Using padding='same' with even kernel lengths and odd dilation may "
                           "require a zero-padded copy of the input be created", UserWarning,
                           stacklevel=3)
             from .spatial import pad

@@ -9,7 +9,7 @@ the result's ``grad_fn`` is ``MulBackward0`` as in PyTorch.
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -68,7 +68,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def _spatial_warning(name, ndim, spatial, ok):
-    warnings.warn(
+    _warn(
         f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in "
         f"an error in a future release. To retain the behavior and silence this warning, please "
         f"use dropout instead. Note that {name} exists to provide channel-wise dropout on inputs "
@@ -100,7 +100,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     if ndim not in (3, 4):
         _spatial_warning("dropout2d", ndim, 2, "3D or 4D")
     if ndim == 3:
-        warnings.warn(
+        _warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
             "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
             "the channel dim. This behavior will change in a future release to interpret the "

@@ -12,7 +12,7 @@ nodes, NumPy fancy indexing for the gather, nothing else on the hot path.
 from __future__ import annotations
 
 import math
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
     else:
         ret = "none"
     if emit_warning:
-        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+        _warn(f"size_average and reduce args will be deprecated, please use "
                       f"reduction='{ret}' instead.", UserWarning, stacklevel=4)
     return ret
 
@@ -84,7 +84,7 @@ def _size(shape) -> str:
 
 def _warn_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"Using a target size ({_size(target.shape)}) that is different to the "
+        _warn(f"Using a target size ({_size(target.shape)}) that is different to the "
                       f"input size ({_size(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       UserWarning, stacklevel=3)
@@ -693,7 +693,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         mode = _legacy_reduction(size_average, reduce)
     else:
         if reduction == "mean":
-            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+            _warn("reduction: 'mean' divides the total loss by both the batch size and "
                           "the support size.'batchmean' divides only by the batch size, and "
                           "aligns with the KL div math definition.'mean' will be changed to "
                           "behave the same as 'batchmean' in the next major release.",

@@ -1,6 +1,7 @@
 """``embedding`` (a table lookup with PyTorch's ``EmbeddingBackward0``), ``embedding_bag``
 (sums, means or maxima of bags of rows) and ``one_hot``."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -203,9 +204,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             [2., 3.]])
     """
     if weight.dtype is D.int64 and input.is_floating_point():
-        import warnings
 
-        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
+        _warn("Argument order of nn.functional.embedding_bag was changed. Usage "
                       "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
                       "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)
         weight, input = input, weight

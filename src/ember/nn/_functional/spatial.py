@@ -9,6 +9,7 @@ reverse order, and the adjoint of that is the gather again, so gradients of
 gradients come for free.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import math
 import numbers
@@ -359,25 +360,22 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated alias of :func:`interpolate` (PyTorch warns; so does ember)."""
-    import warnings
 
-    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+    _warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
                   "instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
-    import warnings
 
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+    _warn("`nn.functional.upsample_nearest` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
-    import warnings
 
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+    _warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 

@@ -5,7 +5,7 @@ so ``repr(model)`` prints the same.
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 from ..._ops import creation
 from .. import init
@@ -61,11 +61,11 @@ class Hardtanh(Module):
                  min_value: float | None = None, max_value: float | None = None):
         super().__init__()
         if min_value is not None:
-            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
+            _warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
                           FutureWarning, stacklevel=2)
             min_val = min_value
         if max_value is not None:
-            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
+            _warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
                           FutureWarning, stacklevel=2)
             max_val = max_value
         self.min_val = min_val

@@ -1,5 +1,6 @@
 """Loss layers: modules holding a loss's options (and class weights, as buffers)."""
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 from .._functional import loss as F
 from .module import Module
@@ -153,9 +154,8 @@ class NLLLoss2d(NLLLoss):
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):
-        import warnings
 
-        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+        _warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
                       "drop-in replacement and see https://pytorch.org/docs/main/nn.html"
                       "#torch.nn.NLLLoss for more details.", FutureWarning, stacklevel=2)
         super().__init__(weight, size_average, ignore_index, reduce, reduction)

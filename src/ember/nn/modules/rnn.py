@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
+from ember._warnings import warn as _warn
 
 from ..._ops import creation
 from ..._ops import shape as S
@@ -133,7 +133,7 @@ class RNNBase(Module):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
         if dropout > 0 and num_layers == 1:
-            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+            _warn("dropout option adds dropout after all but last recurrent layer, so "
                           "non-zero dropout expects num_layers greater than 1, but got "
                           f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
         for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),

@@ -16,7 +16,7 @@ fused fast paths instead, which agree to float rounding, except:
 from __future__ import annotations
 
 import copy
-import warnings
+from ember._warnings import warn as _warn
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -386,7 +386,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why = _why_no_nested_tensor(encoder_layer)
         if enable_nested_tensor and why:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+            _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
                           f"because {why}", UserWarning, stacklevel=2)
             self.use_nested_tensor = False
 

@@ -4,7 +4,7 @@ Kingma, 2016), through a forward pre-hook.  Deprecated in PyTorch in favour of
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 from ..._ops import pointwise as P
 from ..parameter import Parameter
@@ -50,7 +50,7 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name: str, dim: int) -> WeightNorm:
-        warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+        _warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                       "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning,
                       stacklevel=3)
         for hook in module._forward_pre_hooks.values():

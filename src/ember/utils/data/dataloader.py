@@ -25,7 +25,7 @@ import os
 import pickle
 import queue
 import time
-import warnings
+from ember._warnings import warn as _warn
 
 import ember
 
@@ -226,7 +226,7 @@ class DataLoader:
         except (AttributeError, OSError):
             cpus = os.cpu_count()
         if cpus is not None and self.num_workers > cpus:
-            warnings.warn(
+            _warn(
                 f"This DataLoader will create {self.num_workers} worker processes in total. "
                 f"Our suggested max number of worker in current system is {cpus}, which is "
                 "smaller than what this DataLoader is going to create. Please be aware that "
@@ -278,7 +278,7 @@ class _BaseDataLoaderIter:
         self._in_order = loader.in_order
         self._pin_memory = bool(loader.pin_memory) and ember.cuda.is_available()
         if loader.pin_memory and not self._pin_memory:
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+            _warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
         self._sampler_iter = iter(self._index_sampler)
         # NOTE: drawn even when nothing is random (PyTorch does it on every iterator)
@@ -317,7 +317,7 @@ class _BaseDataLoaderIter:
                         "configuring the IterableDataset replica at each worker. Please see "
                         "https://pytorch.org/docs/stable/data.html#torch.utils.data."
                         "IterableDataset for examples.")
-            warnings.warn(msg, stacklevel=2)
+            _warn(msg, stacklevel=2)
         return data
 
     def __len__(self):

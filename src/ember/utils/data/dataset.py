@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import warnings
+from ember._warnings import warn as _warn
 from typing import Generic, Iterable, TypeVar
 
 import ember
@@ -148,7 +148,7 @@ class ConcatDataset(Dataset):
 
     @property
     def cummulative_sizes(self):
-        warnings.warn("cummulative_sizes attribute is renamed to cumulative_sizes",
+        _warn("cummulative_sizes attribute is renamed to cumulative_sizes",
                       DeprecationWarning, stacklevel=2)
         return self.cumulative_sizes
 
@@ -220,7 +220,7 @@ def random_split(dataset, lengths, generator=ember.default_generator):
             sizes[i % len(sizes)] += 1
         for i, size in enumerate(sizes):
             if size == 0:
-                warnings.warn(f"Length of split at index {i} is 0. "
+                _warn(f"Length of split at index {i} is 0. "
                               "This might result in an empty dataset.", stacklevel=2)
         lengths = sizes
     if sum(lengths) != len(dataset):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -93,22 +93,22 @@ class MNIST(VisionDataset):
     # -- deprecated names (torchvision warns too) --------------------------------------
     @property
     def train_labels(self):
-        warnings.warn("train_labels has been renamed targets", stacklevel=2)
+        _warn("train_labels has been renamed targets", stacklevel=2)
         return self.targets
 
     @property
     def test_labels(self):
-        warnings.warn("test_labels has been renamed targets", stacklevel=2)
+        _warn("test_labels has been renamed targets", stacklevel=2)
         return self.targets
 
     @property
     def train_data(self):
-        warnings.warn("train_data has been renamed data", stacklevel=2)
+        _warn("train_data has been renamed data", stacklevel=2)
         return self.data
 
     @property
     def test_data(self):
-        warnings.warn("test_data has been renamed data", stacklevel=2)
+        _warn("test_data has been renamed data", stacklevel=2)
         return self.data
 
     # -- layout --------------------------------------------------------------------------

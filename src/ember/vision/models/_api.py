@@ -14,7 +14,7 @@ import inspect
 import os
 import re
 import sys
-import warnings
+from ember._warnings import warn as _warn
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
@@ -179,7 +179,7 @@ def handle_legacy_interface(default_weights):
                     raise TypeError(f"{builder.__name__}() takes {len(keyword_only)} positional "
                                     f"arguments but {len(args)} were given")
                 names = _sequence_to_str(keyword_only[:len(args)])
-                warnings.warn(f"Using {names} as positional parameter(s) is deprecated since "
+                _warn(f"Using {names} as positional parameter(s) is deprecated since "
                               "0.13 and may be removed in the future. Please use keyword "
                               "parameter(s) instead.", stacklevel=2)
                 kwargs.update(zip(keyword_only, args))
@@ -190,7 +190,7 @@ def handle_legacy_interface(default_weights):
                 return builder(**kwargs)
             if "pretrained" in kwargs:
                 pretrained = kwargs.pop("pretrained")
-                warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
+                _warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
                               "removed in the future, please use 'weights' instead.",
                               stacklevel=2)
             else:
@@ -202,7 +202,7 @@ def handle_legacy_interface(default_weights):
             if new is not None:
                 msg += (f" You can also use `weights={type(new).__name__}.DEFAULT` to get the "
                         "most up-to-date weights.")
-            warnings.warn(msg, stacklevel=2)
+            _warn(msg, stacklevel=2)
             kwargs["weights"] = new
             return builder(**kwargs)
 

@@ -6,6 +6,7 @@ have in ember) multiplies by per-axis weight matrices computed here the way
 PyTorch's CPU kernels compute theirs.
 """
 from __future__ import annotations
+from ember._warnings import warn as _warn
 
 import math
 
@@ -594,9 +595,8 @@ def _check_warp_args(img, matrix, interpolation: str, fill) -> None:
     if matrix is not None and len(matrix) != 6:
         raise ValueError("Argument matrix should have 6 float values")
     if fill is not None and not isinstance(fill, (int, float, tuple, list)):
-        import warnings
 
-        warnings.warn("Argument fill should be either int, float, tuple or list", stacklevel=3)
+        _warn("Argument fill should be either int, float, tuple or list", stacklevel=3)
     channels = get_dimensions(img)[0]
     if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != channels:
         raise ValueError("The number of elements in 'fill' cannot broadcast to match the number "

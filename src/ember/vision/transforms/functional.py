@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-import warnings
+from ember._warnings import warn as _warn
 from enum import Enum
 
 import numpy as np
@@ -260,7 +260,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
         return img
     if not isinstance(img, Tensor):
         if antialias is False:
-            warnings.warn("Anti-alias option is always applied for PIL Image input. Argument "
+            _warn("Anti-alias option is always applied for PIL Image input. Argument "
                           "antialias is ignored.", stacklevel=2)
         return F_pil.resize(img, output_size, _PIL_INTS[interpolation])
     return F_t.resize(img, output_size, interpolation.value, antialias)

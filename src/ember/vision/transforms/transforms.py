@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-import warnings
+from ember._warnings import warn as _warn
 from collections.abc import Sequence
 
 from ..._tensor import Tensor
@@ -897,7 +897,7 @@ class RandomErasing(Module):
         if not isinstance(ratio, (tuple, list)):
             raise TypeError("Ratio should be a sequence")
         if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+            _warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:

@@ -296,6 +296,24 @@ CASES = {
                                    T.__version__.split("+")[0]),
     "custom Function: a 0-d gradient for [3]": lambda T: _bad_function_grad(T, lambda g: g.sum()),
     "backward(inputs=[y]) after retain_grad": lambda T: _retained_input(T, ["y"]),
+    "index errors name PyTorch's dim": lambda T: _index_errors(T),
+    "where with a long condition": lambda T: T.where(T.tensor([1, 0]), T.ones(2), T.zeros(2)),
+    "permute(1, 1)": lambda T: T.ones(2, 3).permute(1, 1),
+    "copy_ from a longer row": lambda T: T.zeros(3, 4).copy_(T.ones(5)),
+    "copy_ from more dims": lambda T: T.zeros(3, 4).copy_(T.ones(2, 3, 4)),
+    "copy_ from other rows": lambda T: T.zeros(3, 4).copy_(T.ones(2, 4)),
+    "setitem from a longer row": lambda T: T.zeros(3, 4).__setitem__(slice(None), T.ones(5)),
+    "zeros(2, -3)": lambda T: T.zeros(2, -3),
+    "ones(-1)": lambda T: T.ones(-1),
+    "full(-1) as uint8": lambda T: T.full((2,), -1, dtype=T.uint8),
+    "full(300) as uint8": lambda T: T.full((2,), 300, dtype=T.uint8),
+    "torch.add(2, 3)": lambda T: (T.add(2, 3), T.add(2, 3.5), T.mul(True, 2), T.div(2, 3)),
+    "torch.eq(2, 3) refused": lambda T: _error_type(lambda: T.eq(2, 3)),
+    "sum over a 0-d tensor dim": lambda T: T.ones(2, 3).sum(T.tensor(1)),
+    "softmax of +inf": lambda T: str(T.tensor([[float("inf"), 1.0]]).softmax(1)),
+    "log_softmax of +inf": lambda T: str(T.tensor([[float("inf"), 1.0]]).log_softmax(1)),
+    "set_grad_enabled repr": lambda T: (repr(T.set_grad_enabled(False)),
+                                        T.set_grad_enabled(True))[0],
     "backward(inputs=[x, y]) after retain_grad": lambda T: _retained_input(T, ["x", "y"]),
     "np.exp(tensor)": lambda T: _numpy_on_tensors(T),
     "copy.copy shares memory": lambda T: _shallow_copies(T),
@@ -425,6 +443,18 @@ def _own_optimizer_step(T):
                           "param_groups": adam.state_dict()["param_groups"]})
     return (second.state[p]["step"], type(second.state[p]["step"]).__name__,
             type(adam.state[p]["step"]).__name__)
+
+
+def _index_errors(T):
+    x = T.zeros(2, 3, 4)
+    out = []
+    for k in [(0, 0, 9), (None, 0, 5), (Ellipsis, 7), (0, [0, 5]), (slice(None), 1, [9]), 5,
+              (1, 5), ([0, 1], [1, 7])]:
+        try:
+            x[k]
+        except IndexError as e:
+            out.append(str(e))
+    return out
 
 
 def _error_type(fn):

@@ -284,6 +284,8 @@ def _public(name, fn):
     renames, with_out = _keywords(name, fn), name in _OUT
     if not renames and not with_out:
         return fn
+    if name in _NUMBER_PAIRS:  # ``torch.add(2, 3)``: two numbers make a 0-d tensor's op
+        fn = _numbers_allowed(fn)
 
     if with_out:
         def wrapper(*args, out=None, **kwargs):
@@ -297,6 +299,18 @@ def _public(name, fn):
                 _rename(kwargs, renames)
             return fn(*args, **kwargs)
     return functools.wraps(fn)(wrapper)
+
+
+_NUMBER_PAIRS = frozenset(("add", "sub", "subtract", "mul", "multiply", "div", "divide",
+                           "true_divide", "floor_divide"))
+
+
+def _numbers_allowed(fn):
+    def op(a, b, *args, **kwargs):
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+            a = _creation.tensor(a)
+        return fn(a, b, *args, **kwargs)
+    return op
 
 
 def _rename(kwargs, renames):
@@ -435,6 +449,7 @@ def typename(t):
 
 from ._ops.more_math import *  # noqa: E402,F401,F403
 from ._ops.more_tensor import *  # noqa: E402,F401,F403
+from ._ops import more_inplace as _more_inplace  # noqa: E402,F401
 from . import special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401

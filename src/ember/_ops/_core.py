@@ -8,6 +8,8 @@ recorded when grad mode is off or no input requires grad.
 from __future__ import annotations
 from ember._warnings import warn as _warn
 
+import operator
+
 import numpy as np
 
 from .. import _dtype as D
@@ -314,6 +316,8 @@ def same_device(a, *others):
 
 def norm_dim(dim, ndim, wrap_scalar=True) -> int:
     """Wrap a negative dim; IndexError like PyTorch for one out of range."""
+    if type(dim) is not int:
+        dim = operator.index(dim)  # a NumPy integer, or an integer 0-d tensor
     n = max(ndim, 1) if wrap_scalar else ndim
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "

@@ -355,6 +355,8 @@ def _size(name, args, size):
                         f"{type(bad).__name__}") from None
     for s in shape:
         if s < 0:
+            if name == "zeros":  # NOTE: zeros alone words it this way in PyTorch
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
                                f"{list(shape)}")
     return shape
@@ -433,6 +435,8 @@ def _fill_array(shape, value, dt, device):
             _check_fits(probe, dt)
         if not dt.is_floating_point and isinstance(value, float):
             value = math.trunc(value)
+        if not dt.is_floating_point and isinstance(value, int):
+            value = np.array(value, dtype=np.int64).astype(dt.np)[()]  # wraps (-1 -> 255)
     xp = xp_for(_device(device))
     with quiet:
         return xp.full(shape, value, dtype=dt.np)

@@ -201,11 +201,14 @@ def _apply_basic(t, items):
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     out = t
     d = 0
+    # NOTE: PyTorch's messages name an integer index by its position in the key, and an
+    # index tensor by how many index dims came before it.
+    adv = 0
     rest = []
     advanced = False
     made = False
     seen_ellipsis = False
-    for k in items:
+    for pos, k in enumerate(items):
         if k is Ellipsis:
             n = 0 if seen_ellipsis else t.ndim - used
             seen_ellipsis = True
@@ -219,8 +222,7 @@ def _apply_basic(t, items):
         elif isinstance(k, int):
             n = out.shape[d]
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {len(rest)} with "
-                                 f"size {n}")
+                raise IndexError(f"index {k} is out of bounds for dimension {pos} with size {n}")
             out = select(out, d, k)
             made = True
         elif isinstance(k, slice):
@@ -238,10 +240,11 @@ def _apply_basic(t, items):
                 hi, lo = int(a.max()), int(a.min())
                 if hi >= n or lo < -n:
                     raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for "
-                                     f"dimension {d} with size {n}")
+                                     f"dimension {adv} with size {n}")
             rest.append(a)
             advanced = True
             d += 1
+            adv += 1
         else:  # _Mask
             m = k.arr
             if m.ndim == 0:
@@ -259,6 +262,7 @@ def _apply_basic(t, items):
             rest.extend(xp_of(out).nonzero(m))
             advanced = True
             d += m.ndim
+            adv += m.ndim
     if not advanced:
         if not made:
             # ``t[:]`` is a slice; ``t[...]``, ``t[()]`` and ``t[:, :]`` are aliases.
@@ -330,7 +334,7 @@ def setitem(t, key, value):
     region, rest = _apply_basic(t, _parse(t, key))
     value = _strip_leading_ones(value)
     if rest is None:
-        copy_(region, value)
+        copy_(region, value, _setitem=True)
         return
     if isinstance(value, Tensor) and value.dtype is not region.dtype:
         if value.numel() != 1:
@@ -408,7 +412,7 @@ def _index_put(t, nk, value, accumulate):
     return commit(t, new)
 
 
-def copy_(t, src, non_blocking=False):
+def copy_(t, src, non_blocking=False, *, _setitem=False):
     """Write ``src`` (broadcast, any dtype or device) into ``t``."""
     check_inplace(t)
     if not isinstance(src, Tensor):
@@ -421,6 +425,13 @@ def copy_(t, src, non_blocking=False):
         from ._core import check_no_partial_overlap
         check_no_partial_overlap(t, src)
     if tuple(src.shape) != tuple(t.shape):
+        if not _setitem:  # NOTE: copy_ itself words its errors as a broadcasting op does
+            from .shape import broadcast_shapes
+
+            both = tuple(broadcast_shapes(t.shape, src.shape))
+            if both != tuple(t.shape):
+                raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the "
+                                   f"broadcast shape {list(both)}")
         try:
             if np.broadcast_shapes(src.shape, t.shape) != tuple(t.shape):
                 raise ValueError

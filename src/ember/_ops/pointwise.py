@@ -959,8 +959,10 @@ def where(cond, a=None, b=None):
 
         return nonzero(cond, as_tuple=True)
     if not isinstance(cond, Tensor) or cond.dtype is not D.bool:
+        from ._core import _legacy
+        kind = _legacy(cond.dtype) if isinstance(cond, Tensor) else type(cond).__name__
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {getattr(cond, 'dtype', type(cond).__name__)}")
+                           f"with dtype {kind}")
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         dt, x, y = _operands(a, b)
     else:  # two scalars: their own promotion (1.0 and 0 give the default float dtype)

@@ -23,6 +23,8 @@ def _dims(t, dim):
     """Normalised reduction dims (all of them for ``None``), accepting 0-d tensors."""
     if dim is None:
         return tuple(range(t.ndim))
+    if isinstance(dim, Tensor):  # an integer 0-d tensor names one dim
+        dim = int(dim)
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         return tuple(range(t.ndim))
     if t.ndim == 0:

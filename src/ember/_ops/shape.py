@@ -184,7 +184,10 @@ def permute(t, *args, dims=None, _name="PermuteBackward0"):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {t.ndim} is not equal to len(dims) = {len(dims)}")
-    dims = norm_dims(dims, t.ndim)
+    wrapped = tuple(norm_dim(d, t.ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    dims = wrapped
     inv = tuple(np.argsort(dims))
     return make_view(t._data.transpose(dims), t, _name,
                      lambda ctx, g: (g.permute(ctx.saved[0]),), lambda b: b.permute(dims), inv)

@@ -104,6 +104,9 @@ class set_grad_enabled(_Mode):
     def clone(self):
         return set_grad_enabled(self.mode)
 
+    def __repr__(self):
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
+
     def __call__(self, fn):
         # set_grad_enabled(False) applied as a decorator must not leave the mode changed.
         STATE.enabled, STATE.inference = self._prev

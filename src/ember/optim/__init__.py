@@ -9,15 +9,18 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
+from . import swa_utils  # noqa: F401,E402
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 
-__getattr__ = _module_getattr("torch.optim")  # LBFGS, SparseAdam... name what is missing
+__getattr__ = _module_getattr("torch.optim")  # SparseAdam... name what is missing

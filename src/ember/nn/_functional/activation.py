@@ -12,6 +12,7 @@ PyTorch names some of their nodes ``...Backward1``.
 from __future__ import annotations
 
 import math
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -32,7 +33,7 @@ __all__ = [
     "selu_", "celu", "celu_", "gelu", "silu", "mish", "sigmoid", "tanh", "softplus",
     "softsign", "hardtanh", "hardtanh_", "hardswish", "hardsigmoid", "threshold",
     "threshold_", "logsigmoid", "tanhshrink", "softshrink", "hardshrink", "glu",
-    "softmax", "log_softmax", "softmin",
+    "softmax", "log_softmax", "softmin", "gumbel_softmax",
 ]
 
 _LOWP = frozenset((np.dtype(np.float16), D.bfloat16.np))
@@ -513,9 +514,8 @@ def _glu_rule(ctx, g):
 # -- softmax ----------------------------------------------------------------------
 
 def _softmax_dim(ndim, name="softmax"):
-    import warnings
 
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   "to include dim=X as an argument.", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
@@ -538,12 +538,14 @@ def _shifted(a, d):
     if not a.size:
         return a
     m = a.max(axis=d, keepdims=True)
+    # NOTE: a row whose max is -inf is shifted by 0; a +inf max stays (inf - inf is NaN, so
+    # the row's softmax is all NaN, as in PyTorch)
     if type(m) is not np.ndarray:  # on a GPU, no host round trip: always the guarded max
         xp = xp_of_array(m)
-        m = xp.where(xp.isfinite(m), m, 0)
+        m = xp.where(m == -xp.inf, 0, m)
     elif not math.isfinite(m.sum()):  # (one reduction; an inf or nan max is rare)
         with quiet:
-            m = np.where(np.isfinite(m), m, 0)
+            m = np.where(m == -np.inf, 0, m)
     return a - m
 
 
@@ -606,3 +608,26 @@ def softmin(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     if dim is None:
         dim = _softmax_dim(input.dim(), "softmin")
     return softmax(-input if dtype is None else -input.to(dtype), dim)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax distribution over ``dim`` at temperature ``tau``:
+    ``softmax((logits + g) / tau)`` with ``g = -log(Exponential(1))`` noise.
+
+    With ``hard`` the result is the one-hot vector of the sample's largest entry, whose
+    gradient is the soft sample's (the straight-through estimator).  The noise comes
+    from the default generator exactly as PyTorch draws it (``exponential_``), so a
+    seeded run gives PyTorch's numbers.  ``eps`` is deprecated and unused.
+    """
+    if eps != 1e-10:
+        _warn("`eps` parameter is deprecated and has no effect.")
+    from ..._ops import creation
+
+    noise = -creation.empty_like(logits).exponential_().log()
+    y_soft = ((logits + noise) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -1,4 +1,4 @@
-"""``batch_norm``, ``layer_norm``, ``group_norm`` and ``rms_norm``.
+"""``batch_norm``, ``instance_norm``, ``layer_norm``, ``group_norm`` and ``rms_norm``.
 
 The first three are primitives sharing one forward (:func:`_affine_norm`) and one
 backward rule (:func:`_affine_norm_rule`): each normalises ``x`` by a mean and an
@@ -14,12 +14,14 @@ layer_norm     x                     trailing k   normalized_shape
 group_norm     (N, G, C//G * prod *) 2            (C, 1, ..., 1)
 =============  ====================  ===========  ==========================
 
+``instance_norm`` is batch norm of the input viewed as one sample of N*C channels, as
+in PyTorch (its ``grad_fn`` is ``ViewBackward0`` over ``NativeBatchNormBackward0``).
 ``rms_norm`` is a composite of existing ops, as in PyTorch on the CPU (its
 ``grad_fn`` is ``MulBackward0``).
 """
 from __future__ import annotations
 
-import warnings
+from ember._warnings import warn as _warn
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from ..._ops._core import make, same_device, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
 
 _LOW = ("float16", "bfloat16")
 _EPS = {"float16": 0.0009765625, "bfloat16": 0.0078125, "float32": 1.1920928955078125e-07,
@@ -203,6 +205,51 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     return out
 
 
+# -- instance_norm ------------------------------------------------------------
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of ``input`` (N, C, *) over its own positions.
+
+    With ``use_input_stats`` the sample's statistics are used, and the running
+    statistics (if given) move towards their average over the batch with ``momentum``;
+    otherwise the running statistics are used.
+
+    >>> F.instance_norm(ember.randn(2, 3, 5)).shape
+    torch.Size([2, 3, 5])
+    """
+    if use_input_stats:
+        _verify_spatial_size(input)
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when "
+                           "use_input_stats is false")
+    n, c = input.shape[0], input.shape[1]
+    # One sample of N*C channels: every (sample, channel) pair gets statistics of its own.
+    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    rm = None if running_mean is None else running_mean.repeat(n).to(input.dtype)
+    rv = None if running_var is None else running_var.repeat(n).to(input.dtype)
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        # each channel's running statistics: the average of the per-sample ones
+        for buf, rep in ((running_mean, rm), (running_var, rv)):
+            if buf is not None:
+                buf._data[...] = rep._data.reshape(n, c).mean(0).astype(buf._data.dtype)
+    return out.reshape(input.shape)
+
+
+def _verify_spatial_size(x: Tensor) -> None:
+    size = x.shape
+    count = 1
+    for s in size[2:]:
+        count *= s
+    if count == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{size}")
+
+
 # -- layer_norm ---------------------------------------------------------------
 
 def _shape_arg(normalized_shape, fn):
@@ -306,7 +353,7 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
                            f"{_fmt(ns)}")
     _check_float(input, "rms_norm")
     if weight is not None and weight.dtype is not input.dtype:
-        warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+        _warn(f"Mismatch dtype between input and weight: input dtype = "
                       f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
                       f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
                       "fused implementation.", UserWarning, stacklevel=2)

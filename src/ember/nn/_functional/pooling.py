@@ -1,4 +1,4 @@
-"""Pooling: max, average and adaptive pools in 1-D and 2-D.
+"""Pooling: max, average and adaptive pools in 1-D, 2-D and 3-D, and max unpooling.
 
 The 2-D ops are primitives; the 1-D ones insert a height of 1 and call them, as
 PyTorch does (so their graphs read ``SqueezeBackward1 <- MaxPool2DWithIndicesBackward0
@@ -18,7 +18,9 @@ from ...autograd.grad_mode import STATE
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices"]
+           "adaptive_max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
+           "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+           "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 def _legacy(dt):
@@ -378,9 +380,10 @@ def _check_adaptive_input(input, name, nsp):
             raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
                                f"tensor for argument #1 'self' (while checking arguments for "
                                f"{name})")
-        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got: "
+        ranks = f"{nsp + 1}D or {nsp + 2}D"
+        raise RuntimeError(f"{name}(): Expected {ranks} tensor, but got: "
                            f"{list(input.shape)}" if "max" in name else
-                           f"{name}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+                           f"{name}(): Expected {ranks} tensor, but got {list(input.shape)}")
     for i in range(input.dim() - nsp, input.dim()):
         if input.shape[i] == 0:
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
@@ -400,7 +403,7 @@ def _adaptive_avg(x, out, nsp):
     """Average over adaptive windows of the last ``nsp`` dims (a primitive)."""
     xp = xp_of(x)
     a = x._data
-    mats = [xp.asarray(_avg_matrix(n, o, a.dtype))
+    mats = [xp.asarray(_avg_matrix(n, o, np.float32 if a.dtype.itemsize == 2 else a.dtype))
             for n, o in zip(x.shape[-nsp:], out, strict=True)]
     res = _apply_mats(xp, a, mats, nsp)
     name = f"AdaptiveAvgPool{nsp}DBackward0"
@@ -408,24 +411,29 @@ def _adaptive_avg(x, out, nsp):
 
 
 def _apply_mats(xp, a, mats, nsp, transpose=False):
-    """Contract each of the last ``nsp`` dims of ``a`` with its matrix (last dim first)."""
+    """Contract each of the last ``nsp`` dims of ``a`` with its matrix (last dim first);
+    half types are computed in float32 and rounded once, as PyTorch does."""
+    dtype = a.dtype
+    if dtype.itemsize == 2:
+        a = a.astype(np.float32)
+        mats = [m.astype(np.float32) for m in mats]
     for i in reversed(range(nsp)):
         m = mats[i].T if transpose else mats[i]
         axis = a.ndim - nsp + i
         a = xp.moveaxis(xp.matmul(xp.moveaxis(a, axis, -1), m.T), -1, axis)
-    return xp.ascontiguousarray(a)
+    return xp.ascontiguousarray(a).astype(dtype, copy=False)
 
 
 def _adaptive_avg_adjoint(g, mats, nsp):
     xp = xp_of(g)
     res = _apply_mats(xp, g._data, [m.astype(g._data.dtype, copy=False) for m in mats], nsp,
                       transpose=True)
+    name = f"AdaptiveAvgPool{nsp}DBackwardBackward0"
 
     def rule(ctx, gg):
-        return (make(_apply_mats(xp_of(gg), gg._data, mats, nsp), (gg,),
-                     "AdaptiveAvgPool2DBackwardBackward0",
+        return (make(_apply_mats(xp_of(gg), gg._data, mats, nsp), (gg,), name,
                      lambda c, h: (_adaptive_avg_adjoint(h, mats, nsp),)),)
-    return make(res, (g,), "AdaptiveAvgPool2DBackwardBackward0", rule)
+    return make(res, (g,), name, rule)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -506,3 +514,456 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     out, idx = adaptive_max_pool1d_with_indices(input, output_size)
     return (out, idx) if return_indices else out
 
+
+
+# -- 3-D pooling ---------------------------------------------------------------------
+# The 3-D ops are primitives of their own, over (N, C, D, H, W) or (C, D, H, W), built on
+# the N-d window helpers below; flat indices count over the whole (D, H, W) volume.
+
+def _triple(v, message):
+    vals = list(v) if isinstance(v, (list, tuple)) else [v]
+    if len(vals) == 1:
+        vals = vals * 3
+    if len(vals) != 3:
+        raise RuntimeError(message)
+    return tuple(int(a) for a in vals)
+
+
+def _omitted(stride):
+    return stride is None or (isinstance(stride, (list, tuple)) and not stride)
+
+
+def _padded_nd(xp, a, p, out, k, s, d, fill):
+    """``a`` (N, C, *spatial) padded by ``p`` in front and enough behind for every window."""
+    sp = a.shape[2:]
+    full = tuple(max(n + 2 * pp, (o - 1) * st + dd * (kk - 1) + 1)
+                 for n, pp, o, st, dd, kk in zip(sp, p, out, s, d, k))
+    if full == tuple(sp):
+        return a
+    buf = xp.full(a.shape[:2] + full, fill, dtype=a.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))] = a
+    return buf
+
+
+def _window_views_nd(xp, buf, k, s, d, out):
+    """For each kernel position (in row-major order), the strided view of ``buf`` that holds
+    that position of every window: shape ``(N, C, *out)``."""
+    import itertools
+
+    shape = buf.shape[:2] + tuple(out)
+    strides = buf.strides[:2] + tuple(st * bs for st, bs in zip(s, buf.strides[2:]))
+    for pos in itertools.product(*(range(kk) for kk in k)):
+        start = buf[(slice(None), slice(None)) + tuple(slice(i * dd, None)
+                                                       for i, dd in zip(pos, d))]
+        yield pos, xp.lib.stride_tricks.as_strided(start, shape, strides)
+
+
+def _volume_strides(sp):
+    """Strides of the row-major flat index over the spatial dims ``sp``."""
+    out, acc = [], 1
+    for n in reversed(sp):
+        out.append(acc)
+        acc *= n
+    return tuple(reversed(out))
+
+
+def _grid(out, axis):
+    """``np.arange(out[axis])`` shaped to broadcast along ``axis`` of the output grid."""
+    shape = [1] * len(out)
+    shape[axis] = out[axis]
+    return np.arange(out[axis]).reshape(shape)
+
+
+def _max_pool_nd_arrays(xp, a, k, s, p, d, out):
+    """Maxima and their flat spatial indices for the windows of ``a`` (N, C, *spatial),
+    with the same tie, NaN and empty-window rules as :func:`_max_pool_arrays`."""
+    if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
+        fill = -np.inf
+    else:
+        fill = np.iinfo(a.dtype).min
+    buf = _padded_nd(xp, a, p, out, k, s, d, fill)
+    views = [v for _, v in _window_views_nd(xp, buf, k, s, d, out)]
+    best = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(best, v, out=best)
+    arg = xp.zeros(best.shape, dtype=np.int8 if len(views) < 128 else np.int64)
+    for q in range(len(views) - 1, -1, -1):  # backwards: the first position equal wins
+        xp.copyto(arg, q, where=views[q] == best)
+    if a.dtype.kind == "f":
+        nan = xp.isnan(best)
+        if nan.any():
+            for q, v in enumerate(views):  # forwards: the last NaN wins
+                xp.copyto(arg, q, where=nan & xp.isnan(v))
+    nsp = len(k)
+    if buf is not a:
+        empty = best == fill
+        if empty.any():  # nothing above -inf: the window's first element inside the input
+            first = 0
+            for j in range(nsp):
+                start = np.maximum(0, _ceil_div(p[j] - _grid(out, j) * s[j], d[j]))
+                first = first * k[j] + start
+            xp.copyto(arg, xp.asarray(np.broadcast_to(first, out)).astype(arg.dtype),
+                      where=empty)
+    vs = _volume_strides(a.shape[2:])
+    offsets = np.zeros(k, dtype=np.int64)
+    origin = 0
+    for j in range(nsp):
+        offsets = offsets + (np.arange(k[j]) * d[j] * vs[j]).reshape(
+            [k[j] if i == j else 1 for i in range(nsp)])
+        origin = origin + (_grid(out, j) * s[j] - p[j]) * vs[j]
+    idx = xp.take(xp.asarray(offsets.reshape(-1)), arg) + xp.asarray(origin)
+    return best, idx
+
+
+def _scatter_volume(g, idx, shape, nsp, name):
+    """Gradient of picking ``x.flatten(-nsp)[..., idx]``: each ``g`` added at its index
+    (node ``name``, whose own gradient picks again, for double backward)."""
+    xp = xp_of(g)
+    plane = math.prod(shape[-nsp:])
+    rows = math.prod(shape[:-nsp])
+    ga = g._data.reshape(rows, -1)
+    flat = idx.reshape(rows, -1) + (xp.arange(rows, dtype=np.int64) * plane)[:, None]
+    out = xp.bincount(flat.ravel(), weights=ga.ravel().astype(np.float64),
+                      minlength=rows * plane)
+
+    def rule(ctx, gg):
+        picked = gg.reshape(rows, plane).gather(1, wrap(idx.reshape(rows, -1), gg._device))
+        return (picked.reshape(g.shape),)
+    return make(out.astype(g._data.dtype).reshape(shape), (g,), name, rule)
+
+
+def _max3d_rule(ctx, g):
+    idx, shape = ctx.saved
+    return (_scatter_volume(g, idx, shape, 3, "MaxPool3DWithIndicesBackwardBackward0"),)
+
+
+def _adaptive_max3d_rule(ctx, g):
+    idx, shape = ctx.saved
+    return (_scatter_volume(g, idx, shape, 3, "AdaptiveMaxPool3DBackwardBackward0"),)
+
+
+def _pool3d_check(input, k, s, p, d, ceil_mode, fn, check_input_size):
+    """PyTorch's output size and shape checks for the 3-D pools, in its order."""
+    sp = input.shape[-3:]
+    out = []
+    for n, kk, pp, st, dd in zip(sp, k, p, s, d):
+        if st == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        if pp > ((kk - 1) * dd + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
+        out.append(_out_size(n, kk, pp, st, dd, ceil_mode))
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {k[0]} "
+                           f"kH: {k[1]} kW: {k[2]}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dT: {s[0]} dH: {s[1]} "
+                           f"dW: {s[2]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationT: {d[0]} "
+                           f"dilationH: {d[1]} dilationW: {d[2]}")
+    if any(v == 0 for v in input.shape[-4:]):
+        # NOTE: PyTorch names the empty dim as "non-batch dimension 0" whichever it is.
+        raise RuntimeError(f"{fn}: Expected input's non-batch dimensions to have positive "
+                           f"length, but input has a shape of {list(input.shape)} and "
+                           "non-batch dimension 0 has length zero!")
+    if not (k[0] // 2 >= p[0] and k[2] // 2 >= p[2] and k[1] // 2 >= p[1]):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"kT: {k[0]} kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} "
+                           f"padH: {p[1]}")
+    if check_input_size and not all(n >= kk for n, kk in zip(sp, k)):
+        raise RuntimeError(f"input image (T: {sp[0]} H: {sp[1]} W: {sp[2]}) smaller than kernel "
+                           f"size (kT: {k[0]} kH: {k[1]} kW: {k[2]})")
+    if any(o < 1 for o in out):
+        c = input.shape[-4]
+        raise RuntimeError(f"Given input size: ({c}x{sp[0]}x{sp[1]}x{sp[2]}). Calculated output "
+                           f"size: ({c}x{out[0]}x{out[1]}x{out[2]}). Output size is too small")
+    return tuple(out)
+
+
+def _check_rank_3d(input):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """3-D max pooling, and where each max came from (flat ``(d * H + h) * W + w``)."""
+    k = _triple(kernel_size, "max_pool3d: kernel_size must either be a single int, or a tuple "
+                "of three ints")
+    s = k if _omitted(stride) else _triple(
+        stride, "max_pool3d: stride must either be omitted, a single int, or a tuple of three "
+        "ints")
+    p = _triple(padding, "max_pool3d: padding must either be a single int, or a tuple of three "
+                "ints")
+    d = _triple(dilation, "max_pool3d: dilation must be either a single int, or a tuple of "
+                "three ints")
+    _check_rank_3d(input)
+    out = _pool3d_check(input, k, s, p, d, ceil_mode,
+                        "max_pool3d_with_indices_out_cpu_template()", False)
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"max_pool3d\" not implemented for 'Bool'")
+    batched = input.dim() == 5
+    a = input._data if batched else input._data[None]
+    vals, idx = _max_pool_nd_arrays(xp_of(input), a, k, s, p, d, out)
+    if not batched:
+        vals, idx = vals[0], idx[0]
+    res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape)
+    return res, wrap(idx, input._device)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """3-D max pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)``; ``stride`` defaults to
+    the kernel.
+
+    >>> F.max_pool3d(ember.zeros(1, 2, 4, 4, 4), 2).shape
+    torch.Size([1, 2, 2, 2, 2])
+    """
+    out, idx = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """3-D average pooling; the divisor rules are :func:`avg_pool2d`'s.
+
+    >>> F.avg_pool3d(ember.ones(1, 1, 2, 2, 2), 2)
+    tensor([[[[[1.]]]]])
+    """
+    k = _triple(kernel_size, "avg_pool3d: kernel_size must be a single int, or a tuple of three "
+                "ints")
+    s = k if _omitted(stride) else _triple(
+        stride, "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints")
+    p = _triple(padding, "avg_pool3d: padding must be a single int, or a tuple of three ints")
+    _check_rank_3d(input)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    out = _pool3d_check(input, k, s, p, (1, 1, 1), ceil_mode, "avg_pool3d()", True)
+    if input.dtype.name not in ("float32", "float64", "int64"):
+        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
+    sp = input.shape[-3:]
+    if divisor_override is not None:
+        div = np.full(out, divisor_override, dtype=np.int64)
+    else:
+        div = np.ones(out, dtype=np.int64)
+        for j in range(3):
+            div = div * _avg_divisors(sp[j], k[j], p[j], s[j], out[j], count_include_pad
+                                      ).reshape([out[j] if i == j else 1 for i in range(3)])
+    return _avg_pool_nd(input, (k, s, p, out, tuple(sp), div))
+
+
+def _avg_pool_nd(x, geo):
+    k, s, p, out, sp, div = geo
+    xp = xp_of(x)
+    a = x._data
+    nsp = len(k)
+    unbatched = a.ndim == nsp + 1
+    if unbatched:
+        a = a[None]
+    integer = a.dtype.kind in "iub"
+    acc = a.astype(np.int64) if integer else a
+    buf = _padded_nd(xp, acc, p, out, k, s, (1,) * nsp, 0)
+    total = None
+    for _, view in _window_views_nd(xp, buf, k, s, (1,) * nsp, out):
+        total = view.copy() if total is None else total.__iadd__(view)
+    if integer:  # the quotient rounded towards zero, as C++ integer division
+        q = xp.abs(total) // xp.asarray(div)
+        res = xp.where(total < 0, -q, q).astype(a.dtype)
+    else:
+        res = (total / xp.asarray(div).astype(acc.dtype)).astype(a.dtype, copy=False)
+    if unbatched:
+        res = res[0]
+    return make(res, (x,), f"AvgPool{nsp}DBackward0",
+                lambda ctx, g: (_avg_pool_nd_adjoint(g, geo),))
+
+
+def _avg_pool_nd_adjoint(g, geo):
+    k, s, p, out, sp, div = geo
+    xp = xp_of(g)
+    nsp = len(k)
+    ga = g._data / xp.asarray(div).astype(g._data.dtype)
+    unbatched = ga.ndim == nsp + 1
+    if unbatched:
+        ga = ga[None]
+    zeros = xp.zeros(ga.shape[:2] + tuple(sp), dtype=ga.dtype)
+    buf = _padded_nd(xp, zeros, p, out, k, s, (1,) * nsp, 0)
+    for _, view in _window_views_nd(xp, buf, k, s, (1,) * nsp, out):
+        view += ga
+    inner = (slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))
+    res = xp.ascontiguousarray(buf[inner])
+    if unbatched:
+        res = res[0]
+    return make(res, (g,), f"AvgPool{nsp}DBackwardBackward0",
+                lambda ctx, gg: (_avg_pool_nd(gg, geo),))
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of ``(N, C, D, H, W)`` to a fixed output size (``None`` keeps a dim)."""
+    _check_adaptive_input(input, "adaptive_avg_pool3d", 3)
+    out = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
+    if any(o < 0 for o in out):
+        raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than "
+                           f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")
+    _float_only(input, "adaptive_avg_pool3d_cpu")
+    if out == (1, 1, 1):
+        # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1).
+        return input.mean((-1, -2, -3), keepdim=True)
+    return _adaptive_avg(input, out, 3)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=True):
+    _check_adaptive_input(input, "adaptive_max_pool3d", 3)
+    out = _adaptive_size(input, output_size, 3, "adaptive_max_pool3d")
+    if any(o < 0 for o in out):
+        shape = list(input.shape[:-3]) + list(out)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
+                           f"{shape}")
+    _float_only(input, "adaptive_max_pool3d_cpu")
+    batched = input.dim() == 5
+    xp = xp_of(input)
+    a = input._data if batched else input._data[None]
+    sp = a.shape[2:]
+    bounds = [_bounds(n, o) for n, o in zip(sp, out)]
+    kmax = [int((hi - lo).max()) if o else 0 for (lo, hi), o in zip(bounds, out)]
+    best = xp.full(a.shape[:2] + out, -np.inf, dtype=a.dtype)
+    where = [xp.zeros(best.shape, np.int64) + xp.asarray(lo.reshape(
+        [o if i == j else 1 for i, o in enumerate(out)])) for j, (lo, _) in enumerate(bounds)]
+    import itertools
+
+    for pos in itertools.product(*(range(kk) for kk in kmax)):
+        # position ``pos`` of every window (windows shorter than kmax repeat their last one)
+        picks = [np.minimum(lo + i, hi - 1) for i, (lo, hi) in zip(pos, bounds)]
+        view = a
+        for j, ix in enumerate(picks):
+            view = xp.take(view, xp.asarray(ix), axis=2 + j)
+        upd = (view > best) | xp.isnan(view)
+        xp.copyto(best, view, where=upd)
+        for j, ix in enumerate(picks):
+            xp.copyto(where[j], xp.asarray(ix.reshape([o if i == j else 1
+                                                       for i, o in enumerate(out)])),
+                      where=upd)
+    vs = _volume_strides(sp)
+    idx = sum(w * v for w, v in zip(where, vs))
+    if not batched:
+        best, idx = best[0], idx[0]
+    res = make(best, (input,), "AdaptiveMaxPool3DBackward0", _adaptive_max3d_rule, idx,
+               input.shape)
+    return res, wrap(idx, input._device)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices=False):
+    """Max pooling of ``(N, C, D, H, W)`` to a fixed output size; optionally with indices."""
+    out, idx = adaptive_max_pool3d_with_indices(input, output_size)
+    return (out, idx) if return_indices else out
+
+
+# -- max unpooling ---------------------------------------------------------------------
+
+def _unpool_size(input, k, s, p, output_size):
+    """The output's spatial size: the pooling's input size, or ``output_size`` if given
+    (which may also carry the two leading dims)."""
+    nsp = len(k)
+    default = [(input.shape[-nsp + j] - 1) * s[j] + k[j] - 2 * p[j] for j in range(nsp)]
+    if output_size is None:
+        return default
+    size = list(output_size)
+    if len(size) == nsp + 2:
+        size = size[2:]
+    if len(size) != nsp:
+        raise ValueError(f"output_size should be a sequence containing {nsp} or {nsp + 2} "
+                         f"elements, but it has a length of '{len(size)}'")
+    for j in range(nsp):
+        lo, hi = default[j] - s[j], default[j] + s[j]
+        if not lo < size[j] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {j} must be between '
+                             f"{lo} and {hi})")
+    return size
+
+
+def _tuple_n(v, n):
+    vals = list(v) if isinstance(v, (list, tuple)) else [v]
+    return tuple(int(a) for a in (vals * n if len(vals) == 1 else vals))
+
+
+def _max_unpool(input, indices, size, nsp, name):
+    """Scatter ``input`` into zeros of spatial ``size`` at the flat ``indices``."""
+    if indices.dtype.name != "int64":
+        tail = "" if nsp == 3 else f" but got: {_legacy(indices.dtype)}"
+        raise RuntimeError(f"elements in indices should be type int64{tail}")
+    if input.dim() not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"Input to max_unpooling{nsp}d should be a {nsp + 1}d or {nsp + 2}d "
+                           f"Tensor, but got a tensor with {input.dim()} dimensions.")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    for i in range(1 if input.dim() == nsp + 2 else 0, input.dim()):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"max_unpooling{nsp}d_forward_out_cpu(): Expected input to have "
+                               f"non-zero size for non-batch dimensions, but got "
+                               f"{list(input.shape)} with dimension {i} being empty.")
+    if input.dtype.name in ("int64", "int32", "int16", "int8", "uint8", "bool"):
+        raise NotImplementedError(f'"max_unpool{nsp}d" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
+    xp = xp_of(input)
+    plane = math.prod(size)
+    lead = tuple(input.shape[:-nsp])
+    rows = math.prod(lead)
+    ia = indices._data.reshape(rows, -1)
+    bad = (ia < 0) | (ia >= plane)
+    if bad.any():
+        # NOTE: PyTorch's loop reports the last bad index it meets (with one thread: the
+        # last in memory order; with several, whichever thread writes last).
+        flat_bad = bad.reshape(-1)
+        last = flat_bad.size - 1 - int(xp.argmax(flat_bad[::-1]))
+        raise RuntimeError(f"Found an invalid max index: {int(ia.reshape(-1)[last])} (output "
+                           f"volumes are of size {'x'.join(str(n) for n in size)})")
+    out = xp.zeros((rows, plane), dtype=input._data.dtype)
+    # (a repeated index keeps the last value written, as PyTorch's loop does)
+    out[xp.arange(rows)[:, None], ia] = input._data.reshape(rows, -1)
+    res = out.reshape(lead + tuple(size))
+
+    def rule(ctx, g):
+        flat = g.flatten(-nsp) if nsp > 1 else g
+        return (flat.gather(-1, wrap(indices._data.reshape(lead + (-1,)), g._device)
+                            ).reshape(input.shape),)
+    return make(res, (input,), name, rule)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of ``max_pool2d``: each value put back where its max came from,
+    zeros elsewhere.
+
+    >>> y, i = F.max_pool2d(ember.randn(1, 1, 4, 4), 2, return_indices=True)
+    >>> F.max_unpool2d(y, i, 2).shape
+    torch.Size([1, 1, 4, 4])
+    """
+    k = _tuple_n(kernel_size, 2)
+    s = k if stride is None else _tuple_n(stride, 2)
+    size = _unpool_size(input, k, s, _tuple_n(padding, 2), output_size)
+    return _max_unpool(input, indices, size, 2, "MaxUnpool2DBackward0")
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of ``max_pool1d`` (through ``max_unpool2d``, as PyTorch)."""
+    k = _tuple_n(kernel_size, 1)
+    s = k if stride is None else _tuple_n(stride, 1)
+    size = _unpool_size(input, k, s, _tuple_n(padding, 1), output_size)
+    out = _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), list(size) + [1], 2,
+                      "MaxUnpool2DBackward0")
+    return out.squeeze(-1)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of ``max_pool3d``."""
+    k = _tuple_n(kernel_size, 3)
+    s = k if stride is None else _tuple_n(stride, 3)
+    size = _unpool_size(input, k, s, _tuple_n(padding, 3), output_size)
+    return _max_unpool(input, indices, size, 3, "MaxUnpool3DBackward0")

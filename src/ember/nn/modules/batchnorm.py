@@ -1,17 +1,20 @@
-"""``BatchNorm1d``, ``BatchNorm2d`` and ``BatchNorm3d``.
+"""``BatchNorm1d/2d/3d`` and ``InstanceNorm1d/2d/3d``.
 
 Buffers as PyTorch's: ``running_mean`` (zeros), ``running_var`` (ones) and
 ``num_batches_tracked`` (an int64 scalar), so that state dicts carry the same keys.
 """
 from __future__ import annotations
 
+from ember._warnings import warn as _warn
+
 from ... import _dtype as D
 from ..._ops import creation
-from .._functional.normalization import batch_norm
+from .._functional.normalization import batch_norm, instance_norm
 from .module import Module
 from .normalization import register_affine, reset_affine
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+           "InstanceNorm3d"]
 
 
 class _NormBase(Module):
@@ -112,3 +115,87 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class _InstanceNorm(_NormBase):
+    """Instance normalisation: each channel of each sample normalised over its positions.
+
+    Unlike the batch norms, no affine parameters and no running statistics by default;
+    with ``track_running_stats`` the running statistics are used in eval mode.
+    """
+
+    _spatial = 1  # the number of dims after the channel dim
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None, *,
+                 bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def _check_input_dim(self, input):
+        k = self._spatial
+        if input.dim() not in (k + 1, k + 2):
+            raise ValueError(f"expected {k + 1}D or {k + 2}D input (got {input.dim()}D input)")
+
+    def _upgrade_state_dict(self, state_dict, prefix, version):
+        super()._upgrade_state_dict(state_dict, prefix, version)
+        # NOTE: as PyTorch, running statistics in a checkpoint without version metadata are
+        # refused (and dropped) when this layer does not track them.
+        if version is not None or self.track_running_stats:
+            return None
+        keys = [prefix + name for name in ("running_mean", "running_var")
+                if prefix + name in state_dict]
+        if not keys:
+            return None
+        for key in keys:
+            del state_dict[key]
+        cls = type(self).__name__
+        names = " and ".join(f'"{k}"' for k in keys)
+        return [f"Unexpected running stats buffer(s) {names} for {cls} with "
+                f"track_running_stats=False. If state_dict is a checkpoint saved before 0.4.0, "
+                f"this may be expected because {cls} does not track running stats by default "
+                f"since 0.4.0. Please remove these keys from state_dict. If the running stats "
+                f"are actually needed, instead set track_running_stats=True in {cls} to enable "
+                f"them. See the documentation of {cls} for details."]
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        unbatched = input.dim() == self._spatial + 1
+        channel_dim = 0 if unbatched else 1
+        if input.shape[channel_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={channel_dim} to match "
+                                 f"num_features ({self.num_features}), but got: "
+                                 f"{input.shape[channel_dim]}.")
+            _warn(f"input's size at dim={channel_dim} does not match num_features. You can "
+                  "silence this warning by not passing in num_features, which is not used "
+                  "because affine=False")
+        x = input.unsqueeze(0) if unbatched else input
+        # NOTE: as PyTorch, the running statistics are updated in training mode but
+        # num_batches_tracked is not, so momentum=None means a momentum of 0.
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) input.
+
+    >>> InstanceNorm1d(4)
+    InstanceNorm1d(4, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
+    """
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input."""
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _spatial = 3

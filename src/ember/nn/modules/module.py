@@ -455,10 +455,11 @@ class Module:
         own = {}
         extras = {}  # state-dict key -> a module that takes extra state
         own_order = []  # every key this module expects, in PyTorch's order
+        upgrade_errors = []  # what a layer's _upgrade_state_dict refuses in the checkpoint
         for mod_prefix, mod in self.named_modules():
             p = mod_prefix + "." if mod_prefix else ""
             version = None if metadata is None else metadata.get(mod_prefix, {}).get("version")
-            mod._upgrade_state_dict(state_dict, p, version)
+            upgrade_errors.extend(mod._upgrade_state_dict(state_dict, p, version) or ())
             for name, t in mod._parameters.items():
                 if t is not None:
                     own[p + name] = (mod, name, t, True)
@@ -492,7 +493,7 @@ class Module:
             if unexpected:
                 msgs.append("Unexpected key(s) in state_dict: " +
                             ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        msgs += errors
+        msgs += upgrade_errors + errors
         if msgs:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" +
                                "\n\t".join(msgs))
@@ -518,7 +519,8 @@ class Module:
         """Bring entries saved by an older version of this module up to date (in place).
 
         ``version`` is the module's ``_version`` recorded in the checkpoint's metadata, or
-        None when the checkpoint has none.  Layers whose format changed override this.
+        None when the checkpoint has none.  Layers whose format changed override this; one
+        may return a list of error messages, which fail the load as PyTorch's would.
         """
 
     # -- hooks ----------------------------------------------------------------

@@ -1,0 +1,283 @@
+"""``gradcheck`` and ``gradgradcheck``: compare a function's gradients (as autograd computes
+them) with finite differences, as ``torch.autograd.gradcheck`` does.
+
+For every output and every input that requires grad, two Jacobians of shape
+``(input.numel(), output.numel())`` are built:
+
+- numerical: central differences, ``(f(x + eps) - f(x - eps)) / (2 eps)`` per input
+  element, in the output's dtype (inputs should be float64 for this to be accurate);
+- analytical: one backward pass per output element with a one-hot upstream gradient
+  (run twice, to catch a backward that is not deterministic).
+
+They must agree as ``allclose(analytical, numerical, rtol, atol)``; otherwise a
+:class:`GradcheckError` (a ``RuntimeError``) names the pair and shows both Jacobians,
+or with ``raise_exception=False`` the check returns False.
+
+ember has no forward-mode AD, so ``check_forward_ad`` (and ``check_fwd_over_rev``)
+are refused; ``fast_mode`` runs the full check; ``check_batched_grad`` and
+``check_undefined_grad`` add nothing here (gradients are computed one at a time, and
+ember never hands a backward an undefined gradient).
+"""
+from __future__ import annotations
+
+from ember._warnings import warn as _warn
+
+import numpy as np
+
+from .._tensor import Tensor
+from .grad_mode import no_grad
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    """A gradient check failed (PyTorch's ``torch.autograd.gradcheck.GradcheckError``)."""
+
+
+_NOT_REENTRANT = (
+    "Backward is not reentrant, i.e., running backward with same input and grad_output "
+    "multiple times gives different values, although analytical gradient matches numerical "
+    "gradient.The tolerance for nondeterminism was {tol}.\n\n"
+    "NOTE: If your op relies on non-deterministic operations i.e., it is listed here:\n"
+    "https://pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html\n"
+    "this failure might be expected.\n\n"
+    "If you are adding a new operator, please file an issue and then use one of the\n"
+    "workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck.\n"
+    "If the test\n"
+    "- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck\n"
+    "  with `nondet_tol=<tol>` as a keyword argument.\n"
+    "- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test\n"
+    "  to have `gradcheck_nondet_tol=<tol>`.\n"
+    "- is a Module test (e.g., in common_nn.py), then modify the corresponding\n"
+    "  module_test entry to have `gradcheck_nondet_tol=<tol>`\n")
+
+
+def _tupled(x):
+    if isinstance(x, tuple):
+        return x
+    if isinstance(x, list):
+        return tuple(x)
+    return (x,)
+
+
+def _check_inputs(inputs):
+    """PyTorch's checks: a warning for inputs that are not float64, an error for inputs with
+    overlapping memory, and at least one input must require grad."""
+    any_grad = False
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            continue
+        any_grad = True
+        if t.dtype.name not in ("float64", "complex128"):
+            _warn(f"Input #{i} requires gradient and is not a double precision floating "
+                  "point or complex. This check will likely fail if all the inputs are not of "
+                  "double precision floating point or complex. ")
+        if any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape)):
+            raise RuntimeError(f"The {i}th input has a dimension with stride 0. gradcheck only "
+                               "supports inputs that are non-overlapping to be able to compute "
+                               "the numerical gradients correctly. You should call .contiguous "
+                               "on the input before passing it to gradcheck.")
+    if not any_grad:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of them have requires_grad=True.")
+
+
+def _tensors(outputs):
+    return [o for o in outputs if isinstance(o, Tensor)]
+
+
+def _numerical(func, inputs, diff_idx, outputs, eps):
+    """Per differentiable input, per tensor output: the central-difference Jacobian
+    ``(input.numel(), output.numel())`` in the output's dtype (as NumPy arrays)."""
+    result = []
+    for i in diff_idx:
+        x = inputs[i]
+        a = x._data  # perturbed in place, without a version bump, and put back exactly
+        columns = [np.zeros((x.numel(), o.numel()), dtype=o._data.dtype) for o in outputs]
+        for k in range(x.numel()):
+            pos = np.unravel_index(k, a.shape) if a.ndim else ()
+            orig = a[pos].copy()
+            a[pos] = orig - a.dtype.type(eps)
+            before = _tensors(_tupled(func(*inputs)))
+            a[pos] = orig + a.dtype.type(eps)
+            after = _tensors(_tupled(func(*inputs)))
+            a[pos] = orig
+            for col, lo, hi in zip(columns, before, after):
+                lo, hi = _host(lo), _host(hi)
+                diff = (hi - lo) / (2 * eps)
+                col[k] = np.asarray(diff, dtype=col.dtype).reshape(-1)
+        result.append(columns)
+    return result
+
+
+def _host(t):
+    """A tensor's values as a NumPy array (floating, for differences)."""
+    a = t.detach().numpy(force=True) if hasattr(t, "numpy") else np.asarray(t)
+    if a.dtype.kind not in "fc":
+        a = a.astype(np.float64)
+    return a
+
+
+def _analytical(output, inputs, diff_idx):
+    """The Jacobian of ``output`` for each differentiable input, one backward pass per
+    output element; also whether each gradient had its input's dtype and size."""
+    from .._ops.creation import zeros_like
+    from . import grad
+
+    diff_inputs = [inputs[i] for i in diff_idx]
+    n_out = output.numel()
+    jac = [np.zeros((t.numel(), n_out), dtype=t._data.dtype) for t in diff_inputs]
+    types_ok = sizes_ok = True
+    for k in range(n_out):
+        onehot = zeros_like(output)
+        with no_grad():
+            onehot.view(-1)[k] = 1
+        grads = grad(output, diff_inputs, onehot, retain_graph=True, allow_unused=True)
+        for j, (g, t) in enumerate(zip(grads, diff_inputs)):
+            if g is None:
+                continue
+            if g.dtype is not t.dtype:
+                types_ok = False
+            if tuple(g.shape) != tuple(t.shape):
+                sizes_ok = False
+                continue
+            jac[j][:, k] = g.detach().numpy(force=True).reshape(-1)
+    return jac, types_ok, sizes_ok
+
+
+def _as_tensor(a, like):
+    from .._ops.creation import from_numpy
+
+    return from_numpy(np.ascontiguousarray(a)).to(like.device)
+
+
+def _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes):
+    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    all_out = _tensors(func_out)
+    diff_out = [o for o in all_out if o.requires_grad]
+    numerical = _numerical(func, inputs, diff_idx, all_out, eps)
+    if not diff_out:
+        # nothing to back-propagate: the function must not depend on its inputs
+        for per_input in numerical:
+            for jac in per_input:
+                if np.any(jac != 0):
+                    raise GradcheckError("Numerical gradient for function expected to be zero")
+        return True
+    cols = [c for c, o in enumerate(all_out) if o.requires_grad]
+    for oi, (col, o) in enumerate(zip(cols, diff_out)):
+        first, types_ok, sizes_ok = _analytical(o, inputs, diff_idx)
+        second, _, _ = _analytical(o, inputs, diff_idx)
+        if not types_ok and check_grad_dtypes:
+            raise GradcheckError("Gradient has dtype mismatch")
+        if not sizes_ok:
+            raise GradcheckError("Analytical gradient has incorrect size")
+        for a, b in zip(first, second):
+            if a.size and np.abs(a.astype(np.float64) - b.astype(np.float64)).max() > nondet_tol:
+                raise GradcheckError(_NOT_REENTRANT.format(tol=nondet_tol))
+        for j, (a, per_input) in enumerate(zip(first, numerical)):
+            n = per_input[col]
+            close = np.allclose(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64),
+                                n, rtol=rtol, atol=atol, equal_nan=False)
+            if not close:
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {oi} with respect to input {j},\n"
+                    f"numerical:{_as_tensor(n, o)!r}\nanalytical:{_as_tensor(a, o)!r}\n")
+    return True
+
+
+def _check_scales_with_grad_output(func_out, inputs):
+    """A zero upstream gradient must give zero input gradients of the input's dtype,
+    device and size (PyTorch's last check)."""
+    from .._ops.creation import zeros_like
+    from . import grad
+
+    outputs = [o for o in func_out if o.requires_grad]
+    diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not outputs:
+        return
+    grads = grad(outputs, diff_inputs, [zeros_like(o) for o in outputs], allow_unused=True)
+    for g, t in zip(grads, diff_inputs):
+        if g is None:
+            continue
+        if bool((g != 0).any()):
+            raise GradcheckError("backward not multiplied by grad_output")
+        if g.dtype is not t.dtype:
+            raise GradcheckError("grad is incorrect type")
+        if g.device != t.device:
+            raise GradcheckError("grad is incorrect device")
+        if tuple(g.shape) != tuple(t.shape):
+            raise GradcheckError("grad is incorrect size")
+
+
+def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False,
+              check_forward_ad=False, check_backward_ad=True, fast_mode=False,
+              masked=None) -> bool:
+    """Check the gradients of ``func`` at ``inputs`` against finite differences.
+
+    Returns True, or raises :class:`GradcheckError` (returns False with
+    ``raise_exception=False``).  Inputs that require grad should be float64.
+
+    >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    >>> gradcheck(ember.sin, (x,))
+    True
+    """
+    if check_forward_ad or check_batched_forward_grad:
+        raise NotImplementedError("ember has no forward-mode AD: check_forward_ad and "
+                                  "check_batched_forward_grad are not supported")
+    inputs = _tupled(inputs)
+    _check_inputs(inputs)
+    try:
+        if not check_backward_ad:
+            return True
+        func_out = _tupled(func(*inputs))
+        for o in func_out:
+            o.requires_grad  # noqa: B018  (PyTorch's AttributeError for a non-tensor output)
+        _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        _check_scales_with_grad_output(func_out, inputs)
+        return True
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rtol=0.001,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False) -> bool:
+    """Check second derivatives: :func:`gradcheck` of the map from (inputs, upstream
+    gradients) to the input gradients, built with ``create_graph=True``.
+
+    Without ``grad_outputs``, random ones (uniform in [-1, 1], from the default
+    generator, as PyTorch draws them) are used.
+    """
+    from .. import _dtype as D
+    from .._ops.creation import empty
+    from . import grad
+
+    inputs = _tupled(inputs)
+    if grad_outputs is None:
+        outs = [o for o in _tupled(func(*inputs)) if o.requires_grad]
+        grad_outputs = tuple(
+            empty(tuple(o.shape), dtype=o.dtype if o.is_floating_point() else D.float64,
+                  device=o.device).uniform_(-1, 1).requires_grad_() for o in outs)
+    else:
+        grad_outputs = _tupled(grad_outputs)
+    n_out = len(grad_outputs)
+
+    def first_derivatives(*args):
+        xs, ups = args[:-n_out], args[-n_out:]
+        outs = tuple(o for o in _tupled(func(*xs)) if o.requires_grad)
+        diff_xs = tuple(x for x in xs if isinstance(x, Tensor) and x.requires_grad)
+        grads = grad(outs, diff_xs, ups, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
+                     fast_mode=fast_mode, masked=masked)

@@ -357,8 +357,8 @@ class Tensor:
         if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
 
             _warn("Converting a tensor with requires_grad=True to a scalar may lead to "
-                          "unexpected behavior.\nConsider using tensor.detach() first.",
-                          UserWarning, stacklevel=2)
+                  "unexpected behavior.\nConsider using tensor.detach() first.",
+                  UserWarning, stacklevel=2)
         return float(self._scalar_for("float"))
 
     def __int__(self):

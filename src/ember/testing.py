@@ -193,10 +193,10 @@ def _isnan(x):
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
     """The deprecated form of :func:`assert_close` (NaNs equal by default)."""
     _warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be "
-                  "removed in a future release. Please use `torch.testing.assert_close()` "
-                  "instead. You can find detailed upgrade instructions in "
-                  "https://github.com/pytorch/pytorch/issues/61844.", FutureWarning,
-                  stacklevel=2)
+          "removed in a future release. Please use `torch.testing.assert_close()` "
+          "instead. You can find detailed upgrade instructions in "
+          "https://github.com/pytorch/pytorch/issues/61844.", FutureWarning,
+          stacklevel=2)
     if not isinstance(actual, Tensor):
         from ._ops.creation import tensor
         actual = tensor(actual)

@@ -79,9 +79,9 @@ def _nested_shape(data):
             if x is not data and not _LIST_OF_ARRAYS_WARNED:
                 _LIST_OF_ARRAYS_WARNED.append(True)
                 _warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
-                              "Please consider converting the list to a single numpy.ndarray "
-                              "with numpy.array() before converting to a tensor.", UserWarning,
-                              stacklevel=4)
+                      "Please consider converting the list to a single numpy.ndarray "
+                      "with numpy.array() before converting to a tensor.", UserWarning,
+                      stacklevel=4)
             shape.extend(x.shape)
             return shape
         if isinstance(x, str):
@@ -300,9 +300,9 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
         if t.requires_grad and not _asarray_warned:  # PyTorch warns once per process
             _asarray_warned = True
             _warn("torch.asarray: unspecified requires_grad now defaults to "
-                          "obj.requires_grad instead of False. Pass requires_grad=False "
-                          "explicitly to get the old behavior and silence this warning.",
-                          UserWarning, stacklevel=2)
+                  "obj.requires_grad instead of False. Pass requires_grad=False "
+                  "explicitly to get the old behavior and silence this warning.",
+                  UserWarning, stacklevel=2)
     elif requires_grad != t.requires_grad:
         # NOTE: as in PyTorch, a leaf passed through unchanged has its own flag switched
         t = t.requires_grad_(requires_grad) if t.is_leaf else t.detach()
@@ -325,11 +325,11 @@ def from_numpy(a):
                          "work around this by making a copy of your array  with array.copy().) ")
     if not a.flags.writeable:
         _warn("The given NumPy array is not writable, and PyTorch does not support "
-                      "non-writable tensors. This means writing to this tensor will result in "
-                      "undefined behavior. You may want to copy the array to protect its data "
-                      "or make it writable before converting it to a tensor. This type of "
-                      "warning will be suppressed for the rest of this program.", UserWarning,
-                      stacklevel=2)
+              "non-writable tensors. This means writing to this tensor will result in "
+              "undefined behavior. You may want to copy the array to protect its data "
+              "or make it writable before converting it to a tensor. This type of "
+              "warning will be suppressed for the rest of this program.", UserWarning,
+              stacklevel=2)
     return wrap(a)
 
 

@@ -129,7 +129,7 @@ def _index_array(k, t):
             a = xp.asarray(a)
     if dt is D.uint8:
         _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-                      "torch.bool instead.", UserWarning, stacklevel=4)
+              "torch.bool instead.", UserWarning, stacklevel=4)
         return _Mask(a.astype(bool))
     if dt is D.bool:
         return _Mask(a)
@@ -597,8 +597,8 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
         _check_scatter(t, d, index, s, "scatter")
         if reduce is not None:
             _warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-                          "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-                          "instead for more reduction options.", UserWarning, stacklevel=2)
+                  "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                  "instead for more reduction options.", UserWarning, stacklevel=2)
         arr = _scatter_arrays(t, d, index, s._data, reduce)
 
         def rule(ctx, g):

@@ -51,9 +51,9 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
     if isinstance(data, Tensor):
         _warn("To copy construct from a tensor, it is recommended to use "
-                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
-                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
-                      UserWarning, stacklevel=2)
+              "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+              "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+              UserWarning, stacklevel=2)
         t = data.detach().clone()
         t = t.to(device=device or self.device, dtype=dtype or self.dtype)
     else:

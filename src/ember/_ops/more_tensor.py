@@ -1348,7 +1348,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = P.sub(w_sum, P.div(P.mul(w, aweights).sum(), w_sum) * correction)
     if float(norm.item() if isinstance(norm, Tensor) else norm) <= 0:
         _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the number of observations.", UserWarning, stacklevel=2)
+              "than the number of observations.", UserWarning, stacklevel=2)
         norm = 0
     xm = P.sub(x, avg.unsqueeze(1))
     c = L.mm(xm, S.t_(P.mul(xm, w) if w is not None else xm))

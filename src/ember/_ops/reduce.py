@@ -352,8 +352,8 @@ def _dof_warning(name, n, c):
     if n - c <= 0:
 
         _warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+              "than the reduction factor (input numel divided by output numel).",
+              UserWarning, stacklevel=3)
 
 
 def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):

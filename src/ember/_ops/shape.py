@@ -228,13 +228,13 @@ def T(t):
         _T_WARNED.add(min(t.ndim, 1))
         if t.ndim == 0:
             _warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
-                          "in these cases.", UserWarning, stacklevel=2)
+                  "in these cases.", UserWarning, stacklevel=2)
         else:
             _warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
-                          "shape is deprecated and it will throw an error in a future release. "
-                          "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
-                          "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                          UserWarning, stacklevel=2)
+                  "shape is deprecated and it will throw an error in a future release. "
+                  "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                  "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                  UserWarning, stacklevel=2)
     return permute(t, tuple(range(t.ndim - 1, -1, -1)))
 
 

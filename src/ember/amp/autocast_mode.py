@@ -50,8 +50,8 @@ class autocast:
         if self._enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
                                                                               D.float16):
             _warn("In CPU autocast, but the target dtype is not supported. Disabling "
-                          "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
-                          "torch.float16 currently.", UserWarning, stacklevel=2)
+                  "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
+                  "torch.float16 currently.", UserWarning, stacklevel=2)
             self._enabled = False
         if self._enabled and device_type == "cuda":
             from .. import cuda

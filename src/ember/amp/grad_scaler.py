@@ -21,7 +21,7 @@ class GradScaler:
             from .. import cuda
             if not cuda.is_available():
                 _warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available. "
-                              " Disabling.", UserWarning, stacklevel=2)
+                      " Disabling.", UserWarning, stacklevel=2)
                 enabled = False
         self._enabled = enabled
         if growth_factor <= 1.0:

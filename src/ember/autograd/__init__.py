@@ -65,11 +65,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     edges, grads = _roots(outputs, grad_tensors, create_graph)
     if create_graph:
         _warn("Using backward() with create_graph=True will create a reference cycle "
-                      "between the parameter and its gradient which can cause a memory leak. "
-                      "We recommend using autograd.grad when creating the graph to avoid this. "
-                      "If you have to use this function, make sure to reset the .grad fields of "
-                      "your parameters to None after use to break the cycle and avoid the leak.",
-                      UserWarning, stacklevel=3)
+              "between the parameter and its gradient which can cause a memory leak. "
+              "We recommend using autograd.grad when creating the graph to avoid this. "
+              "If you have to use this function, make sure to reset the .grad fields of "
+              "your parameters to None after use to break the cycle and avoid the leak.",
+              UserWarning, stacklevel=3)
     if inputs is None:
         run_backward(edges, grads, retain_graph, create_graph)
         return
@@ -171,7 +171,7 @@ class detect_anomaly(set_detect_anomaly):
 
     def __init__(self, check_nan: bool = True):
         _warn("Anomaly Detection has been enabled. This mode will increase the runtime "
-                      "and should only be enabled for debugging.", UserWarning, stacklevel=2)
+              "and should only be enabled for debugging.", UserWarning, stacklevel=2)
         super().__init__(True, check_nan)
 
 

@@ -63,9 +63,9 @@ class Function:
     def __init__(self, *args, **kwargs):
 
         _warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
-                      "are all static, so you should invoke them on the class itself. "
-                      "Instantiating an autograd function will raise an error in a future "
-                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+              "are all static, so you should invoke them on the class itself. "
+              "Instantiating an autograd function will raise an error in a future "
+              "version of PyTorch.", DeprecationWarning, stacklevel=2)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

@@ -38,8 +38,8 @@ def set_float32_matmul_precision(precision: str) -> None:
                            f"{type(precision).__name__}")
     if precision not in _PRECISIONS:
         _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; this "
-                      "set_float32_matmul_precision call has no effect.", UserWarning,
-                      stacklevel=2)
+              "set_float32_matmul_precision call has no effect.", UserWarning,
+              stacklevel=2)
         return
     _state["matmul_precision"] = precision
 

@@ -194,7 +194,7 @@ class _CupyKernels:
 
             self.broken.add(name)
             _warn(f"ember: the fused CUDA kernel {name} did not compile; using the "
-                          "generic code", RuntimeWarning, stacklevel=3)
+                  "generic code", RuntimeWarning, stacklevel=3)
             return None
 
     def relu(self, x):

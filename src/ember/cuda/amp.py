@@ -11,8 +11,8 @@ from .. import amp as _amp
 class autocast(_amp.autocast):
     def __init__(self, enabled=True, dtype=D.float16, cache_enabled=True):
         _warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
+              "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
+              stacklevel=2)
         super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
 
@@ -20,8 +20,8 @@ class GradScaler(_amp.GradScaler):
     def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
         _warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
+              "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
+              stacklevel=2)
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
                          enabled)
 

@@ -56,8 +56,8 @@ class Distribution:
         except NotImplementedError:
             arg_constraints = {}
             _warn(f"{self.__class__} does not define `arg_constraints`. Please set "
-                          "`arg_constraints = {}` or initialize the distribution with "
-                          "`validate_args=False` to turn off validation.", stacklevel=3)
+                  "`arg_constraints = {}` or initialize the distribution with "
+                  "`validate_args=False` to turn off validation.", stacklevel=3)
         for name, constraint in arg_constraints.items():
             if constraints.is_dependent(constraint):
                 continue
@@ -125,7 +125,7 @@ class Distribution:
 
     def sample_n(self, n):
         _warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
-                      FutureWarning, stacklevel=2)
+              FutureWarning, stacklevel=2)
         return self.sample(Size((n,)))
 
     def log_prob(self, value):
@@ -174,8 +174,8 @@ class Distribution:
             support = self.support
         except NotImplementedError:
             _warn(f"{self.__class__} does not define `support` to enable sample "
-                          "validation. Please initialize the distribution with "
-                          "`validate_args=False` to turn off validation.", stacklevel=3)
+                  "validation. Please initialize the distribution with "
+                  "`validate_args=False` to turn off validation.", stacklevel=3)
             return
         if not bool(support.check(value).all()):
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "

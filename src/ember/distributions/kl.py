@@ -70,8 +70,8 @@ def _dispatch(type_p, type_q):
     right = min(pairs, key=lambda pq: rank(pq)[::-1])  # most specific in q first
     if _KL_REGISTRY[left] is not _KL_REGISTRY[right]:
         _warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
-                      f"Please register_kl({left[0].__name__}, {right[1].__name__})",
-                      RuntimeWarning, stacklevel=3)
+              f"Please register_kl({left[0].__name__}, {right[1].__name__})",
+              RuntimeWarning, stacklevel=3)
     return _KL_REGISTRY[left]
 
 

@@ -74,10 +74,10 @@ class BackwardHook:
         if not self.input_requires_grad and m._backward_hooks:
 
             _warn("Full backward hook is firing when gradients are computed with respect "
-                          "to module outputs since no inputs require gradients. See "
-                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
-                          "#torch.nn.Module.register_full_backward_hook for more details.",
-                          UserWarning, stacklevel=2)
+                  "to module outputs since no inputs require gradients. See "
+                  "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                  "#torch.nn.Module.register_full_backward_hook for more details.",
+                  UserWarning, stacklevel=2)
             self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
         return grads
 

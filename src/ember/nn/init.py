@@ -87,7 +87,7 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
 
     if mean < a - 2 * std or mean > b + 2 * std:
         _warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
-                      "distribution of values may be incorrect.", stacklevel=2)
+              "distribution of values may be incorrect.", stacklevel=2)
     with no_grad():
         mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if mass > 0.3:
@@ -257,7 +257,7 @@ def _deprecated(fn, where="nn.init"):
     @functools.wraps(fn)
     def alias(*args, **kwargs):
         _warn(f"`{where}.{old}` is now deprecated in favor of `{where}.{fn.__name__}`.",
-                      FutureWarning, stacklevel=2)
+              FutureWarning, stacklevel=2)
         return fn(*args, **kwargs)
     alias.__name__ = alias.__qualname__ = old
     return alias

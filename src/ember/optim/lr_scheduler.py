@@ -175,7 +175,7 @@ class LRScheduler:
     def _warn_outside_step(self):
         if not self._get_lr_called_within_step:
             _warn("To get the last learning rate computed by the scheduler, please use "
-                          "`get_last_lr()`.", UserWarning, stacklevel=3)
+                  "`get_last_lr()`.", UserWarning, stacklevel=3)
 
     def _current(self):
         return _group_values(self.optimizer, "lr")

@@ -216,9 +216,9 @@ class Optimizer:
             param_group.setdefault(name, default)
         if len(tensors) != len(set(tensors)):
             _warn("optimizer contains a parameter group with duplicate parameters; in "
-                          "future, this will cause an error; see "
-                          "github.com/pytorch/pytorch/issues/40967 for more information",
-                          stacklevel=3)
+                  "future, this will cause an error; see "
+                  "github.com/pytorch/pytorch/issues/40967 for more information",
+                  stacklevel=3)
         seen: set = set()
         for group in self.param_groups:
             seen.update(group["params"])

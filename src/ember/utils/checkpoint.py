@@ -74,7 +74,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
         _warn("None of the inputs have requires_grad=True. Gradients will be None",
-                      UserWarning, stacklevel=2)
+              UserWarning, stacklevel=2)
     return CheckpointFunction.apply(function, preserve_rng_state, *args)
 
 
@@ -83,11 +83,11 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     piece runs normally."""
     if use_reentrant is None:
         _warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant "
-                      "parameter should be passed explicitly. In version 2.9 we will raise an "
-                      "exception if use_reentrant is not passed. use_reentrant=False is "
-                      "recommended, but if you need to preserve the current default behavior, "
-                      "you can pass use_reentrant=True. Refer to docs for more details on the "
-                      "differences between the two variants.", UserWarning, stacklevel=2)
+              "parameter should be passed explicitly. In version 2.9 we will raise an "
+              "exception if use_reentrant is not passed. use_reentrant=False is "
+              "recommended, but if you need to preserve the current default behavior, "
+              "you can pass use_reentrant=True. Refer to docs for more details on the "
+              "differences between the two variants.", UserWarning, stacklevel=2)
         use_reentrant = True
     from ..nn import Sequential
     fns = list(functions.children()) if isinstance(functions, Sequential) else list(functions)

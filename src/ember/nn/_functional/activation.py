@@ -516,7 +516,7 @@ def _glu_rule(ctx, g):
 def _softmax_dim(ndim, name="softmax"):
 
     _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+          "to include dim=X as an argument.", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
 

@@ -158,7 +158,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         _warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
-                      "same type for both instead.", UserWarning, stacklevel=2)
+              "same type for both instead.", UserWarning, stacklevel=2)
     if is_float:
         return mask
     return creation.zeros(tuple(mask.shape), dtype=target_type,

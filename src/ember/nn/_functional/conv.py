@@ -547,8 +547,8 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
             # NOTE: like PyTorch, an odd total pads one extra element on the right, as a
             # separate pad op (so the graph shows ConstantPadNdBackward0), and warns.
             _warn("Using padding='same' with even kernel lengths and odd dilation may "
-                          "require a zero-padded copy of the input be created", UserWarning,
-                          stacklevel=3)
+                  "require a zero-padded copy of the input be created", UserWarning,
+                  stacklevel=3)
             from .spatial import pad
 
             extra = []

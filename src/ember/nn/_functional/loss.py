@@ -52,7 +52,7 @@ def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
         ret = "none"
     if emit_warning:
         _warn(f"size_average and reduce args will be deprecated, please use "
-                      f"reduction='{ret}' instead.", UserWarning, stacklevel=4)
+              f"reduction='{ret}' instead.", UserWarning, stacklevel=4)
     return ret
 
 
@@ -85,9 +85,9 @@ def _size(shape) -> str:
 def _warn_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
         _warn(f"Using a target size ({_size(target.shape)}) that is different to the "
-                      f"input size ({_size(input.shape)}). This will likely lead to incorrect "
-                      "results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=3)
+              f"input size ({_size(input.shape)}). This will likely lead to incorrect "
+              "results due to broadcasting. Please ensure they have the same size.",
+              UserWarning, stacklevel=3)
 
 
 def _broadcast(*ts):
@@ -694,10 +694,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     else:
         if reduction == "mean":
             _warn("reduction: 'mean' divides the total loss by both the batch size and "
-                          "the support size.'batchmean' divides only by the batch size, and "
-                          "aligns with the KL div math definition.'mean' will be changed to "
-                          "behave the same as 'batchmean' in the next major release.",
-                          UserWarning, stacklevel=2)
+                  "the support size.'batchmean' divides only by the batch size, and "
+                  "aligns with the KL div math definition.'mean' will be changed to "
+                  "behave the same as 'batchmean' in the next major release.",
+                  UserWarning, stacklevel=2)
         mode = "sum" if reduction == "batchmean" else reduction
         if mode not in _REDUCTIONS:
             raise ValueError(f"{reduction} is not a valid value for reduction")

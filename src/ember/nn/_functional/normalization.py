@@ -354,9 +354,9 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     _check_float(input, "rms_norm")
     if weight is not None and weight.dtype is not input.dtype:
         _warn(f"Mismatch dtype between input and weight: input dtype = "
-                      f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
-                      f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
-                      "fused implementation.", UserWarning, stacklevel=2)
+              f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
+              f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
+              "fused implementation.", UserWarning, stacklevel=2)
     dims = tuple(range(input.ndim - k, input.ndim))
     low = input.dtype.name in _LOW
     x = input.float() if low else input

@@ -206,8 +206,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if weight.dtype is D.int64 and input.is_floating_point():
 
         _warn("Argument order of nn.functional.embedding_bag was changed. Usage "
-                      "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
-                      "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)
+              "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
+              "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)
         weight, input = input, weight
     psw = per_sample_weights
     if psw is not None and tuple(input.shape) != tuple(psw.shape):

@@ -62,11 +62,11 @@ class Hardtanh(Module):
         super().__init__()
         if min_value is not None:
             _warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
-                          FutureWarning, stacklevel=2)
+                  FutureWarning, stacklevel=2)
             min_val = min_value
         if max_value is not None:
             _warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
-                          FutureWarning, stacklevel=2)
+                  FutureWarning, stacklevel=2)
             max_val = max_value
         self.min_val = min_val
         self.max_val = max_val

@@ -134,8 +134,8 @@ class RNNBase(Module):
                              "probability of an element being zeroed")
         if dropout > 0 and num_layers == 1:
             _warn("dropout option adds dropout after all but last recurrent layer, so "
-                          "non-zero dropout expects num_layers greater than 1, but got "
-                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
+                  "non-zero dropout expects num_layers greater than 1, but got "
+                  f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
         for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
                                   ("input_size", input_size, int),
                                   ("hidden_size", hidden_size, int)):

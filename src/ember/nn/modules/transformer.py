@@ -387,7 +387,7 @@ class TransformerEncoder(Module):
         why = _why_no_nested_tensor(encoder_layer)
         if enable_nested_tensor and why:
             _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
-                          f"because {why}", UserWarning, stacklevel=2)
+                  f"because {why}", UserWarning, stacklevel=2)
             self.use_nested_tensor = False
 
     def _padded_positions(self, src, mask, key_padding_mask):

@@ -279,7 +279,7 @@ class _BaseDataLoaderIter:
         self._pin_memory = bool(loader.pin_memory) and ember.cuda.is_available()
         if loader.pin_memory and not self._pin_memory:
             _warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", stacklevel=3)
+                  "then device pinned memory won't be used.", stacklevel=3)
         self._sampler_iter = iter(self._index_sampler)
         # NOTE: drawn even when nothing is random (PyTorch does it on every iterator)
         self._base_seed = int(ember.empty((), dtype=ember.int64)

@@ -149,7 +149,7 @@ class ConcatDataset(Dataset):
     @property
     def cummulative_sizes(self):
         _warn("cummulative_sizes attribute is renamed to cumulative_sizes",
-                      DeprecationWarning, stacklevel=2)
+              DeprecationWarning, stacklevel=2)
         return self.cumulative_sizes
 
 
@@ -221,7 +221,7 @@ def random_split(dataset, lengths, generator=ember.default_generator):
         for i, size in enumerate(sizes):
             if size == 0:
                 _warn(f"Length of split at index {i} is 0. "
-                              "This might result in an empty dataset.", stacklevel=2)
+                      "This might result in an empty dataset.", stacklevel=2)
         lengths = sizes
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")

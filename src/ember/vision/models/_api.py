@@ -180,8 +180,8 @@ def handle_legacy_interface(default_weights):
                                     f"arguments but {len(args)} were given")
                 names = _sequence_to_str(keyword_only[:len(args)])
                 _warn(f"Using {names} as positional parameter(s) is deprecated since "
-                              "0.13 and may be removed in the future. Please use keyword "
-                              "parameter(s) instead.", stacklevel=2)
+                      "0.13 and may be removed in the future. Please use keyword "
+                      "parameter(s) instead.", stacklevel=2)
                 kwargs.update(zip(keyword_only, args))
             weights = kwargs.get("weights", None)
             legacy = "pretrained" in kwargs or not (
@@ -191,8 +191,8 @@ def handle_legacy_interface(default_weights):
             if "pretrained" in kwargs:
                 pretrained = kwargs.pop("pretrained")
                 _warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
-                              "removed in the future, please use 'weights' instead.",
-                              stacklevel=2)
+                      "removed in the future, please use 'weights' instead.",
+                      stacklevel=2)
             else:
                 pretrained = kwargs.pop("weights")
             new = default_weights if pretrained else None

@@ -261,7 +261,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     if not isinstance(img, Tensor):
         if antialias is False:
             _warn("Anti-alias option is always applied for PIL Image input. Argument "
-                          "antialias is ignored.", stacklevel=2)
+                  "antialias is ignored.", stacklevel=2)
         return F_pil.resize(img, output_size, _PIL_INTS[interpolation])
     return F_t.resize(img, output_size, interpolation.value, antialias)
 

@@ -8,6 +8,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import _dtype as D
 from .._size import Size
 from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
 from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
@@ -360,8 +361,6 @@ def _region_rule(ctx, g):
     shape, fn = ctx.saved
     gb = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
     write(fn(gb), g._data)
-    from ..autograd.grad_mode import STATE
-
     if g._requires_grad and STATE.enabled:  # create_graph: its own gradient is the region again
         name = type(ctx).__name__.replace("Backward0", "BackwardBackward0")
         gb = make(gb._data, (g,), name, lambda c, gg: (fn(gg),))

@@ -156,9 +156,55 @@ def _zeros_for_missing(grads, like, strict, create_graph, stage):
     return tuple(out)
 
 
-def _single_element_v(v, tensors, message):
-    if v is None and (len(tensors) != 1 or tensors[0].nelement() != 1):
-        raise RuntimeError(message)
+def _prepare_inputs(inputs, create_graph, fn_name):
+    """``(was_a_tuple, inputs)`` with the inputs made ready to differentiate at."""
+    in_tuple, inputs = _tupled(inputs, "inputs", fn_name)
+    return in_tuple, _fresh(inputs, create_graph, True)
+
+
+def _call(func, inputs, strict, fn_name):
+    """``(was_a_tuple, outputs)`` of ``func(*inputs)``; in strict mode each output must
+    carry a graph."""
+    out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
+                                 fn_name)
+    _strict_requires_grad(outputs, "outputs", strict)
+    return out_tuple, outputs
+
+
+_V_NONE = {
+    "inputs": "The vector v can only be None if the input to the user-provided function is a "
+              "single Tensor with a single element.",
+    "outputs": "The vector v can only be None if the user-provided function returns a single "
+               "Tensor with a single element.",
+}
+
+
+def _prepare_v(v, like, like_is_tuple, create_graph, fn_name, like_name):
+    """``v`` as a tuple of tensors shaped as ``like`` (the function's ``like_name``,
+    "inputs" or "outputs"); None only stands for a single one-element ``like``."""
+    if v is None:
+        if len(like) != 1 or like[0].nelement() != 1:
+            raise RuntimeError(_V_NONE[like_name])
+        return None
+    _, v = _tupled(v, "v", fn_name)
+    v = _fresh(v, create_graph, False)
+    _check_v(v, like, like_is_tuple)
+    return v
+
+
+def _last_grads(outputs, wrt, v, like, strict, create_graph, stage):
+    """The final backward pass of a product: the gradients of ``outputs`` with respect to
+    ``wrt`` along ``v``, recorded only when a graph is asked for (or grad mode is on), with
+    zeros shaped as ``like`` where one is missing."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grads = _grad(outputs, wrt, v, create_graph=create_graph)
+        return _zeros_for_missing(grads, like, strict, create_graph, stage)
+
+
+def _answer(outputs, out_tuple, product, product_tuple, create_graph):
+    """``(func's outputs, the product)``, each in the nesting the caller used."""
+    return (_untuple(_done(outputs, create_graph), out_tuple),
+            _untuple(_done(product, create_graph), product_tuple))
 
 
 # -- the products --------------------------------------------------------------------------
@@ -173,23 +219,11 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             [2., 2., 2.]])
     """
     with enable_grad():
-        in_tuple, inputs = _tupled(inputs, "inputs", "vjp")
-        inputs = _fresh(inputs, create_graph, True)
-        out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                     "vjp")
-        _strict_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            _, v = _tupled(v, "v", "vjp")
-            v = _fresh(v, create_graph, False)
-            _check_v(v, outputs, out_tuple)
-        elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(outputs, inputs, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "back")
-    return (_untuple(_done(outputs, create_graph), out_tuple),
-            _untuple(_done(result, create_graph), in_tuple))
+        in_tuple, inputs = _prepare_inputs(inputs, create_graph, "vjp")
+        out_tuple, outputs = _call(func, inputs, strict, "vjp")
+        v = _prepare_v(v, outputs, out_tuple, create_graph, "vjp", "outputs")
+    result = _last_grads(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _answer(outputs, out_tuple, result, in_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -197,31 +231,18 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
     ``v`` is shaped like the input (it may be None for a one-element input).
     """
-    with enable_grad():
-        in_tuple, inputs = _tupled(inputs, "inputs", "jvp")
-        inputs = _fresh(inputs, create_graph, True)
-        if v is not None:
-            _, v = _tupled(v, "v", "jvp")
-            v = _fresh(v, create_graph, False)
-            _check_v(v, inputs, in_tuple)
-        else:
-            _single_element_v(None, inputs, "The vector v can only be None if the input to the "
-                              "user-provided function is a single Tensor with a single "
-                              "element.")
-        out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                     "jvp")
-        _strict_requires_grad(outputs, "outputs", strict)
-        from .._ops.creation import zeros_like
+    from .._ops.creation import zeros_like
 
+    with enable_grad():
+        in_tuple, inputs = _prepare_inputs(inputs, create_graph, "jvp")
+        v = _prepare_v(v, inputs, in_tuple, create_graph, "jvp", "inputs")
+        out_tuple, outputs = _call(func, inputs, strict, "jvp")
         # u^T J as a function of a dummy u; its gradient with respect to u along v is J v
         dummies = tuple(zeros_like(o, requires_grad=True) for o in outputs)
         vjps = _grad(outputs, inputs, dummies, create_graph=True)
         _strict_requires_grad(vjps, "grad_inputs", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(vjps, dummies, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, outputs, strict, create_graph, "back_trick")
-    return (_untuple(_done(outputs, create_graph), out_tuple),
-            _untuple(_done(result, create_graph), out_tuple))
+    result = _last_grads(vjps, dummies, v, outputs, strict, create_graph, "back_trick")
+    return _answer(outputs, out_tuple, result, out_tuple, create_graph)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -253,11 +274,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
                                       "reverse Hessian isonly implemented for `vectorize=True`.")
     with enable_grad():
-        in_tuple, inputs = _tupled(inputs, "inputs", "jacobian")
-        inputs = _fresh(inputs, create_graph, True)
-        out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                     "jacobian")
-        _strict_requires_grad(outputs, "outputs", strict)
+        in_tuple, inputs = _prepare_inputs(inputs, create_graph, "jacobian")
+        out_tuple, outputs = _call(func, inputs, strict, "jacobian")
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                                "`vectorized=True` are not supported together. Please either "
@@ -306,15 +324,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def scalar_func(*inp):
-        out = func(*inp)
-        out_tuple, outs = _tupled(out, "outputs of the user-provided function", "hessian")
-        _strict_requires_grad(outs, "outputs", strict)
-        if out_tuple or not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.nelement() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should "
-                               "contain a single element")
-        return out.squeeze()
+        out_tuple, outputs = _call(func, inp, strict, "hessian")
+        _scalar_output(outputs, out_tuple, "hessian")
+        return outputs[0].squeeze()
 
     def gradient(*inp):
         if outer_jacobian_strategy == "forward-mode":
@@ -329,37 +341,33 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _scalar_output(outputs, out_tuple, name):
-    if out_tuple or not isinstance(outputs[0], Tensor):
+    if out_tuple:
         raise RuntimeError(f"The function given to {name} should return a single Tensor")
     if outputs[0].nelement() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {name} should contain "
                            "a single element")
 
 
+def _gradient_of_scalar(func, inputs, v, create_graph, strict, fn_name):
+    """What ``vhp`` and ``hvp`` share (run under ``enable_grad``): the prepared inputs and
+    ``v``, the function's single scalar output and its gradient, with a graph, as
+    ``(in_tuple, inputs, v, out_tuple, outputs, jac)``."""
+    in_tuple, inputs = _prepare_inputs(inputs, create_graph, fn_name)
+    v = _prepare_v(v, inputs, in_tuple, create_graph, fn_name, "inputs")
+    out_tuple, outputs = _call(func, inputs, strict, fn_name)
+    _scalar_output(outputs, out_tuple, fn_name)
+    jac = _grad(outputs, inputs, create_graph=True)
+    _strict_requires_grad(jac, "jacobian", strict)
+    return in_tuple, inputs, v, out_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)`` for a scalar function: the vector-Hessian product."""
     with enable_grad():
-        in_tuple, inputs = _tupled(inputs, "inputs", "vhp")
-        inputs = _fresh(inputs, create_graph, True)
-        if v is not None:
-            _, v = _tupled(v, "v", "vhp")
-            v = _fresh(v, create_graph, False)
-            _check_v(v, inputs, in_tuple)
-        else:
-            _single_element_v(None, inputs, "The vector v can only be None if the input to the "
-                              "user-provided function is a single Tensor with a single "
-                              "element.")
-        out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                     "vhp")
-        _strict_requires_grad(outputs, "outputs", strict)
-        _scalar_output(outputs, out_tuple, "vhp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _strict_requires_grad(jac, "jacobian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(jac, inputs, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back")
-    return (_untuple(_done(outputs, create_graph), out_tuple),
-            _untuple(_done(result, create_graph), in_tuple))
+        in_tuple, inputs, v, out_tuple, outputs, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, "vhp")
+    result = _last_grads(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _answer(outputs, out_tuple, result, in_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -368,28 +376,12 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     from .._ops.creation import zeros_like
 
     with enable_grad():
-        in_tuple, inputs = _tupled(inputs, "inputs", "hvp")
-        inputs = _fresh(inputs, create_graph, True)
-        if v is not None:
-            _, v = _tupled(v, "v", "hvp")
-            v = _fresh(v, create_graph, False)
-            _check_v(v, inputs, in_tuple)
-        else:
-            _single_element_v(None, inputs, "The vector v can only be None if the input to the "
-                              "user-provided function is a single Tensor with a single "
-                              "element.")
-        out_tuple, outputs = _tupled(func(*inputs), "outputs of the user-provided function",
-                                     "hvp")
-        _strict_requires_grad(outputs, "outputs", strict)
-        _scalar_output(outputs, out_tuple, "hvp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _strict_requires_grad(jac, "jacobian", strict)
+        in_tuple, inputs, v, out_tuple, outputs, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, "hvp")
         dummies = tuple(zeros_like(t, requires_grad=True) for t in inputs)
         double_back = _grad(jac, inputs, dummies, create_graph=True)
         # NOTE: PyTorch checks the jacobian here again (not double_back), as "hessian".
         _strict_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(double_back, dummies, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back_trick")
-    return (_untuple(_done(outputs, create_graph), out_tuple),
-            _untuple(_done(result, create_graph), in_tuple))
+    result = _last_grads(double_back, dummies, v, inputs, strict, create_graph,
+                         "double_back_trick")
+    return _answer(outputs, out_tuple, result, in_tuple, create_graph)

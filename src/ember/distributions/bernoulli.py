@@ -8,15 +8,11 @@ from ember._size import Size
 from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
-from .distribution import Distribution, ExponentialFamily
-from .utils import _NUMBER, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .distribution import ExponentialFamily
+from .utils import (_expand_probs_or_logits, _require_probs_or_logits, broadcast_all,
+                    lazy_property, logits_to_probs, probs_to_logits)
 
 __all__ = ["Bernoulli"]
-
-
-def _probs_or_logits(probs, logits):
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
 class Bernoulli(ExponentialFamily):
@@ -31,7 +27,7 @@ class Bernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
+        _require_probs_or_logits(probs, logits)
         given = probs if probs is not None else logits
         param, = broadcast_all(given)
         if probs is not None:
@@ -39,19 +35,12 @@ class Bernoulli(ExponentialFamily):
         else:
             self.logits = param
         self._param = param
-        batch_shape = Size() if isinstance(given, _NUMBER) else param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = Size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-                new._param = getattr(new, name)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        _expand_probs_or_logits(self, new, Size(batch_shape))
+        return self._finish_expand(new, batch_shape)
 
     def _new(self, *args, **kwargs):
         return self._param.new_empty(*args, **kwargs)
@@ -97,10 +86,7 @@ class Bernoulli(ExponentialFamily):
 
     def enumerate_support(self, expand=True):
         values = ember.arange(2, dtype=self._param.dtype, device=self._param.device)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
-        if expand:
-            values = values.expand((-1,) + tuple(self._batch_shape))
-        return values
+        return self._support_along_dim0(values, expand)
 
     @property
     def _natural_params(self):

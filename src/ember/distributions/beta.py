@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from .dirichlet import Dirichlet
-from .distribution import Distribution, ExponentialFamily
+from .distribution import ExponentialFamily
 from .utils import _NUMBER, broadcast_all
 
 __all__ = ["Beta"]
@@ -32,11 +31,7 @@ class Beta(ExponentialFamily):
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Beta, _instance)
-        batch_shape = Size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("_dirichlet",))
 
     @property
     def concentration1(self):

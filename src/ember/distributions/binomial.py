@@ -7,7 +7,8 @@ from ember._size import Size
 from . import constraints
 from ._sampling import binomial, host, to_tensor
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (_expand_probs_or_logits, _require_probs_or_logits, broadcast_all,
+                    lazy_property, logits_to_probs, probs_to_logits)
 
 __all__ = ["Binomial"]
 
@@ -30,8 +31,7 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        _require_probs_or_logits(probs, logits)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
@@ -46,13 +46,8 @@ class Binomial(Distribution):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = Size(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-                new._param = getattr(new, name)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        _expand_probs_or_logits(self, new, batch_shape)
+        return self._finish_expand(new, batch_shape)
 
     def _new(self, *args, **kwargs):
         return self._param.new_empty(*args, **kwargs)
@@ -115,7 +110,4 @@ class Binomial(Distribution):
     def enumerate_support(self, expand=True):
         top = self._homogeneous_count("enumerate_support")
         values = ember.arange(1 + top, dtype=self._param.dtype, device=self._param.device)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
-        if expand:
-            values = values.expand((-1,) + tuple(self._batch_shape))
-        return values
+        return self._support_along_dim0(values, expand)

@@ -7,7 +7,7 @@ from ember._size import Size
 
 from . import constraints
 from ._sampling import dirichlet
-from .distribution import Distribution, ExponentialFamily
+from .distribution import ExponentialFamily
 
 __all__ = ["Dirichlet"]
 
@@ -36,9 +36,7 @@ class Dirichlet(ExponentialFamily):
         new = self._get_checked_instance(Dirichlet, _instance)
         batch_shape = Size(batch_shape)
         new.concentration = self.concentration.expand(batch_shape + self.event_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, event_shape=self.event_shape)
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)

@@ -192,6 +192,27 @@ class Distribution:
                                       "a custom .expand() method.")
         return self.__new__(type(self)) if _instance is None else _instance
 
+    def _finish_expand(self, new, batch_shape, params=(), event_shape=()):
+        """The common end of ``expand``: ``new`` (from ``_get_checked_instance``) gets this
+        distribution's attributes named in ``params`` (tensors or inner distributions)
+        expanded to ``batch_shape``, that batch shape and ``event_shape``, and this
+        distribution's ``validate_args``; nothing is re-validated."""
+        batch_shape = Size(batch_shape)
+        for name in params:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _support_along_dim0(self, values, expand):
+        """``enumerate_support`` of a scalar-event distribution from ``values``, its support
+        as a 1-d tensor: laid along dimension 0, the batch dimensions of size 1 after it
+        (or, with ``expand``, of the batch shape)."""
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand((-1,) + tuple(self._batch_shape))
+        return values
+
     def __repr__(self):
         # NOTE: as PyTorch: a one-element parameter prints its value (a 0-d tensor formats as
         # a Python number), a bigger one its size; derived parameters never computed are

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from ._sampling import _GammaInc, standard_gamma
-from .distribution import Distribution, ExponentialFamily
-from .utils import _NUMBER, broadcast_all
+from .distribution import ExponentialFamily
+from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -28,18 +27,11 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, _NUMBER) and isinstance(rate, _NUMBER)
-        batch_shape = Size() if scalar else self.concentration.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("concentration", "rate"))
 
     @property
     def mean(self):

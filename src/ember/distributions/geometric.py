@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _NUMBER, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (_require_probs_or_logits, broadcast_all, lazy_property, logits_to_probs,
+                    probs_to_logits)
 
 __all__ = ["Geometric"]
 
@@ -23,16 +23,14 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        _require_probs_or_logits(probs, logits)
         given = probs if probs is not None else logits
         param, = broadcast_all(given)
         if probs is not None:
             self.probs = param
         else:
             self.logits = param
-        batch_shape = Size() if isinstance(given, _NUMBER) else given.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             # NOTE: PyTorch adds this check (probs = 0 passes unit_interval) with its own
             # message, listing only the offending values.
@@ -45,13 +43,8 @@ class Geometric(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = Size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        held = [name for name in ("probs", "logits") if name in self.__dict__]
+        return self._finish_expand(new, batch_shape, held)
 
     @lazy_property
     def logits(self):

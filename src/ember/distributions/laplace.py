@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _NUMBER, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Laplace"]
 
@@ -23,17 +22,11 @@ class Laplace(Distribution):
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        scalar = isinstance(loc, _NUMBER) and isinstance(scale, _NUMBER)
-        super().__init__(Size() if scalar else self.loc.size(), validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("loc", "scale"))
 
     @property
     def mean(self):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from ._sampling import host, poisson, to_tensor
-from .distribution import Distribution, ExponentialFamily
-from .utils import _NUMBER, broadcast_all
+from .distribution import ExponentialFamily
+from .utils import broadcast_all
 
 __all__ = ["Poisson"]
 
@@ -24,16 +23,11 @@ class Poisson(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         self.rate, = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, _NUMBER) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("rate",))
 
     @property
     def mean(self):

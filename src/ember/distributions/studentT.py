@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from .chi2 import Chi2
@@ -34,14 +33,7 @@ class StudentT(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(StudentT, _instance)
-        batch_shape = Size(batch_shape)
-        new.df = self.df.expand(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        new._chi2 = self._chi2.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("df", "loc", "scale", "_chi2"))
 
     @property
     def mean(self):

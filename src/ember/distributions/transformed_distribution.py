@@ -1,13 +1,15 @@
 """``TransformedDistribution``: a base distribution pushed through transforms."""
 from __future__ import annotations
 
+import math
+
 import ember
 from ember._size import Size
 
 from . import constraints
 from .distribution import Distribution
 from .independent import Independent
-from .transforms import ComposeTransform, Transform
+from .transforms import AbsTransform, ComposeTransform, Transform
 from .utils import _sum_rightmost
 
 __all__ = ["TransformedDistribution"]
@@ -64,9 +66,7 @@ class TransformedDistribution(Distribution):
         new.base_dist = self.base_dist.expand(
             Size(shape[:len(shape) - len(self.base_dist.event_shape)]))
         new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, event_shape=self.event_shape)
 
     @constraints.dependent_property(is_discrete=False)
     def support(self):
@@ -130,3 +130,40 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
+
+
+class _HalfSymmetric(TransformedDistribution):
+    """``|X|`` for ``X ~ _symmetric(0, scale)``, a distribution symmetric about 0: what
+    ``HalfNormal`` and ``HalfCauchy`` share.  Folding doubles the density on ``x >= 0``."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _symmetric = None  # the class of X, given by each subclass
+
+    def __init__(self, scale, validate_args=None):
+        base = self._symmetric(0, scale, validate_args=False)
+        super().__init__(base, AbsTransform(), validate_args=validate_args)
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mode(self):
+        return ember.zeros_like(self.scale)
+
+    def _folded_log_prob(self, value):
+        lp = self.base_dist.log_prob(value) + math.log(2)
+        return ember.where(value >= 0, lp, -math.inf)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)

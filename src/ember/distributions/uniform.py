@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _NUMBER, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -26,17 +25,11 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
-        scalar = isinstance(low, _NUMBER) and isinstance(high, _NUMBER)
-        super().__init__(Size() if scalar else self.low.size(), validate_args=validate_args)
+        super().__init__(self.low.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = Size(batch_shape)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape, ("low", "high"))
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):

@@ -79,6 +79,23 @@ def probs_to_logits(probs, is_binary=False):
     return ember.log(p)
 
 
+def _require_probs_or_logits(probs, logits):
+    """The check that opens the discrete distributions' ``__init__``: exactly one of
+    ``probs`` and ``logits`` is given."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def _expand_probs_or_logits(old, new, shape):
+    """For ``expand``: give ``new`` whichever of ``probs`` and ``logits`` ``old`` holds
+    (both, once the other has been derived), expanded to ``shape``, with ``_param`` the
+    last one set (``logits`` when both are held, as in PyTorch)."""
+    for name in ("probs", "logits"):
+        if name in old.__dict__:
+            setattr(new, name, old.__dict__[name].expand(shape))
+            new._param = getattr(new, name)
+
+
 class lazy_property:
     """A derived attribute computed on first access and then cached on the instance.
 

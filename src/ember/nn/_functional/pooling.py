@@ -7,6 +7,7 @@ one kernel position at a time: each pass is a vectorised op over the whole outpu
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -48,28 +49,48 @@ def _out_size(n, k, p, s, d, ceil_mode):
     return out
 
 
-def _window_views(xp, buf, k, s, d, out):
-    """For each kernel position ``(i, j)``: the strided view of ``buf`` (N, C, Hp, Wp) that
-    holds that position of every window, shape ``(N, C, OH, OW)``."""
-    sn, sc, sh, sw = buf.strides
-    shape = buf.shape[:2] + tuple(out)
-    strides = (sn, sc, s[0] * sh, s[1] * sw)
-    for i in range(k[0]):
-        for j in range(k[1]):
-            yield i, j, xp.lib.stride_tricks.as_strided(buf[:, :, i * d[0]:, j * d[1]:], shape,
-                                                         strides)
+def _omitted(stride):
+    """Whether ``stride`` was left out (None or empty): it then defaults to the kernel."""
+    return stride is None or (isinstance(stride, (list, tuple)) and not stride)
 
 
 def _padded(xp, a, p, out, k, s, d, fill):
-    """``a`` padded by ``p`` on the left and enough on the right for every window."""
-    h, w = a.shape[2:]
-    need = [(o - 1) * st + dd * (kk - 1) + 1 for o, st, dd, kk in zip(out, s, d, k, strict=True)]
-    hp, wp = max(h + 2 * p[0], need[0]), max(w + 2 * p[1], need[1])
-    if (hp, wp) == (h, w):
+    """``a`` (N, C, *spatial) padded by ``p`` in front and enough behind for every window."""
+    sp = a.shape[2:]
+    full = tuple(max(n + 2 * pp, (o - 1) * st + dd * (kk - 1) + 1)
+                 for n, pp, o, st, dd, kk in zip(sp, p, out, s, d, k))
+    if full == tuple(sp):
         return a
-    buf = xp.full(a.shape[:2] + (hp, wp), fill, dtype=a.dtype)
-    buf[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = a
+    buf = xp.full(a.shape[:2] + full, fill, dtype=a.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))] = a
     return buf
+
+
+def _window_views(xp, buf, k, s, d, out):
+    """For each kernel position (in row-major order), the strided view of ``buf`` that holds
+    that position of every window: shape ``(N, C, *out)``."""
+    shape = buf.shape[:2] + tuple(out)
+    strides = buf.strides[:2] + tuple(st * bs for st, bs in zip(s, buf.strides[2:]))
+    for pos in itertools.product(*(range(kk) for kk in k)):
+        start = buf[(slice(None), slice(None)) + tuple(slice(i * dd, None)
+                                                       for i, dd in zip(pos, d))]
+        yield pos, xp.lib.stride_tricks.as_strided(start, shape, strides)
+
+
+def _volume_strides(sp):
+    """Strides of the row-major flat index over the spatial dims ``sp``."""
+    out, acc = [], 1
+    for n in reversed(sp):
+        out.append(acc)
+        acc *= n
+    return tuple(reversed(out))
+
+
+def _grid(out, axis):
+    """``np.arange(out[axis])`` shaped to broadcast along ``axis`` of the output grid."""
+    shape = [1] * len(out)
+    shape[axis] = out[axis]
+    return np.arange(out[axis]).reshape(shape)
 
 
 def _check_pool_input(input, name):
@@ -86,8 +107,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                             ceil_mode=False, return_indices=True):
     """Max over windows, and where each max came from (flat ``h * W + w`` per plane)."""
     k = _pair(kernel_size, "kernel_size")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _pair(stride, "stride")
+    s = k if _omitted(stride) else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
     if any(v <= 0 for v in k):
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
@@ -120,7 +140,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
 
 
 def _max_pool_arrays(xp, a, k, s, p, d, out):
-    """Maxima and their flat ``h * W + w`` indices for the windows of ``a`` (N, C, H, W).
+    """Maxima and their flat spatial indices for the windows of ``a`` (N, C, *spatial).
 
     PyTorch's rules pick, per window, the first element equal to the maximum; a NaN
     beats everything (the last NaN wins); a window with nothing above -inf points at
@@ -131,32 +151,36 @@ def _max_pool_arrays(xp, a, k, s, p, d, out):
     else:
         fill = np.iinfo(a.dtype).min
     buf = _padded(xp, a, p, out, k, s, d, fill)
-    views = [v for _, _, v in _window_views(xp, buf, k, s, d, out)]
+    views = [v for _, v in _window_views(xp, buf, k, s, d, out)]
     best = views[0].copy()
     for v in views[1:]:
         xp.maximum(best, v, out=best)
-    kk = len(views)
-    arg = xp.zeros(best.shape, dtype=np.int8 if kk < 128 else np.int64)
-    for q in range(kk - 1, -1, -1):  # backwards, so the first position equal to the max wins
+    arg = xp.zeros(best.shape, dtype=np.int8 if len(views) < 128 else np.int64)
+    for q in range(len(views) - 1, -1, -1):  # backwards: the first position equal wins
         xp.copyto(arg, q, where=views[q] == best)
     if a.dtype.kind == "f":
         nan = xp.isnan(best)
         if nan.any():
-            for q, v in enumerate(views):
+            for q, v in enumerate(views):  # forwards: the last NaN wins
                 xp.copyto(arg, q, where=nan & xp.isnan(v))
-    oh = np.arange(out[0])[:, None]
-    ow = np.arange(out[1])[None, :]
+    nsp = len(k)
     if buf is not a:
         empty = best == fill
-        if empty.any():
-            i0 = np.maximum(0, _ceil_div(p[0] - oh * s[0], d[0]))
-            j0 = np.maximum(0, _ceil_div(p[1] - ow * s[1], d[1]))
-            xp.copyto(arg, xp.asarray(i0 * k[1] + j0).astype(arg.dtype), where=empty)
-    # flat index = window origin + offset of the chosen kernel position
-    w = a.shape[3]
-    offsets = np.array([i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])])
-    origin = (oh * s[0] - p[0]) * w + (ow * s[1] - p[1])
-    idx = xp.take(xp.asarray(offsets), arg) + xp.asarray(origin)
+        if empty.any():  # nothing above -inf: the window's first element inside the input
+            first = 0
+            for j in range(nsp):
+                start = np.maximum(0, _ceil_div(p[j] - _grid(out, j) * s[j], d[j]))
+                first = first * k[j] + start
+            xp.copyto(arg, xp.asarray(np.broadcast_to(first, out)).astype(arg.dtype),
+                      where=empty)
+    vs = _volume_strides(a.shape[2:])
+    offsets = np.zeros(k, dtype=np.int64)
+    origin = 0
+    for j in range(nsp):
+        offsets = offsets + (np.arange(k[j]) * d[j] * vs[j]).reshape(
+            [k[j] if i == j else 1 for i in range(nsp)])
+        origin = origin + (_grid(out, j) * s[j] - p[j]) * vs[j]
+    idx = xp.take(xp.asarray(offsets.reshape(-1)), arg) + xp.asarray(origin)
     return best, idx
 
 
@@ -210,8 +234,7 @@ def _single(v, name, fn):
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     k = _single(kernel_size, "kernel_size", "max_pool1d")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _single(stride, "stride", "max_pool1d")
+    s = k if _omitted(stride) else _single(stride, "stride", "max_pool1d")
     p = _single(padding, "padding", "max_pool1d")
     d = _single(dilation, "dilation", "max_pool1d")
     if input.dim() not in (2, 3) or any(v == 0 for v in input.shape[-2:]):
@@ -263,8 +286,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     padded input (``count_include_pad=True``) or to the input itself (``False``).
     """
     k = _pair(kernel_size, "kernel_size", "avg_pool2d")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _pair(stride, "stride", "avg_pool2d")
+    s = k if _omitted(stride) else _pair(stride, "stride", "avg_pool2d")
     p = _pair(padding, "padding", "avg_pool2d")
     if input.dim() not in (3, 4):
         # NOTE: PyTorch's avg_pool2d reports a bad rank as an IndexError from its dim lookup.
@@ -294,46 +316,48 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
 
 def _avg_pool(x, geo):
-    k, s, p, out, hw, div = geo
+    k, s, p, out, sp, div = geo
     xp = xp_of(x)
     a = x._data
-    unbatched = a.ndim == 3
+    nsp = len(k)
+    unbatched = a.ndim == nsp + 1
     if unbatched:
         a = a[None]
     integer = a.dtype.kind in "iub"
     low = a.dtype.name in ("float16", "bfloat16")  # summed in float32, as PyTorch does
     acc = a.astype(np.int64) if integer else a.astype(np.float32) if low else a
-    buf = _padded(xp, acc, p, out, k, s, (1, 1), 0)
+    buf = _padded(xp, acc, p, out, k, s, (1,) * nsp, 0)
     total = None
-    for _, _, view in _window_views(xp, buf, k, s, (1, 1), out):
+    for _, view in _window_views(xp, buf, k, s, (1,) * nsp, out):
         total = view.copy() if total is None else total.__iadd__(view)
-    if integer:
-        d = xp.asarray(div)
-        q = xp.abs(total) // d
+    if integer:  # the quotient rounded towards zero, as C++ integer division
+        q = xp.abs(total) // xp.asarray(div)
         res = xp.where(total < 0, -q, q).astype(a.dtype)
     else:
         res = (total / xp.asarray(div).astype(acc.dtype)).astype(a.dtype, copy=False)
     if unbatched:
         res = res[0]
-    return make(res, (x,), "AvgPool2DBackward0",
+    return make(res, (x,), f"AvgPool{nsp}DBackward0",
                 lambda ctx, g: (_avg_pool_adjoint(g, geo),))
 
 
 def _avg_pool_adjoint(g, geo):
-    k, s, p, out, hw, div = geo
+    k, s, p, out, sp, div = geo
     xp = xp_of(g)
+    nsp = len(k)
     ga = g._data / xp.asarray(div).astype(g._data.dtype)
-    unbatched = ga.ndim == 3
+    unbatched = ga.ndim == nsp + 1
     if unbatched:
         ga = ga[None]
-    n, c = ga.shape[:2]
-    buf = _padded(xp, xp.zeros((n, c) + tuple(hw), dtype=ga.dtype), p, out, k, s, (1, 1), 0)
-    for _, _, view in _window_views(xp, buf, k, s, (1, 1), out):
+    zeros = xp.zeros(ga.shape[:2] + tuple(sp), dtype=ga.dtype)
+    buf = _padded(xp, zeros, p, out, k, s, (1,) * nsp, 0)
+    for _, view in _window_views(xp, buf, k, s, (1,) * nsp, out):
         view += ga
-    res = xp.ascontiguousarray(buf[:, :, p[0]:p[0] + hw[0], p[1]:p[1] + hw[1]])
+    inner = (slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))
+    res = xp.ascontiguousarray(buf[inner])
     if unbatched:
         res = res[0]
-    return make(res, (g,), "AvgPool2DBackwardBackward0",
+    return make(res, (g,), f"AvgPool{nsp}DBackwardBackward0",
                 lambda ctx, gg: (_avg_pool(gg, geo),))
 
 
@@ -345,8 +369,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                            "tensor for argument #1 'self' (while checking arguments for "
                            "avg_pool1d)")
     k = _single(kernel_size, "kernel_size", "avg_pool1d")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _single(stride, "stride", "avg_pool1d")
+    s = k if _omitted(stride) else _single(stride, "stride", "avg_pool1d")
     p = _single(padding, "padding", "avg_pool1d")
     out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
     return out.squeeze(-2)
@@ -461,6 +484,31 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
 
 
+def _adaptive_max_arrays(xp, a, out):
+    """Maxima over the adaptive windows of ``a`` (N, C, *spatial) for output size ``out``,
+    and their flat spatial indices: the first maximum of each window, or its last NaN."""
+    sp = a.shape[2:]
+    bounds = [_bounds(n, o) for n, o in zip(sp, out)]
+    kmax = [int((hi - lo).max()) if o else 0 for (lo, hi), o in zip(bounds, out)]
+    best = xp.full(a.shape[:2] + out, -np.inf, dtype=a.dtype)
+    where = [xp.zeros(best.shape, np.int64) + xp.asarray(lo.reshape(
+        [o if i == j else 1 for i, o in enumerate(out)])) for j, (lo, _) in enumerate(bounds)]
+    for pos in itertools.product(*(range(kk) for kk in kmax)):
+        # position ``pos`` of every window (windows shorter than kmax repeat their last one)
+        picks = [np.minimum(lo + i, hi - 1) for i, (lo, hi) in zip(pos, bounds)]
+        view = a
+        for j, ix in enumerate(picks):
+            view = xp.take(view, xp.asarray(ix), axis=2 + j)
+        upd = (view > best) | xp.isnan(view)
+        xp.copyto(best, view, where=upd)
+        for j, ix in enumerate(picks):
+            xp.copyto(where[j], xp.asarray(ix.reshape([o if i == j else 1
+                                                       for i, o in enumerate(out)])),
+                      where=upd)
+    vs = _volume_strides(sp)
+    return best, sum(w * v for w, v in zip(where, vs))
+
+
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
     _check_adaptive_input(input, "adaptive_max_pool2d", 2)
     out = _adaptive_size(input, output_size, 2, "adaptive_max_pool2d")
@@ -470,27 +518,8 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=
                            f"{shape}")
     _float_only(input, "adaptive_max_pool2d")
     batched = input.dim() == 4
-    x = input if batched else input.unsqueeze(0)
-    xp = xp_of(x)
-    a = x._data
-    h, w = a.shape[2:]
-    (lh, hh), (lw, hw) = _bounds(h, out[0]), _bounds(w, out[1])
-    kh = int((hh - lh).max()) if out[0] else 0
-    kw = int((hw - lw).max()) if out[1] else 0
-    best = xp.full(a.shape[:2] + out, -np.inf, dtype=a.dtype)
-    ih_best = xp.asarray(np.broadcast_to(lh[:, None], out)) + xp.zeros(best.shape, np.int64)
-    iw_best = xp.asarray(np.broadcast_to(lw[None, :], out)) + xp.zeros(best.shape, np.int64)
-    for i in range(kh):
-        ih = np.minimum(lh + i, hh - 1)
-        rows = xp.take(a, xp.asarray(ih), axis=2)
-        for j in range(kw):
-            iw = np.minimum(lw + j, hw - 1)
-            view = xp.take(rows, xp.asarray(iw), axis=3)
-            upd = (view > best) | xp.isnan(view)
-            xp.copyto(best, view, where=upd)
-            xp.copyto(ih_best, xp.asarray(ih)[:, None], where=upd)
-            xp.copyto(iw_best, xp.asarray(iw)[None, :], where=upd)
-    idx = ih_best * w + iw_best
+    a = input._data if batched else input._data[None]
+    best, idx = _adaptive_max_arrays(xp_of(input), a, out)
     if not batched:
         best, idx = best[0], idx[0]
     res = make(best, (input,), "AdaptiveMaxPool2DBackward0", _max_rule, idx, input.shape)
@@ -518,7 +547,8 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 # -- 3-D pooling ---------------------------------------------------------------------
 # The 3-D ops are primitives of their own, over (N, C, D, H, W) or (C, D, H, W), built on
-# the N-d window helpers below; flat indices count over the whole (D, H, W) volume.
+# the same N-d window helpers as the 2-D ones; flat indices count over the whole (D, H, W)
+# volume.
 
 def _triple(v, message):
     vals = list(v) if isinstance(v, (list, tuple)) else [v]
@@ -527,92 +557,6 @@ def _triple(v, message):
     if len(vals) != 3:
         raise RuntimeError(message)
     return tuple(int(a) for a in vals)
-
-
-def _omitted(stride):
-    return stride is None or (isinstance(stride, (list, tuple)) and not stride)
-
-
-def _padded_nd(xp, a, p, out, k, s, d, fill):
-    """``a`` (N, C, *spatial) padded by ``p`` in front and enough behind for every window."""
-    sp = a.shape[2:]
-    full = tuple(max(n + 2 * pp, (o - 1) * st + dd * (kk - 1) + 1)
-                 for n, pp, o, st, dd, kk in zip(sp, p, out, s, d, k))
-    if full == tuple(sp):
-        return a
-    buf = xp.full(a.shape[:2] + full, fill, dtype=a.dtype)
-    buf[(slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))] = a
-    return buf
-
-
-def _window_views_nd(xp, buf, k, s, d, out):
-    """For each kernel position (in row-major order), the strided view of ``buf`` that holds
-    that position of every window: shape ``(N, C, *out)``."""
-    import itertools
-
-    shape = buf.shape[:2] + tuple(out)
-    strides = buf.strides[:2] + tuple(st * bs for st, bs in zip(s, buf.strides[2:]))
-    for pos in itertools.product(*(range(kk) for kk in k)):
-        start = buf[(slice(None), slice(None)) + tuple(slice(i * dd, None)
-                                                       for i, dd in zip(pos, d))]
-        yield pos, xp.lib.stride_tricks.as_strided(start, shape, strides)
-
-
-def _volume_strides(sp):
-    """Strides of the row-major flat index over the spatial dims ``sp``."""
-    out, acc = [], 1
-    for n in reversed(sp):
-        out.append(acc)
-        acc *= n
-    return tuple(reversed(out))
-
-
-def _grid(out, axis):
-    """``np.arange(out[axis])`` shaped to broadcast along ``axis`` of the output grid."""
-    shape = [1] * len(out)
-    shape[axis] = out[axis]
-    return np.arange(out[axis]).reshape(shape)
-
-
-def _max_pool_nd_arrays(xp, a, k, s, p, d, out):
-    """Maxima and their flat spatial indices for the windows of ``a`` (N, C, *spatial),
-    with the same tie, NaN and empty-window rules as :func:`_max_pool_arrays`."""
-    if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
-        fill = -np.inf
-    else:
-        fill = np.iinfo(a.dtype).min
-    buf = _padded_nd(xp, a, p, out, k, s, d, fill)
-    views = [v for _, v in _window_views_nd(xp, buf, k, s, d, out)]
-    best = views[0].copy()
-    for v in views[1:]:
-        xp.maximum(best, v, out=best)
-    arg = xp.zeros(best.shape, dtype=np.int8 if len(views) < 128 else np.int64)
-    for q in range(len(views) - 1, -1, -1):  # backwards: the first position equal wins
-        xp.copyto(arg, q, where=views[q] == best)
-    if a.dtype.kind == "f":
-        nan = xp.isnan(best)
-        if nan.any():
-            for q, v in enumerate(views):  # forwards: the last NaN wins
-                xp.copyto(arg, q, where=nan & xp.isnan(v))
-    nsp = len(k)
-    if buf is not a:
-        empty = best == fill
-        if empty.any():  # nothing above -inf: the window's first element inside the input
-            first = 0
-            for j in range(nsp):
-                start = np.maximum(0, _ceil_div(p[j] - _grid(out, j) * s[j], d[j]))
-                first = first * k[j] + start
-            xp.copyto(arg, xp.asarray(np.broadcast_to(first, out)).astype(arg.dtype),
-                      where=empty)
-    vs = _volume_strides(a.shape[2:])
-    offsets = np.zeros(k, dtype=np.int64)
-    origin = 0
-    for j in range(nsp):
-        offsets = offsets + (np.arange(k[j]) * d[j] * vs[j]).reshape(
-            [k[j] if i == j else 1 for i in range(nsp)])
-        origin = origin + (_grid(out, j) * s[j] - p[j]) * vs[j]
-    idx = xp.take(xp.asarray(offsets.reshape(-1)), arg) + xp.asarray(origin)
-    return best, idx
 
 
 def _scatter_volume(g, idx, shape, nsp, name):
@@ -707,7 +651,7 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
         raise NotImplementedError("\"max_pool3d\" not implemented for 'Bool'")
     batched = input.dim() == 5
     a = input._data if batched else input._data[None]
-    vals, idx = _max_pool_nd_arrays(xp_of(input), a, k, s, p, d, out)
+    vals, idx = _max_pool_arrays(xp_of(input), a, k, s, p, d, out)
     if not batched:
         vals, idx = vals[0], idx[0]
     res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape)
@@ -753,52 +697,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
         for j in range(3):
             div = div * _avg_divisors(sp[j], k[j], p[j], s[j], out[j], count_include_pad
                                       ).reshape([out[j] if i == j else 1 for i in range(3)])
-    return _avg_pool_nd(input, (k, s, p, out, tuple(sp), div))
-
-
-def _avg_pool_nd(x, geo):
-    k, s, p, out, sp, div = geo
-    xp = xp_of(x)
-    a = x._data
-    nsp = len(k)
-    unbatched = a.ndim == nsp + 1
-    if unbatched:
-        a = a[None]
-    integer = a.dtype.kind in "iub"
-    acc = a.astype(np.int64) if integer else a
-    buf = _padded_nd(xp, acc, p, out, k, s, (1,) * nsp, 0)
-    total = None
-    for _, view in _window_views_nd(xp, buf, k, s, (1,) * nsp, out):
-        total = view.copy() if total is None else total.__iadd__(view)
-    if integer:  # the quotient rounded towards zero, as C++ integer division
-        q = xp.abs(total) // xp.asarray(div)
-        res = xp.where(total < 0, -q, q).astype(a.dtype)
-    else:
-        res = (total / xp.asarray(div).astype(acc.dtype)).astype(a.dtype, copy=False)
-    if unbatched:
-        res = res[0]
-    return make(res, (x,), f"AvgPool{nsp}DBackward0",
-                lambda ctx, g: (_avg_pool_nd_adjoint(g, geo),))
-
-
-def _avg_pool_nd_adjoint(g, geo):
-    k, s, p, out, sp, div = geo
-    xp = xp_of(g)
-    nsp = len(k)
-    ga = g._data / xp.asarray(div).astype(g._data.dtype)
-    unbatched = ga.ndim == nsp + 1
-    if unbatched:
-        ga = ga[None]
-    zeros = xp.zeros(ga.shape[:2] + tuple(sp), dtype=ga.dtype)
-    buf = _padded_nd(xp, zeros, p, out, k, s, (1,) * nsp, 0)
-    for _, view in _window_views_nd(xp, buf, k, s, (1,) * nsp, out):
-        view += ga
-    inner = (slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))
-    res = xp.ascontiguousarray(buf[inner])
-    if unbatched:
-        res = res[0]
-    return make(res, (g,), f"AvgPool{nsp}DBackwardBackward0",
-                lambda ctx, gg: (_avg_pool_nd(gg, geo),))
+    return _avg_pool(input, (k, s, p, out, tuple(sp), div))
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
@@ -824,30 +723,8 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=
                            f"{shape}")
     _float_only(input, "adaptive_max_pool3d_cpu")
     batched = input.dim() == 5
-    xp = xp_of(input)
     a = input._data if batched else input._data[None]
-    sp = a.shape[2:]
-    bounds = [_bounds(n, o) for n, o in zip(sp, out)]
-    kmax = [int((hi - lo).max()) if o else 0 for (lo, hi), o in zip(bounds, out)]
-    best = xp.full(a.shape[:2] + out, -np.inf, dtype=a.dtype)
-    where = [xp.zeros(best.shape, np.int64) + xp.asarray(lo.reshape(
-        [o if i == j else 1 for i, o in enumerate(out)])) for j, (lo, _) in enumerate(bounds)]
-    import itertools
-
-    for pos in itertools.product(*(range(kk) for kk in kmax)):
-        # position ``pos`` of every window (windows shorter than kmax repeat their last one)
-        picks = [np.minimum(lo + i, hi - 1) for i, (lo, hi) in zip(pos, bounds)]
-        view = a
-        for j, ix in enumerate(picks):
-            view = xp.take(view, xp.asarray(ix), axis=2 + j)
-        upd = (view > best) | xp.isnan(view)
-        xp.copyto(best, view, where=upd)
-        for j, ix in enumerate(picks):
-            xp.copyto(where[j], xp.asarray(ix.reshape([o if i == j else 1
-                                                       for i, o in enumerate(out)])),
-                      where=upd)
-    vs = _volume_strides(sp)
-    idx = sum(w * v for w, v in zip(where, vs))
+    best, idx = _adaptive_max_arrays(xp_of(input), a, out)
     if not batched:
         best, idx = best[0], idx[0]
     res = make(best, (input,), "AdaptiveMaxPool3DBackward0", _adaptive_max3d_rule, idx,

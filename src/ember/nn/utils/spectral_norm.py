@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...autograd.grad_mode import no_grad
 from .._functional.distance import normalize
 from ..parameter import Parameter
+from ._norm_hooks import check_no_hook, remove_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -80,10 +81,7 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same "
-                                   f"parameter {name}")
+        check_no_hook(module, SpectralNorm, name, "spectral_norm")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if weight is None:
@@ -123,9 +121,4 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
 def remove_spectral_norm(module, name: str = "weight"):
     """Undo :func:`spectral_norm`: ``module.<name>`` becomes one parameter again (the last
     normalised value)."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -19,7 +19,6 @@ import pickle
 
 import numpy as np
 
-from .. import _pil
 from .utils import download_and_extract_archive
 from .vision import VisionDataset
 
@@ -154,18 +153,8 @@ class CIFAR10(VisionDataset):
 
     def __getitem__(self, index: int):
         """``(image, target)``: a ``PIL.Image`` (mode ``'RGB'``) and an ``int``, transformed."""
-        img, target = self.data[index], self.targets[index]
-        if _pil.available():
-            img = _pil.image_module().fromarray(img)
-        elif self.transform is None:
-            raise ImportError(f"{type(self).__name__} returns PIL images, and Pillow is not "
-                              "installed: pip install pillow, or pass "
-                              "transform=transforms.ToTensor() to get tensors without it.")
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        img = self._image_from_array(self.data[index])
+        return self._apply_transforms(img, self.targets[index])
 
     def __len__(self) -> int:
         return len(self.data)

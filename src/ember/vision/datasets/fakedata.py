@@ -54,10 +54,7 @@ class FakeData(VisionDataset):
             raise ImportError("FakeData returns PIL images, and Pillow is not installed: pip "
                               "install pillow, or pass transform=transforms.ToTensor() to get "
                               "tensors without it.")
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
+        img, target = self._apply_transforms(img, target)
         return img, target.item()
 
     def __len__(self) -> int:

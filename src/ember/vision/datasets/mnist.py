@@ -22,7 +22,6 @@ from ember._warnings import warn as _warn
 
 import numpy as np
 
-from .. import _pil
 from ..._dtype import uint8
 from ..._tensor import Tensor
 from .utils import check_integrity, download_and_extract_archive, extract_archive
@@ -166,19 +165,9 @@ class MNIST(VisionDataset):
         """``(image, target)``: a ``PIL.Image`` (mode ``'L'``) and an ``int``, transformed."""
         img = _numpy_row(self.data, index)
         target = int(_numpy_row(self.targets, index))
-        if _pil.available():
-            # NOTE: as torchvision, the raw sample is a PIL image so that every
-            # dataset hands the same type to its transforms.
-            img = _pil.image_module().fromarray(img)
-        elif self.transform is None:
-            raise ImportError(f"{type(self).__name__} returns PIL images, and Pillow is not "
-                              "installed: pip install pillow, or pass "
-                              "transform=transforms.ToTensor() to get tensors without it.")
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        # NOTE: as torchvision, the raw sample is a PIL image so that every dataset hands
+        # the same type to its transforms.
+        return self._apply_transforms(self._image_from_array(img), target)
 
     def __len__(self) -> int:
         return len(self.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from ...utils.data import Dataset
+from .. import _pil
 
 
 class VisionDataset(Dataset):
@@ -52,6 +53,27 @@ class VisionDataset(Dataset):
 
     def extra_repr(self) -> str:
         return ""
+
+    def _image_from_array(self, array):
+        """A sample image from its uint8 H x W (x C) ``array``: a ``PIL.Image``, as
+        torchvision hands every transform; without Pillow, the array itself, which
+        ``ToTensor``/``PILToTensor`` turn into the same tensor (an ImportError if there is no
+        transform to take it)."""
+        if _pil.available():
+            return _pil.image_module().fromarray(array)
+        if self.transform is None:
+            raise ImportError(f"{type(self).__name__} returns PIL images, and Pillow is not "
+                              "installed: pip install pillow, or pass "
+                              "transform=transforms.ToTensor() to get tensors without it.")
+        return array
+
+    def _apply_transforms(self, sample, target):
+        """``(sample, target)`` through ``transform`` and ``target_transform`` (where set)."""
+        if self.transform is not None:
+            sample = self.transform(sample)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target
 
 
 def _format_transform_repr(transform, head: str) -> list[str]:

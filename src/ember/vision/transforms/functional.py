@@ -70,12 +70,17 @@ def _needs_pil(img, what: str):
                           f"{what} so that it works on the tensor.")
 
 
+def _pil_or_tensor(name: str, img, *args):
+    """Call ``name`` from the tensor module for tensors, from the Pillow module otherwise."""
+    if isinstance(img, Tensor):
+        return getattr(F_t, name)(img, *args)
+    _needs_pil(img, name)
+    return getattr(F_pil, name)(img, *args)
+
+
 def get_dimensions(img) -> list[int]:
     """``[channels, height, width]`` of an image."""
-    if isinstance(img, Tensor):
-        return F_t.get_dimensions(img)
-    _needs_pil(img, "get_dimensions")
-    return F_pil.get_dimensions(img)
+    return _pil_or_tensor("get_dimensions", img)
 
 
 def get_image_size(img) -> list[int]:
@@ -271,18 +276,12 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
 
     ``padding_mode``: ``constant`` (with ``fill``), ``edge``, ``reflect`` or ``symmetric``.
     """
-    if isinstance(img, Tensor):
-        return F_t.pad(img, padding, fill, padding_mode)
-    _needs_pil(img, "pad")
-    return F_pil.pad(img, padding, fill, padding_mode)
+    return _pil_or_tensor("pad", img, padding, fill, padding_mode)
 
 
 def crop(img, top: int, left: int, height: int, width: int):
     """The ``height x width`` region whose top-left corner is ``(top, left)``; zeros outside."""
-    if isinstance(img, Tensor):
-        return F_t.crop(img, top, left, height, width)
-    _needs_pil(img, "crop")
-    return F_pil.crop(img, top, left, height, width)
+    return _pil_or_tensor("crop", img, top, left, height, width)
 
 
 def center_crop(img, output_size):
@@ -318,28 +317,29 @@ def resized_crop(img, top: int, left: int, height: int, width: int, size,
 
 def hflip(img):
     """Mirror left-right."""
-    if isinstance(img, Tensor):
-        return F_t.hflip(img)
-    _needs_pil(img, "hflip")
-    return F_pil.hflip(img)
+    return _pil_or_tensor("hflip", img)
 
 
 def vflip(img):
     """Mirror top-bottom."""
-    if isinstance(img, Tensor):
-        return F_t.vflip(img)
-    _needs_pil(img, "vflip")
-    return F_pil.vflip(img)
+    return _pil_or_tensor("vflip", img)
+
+
+def _crop_size(size):
+    """``size`` for ``five_crop``/``ten_crop`` as ``(h, w)``: a number or a one-item
+    sequence stands for a square."""
+    if isinstance(size, numbers.Number):
+        return (int(size), int(size))
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    return size
 
 
 def five_crop(img, size):
     """The four corner crops and the central crop of ``size``, as ``(tl, tr, bl, br, center)``."""
-    if isinstance(size, numbers.Number):
-        size = (int(size), int(size))
-    elif isinstance(size, (tuple, list)) and len(size) == 1:
-        size = (size[0], size[0])
-    if len(size) != 2:
-        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    size = _crop_size(size)
     _, height, width = get_dimensions(img)
     crop_h, crop_w = size
     if crop_w > width or crop_h > height:
@@ -353,25 +353,12 @@ def five_crop(img, size):
 
 def ten_crop(img, size, vertical_flip: bool = False):
     """``five_crop`` of the image, then of its mirror (left-right, or top-bottom)."""
-    if isinstance(size, numbers.Number):
-        size = (int(size), int(size))
-    elif isinstance(size, (tuple, list)) and len(size) == 1:
-        size = (size[0], size[0])
-    if len(size) != 2:
-        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    size = _crop_size(size)
     mirrored = vflip(img) if vertical_flip else hflip(img)
     return five_crop(img, size) + five_crop(mirrored, size)
 
 
 # -- colour ---------------------------------------------------------------------------------------
-
-def _pil_or_tensor(name: str, img, *args):
-    """Call ``name`` from the tensor module for tensors, from the Pillow module otherwise."""
-    if isinstance(img, Tensor):
-        return getattr(F_t, name)(img, *args)
-    _needs_pil(img, name)
-    return getattr(F_pil, name)(img, *args)
-
 
 def adjust_brightness(img, brightness_factor: float):
     """Scale the intensities: 0 gives black, 1 the original, 2 twice as bright."""

@@ -19,6 +19,7 @@ from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
 from . import autograd, cuda, return_types  # noqa: E402
+from ._ops import _core as _ops_core
 from ._ops import convert as _convert
 from ._ops import creation as _creation
 from ._ops import index as _index
@@ -292,7 +293,7 @@ def _public(name, fn):
             if kwargs and renames:
                 _rename(kwargs, renames)
             res = fn(*args, **kwargs)
-            return res if out is None else _write_out(out, res)
+            return res if out is None else _ops_core.into_out(res, out)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
             if kwargs:
@@ -317,16 +318,6 @@ def _rename(kwargs, renames):
     for theirs, ours in renames.items():
         if theirs in kwargs:
             kwargs[ours] = kwargs.pop(theirs)
-
-
-def _write_out(out, res):
-    from ._ops._core import write_out
-
-    if isinstance(out, (tuple, list)):
-        for o, r in zip(out, res):
-            write_out(o, r)
-        return out
-    return write_out(out, res)
 
 
 def _nn(name):

@@ -20,6 +20,7 @@ import numpy as np
 from . import _dtype as D
 from ._ops import _core
 from ._ops._core import OUT, make, make_multi, quiet, wrap, xp_of
+from ._ops._core import into_out as _out
 from ._ops.linalg import matmul
 from ._tensor import Tensor
 from ._unsupported import module_getattr as _module_getattr
@@ -498,17 +499,6 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 
 # -- built from the above ----------------------------------------------------------------
-
-def _out(res, out):
-    if out is None:
-        return res
-    from ._ops._core import write_out
-    if isinstance(res, tuple):
-        for o, r in zip(out, res):
-            write_out(o, r)
-        return out
-    return write_out(out, res)
-
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), as a vector."""

@@ -571,6 +571,18 @@ def refresh_view(view: Tensor) -> None:
     view._requires_grad = True
 
 
+def into_out(res, out):
+    """``res`` written into a caller's ``out=`` tensor (or tuple of them); ``res`` itself when
+    there is none."""
+    if out is None:
+        return res
+    if isinstance(out, (tuple, list)):
+        for o, r in zip(out, res):
+            write_out(o, r)
+        return out
+    return write_out(out, res)
+
+
 def write_out(out: Tensor, res: Tensor) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
     if out._requires_grad and STATE.enabled and (res._requires_grad or out._grad_fn is None):

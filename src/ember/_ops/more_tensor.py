@@ -31,8 +31,9 @@ from . import pointwise as P
 from . import reduce as R
 from . import shape as S
 from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_dim, quiet,
-                    same_device, shape_arg, snapshot, sum_to, to_host, wrap, write_out, xp_of,
+                    same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
+from ._core import into_out as _out
 
 __all__ = [
     "trace", "diff", "kron", "cdist", "pdist", "dist", "searchsorted", "bucketize", "histc",
@@ -60,17 +61,6 @@ def _num(v):
     """A number as C++'s stream prints a double (``3``, ``0.5``, ``inf``)."""
     v = float(v)
     return str(int(v)) if v.is_integer() else f"{v:g}"
-
-
-def _out(res, out):
-    """``res`` written into the caller's ``out=`` tensor(s), if any."""
-    if out is None:
-        return res
-    if isinstance(res, tuple):
-        for o, r in zip(out, res):
-            write_out(o, r)
-        return out
-    return write_out(out, res)
 
 
 def _long(arr, ref):

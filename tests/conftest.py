@@ -6,6 +6,16 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+try:  # the generated cases are the same on every run, so that CI never fails by chance;
+    # HYPOTHESIS_PROFILE=explore draws new ones
+    from hypothesis import settings
+
+    settings.register_profile("fixed", derandomize=True)
+    settings.register_profile("explore", derandomize=False)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
+except ImportError:  # pragma: no cover
+    pass
+
 
 @pytest.fixture(autouse=True)
 def _restore_global_state():

@@ -40,6 +40,28 @@ def _acc(t):
     return a.astype(np.float32) if t.dtype in _LOW else a
 
 
+def _fsum(a, axis, keepdims=False):
+    """``a.sum(axis)``, except that a float32 sum of many elements along outer axes, which
+    NumPy adds one row at a time (0.1 summed a million times gives 100958), accumulates in
+    float64: as accurate as PyTorch's cascaded sums.  Sums NumPy does pairwise (the trailing
+    axes of a contiguous array) and short ones stay in float32."""
+    if a.dtype == np.float32 and type(a) is np.ndarray and _outer_sum(a, axis):
+        return a.sum(axis=axis, keepdims=keepdims, dtype=np.float64).astype(np.float32)
+    return a.sum(axis=axis, keepdims=keepdims)
+
+
+def _outer_sum(a, axis):
+    axes = tuple(range(a.ndim)) if axis is None else \
+        tuple(d % a.ndim for d in ((axis,) if isinstance(axis, int) else axis))
+    n = 1
+    for d in axes:
+        n *= a.shape[d]
+    if n <= 64:
+        return False
+    trailing = sorted(axes) == list(range(a.ndim - len(axes), a.ndim))
+    return not (trailing and a.flags.c_contiguous)
+
+
 def _keep_shape(shape, dims):
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
@@ -68,7 +90,8 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
     if dim is None:  # the common full reduction (every loss), kept lean
         d = _acc(t)
         with quiet:  # inf + -inf is a silent nan
-            arr = d.sum(dtype=out_dt.np if out_dt is D.int64 else None)
+            arr = d.sum(dtype=D.int64.np) if out_dt is D.int64 else \
+                d.sum() if d.flags.c_contiguous else _fsum(d, None)
         if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
             arr = xp_of(t).asarray(arr, dtype=out_dt.np)
         return make(arr, (t,), "SumBackward0", _sum_all_rule)
@@ -81,8 +104,8 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
             arr = arr.reshape(_keep_shape(shape, dims))
     if arr is None:
         with quiet:
-            arr = d.sum(axis=dims, keepdims=keepdim,
-                        dtype=out_dt.np if out_dt is D.int64 else None)
+            arr = d.sum(axis=dims, keepdims=keepdim, dtype=D.int64.np) if out_dt is D.int64 \
+                else _fsum(d, dims, keepdim)
             arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
     return make(arr, (t,), "SumBackward1", lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
 
@@ -116,7 +139,7 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     for d in dims:
         n *= t.shape[d]
     with quiet:
-        arr = _acc(t).mean(axis=dims, keepdims=keepdim) if n else \
+        arr = _fsum(_acc(t), dims, keepdim) / _acc(t).dtype.type(n) if n else \
             xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
@@ -368,8 +391,8 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     _dof_warning(_name, n, c)
     with quiet:
         a = _acc(t)
-        m = a.mean(axis=dims, keepdims=True) if n else a
-        arr = ((a - m) ** 2).sum(axis=dims, keepdims=keepdim) / builtin_max(n - c, 0)
+        m = _fsum(a, dims, True) / a.dtype.type(n) if n else a
+        arr = _fsum((a - m) ** 2, dims, keepdim) / builtin_max(n - c, 0)
         if n and n - c > 0 and a.size:
             # NOTE: PyTorch's one-pass (Welford) variance of a constant slice is exactly 0;
             # a rounded two-pass mean would leave a tiny positive value (and a std gradient).
@@ -455,11 +478,11 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
         elif p == 0:
             arr = (a != 0).sum(axis=dims, keepdims=keepdim).astype(a.dtype)
         elif p == 1:
-            arr = a.sum(axis=dims, keepdims=keepdim)
+            arr = _fsum(a, dims, keepdim)
         elif p == 2:
-            arr = np.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+            arr = np.sqrt(_fsum(a * a, dims, keepdim))
         else:
-            arr = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+            arr = _fsum(a ** p, dims, keepdim) ** (1.0 / p)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 

@@ -297,6 +297,25 @@ CASES = {
     "custom Function: a 0-d gradient for [3]": lambda T: _bad_function_grad(T, lambda g: g.sum()),
     "backward(inputs=[y]) after retain_grad": lambda T: _retained_input(T, ["y"]),
     "index errors name PyTorch's dim": lambda T: _index_errors(T),
+    "dropout of a transposed tensor": lambda T: (T.manual_seed(0),
+                                                T.nn.functional.dropout(T.ones(3, 4).t()))[1],
+    "rand_like of a transposed tensor": lambda T: (T.manual_seed(0),
+                                                  T.rand_like(T.ones(3, 4).t()))[1],
+    "randn_like of a permuted tensor": lambda T: (T.manual_seed(0), T.randn_like(
+        T.ones(2, 3, 4).permute(2, 0, 1)))[1],
+    "randint_like of a transposed tensor": lambda T: (T.manual_seed(0), T.randint_like(
+        T.ones(3, 4).t(), 10))[1],
+    "Linear: weight stepped between backwards": lambda T: _stepped_weight(T),
+    "writes through .data": lambda T: _data_writes(T),
+    "ParameterDict from a dict": lambda T: list(T.nn.ParameterDict(
+        {"w": T.nn.Parameter(T.ones(1)), "b": T.nn.Parameter(T.ones(1))}).keys()),
+    "0-d tensor indexed": lambda T: T.tensor(1.5)[0],
+    "max_pool2d of an empty batch": lambda T: _empty_pool(T),
+    "-max() gradient": lambda T: str(_neg_grad(T, "max")),
+    "-amax() gradient": lambda T: str(_neg_grad(T, "amax")),
+    "randint(0, 5)": lambda T: T.randint(0, 5),
+    "randint(0, 5.5, size)": lambda T: _error_type(lambda: T.randint(0, 5.5, (2,))),
+    "manual_seed(1.5)": lambda T: (T.manual_seed(1.5), T.rand(2))[1],
     # (to 5 decimals: the last bits follow each library's summation order)
     "mean over a million rows": lambda T: [round(v, 5) for v in T.full(
         (1_000_000, 3), 0.1).mean(0).tolist()],
@@ -462,6 +481,39 @@ def _index_errors(T):
         except IndexError as e:
             out.append(str(e))
     return out
+
+
+def _stepped_weight(T):
+    T.manual_seed(0)
+    m = T.nn.Linear(3, 1)
+    opt = T.optim.SGD(m.parameters(), 0.1)
+    out = m(T.randn(4, 3))
+    out.pow(2).mean().backward(retain_graph=True)
+    opt.step()
+    out.abs().mean().backward()
+    return m.weight.grad
+
+
+def _data_writes(T):
+    T.manual_seed(0)
+    w = T.randn(2, 2, requires_grad=True)
+    x = T.randn(2, 2, requires_grad=True)
+    y = (x @ w).sum()
+    w.data.mul_(0)
+    y.backward()
+    return w._version, x.grad.tolist()
+
+
+def _empty_pool(T):
+    x = T.randn(0, 1, 4, 4, requires_grad=True)
+    T.nn.functional.max_pool2d(x, 2).sum().backward()
+    return tuple(x.grad.shape)
+
+
+def _neg_grad(T, name):
+    x = T.tensor([[1.0, 3.0, 2.0], [3.0, 0.0, 3.0]], requires_grad=True)
+    (-getattr(x, name)()).backward()
+    return x.grad
 
 
 def _error_type(fn):

@@ -104,8 +104,13 @@ def test_seed_functions():
 
 
 def test_bad_state_and_seed():
-    with pytest.raises(TypeError):
-        ember.manual_seed(1.5)
+    draws = []
+    for T in (torch, ember):  # torch.manual_seed takes int(seed); a Generator only ints
+        T.manual_seed(1.5)
+        draws.append(T.rand(2).tolist())
+        with pytest.raises(RuntimeError, match="manual_seed expected a long, but got float"):
+            T.Generator().manual_seed(1.5)
+    assert draws[0] == draws[1]
     with pytest.raises(RuntimeError):
         torch.set_rng_state(torch.zeros(10, dtype=torch.uint8))
     with pytest.raises(RuntimeError):

@@ -17,10 +17,16 @@ ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
 class _AliasLoader(importlib.abc.Loader):
     def __init__(self, target):
         self.target = target
+        self._spec = None
 
     def create_module(self, spec):
         try:
-            return importlib.import_module(self.target)
+            module = importlib.import_module(self.target)
+            # importlib will set the torch-named spec on it: keep ember's, put back in
+            # exec_module (a ``__spec__`` whose parent is not ``__package__`` makes every
+            # later relative import inside the module warn)
+            self._spec = module.__spec__
+            return module
         except ModuleNotFoundError as exc:
             if exc.name and (exc.name == self.target or self.target.startswith(exc.name + ".")):
                 torch_name = spec.name
@@ -29,7 +35,8 @@ class _AliasLoader(importlib.abc.Loader):
             raise
 
     def exec_module(self, module):
-        pass
+        if self._spec is not None:
+            module.__spec__ = self._spec
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):

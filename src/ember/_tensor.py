@@ -205,7 +205,11 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        # NOTE: as PyTorch's, ``.data`` shares memory but not the version counter: in-place
+        # writes through it go unnoticed by autograd (that is what it is for)
+        d = self.detach()
+        d._vc = VersionCounter()
+        return d
 
     @data.setter
     def data(self, value):

@@ -25,7 +25,9 @@ class Generator:
         self._core = _random.CPUGenerator()
 
     def manual_seed(self, seed):
-        self._core.manual_seed(_as_seed(seed))
+        # (a Generator's seed must be an int, as PyTorch's; torch.manual_seed takes int(seed))
+        self._core.manual_seed(seed.item() if hasattr(seed, "item") and
+                               not isinstance(seed, int) else seed)
         return self
 
     def seed(self):
@@ -66,9 +68,7 @@ def _as_seed(seed):
 
     if isinstance(seed, Tensor):
         seed = seed.item()
-    if isinstance(seed, float) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-    return int(seed)
+    return int(seed)  # NOTE: torch.manual_seed takes int(seed): 1.5, True and "3" are seeds
 
 
 default_generator = Generator.__new__(Generator)

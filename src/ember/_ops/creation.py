@@ -800,6 +800,15 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
         if not args:
             raise TypeError("randint() missing required argument 'size'")
         size = args.pop()
+        if isinstance(size, int):
+            raise TypeError(f"randint(): argument 'size' (position {len(args) + 1}) must be "
+                            f"tuple of ints, not int")
+    for v in args:
+        if isinstance(v, float):
+            kinds = ", ".join(type(a).__name__ for a in (*args, size))
+            raise TypeError(f"randint() received an invalid combination of arguments - got "
+                            f"({kinds}), but expected one of (int high, tuple of ints size) or "
+                            f"(int low, int high, tuple of ints size)")
     if high is not None:
         args = [0 if low is None else low, high] if not args else args + [high]
     if len(args) == 1:
@@ -829,22 +838,25 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None, generator=None):
-    dt, dev = _like(t, dtype, device)
-    return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad, generator=generator)
+    # NOTE: drawn into the input's layout, in memory order (as PyTorch: empty_like, then fill)
+    out = uniform_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+                   generator=generator)
+    return out.requires_grad_() if requires_grad else out
 
 
 def randn_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None, generator=None):
-    dt, dev = _like(t, dtype, device)
-    return randn(t.shape, dtype=dt, device=dev, requires_grad=requires_grad, generator=generator)
+    out = normal_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+                  generator=generator)
+    return out.requires_grad_() if requires_grad else out
 
 
 def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  layout=None, memory_format=None, generator=None):
     if high is None:
         low, high = 0, low
-    dt, dev = _like(t, dtype, device)
-    return randint(low, high, t.shape, dtype=dt, device=dev, generator=generator)
+    return random_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+                   low, high, generator=generator)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,

@@ -195,6 +195,9 @@ def _apply_basic(t, items):
     (masks become their ``nonzero`` arrays).  ``None`` when nothing advanced is left.
     """
     used = _consumed(items)
+    if t.ndim == 0 and any(isinstance(k, int) for k in items):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     if used > t.ndim:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
     if t.ndim == 0 and any(isinstance(k, slice) for k in items):

@@ -73,7 +73,9 @@ def mm(a, b):
     if _amp.ON:
         a, b = _amp.lower(a, b)
     _check_mm(a, b)
-    return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, b)
+    # NOTE: as PyTorch, mat2 is kept only when mat1's gradient needs it (so that a weight
+    # updated in place after a forward on plain inputs leaves the graph valid)
+    return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, _kept(a, b))
 
 
 def _mm_rule(ctx, g):
@@ -87,13 +89,14 @@ def _mm_rule(ctx, g):
 def _mm_grads_arr(g, a, b, n0, n1):
     """``_grad_mat1`` and ``_grad_mat2`` on arrays, for a first-order backward (nothing to
     record): the same products in the same layouts, without a tensor per transpose."""
-    gd, x, y = g._data, a._data, b._data
+    gd, x = g._data, a._data
     dev = g._device
     ga = gm = None
     if n0:
+        y = b._data
         ga = wrap(_mm_arr(y, gd.T).T if _transposed_arr(x) else _mm_arr(gd, y.T), dev)
     if n1:
-        gm = wrap(_mm_arr(gd.T, x).T if _transposed_arr(y) else _mm_arr(x.T, gd), dev)
+        gm = wrap(_mm_arr(gd.T, x).T if _is_transposed(b) else _mm_arr(x.T, gd), dev)
     return ga, gm
 
 
@@ -114,8 +117,19 @@ def _grad_mat1(g, b, a=None):
     return g.mm(b.t())
 
 
+def _kept(a, b):
+    """What a product keeps of its second factor: the factor when the first one's gradient
+    needs it, else only its layout (as PyTorch keeps mat2 only for mat1's gradient, so a
+    weight updated in place after a forward on plain inputs leaves the graph valid)."""
+    return b if a._requires_grad else _transposed(b)
+
+
+def _is_transposed(b):
+    return b if isinstance(b, bool) else _transposed(b)
+
+
 def _grad_mat2(g, a, b):
-    if _transposed(b):
+    if _is_transposed(b):
         return g.t().mm(a).t()
     return a.t().mm(g)
 
@@ -146,7 +160,7 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
                 out = _mm_arr(x, y)  # a fresh, row-major array
                 with quiet:
                     out += c
-            return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, 1, 1)
+            return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), 1, 1)
     return _addmm(bias, a, b, beta, alpha)
 
 
@@ -203,7 +217,7 @@ def _addmm(bias, a, b, beta, alpha):
         out = out.copy()
     if out.dtype != a._data.dtype:
         out = out.astype(a._data.dtype)
-    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, b, alpha, beta)
+    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), alpha, beta)
 
 
 def _check_expand(shape, target):

@@ -229,9 +229,13 @@ def _even_rule(dims, keepdim, nan_aware=True):
         mask = x.eq(ok)
         if nan_aware and x.dtype.is_floating_point:  # a NaN result came from the NaNs
             mask = mask | (x.isnan() & ok.isnan())
-        mask = mask.to(g.dtype)
-        count = _expand_back(mask.sum(dims, True) if dims else mask, x.shape, dims, True)
-        return (_expand_back(g, x.shape, dims, keepdim) * mask / count,)
+        weight = mask.to(g.dtype)
+        count = _expand_back(weight.sum(dims, True) if dims else weight, x.shape, dims, True)
+        share = _expand_back(g, x.shape, dims, keepdim) / count
+        if nan_aware:  # NOTE: max()/min() select (the others get +0); amax/amin multiply (-0)
+            from .pointwise import keep_where
+            return (keep_where(share, mask._data),)
+        return (share * weight,)
     return rule
 
 

@@ -205,8 +205,9 @@ def _scatter_plane(g, idx, shape):
     xp = xp_of(g)
     plane = shape[-2] * shape[-1]
     lead = math.prod(shape[:-2])
-    ga = g._data.reshape(lead, -1)
-    flat = idx.reshape(lead, -1) + (xp.arange(lead, dtype=np.int64) * plane)[:, None]
+    per = g._data.shape[-2] * g._data.shape[-1]  # (explicit: an empty batch has lead 0)
+    ga = g._data.reshape(lead, per)
+    flat = idx.reshape(lead, per) + (xp.arange(lead, dtype=np.int64) * plane)[:, None]
     out = xp.bincount(flat.ravel(), weights=ga.ravel().astype(np.float64),
                       minlength=lead * plane)
     return wrap(out.astype(g._data.dtype).reshape(shape), g._device)

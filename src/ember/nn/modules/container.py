@@ -2,6 +2,9 @@
 ``ParameterDict``."""
 from __future__ import annotations
 
+import collections
+import collections.abc
+
 import operator
 from collections import OrderedDict
 
@@ -346,7 +349,12 @@ class ParameterDict(Module):
         return v
 
     def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
+        if isinstance(parameters, (collections.OrderedDict, ParameterDict)):
+            items = parameters.items()
+        elif isinstance(parameters, collections.abc.Mapping):
+            items = sorted(parameters.items())  # NOTE: PyTorch sorts a plain dict's keys
+        else:
+            items = parameters
         for k, v in items:
             self[k] = v
 

@@ -38,12 +38,21 @@ OPS = {  # what runs inside ``autocast("cpu")``: the dtype of the result is comp
         x @ x.t(), T.ones(4, 4)),
     "CrossEntropyLoss": lambda T, x: T.nn.CrossEntropyLoss()(x @ x.t(), T.tensor([0, 1, 2, 3])),
     "sdpa": lambda T, x: T.nn.functional.scaled_dot_product_attention(x[None], x[None], x[None]),
+    "einsum": lambda T, x: T.einsum("ij,kj->ik", x, x),
+    "baddbmm": lambda T, x: T.baddbmm(x[None, :, :4], x[None], x.t()[None]),
+    "prod": lambda T, x: (x.to(T.bfloat16)[0, :3] + 1).prod(),
+    "gaussian_nll_loss": lambda T, x: T.nn.functional.gaussian_nll_loss(
+        x.to(T.bfloat16), x.to(T.bfloat16) * 0.5, T.ones(4, 6, dtype=T.bfloat16)),
+    "LSTM": lambda T, x: (T.manual_seed(0), T.nn.LSTM(6, 3)(x[None])[0])[1],
+    "GRU": lambda T, x: (T.manual_seed(0), T.nn.GRU(6, 3)(x[None])[0])[1],
 }
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("name", list(OPS))
 def test_autocast_casts_like_pytorch(name, dtype):
+    if name == "LSTM" and dtype == "float16":
+        pytest.skip("PyTorch's own float16 LSTM fails on this CPU (oneDNN has no primitive)")
     got = []
     for T in (ember, torch):
         x = _x(T)

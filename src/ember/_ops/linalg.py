@@ -503,6 +503,8 @@ def einsum(equation, *operands):
     """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if _amp.ON:
+        operands = _amp.lower(*operands)
     terms, out, sizes = _parse_einsum(equation, operands)
     dt = operands[0].dtype
     for o in operands[1:]:

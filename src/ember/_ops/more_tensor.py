@@ -194,7 +194,10 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         aa = P.mul(a, a).sum(-1, keepdim=True)
         bb = P.mul(b, b).sum(-1, keepdim=True)
         sq = P.add(P.sub(aa, L.matmul(a, S.mT(b)) * 2), S.mT(bb))
-        return P.sqrt(P.clamp_min(sq, 1e-30))
+        # a rounded-away square (<= 0) is distance 0 with gradient 0, as in PyTorch; the inner
+        # where keeps sqrt's derivative finite there
+        pos = sq > 0
+        return P.where(pos, P.sqrt(P.where(pos, sq, 1.0)), 0.0)
     return R.vector_norm(P.sub(a.unsqueeze(-2), b.unsqueeze(-3)), p, -1)
 
 
@@ -1029,6 +1032,9 @@ def _check_3d(t, name):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
+    from ..amp import autocast_mode as amp
+    if amp.ON:
+        input, batch1, batch2 = amp.lower(input, batch1, batch2)
     _check_3d(batch1, "batch1")
     _check_3d(batch2, "batch2")
     bs, n, m = batch1.shape
@@ -1047,6 +1053,9 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
+    from ..amp import autocast_mode as amp
+    if amp.ON:
+        input, batch1, batch2 = amp.lower(input, batch1, batch2)
     _check_3d(batch1, "batch1")
     _check_3d(batch2, "batch2")
     if batch1.shape[0] != batch2.shape[0]:

@@ -164,6 +164,9 @@ def _legacy(dt):
 
 
 def prod(t, dim=None, keepdim=False, *, dtype=None):
+    from ..amp import autocast_mode as amp
+    if amp.ON:  # prod runs in float32 under autocast, as PyTorch's
+        t = amp.fp32_cast(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)

@@ -105,6 +105,11 @@ def lower(*tensors):
     return tuple(out)
 
 
+def fp32_cast(t):
+    """``t`` in float32 if autocast would run its op in float32."""
+    return _cast(t, D.float32)
+
+
 def fp32(fn):
     """Decorate an op that autocast runs in float32 (the losses)."""
     @functools.wraps(fn)

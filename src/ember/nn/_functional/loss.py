@@ -1237,10 +1237,15 @@ def _ctc_rule(ctx, g):
 
 
 def _run_in_float32_under_autocast():
-    """Autocast runs every loss in float32 (PyTorch's list), whatever its inputs' dtype."""
+    """Autocast runs these losses in float32 (PyTorch's list; the ones it builds in Python
+    from other ops, such as gaussian_nll_loss, follow their parts instead)."""
     from ...amp.autocast_mode import fp32
 
-    for name in __all__:
+    for name in ("nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
+                 "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                 "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
+                 "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+                 "multi_margin_loss", "multilabel_margin_loss", "ctc_loss"):
         globals()[name] = fp32(globals()[name])
 
 

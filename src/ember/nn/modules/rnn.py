@@ -21,6 +21,7 @@ import numbers
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
+from ...amp import autocast_mode as _amp
 from ..._ops import shape as S
 from .. import init
 from .._functional.dropout import dropout as _dropout
@@ -257,6 +258,14 @@ class RNNBase(Module):
         """Every layer over packed rows ``data`` ``(N, features)`` with per-step
         ``batch_sizes`` (a list of ints); ``hx`` is a tuple of ``(layers*directions, B, *)``
         initial states. Returns the last layer's rows and the tuple of final states."""
+        if _amp.ON and data.device.type in _amp._DTYPES:
+            # NOTE: as PyTorch's autocast, an LSTM runs wholly in the low dtype, while RNN and
+            # GRU (not on its list) run wholly in their own
+            if self.mode != "LSTM":
+                with _amp.autocast(data.device.type, enabled=False):
+                    return self._layers(data, batch_sizes, hx)
+            data, *states = _amp.lower(data, *hx)
+            hx = tuple(states)
         step = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in hx]

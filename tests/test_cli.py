@@ -59,3 +59,36 @@ def test_missing_script(tmp_path):
     p = subprocess.run([sys.executable, "-m", "ember.cli", "run", str(tmp_path / "nope.py")],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "no such script" in p.stderr
+
+
+def test_run_is_like_python_and_spawned_workers_get_ember(tmp_path):
+    """``ember run`` gives the script what ``python script.py`` does (``__main__``, an absolute
+    ``__file__``, ``sys.argv[0]`` as given, a traceback that starts at the script), and
+    DataLoader workers started by spawn import torch as ember too."""
+    body = """
+        import os, sys
+        import torch
+        from torch.utils.data import DataLoader, Dataset
+
+        class Squares(Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return torch.tensor([float(i)]) ** 2
+
+        if __name__ == "__main__":
+            print(sys.argv[0].endswith("script.py"), os.path.isabs(__file__), __name__)
+            loader = DataLoader(Squares(), batch_size=2, num_workers=2,
+                                multiprocessing_context="spawn")
+            print(type(torch.ones(1)).__module__, [b.view(-1).tolist() for b in loader])
+            raise ValueError("boom")
+        """
+    p = run(tmp_path, body)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.splitlines() == ["True True __main__",
+                                     "ember._tensor [[0.0, 1.0], [4.0, 9.0]]"]
+    lines = p.stderr.strip().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[1].startswith('  File "') and "script.py" in lines[1]
+    assert lines[-1] == "ValueError: boom"

@@ -4,22 +4,44 @@ from __future__ import annotations
 
 import argparse
 import os
-import runpy
 import sys
+import traceback
+import types
 
 
 def run_script(path: str, args: list[str]) -> int:
-    """Run a PyTorch script unchanged, with ``torch``/``torchvision`` resolved to ember."""
+    """Run a PyTorch script unchanged, with ``torch``/``torchvision`` resolved to ember.
+
+    It runs as ``python script.py`` would: as ``__main__``, with an absolute ``__file__``,
+    ``sys.argv[0]`` as given, and an uncaught error's traceback starting at the script.
+    """
     from . import _compat
 
     if not os.path.isfile(path):
         print(f"ember run: no such script: {path}", file=sys.stderr)
         return 2
     _compat.install()
+    # processes the script spawns (DataLoader workers) import torch from ember._shims
+    shims = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shims")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [shims] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    full = os.path.abspath(path)
     sys.argv = [path, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    # NOTE: as ``python script.py`` does, ``__file__`` is absolute and ``sys.argv[0]`` as given
-    runpy.run_path(os.path.abspath(path), run_name="__main__")
+    # (a spawned child takes the parent's sys.path: the stand-ins come before site-packages)
+    sys.path[:0] = [os.path.dirname(full), shims]
+    with open(full, "rb") as f:
+        code = compile(f.read(), full, "exec")
+    main = types.ModuleType("__main__")
+    main.__file__ = full
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as e:  # noqa: BLE001 - reported as Python reports it, from the script
+        traceback.print_exception(type(e), e, e.__traceback__.tb_next)
+        return 1
     return 0
 
 

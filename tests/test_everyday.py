@@ -316,6 +316,12 @@ CASES = {
     "randint(0, 5)": lambda T: T.randint(0, 5),
     "randint(0, 5.5, size)": lambda T: _error_type(lambda: T.randint(0, 5.5, (2,))),
     "manual_seed(1.5)": lambda T: (T.manual_seed(1.5), T.rand(2))[1],
+    "Tensor.new": lambda T: (tuple(T.ones(2, 3).new(2, 2).shape), T.ones(2).new([1, 2]),
+                             tuple(T.ones(1).new().shape), tuple(T.ones(1).new(T.Size([3])).shape)),
+    "resize_ keeps the memory's elements": lambda T: _resized(T),
+    "resize_ of a leaf requiring grad": lambda T: T.ones(2, requires_grad=True).resize_(3),
+    "DataParallel on one device": lambda T: _data_parallel(T),
+    "distributed.is_initialized": lambda T: T.distributed.is_initialized(),
     # (to 5 decimals: the last bits follow each library's summation order)
     "mean over a million rows": lambda T: [round(v, 5) for v in T.full(
         (1_000_000, 3), 0.1).mean(0).tolist()],
@@ -514,6 +520,20 @@ def _neg_grad(T, name):
     x = T.tensor([[1.0, 3.0, 2.0], [3.0, 0.0, 3.0]], requires_grad=True)
     (-getattr(x, name)()).backward()
     return x.grad
+
+
+def _resized(T):
+    y = T.arange(6.0)
+    y.resize_(2, 2)
+    first = y.tolist()
+    y.resize_(3, 3)
+    return first, tuple(y.shape), y[:2, :2].tolist(), y.resize_as_(T.ones(4)).tolist()
+
+
+def _data_parallel(T):
+    T.manual_seed(0)
+    m = T.nn.DataParallel(T.nn.Linear(2, 1))
+    return repr(m), list(m.state_dict()), m(T.ones(3, 2)).tolist()
 
 
 def _error_type(fn):

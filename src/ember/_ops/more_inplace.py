@@ -17,7 +17,8 @@ from . import reduce as R
 from . import shape as S
 from ._core import check_inplace, commit, norm_dim, snapshot
 
-__all__ = ["transpose_", "fill_diagonal_", "cumsum_", "cumprod_", "take_along_dim"]
+__all__ = ["transpose_", "fill_diagonal_", "cumsum_", "cumprod_", "take_along_dim", "new",
+           "resize_", "resize_as_"]
 
 
 def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -110,11 +111,54 @@ def take_along_dim(self: Tensor, indices, dim=None) -> Tensor:
     return ember.take_along_dim(self, indices, dim)
 
 
+def new(self: Tensor, *args, device=None) -> Tensor:
+    """The legacy constructor ``x.new(...)``: from data (a list, a tensor) or, from sizes, an
+    uninitialised tensor; ``x``'s dtype and device either way."""
+    from . import creation
+
+    device = self.device if device is None else device
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = args[0]
+        if isinstance(data, (tuple, type(self.shape))) and all(isinstance(v, int) for v in data):
+            return creation.empty(tuple(data), dtype=self.dtype, device=device)
+        return creation.tensor(data, dtype=self.dtype, device=device)
+    return creation.empty(args if args else (0,), dtype=self.dtype, device=device)
+
+
+def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+    """Give ``self`` a new shape in place.  As PyTorch's, the elements are those of its
+    memory, in order: shrinking keeps them (growing back shows them again), new ones are
+    uninitialised (zero here)."""
+    from ._core import shape_arg, xp_of
+
+    if self.requires_grad and self.is_leaf:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = shape_arg(sizes)
+    n = 1
+    for s in shape:
+        n *= s
+    xp = xp_of(self)
+    store = self.__dict__.get("_resize_store")
+    if store is None or not np.shares_memory(store, self._data) if xp is np else store is None:
+        store = xp.ascontiguousarray(self._data).reshape(-1).copy()
+    if n > store.size:
+        store = xp.concatenate([store, xp.zeros(n - store.size, dtype=store.dtype)])
+    self.__dict__["_resize_store"] = store
+    self._data = store[:n].reshape(shape)
+    self._vc.v += 1
+    return self
+
+
+def resize_as_(self: Tensor, other: Tensor, memory_format=None) -> Tensor:
+    return resize_(self, *other.shape)
+
+
 def _install() -> None:
     for name, fn in (("transpose_", transpose_), ("swapaxes_", transpose_),
                      ("swapdims_", transpose_), ("fill_diagonal_", fill_diagonal_),
                      ("cumsum_", cumsum_), ("cumprod_", cumprod_),
-                     ("take_along_dim", take_along_dim)):
+                     ("take_along_dim", take_along_dim), ("new", new), ("resize_", resize_),
+                     ("resize_as_", resize_as_)):
         if name not in Tensor.__dict__:  # never replace a method someone else has given it
             setattr(Tensor, name, fn)
 

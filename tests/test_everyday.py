@@ -322,6 +322,15 @@ CASES = {
     "resize_ of a leaf requiring grad": lambda T: T.ones(2, requires_grad=True).resize_(3),
     "DataParallel on one device": lambda T: _data_parallel(T),
     "distributed.is_initialized": lambda T: T.distributed.is_initialized(),
+    "tensor of a deque": lambda T: T.tensor(__import__("collections").deque([1, 2])),
+    "tensor of an array.array": lambda T: T.tensor(__import__("array").array("f", [1.5, 2])),
+    "torch.range warns": lambda T: T.range(0, 2),
+    "deprecated autocast queries": lambda T: (T.is_autocast_cpu_enabled(),
+                                              str(T.get_autocast_cpu_dtype()),
+                                              str(T.get_autocast_gpu_dtype())),
+    "torch.cpu.amp.autocast": lambda T: _old_cpu_autocast(T),
+    "torch.compiler": lambda T: (T.compiler.is_compiling(), T.compiler.disable(lambda: 3)()),
+    "grad with no inputs": lambda T: T.autograd.grad(T.ones(1, requires_grad=True).sum(), []),
     # (to 5 decimals: the last bits follow each library's summation order)
     "mean over a million rows": lambda T: [round(v, 5) for v in T.full(
         (1_000_000, 3), 0.1).mean(0).tolist()],
@@ -534,6 +543,11 @@ def _data_parallel(T):
     T.manual_seed(0)
     m = T.nn.DataParallel(T.nn.Linear(2, 1))
     return repr(m), list(m.state_dict()), m(T.ones(3, 2)).tolist()
+
+
+def _old_cpu_autocast(T):
+    with T.cpu.amp.autocast():
+        return T.is_autocast_enabled("cpu")
 
 
 def _error_type(fn):

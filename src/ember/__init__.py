@@ -447,6 +447,9 @@ from . import distributed  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_gpu_dtype,  # noqa: E402,F401
+                                is_autocast_cpu_enabled)
+from . import compiler, cpu  # noqa: E402,F401
 
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):

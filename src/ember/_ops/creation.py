@@ -229,6 +229,9 @@ def _to_array(data, dtype):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
+    if not isinstance(data, (list, tuple, dict, bytes)) and hasattr(data, "__len__") and \
+            hasattr(data, "__getitem__"):  # any sequence (deque, array.array...), as PyTorch
+        data = list(data)
     shape = _nested_shape(data)
     inferred = _infer_dtype(data)
     values = _leaves(data, shape)
@@ -644,6 +647,9 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """The deprecated ``torch.range`` (end inclusive)."""
     if end is None:
         raise TypeError('range() missing 1 required positional arguments: "end"')
+    _warn("torch.range is deprecated and will be removed in a future release because its "
+          "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+          "which produces values in [start, end).", UserWarning)
     n = int(math.floor((end - start) / step)) + 1
     dt = _dtype_or_default(dtype)
     arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)

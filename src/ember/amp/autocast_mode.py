@@ -83,6 +83,27 @@ def is_autocast_enabled(device_type=None) -> bool:
     return (device_type or "cuda") in _DTYPES
 
 
+def _deprecated_query(old, new, value):
+    from .._warnings import warn
+    warn(f"torch.{old}() is deprecated. Please use torch.{new} instead.", DeprecationWarning)
+    return value
+
+
+def is_autocast_cpu_enabled() -> bool:
+    return _deprecated_query("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')",
+                             "cpu" in _DTYPES)
+
+
+def get_autocast_cpu_dtype() -> D.dtype:
+    return _deprecated_query("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')",
+                             get_autocast_dtype("cpu"))
+
+
+def get_autocast_gpu_dtype() -> D.dtype:
+    return _deprecated_query("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')",
+                             get_autocast_dtype("cuda"))
+
+
 def get_autocast_dtype(device_type) -> D.dtype:
     return _DTYPES.get(device_type, _DEFAULT.get(device_type, D.float16))
 

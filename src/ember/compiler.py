@@ -1,0 +1,27 @@
+"""``torch.compiler``: ember runs everything eagerly (see ``torch.compile``), so nothing is
+ever being compiled and ``disable`` leaves a function as it is."""
+from __future__ import annotations
+
+from ._unsupported import module_getattr as _module_getattr
+
+
+def is_compiling() -> bool:
+    return False
+
+
+def is_dynamo_compiling() -> bool:
+    return False
+
+
+def disable(fn=None, recursive=True, *, reason=None):
+    """``@torch.compiler.disable``: the function, unchanged."""
+    if fn is None:
+        return lambda f: f
+    return fn
+
+
+def reset() -> None:
+    """Nothing is cached: nothing to reset."""
+
+
+__getattr__ = _module_getattr("torch.compiler")

@@ -200,3 +200,27 @@ def test_custom_fwd_casts_inputs():
     assert y.dtype == ember.float32  # ran in float32, autocast off inside
     y.sum().backward()
     assert x.grad.dtype == ember.bfloat16
+
+
+def test_grad_scaler_update_checks_like_pytorch():
+    got = []
+    for T in (ember, torch):
+        scaler = T.amp.GradScaler("cpu")
+        out = []
+        for step in ("update before scale", "step", "second update", "new scale"):
+            try:
+                if step == "update before scale" or step == "second update":
+                    scaler.update()
+                elif step == "step":
+                    lin = T.nn.Linear(2, 1)
+                    opt = T.optim.SGD(lin.parameters(), 0.1)
+                    scaler.scale(lin(T.ones(1, 2)).sum()).backward()
+                    scaler.step(opt)
+                    scaler.update()
+                else:
+                    scaler.update(2.0)
+                out.append(scaler.get_scale())
+            except AssertionError as e:
+                out.append(str(e))
+        got.append(out)
+    assert got[0] == got[1]

@@ -107,10 +107,16 @@ class GradScaler:
         ``growth_interval`` clean steps in a row (or set ``new_scale``)."""
         if not self._enabled:
             return
+        if self._scale is None:
+            raise AssertionError("Attempted update but _scale is None.  This may indicate your "
+                                 "script did not use scaler.scale(loss or outputs) earlier in "
+                                 "the iteration.")
         if new_scale is not None:
             self._scale = float(new_scale.item() if isinstance(new_scale, Tensor)
                                 else new_scale)
-        elif self._scale is not None:
+        else:
+            if not self._per_optimizer:
+                raise AssertionError("No inf checks were recorded prior to update.")
             if any(s["found_inf"] for s in self._per_optimizer.values()):
                 self._scale *= self._backoff_factor
                 self._growth_tracker = 0

@@ -331,6 +331,8 @@ CASES = {
     "torch.cpu.amp.autocast": lambda T: _old_cpu_autocast(T),
     "torch.compiler": lambda T: (T.compiler.is_compiling(), T.compiler.disable(lambda: 3)()),
     "grad with no inputs": lambda T: T.autograd.grad(T.ones(1, requires_grad=True).sum(), []),
+    "bfloat16 log_softmax": lambda T: _half_scores(T, T.bfloat16),
+    "float16 cross_entropy": lambda T: _half_scores(T, T.float16),
     # (to 5 decimals: the last bits follow each library's summation order)
     "mean over a million rows": lambda T: [round(v, 5) for v in T.full(
         (1_000_000, 3), 0.1).mean(0).tolist()],
@@ -548,6 +550,15 @@ def _data_parallel(T):
 def _old_cpu_autocast(T):
     with T.cpu.amp.autocast():
         return T.is_autocast_enabled("cpu")
+
+
+def _half_scores(T, dtype):
+    T.manual_seed(0)
+    x = (T.randn(16, 10) * 3).to(dtype)
+    t = T.randint(0, 10, (16,))
+    f = T.nn.functional
+    return (f.log_softmax(x, -1).float().tolist(), f.cross_entropy(x, t).float().item(),
+            f.cross_entropy(x, t, reduction="none").float().tolist())
 
 
 def _error_type(fn):

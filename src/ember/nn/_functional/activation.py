@@ -581,8 +581,14 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
         with quiet:
             s = _shifted(x, d)
             xp = xp_of(input)
-            out = (s - xp.log(xp.exp(s).sum(axis=d, keepdims=True))).astype(a.dtype,
-                                                                              copy=False)
+            lse = xp.exp(s).sum(axis=d, keepdims=True)
+            if a.dtype in _LOWP and d == a.ndim - 1:
+                # NOTE: PyTorch's half-type kernel along the last dim rounds the sum and its
+                # log to the half type before subtracting (checked bit for bit)
+                lse = xp.log(lse.astype(a.dtype).astype(np.float32)).astype(a.dtype)
+                out = (s - lse.astype(np.float32)).astype(a.dtype)
+            else:
+                out = (s - xp.log(lse)).astype(a.dtype, copy=False)
     out = out.reshape(input.shape)
     return make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT, d)
 

@@ -89,6 +89,7 @@ def test_run_is_like_python_and_spawned_workers_get_ember(tmp_path):
     assert p.stdout.splitlines() == ["True True __main__",
                                      "ember._tensor [[0.0, 1.0], [4.0, 9.0]]"]
     lines = p.stderr.strip().splitlines()
-    assert lines[0] == "Traceback (most recent call last):"
-    assert lines[1].startswith('  File "') and "script.py" in lines[1]
-    assert lines[-1] == "ValueError: boom"
+    start = lines.index("Traceback (most recent call last):")
+    assert lines[start + 1].startswith('  File "') and "script.py" in lines[start + 1]
+    # (multiprocessing's resource tracker may add its own lines at exit)
+    assert "ValueError: boom" in lines[start:]

@@ -287,7 +287,7 @@ def test_index_reduce(reduce):
 
 
 def test_index_reduce_warns_once():
-    ember._ops.more_tensor._warned.discard("index_reduce")
+    ember._warnings._once.discard("index_reduce")
     x = ember.ones(3)
     with pytest.warns(UserWarning, match="index_reduce\\(\\) is in beta"):
         x.index_reduce(0, ember.tensor([0]), ember.ones(1), "prod")
@@ -432,7 +432,7 @@ def test_chain_matmul():
 
 
 def test_chain_matmul_warns_once():
-    ember._ops.more_tensor._warned.discard("chain_matmul")
+    ember._warnings._once.discard("chain_matmul")
     with pytest.warns(UserWarning, match="torch.chain_matmul is deprecated"):
         ember.chain_matmul(ember.ones(2, 2), ember.ones(2, 2))
     with warnings.catch_warnings():

@@ -19,3 +19,13 @@ def warn(message, category=UserWarning, stacklevel=None):
     while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_once: set = set()
+
+
+def warn_once(key, message, category=UserWarning):
+    """PyTorch's ``TORCH_WARN_ONCE``: only the first call with ``key`` in a process warns."""
+    if key not in _once:
+        _once.add(key)
+        warn(message, category)

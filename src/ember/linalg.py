@@ -11,7 +11,7 @@ the LAPACK each library links, and the signs of singular and eigen vectors follo
 (as PyTorch's do, but they are only defined up to sign).
 """
 from __future__ import annotations
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 
 import math
 
@@ -695,7 +695,7 @@ def svd_(input, some=True, compute_uv=True, *, out=None):
 
 def qr_(input, some=True, *, out=None):
     """``torch.qr``: reduced unless ``some=False`` (deprecated in PyTorch)."""
-    _warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
+    warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
                "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
                "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
@@ -703,19 +703,9 @@ def qr_(input, some=True, *, out=None):
     return _out(make_return("qr", Q, R, names=("Q", "R")), out)
 
 
-_warned = set()
-
-
-def _warn_once(key, text):
-    """PyTorch's warn-once: the first call in a process warns."""
-    if key not in _warned:
-        _warned.add(key)
-        _warn(text, UserWarning, stacklevel=3)
-
-
 def cholesky_(input, upper=False, *, out=None):
     """``torch.cholesky``, deprecated in PyTorch in favour of ``torch.linalg.cholesky``."""
-    _warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
+    warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
                "will be removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
                "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
                "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import numbers
 from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 
 import numpy as np
 
@@ -61,9 +62,6 @@ def _scalar_dtype_of(x):
     return None
 
 
-_LIST_OF_ARRAYS_WARNED = []  # PyTorch warns once per process
-
-
 def _nested_shape(data):
     """The shape read off the first element at each depth (as PyTorch does)."""
     shape = []
@@ -76,12 +74,10 @@ def _nested_shape(data):
         if isinstance(x, np.ndarray):
             if x.ndim == 0 and x is not data:
                 raise TypeError("len() of unsized object")
-            if x is not data and not _LIST_OF_ARRAYS_WARNED:
-                _LIST_OF_ARRAYS_WARNED.append(True)
-                _warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
-                      "Please consider converting the list to a single numpy.ndarray "
-                      "with numpy.array() before converting to a tensor.", UserWarning,
-                      stacklevel=4)
+            if x is not data:
+                warn_once("list of arrays", "Creating a tensor from a list of numpy.ndarrays "
+                          "is extremely slow. Please consider converting the list to a single "
+                          "numpy.ndarray with numpy.array() before converting to a tensor.")
             shape.extend(x.shape)
             return shape
         if isinstance(x, str):
@@ -278,9 +274,6 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-_asarray_warned = False
-
-
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """``as_tensor`` with ``copy=`` (True: never share memory; False: share or fail) and
     ``requires_grad=`` (unspecified: a tensor's own, with PyTorch's warning)."""
@@ -298,14 +291,11 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
         from ._core import _legacy
         raise ValueError(f"can't alias tensor with dtype '{_legacy(D.to_dtype(src.dtype))}' "
                          f"into dtype '{_legacy(t.dtype)}'.")
-    global _asarray_warned
     if requires_grad is None:
-        if t.requires_grad and not _asarray_warned:  # PyTorch warns once per process
-            _asarray_warned = True
-            _warn("torch.asarray: unspecified requires_grad now defaults to "
-                  "obj.requires_grad instead of False. Pass requires_grad=False "
-                  "explicitly to get the old behavior and silence this warning.",
-                  UserWarning, stacklevel=2)
+        if t.requires_grad:
+            warn_once("asarray requires_grad", "torch.asarray: unspecified requires_grad now "
+                      "defaults to obj.requires_grad instead of False. Pass requires_grad=False "
+                      "explicitly to get the old behavior and silence this warning.")
     elif requires_grad != t.requires_grad:
         # NOTE: as in PyTorch, a leaf passed through unchanged has its own flag switched
         t = t.requires_grad_(requires_grad) if t.is_leaf else t.detach()

@@ -17,6 +17,7 @@ import itertools
 import math
 import numbers
 from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 
 import numpy as np
 
@@ -71,16 +72,6 @@ def _long(arr, ref):
 def _host_int(a):
     """A 0-d array's (or NumPy scalar's) value as a Python int (a sync on the GPU)."""
     return int(a.item())
-
-
-_warned: set = set()
-
-
-def _warn_once(key, text):
-    """PyTorch's ``TORCH_WARN_ONCE``: the first call in a process warns."""
-    if key not in _warned:
-        _warned.add(key)
-        _warn(text, UserWarning, stacklevel=3)
 
 
 def _cpp(dt):
@@ -900,7 +891,7 @@ def _prod_grads(g, x, sv, own, d, index):
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """``input`` with the slices of ``source`` along ``dim`` folded by ``reduce`` (``prod``,
     ``mean``, ``amax``, ``amin``) into the slices ``index`` names."""
-    _warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")
@@ -1109,7 +1100,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 def chain_matmul(*matrices, out=None):
     """The product of a chain of 2-d matrices (deprecated in PyTorch for
     ``linalg.multi_dot``)."""
-    _warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future "
+    warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future "
                "PyTorch release. Use torch.linalg.multi_dot instead, which accepts a list of two "
                "or more tensors rather than multiple parameters.")
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
@@ -1490,7 +1481,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
                          f"({length} bytes)")
     arr = np.frombuffer(view.cast("B"), dtype=dt.np, count=count, offset=offset)
     if view.readonly:
-        _warn_once("frombuffer", "The given buffer is not writable, and PyTorch does not support "
+        warn_once("frombuffer", "The given buffer is not writable, and PyTorch does not support "
                    "non-writable tensors. This means you can write to the underlying "
                    "(supposedly non-writable) buffer using the tensor. You may want to copy the "
                    "buffer to protect its data or make it writable before converting it to a "

@@ -1,6 +1,6 @@
 """Views and shape ops.  A view shares memory and version counter with its base."""
 from __future__ import annotations
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -219,23 +219,16 @@ def t_(t):
     return make_view(t._data, t, "TBackward0", lambda ctx, g: (g,), lambda x: x.t())
 
 
-_T_WARNED = set()  # PyTorch gives each ``.T`` deprecation warning once per process
-
-
 def T(t):
-    if t.ndim != 2 and min(t.ndim, 1) not in _T_WARNED:
-
-        # NOTE: PyTorch deprecates ``.T`` on anything but matrices (and warns once).
-        _T_WARNED.add(min(t.ndim, 1))
-        if t.ndim == 0:
-            _warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
-                  "in these cases.", UserWarning, stacklevel=2)
-        else:
-            _warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
-                  "shape is deprecated and it will throw an error in a future release. "
+    # NOTE: PyTorch deprecates ``.T`` on anything but matrices (each warning once).
+    if t.ndim == 0:
+        warn_once("T on 0-d", "Tensor.T is deprecated on 0-D tensors. This function is the "
+                  "identity in these cases.")
+    elif t.ndim != 2:
+        warn_once("T on n-d", "The use of `x.T` on tensors of dimension other than 2 to reverse "
+                  "their shape is deprecated and it will throw an error in a future release. "
                   "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
-                  "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                  UserWarning, stacklevel=2)
+                  "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
     return permute(t, tuple(range(t.ndim - 1, -1, -1)))
 
 

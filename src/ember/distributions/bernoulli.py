@@ -9,13 +9,12 @@ from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
 from .distribution import ExponentialFamily
-from .utils import (_expand_probs_or_logits, _require_probs_or_logits, broadcast_all,
-                    lazy_property, logits_to_probs, probs_to_logits)
+from .utils import (_BinaryProbs, _expand_probs_or_logits, _require_probs_or_logits, broadcast_all)
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(_BinaryProbs, ExponentialFamily):
     """Bernoulli(probs=None, logits=None): 1 with probability ``probs`` (or
     ``sigmoid(logits)``), else 0.  Exactly one of the two is given; the other is derived on
     first use.  ``sample`` is ``torch.bernoulli`` on the expanded probabilities.
@@ -44,14 +43,6 @@ class Bernoulli(ExponentialFamily):
 
     def _new(self, *args, **kwargs):
         return self._param.new_empty(*args, **kwargs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -7,8 +7,7 @@ from ember._size import Size
 from . import constraints
 from ._sampling import binomial, host, to_tensor
 from .distribution import Distribution
-from .utils import (_expand_probs_or_logits, _require_probs_or_logits, broadcast_all,
-                    lazy_property, logits_to_probs, probs_to_logits)
+from .utils import (_BinaryProbs, _expand_probs_or_logits, _require_probs_or_logits, broadcast_all)
 
 __all__ = ["Binomial"]
 
@@ -18,7 +17,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryProbs, Distribution):
     """Binomial(total_count=1, probs=None, logits=None): successes in ``total_count``
     independent trials of probability ``probs`` (or ``sigmoid(logits)``).
 
@@ -55,14 +54,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

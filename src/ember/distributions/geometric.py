@@ -6,13 +6,12 @@ from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
 from .distribution import Distribution
-from .utils import (_require_probs_or_logits, broadcast_all, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import (_BinaryProbs, _require_probs_or_logits, broadcast_all)
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryProbs, Distribution):
     """Geometric(probs=None, logits=None): the number of failures before the first success
     in trials of success probability ``probs``; support ``{0, 1, 2, ...}``.
 
@@ -45,14 +44,6 @@ class Geometric(Distribution):
         new = self._get_checked_instance(Geometric, _instance)
         held = [name for name in ("probs", "logits") if name in self.__dict__]
         return self._finish_expand(new, batch_shape, held)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

@@ -117,6 +117,19 @@ class lazy_property:
         return value
 
 
+class _BinaryProbs:
+    """``probs`` and ``logits`` of a distribution over a success probability (Bernoulli,
+    Binomial, Geometric): whichever was given, the other is derived on first use."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+
 def _tril_mask(n, diag, device):
     idx = ember.arange(n, device=device)
     return idx < idx.view(-1, 1) + (diag + 1)

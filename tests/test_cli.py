@@ -25,11 +25,13 @@ def test_run_resolves_torch_and_passes_arguments(tmp_path):
         from torch import nn
         from torch.utils.data import DataLoader, TensorDataset
         torch.manual_seed(0)
-        print(sys.argv[1:], type(nn.Linear(2, 3)).__module__.split(".")[0])
+        print(sys.argv[1:], torch.__name__, type(nn.Linear(2, 3)))
         print(F.relu(torch.tensor([-1.0, 2.0])), len(DataLoader(TensorDataset(torch.ones(4)))))
         """, "--lr", "0.1", "x")
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines() == ["['--lr', '0.1', 'x'] ember", "tensor([0., 2.]) 4"]
+    assert p.stdout.splitlines() == [
+        "['--lr', '0.1', 'x'] ember <class 'torch.nn.modules.linear.Linear'>",
+        "tensor([0., 2.]) 4"]
 
 
 def test_missing_api_is_named(tmp_path):
@@ -81,15 +83,58 @@ def test_run_is_like_python_and_spawned_workers_get_ember(tmp_path):
             print(sys.argv[0].endswith("script.py"), os.path.isabs(__file__), __name__)
             loader = DataLoader(Squares(), batch_size=2, num_workers=2,
                                 multiprocessing_context="spawn")
-            print(type(torch.ones(1)).__module__, [b.view(-1).tolist() for b in loader])
+            print(torch.__name__, type(torch.ones(1)), [b.view(-1).tolist() for b in loader])
             raise ValueError("boom")
         """
     p = run(tmp_path, body)
     assert p.returncode == 1, p.stderr
     assert p.stdout.splitlines() == ["True True __main__",
-                                     "ember._tensor [[0.0, 1.0], [4.0, 9.0]]"]
+                                     "ember <class 'torch.Tensor'> [[0.0, 1.0], [4.0, 9.0]]"]
     lines = p.stderr.strip().splitlines()
     start = lines.index("Traceback (most recent call last):")
     assert lines[start + 1].startswith('  File "') and "script.py" in lines[start + 1]
     # (multiprocessing's resource tracker may add its own lines at exit)
     assert "ValueError: boom" in lines[start:]
+
+
+def test_classes_print_their_pytorch_names_under_run(tmp_path):
+    """A script that believes it runs on PyTorch sees PyTorch's class names, and the renamed
+    classes still pickle (plain pickle, whole-model checkpoints)."""
+    p = run(tmp_path, """
+        import pickle
+        import torch
+        import torchvision.transforms as T
+        from torch import nn
+
+        class Twice(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x = torch.ones(2, requires_grad=True)
+        y = Twice.apply(x)
+        m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        print(type(x), type(x.dtype), type(x.device), type(x.shape))
+        print(type(m), type(m[0].weight), type(torch.optim.SGD(m.parameters(), lr=0.1)))
+        print(type((x * 2).grad_fn), type(y.grad_fn), type(T.ToTensor()))
+        print(torch.typename(m), torch.typename(x))
+        print(pickle.loads(pickle.dumps(m))[0], type(pickle.loads(pickle.dumps(T.ToTensor()))))
+        torch.save(m, "whole.pt")
+        print(type(torch.load("whole.pt", weights_only=False)))
+        """)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "<class 'torch.Tensor'> <class 'torch.dtype'> <class 'torch.device'> "
+        "<class 'torch.Size'>",
+        "<class 'torch.nn.modules.container.Sequential'> "
+        "<class 'torch.nn.parameter.Parameter'> <class 'torch.optim.sgd.SGD'>",
+        "<class 'MulBackward0'> <class 'torch.autograd.function.TwiceBackward'> "
+        "<class 'torchvision.transforms.transforms.ToTensor'>",
+        "torch.nn.modules.container.Sequential torch.FloatTensor",
+        "Linear(in_features=2, out_features=3, bias=True) "
+        "<class 'torchvision.transforms.transforms.ToTensor'>",
+        "<class 'torch.nn.modules.container.Sequential'>"]

@@ -371,7 +371,18 @@ CASES = {
                                                                copy=False),
     "asarray copy=True": lambda T: _asarray_copies(T),
     "asarray requires_grad": lambda T: _asarray_grads(T),
+    "typename": lambda T: [T.typename(o).replace("ember", "torch") for o in (
+        T.ones(1), T.ones(1, dtype=T.int64), T.nn.Linear(1, 1), T.nn.Linear, 3, "s", [1])],
+    "grad_fn type and repr": lambda T: _grad_fn_names(T),
 }
+
+
+def _grad_fn_names(T):
+    x = T.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    return (str(type(y.grad_fn)), repr(y.grad_fn).split(" object")[0], str(type(acc)),
+            repr(acc).split(" object")[0])
 
 
 def _overlap(T, fn, grad=False):

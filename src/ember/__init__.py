@@ -434,8 +434,11 @@ def get_device(t):
     return t.get_device()
 
 
-def typename(t):
-    return _convert.type_(t)
+def typename(obj):
+    """``torch.FloatTensor`` for a tensor, the dotted class name of anything else."""
+    from .optim.optimizer import _typename
+
+    return _typename(obj)
 
 
 from ._ops.more_math import *  # noqa: E402,F401,F403

@@ -22,6 +22,7 @@ class _AliasLoader(importlib.abc.Loader):
     def create_module(self, spec):
         try:
             module = importlib.import_module(self.target)
+            name_classes_as_torch()
             # importlib will set the torch-named spec on it: keep ember's, put back in
             # exec_module (a ``__spec__`` whose parent is not ``__package__`` makes every
             # later relative import inside the module warn)
@@ -55,6 +56,53 @@ def install() -> None:
     """Make ``import torch`` (and submodules, and torchvision) give ember."""
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+    name_classes_as_torch()
+
+
+_named: set = set()
+
+
+def _public_module(name: str) -> str:
+    """The public ember module that stands for module ``name``: private segments are cut
+    (``ember._tensor`` -> ``ember``), except ``_functional``, which is ``functional``."""
+    out = []
+    for part in name.split("."):
+        if part == "_functional":
+            part = "functional"
+        elif part.startswith("_"):
+            break
+        out.append(part)
+    return ".".join(out)
+
+
+def _torch_name(name: str) -> str:
+    if name == "ember.vision" or name.startswith("ember.vision."):
+        return "torchvision" + name[len("ember.vision"):]
+    return "torch" + name[len("ember"):]
+
+
+def name_classes_as_torch() -> None:
+    """Give ember's classes PyTorch's module names, so that a script that believes it runs
+    on PyTorch prints ``<class 'torch.Tensor'>`` and ``torch.nn.modules.linear.Linear``.
+
+    Only under ``ember run`` (and in the processes it spawns), where ``torch.*`` imports
+    resolve to ember: a class renamed ``torch.X`` still pickles and unpickles there. A
+    class is renamed only where the torch-named module really holds it.
+    """
+    for modname, module in list(sys.modules.items()):
+        if modname in _named or not (modname == "ember" or modname.startswith("ember.")):
+            continue
+        if modname.startswith("ember._shims") or module is None:
+            continue
+        _named.add(modname)
+        public = _public_module(modname)
+        holder = sys.modules.get(public)
+        for attr, obj in list(vars(module).items()):
+            if not isinstance(obj, type) or obj.__module__ != modname:
+                continue
+            if public == modname or (holder is not None and "." not in obj.__qualname__
+                                       and getattr(holder, obj.__name__, None) is obj):
+                obj.__module__ = _torch_name(public)
 
 
 def uninstall() -> None:

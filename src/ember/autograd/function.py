@@ -50,7 +50,8 @@ def _node_cls(fn_cls):
     cls = _classes.get(fn_cls)
     if cls is None:
         cls = _classes[fn_cls] = type(fn_cls.__name__ + "Backward", (BackwardCFunction,),
-                                      {"__slots__": (), "_forward_cls": fn_cls})
+                                      {"__slots__": (), "_forward_cls": fn_cls,
+                                       "__module__": BackwardCFunction.__module__})
     return cls
 
 

@@ -374,7 +374,21 @@ CASES = {
     "typename": lambda T: [T.typename(o).replace("ember", "torch") for o in (
         T.ones(1), T.ones(1, dtype=T.int64), T.nn.Linear(1, 1), T.nn.Linear, 3, "s", [1])],
     "grad_fn type and repr": lambda T: _grad_fn_names(T),
+    "as_strided windows": lambda T: [T.arange(6.)[1:].as_strided((2, 2), (1, 1)),
+                                     T.as_strided(T.arange(6.), (2, 3), (1, 2)),
+                                     T.arange(6.)[2:].as_strided((2,), (2,), 0)],
+    "as_strided overlapping gradient": lambda T: _as_strided_grad(T),
+    "as_strided out of bounds": lambda T: T.arange(6.).as_strided((4, 4), (1, 1)),
+    "as_strided negative stride": lambda T: T.arange(6.).as_strided((2, 2), (-1, 1)),
+    "as_strided rank mismatch": lambda T: T.arange(6.).as_strided((2, 2), (1,)),
 }
+
+
+def _as_strided_grad(T):
+    a = T.arange(6.0, requires_grad=True)
+    v = (a * 1).as_strided((3, 2), (1, 1))
+    (v * T.tensor([1.0, 10.0])).sum().backward()
+    return a.grad.tolist(), type(v.grad_fn).__name__
 
 
 def _grad_fn_names(T):

@@ -121,6 +121,9 @@ def set_num_threads(n) -> None:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
+    from ._ops import _cascade
+
+    _cascade.intraop_threads = _builtins.int(n)  # reductions split as PyTorch's would
     if not _blas.set_threads(_builtins.int(n)):
         _num_threads = _builtins.int(n)
 
@@ -225,6 +228,7 @@ diagonal, diag, diag_embed, tril, triu = (_shape.diagonal, _shape.diag, _shape.d
 repeat_interleave, tile, clone, detach = (_shape.repeat_interleave, _shape.tile, _shape.clone,
                                           _shape.detach)
 atleast_1d, atleast_2d = _shape.atleast_1d, _shape.atleast_2d
+as_strided = _shape.as_strided_view
 
 # -- indexing ---------------------------------------------------------------------
 gather, scatter, scatter_add, index_select = (_index.gather, _index.scatter, _index.scatter_add,

@@ -406,6 +406,7 @@ _METHODS = {
     "triu_": unary_inplace(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
     "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
+    "as_strided": S.as_strided_view,
     "dim_order": _dim_order,
     # indexing
     "__getitem__": I.getitem, "__setitem__": I.setitem, "gather": I.gather,

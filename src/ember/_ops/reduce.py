@@ -15,6 +15,7 @@ from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
 from ._core import quiet
 from . import shape as _shape
+from . import _cascade
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -48,6 +49,18 @@ def _fsum(a, axis, keepdims=False):
     if a.dtype == np.float32 and type(a) is np.ndarray and _outer_sum(a, axis):
         return a.sum(axis=axis, keepdims=keepdims, dtype=np.float64).astype(np.float32)
     return a.sum(axis=axis, keepdims=keepdims)
+
+
+def _exact_sum(a, axes, keepdims=False):
+    """A CPU float32/float64 sum added in PyTorch's order (``_cascade``), so that it gives
+    PyTorch's bits; anything else as NumPy sums it (``_fsum``)."""
+    if type(a) is np.ndarray and a.dtype in _CASCADED:
+        out = _cascade.cascade_sum(a, axes)
+        return out.reshape(_keep_shape(a.shape, axes)) if keepdims else out
+    return _fsum(a, axes, keepdims)
+
+
+_CASCADED = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _outer_sum(a, axis):
@@ -91,6 +104,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
         d = _acc(t)
         with quiet:  # inf + -inf is a silent nan
             arr = d.sum(dtype=D.int64.np) if out_dt is D.int64 else \
+                _exact_sum(d, tuple(range(d.ndim))) if d.dtype in _CASCADED else \
                 d.sum() if d.flags.c_contiguous else _fsum(d, None)
         if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
             arr = xp_of(t).asarray(arr, dtype=out_dt.np)
@@ -105,7 +119,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
     if arr is None:
         with quiet:
             arr = d.sum(axis=dims, keepdims=keepdim, dtype=D.int64.np) if out_dt is D.int64 \
-                else _fsum(d, dims, keepdim)
+                else _exact_sum(d, dims, keepdim)
             arr = xp_of(t).asarray(arr).astype(out_dt.np, copy=False)
     return make(arr, (t,), "SumBackward1", lambda ctx, g: (_expand_back(g, shape, dims, keepdim),))
 
@@ -139,7 +153,7 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     for d in dims:
         n *= t.shape[d]
     with quiet:
-        arr = _fsum(_acc(t), dims, keepdim) / _acc(t).dtype.type(n) if n else \
+        arr = _exact_sum(_acc(t), dims, keepdim) / _acc(t).dtype.type(n) if n else \
             xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"

@@ -979,3 +979,54 @@ def atleast_1d(t):
 
 def atleast_2d(t):
     return t.reshape(1, -1) if t.ndim < 2 else t
+
+
+def as_strided_view(t, size, stride, storage_offset=None):
+    """A view of ``t``'s memory with any ``size`` and ``stride`` (in elements), starting
+    ``storage_offset`` elements into the memory (``t``'s own offset by default)."""
+    size, stride = [int(s) for s in size], [int(s) for s in stride]
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {stride}")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and "
+                           f"strides={stride}")
+    root = _storage_root(t)
+    item = t._data.itemsize
+    off = storage_offset_of(t) if storage_offset is None else int(storage_offset)
+    need = off + (0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride)))
+    if need > root.size:
+        raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, "
+                           f"and itemsize {item} requiring a storage size of {need * item} are "
+                           f"out of bounds for storage of size {root.size * item}")
+    flat = _as_strided(root, (root.size,), (item,))
+    arr = _as_strided(flat[off:], size, [s * item for s in stride])
+    in_shape, in_off = t.shape, storage_offset_of(t)
+    in_strides = [s // item for s in t._data.strides]
+
+    def rule(ctx, g):
+        # every output element adds its gradient to the memory it reads; the input's
+        # gradient is that memory read back through the input's own layout
+        xp = xp_of_array(g._data)
+        from .index import _add_at
+
+        mem = xp.zeros(root.size, dtype=g._data.dtype)
+        _add_at(mem, _positions(xp, size, stride, off), g._data.reshape(-1))
+        back = mem[_positions(xp, in_shape, in_strides, in_off)].reshape(in_shape)
+        return (wrap(back, g._device),)
+    fn = lambda x: as_strided_view(x, size, stride, off)
+    return make_view(arr, t, "AsStridedBackward0", rule, fn)
+
+
+def _positions(xp, shape, strides, offset):
+    """The memory index of every element of a (shape, strides, offset) view, in order."""
+    pos = xp.full((1,) * len(shape), offset, dtype=xp.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        step = xp.arange(n, dtype=xp.int64) * s
+        pos = pos + step.reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
+    return pos.reshape(-1)
+
+
+storage_offset_of = storage_offset

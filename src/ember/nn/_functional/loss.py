@@ -17,7 +17,9 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
+from ..._ops import _cascade
 from ..._ops import pointwise as P
+from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, same_device, wrap, xp_of, xp_of_array
 from ...cuda import _kernels
 from ..._tensor import Tensor
@@ -168,6 +170,9 @@ def _check_nll(input, target, weight):
     return n_classes
 
 
+_NLL_CASCADED = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log likelihood of class ``target`` under log-probabilities ``input``.
@@ -231,6 +236,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             shape = () if nd == 1 else tuple(target.shape) if nd in (2, 4) else (m,)
             out = losses.reshape(shape)
             total = None
+        elif xp is np and dt in _NLL_CASCADED:  # added in the order of PyTorch's kernel
+            skipped = None if valid is None else ~valid
+            out = _cascade.nll_sum(losses, skipped)
+            total = 1
+            if reduction == "mean":
+                total = m if w is None else w.sum() if weight is None else \
+                    _cascade.nll_sum(w, skipped)
+                out = out / dt.type(total)
         elif reduction == "mean":
             total = m if w is None else w.sum()
             out = losses.sum() / total
@@ -415,10 +428,14 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
 
 
 def _np_reduce(v, reduction):
-    if reduction == "mean":
-        with quiet:
-            return v.sum() / v.size if v.size else v.sum() * np.nan
-    return v.sum() if reduction == "sum" else v
+    """``apply_loss_reduction``: the mean as PyTorch's (its sum, then one division)."""
+    if reduction == "none":
+        return v
+    with quiet:
+        total = _exact_sum(v, tuple(range(v.ndim)))
+        if reduction == "sum":
+            return total
+        return total / v.dtype.type(v.size) if v.size else total * np.nan
 
 
 def _diff_rule(grad_of_diff):

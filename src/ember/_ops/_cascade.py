@@ -1,0 +1,484 @@
+"""Float sums added in PyTorch's order, so that ``x.sum()`` and ``x.mean()`` on the CPU give
+PyTorch's bits, not only its value to a few ulps.
+
+Floating-point addition is not associative: NumPy's pairwise sum and PyTorch's CPU kernel
+round differently, and a loss printed with ``.item()`` (17 digits) or a bias gradient fed
+back into training shows it.  PyTorch's kernel works in three layers, reproduced here with
+NumPy operations whose order of additions is fixed:
+
+1. *Layout.*  The reduction is laid out like PyTorch's element-wise iterator does it:
+   size-1 dims dropped, reduced dims innermost, the rest ordered by stride, adjacent dims
+   that are contiguous with each other merged.  The two innermost dims form a 2-D block;
+   the outer dims add their blocks' results into the output one after another.
+2. *Block.*  Within a block the reduced dim is summed by one of four loops, chosen by
+   which dim is contiguous and whether it holds a full SIMD vector (8 float32 lanes): the
+   lanes of a vector sum independently, then fold.
+3. *Cascade.*  Each lane adds its values in chunks of 16 (or more for long rows) and the
+   chunk sums again in chunks, four levels deep, with four interleaved partial sums where
+   the loop unrolls (``_row``).  ``_levels`` is that cascade.
+
+Large reductions are split between threads as PyTorch splits them (as many as PyTorch's
+intra-op threads): a whole-tensor sum in contiguous ranges whose sums are added at the end,
+a partial sum by ranges of an output dim.  nll_loss adds its terms with a cascade of its
+own (``nll_sum``).  ``np.add.reduce`` along an axis that is not the
+innermost adds rows in order, which is what every step relies on (the innermost axis is
+never reduced with it: NumPy sums that one pairwise).
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+GRAIN = 32768  # PyTorch's at::internal::GRAIN_SIZE: smaller reductions run on one thread
+
+
+# PyTorch's sum kernel works on 32-byte vectors (8 float32 lanes, 4 float64): measured
+# bit for bit against PyTorch on an AVX-512 machine too.
+VECTOR_BYTES = 32
+
+
+def _ceil_log2(n: int) -> int:
+    return 1 if n <= 2 else (n - 1).bit_length()
+
+
+def _in_order(x, axis):
+    """The sum along ``axis`` adding one element after another (``x`` has lanes after it,
+    innermost in memory)."""
+    return np.add.reduce(x, axis=axis)
+
+
+def _levels(x):
+    """``x`` (batch, n, lanes): each lane summed over ``n`` by PyTorch's four-level cascade."""
+    x = np.ascontiguousarray(x)  # lanes innermost in memory, or NumPy would sum pairwise
+    b, n, w = x.shape
+    step = 1 << max(4, _ceil_log2(n) // 4)
+    full = n // step
+    acc = np.add.reduce(x[:, full * step:], axis=1) if n > full * step else None
+    group = x[:, :full * step].reshape(b, full, step, w)
+    for level in range(3):  # chunk sums, then sums of `step` chunks, then of `step` of those
+        if not group.shape[1]:
+            break
+        sums = _in_order(group, 2)
+        k = sums.shape[1]
+        if level == 2:
+            rest, group = sums, sums[:, :0].reshape(b, 0, step, w)
+        else:
+            whole = k // step
+            rest = sums[:, whole * step:]
+            group = sums[:, :whole * step].reshape(b, whole, step, w)
+        if rest.shape[1]:
+            part = _in_order(rest, 1)
+            acc = part if acc is None else acc + part
+    return np.zeros((b, w), x.dtype) if acc is None else acc
+
+
+def _row(x):
+    """``x`` (batch, n, lanes): PyTorch's ``row_sum``, four partial cascades interleaved."""
+    b, n, w = x.shape
+    n4 = n // 4
+    if n4:
+        parts = _levels(x[:, :4 * n4].reshape(b, n4, 4 * w)).reshape(b, 4, w)
+        acc = parts[:, 0]
+    else:
+        parts, acc = None, np.zeros((b, w), x.dtype)
+    for i in range(4 * n4, n):
+        acc = acc + x[:, i]
+    if parts is not None:
+        for k in (1, 2, 3):
+            acc = acc + parts[:, k]
+    return acc
+
+
+def _inner_vectors(rows, lanes):
+    """Rows (batch, n) contiguous along n, n >= lanes: lanes sum whole vectors, then the
+    leftover elements and the lanes are added one by one."""
+    b, n = rows.shape
+    nv = n // lanes
+    vec = _row(rows[:, :nv * lanes].reshape(b, nv, lanes))
+    return _fold_last(np.concatenate([rows[:, nv * lanes:], vec], axis=1))
+
+
+def _outer_vectors(block, lanes):
+    """``block`` (batch, n reduced, cols contiguous): columns in runs of four vectors
+    cascade directly, then whole vectors and the last columns by ``_row``."""
+    b, n, c = block.shape
+    wide = c // (4 * lanes) * 4 * lanes
+    narrow = wide + (c - wide) // lanes * lanes
+    parts = []
+    if wide:
+        parts.append(_levels(block[:, :, :wide]))
+    if narrow > wide:
+        parts.append(_row(block[:, :, wide:narrow]))
+    if c > narrow:
+        parts.append(_row(block[:, :, narrow:]))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _outer_scalars(block):
+    """Non-contiguous columns: four at a time by the cascade, the rest by ``_row``."""
+    b, n, c = block.shape
+    four = c // 4 * 4
+    parts = []
+    if four:
+        parts.append(_levels(block[:, :, :four]))
+    if c > four:
+        parts.append(_row(block[:, :, four:]))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+# -- the iterator's layout ----------------------------------------------------------------
+
+def _layout(a, axes):
+    """PyTorch's iterator dims for reducing ``axes`` of ``a``, innermost first: a list of
+    ``[size, byte stride, output stride, reduced, original axes (outermost first)]``."""
+    kept = [d for d in range(a.ndim) if d not in axes]
+    out_stride, s = {}, 1
+    for d in reversed(kept):
+        out_stride[d] = s
+        s *= a.shape[d]
+    dims = [[a.shape[d], a.strides[d], 0 if d in axes else out_stride[d], d in axes, [d]]
+            for d in range(a.ndim) if a.shape[d] != 1]
+
+    def swap(d0, d1):  # 1: d0 goes after (outside) d1, -1: before, 0: undecided
+        o0, o1 = d0[2], d1[2]
+        if (o0 == 0) != (o1 == 0):
+            return 1 if o1 == 0 else -1
+        if o0 and o1:
+            if o0 != o1:
+                return -1 if o0 < o1 else 1
+            if d0[0] > d1[0]:
+                return 1
+        s0, s1 = d0[1], d1[1]
+        if s0 and s1:
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if d0[0] > d1[0]:
+                return 1
+        return 0
+
+    perm = dims[::-1]
+    for i in range(1, len(perm)):
+        j = i
+        for k in range(i - 1, -1, -1):
+            c = swap(perm[k], perm[j])
+            if c > 0:
+                perm[k], perm[j] = perm[j], perm[k]
+                j = k
+            elif c < 0:
+                break
+    merged = []
+    for d in perm:
+        if merged:
+            p = merged[-1]
+            if p[0] * p[1] == d[1] and p[0] * p[2] == d[2]:
+                p[4] = d[4] + p[4]
+                p[0] *= d[0]
+                continue
+        merged.append(list(d))
+    return merged
+
+
+def _block_sums(view, dims, lanes):
+    """Sum the 2-D block (the two innermost dims) of ``view`` (outermost axis first) for
+    every outer index: (outer..., size1) where the block's dim 1 is kept or reduced."""
+    size0, s0 = dims[0][0], dims[0][1]
+    size1, s1 = (dims[1][0], dims[1][1]) if len(dims) > 1 else (1, 0)
+    item = view.itemsize
+    flat = view.reshape(-1, size1, size0)
+    if s0 == item and size0 >= lanes:
+        out = _inner_vectors(flat.reshape(-1, size0), lanes)
+    elif s1 == item and size1 >= lanes:
+        out = _outer_vectors(flat.transpose(0, 2, 1), lanes)
+    elif s0 < s1 or len(dims) == 1:
+        out = _row(flat.reshape(-1, size0)[:, :, None])[:, 0]
+    else:
+        out = _outer_scalars(flat.transpose(0, 2, 1))
+    return out.reshape(view.shape[:-1])
+
+
+def _merged(a, dims):
+    """``a`` viewed with ``dims``'s sizes, outermost first."""
+    axes = [ax for d in reversed(dims) for ax in d[4]]
+    ones = [ax for ax in range(a.ndim) if a.shape[ax] == 1]
+    return a.transpose(ones + axes).reshape([d[0] for d in reversed(dims)])
+
+
+def _terms(view, dims):
+    """What one pass over ``view`` (laid out as ``dims``, from ``_layout``) adds into each
+    output element, in order: (kept dims..., terms), kept dims outermost first; and them."""
+    dims = list(dims)
+    if len(dims) > 1 and not dims[0][3] and dims[1][3]:  # the block's reduced dim first
+        dims[0], dims[1] = dims[1], dims[0]
+        view = view.swapaxes(-1, -2)
+    if dims[0][3]:
+        part = _block_sums(view, dims, VECTOR_BYTES // view.itemsize)
+        order = dims[1:][::-1]
+    else:  # no reduced dim in the block: the outer dims add whole blocks
+        part = view
+        order = dims[::-1]
+    kept = [i for i, d in enumerate(order) if not d[3]]
+    summed = [i for i, d in enumerate(order) if d[3]]
+    if summed:
+        part = part.transpose(kept + summed)
+    part = part.reshape([order[i][0] for i in kept] + [-1])
+    return part, [order[i] for i in kept]
+
+
+def _fold_last(terms):
+    """Terms along the last axis added left to right from zero."""
+    if terms.shape[-1] == 1:
+        return terms[..., 0] + terms.dtype.type(0)
+    return np.cumsum(terms, axis=-1)[..., -1]
+
+
+def _serial(view, dims):
+    """The sum of ``view`` laid out as ``dims`` on one thread: (kept results, kept dims)."""
+    terms, kept = _terms(view, dims)
+    return _fold_last(terms), kept
+
+
+intraop_threads = None  # set by torch.set_num_threads
+
+
+def _physical_cores() -> int:
+    cores = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            socket = None
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    socket = value.strip()
+                elif key == "core id":
+                    cores.add((socket, value.strip()))
+    except OSError:
+        pass
+    return len(cores) or os.cpu_count() or 1
+
+
+def _threads():
+    """PyTorch's intra-op threads: what set_num_threads said, else OMP_NUM_THREADS or
+    MKL_NUM_THREADS, else the physical cores."""
+    if intraop_threads is not None:
+        return intraop_threads
+    for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        try:
+            n = int(os.environ.get(var, ""))
+        except ValueError:
+            continue
+        if n > 0:
+            return n
+    return _PHYSICAL
+
+
+_PHYSICAL = _physical_cores()
+
+
+def cascade_sum(a, axes):
+    """``a`` (float32/float64, CPU) summed over ``axes`` (a tuple of dims) as PyTorch sums
+    it; the result has the kept dims in their order (``keepdims`` is the caller's)."""
+    axes = tuple(sorted(set(axes)))
+    out_shape = tuple(s for d, s in enumerate(a.shape) if d not in axes)
+    if a.size == 0 or not a.ndim or not axes:
+        return a.sum(axis=axes) if a.size == 0 else a + a.dtype.type(0)
+    if a.flags.c_contiguous:  # the common layouts, without working the layout out
+        fast = _contiguous(a, axes, out_shape)
+        if fast is not None:
+            return fast
+    elif any(s < 0 for s in a.strides):
+        a = np.ascontiguousarray(a)
+    dims = _layout(a, axes)
+    if not dims:  # one element
+        return a.reshape(out_shape) + a.dtype.type(0)
+    view = _merged(a, dims)
+    threads = _threads() if a.size >= GRAIN else 1
+    if threads > 1 and all(d[3] for d in dims):
+        res, kept = _two_pass(view, dims, threads), []
+    elif threads > 1 and _split_matters(dims, threads, a.itemsize):
+        res, kept = _split(view, dims, threads)
+    else:
+        res, kept = _serial(view, dims)
+    return _restore(res, kept, a, axes, out_shape)
+
+
+def _contiguous(a, axes, out_shape):
+    """A C-contiguous array summed over all its dims (short of a thread split), its leading
+    dims, or its trailing dims, which the layout would merge to one or two dims."""
+    lanes = VECTOR_BYTES // a.itemsize
+    if len(axes) == a.ndim:
+        n = a.size
+        if n >= GRAIN:
+            return None
+        x = a.reshape(1, n)
+        res = _inner_vectors(x, lanes) if n >= lanes else _row(x[:, :, None])[:, 0]
+        return res.reshape(())
+    k = len(axes)
+    if axes == tuple(range(k)):  # leading: columns summed down the rows
+        rows = math.prod(a.shape[:k])
+        block = a.reshape(1, rows, -1)
+        if rows == 1 or block.shape[2] == 1:
+            return None
+        res = _outer_vectors(block, lanes) if block.shape[2] >= lanes else _outer_scalars(block)
+        return res.reshape(out_shape)
+    if axes == tuple(range(a.ndim - k, a.ndim)):  # trailing: each row summed
+        rows = a.reshape(-1, math.prod(a.shape[a.ndim - k:]))
+        if rows.shape[0] == 1 or rows.shape[1] == 1:
+            return None
+        res = _inner_vectors(rows, lanes) if rows.shape[1] >= lanes else \
+            _row(rows[:, :, None])[:, 0]
+        return res.reshape(out_shape)
+    return None
+
+
+def _two_pass(view, dims, threads):
+    """A whole-tensor sum on several threads: each sums a contiguous range, then the
+    per-thread results (zero for idle threads) are summed like any short row."""
+    n = view.size
+    used = min(threads, -(-n // GRAIN))
+    chunk = -(-n // used)
+    buffer = np.zeros(threads, view.dtype)
+    for t in range(used):
+        lo = t * chunk
+        if lo >= n:
+            break
+        hi = min(n, lo + chunk)
+        terms = [_terms(v, d)[0].reshape(-1) for v, d in _ranges(view, dims, lo, hi)]
+        buffer[t] = _fold_last(np.concatenate(terms) if len(terms) > 1 else terms[0])
+    return _serial(buffer, [[threads, buffer.itemsize, 0, True, [0]]])[0]
+
+
+def _ranges(view, dims, lo, hi):
+    """The blocks a thread sums for the flat range [lo, hi) of ``dims``: PyTorch walks it in
+    2-D steps (a partial row, then whole rows, then what is left)."""
+    if len(dims) == 1:
+        yield view[lo:hi], [[hi - lo] + dims[0][1:]]
+        return
+    shape = [d[0] for d in dims]
+    at = lo
+    while at < hi:
+        values, rest = [], at
+        for size in shape:
+            values.append(rest % size)
+            rest //= size
+        step0 = min(shape[0] - values[0], hi - at)
+        step1 = min(shape[1] - values[1], (hi - at) // shape[0]) if step0 == shape[0] else 1
+        index = tuple(values[:1:-1]) + (slice(values[1], values[1] + step1),
+                                         slice(values[0], values[0] + step0))
+        yield view[index], [[step0] + dims[0][1:], [step1] + dims[1][1:]]
+        at += step0 * step1
+
+
+def _split_dim(dims, threads):
+    """The kept dim PyTorch splits between threads: the outermost at least as long as there
+    are threads, else the longest."""
+    best = len(dims) - 1
+    for k in range(len(dims) - 1, -1, -1):
+        if dims[k][3]:
+            break
+        if dims[k][0] >= threads:
+            return k
+        if dims[k][0] > dims[best][0]:
+            best = k
+    return best
+
+
+def _split_matters(dims, threads, item):
+    """Whether cutting the output between threads changes any sum: only where the cut falls
+    in the block's columns, unaligned, and they are summed four at a time."""
+    if len(dims) < 2 or _split_dim(dims, threads) != 1 or dims[1][1] == item:
+        return False
+    inner = dims[0][1] == item and dims[0][0] >= VECTOR_BYTES // item
+    return not inner and dims[0][1] >= dims[1][1]
+
+
+def _split(view, dims, threads):
+    """A partial sum on several threads: the output dim PyTorch splits is cut into one
+    range per thread (rounded to 128 bytes where contiguous) and each range summed."""
+    best = _split_dim(dims, threads)
+    cols = dims[best][0]
+    used = min(threads, cols)
+    chunk = -(-cols // used)
+    round_to = 128 // view.itemsize if dims[best][1] == view.itemsize else 1
+    axis = len(dims) - 1 - best
+    pieces = []
+    for t in range(used):
+        lo, hi = t * chunk, min(cols, (t + 1) * chunk)
+        if lo >= cols:
+            break
+        lo -= lo % round_to
+        if hi != cols:
+            hi -= hi % round_to
+        if lo == hi:
+            continue
+        sub = [list(d) for d in dims]
+        sub[best][0] = hi - lo
+        index = (slice(None),) * axis + (slice(lo, hi),)
+        pieces.append(_serial(view[index], sub)[0])
+    # the split dim's position among the kept dims (outermost first)
+    pos = sum(1 for d in dims[best + 1:] if not d[3])
+    return np.concatenate(pieces, axis=pos), [d for d in reversed(dims) if not d[3]]
+
+
+def _restore(res, kept, a, axes, out_shape):
+    """Put the kept dims (merged, outermost first) back in ``a``'s order and shape."""
+    names, sizes = [], []
+    for d in kept:
+        for ax in sorted(d[4], key=lambda k: -a.strides[k]):
+            names.append(ax)
+            sizes.append(a.shape[ax])
+    res = res.reshape(sizes) if sizes else res.reshape(())
+    order = sorted(range(len(names)), key=lambda i: names[i])
+    res = res.transpose(order) if names else res
+    return np.ascontiguousarray(res).reshape(out_shape)
+
+
+# -- nll_loss's own sum ------------------------------------------------------------------
+
+def nll_sum(terms, skipped=None):
+    """The sum PyTorch's nll_loss kernel forms of ``terms`` (the per-target contributions in
+    target order, 1-D): eight partial sums, the running one pushed up a level after every
+    index that is a multiple of 16 (of 256 for the next level, and so on; index 0 goes all
+    the way up).  A target equal to ``ignore_index`` (``skipped``) adds nothing and, as it is
+    passed over, pushes nothing either."""
+    n = terms.shape[0]
+    levels = 8
+    power = max(4, _ceil_log2(n) // levels)
+    step = 1 << power
+    zero = terms.dtype.type(0)
+    if n == 0:
+        return zero
+    if skipped is not None and skipped.any():
+        mask = step - 1
+        parts = [zero] * levels
+        for b in range(n):
+            if skipped[b]:
+                continue
+            parts[0] = parts[0] + terms[b]
+            for j in range(levels - 1):
+                if b & (mask << (j * power)):
+                    break
+                parts[j + 1] = parts[j + 1] + parts[j]
+                parts[j] = zero
+    else:
+        parts = [zero] * levels
+        parts[levels - 1] = terms[0] + zero  # index 0 is pushed to the top
+        values = terms[1:]  # index b closes a group of `step` when b is a multiple of it
+        for j in range(levels - 1):
+            whole = values.shape[0] // step
+            if j == levels - 2:
+                whole = 0
+            parts[j] = _fold_last(values[whole * step:][None])[0] if \
+                values.shape[0] > whole * step else zero
+            if not whole:
+                values = values[:0]
+                break
+            values = _fold_last(values[:whole * step].reshape(whole, step))
+        if values.shape[0]:
+            parts[levels - 1] = parts[levels - 1] + _fold_last(values[None])[0]
+    total = zero
+    for p in parts:
+        total = total + p
+    return total

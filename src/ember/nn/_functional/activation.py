@@ -20,6 +20,7 @@ from ... import _dtype as D
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
+from ..._ops import _sleef
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            wrap, xp_of)
 from ..._ops._special import erf as _np_erf
@@ -577,6 +578,14 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     if type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
         k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
         out = k.log_softmax(a) if k is not None else None
+    if out is None and type(a) is np.ndarray and a.dtype == np.float32 and \
+            d == a.ndim - 1 and a.size:
+        # PyTorch's CPU kernel along the last dim: Sleef's exp, its lane-wise row sums
+        rows = a.reshape(-1, a.shape[-1])
+        with quiet:
+            s = rows - rows.max(axis=1, keepdims=True)
+            lse = np.log(_sleef.row_sums(_sleef.expf(s)), dtype=np.float64).astype(np.float32)
+            out = s - lse[:, None]
     if out is None:
         with quiet:
             s = _shifted(x, d)
@@ -604,6 +613,15 @@ def _log_softmax_rule(ctx, g):
             if gx is not None:
                 return (wrap(gx, g._device),)
         with quiet:
+            if type(ya) is np.ndarray and ya.dtype == np.float32 and ga.dtype == np.float32 \
+                    and d == ya.ndim - 1 and ya.size and ga.shape == ya.shape:
+                # PyTorch's CPU kernel: the lane-wise row sum, Sleef's exp, and a fused
+                # multiply-subtract (one rounding, done exactly in float64)
+                n = ya.shape[-1]
+                rows, gs = ya.reshape(-1, n), ga.reshape(-1, n)
+                total = _sleef.row_sums(gs).astype(np.float64)[:, None]
+                gx = (gs - _sleef.expf(rows).astype(np.float64) * total).astype(np.float32)
+                return (wrap(gx.reshape(ya.shape), g._device),)
             e = xp_of(y).exp(ya)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
     return (g - y.exp() * g.sum(d, keepdim=True),)

@@ -1,0 +1,80 @@
+"""The vector math PyTorch's CPU softmax kernels use, reproduced bit for bit in NumPy.
+
+PyTorch's ``log_softmax`` along the last dim exponentiates with Sleef's ``expf`` (accurate to
+one ulp, not correctly rounded, and not NumPy's) and adds each row's exponentials in SIMD
+lanes folded by a shuffle tree.  ``expf`` follows Sleef's published algorithm: a range
+reduction by ln 2 in two parts, a degree-6 polynomial evaluated with fused multiply-adds
+(each emulated exactly in float64: the products of float32 values are exact there), and a
+scaling by two powers of two.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_F32, _F64 = np.float32, np.float64
+_INV_LN2 = _F32(1.442695040888963407359924681001892137426645954152985934135449406931)
+_LN2_HI = _F64(_F32(0.693145751953125))
+_LN2_LO = _F64(_F32(1.428606765330187045e-06))
+_POLY = [_F64(_F32(c)) for c in (0.000198527617612853646278381, 0.00139304355252534151077271,
+                                 0.00833336077630519866943359, 0.0416664853692054748535156,
+                                 0.166666671633720397949219, 0.5)]
+
+
+def _fma(a, b, c):
+    """float32 ``a * b + c`` with one rounding (operands are float32 values held in float64)."""
+    return (a * b + c).astype(_F32).astype(_F64)
+
+
+def expf(x):
+    """``exp`` of a float32 array as Sleef's ``expf_u10`` computes it."""
+    d = np.asarray(x, _F32)
+    with np.errstate(all="ignore"):
+        q = np.rint(d * _INV_LN2).astype(np.int32)
+        qf = q.astype(_F64)
+        s = _fma(qf, -_LN2_HI, d.astype(_F64))
+        s = _fma(qf, -_LN2_LO, s)
+        u = np.full(d.shape, _POLY[0])
+        for c in _POLY[1:]:
+            u = _fma(u, s, c)
+        ss = (s * s).astype(_F32).astype(_F64)
+        u = _F32(1) + _fma(ss, u, s).astype(_F32)
+        half = q >> 1
+        u = u * ((half + 127).astype(np.uint32) << 23).view(_F32)
+        u = u * ((q - half + 127).astype(np.uint32) << 23).view(_F32)
+        u = np.where(d < -104, _F32(0), u)
+        u = np.where(d > 100, _F32(np.inf), u)
+        return np.where(np.isnan(d), d, u).astype(_F32, copy=False)
+
+
+def _avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags
+    except OSError:
+        pass
+    return False
+
+
+LANES = 16 if _avx512() else 8  # float32 lanes of the vectors PyTorch's softmax runs on
+
+
+def row_sums(e):
+    """Each row of ``e`` (rows, n) summed as PyTorch's ``map_reduce_all`` sums it: lanes
+    accumulate whole vectors, the tail adds into the first lanes, then a shuffle tree folds
+    the lanes in halves; a row shorter than a vector adds left to right."""
+    n = e.shape[1]
+    if n < LANES:
+        return np.cumsum(e, axis=1)[:, -1] if n > 1 else e[:, 0].copy()
+    acc = e[:, :LANES].copy()
+    full = n - n % LANES
+    for d in range(LANES, full, LANES):
+        acc += e[:, d:d + LANES]
+    if full < n:
+        acc[:, :n - full] += e[:, full:]
+    while acc.shape[1] > 1:
+        half = acc.shape[1] // 2
+        acc = acc[:, :half] + acc[:, half:]
+    return acc[:, 0]

@@ -130,6 +130,22 @@ def _outer_scalars(block):
 
 # -- the iterator's layout ----------------------------------------------------------------
 
+def iterator_sort(items, swap):
+    """PyTorch's element-wise iterator orders dims with this insertion sort, which tolerates
+    ``swap(p, q)`` having no opinion (0); +1 moves ``q`` inside ``p``, -1 stops the pass."""
+    items = list(items)
+    for i in range(1, len(items)):
+        j = i
+        for k in range(i - 1, -1, -1):
+            c = swap(items[k], items[j])
+            if c > 0:
+                items[k], items[j] = items[j], items[k]
+                j = k
+            elif c < 0:
+                break
+    return items
+
+
 def _layout(a, axes):
     """PyTorch's iterator dims for reducing ``axes`` of ``a``, innermost first: a list of
     ``[size, byte stride, output stride, reduced, original axes (outermost first)]``."""
@@ -158,16 +174,7 @@ def _layout(a, axes):
                 return 1
         return 0
 
-    perm = dims[::-1]
-    for i in range(1, len(perm)):
-        j = i
-        for k in range(i - 1, -1, -1):
-            c = swap(perm[k], perm[j])
-            if c > 0:
-                perm[k], perm[j] = perm[j], perm[k]
-                j = k
-            elif c < 0:
-                break
+    perm = iterator_sort(dims[::-1], swap)
     merged = []
     for d in perm:
         if merged:

@@ -617,15 +617,9 @@ def _packed_strides(shape, strides):
         if sp != sq:
             return 1 if sp > sq else -1
         return 1 if shape[p] > shape[q] else 0
-    for i in range(1, n):
-        j = i
-        for k in range(i - 1, -1, -1):
-            c = before(order[k], order[j])
-            if c > 0:
-                order[k], order[j] = order[j], order[k]
-                j = k
-            elif c < 0:
-                break
+    from ._cascade import iterator_sort
+
+    order = iterator_sort(order, before)
     out = [0] * n
     step = 1
     for dim in order:

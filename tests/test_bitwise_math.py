@@ -60,3 +60,18 @@ def test_sleef_exp_is_faithful_with_pytorchs_edges():
     edges = slice(len(X), None)
     want = torch.exp(torch.from_numpy(x[edges])).numpy()
     assert np.array_equal(got[edges], want, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, 17, 100, 1000])
+def test_softmax_last_dim_is_pytorchs_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((500, n)) * 3).astype(np.float32)
+    g = rng.standard_normal((500, n)).astype(np.float32)
+    outs, grads = [], []
+    for T in (torch, ember):
+        xt = T.tensor(x, requires_grad=True)
+        y = T.softmax(xt, -1)
+        y.backward(T.from_numpy(g))
+        outs.append(y.detach().numpy())
+        grads.append(xt.grad.numpy())
+    assert np.array_equal(*outs) and np.array_equal(*grads)

@@ -556,14 +556,34 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
     with quiet:
-        e = xp_of(input).exp(_shifted(x, d))
-        out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False).reshape(input.shape)
+        if _cpu_float32_rows(a, d):
+            # PyTorch's CPU kernel along the last dim: Sleef's exp, its lane-wise row sums,
+            # one reciprocal per row (bit for bit)
+            rows = a.reshape(-1, a.shape[-1])
+            e = _sleef.expf(rows - rows.max(axis=1, keepdims=True))
+            out = (e * (np.float32(1) / _sleef.row_sums(e))[:, None]).reshape(input.shape)
+        else:
+            e = xp_of(input).exp(_shifted(x, d))
+            out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False)
+            out = out.reshape(input.shape)
     return make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d)
+
+
+def _cpu_float32_rows(a, d, *others):
+    """Whether PyTorch's CPU last-dim softmax kernels (reproduced with ``_sleef``) apply."""
+    return type(a) is np.ndarray and a.dtype == np.float32 and d == a.ndim - 1 and \
+        a.size > 0 and all(o.dtype == np.float32 and o.shape == a.shape for o in others)
 
 
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
+        if _cpu_float32_rows(y._data, d, g._data):  # PyTorch's kernel: lane-wise dot
+            n = y._data.shape[-1]
+            ys, gs = y._data.reshape(-1, n), g._data.reshape(-1, n)
+            with quiet:
+                gx = (gs - _sleef.row_sums(gs * ys)[:, None]) * ys
+            return (wrap(gx.reshape(y._data.shape), g._device),)
         gy = g._data * y._data
         return (wrap(gy - y._data * gy.sum(axis=d, keepdims=True), g._device),)
     return (y * (g - (g * y).sum(d, keepdim=True)),)
@@ -578,8 +598,7 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     if type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
         k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
         out = k.log_softmax(a) if k is not None else None
-    if out is None and type(a) is np.ndarray and a.dtype == np.float32 and \
-            d == a.ndim - 1 and a.size:
+    if out is None and _cpu_float32_rows(a, d):
         # PyTorch's CPU kernel along the last dim: Sleef's exp, its lane-wise row sums
         rows = a.reshape(-1, a.shape[-1])
         with quiet:
@@ -613,8 +632,7 @@ def _log_softmax_rule(ctx, g):
             if gx is not None:
                 return (wrap(gx, g._device),)
         with quiet:
-            if type(ya) is np.ndarray and ya.dtype == np.float32 and ga.dtype == np.float32 \
-                    and d == ya.ndim - 1 and ya.size and ga.shape == ya.shape:
+            if _cpu_float32_rows(ya, d, ga):
                 # PyTorch's CPU kernel: the lane-wise row sum, Sleef's exp, and a fused
                 # multiply-subtract (one rounding, done exactly in float64)
                 n = ya.shape[-1]

@@ -104,6 +104,13 @@ def test_nll_loss_sums_in_pytorchs_order(batch):
                         for k, v in kw.items()}
                 return T.nn.functional.nll_loss(T.from_numpy(x), T.from_numpy(tgt), **args).item()
             assert run(ember) == run(torch), kw
+    # half-type partial sums round at every step, as PyTorch's Half arithmetic
+    xh, wh = x.astype(np.float16), weight.astype(np.float16)
+    for kw in (dict(), dict(reduction="sum"), dict(weight=wh)):
+        def run_half(T):
+            args = {k: T.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+            return T.nn.functional.nll_loss(T.from_numpy(xh), T.from_numpy(ignored), **args).item()
+        assert run_half(ember) == run_half(torch), kw
     # the spatial form (N, C, H, W) sums over every position in order
     x4 = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
     t4 = rng.integers(0, 3, (4, 5, 6))

@@ -13,7 +13,7 @@ def run(tmp_path, body, *args):
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(body))
     return subprocess.run([sys.executable, "-m", "ember.cli", "run", str(script), *args],
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
 
 

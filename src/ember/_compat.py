@@ -97,7 +97,7 @@ def name_classes_as_torch() -> None:
         _named.add(modname)
         public = _public_module(modname)
         holder = sys.modules.get(public)
-        for attr, obj in list(vars(module).items()):
+        for obj in list(vars(module).values()):
             if not isinstance(obj, type) or obj.__module__ != modname:
                 continue
             if public == modname or (holder is not None and "." not in obj.__qualname__

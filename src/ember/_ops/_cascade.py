@@ -43,89 +43,63 @@ def _ceil_log2(n: int) -> int:
     return 1 if n <= 2 else (n - 1).bit_length()
 
 
-def _in_order(x, axis):
-    """The sum along ``axis`` adding one element after another (``x`` has lanes after it,
-    innermost in memory)."""
-    return np.add.reduce(x, axis=axis)
-
-
 def _levels(x):
-    """``x`` (batch, n, lanes): each lane summed over ``n`` by PyTorch's four-level cascade."""
-    x = np.ascontiguousarray(x)  # lanes innermost in memory, or NumPy would sum pairwise
+    """``x`` (batch, n, lanes): each lane summed over ``n`` by PyTorch's four-level cascade:
+    sums of ``step`` values passed up a level, what is left at each level added at the end.
+
+    ``np.add.reduce`` along a middle axis, with the lanes innermost in memory, adds in order."""
+    x = np.ascontiguousarray(x)  # (with the lanes elsewhere NumPy would sum pairwise)
     b, n, w = x.shape
     step = 1 << max(4, _ceil_log2(n) // 4)
-    full = n // step
-    acc = np.add.reduce(x[:, full * step:], axis=1) if n > full * step else None
-    group = x[:, :full * step].reshape(b, full, step, w)
-    for level in range(3):  # chunk sums, then sums of `step` chunks, then of `step` of those
-        if not group.shape[1]:
+    whole = n // step * step
+    acc = np.add.reduce(x[:, whole:], axis=1)  # the bottom level's last, partial chunk
+    sums = x[:, :whole]
+    for level in (1, 2, 3):
+        if not sums.shape[1]:
             break
-        sums = _in_order(group, 2)
-        k = sums.shape[1]
-        if level == 2:
-            rest, group = sums, sums[:, :0].reshape(b, 0, step, w)
-        else:
-            whole = k // step
-            rest = sums[:, whole * step:]
-            group = sums[:, :whole * step].reshape(b, whole, step, w)
-        if rest.shape[1]:
-            part = _in_order(rest, 1)
-            acc = part if acc is None else acc + part
-    return np.zeros((b, w), x.dtype) if acc is None else acc
+        sums = np.add.reduce(sums.reshape(b, -1, step, w), axis=2)
+        whole = sums.shape[1] // step * step if level < 3 else 0  # the top level keeps all
+        acc = acc + np.add.reduce(sums[:, whole:], axis=1)
+        sums = sums[:, :whole]
+    return acc
 
 
 def _row(x):
     """``x`` (batch, n, lanes): PyTorch's ``row_sum``, four partial cascades interleaved."""
     b, n, w = x.shape
     n4 = n // 4
-    if n4:
-        parts = _levels(x[:, :4 * n4].reshape(b, n4, 4 * w)).reshape(b, 4, w)
-        acc = parts[:, 0]
-    else:
-        parts, acc = None, np.zeros((b, w), x.dtype)
+    parts = _levels(x[:, :4 * n4].reshape(b, n4, 4 * w)).reshape(b, 4, w)
+    acc = parts[:, 0]
     for i in range(4 * n4, n):
         acc = acc + x[:, i]
-    if parts is not None:
-        for k in (1, 2, 3):
-            acc = acc + parts[:, k]
+    for k in (1, 2, 3):
+        acc = acc + parts[:, k]
     return acc
 
 
-def _inner_vectors(rows, lanes):
-    """Rows (batch, n) contiguous along n, n >= lanes: lanes sum whole vectors, then the
-    leftover elements and the lanes are added one by one."""
+def _rows(rows, lanes):
+    """Each row of ``rows`` (batch, n), contiguous along n, summed: whole vectors in lanes,
+    then the leftover elements and the lanes one by one; a row shorter than a vector by
+    ``_row`` alone."""
     b, n = rows.shape
+    if n < lanes:
+        return _row(rows[:, :, None])[:, 0]
     nv = n // lanes
     vec = _row(rows[:, :nv * lanes].reshape(b, nv, lanes))
-    return _fold_last(np.concatenate([rows[:, nv * lanes:], vec], axis=1))
+    return fold_left(np.concatenate([rows[:, nv * lanes:], vec], axis=1))
 
 
-def _outer_vectors(block, lanes):
-    """``block`` (batch, n reduced, cols contiguous): columns in runs of four vectors
-    cascade directly, then whole vectors and the last columns by ``_row``."""
-    b, n, c = block.shape
-    wide = c // (4 * lanes) * 4 * lanes
-    narrow = wide + (c - wide) // lanes * lanes
-    parts = []
-    if wide:
-        parts.append(_levels(block[:, :, :wide]))
-    if narrow > wide:
-        parts.append(_row(block[:, :, wide:narrow]))
-    if c > narrow:
-        parts.append(_row(block[:, :, narrow:]))
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-
-
-def _outer_scalars(block):
-    """Non-contiguous columns: four at a time by the cascade, the rest by ``_row``."""
-    b, n, c = block.shape
-    four = c // 4 * 4
-    parts = []
-    if four:
-        parts.append(_levels(block[:, :, :four]))
-    if c > four:
-        parts.append(_row(block[:, :, four:]))
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+def _columns(block, group):
+    """``block`` (batch, n reduced, cols): the first columns, in runs of ``group`` (four
+    vectors where the columns are contiguous, else four), cascade directly; the rest by
+    ``_row``, which treats each column alike whether PyTorch loads it in a vector or not."""
+    c = block.shape[2]
+    head = c // group * group
+    if not head:
+        return _row(block)
+    if head == c:
+        return _levels(block)
+    return np.concatenate([_levels(block[:, :, :head]), _row(block[:, :, head:])], axis=1)
 
 
 # -- the iterator's layout ----------------------------------------------------------------
@@ -194,14 +168,14 @@ def _block_sums(view, dims, lanes):
     size1, s1 = (dims[1][0], dims[1][1]) if len(dims) > 1 else (1, 0)
     item = view.itemsize
     flat = view.reshape(-1, size1, size0)
-    if s0 == item and size0 >= lanes:
-        out = _inner_vectors(flat.reshape(-1, size0), lanes)
+    if s0 == item and size0 >= lanes:  # PyTorch's four loops, chosen in its order
+        out = _rows(flat.reshape(-1, size0), lanes)
     elif s1 == item and size1 >= lanes:
-        out = _outer_vectors(flat.transpose(0, 2, 1), lanes)
+        out = _columns(flat.transpose(0, 2, 1), 4 * lanes)
     elif s0 < s1 or len(dims) == 1:
         out = _row(flat.reshape(-1, size0)[:, :, None])[:, 0]
     else:
-        out = _outer_scalars(flat.transpose(0, 2, 1))
+        out = _columns(flat.transpose(0, 2, 1), 4)
     return out.reshape(view.shape[:-1])
 
 
@@ -215,11 +189,7 @@ def _merged(a, dims):
 def _terms(view, dims):
     """What one pass over ``view`` (laid out as ``dims``, from ``_layout``) adds into each
     output element, in order: (kept dims..., terms), kept dims outermost first; and them."""
-    dims = list(dims)
-    if len(dims) > 1 and not dims[0][3] and dims[1][3]:  # the block's reduced dim first
-        dims[0], dims[1] = dims[1], dims[0]
-        view = view.swapaxes(-1, -2)
-    if dims[0][3]:
+    if dims[0][3]:  # (``_layout`` puts the reduced dims innermost)
         part = _block_sums(view, dims, VECTOR_BYTES // view.itemsize)
         order = dims[1:][::-1]
     else:  # no reduced dim in the block: the outer dims add whole blocks
@@ -233,17 +203,17 @@ def _terms(view, dims):
     return part, [order[i] for i in kept]
 
 
-def _fold_last(terms):
+def fold_left(terms):
     """Terms along the last axis added left to right from zero."""
-    if terms.shape[-1] == 1:
-        return terms[..., 0] + terms.dtype.type(0)
+    if terms.shape[-1] <= 1:
+        return terms.sum(axis=-1) + terms.dtype.type(0)
     return np.cumsum(terms, axis=-1)[..., -1]
 
 
 def _serial(view, dims):
     """The sum of ``view`` laid out as ``dims`` on one thread: (kept results, kept dims)."""
     terms, kept = _terms(view, dims)
-    return _fold_last(terms), kept
+    return fold_left(terms), kept
 
 
 intraop_threads = None  # set by torch.set_num_threads
@@ -319,24 +289,20 @@ def _contiguous(a, axes, out_shape):
         n = a.size
         if n >= GRAIN:
             return None
-        x = a.reshape(1, n)
-        res = _inner_vectors(x, lanes) if n >= lanes else _row(x[:, :, None])[:, 0]
-        return res.reshape(())
+        return _rows(a.reshape(1, n), lanes).reshape(())
     k = len(axes)
     if axes == tuple(range(k)):  # leading: columns summed down the rows
         rows = math.prod(a.shape[:k])
         block = a.reshape(1, rows, -1)
         if rows == 1 or block.shape[2] == 1:
             return None
-        res = _outer_vectors(block, lanes) if block.shape[2] >= lanes else _outer_scalars(block)
-        return res.reshape(out_shape)
+        group = 4 * lanes if block.shape[2] >= lanes else 4
+        return _columns(block, group).reshape(out_shape)
     if axes == tuple(range(a.ndim - k, a.ndim)):  # trailing: each row summed
         rows = a.reshape(-1, math.prod(a.shape[a.ndim - k:]))
         if rows.shape[0] == 1 or rows.shape[1] == 1:
             return None
-        res = _inner_vectors(rows, lanes) if rows.shape[1] >= lanes else \
-            _row(rows[:, :, None])[:, 0]
-        return res.reshape(out_shape)
+        return _rows(rows, lanes).reshape(out_shape)
     return None
 
 
@@ -353,7 +319,7 @@ def _two_pass(view, dims, threads):
             break
         hi = min(n, lo + chunk)
         terms = [_terms(v, d)[0].reshape(-1) for v, d in _ranges(view, dims, lo, hi)]
-        buffer[t] = _fold_last(np.concatenate(terms) if len(terms) > 1 else terms[0])
+        buffer[t] = fold_left(np.concatenate(terms) if len(terms) > 1 else terms[0])
     return _serial(buffer, [[threads, buffer.itemsize, 0, True, [0]]])[0]
 
 
@@ -378,55 +344,36 @@ def _ranges(view, dims, lo, hi):
         at += step0 * step1
 
 
-def _split_dim(dims, threads):
-    """The kept dim PyTorch splits between threads: the outermost at least as long as there
-    are threads, else the longest."""
+def _split_matters(dims, threads, item):
+    """Whether PyTorch's cut of the output between threads changes any sum.  It cuts the
+    outermost kept dim at least as long as there are threads (else the longest) into one
+    range per thread, contiguous ones rounded to 128 bytes: that keeps every run of four
+    vectors whole, and rows are summed independently, so only a cut through non-contiguous
+    block columns (summed four at a time) tells."""
     best = len(dims) - 1
     for k in range(len(dims) - 1, -1, -1):
         if dims[k][3]:
             break
         if dims[k][0] >= threads:
-            return k
+            best = k
+            break
         if dims[k][0] > dims[best][0]:
             best = k
-    return best
-
-
-def _split_matters(dims, threads, item):
-    """Whether cutting the output between threads changes any sum: only where the cut falls
-    in the block's columns, unaligned, and they are summed four at a time."""
-    if len(dims) < 2 or _split_dim(dims, threads) != 1 or dims[1][1] == item:
+    if len(dims) < 2 or best != 1 or dims[1][1] == item:
         return False
     inner = dims[0][1] == item and dims[0][0] >= VECTOR_BYTES // item
     return not inner and dims[0][1] >= dims[1][1]
 
 
 def _split(view, dims, threads):
-    """A partial sum on several threads: the output dim PyTorch splits is cut into one
-    range per thread (rounded to 128 bytes where contiguous) and each range summed."""
-    best = _split_dim(dims, threads)
-    cols = dims[best][0]
-    used = min(threads, cols)
-    chunk = -(-cols // used)
-    round_to = 128 // view.itemsize if dims[best][1] == view.itemsize else 1
-    axis = len(dims) - 1 - best
-    pieces = []
-    for t in range(used):
-        lo, hi = t * chunk, min(cols, (t + 1) * chunk)
-        if lo >= cols:
-            break
-        lo -= lo % round_to
-        if hi != cols:
-            hi -= hi % round_to
-        if lo == hi:
-            continue
-        sub = [list(d) for d in dims]
-        sub[best][0] = hi - lo
-        index = (slice(None),) * axis + (slice(lo, hi),)
-        pieces.append(_serial(view[index], sub)[0])
-    # the split dim's position among the kept dims (outermost first)
-    pos = sum(1 for d in dims[best + 1:] if not d[3])
-    return np.concatenate(pieces, axis=pos), [d for d in reversed(dims) if not d[3]]
+    """A partial sum whose block columns (``dims[1]``) are cut into one range per thread,
+    each range summed on its own (see ``_split_matters``)."""
+    cols = dims[1][0]
+    chunk = -(-cols // min(threads, cols))
+    pieces = [_serial(view[..., lo:min(cols, lo + chunk), :],
+                      [dims[0], [min(cols, lo + chunk) - lo] + dims[1][1:]] + dims[2:])[0]
+              for lo in range(0, cols, chunk)]
+    return np.concatenate(pieces, axis=-1), [d for d in reversed(dims) if not d[3]]
 
 
 def _restore(res, kept, a, axes, out_shape):
@@ -473,18 +420,12 @@ def nll_sum(terms, skipped=None):
         parts = [zero] * levels
         parts[levels - 1] = terms[0] + zero  # index 0 is pushed to the top
         values = terms[1:]  # index b closes a group of `step` when b is a multiple of it
-        for j in range(levels - 1):
-            whole = values.shape[0] // step
-            if j == levels - 2:
-                whole = 0
-            parts[j] = _fold_last(values[whole * step:][None])[0] if \
-                values.shape[0] > whole * step else zero
+        for j in range(levels - 1):  # (level 6 keeps all: 16**7 targets are out of reach)
+            whole = values.shape[0] // step * step if j < levels - 2 else 0
+            parts[j] = fold_left(values[whole:])
             if not whole:
-                values = values[:0]
                 break
-            values = _fold_last(values[:whole * step].reshape(whole, step))
-        if values.shape[0]:
-            parts[levels - 1] = parts[levels - 1] + _fold_last(values[None])[0]
+            values = fold_left(values[:whole].reshape(-1, step))
     total = zero
     for p in parts:
         total = total + p

@@ -1,15 +1,18 @@
 """The vector math PyTorch's CPU softmax kernels use, reproduced bit for bit in NumPy.
 
-PyTorch's ``log_softmax`` along the last dim exponentiates with Sleef's ``expf`` (accurate to
-one ulp, not correctly rounded, and not NumPy's) and adds each row's exponentials in SIMD
-lanes folded by a shuffle tree.  ``expf`` follows Sleef's published algorithm: a range
-reduction by ln 2 in two parts, a degree-6 polynomial evaluated with fused multiply-adds
-(each emulated exactly in float64: the products of float32 values are exact there), and a
-scaling by two powers of two.
+PyTorch's ``softmax`` and ``log_softmax`` along the last dim exponentiate with Sleef's
+``expf`` (accurate to one ulp, not correctly rounded, and not NumPy's) and add each row's
+exponentials in SIMD lanes folded by a shuffle tree.  ``expf`` follows Sleef's published
+algorithm: a range reduction by ln 2 in two parts, a degree-6 polynomial evaluated with
+fused multiply-adds (each emulated exactly in float64: the products of float32 values are
+exact there), and a scaling by two powers of two.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .._random import cpu_capability
+from ._cascade import fold_left
 
 _F32, _F64 = np.float32, np.float64
 _INV_LN2 = _F32(1.442695040888963407359924681001892137426645954152985934135449406931)
@@ -46,34 +49,21 @@ def expf(x):
         return np.where(np.isnan(d), d, u).astype(_F32, copy=False)
 
 
-def _avx512() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags
-    except OSError:
-        pass
-    return False
-
-
-LANES = 16 if _avx512() else 8  # float32 lanes of the vectors PyTorch's softmax runs on
+# float32 lanes of the vectors PyTorch's softmax kernels run on: the machine's (unlike its sum
+# kernel, which ``_cascade`` measures at 8 lanes everywhere)
+LANES = 16 if cpu_capability() == "avx512" else 8
 
 
 def row_sums(e):
     """Each row of ``e`` (rows, n) summed as PyTorch's ``map_reduce_all`` sums it: lanes
-    accumulate whole vectors, the tail adds into the first lanes, then a shuffle tree folds
-    the lanes in halves; a row shorter than a vector adds left to right."""
-    n = e.shape[1]
+    accumulate whole vectors in order, the tail adds into the first lanes, then a shuffle
+    tree folds the lanes in halves; a row shorter than a vector adds left to right."""
+    rows, n = e.shape
     if n < LANES:
-        return np.cumsum(e, axis=1)[:, -1] if n > 1 else e[:, 0].copy()
-    acc = e[:, :LANES].copy()
+        return fold_left(e)
     full = n - n % LANES
-    for d in range(LANES, full, LANES):
-        acc += e[:, d:d + LANES]
-    if full < n:
-        acc[:, :n - full] += e[:, full:]
+    acc = np.add.reduce(np.ascontiguousarray(e[:, :full]).reshape(rows, -1, LANES), axis=1)
+    acc[:, :n - full] += e[:, full:]
     while acc.shape[1] > 1:
         half = acc.shape[1] // 2
         acc = acc[:, :half] + acc[:, half:]

@@ -152,8 +152,9 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     n = 1
     for d in dims:
         n *= t.shape[d]
+    a = _acc(t)
     with quiet:
-        arr = _exact_sum(_acc(t), dims, keepdim) / _acc(t).dtype.type(n) if n else \
+        arr = _exact_sum(a, dims, keepdim) / a.dtype.type(n) if n else \
             xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"

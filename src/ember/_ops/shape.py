@@ -975,6 +975,9 @@ def atleast_2d(t):
     return t.reshape(1, -1) if t.ndim < 2 else t
 
 
+storage_offset_of = storage_offset  # (``as_strided_view``'s argument hides the name)
+
+
 def as_strided_view(t, size, stride, storage_offset=None):
     """A view of ``t``'s memory with any ``size`` and ``stride`` (in elements), starting
     ``storage_offset`` elements into the memory (``t``'s own offset by default)."""
@@ -1003,24 +1006,15 @@ def as_strided_view(t, size, stride, storage_offset=None):
     def rule(ctx, g):
         # every output element adds its gradient to the memory it reads; the input's
         # gradient is that memory read back through the input's own layout
-        xp = xp_of_array(g._data)
         from .index import _add_at
 
+        xp = xp_of_array(g._data)
+        ids = xp.arange(root.size, dtype=xp.int64)  # each element's place in memory
+        reads = _as_strided(ids[off:], size, [s * ids.itemsize for s in stride])
         mem = xp.zeros(root.size, dtype=g._data.dtype)
-        _add_at(mem, _positions(xp, size, stride, off), g._data.reshape(-1))
-        back = mem[_positions(xp, in_shape, in_strides, in_off)].reshape(in_shape)
-        return (wrap(back, g._device),)
+        _add_at(mem, reads.reshape(-1), g._data.reshape(-1))
+        back = _as_strided(mem[in_off:], in_shape, [s * mem.itemsize for s in in_strides])
+        return (wrap(back.copy(), g._device),)
     fn = lambda x: as_strided_view(x, size, stride, off)
     return make_view(arr, t, "AsStridedBackward0", rule, fn)
 
-
-def _positions(xp, shape, strides, offset):
-    """The memory index of every element of a (shape, strides, offset) view, in order."""
-    pos = xp.full((1,) * len(shape), offset, dtype=xp.int64)
-    for d, (n, s) in enumerate(zip(shape, strides)):
-        step = xp.arange(n, dtype=xp.int64) * s
-        pos = pos + step.reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
-    return pos.reshape(-1)
-
-
-storage_offset_of = storage_offset

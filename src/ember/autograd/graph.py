@@ -54,11 +54,6 @@ class Node:
             nig = self._nig = tuple([n is not None for n, _ in self.next_functions])
         return nig
 
-    def __repr__(self):  # object's default: a bare name for the built-in nodes, as PyTorch's
-        cls = type(self)
-        name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
-        return f"<{name} object at {id(self):#x}>"
-
     # -- what the rule saved ------------------------------------------------
     def save(self, *items, out=None):
         """Keep tensors (checked against in-place changes) and other values for backward.
@@ -137,9 +132,9 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    __module__ = "builtins"  # PyTorch's built-in nodes print bare: <class 'AccumulateGrad'>
     """The node at a leaf tensor: adds incoming gradients into ``variable.grad``."""
 
+    __module__ = "builtins"  # PyTorch's built-in nodes print bare: <class 'AccumulateGrad'>
     __slots__ = ("variable", "_post_acc_hooks")
 
     def __init__(self, variable):
@@ -156,6 +151,7 @@ def node_class(name: str):
     """The Node subclass called ``name``, made once."""
     cls = _node_classes.get(name)
     if cls is None:
+        # (in "builtins", a node prints bare, as PyTorch's: <MulBackward0 object at 0x...>)
         cls = _node_classes[name] = type(name, (Node,), {"__slots__": (), "__module__": "builtins"})
     return cls
 

@@ -240,9 +240,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             skipped = None if valid is None else ~valid
             out = _cascade.nll_sum(losses, skipped)
             total = 1
-            if reduction == "mean":
-                total = m if w is None else w.sum() if weight is None else \
-                    _cascade.nll_sum(w, skipped)
+            if reduction == "mean":  # over the targets that count, or their weights
+                total = _cascade.nll_sum(w, skipped) if weight is not None else \
+                    m if skipped is None else m - int(skipped.sum())
                 out = out / dt.type(total)
         elif reduction == "mean":
             total = m if w is None else w.sum()

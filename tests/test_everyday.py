@@ -378,10 +378,30 @@ CASES = {
                                      T.as_strided(T.arange(6.), (2, 3), (1, 2)),
                                      T.arange(6.)[2:].as_strided((2,), (2,), 0)],
     "as_strided overlapping gradient": lambda T: _as_strided_grad(T),
+    "as_strided of a view: gradient": lambda T: _as_strided_view_grad(T),
+    "Rprop on a 0-d parameter": lambda T: [_rprop_scalar(T, m) for m in (False, True)],
     "as_strided out of bounds": lambda T: T.arange(6.).as_strided((4, 4), (1, 1)),
     "as_strided negative stride": lambda T: T.arange(6.).as_strided((2, 2), (-1, 1)),
     "as_strided rank mismatch": lambda T: T.arange(6.).as_strided((2, 2), (1,)),
 }
+
+
+def _rprop_scalar(T, maximize):
+    w = T.tensor(1.5, requires_grad=True)
+    opt = T.optim.Rprop([w], lr=0.1, maximize=maximize)
+    for _ in range(5):
+        opt.zero_grad()
+        ((w - 0.3) ** 2).backward()
+        opt.step()
+    return w.item(), opt.state[w]["prev"].item(), opt.state[w]["step_size"].item()
+
+
+def _as_strided_view_grad(T):
+    a = T.arange(12.0, requires_grad=True)
+    v = (a * 1).view(3, 4)[1:, ::2]  # offset 4, strides (4, 2)
+    w = v.as_strided((2, 3), (2, 1))  # from the view's own offset
+    (w * T.arange(6.0).view(2, 3)).sum().backward()
+    return a.grad.tolist()
 
 
 def _as_strided_grad(T):

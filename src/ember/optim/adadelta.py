@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from . import _functional as F
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
-                        zeros_state)
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad)
 
 __all__ = ["Adadelta"]
 
@@ -43,9 +42,7 @@ class Adadelta(Optimizer):
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = self._step_tensor(0.0, group, p)
-                state["square_avg"] = zeros_state(p)
-                state["acc_delta"] = zeros_state(p)
+                self._init_state(state, group, p, "square_avg", "acc_delta")
             next_step(state["step"])
             F.adadelta(p._data, g._data, state["square_avg"]._data, state["acc_delta"]._data,
                        **opts)

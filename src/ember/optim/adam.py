@@ -61,9 +61,7 @@ class Adam(Optimizer):
         for p, g in with_grad(group):
             state = state_of[p]
             if not state:
-                state["step"] = self._step_tensor(0.0, group, p)
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
+                self._init_state(state, group, p, "exp_avg", "exp_avg_sq")
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_state(p)
             step = next_step(state["step"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import _functional as F
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
-                        with_grad, zeros_state)
+                        with_grad)
 
 __all__ = ["Adamax"]
 
@@ -39,9 +39,7 @@ class Adamax(Optimizer):
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = self._step_tensor(0.0, group, p)
-                state["exp_avg"] = zeros_state(p)
-                state["exp_inf"] = zeros_state(p)
+                self._init_state(state, group, p, "exp_avg", "exp_inf")
             step = next_step(state["step"])
             F.adamax(p._data, g._data, state["exp_avg"]._data, state["exp_inf"]._data, step,
                      **opts)

@@ -270,6 +270,13 @@ class Optimizer:
             STATE.enabled = saved
         return loss
 
+    def _init_state(self, state, group, p, *zeros):
+        """Start a parameter's empty ``state``: ``step`` at 0, then a zero buffer like ``p``
+        under each name in ``zeros``, in that order (the state dict keeps it)."""
+        state["step"] = self._step_tensor(0.0, group, p)
+        for name in zeros:
+            state[name] = zeros_state(p)
+
     def _step_tensor(self, value, group, p):
         """A new ``state['step']`` tensor: on the CPU in the scalar dtype, as PyTorch keeps it
         (on the parameter's device for ``capturable``/``fused`` groups, float32 if fused)."""

@@ -50,8 +50,7 @@ class RMSprop(Optimizer):
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = self._step_tensor(0.0, group, p)
-                state["square_avg"] = zeros_state(p)
+                self._init_state(state, group, p, "square_avg")
                 if momentum > 0:
                     state["momentum_buffer"] = zeros_state(p)
                 if centered:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .._ops._core import xp_of_array
 from . import _functional as F
 from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, scalar, \
-    with_grad, zeros_state
+    with_grad
 
 __all__ = ["Rprop"]
 
@@ -20,16 +20,15 @@ def rprop(p, g, prev, step_size, *, etaminus, etaplus, step_size_min, step_size_
     the parameter's dtype.
     """
     xp = xp_of_array(p)
-    if maximize:
-        g = -g
-    factor = xp.sign(g * prev)
+    # fresh arrays (NumPy gives scalars for 0-d ones): g's skipped elements are zeroed below
+    g = xp.array(-g if maximize else g)
+    factor = xp.array(xp.sign(g * prev))
     # NOTE: a NaN product keeps its NaN factor (and so NaN step sizes), as in PyTorch.
     factor[factor > 0] = etaplus
     factor[factor < 0] = etaminus
     factor[factor == 0] = 1
     step_size *= factor
     xp.clip(step_size, step_size_min, step_size_max, out=step_size)
-    g = g.copy()
     g[factor == etaminus] = 0
     F.addcmul_(p, xp.sign(g), step_size, -1)
     prev[...] = g
@@ -71,8 +70,7 @@ class Rprop(Optimizer):
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = self._step_tensor(0.0, group, p)
-                state["prev"] = zeros_state(p)
+                self._init_state(state, group, p, "prev")
                 state["step_size"] = full_state(g, scalar(group["lr"]))
             next_step(state["step"])
             rprop(p._data, g._data, state["prev"]._data, state["step_size"]._data, **opts)

@@ -383,7 +383,6 @@ class _GammaInc(ember.autograd.Function):
     def forward(ctx, a, x):
         a_, x_ = np.broadcast_arrays(host(a), host(x))
         ctx.a, ctx.x = a_, x_
-        ctx.shape = a_.shape
         ref = a if a.dtype.is_floating_point else x
         return to_tensor(gammainc(a_, x_).reshape(a_.shape), ref)
 
@@ -396,5 +395,5 @@ class _GammaInc(ember.autograd.Function):
             dx = np.where(x > 0, dens_x / x, 0.0)
             da = np.where(x > 0, -dlog_gamma_dalpha(a, logx) * dens_x, 0.0)
         g = host(grad).reshape(-1)
-        shape = ctx.shape
+        shape = ctx.a.shape
         return (to_tensor((g * da).reshape(shape), grad), to_tensor((g * dx).reshape(shape), grad))

@@ -9,7 +9,7 @@ from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
 from .distribution import ExponentialFamily
-from .utils import (_BinaryProbs, _expand_probs_or_logits, _require_probs_or_logits, broadcast_all)
+from .utils import _BinaryProbs, _expand_probs_or_logits, _set_probs_or_logits, broadcast_all
 
 __all__ = ["Bernoulli"]
 
@@ -26,15 +26,8 @@ class Bernoulli(_BinaryProbs, ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _require_probs_or_logits(probs, logits)
-        given = probs if probs is not None else logits
-        param, = broadcast_all(given)
-        if probs is not None:
-            self.probs = param
-        else:
-            self.logits = param
-        self._param = param
-        super().__init__(param.size(), validate_args=validate_args)
+        self._param = _set_probs_or_logits(self, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)

@@ -5,25 +5,16 @@ import math
 
 import ember
 
-from . import constraints
 from ._sampling import cauchy_noise
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _RealLocScale
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(_RealLocScale, Distribution):
     """Cauchy(loc, scale): the ratio of two independent standard normals, shifted and
     scaled.  It has no mean or variance (``mean`` is NaN, ``variance`` infinite)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Cauchy, _instance)

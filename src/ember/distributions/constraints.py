@@ -47,6 +47,40 @@ def _bounds_repr(self, *names):
     return f"{type(self).__name__[1:]}({inner})"
 
 
+class _LowerBounded(Constraint):
+    """A constraint fixed by a ``lower_bound`` (shown in its repr)."""
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+        super().__init__()
+
+    def __repr__(self):
+        return _bounds_repr(self, "lower_bound")
+
+
+class _UpperBounded(Constraint):
+    """A constraint fixed by an ``upper_bound`` (shown in its repr)."""
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+        super().__init__()
+
+    def __repr__(self):
+        return _bounds_repr(self, "upper_bound")
+
+
+class _Bounded(Constraint):
+    """A constraint fixed by a ``lower_bound`` and an ``upper_bound`` (shown in its repr)."""
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
+        super().__init__()
+
+    def __repr__(self):
+        return _bounds_repr(self, "lower_bound", "upper_bound")
+
+
 class _Dependent(Constraint):
     """A placeholder for a constraint that depends on other parameters (``Uniform``'s
     support, say); it cannot be checked on its own."""
@@ -192,53 +226,31 @@ class _OneHot(Constraint):
         return binary & (value.sum(-1) == 1)
 
 
-class _IntegerInterval(Constraint):
+class _IntegerInterval(_Bounded):
     """Integers in ``[lower_bound, upper_bound]``."""
 
     is_discrete = True
 
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
-
     def check(self, value):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound", "upper_bound")
 
-
-class _IntegerLessThan(Constraint):
+class _IntegerLessThan(_UpperBounded):
     """Integers ``<= upper_bound``."""
 
     is_discrete = True
 
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
-
     def check(self, value):
         return (value % 1 == 0) & (value <= self.upper_bound)
 
-    def __repr__(self):
-        return _bounds_repr(self, "upper_bound")
 
-
-class _IntegerGreaterThan(Constraint):
+class _IntegerGreaterThan(_LowerBounded):
     """Integers ``>= lower_bound``."""
 
     is_discrete = True
 
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
-
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound)
-
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound")
 
 
 class _Real(Constraint):
@@ -248,76 +260,39 @@ class _Real(Constraint):
         return value == value
 
 
-class _GreaterThan(Constraint):
+class _GreaterThan(_LowerBounded):
     """``(lower_bound, inf)``."""
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
     def check(self, value):
         return self.lower_bound < value
 
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound")
 
-
-class _GreaterThanEq(Constraint):
+class _GreaterThanEq(_LowerBounded):
     """``[lower_bound, inf)``."""
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
     def check(self, value):
         return self.lower_bound <= value
 
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound")
 
-
-class _LessThan(Constraint):
+class _LessThan(_UpperBounded):
     """``(-inf, upper_bound)``."""
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return value < self.upper_bound
 
-    def __repr__(self):
-        return _bounds_repr(self, "upper_bound")
 
-
-class _Interval(Constraint):
+class _Interval(_Bounded):
     """``[lower_bound, upper_bound]``."""
-
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound", "upper_bound")
 
-
-class _HalfOpenInterval(Constraint):
+class _HalfOpenInterval(_Bounded):
     """``[lower_bound, upper_bound)``."""
-
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return (self.lower_bound <= value) & (value < self.upper_bound)
-
-    def __repr__(self):
-        return _bounds_repr(self, "lower_bound", "upper_bound")
 
 
 class _Simplex(Constraint):

@@ -151,8 +151,6 @@ class Distribution:
         return ember.exp(self.entropy())
 
     def _extended_shape(self, sample_shape=()):
-        if not isinstance(sample_shape, Size):
-            sample_shape = Size(sample_shape)
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def _validate_sample(self, value):

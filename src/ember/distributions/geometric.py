@@ -6,7 +6,7 @@ from ember.nn.functional import binary_cross_entropy_with_logits
 
 from . import constraints
 from .distribution import Distribution
-from .utils import (_BinaryProbs, _require_probs_or_logits, broadcast_all)
+from .utils import _BinaryProbs, _set_probs_or_logits, broadcast_all
 
 __all__ = ["Geometric"]
 
@@ -22,13 +22,7 @@ class Geometric(_BinaryProbs, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _require_probs_or_logits(probs, logits)
-        given = probs if probs is not None else logits
-        param, = broadcast_all(given)
-        if probs is not None:
-            self.probs = param
-        else:
-            self.logits = param
+        param = _set_probs_or_logits(self, probs, logits)
         super().__init__(param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             # NOTE: PyTorch adds this check (probs = 0 passes unit_interval) with its own

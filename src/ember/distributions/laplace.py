@@ -3,26 +3,17 @@ from __future__ import annotations
 
 import ember
 
-from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _RealLocScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(_RealLocScale, Distribution):
     """Laplace(loc, scale): density ``exp(-|x - loc| / scale) / (2 scale)``.
 
     ``rsample`` inverts the CDF at ``u ~ uniform_(eps - 1, 1)`` (PyTorch's draws).
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Laplace, _instance)

@@ -5,28 +5,20 @@ import math
 
 import ember
 
-from . import constraints
 from .distribution import ExponentialFamily
-from .utils import _standard_normal, broadcast_all
+from .utils import _RealLocScale, _standard_normal
 
 __all__ = ["Normal"]
 
 
-class Normal(ExponentialFamily):
+class Normal(_RealLocScale, ExponentialFamily):
     """Normal(loc, scale): mean ``loc`` and standard deviation ``scale``.
 
     >>> ember.distributions.Normal(0.0, 1.0).sample((3,)).shape
     torch.Size([3])
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
     _mean_carrier_measure = 0
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Normal, _instance)

@@ -430,8 +430,7 @@ class PowerTransform(Transform):
     def forward_shape(self, shape):
         return ember.broadcast_shapes(shape, tuple(self.exponent.shape))
 
-    def inverse_shape(self, shape):
-        return ember.broadcast_shapes(shape, tuple(self.exponent.shape))
+    inverse_shape = forward_shape  # both broadcast with the exponent
 
 
 class SigmoidTransform(Transform):
@@ -540,11 +539,7 @@ class AffineTransform(Transform):
             return constraints.real
         return constraints.independent(constraints.real, self.event_dim)
 
-    @constraints.dependent_property(is_discrete=False)
-    def codomain(self):
-        if self.event_dim == 0:
-            return constraints.real
-        return constraints.independent(constraints.real, self.event_dim)
+    codomain = domain  # an affine map takes real space onto itself
 
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
@@ -590,9 +585,7 @@ class AffineTransform(Transform):
         return ember.broadcast_shapes(shape, tuple(getattr(self.loc, "shape", ())),
                                       tuple(getattr(self.scale, "shape", ())))
 
-    def inverse_shape(self, shape):
-        return ember.broadcast_shapes(shape, tuple(getattr(self.loc, "shape", ())),
-                                      tuple(getattr(self.scale, "shape", ())))
+    inverse_shape = forward_shape  # both broadcast with loc and scale
 
 
 class SoftmaxTransform(Transform):
@@ -616,10 +609,7 @@ class SoftmaxTransform(Transform):
             raise ValueError("Too few dimensions on input")
         return shape
 
-    def inverse_shape(self, shape):
-        if len(shape) < 1:
-            raise ValueError("Too few dimensions on input")
-        return shape
+    inverse_shape = forward_shape
 
 
 class CumulativeDistributionTransform(Transform):

@@ -12,6 +12,8 @@ import functools
 import ember
 from ember._tensor import Tensor
 
+from . import constraints
+
 __all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits",
            "lazy_property", "tril_matrix_to_vec", "vec_to_tril_matrix"]
 
@@ -86,6 +88,17 @@ def _require_probs_or_logits(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _set_probs_or_logits(dist, probs, logits):
+    """The start of a binary distribution's ``__init__``: exactly one of ``probs`` and
+    ``logits`` is given; it is made a tensor, stored on ``dist`` under its name and
+    returned."""
+    _require_probs_or_logits(probs, logits)
+    name, given = ("probs", probs) if probs is not None else ("logits", logits)
+    param, = broadcast_all(given)
+    setattr(dist, name, param)
+    return param
+
+
 def _expand_probs_or_logits(old, new, shape):
     """For ``expand``: give ``new`` whichever of ``probs`` and ``logits`` ``old`` holds
     (both, once the other has been derived), expanded to ``shape``, with ``_param`` the
@@ -128,6 +141,20 @@ class _BinaryProbs:
     @lazy_property
     def probs(self):
         return logits_to_probs(self.logits, is_binary=True)
+
+
+class _RealLocScale:
+    """What the location-scale families on the real line (Normal, Laplace, Cauchy) share:
+    a real ``loc`` and a positive ``scale``, broadcast against each other on construction
+    (their shape is the batch shape), and reparameterised sampling."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
 
 def _tril_mask(n, diag, device):

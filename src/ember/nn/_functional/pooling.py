@@ -30,13 +30,19 @@ def _legacy(dt):
     return f(dt)
 
 
-def _pair(v, name, fn="max_pool2d"):
+def _ntuple(v, n, message):
+    """``v`` (an int, or a list or tuple of one or ``n``) as ``n`` ints; any other length
+    raises ``RuntimeError(message)``."""
     vals = list(v) if isinstance(v, (list, tuple)) else [v]
     if len(vals) == 1:
-        vals = vals * 2
-    if len(vals) != 2:
-        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of two ints")
+        vals = vals * n
+    if len(vals) != n:
+        raise RuntimeError(message)
     return tuple(int(a) for a in vals)
+
+
+def _pair(v, name, fn="max_pool2d"):
+    return _ntuple(v, 2, f"{fn}: {name} must either be a single int, or a tuple of two ints")
 
 
 def _out_size(n, k, p, s, d, ceil_mode):
@@ -510,21 +516,28 @@ def _adaptive_max_arrays(xp, a, out):
     return best, sum(w * v for w, v in zip(where, vs))
 
 
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
-    _check_adaptive_input(input, "adaptive_max_pool2d", 2)
-    out = _adaptive_size(input, output_size, 2, "adaptive_max_pool2d")
+def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
+    """Adaptive max pooling over the last ``nsp`` dims, and the flat indices of the maxima
+    (``kernel``: the name PyTorch's dtype error gives; ``rule``: the backward)."""
+    name = f"adaptive_max_pool{nsp}d"
+    _check_adaptive_input(input, name, nsp)
+    out = _adaptive_size(input, output_size, nsp, name)
     if any(o < 0 for o in out):
-        shape = list(input.shape[:-2]) + list(out)
+        shape = list(input.shape[:-nsp]) + list(out)
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
                            f"{shape}")
-    _float_only(input, "adaptive_max_pool2d")
-    batched = input.dim() == 4
+    _float_only(input, kernel)
+    batched = input.dim() == nsp + 2
     a = input._data if batched else input._data[None]
     best, idx = _adaptive_max_arrays(xp_of(input), a, out)
     if not batched:
         best, idx = best[0], idx[0]
-    res = make(best, (input,), "AdaptiveMaxPool2DBackward0", _max_rule, idx, input.shape)
+    res = make(best, (input,), f"AdaptiveMaxPool{nsp}DBackward0", rule, idx, input.shape)
     return res, wrap(idx, input._device)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
+    return _adaptive_max_with_indices(input, output_size, 2, "adaptive_max_pool2d", _max_rule)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices=False):
@@ -550,15 +563,6 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 # The 3-D ops are primitives of their own, over (N, C, D, H, W) or (C, D, H, W), built on
 # the same N-d window helpers as the 2-D ones; flat indices count over the whole (D, H, W)
 # volume.
-
-def _triple(v, message):
-    vals = list(v) if isinstance(v, (list, tuple)) else [v]
-    if len(vals) == 1:
-        vals = vals * 3
-    if len(vals) != 3:
-        raise RuntimeError(message)
-    return tuple(int(a) for a in vals)
-
 
 def _scatter_volume(g, idx, shape, nsp, name):
     """Gradient of picking ``x.flatten(-nsp)[..., idx]``: each ``g`` added at its index
@@ -636,14 +640,14 @@ def _check_rank_3d(input):
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     """3-D max pooling, and where each max came from (flat ``(d * H + h) * W + w``)."""
-    k = _triple(kernel_size, "max_pool3d: kernel_size must either be a single int, or a tuple "
-                "of three ints")
-    s = k if _omitted(stride) else _triple(
-        stride, "max_pool3d: stride must either be omitted, a single int, or a tuple of three "
-        "ints")
-    p = _triple(padding, "max_pool3d: padding must either be a single int, or a tuple of three "
-                "ints")
-    d = _triple(dilation, "max_pool3d: dilation must be either a single int, or a tuple of "
+    k = _ntuple(kernel_size, 3, "max_pool3d: kernel_size must either be a single int, or a "
+                "tuple of three ints")
+    s = k if _omitted(stride) else _ntuple(
+        stride, 3, "max_pool3d: stride must either be omitted, a single int, or a tuple of "
+        "three ints")
+    p = _ntuple(padding, 3, "max_pool3d: padding must either be a single int, or a tuple of "
+                "three ints")
+    d = _ntuple(dilation, 3, "max_pool3d: dilation must be either a single int, or a tuple of "
                 "three ints")
     _check_rank_3d(input)
     out = _pool3d_check(input, k, s, p, d, ceil_mode,
@@ -678,11 +682,12 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     >>> F.avg_pool3d(ember.ones(1, 1, 2, 2, 2), 2)
     tensor([[[[[1.]]]]])
     """
-    k = _triple(kernel_size, "avg_pool3d: kernel_size must be a single int, or a tuple of three "
+    k = _ntuple(kernel_size, 3, "avg_pool3d: kernel_size must be a single int, or a tuple of "
+                "three ints")
+    s = k if _omitted(stride) else _ntuple(
+        stride, 3, "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints")
+    p = _ntuple(padding, 3, "avg_pool3d: padding must be a single int, or a tuple of three "
                 "ints")
-    s = k if _omitted(stride) else _triple(
-        stride, "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints")
-    p = _triple(padding, "avg_pool3d: padding must be a single int, or a tuple of three ints")
     _check_rank_3d(input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -716,21 +721,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=True):
-    _check_adaptive_input(input, "adaptive_max_pool3d", 3)
-    out = _adaptive_size(input, output_size, 3, "adaptive_max_pool3d")
-    if any(o < 0 for o in out):
-        shape = list(input.shape[:-3]) + list(out)
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
-                           f"{shape}")
-    _float_only(input, "adaptive_max_pool3d_cpu")
-    batched = input.dim() == 5
-    a = input._data if batched else input._data[None]
-    best, idx = _adaptive_max_arrays(xp_of(input), a, out)
-    if not batched:
-        best, idx = best[0], idx[0]
-    res = make(best, (input,), "AdaptiveMaxPool3DBackward0", _adaptive_max3d_rule, idx,
-               input.shape)
-    return res, wrap(idx, input._device)
+    return _adaptive_max_with_indices(input, output_size, 3, "adaptive_max_pool3d_cpu",
+                                      _adaptive_max3d_rule)
 
 
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices=False):

@@ -244,16 +244,13 @@ def register_parametrization(module, tensor_name: str, parametrization, *,
             if not isinstance(x, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got "
                                  f"{type(x).__name__}.")
-            if x.dtype != y.dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the "
-                                 "tensor, unless the `unsafe` flag is enabled.\n"
-                                 f"module.{tensor_name}.dtype: {y.dtype}\n"
-                                 f"parametrization(module.{tensor_name}).dtype: {x.dtype}")
-            if x.shape != y.shape:
-                raise ValueError("Registering a parametrization may not change the shape of the "
-                                 "tensor, unless the `unsafe` flag is enabled.\n"
-                                 f"module.{tensor_name}.shape: {y.shape}\n"
-                                 f"parametrization(module.{tensor_name}).shape: {x.shape}")
+            for attr in ("dtype", "shape"):
+                if getattr(x, attr) != getattr(y, attr):
+                    raise ValueError(f"Registering a parametrization may not change the {attr} "
+                                     "of the tensor, unless the `unsafe` flag is enabled.\n"
+                                     f"module.{tensor_name}.{attr}: {getattr(y, attr)}\n"
+                                     f"parametrization(module.{tensor_name}).{attr}: "
+                                     f"{getattr(x, attr)}")
             if hasattr(parametrization, "right_inverse"):
                 try:
                     z = parametrization.right_inverse(x)
@@ -263,18 +260,14 @@ def register_parametrization(module, tensor_name: str, parametrization, *,
                     if not isinstance(z, Tensor):
                         raise ValueError(f"parametrization.right_inverse must return a tensor. "
                                          f"Got: {type(z).__name__}")
-                    if z.dtype != y.dtype:
-                        raise ValueError("The tensor returned by parametrization.right_inverse "
-                                         "must have the same dtype as module."
-                                         f"{tensor_name}, unless the `unsafe` flag is enabled."
-                                         f"\nmodule.{tensor_name}.dtype: {y.dtype}\n"
-                                         f"returned dtype: {z.dtype}")
-                    if z.shape != y.shape:
-                        raise ValueError("The tensor returned by parametrization.right_inverse "
-                                         "must have the same shape as module."
-                                         f"{tensor_name}, unless the `unsafe` flag is enabled."
-                                         f"\nmodule.{tensor_name}.shape: {y.shape}\n"
-                                         f"returned shape: {z.shape}")
+                    for attr in ("dtype", "shape"):
+                        if getattr(z, attr) != getattr(y, attr):
+                            raise ValueError("The tensor returned by parametrization."
+                                             f"right_inverse must have the same {attr} as "
+                                             f"module.{tensor_name}, unless the `unsafe` flag "
+                                             f"is enabled.\nmodule.{tensor_name}.{attr}: "
+                                             f"{getattr(y, attr)}\nreturned {attr}: "
+                                             f"{getattr(z, attr)}")
         plist = module.parametrizations[tensor_name]
         plist.append(parametrization)
         plist.unsafe |= unsafe

@@ -35,6 +35,13 @@ def _no_bool(dt, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
+def _same_dtype(a, b, names):
+    """PyTorch's addmm error when ``a`` and ``b`` (``names``, e.g. "mat1 and mat2") differ."""
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{names} must have the same dtype, but got {_legacy(a.dtype)} and "
+                           f"{_legacy(b.dtype)}")
+
+
 def _mm_arr(x, y):
     # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
     with quiet:
@@ -188,12 +195,8 @@ def _addmm(bias, a, b, beta, alpha):
     for t, name in ((a, "mat1"), (b, "mat2")):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
-    if bias.dtype is not b.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{_legacy(bias.dtype)} and {_legacy(b.dtype)}")
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+    _same_dtype(bias, b, "self and mat2")
+    _same_dtype(a, b, "mat1 and mat2")
     _no_bool(a.dtype, "addmm_impl_cpu_")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"

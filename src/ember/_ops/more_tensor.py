@@ -1015,19 +1015,21 @@ def _combine(input, prod, beta, alpha):
     return P.add(P.mul(inp, beta) if beta != 1 else inp, prod)
 
 
-def _check_3d(t, name):
-    if t.ndim != 3:
-        raise RuntimeError(f"{name} must be a 3D tensor")
+def _batched_args(input, batch1, batch2):
+    """baddbmm's and addbmm's operands, lowered under autocast; both batches must be 3D."""
+    from ..amp import autocast_mode as amp
+    if amp.ON:
+        input, batch1, batch2 = amp.lower(input, batch1, batch2)
+    for t, name in ((batch1, "batch1"), (batch2, "batch2")):
+        if t.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    return input, batch1, batch2
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
-    from ..amp import autocast_mode as amp
-    if amp.ON:
-        input, batch1, batch2 = amp.lower(input, batch1, batch2)
-    _check_3d(batch1, "batch1")
-    _check_3d(batch2, "batch2")
+    input, batch1, batch2 = _batched_args(input, batch1, batch2)
     bs, n, m = batch1.shape
     if tuple(batch2.shape[:2]) != (bs, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -1044,23 +1046,15 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
-    from ..amp import autocast_mode as amp
-    if amp.ON:
-        input, batch1, batch2 = amp.lower(input, batch1, batch2)
-    _check_3d(batch1, "batch1")
-    _check_3d(batch2, "batch2")
+    input, batch1, batch2 = _batched_args(input, batch1, batch2)
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{batch1.shape[0]} and {batch2.shape[0]}")
     if batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x"
                            f"{batch1.shape[2]} and {batch2.shape[1]}x{batch2.shape[2]})")
-    if batch1.dtype is not batch2.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{_legacy(batch1.dtype)} and {_legacy(batch2.dtype)}")
-    if input.dtype is not batch1.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{_legacy(input.dtype)} and {_legacy(batch1.dtype)}")
+    L._same_dtype(batch1, batch2, "self and mat2")
+    L._same_dtype(input, batch1, "self and mat2")
     beta, alpha = _scalar_args("addbmm", input.dtype, beta, alpha)
     prod = L.matmul(batch1, batch2).sum(0) if batch1.shape[0] else \
         F.zeros((batch1.shape[1], batch2.shape[2]), dtype=input.dtype, device=input.device)

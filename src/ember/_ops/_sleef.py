@@ -1,8 +1,9 @@
 """The vector math PyTorch's CPU softmax kernels use, reproduced bit for bit in NumPy.
 
 PyTorch's ``softmax`` and ``log_softmax`` along the last dim exponentiate with Sleef's
-``expf`` (accurate to one ulp, not correctly rounded, and not NumPy's) and add each row's
-exponentials in SIMD lanes folded by a shuffle tree.  ``expf`` follows Sleef's published
+``expf`` (accurate to one ulp, not correctly rounded, and not NumPy's), add each row's
+exponentials in SIMD lanes folded by a shuffle tree, and ``log_softmax`` takes Sleef's
+``logf`` of the sums.  ``expf`` follows Sleef's published
 algorithm: a range reduction by ln 2 in two parts, a degree-6 polynomial evaluated with
 fused multiply-adds (each emulated exactly in float64: the products of float32 values are
 exact there), and a scaling by two powers of two.
@@ -47,6 +48,61 @@ def expf(x):
         u = np.where(d < -104, _F32(0), u)
         u = np.where(d > 100, _F32(np.inf), u)
         return np.where(np.isnan(d), d, u).astype(_F32, copy=False)
+
+
+def _fma32(a, b, c):
+    """float32 ``a * b + c`` with one rounding (float32 operands)."""
+    return (a.astype(_F64) * b + c).astype(_F32)
+
+
+def _two_sum(x, y):
+    """``x + y`` as a float32 pair (head, tail) that holds it exactly."""
+    s = x + y
+    v = s - x
+    return s, (x - (s - v)) + (y - v)
+
+
+def _pair_div(n, d):
+    """The pair ``n / d`` of two float32 pairs, as Sleef divides them with fused ops."""
+    t = _F32(1) / d[0]
+    s = n[0] * t
+    u = _fma32(t, n[0], -s)
+    v = _fma32(-d[1], t, _fma32(-d[0], t, np.ones_like(t)))
+    return s, _fma32(s, v, _fma32(n[1], t, u))
+
+
+_LN2_PAIR = (_F32(0.69314718246459960938), _F32(-1.904654323148236017e-09))
+_LOG_POLY = [_F32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
+
+
+def logf(x):
+    """``log`` of a float32 array as Sleef's ``logf_u10`` computes it: ``x = m * 2**e`` with
+    ``m`` in [0.75, 1.5), ``log m = 2 atanh((m - 1) / (m + 1))`` by a short series, all in
+    float32 pairs (head and tail) so that the result is within an ulp."""
+    d = np.asarray(x, _F32)
+    with np.errstate(all="ignore"):
+        m, e = np.frexp(d)  # m in [0.5, 1)
+        low = m < _F32(0.75)
+        m = np.where(low, m * _F32(2), m).astype(_F32)
+        e = np.where(low, e - 1, e).astype(_F32)
+        one = np.ones_like(m)
+        q = _pair_div(_two_sum(-one, m), _two_sum(one, m))
+        q2 = q[0] * q[0]
+        t = np.full_like(q2, _LOG_POLY[0])
+        for c in _LOG_POLY[1:]:
+            t = _fma32(t, q2, np.full_like(q2, c))
+        # s = ln2 * e (a pair), + 2 q (a pair), + q^3 t
+        head = _LN2_PAIR[0] * e
+        s = head, _fma32(np.full_like(e, _LN2_PAIR[1]), e, _fma32(np.full_like(e, _LN2_PAIR[0]),
+                                                                     e, -head))
+        h = s[0] + q[0] * _F32(2)
+        s = h, (((s[0] - h) + q[0] * _F32(2)) + s[1]) + q[1] * _F32(2)
+        tail = (q2 * q[0]) * t
+        h = s[0] + tail
+        r = h + (((s[0] - h) + tail) + s[1])
+        r = np.where(d == np.inf, _F32(np.inf), r)
+        r = np.where(d == 0, _F32(-np.inf), r)
+        return np.where((d < 0) | np.isnan(d), _F32(np.nan), r).astype(_F32, copy=False)
 
 
 # float32 lanes of the vectors PyTorch's softmax kernels run on: the machine's (unlike its sum

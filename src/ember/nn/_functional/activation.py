@@ -599,12 +599,11 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
         k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
         out = k.log_softmax(a) if k is not None else None
     if out is None and _cpu_float32_rows(a, d):
-        # PyTorch's CPU kernel along the last dim: Sleef's exp, its lane-wise row sums
+        # PyTorch's CPU kernel along the last dim: Sleef's exp, lane-wise row sums, Sleef's log
         rows = a.reshape(-1, a.shape[-1])
         with quiet:
             s = rows - rows.max(axis=1, keepdims=True)
-            lse = np.log(_sleef.row_sums(_sleef.expf(s)), dtype=np.float64).astype(np.float32)
-            out = s - lse[:, None]
+            out = s - _sleef.logf(_sleef.row_sums(_sleef.expf(s)))[:, None]
     if out is None:
         with quiet:
             s = _shifted(x, d)

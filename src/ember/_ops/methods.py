@@ -270,6 +270,33 @@ def _xor(a, b):
     return P.bitwise_xor(a, b)
 
 
+def _share_memory_(self):
+    """Move the tensor's data into an anonymous shared mapping, which processes forked
+    afterwards share (``torch.multiprocessing``'s Hogwild training); a no-op on a GPU."""
+    a = self._data
+    if type(a) is np.ndarray and not _is_shared(self):
+        import mmap
+
+        arr = np.frombuffer(mmap.mmap(-1, max(a.nbytes, 1)), dtype=a.dtype,
+                            count=a.size).reshape(a.shape)
+        arr[...] = a
+        self._data = arr
+    return self
+
+
+def _is_shared(self) -> bool:
+    import mmap
+
+    a = self._data
+    if type(a) is not np.ndarray:
+        return True  # device memory is shared between processes, as PyTorch reports
+    while a is not None:  # arrays' bases, down to a memoryview of the mapping
+        if isinstance(a, mmap.mmap):
+            return True
+        a = a.obj if isinstance(a, memoryview) else getattr(a, "base", None)
+    return False
+
+
 def _dim_order(self):
     import numpy as np
 
@@ -406,7 +433,7 @@ _METHODS = {
     "triu_": unary_inplace(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
     "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
-    "as_strided": S.as_strided_view,
+    "as_strided": S.as_strided_view, "share_memory_": _share_memory_, "is_shared": _is_shared,
     "dim_order": _dim_order,
     # indexing
     "__getitem__": I.getitem, "__setitem__": I.setitem, "gather": I.gather,

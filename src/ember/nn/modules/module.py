@@ -390,6 +390,12 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
+        """Move parameters, their gradients and buffers to shared memory (see
+        ``Tensor.share_memory_``): processes forked afterwards train the same weights."""
+        for t in (*self.parameters(), *self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
         return self
 
     # -- state dict -----------------------------------------------------------

@@ -380,10 +380,29 @@ CASES = {
     "as_strided overlapping gradient": lambda T: _as_strided_grad(T),
     "as_strided of a view: gradient": lambda T: _as_strided_view_grad(T),
     "Rprop on a 0-d parameter": lambda T: [_rprop_scalar(T, m) for m in (False, True)],
+    "sign/floor backward of an infinite gradient": lambda T: _zero_grads(T),
+    "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),
+    "avg_pool2d kernel -1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), -1),
+    "avg_pool2d kernel 0": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0),
+    "avg_pool2d stride -1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 2, -1),
+    "avg_pool2d kernel (2, 0)": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), (2, 0),
+                                                                     (1, 1)),
+    "avg_pool1d kernel -2, stride -1": lambda T: T.nn.functional.avg_pool1d(T.ones(1, 1, 8), -2,
+                                                                            -1),
+    "avg_pool3d kernel -1": lambda T: T.nn.functional.avg_pool3d(T.ones(1, 1, 4, 4, 4), -1),
     "as_strided out of bounds": lambda T: T.arange(6.).as_strided((4, 4), (1, 1)),
     "as_strided negative stride": lambda T: T.arange(6.).as_strided((2, 2), (-1, 1)),
     "as_strided rank mismatch": lambda T: T.arange(6.).as_strided((2, 2), (1,)),
 }
+
+
+def _zero_grads(T):
+    out = []
+    for op in ("sign", "floor", "round", "sgn"):
+        a = T.tensor([1.5, -2.0], requires_grad=True)
+        getattr(a, op)().backward(T.tensor([float("inf"), 1.0]))
+        out.append((a.grad + 0).tolist())  # (PyTorch's is a ZeroTensor: no tolist of its own)
+    return out
 
 
 def _rprop_scalar(T, maximize):

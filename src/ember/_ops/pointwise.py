@@ -748,8 +748,8 @@ def sgn(a):
     return make(_np_sign(a._data), (a,), "SgnBackward0", _zero_rule)
 
 
-def _zero_rule(ctx, g):
-    return (g * 0,)
+def _zero_rule(ctx, g):  # zeros, not g * 0: an infinite gradient still gives 0, as PyTorch
+    return (g.new_zeros(g.shape),)
 
 
 def _rounding(fn, name, kernel):

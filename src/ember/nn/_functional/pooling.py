@@ -55,6 +55,22 @@ def _out_size(n, k, p, s, d, ceil_mode):
     return out
 
 
+def _checked_out_sizes(sizes, k, p, s, d, ceil_mode):
+    """Each dim's output size, with the checks PyTorch makes while computing it: a zero
+    stride, a negative pad, a pad over half the (dilated) kernel (C's truncating division)."""
+    out = []
+    for n, kk, pp, st, dd in zip(sizes, k, p, s, d):
+        if st == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        if pp > int(((kk - 1) * dd + 1) / 2):
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
+        out.append(_out_size(n, kk, pp, st, dd, ceil_mode))
+    return out
+
+
 def _omitted(stride):
     """Whether ``stride`` was left out (None or empty): it then defaults to the kernel."""
     return stride is None or (isinstance(stride, (list, tuple)) and not stride)
@@ -299,17 +315,15 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
         # NOTE: PyTorch's avg_pool2d reports a bad rank as an IndexError from its dim lookup.
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-input.dim()}, {input.dim() - 1}], but got -3)")
-    if any(v <= 0 for v in k) or any(v <= 0 for v in s):
-        raise RuntimeError("stride should not be zero")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    for pp, kk in zip(p, k, strict=True):
-        if pp > kk // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={pp}, kernel_size={kk} and dilation=1")
     c, h, w = input.shape[-3:]
-    out = tuple(_out_size(n, kk, pp, st, 1, ceil_mode) for n, kk, pp, st
-                in zip((h, w), k, p, s, strict=True))
+    out = tuple(_checked_out_sizes((h, w), k, p, s, (1, 1), ceil_mode))
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
+                           f"kW: {k[1]}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
                            f"({c}x{out[0]}x{out[1]}). Output size is too small")
@@ -594,16 +608,7 @@ def _adaptive_max3d_rule(ctx, g):
 def _pool3d_check(input, k, s, p, d, ceil_mode, fn, check_input_size):
     """PyTorch's output size and shape checks for the 3-D pools, in its order."""
     sp = input.shape[-3:]
-    out = []
-    for n, kk, pp, st, dd in zip(sp, k, p, s, d):
-        if st == 0:
-            raise RuntimeError("stride should not be zero")
-        if pp < 0:
-            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
-        if pp > ((kk - 1) * dd + 1) // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
-        out.append(_out_size(n, kk, pp, st, dd, ceil_mode))
+    out = _checked_out_sizes(sp, k, p, s, d, ceil_mode)
     if any(v <= 0 for v in k):
         raise RuntimeError(f"kernel size should be greater than zero, but got kT: {k[0]} "
                            f"kH: {k[1]} kW: {k[2]}")

@@ -3,10 +3,11 @@
 Most of these are *separable index maps*: along each affected dim, output
 position ``j`` reads input position ``idx[j]`` (padding by reflection,
 replication or wrapping, nearest-neighbour resizing), or a weighted pair of
-positions (linear resizing).  The forward pass gathers along one dim at a
-time; the backward pass is the adjoint, a scatter-add along the same dims in
-reverse order, and the adjoint of that is the gather again, so gradients of
-gradients come for free.
+positions (linear resizing), or, for bicubic and antialiased resizing, a dense
+``(out, in)`` weight matrix.  The forward pass maps one dim at a time; the
+backward pass is the adjoint (a scatter-add, or the transposed matrix product)
+along the same dims in reverse order, and the adjoint of that is the forward map
+again, so gradients of gradients come for free.
 """
 from __future__ import annotations
 from ember._warnings import warn as _warn
@@ -77,10 +78,34 @@ class _AxisMap:
                 _scatter_axis(xp, g * w1, self.axis, self.i1, self.n_in))
 
 
+class _MatrixMap:
+    """Along ``axis``: ``out = m @ in`` with a dense ``(n_out, n_in)`` weight matrix ``m``."""
+
+    __slots__ = ("axis", "m")
+
+    def __init__(self, axis, m):
+        self.axis, self.m = axis, m
+
+    @staticmethod
+    def _mul(xp, a, m, axis):
+        m = m.astype(a.dtype, copy=False)
+        if axis == a.ndim - 1:
+            return xp.matmul(a, m.T)
+        return xp.moveaxis(xp.matmul(m, xp.moveaxis(a, axis, -2)), -2, axis)
+
+    def apply(self, xp, a):
+        return self._mul(xp, a, self.m, self.axis)
+
+    def adjoint(self, xp, g):
+        return self._mul(xp, g, self.m.T, self.axis)
+
+
 def _run_maps(xp, a, maps, adjoint=False):
     """Apply each map (or, adjoint, each map's adjoint in reverse order) to array ``a``;
     half-precision data is computed in float32, as PyTorch's kernels do."""
     dt = a.dtype
+    if not maps:  # the identity: still a new array, never a view of the input
+        return a.copy()
     if dt.name in ("float16", "bfloat16"):
         a = a.astype(np.float32)
     for m in (reversed(maps) if adjoint else maps):
@@ -88,15 +113,21 @@ def _run_maps(xp, a, maps, adjoint=False):
     return xp.ascontiguousarray(a.astype(dt, copy=False))
 
 
-def _map_axes(x, maps, name):
-    """Apply ``maps`` (last dim first, like PyTorch's kernels) as one node called ``name``."""
+def _map_axes(x, maps, name, grad_maps=None):
+    """Apply ``maps`` (last dim first, like PyTorch's kernels) as one node called ``name``.
+
+    The gradient is the adjoint of ``grad_maps`` (by default ``maps`` themselves); they
+    differ only where PyTorch's backward kernel disagrees with its forward one.
+    """
+    grad_maps = maps if grad_maps is None else grad_maps
     return make(_run_maps(xp_of(x), x._data, maps), (x,), name,
-                lambda ctx, g: (_map_axes_adjoint(g, maps),))
+                lambda ctx, g: (_map_axes_adjoint(g, grad_maps, maps),))
 
 
-def _map_axes_adjoint(g, maps):
+def _map_axes_adjoint(g, maps, fwd_maps=None):
+    fwd_maps = maps if fwd_maps is None else fwd_maps
     return make(_run_maps(xp_of(g), g._data, maps, adjoint=True), (g,), "MapAxesBackward0",
-                lambda ctx, gg: (_map_axes(gg, maps, "MapAxesBackward1"),))
+                lambda ctx, gg: (_map_axes(gg, fwd_maps, "MapAxesBackward1", maps),))
 
 
 # -- pad ---------------------------------------------------------------------------
@@ -248,15 +279,149 @@ def _linear_map(axis, n_in, n_out, scale, align_corners, dtype):
     return _AxisMap(axis, i0, n_in, i1, w0, w1)
 
 
+# -- resize weight matrices (bicubic, antialiased) -----------------------------------
+#
+# Shared with ``ember.vision.transforms`` (``Resize`` on tensors).  ``ct`` is the float
+# type the weights are computed in: PyTorch computes them in the data's own type
+# (float32 for half-precision data), so ``interpolate`` passes that; the vision
+# transforms compute in float64.
+
+def _fma(a, b, c):
+    """``a * b + c`` with one rounding, for float32 arrays; plain for other types.
+
+    PyTorch's x86 kernels are compiled with fused multiply-adds where the compiler
+    contracts ``a * b + c``; emulating those (exactly, through float64) makes float32
+    weights bit for bit PyTorch's.  For float64 the difference is below 1e-15.
+    """
+    a = np.asarray(a)
+    if a.dtype != np.float32:
+        return a * b + c
+    return (a.astype(np.float64) * np.float64(b) + np.float64(c)).astype(np.float32)
+
+
+def _cubic_near(x, a, fuse_last):
+    """Keys' cubic convolution kernel for ``0 <= x <= 1``.
+
+    Evaluated with the multiply-adds PyTorch's compiled kernels fuse: the first always,
+    the last (``fuse_last``) only in the antialiased kernel.
+    """
+    inner = _fma(a + 2, x, -(a + 3)) * x
+    return _fma(inner, x, 1) if fuse_last else inner * x + 1
+
+
+def _cubic_far(x, a, fuse_last):
+    """Keys' cubic convolution kernel for ``1 <= x <= 2`` (fused as :func:`_cubic_near`)."""
+    inner = _fma(_fma(a, x, -5 * a), x, 8 * a)
+    return _fma(inner, x, -4 * a) if fuse_last else inner * x - 4 * a
+
+
+def _cubic_matrix(n_in, n_out, scale, align_corners, ct):
+    """``(n_out, n_in)`` weights of bicubic resizing (cubic convolution, ``A = -0.75``).
+
+    Output ``j`` reads the four inputs around its source position ``src``, at offsets
+    -1, 0, 1, 2 from ``floor(src)``; taps past a border are clamped onto the edge pixel.
+    """
+    a = ct.type(-0.75)
+    one = ct.type(1)
+    s = _scale(ct, n_in, n_out, scale, align_corners)
+    j = np.arange(n_out).astype(ct)
+    if align_corners:
+        src = s * j
+    else:  # NOTE: unlike linear modes, not clamped at 0: the taps reach left of the image
+        src = _fma(np.full(n_out, s, dtype=ct), j + ct.type(0.5), -ct.type(0.5)).astype(ct)
+    # NOTE: PyTorch floors the source position in float32 even for float64 data.
+    x0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    t = np.clip(src - x0.astype(ct), 0, 1).astype(ct)
+    rest = one - t
+    taps = (_cubic_far(t + one, a, False), _cubic_near(t, a, False),
+            _cubic_near(rest, a, False), _cubic_far(rest + one, a, False))
+    weights = np.zeros((n_out, n_in), dtype=ct)
+    rows = np.arange(n_out)
+    for k, w in enumerate(taps):
+        np.add.at(weights, (rows, np.clip(x0 - 1 + k, 0, n_in - 1)), w)
+    return weights
+
+
+def _aa_filter(mode, ct):
+    """``(support in input pixels at scale 1, filter)`` of antialiased resizing."""
+    if mode == "bilinear":
+        return 2, lambda x: np.maximum(1 - np.abs(x), 0).astype(ct)
+    a = ct.type(-0.5)  # NOTE: Keys' a = -0.5 here (as Pillow), not bicubic's -0.75
+
+    def cubic(x):
+        x = np.abs(x)
+        near, far = _cubic_near(x, a, True), _cubic_far(x, a, True)
+        return np.where(x < 1, near, np.where(x < 2, far, 0)).astype(ct)
+
+    return 4, cubic
+
+
+def _aa_matrix(n_in, n_out, scale, align_corners, mode, ct):
+    """``(n_out, n_in)`` weights of antialiased resizing (Pillow's scheme, as PyTorch).
+
+    Output ``i`` averages the inputs under a filter centred at ``s * (i + 0.5)`` (in
+    input pixel units, ``s`` the input step per output step), widened by ``s`` when
+    shrinking; the weights are normalised to sum to one.  The rounding steps (which
+    quantities are kept in ``ct`` and which in float64) follow PyTorch's kernel.
+    """
+    f64 = np.float64
+    size, filt = _aa_filter(mode, ct)
+    s = _scale(ct, n_in, n_out, scale, align_corners)
+    shrink = s >= 1
+    support = ct.type(size * 0.5 * f64(s)) if shrink else ct.type(size * 0.5)
+    invscale = ct.type(1.0 / f64(s)) if shrink else ct.type(1)
+    width = int(math.ceil(support)) * 2 + 1
+    center = (f64(s) * (np.arange(n_out) + 0.5)).astype(ct)
+    xmin = np.maximum(((center - support).astype(f64) + 0.5).astype(np.int64), 0)
+    xend = np.minimum(((center + support).astype(f64) + 0.5).astype(np.int64), n_in)
+    xsize = np.clip(xend - xmin, 0, width)
+    taps, total = [], np.zeros(n_out, dtype=ct)
+    for k in range(width):
+        arg = (((xmin + k).astype(ct) - center).astype(f64) + 0.5) * f64(invscale)
+        w = np.where(k < xsize, filt(arg.astype(ct)), ct.type(0)).astype(ct)
+        taps.append(w)
+        total = (total + w).astype(ct)
+    safe = np.where(total != 0, total, ct.type(1))
+    weights = np.zeros((n_out, n_in), dtype=ct)
+    rows = np.arange(n_out)
+    for k, w in enumerate(taps):
+        used = k < xsize
+        w = np.where(total != 0, w / safe, w).astype(ct)
+        weights[rows[used], xmin[used] + k] = w[used]
+    return weights
+
+
+def resize_matrix(n_in: int, n_out: int, mode: str, antialias: bool, align_corners=False,
+                  scale=None, dtype=np.float64) -> np.ndarray:
+    """The ``(n_out, n_in)`` matrix that resizes one axis, computed in ``dtype``.
+
+    ``mode`` is ``'bicubic'`` or (with ``antialias``) ``'bilinear'``; ``scale`` is the
+    user's scale factor along this axis, or ``None`` to derive the step from the sizes.
+    With ``align_corners`` the step is ``(n_in - 1) / (n_out - 1)``: bicubic then maps
+    corner pixel to corner pixel, while antialiased resizing (as PyTorch) only takes
+    the step and keeps its filters centred at ``step * (i + 0.5)``.
+    """
+    ct = np.dtype(dtype)
+    if antialias:
+        return _aa_matrix(n_in, n_out, scale, align_corners, mode, ct)
+    return _cubic_matrix(n_in, n_out, scale, align_corners, ct)
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners=None, recompute_scale_factor=None, antialias: bool = False):
     """Resizes the spatial dims of ``(N, C, *S)`` input.
 
     Modes ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
-    ``'trilinear'`` (5-D) and ``'area'``; give either ``size`` or ``scale_factor``.
-    Source coordinates follow PyTorch: with ``align_corners=False`` pixel centres are
-    aligned (``src = (dst + 0.5) * in/out - 0.5``, clamped at 0); with ``True`` the corner
-    pixels are (``src = dst * (in - 1)/(out - 1)``).
+    ``'bicubic'`` (4-D), ``'trilinear'`` (5-D) and ``'area'``; give either ``size`` or
+    ``scale_factor``.  Source coordinates follow PyTorch: with ``align_corners=False``
+    pixel centres are aligned (``src = (dst + 0.5) * in/out - 0.5``, clamped at 0 except
+    for bicubic); with ``True`` the corner pixels are (``src = dst * (in - 1)/(out - 1)``).
+    When ``scale_factor`` is given (and ``recompute_scale_factor`` is not true), the
+    step ``in/out`` is ``1/scale_factor`` instead.  ``antialias=True`` (bilinear and
+    bicubic, 4-D) widens the filter by the shrink factor when downsampling.
+
+    >>> F.interpolate(ember.zeros(1, 1, 4, 6), scale_factor=0.5, mode='bicubic').shape
+    ember.Size([1, 1, 2, 3])
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -301,8 +466,6 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             scales = [None] * nsp
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ember")
     if mode not in _MODES or input.dim() not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.dim()}D) for the modes: nearest | linear | bilinear "
@@ -311,21 +474,37 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in _LINEAR and input.dim() != _LINEAR[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate(mode='bicubic') is not supported by ember")
+    if mode == "bicubic" and input.dim() != 4:  # PyTorch falls through to its last error
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear "
+                                  "| bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
     if any(o <= 0 for o in out) or any(i <= 0 for i in sp):
         names = ("D", "H", "W")[3 - nsp:]
         ins = ", ".join(f"{n}: {i}" for n, i in zip(names, sp, strict=True))
         outs = ", ".join(f"{n}: {o}" for n, o in zip(names, out, strict=True))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({ins}) output ({outs})")
-    if not input.dtype.is_floating_point:
+    half = input.dtype.is_floating_point and input.dtype.itemsize == 2
+    if not input.dtype.is_floating_point or (antialias and half):
+        # NOTE: PyTorch resizes uint8 images (bilinear, bicubic, antialiased) with
+        # fixed-point kernels; ember does not, and raises for every integer type.
         kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
                 "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
+        kind = f"{kind}{nsp}d_channels_last"
+        if antialias:
+            kind = "compute_index_ranges_weights"
+        elif mode == "bicubic":
+            kind = "compute_indices_weights_cubic"
         from ..._ops._core import _legacy
 
-        raise NotImplementedError(f'"{kind}{nsp}d_channels_last" not implemented for '
+        raise NotImplementedError(f'"{kind}" not implemented for '
                                   f"'{_legacy(input.dtype)}'")
+    if antialias and any(n == 0 for n in input.shape[1:]):
+        raise RuntimeError("Non-empty 4D data tensor expected but got a tensor with sizes "
+                           f"{list(input.shape)}")
+    if mode == "bicubic" or antialias:
+        return _resize_2d(input, out, scales, mode, align_corners, antialias)
     if mode == "area":  # area resizing is adaptive average pooling
         from . import pooling
 
@@ -356,6 +535,38 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         name = {"linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
                 "trilinear": "UpsampleTrilinear3DBackward0"}[mode]
     return _map_axes(input, maps, name)
+
+
+def _resize_2d(x, out, scales, mode, align_corners, antialias):
+    """Bicubic or antialiased resizing of ``(N, C, H, W)``: a matrix product per axis."""
+    xp = xp_of(x)
+    dt = x._data.dtype
+    ct = np.dtype(np.float32) if dt.name in ("float16", "bfloat16") else dt
+    sp = [int(n) for n in x.shape[2:]]
+    maps, grad_maps = [], []
+    for d in (1, 0):  # W first, then H, as PyTorch
+        m = resize_matrix(sp[d], out[d], mode, antialias, align_corners, scales[d], ct)
+        axis_map = _MatrixMap(2 + d, xp.asarray(m))
+        grad_maps.append(axis_map)
+        # NOTE: PyTorch's antialiased forward kernel skips an axis whose size stays the
+        # same, even where a scale_factor would move the samples; its backward kernel
+        # does not skip it.  Both are matched.
+        if antialias and sp[d] == out[d]:
+            continue
+        if antialias and d == 0 and out[1] == 1:
+            # NOTE: and when the output is one pixel wide, PyTorch's antialiased forward
+            # kernel gives every output row the weights of row 0 (its backward uses the
+            # right ones).  Matched as well.
+            axis_map = _MatrixMap(2, xp.asarray(np.repeat(m[:1], out[0], axis=0)))
+        maps.append(axis_map)
+    if not antialias and sp == out:
+        # NOTE: and PyTorch's bicubic backward passes the gradient through unchanged when
+        # no size changes, though its forward resamples when a scale_factor moves the
+        # samples.  Matched too.
+        grad_maps = []
+    name = ("UpsampleBicubic2D" if mode == "bicubic" else "UpsampleBilinear2D") + (
+        "AaBackward0" if antialias else "Backward0")
+    return _map_axes(x, maps, name, grad_maps)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -1,18 +1,16 @@
 """Image operations on tensors shaped ``[..., C, H, W]`` (or ``[..., H, W]``).
 
 Built from ember ops, so they keep autograd and the tensor's device.  Resizing
-with ``antialias=True`` (and bicubic, which ``nn.functional.interpolate`` does not
-have in ember) multiplies by per-axis weight matrices computed here the way
-PyTorch's CPU kernels compute theirs.
+with ``antialias=True`` or bicubic multiplies by per-axis weight matrices from
+``nn.functional``'s resize code (computed the way PyTorch's CPU kernels compute theirs).
 """
 from __future__ import annotations
 from ember._warnings import warn as _warn
 
-import math
-
 import numpy as np
 
 from ..._tensor import Tensor
+from ...nn._functional.spatial import resize_matrix
 
 
 def _ember():
@@ -127,67 +125,16 @@ def _pad_symmetric(img: Tensor, p: list[int]) -> Tensor:
 
 # -- resizing ----------------------------------------------------------------------------------
 
-def _aa_filter(mode: str):
-    if mode == "bilinear":
-        return 2, lambda x: np.maximum(1.0 - np.abs(x), 0.0)
-    a = -0.5  # Keys' cubic for antialiased bicubic, as PyTorch (and Pillow) use
-
-    def cubic(x):
-        x = np.abs(x)
-        near = ((a + 2) * x - (a + 3)) * x * x + 1
-        far = (((x - 5) * x + 8) * x - 4) * a
-        return np.where(x < 1, near, np.where(x < 2, far, 0.0))
-
-    return 4, cubic
-
-
-def _aa_weights(in_size: int, out_size: int, mode: str) -> np.ndarray:
-    """``(out, in)`` matrix of PyTorch's antialiased resampling weights (Pillow's scheme).
-
-    Output pixel ``i`` averages the inputs under a filter centred at
-    ``scale * (i + 0.5)`` and stretched by ``scale = in/out`` when shrinking.
-    """
-    interp_size, filt = _aa_filter(mode)
-    scale = in_size / out_size
-    support = interp_size * 0.5 * scale if scale >= 1.0 else interp_size * 0.5
-    invscale = 1.0 / scale if scale >= 1.0 else 1.0
-    max_size = int(math.ceil(support)) * 2 + 1
-    weights = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        center = scale * (i + 0.5)
-        xmin = max(int(center - support + 0.5), 0)
-        xsize = min(max(min(int(center + support + 0.5), in_size) - xmin, 0), max_size)
-        w = filt((np.arange(xsize) + xmin - center + 0.5) * invscale)
-        total = w.sum()
-        weights[i, xmin:xmin + xsize] = w / total if total != 0 else w
-    return weights
-
-
-def _bicubic_weights(in_size: int, out_size: int) -> np.ndarray:
-    """``(out, in)`` matrix of PyTorch's bicubic upsampling (A = -0.75, align_corners=False)."""
-    A = -0.75
-    scale = in_size / out_size
-    weights = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        real = scale * (i + 0.5) - 0.5  # NOTE: not clamped at 0 for cubic, as in PyTorch
-        x0 = math.floor(real)
-        t = real - x0
-        c = [((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A,
-             ((A + 2) * t - (A + 3)) * t * t + 1,
-             ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1,
-             ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A]
-        for k in range(4):
-            weights[i, min(max(x0 - 1 + k, 0), in_size - 1)] += c[k]
-    return weights
-
-
 def _resize_by_matrices(img: Tensor, size, mode: str, antialias: bool) -> Tensor:
+    """Bicubic or antialiased resizing as two matrix products (the matrices built in float64
+    by ``nn.functional``'s resize code, then cast to the image's type)."""
     torch = _ember()
     h, w = int(img.shape[-2]), int(img.shape[-1])
     oh, ow = size
-    make = (lambda i, o: _aa_weights(i, o, mode)) if antialias else _bicubic_weights
-    wh = torch.as_tensor(make(h, oh), dtype=img.dtype, device=img.device)
-    ww = torch.as_tensor(make(w, ow), dtype=img.dtype, device=img.device)
+    wh = torch.as_tensor(resize_matrix(h, oh, mode, antialias), dtype=img.dtype,
+                         device=img.device)
+    ww = torch.as_tensor(resize_matrix(w, ow, mode, antialias), dtype=img.dtype,
+                         device=img.device)
     return torch.matmul(torch.matmul(wh, img), ww.t())
 
 

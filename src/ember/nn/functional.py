@@ -23,9 +23,13 @@ from ._functional.distance import *  # noqa: F401,F403
 from ._functional.distance import __all__ as _dist
 from ._functional.attention import *  # noqa: F401,F403
 from ._functional.attention import __all__ as _attn
+from ._functional.grid import *  # noqa: F401,F403
+from ._functional.grid import __all__ as _grid
+from ._functional.more_layers import *  # noqa: F401,F403
+from ._functional.more_layers import __all__ as _more_layers
 
 __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist,
-           *_attn]
+           *_attn, *_more_layers, *_grid]
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 

@@ -74,3 +74,206 @@ class Buffer(Tensor):
         data = empty(0) if data is None else data
         adopt(self, data.detach())
         self.persistent = persistent
+
+
+# -- lazy (shape-unknown) parameters and buffers --------------------------------------------
+
+_SHAPE_ERROR = ("Can't access the shape of an uninitialized parameter or buffer. This error "
+                "usually happens in `load_state_dict` when trying to load an uninitialized "
+                "parameter into an initialized one. Call `forward` to initialize the parameters "
+                "before accessing their attributes.")
+
+# Tensor methods an uninitialized tensor still answers (PyTorch's list): the ones that change
+# its dtype or device, which a lazy module's ``.to()``/``.double()`` need before materializing.
+_CONVERSIONS = frozenset({"half", "float", "double", "char", "short", "int", "long", "cuda",
+                          "cpu", "to"})
+_ALLOWED = _CONVERSIONS | {"size", "copy_", "is_complex", "is_floating_point", "get_device"}
+# Python protocol methods that must keep working for the object to exist at all.
+_PROTOCOL = frozenset({"__init__", "__repr__", "__reduce_ex__", "__copy__", "__deepcopy__",
+                       "__dir__", "__getattr__"})
+
+
+class UninitializedTensorMixin:
+    """What ``UninitializedParameter`` and ``UninitializedBuffer`` share: an empty tensor that
+    remembers only dtype, device and ``requires_grad`` until :meth:`materialize` gives it a
+    shape (and its final class).
+
+    Everything else refuses, as PyTorch's: ``.shape`` raises RuntimeError and any other tensor
+    method ValueError, save the dtype/device conversions, ``size()`` and ``copy_``.
+    """
+
+    __slots__ = ()
+    cls_to_become: type | None = None
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Become a ``cls_to_become`` of ``shape`` (uninitialized memory), on this tensor's
+        device and dtype unless others are given."""
+        from .._ops.creation import empty
+
+        new = empty(shape, device=self._device if device is None else device,
+                    dtype=self.dtype if dtype is None else dtype)
+        self._data, self._device = new._data, new._device
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE_ERROR)
+
+    @property
+    def data(self):
+        return wrap(self._data, self._device)  # empty, with a version counter of its own
+
+    @data.setter
+    def data(self, value):
+        Tensor.data.fset(self, value)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        Tensor.requires_grad_(self, value)
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call "
+                           "`forward` to initialize the parameters before calling "
+                           "`module.share_memory()`.")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def _blank(self, requires_grad=None):
+        """A new uninitialized tensor of this class, dtype and device."""
+        raise NotImplementedError
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild_uninitialized, (type(self), self._requires_grad, str(self._device),
+                                         self.dtype))
+
+    def __copy__(self):
+        return self._blank()
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = self._blank()
+        return memo[id(self)]
+
+
+def _refuse(name):
+    def method(self, *args, **kwargs):
+        raise ValueError(f"Attempted to use an uninitialized parameter in <method '{name}' of "
+                         "'torch._C.TensorBase' objects>. This error happens when you are using "
+                         "a `LazyModule` or explicitly manipulating "
+                         f"`torch.nn.parameter.{type(self).__name__}` objects. When using "
+                         "LazyModules Call `forward` with a dummy batch to initialize the "
+                         "parameters before calling torch functions")
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+# NOTE: PyTorch refuses through __torch_function__, which sees every torch function; ember has
+# no such dispatch, so the refusal covers Tensor's methods and operators (``p.sum()``,
+# ``p + 1``, ``len(p)``) but not free functions given such a tensor (``ember.add(p, 1)``).
+for _name, _attr in list(vars(Tensor).items()):
+    if (callable(_attr) and not isinstance(_attr, (staticmethod, classmethod, type))
+            and (not _name.startswith("_") or (_name.startswith("__") and _name.endswith("__")))
+            and _name not in _ALLOWED and _name not in _PROTOCOL
+            and _name not in vars(UninitializedTensorMixin)):
+        setattr(UninitializedTensorMixin, _name, _refuse(_name))
+UninitializedTensorMixin.__hash__ = Tensor.__hash__
+del _name, _attr
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is an ``UninitializedParameter`` or ``UninitializedBuffer``."""
+    return isinstance(param, UninitializedTensorMixin)
+
+
+def _empty_leaf(t, device, dtype, requires_grad):
+    from .._ops.creation import empty
+
+    adopt(t, empty(0, device=device, dtype=dtype))
+    t._requires_grad = False
+    if requires_grad:
+        if not t.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its first forward).
+
+    It holds no data: only its dtype, device and ``requires_grad``, which the ``Parameter``
+    it becomes on :meth:`materialize` takes.
+
+    >>> p = UninitializedParameter()
+    >>> p.materialize((2, 3)); type(p).__name__, tuple(p.shape)
+    ('Parameter', (2, 3))
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return object.__new__(cls)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        _empty_leaf(self, device, dtype, requires_grad)
+
+    def _blank(self, requires_grad=None):
+        rg = self._requires_grad if requires_grad is None else requires_grad
+        return type(self)(rg, self._device, self.dtype)
+
+    @classmethod
+    def _from_tensor(cls, t, requires_grad):
+        return cls(requires_grad, t._device, t.dtype)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet; :meth:`materialize` makes it a plain tensor.
+
+    ``persistent`` is kept for the module that registers it (``register_buffer``).
+    """
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        return object.__new__(cls)
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        _empty_leaf(self, device, dtype, requires_grad)
+        self.persistent = persistent
+        self._is_buffer = True
+
+    def _blank(self, requires_grad=None):
+        rg = self._requires_grad if requires_grad is None else requires_grad
+        return type(self)(rg, self._device, self.dtype, self.persistent)
+
+    @classmethod
+    def _from_tensor(cls, t, requires_grad):
+        return cls(requires_grad, t._device, t.dtype)
+
+
+def _buffer_conversion(name):
+    convert = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        # As PyTorch's, a converted uninitialized buffer is still one (a module's .double()
+        # or .to() must leave its lazy buffers lazy).
+        out = convert(self, *args, **kwargs)
+        if out is self:
+            return self
+        new = UninitializedBuffer(out._requires_grad, out._device, out.dtype, self.persistent)
+        return new
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in _CONVERSIONS:
+    setattr(UninitializedBuffer, _name, _buffer_conversion(_name))
+del _name
+
+
+def _rebuild_uninitialized(cls, requires_grad, device, dtype):
+    return cls(requires_grad, device, dtype)

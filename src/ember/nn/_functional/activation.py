@@ -150,7 +150,12 @@ def _leaky_relu(x, slope, _name="LeakyReluBackward0"):
 
 
 def _leaky_rule(ctx, g):
-    x, slope, name = ctx.saved
+    return (leaky_grad(g, *ctx.saved),)
+
+
+def leaky_grad(g, x, slope, name):
+    """``g`` through a leaky ReLU of ``slope`` (leaky_relu's, and rrelu's in eval mode); an
+    in-place one (``name`` ending in 1) with a negative slope cannot be undone."""
     if name.endswith("1") and slope < 0:
         raise RuntimeError(
             "In-place leakyReLu backward calculation is triggered with a negative slope which is "
@@ -158,8 +163,7 @@ def _leaky_rule(ctx, g):
             "slope, please call out-of-place version instead. File an issue at "
             "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
             "backward calculation with negative slope")
-    a = x._data
-    return (_mask(g, xp_of(x).where(a > 0, 1.0, slope)),)
+    return _mask(g, xp_of(x).where(x._data > 0, 1.0, slope))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

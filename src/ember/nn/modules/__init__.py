@@ -13,4 +13,6 @@ from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .more_layers import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
 from .module import Module  # noqa: F401

@@ -9,7 +9,7 @@ from .._functional.linear import bilinear, linear
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "LazyLinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
 class Identity(Module):
@@ -55,11 +55,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
-
-class LazyLinear(Linear):
-    def __init__(self, out_features, bias=True, device=None, dtype=None):
-        raise NotImplementedError("torch.nn.LazyLinear is not supported by ember")
 
 
 class Bilinear(Module):

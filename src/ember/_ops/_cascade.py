@@ -43,6 +43,15 @@ def _ceil_log2(n: int) -> int:
     return 1 if n <= 2 else (n - 1).bit_length()
 
 
+def _chunk_sums(g):
+    """(b, k, step, w) -> (b, k, w): each chunk's ``step`` rows added in order.  Many chunks
+    of few lanes go faster with the rows outermost in memory (NumPy then adds whole rows),
+    while the copy that takes stays in cache."""
+    if g.shape[0] * g.shape[1] < 8 or g.shape[3] > 64 or g.size > 1 << 18:
+        return np.add.reduce(g, axis=2)
+    return np.add.reduce(np.ascontiguousarray(np.moveaxis(g, 2, 0)), axis=0)
+
+
 def _levels(x):
     """``x`` (batch, n, lanes): each lane summed over ``n`` by PyTorch's four-level cascade:
     sums of ``step`` values passed up a level, what is left at each level added at the end.
@@ -57,7 +66,7 @@ def _levels(x):
     for level in (1, 2, 3):
         if not sums.shape[1]:
             break
-        sums = np.add.reduce(sums.reshape(b, -1, step, w), axis=2)
+        sums = _chunk_sums(sums.reshape(b, -1, step, w))
         whole = sums.shape[1] // step * step if level < 3 else 0  # the top level keeps all
         acc = acc + np.add.reduce(sums[:, whole:], axis=1)
         sums = sums[:, :whole]
@@ -286,10 +295,7 @@ def _contiguous(a, axes, out_shape):
     dims, or its trailing dims, which the layout would merge to one or two dims."""
     lanes = VECTOR_BYTES // a.itemsize
     if len(axes) == a.ndim:
-        n = a.size
-        if n >= GRAIN:
-            return None
-        return _rows(a.reshape(1, n), lanes).reshape(())
+        return _flat_sum(a.reshape(-1), _threads() if a.size >= GRAIN else 1).reshape(())
     k = len(axes)
     if axes == tuple(range(k)):  # leading: columns summed down the rows
         rows = math.prod(a.shape[:k])
@@ -306,21 +312,37 @@ def _contiguous(a, axes, out_shape):
     return None
 
 
+def _flat_sum(flat, threads):
+    """A contiguous 1-D sum (shape (1,)) on ``threads`` threads: each sums an equal range
+    (the last one shorter), then the per-thread results (zero for idle threads) are summed
+    like any short row."""
+    lanes = VECTOR_BYTES // flat.itemsize
+    if threads == 1:
+        return _rows(flat[None], lanes)
+    n = flat.size
+    chunk = -(-n // min(threads, -(-n // GRAIN)))
+    whole = n // chunk
+    buffer = np.zeros(threads, flat.dtype)
+    buffer[:whole] = _rows(flat[:whole * chunk].reshape(whole, chunk), lanes)
+    if whole * chunk < n:
+        buffer[whole] = _rows(flat[whole * chunk:][None], lanes)[0]
+    return _rows(buffer[None], lanes)
+
+
 def _two_pass(view, dims, threads):
-    """A whole-tensor sum on several threads: each sums a contiguous range, then the
-    per-thread results (zero for idle threads) are summed like any short row."""
+    """A whole-tensor sum on several threads: each sums a contiguous range of the flat
+    iteration, then the per-thread results are summed (see ``_flat_sum``)."""
+    if len(dims) == 1 and dims[0][1] == view.itemsize:
+        return _flat_sum(view, threads)[0]
     n = view.size
     used = min(threads, -(-n // GRAIN))
     chunk = -(-n // used)
     buffer = np.zeros(threads, view.dtype)
-    for t in range(used):
-        lo = t * chunk
-        if lo >= n:
-            break
+    for t, lo in enumerate(range(0, n, chunk)):
         hi = min(n, lo + chunk)
         terms = [_terms(v, d)[0].reshape(-1) for v, d in _ranges(view, dims, lo, hi)]
         buffer[t] = fold_left(np.concatenate(terms) if len(terms) > 1 else terms[0])
-    return _serial(buffer, [[threads, buffer.itemsize, 0, True, [0]]])[0]
+    return _rows(buffer[None], VECTOR_BYTES // view.itemsize)[0]
 
 
 def _ranges(view, dims, lo, hi):

@@ -45,9 +45,11 @@ def expf(x):
         half = q >> 1
         u = u * ((half + 127).astype(np.uint32) << 23).view(_F32)
         u = u * ((q - half + 127).astype(np.uint32) << 23).view(_F32)
-        u = np.where(d < -104, _F32(0), u)
-        u = np.where(d > 100, _F32(np.inf), u)
-        return np.where(np.isnan(d), d, u).astype(_F32, copy=False)
+        if not (np.abs(d) <= 100).all():  # underflow, overflow, NaN
+            u = np.where(d < -104, _F32(0), u)
+            u = np.where(d > 100, _F32(np.inf), u)
+            u = np.where(np.isnan(d), d, u)
+        return u.astype(_F32, copy=False)
 
 
 def _fma32(a, b, c):
@@ -67,7 +69,7 @@ def _pair_div(n, d):
     t = _F32(1) / d[0]
     s = n[0] * t
     u = _fma32(t, n[0], -s)
-    v = _fma32(-d[1], t, _fma32(-d[0], t, np.ones_like(t)))
+    v = _fma32(-d[1], t, _fma32(-d[0], t, _F32(1)))
     return s, _fma32(s, v, _fma32(n[1], t, u))
 
 
@@ -85,24 +87,23 @@ def logf(x):
         low = m < _F32(0.75)
         m = np.where(low, m * _F32(2), m).astype(_F32)
         e = np.where(low, e - 1, e).astype(_F32)
-        one = np.ones_like(m)
-        q = _pair_div(_two_sum(-one, m), _two_sum(one, m))
+        q = _pair_div(_two_sum(_F32(-1), m), _two_sum(_F32(1), m))
         q2 = q[0] * q[0]
-        t = np.full_like(q2, _LOG_POLY[0])
-        for c in _LOG_POLY[1:]:
-            t = _fma32(t, q2, np.full_like(q2, c))
+        t = _fma32(q2, _LOG_POLY[0], _LOG_POLY[1])
+        t = _fma32(t, q2, _LOG_POLY[2])
         # s = ln2 * e (a pair), + 2 q (a pair), + q^3 t
         head = _LN2_PAIR[0] * e
-        s = head, _fma32(np.full_like(e, _LN2_PAIR[1]), e, _fma32(np.full_like(e, _LN2_PAIR[0]),
-                                                                     e, -head))
+        s = head, _fma32(e, _LN2_PAIR[1], _fma32(e, _LN2_PAIR[0], -head))
         h = s[0] + q[0] * _F32(2)
         s = h, (((s[0] - h) + q[0] * _F32(2)) + s[1]) + q[1] * _F32(2)
         tail = (q2 * q[0]) * t
         h = s[0] + tail
         r = h + (((s[0] - h) + tail) + s[1])
-        r = np.where(d == np.inf, _F32(np.inf), r)
-        r = np.where(d == 0, _F32(-np.inf), r)
-        return np.where((d < 0) | np.isnan(d), _F32(np.nan), r).astype(_F32, copy=False)
+        if not ((d > 0) & (d < np.inf)).all():  # zero, negative, infinite, NaN
+            r = np.where(d == np.inf, _F32(np.inf), r)
+            r = np.where(d == 0, _F32(-np.inf), r)
+            r = np.where((d < 0) | np.isnan(d), _F32(np.nan), r)
+        return r.astype(_F32, copy=False)
 
 
 # float32 lanes of the vectors PyTorch's softmax kernels run on: the machine's (unlike its sum

@@ -24,27 +24,20 @@ _POLY = [_F64(_F32(c)) for c in (0.000198527617612853646278381, 0.00139304355252
                                  0.166666671633720397949219, 0.5)]
 
 
-def _fma(a, b, c):
-    """float32 ``a * b + c`` with one rounding (operands are float32 values held in float64)."""
-    return (a * b + c).astype(_F32).astype(_F64)
-
-
 def expf(x):
     """``exp`` of a float32 array as Sleef's ``expf_u10`` computes it."""
     d = np.asarray(x, _F32)
     with np.errstate(all="ignore"):
-        q = np.rint(d * _INV_LN2).astype(np.int32)
-        qf = q.astype(_F64)
-        s = _fma(qf, -_LN2_HI, d.astype(_F64))
-        s = _fma(qf, -_LN2_LO, s)
-        u = np.full(d.shape, _POLY[0])
-        for c in _POLY[1:]:
-            u = _fma(u, s, c)
-        ss = (s * s).astype(_F32).astype(_F64)
-        u = _F32(1) + _fma(ss, u, s).astype(_F32)
-        half = q >> 1
-        u = u * ((half + 127).astype(np.uint32) << 23).view(_F32)
-        u = u * ((q - half + 127).astype(np.uint32) << 23).view(_F32)
+        qf = np.rint(d * _INV_LN2)
+        q64 = qf.astype(_F64)
+        s = (q64 * -_LN2_HI + d).astype(_F32)  # each line a fused multiply-add: one rounding
+        s = (q64 * -_LN2_LO + s).astype(_F32)
+        s64 = s.astype(_F64)
+        u = (s64 * _POLY[0] + _POLY[1]).astype(_F32)
+        for c in _POLY[2:]:
+            u = (u.astype(_F64) * s64 + c).astype(_F32)
+        u = _F32(1) + ((s * s).astype(_F64) * u + s).astype(_F32)
+        u = np.ldexp(u, qf.astype(np.int32))  # (one rounding, as Sleef's two exact steps)
         if not (np.abs(d) <= 100).all():  # underflow, overflow, NaN
             u = np.where(d < -104, _F32(0), u)
             u = np.where(d > 100, _F32(np.inf), u)

@@ -381,6 +381,11 @@ CASES = {
     "as_strided of a view: gradient": lambda T: _as_strided_view_grad(T),
     "Rprop on a 0-d parameter": lambda T: [_rprop_scalar(T, m) for m in (False, True)],
     "sign/floor backward of an infinite gradient": lambda T: _zero_grads(T),
+    "state_dict pre/post hooks": lambda T: _state_dict_hooks(T),
+    "state_dict post-hook returning a dict": lambda T: _returning_post_hook(T),
+    "load_state_dict pre-hook renames, post-hook forgives": lambda T: _load_hooks(T),
+    "load_state_dict post-hook returning a value": lambda T: _load_post_returns(T),
+    "load_state_dict pre-hook error message": lambda T: _load_pre_error(T),
     "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),
     "avg_pool2d kernel -1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), -1),
     "avg_pool2d kernel 0": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0),
@@ -394,6 +399,51 @@ CASES = {
     "as_strided negative stride": lambda T: T.arange(6.).as_strided((2, 2), (-1, 1)),
     "as_strided rank mismatch": lambda T: T.arange(6.).as_strided((2, 2), (1,)),
 }
+
+
+def _state_dict_hooks(T):
+    m, calls = T.nn.Sequential(T.nn.Linear(2, 2)), []
+    m[0].register_state_dict_pre_hook(lambda mod, prefix, keep: calls.append((prefix, keep)))
+    m.register_state_dict_post_hook(
+        lambda mod, sd, prefix, meta: calls.append((prefix, sorted(sd), meta)))
+    m._register_state_dict_hook(lambda mod, sd, prefix, meta: {"x": 1})
+    return m.state_dict(), calls
+
+
+def _returning_post_hook(T):
+    m = T.nn.Linear(2, 2)
+    m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: {})
+    return m.state_dict()
+
+
+def _load_hooks(T):
+    m, calls = T.nn.Sequential(T.nn.Linear(2, 2)), []
+
+    def rename(mod, sd, prefix, meta, strict, missing, unexpected, errors):
+        calls.append((prefix, sorted(sd), meta, strict, list(missing), list(errors)))
+        sd[prefix + "weight"] = sd.pop(prefix + "w")
+
+    def forgive(mod, keys):
+        calls.append((type(mod).__name__, list(keys.missing_keys)))
+        keys.missing_keys.clear()
+    m[0].register_load_state_dict_pre_hook(rename)
+    m.register_load_state_dict_post_hook(forgive)
+    m[0].register_load_state_dict_post_hook(lambda mod, k: calls.append(list(k.missing_keys)))
+    result = m.load_state_dict({"0.w": T.ones(2, 2)})
+    return str(result), calls, m[0].weight.tolist()
+
+
+def _load_post_returns(T):
+    m = T.nn.Linear(2, 2)
+    m.register_load_state_dict_post_hook(lambda mod, keys: 1)
+    return m.load_state_dict(m.state_dict())
+
+
+def _load_pre_error(T):
+    m = T.nn.Linear(2, 2)
+    m._register_load_state_dict_pre_hook(
+        lambda sd, prefix, meta, strict, missing, unexpected, errors: errors.append("bad"))
+    return m.load_state_dict(m.state_dict())
 
 
 def _zero_grads(T):

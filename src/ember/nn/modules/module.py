@@ -17,6 +17,10 @@ from ..parameter import Buffer, Parameter
 __all__ = ["Module"]
 
 
+_HOOK_DICTS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+               "_load_state_dict_post_hooks")
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
 
@@ -76,9 +80,10 @@ class Module:
         setattr_("_forward_hooks_always_called", set())
         setattr_("_backward_hooks", OrderedDict())
         setattr_("_backward_pre_hooks", OrderedDict())
-        setattr_("_state_dict_hooks", OrderedDict())
-        setattr_("_load_state_dict_pre_hooks", OrderedDict())
-        setattr_("_load_state_dict_post_hooks", OrderedDict())
+        for name in _HOOK_DICTS:
+            setattr_(name, OrderedDict())
+        setattr_("_state_dict_public_hooks", set())  # post-hooks that must return None
+        setattr_("_load_pre_hooks_with_module", set())
 
     def forward(self, *input):
         """What the module computes; every subclass defines it."""
@@ -203,6 +208,10 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:  # (pickled before a kind of hook existed)
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_state_dict_public_hooks", set())
+        self.__dict__.setdefault("_load_pre_hooks_with_module", set())
 
     def get_submodule(self, target: str) -> Module:
         if target == "":
@@ -434,18 +443,23 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local = {"version": self._version}
         meta = getattr(destination, "_metadata", None)
         if meta is not None:
-            meta[prefix[:-1]] = {"version": self._version}
+            meta[prefix[:-1]] = local
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".",
                              keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            r = hook(self, destination, prefix, {})
+        for hid, hook in self._state_dict_hooks.items():
+            r = hook(self, destination, prefix, local)
             if r is not None:
-                destination = r
+                if hid in self._state_dict_public_hooks:
+                    raise RuntimeError("state_dict post-hook must return None")
+                destination = r  # (a private hook may hand back another dict)
         return destination
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
@@ -461,11 +475,22 @@ class Module:
         own = {}
         extras = {}  # state-dict key -> a module that takes extra state
         own_order = []  # every key this module expects, in PyTorch's order
-        upgrade_errors = []  # what a layer's _upgrade_state_dict refuses in the checkpoint
+        upgrade_errors = []  # what a layer's upgrade or a pre-hook refuses in the checkpoint
+        missing, unexpected = [], []  # (filled below; pre-hooks get them as PyTorch's do)
+        post_hooks = []  # every module's load post-hooks, children before parents
         for mod_prefix, mod in self.named_modules():
             p = mod_prefix + "." if mod_prefix else ""
-            version = None if metadata is None else metadata.get(mod_prefix, {}).get("version")
-            upgrade_errors.extend(mod._upgrade_state_dict(state_dict, p, version) or ())
+            local = {} if metadata is None else metadata.get(mod_prefix, {})
+            upgrade_errors.extend(mod._upgrade_state_dict(state_dict, p, local.get("version"))
+                                  or ())
+            for hid, hook in mod._load_state_dict_pre_hooks.items():
+                args = (state_dict, p, local, strict, missing, unexpected, upgrade_errors)
+                if hid in mod._load_pre_hooks_with_module:
+                    hook(mod, *args)
+                else:
+                    hook(*args)
+            if mod._load_state_dict_post_hooks:
+                post_hooks.append((p.count("."), mod))
             for name, t in mod._parameters.items():
                 if t is not None:
                     own[p + name] = (mod, name, t, True)
@@ -477,8 +502,8 @@ class Module:
             if type(mod).set_extra_state is not Module.set_extra_state:
                 extras[p + _EXTRA_STATE] = mod
                 own_order.append(p + _EXTRA_STATE)
-        missing = [k for k in own_order if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own and k not in extras]
+        missing += [k for k in own_order if k not in state_dict]
+        unexpected += [k for k in state_dict if k not in own and k not in extras]
         errors = []
         for key, (mod, name, t, is_param) in own.items():
             if key not in state_dict:
@@ -491,18 +516,10 @@ class Module:
             if tuple(v.shape) != tuple(t.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {v.shape} "
                               f"from checkpoint, the shape in current model is {t.shape}.")
-        msgs = []
-        if strict:
-            if missing:
-                msgs.append("Missing key(s) in state_dict: " +
-                            ", ".join(f'"{k}"' for k in missing) + ". ")
-            if unexpected:
-                msgs.append("Unexpected key(s) in state_dict: " +
-                            ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        msgs += upgrade_errors + errors
-        if msgs:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" +
-                               "\n\t".join(msgs))
+        # a failed load changes nothing, unless post-hooks may forgive missing or unexpected
+        # keys: they run after the copy, as PyTorch's do
+        self._check_loaded(upgrade_errors + errors, strict and not post_hooks, missing,
+                           unexpected)
         from ...autograd.grad_mode import no_grad
 
         with no_grad():
@@ -519,7 +536,32 @@ class Module:
         for key, mod in extras.items():
             if key in state_dict:
                 mod.set_extra_state(state_dict[key])
-        return _IncompatibleKeys(missing, unexpected)
+        keys = _IncompatibleKeys(missing, unexpected)
+        if post_hooks:
+            # deepest first, each after its children, as PyTorch's recursive load runs them
+            for _, mod in sorted(post_hooks, key=lambda d: -d[0]):
+                for hook in mod._load_state_dict_post_hooks.values():
+                    if hook(mod, keys) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are not"
+                            " expected to return new values, if incompatible_keys need to be "
+                            "modified, it should be done inplace.")
+            self._check_loaded([], strict, missing, unexpected)
+        return keys
+
+    def _check_loaded(self, errors, strict, missing, unexpected):
+        msgs = []
+        if strict:
+            if missing:
+                msgs.append("Missing key(s) in state_dict: " +
+                            ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                msgs.append("Unexpected key(s) in state_dict: " +
+                            ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        msgs += errors
+        if msgs:
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" +
+                               "\n\t".join(msgs))
 
     def _upgrade_state_dict(self, state_dict, prefix, version):
         """Bring entries saved by an older version of this module up to date (in place).
@@ -561,8 +603,37 @@ class Module:
     def register_backward_hook(self, hook):
         return self.register_full_backward_hook(hook)
 
-    def register_state_dict_hook(self, hook):
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before the module's state is saved."""
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after the module's state
+        (and its children's) is in ``state_dict``; it changes it in place, returning None."""
+        h = self._add_hook(self._state_dict_hooks, hook)
+        self._state_dict_public_hooks.add(h.id)
+        return h
+
+    def _register_state_dict_hook(self, hook):
+        """A post-hook that may return a new state dict to use instead."""
         return self._add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before the module's entries are read: it may
+        rename or convert them in ``state_dict``, or add an error message."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        h = self._add_hook(self._load_state_dict_pre_hooks, hook)
+        if with_module:
+            self._load_pre_hooks_with_module.add(h.id)
+        return h
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` runs after the load; it may change the missing
+        and unexpected key lists in place (a strict load then judges what is left)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
 
     # -- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):

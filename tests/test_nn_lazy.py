@@ -338,3 +338,20 @@ def test_save_and_load_uninitialized_state_dict_across_libraries():
     torch.save(torch.nn.LazyLinear(3).state_dict(), buf)
     sd = ember.load(io.BytesIO(buf.getvalue()), weights_only=False)
     assert type(sd["weight"]) is ember.nn.parameter.UninitializedParameter
+
+
+def test_uninitialized_state_dict_into_uninitialized_module():
+    """An uninitialized entry loads into an uninitialized module (nothing to copy) and a
+    later full one still materializes it; into an initialized module it fails, as PyTorch's."""
+    out = []
+    for T in (torch, ember):
+        b = T.nn.LazyLinear(3)
+        res = [str(b.load_state_dict(T.nn.LazyLinear(3).state_dict())), repr(b.weight)]
+        res.append((str(b.load_state_dict(T.nn.Linear(4, 3).state_dict())),
+                    tuple(b.weight.shape)))
+        try:
+            T.nn.Linear(4, 3).load_state_dict(T.nn.LazyLinear(3).state_dict())
+        except RuntimeError as e:
+            res.append(str(e))
+        out.append(res)
+    assert out[0] == out[1]

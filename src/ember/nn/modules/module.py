@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
 from ...autograd.graph import RemovableHandle
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module"]
 
@@ -513,7 +513,7 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected torch.Tensor '
                               f"or Tensor-like object from checkpoint but received {type(v)}")
                 continue
-            if tuple(v.shape) != tuple(t.shape):
+            if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (a lazy one takes any)
                 errors.append(f"size mismatch for {key}: copying a param with shape {v.shape} "
                               f"from checkpoint, the shape in current model is {t.shape}.")
         # a failed load changes nothing, unless post-hooks may forgive missing or unexpected
@@ -531,7 +531,7 @@ class Module:
                     new = Parameter(v, t.requires_grad) if is_param and not isinstance(
                         v, Parameter) else v
                     (mod._parameters if is_param else mod._buffers)[name] = new
-                else:
+                elif not is_lazy(v):  # (uninitialized into uninitialized: nothing to copy)
                     t.copy_(v)
         for key, mod in extras.items():
             if key in state_dict:

@@ -469,6 +469,7 @@ from .serialization import load, save  # noqa: E402
 from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
+from . import func  # noqa: E402,F401
 from . import backends, version  # noqa: E402,F401
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        get_float32_matmul_precision,

@@ -1,0 +1,263 @@
+"""``vmap``: map a function over a dimension of its inputs.
+
+ember has no batched tensors: ``vmap(f)(x)`` calls ``f`` once per index of the mapped
+dimension, on that slice of each mapped input (a view), and stacks the results along
+``out_dims``.  The numbers, shapes, nesting and errors are PyTorch's; the cost is a Python
+loop (see :func:`vmap` for what else differs).
+"""
+from __future__ import annotations
+
+import functools
+
+from .._tensor import Tensor
+from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
+
+__all__ = ["vmap"]
+
+_RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
+                 "use the 'same' or 'different' randomness flags on vmap or perform the "
+                 "randomness operation out of vmap")
+
+
+def _name(func) -> str:
+    if hasattr(func, "__name__"):
+        return func.__name__
+    if isinstance(func, functools.partial):
+        return f"functools.partial({_name(func.func)}, ...)"
+    return repr(func)
+
+
+def check_randomness(randomness):
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over dimension ``in_dims`` of its inputs, its outputs stacked along
+    ``out_dims``: ``vmap(f)(x)[i] == f(x[i])``.
+
+    ``in_dims``: an int (every input mapped over that dimension), or a tuple with one entry
+    per positional argument, each an int, None (not mapped: passed whole to every call) or a
+    nested tuple/list/dict matching that argument's structure.  Keyword arguments are never
+    mapped.  ``out_dims``: an int, None (output not mapped) or a structure matching the
+    outputs.  Nested vmaps and ``vmap(grad(f))`` (per-sample gradients) work.
+
+    ``randomness``: ``'different'`` lets each call draw its own random numbers, ``'same'``
+    gives every call the same ones (the default generator is rewound before each call), and
+    ``'error'`` raises PyTorch's RuntimeError when ``func`` draws from the default CPU
+    generator.
+
+    Differences from PyTorch (a loop, not batched kernels):
+
+    - ``func`` runs once per batch element, so vmap costs as much as the loop; ``chunk_size``
+      is checked and otherwise has no effect.
+    - Outputs are new tensors, never views of the inputs.
+    - ``'error'`` only notices draws from the default CPU generator (not from an explicit
+      ``generator=`` or a CUDA one).  With ``'different'`` the numbers are those of the loop,
+      not PyTorch's batched draws.
+    - With ``out_dims=None``, an output is taken as unmapped when every call returned the same
+      object or equal values; PyTorch tells from the batching itself.
+    - For a batch of size 0, ``func`` runs once on zero-filled slices to learn the output
+      shapes.
+    - ``func`` may branch on the values of its inputs (``if x.sum() > 0``), which PyTorch's
+      vmap refuses.
+
+    >>> vmap(ember.dot)(ember.ones(2, 3), ember.ones(2, 3))
+    tensor([3., 3.])
+    """
+    check_randomness(randomness)
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        _check_out_dims(out_dims, func)
+        batch_size, flat_in_dims, flat_args, args_spec = _batched_inputs(in_dims, args, func)
+        if batch_size == 0:
+            return _empty_batch(func, flat_in_dims, flat_args, args_spec, kwargs, out_dims)
+        results = _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec,
+                       kwargs)
+        return _stack_outputs(results, out_dims, func)
+
+    return wrapped
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+def _batched_inputs(in_dims, args, func):
+    if not isinstance(in_dims, (int, tuple)):
+        raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected "
+                         "`in_dims` to be int or a (potentially nested) tuple matching the "
+                         f"structure of inputs, got: {type(in_dims)}.")
+    if not args:
+        raise ValueError(f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to "
+                         "add inputs, or you are trying to vmap over a function with no "
+                         "inputs. The latter is unsupported.")
+    flat_args, args_spec = tree_flatten(args)
+    flat_in_dims = broadcast_prefix(in_dims, args_spec)
+    where = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
+    if flat_in_dims is None:
+        raise ValueError(f"{where}: in_dims is not compatible with the structure of `inputs`. "
+                         f"in_dims has structure {tree_flatten(in_dims)[1]} but inputs has "
+                         f"structure {args_spec}.")
+    for i, (arg, d) in enumerate(zip(flat_args, flat_in_dims)):
+        if d is None:
+            continue
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise ValueError(f"{where}: Got in_dim={d} for an input but in_dim must be either "
+                             "an integer dimension or None.")
+        if not isinstance(arg, Tensor):
+            raise ValueError(f"{where}: Got in_dim={d} for an input but the input is of type "
+                             f"{type(arg)}. We cannot vmap over non-Tensor arguments, please "
+                             "use None as the respective in_dim")
+        n = arg.dim()
+        if not -n <= d < n:
+            raise ValueError(f"{where}: Got in_dim={d} for some input, but that input is a "
+                             f"Tensor of dimensionality {n} so expected in_dim to satisfy "
+                             f"-{n} <= in_dim < {n}.")
+        flat_in_dims[i] = d % n
+    sizes = [a.shape[d] for a, d in zip(flat_args, flat_in_dims) if d is not None]
+    if not sizes:
+        raise ValueError("vmap: Expected at least one Tensor to vmap over")
+    if any(s != sizes[0] for s in sizes):
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sizes} for the mapped dimension")
+    return sizes[0], flat_in_dims, flat_args, args_spec
+
+
+# -- the loop ------------------------------------------------------------------------------
+
+def _generator():
+    from .. import _random
+
+    return _random.default_generator
+
+
+def _fingerprint(g):
+    """What changes whenever the generator draws (its key array is replaced on each
+    twist, so it is compared by identity)."""
+    return (g._key, g._left, g._next, g._seed, g._next_double, g._next_float)
+
+
+def _same_state(a, b):
+    return a[0] is b[0] and a[1:] == b[1:]
+
+
+def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs):
+    gen = _generator()
+    start = gen.get_state() if randomness == "same" else None
+    results = []
+    for i in range(batch_size):
+        sliced = [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_in_dims)]
+        if start is not None and i:
+            gen.set_state(start)
+        before = _fingerprint(gen) if randomness == "error" else None
+        out = func(*tree_unflatten(sliced, args_spec), **kwargs)
+        if before is not None and not _same_state(before, _fingerprint(gen)):
+            raise RuntimeError(_RANDOM_ERROR)
+        results.append(out)
+    return results
+
+
+def _empty_batch(func, flat_in_dims, flat_args, args_spec, kwargs, out_dims):
+    """Outputs with a mapped dimension of size 0, shaped from one call on zero slices."""
+    from .._ops.creation import zeros
+
+    sliced = []
+    for a, d in zip(flat_args, flat_in_dims):
+        if d is None:
+            sliced.append(a)
+        else:
+            shape = tuple(s for k, s in enumerate(a.shape) if k != d)
+            sliced.append(zeros(shape, dtype=a.dtype, device=a.device))
+    out = func(*tree_unflatten(sliced, args_spec), **kwargs)
+    flat, spec = tree_flatten(out)
+    dims = _flat_out_dims(out_dims, out, spec, func)
+    done = []
+    for o, d in zip(flat, dims):
+        if d is None:
+            done.append(o)
+            continue
+        _check_tensor_output(o, func)
+        o = o.detach().unsqueeze(d)
+        done.append(o.narrow(d % o.dim(), 0, 0))
+    return tree_unflatten(done, spec)
+
+
+# -- outputs -------------------------------------------------------------------------------
+
+def _check_out_dims(out_dims, func):
+    if isinstance(out_dims, int) or out_dims is None:
+        return
+    for d in tree_flatten(out_dims)[0]:
+        if d is not None and not isinstance(d, int):
+            raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims}): `out_dims` must "
+                             "be an int, None or a python collection of ints representing "
+                             "where in the outputs the vmapped dimension should appear.")
+
+
+def _flat_out_dims(out_dims, out, spec, func):
+    def incompatible():
+        return ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims "
+                          "is not compatible with the structure of `outputs`. out_dims has "
+                          f"structure {tree_flatten(out_dims)[1]} but outputs has structure "
+                          f"{spec}.")
+
+    if isinstance(out, Tensor):
+        # NOTE: as PyTorch, a single tensor output also takes out_dims=(d,)
+        if isinstance(out_dims, int) or out_dims is None:
+            return [out_dims]
+        if isinstance(out_dims, tuple) and len(out_dims) == 1:
+            return list(out_dims)
+        raise incompatible()
+    dims = broadcast_prefix(out_dims, spec)
+    if dims is None:
+        raise incompatible()
+    return dims
+
+
+def _check_tensor_output(o, func):
+    if not isinstance(o, Tensor):
+        raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, "
+                         f"got type {type(o)}. Did you mean to set out_dims= to None for "
+                         "output?")
+
+
+def _unmapped(values, func):
+    """The one value of an output with out_dim None; an error if the calls disagree."""
+    first = values[0]
+    for v in values[1:]:
+        if v is first:
+            continue
+        if isinstance(first, Tensor) and isinstance(v, Tensor):
+            if v.shape == first.shape and bool((v == first).all()):
+                continue
+        elif not isinstance(first, Tensor) and not isinstance(v, Tensor):
+            continue  # (PyTorch returns the one value its single call made)
+        raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` can not return a "
+                         "BatchedTensor when out_dim is None")
+    return first
+
+
+def _stack_outputs(results, out_dims, func):
+    from .._ops.shape import stack
+
+    flats = [tree_flatten(r) for r in results]
+    spec = flats[0][1]
+    for _, s in flats[1:]:
+        if s != spec:
+            raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` returned outputs of "
+                             f"different structures for different batch elements ({spec} and "
+                             f"{s})")
+    dims = _flat_out_dims(out_dims, results[0], spec, func)
+    done = []
+    for k, d in enumerate(dims):
+        values = [flat[k] for flat, _ in flats]
+        if d is None:
+            done.append(_unmapped(values, func))
+            continue
+        for v in values:
+            _check_tensor_output(v, func)
+        done.append(stack(values, d))
+    return tree_unflatten(done, spec)

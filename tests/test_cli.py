@@ -138,3 +138,22 @@ def test_classes_print_their_pytorch_names_under_run(tmp_path):
         "Linear(in_features=2, out_features=3, bias=True) "
         "<class 'torchvision.transforms.transforms.ToTensor'>",
         "<class 'torch.nn.modules.container.Sequential'>"]
+
+
+def test_whole_model_saved_under_run_loads_in_pytorch(tmp_path):
+    """Classes renamed for printing still pickle under PyTorch's public names, whichever
+    ember module defines them (Flatten, Upsample, InstanceNorm, LPPool, ...)."""
+    torch = pytest.importorskip("torch")
+    p = run(tmp_path, """
+        import torch
+        from torch import nn
+        m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.InstanceNorm2d(2), nn.Upsample(scale_factor=2),
+                          nn.LPPool2d(2, 2), nn.Flatten(), nn.LazyLinear(3), nn.RReLU())
+        m(torch.ones(1, 1, 8, 8))  # (the lazy layer takes its shape)
+        print(m.eval()(torch.ones(1, 1, 8, 8)).sum().item())
+        torch.save(m, "whole.pt")
+        """)
+    assert p.returncode == 0, p.stderr
+    m = torch.load(tmp_path / "whole.pt", weights_only=False)
+    assert m(torch.ones(1, 1, 8, 8)).sum().item() == pytest.approx(float(p.stdout), rel=1e-5)
+    assert type(m[4]) is torch.nn.Flatten and type(m[5]) is torch.nn.Linear

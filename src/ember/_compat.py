@@ -60,6 +60,7 @@ def install() -> None:
 
 
 _named: set = set()
+EMBER_MODULE: dict = {}  # a class renamed below -> the ember module that defines it
 
 
 def _public_module(name: str) -> str:
@@ -102,6 +103,7 @@ def name_classes_as_torch() -> None:
                 continue
             if public == modname or (holder is not None and "." not in obj.__qualname__
                                        and getattr(holder, obj.__name__, None) is obj):
+                EMBER_MODULE[obj] = modname
                 obj.__module__ = _torch_name(public)
 
 

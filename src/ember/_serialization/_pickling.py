@@ -209,8 +209,10 @@ def torch_path(obj):
         import importlib
         import sys
 
+        from .._compat import EMBER_MODULE
+
         name = getattr(obj, "__qualname__", None) or obj.__name__
-        module = obj.__module__
+        module = EMBER_MODULE.get(obj, obj.__module__)
         for ours, theirs in _PUBLIC:
             try:
                 mod = sys.modules.get(ours) or importlib.import_module(ours)
@@ -291,8 +293,11 @@ class TorchPickler(pickle._Pickler):
 
     def save_global(self, obj, name=None):
         """Classes and functions of ember's under their PyTorch names (see ``torch_path``)."""
+        from .._compat import EMBER_MODULE
+
         module = getattr(obj, "__module__", None) or ""
-        if name is None and (module == "ember" or module.startswith("ember.")):
+        if name is None and (module == "ember" or module.startswith("ember.") or
+                             (isinstance(obj, type) and obj in EMBER_MODULE)):
             path = torch_path(obj)
             self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode("utf-8"))
             self.memoize(obj)

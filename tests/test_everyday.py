@@ -386,6 +386,8 @@ CASES = {
     "load_state_dict pre-hook renames, post-hook forgives": lambda T: _load_hooks(T),
     "load_state_dict post-hook returning a value": lambda T: _load_post_returns(T),
     "load_state_dict pre-hook error message": lambda T: _load_pre_error(T),
+    "load hooks: each module's own entries, in PyTorch's order": lambda T: _load_hook_order(T),
+    "load_state_dict: a one-element vector into a scalar buffer": lambda T: _scalar_buffer(T),
     "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),
     "avg_pool2d kernel -1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), -1),
     "avg_pool2d kernel 0": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0),
@@ -431,6 +433,28 @@ def _load_hooks(T):
     m[0].register_load_state_dict_post_hook(lambda mod, k: calls.append(list(k.missing_keys)))
     result = m.load_state_dict({"0.w": T.ones(2, 2)})
     return str(result), calls, m[0].weight.tolist()
+
+
+def _load_hook_order(T):
+    m, calls = T.nn.Sequential(T.nn.Linear(2, 2), T.nn.Sequential(T.nn.Linear(2, 1))), []
+    for name, mod in m.named_modules():
+        mod.register_load_state_dict_pre_hook(
+            lambda mo, sd, p, meta, strict, mk, uk, em, name=name:
+            calls.append(("pre", name, sorted(sd), strict, list(mk), list(uk))))
+        mod.register_load_state_dict_post_hook(
+            lambda mo, keys, name=name:
+            calls.append(("post", name, list(keys.missing_keys), list(keys.unexpected_keys))))
+    sd = m.state_dict()
+    sd.pop("0.bias")
+    sd["junk"], sd["1.0.x"], sd["1.zz.y"] = T.ones(1), T.ones(1), T.ones(1)
+    return str(m.load_state_dict(sd, strict=False)), calls
+
+
+def _scalar_buffer(T):
+    lin = T.nn.Linear(1, 1)
+    lin.register_buffer("s", T.tensor(2.0))
+    lin.load_state_dict({"weight": T.ones(1, 1), "bias": T.ones(1), "s": T.tensor([5.0])})
+    return lin.s
 
 
 def _load_post_returns(T):

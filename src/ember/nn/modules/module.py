@@ -21,6 +21,22 @@ _HOOK_DICTS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_p
                "_load_state_dict_post_hooks")
 
 
+def _fill(fills, assign):
+    """Copy (or with ``assign``, put) checked state-dict values into their modules."""
+    from ...autograd.grad_mode import no_grad
+
+    with no_grad():
+        for mod, name, t, is_param, v in fills:
+            if name is None:
+                mod.set_extra_state(v)
+            elif assign:
+                new = Parameter(v, t.requires_grad) if is_param and not isinstance(
+                    v, Parameter) else v
+                (mod._parameters if is_param else mod._buffers)[name] = new
+            elif not is_lazy(v):  # (uninitialized into uninitialized: nothing to copy)
+                t.copy_(v)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
 
@@ -465,89 +481,87 @@ class Module:
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy ``state_dict`` into this module's parameters and buffers.
 
-        Every key and shape is checked before anything is copied, so a failed load
-        changes nothing.
+        The modules are visited as PyTorch visits them: each sees only its own prefix's
+        entries, its load pre-hooks run first and its post-hooks after its children.  Every
+        key and shape is checked before anything is copied, so a failed load changes
+        nothing, except where load post-hooks exist: they may forgive missing or unexpected
+        keys, so then each module is filled as it is visited and the errors come at the end,
+        as in PyTorch.
         """
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)  # upgrades below must not touch the caller's dict
-        own = {}
-        extras = {}  # state-dict key -> a module that takes extra state
-        own_order = []  # every key this module expects, in PyTorch's order
-        upgrade_errors = []  # what a layer's upgrade or a pre-hook refuses in the checkpoint
-        missing, unexpected = [], []  # (filled below; pre-hooks get them as PyTorch's do)
-        post_hooks = []  # every module's load post-hooks, children before parents
-        for mod_prefix, mod in self.named_modules():
-            p = mod_prefix + "." if mod_prefix else ""
-            local = {} if metadata is None else metadata.get(mod_prefix, {})
-            upgrade_errors.extend(mod._upgrade_state_dict(state_dict, p, local.get("version"))
-                                  or ())
+        state_dict = OrderedDict(state_dict)  # upgrades and hooks must not touch the caller's
+        missing, unexpected, errors = [], [], []
+        fills = []  # (module, name, tensor, is_param, value); name None: extra state
+        eager = any(m._load_state_dict_post_hooks for m in self.modules())
+
+        def visit(mod, local, prefix):
+            meta = {} if metadata is None else metadata.get(prefix[:-1], {})
+            errors.extend(mod._upgrade_state_dict(local, prefix, meta.get("version")) or ())
             for hid, hook in mod._load_state_dict_pre_hooks.items():
-                args = (state_dict, p, local, strict, missing, unexpected, upgrade_errors)
+                args = (local, prefix, meta, True, missing, unexpected, errors)
                 if hid in mod._load_pre_hooks_with_module:
                     hook(mod, *args)
                 else:
                     hook(*args)
-            if mod._load_state_dict_post_hooks:
-                post_hooks.append((p.count("."), mod))
-            for name, t in mod._parameters.items():
-                if t is not None:
-                    own[p + name] = (mod, name, t, True)
-                    own_order.append(p + name)
-            for name, t in mod._buffers.items():
-                if t is not None and name not in mod._non_persistent_buffers_set:
-                    own[p + name] = (mod, name, t, False)
-                    own_order.append(p + name)
-            if type(mod).set_extra_state is not Module.set_extra_state:
-                extras[p + _EXTRA_STATE] = mod
-                own_order.append(p + _EXTRA_STATE)
-        missing += [k for k in own_order if k not in state_dict]
-        unexpected += [k for k in state_dict if k not in own and k not in extras]
-        errors = []
-        for key, (mod, name, t, is_param) in own.items():
-            if key not in state_dict:
-                continue
-            v = state_dict[key]
-            if not isinstance(v, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor '
-                              f"or Tensor-like object from checkpoint but received {type(v)}")
-                continue
-            if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (a lazy one takes any)
-                errors.append(f"size mismatch for {key}: copying a param with shape {v.shape} "
-                              f"from checkpoint, the shape in current model is {t.shape}.")
-        # a failed load changes nothing, unless post-hooks may forgive missing or unexpected
-        # keys: they run after the copy, as PyTorch's do
-        self._check_loaded(upgrade_errors + errors, strict and not post_hooks, missing,
-                           unexpected)
-        from ...autograd.grad_mode import no_grad
-
-        with no_grad():
-            for key, (mod, name, t, is_param) in own.items():
-                if key not in state_dict:
+            start = len(fills)
+            own = mod._loadable()
+            for name, (t, is_param) in own.items():
+                key = prefix + name
+                if key not in local:
+                    missing.append(key)
                     continue
-                v = state_dict[key]
-                if assign:
-                    new = Parameter(v, t.requires_grad) if is_param and not isinstance(
-                        v, Parameter) else v
-                    (mod._parameters if is_param else mod._buffers)[name] = new
-                elif not is_lazy(v):  # (uninitialized into uninitialized: nothing to copy)
-                    t.copy_(v)
-        for key, mod in extras.items():
-            if key in state_dict:
-                mod.set_extra_state(state_dict[key])
-        keys = _IncompatibleKeys(missing, unexpected)
-        if post_hooks:
-            # deepest first, each after its children, as PyTorch's recursive load runs them
-            for _, mod in sorted(post_hooks, key=lambda d: -d[0]):
-                for hook in mod._load_state_dict_post_hooks.values():
-                    if hook(mod, keys) is not None:
-                        raise AssertionError(
-                            "Hooks registered with ``register_load_state_dict_post_hook`` are not"
-                            " expected to return new values, if incompatible_keys need to be "
-                            "modified, it should be done inplace.")
-            self._check_loaded([], strict, missing, unexpected)
-        return keys
+                v = local[key]
+                if not isinstance(v, Tensor):
+                    errors.append(f'While copying the parameter named "{key}", expected '
+                                  "torch.Tensor or Tensor-like object from checkpoint but "
+                                  f"received {type(v)}")
+                    continue
+                if not is_lazy(t) and t.dim() == 0 and v.dim() == 1:
+                    v = v[0]  # (a one-element vector loads into a scalar, as in old PyTorch)
+                if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (lazy takes any)
+                    errors.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{v.shape} from checkpoint, the shape in current model is "
+                                  f"{t.shape}.")
+                    continue
+                fills.append((mod, name, t, is_param, v))
+            extra = prefix + _EXTRA_STATE
+            if type(mod).set_extra_state is not Module.set_extra_state:
+                if extra in local:
+                    fills.append((mod, None, None, False, local[extra]))
+                else:
+                    missing.append(extra)
+            for key in local:
+                if key.startswith(prefix) and key != extra:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in mod._modules) if dot else (head not in own):
+                        unexpected.append(key)
+            if eager:
+                _fill(fills[start:], assign)
+            for name, child in mod._modules.items():
+                if child is not None:
+                    sub = prefix + name + "."
+                    visit(child, {k: v for k, v in local.items() if k.startswith(sub)}, sub)
+            for hook in mod._load_state_dict_post_hooks.values():
+                if hook(mod, _IncompatibleKeys(missing, unexpected)) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
+
+        visit(self, state_dict, "")
+        self._check_loaded(errors, strict, missing, unexpected)
+        if not eager:
+            _fill(fills, assign)
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _loadable(self):
+        """name -> (tensor, is_param): what a state dict fills in this module itself."""
+        out = {name: (t, True) for name, t in self._parameters.items() if t is not None}
+        out.update((name, (t, False)) for name, t in self._buffers.items()
+                   if t is not None and name not in self._non_persistent_buffers_set)
+        return out
 
     def _check_loaded(self, errors, strict, missing, unexpected):
         msgs = []

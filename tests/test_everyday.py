@@ -388,6 +388,9 @@ CASES = {
     "load_state_dict pre-hook error message": lambda T: _load_pre_error(T),
     "load hooks: each module's own entries, in PyTorch's order": lambda T: _load_hook_order(T),
     "load_state_dict: a one-element vector into a scalar buffer": lambda T: _scalar_buffer(T),
+    "optimizer step hooks get the optimizer in args": lambda T: _step_hook_args(T),
+    "torch.rrelu at the top level": lambda T: [T.rrelu(T.tensor([-1.0, 2.0])),
+                                               T.rrelu(T.tensor([-1.0, 2.0]), 0.1, 0.2, False)],
     "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),
     "avg_pool2d kernel -1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), -1),
     "avg_pool2d kernel 0": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0),
@@ -448,6 +451,17 @@ def _load_hook_order(T):
     sd.pop("0.bias")
     sd["junk"], sd["1.0.x"], sd["1.zz.y"] = T.ones(1), T.ones(1), T.ones(1)
     return str(m.load_state_dict(sd, strict=False)), calls
+
+
+def _step_hook_args(T):
+    w, seen = T.ones(2, requires_grad=True), []
+    opt = T.optim.SGD([w], lr=0.1)
+    opt.register_step_pre_hook(lambda o, a, k: seen.append((len(a), a[0] is o, k)))
+    opt.register_step_post_hook(lambda o, a, k: seen.append((len(a), k)))
+    opt.register_step_pre_hook(lambda o, a, k: (a, {}))  # hands the same args back
+    w.sum().backward()
+    opt.step()
+    return seen, w.tolist()
 
 
 def _scalar_buffer(T):

@@ -340,6 +340,7 @@ dropout, layer_norm, batch_norm, group_norm, embedding, conv2d, conv1d = (
     _nn("conv2d"), _nn("conv1d"))
 cosine_similarity, pairwise_distance, max_pool2d, avg_pool2d = (
     _nn("cosine_similarity"), _nn("pairwise_distance"), _nn("max_pool2d"), _nn("avg_pool2d"))
+rrelu, rrelu_ = _nn("rrelu"), _nn("rrelu_")
 
 
 range = _creation.range_

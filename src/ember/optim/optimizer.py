@@ -70,12 +70,13 @@ def _with_step_hooks(step):
     """Wrap a subclass's ``step`` so that the global and per-optimizer hooks run around it."""
 
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):  # (hooks get the optimizer in ``args`` too, as PyTorch's)
+        self = args[0]
         pre = self._optimizer_step_pre_hooks
         if self.__dict__.get("_in_step_hooks") or not (
                 pre or _global_pre_hooks or self._optimizer_step_post_hooks
                 or _global_post_hooks):
-            return step(self, *args, **kwargs)
+            return step(*args, **kwargs)
         # A subclass's step calling super().step() runs the hooks once, not twice.
         self._in_step_hooks = True
         try:
@@ -87,7 +88,7 @@ def _with_step_hooks(step):
                     else:
                         raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
                                            f"new_kwargs), but got {result}.")
-            out = step(self, *args, **kwargs)
+            out = step(*args, **kwargs)
             for hook in chain(self._optimizer_step_post_hooks.values(),
                               _global_post_hooks.values()):
                 hook(self, args, kwargs)

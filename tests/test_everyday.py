@@ -389,6 +389,13 @@ CASES = {
     "load hooks: each module's own entries, in PyTorch's order": lambda T: _load_hook_order(T),
     "load_state_dict: a one-element vector into a scalar buffer": lambda T: _scalar_buffer(T),
     "optimizer step hooks get the optimizer in args": lambda T: _step_hook_args(T),
+    "uint8 nearest interpolate": lambda T: [
+        T.nn.functional.interpolate(T.arange(24).view(1, 2, 3, 4).to(T.uint8), size=(5, 6),
+                                    mode=m) for m in ("nearest", "nearest-exact")],
+    "uint8 area interpolate": lambda T: T.nn.functional.interpolate(
+        T.arange(24).view(1, 2, 3, 4).to(T.uint8), size=(5, 6), mode="area"),
+    "int64 nearest interpolate": lambda T: T.nn.functional.interpolate(
+        T.arange(24).view(1, 2, 3, 4), size=(5, 6)),
     "torch.rrelu at the top level": lambda T: [T.rrelu(T.tensor([-1.0, 2.0])),
                                                T.rrelu(T.tensor([-1.0, 2.0]), 0.1, 0.2, False)],
     "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),

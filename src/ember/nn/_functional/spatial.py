@@ -486,12 +486,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({ins}) output ({outs})")
     half = input.dtype.is_floating_point and input.dtype.itemsize == 2
-    if not input.dtype.is_floating_point or (antialias and half):
-        # NOTE: PyTorch resizes uint8 images (bilinear, bicubic, antialiased) with
-        # fixed-point kernels; ember does not, and raises for every integer type.
+    nearest_u8 = input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")
+    if (not input.dtype.is_floating_point and not nearest_u8) or (antialias and half):
+        # NOTE: PyTorch resizes uint8 images nearest (as ember does) and also bilinear,
+        # bicubic and antialiased with fixed-point kernels, which ember does not have.
         kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
                 "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
-        kind = f"{kind}{nsp}d_channels_last"
+        kind = f"{kind}{nsp}d" + ("" if mode == "area" else "_channels_last")
         if antialias:
             kind = "compute_index_ranges_weights"
         elif mode == "bicubic":

@@ -146,14 +146,21 @@ def vjp(func, *primals, has_aux=False):
     return _vjp(func, primals, None, has_aux)
 
 
+def _outputs(result, has_aux, api):
+    """A transformed function's result: (output, aux, flat outputs, their structure), its
+    outputs checked to be tensors."""
+    output, aux = _split_aux(result, has_aux, api)
+    flat_out, out_spec = tree_flatten(output)
+    _check_tensor_outputs(flat_out, api)
+    return output, aux, flat_out, out_spec
+
+
 def _vjp(func, primals, argnums, has_aux):
     api = "vjp(f, *primals)"
     scope = Scope()
     with scope, enable_grad():
         call_args, lifted, spec = _lifted_args(scope, primals, argnums)
-        output, aux = _split_aux(func(*call_args), has_aux, api)
-        flat_out, out_spec = tree_flatten(output)
-        _check_tensor_outputs(flat_out, api)
+        output, aux, flat_out, out_spec = _outputs(func(*call_args), has_aux, api)
         _check_float_outputs(flat_out)
     outside = []  # whether the outputs reach outside, found on first need
 
@@ -270,9 +277,7 @@ def _jvp(func, primals, tangents, argnums, *, strict, has_aux):
     scope = Scope()
     with scope, enable_grad():
         call_args, lifted, _ = _lifted_args(scope, primals, argnums)
-        output, aux = _split_aux(func(*call_args), has_aux, _JVP)
-        flat_out, out_spec = tree_flatten(output)
-        _check_tensor_outputs(flat_out, _JVP)
+        output, aux, flat_out, out_spec = _outputs(func(*call_args), has_aux, _JVP)
         dummies, vjps = _dual_graph(scope, flat_out, lifted)
         need = scope.wants_graph(flat_out, extra=flat_t)
         pushed = _push_forward(flat_out, dummies, vjps, lifted, flat_t, need, retain=has_aux)

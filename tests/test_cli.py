@@ -159,3 +159,28 @@ def test_whole_model_saved_under_run_loads_in_pytorch(tmp_path):
     x = torch.linspace(-1, 1, 64).view(1, 1, 8, 8) ** 2
     assert m(x).sum().item() == pytest.approx(float(p.stdout), rel=1e-4)
     assert type(m[4]) is torch.nn.Flatten and type(m[5]) is torch.nn.Linear
+
+
+def test_classes_kept_elsewhere_print_pytorchs_home(tmp_path):
+    """A class ember defines in another module than PyTorch does prints PyTorch's module,
+    which resolves under run (plain pickle round-trips it)."""
+    p = run(tmp_path, """
+        import pickle
+        import torch
+        from torch import nn
+        import torch.nn.modules.flatten as fl
+        for m in (nn.Flatten(), nn.InstanceNorm2d(2), nn.Upsample(scale_factor=2),
+                  nn.LPPool2d(2, 2), nn.RReLU(), nn.LazyLinear(2), nn.LazyConv2d(2, 3)):
+            print(type(m), type(pickle.loads(pickle.dumps(m))) is type(m))
+        print(fl.Flatten is nn.Flatten, torch.autograd.Variable)
+        """)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "<class 'torch.nn.modules.flatten.Flatten'> True",
+        "<class 'torch.nn.modules.instancenorm.InstanceNorm2d'> True",
+        "<class 'torch.nn.modules.upsampling.Upsample'> True",
+        "<class 'torch.nn.modules.pooling.LPPool2d'> True",
+        "<class 'torch.nn.modules.activation.RReLU'> True",
+        "<class 'torch.nn.modules.linear.LazyLinear'> True",
+        "<class 'torch.nn.modules.conv.LazyConv2d'> True",
+        "True <class 'torch.autograd.variable.Variable'>"]

@@ -10,8 +10,59 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 
 ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
+
+# Classes that PyTorch defines in another module than ember's of the same path, by the
+# PyTorch module (their "home") and, for each home, the ember namespace that holds them all.
+_HOMES = {
+    "torch.nn.modules.flatten": ("Flatten", "Unflatten"),
+    "torch.nn.modules.fold": ("Fold", "Unfold"),
+    "torch.nn.modules.instancenorm": ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+                                      "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+                                      "LazyInstanceNorm3d"),
+    "torch.nn.modules.pixelshuffle": ("PixelShuffle", "PixelUnshuffle"),
+    "torch.nn.modules.upsampling": ("Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"),
+    "torch.nn.modules.pooling": ("LPPool1d", "LPPool2d", "LPPool3d"),
+    "torch.nn.modules.normalization": ("LocalResponseNorm", "CrossMapLRN2d"),
+    "torch.nn.modules.activation": ("RReLU", "MultiheadAttention"),
+    "torch.nn.modules.linear": ("LazyLinear",),
+    "torch.nn.modules.conv": ("LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+                              "LazyConvTranspose2d", "LazyConvTranspose3d"),
+    "torch.nn.modules.batchnorm": ("LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"),
+    "torch.autograd.variable": ("Variable",),
+    "torch.autograd.anomaly_mode": ("detect_anomaly", "set_detect_anomaly"),
+    "torch.distributions.exp_family": ("ExponentialFamily",),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+class _Home(types.ModuleType):
+    """A PyTorch module whose classes ember keeps elsewhere (``torch.nn.modules.flatten``):
+    names come from ember's module of the same path, if there is one, then from the public
+    ember namespace that has them all (``ember.nn``)."""
+
+    def __init__(self, name, sources):
+        super().__init__(name)
+        self._sources = sources
+
+    def __getattr__(self, attr):
+        for source in self._sources:
+            if hasattr(source, attr):
+                return getattr(source, attr)
+        raise AttributeError(f"module '{self.__name__}' has no attribute '{attr}'")
+
+
+def _home_module(torch_name, target):
+    public = ".".join(target.split(".")[:3 if target.startswith("ember.nn.") else 2])
+    sources = []
+    try:
+        sources.append(importlib.import_module(target))
+    except ModuleNotFoundError:
+        pass
+    sources.append(importlib.import_module(public))
+    return _Home(torch_name, sources)
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -20,6 +71,9 @@ class _AliasLoader(importlib.abc.Loader):
         self._spec = None
 
     def create_module(self, spec):
+        if spec.name in _HOMES:
+            name_classes_as_torch()
+            return _home_module(spec.name, self.target)
         try:
             module = importlib.import_module(self.target)
             name_classes_as_torch()
@@ -101,7 +155,11 @@ def name_classes_as_torch() -> None:
         for obj in list(vars(module).values()):
             if not isinstance(obj, type) or obj.__module__ != modname:
                 continue
-            if public == modname or (holder is not None and "." not in obj.__qualname__
+            home = _HOME_OF.get(obj.__name__)
+            if home is not None and not modname.startswith("ember.vision"):
+                EMBER_MODULE[obj] = modname
+                obj.__module__ = home
+            elif public == modname or (holder is not None and "." not in obj.__qualname__
                                        and getattr(holder, obj.__name__, None) is obj):
                 EMBER_MODULE[obj] = modname
                 obj.__module__ = _torch_name(public)

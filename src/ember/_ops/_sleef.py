@@ -24,9 +24,22 @@ _POLY = [_F64(_F32(c)) for c in (0.000198527617612853646278381, 0.00139304355252
                                  0.166666671633720397949219, 0.5)]
 
 
+_BLOCK = 1 << 18  # elements per pass: the float64 temporaries stay small
+
+
 def expf(x):
     """``exp`` of a float32 array as Sleef's ``expf_u10`` computes it."""
     d = np.asarray(x, _F32)
+    if d.size > _BLOCK:  # in blocks, so a large input needs no large float64 copies
+        flat = np.ascontiguousarray(d).reshape(-1)
+        out = np.empty_like(flat)
+        for i in range(0, flat.size, _BLOCK):
+            out[i:i + _BLOCK] = _expf(flat[i:i + _BLOCK])
+        return out.reshape(d.shape)
+    return _expf(d)
+
+
+def _expf(d):
     with np.errstate(all="ignore"):
         qf = np.rint(d * _INV_LN2)
         q64 = qf.astype(_F64)

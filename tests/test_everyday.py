@@ -396,6 +396,12 @@ CASES = {
         T.arange(24).view(1, 2, 3, 4).to(T.uint8), size=(5, 6), mode="area"),
     "int64 nearest interpolate": lambda T: T.nn.functional.interpolate(
         T.arange(24).view(1, 2, 3, 4), size=(5, 6)),
+    "interpolate: a float in size": lambda T: _error_type(
+        lambda: T.nn.functional.interpolate(T.ones(1, 1, 4, 4), size=(2.5, 3))),
+    "interpolate: a float size": lambda T: _error_type(
+        lambda: T.nn.functional.interpolate(T.ones(1, 1, 4, 4), size=2.5, mode="bilinear")),
+    "interpolate: integer tensor sizes": lambda T: T.nn.functional.interpolate(
+        T.ones(1, 1, 4, 4), size=(T.tensor(2), 3)).shape,
     "torch.rrelu at the top level": lambda T: [T.rrelu(T.tensor([-1.0, 2.0])),
                                                T.rrelu(T.tensor([-1.0, 2.0]), 0.1, 0.2, False)],
     "avg_pool2d kernel 0, stride 1": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 0, 1),

@@ -407,6 +407,11 @@ def resize_matrix(n_in: int, n_out: int, mode: str, antialias: bool, align_corne
     return _cubic_matrix(n_in, n_out, scale, align_corners, ct)
 
 
+def _is_integer(v) -> bool:
+    """An output size PyTorch takes: a Python int or an integer tensor."""
+    return isinstance(v, int) or (isinstance(v, Tensor) and not v.dtype.is_floating_point)
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners=None, recompute_scale_factor=None, antialias: bool = False):
     """Resizes the spatial dims of ``(N, C, *S)`` input.
@@ -446,8 +451,19 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                  f"and output size of {size}. Please provide input tensor in "
                                  "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
                                  "...,oK) format.")
+            if not all(_is_integer(s) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] "
+                                "or Tuple[int, int, int], but got size with types "
+                                f"{[type(s) for s in size]}")
             out = [int(s) for s in size]
         else:
+            if not _is_integer(size):  # PyTorch's kernel refuses it (its message, shortened)
+                kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
+                        "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
+                bool_arg = "" if mode in ("nearest", "nearest-exact", "area") else "bool, "
+                raise TypeError(f"{kind}{nsp}d() received an invalid combination of arguments "
+                                f"- got (Tensor, list, {bool_arg}NoneType), but expected "
+                                "integer output sizes")
             out = [int(size)] * nsp
         scales = [None] * nsp
     elif scale_factor is not None:

@@ -416,6 +416,7 @@ CASES = {
     "as_strided out of bounds": lambda T: T.arange(6.).as_strided((4, 4), (1, 1)),
     "as_strided negative stride": lambda T: T.arange(6.).as_strided((2, 2), (-1, 1)),
     "as_strided rank mismatch": lambda T: T.arange(6.).as_strided((2, 2), (1,)),
+    "as_strided_ in place": lambda T: _as_strided_inplace(T),
 }
 
 
@@ -514,6 +515,18 @@ def _rprop_scalar(T, maximize):
         ((w - 0.3) ** 2).backward()
         opt.step()
     return w.item(), opt.state[w]["prev"].item(), opt.state[w]["step_size"].item()
+
+
+def _as_strided_inplace(T):
+    y = T.arange(6.0)
+    out = [y.as_strided_((2, 2), (1, 2)) is y, y.tolist(), y.stride(), y.storage_offset()]
+    y.as_strided_((3,), (1,), 2)
+    y.add_(10)
+    w = T.arange(8.0)[2:]
+    w.as_strided_((2,), (2,))
+    out += [y.tolist(), y.storage_offset(), w.tolist(), w.storage_offset()]
+    a = T.ones(3, requires_grad=True)
+    return out, _error_type(lambda: a.as_strided_((3,), (1,)))
 
 
 def _as_strided_view_grad(T):

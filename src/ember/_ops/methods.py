@@ -433,7 +433,8 @@ _METHODS = {
     "triu_": unary_inplace(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
     "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
-    "as_strided": S.as_strided_view, "share_memory_": _share_memory_, "is_shared": _is_shared,
+    "as_strided": S.as_strided_view, "as_strided_": S.as_strided_,
+    "share_memory_": _share_memory_, "is_shared": _is_shared,
     "dim_order": _dim_order,
     # indexing
     "__getitem__": I.getitem, "__setitem__": I.setitem, "gather": I.gather,

@@ -1018,3 +1018,21 @@ def as_strided_view(t, size, stride, storage_offset=None):
     fn = lambda x: as_strided_view(x, size, stride, off)
     return make_view(arr, t, "AsStridedBackward0", rule, fn)
 
+
+
+def as_strided_(t, size, stride, storage_offset=None):
+    """``t`` itself re-viewed with ``size`` and ``stride`` over its memory (see
+    ``as_strided_view``); not for a tensor in a graph (ember records no such history)."""
+    from ._core import check_inplace
+
+    check_inplace(t)
+    if t._requires_grad and STATE.enabled:
+        raise RuntimeError("as_strided_ of a tensor that requires grad is not supported by "
+                           "ember; use as_strided")
+    root = _storage_root(t)
+    view = as_strided_view(t.detach(), size, stride, storage_offset)
+    holder = t._base if t._base is not None else t
+    holder.__dict__["_storage_root"] = root  # (its own data is about to become the view)
+    t._data = view._data
+    t._vc.v += 1
+    return t

@@ -85,3 +85,19 @@ def test_softmax_last_dim_is_pytorchs_bit_for_bit(n):
         outs.append(y.detach().numpy())
         grads.append(xt.grad.numpy())
     assert np.array_equal(*outs) and np.array_equal(*grads)
+
+
+def test_float32_var_std_are_pytorchs_bit_for_bit():
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        x = (rng.standard_normal((int(rng.integers(2, 200)), int(rng.integers(2, 40))))
+             * rng.uniform(0.01, 100) + rng.uniform(-10, 10)).astype(np.float32)
+        for dim in (0, 1, None):
+            for name in ("var", "std"):
+                want = getattr(torch.from_numpy(x), name)(dim).numpy()
+                got = getattr(ember.from_numpy(x), name)(dim).numpy()
+                assert np.array_equal(want, got), (name, dim)
+            want = torch.var_mean(torch.from_numpy(x), dim, keepdim=True)
+            got = ember.var_mean(ember.from_numpy(x), dim, keepdim=True)
+            assert np.array_equal(want[0].numpy(), got[0].numpy())
+            assert np.allclose(want[1].numpy(), got[1].numpy(), rtol=2.5e-7, atol=0)

@@ -401,7 +401,28 @@ def _dof_warning(name, n, c):
               UserWarning, stacklevel=3)
 
 
-def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
+def _variance(t, dims, n, c, keepdim):
+    """(variance, mean) over ``dims``.  PyTorch's CPU kernel accumulates float32 input's
+    Welford sums in double, so on the CPU those are computed two-pass in float64, which
+    rounds to PyTorch's bits (float64 input's double Welford sums are not reproduced)."""
+    a = _acc(t)
+    if type(a) is np.ndarray and t.dtype is D.float32:
+        a = a.astype(np.float64)
+    with quiet:
+        m = a.sum(axis=dims, keepdims=True) / a.dtype.type(n) if n else a
+        arr = ((a - m) ** 2).sum(axis=dims, keepdims=keepdim) / builtin_max(n - c, 0) \
+            if type(a) is np.ndarray else \
+            _fsum((a - m) ** 2, dims, keepdim) / builtin_max(n - c, 0)
+        if n and n - c > 0 and a.size:
+            # NOTE: PyTorch's one-pass (Welford) variance of a constant slice is exactly 0;
+            # a rounded two-pass mean would leave a tiny positive value (and a std gradient).
+            const = a.max(axis=dims, keepdims=keepdim) == a.min(axis=dims, keepdims=keepdim)
+            arr = np.where(const, 0, arr)
+    return arr, m  # (the mean keeps the reduced dims)
+
+
+def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
+        _sqrt=False):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
@@ -411,15 +432,10 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     for d in dims:
         n *= t.shape[d]
     _dof_warning(_name, n, c)
-    with quiet:
-        a = _acc(t)
-        m = _fsum(a, dims, True) / a.dtype.type(n) if n else a
-        arr = _fsum((a - m) ** 2, dims, keepdim) / builtin_max(n - c, 0)
-        if n and n - c > 0 and a.size:
-            # NOTE: PyTorch's one-pass (Welford) variance of a constant slice is exactly 0;
-            # a rounded two-pass mean would leave a tiny positive value (and a std gradient).
-            const = a.max(axis=dims, keepdims=keepdim) == a.min(axis=dims, keepdims=keepdim)
-            arr = np.where(const, 0, arr)
+    arr = _variance(t, dims, n, c, keepdim)[0]
+    if _sqrt:  # std: the root of the wide variance, rounded once
+        with quiet:
+            arr = np.sqrt(arr)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 
@@ -432,9 +448,8 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
 
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
-    v = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std")
-    with quiet:
-        arr = np.sqrt(v._data)
+    arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std",
+              _sqrt=True)._data
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
     n = 1
@@ -453,13 +468,22 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (var(t, dim, unbiased, keepdim, correction=correction),
-            mean(t, dim if not isinstance(dim, bool) else None, keepdim))
+    return var(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
 
 
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (std(t, dim, unbiased, keepdim, correction=correction),
-            mean(t, dim if not isinstance(dim, bool) else None, keepdim))
+    return std(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
+
+
+def _welford_mean(t, dim, keepdim):
+    """``var_mean``'s mean: PyTorch's comes out of the wide variance pass, not ``mean``."""
+    m = mean(t, dim if not isinstance(dim, bool) else None, keepdim)
+    if type(m._data) is np.ndarray and t.dtype is D.float32 and t.numel():
+        dims = _dims(t, dim if not isinstance(dim, bool) else None)
+        wide = _variance(t, dims, builtin_max(1, math.prod(t.shape[d] for d in dims)), 0,
+                         True)[1]
+        m._data = np.asarray(wide).astype(t.dtype.np).reshape(m._data.shape)
+    return m
 
 
 builtin_max = builtins.max

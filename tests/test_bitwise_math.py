@@ -101,3 +101,46 @@ def test_float32_var_std_are_pytorchs_bit_for_bit():
             got = ember.var_mean(ember.from_numpy(x), dim, keepdim=True)
             assert np.array_equal(want[0].numpy(), got[0].numpy())
             assert np.allclose(want[1].numpy(), got[1].numpy(), rtol=2.5e-7, atol=0)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(64, 32, 6, 6), (16, 3, 28, 28), (5, 7, 3), (4, 3, 33),
+                                   (64, 512), (3, 100), (1000, 20), (2, 5), (7, 6, 1, 1),
+                                   (64, 5), (2, 40), (3, 2100)])
+def test_batch_norm_float32_is_pytorchs_bit_for_bit(shape, threads):
+    """Training and eval, forward and backward, running statistics: PyTorch's CPU kernels'
+    bits (double sums, the rows split over threads, the fused multiply-adds they compile to)."""
+    rng = np.random.default_rng(len(shape) * 100 + shape[1])
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    before = torch.get_num_threads(), ember.get_num_threads()
+    results = []
+    try:
+        for T in (torch, ember):
+            T.set_num_threads(threads)
+            T.manual_seed(0)
+            bn = (T.nn.BatchNorm1d if len(shape) < 4 else T.nn.BatchNorm2d)(shape[1], momentum=0.3)
+            with T.no_grad():
+                bn.weight.uniform_(-2, 2)
+                bn.bias.uniform_(-1, 1)
+            got = []
+            for train in (True, True, False):
+                bn.train(train)
+                xt = T.from_numpy(x.copy()).requires_grad_()
+                out = bn(xt)
+                out.backward(T.from_numpy(g))
+                got += [out.detach().numpy(), xt.grad.numpy(), bn.weight.grad.numpy(),
+                        bn.bias.grad.numpy(), bn.running_mean.numpy().copy(),
+                        bn.running_var.numpy().copy()]
+                bn.zero_grad()
+            if len(shape) > 2 and np.prod(shape[2:]) > 1:
+                xt = T.from_numpy(x.copy()).requires_grad_()
+                out = T.nn.functional.instance_norm(xt)
+                out.backward(T.from_numpy(g))
+                got += [out.detach().numpy(), xt.grad.numpy()]
+            results.append(got)
+    finally:
+        torch.set_num_threads(before[0])
+        ember.set_num_threads(before[1])
+    for i, (want, have) in enumerate(zip(*results)):
+        assert np.array_equal(want, have), i

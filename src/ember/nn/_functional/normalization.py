@@ -29,6 +29,7 @@ from ... import _dtype as D
 from ..._ops._core import make, same_device, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
+from . import _batchnorm_cpu as _bn_cpu
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
 
@@ -117,7 +118,7 @@ def _param_dims(ndim, pshape):
 
 
 def _affine_norm_rule(ctx, g):
-    x, w, mean, invstd, (view, axes, pshape, bshape, batch_stats, eps) = ctx.saved
+    x, w, mean, invstd, (view, axes, pshape, bshape, batch_stats, eps) = ctx.saved[:5]
     need_x, need_w, need_b = ctx.needs_input_grad
     xv = x.reshape(view)
     if batch_stats and STATE.enabled and x.requires_grad:
@@ -185,6 +186,9 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = (c,) + (1,) * (input.ndim - 2)
+    if _exact_batch_norm(input, (weight, bias, running_mean, running_var)):
+        return _batch_norm_cpu(input, running_mean, running_var, weight, bias, training, momentum,
+                               eps, pshape)
     stats = None
     if not training:
         xp = xp_of(input)
@@ -203,6 +207,63 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             old = buf._data
             old[...] = (val.reshape(old.shape) * m + old * (1 - m)).astype(old.dtype, copy=False)
     return out
+
+
+def _exact_batch_norm(x: Tensor, tensors) -> bool:
+    """Whether PyTorch's own CPU kernels can be followed: float32 input, contiguous, with
+    float32 parameters and buffers (see ``_batchnorm_cpu``)."""
+    if not _bn_cpu.eligible(x._data):
+        return False
+    return all(t is None or (type(t._data) is np.ndarray and t._data.dtype == np.float32)
+               for t in tensors)
+
+
+def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                    pshape):
+    """``batch_norm`` through PyTorch's CPU kernels, bit for bit."""
+    a = x._data
+    c = a.shape[1]
+    w = None if weight is None else weight._data.reshape(c)
+    b = None if bias is None else bias._data.reshape(c)
+    if training:
+        mean, var_sum = _bn_cpu.stats(a)
+        count = a.size // c
+        invstd = back_invstd = _bn_cpu.invstd_train(var_sum, count, eps)
+        if running_mean is not None:
+            # NOTE: PyTorch's kernel updates the buffers without bumping their version counter.
+            _bn_cpu.update_running(running_mean._data.reshape(c), mean, momentum, False)
+            _bn_cpu.update_running(running_var._data.reshape(c),
+                                   var_sum / np.float32(count - 1), momentum, True)
+    else:
+        # copies: a later in-place update of the buffers must not change what backward sees
+        mean = running_mean._data.reshape(c).copy()
+        rv = running_var._data.reshape(c).copy()
+        invstd = _bn_cpu.invstd_eval(rv, eps)
+        back_invstd = _bn_cpu.invstd_train(rv, 1, eps)  # the backward kernel's, in double
+    y = _bn_cpu.forward(a, mean, invstd, w, b)
+    bshape = None if bias is None else tuple(bias.shape)
+    dev = x._device
+    return make(y, (x, weight, bias), "NativeBatchNormBackward0", _batch_norm_cpu_rule, x, weight,
+                wrap(mean.reshape(pshape), dev), wrap(invstd.reshape(pshape), dev),
+                (a.shape, (0,) + tuple(range(2, a.ndim)), pshape, bshape, training, eps),
+                (mean, back_invstd))
+
+
+def _batch_norm_cpu_rule(ctx, g):
+    """PyTorch's CPU backward kernels; the general rule where the gradient's graph is built
+    (double backward) or the gradient's layout is not theirs."""
+    x, w, _, _, params, (mean, invstd) = ctx.saved
+    gd = g._data
+    if STATE.enabled or type(gd) is not np.ndarray or not gd.flags.c_contiguous \
+            or gd.dtype != np.float32:
+        return _affine_norm_rule(ctx, g)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    gx, gw, gb = _bn_cpu.backward(x._data, gd, mean, invstd, None if w is None else w._data,
+                                  params[4], need_x)
+    dev = x._device
+    return (None if gx is None else wrap(gx, dev),
+            wrap(gw.reshape(w.shape), dev) if need_w else None,
+            wrap(gb.reshape(params[3]), dev) if need_b else None)
 
 
 # -- instance_norm ------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""PyTorch's CPU batch norm kernels, step for step, so that ember's bits equal PyTorch's.
+
+PyTorch normalises a contiguous float input of shape (N, C, *) in one of two layouts:
+
+* with an image (``*`` not empty and not all ones): each channel's values are summed one by
+  one into a double, the mean rounded to the input's type, then the squared deviations
+  (rounded each) summed one by one into a double as well.  Backward sums each image row in
+  SIMD lanes (``reduce_all``) and adds the rows' sums into doubles.
+* (N, C) rows (``channels last``): the rows are split over the intra-op threads; each thread
+  adds its rows into a buffer of the input's type, the threads' buffers are then added into
+  doubles.  The squared deviations go into the buffers by fused multiply-adds.
+
+The output is ``x * alpha + beta`` by fused multiply-adds, with ``alpha = invstd * weight``
+and ``beta = bias - mean * alpha`` (fused too).  Running statistics move in the input's type:
+``momentum * stat + (1 - momentum) * running`` (see :func:`update_running`).
+
+A fused multiply-add of float32 values is emulated in float64, where the product is exact.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._ops._cascade import VECTOR_BYTES, _threads
+
+_F64 = np.float64
+
+
+def eligible(a) -> bool:
+    """Whether PyTorch's contiguous kernels would see ``a`` and ember can reproduce them."""
+    return (type(a) is np.ndarray and a.dtype == np.float32 and a.ndim >= 2 and a.size > 0
+            and a.flags.c_contiguous)
+
+
+def _fma(a, b, c):
+    """float32 ``a * b + c`` rounded once (the product is exact in float64)."""
+    return (a.astype(_F64) * b + c).astype(np.float32)
+
+
+def _seq_sum(rows):
+    """Each row of ``rows`` (k, n) added left to right into a double."""
+    if rows.shape[1] == 1:
+        return rows[:, 0].astype(_F64)
+    return np.add.accumulate(rows.astype(_F64), axis=1)[:, -1]
+
+
+def _lanes(dtype) -> int:
+    # measured: 8 float32 lanes, as PyTorch's sum kernel (its softmax kernels use 16 on AVX-512)
+    return VECTOR_BYTES // np.dtype(dtype).itemsize
+
+
+def _reduce_all(rows, other=None):
+    """Each row of ``rows`` (k, n) summed as PyTorch's ``vec::reduce_all`` sums it: whole
+    vectors into lanes in order, the tail into the first lanes, the lanes folded in halves; a
+    row shorter than a vector left to right.  With ``other``, the sum of ``rows * other`` as
+    ``map2_reduce_all`` takes it, where (measured) the tail's products are fused into their
+    lanes and the whole vectors' are not."""
+    k, n = rows.shape
+    lanes = _lanes(rows.dtype)
+    terms = rows if other is None else rows * other
+    if n < lanes:
+        acc = terms[:, 0].copy()
+        for i in range(1, n):
+            acc += terms[:, i]
+        return acc
+    full = n - n % lanes
+    acc = np.add.reduce(np.ascontiguousarray(terms[:, :full]).reshape(k, -1, lanes), axis=1)
+    if other is None:
+        acc[:, :n - full] += rows[:, full:]
+    else:
+        acc[:, :n - full] = _fma(rows[:, full:], other[:, full:], acc[:, :n - full])
+    while acc.shape[1] > 1:
+        half = acc.shape[1] // 2
+        acc = acc[:, :half] + acc[:, half:]
+    return acc[:, 0]
+
+
+def _thread_blocks(x, split=True):
+    """(N, C) rows as PyTorch's ``parallel_for`` hands them to its threads: (threads, chunk, C),
+    the last block padded with zeros (adding zero changes no sum).  Not ``split``: one block."""
+    n, c = x.shape
+    threads = min(_threads(), n) if split else 1
+    chunk = -(-n // threads)
+    threads = -(-n // chunk)
+    if chunk * threads != n:
+        x = np.concatenate([x, np.zeros((chunk * threads - n, c), x.dtype)])
+    return x.reshape(threads, chunk, c)
+
+
+def _image(a):
+    n, c = a.shape[:2]
+    return a.reshape(n, c, -1)
+
+
+def stats(a):
+    """``(mean, var_sum)`` per channel of ``a`` (N, C, *), in ``a``'s type."""
+    dt = a.dtype.type
+    n, c = a.shape[:2]
+    count = a.size // c
+    if a.size // (n * c) != 1:
+        rows = np.moveaxis(_image(a), 1, 0).reshape(c, -1)
+        mean = (_seq_sum(rows) / count).astype(dt)
+        d = rows - mean[:, None]
+        return mean, _seq_sum(d * d).astype(dt)
+    # measured: with no more rows than threads, PyTorch adds the rows into doubles one by one
+    # (a block of one row each) for 17 to 2048 channels, and all rows in one block otherwise
+    blocks = _thread_blocks(a.reshape(n, c), split=n > _threads() or 16 < c <= 2048)
+    mean = (_seq_sum(np.add.reduce(blocks, axis=1).T) / count).astype(dt)
+    acc = np.zeros(blocks.shape[::2], a.dtype)
+    last = n - (blocks.shape[0] - 1) * blocks.shape[1]  # rows of the last block
+    for i in range(blocks.shape[1]):
+        d = blocks[:, i] - mean
+        if i >= last:
+            d[-1] = 0  # a padding row
+        acc = _fma(d, d, acc)
+    return mean, _seq_sum(acc.T).astype(dt)
+
+
+def invstd_train(var_sum, count, eps):
+    """``1 / sqrt(var_sum / count + eps)``: the variance in the input's type, the rest in
+    double; zero where the variance and ``eps`` both are."""
+    var = (var_sum / var_sum.dtype.type(count)).astype(_F64)
+    with np.errstate(divide="ignore"):
+        inv = 1 / np.sqrt(var + eps)
+    if eps == 0:
+        inv = np.where(var == 0, 0.0, inv)
+    return inv.astype(var_sum.dtype)
+
+
+def invstd_eval(running_var, eps):
+    """The forward kernel's ``1 / sqrt(running_var + eps)``, in the input's type."""
+    dt = running_var.dtype.type
+    return (dt(1) / np.sqrt(running_var + dt(eps))).astype(dt)
+
+
+def update_running(buf, stat, momentum, fused):
+    """``buf = momentum * stat + (1 - momentum) * buf`` in ``buf``'s type, ``1 - momentum``
+    taken there too.  PyTorch's compiled kernel fuses the first product into the sum for the
+    variance (``fused``) and not for the mean."""
+    dt = buf.dtype.type
+    m = dt(momentum)
+    kept = (dt(1) - m) * buf
+    stat = stat.astype(buf.dtype)
+    buf[...] = _fma(np.asarray(m), stat, kept) if fused else m * stat + kept
+
+
+def forward(a, mean, invstd, weight, bias):
+    """``a * alpha + beta`` per channel, both fused as PyTorch's kernel fuses them."""
+    dt = a.dtype
+    alpha = invstd if weight is None else (invstd * weight).astype(dt)
+    b = np.zeros_like(alpha) if bias is None else bias.astype(dt)
+    beta = _fma(-mean, alpha, b)
+    shape = (a.shape[1],) + (1,) * (a.ndim - 2)
+    return _fma(a, alpha.reshape(shape), np.broadcast_to(beta.reshape(shape), a.shape))
+
+
+def backward(a, g, mean, invstd, weight, train, need_x):
+    """``(grad_input, grad_weight, grad_bias)`` of PyTorch's contiguous backward kernels.
+    ``mean``/``invstd`` are the saved statistics (train) or the running mean and the
+    backward kernel's ``invstd`` (eval)."""
+    dt = a.dtype.type
+    n, c = a.shape[:2]
+    count = a.size // c
+    w = np.ones(c, a.dtype) if weight is None else weight.astype(a.dtype)
+    if a.size // (n * c) != 1:
+        img = _image(a)
+        gimg = _image(g)
+        x = img.transpose(1, 0, 2).reshape(c * n, -1)
+        dy = gimg.transpose(1, 0, 2).reshape(c * n, -1)
+        sums = _reduce_all(dy).reshape(c, n)
+        cen = (x.reshape(c, n, -1) - mean[:, None, None]).reshape(c * n, -1)
+        dots = _reduce_all(cen, dy).reshape(c, n)
+        sum_d, dot_d = _seq_sum(sums), _seq_sum(dots)
+        shape = (1, c, 1)
+        gx = None
+        if need_x:
+            inv = invstd.reshape(shape)
+            if train:
+                k = (dot_d.astype(a.dtype) * invstd * invstd / dt(count)).reshape(shape)
+                gmean = (sum_d / count).astype(a.dtype).reshape(shape)
+                rest = gimg - gmean
+                gx = _fma(mean.reshape(shape) - img, np.broadcast_to(k, img.shape), rest)
+                gx = gx * inv * w.reshape(shape)
+            else:
+                gx = gimg * inv * w.reshape(shape)
+            gx = gx.reshape(a.shape)
+        return gx, (dot_d * invstd).astype(a.dtype), sum_d.astype(a.dtype)
+    x, dy = a.reshape(n, c), g.reshape(n, c)
+    blocks, gblocks = _thread_blocks(x), _thread_blocks(dy)
+    part_sum = np.add.reduce(gblocks, axis=1)
+    part_dot = np.zeros_like(part_sum)
+    for i in range(blocks.shape[1]):
+        part_dot = _fma(blocks[:, i] - mean, gblocks[:, i], part_dot)
+    total = _seq_sum(part_sum.T).astype(a.dtype)
+    dot = _seq_sum(part_dot.T).astype(a.dtype)
+    gx = None
+    if need_x:
+        if train:
+            k = dot * invstd * invstd / dt(count)
+            cen, kk, rest = x - mean, np.broadcast_to(k, x.shape), dy - total / dt(count)
+            # measured: PyTorch's compiled loop fuses ``rest - cen * k`` for whole vectors of
+            # channels, not for the channels left over after them
+            whole = c - c % _lanes(a.dtype)
+            gx = rest - cen * kk
+            gx[:, :whole] = _fma(-cen[:, :whole], kk[:, :whole], rest[:, :whole])
+            gx = gx * invstd * w
+        else:
+            gx = dy * invstd * w
+        gx = gx.reshape(a.shape)
+    return gx, dot * invstd, total

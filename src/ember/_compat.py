@@ -165,6 +165,11 @@ def name_classes_as_torch() -> None:
                 obj.__module__ = _torch_name(public)
 
 
+def installed() -> bool:
+    """Whether ``torch`` imports resolve to ember in this process (``ember run``)."""
+    return _finder in sys.meta_path
+
+
 def uninstall() -> None:
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)

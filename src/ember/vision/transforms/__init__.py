@@ -29,4 +29,17 @@ __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCro
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
 
-__getattr__ = _module_getattr("torchvision.transforms")  # a missing API is named
+_missing = _module_getattr("torchvision.transforms")
+
+
+def __getattr__(name):  # ``transforms.v2`` loads on first use; other missing APIs are named
+    if name == "v2":
+        import importlib
+
+        from ... import _compat
+
+        module = importlib.import_module(".v2", __name__)
+        if _compat.installed():  # under ``ember run``: its classes print torchvision's names
+            _compat.name_classes_as_torch()
+        return module
+    return _missing(name)

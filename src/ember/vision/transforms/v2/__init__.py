@@ -1,0 +1,39 @@
+"""The v2 transforms (``torchvision.transforms.v2``).
+
+They take any nesting of tuples, lists and dicts (an image with its label, boxes and
+masks), transform the images and tv_tensors in it together with the same random
+parameters, and pass everything else through.  Random draws come from the global
+generator with the calls torchvision v2 makes, so the same seed gives the same result.
+
+>>> from ember.vision.transforms import v2
+>>> tf = v2.Compose([v2.ToImage(), v2.ToDtype(ember.float32, scale=True)])
+"""
+from . import functional
+from ._geometry import (CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
+                        RandomResizedCrop, RandomRotation, RandomVerticalFlip, RandomZoomOut,
+                        Resize, TenCrop)
+from ._misc import (RGB, ColorJitter, Compose, ConvertImageDtype, GaussianBlur, Grayscale,
+                    Identity, Lambda, Normalize, PILToTensor, RandomAdjustSharpness, RandomApply,
+                    RandomAutocontrast, RandomChannelPermutation, RandomChoice, RandomEqualize,
+                    RandomErasing, RandomGrayscale, RandomInvert, RandomOrder,
+                    RandomPhotometricDistort, RandomPosterize, RandomSolarize,
+                    SanitizeBoundingBoxes, ToDtype, ToImage, ToPILImage, ToPureTensor, ToTensor)
+from ._transform import Transform
+from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size
+from .functional import InterpolationMode
+
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
+           "GaussianBlur", "Grayscale", "Identity", "InterpolationMode", "Lambda", "Normalize",
+           "PILToTensor", "Pad", "RGB", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
+           "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
+           "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
+           "RandomInvert", "RandomOrder", "RandomPhotometricDistort", "RandomPosterize",
+           "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip",
+           "RandomZoomOut", "Resize", "SanitizeBoundingBoxes", "TenCrop", "ToDtype", "ToImage",
+           "ToPILImage", "ToPureTensor", "ToTensor", "Transform", "check_type",
+           "get_bounding_boxes", "functional", "has_all", "has_any", "query_chw", "query_size"]
+
+
+from ...._unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torchvision.transforms.v2")  # a missing API is named

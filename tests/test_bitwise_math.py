@@ -144,3 +144,38 @@ def test_batch_norm_float32_is_pytorchs_bit_for_bit(shape, threads):
         ember.set_num_threads(before[1])
     for i, (want, have) in enumerate(zip(*results)):
         assert np.array_equal(want, have), i
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape,normalized,affine", [
+    ((64, 784), (784,), "both"), ((4, 7, 512), (512,), "both"), ((5, 13), (13,), "none"),
+    ((3, 6, 40), (6, 40), "weight"), ((2, 3, 2500), (2500,), "both"), ((9, 100), (100,), "none"),
+    ((1, 7), (7,), "both")])
+def test_layer_norm_float32_is_pytorchs_bit_for_bit(shape, normalized, affine, threads):
+    """Output and every gradient: PyTorch's Welford-in-lanes moments (chunks of 16 vectors
+    merged as a binary counter), its lane reductions and per-thread gradient buffers."""
+    rng = np.random.default_rng(len(shape) * 1000 + shape[-1])
+    x = (rng.standard_normal(shape) * 4 - 1).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    before = torch.get_num_threads(), ember.get_num_threads()
+    results = []
+    try:
+        for T in (torch, ember):
+            T.set_num_threads(threads)
+            T.manual_seed(1)
+            ln = T.nn.LayerNorm(normalized, elementwise_affine=affine != "none",
+                                bias=affine == "both")
+            params = list(ln.parameters())
+            with T.no_grad():
+                for p in params:
+                    p.uniform_(-2, 2)
+            xt = T.from_numpy(x.copy()).requires_grad_()
+            out = ln(xt)
+            out.backward(T.from_numpy(g))
+            results.append([out.detach().numpy(), xt.grad.numpy()]
+                           + [p.grad.numpy() for p in params])
+    finally:
+        torch.set_num_threads(before[0])
+        ember.set_num_threads(before[1])
+    for i, (want, have) in enumerate(zip(*results)):
+        assert np.array_equal(want, have), i

@@ -36,6 +36,18 @@ def _fma(a, b, c):
     return (a.astype(_F64) * b + c).astype(np.float32)
 
 
+def fma_rows(a, b):
+    """``acc = a[:, i] * b[:, i] + acc`` for i in order, each fused (one rounding), from
+    zero: per-thread buffers of blocks ``a``, ``b`` (threads, rows, C) -> (threads, C)."""
+    acc = np.zeros(a.shape[::2], np.float32)
+    tmp = np.empty(acc.shape, _F64)
+    for i in range(a.shape[1]):
+        np.multiply(a[:, i], b[:, i], out=tmp, dtype=_F64)
+        tmp += acc
+        acc[...] = tmp
+    return acc
+
+
 def _seq_sum(rows):
     """Each row of ``rows`` (k, n) added left to right into a double."""
     if rows.shape[1] == 1:
@@ -105,14 +117,9 @@ def stats(a):
     # (a block of one row each) for 17 to 2048 channels, and all rows in one block otherwise
     blocks = _thread_blocks(a.reshape(n, c), split=n > _threads() or 16 < c <= 2048)
     mean = (_seq_sum(np.add.reduce(blocks, axis=1).T) / count).astype(dt)
-    acc = np.zeros(blocks.shape[::2], a.dtype)
-    last = n - (blocks.shape[0] - 1) * blocks.shape[1]  # rows of the last block
-    for i in range(blocks.shape[1]):
-        d = blocks[:, i] - mean
-        if i >= last:
-            d[-1] = 0  # a padding row
-        acc = _fma(d, d, acc)
-    return mean, _seq_sum(acc.T).astype(dt)
+    d = blocks - mean
+    d[-1, n - (blocks.shape[0] - 1) * blocks.shape[1]:] = 0  # the padding rows
+    return mean, _seq_sum(fma_rows(d, d).T).astype(dt)
 
 
 def invstd_train(var_sum, count, eps):
@@ -187,9 +194,7 @@ def backward(a, g, mean, invstd, weight, train, need_x):
     x, dy = a.reshape(n, c), g.reshape(n, c)
     blocks, gblocks = _thread_blocks(x), _thread_blocks(dy)
     part_sum = np.add.reduce(gblocks, axis=1)
-    part_dot = np.zeros_like(part_sum)
-    for i in range(blocks.shape[1]):
-        part_dot = _fma(blocks[:, i] - mean, gblocks[:, i], part_dot)
+    part_dot = fma_rows(blocks - mean, gblocks)
     total = _seq_sum(part_sum.T).astype(a.dtype)
     dot = _seq_sum(part_dot.T).astype(a.dtype)
     gx = None

@@ -30,6 +30,7 @@ from ..._ops._core import make, same_device, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from . import _batchnorm_cpu as _bn_cpu
+from . import _layernorm_cpu as _ln_cpu
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
 
@@ -351,9 +352,44 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
     _check_float(input, "LayerNormKernelImpl")
     _check_param_dtypes(input, (weight, bias))
     axes = tuple(range(input.ndim - k, input.ndim))
+    if _ln_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
+        return _layer_norm_cpu(input, weight, bias, axes, ns, eps)
     out, _ = _affine_norm(input, weight, bias, "NativeLayerNormBackward0", input.shape, axes, ns,
                           None, eps)
     return out
+
+
+def _layer_norm_cpu(x, weight, bias, axes, ns, eps):
+    """``layer_norm`` through PyTorch's CPU kernels, bit for bit."""
+    n = int(np.prod(ns))
+    rows = np.ascontiguousarray(x._data).reshape(-1, n)
+    w = None if weight is None else weight._data.reshape(n)
+    b = None if bias is None else bias._data.reshape(n)
+    y, mean, rstd = _ln_cpu.forward(rows, w, b, eps)
+    kshape = tuple(x.shape[:x.ndim - len(ns)]) + (1,) * len(ns)
+    dev = x._device
+    bshape = None if bias is None else tuple(bias.shape)
+    return make(y.reshape(x.shape), (x, weight, bias), "NativeLayerNormBackward0",
+                _layer_norm_cpu_rule, x, weight, wrap(mean.reshape(kshape), dev),
+                wrap(rstd.reshape(kshape), dev), (x.shape, axes, ns, bshape, True, eps),
+                (mean, rstd, n))
+
+
+def _layer_norm_cpu_rule(ctx, g):
+    """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
+    x, w, _, _, params, (mean, rstd, n) = ctx.saved
+    gd = g._data
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+        return _affine_norm_rule(ctx, g)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    gx, gw, gb = _ln_cpu.backward(np.ascontiguousarray(x._data).reshape(-1, n),
+                                  np.ascontiguousarray(gd).reshape(-1, n), mean, rstd,
+                                  None if w is None else w._data.reshape(n), need_x, need_w,
+                                  need_b)
+    dev = x._device
+    return (None if gx is None else wrap(gx.reshape(x.shape), dev),
+            wrap(gw.reshape(w.shape), dev) if need_w else None,
+            wrap(gb.reshape(params[3]), dev) if need_b else None)
 
 
 # -- group_norm ---------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""PyTorch's CPU layer norm kernels (float32), step for step, for PyTorch's bits.
+
+Each row's mean and variance come from ``RowwiseMoments``: Welford updates in SIMD lanes
+over chunks of 16 vectors (each chunk merged into a stack of partial moments that merges
+like a binary counter), the leftover elements by scalar Welford, then the lanes merged into
+that one by one.  The output is ``(x - mean) * rstd * gamma + beta``; the backward pass
+reduces each row in lanes and accumulates ``dgamma``/``dbeta`` in one buffer per thread.
+
+Where PyTorch's compiled code fuses a multiply and an add (measured against PyTorch, each
+site on its own), ember fuses them too, exactly, in float64.  All rows go at once: the
+loops run over the lanes of one row, with every row in a NumPy axis.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._ops._cascade import VECTOR_BYTES
+from ._batchnorm_cpu import _fma, _reduce_all, _thread_blocks, fma_rows
+
+_F32 = np.float32
+LANES = VECTOR_BYTES // 4
+_CHUNK = 16
+_RECIPROCALS = [_F32(1) / _F32(j + 1) for j in range(_CHUNK)]
+
+
+def eligible(*arrays) -> bool:
+    """float32 NumPy arrays (``None`` for an absent parameter), the input not empty."""
+    x = arrays[0]
+    return (x.size > 0 and all(a is None or (type(a) is np.ndarray and a.dtype == _F32)
+                               for a in arrays))
+
+
+def _merge(count_add, m1_add, m2_add, count, m1, m2):
+    """Partial moments (``count_add`` values each lane) merged into ``(count, m1, m2)`` as
+    ``AddMomentsVec`` merges them."""
+    n = count + count_add
+    c = _F32(0) if n == 0 else _F32(count_add) / _F32(n)
+    delta = m1_add - m1
+    step = c * delta
+    return n, m1 + step, _fma(delta * _F32(count), step, m2 + m2_add)
+
+
+def moments(x):
+    """Each row's ``(mean, biased variance)`` of ``x`` (rows, n), as PyTorch computes them."""
+    rows, n_all = x.shape
+    n = n_all // LANES
+    chunks = -(-n // _CHUNK)
+    depth = 1 if chunks <= 2 else (chunks - 1).bit_length()
+    zero = np.zeros((rows, LANES), _F32)
+    stack = [(0, zero, zero)] * depth
+    vecs = x[:, :n * LANES].reshape(rows, n, LANES)
+    for i in range(chunks):
+        count = min(_CHUNK, n - i * _CHUNK)
+        m1 = m2 = zero
+        for j in range(count):
+            v = vecs[:, i * _CHUNK + j]
+            delta = v - m1
+            m1 = _fma(delta, _RECIPROCALS[j], m1)
+            m2 = _fma(delta, v - m1, m2)
+        stack[0] = _merge(count, m1, m2, *stack[0])
+        mask, j = i + 1, 1
+        while j < depth and not mask & 1:
+            stack[j] = _merge(*stack[j - 1], *stack[j])
+            stack[j - 1] = (0, zero, zero)
+            mask >>= 1
+            j += 1
+    for j in range(1, depth):
+        stack[0] = _merge(*stack[j], *stack[0])
+    count, m1, m2 = 0, np.zeros(rows, _F32), np.zeros(rows, _F32)
+    for i in range(n * LANES, n_all):  # the elements after the last whole vector
+        v = x[:, i]
+        delta = v - m1
+        count += 1
+        m1 = m1 + delta / _F32(count)
+        m2 = m2 + delta * (v - m1)
+    _, lane_m1, lane_m2 = stack[0]
+    for k in range(LANES):  # the scalar AddMoments, its products fused
+        total = count + n
+        c = _F32(0) if total == 0 else _F32(n) / _F32(total)
+        delta = lane_m1[:, k] - m1
+        m1 = _fma(np.asarray(c), delta, m1)
+        m2 = m2 + _fma(delta * delta * c, _F32(count), lane_m2[:, k])
+        count = total
+    return m1, m2 / _F32(n_all)
+
+
+def forward(x, gamma, beta, eps):
+    """``(y, mean, rstd)`` of ``x`` (rows, n)."""
+    mean, var = moments(x)
+    rstd = _F32(1) / np.sqrt(var + _F32(eps))
+    y = (x - mean[:, None]) * rstd[:, None]
+    if gamma is not None:
+        y = _fma(y, gamma, np.zeros_like(y) if beta is None else np.broadcast_to(beta, y.shape))
+    elif beta is not None:
+        y = y + beta
+    return y, mean, rstd
+
+
+def backward(x, dy, mean, rstd, gamma, need_x, need_gamma, need_beta):
+    """``(dx, dgamma, dbeta)`` for rows ``x``/``dy`` (rows, n), ``None`` where not needed."""
+    rows, n = x.shape
+    a, mu = rstd[:, None], mean[:, None]
+    dx = dgamma = dbeta = None
+    if need_x:
+        if gamma is None:
+            ds = _reduce_all(dy, x)
+            db = _reduce_all(dy)
+        else:
+            g = np.broadcast_to(gamma, x.shape)
+            ds = _reduce_all(dy * x, g)
+            db = _reduce_all(dy, g)
+        ds, db = ds[:, None], db[:, None]
+        scale = _F32(1) / _F32(n)
+        b = _fma(db, mu, -ds) * a * a * a * scale
+        c = _fma(-b, mu, -(db * a * scale))
+        t = a * dy if gamma is None else a * dy * gamma
+        dx = _fma(np.broadcast_to(b, x.shape), x, t) + c
+    if need_gamma or need_beta:
+        dys = _thread_blocks(dy)
+        # each thread's buffer accumulates its rows; the buffers are then added in order
+        if need_gamma:
+            xhat = _fma(np.broadcast_to(a, x.shape), x, np.broadcast_to(-a * mu, x.shape))
+            dgamma = np.add.reduce(fma_rows(dys, _thread_blocks(xhat)), axis=0)
+        if need_beta:
+            dbeta = np.add.reduce(np.add.reduce(dys, axis=1), axis=0)
+    return dx, dgamma, dbeta

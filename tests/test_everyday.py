@@ -779,7 +779,7 @@ def test_same_as_pytorch(name):
 
 @pytest.mark.parametrize("module,name", [("ember.vision.transforms", "AugMix"),
                                          ("ember.vision.datasets", "CocoDetection"),
-                                         ("ember.vision.models", "mobilenet_v2"),
+                                         ("ember.vision.models", "vit_b_16"),
                                          ("ember.nn.utils", "prune"),
                                          ("ember.utils.data", "DistributedSampler")])
 def test_missing_api_is_named(module, name):

@@ -4,7 +4,7 @@
 ``import torchvision`` here).  Pillow is optional: without it everything
 imports, and only what handles ``PIL.Image`` objects asks for it.
 """
-from . import datasets, io, models, transforms, utils
+from . import datasets, io, models, ops, transforms, utils
 
 from ..version import EMBER_RELEASE as _RELEASE, TorchVersion as _TorchVersion  # noqa: E402
 
@@ -23,8 +23,8 @@ def set_image_backend(backend: str) -> None:
         raise ValueError(f"Invalid backend '{backend}'. ember.vision supports only 'PIL'")
 
 
-__all__ = ["datasets", "get_image_backend", "io", "models", "set_image_backend", "transforms",
-           "utils"]
+__all__ = ["datasets", "get_image_backend", "io", "models", "ops", "set_image_backend",
+           "transforms", "utils"]
 
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402

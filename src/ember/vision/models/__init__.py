@@ -1,32 +1,62 @@
-"""Image classification models with torchvision's API: VGG and ResNet.
+"""Image classification models with torchvision's API.
 
 Module names and structure are torchvision's, so its pretrained checkpoints
 (``vgg16-397923af.pth``, ``resnet18-f37072fd.pth``...) load into them; weights
 come from the torch hub cache (``~/.cache/torch/hub/checkpoints``).
 """
-from . import resnet, vgg
+from . import (alexnet as _alexnet_mod, densenet, efficientnet, googlenet as _googlenet_mod,
+               mobilenet, mobilenetv2, mobilenetv3, resnet, shufflenetv2, squeezenet, vgg)
 from ._api import Weights, WeightsEnum
+from .alexnet import AlexNet, AlexNet_Weights, alexnet
+from .densenet import (DenseNet, DenseNet121_Weights, DenseNet161_Weights, DenseNet169_Weights,
+                       DenseNet201_Weights, densenet121, densenet161, densenet169, densenet201)
+from .efficientnet import (EfficientNet, EfficientNet_B0_Weights, EfficientNet_B1_Weights,
+                           EfficientNet_B2_Weights, EfficientNet_B3_Weights,
+                           EfficientNet_B4_Weights, EfficientNet_B5_Weights,
+                           EfficientNet_B6_Weights, EfficientNet_B7_Weights,
+                           EfficientNet_V2_L_Weights, EfficientNet_V2_M_Weights,
+                           EfficientNet_V2_S_Weights, efficientnet_b0, efficientnet_b1,
+                           efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5,
+                           efficientnet_b6, efficientnet_b7, efficientnet_v2_l,
+                           efficientnet_v2_m, efficientnet_v2_s)
+from .googlenet import GoogLeNet, GoogLeNet_Weights, GoogLeNetOutputs, googlenet
+from .mobilenetv2 import MobileNet_V2_Weights, MobileNetV2, mobilenet_v2
+from .mobilenetv3 import (MobileNet_V3_Large_Weights, MobileNet_V3_Small_Weights, MobileNetV3,
+                          mobilenet_v3_large, mobilenet_v3_small)
 from .resnet import (BasicBlock, Bottleneck, ResNet, ResNet18_Weights, ResNet34_Weights,
-                     ResNet50_Weights, ResNet101_Weights, ResNet152_Weights, resnet18, resnet34,
-                     resnet50, resnet101, resnet152)
+                     ResNet50_Weights, ResNet101_Weights, ResNet152_Weights,
+                     ResNeXt50_32X4D_Weights, ResNeXt101_32X8D_Weights, ResNeXt101_64X4D_Weights,
+                     Wide_ResNet50_2_Weights, Wide_ResNet101_2_Weights, resnet18, resnet34,
+                     resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
+                     resnext101_64x4d, wide_resnet50_2, wide_resnet101_2)
+from .shufflenetv2 import (ShuffleNet_V2_X0_5_Weights, ShuffleNet_V2_X1_0_Weights,
+                           ShuffleNet_V2_X1_5_Weights, ShuffleNet_V2_X2_0_Weights, ShuffleNetV2,
+                           shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5,
+                           shufflenet_v2_x2_0)
+from .squeezenet import (SqueezeNet, SqueezeNet1_0_Weights, SqueezeNet1_1_Weights,
+                         squeezenet1_0, squeezenet1_1)
 from .vgg import (VGG, VGG11_BN_Weights, VGG11_Weights, VGG13_BN_Weights, VGG13_Weights,
                   VGG16_BN_Weights, VGG16_Weights, VGG19_BN_Weights, VGG19_Weights, vgg11,
                   vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn)
 
-_BUILDERS = {f.__name__: f for f in (resnet18, resnet34, resnet50, resnet101, resnet152, vgg11,
-                                     vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn)}
-_WEIGHTS = {w.__name__: w for w in (ResNet18_Weights, ResNet34_Weights, ResNet50_Weights,
-                                    ResNet101_Weights, ResNet152_Weights, VGG11_Weights,
-                                    VGG11_BN_Weights, VGG13_Weights, VGG13_BN_Weights,
-                                    VGG16_Weights, VGG16_BN_Weights, VGG19_Weights,
-                                    VGG19_BN_Weights)}
+_MODULES = (_alexnet_mod, densenet, efficientnet, _googlenet_mod, mobilenetv2, mobilenetv3,
+            resnet, shufflenetv2, squeezenet, vgg)
+_BUILDERS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
+             if name[0].islower()}
+_WEIGHTS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
+            if name.endswith("_Weights")}
 
 
 def list_models(module=None, include=None, exclude=None) -> list[str]:
-    """Names of the models ``get_model`` builds (ember has the VGG and ResNet families)."""
+    """Names of the models ``get_model`` builds (``module``, if given, e.g.
+    ``models.resnet``, limits them to that module's)."""
     import fnmatch
 
     names = sorted(_BUILDERS)
+    if isinstance(module, str) and include is None:  # NOTE: ember also takes list_models("vgg*")
+        module, include = None, module
+    if module is not None:
+        names = [n for n in names if n in getattr(module, "__all__", ())]
     if include is not None:
         pats = [include] if isinstance(include, str) else include
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in pats)]
@@ -57,13 +87,33 @@ def get_weight(name: str):
     return _WEIGHTS[cls_name][member]
 
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNet101_Weights", "ResNet152_Weights",
-           "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "VGG", "VGG11_BN_Weights",
-           "VGG11_Weights", "VGG13_BN_Weights", "VGG13_Weights", "VGG16_BN_Weights",
-           "VGG16_Weights", "VGG19_BN_Weights", "VGG19_Weights", "Weights", "WeightsEnum",
-           "get_model", "get_model_builder", "get_weight", "list_models", "resnet",
-           "resnet101", "resnet152", "resnet18", "resnet34", "resnet50", "vgg", "vgg11",
-           "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
+__all__ = [
+    "AlexNet", "AlexNet_Weights", "BasicBlock", "Bottleneck", "DenseNet", "DenseNet121_Weights",
+    "DenseNet161_Weights", "DenseNet169_Weights", "DenseNet201_Weights", "EfficientNet",
+    "EfficientNet_B0_Weights", "EfficientNet_B1_Weights", "EfficientNet_B2_Weights",
+    "EfficientNet_B3_Weights", "EfficientNet_B4_Weights", "EfficientNet_B5_Weights",
+    "EfficientNet_B6_Weights", "EfficientNet_B7_Weights", "EfficientNet_V2_L_Weights",
+    "EfficientNet_V2_M_Weights", "EfficientNet_V2_S_Weights", "GoogLeNet",
+    "GoogLeNetOutputs", "GoogLeNet_Weights", "MobileNetV2", "MobileNetV3",
+    "MobileNet_V2_Weights", "MobileNet_V3_Large_Weights", "MobileNet_V3_Small_Weights",
+    "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights", "ResNeXt50_32X4D_Weights", "ResNet",
+    "ResNet101_Weights", "ResNet152_Weights", "ResNet18_Weights", "ResNet34_Weights",
+    "ResNet50_Weights", "ShuffleNetV2", "ShuffleNet_V2_X0_5_Weights", "ShuffleNet_V2_X1_0_Weights",
+    "ShuffleNet_V2_X1_5_Weights", "ShuffleNet_V2_X2_0_Weights", "SqueezeNet",
+    "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "VGG", "VGG11_BN_Weights", "VGG11_Weights",
+    "VGG13_BN_Weights", "VGG13_Weights", "VGG16_BN_Weights", "VGG16_Weights", "VGG19_BN_Weights",
+    "VGG19_Weights", "Weights", "WeightsEnum", "Wide_ResNet101_2_Weights",
+    "Wide_ResNet50_2_Weights", "alexnet", "densenet", "densenet121", "densenet161", "densenet169",
+    "densenet201", "efficientnet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
+    "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_l", "efficientnet_v2_m", "efficientnet_v2_s", "get_model",
+    "get_model_builder", "get_weight", "googlenet", "list_models", "mobilenet", "mobilenet_v2",
+    "mobilenet_v3_large", "mobilenet_v3_small", "mobilenetv2", "mobilenetv3", "resnet",
+    "resnet101", "resnet152", "resnet18", "resnet34", "resnet50", "resnext101_32x8d",
+    "resnext101_64x4d", "resnext50_32x4d", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "shufflenetv2", "squeezenet", "squeezenet1_0",
+    "squeezenet1_1", "vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
+    "vgg19_bn", "wide_resnet101_2", "wide_resnet50_2"]
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

@@ -17,10 +17,14 @@ from functools import partial
 from ... import nn
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
+from ._meta import _IMAGENET_CATEGORIES
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNet101_Weights", "ResNet152_Weights",
-           "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "resnet101", "resnet152",
-           "resnet18", "resnet34", "resnet50"]
+__all__ = ["BasicBlock", "Bottleneck", "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights",
+           "ResNeXt50_32X4D_Weights", "ResNet", "ResNet101_Weights", "ResNet152_Weights",
+           "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "Wide_ResNet101_2_Weights",
+           "Wide_ResNet50_2_Weights", "resnet101", "resnet152", "resnet18", "resnet34",
+           "resnet50", "resnext101_32x8d", "resnext101_64x4d", "resnext50_32x4d",
+           "wide_resnet101_2", "wide_resnet50_2"]
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
@@ -193,54 +197,62 @@ def _resnet(block, layers: list[int], weights, progress: bool, **kwargs) -> ResN
     return model
 
 
-_COMMON_META = {"min_size": (1, 1), "_num_classes": 1000}
+_COMMON_META = {"min_size": (1, 1), "categories": _IMAGENET_CATEGORIES,
+                "_num_classes": 1000}
 _URL = "https://download.pytorch.org/models/"
 _V1_RECIPE = "https://github.com/pytorch/vision/tree/main/references/classification#resnet"
 _V2_RECIPE = "https://github.com/pytorch/vision/issues/3995#issuecomment-1013906621"
+_NEW_RECIPE = "https://github.com/pytorch/vision/issues/3995#new-recipe"
 
 
-def _v1(file: str, num_params: int, acc1: float, acc5: float) -> Weights:
+def _v1(file: str, num_params: int, acc1: float, acc5: float, ops: float,
+        size: float) -> Weights:
     return Weights(url=_URL + file, transforms=partial(ImageClassification, crop_size=224),
                    meta={**_COMMON_META, "num_params": num_params, "recipe": _V1_RECIPE,
                          "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
+                         "_ops": ops, "_file_size": size,
                          "_docs": "These weights reproduce closely the results of the paper "
                                   "using a simple training recipe."})
 
 
-def _v2(file: str, num_params: int, acc1: float, acc5: float) -> Weights:
+def _v2(file: str, num_params: int, acc1: float, acc5: float, ops: float, size: float,
+        recipe: str = _V2_RECIPE) -> Weights:
     return Weights(url=_URL + file,
                    transforms=partial(ImageClassification, crop_size=224, resize_size=232),
-                   meta={**_COMMON_META, "num_params": num_params, "recipe": _V2_RECIPE,
+                   meta={**_COMMON_META, "num_params": num_params, "recipe": recipe,
                          "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
+                         "_ops": ops, "_file_size": size,
                          "_docs": "These weights improve upon the results of the original paper "
                                   "by using TorchVision's new training recipe."})
 
 
 class ResNet18_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _v1("resnet18-f37072fd.pth", 11689512, 69.758, 89.078)
+    IMAGENET1K_V1 = _v1("resnet18-f37072fd.pth", 11689512, 69.758, 89.078, 1.814, 44.661)
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet34_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _v1("resnet34-b627a593.pth", 21797672, 73.314, 91.420)
+    IMAGENET1K_V1 = _v1("resnet34-b627a593.pth", 21797672, 73.314, 91.420, 3.664, 83.275)
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet50_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _v1("resnet50-0676ba61.pth", 25557032, 76.130, 92.862)
-    IMAGENET1K_V2 = _v2("resnet50-11ad3fa6.pth", 25557032, 80.858, 95.434)
+    IMAGENET1K_V1 = _v1("resnet50-0676ba61.pth", 25557032, 76.130, 92.862, 4.089, 97.781)
+    IMAGENET1K_V2 = _v2("resnet50-11ad3fa6.pth", 25557032, 80.858, 95.434, 4.089, 97.79)
     DEFAULT = IMAGENET1K_V2
 
 
 class ResNet101_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _v1("resnet101-63fe2227.pth", 44549160, 77.374, 93.546)
-    IMAGENET1K_V2 = _v2("resnet101-cd907fc2.pth", 44549160, 81.886, 95.780)
+    IMAGENET1K_V1 = _v1("resnet101-63fe2227.pth", 44549160, 77.374, 93.546, 7.801, 170.511)
+    IMAGENET1K_V2 = _v2("resnet101-cd907fc2.pth", 44549160, 81.886, 95.780, 7.801, 170.53,
+                        _NEW_RECIPE)
     DEFAULT = IMAGENET1K_V2
 
 
 class ResNet152_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _v1("resnet152-394f9c45.pth", 60192808, 78.312, 94.046)
-    IMAGENET1K_V2 = _v2("resnet152-f82ba261.pth", 60192808, 82.284, 96.002)
+    IMAGENET1K_V1 = _v1("resnet152-394f9c45.pth", 60192808, 78.312, 94.046, 11.514, 230.434)
+    IMAGENET1K_V2 = _v2("resnet152-f82ba261.pth", 60192808, 82.284, 96.002, 11.514, 230.474,
+                        _NEW_RECIPE)
     DEFAULT = IMAGENET1K_V2
 
 
@@ -264,3 +276,96 @@ resnet34 = _builder(BasicBlock, [3, 4, 6, 3], ResNet34_Weights, "resnet34", 34)
 resnet50 = _builder(Bottleneck, [3, 4, 6, 3], ResNet50_Weights, "resnet50", 50)
 resnet101 = _builder(Bottleneck, [3, 4, 23, 3], ResNet101_Weights, "resnet101", 101)
 resnet152 = _builder(Bottleneck, [3, 8, 36, 3], ResNet152_Weights, "resnet152", 152)
+
+
+# -- ResNeXt (Xie et al., 2016) and Wide ResNet (Zagoruyko & Komodakis, 2016) ---------------------
+# Bottleneck ResNets with grouped 3x3 convolutions ("32x4d": 32 groups of width 4 at the first
+# stage) or with that convolution twice as wide.
+
+def _grouped(file: str, num_params: int, acc1: float, acc5: float, ops: float, size: float,
+             recipe: str, new: bool) -> Weights:
+    kw = {"crop_size": 224, "resize_size": 232} if new else {"crop_size": 224}
+    docs = ("These weights improve upon the results of the original paper by using "
+            "TorchVision's new training recipe." if new else
+            "These weights reproduce closely the results of the paper using a simple "
+            "training recipe.")
+    return Weights(url=_URL + file, transforms=partial(ImageClassification, **kw),
+                   meta={**_COMMON_META, "num_params": num_params, "recipe": recipe,
+                         "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
+                         "_ops": ops, "_file_size": size, "_docs": docs})
+
+
+_RESNEXT_RECIPE = "https://github.com/pytorch/vision/tree/main/references/classification#resnext"
+_WIDE_RECIPE = "https://github.com/pytorch/vision/pull/912#issue-445437439"
+_FIXRES = "https://github.com/pytorch/vision/issues/3995#new-recipe-with-fixres"
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _grouped("resnext50_32x4d-7cdf4587.pth", 25028904, 77.618, 93.698, 4.23,
+                             95.789, _RESNEXT_RECIPE, False)
+    IMAGENET1K_V2 = _grouped("resnext50_32x4d-1a0047aa.pth", 25028904, 81.198, 95.340, 4.23,
+                             95.833, _NEW_RECIPE, True)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_32X8D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _grouped("resnext101_32x8d-8ba56ff5.pth", 88791336, 79.312, 94.526, 16.414,
+                             339.586, _RESNEXT_RECIPE, False)
+    IMAGENET1K_V2 = _grouped("resnext101_32x8d-110c445d.pth", 88791336, 82.834, 96.228, 16.414,
+                             339.673, _FIXRES, True)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _grouped("resnext101_64x4d-173b62eb.pth", 83455272, 83.246, 96.454, 15.46,
+                             319.318, "https://github.com/pytorch/vision/pull/5935", True)
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _grouped("wide_resnet50_2-95faca4d.pth", 68883240, 78.468, 94.086, 11.398,
+                             131.82, _WIDE_RECIPE, False)
+    IMAGENET1K_V2 = _grouped("wide_resnet50_2-9ba9bcbe.pth", 68883240, 81.602, 95.758, 11.398,
+                             263.124, _FIXRES, True)
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _grouped("wide_resnet101_2-32ee1156.pth", 126886696, 78.848, 94.284, 22.753,
+                             242.896, _WIDE_RECIPE, False)
+    IMAGENET1K_V2 = _grouped("wide_resnet101_2-d733dc28.pth", 126886696, 82.510, 96.020, 22.753,
+                             484.747, _NEW_RECIPE, True)
+    DEFAULT = IMAGENET1K_V2
+
+
+def _grouped_builder(layers: list[int], groups: int | None, width: int, weights_enum,
+                     name: str, doc: str):
+    @handle_legacy_interface(weights_enum.IMAGENET1K_V1)
+    def build(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+        weights = weights_enum.verify(weights)
+        if groups is not None:
+            _ovewrite_named_param(kwargs, "groups", groups)
+        _ovewrite_named_param(kwargs, "width_per_group", width)
+        return _resnet(Bottleneck, layers, weights, progress, **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = (f"{doc}\n\n    ``weights``: ``{weights_enum.__name__}`` member or name, "
+                     "or None (random init); other keywords go to :class:`ResNet`.")
+    return build
+
+
+_RESNEXT_DOC = ("ResNeXt-{} {} from `Aggregated Residual Transformation for Deep Neural "
+                "Networks <https://arxiv.org/abs/1611.05431>`__.")
+_WIDE_DOC = ("Wide ResNet-{}-2 from `Wide Residual Networks <https://arxiv.org/abs/1605.07146>`__"
+             " (the 3x3 convolution of each bottleneck twice as wide).")
+
+resnext50_32x4d = _grouped_builder([3, 4, 6, 3], 32, 4, ResNeXt50_32X4D_Weights,
+                                   "resnext50_32x4d", _RESNEXT_DOC.format(50, "32x4d"))
+resnext101_32x8d = _grouped_builder([3, 4, 23, 3], 32, 8, ResNeXt101_32X8D_Weights,
+                                    "resnext101_32x8d", _RESNEXT_DOC.format(101, "32x8d"))
+resnext101_64x4d = _grouped_builder([3, 4, 23, 3], 64, 4, ResNeXt101_64X4D_Weights,
+                                    "resnext101_64x4d", _RESNEXT_DOC.format(101, "64x4d"))
+wide_resnet50_2 = _grouped_builder([3, 4, 6, 3], None, 64 * 2, Wide_ResNet50_2_Weights,
+                                   "wide_resnet50_2", _WIDE_DOC.format(50))
+wide_resnet101_2 = _grouped_builder([3, 4, 23, 3], None, 64 * 2, Wide_ResNet101_2_Weights,
+                                    "wide_resnet101_2", _WIDE_DOC.format(101))

@@ -17,6 +17,7 @@ from functools import partial
 from ... import nn
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
+from ._meta import _IMAGENET_CATEGORIES
 
 __all__ = ["VGG", "VGG11_BN_Weights", "VGG11_Weights", "VGG13_BN_Weights", "VGG13_Weights",
            "VGG16_BN_Weights", "VGG16_Weights", "VGG19_BN_Weights", "VGG19_Weights", "vgg11",
@@ -107,9 +108,9 @@ def _vgg(cfg: str, batch_norm: bool, weights, progress: bool, **kwargs) -> VGG:
     return model
 
 
-# NOTE: torchvision's meta also lists the 1000 ImageNet category names; ember
-# keeps only their count ("_num_classes").
+# NOTE: "_num_classes" is ember's own: the count of "categories" (None when unknown).
 _COMMON_META = {
+    "categories": _IMAGENET_CATEGORIES,
     "min_size": (32, 32),
     "_num_classes": 1000,
     "recipe": "https://github.com/pytorch/vision/tree/main/references/classification"
@@ -156,6 +157,7 @@ class VGG16_Weights(WeightsEnum):
         transforms=partial(ImageClassification, crop_size=224, mean=(0.48235, 0.45882, 0.40784),
                            std=(1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0)),
         meta={**_COMMON_META, "num_params": 138357544, "_num_classes": None,
+              "categories": None,
               "recipe": "https://github.com/amdegroot/ssd.pytorch#training-ssd",
               "_metrics": {"ImageNet-1K": {"acc@1": float("nan"), "acc@5": float("nan")}},
               "_ops": 15.47, "_file_size": 527.802,

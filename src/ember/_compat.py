@@ -171,5 +171,11 @@ def installed() -> bool:
 
 
 def uninstall() -> None:
+    """Undo :func:`install`: ``torch`` imports no longer resolve, and the classes renamed
+    for it carry ember's module names again (so that they pickle without the finder)."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
+    for cls, modname in EMBER_MODULE.items():
+        cls.__module__ = modname
+    EMBER_MODULE.clear()
+    _named.clear()

@@ -14,7 +14,7 @@ from ._dtype import finfo, iinfo
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
-                     promote_types, set_default_dtype, short, uint8)
+                     set_default_dtype, short, uint8)
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
@@ -53,6 +53,8 @@ class _Layout:
 
 
 strided = _Layout()
+from ._ops.shape import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                         memory_format, preserve_format)
 
 
 class _LegacyType(type):
@@ -62,7 +64,11 @@ class _LegacyType(type):
         return isinstance(obj, Tensor) and obj.dtype is cls._dtype and obj.device.type == "cpu"
 
     def __call__(cls, *args, **kwargs):
-        if len(args) == 1 and not isinstance(args[0], _builtins.int):
+        if len(args) == 1 and isinstance(args[0], Size):
+            return _creation.empty(tuple(args[0]), dtype=cls._dtype)
+        if len(args) == 1 and (not isinstance(args[0], _builtins.int) or
+                               isinstance(args[0], _builtins.bool)):
+            _creation._check_legacy_data(args[0])
             return _creation.tensor(args[0], dtype=cls._dtype)
         return _creation.empty(*args, dtype=cls._dtype)
 
@@ -98,6 +104,14 @@ def is_complex(t) -> bool:
     return False
 
 
+def is_inference(input) -> bool:
+    """Whether ``input`` was made under ``inference_mode``."""
+    if not isinstance(input, Tensor):
+        raise TypeError("is_inference(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.is_inference()
+
+
 def numel(t) -> int:
     return t.numel()
 
@@ -106,8 +120,25 @@ def result_type(a, b):
     return _dtype.result_type(a, b)
 
 
+def _dtype_arg(fn, name, pos, d):
+    """``d`` as a dtype (Python's float/int/bool name dtypes too, as in PyTorch), else its
+    TypeError."""
+    import builtins
+
+    if isinstance(d, dtype) or d in (builtins.float, builtins.int, builtins.bool):
+        return _dtype.to_dtype(d)
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be torch.dtype, not "
+                    f"{type(d).__name__}")
+
+
 def can_cast(from_, to) -> bool:
-    return _dtype.can_cast(from_, to)
+    return _dtype.can_cast(_dtype_arg("can_cast", "from_", 1, from_),
+                           _dtype_arg("can_cast", "to", 2, to))
+
+
+def promote_types(type1, type2):
+    return _dtype.promote_types(_dtype_arg("promote_types", "type1", 1, type1),
+                                _dtype_arg("promote_types", "type2", 2, type2))
 
 
 _num_threads = None  # what set_num_threads said, where NumPy's BLAS has no switch for it
@@ -142,6 +173,7 @@ as_tensor = _creation.as_tensor
 asarray = _creation.asarray
 from_numpy = _creation.from_numpy
 zeros, ones, empty, full = _creation.zeros, _creation.ones, _creation.empty, _creation.full
+scalar_tensor = _creation.scalar_tensor
 zeros_like, ones_like = _creation.zeros_like, _creation.ones_like
 empty_like, full_like = _creation.empty_like, _creation.full_like
 arange, linspace, logspace, eye = (_creation.arange, _creation.linspace, _creation.logspace,
@@ -262,7 +294,6 @@ _KEYWORDS = {
     "where": {"condition": "cond", "input": "a", "other": "b"},
     "swapaxes": {"axis0": "a", "axis1": "b"}, "swapdims": {"dim0": "a", "dim1": "b"},
     "from_numpy": {"ndarray": "a"},
-    "promote_types": {"type1": "a", "type2": "b"},
 }
 
 
@@ -347,7 +378,7 @@ range = _creation.range_
 det, logdet, slogdet, inverse, pinverse, matrix_power, svd, qr, cholesky, cross = (
     linalg.TORCH_FUNCTIONS[_n] for _n in ("det", "logdet", "slogdet", "inverse", "pinverse",
                                           "matrix_power", "svd", "qr", "cholesky", "cross"))
-broadcast_shapes = _shape.broadcast_shapes
+broadcast_shapes = _shape.broadcast_shapes_api
 
 
 def meshgrid(*tensors, indexing=None):
@@ -360,9 +391,23 @@ def meshgrid(*tensors, indexing=None):
               "indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
-                         f"received: {indexing}")
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
     ts = list(tensors)
+    if not ts:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+        if t.dtype is not ts[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if t.ndim > 1:
+            from ._ops._core import _legacy
+
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}\n[ torch.{_legacy(t.dtype)}Tensor"
+                               f"{{{','.join(map(str, t.shape))}}} ]")
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
         ts[0], ts[1] = ts[1], ts[0]

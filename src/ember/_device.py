@@ -11,6 +11,7 @@ request for a CUDA device raises a RuntimeError that says what to install.
 from __future__ import annotations
 
 import contextlib
+import re
 
 import numpy as np
 
@@ -85,6 +86,10 @@ class device:
         if not isinstance(type, str):
             raise TypeError("device() received an invalid combination of arguments - got "
                             f"({type!r})")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        if not re.fullmatch(r"[a-zA-Z_]+(:(0|[1-9][0-9]*))?", type):  # 'float64', 'cuda0'
+            raise RuntimeError(f"Invalid device string: '{type}'")
         if ":" in type:
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was "

@@ -76,7 +76,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
             "supported types are: float64, float32, float16, int64, int32, int16, int8, "
             "uint8, and bool.") from None
 
@@ -91,8 +91,8 @@ def to_dtype(d) -> dtype:
         return int64
     if d is builtins.bool:
         return bool
-    if isinstance(d, str) and d in _BY_NAME:
-        return _BY_NAME[d]
+    if isinstance(d, str):  # NOTE: PyTorch refuses NumPy-style names (dtype='float32')
+        raise TypeError("argument 'dtype' must be torch.dtype, not str")
     try:
         return from_numpy_dtype(d)
     except TypeError:

@@ -52,7 +52,11 @@ class Tensor:
     def __init__(self, *args, device=None):
         # ``torch.Tensor(2, 3)`` is an uninitialised float tensor; ``torch.Tensor([1, 2])``
         # copies data into the default dtype.
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        if len(args) == 1 and isinstance(args[0], Size):
+            src = _ops.creation.empty(tuple(args[0]), device=device)
+        elif len(args) == 1 and (not isinstance(args[0], (int, np.integer)) or
+                                 isinstance(args[0], bool)):
+            _ops.creation._check_legacy_data(args[0])
             src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
         else:
             shape = _ops._core.shape_arg(args) if args else (0,)
@@ -151,6 +155,10 @@ class Tensor:
                 "var_no_grad = var.detach().")
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._is_inference and \
+                not _autograd.grad_mode.is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if self._grad_fn is None:
             self._requires_grad = requires_grad
         return self
@@ -317,7 +325,10 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()  # PyTorch's errors for tensors that require grad or live on a GPU
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype)
+        # NOTE: NumPy 2 passes copy=True for ``np.array(t)`` and trusts the result to be fresh.
+        return a.copy() if copy else a
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """A NumPy function's result on tensors comes back as a tensor (``np.exp(t)``)."""

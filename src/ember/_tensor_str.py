@@ -121,7 +121,8 @@ def _float_strings(values: np.ndarray, opts: _PrintOptions):
     if opts.sci_mode is None:
         mags = np.abs(picked)
         big, small = mags.max(), mags.min()
-        sci = bool(big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4)
+        with np.errstate(over="ignore"):  # (1e300 / 1e-300 is inf: still "more than 1000")
+            sci = bool(big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4)
     else:
         sci = bool(opts.sci_mode)
 

@@ -82,6 +82,12 @@ def _parse_to(args, kwargs):
 
 
 def to(t, *args, **kwargs):
+    mf = kwargs.get("memory_format")
+    if mf is not None and str(mf) != "torch.preserve_format":
+        from .shape import contiguous
+
+        kwargs.pop("memory_format")
+        return contiguous(to(t, *args, **kwargs), mf)
     dtype, dev, copy = _parse_to(args, dict(kwargs))
     dtype = dtype or t.dtype
     dev = dev or t._device
@@ -123,7 +129,8 @@ def _cast(arr, src, dst):
             return np.trunc(arr).astype(dst.np) if src is not D.bfloat16 else \
                 np.trunc(arr.astype(np.float32)).astype(dst.np)
     if src is D.bfloat16 and dst is not D.float32:
-        return arr.astype(np.float32).astype(dst.np)
+        with quiet:  # (3e38 overflows float16 to inf silently)
+            return arr.astype(np.float32).astype(dst.np)
     if dst in _HALVES and src is not D.float32 and src not in _HALVES:
         # NOTE: PyTorch converts to half types through float32: a float64 just above a
         # half-way point can round down (2049.0000001 -> 2048 in float16)

@@ -124,20 +124,23 @@ def _leaves(data, shape, depth=0):
             raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
                             "integer")
         if isinstance(data, Tensor):
-            if data.numel() != 1:
-                raise ValueError("only one element tensors can be converted to Python scalars")
+            if data.numel() != 1:  # (PyTorch asks integer tensors for __index__)
+                if data.dtype.is_floating_point:
+                    raise ValueError("only one element tensors can be converted to Python "
+                                     "scalars")
+                raise TypeError("only integer tensors of a single element can be converted to "
+                                "an index")
             return [data.item()]
         if isinstance(data, np.ndarray):
             return [data.item()]
         return [data]
     if isinstance(data, (Tensor, np.ndarray)):
+        if isinstance(data, Tensor) and data.ndim == 0:
+            raise TypeError("not a sequence")
         if tuple(data.shape) != tuple(shape[depth:]):
             raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                              f"(got {data.shape[0] if data.ndim else 0})")
-        if isinstance(data, Tensor):
-            if depth:  # tensors with dims are refused inside a list
-                raise TypeError("only integer tensors of a single element can be converted "
-                                "to an index")
+        if isinstance(data, Tensor):  # (inside a list, one that fits is read as a sequence)
             data = data.numpy(force=True)
         return data.reshape(-1).tolist() if data.dtype != D.bfloat16.np else \
             data.astype(np.float32).reshape(-1).tolist()
@@ -152,13 +155,14 @@ def _leaves(data, shape, depth=0):
     return out
 
 
-_CTYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "short", "int32": "int",
+_CTYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
           "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
           "float32": "float", "float64": "double", "bool": "bool"}
 
 
-def _check_fits(values, dt, what="value"):
-    """PyTorch's refusal to store a number that overflows ``dt``."""
+def _check_fits(values, dt, what="value", names=_CTYPE):
+    """PyTorch's refusal to store a number that overflows ``dt`` (named by ``names``: C++
+    type names, or dtype names as ``torch.tensor`` says)."""
     if dt is D.bool or not values.size:
         return
     if dt.is_floating_point:
@@ -167,7 +171,7 @@ def _check_fits(values, dt, what="value"):
         big = float(np.finfo(dt.np).max) if dt is not D.bfloat16 else 3.3895313892515355e38
         finite = np.isfinite(values)
         if np.any(np.abs(values[finite]) > big):
-            raise RuntimeError(f"{what} cannot be converted to type {_CTYPE[dt.name]} without "
+            raise RuntimeError(f"{what} cannot be converted to type {names[dt.name]} without "
                                "overflow")
         return
     info = np.iinfo(dt.np)
@@ -176,7 +180,7 @@ def _check_fits(values, dt, what="value"):
         bad = np.isnan(values).any() if values.dtype.kind == "f" else False
         bad = bad or bool(np.any(values > info.max)) or bool(np.any(values < lo))
     if bad:
-        raise RuntimeError(f"{what} cannot be converted to type {_CTYPE[dt.name]} without "
+        raise RuntimeError(f"{what} cannot be converted to type {names[dt.name]} without "
                            "overflow")
 
 
@@ -188,6 +192,8 @@ def _numbers_to(values, dt):
         try:
             arr = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
         except OverflowError:
+            if dt.is_floating_point:  # (a huge int into a float dtype is fine)
+                return _cast_numbers(np.array([float(v) for v in values]), dt)
             raise ValueError("Overflow when unpacking long long") from None
     return _cast_numbers(arr, dt)
 
@@ -199,7 +205,7 @@ def _cast_numbers(arr, dt):
         return _cast(arr, D.from_numpy_dtype(arr.dtype), dt)
     if dt is D.bool:
         return arr != 0
-    _check_fits(arr, dt)
+    _check_fits(arr, dt, names={d.name: d.name for d in D.ALL})
     if arr.dtype.kind == "f":
         arr = np.trunc(arr)
     return arr.astype(dt.np)
@@ -216,6 +222,7 @@ def _to_array(data, dtype):
         return _cast(np.array(a, copy=True), data.dtype, dtype)
     if isinstance(data, np.ndarray):
         src = D.from_numpy_dtype(data.dtype)
+        _check_strides(data)
         if dtype is None or dtype is src:
             return np.array(data, dtype=src.np, copy=True)
         from .convert import _cast
@@ -232,6 +239,14 @@ def _to_array(data, dtype):
     inferred = _infer_dtype(data)
     values = _leaves(data, shape)
     return _numbers_to(values, dtype or inferred).reshape(shape)
+
+
+def _check_legacy_data(data):
+    """``torch.Tensor(3.5)``: the legacy constructors take sizes or a sequence, not a number."""
+    if data is None or isinstance(data, (float, bool, complex, np.floating, np.bool_)):
+        tp = type(data)
+        name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+        raise TypeError(f"new(): data must be a sequence (got {name})")
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -302,6 +317,14 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     return t
 
 
+def _check_strides(a):
+    """PyTorch's ValueError for a NumPy array with a negative stride (``a[::-1]``)."""
+    if any(s < 0 for s in a.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
+                         "with negative strides are not currently supported. (You can probably "
+                         "work around this by making a copy of your array  with array.copy().) ")
+
+
 def from_numpy(a):
     """A tensor sharing memory with NumPy array ``a``."""
     if not isinstance(a, np.ndarray):
@@ -312,10 +335,7 @@ def from_numpy(a):
         D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
     if a.flags.c_contiguous and a.flags.writeable:
         return wrap(a)
-    if any(s < 0 for s in a.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
-                         "with negative strides are not currently supported. (You can probably "
-                         "work around this by making a copy of your array  with array.copy().) ")
+    _check_strides(a)
     if not a.flags.writeable:
         _warn("The given NumPy array is not writable, and PyTorch does not support "
               "non-writable tensors. This means writing to this tensor will result in "
@@ -420,9 +440,19 @@ def _fill_number(fill_value):
 
 def _fill_array(shape, value, dt, device):
     """``shape`` filled with Python number ``value`` converted as PyTorch converts it."""
+    value = _fill_scalar(value, dt)
+    xp = xp_for(_device(device))
+    with quiet:
+        return xp.full(shape, value, dtype=dt.np)
+
+
+def _fill_scalar(value, dt):
+    """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
+    it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
     if dt is D.bool:
         value = bool(value)
-    elif not dt.is_floating_point or dt is not D.float64:
+    # NOTE: PyTorch lets float16/bfloat16 fills overflow to inf (full((1,), 1e39)).
+    elif not dt.is_floating_point or dt is D.float32:
         probe = np.array([value], dtype=np.float64 if isinstance(value, float) else None)
         if probe.dtype.kind in "iuf":
             _check_fits(probe, dt)
@@ -430,9 +460,16 @@ def _fill_array(shape, value, dt, device):
             value = math.trunc(value)
         if not dt.is_floating_point and isinstance(value, int):
             value = np.array(value, dtype=np.int64).astype(dt.np)[()]  # wraps (-1 -> 255)
-    xp = xp_for(_device(device))
-    with quiet:
-        return xp.full(shape, value, dtype=dt.np)
+    return value
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False):
+    """A 0-d tensor holding number ``s``, of the default dtype unless ``dtype`` is given."""
+    if isinstance(s, Tensor):
+        s = s.item()
+    return full((), s, dtype=dtype or D.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False,
@@ -460,6 +497,10 @@ def _like_layout(t, arr, memory_format):
     """``arr`` (C-ordered, ``t``'s shape) laid out as ``t`` is, as ``preserve_format`` does."""
     if memory_format is not None and str(memory_format) == "torch.contiguous_format":
         return arr
+    from .shape import _channels_last_copy, _channels_last_rank
+
+    if _channels_last_rank(t, memory_format):
+        return _channels_last_copy(arr)
     if t._data.flags.c_contiguous or t._device.type != "cpu":
         return arr
     from .shape import empty_like_layout
@@ -587,7 +628,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         start, end = 0, start
     elif start is None:
         start = 0
-    all_int = all(_is_int(v) or (isinstance(v, Tensor) and not v.dtype.is_floating_point)
+    all_int = all(_is_int(v) or isinstance(v, bool) or
+                  (isinstance(v, Tensor) and not v.dtype.is_floating_point)
                   for v in (start, end, step))
     start, end, step = _num(start), _num(end), _num(step)
     if dtype is None:
@@ -599,6 +641,13 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if dt is D.int64 and not all_int:
+        # NOTE: for int64 PyTorch truncates start, end and step first (arange(0.5, 3.7, 1) has
+        # 3 values, 4 in int32), and refuses a step that truncates to 0 with a ValueError.
+        start, end, step = math.trunc(start), math.trunc(end), math.trunc(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        all_int = True
     if (end > start and step < 0) or (end < start and step > 0):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if all_int:

@@ -419,6 +419,11 @@ def copy_(t, src, non_blocking=False, *, _setitem=False):
     """Write ``src`` (broadcast, any dtype or device) into ``t``."""
     check_inplace(t)
     if not isinstance(src, Tensor):
+        import numbers
+
+        if not _setitem and not isinstance(src, numbers.Number):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                            f"{type(src).__name__}")
         from .creation import full
 
         src = full((), src, dtype=t.dtype, device=t.device)
@@ -767,7 +772,11 @@ def masked_fill(t, mask, value):
         vt = value
         v = value._data
     else:
-        v = value
+        from .creation import _fill_scalar
+        from .pointwise import _check_scalar_fits
+
+        _check_scalar_fits((value,), t.dtype)  # PyTorch's overflow errors (uint8 and 1000,
+        v = _fill_scalar(value, t.dtype)  # float16 and 1e5)
     shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
     xp = xp_of(t)
     fill = xp.asarray(v)

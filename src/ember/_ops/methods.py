@@ -82,6 +82,14 @@ def _fill_(self, value, _name=None):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{vt.ndim} dimensions.")
         value = vt.item()
+        if not self.dtype.is_floating_point and self.dtype is not D.bool:
+            with np.errstate(all="ignore"):  # a tensor's value wraps (300 -> 44 in uint8)
+                value = vt._data.astype(np.float64 if vt.dtype.is_floating_point else np.int64
+                                        ).astype(self._data.dtype)[()]
+    else:
+        from .creation import _fill_scalar
+
+        value = _fill_scalar(value, self.dtype)
     if needs_grad((self, vt)):
         xp = S.xp_of(self)
         arr = xp.full(self.shape, value, dtype=self._data.dtype)
@@ -124,11 +132,41 @@ def _zero_(self):
     return _fill_(self, 0, _name="ZeroBackward0")
 
 
+_CPP_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def _check_clamp_scalars(self, *bounds):
+    """PyTorch's error for an integer tensor clamped in place by float numbers; it names the
+    C++ type (``long int``) here, unlike other in-place ops."""
+    from .._tensor import Tensor
+
+    nums = [b for b in bounds if b is not None and not isinstance(b, Tensor)]
+    if nums and len(nums) == len([b for b in bounds if b is not None]):
+        dt = D.result_type(self, *nums)
+        if dt is not self.dtype and not D.can_cast(dt, self.dtype):
+            from ._core import _legacy
+
+            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
+                               f"type {_CPP_NAMES.get(self.dtype.name, _legacy(self.dtype))}")
+
+
 def _clamp_(self, min=None, max=None):
     from ._core import check_no_partial_overlap
 
+    _check_clamp_scalars(self, min, max)
     check_no_partial_overlap(self, min, max)
     return unary_inplace(P.clamp)(self, min, max)
+
+
+def _clamp_min_(self, min):
+    _check_clamp_scalars(self, min)
+    return unary_inplace(P.clamp_min)(self, min)
+
+
+def _clamp_max_(self, max):
+    _check_clamp_scalars(self, max)
+    return unary_inplace(P.clamp_max)(self, max)
 
 
 def _masked_fill_(self, mask, value):
@@ -221,7 +259,7 @@ def _contains(self, element):
     from .._tensor import Tensor
 
     if isinstance(element, (Tensor, numbers.Number)):
-        return bool(P.eq(self, element).any().item())
+        return bool(P.eq(element, self).any().item())  # (element first, as PyTorch's errors)
     raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in "
                        f"a {type(element)}.")
 
@@ -268,6 +306,21 @@ def _apply_(self, fn):
 
 def _xor(a, b):
     return P.bitwise_xor(a, b)
+
+
+def _logical_inplace(op, name):
+    """``t.logical_and_(other)`` and friends: ``other`` must be a tensor."""
+    op_ = inplace(op)
+
+    def method(self, other):
+        from .._tensor import Tensor
+
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                            f"{type(other).__name__}")
+        return op_(self, other)
+    method.__name__ = name
+    return method
 
 
 def _share_memory_(self):
@@ -377,7 +430,7 @@ _METHODS = {
     "__rshift__": P.bitwise_right_shift, "__rrshift__": _r(P.bitwise_right_shift),
     "__irshift__": inplace(P.bitwise_right_shift),
     "bitwise_left_shift": P.bitwise_left_shift, "bitwise_right_shift": P.bitwise_right_shift,
-    "__contains__": _contains,
+    "__contains__": _contains, "__reversed__": lambda self: S.flip(self, 0) if self.ndim else self,
     "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
     "__ge__": P.ge,
     "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
@@ -387,6 +440,14 @@ _METHODS = {
     "gt_": inplace(P.gt), "ge_": inplace(P.ge),
     "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
     "logical_not": P.logical_not, "logical_not_": unary_inplace(P.logical_not),
+    "logical_and_": _logical_inplace(P.logical_and, "logical_and_"),
+    "logical_or_": _logical_inplace(P.logical_or, "logical_or_"),
+    "logical_xor_": _logical_inplace(P.logical_xor, "logical_xor_"),
+    "bitwise_and_": inplace(P.bitwise_and),
+    "bitwise_or_": inplace(P.bitwise_or), "bitwise_xor_": inplace(_xor),
+    "bitwise_not_": unary_inplace(P.bitwise_not),
+    "bitwise_left_shift_": inplace(P.bitwise_left_shift),
+    "bitwise_right_shift_": inplace(P.bitwise_right_shift),
     "bitwise_and": P.bitwise_and, "bitwise_or": P.bitwise_or, "bitwise_xor": P.bitwise_xor,
     "bitwise_not": P.bitwise_not,
     "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite, "isposinf": P.isposinf,
@@ -395,7 +456,7 @@ _METHODS = {
     "isclose": P.isclose, "allclose": P.allclose, "equal": P.equal,
     "clamp": P.clamp, "clip": P.clamp, "clamp_": _clamp_, "clip_": _clamp_,
     "clamp_min": P.clamp_min, "clamp_max": P.clamp_max,
-    "clamp_min_": unary_inplace(P.clamp_min), "clamp_max_": unary_inplace(P.clamp_max),
+    "clamp_min_": _clamp_min_, "clamp_max_": _clamp_max_,
     "maximum": P.maximum, "minimum": P.minimum, "fmax": P.fmax, "fmin": P.fmin,
     "where": lambda self, cond, other: P.where(cond, self, other),
     "lerp": P.lerp, "lerp_": _lerp_, "addcmul": P.addcmul, "addcdiv": P.addcdiv,
@@ -468,7 +529,7 @@ _METHODS = {
     "prelu": _nn_fn("prelu"), "hardshrink": _nn_fn("hardshrink"),
 }
 
-_PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}
+_PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.H, "mH": S.mT}
 
 
 _BINARY_DUNDERS = frozenset(

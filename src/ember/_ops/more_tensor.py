@@ -335,7 +335,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     xp = xp_of(input)
-    x = a.astype(np.float32) if input.dtype in (D.float16, D.bfloat16) else a
+    x = a  # (half types round at each step, as PyTorch computes in them)
     pos, keep = _bins_of(x, lo, hi, bins)
     hist = xp.bincount(pos[keep], minlength=bins).astype(input._data.dtype)
     return _out(wrap(hist, input._device), out)
@@ -692,6 +692,7 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor):
         v = value if value.dtype is input.dtype else value.to(input.dtype)
     else:
+        P._check_scalar_fits((value,), input.dtype)  # (float16 refuses 1e5 here, not in full)
         v = F.full((), value, dtype=input.dtype, device=input.device)
     return P.where(wrap(mask, input._device), v, input)
 

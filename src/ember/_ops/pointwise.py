@@ -13,7 +13,7 @@ from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import _special
+from . import _sleef, _special
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, make, needs_grad, quiet, snapshot, wrap, xp_of,
@@ -591,9 +591,19 @@ def cosh(a):
                         "in")
 
 
+def _tanh_rule(ctx, g):
+    y = ctx.saved[0]
+    if not STATE.enabled and _sleef.VECTORIZED and type(y._data) is np.ndarray and \
+            y._data.dtype == np.float32 and g._data.dtype == np.float32:
+        # NOTE: PyTorch's CPU kernel forms 1 - y*y with a fused multiply-add (one rounding,
+        # exact in float64 here) on AVX2/AVX512 builds
+        yd = y._data.astype(np.float64)
+        return (wrap(g._data * (1 - yd * yd).astype(np.float32), g._device),)
+    return (g * (1 - y * y),)
+
+
 def tanh(a):
-    return _unary_float(a, np.tanh, "TanhBackward0",
-                        lambda ctx, g: (g * (1 - ctx.saved[0] * ctx.saved[0]),), OUT)
+    return _unary_float(a, np.tanh, "TanhBackward0", _tanh_rule, OUT)
 
 
 def asinh(a):
@@ -614,12 +624,23 @@ def atanh(a):
 def _np_sigmoid(x):
     # NOTE: exp(-x) overflows to inf for very negative x, giving the right limit 0.
     with quiet:
+        if x.dtype == np.float32 and type(x) is np.ndarray:
+            # PyTorch's CPU kernel: Sleef's expf in the vector blocks, the C library's expf
+            # (correctly rounded: float64's, rounded once) in the scalar tail (bit for bit)
+            one = np.float32(1)
+            return _sleef.split(x, lambda v: one / (one + _sleef.expf(-v)),
+                                lambda v: one / (one + np.exp(-v, dtype=np.float64)
+                                                 .astype(np.float32)))
         return 1 / (1 + np.exp(-x))
 
 
+def _sigmoid_rule(ctx, g):
+    y = ctx.saved[0]
+    return (g * (1 - y) * y,)  # PyTorch's order of the products (bit for bit)
+
+
 def sigmoid(a):
-    return _unary_float(a, _np_sigmoid, "SigmoidBackward0",
-                        lambda ctx, g: (g * ctx.saved[0] * (1 - ctx.saved[0]),), OUT)
+    return _unary_float(a, _np_sigmoid, "SigmoidBackward0", _sigmoid_rule, OUT)
 
 
 def erf(a):
@@ -816,12 +837,25 @@ def _clamp_scalar(a, min, max, name):
     dt = D.result_type(a, *(v for v in (min, max) if v is not None))
     if dt is D.bool:
         raise RuntimeError('"clamp_scalar_cpu" not implemented for \'Bool\'')
+    _check_scalar_fits((min, max), dt)
     cdt = D.float32 if dt in _LOW else dt
     x = _arr(a, cdt)
     lo = None if min is None else _arr(min, cdt)
     hi = None if max is None else _arr(max, cdt)
     out = _np_clamp(x, lo, hi).astype(dt.np, copy=False)
     return make(out, (a,), name, _clamp_rule, a, lo, hi)
+
+
+def _check_scalar_fits(values, dt, half=True):
+    """PyTorch's RuntimeError for a Python number bound that ``dt`` cannot hold
+    (``uint8_tensor.clamp(max=1000)``); ``half=False`` lets float16/bfloat16 overflow to inf."""
+    from .creation import _check_fits
+
+    if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):
+        raise OverflowError("int too big to convert")
+    nums = [float(v) for v in values if type(v) in (int, float)]
+    if nums and dt is not D.bool and (half or dt not in _LOW):
+        _check_fits(np.array(nums, dtype=np.float64), dt)
 
 
 def _np_clamp(x, lo, hi):
@@ -976,6 +1010,7 @@ def where(cond, a=None, b=None):
                            f"with dtype {kind}")
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         dt, x, y = _operands(a, b)
+        _check_scalar_fits((a, b), dt, half=False)
     else:  # two scalars: their own promotion (1.0 and 0 give the default float dtype)
         dt = D.result_type(a, b)
         x, y = _arr(a, dt), _arr(b, dt)
@@ -1156,6 +1191,10 @@ def _compare(fn):
     def op(a, b):
         dt, x, y = _operands(a, b)
         ref = _ref(_t(a), _t(b))
+        if dt in _LOW:  # NOTE: PyTorch compares in the half type: fp16 0.3 == 0.3 is True
+            xp = xp_of(ref)
+            with quiet:
+                x, y = xp.asarray(x).astype(dt.np), xp.asarray(y).astype(dt.np)
         try:
             return wrap(as_array(fn(x, y)), ref._device)
         except ValueError:
@@ -1206,7 +1245,7 @@ def _arr_any(x):
 def _bitwise(fn, sym):
     def op(a, b):
         dt, x, y = _operands(a, b)
-        if dt.is_floating_point:
+        if dt.is_floating_point or (dt is D.bool and sym in ("lshift", "rshift")):
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
         ref = _ref(_t(a), _t(b))
         try:
@@ -1297,8 +1336,16 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(b).__name__}")
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"{a.dtype} did not match {b.dtype}")
+        from ._core import _legacy
+
+        raise RuntimeError(f"{_legacy(a.dtype)} did not match {_legacy(b.dtype)}")
     dt, x, y = _operands(a, b)
+    if x.shape != y.shape:
+        try:
+            np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
+            _broadcast_error(a, b)
+            raise
     if dt is D.bool:
         return wrap(as_array(x == y), a._device)
     x64 = x.astype(np.float64) if not dt.is_floating_point else x

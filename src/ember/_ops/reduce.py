@@ -146,8 +146,9 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         t = t.to(D.to_dtype(dtype))
     if not t.dtype.is_floating_point:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           "floating point or complex dtype. Got: " + _legacy(t.dtype))
+        which = "Input" if dtype is None else "Optional"
+        raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either "
+                           "a floating point or complex dtype. Got: " + _legacy(t.dtype))
     dims = _dims(t, dim)
     n = 1
     for d in dims:
@@ -164,6 +165,15 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(t, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        if not D.to_dtype(dtype).is_floating_point:
+            raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
+                               "either a floating point or complex dtype. Got: "
+                               + _legacy(D.to_dtype(dtype)))
+        t = t.to(D.to_dtype(dtype))
+    if not t.dtype.is_floating_point:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_legacy(t.dtype)}")
     notnan = t.isnan().logical_not()
     return nansum(t, dim, keepdim) / notnan.sum(dim, keepdim)
 
@@ -745,6 +755,8 @@ def msort(t):
 
 
 def topk(t, k, dim=-1, largest=True, sorted=True):
+    if t.dtype is D.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if k > n or k < 0:
@@ -795,6 +807,8 @@ def _select(t, k, dim, keepdim, name, node, nan_first=False):
 
 
 def kthvalue(t, k, dim=-1, keepdim=False):
+    if t.dtype is D.bool:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if n and not 1 <= k <= n:
@@ -804,6 +818,9 @@ def kthvalue(t, k, dim=-1, keepdim=False):
 
 def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
+    if t.dtype is D.bool:
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if dim is None:
         a = t._data.reshape(-1)
         if a.size == 0 or a.dtype.kind == "f" and bool(np.isnan(a).any()):
@@ -877,6 +894,8 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
 
 
 def bincount(t, weights=None, minlength=0):
+    if t.dtype.is_floating_point or t.dtype is D.bool:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_legacy(t.dtype)}\'')
     if t.ndim != 1 or t.dtype.is_floating_point or (t.numel() and int(t._data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:

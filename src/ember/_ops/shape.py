@@ -232,6 +232,18 @@ def T(t):
     return permute(t, tuple(range(t.ndim - 1, -1, -1)))
 
 
+def H(t):
+    """The conjugate transpose of a matrix (the transpose: ember has no complex tensors)."""
+    if t.ndim == 0:
+        warn_once("H on 0-d", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return permute(t, ())
+    if t.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{t.ndim}-D tensor." + (" For batches of matrices, consider using "
+                                                    "tensor.mH" if t.ndim > 2 else ""))
+    return mT(t)
+
+
 def mT(t):
     if t.ndim < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
@@ -291,7 +303,7 @@ def expand(t, *sizes, size=None):
                            f"in the tensor ({t.ndim})")
     lead = len(sizes) - t.ndim
     target = []
-    for i, s in enumerate(sizes):
+    for i, s in reversed(list(enumerate(sizes))):  # (from the last dim, as PyTorch's errors)
         if i < lead:
             if s == -1:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
@@ -310,7 +322,7 @@ def expand(t, *sizes, size=None):
                                f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
                                f"{_fmt(sizes)}.  Tensor sizes: {_fmt(t.shape)}")
         target.append(s)
-    target = tuple(target)
+    target = tuple(reversed(target))
     arr = xp_of(t).broadcast_to(t._data, target)
     return make_view(arr, t, "ExpandBackward0", lambda ctx, g: (sum_to(g, ctx.saved[0]),),
                      lambda b: b.expand(target), t.shape)
@@ -325,7 +337,8 @@ def broadcast_to(t, shape):
 
 
 def broadcast_shapes(*shapes):
-    """The common shape of ``shapes`` under broadcasting; PyTorch's error when there is none."""
+    """The common shape of ``shapes`` under broadcasting; the error PyTorch's ops give when
+    there is none (``torch.broadcast_shapes`` itself: :func:`broadcast_shapes_api`)."""
     out = []
     for shape in shapes:
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
@@ -339,6 +352,24 @@ def broadcast_shapes(*shapes):
             elif b != 1:
                 raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
                                    f"({b}) at non-singleton dimension {len(out) - i}")
+    return Size(out)
+
+
+def broadcast_shapes_api(*shapes):
+    """``torch.broadcast_shapes``: as :func:`broadcast_shapes`, with its own error text."""
+    shapes = [(shape,) if isinstance(shape, int) else tuple(shape) for shape in shapes]
+    out = [1] * max((len(shape) for shape in shapes), default=0)
+    for k, shape in enumerate(shapes):
+        for i in range(1, len(shape) + 1):
+            a, b = out[-i], shape[-i]
+            if b == 1:
+                continue
+            if a == 1:
+                out[-i] = b
+            elif a != b:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {b} at {-i}! "
+                                   f"Mismatching argument at index {k} had {shape}; but expected "
+                                   f"shape should be broadcastable to {out}")
     return Size(out)
 
 
@@ -540,7 +571,63 @@ def detach(t):
     return out
 
 
+class memory_format:
+    """``torch.contiguous_format``, ``torch.preserve_format``, ``torch.channels_last`` (NHWC
+    strides for a 4-d NCHW tensor) and ``torch.channels_last_3d`` (5-d)."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"torch.{self._name}"
+
+    def __reduce__(self):
+        return (_memory_format_by_name, (self._name,))
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+_CHANNELS_LAST = {"torch.channels_last": 4, "torch.channels_last_3d": 5}
+
+
+def _memory_format_by_name(name):
+    return globals()[name]
+
+
+def _channels_last_rank(t, memory_format):
+    """4 or 5 for a channels-last ``memory_format`` (checking ``t``'s rank), else None."""
+    rank = _CHANNELS_LAST.get(str(memory_format)) if memory_format is not None else None
+    if rank is not None and t.ndim != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {str(memory_format)[6:]} "
+                           "format")
+    return rank
+
+
+def _channels_last_copy(a):
+    """A copy of NCHW(D) array ``a`` laid out channels-last (channels vary fastest)."""
+    xp = xp_of_array(a)
+    perm = (0, *range(2, a.ndim), 1)
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return xp.ascontiguousarray(a.transpose(perm)).transpose(inverse)
+
+
+def _is_channels_last(a):
+    if a.size == 0:
+        return True
+    expected = 1
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):  # C, then W, H (D), then N
+        if a.shape[d] != 1:
+            if a.strides[d] // a.itemsize != expected:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
 def clone(t, *, memory_format=None):
+    if _channels_last_rank(t, memory_format):
+        return make(_channels_last_copy(t._data), (t,), "CloneBackward0", lambda ctx, g: (g,))
     return make(_copy_preserving_layout(t._data, memory_format), (t,), "CloneBackward0",
                 lambda ctx, g: (g,))
 
@@ -629,6 +716,10 @@ def _packed_strides(shape, strides):
 
 
 def contiguous(t, memory_format=None):
+    if _channels_last_rank(t, memory_format):
+        if is_contiguous(t, memory_format):
+            return t
+        return make(_channels_last_copy(t._data), (t,), "CloneBackward0", lambda ctx, g: (g,))
     if is_contiguous(t):
         return t
     return make(xp_of(t).array(t._data, order="C", copy=True), (t,), "CloneBackward0",
@@ -637,6 +728,8 @@ def contiguous(t, memory_format=None):
 
 def is_contiguous(t, memory_format=None):
     a = t._data
+    if memory_format is not None and str(memory_format) in _CHANNELS_LAST:
+        return a.ndim == _CHANNELS_LAST[str(memory_format)] and _is_channels_last(a)
     if a.flags.c_contiguous or a.size == 0:
         return True
     # PyTorch ignores the strides of size-1 dimensions.

@@ -12,11 +12,12 @@ NOTE: PyTorch's CPU kernels round ``add_(x, alpha=)``, ``lerp_`` and
 ``addcmul_`` once (a fused multiply-add).  ``add_``, ``added`` and ``lerp_``
 do the same through BLAS ``axpy`` (``ember._blas``) where NumPy's BLAS
 provides it, so SGD and Adamax match PyTorch bit for bit on the CPU; without
-it they round the product and then the sum.  ``addcmul_`` rounds twice, and
-PyTorch's float32 ``sqrt`` comes from MKL's vector library, which is not
-correctly rounded (NumPy's is); for float16/bfloat16 PyTorch computes each
-kernel in float32 and rounds once.  So an element of Adam's and RMSprop's
-parameters can differ by an ulp per step.  ``addcdiv_``, ``mul_``, division
+it they round the product and then the sum.  ``addcmul_`` fuses through
+float64 (float32), so Adam's moments are PyTorch's bit for bit; but PyTorch's
+float32 ``sqrt`` comes from MKL's vector library, which is not correctly
+rounded (NumPy's is; 16% of values differ by an ulp), and for float16/bfloat16
+PyTorch computes each kernel in float32 and rounds once.  So an element of
+Adam's and RMSprop's parameters can differ by an ulp per step.  ``addcdiv_``, ``mul_``, division
 by a scalar and ``maximum`` match PyTorch bit for bit as they are.
 """
 from __future__ import annotations
@@ -62,10 +63,14 @@ def lerp_(a, b, w):
 
 
 def addcmul_(a, b, c, value=1):
-    """``a.addcmul_(b, c, value=value)``: ``a + (value*b)*c``."""
-    t = b * c if value == 1 else b * value
-    if value != 1:
-        t *= c
+    """``a.addcmul_(b, c, value=value)``: ``a + (value*b)*c``, the last product fused into
+    the sum as PyTorch's CPU kernel fuses it (exactly, through float64, for float32 NumPy
+    arrays; rounded twice elsewhere)."""
+    t = b if value == 1 else b * value
+    if type(a) is np.ndarray and a.dtype == np.float32:
+        np.copyto(a, np.multiply(t, c, dtype=np.float64) + a, casting="same_kind")
+        return a
+    t = t * c
     a += t
     return a
 

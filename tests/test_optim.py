@@ -925,3 +925,24 @@ def test_adam_updates_large_parameters_block_by_block(kw, monkeypatch):
         tp.grad = torch.from_numpy(g)
         topt.step()
     np.testing.assert_allclose(results[0], tp.detach().numpy(), rtol=2e-6, atol=5e-7)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_second_moments_are_pytorchs_bit_for_bit(name):
+    """``addcmul_`` fuses its last product into the sum as PyTorch's CPU kernel does, so the
+    squared-gradient averages stay PyTorch's bits step after step (the parameters can still
+    differ by an ulp: PyTorch's float32 sqrt is MKL's, not correctly rounded)."""
+    r = np.random.default_rng(7)
+    w = r.standard_normal(5000).astype(np.float32)
+    gs = [r.standard_normal(5000).astype(np.float32) for _ in range(5)]
+    key = {"Adam": "exp_avg_sq", "AdamW": "exp_avg_sq", "RMSprop": "square_avg",
+           "Adagrad": "sum"}[name]
+    got = []
+    for T in (torch, ember):
+        p = T.nn.Parameter(T.from_numpy(w.copy()))
+        opt = getattr(T.optim, name)([p], lr=1e-2)
+        for g in gs:
+            p.grad = T.from_numpy(g.copy())
+            opt.step()
+        got.append(opt.state[p][key].numpy().copy())
+    np.testing.assert_array_equal(got[0], got[1])

@@ -54,8 +54,8 @@ _RELU_BACKWARD = "gx = y != (T)0 ? g : (T)0"  # threshold_backward: blocked wher
 _AXPY = "y = fma(a, x, y)"  # add_(x, alpha=a) in one kernel, rounded once as PyTorch's
 
 # Adam/AdamW on one parameter in one kernel: the generic update's operations in its order,
-# each rounded on its own (compiled with --fmad=false) except the two the generic code
-# rounds once (weight decay's add and lerp, each a BLAS-style axpy).
+# each rounded on its own (compiled with --fmad=false) except those the generic code
+# rounds once (weight decay's add and lerp, each a BLAS-style axpy; addcmul in float32).
 _ADAM = r"""
 T gr = maximize ? -g : g;
 if (decay_kind == 1) p = p * decay;
@@ -63,7 +63,7 @@ else if (decay_kind == 2) gr = fma(wd, p, gr);
 const T d = gr - m;
 m = lerp_small ? fma(w, d, m) : fma(-w, d, gr);
 v = v * beta2;
-v = v + (gr * one_m_beta2) * gr;
+v = sizeof(T) == 4 ? fma(gr * one_m_beta2, gr, v) : v + (gr * one_m_beta2) * gr;
 AMSGRAD
 den = den / bc2;
 den = den + eps;
@@ -378,7 +378,10 @@ class NumpyTwins:
             d = gr - exp_avg
             exp_avg[...] = fma(w, d, exp_avg) if lerp_small else fma(-w, d, gr)
             exp_avg_sq *= beta2
-            exp_avg_sq += (gr * one_m_beta2) * gr
+            if exp_avg_sq.dtype == np.float32:
+                exp_avg_sq[...] = (gr * one_m_beta2).astype(np.float64) * gr + exp_avg_sq
+            else:
+                exp_avg_sq += (gr * one_m_beta2) * gr
             v = exp_avg_sq
             if opts["amsgrad"]:
                 np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

@@ -64,11 +64,11 @@ def lerp_(a, b, w):
 
 def addcmul_(a, b, c, value=1):
     """``a.addcmul_(b, c, value=value)``: ``a + (value*b)*c``, the last product fused into
-    the sum as PyTorch's CPU kernel fuses it (exactly, through float64, for float32 NumPy
-    arrays; rounded twice elsewhere)."""
+    the sum as PyTorch's kernels fuse it (exactly, through float64, for float32 arrays;
+    rounded twice for other dtypes)."""
     t = b if value == 1 else b * value
-    if type(a) is np.ndarray and a.dtype == np.float32:
-        np.copyto(a, np.multiply(t, c, dtype=np.float64) + a, casting="same_kind")
+    if a.dtype == np.float32:  # (CUDA's kernel fuses it too)
+        a[...] = t.astype(np.float64) * c + a
         return a
     t = t * c
     a += t

@@ -392,3 +392,21 @@ def test_gumbel_softmax_eps_warning_and_stream():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.nn.functional.gumbel_softmax(ember.zeros(3))
+
+
+@pytest.mark.parametrize("shape", [(16, 8, 10, 10), (3, 5, 7)])
+def test_instance_norm_running_stats_are_pytorchs_bit_for_bit(shape):
+    """Train-mode outputs and the running statistics (the per-sample statistics averaged
+    over the batch in PyTorch's summation order), then eval-mode outputs."""
+    x = (np.random.default_rng(0).standard_normal(shape) * 3 + 1).astype(np.float32)
+    res = []
+    for T in (torch, ember):
+        cls = T.nn.InstanceNorm2d if len(shape) == 4 else T.nn.InstanceNorm1d
+        m = cls(shape[1], track_running_stats=True, affine=True)
+        for _ in range(3):
+            out = m(T.from_numpy(x))
+        got = [out.detach().numpy(), m.running_mean.numpy().copy(), m.running_var.numpy().copy()]
+        m.eval()
+        res.append(got + [m(T.from_numpy(x)).detach().numpy()])
+    for want, have in zip(*res):
+        np.testing.assert_array_equal(want, have)

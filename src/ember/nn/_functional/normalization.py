@@ -298,7 +298,8 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
         # each channel's running statistics: the average of the per-sample ones
         for buf, rep in ((running_mean, rm), (running_var, rv)):
             if buf is not None:
-                buf._data[...] = rep._data.reshape(n, c).mean(0).astype(buf._data.dtype)
+                # (ember's mean: PyTorch's summation order, so PyTorch's bits)
+                buf._data[...] = rep.detach().reshape(n, c).mean(0)._data.astype(buf._data.dtype)
     return out.reshape(input.shape)
 
 

@@ -551,14 +551,9 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
     return F_t.rotate(img, matrix, interpolation.value, expand, fill)
 
 
-def affine(img, angle: float, translate, scale: float, shear,
-           interpolation=InterpolationMode.NEAREST, fill=None, center=None):
-    """Rotate (clockwise degrees), scale, shear and translate, keeping the centre fixed.
-
-    ``shear`` is one angle (along x) or ``[sx, sy]``; ``translate`` is ``[dx, dy]``
-    pixels after the rest.
-    """
-    interpolation = _check_interpolation(interpolation)
+def _affine_args(angle, translate, scale, shear, center):
+    """``affine``'s arguments checked as torchvision checks them: ``(angle, translate, shear,
+    center)`` with the shear as ``[sx, sy]``."""
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
     if not isinstance(translate, (list, tuple)):
@@ -569,15 +564,27 @@ def affine(img, angle: float, translate, scale: float, shear,
         raise ValueError("Argument scale should be positive")
     if not isinstance(shear, (numbers.Number, list, tuple)):
         raise TypeError("Shear should be either a single value or a sequence of two values")
-    angle = float(angle)
-    translate = list(translate)
     shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
     if len(shear) == 1:
         shear = [shear[0], shear[0]]
     if len(shear) != 2:
         raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
-    if center is not None and not isinstance(center, (list, tuple)):
-        raise TypeError("Argument center should be a sequence")
+    if center is not None:
+        if not isinstance(center, (list, tuple)):
+            raise TypeError("Argument center should be a sequence")
+        center = [float(c) for c in center]
+    return float(angle), list(translate), shear, center
+
+
+def affine(img, angle: float, translate, scale: float, shear,
+           interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    """Rotate (clockwise degrees), scale, shear and translate, keeping the centre fixed.
+
+    ``shear`` is one angle (along x) or ``[sx, sy]``; ``translate`` is ``[dx, dy]``
+    pixels after the rest.
+    """
+    interpolation = _check_interpolation(interpolation)
+    angle, translate, shear, center = _affine_args(angle, translate, scale, shear, center)
     if not isinstance(img, Tensor):
         _needs_pil(img, "affine")
         _, height, width = get_dimensions(img)

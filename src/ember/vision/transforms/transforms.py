@@ -797,6 +797,24 @@ class RandomRotation(Module):
         return s + ")"
 
 
+def _affine_ranges(degrees, translate, scale, shear):
+    """``RandomAffine``'s ranges checked as torchvision checks them: ``(degrees, translate,
+    scale, shear)`` with the angles as ``[lo, hi]`` lists."""
+    degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
+    if translate is not None:
+        _check_sequence_input(translate, "translate", req_sizes=(2,))
+        for t in translate:
+            if not 0.0 <= t <= 1.0:
+                raise ValueError("translation values should be between 0 and 1")
+    if scale is not None:
+        _check_sequence_input(scale, "scale", req_sizes=(2,))
+        for s in scale:
+            if s <= 0:
+                raise ValueError("scale values should be positive")
+    shear = None if shear is None else _setup_angle(shear, name="shear", req_sizes=(2, 4))
+    return degrees, translate, scale, shear
+
+
 class RandomAffine(Module):
     """Random rotation, translation, scale and shear about the centre.
 
@@ -810,21 +828,8 @@ class RandomAffine(Module):
         super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
-        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
-        if translate is not None:
-            _check_sequence_input(translate, "translate", req_sizes=(2,))
-            for t in translate:
-                if not 0.0 <= t <= 1.0:
-                    raise ValueError("translation values should be between 0 and 1")
-        self.translate = translate
-        if scale is not None:
-            _check_sequence_input(scale, "scale", req_sizes=(2,))
-            for s in scale:
-                if s <= 0:
-                    raise ValueError("scale values should be positive")
-        self.scale = scale
-        self.shear = None if shear is None else _setup_angle(shear, name="shear",
-                                                              req_sizes=(2, 4))
+        self.degrees, self.translate, self.scale, self.shear = _affine_ranges(
+            degrees, translate, scale, shear)
         self.interpolation = interpolation
         self.fill = _check_fill(fill)
         if center is not None:

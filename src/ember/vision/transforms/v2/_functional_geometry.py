@@ -407,29 +407,6 @@ def _pad_boxes(boxes, padding, padding_mode: str = "constant", **kwargs):
 
 # -- affine warps ----------------------------------------------------------------------------------
 
-def _affine_parse_args(angle, translate, scale, shear, center):
-    if not isinstance(angle, (int, float)):
-        raise TypeError("Argument angle should be int or float")
-    if not isinstance(translate, (list, tuple)):
-        raise TypeError("Argument translate should be a sequence")
-    if len(translate) != 2:
-        raise ValueError("Argument translate should be a sequence of length 2")
-    if scale <= 0.0:
-        raise ValueError("Argument scale should be positive")
-    if not isinstance(shear, (numbers.Number, list, tuple)):
-        raise TypeError("Shear should be either a single value or a sequence of two values")
-    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
-    if len(shear) == 1:
-        shear = [shear[0], shear[0]]
-    if len(shear) != 2:
-        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
-    if center is not None:
-        if not isinstance(center, (list, tuple)):
-            raise TypeError("Argument center should be a sequence")
-        center = [float(c) for c in center]
-    return float(angle), list(translate), shear, center
-
-
 def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
            fill=None, center=None):
     """Rotate (clockwise degrees), scale, shear and translate about ``center``."""
@@ -441,7 +418,7 @@ def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode
 def affine_image(image, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
                  fill=None, center=None):
     interpolation = _check_interpolation(interpolation)
-    angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
+    angle, translate, shear, center = F1._affine_args(angle, translate, scale, shear, center)
     return F1.affine(image, angle, translate, scale, shear, interpolation, fill, center)
 
 
@@ -455,7 +432,7 @@ def affine_mask(mask, angle, translate, scale, shear, fill=None, center=None, **
 def _affine_boxes(boxes, angle, translate, scale, shear, center=None, expand=False):
     """Boxes through the forward affine map: the box of each mapped rectangle."""
     torch = _ember()
-    angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
+    angle, translate, shear, center = F1._affine_args(angle, translate, scale, shear, center)
 
     def fn(b, canvas):
         if b.numel() == 0:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from ember._warnings import warn as _warn
 
 from ... import tv_tensors
-from ..transforms import _check_sequence_input, _setup_angle, _setup_size
+from ..transforms import _affine_ranges, _check_sequence_input, _setup_angle, _setup_size
 from . import functional as F
 from ._functional_geometry import _parse_pad_padding
-from ._transform import Transform, _RandomApplyTransform, _ember
+from ._transform import Transform, _PassesBoxesAndMasks, _RandomApplyTransform, _ember
 from ._utils import (_check_padding_arg, _check_padding_mode_arg, _get_fill, _setup_fill_arg,
                      has_any, query_size)
 from .functional import InterpolationMode
@@ -123,14 +123,7 @@ class RandomResizedCrop(Transform):
                                  interpolation=self.interpolation, antialias=self.antialias)
 
 
-class _MultiCrop(Transform):
-    def _call_kernel(self, functional, inpt, *args, **kwargs):
-        if isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.Mask)):
-            _warn(f"{type(self).__name__}() is currently passing through inputs of type "
-                  f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.",
-                  stacklevel=2)
-        return super()._call_kernel(functional, inpt, *args, **kwargs)
-
+class _MultiCrop(_PassesBoxesAndMasks, Transform):
     def check_inputs(self, flat_inputs):
         if has_any(flat_inputs, tv_tensors.BoundingBoxes, tv_tensors.Mask):
             raise TypeError(f"BoundingBoxes'es and Mask's are not supported by "
@@ -240,21 +233,8 @@ class RandomAffine(Transform):
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation="nearest",
                  fill=0, center=None) -> None:
         super().__init__()
-        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
-        if translate is not None:
-            _check_sequence_input(translate, "translate", req_sizes=(2,))
-            for t in translate:
-                if not 0.0 <= t <= 1.0:
-                    raise ValueError("translation values should be between 0 and 1")
-        self.translate = translate
-        if scale is not None:
-            _check_sequence_input(scale, "scale", req_sizes=(2,))
-            for s in scale:
-                if s <= 0:
-                    raise ValueError("scale values should be positive")
-        self.scale = scale
-        self.shear = None if shear is None else _setup_angle(shear, name="shear",
-                                                              req_sizes=(2, 4))
+        self.degrees, self.translate, self.scale, self.shear = _affine_ranges(
+            degrees, translate, scale, shear)
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill_arg(fill)

@@ -13,7 +13,7 @@ from ...._tensor import Tensor
 from ... import tv_tensors
 from ..transforms import _setup_size
 from . import functional as F
-from ._transform import Transform, _RandomApplyTransform, _ember
+from ._transform import Transform, _PassesBoxesAndMasks, _RandomApplyTransform, _ember
 from ._utils import (_is_pil, _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes,
                      has_any, is_pure_tensor, query_chw, tree_flatten, tree_unflatten)
 
@@ -480,7 +480,7 @@ class RandomAdjustSharpness(_OneOp):
 
 # -- erasing ---------------------------------------------------------------------------------------
 
-class RandomErasing(_RandomApplyTransform):
+class RandomErasing(_PassesBoxesAndMasks, _RandomApplyTransform):
     """Erase a random rectangle of the image with probability ``p`` (Zhong et al., 2017)."""
 
     def __init__(self, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0,
@@ -509,13 +509,6 @@ class RandomErasing(_RandomApplyTransform):
         self.inplace = inplace
         torch = _ember()
         self._log_ratio = torch.log(torch.tensor(self.ratio))
-
-    def _call_kernel(self, functional, inpt, *args, **kwargs):
-        if isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.Mask)):
-            _warn(f"{type(self).__name__}() is currently passing through inputs of type "
-                  f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.",
-                  stacklevel=2)
-        return super()._call_kernel(functional, inpt, *args, **kwargs)
 
     def make_params(self, flat_inputs):
         torch = _ember()

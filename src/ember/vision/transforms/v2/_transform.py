@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import enum
 
+from ember._warnings import warn as _warn
+
 from ...._tensor import Tensor
 from ....nn.modules.module import Module
 from ... import tv_tensors
@@ -96,3 +98,14 @@ class _RandomApplyTransform(Transform):
         params = self.make_params([x for x, n in zip(flat_inputs, needs) if n])
         flat_outputs = [self.transform(x, params) if n else x for x, n in zip(flat_inputs, needs)]
         return tree_unflatten(flat_outputs, spec)
+
+
+class _PassesBoxesAndMasks:
+    """Mixin: a transform that leaves boxes and masks as they are, warning as torchvision does."""
+
+    def _call_kernel(self, functional, inpt, *args, **kwargs):
+        if isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.Mask)):
+            _warn(f"{type(self).__name__}() is currently passing through inputs of type "
+                  f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.",
+                  stacklevel=2)
+        return super()._call_kernel(functional, inpt, *args, **kwargs)

@@ -179,3 +179,108 @@ def test_layer_norm_float32_is_pytorchs_bit_for_bit(shape, normalized, affine, t
         ember.set_num_threads(before[1])
     for i, (want, have) in enumerate(zip(*results)):
         assert np.array_equal(want, have), i
+
+
+def _softmax_pair(T, fn, x, g, dim, dtype):
+    xt = T.from_numpy(x.copy()).to(getattr(T, dtype)).requires_grad_()
+    y = getattr(T.nn.functional, fn)(xt, dim)
+    y.backward(T.from_numpy(g).to(getattr(T, dtype)))
+    return y.detach().float().numpy(), xt.grad.float().numpy()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape,dim", [
+    ((4, 5, 6), 0), ((4, 5, 6), 1), ((3, 7, 5, 9), 0), ((3, 7, 5, 9), 1), ((3, 7, 5, 9), 2),
+    ((8, 10, 12, 12), 1), ((2, 300, 20), 1), ((4, 600, 40), 1), ((7, 3, 1), 1), ((5, 33), 0),
+    ((3, 7, 5, 9), 3)])
+def test_softmax_inner_dims_float32_are_pytorchs_bit_for_bit(shape, dim, threads):
+    """softmax and log_softmax along any dim, values and gradients: PyTorch's kernel for a
+    dim before the last (Sleef's exp in its vector columns, the C library's in the others,
+    which ``softmax`` picks by the thread split; fused multiply-adds in the backward)."""
+    rng = np.random.default_rng(sum(shape) + dim)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    before = torch.get_num_threads(), ember.get_num_threads()
+    try:
+        for fn in ("softmax", "log_softmax"):
+            got = []
+            for T in (torch, ember):
+                T.set_num_threads(threads)
+                got.append(_softmax_pair(T, fn, x, g, dim, "float32"))
+            assert np.array_equal(got[0][0], got[1][0]), fn
+            assert np.array_equal(got[0][1], got[1][1]), fn
+    finally:
+        torch.set_num_threads(before[0])
+        ember.set_num_threads(before[1])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("shape,dim", [
+    ((4, 5, 6), 0), ((4, 5, 6), 1), ((3, 7, 5, 9), 1), ((3, 7, 5, 9), 2), ((8, 10, 12, 12), 1),
+    ((2, 300, 40), 1), ((7, 3, 1), 1), ((6, 40, 50), 2), ((5, 45), 1)])
+def test_softmax_half_types_are_pytorchs_bit_for_bit(shape, dim, dtype):
+    """The half types: computed in float32 and rounded once, except that ``softmax``'s
+    scalar columns round ``exp`` to the half type before dividing by the float32 sum."""
+    rng = np.random.default_rng(sum(shape) + dim)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    last = dim == len(shape) - 1
+    for fn in ("softmax", "log_softmax"):
+        want, have = (_softmax_pair(T, fn, x, g, dim, dtype) for T in (torch, ember))
+        for w, h in zip(want, have):
+            if last and fn == "softmax":  # the last dim's lane-wise sums: approximated
+                assert (w == h).mean() >= 0.999
+            else:
+                assert np.array_equal(w, h), fn
+    # the differential hunt's case: exp rounded to bfloat16 before the division
+    x = (torch.tensor([[0, 1], [2, 3]]) / 3).bfloat16()
+    want = torch.softmax(x, 0).float().numpy()
+    have = ember.softmax(ember.from_numpy(x.float().numpy()).bfloat16(), 0).float().numpy()
+    assert np.array_equal(want, have)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(8, 5, 7), (4, 10, 40), (3, 4, 2, 3)])
+def test_cross_entropy_with_extra_dims_is_pytorchs_bit_for_bit(shape, threads):
+    """cross_entropy on (N, C, d1, ...) logits: log_softmax along dim 1 (not the last) and
+    its gradient, as PyTorch's CPU kernels compute them."""
+    rng = np.random.default_rng(shape[1])
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    t = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    before = torch.get_num_threads(), ember.get_num_threads()
+    got = []
+    try:
+        for T in (torch, ember):
+            T.set_num_threads(threads)
+            xt = T.from_numpy(x.copy()).requires_grad_()
+            for reduction in ("mean", "sum"):
+                loss = T.nn.functional.cross_entropy(xt, T.from_numpy(t), reduction=reduction)
+                loss.backward()
+            got.append((loss.detach().numpy(), xt.grad.numpy()))
+    finally:
+        torch.set_num_threads(before[0])
+        ember.set_num_threads(before[1])
+    assert np.array_equal(got[0][1], got[1][1])
+    assert np.allclose(got[0][0], got[1][0], rtol=1e-6, atol=0)
+
+
+def test_sleef_and_c_library_expf_emulations():
+    """``_softmax_cpu.sleef_expf`` is ``_sleef.expf`` (faster); ``glibc_expf`` is the C
+    library's ``expf``, which float64's ``exp`` rounded once is not always."""
+    import ctypes
+    import ctypes.util
+
+    from ember._ops import _softmax_cpu
+    x = np.random.default_rng(3).uniform(-110, 100, 200_000).astype(np.float32)
+    x[:6] = [np.nan, np.inf, -np.inf, -103.99, 0, -87.5]
+    assert np.array_equal(_softmax_cpu.sleef_expf(x).view(np.int32), _sleef.expf(x).view(np.int32))
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    except OSError:
+        pytest.skip("no C math library")
+    libm.expf.restype, libm.expf.argtypes = ctypes.c_float, [ctypes.c_float]
+    want = np.fromiter(map(libm.expf, x.tolist()), np.float32, count=x.size)
+    have = _softmax_cpu.glibc_expf(x)
+    if (want != have).mean() > 1e-4:
+        pytest.skip("a C library other than glibc 2.27+")
+    assert np.array_equal(want.view(np.int32), have.view(np.int32))

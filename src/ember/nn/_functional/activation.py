@@ -21,6 +21,7 @@ from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
 from ..._ops import _sleef
+from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            wrap, xp_of)
 from ..._ops._special import erf as _np_erf
@@ -591,6 +592,8 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             rows = a.reshape(-1, a.shape[-1])
             e = _sleef.expf(rows - rows.max(axis=1, keepdims=True))
             out = (e * (np.float32(1) / _sleef.row_sums(e))[:, None]).reshape(input.shape)
+        elif _cpu_inner(a, d, _LOWP):
+            out = _softmax_cpu.softmax(a, d).reshape(input.shape)  # PyTorch's kernel, exactly
         else:
             e = xp_of(input).exp(_shifted(x, d))
             out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False)
@@ -604,9 +607,27 @@ def _cpu_float32_rows(a, d, *others):
         a.size > 0 and all(o.dtype == np.float32 and o.shape == a.shape for o in others)
 
 
+def _cpu_inner(a, d, also=(), *others):
+    """Whether PyTorch's CPU kernels for a dim before the last (``_softmax_cpu``) apply:
+    float32 (or one of the dtypes ``also``) on the CPU."""
+    return type(a) is np.ndarray and (a.dtype == np.float32 or a.dtype in also) and \
+        d < a.ndim - 1 and a.size > 0 and \
+        all(type(o) is np.ndarray and o.dtype == a.dtype and o.shape == a.shape for o in others)
+
+
+def _cpu_half(y, g):
+    """Whether PyTorch's CPU half-type backward kernels (``_softmax_cpu``) apply."""
+    return type(y) is np.ndarray and y.dtype in _LOWP and y.size > 0 and \
+        type(g) is np.ndarray and g.dtype == y.dtype and g.shape == y.shape
+
+
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
+        if _cpu_inner(y._data, d, (), g._data) or _cpu_half(y._data, g._data):
+            with quiet:
+                gx = _softmax_cpu.softmax_backward(g._data, y._data, d)
+            return (wrap(gx, g._device),)
         if _cpu_float32_rows(y._data, d, g._data):  # PyTorch's kernel: lane-wise dot
             n = y._data.shape[-1]
             ys, gs = y._data.reshape(-1, n), g._data.reshape(-1, n)
@@ -627,6 +648,8 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     if type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
         k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
         out = k.log_softmax(a) if k is not None else None
+    if out is None and _cpu_inner(a, d):
+        out = _softmax_cpu.log_softmax(a, d)  # PyTorch's kernel for an inner dim, exactly
     if out is None and _cpu_float32_rows(a, d):
         # PyTorch's CPU kernel along the last dim: Sleef's exp, lane-wise row sums, Sleef's log
         rows = a.reshape(-1, a.shape[-1])
@@ -660,6 +683,8 @@ def _log_softmax_rule(ctx, g):
             if gx is not None:
                 return (wrap(gx, g._device),)
         with quiet:
+            if _cpu_inner(ya, d, (), ga) or _cpu_half(ya, ga):
+                return (wrap(_softmax_cpu.log_softmax_backward(ga, ya, d), g._device),)
             if _cpu_float32_rows(ya, d, ga):
                 # PyTorch's CPU kernel: the lane-wise row sum, Sleef's exp, and a fused
                 # multiply-subtract (one rounding, done exactly in float64)

@@ -6,7 +6,7 @@ last vectorize across ``inner``: each lane reduces its own column along ``dim`` 
 one. What differs from lane to lane is only which code computed it:
 
 - the vector code exponentiates with Sleef's ``expf`` (``_sleef``), the scalar code (the
-  leftover columns) with the C library's ``expf`` (``glibc_expf`` below);
+  leftover columns) with the C library's ``expf`` (``_sleef.c_exp``);
 - both contract ``acc += g * y`` and ``g - exp(y) * sum`` into fused multiply-adds
   (measured; emulated exactly in float64);
 - ``softmax`` picks its vector columns from how ``parallel_for`` splits the
@@ -18,7 +18,6 @@ one. What differs from lane to lane is only which code computed it:
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -27,106 +26,6 @@ from . import _sleef
 
 _F32, _F64 = np.float32, np.float64
 _LANES32 = _sleef.LANES  # float32 lanes of one vector; a half-type vector holds twice as many
-
-# -- Sleef's expf, computed in cache-sized blocks ---------------------------------------------
-# NOTE: the same arithmetic as ``_sleef.expf`` (checked bit for bit), with each fused
-# multiply-add done as one float64 multiply (reading the float32 operand directly) and one
-# add that rounds to float32 on the way out: about seven times faster.
-_BLOCK = 1 << 15
-_LN2_HI32 = _F32(_sleef._LN2_HI)
-
-
-def sleef_expf(x):
-    """Sleef's ``expf_u10`` of a float32 array (as ``_sleef.expf``, faster)."""
-    d = np.ascontiguousarray(x, _F32).reshape(-1)
-    n = d.size
-    out = np.empty(n, _F32)
-    if n == 0:
-        return out.reshape(np.shape(x))
-    b = min(_BLOCK, n)
-    q, s, u, ss = (np.empty(b, _F32) for _ in range(4))
-    t, s64 = np.empty(b, _F64), np.empty(b, _F64)
-    p0, p1, rest = _sleef._POLY[0], _sleef._POLY[1], _sleef._POLY[2:]
-    with np.errstate(all="ignore"):
-        for i in range(0, n, b):
-            dd = d[i:i + b]
-            m = dd.size
-            if m != q.size:
-                q, s, u, ss, t, s64 = q[:m], s[:m], u[:m], ss[:m], t[:m], s64[:m]
-            np.multiply(dd, _sleef._INV_LN2, out=q)
-            np.rint(q, out=q)
-            # (q * ln2's high part is exact in float32, and so is its difference from x)
-            np.multiply(q, _LN2_HI32, out=s)
-            np.subtract(dd, s, out=s)
-            np.multiply(q, -_sleef._LN2_LO, out=t, dtype=_F64)
-            np.add(t, s, out=s, dtype=_F64, casting="unsafe")
-            s64[...] = s
-            np.multiply(s64, p0, out=t)
-            np.add(t, p1, out=u, casting="unsafe")
-            for c in rest:
-                np.multiply(u, s64, out=t, dtype=_F64)
-                np.add(t, c, out=u, casting="unsafe")
-            np.multiply(s, s, out=ss)
-            np.multiply(ss, u, out=t, dtype=_F64)
-            np.add(t, s, out=u, dtype=_F64, casting="unsafe")
-            u += _F32(1)
-            np.ldexp(u, q.astype(np.int32), out=out[i:i + m])
-    r = out.reshape(np.shape(x))
-    if not (np.abs(d) <= 100).all():  # underflow, overflow, NaN
-        dr = d.reshape(r.shape)
-        with np.errstate(invalid="ignore"):
-            r = np.where(dr < -104, _F32(0), r)
-            r = np.where(dr > 100, _F32(np.inf), r)
-        r = np.where(np.isnan(dr), dr, r)
-    return r
-
-
-# -- the C library's expf (glibc 2.27 and later) ----------------------------------------------
-# NOTE: glibc's expf is not correctly rounded (float64 ``exp`` rounded to float32 differs
-# from it about once in 2000): it writes x / ln2 = k / 32 + r, takes 2**(k/32) from a table
-# of 32 doubles and 2**(r/32) from a cubic, all in float64, and rounds once to float32.
-# Emulated in float64 here (checked bit for bit against the C library on 10**6 values; the
-# library's own fused multiply-adds change a float64 rounding, almost never the float32 one).
-_TAB_N = 32
-
-
-def _exp2_table():
-    """2**(j/32) rounded to the nearest double, for j < 32 (exact integer arithmetic)."""
-    out = []
-    for j in range(_TAB_N):
-        m = int(2 ** (j / _TAB_N) * 2 ** 52)  # within a unit of the answer
-        target = 1 << (j + _TAB_N * 53)  # (2m)^32 against 2^(j + 32 * 53): midpoints
-        while (2 * m + 1) ** _TAB_N <= target:
-            m += 1
-        while (2 * m - 1) ** _TAB_N > target:
-            m -= 1
-        out.append(math.ldexp(m, -52))
-    return np.array(out, _F64)
-
-
-_EXP2_TAB = _exp2_table()
-_INV_LN2_N = _F64(float.fromhex("0x1.71547652b82fep+0") * _TAB_N)
-_C0, _C1, _C2 = (_F64(float.fromhex(h)) / _TAB_N ** k for h, k in (
-    ("0x1.c6af84b912394p-5", 3), ("0x1.ebfce50fac4f3p-3", 2), ("0x1.62e42ff0c52d6p-1", 1)))
-
-
-def glibc_expf(x):
-    """``expf`` of a float32 array as the C library (glibc) computes it."""
-    xd = np.asarray(x, _F32).astype(_F64)
-    with np.errstate(all="ignore"):
-        z = xd * _INV_LN2_N
-        kd = np.rint(z)
-        r = z - kd
-        k = np.where(np.abs(kd) < 1e6, kd, 0).astype(np.int64)
-        s = np.ldexp(_EXP2_TAB[k & (_TAB_N - 1)], (k >> 5).astype(np.int32))
-        y = (_C0 * r + _C1) * (r * r) + (_C2 * r + 1)
-        out = (y * s).astype(_F32)
-        if not (np.abs(xd) <= 87).all():
-            out = np.where(xd < -104, _F32(0), out)
-            out = np.where(xd > 89, _F32(np.inf), out)
-            out = np.where(np.isnan(xd), _F32(np.nan), out)
-    return out
-
 
 # -- which columns the vector code computes ---------------------------------------------------
 
@@ -159,15 +58,15 @@ def _exp_by(mask, v):
     """``exp`` of float32 ``v`` (outer, dim, inner): Sleef's in the vector columns of
     ``mask`` (outer or 1, inner), the C library's elsewhere."""
     if not _sleef.VECTORIZED:  # a build without vector kernels: the C library throughout
-        return glibc_expf(v)
+        return _sleef.c_exp(v)
     if mask.all():
-        return sleef_expf(v)
+        return _sleef.expf(v)
     if not mask.any():
-        return glibc_expf(v)
+        return _sleef.c_exp(v)
     m = np.broadcast_to(mask[:, None, :], v.shape)
     out = np.empty_like(v)
-    out[m] = sleef_expf(v[m])
-    out[~m] = glibc_expf(v[~m])
+    out[m] = _sleef.expf(v[m])
+    out[~m] = _sleef.c_exp(v[~m])
     return out
 
 

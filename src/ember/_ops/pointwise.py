@@ -515,8 +515,22 @@ def exp2(a):
                         lambda ctx, g: (g * ctx.saved[0] * math.log(2),), OUT)
 
 
+def _sleef_or(vector, fn):
+    """``vector`` (a Sleef function) for float32 NumPy arrays, ``fn`` otherwise: PyTorch's CPU
+    kernel runs every value of a float32 tensor (tails too) through Sleef's vector code."""
+    def f(x):
+        if x.dtype == np.float32 and type(x) is np.ndarray:
+            return vector(x) if _sleef.VECTORIZED else fn(x, dtype=np.float64).astype(x.dtype)
+        return fn(x)
+    return f
+
+
+_EXPM1 = _sleef_or(_sleef.expm1f, np.expm1)
+_LOG1P = _sleef_or(_sleef.log1pf, np.log1p)
+
+
 def expm1(a):
-    return _unary_float(a, np.expm1, "Expm1Backward0",
+    return _unary_float(a, _EXPM1, "Expm1Backward0",
                         lambda ctx, g: (g * (ctx.saved[0] + 1),), OUT)
 
 
@@ -535,7 +549,7 @@ def log10(a):
 
 
 def log1p(a):
-    return _unary_float(a, np.log1p, "Log1PBackward0",
+    return _unary_float(a, _LOG1P, "Log1PBackward0",
                         lambda ctx, g: (g / (ctx.saved[0] + 1),), "in")
 
 

@@ -224,12 +224,41 @@ def _prelu_rule(ctx, g):
 
 def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
     _need_float(x, kernel)
-
-    def f(a, xp):
-        neg = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
-        return xp.where(a > 0, a * scale, neg)
-    out = _fwd(x, f)
+    a = x._data
+    if _cpu_f32(a):
+        out = _elu_f32(a, alpha, scale, input_scale)
+    else:
+        def f(a, xp):
+            neg = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
+            return xp.where(a > 0, a * scale, neg)
+        out = _fwd(x, f)
     return make(out, (x,), name, _elu_rule, x, alpha, scale, input_scale, name)
+
+
+def _cpu_f32(*arrays):
+    """Whether PyTorch's float32 CPU kernels (reproduced bit for bit) apply to the arrays."""
+    return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays)
+
+
+def _elu_coefs(alpha, scale, input_scale):
+    f = np.float32
+    return f(f(alpha) * f(scale)), f(scale), f(input_scale)
+
+
+def _elu_f32(a, alpha, scale, input_scale):
+    # PyTorch's kernel: expm1(x * input_scale) * (alpha * scale) below zero, x * scale from
+    # zero up; Sleef's expm1 in the vector blocks, the C library's in the tail
+    neg, pos, ins = _elu_coefs(alpha, scale, input_scale)
+    with quiet:
+        return _sleef.split(a, lambda v: _elu_part(v, ~(v >= 0), _sleef.expm1f, neg, pos, ins),
+                            lambda v: _elu_part(v, v < 0, _sleef.c_expm1, neg, pos, ins))
+
+
+def _elu_part(v, below, expm1, neg, pos, ins):
+    out = v * pos
+    if below.any():  # (Sleef's expm1 only where it is used: it is the costly part)
+        out[below] = expm1(v[below] * ins) * neg
+    return out
 
 
 def _elu_rule(ctx, g):
@@ -240,6 +269,22 @@ def _elu_rule(ctx, g):
             "supported. This is caused by calling in-place forward function with a negative "
             "slope, please call out-of-place version instead.")
     a = x._data
+    if not STATE.enabled and _cpu_f32(a, g._data):
+        # PyTorch's kernel: g * input_scale * (alpha * scale) * exp(x * input_scale) at or
+        # below zero (from the output for an in-place elu: g * input_scale * (y + alpha *
+        # scale)), g * scale above; Sleef's exp in the vector blocks
+        negc, pos, ins = _elu_coefs(alpha, scale, input_scale)
+        ga = g._data
+        with quiet:
+            if name.endswith("1"):
+                y = _elu_f32(a, alpha, scale, input_scale)
+                gx = np.where(y > 0, ga * pos, (ga * ins) * (y + negc))
+            else:
+                slope = (ga * ins) * negc
+                gx = _sleef.split(
+                    a, lambda v: np.where(v > 0, ga * pos, slope * _sleef.expf(v * ins)),
+                    lambda v: np.where(v <= 0, slope * _sleef.c_exp(v * ins), ga * pos), ga)
+        return (wrap(gx, g._device),)
     neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
     # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward.
     slope = (x.clamp_max(0) * input_scale).exp() * (alpha * scale * input_scale)
@@ -288,6 +333,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     _need_float(input, "GeluKernelImpl")
+    if _cpu_f32(input._data):
+        with quiet:
+            out = _gelu_f32(input._data, approximate)
+        return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate)
     if approximate == "tanh":
         def f(a, xp):
             inner = _SQRT_2_PI * (a + _GELU_K * a * a * a)
@@ -297,6 +346,57 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
             return a * 0.5 * (1 + _erf(a * _SQRT1_2, xp))
     out = _fwd(input, f)
     return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate)
+
+
+_F = np.float32
+_GELU_ALPHA = _F(_SQRT1_2)
+_GELU_BETA = _F(math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5)  # sqrt(2 / pi)
+_GELU_KAPPA = _F(0.044715)
+_GELU_PDF = _F(2 / math.sqrt(math.pi) * _SQRT1_2 * 0.5)  # 1 / sqrt(2 pi)
+
+
+def _onednn_gelu(a):
+    """Whether PyTorch hands this float32 gelu (erf form) to oneDNN: a contiguous input of
+    more than one element, with oneDNN enabled."""
+    from ...backends import mkldnn
+    return mkldnn.enabled and a.size > 1 and a.flags.c_contiguous
+
+
+def _gelu_tanh_inner(v):
+    return _GELU_BETA * _sleef._fma32(_GELU_KAPPA, (v * v) * v, v)  # fused, as compiled
+
+
+def _gelu_f32(a, approximate):
+    """PyTorch's float32 CPU gelu (bit for bit): oneDNN's kernel for a contiguous input (erf
+    form), else ATen's: its own vector erf or Sleef's tanh in the vector blocks, the C
+    library's erf / tanh in the tail."""
+    half, one = _F(0.5), _F(1)
+    if approximate == "tanh":
+        return _sleef.split(a, lambda v: (half * v) * (one + _sleef.tanhf(_gelu_tanh_inner(v))),
+                            lambda v: (half * v) * (one + _sleef.c_tanh(_gelu_tanh_inner(v))))
+    if _onednn_gelu(a):
+        return _sleef.gelu_onednn(a)
+    return _sleef.split(a, lambda v: (v * half) * (one + _sleef.erf_vec(v * _GELU_ALPHA)),
+                        lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA)))
+
+
+def _gelu_grad_f32(a, ga, approximate):
+    """PyTorch's float32 CPU gelu backward (bit for bit but oneDNN's, which is ~85%)."""
+    half, one, fma = _F(0.5), _F(1), _sleef._fma32
+    if approximate == "tanh":
+        def d(v, tanh):
+            t = tanh(_gelu_tanh_inner(v))
+            inner_d = _GELU_BETA * fma(_F(3) * _GELU_KAPPA, v * v, one)
+            return ga * ((half * (one + t)) + ((half * v) * fma(-t, t, one)) * inner_d)
+        return _sleef.split(a, lambda v: d(v, _sleef.tanhf), lambda v: d(v, _sleef.c_tanh), ga)
+    if _onednn_gelu(a):
+        return ga * _sleef.gelu_grad_onednn(a)
+
+    def d(v, erf, exp):
+        cdf = half * (one + erf(v * _GELU_ALPHA))
+        return ga * fma(v, _GELU_PDF * exp((v * v) * _F(-0.5)), cdf)
+    return _sleef.split(a, lambda v: d(v, _sleef.erf_vec, _sleef.expf),
+                        lambda v: d(v, _sleef.c_erf, _sleef.c_exp), ga)
 
 
 def _erf(a, xp):
@@ -319,6 +419,9 @@ def _normal_pdf(x):
 
 def _gelu_rule(ctx, g):
     x, approximate = ctx.saved
+    if not STATE.enabled and _cpu_f32(x._data, g._data):
+        with quiet:
+            return (wrap(_gelu_grad_f32(x._data, g._data, approximate), g._device),)
     if approximate == "tanh":
         t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()
         d = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_K) + 1) * (0.5 * _SQRT_2_PI)
@@ -372,12 +475,38 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _inplace(mish, input)
     _need_float(input, "mish_cpu")
+    if _cpu_f32(input._data):  # PyTorch's kernel: x * tanh(log1p(exp(x))), Sleef's in blocks
+        with quiet:
+            out = _sleef.split(input._data, lambda v: v * _tanh_softplus(v, _VEC),
+                               lambda v: v * _tanh_softplus(v, _SCALAR))
+        return make(out, (input,), "MishBackward0", _mish_rule, input)
     out = _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a)))
     return make(out, (input,), "MishBackward0", _mish_rule, input)
 
 
+_VEC = (_sleef.expf, _sleef.log1pf, _sleef.tanhf)
+_SCALAR = (_sleef.c_exp, _sleef.c_log1p, _sleef.c_tanh)
+
+
+def _tanh_softplus(v, fns):
+    exp, log1p, tanh = fns
+    return tanh(log1p(exp(v)))
+
+
 def _mish_rule(ctx, g):
     x, = ctx.saved
+    if not STATE.enabled and _cpu_f32(x._data, g._data):
+        # PyTorch's kernel: g * (t + x * sigmoid(x) * (1 - t * t)), t = tanh(softplus(x)),
+        # compiled to two fused multiply-adds
+        ga, one, fma = g._data, _F(1), _sleef._fma32
+
+        def d(v, fns):
+            t = _tanh_softplus(v, fns)
+            s = one / (one + fns[0](-v))
+            return ga * fma(v * s, fma(-t, t, one), t)
+        with quiet:
+            gx = _sleef.split(x._data, lambda v: d(v, _VEC), lambda v: d(v, _SCALAR), ga)
+        return (wrap(gx, g._device),)
     t = softplus(x).tanh()
     return (g * (t + x * x.sigmoid() * (1 - t * t)),)
 
@@ -394,6 +523,18 @@ def tanh(input: Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
     _need_float(input, "softplus_cpu")
+    if _cpu_f32(input._data):
+        # PyTorch's kernel: log1p(exp(beta x)) / beta, x itself above the threshold; Sleef's
+        # functions in the vector blocks, the C library's in the tail
+        b, th = _F(beta), _F(threshold)
+
+        def sp(v, exp, log1p):
+            bx = v * b
+            return np.where(bx > th, v, log1p(exp(bx)) / b)
+        with quiet:
+            out = _sleef.split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
+                               lambda v: sp(v, _sleef.c_exp, _sleef.c_log1p))
+        return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold)
 
     def f(a, xp):
         bx = a * beta
@@ -405,6 +546,17 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def _softplus_rule(ctx, g):
     x, beta, threshold = ctx.saved
+    if not STATE.enabled and _cpu_f32(x._data, g._data):  # PyTorch's kernel: g * z / (z + 1)
+        b, th, ga, one = _F(beta), _F(threshold), g._data, _F(1)
+
+        def d(v, exp):
+            bx = v * b
+            z = exp(bx)
+            return np.where(bx > th, ga, (ga * z) / (z + one))
+        with quiet:
+            gx = _sleef.split(x._data, lambda v: d(v, _sleef.expf), lambda v: d(v, _sleef.c_exp),
+                              ga)
+        return (wrap(gx, g._device),)
     with quiet:
         linear = x._data * beta > threshold
     return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
@@ -418,9 +570,29 @@ def softsign(input: Tensor) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed as ``min(x, 0) - log1p(exp(-|x|))`` (no overflow)."""
     _need_float(input, "log_sigmoid_cpu")
-    out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
-    return make(out, (input,), "LogSigmoidBackward0",
-                lambda ctx, g: (g * (-ctx.saved[0]).sigmoid(),), input)
+    a = input._data
+    if _cpu_f32(a):
+        # PyTorch's kernel runs every value (tails too) through the vector code: min(x, 0) -
+        # log1p(exp(-|x|)) with Sleef's functions (bit for bit)
+        with quiet:
+            out = np.minimum(a, _F(0)) - _sleef.log1pf(_sleef.expf(-np.abs(a)))
+    else:
+        out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
+    return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input)
+
+
+def _logsigmoid_rule(ctx, g):
+    x, = ctx.saved
+    if not STATE.enabled and _cpu_f32(x._data, g._data):
+        # PyTorch's kernel, from the forward's buffer b = exp(-|x|): (1 - b / (1 + b)) * g below
+        # zero, (b / (1 + b)) * g elsewhere
+        a, one = x._data, _F(1)
+        with quiet:
+            b = _sleef.expf(-np.abs(a))
+            neg = a < 0
+            gx = (np.where(neg, one, _F(0)) - np.where(neg, one, -one) * (b / (one + b))) * g._data
+        return (wrap(gx, g._device),)
+    return (g * (-x).sigmoid(),)
 
 
 def tanhshrink(input: Tensor) -> Tensor:

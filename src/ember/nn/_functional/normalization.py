@@ -26,10 +26,11 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, same_device, wrap, xp_of
+from ..._ops._core import make, quiet, same_device, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from . import _batchnorm_cpu as _bn_cpu
+from . import _groupnorm_cpu as _gn_cpu
 from . import _layernorm_cpu as _ln_cpu
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
@@ -420,11 +421,54 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     inner = c // num_groups
     for s in input.shape[2:]:
         inner *= s
+    if n * inner == 1:
+        sizes = [n * c // num_groups, num_groups] + list(input.shape[2:])
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{sizes}")
     view = (n, num_groups, inner)
     pshape = (c,) + (1,) * (input.ndim - 2)
+    if _gn_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
+        return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape)
     out, _ = _affine_norm(input, weight, bias, "NativeGroupNormBackward0", view, (2,), pshape,
                           None, eps)
     return out
+
+
+def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape):
+    """``group_norm`` through PyTorch's CPU kernels (contiguous layout), bit for bit."""
+    n, c = view[0], x.shape[1]
+    w = None if weight is None else weight._data
+    b = None if bias is None else bias._data
+    with quiet:  # (non-finite input: PyTorch does not warn)
+        y, mean, rstd = _gn_cpu.forward(x._data.reshape(n, c, -1), groups, w, b, eps)
+    dev = x._device
+    bshape = None if bias is None else tuple(bias.shape)
+    return make(y.reshape(x.shape), (x, weight, bias), "NativeGroupNormBackward0",
+                _group_norm_cpu_rule, x, weight, wrap(mean.reshape(n, groups, 1), dev),
+                wrap(rstd.reshape(n, groups, 1), dev), (view, (2,), pshape, bshape, True, eps),
+                (groups, mean, rstd))
+
+
+def _group_norm_cpu_rule(ctx, g):
+    """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
+    x, w, _, _, params, (groups, mean, rstd) = ctx.saved
+    gd = g._data
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+        return _affine_norm_rule(ctx, g)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    if need_b and w is None:
+        # NOTE: PyTorch's CPU backward fails like this for a bias without a weight.
+        raise RuntimeError("tensor does not have a device")
+    n, c = mean.shape[0], x.shape[1]
+    with quiet:
+        gx, gw, gb = _gn_cpu.backward(x._data.reshape(n, c, -1),
+                                      np.ascontiguousarray(gd).reshape(n, c, -1), groups, mean,
+                                      rstd, None if w is None else w._data, need_x, need_w,
+                                      need_b)
+    dev = x._device
+    return (None if gx is None else wrap(gx.reshape(x.shape), dev),
+            wrap(gw.reshape(w.shape), dev) if need_w else None,
+            wrap(gb.reshape(params[3]), dev) if need_b else None)
 
 
 # -- rms_norm -----------------------------------------------------------------

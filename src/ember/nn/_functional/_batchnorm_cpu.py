@@ -75,7 +75,9 @@ def _reduce_all(rows, other=None):
             acc += terms[:, i]
         return acc
     full = n - n % lanes
-    acc = np.add.reduce(np.ascontiguousarray(terms[:, :full]).reshape(k, -1, lanes), axis=1)
+    # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order)
+    vecs = terms[:, :full].reshape(k, -1, lanes).transpose(1, 0, 2)
+    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0)
     if other is None:
         acc[:, :n - full] += rows[:, full:]
     else:

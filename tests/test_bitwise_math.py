@@ -401,3 +401,29 @@ def test_gelu_onednn_forward_edges():
                     np.inf, -np.inf, np.nan])
     want = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
     assert np.array_equal(_sleef.gelu_onednn(x), want, equal_nan=True)
+
+
+def test_vector_norm_and_clip_grad_norm_are_pytorchs_bit_for_bit():
+    """The 2-norm over trailing dims of a contiguous float32 tensor (PyTorch's fast path:
+    8 lanes, then the leftovers, some fused), and so ``clip_grad_norm_``'s total and the
+    clipped gradients."""
+    rng = np.random.default_rng(9)
+    for _ in range(150):
+        shape = [int(s) for s in rng.integers(1, 40, int(rng.integers(1, 4)))]
+        x = (rng.standard_normal(shape) * rng.uniform(0.01, 100)).astype(np.float32)
+        for dim in (None, -1):
+            want = torch.linalg.vector_norm(torch.from_numpy(x), dim=dim).numpy()
+            have = ember.linalg.vector_norm(ember.from_numpy(x), dim=dim).numpy()
+            assert np.array_equal(want, have), (shape, dim)
+    for _ in range(40):
+        shapes = [tuple(int(s) for s in rng.integers(1, 30, 2)), (int(rng.integers(1, 50)),)]
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        got = []
+        for T in (torch, ember):
+            params = [T.nn.Parameter(T.zeros(s)) for s in shapes]
+            for p, g in zip(params, grads):
+                p.grad = T.from_numpy(g.copy())
+            total = T.nn.utils.clip_grad_norm_(params, 1.0)
+            got.append([total.numpy()] + [p.grad.numpy() for p in params])
+        for want, have in zip(*got):
+            assert np.array_equal(want, have)

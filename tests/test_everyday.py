@@ -780,7 +780,7 @@ def test_same_as_pytorch(name):
 @pytest.mark.parametrize("module,name", [("ember.vision.transforms", "AugMix"),
                                          ("ember.vision.datasets", "CocoDetection"),
                                          ("ember.vision.models", "vit_b_16"),
-                                         ("ember.nn.utils", "prune"),
+                                         ("ember.nn.utils", "fusion"),
                                          ("ember.utils.data", "DistributedSampler")])
 def test_missing_api_is_named(module, name):
     """A PyTorch or torchvision name ember lacks says so, and hasattr() stays False."""

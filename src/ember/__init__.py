@@ -488,6 +488,8 @@ def typename(obj):
     """``torch.FloatTensor`` for a tensor, the dotted class name of anything else."""
     from .optim.optimizer import _typename
 
+    if storage.is_storage(obj):  # (PyTorch's module names for its storage classes)
+        return storage._typename(obj)
     return _typename(obj)
 
 
@@ -510,12 +512,20 @@ for _name, _fn in list(globals().items()):
 del _name, _fn
 
 
+from . import storage  # noqa: E402
+from .storage import (BFloat16Storage, BoolStorage, ByteStorage, CharStorage,  # noqa: E402,F401
+                      DoubleStorage, FloatStorage, HalfStorage, IntStorage, LongStorage,
+                      ShortStorage, TypedStorage, UntypedStorage, is_storage)
+
+storage._install(Tensor)
+Storage = FloatStorage  # (PyTorch's alias of the default dtype's legacy storage class)
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import func  # noqa: E402,F401
+from . import hub  # noqa: E402,F401
 from . import backends, version  # noqa: E402,F401
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        get_float32_matmul_precision,

@@ -34,6 +34,7 @@ _HOMES = {
     "torch.autograd.variable": ("Variable",),
     "torch.autograd.anomaly_mode": ("detect_anomaly", "set_detect_anomaly"),
     "torch.distributions.exp_family": ("ExponentialFamily",),
+    "torch.utils.hooks": ("RemovableHandle",),
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 

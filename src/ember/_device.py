@@ -102,7 +102,7 @@ class device:
             raise RuntimeError(
                 "Expected one of cpu, cuda, meta device type at start of device string: " + type)
         if index is not None and index < 0:
-            raise RuntimeError(f"Device index must not be negative, got {index}")
+            raise RuntimeError("Device index must not be negative")
         self.type = type
         self.index = index
 

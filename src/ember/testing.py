@@ -1,4 +1,4 @@
-"""``ember.testing``: PyTorch's ``torch.testing.assert_close``.
+"""``ember.testing``: PyTorch's ``torch.testing.assert_close`` and ``make_tensor``.
 
 Compares tensors, NumPy arrays, Python numbers, and sequences or mappings of them, with
 dtype-dependent default tolerances, and fails with PyTorch's messages (how many elements
@@ -15,6 +15,7 @@ import numpy as np
 from . import _dtype as D
 from ._tensor import Tensor
 from ._unsupported import module_getattr as _module_getattr
+from ._make_tensor import make_tensor  # noqa: F401  (torch.testing.make_tensor)
 
 # (rtol, atol) by dtype; integers and bools compare exactly
 _TOLERANCES = {D.float16: (1e-3, 1e-5), D.bfloat16: (1.6e-2, 1e-5), D.float32: (1.3e-6, 1e-5),

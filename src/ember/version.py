@@ -22,26 +22,35 @@ class TorchVersion(str):
 
     @staticmethod
     def _key(v):
+        local = ""
         if isinstance(v, tuple):
             parts = [int(x) for x in v]
         else:
-            release = re.match(r"[\d.]*\d", str(v).split("+")[0])
+            public, _, local = str(v).strip().lstrip("vV").partition("+")
+            release = re.match(r"[\d.]*\d", public)
             parts = [int(x) for x in release.group(0).split(".")] if release else []
         while parts and parts[-1] == 0:
             parts.pop()
-        return tuple(parts)
+        # NOTE: a local label ('+ember.0.1.0', PyTorch's '+cpu') sorts after the bare release
+        return tuple(parts), local
+
+    def _cmp(self, other, op):
+        if isinstance(other, str) and not re.match(r"v?\d", other.strip()):
+            # NOTE: as PyTorch's, what is not a version compares as a plain string
+            return getattr(str, op)(self, other)
+        return getattr(tuple, op)(self._key(self), self._key(other))
 
     def __lt__(self, other):
-        return self._key(self) < self._key(other)
+        return self._cmp(other, "__lt__")
 
     def __le__(self, other):
-        return self._key(self) <= self._key(other)
+        return self._cmp(other, "__le__")
 
     def __gt__(self, other):
-        return self._key(self) > self._key(other)
+        return self._cmp(other, "__gt__")
 
     def __ge__(self, other):
-        return self._key(self) >= self._key(other)
+        return self._cmp(other, "__ge__")
 
 
 __version__ = TorchVersion(f"2.13.0+ember.{EMBER_RELEASE}")

@@ -337,6 +337,14 @@ def _share_memory_(self):
     return self
 
 
+def _untyped_storage(self):
+    """The memory the tensor looks into, as PyTorch's ``UntypedStorage`` (``data_ptr()``,
+    ``nbytes()``, ``size()``): views of one tensor report the same storage."""
+    from ..storage import untyped_storage  # (one implementation, in ember.storage)
+
+    return untyped_storage(self)
+
+
 def _is_shared(self) -> bool:
     import mmap
 
@@ -496,6 +504,7 @@ _METHODS = {
     "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
     "as_strided": S.as_strided_view, "as_strided_": S.as_strided_,
     "share_memory_": _share_memory_, "is_shared": _is_shared,
+    "untyped_storage": _untyped_storage,
     "dim_order": _dim_order,
     # indexing
     "__getitem__": I.getitem, "__setitem__": I.setitem, "gather": I.gather,

@@ -28,6 +28,7 @@ from .._ops.shape import xp_of_array
 from .._size import Size
 from .._tensor import Tensor
 from ..nn.parameter import Buffer, Parameter
+from ..storage import TypedStorage, UntypedStorage
 from ._storage import STORAGE_NAME_OF_DTYPE
 
 
@@ -154,6 +155,19 @@ class StorageTable:
                                "as different types")
         return entry[0], offset, size, strides
 
+    def storage_ref(self, storage):
+        """The ref of a storage saved by itself (shared with tensors on the same memory).
+        An UntypedStorage is saved as bytes (PyTorch loads either back as a uint8
+        TypedStorage)."""
+        typed = storage if isinstance(storage, TypedStorage) else TypedStorage._wrap(
+            storage, D.uint8)
+        ref, offset, _, _ = self.tensor_args(typed._as_tensor())
+        if offset or ref.data.nbytes != typed._nbytes():  # a part of a larger block
+            t = typed._as_tensor()
+            location = "cpu" if t.device.type == "cpu" else f"cuda:{t.device.index or 0}"
+            ref = self._new_ref(typed._untyped_storage._data, typed.dtype, location)
+        return ref
+
     @staticmethod
     def _find(arr, itemsize):
         block = _block(_owner(arr))
@@ -245,6 +259,8 @@ class TorchPickler(pickle._Pickler):
     def persistent_id(self, obj):
         if type(obj) is _StorageRef:
             return obj.pid
+        if isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
+            return self.storages.storage_ref(obj).pid
         return None
 
     def reducer_override(self, obj):
@@ -302,6 +318,12 @@ class TorchPickler(pickle._Pickler):
             self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode("utf-8"))
             self.memoize(obj)
             return
-        super().save_global(obj, name)
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError:
+            # NOTE: PyTorch pickles with the C pickler, whose error for (say) a lambda defined
+            # in a function is an AttributeError ("Can't pickle local object ..."): raise that.
+            pickle.dumps(obj, self.proto)
+            raise
     dispatch[type(torch_path)] = save_global  # Python functions (classes come through save_type)
 

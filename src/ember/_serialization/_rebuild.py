@@ -69,7 +69,7 @@ def tensor_from_storage(storage, storage_offset, size, stride, dtype=None):
                 f"{need * itemsize} are out of bounds for storage of size {raw.nbytes}")
     typed = raw[: n * itemsize].view(dtype.np)
     arr = _as_strided(typed[min(offset, n):], size, [st * itemsize for st in stride])
-    t = wrap(arr, storage.device)
+    t = wrap(arr, storage._untyped_storage.device)
     # ``storage_offset()`` measures from the start of this memory (see ember._ops.shape).
     t.__dict__["_storage_root"] = typed
     return t

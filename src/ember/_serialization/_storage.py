@@ -13,121 +13,15 @@ import re
 import numpy as np
 
 from .. import _dtype as D
-from .._device import CPU, _get_cupy, canonical, device
-from .._ops.shape import _ptr
+from .._device import device
+from ..storage import (_LEGACY_DTYPES, TypedStorage, UntypedStorage, _parse_device,  # noqa: F401 (for _rebuild)
+                       _register)
 
 
 # -- storages -----------------------------------------------------------------------------
-
-class UntypedStorage:
-    """The bytes of one storage of a loaded checkpoint, on a device.
-
-    ``map_location`` callables receive one of these (as PyTorch passes an
-    ``UntypedStorage``) and return it, or a copy on another device (``.cpu()``,
-    ``.cuda(i)``, ``.to(device=...)``).
-    """
-
-    __slots__ = ("_data", "_device")
-
-    def __init__(self, data, device_=CPU):
-        self._data = data  # 1-d uint8 array: NumPy on the CPU, CuPy on a GPU
-        self._device = device_
-
-    @property
-    def device(self):
-        return self._device
-
-    @property
-    def is_cuda(self):
-        return self._device.type == "cuda"
-
-    def nbytes(self) -> int:
-        return int(self._data.nbytes)
-
-    size = nbytes
-
-    def __len__(self):
-        return self.nbytes()
-
-    def data_ptr(self) -> int:
-        return _ptr(self._data) if self._data.nbytes else 0
-
-    def cpu(self):
-        if self._device.type == "cpu":
-            return self
-        return UntypedStorage(self._data.get(), CPU)
-
-    def cuda(self, device_=None, non_blocking=False):
-        if device_ is None:
-            d = device("cuda")
-        elif isinstance(device_, int):
-            d = device("cuda", device_)
-        else:
-            d = device(device_)
-        return self.to(device=d)
-
-    def to(self, device_=None, non_blocking=False, **kwargs):
-        """``storage.to(device=...)`` (or positionally) on the CPU or a GPU."""
-        target = _parse_device(kwargs.pop("device", device_))
-        if target.type == "cpu":
-            return self.cpu()
-        if target.type != "cuda":
-            raise RuntimeError(f"ember does not support the '{target.type}' device")
-        _check_cuda(str(target))
-        target = canonical(target)
-        if self._device == target:
-            return self
-        cp = _get_cupy()
-        host = self._data if self._device.type == "cpu" else self._data.get()
-        with cp.cuda.Device(target.index):
-            return UntypedStorage(cp.asarray(host), target)
-
-    def __repr__(self):
-        return (f"ember storage of {self.nbytes()} bytes on {self._device} "
-                "(torch.storage.UntypedStorage)")
-
-
-class TypedStorage:
-    """A storage as a checkpoint's pickle refers to it: bytes plus the dtype of its elements."""
-
-    __slots__ = ("_untyped_storage", "dtype")
-
-    def __init__(self, untyped: UntypedStorage, dtype):
-        self._untyped_storage = untyped
-        self.dtype = dtype
-
-    @property
-    def device(self):
-        return self._untyped_storage.device
-
-    def size(self) -> int:
-        return self._untyped_storage.nbytes() // self.dtype.itemsize
-
-    __len__ = size
-
-    def nbytes(self) -> int:
-        return self._untyped_storage.nbytes()
-
-    def untyped(self) -> UntypedStorage:
-        return self._untyped_storage
-
-    def tolist(self):
-        from ._rebuild import tensor_from_storage
-
-        return tensor_from_storage(self, 0, (self.size(),), (1,)).tolist()
-
-    def __repr__(self):
-        return f"ember storage of {self.size()} {self.dtype} elements on {self.device}"
-
-
-def _parse_device(d):
-    if isinstance(d, device):
-        return d
-    if isinstance(d, bytes):
-        d = d.decode("ascii")
-    if isinstance(d, int) and not isinstance(d, bool):
-        return device("cuda", d)
-    return device(d)
+# A loaded storage is ember's public ``UntypedStorage`` (the bytes, which ``map_location``
+# callables receive as PyTorch passes them, and return or move with ``.cpu()``,
+# ``.cuda(i)``, ``.to(device=...)``) wrapped in a ``TypedStorage`` (bytes plus a dtype).
 
 
 class StorageType:
@@ -152,12 +46,7 @@ class StorageType:
         return f"torch.{self.name}"
 
 
-_STORAGE_NAMES = {
-    "HalfStorage": D.float16, "BFloat16Storage": D.bfloat16, "FloatStorage": D.float32,
-    "DoubleStorage": D.float64, "CharStorage": D.int8, "ShortStorage": D.int16,
-    "IntStorage": D.int32, "LongStorage": D.int64, "ByteStorage": D.uint8,
-    "BoolStorage": D.bool,
-}
+_STORAGE_NAMES = _LEGACY_DTYPES
 # PyTorch storage types ember cannot hold, with their element sizes.
 _UNSUPPORTED_STORAGES = {
     "ComplexFloatStorage": 8, "ComplexDoubleStorage": 16, "QInt8Storage": 1,
@@ -327,13 +216,13 @@ class StorageLoader:
             data = data[:nbytes]
             if self.swap and dtype.itemsize > 1:
                 data.view(dtype.np).byteswap(inplace=True)
-            untyped = _as_untyped(self._restore(UntypedStorage(data), location))
-            typed = TypedStorage(untyped, dtype)
+            untyped = _as_untyped(self._restore(UntypedStorage._new(data), location))
+            typed = TypedStorage._wrap(_register(untyped), dtype)  # (tensors view it)
             self.storages[key] = typed
         if self._legacy and pid[5] is not None:
             return self._storage_view(typed, pid[5])
         if typed.dtype is not dtype:
-            typed = TypedStorage(typed._untyped_storage, dtype)
+            typed = TypedStorage._wrap(typed._untyped_storage, dtype)
         return typed
 
     def _storage_view(self, root, view_metadata):
@@ -342,5 +231,6 @@ class StorageLoader:
         if view_key not in self.views:
             itemsize = root.dtype.itemsize
             raw = root._untyped_storage._data[offset * itemsize:(offset + size) * itemsize]
-            self.views[view_key] = TypedStorage(UntypedStorage(raw, root.device), root.dtype)
+            self.views[view_key] = TypedStorage._wrap(
+                UntypedStorage._new(raw, root._untyped_storage.device), root.dtype)
         return self.views[view_key]

@@ -157,14 +157,22 @@ def node_class(name: str):
 
 
 class RemovableHandle:
+    """Takes a hook off again (``torch.utils.hooks.RemovableHandle``): ``remove()`` deletes
+    entry ``id`` from ``hooks_dict`` and from ``extra_dict`` (a dict or a list of dicts).
+    Ids come from one counter shared by every handle, as in PyTorch."""
+
     _ids = itertools.count()
 
-    def __init__(self, hooks: dict):
+    def __init__(self, hooks: dict, *, extra_dict=None):
         self.hooks_dict = hooks
         self.id = next(self._ids)
+        self.extra_dicts = (extra_dict,) if isinstance(extra_dict, dict) else \
+            tuple(extra_dict or ())
 
     def remove(self):
         self.hooks_dict.pop(self.id, None)
+        for extra in getattr(self, "extra_dicts", ()):
+            extra.pop(self.id, None)
 
     def __enter__(self):
         return self

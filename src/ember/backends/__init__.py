@@ -16,9 +16,9 @@ import sys
 import types
 from ember._warnings import warn as _warn
 
-__all__ = ["cuda", "cudnn", "mps", "set_float32_matmul_precision",
-           "get_float32_matmul_precision", "use_deterministic_algorithms",
-           "are_deterministic_algorithms_enabled",
+__all__ = ["cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum",
+           "set_float32_matmul_precision", "get_float32_matmul_precision",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled"]
 
 _PRECISIONS = ("highest", "high", "medium")
@@ -153,3 +153,17 @@ cuda = _make("cuda", types.ModuleType, "cuBLAS's switches (``matmul``) and wheth
              matmul=_CublasFlags(), is_built=_cupy_importable)
 mps = _make("mps", types.ModuleType, "Apple's GPUs: not supported by ember.",
             is_available=lambda: False, is_built=lambda: False)
+
+
+class _Mkldnn(_Flags):
+    _setters = {"enabled": "set_enabled_mkldnn", "deterministic": "set_deterministic_mkldnn"}
+
+
+# ember computes with NumPy (and CuPy) alone: the CPU libraries PyTorch can call are absent
+mkldnn = _make("mkldnn", _Mkldnn, "oneDNN's switches; ember does not use oneDNN.",
+               enabled=True, deterministic=False, is_available=lambda: False)
+mkl = _make("mkl", types.ModuleType, "Intel MKL: not used by ember.", is_available=lambda: False)
+openmp = _make("openmp", types.ModuleType, "OpenMP: not used by ember.",
+               is_available=lambda: False)
+opt_einsum = _make("opt_einsum", types.ModuleType, "opt_einsum's contraction order: not used "
+                   "by ember.", enabled=False, strategy=None, is_available=lambda: False)

@@ -58,9 +58,12 @@ _calculate_fan_in_and_fan_out = _fan_in_and_fan_out
 def _fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
+
+
+_calculate_correct_fan = _fan
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:

@@ -42,9 +42,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
+        # NOTE: PyTorch's Parameter deep copy leaves the gradient behind (a plain tensor's
+        # keeps it).
         new = Parameter(wrap(self._data.copy(), self._device), self._requires_grad)
-        if self._grad is not None:
-            new._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = new
         return new
 

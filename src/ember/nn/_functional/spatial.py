@@ -22,7 +22,7 @@ from ..._tensor import Tensor
 from .conv import _Plan, col2im, im2col
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "unfold",
-           "fold", "pixel_shuffle", "pixel_unshuffle"]
+           "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
 
 
 # -- gather / scatter along dims ----------------------------------------------------
@@ -742,6 +742,32 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         lead + (c // (r * r), h * r, w * r))
     return make(out, (input,), "PixelShuffleBackward0",
                 lambda ctx, g: (pixel_unshuffle(g, r),))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """``(N, g*k, *)`` -> ``(N, k*g, *)``: the channels of ``groups`` groups interleaved."""
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError("channel_shuffle(): argument 'groups' (position 2) must be int, not "
+                        f"{type(groups).__name__}")
+    if input.dim() <= 2:
+        raise RuntimeError("channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c = input.shape[:2]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    a = input._data.reshape((n, groups, c // groups) + rest).swapaxes(1, 2)
+    out = xp_of(input).ascontiguousarray(a).reshape(input.shape)
+    # the backward un-shuffles: shuffling with c // groups groups is the inverse permutation
+    return make(out, (input,), "ChannelShuffleBackward0",
+                lambda ctx, g: (channel_shuffle(g, c // groups),))
+
+
+native_channel_shuffle = channel_shuffle
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:

@@ -240,11 +240,25 @@ class ModuleDict(Module):
 
     def update(self, modules):
         items = modules.items() if hasattr(modules, "items") else modules
-        for j, kv in enumerate(items):
-            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} has length "
-                                 f"{len(kv)}; 2 is required")
-            self[kv[0]] = kv[1]
+        for k, v in _pairs(items, "ModuleDict", "ModuleDict"):
+            self[k] = v
+
+
+def _pairs(items, cls, element_cls):
+    """The ``(key, value)`` pairs of a ``ModuleDict``/``ParameterDict.update`` argument,
+    checked as PyTorch checks them."""
+    if not isinstance(items, collections.abc.Iterable):
+        raise TypeError(f"{cls}.update should be called with an iterable of key/value pairs, "
+                        f"but got {type(items).__name__}")
+    for j, kv in enumerate(items):
+        if not isinstance(kv, collections.abc.Iterable):
+            raise TypeError(f"{element_cls} update sequence element #{j} should be Iterable; "
+                            f"is{type(kv).__name__}")
+        kv = tuple(kv)
+        if len(kv) != 2:
+            raise ValueError(f"{element_cls} update sequence element #{j} has length "
+                             f"{len(kv)}; 2 is required")
+        yield kv
 
 
 class ParameterList(Module):
@@ -355,7 +369,8 @@ class ParameterDict(Module):
             items = sorted(parameters.items())  # NOTE: PyTorch sorts a plain dict's keys
         else:
             items = parameters
-        for k, v in items:
+        # NOTE: "ParametersDict" is PyTorch's spelling in this one message
+        for k, v in _pairs(items, "ParametersDict", "ParameterDict"):
             self[k] = v
 
     def extra_repr(self):

@@ -14,7 +14,33 @@ from ..._tensor import Tensor
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
-__all__ = ["Module"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
+
+# hooks every module runs, before its own (``register_module_forward_hook`` & co.)
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: set = set()
+_global_forward_hooks_always_called: set = set()
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` runs before every module's forward (and its own pre-hooks); it
+    may return replacement arguments."""
+    h = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[h.id] = hook
+    return h
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+    ``with_kwargs``) runs after every module's forward, before its own hooks."""
+    h = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[h.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs.add(h.id)
+    if always_call:
+        _global_forward_hooks_always_called.add(h.id)
+    return h
 
 
 _HOOK_DICTS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
@@ -379,6 +405,13 @@ class Module:
                 self._buffers[key] = fn(b)
         return self
 
+    def to_empty(self, *, device, recurse=True):
+        """Parameters and buffers replaced by uninitialised ones (zeros in ember) on
+        ``device``."""
+        from ..._ops.creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def to(self, *args, **kwargs):
         from ..._ops.convert import _parse_to
 
@@ -652,11 +685,16 @@ class Module:
     # -- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _global_forward_pre_hooks
+                or _global_forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
+        for hook in list(_global_forward_pre_hooks.values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
                 r = hook(self, args, kwargs)
@@ -676,21 +714,28 @@ class Module:
             bw = BackwardHook(self)
             args = bw.setup_input(args)
         called = set()
+        # (global hooks first; a handle's id is unique across both stores)
+        hooks = [(hid, hook, hid in _global_forward_hooks_with_kwargs,
+                  hid in _global_forward_hooks_always_called)
+                 for hid, hook in _global_forward_hooks.items()]
+        hooks += [(hid, hook, hid in self._forward_hooks_with_kwargs,
+                   hid in self._forward_hooks_always_called)
+                  for hid, hook in self._forward_hooks.items()]
         try:
             result = self.forward(*args, **kwargs)
-            for hid, hook in list(self._forward_hooks.items()):
+            for hid, hook, with_kwargs, _ in hooks:
                 called.add(hid)
-                if hid in self._forward_hooks_with_kwargs:
+                if with_kwargs:
                     r = hook(self, args, kwargs, result)
                 else:
                     r = hook(self, args, result)
                 if r is not None:
                     result = r
         except Exception:
-            for hid, hook in list(self._forward_hooks.items()):
-                if hid in self._forward_hooks_always_called and hid not in called:
+            for hid, hook, with_kwargs, always in hooks:
+                if always and hid not in called:
                     try:
-                        if hid in self._forward_hooks_with_kwargs:
+                        if with_kwargs:
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)

@@ -1,4 +1,5 @@
-"""Padding layers, resizing layers (``Upsample``) and ``PixelShuffle``/``PixelUnshuffle``."""
+"""Padding layers, resizing layers (``Upsample``), ``PixelShuffle``/``PixelUnshuffle`` and
+``ChannelShuffle``."""
 from __future__ import annotations
 
 from .._functional import spatial as S
@@ -8,7 +9,7 @@ __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "Zero
            "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
            "CircularPad2d", "CircularPad3d", "Upsample", "UpsamplingNearest2d",
-           "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
+           "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 
 
 def _pads(padding, n):
@@ -191,3 +192,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``(N, g*k, *)`` -> ``(N, k*g, *)``: interleaves the channels of ``groups`` groups."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return S.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -1,10 +1,13 @@
 """``nn.utils``: gradient clipping and flattening parameters into one vector."""
-from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm  # noqa: F401
+from .clip_grad import (clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,  # noqa: F401
+                        get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from . import rnn  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from . import parametrize, parametrizations  # noqa: F401
+from . import prune, stateless  # noqa: F401
+from .init import skip_init  # noqa: F401
 from ..init import _deprecated
 
 clip_grad_norm = _deprecated(clip_grad_norm_, "torch.nn.utils")

@@ -1,8 +1,6 @@
 """Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``."""
 from __future__ import annotations
 
-import math
-
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -34,19 +32,27 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 @no_grad()
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale gradients in place by ``max_norm / (total_norm + 1e-6)`` clamped to 1."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    # NOTE: as in PyTorch, the coefficient is a tensor in the norm's dtype (``max_norm /
+    # t`` is ``reciprocal(t) * max_norm``) and every gradient is multiplied by it, even 1.
+    coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+
+
+@no_grad()
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
                     foreach=None):
     """Scale gradients in place so their total norm is at most ``max_norm``; returns the norm."""
-    grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    if not grads:
-        return total
-    coef = float(max_norm) / (float(total) + 1e-6)
-    if coef < 1 or math.isnan(coef):
-        # NOTE: PyTorch multiplies by the clamped coefficient as a float32 tensor.
-        c = min(coef, 1.0)
-        for g in grads:
-            g.mul_(c)
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
     return total
 
 

@@ -217,7 +217,7 @@ class DataLoader:
         # what the iterator draws from: lists of indices when batching, single ones otherwise
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def check_worker_number_rationality(self):
+    def check_worker_number_rationality(self, _stacklevel=3):
         """Warn when more workers are requested than this process may use CPUs."""
         if self.num_workers == 0:
             return
@@ -232,13 +232,14 @@ class DataLoader:
                 "smaller than what this DataLoader is going to create. Please be aware that "
                 "excessive worker creation might get DataLoader running slow or even freeze, "
                 "lower the worker number to avoid potential slowness/freeze if necessary.",
-                stacklevel=3)
+                stacklevel=_stacklevel)
 
     # -- iteration ------------------------------------------------------------
 
     def _get_iterator(self):
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
+        self.check_worker_number_rationality(4)  # as PyTorch: at each new set of workers too
         return _MultiProcessingDataLoaderIter(self)
 
     def __iter__(self):

@@ -9,19 +9,20 @@ SHA-256 checked against the hash prefix in its name, as ``torch.hub`` does.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import os
-import re
 import sys
 from ember._warnings import warn as _warn
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
+from ... import hub as _hub
+from ...hub import get_dir
+
 __all__ = ["Weights", "WeightsEnum", "get_dir", "load_state_dict_from_url"]
 
-_HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
+_HASH_REGEX = _hub.HASH_REGEX
 
 
 @dataclass(eq=False)
@@ -75,36 +76,12 @@ class WeightsEnum(Enum):
 
 # -- the hub cache ------------------------------------------------------------------------------
 
-def get_dir() -> str:
-    """``$TORCH_HOME/hub``; TORCH_HOME defaults to $XDG_CACHE_HOME/torch or ~/.cache/torch."""
-    home = os.getenv("TORCH_HOME",
-                     os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch"))
-    return os.path.join(os.path.expanduser(home), "hub")
+# get_dir and the download itself are ember.hub's (torch.hub's), shared with it.
 
-
-def _urlopen(url: str, timeout: float = 60.0):
-    import urllib.request
-
-    req = urllib.request.Request(url, headers={"User-Agent": "ember/vision"})
-    return urllib.request.urlopen(req, timeout=timeout)
-
-
-def _download(url: str, dst: str, hash_prefix: str | None) -> None:
-    """Download to ``dst`` through a temporary file, checking the SHA-256 prefix if given."""
-    sha = hashlib.sha256()
-    tmp = dst + ".partial"
-    try:
-        with _urlopen(url) as response, open(tmp, "wb") as fh:
-            while chunk := response.read(1 << 20):
-                fh.write(chunk)
-                sha.update(chunk)
-        digest = sha.hexdigest()
-        if hash_prefix is not None and digest[:len(hash_prefix)] != hash_prefix:
-            raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "{digest}")')
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _urlopen(url, timeout: float = 60.0):
+    """ember.hub's opener, looked up here at each download (tests replace it to stay
+    offline)."""
+    return _hub._urlopen(url, timeout)
 
 
 def load_state_dict_from_url(url: str, model_dir: str | None = None, map_location=None,
@@ -126,7 +103,7 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
         import urllib.error
 
         try:
-            _download(url, cached, match.group(1) if match else None)
+            _hub._fetch(url, cached, match.group(1) if match else None, False, _urlopen)
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RuntimeError(
                 f"The pretrained weights file {filename} is not in {model_dir} and could not "

@@ -512,3 +512,19 @@ def test_selection_gradcheck(name):
     x = np.array([[0.3, -1.2, 2.5, 0.9], [1.7, 0.1, -0.4, 3.2], [-2.1, 0.6, 1.1, -0.8]])
     gradcheck(SELECTION[name], x)
     check(SELECTION[name], x)
+
+
+def test_topk_picks_pytorchs_indices_among_ties():
+    """PyTorch's CPU topk is unstable (libstdc++'s partial_sort / nth_element): among equal
+    values ember picks, and orders, the same indices."""
+    rng = np.random.default_rng(2)
+    for _ in range(120):
+        shape = [int(s) for s in rng.integers(1, 30, int(rng.integers(1, 4)))]
+        x = rng.integers(0, 4, shape).astype(np.float32)
+        d = int(rng.integers(0, len(shape)))
+        k = int(rng.integers(0, shape[d] + 1))
+        largest, srt = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        want = torch.topk(torch.from_numpy(x), k, d, largest, srt)
+        have = ember.topk(ember.from_numpy(x), k, d, largest, srt)
+        np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
+        np.testing.assert_array_equal(want.values.numpy(), have.values.numpy())

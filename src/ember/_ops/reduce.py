@@ -15,7 +15,7 @@ from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
 from ._core import quiet
 from . import shape as _shape
-from . import _cascade
+from . import _cascade, _stl_select
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -806,6 +806,8 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     if t.ndim:
         sl[d] = slice(0, k)
     idx = idx[tuple(sl)]
+    if type(idx) is np.ndarray and t.ndim and k:
+        idx = _topk_ties(t._data, idx, d, k, largest, sorted)
     vals = np.take_along_axis(t._data, idx, axis=d) if t.ndim else t._data.copy()
     shape = t.shape
 
@@ -814,6 +816,26 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     values, indices = make_multi((vals, idx), (t,), "TopkBackward0", rule,
                                  differentiable=(True, False))
     return make_return("topk", values, indices)
+
+
+def _topk_ties(a, idx, d, k, largest, sorted):
+    """``idx`` (a stable sort's first ``k``) with the rows where values tie, or where the
+    order is unsorted, redone as PyTorch's CPU kernel picks them (``_stl_select``)."""
+    rows = np.moveaxis(a, d, -1).reshape(-1, a.shape[d])
+    if sorted:
+        srt = np.sort(rows, axis=1)
+        redo = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+        if rows.dtype.kind == "f":
+            redo |= np.isnan(rows).sum(axis=1) > 1
+        if not redo.any():
+            return idx
+    else:
+        redo = np.ones(rows.shape[0], bool)
+    out = np.moveaxis(idx, d, -1).reshape(-1, k).copy()
+    for r in np.flatnonzero(redo):
+        out[r] = _stl_select.topk_indices(rows[r], k, largest, sorted)
+    shape = np.moveaxis(idx, d, -1).shape
+    return np.moveaxis(out.reshape(shape), -1, d)
 
 
 def _select(t, k, dim, keepdim, name, node, nan_first=False):

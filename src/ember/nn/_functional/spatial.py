@@ -503,9 +503,16 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                            f"({ins}) output ({outs})")
     half = input.dtype.is_floating_point and input.dtype.itemsize == 2
     nearest_u8 = input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")
+    if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic") and input.dim() == 4:
+        # PyTorch's fixed-point uint8 kernel (no autograd: integer outputs need none)
+        from ._resize_uint8 import resize_uint8
+
+        xp = xp_of(input)
+        arr = input._data if xp is np else input._data.get()
+        res = resize_uint8(arr, out, mode, bool(antialias), bool(align_corners), scales)
+        return make(res if xp is np else xp.asarray(res), (input,), "", None)
     if (not input.dtype.is_floating_point and not nearest_u8) or (antialias and half):
-        # NOTE: PyTorch resizes uint8 images nearest (as ember does) and also bilinear,
-        # bicubic and antialiased with fixed-point kernels, which ember does not have.
+        # NOTE: uint8 bilinear/bicubic (4-D) took the fixed-point path above.
         kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
                 "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
         kind = f"{kind}{nsp}d" + ("" if mode == "area" else "_channels_last")

@@ -148,7 +148,31 @@ def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size
         return image
     if image.numel() == 0:
         return image.reshape(tuple(image.shape[:-2]) + (new_h, new_w))
+    if _native_uint8_resize(image, interpolation):
+        # NOTE: torchvision hands uint8 CPU images straight to ``interpolate`` for bicubic,
+        # and for bilinear only where PyTorch reports the AVX2 capability (not AVX512);
+        # otherwise it resizes in float32 and rounds back, as the v1 kernel below.
+        import ember.nn.functional as F
+
+        lead = tuple(image.shape[:-3])
+        x = image.reshape(-1, *image.shape[-3:])
+        x = F.interpolate(x, size=[new_h, new_w], mode=interpolation.value,
+                          align_corners=False, antialias=bool(antialias))
+        return x.reshape(lead + tuple(x.shape[-3:]))
     return F_t.resize(image, [new_h, new_w], interpolation.value, bool(antialias))
+
+
+def _native_uint8_resize(image, interpolation) -> bool:
+    """Whether torchvision's v2 ``resize_image`` resizes this image in uint8 directly."""
+    if image.dtype != _ember().uint8 or image.dim() < 3 or image.device.type != "cpu":
+        return False
+    if interpolation == InterpolationMode.BICUBIC:
+        return True
+    if interpolation == InterpolationMode.BILINEAR:
+        from ember._random import cpu_capability
+
+        return cpu_capability() == "avx2"
+    return False
 
 
 @_register(resize, _PIL)

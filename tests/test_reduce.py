@@ -528,3 +528,106 @@ def test_topk_picks_pytorchs_indices_among_ties():
         have = ember.topk(ember.from_numpy(x), k, d, largest, srt)
         np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
         np.testing.assert_array_equal(want.values.numpy(), have.values.numpy())
+
+
+def _tie_heavy(rng, dtype, shape):
+    """Integers 0..3 (so values repeat), with NaNs and -0.0 mixed in for float types."""
+    x = rng.integers(0, 4, shape).astype(np.float64)
+    if dtype in ("float32", "float64", "float16", "bfloat16"):
+        x[rng.random(shape) < 0.15] = np.nan
+        x[rng.random(shape) < 0.15] = -0.0
+    return torch.from_numpy(x).to(getattr(torch, dtype)), \
+        ember.from_numpy(x).to(getattr(ember, dtype))
+
+
+SORT_DTYPES = ["float32", "float64", "int64", "int32", "int16", "uint8", "float16",
+               "bfloat16", "bool"]
+
+
+@pytest.mark.parametrize("dtype", SORT_DTYPES)
+def test_sort_unstable_tie_order_matches_pytorch(dtype):
+    """PyTorch's CPU sort(stable=False) is libstdc++'s std::sort (introsort): among equal
+    values ember returns the same indices; stable=True stays the stable order."""
+    rng = np.random.default_rng(SORT_DTYPES.index(dtype))
+    for i in range(40):
+        shape = [int(s) for s in rng.integers(1, 45, int(rng.integers(1, 4)))]
+        if i == 0:
+            shape = [int(rng.integers(200, 2000))]
+        x, e = _tie_heavy(rng, dtype, shape)
+        d = int(rng.integers(-len(shape), len(shape)))
+        for desc in (False, True):
+            for stable in (False, True):
+                want = torch.sort(x, dim=d, descending=desc, stable=stable)
+                have = ember.sort(e, dim=d, descending=desc, stable=stable)
+                np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
+            np.testing.assert_array_equal(torch.argsort(x, d, desc).numpy(),
+                                          ember.argsort(e, d, desc).numpy())
+
+
+def test_sort_unstable_large_and_threads():
+    rng = np.random.default_rng(7)
+    before = ember.get_num_threads()
+    try:
+        for threads in (1, 3):
+            torch.set_num_threads(threads)
+            ember.set_num_threads(threads)
+            for dtype in ("int64", "float32"):
+                x, e = _tie_heavy(rng, dtype, (33000,))  # 1-D integer ascending: radix sort
+                for desc in (False, True):
+                    np.testing.assert_array_equal(torch.sort(x, descending=desc).indices.numpy(),
+                                                  ember.sort(e, descending=desc).indices.numpy())
+    finally:
+        torch.set_num_threads(before)
+        ember.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int16", "uint8"])
+def test_kthvalue_median_tie_index_matches_pytorch(dtype):
+    """kthvalue (PyTorch's quickselect) and median/nanmedian (index-tiebroken nth_element)
+    report the same index among equal values."""
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        shape = [int(s) for s in rng.integers(1, 40, int(rng.integers(1, 4)))]
+        x, e = _tie_heavy(rng, dtype, shape)
+        d = int(rng.integers(-len(shape), len(shape)))
+        k = int(rng.integers(1, shape[d] + 1))
+        for fn in (lambda T, v: T.kthvalue(v, k, d), lambda T, v: T.median(v, d),
+                   lambda T, v: T.nanmedian(v, d)):
+            want, have = fn(torch, x), fn(ember, e)
+            np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
+
+
+def test_stl_select_mode_index_matches_pytorch():
+    """``_stl_select.mode_index`` replays PyTorch's CPU mode (std::sort by value, NaNs
+    included, then the last index of the first longest run), for ember's ``mode`` to use."""
+    from ember._ops import _stl_select
+    rng = np.random.default_rng(13)
+    for i in range(150):
+        x = rng.integers(0, 4, int(rng.integers(1, 80))).astype(np.float32)
+        if i % 2:
+            x[rng.random(x.size) < 0.1] = np.nan
+        assert _stl_select.mode_index(x) == int(torch.mode(torch.from_numpy(x)).indices)
+
+
+def test_sort_unstable_expanded_dim_keeps_identity():
+    """NOTE: PyTorch skips sorting a dim of stride 0 (an expand): indices 0, 1, 2, ..."""
+    base = np.random.default_rng(3).random((3, 1))
+    for desc in (False, True):
+        want = torch.sort(torch.from_numpy(base).expand(3, 20), 1, desc).indices
+        have = ember.sort(ember.from_numpy(base).expand(3, 20), 1, desc).indices
+        np.testing.assert_array_equal(want.numpy(), have.numpy())
+
+
+def test_mode_reports_pytorchs_index_among_equal_values():
+    """``mode``'s index is the last of the winning run after PyTorch's unstable sort."""
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        shape = [int(s) for s in rng.integers(1, 30, int(rng.integers(1, 3)))]
+        dt = rng.choice(["float32", "int64", "float16", "uint8"])
+        x = rng.integers(0, 5, shape).astype(dt)
+        if dt.startswith("float") and rng.random() < 0.3:
+            x.flat[rng.integers(0, x.size)] = np.nan
+        d = int(rng.integers(0, len(shape)))
+        want, have = torch.mode(torch.from_numpy(x), d), ember.mode(ember.from_numpy(x), d)
+        np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
+        np.testing.assert_array_equal(want.values.numpy(), have.values.numpy())

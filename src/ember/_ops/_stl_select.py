@@ -8,12 +8,18 @@ moves of GNU libstdc++ (introselect, heap select, introsort) on a Python list, c
 only the values, so that ember selects the very same indices.
 
 ``topk_indices`` takes the fast NumPy route whenever ties cannot change the answer.
+
+The same holds for ``sort`` with ``stable=False`` (``std::sort``: ``sort_indices``), for
+``kthvalue`` (PyTorch's own quickselect: ``kth_index``) and ``mode`` (``std::sort`` of
+(value, index) pairs, then the last index of the first longest run: ``mode_index``).
+``median``/``nanmedian`` with ``dim`` break ties by index inside their comparator, so they
+agree with a stable sort and need no replay.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["topk_indices"]
+__all__ = ["topk_indices", "sort_indices", "kth_index", "mode_index", "dense_ranks"]
 
 
 def topk_indices(values, k: int, largest: bool = True, sorted: bool = True,
@@ -221,3 +227,110 @@ def _sort(q, first, last):
             _unguarded_linear_insert(q, i)
     else:
         _insertion_sort(q, first, last)
+
+
+# -- PyTorch's own quickselect (kthvalue), on a list of (key, index) pairs ---------------------
+
+def _quick_select(q, k):
+    """Sedgewick-style quickselect with a median-of-three pivot, as in PyTorch's CPU
+    ``kthvalue``: afterwards ``q[k]`` holds the k-th smallest key (0-based)."""
+    lo, hi = 0, len(q) - 1
+    while True:
+        if hi <= lo:
+            return
+        if hi == lo + 1:
+            if q[lo][0] > q[hi][0]:
+                q[lo], q[hi] = q[hi], q[lo]
+            return
+        mid = lo + (hi - lo) // 2
+        q[mid], q[lo + 1] = q[lo + 1], q[mid]
+        if q[lo + 1][0] > q[hi][0]:
+            q[lo + 1], q[hi] = q[hi], q[lo + 1]
+        if q[lo][0] > q[hi][0]:
+            q[lo], q[hi] = q[hi], q[lo]
+        if q[lo + 1][0] > q[lo][0]:
+            q[lo + 1], q[lo] = q[lo], q[lo + 1]
+        i, j = lo + 1, hi
+        pv = q[lo][0]
+        while True:
+            i += 1
+            while pv > q[i][0]:
+                i += 1
+            j -= 1
+            while q[j][0] > pv:
+                j -= 1
+            if j < i:
+                break
+            q[i], q[j] = q[j], q[i]
+        q[lo], q[j] = q[j], q[lo]
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+
+
+# -- entry points for sort / kthvalue / mode ---------------------------------------------------
+
+def dense_ranks(rows, order=None):
+    """Per row of a 2-D array, given ``order`` (a stable argsort of each row in the
+    comparator's order; by default ascending with NaNs last): the dense rank of each element
+    in that order (equal values, ``-0.0`` and ``0.0`` included, share a rank; NaNs share one),
+    or ``None`` when no row holds equal values, and the ``order`` used."""
+    if order is None:
+        order = np.argsort(rows, axis=1, kind="stable")
+    s = np.take_along_axis(rows, order, axis=1)
+    new = s[:, 1:] != s[:, :-1]
+    if s.dtype.kind == "f":
+        new &= ~(np.isnan(s[:, 1:]) & np.isnan(s[:, :-1]))
+    if new.all():
+        return None, order
+    ranks_sorted = np.zeros(s.shape, np.int64)
+    np.cumsum(new, axis=1, out=ranks_sorted[:, 1:])
+    ranks = np.empty_like(ranks_sorted)
+    np.put_along_axis(ranks, order, ranks_sorted, axis=1)
+    return ranks, order
+
+
+def sort_indices(keys) -> np.ndarray:
+    """The permutation ``std::sort`` leaves on (key, index) pairs compared by key only (small
+    key first): PyTorch's CPU ``sort(stable=False)`` of one row."""
+    keys = np.asarray(keys).reshape(-1)
+    n = keys.size
+    q = list(zip(keys.tolist(), range(n)))
+    if n > 16:
+        _introsort_loop(q, 0, n, 2 * (n.bit_length() - 1))
+    # The closing insertion sort is stable, so a stable sort gives the same permutation.
+    q.sort(key=_first)
+    return np.fromiter((i for _, i in q), np.int64, n)
+
+
+def _first(pair):
+    return pair[0]
+
+
+def kth_index(keys, k: int) -> int:
+    """The index PyTorch's CPU ``kthvalue`` reports for the ``k``-th smallest (0-based) key."""
+    q = list(zip(np.asarray(keys).reshape(-1).tolist(), range(np.size(keys))))
+    _quick_select(q, k)
+    return q[k][1]
+
+
+def mode_index(values) -> int:
+    """The index PyTorch's CPU ``mode`` reports for one row: the pairs are ``std::sort``-ed
+    by raw value (NaN compares false both ways, as in C++), and the last pair of the first
+    longest run of equal values wins."""
+    vals = np.asarray(values).reshape(-1).tolist()  # (half types: pass them as float32)
+    n = len(vals)
+    q = list(zip(vals, range(n)))
+    try:
+        _sort(q, 0, n)
+    except IndexError:  # NaNs sent an unguarded scan off the end (undefined in C++)
+        pass
+    best, best_freq, freq = 0, 0, 0
+    for i in range(n):
+        freq += 1
+        if i == n - 1 or q[i][0] != q[i + 1][0]:
+            if freq > best_freq:
+                best, best_freq = q[i][1], freq
+            freq = 0
+    return best

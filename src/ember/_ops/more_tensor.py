@@ -25,6 +25,7 @@ from .. import _device as _dev
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..return_types import make_return
+from . import _stl_select
 from . import creation as F
 from . import index as I
 from . import linalg as L
@@ -558,6 +559,15 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         first = xp.argmax(size, axis=-1)  # the first longest run: the smallest value
         chosen = xp.take_along_axis(run, first[:, None], axis=-1)
         best = xp.where(run == chosen, order, -1).max(axis=-1)
+        if xp is np:
+            # which of equal values PyTorch reports follows its unstable sort: replayed
+            # (``_stl_select``) for the rows where the mode repeats or a NaN is present
+            redo = xp.take_along_axis(size, first[:, None], axis=-1)[:, 0] > 1
+            if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
+                redo |= np.isnan(a.astype(np.float32)).any(axis=-1)
+            wide = a.astype(np.float32) if a.dtype.itemsize == 2 and a.dtype.kind != "i" else a
+            for r in np.flatnonzero(redo):
+                best[r] = _stl_select.mode_index(wide[r])
     return _out(_value_index(input, d, keepdim, best, "mode", "ModeBackward0"), out)
 
 

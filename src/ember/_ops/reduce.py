@@ -775,6 +775,8 @@ def sort(t, dim=-1, descending=False, stable=False):
     else:
         idx = np.argsort(a, axis=d, kind="stable")
     idx = idx.astype(np.int64)
+    if not stable and type(a) is np.ndarray and a.shape[d] > 16:
+        idx = _sort_ties(t, a, idx, d, descending)
     vals = np.take_along_axis(a, idx, axis=d)
     shape = t.shape
 
@@ -783,6 +785,35 @@ def sort(t, dim=-1, descending=False, stable=False):
     values, indices = make_multi((vals, idx), (t,), "SortBackward0", rule,
                                  differentiable=(True, False))
     return make_return("sort", values, indices)
+
+
+def _sort_ties(t, a, idx, d, descending):
+    """``idx`` (a stable sort) with the rows that hold equal values redone in the order
+    PyTorch's CPU ``sort(stable=False)`` leaves them: ``std::sort`` on (value, index) pairs,
+    NaN largest (``_stl_select.sort_indices``).
+
+    NOTE: rows of at most 16 elements (insertion sort) and 1-D integer ascending sorts of at
+    least 32768 elements (fbgemm's radix sort) come out stable in PyTorch too.
+    """
+    n = a.shape[d]
+    if t.stride(d) == 0:  # NOTE: PyTorch leaves 0, 1, 2... for a broadcast (expanded) dim
+        return np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (t.ndim - 1 - d)),
+                               idx.shape).copy()
+    if (t.ndim == 1 and not descending and n >= 32768 and a.dtype.kind in "iu"
+            and a.dtype != np.bool_):
+        return idx
+    rows = np.moveaxis(a, d, -1).reshape(-1, n)
+    if t.dtype in _LOW:
+        rows = rows.astype(np.float32)
+    moved = np.moveaxis(idx, d, -1)
+    out = moved.reshape(-1, n)
+    keys, _ = _stl_select.dense_ranks(rows, out)  # ranks in the sort's own order
+    if keys is None:
+        return idx
+    out = out.copy()
+    for r in np.flatnonzero(keys.max(axis=1) < n - 1):  # the rows with equal values
+        out[r] = _stl_select.sort_indices(keys[r])
+    return np.moveaxis(out.reshape(moved.shape), -1, d)
 
 
 def argsort(t, dim=-1, descending=False, stable=False):
@@ -800,7 +831,7 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     n = t.shape[d] if t.ndim else 1
     if k > n or k < 0:
         raise RuntimeError("selected index k out of range")
-    s = sort(t.detach(), d, descending=largest)
+    s = sort(t.detach(), d, descending=largest, stable=True)  # ties: _topk_ties
     idx = s.indices._data
     sl = [slice(None)] * t.ndim
     if t.ndim:
@@ -849,8 +880,10 @@ def _select(t, k, dim, keepdim, name, node, nan_first=False):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     order = np.argsort(a, axis=d, kind="stable")
     idx = np.take(order, [k], axis=d)
-    if nan_first and a.dtype.kind == "f":
-        nan = np.isnan(a)
+    if name == "kthvalue" and type(a) is np.ndarray and a.shape[d] > 1:
+        idx = _kth_ties(t, a, idx, d, k, order)
+    if nan_first and (a.dtype.kind == "f" or t.dtype in _LOW):
+        nan = np.isnan(a.astype(np.float32) if t.dtype in _LOW else a)
         idx = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True),
                        idx)
     vals = np.take_along_axis(a, idx, axis=d)
@@ -865,6 +898,28 @@ def _select(t, k, dim, keepdim, name, node, nan_first=False):
         return (_scatter_back(gv, shape, d, idx, kd),)
     values, indices = make_multi((vals, idx), (t,), node, rule, differentiable=(True, False))
     return make_return(name, values, indices)
+
+
+def _kth_ties(t, a, idx, d, k, order):
+    """``idx`` (the stable order's ``k``-th) with the rows where the ``k``-th value is shared
+    redone as PyTorch's CPU quickselect picks (``_stl_select.kth_index``); NaN largest."""
+    n = a.shape[d]
+    rows = np.moveaxis(a, d, -1).reshape(-1, n)
+    if t.dtype in _LOW:
+        rows = rows.astype(np.float32)
+    order = np.moveaxis(order, d, -1).reshape(-1, n)
+    ranks, _ = _stl_select.dense_ranks(rows, order)
+    if ranks is None:
+        return idx
+    kth = np.take_along_axis(ranks, order[:, k:k + 1], axis=1)
+    redo = np.flatnonzero((ranks == kth).sum(axis=1) > 1)
+    if not redo.size:
+        return idx
+    moved = np.moveaxis(idx, d, -1)
+    out = moved.reshape(-1).copy()
+    for r in redo:
+        out[r] = _stl_select.kth_index(ranks[r], k)
+    return np.moveaxis(out.reshape(moved.shape), -1, d)
 
 
 def kthvalue(t, k, dim=-1, keepdim=False):

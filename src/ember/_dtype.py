@@ -1,15 +1,16 @@
 """Data types, the default dtype, and PyTorch's type-promotion rules.
 
-Each ember dtype wraps the NumPy dtype that stores it (bfloat16 comes from
-``ml_dtypes``).  Promotion follows PyTorch, not NumPy: a Python scalar or a
-0-d tensor only changes the result's dtype when it belongs to a higher
-category (bool < integer < floating) than the dimensioned operands.
+Each ember dtype wraps the NumPy dtype that stores it (bfloat16's comes from
+``ml_dtypes``, imported only when first needed: the import takes half a second).
+Promotion follows PyTorch, not NumPy: a Python scalar or a 0-d tensor only changes
+the result's dtype when it belongs to a higher category (bool < integer < floating)
+than the dimensioned operands.
 """
 from __future__ import annotations
 
 import builtins
+import threading
 
-import ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -47,8 +48,67 @@ class dtype:
         return self._kind == 2
 
 
+class _LazyBFloat16(dtype):
+    """bfloat16 before its NumPy dtype is loaded: reading ``.np`` imports ml_dtypes.
+
+    Loading registers the NumPy dtype in ``_BY_NP`` and hands it to the tables of other
+    modules (``on_bfloat16_np``), then turns the object into a plain ``dtype``, so that
+    ``.np`` is an ordinary attribute from then on.  Everything else (name, itemsize,
+    category) is known without it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self):
+        self.name = "bfloat16"
+        self.itemsize = 2
+        self._kind = 2
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = True
+
+    @property
+    def np(self):
+        return _load_bfloat16()
+
+
+_NP_SLOT = dtype.np  # the slot descriptor behind dtype.np
+_bf16_lock = threading.RLock()
+_bf16_np = None  # bfloat16's NumPy dtype, once loaded
+_bf16_hooks = []
+
+
+def _load_bfloat16():
+    global _bf16_np
+    with _bf16_lock:
+        if _bf16_np is None:
+            import ml_dtypes
+
+            nd = np.dtype(ml_dtypes.bfloat16)
+            _NP_SLOT.__set__(bfloat16, nd)
+            _BY_NP[nd] = bfloat16
+            for hook in _bf16_hooks:
+                hook(nd)
+            _bf16_np = nd
+            bfloat16.__class__ = dtype  # (same layout: _LazyBFloat16 adds no slots)
+    return _bf16_np
+
+
+def on_bfloat16_np(hook) -> None:
+    """Call ``hook(numpy_dtype)`` once bfloat16's NumPy dtype is loaded (now if it is).
+
+    For tables keyed by NumPy dtypes, which get bfloat16's entry without importing
+    ml_dtypes before a bfloat16 tensor exists.
+    """
+    with _bf16_lock:
+        if _bf16_np is None:
+            _bf16_hooks.append(hook)
+            return
+    hook(_bf16_np)
+
+
 float16 = half = dtype("float16", np.float16, 2)
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2)
+bfloat16 = _LazyBFloat16()
 float32 = float = dtype("float32", np.float32, 2)
 float64 = double = dtype("float64", np.float64, 2)
 int8 = dtype("int8", np.int8, 1)
@@ -59,7 +119,7 @@ uint8 = dtype("uint8", np.uint8, 1)
 bool = dtype("bool", np.bool_, 0)
 
 ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool)
-_BY_NP = {d.np: d for d in ALL}
+_BY_NP = {d.np: d for d in ALL if d is not bfloat16}  # (bfloat16's added when loaded)
 _BY_NAME = {d.name: d for d in ALL}
 # PyTorch's alternative spellings (torch.half is torch.float16, ...).
 _ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16,
@@ -75,6 +135,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
+        if np.dtype(np_dtype).name == "bfloat16":  # an ml_dtypes array made before ours
+            _load_bfloat16()
+            return _BY_NP[np.dtype(np_dtype)]
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
             "supported types are: float64, float32, float16, int64, int32, int16, int8, "
@@ -216,7 +279,12 @@ class finfo(_TypeInfo):
         if not dt.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
-        info = ml_dtypes.finfo(dt.np) if dt is bfloat16 else np.finfo(dt.np)
+        if dt is bfloat16:
+            import ml_dtypes
+
+            info = ml_dtypes.finfo(dt.np)
+        else:
+            info = np.finfo(dt.np)
         self.bits = builtins.int(info.bits)
         num = builtins.float
         self.eps, self.max, self.min = num(info.eps), num(info.max), num(info.min)

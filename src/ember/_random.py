@@ -26,9 +26,9 @@ import math
 import os
 import platform
 import threading
+from ember import _dtype as _D
 from ember._warnings import warn as _warn
 
-import ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -48,22 +48,45 @@ _U64 = np.uint64
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _F16 = np.dtype(np.float16)
-_BF16 = np.dtype(ml_dtypes.bfloat16)
 _BOOL = np.dtype(np.bool_)
-_FLOATS = (_F16, _BF16, _F32, _F64)
+# bfloat16 (from ml_dtypes, imported on first use) joins these tables when it is loaded.
+_FLOATS = [_F16, _F32, _F64]
+_HALVES = [_F16]  # computed in float and rounded
 _INTS = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64))
-_DIGITS = {_F16: 11, _BF16: 8, _F32: 24, _F64: 53}  # std::numeric_limits<T>::digits
+_DIGITS = {_F16: 11, _F32: 24, _F64: 53}  # std::numeric_limits<T>::digits
 _TORCH_NAME = {  # how PyTorch spells the dtype in its messages
-    _F16: "c10::Half", _BF16: "c10::BFloat16", _F32: "float", _F64: "double",
+    _F16: "c10::Half", _F32: "float", _F64: "double",
     np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
     np.dtype(np.int16): "short int", np.dtype(np.int32): "int",
     np.dtype(np.int64): "long int", _BOOL: "bool",
 }
 _SCALAR_NAME = {  # c10::ScalarType names, as in "... not implemented for 'Int'"
-    _F16: "Half", _BF16: "BFloat16", _F32: "Float", _F64: "Double",
+    _F16: "Half", _F32: "Float", _F64: "Double",
     np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Char", np.dtype(np.int16): "Short",
     np.dtype(np.int32): "Int", np.dtype(np.int64): "Long", _BOOL: "Bool",
 }
+
+
+def _add_bfloat16(bf16: np.dtype) -> None:
+    if bf16 not in _FLOATS:
+        _FLOATS.insert(1, bf16)
+        _HALVES.append(bf16)
+    _DIGITS[bf16] = 8
+    _TORCH_NAME[bf16] = "c10::BFloat16"
+    _SCALAR_NAME[bf16] = "BFloat16"
+
+
+_D.on_bfloat16_np(_add_bfloat16)
+
+
+def _finfo(dt: np.dtype):
+    if dt.name == "bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.finfo(dt)
+    return np.finfo(dt)
+
+
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 _MASK64 = (1 << 64) - 1
@@ -480,6 +503,8 @@ def _normal16_scalar_f32(u, mean, std):
 
 def _as_dtype(dtype) -> np.dtype:
     dt = np.dtype(dtype)
+    if dt.kind == "V" and dt.name == "bfloat16":
+        _D.bfloat16.np  # noqa: B018  (loads it into the tables, for an array of the user's)
     if dt not in _FLOATS and dt not in _INTS and dt != _BOOL:
         raise TypeError(f"unsupported dtype for the CPU random kernels: {dt}")
     return dt
@@ -679,7 +704,7 @@ class CPUGenerator:
             _not_implemented("check_uniform_bounds", dt)
         low = float(low)
         high = float(high)
-        fi = ml_dtypes.finfo(dt) if dt == _BF16 else np.finfo(dt)
+        fi = _finfo(dt)
         lo_lim, hi_lim = float(fi.min), float(fi.max)
         name = _TORCH_NAME[dt]
         if not (lo_lim <= low <= hi_lim):
@@ -852,7 +877,7 @@ class CPUGenerator:
                 if frm == _INT64_MIN:
                     if dt in (_F16, _BOOL):
                         _not_implemented("random_full_64_bits_range_kernel_cpu", dt)
-                    if dt not in (np.dtype(np.int64), _F64, _F32, _BF16):
+                    if dt not in (np.dtype(np.int64), _F64, _F32) and dt.name != "bfloat16":
                         raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only "
                                            "int64, double, float and bfloat16")
                     if n == 0:
@@ -1061,7 +1086,7 @@ def _int64_to(v: np.ndarray, dt: np.dtype) -> np.ndarray:
     if dt == _BOOL:
         return v != 0
     with np.errstate(over="ignore"):
-        if dt in (_F16, _BF16):
+        if dt in _HALVES:
             return v.astype(_F32).astype(dt)
         return v.astype(dt)
 
@@ -1087,7 +1112,7 @@ def _roundtrip(v: int, dt: np.dtype) -> int:
     """static_cast<int64_t>(static_cast<scalar_t>(v)) for an int64 v."""
     x = np.array([v], np.int64)
     x = x.astype(_F64) if dt == _F64 else x.astype(_F32)
-    if dt in (_F16, _BF16):
+    if dt in _HALVES:
         with np.errstate(over="ignore"):
             x = x.astype(dt).astype(_F32)
     f = float(x[0])
@@ -1099,7 +1124,7 @@ def _roundtrip(v: int, dt: np.dtype) -> int:
 def _check_from_to_in_range(frm: int, to_inc: int, dt: np.dtype) -> None:
     name = _TORCH_NAME[dt]
     if dt in _FLOATS:
-        fi = ml_dtypes.finfo(dt) if dt == _BF16 else np.finfo(dt)
+        fi = _finfo(dt)
         lo, hi = float(fi.min), float(fi.max)
         if not (lo <= frm <= hi):
             raise RuntimeError(f"from is out of bounds for {name}")

@@ -66,7 +66,10 @@ class Tensor:
     # -- state ----------------------------------------------------------------
     @property
     def dtype(self):
-        return D._BY_NP[self._data.dtype]
+        try:
+            return D._BY_NP[self._data.dtype]
+        except KeyError:  # an ml_dtypes bfloat16 array from before ember loaded bfloat16
+            return D.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):

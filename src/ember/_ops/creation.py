@@ -142,8 +142,9 @@ def _leaves(data, shape, depth=0):
                              f"(got {data.shape[0] if data.ndim else 0})")
         if isinstance(data, Tensor):  # (inside a list, one that fits is read as a sequence)
             data = data.numpy(force=True)
-        return data.reshape(-1).tolist() if data.dtype != D.bfloat16.np else \
-            data.astype(np.float32).reshape(-1).tolist()
+        if data.dtype.kind == "V" and data.dtype.name == "bfloat16":
+            return data.astype(np.float32).reshape(-1).tolist()
+        return data.reshape(-1).tolist()
     if not isinstance(data, (list, tuple)):
         raise TypeError("not a sequence")
     if len(data) != shape[depth]:

@@ -45,7 +45,7 @@ def _same_dtype(a, b, names):
 def _mm_arr(x, y):
     # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
     with quiet:
-        if x.dtype == np.float16 or x.dtype == D.bfloat16.np:
+        if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
             return _mm_arr32(x, y).astype(x.dtype)
         if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and x.dtype == y.dtype and \

@@ -766,7 +766,7 @@ def abs(a):
 
 def _np_sign(x):
     # NOTE: PyTorch's sign(nan) is 0 (NumPy's is nan).
-    if x.dtype.kind == "f" or x.dtype == D.bfloat16.np:
+    if x.dtype.kind == "f" or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
         return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
     return np.sign(x)
 

@@ -38,7 +38,8 @@ __all__ = [
     "softmax", "log_softmax", "softmin", "gumbel_softmax",
 ]
 
-_LOWP = frozenset((np.dtype(np.float16), D.bfloat16.np))
+_LOWP = {np.dtype(np.float16)}  # and bfloat16, once loaded
+D.on_bfloat16_np(_LOWP.add)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT1_2 = 1 / math.sqrt(2)

@@ -6,18 +6,17 @@ The hub runs a ``hubconf.py`` written into a temporary folder, and downloads fro
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import subprocess
 import sys
 import textwrap
-import threading
 import warnings
 
 import numpy as np
 import pytest
 
 import ember
+from localserver import LocalServer
 from diff import as_numpy
 
 torch = pytest.importorskip("torch")
@@ -223,38 +222,6 @@ def test_hubconf_written_for_pytorch_under_ember_run(tmp_path):
 
 # -- downloads -------------------------------------------------------------------------------------
 
-class _Server:
-    """A local HTTP server for ``{path: bytes}``."""
-
-    def __init__(self, files):
-        outer = self
-        self.files = files
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = outer.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def checkpoint(tmp_path):
     """A state dict saved by PyTorch, its bytes and its SHA-256."""
@@ -272,7 +239,7 @@ def server(checkpoint, monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     _, data, sha = checkpoint
-    s = _Server({"/models/lin.pth": data, f"/models/lin-{sha[:8]}.pth": data,
+    s = LocalServer({"/models/lin.pth": data, f"/models/lin-{sha[:8]}.pth": data,
                  "/models/bad-0000beef.pth": data})
     yield s
     s.close()

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
 import struct
 import subprocess
 import sys
 import textwrap
-import threading
 
 import numpy as np
 import pytest
@@ -27,6 +25,7 @@ from ember.vision.datasets import mnist as mnist_mod
 from ember.vision.datasets.mnist import read_image_file, read_label_file
 from ember.vision.datasets.mnist import read_sn3_pascalvincent_tensor as read_idx
 from ember.vision.transforms import functional as F
+from localserver import LocalServer
 
 torch = pytest.importorskip("torch")
 try:
@@ -192,39 +191,6 @@ def test_dataset_not_found_message(tmp_path):
         datasets.MNIST(str(tmp_path))
 
 
-class _Server:
-    """A local HTTP server for ``{path: bytes}``, counting requests."""
-
-    def __init__(self, files):
-        self.files, self.hits = files, []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                outer.hits.append(self.path)
-                body = outer.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 DEAD = "http://127.0.0.1:1/"  # nothing listens on port 1: connection refused
 
 
@@ -233,7 +199,7 @@ def served(rng, monkeypatch):
     """FashionMNIST files on a local server, wired as the class's mirrors, no system copy."""
     arrays = fake_files(rng)
     blobs = {f"/fm/{name}.gz": gzip.compress(idx_bytes(a), mtime=0) for name, a in arrays.items()}
-    server = _Server(blobs)
+    server = LocalServer(blobs)
     resources = [(name + ".gz", hashlib.md5(blobs[f"/fm/{name}.gz"]).hexdigest())
                  for name in FILES]
     monkeypatch.setattr(datasets.FashionMNIST, "resources", resources)

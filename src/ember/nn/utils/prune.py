@@ -239,11 +239,12 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries chosen at random (``amount``: a count, or a fraction of the
-    entries in ``[0, 1]``)."""
+class _Unstructured(BasePruningMethod):
+    """Prunes the ``amount`` entries that rank first by :meth:`_scores` (``amount``: a count,
+    or a fraction of the entries in ``[0, 1]``)."""
 
     PRUNING_TYPE = "unstructured"
+    _LARGEST = True  # whether the highest scores are pruned
 
     def __init__(self, amount) -> None:
         _check_amount(amount)
@@ -255,10 +256,17 @@ class RandomUnstructured(BasePruningMethod):
         _check_count(count, size)
         mask = default_mask.clone(memory_format=_ember().contiguous_format)
         if count != 0:
-            # the entries with the highest of one uniform draw each, as PyTorch draws them
-            scores = _ember().rand_like(t)
-            _zero_at(mask, _topk(scores.reshape(-1), count, largest=True))
+            _zero_at(mask, _topk(self._scores(t).reshape(-1), count, largest=self._LARGEST))
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` entries chosen at random (``amount``: a count, or a fraction of the
+    entries in ``[0, 1]``)."""
+
+    def _scores(self, t):
+        # the entries with the highest of one uniform draw each, as PyTorch draws them
+        return _ember().rand_like(t)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -266,23 +274,13 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
+    _LARGEST = False
 
-    def __init__(self, amount) -> None:
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        count = _amount_to_count(self.amount, size)
-        _check_count(count, size)
-        mask = default_mask.clone(memory_format=_ember().contiguous_format)
-        if count != 0:
-            _zero_at(mask, _topk(t.abs().reshape(-1), count, largest=False))
-        return mask
+    def _scores(self, t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..._ops._cascade import _threads
 from ._batchnorm_cpu import _fma, _reduce_all, fma_rows
-from ._layernorm_cpu import LANES
+from ._layernorm_cpu import LANES, finish_moments
 from ._layernorm_cpu import moments as _rowwise_moments
 
 _F32 = np.float32
@@ -109,21 +109,7 @@ def moments(x):
         lane_m1, lane_m2 = acc[1][:, 0], acc[2][:, 0]
     else:
         lane_m1 = lane_m2 = np.zeros((rows, LANES), _F32)
-    count, m1, m2 = 0, np.zeros(rows, _F32), np.zeros(rows, _F32)
-    for i in range(n * LANES, n_all):  # the elements after the last whole vector
-        v = x[:, i]
-        delta = v - m1
-        count += 1
-        m1 = m1 + delta / _F32(count)
-        m2 = m2 + delta * (v - m1)
-    for k in range(LANES):  # the lanes merged one by one (the scalar AddMoments)
-        total = count + n
-        c = _F32(0) if total == 0 else _F32(n) / _F32(total)
-        delta = lane_m1[:, k] - m1
-        m1 = _fma(np.asarray(c), delta, m1)
-        m2 = m2 + _fma(delta * delta * c, _F32(count), lane_m2[:, k])
-        count = total
-    return m1, m2 / _F32(n_all)
+    return finish_moments(x, n, lane_m1, lane_m2)
 
 
 def _per_channel(v, d):

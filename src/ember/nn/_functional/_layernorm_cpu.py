@@ -66,15 +66,23 @@ def moments(x):
             j += 1
     for j in range(1, depth):
         stack[0] = _merge(*stack[j], *stack[0])
+    _, lane_m1, lane_m2 = stack[0]
+    return finish_moments(x, n, lane_m1, lane_m2)
+
+
+def finish_moments(x, n, lane_m1, lane_m2):
+    """RowwiseMoments' end: the elements of ``x`` (rows, n_all) after its ``n`` whole vectors
+    by scalar Welford, then the lanes' moments (rows, LANES) merged in one by one (the
+    scalar AddMoments, its products fused): ``(mean, biased variance)``."""
+    rows, n_all = x.shape
     count, m1, m2 = 0, np.zeros(rows, _F32), np.zeros(rows, _F32)
-    for i in range(n * LANES, n_all):  # the elements after the last whole vector
+    for i in range(n * LANES, n_all):
         v = x[:, i]
         delta = v - m1
         count += 1
         m1 = m1 + delta / _F32(count)
         m2 = m2 + delta * (v - m1)
-    _, lane_m1, lane_m2 = stack[0]
-    for k in range(LANES):  # the scalar AddMoments, its products fused
+    for k in range(LANES):
         total = count + n
         c = _F32(0) if total == 0 else _F32(n) / _F32(total)
         delta = lane_m1[:, k] - m1

@@ -107,8 +107,23 @@ class Function:
                 output = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(output, tuple)
         outs = (output,) if single else output
+        for o in outs:
+            if isinstance(o, Tensor) and id(o) in ctx._dirty:
+                o._vc.v += 1  # marked dirty: a change in place, counted once more (as PyTorch)
+                if STATE.enabled and o._requires_grad and o._grad_fn is None:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                       "in-place operation.")
         if not record:
-            return output
+            if not any(o is a for o in outs for a in tensors if a is not None):
+                return output
+            # an input returned as is comes back as a new alias without history (as PyTorch)
+            outs = tuple(_alias(o) if any(o is a for a in tensors if a is not None) else o
+                         for o in outs)
+            return outs[0] if single else outs
+        for i, t in enumerate(ctx._to_save):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
         Node.__init__(ctx, _rule, tuple(edge(t) for t in tensors),
                       tuple((t._data.shape, t._data.dtype) if t is not None else None
                             for t in tensors),
@@ -139,6 +154,13 @@ class Function:
             ctx._out_meta = None
         ctx.save(*ctx._to_save)
         return wired[0] if single else tuple(wired)
+
+
+def _alias(t):
+    from .._ops._core import wrap
+    out = wrap(t._data, t._device)
+    out._vc = t._vc
+    return out
 
 
 def _rule(ctx, *grads):

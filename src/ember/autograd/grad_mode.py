@@ -93,8 +93,14 @@ class set_grad_enabled(_Mode):
     restores it."""
 
     def __init__(self, mode: bool):
+        if type(mode) is not bool:
+            kind = type(mode)
+            name = kind.__name__ if kind.__module__ == "builtins" else (
+                "Tensor" if kind.__name__ == "Tensor" else f"{kind.__module__}.{kind.__name__}")
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {name}")
         self._prev = (STATE.enabled, STATE.inference)
-        self.mode = bool(mode)
+        self.mode = mode
         STATE.enabled = self.mode
 
     def __enter__(self):

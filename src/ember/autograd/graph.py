@@ -8,6 +8,7 @@ adding up the gradients that reach each node before running it.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 import re
@@ -17,6 +18,71 @@ from .grad_mode import STATE
 _seq = itertools.count()
 OUT = object()  # in what an op saves, stands for the op's own (first) output
 _node_classes: dict = {}
+
+
+_BINARY = ("self", "other")
+# The names PyTorch gives what some ops save (``_saved_<name>``), in the order ember saves them
+_SAVED_NAMES = {
+    "MulBackward0": _BINARY, "PowBackward0": ("self", "exponent"),
+    "PowBackward1": ("self", "exponent", "result"), "ExpBackward0": ("result",),
+    "SqrtBackward0": ("result",), "TanhBackward0": ("result",),
+    "SigmoidBackward0": ("result",), "SinBackward0": ("self",), "CosBackward0": ("self",),
+    "LogBackward0": ("self",),
+}
+
+
+# NOTE: PyTorch's MulBackward0 saves (and so packs and unpacks) ``other`` before ``self``
+_PACK_ORDER = {"MulBackward0": (1, 0)}
+_SAVED_HOOKS: list = []  # (pack, unpack) of the saved_tensors_hooks blocks entered; last applies
+_HOOKS_DISABLED: list = []  # the messages of the disable_saved_tensors_hooks blocks entered
+
+
+class _Packed:
+    __slots__ = ("value", "unpack")
+
+    def __init__(self, value, unpack):
+        self.value, self.unpack = value, unpack
+
+
+class saved_tensors_hooks:
+    """``with saved_tensors_hooks(pack, unpack):`` every tensor an op saves for backward is
+    kept as ``pack(tensor)`` and given back as ``unpack(packed)`` when backward needs it."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _HOOKS_DISABLED:
+            raise RuntimeError(_HOOKS_DISABLED[-1])
+        _SAVED_HOOKS.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *exc):
+        _SAVED_HOOKS.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors kept on the CPU and moved back to their device for backward."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t):
+            return t.device, t.cpu()
+
+        def unpack(packed):
+            device, t = packed
+            return t.to(device, non_blocking=pin_memory)
+
+        super().__init__(pack, unpack)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str):
+    """Entering ``saved_tensors_hooks`` inside this block raises ``RuntimeError(error_message)``."""
+    _HOOKS_DISABLED.append(error_message)
+    try:
+        yield
+    finally:
+        _HOOKS_DISABLED.pop()
 
 
 class Node:
@@ -33,6 +99,7 @@ class Node:
     _post_hooks = None
     _tensor_hooks = None
     _released = False
+    _packed = False  # saved under saved_tensors_hooks
 
     def __init__(self, rule, next_functions, meta, num_outputs=1):
         self._rule = rule
@@ -65,6 +132,8 @@ class Node:
         tensor = _Tensor or _tensor_class()
         saved = []
         versions = []
+        if _SAVED_HOOKS:
+            return self._save_packed(items, out, tensor)
         for x in items:
             if x is OUT:
                 x = out
@@ -78,8 +147,30 @@ class Node:
         self._saved = tuple(saved)
         self._versions = tuple(versions)
 
+    def _save_packed(self, items, out, tensor):
+        """``save`` under ``saved_tensors_hooks``: each tensor is kept as its pack hook's
+        result, and given back through the unpack hook (no version check then)."""
+        pack, unpack = _SAVED_HOOKS[-1]
+        saved = [out if x is OUT else x for x in items]
+        prev, STATE.enabled = STATE.enabled, False  # as PyTorch, pack hooks run in no_grad
+        try:
+            for i in _PACK_ORDER.get(type(self).__name__, range(len(saved))):
+                if isinstance(saved[i], tensor):
+                    saved[i] = _Packed(pack(saved[i]), unpack)
+        finally:
+            STATE.enabled = prev
+        self._saved = tuple(saved)
+        self._versions = (None,) * len(saved)
+        self._packed = True
+
     @property
     def saved(self):
+        if self._packed and not self._released:
+            out = list(self._saved)
+            for i in _PACK_ORDER.get(type(self).__name__, range(len(out))):
+                if type(out[i]) is _Packed:
+                    out[i] = out[i].unpack(out[i].value)
+            return tuple(out)
         if self._released:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -100,6 +191,19 @@ class Node:
             if is_out:
                 out[i] = x.unpack(self)
         return tuple(out)
+
+    def __getattr__(self, attr):
+        # ``grad_fn._saved_self`` / ``_saved_result``...: what the op saved, by PyTorch's names
+        # (known for the ops below; only reached when no real attribute has the name)
+        names = _SAVED_NAMES.get(type(self).__name__, ())
+        if attr.startswith("_saved_") and attr[7:] in names:
+            value = self.saved[names.index(attr[7:])]
+            if isinstance(value, (bool, int, float)) and names is _BINARY:
+                import ember  # a number operand is kept as PyTorch's wrapped-number tensor
+                value = ember.tensor(value, dtype=ember.bool if isinstance(value, bool) else
+                                     ember.int64 if isinstance(value, int) else ember.float64)
+            return value
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _release(self):
         if self._saved:

@@ -12,6 +12,7 @@ PyTorch) and :func:`use_deterministic_algorithms`.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 from ember._warnings import warn as _warn
@@ -81,6 +82,18 @@ class _Flags(types.ModuleType):
             _check_bool(value, setter)
         super().__setattr__(name, value)
 
+    @contextlib.contextmanager
+    def _flags(self, **values):
+        """Set the switches for the ``with`` block and put the old ones back after it."""
+        old = {k: getattr(self, k) for k in values}
+        for k, v in values.items():
+            setattr(self, k, v)
+        try:
+            yield
+        finally:
+            for k, v in old.items():
+                types.ModuleType.__setattr__(self, k, v)
+
 
 def _make(name, cls, doc, **values):
     """The submodule ``ember.backends.<name>``, registered so that ``import`` finds it."""
@@ -96,6 +109,13 @@ class _Cudnn(_Flags):
     _setters = {"enabled": "set_enabled_cudnn", "benchmark": "set_benchmark_cudnn",
                 "deterministic": "set_deterministic_cudnn",
                 "allow_tf32": "set_allow_tf32_cublas"}
+
+    def flags(self, enabled=False, benchmark=False, benchmark_limit=10, deterministic=False,
+              allow_tf32=True, fp32_precision="none", depthwise_kernel="auto"):
+        """``with torch.backends.cudnn.flags(...): ...`` (the switches not named are set to
+        their defaults for the block, as in PyTorch)."""
+        return self._flags(enabled=enabled, benchmark=benchmark, deterministic=deterministic,
+                           allow_tf32=allow_tf32)
 
 
 cudnn = _make("cudnn", _Cudnn, "cuDNN's switches; ember does not use cuDNN.",
@@ -157,6 +177,11 @@ mps = _make("mps", types.ModuleType, "Apple's GPUs: not supported by ember.",
 
 class _Mkldnn(_Flags):
     _setters = {"enabled": "set_enabled_mkldnn", "deterministic": "set_deterministic_mkldnn"}
+
+    def flags(self, enabled=False, deterministic=False, allow_tf32=True, fp32_precision="none"):
+        """``with torch.backends.mkldnn.flags(enabled=False): ...`` (as PyTorch, the
+        switches not named are set to their defaults for the block)."""
+        return self._flags(enabled=enabled, deterministic=deterministic)
 
 
 # ember computes with NumPy (and CuPy) alone: the CPU libraries PyTorch can call are absent

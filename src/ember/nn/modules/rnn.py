@@ -21,6 +21,7 @@ import numbers
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
+from ..._ops._core import make
 from ...amp import autocast_mode as _amp
 from ..._ops import shape as S
 from .. import init
@@ -36,6 +37,10 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 # -- one time step --------------------------------------------------------------------------
 # ``xw`` is the step's input projection x W_ih^T + b_ih, ``state`` a tuple: (h,) or, for the
 # LSTM, (h, c). Each returns the new state.
+
+def _pass_grad(ctx, g):
+    return (g,)
+
 
 def _tanh_step(xw, state, w_hh, b_hh, w_hr):
     return ((xw + linear(state[0], w_hh, b_hh)).tanh(),)
@@ -254,16 +259,17 @@ class RNNBase(Module):
                               dtype=input.dtype, device=input.device)
 
     # -- the computation --
-    def _layers(self, data, batch_sizes, hx):
+    def _layers(self, data, batch_sizes, hx, padded=False):
         """Every layer over packed rows ``data`` ``(N, features)`` with per-step
         ``batch_sizes`` (a list of ints); ``hx`` is a tuple of ``(layers*directions, B, *)``
-        initial states. Returns the last layer's rows and the tuple of final states."""
+        initial states. Returns the last layer's rows (``(T, B, *)`` when ``padded``) and
+        the tuple of final states."""
         if _amp.ON and data.device.type in _amp._DTYPES:
             # NOTE: as PyTorch's autocast, an LSTM runs wholly in the low dtype, while RNN and
             # GRU (not on its list) run wholly in their own
             if self.mode != "LSTM":
                 with _amp.autocast(data.device.type, enabled=False):
-                    return self._layers(data, batch_sizes, hx)
+                    return self._layers(data, batch_sizes, hx, padded)
             data, *states = _amp.lower(data, *hx)
             hx = tuple(states)
         step = _STEPS[self.mode]
@@ -285,13 +291,25 @@ class RNNBase(Module):
                 index = layer * directions + direction
                 outs, state = _run_direction(step, xws, batch_sizes,
                                              tuple(h[index] for h in hx), weights, direction == 1)
-                outputs.append(S.cat(outs))
+                last = padded and layer == self.num_layers - 1
+                outputs.append(S.stack(outs) if last else S.cat(outs))
                 for kept, s in zip(finals, state):
                     kept.append(s)
-            data = outputs[0] if directions == 1 else S.cat(outputs, 1)
+            data = outputs[0] if directions == 1 else S.cat(outputs, -1)
+            if padded and layer == self.num_layers - 1 and directions == 1 and self._onednn(data):
+                # NOTE: PyTorch runs such an LSTM layer with oneDNN, whose output's node is
+                # ``MkldnnRnnLayerBackward0`` (``StackBackward0`` from its own loop otherwise)
+                data = make(data._data, (data,), "MkldnnRnnLayerBackward0", _pass_grad)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 data = _dropout(data, self.dropout, True)
         return data, tuple(S.stack(kept) for kept in finals)
+
+    def _onednn(self, data):
+        """Whether PyTorch's CPU build would run this layer with oneDNN (LSTM only)."""
+        from ... import backends
+        return (self.mode == "LSTM" and self.proj_size == 0 and data.device.type == "cpu"
+                and str(data.dtype) in ("torch.float32", "torch.bfloat16")
+                and backends.mkldnn.enabled)
 
     def _run(self, input, hx, batch_sizes):
         """Run on a padded ``(T, B, F)`` (or batch-first) input or on packed rows."""
@@ -303,8 +321,7 @@ class RNNBase(Module):
         if steps == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
-                                   [batch] * steps, hx)
-        out = out.view(steps, batch, out.size(1))
+                                   [batch] * steps, hx, padded=True)
         return (out.transpose(0, 1) if self.batch_first else out), hidden
 
     def _single_state_forward(self, input, hx, name, instead):

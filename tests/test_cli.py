@@ -51,10 +51,10 @@ def test_missing_names_are_not_implemented_but_probe_safely():
     with pytest.raises(NotImplementedError, match="torch.Tensor.stft is not supported"):
         ember.ones(2).stft(4)
     with pytest.raises(NotImplementedError,
-                       match="torch.nn.functional.fractional_max_pool2d"):
-        ember.nn.functional.fractional_max_pool2d  # noqa: B018
+                       match="torch.nn.functional.fractional_max_pool3d"):
+        ember.nn.functional.fractional_max_pool3d  # noqa: B018
     assert not hasattr(ember, "fft") and not hasattr(ember.ones(1), "stft")
-    assert getattr(ember.nn, "FractionalMaxPool2d", None) is None
+    assert getattr(ember.nn, "FractionalMaxPool3d", None) is None
 
 
 def test_missing_script(tmp_path):

@@ -781,7 +781,7 @@ def test_same_as_pytorch(name):
                                          ("ember.vision.datasets", "CocoDetection"),
                                          ("ember.vision.models", "vit_b_16"),
                                          ("ember.nn.utils", "fusion"),
-                                         ("ember.utils.data", "DistributedSampler")])
+                                         ("ember.utils.data", "IterDataPipe")])
 def test_missing_api_is_named(module, name):
     """A PyTorch or torchvision name ember lacks says so, and hasattr() stays False."""
     import importlib

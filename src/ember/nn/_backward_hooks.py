@@ -23,8 +23,11 @@ class BackwardHookFunction(Function):
 
 
 class BackwardHook:
-    def __init__(self, module):
+    def __init__(self, module, pre_hooks=None, hooks=None):
         self.module = module
+        self.pre_hooks = list(module._backward_pre_hooks.values()) if pre_hooks is None \
+            else pre_hooks
+        self.hooks = list(module._backward_hooks.values()) if hooks is None else hooks
         self.grad_outputs = None
         self.n_inputs = 0
         self.input_requires_grad = False
@@ -66,12 +69,12 @@ class BackwardHook:
 
     def _on_grad_output(self, grads):
         m = self.module
-        for hook in list(m._backward_pre_hooks.values()):
+        for hook in self.pre_hooks:
             r = hook(m, grads)
             if r is not None:
                 grads = tuple(r)
         self.grad_outputs = grads
-        if not self.input_requires_grad and m._backward_hooks:
+        if not self.input_requires_grad and self.hooks:
 
             _warn("Full backward hook is firing when gradients are computed with respect "
                   "to module outputs since no inputs require gradients. See "
@@ -86,7 +89,7 @@ class BackwardHook:
 
     def _run_hooks(self, grad_inputs):
         m = self.module
-        for hook in list(m._backward_hooks.values()):
+        for hook in self.hooks:
             r = hook(m, grad_inputs, self.grad_outputs)
             if r is not None:
                 if len(r) != len(grad_inputs):

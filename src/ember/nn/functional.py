@@ -11,6 +11,8 @@ from ._functional.conv import *  # noqa: F401,F403
 from ._functional.conv import __all__ as _conv
 from ._functional.pooling import *  # noqa: F401,F403
 from ._functional.pooling import __all__ as _pool
+from ._functional.fractional import *  # noqa: F401,F403
+from ._functional.fractional import __all__ as _frac
 from ._functional.spatial import *  # noqa: F401,F403
 from ._functional.spatial import __all__ as _spatial
 from ._functional.normalization import *  # noqa: F401,F403
@@ -29,7 +31,7 @@ from ._functional.more_layers import *  # noqa: F401,F403
 from ._functional.more_layers import __all__ as _more_layers
 
 __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist,
-           *_attn, *_more_layers, *_grid]
+           *_attn, *_more_layers, *_grid, *_frac]
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 

@@ -558,7 +558,26 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     else:
         name = {"linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
                 "trilinear": "UpsampleTrilinear3DBackward0"}[mode]
+        if xp is np and input._data.dtype == np.float32:
+            return _linear_exact(input, maps, sp, out, scales, align_corners, name)
     return _map_axes(input, maps, name)
+
+
+def _linear_exact(x, maps, sp, out, scales, align_corners, name):
+    """Float32 linear resizing bit for bit as PyTorch's CPU kernels (see _upsample_cpu)."""
+    from ._upsample_cpu import linear_backward, linear_forward, linear_weights
+
+    params = [linear_weights(sp[d], out[d], scales[d], align_corners) for d in range(len(sp))]
+    shape = tuple(x.shape)
+
+    def backward(ctx, g):
+        if g._data.dtype != np.float32 or xp_of(g) is not np:
+            return (_map_axes_adjoint(g, maps),)
+        gi = linear_backward(g._data, shape, params)
+        return (make(gi, (g,), "MapAxesBackward0",
+                     lambda ctx, gg: (_map_axes(gg, maps, "MapAxesBackward1"),)),)
+
+    return make(linear_forward(x._data, params), (x,), name, backward)
 
 
 def _resize_2d(x, out, scales, mode, align_corners, antialias):

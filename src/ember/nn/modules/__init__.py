@@ -15,4 +15,6 @@ from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .more_layers import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
+from .fractional import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 from .module import Module  # noqa: F401

@@ -14,13 +14,16 @@ from ..._tensor import Tensor
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
 
 # hooks every module runs, before its own (``register_module_forward_hook`` & co.)
 _global_forward_pre_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks_with_kwargs: set = set()
 _global_forward_hooks_always_called: set = set()
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
 
 
 def register_module_forward_pre_hook(hook):
@@ -40,6 +43,22 @@ def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
         _global_forward_hooks_with_kwargs.add(h.id)
     if always_call:
         _global_forward_hooks_always_called.add(h.id)
+    return h
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` runs in every module's backward, before its own
+    backward pre-hooks; it may return a replacement ``grad_output``."""
+    h = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[h.id] = hook
+    return h
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` runs in every module's backward, before its
+    own backward hooks; it may return a replacement ``grad_input``."""
+    h = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[h.id] = hook
     return h
 
 
@@ -686,7 +705,8 @@ class Module:
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks or _global_forward_pre_hooks
-                or _global_forward_hooks):
+                or _global_forward_hooks or _global_backward_pre_hooks
+                or _global_backward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -708,10 +728,15 @@ class Module:
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
         bw = None
-        if self._backward_hooks or self._backward_pre_hooks:
+        if (self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             from .._backward_hooks import BackwardHook
 
-            bw = BackwardHook(self)
+            # (the global hooks come first, as in PyTorch; the lists are taken now)
+            bw = BackwardHook(self, [*_global_backward_pre_hooks.values(),
+                                     *self._backward_pre_hooks.values()],
+                              [*_global_backward_hooks.values(),
+                               *self._backward_hooks.values()])
             args = bw.setup_input(args)
         called = set()
         # (global hooks first; a handle's id is unique across both stores)

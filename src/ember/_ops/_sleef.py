@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .._random import _fma32 as fma32  # float32 a * b + c, rounded once
 from .._random import cpu_capability
 from ._cascade import fold_left
 
@@ -117,7 +118,7 @@ def expf(x):
 
 def _fma32(a, b, c):
     """float32 ``a * b + c`` with one rounding (float32 operands)."""
-    return (a.astype(_F64) * b + c).astype(_F32)
+    return fma32(a, b, c)
 
 
 def _two_sum(x, y):

@@ -78,8 +78,7 @@ def _running_sum(v):
     return acc
 
 
-def _fma32(a, b, c):
-    return (a.astype(_F64) * b + c).astype(_F32)
+_fma32 = _sleef.fma32
 
 
 def _half_lanes(itemsize):

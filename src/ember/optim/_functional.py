@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._blas import added
+from .._random import _fma32
 from .._blas import fused_axpy as axpy
 from ..cuda import _kernels
 
@@ -64,10 +65,13 @@ def lerp_(a, b, w):
 
 def addcmul_(a, b, c, value=1):
     """``a.addcmul_(b, c, value=value)``: ``a + (value*b)*c``, the last product fused into
-    the sum as PyTorch's kernels fuse it (exactly, through float64, for float32 arrays;
-    rounded twice for other dtypes)."""
+    the sum as PyTorch's kernels fuse it (exactly for float32 NumPy arrays; rounded twice
+    for other dtypes)."""
     t = b if value == 1 else b * value
-    if a.dtype == np.float32:  # (CUDA's kernel fuses it too)
+    if type(a) is np.ndarray and a.dtype == np.float32:
+        a[...] = _fma32(t, c, a)
+        return a
+    if a.dtype == np.float32:  # a GPU's kernel fuses it too (float64 sum: a rare double rounding)
         a[...] = t.astype(np.float64) * c + a
         return a
     t = t * c

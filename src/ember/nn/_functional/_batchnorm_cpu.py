@@ -31,9 +31,7 @@ def eligible(a) -> bool:
             and a.flags.c_contiguous)
 
 
-def _fma(a, b, c):
-    """float32 ``a * b + c`` rounded once (the product is exact in float64)."""
-    return (a.astype(_F64) * b + c).astype(np.float32)
+from ..._random import _fma32 as _fma  # noqa: E402  (float32 a * b + c, rounded once)
 
 
 def fma_rows(a, b):

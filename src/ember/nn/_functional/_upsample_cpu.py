@@ -25,8 +25,7 @@ import numpy as np
 _f32, _f64 = np.float32, np.float64
 
 
-def _fma(a, b, c):
-    return (np.asarray(a, _f64) * np.asarray(b, _f64) + np.asarray(c, _f64)).astype(_f32)
+from ..._random import _fma32 as _fma  # noqa: E402  (float32 a * b + c, rounded once)
 
 
 def linear_weights(n_in, n_out, scale, align_corners):

@@ -427,3 +427,17 @@ def test_vector_norm_and_clip_grad_norm_are_pytorchs_bit_for_bit():
             got.append([total.numpy()] + [p.grad.numpy() for p in params])
         for want, have in zip(*got):
             assert np.array_equal(want, have)
+
+
+def test_group_norm_strided_input_is_made_contiguous_as_pytorch_does():
+    x = np.random.default_rng(0).standard_normal((4, 6, 7, 5)).astype(np.float32)
+    res = []
+    for T in (torch, ember):
+        xt = T.from_numpy(x.copy()).transpose(2, 3).detach().requires_grad_()
+        T.manual_seed(0)
+        m = T.nn.GroupNorm(3, 6)
+        out = m(xt)
+        out.backward(out.detach() * 0.5 + 1)
+        res.append((out.detach().numpy(), xt.grad.numpy(), m.weight.grad.numpy()))
+    for want, have in zip(*res):
+        assert np.array_equal(want, have)

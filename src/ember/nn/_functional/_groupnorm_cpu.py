@@ -34,10 +34,13 @@ _RECIPROCALS = [_F32(1) / _F32(j + 1) for j in range(_CHUNK)]
 
 
 def eligible(x, *params) -> bool:
-    """A C-contiguous float32 NumPy input (not empty) with float32 NumPy parameters (``None``
-    for an absent one).  PyTorch runs another kernel on channels-last input, which ember
-    leaves to the generic path."""
-    return (type(x) is np.ndarray and x.dtype == _F32 and x.size > 0 and x.flags.c_contiguous
+    """A float32 NumPy input (not empty) with float32 NumPy parameters (``None`` for an absent
+    one).  PyTorch makes a strided input contiguous first, but runs another kernel on
+    channels-last input (channels the fastest-moving dim), which ember leaves to the generic
+    path."""
+    channels_last = (not x.flags.c_contiguous and x.ndim >= 3 and x.shape[1] > 1
+                     and x.strides[1] == x.itemsize) if type(x) is np.ndarray else True
+    return (type(x) is np.ndarray and x.dtype == _F32 and x.size > 0 and not channels_last
             and all(p is None or (type(p) is np.ndarray and p.dtype == _F32) for p in params))
 
 

@@ -440,7 +440,8 @@ def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape):
     w = None if weight is None else weight._data
     b = None if bias is None else bias._data
     with quiet:  # (non-finite input: PyTorch does not warn)
-        y, mean, rstd = _gn_cpu.forward(x._data.reshape(n, c, -1), groups, w, b, eps)
+        y, mean, rstd = _gn_cpu.forward(np.ascontiguousarray(x._data).reshape(n, c, -1), groups,
+                                        w, b, eps)
     dev = x._device
     bshape = None if bias is None else tuple(bias.shape)
     return make(y.reshape(x.shape), (x, weight, bias), "NativeGroupNormBackward0",
@@ -461,7 +462,7 @@ def _group_norm_cpu_rule(ctx, g):
         raise RuntimeError("tensor does not have a device")
     n, c = mean.shape[0], x.shape[1]
     with quiet:
-        gx, gw, gb = _gn_cpu.backward(x._data.reshape(n, c, -1),
+        gx, gw, gb = _gn_cpu.backward(np.ascontiguousarray(x._data).reshape(n, c, -1),
                                       np.ascontiguousarray(gd).reshape(n, c, -1), groups, mean,
                                       rstd, None if w is None else w._data, need_x, need_w,
                                       need_b)

@@ -175,16 +175,25 @@ def logf(x):
 LANES = 16 if cpu_capability() == "avx512" else 8
 
 
-def row_sums(e):
+def row_sums(e, lanes=LANES, fused=None):
     """Each row of ``e`` (rows, n) summed as PyTorch's ``map_reduce_all`` sums it: lanes
     accumulate whole vectors in order, the tail adds into the first lanes, then a shuffle
-    tree folds the lanes in halves; a row shorter than a vector adds left to right."""
+    tree folds the lanes in halves; a row shorter than a vector adds left to right.
+
+    ``lanes``: the kernel's vector width.  ``fused``: ``(a, b)`` with ``e == a * b``, for a
+    kernel whose compiled tail fuses each product into its lane."""
     rows, n = e.shape
-    if n < LANES:
+    if n < lanes:
         return fold_left(e)
-    full = n - n % LANES
-    acc = np.add.reduce(np.ascontiguousarray(e[:, :full]).reshape(rows, -1, LANES), axis=1)
-    acc[:, :n - full] += e[:, full:]
+    full = n - n % lanes
+    # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order)
+    vecs = e[:, :full].reshape(rows, -1, lanes).transpose(1, 0, 2)
+    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0)
+    if fused is None:
+        acc[:, :n - full] += e[:, full:]
+    else:
+        a, b = fused
+        acc[:, :n - full] = fma32(a[:, full:], b[:, full:], acc[:, :n - full])
     while acc.shape[1] > 1:
         half = acc.shape[1] // 2
         acc = acc[:, :half] + acc[:, half:]

@@ -863,6 +863,8 @@ def _clamp_scalar(a, min, max, name):
 def _check_scalar_fits(values, dt, half=True):
     """PyTorch's RuntimeError for a Python number bound that ``dt`` cannot hold
     (``uint8_tensor.clamp(max=1000)``); ``half=False`` lets float16/bfloat16 overflow to inf."""
+    if not any(type(v) in (int, float) for v in values):  # tensors (or None): nothing to check
+        return
     from .creation import _check_fits
 
     if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):

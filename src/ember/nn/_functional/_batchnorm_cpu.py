@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._ops._cascade import VECTOR_BYTES, _threads
+from ..._ops._sleef import row_sums
 
 _F64 = np.float64
 
@@ -72,18 +73,7 @@ def _reduce_all(rows, other=None):
         for i in range(1, n):
             acc += terms[:, i]
         return acc
-    full = n - n % lanes
-    # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order)
-    vecs = terms[:, :full].reshape(k, -1, lanes).transpose(1, 0, 2)
-    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0)
-    if other is None:
-        acc[:, :n - full] += rows[:, full:]
-    else:
-        acc[:, :n - full] = _fma(rows[:, full:], other[:, full:], acc[:, :n - full])
-    while acc.shape[1] > 1:
-        half = acc.shape[1] // 2
-        acc = acc[:, :half] + acc[:, half:]
-    return acc[:, 0]
+    return row_sums(terms, lanes, None if other is None else (rows, other))
 
 
 def _thread_blocks(x, split=True):

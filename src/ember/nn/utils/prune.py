@@ -289,6 +289,16 @@ class L1Unstructured(_Unstructured):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _slices_to_prune(t, amount, dim):
+    """A structured method's checks, then ``(slices along dim, how many to prune)``."""
+    _check_structured(t)
+    _check_dim(t, dim)
+    nslices = t.shape[dim]
+    count = _amount_to_count(amount, nslices)
+    _check_count(count, nslices)
+    return nslices, count
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes ``amount`` whole slices along ``dim`` (channels), chosen at random."""
 
@@ -300,11 +310,7 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _check_structured(t)
-        _check_dim(t, self.dim)
-        nslices = t.shape[self.dim]
-        count = _amount_to_count(self.amount, nslices)
-        _check_count(count, nslices)
+        nslices, count = _slices_to_prune(t, self.amount, self.dim)
         if count == 0:
             return default_mask
         E = _ember()
@@ -336,11 +342,7 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _check_structured(t)
-        _check_dim(t, self.dim)
-        nslices = t.shape[self.dim]
-        count = _amount_to_count(self.amount, nslices)
-        _check_count(count, nslices)
+        nslices, count = _slices_to_prune(t, self.amount, self.dim)
         norms = _slice_norms(t, self.n, self.dim)
         keep = _topk(norms, nslices - count, largest=True)
         if count == 0:

@@ -30,17 +30,12 @@ def _urlopen(url: str, timeout: float = 30.0):
                                   timeout=timeout)
 
 
-def _urlretrieve(url: str, filename, chunk_size: int = 1 << 16) -> None:
-    """Stream ``url`` into ``filename`` through a temporary file (no half files left behind)."""
-    tmp = os.fspath(filename) + ".part"
-    try:
-        with _urlopen(url) as response, open(tmp, "wb") as fh:
-            while chunk := response.read(chunk_size):
-                fh.write(chunk)
-        os.replace(tmp, filename)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _urlretrieve(url: str, filename) -> None:
+    """Stream ``url`` into ``filename`` through a temporary file (no half files left behind),
+    as ``torch.hub`` downloads."""
+    from ... import hub
+
+    hub._fetch(url, os.fspath(filename), None, False, _urlopen)
 
 
 def calculate_md5(fpath, chunk_size: int = 1 << 20) -> str:

@@ -82,7 +82,7 @@ def wrap(arr, device=None) -> Tensor:
 _new_tensor = object.__new__
 # (bfloat16 joins when loaded: its NumPy dtype comes from ml_dtypes, imported on first use)
 FLOAT_NP = {d.np for d in (D.float16, D.float32, D.float64)}
-D.on_bfloat16_np(FLOAT_NP.add)
+D.on_bfloat16_np(FLOAT_NP.add)  # (one set.add: atomic under the GIL, so readers need no lock)
 
 
 _SCALARS = (np.generic, bool, int, float, complex)

@@ -40,6 +40,18 @@ def _merge(count_add, m1_add, m2_add, count, m1, m2):
     return n, m1 + step, _fma(delta * _F32(count), step, m2 + m2_add)
 
 
+def _chunk_moments(vecs):
+    """Welford in lanes over each chunk of ``vecs`` (rows, chunks, count, LANES): every
+    chunk starts from zero, so all chunks go at once, one vector of each per step."""
+    m1 = m2 = np.zeros(vecs.shape[:2] + (LANES,), _F32)
+    for j in range(vecs.shape[2]):
+        v = vecs[:, :, j]
+        delta = v - m1
+        m1 = _fma(delta, _RECIPROCALS[j], m1)
+        m2 = _fma(delta, v - m1, m2)
+    return m1, m2
+
+
 def moments(x):
     """Each row's ``(mean, biased variance)`` of ``x`` (rows, n), as PyTorch computes them."""
     rows, n_all = x.shape
@@ -49,15 +61,16 @@ def moments(x):
     zero = np.zeros((rows, LANES), _F32)
     stack = [(0, zero, zero)] * depth
     vecs = x[:, :n * LANES].reshape(rows, n, LANES)
-    for i in range(chunks):
-        count = min(_CHUNK, n - i * _CHUNK)
-        m1 = m2 = zero
-        for j in range(count):
-            v = vecs[:, i * _CHUNK + j]
-            delta = v - m1
-            m1 = _fma(delta, _RECIPROCALS[j], m1)
-            m2 = _fma(delta, v - m1, m2)
-        stack[0] = _merge(count, m1, m2, *stack[0])
+    full = n // _CHUNK
+    parts = []  # (count, m1, m2) of each chunk, in order
+    if full:
+        m1, m2 = _chunk_moments(vecs[:, :full * _CHUNK].reshape(rows, full, _CHUNK, LANES))
+        parts += [(_CHUNK, m1[:, i], m2[:, i]) for i in range(full)]
+    if n > full * _CHUNK:
+        m1, m2 = _chunk_moments(vecs[:, full * _CHUNK:, None].swapaxes(1, 2))
+        parts.append((n - full * _CHUNK, m1[:, 0], m2[:, 0]))
+    for i, part in enumerate(parts):
+        stack[0] = _merge(*part, *stack[0])
         mask, j = i + 1, 1
         while j < depth and not mask & 1:
             stack[j] = _merge(*stack[j - 1], *stack[j])

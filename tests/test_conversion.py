@@ -463,3 +463,18 @@ def test_generated_casts(a, dst, transpose):
         warnings.simplefilter("ignore")
         assert e.to(getattr(ember, dst)).tolist() == t.to(getattr(torch, dst)).tolist() or \
             dst == "bfloat16" or dst == "float16"
+
+
+def test_double_to_uint8_wraps_through_int64():
+    # PyTorch casts double to uint8 through int64: large values wrap modulo 256 (a direct
+    # NumPy cast gives 0 past int32's range); float32 and the other integer types as before
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(64) * 10.0 ** rng.integers(3, 12, 64)
+    x[:4] = [np.nan, np.inf, -np.inf, 2.0 ** 70]
+    for src in ("float64", "float32"):
+        for dst in ("uint8", "int8", "int16", "int32"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = ember.tensor(x, dtype=getattr(ember, src)).to(getattr(ember, dst))
+            want = torch.tensor(x, dtype=getattr(torch, src)).to(getattr(torch, dst))
+            assert got.tolist() == want.tolist(), (src, dst)

@@ -126,6 +126,10 @@ def _cast(arr, src, dst):
     if src.is_floating_point and not dst.is_floating_point and dst is not D.bool:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).
         with quiet:
+            if src is D.float64 and dst is D.uint8:
+                # NOTE: PyTorch's double -> uint8 goes through int64, so values past 255
+                # wrap modulo 256 (NumPy's direct cast gives 0 past int32's range)
+                return np.trunc(arr).astype(np.int64).astype(np.uint8)
             return np.trunc(arr).astype(dst.np) if src is not D.bfloat16 else \
                 np.trunc(arr.astype(np.float32)).astype(dst.np)
     if src is D.bfloat16 and dst is not D.float32:

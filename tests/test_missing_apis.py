@@ -281,3 +281,11 @@ def test_adaptive_log_softmax_errors():
         same_error(lambda lib, x=x, t=t: _asm(lib)(lib.zeros(x), lib.zeros(t, dtype=lib.long)))
     same_error(lambda lib: _asm(lib)(lib.zeros(2, 32), lib.tensor([3, 20])))
     same_error(lambda lib: _asm(lib)(lib.zeros(2, 32), lib.tensor([-1, 2])))
+
+
+def test_positive_returns_its_input():
+    for lib in (ember, torch):
+        t = lib.tensor([1.5, -2.0])
+        assert lib.positive(t) is t and t.positive() is t
+    same_error(lambda lib: lib.positive(lib.tensor([True])))
+    same_error(lambda lib: lib.tensor([True]).positive())

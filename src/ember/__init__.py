@@ -188,6 +188,7 @@ normal, bernoulli, multinomial = _creation.normal, _creation.bernoulli, _creatio
 add, sub, subtract, mul, multiply = _pw.add, _pw.sub, _pw.sub, _pw.mul, _pw.mul
 div, divide, true_divide, floor_divide = _pw.div, _pw.div, _pw.true_divide, _pw.floor_divide
 remainder, fmod, pow, neg, negative = _pw.remainder, _pw.fmod, _pw.pow, _pw.neg, _pw.neg
+from ._ops.methods import _pos as positive  # noqa: E402
 exp, exp2, expm1, log, log2, log10, log1p = (_pw.exp, _pw.exp2, _pw.expm1, _pw.log, _pw.log2,
                                              _pw.log10, _pw.log1p)
 sqrt, rsqrt, reciprocal, square = _pw.sqrt, _pw.rsqrt, _pw.reciprocal, _pw.square

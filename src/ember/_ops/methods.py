@@ -572,6 +572,7 @@ def install(cls):
     _METHODS.setdefault("arccos", P.acos)
     _METHODS.setdefault("arctan", P.atan)
     _METHODS.setdefault("negative", P.neg)
+    _METHODS.setdefault("positive", _pos)
     _METHODS.setdefault("absolute", P.abs)
     for name, fn in _METHODS.items():
         setattr(cls, name, _operator(fn) if name in _BINARY_DUNDERS else fn)

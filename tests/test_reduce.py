@@ -631,3 +631,10 @@ def test_mode_reports_pytorchs_index_among_equal_values():
         want, have = torch.mode(torch.from_numpy(x), d), ember.mode(ember.from_numpy(x), d)
         np.testing.assert_array_equal(want.indices.numpy(), have.indices.numpy())
         np.testing.assert_array_equal(want.values.numpy(), have.values.numpy())
+
+
+def test_var_mean_std_mean_reject_integers_by_name():
+    for name in ("var_mean", "std_mean"):
+        x = np.array([1, 2, 3])
+        want, got = check_error(lambda T, x, name=name: getattr(T, name)(x), x)
+        assert got == want == f"{name} only support floating point and complex dtypes"

@@ -478,11 +478,18 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_var_mean_dtype(t, "var_mean")
     return var(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
 
 
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _check_var_mean_dtype(t, "std_mean")
     return std(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
+
+
+def _check_var_mean_dtype(t, name):
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
 
 
 def _welford_mean(t, dim, keepdim):

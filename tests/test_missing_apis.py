@@ -289,3 +289,42 @@ def test_positive_returns_its_input():
         assert lib.positive(t) is t and t.positive() is t
     same_error(lambda lib: lib.positive(lib.tensor([True])))
     same_error(lambda lib: lib.tensor([True]).positive())
+
+
+def test_rot90_method_and_checks():
+    for k, dims in [(1, (0, 1)), (-1, (2, 1)), (5, (1, -1)), (2, [0, 2]), (0, (0, 1))]:
+        a, b = both(lambda lib, k=k, dims=dims: lib.arange(24.).reshape(2, 3, 4).rot90(k, dims))
+        assert a.tolist() == b.tolist() and a.shape == b.shape
+    for args in [(1, (0,)), (1, (0, 0)), (1, (-3, 0)), (1, (0, 5))]:
+        same_error(lambda lib, args=args: lib.zeros(2, 3, 4).rot90(*args))
+    same_error(lambda lib: lib.zeros(3).rot90())
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="dim0 = -3 and dim1 = 0"):
+            lib.zeros(2, 3, 4).rot90(1, (-3, 0))
+
+
+def test_split_with_sizes_and_bad_indices():
+    a, b = both(lambda lib: [t.tolist() for t in
+                             lib.arange(24.).reshape(2, 3, 4).split_with_sizes([1, 3], -1)])
+    assert a == b
+    a, b = both(lambda lib: lib.split_with_sizes(lib.arange(6), [4, 2])[1].tolist())
+    assert a == b
+    for sizes in ([1, 2], [2, -1, 3], [2, -1]):
+        same_error(lambda lib, s=sizes: lib.zeros(2, 3, 4).split_with_sizes(s, 2))
+        same_error(lambda lib, s=sizes: lib.zeros(2, 3, 4).split(s, 2))
+    # select and index_select: PyTorch's messages (dim 1 has its own kernel and wording)
+    for shape, dim, idx in [((2, 3, 4), 1, [9]), ((2, 3, 4), 1, [0, -1]), ((3, 4), 0, [7]),
+                            ((2, 3, 4), 2, [4]), ((5,), 0, [-1])]:
+        msgs = []
+        for lib in (ember, torch):
+            with pytest.raises((IndexError, RuntimeError)) as e:
+                lib.zeros(shape).index_select(dim, lib.tensor(idx))
+            msgs.append((type(e.value), str(e.value)))
+        assert msgs[0] == msgs[1]
+    for index in (4, -5):
+        msgs = []
+        for lib in (ember, torch):
+            with pytest.raises(IndexError) as e:
+                lib.zeros(2, 3, 4).select(2, index)
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1]

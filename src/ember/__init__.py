@@ -459,6 +459,9 @@ def rot90(input, k=1, dims=(0, 1)):
     return input.clone()
 
 
+Tensor.rot90 = rot90
+
+
 def atleast_3d(t):
     if t.dim() == 0:
         return t.reshape(1, 1, 1)

@@ -668,6 +668,10 @@ def index_select(t, dim, index):
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
     n = t.shape[d] if t.ndim else 1
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
+        if t.ndim > 1 and d == 1:
+            # NOTE: PyTorch's CPU kernel for dim 1 reports the first bad index its own way
+            bad = int(idx[(idx < 0) | (idx >= n)][0])
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     if t.ndim == 0:
         if idx.size != 1:

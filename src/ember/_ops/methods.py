@@ -496,7 +496,7 @@ _METHODS = {
     "split": S.split, "chunk": S.chunk, "tensor_split": S.tensor_split, "unbind": S.unbind,
     "flip": _flip,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "narrow": S.narrow,
-    "select": S.select, "unfold": S.unfold, "diagonal": S.diagonal, "diag": S.diag,
+    "select": S.select, "split_with_sizes": S.split_with_sizes, "unfold": S.unfold, "diagonal": S.diagonal, "diag": S.diag,
     "diag_embed": S.diag_embed,
     "tril": S.tril, "triu": S.triu, "tril_": unary_inplace(S.tril),
     "triu_": unary_inplace(S.triu),

@@ -526,6 +526,10 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
     return make_view_multi(arrs, t, name, rule, fns)
 
 
+def split_with_sizes(t, split_sizes, dim=0):
+    return split(t, list(split_sizes), dim)
+
+
 def chunk(t, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))

@@ -254,6 +254,7 @@ movedim, moveaxis, broadcast_to, broadcast_tensors = (_shape.movedim, _shape.mov
 cat, concat, concatenate, stack, hstack, vstack = (_shape.cat, _shape.cat, _shape.cat,
                                                    _shape.stack, _shape.hstack, _shape.vstack)
 split, chunk, tensor_split, unbind = _shape.split, _shape.chunk, _shape.tensor_split, _shape.unbind
+split_with_sizes = _shape.split_with_sizes
 flip, fliplr, flipud, roll, narrow, select = (_shape.flip, _shape.fliplr, _shape.flipud,
                                               _shape.roll, _shape.narrow, _shape.select)
 diagonal, diag, diag_embed, tril, triu = (_shape.diagonal, _shape.diag, _shape.diag_embed,
@@ -448,8 +449,16 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    from ._ops._core import norm_dim
+    a, b = (norm_dim(d, input.dim()) for d in dims)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
     k %= 4
-    a, b = dims
     if k == 1:
         return input.flip(b).transpose(a, b)
     if k == 2:

@@ -397,7 +397,8 @@ def select(t, dim, index):
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"[{', '.join(map(str, t.shape))}] at dimension {d}")
     i = index % n
     key = (slice(None),) * d + (i, Ellipsis)  # the Ellipsis keeps a 0-d result a view
     fn = lambda b: select(b, d, i)
@@ -512,6 +513,9 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
         name = "SplitBackward0"
     else:
         sizes = list(split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "

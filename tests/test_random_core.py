@@ -570,3 +570,32 @@ def test_fma_helpers_are_correctly_rounded():
     assert exact > 1 + Fraction(1, 2**24)
     assert float(np.float32(np.float64(a32) * np.float64(b32) + 1.0)) == 1.0
     assert float(_random._fma32(a32, b32, np.float32(1))) == 1 + 2**-23
+
+
+def test_fma32_is_correctly_rounded_near_zero_and_halfway():
+    """Exact rational arithmetic checks the float32 fused multiply-add on the hard cases:
+    cancellation to zero (signed), subnormal results and sums on float32 halfway points."""
+    from fractions import Fraction
+    rng = np.random.default_rng(1)
+    n = 3000
+    a = (rng.standard_normal(n) * 2.0 ** rng.integers(-70, 5, n)).astype(np.float32)
+    b = (rng.standard_normal(n) * 2.0 ** rng.integers(-70, 5, n)).astype(np.float32)
+    c = (-(a.astype(np.float64) * b) * rng.choice([1, 1 + 2**-20, 1 - 2**-24, 1 + 2**-25, 0], n)
+         ).astype(np.float32)
+    c[:50], a[50:100] = 0, 0
+    a[100:300] = (2.0 ** -70 * rng.standard_normal(200)).astype(np.float32)
+    b[100:300] = np.float32(2.0 ** -60)
+    c[100:300] = (2.0 ** -140 * rng.integers(-50, 50, 200)).astype(np.float32)
+    got = _random._fma32(a, b, c)
+
+    def nearest(exact):  # round to nearest float32, ties to even
+        f = np.float32(float(exact))
+        near = [np.nextafter(f, np.float32(-np.inf)), f, np.nextafter(f, np.float32(np.inf))]
+        return min(near, key=lambda x: (abs(Fraction(float(x)) - exact),
+                                        int(np.array(x).view(np.int32)) & 1))
+    for i in range(n):
+        exact = Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i]))
+        assert got[i] == nearest(exact), i
+    zero = (a[:100].astype(np.float64) * b[:100] + c[:100]) == 0
+    assert (np.signbit(got[:100][zero]) == np.signbit(
+        (a[:100].astype(np.float64) * b[:100] + c[:100])[zero])).all()

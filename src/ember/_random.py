@@ -230,7 +230,10 @@ def _fma32_flat(a, b, c):
         # round differently from the exact sum; fix just those.
         bits = s.view(np.int64)
         maybe = (bits & 0x1FFFFFFF) == 0x10000000
-        maybe |= np.abs(s) < 2.0 ** -125
+        # |s| in (0, 2**-125): an exact zero (common: zero gradients) needs no fix
+        mag = bits & 0x7FFFFFFFFFFFFFFF
+        mag -= 1
+        maybe |= mag.view(np.uint64) < _TINY_BITS
         if maybe.any():
             idx = np.nonzero(maybe)[0]
             ss = s[idx]
@@ -239,6 +242,8 @@ def _fma32_flat(a, b, c):
             s[idx] = _round_odd_fix(ss, _two_sum_err(pp, cc, ss))
         return s.astype(_F32)
 
+
+_TINY_BITS = np.uint64(np.array(2.0 ** -125).view(np.int64) - 1)  # (bits of 2**-125) - 1
 
 _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
 

@@ -470,6 +470,49 @@ def rot90(input, k=1, dims=(0, 1)):
 
 Tensor.rot90 = rot90
 
+_SCALAR_NAMES = {"torch.int64": "Long", "torch.int32": "Int", "torch.int16": "Short",
+                 "torch.int8": "Char", "torch.uint8": "Byte", "torch.bool": "Bool",
+                 "torch.float16": "Half", "torch.bfloat16": "BFloat16"}
+
+
+def _sampler_dtype(t, kernel, halves=False):
+    ok = t.dtype.is_floating_point and (halves or t.dtype.itemsize >= 4)
+    if not ok:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_SCALAR_NAMES.get(str(t.dtype), str(t.dtype))}'")
+
+
+def poisson(input, generator=None):
+    """One Poisson(rate) count per element; PyTorch's counts for the same seed on the CPU."""
+    from .distributions._sampling import poisson_tensor
+    _sampler_dtype(input, "poisson_cpu", halves=True)
+    return poisson_tensor(input.detach(), generator)
+
+
+def binomial(count, prob, generator=None):
+    """One Binomial(count, prob) draw per element; PyTorch's draws for the same seed."""
+    from .distributions._sampling import binomial_tensor
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{_SCALAR_NAMES.get(str(count.dtype), str(count.dtype))}")
+    if prob.dtype is not count.dtype:
+        raise RuntimeError(f"Found dtype {_SCALAR_NAMES.get(str(prob.dtype), 'Double')} but "
+                           f"expected {_SCALAR_NAMES.get(str(count.dtype), 'Float')}")
+    count, prob = broadcast_tensors(count.detach(), prob.detach())
+    return binomial_tensor(count, prob, generator)
+
+
+def _standard_gamma(input, generator=None):
+    from .distributions._sampling import standard_gamma
+    _sampler_dtype(input, "gamma_cpu")
+    return standard_gamma(input, generator)
+
+
+def _sample_dirichlet(input, generator=None):
+    from .distributions._sampling import dirichlet
+    _sampler_dtype(input, "dirichlet")
+    return dirichlet(input, generator).detach()
+
 
 def atleast_3d(t):
     if t.dim() == 0:

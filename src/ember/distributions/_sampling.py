@@ -1,9 +1,8 @@
-"""Samplers for the distributions whose PyTorch CPU kernels ember does not reproduce.
+"""Gamma, Dirichlet, Poisson and Binomial sampling, and the gamma family's gradients.
 
-PyTorch draws Gamma, Dirichlet, Poisson and Binomial variates with its own C++ rejection
-samplers; ember draws them from the same default generator (so ``manual_seed`` makes them
-repeatable) but with textbook algorithms, so the numbers differ from PyTorch's while the
-distributions are the same:
+On the CPU (float32 and float64) the draws are PyTorch's own, its kernels replayed in
+``_aten``.  Elsewhere (a GPU, half types) ember uses the vectorised textbook samplers
+below: the same distributions, not PyTorch's numbers.
 
 - Gamma: Marsaglia and Tsang's squeeze method (2000) for ``alpha >= 1``; for ``alpha < 1``
   a Gamma(alpha + 1) draw times ``U ** (1 / alpha)``.  Kept in log space so that tiny
@@ -27,6 +26,8 @@ import numpy as np
 
 import ember
 from ember._ops.creation import _gen
+
+from . import _aten
 
 
 def _uniform(n):
@@ -163,12 +164,16 @@ class _StandardGamma(ember.autograd.Function):
     """Gamma(alpha, 1) draws with the implicit reparameterisation gradient."""
 
     @staticmethod
-    def forward(ctx, alpha):
+    def forward(ctx, alpha, generator=None):
         a = host(alpha)
-        logx = log_standard_gamma(a)
-        x = to_tensor(np.exp(logx), alpha)
-        tiny = ember.finfo(alpha.dtype).tiny
-        x = x.clamp(min=tiny)
+        if _exact(alpha):
+            values, raw = _aten.standard_gamma(alpha.detach().numpy(), _gen(generator))
+            x = ember.from_numpy(values)
+            with np.errstate(divide="ignore"):
+                logx = np.log(raw)
+        else:
+            logx = log_standard_gamma(a)
+            x = to_tensor(np.exp(logx), alpha).clamp(min=ember.finfo(alpha.dtype).tiny)
         ctx.alpha, ctx.logx = a, logx
         ctx.save_for_backward(x)
         return x
@@ -177,7 +182,7 @@ class _StandardGamma(ember.autograd.Function):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         dlog = to_tensor(dlog_gamma_dalpha(ctx.alpha, ctx.logx), x)
-        return grad * x * dlog
+        return grad * x * dlog, None
 
 
 class _Dirichlet(ember.autograd.Function):
@@ -185,36 +190,72 @@ class _Dirichlet(ember.autograd.Function):
     gradient, computed from the gamma draws' log-space values."""
 
     @staticmethod
-    def forward(ctx, concentration):
+    def forward(ctx, concentration, generator=None):
         a = host(concentration)
-        logg = log_standard_gamma(a)
-        m = logg.max(-1, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0.0)
-        w = np.exp(logg - m)
-        x = w / w.sum(-1, keepdims=True)
-        out = to_tensor(x, concentration)
+        if _exact(concentration):
+            values, gammas = _aten.sample_dirichlet(concentration.detach().numpy(),
+                                                    _gen(generator))
+            out = ember.from_numpy(values)
+            logg = np.log(gammas)
+            x = gammas / gammas.sum(-1, keepdims=True)
+        else:
+            logg = log_standard_gamma(a)
+            m = logg.max(-1, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            w = np.exp(logg - m)
+            x = w / w.sum(-1, keepdims=True)
+            out = to_tensor(x, concentration)
         ctx.alpha, ctx.logg, ctx.x = a, logg, x
+        ctx.pytorch = _exact(concentration)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         g = host(grad)
+        if ctx.pytorch:
+            # PyTorch's estimator (through each coordinate's Beta marginal), sample for sample
+            x = host(ctx.saved_tensors[0])
+            return to_tensor(_aten.dirichlet_grad(x, ctx.alpha)
+                             * (g - (x * g).sum(-1, keepdims=True)), grad), None
         x = ctx.x
         dlog = dlog_gamma_dalpha(ctx.alpha, ctx.logg)
         # x = softmax(log g): dx_j / dlog g_i = x_j (delta_ij - x_i)
         res = dlog * x * (g - (g * x).sum(-1, keepdims=True))
-        return to_tensor(res, grad)
+        return to_tensor(res, grad), None
 
 
-def standard_gamma(alpha):
-    return _StandardGamma.apply(alpha)
+def _exact(t) -> bool:
+    """PyTorch's own samplers are replayed for float32/float64 tensors on the CPU."""
+    return t.device.type == "cpu" and t.dtype in (ember.float32, ember.float64)
 
 
-def dirichlet(concentration):
-    return _Dirichlet.apply(concentration)
+def standard_gamma(alpha, generator=None):
+    """``torch._standard_gamma``: one Gamma(alpha, 1) draw per element."""
+    return _StandardGamma.apply(alpha, generator)
+
+
+def dirichlet(concentration, generator=None):
+    """``torch._sample_dirichlet`` (with a reparameterisation gradient)."""
+    return _Dirichlet.apply(concentration, generator)
 
 
 # -- Poisson --------------------------------------------------------------------------
+
+def poisson_tensor(rate, generator=None):
+    """``torch.poisson(rate)``: PyTorch's counts on the CPU (same dtype as ``rate``)."""
+    if rate.device.type == "cpu" and rate.dtype.is_floating_point:  # (every rate is a double)
+        return ember.from_numpy(_aten.poisson(rate.detach().numpy(), _gen(generator)))
+    return to_tensor(poisson(host(rate)), rate)
+
+
+def binomial_tensor(count, prob, generator=None):
+    """``torch.binomial(count, prob)``: PyTorch's draws on the CPU."""
+    if _exact(prob) and count.dtype is prob.dtype:
+        return ember.from_numpy(_aten.binomial(count.detach().numpy(), prob.detach().numpy(),
+                                               _gen(generator)))
+    return to_tensor(binomial(host(count), host(prob)), prob)
+
 
 def poisson(rate):
     """One Poisson(rate) count per element of the float64 array ``rate``."""

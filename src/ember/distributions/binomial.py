@@ -5,7 +5,7 @@ import ember
 from ember._size import Size
 
 from . import constraints
-from ._sampling import binomial, host, to_tensor
+from ._sampling import binomial_tensor
 from .distribution import Distribution
 from .utils import (_BinaryProbs, _expand_probs_or_logits, _require_probs_or_logits, broadcast_all)
 
@@ -21,8 +21,7 @@ class Binomial(_BinaryProbs, Distribution):
     """Binomial(total_count=1, probs=None, logits=None): successes in ``total_count``
     independent trials of probability ``probs`` (or ``sigmoid(logits)``).
 
-    NOTE: PyTorch samples with its own C++ kernel; ember uses inversion or Hormann's BTRS
-    (see ``_sampling``), so samples follow the same law but are not PyTorch's numbers.
+    Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
     """
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -76,7 +75,7 @@ class Binomial(_BinaryProbs, Distribution):
         with ember.no_grad():
             n = self.total_count.expand(shape)
             p = self.probs.expand(shape)
-            return to_tensor(binomial(host(n), host(p)), p)
+            return binomial_tensor(n, p)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -16,9 +16,9 @@ class Dirichlet(ExponentialFamily):
     """Dirichlet(concentration): a distribution over vectors on the simplex; the last
     dimension of ``concentration`` is the event.
 
-    NOTE: samples are normalised gamma draws from ember's sampler (not PyTorch's numbers);
-    ``rsample``'s gradient is the exact reparameterisation gradient of that construction,
-    which agrees with PyTorch's in expectation though not sample by sample.
+    Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
+    NOTE: ``rsample``'s gradient is the exact reparameterisation gradient; PyTorch's
+    ``_dirichlet_grad`` approximates it, so gradients agree to that approximation's error.
     """
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}

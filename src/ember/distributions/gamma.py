@@ -14,10 +14,9 @@ __all__ = ["Gamma"]
 class Gamma(ExponentialFamily):
     """Gamma(concentration, rate): density ``rate**a x**(a-1) exp(-rate x) / Gamma(a)``.
 
-    NOTE: PyTorch samples with its own C++ kernel; ember draws from the same generator with
-    Marsaglia-Tsang (see ``_sampling``), so samples differ from PyTorch's for a seed while
-    following the same distribution.  ``rsample`` carries the implicit reparameterisation
-    gradient, the quantity PyTorch's ``_standard_gamma_grad`` approximates.
+    Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
+    NOTE: ``rsample`` carries the exact implicit reparameterisation gradient, the quantity
+    PyTorch's ``_standard_gamma_grad`` approximates.
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}

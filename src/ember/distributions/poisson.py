@@ -4,7 +4,7 @@ from __future__ import annotations
 import ember
 
 from . import constraints
-from ._sampling import host, poisson, to_tensor
+from ._sampling import poisson_tensor
 from .distribution import ExponentialFamily
 from .utils import broadcast_all
 
@@ -14,8 +14,7 @@ __all__ = ["Poisson"]
 class Poisson(ExponentialFamily):
     """Poisson(rate): counts with mean and variance ``rate``.
 
-    NOTE: PyTorch samples with its own C++ kernel; ember multiplies uniforms (rate < 10) or
-    uses Hormann's PTRS (see ``_sampling``): the same law, not PyTorch's numbers.
+    Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
     """
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -45,7 +44,7 @@ class Poisson(ExponentialFamily):
         shape = self._extended_shape(sample_shape)
         with ember.no_grad():
             rate = self.rate.expand(shape)
-            return to_tensor(poisson(host(rate)), rate)
+            return poisson_tensor(rate)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -779,7 +779,7 @@ def test_same_as_pytorch(name):
 
 @pytest.mark.parametrize("module,name", [("ember.vision.transforms", "AugMix"),
                                          ("ember.vision.datasets", "CocoDetection"),
-                                         ("ember.vision.models", "vit_b_16"),
+                                         ("ember.vision.models", "maxvit_t"),
                                          ("ember.nn.utils", "fusion"),
                                          ("ember.utils.data", "IterDataPipe")])
 def test_missing_api_is_named(module, name):

@@ -328,3 +328,22 @@ def test_split_with_sizes_and_bad_indices():
                 lib.zeros(2, 3, 4).select(2, index)
             msgs.append(str(e.value))
         assert msgs[0] == msgs[1]
+
+
+def test_sync_batch_norm_in_one_process():
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.SyncBatchNorm(3, momentum=0.3)
+        x = lib.randn(4, 3, 5)
+        y = m(x)
+        net = lib.nn.Sequential(lib.nn.Conv2d(3, 3, 1), lib.nn.BatchNorm2d(3, momentum=0.2),
+                                lib.nn.Sequential(lib.nn.BatchNorm1d(3, affine=False)))
+        with lib.no_grad():
+            net[1].running_mean += 1
+        net.eval()
+        s = lib.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        return (repr(m), y.tolist(), m.running_var.tolist(), repr(s), list(s.state_dict()),
+                s[1].weight is net[1].weight, s[1].training, s[1].running_mean.tolist())
+    a, b = both(run)
+    assert a == b
+    same_error(lambda lib: lib.nn.SyncBatchNorm(3)(lib.randn(3)))

@@ -714,3 +714,21 @@ def test_operators_with_other_python_objects(op, operand):
             return type(e).__name__, str(e)
         return r.tolist() if hasattr(r, "tolist") else r
     assert outcome(ember) == outcome(torch)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_addcmul_rounds_once_as_pytorch(dtype):
+    """PyTorch fuses addcmul's last product into the sum: fma(value * t1, t2, input)."""
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal(n).astype(dtype) for n in ((4, 1000), (1000,), (4, 1000)))
+    for value in (1, 0.3, -2.5):
+        def run(lib):
+            x, y, z = (lib.from_numpy(v.copy()) for v in (a, b, c))
+            out = lib.empty(4, 1000, dtype=getattr(lib, dtype))
+            lib.addcmul(x, y, z, value=value, out=out)
+            return [lib.addcmul(x, y, z, value=value), x.clone().addcmul_(y, z, value=value),
+                    out, x.addcmul(y, z)]
+        for got, want in zip(run(ember), run(torch)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    check_error(lambda T, x, y: x.addcmul_(y, x), np.ones(3, dtype), np.ones((2, 3), dtype),
+                match="doesn't match the broadcast shape")

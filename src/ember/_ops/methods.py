@@ -193,14 +193,27 @@ def _lerp_(self, end, weight):
     return commit(self, P.lerp(snapshot(self, end), end, weight))
 
 
+def _broadcasts_to(shape, *others) -> bool:
+    """Whether ``others`` broadcast to exactly ``shape`` (an in-place result's shape)."""
+    try:
+        return np.broadcast_shapes(tuple(shape), *others) == tuple(shape)
+    except ValueError:
+        return False
+
+
 def _addcmul_(self, t1, t2, *, value=1):
     from ._core import check_inplace, check_no_partial_overlap, commit, needs_grad, snapshot
 
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
-    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
-        prod = t1._data * t2._data
-        self._data += prod * value if value != 1 else prod
+    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
+            _broadcasts_to(self.shape, t1.shape, t2.shape):
+        fused = P.fused_addcmul(self, t1, t2, value)
+        if fused is not None:
+            self._data[...] = fused
+        else:
+            prod = t1._data * t2._data
+            self._data += prod * value if value != 1 else prod
         self._vc.v += 1
         return self
     return commit(self, P.addcmul(snapshot(self, t1, t2), t1, t2, value=value))

@@ -1108,7 +1108,23 @@ def _lerp_tensor_rule(ctx, g):
 
 def addcmul(a, t1, t2, *, value=1):
     out = a + value * t1 * t2 if value != 1 else a + t1 * t2
+    fused = fused_addcmul(a, t1, t2, value)
+    if fused is not None:
+        out._data[...] = fused
     return _rename(out, "AddcmulBackward0", (a, t1, t2))
+
+
+def fused_addcmul(a, t1, t2, value):
+    """``a + value * t1 * t2`` as PyTorch's CPU kernel rounds it for float32/float64 tensors
+    of one dtype: ``fma(value * t1, t2, a)``, one rounding for the product and the sum
+    (``None`` for other dtypes and devices)."""
+    dt = a.dtype
+    if dt not in (D.float32, D.float64) or type(a._data) is not np.ndarray or \
+            not all(isinstance(t, Tensor) and t.dtype is dt for t in (t1, t2)):
+        return None
+    from .._random import _fma32, _fma64
+    scaled = t1._data if value == 1 else t1._data * dt.np.type(value)
+    return (_fma32 if dt is D.float32 else _fma64)(scaled, t2._data, a._data)
 
 
 def addcdiv(a, t1, t2, *, value=1):

@@ -554,6 +554,7 @@ from ._ops.more_tensor import *  # noqa: E402,F401,F403
 from ._ops import more_inplace as _more_inplace  # noqa: E402,F401
 from . import special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401
+from . import mps, signal, types, xpu  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401
 from . import amp  # noqa: E402,F401

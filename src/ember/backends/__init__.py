@@ -171,6 +171,55 @@ def _cupy_importable() -> bool:
 cuda = _make("cuda", types.ModuleType, "cuBLAS's switches (``matmul``) and whether ember "
              "can reach CUDA at all (``is_built``: CuPy imports).",
              matmul=_CublasFlags(), is_built=_cupy_importable)
+
+# Which scaled-dot-product-attention kernels PyTorch may pick.  ember has one (the math
+# formula; on the CPU PyTorch's "flash" kernel computes the same), so these only decide
+# whether F.scaled_dot_product_attention is allowed to run at all, as in PyTorch.
+_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True,
+        "fp16_bf16_reduction_math": False}
+
+
+def _sdp_switch(key, setter):
+    def enable(enabled):
+        # NOTE: PyTorch names the math setter in most of these errors, and leaves a stray
+        # "%s" in the cuDNN one; kept as it is
+        if type(enabled) is not bool:
+            raise RuntimeError(f"{setter} expects a bool, but got "
+                               f"{'%s' if key == 'cudnn' else ''}{type(enabled).__name__}")
+        _sdp[key] = enabled
+    return enable, lambda: _sdp[key]
+
+
+for _key, _on, _query in (("flash", "enable_flash_sdp", "flash_sdp_enabled"),
+                          ("mem_efficient", "enable_mem_efficient_sdp",
+                           "mem_efficient_sdp_enabled"),
+                          ("math", "enable_math_sdp", "math_sdp_enabled"),
+                          ("cudnn", "enable_cudnn_sdp", "cudnn_sdp_enabled"),
+                          ("fp16_bf16_reduction_math", "allow_fp16_bf16_reduction_math_sdp",
+                           "fp16_bf16_reduction_math_sdp_allowed")):
+    _enable, _enabled = _sdp_switch(
+        _key, "set_sdp_use_cudnn" if _key == "cudnn" else "set_sdp_use_math")
+    types.ModuleType.__setattr__(cuda, _on, _enable)
+    types.ModuleType.__setattr__(cuda, _query, _enabled)
+
+
+@contextlib.contextmanager
+def _sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
+                enable_cudnn=True):
+    """The deprecated ``torch.backends.cuda.sdp_kernel``: the four switches for a block."""
+    _warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context "
+          "manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` for the new "
+          "context manager, with updated signature.", FutureWarning, stacklevel=3)
+    old = dict(_sdp)
+    _sdp.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient,
+                cudnn=enable_cudnn)
+    try:
+        yield {}
+    finally:
+        _sdp.update(old)
+
+
+types.ModuleType.__setattr__(cuda, "sdp_kernel", _sdp_kernel)
 mps = _make("mps", types.ModuleType, "Apple's GPUs: not supported by ember.",
             is_available=lambda: False, is_built=lambda: False)
 

@@ -3,7 +3,7 @@ from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
-from . import parallel  # noqa: E402,F401
+from . import attention, parallel  # noqa: E402,F401
 from .parallel import DataParallel  # noqa: E402,F401
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402

@@ -98,6 +98,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if amp.ON:
         query, key, value = amp.lower(query, key, value)
     _check_sdpa(query, key, value, attn_mask, is_causal)
+    from ..attention import _check_viable
+    _check_viable(query.device.type)
     if dropout_p > 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     out_dtype = query.dtype

@@ -232,11 +232,13 @@ def _exact(t) -> bool:
 
 def standard_gamma(alpha, generator=None):
     """``torch._standard_gamma``: one Gamma(alpha, 1) draw per element."""
+    ember._sampler_dtype(alpha, "gamma_cpu")
     return _StandardGamma.apply(alpha, generator)
 
 
 def dirichlet(concentration, generator=None):
     """``torch._sample_dirichlet`` (with a reparameterisation gradient)."""
+    ember._sampler_dtype(concentration, "dirichlet")
     return _Dirichlet.apply(concentration, generator)
 
 

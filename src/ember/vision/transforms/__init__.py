@@ -8,6 +8,7 @@ Compose(
 )
 """
 from . import functional
+from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, FiveCrop,
                          GaussianBlur, Grayscale, Lambda, LinearTransformation, Normalize, Pad,
@@ -17,14 +18,14 @@ from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Fi
                          RandomOrder, RandomPosterize, RandomResizedCrop, RandomRotation,
                          RandomSolarize, RandomVerticalFlip, Resize, TenCrop, ToPILImage,
                          ToTensor)
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
-           "GaussianBlur", "Grayscale", "InterpolationMode", "Lambda", "LinearTransformation",
-           "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
-           "RandomApply", "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize",
-           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
-           "RandomOrder", "RandomPosterize", "RandomResizedCrop", "RandomRotation",
-           "RandomSolarize", "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
-           "functional"]
+__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
+           "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "InterpolationMode",
+           "Lambda", "LinearTransformation", "Normalize", "PILToTensor", "Pad", "RandAugment",
+           "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
+           "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
+           "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
+           "TenCrop", "ToPILImage", "ToTensor", "TrivialAugmentWide", "functional"]
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

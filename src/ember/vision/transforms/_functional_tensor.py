@@ -400,17 +400,50 @@ def _to_nchw(img: Tensor, work_dtype):
     return x, restore
 
 
+def _depthwise_3x3(x: Tensor, kernel: Tensor) -> Tensor:
+    """``conv2d(x, kernel, groups=C)`` for a 3-D or 4-D image ``x`` and a ``(C, 1, 3, 3)``
+    kernel, with PyTorch's numbers for torchvision's blurs (float32 on the CPU).
+
+    PyTorch convolves one single-channel image of at most 20480 values without oneDNN (its
+    ``use_mkldnn`` rule), through im2col and a matrix product that adds the nine taps in
+    order, each product rounded; every other case goes to oneDNN, which chains the taps in
+    the same order through fused multiply-adds (both checked against PyTorch).
+    """
+    torch = _ember()
+    import ember.nn.functional as F
+
+    c, h, w = (int(s) for s in x.shape[-3:])
+    n = int(x.shape[0]) if x.ndim == 4 else 1
+    if (x.dtype != torch.float32 or x.device.type != "cpu"
+            or torch.is_grad_enabled() and (x.requires_grad or kernel.requires_grad)):
+        return F.conv2d(x, kernel, groups=c)
+    arr = x.detach().numpy()
+    k = kernel.detach().numpy().reshape(c, 1, 1, 9)
+    fused = (n > 1 or c > 1 or c * h * w > 20480) and _fused()
+    acc = None
+    for t in range(9):
+        i, j = divmod(t, 3)
+        tap = arr[..., i:i + h - 2, j:j + w - 2]
+        weight = k[..., t]
+        if acc is None:
+            acc = tap * weight
+        elif fused:
+            acc = _muladd(tap, weight, acc, np.dtype(np.float32), True)
+        else:
+            acc = acc + tap * weight
+    return torch.from_numpy(np.ascontiguousarray(acc, dtype=np.float32))
+
+
 def _smooth_3x3(img: Tensor) -> Tensor:
     """The image with its interior blurred by Pillow's SMOOTH kernel (edges kept)."""
     torch = _ember()
-    import ember.nn.functional as F
 
     work = _float_type(img)
     kernel = torch.ones((3, 3), dtype=work, device=img.device)
     kernel[1, 1] = 5.0
     kernel = (kernel / kernel.sum()).expand(img.shape[-3], 1, 3, 3)
     x, restore = _to_nchw(img, work)
-    inner = restore(F.conv2d(x, kernel, groups=x.shape[-3]))
+    inner = restore(_depthwise_3x3(x, kernel))
     out = img.clone()
     out[..., 1:-1, 1:-1] = inner
     return out
@@ -552,13 +585,13 @@ def _check_warp_args(img, matrix, interpolation: str, fill) -> None:
         raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor input")
 
 
-def _source_coords(matrix, w: int, h: int, ow: int, oh: int, np_type):
-    """Input pixel coordinates ``(ix, iy)`` (each ``oh x ow``) that the output pixels read.
+def _grid_coords(matrix, w: int, h: int, ow: int, oh: int, np_type):
+    """The ``grid_sample`` grid ``(gx, gy)`` (each ``oh x ow``) of torchvision's affine warps.
 
     ``matrix`` maps output to input positions, both measured from the image centres.
-    As torchvision, output pixel centres go through it, are scaled to the [-1, 1]
-    range of ``grid_sample`` by the input's half size, and come back to pixel units
-    the way PyTorch's CPU sampler does (``align_corners=False``), all in ``np_type``.
+    As torchvision, output pixel centres go through it and are scaled to the [-1, 1] range
+    of ``grid_sample`` by the input's half size, in ``np_type``: its ``bmm`` with a
+    3-long inner dimension adds the products in order, unfused (checked against PyTorch).
     """
     theta = np.asarray(matrix, dtype=np.float64).astype(np_type).reshape(2, 3)
     rows = theta / np.array([[0.5 * w], [0.5 * h]], dtype=np_type)
@@ -567,19 +600,125 @@ def _source_coords(matrix, w: int, h: int, ow: int, oh: int, np_type):
     x, y = np.meshgrid(xs, ys)
     gx = x * rows[0, 0] + y * rows[0, 1] + rows[0, 2]
     gy = x * rows[1, 0] + y * rows[1, 1] + rows[1, 2]
-    one, half = np_type.type(1), np_type.type(0.5)
-    return ((gx + one) * np_type.type(w / 2) - half, (gy + one) * np_type.type(h / 2) - half)
+    return gx, gy
 
 
-def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill) -> Tensor:
+def _fused() -> bool:
+    """Whether PyTorch's vectorised CPU kernels here are built with FMA (AVX2/AVX512)."""
+    from ..._random import cpu_capability
+
+    return cpu_capability() != "default"
+
+
+def _muladd(a, b, c, np_type, fused: bool):
+    """``a * b + c`` as PyTorch's kernel computes it: one fused rounding, or two."""
+    if not fused:
+        return a * b + c
+    from ..._random import _fma32, _fma64
+
+    if np_type == np.float32:
+        return _fma32(a, b, c)
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
+    return _fma64(a, b, c).reshape(a.shape)
+
+
+def _source_coords(matrix, w: int, h: int, ow: int, oh: int, np_type, fused: bool = False):
+    """Input pixel coordinates ``(ix, iy)`` (each ``oh x ow``) that the output pixels read.
+
+    The grid (:func:`_grid_coords`) comes back to pixel units the way PyTorch's CPU
+    sampler does (``align_corners=False``): ``(g + 1) * size / 2 - 0.5``, fused when
+    its vectorised kernel is.
+    """
+    gx, gy = _grid_coords(matrix, w, h, ow, oh, np_type)
+    one, half = np_type.type(1), np_type.type(-0.5)
+    return (_muladd(gx + one, np_type.type(w / 2), half, np_type, fused),
+            _muladd(gy + one, np_type.type(h / 2), half, np_type, fused))
+
+
+def _sample_exact(arr: np.ndarray, ix, iy, mode: str, fused: bool) -> np.ndarray:
+    """PyTorch's 2-D CPU ``grid_sample`` (zeros padding) of ``arr`` ``(n, c, h, w)`` at the
+    pixel positions ``ix``/``iy``, value for value.
+
+    Its vectorised bilinear kernel weighs the four neighbours ``nw = s * e``,
+    ``ne = s * w``, ``sw = n * e``, ``se = n * w`` (``w``/``n`` the distances to the west and
+    north neighbours, ``e = 1 - w``, ``s = 1 - n``) and adds
+    ``nw_val * nw + ne_val * ne + sw_val * sw + se_val * se`` left to right, the last
+    three products fused into the sum where the build has FMA.  Nearest rounds half to even.
+    """
+    n, c, h, w = arr.shape
+    np_type = arr.dtype.type
+    flat = arr.reshape(n, c, h * w)
+
+    def gather(tx, ty):
+        inside = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h)
+        index = (np.clip(ty, 0, h - 1).astype(np.int64) * w
+                 + np.clip(tx, 0, w - 1).astype(np.int64))
+        vals = flat[:, :, np.where(inside, index, 0).ravel()].reshape(n, c, *ix.shape)
+        return np.where(inside, vals, np_type(0))
+
+    if mode == "nearest":
+        return gather(np.rint(ix), np.rint(iy)).astype(np_type, copy=False)
+    x_w, y_n = np.floor(ix), np.floor(iy)
+    dw, dn = ix - x_w, iy - y_n
+    de, ds = np_type(1) - dw, np_type(1) - dn
+    taps = [(x_w, y_n, ds * de), (x_w + 1, y_n, ds * dw), (x_w, y_n + 1, dn * de),
+            (x_w + 1, y_n + 1, dn * dw)]
+    acc = None
+    for tx, ty, weight in taps:
+        vals = gather(tx, ty)
+        acc = (vals * weight).astype(np_type, copy=False) if acc is None else \
+            np.asarray(_muladd(vals, weight, acc, arr.dtype, fused), dtype=np_type)
+    return acc
+
+
+def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool) -> Tensor:
+    """:func:`_warp` for a CPU tensor outside autograd: torchvision's own steps on PyTorch's
+    kernels (the grid, ``grid_sample`` with a ones channel appended when there is a
+    ``fill``, the fill blend, rounding back to integers) restated in NumPy."""
+    torch = _ember()
+    work = _float_type(img)
+    np_type = np.dtype(np.float64 if work == torch.float64 else np.float32)
+    shape = tuple(img.shape)
+    arr = img.detach().numpy()
+    arr = arr.reshape(-1, *arr.shape[-3:]) if arr.ndim >= 3 else arr.reshape(1, 1, *arr.shape)
+    arr = arr.astype(np_type)
+    n, c, h, w = arr.shape
+    if fill is not None:
+        arr = np.concatenate([arr, np.ones((n, 1, h, w), np_type)], axis=1)
+    fused = _fused()
+    ix, iy = _source_coords(matrix, w, h, ow, oh, np_type, fused)
+    out = _sample_exact(arr, ix, iy, mode, fused)
+    if fill is not None:
+        out, mask = out[:, :-1], np.broadcast_to(out[:, -1:], (n, c, oh, ow))
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = np.asarray(values, dtype=np.float64).astype(np_type).reshape(1, -1, 1, 1)
+        fill_img = np.broadcast_to(fill_img, out.shape)
+        if mode == "nearest":
+            out = np.where(mask < np_type.type(0.5), fill_img, out)
+        elif v2:  # torchvision v2: (img - fill) * mask + fill
+            out = (out - fill_img) * mask + fill_img
+        else:  # torchvision v1: img * mask + (1 - mask) * fill
+            out = out * mask + (np_type.type(1) - mask) * fill_img
+    out_shape = shape[:-2] + (oh, ow) if len(shape) >= 3 else (oh, ow)
+    out = np.ascontiguousarray(out.astype(np_type, copy=False)).reshape(out_shape)
+    if not img.is_floating_point():
+        out = np.round(out)
+    result = torch.from_numpy(out)
+    return result if result.dtype == img.dtype else result.to(img.dtype)
+
+
+def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = False) -> Tensor:
     """Resample ``img`` at the positions ``matrix`` gives (zeros outside), then apply ``fill``.
 
-    Each output value is a weighted sum of up to four input values gathered with
-    ``index_select``, so the result keeps autograd and the device.  The ``fill``
-    blend follows torchvision, which samples an extra all-ones channel to learn how
-    much of each output pixel came from inside the image.
+    CPU tensors outside autograd take :func:`_warp_exact` (PyTorch's numbers).  Otherwise
+    each output value is a weighted sum of up to four input values gathered with
+    ``index_select``, so the result keeps autograd and the device (the same values up to
+    float rounding).  The ``fill`` blend follows torchvision, which samples an extra
+    all-ones channel to learn how much of each output pixel came from inside the image.
     """
     torch = _ember()
+    if img.device.type == "cpu" and not (img.requires_grad and torch.is_grad_enabled()):
+        return _warp_exact(img, matrix, ow, oh, mode, fill, v2)
     work = _float_type(img)
     x, restore = _to_nchw(img, work)
     n, c, h, w = (int(s) for s in x.shape)
@@ -613,6 +752,8 @@ def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill) -> Tensor:
         mask = torch.as_tensor(coverage, device=img.device).view(1, 1, oh, ow)
         if mode == "nearest":
             out = torch.where(mask < 0.5, fill_t.expand_as(out), out)
+        elif v2:
+            out = (out - fill_t) * mask + fill_t
         else:
             # NOTE: as torchvision: the sampled values already lack the outside part, and
             # are scaled by the coverage once more here, so border pixels come out darker
@@ -622,11 +763,15 @@ def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill) -> Tensor:
 
 
 def affine(img: Tensor, matrix: list[float], interpolation: str = "nearest",
-           fill=None) -> Tensor:
-    """Warp by the inverse affine ``matrix`` (centred coordinates), same output size."""
+           fill=None, v2: bool = False) -> Tensor:
+    """Warp by the inverse affine ``matrix`` (centred coordinates), same output size.
+
+    ``v2``: blend a bilinear ``fill`` as torchvision v2 does (``(img - fill) * mask + fill``,
+    not v1's ``img * mask + (1 - mask) * fill``; the last bits differ).
+    """
     _check_warp_args(img, matrix, interpolation, fill)
     h, w = int(img.shape[-2]), int(img.shape[-1])
-    return _warp(img, matrix, w, h, interpolation, fill)
+    return _warp(img, matrix, w, h, interpolation, fill, v2)
 
 
 def _compute_affine_output_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
@@ -649,8 +794,8 @@ def _compute_affine_output_size(matrix: list[float], w: int, h: int) -> tuple[in
 
 
 def rotate(img: Tensor, matrix: list[float], interpolation: str = "nearest",
-           expand: bool = False, fill=None) -> Tensor:
+           expand: bool = False, fill=None, v2: bool = False) -> Tensor:
     _check_warp_args(img, matrix, interpolation, fill)
     h, w = int(img.shape[-2]), int(img.shape[-1])
     ow, oh = _compute_affine_output_size(matrix, w, h) if expand else (w, h)
-    return _warp(img, matrix, ow, oh, interpolation, fill)
+    return _warp(img, matrix, ow, oh, interpolation, fill, v2)

@@ -8,7 +8,10 @@ generator with the calls torchvision v2 makes, so the same seed gives the same r
 >>> from ember.vision.transforms import v2
 >>> tf = v2.Compose([v2.ToImage(), v2.ToDtype(ember.float32, scale=True)])
 """
+from ..autoaugment import AutoAugmentPolicy
 from . import functional
+from ._augment import CutMix, MixUp
+from ._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from ._geometry import (CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
                         RandomResizedCrop, RandomRotation, RandomVerticalFlip, RandomZoomOut,
                         Resize, TenCrop)
@@ -22,16 +25,18 @@ from ._transform import Transform
 from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size
 from .functional import InterpolationMode
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
-           "GaussianBlur", "Grayscale", "Identity", "InterpolationMode", "Lambda", "Normalize",
-           "PILToTensor", "Pad", "RGB", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
+__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
+           "ConvertImageDtype", "CutMix", "FiveCrop", "GaussianBlur", "Grayscale", "Identity",
+           "InterpolationMode", "Lambda", "MixUp", "Normalize", "PILToTensor", "Pad", "RGB",
+           "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
            "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
            "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
            "RandomInvert", "RandomOrder", "RandomPhotometricDistort", "RandomPosterize",
            "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip",
            "RandomZoomOut", "Resize", "SanitizeBoundingBoxes", "TenCrop", "ToDtype", "ToImage",
-           "ToPILImage", "ToPureTensor", "ToTensor", "Transform", "check_type",
-           "get_bounding_boxes", "functional", "has_all", "has_any", "query_chw", "query_size"]
+           "ToPILImage", "ToPureTensor", "ToTensor", "Transform", "TrivialAugmentWide",
+           "check_type", "functional", "get_bounding_boxes", "has_all", "has_any", "query_chw",
+           "query_size"]
 
 
 from ...._unsupported import module_getattr as _module_getattr  # noqa: E402

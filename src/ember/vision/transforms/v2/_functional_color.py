@@ -34,7 +34,10 @@ def _grey(image, num_output_channels: int = 1, preserve_dtype: bool = True):
         reps[-3] = 3
         return image.repeat(reps)
     r, g, b = image.unbind(dim=-3)
-    lum = r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
+    # NOTE: contiguous operands, so that add_(alpha=) rounds once, as PyTorch's fused
+    # multiply-add does (the channel slices of a batch are strided).
+    lum = r.mul(0.2989).add_(g.contiguous(), alpha=0.587).add_(b.contiguous(), alpha=0.114)
+    lum = lum.unsqueeze(-3)
     if preserve_dtype:
         lum = lum.to(image.dtype)
     if num_output_channels == 3:
@@ -131,7 +134,45 @@ def adjust_contrast_image(image, contrast_factor: float):
     else:
         grey = image if fp else image.to(torch.float32)
     mean = torch.mean(grey, dim=(-3, -2, -1), keepdim=True)
-    return _blend(image, mean, contrast_factor)
+    return _blend_mean(image, mean, contrast_factor)
+
+
+def _blend_mean(image, mean, ratio: float):
+    """``_blend`` of each image with its mean (shaped ``[..., 1, 1, 1]``).
+
+    PyTorch adds the broadcast mean (a stride-0 operand) with ``add_(alpha=)`` in one loop
+    over each image's values: in 32-value blocks with a fused multiply-add, then a tail
+    that its AVX512 build (GCC's vectorised scalar loop) rounds partly in two steps: after
+    the tail's first 16 values (when it has that many) one value fused, then the
+    multiple of 4 values that follows ``alpha * mean``-then-add, and the rest fused.
+    Restated here for contiguous float32 on that build (checked against PyTorch for every
+    length); elsewhere every value is fused.
+    """
+    import numpy as np
+
+    from ...._random import _fma32, cpu_capability
+
+    torch = _ember()
+    ratio = float(ratio)
+    scaled = image.mul(ratio)
+    if (scaled.dtype != torch.float32 or cpu_capability() != "avx512"
+            or scaled.device.type != "cpu" or image.numel() == 0 or not image.is_contiguous()
+            or (torch.is_grad_enabled() and (image.requires_grad or mean.requires_grad))):
+        return _blend(image, mean, ratio)
+    x = np.ascontiguousarray(scaled.numpy())
+    rows = x.reshape(int(np.prod(x.shape[:-3], dtype=np.int64)), -1)
+    c = mean.detach().numpy().astype(np.float32).reshape(-1, 1)
+    alpha = np.float32(1.0 - ratio)
+    out = _fma32(c, alpha, rows)
+    length = rows.shape[1]
+    start, tail = (length // 32) * 32, length % 32
+    if tail >= 16:
+        start, tail = start + 16, tail - 16
+    if tail > 4:
+        two_step = slice(start + 1, start + 1 + 4 * ((tail - 1) // 4))
+        out[:, two_step] = rows[:, two_step] + (c * alpha).astype(np.float32)
+    out = torch.from_numpy(out.reshape(x.shape)).clamp_(0, _bound(image.dtype))
+    return out if image.is_floating_point() else out.to(image.dtype)
 
 
 def adjust_sharpness(inpt, sharpness_factor: float):
@@ -141,7 +182,6 @@ def adjust_sharpness(inpt, sharpness_factor: float):
 @_register(adjust_sharpness, *_IMAGE)
 def adjust_sharpness_image(image, sharpness_factor: float):
     torch = _ember()
-    import ember.nn.functional as nnF
 
     c, h, w = (int(s) for s in image.shape[-3:])
     if c not in (1, 3):
@@ -158,7 +198,7 @@ def adjust_sharpness_image(image, sharpness_factor: float):
     kernel = torch.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=work,
                           device=image.device).expand(c, 1, 3, 3)
     out = x.to(dtype=work).clone()
-    blurred = nnF.conv2d(out, kernel, groups=c)
+    blurred = F_t._depthwise_3x3(out, kernel)
     if not fp:
         blurred = blurred.round()
     inner = out[..., 1:-1, 1:-1].contiguous()
@@ -321,7 +361,15 @@ def equalize_image(image):
     torch = _ember()
     if image.numel() == 0:
         return image
-    out = F_t.equalize(to_dtype_image(image, torch.uint8, scale=True))
+    import numpy as np
+
+    # NOTE: v2 equalises every [H, W] plane of any number of leading dims and channels
+    # (Pillow's lookup table, as v1), not only 3-D/4-D images of 1 or 3 channels.
+    u8 = to_dtype_image(image, torch.uint8, scale=True)
+    arr = u8.detach().cpu().numpy()
+    planes = arr.reshape(-1, *arr.shape[-2:])
+    out = np.stack([F_t._equalize_channel(p) for p in planes]).reshape(arr.shape)
+    out = torch.as_tensor(out, device=image.device)
     return to_dtype_image(out, image.dtype, scale=True)
 
 

@@ -35,6 +35,33 @@ def _check_interpolation(interpolation) -> InterpolationMode:
     return interpolation
 
 
+def _get_inverse_affine_matrix(center, angle: float, translate, scale: float, shear,
+                               inverted: bool = True) -> list[float]:
+    """The affine matrix as torchvision v2 computes it (v1's is
+    ``functional._get_inverse_affine_matrix``): the same map, but the arithmetic runs in
+    another order, so the last bits differ from v1's (and so, now and then, a resampled
+    pixel).  The order below is v2's."""
+    theta = math.radians(angle)
+    shx, shy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    ox, oy = cx + translate[0], cy + translate[1]
+    cos_shy, tan_shx = math.cos(shy), math.tan(shx)
+    # rotation times shear, [[a, b], [c, d]], before scaling (determinant 1)
+    a = math.cos(theta - shy) / cos_shy
+    b = -(a * tan_shx + math.sin(theta))
+    c = math.sin(theta - shy) / cos_shy
+    d = math.cos(theta) - c * tan_shx
+    if inverted:
+        m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]
+        m[2] += cx - m[0] * ox - m[1] * oy
+        m[5] += cy - m[3] * ox - m[4] * oy
+    else:
+        m = [a * scale, b * scale, 0.0, c * scale, d * scale, 0.0]
+        m[2] += ox - m[0] * cx - m[1] * cy
+        m[5] += oy - m[3] * cx - m[4] * cy
+    return m
+
+
 def _xyxy_float(boxes: Tensor, format) -> Tensor:
     f = boxes if boxes.is_floating_point() else boxes.float()
     return _convert_bounding_box_format(f, format, _XYXY)
@@ -443,7 +470,16 @@ def affine_image(image, angle, translate, scale, shear, interpolation=Interpolat
                  fill=None, center=None):
     interpolation = _check_interpolation(interpolation)
     angle, translate, shear, center = F1._affine_args(angle, translate, scale, shear, center)
-    return F1.affine(image, angle, translate, scale, shear, interpolation, fill, center)
+    # NOTE: as F1.affine, with v2's matrix and, on tensors, v2's fill blend (see F_t.affine)
+    if not isinstance(image, Tensor):
+        if center is None:
+            height, width = F_pil.get_dimensions(image)[1:]
+            center = [width * 0.5, height * 0.5]
+        matrix = _get_inverse_affine_matrix(center, angle, translate, scale, shear)
+        return F_pil.affine(image, matrix, pil_modes_mapping[interpolation], fill)
+    matrix = _get_inverse_affine_matrix(F1._centre_offset(center, image), angle,
+                                        [float(t) for t in translate], scale, shear)
+    return F_t.affine(image, matrix, interpolation.value, fill, v2=True)
 
 
 @_register(affine, tv_tensors.Mask)
@@ -465,8 +501,8 @@ def _affine_boxes(boxes, angle, translate, scale, shear, center=None, expand=Fal
         xyxy = _xyxy_float(b, boxes.format).reshape(-1, 4)
         height, width = canvas
         c = [width * 0.5, height * 0.5] if center is None else center
-        forward = F1._get_inverse_affine_matrix(c, angle, translate, scale, shear,
-                                                inverted=False)
+        forward = _get_inverse_affine_matrix(c, angle, translate, scale, shear,
+                                             inverted=False)
         m = torch.tensor(forward, dtype=xyxy.dtype, device=xyxy.device).reshape(2, 3).T
         corners = xyxy[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 2)
         ones = torch.ones(corners.shape[0], 1, dtype=xyxy.dtype, device=xyxy.device)
@@ -478,7 +514,7 @@ def _affine_boxes(boxes, angle, translate, scale, shear, center=None, expand=Fal
                                  dtype=xyxy.dtype, device=xyxy.device)
             moved = torch.matmul(frame, m)
             out = out - moved.amin(dim=0, keepdim=True).repeat((1, 2))
-            inverse = F1._get_inverse_affine_matrix(c, angle, translate, scale, shear)
+            inverse = _get_inverse_affine_matrix(c, angle, translate, scale, shear)
             new_w, new_h = F_t._compute_affine_output_size(inverse, width, height)
             canvas = (new_h, new_w)
         return _finish_boxes(out, boxes.format, canvas, boxes.clamping_mode, dtype, shape), canvas
@@ -514,7 +550,12 @@ def rotate_image(image, angle, interpolation=InterpolationMode.NEAREST, expand: 
             if turn == 270:
                 return torch.rot90(image, k=3, dims=(-2, -1))
     interpolation = _check_interpolation(interpolation)
-    return F1.rotate(image, float(turn), interpolation, expand, center, fill)
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    # NOTE: as F1.rotate on tensors, with v2's matrix and fill blend (see F_t.affine)
+    matrix = _get_inverse_affine_matrix(F1._centre_offset(center, image), -float(turn),
+                                        [0.0, 0.0], 1.0, [0.0, 0.0])
+    return F_t.rotate(image, matrix, interpolation.value, expand, fill, v2=True)
 
 
 @_register(rotate, _PIL)

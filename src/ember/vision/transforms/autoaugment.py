@@ -4,11 +4,11 @@
 ``TrivialAugmentWide`` and ``AugMix``, with torchvision's arguments, ``repr`` and errors.
 Each one draws from the global generator with the calls torchvision makes
 (``torch.randint``, ``torch.rand``, and for AugMix ``torch._sample_dirichlet``, PyTorch's
-sampler replayed by ``ember.distributions``), in the same order, and builds its magnitude tables with the same
-``linspace``/``arange`` calls, so after the same ``manual_seed`` it picks the same operations
-with the same magnitudes.  The operations are this package's functionals: Pillow's own calls
-for PIL images, ember ops for tensors (``uint8`` for the full set: ``posterize`` and
-``equalize`` refuse float tensors here as in torchvision v1).
+sampler replayed by ``ember.distributions``), in the same order, and builds its magnitude
+tables with the same ``linspace``/``arange`` calls, so after the same ``manual_seed`` it
+picks the same operations with the same magnitudes.  The operations are this package's
+functionals: Pillow's own calls for PIL images, ember ops for tensors (``uint8`` for the
+full set: ``posterize`` and ``equalize`` refuse float tensors here as in torchvision v1).
 """
 from __future__ import annotations
 

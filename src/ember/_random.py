@@ -203,12 +203,19 @@ def _fma32(a, b, c):
     round-to-odd, and rounding that to float32 is then exactly one rounding.
     Large inputs go through in blocks whose float64 temporaries stay in the cache.
     """
-    a, b, c = (np.asarray(v, _F32) for v in (a, b, c))
-    shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
-    n = 1
-    for d in shape:
-        n *= d
-    a, b, c = (np.broadcast_to(v, shape).reshape(-1) if v.ndim else v for v in (a, b, c))
+    a, b, c = (v if type(v) is np.ndarray and v.dtype == _F32 else np.asarray(v, _F32)
+               for v in (a, b, c))
+    shapes = {v.shape for v in (a, b, c) if v.ndim}
+    if len(shapes) == 1:  # (the usual case, and no broadcasting to pay for)
+        shape = shapes.pop()
+        n = a.size if a.ndim else b.size if b.ndim else c.size
+        a, b, c = (v.reshape(-1) if v.ndim else v for v in (a, b, c))
+    else:
+        shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+        n = 1
+        for d in shape:
+            n *= d
+        a, b, c = (np.broadcast_to(v, shape).reshape(-1) if v.ndim else v for v in (a, b, c))
     if n <= _FMA_BLOCK:
         return _fma32_flat(a, b, c).reshape(shape)
     out = np.empty(n, _F32)
@@ -222,14 +229,24 @@ _FMA_BLOCK = 1 << 15  # elements: float64 temporaries of 256 KiB
 
 
 def _fma32_flat(a, b, c):
-    p = np.multiply(a, b, dtype=_F64)  # exact: 24 + 24 bits
+    # (each operand widened once: NumPy's mixed-type loops cast in small buffers, slowly)
+    if a.ndim:
+        p = a.astype(_F64)
+        p *= b.astype(_F64) if b.ndim else np.float64(b)
+    else:
+        p = np.multiply(b.astype(_F64) if b.ndim else np.float64(b), np.float64(a))
+    p = np.atleast_1d(p)  # exact: 24 + 24 bits
     with np.errstate(invalid="ignore", over="ignore"):
-        s = np.atleast_1d(np.add(p, c, dtype=_F64)).reshape(-1)
+        s = np.add(p, c.astype(_F64) if c.ndim else np.float64(c)).reshape(-1)
         # Only a double that sits exactly on a float32 halfway point (low 29
         # mantissa bits 1000...0), or one in float32's subnormal range, can
         # round differently from the exact sum; fix just those.
         bits = s.view(np.int64)
         maybe = (bits & 0x1FFFFFFF) == 0x10000000
+        r = s.astype(_F32)
+        # (|r| <= 2**-125 wherever 0 < |s| < 2**-125: two cheap checks rule out most blocks)
+        if not maybe.any() and not (np.abs(r) <= _TINY32).any():
+            return r
         # |s| in (0, 2**-125): an exact zero (common: zero gradients) needs no fix
         mag = bits & 0x7FFFFFFFFFFFFFFF
         mag -= 1
@@ -244,6 +261,7 @@ def _fma32_flat(a, b, c):
 
 
 _TINY_BITS = np.uint64(np.array(2.0 ** -125).view(np.int64) - 1)  # (bits of 2**-125) - 1
+_TINY32 = np.float32(2.0 ** -125)
 
 _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
 

@@ -10,6 +10,7 @@ exact there), and a scaling by two powers of two.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -105,15 +106,66 @@ def expf(x):
             np.add(t, s, out=u, dtype=_F64, casting="unsafe")
             u += _F32(1)
             np.ldexp(u, q.astype(np.int32), out=out[i:i + m])
-    r = out.reshape(np.shape(x))
     if not (np.abs(d) <= 100).all():  # underflow, overflow, NaN
-        dr = d.reshape(r.shape)
         with np.errstate(invalid="ignore"):
-            r = np.where(dr < -104, _F32(0), r)
-            r = np.where(dr > 100, _F32(np.inf), r)
-        r = np.where(np.isnan(dr), dr, r)
+            _put(out, d < -104, _F32(0))
+            _put(out, d > 100, _F32(np.inf))
+        _put(out, np.isnan(d), d)
+    return out.reshape(np.shape(x))
+
+
+# -- cache-sized blocks for the elementwise kernels below --------------------------------------
+# NOTE: each kernel makes a few dozen float32/float64 temporaries; on blocks of 32768 values
+# they stay in the cache (and the values are the same: every kernel is elementwise).
+_EW_BLOCK = 1 << 15
+
+
+def _blockwise(fn):
+    """``fn`` (an elementwise function of a float32 array) run over cache-sized blocks."""
+    @functools.wraps(fn)
+    def f(x):
+        d = np.asarray(x, _F32)
+        if d.size <= _EW_BLOCK:  # (1-D: the kernels' fix-ups assign into their results)
+            return fn(d.reshape(-1)).reshape(d.shape)
+        flat = np.ascontiguousarray(d).reshape(-1)
+        out = np.empty(flat.size, _F32)
+        for i in range(0, flat.size, _EW_BLOCK):
+            out[i:i + _EW_BLOCK] = fn(flat[i:i + _EW_BLOCK])
+        return out.reshape(d.shape)
+    return f
+
+
+def _put(r, m, v):
+    """``r[m] = v`` into the contiguous ``r`` (``v`` a scalar or an array of ``r``'s shape)
+    where the bool array ``m`` holds anywhere: ``np.where(m, v, r)`` in place, cheap where
+    ``m`` is rare (and by flat indices where it is not: NumPy's boolean indexing is slow on
+    irregular masks)."""
+    k = np.count_nonzero(m)
+    if k * 16 > m.size:
+        i = np.flatnonzero(m)
+        r.reshape(-1)[i] = v if np.ndim(v) == 0 else v.reshape(-1).take(i)
+    elif k:
+        r[m] = v if np.ndim(v) == 0 else v[m]
     return r
 
+
+def select(m, a, b):
+    """``np.where(m, a, b)`` for float32 ``a`` and ``b`` (arrays of ``m``'s shape or scalars),
+    by bit masks: several times faster than ``np.where`` on irregular masks."""
+    k = np.asarray(m).view(np.int8).astype(np.int32)
+    np.negative(k, out=k)  # 0 or all ones
+    bi = np.asarray(b, _F32).view(np.int32)
+    out = np.bitwise_xor(np.asarray(a, _F32).view(np.int32), bi)
+    out &= k
+    out ^= bi
+    return out.view(_F32)
+
+
+def _with_sign_of(y, x):
+    """``np.where(np.signbit(x), -y, y)`` for float32 arrays: ``x``'s sign bit flips ``y``'s."""
+    out = np.bitwise_and(x.view(np.int32), np.int32(-2 ** 31))
+    out ^= y.view(np.int32)
+    return out.view(_F32)
 
 
 def _fma32(a, b, c):
@@ -141,6 +193,7 @@ _LN2_PAIR = (_F32(0.69314718246459960938), _F32(-1.904654323148236017e-09))
 _LOG_POLY = [_F32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
 
 
+@_blockwise
 def logf(x):
     """``log`` of a float32 array as Sleef's ``logf_u10`` computes it: ``x = m * 2**e`` with
     ``m`` in [0.75, 1.5), ``log m = 2 atanh((m - 1) / (m + 1))`` by a short series, all in
@@ -249,15 +302,36 @@ def vector_mask(a, *others):
     return np.broadcast_to(pos < full, a.shape)
 
 
-def split(a, vector, scalar, *others):
-    """``vector(a)`` where PyTorch's vector code runs on float32 ``a`` (with the kernel's
-    ``others`` operands), ``scalar(a)`` on the rest (each a function of the whole array)."""
-    m = vector_mask(a, *others)
+def split(a, vector, scalar, *others, outputs=1, extra=()):
+    """``vector(a, *others)`` where PyTorch's vector code runs on float32 ``a`` (with the
+    kernel's ``others`` operands, arrays of ``a``'s shape), ``scalar(a, *others)`` on the rest.
+    Both are elementwise: each runs only on its own values. With ``outputs`` > 1 they return
+    that many arrays, and so does ``split``. ``extra``: more arrays of ``a``'s shape passed
+    after ``others`` (values computed earlier: they play no part in the layout)."""
+    others = (*others, *extra)
+    m = vector_mask(a, *others[:len(others) - len(extra)])
     if m is None:
-        return scalar(a)
+        return scalar(a, *others)
     if m is True:
-        return vector(a)
-    return np.where(m, vector(a), scalar(a))
+        return vector(a, *others)
+    outs = [np.empty(a.shape, _F32) for _ in range(outputs)]
+    flat_m = m.reshape(-1)
+    full = np.count_nonzero(flat_m)
+    flat = [o.reshape(-1) for o in (a, *others)]  # (index order)
+    res = [o.reshape(-1) for o in outs]
+    if not flat_m[-1] and flat_m.argmin() == full:
+        # (the usual case: the vector blocks lead in index order, the scalar tail follows)
+        parts = [(slice(None, full), vector), (slice(full, None), scalar)]
+        for where, fn in parts:
+            got = fn(*(f[where] for f in flat))
+            for r, g in zip(res, got if outputs > 1 else (got,)):
+                r[where] = g
+    else:
+        for where, fn in [(np.flatnonzero(flat_m), vector), (np.flatnonzero(~flat_m), scalar)]:
+            got = fn(*(f.take(where) for f in flat))
+            for r, g in zip(res, got if outputs > 1 else (got,)):
+                r[where] = g
+    return tuple(outs) if outputs > 1 else outs[0]
 
 
 # -- more of Sleef's float32 functions (the 1-ulp ones PyTorch's Vectorized<float> calls) -----
@@ -326,10 +400,14 @@ def _div_pp(n, d):
     return q, _fma32(q, w, _fma32(n[1], t, u))
 
 
-def _ldexp2(d, q):
-    """``d * 2**q`` in Sleef's two steps (each exact for the ranges used here)."""
-    h = q >> 1
-    return (d * np.ldexp(_F32(1), h).astype(_F32)) * np.ldexp(_F32(1), q - h).astype(_F32)
+def _div_fp(n, d):
+    """``_div_pp((n, 0), d)``: with a zero tail, its innermost fused multiply-add ``0 * t + u``
+    is exact in float32 arithmetic (a zero product, then a sum with a zero)."""
+    t = _F32(1) / d[0]
+    q = n * t
+    u = (_f64(t) * n - q).astype(_F32)
+    w = _fma32(-d[1], t, (1 - _f64(d[0]) * t).astype(_F32))
+    return q, _fma32(q, w, _F32(0) * t + u)
 
 
 _EXPK2_POLY = [_F32(c) for c in (0.1980960224e-3, 0.1394256484e-2, 0.8333456703e-2,
@@ -349,10 +427,13 @@ def _expk2(d):
     t = _add2_pp(s, _mul_pp(_square(s), t))
     t = _add_fp(_F32(1), t)
     q = np.clip(qf, -300, 300).astype(np.int32)
+    h = q >> 1  # (each part times 2**q in Sleef's two steps, exact for these ranges)
+    f1, f2 = np.ldexp(_F32(1), h).astype(_F32), np.ldexp(_F32(1), q - h).astype(_F32)
     low = d < -104
-    return (np.where(low, _F32(0), _ldexp2(t[0], q)), np.where(low, _F32(0), _ldexp2(t[1], q)))
+    return _put((t[0] * f1) * f2, low, _F32(0)), _put((t[1] * f1) * f2, low, _F32(0))
 
 
+@_blockwise
 def tanhf(x):
     """``tanh`` of a float32 array as Sleef's ``tanhf_u10`` computes it: (e - 1/e) / (e + 1/e)
     for e = exp|x|, in float32 pairs."""
@@ -363,23 +444,24 @@ def tanhf(x):
         e = _recip_p(d)
         d = _div_pp(_add_pp(d, (-e[0], -e[1])), _add_pp(d, e))
         y = d[0] + d[1]
-        y = np.where(a > _F32(8.664339742), _F32(1), y)
-        y = np.where(np.signbit(x), -y, y)
-        return np.where(np.isnan(x), x, y).astype(_F32, copy=False)
+        _put(y, a > _F32(8.664339742), _F32(1))
+        return _put(_with_sign_of(y, x), np.isnan(x), x)
 
 
+@_blockwise
 def expm1f(x):
     """``expm1`` of a float32 array as Sleef's ``expm1f_u10`` computes it."""
     x = np.asarray(x, _F32)
     with np.errstate(all="ignore"):
         d = _add2_pf(_expk2(np.clip(x, _F32(-20), _F32(90))), _F32(-1))
         y = d[0] + d[1]
-        y = np.where(x > _F32(88.72283172607421875), _F32(np.inf), y)
-        y = np.where(x < _F32(-16.635532333438687426013570), _F32(-1), y)
-        y = np.where(np.isnan(x), x, y)
-        return np.where((x == 0), x, y).astype(_F32, copy=False)
+        _put(y, x > _F32(88.72283172607421875), _F32(np.inf))
+        _put(y, x < _F32(-16.635532333438687426013570), _F32(-1))
+        _put(y, np.isnan(x), x)
+        return _put(y, x == 0, x)
 
 
+@_blockwise
 def log1pf(x):
     """``log1p`` of a float32 array as Sleef's ``log1pf_u10`` computes it (the AVX-512
     variant: the exponent of ``(1 + x) / 0.75`` scales ``x`` exactly by a fused multiply-add)."""
@@ -389,8 +471,8 @@ def log1pf(x):
         t = np.ldexp(_F32(1), -e).astype(_F32)
         m = _fma32(x, t, t - _F32(1))
         ef = e.astype(_F32)
-        s = _mul_pf((np.full_like(x, _LN2_PAIR[0]), np.full_like(x, _LN2_PAIR[1])), ef)
-        q = _div_pp((m, np.zeros_like(m)), _add2_ff(_F32(2), m))
+        s = _mul_pf(_LN2_PAIR, ef)
+        q = _div_fp(m, _add2_ff(_F32(2), m))
         q2 = q[0] * q[0]
         p = _fma32(q2, _LOG1P_POLY[0], _LOG1P_POLY[1])
         p = _fma32(p, q2, _LOG1P_POLY[2])
@@ -398,11 +480,11 @@ def log1pf(x):
         s = _add_pf(s, (q2 * q[0]) * p)
         r = s[0] + s[1]
         if not ((x > -1) & (x <= 1e38)).all() or (x == 0).any():
-            r = np.where(x > _F32(1e38), np.log1p(x, dtype=_F64).astype(_F32), r)  # as PyTorch's
-            r = np.where((x < -1) | np.isnan(x), _F32(np.nan), r)
-            r = np.where(x == -1, _F32(-np.inf), r)
-            r = np.where(x == 0, x, r)
-        return r.astype(_F32, copy=False)
+            _put(r, x > _F32(1e38), np.log1p(x, dtype=_F64).astype(_F32))  # as PyTorch's
+            _put(r, (x < -1) | np.isnan(x), _F32(np.nan))
+            _put(r, x == -1, _F32(-np.inf))
+            _put(r, x == 0, x)
+        return r
 
 
 _LOG1P_POLY = [_F32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
@@ -457,6 +539,7 @@ _C0, _C1, _C2 = (_F64(float.fromhex(h)) / _TAB_N ** k for h, k in (
     ("0x1.c6af84b912394p-5", 3), ("0x1.ebfce50fac4f3p-3", 2), ("0x1.62e42ff0c52d6p-1", 1)))
 
 
+@_blockwise
 def c_exp(x):
     """``expf`` of a float32 array as the C library (glibc) computes it."""
     xd = np.asarray(x, _F32).astype(_F64)
@@ -486,6 +569,7 @@ _AS_P = _F32(0.3275911)
 _AS_POLY = [_F32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)]
 
 
+@_blockwise
 def erf_vec(x):
     """``Vectorized<float>::erf`` of PyTorch's CPU kernels (gelu's when oneDNN is not used)."""
     x = np.asarray(x, _F32)
@@ -495,7 +579,7 @@ def erf_vec(x):
         for c in _AS_POLY[2:]:
             r = _fma32(r, t, c)
         y = _fma32(-expf(-(x * x)) * t, r, _F32(1))
-        return np.where(np.signbit(x), -y, y)
+        return _with_sign_of(y, x)
 
 
 # -- oneDNN's gelu (PyTorch hands contiguous float32 gelu, approximate='none', to oneDNN) -------
@@ -525,17 +609,19 @@ bc64f5ab bb097a32 b8ebf380 00000000 00000000
 _GELU_RBOUND = np.array([0x40b15cee], np.uint32).view(_F32)[0]
 
 
+@_blockwise
 def gelu_onednn(x):
     """oneDNN's float32 gelu (erf form) on AVX-512."""
     x = np.asarray(x, _F32)
     with np.errstate(all="ignore"):
         a = np.abs(x)
         i = np.clip((a.view(np.int32) - np.int32(0x3de00001)) >> 21, 1, 24)
-        i = np.where(a > _GELU_RBOUND, 23, i)
-        p = _GELU_TABLE[5][i]
+        i[a > _GELU_RBOUND] = 23
+        i = i.astype(np.intp)  # (``take`` with native indices: faster than fancy indexing)
+        p = _GELU_TABLE[5].take(i)
         for deg in range(4, -1, -1):
-            p = _fma32(p, a, _GELU_TABLE[deg][i])
-        return (x * (np.where(np.signbit(x), -p, p) + _F32(1))) * _F32(0.5)
+            p = _fma32(p, a, _GELU_TABLE[deg].take(i))
+        return (x * (_with_sign_of(p, x) + _F32(1))) * _F32(0.5)
 
 
 def _bits(*h):
@@ -547,6 +633,7 @@ _DNNL_LOG2E, _DNNL_LN_MAX, _DNNL_LN_MIN, _DNNL_LN2 = _bits(0x3fb8aa3b, 0x42b1721
                                                            0x3f317218)
 
 
+@_blockwise
 def exp_onednn(x):
     """oneDNN's float32 exp: 2**n by the exponent bits, a degree-5 polynomial on the rest."""
     x = np.asarray(x, _F32)
@@ -556,7 +643,7 @@ def exp_onednn(x):
         fx = np.floor(x * _DNNL_LOG2E + _F32(0.5))
         r = (_f64(x) - _f64(fx) * _DNNL_LN2).astype(_F32)
         scale = ((fx - _F32(1)).astype(np.int32) + 127 << 23).view(_F32)
-        scale = np.where(under, _F32(0), scale)
+        _put(scale, under, _F32(0))
         p = _fma32(_DNNL_EXP_POLY[4], r, _DNNL_EXP_POLY[3])
         for c in (_DNNL_EXP_POLY[2], _DNNL_EXP_POLY[1], _DNNL_EXP_POLY[0], _F32(1)):
             p = _fma32(p, r, c)
@@ -567,6 +654,7 @@ _INV_SQRT2_F = _F32(0.7071067811865476)
 _INV_SQRTPI_F = _F32(0.5641895835477563)
 
 
+@_blockwise
 def gelu_grad_onednn(x):
     """d gelu / dx as oneDNN's AVX-512 backward kernel computes it (to the last bit for about
     85% of inputs: a detail of its rounding is not reproduced yet)."""
@@ -580,4 +668,4 @@ def gelu_grad_onednn(x):
         for c in _AS_POLY[2:]:
             p = _fma32(p, w, c)
         e = _fma32(-q * w, p, _F32(1))
-        return _fma32(np.where(np.signbit(r), -e, e), _F32(0.5), t + _F32(0.5))
+        return _fma32(_with_sign_of(e, r), _F32(0.5), t + _F32(0.5))

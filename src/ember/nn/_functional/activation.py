@@ -88,6 +88,18 @@ def _keep(g: Tensor, keep) -> Tensor:
     return P.keep_where(g, xp_of(g).broadcast_to(keep, g.shape))
 
 
+def _second_order(first: Tensor, g: Tensor, x: Tensor, name: str, again) -> Tensor:
+    """``first``, the gradient through a piecewise-linear op (leaky_relu, hardtanh), as PyTorch
+    records it under ``create_graph``: one node ``name`` of (grad, input), whose gradient for
+    the input is zero, so that a double backward reaches the input (with zeros) rather than
+    leaving it out.  ``again(gg)`` applies the same mask to a gradient of ``first``."""
+    if not (STATE.enabled and x._requires_grad):
+        return first
+    from ..._ops.creation import zeros_like
+
+    return make(first._data, (g, x), name, lambda ctx, gg: (again(gg), zeros_like(gg)))
+
+
 def _const(arr, like: Tensor) -> Tensor:
     return wrap(arr.astype(like._data.dtype, copy=False), like._device)
 
@@ -123,7 +135,9 @@ def _hardtanh_rule(ctx, g):
     x, lo, hi = ctx.saved
     a = x._data
     # NOTE: the gradient is blocked at the bounds themselves and passes at NaN (as PyTorch).
-    return (_keep(g, ~((a <= lo) | (a >= hi))),)
+    keep = ~((a <= lo) | (a >= hi))
+    return (_second_order(_keep(g, keep), g, x, "HardtanhBackwardBackward0",
+                          lambda gg: _keep(gg, keep)),)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -152,7 +166,9 @@ def _leaky_relu(x, slope, _name="LeakyReluBackward0"):
 
 
 def _leaky_rule(ctx, g):
-    return (leaky_grad(g, *ctx.saved),)
+    x, slope, name = ctx.saved
+    return (_second_order(leaky_grad(g, x, slope, name), g, x, "LeakyReluBackwardBackward0",
+                          lambda gg: leaky_grad(gg, x, slope, name)),)
 
 
 def leaky_grad(g, x, slope, name):
@@ -236,6 +252,18 @@ def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
     return make(out, (x,), name, _elu_rule, x, alpha, scale, input_scale, name)
 
 
+def _same_layout(a, g):
+    """Whether a backward kernel on ``a`` with gradient ``g`` splits its values into vector
+    blocks and scalar tail as the forward on ``a`` alone did (so it may reuse the forward's)."""
+    return g.shape == a.shape and g.strides == a.strides
+
+
+def _kept(ctx, buf):
+    """The forward's buffer ``buf`` (an array computed from the saved input), or None where
+    saved-tensor hooks may hand the backward another input than the forward's."""
+    return None if ctx._packed else buf
+
+
 def _cpu_f32(*arrays):
     """Whether PyTorch's float32 CPU kernels (reproduced bit for bit) apply to the arrays."""
     return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays)
@@ -256,10 +284,18 @@ def _elu_f32(a, alpha, scale, input_scale):
 
 
 def _elu_part(v, below, expm1, neg, pos, ins):
-    out = v * pos
+    out = np.empty(v.shape, np.float32)  # (C order, a 0-d input too: assigned into below)
+    np.multiply(v, pos, out=out)
     if below.any():  # (Sleef's expm1 only where it is used: it is the costly part)
-        out[below] = expm1(v[below] * ins) * neg
+        i = np.flatnonzero(below)  # (flat indices: NumPy's boolean indexing is slower)
+        out.reshape(-1)[i] = expm1(v.reshape(-1).take(i) * ins) * neg
     return out
+
+
+def _elu_grad_part(v, gv, above, exp, negc, pos, ins):
+    """The elu gradient on the values ``v`` (upstream ``gv``): ``gv * pos`` where ``above``,
+    ``(gv * ins) * negc * exp(v * ins)`` elsewhere."""
+    return _sleef.select(above, gv * pos, ((gv * ins) * negc) * exp(v * ins))
 
 
 def _elu_rule(ctx, g):
@@ -281,10 +317,10 @@ def _elu_rule(ctx, g):
                 y = _elu_f32(a, alpha, scale, input_scale)
                 gx = np.where(y > 0, ga * pos, (ga * ins) * (y + negc))
             else:
-                slope = (ga * ins) * negc
                 gx = _sleef.split(
-                    a, lambda v: np.where(v > 0, ga * pos, slope * _sleef.expf(v * ins)),
-                    lambda v: np.where(v <= 0, slope * _sleef.c_exp(v * ins), ga * pos), ga)
+                    a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, ins),
+                    lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, ins),
+                    ga)
         return (wrap(gx, g._device),)
     neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
     # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward.
@@ -336,8 +372,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     _need_float(input, "GeluKernelImpl")
     if _cpu_f32(input._data):
         with quiet:
-            out = _gelu_f32(input._data, approximate)
-        return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate)
+            out, t = _gelu_f32(input._data, approximate)
+        return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, t)
     if approximate == "tanh":
         def f(a, xp):
             inner = _SQRT_2_PI * (a + _GELU_K * a * a * a)
@@ -346,7 +382,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         def f(a, xp):
             return a * 0.5 * (1 + _erf(a * _SQRT1_2, xp))
     out = _fwd(input, f)
-    return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate)
+    return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, None)
 
 
 _F = np.float32
@@ -370,34 +406,40 @@ def _gelu_tanh_inner(v):
 def _gelu_f32(a, approximate):
     """PyTorch's float32 CPU gelu (bit for bit): oneDNN's kernel for a contiguous input (erf
     form), else ATen's: its own vector erf or Sleef's tanh in the vector blocks, the C
-    library's erf / tanh in the tail."""
+    library's erf / tanh in the tail. Also the tanh form's tanh (for the backward), or None."""
     half, one = _F(0.5), _F(1)
     if approximate == "tanh":
-        return _sleef.split(a, lambda v: (half * v) * (one + _sleef.tanhf(_gelu_tanh_inner(v))),
-                            lambda v: (half * v) * (one + _sleef.c_tanh(_gelu_tanh_inner(v))))
+        t = _sleef.split(a, lambda v: _sleef.tanhf(_gelu_tanh_inner(v)),
+                         lambda v: _sleef.c_tanh(_gelu_tanh_inner(v)))
+        return (half * a) * (one + t), t
     if _onednn_gelu(a):
-        return _sleef.gelu_onednn(a)
+        return _sleef.gelu_onednn(a), None
     return _sleef.split(a, lambda v: (v * half) * (one + _sleef.erf_vec(v * _GELU_ALPHA)),
-                        lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA)))
+                        lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA))), None
 
 
-def _gelu_grad_f32(a, ga, approximate):
-    """PyTorch's float32 CPU gelu backward (bit for bit but oneDNN's, which is ~85%)."""
+def _gelu_grad_f32(a, ga, approximate, t=None):
+    """PyTorch's float32 CPU gelu backward (bit for bit but oneDNN's, which is ~85%); ``t``:
+    the forward's tanh (tanh form), or None."""
     half, one, fma = _F(0.5), _F(1), _sleef._fma32
     if approximate == "tanh":
-        def d(v, tanh):
-            t = tanh(_gelu_tanh_inner(v))
+        def d(v, gv, tanh, t=None):
+            if t is None:
+                t = tanh(_gelu_tanh_inner(v))
             inner_d = _GELU_BETA * fma(_F(3) * _GELU_KAPPA, v * v, one)
-            return ga * ((half * (one + t)) + ((half * v) * fma(-t, t, one)) * inner_d)
-        return _sleef.split(a, lambda v: d(v, _sleef.tanhf), lambda v: d(v, _sleef.c_tanh), ga)
+            return gv * ((half * (one + t)) + ((half * v) * fma(-t, t, one)) * inner_d)
+        if t is not None and _same_layout(a, ga):  # (t then splits as the backward would)
+            return d(a, ga, None, t)
+        return _sleef.split(a, lambda v, gv: d(v, gv, _sleef.tanhf),
+                            lambda v, gv: d(v, gv, _sleef.c_tanh), ga)
     if _onednn_gelu(a):
         return ga * _sleef.gelu_grad_onednn(a)
 
-    def d(v, erf, exp):
+    def d(v, gv, erf, exp):
         cdf = half * (one + erf(v * _GELU_ALPHA))
-        return ga * fma(v, _GELU_PDF * exp((v * v) * _F(-0.5)), cdf)
-    return _sleef.split(a, lambda v: d(v, _sleef.erf_vec, _sleef.expf),
-                        lambda v: d(v, _sleef.c_erf, _sleef.c_exp), ga)
+        return gv * fma(v, _GELU_PDF * exp((v * v) * _F(-0.5)), cdf)
+    return _sleef.split(a, lambda v, gv: d(v, gv, _sleef.erf_vec, _sleef.expf),
+                        lambda v, gv: d(v, gv, _sleef.c_erf, _sleef.c_exp), ga)
 
 
 def _erf(a, xp):
@@ -419,10 +461,11 @@ def _normal_pdf(x):
 
 
 def _gelu_rule(ctx, g):
-    x, approximate = ctx.saved
+    x, approximate, t = ctx.saved
+    t = _kept(ctx, t)
     if not STATE.enabled and _cpu_f32(x._data, g._data):
         with quiet:
-            return (wrap(_gelu_grad_f32(x._data, g._data, approximate), g._device),)
+            return (wrap(_gelu_grad_f32(x._data, g._data, approximate, t), g._device),)
     if approximate == "tanh":
         t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()
         d = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_K) + 1) * (0.5 * _SQRT_2_PI)
@@ -437,12 +480,15 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         return _inplace(silu, input)
     _need_float(input, "silu_cpu")
     a = input._data
+    den = None
     if type(a) is np.ndarray and a.dtype == np.float32:
         with quiet:  # PyTorch's CPU kernel: x / (1 + exp(-x)), Sleef's exp in the vector part
-            out = a / (np.float32(1) + _sleef.split(a, _neg_expf, _neg_exp_f64))
+            den = np.float32(1) + _sleef.split(a, _neg_expf, _neg_exp_f64)
+            out = a / den
     else:
         out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
-    return make(out, (input,), "SiluBackward0", _silu_rule, input)
+    # (the denominator is kept for the backward, which computes it again otherwise)
+    return make(out, (input,), "SiluBackward0", _silu_rule, input, den)
 
 
 def _neg_expf(v):
@@ -456,17 +502,24 @@ def _neg_exp_f64(v):
 
 
 def _silu_rule(ctx, g):
-    x, = ctx.saved
-    a, ga = x._data, g._data
+    x, den = ctx.saved
+    a, ga, den = x._data, g._data, _kept(ctx, den)
     if not STATE.enabled and _sleef.VECTORIZED and type(a) is np.ndarray and \
             a.dtype == np.float32 and ga.dtype == np.float32:
         # NOTE: PyTorch's CPU kernel: g * s * (1 + x * (1 - s)), the last factor one fused
         # multiply-add (exact in float64 here), s = sigmoid(x) as the forward computes it
         one = np.float32(1)
         with quiet:
-            s = one / (one + _sleef.split(a, _neg_expf, _neg_exp_f64, ga))
-            d = (a.astype(np.float64) * (one - s) + 1).astype(np.float32)
-        return (wrap(ga * s * d, g._device),)
+            if den is None or not _same_layout(a, ga):
+                den = one + _sleef.split(a, lambda v, _: _neg_expf(v),
+                                         lambda v, _: _neg_exp_f64(v), ga)
+            s = one / den
+            d = a.astype(np.float64)
+            d *= one - s
+            d += 1
+            gx = ga * s
+            gx *= d.astype(np.float32)
+        return (wrap(gx, g._device),)
     s = x.sigmoid()
     return (g * s * (x * (1 - s) + 1),)
 
@@ -478,11 +531,13 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     _need_float(input, "mish_cpu")
     if _cpu_f32(input._data):  # PyTorch's kernel: x * tanh(log1p(exp(x))), Sleef's in blocks
         with quiet:
-            out = _sleef.split(input._data, lambda v: v * _tanh_softplus(v, _VEC),
-                               lambda v: v * _tanh_softplus(v, _SCALAR))
-        return make(out, (input,), "MishBackward0", _mish_rule, input)
+            t = _sleef.split(input._data, lambda v: _tanh_softplus(v, _VEC),
+                             lambda v: _tanh_softplus(v, _SCALAR))
+            out = input._data * t
+        # (t = tanh(softplus(x)) is kept for the backward, which computes it again otherwise)
+        return make(out, (input,), "MishBackward0", _mish_rule, input, t)
     out = _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a)))
-    return make(out, (input,), "MishBackward0", _mish_rule, input)
+    return make(out, (input,), "MishBackward0", _mish_rule, input, None)
 
 
 _VEC = (_sleef.expf, _sleef.log1pf, _sleef.tanhf)
@@ -495,18 +550,25 @@ def _tanh_softplus(v, fns):
 
 
 def _mish_rule(ctx, g):
-    x, = ctx.saved
+    x, t = ctx.saved
+    t = _kept(ctx, t)
     if not STATE.enabled and _cpu_f32(x._data, g._data):
         # PyTorch's kernel: g * (t + x * sigmoid(x) * (1 - t * t)), t = tanh(softplus(x)),
         # compiled to two fused multiply-adds
         ga, one, fma = g._data, _F(1), _sleef._fma32
 
-        def d(v, fns):
-            t = _tanh_softplus(v, fns)
+        def d(v, gv, fns, t=None):
+            if t is None:
+                t = _tanh_softplus(v, fns)
             s = one / (one + fns[0](-v))
-            return ga * fma(v * s, fma(-t, t, one), t)
+            return gv * fma(v * s, fma(-t, t, one), t)
         with quiet:
-            gx = _sleef.split(x._data, lambda v: d(v, _VEC), lambda v: d(v, _SCALAR), ga)
+            if t is not None and _same_layout(x._data, ga):  # the forward's t
+                gx = _sleef.split(x._data, lambda v, gv, tv: d(v, gv, _VEC, tv),
+                                  lambda v, gv, tv: d(v, gv, _SCALAR, tv), ga, extra=(t,))
+            else:
+                gx = _sleef.split(x._data, lambda v, gv: d(v, gv, _VEC),
+                                  lambda v, gv: d(v, gv, _SCALAR), ga)
         return (wrap(gx, g._device),)
     t = softplus(x).tanh()
     return (g * (t + x * x.sigmoid() * (1 - t * t)),)
@@ -529,38 +591,54 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         # functions in the vector blocks, the C library's in the tail
         b, th = _F(beta), _F(threshold)
 
-        def sp(v, exp, log1p):
+        def sp(v, exp, log1p):  # (and exp(beta x), which the backward uses again)
             bx = v * b
-            return np.where(bx > th, v, log1p(exp(bx)) / b)
+            z = exp(bx)
+            return _above(np.asarray(log1p(z) / b), bx, th, v), z
         with quiet:
-            out = _sleef.split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
-                               lambda v: sp(v, _sleef.c_exp, _sleef.c_log1p))
-        return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold)
+            out, z = _sleef.split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
+                                  lambda v: sp(v, _sleef.c_exp, _sleef.c_log1p), outputs=2)
+        return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
+                    z)
 
     def f(a, xp):
         bx = a * beta
         # NOTE: as PyTorch, log1p(exp(.)) may overflow to inf when the threshold is raised.
         return xp.where(bx > threshold, a, xp.log1p(xp.exp(bx)) / beta)
     out = _fwd(input, f)
-    return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold)
+    return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
+                None)
 
 
 def _softplus_rule(ctx, g):
-    x, beta, threshold = ctx.saved
+    x, beta, threshold, z = ctx.saved
+    z = _kept(ctx, z)
     if not STATE.enabled and _cpu_f32(x._data, g._data):  # PyTorch's kernel: g * z / (z + 1)
         b, th, ga, one = _F(beta), _F(threshold), g._data, _F(1)
 
-        def d(v, exp):
+        def d(v, gv, exp, z=None):
             bx = v * b
-            z = exp(bx)
-            return np.where(bx > th, ga, (ga * z) / (z + one))
+            if z is None:
+                z = exp(bx)
+            return _above(np.asarray((gv * z) / (z + one)), bx, th, gv)
         with quiet:
-            gx = _sleef.split(x._data, lambda v: d(v, _sleef.expf), lambda v: d(v, _sleef.c_exp),
-                              ga)
+            if z is not None and _same_layout(x._data, ga):  # z = exp(beta x) of the forward
+                gx = d(x._data, ga, None, z)
+            else:
+                gx = _sleef.split(x._data, lambda v, gv: d(v, gv, _sleef.expf),
+                                  lambda v, gv: d(v, gv, _sleef.c_exp), ga)
         return (wrap(gx, g._device),)
     with quiet:
         linear = x._data * beta > threshold
     return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
+
+
+def _above(y, bx, th, v):
+    """``np.where(bx > th, v, y)`` into ``y`` (few values pass the threshold)."""
+    big = bx > th
+    if big.any():
+        y[big] = v[big]
+    return y
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -572,26 +650,32 @@ def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed as ``min(x, 0) - log1p(exp(-|x|))`` (no overflow)."""
     _need_float(input, "log_sigmoid_cpu")
     a = input._data
+    buf = None
     if _cpu_f32(a):
         # PyTorch's kernel runs every value (tails too) through the vector code: min(x, 0) -
-        # log1p(exp(-|x|)) with Sleef's functions (bit for bit)
+        # log1p(exp(-|x|)) with Sleef's functions (bit for bit); exp(-|x|) is kept for the
+        # backward, as PyTorch keeps its buffer
         with quiet:
-            out = np.minimum(a, _F(0)) - _sleef.log1pf(_sleef.expf(-np.abs(a)))
+            buf = _sleef.expf(-np.abs(a))
+            out = np.minimum(a, _F(0)) - _sleef.log1pf(buf)
     else:
         out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
-    return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input)
+    return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input, buf)
 
 
 def _logsigmoid_rule(ctx, g):
-    x, = ctx.saved
+    x, b = ctx.saved
+    b = _kept(ctx, b)
     if not STATE.enabled and _cpu_f32(x._data, g._data):
         # PyTorch's kernel, from the forward's buffer b = exp(-|x|): (1 - b / (1 + b)) * g below
-        # zero, (b / (1 + b)) * g elsewhere
+        # zero, (0 + b / (1 + b)) * g elsewhere
         a, one = x._data, _F(1)
         with quiet:
-            b = _sleef.expf(-np.abs(a))
-            neg = a < 0
-            gx = (np.where(neg, one, _F(0)) - np.where(neg, one, -one) * (b / (one + b))) * g._data
+            if b is None:
+                b = _sleef.expf(-np.abs(a))
+            q = b / (one + b)  # (>= +0 or NaN: 0 + q is q)
+            gx = _sleef.select(a < 0, one - q, q)
+            gx *= g._data
         return (wrap(gx, g._device),)
     return (g * (-x).sigmoid(),)
 

@@ -244,8 +244,10 @@ def test_double_backward_through_inv_and_cholesky():
     np.testing.assert_allclose(out[0], out[1], rtol=1e-8, atol=1e-10)
 
 
-def test_torch_cholesky_warns_once_like_pytorch():
+def test_torch_cholesky_warns_once_like_pytorch(monkeypatch):
     a = ember.tensor(spd(2, 2))
+    from ember import _warnings
+    monkeypatch.setattr(_warnings, "_once", set())  # (as in a fresh process)
     with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
         got = ember.cholesky(a)
     np.testing.assert_allclose(got.numpy(), torch.linalg.cholesky(torch.tensor(a.numpy())))

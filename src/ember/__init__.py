@@ -15,6 +15,7 @@ from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
+from ._dtype import cdouble, cfloat, complex64, complex128
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
@@ -29,6 +30,7 @@ from ._ops import reduce as _reduce
 from ._ops import shape as _shape
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                        no_grad, set_grad_enabled)
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
 from . import random  # noqa: E402,F401
@@ -47,12 +49,17 @@ pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 newaxis = None
 
 
-class _Layout:
+class layout:
+    """The type of ``torch.strided`` (ember's only memory layout)."""
+
+    __module__ = "torch"
+
     def __repr__(self):
         return "torch.strided"
 
 
-strided = _Layout()
+_Layout = layout
+strided = layout()
 from ._ops.shape import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                          memory_format, preserve_format)
 
@@ -90,6 +97,8 @@ ShortTensor = _legacy_type("ShortTensor", int16)
 CharTensor = _legacy_type("CharTensor", int8)
 ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", bool)
+ComplexFloatTensor = _legacy_type("ComplexFloatTensor", complex64)
+ComplexDoubleTensor = _legacy_type("ComplexDoubleTensor", complex128)
 
 
 def is_tensor(obj) -> bool:
@@ -101,7 +110,7 @@ def is_floating_point(t) -> bool:
 
 
 def is_complex(t) -> bool:
-    return False
+    return t.dtype.is_complex
 
 
 def is_inference(input) -> bool:
@@ -219,6 +228,16 @@ nan_to_num, isclose, allclose, equal = _pw.nan_to_num, _pw.isclose, _pw.allclose
 
 rsub = _pw.rsub
 
+# -- complex numbers ----------------------------------------------------------------
+from ._ops import complex as _cx  # noqa: E402
+
+complex, polar, view_as_real, view_as_complex = (_cx.complex_, _cx.polar, _cx.view_as_real,
+                                                 _cx.view_as_complex)
+real, imag, angle, conj, conj_physical = _cx.real, _cx.imag, _cx.angle, _cx.conj, _cx.conj_physical
+vdot = _cx.vdot
+resolve_conj, is_conj, resolve_neg, is_neg = (_cx.resolve_conj, _cx.is_conj, _cx.resolve_neg,
+                                              _cx.is_neg)
+
 
 # -- linear algebra ---------------------------------------------------------------
 matmul, mm, bmm, mv, dot, inner = (_linalg.matmul, _linalg.mm, _linalg.bmm, _linalg.mv,
@@ -254,6 +273,7 @@ movedim, moveaxis, broadcast_to, broadcast_tensors = (_shape.movedim, _shape.mov
 cat, concat, concatenate, stack, hstack, vstack = (_shape.cat, _shape.cat, _shape.cat,
                                                    _shape.stack, _shape.hstack, _shape.vstack)
 split, chunk, tensor_split, unbind = _shape.split, _shape.chunk, _shape.tensor_split, _shape.unbind
+split_with_sizes = _shape.split_with_sizes
 split_with_sizes = _shape.split_with_sizes
 flip, fliplr, flipud, roll, narrow, select = (_shape.flip, _shape.fliplr, _shape.flipud,
                                               _shape.roll, _shape.narrow, _shape.select)
@@ -380,6 +400,7 @@ range = _creation.range_
 det, logdet, slogdet, inverse, pinverse, matrix_power, svd, qr, cholesky, cross = (
     linalg.TORCH_FUNCTIONS[_n] for _n in ("det", "logdet", "slogdet", "inverse", "pinverse",
                                           "matrix_power", "svd", "qr", "cholesky", "cross"))
+matrix_exp = linalg.matrix_exp
 broadcast_shapes = _shape.broadcast_shapes_api
 
 
@@ -552,6 +573,14 @@ def typename(obj):
 from ._ops.more_math import *  # noqa: E402,F401,F403
 from ._ops.more_tensor import *  # noqa: E402,F401,F403
 from ._ops import more_inplace as _more_inplace  # noqa: E402,F401
+from ._ops.api_gaps import *  # noqa: E402,F401,F403
+from ._ops import api_gaps as _api_gaps  # noqa: E402
+globals().update(_api_gaps.torch_inplace_functions())
+cuda.OutOfMemoryError = OutOfMemoryError  # noqa: F405  (one class, as in PyTorch)
+from ._linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack  # noqa: E402,F401
+from ._linalg_lu import torch_lu as lu, torch_lu_solve as lu_solve  # noqa: E402,F401
+from ._linalg_lu import geqrf, orgqr, ormqr, triangular_solve  # noqa: E402,F401
+from ._ops.special_more import igamma, igammac  # noqa: E402,F401
 from . import special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401
 from . import mps, signal, types, xpu  # noqa: E402,F401
@@ -571,8 +600,9 @@ del _name, _fn
 
 from . import storage  # noqa: E402
 from .storage import (BFloat16Storage, BoolStorage, ByteStorage, CharStorage,  # noqa: E402,F401
-                      DoubleStorage, FloatStorage, HalfStorage, IntStorage, LongStorage,
-                      ShortStorage, TypedStorage, UntypedStorage, is_storage)
+                      ComplexDoubleStorage, ComplexFloatStorage, DoubleStorage,
+                      FloatStorage, HalfStorage, IntStorage, LongStorage, ShortStorage,
+                      TypedStorage, UntypedStorage, is_storage)
 
 storage._install(Tensor)
 Storage = FloatStorage  # (PyTorch's alias of the default dtype's legacy storage class)
@@ -582,6 +612,8 @@ from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import func  # noqa: E402,F401
+from . import fft  # noqa: E402,F401
+stft, istft = fft._stft, fft._istft
 from . import hub  # noqa: E402,F401
 from . import backends, version  # noqa: E402,F401
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401

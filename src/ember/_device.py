@@ -72,6 +72,13 @@ def _simulate_cuda():
         _cupy, _cupy_checked = saved
 
 
+# the device types PyTorch's ``device()`` accepts (ember computes on cpu and cuda only;
+# ``device('mps')`` is still a valid object, as in a PyTorch build without MPS)
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
 class device:
     """``device('cpu')``, ``device('cuda:0')`` or ``device('cuda', 0)``."""
 
@@ -98,9 +105,9 @@ class device:
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
-        if type not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, meta device type at start of device string: " + type)
+        if type not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
         self.type = type

@@ -3,8 +3,9 @@
 Each ember dtype wraps the NumPy dtype that stores it (bfloat16's comes from
 ``ml_dtypes``, imported only when first needed: the import takes half a second).
 Promotion follows PyTorch, not NumPy: a Python scalar or a 0-d tensor only changes
-the result's dtype when it belongs to a higher category (bool < integer < floating)
-than the dimensioned operands.
+the result's dtype when it belongs to a higher category (bool < integer < floating <
+complex) than the dimensioned operands.  complex32 (``chalf``) is not provided: NumPy has
+no such type.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+    "complex64", "cfloat", "complex128", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
 ]
 
@@ -29,10 +31,10 @@ class dtype:
         self.name = name
         self.np = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
-        self._kind = kind  # 0 bool, 1 integer, 2 floating
+        self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = kind == 2
-        self.is_complex = False
-        self.is_signed = kind == 2 or (kind == 1 and self.np.kind == "i")
+        self.is_complex = kind == 3
+        self.is_signed = kind >= 2 or (kind == 1 and self.np.kind == "i")
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
@@ -41,7 +43,21 @@ class dtype:
         return _dtype_by_name, (self.name,)
 
     def to_real(self):
-        return self
+        """The real dtype of a complex one's parts (complex64 -> float32); others unchanged."""
+        return _TO_REAL.get(self, self)
+
+    def to_complex(self):
+        """The complex dtype whose parts are this floating dtype (float64 -> complex128)."""
+        if self._kind == 3:
+            return self
+        c = _TO_COMPLEX.get(self)
+        if c is None:
+            if self is float16 or self is bfloat16:
+                from ._unsupported import Unsupported
+
+                raise Unsupported("torch.complex32 is not supported by ember")
+            raise RuntimeError(f"Unknown Complex ScalarType for {_LEGACY[self.name][:-6]}")
+        return c
 
     @property
     def is_float(self):  # not PyTorch API; used internally for readability
@@ -117,13 +133,18 @@ int32 = int = dtype("int32", np.int32, 1)
 int64 = long = dtype("int64", np.int64, 1)
 uint8 = dtype("uint8", np.uint8, 1)
 bool = dtype("bool", np.bool_, 0)
+complex64 = cfloat = dtype("complex64", np.complex64, 3)
+complex128 = cdouble = dtype("complex128", np.complex128, 3)
 
-ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool)
+ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64,
+       complex128)
+_TO_REAL = {complex64: float32, complex128: float64}
+_TO_COMPLEX = {float32: complex64, float64: complex128}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}  # (bfloat16's added when loaded)
 _BY_NAME = {d.name: d for d in ALL}
 # PyTorch's alternative spellings (torch.half is torch.float16, ...).
 _ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16,
-            "int": int32, "long": int64}
+            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128}
 
 
 def _dtype_by_name(name: str) -> dtype:
@@ -140,8 +161,8 @@ def from_numpy_dtype(np_dtype) -> dtype:
             return _BY_NP[np.dtype(np_dtype)]
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
-            "supported types are: float64, float32, float16, int64, int32, int16, int8, "
-            "uint8, and bool.") from None
+            "supported types are: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint8, and bool.") from None
 
 
 def to_dtype(d) -> dtype:
@@ -154,6 +175,8 @@ def to_dtype(d) -> dtype:
         return int64
     if d is builtins.bool:
         return bool
+    if d is builtins.complex:
+        return complex128
     if isinstance(d, str):  # NOTE: PyTorch refuses NumPy-style names (dtype='float32')
         raise TypeError("argument 'dtype' must be torch.dtype, not str")
     try:
@@ -168,6 +191,11 @@ _default = float32
 def get_default_dtype() -> dtype:
     """The dtype of floating tensors created from Python floats (float32 unless changed)."""
     return _default
+
+
+def default_complex() -> dtype:
+    """The complex dtype of the default float dtype (what a Python complex becomes)."""
+    return complex128 if _default is float64 else complex64
 
 
 def set_default_dtype(d) -> None:
@@ -189,6 +217,13 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing category."""
     if a is b:
         return a
+    if a._kind == 3 or b._kind == 3:
+        # NOTE: complex takes the wider of the two part types (complex64 + float64 is
+        # complex128); a complex beside bool or an integer stays as it is.
+        c, o = (a, b) if a._kind == 3 else (b, a)
+        if o._kind < 2:
+            return c
+        return promote_types(c.to_real(), o.to_real()).to_complex()
     if a._kind != b._kind:
         return a if a._kind > b._kind else b
     if a._kind == 0:
@@ -207,6 +242,12 @@ def _combine(higher, lower):
         return lower
     if lower is None:
         return higher
+    if higher._kind == 3:
+        return higher
+    if lower._kind == 3:
+        # a complex of lower priority: the higher group's float width is kept (float64
+        # tensor + 1j is complex128), an integer or bool group takes the complex as it is
+        return higher.to_complex() if higher._kind == 2 else lower
     if higher._kind == 2:
         return higher
     if higher is bool or lower._kind == 2:
@@ -220,6 +261,8 @@ def scalar_dtype(v) -> dtype:
         return bool
     if isinstance(v, builtins.int):
         return int64
+    if isinstance(v, builtins.complex):
+        return default_complex()
     return _default
 
 
@@ -234,7 +277,7 @@ def result_type(*operands) -> dtype:
             else:
                 zero = d if zero is None else promote_types(zero, d)
         elif o is not None:
-            if isinstance(o, (np.floating, np.integer, np.bool_)):
+            if isinstance(o, (np.floating, np.integer, np.bool_, np.complexfloating)):
                 o = o.item()
             d = scalar_dtype(o)
             wrapped = d if wrapped is None else promote_types(wrapped, d)
@@ -254,7 +297,8 @@ def dtype_name_for_type(d: dtype) -> str:
 _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "FloatTensor",
            "float64": "DoubleTensor", "int8": "CharTensor", "int16": "ShortTensor",
            "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",
-           "bool": "BoolTensor"}
+           "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+           "complex128": "ComplexDoubleTensor"}
 
 
 class _TypeInfo:
@@ -276,6 +320,7 @@ class finfo(_TypeInfo):
 
     def __init__(self, type=None):
         dt = get_default_dtype() if type is None else to_dtype(type)
+        dt = dt.to_real()  # (a complex dtype's limits are those of its parts)
         if not dt.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
@@ -309,7 +354,7 @@ class iinfo(_TypeInfo):
         dt = to_dtype(type)
         if dt is bool:  # (the dtype: this module shadows the builtin)
             raise TypeError("torch.bool is not supported by torch.iinfo")
-        if dt.is_floating_point:
+        if dt.is_floating_point or dt.is_complex:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
                             "to handle 'torch.iinfo'")
         info = np.iinfo(dt.np)

@@ -42,6 +42,7 @@ class Tensor:
     _accumulator = None  # the AccumulateGrad node of a leaf
     _retains_grad = False
     _is_inference = False
+    _inference_vc = False  # an inference tensor detached outside inference_mode: writable
     _no_grad_view = False  # a view made in no-grad mode of a tensor requiring grad
 
     __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
@@ -130,7 +131,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def is_complex(self):
-        return False
+        return self.dtype.is_complex
 
     def is_inference(self):
         return self._is_inference
@@ -156,7 +157,7 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use "
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and self.dtype._kind < 2:  # (floating or complex)
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if requires_grad and self._is_inference and \
                 not _autograd.grad_mode.is_inference_mode_enabled():
@@ -203,7 +204,10 @@ class Tensor:
                     "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
                     "and its gradient may break downstream systems that assume they match.")
             if tuple(value.shape) != tuple(self.shape):
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
         self._grad = value
 
     @grad.deleter
@@ -230,6 +234,8 @@ class Tensor:
     @property
     def _version(self):
         """How many in-place changes this tensor's memory has seen (shared with views)."""
+        if self._is_inference and not self._inference_vc:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc.v
 
     @property
@@ -247,6 +253,9 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if gradient is None and self._data.dtype.kind == "c" and self._data.size == 1:
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs but "
+                               f"got {self.dtype}")
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
@@ -305,6 +314,9 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if not force and self.__dict__.get("_conj", False):  # (``conj()``'s result)
+            raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
+                               "tensor.resolve_conj().numpy() instead.")
         return self._data
 
     def pin_memory(self, device=None):
@@ -377,13 +389,22 @@ class Tensor:
             _warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                   "unexpected behavior.\nConsider using tensor.detach() first.",
                   UserWarning, stacklevel=2)
-        return float(self._scalar_for("float"))
+        return float(self._real_scalar(self._scalar_for("float"), "double"))
 
     def __int__(self):
-        return int(self._scalar_for("int"))
+        return int(self._real_scalar(self._scalar_for("int"), "int64_t"))
+
+    @staticmethod
+    def _real_scalar(v, ctype):
+        """A complex value with no imaginary part as its real part; else PyTorch's error."""
+        if type(v) is complex:
+            if v.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+            return v.real
+        return v
 
     def __index__(self):
-        if self.dtype.is_floating_point or self._data.size != 1:
+        if self.dtype._kind >= 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())
@@ -431,7 +452,10 @@ class Tensor:
                                "https://github.com/pytorch/pytorch/pull/103001")
         if id(self) in memo:
             return memo[id(self)]
-        new = _ops._core.wrap(self._data.copy(), self._device)
+        data, new_root = self._deepcopy_data(memo)
+        new = _ops._core.wrap(data, self._device)
+        if new_root is not None and new_root is not data:
+            new.__dict__["_storage_root"] = new_root  # (for storage_offset and storage size)
         if type(self) is not Tensor:
             new = type(self)._from_tensor(new, self._requires_grad) if hasattr(
                 type(self), "_from_tensor") else new
@@ -440,6 +464,24 @@ class Tensor:
             new._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = new
         return new
+
+    def _deepcopy_data(self, memo):
+        """The data for a deep copy: as PyTorch copies a storage once per ``deepcopy`` call,
+        tensors sharing memory (a tensor and its views) share the copied memory, at the same
+        offsets and strides."""
+        arr = self._data
+        root = _ops.shape._storage_root(self)
+        if type(arr) is not np.ndarray or type(root) is not np.ndarray or arr.size == 0 or \
+                not (root.flags.c_contiguous or root.flags.f_contiguous):
+            return arr.copy(), None
+        key = ("ember.storage", id(root))
+        if key not in memo:
+            memo[key] = root.copy(order="A")
+            memo.setdefault(id(memo), []).append(root)  # (keeps ``root`` alive, so its id)
+        new_root = memo[key]
+        offset = _ops.shape._ptr(arr) - _ops.shape._ptr(root)
+        out = np.ndarray(arr.shape, arr.dtype, buffer=new_root, offset=offset, strides=arr.strides)
+        return out, new_root
 
     def __dir__(self):
         return sorted(set(super().__dir__()))
@@ -457,7 +499,8 @@ class Tensor:
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
               "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
               "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "bool": "bool"}
+              "bool": "bool", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
 
 
 def _rebuild(array, device, requires_grad):

@@ -153,6 +153,22 @@ def _element_strings(flat: np.ndarray, floating: bool, opts: _PrintOptions):
     return [s.rjust(width) for s in strs], width
 
 
+def _complex_strings(flat: np.ndarray, opts: _PrintOptions):
+    """Strings for the complex 1-D ``flat`` values, and the width a line counts per value.
+
+    As PyTorch: the real and imaginary parts each choose their own style and width; the
+    real part is right-aligned to its width, the imaginary part follows its sign unpadded.
+    """
+    flat = flat.astype(np.complex128)
+    re, wr = _float_strings(np.ascontiguousarray(flat.real), opts)
+    im, wi = _float_strings(np.ascontiguousarray(flat.imag), opts)
+    out = []
+    for r, i in zip(re, im):
+        i = (i.rjust(wi) + "j").lstrip()
+        out.append(r.rjust(wr) + (i if i[0] in "+-" else "+" + i))
+    return out, wr + wi + 1
+
+
 def _to_host(a) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.get()  # CuPy array -> NumPy copy
 
@@ -209,13 +225,15 @@ def _contents(a, floating: bool, indent: int, opts: _PrintOptions) -> str:
     """The bracketed values of the non-empty array ``a``, as PyTorch lays them out."""
     summarize = a.size > opts.threshold
     edge = opts.edgeitems
+    strings = _complex_strings if a.dtype.kind == "c" else \
+        (lambda flat, opts: _element_strings(flat, floating, opts))
     if a.ndim == 0:
-        strs, _ = _element_strings(_to_host(a).reshape(1), floating, opts)
+        strs, _ = strings(_to_host(a).reshape(1), opts)
         return strs[0]
     if summarize and not edge:
         return "[...]"
     kept, cut = _summarised(a, edge, summarize)
-    strs, width = _element_strings(kept.reshape(-1), floating, opts)
+    strs, width = strings(kept.reshape(-1), opts)
     return _nest(strs, kept.shape, cut, width, indent, opts, edge)
 
 
@@ -251,6 +269,8 @@ def tensor_repr(t, *, tensor_contents=None, prefix="tensor(") -> str:
 
     dtype = t.dtype
     default_name = get_default_dtype().name
+    # (the default dtype's complex counterpart is not named either)
+    default_complex = "complex128" if default_name == "float64" else "complex64"
     shape = tuple(int(n) for n in t.shape)
     numel = math.prod(shape)
 
@@ -270,7 +290,7 @@ def tensor_repr(t, *, tensor_contents=None, prefix="tensor(") -> str:
     else:
         if not opts.edgeitems:
             suffixes.append(f"size={shape}")
-        if dtype.name not in (default_name, "int64", "bool"):
+        if dtype.name not in (default_name, default_complex, "int64", "bool"):
             suffixes.append(f"dtype={dtype}")
         if tensor_contents is None:
             body = _contents(t._data, bool(dtype.is_floating_point), indent, opts)

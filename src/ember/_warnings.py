@@ -22,10 +22,11 @@ def warn(message, category=UserWarning, stacklevel=None):
 
 
 _once: set = set()
+warn_always = False  # ``torch.set_warn_always(True)``: the once-only warnings every time
 
 
 def warn_once(key, message, category=UserWarning):
     """PyTorch's ``TORCH_WARN_ONCE``: only the first call with ``key`` in a process warns."""
-    if key not in _once:
+    if key not in _once or warn_always:
         _once.add(key)
         warn(message, category)

@@ -627,6 +627,77 @@ def matrix_power(A, n, *, out=None):
     return _out(result, out)
 
 
+# -- matrix exponential -------------------------------------------------------------------
+#
+# Scaling and squaring with the degree-13 Pade approximant (Higham, "The scaling and squaring
+# method for the matrix exponential revisited", 2005): each matrix is halved s times until its
+# 1-norm is at most THETA_13, its Pade approximant taken, and the result squared s times.
+# PyTorch sums a Taylor series instead (Bader, Blanes and Casas), so the two agree to rounding
+# (float32 is computed in float64 here, float16/bfloat16 in float32, and rounded once).
+
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm(a, xp):
+    """exp of each square matrix in array ``a`` (float64 or float32)."""
+    if a.size == 0:
+        return a.copy()
+    with quiet:
+        norm = xp.abs(a).sum(-2).max(-1)
+        ok = xp.isfinite(norm) & (norm > _THETA13)
+        s = xp.where(ok, xp.ceil(xp.log2(xp.where(ok, norm, 1.0) / _THETA13)), 0).astype(np.int64)
+        a = a / (2.0 ** s)[..., None, None]
+        b = _PADE13
+        ident = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        a2 = a @ a
+        a4 = a2 @ a2
+        a6 = a4 @ a2
+        u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4
+                 + b[3] * a2 + b[1] * ident)
+        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+            + b[0] * ident
+        r = xp.linalg.solve(v - u, v + u)
+        for k in range(int(s.max())):
+            r = xp.where((s > k)[..., None, None], r @ r, r)
+    return r
+
+
+def _matrix_exp_rule(ctx, g):
+    # the Frechet derivative at A^T applied to g: the top-right block of
+    # exp([[A^T, g], [0, A^T]]) (differentiable again, for double backward)
+    from ._ops.creation import zeros_like
+    from ._ops.shape import cat
+
+    (a,) = ctx.saved
+    n = a.shape[-1]
+    at = _mT(a)
+    big = cat([cat([at, g], -1), cat([zeros_like(g), at], -1)], -2)
+    return (matrix_exp(big)[..., :n, n:],)
+
+
+def matrix_exp(A):
+    """``exp(A)`` of each square matrix in ``A`` (``torch.linalg.matrix_exp``)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg_matrix_exp(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {_core._legacy(A.dtype)}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
+                           f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    xp = xp_of(A)
+    work = np.float64 if A.dtype is D.float64 or A.dtype is D.float32 else np.float32
+    arr = _expm(A._data.astype(work), xp).astype(A.dtype.np)
+    return make(arr, (A,), "LinalgMatrixExpBackward0", _matrix_exp_rule, A)
+
+
 def multi_dot(tensors, *, out=None):
     """The product of a chain of matrices (the first and last may be vectors)."""
     if len(tensors) < 2:
@@ -724,7 +795,7 @@ def cross_(input, other, dim=None, *, out=None):
 
 TORCH_FUNCTIONS = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
                    "pinverse": pinverse, "matrix_power": matrix_power, "svd": svd_, "qr": qr_,
-                   "cholesky": cholesky_, "cross": cross_}
+                   "cholesky": cholesky_, "cross": cross_, "matrix_exp": matrix_exp}
 
 
 def _install_methods():
@@ -733,3 +804,7 @@ def _install_methods():
 
 
 _install_methods()
+
+from ._linalg_lu import (householder_product, ldl_factor, ldl_factor_ex,  # noqa: E402,F401
+                         ldl_solve, lu, lu_factor, lu_factor_ex, lu_solve, tensorinv,
+                         tensorsolve, vander)

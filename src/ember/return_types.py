@@ -17,8 +17,10 @@ def _class(name, fields):
             body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
             return f"torch.return_types.{name}(\n{body})"
 
+        n = len(fields)  # (PyTorch's are structseqs, which count their fields so)
         cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                   "__module__": "torch.return_types"})
+                                   "__module__": "torch.return_types", "n_fields": n,
+                                   "n_sequence_fields": n, "n_unnamed_fields": 0})
         _classes[key] = cls
         globals()[name] = cls
     return cls

@@ -74,4 +74,15 @@ def log_softmax(input, dim, *, dtype=None):
     return functional.log_softmax(input, dim, dtype=dtype)
 
 
+from ._ops.special_more import (  # noqa: E402,F401
+    airy_ai, bessel_y0, bessel_y1, chebyshev_polynomial_t, chebyshev_polynomial_u,
+    chebyshev_polynomial_v, chebyshev_polynomial_w, gammainc, gammaincc, hermite_polynomial_h,
+    hermite_polynomial_he, laguerre_polynomial_l, legendre_polynomial_p, modified_bessel_i0,
+    modified_bessel_i1, modified_bessel_k0, modified_bessel_k1, scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w, spherical_bessel_j0)
+from ._ops.special_more import __all__ as _more  # noqa: E402
+
+__all__ += [n for n in _more if n not in ("igamma", "igammac")]
+
 __getattr__ = _module_getattr("torch.special")

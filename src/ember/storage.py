@@ -997,7 +997,8 @@ _LEGACY_DTYPES = {
     "DoubleStorage": D.float64, "FloatStorage": D.float32, "HalfStorage": D.float16,
     "LongStorage": D.int64, "IntStorage": D.int32, "ShortStorage": D.int16,
     "CharStorage": D.int8, "ByteStorage": D.uint8, "BoolStorage": D.bool,
-    "BFloat16Storage": D.bfloat16}
+    "BFloat16Storage": D.bfloat16, "ComplexFloatStorage": D.complex64,
+    "ComplexDoubleStorage": D.complex128}
 _NAME_OF_DTYPE = {d: name for name, d in _LEGACY_DTYPES.items()}
 
 _LEGACY_SIGNATURES = (
@@ -1077,6 +1078,8 @@ CharStorage = _LEGACY["CharStorage"]
 ByteStorage = _LEGACY["ByteStorage"]
 BoolStorage = _LEGACY["BoolStorage"]
 BFloat16Storage = _LEGACY["BFloat16Storage"]
+ComplexFloatStorage = _LEGACY["ComplexFloatStorage"]
+ComplexDoubleStorage = _LEGACY["ComplexDoubleStorage"]
 
 
 def is_storage(obj) -> bool:

@@ -19,7 +19,8 @@ from ._make_tensor import make_tensor  # noqa: F401  (torch.testing.make_tensor)
 
 # (rtol, atol) by dtype; integers and bools compare exactly
 _TOLERANCES = {D.float16: (1e-3, 1e-5), D.bfloat16: (1.6e-2, 1e-5), D.float32: (1.3e-6, 1e-5),
-               D.float64: (1e-7, 1e-7)}
+               D.float64: (1e-7, 1e-7), D.complex64: (1.3e-6, 1e-5),
+               D.complex128: (1e-7, 1e-7)}
 
 
 class _Failure(Exception):
@@ -99,7 +100,7 @@ def _is_sequence(x):
 
 
 def _is_number(x):
-    return isinstance(x, (bool, int, float, np.number, np.bool_))
+    return isinstance(x, (bool, int, float, complex, np.number, np.bool_))
 
 
 def _as_tensor(x):
@@ -129,11 +130,15 @@ def _compare_tensors(a, e, path, opts):
     if a.dtype is not e.dtype:
         common = D.promote_types(a.dtype, e.dtype)
         a, e = a.to(common), e.to(common)
-    close = a.isclose(e, rtol=rtol, atol=atol, equal_nan=opts["equal_nan"])
+    if a.dtype.is_complex and opts["equal_nan"]:  # NaN parts match part by part, as PyTorch
+        close = a.real.isclose(e.real, rtol=rtol, atol=atol, equal_nan=True) & \
+            a.imag.isclose(e.imag, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        close = a.isclose(e, rtol=rtol, atol=atol, equal_nan=opts["equal_nan"])
     if bool(close.all()):
         return
     scalars = (a.item(), e.item()) if a.ndim == 0 else None
-    if not a.dtype.is_floating_point:  # differences of integers without overflow
+    if a.dtype._kind < 2:  # differences of integers without overflow
         a, e = a.to(D.int64), e.to(D.int64)
     # the greatest differences among the elements that are not close
     abs_diff = (a - e).abs().masked_fill(close, 0)
@@ -175,7 +180,8 @@ def _compare_numbers(a, e, path, opts):
                        path)
     rtol, atol = opts["rtol"], opts["atol"]
     if rtol is None:
-        floating = isinstance(a, (float, np.floating)) or isinstance(e, (float, np.floating))
+        floating = isinstance(a, (float, complex, np.inexact)) or \
+            isinstance(e, (float, complex, np.inexact))
         rtol, atol = (1e-7, 1e-7) if floating else (0, 0)
     if a == e or (opts["equal_nan"] and _isnan(a) and _isnan(e)):
         return

@@ -166,13 +166,43 @@ def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     else:
         return out
     if arr.dtype not in FLOAT_NP:
-        return out
+        if arr.dtype.kind != "c":
+            return out
+        rule = complex_rule(rule)  # (complex results only: the float path pays nothing)
     node = _node(name, rule, inputs)
     out._grad_fn = node
     out._requires_grad = True
     if saved:
         node.save(*saved, out=out)
     return out
+
+
+def complex_rule(rule):
+    """``rule`` for a complex result, under PyTorch's convention (a gradient is the conjugate
+    Wirtinger derivative: ``dL/dRe + i dL/dIm`` of a real loss).
+
+    An op's rule multiplies the incoming gradient by the op's derivative; for a holomorphic
+    op (arithmetic, exp, matmul, fft, and every linear op) the complex gradient is that times
+    the *conjugated* derivative, ``conj(rule(conj(g)))``.  Rules written for complex values
+    themselves (abs, angle, conj, ...) carry ``complex_ready`` and are used as they are.
+    """
+    if getattr(rule, "complex_ready", False):
+        return rule
+
+    def conj_rule(ctx, g):
+        res = rule(ctx, g.conj())
+        if type(res) is not tuple:
+            res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+        return tuple(r.conj() if r is not None and r._data.dtype.kind == "c" else r
+                     for r in res)
+    conj_rule.complex_ready = True
+    return conj_rule
+
+
+def complex_ready(rule):
+    """Mark a backward rule as written for complex tensors (see :func:`complex_rule`)."""
+    rule.complex_ready = True
+    return rule
 
 
 def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
@@ -184,7 +214,7 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
         node._num_outputs = len(outs)
         node._out_meta = [(o._data.shape, o._data.dtype, dev) for o in outs]
         for i, o in enumerate(outs):
-            if (differentiable is None or differentiable[i]) and o.dtype.is_floating_point:
+            if (differentiable is None or differentiable[i]) and o.dtype._kind >= 2:
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
@@ -201,6 +231,8 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     """
     out = make(arr, inputs or (base,), name, rule, *saved)
     out._fresh = False  # shares memory: never taken over as a leaf's .grad
+    if base._is_inference:  # a view of an inference tensor is one, in any mode
+        out._is_inference = True
     out._vc = base._vc
     out._view_version = base._vc.v
     if base._base is not None:
@@ -231,6 +263,8 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
     parent = base._view_fn if base._base is not None else None
     for o, fn in zip(outs, view_fns):
         o._fresh = False
+        if base._is_inference:
+            o._is_inference = True
         o._vc = base._vc
         o._view_version = base._vc.v
         o._base = root
@@ -269,6 +303,10 @@ def conform_grad(g, meta, node, i):
                 f"got {list(g.shape)} but expected shape compatible with {list(shape)}") from None
         g = sum_to(g, shape)
     if g._data.dtype != dtype:
+        if g._data.dtype.kind == "c" and dtype.kind != "c":
+            from .complex import real_part
+
+            g = real_part(g)  # a real input's share of a complex gradient (no cast warning)
         g = g.to(D.from_numpy_dtype(dtype))
     return g
 
@@ -372,8 +410,17 @@ def adopt(dst: Tensor, src: Tensor) -> None:
 
 # -- in-place ops -------------------------------------------------------------
 
+_INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 def check_inplace(t: Tensor) -> None:
-    """PyTorch's refusals for writing into ``t`` while grad mode is on."""
+    """PyTorch's refusals for writing into ``t`` while grad mode is on (and, in any mode,
+    into a tensor made under ``inference_mode`` once outside it)."""
+    if t._is_inference and not STATE.inference and not t._inference_vc:
+        raise RuntimeError(_INFERENCE_INPLACE)
     if not STATE.enabled:
         return
     if t._no_grad_view:
@@ -513,7 +560,7 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
 def _legacy(d):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
             "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[d.name]
+            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
 
 
 def _repoint_saved_output(node, t):
@@ -563,7 +610,8 @@ def refresh_view(view: Tensor) -> None:
     view_fn = view._view_fn
 
     def rule(ctx, g):
-        gb = wrap(xp_of(g).zeros(base.shape, dtype=g._data.dtype), g._device)
+        # (the base's dtype: a view may have another one, as ``z.real`` of a complex z)
+        gb = wrap(xp_of(g).zeros(base.shape, dtype=base._data.dtype), g._device)
         write(view_fn(gb), g._data)
         return (gb,)
 

@@ -23,7 +23,7 @@ def _bad_to(args, kwargs):
 
 
 def _is_dtype(a):
-    return isinstance(a, D.dtype) or a in (float, int, bool)
+    return isinstance(a, D.dtype) or a in (float, int, bool, complex)
 
 
 def _parse_to(args, kwargs):
@@ -123,7 +123,15 @@ _HALVES = (D.float16, D.bfloat16)
 
 
 def _cast(arr, src, dst):
-    if src.is_floating_point and not dst.is_floating_point and dst is not D.bool:
+    if src._kind == 3 and dst._kind != 3:
+        from .._warnings import warn_once
+
+        warn_once("complex to real", "Casting complex values to real discards the imaginary "
+                  "part")
+        if dst is D.bool:  # (nonzero if either part is)
+            return arr != 0
+        arr, src = arr.real, src.to_real()
+    if src.is_floating_point and dst._kind == 1:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).
         with quiet:
             if src is D.float64 and dst is D.uint8:

@@ -9,6 +9,7 @@ from ember._warnings import warn_once
 import numpy as np
 
 from .. import _dtype as D
+from ..backends import _uninitialized_fill
 from .._device import CPU, canonical, xp_for
 from .._tensor import Tensor
 from ._core import shape_arg, wrap
@@ -39,7 +40,7 @@ def _finish(arr, device, requires_grad, dtype_known=True):
 def _require_grad(t):
     """``requires_grad=True`` at construction (a factory's or ``Parameter``'s argument), whose
     dtype error PyTorch words apart from ``requires_grad_()``'s."""
-    if not t.dtype.is_floating_point:
+    if t.dtype._kind < 2:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                            "gradients")
     t.requires_grad_(True)
@@ -57,8 +58,8 @@ def _scalar_dtype_of(x):
         return D.int64
     if isinstance(x, numbers.Real):
         return D.get_default_dtype()
-    if isinstance(x, complex):
-        raise TypeError("ember does not support complex tensors")
+    if isinstance(x, numbers.Complex):
+        return D.default_complex()
     return None
 
 
@@ -164,7 +165,7 @@ _CTYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "in
 def _check_fits(values, dt, what="value", names=_CTYPE):
     """PyTorch's refusal to store a number that overflows ``dt`` (named by ``names``: C++
     type names, or dtype names as ``torch.tensor`` says)."""
-    if dt is D.bool or not values.size:
+    if dt is D.bool or dt._kind == 3 or not values.size:
         return
     if dt.is_floating_point:
         if dt is D.float64 or values.dtype.kind != "f":
@@ -187,6 +188,12 @@ def _check_fits(values, dt, what="value", names=_CTYPE):
 
 def _numbers_to(values, dt):
     """A flat list of Python/NumPy numbers as an array of ``dt`` (PyTorch's conversions)."""
+    if any(isinstance(v, (complex, np.complexfloating)) for v in values):
+        if dt._kind != 3:  # NOTE: PyTorch refuses a complex number for a real dtype
+            raise TypeError("must be real number, not complex")
+        return np.array(values, dtype=np.complex128).astype(dt.np)
+    if dt._kind == 3:
+        return np.array(values, dtype=np.complex128).astype(dt.np)
     if any(isinstance(v, float) or isinstance(v, np.floating) for v in values):
         arr = np.array(values, dtype=np.float64)
     else:
@@ -410,8 +417,21 @@ def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fals
 
 def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False, memory_format=None):
-    # NOTE: ember zero-fills "uninitialised" memory; reading it is undefined in PyTorch anyway.
-    return _filled(0, _size("empty", args, size), dtype, device, requires_grad, out)
+    # NOTE: ember zero-fills "uninitialised" memory; reading it is undefined in PyTorch anyway
+    # (under deterministic algorithms, PyTorch's NaN / largest-integer markers)
+    shape = _size("empty", args, size)
+    if memory_format is not None and str(memory_format) == "torch.preserve_format":
+        raise RuntimeError("unsupported memory format Preserve")
+    t = _filled(_uninitialized_fill(_dtype_or_default(dtype)), shape, dtype, device,
+                requires_grad and memory_format is None, out)
+    if memory_format is not None and out is None and \
+            str(memory_format) not in ("torch.contiguous_format", "torch.preserve_format"):
+        from .shape import contiguous  # channels_last strides
+
+        t = contiguous(t, memory_format)
+        if requires_grad:
+            _require_grad(t)
+    return t
 
 
 def _fill_dtype(fill_value):
@@ -421,6 +441,8 @@ def _fill_dtype(fill_value):
     if isinstance(fill_value, (numbers.Integral, np.integer)) and \
             not isinstance(fill_value, np.bool_):
         return D.int64
+    if isinstance(fill_value, (complex, np.complexfloating)):
+        return D.default_complex()
     # NOTE: PyTorch reads a NumPy bool fill value as a number: the default float dtype.
     return D.get_default_dtype()
 
@@ -433,7 +455,7 @@ def _fill_number(fill_value):
         return fill_value.item()
     if isinstance(fill_value, np.generic):
         return fill_value.item()
-    if not isinstance(fill_value, numbers.Number) or isinstance(fill_value, complex):
+    if not isinstance(fill_value, numbers.Number):
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
                         f"{type(fill_value).__name__}")
     return fill_value
@@ -450,6 +472,13 @@ def _fill_array(shape, value, dt, device):
 def _fill_scalar(value, dt):
     """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
     it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
+    if isinstance(value, complex) and dt._kind != 3:
+        if value.imag != 0:  # NOTE: PyTorch words a lost imaginary part as an overflow
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                               "overflow")
+        value = value.real
+    if dt._kind == 3:
+        return value
     if dt is D.bool:
         value = bool(value)
     # NOTE: PyTorch lets float16/bfloat16 fills overflow to inf (full((1,), 1e39)).
@@ -513,6 +542,8 @@ def _like_layout(t, arr, memory_format):
 
 def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
     dt, dev = _like(t, dtype, device)
+    if fill is _EMPTY:
+        fill = _uninitialized_fill(dt)
     if fill is None:
         arr = xp_for(_device(dev)).zeros(tuple(t.shape), dtype=dt.np)
     else:
@@ -532,9 +563,12 @@ def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
     return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
 
 
+_EMPTY = object()  # empty_like's fill: none, or deterministic mode's markers
+
+
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    return _like_filled(t, None, dtype, device, requires_grad, memory_format)
+    return _like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -636,8 +670,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
     if dtype is None:
         dtype = D.int64 if all_int else D.get_default_dtype()
     dt = D.to_dtype(dtype)
-    if dt is D.bool:
-        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if dt is D.bool or dt._kind == 3:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy_name(dt)}'")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
@@ -817,6 +851,9 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
          requires_grad=False, layout=None, pin_memory=False):
     shape = _size("rand", args, size)
     dt = _dtype_or_default(dtype)
+    if dt._kind == 3:  # PyTorch fills the real view: real and imaginary parts in turn
+        arr = _gen(generator).uniform(2 * _numel(shape), dt.to_real().np)
+        return _finish(arr.view(dt.np).reshape(shape), device, requires_grad)
     _need_float(dt, "check_uniform_bounds")
     arr = _gen(generator).uniform(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
@@ -826,6 +863,10 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
           requires_grad=False, layout=None, pin_memory=False):
     shape = _size("randn", args, size)
     dt = _dtype_or_default(dtype)
+    if dt._kind == 3:
+        # PyTorch draws the real view's 2n values, with std 1/sqrt(2) so that E|z|^2 is 1
+        arr = _gen(generator).normal(2 * _numel(shape), dt.to_real().np, 0.0, 1 / math.sqrt(2))
+        return _finish(arr.view(dt.np).reshape(shape), device, requires_grad)
     _need_float(dt, "normal_kernel_cpu")
     arr = _gen(generator).normal(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
@@ -869,6 +910,9 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
                            f">= to={high}")
     shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
+    if dt._kind == 3:
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
     arr = _gen(generator).random_from_to(_numel(shape), low, high, dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
 
@@ -919,7 +963,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
     dt = _dtype_or_default(dtype)
     arr = _gen(generator).normal(_numel(shape), dt.np, float(mean), float(std)).reshape(shape)
@@ -963,14 +1007,21 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
                            f"> to={b}")
+    if t.dtype._kind == 3:  # the real view's values: real and imaginary parts in turn
+        arr = _gen(generator).uniform(2 * t.numel(), t.dtype.to_real().np, float(a), float(b))
+        return _fill_random(t, arr.view(t.dtype.np), "UniformBackward0")
     return _fill_random(t, _gen(generator).uniform(t.numel(), t.dtype.np, float(a), float(b)),
                         "UniformBackward0")
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     contiguous = t.is_contiguous()
+    if t.dtype._kind == 3:  # the real view, std / sqrt(2) per part (as PyTorch)
+        arr = _gen(generator).normal(2 * t.numel(), t.dtype.to_real().np, float(mean),
+                                     float(std) / math.sqrt(2), contiguous=contiguous)
+        return _fill_random(t, arr.view(t.dtype.np), "NormalBackward0")
     arr = _gen(generator).normal(t.numel(), t.dtype.np, float(mean), float(std),
                                  contiguous=contiguous)
     return _fill_random(t, arr, "NormalBackward0")

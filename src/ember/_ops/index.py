@@ -311,7 +311,7 @@ def _index(t, nk):
 # -- t[key] = value -------------------------------------------------------------------
 
 def _check_value(t, value):
-    if isinstance(value, (Tensor, bool, int, float, np.generic)):
+    if isinstance(value, (Tensor, bool, int, float, complex, np.generic)):
         return
     tp = type(value)
     name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"

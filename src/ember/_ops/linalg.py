@@ -21,7 +21,8 @@ _LOW = (D.float16, D.bfloat16)
 # PyTorch's C++ spellings, used by some of its dtype-mismatch messages.
 _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half",
         "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
-        "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+        "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+        "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _need_tensor(v, fn, arg, pos):
@@ -48,6 +49,10 @@ def _mm_arr(x, y):
         if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
             return _mm_arr32(x, y).astype(x.dtype)
+        if x.dtype == np.complex64 and type(x) is np.ndarray:
+            # in complex128 and rounded once: each product of float32 parts is exact there,
+            # so z @ z.conj().T has exactly real diagonals, as PyTorch's MKL product gives
+            return (x.astype(np.complex128) @ y.astype(np.complex128)).astype(np.complex64)
         if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and x.dtype == y.dtype and \
                 _blas.nt_product_flipped(x, y):
             return np.ascontiguousarray((y.T @ x.T).T)
@@ -203,7 +208,7 @@ def _addmm(bias, a, b, beta, alpha):
                            f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     target = (a.shape[0], b.shape[1])
     _check_expand(tuple(bias.shape), target)
-    if not a.dtype.is_floating_point:  # NOTE: PyTorch casts alpha and beta to the int type
+    if a.dtype._kind < 2:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
     low = a._data.dtype.itemsize == 2 and a.dtype.is_floating_point
     prod = _mm_arr32(a._data, b._data) if low else _mm_arr(a._data, b._data)

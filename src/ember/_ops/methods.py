@@ -82,7 +82,7 @@ def _fill_(self, value, _name=None):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{vt.ndim} dimensions.")
         value = vt.item()
-        if not self.dtype.is_floating_point and self.dtype is not D.bool:
+        if self.dtype._kind == 1:  # (integers)
             with np.errstate(all="ignore"):  # a tensor's value wraps (300 -> 44 in uint8)
                 value = vt._data.astype(np.float64 if vt.dtype.is_floating_point else np.int64
                                         ).astype(self._data.dtype)[()]
@@ -386,7 +386,7 @@ def _pos(self):
 def _invert(self):
     if self.dtype.name == "bool":
         return P.logical_not(self)
-    if self.dtype.is_floating_point:
+    if self.dtype._kind >= 2:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
     return P.bitwise_not(self)
@@ -552,7 +552,8 @@ _METHODS = {
     "prelu": _nn_fn("prelu"), "hardshrink": _nn_fn("hardshrink"),
 }
 
-_PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.H, "mH": S.mT}
+_PROPERTIES = {"T": S.T, "mT": S.mT, "H": lambda t: S.H(t).conj(),
+               "mH": lambda t: S.mT(t).conj()}
 
 
 _BINARY_DUNDERS = frozenset(
@@ -588,8 +589,11 @@ def install(cls):
     _METHODS.setdefault("negative", P.neg)
     _METHODS.setdefault("positive", _pos)
     _METHODS.setdefault("absolute", P.abs)
+    from . import complex as _complex
+
+    _complex.install(cls, _METHODS, _PROPERTIES)
     for name, fn in _METHODS.items():
         setattr(cls, name, _operator(fn) if name in _BINARY_DUNDERS else fn)
     for name, fn in _PROPERTIES.items():
-        setattr(cls, name, property(fn))
+        setattr(cls, name, property(*fn) if isinstance(fn, tuple) else property(fn))
     cls.__hash__ = object.__hash__

@@ -47,6 +47,18 @@ _return_types._class("frexp", ("mantissa", "exponent"))
 
 # -- helpers --------------------------------------------------------------------
 
+def _refuse(t, message, exc=NotImplementedError):
+    from .complex import refuse
+
+    refuse(t, message, exc)
+
+
+def _kernel(name):
+    from .complex import kernel_refusal
+
+    return kernel_refusal(name)
+
+
 def _need_tensor(x, fname, arg="input", pos=1):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
@@ -126,6 +138,7 @@ def _variant(a, b):
 
 def lgamma(input, *, out=None):
     """``log|Gamma(x)|``."""
+    _refuse(input, _kernel("lgamma_vml_cpu"))
     return _done(_kernel_unary(input, _gamma.lgamma, "LgammaBackward0", _lgamma_rule, _IN,
                                fname="lgamma"), out)
 
@@ -136,6 +149,7 @@ def _lgamma_rule(ctx, g):
 
 def digamma(input, *, out=None):
     """``Gamma'(x) / Gamma(x)``; -inf at 0 (+inf at -0), NaN at the negative integers."""
+    _refuse(input, _kernel("digamma"))
     return _done(_kernel_unary(input, _gamma.digamma, "DigammaBackward0", _digamma_rule, _IN,
                                fname="digamma"), out)
 
@@ -285,6 +299,9 @@ def _ndtri_rule(ctx, g):
 
 def sinc(input, *, out=None):
     """``sin(pi x) / (pi x)``, 1 at 0."""
+    if isinstance(input, Tensor) and input.dtype.is_complex:  # (composed: holomorphic)
+        px = P.mul(input, math.pi)
+        return _done(P.where(input.eq(0), P.add(P.mul(input, 0), 1), P.div(px.sin(), px)), out)
     def fn(x):
         px = x * x.dtype.type(math.pi)
         return np.where(x == 0, x.dtype.type(1), np.sin(px) / px)
@@ -303,6 +320,7 @@ def logit(input, eps=None, *, out=None):
 
     NOTE: as in PyTorch, a negative ``eps`` means no clamping.
     """
+    _refuse(input, _kernel("logit_cpu"))
     _need_tensor(input, "logit")
     x, dt = _compute(input)
     lo = hi = None
@@ -336,6 +354,7 @@ def entr(input, *, out=None):
 
 def deg2rad(input, *, out=None):
     """Degrees to radians."""
+    _refuse(input, "deg2rad is not supported for complex tensors.", RuntimeError)
     return _done(_elementary(input, lambda x: x * x.dtype.type(math.pi / 180),
                              "Deg2RadBackward0", lambda ctx, g: (g * (math.pi / 180),),
                              fname="deg2rad"), out)
@@ -343,6 +362,7 @@ def deg2rad(input, *, out=None):
 
 def rad2deg(input, *, out=None):
     """Radians to degrees."""
+    _refuse(input, "rad2deg is not supported for complex tensors.", RuntimeError)
     return _done(_elementary(input, lambda x: x * x.dtype.type(180 / math.pi),
                              "Rad2DegBackward0", lambda ctx, g: (g * (180 / math.pi),),
                              fname="rad2deg"), out)
@@ -353,6 +373,8 @@ def rad2deg(input, *, out=None):
 def heaviside(input, values, *, out=None):
     """0 where ``input < 0``, ``values`` where it is 0, 1 where it is positive (or NaN: 0)."""
     _both_tensors("heaviside", input, values, "values")
+    _refuse(input, "heaviside is not yet implemented for complex tensors.", RuntimeError)
+    _refuse(values, "heaviside is not yet implemented for complex tensors.", RuntimeError)
     if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different "
                            "dtypes.")
@@ -369,6 +391,8 @@ def _heaviside_rule(ctx, g):
 
 def copysign(input, other, *, out=None):
     """``|input|`` with the sign of ``other``; integers give the default float dtype."""
+    _refuse(input, _kernel("copysign_cpu"))
+    _refuse(other, _kernel("copysign_cpu"))
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__}), but expected one "
@@ -454,6 +478,12 @@ lcm = _integer_op("lcm", np.lcm)
 def float_power(input, exponent, *, out=None):
     """``input ** exponent`` computed in float64 whatever the dtypes."""
     _not_scalars("float_power", input, exponent)
+    if any(isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, complex)
+           for v in (input, exponent)):  # complex powers: in complex128
+        base = input.to(D.complex128) if isinstance(input, Tensor) else complex(input)
+        exp = exponent.to(D.complex128) if isinstance(exponent, Tensor) else complex(exponent)
+        return _done(P.pow(base, exp) if isinstance(base, Tensor) else P.pow(
+            P.mul(exp, 0) + base, exp), out)
     base = input.to(D.float64) if isinstance(input, Tensor) else float(input)
     power = exponent.to(D.float64) if isinstance(exponent, Tensor) else float(exponent)
     return _done(P.pow(base, power), out)

@@ -250,6 +250,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """Where each value of ``input`` would go in the sorted last dim of ``sorted_sequence``
     (first such place, or last with ``right=True`` / ``side='right'``).  A 1-d sequence
     serves every value; an N-d one has one row per leading index of ``input``."""
+    from .complex import kernel_refusal, refuse
+
+    for t in (sorted_sequence, input):
+        refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
@@ -299,6 +303,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The bucket of each value of ``input`` among the sorted 1-d ``boundaries``."""
+    from .complex import kernel_refusal, refuse
+
+    for t in (input, boundaries):
+        refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
@@ -319,6 +327,9 @@ def _bins_of(x, lo, hi, bins):
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """A histogram of ``input`` with ``bins`` equal bins over ``[min, max]`` (the data's own
     range when both are equal); values outside are ignored.  Not differentiable."""
+    from .complex import kernel_refusal, refuse
+
+    refuse(input, kernel_refusal("aminmax_cpu"))  # (PyTorch's first step: the data's range)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
@@ -536,6 +547,9 @@ def _value_index(t, d, keepdim, idx_rows, name, node):
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
     index of its last occurrence.  NaNs never count as equal."""
+    from .complex import kernel_refusal, refuse
+
+    refuse(input, kernel_refusal("mode_cpu"))
     d = norm_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if n == 0:
@@ -1519,6 +1533,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     need = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     item = np.dtype(dt.np).itemsize
     base = xp.zeros(need, dtype=dt.np)
+    from ..backends import _uninitialized_fill
+    fill = _uninitialized_fill(dt)
+    if fill is not None:
+        base[...] = fill
     arr = S._as_strided(base, size, tuple(s * item for s in stride)) if need else \
         xp.zeros(size, dtype=dt.np)
     t = wrap(arr, dev)

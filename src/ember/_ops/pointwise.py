@@ -83,9 +83,9 @@ def _ref(ta, tb):
 
 
 def _scalar(v):
-    if isinstance(v, (bool, int, float)):
+    if isinstance(v, (bool, int, float, complex)):
         return v
-    if isinstance(v, (np.bool_, np.integer, np.floating)):
+    if isinstance(v, (np.bool_, np.integer, np.floating, np.complexfloating)):
         return v.item()
     if isinstance(v, (list, tuple, np.ndarray)):
         from .creation import tensor
@@ -150,7 +150,10 @@ def _check_alpha(a, b, alpha):
     if isinstance(alpha, (bool, np.bool_)):
         if dt is not D.bool:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    elif isinstance(alpha, (float, np.floating)) and not dt.is_floating_point:
+    elif isinstance(alpha, (complex, np.complexfloating)) and not dt.is_complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    elif isinstance(alpha, (float, np.floating)) and dt._kind < 2:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
 
@@ -203,6 +206,12 @@ def _no_bool(dt, kernel):
     """PyTorch has no bool kernel for some arithmetic (``b // b``, ``b % b``, ``b ** b``)."""
     if dt is D.bool:
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _no_complex(dt, kernel):
+    """PyTorch's refusal of an op without a complex kernel (``z % 2``, ``z < w``...)."""
+    if dt._kind == 3:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy_name(dt)}\'')
 
 
 def sub(a, b, *, alpha=1):
@@ -259,6 +268,7 @@ def div(a, b, *, rounding_mode=None):
                            f"but found '{rounding_mode}'")
     dt = D.result_type(a, b)
     _no_bool(dt, f"div_{rounding_mode}_cpu")
+    _no_complex(dt, f"div_{rounding_mode}_cpu")
     if not dt.is_floating_point:
         return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
 
@@ -277,7 +287,7 @@ def _zero2_rule(ctx, g):
 
 def true_divide(a, b):
     dt = D.result_type(a, b)
-    if not dt.is_floating_point:  # int / int is a float in PyTorch
+    if dt._kind < 2:  # int / int is a float in PyTorch
         dt = D.get_default_dtype()
         a = _cast(a, dt)
         b = _cast(b, dt)
@@ -325,6 +335,7 @@ def _int_div(mode):
 def floor_divide(a, b):
     dt = D.result_type(a, b)
     _no_bool(dt, "div_floor_cpu")
+    _no_complex(dt, "div_floor_cpu")
 
     def fn(x, y):
         with quiet:
@@ -341,6 +352,7 @@ def _floor_divide_rule(ctx, g):
 def remainder(a, b):
     dt = D.result_type(a, b)
     _no_bool(dt, "remainder_cpu")
+    _no_complex(dt, "remainder_cpu")
 
     def fn(x, y):
         with quiet:
@@ -369,6 +381,7 @@ def _remainder_rule(ctx, g):
 def fmod(a, b):
     dt = D.result_type(a, b)
     _no_bool(dt, "fmod_cpu")
+    _no_complex(dt, "fmod_cpu")
 
     def fn(x, y):
         with quiet:
@@ -388,7 +401,7 @@ def pow(a, b):
     dt = D.result_type(a, b)
     if not isinstance(b, Tensor):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
-                and not dt.is_floating_point:
+                and dt._kind < 2:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if dt is D.bool:  # bool ** True / bool ** False stays bool in PyTorch
             return _binary(a, b, lambda x, y: np.power(x.astype(np.uint8), y).astype(np.bool_),
@@ -445,7 +458,7 @@ def _pow_rule(ctx, g):
     ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
     gb = None
     if ctx.needs_input_grad[1]:
-        gb = g * where(a.eq(0) & b.ge(0), 0.0, out * a.log())
+        gb = g * where(a.eq(0) & b.real.ge(0), 0.0, out * a.log())
     return ga, gb
 
 
@@ -459,6 +472,10 @@ def _rpow(s, b):
 
 def _rpow_rule(ctx, g):
     s, out = ctx.saved
+    if isinstance(s, complex):
+        import cmath
+
+        return (g * out * cmath.log(s) if s != 0 else g * 0,)
     return (g * out * math.log(s) if s > 0 else g * out * float("nan") if s < 0 else g * 0,)
 
 
@@ -477,9 +494,10 @@ def _neg_rule(ctx, g):
 # -- unary math ---------------------------------------------------------------
 
 def _float_data(a):
-    """``a``'s array, converted to the default float dtype if ``a`` is not floating."""
+    """``a``'s array, converted to the default float dtype if ``a`` is not floating (or
+    complex)."""
     d = a._data
-    if a.dtype.is_floating_point:
+    if a.dtype._kind >= 2:
         return d
     return d.astype(D.get_default_dtype().np)
 
@@ -501,9 +519,27 @@ def _unary_float(a, fn, name, rule, *saved):
             out = fn(x.astype(np.float32)).astype(x.dtype)
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
+        elif x.dtype.kind == "c":
+            out = _complex_unary(x, fn, name)
         else:
             out = fn(x)
     return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved])
+
+
+# Real-only functions PyTorch refuses for complex input, by node name: its kernel's name.
+_REAL_ONLY = {"ErfBackward0": "erf_vml_cpu", "ErfcBackward0": "erfc_vml_cpu",
+              "ErfinvBackward0": "erfinv_vml_cpu"}
+
+
+def _complex_unary(x, fn, name):
+    """A unary function of complex values: complex64 computed in complex128 and rounded once
+    (NumPy's complex64 kernels are less accurate than PyTorch's)."""
+    kernel = _REAL_ONLY.get(name)
+    if kernel is not None:
+        _no_complex(D._BY_NP[x.dtype], kernel)
+    if x.dtype == np.complex64:
+        return as_array(fn(x.astype(np.complex128))).astype(np.complex64)
+    return fn(x)
 
 
 def exp(a):
@@ -694,8 +730,12 @@ def zeros_of(shape, dtype):
 
 
 def relu(a):
-    if a.dtype is D.bool:
-        raise RuntimeError("Boolean inputs not supported for relu")
+    dt = a.dtype
+    if dt._kind != 2:  # (one lookup for the rare cases: bool, and complex)
+        if dt is D.bool:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        if dt._kind == 3:
+            _no_complex_clamp()
     x = a._data
     if type(x) is np.ndarray:
         # NOTE: NumPy's maximum against a zero *array* is several times faster than against
@@ -760,8 +800,12 @@ def times_mask(g, mask):
 def abs(a):
     if a.dtype is D.bool:
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-    return make(np.abs(a._data), (a,), "AbsBackward0", lambda ctx, g: (g * ctx.saved[0].sign(),),
-                a)
+    return make(np.abs(a._data), (a,), "AbsBackward0", _abs_rule, a)
+
+
+def _abs_rule(ctx, g):
+    a = ctx.saved[0]
+    return (g * a.sgn(),)  # (complex z: g * z / |z|, the gradient of |z|)
 
 
 def _np_sign(x):
@@ -772,12 +816,19 @@ def _np_sign(x):
 
 
 def sign(a):
+    if a.dtype._kind == 3:
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                  "numbers. Please use torch.sgn instead.")
     if a.dtype is D.bool:
         return make(a._data.copy(), (a,), "SignBackward0", None)
     return make(_np_sign(a._data), (a,), "SignBackward0", _zero_rule)
 
 
 def sgn(a):
+    if a.dtype._kind == 3:
+        from .complex import sgn as csgn
+
+        return csgn(a)
     if a.dtype is D.bool:
         return make(a._data.copy(), (a,), "SgnBackward0", None)
     return make(_np_sign(a._data), (a,), "SgnBackward0", _zero_rule)
@@ -791,6 +842,10 @@ def _rounding(fn, name, kernel):
     def op(a):
         if a.dtype is D.bool:
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        if a.dtype._kind == 3:
+            if kernel.endswith("_vml_cpu") and kernel != "round_vml_cpu":
+                raise NotImplementedError(f"{kernel[:-8]} is not supported for complex inputs")
+            _no_complex(a.dtype, kernel)
         if not a.dtype.is_floating_point:
             return make(a._data.copy(), (a,), name, None)
         return make(fn(a._data), (a,), name, _zero_rule)
@@ -805,6 +860,8 @@ fix = trunc
 
 
 def round(a, *, decimals=0):
+    if a.dtype._kind == 3:
+        _no_complex(a.dtype, "round_vml_cpu" if decimals == 0 else "round_cpu")
     if decimals == 0:
         return _rounding(np.rint, "RoundBackward0", "round_vml_cpu")(a)
     if not a.dtype.is_floating_point:
@@ -840,6 +897,8 @@ def square(a):
 
 def clamp(a, min=None, max=None):
     """``min(max(a, min), max)``; the bounds are scalars or tensors (broadcast with ``a``)."""
+    if a._data.dtype.kind == "c":
+        _no_complex_clamp()
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -934,6 +993,10 @@ def _clamp_tensor(a, lo, hi, name):
     return make(out, (a, lo, hi), name, rule, device=a._device)
 
 
+def _no_complex_clamp():
+    raise NotImplementedError("clamp is not supported for complex types")
+
+
 def _scalar_like(v, a):
     from .creation import tensor
 
@@ -944,12 +1007,16 @@ clip = clamp
 
 
 def clamp_min(a, min):
+    if a._data.dtype.kind == "c":
+        _no_complex_clamp()
     if isinstance(min, Tensor):
         return _clamp_tensor(a, min, None, "ClampMinBackward1")
     return _clamp_scalar(a, min, None, "ClampMinBackward0")
 
 
 def clamp_max(a, max):
+    if a._data.dtype.kind == "c":
+        _no_complex_clamp()
     if isinstance(max, Tensor):
         return _clamp_tensor(a, None, max, "ClampMaxBackward1")
     return _clamp_scalar(a, None, max, "ClampMaxBackward0")
@@ -966,6 +1033,8 @@ def _minmax(a, b, fn, name, weights):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name[:-9].lower()}(): argument '{'input' if pos == 1 else 'other'}'"
                             f" (position {pos}) must be Tensor, not {type(v).__name__}")
+    if a._data.dtype.kind == "c" or b._data.dtype.kind == "c":
+        raise RuntimeError(f"{name[:-9].lower()} not implemented for complex tensors.")
     return _binary(a, b, fn, name, rule, a, b)
 
 
@@ -1061,7 +1130,7 @@ def lerp(a, b, weight):
         raise RuntimeError(f"expected dtype {_short(a.dtype)} for `weight` but got dtype "
                            f"{_short(weight.dtype)}")
     dt = D.result_type(a, b, weight) if isinstance(weight, Tensor) else a.dtype
-    if not dt.is_floating_point:
+    if dt._kind < 2:
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
@@ -1076,7 +1145,8 @@ def lerp(a, b, weight):
                 out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
             else:
                 w = cdt.np.type(weight)
-                out = x + w * (y - x) if -0.5 < w < 0.5 else y - (y - x) * (w.dtype.type(1) - w)
+                out = x + w * (y - x) if builtins_abs(w) < 0.5 else \
+                    y - (y - x) * (w.dtype.type(1) - w)
     except ValueError:
         _broadcast_error(a, b)
         _broadcast_error(a, weight)
@@ -1128,7 +1198,7 @@ def fused_addcmul(a, t1, t2, value):
 
 
 def addcdiv(a, t1, t2, *, value=1):
-    if not t1.dtype.is_floating_point and not t2.dtype.is_floating_point:
+    if t1.dtype._kind < 2 and t2.dtype._kind < 2:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
                            "future release addcdiv will perform a true division of tensor1 "
                            "and tensor2. The historic addcdiv behavior can be implemented as "
@@ -1160,21 +1230,31 @@ def _rename(out, name, inputs):
 def atan2(a, b):
     def rule(ctx, g):
         a, b = ctx.saved
-        d = a * a + b * b
-        return g * b / d, -g * a / d
+        # as PyTorch: times the reciprocal of a^2 + b^2, taken as 0 where that is infinite
+        # (at the origin, or where the squares underflow): a zero gradient, not NaN
+        recip = (a * a + b * b).reciprocal()
+        recip = recip.masked_fill(recip.isinf(), 0.0)
+        return g * b * recip, g * -a * recip
     dt = D.result_type(a, b)
+    _no_complex(dt, "atan2_cpu")
     if not dt.is_floating_point:
         a, b = _cast(a, D.get_default_dtype()), _cast(b, D.get_default_dtype())
     return _binary(a, b, np.arctan2, "Atan2Backward0", rule, a, b)
 
 
 def hypot(a, b):
+    _no_complex(D.result_type(a, b), "hypot_cpu")
     return _binary(a, b, np.hypot, "HypotBackward0",
                    lambda ctx, g: (g * ctx.saved[0] / ctx.saved[2],
                                    g * ctx.saved[1] / ctx.saved[2]), a, b, OUT)
 
 
 def logaddexp(a, b):
+    if D.result_type(a, b)._kind == 3:  # complex: composed from the larger real part
+        a, b = (a, b) if isinstance(a, Tensor) else (b, a)
+        first = a.real.ge(b.real if isinstance(b, Tensor) else complex(b).real)
+        hi, lo = where(first, a, b), where(first, b, a)
+        return hi + (lo - hi).exp().log1p()
     return _binary(a, b, np.logaddexp, "LogaddexpBackward0",
                    lambda ctx, g: (g * (ctx.saved[0] - ctx.saved[2]).exp(),
                                    g * (ctx.saved[1] - ctx.saved[2]).exp()), a, b, OUT)
@@ -1191,6 +1271,7 @@ def xlogy(a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"xlogy() received an invalid combination of arguments - got "
                         f"({type(a).__name__}, {type(b).__name__})")
+    _no_complex(D.result_type(a, b), "xlogy_cpu")
     if not D.result_type(a, b).is_floating_point:
         a, b = _cast(a, D.get_default_dtype()), _cast(b, D.get_default_dtype())
     name = "XlogyBackward0" if _both(a, b) else "XlogyBackward1" if isinstance(b, Tensor) \
@@ -1219,9 +1300,11 @@ def _scalar_tensor(v, like):
 
 # -- comparisons and logic (never differentiable) ------------------------------
 
-def _compare(fn):
+def _compare(fn, kernel=None):
     def op(a, b):
         dt, x, y = _operands(a, b)
+        if kernel is not None and dt._kind == 3:
+            _no_complex(dt, kernel)
         ref = _ref(_t(a), _t(b))
         if dt in _LOW:  # NOTE: PyTorch compares in the half type: fp16 0.3 == 0.3 is True
             xp = xp_of(ref)
@@ -1238,10 +1321,10 @@ def _compare(fn):
 # NOTE: comparisons promote like arithmetic (an int tensor against 2.5 compares as floats).
 eq = _compare(np.equal)
 ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+lt = _compare(np.less, "lt_cpu")
+le = _compare(np.less_equal, "le_cpu")
+gt = _compare(np.greater, "gt_cpu")
+ge = _compare(np.greater_equal, "ge_cpu")
 
 
 def _logical(fn, name):
@@ -1277,7 +1360,7 @@ def _arr_any(x):
 def _bitwise(fn, sym):
     def op(a, b):
         dt, x, y = _operands(a, b)
-        if dt.is_floating_point or (dt is D.bool and sym in ("lshift", "rshift")):
+        if dt._kind >= 2 or (dt is D.bool and sym in ("lshift", "rshift")):
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
         ref = _ref(_t(a), _t(b))
         try:
@@ -1324,36 +1407,42 @@ bitwise_right_shift = _bitwise(_shift(False), "rshift")
 
 
 def bitwise_not(a):
-    if a.dtype.is_floating_point:
+    if a.dtype._kind >= 2:
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
     return wrap(np.invert(a._data), a._device)
 
 
 def isnan(a):
-    return wrap(np.isnan(a._data) if a.dtype.is_floating_point else
+    return wrap(np.isnan(a._data) if a.dtype._kind >= 2 else
                 xp_of(a).zeros(a.shape, dtype=bool), a._device)
 
 
 def isinf(a):
-    return wrap(np.isinf(a._data) if a.dtype.is_floating_point else
+    return wrap(np.isinf(a._data) if a.dtype._kind >= 2 else
                 xp_of(a).zeros(a.shape, dtype=bool), a._device)
 
 
 def isfinite(a):
-    return wrap(np.isfinite(a._data) if a.dtype.is_floating_point else
+    return wrap(np.isfinite(a._data) if a.dtype._kind >= 2 else
                 xp_of(a).ones(a.shape, dtype=bool), a._device)
 
 
 def isposinf(a):
+    if a.dtype._kind == 3:
+        raise RuntimeError("isposinf does not support complex inputs.")
     return wrap(np.isposinf(a._data), a._device)
 
 
 def isneginf(a):
+    if a.dtype._kind == 3:
+        raise RuntimeError("isneginf does not support complex inputs.")
     return wrap(np.isneginf(a._data), a._device)
 
 
 def signbit(a):
+    if a.dtype._kind == 3:
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return wrap(np.signbit(a._data), a._device)
 
 
@@ -1380,8 +1469,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
             raise
     if dt is D.bool:
         return wrap(as_array(x == y), a._device)
-    x64 = x.astype(np.float64) if not dt.is_floating_point else x
-    y64 = y.astype(np.float64) if not dt.is_floating_point else y
+    x64 = x.astype(np.float64) if dt._kind < 2 else x
+    y64 = y.astype(np.float64) if dt._kind < 2 else y
     return wrap(as_array(xp_of(a).isclose(x64, y64, rtol=rtol, atol=atol, equal_nan=equal_nan)),
                 a._device)
 

@@ -90,7 +90,13 @@ def _out_dtype(t, dtype):
     """sum/prod/cumsum: integers and bools accumulate as int64 unless ``dtype`` says otherwise."""
     if dtype is not None:
         return D.to_dtype(dtype)
-    return D.int64 if not t.dtype.is_floating_point else t.dtype
+    return D.int64 if t.dtype._kind < 2 else t.dtype
+
+
+def _no_complex(t, exc, msg):
+    """PyTorch's refusal of an ordering op (max, sort, ...) for complex input."""
+    if t._data.dtype.kind == "c":
+        raise exc(msg.replace("{}", _legacy(t.dtype)))
 
 
 def sum(t, dim=None, keepdim=False, *, dtype=None):
@@ -129,6 +135,7 @@ def _sum_all_rule(ctx, g):
 
 
 def nansum(t, dim=None, keepdim=False, *, dtype=None):
+    _no_complex(t, RuntimeError, "nansum on CPU does not support complex inputs")
     if not t.dtype.is_floating_point:
         return sum(t, dim, keepdim, dtype=dtype)
     out = sum(wrap(np.where(np.isnan(t._data), 0, t._data).astype(t._data.dtype), t._device),
@@ -145,7 +152,7 @@ def nansum(t, dim=None, keepdim=False, *, dtype=None):
 def mean(t, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         t = t.to(D.to_dtype(dtype))
-    if not t.dtype.is_floating_point:
+    if t.dtype._kind < 2:
         which = "Input" if dtype is None else "Optional"
         raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either "
                            "a floating point or complex dtype. Got: " + _legacy(t.dtype))
@@ -171,6 +178,7 @@ def nanmean(t, dim=None, keepdim=False, *, dtype=None):
                                "either a floating point or complex dtype. Got: "
                                + _legacy(D.to_dtype(dtype)))
         t = t.to(D.to_dtype(dtype))
+    _no_complex(t, RuntimeError, "nansum on CPU does not support complex inputs")
     if not t.dtype.is_floating_point:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_legacy(t.dtype)}")
@@ -269,6 +277,10 @@ def _even_rule(dims, keepdim, nan_aware=True):
 
 def _extreme(t, dim, keepdim, fn, argfn, name):
     if dim is None:
+        _no_complex(t, NotImplementedError, f'"{name}_all" not implemented for \'{{}}\'')
+    elif not isinstance(dim, Tensor):
+        _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
+    if dim is None:
         _check_nonempty(t, name, None)
         arr = xp_of(t).asarray(fn(t._data))
         return make(arr, (t,), name.capitalize() + "Backward1",
@@ -331,6 +343,7 @@ def min(t, dim=None, keepdim=False):
 
 
 def _amax(t, dim, keepdim, fn, name):
+    _no_complex(t, NotImplementedError, f'"{name[1:]}_values_cpu" not implemented for \'{{}}\'')
     if t.numel() == 0 and (dim is None or dim == () or dim == []):
         _check_nonempty(t, name, None)
     dims = _dims(t, dim)
@@ -351,6 +364,7 @@ def amin(t, dim=(), keepdim=False):
 
 
 def aminmax(t, *, dim=None, keepdim=False):
+    _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
     if t.numel() == 0 and (dim is None or t.shape[norm_dim(dim, t.ndim)] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
@@ -359,6 +373,7 @@ def aminmax(t, *, dim=None, keepdim=False):
 
 
 def _arg(t, dim, keepdim, argfn, name):
+    _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
     if t.dtype is D.bool:
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
@@ -434,6 +449,12 @@ def _variance(t, dims, n, c, keepdim):
 def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
         _sqrt=False):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
+    if t.dtype._kind == 3:  # the spread of |z - mean|: the parts' variances added
+        from .complex import imag, real
+
+        v = var(real(t), dim, keepdim=keepdim, correction=correction, _name=_name) + \
+            var(imag(t), dim, keepdim=keepdim, correction=correction, _name=_name)
+        return v.sqrt() if _sqrt else v
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
     if not t.dtype.is_floating_point:
@@ -458,6 +479,8 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
 
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
+    if t.dtype._kind == 3:
+        return var(t, dim, keepdim=keepdim, correction=correction, _name="std", _sqrt=True)
     arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std",
               _sqrt=True)._data
     c = _correction(unbiased, correction)
@@ -551,6 +574,8 @@ def _norm2_rows(rows):
 def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         t = t.to(D.to_dtype(dtype))
+    if t.dtype._kind == 3:  # the norm of the magnitudes (their gradient is complex's)
+        return vector_norm(t.abs(), ord, dim, keepdim)
     if not t.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_legacy(t.dtype)}")
@@ -613,15 +638,15 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 def logsumexp(t, dim, keepdim=False):
     dims = _dims(t, dim)
-    a = _acc(t) if t.dtype.is_floating_point else t._data.astype(D.get_default_dtype().np)
+    a = _acc(t) if t.dtype._kind >= 2 else t._data.astype(D.get_default_dtype().np)
     with quiet:
-        m = a.max(axis=dims, keepdims=True) if a.size else \
-            _xp(a).zeros(_keep_shape(a.shape, dims))
+        m = (a.real if t.dtype._kind == 3 else a).max(axis=dims, keepdims=True) if a.size \
+            else _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
         arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
     if not keepdim:
         arr = arr.reshape(_reduced(a.shape, dims, False))
-    arr = xp_of(t).asarray(arr).astype(t.dtype.np if t.dtype.is_floating_point else
+    arr = xp_of(t).asarray(arr).astype(t.dtype.np if t.dtype._kind >= 2 else
                                        D.get_default_dtype().np, copy=False)
     shape = t.shape
 
@@ -690,6 +715,7 @@ def _cumprod_grad_with_zeros(x, g, out, d):
 
 
 def _cum_extreme(t, dim, ufunc, name):
+    _no_complex(t, NotImplementedError, f"\"{name}_cpu\" not implemented for '{{}}'")
     d = norm_dim(dim, t.ndim)
     a = t._data if t.ndim else t._data.reshape(1)
     xp = _xp(a)
@@ -769,6 +795,7 @@ def count_nonzero(t, dim=None):
 def sort(t, dim=-1, descending=False, stable=False):
     if isinstance(dim, bool):
         dim, descending = -1, dim
+    _no_complex(t, RuntimeError, " Sort does not support complex dtypes on CPU")
     if t.ndim == 0:
         return make_return("sort", t.clone(), wrap(xp_of(t).zeros((), np.int64), t._device))
     d = norm_dim(dim, t.ndim)
@@ -832,6 +859,7 @@ def msort(t):
 
 
 def topk(t, k, dim=-1, largest=True, sorted=True):
+    _no_complex(t, RuntimeError, " topk does not support complex dtypes on CPU")
     if t.dtype is D.bool:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     d = norm_dim(dim, t.ndim)
@@ -930,6 +958,7 @@ def _kth_ties(t, a, idx, d, k, order):
 
 
 def kthvalue(t, k, dim=-1, keepdim=False):
+    _no_complex(t, NotImplementedError, "\"kthvalue_cpu\" not implemented for '{}'")
     if t.dtype is D.bool:
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = norm_dim(dim, t.ndim)
@@ -941,6 +970,7 @@ def kthvalue(t, k, dim=-1, keepdim=False):
 
 def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
+    _no_complex(t, NotImplementedError, "\"median_cpu\" not implemented for '{}'")
     if t.dtype is D.bool:
         kernel = "median_cpu" if dim is None else "median_out"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
@@ -970,6 +1000,7 @@ def _no_derivative(arr, inputs, name, exc, msg):
 
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
+    _no_complex(t, NotImplementedError, "\"unique\" not implemented for '{}'")
     if dim is not None:
         d = norm_dim(dim, t.ndim)
         vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True, axis=d)
@@ -1017,6 +1048,7 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
 
 
 def bincount(t, weights=None, minlength=0):
+    _no_complex(t, NotImplementedError, "\"bincount_cpu\" not implemented for '{}'")
     if t.dtype.is_floating_point or t.dtype is D.bool:
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_legacy(t.dtype)}\'')
     if t.ndim != 1 or t.dtype.is_floating_point or (t.numel() and int(t._data.min()) < 0):

@@ -7,7 +7,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as D
 from .._size import Size
-from .._tensor import Tensor
+from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
@@ -576,6 +576,11 @@ def detach(t):
     # Remember the memory this tensor is a window into, for ``storage_offset``.
     out.__dict__["_storage_root"] = _storage_root(t)
     out._vc = t._vc
+    if t._is_inference:
+        out._is_inference = True
+        if not STATE.inference:  # as PyTorch: a fresh version counter, so writable
+            out._vc = VersionCounter()
+            out._inference_vc = True
     return out
 
 

@@ -184,8 +184,9 @@ def _codecs_encode(obj, encoding="utf-8", errors="strict"):
 
 def torch_globals():
     """PyTorch's global names (``module.name``) that checkpoints use, mapped to ember objects."""
-    from .. import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
-                    FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
+    from .. import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, ComplexDoubleTensor,
+                    ComplexFloatTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+                    LongTensor, ShortTensor)
 
     g = {
         "torch._utils._rebuild_tensor": rebuild_tensor,
@@ -224,7 +225,8 @@ def torch_globals():
     for name, itemsize in _UNSUPPORTED_STORAGES.items():
         g[f"torch.{name}"] = g[f"torch.cuda.{name}"] = StorageType(name, None, itemsize)
     for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
-                ShortTensor, CharTensor, ByteTensor, BoolTensor):
+                ShortTensor, CharTensor, ByteTensor, BoolTensor, ComplexFloatTensor,
+                ComplexDoubleTensor):
         g[f"torch.{cls.__name__}"] = cls
     return g
 

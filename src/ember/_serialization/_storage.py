@@ -27,7 +27,7 @@ from ..storage import (_LEGACY_DTYPES, TypedStorage, UntypedStorage, _parse_devi
 class StorageType:
     """What ``torch.FloatStorage`` & co. unpickle to: the element type of a storage.
 
-    ``dtype`` is None for PyTorch storage types ember has no dtype for (complex,
+    ``dtype`` is None for PyTorch storage types ember has no dtype for (complex32,
     quantized, uint16...); loading a tensor of one raises a clear error.
     """
 
@@ -49,7 +49,7 @@ class StorageType:
 _STORAGE_NAMES = _LEGACY_DTYPES
 # PyTorch storage types ember cannot hold, with their element sizes.
 _UNSUPPORTED_STORAGES = {
-    "ComplexFloatStorage": 8, "ComplexDoubleStorage": 16, "QInt8Storage": 1,
+    "QInt8Storage": 1,
     "QUInt8Storage": 1, "QInt32Storage": 4, "QUInt4x2Storage": 1, "QUInt2x4Storage": 1,
 }
 UNTYPED = StorageType("UntypedStorage", D.uint8)
@@ -71,7 +71,7 @@ class _UnsupportedDtype:
 _TORCH_ONLY_DTYPES = (
     "uint16", "uint32", "uint64", "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
     "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "complex32",
-    "complex64", "complex128", "cfloat", "cdouble", "chalf", "float8_e4m3fn", "float8_e5m2",
+    "chalf", "float8_e4m3fn", "float8_e5m2",
     "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "bits1x8",
     "bits2x4", "bits4x2", "bits8", "bits16", "qint8", "quint8", "qint32", "quint4x2",
     "quint2x4")
@@ -80,8 +80,8 @@ _TORCH_ONLY_DTYPES = (
 def _check_dtype(dtype, what):
     if not isinstance(dtype, D.dtype):
         raise RuntimeError(f"ember cannot load {what} of dtype {dtype!r}: ember has no such "
-                           "dtype (it supports float16, bfloat16, float32, float64, int8, int16, "
-                           "int32, int64, uint8 and bool)")
+                           "dtype (it supports float16, bfloat16, float32, float64, complex64, "
+                           "complex128, int8, int16, int32, int64, uint8 and bool)")
     return dtype
 
 
@@ -200,7 +200,7 @@ class StorageLoader:
             raise pickle.UnpicklingError(f"malformed storage persistent id {pid!r}")
         if storage_type.dtype is None:
             raise RuntimeError(f"ember cannot load a torch.{storage_type.name}: ember has no "
-                               "complex or quantized dtypes")
+                               "complex32 or quantized dtypes")
         dtype = storage_type.dtype
         key = str(key)
         typed = self.storages.get(key)

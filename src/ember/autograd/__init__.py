@@ -141,6 +141,11 @@ class Variable(metaclass=_VariableMeta):
     data (requiring grad if asked), and every tensor is a ``Variable``."""
 
     def __new__(cls, data, requires_grad=False, volatile=False):
+        if volatile:
+            _warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                  "instead.", UserWarning)
+            if requires_grad:
+                raise ValueError("Variable can't be volatile and require_grad at the same time!")
         out = data.detach()
         if requires_grad:
             out.requires_grad_(True)
@@ -157,15 +162,21 @@ class set_detect_anomaly:
     """
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = (STATE.anomaly, STATE.anomaly_nan)
+        global _check_nan
+        self.prev = (STATE.anomaly, STATE.anomaly_nan, _check_nan)
         STATE.anomaly, STATE.anomaly_nan = bool(mode), bool(mode) and bool(check_nan)
+        _check_nan = bool(check_nan)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        STATE.anomaly, STATE.anomaly_nan = self.prev
+        global _check_nan
+        STATE.anomaly, STATE.anomaly_nan, _check_nan = self.prev
         return False
+
+
+_check_nan = True  # the check_nan flag last set (PyTorch reports it with anomaly mode off too)
 
 
 class detect_anomaly(set_detect_anomaly):
@@ -182,7 +193,7 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    return STATE.anomaly_nan
+    return _check_nan
 
 
 from . import functional  # noqa: E402,F401

@@ -128,11 +128,9 @@ class inference_mode(_Mode):
         self.mode = bool(mode)
 
     def _enter(self):
-        if self.mode:
-            STATE.enabled = False
-            STATE.inference = True
-        else:
-            STATE.inference = False
+        # (as PyTorch's InferenceMode guard: grad mode off inside, and on for mode=False)
+        STATE.enabled = not self.mode
+        STATE.inference = self.mode
 
     def clone(self):
         return inference_mode(self.mode)

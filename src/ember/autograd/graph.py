@@ -85,6 +85,13 @@ def disable_saved_tensors_hooks(error_message: str):
         _HOOKS_DISABLED.pop()
 
 
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
 class Node:
     """A backward function in the graph.  Subclassed per op so that
     ``type(t.grad_fn).__name__`` is PyTorch's name (``MulBackward0``)."""
@@ -114,6 +121,14 @@ class Node:
         return type(self).__name__
 
     @property
+    def metadata(self) -> dict:
+        """A dict a user may store anything in, made at first access (PyTorch's ``metadata``)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
+
+    @property
     def needs_input_grad(self):
         """Per input, whether a gradient for it is wanted (computed when a rule first asks)."""
         nig = self._nig
@@ -138,6 +153,8 @@ class Node:
             if x is OUT:
                 x = out
             if isinstance(x, tensor):
+                if x._is_inference:
+                    raise RuntimeError(_INFERENCE_SAVED)
                 versions.append(x._vc.v)
                 if x._grad_fn is self:
                     x = SavedOutput(x)

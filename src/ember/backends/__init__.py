@@ -23,7 +23,8 @@ __all__ = ["cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum",
            "is_deterministic_algorithms_warn_only_enabled"]
 
 _PRECISIONS = ("highest", "high", "medium")
-_state = {"matmul_precision": "highest", "deterministic": False, "warn_only": False}
+_state = {"matmul_precision": "highest", "deterministic": False, "warn_only": False,
+          "fill_uninitialized_memory": True}
 
 
 def _check_bool(value, setter):
@@ -68,6 +69,20 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _state["warn_only"]
+
+
+def _uninitialized_fill(dt):
+    """What ``empty`` & co. hold: zeros, or under deterministic algorithms with
+    ``torch.utils.deterministic.fill_uninitialized_memory`` (the default) PyTorch's markers:
+    NaN for floats, the largest value for integers, True for bool."""
+    if not (_state["deterministic"] and _state["fill_uninitialized_memory"]):
+        return None
+    import numpy as np
+    if dt.is_floating_point:
+        return float("nan")
+    if dt.np == np.bool_:
+        return True
+    return np.iinfo(dt.np).max
 
 
 class _Flags(types.ModuleType):

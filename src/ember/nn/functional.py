@@ -13,6 +13,8 @@ from ._functional.pooling import *  # noqa: F401,F403
 from ._functional.pooling import __all__ as _pool
 from ._functional.fractional import *  # noqa: F401,F403
 from ._functional.fractional import __all__ as _frac
+from ._functional.fractional3d import (fractional_max_pool3d,  # noqa: F401,E402
+                                      fractional_max_pool3d_with_indices)
 from ._functional.spatial import *  # noqa: F401,F403
 from ._functional.spatial import __all__ as _spatial
 from ._functional.normalization import *  # noqa: F401,F403
@@ -33,6 +35,7 @@ from ._functional.more_layers import __all__ as _more_layers
 __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist,
            *_attn, *_more_layers, *_grid, *_frac]
 
+from .._ops.more_tensor import pdist  # noqa: E402,F401  (torch.pdist, also here in PyTorch)
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch.nn.functional")

@@ -17,6 +17,11 @@ class DataParallel(Module):
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()
         self.module = module
+        from .. import cuda
+
+        if not cuda.is_available():  # as PyTorch without a GPU: the bare module, no devices
+            self.device_ids = []
+            return
         self.device_ids = [] if device_ids is None else list(device_ids)
         self.output_device = output_device
         self.dim = dim

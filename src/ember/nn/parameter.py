@@ -25,6 +25,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter data must be a Tensor, got {type(data).__name__}")
         src = wrap(data._data, data._device)
         src._vc = data._vc  # shares memory and version counter with ``data``
+        if data._is_inference:  # stays one (so requires_grad=True is refused outside the mode)
+            src._is_inference, src.__dict__["_inference_vc"] = True, data._inference_vc
         adopt(self, src)
         self._requires_grad = False
         if requires_grad:

@@ -18,7 +18,7 @@ from itertools import chain
 import numpy as np
 
 from .. import _dtype as D
-from .._ops._core import wrap
+from .._ops._core import _INFERENCE_INPLACE, wrap
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, enable_grad
 from ..autograd.graph import RemovableHandle
@@ -471,4 +471,6 @@ def with_grad(group):
     for p in group["params"]:
         g = p._grad
         if g is not None:
+            if p._is_inference and not p._inference_vc and not STATE.inference:
+                raise RuntimeError(_INFERENCE_INPLACE)  # the update is an in-place write
             yield p, g

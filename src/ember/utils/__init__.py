@@ -1,5 +1,5 @@
 """Utilities, as ``torch.utils``: ``ember.utils.data`` holds datasets, samplers and
 ``DataLoader``; ``ember.utils.checkpoint`` recomputes activations instead of storing them."""
-from . import checkpoint, data, hooks  # noqa: F401
+from . import checkpoint, data, deterministic, hooks  # noqa: F401
 
-__all__ = ["checkpoint", "data", "hooks"]
+__all__ = ["checkpoint", "data", "deterministic", "hooks"]

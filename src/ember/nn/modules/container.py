@@ -81,18 +81,39 @@ class Sequential(_Indexed):
         return out
 
     def __iadd__(self, other):
-        for m in other:
-            self.append(m)
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        offset = len(self)
+        for i, m in enumerate(other):
+            self.add_module(str(i + offset), m)
         return self
 
-    def __mul__(self, n):
-        if not isinstance(n, int) or n <= 0:
+    def _check_factor(self, n):
+        if not isinstance(n, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(n)}")
+        if n <= 0:
             raise ValueError(f"Non-positive multiplication factor {n} for {type(self)}")
+
+    def __mul__(self, n):
+        self._check_factor(n)
         out = Sequential()
         for _ in range(n):
             for m in self:
                 out.append(m)
         return out
+
+    def __rmul__(self, n):
+        return self.__mul__(n)
+
+    def __imul__(self, n):
+        self._check_factor(n)
+        n_orig = offset = len(self)
+        for _ in range(n - 1):
+            for i in range(n_orig):
+                self.add_module(str(i + offset), self._modules[str(i)])
+            offset += n_orig
+        return self
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -106,9 +127,10 @@ class Sequential(_Indexed):
             raise IndexError(f"Index out of range: {index}")
         if index < 0:
             index += n
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._renumber(items)
+        # as PyTorch, by shifting the numbered keys up (a named module's key stays)
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
         return self
 
     def extend(self, sequential):
@@ -151,9 +173,11 @@ class ModuleList(_Indexed):
         return out
 
     def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._renumber(items)
+        # PyTorch's loop, shifting the numbered keys up from ``index`` (a negative index or
+        # one past the end is not normalised there: KeyError, or a key past the end)
+        for i in range(len(self._modules), index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
 
     def append(self, module):
         self.add_module(str(len(self)), module)

@@ -1,10 +1,10 @@
-"""``FractionalMaxPool2d``: max pooling over pseudo-random windows."""
+"""``FractionalMaxPool2d``/``3d``: max pooling over pseudo-random windows."""
 from __future__ import annotations
 
 from .._functional.fractional import fractional_max_pool2d
 from .module import Module
 
-__all__ = ["FractionalMaxPool2d"]
+__all__ = ["FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
 def _pair(v):
@@ -32,5 +32,35 @@ class FractionalMaxPool2d(Module):
 
     def forward(self, input):
         return fractional_max_pool2d(input, self.kernel_size, self.output_size,
+                                     self.output_ratio, self.return_indices,
+                                     _random_samples=self._random_samples)
+
+
+def _triple(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+
+
+class FractionalMaxPool3d(Module):
+    # NOTE: like PyTorch's, it has no extra_repr, so it prints as ``FractionalMaxPool3d()``.
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        self.kernel_size = _triple(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _triple(output_size) if output_size is not None else None
+        self.output_ratio = _triple(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError("FractionalMaxPool3d requires specifying either an output size, "
+                             "or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        from .._functional.fractional3d import fractional_max_pool3d
+
+        return fractional_max_pool3d(input, self.kernel_size, self.output_size,
                                      self.output_ratio, self.return_indices,
                                      _random_samples=self._random_samples)

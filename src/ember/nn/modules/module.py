@@ -11,6 +11,7 @@ import itertools
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
+from ..._warnings import warn as _warn
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
@@ -434,15 +435,21 @@ class Module:
     def to(self, *args, **kwargs):
         from ..._ops.convert import _parse_to
 
-        dtype, device, _ = _parse_to(args, dict(kwargs))
+        kwargs = dict(kwargs)
+        memory_format = kwargs.pop("memory_format", None)
+        dtype, device, _ = _parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
 
         def convert(t):
             if dtype is not None and t.is_floating_point():
-                return t.to(device or t.device, dtype)
-            return t.to(device) if device is not None else t
+                t = t.to(device or t.device, dtype)
+            elif device is not None:
+                t = t.to(device)
+            if memory_format is not None and t.dim() in (4, 5):  # as PyTorch: 4-d/5-d only
+                t = t.to(memory_format=memory_format)
+            return t
         return self._apply(convert)
 
     def cpu(self):
@@ -660,14 +667,24 @@ class Module:
             self._forward_hooks_always_called.add(h.id)
         return h
 
+    def _backward_hook_kind(self, full):
+        """PyTorch refuses a module both kinds of backward hook (``register_backward_hook``'s
+        and ``register_full_backward_hook``'s); ember runs both as full hooks."""
+        if self.__dict__.get("_is_full_backward_hook") is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
+
     def register_full_backward_hook(self, hook, prepend=False):
+        self._backward_hook_kind(True)
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
-        return self.register_full_backward_hook(hook)
+        self._backward_hook_kind(False)
+        return self._add_hook(self._backward_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` runs before the module's state is saved."""
@@ -728,15 +745,17 @@ class Module:
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
         bw = None
-        if (self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks
+        # register_backward_hook's (non-full) hooks go on the output's grad_fn instead
+        old_style = self.__dict__.get("_is_full_backward_hook") is False
+        module_full = () if old_style else self._backward_hooks.values()
+        if (module_full or self._backward_pre_hooks or _global_backward_hooks
                 or _global_backward_pre_hooks):
             from .._backward_hooks import BackwardHook
 
             # (the global hooks come first, as in PyTorch; the lists are taken now)
             bw = BackwardHook(self, [*_global_backward_pre_hooks.values(),
                                      *self._backward_pre_hooks.values()],
-                              [*_global_backward_hooks.values(),
-                               *self._backward_hooks.values()])
+                              [*_global_backward_hooks.values(), *module_full])
             args = bw.setup_input(args)
         called = set()
         # (global hooks first; a handle's id is unique across both stores)
@@ -769,7 +788,52 @@ class Module:
             raise
         if bw is not None:
             result = bw.setup_output(result)
+        if old_style and self._backward_hooks:
+            self._add_old_style_backward_hooks(args, result)
         return result
+
+    def _add_old_style_backward_hooks(self, args, result):
+        """``register_backward_hook``'s hooks, as PyTorch runs them: on the grad_fn of the
+        first output tensor, seeing that node's input and output gradients (not the module's,
+        when the forward records several nodes: PyTorch warns then)."""
+        var = result
+        while not isinstance(var, Tensor):
+            var = next(v for v in var.values() if isinstance(v, Tensor)) \
+                if isinstance(var, dict) else var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is None:
+            return
+        for hook in list(self._backward_hooks.values()):
+            grad_fn.register_hook(lambda gi, go, hook=hook: hook(self, gi, go))
+        outs = (result,) if isinstance(result, Tensor) else result
+        ins = (args,) if isinstance(args, Tensor) else args
+        tail = "Please use register_full_backward_hook to get the documented behavior."
+        if not (isinstance(outs, tuple) and all(isinstance(r, Tensor) for r in outs)):
+            msg = ("Using non-full backward hooks on a Module that does not return a single "
+                   "Tensor or a tuple of Tensors is deprecated and will be removed in future "
+                   "versions. This hook will be missing some of the grad_output. " + tail)
+        elif not (isinstance(ins, tuple) and all(isinstance(i, Tensor) for i in ins)):
+            msg = ("Using non-full backward hooks on a Module that does not take as input a "
+                   "single Tensor or a tuple of Tensors is deprecated and will be removed in "
+                   "future versions. This hook will be missing some of the grad_input. " + tail)
+        else:
+            out_fns = {r.grad_fn for r in outs if r.grad_fn is not None}
+            if not out_fns or (len(out_fns) == 1 and grad_fn not in out_fns):
+                msg = ("Using a non-full backward hook when outputs are nested in python data "
+                       "structure is deprecated and will be removed in future versions. This "
+                       "hook will be missing some grad_output.")
+            elif len(out_fns) > 1:
+                msg = ("Using a non-full backward hook when outputs are generated by different "
+                       "autograd Nodes is deprecated and will be removed in future versions. "
+                       "This hook will be missing some grad_output. " + tail)
+            elif {i.grad_fn for i in ins if i.grad_fn is not None} != \
+                    {n for n, _ in grad_fn.next_functions}:
+                msg = ("Using a non-full backward hook when the forward contains multiple "
+                       "autograd Nodes is deprecated and will be removed in future versions. "
+                       "This hook will be missing some grad_input. " + tail)
+            else:
+                return
+        _warn(msg, FutureWarning)
 
     _call_impl = __call__
 

@@ -1,0 +1,308 @@
+"""Complex-only ops: building complex tensors from parts and taking them apart.
+
+``real``/``imag``/``view_as_real``/``view_as_complex`` are views sharing memory, as in
+PyTorch.  ``conj`` is computed (a new tensor), where PyTorch flips a lazy "conjugate bit"
+on a view: ember keeps only the bit's answer to ``is_conj()`` on ``conj``'s result.
+
+Gradients follow PyTorch's convention: the gradient of a real loss ``L`` with respect to a
+complex ``z = x + iy`` is ``dL/dx + i dL/dy``.  Holomorphic ops need no rule of their own
+(``_core.complex_rule`` derives it from the real one); the rules below, written for
+complex values, are marked ``complex_ready``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ._core import complex_ready, make, make_view, wrap, xp_of, xp_of_array
+
+
+def _legacy(dt):
+    from ._core import _legacy as f
+
+    return f(dt)
+
+
+def _parts(re, im, xp, dt):
+    """A new complex array of dtype ``dt`` from real arrays ``re`` and ``im`` (broadcast)."""
+    shape = np.broadcast_shapes(re.shape, im.shape)
+    out = xp.empty(shape, dtype=dt.np)
+    out.real = re
+    out.imag = im
+    return out
+
+
+def refuse(t, message, exc=NotImplementedError):
+    """PyTorch's refusal of complex input to an op without a complex kernel: ``message``
+    with ``{}`` standing for the dtype's name (``ComplexFloat``)."""
+    if isinstance(t, Tensor) and t.dtype._kind == 3:
+        raise exc(message.replace("{}", _legacy(t.dtype)))
+
+
+def kernel_refusal(kernel):
+    return f"\"{kernel}\" not implemented for '{{}}'"
+
+
+# -- parts as views ---------------------------------------------------------------------
+
+def real(t):
+    """``t.real``: a view of the real parts (``t`` itself for a real tensor)."""
+    if not t.dtype.is_complex:
+        return t
+    return make_view(t._data.real, t, "SelectBackward0", _real_rule, real)
+
+
+@complex_ready
+def _real_rule(ctx, g):
+    return (complex_(g, g.new_zeros(g.shape)),)
+
+
+def imag(t):
+    """``t.imag``: a view of the imaginary parts (complex tensors only)."""
+    if not t.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return make_view(t._data.imag, t, "SelectBackward0", _imag_rule, imag)
+
+
+@complex_ready
+def _imag_rule(ctx, g):
+    return (complex_(g.new_zeros(g.shape), g),)
+
+
+def real_part(g):
+    """A real gradient's copy of the real parts of complex ``g`` (differentiable): what a real
+    input receives of a complex gradient."""
+    return make(g._data.real.copy(), (g,), "RealBackward0", _real_rule)
+
+
+def view_as_real(t):
+    """The complex ``t`` as a real view with a trailing dimension of 2 (real, imaginary)."""
+    if not t.dtype.is_complex:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    a = t._data
+    if type(a) is np.ndarray:
+        arr = a[..., None].view(a.real.dtype)  # (a length-1 last axis may change itemsize)
+    else:  # CuPy views only contiguous arrays with another itemsize
+        xp = xp_of_array(a)
+        arr = a.view(a.real.dtype).reshape(a.shape + (2,)) if a.flags.c_contiguous else \
+            xp.stack([a.real, a.imag], -1)
+    return make_view(arr, t, "ViewAsRealBackward0", _view_as_real_rule, view_as_real)
+
+
+@complex_ready
+def _view_as_real_rule(ctx, g):
+    return (complex_(g[..., 0], g[..., 1]),)
+
+
+def view_as_complex(t):
+    """A real tensor with a last dimension of 2 (stride 1) seen as complex numbers."""
+    if t.dtype is D.float16 or t.dtype is D.bfloat16:
+        from .._unsupported import Unsupported
+
+        raise Unsupported("torch.complex32 is not supported by ember")
+    if t.dtype not in (D.float32, D.float64):
+        raise RuntimeError("view_as_complex is only supported for half, float and double "
+                           f"tensors, but got a tensor of scalar type: {_legacy(t.dtype)}")
+    a = t._data
+    if not a.ndim or a.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if a.strides[-1] != a.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any((s // a.itemsize) % 2 for s in a.strides[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if t.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    arr = a.view(t.dtype.to_complex().np)[..., 0]
+    return make_view(arr, t, "ViewAsComplexBackward0", _view_as_complex_rule, view_as_complex)
+
+
+@complex_ready
+def _view_as_complex_rule(ctx, g):
+    return (view_as_real(g).clone(),)
+
+
+# -- conjugation ------------------------------------------------------------------------
+
+def conj(t):
+    """The complex conjugate (``t`` itself for a real tensor).
+
+    NOTE: PyTorch returns a lazy view (its conjugate bit set); ember computes the values,
+    so writing into the result does not write into ``t``.  ``is_conj()`` answers as PyTorch's.
+    """
+    if not t.dtype.is_complex:
+        return t
+    out = make(np.conjugate(t._data), (t,), "ConjBackward0", _conj_rule)
+    out.__dict__["_conj"] = True
+    return out
+
+
+def conj_physical(t):
+    if not t.dtype.is_complex:
+        return t.clone()
+    return make(np.conjugate(t._data), (t,), "ConjPhysicalBackward0", _conj_rule)
+
+
+@complex_ready
+def _conj_rule(ctx, g):
+    return (g.conj(),)
+
+
+def resolve_conj(t):
+    if t.__dict__.get("_conj", False):
+        return t.clone()
+    return t
+
+
+def is_conj(t):
+    return t.__dict__.get("_conj", False)
+
+
+def resolve_neg(t):
+    return t
+
+
+def is_neg(t):
+    return False
+
+
+# -- magnitude and phase ----------------------------------------------------------------
+
+def angle(t):
+    """The argument of each complex value (for real values: pi where negative, else 0)."""
+    a = t._data
+    xp = xp_of(t)
+    if t.dtype.is_complex:
+        return make(xp.angle(a), (t,), "AngleBackward0", _angle_rule, t)
+    if not t.dtype.is_floating_point:
+        a = a.astype(D.get_default_dtype().np)
+    with np.errstate(invalid="ignore"):
+        out = xp.where(a < 0, a.dtype.type(np.pi), a.dtype.type(0))
+        out = xp.where(xp.isnan(a), a, out)
+    return make(out, (t,), "AngleBackward0", _angle_real_rule)
+
+
+@complex_ready
+def _angle_rule(ctx, g):
+    z, = ctx.saved
+    # d angle: (-y dx + x dy) / |z|^2, so the gradient is g * i z / |z|^2 (0 at z = 0)
+    zd = z._data
+    r2 = (zd.real * zd.real + zd.imag * zd.imag)
+    xp = xp_of(z)
+    with np.errstate(all="ignore"):
+        w = xp.where(r2 == 0, 0, 1j * zd / xp.where(r2 == 0, 1, r2)).astype(zd.dtype)
+    return (g * wrap(w, g._device),)
+
+
+@complex_ready
+def _angle_real_rule(ctx, g):
+    return (g.new_zeros(g.shape),)
+
+
+def sgn(t):
+    """``z / |z|`` (0 where ``z`` is 0) for complex ``t``."""
+    a = t._data
+    xp = xp_of(t)
+    r = xp.abs(a)
+    with np.errstate(all="ignore"):
+        out = xp.where(r == 0, 0, a / xp.where(r == 0, 1, r)).astype(a.dtype)
+    return make(out, (t,), "SgnBackward0", _sgn_rule, t, _OUT)
+
+
+@complex_ready
+def _sgn_rule(ctx, g):
+    z, s = ctx.saved
+    # the gradient of s = z/|z| is (g - conj(g) s^2) / (2|z|), 0 where z is 0
+    r = z.abs()
+    safe = r.masked_fill(r.eq(0), 1.0)
+    res = (g - g.conj() * s * s) / (2 * safe)
+    return (res.masked_fill(r.eq(0), 0),)
+
+
+def complex_(real, imag):
+    """``torch.complex(real, imag)``: a new complex tensor from two real tensors of one dtype."""
+    re, im = real, imag
+    for pos, (name, v) in enumerate((("real", re), ("imag", im)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"complex(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    ok = (D.float16, D.float32, D.float64)
+    if re.dtype not in ok or im.dtype not in ok:
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_legacy(re.dtype)} and {_legacy(im.dtype)}")
+    if re.dtype is not im.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_legacy(re.dtype)} but got scalar "
+                           f"type {_legacy(im.dtype)} for second argument")
+    dt = re.dtype.to_complex()
+    try:
+        arr = _parts(re._data, im._data, xp_of(re), dt)
+    except ValueError:
+        from .pointwise import _broadcast_error
+
+        _broadcast_error(re, im)
+        raise
+    return make(arr, (re, im), "ComplexBackward0", _complex_rule)
+
+
+@complex_ready
+def _complex_rule(ctx, g):
+    n = ctx.needs_input_grad
+    return (real_part(g) if n[0] else None,
+            imag(g).clone() if n[1] else None)
+
+
+def polar(abs, angle):
+    """``abs * (cos(angle) + i sin(angle))``."""
+    from .pointwise import _rename
+
+    for pos, (name, v) in enumerate((("abs", abs), ("angle", angle)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"polar(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    complex_(abs.detach(), angle.detach())  # PyTorch's dtype checks
+    out = complex_(abs * angle.cos(), abs * angle.sin())
+    return _rename(out, "PolarBackward0", (abs, angle))
+
+
+def vdot(a, b):
+    """``conj(a) . b`` for vectors."""
+    from .linalg import dot
+
+    if not isinstance(b, Tensor):
+        raise TypeError(f"vdot(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+    return dot(conj(a), b)
+
+
+from ._core import OUT as _OUT  # noqa: E402
+
+
+def install(cls, methods, properties):
+    """Put the complex methods and properties on ``Tensor`` (called by ``methods.install``)."""
+    for name, fn in (("conj", conj), ("conj_physical", conj_physical),
+                     ("resolve_conj", resolve_conj), ("is_conj", is_conj),
+                     ("resolve_neg", resolve_neg), ("is_neg", is_neg), ("angle", angle),
+                     ("vdot", vdot)):
+        methods[name] = fn
+    methods["cfloat"] = lambda self, memory_format=None: self.to(D.complex64)
+    methods["cdouble"] = lambda self, memory_format=None: self.to(D.complex128)
+    methods.setdefault("is_signed", lambda self: self.dtype.is_signed)
+
+    def stft(self, *args, **kwargs):
+        from .. import fft
+
+        return fft._stft(self, *args, **kwargs)
+
+    def istft(self, *args, **kwargs):
+        from .. import fft
+
+        return fft._istft(self, *args, **kwargs)
+    methods["stft"], methods["istft"] = stft, istft
+
+    def set_real(self, value):
+        real(self).copy_(value) if self.dtype.is_complex else self.copy_(value)
+
+    def set_imag(self, value):
+        imag(self).copy_(value)
+    properties["real"] = (real, set_real)
+    properties["imag"] = (imag, set_imag)

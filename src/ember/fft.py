@@ -1,0 +1,620 @@
+"""``torch.fft``: discrete Fourier transforms on the device's array module.
+
+Every transform is one of three primitives, as in PyTorch: complex-to-complex (``fft``,
+``ifft``, ``fftn``...), real-to-complex keeping the non-negative frequencies (``rfft``,
+``ihfft``) and its inverse, complex-to-real (``irfft``, ``hfft``).  Each computes with
+``xp.fft`` (NumPy's pocketfft on the CPU, cuFFT through CuPy on a GPU); on the CPU 32-bit
+input is transformed in double precision and rounded once.  ``n``/``s`` first zero-pad or
+trim the input.  NOTE: PyTorch's CPU build transforms with MKL in the input's precision, so
+float32 results agree with it to float32 rounding (a 4-decimal print differs now and then
+in its last digit), float64 ones to about 1e-15.
+
+``torch.stft``/``torch.istft`` (and the Tensor methods) are built here from the same
+primitives: frames by ``unfold``, window, one-sided or full transforms, and overlap-add.
+
+``norm`` is PyTorch's: ``"backward"`` (the default) scales the inverse transforms by
+``1/n``, ``"forward"`` the forward ones, ``"ortho"`` both by ``1/sqrt(n)``.  Integer and
+bool input becomes the default float dtype; float32 gives complex64, float64 complex128.
+
+Gradients follow PyTorch's conjugate-Wirtinger convention: a complex-to-complex
+transform's gradient is the adjoint transform; real-to-complex zero-extends the gradient
+of the missing half before transforming it back; complex-to-real transforms its real
+gradient forward and doubles the frequencies that stand for two in the Hermitian signal.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype as D
+from ._ops._core import (complex_ready, make, norm_dim, xp_of, xp_of_array)
+from ._tensor import Tensor
+from ._unsupported import module_getattr as _module_getattr
+
+__all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
+           "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
+           "rfftfreq", "fftshift", "ifftshift"]
+
+_NORMS = ("backward", "forward", "ortho")
+_SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+# -- arguments ----------------------------------------------------------------------------
+
+def _norm(norm):
+    if norm is None:
+        return "backward"
+    if norm not in _NORMS:
+        raise RuntimeError(f'Invalid normalization mode: "{norm}"')
+    return norm
+
+
+def _legacy(dt):
+    from ._ops._core import _legacy as f
+
+    return f(dt)
+
+
+def _floating(x, fname, real_only=False):
+    """``x`` as a float or complex tensor (integers and bools: the default float dtype)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    dt = x.dtype
+    if real_only and dt.is_complex:
+        raise RuntimeError(f"{fname} expects a real input tensor, but got {_legacy(dt)}")
+    if dt is D.float16 or dt is D.bfloat16:
+        raise RuntimeError(f"Unsupported dtype {_legacy(dt)}")
+    if dt._kind < 2:
+        x = x.to(D.get_default_dtype())
+    return x
+
+
+def _points(n):
+    if isinstance(n, Tensor):
+        n = n.item()
+    n = int(n)
+    if n < 1:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    return n
+
+
+def _one_dim(x, n, dim):
+    """The transformed dim and its signal length for the 1-D transforms."""
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = norm_dim(dim, x.ndim, wrap_scalar=False)
+    return d, _points(x.shape[d] if n is None else n)
+
+
+def _many_dims(x, s, dim, fname=None):
+    """The transformed dims and their signal lengths for the n-D transforms (PyTorch's rules:
+    ``s`` alone names the last ``len(s)`` dims, ``-1`` in ``s`` keeps a dim's length)."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if s is not None:
+        s = [int(v.item() if isinstance(v, Tensor) else v) for v in s]
+        if dim is not None and len(dim) != len(s):
+            raise RuntimeError("When given, dim and shape arguments must have the same length")
+        if dim is None:
+            if len(s) > x.ndim:
+                raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
+                                   f"{x.ndim} dimensions.")
+            dim = tuple(range(x.ndim - len(s), x.ndim))
+    elif dim is None:
+        dim = tuple(range(x.ndim))
+    dims = tuple(norm_dim(d, x.ndim, wrap_scalar=False) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("FFT dims must be unique")
+    if fname is not None and not dims:
+        raise RuntimeError(f"{fname} must transform at least one axis")
+    if s is None:
+        sizes = tuple(x.shape[d] for d in dims)
+    else:
+        sizes = tuple(x.shape[d] if v == -1 else _points(v) for d, v in zip(dims, s))
+    for n in sizes:
+        _points(n)
+    return dims, sizes
+
+
+# -- resizing: zero-padding or trimming before a transform ----------------------------------
+
+def _resize(x, dims, sizes):
+    """``x`` zero-padded or cut to ``sizes`` along ``dims`` (the leading entries are kept)."""
+    a = x._data
+    shape = list(a.shape)
+    for d, n in zip(dims, sizes):
+        shape[d] = n
+    if tuple(shape) == a.shape:
+        return x
+    old = a.shape
+    keep = tuple(slice(0, min(o, n)) for o, n in zip(old, shape))
+    out = xp_of(x).zeros(tuple(shape), dtype=a.dtype)
+    out[keep] = a[keep]
+    name = "ConstantPadNdBackward0" if any(n > o for n, o in zip(shape, old)) else \
+        "SliceBackward0"
+    return make(out, (x,), name, lambda ctx, g: (_resize(g, dims, [old[d] for d in dims]),))
+
+
+# -- the three primitives -------------------------------------------------------------------
+
+def _host_wide(a):
+    """A CPU array to transform: 32-bit values widened (rounded once at the end)."""
+    if type(a) is np.ndarray and a.dtype in (np.float32, np.complex64):
+        return a.astype(np.float64 if a.dtype == np.float32 else np.complex128)
+    return a
+
+
+def _c2c(x, dims, norm, forward):
+    """The complex transform of ``x`` (real or complex) over ``dims``; ``norm`` as NumPy's."""
+    a = x._data
+    cdt = x.dtype.to_complex()
+    if not dims:
+        return make(a.astype(cdt.np), (x,), "FftC2CBackward0", _copy_rule)
+    xp = xp_of_array(a)
+    with np.errstate(all="ignore"):
+        out = (xp.fft.fftn if forward else xp.fft.ifftn)(_host_wide(a), axes=dims, norm=norm)
+    return make(out.astype(cdt.np, copy=False), (x,), "FftC2CBackward0",
+                lambda ctx, g: (_c2c(g, dims, norm, forward),))
+
+
+def _copy_rule(ctx, g):
+    return (g,)
+
+
+def _r2c(x, dims, norm, onesided=True):
+    """The forward transform of real ``x`` over ``dims``, the last one cut to its
+    ``n // 2 + 1`` non-negative frequencies (``onesided``, else completed by Hermitian
+    symmetry: one dim only); ``norm`` scales as NumPy's ``rfftn``."""
+    a = x._data
+    xp = xp_of_array(a)
+    with np.errstate(all="ignore"):
+        out = xp.fft.rfftn(_host_wide(a), axes=dims, norm=norm)
+    n = a.shape[dims[-1]]
+    if not onesided:  # the other frequencies are the conjugates of these (exactly)
+        d, m = dims[-1], out.shape[dims[-1]]
+        rest = xp.conj(xp.take(out, xp.arange(n - m, 0, -1), axis=d))
+        out = xp.concatenate([out, rest], axis=d)
+    return make(out.astype(x.dtype.to_complex().np, copy=False), (x,), "FftR2CBackward0",
+                lambda ctx, g: (_c2c(_resize(g, (dims[-1],), (n,)), dims, norm, True),))
+
+
+def _c2r(x, dims, n, norm):
+    """The real signal of length ``n`` (last of ``dims``) whose non-negative frequencies are
+    ``x``; ``norm`` scales as NumPy's ``irfftn``."""
+    a = x._data
+    xp = xp_of_array(a)
+    shape = [a.shape[d] for d in dims]
+    shape[-1] = n
+    with np.errstate(all="ignore"):
+        out = xp.fft.irfftn(_host_wide(a), s=shape, axes=dims, norm=norm)
+    real = x.dtype.to_real()
+
+    @complex_ready
+    def rule(ctx, g):
+        gi = _r2c(g, dims, _SWAP[norm])
+        m = gi.shape[dims[-1]]
+        twice = n - m  # the frequencies 1..twice stand for two in the full signal
+        if twice > 0:
+            w = np.ones(m, dtype=real.np)
+            w[1:1 + twice] = 2
+            w = w.reshape([-1 if i == dims[-1] else 1 for i in range(gi.ndim)])
+            gi = gi * _tensor_like(w, g)
+        return (gi,)
+    return make(out.astype(real.np, copy=False), (x,), "FftC2RBackward0", rule)
+
+
+def _tensor_like(arr, ref):
+    from ._ops._core import wrap
+
+    if type(ref._data) is not np.ndarray:
+        arr = xp_of(ref).asarray(arr)
+    return wrap(arr, ref._device)
+
+
+# -- complex-to-complex -------------------------------------------------------------------
+
+def _c2c_1d(x, n, dim, norm, forward, fname, out):
+    x = _floating(x, fname)
+    d, n = _one_dim(x, n, dim)
+    x = _resize(x, (d,), (n,))
+    norm = _norm(norm)
+    if not x.dtype.is_complex:  # NOTE: PyTorch transforms a real signal as real (R2C)
+        res = _r2c(x, (d,), norm, False) if forward else \
+            _r2c(x, (d,), _SWAP[norm], False).conj()
+        return _out(res, out)
+    return _out(_c2c(x, (d,), norm, forward), out)
+
+
+def _c2c_nd(x, s, dim, norm, forward, fname, out):
+    x = _floating(x, fname)
+    if not x.dtype.is_complex:
+        x = x.to(x.dtype.to_complex())
+    dims, sizes = _many_dims(x, s, dim)
+    return _out(_c2c(_resize(x, dims, sizes), dims, _norm(norm), forward), out)
+
+
+def _out(res, out):
+    if out is None:
+        return res
+    from ._ops._core import into_out
+
+    return into_out(res, out)
+
+
+def fft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The 1-D discrete Fourier transform along ``dim`` (``n`` points: padded or cut)."""
+    return _c2c_1d(input, n, dim, norm, True, "fft", out)
+
+
+def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The 1-D inverse discrete Fourier transform along ``dim``."""
+    return _c2c_1d(input, n, dim, norm, False, "ifft", out)
+
+
+def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _c2c_nd(input, s, dim, norm, True, "fft2", out)
+
+
+def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _c2c_nd(input, s, dim, norm, False, "ifft2", out)
+
+
+def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The n-D transform over ``dim`` (all dims, or the last ``len(s)``, when not given)."""
+    return _c2c_nd(input, s, dim, norm, True, "fftn", out)
+
+
+def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _c2c_nd(input, s, dim, norm, False, "ifftn", out)
+
+
+# -- real input, one-sided output -----------------------------------------------------------
+
+def rfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The transform of a real signal: its ``n // 2 + 1`` non-negative frequencies."""
+    x = _floating(input, "rfft", real_only=True)
+    d, n = _one_dim(x, n, dim)
+    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _norm(norm)), out)
+
+
+def _rfftn(input, s, dim, norm, fname, out):
+    x = _floating(input, fname, real_only=True)
+    dims, sizes = _many_dims(x, s, dim, "rfftn")
+    return _out(_r2c(_resize(x, dims, sizes), dims, _norm(norm)), out)
+
+
+def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _rfftn(input, s, dim, norm, "rfft2", out)
+
+
+def rfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _rfftn(input, s, dim, norm, "rfftn", out)
+
+
+def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The inverse of ``hfft``: the one-sided inverse transform of a real signal."""
+    x = _floating(input, "ihfft", real_only=True)
+    d, n = _one_dim(x, n, dim)
+    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _SWAP[_norm(norm)]).conj(), out)
+
+
+def _ihfftn(input, s, dim, norm, fname, out):
+    x = _floating(input, fname, real_only=True)
+    dims, sizes = _many_dims(x, s, dim, "ihfftn")
+    return _out(_r2c(_resize(x, dims, sizes), dims, _SWAP[_norm(norm)]).conj(), out)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _ihfftn(input, s, dim, norm, "ihfft2", out)
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The n-D inverse of ``hfftn``: one-sided over the last of ``dim``."""
+    return _ihfftn(input, s, dim, norm, "ihfftn", out)
+
+
+# -- one-sided input, real output ------------------------------------------------------------
+
+def _complex_input(input, fname):
+    x = _floating(input, fname)
+    return x if x.dtype.is_complex else x.to(x.dtype.to_complex())
+
+
+def irfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The real signal of ``n`` points (``2 * (m - 1)`` by default) with the non-negative
+    frequencies ``input`` (Hermitian symmetry gives the others)."""
+    x = _complex_input(input, "irfft")
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = norm_dim(dim, x.ndim, wrap_scalar=False)
+    n = _points(2 * (x.shape[d] - 1) if n is None else n)
+    return _out(_c2r(_resize(x, (d,), (n // 2 + 1,)), (d,), n, _norm(norm)), out)
+
+
+def hfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The real transform of a signal with Hermitian symmetry given by its first half."""
+    x = _complex_input(input, "hfft")
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = norm_dim(dim, x.ndim, wrap_scalar=False)
+    n = _points(2 * (x.shape[d] - 1) if n is None else n)
+    x = _resize(x, (d,), (n // 2 + 1,)).conj()
+    return _out(_c2r(x, (d,), n, _SWAP[_norm(norm)]), out)
+
+
+def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
+    x = _complex_input(input, fname)
+    dims, sizes = _many_dims(x, s, dim, "hfftn" if hermitian else "irfftn")
+    last = sizes[-1] if s is not None and list(s)[-1] != -1 else 2 * (x.shape[dims[-1]] - 1)
+    last = _points(last)
+    sizes = sizes[:-1] + (last // 2 + 1,)
+    x = _resize(x, dims, sizes)
+    if hermitian:  # hfftn: the forward transform of the Hermitian signal (conj, then C2R)
+        return _out(_c2r(x.conj(), dims, last, _SWAP[_norm(norm)]), out)
+    return _out(_c2r(x, dims, last, _norm(norm)), out)
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _irfftn(input, s, dim, norm, "hfft2", out, hermitian=True)
+
+
+def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The real n-D transform of a Hermitian signal given by its one-sided half."""
+    return _irfftn(input, s, dim, norm, "hfftn", out, hermitian=True)
+
+
+def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _irfftn(input, s, dim, norm, "irfft2", out)
+
+
+def irfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _irfftn(input, s, dim, norm, "irfftn", out)
+
+
+# -- frequencies and shifts -------------------------------------------------------------------
+
+def _freqs(k, n, d, dtype, device, requires_grad):
+    from ._ops.creation import _finish
+
+    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    if dt._kind == 3:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy(dt)}'")
+    if not dt.is_floating_point:
+        raise RuntimeError("fftfreq requires a floating point or complex dtype")
+    # NOTE: as PyTorch, the integers are scaled by 1 / (n * d) rounded to the dtype first
+    scale = dt.np.type(1.0 / (n * d))
+    arr = k.astype(dt.np) * scale
+    return _finish(arr, device, requires_grad)
+
+
+def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """The sample frequencies of an ``n``-point transform (spacing ``d``): ``0, 1, ...,
+    -(n // 2), ..., -1`` over ``n * d``."""
+    k = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
+    return _out(_freqs(k, n, d, dtype, device, requires_grad), out)
+
+
+def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """The ``n // 2 + 1`` non-negative sample frequencies of ``rfft``."""
+    return _out(_freqs(np.arange(n // 2 + 1), n, d, dtype, device, requires_grad), out)
+
+
+def _shift(x, dim, forward):
+    if dim is None:
+        dims = tuple(range(x.ndim))
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = tuple(norm_dim(d, x.ndim) for d in dims)
+    if not dims:
+        return x.clone()
+    shifts = [(x.shape[d] // 2) if forward else ((x.shape[d] + 1) // 2) for d in dims]
+    return x.roll(shifts, dims)
+
+
+def fftshift(input, dim=None):
+    """The zero frequency moved to the centre (a roll by half of each dim)."""
+    return _shift(input, dim, True)
+
+
+def ifftshift(input, dim=None):
+    """The inverse of :func:`fftshift`."""
+    return _shift(input, dim, False)
+
+
+# -- short-time transforms (torch.stft / torch.istft, not part of torch.fft) -----------------
+
+def _win_desc(w):
+    if w is None:
+        return "None"
+    from ._ops._core import _legacy as name
+
+    return f"torch.{name(w.dtype)}Tensor{{{list(w.shape)}}}"
+
+
+def _flag(v):
+    return "None" if v is None else str(int(v))
+
+
+def _padded_window(window, win_length, n_fft, like):
+    """The window (ones when not given) centred in ``n_fft`` points."""
+    from ._ops.creation import ones
+
+    w = window if window is not None else ones(win_length, dtype=like.dtype.to_real(),
+                                              device=like.device)
+    if win_length < n_fft:
+        from .nn.functional import pad
+
+        left = (n_fft - win_length) // 2
+        w = pad(w, [left, n_fft - win_length - left])
+    return w
+
+
+def _stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+         pad_mode="reflect", normalized=False, onesided=None, return_complex=None,
+         align_to_window=None):
+    """``torch.stft``: the transforms of windowed frames of ``input`` (``(B?, L)``), as a
+    ``(B?, frequencies, frames)`` complex tensor; composed of differentiable ops."""
+    from ._warnings import warn_once
+
+    if center and align_to_window is not None:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
+    x = input
+    if center:
+        from .nn.functional import pad
+
+        nd = x.dim()
+        half = n_fft // 2
+        x = pad(x.reshape([1] * (3 - nd) + list(x.shape)), [half, half], pad_mode)
+        x = x.reshape(x.shape[-nd:])
+    if window is None:
+        warn_once("stft window", "A window was not provided. A rectangular window will be "
+                  "applied,which is known to cause spectral leakage. Other windows such as "
+                  "torch.hann_window or torch.hamming_window are recommended to reduce "
+                  "spectral leakage.To suppress this warning and use a rectangular window, "
+                  "explicitly set `window=torch.ones(n_fft, device=<device>)`.")
+    complex_in = x.dtype.is_complex or (window is not None and window.dtype.is_complex)
+    if return_complex is None:
+        if not complex_in:
+            raise RuntimeError("stft requires the return_complex parameter be given for real "
+                               "inputs, and will further require that return_complex=True in a "
+                               "future PyTorch release.")
+        return_complex = True
+    if not return_complex:
+        warn_once("stft return_complex", "stft with return_complex=False is deprecated. In a "
+                  "future pytorch release, stft will return complex tensors for all inputs, and "
+                  "return_complex=False will raise an error.\nNote: you can still call "
+                  "torch.view_as_real on the complex output to recover the old return format.")
+    hop = n_fft // 4 if hop_length is None else hop_length
+    wl = n_fft if win_length is None else win_length
+    from ._ops._core import _legacy as name
+
+    where = (f"stft(torch.{name(x.dtype)}Tensor{list(x.shape)}, n_fft={n_fft}, "
+             f"hop_length={hop}, win_length={wl}, window={_win_desc(window)}, "
+             f"normalized={int(bool(normalized))}, onesided={_flag(onesided)}, "
+             f"return_complex={int(bool(return_complex))}, "
+             f"align_to_window={_flag(align_to_window)}) : ")
+    if x.dim() not in (1, 2):
+        raise RuntimeError(where + "expected a 1D or 2D tensor")
+    if x.dtype._kind < 2:
+        raise RuntimeError(where + "expected a tensor of floating point or complex values")
+    n = x.shape[-1]
+    if n_fft <= 0 or n_fft > n:
+        raise RuntimeError(where + f"expected 0 < n_fft < {n}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(where + f"expected hop_length > 0, but got hop_length={hop}")
+    if wl <= 0 or wl > n_fft:
+        raise RuntimeError(where + f"expected 0 < win_length <= n_fft, but got win_length={wl}")
+    if window is not None and (window.dim() != 1 or window.shape[0] != wl):
+        raise RuntimeError(where + "expected a 1D window tensor of size equal to win_length="
+                           f"{wl}, but got window with size {list(window.shape)}")
+    one = x.dim() == 1
+    frames = (x.unsqueeze(0) if one else x).unfold(-1, n_fft, hop)  # (B, frames, n_fft)
+    if window is not None:
+        frames = frames * _padded_window(window, wl, n_fft, x)
+    full = frames.dtype.is_complex
+    onesided = (not full) if onesided is None else onesided
+    if onesided and full:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    norm = "ortho" if normalized else "backward"
+    out = _c2c(frames, (2,), norm, True) if full else _r2c(frames, (2,), norm, onesided)
+    out = out.transpose(1, 2)
+    if one:
+        out = out.squeeze(0)
+    return out if return_complex else _view_as_real(out)
+
+
+def _view_as_real(t):
+    from ._ops.complex import view_as_real
+
+    return view_as_real(t)
+
+
+def _istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+          normalized=False, onesided=None, length=None, return_complex=False):
+    """``torch.istft``: the signal whose ``stft`` is ``input``, by windowed overlap-add
+    divided by the summed squared window (which must not vanish: the NOLA condition)."""
+    from ._ops._core import wrap
+    from ._warnings import warn_once
+
+    if window is None:
+        warn_once("istft window", "A window was not provided. A rectangular window will be "
+                  "applied.Please provide the same window used by stft to make the inversion "
+                  "lossless.To suppress this warning and use a rectangular window, explicitly "
+                  "set `window=torch.ones(n_fft, device=<device>)`.")
+    if not input.dtype.is_complex:
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output "
+                           "from stft with return_complex=True.")
+    hop = n_fft // 4 if hop_length is None else hop_length
+    wl = n_fft if win_length is None else win_length
+    kind = "ComplexFloat" if input.dtype is D.complex64 else "ComplexDouble"
+    where = (f"istft(CPU{kind}Type{list(input.shape)}, n_fft={n_fft}, hop_length={hop}, "
+             f"win_length={wl}, window={_win_desc(window)}, center={int(bool(center))}, "
+             f"normalized={int(bool(normalized))}, onesided={_flag(onesided)}, "
+             f"length={'None' if length is None else length}, "
+             f"return_complex={int(bool(return_complex))}) : ")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(where + f"expected a tensor with 3 or 4 dimensions, but got "
+                           f"{input.dim() + 1}")
+    n_frames, fft_size = input.shape[-1], input.shape[-2]
+    expected = n_fft + hop * (n_frames - 1)
+    onesided = fft_size != n_fft if onesided is None else onesided
+    if onesided and n_fft // 2 + 1 != fft_size:
+        raise RuntimeError(where + "expected the frequency dimension (3rd to the last) of the "
+                           "input tensor to match n_fft / 2 + 1 when onesided=True, but got "
+                           f"{fft_size}")
+    if not onesided and n_fft != fft_size:
+        raise RuntimeError(where + "expected the frequency dimension (3rd to the last) of the "
+                           f"input tensor to match n_fft when onesided=False, but got {fft_size}")
+    if not 0 < hop <= wl:
+        raise RuntimeError(where + "expected 0 < hop_length <= win_length")
+    if not 0 < wl <= n_fft:
+        raise RuntimeError(where + "expected 0 < win_length <= n_fft")
+    if window is not None and (window.dim() != 1 or window.shape[0] != wl):
+        raise RuntimeError(where + "Invalid window shape. window has to be 1D and length of "
+                           "`win_length`")
+    w = _padded_window(window, wl, n_fft, input)
+    x = input.unsqueeze(0) if input.dim() == 2 else input
+    x = x.transpose(1, 2)  # (B, frames, frequencies)
+    norm = "ortho" if normalized else "backward"
+    if return_complex:
+        if onesided:
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
+        y = _c2c(x, (2,), norm, False)
+    else:
+        if window is not None and window.dtype.is_complex:
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        if not onesided:
+            x = x[..., :n_fft // 2 + 1]
+        y = _c2r(x, (2,), n_fft, norm)
+    y = y * w
+    # overlap-add: frame f's sample k lands at f * hop + k
+    idx = (np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None]).reshape(-1)
+    xp = xp_of(y)
+    index = wrap(xp.asarray(idx), y.device)
+    b = y.shape[0]
+    from ._ops.creation import zeros
+
+    sig = zeros(b, expected, dtype=y.dtype, device=y.device).index_add(
+        1, index, y.reshape(b, -1))
+    w2 = (w * w).detach() if not w.requires_grad else w * w
+    env = zeros(expected, dtype=w2.dtype, device=y.device).index_add(
+        0, index, w2.expand(n_frames, n_fft).reshape(-1))
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else (expected - n_fft // 2 if center else expected)
+    sig, env = sig[:, start:end], env[start:end]
+    if bool((env.abs() < 1e-11).any()):
+        raise RuntimeError(where[:-3] + " window overlap add min: 1\n[ CPUBoolType{} ]")
+    sig = sig / env
+    if input.dim() == 2:
+        sig = sig.squeeze(0)
+    if end > expected:
+        warn_once("istft length", "The length of signal is shorter than the length parameter. "
+                  "Result is being padded with zeros in the tail. Please check your center and "
+                  "hop_length settings.")
+        from .nn.functional import pad
+
+        sig = pad(sig, [0, end - expected])
+    return sig
+
+
+__getattr__ = _module_getattr("torch.fft")

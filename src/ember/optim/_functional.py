@@ -296,3 +296,19 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
     p -= update
+
+
+def update_array(t):
+    """The array an update works on: a complex tensor's as its real and imaginary parts
+    side by side (PyTorch runs its optimizers on ``view_as_real`` of complex parameters, so
+    moments and step sizes are per part), any other tensor's as it is."""
+    if t is None:
+        return None
+    a = t._data
+    if a.dtype.kind != "c":
+        return a
+    if a.ndim == 0:
+        return a.reshape(1).view(a.real.dtype)
+    if a.strides[-1] != a.itemsize and a.shape[-1] != 1:
+        return a  # (no real view of this layout: complex arithmetic instead)
+    return a.view(a.real.dtype)

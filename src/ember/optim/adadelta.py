@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad)
 
 __all__ = ["Adadelta"]
@@ -44,6 +45,6 @@ class Adadelta(Optimizer):
             if not state:
                 self._init_state(state, group, p, "square_avg", "acc_delta")
             next_step(state["step"])
-            F.adadelta(p._data, g._data, state["square_avg"]._data, state["acc_delta"]._data,
+            F.adadelta(_arr(p), _arr(g), _arr(state["square_avg"]), _arr(state["acc_delta"]),
                        **opts)
             p._vc.v += 1

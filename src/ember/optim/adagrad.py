@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, scalar, with_grad
 
 __all__ = ["Adagrad"]
@@ -62,5 +63,5 @@ class Adagrad(Optimizer):
                 state["step"] = self._step_tensor(0.0, group, p)
                 state["sum"] = full_state(p, self.defaults["initial_accumulator_value"])
             step = next_step(state["step"])
-            F.adagrad(p._data, g._data, state["sum"]._data, step, **opts)
+            F.adagrad(_arr(p), _arr(g), _arr(state["sum"]), step, **opts)
             p._vc.v += 1

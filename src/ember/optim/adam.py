@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
                         with_grad, zeros_state)
 
@@ -65,6 +66,6 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_state(p)
             step = next_step(state["step"])
-            F.adam(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                   state["max_exp_avg_sq"]._data if amsgrad else None, step, **opts)
+            F.adam(_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_avg_sq"]),
+                   _arr(state["max_exp_avg_sq"]) if amsgrad else None, step, **opts)
             p._vc.v += 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
                         with_grad)
 
@@ -41,6 +42,6 @@ class Adamax(Optimizer):
             if not state:
                 self._init_state(state, group, p, "exp_avg", "exp_inf")
             step = next_step(state["step"])
-            F.adamax(p._data, g._data, state["exp_avg"]._data, state["exp_inf"]._data, step,
+            F.adamax(_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_inf"]), step,
                      **opts)
             p._vc.v += 1

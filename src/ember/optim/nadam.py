@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
                         with_grad, zeros_state)
 
@@ -61,7 +62,7 @@ class NAdam(Optimizer):
                 state["exp_avg_sq"] = zeros_state(p)
             step = next_step(state["step"])
             mu_product = state["mu_product"]
-            F.nadam(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+            F.nadam(_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_avg_sq"]),
                     mu_product._data, step, **opts)
             mu_product._vc.v += 1
             p._vc.v += 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
                         with_grad)
 
@@ -45,6 +46,6 @@ class RAdam(Optimizer):
             if not state:
                 self._init_state(state, group, p, "exp_avg", "exp_avg_sq")
             step = next_step(state["step"])
-            F.radam(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step,
+            F.radam(_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_avg_sq"]), step,
                     **opts)
             p._vc.v += 1

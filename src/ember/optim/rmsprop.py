@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
                         zeros_state)
 
@@ -56,7 +57,7 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = zeros_state(p)
             next_step(state["step"])
-            F.rmsprop(p._data, g._data, state["square_avg"]._data,
-                      state["grad_avg"]._data if centered else None,
-                      state["momentum_buffer"]._data if momentum > 0 else None, **opts)
+            F.rmsprop(_arr(p), _arr(g), _arr(state["square_avg"]),
+                      _arr(state["grad_avg"]) if centered else None,
+                      _arr(state["momentum_buffer"]) if momentum > 0 else None, **opts)
             p._vc.v += 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._ops._core import xp_of_array
 from . import _functional as F
+from ._functional import update_array as _arr
 from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, scalar, \
     with_grad
 
@@ -71,7 +72,9 @@ class Rprop(Optimizer):
             state = self.state[p]
             if not state:
                 self._init_state(state, group, p, "prev")
-                state["step_size"] = full_state(g, scalar(group["lr"]))
+                lr = scalar(group["lr"])
+                # (complex: lr for both parts, as PyTorch fills it)
+                state["step_size"] = full_state(g, complex(lr, lr) if g.is_complex() else lr)
             next_step(state["step"])
-            rprop(p._data, g._data, state["prev"]._data, state["step_size"]._data, **opts)
+            rprop(_arr(p), _arr(g), _arr(state["prev"]), _arr(state["step_size"]), **opts)
             p._vc.v += 1

@@ -16,6 +16,7 @@ from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, flo
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
 from ._dtype import cdouble, cfloat, complex64, complex128
+from ._dtype import uint16, uint32, uint64
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
@@ -493,7 +494,8 @@ Tensor.rot90 = rot90
 
 _SCALAR_NAMES = {"torch.int64": "Long", "torch.int32": "Int", "torch.int16": "Short",
                  "torch.int8": "Char", "torch.uint8": "Byte", "torch.bool": "Bool",
-                 "torch.float16": "Half", "torch.bfloat16": "BFloat16"}
+                 "torch.float16": "Half", "torch.bfloat16": "BFloat16", "torch.uint16": "UInt16",
+                 "torch.uint32": "UInt32", "torch.uint64": "UInt64"}
 
 
 def _sampler_dtype(t, kernel, halves=False):

@@ -16,7 +16,8 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
-    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "uint16", "uint32",
+    "uint64", "bool",
     "complex64", "cfloat", "complex128", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
 ]
@@ -132,12 +133,18 @@ int16 = short = dtype("int16", np.int16, 1)
 int32 = int = dtype("int32", np.int32, 1)
 int64 = long = dtype("int64", np.int64, 1)
 uint8 = dtype("uint8", np.uint8, 1)
+# NOTE: PyTorch's wide unsigned types are "shell" dtypes: tensors hold and convert them, but
+# they promote with nothing except the floating types and themselves (see promote_types)
+uint16 = dtype("uint16", np.uint16, 1)
+uint32 = dtype("uint32", np.uint32, 1)
+uint64 = dtype("uint64", np.uint64, 1)
 bool = dtype("bool", np.bool_, 0)
 complex64 = cfloat = dtype("complex64", np.complex64, 3)
 complex128 = cdouble = dtype("complex128", np.complex128, 3)
 
 ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64,
-       complex128)
+       complex128, uint16, uint32, uint64)
+_WIDE_UNSIGNED = (uint16, uint32, uint64)
 _TO_REAL = {complex64: float32, complex128: float64}
 _TO_COMPLEX = {float32: complex64, float64: complex128}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}  # (bfloat16's added when loaded)
@@ -162,7 +169,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
             "supported types are: float64, float32, float16, complex64, complex128, int64, "
-            "int32, int16, int8, uint8, and bool.") from None
+            "int32, int16, int8, uint64, uint32, uint16, uint8, and bool.") from None
 
 
 def to_dtype(d) -> dtype:
@@ -217,6 +224,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing category."""
     if a is b:
         return a
+    if a in _WIDE_UNSIGNED or b in _WIDE_UNSIGNED:
+        if a.is_floating_point or b.is_floating_point:
+            return a if a.is_floating_point else b
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {_LEGACY[a.name][:-6]} and "
+                           f"{_LEGACY[b.name][:-6]}")
     if a._kind == 3 or b._kind == 3:
         # NOTE: complex takes the wider of the two part types (complex64 + float64 is
         # complex128); a complex beside bool or an integer stays as it is.
@@ -298,7 +311,8 @@ _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "Fl
            "float64": "DoubleTensor", "int8": "CharTensor", "int16": "ShortTensor",
            "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",
            "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-           "complex128": "ComplexDoubleTensor"}
+           "complex128": "ComplexDoubleTensor", "uint16": "UInt16Tensor",
+           "uint32": "UInt32Tensor", "uint64": "UInt64Tensor"}
 
 
 class _TypeInfo:

@@ -52,18 +52,22 @@ _BOOL = np.dtype(np.bool_)
 # bfloat16 (from ml_dtypes, imported on first use) joins these tables when it is loaded.
 _FLOATS = [_F16, _F32, _F64]
 _HALVES = [_F16]  # computed in float and rounded
-_INTS = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64))
+_WIDE_UNSIGNED = tuple(np.dtype(t) for t in (np.uint16, np.uint32, np.uint64))
+_INTS = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)) + \
+    _WIDE_UNSIGNED  # (PyTorch samples these only with bounds: randint, random_(from, to))
 _DIGITS = {_F16: 11, _F32: 24, _F64: 53}  # std::numeric_limits<T>::digits
 _TORCH_NAME = {  # how PyTorch spells the dtype in its messages
     _F16: "c10::Half", _F32: "float", _F64: "double",
     np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
     np.dtype(np.int16): "short int", np.dtype(np.int32): "int",
-    np.dtype(np.int64): "long int", _BOOL: "bool",
+    np.dtype(np.int64): "long int", _BOOL: "bool", np.dtype(np.uint16): "short unsigned int",
+    np.dtype(np.uint32): "unsigned int", np.dtype(np.uint64): "long unsigned int",
 }
 _SCALAR_NAME = {  # c10::ScalarType names, as in "... not implemented for 'Int'"
     _F16: "Half", _F32: "Float", _F64: "Double",
     np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Char", np.dtype(np.int16): "Short",
     np.dtype(np.int32): "Int", np.dtype(np.int64): "Long", _BOOL: "Bool",
+    np.dtype(np.uint16): "UInt16", np.dtype(np.uint32): "UInt32", np.dtype(np.uint64): "UInt64",
 }
 
 
@@ -947,6 +951,8 @@ class CPUGenerator:
         dtypes, [0, max] for integers, {0, 1} (lowest bit) for bool."""
         n = _count(n)
         dt = _as_dtype(dtype)
+        if dt in _WIDE_UNSIGNED:
+            _not_implemented("random_kernel_cpu", dt)
         if n == 0:
             return np.empty(0, dt)
         if dt == _F64 or dt == np.dtype(np.int64):
@@ -967,7 +973,7 @@ class CPUGenerator:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
         dt = _as_dtype(dtype)
-        if dt == _BOOL:
+        if dt == _BOOL or dt in _WIDE_UNSIGNED:
             _not_implemented("randperm", dt)
         limit = {_F16: ("2049", 2049), _F32: ("2^24+1", 2**24 + 1),
                  _F64: ("2^53+1", 2**53 + 1)}.get(dt)
@@ -1061,6 +1067,8 @@ class CPUGenerator:
         vendor (see the NOTE at the end of this module)."""
         n = _count(n)
         dt = _as_dtype(dtype)
+        if dt in _WIDE_UNSIGNED:
+            _not_implemented("bernoulli_scalar_cpu_", dt)
         p = float(p)
         if not (0.0 <= p <= 1.0):
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")

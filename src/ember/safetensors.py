@@ -22,7 +22,8 @@ __all__ = ["save", "save_file", "load", "load_file"]
 
 _CODES = {"F16": D.float16, "BF16": D.bfloat16, "F32": D.float32, "F64": D.float64,
           "I8": D.int8, "I16": D.int16, "I32": D.int32, "I64": D.int64, "U8": D.uint8,
-          "BOOL": D.bool}
+          "U16": D.uint16, "U32": D.uint32, "U64": D.uint64, "BOOL": D.bool,
+          "C64": D.complex64, "C128": D.complex128}
 
 
 def _require():

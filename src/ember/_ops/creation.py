@@ -157,7 +157,8 @@ def _leaves(data, shape, depth=0):
     return out
 
 
-_CTYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+_CTYPE = {"uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+          "uint64": "uint64_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
           "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
           "float32": "float", "float64": "double", "bool": "bool"}
 
@@ -200,6 +201,8 @@ def _numbers_to(values, dt):
         try:
             arr = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
         except OverflowError:
+            if dt is D.uint64 and all(0 <= v < 2 ** 64 for v in values):
+                return np.array(values, dtype=np.uint64)  # (past int64's range)
             if dt.is_floating_point:  # (a huge int into a float dtype is fine)
                 return _cast_numbers(np.array([float(v) for v in values]), dt)
             raise ValueError("Overflow when unpacking long long") from None
@@ -922,7 +925,10 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    arr = _gen(generator).randperm(int(n)).astype(dt.np)
+    if dt._kind == 1 and n - 1 > np.iinfo(dt.np).max:
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                           "overflow")
+    arr = _gen(generator).randperm(int(n), dt.np).astype(dt.np)
     return _finish(arr, device, requires_grad)
 
 

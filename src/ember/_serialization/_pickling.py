@@ -55,6 +55,7 @@ class TorchGlobal:
 
 
 REBUILD_V2 = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+REBUILD_V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
 REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
 REBUILD_PARAMETER_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
 REBUILD_FROM_TYPE = TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
@@ -76,8 +77,11 @@ class _StorageRef:
 
     def __init__(self, key, data, dtype, location, legacy):
         self.key, self.data, self.dtype, self.location = key, data, dtype, location
-        numel = data.nbytes // dtype.itemsize
-        storage_type = TorchGlobal("torch", STORAGE_NAME_OF_DTYPE[dtype])
+        name = STORAGE_NAME_OF_DTYPE.get(dtype)
+        if name is None:  # no typed storage class (uint16...): bytes, typed by the tensor
+            storage_type, numel = TorchGlobal("torch.storage", "UntypedStorage"), data.nbytes
+        else:
+            storage_type, numel = TorchGlobal("torch", name), data.nbytes // dtype.itemsize
         self.pid = ("storage", storage_type, key, location, numel)
         if legacy:
             self.pid += (None,)  # no view of another storage
@@ -279,6 +283,9 @@ class TorchPickler(pickle._Pickler):
 
     def _tensor_v2(self, t, requires_grad):
         ref, offset, size, stride = self.storages.tensor_args(t)
+        if t.dtype not in STORAGE_NAME_OF_DTYPE:  # (as PyTorch: v3 names the dtype itself)
+            return _Reduced(REBUILD_V3, (ref, offset, size, stride, bool(requires_grad),
+                                         collections.OrderedDict(), t.dtype))
         return _Reduced(REBUILD_V2, (ref, offset, size, stride, bool(requires_grad),
                                      collections.OrderedDict()))
 

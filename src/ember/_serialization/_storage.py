@@ -69,7 +69,7 @@ class _UnsupportedDtype:
 
 
 _TORCH_ONLY_DTYPES = (
-    "uint16", "uint32", "uint64", "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
+    "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
     "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "complex32",
     "chalf", "float8_e4m3fn", "float8_e5m2",
     "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "bits1x8",
@@ -81,7 +81,8 @@ def _check_dtype(dtype, what):
     if not isinstance(dtype, D.dtype):
         raise RuntimeError(f"ember cannot load {what} of dtype {dtype!r}: ember has no such "
                            "dtype (it supports float16, bfloat16, float32, float64, complex64, "
-                           "complex128, int8, int16, int32, int64, uint8 and bool)")
+                           "complex128, int8, int16, int32, int64, uint8, uint16, uint32, uint64 "
+                           "and bool)")
     return dtype
 
 

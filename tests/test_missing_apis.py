@@ -347,3 +347,17 @@ def test_sync_batch_norm_in_one_process():
     a, b = both(run)
     assert a == b
     same_error(lambda lib: lib.nn.SyncBatchNorm(3)(lib.randn(3)))
+
+
+def test_normal_with_size_takes_zero_dim_tensors_as_numbers_and_complex_grad_errors():
+    for args in [(0.0, -1.5), (-1.5, 2.0)]:
+        outs = []
+        for lib in (ember, torch):
+            lib.manual_seed(0)
+            try:
+                outs.append(lib.normal(lib.tensor(args[0]), lib.tensor(args[1]), (3,)).tolist())
+            except RuntimeError as e:
+                outs.append(str(e))
+        assert outs[0] == outs[1]
+    same_error(lambda lib: lib.autograd.backward(lib.tensor(1 + 1j, requires_grad=True) * 2))
+    same_error(lambda lib: lib.autograd.grad(lib.tensor(1 + 1j, requires_grad=True) * 2, []))

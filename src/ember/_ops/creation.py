@@ -958,6 +958,9 @@ def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
     """``normal(mean, std, size)`` with floats, or elementwise with tensor mean/std."""
+    if size is not None:  # (the float overload: 0-d tensors are taken as numbers there)
+        mean, std = (v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
+                     for v in (mean, std))
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         if isinstance(std, Tensor) and (std._data < 0).any():

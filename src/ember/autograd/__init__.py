@@ -38,6 +38,9 @@ def _roots(outputs, grad_outputs, create_graph):
             d = out._data
             if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if d.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
             g = _core.wrap(_core.xp_of(out).ones(d.shape, dtype=d.dtype), out._device)
         else:
             from .._ops import creation

@@ -492,10 +492,7 @@ def rot90(input, k=1, dims=(0, 1)):
 
 Tensor.rot90 = rot90
 
-_SCALAR_NAMES = {"torch.int64": "Long", "torch.int32": "Int", "torch.int16": "Short",
-                 "torch.int8": "Char", "torch.uint8": "Byte", "torch.bool": "Bool",
-                 "torch.float16": "Half", "torch.bfloat16": "BFloat16", "torch.uint16": "UInt16",
-                 "torch.uint32": "UInt32", "torch.uint64": "UInt64"}
+_SCALAR_NAMES = {repr(d): _dtype.scalar_name(d) for d in _dtype.ALL}
 
 
 def _sampler_dtype(t, kernel, halves=False):

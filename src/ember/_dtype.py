@@ -228,8 +228,7 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         if a.is_floating_point or b.is_floating_point:
             return a if a.is_floating_point else b
         raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
-                           f"attempted to promote {_LEGACY[a.name][:-6]} and "
-                           f"{_LEGACY[b.name][:-6]}")
+                           f"attempted to promote {scalar_name(a)} and {scalar_name(b)}")
     if a._kind == 3 or b._kind == 3:
         # NOTE: complex takes the wider of the two part types (complex64 + float64 is
         # complex128); a complex beside bool or an integer stays as it is.
@@ -300,6 +299,24 @@ def result_type(*operands) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     """Whether an in-place op may write a ``from_`` result into a ``to`` tensor."""
     return from_._kind <= to._kind
+
+
+CPP_NAMES = {  # the C++ type names PyTorch's messages use
+    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+    "uint8": "unsigned char", "uint16": "short unsigned int", "uint32": "unsigned int",
+    "uint64": "long unsigned int", "bool": "bool", "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>"}
+
+
+def scalar_name(d: dtype) -> str:
+    """PyTorch's ScalarType name of ``d`` (``Float``, ``Long``, ``ComplexFloat``...)."""
+    return _LEGACY[d.name][:-6]
+
+
+def cpp_name(d: dtype) -> str:
+    """The C++ type PyTorch names for ``d`` in its messages (``float``, ``c10::Half``...)."""
+    return CPP_NAMES[d.name]
 
 
 def dtype_name_for_type(d: dtype) -> str:

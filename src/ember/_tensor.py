@@ -496,11 +496,7 @@ class Tensor:
 
 
 # The C++ type names PyTorch uses in some messages.
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-              "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "bool": "bool", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
+_CPP_NAMES = D.CPP_NAMES
 
 
 def _rebuild(array, device, requires_grad):

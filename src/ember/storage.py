@@ -1130,9 +1130,7 @@ def storage(t) -> TypedStorage:
 
 
 # The Python names of PyTorch's scalar types, for set_'s error.
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                 "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_SCALAR_NAMES = {d.name: D.scalar_name(d) for d in D.ALL}
 
 _SET_SIGNATURES = (
     " * ()\n"

@@ -558,10 +558,7 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
 
 
 def _legacy(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-            "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}[d.name]
+    return D.scalar_name(d)
 
 
 def _repoint_saved_output(node, t):

@@ -132,9 +132,7 @@ def _storage_type(self):
     return getattr(storage, _LEGACY[self.dtype.name] + "Storage")
 
 
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 
 
 def _to_dense(self, dtype=None, *, masked_grad=None):

@@ -756,9 +756,7 @@ def take(t, index):
 # -- masks --------------------------------------------------------------------------------------
 
 def _torch_type_name(d):
-    return {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "float32": "float", "float64": "double",
-            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "bool": "bool"}[d.name]
+    return D.cpp_name(d)
 
 
 def masked_fill(t, mask, value):

@@ -77,10 +77,7 @@ def _host_int(a):
 
 def _cpp(dt):
     """The C++ type name PyTorch's messages use for a dtype."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}[dt.name]
+    return D.cpp_name(dt)
 
 
 # -- differences and products -----------------------------------------------------------------

@@ -1158,10 +1158,7 @@ def lerp(a, b, weight):
 
 
 def _short(dt):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}[dt.name]
+    return D.cpp_name(dt)
 
 
 def _lerp_rule(ctx, g):
@@ -1177,6 +1174,11 @@ def _lerp_tensor_rule(ctx, g):
 
 
 def addcmul(a, t1, t2, *, value=1):
+    if not needs_grad((a, t1, t2)) and isinstance(t1, Tensor) and isinstance(t2, Tensor):
+        check_same_device(a, t1, t2)
+        fused = fused_addcmul(a, t1, t2, value)
+        if fused is not None:  # (no graph to record: the fused result alone)
+            return wrap(fused, a._device)
     out = a + value * t1 * t2 if value != 1 else a + t1 * t2
     fused = fused_addcmul(a, t1, t2, value)
     if fused is not None:

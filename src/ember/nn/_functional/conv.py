@@ -28,6 +28,7 @@ from ember._warnings import warn as _warn
 
 import numpy as np
 
+from ... import _dtype as D
 from ..._ops._core import make, same_device, xp_of
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
@@ -511,10 +512,7 @@ def _axis_names(nsp):
 
 
 def _ctype(t):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}.get(t.dtype.name, t.dtype.name)
+    return D.cpp_name(t.dtype)
 
 
 def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):

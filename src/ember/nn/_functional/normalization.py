@@ -38,11 +38,8 @@ __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"
 _LOW = ("float16", "bfloat16")
 _EPS = {"float16": 0.0009765625, "bfloat16": 0.0078125, "float32": 1.1920928955078125e-07,
         "float64": 2.220446049250313e-16}
-_LEGACY = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool"}
-_CPP = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
-        "float64": "double"}
+_LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
+_CPP = D.CPP_NAMES
 
 
 def _fmt(shape) -> str:

@@ -13,9 +13,7 @@ from ...autograd.grad_mode import no_grad
 
 __all__ = ["embedding", "one_hot", "embedding_bag"]
 
-_LEGACY = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool"}
+_LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 
 
 def _indices(input: Tensor, n: int, xp):

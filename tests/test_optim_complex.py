@@ -27,3 +27,23 @@ def test_complex_parameters_step_as_pytorch(name, kw):
         return p.detach().numpy(), q.detach().numpy()
     for got, want in zip(run(ember), run(torch)):
         np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7)
+
+
+def test_module_to_complex_and_deterministic_empty():
+    import warnings
+    outs = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            m = lib.nn.Linear(2, 2).to(lib.cfloat)
+        outs.append((repr(m.weight.dtype), repr(m.bias.dtype),
+                     [x.category.__name__ for x in w]))
+        lib.use_deterministic_algorithms(True)
+        try:
+            e = lib.empty(2, dtype=lib.cfloat)
+        finally:
+            lib.use_deterministic_algorithms(False)
+        outs.append(repr(e))
+    assert outs[:2] == outs[2:]
+    with pytest.raises(TypeError, match="floating point or complex dtypes"):
+        ember.nn.Linear(2, 2).to(ember.int64)

@@ -78,7 +78,7 @@ def _uninitialized_fill(dt):
     if not (_state["deterministic"] and _state["fill_uninitialized_memory"]):
         return None
     import numpy as np
-    if dt.is_floating_point:
+    if dt.is_floating_point or dt.is_complex:  # (NaN in the real part; PyTorch's too)
         return float("nan")
     if dt.np == np.bool_:
         return True

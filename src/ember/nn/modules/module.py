@@ -438,12 +438,19 @@ class Module:
         kwargs = dict(kwargs)
         memory_format = kwargs.pop("memory_format", None)
         dtype, device, _ = _parse_to(args, kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
+        if dtype is not None and dtype.is_complex:
+            from ..._warnings import warn
+            warn("Complex modules are a new feature under active development whose design may "
+                 "change, and some modules might not work as expected when using complex "
+                 "tensors as parameters or buffers. Please file an issue at "
+                 "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a "
+                 "complex module does not work as expected.", UserWarning, stacklevel=2)
 
         def convert(t):
-            if dtype is not None and t.is_floating_point():
+            if dtype is not None and (t.is_floating_point() or t.is_complex()):
                 t = t.to(device or t.device, dtype)
             elif device is not None:
                 t = t.to(device)

@@ -38,33 +38,57 @@ def _log_prefactor(xp, a, x):
     return a * xp.log(x) - x - lgamma(a)
 
 
-def _p_series(xp, a, x):
-    term = 1.0 / a
-    acc = term
-    ap = a
-    for _ in range(600):
-        ap = ap + 1
-        term = term * x / ap
-        acc = acc + term
-    return acc * xp.exp(_log_prefactor(xp, a, x))
+def lower_series(xp, a, x):
+    """``S`` and ``dS/da`` in ``P(a, x) = x**a e**-x / Gamma(a + 1) * S`` (the series, for
+    ``x < a + 1``), summed until the terms stop mattering."""
+    term = xp.ones_like(a)
+    dterm = xp.zeros_like(a)
+    s = term.copy()
+    ds = dterm.copy()
+    live = xp.ones(a.shape, dtype=bool)
+    for n in range(1, 5000):
+        r = x / (a + n)
+        dterm = dterm * r - term * r / (a + n)
+        term = term * r
+        s = s + xp.where(live, term, 0.0)
+        ds = ds + xp.where(live, dterm, 0.0)
+        live &= xp.abs(term) > 1e-17 * xp.abs(s)
+        if not live.any():
+            break
+    return s, ds
 
 
-def _q_fraction(xp, a, x):
+def upper_fraction(xp, a, x):
+    """``h`` in ``Q(a, x) = x**a e**-x / Gamma(a) * h``: the continued fraction (for
+    ``x >= a + 1``), by the modified Lentz method until it converges."""
     tiny = 1e-300
-    b = x + 1 - a
-    c = xp.full_like(x, 1 / tiny)
-    d = 1 / xp.where(b == 0, tiny, b)
-    h = d
-    for i in range(1, 600):
+    b = x + 1.0 - a
+    c = xp.full_like(a, 1.0 / tiny)
+    d = 1.0 / xp.where(b == 0, tiny, b)
+    h = d.copy()
+    live = xp.ones(a.shape, dtype=bool)
+    for i in range(1, 5000):
         an = -i * (i - a)
-        b = b + 2
+        b = b + 2.0
         d = an * d + b
         d = xp.where(xp.abs(d) < tiny, tiny, d)
         c = b + an / c
         c = xp.where(xp.abs(c) < tiny, tiny, c)
-        d = 1 / d
-        h = h * (d * c)
-    return xp.exp(_log_prefactor(xp, a, x)) * h
+        d = 1.0 / d
+        step = d * c
+        h = xp.where(live, h * step, h)
+        live &= xp.abs(step - 1.0) > 1e-15
+        if not live.any():
+            break
+    return h
+
+
+def _p_series(xp, a, x):
+    return lower_series(xp, a, x)[0] / a * xp.exp(_log_prefactor(xp, a, x))
+
+
+def _q_fraction(xp, a, x):
+    return xp.exp(_log_prefactor(xp, a, x)) * upper_fraction(xp, a, x)
 
 
 def _igamma_both(a, x):

@@ -28,6 +28,7 @@ import ember
 from ember._ops.creation import _gen
 
 from . import _aten
+from .._ops._special_more import lower_series, upper_fraction
 
 
 def _uniform(n):
@@ -94,47 +95,11 @@ def log_standard_gamma(alpha):
 
 
 def _lower_series(a, x):
-    """``S`` and ``dS/da`` for ``P(a, x) = x**a e**-x / Gamma(a + 1) * S`` (``x < a + 1``)."""
-    term = np.ones_like(a)
-    dterm = np.zeros_like(a)
-    s = term.copy()
-    ds = dterm.copy()
-    live = np.ones(a.shape, dtype=bool)
-    for n in range(1, 5000):
-        r = x / (a + n)
-        dterm = dterm * r - term * r / (a + n)
-        term = term * r
-        s = s + np.where(live, term, 0.0)
-        ds = ds + np.where(live, dterm, 0.0)
-        live &= np.abs(term) > 1e-17 * np.abs(s)
-        if not live.any():
-            break
-    return s, ds
+    return lower_series(np, a, x)
 
 
 def _upper_fraction(a, x):
-    """``h`` in ``Q(a, x) = x**a e**-x / Gamma(a) * h``: the continued fraction, evaluated
-    by the modified Lentz method (for ``x >= a + 1``)."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = np.full_like(a, 1.0 / tiny)
-    d = 1.0 / b
-    h = d.copy()
-    live = np.ones(a.shape, dtype=bool)
-    for i in range(1, 5000):
-        an = -i * (i - a)
-        b = b + 2.0
-        d = an * d + b
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        step = d * c
-        h = np.where(live, h * step, h)
-        live &= np.abs(step - 1.0) > 1e-15
-        if not live.any():
-            break
-    return h
+    return upper_fraction(np, a, x)
 
 
 def dlog_gamma_dalpha(alpha, logx):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import platform
 
 import numpy as np
 import pytest
@@ -103,9 +104,12 @@ def test_v2_resize_uint8(interp, antialias):
         out = v2.Resize(size, interpolation=mode, antialias=antialias)(ember.tensor(x))
         oh, ow = tuple(out.shape[-2:])
         t = torch.from_numpy(x.copy())[None]
-        # What torchvision does: uint8 straight into interpolate for bicubic, and for
-        # bilinear where PyTorch's capability is AVX2; float32 then round otherwise.
-        native = interp == "bicubic" or torch.backends.cpu.get_cpu_capability() == "AVX2"
+        # What torchvision 0.29 does: uint8 straight into interpolate for bicubic, and for
+        # bilinear where PyTorch's capability is AVX2 or AVX512 (or on ARM64); float32 then
+        # round otherwise.
+        native = interp == "bicubic" or \
+            torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") or \
+            platform.machine() in ("aarch64", "arm64")
         if native:
             ref = torch.nn.functional.interpolate(t, size=(oh, ow), mode=interp,
                                                   align_corners=False, antialias=antialias)

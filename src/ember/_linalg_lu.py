@@ -138,22 +138,21 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, piv, info = _lu_core(A, "lu_factor_ex")
     if check_errors:
-        _raise_info(A, info, "linalg.lu_factor_ex")
+        _raise_info(A, info, "torch.linalg.lu_factor_ex")
     return make_return("linalg_lu_factor_ex", LU, piv, info, names=("LU", "pivots", "info"))
 
 
 def _raise_info(A, info, fn):
-    from .linalg import LinAlgError
-
+    # NOTE: a plain RuntimeError, not LinAlgError: PyTorch raises this one from a TORCH_CHECK
     bad = np.flatnonzero(_core.to_host(info._data).reshape(-1))
     if bad.size:
         i = int(bad[0])
         k = int(_core.to_host(info._data).reshape(-1)[i])
         pre = f"(Batch element {i}): " if A.ndim > 2 else ""
-        raise LinAlgError(f"{fn}: {pre}U[{k},{k}] is zero and using it on lu_solve would "
-                          "result in a division by zero. If you still want to perform the "
-                          "factorization, consider calling linalg.lu(A, pivot) or "
-                          "linalg.lu_factor_ex(A, pivot)")
+        raise RuntimeError(f"{fn}: {pre}U[{k},{k}] is zero and using it on lu_solve would "
+                           "result in a division by zero. If you still want to perform the "
+                           "factorization, consider calling linalg.lu(A, pivot) or "
+                           "linalg.lu_factor_ex(A, pivot)")
 
 
 @_takes_out
@@ -576,10 +575,10 @@ def tensorsolve(A, B, dims=None, *, out=None):
         A = A.permute([d for d in range(nd) if d not in dims] + dims)
     rest = tuple(A.shape[B.ndim:])
     n = int(np.prod(rest))
-    if int(np.prod(A.shape[:B.ndim])) != n or tuple(A.shape[:B.ndim]) != tuple(B.shape):
+    if n != B.numel():  # (B's own shape need not be A's leading dims: it is flattened)
         raise RuntimeError("Expected self to satisfy the requirement "
-                           "prod(result_shape) == prod(other.shape), but got "
-                           f"{n} != {B.numel()}")
+                           "prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+                           f"but got {n} != {B.numel()}")
     return solve(A.reshape(B.numel(), n), B.reshape(B.numel(), 1)).reshape(rest)
 
 

@@ -528,10 +528,22 @@ def _normal16_scalar_f32(u, mean, std):
 # the generator
 # --------------------------------------------------------------------------
 
-def _as_dtype(dtype) -> np.dtype:
+def _as_dtype(dtype, kernel=None) -> np.dtype:
     dt = np.dtype(dtype)
     if dt.kind == "V" and dt.name == "bfloat16":
         _D.bfloat16.np  # noqa: B018  (loads it into the tables, for an array of the user's)
+    if dt.kind == "c" and kernel is not None:  # PyTorch's refusal, named after its kernel
+        name = "ComplexFloat" if dt.itemsize == 8 else "ComplexDouble"
+        if kernel == "check_random_bounds":
+            raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                               "boolean types")
+        if kernel == "Cauchy":  # (this one names the C++ type)
+            name = "c10::complex<float>" if dt.itemsize == 8 else "c10::complex<double>"
+        if kernel in ("Exponential", "Cauchy"):
+            raise RuntimeError(f"{kernel} distribution is a continuous probability "
+                               f"distribution. dtype must be a floating point but you "
+                               f"specified {name}")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     if dt not in _FLOATS and dt not in _INTS and dt != _BOOL:
         raise TypeError(f"unsupported dtype for the CPU random kernels: {dt}")
     return dt
@@ -897,7 +909,7 @@ class CPUGenerator:
         floating dtypes); ``low=-2**63, high=None`` is the full 64-bit range.
         """
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "check_random_bounds")
         frm = int(low)
         with self._lock:
             if high is None:
@@ -950,7 +962,7 @@ class CPUGenerator:
         """``tensor.random_()`` without bounds: [0, 2**mantissa] for floating
         dtypes, [0, max] for integers, {0, 1} (lowest bit) for bool."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "random_kernel_cpu")
         if dt in _WIDE_UNSIGNED:
             _not_implemented("random_kernel_cpu", dt)
         if n == 0:
@@ -972,7 +984,7 @@ class CPUGenerator:
         n = int(n)
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "randperm")
         if dt == _BOOL or dt in _WIDE_UNSIGNED:
             _not_implemented("randperm", dt)
         limit = {_F16: ("2049", 2049), _F32: ("2^24+1", 2**24 + 1),
@@ -1005,7 +1017,7 @@ class CPUGenerator:
         """``tensor.exponential_(lambd)``: one random64() per element,
         ``-1/lambd * log1p(-u)`` in double."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "Exponential")
         lambd = float(lambd)
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
@@ -1017,7 +1029,7 @@ class CPUGenerator:
     def geometric(self, n, dtype=np.float32, p=0.5) -> np.ndarray:
         """``tensor.geometric_(p)``: ``ceil(log(u) / log(1 - p))`` in double."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "geometric_cpu")
         p = float(p)
         if not (0.0 < p < 1.0):
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
@@ -1035,7 +1047,7 @@ class CPUGenerator:
     def cauchy(self, n, dtype=np.float32, median=0.0, sigma=1.0) -> np.ndarray:
         """``tensor.cauchy_(median, sigma)``: ``median + sigma*tan(pi*(u-0.5))``."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "Cauchy")
         sigma = float(sigma)
         if not sigma > 0.0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
@@ -1049,7 +1061,7 @@ class CPUGenerator:
         """``tensor.log_normal_(mean, std)``: ``exp`` of normal_distribution<double>
         (so it shares, and refills, the cached Box-Muller sample)."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "log_normal_cpu")
         std = float(std)
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
@@ -1066,7 +1078,7 @@ class CPUGenerator:
         random64() per element, ``u < p`` with a 53-bit uniform u, on every CPU
         vendor (see the NOTE at the end of this module)."""
         n = _count(n)
-        dt = _as_dtype(dtype)
+        dt = _as_dtype(dtype, "bernoulli_scalar_cpu_")
         if dt in _WIDE_UNSIGNED:
             _not_implemented("bernoulli_scalar_cpu_", dt)
         p = float(p)
@@ -1081,6 +1093,7 @@ class CPUGenerator:
         of probabilities (flat, in iteration order): float64 p draws a 53-bit
         uniform (random64), any other floating p a 24-bit float uniform."""
         p = np.asarray(p)
+        _as_dtype(p.dtype if dtype is None else dtype, "bernoulli_tensor_cpu_self_")
         if p.dtype not in _FLOATS:
             _not_implemented("bernoulli_tensor_cpu_p_", _as_dtype(p.dtype))
         dt = _as_dtype(p.dtype if dtype is None else dtype)

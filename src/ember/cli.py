@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 import types
 
 
@@ -40,7 +39,10 @@ def run_script(path: str, args: list[str]) -> int:
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:  # noqa: BLE001 - reported as Python reports it, from the script
-        traceback.print_exception(type(e), e, e.__traceback__.tb_next)
+        # NOTE: through sys.excepthook (Python's own display, unless the script set one), as
+        # an uncaught error is shown: on Python 3.11 only that one adds "Did you mean...?"
+        e = e.with_traceback(e.__traceback__.tb_next)
+        sys.excepthook(type(e), e, e.__traceback__)
         return 1
     return 0
 

@@ -449,7 +449,7 @@ def _padded_window(window, win_length, n_fft, like):
     return w
 
 
-def _stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
          pad_mode="reflect", normalized=False, onesided=None, return_complex=None,
          align_to_window=None):
     """``torch.stft``: the transforms of windowed frames of ``input`` (``(B?, L)``), as a
@@ -529,7 +529,7 @@ def _view_as_real(t):
     return view_as_real(t)
 
 
-def _istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
           normalized=False, onesided=None, length=None, return_complex=False):
     """``torch.istft``: the signal whose ``stft`` is ``input``, by windowed overlap-add
     divided by the summed squared window (which must not vanish: the NOLA condition)."""
@@ -616,5 +616,10 @@ def _istft(input, n_fft, hop_length=None, win_length=None, window=None, center=T
         sig = pad(sig, [0, end - expected])
     return sig
 
+
+# (defined under their public names, which Python's argument errors quote, and kept out of
+# this module's namespace: torch.fft has no stft)
+_stft, _istft = stft, istft
+del stft, istft
 
 __getattr__ = _module_getattr("torch.fft")

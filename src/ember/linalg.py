@@ -37,11 +37,22 @@ LinAlgError = _LinAlgError
 
 # -- checks -----------------------------------------------------------------------------
 
+# The functions checked (values and gradients) against PyTorch on complex matrices; the
+# others' kernels and backward rules are written for real ones, so they refuse complex input
+# rather than give wrong numbers.
+_COMPLEX_OK = frozenset(("inv", "det", "solve", "svdvals", "matrix_norm", "solve_triangular",
+                         "matrix_rank", "cond", "matrix_power"))
+
+
 def _check_float(A, fn):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg_{fn}(): argument 'A' (position 1) must be Tensor, not "
                         f"{type(A).__name__}")
-    if not A.dtype.is_floating_point:
+    if A.dtype.is_complex and fn not in _COMPLEX_OK:
+        from ._unsupported import Unsupported
+
+        raise Unsupported(f"torch.linalg.{fn} of complex tensors is not supported by ember")
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
                            f"Got {_core._legacy(A.dtype)}")
     if A.dtype in (D.float16, D.bfloat16):
@@ -686,14 +697,15 @@ def matrix_exp(A):
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
                            "dimensions.")
-    if not A.dtype.is_floating_point:
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
                            f"input. Got {_core._legacy(A.dtype)}")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {A.shape[-1]} matrices")
     xp = xp_of(A)
-    work = np.float64 if A.dtype is D.float64 or A.dtype is D.float32 else np.float32
+    work = np.complex128 if A.dtype.is_complex else \
+        np.float64 if A.dtype is D.float64 or A.dtype is D.float32 else np.float32
     arr = _expm(A._data.astype(work), xp).astype(A.dtype.np)
     return make(arr, (A,), "LinalgMatrixExpBackward0", _matrix_exp_rule, A)
 
@@ -731,8 +743,9 @@ def cross(input, other, *, dim=-1, out=None):
 
 
 def vecdot(x, y, *, dim=-1, out=None):
-    """The dot product of vectors along ``dim``."""
-    return _out((x * y).sum(dim), out)
+    """The dot product of vectors along ``dim``, ``sum(conj(x) * y)`` (conjugating a complex
+    ``x``)."""
+    return _out(((x.conj() if x.dtype.is_complex else x) * y).sum(dim), out)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -805,6 +818,7 @@ def _install_methods():
 
 _install_methods()
 
+from ._linalg_eig import eig, eigvals  # noqa: E402,F401
 from ._linalg_lu import (householder_product, ldl_factor, ldl_factor_ex,  # noqa: E402,F401
                          ldl_solve, lu, lu_factor, lu_factor_ex, lu_solve, tensorinv,
                          tensorsolve, vander)

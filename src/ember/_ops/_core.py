@@ -142,12 +142,54 @@ def _node(name, rule, inputs):
     return node_class(name)(rule, edges, meta)
 
 
+def channels_last_copy(a):
+    """A copy of NCHW(D) array ``a`` laid out channels-last (channels vary fastest)."""
+    xp = xp_of_array(a)
+    perm = (0, *range(2, a.ndim), 1)
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    moved = a.transpose(perm)
+    out = xp.empty(moved.shape, a.dtype)  # (fresh: PyTorch's strides on size-1 dims too)
+    out[...] = moved
+    return out.transpose(inverse)
+
+
+def is_channels_last(a) -> bool:
+    """Whether array ``a``'s strides are channels-last (NHWC / NDHWC order in memory)."""
+    if a.size == 0:
+        return True
+    expected = 1
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):  # C, then W, H (D), then N
+        if a.shape[d] != 1:
+            if a.strides[d] // a.itemsize != expected:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def _suggested_layout(arr, inputs):
+    """PyTorch's suggested memory format: a 4-d or 5-d result comes out channels-last when
+    an input of its rank is channels-last (and not also contiguous), unless the result views
+    that input's memory."""
+    if arr.ndim > 5 or not arr.size or arr.flags.c_contiguous is False and is_channels_last(arr):
+        return arr
+    for t in inputs:
+        a = None if t is None else t._data
+        if a is None or a.ndim != arr.ndim or a.flags.c_contiguous or not is_channels_last(a):
+            continue
+        if xp_of_array(arr).may_share_memory(arr, a):
+            return arr
+        return channels_last_copy(arr)
+    return arr
+
+
 def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
     # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline
     # (the two calls cost a quarter of recording an op).
     if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
         arr = np.asarray(arr)
+    elif arr.ndim >= 4 and name != "CloneBackward0":  # (clone/contiguous choose their own)
+        arr = _suggested_layout(arr, inputs)  # channels-last in, channels-last out
     out = _new_tensor(Tensor)
     out._data = arr
     out._device = device if device is not None else inputs[0]._device
@@ -168,13 +210,26 @@ def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     if arr.dtype not in FLOAT_NP:
         if arr.dtype.kind != "c":
             return out
-        rule = complex_rule(rule)  # (complex results only: the float path pays nothing)
+        if name not in _SELECTIONS:
+            rule = complex_rule(rule)  # (complex results only: the float path pays nothing)
     node = _node(name, rule, inputs)
     out._grad_fn = node
     out._requires_grad = True
     if saved:
         node.save(*saved, out=out)
     return out
+
+
+# Backward nodes that only pick, move or zero entries of the gradient (real coefficients):
+# their rule is already right for complex values, and running it between two conjugations
+# would turn the zeros it creates into -0 imaginary parts, which PyTorch's do not have.
+_SELECTIONS = frozenset((
+    "SliceBackward0", "SelectBackward0", "IndexBackward0", "MaskedFillBackward0",
+    "MaskedFillBackward1", "GatherBackward0", "TakeBackward0", "IndexSelectBackward0",
+    "ConstantPadNdBackward0", "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0",
+    "NarrowBackward0", "DiagonalBackward0", "DiagEmbedBackward0", "TrilBackward0",
+    "TriuBackward0", "MaskedSelectBackward0", "UnfoldBackward0",
+))
 
 
 def complex_rule(rule):
@@ -190,10 +245,12 @@ def complex_rule(rule):
         return rule
 
     def conj_rule(ctx, g):
-        res = rule(ctx, g.conj())
+        from .complex import conj_physical  # (a gradient never carries the conjugate bit)
+
+        res = rule(ctx, conj_physical(g))
         if type(res) is not tuple:
             res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-        return tuple(r.conj() if r is not None and r._data.dtype.kind == "c" else r
+        return tuple(conj_physical(r) if r is not None and r._data.dtype.kind == "c" else r
                      for r in res)
     conj_rule.complex_ready = True
     return conj_rule

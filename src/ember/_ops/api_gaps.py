@@ -666,8 +666,11 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         sp = [spacing] * len(dims)
     else:
         sp = list(spacing)
-        if len(sp) == 1 and len(dims) > 1 and not isinstance(sp[0], Tensor):
-            sp = sp * len(dims)
+        if dim is None and len(sp) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, or "
+                               f"a list of length equal to 'self.dim() = {input.ndim}', since "
+                               f"dim argument was not given, but got a list of length "
+                               f"{len(sp)}")
         if len(sp) != len(dims):
             raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
                                f"it's spacing and dim arguments to have the same length, but "
@@ -700,9 +703,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
     from ..return_types import make_return
 
     _need_tensor(input, "histogramdd")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the "
-                           "same dtype")
+    _histogramdd_checks(input, bins, range, weight)
     nd = input.shape[-1]
     x = input.detach().reshape(-1, nd)
     xa = x.numpy(force=True)
@@ -718,8 +719,8 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
             lo, hi = float(range[2 * k]), float(range[2 * k + 1])
         elif xa.shape[0]:
             lo, hi = float(xa[:, k].min()), float(xa[:, k].max())
-        else:
-            lo, hi = 0.0, 0.0
+        else:  # NOTE: no data and no range: PyTorch's edges span [0, 1]
+            lo, hi = 0.0, 1.0
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
         edges.append(F.linspace(lo, hi, int(b) + 1, dtype=input.dtype, device=input.device))
@@ -753,6 +754,47 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
             into_out(e, o)
         return out
     return res
+
+
+def _histogramdd_checks(input, bins, range, weight):
+    """PyTorch's argument checks for ``histogramdd``, in its order."""
+    from ._core import _legacy
+
+    if input.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    nd = input.shape[-1]
+    if range is not None and len(range) != 2 * nd:
+        raise RuntimeError(f"torch.histogramdd: for a {nd}-dimensional histogram range should "
+                           f"have {2 * nd} elements, but got {len(range)}")
+    if input.dtype not in (D.float32, D.float64):
+        raise NotImplementedError(f'"histogramdd" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
+    if not isinstance(bins, int) and len(bins) != nd:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    if weight is not None:
+        if weight.dtype is not input.dtype:
+            names = {D.float32: "float", D.float64: "double", D.float16: "c10::Half",
+                     D.bfloat16: "c10::BFloat16"}
+            raise RuntimeError(
+                "torch.histogramdd: if weight tensor is provided, input tensor and weight "
+                f"tensor should have the same dtype, but got input({names[input.dtype]}), and "
+                f"weight({names.get(weight.dtype, _legacy(weight.dtype))})")
+        if tuple(weight.shape) != tuple(input.shape[:-1]):
+            raise RuntimeError(
+                "torch.histogramdd: if weight tensor is provided it should have the same shape "
+                "as the input tensor excluding its innermost dimension, but got input with "
+                f"shape {list(input.shape)} and weight with shape {list(weight.shape)}")
+    for k in builtins.range(nd):
+        b = bins if isinstance(bins, int) else bins[k]
+        if not isinstance(b, Tensor) and int(b) + 1 < 1:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have at least 1 element, "
+                               f"but got {int(b) + 1} elements in the bins tensor for "
+                               f"dimension {k}")
+        if range is not None and not isinstance(b, Tensor) and range[2 * k] > range[2 * k + 1]:
+            lo, hi = range[2 * k], range[2 * k + 1]
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{lo:g} max {hi:g} for dimension {k}")
 
 
 # -- Tensor methods --------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def conj_physical(t):
 
 @complex_ready
 def _conj_rule(ctx, g):
-    return (g.conj(),)
+    return (conj_physical(g),)  # (no conjugate bit on a gradient, as in PyTorch)
 
 
 def resolve_conj(t):
@@ -271,7 +271,17 @@ def vdot(a, b):
     if not isinstance(b, Tensor):
         raise TypeError(f"vdot(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(b).__name__}")
-    return dot(conj(a), b)
+    value = dot(conj(a.detach()), b.detach())  # (dot's checks and errors)
+    return make(value._data, (a, b), "VdotBackward0", _vdot_rule, a, b)
+
+
+def _vdot_rule(ctx, g):
+    a, b = ctx.saved
+    return (conj_physical(g) * b if ctx.needs_input_grad[0] else None,
+            g * a if ctx.needs_input_grad[1] else None)
+
+
+_vdot_rule.complex_ready = True  # (written for complex values: conj(a) is not holomorphic)
 
 
 from ._core import OUT as _OUT  # noqa: E402

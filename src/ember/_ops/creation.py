@@ -740,7 +740,10 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
     steps = int(_num(steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = _dtype_or_default(dtype)
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dt = D.default_complex()
+    else:
+        dt = _dtype_or_default(dtype)
     if dt is D.bool:
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     exps = _linspace_values(start, end, steps, dt)
@@ -748,6 +751,13 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
 
 
 def _linspace_values(start, end, n, dt):
+    if dt.is_complex:  # (each part spaced as a real linspace of the part's dtype)
+        start, end = complex(start), complex(end)
+        real = dt.to_real()
+        out = np.empty(n, dt.np)
+        out.real = _linspace_values(start.real, end.real, n, real)
+        out.imag = _linspace_values(start.imag, end.imag, n, real)
+        return out
     i = np.arange(n, dtype=np.float64)
     half = n // 2
     far = n - 1 - i  # distance from the end, for the second half
@@ -789,6 +799,10 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _dtype_or_default(dtype)
+    if dt.is_complex and not isinstance(start, complex) and not isinstance(end, complex):
+        real = logspace(start, end, steps, base, dtype=dt.to_real(), device=device)
+        return _to_out(_finish(real.numpy(force=True).astype(dt.np), device, requires_grad),
+                       out)
     if dt.is_floating_point:
         s, e = dt.np.type(start), dt.np.type(end)
     else:

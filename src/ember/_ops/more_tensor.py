@@ -1245,11 +1245,12 @@ def diagflat(input, offset=0):
 
 
 def adjoint(input):
-    """The conjugate transpose of the last two dims (a view; real tensors only transpose)."""
+    """The conjugate transpose of the last two dims (real tensors only transpose: a view)."""
     if input.ndim < 2:
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")
-    return S.transpose(input, -2, -1)
+    t = S.transpose(input, -2, -1)
+    return t.conj() if input.dtype.is_complex else t
 
 
 def _sum_to_size(self, *size, **kwargs):
@@ -1545,8 +1546,9 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 # -- windows ------------------------------------------------------------------------------------
 
 def _window(name, n, periodic, dtype, device, requires_grad, values):
-    """A window of ``n`` points from ``values(k, N)`` (``k = 0..N-1``, float64 on the host);
-    a periodic window is the symmetric one of ``n + 1`` points less its last."""
+    """A window of ``n`` points from ``values(k, N, work)`` (``k = 0..N-1`` as a host array of
+    the working dtype ``work``: float64 for a float64 window, else float32); a periodic window
+    is the symmetric one of ``n + 1`` points less its last."""
     if n < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
     dt = F._dtype_or_default(dtype)
@@ -1559,15 +1561,29 @@ def _window(name, n, periodic, dtype, device, requires_grad, values):
         w = np.ones(n)
     else:
         N = n + 1 if periodic else n
-        w = values(np.arange(N, dtype=np.float64), N)[:n]
+        work = np.float64 if dt is D.float64 else np.float32
+        w = values(np.arange(N, dtype=work), N, work)[:n]
     return F.tensor(w, dtype=dt, device=device, requires_grad=requires_grad)
 
 
+def _cos(x, work):
+    """cos of a ``work``-dtype array, rounded once to ``work``."""
+    return np.cos(x.astype(np.float64)).astype(work)
+
+
 def _cosine_sum(coefs):
-    """``sum_j (-1)^j a_j cos(2 pi j k / (N - 1))``: the Hann/Hamming/Blackman family."""
-    def values(k, N):
-        phase = 2 * np.pi * k / (N - 1)
-        return sum(((-1) ** j) * a * np.cos(j * phase) for j, a in enumerate(coefs))
+    """``sum_j (-1)^j a_j cos(2 pi j k / (N - 1))``: the Hann/Hamming/Blackman family.
+
+    NOTE: evaluated as PyTorch does, in the window's precision and in its order: the phase
+    ``k * (2 pi / (N - 1))`` (``k * (pi / (N - 1))`` doubled and quadrupled for Blackman),
+    each term scaled, then summed, the constant last; so float64 windows match bit for bit
+    (float32 ones to the last bit of their cosines)."""
+    def values(k, N, work):
+        if len(coefs) == 2:
+            return _cos(k * work(2 * np.pi / (N - 1)), work) * work(-coefs[1]) + work(coefs[0])
+        phase = k * work(np.pi / (N - 1))
+        return (_cos(phase * work(4), work) * work(coefs[2])
+                - _cos(phase * work(2), work) * work(coefs[1]) + work(coefs[0]))
     return values
 
 
@@ -1589,7 +1605,15 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
                     pin_memory=False, requires_grad=False):
     """The triangle ``1 - |2k / (N - 1) - 1|``."""
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda k, N: 1 - np.abs(2 * k / (N - 1) - 1))
+                   _triangle)
+
+
+def _triangle(k, N, work):
+    # NOTE: PyTorch's order: the rising ramp k * (2 / (N - 1)), its second half folded as 2 - w
+    w = k * work(2 / (N - 1))
+    half = (N - 1) // 2 + 1
+    w[half:] = work(2) - w[half:]
+    return w
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
@@ -1603,7 +1627,8 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
                   device=None, pin_memory=False, requires_grad=False):
     """``I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)`` (``I0``: the modified Bessel
     function of order 0)."""
-    def values(k, N):
+    def values(k, N, work):
+        k = k.astype(np.float64)
         r = 2 * k / (N - 1) - 1
         return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,

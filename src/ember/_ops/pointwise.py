@@ -131,8 +131,11 @@ def _broadcast_error(a, b):
         x = sa[-i] if i <= len(sa) else 1
         y = sb[-i] if i <= len(sb) else 1
         if x != y and x != 1 and y != 1:
+            # (``from None``: called while NumPy's error is handled, whose traceback a
+            # PyTorch user would not see)
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
-                               f"({y}) at non-singleton dimension {max(len(sa), len(sb)) - i}")
+                               f"({y}) at non-singleton dimension {max(len(sa), len(sb)) - i}"
+                               ) from None
 
 
 # -- arithmetic ---------------------------------------------------------------
@@ -256,8 +259,19 @@ def mul(a, b):
 
 def _mul_rule(ctx, g):
     a, b = ctx.saved
-    return (g * b if ctx.needs_input_grad[0] else None,
-            g * a if ctx.needs_input_grad[1] else None)
+    return (g * _conj_of(b) if ctx.needs_input_grad[0] else None,
+            g * _conj_of(a) if ctx.needs_input_grad[1] else None)
+
+
+def _conj_of(x):
+    return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else \
+        x.conjugate() if isinstance(x, complex) else x
+
+
+# NOTE: written for complex values (``g * conj(other)``, PyTorch's order of operations) rather
+# than through ``complex_rule``'s ``conj(conj(g) * other)``: the two differ in the sign of a
+# zero imaginary part, which shows when a gradient is printed.
+_mul_rule.complex_ready = True
 
 
 def div(a, b, *, rounding_mode=None):
@@ -859,11 +873,18 @@ trunc = _rounding(np.trunc, "TruncBackward0", "trunc_vml_cpu")
 fix = trunc
 
 
-def round(a, *, decimals=0):
+def round(a, *, decimals=None):
+    # NOTE: as PyTorch's two overloads: without ``decimals`` integers pass through
+    # (RoundBackward0); with it, even 0, only floating tensors are taken (RoundBackward1).
     if a.dtype._kind == 3:
-        _no_complex(a.dtype, "round_vml_cpu" if decimals == 0 else "round_cpu")
-    if decimals == 0:
+        _no_complex(a.dtype, "round_vml_cpu" if not decimals else "round_cpu")
+    if decimals is None:
         return _rounding(np.rint, "RoundBackward0", "round_vml_cpu")(a)
+    if decimals == 0:
+        if not a.dtype.is_floating_point:
+            raise NotImplementedError(f'"round_vml_cpu" not implemented for '
+                                      f"'{_legacy_name(a.dtype)}'")
+        return _rounding(np.rint, "RoundBackward1", "round_vml_cpu")(a)
     if not a.dtype.is_floating_point:
         raise NotImplementedError(f'"round_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
 
@@ -1116,6 +1137,9 @@ def _where_rule(ctx, g):
     cond, = ctx.saved
     return (where(cond, g, 0.0) if ctx.needs_input_grad[0] else None,
             where(cond, 0.0, g) if ctx.needs_input_grad[1] else None)
+
+
+_where_rule.complex_ready = True  # (it only selects: no conjugation, so zeros stay +0)
 
 
 def lerp(a, b, weight):

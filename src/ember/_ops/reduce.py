@@ -450,11 +450,8 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
         _sqrt=False):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     if t.dtype._kind == 3:  # the spread of |z - mean|: the parts' variances added
-        from .complex import imag, real
-
-        v = var(real(t), dim, keepdim=keepdim, correction=correction, _name=_name) + \
-            var(imag(t), dim, keepdim=keepdim, correction=correction, _name=_name)
-        return v.sqrt() if _sqrt else v
+        return _complex_spread(t, dim, _correction(unbiased, correction), keepdim, _name,
+                               _sqrt)
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
     if not t.dtype.is_floating_point:
@@ -477,10 +474,36 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     return make(arr, (t,), "VarBackward0", rule, t)
 
 
+def _complex_spread(t, dim, c, keepdim, name, sqrt):
+    """``var``/``std`` of a complex tensor: one VarBackward0/StdBackward0 node, as PyTorch's."""
+    from .complex import imag, real
+
+    d = t.detach()
+    v = var(real(d), dim, keepdim=keepdim, correction=c, _name=name) + \
+        var(imag(d), dim, keepdim=keepdim, correction=c, _name=name)
+    if sqrt:
+        v = v.sqrt()
+    dims = _dims(t, dim)
+    n = math.prod(t.shape[i] for i in dims)
+    shape = t.shape
+
+    def rule(ctx, g):
+        x, out = ctx.saved
+        mu = x.mean(dims, True) if dims else x
+        gx = _expand_back(g, shape, dims, keepdim)
+        if sqrt:  # (zero where the std is 0, as for real input)
+            o = _expand_back(out, shape, dims, keepdim)
+            gx = (gx / (2 * o)).masked_fill(o.eq(0), 0.0)
+        return (gx * 2 * (x - mu) / builtin_max(n - c, 0),)
+    rule.complex_ready = True
+    return make(v._data, (t,), "StdBackward0" if sqrt else "VarBackward0", rule, t, _OUT)
+
+
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     if t.dtype._kind == 3:
-        return var(t, dim, keepdim=keepdim, correction=correction, _name="std", _sqrt=True)
+        return var(t, dim, unbiased, keepdim=keepdim, correction=correction, _name="std",
+                   _sqrt=True)
     arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std",
               _sqrt=True)._data
     c = _correction(unbiased, correction)

@@ -9,6 +9,8 @@ from .. import _dtype as D
 from .._size import Size
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
+from ._core import channels_last_copy as _channels_last_copy
+from ._core import is_channels_last as _is_channels_last
 from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
@@ -616,26 +618,6 @@ def _channels_last_rank(t, memory_format):
         raise RuntimeError(f"required rank {rank} tensor to use {str(memory_format)[6:]} "
                            "format")
     return rank
-
-
-def _channels_last_copy(a):
-    """A copy of NCHW(D) array ``a`` laid out channels-last (channels vary fastest)."""
-    xp = xp_of_array(a)
-    perm = (0, *range(2, a.ndim), 1)
-    inverse = tuple(int(i) for i in np.argsort(perm))
-    return xp.ascontiguousarray(a.transpose(perm)).transpose(inverse)
-
-
-def _is_channels_last(a):
-    if a.size == 0:
-        return True
-    expected = 1
-    for d in (1, *range(a.ndim - 1, 1, -1), 0):  # C, then W, H (D), then N
-        if a.shape[d] != 1:
-            if a.strides[d] // a.itemsize != expected:
-                return False
-            expected *= a.shape[d]
-    return True
 
 
 def clone(t, *, memory_format=None):

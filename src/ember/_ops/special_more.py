@@ -76,7 +76,7 @@ def _igamma(fname, upper, input, other, out):
     kernel = K.gammaincc if upper else K.gammainc
     name = ("Igammac" if upper else "Igamma") + "Backward0"
     res = P._binary(input, other, lambda a, x: kernel(a, x).astype(dt.np), name,
-                    _igamma_rule(fname, upper), input, other)
+                    _igamma_rule("igammac" if upper else "igamma", upper), input, other)
     return _done(res, out)
 
 

@@ -149,7 +149,7 @@ class Function:
                 t._vc = o._vc
             else:
                 t = o
-            if id(o) not in ctx._non_diff and t.dtype.is_floating_point:
+            if id(o) not in ctx._non_diff and (t.dtype.is_floating_point or t.dtype.is_complex):
                 t._grad_fn = ctx
                 t._output_nr = i
                 t._requires_grad = True

@@ -87,27 +87,52 @@ def _tensors(outputs):
 
 
 def _numerical(func, inputs, diff_idx, outputs, eps):
-    """Per differentiable input, per tensor output: the central-difference Jacobian
-    ``(input.numel(), output.numel())`` in the output's dtype (as NumPy arrays)."""
+    """Per differentiable input, per tensor output: the central-difference Jacobians
+    ``(input.numel(), output.numel())`` in the output's dtype (as NumPy arrays), one for a
+    step along the real axis and, for a complex input, one along the imaginary axis
+    (else None)."""
     result = []
     for i in diff_idx:
         x = inputs[i]
         a = x._data  # perturbed in place, without a version bump, and put back exactly
-        columns = [np.zeros((x.numel(), o.numel()), dtype=o._data.dtype) for o in outputs]
-        for k in range(x.numel()):
-            pos = np.unravel_index(k, a.shape) if a.ndim else ()
-            orig = a[pos].copy()
-            a[pos] = orig - a.dtype.type(eps)
-            before = _tensors(_tupled(func(*inputs)))
-            a[pos] = orig + a.dtype.type(eps)
-            after = _tensors(_tupled(func(*inputs)))
-            a[pos] = orig
-            for col, lo, hi in zip(columns, before, after):
-                lo, hi = _host(lo), _host(hi)
-                diff = (hi - lo) / (2 * eps)
-                col[k] = np.asarray(diff, dtype=col.dtype).reshape(-1)
-        result.append(columns)
+        steps = (1, 1j) if a.dtype.kind == "c" else (1,)
+        per_step = []
+        for unit in steps:
+            columns = [np.zeros((x.numel(), o.numel()), dtype=o._data.dtype) for o in outputs]
+            for k in range(x.numel()):
+                pos = np.unravel_index(k, a.shape) if a.ndim else ()
+                orig = a[pos].copy()
+                a[pos] = orig - a.dtype.type(eps * unit)
+                # copies taken at once: an output may be a view of the perturbed input
+                before = [_host(t).copy() for t in _tensors(_tupled(func(*inputs)))]
+                a[pos] = orig + a.dtype.type(eps * unit)
+                after = [_host(t).copy() for t in _tensors(_tupled(func(*inputs)))]
+                a[pos] = orig
+                for col, lo, hi in zip(columns, before, after):
+                    diff = (hi - lo) / (2 * eps)
+                    col[k] = np.asarray(diff, dtype=col.dtype).reshape(-1)
+            per_step.append(columns)
+        result.append([(re_, im_) for re_, im_ in
+                       zip(per_step[0], per_step[1] if len(per_step) > 1 else
+                           [None] * len(outputs))])
     return result
+
+
+def _part_of(jac, part):
+    """The real (``part`` 0) or imaginary (1) part of a numerical Jacobian."""
+    if jac.dtype.kind != "c":
+        return jac if part == 0 else np.zeros_like(jac)
+    return jac.real if part == 0 else jac.imag
+
+
+def _numerical_for(pair, part):
+    """The numerical Jacobian of the real function ``part`` of an output, for one input:
+    for a complex input ``d/dx + 1j d/dy`` (PyTorch's conjugate-Wirtinger convention)."""
+    along_re, along_im = pair
+    jac = _part_of(along_re, part)
+    if along_im is not None:
+        jac = jac + 1j * _part_of(along_im, part)
+    return jac
 
 
 def _host(t):
@@ -118,9 +143,10 @@ def _host(t):
     return a
 
 
-def _analytical(output, inputs, diff_idx):
+def _analytical(output, inputs, diff_idx, unit=1):
     """The Jacobian of ``output`` for each differentiable input, one backward pass per
-    output element; also whether each gradient had its input's dtype and size."""
+    output element (upstream ``unit``: 1, or 1j for the imaginary part of a complex
+    output); also whether each gradient had its input's dtype and size."""
     from .._ops.creation import zeros_like
     from . import grad
 
@@ -131,7 +157,7 @@ def _analytical(output, inputs, diff_idx):
     for k in range(n_out):
         onehot = zeros_like(output)
         with no_grad():
-            onehot.view(-1)[k] = 1
+            onehot.view(-1)[k] = unit
         grads = grad(output, diff_inputs, onehot, retain_graph=True, allow_unused=True)
         for j, (g, t) in enumerate(zip(grads, diff_inputs)):
             if g is None:
@@ -159,29 +185,38 @@ def _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_
     if not diff_out:
         # nothing to back-propagate: the function must not depend on its inputs
         for per_input in numerical:
-            for jac in per_input:
-                if np.any(jac != 0):
+            for pair in per_input:
+                if any(jac is not None and np.any(jac != 0) for jac in pair):
                     raise GradcheckError("Numerical gradient for function expected to be zero")
         return True
     cols = [c for c, o in enumerate(all_out) if o.requires_grad]
-    for oi, (col, o) in enumerate(zip(cols, diff_out)):
-        first, types_ok, sizes_ok = _analytical(o, inputs, diff_idx)
-        second, _, _ = _analytical(o, inputs, diff_idx)
-        if not types_ok and check_grad_dtypes:
-            raise GradcheckError("Gradient has dtype mismatch")
-        if not sizes_ok:
-            raise GradcheckError("Analytical gradient has incorrect size")
-        for a, b in zip(first, second):
-            if a.size and np.abs(a.astype(np.float64) - b.astype(np.float64)).max() > nondet_tol:
-                raise GradcheckError(_NOT_REENTRANT.format(tol=nondet_tol))
-        for j, (a, per_input) in enumerate(zip(first, numerical)):
-            n = per_input[col]
-            close = np.allclose(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64),
-                                n, rtol=rtol, atol=atol, equal_nan=False)
-            if not close:
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {oi} with respect to input {j},\n"
-                    f"numerical:{_as_tensor(n, o)!r}\nanalytical:{_as_tensor(a, o)!r}\n")
+    # NOTE: as in PyTorch, a complex output is checked as two real functions, its imaginary
+    # part (upstream gradient 1j) first and then its real part (upstream gradient 1).
+    parts = [(0, 1, "")]
+    if any(o.dtype.is_complex for o in diff_out):
+        parts = [(1, 1j, "While considering the imaginary part of complex outputs only, "),
+                 (0, 1, "While considering the real part of complex outputs only, ")]
+    for part, unit, prefix in parts:
+        for oi, (col, o) in enumerate(zip(cols, diff_out)):
+            if part and not o.dtype.is_complex:
+                continue
+            first, types_ok, sizes_ok = _analytical(o, inputs, diff_idx, unit)
+            second, _, _ = _analytical(o, inputs, diff_idx, unit)
+            if not types_ok and check_grad_dtypes:
+                raise GradcheckError("Gradient has dtype mismatch")
+            if not sizes_ok:
+                raise GradcheckError("Analytical gradient has incorrect size")
+            for a, b in zip(first, second):
+                if a.size and np.abs(a.astype(np.complex128) - b).max() > nondet_tol:
+                    raise GradcheckError(_NOT_REENTRANT.format(tol=nondet_tol))
+            for j, (a, per_input) in enumerate(zip(first, numerical)):
+                n = _numerical_for(per_input[col], part)
+                close = np.allclose(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64),
+                                    n, rtol=rtol, atol=atol, equal_nan=False)
+                if not close:
+                    raise GradcheckError(
+                        f"{prefix}Jacobian mismatch for output {oi} with respect to input {j},\n"
+                        f"numerical:{_as_tensor(n, o)!r}\nanalytical:{_as_tensor(a, o)!r}\n")
     return True
 
 

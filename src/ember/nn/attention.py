@@ -27,6 +27,12 @@ class SDPBackend(enum.Enum):
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
 
+    # (PyTorch's is a pybind11 enum: int() and operator.index give its value)
+    def __int__(self):
+        return self.value
+
+    __index__ = __int__
+
 
 _SWITCH = {SDPBackend.MATH: "math", SDPBackend.FLASH_ATTENTION: "flash",
            SDPBackend.EFFICIENT_ATTENTION: "mem_efficient",

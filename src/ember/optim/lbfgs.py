@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .._ops import creation
 from .._ops import shape as S
+from .._ops.complex import view_as_real
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from . import _functional as F
@@ -170,14 +171,25 @@ class LBFGS(Optimizer):
         self._numel_cache = None
 
     # -- the parameters as one flat vector ----------------------------------------------------
+    # NOTE: as in PyTorch, a complex parameter takes part as its real and imaginary parts
+    # (two real entries of the flat vector each), so the line search compares real numbers.
     def _numel(self):
         if self._numel_cache is None:
-            self._numel_cache = sum(p.numel() for p in self._params)
+            self._numel_cache = sum(p.numel() * (2 if p.dtype.is_complex else 1)
+                                    for p in self._params)
         return self._numel_cache
 
     def _flat_grad(self):
-        parts = [creation.zeros(p.numel(), dtype=p.dtype, device=p.device)
-                 if p.grad is None else p.grad.reshape(-1) for p in self._params]
+        parts = []
+        for p in self._params:
+            if p.grad is None:
+                n = p.numel() * (2 if p.dtype.is_complex else 1)
+                dt = p.dtype.to_real() if p.dtype.is_complex else p.dtype
+                parts.append(creation.zeros(n, dtype=dt, device=p.device))
+            elif p.grad.dtype.is_complex:
+                parts.append(view_as_real(p.grad.reshape(-1)).reshape(-1))
+            else:
+                parts.append(p.grad.reshape(-1))
         return S.cat(parts, 0)
 
     def _move(self, t, d):
@@ -185,10 +197,16 @@ class LBFGS(Optimizer):
         alpha = _value(t)
         offset = 0
         for p in self._params:
-            n = p.numel()
-            F.add_(p._data, d._data[offset:offset + n].reshape(p._data.shape), alpha)
+            a = p._data
+            if p.dtype.is_complex:  # (real, imaginary) pairs of the flat vector
+                step = d._data[offset:offset + 2 * a.size].reshape(a.shape + (2,))
+                F.add_(a.real, step[..., 0], alpha)
+                F.add_(a.imag, step[..., 1], alpha)
+                offset += 2 * a.size
+            else:
+                F.add_(a, d._data[offset:offset + a.size].reshape(a.shape), alpha)
+                offset += a.size
             p._vc.v += 1
-            offset += n
 
     def _snapshot(self):
         return [p.clone() for p in self._params]

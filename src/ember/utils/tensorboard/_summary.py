@@ -38,10 +38,10 @@ def _shape(dims) -> bytes:
     return P.message(*(P.submessage(2, P.message(P.int_field(1, d))) for d in dims))
 
 
-def _value(tag: str, *, simple_value=None, image=None, histo=None, tensor=None,
+def _value(tag: str, *, simple_value=None, image=None, histo=None, audio=None, tensor=None,
            metadata=None) -> bytes:
     return P.message(P.bytes_field(1, tag), P.float_field(2, simple_value, present=True),
-                     P.submessage(4, image), P.submessage(5, histo),
+                     P.submessage(4, image), P.submessage(5, histo), P.submessage(6, audio),
                      P.submessage(8, tensor), P.submessage(9, metadata))
 
 
@@ -64,8 +64,9 @@ def event(wall_time: float, step=None, *, file_version=None, graph_def=None, sum
 def scalar(tag, value, new_style=False, double_precision=False) -> bytes:
     value = make_np(value).squeeze()
     if value.ndim != 0:
-        raise AssertionError(f"Tensor should contain one element (0 dimensions). Was given "
-                             f"size: {value.size} and {value.ndim} dimensions.")
+        # NOTE: PyTorch's message carries the indentation of its continued source line
+        raise AssertionError(f"Tensor should contain one element (0 dimensions). {' ' * 12}"
+                             f"Was given size: {value.size} and {value.ndim} dimensions.")
     value = float(value)
     if not new_style:
         return summary(_value(tag, simple_value=value))
@@ -74,6 +75,55 @@ def scalar(tag, value, new_style=False, double_precision=False) -> bytes:
     else:
         tensor = P.message(P.int_field(1, DT_FLOAT), P.packed_floats(5, [value]))
     return summary(_value(tag, tensor=tensor, metadata=_plugin_metadata("scalars")))
+
+
+def custom_scalars(layout) -> bytes:
+    """The custom-scalars plugin's layout: ``{category: {title: [kind, tags]}}`` where kind
+    ``"Margin"`` takes three tags (value, lower, upper) and anything else is a multiline
+    chart; the serialised ``Layout`` goes in a string tensor."""
+    categories = []
+    for title, charts in layout.items():
+        encoded = []
+        for chart_title, (kind, tags) in charts.items():
+            if kind == "Margin":
+                if len(tags) != 3:
+                    raise AssertionError("len(tags) != 3")
+                series = P.message(*(P.bytes_field(i + 1, t) for i, t in enumerate(tags)))
+                body = P.submessage(3, P.message(P.submessage(1, series)))
+            else:
+                body = P.submessage(2, P.message(P.repeated_bytes(1, tags)))
+            encoded.append(P.message(P.bytes_field(1, chart_title), body))
+        categories.append(P.message(P.bytes_field(1, title),
+                                    *(P.submessage(2, c) for c in encoded)))
+    config = P.message(*(P.submessage(2, c) for c in categories))
+    tensor = P.message(P.int_field(1, DT_STRING), P.submessage(2, b""),
+                       P.repeated_bytes(8, [config]))
+    return summary(_value("custom_scalars__config__", tensor=tensor,
+                          metadata=_plugin_metadata("custom_scalars")))
+
+
+def audio(tag, values, sample_rate=44100) -> bytes:
+    """A mono clip in [-1, 1] (clipped, with PyTorch's printed warning, if louder) as a
+    16-bit PCM WAV file."""
+    import wave
+
+    array = make_np(values).squeeze()
+    if abs(array).max() > 1:
+        print("warning: audio amplitude out of range, auto clipped.")
+        array = array.clip(-1, 1)
+    if array.ndim != 1:
+        raise AssertionError("input tensor should be 1 dimensional.")
+    pcm = (array * np.iinfo(np.int16).max).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())
+    encoded = P.message(P.float_field(1, sample_rate), P.int_field(2, 1),
+                        P.int_field(3, pcm.shape[-1]), P.bytes_field(4, buffer.getvalue()),
+                        P.bytes_field(5, "audio/wav"))
+    return summary(_value(tag, audio=encoded))
 
 
 def text(tag: str, string: str) -> bytes:
@@ -161,7 +211,8 @@ def to_hwc(array: np.ndarray, dataformats: str) -> np.ndarray:
         raise AssertionError(f"You can not use the same dimension shorthand twice. "
                              f"input_format: {dataformats}")
     if array.ndim != len(dataformats):
-        raise AssertionError(f"size of input tensor and input format are different. "
+        # (PyTorch's message carries the indentation of its continued source line)
+        raise AssertionError(f"size of input tensor and input format are different. {' ' * 8}"
                              f"tensor shape: {array.shape}, input_format: {dataformats}")
     dataformats = dataformats.upper()
     if len(dataformats) == 4:

@@ -213,8 +213,23 @@ class SummaryWriter:
     def add_video(self, *args, **kwargs):
         raise NotImplementedError("SummaryWriter.add_video is not supported by ember")
 
-    def add_audio(self, *args, **kwargs):
-        raise NotImplementedError("SummaryWriter.add_audio is not supported by ember")
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        """A mono clip (values in [-1, 1]) stored as a 16-bit WAV file."""
+        self._get_file_writer().add_summary(S.audio(tag, snd_tensor, sample_rate),
+                                            global_step, walltime)
+
+    def add_custom_scalars(self, layout):
+        """The custom-scalars dashboard's layout: ``{category: {title: [kind, tags]}}``
+        with kind ``"Multiline"`` or ``"Margin"`` (three tags: value, lower, upper)."""
+        self._get_file_writer().add_summary(S.custom_scalars(layout))
+
+    def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags, category="default", title="untitled"):
+        if len(tags) != 3:
+            raise AssertionError(f"Expected 3 tags, got {len(tags)}.")
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
 
     def add_mesh(self, *args, **kwargs):
         raise NotImplementedError("SummaryWriter.add_mesh is not supported by ember")

@@ -176,9 +176,10 @@ def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size
     if image.numel() == 0:
         return image.reshape(tuple(image.shape[:-2]) + (new_h, new_w))
     if _native_uint8_resize(image, interpolation):
-        # NOTE: torchvision hands uint8 CPU images straight to ``interpolate`` for bicubic,
-        # and for bilinear only where PyTorch reports the AVX2 capability (not AVX512);
-        # otherwise it resizes in float32 and rounds back, as the v1 kernel below.
+        # NOTE: torchvision (0.29) hands uint8 CPU images straight to ``interpolate`` for
+        # bicubic, and for bilinear where PyTorch reports the AVX2 or AVX512 capability or
+        # the machine is ARM64; otherwise it resizes in float32 and rounds back, as the v1
+        # kernel below.  (Earlier releases took bilinear uint8 natively on AVX2 only.)
         import ember.nn.functional as F
 
         lead = tuple(image.shape[:-3])
@@ -196,9 +197,12 @@ def _native_uint8_resize(image, interpolation) -> bool:
     if interpolation == InterpolationMode.BICUBIC:
         return True
     if interpolation == InterpolationMode.BILINEAR:
+        import platform
+
         from ember._random import cpu_capability
 
-        return cpu_capability() == "avx2"
+        return cpu_capability() in ("avx2", "avx512") or \
+            platform.machine() in ("aarch64", "arm64")
     return False
 
 

@@ -24,6 +24,7 @@ from . import pointwise as P
 from . import shape as S
 from ._core import check_inplace, commit, norm_dim, snapshot
 from .pointwise import inplace, unary_inplace
+from .methods import tensor_other_inplace
 
 __all__ = [
     "arccosh", "arcsinh", "arctanh", "select_scatter", "slice_scatter", "diagonal_scatter",
@@ -823,20 +824,6 @@ def _log_normal_(self, mean=1, std=2, *, generator=None):
                                                             generator=generator)
 
 
-def _tensor_other(op, name):
-    """In-place binary op whose ``other`` must be a tensor (as ``atan2_``/``hypot_`` in
-    PyTorch)."""
-    op_ = inplace(op)
-
-    def method(self, other):
-        if not isinstance(other, Tensor):
-            raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
-                            f"{type(other).__name__}")
-        return op_(self, other)
-    method.__name__ = name
-    return method
-
-
 def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
     check_inplace(self)
     return commit(self, L.addmm(snapshot(self, mat1, mat2), mat1, mat2, beta=beta, alpha=alpha))
@@ -882,9 +869,9 @@ def install() -> None:
         "arccosh_": unary_inplace(P.acosh), "arcsinh_": unary_inplace(P.asinh),
         "arctanh_": unary_inplace(P.atanh), "arccos_": unary_inplace(P.acos),
         "arcsin_": unary_inplace(P.asin), "arctan_": unary_inplace(P.atan),
-        "atan2_": _tensor_other(P.atan2, "atan2_"),
-        "arctan2_": _tensor_other(P.atan2, "arctan2_"),
-        "hypot_": _tensor_other(P.hypot, "hypot_"), "xlogy_": inplace(P.xlogy),
+        "atan2_": tensor_other_inplace(P.atan2, "atan2_"),
+        "arctan2_": tensor_other_inplace(P.atan2, "arctan2_"),
+        "hypot_": tensor_other_inplace(P.hypot, "hypot_"), "xlogy_": inplace(P.xlogy),
         "greater_": inplace(P.gt), "greater_equal_": inplace(P.ge), "less_": inplace(P.lt),
         "less_equal_": inplace(P.le), "not_equal_": inplace(P.ne),
         "addmm_": _addmm_, "resize": resize, "resize_as": resize_as,

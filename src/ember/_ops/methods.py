@@ -321,8 +321,9 @@ def _xor(a, b):
     return P.bitwise_xor(a, b)
 
 
-def _logical_inplace(op, name):
-    """``t.logical_and_(other)`` and friends: ``other`` must be a tensor."""
+def tensor_other_inplace(op, name):
+    """An in-place binary method whose ``other`` must be a tensor (``t.logical_and_(other)``,
+    ``atan2_``, ``hypot_``, ...)."""
     op_ = inplace(op)
 
     def method(self, other):
@@ -461,9 +462,9 @@ _METHODS = {
     "gt_": inplace(P.gt), "ge_": inplace(P.ge),
     "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
     "logical_not": P.logical_not, "logical_not_": unary_inplace(P.logical_not),
-    "logical_and_": _logical_inplace(P.logical_and, "logical_and_"),
-    "logical_or_": _logical_inplace(P.logical_or, "logical_or_"),
-    "logical_xor_": _logical_inplace(P.logical_xor, "logical_xor_"),
+    "logical_and_": tensor_other_inplace(P.logical_and, "logical_and_"),
+    "logical_or_": tensor_other_inplace(P.logical_or, "logical_or_"),
+    "logical_xor_": tensor_other_inplace(P.logical_xor, "logical_xor_"),
     "bitwise_and_": inplace(P.bitwise_and),
     "bitwise_or_": inplace(P.bitwise_or), "bitwise_xor_": inplace(_xor),
     "bitwise_not_": unary_inplace(P.bitwise_not),

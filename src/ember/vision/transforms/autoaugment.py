@@ -373,6 +373,17 @@ class TrivialAugmentWide(Module):
                 f", interpolation={self.interpolation}, fill={self.fill})")
 
 
+def augmix_weights(sample_dirichlet, alpha, mixture_width, batch_size, device):
+    """AugMix's draws: the Beta weights of the original and augmented images, as a
+    two-parameter Dirichlet (column 0: the original's weight), then the chains' mixing weights
+    scaled by the augmented share, in torchvision's order."""
+    torch = _ember()
+    m = sample_dirichlet(torch.tensor([alpha, alpha], device=device).expand(batch_size, -1))
+    combined = sample_dirichlet(torch.tensor([alpha] * mixture_width, device=device).expand(
+        batch_size, -1)) * m[:, 1].reshape([batch_size, -1])
+    return m, combined
+
+
 class AugMix(Module):
     r"""AugMix (Hendrycks et al., "AugMix: A Simple Data Processing Method to Improve
     Robustness and Uncertainty"): ``mixture_width`` chains of ``chain_depth`` operations
@@ -440,13 +451,8 @@ class AugMix(Module):
         orig_dims = list(img.shape)
         batch = img.view([1] * max(4 - img.ndim, 0) + orig_dims)
         batch_dims = [batch.size(0)] + [1] * (batch.ndim - 1)
-        # The Beta weights of the original and augmented images, as a two-parameter Dirichlet
-        # (column 0: the original's weight), then the chains' mixing weights scaled by them.
-        m = self._sample_dirichlet(
-            torch.tensor([self.alpha, self.alpha], device=batch.device).expand(batch_dims[0], -1))
-        combined_weights = self._sample_dirichlet(
-            torch.tensor([self.alpha] * self.mixture_width, device=batch.device).expand(
-                batch_dims[0], -1)) * m[:, 1].view([batch_dims[0], -1])
+        m, combined_weights = augmix_weights(self._sample_dirichlet, self.alpha,
+                                             self.mixture_width, batch_dims[0], batch.device)
         mix = m[:, 0].view(batch_dims) * batch
         for i in range(self.mixture_width):
             aug = batch

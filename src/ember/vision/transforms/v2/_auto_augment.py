@@ -14,7 +14,7 @@ import math
 from ...._tensor import Tensor
 from ... import tv_tensors
 from .. import _functional_tensor as _FT
-from ..autoaugment import AutoAugmentPolicy, _get_policies
+from ..autoaugment import AutoAugmentPolicy, _get_policies, augmix_weights
 from . import functional as F
 from ._transform import Transform, _ember
 from ._utils import (_get_fill, _is_pil, _setup_fill_arg, check_type, is_pure_tensor,
@@ -336,13 +336,8 @@ class AugMix(_AutoAugmentBase):
         if isinstance(batch, tv_tensors.TVTensor):  # reshape gives a plain tensor in torch
             batch = batch.as_subclass(Tensor)
         batch_dims = [batch.size(0)] + [1] * (batch.ndim - 1)
-        # The Beta weights of the original and augmented images (a two-parameter Dirichlet,
-        # column 0 for the original), then the chains' mixing weights scaled by them.
-        m = self._sample_dirichlet(
-            torch.tensor([self.alpha, self.alpha], device=batch.device).expand(batch_dims[0], -1))
-        combined_weights = self._sample_dirichlet(
-            torch.tensor([self.alpha] * self.mixture_width, device=batch.device).expand(
-                batch_dims[0], -1)) * m[:, 1].reshape([batch_dims[0], -1])
+        m, combined_weights = augmix_weights(self._sample_dirichlet, self.alpha,
+                                             self.mixture_width, batch_dims[0], batch.device)
         mix = m[:, 0].reshape(batch_dims) * batch
         for i in range(self.mixture_width):
             aug = batch

@@ -60,7 +60,7 @@ def _getrf(a):
     m, n = lu.shape[-2:]
     k = min(m, n)
     batch = lu.shape[:-2]
-    lu = lu.reshape((-1, m, n))
+    lu = lu.reshape((int(np.prod(batch, dtype=np.int64)), m, n))  # (empty matrices too)
     piv = np.zeros((lu.shape[0], k), np.int32)
     info = np.zeros(lu.shape[0], np.int32)
     rows = np.arange(lu.shape[0])
@@ -93,7 +93,7 @@ def _perm_of(piv, m):
     """The row order ``perm`` with ``(P^T A)[i] = A[perm[i]]`` from LAPACK's swaps."""
     piv = np.asarray(piv).astype(np.int64) - 1
     batch = piv.shape[:-1]
-    piv = piv.reshape((-1, piv.shape[-1]))
+    piv = piv.reshape((int(np.prod(batch, dtype=np.int64)), piv.shape[-1]))
     perm = np.tile(np.arange(m), (piv.shape[0], 1))
     rows = np.arange(piv.shape[0])
     for j in range(piv.shape[1]):

@@ -314,7 +314,7 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        if not force and self.__dict__.get("_conj", False):  # (``conj()``'s result)
+        if not force and self.dtype.is_complex and _ops.complex.is_conj(self):
             raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
                                "tensor.resolve_conj().numpy() instead.")
         return self._data

@@ -509,7 +509,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                            f"{wl}, but got window with size {list(window.shape)}")
     one = x.dim() == 1
     frames = (x.unsqueeze(0) if one else x).unfold(-1, n_fft, hop)  # (B, frames, n_fft)
-    if window is not None:
+    if window is not None or wl < n_fft:  # (no window: ones of win_length, centred)
         frames = frames * _padded_window(window, wl, n_fft, x)
     full = frames.dtype.is_complex
     onesided = (not full) if onesided is None else onesided

@@ -24,7 +24,7 @@ from . import pointwise as P
 from . import shape as S
 from ._core import check_inplace, commit, norm_dim, snapshot
 from .pointwise import inplace, unary_inplace
-from .methods import tensor_other_inplace
+from .methods import abs_inplace, tensor_other_inplace
 
 __all__ = [
     "arccosh", "arcsinh", "arctanh", "select_scatter", "slice_scatter", "diagonal_scatter",
@@ -864,7 +864,7 @@ def install() -> None:
         if name not in Tensor.__dict__:
             setattr(Tensor, name, property(lambda self: False))
     methods = {
-        "absolute_": unary_inplace(P.abs), "negative_": unary_inplace(P.neg),
+        "absolute_": abs_inplace, "negative_": unary_inplace(P.neg),
         "arccosh": P.acosh, "arcsinh": P.asinh, "arctanh": P.atanh,
         "arccosh_": unary_inplace(P.acosh), "arcsinh_": unary_inplace(P.asinh),
         "arctanh_": unary_inplace(P.atanh), "arccos_": unary_inplace(P.acos),

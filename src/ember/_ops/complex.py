@@ -128,12 +128,14 @@ def conj(t):
     """The complex conjugate (``t`` itself for a real tensor).
 
     NOTE: PyTorch returns a lazy view (its conjugate bit set); ember computes the values,
-    so writing into the result does not write into ``t``.  ``is_conj()`` answers as PyTorch's.
+    so writing into the result does not write into ``t``.  ``is_conj()`` is True on the result
+    of an odd number of ``conj()`` calls in a row (PyTorch keeps the bit through views too).
     """
     if not t.dtype.is_complex:
         return t
     out = make(np.conjugate(t._data), (t,), "ConjBackward0", _conj_rule)
-    out.__dict__["_conj"] = True
+    if not is_conj(t):  # (conj of a conj clears the bit)
+        out.__dict__["_conj"] = True
     return out
 
 
@@ -149,13 +151,18 @@ def _conj_rule(ctx, g):
 
 
 def resolve_conj(t):
-    if t.__dict__.get("_conj", False):
+    if is_conj(t):
         return t.clone()
     return t
 
 
-def is_conj(t):
-    return t.__dict__.get("_conj", False)
+def is_conj(t) -> bool:
+    """The conjugate bit: set on ``conj()``'s result and kept by the views of it."""
+    while t is not None:
+        if t.__dict__.get("_conj", False):
+            return True
+        t = t._base
+    return False
 
 
 def resolve_neg(t):

@@ -771,6 +771,9 @@ def masked_fill(t, mask, value):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
+        if value.dtype.is_complex and not t.dtype.is_complex:
+            raise RuntimeError(f"value cannot be converted to type {D.cpp_name(t.dtype)} "
+                               "without overflow")
         vt = value
         v = value._data
     else:

@@ -28,7 +28,14 @@ def _r(fn):
 
 def _unary(name):
     fn = getattr(P, name)
-    return fn, unary_inplace(fn)
+    return fn, unary_inplace(fn) if name != "abs" else abs_inplace
+
+
+def abs_inplace(self):
+    """``t.abs_()``: refused for complex tensors (their absolute values are real)."""
+    if self.dtype.is_complex:
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return unary_inplace(P.abs)(self)
 
 
 def _flip(self, *args, dims=None):

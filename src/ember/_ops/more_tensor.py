@@ -651,6 +651,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError(f"isin() received an invalid combination of arguments - got "
                         f"({type(elements).__name__}, {type(test_elements).__name__})")
+    from .complex import refuse
+    for t in (elements, test_elements):
+        refuse(t, "Unsupported input type encountered for isin(): {}", RuntimeError)
     ref = elements if isinstance(elements, Tensor) else test_elements
     if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
         same_device(elements, test_elements)
@@ -1318,7 +1321,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if input.dtype is D.bool:
         raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input if input.ndim == 2 else input.reshape(1, -1)
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(D.get_default_dtype())
     n = x.shape[1]
     w = None
@@ -1358,7 +1361,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
               "than the number of observations.", UserWarning, stacklevel=2)
         norm = 0
     xm = P.sub(x, avg.unsqueeze(1))
-    c = L.mm(xm, S.t_(P.mul(xm, w) if w is not None else xm))
+    c = L.mm(xm, S.t_(P.mul(xm, w) if w is not None else xm).conj())
     return P.div(c, norm).squeeze()
 
 
@@ -1373,6 +1376,9 @@ def corrcoef(input):
         return P.div(c, c)
     std = P.sqrt(S.diagonal(c))
     c = P.div(P.div(c, std.unsqueeze(1)), std.unsqueeze(0))
+    if c.dtype.is_complex:  # (each part clipped, as PyTorch does)
+        from .complex import complex_
+        return complex_(P.clamp(c.real, -1, 1), P.clamp(c.imag, -1, 1))
     return P.clamp(c, -1, 1)
 
 

@@ -143,6 +143,8 @@ def _hardtanh_rule(ctx, g):
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the bounds."""
+    from ..._ops.complex import refuse
+    refuse(input, "clamp is not supported for complex types")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if inplace:

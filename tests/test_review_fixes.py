@@ -60,3 +60,23 @@ def test_lu_of_empty_matrices(shape):
 def test_complex_refusals(expr):
     a, b = (outcome(lambda T: eval(expr, {"T": T}), lib) for lib in (ember, torch))
     assert a == b
+
+
+def test_module_compile_and_absent_devices():
+    import torch as real_torch
+    for lib in (ember, torch):
+        m = lib.nn.Linear(2, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (PyTorch's compile warns about torch.jit)
+            assert m.compile() is None and tuple(m(lib.ones(1, 2)).shape) == (1, 2)
+        assert repr(lib.nn.Module.T_destination) == "~T_destination"
+    for call in ("xpu", "ipu", "mtia"):
+        a, b = (outcome(lambda lib, c=call: getattr(lib.nn.Linear(2, 2), c)(), lib)
+                for lib in (ember, torch))
+        assert a == b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = (outcome(lambda lib: lib.nn.Linear(2, 2).compile(mode="bogus"), lib)
+                for lib in (ember, torch))
+    assert a == b
+    assert real_torch is torch

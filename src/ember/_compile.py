@@ -38,6 +38,9 @@ class OptimizedModule(Module):
             super().__setattr__(name, value)
 
 
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
     """``model`` (a module or function) as it would run compiled: the same computation.
@@ -51,6 +54,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
                            "specified at the same time.")
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     if disable:
         return model
     if isinstance(model, Module):

@@ -6,6 +6,8 @@ hooks around ``forward`` and wires the full backward hooks.
 """
 from __future__ import annotations
 
+import typing
+
 import functools
 import itertools
 from collections import OrderedDict, namedtuple
@@ -119,6 +121,7 @@ class Module:
     """Base class for all neural network modules; subclass it and define ``forward``."""
 
     _version = 1
+    T_destination = typing.TypeVar("T_destination", bound=typing.Dict[str, typing.Any])
     training: bool
     dump_patches = False
     call_super_init = False
@@ -464,6 +467,26 @@ class Module:
 
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))
+
+    def xpu(self, device=None):
+        raise AssertionError("Torch not compiled with XPU enabled")
+
+    def ipu(self, device=None):
+        raise RuntimeError("PyTorch is not linked with support for ipu devices")
+
+    def mtia(self, device=None):
+        raise AssertionError(
+            "Torch not compiled with MTIA enabled. Ensure you have `import "
+            "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "
+            "`//mtia/host_runtime/torch_mtia:torch_mtia` as your target dependency!")
+
+    def compile(self, *args, **kwargs):
+        """``model.compile()``: PyTorch compiles the module's call in place; ember has no
+        compiler, so the arguments are checked as ``torch.compile`` checks them and calls
+        stay eager."""
+        from ..._compile import compile as _compile
+        _compile(self._call_impl if hasattr(self, "_call_impl") else self.forward, *args,
+                 **kwargs)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))

@@ -16,21 +16,26 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .cauchy import Cauchy
 from .dirichlet import Dirichlet
 from .distribution import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import Gumbel
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _lowrank_logdet,
+                                          _lowrank_mahalanobis)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
-from .utils import _sum_rightmost
+from .utils import _sum_rightmost, euler_constant
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -269,3 +274,245 @@ def _kl_normal_laplace(p, q):
     t3 = gap * ember.erf(math.sqrt(0.5) * ratio_gap)
     return t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
 
+
+
+# -- Gumbel, Pareto and ContinuousBernoulli -----------------------------------------
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ratio = p.scale / q.scale
+    q_loc, p_loc = q.loc / q.scale, p.loc / q.scale
+    t = -ratio.log() - q_loc + p_loc + ratio * euler_constant
+    return t + ember.exp(q_loc + (1 + ratio).lgamma() - p_loc) - (1 + euler_constant)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    kl = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    kl[p.support.lower_bound < q.support.lower_bound] = math.inf
+    return kl
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    prod = p.rate * q.scale
+    ratio = q.loc / q.scale
+    return (prod.log() - 1 - ratio + ember.exp(ratio) * prod / (prod + 1)
+            + prod.reciprocal())
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    a = p.concentration
+    prod = p.rate * q.scale
+    ratio = q.loc / q.scale
+    t1 = (a - 1) * a.digamma() - a.lgamma() - a
+    t2 = prod.log() + a / prod
+    t3 = ember.exp(ratio) * (1 + prod.reciprocal()).pow(-a) - ratio
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (euler_constant + 1)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    mean_ratio = p.loc / q.scale
+    var_ratio = (p.scale / q.scale).pow(2)
+    loc_ratio = q.loc / q.scale
+    t3 = ember.exp(-mean_ratio + 0.5 * var_ratio + loc_ratio)
+    return (-0.5 * var_ratio.log() + mean_ratio - loc_ratio + t3
+            - (0.5 * (1 + math.log(2 * math.pi))))
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    ratio = q.scale / (p.high - p.low)
+    hi, lo = (p.high - q.loc) / q.scale, (p.low - q.loc) / q.scale
+    return (ratio.log() + 0.5 * (hi + lo)
+            - ratio * (ember.exp(-hi) - ember.exp(-lo)))
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    prod = p.scale * q.rate
+    kl = (p.alpha / prod).log() - p.alpha.reciprocal() + p.alpha * prod / (p.alpha - 1) - 1
+    kl[p.alpha <= 1] = math.inf
+    return kl
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common = p.scale.log() + p.alpha.reciprocal()
+    a = q.concentration
+    kl = (p.alpha.log() - common + a.lgamma() - a * q.rate.log() + (1 - a) * common
+          + q.rate * p.alpha * p.scale / (p.alpha - 1) - 1)
+    kl[p.alpha <= 1] = math.inf
+    return kl
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    two_var = 2 * q.scale.pow(2)
+    common = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t3 = p.alpha * common.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc).pow(2)
+    kl = t1 - p.alpha.reciprocal() + (t3 + t4) / two_var - 1
+    kl[p.alpha <= 2] = math.inf
+    return kl
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (ember.xlogy(p.high, p.high) - ember.xlogy(p.low, p.low) - width) / width
+    kl = t2 * (q.alpha + 1) - t1
+    kl[p.low < q.support.lower_bound] = math.inf
+    return kl
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_contbern_contbern(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ember.log1p(-p.probs)
+    return t1 + t2 - q._cont_bern_log_norm() - ember.log1p(-q.probs)
+
+
+def _kl_to_contbern(p, q):
+    # KL(p || CB(q)) = -H(p) - E_p[log q(x)], as log q(x) is linear in x
+    return -p.entropy() - p.mean * q.logits - ember.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+register_kl(Beta, ContinuousBernoulli)(_kl_to_contbern)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_contbern(p, q):
+    kl = _kl_to_contbern(p, q)
+    outside = ember.max(ember.ge(p.high, q.support.upper_bound),
+                        ember.le(p.low, q.support.lower_bound))
+    return ember.where(outside, ember.ones_like(kl) * math.inf, kl)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_contbern_exponential(p, q):
+    return -p.entropy() - ember.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_contbern_normal(p, q):
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ember.square(q.loc / q.scale)) + ember.log(q.scale)
+    t3 = ((p.variance + ember.square(p.mean) - 2.0 * q.loc * p.mean)
+          / (2.0 * ember.square(q.scale)))
+    return -p.entropy() + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_contbern_uniform(p, q):
+    kl = -p.entropy() + (q.high - q.low).log()
+    outside = ember.max(ember.ge(q.low, p.support.lower_bound),
+                        ember.le(q.high, p.support.upper_bound))
+    return ember.where(outside, ember.ones_like(kl) * math.inf, kl)
+
+
+# -- LowRankMultivariateNormal -----------------------------------------------------------
+
+# NOTE: PyTorch's message carries the indentation of a backslash-continued line
+_GAP = " " * 26
+
+
+def _check_same_event(p, q, what):
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two {what} Normals with{_GAP}different "
+                         "event shapes cannot be computed")
+
+
+def _lowrank_A(q):
+    """``L^-1 W^T D^-1`` for ``q``'s capacitance factor ``L``: ``inv(cov_q)`` is
+    ``inv(D) - A^T A``."""
+    Wt_Dinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return ember.linalg.solve_triangular(q._capacitance_tril, Wt_Dinv, upper=False)
+
+
+def _lowrank_mahalanobis_of(q, x):
+    return _lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, x,
+                                q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    _check_same_event(p, q, "Low Rank Multivariate")
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    term1 = (_lowrank_logdet(qD, q._capacitance_tril)
+             - _lowrank_logdet(pD, p._capacitance_tril))
+    term3 = _lowrank_mahalanobis_of(q, q.loc - p.loc)
+    A = _lowrank_A(q)
+    # trace(inv(cov_q) cov_p) with inv(cov_q) = inv(qD) - A^T A and cov_p = pD + pW pW^T
+    term2 = ((pD / qD).sum(-1) + _batch_trace_XXT(pW * qD.rsqrt().unsqueeze(-1))
+             - _batch_trace_XXT(A * pD.sqrt().unsqueeze(-2))
+             - _batch_trace_XXT(A.matmul(pW)))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrank(p, q):
+    _check_same_event(p, q, "(Low Rank) Multivariate")
+    pl, qD = p._unbroadcasted_scale_tril, q._unbroadcasted_cov_diag
+    term1 = (_lowrank_logdet(qD, q._capacitance_tril)
+             - 2 * pl.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    term3 = _lowrank_mahalanobis_of(q, q.loc - p.loc)
+    A = _lowrank_A(q)
+    term2 = (_batch_trace_XXT(pl * qD.rsqrt().unsqueeze(-1))
+             - _batch_trace_XXT(A.matmul(pl)))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_multivariatenormal(p, q):
+    _check_same_event(p, q, "(Low Rank) Multivariate")
+    ql = q._unbroadcasted_scale_tril
+    term1 = (2 * ql.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+             - _lowrank_logdet(p._unbroadcasted_cov_diag, p._capacitance_tril))
+    term3 = _batch_mahalanobis(ql, q.loc - p.loc)
+    batch = tuple(ember.broadcast_shapes(tuple(ql.shape[:-2]),
+                                         tuple(p._unbroadcasted_cov_factor.shape[:-2])))
+    n = p.event_shape[0]
+    ql = ql.expand(batch + (n, n))
+    pW = p._unbroadcasted_cov_factor.expand(batch + (n, p.cov_factor.size(-1)))
+    pD = ember.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n))
+    term2 = (_batch_trace_XXT(ember.linalg.solve_triangular(ql, pW, upper=False))
+             + _batch_trace_XXT(ember.linalg.solve_triangular(ql, pD, upper=False)))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+def _infinite_kl(param):
+    def fn(p, q):
+        return ember.full_like(getattr(p, param), math.inf)
+    return fn
+
+
+# pairs whose supports make the divergence infinite
+for _p, _q, _param in ((Beta, Pareto, "concentration1"), (Exponential, Pareto, "rate"),
+                       (Gamma, Pareto, "concentration"), (Gumbel, Beta, "loc"),
+                       (Gumbel, Exponential, "loc"), (Gumbel, Gamma, "loc"),
+                       (Gumbel, Pareto, "loc"), (Gumbel, Uniform, "loc"),
+                       (Laplace, Pareto, "loc"), (Normal, Pareto, "loc"),
+                       (Pareto, Beta, "scale"), (Pareto, Uniform, "scale"),
+                       (ContinuousBernoulli, Pareto, "probs"),
+                       (Exponential, ContinuousBernoulli, "rate"),
+                       (Gamma, ContinuousBernoulli, "concentration"),
+                       (Gumbel, ContinuousBernoulli, "loc"),
+                       (Laplace, ContinuousBernoulli, "loc"),
+                       (Normal, ContinuousBernoulli, "loc"),
+                       (Pareto, ContinuousBernoulli, "scale")):
+    register_kl(_p, _q)(_infinite_kl(_param))
+del _p, _q, _param

@@ -13,7 +13,7 @@ import operator
 
 import ember
 from ember._size import Size
-from ember.nn.functional import softplus
+from ember.nn.functional import logsigmoid, pad, softplus
 
 from . import constraints
 from .utils import _NUMBER, _sum_rightmost, broadcast_all, lazy_property
@@ -21,7 +21,8 @@ from .utils import _NUMBER, _sum_rightmost, broadcast_all, lazy_property
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform",
            "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
            "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "TanhTransform", "Transform", "identity_transform"]
+           "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
+           "identity_transform"]
 
 
 class Transform:
@@ -455,6 +456,51 @@ class SigmoidTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return -softplus(-x) - softplus(x)
+
+
+class StickBreakingTransform(Transform):
+    """Unconstrained vectors of length ``K - 1`` onto the ``K``-simplex by stick breaking:
+    entry ``i`` takes the fraction ``sigmoid(x_i - log(K - 1 - i))`` of what the earlier
+    entries left, the last entry the remainder (so ``x = 0`` maps to the uniform point)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)
+
+    @staticmethod
+    def _log_offsets(t, n, first):
+        # log(first), log(first - 1), ... for the n stick pieces
+        return (first - t.new_ones(n).cumsum(-1)).log()
+
+    def _call(self, x):
+        fi = ember.finfo(x.dtype)
+        z = ember.clamp(ember.sigmoid(x - self._log_offsets(x, x.shape[-1], x.shape[-1] + 1)),
+                        min=fi.tiny, max=1.0 - fi.eps)
+        left = (1 - z).cumprod(-1)
+        return pad(z, [0, 1], value=1) * pad(left, [1, 0], value=1)
+
+    def _inverse(self, y):
+        head = y[..., :-1]
+        rest = (1 - head.cumsum(-1)).clamp(min=ember.finfo(y.dtype).tiny)
+        return head.log() - rest.log() + self._log_offsets(y, head.shape[-1], y.shape[-1])
+
+    def log_abs_det_jacobian(self, x, y):
+        x = x - self._log_offsets(x, x.shape[-1], x.shape[-1] + 1)
+        # 1 - sigmoid(x) = exp(-x) sigmoid(x)
+        return (-x + logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape[:-1] + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape[:-1] + (shape[-1] - 1,)
 
 
 class SoftplusTransform(Transform):

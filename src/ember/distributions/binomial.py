@@ -17,6 +17,25 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
+def set_count_and_probs(d, total_count, probs, logits):
+    """``total_count`` broadcast with ``probs`` or ``logits`` (exactly one), in its dtype: the
+    parameters of Binomial and NegativeBinomial."""
+    _require_probs_or_logits(probs, logits)
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    count, param = broadcast_all(total_count, value)
+    d.total_count = count.type_as(param)
+    setattr(d, name, param)
+    d._param = param
+
+
+def expand_count_and_probs(d, cls, batch_shape, _instance):
+    new = d._get_checked_instance(cls, _instance)
+    batch_shape = Size(batch_shape)
+    new.total_count = d.total_count.expand(batch_shape)
+    _expand_probs_or_logits(d, new, batch_shape)
+    return d._finish_expand(new, batch_shape)
+
+
 class Binomial(_BinaryProbs, Distribution):
     """Binomial(total_count=1, probs=None, logits=None): successes in ``total_count``
     independent trials of probability ``probs`` (or ``sigmoid(logits)``).
@@ -29,23 +48,11 @@ class Binomial(_BinaryProbs, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _require_probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._param = self.logits
+        set_count_and_probs(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_probs_or_logits(self, new, batch_shape)
-        return self._finish_expand(new, batch_shape)
+        return expand_count_and_probs(self, Binomial, batch_shape, _instance)
 
     def _new(self, *args, **kwargs):
         return self._param.new_empty(*args, **kwargs)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import ember
-from ember._size import Size
 from ember.nn.functional import logsigmoid
 
 from . import constraints
+from .binomial import expand_count_and_probs, set_count_and_probs
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import (_BinaryProbs, _expand_probs_or_logits, _require_probs_or_logits,
-                    broadcast_all, lazy_property)
+from .utils import (_BinaryProbs, lazy_property)
 
 __all__ = ["NegativeBinomial"]
 
@@ -28,23 +27,11 @@ class NegativeBinomial(_BinaryProbs, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _require_probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._param = self.logits
+        set_count_and_probs(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_probs_or_logits(self, new, batch_shape)
-        return self._finish_expand(new, batch_shape)
+        return expand_count_and_probs(self, NegativeBinomial, batch_shape, _instance)
 
     def _new(self, *args, **kwargs):
         return self._param.new_empty(*args, **kwargs)

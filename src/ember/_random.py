@@ -203,8 +203,10 @@ def _round_odd_fix(s, err):
 def _fma32(a, b, c):
     """Correctly rounded float32 fused multiply-add (a*b+c), elementwise.
 
-    The float64 product of two float32 is exact; the float64 sum is made
-    round-to-odd, and rounding that to float32 is then exactly one rounding.
+    The float64 product of two float32 is exact and the float64 sum is rounded to
+    nearest; only a sum landing exactly on a float32 halfway point (or in float32's
+    subnormal range) could then round twice, so just those are redone round-to-odd
+    before the one rounding to float32.
     Large inputs go through in blocks whose float64 temporaries stay in the cache.
     """
     a, b, c = (v if type(v) is np.ndarray and v.dtype == _F32 else np.asarray(v, _F32)

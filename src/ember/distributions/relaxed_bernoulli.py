@@ -60,7 +60,23 @@ class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
         return self.temperature.log() + d - 2 * d.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedParams:
+    """A relaxed distribution's parameters, those of its base (the logit or log-space one)."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
+
+
+class RelaxedBernoulli(RelaxedParams, TransformedDistribution):
     """RelaxedBernoulli(temperature, probs=None, logits=None): a continuous relaxation of
     Bernoulli on ``(0, 1)``, the sigmoid of a ``LogitRelaxedBernoulli`` draw."""
 
@@ -76,14 +92,3 @@ class RelaxedBernoulli(TransformedDistribution):
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

@@ -524,13 +524,11 @@ def binomial(count, prob, generator=None):
 
 def _standard_gamma(input, generator=None):
     from .distributions._sampling import standard_gamma
-    _sampler_dtype(input, "gamma_cpu")
     return standard_gamma(input, generator)
 
 
 def _sample_dirichlet(input, generator=None):
     from .distributions._sampling import dirichlet
-    _sampler_dtype(input, "dirichlet")
     return dirichlet(input, generator).detach()
 
 

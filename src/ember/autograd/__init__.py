@@ -166,8 +166,9 @@ class set_detect_anomaly:
 
     def __init__(self, mode: bool, check_nan: bool = True):
         global _check_nan
-        self.prev = (STATE.anomaly, STATE.anomaly_nan, _check_nan)
-        STATE.anomaly, STATE.anomaly_nan = bool(mode), bool(mode) and bool(check_nan)
+        shared = type(STATE)  # anomaly mode is process-wide: set on the class, not per thread
+        self.prev = (shared.anomaly, shared.anomaly_nan, _check_nan)
+        shared.anomaly, shared.anomaly_nan = bool(mode), bool(mode) and bool(check_nan)
         _check_nan = bool(check_nan)
 
     def __enter__(self):
@@ -175,7 +176,8 @@ class set_detect_anomaly:
 
     def __exit__(self, *exc):
         global _check_nan
-        STATE.anomaly, STATE.anomaly_nan, _check_nan = self.prev
+        shared = type(STATE)
+        shared.anomaly, shared.anomaly_nan, _check_nan = self.prev
         return False
 
 

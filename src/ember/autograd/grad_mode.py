@@ -3,20 +3,24 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled"]
 
 
-class _State:
-    __slots__ = ("enabled", "inference", "in_backward", "anomaly", "anomaly_nan")
+class _State(threading.local):
+    """Autograd's switches.  Grad mode, inference mode and the engine's in-backward flag are
+    per thread, as PyTorch's (a new thread starts with grad mode on, whatever the thread that
+    started it had); anomaly mode is one switch for the process, as PyTorch's."""
+
+    anomaly = False  # autograd.set_detect_anomaly (class attributes: shared by every thread)
+    anomaly_nan = False  # ... with check_nan: a NaN gradient is an error
 
     def __init__(self):
         self.enabled = True
         self.inference = False
         self.in_backward = False  # set by the engine: tensors made then may become .grad
-        self.anomaly = False  # autograd.set_detect_anomaly
-        self.anomaly_nan = False  # ... with check_nan: a NaN gradient is an error
 
 
 STATE = _State()

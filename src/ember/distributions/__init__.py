@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .._unsupported import module_getattr
 from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -58,10 +59,12 @@ from .relaxed_bernoulli import RelaxedBernoulli
 from .relaxed_categorical import RelaxedOneHotCategorical
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform,
-                         CumulativeDistributionTransform, ExpTransform, IndependentTransform,
-                         PowerTransform, ReshapeTransform, SigmoidTransform, SoftmaxTransform,
-                         SoftplusTransform, StickBreakingTransform, TanhTransform, Transform,
+from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform,
+                         CorrCholeskyTransform, CumulativeDistributionTransform, ExpTransform,
+                         IndependentTransform, LowerCholeskyTransform,
+                         PositiveDefiniteTransform, PowerTransform, ReshapeTransform,
+                         SigmoidTransform, SoftmaxTransform, SoftplusTransform,
+                         StackTransform, StickBreakingTransform, TanhTransform, Transform,
                          identity_transform)
 from .uniform import Uniform
 from .von_mises import VonMises
@@ -84,8 +87,11 @@ __all__ = [
     "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StudentT",
     "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints",
     "identity_transform", "kl_divergence", "register_kl", "transforms",
+    # the constraint registry and the matrix/functor transforms
+    "CatTransform", "CorrCholeskyTransform", "LowerCholeskyTransform",
+    "PositiveDefiniteTransform", "StackTransform", "biject_to", "transform_to",
 ]
 
-# what ember does not have yet (CatTransform, biject_to, ...) is named in the error:
-# "torch.distributions.CatTransform is not supported by ember"
+# what ember does not have yet is named in the error:
+# "torch.distributions.<name> is not supported by ember"
 __getattr__ = module_getattr("torch.distributions")

@@ -392,6 +392,11 @@ class _PositiveDefinite(_Symmetric):
         return ember.linalg.cholesky_ex(value).info == 0
 
 
+def _check_dim_in_range(dim, value):
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
+
+
 class _Cat(Constraint):
     """Constraints ``cseq`` applied to consecutive slices (of ``lengths``) along ``dim``."""
 
@@ -415,6 +420,7 @@ class _Cat(Constraint):
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
+        _check_dim_in_range(self.dim, value)
         checks, start = [], 0
         for c, n in zip(self.cseq, self.lengths):
             checks.append(c.check(value.narrow(self.dim, start, n)))
@@ -442,6 +448,7 @@ class _Stack(Constraint):
         return d + 1 if self.dim + d < 0 else d
 
     def check(self, value):
+        _check_dim_in_range(self.dim, value)
         return ember.stack([c.check(value.select(self.dim, i))
                             for i, c in enumerate(self.cseq)], self.dim)
 

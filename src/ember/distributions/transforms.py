@@ -16,13 +16,15 @@ from ember._size import Size
 from ember.nn.functional import logsigmoid, pad, softplus
 
 from . import constraints
-from .utils import _NUMBER, _sum_rightmost, broadcast_all, lazy_property
+from .utils import (_NUMBER, _sum_rightmost, broadcast_all, lazy_property,
+                    tril_matrix_to_vec, vec_to_tril_matrix)
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform",
-           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
-           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
-           "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform",
+           "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform",
+           "Transform", "identity_transform"]
 
 
 class Transform:
@@ -687,3 +689,234 @@ class CumulativeDistributionTransform(Transform):
             return self
         return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
 
+
+class LowerCholeskyTransform(Transform):
+    """Square matrices onto lower-triangular ones with a positive diagonal: the part below
+    the diagonal is kept, the diagonal is exponentiated and the part above is dropped (so
+    it is not bijective, and has no Jacobian term)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """Square matrices onto positive-definite ones: ``L @ L.mT`` with ``L`` the
+    ``LowerCholeskyTransform`` of the input (the inverse goes through ``cholesky``)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    def _call(self, x):
+        low = LowerCholeskyTransform()(x)
+        return low @ low.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(ember.linalg.cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """Unconstrained vectors of length ``D (D - 1) / 2`` onto Cholesky factors of ``D x D``
+    correlation matrices (lower triangular, positive diagonal, rows of unit length).
+
+    The vector fills the strictly lower triangle row by row after a ``tanh`` (so each entry
+    lies in ``(-1, 1)``).  Row ``i`` is then made a unit vector by stick breaking on the
+    squares: entry ``j`` keeps the fraction ``r_ij ** 2`` of the squared length that entries
+    ``0 .. j-1`` left over, and the diagonal takes the rest.  The Jacobian term is that of
+    ``x`` against the flattened strictly lower triangle of ``y``.
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        eps = ember.finfo(x.dtype).eps
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        # sqrt of what is left of each row's unit length before entry j
+        left = (1 - r * r).sqrt().cumprod(-1)
+        n = r.shape[-1]
+        r = r + ember.eye(n, dtype=r.dtype, device=r.device)
+        return r * pad(left[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        # the squared length each entry had to draw from: 1 - sum of the squares before it
+        left = pad((1 - (y * y).cumsum(-1))[..., :-1], [1, 0], value=1)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(left, diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2  # atanh
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        # stick breaking: 1/2 the log of the leftover squared length before each entry
+        # (diag=-2 picks, for entry (i, j), the cumulative sum up to column j - 1)
+        left = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        sticks = 0.5 * left.log().sum(-1)
+        # tanh: log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x))
+        tanh = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return sticks + tanh
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return shape[:-2] + (d * (d - 1) // 2,)
+
+
+def _check_dim(name, t, dim, size, what, kind=None):
+    """PyTorch's assertions on the slicing dimension of Cat/StackTransform (``kind`` names
+    the argument in the range message, ``name`` in the size one)."""
+    if not -t.dim() <= dim < t.dim():
+        raise AssertionError(f"dim {dim} out of range for {kind or name} with {t.dim()} "
+                             "dimensions")
+    if t.size(dim) != size:
+        raise AssertionError(f"{name}.size({dim}) = {t.size(dim)} must equal {what} {size}")
+
+
+class CatTransform(Transform):
+    """``tseq[k]`` applied to the ``k``-th consecutive slice (of ``lengths[k]`` entries,
+    default 1) along ``dim``, the results joined again as ``ember.cat`` would."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)})")
+        self.dim = dim
+
+    @lazy_property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @lazy_property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _pieces(self, t):
+        start = 0
+        for n in self.lengths:
+            yield t.narrow(self.dim, start, n)
+            start += n
+
+    def _call(self, x):
+        _check_dim("x", x, self.dim, self.length, "length", "tensor")
+        ys = [t(piece) for t, piece in zip(self.transforms, self._pieces(x))]
+        return ember.cat(ys, dim=self.dim)
+
+    def _inverse(self, y):
+        _check_dim("y", y, self.dim, self.length, "length", "tensor")
+        xs = [t.inv(piece) for t, piece in zip(self.transforms, self._pieces(y))]
+        return ember.cat(xs, dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_dim("x", x, self.dim, self.length, "length")
+        _check_dim("y", y, self.dim, self.length, "length")
+        terms = []
+        for t, xp, yp in zip(self.transforms, self._pieces(x), self._pieces(y)):
+            term = t.log_abs_det_jacobian(xp, yp)
+            if t.event_dim < self.event_dim:
+                term = _sum_rightmost(term, self.event_dim - t.event_dim)
+            terms.append(term)
+        # a batch dimension is cut into pieces: join the pieces' terms along it; an event
+        # dimension has been summed over: add them
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        if dim < 0:
+            return ember.cat(terms, dim=dim)
+        return sum(terms)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim,
+                               self.lengths)
+
+
+class StackTransform(Transform):
+    """``tseq[k]`` applied to ``x.select(dim, k)``, the results stacked again along
+    ``dim`` as ``ember.stack`` would."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, t):
+        return [t.select(self.dim, i) for i in range(t.size(self.dim))]
+
+    def _call(self, x):
+        _check_dim("x", x, self.dim, len(self.transforms), "len(transforms)",
+                   "tensor")
+        return ember.stack([t(s) for s, t in zip(self._slices(x), self.transforms)],
+                           dim=self.dim)
+
+    def _inverse(self, y):
+        _check_dim("y", y, self.dim, len(self.transforms), "len(transforms)",
+                   "tensor")
+        return ember.stack([t.inv(s) for s, t in zip(self._slices(y), self.transforms)],
+                           dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_dim("x", x, self.dim, len(self.transforms), "len(transforms)")
+        _check_dim("y", y, self.dim, len(self.transforms), "len(transforms)")
+        terms = [t.log_abs_det_jacobian(xs, ys)
+                 for xs, ys, t in zip(self._slices(x), self._slices(y), self.transforms)]
+        return ember.stack(terms, dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)

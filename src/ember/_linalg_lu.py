@@ -50,7 +50,8 @@ def _check_lu_input(A, fn):
     if A.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
                            f"size: {list(A.shape)} instead")
-    if not A.dtype.is_floating_point or A.dtype in (D.float16, D.bfloat16):
+    if not (A.dtype.is_floating_point or A.dtype.is_complex) or \
+            A.dtype in (D.float16, D.bfloat16):
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_legacy(A.dtype)}'")
 
 
@@ -67,7 +68,7 @@ def _getrf(a):
     one = lu.dtype.type(1)
     with np.errstate(all="ignore"):
         for j in range(k):
-            p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+            p = j + np.argmax(_pivot_size(lu[:, j:, j]), axis=1)
             piv[:, j] = p + 1
             swap = p != j
             if swap.any():
@@ -87,6 +88,14 @@ def _getrf(a):
             lu[:, j + 1:, j + 1:] -= upd
     return (lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)),
             info.reshape(batch))
+
+
+def _pivot_size(col):
+    """What LAPACK's pivot search compares: ``|x|`` of a real entry, ``|Re x| + |Im x|`` of a
+    complex one (``i?amax``'s cheap magnitude), so complex pivots are PyTorch's."""
+    if col.dtype.kind == "c":
+        return np.abs(col.real) + np.abs(col.imag)
+    return np.abs(col)
 
 
 def _perm_of(piv, m):
@@ -228,17 +237,17 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type Int")
     P = _perm_matrix(pivots, n, LU.dtype, LU.device)
     L, U = _unpack(LU, n, n)
-    Lt, Ut, Pt = L.mT, U.mT, P.mT
+    Lt, Ut, Pt = L.mH, U.mH, P.mT  # (A^H = U^H L^H P^T: complex factors are conjugated)
     if left and not adjoint:      # P L U X = B
         X = solve_triangular(L, Pt @ B, upper=False, unitriangular=True)
         return solve_triangular(U, X, upper=True)
-    if left:                      # U^T L^T P^T X = B
+    if left:                      # U^H L^H P^T X = B
         X = solve_triangular(Ut, B, upper=False)
         return P @ solve_triangular(Lt, X, upper=True, unitriangular=True)
     if not adjoint:               # X P L U = B
         X = solve_triangular(U, B, upper=True, left=False)
         return solve_triangular(L, X, upper=False, left=False, unitriangular=True) @ Pt
-    X = B @ P                     # X U^T L^T P^T = B
+    X = B @ P                     # X U^H L^H P^T = B
     X = solve_triangular(Lt, X, upper=True, left=False, unitriangular=True)
     return solve_triangular(Ut, X, upper=False, left=False)
 
@@ -304,7 +313,7 @@ def householder_product(A, tau, *, out=None):
         v = A[..., :, i:i + 1].tril(-i) * 1  # zeros above row i
         v = v * (1 - eye[:, i:i + 1]) + eye[:, i:i + 1]
         t = tau[..., i:i + 1].unsqueeze(-1)
-        Q = Q - t * (v @ (v.mT @ Q))
+        Q = Q - t * (v @ (v.mH @ Q))
     return Q
 
 
@@ -314,7 +323,8 @@ def geqrf(input, *, out=None):
     Householder vectors below it (NumPy's ``qr(mode='raw')`` calls the same routine)."""
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    if not input.dtype.is_floating_point or input.dtype in (D.float16, D.bfloat16):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex) or \
+            input.dtype in (D.float16, D.bfloat16):
         raise NotImplementedError(f"\"geqrf_cpu\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
     a = _core.to_host(input.detach()._data)
@@ -340,7 +350,7 @@ def orgqr(input, tau):
 
 @_takes_out
 def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
-    """``Q @ input3`` (``input3 @ Q`` when not ``left``; ``Q^T`` with ``transpose``) for the
+    """``Q @ input3`` (``input3 @ Q`` when not ``left``; ``Q^H`` with ``transpose``) for the
     full ``m x m`` ``Q`` of the Householder vectors ``input`` and scales ``input2``."""
     from ._ops import creation, shape
 
@@ -351,7 +361,7 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
         input = shape.cat([input, pad], -1)
     Q = householder_product(input, input2)
     if transpose:
-        Q = Q.mT
+        Q = Q.mH
     return Q @ input3 if left else input3 @ Q
 
 
@@ -618,10 +628,10 @@ def cholesky_solve(B, L, upper=False, *, out=None):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_legacy(B.dtype)} and A of type {_legacy(L.dtype)} instead.")
     if upper:
-        Y = solve_triangular(L.mT, B, upper=False)
+        Y = solve_triangular(L.mH, B, upper=False)
         return solve_triangular(L, Y, upper=True)
     Y = solve_triangular(L, B, upper=False)
-    return solve_triangular(L.mT, Y, upper=True)
+    return solve_triangular(L.mH, Y, upper=True)
 
 
 @_takes_out

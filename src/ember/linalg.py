@@ -6,9 +6,10 @@ work on every device.  Everything else (``norm``, ``matrix_norm``, ``pinv``, ``l
 ``cond``, ``matrix_rank``, ``matrix_power``, ``multi_dot``, ``cross``, ``vecdot``) is built
 from those and needs no rule of its own.
 
-Inputs are batches of matrices ``(*, m, n)``; results match PyTorch's up to the rounding of
-the LAPACK each library links, and the signs of singular and eigen vectors follow LAPACK's
-(as PyTorch's do, but they are only defined up to sign).
+Inputs are batches of real or complex matrices ``(*, m, n)``; results match PyTorch's up to
+the rounding of the LAPACK each library links, and the signs (complex phases) of singular and
+eigen vectors follow LAPACK's (as PyTorch's do, but they are only defined up to them: the
+gradients refuse a complex loss that depends on those phases, as PyTorch's do).
 """
 from __future__ import annotations
 from ember._warnings import warn_once
@@ -37,21 +38,10 @@ LinAlgError = _LinAlgError
 
 # -- checks -----------------------------------------------------------------------------
 
-# The functions checked (values and gradients) against PyTorch on complex matrices; the
-# others' kernels and backward rules are written for real ones, so they refuse complex input
-# rather than give wrong numbers.
-_COMPLEX_OK = frozenset(("inv", "det", "solve", "svdvals", "matrix_norm", "solve_triangular",
-                         "matrix_rank", "cond", "matrix_power"))
-
-
 def _check_float(A, fn):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg_{fn}(): argument 'A' (position 1) must be Tensor, not "
                         f"{type(A).__name__}")
-    if A.dtype.is_complex and fn not in _COMPLEX_OK:
-        from ._unsupported import Unsupported
-
-        raise Unsupported(f"torch.linalg.{fn} of complex tensors is not supported by ember")
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
                            f"Got {_core._legacy(A.dtype)}")
@@ -71,6 +61,17 @@ def _check_matrix(A, fn, square=False):
 
 def _mT(t):
     return t.transpose(-2, -1)
+
+
+def _mH(t):
+    """The conjugate transpose (the transpose of a real matrix)."""
+    t = t.transpose(-2, -1)
+    return t.conj() if t.dtype.is_complex else t
+
+
+def _real_dtype(A):
+    """The real dtype of A's precision (what singular values and ``log|det|`` come in)."""
+    return A.dtype.to_real() if A.dtype.is_complex else A.dtype
 
 
 def _batch_prefix(A, index):
@@ -103,17 +104,18 @@ def _zero_pivot(m):
 
 def _not_positive_minor(m):
     """1-based order of the first leading minor of ``m`` (lower triangle) that is not
-    positive-definite, or 0."""
-    lower = np.tril(m).astype(np.float64)
-    a = lower + np.tril(lower, -1).T
+    positive-definite, or 0.  A complex matrix is read as Hermitian: its lower triangle and
+    the real parts of its diagonal, as LAPACK reads it."""
+    lower = np.tril(m).astype(np.complex128 if m.dtype.kind == "c" else np.float64)
+    a = lower + np.tril(lower, -1).conj().T
     n = a.shape[0]
     chol = np.zeros_like(a)
     for k in range(n):
-        d = a[k, k] - chol[k, :k] @ chol[k, :k]
+        d = (a[k, k] - chol[k, :k] @ chol[k, :k].conj()).real
         if not d > 0:
             return k + 1
         chol[k, k] = math.sqrt(d)
-        chol[k + 1:, k] = (a[k + 1:, k] - chol[k + 1:, :k] @ chol[k, :k]) / chol[k, k]
+        chol[k + 1:, k] = (a[k + 1:, k] - chol[k + 1:, :k] @ chol[k, :k].conj()) / chol[k, k]
     return 0
 
 
@@ -221,19 +223,41 @@ def slogdet(A, *, out=None):
     _check_matrix(A, "slogdet", square=True)
     sign, logabs = _lapack(lambda xp, a: xp.linalg.slogdet(a), A, "slogdet", None)
     xp = xp_of(A)
-    sign, logabs = xp.asarray(sign, A.dtype.np), xp.asarray(logabs, A.dtype.np)
-    res = make_multi((sign, logabs), (A,), "LinalgSlogdetBackward0", _slogdet_rule, A)
+    sign, logabs = xp.asarray(sign, A.dtype.np), xp.asarray(logabs, _real_dtype(A).np)
+    res = make_multi((sign, logabs), (A,), "LinalgSlogdetBackward0", _slogdet_rule, A,
+                     wrap(sign, A._device))
     return _out(make_return("linalg_slogdet", *res, names=("sign", "logabsdet")), out)
 
 
-def _slogdet_rule(ctx, g_sign, g_log):  # the sign is piecewise constant: no gradient
-    (a,) = ctx.saved
-    return (g_log.unsqueeze(-1).unsqueeze(-1) * _mT(inv(a)),)
+def _slogdet_rule(ctx, g_sign, g_log):
+    a, sign = ctx.saved
+    # log det A = log|det A| + i angle(det A) is holomorphic with derivative A^{-T}.  A real
+    # sign is piecewise constant (no gradient); a complex one, sign = e^{i angle}, gives the
+    # angle the gradient Im(g_sign conj(sign)), so log det receives g_log + i that.
+    g = g_log
+    if a.dtype.is_complex:
+        from ._ops.complex import complex_
+        g = complex_(g_log, (g_sign * sign.conj()).imag)
+    # NOTE: a singular matrix (sign 0) gets NaNs, as PyTorch's LU solve gives it
+    singular = (sign == 0).unsqueeze(-1).unsqueeze(-1)
+    if singular.any():
+        a = a.masked_fill(singular, 0.0) + singular * _eye_like(a, a.shape[-1])
+        g = g.unsqueeze(-1).unsqueeze(-1).masked_fill(singular, math.nan).squeeze((-2, -1))
+    return (g.unsqueeze(-1).unsqueeze(-1) * _mH(inv(a)),)
 
 
 def logdet(A):
-    """``log(det(A))``: nan for a negative determinant, -inf for a zero one."""
+    """``log(det(A))``: nan for a negative determinant, -inf for a zero one; for complex
+    ``A``, ``log|det A| + i angle(det A)``."""
     sign, logabs = slogdet(A)
+    if A.dtype.is_complex:
+        res = logabs + sign.log()
+        # NOTE: PyTorch's sum of log(0) = -inf + 0j and a real -inf has a NaN imaginary part
+        # (its complex add multiplies by alpha = 1 + 0j): a zero determinant gives -inf + nanj
+        zero = sign._data == 0
+        if zero.any():
+            res._data[zero] = complex(-math.inf, math.nan)
+        return res
     from ._ops.pointwise import where
     return where(sign < 0, math.nan, logabs)
 
@@ -263,8 +287,10 @@ def solve(A, B, *, left=True, out=None):
     Ba = xp.broadcast_to(Bm._data, batch + Bm.shape[-2:])
 
     def fail():
-        raise _LinAlgError("torch.linalg.solve: The solver failed because the input matrix is "
-                           "singular.")
+        # (the index is in A's own batch, before broadcasting, as PyTorch reports it)
+        i = _first_failure(A._data, _zero_pivot)[0]
+        raise _LinAlgError(f"torch.linalg.solve: {_batch_prefix(A, i)}The solver failed "
+                           "because the input matrix is singular.")
 
     try:
         with quiet:
@@ -302,36 +328,50 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 # -- Cholesky, eigh, SVD, QR ---------------------------------------------------------------
 
 def cholesky(A, *, upper=False, out=None):
-    """The lower (or upper) Cholesky factor of each symmetric positive-definite matrix."""
+    """The lower (or upper) Cholesky factor of each Hermitian positive-definite matrix (only
+    its lower triangle, or upper with ``upper``, is read)."""
     _check_matrix(A, "cholesky", square=True)
-    src = _mT(A) if upper else A  # the triangle LAPACK reads: lower of A, or of A^T
+    return _out(_cholesky(A, upper, "linalg.cholesky"), out)
+
+
+def _cholesky(A, upper, fn):
+    xp = xp_of(A)
+    src = xp.conj(xp.swapaxes(A._data, -1, -2)) if upper else A._data  # lower of A, or of A^H
 
     def fail():
-        i, k = _first_failure(src._data, _not_positive_minor)
-        raise _LinAlgError(f"linalg.cholesky: {_batch_prefix(A, i)}The factorization could not "
+        i, k = _first_failure(src, _not_positive_minor)
+        raise _LinAlgError(f"{fn}: {_batch_prefix(A, i)}The factorization could not "
                            f"be completed because the input is not positive-definite (the "
                            f"leading minor of order {k} is not positive-definite).")
 
-    arr = _lapack(lambda xp, a: xp.linalg.cholesky(src._data), A, "cholesky", fail)
-    L = make(arr, (src,), "LinalgCholeskyExBackward0", _cholesky_rule, OUT)
-    return _out(_mT(L) if upper else L, out)
+    arr = _lapack(lambda xp, a: xp.linalg.cholesky(src), A, "cholesky", fail)
+    if upper:  # U = L^H, a new array (not a conjugate view), as PyTorch's
+        arr = xp.ascontiguousarray(xp.conj(xp.swapaxes(arr, -1, -2)))
+    return make(arr, (A,), "LinalgCholeskyExBackward0", _cholesky_rule, OUT, upper)
 
 
+@_core.complex_ready
 def _cholesky_rule(ctx, g):
-    (L,) = ctx.saved
-    # A = L L^T: with P = L^T gL, its lower triangle with the diagonal halved is phi, and
-    # gA = L^{-T} phi L^{-1}, symmetrized.
-    phi = matmul(_mT(L), g).tril()
-    phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
+    L, upper = ctx.saved
+    if upper:
+        # NOTE: as PyTorch, the rule for L = U^H with gL = gU^H, its result not conjugate
+        # transposed back (the same gradient on the Hermitian matrices A is restricted to)
+        L, g = _mH(L), _mH(g)
+    # A = L L^H: with P = tril(L^H gL), phi = (P + tril(P, -1)^H) / 2 and
+    # gA = L^{-H} phi L^{-1} (symmetric for real A).  NOTE: as in PyTorch, phi keeps the
+    # imaginary part of P's diagonal, so a complex gA is not Hermitian; its anti-Hermitian
+    # part is invisible to Hermitian perturbations, the only ones cholesky's input allows.
+    p = matmul(_mH(L), g).tril()
+    phi = 0.5 * (p + _mH(p.tril(-1)))
     inv_l = inv(L)
-    s = matmul(matmul(_mT(inv_l), phi), inv_l)
-    return (0.5 * (s + _mT(s)),)
+    return (matmul(matmul(_mH(inv_l), phi), inv_l),)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """``cholesky`` with an ``info`` tensor (the order of the failing minor, or 0)."""
     _check_matrix(A, "cholesky", square=True)
-    return _out(_ex(lambda m: cholesky(m, upper=upper), A, _mT(A) if upper else A,
+    src = _mH(A.detach()) if upper else A
+    return _out(_ex(lambda m: _cholesky(m, upper, "linalg.cholesky_ex"), A, src,
                     _not_positive_minor, check_errors, "linalg_cholesky_ex", ("L", "info")), out)
 
 
@@ -350,21 +390,37 @@ def _check_uplo(UPLO, fn):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
+_PHASE = ("{}: The {} in the complex case are specified up to multiplication by e^{{i phi}}. "
+          "The specified loss function depends on this {}")
+
+
+def _check_phase(im_u, im_v, fn, what, tail):
+    """PyTorch's refusal of a loss that depends on the arbitrary phases of complex singular
+    or eigen vectors: the imaginary diagonal ``im_u`` of ``U^H gU`` must be minus the other
+    side's ``im_v`` (zero for eigenvectors), within PyTorch's lax allclose (1e-2, 1e-2)."""
+    if ((im_u + im_v).abs() > 1e-2 + 1e-2 * im_v.abs()).any():
+        raise RuntimeError(_PHASE.format(fn, what, tail))
+
+
 def _eigh_rule(ctx, gw, gv):
     w, v = ctx.saved
     gw, gv = _given(gw), _given(gv)
     inner = None
     if gv is not None:
-        vg = matmul(_mT(v), gv)
+        vg = matmul(_mH(v), gv)
+        if vg.dtype.is_complex:
+            im = vg.diagonal(0, -2, -1).imag
+            _check_phase(im, im.new_zeros(im.shape), "linalg_eigh_backward", "eigenvectors",
+                         "quantity, so it is ill-defined.")
         gap = w.unsqueeze(-2) - w.unsqueeze(-1)  # gap[i, j] = w_j - w_i
         n = w.shape[-1]
         eye = _eye_like(w, n)
-        inner = 0.5 * (vg - _mT(vg)) / (gap + eye) * (1 - eye)
+        inner = 0.5 * (vg - _mH(vg)) / (gap + eye) * (1 - eye)
     if gw is not None:
         inner = gw.diag_embed() if inner is None else inner + gw.diag_embed()
     if inner is None:
         return (v.new_zeros(v.shape),)
-    return (matmul(matmul(v, inner), _mT(v)),)
+    return (matmul(matmul(v, inner.to(v.dtype)), _mH(v)),)
 
 
 def _eye_like(t, n):
@@ -380,11 +436,11 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 def _spectral_rule(ctx, g):
-    """The gradient of eigenvalues (``V diag(g) V^T``) or singular values
+    """The gradient of eigenvalues (``V diag(g) V^H``) or singular values
     (``U diag(g) Vh``), given only those."""
     left, right = (ctx.saved + (None,))[:2]
-    right = _mT(left) if right is None else right
-    return (matmul(left * g.unsqueeze(-2), right),)
+    right = _mH(left) if right is None else right
+    return (matmul(left * g.unsqueeze(-2).to(left.dtype), right),)
 
 
 def _given(g):
@@ -415,8 +471,8 @@ def _svd_rule(ctx, gu, gs, gvh):
         gu = gu.narrow(-1, 0, k)
     if gvh is not None:
         gvh = gvh.narrow(-2, 0, k)
-    v = _mT(vh)
-    inner = gs.diag_embed() if gs is not None else None
+    v = _mH(vh)
+    inner = gs.diag_embed().to(u.dtype) if gs is not None else None
     if gu is None and gvh is None:
         if inner is None:
             return (u.new_zeros(u.shape[:-1] + vh.shape[-1:]),)
@@ -424,24 +480,36 @@ def _svd_rule(ctx, gu, gs, gvh):
     eye = _eye_like(s, k)
     s2 = s * s
     f = (1 - eye) / (s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye)  # 1 / (s_j^2 - s_i^2)
-    sm = s.diag_embed()
+    sm = s.diag_embed().to(u.dtype)
     term = 0
+    uhgu = matmul(_mH(u), gu) if gu is not None else None
     if gu is not None:
-        j = f * (matmul(_mT(u), gu) - matmul(_mT(gu), u))
+        j = f * (uhgu - _mH(uhgu))
         term = term + matmul(j, sm)
     if gvh is not None:
-        gv = _mT(gvh)
-        kk = f * (matmul(_mT(v), gv) - matmul(_mT(gv), v))
+        gv = _mH(gvh)
+        vhgv = matmul(_mH(v), gv)
+        kk = f * (vhgv - _mH(vhgv))
         term = term + matmul(sm, kk)
+    if u.dtype.is_complex:
+        # Each pair (u_i, v_i) is defined up to one phase e^{i phi}: a loss must not see it,
+        # which makes Im diag(U^H gU) = -Im diag(V^H gV); that part of the gradient then
+        # comes through U^H dA V's imaginary diagonal, divided by S.
+        im_u = uhgu.diagonal(0, -2, -1).imag if gu is not None else s.new_zeros(s.shape)
+        im_v = vhgv.diagonal(0, -2, -1).imag if gvh is not None else s.new_zeros(s.shape)
+        _check_phase(im_u, im_v, "svd_backward", "singular vectors",
+                     "phase term, making it ill-defined.")
+        if gu is not None:
+            term = term + (im_u / s * 1j).diag_embed()
     if inner is not None:
         term = term + inner
     ga = matmul(matmul(u, term), vh)
     s_inv = (1 / s).unsqueeze(-2)
     if gu is not None and m > k:
-        ga = ga + matmul((gu - matmul(u, matmul(_mT(u), gu))) * s_inv, vh)
+        ga = ga + matmul((gu - matmul(u, uhgu)) * s_inv, vh)
     if gvh is not None and n > k:
-        gv = _mT(gvh)
-        ga = ga + matmul(u * s_inv, _mT(gv - matmul(v, matmul(_mT(v), gv))))
+        gv = _mH(gvh)
+        ga = ga + matmul(u * s_inv, _mH(gv - matmul(v, matmul(_mH(v), gv))))
     return (ga,)
 
 
@@ -483,20 +551,20 @@ def _qr_rule(ctx, gq, gr):
     if m < n or q.shape[-1] != n:
         raise NotImplementedError("The derivative of linalg.qr is not implemented when "
                                   "mode='complete' and nrows > ncols, or nrows < ncols.")
-    # A = Q R: M = R gR^T - gQ^T Q, copied from its lower triangle to the upper;
-    # gA = (gQ + Q copyltu(M)) R^{-T}
+    # A = Q R: M = R gR^H - gQ^H Q, copied from its lower triangle to the upper (made
+    # Hermitian, its diagonal's real part kept); gA = (gQ + Q copyltu(M)) R^{-H}
     m_ = 0
     if gr is not None:
-        m_ = matmul(r, _mT(gr))
+        m_ = matmul(r, _mH(gr))
     if gq is not None:
-        m_ = m_ - matmul(_mT(gq), q)
+        m_ = m_ - matmul(_mH(gq), q)
     if gq is None and gr is None:
         return (q.new_zeros(q.shape[:-1] + r.shape[-1:]),)
     low = m_.tril(-1)
-    sym = low + _mT(low) + m_.diagonal(0, -2, -1).diag_embed()
+    sym = low + _mH(low) + m_.diagonal(0, -2, -1).real.diag_embed().to(m_.dtype)
     b = matmul(q, sym) if gq is None else gq + matmul(q, sym)
-    # X R^T = b  ->  X = b R^{-T}
-    return (_mT(solve_triangular(r, _mT(b), upper=True)),)
+    # X R^H = b  ->  X = b R^{-H}
+    return (_mH(solve_triangular(r, _mH(b), upper=True)),)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -566,7 +634,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     tol = _tolerance(A, S, atol, rtol)
     keep = S > tol
     s_inv = (1 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
-    return _out(matmul(_mT(Vh) * s_inv.unsqueeze(-2), _mT(U)), out)
+    return _out(matmul(_mH(Vh) * s_inv.unsqueeze(-2).to(Vh.dtype), _mH(U)), out)
 
 
 def _tolerance(A, S, atol, rtol):
@@ -582,9 +650,10 @@ def _tolerance(A, S, atol, rtol):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """How many singular values exceed ``max(atol, rtol * largest)``."""
+    """How many singular values exceed ``max(atol, rtol * largest)`` (with ``hermitian``, the
+    eigenvalues' magnitudes, only the lower triangle read, as PyTorch)."""
     _check_matrix(A, "matrix_rank")
-    S = svdvals(A.detach())
+    S = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
     return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out)
 
 
@@ -597,7 +666,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     sol = matmul(pinv(A, rtol=rcond), Bm)
     sol = sol.squeeze(-1) if vec else sol
-    empty = wrap(xp_of(A).empty((0,), A.dtype.np), A._device)
+    empty = wrap(xp_of(A).empty((0,), _real_dtype(A).np), A._device)
     rank = matrix_rank(A, rtol=rcond) if (driver or "gelsy") != "gels" else \
         wrap(xp_of(A).empty((0,), np.int64), A._device)
     return make_return("linalg_lstsq", sol, empty, rank, empty,
@@ -774,7 +843,7 @@ def svd_(input, some=True, compute_uv=True, *, out=None):
         zv = input.new_zeros(input.shape[:-2] + ((n, n) if not some else (n, min(m, n))))
         return _out(make_return("svd", z, S, zv, names=("U", "S", "V")), out)
     U, S, Vh = svd(input, full_matrices=not some)
-    return _out(make_return("svd", U, S, _mT(Vh), names=("U", "S", "V")), out)
+    return _out(make_return("svd", U, S, _mH(Vh), names=("U", "S", "V")), out)
 
 
 def qr_(input, some=True, *, out=None):
@@ -795,7 +864,8 @@ def cholesky_(input, upper=False, *, out=None):
                "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
                "This transform will produce equivalent results for all valid (symmetric "
                "positive definite) inputs.")
-    return cholesky(input, upper=upper, out=out)
+    _check_matrix(input, "cholesky", square=True)
+    return _out(_cholesky(input, upper, "cholesky"), out)
 
 
 def cross_(input, other, dim=None, *, out=None):

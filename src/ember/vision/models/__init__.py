@@ -8,6 +8,7 @@ from . import (alexnet as _alexnet_mod, convnext, densenet, efficientnet,
                googlenet as _googlenet_mod, mnasnet, mobilenet, mobilenetv2, mobilenetv3,
                regnet, resnet, shufflenetv2, squeezenet, swin_transformer, vgg,
                vision_transformer)
+from . import inception as _inception_mod, maxvit, segmentation
 from ._api import Weights, WeightsEnum
 from .alexnet import AlexNet, AlexNet_Weights, alexnet
 from .convnext import (ConvNeXt, ConvNeXt_Base_Weights, ConvNeXt_Large_Weights,
@@ -25,6 +26,8 @@ from .efficientnet import (EfficientNet, EfficientNet_B0_Weights, EfficientNet_B
                            efficientnet_b6, efficientnet_b7, efficientnet_v2_l,
                            efficientnet_v2_m, efficientnet_v2_s)
 from .googlenet import GoogLeNet, GoogLeNet_Weights, GoogLeNetOutputs, googlenet
+from .inception import Inception3, Inception_V3_Weights, InceptionOutputs, inception_v3
+from .maxvit import MaxVit, MaxVit_T_Weights, maxvit_t
 from .mnasnet import (MNASNet, MNASNet0_5_Weights, MNASNet0_75_Weights, MNASNet1_0_Weights,
                       MNASNet1_3_Weights, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3)
 from .mobilenetv2 import MobileNet_V2_Weights, MobileNetV2, mobilenet_v2
@@ -64,7 +67,7 @@ from .vision_transformer import (ViT_B_16_Weights, ViT_B_32_Weights, ViT_H_14_We
 
 _MODULES = (_alexnet_mod, convnext, densenet, efficientnet, _googlenet_mod, mnasnet, mobilenetv2,
             mobilenetv3, regnet, resnet, shufflenetv2, squeezenet, swin_transformer, vgg,
-            vision_transformer)
+            vision_transformer, _inception_mod, maxvit, segmentation)
 _BUILDERS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
              if name[0].islower()}
 _WEIGHTS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
@@ -167,7 +170,9 @@ __all__ = [
     "Swin_V2_S_Weights", "Swin_V2_T_Weights", "swin_b", "swin_s", "swin_t", "swin_transformer",
     "swin_v2_b", "swin_v2_s", "swin_v2_t", "MNASNet", "MNASNet0_5_Weights",
     "MNASNet0_75_Weights", "MNASNet1_0_Weights", "MNASNet1_3_Weights", "mnasnet", "mnasnet0_5",
-    "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
+    "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "Inception3", "InceptionOutputs", "Inception_V3_Weights", "inception", "inception_v3",
+    "MaxVit", "MaxVit_T_Weights", "maxvit", "maxvit_t", "segmentation"]
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

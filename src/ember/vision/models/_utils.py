@@ -37,3 +37,5 @@ def _load(model, weights, progress: bool):
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model
+
+from ._intermediate import IntermediateLayerGetter  # noqa: E402,F401  (torchvision.models._utils)

@@ -47,7 +47,8 @@ class WeightsEnum(Enum):
             try:
                 return cls[name]
             except KeyError:
-                raise ValueError(f"Failed to find Weights {obj} in {cls.__name__}. Try one of "
+                # (torchvision's KeyError, with the names that do exist)
+                raise KeyError(f"Failed to find Weights {obj} in {cls.__name__}. Try one of "
                                  f"{', '.join(cls.__members__)}") from None
         raise TypeError(f"Invalid Weight class provided; expected {cls.__name__} but received "
                         f"{type(obj).__name__}.")

@@ -617,6 +617,7 @@ from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        get_float32_matmul_precision,
                        is_deterministic_algorithms_warn_only_enabled,
                        set_float32_matmul_precision, use_deterministic_algorithms)
+from . import jit, profiler  # noqa: E402,F401
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

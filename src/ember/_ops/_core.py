@@ -61,6 +61,7 @@ except ImportError:  # pragma: no cover - NumPy 1.x: np.seterr returns the old s
     _IGNORE_ALL = {"all": "ignore"}
 
 quiet = _Quiet()
+_profile_hook = None  # set while a profiler records: called by every op
 
 
 def wrap(arr, device=None) -> Tensor:
@@ -184,6 +185,8 @@ def _suggested_layout(arr, inputs):
 
 def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
+    if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
+        _profile_hook(name, inputs, arr)
     # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline
     # (the two calls cost a quarter of recording an op).
     if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
@@ -264,6 +267,8 @@ def complex_ready(rule):
 
 def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
     """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...)."""
+    if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
+        _profile_hook(name, inputs, arrs)
     dev = inputs[0]._device
     outs = tuple(wrap(a, dev) for a in arrs)
     if rule is not None and needs_grad(inputs):

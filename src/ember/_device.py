@@ -1,8 +1,9 @@
 """Devices and the array-module switch.
 
 Every op finds the array module for its operands with ``xp_of`` (``_ops._core``)
-or :func:`xp_for`: NumPy on the CPU, CuPy on CUDA devices.  Ops never branch on
-the device beyond that.
+or :func:`xp_for`: NumPy on the CPU, CuPy on CUDA devices, and on the ``meta``
+device ``ember._meta_xp`` (arrays with a shape, a dtype and strides, no data).  Ops
+never branch on the device beyond that.
 
 CuPy is optional: it is imported the first time a CUDA device is asked about,
 and without it (or without a GPU) every CUDA query says "unavailable" and every
@@ -14,6 +15,8 @@ import contextlib
 import re
 
 import numpy as np
+
+from . import _meta_xp
 
 __all__ = ["device", "xp_for", "cuda_available"]
 
@@ -131,14 +134,26 @@ class device:
     def __reduce__(self):
         return device, (self.type, self.index)
 
-    def __enter__(self):  # PyTorch allows ``with torch.device('cpu'):``; ember keeps it a no-op
+    def __enter__(self):
+        # ``with torch.device('meta'):``: factories without a device use this one inside
+        from ._ops import creation
+
+        _ENTERED.append(creation._default_device)
+        creation._default_device = self
         return self
 
     def __exit__(self, *exc):
+        from ._ops import creation
+
+        creation._default_device = _ENTERED.pop()
         return False
 
 
+_ENTERED = []  # the default devices that ``with device(...)`` blocks replaced
+
+
 CPU = device("cpu")
+META = device("meta")
 
 
 def canonical(d) -> device:
@@ -153,12 +168,21 @@ def canonical(d) -> device:
         return cuda_device(d.index)
     if d.type == "cpu":
         return CPU
+    if d.type == "meta":
+        return META
     raise RuntimeError(f"ember does not support the '{d.type}' device")
 
 
 def xp_for(d: device):
     """The array module that stores tensors on device ``d``."""
-    return np if d.type == "cpu" else require_cupy()
+    if d.type == "cpu":
+        return np
+    return _meta_xp.module if d.type == "meta" else require_cupy()
+
+
+def xp_of_other(a):
+    """The array module of an array that is not NumPy's: the meta device's or CuPy."""
+    return _meta_xp.module if type(a) is _meta_xp.MetaArray else _get_cupy()
 
 
 def pinned_empty(shape, dtype) -> np.ndarray:
@@ -177,6 +201,8 @@ def pinned_empty(shape, dtype) -> np.ndarray:
 
 def special_for(a):
     """``scipy.special``'s GPU twin for the CuPy array ``a`` (``cupyx.scipy.special``)."""
+    if type(a) is _meta_xp.MetaArray:
+        return _meta_xp.special
     sp = getattr(_get_cupy(), "_ember_special", None)  # the simulated device brings its own
     if sp is None:
         import cupyx.scipy.special as sp
@@ -198,4 +224,6 @@ def cuda_device(index: int) -> device:
 def device_of_array(a) -> device:
     if isinstance(a, np.ndarray):
         return CPU
+    if type(a) is _meta_xp.MetaArray:
+        return META
     return cuda_device(a.device.id)

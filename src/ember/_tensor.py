@@ -120,8 +120,12 @@ class Tensor:
     def is_cpu(self):
         return self._device.type == "cpu"
 
+    @property
+    def is_meta(self):
+        return self._device.type == "meta"
+
     def get_device(self):
-        return -1 if self._device.type == "cpu" else self._device.index
+        return -1 if self._device.type in ("cpu", "meta") else self._device.index
 
     @property
     def is_leaf(self):
@@ -428,7 +432,7 @@ class Tensor:
     def __format__(self, spec):
         # NOTE: as PyTorch, a 0-d tensor formats as its Python number even with no spec:
         # f"{loss}" gives 2.3025851249694824, not tensor(2.3026)
-        if self.ndim == 0:
+        if self.ndim == 0 and self._device.type != "meta":  # (a meta tensor shows its repr)
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 

@@ -107,7 +107,8 @@ def _write_zip(out, archive_name, pkl, refs, byteorder_record):
     if byteorder_record:
         w.write_record("byteorder", sys.byteorder.encode("ascii"))
     for ref in refs:
-        w.write_record(f"data/{ref.key}", ref.host_bytes())
+        if ref.location != "meta":  # (a meta storage has no bytes: PyTorch writes no record)
+            w.write_record(f"data/{ref.key}", ref.host_bytes())
     w.write_record("version", b"3\n")
     w.write_record(".data/serialization_id", str(uuid.uuid4().int % 10**40).zfill(40).encode())
     w.finish()

@@ -400,6 +400,9 @@ def check_same_device(*ts):
             if dev is None:
                 dev = t._device
             elif t._device != dev:
+                if "meta" in (dev.type, t._device.type):  # (PyTorch's meta kernels say so)
+                    raise RuntimeError(f"Tensor on device {t._device} is not on the expected "
+                                       f"device {dev}!")
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two "
                     f"devices, {dev} and {t._device}!")
@@ -454,12 +457,12 @@ def shape_arg(args):
 
 def xp_of(t):
     """The array module of tensor ``t``'s device."""
-    return np if type(t._data) is np.ndarray else _device._get_cupy()
+    return np if type(t._data) is np.ndarray else _device.xp_of_other(t._data)
 
 
 def xp_of_array(a):
     """The array module of a bare array."""
-    return np if type(a) is np.ndarray else _device._get_cupy()
+    return np if type(a) is np.ndarray else _device.xp_of_other(a)
 
 
 def adopt(dst: Tensor, src: Tensor) -> None:

@@ -46,7 +46,7 @@ def f64(x):
     """``(xp, x as a float64 array)`` for an array or scalar of any dtype."""
     if isinstance(x, (np.ndarray, np.generic, int, float, bool)):
         return np, np.asarray(x, dtype=np.float64)
-    xp = _device._get_cupy()
+    xp = _device.xp_of_other(x)
     return xp, x.astype(xp.float64)
 
 

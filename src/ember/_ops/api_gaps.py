@@ -805,7 +805,7 @@ def _random_fill(method, name):
         from .creation import _fill_random, _gen
 
         check_inplace(self)
-        arr = getattr(_gen(generator), method)(self.numel(), self.dtype.np, *args)
+        arr = getattr(_gen(generator, self._device), method)(self.numel(), self.dtype.np, *args)
         return _fill_random(self, arr, name)
     fill_.__name__ = method + "_"
     return fill_

@@ -851,9 +851,17 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, la
 
 # -- random -------------------------------------------------------------------
 
-def _gen(generator):
+def _gen(generator, device=CPU):
+    """The random stream for a draw onto ``device`` (on ``meta``, one that draws nothing)."""
+    if device is not CPU and device.type == "meta":
+        from .._meta_xp import NO_DRAW
+
+        return NO_DRAW
     from ..random import default_generator
 
+    if generator is not None and not hasattr(generator, "_core"):
+        raise TypeError(f"expected a torch.Generator for 'generator', but got "
+                        f"{type(generator).__name__}")
     return (generator or default_generator)._core
 
 
@@ -869,10 +877,10 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
     shape = _size("rand", args, size)
     dt = _dtype_or_default(dtype)
     if dt._kind == 3:  # PyTorch fills the real view: real and imaginary parts in turn
-        arr = _gen(generator).uniform(2 * _numel(shape), dt.to_real().np)
+        arr = _gen(generator, _device(device)).uniform(2 * _numel(shape), dt.to_real().np)
         return _finish(arr.view(dt.np).reshape(shape), device, requires_grad)
     _need_float(dt, "check_uniform_bounds")
-    arr = _gen(generator).uniform(_numel(shape), dt.np).reshape(shape)
+    arr = _gen(generator, _device(device)).uniform(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
@@ -882,10 +890,11 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
     dt = _dtype_or_default(dtype)
     if dt._kind == 3:
         # PyTorch draws the real view's 2n values, with std 1/sqrt(2) so that E|z|^2 is 1
-        arr = _gen(generator).normal(2 * _numel(shape), dt.to_real().np, 0.0, 1 / math.sqrt(2))
+        arr = _gen(generator, _device(device)).normal(2 * _numel(shape), dt.to_real().np, 0.0,
+                                                      1 / math.sqrt(2))
         return _finish(arr.view(dt.np).reshape(shape), device, requires_grad)
     _need_float(dt, "normal_kernel_cpu")
-    arr = _gen(generator).normal(_numel(shape), dt.np).reshape(shape)
+    arr = _gen(generator, _device(device)).normal(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
@@ -930,7 +939,8 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     if dt._kind == 3:
         raise RuntimeError("check_random_bounds handles only integral, floating-point and "
                            "boolean types")
-    arr = _gen(generator).random_from_to(_numel(shape), low, high, dt.np).reshape(shape)
+    arr = _gen(generator, _device(device)).random_from_to(_numel(shape), low, high,
+                                                          dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
@@ -942,7 +952,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
     if dt._kind == 1 and n - 1 > np.iinfo(dt.np).max:
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
                            "overflow")
-    arr = _gen(generator).randperm(int(n), dt.np).astype(dt.np)
+    arr = _gen(generator, _device(device)).randperm(int(n), dt.np).astype(dt.np)
     return _finish(arr, device, requires_grad)
 
 
@@ -989,7 +999,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
     dt = _dtype_or_default(dtype)
-    arr = _gen(generator).normal(_numel(shape), dt.np, float(mean), float(std)).reshape(shape)
+    arr = _gen(generator, _device(device)).normal(_numel(shape), dt.np, float(mean),
+                                                  float(std)).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
@@ -1031,10 +1042,11 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
                            f"> to={b}")
     if t.dtype._kind == 3:  # the real view's values: real and imaginary parts in turn
-        arr = _gen(generator).uniform(2 * t.numel(), t.dtype.to_real().np, float(a), float(b))
+        arr = _gen(generator, t._device).uniform(2 * t.numel(), t.dtype.to_real().np, float(a),
+                                                 float(b))
         return _fill_random(t, arr.view(t.dtype.np), "UniformBackward0")
-    return _fill_random(t, _gen(generator).uniform(t.numel(), t.dtype.np, float(a), float(b)),
-                        "UniformBackward0")
+    return _fill_random(t, _gen(generator, t._device).uniform(t.numel(), t.dtype.np, float(a),
+                                                              float(b)), "UniformBackward0")
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
@@ -1042,16 +1054,17 @@ def normal_(t, mean=0.0, std=1.0, *, generator=None):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     contiguous = t.is_contiguous()
     if t.dtype._kind == 3:  # the real view, std / sqrt(2) per part (as PyTorch)
-        arr = _gen(generator).normal(2 * t.numel(), t.dtype.to_real().np, float(mean),
-                                     float(std) / math.sqrt(2), contiguous=contiguous)
+        arr = _gen(generator, t._device).normal(2 * t.numel(), t.dtype.to_real().np,
+                                                float(mean), float(std) / math.sqrt(2),
+                                                contiguous=contiguous)
         return _fill_random(t, arr.view(t.dtype.np), "NormalBackward0")
-    arr = _gen(generator).normal(t.numel(), t.dtype.np, float(mean), float(std),
+    arr = _gen(generator, t._device).normal(t.numel(), t.dtype.np, float(mean), float(std),
                                  contiguous=contiguous)
     return _fill_random(t, arr, "NormalBackward0")
 
 
 def random_(t, from_=None, to=None, *, generator=None):
-    g = _gen(generator)
+    g = _gen(generator, t._device)
     if from_ is None and to is None:
         return _fill_random(t, g.random_full(t.numel(), t.dtype.np), "RandomBackward0")
     if to is None:
@@ -1072,20 +1085,30 @@ def bernoulli_(t, p=0.5, *, generator=None):
             t.shape, dtype=np.float64 if t.dtype is D.float64 else np.float32)
         write(t, r < p)
         return _cut_history(t, "BernoulliBackward2")
-    g = _gen(generator)
+    g = _gen(generator, t._device)
     if isinstance(p, Tensor):
+        if p._device.type != "meta" and p.numel() and \
+                not bool(((p >= 0) & (p <= 1)).all()):  # (NaN fails too)
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report "
+                               "an enhancement request to PyTorch.)")
+        if t._device.type == "meta":  # (no probabilities to read, nothing drawn)
+            return _fill_random(t, g.bernoulli(t.numel(), t.dtype.np), "BernoulliBackward1")
         probs = np.broadcast_to(p.numpy(force=True), t.shape)
         return _fill_random(t, g.bernoulli_tensor(probs, t.dtype.np), "BernoulliBackward1")
+    if not 0 <= float(p) <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np), "BernoulliBackward2")
 
 
 def bernoulli(p, *, generator=None):
-    out = wrap(np.empty(p.shape, dtype=p.dtype.np), p._device)
+    out = wrap(xp_for(p._device).empty(p.shape, dtype=p.dtype.np), p._device)
     return bernoulli_(out, p, generator=generator)
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
-    return _fill_random(t, _gen(generator).exponential(t.numel(), t.dtype.np, lambd),
+    return _fill_random(t, _gen(generator, t._device).exponential(t.numel(), t.dtype.np,
+                                                                  lambd),
                         "ExponentialBackward0")
 
 

@@ -770,7 +770,7 @@ def _ptr(a):
 
 def data_ptr(t):
     # PyTorch reports 0 (no memory to point at) for tensors without elements.
-    return _ptr(t._data) if t._data.size else 0
+    return _ptr(t._data) if t._data.size and t._device.type != "meta" else 0
 
 
 def _keyword(args, name, value):

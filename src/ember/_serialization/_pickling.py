@@ -140,7 +140,7 @@ class StorageTable:
         """``(storage ref, storage_offset, size, stride)`` for tensor ``t``."""
         arr = t._data
         dtype = t.dtype
-        location = "cpu" if t.device.type == "cpu" else f"cuda:{t.device.index or 0}"
+        location = t.device.type if t.device.type != "cuda" else f"cuda:{t.device.index or 0}"
         size = tuple(int(s) for s in arr.shape)
         itemsize = dtype.itemsize
         found = self._find(arr, itemsize) if arr.size else None

@@ -119,6 +119,10 @@ def default_restore_location(storage, location):
         location = location.decode("ascii")
     if location == "cpu":
         return storage.cpu()
+    if location == "meta":  # (the sizes only: a meta storage holds no bytes)
+        from .._meta_xp import fresh
+
+        return UntypedStorage._new(fresh((storage._data.nbytes,), np.uint8), device("meta"))
     m = re.fullmatch(r"cuda(?::?([0-9]+))?", location) if isinstance(location, str) else None
     if m:
         location = f"cuda:{m.group(1)}" if m.group(1) else "cuda"
@@ -207,7 +211,8 @@ class StorageLoader:
         typed = self.storages.get(key)
         if typed is None:
             nbytes = numel * dtype.itemsize
-            data = self._read(key, nbytes)
+            # (a meta storage was saved without bytes: zeros stand in, as PyTorch's loader)
+            data = self._read(key, nbytes) if location != "meta" else None
             if data is None:
                 data = np.zeros(nbytes, np.uint8)
             elif data.nbytes < nbytes:
@@ -217,7 +222,9 @@ class StorageLoader:
             data = data[:nbytes]
             if self.swap and dtype.itemsize > 1:
                 data.view(dtype.np).byteswap(inplace=True)
-            untyped = _as_untyped(self._restore(UntypedStorage._new(data), location))
+            # (a meta storage stays on meta whatever map_location says, as in PyTorch)
+            restore = self._restore if location != "meta" else default_restore_location
+            untyped = _as_untyped(restore(UntypedStorage._new(data), location))
             typed = TypedStorage._wrap(_register(untyped), dtype)  # (tensors view it)
             self.storages[key] = typed
         if self._legacy and pid[5] is not None:

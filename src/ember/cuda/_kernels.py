@@ -22,7 +22,7 @@ import functools
 
 import numpy as np
 
-from .. import _device
+from .. import _device, _meta_xp
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -31,6 +31,8 @@ def for_array(a):
     """The fused kernels for the (non-NumPy) array ``a``, or None."""
     if type(a) is np.ndarray or isinstance(a, (np.generic, int, float, bool)):
         return None
+    if type(a) is _meta_xp.MetaArray:
+        return _NO_KERNELS
     global _FOR
     cp = _device._get_cupy()
     if cp is not _FOR[0]:  # once (and when the simulated device comes or goes)
@@ -40,6 +42,20 @@ def for_array(a):
 
 
 _FOR = (None, None)  # (the array module, its kernels)
+
+
+class _NoKernels:
+    """The meta device's kernels: none (every fused path answers None, and the op takes
+    its general path, which works out shapes only)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+    def sgd(self, *args, **kwargs):
+        return False, None
+
+
+_NO_KERNELS = _NoKernels()
 
 
 def fits_rows(a) -> bool:

@@ -91,6 +91,8 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
     if mean < a - 2 * std or mean > b + 2 * std:
         _warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
               "distribution of values may be incorrect.", stacklevel=2)
+    if tensor.is_meta:  # (no values to draw: nothing is drawn)
+        return tensor
     with no_grad():
         mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if mass > 0.3:
@@ -216,7 +218,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
 
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:  # (on meta: no values, nothing drawn)
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows

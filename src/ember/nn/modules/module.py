@@ -460,7 +460,17 @@ class Module:
             if memory_format is not None and t.dim() in (4, 5):  # as PyTorch: 4-d/5-d only
                 t = t.to(memory_format=memory_format)
             return t
-        return self._apply(convert)
+        try:
+            return self._apply(convert)
+        except NotImplementedError as e:
+            from ..._meta_xp import NO_DATA
+
+            if str(e) != NO_DATA:
+                raise
+            raise NotImplementedError(
+                f"{NO_DATA} Please use torch.nn.Module.to_empty() instead of "
+                "torch.nn.Module.to() when moving module from meta to a different device."
+            ) from None
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
@@ -614,6 +624,14 @@ class Module:
                                   f"{v.shape} from checkpoint, the shape in current model is "
                                   f"{t.shape}.")
                     continue
+                if not assign and t.is_meta and not v.is_meta:  # (a no-op copy: PyTorch warns)
+                    from ..._warnings import warn
+
+                    warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                         "meta parameter in the current model, which is a no-op. (Did you mean to "
+                         "pass `assign=True` to assign items in the state dictionary to their "
+                         "corresponding key in the module instead of copying them in place?)",
+                         UserWarning, stacklevel=3)
                 fills.append((mod, name, t, is_param, v))
             extra = prefix + _EXTRA_STATE
             if type(mod).set_extra_state is not Module.set_extra_state:

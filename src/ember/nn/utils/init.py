@@ -7,20 +7,16 @@ import inspect
 def skip_init(module_cls, *args, **kwargs):
     """``module_cls(*args, **kwargs)`` with its parameters left uninitialised.
 
-    NOTE: PyTorch builds the module on the meta device, so that no initialiser runs and no
-    random number is drawn; ember builds it where asked and then puts the default
-    generator's state back, so the random stream goes on as PyTorch's does.
+    As PyTorch, it builds the module on the meta device, where initialisers draw nothing
+    and allocate nothing, then gives it uninitialised memory on the device asked for.
     """
     from ..modules.module import Module
-    from ... import random
 
     if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    state = random.get_rng_state()
-    try:
-        module = module_cls(*args, **kwargs)
-    finally:
-        random.set_rng_state(state)
-    return module.to_empty(device=kwargs.get("device") or "cpu")
+    kwargs = dict(kwargs)
+    final = kwargs.pop("device", None) or "cpu"
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final)

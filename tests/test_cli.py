@@ -37,23 +37,23 @@ def test_run_resolves_torch_and_passes_arguments(tmp_path):
 def test_missing_api_is_named(tmp_path):
     p = run(tmp_path, """
         import torch
-        torch.sparse.mm(torch.ones(4))
+        torch.nested.nested_tensor([torch.ones(4)])
         """)
     assert p.returncode != 0
-    assert "torch.sparse is not supported by ember" in p.stderr
+    assert "torch.nested is not supported by ember" in p.stderr
     p = run(tmp_path, "import torch.onnx\n")
     assert "torch.onnx is not supported by ember" in p.stderr
 
 
 def test_missing_names_are_not_implemented_but_probe_safely():
-    with pytest.raises(NotImplementedError, match="torch.sparse is not supported by ember"):
-        ember.sparse  # noqa: B018
+    with pytest.raises(NotImplementedError, match="torch.nested is not supported by ember"):
+        ember.nested  # noqa: B018
     with pytest.raises(NotImplementedError, match="torch.Tensor.q_scale is not supported"):
         ember.ones(2).q_scale()
     with pytest.raises(NotImplementedError,
                        match="torch.nn.functional.conv_tbc"):
         ember.nn.functional.conv_tbc  # noqa: B018
-    assert not hasattr(ember, "sparse") and not hasattr(ember.ones(1), "q_scale")
+    assert not hasattr(ember, "nested") and not hasattr(ember.ones(1), "q_scale")
     assert getattr(ember.nn, "LinearCrossEntropyLoss", None) is None
 
 

@@ -51,16 +51,20 @@ newaxis = None
 
 
 class layout:
-    """The type of ``torch.strided`` (ember's only memory layout)."""
+    """The type of ``torch.strided`` and ``torch.sparse_coo`` (ember's memory layouts)."""
 
     __module__ = "torch"
 
+    def __init__(self, name="torch.strided"):
+        self._name = name
+
     def __repr__(self):
-        return "torch.strided"
+        return self._name
 
 
 _Layout = layout
 strided = layout()
+sparse_coo = layout("torch.sparse_coo")
 from ._ops.shape import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                          memory_format, preserve_format)
 
@@ -618,6 +622,8 @@ from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        is_deterministic_algorithms_warn_only_enabled,
                        set_float32_matmul_precision, use_deterministic_algorithms)
 from . import jit, profiler  # noqa: E402,F401
+from . import sparse  # noqa: E402,F401  (sparse COO tensors: ember._sparse)
+from ._sparse import sparse_coo_tensor  # noqa: E402,F401
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

@@ -82,12 +82,21 @@ def _check_mm(a, b):
 
 def mm(a, b):
     """``(n, m) @ (m, p) -> (n, p)``."""
+    if getattr(a, "is_sparse", False) or getattr(b, "is_sparse", False):
+        return _sparse_mm(a, b)
     if _amp.ON:
         a, b = _amp.lower(a, b)
     _check_mm(a, b)
     # NOTE: as PyTorch, mat2 is kept only when mat1's gradient needs it (so that a weight
     # updated in place after a forward on plain inputs leaves the graph valid)
     return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, _kept(a, b))
+
+
+def _sparse_mm(a, b):
+    """A product with a sparse operand (``ember._sparse``)."""
+    from .._sparse import mm as sparse_mm
+
+    return sparse_mm(a, b)
 
 
 def _mm_rule(ctx, g):
@@ -151,6 +160,10 @@ _MM_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
     """``beta * bias + alpha * (a @ b)``: what ``nn.Linear`` runs on 2-D input."""
+    if getattr(a, "is_sparse", False):
+        from .._sparse import sparse_addmm
+
+        return sparse_addmm(bias, a, b, beta=beta, alpha=alpha)
     if _amp.ON:
         bias, a, b = _amp.lower(bias, a, b)
     if alpha == 1 and beta == 1 and isinstance(a, Tensor) and isinstance(b, Tensor) and \
@@ -328,6 +341,8 @@ def matmul(a, b):
     """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     _need_tensor(a, "matmul", "input", 0)
     _need_tensor(b, "matmul", "other", 1)
+    if a.is_sparse or b.is_sparse:
+        return _sparse_mm(a, b)
     if _amp.ON:
         a, b = _amp.lower(a, b)
     da, db = a.ndim, b.ndim

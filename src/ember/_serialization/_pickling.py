@@ -269,6 +269,9 @@ class TorchPickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
+            if obj.is_sparse:  # PyTorch's form: indices, values, size, coalesced
+                return TorchGlobal("torch._utils", "_rebuild_sparse_tensor"), \
+                    obj.__reduce_ex__(2)[1]
             return self._reduce_tensor(obj)
         if type(obj) is _Reduced:
             return obj.func, obj.args
@@ -277,8 +280,8 @@ class TorchPickler(pickle._Pickler):
         if type(obj) is device:
             args = (obj.type,) if obj.index is None else (obj.type, obj.index)
             return TorchGlobal("torch", "device"), args
-        if obj is self._strided:
-            return TorchGlobal("torch.serialization", "_get_layout"), ("torch.strided",)
+        if type(obj) is type(self._strided):  # a layout: strided or sparse_coo
+            return TorchGlobal("torch.serialization", "_get_layout"), (repr(obj),)
         return NotImplemented
 
     def _tensor_v2(self, t, requires_grad):

@@ -167,11 +167,20 @@ def rebuild_device_tensor_from_cpu_tensor(data, dtype, device_, requires_grad):
 
 
 def get_layout(name):
-    from .. import strided
+    from .. import sparse_coo, strided
 
     if name == "torch.strided":
         return strided
-    raise RuntimeError(f"ember only supports the torch.strided layout, not {name}")
+    if name == "torch.sparse_coo":
+        return sparse_coo
+    raise RuntimeError(f"ember only supports the torch.strided and torch.sparse_coo layouts, "
+                       f"not {name}")
+
+
+def rebuild_sparse_tensor(layout, data):
+    from .._sparse import _rebuild_sparse_tensor
+
+    return _rebuild_sparse_tensor(layout, data)
 
 
 def _codecs_encode(obj, encoding="utf-8", errors="strict"):
@@ -203,11 +212,11 @@ def torch_globals():
         "torch.Size": Size,
         "torch.device": device,
         "torch.serialization._get_layout": get_layout,
+        "torch._utils._rebuild_sparse_tensor": rebuild_sparse_tensor,
         "torch.storage.UntypedStorage": UNTYPED,
         "torch.UntypedStorage": UNTYPED,
     }
     for name, why in (("_rebuild_qtensor", "quantized tensors are not supported"),
-                      ("_rebuild_sparse_tensor", "sparse tensors are not supported"),
                       ("_rebuild_nested_tensor", "nested tensors are not supported"),
                       ("_rebuild_meta_tensor_no_storage", "meta tensors are not supported"),
                       ("_rebuild_wrapper_subclass", "wrapper subclasses are not supported"),

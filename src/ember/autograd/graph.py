@@ -366,10 +366,14 @@ def accumulate_into_leaf(var, grad):
         for fn in list(acc._tensor_hooks.get(0, {}).values()):
             r = fn(grad)
             if r is not None:
-                grad = r
+                grad = _hook_result(fn, grad, r)
     if grad is None:
         return
-    if var._grad is None:
+    if grad.is_sparse or var.is_sparse or (var._grad is not None and var._grad.is_sparse):
+        from .._sparse import accumulate
+
+        accumulate(var, grad)
+    elif var._grad is None:
         if STATE.enabled:  # create_graph: a copy that keeps the gradient's history
             from .._ops.creation import empty_like
 

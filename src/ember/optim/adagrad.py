@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
     >>> opt = ember.optim.Adagrad(model.parameters(), lr=1e-2)
     """
 
+    _takes_sparse = True
+
     _tensor_step = True
 
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
@@ -63,5 +65,10 @@ class Adagrad(Optimizer):
                 state["step"] = self._step_tensor(0.0, group, p)
                 state["sum"] = full_state(p, self.defaults["initial_accumulator_value"])
             step = next_step(state["step"])
+            if g.is_sparse:  # (ember._sparse: on the coalesced gradient, as PyTorch)
+                from .._sparse import adagrad_update
+
+                adagrad_update(p, g, group, state, int(step))
+                continue
             F.adagrad(_arr(p), _arr(g), _arr(state["sum"]), step, **opts)
             p._vc.v += 1

@@ -246,6 +246,9 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
+                    if g.is_sparse:
+                        g.zero_()
+                        continue
                     try:
                         g._data[...] = 0
                     except ValueError:  # a read-only (broadcast) array: give it memory
@@ -255,6 +258,8 @@ class Optimizer:
     def step(self, closure=None):
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
+
+    _takes_sparse = False  # (SGD, Adagrad and SparseAdam step with sparse gradients)
 
     def _run_step(self, closure, update_group):
         """The shared body of the built-in ``step``: closure with grad on, updates with it off."""
@@ -266,6 +271,8 @@ class Optimizer:
         STATE.enabled = False
         try:
             for group in self.param_groups:
+                if not self._takes_sparse:
+                    _refuse_sparse(self, group)
                 update_group(group)
         finally:
             STATE.enabled = saved
@@ -464,6 +471,16 @@ def full_state(p, value) -> Tensor:
     if value != 0:
         t._data[...] = value
     return t
+
+
+def _refuse_sparse(opt, group):
+    """PyTorch's error for a sparse gradient given to an optimizer without a sparse update."""
+    for p in group["params"]:
+        g = p._grad
+        if g is not None and g.is_sparse:
+            name = type(opt).__name__
+            hint = ", please consider SparseAdam instead" if name == "Adam" else ""
+            raise RuntimeError(f"{name} does not support sparse gradients{hint}")
 
 
 def with_grad(group):

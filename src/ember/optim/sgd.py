@@ -18,6 +18,8 @@ class SGD(Optimizer):
     >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     """
 
+    _takes_sparse = True
+
     _group_fill = {"nesterov": False, "maximize": False, "foreach": None,
                    "differentiable": False, "fused": False}
 
@@ -46,6 +48,11 @@ class SGD(Optimizer):
                 "dampening": group["dampening"], "weight_decay": scalar(group["weight_decay"]),
                 "nesterov": group["nesterov"], "maximize": group["maximize"]}
         for p, g in with_grad(group):
+            if g.is_sparse:  # (ember._sparse: PyTorch's rules for sparse gradients)
+                from .._sparse import sgd_update
+
+                sgd_update(p, g, group, self.state[p])
+                continue
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")

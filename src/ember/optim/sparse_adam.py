@@ -1,14 +1,16 @@
-"""``SparseAdam``: Adam for sparse gradients.  ember's tensors are dense, so its ``step``
-meets only dense gradients, which it refuses as PyTorch does."""
+"""``SparseAdam``: Adam for sparse gradients (``nn.Embedding(sparse=True)``): only the
+moments of the rows a gradient touches are updated (see ``ember._sparse``)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, with_grad
+from .optimizer import Optimizer, with_grad, zeros_state
 
 __all__ = ["SparseAdam"]
 
 
 class SparseAdam(Optimizer):
-    """``torch.optim.SparseAdam``: its checks, and its error for dense gradients."""
+    """``torch.optim.SparseAdam``: Adam's update on the entries of sparse gradients."""
+
+    _takes_sparse = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         if hasattr(lr, "numel") and lr.numel() != 1:
@@ -32,6 +34,19 @@ class SparseAdam(Optimizer):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
-        for _p, _g in with_grad(group):
-            raise RuntimeError("SparseAdam does not support dense gradients, please consider "
-                               "Adam instead")
+        from .._sparse import sparse_adam_update
+
+        lr = group["lr"]
+        lr = lr.item() if hasattr(lr, "item") else lr
+        beta1, beta2 = group["betas"]
+        for p, g in with_grad(group):
+            if not g.is_sparse:
+                raise RuntimeError("SparseAdam does not support dense gradients, please "
+                                   "consider Adam instead")
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = zeros_state(p)
+                state["exp_avg_sq"] = zeros_state(p)
+            state["step"] += 1
+            sparse_adam_update(p, g, state, lr, beta1, beta2, group["eps"], group["maximize"])

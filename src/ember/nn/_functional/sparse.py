@@ -75,8 +75,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     ``weight`` in place first; ``scale_grad_by_freq`` divides each row's gradient by how
     often it occurs in the batch.
 
-    NOTE: ``sparse=True`` is accepted, but the gradient ember gives is dense (ember has
-    no sparse tensors); its values are the same.
+    ``sparse=True`` makes the weight's gradient a sparse COO tensor, as PyTorch's.
 
     >>> F.embedding(ember.tensor([2, 0]), ember.arange(6.).reshape(3, 2))
     tensor([[4., 5.],
@@ -105,12 +104,24 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     out = weight._data[idx].reshape(tuple(input.shape) + (dim,))
     keep = None if padding_idx < 0 else idx != padding_idx
     counts = xp.bincount(idx, minlength=n) if scale_grad_by_freq and idx.size else None
-    return make(out, (weight,), "EmbeddingBackward0", _embedding_rule, (idx, keep, counts), n)
+    return make(out, (weight,), "EmbeddingBackward0",
+                _embedding_sparse_rule if sparse else _embedding_rule, (idx, keep, counts), n)
 
 
 def _embedding_rule(ctx, g):
     plan, n = ctx.saved
     return (_scatter_rows(g, plan, n),)
+
+
+def _embedding_sparse_rule(ctx, g):
+    """``sparse=True``: a sparse COO gradient, one entry per lookup (see ``ember._sparse``)."""
+    from ..._sparse import embedding_grad
+
+    (idx, keep, counts), n = ctx.saved
+    if counts is not None:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
+                           "gradients")
+    return (embedding_grad(g, idx, keep, n),)
 
 
 def _kept(plan, rows):
@@ -277,7 +288,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                                f"found idx to be {int(idx[i])}")
         raise RuntimeError(f"Index {i} of input takes value {int(idx[i])} which is not in the "
                            f"valid range [0, {n})")
-    return _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq)
+    return _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse)
 
 
 def _bag_padding_idx(padding_idx, n):
@@ -314,7 +325,7 @@ def _bag_bounds(starts, m, include_last_offset):
     return starts, ends
 
 
-def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq):
+def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=False):
     xp = xp_of(weight)
     starts, ends = bags
     n_bags = starts.shape[0]
@@ -345,8 +356,8 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq):
     freq = _bag_frequencies(idx, n) if scale_grad_by_freq else None
     plan = (idx, bag_of, keep, counts, argmax, freq, mode, n)
     inputs = (weight,) if psw is None else (weight, psw)
-    return make(out, inputs, "EmbeddingBagBackward0", _bag_rule, plan, psw,
-                weight if psw is not None else None)
+    return make(out, inputs, "EmbeddingBagBackward0", _bag_sparse_rule if sparse else _bag_rule,
+                plan, psw, weight if psw is not None else None)
 
 
 def _quiet():
@@ -392,6 +403,28 @@ def _bag_frequencies(idx, n):
     freq = xp.ones(n, dtype=np.int64)
     freq[uniq] = counts[srt[: uniq.shape[0]]]
     return freq
+
+
+def _bag_sparse_rule(ctx, g):
+    """``sparse=True`` (sum and mean): the weight's gradient as a sparse COO tensor with one
+    entry per index in a bag (padding left out), as PyTorch."""
+    from ..._sparse import embedding_grad
+
+    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
+    if freq is not None:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
+                           "gradients")
+    xp = xp_of(g)
+    gd = g._data
+    per = gd[bag_of]
+    if mode == "mean":
+        per = per / xp.maximum(counts, 1).astype(gd.dtype)[bag_of][:, None]
+    if psw is not None:
+        per = per * psw._data.astype(gd.dtype)[:, None]
+    gw = embedding_grad(wrap(per, g._device), idx, keep, n)
+    if psw is None:
+        return (gw,)
+    return (gw,) + tuple(_bag_rule(ctx, g)[1:])
 
 
 def _bag_rule(ctx, g):

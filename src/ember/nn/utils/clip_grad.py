@@ -21,6 +21,11 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return creation.tensor(0.0)
+    for t in tensors:
+        if t.is_sparse:  # (as PyTorch 2.13: no norm kernel for sparse tensors)
+            from ..._sparse import _no_kernel
+
+            raise NotImplementedError(_no_kernel("aten::linalg_vector_norm"))
     norms = [reduce.vector_norm(t, norm_type) for t in tensors]
     total = reduce.vector_norm(shape.stack(norms), norm_type)
     if error_if_nonfinite and not bool(total.isfinite()):

@@ -1,0 +1,1559 @@
+"""Sparse COO tensors (``layout=torch.sparse_coo``).
+
+A sparse tensor is a :class:`SparseTensor`, a ``Tensor`` subclass holding two arrays:
+``indices`` (int64, ``(sparse_dim, nnz)``) and ``values`` (``(nnz, *dense_sizes)``), plus a
+flag saying whether the entries are coalesced (sorted, no duplicates).  Its ``_data`` is a
+:class:`_SparseMeta`, which carries only the shape and dtype: the autograd engine reads those
+from every tensor, and any dense op that reaches for the values fails instead of computing on
+something wrong.  Tensor methods that have no sparse version raise PyTorch's
+NotImplementedError for the SparseCPU backend.
+
+What is here: creation (``torch.sparse_coo_tensor``, ``to_sparse``), the sparse tensor's
+methods, products with dense matrices (``torch.sparse.mm``/``addmm``, ``mm``/``matmul``/``@``),
+sums, elementwise arithmetic, printing, pickling, and the pieces the autograd engine, the
+embedding layers and the optimizers call for sparse gradients.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import xp_for
+from ._tensor import Tensor, VersionCounter
+from ._ops import _core
+from ._ops._core import wrap
+from .autograd.grad_mode import STATE
+
+__all__ = ["SparseTensor", "sparse_coo_tensor", "is_sparse"]
+
+
+class _Flags:
+    c_contiguous = f_contiguous = writeable = False
+
+
+class _SparseMeta:
+    """A sparse tensor's ``_data``: its shape and NumPy dtype, and nothing to compute on."""
+
+    __slots__ = ("shape", "dtype")
+    flags = _Flags()
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return 0
+
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError(_no_kernel("this operation"))
+
+
+def _no_kernel(op):
+    return (f"Could not run '{op}' with arguments from the 'SparseCPU' backend. This could be "
+            "because the operator doesn't exist for this backend (ember's sparse COO tensors "
+            "support construction, coalesce, to_dense, arithmetic, sum and products with dense "
+            "matrices; call .to_dense() first for anything else).")
+
+
+def is_sparse(t) -> bool:
+    return isinstance(t, SparseTensor)
+
+
+def _xp(dev):
+    return np if dev.type == "cpu" else xp_for(dev)
+
+
+# -- the tensor ----------------------------------------------------------------------------------
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor (PyTorch's ``torch.Tensor`` with ``layout=torch.sparse_coo``)."""
+
+    is_sparse = True
+    is_sparse_csr = False
+
+    @property
+    def layout(self):
+        from . import sparse_coo
+
+        return sparse_coo
+
+    # -- structure --------------------------------------------------------------------------
+    def sparse_dim(self):
+        return int(self._sp_i.shape[0])
+
+    def dense_dim(self):
+        return int(self._sp_v.ndim - 1)
+
+    def _nnz(self):
+        return int(self._sp_i.shape[1])
+
+    def is_coalesced(self):
+        return self._sp_c
+
+    def _coalesced_(self, coalesced):
+        self._sp_c = bool(coalesced)
+        return self
+
+    def indices(self):
+        if not self._sp_c:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call "
+                               ".coalesce() first")
+        return self._indices()
+
+    def values(self):
+        if not self._sp_c:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call "
+                               ".coalesce() first")
+        return self._values_out("ValuesBackward0")
+
+    def _indices(self):
+        return wrap(self._sp_i, self._device)
+
+    def _values(self):
+        return wrap(self._sp_v, self._device)  # (no history, as PyTorch's)
+
+    def _values_out(self, name):
+        src = self
+
+        def rule(ctx, g):
+            return (_new(src._sp_i, g._data, src.shape, src._sp_c, src._device),)
+        return _core.make(self._sp_v, (self,), name, rule, device=self._device)
+
+    def coalesce(self):
+        if self._sp_c:
+            return self
+        i, v, _ = _coalesce_arrays(self._sp_i, self._sp_v, self.shape, self._device)
+        src = self
+
+        def rule(ctx, g):
+            return (g,)
+        return _make(i, v, self.shape, True, (src,), "CoalesceBackward0", rule, self._device)
+
+    # -- conversion -------------------------------------------------------------------------
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        out = _to_dense_arr(self._sp_i, self._sp_v, self.shape, self._device)
+        pattern = self
+
+        def rule(ctx, g):
+            return (_mask_like(g, pattern),)
+        t = _core.make(out, (self,), "ToDenseBackward0", rule, device=self._device)
+        return t if dtype is None else t.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim "
+                               "argument !=self.sparse_dim() is not supported")
+        return self
+
+    def to_sparse_coo(self):
+        return self
+
+    def numpy(self, *, force=False):
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
+                        "first.")
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy()
+
+    def tolist(self):
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    data_ptr = tolist
+
+    def stride(self, dim=None):
+        # NOTE: as PyTorch 2.13, a sparse tensor reports all-zero strides instead of failing
+        return 0 if dim is not None else (0,) * self.ndim
+
+    def is_contiguous(self, memory_format=None):
+        return False
+
+    def contiguous(self, memory_format=None):
+        raise RuntimeError("unsupported memory format option Contiguous")
+
+    def storage(self):
+        raise NotImplementedError("Cannot access storage of SparseTensorImpl")
+
+    untyped_storage = storage
+
+    def view(self, *shape):
+        raise NotImplementedError(_no_kernel("aten::view"))
+
+    def reshape(self, *shape):
+        raise RuntimeError("reshape is not implemented for sparse tensors")
+
+    def to(self, *args, **kwargs):
+        vt = wrap(self._sp_v, self._device)
+        r = vt.to(*args, **kwargs)
+        if r is vt:
+            return self
+        dev = r._device
+        i = self._sp_i if dev == self._device else wrap(self._sp_i, self._device).to(dev)._data
+        src_dtype = self.dtype
+
+        def rule(ctx, g):
+            return (g.to(src_dtype) if g.dtype is not src_dtype else g,)
+        return _make(i, r._data, self.shape, self._sp_c, (self,), "ToCopyBackward0", rule, dev)
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return "torch.sparse." + Tensor.type(wrap(self._sp_v[:0], self._device)).split(".")[-1]
+        return self.to(dtype)
+
+    def cpu(self, memory_format=None):
+        from ._device import CPU
+
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return self.to("cuda" if device is None else device)
+
+    def float(self, memory_format=None):
+        return self.to(D.float32)
+
+    def double(self, memory_format=None):
+        return self.to(D.float64)
+
+    def half(self, memory_format=None):
+        return self.to(D.float16)
+
+    def long(self, memory_format=None):
+        return self.to(D.int64)
+
+    def int(self, memory_format=None):
+        return self.to(D.int32)
+
+    def bool(self, memory_format=None):
+        return self.to(D.bool)
+
+    def clone(self, *, memory_format=None):
+        return _make(self._sp_i.copy(), self._sp_v.copy(), self.shape, self._sp_c, (self,),
+                     "CloneBackward0", lambda ctx, g: (g,), self._device)
+
+    def detach(self):
+        return _new(self._sp_i, self._sp_v, self.shape, self._sp_c, self._device)
+
+    def __copy__(self):
+        return _new(self._sp_i, self._sp_v, self.shape, self._sp_c, self._device)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        new = _new(self._sp_i.copy(), self._sp_v.copy(), self.shape, self._sp_c, self._device)
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            import copy
+
+            new._grad = copy.deepcopy(self._grad, memo)
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, proto):
+        from . import Size
+
+        return (_rebuild_sparse_tensor,
+                (self.layout, (self._indices(), wrap(self._sp_v, self._device),
+                               Size(self.shape), self._sp_c)))
+
+    def __repr__(self, *, tensor_contents=None):
+        return _sparse_repr(self)
+
+    # -- shape ------------------------------------------------------------------------------
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        if self.ndim < 2:
+            return self
+        return self._transpose(0, 1, "TBackward0")
+
+    def transpose(self, dim0, dim1):
+        return self._transpose(_core.norm_dim(dim0, self.ndim), _core.norm_dim(dim1, self.ndim),
+                               "TransposeBackward0")
+
+    def _transpose(self, a, b, name):
+        sd = self.sparse_dim()
+        if (a < sd) != (b < sd):
+            raise RuntimeError("transpose(): cannot transpose between sparse and dense "
+                               "dimensions of a sparse tensor")
+        shape = list(self.shape)
+        shape[a], shape[b] = shape[b], shape[a]
+        if a < sd:
+            i = self._sp_i.copy()
+            i[[a, b]] = i[[b, a]]
+            v = self._sp_v
+        else:
+            i = self._sp_i
+            v = self._sp_v.swapaxes(a - sd + 1, b - sd + 1)
+        coalesced = self._sp_c and a == b
+        return _make(i, v, shape, coalesced, (self,), name,
+                     lambda ctx, g: (g.transpose(a, b),), self._device)
+
+    # -- arithmetic ---------------------------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        if isinstance(other, SparseTensor):
+            return _add_sparse(self, other, alpha)
+        if STATE.in_backward and isinstance(other, Tensor):  # the engine summing gradients
+            return other + self.to_dense()
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+
+    def __add__(self, other):
+        if STATE.in_backward and isinstance(other, SparseTensor) and \
+                tuple(other.shape) == tuple(self.shape):
+            # NOTE: PyTorch's engine adds two sparse gradients of one tensor as ``later +
+            # earlier`` (ember's engine calls ``earlier + later``)
+            c = _add_sparse(other, self, 1)
+            if other is self:  # (one gradient reaching a tensor twice: flagged coalesced)
+                c._sp_c = True
+            return c
+        return self.add(other)
+
+    def __radd__(self, other):
+        if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
+            return _dense_add_sparse(other, self, 1)
+        return self.add(other)
+
+    def sub(self, other, *, alpha=1):
+        if isinstance(other, SparseTensor):
+            return _add_sparse(self, other, -alpha, "SubBackward0")
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+
+    __sub__ = sub
+
+    def __rsub__(self, other):
+        if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
+            return _dense_add_sparse(other, self, -1)
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+
+    def mul(self, other):
+        if isinstance(other, SparseTensor):
+            raise NotImplementedError(_no_kernel("aten::mul (sparse * sparse)"))
+        if isinstance(other, Tensor) and other.ndim > 0:
+            return _mul_dense(self, other)
+        return _scale(self, other, "MulBackward0", False)
+
+    __mul__ = __rmul__ = mul
+
+    def div(self, other, *, rounding_mode=None):
+        if isinstance(other, Tensor) and other.ndim > 0:
+            raise NotImplementedError(_no_kernel("aten::div (sparse / dense)"))
+        return _scale(self, other, "DivBackward0", True)
+
+    __truediv__ = div
+
+    def neg(self):
+        return _make(self._sp_i, -self._sp_v, self.shape, self._sp_c, (self,), "NegBackward0",
+                     lambda ctx, g: (-g,), self._device)
+
+    __neg__ = neg
+
+    def abs(self):
+        return _valuewise(self, np.abs)
+
+    def sqrt(self):
+        return _valuewise(self, np.sqrt)
+
+    def pow(self, exponent):
+        return _valuewise(self, lambda a: a ** a.dtype.type(exponent))
+
+    def add_(self, other, *, alpha=1):
+        r = self.add(other, alpha=alpha)
+        self._sp_i, self._sp_v, self._sp_c = r._sp_i, r._sp_v, r._sp_c
+        self._vc.v += 1
+        return self
+
+    def mul_(self, other):
+        r = self.mul(other)
+        self._sp_v = r._sp_v
+        self._vc.v += 1
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, SparseTensor):
+            raise RuntimeError("copy_() between dense and sparse Tensors is not implemented! "
+                               f"Found self type = {self.type()} and src type = {src.type()}")
+        if tuple(src.shape) != tuple(self.shape):
+            raise RuntimeError(f"copy_(): sizes must match, but self has size "
+                               f"{list(self.shape)} and src has size {list(src.shape)}")
+        xp = _xp(self._device)
+        self._sp_i = xp.asarray(_core.to_host(src._sp_i)).copy() if src._device != \
+            self._device else src._sp_i.copy()
+        v = src._sp_v if src._device == self._device else xp.asarray(_core.to_host(src._sp_v))
+        self._sp_v = v.astype(self._sp_v.dtype, copy=True)
+        self._sp_c = src._sp_c
+        self._vc.v += 1
+        return self
+
+    def zero_(self):
+        self._sp_i = self._sp_i[:, :0].copy()
+        self._sp_v = self._sp_v[:0].copy()
+        self._sp_c = True
+        self._vc.v += 1
+        return self
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        if dim is None:
+            return _sum_all(self if dtype is None else self.to(dtype))
+        return sparse_sum(self, dim, dtype=dtype)
+
+    def mm(self, mat2):
+        return mm(self, mat2)
+
+    matmul = __matmul__ = mm
+
+    def __rmatmul__(self, other):
+        return mm(other, self)
+
+    def mv(self, vec):
+        return mm(self, vec.unsqueeze(1)).squeeze(1)
+
+    def sparse_resize_(self, size, sparse_dim, dense_dim):
+        raise NotImplementedError(_no_kernel("aten::sparse_resize_"))
+
+
+# Methods that read a sparse tensor as dense raise PyTorch's error for the sparse backend.
+_KEEP = {
+    "size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device",
+    "is_floating_point", "is_complex", "is_inference", "requires_grad_", "backward",
+    "register_hook", "retain_grad", "register_post_accumulate_grad_hook", "detach_", "item",
+    "__len__", "__bool__", "__format__", "__hash__", "__dir__", "__getattr__", "__init__",
+    "__new__", "__init_subclass__", "__repr__", "__str__", "__reduce__", "__setstate__",
+    "__getstate__", "__sizeof__", "__class_getitem__", "__subclasshook__", "__eq__", "__ne__",
+    "_alias", "_is_view", "_real_scalar", "_scalar_for", "__float__", "__int__",
+    "__index__", "__complex__", "__array_wrap__", "__iter__", "__getitem__", "__setitem__",
+    "is_pinned", "pin_memory", "share_memory_", "is_shared",
+}
+
+
+def _install_stubs():
+    own = set(SparseTensor.__dict__)
+    for name in dir(Tensor):
+        if name in own or name in _KEEP or (name.startswith("_") and not name.startswith("__")):
+            continue
+        attr = getattr(Tensor, name, None)
+        if isinstance(attr, property) or not callable(attr) or isinstance(attr, type):
+            continue
+        if name.startswith("__") and name not in _DUNDER_OPS:
+            continue
+        setattr(SparseTensor, name, _stub(name.strip("_")))
+
+
+_DUNDER_OPS = {"__pow__", "__rpow__", "__rtruediv__", "__floordiv__", "__rfloordiv__",
+               "__mod__", "__rmod__", "__lt__", "__le__", "__gt__", "__ge__", "__and__",
+               "__or__", "__xor__", "__invert__", "__abs__", "__iadd__", "__isub__", "__imul__",
+               "__itruediv__", "__lshift__", "__rshift__", "__pos__"}
+
+
+def _stub(name):
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(_no_kernel(f"aten::{name}"))
+    method.__name__ = name
+    return method
+
+
+def _getitem(self, idx):
+    """``S[k]`` for an integer ``k`` along a leading sparse dimension (of two or more): the
+    entries in that slice, in their order; other indexing is not supported."""
+    if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool) and self.sparse_dim() > 1:
+        n = self.shape[0]
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
+        k = idx + n if idx < 0 else idx
+        xp = _xp(self._device)
+        keep = xp.nonzero(self._sp_i[0] == k)[0]
+        src = self
+
+        def rule(ctx, g):
+            gd = g.to_dense() if isinstance(g, SparseTensor) else g
+            full = _xp(gd._device).zeros(tuple(src.shape), gd._data.dtype)
+            full[k] = gd._data
+            return (_mask_like(wrap(full, gd._device), src),)
+        return _make(xp.ascontiguousarray(self._sp_i[1:, keep]), self._sp_v[keep],
+                     self.shape[1:], self._sp_c, (self,), "SelectBackward0", rule, self._device)
+    raise NotImplementedError(_no_kernel("aten::index"))
+
+
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """``S.norm(p)``: the p-norm of all values (of the coalesced tensor), a dense 0-d tensor."""
+    if dim is not None:
+        dims = {_core.norm_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+        if dims != set(range(self.ndim)):
+            raise RuntimeError("norm_sparse currently only supports full reductions, so 'dim' "
+                               "must either be empty or contain all dimensions of the input")
+    v = self.coalesce()._values()
+    out = v.norm(2 if p in ("fro", None) else p)
+    return out if dtype is None else out.to(dtype)
+
+
+def _iadd(self, other):
+    return self.add_(other)
+
+
+def _imul(self, other):
+    return self.mul_(other)
+
+
+# -- making sparse tensors -----------------------------------------------------------------------
+
+_new_tensor = object.__new__
+
+
+def _new(i, v, shape, coalesced, device):
+    """A sparse tensor over index array ``i`` and value array ``v`` (no history)."""
+    t = _new_tensor(SparseTensor)
+    t._data = _SparseMeta(shape, v.dtype)
+    t._device = device
+    t._requires_grad = False
+    t._grad_fn = None
+    t._vc = VersionCounter()
+    t._fresh = False
+    t._sp_i = i
+    t._sp_v = v
+    t._sp_c = bool(coalesced)
+    return t
+
+
+def _make(i, v, shape, coalesced, inputs, name, rule, device):
+    """A sparse result of an op, recorded in the graph when an input requires grad."""
+    out = _new(i, v, shape, coalesced, device)
+    if rule is not None and _core.needs_grad(inputs) and v.dtype.kind in "fc":
+        out._grad_fn = _core._node(name, rule, inputs)
+        out._requires_grad = True
+    return out
+
+
+def _as_index_array(indices, device):
+    if isinstance(indices, Tensor):
+        if isinstance(indices, SparseTensor):
+            raise TypeError("indices must be a dense tensor")
+        a = indices._data
+    else:
+        from ._ops.creation import tensor
+
+        a = tensor(indices)._data
+    if a.dtype.kind == "c" or a.dtype.kind == "b":
+        raise RuntimeError(f"indices must be an int64 tensor, not {a.dtype}")
+    return a.astype(np.int64)
+
+
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+                      requires_grad=False, check_invariants=None, is_coalesced=None):
+    """``torch.sparse_coo_tensor``: a tensor whose entries ``values[k]`` sit at
+    ``indices[:, k]``; the size is inferred from the largest indices when not given."""
+    from ._ops.creation import tensor
+
+    if isinstance(values, Tensor):
+        vt = values
+        if dtype is not None and D.to_dtype(dtype) is not vt.dtype:
+            vt = vt.to(D.to_dtype(dtype))
+    else:
+        vt = tensor(values, dtype=None if dtype is None else D.to_dtype(dtype))
+    if device is not None:
+        vt = vt.to(device)
+    dev = vt._device
+    i = _as_index_array(indices, dev)
+    if dev.type != "cpu":
+        i = _xp(dev).asarray(i)
+    if i.ndim != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(i.shape)}")
+    v = vt._data
+    if v.ndim == 0:
+        raise RuntimeError("values must have at least one dimension")  # (PyTorch: an assert)
+    nnz = i.shape[1]
+    if v.shape[0] != nnz:
+        raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: "
+                           f"{nnz}, nnz from values: {v.shape[0]}")
+    sd, dd = i.shape[0], v.ndim - 1
+    if check_invariants is None:
+        from .sparse import check_sparse_tensor_invariants
+
+        check_invariants = check_sparse_tensor_invariants.is_enabled()
+    if size is None:
+        if nnz:
+            sizes = [int(s) + 1 for s in _core.to_host(i.max(axis=1))]
+            if any(s <= 0 for s in sizes):
+                sizes = [max(s, 0) for s in sizes]
+        else:
+            sizes = [0] * sd
+        shape = tuple(sizes) + tuple(v.shape[1:])
+    else:
+        shape = tuple(int(s) for s in (size.shape if isinstance(size, Tensor) else size))
+        if len(shape) != sd + dd:
+            raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: "
+                               f"len(size) = {len(shape)}, sparse_dim = {sd}, dense_dim = {dd}")
+        for k in range(dd):
+            if shape[sd + k] != v.shape[k + 1]:
+                want = list((nnz,) + shape[sd:])
+                raise RuntimeError(f"values has incorrect size, expected {want}, got "
+                                   f"{list(v.shape)}")
+        if check_invariants and nnz:
+            host = _core.to_host(i)
+            for d in range(sd):
+                lo, hi = int(host[d].min()), int(host[d].max())
+                if lo < 0:
+                    raise RuntimeError(f"found negative index {lo} for dim {d}")
+                if hi >= shape[d]:
+                    raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size "
+                                       f"is {shape[d]} but found index {hi}")
+    coalesced = nnz <= 1 if is_coalesced is None else bool(is_coalesced)
+
+    def rule(ctx, g):
+        return (_gather_at(g, i),)
+    out = _make(i, v, shape, coalesced, (vt,), "SparseCooTensorWithDimsAndTensorsBackward0",
+                rule, dev)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _gather_at(g, i):
+    """Entries of gradient ``g`` (dense or sparse) at the index columns ``i``."""
+    if isinstance(g, SparseTensor):
+        g = g.to_dense()
+    return wrap(g._data[tuple(i)], g._device)
+
+
+def to_sparse(t, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """``Tensor.to_sparse``: the non-zero entries of a dense tensor (rows of its first
+    ``sparse_dim`` dimensions with any non-zero, for a hybrid result), coalesced."""
+    if isinstance(t, SparseTensor):
+        return t.to_sparse(sparse_dim)
+    if layout is not None and str(layout) not in ("torch.sparse_coo",):
+        raise NotImplementedError(f"ember supports only the sparse_coo layout, not {layout}")
+    a = t._data
+    xp = _xp(t._device)
+    sd = a.ndim if sparse_dim is None else int(sparse_dim)
+    if not 0 < sd <= a.ndim and a.ndim:
+        raise RuntimeError(f"sparse_dim must be in [1, {a.ndim}], but got {sd}"
+                           if sd > a.ndim else "sparse_dim must be positive")
+    if a.ndim == 0:
+        sd = 0
+    lead = a.reshape(a.shape[:sd] + (-1,)) if sd < a.ndim else a[..., None]
+    mask = (lead != 0).any(axis=-1)
+    i = xp.stack(xp.nonzero(mask)).astype(np.int64) if sd else xp.zeros((0, 1), np.int64)
+    if i.ndim == 1:
+        i = i.reshape(sd, -1)
+    v = a[tuple(i)] if sd else a[None]
+    v = xp.ascontiguousarray(v)
+
+    def rule(ctx, g):
+        return (g.to_dense(),)
+    name = "ToSparseBackward1" if sparse_dim is None else "ToSparseBackward0"
+    return _make(i, v, a.shape, True, (t,), name, rule, t._device)
+
+
+def _to_sparse_coo(t):
+    return to_sparse(t)
+
+
+# -- coalescing and densifying -------------------------------------------------------------------
+
+def _linear(i, shape, xp):
+    """Each index column as one number (row-major position in the sparse dims)."""
+    sd = i.shape[0]
+    lin = xp.zeros(i.shape[1], dtype=np.int64)
+    for d in range(sd):
+        lin = lin * int(shape[d]) + i[d]
+    return lin
+
+
+def _coalesce_arrays(i, v, shape, dev):
+    """Sorted unique indices and the summed values (each index's values added in PyTorch's
+    order); also the position in the result of each input entry."""
+    xp = _xp(dev)
+    lin = _linear(i, shape, xp)
+    host = _core.to_host(lin)
+    n = host.shape[0]
+    order = np.argsort(host, kind="stable")
+    if 16 < n < _RADIX_FROM:
+        counts = np.unique(host, return_counts=True)[1]
+        if counts.size and int(counts.max()) > 2:  # (sums of two do not depend on the order)
+            order = np.asarray(_std_sort_perm(host.tolist()), dtype=np.int64)
+    srt = host[order]
+    start = np.ones(n, dtype=bool)
+    start[1:] = srt[1:] != srt[:-1]
+    group = np.cumsum(start) - 1
+    order_x = xp.asarray(order)
+    firsts = order_x[xp.asarray(start)]
+    new_i = xp.ascontiguousarray(i[:, firsts])
+    out = v[firsts].copy()
+    rest = ~start
+    if rest.any():
+        xp.add.at(out, xp.asarray(group[rest]), v[order_x[xp.asarray(rest)]])
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = group
+    return new_i, out, xp.asarray(pos)
+
+
+_RADIX_FROM = 32768  # PyTorch sorts this many int64 keys or more with a stable radix sort
+
+
+# -- PyTorch's order for summing duplicates --------------------------------------------------------
+# PyTorch's CPU coalesce sorts the flattened indices with an unstable sort (libstdc++'s
+# introsort below 32768 entries, a stable radix sort from there) and adds each index's values in
+# the sorted order; float sums depend on that order once an index repeats three times or more.
+# These functions give the same permutation (a port of the algorithm's steps, not of its code).
+
+_THRESHOLD = 16
+
+
+def _std_sort_perm(keys):
+    """The permutation libstdc++'s ``std::sort`` leaves on ``(key, position)`` pairs compared
+    by key only (an introsort: quicksort with a median-of-three pivot, heapsort past a depth
+    limit, insertion sort to finish)."""
+    k = list(keys)
+    p = list(range(len(k)))
+    n = len(k)
+    if n < 2:
+        return p
+
+    def swap(a, b):
+        k[a], k[b] = k[b], k[a]
+        p[a], p[b] = p[b], p[a]
+
+    def median_to_first(res, a, b, c):
+        if k[a] < k[b]:
+            if k[b] < k[c]:
+                swap(res, b)
+            elif k[a] < k[c]:
+                swap(res, c)
+            else:
+                swap(res, a)
+        elif k[a] < k[c]:
+            swap(res, a)
+        elif k[b] < k[c]:
+            swap(res, c)
+        else:
+            swap(res, b)
+
+    def partition(first, last, pivot):
+        while True:
+            while k[first] < k[pivot]:
+                first += 1
+            last -= 1
+            while k[pivot] < k[last]:
+                last -= 1
+            if not first < last:
+                return first
+            swap(first, last)
+            first += 1
+
+    def sift_down(first, hole, length, vk, vp):
+        top = hole
+        child = hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if k[first + child] < k[first + child - 1]:
+                child -= 1
+            k[first + hole], p[first + hole] = k[first + child], p[first + child]
+            hole = child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            k[first + hole], p[first + hole] = k[first + child - 1], p[first + child - 1]
+            hole = child - 1
+        parent = (hole - 1) // 2
+        while hole > top and k[first + parent] < vk:
+            k[first + hole], p[first + hole] = k[first + parent], p[first + parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        k[first + hole], p[first + hole] = vk, vp
+
+    def heap_sort(first, last):
+        length = last - first
+        if length >= 2:
+            parent = (length - 2) // 2
+            while True:
+                sift_down(first, parent, length, k[first + parent], p[first + parent])
+                if parent == 0:
+                    break
+                parent -= 1
+        while last - first > 1:
+            last -= 1
+            vk, vp = k[last], p[last]
+            k[last], p[last] = k[first], p[first]
+            sift_down(first, 0, last - first, vk, vp)
+
+    def introsort(first, last, depth):
+        while last - first > _THRESHOLD:
+            if depth == 0:
+                heap_sort(first, last)
+                return
+            depth -= 1
+            mid = first + (last - first) // 2
+            median_to_first(first, first + 1, mid, last - 1)
+            cut = partition(first + 1, last, first)
+            introsort(cut, last, depth)
+            last = cut
+
+    def linear_insert(i):
+        vk, vp = k[i], p[i]
+        j = i - 1
+        while vk < k[j]:
+            k[j + 1], p[j + 1] = k[j], p[j]
+            j -= 1
+        k[j + 1], p[j + 1] = vk, vp
+
+    def insertion_sort(first, last):
+        for i in range(first + 1, last):
+            if k[i] < k[first]:
+                vk, vp = k[i], p[i]
+                k[first + 1:i + 1], p[first + 1:i + 1] = k[first:i], p[first:i]
+                k[first], p[first] = vk, vp
+            else:
+                linear_insert(i)
+
+    introsort(0, n, 2 * (n.bit_length() - 1))
+    if n > _THRESHOLD:
+        insertion_sort(0, _THRESHOLD)
+        for i in range(_THRESHOLD, n):
+            linear_insert(i)
+    else:
+        insertion_sort(0, n)
+    return p
+
+
+def _to_dense_arr(i, v, shape, dev):
+    xp = _xp(dev)
+    out = xp.zeros(tuple(shape), dtype=v.dtype)
+    if i.shape[1]:
+        if dev.type == "cpu":
+            np.add.at(out, tuple(i), v)
+        else:
+            xp.add.at(out, tuple(i), v)
+    return out
+
+
+def _mask_like(g, pattern):
+    """Gradient ``g`` kept at the entries of sparse ``pattern`` (coalesced), as a sparse
+    tensor (PyTorch's ``sparse_mask``)."""
+    if isinstance(g, SparseTensor):
+        g = g.to_dense()
+    p = pattern.coalesce() if not pattern._sp_c else pattern
+    i = p._sp_i
+    return _new(i, g._data[tuple(i)], pattern.shape, False, g._device)
+
+
+def sparse_mask(dense, mask):
+    """``Tensor.sparse_mask``: ``dense``'s entries at the sparse ``mask``'s (coalesced)
+    indices."""
+    if not isinstance(mask, SparseTensor):
+        raise RuntimeError("sparse_mask expects mask to be sparse")
+    if tuple(dense.shape) != tuple(mask.shape):
+        raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
+                           f"{list(dense.shape)} but mask has size {list(mask.shape)}")
+    # NOTE: as PyTorch 2.13, the result keeps the mask's entries as they are (duplicates and
+    # order), each with the dense value at its place
+    i = mask._sp_i
+    return _new(i, dense._data[tuple(i)], mask.shape, mask._sp_c, dense._device)
+
+
+# -- arithmetic -----------------------------------------------------------------------------------
+
+def _check_same_shape(a, b, what="add"):
+    if tuple(a.shape) == tuple(b.shape):
+        return
+    if what == "dense add":
+        raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has "
+                           f"size {list(a.shape)} while other has size {list(b.shape)} (FYI: "
+                           "dense-sparse addition does not currently support broadcasting)")
+    if what == "mul":
+        raise RuntimeError(f"The size of tensor a ({b.shape[0]}) must match the size of tensor b "
+                           f"({a.shape[0]}) at non-singleton dimension 0")
+    raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but "
+                       f"{list(a.shape)} != {list(b.shape)}")
+
+
+def _add_sparse(t, s, alpha, name="AddBackward0"):
+    """``t + alpha * s`` for two sparse tensors: PyTorch's merge of the two entry lists (entries
+    that meet with equal indices are summed; the rest keep their order)."""
+    _check_same_shape(t, s)
+    if t.sparse_dim() != s.sparse_dim():
+        raise RuntimeError("add: expected 'self' and 'other' to have same sparse dimensions")
+    dt = D.promote_types(t.dtype, s.dtype)
+    npdt = dt.np
+    ti, tv = t._sp_i, t._sp_v.astype(npdt, copy=False)
+    si, sv = s._sp_i, s._sp_v.astype(npdt, copy=False)
+    shape, dev = t.shape, t._device
+    if s._nnz() == 0:
+        i, v, c = ti.copy(), tv.copy(), t._sp_c
+    elif t._nnz() == 0:
+        i, c = si.copy(), s._sp_c
+        v = sv.copy() if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)
+    elif not (_contiguous(tv) and _contiguous(sv)):
+        # NOTE: PyTorch's kernel for values not laid out contiguously (an embedding's
+        # gradient made from an expanded one, say) appends the entries instead of merging
+        xp = _xp(dev)
+        i = xp.concatenate([ti, si], axis=1)
+        v = xp.concatenate([tv, sv if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)])
+        c = False
+    else:
+        i, v = _merge(ti, tv, si, sv, alpha, shape, dev)
+        c = t._sp_c and s._sp_c
+
+    def rule(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        return (g if n0 else None, (g * alpha if alpha != 1 else g) if n1 else None)
+    return _make(i, v, shape, c, (t, s), name, rule, dev)
+
+
+def _contiguous(a):
+    return a.flags.c_contiguous
+
+
+def _merge(ti, tv, si, sv, alpha, shape, dev):
+    xp = _xp(dev)
+    lt = _core.to_host(_linear(ti, shape, xp)).tolist()
+    ls = _core.to_host(_linear(si, shape, xp)).tolist()
+    nt, ns = len(lt), len(ls)
+    take_t, take_s = [], []
+    a = b = r = 0
+    while a < nt or b < ns:
+        if a >= nt:
+            cmp = -1
+        elif b >= ns:
+            cmp = 1
+        else:
+            cmp = 1 if lt[a] < ls[b] else (-1 if lt[a] > ls[b] else 0)
+        if cmp >= 0:
+            take_t.append((a, r))
+            a += 1
+        if cmp <= 0:
+            take_s.append((b, r))
+            b += 1
+        r += 1
+    out_i = xp.empty((ti.shape[0], r), dtype=np.int64)
+    out_v = xp.zeros((r,) + tv.shape[1:], dtype=tv.dtype)
+    if take_t:
+        src, dst = (xp.asarray(x) for x in zip(*take_t))
+        out_i[:, dst] = ti[:, src]
+        out_v[dst] = tv[src]
+    if take_s:
+        src, dst = (xp.asarray(x) for x in zip(*take_s))
+        out_i[:, dst] = si[:, src]
+        # (each result slot takes at most one entry of each side)
+        out_v[dst] = _fma(out_v[dst], sv[src], alpha)
+    return out_i, out_v
+
+
+def _fma(r, v, alpha):
+    """``r + alpha * v`` rounded once for float32 (PyTorch's CPU kernels fuse the multiply
+    and add there; exact in float64 before the one rounding), plainly otherwise."""
+    if alpha == 1:
+        return r + v
+    if r.dtype == np.float32:
+        return (r.astype(np.float64) + np.float64(np.float32(alpha)) * v.astype(np.float64)
+                ).astype(np.float32)
+    return r + np.asarray(alpha, dtype=r.dtype) * v
+
+
+def _add_entries(a, at, v, alpha=1):
+    """``a[at[k]] += alpha * v[k]`` for each entry ``k`` in turn (duplicates add in order),
+    as PyTorch's sequential CPU kernel; ``at`` is a tuple of index arrays."""
+    n = v.shape[0]
+    if not n:
+        return
+    xp = np if type(a) is np.ndarray else _xp(_core._dev_of(a))
+    if alpha == 1 or a.dtype != np.float32:
+        vv = v if alpha == 1 else np.asarray(alpha, dtype=a.dtype) * v
+        xp.add.at(a, at, vv)
+        return
+    # fused multiply-adds: one round per repeat of an index, so each round writes rows once
+    lin = _linear(xp.stack(at), a.shape, xp)
+    order = xp.argsort(lin, kind="stable")
+    srt = lin[order]
+    start = xp.concatenate([xp.ones(1, dtype=bool), srt[1:] != srt[:-1]])
+    first = xp.maximum.accumulate(xp.where(start, xp.arange(n), 0))
+    rank = xp.empty(n, dtype=np.int64)
+    rank[order] = xp.arange(n) - first
+    for r in range(int(rank.max()) + 1):
+        sel = xp.nonzero(rank == r)[0]
+        rows = tuple(x[sel] for x in at)
+        a[rows] = _fma(a[rows], v[sel], alpha)
+
+
+def _concat(a, b):
+    """The entries of ``a`` then those of ``b`` (not coalesced; no history)."""
+    xp = _xp(a._device)
+    dt = D.promote_types(a.dtype, b.dtype)
+    i = xp.concatenate([a._sp_i, b._sp_i], axis=1)
+    v = xp.concatenate([a._sp_v.astype(dt.np, copy=False), b._sp_v.astype(dt.np, copy=False)])
+    return _new(i, v, a.shape, False, a._device)
+
+
+def _dense_add_sparse(d, s, alpha):
+    """``dense + alpha * sparse`` (dense result), entry by entry in the sparse order."""
+    _check_same_shape(d, s, "dense add")
+    dt = D.promote_types(d.dtype, s.dtype)
+    out = d._data.astype(dt.np, copy=True)
+    _add_entries(out, tuple(s._sp_i), s._sp_v.astype(dt.np, copy=False), alpha)
+
+    def rule(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        return (g if n0 else None, (g * alpha if alpha != 1 else g) if n1 else None)
+    return _core.make(out, (d, s), "AddBackward0", rule, device=d._device)
+
+
+def add_sparse_into_dense_(d, s, alpha=1):
+    """``d.add_(s, alpha=alpha)`` for a dense ``d`` and sparse ``s`` (no autograd), the way
+    PyTorch's CPU kernel does it: ``d[index] += alpha * value`` for each entry in turn."""
+    a = d._data
+    _add_entries(a, tuple(s._sp_i), s._sp_v.astype(a.dtype, copy=False), alpha)
+    d._vc.v += 1
+    return d
+
+
+def _scale(s, c, name, divide):
+    """Every value times (or divided by) the scalar ``c``."""
+    if isinstance(c, Tensor):
+        cval = c
+        c = c.item()
+    else:
+        cval = None
+    v = s._sp_v
+    npdt = D.result_type(wrap(v[:0], s._device), cval if cval is not None else c).np
+    vv = v.astype(npdt, copy=False)
+    with _core.quiet:
+        out = vv / np.asarray(c, dtype=npdt) if divide else vv * np.asarray(c, dtype=npdt)
+
+    def rule(ctx, g):
+        return ((g / c if divide else g * c),) if cval is None else (
+            (g / c if divide else g * c), None)
+    inputs = (s,) if cval is None else (s, cval)
+    return _make(s._sp_i, out, s.shape, s._sp_c, inputs, name, rule, s._device)
+
+
+def _mul_dense(s, d):
+    """Sparse times dense (same shape): the dense entries at the sparse entries' places."""
+    _check_same_shape(s, d, "mul")
+    dd = d._data
+    vals = s._sp_v * dd[tuple(s._sp_i)]
+    pattern = s
+
+    def rule(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        gs = None
+        if n0:
+            gs = _mul_dense(g, d.detach()) if isinstance(g, SparseTensor) else \
+                _mask_like(g * d.detach(), pattern)
+        gdense = None
+        if n1:
+            gdense = (g * pattern).to_dense() if isinstance(g, SparseTensor) else \
+                _mul_dense(pattern.detach(), g).to_dense()
+        return gs, gdense
+    return _make(s._sp_i, vals, s.shape, s._sp_c, (s, d), "MulBackward0", rule, s._device)
+
+
+def _valuewise(s, fn):
+    """A zero-preserving function of each value: on the coalesced tensor, as PyTorch."""
+    c = s.coalesce()
+    with _core.quiet:
+        v = fn(c._sp_v)
+    return _new(c._sp_i, v, s.shape, True, s._device)
+
+
+def _sum_all(s):
+    """``s.sum()``: the sum of every value, a dense 0-d tensor whose gradient is dense."""
+    c = s.coalesce()
+    v = c._sp_v
+    total = v.sum() if v.size else _xp(s._device).zeros((), v.dtype)
+    shape = tuple(s.shape)
+    return _core.make(_core.as_array(total), (s,), "SumBackward0",
+                      lambda ctx, g: (g.expand(*shape),), device=s._device)
+
+
+def sparse_sum(s, dim=None, dtype=None):
+    """``torch.sparse.sum``: a sum over sparse dims gives a sparse tensor (dense when every
+    sparse dim is summed); over dense dims, the values are summed."""
+    if not isinstance(s, SparseTensor):
+        raise RuntimeError("torch.sparse.sum expects a sparse tensor")
+    if dtype is not None:
+        s = s.to(D.to_dtype(dtype))
+    if dim is None:
+        return s.coalesce().values().sum()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = sorted({_core.norm_dim(d, s.ndim) for d in dims})
+    sd = s.sparse_dim()
+    sparse_dims = [d for d in dims if d < sd]
+    dense_dims = [d - sd + 1 for d in dims if d >= sd]
+    c = s.coalesce()
+    v = c._sp_v
+    if dense_dims:
+        v = v.sum(axis=tuple(dense_dims))
+    keep = [d for d in range(sd) if d not in sparse_dims]
+    out_shape = tuple(n for k, n in enumerate(s.shape) if k not in dims)
+    src = s
+
+    def rule(ctx, g):
+        gd = g.to_dense() if isinstance(g, SparseTensor) else g
+        shape_kept = [n if k not in dims else 1 for k, n in enumerate(src.shape)]
+        full = gd.reshape(shape_kept).expand(*src.shape)
+        return (_mask_like(full, src),)
+    if not keep:  # every sparse dim summed: a dense result
+        out = v.sum(axis=0) if v.shape[0] else _xp(s._device).zeros(v.shape[1:], v.dtype)
+        return _core.make(_core.as_array(out), (s,), "SparseSumBackward0", rule, device=s._device)
+    i = c._sp_i[keep]
+    ni, nv, _ = _coalesce_arrays(i, v, [s.shape[k] for k in keep], s._device)
+    return _make(ni, nv, out_shape, True, (s,), "SparseSumBackward0", rule, s._device)
+
+
+# -- products with dense matrices ----------------------------------------------------------------
+
+def _check_mm_shapes(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        bad = a if a.ndim != 2 else b
+        raise RuntimeError(f"{'mat1' if bad is a else 'mat2'} must be a matrix, got "
+                           f"{bad.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {a.shape[1]}, got "
+                           f"{b.shape[0]}")
+
+
+def _spmm_arr(s, darr, out):
+    """``out += s @ darr`` entry by entry (row ``i`` gains ``value * darr[j]``)."""
+    if s._nnz():
+        rows, cols = s._sp_i[0], s._sp_i[1]
+        v = s._sp_v.astype(out.dtype, copy=False)
+        contrib = v[:, None] * darr[cols]
+        if type(out) is np.ndarray:
+            np.add.at(out, rows, contrib)
+        else:
+            _xp(s._device).add.at(out, rows, contrib)
+    return out
+
+
+def _dense_times(s, d):
+    """Array of ``s @ d`` for sparse 2-D ``s`` and dense 2-D ``d``."""
+    _check_mm_shapes(s, d)
+    if s.dense_dim():
+        raise RuntimeError("addmm: matrices expected, got 3D tensor")
+    dt = D.promote_types(s.dtype, d.dtype)
+    darr = d._data.astype(dt.np, copy=False)
+    out = _xp(d._device).zeros((s.shape[0], d.shape[1]), dtype=dt.np)
+    with _core.quiet:
+        return _spmm_arr(s, darr, out)
+
+
+def mm(a, b):
+    """``torch.mm``/``matmul``/``@`` with a sparse operand.  NOTE: as PyTorch, the gradient
+    a sparse operand gets through these is dense (``torch.sparse.mm`` gives a sparse one)."""
+    if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
+        return _sparse_sparse_mm(a, b)
+    if isinstance(a, SparseTensor):
+        if b.ndim == 1:
+            return a.mv(b)
+        out = _dense_times(a, b)
+        sa = a
+
+        def rule(ctx, g):
+            n0, n1 = ctx.needs_input_grad
+            ga = g.mm(b.detach().t()) if n0 else None
+            gb = mm(sa.detach().t(), g) if n1 else None
+            return ga, gb
+        return _core.make(out, (a, b), "MmBackward0", rule, device=b._device)
+    # dense @ sparse: (s^T @ d^T)^T
+    st = b.detach().t()
+    _check_mm_shapes(st, wrap(a._data.T, a._device))
+    out = _dense_times(st, wrap(a._data.T, a._device)).T
+    sb = b
+
+    def rule2(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        ga = mm(g, sb.detach().t()) if n0 else None
+        gb = a.detach().t().mm(g) if n1 else None
+        return ga, gb
+    return _core.make(_xp(a._device).ascontiguousarray(out), (a, b), "MmBackward0", rule2,
+                      device=a._device)
+
+
+def _sparse_sparse_mm(a, b):
+    _check_mm_shapes(a, b)
+    dense = mm(a, b.to_dense())
+    return to_sparse(dense.detach())
+
+
+def sparse_addmm(bias, s, d, *, beta=1, alpha=1):
+    """``torch.sparse.addmm``: ``beta * bias + alpha * (s @ d)``; ``s`` gets a sparse
+    gradient at its own entries."""
+    if not isinstance(s, SparseTensor):
+        from ._ops.linalg import addmm
+
+        return addmm(bias, s, d, beta=beta, alpha=alpha)
+    if isinstance(d, SparseTensor):
+        raise RuntimeError("sparse.addmm: the second matrix must be dense")
+    _check_mm_shapes(s, d)
+    if d.shape[0] != s.shape[1]:
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {s.shape[1]}, got "
+                           f"{d.shape[0]}")
+    dt = D.promote_types(s.dtype, d.dtype)
+    npdt = dt.np
+    xp = _xp(d._device)
+    b = xp.broadcast_to(bias._data, (s.shape[0], d.shape[1])).astype(npdt)
+    with _core.quiet:
+        out = b * np.asarray(beta, dtype=npdt) if beta != 1 else b.copy()
+        if beta == 0:
+            out[...] = 0
+        v = s._sp_v.astype(npdt, copy=False)
+        if alpha != 1:
+            v = np.asarray(alpha, dtype=npdt) * v
+        scaled = _new(s._sp_i, v, s.shape, s._sp_c, s._device)
+        _spmm_arr(scaled, d._data.astype(npdt, copy=False), out)
+    src, dd = s, d
+
+    def rule(ctx, g):
+        n0, n1, n2 = ctx.needs_input_grad
+        gb = _core.sum_to(g * beta if beta != 1 else g, tuple(bias.shape)) if n0 else None
+        gs = gd = None
+        if n1:
+            full = g.mm(dd.detach().t())
+            gs = _mask_like(full * alpha if alpha != 1 else full, src)
+        if n2:
+            gd = mm(src.detach().t(), g)
+            gd = gd * alpha if alpha != 1 else gd
+        return gb, gs, gd
+    return _core.make(out, (bias, s, d), "SparseAddmmBackward0", rule, device=d._device)
+
+
+def sparse_mm(s, d):
+    """``torch.sparse.mm``: ``s @ d`` with a sparse gradient for the sparse ``s``."""
+    if not isinstance(s, SparseTensor):
+        return mm(s, d)
+    if isinstance(d, SparseTensor):
+        return _sparse_sparse_mm(s, d)
+    _check_mm_shapes(s, d)
+    from ._ops.creation import zeros
+
+    bias = zeros((s.shape[0], d.shape[1]), dtype=d.dtype, device=d.device)
+    return sparse_addmm(bias, s, d, beta=0, alpha=1)
+
+
+# -- printing -------------------------------------------------------------------------------------
+
+def _sparse_repr(t):
+    from . import _tensor_str as TS
+
+    opts = TS._OPTS
+    indent = 7
+
+    def part(prefix, arr, floating):
+        if arr.size == 0:
+            return prefix + "[]" + f", size={tuple(arr.shape)})"
+        return prefix + TS._contents(arr, floating, indent + len(prefix), opts) + ")"
+    i_str = part("indices=tensor(", _core.to_host(t._sp_i), False)
+    v_str = part("values=tensor(", _core.to_host(t._sp_v), bool(t.dtype.is_floating_point))
+    body = "tensor(" + i_str + ",\n" + " " * indent + v_str
+    suffixes = []
+    if t._device.type != "cpu":
+        suffixes.append(f"device='{t._device}'")
+    suffixes += [f"size={tuple(int(n) for n in t.shape)}", f"nnz={t._nnz()}"]
+    default = D.get_default_dtype().name
+    if t.dtype.name not in (default, "int64", "bool",
+                            "complex128" if default == "float64" else "complex64"):
+        suffixes.append(f"dtype={t.dtype}")
+    suffixes.append("layout=torch.sparse_coo")
+    try:
+        fn = t.grad_fn
+        fn_name = None if fn is None else type(fn).__name__
+    except RuntimeError:
+        fn_name = "Invalid"
+    if fn_name is not None:
+        suffixes.append(f"grad_fn=<{fn_name}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    # (PyTorch starts a sparse tensor's suffixes on a new line, then fills lines as usual)
+    out = [body]
+    used = 0
+    force = True
+    for sfx in suffixes:
+        if force or used + len(sfx) + 2 > opts.linewidth:
+            out.append(",\n" + " " * indent + sfx)
+            used = indent + len(sfx)
+            force = False
+        else:
+            out.append(", " + sfx)
+            used += len(sfx) + 2
+    out.append(")")
+    return "".join(out)
+
+
+# -- pickling -------------------------------------------------------------------------------------
+
+def _rebuild_sparse_tensor(layout, data):
+    """``torch._utils._rebuild_sparse_tensor`` for the COO layout."""
+    if str(layout) != "torch.sparse_coo":
+        raise RuntimeError(f"ember cannot load sparse tensors of layout {layout}")
+    if len(data) == 3:
+        indices, values, size = data
+        coalesced = None
+    else:
+        indices, values, size, coalesced = data
+    return sparse_coo_tensor(indices, values, size, is_coalesced=coalesced)
+
+
+# -- gradients of leaves ------------------------------------------------------------------------
+
+def accumulate(var, grad):
+    """Add ``grad`` into ``var.grad`` where either is sparse.  As PyTorch's AccumulateGrad: a
+    first sparse gradient is kept as it is; sparse onto sparse appends the entries (not
+    coalesced); sparse onto dense adds in place; dense onto sparse makes a dense sum."""
+    old = var._grad
+    if old is None:
+        var._grad = grad if isinstance(grad, SparseTensor) else grad.detach().clone()
+        if isinstance(grad, SparseTensor) and grad._grad_fn is not None and not STATE.enabled:
+            var._grad = grad.detach()
+        return
+    if isinstance(old, SparseTensor) and isinstance(grad, SparseTensor):
+        # in place, as PyTorch (so a gradient zeroed by zero_grad(set_to_none=False) is
+        # the one that grows again)
+        both = _concat(old, grad.to(old.dtype))
+        coalesced = old._sp_c if not grad._nnz() else grad._sp_c if not old._nnz() else False
+        old._sp_i, old._sp_v, old._sp_c = both._sp_i, both._sp_v, coalesced
+        old._vc.v += 1
+    elif isinstance(grad, SparseTensor):
+        add_sparse_into_dense_(old, grad)
+    else:
+        var._grad = _dense_add_sparse(grad.detach(), old, 1)
+
+
+# -- embedding ------------------------------------------------------------------------------------
+
+def embedding_grad(g, idx, keep, n):
+    """The sparse gradient of an embedding table of ``n`` rows: one entry per looked-up index
+    (padding lookups left out), in lookup order, not coalesced, as PyTorch."""
+    dim = g.shape[-1]
+    rows = g._data.reshape(-1, dim)
+    if keep is not None:
+        idx, rows = idx[keep], rows[keep]
+    xp = _xp(g._device)
+    i = xp.asarray(idx, dtype=np.int64).reshape(1, -1)
+    # (the values stay a view of the incoming gradient where they can, as PyTorch's: whether
+    # they are contiguous decides how PyTorch adds two such gradients)
+    return _new(i, rows, (n, dim), i.shape[1] <= 1, g._device)
+
+
+# -- optimizers ----------------------------------------------------------------------------------
+
+def sgd_update(p, g, group, state):
+    """SGD's step for a sparse gradient, as PyTorch: no weight decay; the momentum buffer is
+    a sparse tensor of its own."""
+    if group.get("maximize"):
+        g = -g
+    if group.get("weight_decay", 0):  # (PyTorch's SGD adds the decay with sparse + dense)
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+    lr = group["lr"]
+    lr = lr.item() if isinstance(lr, Tensor) else lr
+    momentum = group.get("momentum", 0)
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = g.clone().detach()
+        else:
+            buf = buf * momentum
+            buf = buf.add(g, alpha=1 - group.get("dampening", 0))
+        state["momentum_buffer"] = buf
+        g = g.add(buf, alpha=momentum) if group.get("nesterov") else buf
+    if isinstance(g, SparseTensor):
+        add_sparse_into_dense_(p, g, -lr)
+    else:
+        p._data -= np.asarray(lr, dtype=p._data.dtype) * g._data
+        p._vc.v += 1
+
+
+def adagrad_update(p, g, group, state, step):
+    """Adagrad's step for a sparse gradient (PyTorch's: on the coalesced gradient)."""
+    if group.get("weight_decay", 0):
+        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+    lr = group["lr"]
+    lr = lr.item() if isinstance(lr, Tensor) else lr
+    clr = lr / (1 + (step - 1) * group["lr_decay"])
+    if group.get("maximize"):
+        g = -g
+    g = g.coalesce()
+    i, v = g._sp_i, g._sp_v
+    sq = v * v
+    s = state["sum"]
+    add_sparse_into_dense_(s, _new(i, sq, g.shape, True, g._device))
+    with _core.quiet:
+        std = np.sqrt(s._data[tuple(i)])
+        std = std + np.asarray(group["eps"], dtype=std.dtype)
+        upd = v / std
+    add_sparse_into_dense_(p, _new(i, upd, g.shape, True, g._device), -clr)
+
+
+def sparse_adam_update(p, g, state, lr, beta1, beta2, eps, maximize):
+    """SparseAdam's step (``state['step']`` already counted): Adam's update on the rows
+    (entries) the gradient touches."""
+    if maximize:
+        g = -g
+    g = g.coalesce()
+    i, v = g._sp_i, g._sp_v
+    if v.size == 0:
+        return
+    step = state["step"]
+    ea, es = state["exp_avg"], state["exp_avg_sq"]
+    f = v.dtype.type
+    at = tuple(i)
+    with _core.quiet:
+        old_a = ea._data[at]
+        upd_a = (v - old_a) * f(1 - beta1)
+        add_sparse_into_dense_(ea, _new(i, upd_a, g.shape, True, g._device))
+        old_s = es._data[at]
+        upd_s = (v ** 2 - old_s) * f(1 - beta2)
+        add_sparse_into_dense_(es, _new(i, upd_s, g.shape, True, g._device))
+        numer = upd_a + old_a
+        denom = np.sqrt(upd_s + old_s) + f(eps)
+        bc1 = 1 - beta1 ** step
+        bc2 = 1 - beta2 ** step
+        step_size = lr * math.sqrt(bc2) / bc1
+        upd = f(-step_size) * (numer / denom)
+    add_sparse_into_dense_(p, _new(i, upd, g.shape, True, g._device))
+
+
+_install_stubs()
+SparseTensor.__getitem__ = _getitem
+SparseTensor.norm = _norm
+SparseTensor.__iadd__ = _iadd
+SparseTensor.__imul__ = _imul
+
+
+def _dense_to_dense(self, dtype=None, *, masked_grad=None):
+    return self if dtype is None else self.to(dtype)
+
+
+# The dense tensor's doors into the sparse layout.
+Tensor.to_sparse = to_sparse
+Tensor.to_sparse_coo = _to_sparse_coo
+Tensor.sparse_mask = sparse_mask
+if "to_dense" not in Tensor.__dict__:
+    Tensor.to_dense = _dense_to_dense
+
+
+# ``torch.add(S, ...)`` and friends: a sparse first (or, for add/sub/mul, second) operand goes
+# to the sparse tensor's method; everything else to the dense function as before.
+def cat(tensors, dim=0):
+    """``torch.cat`` of sparse tensors along a sparse dimension: the entries one after the
+    other, indices shifted by the sizes before them (not coalesced)."""
+    tensors = list(tensors)
+    for k, t in enumerate(tensors):
+        if not isinstance(t, SparseTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at "
+                               f"position {k}.")
+    first = tensors[0]
+    d = _core.norm_dim(dim, first.ndim)
+    if d >= first.sparse_dim():
+        raise NotImplementedError("ember concatenates sparse tensors along sparse dimensions "
+                                  "only")
+    xp = _xp(first._device)
+    dt = first.dtype
+    for t in tensors[1:]:
+        dt = D.promote_types(dt, t.dtype)
+        if t.ndim != first.ndim or any(a != b for k2, (a, b) in
+                                       enumerate(zip(t.shape, first.shape)) if k2 != d):
+            raise RuntimeError("All tensors must have the same shape except along the "
+                               "concatenation dimension")
+    idx, vals, offset = [], [], 0
+    for t in tensors:
+        i = t._sp_i.copy()
+        i[d] += offset
+        offset += t.shape[d]
+        idx.append(i)
+        vals.append(t._sp_v.astype(dt.np, copy=False))
+    shape = list(first.shape)
+    shape[d] = offset
+    return _new(xp.concatenate(idx, axis=1), xp.concatenate(vals), shape, False, first._device)
+
+
+def stack(tensors, dim=0):
+    """``torch.stack`` of sparse tensors along a new leading (sparse) dimension."""
+    tensors = list(tensors)
+    if dim != 0:
+        raise NotImplementedError("ember stacks sparse tensors along dimension 0 only")
+    parts = []
+    for t in tensors:
+        if not isinstance(t, SparseTensor):
+            raise RuntimeError("Concatenating sparse tensors, but a dense tensor was found.")
+        xp = _xp(t._device)
+        i = xp.concatenate([xp.zeros((1, t._nnz()), np.int64), t._sp_i])
+        parts.append(_new(i, t._sp_v, (1,) + tuple(t.shape), False, t._device))
+    return cat(parts, 0)
+
+
+_ROUTED = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "sum",
+           "t", "transpose", "neg", "negative", "clone", "abs", "sqrt", "pow", "norm")
+
+
+def _route(module, name):
+    import functools
+
+    dense = getattr(module, name, None)
+    if dense is None or getattr(dense, "_sparse_routed", False):
+        return
+    method = {"subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+              "negative": "neg"}.get(name, name)
+
+    @functools.wraps(dense)
+    def fn(input, *args, **kwargs):
+        if type(input) is SparseTensor:
+            return getattr(input, method)(*args, **kwargs)
+        if args and type(args[0]) is SparseTensor and method in ("add", "sub", "mul"):
+            other = args[0]
+            if method == "mul":
+                return other.mul(input)
+            alpha = kwargs.get("alpha", 1)
+            return _dense_add_sparse(input, other, alpha if method == "add" else -alpha)
+        return dense(input, *args, **kwargs)
+    fn._sparse_routed = True
+    setattr(module, name, fn)
+
+
+def _route_seq(module, name, sparse_fn):
+    """``torch.cat``/``torch.stack``: sequences holding a sparse tensor go to ``sparse_fn``."""
+    import functools
+
+    dense = getattr(module, name, None)
+    if dense is None or getattr(dense, "_sparse_routed", False):
+        return
+
+    @functools.wraps(dense)
+    def fn(tensors, *args, **kwargs):
+        if isinstance(tensors, (list, tuple)) and any(type(t) is SparseTensor for t in tensors):
+            return sparse_fn(tensors, *args, **kwargs)
+        return dense(tensors, *args, **kwargs)
+    fn._sparse_routed = True
+    setattr(module, name, fn)
+
+
+def _install_functions():
+    import sys
+
+    module = sys.modules.get(__name__.rsplit(".", 1)[0])
+    if module is None:
+        return
+    for name in _ROUTED:
+        _route(module, name)
+    _route_seq(module, "cat", cat)
+    _route_seq(module, "concat", cat)
+    _route_seq(module, "concatenate", cat)
+    _route_seq(module, "stack", stack)
+    if not hasattr(type(module), "spmm") and "spmm" not in vars(module):
+        module.spmm = module.mm  # (PyTorch's spmm: mm, for sparse or dense first operands)
+
+
+_install_functions()

@@ -1,0 +1,131 @@
+"""``torch.sparse``: products, sums and softmax for sparse COO tensors (see ``ember._sparse``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._sparse import SparseTensor, _core, _new, sparse_addmm, sparse_mm, sparse_sum
+
+__all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags",
+           "check_sparse_tensor_invariants"]
+
+
+def mm(mat1, mat2, reduce=None):
+    """``torch.sparse.mm``: ``mat1 @ mat2`` where ``mat1`` is sparse; its gradient is sparse
+    (at ``mat1``'s entries)."""
+    if reduce is not None:
+        raise NotImplementedError("ember's torch.sparse.mm has no reduce argument")
+    return sparse_mm(mat1, mat2)
+
+
+def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """``torch.sparse.addmm``: ``beta * mat + alpha * (mat1 @ mat2)`` for a sparse ``mat1``."""
+    return sparse_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def sum(input, dim=None, dtype=None):  # noqa: A001 (PyTorch's name)
+    """``torch.sparse.sum``: over all entries (a dense scalar) or over ``dim``."""
+    return sparse_sum(input, dim, dtype=dtype)
+
+
+def _softmax(input, dim, dtype, log):
+    if not isinstance(input, SparseTensor):
+        raise RuntimeError("softmax: expected a sparse tensor")
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = _core.norm_dim(dim, input.ndim)
+    if dim >= input.sparse_dim():
+        raise NotImplementedError("ember's sparse softmax is over a sparse dimension only")
+    c = input.coalesce()
+    i, v = _core.to_host(c._sp_i), _core.to_host(c._sp_v)
+    # entries that differ only along ``dim`` form one group; absent entries count as -inf
+    others = [d for d in range(c.sparse_dim()) if d != dim]
+    key = np.zeros(i.shape[1], dtype=np.int64)
+    for d in others:
+        key = key * int(c.shape[d]) + i[d]
+    _, grp = np.unique(key, return_inverse=True)
+    grp = grp.reshape(-1)
+    ngrp = int(grp.max()) + 1 if grp.size else 0
+    mx = np.full((ngrp,) + v.shape[1:], -np.inf, dtype=v.dtype)
+    np.maximum.at(mx, grp, v)
+    with _core.quiet:
+        e = np.exp(v - mx[grp])
+        s = np.zeros_like(mx)
+        np.add.at(s, grp, e)
+        out = (v - mx[grp] - np.log(s[grp])) if log else e / s[grp]
+    return _new(c._sp_i, out.astype(v.dtype), c.shape, True, c._device)
+
+
+def softmax(input, dim, dtype=None):
+    """``torch.sparse.softmax``: softmax over the specified entries along ``dim``."""
+    return _softmax(input, dim, dtype, False)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``torch.sparse.log_softmax``."""
+    return _softmax(input, dim, dtype, True)
+
+
+class check_sparse_tensor_invariants:
+    """Accepted for compatibility: ember checks indices when asked at creation."""
+
+    _enabled = False
+
+    def __init__(self, enable=True):
+        self.enable = enable
+
+    @staticmethod
+    def is_enabled():
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable():
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable():
+        check_sparse_tensor_invariants._enabled = False
+
+    def __enter__(self):
+        self._saved = check_sparse_tensor_invariants._enabled
+        check_sparse_tensor_invariants._enabled = self.enable
+        return self
+
+    def __exit__(self, *exc):
+        check_sparse_tensor_invariants._enabled = self._saved
+        return False
+
+
+
+def spdiags(diagonals, offsets, shape, layout=None):
+    """``torch.sparse.spdiags``: row ``k`` of ``diagonals`` on the diagonal ``offsets[k]``
+    (its element ``j`` at ``(j - offsets[k], j)``, SciPy's convention), as a COO tensor."""
+    if layout is not None and str(layout) != "torch.sparse_coo":
+        raise NotImplementedError(f"ember's spdiags makes sparse_coo tensors, not {layout}")
+    d = diagonals if diagonals.ndim == 2 else diagonals.reshape(1, -1)
+    offs = [int(o) for o in _core.to_host(offsets._data).reshape(-1)]
+    if d.shape[0] != len(offs):
+        raise RuntimeError(f"Number of diagonals ({d.shape[0]}) does not match the number of "
+                           f"offsets ({len(offs)})")
+    if len(set(offs)) != len(offs):
+        raise RuntimeError("Offset tensor contains duplicate values")
+    rows, cols, picks = [], [], []
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    for k, o in enumerate(offs):
+        j = np.arange(max(0, o), min(n_cols, n_rows + o, d.shape[1]))
+        rows.append(j - o)
+        cols.append(j)
+        picks.append((np.full(j.shape, k), j))
+    i = np.stack([np.concatenate(rows), np.concatenate(cols)]).astype(np.int64) if rows else \
+        np.zeros((2, 0), np.int64)
+    ks = np.concatenate([p[0] for p in picks]) if picks else np.zeros(0, np.int64)
+    js = np.concatenate([p[1] for p in picks]) if picks else np.zeros(0, np.int64)
+    xp = np if d._device.type == "cpu" else None
+    v = d._data[(ks, js)] if xp is np else d._data[(_asarray_like(d, ks), _asarray_like(d, js))]
+    return _new(i if xp is np else _asarray_like(d, i), v, (n_rows, n_cols), i.shape[1] <= 1,
+                d._device)
+
+
+def _asarray_like(t, a):
+    from .._sparse import _xp
+
+    return _xp(t._device).asarray(a)

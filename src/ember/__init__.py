@@ -624,6 +624,9 @@ from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
 from . import jit, profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402,F401  (sparse COO tensors: ember._sparse)
 from ._sparse import sparse_coo_tensor  # noqa: E402,F401
+from . import quasirandom  # noqa: E402,F401
+from .utils.dlpack import from_dlpack, _install as _dlpack_install  # noqa: E402
+_dlpack_install(Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")

@@ -204,5 +204,6 @@ def is_anomaly_check_nan_enabled() -> bool:
 from . import functional  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
+from . import forward_ad  # noqa: E402,F401
 
 __all__ += ["functional", "gradcheck", "gradgradcheck"]

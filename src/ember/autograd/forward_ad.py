@@ -1,0 +1,323 @@
+"""``torch.autograd.forward_ad``: dual tensors, as in PyTorch's forward-mode AD API.
+
+ember has no forward-mode derivative rules, so a dual tensor works differently inside
+while looking the same outside:
+
+- ``make_dual(x, v)`` returns a tensor that ember's (reverse-mode) tape records from.
+  When ``x`` does not require grad, the tape is *hidden*: the dual tensor, and everything
+  computed from it alone, still say ``requires_grad=False``, ``grad_fn=None`` and
+  ``is_leaf=True``, as in PyTorch.  When ``x`` requires grad (a model's parameter) the
+  dual tensor is ``x.view_as(x)``, as PyTorch's (``grad_fn=<ViewBackward0>``).
+- ``unpack_dual(y)`` computes ``y``'s tangent then, lazily: the Jacobian-vector product
+  of ``y`` with respect to the level's dual tensors and their tangents, by the
+  double-backward trick of ``torch.func.jvp`` (:mod:`ember.func._transforms`).
+  Printing a dual tensor inside its level shows ``tangent=...`` the same way.
+
+Limits (where PyTorch differs): a function must be twice differentiable by ember's
+reverse mode (a custom ``Function`` needs ``backward``; its ``jvp`` is not used, and an
+op whose backward is not itself differentiable, such as ``max(dim=...)``, gives no
+tangent); work done under ``no_grad`` is not tracked (``make_dual`` warns there); a
+tangent's own ``grad_fn`` (when it requires grad) has ember's node name, not PyTorch's;
+in-place ops on a dual tensor made from a tensor that does not require grad are refused
+(as on a leaf that requires grad); only one level, as in PyTorch.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+import weakref
+from typing import NamedTuple
+
+from .._tensor import Tensor
+from .._warnings import warn as _warn
+from .grad_mode import STATE, enable_grad
+
+__all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
+           "unpack_dual", "dual_level"]
+
+_current_level = -1
+_SOURCES: dict[int, list] = {}   # level -> [(dual tensor, tangent)], in order of make_dual
+_LIVE_HIDDEN = [0]  # how many hidden leaves are alive (none: nothing is hidden, fast path)
+_HIDDEN = "_ember_fwad_hidden"  # marks a hidden leaf (tensor) / caches a node's verdict
+_NO_TANGENT = "_ember_fwad_plain"  # a primal or tangent handed out: never dual itself
+_PUSHING = [False]  # while tangents are pushed: the primal cut passes nothing and the
+                    # hidden tape is shown as it is (the pushing code reads requires_grad)
+
+
+# -- hidden tape -----------------------------------------------------------------------
+def _mark_hidden(t):
+    t.__dict__[_HIDDEN] = True
+    _LIVE_HIDDEN[0] += 1
+    weakref.finalize(t, _forget_hidden)
+
+
+def _forget_hidden():
+    _LIVE_HIDDEN[0] -= 1
+
+
+def _hidden_node(node) -> bool:
+    """Whether every path from ``node`` ends at a hidden leaf.  The search stops at the
+    first leaf that is not hidden; a node found hidden keeps the verdict."""
+    from .graph import AccumulateGrad
+
+    known = node.__dict__.get(_HIDDEN)
+    if known is not None:
+        return known
+    stack, seen = [node], {id(node): node}
+    while stack:
+        n = stack.pop()
+        known = n.__dict__.get(_HIDDEN)
+        if known is True:
+            continue
+        if known is False:
+            return False
+        if isinstance(n, AccumulateGrad):
+            if not n.variable.__dict__.get(_HIDDEN, False):
+                return False
+            continue
+        nexts = [nx for nx, _ in n.next_functions if nx is not None]
+        if not nexts:
+            return False
+        for nx in nexts:
+            if id(nx) not in seen:
+                seen[id(nx)] = nx
+                stack.append(nx)
+    for n in seen.values():
+        n.__dict__[_HIDDEN] = True
+    return True
+
+
+def _hidden(t) -> bool:
+    """Whether ``t`` requires grad only because of hidden (forward-AD) leaves."""
+    if not t._requires_grad or _PUSHING[0] or not _LIVE_HIDDEN[0]:
+        return False
+    fn = t._grad_fn
+    if fn is None:
+        return bool(t.__dict__.get(_HIDDEN, False))
+    return _hidden_node(fn)
+
+
+_installed = False
+_TAPE_MODULES = ("ember._ops.", "ember.autograd.graph", "ember.autograd.function")
+
+
+def _install():
+    """Make Tensor's visible autograd state skip the hidden tape (done at first use)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    T = Tensor
+    req, gfn, leaf = (T.__dict__[n] for n in ("requires_grad", "grad_fn", "is_leaf"))
+    numpy_fn, repr_fn = T.__dict__["numpy"], T.__dict__["__repr__"]
+    backward_fn = T.__dict__["backward"]
+
+    @functools.wraps(backward_fn)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        # PyTorch computes tangents during the forward pass; ember computes them from the
+        # tape when asked, so inside a level the tape outlives a backward pass.
+        if retain_graph is None and _current_level >= 0 and _SOURCES.get(_current_level):
+            retain_graph = True
+        return backward_fn(self, gradient, retain_graph, create_graph, inputs)
+
+    def requires_grad(self):
+        r = req.fget(self)
+        return False if r and _hidden(self) else r
+
+    def grad_fn(self):
+        fn = gfn.fget(self)
+        if fn is None or not _hidden(self):
+            return fn
+        # ember's ops read grad_fn to link the tape (a view's edge): they get the real node
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        return fn if caller.startswith(_TAPE_MODULES) else None
+
+    def is_leaf(self):
+        return leaf.fget(self) or _hidden(self)
+
+    @functools.wraps(numpy_fn)
+    def numpy(self, *, force=False):
+        if self._requires_grad and _hidden(self):
+            return numpy_fn(self.detach(), force=force)
+        return numpy_fn(self, force=force)
+
+    @functools.wraps(repr_fn)
+    def __repr__(self, *, tensor_contents=None):
+        text = repr_fn(self, tensor_contents=tensor_contents)
+        if _current_level < 0 or tensor_contents is not None or not self._requires_grad:
+            return text
+        try:
+            tangent = _tangent(self, _current_level)
+        except RuntimeError:  # (a tape already freed: print what is known)
+            tangent = None
+        if tangent is None:
+            return text
+        from .._tensor_str import _OPTS, _add_suffixes
+
+        # (formatted as PyTorch does: a 0-d tangent shows as its number)
+        return _add_suffixes(text[:-1], [f"tangent={tangent}"], 7, _OPTS.linewidth)
+
+    T.requires_grad = property(requires_grad, req.fset, req.fdel, req.__doc__)
+    T.grad_fn = property(grad_fn, None, None, gfn.__doc__)
+    T.is_leaf = property(is_leaf, None, None, leaf.__doc__)
+    T.numpy = numpy
+    T.backward = backward
+    T.__repr__ = __repr__
+
+
+# -- levels ----------------------------------------------------------------------------
+def enter_dual_level():
+    """Enter a new forward-AD level (ember, like PyTorch, supports one at a time)."""
+    global _current_level
+    if _current_level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _install()
+    _current_level += 1
+    _SOURCES[_current_level] = []
+    return _current_level
+
+
+def exit_dual_level(*, level=None):
+    """Leave the current level; the tangents made in it are forgotten."""
+    global _current_level
+    if level is None:
+        level = _current_level
+    if level != _current_level:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
+    _SOURCES.pop(level, None)
+    _current_level = level - 1
+
+
+class dual_level:
+    """``with dual_level():`` runs forward-AD code in a level (also a decorator)."""
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        exit_dual_level()
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+# -- dual tensors ----------------------------------------------------------------------
+def make_dual(tensor, tangent, *, level=None):
+    """A tensor equal to (and sharing memory with) ``tensor`` whose tangent is ``tangent``."""
+    if level is None:
+        level = _current_level
+    if level < 0:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
+    if level != _current_level or level not in _SOURCES:
+        raise RuntimeError(f"Invalid level {level}: only the current level "
+                           f"({_current_level}) can be used.")
+    if not (tensor.is_floating_point() or tensor.is_complex()):
+        raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    if not (tangent.is_floating_point() or tangent.is_complex()):
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: "
+                         f"{tangent.dtype}")
+    if tuple(tensor.shape) != tuple(tangent.shape):
+        raise RuntimeError("Trying to set a forward gradient that has a different size than "
+                           "that of the original Tensor, this is not supported. Tensor is of "
+                           f"size {list(tensor.shape)} while the given forward gradient is of "
+                           f"size {list(tangent.shape)}.")
+    if not STATE.enabled:
+        _warn("ember computes forward-mode AD from its autograd tape: operations run with grad "
+              "mode disabled (no_grad, inference_mode) are not tracked, so their results get "
+              "no tangent. Run forward-AD code with grad mode enabled.", UserWarning,
+              stacklevel=2)
+    with enable_grad():
+        if tensor.requires_grad:
+            dual = tensor.view_as(tensor)
+        else:
+            dual = tensor.detach()
+            dual.requires_grad_(True)
+            # (a backward pass through it leaves no .grad: it does not require grad)
+            dual.register_post_accumulate_grad_hook(_drop_grad)
+            _mark_hidden(dual)
+    _SOURCES[level].append((dual, tangent))
+    return dual
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What :func:`unpack_dual` returns: the primal and its tangent (None if not dual)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def _drop_grad(t):
+    t._grad = None
+
+
+def _primal_cut_rule(ctx, g):
+    return (None,) if _PUSHING[0] else (g,)
+
+
+def _primal(t):
+    """``t`` without its tangent: detached when only hidden leaves make it require grad,
+    else a view that passes gradients but no tangent (PyTorch's ``Identity`` node)."""
+    if not t._requires_grad:
+        out = t.view_as(t)
+    elif _hidden(t):
+        out = t.detach()
+    else:
+        from .._ops._core import make_view
+
+        out = make_view(t._data, t, "Identity", _primal_cut_rule, lambda b: b.view_as(b))
+    out.__dict__[_NO_TANGENT] = True
+    return out
+
+
+def _tangent(t, level):
+    if t.__dict__.get(_NO_TANGENT):
+        return None
+    sources = _SOURCES.get(level, [])
+    for dual, tangent in sources:
+        if dual is t:
+            return tangent
+    if not sources or not t._requires_grad:
+        return None
+    from ..func._transforms import _dual_graph, _push_forward
+
+    duals = [d for d, _ in sources]
+    tangents = [tn for _, tn in sources]
+    need = STATE.enabled and (not _hidden(t) or any(
+        tn._requires_grad and not _hidden(tn) for tn in tangents))
+    _PUSHING[0] = True
+    try:
+        with enable_grad():
+            dummies, vjps = _dual_graph(None, [t], duals)
+            pushed = _push_forward([t], dummies, vjps, duals, tangents, need, retain=True)
+    finally:
+        _PUSHING[0] = False
+    for u in dummies.values():
+        _mark_hidden(u)
+    out = pushed[0]
+    if out is None:
+        return None
+    if not need:
+        out = out.detach()
+    out.__dict__[_NO_TANGENT] = True
+    return out
+
+
+def unpack_dual(tensor, *, level=None):
+    """``UnpackedDualTensor(primal, tangent)`` of ``tensor`` at ``level`` (the current one);
+    ``tangent`` is None when ``tensor`` does not depend on the level's dual tensors."""
+    if level is None:
+        level = _current_level
+    if level < 0:
+        return UnpackedDualTensor(tensor, None)
+    tangent = _tangent(tensor, level)
+    return UnpackedDualTensor(_primal(tensor), tangent)

@@ -360,6 +360,25 @@ def _op_name(node):
 
 # -- leaves -------------------------------------------------------------------
 
+def _hook_result(fn, grad, r):
+    """A tensor hook's replacement gradient, refused as PyTorch does when it changes the
+    gradient's shape or dtype or is not a tensor."""
+    from .._dtype import dtype_name_for_type
+    from .._tensor import Tensor
+
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    if grad is not None:
+        name = getattr(fn, "__name__", "<unknown>")
+        if r.shape != grad.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if r.dtype is not grad.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                               f"torch.{dtype_name_for_type(grad.dtype)} got "
+                               f"torch.{dtype_name_for_type(r.dtype)})")
+    return r
+
+
 def accumulate_into_leaf(var, grad):
     acc = var._accumulator
     if acc is not None and acc._tensor_hooks:
@@ -584,7 +603,7 @@ def _run_tensor_hooks(node, grads):
                 continue
             r = fn(grads[nr])
             if r is not None:
-                grads[nr] = r
+                grads[nr] = _hook_result(fn, grads[nr], r)
         if retain is not None and grads[nr] is not None:
             retain(grads[nr])
     return grads

@@ -630,3 +630,14 @@ _dlpack_install(Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")
+
+# ``__torch_function__``: tensor subclasses, tensor-likes and modes see the public functions
+# (ember._subclass); this goes last, so that the dispatching layer is the outermost one.
+from . import _C, overrides, _subclass as _sc  # noqa: E402,F401
+
+_sc.install_public(globals(), "torch")
+for _ns, _mod in ((nn.functional, "torch.nn.functional"), (linalg, "torch.linalg"),
+                  (fft, "torch.fft"), (special, "torch.special")):
+    _sc.install_public(vars(_ns), _mod, py=_mod == "torch.nn.functional")
+_sc.install_public(vars(autograd), "torch.autograd", py=True, names=("grad", "backward"))
+del _ns, _mod

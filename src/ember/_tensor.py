@@ -523,4 +523,7 @@ from . import autograd as _autograd  # noqa: E402
 from ._ops import methods as _methods  # noqa: E402
 
 _methods.install(Tensor)
+from . import _subclass  # noqa: E402  (subclasses, ``__torch_function__``: ember._subclass)
+
+_subclass.install(Tensor)
 numbers  # noqa: B018  (kept for isinstance checks in methods)

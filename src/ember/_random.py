@@ -269,6 +269,45 @@ def _fma32_flat(a, b, c):
 _TINY_BITS = np.uint64(np.array(2.0 ** -125).view(np.int64) - 1)  # (bits of 2**-125) - 1
 _TINY32 = np.float32(2.0 ** -125)
 
+
+def _fma32_into(a, b, c, out, w1, w2):
+    """``out[...] = fma(a, b, c)`` exactly as :func:`_fma32` rounds it, for 1-D float32
+    arrays of one size, ``out`` apart from the others, where every product ``a*b`` is >= 0
+    or NaN (a square, as in the second moments of Adam and RMSprop); ``w1`` and ``w2`` are
+    float64 scratch of that size.  No memory is allocated unless a sum needs a fix.
+
+    With ``c >= 0`` as well (one minimum; False for NaN), a float64 sum can round twice only
+    where it is halfway between two float32 (:func:`_fma32_flat`'s test) or where its float32
+    lies in (0, 2**-125]: a sum that rounds to zero is below 2**-149, so ``c`` is zero and
+    the sum is the exact product.  Both are screened for without temporaries; halfway sums
+    are redone round-to-odd as :func:`_fma32_flat` redoes them, and where a float32 lies in
+    (0, 2**-125] :func:`_fma32_flat` computes the whole array.
+    Call it inside ``np.errstate(invalid="ignore", over="ignore")``.
+    """
+    if c.min() >= 0:
+        np.copyto(w1, a)
+        np.copyto(w2, b)
+        np.multiply(w1, w2, out=w1)  # exact: 24 + 24 bits
+        np.copyto(w2, c)
+        np.add(w1, w2, out=w1)
+        np.copyto(out, w1, casting="unsafe")
+        # float32 bits - 1 (unsigned): +0 wraps to the top, (0, 2**-125] is below 2**24
+        scratch = w2.view(np.uint32)[:out.size]
+        np.subtract(out.view(np.uint32), 1, out=scratch)
+        if scratch.min() >= 0x01000000:
+            scratch = w2.view(np.int64)
+            np.bitwise_and(w1.view(np.int64), 0x1FFFFFFF, out=scratch)
+            halfway = scratch == 0x10000000
+            if halfway.any():  # (more common than chance: short gradients, sums from zero)
+                idx = np.nonzero(halfway)[0]
+                ss = w1[idx]
+                pp = a[idx].astype(_F64) * b[idx].astype(_F64)
+                out[idx] = _round_odd_fix(ss, _two_sum_err(pp, c[idx].astype(_F64), ss))
+            return out
+    out[...] = _fma32_flat(a, b, c)
+    return out
+
+
 _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
 
 

@@ -22,10 +22,13 @@ by a scalar and ``maximum`` match PyTorch bit for bit as they are.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from .. import _blas
 from .._blas import added
-from .._random import _fma32
+from .._random import _fma32, _fma32_into
 from .._blas import fused_axpy as axpy
 from ..cuda import _kernels
 
@@ -154,8 +157,131 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, fused=True, **opts):
         k = _kernels.for_array(p)
         if k is not None and k.adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts):
             return
+    if _flat_ok(p, (exp_avg, exp_avg_sq, max_exp_avg_sq), g) and \
+            all(type(opts[k]) in _PLAIN for k in ("lr", "beta1", "beta2", "eps", "weight_decay")):
+        _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts)
+        return
     for bp, bm, bv, bmax, bg in _blocks((p, exp_avg, exp_avg_sq, max_exp_avg_sq), (g,)):
         _adam(bp, bg, bm, bv, bmax, step, **opts)
+
+
+# -- float32 Adam on the CPU without temporaries ----------------------------------------------
+#
+# The same operations as ``_adam``, element for element, on flat blocks of the arrays, each
+# result written into scratch arrays kept per thread (``_Scratch``) instead of new arrays,
+# and the fused product screened without temporaries (``_fma32_into``, where exact zeros,
+# from the gradients of dead ReLU units, need no second look).  NOTE: measured on the seed
+# MLP's parameters, 1.2x faster than ``_adam`` with warm caches, about 1.1x right after a
+# backward pass; below a few thousand elements both cost the same (Python calls), so small
+# arrays keep ``_adam``.
+
+_PLAIN = (float, int, bool)  # (a NumPy scalar would make ``array * scalar`` compute in its dtype)
+_FLAT_BLOCK = 1 << 17  # elements per block: fewer Python calls, and still within L3
+_FLAT_MIN = 1 << 11
+
+
+class _Scratch(threading.local):
+    def get(self, dtype):
+        """``(x, y, z, w1, w2)``: three arrays of ``dtype`` and two float64 ones, of one
+        block."""
+        bufs = self.__dict__.get(dtype)
+        if bufs is None or bufs[0].size < _FLAT_BLOCK:
+            bufs = self.__dict__[dtype] = tuple(
+                np.empty(_FLAT_BLOCK, d) for d in (dtype, dtype, dtype, np.float64, np.float64))
+        return bufs
+
+
+_scratch = _Scratch()
+
+
+def _flat_ok(p, state, g):
+    """Whether :func:`_adam_flat` applies: C-contiguous, writeable float32 NumPy arrays of one
+    size (at least ``_FLAT_MIN``), none overlapping another, and BLAS ``axpy`` at hand.
+    (float64 keeps ``_adam``: its update has no fused product, and measured no faster.)"""
+    if type(p) is not np.ndarray or type(g) is not np.ndarray:
+        return False
+    dt, n = p.dtype, p.size
+    if dt != np.float32 or n < _FLAT_MIN or not _blas.available():
+        return False
+    arrays = [p, g] + [a for a in state if a is not None]
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dt or a.size != n or \
+                not a.flags.c_contiguous or not a.flags.writeable:
+            return False
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1:]:
+            if np.may_share_memory(a, b):
+                return False
+    return True
+
+
+def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr,
+               weight_decay, eps, amsgrad, maximize, decoupled_weight_decay):
+    """``_adam`` for float32 arrays that :func:`_flat_ok` accepts, with the same roundings."""
+    dt = np.float32
+    x_buf, y_buf, z_buf, w1_buf, w2_buf = _scratch.get(p.dtype)
+    flat = [a.reshape(-1) for a in (p, g, exp_avg, exp_avg_sq)]
+    vmax_flat = max_exp_avg_sq.reshape(-1) if amsgrad else None
+    n = p.size
+    # the Python scalars, in the arrays' dtype (NumPy's NEP 50 rule for ``array op float``)
+    decay = dt(1 - lr * weight_decay)
+    w = 1 - beta1
+    if abs(w) >= 0.5:
+        lerp_w = None
+    else:
+        lerp_w = w
+    b2 = dt(beta2)
+    one_minus_b2 = dt(1 - beta2)
+    step_size = lr / (1 - beta1 ** step)
+    bc2 = dt((1 - beta2 ** step) ** 0.5)
+    eps_d = dt(eps)
+    neg_step = dt(-step_size)
+    axpy = _blas.axpy
+    for s in range(0, n, _FLAT_BLOCK):
+        e = min(n, s + _FLAT_BLOCK)
+        k = e - s
+        bp, bg, bm, bv = (a[s:e] for a in flat)
+        x, y = x_buf[:k], y_buf[:k]
+        if maximize:
+            np.negative(bg, out=x)
+            bg = x
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                np.multiply(bp, decay, out=bp)
+            else:
+                if bg is not x:
+                    np.copyto(x, bg)
+                axpy(weight_decay, bp, x)  # g + weight_decay * p, rounded once
+                bg = x
+        # exp_avg.lerp_(g, 1 - beta1)
+        if lerp_w is not None:
+            np.subtract(bg, bm, out=y)
+            axpy(lerp_w, y, bm)
+        else:
+            lerp_(bm, bg, w)
+        # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        if one_minus_b2 > 0:  # (so the product (1 - beta2) * g * g is >= 0)
+            z = z_buf[:k]
+            np.multiply(bv, b2, out=z)
+            np.multiply(bg, one_minus_b2, out=y)
+            with np.errstate(invalid="ignore", over="ignore"):
+                _fma32_into(y, bg, z, bv, w1_buf[:k], w2_buf[:k])
+        else:
+            np.multiply(bv, b2, out=bv)
+            addcmul_(bv, bg, bg, 1 - beta2)
+        # the denominator, in y
+        if amsgrad:
+            bmax = vmax_flat[s:e]
+            np.maximum(bmax, bv, out=bmax)
+            np.sqrt(bmax, out=y)
+        else:
+            np.sqrt(bv, out=y)
+        np.divide(y, bc2, out=y)
+        np.add(y, eps_d, out=y)
+        # param.addcdiv_(exp_avg, denom, value=-step_size)
+        np.multiply(bm, neg_step, out=x)
+        np.divide(x, y, out=x)
+        np.add(bp, x, out=bp)
 
 
 def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, weight_decay,

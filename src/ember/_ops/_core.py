@@ -265,6 +265,26 @@ def complex_ready(rule):
     return rule
 
 
+def linear_grad(arr, g, name, adjoint) -> Tensor:
+    """A backward rule's result ``arr``, computed on raw arrays from the incoming gradient
+    ``g`` and linear in it.  Recorded with ``adjoint``, its transpose written with
+    differentiable ops, so that double backward (``create_graph=True``) differentiates
+    through it instead of meeting a constant; outside that it is a plain wrap."""
+    return make(arr, (g,), name, lambda ctx, gg: (adjoint(gg),))
+
+
+def not_twice_differentiable(grad, x, message, error=RuntimeError) -> Tensor:
+    """A backward rule's result ``grad`` whose dependence on the op's input ``x`` is not
+    recorded: a double backward that would need it raises ``error(message)``, as PyTorch's
+    ops without a double-backward formula do, rather than treating it as a constant."""
+    if not (STATE.enabled and x._requires_grad):
+        return grad
+
+    def refuse(ctx, gg):
+        raise error(message)
+    return make(grad._data, (grad, x), "NotImplemented", refuse)
+
+
 def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
     """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...)."""
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)

@@ -16,7 +16,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import (_legacy, check_inplace, commit, make, norm_dim, same_device, snapshot, wrap,
                     xp_of)
-from ._core import to_host, xp_of_array as _xp
+from ._core import linear_grad, to_host, xp_of_array as _xp
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 
 
@@ -304,7 +304,7 @@ def _index(t, nk):
     def rule(ctx, g):
         gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
         _add_at(gb, nk, g._data)
-        return (wrap(gb, g._device),)
+        return (linear_grad(gb, g, "IndexPutBackward0", lambda gg: _index(gg, nk)),)
     return make(arr, (t,), "IndexBackward0", rule)
 
 
@@ -402,14 +402,11 @@ def _index_put(t, nk, value, accumulate):
     def rule(ctx, g):
         gself = gv = None
         if ctx.needs_input_grad[0]:
-            ga = g._data.copy()
-            if not accumulate:
-                ga[nk] = 0
-            gself = wrap(ga, g._device)
+            gself = g if accumulate else _zeroed_at(g, nk)
         if ctx.needs_input_grad[1]:
             from ._core import sum_to
 
-            gv = sum_to(wrap(g._data[nk], g._device), vshape)
+            gv = sum_to(_read_at(g, nk), vshape)
         return gself, gv
     new = make(arr, (src, val), "IndexPutBackward0", rule)
     return commit(t, new)
@@ -729,6 +726,24 @@ def index_add(t, dim, index, source, *, alpha=1):
     return make(out, (t, source), "IndexAddBackward0", rule)
 
 
+def _zeroed_at(g, nk):
+    """``g`` with zeros at ``nk`` (its own transpose, for double backward)."""
+    ga = g._data.copy()
+    ga[nk] = 0
+    return linear_grad(ga, g, "IndexPutBackward0", lambda gg: _zeroed_at(gg, nk))
+
+
+def _read_at(g, nk):
+    """``g[nk]``; its transpose adds the entries back at ``nk`` (for double backward)."""
+    shape = g.shape
+
+    def put_back(gg):
+        from .creation import zeros
+
+        return _index_put(zeros(shape, dtype=gg.dtype, device=gg.device), nk, gg, True)
+    return linear_grad(g._data[nk], g, "IndexBackward0", put_back)
+
+
 def take(t, index):
     """Elements of ``t`` read as a flat array, at ``index`` (negative counts from the end)."""
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
@@ -749,7 +764,8 @@ def take(t, index):
     def rule(ctx, g):
         gb = xp_of(g).zeros(n, dtype=g._data.dtype)
         _add_at(gb, flat_idx, g._data)
-        return (wrap(gb.reshape(shape), g._device),)
+        return (linear_grad(gb.reshape(shape), g, "PutBackward0",
+                            lambda gg: take(gg, wrap(flat_idx, gg._device))),)
     return make(arr, (t,), "TakeBackward0", rule)
 
 
@@ -822,7 +838,8 @@ def masked_select(t, mask):
     def rule(ctx, g):
         gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
         gb[m] = g._data
-        return (wrap(gb, g._device),)
+        return (linear_grad(gb, g, "MaskedScatterBackward0",
+                            lambda gg: masked_select(gg, wrap(m.copy(), gg._device))),)
     return make(arr, (t,), "MaskedSelectBackward0", rule)
 
 
@@ -850,7 +867,13 @@ def masked_scatter(t, mask, source):
         if ctx.needs_input_grad[1]:
             flat = xp_of(g).zeros(int(np.prod(sshape)), dtype=g._data.dtype)
             flat[:n] = xp_of(g).broadcast_to(g._data, shape)[m]
-            gsrc = wrap(flat.reshape(sshape), g._device)
+
+            def scatter_back(gg):
+                from .creation import zeros
+
+                return masked_scatter(zeros(shape, dtype=gg.dtype, device=gg.device),
+                                      wrap(m.copy(), gg._device), gg)
+            gsrc = linear_grad(flat.reshape(sshape), g, "MaskedSelectBackward0", scatter_back)
         return gself, gsrc
     return make(out, (t, source), "MaskedScatterBackward0", rule)
 

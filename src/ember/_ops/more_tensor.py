@@ -638,7 +638,11 @@ def logcumsumexp(input, dim, *, out=None):
         with quiet:
             parts = []
             for gp in (P.clamp_min(g, 0), P.clamp_min(P.neg(g), 0)):
-                w = P.sub(P.log(gp), res)
+                # log(gp), and the lowest finite number where gp is 0 (as PyTorch: -inf there
+                # would make the double backward's weights 0 * inf)
+                pos = P.gt(gp, 0)
+                low = float(np.finfo(g._data.dtype).min)
+                w = P.sub(P.where(pos, P.log(P.where(pos, gp, 1.0)), low), res)
                 tail = S.flip(logcumsumexp(S.flip(w, (d,)), d), (d,))
                 parts.append(P.exp(P.add(x, tail)))
         return (P.sub(parts[0], parts[1]),)

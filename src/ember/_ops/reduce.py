@@ -11,7 +11,7 @@ from .. import _dtype as D
 from ..return_types import make_return
 from .._tensor import Tensor
 from ..cuda import _kernels
-from ._core import as_array, make, make_multi, norm_dim, norm_dims, wrap, xp_of
+from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
 from ._core import quiet
 from . import shape as _shape
@@ -325,13 +325,24 @@ def _nan_arg(a, d, argfn):
 
 
 def _scatter_back(g, shape, d, idx, keepdim):
-    gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
+    """The input's gradient of a value-selecting reduction (max/min/sort/topk/median along
+    ``d``): ``g`` put back at ``idx``, zeros elsewhere."""
     if not shape:
-        return wrap(g._data.reshape(()).copy(), g._device)
+        return linear_grad(g._data.reshape(()).copy(), g, "ViewBackward0",
+                           lambda gg: gg.reshape(g.shape))
+    gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
     i = idx if keepdim else np.expand_dims(idx, d)
     gv = g._data if keepdim else np.expand_dims(g._data, d)
     np.put_along_axis(gb, i, gv, axis=d)
-    return wrap(gb, g._device)
+    return linear_grad(gb, g, "ScatterBackward0", lambda gg: _gather_back(gg, d, i, keepdim))
+
+
+def _gather_back(gg, d, i, keepdim):
+    """The transpose of ``_scatter_back``: the entries at ``i`` along ``d`` (differentiable)."""
+    from .index import gather
+
+    out = gather(gg, d, wrap(np.ascontiguousarray(i), gg._device))
+    return out if keepdim else out.squeeze(d)
 
 
 def max(t, dim=None, keepdim=False):
@@ -769,7 +780,8 @@ def _cum_extreme(t, dim, ufunc, name):
 
             r = res.reshape(-1, n)
             _add_at(r, (xp.arange(r.shape[0])[:, None], im.reshape(-1, n)), gm.reshape(-1, n))
-        return (wrap(np.moveaxis(res, -1, d).copy(), gv._device),)
+        return (linear_grad(np.moveaxis(res, -1, d).copy(), gv, "ScatterAddBackward0",
+                            lambda gg: _gather_back(gg, d, idx, True)),)
     values, indices = make_multi((vals, idx), (t,), name.capitalize() + "Backward0", rule,
                                  differentiable=(True, False))
     return make_return(name, values, indices)

@@ -463,7 +463,10 @@ def unfold(t, dimension, size, step):
         from .index import _add_at
 
         _add_at(gb, (slice(None),) * d + (idx,), ga)
-        return (wrap(gb.reshape(in_shape), g._device),)
+        from ._core import linear_grad
+
+        return (linear_grad(gb.reshape(in_shape), g, "UnfoldBackwardBackward0",
+                            lambda gg: unfold(gg, d, size, step)),)
     return make_view(arr, t, "UnfoldBackward0", rule, fn)
 
 
@@ -1102,7 +1105,17 @@ def as_strided_view(t, size, stride, storage_offset=None):
         mem = xp.zeros(root.size, dtype=g._data.dtype)
         _add_at(mem, reads.reshape(-1), g._data.reshape(-1))
         back = _as_strided(mem[in_off:], in_shape, [s * mem.itemsize for s in in_strides])
-        return (wrap(back.copy(), g._device),)
+        from ._core import linear_grad
+
+        def transpose(gg):  # gg written into memory through the input's layout, read as the view
+            from .creation import zeros
+            from .index import take
+
+            places = _as_strided(ids[in_off:], in_shape, [s * ids.itemsize for s in in_strides])
+            mem2 = zeros(root.size, dtype=gg.dtype, device=gg.device).index_add(
+                0, wrap(places.reshape(-1).copy(), gg._device), gg.reshape(-1))
+            return take(mem2, wrap(reads.copy(), gg._device))
+        return (linear_grad(back.copy(), g, "AsStridedScatterBackward0", transpose),)
     fn = lambda x: as_strided_view(x, size, stride, off)
     return make_view(arr, t, "AsStridedBackward0", rule, fn)
 

@@ -236,7 +236,7 @@ def torch_path(obj):
                 mod = sys.modules.get(ours) or importlib.import_module(ours)
             except ImportError:
                 continue
-            if "." not in name and getattr(mod, name, None) is obj:
+            if "." not in name and _exports(getattr(mod, name, None), obj):
                 path = (theirs, name)
                 break
         else:  # not exported: the module of the same path in PyTorch (or torchvision)
@@ -246,6 +246,16 @@ def torch_path(obj):
                 path = ("torch" + module[len("ember"):], name)
         _TORCH_PATHS[key] = path
     return path
+
+
+def _exports(public, obj) -> bool:
+    """Whether the public attribute ``public`` is ``obj``, or a wrapper of it (ember wraps some
+    public functions: argument checks, ``__torch_function__`` dispatch)."""
+    while public is not None:
+        if public is obj:
+            return True
+        public = getattr(public, "__wrapped__", None)
+    return False
 
 
 class TorchPickler(pickle._Pickler):

@@ -20,7 +20,7 @@ from ... import _dtype as D
 from ..._ops import _cascade
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
-from ..._ops._core import make, same_device, wrap, xp_of, xp_of_array
+from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
 from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -1165,7 +1165,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
         # NOTE: PyTorch reads out of bounds here (its result is undefined)
         raise RuntimeError(f"ctc_loss: target label out of range [0, {C})")
     nll, grad = _ctc_forward(lp_t._data, padded, il, tl, blank, zero_infinity)
-    loss = make(nll, (lp_t,), "CtcLossBackward0", _ctc_rule, grad)
+    loss = make(nll, (lp_t,), "CtcLossBackward0", _ctc_rule, grad, lp_t)
     if zero_infinity:
         loss = P.where(loss == math.inf, loss.new_zeros(()), loss)
     if reduction == "mean":
@@ -1249,8 +1249,11 @@ def _ctc_forward(lp, labels, il, tl, blank, zero_infinity):
 
 
 def _ctc_rule(ctx, g):
-    (grad,) = ctx.saved
-    return (P.times_mask(g.reshape((1, grad.shape[1], 1)), grad),)
+    grad, lp = ctx.saved
+    # (the gradient's own dependence on the log-probabilities is not recorded: PyTorch has no
+    # double backward for CTC either, and a create_graph pass raises its error if it gets here)
+    return (not_twice_differentiable(P.times_mask(g.reshape((1, grad.shape[1], 1)), grad), lp,
+                                     "derivative for aten::_ctc_loss_backward is not implemented"),)
 
 
 def _run_in_float32_under_autocast():

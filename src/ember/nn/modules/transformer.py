@@ -16,6 +16,7 @@ fused fast paths instead, which agree to float rounding, except:
 from __future__ import annotations
 
 import copy
+import inspect
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
@@ -227,9 +228,11 @@ class TransformerEncoderLayer(Module):
         if isinstance(activation, str):
             activation = _activation(activation)
         # 1 for relu, 2 for gelu, 0 otherwise (PyTorch's fast path reads it)
-        if activation is FA.relu or isinstance(activation, ReLU):
+        # (F.relu may be a wrapper of FA.relu: argument checks, __torch_function__ dispatch)
+        plain = inspect.unwrap(activation) if callable(activation) else activation
+        if plain is inspect.unwrap(FA.relu) or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
-        elif activation is FA.gelu or isinstance(activation, GELU):
+        elif plain is inspect.unwrap(FA.gelu) or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0

@@ -202,8 +202,12 @@ def test_from_numpy_errors():
 def test_from_numpy_readonly_warns():
     a = np.arange(3.0)
     a.flags.writeable = False
-    with pytest.warns(UserWarning, match="not writable"):
-        ember.from_numpy(a)
+    ember.set_warn_always(True)  # (a once-per-process warning: an earlier test may have had it)
+    try:
+        with pytest.warns(UserWarning, match="not writable"):
+            ember.from_numpy(a)
+    finally:
+        ember.set_warn_always(False)
 
 
 def test_as_tensor_sharing():

@@ -35,6 +35,8 @@ CASES = {
         x.detach() > 0, x * 2) ** 2).sum(),
     "index_put_values": lambda L, x: (L.zeros(5, dtype=L.float64).index_put(
         (_idx(L, [0, 0, 3]),), x.flatten()[:3], accumulate=True) ** 2).sum(),
+    "setitem": lambda L, x: (lambda y: (y.__setitem__((slice(None), 0), x[:, 1] * 2),
+                                        (y ** 2).sum())[1])(x * 1),
     "as_strided": lambda L, x: (x.as_strided((3, 3), (2, 1)) ** 3).sum(),
     "logcumsumexp": lambda L, x: (x.logcumsumexp(2) ** 2).sum(),
     "max_pool": lambda L, x: (L.nn.functional.max_pool1d(x, 2) ** 2).sum(),

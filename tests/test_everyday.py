@@ -779,7 +779,7 @@ def test_same_as_pytorch(name):
 
 @pytest.mark.parametrize("module,name", [("ember.vision.transforms", "ElasticTransform"),
                                          ("ember.vision.datasets", "CocoDetection"),
-                                         ("ember.vision.models", "maxvit_t"),
+                                         ("ember.vision.models", "video"),
                                          ("ember.nn", "LinearCrossEntropyLoss"),
                                          ("ember.utils.data", "IterDataPipe")])
 def test_missing_api_is_named(module, name):

@@ -355,7 +355,7 @@ def _public(name, fn):
             if kwargs and renames:
                 _rename(kwargs, renames)
             res = fn(*args, **kwargs)
-            return res if out is None else _ops_core.into_out(res, out)
+            return res if out is None else _ops_core.into_out(res, out, name)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
             if kwargs:
@@ -384,6 +384,9 @@ def _rename(kwargs, renames):
 
 def _nn(name):
     def fn(*args, **kwargs):
+        from ._ops.methods import check_dim_given
+
+        check_dim_given(name, args[1:], kwargs, 2)
         return getattr(nn.functional, name)(*args, **kwargs)
     fn.__name__ = name
     return fn
@@ -463,12 +466,20 @@ def take_along_dim(input, indices, dim=None):
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
     import numpy as _np
 
+    for _what, _v in (("row", row), ("col", col)):
+        if _v < 0:  # (PyTorch's words, without the space)
+            raise RuntimeError(f"{_what} must be non-negative, got{_v}")
+
     r, c = _np.tril_indices(row, offset, col)
     return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None):
     import numpy as _np
+
+    for _what, _v in (("row", row), ("col", col)):
+        if _v < 0:  # (PyTorch's words, without the space)
+            raise RuntimeError(f"{_what} must be non-negative, got{_v}")
 
     r, c = _np.triu_indices(row, offset, col)
     return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
@@ -547,11 +558,12 @@ def atleast_3d(t):
 
 
 def dstack(tensors):
-    return cat([atleast_3d(t) for t in tensors], 2)
+    return cat([atleast_3d(t) for t in _shape._tensor_seq(tensors, "dstack")], 2)
 
 
 def column_stack(tensors):
-    return cat([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors], 1)
+    return cat([t.reshape(-1, 1) if t.dim() <= 1 else t
+                for t in _shape._tensor_seq(tensors, "column_stack")], 1)
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -630,6 +642,27 @@ _dlpack_install(Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch")
+
+# PyTorch's TypeError when a list or NumPy array is passed where these take a tensor (ember
+# would otherwise fail inside with an AttributeError about the list).
+for _name in (
+        "abs absolute acos acosh adjoint all amax amin aminmax angle any arccos arccosh arcsin "
+        "arcsinh arctan arctanh argmax argmin argsort argwhere asin asinh atan atanh atleast_1d "
+        "atleast_2d atleast_3d bernoulli bincount bitwise_not ceil cholesky_inverse clamp clamp_ "
+        "clip clip_ clone conj conj_physical corrcoef cos cosh count_nonzero cov "
+        "cumulative_trapezoid deg2rad_ detach diag diag_embed diagflat diagonal diff dsplit erf "
+        "erfc erfinv exp exp2 expm1 fix flatten fliplr flipud floor frac geqrf get_device histc "
+        "histogram hsplit i0_ imag is_complex is_conj is_floating_point is_nonzero isfinite "
+        "isinf isnan isneginf isposinf log log10 log1p log2 logical_not logit_ max mean median "
+        "min mode msort nan_to_num nanmean nanmedian nansum neg negative nonzero numel pdist "
+        "poisson positive prod rad2deg_ ravel real reciprocal relu repeat_interleave reshape "
+        "resolve_conj rot90 round rsqrt sgn sigmoid sign signbit sin sinc_ sinh sort sqrt square "
+        "squeeze std std_mean sum t tan tanh tile trace trapezoid trapz tril triu trunc unbind "
+        "unique unique_consecutive vander var var_mean view_as_complex view_as_real vsplit "
+        "matmul softmax log_softmax").split():
+    if _name in globals():
+        globals()[_name] = _ops_core.tensor_input(globals()[_name], _name)
+del _name
 
 # ``__torch_function__``: tensor subclasses, tensor-likes and modes see the public functions
 # (ember._subclass); this goes last, so that the dispatching layer is the outermost one.

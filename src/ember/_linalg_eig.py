@@ -40,8 +40,11 @@ def _check(A, fn):
 def _geev(A, check_finite=True):
     """``(L, V)`` as NumPy arrays of A's complex dtype (NaN for a matrix holding inf or NaN,
     where ``eig`` refuses it and ``eigvals`` does not)."""
-    a = A.detach().numpy(force=True) if A._device.type == "cpu" else A._data.get()
     cdt = A.dtype.to_complex().np
+    if A._device.type == "meta":  # (no values: arrays of the results' shapes)
+        xp = _core.xp_of(A)
+        return xp.empty(A.shape[:-1], cdt), xp.empty(A.shape, cdt)
+    a = A.detach().numpy(force=True) if A._device.type == "cpu" else A._data.get()
     n = a.shape[-1]
     bad = ~np.isfinite(a).all(axis=(-2, -1))
     if check_finite and bad.any():
@@ -106,8 +109,10 @@ def eig(A, *, out=None):
     w, v = _geev(A)
     w, v = _to_device(w, A), _to_device(v, A)
     real = not A.dtype.is_complex
-    res = make_multi((w, v), (A,), "LinalgEigBackward0", _eig_rule,
-                     wrap(w, A._device), wrap(v, A._device), real)
+    res = make_multi((w, v), (A,), "LinalgEigBackward0", _eig_rule)
+    node = res[0].grad_fn
+    if node is not None:  # (its own outputs, saved as such: a double backward sees them)
+        node.save(res[0], res[1], real)
     res = make_return("linalg_eig", *res, names=("eigenvalues", "eigenvectors"))
     if out is not None:
         for o, r in zip(out, res):
@@ -119,6 +124,8 @@ def eig(A, *, out=None):
 def eigvals(A, *, out=None):
     """The eigenvalues of square matrices (complex, LAPACK's order)."""
     _check(A, "eigvals")
+    if _core.needs_grad((A,)) and out is None:  # (through eig, whose vectors then take part
+        return eig(A).eigenvalues  # in a double backward, as PyTorch's)
     w, v = _geev(A, check_finite=False)
     w, v = _to_device(w, A), _to_device(v, A)
     real = not A.dtype.is_complex

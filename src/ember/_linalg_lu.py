@@ -225,6 +225,10 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     ``A`` given by :func:`lu_factor`."""
     from .linalg import solve_triangular
 
+    if LU.dtype is not B.dtype:  # (checked first, as PyTorch)
+        raise RuntimeError("linalg.lu_solve: Expected LU and B to have the same dtype, but found "
+                           f"LU of type {_legacy(LU.dtype)} and B of type {_legacy(B.dtype)} "
+                           "instead")
     if LU.ndim < 2 or LU.shape[-1] != LU.shape[-2]:
         raise RuntimeError("linalg.lu_solve: A must be batches of square matrices, but they are "
                            f"{LU.shape[-2]} by {LU.shape[-1]} matrices")
@@ -466,6 +470,9 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError("torch.linalg.ldl_factor_ex: A must be batches of square matrices, "
                            f"but they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.dtype.is_complex:  # (PyTorch's sytrf/hetrf; ember's Bunch-Kaufman is real only)
+        raise NotImplementedError("linalg.ldl_factor on complex tensors is not supported by "
+                                  "ember")
     if not A.dtype.is_floating_point or A.dtype in (D.float16, D.bfloat16):
         raise RuntimeError("torch.linalg.ldl_factor_ex: Expected a floating point or complex "
                            f"tensor as input. Got {_legacy(A.dtype)}")
@@ -627,11 +634,26 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     if B.dtype is not L.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_legacy(B.dtype)} and A of type {_legacy(L.dtype)} instead.")
+    # The values from the two triangular solves (which read only L's triangle); the node's
+    # rule is PyTorch's, whose gradient for L is not restricted to that triangle
+    Bd, Ld = B.detach(), L.detach()
     if upper:
-        Y = solve_triangular(L.mH, B, upper=False)
-        return solve_triangular(L, Y, upper=True)
-    Y = solve_triangular(L, B, upper=False)
-    return solve_triangular(L.mH, Y, upper=True)
+        X = solve_triangular(Ld, solve_triangular(Ld.mH, Bd, upper=False), upper=True)
+    else:
+        X = solve_triangular(Ld.mH, solve_triangular(Ld, Bd, upper=False), upper=True)
+    return _core.make(X._data, (B, L), "CholeskySolveBackward0", _cholesky_solve_rule,
+                      _core.OUT, L, upper)
+
+
+@_core.complex_ready
+def _cholesky_solve_rule(ctx, g):
+    # A X = B with A = L L^H: gB = A^{-1} g, and gL = -(C + C^H) L with C = gB X^H
+    # (L^H ... on the right, -U (C + C^H), for U^H U)
+    X, L, upper = ctx.saved
+    gb = cholesky_solve(g, L, upper)
+    c = gb @ X.mH
+    c = c + c.mH
+    return gb, -(L @ c) if upper else -(c @ L)
 
 
 @_takes_out

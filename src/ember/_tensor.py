@@ -5,6 +5,8 @@ the work to a function in ``ember._ops`` (imported at the bottom of this file,
 since the ops build tensors of this class).
 """
 from __future__ import annotations
+
+import functools
 from ember._warnings import warn as _warn
 
 import numbers
@@ -44,6 +46,7 @@ class Tensor:
     _is_inference = False
     _inference_vc = False  # an inference tensor detached outside inference_mode: writable
     _no_grad_view = False  # a view made in no-grad mode of a tensor requiring grad
+    _multi_view = False  # an output of unbind/split (or a view of one): no in-place writes
 
     __array_priority__ = 1000  # so ``ndarray + tensor`` calls Tensor.__radd__
 
@@ -152,6 +155,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if value and self.dtype._kind < 2:  # NOTE: PyTorch's setter words it unlike the method
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -232,6 +238,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value.dtype._kind < 2:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._data = value._data
         self._device = value._device
 
@@ -315,7 +326,7 @@ class Tensor:
                 return self._data.get()
             raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and _autograd.is_grad_enabled():  # (as PyTorch)
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if not force and self.dtype.is_complex and _ops.complex.is_conj(self):
@@ -494,9 +505,28 @@ class Tensor:
         # Only reached when normal lookup fails: name the missing PyTorch method.
         if name.startswith("_"):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        from ._unsupported import Unsupported
+        from ._unsupported import Unsupported, missing_attribute
 
+        err = missing_attribute(f"'{type(self).__name__}' object has no attribute '{name}'",
+                                name, self, _public_names(type(self)))
+        if err is None and name in _NUMPY_ONLY:  # (PyTorch lacks it too: its own words)
+            err = AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        if err is not None:  # a slip for a name PyTorch has: its own words
+            raise err
         raise Unsupported(f"torch.Tensor.{name} is not supported by ember")
+
+
+# NumPy array attributes that torch.Tensor does not have either (reached for by habit)
+_NUMPY_ONLY = frozenset((
+    "argpartition", "astype", "base", "byteswap", "choose", "compress", "conjugate", "copy",
+    "ctypes", "dump", "dumps", "fill", "flags", "flat", "getfield", "partition", "searchsorted",
+    "setfield", "setflags", "strides", "to_device", "tobytes", "tofile"))
+
+
+@functools.lru_cache(maxsize=None)
+def _public_names(cls):
+    """The names of ``cls`` (read once: for telling a misspelt method from a missing one)."""
+    return tuple(n for n in dir(cls) if not n.startswith("_"))
 
 
 # The C++ type names PyTorch uses in some messages.

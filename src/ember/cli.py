@@ -29,7 +29,9 @@ def run_script(path: str, args: list[str]) -> int:
     # (a spawned child takes the parent's sys.path: the stand-ins come before site-packages)
     sys.path[:0] = [os.path.dirname(full), shims]
     with open(full, "rb") as f:
-        code = compile(f.read(), full, "exec")
+        # (dont_inherit: this module's ``from __future__ import annotations`` must not turn
+        # the script's annotations into strings)
+        code = compile(f.read(), full, "exec", dont_inherit=True)
     main = types.ModuleType("__main__")
     main.__file__ = full
     main.__builtins__ = __builtins__

@@ -39,9 +39,11 @@ _NO_PROGRAM = ("{what} needs a TorchScript program, which ember does not build (
 
 
 def _deprecated(name, instead="`torch.compile` or `torch.export`"):
-    # (PyTorch 2.13 says this on every call; scripts that filter it keep working alike)
+    # (PyTorch 2.13 says this on every call; scripts that filter it keep working alike.)
+    # NOTE: attributed to this file, as PyTorch's is to its own: Python's default filters
+    # then hide it in a user's script (``__main__``), as they hide PyTorch's
     warnings.warn(f"`torch.jit.{name}` is deprecated. Please switch to {instead}.",
-                  DeprecationWarning, stacklevel=3)
+                  DeprecationWarning, stacklevel=1)
 
 
 def _refuse(what):

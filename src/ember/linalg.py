@@ -42,12 +42,37 @@ def _check_float(A, fn):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg_{fn}(): argument 'A' (position 1) must be Tensor, not "
                         f"{type(A).__name__}")
+    low = A.dtype in (D.float16, D.bfloat16)
+    if A._device.type == "cpu" and (low or (fn in ("eigh", "eigvalsh") and not (
+            A.dtype.is_floating_point or A.dtype.is_complex))):
+        _refuse_low_precision(A, fn)
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
                            f"Got {_core._legacy(A.dtype)}")
-    if A.dtype in (D.float16, D.bfloat16):
+    if low:
         raise RuntimeError(f"linalg.{fn}: Low precision dtypes not supported. Got "
                            f"{_core._legacy(A.dtype)}")
+
+
+# PyTorch refuses half and bfloat16 matrices (integers too, for eigh) in the CPU kernel each
+# function dispatches to, with that kernel's NotImplementedError; a few check first.
+_LOW_KERNEL = {"svd": "linalg_svd_cpu", "svdvals": "linalg_svd_cpu", "cond": "linalg_svd_cpu",
+               "eigh": "linalg_eigh_cpu", "eigvalsh": "linalg_eigh_cpu", "qr": "geqrf_cpu",
+               "cholesky": "cholesky_cpu", "det": "lu_cpu", "solve": "lu_cpu",
+               "solve_triangular": "triangular_solve_cpu", "eig": "linalg_eig_out_cpu",
+               "eigvals": "linalg_eig_out_cpu"}
+_LOW_ONLY_FLOAT = ("lstsq", "matrix_rank")  # "This function doesn't handle types other ..."
+
+
+def _refuse_low_precision(A, fn):
+    name = _core._legacy(A.dtype)
+    if fn in _LOW_KERNEL:
+        raise NotImplementedError(f'"{_LOW_KERNEL[fn]}" not implemented for \'{name}\'')
+    if fn in _LOW_ONLY_FLOAT:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    if fn == "pinv":
+        raise RuntimeError(f"linalg.pinv({name}{{{list(A.shape)}}}): expected a tensor with 2 "
+                           "or more dimensions of float, double, cfloat or cdouble types")
 
 
 def _check_matrix(A, fn, square=False):
@@ -224,8 +249,8 @@ def slogdet(A, *, out=None):
     sign, logabs = _lapack(lambda xp, a: xp.linalg.slogdet(a), A, "slogdet", None)
     xp = xp_of(A)
     sign, logabs = xp.asarray(sign, A.dtype.np), xp.asarray(logabs, _real_dtype(A).np)
-    res = make_multi((sign, logabs), (A,), "LinalgSlogdetBackward0", _slogdet_rule, A,
-                     wrap(sign, A._device))
+    res = make_multi((sign, logabs), (A,), "LinalgSlogdetBackward0", _slogdet_rule)
+    _save_outputs(res, A, res[0])
     return _out(make_return("linalg_slogdet", *res, names=("sign", "logabsdet")), out)
 
 
@@ -380,8 +405,8 @@ def eigh(A, UPLO="L", *, out=None):
     _check_matrix(A, "eigh", square=True)
     _check_uplo(UPLO, "eigh")
     w, v = _lapack(lambda xp, a: xp.linalg.eigh(a, UPLO=UPLO), A, "eigh", None)
-    dev = A._device
-    res = make_multi((w, v), (A,), "LinalgEighBackward0", _eigh_rule, wrap(w, dev), wrap(v, dev))
+    res = make_multi((w, v), (A,), "LinalgEighBackward0", _eigh_rule)
+    _save_outputs(res, *res)
     return _out(make_return("linalg_eigh", *res, names=("eigenvalues", "eigenvectors")), out)
 
 
@@ -431,16 +456,19 @@ def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues (ascending) of symmetric matrices."""
     _check_matrix(A, "eigvalsh", square=True)
     _check_uplo(UPLO, "eigvalsh")
+    if _core.needs_grad((A,)):  # (through eigh, whose vectors then take part in a double
+        return _out(eigh(A, UPLO).eigenvalues, out)  # backward, as PyTorch's)
     w, v = _lapack(lambda xp, a: xp.linalg.eigh(a, UPLO=UPLO), A, "eigvalsh", None)
-    return _out(make(w, (A,), "LinalgEighBackward0", _spectral_rule, wrap(v, A._device)), out)
+    return _out(wrap(w, A._device), out)
 
 
-def _spectral_rule(ctx, g):
-    """The gradient of eigenvalues (``V diag(g) V^H``) or singular values
-    (``U diag(g) Vh``), given only those."""
-    left, right = (ctx.saved + (None,))[:2]
-    right = _mH(left) if right is None else right
-    return (matmul(left * g.unsqueeze(-2).to(left.dtype), right),)
+def _save_outputs(res, *items):
+    """Save ``items`` (a multi-output op's own outputs among them) for its backward, once
+    the outputs exist: kept as outputs, a double backward sees how they depend on the
+    input, as PyTorch's does."""
+    node = next((o.grad_fn for o in res if o.grad_fn is not None), None)
+    if node is not None:
+        node.save(*items)
 
 
 def _given(g):
@@ -455,9 +483,8 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     _check_matrix(A, "svd")
     u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=full_matrices), A, "svd",
                        None)
-    dev = A._device
-    res = make_multi((u, s, vh), (A,), "LinalgSvdBackward0", _svd_rule, wrap(u, dev),
-                     wrap(s, dev), wrap(vh, dev))
+    res = make_multi((u, s, vh), (A,), "LinalgSvdBackward0", _svd_rule)
+    _save_outputs(res, *res)
     return _out(make_return("linalg_svd", *res, names=("U", "S", "Vh")), out)
 
 
@@ -516,10 +543,10 @@ def _svd_rule(ctx, gu, gs, gvh):
 def svdvals(A, *, driver=None, out=None):
     """The singular values (descending) of each matrix in ``A``."""
     _check_matrix(A, "svdvals")
-    u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=False), A, "svdvals", None)
-    dev = A._device
-    return _out(make(s, (A,), "LinalgSvdBackward0", _spectral_rule, wrap(u, dev),
-                     wrap(vh, dev)), out)
+    if _core.needs_grad((A,)):  # (through svd, as eigvalsh through eigh)
+        return _out(svd(A, full_matrices=False).S, out)
+    s = _lapack(lambda xp, a: xp.linalg.svd(a, compute_uv=False), A, "svdvals", None)
+    return _out(wrap(s, A._device), out)
 
 
 def qr(A, mode="reduced", *, out=None):
@@ -533,8 +560,8 @@ def qr(A, mode="reduced", *, out=None):
                                               else "reduced"), A, "qr", None)
     if mode == "r":
         q = xp.empty((0,), A.dtype.np)
-    res = make_multi((q, r), (A,), "LinalgQrBackward0", _qr_rule if mode != "r" else _qr_r_rule,
-                     wrap(q, A._device), wrap(r, A._device))
+    res = make_multi((q, r), (A,), "LinalgQrBackward0", _qr_rule if mode != "r" else _qr_r_rule)
+    _save_outputs(res, *res)
     return _out(make_return("linalg_qr", *res, names=("Q", "R")), out)
 
 
@@ -548,28 +575,51 @@ def _qr_rule(ctx, gq, gr):
     q, r = ctx.saved
     gq, gr = _given(gq), _given(gr)
     m, n = q.shape[-2], r.shape[-1]
-    if m < n or q.shape[-1] != n:
-        raise NotImplementedError("The derivative of linalg.qr is not implemented when "
-                                  "mode='complete' and nrows > ncols, or nrows < ncols.")
-    # A = Q R: M = R gR^H - gQ^H Q, copied from its lower triangle to the upper (made
-    # Hermitian, its diagonal's real part kept); gA = (gQ + Q copyltu(M)) R^{-H}
+    if m > n and q.shape[-1] != n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                           "nrows > ncols.")
+    if m >= n:
+        return (_qr_square_grad(q, r, gq, gr),)
+    # A wide matrix A = [X | Y], X square: X = Q U and R = [U | Q^H Y], so Y gets Q gV, and
+    # X the square rule with Q's gradient plus Y gV^H (Y = Q V read back from the factors)
+    u, v = r[..., :, :m], r[..., :, m:]
+    gu = gv = None
+    if gr is not None:
+        gu, gv = gr[..., :, :m], gr[..., :, m:]
+        y = matmul(q, v)
+        gq = matmul(y, _mH(gv)) if gq is None else gq + matmul(y, _mH(gv))
+    gx = _qr_square_grad(q, u, gq, gu)
+    gy = matmul(q, gv) if gv is not None else gx.new_zeros(gx.shape[:-1] + (n - m,))
+    from ._ops.shape import cat
+
+    return (cat([gx, gy], -1),)
+
+
+def _qr_square_grad(q, r, gq, gr):
+    """The gradient of ``A = Q R`` with ``R`` square (A tall, or square)."""
+    # M = R gR^H - gQ^H Q, copied from its lower triangle to the upper (made Hermitian, its
+    # diagonal's real part kept); gA = (gQ + Q copyltu(M)) R^{-H}
+    if gq is None and gr is None:
+        return q.new_zeros(q.shape[:-1] + r.shape[-1:])
     m_ = 0
     if gr is not None:
         m_ = matmul(r, _mH(gr))
     if gq is not None:
         m_ = m_ - matmul(_mH(gq), q)
-    if gq is None and gr is None:
-        return (q.new_zeros(q.shape[:-1] + r.shape[-1:]),)
     low = m_.tril(-1)
     sym = low + _mH(low) + m_.diagonal(0, -2, -1).real.diag_embed().to(m_.dtype)
     b = matmul(q, sym) if gq is None else gq + matmul(q, sym)
     # X R^H = b  ->  X = b R^{-H}
-    return (_mH(solve_triangular(r, _mH(b), upper=True)),)
+    return _mH(solve_triangular(r, _mH(b), upper=True))
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """``X`` with ``A X = B`` for triangular ``A`` (only its triangle is read)."""
     _check_matrix(A, "solve_triangular")
+    if isinstance(B, Tensor) and B.dtype is not A.dtype:
+        # NOTE: as PyTorch, B is cast to A's dtype (a complex B into a real A loses its
+        # imaginary part, with the cast's warning), not promoted with it
+        B = B.to(A.dtype)
     tri = A.triu() if upper else A.tril()
     if unitriangular:
         eye = _eye_like(A, A.shape[-1])
@@ -599,7 +649,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "nuc" or ord in (2, -2):
         B = A.movedim((d0, d1), (-2, -1))
         s = svdvals(B)
-        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        # (the largest singular value of an empty matrix is 0, as PyTorch gives)
+        r = s.sum(-1) if ord == "nuc" or (ord == 2 and s.shape[-1] == 0) else (
+            s.amax(-1) if ord == 2 else s.amin(-1))
         if keepdim:
             r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
         return _out(r, out)
@@ -659,6 +711,10 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
+    if isinstance(A, Tensor) and isinstance(B, Tensor) and A.dtype is not B.dtype:
+        raise RuntimeError("torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {_core._legacy(A.dtype)} and other's "
+                           f"dtype {_core._legacy(B.dtype)}")
     _check_matrix(A, "lstsq")
     vec = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
@@ -678,6 +734,8 @@ def cond(A, p=None, *, out=None):
     _check_matrix(A, "cond")
     if p is None or p in (2, -2):
         S = svdvals(A)
+        if S.shape[-1] == 0:  # (empty matrices: 0, as PyTorch gives)
+            return _out(S.sum(-1), out)
         hi, lo = S.amax(-1), S.amin(-1)
         return _out(hi / lo if p != -2 else lo / hi, out)
     return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
@@ -871,8 +929,14 @@ def cholesky_(input, upper=False, *, out=None):
 def cross_(input, other, dim=None, *, out=None):
     """``torch.cross``: without ``dim``, the first dim of length 3."""
     if dim is None:
+        warn_once("cross-dim", "Using torch.cross without specifying the dim arg is "
+                  "deprecated.\nPlease either pass the dim explicitly or simply use "
+                  "torch.linalg.cross.\nThe default value of dim will change to agree with "
+                  "that of linalg.cross in a future release.")
         dim = next((i for i, s in enumerate(np.broadcast_shapes(input.shape, other.shape))
-                    if s == 3), -1)
+                    if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
     return cross(input, other, dim=dim, out=out)
 
 

@@ -47,7 +47,7 @@ class Generator:
         if not isinstance(new_state, Tensor):
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state.dtype.name != "uint8":
-            raise TypeError(f"expected a torch.ByteTensor, but got {new_state.type()}")
+            raise TypeError("RNG state must be a torch.ByteTensor")
         self._core.set_state(new_state.numpy(force=True))
         return self
 

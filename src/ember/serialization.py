@@ -223,6 +223,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise
         raise pickle.UnpicklingError(f"Weights only load failed. {_UNSAFE_ADVICE}\n\n{e}") \
             from None
+    except RuntimeError as e:
+        # Neither a zip nor a legacy checkpoint: PyTorch's weights-only loader fails on it with
+        # an UnpicklingError (that is what callers catch), so the type is kept here too.
+        if not weights_only or not str(e).startswith("Invalid magic number"):
+            raise
+        raise _NotACheckpoint(f"Weights only load failed: {e}") from None
+
+
+class _NotACheckpoint(pickle.UnpicklingError, RuntimeError):
+    """PyTorch's type for a file that is no checkpoint at all (read with weights_only=True),
+    still caught by ``except RuntimeError`` as ember's earlier error was."""
+
+
+_NotACheckpoint.__name__ = _NotACheckpoint.__qualname__ = "UnpicklingError"
+_NotACheckpoint.__module__ = "_pickle"
 
 
 @contextlib.contextmanager

@@ -326,6 +326,8 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
         out._view_fn = view_fn
     if not STATE.enabled and out._base._requires_grad:
         _no_grad_view(out)
+    if base._multi_view:
+        out._multi_view = True
     return out
 
 
@@ -353,6 +355,8 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
         if not STATE.enabled and root._requires_grad:
             _no_grad_view(o)
+        elif o._requires_grad:
+            o._multi_view = True
     return outs
 
 
@@ -468,6 +472,8 @@ def shape_arg(args):
     out = []
     for a in args:
         if isinstance(a, Tensor):
+            if a.numel() != 1:  # (a whole tensor of sizes is not taken, as in PyTorch)
+                raise TypeError("expected a sequence of integers, but got Tensor")
             a = a.item()
         if isinstance(a, (bool,)) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"expected a sequence of integers, but got {type(a).__name__}")
@@ -518,6 +524,14 @@ def check_inplace(t: Tensor) -> None:
     if t._requires_grad and t._grad_fn is None and t._base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
+    if t._multi_view and t._requires_grad and t._grad_fn is not None:
+        op = type(t._grad_fn).__name__
+        op = op[:op.rindex("Backward")] if "Backward" in op else op
+        raise RuntimeError(
+            f"Output {t._output_nr} of {op} is a view and is being modified inplace. This view "
+            "is the output of a function that returns multiple views. Such functions do not "
+            "allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
     b = t._base
     if b is not None and b._requires_grad and b._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -668,7 +682,14 @@ def _copy_slices(view: Tensor, node) -> None:
         first = res[0]
         if first is not None:
             first = conform_grad(first, node._meta[0], node, 0)
-        write(region, first._data if first is not None else 0)
+        if STATE.enabled:  # create_graph: the region's new gradient, recorded (a raw write
+            # would leave gb's history saying it is g's clone there too)
+            if first is None:
+                region.zero_()
+            else:
+                region.copy_(first)
+        else:
+            write(region, first._data if first is not None else 0)
         # (a Python number operand has no meta: its gradient goes nowhere)
         rest = tuple(None if r is None or node._meta[i + 1] is None
                      else conform_grad(r, node._meta[i + 1], node, i + 1)
@@ -695,7 +716,10 @@ def refresh_view(view: Tensor) -> None:
     def rule(ctx, g):
         # (the base's dtype: a view may have another one, as ``z.real`` of a complex z)
         gb = wrap(xp_of(g).zeros(base.shape, dtype=base._data.dtype), g._device)
-        write(view_fn(gb), g._data)
+        if STATE.enabled:  # create_graph: recorded (a raw write would cut g's history)
+            view_fn(gb).copy_(g)
+        else:
+            write(view_fn(gb), g._data)
         return (gb,)
 
     view._grad_fn = node_class("AsStridedBackward0")(rule, (edge(base),),
@@ -704,23 +728,24 @@ def refresh_view(view: Tensor) -> None:
     view._requires_grad = True
 
 
-def into_out(res, out):
+def into_out(res, out, name=None):
     """``res`` written into a caller's ``out=`` tensor (or tuple of them); ``res`` itself when
-    there is none."""
+    there is none.  ``name``: the op's, for PyTorch's message."""
     if out is None:
         return res
     if isinstance(out, (tuple, list)):
         for o, r in zip(out, res):
-            write_out(o, r)
+            write_out(o, r, name)
         return out
-    return write_out(out, res)
+    return write_out(out, res, name)
 
 
-def write_out(out: Tensor, res: Tensor) -> Tensor:
+def write_out(out: Tensor, res: Tensor, name=None) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
-    if out._requires_grad and STATE.enabled and (res._requires_grad or out._grad_fn is None):
-        raise RuntimeError(f"{'functions'} with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
+    if STATE.enabled and (res._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name + '(): ' if name else ''}functions with out=... arguments "
+                           "don't support automatic differentiation, but one of the arguments "
+                           "requires grad.")
     if not D.can_cast(res.dtype, out.dtype):
         raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
                            f"output type {_legacy(out.dtype)}")
@@ -739,3 +764,29 @@ def write_out(out: Tensor, res: Tensor) -> Tensor:
         return out
     write(out, res._data)
     return out
+
+
+def tensor_input(fn, name, strict=False):
+    """``fn`` (a public function whose first argument PyTorch requires to be a tensor) giving
+    PyTorch's TypeError for a non-tensor there (a list, a NumPy array): at once when
+    ``strict``, else only when it makes ``fn`` fail (a number it can take still works, as
+    ember's own code may rely on), rather than whatever error it fails with inside."""
+    import functools
+
+    def refuse(input):
+        cls = type(input)
+        kind = cls.__qualname__ if cls.__module__ == "builtins" else \
+            f"{cls.__module__}.{cls.__qualname__}"
+        return TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
+
+    @functools.wraps(fn)
+    def checked(input, *args, **kwargs):
+        if isinstance(input, Tensor):
+            return fn(input, *args, **kwargs)
+        if strict:
+            raise refuse(input)
+        try:
+            return fn(input, *args, **kwargs)
+        except Exception:
+            raise refuse(input) from None
+    return checked

@@ -165,9 +165,9 @@ def type_(t, dtype=None, non_blocking=False, **kwargs):
 
 
 def _type(t, dtype=None, non_blocking=False):
-    if dtype is None:
-        return f"torch.{D.dtype_name_for_type(t.dtype)}" if t._device.type == "cpu" else \
-            f"torch.cuda.{D.dtype_name_for_type(t.dtype)}"
+    if dtype is None:  # torch.FloatTensor, torch.cuda.FloatTensor, torch.meta.FloatTensor
+        kind = t._device.type
+        return f"torch.{'' if kind == 'cpu' else kind + '.'}{D.dtype_name_for_type(t.dtype)}"
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
         prefix = dtype[:-len(name)]

@@ -54,13 +54,24 @@ def _scalar_dtype_of(x):
         return D.bool
     if isinstance(x, np.generic):
         return D.from_numpy_dtype(x.dtype)
-    if isinstance(x, numbers.Integral):
+    # NOTE: Python's own number types only, as PyTorch: a Fraction or a Decimal is refused
+    # (NumPy would turn Fraction(1, 2) into 0)
+    if isinstance(x, int):
         return D.int64
-    if isinstance(x, numbers.Real):
+    if isinstance(x, float):
         return D.get_default_dtype()
-    if isinstance(x, numbers.Complex):
+    if isinstance(x, complex):
         return D.default_complex()
     return None
+
+
+def _c_type_name(x):
+    """The type's name as PyTorch's C++ messages print it (``decimal.Decimal``, ``Fraction``):
+    dotted for a type defined in C outside builtins, bare for a class written in Python."""
+    cls = type(x)
+    if cls.__flags__ & (1 << 9) or cls.__module__ == "builtins":  # (a heap type: Python's)
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def _nested_shape(data):
@@ -110,9 +121,9 @@ def _infer_dtype(data):
         else:
             d = _scalar_dtype_of(x)
             if d is None:
-                if isinstance(x, str):
+                if isinstance(x, (str, bytes)):
                     raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-                raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+                raise RuntimeError(f"Could not infer dtype of {_c_type_name(x)}")
         found = d if found is None else D.promote_types(found, d)
     visit(data)
     return D.get_default_dtype() if found is None else found
@@ -232,6 +243,7 @@ def _to_array(data, dtype):
 
         return _cast(np.array(a, copy=True), data.dtype, dtype)
     if isinstance(data, np.ndarray):
+        _check_byte_order(data)
         src = D.from_numpy_dtype(data.dtype)
         _check_strides(data)
         if dtype is None or dtype is src:
@@ -239,7 +251,7 @@ def _to_array(data, dtype):
         from .convert import _cast
 
         return _cast(np.array(data, copy=True), src, dtype)
-    if isinstance(data, str):
+    if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
@@ -336,24 +348,33 @@ def _check_strides(a):
                          "work around this by making a copy of your array  with array.copy().) ")
 
 
+def _check_byte_order(a):
+    """PyTorch's refusal of a non-native byte order (after its negative-stride check)."""
+    if not a.dtype.isnative:
+        _check_strides(a)
+        raise ValueError("given numpy array has byte order different from the native byte "
+                         "order. Conversion between byte orders is currently not supported.")
+
+
 def from_numpy(a):
     """A tensor sharing memory with NumPy array ``a``."""
     if not isinstance(a, np.ndarray):
         tp = type(a)
         name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
         raise TypeError(f"expected np.ndarray (got {name})")
+    _check_byte_order(a)
     if a.dtype not in D._BY_NP:
         D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
     if a.flags.c_contiguous and a.flags.writeable:
         return wrap(a)
     _check_strides(a)
-    if not a.flags.writeable:
-        _warn("The given NumPy array is not writable, and PyTorch does not support "
-              "non-writable tensors. This means writing to this tensor will result in "
-              "undefined behavior. You may want to copy the array to protect its data "
-              "or make it writable before converting it to a tensor. This type of "
-              "warning will be suppressed for the rest of this program.", UserWarning,
-              stacklevel=2)
+    if not a.flags.writeable:  # (once per process, as its text says)
+        warn_once("numpy-not-writable",
+                  "The given NumPy array is not writable, and PyTorch does not support "
+                  "non-writable tensors. This means writing to this tensor will result in "
+                  "undefined behavior. You may want to copy the array to protect its data "
+                  "or make it writable before converting it to a tensor. This type of "
+                  "warning will be suppressed for the rest of this program.")
     return wrap(a)
 
 
@@ -521,6 +542,12 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     return _to_out(_finish(arr, device, requires_grad), out)
 
 
+def _need_tensor(t, name):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(t).__name__}")
+
+
 def _like(t, dtype, device):
     return (t.dtype if dtype is None else D.to_dtype(dtype),
             t.device if device is None else device)
@@ -558,11 +585,13 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
+    _need_tensor(t, "zeros_like")
     return _like_filled(t, None, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
+    _need_tensor(t, "ones_like")
     return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
 
 
@@ -571,11 +600,13 @@ _EMPTY = object()  # empty_like's fill: none, or deterministic mode's markers
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
+    _need_tensor(t, "empty_like")
     return _like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
+    _need_tensor(t, "full_like")
     return _like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
                         memory_format)
 
@@ -692,6 +723,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         n = max(0, -(-(end - start) // step))
     else:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    if n > np.iinfo(np.int64).max:
+        raise RuntimeError("invalid size, possible overflow?")
     arr = _arange_values(start, step, n, dt)
     return _to_out(_finish(arr, device, requires_grad), out)
 
@@ -736,6 +769,7 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False,
              layout=None):
     """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
+    _check_space_args("linspace", start, end, steps)
     start, end = _num(start), _num(end)
     steps = int(_num(steps))
     if steps < 0:
@@ -748,6 +782,23 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     exps = _linspace_values(start, end, steps, dt)
     return _to_out(_finish(exps, device, requires_grad), out)
+
+
+def _check_space_args(name, start, end, steps):
+    """PyTorch's refusals for linspace/logspace: tensor ends of more than 0 dims, a
+    non-integer number of steps."""
+    dims = [f"{what} with {v.ndim} dimension(s)" for what, v in (("start", start), ("end", end))
+            if isinstance(v, Tensor) and v.ndim]
+    if dims:
+        raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                           f"{' and '.join(dims)}.")
+    if isinstance(steps, Tensor):
+        if steps.ndim == 0 and steps.dtype._kind < 2 and steps.dtype is not D.bool:
+            return
+    elif isinstance(steps, (int, np.integer)) and not isinstance(steps, (bool, np.bool_)):
+        return
+    raise TypeError(f"{name}(): argument 'steps' (position 3) must be int, not "
+                    f"{type(steps).__name__}")
 
 
 def _linspace_values(start, end, n, dt):
@@ -794,6 +845,7 @@ def _linspace_values(start, end, n, dt):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False, layout=None):
     """``base ** linspace(start, end, steps)``, as PyTorch's CPU kernel computes it."""
+    _check_space_args("logspace", start, end, steps)
     start, end = _num(start), _num(end)
     steps = int(_num(steps))
     if steps < 0:
@@ -946,8 +998,13 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
 
 def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False,
              layout=None, pin_memory=False):
+    if isinstance(n, Tensor) and n.ndim == 0 and n.dtype._kind < 2:
+        n = int(n)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if dt._kind == 1 and n - 1 > np.iinfo(dt.np).max:
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
@@ -958,6 +1015,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None, generator=None):
+    _need_tensor(t, "rand_like")
     # NOTE: drawn into the input's layout, in memory order (as PyTorch: empty_like, then fill)
     out = uniform_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
                    generator=generator)
@@ -966,6 +1024,7 @@ def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
 
 def randn_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None, generator=None):
+    _need_tensor(t, "randn_like")
     out = normal_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
                   generator=generator)
     return out.requires_grad_() if requires_grad else out
@@ -989,8 +1048,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         ref = mean if isinstance(mean, Tensor) else std
         if isinstance(std, Tensor) and (std._data < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())),
-                                    tuple(getattr(std, "shape", ())))
+        from .shape import broadcast_shapes  # (PyTorch's error on a mismatch)
+
+        shape = tuple(broadcast_shapes(tuple(getattr(mean, "shape", ())),
+                                       tuple(getattr(std, "shape", ()))))
         noise = randn(shape, dtype=ref.dtype, generator=generator, device=ref.device)
         return (noise * std + mean).detach()
     if size is None:
@@ -1087,6 +1148,10 @@ def bernoulli_(t, p=0.5, *, generator=None):
         return _cut_history(t, "BernoulliBackward2")
     g = _gen(generator, t._device)
     if isinstance(p, Tensor):
+        for x in (t, p):  # (before the range check, whose comparison would refuse first)
+            if x.dtype.is_complex:
+                raise NotImplementedError('"bernoulli_tensor_cpu_self_" not implemented for '
+                                          f"'{D.scalar_name(x.dtype)}'")
         if p._device.type != "meta" and p.numel() and \
                 not bool(((p >= 0) & (p <= 1)).all()):  # (NaN fails too)
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
@@ -1119,6 +1184,15 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     keeps the ``num_samples`` largest ``probs / q``; with replacement it draws one 53-bit
     uniform per sample and finds the first category whose normalised running sum reaches it.
     """
+    if probs._device.type == "meta":  # (no values to sample from: PyTorch's meta kernel
+        if probs.dim() not in (1, 2):  # checks only the shapes)
+            raise RuntimeError("The probability distributions dimensions must be 1 or 2, but "
+                               f"got {probs.dim()}")
+        shape = (num_samples,) if probs.dim() == 1 else (probs.shape[0], num_samples)
+        if num_samples < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {num_samples}: "
+                               f"{list(shape)}")
+        return wrap(xp_for(probs._device).empty(shape, dtype=np.int64), probs._device)
     if probs.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not probs.dtype.is_floating_point:

@@ -104,7 +104,10 @@ def _index_array(k, t):
         if type(a) is not np.ndarray and type(t._data) is np.ndarray:
             raise RuntimeError(f"indices should be either on cpu or on the same device as the "
                                f"indexed tensor ({t.device})")
-        if type(a) is np.ndarray and type(t._data) is not np.ndarray:
+        # (a CPU mask tensor stays on the host for a meta tensor: PyTorch finds its
+        # positions, which size the result)
+        if type(a) is np.ndarray and type(t._data) is not np.ndarray and not (
+                dt is D.bool and t._device.type == "meta"):
             a = xp_of(t).asarray(a)  # CPU indices for a GPU tensor: PyTorch allows them
     else:
         if isinstance(k, (list, tuple)):
@@ -262,7 +265,10 @@ def _apply_basic(t, items):
                     raise IndexError(f"The shape of the mask {_fmt(m.shape)} at index {i} does "
                                      f"not match the shape of the indexed tensor "
                                      f"{_fmt(out.shape)} at index {d + i}")
-            rest.extend(xp_of(out).nonzero(m))
+            if type(m) is np.ndarray and xp_of(out) is not np:  # a host mask, meta tensor:
+                rest.extend(xp_of(out).asarray(i) for i in np.nonzero(m))  # sizes known
+            else:
+                rest.extend(xp_of(out).nonzero(m))
             advanced = True
             d += m.ndim
             adv += m.ndim
@@ -335,7 +341,15 @@ def setitem(t, key, value):
     if isinstance(value, np.generic):
         value = value.item()
     region, rest = _apply_basic(t, _parse(t, key))
-    value = _strip_leading_ones(value)
+    if not (rest is None and isinstance(value, Tensor) and value.shape == region.shape):
+        # (a value of the region's own shape is copied as it is, as PyTorch: ``x[:1] *= 2``
+        # writes its (1, n) view back onto itself, the same memory in the same layout)
+        value = _strip_leading_ones(value)
+        lead = region.ndim - value.ndim if isinstance(value, Tensor) else 0
+        if rest is None and lead > 0 and region.shape == (1,) * lead + tuple(value.shape):
+            # (only leading 1s to add: PyTorch's expand lays them out as the region's own,
+            # so ``x[:1] = x[0]`` is the same memory in the same layout, not an overlap)
+            value = value.reshape(region.shape)
     if rest is None:
         copy_(region, value, _setitem=True)
         return
@@ -486,7 +500,18 @@ def _expand_error(src_shape, dst_shape):
 
 # -- gather / scatter ----------------------------------------------------------------------
 
+def _need_index_tensor(index, name, position=2):
+    """PyTorch's TypeError for an index given as a list, a number or an array."""
+    if not isinstance(index, Tensor):
+        cls = type(index)
+        kind = cls.__qualname__ if cls.__module__ == "builtins" else \
+            f"{cls.__module__}.{cls.__qualname__}"
+        raise TypeError(f"{name}(): argument 'index' (position {position}) must be Tensor, not "
+                        f"{kind}")
+
+
 def _check_index_dtype(index, name):
+    _need_index_tensor(index, name)
     if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
@@ -595,7 +620,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
     d = norm_dim(dim, t.ndim)
     s = src if src is not None else value
     if reduce not in (None, "add", "multiply"):
-        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        raise RuntimeError("reduce argument must be either add or multiply.")
     if isinstance(s, Tensor):
         if s.dtype is not t.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
@@ -656,6 +681,7 @@ def scatter_add(t, dim, index, src):
 # -- index_select / index_add / take -----------------------------------------------------------
 
 def index_select(t, dim, index):
+    _need_index_tensor(index, "index_select")
     same_device(t, index)
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
@@ -689,6 +715,7 @@ def index_select(t, dim, index):
 
 def index_add(t, dim, index, source, *, alpha=1):
     """``t`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
+    _need_index_tensor(index, "index_add")
     same_device(t, index, source)
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
@@ -708,7 +735,10 @@ def index_add(t, dim, index, source, *, alpha=1):
     if idx.size != sshape[d]:
         raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
                            f"source.size(dim): ({sshape[d]}), for dim: {d}")
-    _check_bounds(idx, tshape[d], d)
+    if t.ndim > 1:
+        _check_bounds(idx, tshape[d], d)
+    elif idx.size and (int(idx.max()) >= tshape[d] or int(idx.min()) < 0):
+        raise IndexError("index out of range in self")  # PyTorch's 1-d kernel says this
     out = t._data.copy().reshape(tshape)
     src = source._data.reshape(sshape)
     if alpha != 1:
@@ -746,6 +776,7 @@ def _read_at(g, nk):
 
 def take(t, index):
     """Elements of ``t`` read as a flat array, at ``index`` (negative counts from the end)."""
+    _need_index_tensor(index, "take", 1)
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
         got = _legacy(index.dtype) if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
@@ -798,7 +829,7 @@ def masked_fill(t, mask, value):
 
         _check_scalar_fits((value,), t.dtype)  # PyTorch's overflow errors (uint8 and 1000,
         v = _fill_scalar(value, t.dtype)  # float16 and 1e5)
-    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"
     xp = xp_of(t)
     fill = xp.asarray(v)
     if t.dtype.is_floating_point or t.dtype is D.bool:
@@ -829,7 +860,7 @@ def masked_select(t, mask):
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     same_device(t, mask)
-    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"
     xp = xp_of(t)
     a = xp.broadcast_to(t._data, shape)
     m = xp.broadcast_to(mask._data, shape)
@@ -849,7 +880,7 @@ def masked_scatter(t, mask, source):
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {_torch_type_name(mask.dtype)}")
     same_device(t, mask, source)
-    shape = broadcast_shapes(tuple(t.shape), tuple(mask.shape))
+    shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"
     xp = xp_of(t)
     out = xp.broadcast_to(t._data, shape).copy()
     m = xp.broadcast_to(mask._data, shape)

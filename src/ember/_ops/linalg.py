@@ -592,14 +592,26 @@ def _einsum_grad(g, ops, terms, out, sizes, i, shape):
     return wrap(full, g._device)
 
 def tensordot(a, b, dims=2):
+    from .shape import norm_dim
+
     if isinstance(dims, int):
-        ax = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        ax = (list(range(-dims, 0)), list(range(dims)))  # PyTorch's error counts a's from -1
     else:
-        ax = dims
+        ax = [[d] if isinstance(d, int) else list(d) for d in dims]
+        if len(ax) != 2 or len(ax[0]) != len(ax[1]):
+            raise RuntimeError("both dimension lists should have same length")
     letters = "abcdefghijklmnopqrstuvwxyz"
     ta = list(letters[:a.ndim])
     tb = list(letters[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*ax, strict=True):
+        sa, sb = a.shape[norm_dim(i, a.ndim)], b.shape[norm_dim(j, b.ndim)]
+        if sa != sb and 1 not in (sa, sb):
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "
+                               f"in dim {i} and second has size {sb} in dim {j}")
         tb[j] = ta[i]
     out = [c for c in ta if c not in tb] + [c for c in tb if c not in ta]
     return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)

@@ -41,6 +41,8 @@ def abs_inplace(self):
 def _flip(self, *args, dims=None):
     """``t.flip(0, 1)``, ``t.flip((0, 1))`` or ``t.flip(dims=(0, 1))``."""
     if dims is None:
+        if not args:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
     return S.flip(self, dims)
 
@@ -177,6 +179,8 @@ def _clamp_max_(self, max):
 
 
 def _masked_fill_(self, mask, value):
+    if isinstance(mask, Tensor):  # in place PyTorch names self "a" in a broadcast error
+        S.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
     return unary_inplace(I.masked_fill)(self, mask, value)
 
 
@@ -292,6 +296,9 @@ def _cast_method(dtype):
 
 
 def _type_as(self, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
     return C.to(self, other.dtype)
 
 
@@ -412,6 +419,17 @@ def _rmatmul_op(self, other):
     return L.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
 
+def check_dim_given(name, args, kwargs, position):
+    """``torch.softmax`` and ``Tensor.softmax`` (unlike ``F.softmax``) have no implicit dim."""
+    if name not in ("softmax", "log_softmax"):
+        return
+    if not args and "dim" not in kwargs:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    if (args[0] if args else kwargs["dim"]) is None:
+        where = f" (position {position})" if args else ""
+        raise TypeError(f"{name}(): argument 'dim'{where} must be int, not NoneType")
+
+
 def _nn_fn(name):
     """A Tensor method that forwards to ``nn.functional`` (softmax and friends)."""
     def method(self, *args, **kwargs):
@@ -419,6 +437,7 @@ def _nn_fn(name):
 
         if "axis" in kwargs:  # the method takes PyTorch's NumPy-style alias of dim
             kwargs["dim"] = kwargs.pop("axis")
+        check_dim_given(name, args, kwargs, 1)
         return getattr(functional, name)(self, *args, **kwargs)
     method.__name__ = name
     return method
@@ -571,14 +590,23 @@ _BINARY_DUNDERS = frozenset(
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 
 
-def _operator(fn):
+def _operator(fn, name=""):
     """A binary operator that answers NotImplemented for an operand no tensor op takes
     (None, a string, a list...), as PyTorch's do: ``t == None`` is then False, ``t in
     [None, t]`` works, and ``t + None`` raises Python's own TypeError."""
-    def op(self, other):
+    def op(self, other, *modulo):
+        if modulo:  # ``pow(t, 2, 5)``: no tensor op takes a modulus (Python's TypeError)
+            return NotImplemented
         if type(other) is Tensor or isinstance(other, _OPERANDS):
+            if isinstance(other, np.ndarray) and not numpy_ok:
+                # NOTE: PyTorch's operators (but ``==`` and ``/`` on the right) refuse a NumPy
+                # array, so NumPy's own reflected operator computes: a float64 result for
+                # float32 and float64, no autograd, and refusals where NumPy has none
+                # (``t < arr``, ``arr - t``), and ``t != arr`` is Python's identity test.
+                return self.reciprocal() * other if name == "__rtruediv__" else NotImplemented
             return fn(self, other)
         return NotImplemented
+    numpy_ok = name == "__eq__"
     op.__name__ = getattr(fn, "__name__", "op")
     return op
 
@@ -601,7 +629,9 @@ def install(cls):
 
     _complex.install(cls, _METHODS, _PROPERTIES)
     for name, fn in _METHODS.items():
-        setattr(cls, name, _operator(fn) if name in _BINARY_DUNDERS else fn)
+        if getattr(fn, "__module__", None) == __name__ and fn.__name__ == "_" + name:
+            fn.__name__ = fn.__qualname__ = name  # Python's argument errors name the method
+        setattr(cls, name, _operator(fn, name) if name in _BINARY_DUNDERS else fn)
     for name, fn in _PROPERTIES.items():
         setattr(cls, name, property(*fn) if isinstance(fn, tuple) else property(fn))
     cls.__hash__ = object.__hash__

@@ -326,6 +326,13 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     range when both are equal); values outside are ignored.  Not differentiable."""
     from .complex import kernel_refusal, refuse
 
+    if input._device.type == "meta":  # (PyTorch's meta kernel: the size, no dtype check)
+        if bins <= 0:
+            raise RuntimeError(f"histc(): bins must be > 0, but got {bins}")
+        if not float(min) <= float(max):
+            raise RuntimeError("histc(): max must be larger than min")
+        hist = xp_of(input).zeros((int(bins),), dtype=input._data.dtype)
+        return _out(wrap(hist, input._device), out)
     refuse(input, kernel_refusal("aminmax_cpu"))  # (PyTorch's first step: the data's range)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
@@ -357,6 +364,10 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     tensor of increasing edges.  A value equal to the last edge falls in the last bin.
     ``density=True`` scales the counts to integrate to 1.
     """
+    if input._device.type == "meta" and not isinstance(bins, Tensor):
+        from .reduce import _NO_META_KERNEL  # (the sizes of the edges' range need values)
+
+        raise NotImplementedError(_NO_META_KERNEL.format("histogram.bin_ct"))
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogramdd\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
@@ -554,8 +565,8 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     a = _rows(input, d)
     xp = xp_of(input)
     rows = a.shape[0]
-    if rows == 0:
-        best = xp.zeros(0, dtype=np.int64)
+    if rows == 0 or input._device.type == "meta":  # (meta: only the result's shape)
+        best = xp.zeros(rows, dtype=np.int64)
     else:
         order = xp.argsort(a, axis=-1, kind="stable")
         s = xp.take_along_axis(a, order, axis=-1)
@@ -591,7 +602,8 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if dim is None:
         a = input._data.reshape(-1)
-        if a.dtype.kind == "f" or input.dtype in (D.float16, D.bfloat16):
+        if (a.dtype.kind == "f" or input.dtype in (D.float16, D.bfloat16)) and \
+                input._device.type != "meta":  # (meta: no values to drop NaNs from)
             a = a[~xp.isnan(a)]
         if a.size == 0:
             v = xp.full((), np.nan, dtype=input._data.dtype)
@@ -705,6 +717,7 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
+    I._need_index_tensor(index, "index_fill")
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
     if index.ndim > 1:
@@ -756,6 +769,7 @@ def _check_index_copy(input, d, index, source):
 def index_copy(input, dim, index, source):
     """``input`` with the slices of ``source`` along ``dim`` written at ``index`` (the last
     write wins where ``index`` repeats)."""
+    I._need_index_tensor(index, "index_copy")
     same_device(input, index, source)
     d = norm_dim(dim, input.ndim)
     _check_index_copy(input, d, index, source)
@@ -825,6 +839,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     scattered.  Integer means round down.  Gradients: ``amax``/``amin`` share a position's
     gradient evenly between the members equal to its result.
     """
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # (PyTorch takes these too)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")

@@ -112,8 +112,8 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
             arr = d.sum(dtype=D.int64.np) if out_dt is D.int64 else \
                 _exact_sum(d, tuple(range(d.ndim))) if d.dtype in _CASCADED else \
                 d.sum() if d.flags.c_contiguous else _fsum(d, None)
-        if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
-            arr = xp_of(t).asarray(arr, dtype=out_dt.np)
+            if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
+                arr = xp_of(t).asarray(arr, dtype=out_dt.np)  # (overflow: a silent inf)
         return make(arr, (t,), "SumBackward0", _sum_all_rule)
     dims = _dims(t, dim)
     d = _acc(t)
@@ -1082,7 +1082,18 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
     return out[0] if len(out) == 1 else tuple(out)
 
 
+# (PyTorch's text when an op has no meta kernel: bincount's size depends on the values)
+_NO_META_KERNEL = (
+    "aten::{}: attempted to run this operator with Meta tensors, but there was no fake impl "
+    "or Meta kernel registered. You may have run into this message while using an operator "
+    "with PT2 compilation APIs (torch.compile/torch.export); in order to use this operator "
+    "with those APIs you'll need to add a fake impl. Please see the following for next "
+    "steps:  https://pytorch.org/tutorials/advanced/custom_ops_landing_page.html")
+
+
 def bincount(t, weights=None, minlength=0):
+    if t._device.type == "meta":
+        raise NotImplementedError(_NO_META_KERNEL.format("bincount"))
     _no_complex(t, NotImplementedError, "\"bincount_cpu\" not implemented for '{}'")
     if t.dtype.is_floating_point or t.dtype is D.bool:
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_legacy(t.dtype)}\'')

@@ -35,6 +35,10 @@ def _infer_shape(shape, numel):
         if s != -1:
             known *= s
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_fmt(shape)} "
+                               "because the unspecified dimension size -1 can be any value and "
+                               "is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
         shape[neg[0]] = numel // known
@@ -785,10 +789,19 @@ def _keyword(args, name, value):
     return (value,)
 
 
+def _tensor_seq(tensors, name):
+    """``tensors`` as a list; a single Tensor is refused as PyTorch does (iterating it along
+    dim 0 would silently give a different result)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
+    return list(tensors)
+
+
 def cat(tensors, dim=0, *, axis=None, out=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
-    tensors = list(tensors)
+    tensors = _tensor_seq(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
@@ -848,7 +861,7 @@ concat = concatenate = cat
 def stack(tensors, dim=0, *, axis=None, out=None):
     if axis is not None:
         dim = axis
-    tensors = list(tensors)
+    tensors = _tensor_seq(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     # The DataLoader's case (many samples of one dtype, shape and device): no per-item work.
@@ -888,12 +901,13 @@ def stack(tensors, dim=0, *, axis=None, out=None):
 
 
 def hstack(tensors):
-    ts = [x if x.ndim else x.reshape(1) for x in tensors]
+    ts = [x if x.ndim else x.reshape(1) for x in _tensor_seq(tensors, "hstack")]
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
-    return cat([x if x.ndim >= 2 else x.reshape(1, -1) for x in tensors], 0)
+    return cat([x if x.ndim >= 2 else x.reshape(1, -1) for x in _tensor_seq(tensors, "vstack")],
+               0)
 
 
 def flip(t, dims):
@@ -1015,16 +1029,21 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
     """Repeat each element (along ``dim``, or of the flattened tensor) ``repeats`` times.
 
     ``repeat_interleave(counts)`` with an integer tensor alone gives ``i`` repeated
-    ``counts[i]`` times.
+    ``counts[i]`` times.  ``output_size``, when given, must be the result's length; a
+    ``repeats`` tensor on the meta device needs it (its values are unknown).
     """
     from .index import _idx_tensor, index_select
 
     if repeats is None:  # torch.repeat_interleave(repeats)
         reps = t
+        if reps._device.type == "meta":  # (PyTorch's meta kernel checks nothing else)
+            return _meta_repeats_index(reps, output_size, reps.dtype)
         if reps.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         _check_repeats(reps)
-        return _idx_tensor(np.repeat(np.arange(reps.shape[0]), to_host(reps._data)), reps)
+        idx = np.repeat(np.arange(reps.shape[0]), to_host(reps._data))
+        _check_output_size(idx.shape[0], output_size, True)
+        return _idx_tensor(idx, reps)
     if dim is None:
         t = t.flatten()
         dim = 0
@@ -1033,19 +1052,42 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
     if isinstance(repeats, Tensor):
         if repeats.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-        _check_repeats(repeats)
-        reps = to_host(repeats._data).reshape(-1)  # the output's size depends on them
-        if reps.shape[0] == 1:
-            reps = reps[0]
-        elif reps.shape[0] != n:
+        k = repeats.numel()
+        if k != 1 and k != n:
             raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                               f"repeats.size(0) = {reps.shape[0]} and input.size({d}) = {n}")
+                               f"repeats.size(0) = {k} and input.size({d}) = {n}")
+        if repeats._device.type == "meta":  # the output's size depends on unknown values
+            return index_select(t, d, _meta_repeats_index(repeats, output_size, D.int64))
+        _check_repeats(repeats)
+        reps = to_host(repeats._data).reshape(-1)
+        if k == 1:
+            reps = reps[0]
+        from_tensor = True
     else:
         reps = int(repeats)
         if reps < 0:
             raise RuntimeError("Repeats must be non-negative")
+        from_tensor = False
     idx = np.repeat(np.arange(n), reps)
+    _check_output_size(idx.shape[0], output_size, from_tensor)
     return index_select(t, d, _idx_tensor(idx, t))
+
+
+def _meta_repeats_index(reps, output_size, dtype):
+    """The index a meta ``repeats`` tensor stands for: ``output_size`` long, no values."""
+    if output_size is None:
+        raise RuntimeError("cannot repeat_interleave a meta tensor without output_size")
+    xp = xp_of(reps)
+    return wrap(xp.empty((int(output_size),), dtype=dtype.np), reps._device)
+
+
+def _check_output_size(total, output_size, from_tensor):
+    if output_size is None or int(output_size) == total:
+        return
+    if from_tensor:  # (PyTorch's message when the counts come in a tensor)
+        raise RuntimeError("allocated size does not match required size")
+    raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {total} but got "
+                       f"{int(output_size)}")
 
 
 def _check_repeats(reps):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ember._warnings import warn as _warn
 
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import (STATE, enable_grad, inference_mode, is_grad_enabled,
+from .grad_mode import (ANOMALY, STATE, enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .graph import Node, _ops_core, run_backward
 
@@ -108,12 +108,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges, grads = _roots(outputs, _as_tuple(grad_outputs), create_graph)  # outputs checked first
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    if retain_graph is None:
-        retain_graph = create_graph
-    edges, grads = _roots(outputs, _as_tuple(grad_outputs), create_graph)
     in_edges = [edge(t) for t in inputs]
     captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
                             accumulate=False)
@@ -166,7 +166,11 @@ class set_detect_anomaly:
 
     def __init__(self, mode: bool, check_nan: bool = True):
         global _check_nan
-        shared = type(STATE)  # anomaly mode is process-wide: set on the class, not per thread
+        for what, pos, v in (("enabled", 1, mode), ("check_nan", 2, check_nan)):
+            if not isinstance(v, bool):  # (checked before anything changes)
+                raise TypeError(f"set_anomaly_enabled(): argument '{what}' (position {pos}) "
+                                f"must be bool, not {type(v).__name__}")
+        shared = ANOMALY  # anomaly mode is process-wide: not per thread
         self.prev = (shared.anomaly, shared.anomaly_nan, _check_nan)
         shared.anomaly, shared.anomaly_nan = bool(mode), bool(mode) and bool(check_nan)
         _check_nan = bool(check_nan)
@@ -176,7 +180,7 @@ class set_detect_anomaly:
 
     def __exit__(self, *exc):
         global _check_nan
-        shared = type(STATE)
+        shared = ANOMALY
         shared.anomaly, shared.anomaly_nan, _check_nan = self.prev
         return False
 

@@ -180,6 +180,18 @@ def _rule(ctx, *grads):
     if len(out) != n:
         raise RuntimeError(f"function {type(ctx).__name__} returned an incorrect number of "
                            f"gradients (expected {n}, got {len(out)})")
+    from .._tensor import Tensor
+    for i, (g, m) in enumerate(zip(out, ctx._meta)):
+        if m is None:  # the input was not a tensor: only None may come back for it
+            if g is not None:
+                raise RuntimeError(f"function {type(ctx).__name__} returned a gradient different "
+                                   f"than None at position {i + 1}, but the corresponding forward "
+                                   "input was not a Variable")
+        elif g is not None and not isinstance(g, Tensor):
+            kind = type(g)
+            name = "numpy.ndarray" if kind.__module__ == "numpy" and kind.__name__ == "ndarray" \
+                else kind.__name__
+            raise RuntimeError(f"expected Variable or None (got {name})")
     return tuple(out)
 
 

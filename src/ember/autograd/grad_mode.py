@@ -9,13 +9,28 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled"]
 
 
+class _Anomaly:
+    """Anomaly mode: one switch for the whole process, as PyTorch's."""
+
+    __slots__ = ("anomaly", "anomaly_nan")
+
+    def __init__(self):
+        self.anomaly = False  # autograd.set_detect_anomaly
+        self.anomaly_nan = False  # ... with check_nan: a NaN gradient is an error
+
+
+# NOTE: a plain object, not the thread-local STATE: every op's node reads it, and an
+# attribute of a threading.local costs several times a plain one's
+ANOMALY = _Anomaly()
+
+
 class _State(threading.local):
     """Autograd's switches.  Grad mode, inference mode and the engine's in-backward flag are
     per thread, as PyTorch's (a new thread starts with grad mode on, whatever the thread that
-    started it had); anomaly mode is one switch for the process, as PyTorch's."""
+    started it had); anomaly mode is one switch for the process (``ANOMALY``), read here too."""
 
-    anomaly = False  # autograd.set_detect_anomaly (class attributes: shared by every thread)
-    anomaly_nan = False  # ... with check_nan: a NaN gradient is an error
+    anomaly = property(lambda self: ANOMALY.anomaly)
+    anomaly_nan = property(lambda self: ANOMALY.anomaly_nan)
 
     def __init__(self):
         self.enabled = True
@@ -74,18 +89,30 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):
-    """Context manager and decorator that stops ops from recording the graph."""
+class _BareDecorator(_Mode):
+    """A mode that also decorates without parentheses: ``@torch.no_grad`` is
+    ``@torch.no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__} takes no arguments; use `with "
+                            f"torch.{cls.__name__}():`")
+        return cls()(orig_func)
 
     def __init__(self, orig_func=None):
-        if orig_func is not None and not callable(orig_func):
-            raise TypeError("no_grad takes no arguments; use `with torch.no_grad():`")
+        pass
+
+
+class no_grad(_BareDecorator):
+    """Context manager and decorator that stops ops from recording the graph."""
 
     def _enter(self):
         STATE.enabled = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecorator):
     """Context manager and decorator that turns recording back on inside ``no_grad``."""
 
     def _enter(self):

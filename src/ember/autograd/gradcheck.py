@@ -14,9 +14,10 @@ They must agree as ``allclose(analytical, numerical, rtol, atol)``; otherwise a
 or with ``raise_exception=False`` the check returns False.
 
 ember has no forward-mode AD, so ``check_forward_ad`` (and ``check_fwd_over_rev``)
-are refused; ``fast_mode`` runs the full check; ``check_batched_grad`` and
-``check_undefined_grad`` add nothing here (gradients are computed one at a time, and
-ember never hands a backward an undefined gradient).
+are refused; ``fast_mode`` runs the full check; ``check_batched_grad`` adds nothing here
+(gradients are computed one at a time).  ``check_undefined_grad`` runs the function again
+and back-propagates zeros through it, as PyTorch's does with undefined gradients (which a
+custom ``Function`` sees as zeros too, unless it turned ``set_materialize_grads`` off).
 """
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def _analytical(output, inputs, diff_idx, unit=1):
     jac = [np.zeros((t.numel(), n_out), dtype=t._data.dtype) for t in diff_inputs]
     types_ok = sizes_ok = True
     for k in range(n_out):
-        onehot = zeros_like(output)
+        onehot = zeros_like(output).contiguous()  # (a transposed output's layout: no view)
         with no_grad():
             onehot.view(-1)[k] = unit
         grads = grad(output, diff_inputs, onehot, retain_graph=True, allow_unused=True)
@@ -244,6 +245,52 @@ def _check_scales_with_grad_output(func_out, inputs):
             raise GradcheckError("grad is incorrect size")
 
 
+_UNDEFINED_NOTE = ('Please look at "Notes about undefined output gradients" in '
+                   '"tools/autograd/derivatives.yaml"')
+
+
+def _check_undefined_grad(func, inputs, n_outputs):
+    """PyTorch's check that a backward copes with undefined output gradients: the function is
+    run again and all-zero gradients (ember's stand-in for undefined ones) go back through
+    it, then once more per output when there are several."""
+    from .._ops.creation import zeros_like
+    from . import grad
+
+    diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not diff_inputs:
+        raise GradcheckError("no Tensors requiring grad found in input")
+
+    def outputs():
+        return [o for o in _tupled(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+
+    def warn_bc_breaking():
+        _warn("Backwards compatibility: New undefined gradient support checking feature is "
+              "enabled by default, but it may break existing callers of this function. If "
+              "this is true for you, you can call this function with "
+              '"check_undefined_grad=False" to disable the feature')
+
+    def check(outs):
+        try:
+            grads = grad(outs, diff_inputs, [zeros_like(o) for o in outs], allow_unused=True)
+        except RuntimeError as exc:
+            warn_bc_breaking()
+            raise GradcheckError("Expected backward function to handle undefined output "
+                                 f"grads. {_UNDEFINED_NOTE}") from exc
+        for g in grads:
+            if g is not None and not bool(g.eq(0).all()):
+                warn_bc_breaking()
+                raise GradcheckError("Expected all input grads to be undefined or zero when "
+                                     "all output grads are undefined or zero. "
+                                     f"{_UNDEFINED_NOTE}")
+
+    checks = [outputs()]
+    if len(checks[0]) > 1:
+        checks += [outputs() for _ in range(n_outputs)]
+    for outs in checks:
+        if outs:
+            check(outs)
+
+
 def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
               check_batched_grad=False, check_batched_forward_grad=False,
@@ -271,6 +318,8 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
             o.requires_grad  # noqa: B018  (PyTorch's AttributeError for a non-tensor output)
         _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes)
         _check_scales_with_grad_output(func_out, inputs)
+        if check_undefined_grad:
+            _check_undefined_grad(func, inputs, len(func_out))
         return True
     except GradcheckError:
         if raise_exception:
@@ -297,7 +346,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
     if grad_outputs is None:
         outs = [o for o in _tupled(func(*inputs)) if o.requires_grad]
         grad_outputs = tuple(
-            empty(tuple(o.shape), dtype=o.dtype if o.is_floating_point() else D.float64,
+            empty(tuple(o.shape), dtype=o.dtype if o.is_floating_point() or o.is_complex()
+                  else D.float64,
                   device=o.device).uniform_(-1, 1).requires_grad_() for o in outs)
     else:
         grad_outputs = _tupled(grad_outputs)

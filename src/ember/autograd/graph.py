@@ -9,11 +9,13 @@ adding up the gradients that reach each node before running it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import operator
 import re
+import weakref
 
-from .grad_mode import STATE
+from .grad_mode import ANOMALY, STATE
 
 _seq = itertools.count()
 OUT = object()  # in what an op saves, stands for the op's own (first) output
@@ -116,9 +118,13 @@ class Node:
         self._nig = None
         if num_outputs != 1:
             self._num_outputs = num_outputs
+        if ANOMALY.anomaly:  # where the forward op ran, shown if this node's backward fails
+            self.__dict__["_trace"] = _user_stack()
 
     def name(self) -> str:
-        return type(self).__name__
+        n = type(self).__name__
+        # PyTorch's hand-written C++ nodes give their namespaced C++ name
+        return f"torch::autograd::{n}" if n in ("AccumulateGrad", "CopySlices") else n
 
     @property
     def metadata(self) -> dict:
@@ -198,6 +204,8 @@ class Node:
         out = list(self._saved)
         for i, v in enumerate(self._versions):
             if v is None:
+                if type(out[i]) is _Packed:  # hooks registered on this one saved tensor
+                    out[i] = out[i].unpack(out[i].value)
                 continue
             x = out[i]
             is_out = type(x) is SavedOutput
@@ -220,6 +228,10 @@ class Node:
                 value = ember.tensor(value, dtype=ember.bool if isinstance(value, bool) else
                                      ember.int64 if isinstance(value, int) else ember.float64)
             return value
+        if attr.startswith("_raw_saved_") and attr[11:] in names:
+            i = names.index(attr[11:])
+            if self._released or not isinstance(self._saved[i], (int, float, bool)):
+                return SavedTensor(self, i)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _release(self):
@@ -318,6 +330,65 @@ def _tensor_class():
     return _Tensor
 
 
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: one tensor a node saved, on which a user may set a
+    pack/unpack pair of hooks (``register_hooks``), as ``saved_tensors_hooks`` does for all."""
+
+    __slots__ = ("_node", "_index")
+
+    def __init__(self, node, index):
+        self._node, self._index = node, index
+
+    def __repr__(self):
+        return f"<torch._C._autograd.SavedTensor object at {id(self):#x}>"
+
+    def register_hooks(self, *hooks):
+        if len(hooks) != 2 or not all(callable(h) for h in hooks):
+            raise TypeError(
+                "register_hooks(): incompatible function arguments. The following argument "
+                "types are supported:\n    1. (self: torch._C._autograd.SavedTensor, arg0: "
+                "collections.abc.Callable, arg1: collections.abc.Callable) -> None\n\n"
+                f"Invoked with: {self!r}, " + ", ".join(repr(h) for h in hooks))
+        node, i = self._node, self._index
+        if node._released:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved "
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved variables after calling "
+                "backward.")
+        if node._packed or type(node._saved[i]) is _Packed:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already "
+                               "been set. Hint: only one pair of hooks is allowed at a time.")
+        value = node.saved[i]
+        pack, unpack = hooks
+        # the pack hook sees the tensor without its history; what unpack returns takes it back
+        if type(node._saved[i]) is SavedOutput:
+            ref, nr, req = weakref.ref(node), node._saved[i].output_nr, True
+        else:
+            ref, nr, req = value._grad_fn, value._output_nr, value._requires_grad
+        prev, STATE.enabled = STATE.enabled, False  # pack hooks run in no_grad, as PyTorch's
+        try:
+            packed = _Packed(pack(value.detach()), functools.partial(_unpack_as, unpack, ref, nr,
+                                                                       req))
+        finally:
+            STATE.enabled = prev
+        saved, versions = list(node._saved), list(node._versions)
+        saved[i], versions[i] = packed, None
+        node._saved, node._versions = tuple(saved), tuple(versions)
+
+
+def _unpack_as(unpack, grad_fn, output_nr, requires_grad, packed):
+    t = unpack(packed)
+    if not STATE.enabled or not requires_grad:
+        return t
+    out = t.detach()
+    out._grad_fn = grad_fn() if type(grad_fn) is weakref.ref else grad_fn
+    out._output_nr = output_nr
+    out._requires_grad = True
+    return out
+
+
 class SavedOutput:
     """An op's own output, saved for its backward without a reference cycle."""
 
@@ -348,10 +419,14 @@ def _modified_message(t, version, out_node, output_nr):
         desc += f", which is output {output_nr} of {_op_name(out_node)},"
     elif t._grad_fn is not None:
         desc += f", which is output {t._output_nr} of {_op_name(t._grad_fn)},"
+    hint = ("the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good "
+            "luck!") if ANOMALY.anomaly else (
+            "enable anomaly detection to find the operation that failed to compute its "
+            "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {desc} is at version {t._vc.v}; expected version {version} "
-            "instead. Hint: enable anomaly detection to find the operation that failed to "
-            "compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+            f"instead. Hint: {hint}")
 
 
 def _op_name(node):
@@ -618,7 +693,39 @@ def _check_nan(node, grads):
                                f"{i}th output.")
 
 
+def _user_stack():
+    """The Python stack outside ember, as the lines of a traceback."""
+    import os
+    import sys
+    import traceback
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(root)]
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    names = [f.filename for f in frames]
+    if main in names:  # under ``ember run``: from the script on, as ``python script.py``
+        frames = frames[names.index(main):]
+    return "".join(traceback.format_list(frames))
+
+
 def _apply(node, grads, _core):
+    if not ANOMALY.anomaly:
+        return _apply_node(node, grads, _core)
+    try:
+        return _apply_node(node, grads, _core)
+    except Exception:
+        # anomaly mode: a failing backward names its node and where its forward op ran
+        from .._warnings import warn
+
+        trace = node.__dict__.get("_trace")
+        warn(f"Error detected in {type(node).__name__}. " + (
+            "No forward pass information available. Enable detect anomaly during forward "
+            "pass for more information." if trace is None else
+            "Traceback of forward call that caused the error:\n" + trace.rstrip("\n")))
+        raise
+
+
+def _apply_node(node, grads, _core):
     if node._pre_hooks:
         for fn in list(node._pre_hooks.values()):
             r = fn(tuple(grads))
@@ -651,7 +758,7 @@ def _apply(node, grads, _core):
         if fixed is out:
             fixed = list(out)
         fixed[i] = g
-    if STATE.anomaly_nan:
+    if ANOMALY.anomaly_nan:
         _check_nan(node, fixed)
     if node._post_hooks:
         for fn in list(node._post_hooks.values()):

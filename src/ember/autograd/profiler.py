@@ -184,16 +184,20 @@ def _start(recorder):
 
     if _active[0] is not None:
         raise RuntimeError("Profiler is already enabled on this thread")
+    global _is_profiler_enabled
     _active[0] = recorder
+    _is_profiler_enabled = True
     _core._profile_hook = recorder.op
-    _patches[:] = _wrap_composites()
+    _patches[:] = _wrap_composites() + _optimizer_ranges()
 
 
 def _stop(recorder):
     from .._ops import _core
 
+    global _is_profiler_enabled
     if _active[0] is recorder:
         _active[0] = None
+        _is_profiler_enabled = False
         _core._profile_hook = None
         _unwrap_composites(_patches)
         _patches.clear()
@@ -333,17 +337,62 @@ def _wrap_composites():
     return done
 
 
+def _optimizer_ranges():
+    """PyTorch's ranges around every optimizer's ``step`` and ``zero_grad``
+    (``Optimizer.step#SGD.step``): global step hooks (so a user's optimizer class gets them
+    too) and a wrapped ``Optimizer.zero_grad``, in the form ``_unwrap_composites`` undoes."""
+    optim = sys.modules.get("ember.optim.optimizer")
+    if optim is None:
+        return []
+    open_ranges = {}  # id(optimizer) -> its open step ranges
+
+    def pre(opt, args, kwargs):
+        rec = _active[0]
+        if rec is not None:
+            name = type(opt).__name__
+            open_ranges.setdefault(id(opt), []).append(
+                rec.enter(f"Optimizer.step#{name}.step", annotation=False))
+
+    def post(opt, args, kwargs):
+        rec, stack = _active[0], open_ranges.get(id(opt))
+        if rec is not None and stack:
+            rec.exit(stack.pop())
+
+    handles = [optim.register_optimizer_step_pre_hook(pre),
+               optim.register_optimizer_step_post_hook(post)]
+    base = optim.Optimizer
+    zero_grad = base.__dict__["zero_grad"]
+
+    @functools.wraps(zero_grad)
+    def ranged_zero_grad(self, *args, **kwargs):
+        rec = _active[0]
+        if rec is None:
+            return zero_grad(self, *args, **kwargs)
+        name = type(self).__name__
+        ev = rec.enter(f"Optimizer.zero_grad#{name}.zero_grad", annotation=False)
+        try:
+            return zero_grad(self, *args, **kwargs)
+        finally:
+            rec.exit(ev)
+
+    base.zero_grad = ranged_zero_grad
+    return [(base, "zero_grad", zero_grad, ranged_zero_grad)] + [
+        (handles, i, h, None) for i, h in enumerate(handles)]
+
+
 def _unwrap_composites(done):
     for where, key, old, new in reversed(done):
-        if isinstance(where, dict):
+        if isinstance(where, list):  # (an optimizer hook's handle)
+            old.remove()
+        elif isinstance(where, dict):
             if where.get(key) is new:
                 where[key] = old
         elif where.__dict__.get(key) is new:
             setattr(where, key, old)
 
 
-def _is_profiler_enabled() -> bool:
-    return _active[0] is not None
+# (a flag, not a function, as PyTorch's: ``if torch.autograd.profiler._is_profiler_enabled:``)
+_is_profiler_enabled = False
 
 
 # -- record_function -----------------------------------------------------------------

@@ -74,7 +74,7 @@ class BackwardHook:
             if r is not None:
                 grads = tuple(r)
         self.grad_outputs = grads
-        if not self.input_requires_grad and self.hooks:
+        if not self.input_requires_grad:  # (PyTorch warns with backward pre-hooks alone too)
 
             _warn("Full backward hook is firing when gradients are computed with respect "
                   "to module outputs since no inputs require gradients. See "
@@ -95,5 +95,19 @@ class BackwardHook:
                 if len(r) != len(grad_inputs):
                     raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
                                        f"got {len(r)}, but expected {len(grad_inputs)}")
+                _check_same_kind(r, grad_inputs)
                 grad_inputs = tuple(r)
         return grad_inputs
+
+
+def _check_same_kind(new, old):
+    """PyTorch's refusal of a module backward hook's gradient of another size or dtype (it
+    calls the user's hook through a wrapper named ``hook``)."""
+    from ..autograd.graph import _hook_result
+
+    for n, o in zip(new, old):
+        if n is not None and o is not None:
+            _hook_result(_check_same_kind, o, n)
+
+
+_check_same_kind.__name__ = "hook"

@@ -100,6 +100,31 @@ class TVTensor(Tensor):
         return self._make_repr()
 
 
+def _plain_result(name):
+    """``Tensor.<name>`` returning a plain ``Tensor`` even when it hands back ``self``.
+
+    NOTE: ember's ``float()``, ``cpu()``, ``contiguous()``... return the tensor itself
+    when there is nothing to do; torchvision unwraps every result that is not from
+    clone/to/detach/requires_grad_/pin_memory, so ``img.float()`` on a float32 Image
+    is a plain ``Tensor`` there too.
+    """
+    method = getattr(Tensor, name)
+
+    def plain(self, *args, **kwargs):
+        out = method(self, *args, **kwargs)
+        return _as_class(out, Tensor) if isinstance(out, TVTensor) else out
+
+    plain.__name__ = name
+    return plain
+
+
+for _name in ("float", "double", "half", "bfloat16", "int", "long", "short", "byte", "char",
+              "bool", "cfloat", "cdouble", "cpu", "cuda", "contiguous", "type_as"):
+    if hasattr(Tensor, _name):
+        setattr(TVTensor, _name, _plain_result(_name))
+del _name
+
+
 def _rebuild_tv_tensor(cls, plain, state):
     out = _as_class(plain, cls)
     out.__dict__.update(state)

@@ -1,5 +1,6 @@
 """``torchvision.utils``: ``make_grid`` tiles a batch of images into one, ``save_image``
-writes it to a file."""
+writes it to a file, ``draw_bounding_boxes``/``draw_segmentation_masks``/``draw_keypoints``
+annotate an image."""
 from __future__ import annotations
 
 import math
@@ -70,3 +71,208 @@ def save_image(tensor, fp, format=None, **kwargs):
     grid = make_grid(tensor, **kwargs)
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to("cpu", uint8).numpy()
     _pil.image_module().fromarray(pixels).save(fp, format=format)
+
+
+# --- drawing on images (``draw_bounding_boxes``, ``draw_segmentation_masks``, ...) -----------
+# These hand the pixels to Pillow's ImageDraw, as torchvision does, so lines, ellipses and
+# label text come out pixel for pixel the same.
+
+
+def _palette(count):
+    """Default colours: object ``i`` gets ``(i * (2**25-1, 2**15-1, 2**21-1)) % 255``."""
+    return [tuple((i * v) % 255 for v in (2**25 - 1, 2**15 - 1, 2**21 - 1))
+            for i in range(count)]
+
+
+def _parse_colors(colors, num_objects, floating=False):
+    """One RGB triple per object from ``None``, a colour, or a list of colours."""
+    from PIL import ImageColor
+
+    if colors is None:
+        colors = _palette(num_objects)
+    elif isinstance(colors, list):
+        if len(colors) < num_objects:
+            raise ValueError("Number of colors must be equal or larger than the number of "
+                             f"objects, but got {len(colors)} < {num_objects}.")
+    elif not isinstance(colors, (tuple, str)):
+        raise ValueError("colors must be a tuple or a string, or a list thereof, but got "
+                         f"{colors}.")
+    elif isinstance(colors, tuple) and len(colors) != 3:
+        raise ValueError("If passed as tuple, colors should be an RGB triplet, but got "
+                         f"{colors}.")
+    else:
+        colors = [colors] * num_objects
+    colors = [ImageColor.getrgb(c) if isinstance(c, str) else c for c in colors]
+    if floating:
+        colors = [tuple(v / 255 for v in c) for c in colors]
+    return colors
+
+
+def _check_image(image, rgb_only, what="The image must be a tensor"):
+    from .. import uint8
+
+    if not isinstance(image, Tensor):
+        raise TypeError(f"{what}, got {type(image)}")
+    if not (image.dtype == uint8 or image.is_floating_point()):
+        raise ValueError(f"The image dtype must be uint8 or float, got {image.dtype}")
+    if image.dim() != 3:
+        raise ValueError("Pass individual images, not batches")
+    if rgb_only and image.size(0) != 3:
+        raise ValueError("Pass an RGB image. Other Image formats are not supported")
+
+
+def _to_pil_uint8(image):
+    """A 3-channel uint8 PIL image of ``image`` (floats in [0, 1] scaled as v2's to_dtype)."""
+    from . import _pil
+    from .transforms.v2.functional import to_dtype
+    from .. import uint8
+
+    if image.is_floating_point():
+        image = to_dtype(image, uint8, scale=True)
+    pixels = image.detach().permute(1, 2, 0).cpu().numpy()
+    return _pil.image_module().fromarray(pixels.copy())
+
+
+def _from_pil(pil_image, dtype):
+    import numpy as np
+
+    from .._ops.creation import from_numpy
+    from .transforms.v2.functional import to_dtype
+
+    out = from_numpy(np.ascontiguousarray(np.asarray(pil_image).transpose(2, 0, 1)))
+    return to_dtype(out, dtype, scale=True) if dtype.is_floating_point else out
+
+
+def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, width=1, font=None,
+                        font_size=None, label_colors=None, label_background_colors=None,
+                        fill_labels=False):
+    """Draw ``(xmin, ymin, xmax, ymax)`` boxes (and optional labels) on a ``C x H x W`` image.
+
+    Returns a new tensor of the image's dtype; coordinates are truncated to integers.
+    """
+    import warnings
+
+    from PIL import ImageDraw, ImageFont
+
+    _check_image(image, False, "Tensor expected")
+    if image.size(0) not in (1, 3):
+        raise ValueError("Only grayscale and RGB images are supported")
+    if boxes.shape[-1] != 4:
+        raise NotImplementedError("ember's draw_bounding_boxes draws (N, 4) boxes only; "
+                                  "rotated (N, 8) boxes are not supported")
+    if bool((boxes[:, 0] > boxes[:, 2]).any()) or bool((boxes[:, 1] > boxes[:, 3]).any()):
+        raise ValueError("Boxes need to be in (xmin, ymin, xmax, ymax) format. Use "
+                         "torchvision.ops.box_convert to convert them")
+    count = boxes.shape[0]
+    if count == 0:
+        warnings.warn("boxes doesn't contain any box. No box was drawn", stacklevel=2)
+        return image
+    if labels is None:
+        labels = [None] * count
+    elif len(labels) != count:
+        raise ValueError(f"Number of boxes ({count}) and labels ({len(labels)}) mismatch. "
+                         "Please specify labels for each box.")
+    colors = _parse_colors(colors, count)
+    if label_colors or fill_labels:
+        label_colors = _parse_colors(label_colors if label_colors else "black", count)
+    else:
+        label_colors = list(colors)
+    if fill_labels and label_background_colors:
+        label_background_colors = _parse_colors(label_background_colors, count)
+    else:
+        label_background_colors = list(colors)
+    if font is None:
+        if font_size is not None:
+            warnings.warn("Argument 'font_size' will be ignored since 'font' is not set.",
+                          stacklevel=2)
+        txt_font = ImageFont.load_default()
+    else:
+        txt_font = ImageFont.truetype(font=font, size=font_size or 10)
+    if image.size(0) == 1:
+        image = image.repeat(3, 1, 1)
+    dtype = image.dtype
+    canvas = _to_pil_uint8(image)
+    draw = ImageDraw.Draw(canvas, "RGBA" if fill else None)
+    for box, color, label, text_color, back in zip(boxes.to("cpu").long().tolist(), colors,
+                                                   labels, label_colors,
+                                                   label_background_colors):
+        draw.rectangle(box, width=width, outline=color,
+                       fill=tuple(color) + (100,) if fill else None)
+        if label is not None:
+            margin = width + 1
+            at = (box[0] + margin, box[1] + margin)
+            if fill_labels:
+                left, top, right, bottom = draw.textbbox(at, label, font=txt_font)
+                draw.rectangle((left - 1, top - 1, right + 1, bottom + 1), fill=back)
+            draw.text(at, label, fill=text_color, font=txt_font)
+    return _from_pil(canvas, dtype)
+
+
+def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
+    """Blend boolean ``masks`` (``(N, H, W)`` or ``(H, W)``) onto an RGB image in colour.
+
+    Each masked pixel becomes ``image * (1 - alpha) + colour * alpha``; where masks
+    overlap the colour is black.
+    """
+    import warnings
+
+    from .. import bool as bool_, tensor
+
+    _check_image(image, True)
+    if masks.ndim == 2:
+        masks = masks[None, :, :]
+    if masks.ndim != 3:
+        raise ValueError("masks must be of shape (H, W) or (batch_size, H, W)")
+    if masks.dtype != bool_:
+        raise ValueError(f"The masks must be of dtype bool. Got {masks.dtype}")
+    if tuple(masks.shape[-2:]) != tuple(image.shape[-2:]):
+        raise ValueError("The image and the masks must have the same height and width")
+    count = masks.size(0)
+    if count == 0:
+        warnings.warn("masks doesn't contain any mask. No mask was drawn", stacklevel=2)
+        return image
+    overlap = masks.sum(dim=0) > 1
+    dtype = image.dtype
+    painted = image.detach().clone()
+    for mask, color in zip(masks, _parse_colors(colors, count, image.is_floating_point())):
+        painted[:, mask] = tensor(color, dtype=dtype, device=image.device)[:, None]
+    painted[:, overlap] = 0
+    return (image * (1 - alpha) + painted * alpha).to(dtype)
+
+
+def draw_keypoints(image, keypoints, connectivity=None, colors=None, radius=2, width=3,
+                   visibility=None):
+    """Draw ``(num_instances, K, 2)`` keypoints as filled circles, optionally joined by
+    lines between the index pairs in ``connectivity``."""
+    from PIL import ImageDraw
+
+    from .. import bool as bool_, ones
+
+    _check_image(image, True)
+    if keypoints.ndim != 3:
+        raise ValueError("keypoints must be of shape (num_instances, K, 2)")
+    if visibility is None:
+        visibility = ones(tuple(keypoints.shape[:-1]), dtype=bool_)
+    if visibility.ndim == 3:
+        visibility = visibility.squeeze(-1)
+    if visibility.ndim != 2:
+        raise ValueError(f"visibility must be of shape (num_instances, K). Got "
+                         f"ndim={visibility.ndim}")
+    if tuple(visibility.shape) != tuple(keypoints.shape[:-1]):
+        raise ValueError("keypoints and visibility must have the same dimensionality for "
+                         f"num_instances and K. Got visibility.shape={visibility.shape} and "
+                         f"keypoints.shape={keypoints.shape}")
+    dtype = image.dtype
+    canvas = _to_pil_uint8(image)
+    draw = ImageDraw.Draw(canvas)
+    for points, seen in zip(keypoints.to("cpu").long().tolist(),
+                            visibility.to("cpu").bool().tolist()):
+        for (x, y), shown in zip(points, seen):
+            if shown:
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colors,
+                             outline=None, width=0)
+        for a, b in connectivity or ():
+            if seen[a] and seen[b]:
+                draw.line(((points[a][0], points[a][1]), (points[b][0], points[b][1])),
+                          width=width)
+    return _from_pil(canvas, dtype)

@@ -11,8 +11,8 @@ rounded once, which is exact for float32 operands).
   given.
 - Forward, generic kernel: nested over the axes (outermost first), each level
   ``fma(t0, l0, t1 * l1)``.  PyTorch's 4-D bilinear kernel for small outputs
-  (``out_h + out_w <= 128``) is separable instead: the last axis as above, then the
-  rows as ``fma(t1, l1, t0 * l0)``.
+  (``out_h + out_w <= 128``) is its channels-last one instead (see
+  :func:`_bilinear_small`).
 - Backward: the output gradient is scattered in raster order, each output adding to
   its ``2**d`` corners (first axis slowest) ``acc = fma(l_a * l_b * ..., g, acc)``.
 """
@@ -56,25 +56,48 @@ def _shaped(w, ndim, ax):
     return w.reshape(s)
 
 
-def _combine(a, ax, p, first_fused):
-    i0, i1, l0, l1 = p
-    t0, t1 = np.take(a, i0, axis=ax), np.take(a, i1, axis=ax)
-    l0, l1 = _shaped(l0, a.ndim, ax), _shaped(l1, a.ndim, ax)
-    if first_fused:
-        return _fma(t0, l0, (t1 * l1).astype(_f32))
-    return _fma(t1, l1, (t0 * l0).astype(_f32))
+def _bilinear_small(a, params):
+    """4-D bilinear resizing when ``out_h + out_w <= 128`` (PyTorch's
+    channels-last kernel).
+
+    Each output is a sum of four corner pixels times the products of the row and column
+    weights (``w_rc = l_r * m_c``, rounded to float32), accumulated with fused
+    multiply-adds in an order that depends on the channel: channels in whole groups of
+    8 (the kernel's vector loop) add corners (1,0), (1,1), (0,1), (0,0); the remaining
+    ``C % 8`` (its scalar loop) add (0,1), (0,0), (1,0), (1,1).  NOTE: measured against
+    PyTorch 2.13 on an AVX512 machine (the vector loop is 8 floats wide there too).
+    """
+    (i0, i1, l0, l1), (j0, j1, m0, m1) = params
+    r0, r1 = l0[:, None], l1[:, None]
+    corners = {(r, c): (np.take(np.take(a, ri, axis=-2), cj, axis=-1),
+                        (rw * cw).astype(_f32))
+               for r, (ri, rw) in enumerate(((i0, r0), (i1, r1)))
+               for c, (cj, cw) in enumerate(((j0, m0), (j1, m1)))}
+
+    def accumulate(order, channels):
+        pix, w = corners[order[0]]
+        acc = (pix[:, channels] * w).astype(_f32)
+        for key in order[1:]:
+            pix, w = corners[key]
+            acc = _fma(pix[:, channels], w, acc)
+        return acc
+
+    channels = a.shape[1]
+    cut = channels - channels % 8
+    out = np.empty(corners[(0, 0)][0].shape, _f32)
+    out[:, :cut] = accumulate(((1, 0), (1, 1), (0, 1), (0, 0)), slice(0, cut))
+    out[:, cut:] = accumulate(((0, 1), (0, 0), (1, 0), (1, 1)), slice(cut, channels))
+    return out
 
 
 def linear_forward(a, params):
     """Resize float32 array ``a`` (``(N, C, *S)``) with per-axis ``params`` (outer first)."""
     nd = len(params)
     out = [len(p[0]) for p in params]
-    if nd == 2 and sum(out) <= 128:  # PyTorch's separable kernel
-        if a.shape[-1] != out[1]:
-            a = _combine(a, a.ndim - 1, params[1], True)
-        if a.shape[-2] != out[0]:
-            a = _combine(a, a.ndim - 2, params[0], False)
-        return np.ascontiguousarray(a, dtype=_f32)
+    if nd == 2 and sum(out) <= 128:  # PyTorch's channels-last kernel
+        if tuple(a.shape[-2:]) == tuple(out):
+            return np.array(a, dtype=_f32)
+        return _bilinear_small(a, params)
 
     def rec(x, k):
         if k == nd:

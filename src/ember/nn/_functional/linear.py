@@ -28,10 +28,17 @@ def linear(input, weight, bias=None):
 def bilinear(input1, input2, weight, bias=None):
     """``y_k = x1 @ W_k @ x2 + b_k`` for each output feature k."""
     if input1.shape[:-1] != input2.shape[:-1]:
+        if input1.dim() == input2.dim():  # PyTorch names the first dim that differs
+            d = next(i for i, (a, b) in enumerate(zip(input1.shape, input2.shape)) if a != b)
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: "
+                               f"got {input1.shape[d]} and {input2.shape[d]}")
         raise RuntimeError("bilinear(): input batch dimensions do not match: got "
                            f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
-    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or \
-            input2.shape[-1] != weight.shape[2]:
+    if weight.dim() != 3:
         raise RuntimeError("bilinear(): input size does not match weight size")
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
+                               f"{x.shape[-1]} but expected {weight.shape[k]}")
     out = linalg.einsum("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out

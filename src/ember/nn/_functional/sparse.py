@@ -176,6 +176,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = xp_of(tensor)
     a = tensor._data
+    if tensor._device.type == "meta":  # no values: only the class count shapes the result
+        if num_classes == -1:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        if num_classes < 0:  # (PyTorch's meta path fails in its arange)
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        return wrap(xp.zeros(a.shape + (num_classes,), dtype=np.int64), tensor._device)
     if a.size == 0:
         if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")

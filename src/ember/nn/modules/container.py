@@ -288,6 +288,9 @@ def _pairs(items, cls, element_cls):
 class ParameterList(Module):
     """A list of parameters (plain tensors are wrapped as ``Parameter``)."""
 
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
     def __init__(self, values=None):
         super().__init__()
         self._size = 0
@@ -340,6 +343,9 @@ class ParameterList(Module):
 
 class ParameterDict(Module):
     """An ordered dict of parameters."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
 
     def __init__(self, parameters=None):
         super().__init__()

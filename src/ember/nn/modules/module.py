@@ -105,11 +105,15 @@ def _addindent(s, n):
 
 
 def _type_name(value):
+    """``torch.typename`` as PyTorch's messages here use it: ``torch.FloatTensor`` for a
+    tensor, ``int`` for a builtin, the dotted class name of anything else."""
     from ..._dtype import dtype_name_for_type
 
     if isinstance(value, Tensor):
         return f"torch.{dtype_name_for_type(value.dtype)}"
-    return type(value).__name__
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else \
+        f"{cls.__module__}.{cls.__qualname__}"
 
 
 _hook_ids = itertools.count()
@@ -195,7 +199,7 @@ class Module:
 
     def add_module(self, name: str, module) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
         if not isinstance(name, str):
             raise TypeError(f"module name should be a string. Got {type(name).__name__}")
         if hasattr(self, name) and name not in self._modules:

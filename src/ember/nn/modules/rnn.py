@@ -21,6 +21,7 @@ import numbers
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
+from ..._tensor import Tensor
 from ..._ops._core import make
 from ...amp import autocast_mode as _amp
 from ..._ops import shape as S
@@ -627,6 +628,9 @@ class LSTMCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):
+        if isinstance(hx, Tensor) and input.dim() == 2:  # (h, c) is needed, not h alone
+            raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            "not Tensor")
         input, hx, batched = self._prepare("LSTMCell", input, hx, 2)
         h, c = self._step(_lstm_step, input, hx)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

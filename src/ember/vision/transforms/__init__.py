@@ -15,17 +15,18 @@ from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Fi
                          PILToTensor, RandomAdjustSharpness, RandomAffine, RandomApply,
                          RandomAutocontrast, RandomChoice, RandomCrop, RandomEqualize,
                          RandomErasing, RandomGrayscale, RandomHorizontalFlip, RandomInvert,
-                         RandomOrder, RandomPosterize, RandomResizedCrop, RandomRotation,
-                         RandomSolarize, RandomVerticalFlip, Resize, TenCrop, ToPILImage,
-                         ToTensor)
+                         RandomOrder, RandomPerspective, RandomPosterize, RandomResizedCrop,
+                         RandomRotation, RandomSolarize, RandomVerticalFlip, Resize, TenCrop,
+                         ToPILImage, ToTensor)
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
            "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "InterpolationMode",
            "Lambda", "LinearTransformation", "Normalize", "PILToTensor", "Pad", "RandAugment",
            "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
            "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
-           "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
-           "TenCrop", "ToPILImage", "ToTensor", "TrivialAugmentWide", "functional"]
+           "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective",
+           "RandomPosterize", "RandomResizedCrop", "RandomRotation", "RandomSolarize",
+           "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
+           "TrivialAugmentWide", "functional"]
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

@@ -210,3 +210,11 @@ def rotate(img, angle: float, interpolation: int = 0, expand: bool = False, cent
     """Pillow's own ``Image.rotate`` (counter-clockwise degrees)."""
     _assert_pil(img)
     return img.rotate(angle, interpolation, expand, center, **_parse_fill(fill, img))
+
+
+def perspective(img, perspective_coeffs: list[float], interpolation: int = 3, fill=None):
+    """Pillow's own perspective warp (``Image.PERSPECTIVE``) by the eight coefficients."""
+    _assert_pil(img)
+    image = _pil.image_module()
+    return img.transform(img.size, image.Transform.PERSPECTIVE, perspective_coeffs,
+                         interpolation, **_parse_fill(fill, img))

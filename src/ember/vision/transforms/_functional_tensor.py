@@ -153,22 +153,23 @@ def resize(img: Tensor, size: list[int], interpolation: str = "bilinear",
     if antialias and interpolation not in ("bilinear", "bicubic"):
         antialias = False
     out_dtype = img.dtype
-    cast = not out_dtype.is_floating_point
+    # NOTE: as torchvision, anything but float32/float64 is resized in float32
+    cast = out_dtype not in (_ember().float32, _ember().float64)
     x = img.float() if cast else img
     lead = tuple(x.shape[:-2])
-    x = x.reshape(-1, 1, x.shape[-2], x.shape[-1])
-    if antialias or interpolation == "bicubic":
-        x = _resize_by_matrices(x, size, interpolation, antialias)
-    else:
-        import ember.nn.functional as F
+    # NOTE: as torchvision, a 4-D batch keeps its channels (PyTorch's small-output bilinear
+    # kernel sums in a channel-dependent order) and F.interpolate checks the sizes.
+    channels = int(x.shape[-3]) if x.dim() >= 3 else 1
+    x = x.reshape(-1, channels, x.shape[-2], x.shape[-1])
+    import ember.nn.functional as F
 
-        x = F.interpolate(x, size=size, mode=interpolation,
-                          align_corners=False if interpolation == "bilinear" else None)
+    x = F.interpolate(x, size=size, mode=interpolation, antialias=antialias,
+                      align_corners=False if interpolation in ("bilinear", "bicubic") else None)
     x = x.reshape(*lead, *size)
     if interpolation == "bicubic" and out_dtype == _ember().uint8:
         x = x.clamp(min=0, max=255)
     if cast:
-        x = x.round().to(out_dtype)
+        x = (x if out_dtype.is_floating_point else x.round()).to(out_dtype)
     return x
 
 
@@ -671,7 +672,8 @@ def _sample_exact(arr: np.ndarray, ix, iy, mode: str, fused: bool) -> np.ndarray
     return acc
 
 
-def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool) -> Tensor:
+def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool,
+                coords=None) -> Tensor:
     """:func:`_warp` for a CPU tensor outside autograd: torchvision's own steps on PyTorch's
     kernels (the grid, ``grid_sample`` with a ones channel appended when there is a
     ``fill``, the fill blend, rounding back to integers) restated in NumPy."""
@@ -686,7 +688,7 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
     if fill is not None:
         arr = np.concatenate([arr, np.ones((n, 1, h, w), np_type)], axis=1)
     fused = _fused()
-    ix, iy = _source_coords(matrix, w, h, ow, oh, np_type, fused)
+    ix, iy = (coords or _source_coords)(matrix, w, h, ow, oh, np_type, fused)
     out = _sample_exact(arr, ix, iy, mode, fused)
     if fill is not None:
         out, mask = out[:, :-1], np.broadcast_to(out[:, -1:], (n, c, oh, ow))
@@ -707,7 +709,8 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
     return result if result.dtype == img.dtype else result.to(img.dtype)
 
 
-def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = False) -> Tensor:
+def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = False,
+          coords=None) -> Tensor:
     """Resample ``img`` at the positions ``matrix`` gives (zeros outside), then apply ``fill``.
 
     CPU tensors outside autograd take :func:`_warp_exact` (PyTorch's numbers).  Otherwise
@@ -718,12 +721,12 @@ def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = Fal
     """
     torch = _ember()
     if img.device.type == "cpu" and not (img.requires_grad and torch.is_grad_enabled()):
-        return _warp_exact(img, matrix, ow, oh, mode, fill, v2)
+        return _warp_exact(img, matrix, ow, oh, mode, fill, v2, coords)
     work = _float_type(img)
     x, restore = _to_nchw(img, work)
     n, c, h, w = (int(s) for s in x.shape)
     np_type = np.dtype(np.float64 if work == torch.float64 else np.float32)
-    ix, iy = _source_coords(matrix, w, h, ow, oh, np_type)
+    ix, iy = (coords or _source_coords)(matrix, w, h, ow, oh, np_type)
     if mode == "nearest":
         # NOTE: np.rint rounds halves to even, like the vector kernel of PyTorch's sampler.
         taps = [(np.rint(ix), np.rint(iy), np.ones_like(ix))]
@@ -799,3 +802,38 @@ def rotate(img: Tensor, matrix: list[float], interpolation: str = "nearest",
     h, w = int(img.shape[-2]), int(img.shape[-1])
     ow, oh = _compute_affine_output_size(matrix, w, h) if expand else (w, h)
     return _warp(img, matrix, ow, oh, interpolation, fill, v2)
+
+
+def _perspective_source_coords(coeffs, w: int, h: int, ow: int, oh: int, np_type,
+                               fused: bool = False):
+    """Input pixel coordinates ``(ix, iy)`` that the output pixels of a perspective warp read.
+
+    As torchvision's grid: each output pixel centre ``(x, y)`` goes to
+    ``((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1))``, the
+    numerator's coefficients first scaled to ``grid_sample``'s [-1, 1] range by the half
+    size, each sum of three products added in order (two ``bmm``), then 1 taken off.
+    """
+    c = np.asarray(coeffs, dtype=np.float64).astype(np_type)
+    half = np.array([0.5 * ow, 0.5 * oh], dtype=np.float64).astype(np_type)
+    num = np.array([[c[0], c[3]], [c[1], c[4]], [c[2], c[5]]], dtype=np_type) / half
+    xs = (np.arange(ow, dtype=np.float64) + 0.5).astype(np_type)
+    ys = (np.arange(oh, dtype=np.float64) + 0.5).astype(np_type)
+    x, y = np.meshgrid(xs, ys)
+    one = np_type.type(1)
+    den = x * c[6] + y * c[7] + one
+    gx = (x * num[0, 0] + y * num[1, 0] + num[2, 0]) / den - one
+    gy = (x * num[0, 1] + y * num[1, 1] + num[2, 1]) / den - one
+    shift = np_type.type(-0.5)
+    return (_muladd(gx + one, np_type.type(w / 2), shift, np_type, fused),
+            _muladd(gy + one, np_type.type(h / 2), shift, np_type, fused))
+
+
+def perspective(img: Tensor, perspective_coeffs: list[float], interpolation: str = "bilinear",
+                fill=None) -> Tensor:
+    """Warp by the eight perspective coefficients (output to input positions)."""
+    _check_warp_args(img, None, interpolation, fill)
+    if len(perspective_coeffs) != 8:
+        raise ValueError("Argument coeffs should have 8 float values")
+    h, w = int(img.shape[-2]), int(img.shape[-1])
+    return _warp(img, list(perspective_coeffs), w, h, interpolation, fill,
+                 coords=_perspective_source_coords)

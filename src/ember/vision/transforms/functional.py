@@ -151,50 +151,50 @@ def to_pil_image(pic, mode=None):
 
     Float data is scaled by 255 to uint8 (unless ``mode='F'``); with one channel the
     mode follows the type (uint8 ``L``, int16 ``I;16``, int32 ``I``, float32 ``F``), with 2,
-    3, 4 channels it is ``LA``, ``RGB``, ``RGBA``.
+    3, 4 channels it is ``LA``, ``RGB``, ``RGBA`` (uint8 only).  A ``mode`` given for 2, 3
+    or 4 channels must be one of ``LA`` / ``RGB``, ``YCbCr``, ``HSV`` / ``RGBA``, ``CMYK``,
+    ``RGBX``, and the bytes are read as that mode as they are (no colour conversion).
     """
+    import sys
+
     image = _pil.image_module()
     if isinstance(pic, Tensor):
-        if pic.ndim not in (2, 3):
-            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
-        if pic.ndim == 2:
-            pic = pic.unsqueeze(0)
-        if pic.shape[-3] > 4:
-            raise ValueError(f"pic should not have > 4 channels. Got {pic.shape[-3]} channels.")
-        if pic.is_floating_point() and mode != "F":
-            pic = pic.mul(255).byte()
-        npimg = np.transpose(pic.detach().cpu().numpy(), (1, 2, 0))
-    elif isinstance(pic, np.ndarray):
-        if pic.ndim not in (2, 3):
-            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
-        npimg = pic[:, :, None] if pic.ndim == 2 else pic
-        if npimg.shape[-1] > 4:
-            raise ValueError(f"pic should not have > 4 channels. Got {npimg.shape[-1]} channels.")
-        if np.issubdtype(npimg.dtype, np.floating) and mode != "F":
-            npimg = (npimg * 255).astype(np.uint8)
-    else:
+        if pic.ndim == 3:
+            pic = pic.permute(1, 2, 0)
+        pic = pic.detach().cpu().numpy()
+    elif not isinstance(pic, np.ndarray):
         raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
+    if pic.ndim == 2:
+        pic = pic[:, :, None]
+    if pic.ndim != 3:
+        raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+    if pic.shape[-1] > 4:
+        raise ValueError(f"pic should not have > 4 channels. Got {pic.shape[-1]} channels.")
+    npimg = pic
+    if np.issubdtype(npimg.dtype, np.floating) and mode != "F":
+        npimg = (npimg * 255).astype(np.uint8)
     channels = npimg.shape[2]
     if channels == 1:
         npimg = npimg[:, :, 0]
-        by_type = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16",
-                   np.dtype(np.int32): "I", np.dtype(np.float32): "F"}
-        expected = by_type.get(npimg.dtype)
-        if mode is not None and expected is not None and mode != expected and not (
-                mode == "1" and npimg.dtype == np.uint8):
-            raise ValueError(f"Incorrect mode ({mode}) supplied for input type "
-                             f"{npimg.dtype}. Should be {expected}")
-        mode = mode or expected
-    elif mode is None:
-        mode = {2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-        if npimg.dtype != np.uint8:
-            raise TypeError(f"Input type {npimg.dtype} is not supported")
+        expected = {np.dtype(np.uint8): "L",
+                    np.dtype(np.int16): "I;16" if sys.byteorder == "little" else "I;16B",
+                    np.dtype(np.int32): "I", np.dtype(np.float32): "F"}.get(npimg.dtype)
+        if mode is not None and mode != expected:
+            # NOTE: torchvision's message names the class ``np.dtype``, not the array's dtype.
+            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {np.dtype}. "
+                             f"Should be {expected}")
+        mode = expected
+    else:
+        allowed = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}[channels]
+        if mode is not None and mode not in allowed:
+            raise ValueError(f"Only modes {allowed} are supported for {channels}D inputs")
+        if mode is None and npimg.dtype == np.uint8:
+            mode = allowed[0]
     if mode is None:
         raise TypeError(f"Input type {npimg.dtype} is not supported")
-    if mode in ("L", "LA", "RGB", "RGBA", "1") and npimg.dtype != np.uint8:
-        npimg = npimg.astype(np.uint8)
-    out = image.fromarray(np.ascontiguousarray(npimg))
-    return out if out.mode == mode else out.convert(mode)
+    height, width = npimg.shape[:2]
+    return image.frombuffer(mode, (width, height), np.ascontiguousarray(npimg).tobytes(), "raw",
+                            mode, 0, 1)
 
 
 def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
@@ -595,6 +595,36 @@ def affine(img, angle: float, translate, scale: float, shear,
     matrix = _get_inverse_affine_matrix(_centre_offset(center, img), angle,
                                         [1.0 * t for t in translate], scale, shear)
     return F_t.affine(img, matrix, interpolation.value, fill)
+
+
+def _get_perspective_coeffs(startpoints, endpoints) -> list[float]:
+    """The eight coefficients ``(a, b, c, d, e, f, g, h)`` that take each corner of
+    ``endpoints`` to the matching one of ``startpoints``, with
+    ``(x, y) -> ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1))``:
+    the least-squares solution of the 8 linear equations, in float64, rounded to float32."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(f"Please provide exactly four corners, got {len(startpoints)} "
+                         f"startpoints and {len(endpoints)} endpoints.")
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(endpoints, startpoints):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    a = np.asarray(rows, dtype=np.float64)
+    solution = np.linalg.lstsq(a, np.asarray(rhs, dtype=np.float64), rcond=None)[0]
+    return [float(c) for c in solution.astype(np.float32)]
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None):
+    """Warp ``img`` so that the corners ``startpoints`` (top-left, top-right, bottom-right,
+    bottom-left) move to ``endpoints``."""
+    coeffs = _get_perspective_coeffs(startpoints, endpoints)
+    interpolation = _check_interpolation(interpolation)
+    if not isinstance(img, Tensor):
+        _needs_pil(img, "perspective")
+        return F_pil.perspective(img, coeffs, _PIL_INTS[interpolation], fill)
+    return F_t.perspective(img, coeffs, interpolation.value, fill)
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

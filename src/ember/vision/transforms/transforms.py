@@ -958,3 +958,51 @@ class RandomErasing(Module):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, "
                 f"value={self.value}, inplace={self.inplace})")
+
+
+class RandomPerspective(Module):
+    """With probability ``p`` (``torch.rand(1)``), warp so that the four corners move inwards
+    by up to ``distortion_scale`` of half the image size each.
+
+    The eight corner coordinates are drawn by ``torch.randint``, one at a time: top-left x
+    then y, top-right, bottom-right, bottom-left (torchvision's order).
+    """
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
+                 fill=0):
+        super().__init__()
+        self.p = p
+        if isinstance(interpolation, int):
+            interpolation = _interpolation_modes_from_int(interpolation)
+        self.interpolation = interpolation
+        self.distortion_scale = distortion_scale
+        self.fill = _check_fill(fill)
+
+    def forward(self, img):
+        channels, height, width = F.get_dimensions(img)
+        fill = _fill_for(img, self.fill, channels)
+        if _ember().rand(1) < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    @staticmethod
+    def get_params(width: int, height: int, distortion_scale: float):
+        torch = _ember()
+        dx = int(distortion_scale * (width // 2))
+        dy = int(distortion_scale * (height // 2))
+
+        def draw(low, high):
+            return int(torch.randint(low, high, size=(1,)).item())
+
+        near_x, near_y = (0, dx + 1), (0, dy + 1)
+        far_x, far_y = (width - dx - 1, width), (height - dy - 1, height)
+        topleft = [draw(*near_x), draw(*near_y)]
+        topright = [draw(*far_x), draw(*near_y)]
+        botright = [draw(*far_x), draw(*far_y)]
+        botleft = [draw(*near_x), draw(*far_y)]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [topleft, topright, botright, botleft]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"

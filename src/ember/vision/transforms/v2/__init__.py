@@ -13,9 +13,10 @@ from . import functional
 from ._augment import CutMix, MixUp
 from ._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from ._geometry import (CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
-                        RandomResizedCrop, RandomRotation, RandomVerticalFlip, RandomZoomOut,
-                        Resize, TenCrop)
-from ._misc import (RGB, ColorJitter, Compose, ConvertImageDtype, GaussianBlur, Grayscale,
+                        RandomResize, RandomResizedCrop, RandomRotation, RandomShortestSize,
+                        RandomVerticalFlip, RandomZoomOut, Resize, ScaleJitter, TenCrop)
+from ._misc import (RGB, ClampBoundingBoxes, ColorJitter, Compose, ConvertBoundingBoxFormat,
+                    ConvertImageDtype, GaussianBlur, GaussianNoise, Grayscale, JPEG,
                     Identity, Lambda, Normalize, PILToTensor, RandomAdjustSharpness, RandomApply,
                     RandomAutocontrast, RandomChannelPermutation, RandomChoice, RandomEqualize,
                     RandomErasing, RandomGrayscale, RandomInvert, RandomOrder,
@@ -25,15 +26,17 @@ from ._transform import Transform
 from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size
 from .functional import InterpolationMode
 
-__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
-           "ConvertImageDtype", "CutMix", "FiveCrop", "GaussianBlur", "Grayscale", "Identity",
+__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ClampBoundingBoxes",
+           "ColorJitter", "Compose", "ConvertBoundingBoxFormat", "ConvertImageDtype", "CutMix",
+           "FiveCrop", "GaussianBlur", "GaussianNoise", "Grayscale", "Identity", "JPEG",
            "InterpolationMode", "Lambda", "MixUp", "Normalize", "PILToTensor", "Pad", "RGB",
            "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
            "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
            "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
            "RandomInvert", "RandomOrder", "RandomPhotometricDistort", "RandomPosterize",
-           "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip",
-           "RandomZoomOut", "Resize", "SanitizeBoundingBoxes", "TenCrop", "ToDtype", "ToImage",
+           "RandomResize", "RandomResizedCrop", "RandomRotation", "RandomShortestSize",
+           "RandomSolarize", "RandomVerticalFlip", "RandomZoomOut", "Resize",
+           "SanitizeBoundingBoxes", "ScaleJitter", "TenCrop", "ToDtype", "ToImage",
            "ToPILImage", "ToPureTensor", "ToTensor", "Transform", "TrivialAugmentWide",
            "check_type", "functional", "get_bounding_boxes", "has_all", "has_any", "query_chw",
            "query_size"]

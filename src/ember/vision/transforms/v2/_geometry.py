@@ -62,6 +62,69 @@ class Resize(Transform):
                                  max_size=self.max_size, antialias=self.antialias)
 
 
+class _RandomSizeResize(Transform):
+    """Resize to the ``size`` that ``make_params`` draws."""
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.resize, inpt, params["size"], interpolation=self.interpolation,
+                                 antialias=self.antialias)
+
+
+class ScaleJitter(_RandomSizeResize):
+    """Resize to ``target_size`` (w, h: the image fitted in it) times a scale drawn uniformly
+    from ``scale_range`` (large-scale jitter)."""
+
+    def __init__(self, target_size, scale_range=(0.1, 2.0), interpolation="bilinear",
+                 antialias=True):
+        super().__init__()
+        self.target_size = target_size
+        self.scale_range = scale_range
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        low, high = self.scale_range
+        # NOTE: as torchvision, the scale is a float32 tensor, so the sizes are float32 products
+        scale = low + _ember().rand(1) * (high - low)
+        r = min(self.target_size[1] / height, self.target_size[0] / width) * scale
+        return dict(size=(int(height * r), int(width * r)))
+
+
+class RandomShortestSize(_RandomSizeResize):
+    """Resize so the shorter edge is one of ``min_size`` (drawn at random), the longer one
+    at most ``max_size``."""
+
+    def __init__(self, min_size, max_size=None, interpolation="bilinear", antialias=True):
+        super().__init__()
+        self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        short = self.min_size[int(_ember().randint(len(self.min_size), ()))]
+        r = short / min(height, width)
+        if self.max_size is not None:
+            r = min(r, self.max_size / max(height, width))
+        return dict(size=(int(height * r), int(width * r)))
+
+
+class RandomResize(_RandomSizeResize):
+    """Resize the shorter edge to a size drawn uniformly from ``[min_size, max_size)``."""
+
+    def __init__(self, min_size: int, max_size: int, interpolation="bilinear", antialias=True):
+        super().__init__()
+        self.min_size = min_size
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        return dict(size=[int(_ember().randint(self.min_size, self.max_size, ()))])
+
+
 class CenterCrop(Transform):
     """Crop the centre ``size`` region."""
 

@@ -271,6 +271,71 @@ class SanitizeBoundingBoxes(Transform):
         return out if is_label else tv_tensors.wrap(out, like=inpt)
 
 
+class ConvertBoundingBoxFormat(Transform):
+    """``BoundingBoxes`` converted to ``format`` (``"XYXY"``, ``"XYWH"``, ``"CXCYWH"``)."""
+
+    _transformed_types = (tv_tensors.BoundingBoxes,)
+
+    def __init__(self, format) -> None:
+        super().__init__()
+        self.format = format
+
+    def transform(self, inpt, params):
+        return F.convert_bounding_box_format(inpt, new_format=self.format)
+
+
+class ClampBoundingBoxes(Transform):
+    """``BoundingBoxes`` clamped into their canvas (``"auto"``: each box's own mode)."""
+
+    _transformed_types = (tv_tensors.BoundingBoxes,)
+
+    def __init__(self, clamping_mode="auto") -> None:
+        super().__init__()
+        self.clamping_mode = clamping_mode
+
+    def transform(self, inpt, params):
+        return F.clamp_bounding_boxes(inpt, clamping_mode=self.clamping_mode)
+
+
+class GaussianNoise(Transform):
+    """Add ``mean + sigma * N(0, 1)`` noise to images (clamped to the valid range by default)."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip=True) -> None:
+        super().__init__()
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.gaussian_noise, inpt, mean=self.mean, sigma=self.sigma,
+                                 clip=self.clip)
+
+
+class JPEG(Transform):
+    """JPEG compression artefacts at a quality drawn uniformly from ``quality`` (an int or
+    ``[low, high]``)."""
+
+    def __init__(self, quality) -> None:
+        super().__init__()
+        if isinstance(quality, int):
+            if isinstance(quality, bool):
+                raise TypeError("quality can't be bool")
+            quality = [quality, quality]
+        elif not isinstance(quality, collections.abc.Sequence) or len(quality) != 2:
+            raise ValueError("quality should be a sequence of length 2.")
+        if not (isinstance(quality[0], int) and isinstance(quality[1], int)
+                and 1 <= quality[0] <= quality[1] <= 100):
+            raise ValueError(f"quality must be an integer from 1 to 100, got quality ={quality}")
+        self.quality = quality
+
+    def make_params(self, flat_inputs):
+        return dict(quality=int(_ember().randint(self.quality[0], self.quality[1] + 1,
+                                                 ()).item()))
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.jpeg, inpt, quality=params["quality"])
+
+
 # -- colour ----------------------------------------------------------------------------------------
 
 class Grayscale(Transform):

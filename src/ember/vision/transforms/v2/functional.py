@@ -31,10 +31,12 @@ __all__ = [
     "autocontrast_image", "center_crop", "center_crop_image", "center_crop_mask",
     "clamp_bounding_boxes", "convert_bounding_box_format", "convert_image_dtype", "crop",
     "crop_image", "crop_mask", "equalize", "equalize_image", "erase", "erase_image",
-    "five_crop", "gaussian_blur", "gaussian_blur_image", "get_dimensions",
+    "five_crop", "gaussian_blur", "gaussian_blur_image", "gaussian_noise",
+    "gaussian_noise_image", "get_dimensions",
     "get_image_num_channels", "get_image_size", "get_num_channels", "get_num_frames",
     "get_size", "grayscale_to_rgb", "grayscale_to_rgb_image", "hflip", "horizontal_flip",
-    "invert", "invert_image", "is_pure_tensor", "normalize", "normalize_image", "pad",
+    "invert", "invert_image", "is_pure_tensor", "jpeg", "jpeg_image", "normalize",
+    "normalize_image", "pad",
     "pad_image", "pad_mask", "permute_channels", "permute_channels_image", "pil_to_tensor",
     "posterize", "posterize_image", "register_kernel", "resize", "resize_image", "resize_mask",
     "resized_crop", "resized_crop_image", "resized_crop_mask", "rgb_to_grayscale",
@@ -461,6 +463,62 @@ def erase_image(image, i: int, j: int, h: int, w: int, v, inplace: bool = False)
 def _erase_pil(image, i: int, j: int, h: int, w: int, v, inplace: bool = False):
     out = erase_image(pil_to_tensor(image), i, j, h, w, v, inplace=inplace)
     return F1.to_pil_image(out, mode=image.mode)
+
+
+def gaussian_noise(inpt, mean: float = 0.0, sigma: float = 0.1, clip: bool = True):
+    """``inpt + mean + sigma * N(0, 1)`` per pixel (float images, or uint8 scaled by 255)."""
+    return _dispatch(gaussian_noise, inpt, mean=mean, sigma=sigma, clip=clip)
+
+
+@_register(gaussian_noise, *_IMAGE)
+def gaussian_noise_image(image, mean: float = 0.0, sigma: float = 0.1, clip: bool = True):
+    torch = _ember()
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    if image.is_floating_point():
+        out = image + (mean + torch.randn_like(image) * sigma)
+        return torch.clamp(out, 0, 1) if clip else out
+    if image.dtype == torch.uint8:
+        # NOTE: as torchvision, the noise is drawn in float32, scaled to the 0-255 range
+        # and truncated to int16 before it is added
+        noise = (mean * 255 + torch.randn_like(image, dtype=torch.float32) * (sigma * 255))
+        out = image + noise.to(torch.int16)
+        return (torch.clamp(out, 0, 255) if clip else out).to(torch.uint8)
+    raise ValueError("Input tensor is expected to be in uint8 or float dtype, got "
+                     f"dtype={image.dtype}")
+
+
+@_register(gaussian_noise, _PIL)
+def _gaussian_noise_pil(image, mean: float = 0.0, sigma: float = 0.1, clip: bool = True):
+    raise ValueError("Gaussian Noise is not implemented for PIL images.")
+
+
+def jpeg(image, quality: int):
+    """``image`` encoded as a JPEG of ``quality`` and decoded again (compression artefacts)."""
+    return _dispatch(jpeg, image, quality=quality)
+
+
+@_register(jpeg, *_IMAGE)
+def jpeg_image(image, quality: int):
+    from ...io import decode_jpeg, encode_jpeg
+
+    shape = image.shape
+    flat = image.reshape((-1,) + tuple(shape[-3:]))
+    if flat.shape[0] == 0:
+        return flat.reshape(shape).clone()
+    frames = [decode_jpeg(encode_jpeg(flat[k], quality=quality)) for k in range(flat.shape[0])]
+    return _ember().stack(frames, dim=0).view(shape)
+
+
+@_register(jpeg, _PIL)
+def _jpeg_pil(image, quality: int):
+    import io
+
+    from ... import _pil
+
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return _pil.image_module().open(buf).copy()
 
 
 def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_size: float = 1.0,

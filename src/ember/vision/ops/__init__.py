@@ -9,14 +9,17 @@ from ._box_losses import complete_box_iou_loss, distance_box_iou_loss, generaliz
 from .boxes import (batched_nms, box_area, box_convert, box_iou, clip_boxes_to_image,
                     complete_box_iou, distance_box_iou, generalized_box_iou, masks_to_boxes, nms,
                     remove_small_boxes)
+from .feature_pyramid_network import FeaturePyramidNetwork
 from .focal_loss import sigmoid_focal_loss
 from .misc import (MLP, Conv2dNormActivation, Conv3dNormActivation, FrozenBatchNorm2d, Permute,
                    SqueezeExcitation)
+from .poolers import MultiScaleRoIAlign
 from .roi import RoIAlign, RoIPool, roi_align, roi_pool
 from .stochastic_depth import StochasticDepth, stochastic_depth
 
 __all__ = [
-    "Conv2dNormActivation", "Conv3dNormActivation", "FrozenBatchNorm2d", "MLP", "Permute",
+    "Conv2dNormActivation", "Conv3dNormActivation", "FeaturePyramidNetwork", "FrozenBatchNorm2d",
+    "MLP", "MultiScaleRoIAlign", "Permute",
     "RoIAlign", "RoIPool", "SqueezeExcitation", "StochasticDepth", "batched_nms", "box_area",
     "box_convert", "box_iou", "clip_boxes_to_image", "complete_box_iou", "complete_box_iou_loss",
     "distance_box_iou", "distance_box_iou_loss", "generalized_box_iou", "generalized_box_iou_loss",

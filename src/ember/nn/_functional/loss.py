@@ -651,26 +651,35 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(target.dtype)}")
-    cdt = np.float32 if dt.name in ("float16", "bfloat16") else dt.np
-    x0 = input._data
-    if x0.dtype.name in ("float16", "bfloat16"):
-        x0 = x0.astype(np.float32)
-    x = x0.astype(cdt, copy=False)
-    y = target._data.astype(cdt, copy=False)
+    # NOTE: PyTorch builds the loss in place on ``1 - target`` (see below), each op computed
+    # in its operands' promoted type (at least float32) and stored in the in-place tensor's
+    # dtype; the same roundings here give its values for mixed and half-precision dtypes.
+    def step(fn, store, *ops):
+        work = np.result_type(np.float32, *(o.dtype for o in ops))
+        return fn(*(o.astype(work, copy=False) for o in ops)).astype(store, copy=False)
+    xp = xp_of(input)
+    x0, y, xd, td = input._data, target._data, input._data.dtype, target._data.dtype
+    xw = x0.astype(np.result_type(np.float32, xd), copy=False)
     with quiet:
-        # softplus(-x) = log1p(exp(-|x|)) + max(-x, 0): exact and finite for any logit; in the
-        # input's own precision, as PyTorch (which promotes only afterwards)
-        xp = xp_of(input)
-        sp = (xp.log1p(xp.exp(-abs(x0))) + xp.maximum(-x0, 0)).astype(cdt, copy=False)
+        # log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): exact and finite for any logit, in
+        # the input's own dtype
+        ls = (xp.minimum(xw, 0) - xp.log1p(xp.exp(-abs(xw)))).astype(xd, copy=False)
         if pos_weight is not None:
-            lw = 1 + (pos_weight._data.astype(cdt, copy=False) - 1) * y
-            v = (1 - y) * x + lw * sp
-        else:
-            v = (1 - y) * x + sp
+            pw = pos_weight._data
+            lwd = np.result_type(pw.dtype, td)
+            lw = step(lambda a: a - 1, lwd, pw)
+            lw = step(lambda a, b: a * b, lwd, lw, y)
+            lw = step(lambda a: a + 1, lwd, lw)
+            ls = step(lambda a, b: a * b, xd, ls, lw)
+        v = step(lambda a: 1 - a, td, y)
+        v = step(lambda a, b: a * b, td, v, x0)
+        v = step(lambda a, b: a - b, td, v, ls)
         if weight is not None:
-            v = v * weight._data.astype(cdt, copy=False)
+            v = step(lambda a, b: a * b, td, v, weight._data)
         out = _np_reduce(v, reduction)
-    out = xp.asarray(out).astype(dt.np, copy=False)
+    # (so the loss is in the target's dtype: a float64 input with a float32 target gives a
+    # float32 loss)
+    out = xp.asarray(out).astype(target.dtype.np, copy=False)
     return make(out, (input, target), "BinaryCrossEntropyWithLogitsBackward0", _bcel_rule,
                 input, target, weight, pos_weight, reduction, v.size)
 

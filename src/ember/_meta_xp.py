@@ -28,6 +28,7 @@ import types
 
 import numpy as np
 from numpy.lib import stride_tricks as _st
+from ._array_ops import install_operators
 
 NO_DATA = "Cannot copy out of meta tensor; no data!"
 NO_ITEM = "Tensor.item() cannot be called on meta tensors"
@@ -398,38 +399,8 @@ def _rebuild(shape, dtype):
     return fresh(shape, dtype)
 
 
-def _binop(ufunc, reflected=False):
-    def op(self, other):
-        if not isinstance(other, (MetaArray, np.ndarray, numbers.Number, np.generic)):
-            return NotImplemented
-        return ufunc(other, self) if reflected else ufunc(self, other)
-    return op
-
-
-def _ibinop(ufunc):
-    def op(self, other):
-        ufunc(self, other, out=self)
-        return self
-    return op
-
-
-for _name, _uf in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                   ("truediv", np.true_divide), ("floordiv", np.floor_divide),
-                   ("mod", np.remainder), ("pow", np.power), ("matmul", np.matmul),
-                   ("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor),
-                   ("lshift", np.left_shift), ("rshift", np.right_shift)):
-    setattr(MetaArray, f"__{_name}__", _binop(_uf))
-    setattr(MetaArray, f"__r{_name}__", _binop(_uf, True))
-    setattr(MetaArray, f"__i{_name}__", _ibinop(_uf))
-for _name, _uf in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
-                   ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)):
-    setattr(MetaArray, f"__{_name}__", _binop(_uf))
-MetaArray.__neg__ = lambda self: np.negative(self)
-MetaArray.__pos__ = lambda self: np.positive(self)
-MetaArray.__abs__ = lambda self: np.absolute(self)
-MetaArray.__invert__ = lambda self: np.invert(self)
-MetaArray.__divmod__ = lambda self, o: np.divmod(self, o)
-del _name, _uf
+install_operators(MetaArray, lambda other: not isinstance(
+    other, (MetaArray, np.ndarray, numbers.Number, np.generic)))
 
 
 # -- shape rules ----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import numbers
 
 import numpy as np
 
+from .._array_ops import install_operators
+
 _CONVERT = ("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
             "construct a NumPy array explicitly.")
 # NumPy names a CuPy array lacks: reaching for one is a CPU-only habit in an op.
@@ -265,39 +267,9 @@ class SimArray:
         return SimArray(self._a.copy())
 
 
-def _op(ufunc, reflected=False):
-    def fwd(self, other):
-        if not isinstance(other, (SimArray, numbers.Number, np.generic)):
-            if getattr(other, "__array_priority__", 0) > SimArray.__array_priority__:
-                return NotImplemented
-        return ufunc(other, self) if reflected else ufunc(self, other)
-    return fwd
-
-
-def _iop(ufunc):
-    def fwd(self, other):
-        ufunc(self, other, out=self)
-        return self
-    return fwd
-
-
-for _name, _uf in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                   ("truediv", np.true_divide), ("floordiv", np.floor_divide),
-                   ("mod", np.remainder), ("pow", np.power), ("matmul", np.matmul),
-                   ("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor),
-                   ("lshift", np.left_shift), ("rshift", np.right_shift)):
-    setattr(SimArray, f"__{_name}__", _op(_uf))
-    setattr(SimArray, f"__r{_name}__", _op(_uf, True))
-    setattr(SimArray, f"__i{_name}__", _iop(_uf))
-for _name, _uf in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
-                   ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)):
-    setattr(SimArray, f"__{_name}__", _op(_uf))
-SimArray.__neg__ = lambda self: np.negative(self)
-SimArray.__pos__ = lambda self: np.positive(self)
-SimArray.__abs__ = lambda self: np.absolute(self)
-SimArray.__invert__ = lambda self: np.invert(self)
-SimArray.__divmod__ = lambda self, o: (self // o, self % o)
-del _name, _uf
+install_operators(SimArray, lambda other: not isinstance(
+    other, (SimArray, numbers.Number, np.generic)) and getattr(
+    other, "__array_priority__", 0) > SimArray.__array_priority__)
 
 
 # -- the module ---------------------------------------------------------------------------

@@ -250,3 +250,16 @@ def test_fma32_into_matches_addcmul_and_screens(monkeypatch):
         c3[10] = odd
         whole = seen["whole"]
         assert check(a, b, c3)["whole"] == whole + 1
+
+
+def test_eps_zero_on_zero_gradients_is_silent_nan_as_pytorch():
+    import warnings
+
+    for lib in (torch, ember):
+        p = lib.nn.Parameter(lib.ones(3000))
+        opt = lib.optim.Adam([p], lr=0.1, eps=0)
+        p.grad = lib.zeros(3000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            opt.step()
+        assert bool(p.detach().isnan().all())

@@ -278,9 +278,10 @@ def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2,
             np.sqrt(bv, out=y)
         np.divide(y, bc2, out=y)
         np.add(y, eps_d, out=y)
-        # param.addcdiv_(exp_avg, denom, value=-step_size)
+        # param.addcdiv_(exp_avg, denom, value=-step_size); silent on 0/0 as PyTorch (eps=0)
         np.multiply(bm, neg_step, out=x)
-        np.divide(x, y, out=x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(x, y, out=x)
         np.add(bp, x, out=bp)
 
 

@@ -777,9 +777,9 @@ def test_same_as_pytorch(name):
         assert g_cat == w_cat and w_text.startswith(g_text)
 
 
-@pytest.mark.parametrize("module,name", [("ember.vision.transforms", "ElasticTransform"),
+@pytest.mark.parametrize("module,name", [("ember.vision.transforms.v2", "UniformTemporalSubsample"),
                                          ("ember.vision.datasets", "CocoDetection"),
-                                         ("ember.vision.models", "video"),
+                                         ("ember.vision.models", "optical_flow"),
                                          ("ember.nn", "LinearCrossEntropyLoss"),
                                          ("ember.utils.data", "IterDataPipe")])
 def test_missing_api_is_named(module, name):

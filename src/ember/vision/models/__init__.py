@@ -10,6 +10,7 @@ from . import (alexnet as _alexnet_mod, convnext, densenet, efficientnet,
                vision_transformer)
 from . import inception as _inception_mod, maxvit, segmentation
 from . import detection
+from . import video
 from ._api import Weights, WeightsEnum
 from .alexnet import AlexNet, AlexNet_Weights, alexnet
 from .convnext import (ConvNeXt, ConvNeXt_Base_Weights, ConvNeXt_Large_Weights,
@@ -68,7 +69,7 @@ from .vision_transformer import (ViT_B_16_Weights, ViT_B_32_Weights, ViT_H_14_We
 
 _MODULES = (_alexnet_mod, convnext, densenet, efficientnet, _googlenet_mod, mnasnet, mobilenetv2,
             mobilenetv3, regnet, resnet, shufflenetv2, squeezenet, swin_transformer, vgg,
-            vision_transformer, _inception_mod, maxvit, segmentation, detection)
+            vision_transformer, _inception_mod, maxvit, segmentation, detection, video)
 _BUILDERS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
              if name[0].islower()}
 _WEIGHTS = {name: getattr(m, name) for m in _MODULES for name in m.__all__
@@ -173,7 +174,7 @@ __all__ = [
     "MNASNet0_75_Weights", "MNASNet1_0_Weights", "MNASNet1_3_Weights", "mnasnet", "mnasnet0_5",
     "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "Inception3", "InceptionOutputs", "Inception_V3_Weights", "inception", "inception_v3",
-    "MaxVit", "MaxVit_T_Weights", "maxvit", "maxvit_t", "segmentation", "detection"]
+    "MaxVit", "MaxVit_T_Weights", "maxvit", "maxvit_t", "segmentation", "detection", "video"]
 
 
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402

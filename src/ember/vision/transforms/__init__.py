@@ -10,7 +10,8 @@ Compose(
 from . import functional
 from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, FiveCrop,
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, ElasticTransform,
+                         FiveCrop,
                          GaussianBlur, Grayscale, Lambda, LinearTransformation, Normalize, Pad,
                          PILToTensor, RandomAdjustSharpness, RandomAffine, RandomApply,
                          RandomAutocontrast, RandomChoice, RandomCrop, RandomEqualize,
@@ -19,7 +20,8 @@ from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Fi
                          RandomRotation, RandomSolarize, RandomVerticalFlip, Resize, TenCrop,
                          ToPILImage, ToTensor)
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
-           "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "InterpolationMode",
+           "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur", "Grayscale",
+           "InterpolationMode",
            "Lambda", "LinearTransformation", "Normalize", "PILToTensor", "Pad", "RandAugment",
            "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
            "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",

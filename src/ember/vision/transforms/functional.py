@@ -20,7 +20,8 @@ from . import _functional_tensor as F_t
 
 __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma",
            "adjust_hue", "adjust_saturation", "adjust_sharpness", "affine", "autocontrast",
-           "center_crop", "convert_image_dtype", "crop", "equalize", "erase", "five_crop",
+           "center_crop", "convert_image_dtype", "crop", "elastic_transform",
+           "equalize", "erase", "five_crop",
            "gaussian_blur", "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
            "invert", "normalize", "pad", "pil_to_tensor", "posterize", "resize", "resized_crop",
            "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image",
@@ -627,6 +628,7 @@ def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BIL
     return F_t.perspective(img, coeffs, interpolation.value, fill)
 
 
+from ._elastic import elastic_transform  # noqa: E402,F401
 from ..._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torchvision.transforms.functional")  # a missing API is named

@@ -18,7 +18,8 @@ from ...nn.modules.module import Module
 from . import functional as F
 from .functional import InterpolationMode, _interpolation_modes_from_int
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "ElasticTransform",
+           "FiveCrop",
            "GaussianBlur", "Grayscale", "Lambda", "LinearTransformation", "Normalize", "Pad",
            "PILToTensor", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
            "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing",
@@ -1006,3 +1007,6 @@ class RandomPerspective(Module):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
+
+
+from ._elastic import ElasticTransform  # noqa: E402,F401

@@ -23,17 +23,20 @@ from ._misc import (RGB, ClampBoundingBoxes, ColorJitter, Compose, ConvertBoundi
                     RandomPhotometricDistort, RandomPosterize, RandomSolarize,
                     SanitizeBoundingBoxes, ToDtype, ToImage, ToPILImage, ToPureTensor, ToTensor)
 from ._transform import Transform
+from ._warp_more import ElasticTransform, RandomIoUCrop, RandomPerspective
 from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size
 from .functional import InterpolationMode
 
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ClampBoundingBoxes",
            "ColorJitter", "Compose", "ConvertBoundingBoxFormat", "ConvertImageDtype", "CutMix",
+           "ElasticTransform",
            "FiveCrop", "GaussianBlur", "GaussianNoise", "Grayscale", "Identity", "JPEG",
            "InterpolationMode", "Lambda", "MixUp", "Normalize", "PILToTensor", "Pad", "RGB",
            "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
            "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
            "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
-           "RandomInvert", "RandomOrder", "RandomPhotometricDistort", "RandomPosterize",
+           "RandomInvert", "RandomIoUCrop", "RandomOrder", "RandomPerspective",
+           "RandomPhotometricDistort", "RandomPosterize",
            "RandomResize", "RandomResizedCrop", "RandomRotation", "RandomShortestSize",
            "RandomSolarize", "RandomVerticalFlip", "RandomZoomOut", "Resize",
            "SanitizeBoundingBoxes", "ScaleJitter", "TenCrop", "ToDtype", "ToImage",

@@ -30,14 +30,16 @@ __all__ = [
     "adjust_sharpness_image", "affine", "affine_image", "affine_mask", "autocontrast",
     "autocontrast_image", "center_crop", "center_crop_image", "center_crop_mask",
     "clamp_bounding_boxes", "convert_bounding_box_format", "convert_image_dtype", "crop",
-    "crop_image", "crop_mask", "equalize", "equalize_image", "erase", "erase_image",
+    "crop_image", "crop_mask", "elastic", "elastic_image", "elastic_mask", "elastic_transform",
+    "equalize", "equalize_image", "erase", "erase_image",
     "five_crop", "gaussian_blur", "gaussian_blur_image", "gaussian_noise",
     "gaussian_noise_image", "get_dimensions",
     "get_image_num_channels", "get_image_size", "get_num_channels", "get_num_frames",
     "get_size", "grayscale_to_rgb", "grayscale_to_rgb_image", "hflip", "horizontal_flip",
     "invert", "invert_image", "is_pure_tensor", "jpeg", "jpeg_image", "normalize",
     "normalize_image", "pad",
-    "pad_image", "pad_mask", "permute_channels", "permute_channels_image", "pil_to_tensor",
+    "pad_image", "pad_mask", "permute_channels", "permute_channels_image", "perspective",
+    "perspective_image", "perspective_mask", "pil_to_tensor",
     "posterize", "posterize_image", "register_kernel", "resize", "resize_image", "resize_mask",
     "resized_crop", "resized_crop_image", "resized_crop_mask", "rgb_to_grayscale",
     "rgb_to_grayscale_image", "rotate", "rotate_image", "rotate_mask",
@@ -575,6 +577,9 @@ from ._functional_geometry import (affine, affine_image, affine_mask, center_cro
 
 
 
+from ._warp_more import (elastic, elastic_image, elastic_mask,  # noqa: E402,F401
+                         elastic_transform, perspective, perspective_image,
+                         perspective_mask)
 from ...._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torchvision.transforms.v2.functional")  # a missing API is named

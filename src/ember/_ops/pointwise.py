@@ -669,7 +669,18 @@ def _tanh_rule(ctx, g):
         # exact in float64 here) on AVX2/AVX512 builds
         yd = y._data.astype(np.float64)
         return (wrap(g._data * (1 - yd * yd).astype(np.float32), g._device),)
+    if not STATE.enabled and _half_pair(y._data, g._data):
+        # half types: PyTorch's float32 kernel on widened values, rounded once
+        yd = y._data.astype(np.float64)
+        d = g._data.astype(np.float32) * (1 - yd * yd).astype(np.float32)
+        return (wrap(d.astype(y._data.dtype), g._device),)
     return (g * (1 - y * y),)
+
+
+def _half_pair(y, g):
+    """Whether ``y`` and ``g`` are CPU arrays of one half type (float16 or bfloat16)."""
+    return type(y) is np.ndarray and type(g) is np.ndarray and y.dtype == g.dtype and \
+        y.dtype.itemsize == 2 and y.dtype.kind not in "iu"
 
 
 def tanh(a):
@@ -706,6 +717,12 @@ def _np_sigmoid(x):
 
 def _sigmoid_rule(ctx, g):
     y = ctx.saved[0]
+    if not STATE.enabled and _half_pair(y._data, g._data) and y._data.dtype.name == "bfloat16":
+        # bfloat16: PyTorch's float32 kernel on widened values, rounded once (float16's
+        # kernel rounds each product, as the general rule does)
+        yf, one = y._data.astype(np.float32), np.float32(1)
+        d = g._data.astype(np.float32) * (one - yf) * yf
+        return (wrap(d.astype(y._data.dtype), g._device),)
     return (g * (1 - y) * y,)  # PyTorch's order of the products (bit for bit)
 
 

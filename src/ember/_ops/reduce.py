@@ -677,7 +677,18 @@ def logsumexp(t, dim, keepdim=False):
         m = (a.real if t.dtype._kind == 3 else a).max(axis=dims, keepdims=True) if a.size \
             else _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
-        arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        if type(a) is np.ndarray and a.dtype in _CASCADED:
+            # PyTorch's steps in the tensor's dtype: exp (float32 rounded once from float64,
+            # as ember's exp gives PyTorch's bits), a sum in PyTorch's order, log, + max
+            e = a - m
+            if a.dtype == np.float32:
+                e = np.exp(e, dtype=np.float64).astype(np.float32)
+                s = _exact_sum(e, dims, True)
+                arr = np.log(s, dtype=np.float64).astype(np.float32) + m
+            else:
+                arr = np.log(_exact_sum(np.exp(e), dims, True)) + m
+        else:
+            arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
     if not keepdim:
         arr = arr.reshape(_reduced(a.shape, dims, False))
     arr = xp_of(t).asarray(arr).astype(t.dtype.np if t.dtype._kind >= 2 else

@@ -271,6 +271,37 @@ def _cpu_f32(*arrays):
     return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays)
 
 
+def _cpu_half(a, g):
+    """Whether ``a`` and ``g`` are CPU arrays of one half type (float16 or bfloat16)."""
+    return type(a) is np.ndarray and type(g) is np.ndarray and a.dtype == g.dtype and \
+        a.dtype.itemsize == 2 and a.dtype.kind not in "iu"
+
+
+class _WideCtx:
+    """A backward context whose half-type saved tensors are widened to float32 (and whose
+    forward buffers are not reused), for :func:`_widen_half`."""
+    _packed = True
+
+    def __init__(self, ctx, half):
+        self.needs_input_grad = ctx.needs_input_grad
+        self.saved = tuple(wrap(v._data.astype(np.float32), v._device)
+                           if isinstance(v, Tensor) and v._data.dtype == half else v
+                           for v in ctx.saved)
+
+
+def _widen_half(rule):
+    """``rule`` for float16/bfloat16 on the CPU as PyTorch's kernels compute it: the float32
+    computation on widened values, rounded once to the half type."""
+    def wrapped(ctx, g):
+        x = ctx.saved[0]
+        if not STATE.enabled and isinstance(x, Tensor) and _cpu_half(x._data, g._data):
+            half = x._data.dtype
+            gx = rule(_WideCtx(ctx, half), wrap(g._data.astype(np.float32), g._device))[0]
+            return (wrap(gx._data.astype(half), g._device),)
+        return rule(ctx, g)
+    return wrapped
+
+
 def _elu_coefs(alpha, scale, input_scale):
     f = np.float32
     return f(f(alpha) * f(scale)), f(scale), f(input_scale)
@@ -376,6 +407,14 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         with quiet:
             out, t = _gelu_f32(input._data, approximate)
         return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, t)
+    a = input._data
+    if type(a) is np.ndarray and a.dtype.itemsize == 2 and a.dtype.kind not in "iu":
+        # half types: PyTorch's float32 kernel on widened values, rounded once
+        with quiet:
+            # (bfloat16 goes through oneDNN as float32 does; float16 through ATen's kernel)
+            out = _gelu_f32(a.astype(np.float32), approximate,
+                            a.dtype != np.float16)[0].astype(a.dtype)
+        return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, None)
     if approximate == "tanh":
         def f(a, xp):
             inner = _SQRT_2_PI * (a + _GELU_K * a * a * a)
@@ -405,7 +444,7 @@ def _gelu_tanh_inner(v):
     return _GELU_BETA * _sleef._fma32(_GELU_KAPPA, (v * v) * v, v)  # fused, as compiled
 
 
-def _gelu_f32(a, approximate):
+def _gelu_f32(a, approximate, onednn=True):
     """PyTorch's float32 CPU gelu (bit for bit): oneDNN's kernel for a contiguous input (erf
     form), else ATen's: its own vector erf or Sleef's tanh in the vector blocks, the C
     library's erf / tanh in the tail. Also the tanh form's tanh (for the backward), or None."""
@@ -414,13 +453,13 @@ def _gelu_f32(a, approximate):
         t = _sleef.split(a, lambda v: _sleef.tanhf(_gelu_tanh_inner(v)),
                          lambda v: _sleef.c_tanh(_gelu_tanh_inner(v)))
         return (half * a) * (one + t), t
-    if _onednn_gelu(a):
+    if onednn and _onednn_gelu(a):
         return _sleef.gelu_onednn(a), None
     return _sleef.split(a, lambda v: (v * half) * (one + _sleef.erf_vec(v * _GELU_ALPHA)),
                         lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA))), None
 
 
-def _gelu_grad_f32(a, ga, approximate, t=None):
+def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True):
     """PyTorch's float32 CPU gelu backward (bit for bit but oneDNN's, which is ~85%); ``t``:
     the forward's tanh (tanh form), or None."""
     half, one, fma = _F(0.5), _F(1), _sleef._fma32
@@ -434,7 +473,7 @@ def _gelu_grad_f32(a, ga, approximate, t=None):
             return d(a, ga, None, t)
         return _sleef.split(a, lambda v, gv: d(v, gv, _sleef.tanhf),
                             lambda v, gv: d(v, gv, _sleef.c_tanh), ga)
-    if _onednn_gelu(a):
+    if onednn and _onednn_gelu(a):
         return ga * _sleef.gelu_grad_onednn(a)
 
     def d(v, gv, erf, exp):
@@ -468,6 +507,12 @@ def _gelu_rule(ctx, g):
     if not STATE.enabled and _cpu_f32(x._data, g._data):
         with quiet:
             return (wrap(_gelu_grad_f32(x._data, g._data, approximate, t), g._device),)
+    if not STATE.enabled and _cpu_half(x._data, g._data):
+        # PyTorch's half-type kernel: the float32 one on widened values, rounded once
+        with quiet:
+            d = _gelu_grad_f32(x._data.astype(np.float32), g._data.astype(np.float32),
+                               approximate, onednn=x._data.dtype != np.float16)
+        return (wrap(d.astype(x._data.dtype), g._device),)
     if approximate == "tanh":
         t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()
         d = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_K) + 1) * (0.5 * _SQRT_2_PI)
@@ -526,6 +571,9 @@ def _silu_rule(ctx, g):
     return (g * s * (x * (1 - s) + 1),)
 
 
+_silu_rule = _widen_half(_silu_rule)
+
+
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     if inplace:
@@ -574,6 +622,9 @@ def _mish_rule(ctx, g):
         return (wrap(gx, g._device),)
     t = softplus(x).tanh()
     return (g * (t + x * x.sigmoid() * (1 - t * t)),)
+
+
+_mish_rule = _widen_half(_mish_rule)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -633,6 +684,9 @@ def _softplus_rule(ctx, g):
     with quiet:
         linear = x._data * beta > threshold
     return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
+
+
+_softplus_rule = _widen_half(_softplus_rule)
 
 
 def _above(y, bx, th, v):

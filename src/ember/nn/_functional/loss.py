@@ -236,7 +236,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             shape = () if nd == 1 else tuple(target.shape) if nd in (2, 4) else (m,)
             out = losses.reshape(shape)
             total = None
-        elif xp is np and dt in _NLL_CASCADED:  # added in the order of PyTorch's kernel
+        elif xp is np and (dt in _NLL_CASCADED or dt.name == "bfloat16"):
+            # added in the order of PyTorch's kernel (bfloat16 too: it keeps its partial sums
+            # in bfloat16, as NumPy adds them)
             skipped = None if valid is None else ~valid
             out = _cascade.nll_sum(losses, skipped)
             total = 1
@@ -475,7 +477,29 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         return _weighted(sq, weight, reduction, input, True)
     reduction = _reduction(None, None, reduction)
     return _pointwise_loss(input, target, reduction, "mse_cpu", "MseLossBackward0",
-                           lambda d: d * d, _diff_rule(lambda d: d * 2))
+                           lambda d: d * d, _mse_rule)
+
+
+def _mse_rule(ctx, g):
+    """PyTorch's ``norm * (x - y) * g`` with ``norm`` = 2/n for the mean (2 otherwise) in the
+    input's dtype, multiplied in that order (its kernel's rounding, and the half types' each
+    product rounded)."""
+    x, y, reduction, n = ctx.saved
+    a, b, ga = x._data, y._data, g._data
+    if reduction == "mean" and n and not STATE.enabled and type(a) is np.ndarray and \
+            type(b) is np.ndarray and a.dtype == b.dtype == ga.dtype and \
+            x.is_floating_point() and not x.is_complex():
+        norm = a.dtype.type(2 / n)
+        with quiet:
+            gx = (norm * (a - b)) * ga
+            gy = (norm * (b - a)) * ga  # its target gradient: the same kernel, swapped
+        return (wrap(gx, g._device) if ctx.needs_input_grad[0] else None,
+                wrap(gy, g._device) if ctx.needs_input_grad[1] else None)
+    gd = g * ((x - y) * 2)
+    if reduction == "mean":
+        gd = gd / n
+    return (gd if ctx.needs_input_grad[0] else None,
+            -gd if ctx.needs_input_grad[1] else None)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

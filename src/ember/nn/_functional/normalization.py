@@ -27,6 +27,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._ops._core import make, quiet, same_device, wrap, xp_of
+from ..._ops._cascade import _threads
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from . import _batchnorm_cpu as _bn_cpu
@@ -68,7 +69,7 @@ def _compute(a):
     return a.astype(np.float32) if a.dtype.name in _LOW else a
 
 
-def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps):
+def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None):
     """``(x - mean) * invstd * w + b`` with the statistics of ``x.reshape(view)`` over ``axes``.
 
     ``stats`` is ``None`` (use the batch's own statistics) or fixed ``(mean, invstd)``
@@ -105,7 +106,7 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps):
         y = y + _compute(b._data).reshape(pshape)
     y = y.astype(x._data.dtype, copy=False)
     bshape = None if b is None else tuple(b.shape)
-    out = make(y, (x, w, b), name, _affine_norm_rule, x, w, wrap(mean, x._device),
+    out = make(y, (x, w, b), name, rule or _affine_norm_rule, x, w, wrap(mean, x._device),
                wrap(invstd, x._device), (view, axes, pshape, bshape, stats is None, eps))
     return out, batch
 
@@ -140,7 +141,9 @@ def _affine_norm_rule(ctx, g):
         gw = g * xhat.reshape(x.shape)
         gw = (gw.sum(pdims) if pdims else gw).reshape(w.shape)
     if need_b:
-        gb = (g.sum(pdims) if pdims else g).reshape(bshape)
+        # summed in the statistics' dtype: float32 for a half-type gradient (autocast's bf16
+        # activations with float32 parameters), as PyTorch's mixed-type kernel accumulates it
+        gb = (g.sum(pdims, dtype=mean.dtype) if pdims else g).reshape(bshape)
     return gx, gw, gb
 
 
@@ -353,9 +356,66 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
     axes = tuple(range(input.ndim - k, input.ndim))
     if _ln_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
         return _layer_norm_cpu(input, weight, bias, axes, ns, eps)
+    rule = None
+    if input._data.dtype.name in _LOW and type(input._data) is np.ndarray:
+        bias_np = None if bias is None else bias._data.dtype
+        rule = lambda ctx, g: _layer_norm_half_rule(ctx, g, bias_np)  # noqa: E731
     out, _ = _affine_norm(input, weight, bias, "NativeLayerNormBackward0", input.shape, axes, ns,
-                          None, eps)
+                          None, eps, rule)
     return out
+
+
+def _layer_norm_half_rule(ctx, g, bias_np):
+    """A float16/bfloat16 layer norm's backward on the CPU, with PyTorch's parameter gradients:
+    its kernel accumulates each thread's rows of ``dy * xhat`` and ``dy`` into a buffer of the
+    input's half type (each row's sum rounded to it), then adds the threads' buffers in float32.
+    The general rule sums in float32 throughout, which differs visibly in bfloat16."""
+    gx, gw, gb = _affine_norm_rule(ctx, g)
+    x, w, mean, invstd = ctx.saved[:4]
+    xd, gd = x._data, g._data
+    if STATE.enabled or type(gd) is not np.ndarray:
+        return gx, gw, gb
+    half = xd.dtype
+    n = 1
+    for s in ctx.saved[4][2]:
+        n *= s
+    xr = np.ascontiguousarray(xd).reshape(-1, n).astype(np.float32)
+    dy = np.ascontiguousarray(gd.astype(half, copy=False)).reshape(-1, n).astype(np.float32)
+    m = mean._data.reshape(-1).astype(np.float32)
+    r = invstd._data.reshape(-1).astype(np.float32)
+    if w is None or w._data.dtype == half:  # all half: the statistics are kept in it
+        m, r = m.astype(half).astype(np.float32), r.astype(half).astype(np.float32)
+    if gx is not None:
+        # per row: dx = a*dy*gamma + b*x + c in float32 (a = rstd), rounded to the half type
+        dyw = dy if w is None else dy * w._data.reshape(n).astype(np.float32)
+        ds = (dyw.astype(np.float64) * xr).sum(1).astype(np.float32)
+        db = dyw.sum(1, dtype=np.float64).astype(np.float32)
+        scale = np.float32(1 / n)
+        cb = (db * m - ds) * r * r * r * scale
+        cc = -cb * m - db * r * scale
+        gx = wrap((r[:, None] * dyw + cb[:, None] * xr + cc[:, None]).astype(half)
+                  .reshape(x.shape), x._device)
+    if gw is None and gb is None:
+        return gx, gw, gb
+    rows = xr.shape[0]
+    threads = min(_threads(), rows) or 1
+    chunk = -(-rows // threads)
+    acc_w = np.zeros(n, np.float32)
+    acc_b = np.zeros(n, np.float32)
+    for start in range(0, rows, chunk):
+        bw = np.zeros(n, half)
+        bb = np.zeros(n, half)
+        for i in range(start, min(rows, start + chunk)):
+            shift = np.float32(-r[i] * m[i])
+            bw = (bw.astype(np.float32) + dy[i] * (r[i] * xr[i] + shift)).astype(half)
+            bb = (bb.astype(np.float32) + dy[i]).astype(half)
+        acc_w += bw.astype(np.float32)
+        acc_b += bb.astype(np.float32)
+    if gw is not None:
+        gw = wrap(acc_w.astype(w._data.dtype).reshape(w.shape), x._device)
+    if gb is not None:
+        gb = wrap(acc_b.astype(bias_np or np.float32).reshape(gb.shape), x._device)
+    return gx, gw, gb
 
 
 def _layer_norm_cpu(x, weight, bias, axes, ns, eps):

@@ -267,12 +267,12 @@ class RNNBase(Module):
         the tuple of final states."""
         if _amp.ON and data.device.type in _amp._DTYPES:
             # NOTE: as PyTorch's autocast, an LSTM runs wholly in the low dtype, while RNN and
-            # GRU (not on its list) run wholly in their own
-            if self.mode != "LSTM":
-                with _amp.autocast(data.device.type, enabled=False):
-                    return self._layers(data, batch_sizes, hx, padded)
-            data, *states = _amp.lower(data, *hx)
-            hx = tuple(states)
+            # GRU (not on its list) run as PyTorch composes them: their linear maps autocast
+            # to the low dtype, the gates' arithmetic promotes with the states (a float32
+            # initial state keeps GRU's output float32; RNN's tanh output is low)
+            if self.mode == "LSTM":
+                data, *states = _amp.lower(data, *hx)
+                hx = tuple(states)
         step = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in hx]

@@ -600,3 +600,21 @@ def test_old_checkpoint_keys_upgrade():
     assert not m.load_state_dict(old).missing_keys
     assert ember.equal(m.head.conv[0][0].weight, old["head.conv.weight"])
     assert ember.equal(m.mask[1][0].bias, old["mask.mask_fcn2.bias"])
+
+
+@pytest.mark.parametrize("name,digest", [("retinanet_resnet50_fpn", "dcd93a46b973cdc6"),
+                                         ("fcos_resnet50_fpn", "57b17df4636230fc")])
+def test_extra_fpn_blocks_are_initialised_after_the_resnet(name, digest):
+    """torchvision builds LastLevelP6P7 after ResNet-50, so its random initialisation comes
+    second; the digest is of the seeded state dict, which matched torchvision 0.29.1's."""
+    import hashlib
+
+    ember.manual_seed(0)
+    with pytest.warns(UserWarning, match="trainable_backbone_layers"):
+        m = getattr(ember.vision.models.detection, name)(
+            weights=None, weights_backbone=None, trainable_backbone_layers=2)
+    h = hashlib.sha256()
+    for k, v in m.state_dict().items():
+        h.update(k.encode())
+        h.update(v.numpy().tobytes())
+    assert h.hexdigest()[:16] == digest

@@ -49,6 +49,21 @@ def resnet_fpn_backbone(*, backbone_name: str, weights: WeightsEnum | None,
     return _resnet_fpn_extractor(backbone, trainable_layers, returned_layers, extra_blocks)
 
 
+def _resnet50_fpn(weights, weights_backbone, trainable_layers, progress, returned_layers=None,
+                  extra_blocks=None):
+    """The ResNet-50 FPN backbone of the detection builders: its batch norms frozen when any
+    weights are given, the trainable layers checked (default 3 with weights, else 5).
+    ``extra_blocks``: a function building them, called after the ResNet so that the random
+    initialisations come in torchvision's order."""
+    is_trained = weights is not None or weights_backbone is not None
+    trainable_layers = _validate_trainable_layers(is_trained, trainable_layers, 5, 3)
+    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
+    backbone = _resnet.resnet50(weights=weights_backbone, progress=progress,
+                                norm_layer=norm_layer)
+    return _resnet_fpn_extractor(backbone, trainable_layers, returned_layers=returned_layers,
+                                 extra_blocks=extra_blocks() if extra_blocks else None)
+
+
 def _resnet_fpn_extractor(backbone, trainable_layers: int,
                           returned_layers: list[int] | None = None,
                           extra_blocks: ExtraFPNBlock | None = None,

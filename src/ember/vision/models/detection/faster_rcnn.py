@@ -21,7 +21,7 @@ from ..resnet import ResNet50_Weights, resnet50
 from ..segmentation._utils import _handle_legacy, _ovewrite_value_param
 from ._utils import _COCO_CATEGORIES, ObjectDetection, overwrite_eps
 from .anchor_utils import AnchorGenerator
-from .backbone_utils import (_mobilenet_extractor, _resnet_fpn_extractor,
+from .backbone_utils import (_mobilenet_extractor, _resnet50_fpn, _resnet_fpn_extractor,
                              _validate_trainable_layers)
 from .generalized_rcnn import GeneralizedRCNN
 from .roi_heads import RoIHeads
@@ -240,12 +240,7 @@ def fasterrcnn_resnet50_fpn(*, weights=None, progress: bool = True,
     weights = FasterRCNN_ResNet50_FPN_Weights.verify(weights)
     weights_backbone = ResNet50_Weights.verify(weights_backbone)
     weights_backbone, num_classes = _prepare(weights, weights_backbone, num_classes)
-    is_trained = weights is not None or weights_backbone is not None
-    trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers,
-                                                           5, 3)
-    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
-    backbone = resnet50(weights=weights_backbone, progress=progress, norm_layer=norm_layer)
-    backbone = _resnet_fpn_extractor(backbone, trainable_backbone_layers)
+    backbone = _resnet50_fpn(weights, weights_backbone, trainable_backbone_layers, progress)
     model = _load(FasterRCNN(backbone, num_classes=num_classes, **kwargs), weights, progress)
     if weights == FasterRCNN_ResNet50_FPN_Weights.COCO_V1:
         overwrite_eps(model, 0.0)

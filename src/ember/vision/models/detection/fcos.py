@@ -19,15 +19,14 @@ import ember
 from .... import nn
 from ...ops import boxes as box_ops
 from ...ops import generalized_box_iou_loss, sigmoid_focal_loss
-from ...ops import misc as misc_nn_ops
 from ...ops.feature_pyramid_network import LastLevelP6P7
 from .._api import Weights, WeightsEnum
-from ..resnet import ResNet50_Weights, resnet50
+from ..resnet import ResNet50_Weights
 from ..segmentation._utils import _handle_legacy
 from . import _utils as det_utils
 from ._utils import _COCO_CATEGORIES, ObjectDetection
 from .anchor_utils import AnchorGenerator
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from .backbone_utils import _resnet50_fpn
 from .faster_rcnn import _RECIPE, _URL, _load, _prepare
 from .retinanet import _check_degenerate, _check_targets, _original_sizes, _per_anchor
 from .transform import GeneralizedRCNNTransform
@@ -325,12 +324,7 @@ def fcos_resnet50_fpn(*, weights=None, progress: bool = True, num_classes: int |
     weights = FCOS_ResNet50_FPN_Weights.verify(weights)
     weights_backbone = ResNet50_Weights.verify(weights_backbone)
     weights_backbone, num_classes = _prepare(weights, weights_backbone, num_classes)
-    is_trained = weights is not None or weights_backbone is not None
-    trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers,
-                                                           5, 3)
-    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
-    backbone = resnet50(weights=weights_backbone, progress=progress, norm_layer=norm_layer)
-    backbone = _resnet_fpn_extractor(backbone, trainable_backbone_layers,
-                                     returned_layers=[2, 3, 4],
-                                     extra_blocks=LastLevelP6P7(256, 256))
+    backbone = _resnet50_fpn(weights, weights_backbone, trainable_backbone_layers, progress,
+                             returned_layers=[2, 3, 4],
+                             extra_blocks=lambda: LastLevelP6P7(256, 256))
     return _load(FCOS(backbone, num_classes, **kwargs), weights, progress)

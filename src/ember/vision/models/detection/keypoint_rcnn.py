@@ -14,14 +14,13 @@ from typing import Any
 
 from .... import nn
 from ....nn import functional as F
-from ...ops import misc as misc_nn_ops
 from ...ops.poolers import MultiScaleRoIAlign
 from .._api import Weights, WeightsEnum
-from ..resnet import ResNet50_Weights, resnet50
+from ..resnet import ResNet50_Weights
 from ..segmentation._utils import _handle_legacy, _ovewrite_value_param
 from ._utils import (_COCO_PERSON_CATEGORIES, _COCO_PERSON_KEYPOINT_NAMES, ObjectDetection,
                      overwrite_eps)
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from .backbone_utils import _resnet50_fpn
 from .faster_rcnn import _RECIPE, _URL, FasterRCNN, _load
 
 __all__ = ["KeypointRCNN", "KeypointRCNN_ResNet50_FPN_Weights", "keypointrcnn_resnet50_fpn"]
@@ -160,12 +159,7 @@ def keypointrcnn_resnet50_fpn(*, weights=None, progress: bool = True,
     else:
         num_classes = 2 if num_classes is None else num_classes
         num_keypoints = 17 if num_keypoints is None else num_keypoints
-    is_trained = weights is not None or weights_backbone is not None
-    trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers,
-                                                           5, 3)
-    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
-    backbone = resnet50(weights=weights_backbone, progress=progress, norm_layer=norm_layer)
-    backbone = _resnet_fpn_extractor(backbone, trainable_backbone_layers)
+    backbone = _resnet50_fpn(weights, weights_backbone, trainable_backbone_layers, progress)
     model = _load(KeypointRCNN(backbone, num_classes, num_keypoints=num_keypoints, **kwargs),
                   weights, progress)
     if weights == KeypointRCNN_ResNet50_FPN_Weights.COCO_V1:

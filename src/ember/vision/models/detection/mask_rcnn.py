@@ -18,7 +18,7 @@ from .._api import WeightsEnum
 from ..resnet import ResNet50_Weights, resnet50
 from ..segmentation._utils import _handle_legacy
 from ._utils import overwrite_eps
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from .backbone_utils import _resnet50_fpn, _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import (_RECIPE, FastRCNNConvFCHead, FasterRCNN, _coco_weights,
                           _default_anchorgen, _load, _prepare)
 from .rpn import RPNHead
@@ -144,12 +144,7 @@ def maskrcnn_resnet50_fpn(*, weights=None, progress: bool = True,
     weights = MaskRCNN_ResNet50_FPN_Weights.verify(weights)
     weights_backbone = ResNet50_Weights.verify(weights_backbone)
     weights_backbone, num_classes = _prepare(weights, weights_backbone, num_classes)
-    is_trained = weights is not None or weights_backbone is not None
-    trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers,
-                                                           5, 3)
-    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
-    backbone = resnet50(weights=weights_backbone, progress=progress, norm_layer=norm_layer)
-    backbone = _resnet_fpn_extractor(backbone, trainable_backbone_layers)
+    backbone = _resnet50_fpn(weights, weights_backbone, trainable_backbone_layers, progress)
     model = _load(MaskRCNN(backbone, num_classes=num_classes, **kwargs), weights, progress)
     if weights == MaskRCNN_ResNet50_FPN_Weights.COCO_V1:
         overwrite_eps(model, 0.0)

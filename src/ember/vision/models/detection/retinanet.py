@@ -27,7 +27,7 @@ from ..segmentation._utils import _handle_legacy
 from . import _utils as det_utils
 from ._utils import _box_loss, overwrite_eps
 from .anchor_utils import AnchorGenerator
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from .backbone_utils import _resnet50_fpn, _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import _RECIPE, _coco_weights, _load, _prepare
 from .transform import GeneralizedRCNNTransform
 
@@ -358,14 +358,9 @@ def retinanet_resnet50_fpn(*, weights=None, progress: bool = True,
     weights = RetinaNet_ResNet50_FPN_Weights.verify(weights)
     weights_backbone = ResNet50_Weights.verify(weights_backbone)
     weights_backbone, num_classes = _prepare(weights, weights_backbone, num_classes)
-    is_trained = weights is not None or weights_backbone is not None
-    trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers,
-                                                           5, 3)
-    norm_layer = misc_nn_ops.FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
-    backbone = resnet50(weights=weights_backbone, progress=progress, norm_layer=norm_layer)
-    backbone = _resnet_fpn_extractor(backbone, trainable_backbone_layers,
-                                     returned_layers=[2, 3, 4],
-                                     extra_blocks=LastLevelP6P7(256, 256))
+    backbone = _resnet50_fpn(weights, weights_backbone, trainable_backbone_layers, progress,
+                             returned_layers=[2, 3, 4],
+                             extra_blocks=lambda: LastLevelP6P7(256, 256))
     model = _load(RetinaNet(backbone, num_classes, **kwargs), weights, progress)
     if weights == RetinaNet_ResNet50_FPN_Weights.COCO_V1:
         overwrite_eps(model, 0.0)

@@ -30,7 +30,9 @@ __all__ = ["SparseTensor", "sparse_coo_tensor", "is_sparse"]
 
 
 class _Flags:
-    c_contiguous = f_contiguous = writeable = False
+    # (c_contiguous: layout checks on a 4-d or 5-d op's inputs never take it for channels-last)
+    c_contiguous = True
+    f_contiguous = writeable = False
 
 
 class _SparseMeta:
@@ -42,6 +44,15 @@ class _SparseMeta:
     def __init__(self, shape, dtype):
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
+
+    @property
+    def strides(self):
+        """Row-major byte strides (layout checks on a 4-D result read them)."""
+        out, step = [], self.dtype.itemsize
+        for n in reversed(self.shape):
+            out.append(step)
+            step *= max(n, 1)
+        return tuple(reversed(out))
 
     @property
     def ndim(self):
@@ -344,7 +355,7 @@ class SparseTensor(Tensor):
 
     def mul(self, other):
         if isinstance(other, SparseTensor):
-            raise NotImplementedError(_no_kernel("aten::mul (sparse * sparse)"))
+            return _mul_sparse(self, other)
         if isinstance(other, Tensor) and other.ndim > 0:
             return _mul_dense(self, other)
         return _scale(self, other, "MulBackward0", False)
@@ -353,7 +364,8 @@ class SparseTensor(Tensor):
 
     def div(self, other, *, rounding_mode=None):
         if isinstance(other, Tensor) and other.ndim > 0:
-            raise NotImplementedError(_no_kernel("aten::div (sparse / dense)"))
+            raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor "
+                               f"divisor (got shape {list(other.shape)} for divisor)")
         return _scale(self, other, "DivBackward0", True)
 
     __truediv__ = div
@@ -365,13 +377,16 @@ class SparseTensor(Tensor):
     __neg__ = neg
 
     def abs(self):
-        return _valuewise(self, np.abs)
+        return _valuewise(self, np.abs, lambda a, r: np.sign(a))
 
     def sqrt(self):
-        return _valuewise(self, np.sqrt)
+        return _valuewise(self, np.sqrt, lambda a, r: 0.5 / r)
 
     def pow(self, exponent):
-        return _valuewise(self, lambda a: a ** a.dtype.type(exponent))
+        e = exponent
+
+        return _valuewise(self, lambda a: a ** a.dtype.type(e),
+                          lambda a, r: a.dtype.type(e) * a ** a.dtype.type(e - 1))
 
     def add_(self, other, *, alpha=1):
         r = self.add(other, alpha=alpha)
@@ -423,6 +438,70 @@ class SparseTensor(Tensor):
 
     def mv(self, vec):
         return mm(self, vec.unsqueeze(1)).squeeze(1)
+
+    def unsqueeze(self, dim):
+        dim = _core.norm_dim(dim, self.ndim + 1)
+        xp, sd = _xp(self._device), self.sparse_dim()
+        shape = self.shape[:dim] + (1,) + self.shape[dim:]
+        if dim <= sd:
+            i = xp.concatenate([self._sp_i[:dim], xp.zeros((1, self._sp_i.shape[1]), np.int64),
+                                self._sp_i[dim:]])
+            v = self._sp_v
+        else:
+            i, v = self._sp_i, xp.expand_dims(self._sp_v, dim - sd + 1)
+        src = self
+
+        def rule(ctx, g):
+            if not isinstance(g, SparseTensor):
+                return (g.squeeze(dim),)
+            if dim <= sd:
+                keep = [k for k in range(g._sp_i.shape[0]) if k != dim]
+                return (_new(g._sp_i[keep], g._sp_v, src.shape, g._sp_c, g._device),)
+            return (_new(g._sp_i, g._sp_v.squeeze(dim - sd + 1), src.shape, g._sp_c,
+                         g._device),)
+        return _make(i, v, shape, self._sp_c, (self,), "UnsqueezeBackward0", rule,
+                     self._device)
+
+    def index_select(self, dim, index):
+        """The slices at ``index`` along ``dim`` (entries repeat with repeated indices)."""
+        dim = _core.norm_dim(dim, self.ndim)
+        xp, sd = _xp(self._device), self.sparse_dim()
+        idx = index._data.reshape(-1).astype(np.int64) if isinstance(index, Tensor) else \
+            np.asarray(index, np.int64).reshape(-1)
+        n = self.shape[dim]
+        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+            raise IndexError(f"index out of range in self (dim {dim} has size {n})")
+        idx = np.where(idx < 0, idx + n, idx)
+        c = self.coalesce()
+        shape = self.shape[:dim] + (len(idx),) + self.shape[dim + 1:]
+        if dim < sd:
+            hits = _core.to_host(c._sp_i[dim])[:, None] == idx[None, :]  # (nnz, len(idx))
+            ent, pos = np.nonzero(hits)
+            ent, pos = xp.asarray(ent), xp.asarray(pos)
+            i = c._sp_i[:, ent].copy()
+            i[dim] = pos
+            v = c._sp_v[ent]
+        else:
+            ent = None
+            i, v = c._sp_i, xp.take(c._sp_v, xp.asarray(idx), axis=dim - sd + 1)
+
+        def rule(ctx, g):
+            gd = g.to_dense() if isinstance(g, SparseTensor) else g
+            gv = _core.to_host(gd._data[tuple(i)])
+            out = np.zeros(tuple(c._sp_v.shape), gv.dtype)
+            if ent is None:
+                np.add.at(out, (slice(None),) * (dim - sd + 1) + (idx,), gv)
+            else:
+                np.add.at(out, _core.to_host(ent), gv)
+            return (_new(c._sp_i, xp.asarray(out), c.shape, True, c._device),)
+        return _make(i, v, shape, False if dim < sd else True, (c,), "IndexSelectBackward0",
+                     rule, self._device)
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               "Scalar")
+        return self.to_dense().item()
 
     def sparse_resize_(self, size, sparse_dim, dense_dim):
         raise NotImplementedError(_no_kernel("aten::sparse_resize_"))
@@ -553,11 +632,25 @@ def _as_index_array(indices, device):
     return a.astype(np.int64)
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
-                      requires_grad=False, check_invariants=None, is_coalesced=None):
+def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, device=None,
+                      pin_memory=False, requires_grad=False, check_invariants=None,
+                      is_coalesced=None):
     """``torch.sparse_coo_tensor``: a tensor whose entries ``values[k]`` sit at
-    ``indices[:, k]``; the size is inferred from the largest indices when not given."""
+    ``indices[:, k]``; the size is inferred from the largest indices when not given.
+    ``sparse_coo_tensor(size)`` (or ``size=``) alone gives an empty one of that size."""
     from ._ops.creation import tensor
+
+    if values is None:
+        if size is None and indices is not None and not isinstance(indices, Tensor):
+            size, indices = indices, None
+        if indices is not None or size is None or isinstance(size, Tensor):
+            raise TypeError("sparse_coo_tensor() expects (indices, values[, size]) or a size "
+                            "(a tuple of ints) alone")
+        size = tuple(int(n) for n in size)
+        dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+        return sparse_coo_tensor(np.zeros((len(size), 0), np.int64),
+                                 tensor(np.zeros((0,), dt.np)), size, device=device,
+                                 requires_grad=requires_grad, is_coalesced=True)
 
     if isinstance(values, Tensor):
         vt = values
@@ -1040,7 +1133,14 @@ def _scale(s, c, name, divide):
 
 
 def _mul_dense(s, d):
-    """Sparse times dense (same shape): the dense entries at the sparse entries' places."""
+    """Sparse times dense (``d`` broadcast to ``s``'s shape): the dense entries at the sparse
+    entries' places."""
+    if tuple(d.shape) != tuple(s.shape):
+        try:
+            if np.broadcast_shapes(tuple(d.shape), tuple(s.shape)) == tuple(s.shape):
+                d = d.expand(s.shape)
+        except ValueError:
+            pass
     _check_same_shape(s, d, "mul")
     dd = d._data
     vals = s._sp_v * dd[tuple(s._sp_i)]
@@ -1060,12 +1160,42 @@ def _mul_dense(s, d):
     return _make(s._sp_i, vals, s.shape, s._sp_c, (s, d), "MulBackward0", rule, s._device)
 
 
-def _valuewise(s, fn):
-    """A zero-preserving function of each value: on the coalesced tensor, as PyTorch."""
+def _mul_sparse(a, b):
+    """Sparse times sparse (same shape): the product at the places both hold an entry."""
+    _check_same_shape(a, b, "mul")
+    ac, bc = a.coalesce(), b.coalesce()
+    xp = _xp(a._device)
+    ka, kb = _linear(ac._sp_i, a.shape, xp), _linear(bc._sp_i, a.shape, xp)
+    _, ia, ib = np.intersect1d(_core.to_host(ka), _core.to_host(kb), assume_unique=True,
+                               return_indices=True)
+    ia, ib = xp.asarray(ia), xp.asarray(ib)
+    npdt = D.result_type(wrap(ac._sp_v[:0], a._device), wrap(bc._sp_v[:0], b._device)).np
+    vals = ac._sp_v[ia].astype(npdt, copy=False) * bc._sp_v[ib].astype(npdt, copy=False)
+
+    def rule(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        g = g.to_dense() if isinstance(g, SparseTensor) else g
+        ga = _mask_like(g * bc.detach().to_dense(), ac) if n0 else None
+        gb = _mask_like(g * ac.detach().to_dense(), bc) if n1 else None
+        return ga, gb
+    return _make(ac._sp_i[:, ia], vals, a.shape, True, (ac, bc), "MulBackward0", rule,
+                 a._device)
+
+
+def _valuewise(s, fn, dfn=None):
+    """A zero-preserving function of each value: on the coalesced tensor, as PyTorch.
+    ``dfn(values, result)`` is its derivative (the gradient keeps the input's pattern)."""
     c = s.coalesce()
     with _core.quiet:
         v = fn(c._sp_v)
-    return _new(c._sp_i, v, s.shape, True, s._device)
+
+    def rule(ctx, g):
+        m = _mask_like(g, c)
+        with _core.quiet:
+            m._sp_v = (m._sp_v * dfn(c._sp_v, v)).astype(c._sp_v.dtype, copy=False)
+        return (m,)
+    return _make(c._sp_i, v, s.shape, True, (c,), "SparseValuewiseBackward0",
+                 None if dfn is None else rule, s._device)
 
 
 def _sum_all(s):
@@ -1088,7 +1218,11 @@ def sparse_sum(s, dim=None, dtype=None):
     if dim is None:
         return s.coalesce().values().sum()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = sorted({_core.norm_dim(d, s.ndim) for d in dims})
+    normed = [_core.norm_dim(d, s.ndim) for d in dims]
+    if len(set(normed)) != len(normed):
+        dup = next(d for d in normed if normed.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    dims = sorted(set(normed))
     sd = s.sparse_dim()
     sparse_dims = [d for d in dims if d < sd]
     dense_dims = [d - sd + 1 for d in dims if d >= sd]
@@ -1496,7 +1630,8 @@ def stack(tensors, dim=0):
 
 
 _ROUTED = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "sum",
-           "t", "transpose", "neg", "negative", "clone", "abs", "sqrt", "pow", "norm")
+           "t", "transpose", "neg", "negative", "clone", "abs", "sqrt", "pow", "norm", "mv",
+           "index_select", "unsqueeze")
 
 
 def _route(module, name):
@@ -1540,8 +1675,37 @@ def _route_seq(module, name, sparse_fn):
     setattr(module, name, fn)
 
 
+def _dense_inplace_with_sparse():
+    """A dense tensor's ``add_``/``sub_``/``+=``/``-=``/``copy_`` given a sparse argument."""
+    import functools
+
+    def make(name, sign):
+        dense = Tensor.__dict__.get(name)
+        if dense is None or getattr(dense, "_sparse_routed", False):
+            return
+
+        @functools.wraps(dense)
+        def fn(self, other, *args, **kwargs):
+            if type(other) is SparseTensor and type(self) is not SparseTensor:
+                if sign == 0:
+                    raise RuntimeError(
+                        "copy_() between dense and sparse Tensors is not implemented! Found "
+                        f"self type = {self.type()} and src type = {other.type()} (use "
+                        "src.to_dense())")
+                alpha = kwargs.get("alpha", args[0] if args else 1)
+                return self.copy_(_dense_add_sparse(self, other, sign * alpha))
+            return dense(self, other, *args, **kwargs)
+        fn._sparse_routed = True
+        setattr(Tensor, name, fn)
+    for name, sign in (("add_", 1), ("sub_", -1), ("subtract_", -1), ("__iadd__", 1),
+                       ("__isub__", -1), ("copy_", 0)):
+        make(name, sign)
+
+
 def _install_functions():
     import sys
+
+    _dense_inplace_with_sparse()
 
     module = sys.modules.get(__name__.rsplit(".", 1)[0])
     if module is None:

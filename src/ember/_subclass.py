@@ -326,6 +326,10 @@ def as_subclass(self, cls):
     """``Tensor.as_subclass``: this tensor's memory and history (through an alias, as in
     PyTorch: ``grad_fn=<AliasBackward0>`` when it requires grad) as a ``cls`` instance."""
     _check_subclass(cls)
+    if "_sp_i" in getattr(self, "__dict__", ()):  # (a sparse tensor; no dispatching read)
+        raise NotImplementedError(
+            f"as_subclass(): a sparse tensor cannot become a {cls.__name__} (ember's sparse "
+            "tensors have no dense storage to share); make the subclass from a dense tensor")
     S.quiet += 1
     try:
         return _retype(_alias_view(self), cls)
@@ -521,6 +525,11 @@ def _activate():
     if _active:
         return
     _active = True
+    # forward AD wraps some of Tensor's attributes on first use; done first, so that the
+    # originals kept here (and put back when a mode exits) are those wrapped ones
+    from .autograd import forward_ad
+
+    forward_ad._install()
     T = Tensor
     T.__rdiv__ = T.__dict__["__rtruediv__"]
     T.__div__, T.__idiv__ = T.__dict__["__truediv__"], T.__dict__["__itruediv__"]
@@ -584,6 +593,13 @@ def _reach_modules():
                 w = inner.get(id(v))
                 if w is not None and w.__name__ == v.__name__:
                     ns[k] = w
+            elif isinstance(v, type):
+                # a layer holding its function as a staticmethod (``Conv2d._fn``)
+                for a, sm in list(vars(v).items()):
+                    if isinstance(sm, staticmethod):
+                        w = inner.get(id(sm.__func__))
+                        if w is not None and w.__name__ == sm.__func__.__name__:
+                            setattr(v, a, staticmethod(w))
 
 
 def on_subclass(cls):

@@ -431,6 +431,10 @@ def _filled(fill, shape, dtype, device, requires_grad, out=None):
 
 def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False):
+    if layout is not None and str(layout) == "torch.sparse_coo" and out is None:
+        from .._sparse import sparse_coo_tensor
+        return sparse_coo_tensor(size=_size("zeros", args, size), dtype=dtype, device=device,
+                                 requires_grad=requires_grad)
     return _filled(0, _size("zeros", args, size), dtype, device, requires_grad, out)
 
 
@@ -571,6 +575,13 @@ def _like_layout(t, arr, memory_format):
 
 
 def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
+    if "_sp_i" in getattr(t, "__dict__", ()):  # (sparse: an empty one of its size, as PyTorch)
+        if fill is not None and fill is not _EMPTY:
+            raise NotImplementedError("Could not run 'aten::fill_.Scalar' with arguments from "
+                                      "the 'SparseCPU' backend (use zeros_like, or to_dense())")
+        from .._sparse import sparse_coo_tensor
+        return sparse_coo_tensor(size=tuple(t.shape), dtype=dtype or t.dtype,
+                                 device=device or t.device, requires_grad=requires_grad)
     dt, dev = _like(t, dtype, device)
     if fill is _EMPTY:
         fill = _uninitialized_fill(dt)

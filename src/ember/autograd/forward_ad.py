@@ -98,7 +98,8 @@ def _hidden(t) -> bool:
 
 
 _installed = False
-_TAPE_MODULES = ("ember._ops.", "ember.autograd.graph", "ember.autograd.function")
+_TAPE_MODULES = ("ember._ops.", "ember.autograd.graph", "ember.autograd.function", "ember.linalg",
+                 "ember._linalg_eig")
 
 
 def _install():
@@ -182,6 +183,9 @@ def exit_dual_level(*, level=None):
     global _current_level
     if level is None:
         level = _current_level
+    if level < 0:
+        raise RuntimeError("exit_dual_level(): no forward AD level is active (enter one with "
+                           "enter_dual_level() or `with dual_level():` first)")
     if level != _current_level:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
@@ -220,6 +224,9 @@ def make_dual(tensor, tangent, *, level=None):
     if level != _current_level or level not in _SOURCES:
         raise RuntimeError(f"Invalid level {level}: only the current level "
                            f"({_current_level}) can be used.")
+    if getattr(tensor, "is_sparse", False) or getattr(tangent, "is_sparse", False):
+        raise NotImplementedError("make_dual(): ember's forward AD does not support sparse "
+                                  "tensors; use a dense tensor (to_dense())")
     if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: "
                          f"{tensor.dtype}")
@@ -231,6 +238,10 @@ def make_dual(tensor, tangent, *, level=None):
                            "that of the original Tensor, this is not supported. Tensor is of "
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
+    if any(d is tensor for d, _ in _SOURCES[level]):
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
+                           "gradient at the same level is not supported (unpack it first: "
+                           "make_dual(unpack_dual(t).primal, tangent)).")
     if not STATE.enabled:
         _warn("ember computes forward-mode AD from its autograd tape: operations run with grad "
               "mode disabled (no_grad, inference_mode) are not tracked, so their results get "
@@ -305,7 +316,13 @@ def _tangent(t, level):
         _mark_hidden(u)
     out = pushed[0]
     if out is None:
-        return None
+        if all(v is None for v in vjps):
+            return None
+        # on the duals' tape, with a derivative that does not depend on the cotangent
+        # (sign, round, floor): a zero tangent, as PyTorch's
+        from .._ops.creation import zeros_like
+
+        out = zeros_like(t).detach()
     if not need:
         out = out.detach()
     out.__dict__[_NO_TANGENT] = True

@@ -239,11 +239,13 @@ def _dual_graph(scope, flat_out, lifted):
     """``(dummies, vjps)``: a zero cotangent ``u`` (requiring grad) per differentiable output
     and ``u^T J`` per input, recorded so that it can be differentiated with respect to
     ``u``."""
-    from .._ops.creation import zeros_like
+    from .._ops.creation import ones_like
     from ..autograd import grad as autograd_grad
 
     diff = [i for i, o in enumerate(flat_out) if o.requires_grad]
-    dummies = {i: zeros_like(flat_out[i]).requires_grad_(True) for i in diff}
+    # (ones, not zeros: some backward rules skip a gradient that is all zeros, as the one
+    # the engine fills in for an unused output; the vjp is linear in ``u`` either way)
+    dummies = {i: ones_like(flat_out[i]).requires_grad_(True) for i in diff}
     if not diff:
         return dummies, [None] * len(lifted)
     with enable_grad():

@@ -46,7 +46,7 @@ class Parameter(Tensor):
             return memo[id(self)]
         # NOTE: PyTorch's Parameter deep copy leaves the gradient behind (a plain tensor's
         # keeps it).
-        new = Parameter(wrap(self._data.copy(), self._device), self._requires_grad)
+        new = type(self)(wrap(self._data.copy(), self._device), self._requires_grad)
         memo[id(self)] = new
         return new
 

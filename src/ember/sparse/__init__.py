@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._sparse import SparseTensor, _core, _new, sparse_addmm, sparse_mm, sparse_sum
+from .._sparse import (SparseTensor, _core, _make, _mask_like, _new, sparse_addmm, sparse_mm,
+                       sparse_sum)
 
 __all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags",
            "check_sparse_tensor_invariants"]
@@ -51,8 +52,23 @@ def _softmax(input, dim, dtype, log):
         e = np.exp(v - mx[grp])
         s = np.zeros_like(mx)
         np.add.at(s, grp, e)
-        out = (v - mx[grp] - np.log(s[grp])) if log else e / s[grp]
-    return _new(c._sp_i, out.astype(v.dtype), c.shape, True, c._device)
+        out = ((v - mx[grp] - np.log(s[grp])) if log else e / s[grp]).astype(v.dtype)
+
+    def rule(ctx, g):
+        gv = _core.to_host(_mask_like(g, c)._sp_v)
+        with _core.quiet:
+            if log:   # d/dv: g - softmax * (sum of g over the group)
+                tot = np.zeros_like(mx)
+                np.add.at(tot, grp, gv)
+                gin = gv - np.exp(out) * tot[grp]
+            else:     # d/dv: y * (g - sum of g * y over the group)
+                tot = np.zeros_like(mx)
+                np.add.at(tot, grp, gv * out)
+                gin = out * (gv - tot[grp])
+        return (_new(c._sp_i, _asarray_like(c, gin.astype(v.dtype)), c.shape, True,
+                     c._device),)
+    return _make(c._sp_i, _asarray_like(c, out), c.shape, True, (c,),
+                 "LogSoftmaxBackward0" if log else "SoftmaxBackward0", rule, c._device)
 
 
 def softmax(input, dim, dtype=None):

@@ -10,14 +10,12 @@ focal (classification), GIoU (``bbox_regression``), BCE (``bbox_ctrness``).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from functools import partial
 from typing import Any, Callable
 
 import ember
 
 from .... import nn
-from ...ops import boxes as box_ops
 from ...ops import generalized_box_iou_loss, sigmoid_focal_loss
 from ...ops.feature_pyramid_network import LastLevelP6P7
 from .._api import Weights, WeightsEnum
@@ -28,7 +26,8 @@ from ._utils import _COCO_CATEGORIES, ObjectDetection
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet50_fpn
 from .faster_rcnn import _RECIPE, _URL, _load, _prepare
-from .retinanet import _check_degenerate, _check_targets, _original_sizes, _per_anchor
+from .retinanet import (_check_targets, _nms_detections, _per_anchor, _run_backbone,
+                        _top_candidates)
 from .transform import GeneralizedRCNNTransform
 
 __all__ = ["FCOS", "FCOS_ResNet50_FPN_Weights", "fcos_resnet50_fpn"]
@@ -247,44 +246,20 @@ class FCOS(nn.Module):
         box_ctrness = head_outputs["bbox_ctrness"]
         detections = []
         for index in range(len(image_shapes)):
-            image_boxes, image_scores, image_labels = [], [], []
+            per_level = []
             for reg_l, logits_l, ctr_l, anchors_l in zip(
                     [br[index] for br in box_regression], [cl[index] for cl in class_logits],
                     [bc[index] for bc in box_ctrness], anchors[index]):
-                num_classes = logits_l.shape[-1]
-                scores = ember.sqrt(ember.sigmoid(logits_l) * ember.sigmoid(ctr_l)).flatten()
-                keep = scores > self.score_thresh
-                scores = scores[keep]
-                topk_idxs = ember.where(keep)[0]
-                k = det_utils._topk_min(topk_idxs, self.topk_candidates, 0)
-                scores, idxs = scores.topk(k)
-                topk_idxs = topk_idxs[idxs]
-                anchor_idxs = ember.div(topk_idxs, num_classes, rounding_mode="floor")
-                labels = topk_idxs % num_classes
-                boxes = self.box_coder.decode(reg_l[anchor_idxs], anchors_l[anchor_idxs])
-                boxes = box_ops.clip_boxes_to_image(boxes, image_shapes[index])
-                image_boxes.append(boxes)
-                image_scores.append(scores)
-                image_labels.append(labels)
-            image_boxes = ember.cat(image_boxes, dim=0)
-            image_scores = ember.cat(image_scores, dim=0)
-            image_labels = ember.cat(image_labels, dim=0)
-            keep = box_ops.batched_nms(image_boxes, image_scores, image_labels, self.nms_thresh)
-            keep = keep[:self.detections_per_img]
-            detections.append({"boxes": image_boxes[keep], "scores": image_scores[keep],
-                               "labels": image_labels[keep]})
+                per_level.append(_top_candidates(
+                    self, ember.sqrt(ember.sigmoid(logits_l) * ember.sigmoid(ctr_l)).flatten(),
+                    logits_l.shape[-1], reg_l, anchors_l, self.box_coder.decode,
+                    image_shapes[index]))
+            detections.append(_nms_detections(self, per_level))
         return detections
 
     def forward(self, images, targets=None):
-        if self.training:
-            _check_targets(targets)
-        original_image_sizes = _original_sizes(images)
-        images, targets = self.transform(images, targets)
-        _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, ember.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
+        original_image_sizes, images, targets, features = _run_backbone(self, images, targets,
+                                                                        _check_targets)
         head_outputs = self.head(features)
         anchors = self.anchor_generator(images, features)
         per_level = [x.size(2) * x.size(3) for x in features]

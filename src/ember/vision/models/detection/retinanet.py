@@ -203,6 +203,44 @@ def _check_degenerate(targets) -> None:
                                  f"index {target_idx}.")
 
 
+def _run_backbone(model, images, targets, check_targets):
+    """The start of a one-stage detector's forward: targets checked (training), images
+    transformed and batched, the backbone's feature maps as a list.  Returns the original
+    image sizes, the ImageList, the transformed targets and the features."""
+    if model.training:
+        check_targets(targets)
+    original_image_sizes = _original_sizes(images)
+    images, targets = model.transform(images, targets)
+    _check_degenerate(targets)
+    features = model.backbone(images.tensors)
+    if isinstance(features, ember.Tensor):
+        features = OrderedDict([("0", features)])
+    return original_image_sizes, images, targets, list(features.values())
+
+
+def _top_candidates(model, scores, num_classes, reg_l, anchors_l, decode, image_shape):
+    """One feature level's candidates: flat (anchor, class) ``scores`` above the score
+    threshold, the best ``topk_candidates`` of them, their boxes decoded and clipped."""
+    keep = scores > model.score_thresh
+    scores = scores[keep]
+    topk_idxs = ember.where(keep)[0]
+    k = det_utils._topk_min(topk_idxs, model.topk_candidates, 0)
+    scores, idxs = scores.topk(k)
+    topk_idxs = topk_idxs[idxs]
+    anchor_idxs = ember.div(topk_idxs, num_classes, rounding_mode="floor")
+    boxes = decode(reg_l[anchor_idxs], anchors_l[anchor_idxs])
+    return box_ops.clip_boxes_to_image(boxes, image_shape), scores, topk_idxs % num_classes
+
+
+def _nms_detections(model, per_level):
+    """An image's detections: its levels' candidates joined, class-wise NMS, the best
+    ``detections_per_img`` kept."""
+    boxes, scores, labels = (ember.cat(list(part), dim=0) for part in zip(*per_level))
+    keep = box_ops.batched_nms(boxes, scores, labels, model.nms_thresh)
+    keep = keep[:model.detections_per_img]
+    return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+
+
 def _original_sizes(images):
     sizes = []
     for img in images:
@@ -275,44 +313,19 @@ class RetinaNet(nn.Module):
         box_regression = head_outputs["bbox_regression"]
         detections = []
         for index in range(len(image_shapes)):
-            image_boxes, image_scores, image_labels = [], [], []
+            per_level = []
             for reg_l, logits_l, anchors_l in zip([br[index] for br in box_regression],
                                                   [cl[index] for cl in class_logits],
                                                   anchors[index]):
-                num_classes = logits_l.shape[-1]
-                scores = ember.sigmoid(logits_l).flatten()
-                keep = scores > self.score_thresh
-                scores = scores[keep]
-                topk_idxs = ember.where(keep)[0]
-                k = det_utils._topk_min(topk_idxs, self.topk_candidates, 0)
-                scores, idxs = scores.topk(k)
-                topk_idxs = topk_idxs[idxs]
-                anchor_idxs = ember.div(topk_idxs, num_classes, rounding_mode="floor")
-                labels = topk_idxs % num_classes
-                boxes = self.box_coder.decode_single(reg_l[anchor_idxs], anchors_l[anchor_idxs])
-                boxes = box_ops.clip_boxes_to_image(boxes, image_shapes[index])
-                image_boxes.append(boxes)
-                image_scores.append(scores)
-                image_labels.append(labels)
-            image_boxes = ember.cat(image_boxes, dim=0)
-            image_scores = ember.cat(image_scores, dim=0)
-            image_labels = ember.cat(image_labels, dim=0)
-            keep = box_ops.batched_nms(image_boxes, image_scores, image_labels, self.nms_thresh)
-            keep = keep[:self.detections_per_img]
-            detections.append({"boxes": image_boxes[keep], "scores": image_scores[keep],
-                               "labels": image_labels[keep]})
+                per_level.append(_top_candidates(
+                    self, ember.sigmoid(logits_l).flatten(), logits_l.shape[-1], reg_l,
+                    anchors_l, self.box_coder.decode_single, image_shapes[index]))
+            detections.append(_nms_detections(self, per_level))
         return detections
 
     def forward(self, images, targets=None):
-        if self.training:
-            _check_targets(targets)
-        original_image_sizes = _original_sizes(images)
-        images, targets = self.transform(images, targets)
-        _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, ember.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
+        original_image_sizes, images, targets, features = _run_backbone(self, images, targets,
+                                                                        _check_targets)
         head_outputs = self.head(features)
         anchors = self.anchor_generator(images, features)
         losses = {}

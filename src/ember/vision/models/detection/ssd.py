@@ -25,7 +25,7 @@ from ._utils import _COCO_CATEGORIES, ObjectDetection
 from .anchor_utils import DefaultBoxGenerator
 from .backbone_utils import _validate_trainable_layers
 from .faster_rcnn import _RECIPE, _URL, _load, _prepare
-from .retinanet import _check_degenerate, _original_sizes
+from .retinanet import _run_backbone
 from .transform import GeneralizedRCNNTransform
 
 __all__ = ["SSD300_VGG16_Weights", "ssd300_vgg16"]  # SSD itself: detection.ssd.SSD
@@ -195,15 +195,8 @@ class SSD(nn.Module):
                 "classification": (cls_loss[fg_mask].sum() + cls_loss[bg_mask].sum()) / N}
 
     def forward(self, images, targets=None):
-        if self.training:
-            _check_targets_ssd(targets)
-        original_image_sizes = _original_sizes(images)
-        images, targets = self.transform(images, targets)
-        _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, ember.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
+        original_image_sizes, images, targets, features = _run_backbone(self, images, targets,
+                                                                        _check_targets_ssd)
         head_outputs = self.head(features)
         anchors = self.anchor_generator(images, features)
         losses = {}

@@ -26,7 +26,7 @@ from .backbone_utils import (_mobilenet_extractor, _resnet50_fpn, _resnet_fpn_ex
 from .generalized_rcnn import GeneralizedRCNN
 from .roi_heads import RoIHeads
 from .rpn import RegionProposalNetwork, RPNHead
-from .transform import GeneralizedRCNNTransform
+from .transform import imagenet_transform
 
 __all__ = ["FasterRCNN", "FasterRCNN_ResNet50_FPN_Weights", "FasterRCNN_ResNet50_FPN_V2_Weights",
            "FasterRCNN_MobileNet_V3_Large_FPN_Weights",
@@ -97,12 +97,7 @@ class FasterRCNN(GeneralizedRCNN):
                              box_bg_iou_thresh, box_batch_size_per_image, box_positive_fraction,
                              bbox_reg_weights, box_score_thresh, box_nms_thresh,
                              box_detections_per_img)
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        transform = GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std,
-                                             **kwargs)
+        transform = imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
         super().__init__(backbone, rpn, roi_heads, transform)
 
 

@@ -28,7 +28,7 @@ from .backbone_utils import _resnet50_fpn
 from .faster_rcnn import _RECIPE, _URL, _load, _prepare
 from .retinanet import (_check_targets, _nms_detections, _per_anchor, _run_backbone,
                         _top_candidates)
-from .transform import GeneralizedRCNNTransform
+from .transform import imagenet_transform
 
 __all__ = ["FCOS", "FCOS_ResNet50_FPN_Weights", "fcos_resnet50_fpn"]
 
@@ -190,12 +190,7 @@ class FCOS(nn.Module):
                             anchor_generator.num_anchors_per_location()[0], num_classes)
         self.head = head
         self.box_coder = det_utils.BoxLinearCoder(normalize_by_size=True)
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std,
-                                                  **kwargs)
+        self.transform = imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
         self.center_sampling_radius = center_sampling_radius
         self.score_thresh = score_thresh
         self.nms_thresh = nms_thresh

@@ -29,7 +29,7 @@ from ._utils import _box_loss, overwrite_eps
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet50_fpn, _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import _RECIPE, _coco_weights, _load, _prepare
-from .transform import GeneralizedRCNNTransform
+from .transform import imagenet_transform
 
 __all__ = ["RetinaNet", "RetinaNet_ResNet50_FPN_Weights", "RetinaNet_ResNet50_FPN_V2_Weights",
            "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2"]
@@ -282,12 +282,7 @@ class RetinaNet(nn.Module):
                                                  allow_low_quality_matches=True)
         self.proposal_matcher = proposal_matcher
         self.box_coder = det_utils.BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std,
-                                                  **kwargs)
+        self.transform = imagenet_transform(min_size, max_size, image_mean, image_std, **kwargs)
         self.score_thresh = score_thresh
         self.nms_thresh = nms_thresh
         self.detections_per_img = detections_per_img

@@ -26,7 +26,7 @@ from .anchor_utils import DefaultBoxGenerator
 from .backbone_utils import _validate_trainable_layers
 from .faster_rcnn import _RECIPE, _URL, _load, _prepare
 from .retinanet import _run_backbone
-from .transform import GeneralizedRCNNTransform
+from .transform import imagenet_transform
 
 __all__ = ["SSD300_VGG16_Weights", "ssd300_vgg16"]  # SSD itself: detection.ssd.SSD
 
@@ -145,12 +145,8 @@ class SSD(nn.Module):
                            num_classes)
         self.head = head
         self.proposal_matcher = det_utils.SSDMatcher(iou_thresh)
-        if image_mean is None:
-            image_mean = [0.485, 0.456, 0.406]
-        if image_std is None:
-            image_std = [0.229, 0.224, 0.225]
-        self.transform = GeneralizedRCNNTransform(min(size), max(size), image_mean, image_std,
-                                                  size_divisible=1, fixed_size=size, **kwargs)
+        self.transform = imagenet_transform(min(size), max(size), image_mean, image_std,
+                                            size_divisible=1, fixed_size=size, **kwargs)
         self.score_thresh = score_thresh
         self.nms_thresh = nms_thresh
         self.detections_per_img = detections_per_img

@@ -164,3 +164,13 @@ class GeneralizedRCNNTransform(nn.Module):
         return (f"{type(self).__name__}({ind}Normalize(mean={self.image_mean}, "
                 f"std={self.image_std}){ind}Resize(min_size={self.min_size}, "
                 f"max_size={self.max_size}, mode='bilinear')\n)")
+
+
+def imagenet_transform(min_size, max_size, image_mean=None, image_std=None, **kwargs):
+    """The detectors' ``GeneralizedRCNNTransform``, normalising with ImageNet's mean and
+    standard deviation unless others are given."""
+    if image_mean is None:
+        image_mean = [0.485, 0.456, 0.406]
+    if image_std is None:
+        image_std = [0.229, 0.224, 0.225]
+    return GeneralizedRCNNTransform(min_size, max_size, image_mean, image_std, **kwargs)

@@ -589,6 +589,9 @@ from ._ops import more_inplace as _more_inplace  # noqa: E402,F401
 from ._ops.api_gaps import *  # noqa: E402,F401,F403
 from ._ops import api_gaps as _api_gaps  # noqa: E402
 globals().update(_api_gaps.torch_inplace_functions())
+from ._ops.compat_api import *  # noqa: E402,F401,F403
+from ._ops import compat_api as _compat_api  # noqa: E402
+_compat_api.install(Tensor)
 cuda.OutOfMemoryError = OutOfMemoryError  # noqa: F405  (one class, as in PyTorch)
 from ._linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack  # noqa: E402,F401
 from ._linalg_lu import torch_lu as lu, torch_lu_solve as lu_solve  # noqa: E402,F401
@@ -602,7 +605,12 @@ from ._compile import compile  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_gpu_dtype,  # noqa: E402,F401
-                                is_autocast_cpu_enabled)
+                                is_autocast_cpu_enabled, set_autocast_enabled,
+                                set_autocast_dtype, set_autocast_cpu_enabled,
+                                set_autocast_cpu_dtype, set_autocast_gpu_dtype,
+                                is_autocast_cache_enabled, set_autocast_cache_enabled,
+                                clear_autocast_cache, autocast_increment_nesting,
+                                autocast_decrement_nesting)
 from . import compiler, cpu  # noqa: E402,F401
 
 for _name, _fn in list(globals().items()):
@@ -625,6 +633,7 @@ from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import func  # noqa: E402,F401
+from .func import vmap  # noqa: E402,F401
 from . import fft  # noqa: E402,F401
 stft, istft = fft._stft, fft._istft
 from . import hub  # noqa: E402,F401
@@ -637,7 +646,7 @@ from . import jit, profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402,F401  (sparse COO tensors: ember._sparse)
 from ._sparse import sparse_coo_tensor  # noqa: E402,F401
 from . import quasirandom  # noqa: E402,F401
-from .utils.dlpack import from_dlpack, _install as _dlpack_install  # noqa: E402
+from .utils.dlpack import from_dlpack, to_dlpack, _install as _dlpack_install  # noqa: E402,F401
 _dlpack_install(Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
@@ -674,3 +683,4 @@ for _ns, _mod in ((nn.functional, "torch.nn.functional"), (linalg, "torch.linalg
     _sc.install_public(vars(_ns), _mod, py=_mod == "torch.nn.functional")
 _sc.install_public(vars(autograd), "torch.autograd", py=True, names=("grad", "backward"))
 del _ns, _mod
+from . import functional  # noqa: E402,F401  (after the wrapping: it re-exports the wrapped functions)

@@ -15,10 +15,12 @@ from ember._warnings import warn as _warn
 from .. import _dtype as D
 
 # dtype per device type while autocast is on there; ``ON`` is whether any is (the check the
-# hot ops make first)
+# hot ops make first).  ``_FAST`` is each device type's autocast dtype, on or off (what
+# ``get_autocast_dtype`` reads and ``set_autocast_dtype`` changes).
 _DTYPES: dict = {}
 ON = False
 _DEFAULT = {"cpu": D.bfloat16, "cuda": D.float16}
+_FAST = dict(_DEFAULT)
 _FLOATS = (D.float32, D.float16, D.bfloat16)
 
 
@@ -35,6 +37,17 @@ def _set(device_type, dtype):
     ON = bool(_DTYPES)
 
 
+def _state(device_type):
+    """(enabled, dtype) of ``device_type``: what an ``autocast`` block saves and restores."""
+    return device_type in _DTYPES, _FAST.get(device_type, D.float16)
+
+
+def _restore(device_type, state):
+    on, dtype = state
+    _FAST[device_type] = dtype
+    _set(device_type, dtype if on else None)
+
+
 class autocast:
     """Context manager (and decorator) for a mixed-precision region on ``device_type``."""
 
@@ -45,7 +58,7 @@ class autocast:
             raise RuntimeError(f"User specified an unsupported autocast device_type "
                                f"'{device_type}'")
         self.device = device_type
-        self.fast_dtype = _DEFAULT[device_type] if dtype is None else D.to_dtype(dtype)
+        self.fast_dtype = _FAST[device_type] if dtype is None else D.to_dtype(dtype)
         self._enabled = bool(enabled)
         if self._enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
                                                                               D.float16):
@@ -62,12 +75,12 @@ class autocast:
         self._saved = []
 
     def __enter__(self):
-        self._saved.append(_DTYPES.get(self.device))
-        _set(self.device, self.fast_dtype if self._enabled else None)
+        self._saved.append(_state(self.device))
+        _restore(self.device, (self._enabled, self.fast_dtype))
         return self
 
     def __exit__(self, *exc):
-        _set(self.device, self._saved.pop())
+        _restore(self.device, self._saved.pop())
         return False
 
     def __call__(self, fn):
@@ -105,7 +118,93 @@ def get_autocast_gpu_dtype() -> D.dtype:
 
 
 def get_autocast_dtype(device_type) -> D.dtype:
-    return _DTYPES.get(device_type, _DEFAULT.get(device_type, D.float16))
+    return _FAST.get(device_type, D.float16)
+
+
+def _device_type(device_type, fname):
+    from .._device import device
+    kind = device(device_type).type if isinstance(device_type, str) else None
+    if kind is None:
+        raise TypeError(f"{fname}(): argument 'device_type' (position 1) must be str, not "
+                        f"{type(device_type).__name__}")
+    return kind
+
+
+def set_autocast_enabled(*args) -> None:
+    """``set_autocast_enabled(device_type, enabled)`` (or the older ``(enabled)``, which
+    means CUDA): turn autocast on or off outside an ``autocast`` block."""
+    if len(args) == 1:
+        device_type, enabled, pos = "cuda", args[0], 1
+    elif len(args) == 2:
+        device_type, enabled, pos = _device_type(args[0], "set_autocast_enabled"), args[1], 2
+    else:
+        raise TypeError(f"set_autocast_enabled() takes 1 or 2 arguments ({len(args)} given)")
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {pos}) must be "
+                        f"bool, not {type(enabled).__name__}")
+    _restore(device_type, (enabled, get_autocast_dtype(device_type)))
+
+
+def set_autocast_dtype(device_type, dtype) -> None:
+    """The dtype autocast uses on ``device_type`` (now, if it is on; and for later blocks
+    that give none)."""
+    device_type = _device_type(device_type, "set_autocast_dtype")
+    if not isinstance(dtype, D.dtype):
+        raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be "
+                        f"torch.dtype, not {type(dtype).__name__}")
+    _restore(device_type, (device_type in _DTYPES, dtype))
+
+
+def _deprecated_setter(old, new, fn, *args):
+    from .._warnings import warn
+    warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning,
+         stacklevel=3)
+    fn(*args)
+
+
+def set_autocast_cpu_enabled(enabled) -> None:
+    _deprecated_setter("set_autocast_cpu_enabled(enabled)",
+                       "set_autocast_enabled('cpu', enabled)", set_autocast_enabled, "cpu",
+                       enabled)
+
+
+def set_autocast_cpu_dtype(dtype) -> None:
+    _deprecated_setter("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)",
+                       set_autocast_dtype, "cpu", dtype)
+
+
+def set_autocast_gpu_dtype(dtype) -> None:
+    _deprecated_setter("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)",
+                       set_autocast_dtype, "cuda", dtype)
+
+
+_CACHE = [True]  # ember keeps no cast cache; the flag is kept for code that reads it back
+_NESTING = [0]
+
+
+def is_autocast_cache_enabled() -> bool:
+    return _CACHE[0]
+
+
+def set_autocast_cache_enabled(enabled) -> None:
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_autocast_cache_enabled(): argument 'enabled' (position 1) must "
+                        f"be bool, not {type(enabled).__name__}")
+    _CACHE[0] = enabled
+
+
+def clear_autocast_cache() -> None:
+    """Nothing to clear: ember casts again on each use."""
+
+
+def autocast_increment_nesting() -> int:
+    _NESTING[0] += 1
+    return _NESTING[0]
+
+
+def autocast_decrement_nesting() -> int:
+    _NESTING[0] -= 1
+    return _NESTING[0]
 
 
 def _cast(t, dtype):

@@ -286,3 +286,26 @@ def test_functional_module_and_vmap():
     _same(ember.functional.einsum("ij->ji", e), tf.einsum("ij->ji", t))
     _same(ember.vmap(lambda r: r.sum())(e), torch.vmap(lambda r: r.sum())(t))
     np.testing.assert_array_equal(ember.from_dlpack(ember.to_dlpack(e)).numpy(), e.numpy())
+
+
+def test_dynamo_and_inductor_config_defaults():
+    import torch._dynamo.config as tdc
+    import torch._inductor.config as tic
+
+    from ember._dynamo import config as edc
+    from ember._inductor import config as eic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ours, theirs in ((edc, tdc), (eic, tic), (eic.triton, tic.triton),
+                             (eic.cpp, tic.cpp)):
+            for name in ours._defaults:
+                if not isinstance(getattr(ours, name), type(edc)):
+                    assert getattr(ours, name) == getattr(theirs, name), name
+    with eic.patch({"triton.cudagraphs": True, "max_autotune": True}):
+        assert eic.triton.cudagraphs and eic.max_autotune
+    assert not eic.triton.cudagraphs and not eic.max_autotune
+    with pytest.raises(AttributeError, match="torch._inductor.config.nope does not exist"):
+        eic.patch(nope=1)
+    assert ember._dynamo.list_backends(exclude_tags=()) == sorted(
+        set(ember._dynamo.list_backends(exclude_tags=())) & set(
+            torch._dynamo.list_backends(exclude_tags=())))

@@ -612,6 +612,7 @@ from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_gpu_dtype, 
                                 clear_autocast_cache, autocast_increment_nesting,
                                 autocast_decrement_nesting)
 from . import compiler, cpu  # noqa: E402,F401
+from . import _dynamo, _inductor  # noqa: E402,F401  (their settings, for scripts that set them)
 
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):

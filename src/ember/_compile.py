@@ -56,6 +56,9 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if mode is not None and mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if isinstance(backend, str) and backend != "inductor":
+        from ._dynamo import lookup_backend
+        lookup_backend(backend)  # (an unknown name: PyTorch's InvalidBackend)
     if disable:
         return model
     if isinstance(model, Module):

@@ -70,26 +70,46 @@ from ._ops.shape import (channels_last, channels_last_3d, contiguous_format,  # 
 
 
 class _LegacyType(type):
-    """``torch.FloatTensor`` and friends: ``isinstance`` checks the dtype, calling makes one."""
+    """``torch.FloatTensor`` and friends (and ``torch.cuda.FloatTensor``'s, whose
+    ``_device_type`` is ``'cuda'``): ``isinstance`` checks the dtype and the device type,
+    calling makes one there."""
+
+    _device_type = "cpu"
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls._dtype and obj.device.type == "cpu"
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype and \
+            obj.device.type == cls._device_type
 
     def __call__(cls, *args, **kwargs):
+        dev = {}
+        if cls._device_type != "cpu":
+            if not cuda.is_available():
+                from ._device import _NO_CUDA
+                raise TypeError(f"type torch.{cls._device_type}.{cls.__name__} not "
+                                f"available. {_NO_CUDA}")
+            dev = {"device": cls._device_type}
+        if not args:
+            return _creation.empty(0, dtype=cls._dtype, **dev)
         if len(args) == 1 and isinstance(args[0], Size):
-            return _creation.empty(tuple(args[0]), dtype=cls._dtype)
+            return _creation.empty(tuple(args[0]), dtype=cls._dtype, **dev)
         if len(args) == 1 and (not isinstance(args[0], _builtins.int) or
                                isinstance(args[0], _builtins.bool)):
             _creation._check_legacy_data(args[0])
-            return _creation.tensor(args[0], dtype=cls._dtype)
-        return _creation.empty(*args, dtype=cls._dtype)
+            return _creation.tensor(args[0], dtype=cls._dtype, **dev)
+        return _creation.empty(*args, dtype=cls._dtype, **dev)
+
+    dtype = property(lambda cls: cls._dtype)
+    is_cuda = property(lambda cls: cls._device_type == "cuda")
 
     def __repr__(cls):
-        return f"<class 'torch.{cls.__name__}'>"
+        where = "" if cls._device_type == "cpu" else cls._device_type + "."
+        return f"<class 'torch.{where}{cls.__name__}'>"
 
 
-def _legacy_type(name, dt):
-    return _LegacyType(name, (), {"_dtype": dt})
+def _legacy_type(name, dt, device_type="cpu"):
+    module = "ember" if device_type == "cpu" else f"ember.{device_type}"  # (for pickle)
+    return _LegacyType(name, (), {"_dtype": dt, "_device_type": device_type,
+                                  "__module__": module})
 
 
 FloatTensor = _legacy_type("FloatTensor", float32)

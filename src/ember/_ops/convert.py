@@ -160,7 +160,7 @@ def _to_rule(ctx, g):
 def type_(t, dtype=None, non_blocking=False, **kwargs):
     legacy = getattr(dtype, "_dtype", None)  # torch.DoubleTensor and friends
     if legacy is not None:
-        return to(t, legacy)
+        return to(t, dtype._device_type, legacy)  # (torch.cuda.FloatTensor: to the GPU)
     return _type(t, dtype, non_blocking)
 
 

@@ -1147,14 +1147,16 @@ def random_(t, from_=None, to=None, *, generator=None):
 
 def bernoulli_(t, p=0.5, *, generator=None):
     if t._device.type != "cpu" and generator is None and not isinstance(p, Tensor):
-        # NOTE: on a GPU the draw happens there, with CuPy's generator (seeded by
-        # manual_seed), so that dropout needs no host-to-GPU copy per step.  PyTorch's CUDA
-        # stream is another one anyway; ember's other random ops on a GPU keep the CPU stream.
+        # NOTE: on a GPU the draw happens there, from the device's own stream (seeded by
+        # manual_seed, saved by cuda.get_rng_state), so that dropout needs no host-to-GPU
+        # copy per step.  PyTorch's CUDA stream is another one anyway; ember's other random
+        # ops on a GPU keep the CPU stream.
         from ._core import check_inplace, write
+        from .. import cuda
 
         check_inplace(t)
-        r = xp_for(t._device).random.random_sample(
-            t.shape, dtype=np.float64 if t.dtype is D.float64 else np.float32)
+        r = cuda._uniform(t._device, t.shape,
+                          np.float64 if t.dtype is D.float64 else np.float32)
         write(t, r < p)
         return _cut_history(t, "BernoulliBackward2")
     g = _gen(generator, t._device)

@@ -316,6 +316,14 @@ class _Pool:
     def free_all_blocks(self):
         pass
 
+    _limit = 0
+
+    def set_limit(self, size=None, fraction=None):
+        self._limit = int(size if fraction is None else fraction * (1 << 30))
+
+    def get_limit(self):
+        return self._limit
+
 
 class _Runtime:
     _current = 0
@@ -390,6 +398,13 @@ class _Stream:
 
     def wait_event(self, event):
         pass
+
+    def use(self):  # the current stream from now on (until the enclosing block's end)
+        if _Stream._current:
+            _Stream._current[-1] = self
+        else:
+            _Stream._current.append(self)
+        return self
 
     done = property(lambda self: True)
 

@@ -26,4 +26,24 @@ class GradScaler(_amp.GradScaler):
                          enabled)
 
 
-custom_fwd, custom_bwd = _amp.custom_fwd, _amp.custom_bwd
+def custom_fwd(fwd=None, *, cast_inputs=None):
+    """``torch.amp.custom_fwd(..., device_type='cuda')`` under its deprecated name."""
+    _warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+          "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning,
+          stacklevel=2)
+    return _amp.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd):
+    """``torch.amp.custom_bwd(..., device_type='cuda')`` under its deprecated name."""
+    _warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+          "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning,
+          stacklevel=2)
+    return _amp.custom_bwd(bwd, device_type="cuda")
+
+
+def amp_definitely_not_available() -> bool:
+    """True when there is no GPU for CUDA autocast to use."""
+    from .. import cuda
+
+    return not cuda.is_available()

@@ -41,9 +41,12 @@ def _arrays(tensors):
         raise ValueError(f"Expected a dict of [str, torch.Tensor] but received {type(tensors)}")
     arrays, spans = {}, []
     for name, t in tensors.items():
-        if not isinstance(name, str) or not isinstance(t, Tensor):
-            raise ValueError(f"Key `{name}` is invalid, expected str and torch.Tensor but "
-                             f"received {type(name)} and {type(t)}")
+        if not isinstance(t, Tensor):
+            raise ValueError(f"Key `{name}` is invalid, expected torch.Tensor but received "
+                             f"{type(t)}")
+        if not isinstance(name, str):  # (the type safetensors' own argument check raises)
+            raise TypeError(f"argument 'tensor_dict': '{type(name).__name__}' object is not an "
+                            "instance of 'str'")
         if not t.is_contiguous():
             raise ValueError(
                 f"You are trying to save a non contiguous tensor: `{name}` which is not "
@@ -51,7 +54,8 @@ def _arrays(tensors):
                 "of each other in which case it's recommended to save only the full tensors, "
                 "and reslice at load time, or simply call `.contiguous()` on your tensor to "
                 "pack it before saving.")
-        a = np.ascontiguousarray(t.detach().numpy(force=True))
+        # (``np.ascontiguousarray`` would turn a 0-d tensor into shape [1])
+        a = np.asarray(t.detach().numpy(force=True), order="C")
         arrays[name] = a
         if t.device.type == "cpu" and a.nbytes:
             spans.append((t.data_ptr(), t.data_ptr() + a.nbytes, name))

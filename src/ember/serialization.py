@@ -73,9 +73,10 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
     so an unpicklable object raises without touching ``f``.  ``pickle_module`` is
     accepted for PyTorch compatibility; ember always uses its own pickler.
     """
-    if not isinstance(pickle_protocol, int) or pickle_protocol < 1:
-        raise ValueError(f"pickle_protocol must be 1 or higher, got {pickle_protocol!r} "
-                         "(storages are persistent ids, which need a binary protocol)")
+    if isinstance(pickle_protocol, bool) or not isinstance(pickle_protocol, int):
+        raise TypeError(f"pickle_protocol must be an int, got {type(pickle_protocol).__name__}")
+    if pickle_protocol < 0:  # as pickle: a negative protocol means the highest one
+        pickle_protocol = pickle.HIGHEST_PROTOCOL
     legacy = not _use_new_zipfile_serialization
     table = StorageTable(legacy=legacy)
     buf = io.BytesIO()
@@ -124,7 +125,8 @@ def _atomic_write(path, write):
     if not os.path.isdir(parent):
         raise RuntimeError(f"Parent directory {pathlib.Path(path).parent} does not exist.")
     if os.path.isdir(target):
-        raise IsADirectoryError(f"[Errno 21] Is a directory: '{path}'")
+        # (PyTorch's file writer fails with a RuntimeError here, not an OSError)
+        raise RuntimeError(f"open file failed with strerror: Is a directory: '{path}'")
     base = os.path.basename(target)
     archive_name = os.path.splitext(base)[0] or "archive"
     while True:
@@ -135,6 +137,9 @@ def _atomic_write(path, write):
             break
         except FileExistsError:
             continue
+        except OSError as e:  # (a read-only directory...: PyTorch's writer raises RuntimeError)
+            raise RuntimeError(f"open file failed with strerror: {e.strerror}: '{path}'") \
+                from e
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh, archive_name)
@@ -201,9 +206,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                 return _load_zip(fh, f, map_location, make_unpickler, mmap)
             if mmap:
                 name = f"{f}, " if isinstance(f, str) else ""
+                # (PyTorch's words, its unclosed backquote included)
                 raise RuntimeError(
                     "mmap can only be used with files saved with `torch.save("
-                    f"{name}_use_new_zipfile_serialization=True)`, please torch.save your "
+                    f"{name}_use_new_zipfile_serialization=True), please torch.save your "
                     "checkpoint with this option in order to use mmap.")
             size = fh.seek(0, io.SEEK_END) - start
             fh.seek(start)
@@ -224,11 +230,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise pickle.UnpicklingError(f"Weights only load failed. {_UNSAFE_ADVICE}\n\n{e}") \
             from None
     except RuntimeError as e:
-        # Neither a zip nor a legacy checkpoint: PyTorch's weights-only loader fails on it with
-        # an UnpicklingError (that is what callers catch), so the type is kept here too.
-        if not weights_only or not str(e).startswith("Invalid magic number"):
+        # Neither a zip nor a legacy checkpoint: PyTorch fails on it while unpickling the
+        # legacy magic number, with an UnpicklingError (that is what callers catch), so the
+        # error is one of those too (and still a RuntimeError, as ember's earlier one was).
+        if not str(e).startswith("Invalid magic number") or isinstance(e, _NotACheckpoint):
             raise
-        raise _NotACheckpoint(f"Weights only load failed: {e}") from None
+        raise _NotACheckpoint(f"Weights only load failed: {e}" if weights_only else str(e)) \
+            from None
 
 
 class _NotACheckpoint(pickle.UnpicklingError, RuntimeError):
@@ -355,7 +363,15 @@ class safe_globals:
 def get_unsafe_globals_in_checkpoint(f) -> list:
     """The globals in a checkpoint that weights-only loading would refuse (nothing is run)."""
     with _open_for_read(f) as fh:
+        start = fh.tell()
+        head = fh.read(4)
+        fh.seek(start)
+        if head != b"PK\x03\x04":
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
         reader = ZipReader(fh)
+        if reader.has_record("constants.pkl"):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save but got "
+                             "a torchscript checkpoint")
         data = reader.read("data.pkl")
     allowed = set(_torch_globals()) | set(USER_GLOBALS) | set(_SAFE_BUILTINS)
     return sorted({g for g in scan_globals(data) if g not in allowed})

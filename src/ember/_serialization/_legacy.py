@@ -36,7 +36,9 @@ def write_legacy(out, pkl: bytes, refs, protocol) -> None:
     out.write(pickle.dumps([ref.key for ref in refs], protocol=protocol))
     for ref in refs:
         data = ref.host_bytes()
-        out.write(struct.pack("<q", data.nbytes // ref.dtype.itemsize))
+        # The element count of the storage's persistent id: bytes for an untyped storage
+        # (the uint16/32/64 tensors), elements of ``ref.dtype`` otherwise.
+        out.write(struct.pack("<q", ref.pid[4]))
         out.write(memoryview(np.ascontiguousarray(data)))
 
 
@@ -69,6 +71,8 @@ def read_legacy(fh, make_unpickler, make_loader):
     fh.seek(pos)
     try:
         magic = header()
+    except EOFError:
+        raise  # (the file ends inside the magic number: truncated, as PyTorch reports it)
     except Exception:
         magic = None
     if magic != MAGIC_NUMBER:
@@ -106,6 +110,8 @@ def read_legacy(fh, make_unpickler, make_loader):
                                f"{key!r}")
         if loader.swap and typed.dtype.itemsize > 1:
             buf.view(typed.dtype.np).byteswap(inplace=True)
+        if typed._untyped_storage.device.type == "meta":
+            continue  # (mapped to meta: the bytes have nowhere to go)
         if isinstance(target, np.ndarray):
             target[...] = buf
         else:  # restored onto a GPU before its bytes were read

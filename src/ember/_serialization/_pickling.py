@@ -268,14 +268,27 @@ class TorchPickler(pickle._Pickler):
 
         super().__init__(file, protocol)
         self.storages = storages
+        self._warned_text_ids = False
         self._strided = strided
 
     def persistent_id(self, obj):
         if type(obj) is _StorageRef:
-            return obj.pid
-        if isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
-            return self.storages.storage_ref(obj).pid
-        return None
+            pid = obj.pid
+        elif isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
+            pid = self.storages.storage_ref(obj).pid
+        else:
+            return None
+        if not self.bin and not self._warned_text_ids:
+            # NOTE: protocol 0 writes persistent ids as text; PyTorch saves such a file and
+            # only fails when loading it (with an AssertionError).  ember does the same, but
+            # says so now.
+            from .._warnings import warn
+
+            self._warned_text_ids = True
+            warn("pickle_protocol=0 writes tensors and storages as text persistent ids, which "
+                 "torch.load and ember.load cannot read back; use pickle_protocol=2 (the "
+                 "default)", UserWarning)
+        return pid
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):

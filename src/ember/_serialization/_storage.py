@@ -184,6 +184,10 @@ class StorageLoader:
         self.views = {}
 
     def __call__(self, pid):
+        if isinstance(pid, str):  # written by pickle protocol 0, as PyTorch's loader says
+            raise AssertionError(f"saved_id must be a tuple, got str ({pid[:60]!r}...: the "
+                                 "checkpoint was saved with pickle_protocol=0, which cannot "
+                                 "hold tensors)")
         if not isinstance(pid, tuple) or not pid:
             raise pickle.UnpicklingError("unsupported persistent id encountered")
         typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]

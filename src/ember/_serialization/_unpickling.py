@@ -11,7 +11,8 @@ here imports ``torch``.
   containers, plus what the user added with ``add_safe_globals``); only
   allowlisted callables are ever called; ``BUILD`` only updates ``OrderedDict``
   attributes (a state dict's ``_metadata``) or user-allowlisted objects;
-  container opcodes only touch real containers.  Anything else raises
+  container opcodes only touch real containers; only protocol 2's opcodes are
+  read (PyTorch's weights-only unpickler reads no others).  Anything else raises
   ``pickle.UnpicklingError`` naming what was refused, before it runs.
 - :class:`FullUnpickler` (``weights_only=False``) is Python's ordinary unpickler
   with ``torch.*`` names redirected to ember; it can run arbitrary code and is
@@ -25,19 +26,21 @@ import io
 import operator
 import pickle
 
+from .._warnings import warn as _warn
 from ..nn.parameter import Parameter
 from ._rebuild import _codecs_encode, _torch_globals
 
 
-# Plain-container globals that weights-only loading allows besides PyTorch's.
+# Plain-container globals that weights-only loading allows besides PyTorch's tensor globals:
+# exactly the ones PyTorch allows (NOTE: PyTorch refuses ``frozenset`` and ``slice`` by
+# default although ``set`` and ``complex`` load; ember refuses them too, so that a file that
+# loads with ember loads with PyTorch; ``add_safe_globals([frozenset])`` allows them).
 _SAFE_BUILTINS = {
     "collections.OrderedDict": collections.OrderedDict,
     "collections.Counter": collections.Counter,
     "builtins.set": set,
-    "builtins.frozenset": frozenset,
     "builtins.bytearray": bytearray,
     "builtins.complex": complex,
-    "builtins.slice": slice,
     "_codecs.encode": _codecs_encode,
 }
 
@@ -62,6 +65,8 @@ def _compat_names(module, name, proto):
 
 
 def unsupported_global_message(full_path):
+    if full_path.startswith("builtins."):  # (named as Python code names it: ``frozenset``)
+        full_path = full_path[len("builtins."):]
     return (f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
             "weights_only=True loads only tensors, parameters, storages, dtypes, devices, "
             "torch.Size and plain containers. If you trust the source of this file, load it "
@@ -83,7 +88,13 @@ class WeightsUnpickler(pickle._Unpickler):
         self._user_types = tuple(v for v in USER_GLOBALS.values() if isinstance(v, type))
 
     def persistent_load(self, pid):
-        return self._persistent_load(pid)
+        try:
+            return self._persistent_load(pid)
+        except Exception as e:
+            # An error of the storage loader or of the user's ``map_location`` callable keeps
+            # its type (as in PyTorch); ``load`` only rewraps errors of the pickle itself.
+            self._passthrough = e
+            raise
 
     def find_class(self, module, name):
         module, name = _compat_names(module, name, self.proto)
@@ -96,9 +107,11 @@ class WeightsUnpickler(pickle._Unpickler):
     def load(self):
         try:
             return super().load()
-        except (pickle.UnpicklingError, RuntimeError):
-            raise
+        except (pickle.UnpicklingError, RuntimeError, EOFError):
+            raise  # (EOFError: the data ends early, what PyTorch's unpickler raises too)
         except Exception as e:
+            if e is getattr(self, "_passthrough", None):
+                raise
             raise pickle.UnpicklingError(
                 f"the pickled data is corrupted or is not a PyTorch checkpoint "
                 f"({type(e).__name__}: {e})") from None
@@ -122,13 +135,6 @@ class WeightsUnpickler(pickle._Unpickler):
         self.append(self._new(cls, args, {}))
     dispatch[pickle.NEWOBJ[0]] = load_newobj
 
-    def load_newobj_ex(self):
-        kwargs = self.stack.pop()
-        args = self.stack.pop()
-        cls = self.stack.pop()
-        self.append(self._new(cls, args, kwargs))
-    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
-
     def _new(self, cls, args, kwargs):
         if cls is Parameter:
             return Parameter(*args, **kwargs)
@@ -138,19 +144,6 @@ class WeightsUnpickler(pickle._Unpickler):
         raise pickle.UnpicklingError(f"Can only create new objects of nn.Parameter, containers "
                                      f"or classes allowlisted with add_safe_globals, but got "
                                      f"{cls!r}")
-
-    def load_inst(self):
-        module = self.readline()[:-1].decode("ascii")
-        name = self.readline()[:-1].decode("ascii")
-        cls = self.find_class(module, name)
-        self.append(self._call(cls, tuple(self.pop_mark())))
-    dispatch[pickle.INST[0]] = load_inst
-
-    def load_obj(self):
-        args = self.pop_mark()
-        cls = args.pop(0)
-        self.append(self._call(cls, tuple(args)))
-    dispatch[pickle.OBJ[0]] = load_obj
 
     def load_build(self):
         state = self.stack.pop()
@@ -203,20 +196,42 @@ class WeightsUnpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(f"Can only append to lists, but got {type(obj)}")
         return obj
 
-    def load_additems(self):
-        items = self.pop_mark()
-        s = self.stack[-1]
-        if type(s) is not set:
-            raise pickle.UnpicklingError(f"Can only add items to sets, but got {type(s)}")
-        s.update(items)
-    dispatch[pickle.ADDITEMS[0]] = load_additems
+    def load_proto(self):
+        proto = self.read(1)[0]
+        if not 0 <= proto <= pickle.HIGHEST_PROTOCOL:
+            raise ValueError(f"unsupported pickle protocol: {proto}")
+        self.proto = proto
+        if proto != 2:  # (PyTorch's warning; protocols 3+ then fail on their own opcodes)
+            _warn(f"Detected pickle protocol {proto} in the checkpoint, which was not the "
+                  "default pickle protocol used by `torch.load` (2). The weights_only "
+                  "Unpickler might not support all instructions implemented by this "
+                  "protocol, please file an issue for adding support if you encounter this.",
+                  UserWarning, stacklevel=2)
+    dispatch[pickle.PROTO[0]] = load_proto
 
-    def _refuse(self):
-        raise pickle.UnpicklingError("Unsupported operand: pickle extension codes (EXT1/2/4) "
-                                     "and text persistent ids are not allowed")
-    for _op in (pickle.EXT1, pickle.EXT2, pickle.EXT4, pickle.PERSID):
-        dispatch[_op[0]] = _refuse
-    del _op
+    # NOTE: as PyTorch's weights-only unpickler, only the opcodes ``torch.save``'s protocol 2
+    # uses are read: other protocols' (4's FRAME, MEMOIZE, STACK_GLOBAL...), text opcodes,
+    # extension codes and text persistent ids fail with "Unsupported operand", so a file that
+    # loads here also loads with PyTorch.
+    _OPCODES = {getattr(pickle, name)[0] for name in (
+        "GLOBAL", "NEWOBJ", "REDUCE", "BUILD", "APPEND", "APPENDS", "SETITEM", "SETITEMS",
+        "MARK", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "NONE", "NEWFALSE", "NEWTRUE",
+        "EMPTY_TUPLE", "EMPTY_LIST", "EMPTY_DICT", "EMPTY_SET", "BININT", "BININT1",
+        "BININT2", "BINFLOAT", "BINUNICODE", "SHORT_BINSTRING", "BINPERSID", "BINGET",
+        "LONG_BINGET", "BINPUT", "LONG_BINPUT", "LONG1", "PROTO", "STOP")}
+
+    @staticmethod
+    def _refuser(code):
+        def refuse(self):
+            raise pickle.UnpicklingError(f"Unsupported operand {code}: only the opcodes of "
+                                         "PyTorch's default pickle protocol 2 are read with "
+                                         "weights_only=True")
+        return refuse
+
+    for _code in range(256):
+        if _code not in _OPCODES:
+            dispatch[_code] = _refuser.__func__(_code)
+    del _code
 
 
 class FullUnpickler(pickle.Unpickler):

@@ -621,7 +621,7 @@ class Module:
                                   "torch.Tensor or Tensor-like object from checkpoint but "
                                   f"received {type(v)}")
                     continue
-                if not is_lazy(t) and t.dim() == 0 and v.dim() == 1:
+                if not is_lazy(t) and t.dim() == 0 and v.dim() == 1 and v.shape[0] == 1:
                     v = v[0]  # (a one-element vector loads into a scalar, as in old PyTorch)
                 if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (lazy takes any)
                     errors.append(f"size mismatch for {key}: copying a param with shape "

@@ -1155,8 +1155,9 @@ def bernoulli_(t, p=0.5, *, generator=None):
         from .. import cuda
 
         check_inplace(t)
-        r = cuda._uniform(t._device, t.shape,
-                          np.float64 if t.dtype is D.float64 else np.float32)
+        dt = np.float64 if t.dtype is D.float64 else np.float32
+        r = cuda._uniform(t._device, t.shape, dt) if t._device.type == "cuda" else \
+            xp_for(t._device).random.random_sample(t.shape, dtype=dt)  # (meta: no values)
         write(t, r < p)
         return _cut_history(t, "BernoulliBackward2")
     g = _gen(generator, t._device)

@@ -252,7 +252,7 @@ def _to_array(data, dtype):
 
         return _cast(np.array(data, copy=True), src, dtype)
     if isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise TypeError(f"new(): invalid data type '{_c_type_name(data)}'")
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
     if not isinstance(data, (list, tuple, dict, bytes)) and hasattr(data, "__len__") and \
@@ -1111,8 +1111,8 @@ def _cut_history(t, name):
 
 def uniform_(t, a=0.0, b=1.0, *, generator=None):
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
-                           f"> to={b}")
+        raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
+                           f"from={float(a):g} > to={float(b):g}")
     if t.dtype._kind == 3:  # the real view's values: real and imaginary parts in turn
         arr = _gen(generator, t._device).uniform(2 * t.numel(), t.dtype.to_real().np, float(a),
                                                  float(b))

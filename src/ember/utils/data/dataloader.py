@@ -310,8 +310,9 @@ class _BaseDataLoaderIter:
         if (self._dataset_kind == _DatasetKind.Iterable
                 and self._IterableDataset_len_called is not None
                 and self._num_yielded > self._IterableDataset_len_called):
+            # NOTE: no space before "(when": PyTorch's message reads that way
             msg = (f"Length of IterableDataset {self._dataset} was reported to be "
-                   f"{self._IterableDataset_len_called} (when accessing len(dataloader)), but "
+                   f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but "
                    f"{self._num_yielded} samples have been fetched. ")
             if self._num_workers > 0:
                 msg += ("For multiprocessing data-loading, this could be caused by not properly "
@@ -370,7 +371,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         assert self._num_workers > 0
-        assert self._prefetch_factor is not None and self._prefetch_factor >= 0
+        if not self._prefetch_factor or self._prefetch_factor <= 0:
+            # NOTE: the constructor accepts prefetch_factor=0, as PyTorch's does; the
+            # iterator refuses it (no task would ever be sent: the loader would be empty)
+            raise AssertionError("prefetch_factor must be greater than 0 for "
+                                 "MultiProcessingDataLoaderIter")
         ctx = loader.multiprocessing_context or multiprocessing.get_context()
         self._shutdown = False
         self._workers = []

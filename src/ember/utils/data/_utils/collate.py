@@ -66,15 +66,13 @@ def default_convert(data):
     kind = type(data)
     if isinstance(data, ember.Tensor):
         return data
-    if kind.__module__ == "numpy" and kind.__name__ not in ("str_", "string_", "bytes_"):
-        if isinstance(data, np.ndarray):
-            # string and object arrays have no tensor form: returned untouched
-            if _NOT_NUMERIC.search(data.dtype.str) is not None:
-                return data
-            return ember.as_tensor(data)
-        if isinstance(data, (np.bool_, np.number)):
-            return ember.as_tensor(data)
-        return data
+    # NOTE: as in PyTorch, every other object of a type defined in ``numpy`` goes
+    # through ``as_tensor`` (so a ``np.bytes_`` or ``np.datetime64`` raises TypeError);
+    # only ``np.str_`` scalars and string/object arrays are passed through
+    if kind.__module__ == "numpy" and kind.__name__ not in ("str_", "string_"):
+        if kind.__name__ == "ndarray" and _NOT_NUMERIC.search(data.dtype.str) is not None:
+            return data
+        return ember.as_tensor(data)
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, _abc.Mapping):

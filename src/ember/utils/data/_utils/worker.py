@@ -41,7 +41,7 @@ MP_STATUS_CHECK_INTERVAL = 5.0
 _worker_info = None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """Describes the worker process the calling code runs in (read-only).
 

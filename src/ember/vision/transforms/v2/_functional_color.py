@@ -53,7 +53,12 @@ def rgb_to_grayscale(inpt, num_output_channels: int = 1):
 to_grayscale = rgb_to_grayscale
 
 
-@_register(rgb_to_grayscale, *_IMAGE)
+# NOTE: torchvision registers no Video kernel for the two greyscale conversions: the
+# functional refuses a Video (TypeError) and Grayscale/RandomGrayscale/RGB pass it through
+_STILL = (_IMAGE[0], tv_tensors.Image)
+
+
+@_register(rgb_to_grayscale, *_STILL)
 def rgb_to_grayscale_image(image, num_output_channels: int = 1):
     if num_output_channels not in (1, 3):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels}.")
@@ -71,7 +76,7 @@ def grayscale_to_rgb(inpt):
     return _dispatch(grayscale_to_rgb, inpt)
 
 
-@_register(grayscale_to_rgb, *_IMAGE)
+@_register(grayscale_to_rgb, *_STILL)
 def grayscale_to_rgb_image(image):
     return image if image.shape[-3] >= 3 else _grey(image, 3)
 

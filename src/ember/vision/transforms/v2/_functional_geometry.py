@@ -108,12 +108,14 @@ def _flip_boxes(boxes: Tensor, format, size: int, axis: int) -> Tensor:
     torch = _ember()
     c = [boxes[..., k] for k in range(4)]
     lo, hi = axis, axis + 2
+    # NOTE: computed as -(x - size), as torchvision does, so that a coordinate on the far
+    # edge becomes -0.0 (printed "-0.") rather than 0.0
     if format == _XYXY:
-        c[lo], c[hi] = size - c[hi], size - c[lo]
+        c[lo], c[hi] = -(c[hi] - size), -(c[lo] - size)
     elif format == tv_tensors.BoundingBoxFormat.XYWH:
-        c[lo] = size - (c[lo] + c[hi])
+        c[lo] = -(c[lo] + c[hi] - size)
     else:
-        c[lo] = size - c[lo]
+        c[lo] = -(c[lo] - size)
     return torch.stack(c, dim=-1)
 
 

@@ -12,6 +12,7 @@ from .adafactor import Adafactor
 from .asgd import ASGD
 from .adamw import AdamW
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -22,8 +23,8 @@ from .sparse_adam import SparseAdam
 from . import swa_utils  # noqa: F401,E402
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
-           "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler",
-           "swa_utils"]
+           "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
+           "lr_scheduler", "swa_utils"]
 
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad)
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, with_grad)
+from .optimizer import lr_scalar
 
 __all__ = ["Adadelta"]
 
@@ -16,6 +17,7 @@ class Adadelta(Optimizer):
 
     _tensor_step = True
 
+    _capturable_xla = False
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "capturable": False}
 
@@ -38,7 +40,7 @@ class Adadelta(Optimizer):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
-        opts = {"lr": scalar(group["lr"]), "rho": group["rho"], "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"]), "rho": group["rho"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
         for p, g in with_grad(group):
             state = self.state[p]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._ops.creation import tensor, zeros_like
-from .optimizer import Optimizer, scalar, scalar_dtype, with_grad
+from .optimizer import Optimizer, lr_scalar, scalar_dtype, with_grad
 
 __all__ = ["Adafactor"]
 
@@ -45,7 +45,7 @@ class Adafactor(Optimizer):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
-        lr, d, wd = scalar(group["lr"]), group["d"], group["weight_decay"]
+        lr, d, wd = lr_scalar(group["lr"]), group["d"], group["weight_decay"]
         eps1, eps2 = group["eps"]
         for p, g in with_grad(group):
             if p.dtype.is_complex:

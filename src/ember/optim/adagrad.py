@@ -4,7 +4,8 @@ from __future__ import annotations
 from .._tensor import Tensor
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, scalar, with_grad
+from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, with_grad
+from .optimizer import lr_scalar
 
 __all__ = ["Adagrad"]
 
@@ -56,7 +57,8 @@ class Adagrad(Optimizer):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
-        opts = {"lr": scalar(group["lr"]), "lr_decay": group["lr_decay"], "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"], group["fused"]), "lr_decay": group["lr_decay"],
+                "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
         for p, g in with_grad(group):
             state = self.state[p]

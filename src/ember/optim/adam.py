@@ -4,8 +4,9 @@ from __future__ import annotations
 from .._tensor import Tensor
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
                         with_grad, zeros_state)
+from .optimizer import lr_scalar
 
 __all__ = ["Adam"]
 
@@ -54,7 +55,9 @@ class Adam(Optimizer):
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
-        opts = {"beta1": scalar(beta1), "beta2": scalar(beta2), "lr": scalar(group["lr"]),
+        # (tensor betas, like a tensor lr, enter the arithmetic as NumPy scalars of their dtype)
+        opts = {"beta1": lr_scalar(beta1), "beta2": lr_scalar(beta2),
+                "lr": lr_scalar(group["lr"], group["fused"]),
                 "weight_decay": group["weight_decay"], "eps": group["eps"], "amsgrad": amsgrad,
                 "maximize": group["maximize"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"]}

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from .._ops.creation import tensor
-from .optimizer import Optimizer, check_flags, scalar, scalar_dtype, with_grad, zeros_state
+from . import _functional as F
+from ._functional import update_array as _arr
+from .optimizer import Optimizer, check_flags, scalar_dtype, with_grad, zeros_state
+from .optimizer import lr_scalar
 
 __all__ = ["ASGD"]
 
@@ -17,6 +20,7 @@ class ASGD(Optimizer):
     >>> opt = ember.optim.ASGD(model.parameters(), lr=1e-2)
     """
 
+    _capturable_what = "params, mus, etas, and state_steps"
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "capturable": False}
 
@@ -38,7 +42,7 @@ class ASGD(Optimizer):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
-        lr, lambd, t0 = scalar(group["lr"]), group["lambd"], group["t0"]
+        lr, lambd, t0 = lr_scalar(group["lr"]), group["lambd"], group["t0"]
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
@@ -52,13 +56,31 @@ class ASGD(Optimizer):
             step_t += 1
             if group["weight_decay"] != 0:
                 g = g.add(p, alpha=group["weight_decay"])
-            eta_value = eta.item()
-            p.mul_(1 - lambd * eta_value)   # the decay
-            p.add_(g, alpha=-eta_value)     # the gradient step
-            if mu.item() != 1:               # the running average
-                ax.add_(p.sub(ax).mul_(mu))
+            if group["foreach"]:
+                # PyTorch's multi-tensor ASGD folds the decay into the gradient step,
+                # ``p - eta * (g + lambd * p)``, and always blends the average with ``mu``;
+                # its roundings differ from the single-tensor update's, so follow it here.
+                inter = g.add(p, alpha=lambd)
+                F.addcmul_(_arr(p), _arr(inter), eta._data, -1)
+                p._vc.v += 1
+                F.addcmul_(_arr(ax), _arr(p.sub(ax)), mu._data)
+                ax._vc.v += 1
             else:
-                ax.copy_(p)
+                eta_value = eta.item()
+                p.mul_(1 - lambd * eta_value)   # the decay
+                p.add_(g, alpha=-eta_value)     # the gradient step
+                if mu.item() != 1:               # the running average
+                    ax.add_(p.sub(ax).mul_(mu))
+                else:
+                    ax.copy_(p)
             step = step_t.item()
-            eta.fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-            mu.fill_(1 / max(1, step - t0))
+            # (PyTorch makes each new value a tensor of the default scalar dtype, then copies
+            # it in: a state loaded into float64 still holds float32-rounded values.  Its
+            # multi-tensor update computes eta from the step *tensor*, in the step's dtype.)
+            if group["foreach"]:
+                s = step_t._data.reshape(())[()]
+                new_eta = F._div(lr, (1 + lambd * lr * s) ** group["alpha"])
+            else:
+                new_eta = lr / ((1 + lambd * lr * step) ** group["alpha"])
+            eta.copy_(tensor(new_eta, dtype=scalar_dtype()))
+            mu.copy_(tensor(1 / max(1, step - t0), dtype=scalar_dtype()))

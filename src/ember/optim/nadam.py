@@ -4,8 +4,9 @@ from __future__ import annotations
 from .._tensor import Tensor
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
                         with_grad, zeros_state)
+from .optimizer import lr_scalar
 
 __all__ = ["NAdam"]
 
@@ -18,6 +19,8 @@ class NAdam(Optimizer):
 
     _tensor_step = True
 
+    _capturable_what = "params, mu_products and state_steps"
+    _capturable_foreach = ("params, mu_products, and state_steps", False)
     _group_fill = {"maximize": False, "foreach": None, "capturable": False,
                    "differentiable": False, "decoupled_weight_decay": False}
 
@@ -49,7 +52,7 @@ class NAdam(Optimizer):
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
-        opts = {"lr": scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "momentum_decay": group["momentum_decay"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"],
                 "maximize": group["maximize"]}

@@ -273,10 +273,30 @@ class Optimizer:
             for group in self.param_groups:
                 if not self._takes_sparse:
                     _refuse_sparse(self, group)
+                if group.get("capturable"):
+                    self._check_capturable(group)
                 update_group(group)
         finally:
             STATE.enabled = saved
         return loss
+
+    # PyTorch's wording for a ``capturable`` step on a device that cannot capture
+    _capturable_what = "params and state_steps"
+    _capturable_xla = True  # (whether 'xla' is listed: for the single-tensor path...)
+    _capturable_foreach = (None, False)  # (...and the foreach one: its wording, 'xla')
+
+    def _check_capturable(self, group):
+        """PyTorch's AssertionError for ``capturable=True`` with parameters on the CPU (its
+        capturable updates are for CUDA graphs; ember's CPU arrays have none)."""
+        what, xla = self._capturable_what, self._capturable_xla
+        if group.get("foreach"):
+            what = self._capturable_foreach[0] or what
+            xla = self._capturable_foreach[1]
+        for p in group["params"]:
+            if p._grad is not None and p.device.type == "cpu":
+                devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
+                raise AssertionError(f"If capturable=True, {what} must be on supported "
+                                     f"devices: {devices}.")
 
     def _init_state(self, state, group, p, *zeros):
         """Start a parameter's empty ``state``: ``step`` at 0, then a zero buffer like ``p``
@@ -451,6 +471,19 @@ def check_flags(differentiable, fused=None, foreach=None) -> None:
 def scalar(x) -> float:
     """A hyperparameter as a Python number (a one-element tensor gives its value)."""
     return x.item() if isinstance(x, Tensor) else x
+
+
+def lr_scalar(x, fused=False):
+    """A learning rate as the update's arithmetic takes it: a Python number as it is, a
+    one-element tensor as a NumPy scalar of its dtype, so that ``lr / bias_correction`` and
+    ``1 - lr * weight_decay`` round in that dtype (float32 for ``torch.tensor(0.01)``), as
+    PyTorch's arithmetic on the 0-d tensor does.  (A ``fused`` kernel takes the tensor's
+    value as a double: a Python float.)"""
+    if not isinstance(x, Tensor):
+        return x
+    if fused:
+        return x.item()
+    return np.asarray(x.detach().cpu()._data).reshape(())[()]
 
 
 def next_step(step_t) -> float:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step, scalar,
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
                         with_grad)
+from .optimizer import lr_scalar
 
 __all__ = ["RAdam"]
 
@@ -37,7 +38,7 @@ class RAdam(Optimizer):
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
-        opts = {"lr": scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
                 "weight_decay": group["weight_decay"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"],
                 "maximize": group["maximize"]}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, scalar, with_grad,
+from .optimizer import (Optimizer, check_flags, check_lr, next_step, with_grad,
                         zeros_state)
+from .optimizer import lr_scalar
 
 __all__ = ["RMSprop"]
 
@@ -18,6 +19,7 @@ class RMSprop(Optimizer):
 
     _tensor_step = True
 
+    _capturable_foreach = (None, True)
     _group_fill = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
                    "differentiable": False, "capturable": False}
 
@@ -45,7 +47,7 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group):
         momentum, centered = group["momentum"], group["centered"]
-        opts = {"lr": scalar(group["lr"]), "alpha": group["alpha"], "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"]), "alpha": group["alpha"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "momentum": momentum,
                 "centered": centered, "maximize": group["maximize"]}
         for p, g in with_grad(group):

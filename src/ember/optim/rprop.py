@@ -46,6 +46,7 @@ class Rprop(Optimizer):
 
     _tensor_step = True
 
+    _capturable_foreach = (None, True)
     _group_fill = {"foreach": None, "maximize": False, "differentiable": False,
                    "capturable": False}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .._ops._core import wrap
 from . import _functional as F
 from .optimizer import Optimizer, check_flags, check_lr, scalar, with_grad
+from .optimizer import lr_scalar
 
 __all__ = ["SGD"]
 
@@ -44,14 +45,15 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         momentum = group["momentum"]
-        opts = {"lr": scalar(group["lr"]), "momentum": momentum,
+        opts = {"lr": lr_scalar(group["lr"]), "momentum": momentum,
                 "dampening": group["dampening"], "weight_decay": scalar(group["weight_decay"]),
                 "nesterov": group["nesterov"], "maximize": group["maximize"]}
         for p, g in with_grad(group):
             if g.is_sparse:  # (ember._sparse: PyTorch's rules for sparse gradients)
                 from .._sparse import sgd_update
 
-                sgd_update(p, g, group, self.state[p])
+                # (no state entry without momentum: PyTorch keeps none)
+                sgd_update(p, g, group, self.state[p] if momentum != 0 else {})
                 continue
             if momentum != 0:
                 state = self.state[p]

@@ -632,6 +632,13 @@ def _as_index_array(indices, device):
     return a.astype(np.int64)
 
 
+_IMPLICIT_CHECKS = ("Sparse invariant checks are implicitly disabled. Memory errors (e.g. "
+                    "SEGFAULT) will occur when operating on a sparse tensor which violates the "
+                    "invariants, but checks incur performance overhead. To silence this "
+                    "warning, explicitly opt in or out. See "
+                    "`torch.sparse.check_sparse_tensor_invariants.__doc__` for guidance. ")
+
+
 def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, device=None,
                       pin_memory=False, requires_grad=False, check_invariants=None,
                       is_coalesced=None):
@@ -640,6 +647,13 @@ def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, devic
     ``sparse_coo_tensor(size)`` (or ``size=``) alone gives an empty one of that size."""
     from ._ops.creation import tensor
 
+    if check_invariants is None:
+        from .sparse import check_sparse_tensor_invariants
+
+        if not check_sparse_tensor_invariants._explicit:
+            from ._warnings import warn_once
+
+            warn_once("sparse invariants", _IMPLICIT_CHECKS)
     if values is None:
         if size is None and indices is not None and not isinstance(indices, Tensor):
             size, indices = indices, None
@@ -650,7 +664,8 @@ def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, devic
         dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
         return sparse_coo_tensor(np.zeros((len(size), 0), np.int64),
                                  tensor(np.zeros((0,), dt.np)), size, device=device,
-                                 requires_grad=requires_grad, is_coalesced=True)
+                                 requires_grad=requires_grad, check_invariants=False,
+                                 is_coalesced=True)
 
     if isinstance(values, Tensor):
         vt = values
@@ -1437,7 +1452,8 @@ def _rebuild_sparse_tensor(layout, data):
         coalesced = None
     else:
         indices, values, size, coalesced = data
-    return sparse_coo_tensor(indices, values, size, is_coalesced=coalesced)
+    return sparse_coo_tensor(indices, values, size, check_invariants=False,
+                             is_coalesced=coalesced)
 
 
 # -- gradients of leaves ------------------------------------------------------------------------

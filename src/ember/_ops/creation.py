@@ -434,6 +434,7 @@ def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fal
     if layout is not None and str(layout) == "torch.sparse_coo" and out is None:
         from .._sparse import sparse_coo_tensor
         return sparse_coo_tensor(size=_size("zeros", args, size), dtype=dtype, device=device,
+                                 check_invariants=False,
                                  requires_grad=requires_grad)
     return _filled(0, _size("zeros", args, size), dtype, device, requires_grad, out)
 
@@ -581,6 +582,7 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
                                       "the 'SparseCPU' backend (use zeros_like, or to_dense())")
         from .._sparse import sparse_coo_tensor
         return sparse_coo_tensor(size=tuple(t.shape), dtype=dtype or t.dtype,
+                                 check_invariants=False,
                                  device=device or t.device, requires_grad=requires_grad)
     dt, dev = _like(t, dtype, device)
     if fill is _EMPTY:

@@ -85,6 +85,10 @@ class check_sparse_tensor_invariants:
     """Accepted for compatibility: ember checks indices when asked at creation."""
 
     _enabled = False
+    # NOTE: PyTorch warns (once) at the first ``sparse_coo_tensor`` call that leaves the
+    # checks unset while nobody has chosen either way; enable(), disable() or the context
+    # manager choose.
+    _explicit = False
 
     def __init__(self, enable=True):
         self.enable = enable
@@ -96,14 +100,17 @@ class check_sparse_tensor_invariants:
     @staticmethod
     def enable():
         check_sparse_tensor_invariants._enabled = True
+        check_sparse_tensor_invariants._explicit = True
 
     @staticmethod
     def disable():
         check_sparse_tensor_invariants._enabled = False
+        check_sparse_tensor_invariants._explicit = True
 
     def __enter__(self):
         self._saved = check_sparse_tensor_invariants._enabled
         check_sparse_tensor_invariants._enabled = self.enable
+        check_sparse_tensor_invariants._explicit = True
         return self
 
     def __exit__(self, *exc):

@@ -71,11 +71,18 @@ def _axis_coords(n, dt, align_corners):
     # products and sums are taken in float64 and rounded once, like the fused multiply-adds
     # of PyTorch's kernel, which makes the positions bit for bit the same.
     step = dt.type(2) / dt.type(n - 1)
-    wide = np.float64 if dt.itemsize < 8 else dt.type
-    i = np.arange(n, dtype=wide)
     half = n // 2
-    lo = -1 + wide(step) * i[:half]
-    hi = 1 - wide(step) * (n - 1 - i[half:])
+    if dt.itemsize < 8:
+        i = np.arange(n, dtype=np.float64)
+        lo = -1 + np.float64(step) * i[:half]
+        hi = 1 - np.float64(step) * (n - 1 - i[half:])
+    else:  # float64: the same fused multiply-adds, each rounded once
+        from ..._random import _fma64
+
+        i = np.arange(n, dtype=dt)
+        lo = np.asarray(_fma64(np.full(half, step), i[:half], np.full(half, -1.0, dt)))
+        hi = np.asarray(_fma64(np.full(n - half, -step), n - 1 - i[half:],
+                               np.full(n - half, 1.0, dt)))
     pos = np.concatenate([lo, hi]).astype(dt)
     if not align_corners:  # pixel centres: shrink the span by (n - 1) / n
         pos = ((pos * dt.type(n - 1)).astype(dt) / dt.type(n)).astype(dt)
@@ -153,7 +160,13 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
     if xp is not np:
         base = xp.asarray(base)
     th = theta._data.astype(ct, copy=False)
-    out = xp.matmul(base, th.transpose(0, 2, 1))  # (N, L, d)
+    # (N, L, d): each point's coordinates times theta's columns, added left to right with a
+    # rounding per step, as PyTorch's small batched product does (bit for bit; a BLAS
+    # product of the same shape rounds differently)
+    out = None
+    for k in range(nd + 1):
+        term = base[None, :, k:k + 1] * th[:, None, :, k]
+        out = term if out is None else out + term
     out = out.astype(dt, copy=False).reshape(tuple(dims[:1]) + tuple(dims[2:]) + (nd,))
     out = xp.ascontiguousarray(out)
     return make(out, (theta,), "AffineGridGeneratorBackward0",
@@ -404,6 +417,8 @@ def _coord(grid, comp, s, m):
 
 def _grid_sample_grads(g, x, grid, mode, padding, align_corners, nx, ng):
     """The gradients for ``input`` and ``grid``, built from differentiable ops."""
+    if not STATE.enabled and _fast_2d(x, mode) and grid.dtype is x.dtype:
+        return _grads_2d(g, x, grid, mode, padding, align_corners, nx, ng)
     dt = x.dtype
     low = dt in (D.float16, D.bfloat16)
     if low:
@@ -447,6 +462,204 @@ def _grid_sample_grads(g, x, grid, mode, padding, align_corners, nx, ng):
     if low:
         gx = None if gx is None else gx.to(dt)
         gg = None if gg is None else gg.to(dt)
+    return gx, gg
+
+
+# -- grid_sample: PyTorch's 2-D CPU kernel, step for step ----------------------------------
+#
+# PyTorch's 2-D CPU kernel works on 256-bit vectors of grid points (8 float32, 4 float64) and,
+# where the build has FMA (AVX2/AVX512), its compiler fuses each product with the sum that
+# follows it: ``(g + 1) * (size / 2) - 0.5``, the running sum of the four weighted taps, the
+# grid gradient's per-channel sum.  It scatters the input's gradient one vector at a time:
+# per channel, the vector's north-west shares, then north-east, south-west, south-east, each
+# added in the tensor's dtype.  For float32 and float64 input on the CPU ember repeats those
+# steps, which gives PyTorch's bits.
+
+
+def _fused() -> bool:
+    """Whether PyTorch's vectorised CPU kernels are built with FMA here."""
+    from ..._random import cpu_capability
+
+    return cpu_capability() != "default"
+
+
+def _muladd(a, b, c, dt):
+    """``a * b + c`` in dtype ``dt`` as PyTorch's kernel takes it: one rounding with FMA."""
+    if not _fused():
+        return (np.asarray(a, dt) * b + c).astype(dt, copy=False)
+    from ..._random import _fma32, _fma64
+
+    if dt == np.float32:
+        return np.asarray(_fma32(a, b, c), np.float32)
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
+    return np.asarray(_fma64(a, b, c), np.float64).reshape(a.shape)
+
+
+def _fast_2d(x: Tensor, mode: str) -> bool:
+    """Whether :func:`grid_sample` on ``x`` follows PyTorch's 2-D kernel step for step."""
+    return (x.dim() == 4 and x.dtype in (D.float32, D.float64)
+            and mode in ("bilinear", "nearest") and xp_of(x) is np)
+
+
+def _loc_2d(c, size, padding, align_corners):
+    """Pixel positions along one dim for grid values ``c``, and the derivative."""
+    dt = c.dtype
+    f = dt.type
+    with quiet:
+        if align_corners:
+            sf = f(size - 1) / f(2)
+            s = (c + f(1)) * sf
+        else:
+            sf = f(size) / f(2)
+            s = _muladd(c + f(1), sf, f(-0.5), dt)
+        mult = np.full(s.shape, sf, dt)
+        if padding == "zeros":
+            return s, mult
+        if padding == "reflection":
+            if align_corners and size <= 1:
+                return np.zeros_like(s), np.zeros_like(s)
+            twice, low = (f(size - 1) * 2, f(0)) if align_corners else (f(size) * 2, f(-0.5))
+            d = s - low if not align_corners else s
+            neg = d < 0
+            d = np.abs(d)
+            flips = np.trunc(d / twice)
+            extra = _muladd(-flips, twice, d, dt)
+            mirrored = twice - extra
+            more = extra > mirrored
+            s = np.where(more, mirrored, extra)
+            if not align_corners:
+                s = s + low
+            mult = np.where(more != neg, -mult, mult)
+        s = np.fmin(np.fmax(s, f(0)), f(size - 1))  # NaN to 0
+        inside = (s != 0) & (s != f(size - 1))
+    return s, np.where(inside, mult, f(0))
+
+
+class _Plan2d:
+    """Where each output point reads the input, as PyTorch's 2-D kernel finds it: per tap
+    (north-west, north-east, south-west, south-east; one for ``'nearest'``) the weight
+    ``(N, P)``, the flat index into ``H * W`` ``(N, P)`` and whether it is inside."""
+
+    def __init__(self, grid, size_hw, mode, padding, align_corners):
+        n, p = grid.shape[0], math.prod(grid.shape[1:-1])
+        h, w = size_hw
+        gx = grid[..., 0].reshape(n, p)
+        gy = grid[..., 1].reshape(n, p)
+        x, self.mx = _loc_2d(gx, w, padding, align_corners)
+        y, self.my = _loc_2d(gy, h, padding, align_corners)
+        with quiet:
+            if mode == "nearest":
+                xs, ys = [np.rint(x)], [np.rint(y)]
+                self.weights = None
+            else:
+                x0, y0 = np.floor(x), np.floor(y)
+                fw, fn = x - x0, y - y0
+                one = x.dtype.type(1)
+                fe, fs = one - fw, one - fn
+                self.fw, self.fe, self.fn, self.fs = fw, fe, fn, fs
+                self.weights = [fs * fe, fs * fw, fn * fe, fn * fw]
+                xs, ys = [x0, x0 + 1], [y0, y0 + 1]
+        self.flat, self.valid = [], []
+        for yy in ys:
+            for xx in xs:
+                ok = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)  # False for NaN
+                idx = np.where(ok, yy * w + xx, 0).astype(np.int64)
+                self.flat.append(idx)
+                self.valid.append(ok)
+
+    def gather(self, x):
+        """Each tap's input values, ``(N, C, P)`` (0 outside)."""
+        n, c = x.shape[:2]
+        hw = math.prod(x.shape[2:])
+        flat = np.ascontiguousarray(x).reshape(-1)
+        plane = ((np.arange(n)[:, None] * c + np.arange(c)[None, :]) * hw)[:, :, None]
+        out = []
+        for idx, ok in zip(self.flat, self.valid):
+            v = np.take(flat, plane + idx[:, None, :])
+            out.append(np.where(ok[:, None, :], v, x.dtype.type(0)))
+        return out
+
+
+def _sample_2d(x, grid, mode, padding, align_corners):
+    """The forward pass: ``(N, C, H, W)`` -> ``(N, C, P)``."""
+    plan = _Plan2d(grid, x.shape[2:], mode, padding, align_corners)
+    vals = plan.gather(x)
+    if mode == "nearest":
+        return vals[0]
+    with quiet:
+        out = vals[0] * plan.weights[0][:, None, :]
+        for v, wt in zip(vals[1:], plan.weights[1:]):
+            out = _muladd(v, wt[:, None, :], out, x.dtype)
+    return out
+
+
+def _chunks(grid):
+    """The vector each output point falls in, as PyTorch's kernel walks the grid: runs of a
+    vector's length over all points when a sample's points lie evenly in memory, else runs per
+    row."""
+    _, ho, wo, _ = grid.shape
+    item = grid.itemsize
+    lanes = 32 // item
+    sh, sw, sc = (st // item for st in grid.strides[1:])
+    whole = (sh, sw, sc) == (2 * wo, 2, 1) or ((sw == 1 or wo == 1) and (sh == wo or ho == 1))
+    p = np.arange(ho * wo)
+    if whole:
+        return p // lanes
+    per_row = -(-wo // lanes)
+    return (p // wo) * per_row + (p % wo) // lanes
+
+
+def _scatter_2d(parts, plan, chunk, shape):
+    """Adds each tap's ``(N, C, P)`` shares into a zero ``(N, C, H * W)`` array in PyTorch's
+    order: vector by vector, tap by tap within a vector, point by point."""
+    n, c = shape[:2]
+    hw = math.prod(shape[2:])
+    taps = len(parts)
+    p = chunk.shape[0]
+    # the order of (tap, point) pairs: by vector, then tap, then point
+    key_tap = np.repeat(np.arange(taps), p)
+    key_p = np.tile(np.arange(p), taps)
+    order = np.lexsort((key_p, key_tap, chunk[key_p]))
+    vals = np.take(np.stack(parts, 2).reshape(n, c, taps * p), order, axis=2)
+    # a tap outside the input adds to a spare slot past the end
+    idx = np.where(np.stack(plan.valid, 1), np.stack(plan.flat, 1), -1)
+    idx = np.take(idx.reshape(n, taps * p), order, axis=1)
+    plane = (np.arange(n)[:, None] * c + np.arange(c)[None, :]) * hw  # (N, C)
+    full = np.where(idx[:, None, :] < 0, n * c * hw, plane[:, :, None] + idx[:, None, :])
+    out = np.zeros(n * c * hw + 1, vals.dtype)
+    np.add.at(out, full.reshape(-1), vals.reshape(-1))
+    return out[:-1].reshape(shape)
+
+
+def _grads_2d(g, x, grid, mode, padding, align_corners, nx, ng):
+    """The gradients of :func:`_sample_2d` for ``input`` and ``grid``, in PyTorch's steps."""
+    xa, ga, gout = x._data, grid._data, g._data
+    shape = tuple(xa.shape)
+    plan = _Plan2d(ga, shape[2:], mode, padding, align_corners)
+    g3 = np.ascontiguousarray(gout).reshape(shape[:2] + (math.prod(ga.shape[1:-1]),))
+    gx = gg = None
+    with quiet:
+        if nx:
+            if mode == "nearest":
+                parts = [g3]
+            else:
+                parts = [wt[:, None, :] * g3 for wt in plan.weights]
+            gx = wrap(_scatter_2d(parts, plan, _chunks(ga), shape), g._device)
+        if ng:
+            if mode == "nearest":
+                gg = np.zeros(ga.shape, ga.dtype)
+            else:
+                nw, ne, sw, se = plan.gather(xa)
+                dt = xa.dtype
+                along_x = _muladd(se - sw, plan.fn[:, None], (ne - nw) * plan.fs[:, None], dt)
+                along_y = _muladd(se - ne, plan.fw[:, None], (sw - nw) * plan.fe[:, None], dt)
+                acc_x = np.zeros(g3.shape[::2], dt)
+                acc_y = np.zeros(g3.shape[::2], dt)
+                for ch in range(shape[1]):  # summed over the channels in order
+                    acc_x = _muladd(along_x[:, ch], g3[:, ch], acc_x, dt)
+                    acc_y = _muladd(along_y[:, ch], g3[:, ch], acc_y, dt)
+                gg = np.stack([acc_x * plan.mx, acc_y * plan.my], -1).reshape(ga.shape)
+            gg = wrap(gg, g._device)
     return gx, gg
 
 
@@ -525,8 +738,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     dt = x.dtype
     if dt.name in ("float16", "bfloat16"):  # computed in float32, as PyTorch's kernels do
         x, gr = x.astype(np.float32), gr.astype(np.float32)
-    plan = _Plan(xp, gr, tuple(input.shape[2:]), mode, padding_mode, align_corners)
-    out = _sample_array(xp, x, plan, mode)
+    if _fast_2d(input, mode):
+        out = _sample_2d(x, gr, mode, padding_mode, align_corners)
+    else:
+        plan = _Plan(xp, gr, tuple(input.shape[2:]), mode, padding_mode, align_corners)
+        out = _sample_array(xp, x, plan, mode)
     out = out.astype(dt, copy=False).reshape(tuple(input.shape[:2]) + tuple(grid.shape[1:-1]))
     name = "GridSampler2DBackward0" if input.dim() == 4 else "GridSampler3DBackward0"
 

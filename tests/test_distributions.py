@@ -896,8 +896,9 @@ def test_poisson_binomial_statistics():
 
 
 def test_gamma_rsample_gradient_matches_pytorch():
-    """The implicit reparameterisation gradient of ember's gamma draws equals PyTorch's
-    ``_standard_gamma_grad`` evaluated at the same draws."""
+    """The reparameterisation gradient of ember's gamma draws equals PyTorch's
+    ``_standard_gamma_grad`` evaluated at the same draws (ember replays its approximation,
+    which is within about 1e-3 of the exact implicit gradient)."""
     ember.manual_seed(9)
     alpha = np.array([0.05, 0.3, 1.0, 2.5, 9.0, 150.0])
     a = ember.tensor(alpha.repeat(40), requires_grad=True)
@@ -905,7 +906,7 @@ def test_gamma_rsample_gradient_matches_pytorch():
     (g,) = ember.autograd.grad(x.sum(), [a])
     ref = torch._standard_gamma_grad(torch.from_numpy(alpha.repeat(40)),
                                      torch.from_numpy(x.detach().numpy()))
-    np.testing.assert_allclose(g.numpy(), ref.numpy(), rtol=2e-3, atol=1e-12)
+    np.testing.assert_allclose(g.numpy(), ref.numpy(), rtol=1e-12, atol=1e-300)
     # and against the definition, dx/da = -(dP(a, x)/da) / p(x; a), with PyTorch's own
     # incomplete gamma function differentiated numerically
     keep = x.detach().numpy() > 1e-200
@@ -913,7 +914,7 @@ def test_gamma_rsample_gradient_matches_pytorch():
     h = 1e-6 * al
     dp = (torch.special.gammainc(al + h, xs) - torch.special.gammainc(al - h, xs)) / (2 * h)
     dens = TD.Gamma(al, 1.0).log_prob(xs).exp()
-    np.testing.assert_allclose(g.numpy()[keep], (-dp / dens).numpy(), rtol=2e-5, atol=1e-12)
+    np.testing.assert_allclose(g.numpy()[keep], (-dp / dens).numpy(), rtol=1e-3, atol=1e-12)
     # rate: d(x / rate) / d rate = -x / rate
     rate = ember.tensor([2.0, 0.5], requires_grad=True)
     y = ED.Gamma(ember.tensor([3.0, 3.0]), rate).rsample((4,))

@@ -7,7 +7,9 @@ below: the same distributions, not PyTorch's numbers.
 - Gamma: Marsaglia and Tsang's squeeze method (2000) for ``alpha >= 1``; for ``alpha < 1``
   a Gamma(alpha + 1) draw times ``U ** (1 / alpha)``.  Kept in log space so that tiny
   concentrations underflow only at the very end.
-- Its reparameterisation gradient is the implicit one (Figurnov et al. 2018):
+- Its reparameterisation gradient: on the CPU PyTorch's ``_standard_gamma_grad``
+  approximation (``_aten.standard_gamma_grad``), elsewhere the implicit one (Figurnov et
+  al. 2018):
   ``dx/dalpha = -(dP(alpha, x)/dalpha) / p(x; alpha)`` with ``P`` the regularised lower
   incomplete gamma function, computed from its power series (``x < alpha + 1``) or its
   continued fraction (otherwise).
@@ -126,7 +128,8 @@ def dlog_gamma_dalpha(alpha, logx):
 
 
 class _StandardGamma(ember.autograd.Function):
-    """Gamma(alpha, 1) draws with the implicit reparameterisation gradient."""
+    """Gamma(alpha, 1) draws with their reparameterisation gradient (PyTorch's approximation
+    on the CPU, the implicit gradient elsewhere)."""
 
     @staticmethod
     def forward(ctx, alpha, generator=None):
@@ -140,12 +143,19 @@ class _StandardGamma(ember.autograd.Function):
             logx = log_standard_gamma(a)
             x = to_tensor(np.exp(logx), alpha).clamp(min=ember.finfo(alpha.dtype).tiny)
         ctx.alpha, ctx.logx = a, logx
+        ctx.pytorch = _exact(alpha)
+        if ctx.pytorch:  # the concentrations in their own dtype (copied), for PyTorch's rule
+            ctx.alpha = np.array(alpha.detach().numpy())
         ctx.save_for_backward(x)
         return x
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
+        if ctx.pytorch:
+            # PyTorch's approximation of the implicit gradient, in the draw's dtype
+            dx = _aten.standard_gamma_grad(ctx.alpha, x.detach().numpy())
+            return grad * ember.from_numpy(dx), None
         dlog = to_tensor(dlog_gamma_dalpha(ctx.alpha, ctx.logx), x)
         return grad * x * dlog, None
 
@@ -177,12 +187,14 @@ class _Dirichlet(ember.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = host(grad)
         if ctx.pytorch:
-            # PyTorch's estimator (through each coordinate's Beta marginal), sample for sample
-            x = host(ctx.saved_tensors[0])
-            return to_tensor(_aten.dirichlet_grad(x, ctx.alpha)
-                             * (g - (x * g).sum(-1, keepdims=True)), grad), None
+            # PyTorch's estimator (through each coordinate's Beta marginal), sample for sample;
+            # the estimator is computed in double and rounded, the rest in the draw's dtype
+            x = ctx.saved_tensors[0].detach().numpy()
+            g = grad.detach().numpy(force=True).astype(x.dtype, copy=False)
+            est = _aten.dirichlet_grad(x.astype(np.float64), ctx.alpha).astype(x.dtype)
+            return ember.from_numpy(est * (g - (x * g).sum(-1, keepdims=True))), None
+        g = host(grad)
         x = ctx.x
         dlog = dlog_gamma_dalpha(ctx.alpha, ctx.logg)
         # x = softmax(log g): dx_j / dlog g_i = x_j (delta_ij - x_i)

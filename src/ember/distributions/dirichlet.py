@@ -17,8 +17,9 @@ class Dirichlet(ExponentialFamily):
     dimension of ``concentration`` is the event.
 
     Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
-    NOTE: ``rsample``'s gradient is the exact reparameterisation gradient; PyTorch's
-    ``_dirichlet_grad`` approximates it, so gradients agree to that approximation's error.
+    ``rsample``'s gradient there is PyTorch's too: its ``_dirichlet_grad`` approximation of
+    the reparameterisation gradient, evaluated at the same draws (elsewhere ember uses the
+    exact implicit gradient).
     """
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
@@ -59,9 +60,10 @@ class Dirichlet(ExponentialFamily):
         mode = am1 / am1.sum(-1, True)
         # NOTE: where every concentration is below 1 the density is unbounded at the
         # corners; PyTorch then puts the mode at the corner of the (NaN) argmax, index 0.
-        corner = (self.concentration < 1).all(dim=-1, keepdim=True)
-        onehot = F.one_hot(mode.argmax(dim=-1), am1.shape[-1]).to(mode)
-        return ember.where(corner, onehot, mode)
+        # (a masked write into ``mode``, as PyTorch's, so the grad_fn is the same)
+        corner = (self.concentration < 1).all(dim=-1)
+        mode[corner] = F.one_hot(mode[corner].argmax(dim=-1), am1.shape[-1]).to(mode)
+        return mode
 
     @property
     def variance(self):

@@ -15,8 +15,9 @@ class Gamma(ExponentialFamily):
     """Gamma(concentration, rate): density ``rate**a x**(a-1) exp(-rate x) / Gamma(a)``.
 
     Samples are PyTorch's for the same seed on the CPU (its kernel replayed in ``_aten``).
-    NOTE: ``rsample`` carries the exact implicit reparameterisation gradient, the quantity
-    PyTorch's ``_standard_gamma_grad`` approximates.
+    ``rsample``'s gradient there is PyTorch's too (its ``_standard_gamma_grad``, an
+    approximation of the implicit reparameterisation gradient good to about 1e-3, replayed);
+    elsewhere ember computes the implicit gradient itself.
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}

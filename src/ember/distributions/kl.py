@@ -24,6 +24,7 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _lowrank_logdet,
@@ -128,7 +129,8 @@ def _kl_binomial_binomial(p, q):
                                   "is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
                           - (-q.probs).log1p())
-    return ember.where(p.total_count > q.total_count, math.inf, kl)
+    kl[p.total_count > q.total_count] = math.inf  # masked writes, as PyTorch (its grad_fn)
+    return kl
 
 
 @register_kl(Categorical, Categorical)
@@ -237,7 +239,8 @@ def _kl_transformed_transformed(p, q):
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    return ember.where((q.low > p.low) | (q.high < p.high), math.inf, result)
+    result[(q.low > p.low) | (q.high < p.high)] = math.inf
+    return result
 
 
 @register_kl(Independent, Independent)
@@ -384,7 +387,7 @@ def _kl_uniform_pareto(p, q):
 def _kl_contbern_contbern(p, q):
     t1 = p.mean * (p.logits - q.logits)
     t2 = p._cont_bern_log_norm() + ember.log1p(-p.probs)
-    return t1 + t2 - q._cont_bern_log_norm() - ember.log1p(-q.probs)
+    return t1 + t2 + (-q._cont_bern_log_norm() - ember.log1p(-q.probs))
 
 
 def _kl_to_contbern(p, q):
@@ -494,6 +497,122 @@ def _kl_lowrank_multivariatenormal(p, q):
     return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
 
 
+# -- pairs across the exponential-family classes ---------------------------------------
+#
+# Most of these are -H(p) minus the cross-entropy term E_p[log q(x)], written with the
+# moments of p that log q needs: E[x], E[x^2], E[log x] (and E[log(1 - x)] on (0, 1)).
+
+def _normal_cross_entropy(mean, var, q):
+    """E_p[-log q(x)] for a Normal ``q`` and any ``p`` with the given mean and variance."""
+    return 0.5 * (2 * math.pi * q.scale.pow(2)).log() + (var + (mean - q.loc).pow(2)) / (
+        2 * q.scale.pow(2))
+
+
+def _beta_mean_log(p):
+    """E[log x] under a Beta ``p``."""
+    return p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()
+
+
+def _xlogx(x):
+    return ember.xlogy(x, x)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    a = q.concentration
+    return (-p.entropy() + a.lgamma() - a * q.rate.log() - (a - 1) * _beta_mean_log(p)
+            + q.rate * p.mean)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    kl = -p.entropy() + (q.high - q.low).log()
+    kl[(q.low > p.support.lower_bound) | (q.high < p.support.upper_bound)] = math.inf
+    return kl
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    # E[log x] = -(gamma + log rate) under Exponential(rate)
+    a, ratio = q.concentration, q.rate / p.rate
+    return (-a * ratio.log() + ratio + a.lgamma() + a * euler_constant
+            - (1 + euler_constant))
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    return (p.rate.log() - 1) + _normal_cross_entropy(p.rate.reciprocal(),
+                                                      p.rate.pow(-2), q)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    a, b = p.concentration, p.rate
+    neg_entropy = (a - 1) * a.digamma() - a.lgamma() - a + b.log()
+    return neg_entropy + _normal_cross_entropy(a / b, a / b.pow(2), q)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    # -H(p) = -(1 + log(2 b)); the constant last, as PyTorch (the result's grad_fn)
+    return _normal_cross_entropy(p.loc, 2 * p.scale.pow(2), q) - (2 * p.scale).log() - 1
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    width = p.high - p.low
+    mean_log = (_xlogx(p.high) - _xlogx(p.low) - width) / width  # E[log x]
+    mean_log1m = (_xlogx(1 - p.low) - _xlogx(1 - p.high) - width) / width  # E[log(1 - x)]
+    a1, a0 = q.concentration1, q.concentration0
+    log_beta = a1.lgamma() + a0.lgamma() - (a1 + a0).lgamma()
+    kl = -width.log() - (a1 - 1) * mean_log - (a0 - 1) * mean_log1m + log_beta
+    kl[(p.high > q.support.upper_bound) | (p.low < q.support.lower_bound)] = math.inf
+    return kl
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    kl = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    kl[p.low < q.support.lower_bound] = math.inf
+    return kl
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    width = p.high - p.low
+    mean_log = (_xlogx(p.high) - _xlogx(p.low) - width) / width
+    a = q.concentration
+    kl = (-width.log() + a.lgamma() - a * q.rate.log() - (a - 1) * mean_log
+          + q.rate * (p.high + p.low) / 2)
+    kl[p.low < q.support.lower_bound] = math.inf
+    return kl
+
+
 def _infinite_kl(param):
     def fn(p, q):
         return ember.full_like(getattr(p, param), math.inf)
@@ -513,6 +632,13 @@ for _p, _q, _param in ((Beta, Pareto, "concentration1"), (Exponential, Pareto, "
                        (Gumbel, ContinuousBernoulli, "loc"),
                        (Laplace, ContinuousBernoulli, "loc"),
                        (Normal, ContinuousBernoulli, "loc"),
-                       (Pareto, ContinuousBernoulli, "scale")):
+                       (Pareto, ContinuousBernoulli, "scale"),
+                       (Exponential, Beta, "rate"), (Exponential, Uniform, "rate"),
+                       (Gamma, Beta, "concentration"), (Gamma, Uniform, "concentration"),
+                       (Laplace, Beta, "loc"), (Laplace, Exponential, "loc"),
+                       (Laplace, Gamma, "loc"), (Laplace, Uniform, "loc"),
+                       (Normal, Beta, "loc"), (Normal, Exponential, "loc"),
+                       (Normal, Gamma, "loc"), (Normal, Uniform, "loc"),
+                       (Poisson, Bernoulli, "rate"), (Poisson, Binomial, "rate")):
     register_kl(_p, _q)(_infinite_kl(_param))
 del _p, _q, _param

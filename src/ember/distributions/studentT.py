@@ -17,8 +17,8 @@ class StudentT(Distribution):
     """StudentT(df, loc=0, scale=1): ``loc + scale * X / sqrt(Z / df)`` with ``X`` standard
     normal and ``Z`` chi-squared with ``df`` degrees of freedom.
 
-    NOTE: ``X`` is PyTorch's normal draw, but ``Z`` comes from ember's gamma sampler, so
-    samples match PyTorch's in distribution, not number for number.
+    On the CPU both draws are PyTorch's (``X`` first, then ``Z`` from its gamma kernel), so
+    samples and their gradients match PyTorch's number for number.
     """
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real,
@@ -37,7 +37,11 @@ class StudentT(Distribution):
 
     @property
     def mean(self):
-        return ember.where(self.df <= 1, math.nan, self.loc)
+        # written as masked writes into a copy, as PyTorch does (so the result's grad_fn
+        # is its IndexPutBackward0)
+        m = self.loc.clone(memory_format=ember.contiguous_format)
+        m[self.df <= 1] = math.nan
+        return m
 
     @property
     def mode(self):
@@ -46,9 +50,12 @@ class StudentT(Distribution):
     @property
     def variance(self):
         df = self.df
-        safe = ember.where(df > 2, df, 3.0)  # keeps the unused branch (and its grad) finite
-        finite = self.scale.pow(2) * safe / (safe - 2)
-        return ember.where(df > 2, finite, ember.where(df > 1, math.inf, math.nan))
+        m = df.clone(memory_format=ember.contiguous_format)
+        finite = df > 2  # only these entries are computed, so no inf/NaN reaches the grad
+        m[finite] = self.scale[finite].pow(2) * df[finite] / (df[finite] - 2)
+        m[(df <= 2) & (df > 1)] = math.inf
+        m[df <= 1] = math.nan
+        return m
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)

@@ -732,3 +732,18 @@ def test_addcmul_rounds_once_as_pytorch(dtype):
             np.testing.assert_array_equal(got.numpy(), want.numpy())
     check_error(lambda T, x, y: x.addcmul_(y, x), np.ones(3, dtype), np.ones((2, 3), dtype),
                 match="doesn't match the broadcast shape")
+
+
+def test_division_gradient_rounds_as_pytorch():
+    """d(a/b)/db is -g * ((a / b) / b) in PyTorch, and d(1/b)/db is -g * (r * r), rounded in
+    that order (float32 bits)."""
+    r = np.random.default_rng(0)
+    a, b, g = (r.standard_normal(4096).astype(np.float32) for _ in range(3))
+    b += 3
+    grads = []
+    for mod in (torch, ember):
+        ta, tb = mod.tensor(a, requires_grad=True), mod.tensor(b, requires_grad=True)
+        (ta / tb + 1.0 / tb).backward(mod.tensor(g))
+        grads.append((ta.grad.numpy(), tb.grad.numpy()))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])

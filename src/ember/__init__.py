@@ -328,7 +328,16 @@ _OUT = frozenset((
     "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
     "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
     "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag", "flip",
-    "roll"))
+    "roll",
+    # more of PyTorch's ops that take ``out=`` (found by the op fuzz sweep)
+    "absolute", "negative", "sgn", "fix", "arccos", "arcsin", "arctan", "arccosh", "arcsinh",
+    "arctanh", "arctan2", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_left_shift", "bitwise_right_shift", "isposinf", "isneginf", "signbit", "nan_to_num",
+    "angle", "fmax", "fmin", "hypot", "logaddexp", "xlogy", "greater", "greater_equal", "less",
+    "less_equal", "not_equal", "nanmean", "column_stack", "dstack", "hstack", "vstack", "inner",
+    "conj_physical", "complex", "polar", "deg2rad", "rad2deg", "logit", "i0", "sinc",
+    "nansum", "cummax", "cummin", "aminmax", "median", "nanmedian", "mode", "kthvalue",
+    "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp"))
 
 # PyTorch's names for the arguments that ember's functions spell differently, so that
 # ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
@@ -371,9 +380,15 @@ def _public(name, fn):
         fn = _numbers_allowed(fn)
 
     if with_out:
+        as_dtype = name in _OUT_SETS_DTYPE
+
         def wrapper(*args, out=None, **kwargs):
             if kwargs and renames:
                 _rename(kwargs, renames)
+            if as_dtype and isinstance(out, Tensor) and kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype  # PyTorch reduces in the dtype of ``out``
+            if out is not None and args:
+                _ops_core.precheck_out(name, args[0], out)
             res = fn(*args, **kwargs)
             return res if out is None else _ops_core.into_out(res, out, name)
     else:  # no ``out=``: passing one fails as it does in PyTorch
@@ -383,6 +398,9 @@ def _public(name, fn):
             return fn(*args, **kwargs)
     return functools.wraps(fn)(wrapper)
 
+
+# Reductions and scans whose ``out=`` tensor's dtype is the one they compute in.
+_OUT_SETS_DTYPE = frozenset(("sum", "prod", "nansum", "mean", "nanmean", "cumsum", "cumprod"))
 
 _NUMBER_PAIRS = frozenset(("add", "sub", "subtract", "mul", "multiply", "div", "divide",
                            "true_divide", "floor_divide"))
@@ -471,16 +489,7 @@ def meshgrid(*tensors, indexing=None):
 
 
 def take_along_dim(input, indices, dim=None):
-    if dim is None:
-        return input.reshape(-1).gather(0, indices.reshape(-1))
-    shape = list(_shape.broadcast_shapes(
-        tuple(s if i != dim % input.dim() else 1 for i, s in enumerate(input.shape)),
-        tuple(s if i != dim % input.dim() else 1 for i, s in enumerate(indices.shape))))
-    ishape = list(shape)
-    ishape[dim % input.dim()] = input.shape[dim]
-    jshape = list(shape)
-    jshape[dim % input.dim()] = indices.shape[dim]
-    return input.expand(ishape).gather(dim, indices.expand(jshape))
+    return _index.take_along_dim(input, indices, dim)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
@@ -506,6 +515,12 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    from ._ops._core import fused  # (one Rot90Backward0 node, as PyTorch shows)
+
+    return fused("Rot90Backward0", lambda x: _rot90(x, k, dims), input)
+
+
+def _rot90(input, k, dims):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if input.dim() < 2:
@@ -567,11 +582,12 @@ def _sample_dirichlet(input, generator=None):
     return dirichlet(input, generator).detach()
 
 
+@_shape._each
 def atleast_3d(t):
     if t.dim() == 0:
         return t.reshape(1, 1, 1)
     if t.dim() == 1:
-        return t.reshape(1, -1, 1)
+        return t.unsqueeze(0).unsqueeze(-1)
     if t.dim() == 2:
         return t.unsqueeze(-1)
     return t

@@ -259,6 +259,8 @@ def _combine(higher, lower):
     if lower._kind == 3:
         # a complex of lower priority: the higher group's float width is kept (float64
         # tensor + 1j is complex128), an integer or bool group takes the complex as it is
+        if higher is bfloat16:  # NOTE: no complex bfloat16: PyTorch gives complex64
+            return complex64
         return higher.to_complex() if higher._kind == 2 else lower
     if higher._kind == 2:
         return higher

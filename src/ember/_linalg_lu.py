@@ -140,6 +140,7 @@ def _lu_core(A, fn):
 
 
 @_takes_out
+@_core.fused_op("LinalgLuFactorExBackward0")
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """``(LU, pivots, info)``: ``A = P L U`` packed in one matrix, LAPACK's 1-based row swaps,
     and per matrix 0 or the 1-based index of the first zero pivot of ``U``."""
@@ -165,6 +166,7 @@ def _raise_info(A, info, fn):
 
 
 @_takes_out
+@_core.fused_op("LinalgLuFactorExBackward0")
 def lu_factor(A, *, pivot=True, out=None):
     """``(LU, pivots)`` of ``A``; a zero pivot is an error (see :func:`lu_factor_ex`)."""
     if not pivot:
@@ -208,6 +210,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 @_takes_out
+@_core.fused_op("LinalgLuBackward0")
 def lu(A, *, pivot=True, out=None):
     """``(P, L, U)`` with ``A = P L U``: ``L`` unit lower (m×k), ``U`` upper (k×n)."""
     if not pivot:
@@ -290,6 +293,7 @@ def torch_lu(A, pivot=True, get_infos=False, out=None):
 # -- Householder, LDL ----------------------------------------------------------------------
 
 @_takes_out
+@_core.fused_op("LinalgHouseholderProductBackward0")
 def householder_product(A, tau, *, out=None):
     """The first ``n`` columns of ``H_1 H_2 ... H_k`` with ``H_i = I - tau_i v_i v_i^H``, ``v_i``
     being column ``i`` of ``A`` below the diagonal, with a 1 on it (LAPACK's ``orgqr``)."""
@@ -526,7 +530,13 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
         x = np.empty_like(z)
         x[perm] = np.linalg.solve(L.T, z)
         out[i] = x
-    return wrap(out.reshape(batch + b.shape[-2:]).astype(LD.dtype.np), LD.device)
+    res = out.reshape(batch + b.shape[-2:]).astype(LD.dtype.np)
+    # NOTE: as PyTorch, the result joins the graph but has no derivative
+    return _core.make(xp_for(LD.device).asarray(res), (LD, B), "NotImplemented", _ldl_no_grad)
+
+
+def _ldl_no_grad(ctx, g):
+    raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
 
 
 def _ldl_parts(ld, piv):

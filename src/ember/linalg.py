@@ -21,6 +21,7 @@ import numpy as np
 from . import _dtype as D
 from ._ops import _core
 from ._ops._core import OUT, make, make_multi, quiet, wrap, xp_of
+from ._ops._core import fused_op
 from ._ops._core import into_out as _out
 from ._ops.linalg import matmul
 from ._tensor import Tensor
@@ -291,6 +292,7 @@ def _vector_rhs(A, B):
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
 
+@fused_op("LinalgSolveExBackward0")
 def solve(A, B, *, left=True, out=None):
     """``X`` with ``A X = B`` (``X A = B`` with ``left=False``)."""
     _check_matrix(A, "solve", square=True)
@@ -613,6 +615,7 @@ def _qr_square_grad(q, r, gq, gr):
     return _mH(solve_triangular(r, _mH(b), upper=True))
 
 
+@fused_op("LinalgSolveTriangularBackward0")
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """``X`` with ``A X = B`` for triangular ``A`` (only its triangle is read)."""
     _check_matrix(A, "solve_triangular")
@@ -678,6 +681,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 
+@fused_op("LinalgPinvBackward0")
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse, through the SVD (singular values at or below
     ``max(atol, rtol * largest)`` count as zero)."""
@@ -709,6 +713,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out)
 
 
+@fused_op("LinalgLstsqBackward0", outputs=(True, True, False, False))
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
     if isinstance(A, Tensor) and isinstance(B, Tensor) and A.dtype is not B.dtype:
@@ -736,8 +741,9 @@ def cond(A, p=None, *, out=None):
         S = svdvals(A)
         if S.shape[-1] == 0:  # (empty matrices: 0, as PyTorch gives)
             return _out(S.sum(-1), out)
-        hi, lo = S.amax(-1), S.amin(-1)
-        return _out(hi / lo if p != -2 else lo / hi, out)
+        # as PyTorch's graph: the two end values sliced off, divided, squeezed
+        hi, lo = S[..., :1], S[..., -1:]
+        return _out((hi / lo if p != -2 else lo / hi).squeeze(-1), out)
     return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
 
 
@@ -752,10 +758,14 @@ def matrix_power(A, n, *, out=None):
     if n == 0:  # identities, a copy in the graph (with zero gradient), as in PyTorch
         xp = xp_of(A)
         ident = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.np), A.shape).copy()
-        return _out(make(ident, (A,), "CopyBackwards", lambda ctx, g: (g * 0,)), out)
+        # (PyTorch copies them into a clone of A: edges to that clone and to the constant)
+        return _out(make(ident, (A.clone(), None), "CopyBackwards",
+                         lambda ctx, g: (g * 0, None)), out)
     base = inv(A) if n < 0 else A
     n = abs(n)
     result, power = None, base
+    if n == 3:  # (PyTorch's special case: (A A) A)
+        return _out(matmul(matmul(base, base), base), out)
     while n:  # square-and-multiply, as PyTorch does
         if n & 1:
             result = power if result is None else matmul(result, power)
@@ -850,15 +860,21 @@ def multi_dot(tensors, *, out=None):
     res = ts[0]
     for t in ts[1:]:
         res = res.mm(t)
-    if first_vec:
-        res = res.squeeze(0)
-    if last_vec:
-        res = res.squeeze(-1)
-    return _out(res, out)
+    # (PyTorch ends with a view to the result's shape, even when it changes nothing)
+    shape = res.shape[1 if first_vec else 0:1 if last_vec else 2]
+    return _out(res.view(shape), out)
 
 
+@fused_op("LinalgCrossBackward0")
 def cross(input, other, *, dim=-1, out=None):
     """The cross product of 3-vectors along ``dim``."""
+    if input.dim() != other.dim():
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {D.scalar_name(input.dtype)} but found "
+                           f"{D.scalar_name(other.dtype)}")
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[dim]} and {other.shape[dim]}")
@@ -914,6 +930,7 @@ def qr_(input, some=True, *, out=None):
     return _out(make_return("qr", Q, R, names=("Q", "R")), out)
 
 
+@fused_op("CholeskyBackward0")
 def cholesky_(input, upper=False, *, out=None):
     """``torch.cholesky``, deprecated in PyTorch in favour of ``torch.linalg.cholesky``."""
     warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "

@@ -183,7 +183,7 @@ def _suggested_layout(arr, inputs):
     return arr
 
 
-def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
+def make(arr, inputs, name, rule, *saved, device=None, _view=False) -> Tensor:
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
         _profile_hook(name, inputs, arr)
@@ -203,6 +203,8 @@ def make(arr, inputs, name, rule, *saved, device=None) -> Tensor:
     out._fresh = state.in_backward
     if state.inference:
         out._is_inference = True
+        if not _view:  # (an inference tensor: never recorded, even under enable_grad)
+            return out
     if rule is None or not state.enabled:
         return out
     for t in inputs:
@@ -285,13 +287,14 @@ def not_twice_differentiable(grad, x, message, error=RuntimeError) -> Tensor:
     return make(grad._data, (grad, x), "NotImplemented", refuse)
 
 
-def make_multi(arrs, inputs, name, rule, *saved, differentiable=None) -> tuple:
+def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=False) -> tuple:
     """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...)."""
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
         _profile_hook(name, inputs, arrs)
     dev = inputs[0]._device
     outs = tuple(wrap(a, dev) for a in arrs)
-    if rule is not None and needs_grad(inputs):
+    # (under inference_mode only views record, as in PyTorch)
+    if rule is not None and needs_grad(inputs) and (_view or not STATE.inference):
         node = _node(name, rule, inputs)
         node._num_outputs = len(outs)
         node._out_meta = [(o._data.shape, o._data.dtype, dev) for o in outs]
@@ -311,10 +314,11 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     ``view_fn(tensor)`` redoes the view on another tensor; in-place ops on the
     view use it to rebuild the history of the base (PyTorch's CopySlices).
     """
-    out = make(arr, inputs or (base,), name, rule, *saved)
+    out = make(arr, inputs or (base,), name, rule, *saved, _view=True)
     out._fresh = False  # shares memory: never taken over as a leaf's .grad
-    if base._is_inference:  # a view of an inference tensor is one, in any mode
-        out._is_inference = True
+    # A view of an inference tensor is one, in any mode; a view of a normal tensor is normal,
+    # even made under inference_mode (as in PyTorch).
+    out._is_inference = base._is_inference
     out._vc = base._vc
     out._view_version = base._vc.v
     if base._base is not None:
@@ -332,23 +336,23 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
 
 
 def _no_grad_view(view):
-    """PyTorch's view made in no-grad mode of a tensor that requires grad (the caller has
-    checked that): it requires grad too, as a leaf of its own, never joined to the base's
-    history.  Views made by a backward pass are left alone."""
-    if not STATE.inference and not STATE.in_backward:
+    """PyTorch's view made in no-grad (or inference) mode of a tensor that requires grad (the
+    caller has checked that): it requires grad too, as a leaf of its own, never joined to the
+    base's history.  Views made by a backward pass are left alone."""
+    if not STATE.in_backward and not view._is_inference:
         view._requires_grad = True
         view._view_fn = None
-        view._no_grad_view = True
+        view._no_grad_view = "inference mode" if STATE.inference else "no_grad mode"
+
 
 
 def make_view_multi(arrs, base, name, rule, view_fns, *saved):
-    outs = make_multi(arrs, (base,), name, rule, *saved)
+    outs = make_multi(arrs, (base,), name, rule, *saved, _view=True)
     root = base._base if base._base is not None else base
     parent = base._view_fn if base._base is not None else None
     for o, fn in zip(outs, view_fns):
         o._fresh = False
-        if base._is_inference:
-            o._is_inference = True
+        o._is_inference = base._is_inference
         o._vc = base._vc
         o._view_version = base._vc.v
         o._base = root
@@ -461,7 +465,8 @@ def norm_dims(dims, ndim):
         dims = (dims,)
     out = tuple(norm_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+        twice = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
     return out
 
 
@@ -514,13 +519,24 @@ def check_inplace(t: Tensor) -> None:
         raise RuntimeError(_INFERENCE_INPLACE)
     if not STATE.enabled:
         return
-    if t._no_grad_view:
+    fn_view = t.__dict__.get("_fn_view")
+    if fn_view is not None and t._grad_fn is not None:
         raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-            "You can clarify your code by moving both the view and the inplace either both "
-            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
-            "outside (if you want the inplace to be tracked).")
+            f"Output {fn_view[1]} of {fn_view[0]} is a view and is being modified inplace. This "
+            "view was created inside a custom Function (or because an input was returned "
+            "as-is) and the autograd logic to handle view+inplace would override the custom "
+            "backward associated with the custom Function, leading to incorrect gradients. "
+            "This behavior is forbidden. You can fix this by cloning the output of the custom "
+            "Function.")
+    if t._no_grad_view:
+        made, now = ("inference_mode", "in normal mode") if t._no_grad_view == "inference mode" \
+            else ("no_grad", "with grad mode enabled")
+        raise RuntimeError(
+            f"A view was created in {t._no_grad_view} and is being modified inplace {now}. "
+            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+            "clarify your code by moving both the view and the inplace either both inside the "
+            f"{made} block (if you don't want the inplace to be tracked) or both outside (if "
+            "you want the inplace to be tracked).")
     if t._requires_grad and t._grad_fn is None and t._base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
@@ -567,10 +583,36 @@ def write(t: Tensor, arr) -> None:
             check_no_overlap(d)
             d[...] = arr
     except ValueError as e:
-        if "read-only" in str(e):
+        if "read-only" not in str(e):
+            raise
+        w = writable_alias(d)  # a view of an expanded tensor that overlaps nowhere itself
+        if w is None or has_internal_overlap(d):
             raise RuntimeError(_OVERLAP) from None
-        raise
+        w[...] = arr
     t._vc.v += 1
+
+
+def has_internal_overlap(d) -> bool:
+    """Whether two elements of array ``d`` share memory (a zero stride over a dim of 2 or
+    more, as ``expand`` makes)."""
+    return d.size > 1 and any(s == 0 and n > 1 for n, s in zip(d.shape, d.strides))
+
+
+def writable_alias(d):
+    """A writable NumPy array on ``d``'s memory, for a read-only view (NumPy marks whatever
+    comes from a broadcast read-only) whose owner is writable; None where there is none."""
+    if type(d) is not np.ndarray:
+        return None
+    root = d
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is d or not root.flags.writeable or not root.flags.c_contiguous:
+        return None
+    offset = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(d.shape, d.dtype, buffer=root, offset=offset, strides=d.strides)
+    except (TypeError, ValueError):
+        return None
 
 
 _PARTIAL = ("unsupported operation: some elements of the input tensor and the written-to tensor "
@@ -631,6 +673,31 @@ def check_no_overlap(d):
                 raise RuntimeError(_OVERLAP)
 
 
+def precheck_inplace(t: Tensor, other) -> None:
+    """PyTorch's checks of an in-place binary op made before it computes anything: the
+    common dtype of ``t`` and ``other`` must cast to ``t``'s, and ``other`` must broadcast
+    to ``t``'s shape (so these errors come before a kernel's own refusals)."""
+    if isinstance(other, Tensor):
+        if other.dtype is not t.dtype:
+            dt = D.result_type(t, other)
+            if not D.can_cast(dt, t.dtype):
+                raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
+                                   f"output type {_legacy(t.dtype)}")
+        if other.shape != t.shape:
+            try:
+                shape = np.broadcast_shapes(t.shape, other.shape)
+            except ValueError:
+                return  # (the op gives PyTorch's message for shapes that do not broadcast)
+            if shape != t.shape:
+                raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the "
+                                   f"broadcast shape {list(shape)}")
+    elif isinstance(other, (bool, int, float, complex)):
+        dt = D.result_type(t, other)
+        if dt is not t.dtype and not D.can_cast(dt, t.dtype):
+            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
+                               f"output type {_legacy(t.dtype)}")
+
+
 def commit(t: Tensor, new: Tensor) -> Tensor:
     """Finish an in-place op: ``new`` (computed out of place) becomes ``t``'s value and history."""
     if new.dtype is not t.dtype and not D.can_cast(new.dtype, t.dtype):
@@ -648,12 +715,26 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
     if node is None:
         return t
     if t._base is None:
+        old, old_nr = t._grad_fn, t._output_nr
         t._grad_fn, t._output_nr, t._requires_grad = node, 0, True
         _repoint_saved_output(node, t)
+        if t._retains_grad and old is not None and old is not node:
+            _move_retain_hook(old, old_nr, node)
     else:
+        _repoint_saved_output(node, t)  # (a later change of the view makes it stale)
         _copy_slices(t, node)
     t._view_version = t._vc.v
     return t
+
+
+def _move_retain_hook(old, nr, node):
+    """``retain_grad()`` follows the tensor to the node of its in-place change (as PyTorch:
+    ``.grad`` is then the gradient of the new value); its other hooks stay behind."""
+    hooks = (old._tensor_hooks or {}).get(nr, {})
+    for key, fn in list(hooks.items()):
+        if getattr(fn, "retains_grad", False):
+            del hooks[key]
+            node._add_tensor_hook(0, fn)
 
 
 def _legacy(d):
@@ -740,12 +821,66 @@ def into_out(res, out, name=None):
     return write_out(out, res, name)
 
 
+def _found_dtype(res, out, name):
+    return f"Found dtype {_legacy(out)} but expected {_legacy(res)}"
+
+
+def _expected_out(res, out, name):
+    return (f"Expected out tensor to have dtype {D.cpp_name(res)}, but got {D.cpp_name(out)} "
+            "instead")
+
+
+def _bool_only(res, out, name):
+    return f"{name} does not support non-boolean outputs."
+
+
+# Ops whose ``out=`` must have the result's dtype exactly (PyTorch refuses even a safe cast
+# there), with PyTorch's message for each; every other op casts into ``out`` when it can.
+STRICT_OUT = {
+    **dict.fromkeys(("abs", "absolute", "neg", "negative", "sign", "sgn", "floor", "ceil",
+                     "round", "trunc", "frac", "fix", "lerp", "conj_physical", "bitwise_not"),
+                    _found_dtype),
+    **dict.fromkeys(("addmm", "cross", "diag", "gather", "matmul", "mm", "tril", "triu",
+                     "argmax", "argmin", "norm"), _expected_out),
+    **dict.fromkeys(("isposinf", "isneginf", "signbit"), _bool_only),
+    **dict.fromkeys(("cummax", "cummin", "logcumsumexp"), lambda r, o, n: (
+        f"expected scalar_type {_legacy(r)} but found {_legacy(o)}")),
+    **dict.fromkeys(("max", "min"), _expected_out),
+    "amax": lambda r, o, n: ("Expected the dtype for input and out to match, but got "
+                             f"{_legacy(r)} for input's dtype and {_legacy(o)} for out's dtype."),
+    "amin": lambda r, o, n: ("Expected the dtype for input and out to match, but got "
+                             f"{_legacy(r)} for input's dtype and {_legacy(o)} for out's dtype."),
+    "nan_to_num": lambda r, o, n: (f"nan_to_num: dtype of out: {_legacy(o)} should be same as "
+                                   f"input: {_legacy(r)}"),
+    "float_power": lambda r, o, n: (f"the output given to float_power has dtype {_legacy(o)} "
+                                    f"but the operation's result requires dtype {_legacy(r)}"),
+    "nonzero": lambda r, o, n: ("nonzero: Expected out tensor to have scalar type Long but got "
+                                f"scalar type{_legacy(o)}"),
+    "complex": lambda r, o, n: (f"Expected object of scalar type {_legacy(r)} but got scalar "
+                                f"type {_legacy(o)} for argument 'out'"),
+    "polar": lambda r, o, n: (f"Expected object of scalar type {_legacy(r)} but got scalar "
+                              f"type {_legacy(o)} for argument 'out'"),
+    "inner": lambda r, o, n: (f"tensordot: Expected the output tensor to have dtype "
+                              f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}"),
+}
+
+
+def precheck_out(name, input, out) -> None:
+    """The ``out=`` dtype check that PyTorch makes before computing, for the ops whose result
+    has their (real) input's dtype: it comes before the op's own dtype refusals."""
+    if isinstance(out, Tensor) and isinstance(input, Tensor) and out.dtype is not input.dtype \
+            and STRICT_OUT.get(name) is _found_dtype and not input.dtype.is_complex:
+        raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
+
+
 def write_out(out: Tensor, res: Tensor, name=None) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
     if STATE.enabled and (res._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name + '(): ' if name else ''}functions with out=... arguments "
                            "don't support automatic differentiation, but one of the arguments "
                            "requires grad.")
+    if res.dtype is not out.dtype and name in STRICT_OUT:
+        raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
     if not D.can_cast(res.dtype, out.dtype):
         raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
                            f"output type {_legacy(out.dtype)}")
@@ -790,3 +925,101 @@ def tensor_input(fn, name, strict=False):
         except Exception:
             raise refuse(input) from None
     return checked
+
+
+# -- composite ops shown as one node ------------------------------------------------------
+
+def fused(name, fn, *inputs, int_edges=False, outputs=None):
+    """``fn(*inputs)``, a composite of other ops, shown as PyTorch's single op ``name``.
+
+    Its result(s) get one node called ``name`` whose ``next_functions`` are the inputs' own
+    edges (one per tensor argument), as PyTorch's native op has; none of the composite's
+    inner nodes show.  The composite runs on detached stand-ins of the inputs that require
+    grad, and the node's backward takes the gradient through that private graph.  Under
+    ``create_graph`` the gradient is itself computed as a fused op of the inputs and the
+    incoming gradients, so any order of differentiation works.  ``name=None`` keeps the
+    name of the composite's own last node.  ``int_edges`` gives integer tensor arguments an
+    edge (``None``) too, for the few ops PyTorch declares differentiable in them (``ldexp``).
+    ``outputs`` (one bool per output) marks the outputs PyTorch records as differentiable
+    even where the composite made them without history (``lstsq``'s residuals).
+
+    Only for ops off the hot path: it costs a detach per input and a nested backward.
+    """
+    if not STATE.enabled:
+        return fn(*inputs)
+    # (PyTorch's node has an edge per floating or complex tensor argument; indices get none)
+    pos = [i for i, t in enumerate(inputs)
+           if isinstance(t, Tensor) and (int_edges or t.dtype._kind >= 2)]
+    diff = [i for i in pos if inputs[i]._requires_grad]
+    if not diff:
+        return fn(*inputs)
+    args = list(inputs)
+    for i in diff:
+        args[i] = inputs[i].detach().requires_grad_()
+    out = fn(*args)
+    outs = out if isinstance(out, tuple) else (out,)
+    # (an output may be a stand-in itself, as a gradient passed straight through is)
+    live = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o._requires_grad]
+    if not live:
+        return out
+    shown = live if outputs is None else \
+        [k for k, o in enumerate(outs) if isinstance(o, Tensor) and (outputs[k] or k in live)]
+    leaves = [args[i] for i in diff]
+
+    def rule(ctx, *gs):
+        from ..autograd import grad as _grad
+
+        picked = [k for k in live if gs[k] is not None]
+        res = [None] * len(pos)
+        if not picked:
+            return tuple(res)
+        if STATE.enabled:  # create_graph: a differentiable gradient, of inputs and gs
+            n = len(inputs)
+
+            def vjp(*xs_gs):
+                inner = fn(*xs_gs[:n])
+                inner = inner if isinstance(inner, tuple) else (inner,)
+                return _grad([inner[k] for k in picked], [xs_gs[i] for i in diff],
+                             list(xs_gs[n:]), create_graph=True, allow_unused=True)
+            grads = fused(None, vjp, *inputs, *[gs[k] for k in picked])
+        else:
+            grads = _grad([outs[k] for k in picked], leaves, [gs[k] for k in picked],
+                          retain_graph=True, allow_unused=True)
+        for i, g in zip(diff, grads):
+            res[pos.index(i)] = g
+        return tuple(res)
+
+    if name is None:
+        name = next((type(outs[k]._grad_fn).__name__ for k in live
+                     if outs[k]._grad_fn is not None), "AliasBackward0")
+    edges = tuple([edge(inputs[i]) for i in pos])
+    meta = tuple([(inputs[i]._data.shape, inputs[i]._data.dtype) for i in pos])
+    node = node_class(name)(rule, edges, meta, len(outs))
+    if len(outs) > 1:
+        node._out_meta = [(o._data.shape, o._data.dtype, o._device) if isinstance(o, Tensor)
+                          else ((), np.dtype(np.float32), CPU) for o in outs]
+    result = list(outs)
+    for k in shown:
+        o = outs[k]
+        r = wrap(o._data, o._device)
+        r._vc = o._vc  # (writing to it in place invalidates what the composite saved)
+        r._grad_fn, r._output_nr, r._requires_grad = node, k, True
+        result[k] = r
+    if not isinstance(out, tuple):
+        return result[0]
+    return type(out)(result) if type(out) is tuple else type(out)(*result)
+
+
+def fused_op(name, outputs=None):
+    """Decorator: the op runs as ``fused(name, ...)`` over its positional arguments (a
+    tensor passed by keyword, such as ``out=``, makes it run unfused)."""
+    def deco(fn):
+        def op(*args, **kwargs):
+            if not STATE.enabled or any(type(v) is Tensor for v in kwargs.values()):
+                return fn(*args, **kwargs)
+            return fused(name, (lambda *a: fn(*a, **kwargs)) if kwargs else fn, *args,
+                         outputs=outputs)
+        op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        op.__module__, op.__wrapped__ = fn.__module__, fn
+        return op
+    return deco

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
 from ._core import complex_ready, make, make_view, wrap, xp_of, xp_of_array
 
 
@@ -50,6 +51,10 @@ def real(t):
     """``t.real``: a view of the real parts (``t`` itself for a real tensor)."""
     if not t.dtype.is_complex:
         return t
+    if t._requires_grad and STATE.enabled:  # PyTorch's graph: a select of view_as_real
+        from .shape import select
+
+        return select(view_as_real(t), -1, 0)
     return make_view(t._data.real, t, "SelectBackward0", _real_rule, real)
 
 
@@ -62,6 +67,10 @@ def imag(t):
     """``t.imag``: a view of the imaginary parts (complex tensors only)."""
     if not t.dtype.is_complex:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    if t._requires_grad and STATE.enabled:  # (as ``real``)
+        from .shape import select
+
+        return select(view_as_real(t), -1, 1)
     return make_view(t._data.imag, t, "SelectBackward0", _imag_rule, imag)
 
 
@@ -136,6 +145,12 @@ def conj(t):
     out = make(np.conjugate(t._data), (t,), "ConjBackward0", _conj_rule)
     if not is_conj(t):  # (conj of a conj clears the bit)
         out.__dict__["_conj"] = True
+    if t._requires_grad and not STATE.enabled:
+        # PyTorch's conj is a view: made without grad, it requires grad as such views do
+        from ._core import _no_grad_view
+
+        out._is_inference = t._is_inference
+        _no_grad_view(out)
     return out
 
 
@@ -193,6 +208,12 @@ def angle(t):
 def _angle_rule(ctx, g):
     z, = ctx.saved
     # d angle: (-y dx + x dy) / |z|^2, so the gradient is g * i z / |z|^2 (0 at z = 0)
+    if STATE.enabled:  # create_graph: the same from ops that record a graph
+        from .pointwise import where
+
+        # (unmasked |z|^2, as PyTorch's: a second derivative at z = 0 is NaN there too)
+        with np.errstate(all="ignore"):
+            return (where(z.eq(0), 0.0, g * z / z.abs().pow(2) * 1j),)
     zd = z._data
     r2 = (zd.real * zd.real + zd.imag * zd.imag)
     xp = xp_of(z)
@@ -220,9 +241,10 @@ def sgn(t):
 def _sgn_rule(ctx, g):
     z, s = ctx.saved
     # the gradient of s = z/|z| is (g - conj(g) s^2) / (2|z|), 0 where z is 0
+    # (divided by the unmasked |z| as PyTorch: a second derivative at z = 0 is NaN there too)
     r = z.abs()
-    safe = r.masked_fill(r.eq(0), 1.0)
-    res = (g - g.conj() * s * s) / (2 * safe)
+    with np.errstate(all="ignore"):
+        res = (g - g.conj() * s * s) / (2 * r)
     return (res.masked_fill(r.eq(0), 0),)
 
 
@@ -260,15 +282,15 @@ def _complex_rule(ctx, g):
 
 def polar(abs, angle):
     """``abs * (cos(angle) + i sin(angle))``."""
-    from .pointwise import _rename
+    from .pointwise import _one_node
 
     for pos, (name, v) in enumerate((("abs", abs), ("angle", angle)), 1):
         if not isinstance(v, Tensor):
             raise TypeError(f"polar(): argument '{name}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
     complex_(abs.detach(), angle.detach())  # PyTorch's dtype checks
-    out = complex_(abs * angle.cos(), abs * angle.sin())
-    return _rename(out, "PolarBackward0", (abs, angle))
+    return _one_node("PolarBackward0", lambda r, t: complex_(r * t.cos(), r * t.sin()),
+                     abs, angle)
 
 
 def vdot(a, b):

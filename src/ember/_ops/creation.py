@@ -201,12 +201,17 @@ def _check_fits(values, dt, what="value", names=_CTYPE):
 def _numbers_to(values, dt):
     """A flat list of Python/NumPy numbers as an array of ``dt`` (PyTorch's conversions)."""
     if any(isinstance(v, (complex, np.complexfloating)) for v in values):
+        if dt is D.bool:
+            return np.array(values, dtype=np.complex128) != 0
         if dt._kind != 3:  # NOTE: PyTorch refuses a complex number for a real dtype
             raise TypeError("must be real number, not complex")
         return np.array(values, dtype=np.complex128).astype(dt.np)
     if dt._kind == 3:
         return np.array(values, dtype=np.complex128).astype(dt.np)
     if any(isinstance(v, float) or isinstance(v, np.floating) for v in values):
+        if dt is D.uint8 and any(isinstance(v, (float, np.floating)) and v < 0 for v in values):
+            # NOTE: a negative int wraps into uint8 (-1 is 255), a negative float overflows
+            raise RuntimeError("value cannot be converted to type uint8 without overflow")
         arr = np.array(values, dtype=np.float64)
     else:
         try:
@@ -501,6 +506,8 @@ def _fill_array(shape, value, dt, device):
 def _fill_scalar(value, dt):
     """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
     it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
+    if isinstance(value, complex) and dt is D.bool:
+        return value != 0
     if isinstance(value, complex) and dt._kind != 3:
         if value.imag != 0:  # NOTE: PyTorch words a lost imaginary part as an overflow
             raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
@@ -515,6 +522,9 @@ def _fill_scalar(value, dt):
         probe = np.array([value], dtype=np.float64 if isinstance(value, float) else None)
         if probe.dtype.kind in "iuf":
             _check_fits(probe, dt)
+        if dt is D.uint8 and isinstance(value, float) and value < 0:
+            # NOTE: a negative int wraps into uint8 (-1 is 255), a negative float overflows
+            raise RuntimeError("value cannot be converted to type uint8_t without overflow")
         if not dt.is_floating_point and isinstance(value, float):
             value = math.trunc(value)
         if not dt.is_floating_point and isinstance(value, int):
@@ -620,6 +630,12 @@ def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     _need_tensor(t, "full_like")
+    dt = D.to_dtype(dtype) if dtype is not None else t.dtype
+    if dt in (D.float16, D.bfloat16) and isinstance(fill_value, (int, float)) and \
+            math.isfinite(fill_value) and not -D.finfo(dt).max <= fill_value <= D.finfo(dt).max:
+        # NOTE: unlike ``full``, PyTorch's ``full_like`` refuses a number past a half type
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                           "overflow")
     return _like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
                         memory_format)
 
@@ -958,6 +974,8 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
         arr = _gen(generator, _device(device)).normal(2 * _numel(shape), dt.to_real().np, 0.0,
                                                       1 / math.sqrt(2))
         return _finish(arr.view(dt.np).reshape(shape), device, requires_grad)
+    if _numel(shape) == 0 and not dt.is_floating_point:  # (PyTorch draws nothing: no check)
+        return _finish(xp_for(_device(device)).empty(shape, dtype=dt.np), device, requires_grad)
     _need_float(dt, "normal_kernel_cpu")
     arr = _gen(generator, _device(device)).normal(_numel(shape), dt.np).reshape(shape)
     return _finish(arr, device, requires_grad)

@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._core import (_legacy, check_inplace, commit, make, norm_dim, same_device, snapshot, wrap,
-                    xp_of)
+from ._core import (_legacy, check_inplace, commit, make, needs_grad, norm_dim, same_device,
+                    snapshot, wrap, xp_of)
 from ._core import linear_grad, to_host, xp_of_array as _xp
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 
@@ -74,12 +74,14 @@ def _key_items(key):
 
 
 class _Mask:
-    """A boolean mask item of a key (its array, on the tensor's device)."""
+    """A boolean mask item of a key (its array, on the tensor's device); ``byte`` when it was
+    given as a uint8 tensor."""
 
-    __slots__ = ("arr",)
+    __slots__ = ("arr", "byte")
 
-    def __init__(self, arr):
+    def __init__(self, arr, byte=False):
         self.arr = arr
+        self.byte = byte
 
 
 class _Ints:
@@ -92,8 +94,10 @@ class _Ints:
 
 
 def _bad_index(k):
+    tp = type(k)
+    name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
     return IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                      f"Variables are valid indices (got {type(k).__name__})")
+                      f"Variables are valid indices (got {name})")
 
 
 def _index_array(k, t):
@@ -117,7 +121,11 @@ def _index_array(k, t):
                 k = tensor(k)
             except TypeError:
                 raise _bad_index(k) from None
-            if k.numel() == 0:  # an empty sequence indexes nothing, as a long tensor
+            if k.dtype.is_complex:
+                raise TypeError("'complex' object cannot be interpreted as an integer")
+            if k.dtype is not D.bool and k.dtype is not D.uint8:
+                # NOTE: PyTorch makes an index list long whatever its numbers (0.7 is 0);
+                # an empty one indexes nothing
                 k = k.long()
             dt, a = k.dtype, k._data
         else:
@@ -127,13 +135,18 @@ def _index_array(k, t):
             except TypeError:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors") from None
+            if dt is not D.bool and dt is not D.uint8 and dt is not D.int64:
+                # (a NumPy array is read as a list is: long unless bool or uint8)
+                if dt.is_complex:
+                    _warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=4)
+                    a = a.real
+                a, dt = a.astype(np.int64), D.int64
         xp = xp_of(t)
         if xp is not np:
             a = xp.asarray(a)
-    if dt is D.uint8:
-        _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-              "torch.bool instead.", UserWarning, stacklevel=4)
-        return _Mask(a.astype(bool))
+    if dt is D.uint8:  # (warned of where it is applied: a masked fill refuses it first)
+        return _Mask(a.astype(bool), True)
     if dt is D.bool:
         return _Mask(a)
     if dt not in (D.int64, D.int32):
@@ -156,10 +169,11 @@ def _slice_part(v):
 def _parse(t, key):
     """Split ``key`` into normalised items: int, slice, None, Ellipsis, _Ints, _Mask."""
     items = []
+    negative_step = False
     for k in _key_items(key):
         if k is None or k is Ellipsis:
             items.append(k)
-        elif isinstance(k, (bool, np.bool_)):
+        elif isinstance(k, bool):
             items.append(_Mask(np.asarray(bool(k))))
         elif isinstance(k, (int, np.integer)):
             items.append(int(k))
@@ -167,8 +181,7 @@ def _parse(t, key):
             step = _slice_part(k.step)
             if step == 0:
                 raise ValueError("slice step cannot be zero")
-            if step is not None and step < 0:
-                raise ValueError("step must be greater than zero")
+            negative_step = negative_step or (step is not None and step < 0)
             items.append(slice(_slice_part(k.start), _slice_part(k.stop), step))
         elif isinstance(k, (Tensor, np.ndarray, list, tuple)):
             items.append(_index_array(k, t))
@@ -178,6 +191,10 @@ def _parse(t, key):
             raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
             raise _bad_index(k)
+    if negative_step:  # (PyTorch counts the indices first: too many is the error it gives)
+        if _consumed(items) > t.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
+        raise ValueError("step must be greater than zero")
     return items
 
 
@@ -191,11 +208,13 @@ def _consumed(items):
     return n
 
 
-def _apply_basic(t, items):
+def _apply_basic(t, items, defer=None):
     """Apply the basic items as views; return the view and the key left for NumPy.
 
     The key left has one entry per dim of the view: ``slice(None)`` or an index array
     (masks become their ``nonzero`` arrays).  ``None`` when nothing advanced is left.
+    With a ``defer`` list, an index array out of bounds is wrapped into range and its
+    IndexError appended there (writes check the value's shape and dtype first).
     """
     used = _consumed(items)
     if t.ndim == 0 and any(isinstance(k, int) for k in items):
@@ -245,14 +264,21 @@ def _apply_basic(t, items):
             if a.size:
                 hi, lo = int(a.max()), int(a.min())
                 if hi >= n or lo < -n:
-                    raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for "
+                    err = IndexError(f"index {hi if hi >= n else lo} is out of bounds for "
                                      f"dimension {adv} with size {n}")
+                    if defer is None or n == 0:
+                        raise err
+                    defer.append(err)
+                    a = a % n
             rest.append(a)
             advanced = True
             d += 1
             adv += 1
         else:  # _Mask
             m = k.arr
+            if k.byte and defer is None:  # (writes warn once past a masked fill's refusal)
+                _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=4)
             if m.ndim == 0:
                 # A 0-d mask adds a dim of length 1 (True) or 0 (False), picked by index.
                 out = unsqueeze(out, d)
@@ -280,7 +306,8 @@ def _apply_basic(t, items):
         return out, None
     arrays = [a for a in rest if not isinstance(a, slice)]
     try:
-        np.broadcast_shapes(*(a.shape for a in arrays))
+        if any(a.shape != arrays[0].shape for a in arrays):
+            np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
                          "shapes " + ", ".join(_fmt(a.shape) for a in arrays)) from None
@@ -302,9 +329,22 @@ def getitem(t, key):
     return _index(out, rest)
 
 
+def _c_layout(a):
+    """``a`` laid out as a fresh C-contiguous array, as PyTorch's index results are (NumPy
+    leaves dims before the index arrays' outermost, and size-1 dims with odd strides)."""
+    if a.ndim < 2:
+        return a
+    want = a.itemsize
+    for n, st in zip(reversed(a.shape), reversed(a.strides)):
+        if st != want and n != 0:
+            return a.copy(order="C")  # (a fresh C array has the canonical strides)
+        want *= n
+    return a
+
+
 def _index(t, nk):
     """``t[nk]`` for a NumPy key of full slices and integer arrays (a copy)."""
-    arr = t._data[nk]
+    arr = _c_layout(t._data[nk])
     shape = t.shape
 
     def rule(ctx, g):
@@ -317,7 +357,9 @@ def _index(t, nk):
 # -- t[key] = value -------------------------------------------------------------------
 
 def _check_value(t, value):
-    if isinstance(value, (Tensor, bool, int, float, complex, np.generic)):
+    # (PyTorch takes NumPy integers, and float64/complex128 as the Python numbers they
+    # subclass, but refuses NumPy's other floats and bools)
+    if isinstance(value, (Tensor, bool, int, float, complex, np.integer)):
         return
     tp = type(value)
     name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
@@ -336,11 +378,79 @@ def _strip_leading_ones(v):
     return v
 
 
+def _lone_mask(items):
+    """The one mask (of 1 dim or more) of a key whose other items are all basic, or None."""
+    found = None
+    for k in items:
+        if isinstance(k, _Ints) or (isinstance(k, _Mask) and (k.arr.ndim == 0 or found)):
+            return None
+        if isinstance(k, _Mask):
+            found = k
+    return found
+
+
+def _warn_byte(items):
+    if any(isinstance(k, _Mask) and k.byte for k in items):
+        _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+              "torch.bool instead.", UserWarning, stacklevel=4)
+
+
+def _masked_fill_value(mask, value, dtype):
+    """The one-element ``value`` written under one ``mask``, cast to ``dtype``.
+
+    NOTE: as PyTorch's, such a write is a masked fill: the value is cast (where other index
+    writes want the same dtype), and a uint8 mask is refused there.
+    """
+    if mask.byte:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
+    if value.dtype is dtype:
+        return value
+    if value.dtype.is_complex and not dtype.is_complex and bool(value.detach().imag.ne(0).any()):
+        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dtype)} without "
+                           "overflow")
+    return value.to(dtype)
+
+
 def setitem(t, key, value):
     _check_value(t, value)
-    if isinstance(value, np.generic):
-        value = value.item()
-    region, rest = _apply_basic(t, _parse(t, key))
+    number = None
+    if not isinstance(value, Tensor):
+        # PyTorch first makes a number a tensor of ``t``'s dtype (its overflow errors come
+        # before any index error).
+        from .creation import _fill_scalar
+
+        if isinstance(value, np.generic):
+            value = value.item()
+        if type(value) is float and (t.dtype is D.float64 or t.dtype is D.float32 and
+                                     -3.4028234e38 <= value <= 3.4028234e38):
+            number = value  # (the common case, with nothing to check)
+        else:
+            number = _fill_scalar(value, t.dtype)
+    if key is False or key is True:
+        # NOTE: PyTorch reads a bare ``False`` key as "write nothing" (nothing else is checked)
+        # and a bare ``True`` as ``None`` (a plain copy, casting the value); inside a tuple
+        # either is an index of length 1 or 0.
+        if key is False:
+            return
+        key = None
+    items = _parse(t, key)
+    pending = []
+    region, rest = _apply_basic(t, items, pending)
+    if number is not None:
+        if rest is None and not needs_grad((region,)):  # the common ``x[i] = 0.5``
+            from ._core import write
+
+            check_inplace(region)
+            if t.dtype is D.float16 or t.dtype is D.bfloat16:
+                from ._core import quiet
+
+                with quiet:  # (a number too big becomes inf, as in PyTorch)
+                    write(region, number)
+            else:
+                write(region, number)
+            return
+        value = wrap(xp_of(t).asarray(number, dtype=t.dtype.np), t._device)
     if not (rest is None and isinstance(value, Tensor) and value.shape == region.shape):
         # (a value of the region's own shape is copied as it is, as PyTorch: ``x[:1] *= 2``
         # writes its (1, n) view back onto itself, the same memory in the same layout)
@@ -353,13 +463,12 @@ def setitem(t, key, value):
     if rest is None:
         copy_(region, value, _setitem=True)
         return
-    if isinstance(value, Tensor) and value.dtype is not region.dtype:
-        if value.numel() != 1:
-            raise RuntimeError(f"Index put requires the source and destination dtypes match, "
-                               f"got {_legacy(region.dtype)} for the destination and "
-                               f"{_legacy(value.dtype)} for the source.")
-        value = value.to(region.dtype)
-    _index_put(region, rest, value, False)
+    mask = _lone_mask(items) if value.numel() == 1 else None
+    if mask is not None:
+        value = _masked_fill_value(mask, value, region.dtype)
+    _warn_byte(items)
+    # (a number's fresh tensor, or a masked fill's one value, cannot overlap the target)
+    _index_put(region, rest, value, False, pending, mask is not None or number is not None)
 
 
 def index_put_(t, indices, values, accumulate=False):
@@ -380,34 +489,99 @@ def index_put_(t, indices, values, accumulate=False):
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not "
                         f"{type(values).__name__}")
-    if values.dtype is not t.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_legacy(t.dtype)} for the destination and {_legacy(values.dtype)} "
-                           "for the source.")
-    _, rest = _apply_basic(wrap(t._data, t._device), items)
+    mask = _lone_mask(items) if not accumulate and values.numel() == 1 else None
+    if mask is not None:
+        values = _masked_fill_value(mask, values, t.dtype)
+    pending = []
+    _, rest = _apply_basic(wrap(t._data, t._device), items, pending)
+    _warn_byte(items)
     if rest is None:  # no index tensors at all
         rest = (Ellipsis,)
-    return _index_put(t, rest, values, accumulate)
+    return _index_put(t, rest, values, accumulate, pending, mask is not None)
 
 
-def _index_put(t, nk, value, accumulate):
-    """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``."""
+def _target_shape(arr, nk):
+    """The shape of ``arr[nk]`` (full slices and index arrays that broadcast), by NumPy's
+    rules and without gathering it: the index arrays' shape goes where the first one is when
+    they are all adjacent, else in front."""
+    if any(k is Ellipsis for k in nk):
+        return arr[nk].shape
+    shape = arr.shape
+    adv = [i for i, k in enumerate(nk) if not isinstance(k, slice)]
+    shapes = [nk[i].shape for i in adv]
+    b = tuple(shapes[0])
+    if any(sh != b for sh in shapes):
+        b = tuple(np.broadcast_shapes(*shapes))
+    kept = tuple(shape[i] for i, k in enumerate(nk) if isinstance(k, slice)) + \
+        tuple(shape[len(nk):])
+    if adv[-1] - adv[0] == len(adv) - 1:  # adjacent: in place of the first
+        return kept[:adv[0]] + b + kept[adv[0]:]
+    return b + kept
+
+
+_SHARED = ("unsupported operation: some elements of the input tensor and the written-to tensor "
+           "refer to a single memory location. Please clone() the tensor before performing the "
+           "operation.")
+
+
+def _check_no_overlap(t, value):
+    """PyTorch's refusal of an index write whose value shares memory with the target (all
+    of it or part; like PyTorch, it judges only tensors whose elements fill their span)."""
+    from ._core import _bounds, _dense
+
+    a, b = t._data, value._data
+    if b is a:
+        raise RuntimeError(_SHARED)
+    if (a.base is None and b.base is None) or not (_dense(a) and _dense(b)):
+        return
+    (lo_a, hi_a), (lo_b, hi_b) = _bounds(a), _bounds(b)
+    if lo_a < hi_b and lo_b < hi_a:
+        raise RuntimeError(_SHARED)
+
+
+def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False):
+    """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``; ``pending``
+    holds an index error to raise once the value's shape and dtype are found right
+    (``no_overlap``: the value is known not to share the target's memory, or is written as
+    a masked fill, which does not check)."""
     check_inplace(t)
-    target_shape = t._data[nk].shape
+    if not no_overlap and isinstance(value, Tensor) and value._device == t._device:
+        _check_no_overlap(t, value)
+    target_shape = _target_shape(t._data, nk)
     vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
     try:
-        if np.broadcast_shapes(vshape, target_shape) != target_shape:
+        if vshape and np.broadcast_shapes(vshape, target_shape) != target_shape:
             raise ValueError
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(vshape)} cannot be "
                            f"broadcast to indexing result of shape {_fmt(target_shape)}") from None
+    if isinstance(value, Tensor) and value.dtype is not t.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_legacy(t.dtype)} for the destination and {_legacy(value.dtype)} "
+                           "for the source.")
+    if pending:
+        raise pending[0]
     val = value if isinstance(value, Tensor) else None
     if val is not None and val._device != t._device:
         val = val.to(t._device)
+    from ._core import has_internal_overlap
+
+    if has_internal_overlap(t._data):
+        return _index_put_expanded(t, nk, val, accumulate, target_shape)
+    if val is None:
+        val = wrap(xp_of(t).asarray(value).astype(t._data.dtype), t._device)
+    if not needs_grad((t, val)) and getattr(t._data.flags, "writeable", True):
+        # no history to record: write straight into ``t``'s memory
+        data = val._data.astype(t._data.dtype, copy=False)
+        if accumulate:
+            _add_at(t._data, nk, xp_of(t).broadcast_to(data, target_shape))
+        else:
+            t._data[nk] = data
+        t._vc.v += 1
+        return t
     src = snapshot(t, val)
     arr = src._data.copy()
-    data = val._data.astype(arr.dtype, copy=False) if val is not None else \
-        xp_of(t).asarray(value).astype(arr.dtype)
+    data = val._data.astype(arr.dtype, copy=False)
     if accumulate:
         _add_at(arr, nk, xp_of(t).broadcast_to(data, target_shape))
     else:
@@ -424,6 +598,26 @@ def _index_put(t, nk, value, accumulate):
         return gself, gv
     new = make(arr, (src, val), "IndexPutBackward0", rule)
     return commit(t, new)
+
+
+def _index_put_expanded(t, nk, val, accumulate, target_shape):
+    """An index write into an expanded tensor: PyTorch warns and writes element by element
+    into the shared memory (the last write to a location wins)."""
+    from ._core import _OVERLAP, needs_grad, writable_alias
+
+    _warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
+          "before performing this operation. This also applies to advanced indexing e.g. "
+          "tensor[indices] = tensor", UserWarning, stacklevel=4)
+    w = writable_alias(t._data)
+    if w is None or needs_grad((t, val)):
+        raise RuntimeError(_OVERLAP)
+    data = np.broadcast_to(val._data.astype(w.dtype, copy=False), target_shape)
+    if accumulate:
+        np.add.at(w, nk, data)
+    else:
+        w[nk] = data
+    t._vc.v += 1
+    return t
 
 
 def copy_(t, src, non_blocking=False, *, _setitem=False):
@@ -455,7 +649,7 @@ def copy_(t, src, non_blocking=False, *, _setitem=False):
             if np.broadcast_shapes(src.shape, t.shape) != tuple(t.shape):
                 raise ValueError
         except ValueError:
-            _expand_error(src.shape, t.shape)
+            _expand_error(src, t.shape)
     from ._core import needs_grad
 
     if not needs_grad((t, src)):
@@ -481,10 +675,13 @@ def _cast_into(a, dst, src):
     return _cast(a, src, dst)
 
 
-def _expand_error(src_shape, dst_shape):
+def _expand_error(src, dst_shape):
     """PyTorch's message for a copy whose source does not broadcast to the destination."""
+    from .shape import _type_string
+
+    src_shape = src.shape
     if len(src_shape) > len(dst_shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{_fmt(src_shape)}}}, "
+        raise RuntimeError(f"expand({_type_string(src)}{{{_fmt(src_shape)}}}, "
                            f"size={_fmt(dst_shape)}): the number of sizes provided "
                            f"({len(dst_shape)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({len(src_shape)})")
@@ -567,6 +764,35 @@ def gather(t, dim, index, *, sparse_grad=False):
     return make(arr, (t,), "GatherBackward0", rule)
 
 
+def take_along_dim(t, indices, dim=None):
+    """``t``'s elements picked along ``dim`` by ``indices`` (the two broadcast together apart
+    from ``dim``); with no ``dim``, picked from ``t`` read flat."""
+    if dim is None:
+        return gather(t.reshape(-1), 0, indices.reshape(-1))
+    if t.ndim != indices.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {t.ndim} dimensions for input, and "
+                           f"{indices.ndim} dimensions for indices")
+    if indices.dtype is not D.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_legacy(indices.dtype)}")
+    d = norm_dim(dim, t.ndim)
+    n = t.shape[d] if t.ndim else 1
+    if n and indices.numel():
+        # NOTE: PyTorch 2.13's CPU take_along_dim wraps every index into range (modulo the
+        # dim's size: -1 is the last, n + 1 the second) instead of refusing one out of range.
+        a = indices._data
+        if int(a.min()) < 0 or int(a.max()) >= n:
+            indices = wrap(a % n, indices._device)
+    if not t.ndim:
+        return gather(t, 0, indices)
+    shape = list(broadcast_shapes(tuple(1 if i == d else s for i, s in enumerate(t.shape)),
+                                  tuple(1 if i == d else s for i, s in enumerate(indices.shape))))
+    ishape, jshape = list(shape), list(shape)
+    ishape[d], jshape[d] = t.shape[d], indices.shape[d]
+    return gather(t.expand(ishape), d, indices.expand(jshape))
+
+
 def _check_scatter(t, d, index, src, name):
     if max(index.ndim, 1) != max(t.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -597,6 +823,11 @@ def _scatter_arrays(t, d, index, src_arr, reduce):
         src_arr = _crop(src_arr.reshape(-1) if src_arr.ndim == 0 else src_arr, idx.shape)
     else:
         src_arr = _xp(out).broadcast_to(_xp(out).asarray(src_arr, dtype=out.dtype), idx.shape)
+    low = out.dtype if reduce is not None and t.dtype in (D.float16, D.bfloat16) else None
+    if low is not None:
+        # NOTE: PyTorch's CPU scatter kernel adds (and multiplies) half-precision values in
+        # float32, rounding once at the end
+        out, src_arr = out.astype(np.float32), src_arr.astype(np.float32)
     if reduce == "add":
         _add_at(out, coords, src_arr)
     elif reduce == "multiply":
@@ -608,6 +839,8 @@ def _scatter_arrays(t, d, index, src_arr, reduce):
             out = _xp(out).asarray(host)
     else:
         out[coords] = src_arr
+    if low is not None:
+        out = out.astype(low)
     return out.reshape(t.shape)
 
 
@@ -667,7 +900,7 @@ def scatter_add(t, dim, index, src):
     same_device(t, index, src)
     d = norm_dim(dim, t.ndim)
     if src.dtype is not t.dtype:
-        raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter(t, d, index, src, "scatter_add")
     arr = _scatter_arrays(t, d, index, src._data, "add")
     sshape = src.shape
@@ -719,9 +952,12 @@ def index_add(t, dim, index, source, *, alpha=1):
     same_device(t, index, source)
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{index.ndim} with type: {_legacy(index.dtype)} and size: "
+                         f"{_fmt(index.shape)}")
     if index.dtype not in (D.int64, D.int32):
-        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_legacy(index.dtype)}")
     if source.dtype is not t.dtype:
         raise RuntimeError(f"index_add_(): self ({_legacy(t.dtype)}) and source "
                            f"({_legacy(source.dtype)}) must have the same scalar type")
@@ -735,7 +971,9 @@ def index_add(t, dim, index, source, *, alpha=1):
     if idx.size != sshape[d]:
         raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
                            f"source.size(dim): ({sshape[d]}), for dim: {d}")
-    if t.ndim > 1:
+    if t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1):
+        # NOTE: PyTorch's CPU kernel words this by its path: an accumulating index_put for
+        # alpha 1 along the first or last dim, a loop saying "index out of range" otherwise.
         _check_bounds(idx, tshape[d], d)
     elif idx.size and (int(idx.max()) >= tshape[d] or int(idx.min()) < 0):
         raise IndexError("index out of range in self")  # PyTorch's 1-d kernel says this
@@ -821,6 +1059,10 @@ def masked_fill(t, mask, value):
         if value.dtype.is_complex and not t.dtype.is_complex:
             raise RuntimeError(f"value cannot be converted to type {D.cpp_name(t.dtype)} "
                                "without overflow")
+        if not t.dtype.is_complex:  # the same overflow checks as for a number
+            from .pointwise import _check_scalar_fits
+
+            _check_scalar_fits((value.item(),), t.dtype)
         vt = value
         v = value._data
     else:
@@ -847,8 +1089,7 @@ def masked_fill(t, mask, value):
         if ctx.needs_input_grad[0]:
             gself = g.masked_fill(mask, 0.0)
         if len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
-            gv = wrap(xp_of(g).where(xp_of(g).broadcast_to(mask._data, g.shape), g._data,
-                                     0).sum(), g._device)
+            gv = g.masked_fill(~mask, 0.0).sum()
         return (gself, gv) if vt is not None else (gself,)
     if vt is not None:
         return make(arr.reshape(shape), (t, vt), "MaskedFillBackward1", rule)

@@ -6,6 +6,8 @@ matrix ends in ``SqueezeBackward4``, ...).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _blas
@@ -329,11 +331,11 @@ def inner(a, b):
     """Sum over the last dims: ``dot`` for vectors, ``a @ b.mT``-like for more dims."""
     if a.ndim == 0 or b.ndim == 0:
         return a * b
-    if a.ndim == 1 and b.ndim == 1:
-        return dot(a, b)
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
+    if a.ndim == 1 and b.ndim == 1:  # (PyTorch's graph: both permuted, a dot, a view)
+        return dot(a.permute(0), b.permute(0)).view(())
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
 
@@ -522,8 +524,36 @@ def _broadcast_operand(arr, term, sizes):
     return arr if arr.shape == target else np.broadcast_to(arr, target)
 
 
+def _sublist_equation(args):
+    """The equation and operands of einsum's sublist form ``einsum(a, [0, 1], b, [1, 2],
+    [0, 2])``: subscripts 0-25 stand for ``A``-``Z`` and 26-51 for ``a``-``z``, ``...`` for
+    an ellipsis; a last sublist without an operand names the output."""
+    import string
+
+    labels = string.ascii_uppercase + string.ascii_lowercase
+
+    def term(sub):
+        out = []
+        for v in sub:
+            if v is Ellipsis:
+                out.append("...")
+            elif not 0 <= int(v) < 52:
+                raise ValueError("einsum(): subscript in subscript list is not within the "
+                                 "valid range [0, 52)")
+            else:
+                out.append(labels[int(v)])
+        return "".join(out)
+    operands = args[0:len(args) - 1:2]
+    equation = ",".join(term(sub) for sub in args[1::2][:len(operands)])
+    if len(args) % 2:
+        equation += "->" + term(args[-1])
+    return equation, tuple(operands)
+
+
 def einsum(equation, *operands):
     """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch."""
+    if not isinstance(equation, str):  # the sublist form
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if _amp.ON:
@@ -580,16 +610,17 @@ def _einsum_grad(g, ops, terms, out, sizes, i, shape):
         gu = gu.expand(full_u)
     if uniq == term:
         return gu
-    # Scatter onto the diagonal(s): index a zero array with each letter's coordinate.
-    xp = xp_of(gu)
-    full = xp.zeros(tuple(sizes[c] for c in term), dtype=gu._data.dtype)
-    n = len(uniq)
-    grid = [xp.arange(full_u[k]).reshape((1,) * k + (-1,) + (1,) * (n - k - 1))
-            for k in range(n)]
-    full[tuple(grid[uniq.index(c)] for c in term)] = gu._data
+    # Scatter onto the diagonal(s): index a zero tensor with each letter's coordinate
+    # (through index_put, so that a create_graph backward can differentiate it again).
     from ._core import wrap
+    from .creation import zeros
 
-    return wrap(full, g._device)
+    xp = xp_of(gu)
+    n = len(uniq)
+    grid = [wrap(xp.arange(full_u[k]).reshape((1,) * k + (-1,) + (1,) * (n - k - 1)),
+                 g._device) for k in range(n)]
+    full = zeros(tuple(sizes[c] for c in term), dtype=gu.dtype, device=g.device)
+    return full.index_put(tuple(grid[uniq.index(c)] for c in term), gu)
 
 def tensordot(a, b, dims=2):
     from .shape import norm_dim
@@ -613,8 +644,22 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "
                                f"in dim {i} and second has size {sb} in dim {j}")
         tb[j] = ta[i]
-    out = [c for c in ta if c not in tb] + [c for c in tb if c not in ta]
-    return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
+    # As PyTorch computes it (and so records it): a size-1 contracted dim sums the other
+    # side's dim first; then a is permuted to (free, contracted) and b to (contracted, free),
+    # each reshaped to a matrix, and one mm's result is viewed to the free dims' shape.
+    ca = [norm_dim(i, a.ndim) for i in ax[0]]
+    cb = [norm_dim(j, b.ndim) for j in ax[1]]
+    for i, j in zip(ca, cb):
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            b = b.sum(j, keepdim=True)
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            a = a.sum(i, keepdim=True)
+    fa = [d for d in range(a.ndim) if d not in ca]
+    fb = [d for d in range(b.ndim) if d not in cb]
+    k = math.prod(a.shape[i] for i in ca)
+    left = a.permute(fa + ca).reshape(math.prod(a.shape[d] for d in fa), k)
+    right = b.permute(cb + fb).reshape(k, math.prod(b.shape[d] for d in fb))
+    return mm(left, right).view([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
 
 
 def xp(t):

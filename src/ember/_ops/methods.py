@@ -107,6 +107,9 @@ def _fill_(self, value, _name=None):
             return (F.zeros_like(g) if ctx.needs_input_grad[0] else None,
                     g.sum() if ctx.needs_input_grad[1] else None)
         name = _name or ("FillBackward3" if vt is not None else "FillBackward2")
+        if vt is None:  # (a number: the node's one edge is to ``self``)
+            return commit(self, make(arr, (snapshot(self),), name,
+                                     lambda ctx, g: (F.zeros_like(g),)))
         return commit(self, make(arr, (snapshot(self, vt), vt), name, rule))
     a = self._data
     if type(a) is np.ndarray and not a.flags.writeable and a.size:
@@ -179,6 +182,9 @@ def _clamp_max_(self, max):
 
 
 def _masked_fill_(self, mask, value):
+    if isinstance(value, Tensor) and value.ndim != 0:  # (PyTorch checks this first)
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
     if isinstance(mask, Tensor):  # in place PyTorch names self "a" in a broadcast error
         S.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
     return unary_inplace(I.masked_fill)(self, mask, value)
@@ -217,6 +223,8 @@ def _addcmul_(self, t1, t2, *, value=1):
 
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
+    if isinstance(value, float) and self.dtype._kind < 2:
+        value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             _broadcasts_to(self.shape, t1.shape, t2.shape):
         fused = P.fused_addcmul(self, t1, t2, value)
@@ -244,7 +252,9 @@ def _addcdiv_(self, t1, t2, *, value=1):
 
 
 def _squeeze_(self, dim=None):
-    return _reshape_inplace(self, S.squeeze(self.detach(), dim).shape, "SqueezeBackward")
+    # (PyTorch numbers the in-place overloads after the three out-of-place ones)
+    n = 3 if dim is None else 4 if isinstance(dim, int) else 5
+    return _reshape_inplace(self, S.squeeze(self.detach(), dim).shape, f"SqueezeBackward{n}")
 
 
 def _unsqueeze_(self, dim):
@@ -252,17 +262,22 @@ def _unsqueeze_(self, dim):
 
 
 def _t_inplace(self):
-    return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward", transpose=True)
+    return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward1", transpose=True)
 
 
 def _reshape_inplace(self, shape, name, transpose=False):
+    from ..autograd.graph import node_class
     from ._core import check_inplace
 
     check_inplace(self)
     new = S.t_(self) if transpose else S.reshape(self, shape)
     self._data = new._data
     if new._grad_fn is not None:
+        # the view's node, under the in-place overload's name (same rule, same layout)
+        new._grad_fn.__class__ = node_class(name)
         self._grad_fn, self._output_nr = new._grad_fn, 0
+    if self._base is None:  # (as PyTorch: a tensor saved for backward before is now stale)
+        self._vc.v += 1
     return self
 
 
@@ -458,10 +473,11 @@ _METHODS = {
     "divide_": inplace(P.div), "true_divide_": inplace(P.true_divide),
     "floor_divide_": inplace(P.floor_divide), "remainder_": inplace(P.remainder),
     "fmod_": inplace(P.fmod), "pow_": inplace(P.pow),
-    "__add__": P.add, "__radd__": _r(P.add), "__iadd__": inplace(P.add),
+    # (``2 + t`` and ``2 * t`` record ``t`` first, as PyTorch's ``t.__radd__(2)`` does)
+    "__add__": P.add, "__radd__": P.add, "__iadd__": inplace(P.add),
     "__sub__": P.sub, "__rsub__": lambda self, other: P.rsub(self, other),
     "__isub__": inplace(P.sub),
-    "__mul__": P.mul, "__rmul__": _r(P.mul), "__imul__": inplace(P.mul),
+    "__mul__": P.mul, "__rmul__": P.mul, "__imul__": inplace(P.mul),
     "__truediv__": P.div, "__rtruediv__": P.rtruediv, "__itruediv__": inplace(P.div),
     "__floordiv__": P.floor_divide, "__rfloordiv__": _r(P.floor_divide),
     "__ifloordiv__": inplace(P.floor_divide),

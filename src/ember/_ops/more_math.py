@@ -30,7 +30,7 @@ from .._tensor import Tensor
 from . import _bessel, _gamma, _gauss
 from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
-    snapshot, wrap, write_out, xp_of
+    precheck_inplace, snapshot, wrap, write_out, xp_of
 
 __all__ = [
     "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
@@ -187,17 +187,20 @@ def mvlgamma(input, p, *, out=None):
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     dt = _float_dtype(input)
-    x = input if input.dtype is dt else input.to(dt)
     offsets = wrap(xp_of(input).asarray(np.arange(-(p - 1) / 2, 0.25, 0.5).astype(dt.np)),
                    input._device)
-    res = lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
-    return _done(P._rename(res, "MvlgammaBackward0", (input,)), out)
+
+    def composite(input):
+        x = input if input.dtype is dt else input.to(dt)
+        return lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    return _done(P._one_node("MvlgammaBackward0", composite, input), out)
 
 
 # -- Bessel functions ---------------------------------------------------------------
 
 def i0(input, *, out=None):
     """The modified Bessel function of the first kind, order 0."""
+    _refuse(input, _kernel("i0_vml_cpu"))
     return _done(_kernel_unary(input, _bessel.i0, "I0Backward0",
                                lambda ctx, g: (g * i1(ctx.saved[0]),), _IN, fname="i0"), out)
 
@@ -393,6 +396,9 @@ def copysign(input, other, *, out=None):
     """``|input|`` with the sign of ``other``; integers give the default float dtype."""
     _refuse(input, _kernel("copysign_cpu"))
     _refuse(other, _kernel("copysign_cpu"))
+    if isinstance(input, Tensor) and isinstance(other, complex):
+        raise NotImplementedError(_kernel("copysign_cpu").replace(
+            "{}", _legacy(D.result_type(input, other))))
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__}), but expected one "
@@ -406,7 +412,7 @@ def copysign(input, other, *, out=None):
 def _copysign_rule(ctx, g):
     a, res = ctx.saved
     return (g * P.where(a.eq(0), 0.0, res / a) if ctx.needs_input_grad[0] else None,
-            g * 0 if ctx.needs_input_grad[1] else None)
+            g.new_zeros(g.shape) if ctx.needs_input_grad[1] else None)
 
 
 def nextafter(input, other, *, out=None):
@@ -425,9 +431,11 @@ def nextafter(input, other, *, out=None):
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other``."""
     _both_tensors("ldexp", input, other)
+    if other.dtype is D.bool and input.dtype.is_floating_point:
+        raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
     # PyTorch computes it as this product (so its dtype), under one node of its own.
-    res = P.mul(input, P.pow(2.0, other))
-    return _done(P._rename(res, "LdexpBackward0", (input, other)), out)
+    return _done(P._one_node("LdexpBackward0", lambda x, e: P.mul(x, P.pow(2.0, e)), input,
+                             other, int_edges=True), out)
 
 
 def frexp(input, *, out=None):
@@ -463,7 +471,8 @@ def _integer_op(fname, ufunc):
     def op(input, other, *, out=None):
         _both_tensors(fname, input, other)
         dt = D.result_type(input, other)
-        if dt.is_floating_point or dt is D.bool:
+        if dt.is_floating_point or dt.is_complex or dt is D.bool:
+            P._broadcast_error(input, other)  # (PyTorch checks the shapes first)
             raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_legacy(dt)}\'')
         return _done(P._binary(input, other, ufunc, fname, None), out)
     op.__name__ = op.__qualname__ = fname
@@ -561,6 +570,8 @@ def _inplace_unary(op, name):
 def _inplace_binary(op, name):
     def op_(input, other, **kwargs):
         check_inplace(input)
+        if isinstance(other, Tensor):
+            precheck_inplace(input, other)
         return commit(input, op(snapshot(input, other), other, **kwargs))
     op_.__name__ = op_.__qualname__ = name
     op_.__doc__ = f"In-place :func:`{op.__name__}`."

@@ -35,6 +35,7 @@ from . import shape as S
 from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_dim, quiet,
                     same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
+from ._core import fused, fused_op
 from ._core import into_out as _out
 
 __all__ = [
@@ -82,6 +83,7 @@ def _cpp(dt):
 
 # -- differences and products -----------------------------------------------------------------
 
+@fused_op("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
     if input.ndim != 2:
@@ -130,9 +132,10 @@ def kron(input, other, *, out=None):
     a_shape = (1,) * (k - input.ndim) + tuple(input.shape)
     b_shape = (1,) * (k - other.ndim) + tuple(other.shape)
     # interleave the dims: a as (a0, 1, a1, 1, ...), b as (1, b0, 1, b1, ...)
-    a = input.reshape([s for ab in zip(a_shape, (1,) * k) for s in ab])
-    b = other.reshape([s for ab in zip((1,) * k, b_shape) for s in ab])
-    res = P.mul(a, b).reshape([p * q for p, q in zip(a_shape, b_shape)])
+    # (PyTorch reshapes with ``_unsafe_view``: the nodes are UnsafeViewBackward0)
+    a = L._unsafe_view(input, [s for ab in zip(a_shape, (1,) * k) for s in ab])
+    b = L._unsafe_view(other, [s for ab in zip((1,) * k, b_shape) for s in ab])
+    res = L._unsafe_view(P.mul(a, b), [p * q for p, q in zip(a_shape, b_shape)])
     return _out(res, out)
 
 
@@ -172,13 +175,25 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     same_device(x1, x2)
     batch = tuple(S.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
     r1, r2 = x1.shape[-2], x2.shape[-2]
-    a = S.expand(x1, batch + (r1, m))
-    b = S.expand(x2, batch + (r2, m))
     if m == 0 or r1 == 0 or r2 == 0:
+        a = S.expand(x1, batch + (r1, m))
+        b = S.expand(x2, batch + (r2, m))
         return F.zeros(batch + (r1, r2), dtype=x1.dtype, device=x1.device) + \
             (a.sum() + b.sum()) * 0
     use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
         compute_mode != "donot_use_mm_for_euclid_dist" and (r1 > 25 or r2 > 25)))
+    # as PyTorch's graph: one CdistBackward0, or ViewBackward0 over EuclideanDistBackward0
+    if use_mm:
+        res = fused("EuclideanDistBackward0",
+                    lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
+        return res.view(res.shape) if res.requires_grad else res
+    return fused("CdistBackward0", lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
+
+
+def _cdist(x1, x2, p, batch, use_mm):
+    m, r1, r2 = x1.shape[-1], x1.shape[-2], x2.shape[-2]
+    a = S.expand(x1, batch + (r1, m))
+    b = S.expand(x2, batch + (r2, m))
     if use_mm:
         aa = P.mul(a, a).sum(-1, keepdim=True)
         bb = P.mul(b, b).sum(-1, keepdim=True)
@@ -190,6 +205,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return R.vector_norm(P.sub(a.unsqueeze(-2), b.unsqueeze(-3)), p, -1)
 
 
+@fused_op("PdistBackward0")
 def pdist(input, p=2):
     """The ``p``-norm distance between every pair of rows ``i < j`` of an ``N x M`` matrix,
     in row-major order of the pairs: ``N * (N - 1) / 2`` values."""
@@ -206,12 +222,13 @@ def pdist(input, p=2):
     return R.vector_norm(P.sub(rows_i, rows_j), p, -1)
 
 
+@fused_op("DistBackward0")
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)`` (the two broadcast together)."""
     if isinstance(p, Tensor):
         p = p.item()
     dt = D.result_type(input, other)
-    if not dt.is_floating_point:
+    if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {_legacy(dt)} instead.")
     return R.vector_norm(P.sub(input, other), p)
@@ -260,7 +277,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "got side of left while right was True")
         right = side == "right"
     bd = sorted_sequence
-    if bd.dtype is D.bool or isinstance(input, Tensor) and input.dtype is D.bool:
+    if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     if bd.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
@@ -596,6 +613,12 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """The lower median of the non-NaN values (NaN when there are none); with ``dim``,
     ``(values, indices)`` along it."""
+    from .reduce import _int_dim
+
+    _int_dim("nanmedian", dim)
+    if input.dtype.is_complex:
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
     xp = xp_of(input)
     if input.dtype is D.bool:
         kernel = "median_cpu" if dim is None else "median_out"
@@ -629,6 +652,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))`` computed stably (a running ``logaddexp``)."""
+    norm_dim(dim, input.ndim)  # (PyTorch checks the dim before the dtype)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
@@ -735,7 +759,12 @@ def index_fill(input, dim, index, value):
     else:
         P._check_scalar_fits((value,), input.dtype)  # (float16 refuses 1e5 here, not in full)
         v = F.full((), value, dtype=input.dtype, device=input.device)
-    return P.where(wrap(mask, input._device), v, input)
+    # one node, as PyTorch's: IndexFillBackward0 (a number) or ...1 (a tensor value)
+    name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
+    mask = wrap(mask, input._device)
+    if isinstance(value, Tensor):
+        return fused(name, lambda input, v: P.where(mask, v, input), input, v)
+    return fused(name, lambda input: P.where(mask, v, input), input)
 
 
 def _check_index_copy(input, d, index, source):
@@ -843,20 +872,25 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    I._check_index_dtype(index, "scatter_reduce")
+    I._need_index_tensor(index, "scatter_reduce")
+    I._check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     same_device(input, index, src)
     d = norm_dim(dim, input.ndim)
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     I._check_scatter(input, d, index, src, "scatter_reduce")
-    if reduce == "mean" and input.dtype is D.bool:
-        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for "
-                                  "'Bool'")
+    if (reduce == "mean" and input.dtype is D.bool) or (
+            reduce in ("amax", "amin") and input.dtype.is_complex):
+        raise NotImplementedError(f"\"scatter_gather_tensor_cpu_reduce_{reduce}\" not "
+                                  f"implemented for '{_legacy(input.dtype)}'")
     xp = xp_of(input)
     out = input._data.reshape(input.shape or (1,)).copy()
     idx = index._data.reshape(index.shape or (1,)).astype(np.int64, copy=False)
     s = src._data.reshape(src.shape or (1,))
     s = s[tuple(slice(0, k) for k in idx.shape)]
+    low = out.dtype if input.dtype in (D.float16, D.bfloat16) else None
+    if low is not None:  # NOTE: PyTorch's CPU kernel reduces half precision in float32
+        out, s = out.astype(np.float32), s.astype(np.float32)
     coords = I._coords(idx, d)
     hit = xp.zeros(out.shape, dtype=bool)
     if idx.size:
@@ -876,10 +910,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             counts[hit] = 0
         if idx.size:
             I._add_at(counts, coords, xp.ones(idx.shape, dtype=np.int64))
-        if out.dtype.kind == "f" or input.dtype is D.bfloat16:
+        if out.dtype.kind in "fc" or input.dtype is D.bfloat16:
             out = (out / counts).astype(out.dtype)
         else:
             out = xp.floor_divide(out, counts).astype(out.dtype)
+    if low is not None:
+        out = out.astype(low)
     out = out.reshape(input.shape)
     shape, sshape = tuple(input.shape), tuple(src.shape)
     flat = shape or (1,)  # 0-d tensors are worked on as 1-element vectors
@@ -952,6 +988,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_reduce_(): self ({_legacy(input.dtype)}) and source "
                            f"({_legacy(source.dtype)}) must have the same scalar type")
+    dt = input.dtype
+    kernel = None  # the PyTorch CPU kernel that has no version for this dtype
+    if (dt is D.bool or dt.is_complex) and not include_self:
+        kernel = "index_reduce_func_exclude_input_init"
+    elif dt is D.bool and reduce == "mean":
+        kernel = "div_floor_cpu"
+    elif dt.is_complex and reduce in ("amax", "amin"):
+        kernel = "maximum_cpu" if reduce == "amax" else "minimum_cpu"
+    if kernel is not None:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(dt)}'")
     tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape)
     if len(tshape) != len(sshape) or any(a != b for k, (a, b) in enumerate(zip(tshape, sshape))
                                          if k != d):
@@ -963,6 +1009,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(f"index_reduce_(): Number of indices ({k}) should be equal to "
                            f"source.size(dim): ({sshape[d]}), for dim: {d}")
     idx = index._data.reshape(-1)
+    if k and not include_self:  # PyTorch first fills the slices named, wrapping negatives
+        _index_vector(index, "index_reduce_", tshape[d], d, True)
     if k and (_host_int(idx.min()) < 0 or _host_int(idx.max()) >= tshape[d]):
         raise IndexError("index out of range in self")
     view = [1] * len(sshape)
@@ -992,6 +1040,7 @@ def _masked_scatter_(self, mask, source):
     return _inplace(masked_scatter)(self, mask, source)
 
 
+@fused_op("PutBackward0")
 def put(input, index, source, accumulate=False):
     """``input`` read as a flat array, with ``source``'s elements written (or added, with
     ``accumulate``) at ``index`` (negative counts from the end)."""
@@ -1070,6 +1119,7 @@ def _batched_args(input, batch1, batch2):
     return input, batch1, batch2
 
 
+@fused_op("BaddbmmBackward0")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
@@ -1088,6 +1138,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _out(_combine(input, L.matmul(batch1, batch2), beta, alpha), out)
 
 
+@fused_op("AddbmmBackward0")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
@@ -1105,6 +1156,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _out(_combine(input, prod, beta, alpha), out)
 
 
+@fused_op("AddmvBackward0")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``: ``n x m`` and ``m`` give ``n``."""
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
@@ -1124,6 +1176,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _out(_combine(input, prod, beta, alpha), out)
 
 
+@fused_op("AddrBackward0")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)`` (bool tensors: ``or`` of ``and``s)."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -1162,7 +1215,9 @@ def chain_matmul(*matrices, out=None):
 
 # -- shapes ------------------------------------------------------------------------------------
 
-def _split_along(input, sections, indices, dim, name, min_dims):
+def _split_along(input, sections, indices, dim, name, min_dims, more=()):
+    if more:  # ``t.vsplit(1, 2)``: the indices as separate arguments
+        indices = (sections, *more)
     if input.ndim < min_dims:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
                            f"but got a tensor with {input.ndim} dimensions!")
@@ -1176,19 +1231,20 @@ def _split_along(input, sections, indices, dim, name, min_dims):
     return S.tensor_split(input, ios, dim)
 
 
-def vsplit(input, sections=None, indices=None):
+def vsplit(input, sections=None, *more, indices=None):
     """``input`` cut along dim 0 into ``sections`` equal parts, or at ``indices``."""
-    return _split_along(input, sections, indices, 0, "vsplit", 2)
+    return _split_along(input, sections, indices, 0, "vsplit", 2, more)
 
 
-def hsplit(input, sections=None, indices=None):
+def hsplit(input, sections=None, *more, indices=None):
     """``input`` cut along dim 1 (dim 0 for a vector) into equal parts or at ``indices``."""
-    return _split_along(input, sections, indices, 1 if input.ndim > 1 else 0, "hsplit", 1)
+    return _split_along(input, sections, indices, 1 if input.ndim > 1 else 0, "hsplit", 1,
+                        more)
 
 
-def dsplit(input, sections=None, indices=None):
+def dsplit(input, sections=None, *more, indices=None):
     """``input`` cut along dim 2 into ``sections`` equal parts, or at ``indices``."""
-    return _split_along(input, sections, indices, 2, "dsplit", 3)
+    return _split_along(input, sections, indices, 2, "dsplit", 3, more)
 
 
 def row_stack(tensors, *, out=None):
@@ -1237,6 +1293,7 @@ def combinations(input, r=2, with_replacement=False):
     return I.index_select(input, 0, idx).reshape(rows.shape)
 
 
+@fused_op("BlockDiagBackward0")
 def block_diag(*tensors):
     """The tensors (at most 2-d; 0-d and 1-d count as one row) down the diagonal of one
     matrix, zeros elsewhere."""
@@ -1310,6 +1367,7 @@ def vander(x, N=None, increasing=False):
     return res if increasing else S.flip(res, (1,))
 
 
+@fused_op("RenormBackward0")
 def renorm(input, p, dim, maxnorm, *, out=None):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
     down to norm ``maxnorm`` (to within 1e-7)."""
@@ -1394,7 +1452,7 @@ def corrcoef(input):
     if c.ndim == 0:
         return P.div(c, c)
     std = P.sqrt(S.diagonal(c))
-    c = P.div(P.div(c, std.unsqueeze(1)), std.unsqueeze(0))
+    c = P.div(P.div(c, std.view(-1, 1)), std.view(1, -1))  # (views, as PyTorch records)
     if c.dtype.is_complex:  # (each part clipped, as PyTorch does)
         from .complex import complex_
         return complex_(P.clamp(c.real, -1, 1), P.clamp(c.imag, -1, 1))
@@ -1439,9 +1497,9 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     w = _spacing(y, x, dx, d, "trapezoid")
     if not isinstance(w, Tensor):  # even spacing: every sample counts whole but the two ends
         ends = P.add(S.select(y, d, 0), S.select(y, d, n - 1))
-        return P.mul(P.sub(y.sum(d), P.mul(ends, 0.5)), w)
+        return P.mul_scalar(P.sub(y.sum(d), P.mul_scalar(ends, 0.5)), w)
     pairs = P.add(S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1))
-    return P.div(P.mul(pairs, w).sum(d), 2)
+    return P.div_scalar(P.mul(pairs, w).sum(d), 2)  # (true division: integers give floats)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -1458,7 +1516,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         return P.div(P.mul(y, 1), 2) if not y.dtype.is_floating_point else P.mul(y, 1)
     w = _spacing(y, x, dx, d, "cumulative_trapezoid")
     pairs = P.add(S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1))
-    return R.cumsum(P.div(P.mul(pairs, w), 2), d)
+    if not isinstance(w, Tensor):  # (halving is exact: the same values as (pairs * w) / 2)
+        return R.cumsum(P.mul_scalar(pairs, w / 2), d)
+    return P.div_scalar(R.cumsum(P.mul(pairs, w), d), 2)  # (as PyTorch: halved last)
 
 
 # -- small predicates and constructors -----------------------------------------------------------

@@ -16,8 +16,8 @@ from ..autograd.grad_mode import STATE
 from . import _sleef, _special
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
-                    check_same_device, commit, make, needs_grad, quiet, snapshot, wrap, xp_of,
-                    xp_of_array)
+                    check_same_device, commit, make, needs_grad, precheck_inplace, quiet,
+                    snapshot, wrap, xp_of, xp_of_array)
 
 
 def _arr(x, dt):
@@ -123,7 +123,42 @@ def _binary(a, b, fn, name, rule, *saved):
         with quiet:  # comparisons stay bool
             out = as_array(out).astype(want) if out.dtype != np.bool_ or want == np.bool_ \
                 else as_array(out)
+    if (ta is None or tb is None) and name in _SCALAR_OVERLOADS:
+        # PyTorch's overload taking a number: its node has an edge for the tensor alone
+        return make(out, (ref,), name, _SCALAR_OVERLOADS[name] or rule, *saved,
+                    device=ref._device)
     return make(out, (ta, tb), name, rule, *saved, device=ref._device)
+
+
+def _grad_as_is(ctx, g):
+    return (g,)
+
+
+# Nodes of ops whose number operand is an argument of their own (``remainder(t, 2)``), not
+# a wrapped 0-d tensor as in ``t + 2``: one edge, and the one-input rule here (None: the
+# op's own rule).  (NotImplemented: floor_divide's node; the ...Backward1 ones come from
+# ``add_scalar`` and ``mul_scalar``.)
+_SCALAR_OVERLOADS = {"RemainderBackward0": _grad_as_is, "FmodBackward0": _grad_as_is,
+                     "NotImplemented": None, "AddBackward1": None, "MulBackward1": None,
+                     "DivBackward1": None}
+
+
+def add_scalar(t, s):
+    """``t + s`` for a number ``s``, recorded as PyTorch's own composite ops record it (the
+    ``add.Scalar`` overload: ``AddBackward1``, one edge) rather than as Python's ``t + s``."""
+    return _binary(t, s, np.add, "AddBackward1", _grad_as_is)
+
+
+def div_scalar(t, s):
+    """``t / s`` for a number ``s``, as PyTorch's composite ops record it (``DivBackward1``)."""
+    if t.dtype._kind < 2:  # true division: integers give floats (and have no graph)
+        return div(t, s)
+    return _binary(t, s, np.true_divide, "DivBackward1", lambda ctx, g: (g / s,))
+
+
+def mul_scalar(t, s):
+    """``t * s`` for a number ``s``, as PyTorch's composite ops record it (``MulBackward1``)."""
+    return _binary(t, s, np.multiply, "MulBackward1", lambda ctx, g: (g * s,))
 
 
 def _broadcast_error(a, b):
@@ -323,7 +358,7 @@ def _cast(x, dt):
 def _div_rule(ctx, g):
     a, b = ctx.saved
     ga = g / b if ctx.needs_input_grad[0] else None
-    gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+    gb = -g * (a / b / b) if ctx.needs_input_grad[1] else None  # (PyTorch's rounding order)
     return ga, gb
 
 
@@ -391,7 +426,8 @@ def _both(a, b):
 
 def _remainder_rule(ctx, g):
     a, b = ctx.saved
-    return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
+    # (floor(a / b) has a zero derivative: detached, so that a create_graph backward can run)
+    return g, (-g * floor_divide(a.detach(), b.detach()) if ctx.needs_input_grad[1] else None)
 
 
 def fmod(a, b):
@@ -408,7 +444,12 @@ def fmod(a, b):
 
 def _fmod_rule(ctx, g):
     a, b = ctx.saved
-    return g, (-g * trunc(a / b) if ctx.needs_input_grad[1] else None)
+    # (trunc(a / b) has a zero derivative: detached, as remainder's floor)
+    return g, (-g * trunc(a.detach() / b.detach()) if ctx.needs_input_grad[1] else None)
+
+
+_C_NAMES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
+            np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int", np.dtype(np.int64): "int64_t"}
 
 
 def pow(a, b):
@@ -419,6 +460,15 @@ def pow(a, b):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
                 and dt._kind < 2:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt._kind == 1 and isinstance(b, (int, np.integer)) and not isinstance(b, bool):
+            info = np.iinfo(dt.np)
+            if not info.min <= b <= info.max:  # PyTorch converts the exponent to the dtype
+                raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.np]} "
+                                   "without overflow")
+        elif dt in _LOW and isinstance(b, (int, float)) and math.isfinite(b) and \
+                not -D.finfo(dt).max <= b <= D.finfo(dt).max:  # (``abs`` is the op here)
+            raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dt)} without "
+                               "overflow")
         if dt is D.bool:  # bool ** True / bool ** False stays bool in PyTorch
             return _binary(a, b, lambda x, y: np.power(x.astype(np.uint8), y).astype(np.bool_),
                            "PowBackward0", None)
@@ -470,21 +520,26 @@ def _pow_scalar_rule(ctx, g):
     a, e = ctx.saved
     if e == 0:
         return (g * 0,)
-    return (g * e * a.pow(e - 1),)
+    return (g * (a.pow(e - 1) * e),)  # as PyTorch: the factor e * a ** (e - 1) first
 
 
 def _pow_rule(ctx, g):
     a, b, out = ctx.saved
-    ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
+    # as PyTorch: a zero exponent gives a zero gradient even where a ** (b - 1) is inf
+    ga = where(b.eq(0), 0.0, g * (b * a.pow(b - 1))) if ctx.needs_input_grad[0] else None
     gb = None
     if ctx.needs_input_grad[1]:
-        gb = g * where(a.eq(0) & b.real.ge(0), 0.0, out * a.log())
+        la = (a if a.dtype is out.dtype else a.to(out.dtype)).log()  # (in the result dtype)
+        gb = g * where(a.eq(0) & b.real.ge(0), 0.0, out * la)
     return ga, gb
 
 
 def _rpow(s, b):
     dt, sx, x = _operands(s, b)
     _no_bool(dt, "pow")
+    if dt in _LOW:  # NOTE: PyTorch rounds the number base to the half type first
+        with quiet:
+            sx = np.asarray(sx).astype(dt.np).astype(np.float32)
     out = _np_pow(sx, x)
     return make(as_array(out).astype(dt.np, copy=False), (b,), "PowBackward2", _rpow_rule, s,
                 OUT)
@@ -496,7 +551,9 @@ def _rpow_rule(ctx, g):
         import cmath
 
         return (g * out * cmath.log(s) if s != 0 else g * 0,)
-    return (g * out * math.log(s) if s > 0 else g * out * float("nan") if s < 0 else g * 0,)
+    if s == 0:  # as PyTorch: 0 where the exponent is >= 0 (out is 0 or 1), else out * log(0)
+        return (g * where(out.eq(0) | out.eq(1), 0.0, out * -math.inf),)
+    return (g * (out * math.log(s)) if s > 0 else g * out * float("nan"),)
 
 
 def neg(a):
@@ -620,7 +677,7 @@ def rsqrt(a):
 
 def reciprocal(a):
     return _unary_float(a, lambda x: 1 / x, "ReciprocalBackward0",
-                        lambda ctx, g: (-g * ctx.saved[0] * ctx.saved[0],), OUT)
+                        lambda ctx, g: (-g * (ctx.saved[0] * ctx.saved[0]),), OUT)
 
 
 def sin(a):
@@ -693,8 +750,14 @@ def asinh(a):
 
 
 def acosh(a):
-    return _unary_float(a, np.arccosh, "AcoshBackward0",
-                        lambda ctx, g: (g * (ctx.saved[0] * ctx.saved[0] - 1).rsqrt(),), "in")
+    return _unary_float(a, np.arccosh, "AcoshBackward0", _acosh_rule, "in")
+
+
+def _acosh_rule(ctx, g):
+    z = ctx.saved[0]
+    if z.dtype.is_complex:  # NOTE: PyTorch's branch for complex z: 1/(sqrt(z-1) sqrt(z+1))
+        return (g * ((z - 1).rsqrt() * (z + 1).rsqrt()),)
+    return (g * (z * z - 1).rsqrt(),)
 
 
 def atanh(a):
@@ -732,20 +795,20 @@ def sigmoid(a):
 
 def erf(a):
     return _unary_float(a, _special.erf, "ErfBackward0",
-                        lambda ctx, g: (g * (2 / math.sqrt(math.pi)) *
-                                        (-ctx.saved[0] * ctx.saved[0]).exp(),), "in")
+                        lambda ctx, g: ((-ctx.saved[0] * ctx.saved[0]).exp() *
+                                        (2 / math.sqrt(math.pi)) * g,), "in")  # (c * exp) * g
 
 
 def erfc(a):
     return _unary_float(a, _special.erfc, "ErfcBackward0",
-                        lambda ctx, g: (-g * (2 / math.sqrt(math.pi)) *
-                                        (-ctx.saved[0] * ctx.saved[0]).exp(),), "in")
+                        lambda ctx, g: ((-ctx.saved[0] * ctx.saved[0]).exp() *
+                                        (-2 / math.sqrt(math.pi)) * g,), "in")
 
 
 def erfinv(a):
     return _unary_float(a, _special.erfinv, "ErfinvBackward0",
-                        lambda ctx, g: (g * (math.sqrt(math.pi) / 2) *
-                                        (ctx.saved[0] * ctx.saved[0]).exp(),), OUT)
+                        lambda ctx, g: ((ctx.saved[0] * ctx.saved[0]).exp() *
+                                        (math.sqrt(math.pi) / 2) * g,), OUT)
 
 
 _ZEROS: dict = {}
@@ -953,7 +1016,9 @@ def clamp(a, min=None, max=None):
 def _clamp_scalar(a, min, max, name):
     dt = D.result_type(a, *(v for v in (min, max) if v is not None))
     if dt is D.bool:
-        raise RuntimeError('"clamp_scalar_cpu" not implemented for \'Bool\'')
+        kernel = "clamp" if min is not None and max is not None else \
+            "clamp_min" if min is not None else "clamp_max"
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
     _check_scalar_fits((min, max), dt)
     cdt = D.float32 if dt in _LOW else dt
     x = _arr(a, cdt)
@@ -975,6 +1040,9 @@ def _check_scalar_fits(values, dt, half=True):
     nums = [float(v) for v in values if type(v) in (int, float)]
     if nums and dt is not D.bool and (half or dt not in _LOW):
         _check_fits(np.array(nums, dtype=np.float64), dt)
+    if dt is D.uint8 and any(type(v) is float and v < 0 for v in values):
+        # NOTE: a negative int wraps into uint8 (-2 is 254), a negative float overflows
+        raise RuntimeError("value cannot be converted to type uint8_t without overflow")
 
 
 def _np_clamp(x, lo, hi):
@@ -1003,8 +1071,8 @@ def _clamp_tensor(a, lo, hi, name):
     lo = lo if isinstance(lo, Tensor) or lo is None else _scalar_like(lo, a)
     hi = hi if isinstance(hi, Tensor) or hi is None else _scalar_like(hi, a)
     dt = D.result_type(*(t for t in (a, lo, hi) if t is not None))
-    if dt is D.bool:
-        raise RuntimeError('"clamp_cpu" not implemented for \'Bool\'')
+    if dt is D.bool and lo is not None and hi is not None:
+        raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
     cdt = D.float32 if dt in _LOW else dt
     x = _arr(a, cdt)
     lx = None if lo is None else _arr(lo, cdt)
@@ -1221,16 +1289,22 @@ def _lerp_tensor_rule(ctx, g):
 
 
 def addcmul(a, t1, t2, *, value=1):
+    if isinstance(value, float) and getattr(a, "dtype", D.float32)._kind < 2 and \
+            D.result_type(a, t1, t2)._kind < 2:
+        value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((a, t1, t2)) and isinstance(t1, Tensor) and isinstance(t2, Tensor):
         check_same_device(a, t1, t2)
         fused = fused_addcmul(a, t1, t2, value)
         if fused is not None:  # (no graph to record: the fused result alone)
             return wrap(fused, a._device)
-    out = a + value * t1 * t2 if value != 1 else a + t1 * t2
-    fused = fused_addcmul(a, t1, t2, value)
-    if fused is not None:
-        out._data[...] = fused
-    return _rename(out, "AddcmulBackward0", (a, t1, t2))
+    def composite(a, t1, t2):
+        t1, t2 = _common_float(a, t1, t2)
+        out = a + _scaled_pair(t1, t2, value, False)
+        exact = fused_addcmul(a, t1, t2, value)
+        if exact is not None:
+            out._data[...] = exact
+        return out
+    return _one_node("AddcmulBackward0", composite, a, t1, t2)
 
 
 def fused_addcmul(a, t1, t2, value):
@@ -1258,8 +1332,48 @@ def addcdiv(a, t1, t2, *, value=1):
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
-    out = a + value * t1 / t2 if value != 1 else a + t1 / t2
-    return _rename(out, "AddcdivBackward0", (a, t1, t2))
+    def composite(a, t1, t2):
+        t1, t2 = _common_float(a, t1, t2)
+        return a + _scaled_pair(t1, t2, value, True)
+    return _one_node("AddcdivBackward0", composite, a, t1, t2)
+
+
+def _scaled_pair(t1, t2, value, divide):
+    """``value * t1 * t2`` (or ``/ t2``) with the gradients rounded as PyTorch's addcmul and
+    addcdiv round them: ``g * (t2 * value)``, ``g * (t1 * value)``; ``g * (value / t2)``,
+    ``-g * (value * t1 / (t2 * t2))``."""
+    x, y = t1.detach(), t2.detach()
+    if divide:
+        out = value * x / y if value != 1 else x / y
+    else:
+        out = value * x * y if value != 1 else x * y
+
+    def rule(ctx, g):
+        n = ctx.needs_input_grad
+        if divide:
+            from .creation import full_like  # (C++'s ``value / t2`` fills, then divides)
+
+            return (g * (full_like(t2, value) / t2) if n[0] else None,
+                    -g * (value * t1 / (t2 * t2)) if n[1] else None)
+        return g * (t2 * value) if n[0] else None, g * (t1 * value) if n[1] else None
+    return make(out._data, (t1, t2), "MulBackward0", rule, device=out._device)
+
+
+def _common_float(a, t1, t2):
+    """``t1``, ``t2`` in the result dtype of mixed floating operands, as PyTorch computes
+    addcmul/addcdiv (a float32 product rounded first would differ)."""
+    dt = D.result_type(a, t1, t2)
+    if not dt.is_floating_point:
+        return t1, t2
+    return tuple(t.to(dt) if isinstance(t, Tensor) and t.dtype is not dt else t
+                 for t in (t1, t2))
+
+
+def _one_node(name, fn, *inputs, int_edges=False):
+    """``fn(*inputs)`` shown as PyTorch's one fused op ``name`` (see ``_core.fused``)."""
+    from ._core import fused
+
+    return fused(name, fn, *inputs, int_edges=int_edges)
 
 
 def _rename(out, name, inputs):
@@ -1279,7 +1393,22 @@ def _rename(out, name, inputs):
     return out
 
 
+def _tensor_other(fname, b):
+    """PyTorch's TypeError for a number where a binary op takes only a tensor."""
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+
+
+def _float_kernel(dt, kernel):
+    """PyTorch's refusal of a float-only binary kernel for an integer or bool result."""
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy_name(dt)}\'')
+
+
 def atan2(a, b):
+    _tensor_other("atan2", b)
+
     def rule(ctx, g):
         a, b = ctx.saved
         # as PyTorch: times the reciprocal of a^2 + b^2, taken as 0 where that is infinite
@@ -1295,21 +1424,27 @@ def atan2(a, b):
 
 
 def hypot(a, b):
+    _tensor_other("hypot", b)
     _no_complex(D.result_type(a, b), "hypot_cpu")
+    _float_kernel(D.result_type(a, b), "hypot_cpu")
     return _binary(a, b, np.hypot, "HypotBackward0",
                    lambda ctx, g: (g * ctx.saved[0] / ctx.saved[2],
                                    g * ctx.saved[1] / ctx.saved[2]), a, b, OUT)
 
 
 def logaddexp(a, b):
+    _tensor_other("logaddexp", b)
     if D.result_type(a, b)._kind == 3:  # complex: composed from the larger real part
         a, b = (a, b) if isinstance(a, Tensor) else (b, a)
         first = a.real.ge(b.real if isinstance(b, Tensor) else complex(b).real)
         hi, lo = where(first, a, b), where(first, b, a)
         return hi + (lo - hi).exp().log1p()
+    _float_kernel(D.result_type(a, b), "logaddexp_cpu")
+    # (PyTorch's form of the gradient, g / (1 + exp(b - a)): the same values, and the same
+    # NaNs in a second derivative at -inf)
     return _binary(a, b, np.logaddexp, "LogaddexpBackward0",
-                   lambda ctx, g: (g * (ctx.saved[0] - ctx.saved[2]).exp(),
-                                   g * (ctx.saved[1] - ctx.saved[2]).exp()), a, b, OUT)
+                   lambda ctx, g: (g / ((ctx.saved[1] - ctx.saved[0]).exp() + 1),
+                                   g / ((ctx.saved[0] - ctx.saved[1]).exp() + 1)), a, b)
 
 
 def _np_xlogy(x, y):
@@ -1413,6 +1548,7 @@ def _bitwise(fn, sym):
     def op(a, b):
         dt, x, y = _operands(a, b)
         if dt._kind >= 2 or (dt is D.bool and sym in ("lshift", "rshift")):
+            _broadcast_error(a, b)  # (PyTorch checks the shapes first)
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
         ref = _ref(_t(a), _t(b))
         try:
@@ -1499,7 +1635,13 @@ def signbit(a):
 
 
 def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
-    out = xp_of(a).nan_to_num(a._data, nan=nan, posinf=posinf, neginf=neginf)
+    if a.dtype is D.bfloat16:  # NumPy's nan_to_num does not know bfloat16: through float32
+        big = D.finfo(a.dtype).max
+        out = xp_of(a).nan_to_num(a._data.astype(np.float32), nan=nan,
+                                  posinf=big if posinf is None else posinf,
+                                  neginf=-big if neginf is None else neginf).astype(a._data.dtype)
+    else:
+        out = xp_of(a).nan_to_num(a._data, nan=nan, posinf=posinf, neginf=neginf)
     return make(out, (a,), "NanToNumBackward0",
                 lambda ctx, g: (g * wrap(np.isfinite(ctx.saved[0]._data), g._device),), a)
 
@@ -1549,9 +1691,13 @@ def inplace(op):
     result and its node replace ``t``'s value and history (:func:`_core.commit`).
     """
     ufunc = _UFUNCS.get(op)
+    # comparisons and logical ops write their bool results into any dtype
+    precheck = op not in (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor)
 
     def op_(self, other, **kw):
         check_inplace(self)
+        if ufunc is np.subtract:
+            _check_bool_sub(self, other)
         if isinstance(other, Tensor) and (other._data.base is not None or
                                           self._data.base is not None):  # views: may overlap
             check_no_partial_overlap(self, other)
@@ -1571,6 +1717,8 @@ def inplace(op):
                 raise
             self._vc.v += 1
             return self
+        if precheck:
+            precheck_inplace(self, other)
         return commit(self, op(snapshot(self, other), other, **kw))
     op_.__name__ = op.__name__ + "_"
     return op_
@@ -1594,9 +1742,25 @@ _UFUNCS = {add: np.add, sub: np.subtract, mul: np.multiply}
 
 
 def unary_inplace(op):
+    name = op.__name__
+
     def op_(self, *args, **kw):
         check_inplace(self)
-        return commit(self, op(snapshot(self), *args, **kw))
-    op_.__name__ = op.__name__ + "_"
+        out = commit(self, op(snapshot(self), *args, **kw))
+        if name in _NO_INPLACE_DERIVATIVE and out._base is None and out._grad_fn is not None:
+            out._grad_fn._rule = _no_inplace_derivative(name)
+        return out
+    op_.__name__ = name + "_"
     return op_
+
+
+# NOTE: PyTorch has no derivative for these in-place forms: its backward refuses them.
+_NO_INPLACE_DERIVATIVE = frozenset(("asinh", "acosh", "atanh"))
+
+
+def _no_inplace_derivative(name):
+    def rule(ctx, g):
+        raise NotImplementedError(f"the derivative for 'inplace version of {name}' is not "
+                                  "implemented.")
+    return rule
 

@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
-from ._core import quiet
+from ._core import fused, fused_op, quiet
 from . import shape as _shape
 from . import _cascade, _stl_select
 
@@ -29,8 +29,12 @@ def _dims(t, dim):
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         return tuple(range(t.ndim))
     if t.ndim == 0:
+        seen = set()
         for d in (dim,) if isinstance(dim, int) else dim:
-            norm_dim(d, 0)
+            d = norm_dim(d, 0)
+            if d in seen:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            seen.add(d)
         return ()
     return norm_dims(dim, t.ndim)
 
@@ -102,6 +106,9 @@ def _no_complex(t, exc, msg):
 def sum(t, dim=None, keepdim=False, *, dtype=None):
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
+        if out_dt is not t.dtype and t._requires_grad:
+            # PyTorch casts inside the op: the sum's node alone shows, no ToCopyBackward0
+            return fused(None, lambda x: sum(x.to(out_dt), dim, keepdim), t)
         t = t.to(out_dt)
     shape = t._data.shape
     if dim is None and keepdim:  # every dim, each kept with size 1
@@ -151,6 +158,8 @@ def nansum(t, dim=None, keepdim=False, *, dtype=None):
 
 def mean(t, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
+        if D.to_dtype(dtype) is not t.dtype and t._requires_grad:  # (as ``sum``)
+            return fused(None, lambda x: mean(x.to(D.to_dtype(dtype)), dim, keepdim), t)
         t = t.to(D.to_dtype(dtype))
     if t.dtype._kind < 2:
         which = "Input" if dtype is None else "Optional"
@@ -172,6 +181,9 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(t, dim=None, keepdim=False, *, dtype=None):
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):  # even with a float dtype=
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_legacy(t.dtype)}")
     if dtype is not None:
         if not D.to_dtype(dtype).is_floating_point:
             raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
@@ -222,7 +234,9 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
         gk = _expand_back(g, x.shape, dims, keepdim)
         zero = x._data == 0
         if not zero.any():
-            return (gk * _expand_back(out, x.shape, dims, keepdim) / x,)
+            return (gk * (_expand_back(out, x.shape, dims, keepdim) / x),)  # (PyTorch's order)
+        if _grad_on():  # create_graph: the same values from differentiable ops
+            return (gk * _prod_others(x, dim),)
         if dim is None and np.count_nonzero(zero) > 1:
             return (gk * 0,)
         xs = x._data.reshape(-1) if dim is None else x._data
@@ -235,6 +249,26 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
 
 
 from ._core import OUT as _OUT  # noqa: E402
+
+
+def _grad_on():
+    from ..autograd.grad_mode import STATE
+
+    return STATE.enabled
+
+
+def _prod_others(x, dim):
+    """``_exclusive_prod`` from ops that record a graph (for a create_graph backward)."""
+    from .creation import ones_like
+    from .shape import cat
+
+    flat = x.reshape(-1) if dim is None else x
+    d = 0 if dim is None else norm_dim(dim, x.ndim)
+    n = flat.shape[d]
+    one = ones_like(flat.narrow(d, 0, 1))
+    left = cat([one, flat.narrow(d, 0, n - 1)], d).cumprod(d)
+    right = cat([one, flat.flip(d).narrow(d, 0, n - 1)], d).cumprod(d).flip(d)
+    return (left * right).reshape(x.shape)
 
 
 def _exclusive_prod(a, d):
@@ -275,7 +309,15 @@ def _even_rule(dims, keepdim, nan_aware=True):
     return rule
 
 
+def _int_dim(name, dim):
+    """PyTorch's TypeError for a dim that is not one int (a tuple or list) where the op
+    reduces over a single dim."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+
+
 def _extreme(t, dim, keepdim, fn, argfn, name):
+    _int_dim(name, dim)
     if dim is None:
         _no_complex(t, NotImplementedError, f'"{name}_all" not implemented for \'{{}}\'')
     elif not isinstance(dim, Tensor):
@@ -374,8 +416,13 @@ def amin(t, dim=(), keepdim=False):
     return _amax(t, dim, keepdim, np.min, "amin")
 
 
+@fused_op("AminmaxBackward0")
 def aminmax(t, *, dim=None, keepdim=False):
+    _int_dim("aminmax", dim)
     _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
+    if t.numel() == 0 and dim is not None and t.ndim and t.shape[norm_dim(dim, t.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {norm_dim(dim, t.ndim)} to have "
+                         "non-zero size.")
     if t.numel() == 0 and (dim is None or t.shape[norm_dim(dim, t.ndim)] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
@@ -384,6 +431,7 @@ def aminmax(t, *, dim=None, keepdim=False):
 
 
 def _arg(t, dim, keepdim, argfn, name):
+    _int_dim(name, dim)
     _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
     if t.dtype is D.bool:
         raise RuntimeError(f"{name}(): does not support bool input")
@@ -464,9 +512,9 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
         return _complex_spread(t, dim, _correction(unbiased, correction), keepdim, _name,
                                _sqrt)
     c = _correction(unbiased, correction)
-    dims = _dims(t, dim)
-    if not t.dtype.is_floating_point:
+    if not t.dtype.is_floating_point:  # (checked before the dims, as PyTorch)
         raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = _dims(t, dim)
     n = 1
     for d in dims:
         n *= t.shape[d]
@@ -478,10 +526,18 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 
+    full = dim is None or t.ndim == 0
+
     def rule(ctx, g):
         x, = ctx.saved
         mu = x.mean(dims, True) if dims else x
-        return (_expand_back(g, shape, dims, keepdim) * 2 * (x - mu) / builtin_max(n - c, 0),)
+        if full and n - c <= 0:  # NOTE: as PyTorch: NaN where x is the mean, else +inf
+            from .pointwise import where
+
+            return (_expand_back(g, shape, dims, keepdim) * where(x.eq(mu), math.nan, math.inf),)
+        # (PyTorch's rounding order: (2 / dof) * g first, then times x - mean)
+        k = 2.0 / (n - c) if n != c else math.inf
+        return (_expand_back(g, shape, dims, keepdim) * k * (x - mu),)
     return make(arr, (t,), "VarBackward0", rule, t)
 
 
@@ -523,6 +579,7 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     for d in dims:
         n *= t.shape[d]
     shape = t.shape
+    full = dim is None or t.ndim == 0
 
     def rule(ctx, g):
         x, out = ctx.saved
@@ -530,15 +587,22 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
         o = _expand_back(out, shape, dims, keepdim)
         # NOTE: PyTorch zeroes the gradient where the std is 0 (a constant slice).
         gv = (_expand_back(g, shape, dims, keepdim) / (2 * o)).masked_fill(o.eq(0), 0.0)
-        return (gv * 2 * (x - mu) / builtin_max(n - c, 0),)
+        if full and n - c <= 0:  # (as var's gradient)
+            from .pointwise import where
+
+            return (gv * where(x.eq(mu), math.nan, math.inf),)
+        k = 2.0 / (n - c) if n != c else math.inf
+        return (gv * k * (x - mu),)  # (var's rounding order)
     return make(arr, (t,), "StdBackward0", rule, t, _OUT)
 
 
+@fused_op("VarMeanBackward0")
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "var_mean")
     return var(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
 
 
+@fused_op("StdMeanBackward0")
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "std_mean")
     return std(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
@@ -566,8 +630,15 @@ builtin_max = builtins.max
 def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc":
-        raise NotImplementedError("torch.norm(p='nuc') is not supported by ember")
+    if p == "nuc":  # the sum of singular values, over two dims (all of a matrix's)
+        from .. import linalg
+
+        dims = tuple(range(t.ndim)) if dim is None else (dim,) if isinstance(dim, int) \
+            else tuple(dim)
+        if t.ndim >= 2 and len(dims) != 2:
+            raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               + " ".join(str(d) for d in dims))
+        return linalg.matrix_norm(t, "nuc", dims, keepdim, dtype=dtype)
     return vector_norm(t, p, dim, keepdim, dtype=dtype)
 
 
@@ -663,10 +734,12 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
             return (gk * x.sign() * mask / count,)
         if p == 2:
             return (gk * (x / ok).masked_fill(ok.eq(0), 0.0),)
-        r = x * x.abs().pow(p - 2)
-        if p < 2:  # 0 * inf at the zeros: their gradient is 0
-            r = r.masked_fill(x.eq(0), 0.0)
-        return (gk * (r / ok.pow(p - 1)).masked_fill(ok.eq(0), 0.0),)
+        # (PyTorch's grouping: the scaled input times the scaled gradient, each masked)
+        if p < 1:  # 0 * inf at the zeros: their gradient is 0
+            r = (x.sgn() * x.abs().pow(p - 1)).masked_fill(x.eq(0), 0.0)
+            return (r * gk * ok.pow(1 - p),)
+        r = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+        return (r * (gk / ok.pow(p - 1)).masked_fill(ok.eq(0), 0.0),)
     return make(arr, (t,), "LinalgVectorNormBackward0", rule, t, _OUT)
 
 
@@ -708,7 +781,13 @@ def _scan_acc(a):
     return np.float64 if type(a) is np.ndarray and a.dtype == np.float32 else None
 
 
+def _no_bool_scan(dtype, name):
+    if dtype is not None and D.to_dtype(dtype) is D.bool:
+        raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+
+
 def cumsum(t, dim, *, dtype=None):
+    _no_bool_scan(dtype, "cumsum")
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)
@@ -721,6 +800,7 @@ def cumsum(t, dim, *, dtype=None):
 
 
 def cumprod(t, dim, *, dtype=None):
+    _no_bool_scan(dtype, "cumprod")
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)
@@ -736,6 +816,8 @@ def cumprod(t, dim, *, dtype=None):
             return (g,)
         if not bool(x.eq(0).any()):
             return ((g * out).flip(d).cumsum(d).flip(d) / x,)
+        if _grad_on():  # create_graph: the same formula from differentiable ops
+            return (_cumprod_grad_graph(x, g, out, d),)
         with quiet:
             res = _cumprod_grad_with_zeros(x._data, g._data, out._data, d)
         return (wrap(res, g._device),)
@@ -759,7 +841,38 @@ def _cumprod_grad_with_zeros(x, g, out, d):
     return np.where(pos < k, before, np.where(pos == k, at_k, 0)).astype(x.dtype, copy=False)
 
 
+def _cumprod_grad_graph(x, g, out, d):
+    """``_cumprod_grad_with_zeros`` written with tensor ops, for a create_graph backward.
+
+    After a slice's first zero (at k) the gradient is 0 in value but not in its derivative:
+    it is x_k times the cumprod gradient of the slice with x_k replaced by 1 (recursively).
+    """
+    from .pointwise import where
+
+    if not bool(x.eq(0).any()):
+        return (g * out).flip(d).cumsum(d).flip(d) / x
+    n = x.shape[d]
+    shape = [-1 if i == d else 1 for i in range(x.ndim)]
+    pos = wrap(_xp(x._data).arange(n).reshape(shape), g._device)
+    zero = x.eq(0)
+    first = zero.to(D.int64).argmax(d, keepdim=True)
+    k = where(zero.any(d, keepdim=True), first, n)
+    rev = (g * out).flip(d).cumsum(d).flip(d)
+    before = rev / where(pos < k, x, 1.0)
+    z = where(pos == k, 1.0, x)
+    cz = z.cumprod(d)
+    at_k = where(pos >= k, g * cz, 0.0).sum(d, keepdim=True)
+    after = x.gather(d, first) * _cumprod_grad_graph(z, g, cz, d)
+    return where(pos < k, before, where(pos == k, at_k, after))
+
+
 def _cum_extreme(t, dim, ufunc, name):
+    if t.numel() == 0:  # NOTE: PyTorch returns at once, checking neither dim nor dtype
+        xp = _xp(t._data)
+        values, indices = make_multi((t._data.copy(), xp.zeros(t.shape, np.int64)), (t,),
+                                     name.capitalize() + "Backward0",
+                                     lambda ctx, gv, gi: (gv,), differentiable=(True, False))
+        return make_return(name, values, indices)
     _no_complex(t, NotImplementedError, f"\"{name}_cpu\" not implemented for '{{}}'")
     d = norm_dim(dim, t.ndim)
     a = t._data if t.ndim else t._data.reshape(1)
@@ -1004,6 +1117,7 @@ def _kth_ties(t, a, idx, d, k, order):
 
 
 def kthvalue(t, k, dim=-1, keepdim=False):
+    _int_dim("kthvalue", dim)
     _no_complex(t, NotImplementedError, "\"kthvalue_cpu\" not implemented for '{}'")
     if t.dtype is D.bool:
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
@@ -1016,6 +1130,7 @@ def kthvalue(t, k, dim=-1, keepdim=False):
 
 def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
+    _int_dim("median", dim)
     _no_complex(t, NotImplementedError, "\"median_cpu\" not implemented for '{}'")
     if t.dtype is D.bool:
         kernel = "median_cpu" if dim is None else "median_out"
@@ -1067,6 +1182,9 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
+    if t.dtype.is_complex:
+        raise NotImplementedError(f"\"{'unique' if dim is None else 'unique_dim'}\" not "
+                                  f"implemented for '{_legacy(t.dtype)}'")
     if dim is None:
         a = t._data.reshape(-1)
         rows = a.reshape(-1, 1)

@@ -11,7 +11,7 @@ from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
-from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
+from ._core import (check_same_device, fused_op, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
 
@@ -112,7 +112,9 @@ def reshape(t, *args, shape=None):
         # Not expressible as a view: PyTorch copies (CloneBackward0) then _unsafe_view.
         c = clone(t, memory_format=None)
         return make(c._data.reshape(shape), (c,), "UnsafeViewBackward0", _view_rule, c.shape)
-    return make_view(arr, t, "ViewBackward0", _view_rule, lambda b: b.reshape(shape), t.shape)
+    # (PyTorch views a contiguous tensor, and aliases any other it can: ReshapeAliasBackward0)
+    name = "ViewBackward0" if t._data.flags.c_contiguous else "ReshapeAliasBackward0"
+    return make_view(arr, t, name, _view_rule, lambda b: b.reshape(shape), t.shape)
 
 
 def flatten(t, start_dim=0, end_dim=-1):
@@ -143,7 +145,17 @@ def unflatten(t, dim, sizes):
             n *= s
         if n != size:
             raise RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the "
-                               f"size of dim {dim} ({size}) in the input tensor")
+                               f"size of dim {d} ({size}) in the input tensor")
+    elif sizes.count(-1) == 1:
+        # the inferred size comes from this dim alone (an empty batch leaves it determined)
+        known = 1
+        for s in sizes:
+            known *= s if s != -1 else 1
+        if (size % known) if known else size:
+            raise RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the "
+                               f"size of dim {d} ({size}) in the input tensor")
+        if known:
+            sizes = tuple(size // known if s == -1 else s for s in sizes)
     return view(t, tuple(t.shape[:d]) + sizes + tuple(t.shape[d + 1:]))
 
 
@@ -295,6 +307,22 @@ def _to_0d_rule(ctx, g):
     return (sum_to(g, ()),)
 
 
+_CLASSIC = frozenset(("float16", "float32", "float64", "int8", "int16", "int32", "int64",
+                      "uint8"))
+
+
+def _type_string(t):
+    """How PyTorch's messages name a tensor's type: ``torch.FloatTensor`` for the classic
+    dtypes, ``CPUBoolType`` (``CUDABoolType``) for the others."""
+    from .._dtype import dtype_name_for_type
+
+    name = dtype_name_for_type(t.dtype)
+    cuda = t._device.type == "cuda"
+    if t.dtype.name in _CLASSIC:
+        return f"torch.cuda.{name}" if cuda else f"torch.{name}"
+    return f"{'CUDA' if cuda else 'CPU'}{name[:-len('Tensor')]}Type"
+
+
 def expand(t, *sizes, size=None):
     if size is not None:
         sizes = (tuple(size),)
@@ -303,7 +331,7 @@ def expand(t, *sizes, size=None):
         return expand_0d(t, sizes[0])
     sizes = shape_arg(sizes)
     if len(sizes) < t.ndim:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{_fmt(t.shape)}}}, size={_fmt(sizes)}): "
+        raise RuntimeError(f"expand({_type_string(t)}{{{_fmt(t.shape)}}}, size={_fmt(sizes)}): "
                            "the number of sizes provided "
                            f"({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({t.ndim})")
@@ -912,7 +940,7 @@ def vstack(tensors):
 
 def flip(t, dims):
     dims = norm_dims(dims, t.ndim)
-    arr = xp_of(t).flip(t._data, axis=dims).copy() if dims else t._data.copy()
+    arr = xp_of(t).flip(t._data, axis=dims).copy() if dims and t.ndim else t._data.copy()
     return make(arr, (t,), "FlipBackward0", lambda ctx, g: (g.flip(dims),))
 
 
@@ -976,6 +1004,7 @@ def _diag_embed(g, k, shape):
     return out
 
 
+@fused_op("DiagEmbedBackward0")
 def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     """Put the last dim of ``t`` on the ``offset`` diagonal of new dims ``dim1``, ``dim2``."""
     from .creation import zeros
@@ -1068,6 +1097,12 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         if reps < 0:
             raise RuntimeError("Repeats must be non-negative")
         from_tensor = False
+    if not from_tensor and t.ndim:
+        # as PyTorch: each entry broadcast ``reps`` times along a new dim, then merged
+        _check_output_size(n * reps, output_size, from_tensor)
+        shape = tuple(t.shape)
+        wide = expand(unsqueeze(t, d + 1), shape[:d + 1] + (reps,) + shape[d + 1:])
+        return wide.contiguous().flatten(d, d + 1)
     idx = np.repeat(np.arange(n), reps)
     _check_output_size(idx.shape[0], output_size, from_tensor)
     return index_select(t, d, _idx_tensor(idx, t))
@@ -1100,12 +1135,28 @@ def _check_repeats(reps):
         raise RuntimeError("repeats can not be negative")
 
 
+def _each(fn):
+    """``fn`` also taking several tensors, or one list or tuple of them (a tuple back)."""
+    import functools
+
+    @functools.wraps(fn)
+    def many(*tensors):
+        if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+            return fn(tensors[0])
+        if len(tensors) == 1:
+            tensors = tensors[0]
+        return tuple(fn(t) for t in tensors)
+    return many
+
+
+@_each
 def atleast_1d(t):
     return t.reshape(1) if t.ndim == 0 else t
 
 
+@_each
 def atleast_2d(t):
-    return t.reshape(1, -1) if t.ndim < 2 else t
+    return t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
 
 
 storage_offset_of = storage_offset  # (``as_strided_view``'s argument hides the name)

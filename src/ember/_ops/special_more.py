@@ -70,10 +70,15 @@ def _igamma(fname, upper, input, other, out):
         raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
     dt = D.result_type(input, other)
-    if not dt.is_floating_point or dt in (D.float16, D.bfloat16):
+    if not dt.is_floating_point:
         raise NotImplementedError(f"\"igamma{'c' if upper else ''}_cpu\" not implemented for "
                                   f"'{_legacy(dt)}'")
     kernel = K.gammaincc if upper else K.gammainc
+    if dt in (D.float16, D.bfloat16):  # half types: computed in float32, rounded once
+        full = kernel
+
+        def kernel(a, x):
+            return full(a.astype("float32"), x.astype("float32"))
     name = ("Igammac" if upper else "Igamma") + "Backward0"
     res = P._binary(input, other, lambda a, x: kernel(a, x).astype(dt.np), name,
                     _igamma_rule("igammac" if upper else "igamma", upper), input, other)

@@ -5,7 +5,7 @@ from ember._warnings import warn as _warn
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (ANOMALY, STATE, enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .graph import Node, _ops_core, run_backward
+from .graph import GradientEdge, Node, _ops_core, run_backward
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -19,6 +19,16 @@ def _as_tuple(x):
     if isinstance(x, (tuple, list)):
         return tuple(x)
     return (x,)
+
+
+def _grads_tuple(x):
+    """``grad_outputs`` / ``grad_tensors`` as a tuple: one tensor, or a sequence (as PyTorch,
+    a bare number is not accepted: ``tuple()`` of it raises its TypeError)."""
+    if x is None:
+        return None
+    from .._tensor import Tensor
+
+    return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
 def _roots(outputs, grad_outputs, create_graph):
@@ -43,11 +53,11 @@ def _roots(outputs, grad_outputs, create_graph):
                                    f"but got {out.dtype}")
             g = _core.wrap(_core.xp_of(out).ones(d.shape, dtype=d.dtype), out._device)
         else:
-            from .._ops import creation
             from .._tensor import Tensor
 
             if not isinstance(g, Tensor):
-                g = creation.full_like(out, g)
+                raise TypeError("gradients can be either Tensors or None, but got "
+                                f"{type(g).__name__}")
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {out.shape}.")
@@ -62,17 +72,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
     outputs = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    grad_tensors = _grads_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
     edges, grads = _roots(outputs, grad_tensors, create_graph)
-    if create_graph:
-        _warn("Using backward() with create_graph=True will create a reference cycle "
-              "between the parameter and its gradient which can cause a memory leak. "
-              "We recommend using autograd.grad when creating the graph to avoid this. "
-              "If you have to use this function, make sure to reset the .grad fields of "
-              "your parameters to None after use to break the cycle and avoid the leak.",
-              UserWarning, stacklevel=3)
+    if create_graph:  # (once per process, as PyTorch's)
+        from .._warnings import warn_once
+        warn_once("backward-create-graph",
+                  "Using backward() with create_graph=True will create a reference cycle "
+                  "between the parameter and its gradient which can cause a memory leak. "
+                  "We recommend using autograd.grad when creating the graph to avoid this. "
+                  "If you have to use this function, make sure to reset the .grad fields of "
+                  "your parameters to None after use to break the cycle and avoid the leak.")
     if inputs is None:
         run_backward(edges, grads, retain_graph, create_graph)
         return
@@ -103,20 +114,33 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     outputs = _as_tuple(outputs)
     single = not isinstance(inputs, (tuple, list))
-    inputs = _as_tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, GradientEdge) else _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if not only_inputs:
+        _warn("only_inputs argument is deprecated and is ignored now (defaults to True). To "
+              "accumulate gradient for other parts of the graph, please use "
+              "torch.autograd.backward.", FutureWarning, stacklevel=2)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
-    edges, grads = _roots(outputs, _as_tuple(grad_outputs), create_graph)  # outputs checked first
+    if is_grads_batched:
+        return _grad_batched(outputs, inputs, _grads_tuple(grad_outputs), retain_graph,
+                             create_graph, allow_unused, materialize_grads)
+    # (outputs are checked first)
+    edges, grads = _roots(outputs, _grads_tuple(grad_outputs), create_graph)
     for t in inputs:
-        if not t._requires_grad:
+        if not isinstance(t, GradientEdge) and not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    in_edges = [edge(t) for t in inputs]
+    # (a GradientEdge names the node and output directly)
+    in_edges = [(t.node, t.output_nr) if isinstance(t, GradientEdge) else edge(t)
+                for t in inputs]
     captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
-                            accumulate=False)
+                            accumulate=False, leaf_hooks=True)
     result = []
     for i, (t, e) in enumerate(zip(inputs, in_edges)):
         g = captured.get(e)
@@ -125,10 +149,42 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
                                    "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
-            if materialize_grads:
+            if materialize_grads and not isinstance(t, GradientEdge):
                 g = creation.zeros_like(t)
         result.append(g)
     del single
+    return tuple(result)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad(..., is_grads_batched=True)``: the first dim of each grad_output is a batch of
+    vectors; one backward pass per vector, the results stacked along a new first dim."""
+    from .._ops import creation
+    from .._ops.shape import stack
+
+    if grad_outputs is None or any(g is None for g in grad_outputs):
+        raise RuntimeError("is_grads_batched=True needs a grad_output for every output")
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {g.shape[1:]} and output[{i}] has a "
+                f"shape of {out.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap.")
+    n = grad_outputs[0].shape[0]
+    per = [grad(outputs, inputs, [g[b] for g in grad_outputs],
+                retain_graph=True if b < n - 1 else retain_graph, create_graph=create_graph,
+                allow_unused=allow_unused) for b in range(n)]
+    result = []
+    for k, t in enumerate(inputs):
+        gs = [p[k] for p in per]
+        if all(g is None for g in gs):
+            result.append(creation.zeros_like(t) if materialize_grads else None)
+        else:
+            result.append(stack([g if g is not None else creation.zeros_like(t) for g in gs]))
     return tuple(result)
 
 

@@ -126,6 +126,11 @@ class Function:
             outs = tuple(_alias(o) if any(o is a for a in tensors if a is not None) else o
                          for o in outs)
             return outs[0] if single else outs
+        if ctx._dirty - {id(t) for t in tensors if t is not None}:
+            from .._warnings import warn
+
+            warn("ctx.mark_dirty() received a tensor that was not an input. Only input Tensors "
+                 "that have been mutated should be passed to ctx.mark_dirty().", UserWarning)
         for i, t in enumerate(ctx._to_save):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
@@ -147,8 +152,11 @@ class Function:
             elif any(o is a for a in tensors if a is not None):
                 t = wrap(o._data, o._device)  # an input returned as is: a new alias
                 t._vc = o._vc
+                t._fn_view = (cls.__name__, i)
             else:
                 t = o
+                if o._base is not None:  # a view made in forward: no in-place change later
+                    t._fn_view = (cls.__name__, i)
             if id(o) not in ctx._non_diff and (t.dtype.is_floating_point or t.dtype.is_complex):
                 t._grad_fn = ctx
                 t._output_nr = i

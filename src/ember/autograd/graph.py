@@ -14,6 +14,7 @@ import itertools
 import operator
 import re
 import weakref
+from typing import NamedTuple
 
 from .grad_mode import ANOMALY, STATE
 
@@ -29,7 +30,23 @@ _SAVED_NAMES = {
     "PowBackward1": ("self", "exponent", "result"), "ExpBackward0": ("result",),
     "SqrtBackward0": ("result",), "TanhBackward0": ("result",),
     "SigmoidBackward0": ("result",), "SinBackward0": ("self",), "CosBackward0": ("self",),
-    "LogBackward0": ("self",),
+    "LogBackward0": ("self",), "DivBackward0": _BINARY, "ReluBackward0": ("result",),
+    "MmBackward0": ("self", "mat2"), "LogSoftmaxBackward0": ("result", "dim"),
+    "SoftmaxBackward0": ("result", "dim"), "AbsBackward0": ("self",),
+    "ReciprocalBackward0": ("result",), "RsqrtBackward0": ("result",),
+    "Log1PBackward0": ("self",), "Expm1Backward0": ("result",), "Exp2Backward0": ("result",),
+    "AtanBackward0": ("self",), "DotBackward0": ("self", "tensor"),
+    "MaxBackward1": ("self", "result"), "MinBackward1": ("self", "result"),
+    "WhereBackward0": ("condition",), "BmmBackward0": ("self", "mat2"),
+    "MvBackward0": ("self", "vec"), "TanBackward0": ("result",), "SinhBackward0": ("self",),
+    "CoshBackward0": ("self",), "AsinBackward0": ("self",), "AcosBackward0": ("self",),
+    "ErfBackward0": ("self",), "Log2Backward0": ("self",), "Log10Backward0": ("self",),
+    "SiluBackward0": ("self",), "Atan2Backward0": _BINARY, "MaximumBackward0": _BINARY,
+    "MinimumBackward0": _BINARY, "HypotBackward0": ("self", "other", "result"),
+    "ProdBackward0": ("self", "result"), "AmaxBackward0": ("self", "result"),
+    "AminBackward0": ("self", "result"), "LogsumexpBackward0": ("self", "result"),
+    "GeluBackward0": ("self", "approximate"), "LeakyReluBackward0": ("self", "negative_slope"),
+    "SoftplusBackward0": ("self",),
 }
 
 
@@ -124,7 +141,8 @@ class Node:
     def name(self) -> str:
         n = type(self).__name__
         # PyTorch's hand-written C++ nodes give their namespaced C++ name
-        return f"torch::autograd::{n}" if n in ("AccumulateGrad", "CopySlices") else n
+        return f"torch::autograd::{n}" if n in ("AccumulateGrad", "CopySlices", "CopyBackwards") \
+            else n
 
     @property
     def metadata(self) -> dict:
@@ -430,7 +448,12 @@ def _modified_message(t, version, out_node, output_nr):
 
 
 def _op_name(node):
-    return re.sub(r"Backward\d*$", "", type(node).__name__)
+    name = type(node).__name__
+    if name == "CopySlices":  # a hand-written PyTorch node: named with its C++ namespace
+        return "torch::autograd::CopySlices"
+    # NOTE: as PyTorch: "MulBackward0" is "Mul", but "ClampBackward1" is "Clamp1"
+    return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1),
+                  name)
 
 
 # -- leaves -------------------------------------------------------------------
@@ -456,8 +479,10 @@ def _hook_result(fn, grad, r):
 
 def accumulate_into_leaf(var, grad):
     acc = var._accumulator
+    seen = False  # whether a hook saw the gradient (and so may keep it)
     if acc is not None and acc._tensor_hooks:
         for fn in list(acc._tensor_hooks.get(0, {}).values()):
+            seen = True
             r = fn(grad)
             if r is not None:
                 grad = _hook_result(fn, grad, r)
@@ -480,7 +505,7 @@ def accumulate_into_leaf(var, grad):
                 # p.grad.view(-1) works after a transposed use of p), copied if need be.
                 grad = _ops_core().wrap(_ops_shape().grad_layout_copy(vd, gd), grad._device)
                 grad._fresh = True
-            if _can_take(grad):
+            if not seen and _can_take(grad):
                 # NOTE: as PyTorch does, a gradient that only the engine holds becomes .grad
                 # without a copy.  "Fresh" tensors were allocated by an op during this
                 # backward pass; taking one clears the mark so no second leaf takes it too.
@@ -498,7 +523,12 @@ def accumulate_into_leaf(var, grad):
         var._grad._vc.v += 1
     if acc is not None and acc._post_acc_hooks:
         for fn in list(acc._post_acc_hooks.values()):
-            fn(var)
+            r = fn(var)
+            if r is not None:
+                if not isinstance(r, _tensor_class()):
+                    raise TypeError(f"expected Variable, but hook returned "
+                                    f"'{type(r).__name__}'")
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _can_take(grad):
@@ -588,11 +618,14 @@ def _needed(nodes, targets):
     return memo
 
 
-def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True):
+def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True,
+                 leaf_hooks=False):
     """Propagate ``grad_roots`` from the ``roots`` (``(node, output_nr)`` edges).
 
     With ``inputs`` (a list of ``(node, output_nr)`` edges), return the gradient that
-    reached each of them; with ``accumulate``, leaves' ``.grad`` are updated.
+    reached each of them; with ``accumulate``, leaves' ``.grad`` are updated; with
+    ``leaf_hooks``, a leaf input's tensor hooks run on its gradient before it is returned
+    (``autograd.grad``, as PyTorch's).
     """
     _core = _ops_core()
     prev = STATE.enabled, STATE.in_backward
@@ -622,7 +655,13 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
             if type(node) is AccumulateGrad:
                 if captured is not None:
                     if node in targets:
-                        captured[(node, 0)] = grads[0]
+                        g0 = grads[0]
+                        if leaf_hooks and node._tensor_hooks and g0 is not None:
+                            for fn in list(node._tensor_hooks.get(0, {}).values()):
+                                r = fn(g0)
+                                if r is not None:
+                                    g0 = _hook_result(fn, g0, r)
+                        captured[(node, 0)] = g0
                     if not accumulate or not needed.get(node, False):
                         continue
                 accumulate_into_leaf(node.variable, grads[0])  # runs the leaf's hooks
@@ -653,9 +692,14 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                     if buf is None:
                         buffers[child] = buf = [None] * child._num_outputs
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-        return captured
+    except BaseException:
+        _PASS_END.clear()  # (a failed pass calls no multi-grad hook)
+        raise
     finally:
         STATE.enabled, STATE.in_backward = prev
+    while _PASS_END:  # (register_multi_grad_hook's, once the pass is over)
+        _PASS_END.pop(0)()
+    return captured
 
 
 def _leads_further(node, needed, targets):
@@ -766,3 +810,90 @@ def _apply_node(node, grads, _core):
             if r is not None:
                 fixed = list(r)
     return fixed
+
+
+# -- gradient edges -------------------------------------------------------------------
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient enters the graph: its node and which of the node's outputs
+    (``torch.autograd.graph.GradientEdge``); ``autograd.grad`` takes one as an input."""
+    node: object
+    output_nr: int
+    ownership_token: object = None
+
+
+def get_gradient_edge(tensor) -> GradientEdge:
+    """The :class:`GradientEdge` of ``tensor`` (its AccumulateGrad node for a leaf)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    node, nr = _ops_core().edge(tensor)
+    return GradientEdge(node, nr)
+
+
+def increment_version(tensor) -> None:
+    """Bump the version counter of ``tensor`` (or of each tensor of an iterable), as an
+    in-place change would: a saved copy of it no longer passes the backward's check."""
+    for t in (tensor,) if isinstance(tensor, _tensor_class()) else tensor:
+        t._vc.v += 1
+
+
+# -- hooks on several tensors ---------------------------------------------------------
+
+_PASS_END: list = []  # callbacks run once the running backward pass has finished
+
+
+class _MultiHandle:
+    """The handle of :func:`register_multi_grad_hook`: ``remove()`` takes off every hook."""
+
+    def __init__(self, handles):
+        self.handles = tuple(handles)
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once per backward pass that reaches any of ``tensors``.
+
+    ``mode="all"``: ``fn(grads)`` after the pass, with the gradient of each tensor (None for
+    those the pass did not reach).  ``mode="any"``: ``fn(grad)`` with the first gradient
+    computed for one of them.  (PyTorch calls an "all" hook as soon as the last of those
+    gradients is ready; ember calls it when the pass ends.)
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    for t in tensors:
+        if not t.requires_grad:
+            raise AssertionError("Expected gradient function to be set")
+    pending: dict = {}
+
+    def flush():
+        grads = pending.pop("grads", None)
+        pending.pop("fired", None)
+        if grads is not None:
+            fn(grads)
+
+    def make(i):
+        def hook(grad):
+            if mode == "any":
+                if not pending.get("fired"):
+                    pending["fired"] = True
+                    _PASS_END.append(flush)
+                    fn(grad)
+                return None
+            if "grads" not in pending:
+                pending["grads"] = [None] * len(tensors)
+                _PASS_END.append(flush)
+            pending["grads"][i] = grad
+            return None
+        return hook
+    return _MultiHandle(t.register_hook(make(i)) for i, t in enumerate(tensors))

@@ -29,14 +29,19 @@ class BackwardHook:
             else pre_hooks
         self.hooks = list(module._backward_hooks.values()) if hooks is None else hooks
         self.grad_outputs = None
-        self.n_inputs = 0
+        self.n_inputs = self.n_outputs = 0
         self.input_requires_grad = False
+        self.input_idx = self.output_idx = ()
 
     def _apply(self, values, fn):
         idx = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
         tensors = [values[i] for i in idx]
         if not tensors or not any(t.requires_grad for t in tensors):
             return values, False
+        if fn == self._on_grad_input:
+            self.input_idx = tuple(idx)
+        else:
+            self.output_idx = tuple(idx)
         node_holder = {}
 
         class _Hook(BackwardHookFunction):
@@ -63,15 +68,24 @@ class BackwardHook:
             else None
         if values is None:
             return result
+        self.n_outputs = len(values)
         new, _ = self._apply(values, self._on_grad_output)
-        return new[0] if single else type(result)(new) if isinstance(result, tuple) \
-            else list(new)
+        if single:
+            return new[0]
+        if hasattr(result, "_fields"):  # a namedtuple takes its fields one by one
+            return type(result)(*new)
+        return type(result)(new) if isinstance(result, tuple) else list(new)
 
     def _on_grad_output(self, grads):
+        # the hooks see one entry per output, None where an output is not a tensor
         m = self.module
+        grads = _pack(self.output_idx, grads, self.n_outputs)
         for hook in self.pre_hooks:
             r = hook(m, grads)
             if r is not None:
+                if len(r) != len(grads):
+                    raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                       f"grad_output, got {len(r)}, but expected {len(grads)}")
                 grads = tuple(r)
         self.grad_outputs = grads
         if not self.input_requires_grad:  # (PyTorch warns with backward pre-hooks alone too)
@@ -82,10 +96,16 @@ class BackwardHook:
                   "#torch.nn.Module.register_full_backward_hook for more details.",
                   UserWarning, stacklevel=2)
             self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
-        return grads
+        return tuple(grads[i] for i in self.output_idx)
 
     def _on_grad_input(self, grads):
-        return self._run_hooks(grads)
+        if self.grad_outputs is None:
+            # the gradient reached the inputs without passing through the outputs (an output
+            # PyTorch does not look into, such as a dict): the hooks are not run
+            return grads
+        # one entry per positional input, None where an input is not a tensor
+        packed = self._run_hooks(_pack(self.input_idx, grads, self.n_inputs))
+        return tuple(packed[i] for i in self.input_idx)
 
     def _run_hooks(self, grad_inputs):
         m = self.module
@@ -98,6 +118,13 @@ class BackwardHook:
                 _check_same_kind(r, grad_inputs)
                 grad_inputs = tuple(r)
         return grad_inputs
+
+
+def _pack(idx, grads, n):
+    out = [None] * n
+    for i, g in zip(idx, grads):
+        out[i] = g
+    return tuple(out)
 
 
 def _check_same_kind(new, old):

@@ -210,6 +210,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if input.dim() == 0 and nw != 1:
         raise RuntimeError("Not allow zero-dim input tensor.")
     same_device(input, weight)
+    if weight.dtype != input.dtype:
+        raise RuntimeError("prelu: Type promoting not supported. Got "
+                           f"{_legacy(input.dtype)} and {_legacy(weight.dtype)}")
     channels = input.shape[1] if input.dim() >= 2 else 1
     if nw != 1 and nw != channels:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter "
@@ -231,9 +234,14 @@ def _prelu_rule(ctx, g):
     pos = x._data > 0
     gx = gw = None
     if ctx.needs_input_grad[0]:
-        gx = P.where(wrap(pos, g._device), g, g * w.reshape(wshape))
+        wr = w.reshape(wshape)
+        if STATE.enabled:  # (at x = 0 the weight as a constant, as PyTorch's second derivative)
+            wr = P.where(wrap(x._data < 0, g._device), wr, wr.detach())
+        gx = P.where(wrap(pos, g._device), g, g * wr)
     if ctx.needs_input_grad[1]:
-        contrib = _keep(g * x, ~pos)
+        # (x = 0 as a constant: PyTorch's second derivative there is 0)
+        xm = P.where(wrap(x._data < 0, g._device), x, x.detach()) if STATE.enabled else x
+        contrib = _keep(g * xm, ~pos)
         dims = tuple(i for i in range(x.dim()) if wshape[i] == 1)
         gw = (contrib.sum(dims) if dims else contrib).reshape(w.shape)
     return gx, gw
@@ -356,8 +364,10 @@ def _elu_rule(ctx, g):
                     ga)
         return (wrap(gx, g._device),)
     neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
-    # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward.
-    slope = (x.clamp_max(0) * input_scale).exp() * (alpha * scale * input_scale)
+    # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward;
+    # and x = 0 itself taken as a constant, for PyTorch's second derivative 0 there (x < 0)
+    xm = P.where(wrap(a < 0, g._device), x, 0.0)
+    slope = (xm * input_scale).exp() * (alpha * scale * input_scale)
     return (g * P.where(wrap(neg, g._device), slope, scale),)
 
 
@@ -683,6 +693,9 @@ def _softplus_rule(ctx, g):
         return (wrap(gx, g._device),)
     with quiet:
         linear = x._data * beta > threshold
+    if STATE.enabled:  # (x at the threshold as a constant: PyTorch's second derivative is 0)
+        with quiet:
+            x = P.where(wrap(x._data * beta < threshold, g._device), x, x.detach())
     return (P.where(wrap(linear, g._device), g, g * (x * beta).sigmoid()),)
 
 
@@ -842,7 +855,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     def f(a, xp):
         first = a[(slice(None),) * d + (slice(0, h),)]
         second = a[(slice(None),) * d + (slice(h, n),)]
-        return first / (1 + xp.exp(-second))
+        return first * (1 / (1 + xp.exp(-second)))  # (rounded as PyTorch's kernel)
     out = _fwd(input, f)
     return make(out, (input,), "GluBackward0", _glu_rule, input, d)
 
@@ -851,8 +864,8 @@ def _glu_rule(ctx, g):
     x, d = ctx.saved
     a, b = x.chunk(2, d)
     s = b.sigmoid()
-    ga = g * s
-    return (S.cat([ga, ga * a * (1 - s)], d),)
+    # as PyTorch's kernel rounds it: s * g and (1 - s) * s * a * g, left to right
+    return (S.cat([s * g, (1 - s) * s * a * g], d),)
 
 
 # -- softmax ----------------------------------------------------------------------

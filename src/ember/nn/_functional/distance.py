@@ -64,6 +64,6 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     tensor([5.])
     """
     ndim = max(x1.ndim, x2.ndim)
-    diff = x1 - x2 + eps
-    out = diff.norm(p, ndim - 1 if ndim else None, keepdim=keepdim)
-    return P._rename(out, "NormBackward1", (diff,))
+    diff = P.add_scalar(x1 - x2, eps)
+    return P._one_node("NormBackward1",
+                       lambda d: d.norm(p, ndim - 1 if ndim else None, keepdim=keepdim), diff)

@@ -40,5 +40,13 @@ def bilinear(input1, input2, weight, bias=None):
         if x.shape[-1] != weight.shape[k]:
             raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
                                f"{x.shape[-1]} but expected {weight.shape[k]}")
-    out = linalg.einsum("...i,kij,...j->...k", input1, weight, input2)
+    # as PyTorch: the inputs as rows, one trilinear product, viewed back to the batch shape
+    from ..._ops._core import fused
+
+    rows1 = input1.reshape(-1, input1.shape[-1])
+    rows2 = input2.reshape(-1, input2.shape[-1])
+    out = fused("TrilinearBackward0",
+                lambda x1, w, x2: linalg.einsum("...i,kij,...j->...k", x1, w, x2),
+                rows1, weight, rows2)
+    out = out.view(*input1.shape[:-1], weight.shape[0])
     return out + bias if bias is not None else out

@@ -159,6 +159,8 @@ def _check_nll(input, target, weight):
                            f"got {list(target.shape)}")
     n_classes = input.shape[1] if nd >= 2 else input.shape[0]
     if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        if nd > 2:  # (PyTorch's spatial kernel words it shorter)
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes "
                            f"or no classes but got weight tensor of shape: {list(weight.shape)}")
     if target.dtype not in (D.int64, D.uint8):
@@ -255,7 +257,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     out = xp.asarray(out).astype(dt, copy=False)
     name = "NllLossBackward0" if nd <= 2 else "NllLoss2DBackward0"
     res = make(out, (input,), name, _nll_rule, input.shape, rows, ts, w, total, reduction,
-               tuple(target.shape))
+               tuple(target.shape), valid)
     if reduction == "none" and (nd == 3 or nd > 4):
         res = res.view(tuple(target.shape))
     return res
@@ -300,23 +302,24 @@ def _nll_coef(t, count, n_classes, ignore, mean):
 
 
 def _nll_rule(ctx, g):
-    shape, rows, ts, w, total, reduction, tshape = ctx.saved
+    shape, rows, ts, w, total, reduction, tshape, valid = ctx.saved
     xp = xp_of(g)
-    dt = g._data.dtype
+    m = rows.shape[0]
     n_classes = shape[1] if len(shape) >= 2 else shape[0]
-    coef = xp.zeros((rows.shape[0], n_classes), dtype=dt)
-    val = xp.asarray(-1.0 if w is None else -w, dtype=dt)
-    if reduction == "mean":
-        # NOTE: with every target ignored the loss is nan (0 / 0) but its gradient is 0
-        val = val / total if total else val * 0
-    coef[rows, ts] = val
+    # As PyTorch's kernel: zeros (+0) everywhere but each kept target's slot, which gets
+    # -w * g[i] unreduced, else -(g / total) (times w), rounded in that order.
     if reduction == "none":
-        # one gradient per target, put in its row's class slot
-        if len(shape) == 1:
-            return (P.times_mask(g, coef.reshape(shape)),)
-        full = P.times_mask(g.reshape((rows.shape[0], 1)), coef)
+        val = -g.reshape((m, 1)) if w is None else \
+            P.times_mask(g.reshape((m, 1)), -w.astype(g._data.dtype).reshape(m, 1))
     else:
-        full = P.times_mask(g, coef)
+        # NOTE: with every target ignored the loss is nan (0 / 0) but its gradient is 0
+        val = -(g / float(total)) if reduction == "mean" and total else -g
+        if w is not None:
+            val = P.times_mask(val, w.astype(g._data.dtype))
+        val = val.reshape((m, 1)) if val.dim() else val.reshape((1, 1))
+    hit = xp.zeros((m, n_classes), dtype=bool)
+    hit[rows if valid is None else rows[valid], ts if valid is None else ts[valid]] = True
+    full = P.keep_where(val.expand((m, n_classes)), hit)
     if len(shape) <= 2:
         return (full if len(shape) == 2 else full.reshape(shape),)
     moved = full.reshape((shape[0],) + tuple(shape[2:]) + (n_classes,))
@@ -397,7 +400,7 @@ def _cross_entropy_smoothed(lsm, target, weight, ignore_index, reduction, ls, cl
         smooth = smooth.sum() / denom
     elif reduction == "sum":
         smooth = smooth.sum()
-    return nll * (1 - ls) + smooth * (ls / n_classes)
+    return P.mul_scalar(nll, 1 - ls) + P.mul_scalar(smooth, ls / n_classes)
 
 
 # -- regression losses -----------------------------------------------------------------
@@ -445,7 +448,8 @@ def _diff_rule(grad_of_diff):
     def rule(ctx, g):
         x, y, reduction, n, *extra = ctx.saved
         dl = grad_of_diff(x - y, *extra)
-        gd = g * dl if reduction != "mean" else g * dl / n
+        # as PyTorch's vectorised kernels round it: (norm * dl) * g, norm = 1 / n for a mean
+        gd = g * dl if reduction != "mean" else dl * (1.0 / n if n else math.inf) * g
         return (gd if ctx.needs_input_grad[0] else None,
                 -gd if ctx.needs_input_grad[1] else None)
     return rule
@@ -545,7 +549,11 @@ def _np_smooth_l1(d, beta):
 
 
 def _smooth_l1_grad(d, beta):
-    small = wrap(abs(d._data) < beta, d._device)
+    a = d._data
+    nan = a != a
+    small = wrap((abs(a) < beta) | nan, d._device)  # (a NaN difference gives NaN)
+    if nan.any():  # (as a constant: PyTorch's second derivative is 0 there)
+        d = P.where(wrap(nan, d._device), d.detach(), d)
     return P.where(small, d / beta, d.sign())
 
 
@@ -575,6 +583,10 @@ def _np_huber(d, delta):
 
 
 def _huber_grad(d, delta):
+    from ...autograd.grad_mode import STATE
+
+    if STATE.enabled:  # (|d| = delta as a constant: PyTorch's second derivative is 0 there)
+        d = P.where(wrap(abs(d._data) < delta, d._device), d, d.detach())
     return d.clamp(-delta, delta)
 
 
@@ -644,7 +656,7 @@ def _bce_rule(ctx, g):
         gx = _bce_scale(g * (x - y) / ((1 - x) * x).clamp_min(_EPS32), w, reduction, n)
     if ctx.needs_input_grad[1]:
         # NOTE: PyTorch does not clamp these logs: x = 0 or 1 gives an infinite gradient
-        gy = _bce_scale(g * ((1 - x).log() - x.log()), w, reduction, n)
+        gy = _bce_scale(-x.logit() * g, w, reduction, n)  # (PyTorch's: -logit(x) * g)
     return gx, gy
 
 
@@ -716,13 +728,16 @@ def _bcel_rule(ctx, g):
         if pw is None:
             gx = _bce_scale(g * (s - y), w, reduction, n)
         else:
-            lw = (pw - 1) * y + 1
-            gx = _bce_scale(g * ((1 - y) - lw * (1 - s)), w, reduction, n)
+            t = pw * y  # (PyTorch's grouping: ((t + 1 - y) * s - t) * g)
+            gx = _bce_scale(((t + 1 - y) * s - t) * g, w, reduction, n)
     if ctx.needs_input_grad[1]:
         if pw is None:
             gy = _bce_scale(-g * x, w, reduction, n)
         else:
-            gy = _bce_scale(g * ((pw - 1) * _softplus_neg(x) - x), w, reduction, n)
+            from .activation import logsigmoid
+
+            # (PyTorch's: (logsigmoid(-x) - logsigmoid(x) * pw) * g)
+            gy = _bce_scale((logsigmoid(-x) - logsigmoid(x) * pw) * g, w, reduction, n)
     return gx, gy
 
 
@@ -751,10 +766,14 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         mode = "sum" if reduction == "batchmean" else reduction
         if mode not in _REDUCTIONS:
             raise ValueError(f"{reduction} is not a valid value for reduction")
+    # NOTE: PyTorch's C++ builds the right operand first (target - input; target * input),
+    # which decides the order its backward adds the target's gradients in
     if log_target:
-        loss = target.exp() * (target - input)
+        diff = target - input
+        loss = target.exp() * diff
     else:
-        loss = P.xlogy(target, target) - target * input
+        prod = target * input
+        loss = P.xlogy(target, target) - prod
     out = _reduce(loss, mode)
     if reduction == "batchmean" and input.dim() != 0:
         out = out / input.shape[0]
@@ -793,7 +812,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {_size(input1.shape)}, input2: "
                            f"{_size(input2.shape)}, target: {_size(target.shape)} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return _reduce(P.add_scalar(-target * (input1 - input2), margin).clamp_min(0), reduction)
 
 
 # -- margin and embedding losses ------------------------------------------------------------
@@ -821,7 +840,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+    return _reduce((P.add_scalar(d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
@@ -887,8 +906,9 @@ def _soft_margin_rule(ctx, g):
     x, y, reduction = ctx.saved
     # NOTE: PyTorch's formula, z / (1 + z) with z = exp(-y * x), so z = inf gives nan
     z = (-(y * x)).exp()
-    gx = -y * z / (1 + z) * g
-    return ((gx / x.numel() if reduction == "mean" else gx).to(x.dtype),)
+    # (rounded as PyTorch: y * z * -norm, norm = 1 / n for a mean, then / (z + 1), then * g)
+    norm = (1.0 / x.numel() if x.numel() else math.inf) if reduction == "mean" else 1.0
+    return ((y * z * -norm / (z + 1) * g).to(x.dtype),)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -934,7 +954,7 @@ def _margin_out(input, losses, reduction, out_shape):
 def _margin_rule(ctx, g):
     coef, reduction = ctx.saved[-2:]
     if reduction == "none":
-        g = g.reshape((coef.shape[0], 1))
+        g = g.reshape((coef.shape[0], 1) if coef.ndim == 2 else ())
     elif reduction == "mean":
         g = g / coef.shape[0]
     return (P.times_mask(g, coef),)
@@ -983,11 +1003,22 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         if weight is not None:
             scale = scale * weight._data[t][:, None]
         losses = ((z if p == 1 else z * z) * scale).sum(1)
-        coef = (on if p == 1 else 2 * z) * scale
-        coef[rows, t] -= coef.sum(1)
+        # the gradient as PyTorch's kernel rounds it: h = g0 (p = 1) or 2 * g0 * z, with
+        # g0 = 1 / (N * C) for a mean (else 1 / C) in the input's dtype, times the weight;
+        # the target's slot gets minus the others' running sum; then all times grad_output
+        g0 = x.dtype.type(1.0 / (n_frames * n_classes) if reduction == "mean" and n_frames
+                          else 1.0 / n_classes)
+        coef = xp.where(on, g0, x.dtype.type(0)) if p == 1 else xp.where(on, 2 * g0 * z, 0)
+        if weight is not None:
+            coef = coef * weight._data[t][:, None]
+        coef = coef.astype(x.dtype, copy=False)
+        if n_classes:
+            coef[rows, t] = 0 - xp.cumsum(coef, axis=1, dtype=x.dtype)[:, -1]  # (+0 if none)
     out = _margin_out(input, losses, reduction, tuple(target.shape))
+    if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
+        coef = coef.reshape(input.shape)
     return make(out, (input,), "MultiMarginLossBackward0", _margin_rule,
-                coef.astype(x.dtype, copy=False), reduction)
+                coef, "sum" if reduction == "mean" else reduction)  # (g0 holds the mean)
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -1021,12 +1052,22 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
         on = (z > 0) & listed[:, :, None] & ~is_target[:, None, :]
         z = xp.where(on, z, 0)
         losses = z.sum((1, 2)) / n_classes
-        hits = on.astype(x.dtype) / n_classes
-        coef = hits.sum(1)
-        _add_at_rows(coef, ts, -hits.sum(2))
+        # PyTorch's kernel adds g = 1 / (N * C) for a mean (else 1 / C), in the input's dtype,
+        # once per active pair, one at a time: k additions give steps[k]
+        g0 = x.dtype.type(1.0 / (n_frames * n_classes) if reduction == "mean" and n_frames
+                          else 1.0 / n_classes)
+        counts = on.sum(1)  # (per class i, its active listed targets)
+        tcounts = xp.zeros((n_frames, n_classes), np.int64)
+        _add_at_rows(tcounts, ts, on.sum(2))  # (per target class, its active pairs)
+        top = int(max(counts.max(), tcounts.max())) if counts.size else 0
+        steps = xp.cumsum(xp.concatenate([xp.zeros(1, x.dtype), xp.full(top, g0, x.dtype)]),
+                          dtype=x.dtype)
+        coef = xp.where(is_target, 0 - steps[tcounts], steps[counts]).astype(x.dtype)
+    if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
+        coef = coef.reshape(input.shape)
     out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else ())
     return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule,
-                coef.astype(x.dtype, copy=False), reduction)
+                coef, "sum" if reduction == "mean" else reduction)  # (g0 holds the mean)
 
 
 def _add_at_rows(out, cols, vals):

@@ -27,6 +27,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._ops._core import make, quiet, same_device, wrap, xp_of
+from ..._ops import pointwise as P
 from ..._ops._cascade import _threads
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
@@ -188,6 +189,9 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = (c,) + (1,) * (input.ndim - 2)
+    if training and input.numel() == 0:
+        # NOTE: as PyTorch, an empty batch leaves the running statistics untouched.
+        running_mean = running_var = None
     if _exact_batch_norm(input, (weight, bias, running_mean, running_var)):
         return _batch_norm_cpu(input, running_mean, running_var, weight, bias, training, momentum,
                                eps, pshape)
@@ -562,7 +566,7 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     x = input.float() if low else input
     if eps is None:  # NOTE: the epsilon of the dtype computed in (float32 for half input)
         eps = _EPS[x.dtype.name]
-    y = x * (x.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    y = x * P.add_scalar(x.pow(2).mean(dims, keepdim=True), eps).rsqrt()
     if weight is not None:
         y = y * (weight.float() if low and weight.dtype.name in _LOW else weight)
     # NOTE: the result takes the input's dtype, even where the weight's is wider.

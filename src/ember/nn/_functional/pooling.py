@@ -260,9 +260,14 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     s = k if _omitted(stride) else _single(stride, "stride", "max_pool1d")
     p = _single(padding, "padding", "max_pool1d")
     d = _single(dilation, "dilation", "max_pool1d")
-    if input.dim() not in (2, 3) or any(v == 0 for v in input.shape[-2:]):
-        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
-                           f"dim batch size for input, but got:{list(input.shape)}")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           "tensor for argument #1 'self' (while checking arguments for "
+                           "max_pool1d)")
+    if any(v == 0 for v in input.shape[-2:]):  # (reported by the 2-d kernel it goes through)
+        as_2d = list(input.shape[:-1]) + [1, input.shape[-1]]
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{as_2d}")
     if k <= 0:
         raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
     if s <= 0:
@@ -285,6 +290,13 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling over ``(N, C, L)`` or ``(C, L)``."""
+    if not return_indices and (input.dim() not in (2, 3) or not all(input.shape[-2:])):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{list(input.shape)}")
+    if not return_indices and not input.is_floating_point() and input.device.type == "cpu":
+        # NOTE: without indices PyTorch takes a floating-point-only CPU kernel
+        raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
     out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, idx) if return_indices else out
 
@@ -311,10 +323,13 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     k = _pair(kernel_size, "kernel_size", "avg_pool2d")
     s = k if _omitted(stride) else _pair(stride, "stride", "avg_pool2d")
     p = _pair(padding, "padding", "avg_pool2d")
-    if input.dim() not in (3, 4):
-        # NOTE: PyTorch's avg_pool2d reports a bad rank as an IndexError from its dim lookup.
+    if input.dim() < 3:
+        # NOTE: PyTorch's avg_pool2d reports a low rank as an IndexError from its dim lookup.
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-input.dim()}, {input.dim() - 1}], but got -3)")
+    if input.dim() > 4 or any(v == 0 for v in input.shape[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{list(input.shape)}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     c, h, w = input.shape[-3:]
@@ -327,6 +342,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
                            f"({c}x{out[0]}x{out[1]}). Output size is too small")
+    if input.dtype.name not in ("float32", "float64", "float16", "bfloat16", "int64"):
+        raise NotImplementedError(f'"avg_pool2d" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
     if divisor_override is not None:
         div = np.full(out, divisor_override, dtype=np.int64)
     else:
@@ -788,7 +806,8 @@ def _max_unpool(input, indices, size, nsp, name):
     plane = math.prod(size)
     lead = tuple(input.shape[:-nsp])
     rows = math.prod(lead)
-    ia = indices._data.reshape(rows, -1)
+    cells = math.prod(input.shape[-nsp:])  # explicit: the batch may be empty
+    ia = indices._data.reshape(rows, cells)
     bad = (ia < 0) | (ia >= plane)
     if bad.any():
         # NOTE: PyTorch's loop reports the last bad index it meets (with one thread: the
@@ -799,12 +818,12 @@ def _max_unpool(input, indices, size, nsp, name):
                            f"volumes are of size {'x'.join(str(n) for n in size)})")
     out = xp.zeros((rows, plane), dtype=input._data.dtype)
     # (a repeated index keeps the last value written, as PyTorch's loop does)
-    out[xp.arange(rows)[:, None], ia] = input._data.reshape(rows, -1)
+    out[xp.arange(rows)[:, None], ia] = input._data.reshape(rows, cells)
     res = out.reshape(lead + tuple(size))
 
     def rule(ctx, g):
         flat = g.flatten(-nsp) if nsp > 1 else g
-        return (flat.gather(-1, wrap(indices._data.reshape(lead + (-1,)), g._device)
+        return (flat.gather(-1, wrap(indices._data.reshape(lead + (cells,)), g._device)
                             ).reshape(input.shape),)
     return make(res, (input,), name, rule)
 

@@ -9,7 +9,7 @@ from ... import _dtype as D
 from ..._ops._core import make, same_device, wrap, write, xp_of, xp_of_array
 from ..._ops.index import _add_at
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import STATE, no_grad
 
 __all__ = ["embedding", "one_hot", "embedding_bag"]
 
@@ -58,7 +58,8 @@ def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     big = norm > max_norm
     if not bool(big.any()):
         return
-    scale = (max_norm / (norm[big] + 1e-7)).astype(acc.dtype)
+    # the norm goes to double before the scale is formed, as PyTorch's ``.item<double>()``
+    scale = (max_norm / (norm[big].astype(np.float64) + 1e-7)).astype(acc.dtype)
     new = w.copy()
     new[rows[big]] = (acc[big] * scale[:, None]).astype(w.dtype)
     write(weight, new)
@@ -361,7 +362,7 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
     out = out.astype(w.dtype, copy=False)
     freq = _bag_frequencies(idx, n) if scale_grad_by_freq else None
     plan = (idx, bag_of, keep, counts, argmax, freq, mode, n)
-    inputs = (weight,) if psw is None else (weight, psw)
+    inputs = (weight, psw)  # (an edge for per_sample_weights even when None, as PyTorch)
     return make(out, inputs, "EmbeddingBagBackward0", _bag_sparse_rule if sparse else _bag_rule,
                 plan, psw, weight if psw is not None else None)
 
@@ -429,13 +430,40 @@ def _bag_sparse_rule(ctx, g):
         per = per * psw._data.astype(gd.dtype)[:, None]
     gw = embedding_grad(wrap(per, g._device), idx, keep, n)
     if psw is None:
-        return (gw,)
+        return gw, None
     return (gw,) + tuple(_bag_rule(ctx, g)[1:])
+
+
+def _bag_weight_grad_graph(g, idx, bag_of, keep, counts, argmax, freq, mode, n, psw):
+    """The weight's gradient from ops that record a graph (a create_graph backward)."""
+    from ..._ops.creation import zeros
+
+    xp = xp_of(g)
+    dev = g._device
+    gw = zeros((n, g.shape[1]), dtype=g.dtype, device=g.device)
+    if mode == "max":
+        hit = argmax >= 0
+        cols = xp.broadcast_to(xp.arange(g.shape[1])[None, :], argmax.shape)
+        rows = xp.broadcast_to(xp.arange(g.shape[0])[:, None], argmax.shape)
+        return gw.index_put((wrap(idx[argmax[hit]], dev), wrap(cols[hit], dev)),
+                            g[wrap(rows[hit], dev), wrap(cols[hit], dev)], accumulate=True)
+    per = g.index_select(0, wrap(bag_of, dev))
+    if mode == "mean":
+        per = per / wrap(xp.maximum(counts, 1).astype(g._data.dtype)[bag_of][:, None], dev)
+    if psw is not None:
+        per = per * psw.unsqueeze(1)
+    if freq is not None:
+        per = per / wrap(freq[idx].astype(g._data.dtype)[:, None], dev)
+    sel = wrap(xp.nonzero(keep)[0], dev)
+    return gw.index_add(0, wrap(idx[keep], dev), per.index_select(0, sel))
 
 
 def _bag_rule(ctx, g):
     (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
     xp = xp_of(g)
+    if STATE.enabled and psw is None and g.dtype in (D.float32, D.float64):
+        return (_bag_weight_grad_graph(g, idx, bag_of, keep, counts, argmax, freq, mode, n,
+                                       None), None)
     gd = g._data
     low = gd.dtype.name in ("float16", "bfloat16")
     acc = np.float32 if low else gd.dtype
@@ -462,4 +490,6 @@ def _bag_rule(ctx, g):
             gpa = xp.where(keep, (gd[bag_of] * rows).sum(1), 0)
             gp = wrap(gpa.astype(psw.dtype.np, copy=False), g._device)
         grads.append(gp)
+    else:
+        grads.append(None)
     return tuple(grads)

@@ -724,7 +724,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     k = _pair(kernel_size, "kernel_size")
     d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
     if input.dim() not in (2, 3) or any(v == 0 for v in input.shape[-2:]):
-        raise RuntimeError("Expected 2D or 3D (batch mode) input tensor with possibly 0 batch "
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch "
                            f"size and non-zero dimensions for input, but got: "
                            f"{list(input.shape)}")
     _check_unfold_args(k, d, p, s)
@@ -812,6 +812,11 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, "
                            f"but input.size(-1)={w} is not divisible by {r}")
     lead = tuple(input.shape[:-3])
+    if input.numel() == 0:
+        # NOTE: PyTorch's CPU kernel hands back an empty input's shape unchanged here
+        # (pixel_shuffle does reshape an empty input).
+        return make(xp_of(input).zeros(tuple(input.shape), dtype=input._data.dtype), (input,),
+                    "PixelUnshuffleBackward0", lambda ctx, g: (g.reshape(input.shape),))
     a = input._data.reshape(lead + (c, h // r, r, w // r, r))
     nl = len(lead)
     perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)

@@ -324,6 +324,9 @@ class ParameterList(Module):
         return self
 
     def extend(self, values):
+        if isinstance(values, Tensor) or not isinstance(values, collections.abc.Iterable):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " +
+                            type(values).__name__)
         for v in values:
             self.append(v)
         return self
@@ -341,6 +344,14 @@ class ParameterList(Module):
         return "\n".join(lines)
 
 
+def _str_key(key):
+    if not isinstance(key, str):
+        raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a "
+                        f"string (type is '{type(key).__name__}'). Open an issue on github if "
+                        "you need non-string keys.")
+    return key
+
+
 class ParameterDict(Module):
     """An ordered dict of parameters."""
 
@@ -354,9 +365,10 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def __getitem__(self, key):
-        return getattr(self, key)
+        return getattr(self, _str_key(key))
 
     def __setitem__(self, key, value):
+        _str_key(key)
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
@@ -364,7 +376,47 @@ class ParameterDict(Module):
 
     def __delitem__(self, key):
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, _str_key(key))
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def setdefault(self, key, default=None):
+        """The value at ``key``, first storing ``default`` there if the key is new."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """Remove and return the most recently inserted ``(key, value)``."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def copy(self):
+        """A new ParameterDict holding the same values (an OrderedDict keeps the order)."""
+        return ParameterDict(collections.OrderedDict((k, self[k]) for k in self._keys))
+
+    def clear(self):
+        for k in list(self._keys):
+            del self[k]
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
 
     def __len__(self):
         return len(self._keys)

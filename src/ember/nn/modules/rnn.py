@@ -323,7 +323,13 @@ class RNNBase(Module):
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
                                    [batch] * steps, hx, padded=True)
-        return (out.transpose(0, 1) if self.batch_first else out), hidden
+        if self.batch_first:
+            # NOTE: PyTorch turns its own loop's output back in place (TransposeBackward1), a
+            # oneDNN LSTM's output out of place (TransposeBackward0).
+            onednn = self._onednn(out)
+            out = S.transpose(out, 0, 1, _name="TransposeBackward0" if onednn
+                              else "TransposeBackward1")
+        return out, hidden
 
     def _single_state_forward(self, input, hx, name, instead):
         """``forward`` of ``RNN`` and ``GRU`` (one hidden tensor)."""

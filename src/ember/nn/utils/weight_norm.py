@@ -27,11 +27,11 @@ def _norm_except_dim(v, p, dim: int):
 
 def _weight_norm(v, g, dim: int):
     """``v * g / ||v||`` with the norm taken over every dim but ``dim``."""
-    w = v * (g / _norm_except_dim(v, 2, dim))
     if dim != -1 and (dim == 0 or dim == v.dim() - 1):
         # NOTE: PyTorch runs these two cases as one fused op
-        w = P._rename(w, "WeightNormInterfaceBackward0", (v, g))
-    return w
+        return P._one_node("WeightNormInterfaceBackward0",
+                           lambda v, g: v * (g / _norm_except_dim(v, 2, dim)), v, g)
+    return v * (g / _norm_except_dim(v, 2, dim))
 
 
 class WeightNorm:

@@ -387,10 +387,12 @@ def _public(name, fn):
                 _rename(kwargs, renames)
             if as_dtype and isinstance(out, Tensor) and kwargs.get("dtype") is None:
                 kwargs["dtype"] = out.dtype  # PyTorch reduces in the dtype of ``out``
-            if out is not None and args:
-                _ops_core.precheck_out(name, args[0], out)
-            res = fn(*args, **kwargs)
-            return res if out is None else _ops_core.into_out(res, out, name)
+            if out is None:
+                return fn(*args, **kwargs)
+            strict = _ops_core.strict_out(name, args, kwargs)
+            if args:
+                _ops_core.precheck_out(name, args[0], out, strict)
+            return _ops_core.into_out(fn(*args, **kwargs), out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
             if kwargs:

@@ -519,8 +519,8 @@ def check_inplace(t: Tensor) -> None:
         raise RuntimeError(_INFERENCE_INPLACE)
     if not STATE.enabled:
         return
-    fn_view = t.__dict__.get("_fn_view")
-    if fn_view is not None and t._grad_fn is not None:
+    fn_view = t.__dict__.get("_fn_view") if t._grad_fn is not None else None
+    if fn_view is not None:
         raise RuntimeError(
             f"Output {fn_view[1]} of {fn_view[0]} is a view and is being modified inplace. This "
             "view was created inside a custom Function (or because an input was returned "
@@ -809,16 +809,17 @@ def refresh_view(view: Tensor) -> None:
     view._requires_grad = True
 
 
-def into_out(res, out, name=None):
+def into_out(res, out, name=None, strict=True):
     """``res`` written into a caller's ``out=`` tensor (or tuple of them); ``res`` itself when
-    there is none.  ``name``: the op's, for PyTorch's message."""
+    there is none.  ``name``: the op's, for PyTorch's message; ``strict=False`` lets this
+    call cast into ``out`` even for a name in ``STRICT_OUT`` (see :func:`strict_out`)."""
     if out is None:
         return res
     if isinstance(out, (tuple, list)):
         for o, r in zip(out, res):
-            write_out(o, r, name)
+            write_out(o, r, name, strict)
         return out
-    return write_out(out, res, name)
+    return write_out(out, res, name, strict)
 
 
 def _found_dtype(res, out, name):
@@ -846,40 +847,51 @@ STRICT_OUT = {
     **dict.fromkeys(("cummax", "cummin", "logcumsumexp"), lambda r, o, n: (
         f"expected scalar_type {_legacy(r)} but found {_legacy(o)}")),
     **dict.fromkeys(("max", "min"), _expected_out),
-    "amax": lambda r, o, n: ("Expected the dtype for input and out to match, but got "
-                             f"{_legacy(r)} for input's dtype and {_legacy(o)} for out's dtype."),
-    "amin": lambda r, o, n: ("Expected the dtype for input and out to match, but got "
-                             f"{_legacy(r)} for input's dtype and {_legacy(o)} for out's dtype."),
+    **dict.fromkeys(("amax", "amin"), lambda r, o, n: (
+        "Expected the dtype for input and out to match, but got "
+        f"{_legacy(r)} for input's dtype and {_legacy(o)} for out's dtype.")),
     "nan_to_num": lambda r, o, n: (f"nan_to_num: dtype of out: {_legacy(o)} should be same as "
                                    f"input: {_legacy(r)}"),
     "float_power": lambda r, o, n: (f"the output given to float_power has dtype {_legacy(o)} "
                                     f"but the operation's result requires dtype {_legacy(r)}"),
     "nonzero": lambda r, o, n: ("nonzero: Expected out tensor to have scalar type Long but got "
                                 f"scalar type{_legacy(o)}"),
-    "complex": lambda r, o, n: (f"Expected object of scalar type {_legacy(r)} but got scalar "
-                                f"type {_legacy(o)} for argument 'out'"),
-    "polar": lambda r, o, n: (f"Expected object of scalar type {_legacy(r)} but got scalar "
-                              f"type {_legacy(o)} for argument 'out'"),
+    **dict.fromkeys(("complex", "polar"), lambda r, o, n: (
+        f"Expected object of scalar type {_legacy(r)} but got scalar type {_legacy(o)} for "
+        "argument 'out'")),
     "inner": lambda r, o, n: (f"tensordot: Expected the output tensor to have dtype "
                               f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}"),
 }
 
 
-def precheck_out(name, input, out) -> None:
+def strict_out(name, args, kwargs) -> bool:
+    """Whether this call of op ``name`` wants an ``out=`` of the result's dtype exactly:
+    ``max``/``min`` only in their ``dim`` form, ``lerp`` only with a tensor weight (PyTorch
+    casts into ``out`` for ``max(a, b)``, ``max(a)`` and a number weight)."""
+    if name in ("max", "min"):
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return dim is not None and not isinstance(dim, Tensor)
+    if name == "lerp":
+        return isinstance(args[2] if len(args) > 2 else kwargs.get("weight"), Tensor)
+    return name in STRICT_OUT
+
+
+def precheck_out(name, input, out, strict=True) -> None:
     """The ``out=`` dtype check that PyTorch makes before computing, for the ops whose result
     has their (real) input's dtype: it comes before the op's own dtype refusals."""
-    if isinstance(out, Tensor) and isinstance(input, Tensor) and out.dtype is not input.dtype \
-            and STRICT_OUT.get(name) is _found_dtype and not input.dtype.is_complex:
+    if strict and isinstance(out, Tensor) and isinstance(input, Tensor) and \
+            out.dtype is not input.dtype and STRICT_OUT.get(name) is _found_dtype and \
+            not input.dtype.is_complex:
         raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
 
 
-def write_out(out: Tensor, res: Tensor, name=None) -> Tensor:
+def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
     if STATE.enabled and (res._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name + '(): ' if name else ''}functions with out=... arguments "
                            "don't support automatic differentiation, but one of the arguments "
                            "requires grad.")
-    if res.dtype is not out.dtype and name in STRICT_OUT:
+    if strict and res.dtype is not out.dtype and name in STRICT_OUT:
         raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
     if not D.can_cast(res.dtype, out.dtype):
         raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "

@@ -1376,23 +1376,6 @@ def _one_node(name, fn, *inputs, int_edges=False):
     return fused(name, fn, *inputs, int_edges=int_edges)
 
 
-def _rename(out, name, inputs):
-    """Give a composite op's result one node named as PyTorch's fused op, keeping its graph.
-
-    The composite's own nodes compute the gradients; the visible node forwards to them.
-    """
-    if out._grad_fn is None:
-        return out
-    from ..autograd.graph import node_class
-
-    inner = out._grad_fn
-    node = node_class(name)(lambda ctx, g: (g,), ((inner, out._output_nr),),
-                            ((out._data.shape, out._data.dtype),))
-    out._grad_fn = node
-    out._output_nr = 0
-    return out
-
-
 def _tensor_other(fname, b):
     """PyTorch's TypeError for a number where a binary op takes only a tensor."""
     if not isinstance(b, Tensor):
@@ -1710,11 +1693,16 @@ def inplace(op):
                 with quiet:
                     ufunc(self._data, o, out=self._data, casting="unsafe")
             except ValueError:
-                if not getattr(self._data.flags, "writeable", True):
-                    from ._core import write
+                if getattr(self._data.flags, "writeable", True):
+                    raise
+                from ._core import _OVERLAP, has_internal_overlap, writable_alias
 
-                    write(self, 0)  # raises PyTorch's error for expanded tensors
-                raise
+                # a view of an expanded tensor: writable when it overlaps nowhere itself
+                w = writable_alias(self._data)
+                if w is None or has_internal_overlap(self._data):
+                    raise RuntimeError(_OVERLAP) from None
+                with quiet:
+                    ufunc(w, o, out=w, casting="unsafe")
             self._vc.v += 1
             return self
         if precheck:

@@ -629,6 +629,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     """
     _core = _ops_core()
     prev = STATE.enabled, STATE.in_backward
+    mark = len(_PASS_END)  # (a nested pass, as a fused op's backward runs, has its own)
     STATE.enabled = create_graph
     STATE.in_backward = True
     try:
@@ -693,12 +694,12 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                         buffers[child] = buf = [None] * child._num_outputs
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
     except BaseException:
-        _PASS_END.clear()  # (a failed pass calls no multi-grad hook)
+        del _PASS_END[mark:]  # (a failed pass calls no multi-grad hook)
         raise
     finally:
         STATE.enabled, STATE.in_backward = prev
-    while _PASS_END:  # (register_multi_grad_hook's, once the pass is over)
-        _PASS_END.pop(0)()
+    while len(_PASS_END) > mark:  # (register_multi_grad_hook's, once the pass is over)
+        _PASS_END.pop(mark)()
     return captured
 
 

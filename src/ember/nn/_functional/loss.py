@@ -308,6 +308,31 @@ def _nll_rule(ctx, g):
     n_classes = shape[1] if len(shape) >= 2 else shape[0]
     # As PyTorch's kernel: zeros (+0) everywhere but each kept target's slot, which gets
     # -w * g[i] unreduced, else -(g / total) (times w), rounded in that order.
+    hit = xp.zeros((m, n_classes), dtype=bool)
+    hit[rows if valid is None else rows[valid], ts if valid is None else ts[valid]] = True
+    gd = g._data
+    if not STATE.enabled and (gd.dtype == np.float32 or gd.dtype == np.float64):
+        # a plain backward: the same arithmetic on the arrays, without a node per step
+        if reduction == "none":
+            v = -gd.reshape((m, 1)) if w is None else \
+                gd.reshape((m, 1)) * -w.astype(gd.dtype).reshape(m, 1)
+        else:
+            v = -(gd / gd.dtype.type(total)) if reduction == "mean" and total else -gd
+            if w is not None:
+                v = v * w.astype(gd.dtype)
+            v = v.reshape((m, 1)) if v.ndim else v.reshape((1, 1))
+        full = wrap(xp.where(hit, v, xp.zeros((), gd.dtype)), g._device)
+        full._fresh = True  # (allocated by this backward pass, as an op's result is)
+    else:
+        full = _nll_grad_graph(g, m, n_classes, w, total, reduction, hit)
+    if len(shape) <= 2:
+        return (full if len(shape) == 2 else full.reshape(shape),)
+    moved = full.reshape((shape[0],) + tuple(shape[2:]) + (n_classes,))
+    return (moved.movedim(-1, 1),)
+
+
+def _nll_grad_graph(g, m, n_classes, w, total, reduction, hit):
+    """``_nll_rule``'s gradient from differentiable ops (a create_graph backward)."""
     if reduction == "none":
         val = -g.reshape((m, 1)) if w is None else \
             P.times_mask(g.reshape((m, 1)), -w.astype(g._data.dtype).reshape(m, 1))
@@ -317,13 +342,7 @@ def _nll_rule(ctx, g):
         if w is not None:
             val = P.times_mask(val, w.astype(g._data.dtype))
         val = val.reshape((m, 1)) if val.dim() else val.reshape((1, 1))
-    hit = xp.zeros((m, n_classes), dtype=bool)
-    hit[rows if valid is None else rows[valid], ts if valid is None else ts[valid]] = True
-    full = P.keep_where(val.expand((m, n_classes)), hit)
-    if len(shape) <= 2:
-        return (full if len(shape) == 2 else full.reshape(shape),)
-    moved = full.reshape((shape[0],) + tuple(shape[2:]) + (n_classes,))
-    return (moved.movedim(-1, 1),)
+    return P.keep_where(val.expand((m, n_classes)), hit)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -739,13 +758,6 @@ def _bcel_rule(ctx, g):
             # (PyTorch's: (logsigmoid(-x) - logsigmoid(x) * pw) * g)
             gy = _bce_scale((logsigmoid(-x) - logsigmoid(x) * pw) * g, w, reduction, n)
     return gx, gy
-
-
-def _softplus_neg(x):
-    """``softplus(-x) = -logsigmoid(x)``, differentiable and overflow-free."""
-    from .activation import logsigmoid
-
-    return -logsigmoid(x)
 
 
 # -- distributions and embeddings ------------------------------------------------------------

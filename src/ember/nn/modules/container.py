@@ -389,6 +389,8 @@ class ParameterDict(Module):
 
     def popitem(self):
         """Remove and return the most recently inserted ``(key, value)``."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
         key = next(reversed(self._keys))
         return key, self.pop(key)
 

@@ -13,7 +13,7 @@ from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from . import _sleef, _special
+from . import _sleef, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, make, needs_grad, precheck_inplace, quiet,
@@ -501,8 +501,8 @@ def _np_pow_scalar(x, y):
     kernels (sqrt, rsqrt, reciprocal...), which decides the sign of some infinities and zeros."""
     if x.dtype.kind == "f":
         with quiet:
-            if y == 0.5:
-                return np.sqrt(x)
+            if y == 0.5:  # (float32: MKL's sqrt, as PyTorch's)
+                return _vml.sqrt(x) if type(x) is np.ndarray else np.sqrt(x)
             if y == -0.5:
                 return 1 / np.sqrt(x)
             if y == -1:
@@ -596,6 +596,8 @@ def _unary_float(a, fn, name, rule, *saved):
             out = fn(x.astype(np.float32)).astype(x.dtype)
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
+        elif fn is np.sqrt and x.dtype == np.float32 and type(x) is np.ndarray:
+            out = _vml.sqrt(x)  # PyTorch's float32 sqrt is MKL's, not correctly rounded
         elif x.dtype.kind == "c":
             out = _complex_unary(x, fn, name)
         else:

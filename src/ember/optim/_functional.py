@@ -17,8 +17,10 @@ float64 (float32) or an emulated fma (float64), so Adam's moments are
 PyTorch's bit for bit; but PyTorch's ``sqrt`` comes from MKL's vector library,
 which is not correctly rounded (NumPy's is; 16% of float32 values and about 1%
 of float64 ones differ by an ulp, 0-d tensors included), and for
-float16/bfloat16 PyTorch computes each kernel in float32 and rounds once.  So
-an element of Adam's and RMSprop's parameters can differ by an ulp per step.
+float16/bfloat16 PyTorch computes each kernel in float32 and rounds once.
+``_vml.sqrt`` reproduces MKL's float32 ``sqrt`` on the processors it was measured on;
+elsewhere, and for float64, an element of Adam's and RMSprop's parameters can
+differ by an ulp per step.
 ``addcdiv_``, ``mul_``, division by a scalar and ``maximum`` match PyTorch bit
 for bit as they are.
 
@@ -36,6 +38,7 @@ from .. import _blas
 from .._blas import added
 from .._random import _fma32, _fma32_into, _fma64
 from .._blas import fused_axpy as axpy
+from .._ops import _vml
 from ..cuda import _kernels
 
 # -- PyTorch's in-place kernels, as array operations ------------------------------------------
@@ -284,6 +287,11 @@ def _flat_ok(p, state, g):
     return True
 
 
+def _sqrt(x):
+    """``x.sqrt()`` as PyTorch's CPU kernel rounds it (MKL's for float32, see ``_vml``)."""
+    return _vml.sqrt(x) if type(x) is np.ndarray else np.sqrt(x)
+
+
 def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr,
                weight_decay, eps, amsgrad, maximize, decoupled_weight_decay):
     """``_adam`` for float32 arrays that :func:`_flat_ok` accepts, with the same roundings."""
@@ -342,9 +350,9 @@ def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2,
         if amsgrad:
             bmax = vmax_flat[s:e]
             np.maximum(bmax, bv, out=bmax)
-            np.sqrt(bmax, out=y)
+            _vml.sqrt(bmax, out=y)
         else:
-            np.sqrt(bv, out=y)
+            _vml.sqrt(bv, out=y)
         np.divide(y, bc2, out=y)
         np.add(y, eps_d, out=y)
         # param.addcdiv_(exp_avg, denom, value=-step_size); silent on 0/0 as PyTorch (eps=0)
@@ -372,9 +380,9 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        denom = np.sqrt(max_exp_avg_sq)
+        denom = _sqrt(max_exp_avg_sq)
     else:
-        denom = np.sqrt(exp_avg_sq)
+        denom = _sqrt(exp_avg_sq)
     denom /= bias_correction2_sqrt
     denom += eps
     addcdiv_(p, exp_avg, denom, -step_size)
@@ -388,9 +396,9 @@ def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, mo
     if centered:
         lerp_(grad_avg, g, 1 - alpha)
         avg = addcmul_(square_avg.copy(), grad_avg, grad_avg, -1)
-        np.sqrt(avg, out=avg)
+        avg = _sqrt(avg)
     else:
-        avg = np.sqrt(square_avg)
+        avg = _sqrt(square_avg)
     avg += eps
     if momentum > 0:
         buf *= momentum
@@ -407,7 +415,7 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
         g = added(g, p, weight_decay)
     clr = lr / (1 + (step - 1) * lr_decay)
     addcmul_(state_sum, g, g)
-    std = np.sqrt(state_sum)
+    std = _sqrt(state_sum)
     std += eps
     addcdiv_(p, g, std, -clr)
 
@@ -416,10 +424,8 @@ def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximiz
     g = _grad(p, g, maximize, weight_decay)
     square_avg *= rho
     addcmul_(square_avg, g, g, 1 - rho)
-    std = square_avg + eps
-    np.sqrt(std, out=std)
-    delta = acc_delta + eps
-    np.sqrt(delta, out=delta)
+    std = _sqrt(square_avg + eps)
+    delta = _sqrt(acc_delta + eps)
     delta /= std
     delta *= g
     acc_delta *= rho
@@ -456,8 +462,7 @@ def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
     lerp_(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
-    denom = exp_avg_sq / bias_correction2
-    np.sqrt(denom, out=denom)
+    denom = _sqrt(exp_avg_sq / bias_correction2)
     mu_prod = float(mu_product)
     mu_product_next = mu_prod * mu_next
     denom += eps
@@ -486,7 +491,7 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
     if rho_t > 5.0:
         # The rectified step: (m_hat * lr) * (sqrt(bc2) / (sqrt(v) + eps)) * rect.
         # NOTE: PyTorch evaluates ``scalar / tensor`` as ``tensor.reciprocal() * scalar``.
-        adaptive = np.sqrt(exp_avg_sq)
+        adaptive = _sqrt(exp_avg_sq)
         adaptive += eps
         np.reciprocal(adaptive, out=adaptive)
         adaptive *= bias_correction2 ** 0.5

@@ -1,0 +1,149 @@
+"""float32 ``sqrt`` as PyTorch's CPU kernel (MKL's ``vsSqrt``) rounds it: ``ember._ops._vml``.
+
+Where ``_vml.emulated()`` (the processor whose ``rsqrtps`` table was measured), ember's
+float32 ``sqrt`` -- function, method, in-place, ``out=``, ``** 0.5`` -- and the optimizers'
+square roots must be PyTorch's bit for bit, NaN bits included; elsewhere ``_vml.sqrt`` must be
+NumPy's correctly rounded ``sqrt``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember._ops import _vml
+
+torch = pytest.importorskip("torch")
+
+exact = pytest.mark.skipif(
+    not (_vml.emulated() and torch.backends.mkl.is_available()),
+    reason="PyTorch's MKL sqrt is reproduced only on the measured processor")
+
+
+def _bits(a):
+    return np.ascontiguousarray(np.asarray(a, np.float32)).view(np.uint32)
+
+
+def _same(e, t):
+    e = e.numpy() if hasattr(e, "numpy") else e
+    t = t.detach().numpy() if hasattr(t, "detach") else t
+    assert e.shape == t.shape
+    diff = int((_bits(e) != _bits(t)).sum())
+    assert diff == 0, f"{diff} of {t.size} elements differ"
+
+
+def _inputs(r):
+    """Uniform, log-uniform over float32's whole range, every bit pattern (negatives, NaNs
+    with payloads, infinities), subnormals, exact squares, the largest floats, specials."""
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0, 4.0, 2.0 ** -126,
+                        2.0 ** -149, 3.4028235e38], np.float32)
+    with np.errstate(over="ignore"):
+        return {
+            "uniform": r.uniform(0, 10, 200_000).astype(np.float32),
+            "loguniform": np.exp(r.uniform(-103, 88, 200_000)).astype(np.float32),
+            "bits": r.integers(0, 1 << 32, 300_000, dtype=np.uint64).astype(np.uint32)
+                     .view(np.float32),
+            "subnormal": r.integers(0, 1 << 23, 50_000).astype(np.uint32).view(np.float32),
+            "huge": r.integers(0x7F7F0000, 0x7F800000, 20_000).astype(np.uint32)
+                     .view(np.float32),
+            "squares": (np.arange(3000, dtype=np.float32) ** 2),
+            "special": special,
+        }
+
+
+def test_fallback_is_numpy():
+    r = np.random.default_rng(0)
+    x = r.uniform(0, 10, 1000)
+    for dt in (np.float64, np.float16):  # never emulated: PyTorch rounds these otherwise
+        _same(_vml.sqrt(x.astype(dt)).astype(np.float32), np.sqrt(x.astype(dt)).astype(np.float32))
+    if not _vml.emulated():
+        _same(_vml.sqrt(x.astype(np.float32)), np.sqrt(x.astype(np.float32)))
+
+
+@exact
+def test_rsqrtps_table_is_a_12_bit_estimate():
+    # the estimate is a multiple of 2**-13 (times 2**-k), within 1.5 * 2**-12 of 1/sqrt(x)
+    x = np.exp(np.random.default_rng(1).uniform(-80, 80, 100_000)).astype(np.float32)
+    y = _vml.rsqrtps(x)
+    assert ((_bits(y) & 0x7FF) == 0).all()
+    rel = np.abs(y.astype(np.float64) * np.sqrt(x.astype(np.float64)) - 1)
+    assert rel.max() < 1.5 * 2.0 ** -12
+
+
+@exact
+@pytest.mark.parametrize("kind", ["uniform", "loguniform", "bits", "subnormal", "huge",
+                                  "squares", "special"])
+def test_sqrt_bitwise(kind):
+    x = _inputs(np.random.default_rng(2))[kind]
+    t = torch.from_numpy(x)
+    _same(_vml.sqrt(x), t.sqrt())
+    _same(ember.sqrt(ember.from_numpy(x)), torch.sqrt(t))
+
+
+@exact
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 65, 1000, 2047, 2049, 8195])
+def test_sizes(n):
+    x = np.random.default_rng(n).uniform(0, 100, n).astype(np.float32)
+    _same(ember.from_numpy(x).sqrt(), torch.from_numpy(x).sqrt())
+
+
+@exact
+def test_paths():
+    r = np.random.default_rng(3)
+    x = r.uniform(0, 10, (301, 7)).astype(np.float32)
+    e, t = ember.from_numpy(x.copy()), torch.from_numpy(x.copy())
+    _same(e.t().sqrt(), t.t().sqrt())                   # transposed
+    _same(e[:, ::2].sqrt(), t[:, ::2].sqrt())           # strided
+    _same(e.expand(2, 301, 7).sqrt(), t.expand(2, 301, 7).sqrt())
+    _same(e ** 0.5, t ** 0.5)                           # pow by 0.5 is sqrt in PyTorch
+    _same(ember.pow(e, 0.5), torch.pow(t, 0.5))
+    for v in x.ravel()[:200]:                            # 0-d tensors
+        _same(ember.tensor(v).sqrt(), torch.tensor(v).sqrt())
+    oe, ot = ember.empty(301, 7), torch.empty(301, 7)
+    ember.sqrt(e, out=oe)
+    torch.sqrt(t, out=ot)
+    _same(oe, ot)
+    e.sqrt_()
+    t.sqrt_()
+    _same(e, t)
+    i = np.arange(0, 200_000, 7, dtype=np.int64)         # integers: computed in float32
+    _same(ember.sqrt(ember.from_numpy(i)), torch.sqrt(torch.from_numpy(i)))
+
+
+@exact
+def test_gradient_uses_the_same_sqrt():
+    x = np.random.default_rng(4).uniform(0.1, 10, 5000).astype(np.float32)
+    e = ember.from_numpy(x).requires_grad_()
+    t = torch.from_numpy(x).requires_grad_()
+    ember.sqrt(e).sum().backward()
+    torch.sqrt(t).sum().backward()
+    _same(e.grad, t.grad)
+
+
+OPTIMS = [("Adam", {}), ("Adam", dict(amsgrad=True, weight_decay=0.01)),
+          ("Adam", dict(foreach=True)), ("AdamW", dict(weight_decay=0.1)),
+          ("RMSprop", {}), ("RMSprop", dict(centered=True, momentum=0.9)),
+          ("Adagrad", {}), ("Adadelta", {}), ("NAdam", {}), ("RAdam", {})]
+
+
+@exact
+@pytest.mark.parametrize("name,kw", OPTIMS, ids=[f"{n}-{'-'.join(k)}" for n, k in OPTIMS])
+def test_optimizer_steps_bitwise(name, kw):
+    """10 float32 steps: parameters and states PyTorch's bit for bit (a small parameter and
+    one large enough for Adam's blocked update)."""
+    r = np.random.default_rng(5)
+    shapes = [(5, 3), (3000,)]
+    ws = [(r.standard_normal(s) * 0.1).astype(np.float32) for s in shapes]
+    gs = [[(r.standard_normal(s) * 10.0 ** r.uniform(-3, 0)).astype(np.float32)
+           for s in shapes] for _ in range(10)]
+    runs = []
+    for lib in (ember, torch):
+        ps = [lib.from_numpy(w.copy()).requires_grad_() for w in ws]
+        opt = getattr(lib.optim, name)(ps, lr=0.01, **kw)
+        for step in gs:
+            for p, g in zip(ps, step):
+                p.grad = lib.from_numpy(g.copy())
+            opt.step()
+        runs.append(ps)
+    for pe, pt in zip(*runs):
+        _same(pe.detach(), pt)

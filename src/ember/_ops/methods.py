@@ -126,18 +126,10 @@ def _fill_(self, value, _name=None):
 
 def _writable_alias(a):
     """``a`` seen through its owning array, writable if that one is (else ``a`` itself)."""
-    import numpy as np
+    from ._core import writable_alias
 
-    root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    if not root.flags.writeable:
-        return a
-    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    try:
-        return np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
-    except (TypeError, ValueError):
-        return a
+    w = writable_alias(a)
+    return a if w is None else w
 
 
 def _zero_(self):

@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _blas
 from .._blas import added
-from .._random import _fma32, _fma32_into, _fma64
+from .._random import _fma32, _fma32_into, _fma64, _fma64_core
 from .._blas import fused_axpy as axpy
 from .._ops import _vml
 from ..cuda import _kernels
@@ -104,44 +104,19 @@ def addcmul_(a, b, c, value=1):
 
 
 _FMA64_BLOCK = 1 << 13
-_SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp's split of a double into two halves)
-
-
 def _fma64_into(a, b, c, out):
     """``out[...] = a*b + c`` rounded once, for 1-D float64 NumPy arrays of one size
-    (``out`` may be ``c``): Dekker's exact product, an exact sum and one add rounded to odd
-    (Boldo and Melquiond's emulated fma), as ``ember._random._fma64`` computes it, without
-    its rescaling; a block whose magnitudes could overflow or underflow the splitting, or
-    that holds NaN or infinity, goes to ``_fma64`` instead."""
+    (``out`` may be ``c``): ``ember._random``'s emulated fma without its rescaling; a block
+    whose magnitudes could overflow or underflow the splitting, or that holds NaN or
+    infinity, goes to ``_fma64`` (which rescales) instead."""
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        ph = a * b
-        mag = np.abs(ph)
+        mag = np.abs(a * b)
         if not (max(np.abs(a).max(initial=0), np.abs(b).max(initial=0)) < 2.0 ** 500
                 and np.abs(c).max(initial=0) < 2.0 ** 1000) or \
                 ((mag < 2.0 ** -900) & (mag != 0)).any():
             out[...] = _fma64(a, b, c)
-            return out
-        t = _SPLIT * a
-        ah = t - (t - a)
-        al = a - ah
-        t = _SPLIT * b
-        bh = t - (t - b)
-        bl = b - bh
-        pl = ah * bh  # the product's rounding error, exactly
-        pl -= ph
-        pl += ah * bl
-        pl += al * bh
-        pl += al * bl
-        th = c + ph
-        bb = th - c  # (Knuth's TwoSum: th + tl == c + ph exactly)
-        tl = (c - (th - bb)) + (ph - bb)
-        v = tl + pl
-        bb = v - tl
-        err = (tl - (v - bb)) + (pl - bb)
-        odd = (err != 0) & ((v.view(np.int64) & 1) == 0)
-        if odd.any():  # round v to odd, so that the last add rounds once
-            v[odd] = np.nextafter(v[odd], np.where(err[odd] > 0, np.inf, -np.inf))
-        np.add(th, v, out=out)
+        else:
+            out[...] = _fma64_core(a, b, c)
     return out
 
 

@@ -317,7 +317,9 @@ def _nll_rule(ctx, g):
             v = -gd.reshape((m, 1)) if w is None else \
                 gd.reshape((m, 1)) * -w.astype(gd.dtype).reshape(m, 1)
         else:
-            v = -(gd / gd.dtype.type(total)) if reduction == "mean" and total else -gd
+            # (``total``: a number, or with class weights a 0-d array on g's device)
+            tot = total.astype(gd.dtype) if hasattr(total, "astype") else gd.dtype.type(total)
+            v = -(gd / tot) if reduction == "mean" and total else -gd
             if w is not None:
                 v = v * w.astype(gd.dtype)
             v = v.reshape((m, 1)) if v.ndim else v.reshape((1, 1))

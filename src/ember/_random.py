@@ -108,25 +108,9 @@ _RANDPERM_SMALL_N = 0xFFFFFFFF // 20
 _CHUNK = 1 << 16  # elements per chunk of a large normal fill (a multiple of 16)
 
 def _cpu_flags():
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return None
-
-
-def _cpu_vendor():
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
+    from ._cpuinfo import first
+    flags = first("flags")
+    return None if flags is None else set(flags.split())
 
 
 def cpu_capability() -> str:

@@ -229,19 +229,8 @@ intraop_threads = None  # set by torch.set_num_threads
 
 
 def _physical_cores() -> int:
-    cores = set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            socket = None
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "physical id":
-                    socket = value.strip()
-                elif key == "core id":
-                    cores.add((socket, value.strip()))
-    except OSError:
-        pass
+    from .._cpuinfo import processors
+    cores = {(p.get("physical id"), p["core id"]) for p in processors() if "core id" in p}
     return len(cores) or os.cpu_count() or 1
 
 

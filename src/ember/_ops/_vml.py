@@ -64,26 +64,13 @@ _MEASURED = {("AuthenticAMD", 25, 17)}
 
 
 def _cpu_id():
-    vendor, family, model = "", -1, -1
+    from .._cpuinfo import first
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "vendor_id":
-                    vendor = value.strip()
-                elif key == "cpu family":
-                    family = int(value)
-                elif key == "model":
-                    model = int(value)
-                elif not line.strip():  # the first processor is enough
-                    break
-    except (OSError, ValueError):
-        pass
-    return vendor, family, model
+        return first("vendor_id", ""), int(first("cpu family", -1)), int(first("model", -1))
+    except ValueError:
+        return "", -1, -1
 
 
-@functools.lru_cache(maxsize=None)
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
     """Whether :func:`sqrt` reproduces PyTorch's bits on this machine (else it is NumPy's)."""

@@ -1,0 +1,32 @@
+"""What ``/proc/cpuinfo`` says about this machine's processors, read once (nothing where the
+file does not exist): which kernels PyTorch's libraries pick depends on it."""
+from __future__ import annotations
+
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def processors() -> tuple:
+    """One dict per processor listed, field name to its text, in the file's order."""
+    out, cur = [], {}
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if not line.strip():  # a blank line ends a processor's record
+                    if cur:
+                        out.append(cur)
+                    cur = {}
+                    continue
+                key, _, value = line.partition(":")
+                cur[key.strip()] = value.strip()
+    except OSError:
+        pass
+    if cur:
+        out.append(cur)
+    return tuple(out)
+
+
+def first(field: str, default=None):
+    """``field`` of the first processor listed (``default`` if absent)."""
+    procs = processors()
+    return procs[0].get(field, default) if procs else default

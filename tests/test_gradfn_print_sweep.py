@@ -1168,8 +1168,7 @@ _KNOWN_DEEP = {
     "misc_sp_ndtr",
     "misc_sp_zeta",
 }
-# ember's einsum is one node; PyTorch's depends on the contraction path it picks
-_KNOWN_TOP = {"misc_einsum", "misc_einsum_trace"}
+_KNOWN_TOP: set = set()  # (none now: einsum builds PyTorch's graph of views and bmm)
 
 
 def _top_only(desc):

@@ -15,7 +15,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
-from ._core import _legacy, as_array, check_same_device, make, sum_to, wrap, xp_of
+from ._core import _legacy, check_same_device, make, sum_to, wrap, xp_of
 from ._core import quiet
 
 _LOW = (D.float16, D.bfloat16)
@@ -461,69 +461,6 @@ def _unsafe_view(t, shape):
                 lambda ctx, g: (g.reshape(ctx.saved[0]),), t.shape)
 
 
-def _parse_einsum(equation, operands):
-    """Explicit, ellipsis-free subscripts: (input terms, output term, size of each letter)."""
-    eq = equation.replace(" ", "")
-    ins, arrow, out = eq.partition("->")
-    terms = ins.split(",")
-    if len(terms) != len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the "
-                           "equation" if len(operands) > len(terms) else
-                           "einsum(): fewer operands were provided than specified in the "
-                           "equation")
-    # Ellipses become fresh letters, right-aligned across operands (they broadcast).
-    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in eq]
-    n_ell = 0
-    for term, op in zip(terms, operands, strict=True):
-        if "..." in term:
-            n_ell = max(n_ell, op.ndim - (len(term) - 3))
-    ell = "".join(free[:n_ell])
-    expanded = []
-    for term, op in zip(terms, operands, strict=True):
-        if "..." in term:
-            k = op.ndim - (len(term) - 3)
-            term = term.replace("...", ell[n_ell - k:] if k else "")
-        if len(term) != op.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
-                               f"({len(term)}) does not match the number of dimensions "
-                               f"({op.ndim}) for operand {len(expanded)}"
-                               + (" and no ellipsis was given" if "..." not in eq else ""))
-        expanded.append(term)
-    if arrow:
-        out = out.replace("...", ell)
-        for c in out:
-            if out.count(c) > 1:
-                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
-                                   "the output")
-            if not any(c in t for t in expanded):
-                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
-                                   "equation for any input operand")
-    else:  # implicit output: the ellipsis dims, then the letters seen once, sorted
-        named = "".join(t for t in terms).replace("...", "")
-        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
-    sizes = {}
-    for i, (term, op) in enumerate(zip(expanded, operands, strict=True)):
-        seen = {}
-        for c, n in zip(term, op.shape, strict=True):
-            if c in seen and seen[c] != n:
-                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
-                                   f"sizes don't match, {n} != {seen[c]}")
-            seen[c] = n
-            old = sizes.get(c)
-            if old is None or old == 1:
-                sizes[c] = n
-            elif n != 1 and n != old:
-                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
-                                   f"does not broadcast with previously seen size {old}")
-    return expanded, out, sizes
-
-
-def _broadcast_operand(arr, term, sizes):
-    """Expand the size-1 dims that einsum broadcasts (NumPy's einsum does not)."""
-    target = tuple(sizes[c] for c in term)
-    return arr if arr.shape == target else np.broadcast_to(arr, target)
-
-
 def _sublist_equation(args):
     """The equation and operands of einsum's sublist form ``einsum(a, [0, 1], b, [1, 2],
     [0, 2])``: subscripts 0-25 stand for ``A``-``Z`` and 26-51 for ``a``-``z``, ``...`` for
@@ -551,76 +488,19 @@ def _sublist_equation(args):
 
 
 def einsum(equation, *operands):
-    """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch."""
+    """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch (see
+    :mod:`ember._ops.einsum`)."""
+    from .einsum import einsum as _einsum
+
+    if not operands:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
     if not isinstance(equation, str):  # the sublist form
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if _amp.ON:
-        operands = _amp.lower(*operands)
-    terms, out, sizes = _parse_einsum(equation, operands)
-    dt = operands[0].dtype
-    for o in operands[1:]:
-        if o.dtype is not dt:
-            raise RuntimeError(f"expected scalar type {_legacy(dt)} but found "
-                               f"{_legacy(o.dtype)}")
-    check_same_device(*operands)
-    cdt = np.float32 if dt in _LOW else dt.np
-    arrs = [_broadcast_operand(o._data.astype(cdt, copy=False), t, sizes)
-            for o, t in zip(operands, terms, strict=True)]
-    with quiet:
-        arr = np.einsum(f"{','.join(terms)}->{out}", *arrs, optimize=len(arrs) > 2)
-    arr = as_array(arr).astype(dt.np, copy=False)
-    if not arr.flags.c_contiguous:
-        arr = arr.copy()
-    shapes = [tuple(o.shape) for o in operands]
+    return _einsum(equation, operands)
 
-    def rule(ctx, g):
-        ops = ctx.saved
-        grads = []
-        for i in range(len(terms)):
-            if not ctx.needs_input_grad[i]:
-                grads.append(None)
-                continue
-            grads.append(_einsum_grad(g, ops, terms, out, sizes, i, shapes[i]))
-        return tuple(grads)
-    return make(arr, tuple(operands), "EinsumBackward0", rule, *operands)
-
-
-def _einsum_grad(g, ops, terms, out, sizes, i, shape):
-    """d out / d operand i: contract the output gradient with the other operands.
-
-    Letters summed inside operand i alone come back through a tensor of ones; a letter
-    repeated in operand i (a diagonal) receives its gradient on that diagonal.
-    """
-    term = terms[i]
-    uniq = "".join(dict.fromkeys(term))
-    others = [o for j, o in enumerate(ops) if j != i]
-    oterms = [t for j, t in enumerate(terms) if j != i]
-    missing = "".join(c for c in uniq if c not in out and all(c not in t for t in oterms))
-    parts, args = [out] + oterms, [g] + others
-    if missing:
-        from .creation import ones
-
-        parts.append(missing)
-        args.append(ones(tuple(sizes[c] for c in missing), dtype=g.dtype, device=g.device))
-    gu = einsum(",".join(parts) + "->" + uniq, *args)
-    full_u = tuple(sizes[c] for c in uniq)
-    if tuple(gu.shape) != full_u:  # a letter only other operands broadcast from size 1
-        gu = gu.expand(full_u)
-    if uniq == term:
-        return gu
-    # Scatter onto the diagonal(s): index a zero tensor with each letter's coordinate
-    # (through index_put, so that a create_graph backward can differentiate it again).
-    from ._core import wrap
-    from .creation import zeros
-
-    xp = xp_of(gu)
-    n = len(uniq)
-    grid = [wrap(xp.arange(full_u[k]).reshape((1,) * k + (-1,) + (1,) * (n - k - 1)),
-                 g._device) for k in range(n)]
-    full = zeros(tuple(sizes[c] for c in term), dtype=gu.dtype, device=g.device)
-    return full.index_put(tuple(grid[uniq.index(c)] for c in term), gu)
 
 def tensordot(a, b, dims=2):
     from .shape import norm_dim

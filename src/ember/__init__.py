@@ -651,6 +651,9 @@ from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_gpu_dtype, 
                                 autocast_decrement_nesting)
 from . import compiler, cpu  # noqa: E402,F401
 from . import _dynamo, _inductor  # noqa: E402,F401  (their settings, for scripts that set them)
+from ._functional_rnn import gru, lstm, rnn_relu, rnn_tanh, segment_reduce  # noqa: E402,F401
+from . import library  # noqa: E402,F401  (torch.library: custom operators)
+from ._ops_namespace import ops  # noqa: E402,F401  (torch.ops.<ns>.<op>)
 
 for _name, _fn in list(globals().items()):
     if not _name.startswith("_") and isinstance(_fn, type(_public)):

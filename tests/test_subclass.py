@@ -405,7 +405,10 @@ def test_overrides_helpers():
         assert lib.add in funcs[lib] and lib.Tensor.add in funcs[lib.Tensor]
         assert lib.nn.functional.relu in funcs[lib.nn.functional]
         ignored = ov.get_ignored_functions()
-        assert lib.is_tensor in ignored and lib.manual_seed in ignored
+        # (by name: importing torch._dynamo, as some tests do, rewraps torch.manual_seed
+        # after PyTorch has cached this set)
+        names = {getattr(f, "__name__", None) for f in ignored}
+        assert {"is_tensor", "manual_seed"} <= names
         assert lib.Tensor.as_subclass in ignored and lib.add not in ignored
         assert ov.has_torch_function((a,)) and not ov.has_torch_function((1, lib.ones(1)))
     assert ember.overrides.resolve_name(ember.add) == "torch.add"

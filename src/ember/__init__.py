@@ -685,6 +685,8 @@ from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        is_deterministic_algorithms_warn_only_enabled,
                        set_float32_matmul_precision, use_deterministic_algorithms)
 from . import jit, profiler  # noqa: E402,F401
+from . import fx  # noqa: E402,F401
+from .fx._symbolic_trace import _assert  # noqa: E402,F401
 from . import sparse  # noqa: E402,F401  (sparse COO tensors: ember._sparse)
 from ._sparse import sparse_coo_tensor  # noqa: E402,F401
 from . import quasirandom  # noqa: E402,F401

@@ -1,0 +1,205 @@
+"""float32 matrix products as PyTorch's CPU ``sgemm`` (MKL) rounds them: ``ember._ops._mkl_gemm``.
+
+Where ``_mkl_gemm.emulated()`` (the measured processor), ``mkl_sgemm``/``mkl_addmm`` must equal
+``torch.mm``/``torch.addmm``/``F.linear`` bit for bit on every shape ``covered()`` claims, and the
+summation order the module documents (K blocks, FMA chains, 4-lane sums) must be MKL's, probed
+directly; elsewhere both functions are NumPy's products.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ember._ops import _mkl_gemm as G
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+exact = pytest.mark.skipif(
+    not (G.emulated() and torch.backends.mkl.is_available()),
+    reason="PyTorch's MKL sgemm order is reproduced only on the measured processor")
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    """MKL splits small-M products between threads; the module claims 1 and 2 threads, so the
+    tests pin PyTorch to 2 (this machine's default) unless they say otherwise."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _diff(e, t):
+    e = np.ascontiguousarray(e, np.float32).view(np.uint32)
+    t = np.ascontiguousarray(t.detach().numpy(), np.float32).view(np.uint32)
+    assert e.shape == t.shape
+    return int((e != t).sum())
+
+
+def _operands(rng, m, n, k, layout):
+    """x (m, k) and the (k, n) right operand as torch and NumPy views of the same memory:
+    ``nt`` is ``W.t()`` (nn.Linear), ``nn`` a contiguous (k, n), ``tn`` a transposed x."""
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    tx, tb = torch.from_numpy(x), torch.from_numpy(w).t()
+    if layout != "nt":
+        tb = tb.contiguous()
+    if layout == "tn":
+        tx = torch.from_numpy(np.ascontiguousarray(x.T)).t()
+    return tx, tb, torch.from_numpy(w)
+
+
+@exact
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 32, 64, 100, 128])
+def test_linear_784_512(m):
+    # the MNIST-sized layer of the brief: F.linear, mm and a bias-free product, bit for bit
+    rng = np.random.default_rng(m)
+    tx, tb, tw = _operands(rng, m, 512, 784, "nt")
+    bias = torch.from_numpy(rng.standard_normal(512).astype(np.float32))
+    x, b = tx.numpy(), tb.numpy()
+    assert G.covered(x, b, threads=2)
+    assert _diff(G.mkl_addmm(bias.numpy(), x, b, threads=2), F.linear(tx, tw, bias)) == 0
+    assert _diff(G.mkl_sgemm(x, b, threads=2), torch.mm(tx, tb)) == 0
+    # and it is not NumPy's order (else this test would prove nothing)
+    assert _diff(x @ b, torch.mm(tx, tb)) > 0
+
+
+@exact
+@pytest.mark.parametrize("shape", [(64, 512, 512), (64, 512, 10), (256, 784, 1024), (64, 96, 10),
+                                   (50, 100, 12), (1, 64, 20), (1, 512, 8), (700, 784, 10)])
+def test_linear_shapes(shape):
+    m, k, n = shape
+    rng = np.random.default_rng(k + n)
+    tx, tb, tw = _operands(rng, m, n, k, "nt")
+    bias = torch.from_numpy(rng.standard_normal(n).astype(np.float32))
+    x, b = tx.numpy(), tb.numpy()
+    assert G.covered(x, b, threads=2)
+    assert _diff(G.mkl_addmm(bias.numpy(), x, b, threads=2), F.linear(tx, tw, bias)) == 0
+    assert _diff(G.mkl_sgemm(x, b, threads=2), tx @ tb) == 0
+
+
+@exact
+@pytest.mark.parametrize("seed,threads", [(0, 2), (1, 2), (2, 2), (3, 1), (4, 1)])
+def test_random_battery(seed, threads):
+    """Random shapes, layouts, alpha and beta: every covered case bit for bit, and the class
+    is not empty (at least half the draws are covered)."""
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(100 + seed)
+    covered = total = 0
+    for t in range(30):
+        m = int(rng.integers(1, 40)) if t % 3 else int(rng.integers(12, 150))
+        n = int(rng.integers(1, 40)) if t % 4 else int(rng.integers(12, 300))
+        k = int(rng.choice([1, 2, 3, 4, 8, 12, 16, 33, 64, 100, 192, 193, 300, 385, 512, 784]))
+        layout = ("nt", "nn", "tn")[t % 3]
+        tx, tb, _ = _operands(rng, m, n, k, layout)
+        bias = torch.from_numpy(rng.standard_normal(n).astype(np.float32))
+        x, b = tx.numpy(), tb.numpy()
+        for alpha, beta in ((1.0, 1.0), (0.3, 1.0), (1.0, 0.7), (0.3, 0.0)):
+            total += 1
+            if not G.covered(x, b, alpha, beta, threads):
+                continue
+            covered += 1
+            want = torch.addmm(bias, tx, tb, beta=beta, alpha=alpha)
+            d = _diff(G.mkl_addmm(bias.numpy(), x, b, beta, alpha, threads), want)
+            assert d == 0, (m, n, k, layout, alpha, beta, d)
+        if G.covered(x, b, threads=threads):
+            assert _diff(G.mkl_sgemm(x, b, threads), torch.mm(tx, tb)) == 0, (m, n, k, layout)
+    assert covered >= total // 2
+
+
+def _probe(k, first, js, m=16, n=None):
+    """Summation-order probe through torch.mm: in column c, product ``first`` is +2**40, product
+    ``js[c]`` is -2**40 and every other product is 1; the result counts the ones that were added
+    outside the subtree in which the two big products meet."""
+    n = len(js) if n is None else n
+    a = np.ones((m, k), np.float32)
+    b = np.ones((k, n), np.float32)
+    a[:, first] = 2.0 ** 20
+    b[first, :] = 2.0 ** 20
+    for c, j in enumerate(js):
+        b[j, c] = -(2.0 ** 40)
+    out = torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    assert (out == out[:1]).all()  # every row alike
+    return out[0].astype(np.int64)
+
+
+@exact
+@pytest.mark.parametrize("k", [100, 193, 300, 385, 784, 1000])
+def test_probe_k_blocks(k):
+    """MKL's order for M, N >= 12: per K block one chain from the block's start, blocks added
+    in order; this predicts each probe exactly (a wrong block size or join order fails here)."""
+    blocks = G.kblocks(k)
+    js = list(range(1, k))
+
+    def expected(j):
+        s, e = next(be for be in blocks if be[0] <= j < be[1])
+        if s == 0:  # same chain as product 0: the ones before j are absorbed
+            return k - 1 - j
+        # product 0's block sum is +2**40 and j's block sum -2**40; they cancel when j's block
+        # is added, and only the blocks after it survive
+        return k - e
+
+    got = []
+    for s in range(0, len(js), 64):
+        chunk = js[s:s + 64]
+        got.extend(_probe(k, 0, chunk, n=max(12, len(chunk))).tolist()[:len(chunk)])
+    assert got == [expected(j) for j in js]
+
+
+@exact
+def test_probe_four_lanes():
+    """M < 12 rows outside full 4-row blocks (here M = 3, nn.Linear layout): four lanes over
+    k mod 4, reduced (l0 + l2) + (l1 + l3), no K blocks."""
+    k, n = 784, 64
+    rng = np.random.default_rng(0)
+    js = [int(j) for j in rng.choice(np.arange(1, k), n, replace=False)]
+    a = np.ones((3, k), np.float32)
+    w = np.ones((n, k), np.float32)
+    a[:, 0] = 2.0 ** 20
+    w[:, 0] = 2.0 ** 20
+    for c, j in enumerate(js):
+        w[c, j] = -(2.0 ** 40)
+    got = (torch.from_numpy(a) @ torch.from_numpy(w).t()).numpy()
+    assert (got == got[:1]).all()
+    got = got[0].astype(np.int64)
+    per_lane = k // 4
+    want = [per_lane * 2 if j % 4 == 2 else 0 if j % 4 else k - 2 - (j // 4 - 1)
+            for j in js]
+    assert got.tolist() == want
+
+
+@exact
+def test_thread_split():
+    """(7, 784) @ W.t(): on 1 thread all rows are the blocked FMA order, on 2 threads rows 4-6
+    are a second thread's 4-lane product; each claim fails against the other thread count."""
+    rng = np.random.default_rng(9)
+    tx, tb, _ = _operands(rng, 7, 512, 784, "nt")
+    x, b = tx.numpy(), tb.numpy()
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        want = torch.mm(tx, tb)
+        assert _diff(G.mkl_sgemm(x, b, threads), want) == 0
+        assert _diff(G.mkl_sgemm(x, b, 3 - threads), want) > 0
+    assert not G.covered(x, b, threads=4)
+
+
+def test_kblocks():
+    assert G.kblocks(192) == [(0, 192)]
+    assert G.kblocks(193) == [(0, 96), (96, 192), (192, 193)]
+    assert G.kblocks(384) == [(0, 192), (192, 384)]
+    assert G.kblocks(784) == [(0, 192), (192, 384), (384, 576), (576, 768), (768, 784)]
+
+
+def test_fallback_is_numpy(monkeypatch):
+    # off the measured processor (or outside the covered class) the products are NumPy's
+    monkeypatch.setattr(G, "emulated", lambda: False)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((20, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 30)).astype(np.float32)
+    bias = rng.standard_normal(30).astype(np.float32)
+    assert np.array_equal(G.mkl_sgemm(a, b, 2), a @ b)
+    assert np.array_equal(G.mkl_addmm(bias, a, b, threads=2), bias + a @ b)
+    assert not G.covered(a[:1], b, threads=2) and not G.covered(a, b[:, :1], threads=2)
+    assert not G.covered(a[:1], np.ascontiguousarray(b[:, :12]), threads=2)  # b not W.t()
+    assert G.covered(a[:1], np.asfortranarray(b[:, :12]), threads=2)  # b = W.t()

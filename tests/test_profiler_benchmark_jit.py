@@ -457,9 +457,8 @@ def test_model_ops_named_like_pytorch():
 def _ember_composites():
     import ember.nn._functional.linear as lin
 
-    return (ember.nn.functional.linear, ember.nn.modules.linear.linear, lin.linear,
-            ember.nn.Conv2d.__dict__["_fn"], ember.nn.functional.cross_entropy, ember.matmul,
-            ember.autograd.graph._apply)
+    return (ember.nn.functional.linear, lin.linear, ember.nn.functional.conv2d,
+            ember.nn.functional.cross_entropy, ember.matmul, ember.autograd.graph._apply)
 
 
 def test_composite_ops_nest_like_pytorch():

@@ -667,8 +667,8 @@ def test_mmap(tmp_path):
 
 
 def test_unsupported_dtypes_and_mixed_views():
-    with pytest.raises(RuntimeError, match="float8_e4m3fn"):
-        ember.load(io.BytesIO(torch_bytes(torch.ones(2, dtype=torch.float8_e4m3fn))))
+    f8 = ember.load(io.BytesIO(torch_bytes(torch.ones(2, dtype=torch.float8_e4m3fn))))
+    assert f8.dtype is ember.float8_e4m3fn and f8.tolist() == [1.0, 1.0]  # (test_float8.py)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (PyTorch: "ComplexHalf support is experimental")
         half_complex = torch_bytes(torch.ones(2, dtype=torch.complex32))

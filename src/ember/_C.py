@@ -8,6 +8,7 @@ from ._subclass import has_torch_function as _has_torch_function  # noqa: F401
 from ._subclass import is_torch_function_enabled as _is_torch_function_enabled  # noqa: F401
 from ._subclass import is_torch_function_mode_enabled as _is_torch_function_mode_enabled  # noqa: F401,E501
 from ._tensor import Tensor as TensorBase  # noqa: F401
+from .random import Generator  # noqa: F401
 from ._unsupported import module_getattr as _module_getattr
 
 

@@ -17,6 +17,11 @@ from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, flo
                      set_default_dtype, short, uint8)
 from ._dtype import cdouble, cfloat, complex64, complex128
 from ._dtype import uint16, uint32, uint64
+from ._dtype import (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz,  # noqa: F401
+                     float8_e8m0fnu, float4_e2m1fn_x2, uint1, uint2, uint3, uint4, uint5, uint6,
+                     uint7, int1, int2, int3, int4, int5, int6, int7, bits1x8, bits2x4, bits4x2,
+                     bits8, bits16)
+from ._dtype import qint8, qint32, quint2x4, quint4x2, quint8  # noqa: F401
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
@@ -61,10 +66,19 @@ class layout:
     def __repr__(self):
         return self._name
 
+    def __reduce__(self):  # (pickled by name, as a dtype is: the same object comes back)
+        return _layout_by_name, (self._name,)
+
+
+def _layout_by_name(name):
+    return globals()[name.rpartition(".")[2]]
+
 
 _Layout = layout
 strided = layout()
 sparse_coo = layout("torch.sparse_coo")
+sparse_csr, sparse_csc = layout("torch.sparse_csr"), layout("torch.sparse_csc")
+sparse_bsr, sparse_bsc = layout("torch.sparse_bsr"), layout("torch.sparse_bsc")
 from ._ops.shape import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                          memory_format, preserve_format)
 
@@ -689,6 +703,15 @@ from . import fx  # noqa: E402,F401
 from .fx._symbolic_trace import _assert  # noqa: E402,F401
 from . import sparse  # noqa: E402,F401  (sparse COO tensors: ember._sparse)
 from ._sparse import sparse_coo_tensor  # noqa: E402,F401
+from ._sparse_compressed import (sparse_bsc_tensor, sparse_bsr_tensor,  # noqa: E402,F401
+                                sparse_compressed_tensor, sparse_csc_tensor,
+                                sparse_csr_tensor)
+from ._quantized import (dequantize, qscheme, per_tensor_affine, per_channel_affine,  # noqa: E402,F401
+                         per_tensor_symmetric, per_channel_symmetric,
+                         per_channel_affine_float_qparams, quantize_per_tensor,
+                         quantize_per_channel, quantize_per_tensor_dynamic, int_repr,
+                         _make_per_tensor_quantized_tensor, _make_per_channel_quantized_tensor)
+from . import ao, quantization  # noqa: E402,F401  (quantized tensors: ember._quantized)
 from . import quasirandom  # noqa: E402,F401
 from .utils.dlpack import from_dlpack, to_dlpack, _install as _dlpack_install  # noqa: E402,F401
 _dlpack_install(Tensor)

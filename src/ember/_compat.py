@@ -24,7 +24,8 @@ _HOMES = {
                                       "LazyInstanceNorm3d"),
     "torch.nn.modules.pixelshuffle": ("PixelShuffle", "PixelUnshuffle"),
     "torch.nn.modules.upsampling": ("Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"),
-    "torch.nn.modules.pooling": ("LPPool1d", "LPPool2d", "LPPool3d"),
+    "torch.nn.modules.pooling": ("LPPool1d", "LPPool2d", "LPPool3d", "FractionalMaxPool2d",
+                                 "FractionalMaxPool3d"),
     "torch.nn.modules.normalization": ("LocalResponseNorm", "CrossMapLRN2d"),
     "torch.nn.modules.activation": ("RReLU", "MultiheadAttention"),
     "torch.nn.modules.linear": ("LazyLinear",),
@@ -35,8 +36,15 @@ _HOMES = {
     "torch.autograd.anomaly_mode": ("detect_anomaly", "set_detect_anomaly"),
     "torch.distributions.exp_family": ("ExponentialFamily",),
     "torch.utils.hooks": ("RemovableHandle",),
+    "torch.nn.modules.channelshuffle": ("ChannelShuffle",),
+    "torch._dynamo.eval_frame": ("OptimizedModule",),
+    "torch.nn.modules.loss": ("LinearCrossEntropyLoss",),
+    "torch.nn.modules.linear_cross_entropy_options": ("LinearCrossEntropyOptions",),
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+# PyTorch's generator class lives in its C extension (``ember._C`` re-exports ember's): renamed
+# only, ``torch._C`` itself stays ember's module.
+_HOME_OF["Generator"] = "torch._C"
 
 
 class _Home(types.ModuleType):

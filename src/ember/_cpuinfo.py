@@ -30,3 +30,12 @@ def first(field: str, default=None):
     """``field`` of the first processor listed (``default`` if absent)."""
     procs = processors()
     return procs[0].get(field, default) if procs else default
+
+
+def model_id() -> tuple:
+    """``(vendor, family, model)`` of the first processor, the key of the processor-specific
+    kernels ember reproduces (``("", -1, -1)`` where unknown)."""
+    try:
+        return first("vendor_id", ""), int(first("cpu family", -1)), int(first("model", -1))
+    except ValueError:
+        return "", -1, -1

@@ -1,7 +1,9 @@
 """Data types, the default dtype, and PyTorch's type-promotion rules.
 
-Each ember dtype wraps the NumPy dtype that stores it (bfloat16's comes from
-``ml_dtypes``, imported only when first needed: the import takes half a second).
+Each ember dtype wraps the NumPy dtype that stores it (bfloat16's and the float8 types'
+come from ``ml_dtypes``, imported only when first needed: the import takes half a second;
+PyTorch's "shell" dtypes, uint1..7, int1..7, bits*, float4_e2m1fn_x2, are one-field
+structured types that NumPy cannot compute with).
 Promotion follows PyTorch, not NumPy: a Python scalar or a 0-d tensor only changes
 the result's dtype when it belongs to a higher category (bool < integer < floating <
 complex) than the dimensioned operands.  complex32 (``chalf``) is not provided: NumPy has
@@ -17,7 +19,10 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "uint16", "uint32",
-    "uint64", "bool",
+    "uint64", "bool", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+    "float8_e8m0fnu", "float4_e2m1fn_x2", "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
+    "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "bits1x8", "bits2x4",
+    "bits4x2", "bits8", "bits16", "quint8", "qint8", "qint32", "quint4x2", "quint2x4",
     "complex64", "cfloat", "complex128", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
 ]
@@ -154,6 +159,162 @@ _ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16
             "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128}
 
 
+class _QDtype(dtype):
+    """A quantized dtype (``torch.quint8``...); ``np`` is the integer type of its raw values.
+
+    Kept out of ``ALL`` and ``_BY_NP``: only quantized tensors (ember._quantized) have one.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, name: str, np_dtype, qmin: builtins.int, qmax: builtins.int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self._kind = 1  # (requires_grad refuses it, as PyTorch does)
+        self.is_floating_point = self.is_complex = False
+        _QRANGE[name] = (qmin, qmax)
+        _BY_NAME[name] = self
+
+    @property
+    def is_signed(self):
+        raise RuntimeError("isSignedType not supported for quantized types")
+
+
+_QRANGE = {}  # a quantized dtype's name -> (qmin, qmax) of its values
+quint8 = _QDtype("quint8", np.uint8, 0, 255)
+qint8 = _QDtype("qint8", np.int8, -128, 127)
+qint32 = _QDtype("qint32", np.int32, -2**31, 2**31 - 1)
+quint4x2 = _QDtype("quint4x2", np.uint8, 0, 15)  # (two values a byte)
+quint2x4 = _QDtype("quint2x4", np.uint8, 0, 3)  # (four values a byte)
+
+
+_ODD_NP = set()  # NumPy types of the float8 and shell dtypes (float8's once loaded)
+
+
+class _LazyFloat8(dtype):
+    """An 8-bit float dtype (``torch.float8_e4m3fn``...) before ``ml_dtypes`` is imported.
+
+    As bfloat16: reading ``.np`` loads the storage types of all of them (see ember._float8,
+    which does every conversion: PyTorch's rounding and saturation are not ml_dtypes')."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, signed: builtins.bool = True):
+        self.name = name
+        self.itemsize = 1
+        self._kind = 2
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = signed
+        _BY_NAME[name] = self
+
+    @property
+    def np(self):
+        _load_float8()
+        return _NP_SLOT.__get__(self)
+
+
+def _load_float8():
+    with _bf16_lock:
+        if float8_e4m3fn.__class__ is dtype:
+            return
+        import ml_dtypes
+
+        for d in FLOAT8:
+            nd = np.dtype(getattr(ml_dtypes, d.name))
+            _NP_SLOT.__set__(d, nd)
+            _BY_NP[nd] = d
+            _ODD_NP.add(nd)
+            for hook in _float8_hooks:
+                hook(nd)
+        for d in FLOAT8:
+            d.__class__ = dtype
+
+
+_float8_hooks = []
+
+
+def on_float8_np(hook) -> None:
+    """Call ``hook(numpy_dtype)`` for each float8 NumPy dtype once they are loaded (as
+    on_bfloat16_np)."""
+    with _bf16_lock:
+        if float8_e4m3fn.__class__ is not dtype:
+            _float8_hooks.append(hook)
+            return
+    for d in FLOAT8:
+        hook(d.np)
+
+
+class _ShellDtype(dtype):
+    """PyTorch's "shell" dtypes (``uint1``..``uint7``, ``int1``..``int7``, ``float4_e2m1fn_x2``,
+    ``bits8``...): tensors of them exist, with no arithmetic, printing or conversion.  Each
+    is stored as a one-field structured NumPy type of its width, so that NumPy refuses to
+    compute with it and the dtype stays known from the array alone."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: builtins.int, kind: builtins.int, signed=None):
+        self.name = name
+        self.np = np.dtype([(name, f"u{itemsize}")])
+        self.itemsize = itemsize
+        self._kind = kind
+        self.is_floating_point = kind == 2
+        self.is_complex = False
+        if signed is not None:
+            self.is_signed = signed
+        _BY_NAME[name] = self
+        _BY_NP[self.np] = self
+        _ODD_NP.add(self.np)
+
+
+class _BitsDtype(_ShellDtype):
+    __slots__ = ()
+
+    @property
+    def is_signed(self):
+        raise RuntimeError("Bits types are undefined")
+
+
+float8_e4m3fn = _LazyFloat8("float8_e4m3fn")
+float8_e5m2 = _LazyFloat8("float8_e5m2")
+float8_e4m3fnuz = _LazyFloat8("float8_e4m3fnuz")
+float8_e5m2fnuz = _LazyFloat8("float8_e5m2fnuz")
+float8_e8m0fnu = _LazyFloat8("float8_e8m0fnu", signed=False)
+FLOAT8 = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
+float4_e2m1fn_x2 = _ShellDtype("float4_e2m1fn_x2", 1, 2, True)
+(uint1, uint2, uint3, uint4, uint5, uint6, uint7) = _UINT_SHELLS = tuple(
+    _ShellDtype(f"uint{i}", 1, 1, False) for i in range(1, 8))
+(int1, int2, int3, int4, int5, int6, int7) = _INT_SHELLS = tuple(
+    _ShellDtype(f"int{i}", 1, 1, True) for i in range(1, 8))
+bits1x8, bits2x4, bits4x2, bits8 = _BITS = tuple(
+    _BitsDtype(n, 1, 1) for n in ("bits1x8", "bits2x4", "bits4x2", "bits8"))
+bits16 = _BitsDtype("bits16", 2, 1)
+_BITS += (bits16,)
+SHELLS = (float4_e2m1fn_x2, *_UINT_SHELLS, *_INT_SHELLS, *_BITS)
+_ODD = frozenset(FLOAT8 + SHELLS)  # the dtypes promote_types treats apart
+
+
+def _promote_odd(a: dtype, b: dtype) -> dtype:
+    """promote_types for a float8 or shell dtype (PyTorch refuses nearly every pair)."""
+    na, nb = scalar_name(a), scalar_name(b)
+    if a in _BITS or b in _BITS:
+        raise RuntimeError(f"Promotion from {na} and {nb} is unsupported.")
+    if a in FLOAT8 or b in FLOAT8:
+        raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{na} and {nb}")
+    if a in _UINT_SHELLS or b in _UINT_SHELLS or a in _WIDE_UNSIGNED or b in _WIDE_UNSIGNED:
+        if a.is_floating_point or b.is_floating_point:
+            return a if a.is_floating_point else b
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {na} and {nb}")
+    # NOTE: PyTorch's promotion table has no row for int1..int7 or float4_e2m1fn_x2: it
+    # fails an internal assertion, whose message this repeats
+    line, which = (103, "a") if a in _ODD else (105, "b")
+    raise RuntimeError(f"ix_{which} != -1 INTERNAL ASSERT FAILED at \"/__w/pytorch/pytorch/"
+                       f"c10/core/ScalarType.cpp\":{line}, please report a bug to PyTorch. ")
+
+
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
@@ -165,6 +326,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
     except KeyError:
         if np.dtype(np_dtype).name == "bfloat16":  # an ml_dtypes array made before ours
             _load_bfloat16()
+            return _BY_NP[np.dtype(np_dtype)]
+        if np.dtype(np_dtype).name in _BY_NAME and np.dtype(np_dtype).name.startswith("float8"):
+            _load_float8()
             return _BY_NP[np.dtype(np_dtype)]
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
@@ -224,6 +388,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing category."""
     if a is b:
         return a
+    if a in _ODD or b in _ODD:
+        return _promote_odd(a, b)
     if a in _WIDE_UNSIGNED or b in _WIDE_UNSIGNED:
         if a.is_floating_point or b.is_floating_point:
             return a if a.is_floating_point else b
@@ -309,6 +475,7 @@ CPP_NAMES = {  # the C++ type names PyTorch's messages use
     "uint8": "unsigned char", "uint16": "short unsigned int", "uint32": "unsigned int",
     "uint64": "long unsigned int", "bool": "bool", "complex64": "c10::complex<float>",
     "complex128": "c10::complex<double>"}
+CPP_NAMES.update({d.name: "c10::" + d.name.capitalize() for d in FLOAT8})
 
 
 def scalar_name(d: dtype) -> str:
@@ -331,7 +498,12 @@ _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "Fl
            "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",
            "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
            "complex128": "ComplexDoubleTensor", "uint16": "UInt16Tensor",
-           "uint32": "UInt32Tensor", "uint64": "UInt64Tensor"}
+           "uint32": "UInt32Tensor", "uint64": "UInt64Tensor",
+           "quint8": "QUInt8Tensor", "qint8": "QInt8Tensor", "qint32": "QInt32Tensor",
+           "quint4x2": "QUInt4x2Tensor", "quint2x4": "QUInt2x4Tensor"}
+_LEGACY.update({d.name: d.name.capitalize() + "Tensor" for d in FLOAT8 + (float4_e2m1fn_x2,)})
+_LEGACY.update({d.name: "U" + d.name[1:].capitalize() + "Tensor" for d in _UINT_SHELLS})
+_LEGACY.update({d.name: d.name.capitalize() + "Tensor" for d in _INT_SHELLS + _BITS})
 
 
 class _TypeInfo:
@@ -342,6 +514,20 @@ class _TypeInfo:
 
     def __hash__(self):
         return hash((type(self).__name__, self.dtype))
+
+
+class _Info8:
+    # (NOTE: ml_dtypes' finfo differs from PyTorch's for e5m2fnuz's eps and the resolutions)
+    def __init__(self, eps, max, min, tiny):
+        self.bits, self.eps, self.max, self.min = 8, eps, max, min
+        self.smallest_normal, self.precision = tiny, 0
+
+
+_FINFO8 = {float8_e4m3fn: _Info8(0.125, 448.0, -448.0, 2.0 ** -6),
+           float8_e5m2: _Info8(0.25, 57344.0, -57344.0, 2.0 ** -14),
+           float8_e4m3fnuz: _Info8(0.125, 240.0, -240.0, 2.0 ** -7),
+           float8_e5m2fnuz: _Info8(0.125, 57344.0, -57344.0, 2.0 ** -15),
+           float8_e8m0fnu: _Info8(1.0, 2.0 ** 127, 2.0 ** -127, 2.0 ** -127)}
 
 
 class finfo(_TypeInfo):
@@ -357,7 +543,11 @@ class finfo(_TypeInfo):
         if not dt.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
-        if dt is bfloat16:
+        if dt in _FINFO8:
+            info = _FINFO8[dt]
+        elif dt is float4_e2m1fn_x2:
+            raise TypeError("bad argument type for built-in operation")
+        elif dt is bfloat16:
             import ml_dtypes
 
             info = ml_dtypes.finfo(dt.np)
@@ -387,9 +577,13 @@ class iinfo(_TypeInfo):
         dt = to_dtype(type)
         if dt is bool:  # (the dtype: this module shadows the builtin)
             raise TypeError("torch.bool is not supported by torch.iinfo")
-        if dt.is_floating_point or dt.is_complex:
+        if dt.is_floating_point or dt.is_complex or dt in SHELLS:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
                             "to handle 'torch.iinfo'")
+        if isinstance(dt, _QDtype):  # NOTE: PyTorch makes it; reading it fails (_QIInfo)
+            self.__class__ = _QIInfo
+            self._name = scalar_name(dt)
+            return
         info = np.iinfo(dt.np)
         num = builtins.int
         self.bits, self.max, self.min = num(info.bits), num(info.max), num(info.min)
@@ -397,3 +591,13 @@ class iinfo(_TypeInfo):
 
     def __repr__(self):
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+class _QIInfo(iinfo):
+    """``iinfo`` of a quantized dtype: PyTorch builds it but fails on reading it."""
+
+    def _fail(self, *args):
+        raise NotImplementedError(f'"dtype" not implemented for \'{self._name}\'')
+
+    bits = min = max = dtype = property(_fail)
+    __repr__ = _fail

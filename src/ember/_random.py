@@ -569,6 +569,12 @@ def _as_dtype(dtype, kernel=None) -> np.dtype:
                                f"distribution. dtype must be a floating point but you "
                                f"specified {name}")
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+    if dt in _D._ODD_NP:  # float8 and shell dtypes: no kernels
+        if kernel is None:
+            return dt  # (the caller names its kernel)
+        if kernel == "check_random_bounds":
+            kernel = "random_update_from_to"
+        _not_implemented(kernel, dt)
     if dt not in _FLOATS and dt not in _INTS and dt != _BOOL:
         raise TypeError(f"unsupported dtype for the CPU random kernels: {dt}")
     return dt
@@ -1141,7 +1147,8 @@ def _exp(v):
 
 
 def _not_implemented(kernel, dt):
-    raise NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_NAME[dt]}\'')
+    name = _SCALAR_NAME.get(dt) or _D.scalar_name(_D.from_numpy_dtype(dt))  # (or float8...)
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def _continuous_only(what, dt, name):

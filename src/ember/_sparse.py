@@ -91,7 +91,38 @@ def _xp(dev):
 
 # -- the tensor ----------------------------------------------------------------------------------
 
-class SparseTensor(Tensor):
+class _Storageless:
+    """What the sparse layouts (COO here, the compressed ones in ``_sparse_compressed``) share:
+    no storage to hand to NumPy or to list, and dtype casts through their own ``to``."""
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy()
+
+    def tolist(self):
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    data_ptr = tolist
+
+    def float(self, memory_format=None):
+        return self.to(D.float32)
+
+    def double(self, memory_format=None):
+        return self.to(D.float64)
+
+    def half(self, memory_format=None):
+        return self.to(D.float16)
+
+    def long(self, memory_format=None):
+        return self.to(D.int64)
+
+    def int(self, memory_format=None):
+        return self.to(D.int32)
+
+    def bool(self, memory_format=None):
+        return self.to(D.bool)
+
+
+class SparseTensor(_Storageless, Tensor):
     """A sparse COO tensor (PyTorch's ``torch.Tensor`` with ``layout=torch.sparse_coo``)."""
 
     is_sparse = True
@@ -178,13 +209,6 @@ class SparseTensor(Tensor):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                         "first.")
 
-    def __array__(self, dtype=None, copy=None):
-        return self.numpy()
-
-    def tolist(self):
-        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
-
-    data_ptr = tolist
 
     def stride(self, dim=None):
         # NOTE: as PyTorch 2.13, a sparse tensor reports all-zero strides instead of failing
@@ -232,24 +256,6 @@ class SparseTensor(Tensor):
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         return self.to("cuda" if device is None else device)
-
-    def float(self, memory_format=None):
-        return self.to(D.float32)
-
-    def double(self, memory_format=None):
-        return self.to(D.float64)
-
-    def half(self, memory_format=None):
-        return self.to(D.float16)
-
-    def long(self, memory_format=None):
-        return self.to(D.int64)
-
-    def int(self, memory_format=None):
-        return self.to(D.int32)
-
-    def bool(self, memory_format=None):
-        return self.to(D.bool)
 
     def clone(self, *, memory_format=None):
         return _make(self._sp_i.copy(), self._sp_v.copy(), self.shape, self._sp_c, (self,),
@@ -522,7 +528,7 @@ _KEEP = {
 
 
 def _install_stubs():
-    own = set(SparseTensor.__dict__)
+    own = set(SparseTensor.__dict__) | set(_Storageless.__dict__)
     for name in dir(Tensor):
         if name in own or name in _KEEP or (name.startswith("_") and not name.startswith("__")):
             continue
@@ -1444,7 +1450,12 @@ def _sparse_repr(t):
 # -- pickling -------------------------------------------------------------------------------------
 
 def _rebuild_sparse_tensor(layout, data):
-    """``torch._utils._rebuild_sparse_tensor`` for the COO layout."""
+    """``torch._utils._rebuild_sparse_tensor`` (the compressed layouts: ``_sparse_compressed``)."""
+    if str(layout) in ("torch.sparse_csr", "torch.sparse_csc", "torch.sparse_bsr",
+                       "torch.sparse_bsc"):
+        from ._sparse_compressed import _rebuild_compressed
+
+        return _rebuild_compressed(layout, data)
     if str(layout) != "torch.sparse_coo":
         raise RuntimeError(f"ember cannot load sparse tensors of layout {layout}")
     if len(data) == 3:

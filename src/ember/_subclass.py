@@ -27,8 +27,12 @@ ember's ops are Python, where PyTorch's are C++, so their inner calls must stay 
 
 Not covered: a method of a plain tensor given a subclass argument (``plain.add(sub)``; the
 operators are, through Python's reflected methods) runs undispatched, since covering it would
-cost every plain tensor's methods; Python-level functions get only the keyword arguments the
-caller gave (PyTorch's pass all of theirs).
+cost every plain tensor's methods; ``torch.functional``'s Python-level functions (``einsum``,
+``split``, ...) hand on only the keyword arguments the caller gave (PyTorch's pass all of
+theirs; ``nn.functional``'s do here too, see ``_as_passed``).
+
+``nn``'s layers call the dispatching ``torch.nn.functional`` / ``torch`` functions, as
+PyTorch's do, so a handler (or ``torch.fx``, traced into a layer) sees ``F.linear`` and co.
 """
 from __future__ import annotations
 
@@ -572,9 +576,9 @@ def _activate():
 
 
 def _reach_modules():
-    """Point ``nn``'s layers at the dispatching ``torch.nn.functional`` functions (they call
-    ember's implementations directly, which handlers would not see: ``nn.Linear`` must show
-    ``linear``, as in PyTorch).  Done on first use, so that until then they pay nothing."""
+    """Point ``nn.functional``'s implementations at the dispatching functions where they call
+    one another (``nn``'s layers call the dispatching ``torch.nn.functional`` functions
+    themselves, as PyTorch's do).  Done on first use, so that until then they pay nothing."""
     import sys
 
     inner = {}
@@ -584,22 +588,14 @@ def _reach_modules():
             inner[id(f)] = fn
             f = getattr(f, "__wrapped__", None)
     for name, mod in list(sys.modules.items()):
-        if mod is None or not (name.startswith("ember.nn.modules.") or
-                               name.startswith("ember.nn._functional.")):
+        if mod is None or not name.startswith("ember.nn._functional."):
             continue
         ns = vars(mod)
         for k, v in list(ns.items()):
             if isinstance(v, _types.FunctionType) and not k.startswith("__"):
                 w = inner.get(id(v))
-                if w is not None and w.__name__ == v.__name__:
+                if w is not None and w.__qualname__ == v.__name__:
                     ns[k] = w
-            elif isinstance(v, type):
-                # a layer holding its function as a staticmethod (``Conv2d._fn``)
-                for a, sm in list(vars(v).items()):
-                    if isinstance(sm, staticmethod):
-                        w = inner.get(id(sm.__func__))
-                        if w is not None and w.__name__ == sm.__func__.__name__:
-                            setattr(v, a, staticmethod(w))
 
 
 def on_subclass(cls):
@@ -792,8 +788,61 @@ def _slow(public, fn, args, kwargs, py):
         return fn(*args, **kwargs)
     if py == "modes" and (S.all_off or not MODES):  # (its data argument is not dispatched on)
         return _quietly(fn, args, kwargs)
-    r = _dispatch(public, args, kwargs, py)
+    if py is True and public.__module__ == "ember.nn.functional":
+        func, dargs, dkwargs = _as_passed(public, fn, args, kwargs)
+        r = _dispatch(func, dargs, dkwargs, py)
+    else:
+        r = _dispatch(public, args, kwargs, py)
     return _quietly(fn, args, kwargs) if r is _NOBODY else r
+
+
+# nn.functional's Python-level functions that hand a different function to the handlers
+# when a flag is set (PyTorch's ``max_pool2d`` is ``max_pool2d_with_indices`` then)
+_WITH_INDICES = frozenset((
+    "max_pool1d max_pool2d max_pool3d adaptive_max_pool1d adaptive_max_pool2d "
+    "adaptive_max_pool3d fractional_max_pool2d fractional_max_pool3d").split())
+# parameters that PyTorch's function does not hand on
+_NOT_HANDED = {"l1_loss": ("weight",)}
+_SIGNATURES: dict = {}
+
+
+def _as_passed(public, fn, args, kwargs):
+    """``(func, args, kwargs)`` as PyTorch's Python-level ``nn.functional`` functions hand a
+    call to ``__torch_function__``: the required parameters by position, every other one
+    by keyword with its default filled in (whatever the caller's spelling)."""
+    sig = _SIGNATURES.get(fn)
+    if sig is None:
+        import inspect
+
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            sig = False
+        _SIGNATURES[fn] = sig
+    if sig is False:
+        return public, args, kwargs
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError:
+        return public, args, kwargs  # (the implementation gives the error)
+    bound.apply_defaults()
+    name = public.__qualname__
+    skip = _NOT_HANDED.get(name, ())
+    pos, kw = [], {}
+    for p in sig.parameters.values():
+        v = bound.arguments.get(p.name, p.default)
+        if p.kind is p.VAR_POSITIONAL:
+            pos.extend(v)
+        elif p.kind is p.VAR_KEYWORD:
+            kw.update(v)
+        elif p.default is p.empty and not kw and p.kind is not p.KEYWORD_ONLY:
+            pos.append(v)
+        elif p.name not in skip:
+            kw[p.name] = v
+    func = public
+    if name in _WITH_INDICES and kw.get("return_indices"):
+        func = PUBLIC["torch.nn.functional"].get(name + "_with_indices", public)
+    return func, tuple(pos), kw
 
 
 # torch.* functions that never dispatch (PyTorch's Python-level utilities and the C ones
@@ -824,6 +873,8 @@ _PY_FUNCTIONS = frozenset((
 # torch.* functions whose tensor arguments are data, not dispatched on (modes see them)
 _DATA_FUNCTIONS = frozenset(("tensor", "as_tensor", "asarray", "scalar_tensor"))
 PUBLIC: dict = {}  # module name -> {name: dispatching function}
+# nn.functional's functions whose ``__name__`` is not their attribute name in PyTorch
+_F_NAMES = {"logsigmoid": "log_sigmoid", "threshold": "_threshold"}
 
 
 def install_public(namespace, module, py=False, names=None):
@@ -854,5 +905,7 @@ def install_public(namespace, module, py=False, names=None):
         shown = f"{sub}_{name}" if sub in ("linalg", "fft", "special") else name
         w = public_function(fn, shown, module, fpy)
         w.__qualname__ = name  # (what pickling looks up in the module)
+        if module == "torch.nn.functional" and name in _F_NAMES:
+            w.__name__ = _F_NAMES[name]  # (PyTorch's function under another name)
         w._ember_dispatching = True
         namespace[name] = made[name] = w

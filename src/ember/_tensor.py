@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 from ember._warnings import warn as _warn
+from ember._warnings import _ROOT as _EMBER_ROOT
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -18,6 +20,13 @@ from ._size import Size
 
 
 _new_size = tuple.__new__
+_NO_CONTEXT = object()
+_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+
+def _legacy_numpy_protocol():
+    """Whether NumPy 2 called ``__array__``/``__array_wrap__`` for user code (not ember)."""
+    return _NUMPY2 and not sys._getframe(2).f_code.co_filename.startswith(_EMBER_ROOT)
 
 
 class VersionCounter:
@@ -334,6 +343,10 @@ class Tensor:
         if self._requires_grad and not force and _autograd.is_grad_enabled():  # (as PyTorch)
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if self._data.dtype in D._ODD_NP and not force:  # (float8...: PyTorch's TypeError)
+            from ._float8 import refuse
+
+            refuse(self, None, TypeError)
         if not force and self.dtype.is_complex and _ops.complex.is_conj(self):
             raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
                                "tensor.resolve_conj().numpy() instead.")
@@ -359,15 +372,23 @@ class Tensor:
         return base.__dict__.get("_pinned", False)
 
     def __array__(self, dtype=None, copy=None):
+        if copy is not None and _legacy_numpy_protocol():
+            # NOTE: PyTorch's ``__array__`` takes no ``copy=``: NumPy 2 then warns
+            # (DeprecationWarning) and calls again without it; ``copy=False`` raises.
+            raise TypeError("Tensor.__array__() got an unexpected keyword argument 'copy'")
         a = self.numpy()  # PyTorch's errors for tensors that require grad or live on a GPU
         if dtype is not None:
             return a.astype(dtype)
         # NOTE: NumPy 2 passes copy=True for ``np.array(t)`` and trusts the result to be fresh.
         return a.copy() if copy else a
 
-    def __array_wrap__(self, array, context=None, return_scalar=False):
+    def __array_wrap__(self, array, context=_NO_CONTEXT, return_scalar=False):
         """A NumPy function's result on tensors comes back as a tensor (``np.exp(t)``)."""
         from ._ops.creation import from_numpy
+
+        if context is not _NO_CONTEXT and _legacy_numpy_protocol():
+            # NOTE: PyTorch's takes only ``array``: NumPy 2 warns, then calls it with that alone
+            raise TypeError("Tensor.__array_wrap__() takes 2 positional arguments but 4 were given")
 
         if array.dtype == np.bool_:  # NOTE: PyTorch gives uint8 here, not bool
             array = array.astype(np.uint8)
@@ -377,10 +398,18 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
+        if self._data.dtype in D._ODD_NP:  # float8, shells
+            from ._float8 import host_values
+
+            return host_values(self).reshape(()).item()
         return self._data.reshape(()).item() if self.dtype is not D.bfloat16 else float(
             self._data.reshape(()))
 
     def tolist(self):
+        if self._data.dtype in D._ODD_NP:  # float8, shells
+            from ._float8 import host_values
+
+            return host_values(self, for_list=True).tolist()
         a = self.numpy(force=True)
         if self.dtype is D.bfloat16 or self.dtype is D.float16:
             a = a.astype(np.float32)

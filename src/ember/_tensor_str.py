@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._dtype import get_default_dtype
+from ._dtype import _ODD_NP, get_default_dtype
 
 __all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr"]
 
@@ -100,6 +100,13 @@ def printoptions(**kwargs):
 
 # -- element strings ---------------------------------------------------------------------
 
+class _Fixed(int):
+    """A ``sci_mode`` of False that also rules out the whole-number style."""
+
+
+_FIXED = _Fixed(0)
+
+
 def _float_strings(values: np.ndarray, opts: _PrintOptions):
     """Unpadded strings for the float64 ``values`` (1-D) and the column width.
 
@@ -117,7 +124,7 @@ def _float_strings(values: np.ndarray, opts: _PrintOptions):
         strs = [f"{v:.0f}." if math.isfinite(v) else f"{v:.0f}" for v in values.tolist()]
         return strs, 1
 
-    whole = bool(np.all(picked == np.ceil(picked)))
+    whole = bool(np.all(picked == np.ceil(picked))) and opts.sci_mode is not _FIXED
     if opts.sci_mode is None:
         mags = np.abs(picked)
         big, small = mags.max(), mags.min()
@@ -293,7 +300,20 @@ def tensor_repr(t, *, tensor_contents=None, prefix="tensor(") -> str:
         if dtype.name not in (default_name, default_complex, "int64", "bool"):
             suffixes.append(f"dtype={dtype}")
         if tensor_contents is None:
-            body = _contents(t._data, bool(dtype.is_floating_point), indent, opts)
+            data = t._data
+            if data.dtype in _ODD_NP:  # float8 or a shell dtype
+                from ._float8 import host_values
+
+                data = host_values(t, for_print=opts)
+                if dtype.name == "float8_e8m0fnu" and opts.sci_mode is None and \
+                        np.isnan(data).any():
+                    # NOTE: PyTorch's printing counts e8m0's NaN among the finite values,
+                    # which makes its range and whole-number tests false: fixed point then
+                    opts = _PrintOptions()
+                    for k, v in _OPTS.as_dict().items():
+                        setattr(opts, k, v)
+                    opts.sci_mode = _FIXED
+            body = _contents(data, bool(dtype.is_floating_point), indent, opts)
         else:
             body = tensor_contents
 

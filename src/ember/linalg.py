@@ -255,6 +255,13 @@ def slogdet(A, *, out=None):
     return _out(make_return("linalg_slogdet", *res, names=("sign", "logabsdet")), out)
 
 
+def slogdet_(input, *, out=None):
+    """``torch.slogdet`` / ``Tensor.slogdet``: :func:`slogdet` under its older result name
+    (``torch.return_types.slogdet``)."""
+    sign, logabs = slogdet(input)
+    return _out(make_return("slogdet", sign, logabs, names=("sign", "logabsdet")), out)
+
+
 def _slogdet_rule(ctx, g_sign, g_log):
     a, sign = ctx.saved
     # log det A = log|det A| + i angle(det A) is holomorphic with derivative A^{-T}.  A real
@@ -957,7 +964,7 @@ def cross_(input, other, dim=None, *, out=None):
     return cross(input, other, dim=dim, out=out)
 
 
-TORCH_FUNCTIONS = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
+TORCH_FUNCTIONS = {"det": det, "logdet": logdet, "slogdet": slogdet_, "inverse": inverse,
                    "pinverse": pinverse, "matrix_power": matrix_power, "svd": svd_, "qr": qr_,
                    "cholesky": cholesky_, "cross": cross_, "matrix_exp": matrix_exp}
 

@@ -23,7 +23,9 @@ __all__ = ["save", "save_file", "load", "load_file"]
 _CODES = {"F16": D.float16, "BF16": D.bfloat16, "F32": D.float32, "F64": D.float64,
           "I8": D.int8, "I16": D.int16, "I32": D.int32, "I64": D.int64, "U8": D.uint8,
           "U16": D.uint16, "U32": D.uint32, "U64": D.uint64, "BOOL": D.bool,
-          "C64": D.complex64, "C128": D.complex128}
+          "C64": D.complex64, "C128": D.complex128, "F8_E4M3": D.float8_e4m3fn,
+          "F8_E5M2": D.float8_e5m2, "F8_E4M3FNUZ": D.float8_e4m3fnuz,
+          "F8_E5M2FNUZ": D.float8_e5m2fnuz, "F8_E8M0": D.float8_e8m0fnu}
 
 
 def _require():

@@ -93,8 +93,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
         _atomic_write(f, write)
     else:
         if not hasattr(f, "write"):
-            raise AttributeError(f"expected a path or a binary file object with a 'write' "
-                                 f"method, got {type(f).__name__}")
+            raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
+                                 "'write' attribute")
         write(f, "archive")
         if hasattr(f, "flush"):
             f.flush()
@@ -254,9 +254,11 @@ def _open_for_read(f):
         with open(f, "rb") as fh:
             yield fh
     else:
-        if not hasattr(f, "read"):
-            raise AttributeError(f"expected a path or a binary file object with 'read', "
-                                 f"'seek' and 'tell', got {type(f).__name__}")
+        if not hasattr(f, "seek"):
+            raise AttributeError(f"'{type(f).__name__}' object has no attribute 'seek'. You can "
+                                 "only torch.load from a file that is seekable. Please pre-load "
+                                 "the data into a buffer like io.BytesIO and try to load from it "
+                                 "instead.")
         yield f
 
 

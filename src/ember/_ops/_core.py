@@ -84,6 +84,7 @@ _new_tensor = object.__new__
 # (bfloat16 joins when loaded: its NumPy dtype comes from ml_dtypes, imported on first use)
 FLOAT_NP = {d.np for d in (D.float16, D.float32, D.float64)}
 D.on_bfloat16_np(FLOAT_NP.add)  # (one set.add: atomic under the GIL, so readers need no lock)
+D.on_float8_np(FLOAT_NP.add)  # (float8 results are recorded too, as PyTorch records them)
 
 
 _SCALARS = (np.generic, bool, int, float, complex)
@@ -183,16 +184,215 @@ def _suggested_layout(arr, inputs):
     return arr
 
 
-def make(arr, inputs, name, rule, *saved, device=None, _view=False) -> Tensor:
-    """Wrap the op's result and, when needed, record node ``name`` with ``rule``."""
+# -- TensorIterator's output strides -------------------------------------------------------
+
+def iter_layout(arr, ops, common=None, first=0):
+    """``arr``, the result of an elementwise op over tensors ``ops`` (None: a number), laid out
+    with the strides PyTorch's TensorIterator gives it (NumPy's own choice differs for
+    permuted and broadcast inputs, and for the strides of size-1 dims).
+
+    ``common``: the NumPy dtype PyTorch computes in; on the CPU it first converts the tensors
+    ``ops[first:]`` of another dtype (a copy that keeps their layout, made dense).
+    """
+    # The common cases, decided cheaply.  Without size-1 dims in the result (a size-1 dim of
+    # an operand is then broadcast, and its stride does not count): C-contiguous tensors give
+    # a contiguous result, which is what NumPy returns for them; tensors of the result's shape
+    # all strided as NumPy's result (two transposes, say) give a result strided so too.
+    shape = arr.shape
+    if 1 not in shape:
+        for t in ops:
+            if t is not None and not t._data.flags.c_contiguous:
+                break
+        else:
+            return arr
+        strides = arr.strides
+        for t in ops:
+            if t is not None and (t._data.strides != strides or t._data.shape != shape):
+                break
+        else:
+            return arr
+    elif arr.flags.c_contiguous and list(arr.strides) == [
+            s * arr.itemsize for s in _contiguous_strides(shape)]:
+        strides = arr.strides  # (size-1 dims: the operands' strides must be PyTorch's too)
+        for t in ops:
+            if t is not None and (not t._data.flags.c_contiguous or 1 in t._data.shape and
+                                  t._data.strides != strides):
+                break
+        else:
+            return arr
+    want = _iter_strides(arr, ops, common, first)
+    if want is None:
+        return arr
+    from .shape import _as_strided
+
+    item = arr.itemsize
+    n = 1
+    for s in arr.shape:
+        n *= s
+    xp = xp_of_array(arr)
+    out = _as_strided(xp.empty(max(n, 1), arr.dtype), arr.shape, [s * item for s in want])
+    out[...] = arr
+    return out
+
+
+def _contiguous_strides(shape):
+    out, z = [], 1
+    for s in reversed(shape):
+        out.append(z)
+        z *= s if s > 1 else 1
+    return out[::-1]
+
+
+def _is_contiguous(shape, st):
+    if 0 in shape:
+        return True
+    z = 1
+    for s, t in zip(reversed(shape), reversed(st)):
+        if s != 1:
+            if t != z:
+                return False
+            z *= s
+    return True
+
+
+def _is_dense(shape, st):
+    """PyTorch's is_non_overlapping_and_dense."""
+    dims = sorted((t, s) for s, t in zip(shape, st) if s > 1)
+    z = 1
+    for t, s in dims:
+        if t != z:
+            return False
+        z *= s
+    return True
+
+
+def _sort_dims(shape, operands):
+    """TensorIterator's order of the dims, fastest first: an insertion sort whose comparison
+    asks the operands in turn (a broadcast dim, stride 0, has no say; a smaller stride
+    decides; equal strides put the smaller size first; undecided leaves the order)."""
+    n = len(shape)
+    perm = list(range(n - 1, -1, -1))
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            a, b = perm[d0], perm[d1]
+            cmp = 0
+            for st in operands:
+                s0, s1 = st[a], st[b]
+                if s0 == 0 or s1 == 0:
+                    continue
+                if s0 < s1:
+                    cmp = -1
+                    break
+                if s0 > s1 or shape[a] > shape[b]:
+                    cmp = 1
+                    break
+            if cmp > 0:
+                perm[d0], perm[d1] = b, a
+                d1 = d0
+            elif cmp < 0:
+                break
+    return perm
+
+
+def _dense_like(shape, st):
+    """The strides ``.to(dtype)`` gives a copy of a tensor with these (its dims' order kept)."""
+    if _is_dense(shape, st):
+        return st
+    perm = _sort_dims(shape, [st])
+    out, z = [0] * len(shape), 1
+    for d in perm:
+        out[d] = z
+        if shape[d] > 1:
+            z *= shape[d]
+    return out
+
+
+def _iter_strides(arr, ops, common, first):
+    """The element strides PyTorch gives ``arr``, or None where its own are those."""
+    shape = arr.shape
+    n = len(shape)
+    if n == 0 or arr.size == 0:  # (``stride()`` of an empty tensor: contiguous, in ember)
+        return None
+    convert = common is not None and type(arr) is np.ndarray
+    operands = []
+    same = True
+    for i, t in enumerate(ops):
+        if t is None:
+            same = False
+            continue
+        d = t._data
+        if d.ndim == 0:
+            same = False
+            continue
+        st = [s // d.itemsize for s in d.strides]
+        if convert and i >= first and d.dtype != common:
+            st = _dense_like(d.shape, st)
+        if d.shape != shape:
+            same = False
+        operands.append((d.shape, st))
+    same = same and bool(operands)
+    if same:  # TensorIterator's fast set-up
+        if all(_is_contiguous(s, st) for s, st in operands):
+            want = _contiguous_strides(shape)
+        elif n == 4 and all(is_channels_last_strides(s, st) for s, st in operands):
+            want = [0, 1, 0, 0]
+            want[3] = shape[1]
+            want[2] = want[3] * shape[3]
+            want[0] = want[2] * shape[2]
+        elif all(_is_dense(s, st) for s, st in operands) and \
+                all(st == operands[-1][1] for s, st in operands):
+            want = operands[-1][1]
+        else:
+            same = False
+    if not same:
+        padded = []
+        for s, st in operands:
+            off = n - len(s)
+            padded.append([0] * off + [0 if s[i] == 1 and shape[off + i] != 1 else st[i]
+                                       for i in range(len(s))])
+        perm = _sort_dims(shape, padded)
+        if perm == list(range(n - 1, -1, -1)):
+            want = _contiguous_strides(shape)
+        else:
+            want, z = [0] * n, 1
+            for d in perm:
+                want[d] = z
+                z *= shape[d]
+    item = arr.itemsize
+    if [s // item for s in arr.strides] == list(want):
+        return None
+    return want
+
+
+def is_channels_last_strides(shape, st) -> bool:
+    """PyTorch's channels-last contiguity of a 4-d tensor with these element strides."""
+    z = 1
+    for d in (1, 3, 2, 0):
+        if shape[d] != 1:
+            if st[d] != z:
+                return False
+            z *= shape[d]
+    return True
+
+
+def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) -> Tensor:
+    """Wrap the op's result and, when needed, record node ``name`` with ``rule``.
+
+    ``laid``: ``arr`` already has its strides (``iter_layout``)."""
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
         _profile_hook(name, inputs, arr)
     # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline
     # (the two calls cost a quarter of recording an op).
     if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
         arr = np.asarray(arr)
-    elif arr.ndim >= 4 and name != "CloneBackward0":  # (clone/contiguous choose their own)
+    elif arr.ndim >= 4 and not laid and name != "CloneBackward0":  # (clone: its own)
         arr = _suggested_layout(arr, inputs)  # channels-last in, channels-last out
+    if arr.dtype in D._ODD_NP or inputs and inputs[0] is not None and \
+            inputs[0]._data.dtype in D._ODD_NP:  # float8 or a shell dtype
+        from .._float8 import odd_result
+
+        arr = odd_result(arr, inputs, name)
     out = _new_tensor(Tensor)
     out._data = arr
     out._device = device if device is not None else inputs[0]._device
@@ -292,6 +492,10 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=Fals
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
         _profile_hook(name, inputs, arrs)
     dev = inputs[0]._device
+    if inputs[0]._data.dtype in D._ODD_NP:  # float8 or a shell dtype
+        from .._float8 import odd_result
+
+        odd_result(arrs[0], inputs, name)
     outs = tuple(wrap(a, dev) for a in arrs)
     # (under inference_mode only views record, as in PyTorch)
     if rule is not None and needs_grad(inputs) and (_view or not STATE.inference):

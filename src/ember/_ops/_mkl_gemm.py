@@ -83,25 +83,19 @@ import platform
 
 import numpy as np
 
+from .. import _cpuinfo
+
 _F32 = np.float32
 # The CPUs this order was measured on: (vendor, family, model).
 _MEASURED = {("AuthenticAMD", 25, 17)}
 _MIN = 12  # M and N from which every output follows the blocked FMA order
 
 
-def _cpu_id():
-    from .._cpuinfo import first
-    try:
-        return first("vendor_id", ""), int(first("cpu family", -1)), int(first("model", -1))
-    except ValueError:
-        return "", -1, -1
-
-
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
     """Whether :func:`mkl_sgemm` reproduces PyTorch's bits on this machine (for covered shapes)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpu_id() in _MEASURED and _selfcheck()
+    return x86 and _cpuinfo.model_id() in _MEASURED and _selfcheck()
 
 
 def kblocks(k: int) -> list:

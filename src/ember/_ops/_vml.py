@@ -39,6 +39,8 @@ import zlib
 
 import numpy as np
 
+from .. import _cpuinfo
+
 # -1/0/+1 (stored as 0/1/2, four to a byte, zlib-compressed): rsqrtps(m) * 2**13 minus
 # round(2**13 / sqrt(centre of m's interval)), for index = (parity << 12) | top 12 fraction
 # bits, where parity is 1 for m in [2, 4).
@@ -63,19 +65,11 @@ _HALF = _F32(0.5)
 _MEASURED = {("AuthenticAMD", 25, 17)}
 
 
-def _cpu_id():
-    from .._cpuinfo import first
-    try:
-        return first("vendor_id", ""), int(first("cpu family", -1)), int(first("model", -1))
-    except ValueError:
-        return "", -1, -1
-
-
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
     """Whether :func:`sqrt` reproduces PyTorch's bits on this machine (else it is NumPy's)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpu_id() in _MEASURED
+    return x86 and _cpuinfo.model_id() in _MEASURED
 
 
 @functools.lru_cache(maxsize=None)

@@ -90,8 +90,9 @@ def native_channel_shuffle(input, groups):
 # ---- one recurrent step with explicit weights ------------------------------------------------
 
 def _cell(kind, input, hx, w_ih, w_hh, b_ih, b_hh):
-    from ..nn.modules.rnn import _STEPS
+    from ..nn.modules.rnn import _STEPS, _check_cell
     state = tuple(hx) if kind == "LSTM" else (hx,)
+    _check_cell(input, state, w_ih, w_hh)
     out = _STEPS[kind](_nn().linear(input, w_ih, b_ih), state, w_hh, b_hh, None)
     return out if kind == "LSTM" else out[0]
 

@@ -123,6 +123,8 @@ _HALVES = (D.float16, D.bfloat16)
 
 
 def _cast(arr, src, dst):
+    if src in D._ODD or dst in D._ODD:
+        return _cast_odd(arr, src, dst)
     if src._kind == 3 and dst._kind != 3:
         from .._warnings import warn_once
 
@@ -150,6 +152,33 @@ def _cast(arr, src, dst):
             return arr.astype(np.float32).astype(dst.np)
     with quiet:
         return arr.astype(dst.np)
+
+
+def _cast_odd(arr, src, dst):
+    """A cast from or to a float8 type (done by ember._float8, as PyTorch rounds) or a
+    shell type (refused, as PyTorch has no copy kernel for them)."""
+    for d in (src, dst):
+        if d in D.SHELLS:
+            kernel = "copy_kernel" if d is D.float4_e2m1fn_x2 else "copy_"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{D.scalar_name(d)}'")
+    from .. import _float8 as F8
+
+    if src in D.FLOAT8:
+        codes = np.asarray(arr).view(np.uint8)
+        if dst in _FLOATS:
+            return np.asarray(F8.decode(codes, src.name, dst.np))
+        f = np.asarray(F8.decode(codes, src.name))
+        if dst in D.FLOAT8:
+            return F8.encode_f32(f, dst.name).view(dst.np)
+        if dst._kind == 1 and src.name in F8.ONE_NAN:
+            f = np.where(np.isnan(f), np.float32(0), f)  # NOTE: PyTorch gives 0 for their NaN
+        return _cast(f, D.float32, dst)
+    if src is not D.float32:
+        arr = _cast(arr, src, D.float32)  # (as PyTorch: through float32, rounding twice)
+    return F8.encode_f32(arr, dst.name).view(dst.np)
+
+
+_FLOATS = (D.float16, D.bfloat16, D.float32, D.float64)
 
 
 def _to_rule(ctx, g):

@@ -279,6 +279,7 @@ def _check_legacy_data(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, NumPy arrays, scalars, tensors)."""
+    _dtype_kw("tensor", dtype)
     if isinstance(data, Tensor):
         _warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
@@ -385,8 +386,60 @@ def from_numpy(a):
 
 # -- filled --------------------------------------------------------------------------
 
+def _dtype_kw(fn, dtype):
+    """PyTorch's parser words for a ``dtype=`` that is no dtype (a string, a number, ...);
+    NumPy's dtypes and scalar types stay accepted (ember converts them)."""
+    if dtype is None or isinstance(dtype, D.dtype) or any(
+            dtype is t for t in (float, int, bool, complex)):
+        return
+    if isinstance(dtype, (np.dtype, type)):
+        try:
+            D.to_dtype(dtype)
+            return
+        except TypeError:
+            pass
+    t = type(dtype)
+    name = "torch.Size" if isinstance(dtype, tuple) and t.__name__ == "Size" else (
+        t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}")
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {name}")
+
+
 def _dtype_or_default(dtype):
     return D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+
+
+def _int_like(a, first):
+    """Whether PyTorch's parser takes ``a`` as one size (a bool only after the first)."""
+    if isinstance(a, Tensor):
+        return a.numel() == 1 and not a.dtype.is_floating_point and not a.dtype.is_complex
+    return isinstance(a, (int, np.integer)) and not (first and isinstance(a, (bool, np.bool_)))
+
+
+def _bool_as_int(items):
+    """After the first item, PyTorch's parser takes a bool as a size (True is 1)."""
+    return [int(a) if i and isinstance(a, (bool, np.bool_)) else a for i, a in enumerate(items)]
+
+
+def _check_size_items(name, args, pos=1, arg="size"):
+    """PyTorch's words for a bad size: a sequence whose first item is no int is refused as a
+    whole; a later bad item fails in unpacking; a bad first of several loose ints leaves only
+    the first positional argument to match."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        seq = args[0]
+    elif len(args) == 1:
+        return
+    else:
+        seq = args
+        if not _int_like(seq[0], True) and name in ("zeros", "ones", "empty"):
+            raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    for i, a in enumerate(seq):
+        if _int_like(a, i == 0):
+            continue
+        if i == 0:
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                            f"but found element of type {type(a).__name__} at pos 0")
+        raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos {i + 1} "
+                        f"with error \"type must be tuple of ints,but got {type(a).__name__}\"")
 
 
 def _size(name, args, size):
@@ -397,6 +450,11 @@ def _size(name, args, size):
         args = (size,)
     if not args:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    _check_size_items(name, args)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = (type(args[0])(_bool_as_int(args[0])),)
+    else:
+        args = tuple(_bool_as_int(args))
     try:
         shape = shape_arg(args)
     except TypeError:
@@ -429,6 +487,8 @@ def _filled(fill, shape, dtype, device, requires_grad, out=None):
     xp = xp_for(_device(device))
     if fill is None or fill == 0:
         arr = xp.zeros(shape, dtype=dt.np)
+    elif dt in D._ODD:  # float8 or a shell dtype
+        arr = xp.full(shape, _fill_scalar(fill, dt), dtype=dt.np)
     else:
         arr = xp.full(shape, fill, dtype=dt.np)
     return _to_out(_finish(arr, device, requires_grad), out)
@@ -436,6 +496,7 @@ def _filled(fill, shape, dtype, device, requires_grad, out=None):
 
 def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False):
+    _dtype_kw("zeros", dtype)
     if layout is not None and str(layout) == "torch.sparse_coo" and out is None:
         from .._sparse import sparse_coo_tensor
         return sparse_coo_tensor(size=_size("zeros", args, size), dtype=dtype, device=device,
@@ -446,11 +507,13 @@ def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fal
 
 def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False):
+    _dtype_kw("ones", dtype)
     return _filled(1, _size("ones", args, size), dtype, device, requires_grad, out)
 
 
 def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False, memory_format=None):
+    _dtype_kw("empty", dtype)
     # NOTE: ember zero-fills "uninitialised" memory; reading it is undefined in PyTorch anyway
     # (under deterministic algorithms, PyTorch's NaN / largest-integer markers)
     shape = _size("empty", args, size)
@@ -497,6 +560,10 @@ def _fill_number(fill_value):
 
 def _fill_array(shape, value, dt, device):
     """``shape`` filled with Python number ``value`` converted as PyTorch converts it."""
+    if dt in D._ODD:  # float8 or a shell dtype
+        from .._float8 import check_fill
+
+        check_fill(value, dt, math.prod(shape))
     value = _fill_scalar(value, dt)
     xp = xp_for(_device(device))
     with quiet:
@@ -506,6 +573,10 @@ def _fill_array(shape, value, dt, device):
 def _fill_scalar(value, dt):
     """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
     it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
+    if dt in D._ODD:  # float8 or a shell dtype
+        from .._float8 import fill_value
+
+        return fill_value(value, dt)
     if isinstance(value, complex) and dt is D.bool:
         return value != 0
     if isinstance(value, complex) and dt._kind != 3:
@@ -543,6 +614,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False,
          layout=None, pin_memory=False):
+    _dtype_kw("full", dtype)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{type(size).__name__}")
@@ -609,12 +681,14 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     _need_tensor(t, "zeros_like")
+    _dtype_kw("zeros_like", dtype)
     return _like_filled(t, None, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     _need_tensor(t, "ones_like")
+    _dtype_kw("ones_like", dtype)
     return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
 
 
@@ -624,12 +698,14 @@ _EMPTY = object()  # empty_like's fill: none, or deterministic mode's markers
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     _need_tensor(t, "empty_like")
+    _dtype_kw("empty_like", dtype)
     return _like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     _need_tensor(t, "full_like")
+    _dtype_kw("full_like", dtype)
     dt = D.to_dtype(dtype) if dtype is not None else t.dtype
     if dt in (D.float16, D.bfloat16) and isinstance(fill_value, (int, float)) and \
             math.isfinite(fill_value) and not -D.finfo(dt).max <= fill_value <= D.finfo(dt).max:
@@ -733,6 +809,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
     if dtype is None:
         dtype = D.int64 if all_int else D.get_default_dtype()
     dt = D.to_dtype(dtype)
+    if dt in D._ODD:  # float8 and shell dtypes
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{D.scalar_name(dt)}'")
     if dt is D.bool or dt._kind == 3:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy_name(dt)}'")
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -807,6 +885,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
         dt = D.default_complex()
     else:
         dt = _dtype_or_default(dtype)
+    if dt in D._ODD:  # float8 and shell dtypes
+        raise NotImplementedError(f"\"linspace_cpu\" not implemented for '{D.scalar_name(dt)}'")
     if dt is D.bool:
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     exps = _linspace_values(start, end, steps, dt)
@@ -999,6 +1079,10 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
         if isinstance(size, int):
             raise TypeError(f"randint(): argument 'size' (position {len(args) + 1}) must be "
                             f"tuple of ints, not int")
+    if isinstance(size, (tuple, list)):
+        _check_size_items("randint", (size,), len(args) + 1)
+    if len(args) == 1 and isinstance(args[0], float):
+        raise TypeError("randint(): argument 'high' (position 1) must be int, not float")
     for v in args:
         if isinstance(v, float):
             kinds = ", ".join(type(a).__name__ for a in (*args, size))

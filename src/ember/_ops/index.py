@@ -65,12 +65,25 @@ def _key_items(key):
         return key
     if isinstance(key, list) and len(key) < 32 and any(
             k is None or k is Ellipsis or
-            isinstance(k, (slice, Tensor, list, tuple, np.ndarray, range))
+            isinstance(k, (slice, Tensor, list, tuple, np.ndarray, range, str))
             for k in key):
         # NOTE: PyTorch (like old NumPy) still reads such a list as a tuple, with a warning.
-        _warn(_SEQ_WARNING, UserWarning, stacklevel=4)
+        _warn_sequence(key)
+        return tuple(key)
+    if isinstance(key, str) and 0 < len(key) < 32:
+        # NOTE: to PyTorch a str is a sequence of sequences (its characters): read as a tuple
+        # with the same warning, before its first item is refused
+        _warn_sequence(key)
         return tuple(key)
     return (key,)
+
+
+def _warn_sequence(key):
+    try:
+        _warn(_SEQ_WARNING, UserWarning)
+    except Warning:  # warnings as errors: PyTorch's error for a str item wins over its warning
+        if not any(isinstance(k, str) for k in key):
+            raise
 
 
 class _Mask:
@@ -404,6 +417,8 @@ def _masked_fill_value(mask, value, dtype):
     if mask.byte:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            "unsigned char")
+    if dtype in D.FLOAT8:  # (PyTorch has no masked_fill kernel for them)
+        raise NotImplementedError(f"\"masked_fill\" not implemented for '{D.scalar_name(dtype)}'")
     if value.dtype is dtype:
         return value
     if value.dtype.is_complex and not dtype.is_complex and bool(value.detach().imag.ne(0).any()):
@@ -852,16 +867,16 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
     same_device(t, index, src if isinstance(src, Tensor) else None)
     d = norm_dim(dim, t.ndim)
     s = src if src is not None else value
+    if isinstance(s, Tensor) and reduce is not None:  # (warned before the name is checked)
+        _warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+              "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+              "instead for more reduction options.", UserWarning, stacklevel=2)
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     if isinstance(s, Tensor):
         if s.dtype is not t.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _check_scatter(t, d, index, s, "scatter")
-        if reduce is not None:
-            _warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-                  "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-                  "instead for more reduction options.", UserWarning, stacklevel=2)
         arr = _scatter_arrays(t, d, index, s._data, reduce)
 
         def rule(ctx, g):
@@ -1152,6 +1167,9 @@ def masked_scatter(t, mask, source):
 
 def nonzero(t, *, as_tuple=False):
     """Indices of the non-zero elements: an ``(n, ndim)`` tensor, or one tensor per dim."""
+    from .._float8 import refuse
+
+    refuse(t, "nonzero_count_cpu")
     xp = xp_of(t)
     if t.ndim == 0:
         hit = bool(t._data)
@@ -1161,7 +1179,8 @@ def nonzero(t, *, as_tuple=False):
     idx = xp.nonzero(t._data)
     if as_tuple:
         return tuple(wrap(i.astype(np.int64), t._device) for i in idx)
-    return wrap(xp.stack(idx, axis=1).astype(np.int64), t._device)
+    # (n, ndim) with strides (1, n), as PyTorch lays it out: one index row per dim in memory
+    return wrap(xp.stack(idx, axis=0).astype(np.int64).T, t._device)
 
 
 def argwhere(t):

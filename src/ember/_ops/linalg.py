@@ -84,7 +84,8 @@ def _check_mm(a, b):
 
 def mm(a, b):
     """``(n, m) @ (m, p) -> (n, p)``."""
-    if getattr(a, "is_sparse", False) or getattr(b, "is_sparse", False):
+    if getattr(a, "is_sparse", False) or getattr(b, "is_sparse", False) or \
+            getattr(a, "_compressed", False) or getattr(b, "_compressed", False):
         return _sparse_mm(a, b)
     if _amp.ON:
         a, b = _amp.lower(a, b)
@@ -96,6 +97,10 @@ def mm(a, b):
 
 def _sparse_mm(a, b):
     """A product with a sparse operand (``ember._sparse``)."""
+    if getattr(a, "_compressed", False) or getattr(b, "_compressed", False):
+        from .._sparse_compressed import mm as compressed_mm  # (CSR, CSC, BSR, BSC)
+
+        return compressed_mm(a, b)
     from .._sparse import mm as sparse_mm
 
     return sparse_mm(a, b)
@@ -162,6 +167,10 @@ _MM_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
     """``beta * bias + alpha * (a @ b)``: what ``nn.Linear`` runs on 2-D input."""
+    if getattr(a, "_compressed", False) or getattr(b, "_compressed", False):
+        from .._sparse_compressed import addmm as compressed_addmm
+
+        return compressed_addmm(bias, a, b, beta=beta, alpha=alpha)
     if getattr(a, "is_sparse", False):
         from .._sparse import sparse_addmm
 
@@ -225,7 +234,7 @@ def _addmm(bias, a, b, beta, alpha):
     _check_expand(tuple(bias.shape), target)
     if a.dtype._kind < 2:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
-    low = a._data.dtype.itemsize == 2 and a.dtype.is_floating_point
+    low = a._data.dtype.itemsize <= 2 and a.dtype.is_floating_point  # (half types, float8)
     prod = _mm_arr32(a._data, b._data) if low else _mm_arr(a._data, b._data)
     bias_arr = bias._data.astype(np.float32) if low else bias._data
     with quiet:
@@ -239,7 +248,12 @@ def _addmm(bias, a, b, beta, alpha):
     elif not out.flags.c_contiguous:
         out = out.copy()
     if out.dtype != a._data.dtype:
-        out = out.astype(a._data.dtype)
+        if a._data.dtype in D._ODD_NP:  # float8: PyTorch's rounding (ember._float8)
+            from .convert import _cast
+
+            out = _cast(out.astype(np.float32, copy=False), D.float32, a.dtype)
+        else:
+            out = out.astype(a._data.dtype)
     return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), alpha, beta)
 
 
@@ -343,7 +357,8 @@ def matmul(a, b):
     """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     _need_tensor(a, "matmul", "input", 0)
     _need_tensor(b, "matmul", "other", 1)
-    if a.is_sparse or b.is_sparse:
+    if a.is_sparse or b.is_sparse or getattr(a, "_compressed", False) or \
+            getattr(b, "_compressed", False):
         return _sparse_mm(a, b)
     if _amp.ON:
         a, b = _amp.lower(a, b)

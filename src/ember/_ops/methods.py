@@ -95,9 +95,17 @@ def _fill_(self, value, _name=None):
             with np.errstate(all="ignore"):  # a tensor's value wraps (300 -> 44 in uint8)
                 value = vt._data.astype(np.float64 if vt.dtype.is_floating_point else np.int64
                                         ).astype(self._data.dtype)[()]
+        elif self.dtype in D._ODD:  # float8 (a shell dtype: PyTorch's refusal)
+            from .creation import _fill_scalar
+
+            value = _fill_scalar(value, self.dtype)
     else:
         from .creation import _fill_scalar
 
+        if self.dtype in D._ODD:  # float8 or a shell dtype
+            from .._float8 import check_fill
+
+            check_fill(value, self.dtype, self.numel())
         value = _fill_scalar(value, self.dtype)
     if needs_grad((self, vt)):
         xp = S.xp_of(self)
@@ -133,6 +141,10 @@ def _writable_alias(a):
 
 
 def _zero_(self):
+    if self._data.dtype in D._ODD_NP and self.dtype in D.SHELLS:  # (zeroed bytes, as PyTorch)
+        self._data[...] = np.zeros((), self._data.dtype)
+        self._vc.v += 1
+        return self
     return _fill_(self, 0, _name="ZeroBackward0")
 
 
@@ -587,8 +599,29 @@ _METHODS = {
     "prelu": _nn_fn("prelu"), "hardshrink": _nn_fn("hardshrink"),
 }
 
+
+
+def _method_without_out(fn):
+    """PyTorch's reduction methods take no ``out=`` (``torch.sum(t, 0, out=None)`` does): so
+    ``np.sum(t)``, which calls ``t.sum(axis=None, out=None)``, raises a TypeError."""
+    def method(self, *args, **kwargs):
+        if "out" in kwargs:  # NumPy's calls also pass ``axis=``, which PyTorch names first
+            bad = "axis" if "axis" in kwargs else "out"
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument '{bad}'")
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _name in ("sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin",
+              "argmax", "argmin", "std", "var", "logsumexp", "all", "any", "count_nonzero",
+              "median", "norm", "cumsum", "cumprod"):
+    _METHODS[_name] = _method_without_out(_METHODS[_name])
+del _name
+
 _PROPERTIES = {"T": S.T, "mT": S.mT, "H": lambda t: S.H(t).conj(),
-               "mH": lambda t: S.mT(t).conj()}
+               "mH": lambda t: S.mT(t, "mH").conj()}
 
 
 _BINARY_DUNDERS = frozenset(

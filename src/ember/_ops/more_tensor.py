@@ -88,8 +88,8 @@ def trace(input):
     """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    if input.dtype is D.bool:
-        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    if input.dtype is D.bool or input.dtype in D.FLOAT8:
+        raise NotImplementedError(f"\"trace\" not implemented for '{D.scalar_name(input.dtype)}'")
     return R.sum(S.diagonal(input))
 
 
@@ -1123,6 +1123,9 @@ def _batched_args(input, batch1, batch2):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
+    if getattr(batch1, "dtype", None) in D.FLOAT8:
+        raise NotImplementedError(
+            f"\"baddbmm\" not implemented for '{D.scalar_name(batch1.dtype)}'")
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
     bs, n, m = batch1.shape
     if tuple(batch2.shape[:2]) != (bs, m):

@@ -16,12 +16,19 @@ from ..autograd.grad_mode import STATE
 from . import _sleef, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
-                    check_same_device, commit, make, needs_grad, precheck_inplace, quiet,
-                    snapshot, wrap, xp_of, xp_of_array)
+                    check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
+                    quiet, snapshot, wrap, xp_of, xp_of_array)
 
 
 def _arr(x, dt):
     """``x`` (tensor or Python scalar) as an array / scalar of dtype ``dt`` for NumPy."""
+    if dt in D._ODD:  # float8: PyTorch's rounding, not ml_dtypes'
+        from .convert import _cast
+
+        if isinstance(x, Tensor):
+            return x._data if x._data.dtype == dt.np else _cast(x._data, x.dtype, dt)
+        a = np.asarray(x)
+        return _cast(a, D.from_numpy_dtype(a.dtype), dt)[()]
     with quiet:  # 1e40 -> float32 is inf, as in PyTorch
         if isinstance(x, Tensor):
             a = x._data
@@ -106,12 +113,19 @@ def _binary(a, b, fn, name, rule, *saved):
         # The common case, decided cheaply: two tensors of one float dtype on one device,
         # where NumPy's result dtype is PyTorch's.
         x, y, ta, tb, ref, want = a._data, b._data, a, b, a, a._data.dtype
+        common, plain = None, True
     else:
+        plain = False
         dt, x, y = _operands(a, b)
         ta = a if isinstance(a, Tensor) else None
         tb = b if isinstance(b, Tensor) else None
         ref = _ref(ta, tb)
-        want = dt.np
+        want = common = dt.np
+        if want in D._ODD_NP and dt in D.SHELLS:  # (no arithmetic kernels for them)
+            from .._float8 import shell_kernel
+
+            raise NotImplementedError(f'"{shell_kernel(name)}" not implemented for '
+                                      f'\'{_legacy_name(dt)}\'')
     try:
         # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
         with quiet:
@@ -123,11 +137,18 @@ def _binary(a, b, fn, name, rule, *saved):
         with quiet:  # comparisons stay bool
             out = as_array(out).astype(want) if out.dtype != np.bool_ or want == np.bool_ \
                 else as_array(out)
+    # (C-contiguous operands: NumPy's C-contiguous result is PyTorch's)
+    if plain:
+        if not (x.flags.c_contiguous and y.flags.c_contiguous and 1 not in out.shape):
+            out = iter_layout(out, (ta, tb))
+    elif not ((ta is None or ta._data.flags.c_contiguous) and 1 not in out.shape and
+              (tb is None or tb._data.flags.c_contiguous)):
+        out = iter_layout(out, (ta, tb), common)
     if (ta is None or tb is None) and name in _SCALAR_OVERLOADS:
         # PyTorch's overload taking a number: its node has an edge for the tensor alone
         return make(out, (ref,), name, _SCALAR_OVERLOADS[name] or rule, *saved,
-                    device=ref._device)
-    return make(out, (ta, tb), name, rule, *saved, device=ref._device)
+                    device=ref._device, laid=True)
+    return make(out, (ta, tb), name, rule, *saved, device=ref._device, laid=True)
 
 
 def _grad_as_is(ctx, g):
@@ -275,8 +296,9 @@ def rsub(a, b, *, alpha=1):
     if isinstance(b, Tensor):
         return _binary(b, a, np.subtract, "RsubBackward0", _sub_rule)
     dt, x, y = _operands(a, b)
-    return make(as_array(np.subtract(y, x)).astype(dt.np, copy=False), (a,), "RsubBackward1",
-                _rsub_rule)
+    out = as_array(np.subtract(y, x)).astype(dt.np, copy=False)
+    return make(iter_layout(out, (a, None), dt.np), (a,), "RsubBackward1", _rsub_rule,
+                laid=True)
 
 
 def _rsub_rule(ctx, g):
@@ -476,7 +498,8 @@ def pow(a, b):
         _, x, y = _operands(a, b)
         with quiet:
             out = as_array(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
-        return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b)
+        out = iter_layout(out, (a,), dt.np)  # (the number is no operand)
+        return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b, laid=True)
     _no_bool(dt, "pow")
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
 
@@ -541,8 +564,12 @@ def _rpow(s, b):
         with quiet:
             sx = np.asarray(sx).astype(dt.np).astype(np.float32)
     out = _np_pow(sx, x)
-    return make(as_array(out).astype(dt.np, copy=False), (b,), "PowBackward2", _rpow_rule, s,
-                OUT)
+    out = as_array(out).astype(dt.np, copy=False)
+    if not out.flags.c_contiguous:  # (PyTorch's result is contiguous, whatever ``b``'s layout)
+        out = xp_of_array(out).ascontiguousarray(out)
+    if 1 in out.shape:
+        out = iter_layout(out, ())
+    return make(out, (b,), "PowBackward2", _rpow_rule, s, OUT, laid=True)
 
 
 def _rpow_rule(ctx, g):
@@ -561,7 +588,9 @@ def neg(a):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
-    return make(np.negative(a._data), (a,), "NegBackward0", _neg_rule)
+    x = a._data
+    y = np.negative(x) if x.flags.c_contiguous else iter_layout(np.negative(x), (a,))
+    return make(y, (a,), "NegBackward0", _neg_rule, laid=True)
 
 
 def _neg_rule(ctx, g):
@@ -602,7 +631,9 @@ def _unary_float(a, fn, name, rule, *saved):
             out = _complex_unary(x, fn, name)
         else:
             out = fn(x)
-    return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved])
+    if not a._data.flags.c_contiguous:  # (else NumPy's C-contiguous result is PyTorch's)
+        out = iter_layout(out, (a,), out.dtype)
+    return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved], laid=True)
 
 
 # Real-only functions PyTorch refuses for complex input, by node name: its kernel's name.
@@ -848,7 +879,9 @@ def relu(a):
         y = k.relu(x) if k is not None else None
         if y is None:
             y = np.maximum(x, 0)
-    return make(y, (a,), "ReluBackward0", _relu_rule, OUT)
+    if not x.flags.c_contiguous:  # (else NumPy's C-contiguous result is PyTorch's)
+        y = iter_layout(y, (a,))
+    return make(y, (a,), "ReluBackward0", _relu_rule, OUT, laid=True)
 
 
 def _relu_rule(ctx, g):
@@ -900,9 +933,10 @@ def times_mask(g, mask):
 
 
 def abs(a):
-    if a.dtype is D.bool:
-        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-    return make(np.abs(a._data), (a,), "AbsBackward0", _abs_rule, a)
+    if a.dtype is D.bool or a.dtype in D.SHELLS:
+        raise NotImplementedError(f'"abs_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
+    return make(iter_layout(np.abs(a._data), (a,)), (a,), "AbsBackward0", _abs_rule, a,
+                laid=True)
 
 
 def _abs_rule(ctx, g):
@@ -922,8 +956,9 @@ def sign(a):
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
                                   "numbers. Please use torch.sgn instead.")
     if a.dtype is D.bool:
-        return make(a._data.copy(), (a,), "SignBackward0", None)
-    return make(_np_sign(a._data), (a,), "SignBackward0", _zero_rule)
+        return make(iter_layout(a._data.copy(), (a,)), (a,), "SignBackward0", None, laid=True)
+    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SignBackward0", _zero_rule,
+                laid=True)
 
 
 def sgn(a):
@@ -932,8 +967,9 @@ def sgn(a):
 
         return csgn(a)
     if a.dtype is D.bool:
-        return make(a._data.copy(), (a,), "SgnBackward0", None)
-    return make(_np_sign(a._data), (a,), "SgnBackward0", _zero_rule)
+        return make(iter_layout(a._data.copy(), (a,)), (a,), "SgnBackward0", None, laid=True)
+    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SgnBackward0", _zero_rule,
+                laid=True)
 
 
 def _zero_rule(ctx, g):  # zeros, not g * 0: an infinite gradient still gives 0, as PyTorch
@@ -949,8 +985,8 @@ def _rounding(fn, name, kernel):
                 raise NotImplementedError(f"{kernel[:-8]} is not supported for complex inputs")
             _no_complex(a.dtype, kernel)
         if not a.dtype.is_floating_point:
-            return make(a._data.copy(), (a,), name, None)
-        return make(fn(a._data), (a,), name, _zero_rule)
+            return make(iter_layout(a._data.copy(), (a,)), (a,), name, None, laid=True)
+        return make(iter_layout(fn(a._data), (a,)), (a,), name, _zero_rule, laid=True)
     op.__name__ = name
     return op
 
@@ -995,7 +1031,7 @@ def frac(a):
         raise NotImplementedError(f'"frac_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
     with quiet:
         out = a._data - np.trunc(a._data)
-    return make(out, (a,), "FracBackward0", lambda ctx, g: (g,))
+    return make(iter_layout(out, (a,)), (a,), "FracBackward0", lambda ctx, g: (g,), laid=True)
 
 
 def square(a):
@@ -1026,8 +1062,8 @@ def _clamp_scalar(a, min, max, name):
     x = _arr(a, cdt)
     lo = None if min is None else _arr(min, cdt)
     hi = None if max is None else _arr(max, cdt)
-    out = _np_clamp(x, lo, hi).astype(dt.np, copy=False)
-    return make(out, (a,), name, _clamp_rule, a, lo, hi)
+    out = iter_layout(_np_clamp(x, lo, hi).astype(dt.np, copy=False), (a,), dt.np)
+    return make(out, (a,), name, _clamp_rule, a, lo, hi, laid=True)
 
 
 def _check_scalar_fits(values, dt, half=True):
@@ -1104,7 +1140,8 @@ def _clamp_tensor(a, lo, hi, name):
                 else None,
                 g * wrap(as_array(ghi), dev) if ghi is not None and ctx.needs_input_grad[2]
                 else None)
-    return make(out, (a, lo, hi), name, rule, device=a._device)
+    out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
+    return make(out, (a, lo, hi), name, rule, device=a._device, laid=True)
 
 
 def _no_complex_clamp():
@@ -1223,7 +1260,9 @@ def where(cond, a=None, b=None):
     if out.dtype != dt.np:
         out = out.astype(dt.np)
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
-    return make(out, (_t(a), _t(b)), "WhereBackward0", _where_rule, cond, device=ref._device)
+    out = iter_layout(out, (cond, _t(a), _t(b)), dt.np, 1)
+    return make(out, (_t(a), _t(b)), "WhereBackward0", _where_rule, cond, device=ref._device,
+                laid=True)
 
 
 def _where_rule(ctx, g):
@@ -1268,10 +1307,11 @@ def lerp(a, b, weight):
         _broadcast_error(a, b)
         _broadcast_error(a, weight)
         raise
-    out = as_array(out).astype(dt.np, copy=False)
+    out = iter_layout(as_array(out).astype(dt.np, copy=False), (a, b, _t(weight)), dt.np)
     if isinstance(weight, Tensor):
-        return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight)
-    return make(out, (a, b), "LerpBackward0", _lerp_rule, weight)
+        return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
+                    laid=True)
+    return make(out, (a, b), "LerpBackward0", _lerp_rule, weight, laid=True)
 
 
 def _short(dt):
@@ -1298,13 +1338,14 @@ def addcmul(a, t1, t2, *, value=1):
         check_same_device(a, t1, t2)
         fused = fused_addcmul(a, t1, t2, value)
         if fused is not None:  # (no graph to record: the fused result alone)
-            return wrap(fused, a._device)
+            return wrap(_ternary_layout(fused, a, t1, t2), a._device)
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
         out = a + _scaled_pair(t1, t2, value, False)
         exact = fused_addcmul(a, t1, t2, value)
         if exact is not None:
             out._data[...] = exact
+        out._data = _ternary_layout(out._data, a, t1, t2)
         return out
     return _one_node("AddcmulBackward0", composite, a, t1, t2)
 
@@ -1336,8 +1377,15 @@ def addcdiv(a, t1, t2, *, value=1):
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
-        return a + _scaled_pair(t1, t2, value, True)
+        out = a + _scaled_pair(t1, t2, value, True)
+        out._data = _ternary_layout(out._data, a, t1, t2)
+        return out
     return _one_node("AddcdivBackward0", composite, a, t1, t2)
+
+
+def _ternary_layout(arr, a, t1, t2):
+    """``arr`` with the strides PyTorch's one kernel over ``a``, ``t1``, ``t2`` gives it."""
+    return iter_layout(arr, (_t(a), _t(t1), _t(t2)), arr.dtype)
 
 
 def _scaled_pair(t1, t2, value, divide):
@@ -1477,16 +1525,28 @@ def _compare(fn, kernel=None):
         dt, x, y = _operands(a, b)
         if kernel is not None and dt._kind == 3:
             _no_complex(dt, kernel)
+        if kernel is not None and dt in D.FLOAT8 or dt in D.SHELLS and (
+                kernel is not None or dt is not D.float4_e2m1fn_x2):
+            # (float8 and float4 have == and !=, not < and >; the other shells have none)
+            k = kernel or ("eq_cpu" if fn is np.equal else "ne_cpu")
+            raise NotImplementedError(f'"{k}" not implemented for \'{_legacy_name(dt)}\'')
+        if dt is D.float4_e2m1fn_x2:  # (== and != compare the bytes)
+            x, y = x.view(np.uint8), y.view(np.uint8)
         ref = _ref(_t(a), _t(b))
         if dt in _LOW:  # NOTE: PyTorch compares in the half type: fp16 0.3 == 0.3 is True
             xp = xp_of(ref)
             with quiet:
                 x, y = xp.asarray(x).astype(dt.np), xp.asarray(y).astype(dt.np)
         try:
-            return wrap(as_array(fn(x, y)), ref._device)
+            out = as_array(fn(x, y))
         except ValueError:
             _broadcast_error(a, b)
             raise
+        ta, tb = _t(a), _t(b)
+        if not ((ta is None or ta._data.flags.c_contiguous) and 1 not in out.shape and
+                (tb is None or tb._data.flags.c_contiguous)):
+            out = iter_layout(out, (ta, tb), dt.np)  # (else contiguous, as NumPy gives it)
+        return wrap(out, ref._device)
     return op
 
 
@@ -1508,7 +1568,9 @@ def _logical(fn, name):
             x, y = a._data, b._data
             if a._device != b._device:  # a 0-d CPU tensor may meet a CUDA one
                 _, x, y = _operands(a, b)
-            return wrap(as_array(fn(x, y)), _ref(a, b)._device)
+            out = as_array(fn(x, y))
+            common = None if x.dtype == y.dtype else D.result_type(a, b).np
+            return wrap(iter_layout(out, (a, b), common), _ref(a, b)._device)
         except ValueError:
             _broadcast_error(a, b)
             raise
@@ -1522,7 +1584,10 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
 def logical_not(a):
-    return wrap(np.logical_not(a._data), a._device)
+    from .._float8 import refuse
+
+    refuse(a, "logical_not_cpu")
+    return wrap(iter_layout(np.logical_not(a._data), (a,)), a._device)
 
 
 def _arr_any(x):
@@ -1537,10 +1602,11 @@ def _bitwise(fn, sym):
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
         ref = _ref(_t(a), _t(b))
         try:
-            return wrap(as_array(fn(x, y)), ref._device)
+            out = as_array(fn(x, y))
         except ValueError:
             _broadcast_error(a, b)
             raise
+        return wrap(iter_layout(out, (_t(a), _t(b)), dt.np), ref._device)
     return op
 
 
@@ -1583,7 +1649,7 @@ def bitwise_not(a):
     if a.dtype._kind >= 2:
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
-    return wrap(np.invert(a._data), a._device)
+    return wrap(iter_layout(np.invert(a._data), (a,)), a._device)
 
 
 def isnan(a):
@@ -1592,11 +1658,19 @@ def isnan(a):
 
 
 def isinf(a):
+    from .._float8 import refuse
+
+    refuse(a, "isinf", allow=("float8_e5m2",))
     return wrap(np.isinf(a._data) if a.dtype._kind >= 2 else
                 xp_of(a).zeros(a.shape, dtype=bool), a._device)
 
 
 def isfinite(a):
+    from .._float8 import refuse
+
+    refuse(a, "isfinite", allow=("float8_e5m2", "float8_e8m0fnu"))
+    if a.dtype is D.float8_e8m0fnu:  # NOTE: PyTorch calls all of them finite, NaN too
+        return wrap(xp_of(a).ones(a.shape, dtype=bool), a._device)
     return wrap(np.isfinite(a._data) if a.dtype._kind >= 2 else
                 xp_of(a).ones(a.shape, dtype=bool), a._device)
 
@@ -1627,14 +1701,18 @@ def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
                                   neginf=-big if neginf is None else neginf).astype(a._data.dtype)
     else:
         out = xp_of(a).nan_to_num(a._data, nan=nan, posinf=posinf, neginf=neginf)
-    return make(out, (a,), "NanToNumBackward0",
-                lambda ctx, g: (g * wrap(np.isfinite(ctx.saved[0]._data), g._device),), a)
+    return make(iter_layout(out, (a,)), (a,), "NanToNumBackward0",
+                lambda ctx, g: (g * wrap(np.isfinite(ctx.saved[0]._data), g._device),), a,
+                laid=True)
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not isinstance(b, Tensor):
         raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(b).__name__}")
+    from .._float8 import refuse
+
+    refuse(a, "mul_cpu_reduced_float")
     if a.dtype is not b.dtype:
         from ._core import _legacy
 
@@ -1662,6 +1740,9 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(a, b):
+    from .._float8 import refuse
+
+    refuse(a, "equal_notnan_cpu")
     if a._device != b._device:
         check_same_device(a, b)
     return tuple(a.shape) == tuple(b.shape) and bool(xp_of(a).array_equal(a._data, b._data))
@@ -1715,6 +1796,8 @@ def inplace(op):
 
 
 def _fits(self, other):
+    if self._data.dtype in D._ODD_NP:  # float8: the checked path (PyTorch's kernels, rounding)
+        return False
     if isinstance(other, Tensor):
         if other._device != self._device:
             return False

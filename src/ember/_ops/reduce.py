@@ -98,8 +98,9 @@ def _out_dtype(t, dtype):
 
 
 def _no_complex(t, exc, msg):
-    """PyTorch's refusal of an ordering op (max, sort, ...) for complex input."""
-    if t._data.dtype.kind == "c":
+    """PyTorch's refusal of an ordering op (max, sort, ...) for complex input (and, for
+    the kernels it names, for float8 and shell input)."""
+    if t._data.dtype.kind == "c" or exc is NotImplementedError and t._data.dtype in D._ODD_NP:
         raise exc(msg.replace("{}", _legacy(t.dtype)))
 
 
@@ -455,10 +456,16 @@ def _arg(t, dim, keepdim, argfn, name):
 
 
 def argmax(t, dim=None, keepdim=False):
+    from .._float8 import refuse
+
+    refuse(t, "argmax_cpu")
     return _arg(t, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(t, dim=None, keepdim=False):
+    from .._float8 import refuse
+
+    refuse(t, "argmin_cpu")
     return _arg(t, dim, keepdim, np.argmin, "argmin")
 
 
@@ -781,12 +788,17 @@ def _scan_acc(a):
     return np.float64 if type(a) is np.ndarray and a.dtype == np.float32 else None
 
 
+_NO_DIM = object()  # (PyTorch's parser words a missing dim its own way)
+
+
 def _no_bool_scan(dtype, name):
     if dtype is not None and D.to_dtype(dtype) is D.bool:
         raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
 
 
-def cumsum(t, dim, *, dtype=None):
+def cumsum(t, dim=_NO_DIM, *, dtype=None):
+    if dim is _NO_DIM:
+        raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
     _no_bool_scan(dtype, "cumsum")
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
@@ -799,7 +811,9 @@ def cumsum(t, dim, *, dtype=None):
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
 
 
-def cumprod(t, dim, *, dtype=None):
+def cumprod(t, dim=_NO_DIM, *, dtype=None):
+    if dim is _NO_DIM:
+        raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
     _no_bool_scan(dtype, "cumprod")
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
@@ -946,6 +960,9 @@ def any(t, dim=None, keepdim=False):
 
 
 def count_nonzero(t, dim=None):
+    from .._float8 import refuse
+
+    refuse(t, "nonzero_count_cpu")
     dims = _dims(t, dim)
     return wrap(as_array(np.count_nonzero(t._data, axis=dims) if dims else
                          np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
@@ -1019,6 +1036,9 @@ def msort(t):
 
 def topk(t, k, dim=-1, largest=True, sorted=True):
     _no_complex(t, RuntimeError, " topk does not support complex dtypes on CPU")
+    from .._float8 import refuse
+
+    refuse(t, "topk_cpu")
     if t.dtype is D.bool:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     d = norm_dim(dim, t.ndim)

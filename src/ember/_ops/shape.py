@@ -18,18 +18,24 @@ from ._core import (check_same_device, fused_op, make, make_view, make_view_mult
 def _as_strided(arr, shape, strides):
     """A view of ``arr``'s memory with the given shape and byte strides (writable if it was)."""
     if type(arr) is np.ndarray:
+        if arr.dtype.kind == "f" and arr.itemsize == 1:  # (float8_e5m2: NumPy's as_strided
+            return as_strided(arr.view(np.uint8), tuple(shape),  # cannot rebuild its type)
+                              tuple(strides)).view(arr.dtype)
         return as_strided(arr, tuple(shape), tuple(strides))
     return xp_of_array(arr).lib.stride_tricks.as_strided(arr, tuple(shape), tuple(strides))
 
 
 def _infer_shape(shape, numel):
     shape = list(shape)
-    neg = [i for i, s in enumerate(shape) if s == -1]
-    if len(neg) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
-        if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+    neg = []
+    for i, s in enumerate(shape):  # (one pass, in PyTorch's order)
+        if s == -1:
+            if neg:
+                raise RuntimeError("only one dimension can be inferred")
+            neg.append(i)
+        elif s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{_fmt(shape)}")
     known = 1
     for s in shape:
         if s != -1:
@@ -105,7 +111,13 @@ def view_dtype(t, dtype):
 
 
 def reshape(t, *args, shape=None):
-    shape = _infer_shape(shape_arg(_keyword(args, "shape", shape)), t.numel())
+    args = _keyword(args, "shape", shape)
+    if len(args) == 1 and not isinstance(args[0], (tuple, list, int, np.integer, Tensor)):
+        raise TypeError(f"reshape(): argument 'shape' (position 1) must be tuple of ints, not "
+                        f"{type(args[0]).__name__}")
+    if len(args) > 1 and isinstance(args[0], (tuple, list)):
+        raise TypeError(f"reshape() takes 1 positional argument but {len(args)} were given")
+    shape = _infer_shape(shape_arg(args), t.numel())
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
@@ -138,6 +150,8 @@ def flatten(t, start_dim=0, end_dim=-1):
 def unflatten(t, dim, sizes):
     d = norm_dim(dim, t.ndim)
     sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     size = t.shape[d]
     if -1 not in sizes:
         n = 1
@@ -262,10 +276,10 @@ def H(t):
     return mT(t)
 
 
-def mT(t):
+def mT(t, name="mT"):
     if t.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
-                           f"{t.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {t.ndim}-D tensor.")
     return transpose(t, -2, -1)
 
 
@@ -276,8 +290,11 @@ def movedim(t, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
-    src = norm_dims(src, t.ndim)
-    dst = norm_dims(dst, t.ndim)
+    src = tuple(norm_dim(x, t.ndim) for x in src)
+    dst = tuple(norm_dim(x, t.ndim) for x in dst)
+    for what, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(ds)})")
     order = [d for d in range(t.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -453,11 +470,13 @@ def narrow(t, dim, start, length):
     n = t.shape[d]
     if isinstance(start, Tensor):
         start = start.item()
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
     start = start % n if n and start < 0 else start
-    if start + length > n or length < 0:
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return slice_(t, d, start, start + length)
 
@@ -543,6 +562,9 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
     n = t.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={s}")
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
@@ -681,9 +703,9 @@ def empty_like_layout(a, dtype=None):
     """An uninitialised array shaped as ``a`` and laid out as ``preserve_format`` lays it."""
     xp = xp_of_array(a)
     dtype = a.dtype if dtype is None else np.dtype(dtype)
-    if a.flags.c_contiguous or a.size == 0:
+    if a.flags.c_contiguous and 1 not in a.shape or a.size == 0:
         return xp.empty(a.shape, dtype=dtype)
-    strides = [s // a.itemsize for s in a.strides]
+    strides = [s // a.itemsize for s in a.strides]  # (size-1 dims keep theirs, as in PyTorch)
     if not _dense(a.shape, strides):
         strides = _packed_strides(a.shape, strides)
     return _as_strided(xp.empty(a.size, dtype=dtype), a.shape,
@@ -958,6 +980,10 @@ def flipud(t):
 
 def roll(t, shifts, dims=None):
     if dims is None:
+        if not isinstance(shifts, int) and len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        if not isinstance(shifts, int):
+            shifts = shifts[0]
         flat = t.flatten()
         arr = xp_of(t).roll(flat._data, shifts)
         out = make(arr, (flat,), "RollBackward0", lambda ctx, g: (g.roll(-shifts),))

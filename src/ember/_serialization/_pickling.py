@@ -30,6 +30,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Buffer, Parameter
 from ..storage import TypedStorage, UntypedStorage
 from ._storage import STORAGE_NAME_OF_DTYPE
+from .._quantized import qscheme as _qscheme
 
 
 class TorchGlobal:
@@ -77,6 +78,8 @@ class _StorageRef:
 
     def __init__(self, key, data, dtype, location, legacy):
         self.key, self.data, self.dtype, self.location = key, data, dtype, location
+        if dtype in D._UINT_SHELLS or dtype in D._INT_SHELLS:  # (PyTorch can't save them)
+            raise KeyError(f"dtype {dtype} is not recognized")
         name = STORAGE_NAME_OF_DTYPE.get(dtype)
         if name is None:  # no typed storage class (uint16...): bytes, typed by the tensor
             storage_type, numel = TorchGlobal("torch.storage", "UntypedStorage"), data.nbytes
@@ -198,11 +201,9 @@ def _contiguous_strides(size):
 
 def _user_state(t):
     """Attributes a user set on a tensor (ember's own bookkeeping is left out)."""
-    state = {k: v for k, v in t.__dict__.items()
-             if not hasattr(Tensor, k) and k != "_storage_root"}
-    if isinstance(t, Buffer):
-        state.pop("persistent", None)
-    return state
+    # (a Buffer's ``persistent`` and ``_is_buffer`` marks are saved, as PyTorch saves them)
+    return {k: v for k, v in t.__dict__.items()
+            if not hasattr(Tensor, k) and k != "_storage_root"}
 
 
 # Where ember's classes and functions are public, with the PyTorch name of each namespace:
@@ -292,7 +293,13 @@ class TorchPickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
-            if obj.is_sparse:  # PyTorch's form: indices, values, size, coalesced
+            if obj.is_quantized:  # PyTorch's form: raw values, then the quantizer's params
+                raw, qparams = obj._save_form()
+                ref, offset, size, stride = self.storages.tensor_args(raw)
+                return TorchGlobal("torch._utils", "_rebuild_qtensor"), \
+                    (ref, offset, size, stride, qparams, False, collections.OrderedDict())
+            if obj.is_sparse or obj._compressed:  # PyTorch's form: indices, values, size,
+                # coalesced (compressed layouts: compressed and plain indices, values, size)
                 return TorchGlobal("torch._utils", "_rebuild_sparse_tensor"), \
                     obj.__reduce_ex__(2)[1]
             return self._reduce_tensor(obj)
@@ -339,6 +346,10 @@ class TorchPickler(pickle._Pickler):
     def save_dtype(self, obj):
         self.save(TorchGlobal("torch", obj.name))
     dispatch[D.dtype] = save_dtype
+    dispatch[D._QDtype] = save_dtype
+    dispatch[_qscheme] = save_dtype  # (torch.per_tensor_affine... are globals too)
+    for _t in (D._LazyFloat8, D._ShellDtype, D._BitsDtype):  # (float8 before it is loaded)
+        dispatch[_t] = save_dtype
 
     def save_global(self, obj, name=None):
         """Classes and functions of ember's under their PyTorch names (see ``torch_path``)."""

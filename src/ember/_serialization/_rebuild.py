@@ -173,8 +173,13 @@ def get_layout(name):
         return strided
     if name == "torch.sparse_coo":
         return sparse_coo
-    raise RuntimeError(f"ember only supports the torch.strided and torch.sparse_coo layouts, "
-                       f"not {name}")
+    from .. import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr
+
+    for lay in (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc):
+        if name == repr(lay):
+            return lay
+    raise RuntimeError(f"ember only supports the torch.strided, torch.sparse_coo and sparse "
+                       f"compressed layouts, not {name}")
 
 
 def rebuild_sparse_tensor(layout, data):
@@ -216,8 +221,7 @@ def torch_globals():
         "torch.storage.UntypedStorage": UNTYPED,
         "torch.UntypedStorage": UNTYPED,
     }
-    for name, why in (("_rebuild_qtensor", "quantized tensors are not supported"),
-                      ("_rebuild_nested_tensor", "nested tensors are not supported"),
+    for name, why in (("_rebuild_nested_tensor", "nested tensors are not supported"),
                       ("_rebuild_meta_tensor_no_storage", "meta tensors are not supported"),
                       ("_rebuild_wrapper_subclass", "wrapper subclasses are not supported"),
                       ("_rebuild_device_tensor_from_numpy",
@@ -229,15 +233,31 @@ def torch_globals():
         g[f"torch.{alias}"] = d
     for name in _TORCH_ONLY_DTYPES:
         g[f"torch.{name}"] = _UnsupportedDtype(name)
+    for d in D.FLOAT8 + D.SHELLS:
+        g[f"torch.{d.name}"] = d
     for name, d in _STORAGE_NAMES.items():
         g[f"torch.{name}"] = g[f"torch.cuda.{name}"] = StorageType(name, d)
     for name, itemsize in _UNSUPPORTED_STORAGES.items():
         g[f"torch.{name}"] = g[f"torch.cuda.{name}"] = StorageType(name, None, itemsize)
+    _quantized_globals(g)
     for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
                 ShortTensor, CharTensor, ByteTensor, BoolTensor, ComplexFloatTensor,
                 ComplexDoubleTensor):
         g[f"torch.{cls.__name__}"] = cls
     return g
+
+
+def _quantized_globals(g):
+    """Quantized tensors (``_rebuild_qtensor``), their dtypes, storages and schemes."""
+    from .._quantized import _SCHEMES, _rebuild_qtensor
+
+    g["torch._utils._rebuild_qtensor"] = _rebuild_qtensor
+    g.update({f"torch.{name}": s for name, s in _SCHEMES.items()})
+    for d in (D.quint8, D.qint8, D.qint32, D.quint4x2, D.quint2x4):
+        g[f"torch.{d.name}"] = d
+    for name, d in (("QUInt8Storage", D.quint8), ("QInt8Storage", D.qint8),
+                    ("QInt32Storage", D.qint32)):
+        g[f"torch.{name}"] = StorageType(name, d)
 
 
 _TORCH_GLOBALS = None

@@ -54,6 +54,9 @@ _UNSUPPORTED_STORAGES = {
 }
 UNTYPED = StorageType("UntypedStorage", D.uint8)
 STORAGE_NAME_OF_DTYPE = {d: name for name, d in _STORAGE_NAMES.items()}
+# (quantized tensors save their raw values in these; see ember._quantized)
+STORAGE_NAME_OF_DTYPE.update({D.quint8: "QUInt8Storage", D.qint8: "QInt8Storage",
+                              D.qint32: "QInt32Storage"})
 
 
 class _UnsupportedDtype:
@@ -68,13 +71,7 @@ class _UnsupportedDtype:
         return f"torch.{self.name}"
 
 
-_TORCH_ONLY_DTYPES = (
-    "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
-    "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "complex32",
-    "chalf", "float8_e4m3fn", "float8_e5m2",
-    "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "bits1x8",
-    "bits2x4", "bits4x2", "bits8", "bits16", "qint8", "quint8", "qint32", "quint4x2",
-    "quint2x4")
+_TORCH_ONLY_DTYPES = ("complex32", "chalf", "qint8", "quint8", "qint32", "quint4x2", "quint2x4")
 
 
 def _check_dtype(dtype, what):
@@ -209,7 +206,7 @@ class StorageLoader:
             raise pickle.UnpicklingError(f"malformed storage persistent id {pid!r}")
         if storage_type.dtype is None:
             raise RuntimeError(f"ember cannot load a torch.{storage_type.name}: ember has no "
-                               "complex32 or quantized dtypes")
+                               "complex32, quint4x2 or quint2x4 storages")
         dtype = storage_type.dtype
         key = str(key)
         typed = self.storages.get(key)

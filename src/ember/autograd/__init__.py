@@ -13,14 +13,6 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "Node"]
 
 
-def _as_tuple(x):
-    if x is None:
-        return None
-    if isinstance(x, (tuple, list)):
-        return tuple(x)
-    return (x,)
-
-
 def _grads_tuple(x):
     """``grad_outputs`` / ``grad_tensors`` as a tuple: one tensor, or a sequence (as PyTorch,
     a bare number is not accepted: ``tuple()`` of it raises its TypeError)."""
@@ -31,16 +23,37 @@ def _grads_tuple(x):
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
+def _seq(x):
+    """``tensors``/``inputs`` as a tuple: one tensor (or edge), or any iterable (a bare number
+    fails in ``tuple()`` with Python's TypeError, as in PyTorch)."""
+    from .._tensor import Tensor
+
+    return (x,) if isinstance(x, (Tensor, GradientEdge)) else tuple(x)
+
+
+def _check_inputs(inputs):
+    from .._tensor import Tensor
+
+    for t in inputs:
+        if not isinstance(t, (Tensor, GradientEdge)):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(t).__name__}")
+
+
 def _roots(outputs, grad_outputs, create_graph):
+    from .._tensor import Tensor
+
     _core = _ops_core()
     edge = _core.edge
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} "
-                           f"gradients for {len(outputs)} outputs")
+    if len(grad_outputs) < len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    # (as PyTorch, gradients past the number of outputs are ignored)
     edges, grads = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise AssertionError("Expected output to be a torch.Tensor")
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
@@ -71,7 +84,7 @@ def _roots(outputs, grad_outputs, create_graph):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
-    outputs = _as_tuple(tensors)
+    outputs = _seq(tensors)
     grad_tensors = _grads_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
@@ -87,9 +100,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if inputs is None:
         run_backward(edges, grads, retain_graph, create_graph)
         return
-    inputs = _as_tuple(inputs)
+    inputs = _seq(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    _check_inputs(inputs)
+    for t in inputs:
+        if not isinstance(t, GradientEdge) and not t._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     from .._ops._core import edge
     from .graph import accumulate_into_leaf
 
@@ -112,9 +129,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from .._ops import creation
     from .._ops._core import edge
 
-    outputs = _as_tuple(outputs)
+    outputs = _seq(outputs)
     single = not isinstance(inputs, (tuple, list))
-    inputs = (inputs,) if isinstance(inputs, GradientEdge) else _as_tuple(inputs)
+    inputs = _seq(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if not only_inputs:
@@ -133,6 +150,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              create_graph, allow_unused, materialize_grads)
     # (outputs are checked first)
     edges, grads = _roots(outputs, _grads_tuple(grad_outputs), create_graph)
+    _check_inputs(inputs)
     for t in inputs:
         if not isinstance(t, GradientEdge) and not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

@@ -46,7 +46,7 @@ _SAVED_NAMES = {
     "ProdBackward0": ("self", "result"), "AmaxBackward0": ("self", "result"),
     "AminBackward0": ("self", "result"), "LogsumexpBackward0": ("self", "result"),
     "GeluBackward0": ("self", "approximate"), "LeakyReluBackward0": ("self", "negative_slope"),
-    "SoftplusBackward0": ("self",),
+    "SoftplusBackward0": ("self", "beta", "threshold"),
 }
 
 
@@ -239,6 +239,9 @@ class Node:
         # ``grad_fn._saved_self`` / ``_saved_result``...: what the op saved, by PyTorch's names
         # (known for the ops below; only reached when no real attribute has the name)
         names = _SAVED_NAMES.get(type(self).__name__, ())
+        kept = self.__dict__.get("_kept_numbers", {})  # (after the backward freed the rest)
+        if attr.startswith("_saved_") and attr[7:] in names and names.index(attr[7:]) in kept:
+            return kept[names.index(attr[7:])]
         if attr.startswith("_saved_") and attr[7:] in names:
             value = self.saved[names.index(attr[7:])]
             if isinstance(value, (bool, int, float)) and names is _BINARY:
@@ -248,12 +251,26 @@ class Node:
             return value
         if attr.startswith("_raw_saved_") and attr[11:] in names:
             i = names.index(attr[11:])
-            if self._released or not isinstance(self._saved[i], (int, float, bool)):
+            if self._released and i not in kept:
+                return SavedTensor(self, i)
+            value = kept[i] if self._released else self._saved[i]
+            if not isinstance(value, (int, float, bool, str)):  # (a tensor, or None)
                 return SavedTensor(self, i)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _release(self):
         if self._saved:
+            names = _SAVED_NAMES.get(type(self).__name__)
+            if names is not None:
+                # NOTE: as PyTorch's, the numbers an op saved (a dim, a slope, ``approximate``)
+                # and what it did not need to save (None) stay readable as ``_saved_<name>``
+                # once the backward freed the tensors (a binary op's number operand is a
+                # tensor there, freed with the rest)
+                kept = {i: v for i, v in enumerate(self._saved[:len(names)])
+                        if v is None or (names is not _BINARY and
+                                         isinstance(v, (bool, int, float, str)))}
+                if kept:
+                    self.__dict__["_kept_numbers"] = kept
             self._saved = self._versions = ()
             self._released = True
 
@@ -312,6 +329,7 @@ class RemovableHandle:
     entry ``id`` from ``hooks_dict`` and from ``extra_dict`` (a dict or a list of dicts).
     Ids come from one counter shared by every handle, as in PyTorch."""
 
+    __module__ = "ember.utils.hooks"  # (its public home, where PyTorch's lives)
     _ids = itertools.count()
 
     def __init__(self, hooks: dict, *, extra_dict=None):
@@ -490,6 +508,10 @@ def accumulate_into_leaf(var, grad):
         return
     if grad.is_sparse or var.is_sparse or (var._grad is not None and var._grad.is_sparse):
         from .._sparse import accumulate
+
+        accumulate(var, grad)
+    elif grad._compressed or (var._grad is not None and var._grad._compressed):
+        from .._sparse_compressed import accumulate  # (CSR, CSC, BSR, BSC gradients)
 
         accumulate(var, grad)
     elif var._grad is None:

@@ -256,3 +256,20 @@ openmp = _make("openmp", types.ModuleType, "OpenMP: not used by ember.",
                is_available=lambda: False)
 opt_einsum = _make("opt_einsum", types.ModuleType, "opt_einsum's contraction order: not used "
                    "by ember.", enabled=False, strategy=None, is_available=lambda: False)
+
+
+class _Quantized(types.ModuleType):
+    """``torch.backends.quantized``: the engine of quantized kernels (PyTorch's x86 default).
+
+    ember's quantized kernels reproduce PyTorch's x86/FBGEMM numerics whichever engine is set.
+    """
+
+    def __setattr__(self, name, value):
+        if name == "engine":
+            if value not in self.supported_engines:
+                raise RuntimeError(f"{value} is not a valid value for quantized engine")
+        super().__setattr__(name, value)
+
+
+quantized = _make("quantized", _Quantized, _Quantized.__doc__, engine="x86",
+                  supported_engines=["qnnpack", "onednn", "x86", "fbgemm"])

@@ -31,9 +31,10 @@ from ._functional.grid import *  # noqa: F401,F403
 from ._functional.grid import __all__ as _grid
 from ._functional.more_layers import *  # noqa: F401,F403
 from ._functional.more_layers import __all__ as _more_layers
+from ._functional.linear_cross_entropy import linear_cross_entropy  # noqa: F401,E402
 
 __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sparse, *_dist,
-           *_attn, *_more_layers, *_grid, *_frac]
+           *_attn, *_more_layers, *_grid, *_frac, "linear_cross_entropy"]
 
 from .._ops.more_tensor import pdist  # noqa: E402,F401  (torch.pdist, also here in PyTorch)
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402

@@ -64,18 +64,31 @@ def _rebuild_parameter(array, device, requires_grad):
     return Parameter(t, requires_grad)
 
 
-class Buffer(Tensor):
-    """Marks a tensor to be registered as a buffer when assigned to a module attribute."""
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` asks whether tensor ``t`` carries the buffer mark."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a buffer when assigned to a module attribute.
+
+    NOTE: as PyTorch's, ``Buffer(t)`` is no instance of a class of its own: it is a plain
+    ``Tensor`` (``t`` detached, keeping ``requires_grad``) marked ``_is_buffer``, which is
+    what ``isinstance(x, Buffer)`` checks; ``type(Buffer(t))`` prints ``Tensor``.
+    """
 
     def __new__(cls, data=None, *, persistent=True):
-        return object.__new__(cls)
-
-    def __init__(self, data=None, *, persistent=True):
         from .._ops.creation import empty
 
         data = empty(0) if data is None else data
-        adopt(self, data.detach())
-        self.persistent = persistent
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
 
 
 # -- lazy (shape-unknown) parameters and buffers --------------------------------------------

@@ -449,10 +449,11 @@ def check_adam_options(eps, betas, weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
-def check_lr(lr) -> None:
+def check_lr(lr, only_negative=False) -> None:
+    """``only_negative``: SGD's test, ``lr < 0`` (which lets NaN through)."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
+    if (lr < 0.0) if only_negative else not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 

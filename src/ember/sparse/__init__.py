@@ -1,4 +1,5 @@
-"""``torch.sparse``: products, sums and softmax for sparse COO tensors (see ``ember._sparse``)."""
+"""``torch.sparse``: products, sums and softmax for sparse COO tensors (see ``ember._sparse``);
+``mm``/``addmm`` also take the compressed layouts (``ember._sparse_compressed``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,11 +16,19 @@ def mm(mat1, mat2, reduce=None):
     (at ``mat1``'s entries)."""
     if reduce is not None:
         raise NotImplementedError("ember's torch.sparse.mm has no reduce argument")
+    if getattr(mat1, "_compressed", False) or getattr(mat2, "_compressed", False):
+        from .._sparse_compressed import mm as compressed_mm
+
+        return compressed_mm(mat1, mat2, "SparseAddmmBackward0")
     return sparse_mm(mat1, mat2)
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """``torch.sparse.addmm``: ``beta * mat + alpha * (mat1 @ mat2)`` for a sparse ``mat1``."""
+    if getattr(mat1, "_compressed", False) or getattr(mat2, "_compressed", False):
+        from .._sparse_compressed import addmm as compressed_addmm
+
+        return compressed_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
     return sparse_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -82,7 +91,9 @@ def log_softmax(input, dim, dtype=None):
 
 
 class check_sparse_tensor_invariants:
-    """Accepted for compatibility: ember checks indices when asked at creation."""
+    """Whether sparse tensor constructors check their invariants (the indices' order and
+    bounds) when not told by ``check_invariants=``: a context manager, a decorator, or
+    ``enable()``/``disable()``."""
 
     _enabled = False
     # NOTE: PyTorch warns (once) at the first ``sparse_coo_tensor`` call that leaves the
@@ -116,6 +127,16 @@ class check_sparse_tensor_invariants:
     def __exit__(self, *exc):
         check_sparse_tensor_invariants._enabled = self._saved
         return False
+
+    def __call__(self, mth):
+        """As a decorator: ``mth`` runs with the checks set as this object says."""
+        import functools
+
+        @functools.wraps(mth)
+        def run(*args, **kwargs):
+            with type(self)(self.enable):
+                return mth(*args, **kwargs)
+        return run
 
 
 

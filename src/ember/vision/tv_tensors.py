@@ -32,6 +32,12 @@ def _as_class(t: Tensor, cls):
     return out
 
 
+def _alias_as(t: Tensor, cls):
+    """``t.as_subclass(cls)``, as torchvision makes and wraps its tv_tensors: an alias of ``t``,
+    so that one made from a tensor that requires grad has ``grad_fn=<AliasBackward0>``."""
+    return Tensor.as_subclass(t, cls)
+
+
 class TVTensor(Tensor):
     """Base class of the tv_tensors: a ``Tensor`` whose ops return plain tensors."""
 
@@ -54,11 +60,11 @@ class TVTensor(Tensor):
 
     @classmethod
     def wrap(cls, tensor: Tensor, like=None, **kwargs):
-        return _as_class(tensor, cls)
+        return _alias_as(tensor, cls)
 
     def as_subclass(self, cls):
         """This tensor's memory and history as an instance of ``cls`` (no metadata)."""
-        return _as_class(self, cls)
+        return _alias_as(self, cls)
 
     def _rewrap(self, out):
         return type(self).wrap(out, like=self) if isinstance(out, Tensor) else out
@@ -88,7 +94,9 @@ class TVTensor(Tensor):
 
     def __reduce_ex__(self, proto):
         plain = _as_class(self, Tensor)
-        return (_rebuild_tv_tensor, (type(self), plain, dict(self.__dict__)))
+        # (the metadata only: ember's own bookkeeping, such as a view's, stays behind)
+        state = {k: v for k, v in self.__dict__.items() if not hasattr(Tensor, k)}
+        return (_rebuild_tv_tensor, (type(self), plain, state))
 
     def _make_repr(self, **extra) -> str:
         from .._tensor_str import tensor_repr
@@ -152,7 +160,7 @@ class Image(TVTensor):
             raise ValueError(f"Tensor must be 2D or higher, got {t.ndim}D tensor.")
         if t.ndim == 2:
             t = t.unsqueeze(0)
-        return _as_class(t, cls)
+        return _alias_as(t, cls)
 
 
 class Video(TVTensor):
@@ -162,7 +170,7 @@ class Video(TVTensor):
         t = cls._to_tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         if t.ndim < 4:
             raise ValueError
-        return _as_class(t, cls)
+        return _alias_as(t, cls)
 
 
 class Mask(TVTensor):
@@ -171,7 +179,7 @@ class Mask(TVTensor):
     def __new__(cls, data, *, dtype=None, device=None, requires_grad=None):
         t = cls._to_tensor(_from_pil(data), dtype=dtype, device=device,
                            requires_grad=requires_grad)
-        return _as_class(t, cls)
+        return _alias_as(t, cls)
 
     def __repr__(self, *, tensor_contents=None):
         # NOTE: torchvision gives Mask no repr of its own: it prints like a tensor
@@ -225,8 +233,7 @@ class BoundingBoxes(TVTensor):
             raise ValueError(f"clamping_mode must be None, hard or soft, got {clamping_mode}.")
         if isinstance(format, str):
             format = BoundingBoxFormat[format.upper()]
-        out = object.__new__(cls)
-        adopt(out, tensor)
+        out = _alias_as(tensor, cls)
         out.format = format
         out.canvas_size = canvas_size
         out.clamping_mode = clamping_mode
@@ -262,7 +269,7 @@ def wrap(wrappee, *, like, **kwargs):
     method = getattr(type(like), "wrap", None)
     if method is not None:
         return method(wrappee, like, **kwargs)
-    return _as_class(wrappee, type(like))
+    return _alias_as(wrappee, type(like))
 
 
 class _ReturnType:

@@ -259,6 +259,8 @@ def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
             neg = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
             return xp.where(a > 0, a * scale, neg)
         out = _fwd(x, f)
+    if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
+        out = P.iter_layout(out, (x,))
     return make(out, (x,), name, _elu_rule, x, alpha, scale, input_scale, name)
 
 
@@ -646,8 +648,10 @@ def tanh(input: Tensor) -> Tensor:
     return P.tanh(input)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
+
+    (The defaults are PyTorch's integers 1 and 20: ``grad_fn._saved_beta`` prints ``1``.)"""
     _need_float(input, "softplus_cpu")
     if _cpu_f32(input._data):
         # PyTorch's kernel: log1p(exp(beta x)) / beta, x itself above the threshold; Sleef's
@@ -661,6 +665,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         with quiet:
             out, z = _sleef.split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
                                   lambda v: sp(v, _sleef.c_exp, _sleef.c_log1p), outputs=2)
+        if not input._data.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
+            out = P.iter_layout(out, (input,))
         return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
                     z)
 

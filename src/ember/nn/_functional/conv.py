@@ -424,10 +424,16 @@ def _widen(v, n):
     return (v,) * n if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v
 
 
+_CLASSIC = ("Float", "Double", "Half", "Byte", "Char", "Short", "Int", "Long")
+
+
 def _type_name(t):
+    """PyTorch's name for a tensor's type in its messages: the legacy class for the classic
+    dtypes (``torch.FloatTensor``), the backend's type name for the rest (``CPUBoolType``)."""
     from ..._ops._core import _legacy
 
-    return f"torch.{_legacy(t.dtype)}Tensor"
+    name = _legacy(t.dtype)
+    return f"torch.{name}Tensor" if name in _CLASSIC else f"CPU{name}Type"
 
 
 def _check(name, input, weight, bias, stride, padding, dilation, groups, transposed,
@@ -444,10 +450,11 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
         raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
     # NOTE: PyTorch checks the bias first; an input/weight mismatch is worded by the kernel
     # the input's dtype leads to (oneDNN's for float32, the reference one otherwise)
-    if bias is not None and bias.dtype is not input.dtype:
+    # (a transposed convolution checks dtypes after the shapes, below)
+    if not transposed and bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({_ctype(input)}) and bias type ({_ctype(bias)}) "
                            "should be the same")
-    if input.dtype is not weight.dtype:
+    if not transposed and input.dtype is not weight.dtype:
         if input.dtype.name != "float32":
             from ..._ops._core import _legacy
 
@@ -460,20 +467,33 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
         raise RuntimeError("non-positive stride is not supported")
     if not isinstance(padding, str) and any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(d == 0 for d in dilation):
+        # (a 1-d convolution runs as a 2-d one of height 1, which shows in the messages)
+        ks, ds = list(weight.shape[2:]), list(dilation)
+        if nsp == 1:
+            ks, ds = [1] + ks, [1] + ds
+        if any(k <= 0 for k in ks) and not (transposed and nsp == 3):
+            if transposed and nsp < 3:
+                _check_kernel(weight, nsp)
+            raise RuntimeError(f"kernel size should be greater than zero, but got {ks}")
+        if transposed:
+            ds = ", ".join(f"dilation_{n}: {v}"
+                           for n, v in zip(_axis_names(len(ds)), ds, strict=True))
+        raise RuntimeError(f"dilation should be greater than zero, but got {ds}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if input.dim() != nsp + 2:
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     ws = list(weight.shape)
-    if weight.shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size [{ws}] instead")
-    if not transposed and weight.shape[0] < groups:
+    if weight.shape[0] < groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
                            f"dimension 0, but got weight of size {ws} instead")
+    if weight.shape[0] % groups:  # (PyTorch's message shows the size in double brackets)
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{ws}] instead")
     cin = weight.shape[0] if transposed else weight.shape[1] * groups
     if input.shape[1] != cin:
         what = "transposed=1" if transposed else f"groups={groups}"
@@ -486,7 +506,9 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
         raise RuntimeError(f"Given {what}weight of size {ws}, expected bias to be 1-dimensional "
                            f"with {cout} elements, but got bias of size {list(bias.shape)} "
                            "instead")
+    _check_kernel(weight, nsp)
     if transposed:
+        _check_transposed_dtypes(input, weight, bias, nsp)
         if any(op >= s and op >= d
                for op, s, d in zip(output_padding, stride, dilation, strict=True)):
             names = _axis_names(nsp)
@@ -505,6 +527,41 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                 f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater "
                 "than actual input size")
     return stride, padding, dilation, output_padding, int(groups)
+
+
+def _check_kernel(weight, nsp):
+    if any(k <= 0 for k in weight.shape[2:]):
+        ks = list(weight.shape[2:])
+        if nsp == 3:
+            raise RuntimeError(f"kernel size should be greater than zero, but got: "
+                               f"{' x '.join(map(str, ks))} (TxHxW)")
+        ks = [1] * (2 - nsp) + ks
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{ks[0]} kernel_width: {ks[1]}")
+
+
+def _check_transposed_dtypes(input, weight, bias, nsp):
+    """A transposed convolution's kernel takes floating types and int64, one dtype for input
+    and weight; the bias is added afterwards (with type promotion)."""
+    from ..._ops._core import _legacy
+
+    if not input.dtype.is_floating_point and input.dtype.name != "int64":
+        raise NotImplementedError(f'"slow_conv_transpose{max(nsp, 2)}d_out_cpu" not implemented '
+                                  f"for '{_legacy(input.dtype)}'")
+    if input.dtype is not weight.dtype:
+        if input.dtype.name == "bfloat16":
+            raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                               f"({_type_name(weight)}) should be the same or input should be a "
+                               "MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
+                           f"{_legacy(weight.dtype)}")
+    if nsp == 3 and bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
+                           f"{_legacy(bias.dtype)}")
+    if bias is not None and not input.dtype.is_floating_point and (
+            bias.dtype.is_floating_point or bias.dtype.is_complex):
+        raise RuntimeError(f"result type {_legacy(bias.dtype)} can't be cast to the desired "
+                           f"output type {_legacy(input.dtype)}")
 
 
 def _axis_names(nsp):

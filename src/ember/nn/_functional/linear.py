@@ -13,6 +13,9 @@ def linear(input, weight, bias=None):
         t = type(input)
         name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
         raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {name}")
+    if isinstance(weight, Tensor) and (input.dim() == 0 or weight.dim() == 0):
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
     if bias is not None:
         if input.dim() == 2:
             return linalg.addmm(bias, input, weight.t())

@@ -61,6 +61,10 @@ def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
 def _reduction(size_average, reduce, reduction) -> str:
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
+    if reduction == "elementwise_mean":
+        _warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+              UserWarning, stacklevel=4)
+        return "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
@@ -85,7 +89,7 @@ def _size(shape) -> str:
 
 
 def _warn_size(input, target):
-    if tuple(target.shape) != tuple(input.shape):
+    if tuple(target.size()) != tuple(input.size()):  # (a non-tensor fails on .size, as PyTorch)
         _warn(f"Using a target size ({_size(target.shape)}) that is different to the "
               f"input size ({_size(input.shape)}). This will likely lead to incorrect "
               "results due to broadcasting. Please ensure they have the same size.",
@@ -186,6 +190,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _reduction(size_average, reduce, reduction)
     same_device(input, target, weight)
     n_classes = _check_nll(input, target, weight)
+    if not input.dtype.is_floating_point and not input.dtype.is_complex:
+        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(input.dtype)}\'')
     _no_grad_for(weight, "nll_loss_forward", "weight")
     nd = input.dim()
     lp = input._data
@@ -620,7 +627,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     The logs are clamped at -100 (as PyTorch), so ``x = 0`` or ``1`` gives a finite loss.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    if tuple(target.shape) != tuple(input.shape):
+    if tuple(target.size()) != tuple(input.size()):
         raise ValueError(f"Using a target size ({_size(target.shape)}) that is different to the "
                          f"input size ({_size(input.shape)}) is deprecated. Please ensure they "
                          "have the same size.")
@@ -705,6 +712,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         _no_grad_for(weight, "binary_cross_entropy_with_logits", "weight")
     same_device(input, target, weight, pos_weight)
     dt = D.result_type(*[t for t in (input, target, weight, pos_weight) if t is not None])
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{_legacy(input.dtype)}'")
+    if target.dtype.name == "bool":  # (PyTorch's loss starts with ``1 - target``)
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(target.dtype)}")
@@ -777,9 +790,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                   "aligns with the KL div math definition.'mean' will be changed to "
                   "behave the same as 'batchmean' in the next major release.",
                   UserWarning, stacklevel=2)
-        mode = "sum" if reduction == "batchmean" else reduction
-        if mode not in _REDUCTIONS:
-            raise ValueError(f"{reduction} is not a valid value for reduction")
+        mode = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
     # NOTE: PyTorch's C++ builds the right operand first (target - input; target * input),
     # which decides the order its backward adds the target's gradients in
     if log_target:

@@ -53,16 +53,22 @@ def _check_float(x: Tensor, kernel: str) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY[x.dtype.name]}\'')
 
 
-def _check_param_dtypes(x: Tensor, params) -> None:
-    """PyTorch's CPU kernels take half/bfloat16 input with float32 parameters; no other mix."""
-    for p in params:
-        if p is None or p.dtype is x.dtype:
-            continue
-        if x.dtype.name in _LOW and p.dtype is D.float32:
-            continue
-        if x.dtype is D.float32:
+def _check_mixed(x: Tensor, params, kernel: str) -> None:
+    """The normalisations' dtype rule: the inputs mix dtypes when the first parameter given
+    differs from the input's dtype; then every parameter must be float32 and the input a half
+    type.  Otherwise the kernel must exist for the dtype and all parameters share it."""
+    given = [p for p in params if p is not None]
+    if given and given[0].dtype is not x.dtype:
+        if any(p.dtype is not D.float32 for p in given):
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if x.dtype.name not in _LOW:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    _check_float(x, kernel)
+    for p in given:
+        if p.dtype is not x.dtype:
+            raise RuntimeError(f"expected scalar type {_LEGACY[x.dtype.name]} but found "
+                               f"{_LEGACY[p.dtype.name]}")
 
 
 def _compute(a):
@@ -186,7 +192,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
         raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_float(input, "batch_norm")
     same_device(input, running_mean, running_var)
-    _check_param_dtypes(input, (weight, bias, running_mean, running_var))
+    _check_mixed(input, (weight, bias, running_mean, running_var), "batch_norm")
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = (c,) + (1,) * (input.ndim - 2)
     if training and input.numel() == 0:
@@ -355,8 +361,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
         raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in ns)}], but got input of size"
                            f"{_fmt(input.shape)}")
-    _check_float(input, "LayerNormKernelImpl")
-    _check_param_dtypes(input, (weight, bias))
+    _check_mixed(input, (weight, bias), "LayerNormKernelImpl")
     axes = tuple(range(input.ndim - k, input.ndim))
     if _ln_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
         return _layer_norm_cpu(input, weight, bias, axes, ns, eps)
@@ -468,6 +473,15 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")
     n, c = input.shape[0], input.shape[1]
+    spatial = 1
+    for s in input.shape[2:]:
+        spatial *= s
+    if (n * c // num_groups) * spatial == 1:  # (checked first, as PyTorch)
+        sizes = [n * c // num_groups, num_groups] + list(input.shape[2:])
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{sizes}")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {_fmt(input.shape)} and "
@@ -477,15 +491,10 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
             raise RuntimeError(f"Expected {nm} to be a vector of size equal to the number of "
                                f"channels in input, but got {nm} of shape {_fmt(t.shape)} and "
                                f"input of shape {_fmt(input.shape)}")
-    _check_float(input, "GroupNormKernelImpl")
-    _check_param_dtypes(input, (weight, bias))
+    _check_mixed(input, (weight, bias), "GroupNormKernelImpl")
     inner = c // num_groups
     for s in input.shape[2:]:
         inner *= s
-    if n * inner == 1:
-        sizes = [n * c // num_groups, num_groups] + list(input.shape[2:])
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                         f"{sizes}")
     view = (n, num_groups, inner)
     pshape = (c,) + (1,) * (input.ndim - 2)
     if _gn_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):

@@ -131,6 +131,8 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     k = _pair(kernel_size, "kernel_size")
     s = k if _omitted(stride) else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    if any(v == 0 for v in s):  # (before the kernel: an omitted stride is the kernel)
+        raise RuntimeError("stride should not be zero")
     if any(v <= 0 for v in k):
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
                            f"kW: {k[1]}")

@@ -16,12 +16,13 @@ __all__ = ["embedding", "one_hot", "embedding_bag"]
 _LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 
 
-def _indices(input: Tensor, n: int, xp):
+def _indices(input: Tensor, n: int, xp, arg="#1", fn="embedding"):
     if input.dtype not in (D.int64, D.int32):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
-                           "scalar types: Long, Int; but got torch."
-                           f"{_LEGACY[input.dtype.name]}Tensor instead (while checking arguments "
-                           "for embedding)")
+        from .conv import _type_name
+
+        raise RuntimeError(f"Expected tensor for argument {arg} 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {_type_name(input)} "
+                           f"instead (while checking arguments for {fn})")
     idx = xp.asarray(input._data).reshape(-1).astype(np.int64, copy=False)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
         raise IndexError("index out of range in self")
@@ -93,6 +94,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
             padding_idx = n + padding_idx
     else:
         padding_idx = -1
+    for pos, (nm, t) in enumerate((("weight", weight), ("indices", input)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"embedding(): argument '{nm}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
+    if max_norm is not None:  # (the renormalisation checks the indices first)
+        _indices(input, weight.shape[0], xp_of(weight), "#2", "embedding_renorm_")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     same_device(weight, input)
@@ -173,6 +180,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer, Tensor)):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not "
+                        f"{type(num_classes).__name__}")
     if tensor.dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = xp_of(tensor)
@@ -261,11 +271,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     elif mode not in ("sum", "mean"):
         raise ValueError("mode has to be one of sum, mean or max")
     n, dim = weight.shape
-    for t, what in ((input, "indices"), (offsets, "offsets")):
+    for t, what in ((input, "indices"), (offsets, "indices")):  # (PyTorch: 'indices' twice)
         if t is not None and t.dtype not in (D.int64, D.int32):
+            from .conv import _type_name
+
             raise RuntimeError(f"Expected tensor for argument #1 '{what}' to have one of the "
-                               "following scalar types: Long, Int; but got torch."
-                               f"{_LEGACY[t.dtype.name]}Tensor instead{_BAG_CHECK}")
+                               "following scalar types: Long, Int; but got "
+                               f"{_type_name(t)} instead{_BAG_CHECK}")
     idx = xp.asarray(input._data).astype(np.int64, copy=False).reshape(-1)
     if max_norm is not None:
         bad = (idx < 0) | (idx >= n)

@@ -147,6 +147,13 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     >>> F.pad(ember.zeros(1, 2, 3), (1, 2)).shape
     ember.Size([1, 2, 6])
     """
+    if isinstance(pad, (tuple, list)):
+        from ..._ops.creation import _check_size_items
+
+        _check_size_items("pad", (pad,), 2, "pad")
+    elif isinstance(pad, (int, float, str)) or pad is None:
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
+                        f"{type(pad).__name__}")
     pads = [int(p) for p in pad]
     if len(pads) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -166,7 +173,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
                                   f"{input.dim()}D input tensor.\n{_PAD_HELP}")
     shape = list(input.shape)
     nb = input.dim() - k  # leading (batch, channel) dims
-    if any(s == 0 for s in shape[1:]) or (nb == 1 and shape[0] == 0):
+    if mode != "circular" and (any(s == 0 for s in shape[1:]) or (nb == 1 and shape[0] == 0)):
         raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
                            "batch size and other non-zero dimensions for input, but got: "
                            f"{shape}")
@@ -182,7 +189,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         size = n + lo + hi
-        if size <= 0:
+        if size <= 0 and not (mode == "circular" and n == 0):  # (circular keeps empty dims)
             raise RuntimeError(f"input (W: {n}) is too small. Calculated output W: {size}")
         j = np.arange(-lo, n + hi)
         if mode == "reflect":
@@ -226,7 +233,12 @@ def _constant_pad(x, pads, value):
     fill = value
     if x.dtype.is_floating_point is False and not isinstance(value, bool):
         fill = int(value) if isinstance(value, numbers.Real) else value
-    out = xp.full(shape, fill, dtype=x._data.dtype)
+    if x._data.dtype.kind in "fV" and x._data.itemsize == 1:  # float8: PyTorch's fill rules
+        from ..._ops.creation import _fill_array
+
+        out = _fill_array(tuple(shape), float(fill), x.dtype, x.device)
+    else:
+        out = xp.full(shape, fill, dtype=x._data.dtype)
     out[tuple(dst)] = x._data[tuple(src)]
     neg = [-p for p in pads]
     return make(out, (x,), "ConstantPadNdBackward0",
@@ -495,12 +507,19 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"{input.dim()}D) for the modes: nearest | linear | bilinear "
                                   "| bicubic | trilinear | lanczos | area | nearest-exact (got "
                                   f"{mode})")
+    if mode == "area" and nsp > 1 and 0 in sp:  # (area runs an adaptive average pool)
+        raise RuntimeError(f"adaptive_avg_pool{nsp}d(): Expected input to have non-zero size for "
+                           f"non-batch dimensions, but input has sizes {list(input.shape)} with "
+                           f"dimension {2 + list(sp).index(0)} being empty")
     if any(o <= 0 for o in out) or any(i <= 0 for i in sp):
         names = ("D", "H", "W")[3 - nsp:]
         ins = ", ".join(f"{n}: {i}" for n, i in zip(names, sp, strict=True))
         outs = ", ".join(f"{n}: {o}" for n, o in zip(names, out, strict=True))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({ins}) output ({outs})")
+    if mode != "area" and input.shape[1] == 0:  # (an empty batch is allowed)
+        raise RuntimeError(f"Non-empty {input.dim()}D data tensor expected but got a tensor with "
+                           f"sizes {list(input.shape)}")
     half = input.dtype.is_floating_point and input.dtype.itemsize == 2
     nearest_u8 = input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")
     if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic") and input.dim() == 4:
@@ -657,6 +676,11 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     """
     k = _pair(kernel_size, "kernel_size")
     d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    if input.dim() == 0:  # (PyTorch reads the size of dim 1, then dim 2, first)
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    if input.dim() < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{input.dim()}, "
+                         f"{input.dim() - 1}], but got {input.dim()})")
     if input.dim() not in (3, 4) or any(v == 0 for v in input.shape[-3:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
                            "other non-zero dimensions for input, but got: "

@@ -17,4 +17,5 @@ from .more_layers import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .fractional import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
+from .linear_cross_entropy import *  # noqa: F401,F403
 from .module import Module  # noqa: F401

@@ -5,11 +5,12 @@ so ``repr(model)`` prints the same.
 """
 from __future__ import annotations
 
+import ember as _ember
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
+from .. import functional as F
 from .. import init
-from .._functional import activation as F
 from ..parameter import Parameter
 from .module import Module
 
@@ -128,7 +129,7 @@ class PReLU(Module):
 
 
 class _AlphaUnit(Module):
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -136,7 +137,7 @@ class _AlphaUnit(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return type(self)._fn(input, self.alpha, self.inplace)
+        return getattr(F, self._fn)(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -145,54 +146,54 @@ class _AlphaUnit(Module):
 class ELU(_AlphaUnit):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
 
-    _fn = staticmethod(F.elu)
+    _fn = "elu"
 
 
 class CELU(_AlphaUnit):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
 
-    _fn = staticmethod(F.celu)
+    _fn = "celu"
 
 
 class _InplaceUnit(Module):
     """An activation whose only option is ``inplace`` (shown in its repr)."""
 
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return type(self)._fn(input, inplace=self.inplace)
+        return getattr(F, self._fn)(input, inplace=self.inplace)
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)
 
 
 class SELU(_InplaceUnit):
-    _fn = staticmethod(F.selu)
+    _fn = "selu"
 
 
 class SiLU(_InplaceUnit):
-    _fn = staticmethod(F.silu)
+    _fn = "silu"
 
 
 class Mish(_InplaceUnit):
-    _fn = staticmethod(F.mish)
+    _fn = "mish"
 
 
 class Hardswish(_InplaceUnit):
     """``x * relu6(x + 3) / 6``.  NOTE: PyTorch's repr leaves ``inplace`` out; so does ember's."""
 
-    _fn = staticmethod(F.hardswish)
+    _fn = "hardswish"
 
     def extra_repr(self):
         return ""
 
 
 class Hardsigmoid(_InplaceUnit):
-    _fn = staticmethod(F.hardsigmoid)
+    _fn = "hardsigmoid"
 
     def extra_repr(self):
         return ""
@@ -213,30 +214,36 @@ class GELU(Module):
 class _Plain(Module):
     """An activation without options."""
 
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def forward(self, input):
-        return type(self)._fn(input)
+        return getattr(F, self._fn)(input)
 
 
-class Sigmoid(_Plain):
-    _fn = staticmethod(F.sigmoid)
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))``."""
+
+    def forward(self, input):
+        return _ember.sigmoid(input)
 
 
-class Tanh(_Plain):
-    _fn = staticmethod(F.tanh)
+class Tanh(Module):
+    """The hyperbolic tangent."""
+
+    def forward(self, input):
+        return _ember.tanh(input)
 
 
 class Softsign(_Plain):
-    _fn = staticmethod(F.softsign)
+    _fn = "softsign"
 
 
 class LogSigmoid(_Plain):
-    _fn = staticmethod(F.logsigmoid)
+    _fn = "logsigmoid"
 
 
 class Tanhshrink(_Plain):
-    _fn = staticmethod(F.tanhshrink)
+    _fn = "tanhshrink"
 
 
 class Softplus(Module):
@@ -253,25 +260,25 @@ class Softplus(Module):
 
 
 class _Shrink(Module):
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
         self.lambd = lambd
 
     def forward(self, input):
-        return type(self)._fn(input, self.lambd)
+        return getattr(F, self._fn)(input, self.lambd)
 
     def extra_repr(self):
         return str(self.lambd)
 
 
 class Softshrink(_Shrink):
-    _fn = staticmethod(F.softshrink)
+    _fn = "softshrink"
 
 
 class Hardshrink(_Shrink):
-    _fn = staticmethod(F.hardshrink)
+    _fn = "hardshrink"
 
 
 class GLU(Module):
@@ -287,7 +294,7 @@ class GLU(Module):
 
 
 class _SoftmaxBase(Module):
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, dim=None):
         super().__init__()
@@ -299,7 +306,7 @@ class _SoftmaxBase(Module):
             self.dim = None
 
     def forward(self, input):
-        return type(self)._fn(input, self.dim, _stacklevel=5)
+        return getattr(F, self._fn)(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -308,15 +315,15 @@ class _SoftmaxBase(Module):
 class Softmax(_SoftmaxBase):
     """Rescales along ``dim`` so the values are in [0, 1] and sum to 1."""
 
-    _fn = staticmethod(F.softmax)
+    _fn = "softmax"
 
 
 class LogSoftmax(_SoftmaxBase):
-    _fn = staticmethod(F.log_softmax)
+    _fn = "log_softmax"
 
 
 class Softmin(_SoftmaxBase):
-    _fn = staticmethod(F.softmin)
+    _fn = "softmin"
 
 
 class Softmax2d(Module):

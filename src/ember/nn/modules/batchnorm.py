@@ -9,7 +9,7 @@ from ember._warnings import warn as _warn
 
 from ... import _dtype as D
 from ..._ops import creation
-from .._functional.normalization import batch_norm, instance_norm
+from .. import functional as F
 from .module import Module
 from .normalization import register_affine, reset_affine
 
@@ -84,9 +84,9 @@ class _BatchNorm(_NormBase):
         # Batch statistics in training, or in eval when there are no running statistics.
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if track else None,
-                          self.running_var if track else None, self.weight, self.bias,
-                          use_batch, factor, self.eps)
+        return F.batch_norm(input, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            use_batch, factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -199,24 +199,28 @@ class _InstanceNorm(_NormBase):
                 f"them. See the documentation of {cls} for details."]
 
     def forward(self, input):
+        # (the tensor methods PyTorch's layer calls, in its order: a __torch_function__
+        # subclass sees the same calls)
         self._check_input_dim(input)
-        unbatched = input.dim() == self._spatial + 1
-        channel_dim = 0 if unbatched else 1
-        if input.shape[channel_dim] != self.num_features:
+        channel_dim = input.dim() - (self._spatial + 1)
+        if input.size(channel_dim) != self.num_features:
             if self.affine:
                 raise ValueError(f"expected input's size at dim={channel_dim} to match "
                                  f"num_features ({self.num_features}), but got: "
-                                 f"{input.shape[channel_dim]}.")
+                                 f"{input.size(channel_dim)}.")
             _warn(f"input's size at dim={channel_dim} does not match num_features. You can "
                   "silence this warning by not passing in num_features, which is not used "
                   "because affine=False")
-        x = input.unsqueeze(0) if unbatched else input
+        if input.dim() == self._spatial + 1:
+            return self._instance_norm(input.unsqueeze(0)).squeeze(0)
+        return self._instance_norm(input)
+
+    def _instance_norm(self, x):
         # NOTE: as PyTorch, the running statistics are updated in training mode but
         # num_batches_tracked is not, so momentum=None means a momentum of 0.
-        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats,
-                            0.0 if self.momentum is None else self.momentum, self.eps)
-        return out.squeeze(0) if unbatched else out
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               0.0 if self.momentum is None else self.momentum, self.eps)
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -337,7 +337,7 @@ class ParameterList(Module):
             if isinstance(p, Tensor):
                 size = "x".join(str(s) for s in p.size())
                 kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                dev = "" if p.device.type == "cpu" else f" ({p.device})"
+                dev = f" ({p.device})" if p.device.type == "cuda" else ""  # (not meta, not cpu)
                 lines.append(f"  ({k}): {kind} containing: [{p.dtype} of size {size}{dev}]")
             else:
                 lines.append(f"  ({k}): Object of type: {type(p).__name__}")
@@ -463,7 +463,7 @@ class ParameterDict(Module):
             if isinstance(p, Tensor):
                 size = "x".join(str(s) for s in p.size())
                 kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                dev = "" if p.device.type == "cpu" else f" ({p.device})"
+                dev = f" ({p.device})" if p.device.type == "cuda" else ""  # (not meta, not cpu)
                 lines.append(f"  ({k}): {kind} containing: [{p.type()} of size {size}{dev}]")
             else:
                 lines.append(f"  ({k}): Object of type: {type(p).__name__}")

@@ -5,8 +5,7 @@ import math
 
 from ..._ops import creation
 from .. import init
-from .._functional import conv as Fc
-from .._functional import spatial as Fs
+from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
 
@@ -116,7 +115,7 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -127,9 +126,9 @@ class _Conv(_ConvNd):
                          device=device, dtype=dtype)
 
     def _conv_forward(self, input, weight, bias):
-        fn = type(self)._fn
+        fn = getattr(F, self._fn)
         if self.padding_mode != "zeros":
-            x = Fs.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            x = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(x, weight, bias, self.stride, _ntuple(0, self._nsp), self.dilation,
                       self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
@@ -142,7 +141,7 @@ class Conv1d(_Conv):
     """1-D convolution over ``(N, C_in, L)`` or ``(C_in, L)`` input."""
 
     _nsp = 1
-    _fn = staticmethod(Fc.conv1d)
+    _fn = "conv1d"
 
 
 class Conv2d(_Conv):
@@ -153,18 +152,18 @@ class Conv2d(_Conv):
     """
 
     _nsp = 2
-    _fn = staticmethod(Fc.conv2d)
+    _fn = "conv2d"
 
 
 class Conv3d(_Conv):
     """3-D convolution over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)`` input."""
 
     _nsp = 3
-    _fn = staticmethod(Fc.conv3d)
+    _fn = "conv3d"
 
 
 class _ConvTranspose(_ConvNd):
-    _fn = None
+    _fn = None  # (the name of its nn.functional function, looked up when called)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
@@ -205,15 +204,16 @@ class _ConvTranspose(_ConvNd):
 
     def forward(self, input, output_size=None):
         op = self._output_padding(input, output_size)
-        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding, op,
-                              self.groups, self.dilation)
+        fn = getattr(F, self._fn)
+        return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                  self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):
     """The adjoint of ``Conv1d``; weight ``(in, out/groups, k)``."""
 
     _nsp = 1
-    _fn = staticmethod(Fc.conv_transpose1d)
+    _fn = "conv_transpose1d"
 
 
 class ConvTranspose2d(_ConvTranspose):
@@ -224,14 +224,14 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     _nsp = 2
-    _fn = staticmethod(Fc.conv_transpose2d)
+    _fn = "conv_transpose2d"
 
 
 class ConvTranspose3d(_ConvTranspose):
     """The adjoint of ``Conv3d``."""
 
     _nsp = 3
-    _fn = staticmethod(Fc.conv_transpose3d)
+    _fn = "conv_transpose3d"
 
 
 class Unfold(Module):
@@ -245,7 +245,7 @@ class Unfold(Module):
         self.stride = stride
 
     def forward(self, input):
-        return Fs.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
@@ -264,7 +264,7 @@ class Fold(Module):
         self.stride = stride
 
     def forward(self, input):
-        return Fs.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
                        self.stride)
 
     def extra_repr(self):

@@ -1,7 +1,7 @@
 """``CosineSimilarity`` and ``PairwiseDistance``."""
 from __future__ import annotations
 
-from .._functional.distance import cosine_similarity, pairwise_distance
+from .. import functional as F
 from .module import Module
 
 __all__ = ["CosineSimilarity", "PairwiseDistance"]
@@ -20,7 +20,7 @@ class CosineSimilarity(Module):
         self.eps = eps
 
     def forward(self, x1, x2):
-        return cosine_similarity(x1, x2, self.dim, self.eps)
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
 class PairwiseDistance(Module):
@@ -33,4 +33,4 @@ class PairwiseDistance(Module):
         self.keepdim = keepdim
 
     def forward(self, x1, x2):
-        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

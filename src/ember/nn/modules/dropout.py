@@ -1,7 +1,7 @@
 """Dropout layers: identity in eval mode, random zeroing in training mode."""
 from __future__ import annotations
 
-from .._functional import dropout as F
+from .. import functional as F
 from .module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",

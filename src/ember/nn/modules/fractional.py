@@ -1,7 +1,7 @@
 """``FractionalMaxPool2d``/``3d``: max pooling over pseudo-random windows."""
 from __future__ import annotations
 
-from .._functional.fractional import fractional_max_pool2d
+from .. import functional as F
 from .module import Module
 
 __all__ = ["FractionalMaxPool2d", "FractionalMaxPool3d"]
@@ -31,9 +31,9 @@ class FractionalMaxPool2d(Module):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input):
-        return fractional_max_pool2d(input, self.kernel_size, self.output_size,
-                                     self.output_ratio, self.return_indices,
-                                     _random_samples=self._random_samples)
+        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size,
+                                       self.output_ratio, self.return_indices,
+                                       _random_samples=self._random_samples)
 
 
 def _triple(v):
@@ -59,8 +59,6 @@ class FractionalMaxPool3d(Module):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input):
-        from .._functional.fractional3d import fractional_max_pool3d
-
-        return fractional_max_pool3d(input, self.kernel_size, self.output_size,
-                                     self.output_ratio, self.return_indices,
-                                     _random_samples=self._random_samples)
+        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size,
+                                       self.output_ratio, self.return_indices,
+                                       _random_samples=self._random_samples)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 from ember._warnings import warn as _warn
 
-from .._functional import loss as F
+from .. import functional as F
+from .._functional.loss import _legacy_reduction
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "SmoothL1Loss", "HuberLoss",
@@ -20,7 +21,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = F._legacy_reduction(size_average, reduce)
+            self.reduction = _legacy_reduction(size_average, reduce)
         else:
             self.reduction = reduction
 

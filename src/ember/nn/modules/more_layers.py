@@ -1,7 +1,8 @@
 """``LPPool1d/2d/3d``, ``LocalResponseNorm``, ``CrossMapLRN2d`` and ``RReLU``."""
 from __future__ import annotations
 
-from .._functional import more_layers as F
+from .. import functional as F
+from .._functional.more_layers import cross_map_lrn2d
 from .module import Module
 
 __all__ = ["LPPool1d", "LPPool2d", "LPPool3d", "LocalResponseNorm", "CrossMapLRN2d", "RReLU"]
@@ -78,7 +79,7 @@ class CrossMapLRN2d(_LRNBase):
         super().__init__(size, alpha, beta, k)  # NOTE: k defaults to int 1, printed "k=1"
 
     def forward(self, input):
-        return F.cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
 
 
 class RReLU(Module):

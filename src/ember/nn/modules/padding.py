@@ -2,7 +2,7 @@
 ``ChannelShuffle``."""
 from __future__ import annotations
 
-from .._functional import spatial as S
+from .. import functional as S
 from .module import Module
 
 __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d",
@@ -111,17 +111,27 @@ class ReplicationPad3d(_Pad):
     _n, _mode = 3, "replicate"
 
 
-class CircularPad1d(_Pad):
+class _CircularPad(_Pad):
+    _mode = "circular"
+
+    def forward(self, input):
+        if input.dim() != self._n + 1 and input.dim() != self._n + 2:  # (PyTorch's two reads)
+            raise ValueError(f"expected {self._n + 1}D or {self._n + 2}D input (got "
+                             f"{input.dim()}D input)")
+        return super().forward(input)
+
+
+class CircularPad1d(_CircularPad):
     """Pads by wrapping around (periodic boundary)."""
-    _n, _mode = 1, "circular"
+    _n = 1
 
 
-class CircularPad2d(_Pad):
-    _n, _mode = 2, "circular"
+class CircularPad2d(_CircularPad):
+    _n = 2
 
 
-class CircularPad3d(_Pad):
-    _n, _mode = 3, "circular"
+class CircularPad3d(_CircularPad):
+    _n = 3
 
 
 class Upsample(Module):

@@ -2,7 +2,7 @@
 ``MaxUnpool1d/2d/3d``."""
 from __future__ import annotations
 
-from .._functional import pooling as P
+from .. import functional as P
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",

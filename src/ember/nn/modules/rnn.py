@@ -75,6 +75,17 @@ _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "G
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+_ENTRY = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
+
+
+def _entry(mode):
+    """The public (``__torch_function__``-dispatching) ``torch.rnn_tanh`` / ``torch.lstm`` /
+    ... that a layer of ``mode`` runs on, as PyTorch's layers run on them."""
+    import ember
+
+    return getattr(ember, _ENTRY[mode])
+
+
 def _run_direction(step, xws, batch_sizes, state0, weights, reverse):
     """Run one direction of one layer over the steps ``xws`` (step ``t`` has
     ``batch_sizes[t]`` rows, non-increasing: the longest sequences come first).
@@ -340,7 +351,9 @@ class RNNBase(Module):
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
             self.check_forward_args(data, hx, batch_sizes)
-            out, (h_n,) = self._run(data, (hx,), batch_sizes)
+            out, h_n = _entry(self.mode)(data, batch_sizes, hx, self._flat_weights, self.bias,
+                                         self.num_layers, self.dropout, self.training,
+                                         self.bidirectional)
             return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
                     self.permute_hidden(h_n, unsorted_indices))
         if input.dim() not in (2, 3):
@@ -361,14 +374,16 @@ class RNNBase(Module):
         if hx is None:
             hx = self._zeros(input, self._mini_batch(input, None), self.hidden_size)
         self.check_forward_args(input, hx, None)
-        out, (h_n,) = self._run(input, (hx,), None)
+        out, h_n = _entry(self.mode)(input, hx, self._flat_weights, self.bias, self.num_layers,
+                                     self.dropout, self.training, self.bidirectional,
+                                     self.batch_first)
         if not batched:
             out, h_n = out.squeeze(batch_dim), h_n.squeeze(1)
         return out, h_n
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
+        if getattr(self, "proj_size", 0) != 0:
             s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -472,7 +487,10 @@ class LSTM(RNNBase):
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
             self.check_forward_args(data, hx, batch_sizes)
-            out, hidden = self._run(data, tuple(hx), batch_sizes)
+            out, h_n, c_n = _entry("LSTM")(data, batch_sizes, hx, self._flat_weights, self.bias,
+                                           self.num_layers, self.dropout, self.training,
+                                           self.bidirectional)
+            hidden = (h_n, c_n)
             return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
                     self.permute_hidden(hidden, unsorted_indices))
         if input.dim() not in (2, 3):
@@ -492,7 +510,9 @@ class LSTM(RNNBase):
             if not batched:
                 hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
         self.check_forward_args(input, hx, None)
-        out, (h_n, c_n) = self._run(input, tuple(hx), None)
+        out, h_n, c_n = _entry("LSTM")(input, hx, self._flat_weights, self.bias,
+                                       self.num_layers, self.dropout, self.training,
+                                       self.bidirectional, self.batch_first)
         if not batched:
             out, h_n, c_n = out.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)
         return out, (h_n, c_n)
@@ -577,21 +597,28 @@ class RNNCellBase(Module):
                 hx = tuple(h.unsqueeze(0) for h in hx)
         return input, hx, batched
 
-    def _step(self, step, input, hx):
-        """PyTorch's cell checks, then one step."""
-        if input.size(1) != self.weight_ih.size(1):
-            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
-                               f"{self.weight_ih.size(1)}")
-        hidden_size = self.weight_hh.size(1)
-        for label, h in enumerate(hx):
-            if input.size(0) != h.size(0):
-                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match "
-                                   f"hidden{label} batch size {h.size(0)}")
-            if h.size(1) != hidden_size:
-                raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got "
-                                   f"{h.size(1)}, expected {hidden_size}")
-        return step(linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
-                    self.bias_hh, None)
+    def _step(self, name, input, hx):
+        """One step through the public ``torch.<name>`` (``rnn_tanh_cell``, ...), as
+        PyTorch's cells run."""
+        import ember
+
+        return getattr(ember, name)(input, hx if name == "lstm_cell" else hx[0],
+                                    self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+def _check_cell(input, hx, w_ih, w_hh):
+    """PyTorch's checks of a cell step's shapes (``hx`` a tuple of states)."""
+    if input.size(1) != w_ih.size(1):
+        raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
+                           f"{w_ih.size(1)}")
+    hidden_size = w_hh.size(1)
+    for label, h in enumerate(hx):
+        if input.size(0) != h.size(0):
+            raise RuntimeError(f"Input batch size {input.size(0)} doesn't match "
+                               f"hidden{label} batch size {h.size(0)}")
+        if h.size(1) != hidden_size:
+            raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got "
+                               f"{h.size(1)}, expected {hidden_size}")
 
 
 class RNNCell(RNNCellBase):
@@ -611,12 +638,12 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         input, hx, batched = self._prepare("RNNCell", input, hx, 1)
         if self.nonlinearity == "tanh":
-            step = _tanh_step
+            step = "rnn_tanh_cell"
         elif self.nonlinearity == "relu":
-            step = _relu_step
+            step = "rnn_relu_cell"
         else:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        (h,) = self._step(step, input, hx)
+        h = self._step(step, input, hx)
         return h if batched else h.squeeze(0)
 
 
@@ -638,7 +665,7 @@ class LSTMCell(RNNCellBase):
             raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
                             "not Tensor")
         input, hx, batched = self._prepare("LSTMCell", input, hx, 2)
-        h, c = self._step(_lstm_step, input, hx)
+        h, c = self._step("lstm_cell", input, hx)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -657,5 +684,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, hx, batched = self._prepare("GRUCell", input, hx, 1)
-        (h,) = self._step(_gru_step, input, hx)
+        h = self._step("gru_cell", input, hx)
         return h if batched else h.squeeze(0)

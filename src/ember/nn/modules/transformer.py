@@ -23,8 +23,9 @@ from ..._ops import creation
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled
 from .. import init
+from .. import functional as F
 from .._functional import activation as FA
-from .._functional.attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
+from .._functional.attention import _canonical_mask, _none_or_dtype
 from ..parameter import Parameter
 from .activation import GELU, ReLU
 from .container import ModuleList
@@ -121,6 +122,10 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
+        self._fast_path_checks(query, key, value, batched)
+        if query.is_nested or key.is_nested or value.is_nested:
+            raise AssertionError("MultiheadAttention does not support NestedTensor outside of "
+                                 "its fast path.")
         if self.batch_first and batched:
             # (N, L, E) -> (L, N, E), keeping which of query, key and value are one tensor
             if key is value:
@@ -132,7 +137,7 @@ class MultiheadAttention(Module):
             else:
                 query, key, value = (x.transpose(1, 0) for x in (query, key, value))
         separate = not self._qkv_same_embed_dim
-        out, weights = multi_head_attention_forward(
+        out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,
@@ -143,6 +148,22 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+    def _fast_path_checks(self, query, key, value, batched):
+        """PyTorch's tests of whether its fused kernel could run, in its order: ember has no
+        such kernel, but a ``__torch_function__`` subclass sees the tensor attributes they
+        read (``query.dtype``, ``query.is_nested``), so they are read here as there."""
+        if not _fastpath_enabled() or not batched or query is not key or key is not value:
+            return
+        if self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype:
+            return
+        if self.in_proj_weight is None or query.dtype != self.in_proj_weight.dtype:
+            return
+        if self.training or self.num_heads % 2 or not self.batch_first or \
+                self.bias_k is not None or self.bias_v is not None or self.add_zero_attn or \
+                not self._qkv_same_embed_dim:
+            return
+        query.is_nested  # noqa: B018  (read, as PyTorch's test reads it)
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """One mask and its type from the two: 0 = attn_mask only, 1 = key_padding_mask only,
@@ -163,11 +184,20 @@ class MultiheadAttention(Module):
 # -- transformer ---------------------------------------------------------------------------------
 
 def _activation(activation):
-    if activation == "relu":
-        return FA.relu
-    if activation == "gelu":
-        return FA.gelu
-    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    """The layer's activation: ``F.relu`` / ``F.gelu`` by name, and those (not the functions
+    behind them, which are the defaults here) for ``FA.relu`` / ``FA.gelu``."""
+    if isinstance(activation, str):
+        if activation == "relu":
+            return F.relu
+        if activation == "gelu":
+            return F.gelu
+        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    plain = inspect.unwrap(activation) if callable(activation) else None
+    if plain is inspect.unwrap(F.relu):
+        return F.relu
+    if plain is inspect.unwrap(F.gelu):
+        return F.gelu
+    return activation
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
@@ -186,9 +216,11 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
 
 
 def _seq_len(src, batch_first):
-    if src.dim() == 2:
-        return src.shape[0]
-    return src.shape[1 if batch_first else 0]
+    # (reading what PyTorch's reads: ``src.is_nested``, ``src.size()``)
+    if src.is_nested:
+        return None
+    size = src.size()
+    return size[0] if len(size) == 2 else size[1 if batch_first else 0]
 
 
 def _fastpath_enabled():
@@ -225,8 +257,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _activation(activation)
+        activation = _activation(activation)
         # 1 for relu, 2 for gelu, 0 otherwise (PyTorch's fast path reads it)
         # (F.relu may be a wrapper of FA.relu: argument checks, __torch_function__ dispatch)
         plain = inspect.unwrap(activation) if callable(activation) else activation
@@ -241,12 +272,13 @@ class TransformerEncoderLayer(Module):
     def __setstate__(self, state):
         super().__setstate__(state)
         if not hasattr(self, "activation"):
-            self.activation = FA.relu
+            self.activation = F.relu
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                _none_or_dtype(src_mask), "src_mask", src.dtype)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
+        self._fast_path_checks(src)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -255,6 +287,16 @@ class TransformerEncoderLayer(Module):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + self._ff_block(x))
         return x
+
+    def _fast_path_checks(self, src):
+        """PyTorch's tests of whether its fused kernel could run, for the tensor attributes
+        they read (see ``MultiheadAttention._fast_path_checks``)."""
+        attn = self.self_attn
+        if not _fastpath_enabled() or src.dim() != 3 or self.training or not attn.batch_first or \
+                attn.in_proj_bias is None or not attn._qkv_same_embed_dim or \
+                not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps:
+            return
+        src.is_nested  # noqa: B018  (read, as PyTorch's test reads it)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
@@ -295,10 +337,10 @@ class TransformerDecoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation) if isinstance(activation, str) else activation
+        self.activation = _activation(activation)
 
     def __setstate__(self, state):
-        state.setdefault("activation", FA.relu)
+        state.setdefault("activation", F.relu)
         super().__setstate__(state)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,

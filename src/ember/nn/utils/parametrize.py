@@ -197,7 +197,9 @@ def _upgrade_state_dict(self, state_dict, prefix, version):
 
 def _give_own_class(module) -> None:
     cls = type(module)
-    body = {"__getstate__": _no_pickling, "_upgrade_state_dict": _upgrade_state_dict}
+    body = {"__getstate__": _no_pickling, "_upgrade_state_dict": _upgrade_state_dict,
+            # (this module's name as it prints now: torch.nn.utils.parametrize under ember run)
+            "__module__": ParametrizationList.__module__}
     if not hasattr(cls, "__deepcopy__"):
         body["__deepcopy__"] = _deepcopy
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), body)

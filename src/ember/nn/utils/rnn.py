@@ -248,6 +248,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     padded = []
     for s in sequences:
         n = s.size(0)
+        S.broadcast_shapes((n, *rest), tuple(s.shape))  # (PyTorch's words for a misfit)
         s = S.broadcast_to(s.to(first.dtype), (n, *rest))
         if n < longest:
             fill = creation.full((longest - n, *rest), padding_value, dtype=first.dtype,

@@ -226,7 +226,10 @@ def _numpy_row(data, index) -> np.ndarray:
     """``data[index]`` as a NumPy array, without building a tensor per sample."""
     if isinstance(data, Tensor):
         if data.device.type == "cpu" and not data.requires_grad:
-            return data.numpy()[index]
+            try:
+                return data.numpy()[index]
+            except IndexError:  # NumPy's message speaks of an axis: the tensor's raises below
+                pass
         return data[index].cpu().numpy()
     return np.asarray(data[index])
 

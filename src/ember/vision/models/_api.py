@@ -12,6 +12,7 @@ import functools
 import inspect
 import os
 import sys
+import urllib.error
 from ember._warnings import warn as _warn
 from dataclasses import dataclass, field
 from enum import Enum
@@ -85,6 +86,18 @@ def _urlopen(url, timeout: float = 60.0):
     return _hub._urlopen(url, timeout)
 
 
+class URLError(urllib.error.URLError, RuntimeError):
+    """No network and no cached weights file: torchvision lets the ``URLError`` through
+    (an ``OSError``); ember's says which file to put where, and is a RuntimeError too."""
+
+    def __init__(self, reason, message):
+        super().__init__(reason)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
 def load_state_dict_from_url(url: str, model_dir: str | None = None, map_location=None,
                              progress: bool = True, check_hash: bool = False,
                              file_name: str | None = None, weights_only: bool = True):
@@ -101,12 +114,11 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
         os.makedirs(model_dir, exist_ok=True)
         match = _HASH_REGEX.search(filename) if check_hash else None
         sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
-        import urllib.error
 
         try:
             _hub._fetch(url, cached, match.group(1) if match else None, False, _urlopen)
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RuntimeError(
+            raise URLError(getattr(exc, "reason", exc),
                 f"The pretrained weights file {filename} is not in {model_dir} and could not "
                 f"be downloaded from {url} ({exc}). Without a network, copy {filename} (the "
                 "same file torchvision uses) into that folder, or point TORCH_HOME at a "

@@ -22,7 +22,7 @@ import numpy as np
 from . import _dtype as D
 from ._tensor import Tensor, VersionCounter
 from ._device import CPU
-from ._sparse import _SparseMeta
+from ._sparse import _SparseMeta, install_stubs
 
 __all__ = ["QuantizedTensor", "qscheme", "per_tensor_affine", "per_channel_affine",
            "per_tensor_symmetric", "per_channel_symmetric", "per_channel_affine_float_qparams",
@@ -401,19 +401,6 @@ def _stub(name):
     return method
 
 
-def _install_stubs():
-    own = set(QuantizedTensor.__dict__)
-    for name in dir(Tensor):
-        if name in own or name in _KEEP or (name.startswith("_") and not name.startswith("__")):
-            continue
-        attr = getattr(Tensor, name, None)
-        if isinstance(attr, property) or not callable(attr) or isinstance(attr, type):
-            continue
-        if name.startswith("__") and name not in _DUNDER_OPS:
-            continue
-        setattr(QuantizedTensor, name, _stub(name.strip("_")))
-
-
 def _to(self, *args, **kwargs):
     """``.to``/``.cpu``/``.type`` of a quantized tensor: only to itself (the CPU, its dtype)."""
     for a in list(args) + list(kwargs.values()):
@@ -442,7 +429,7 @@ def _plain_int_repr(self):
 
 Tensor.dequantize = _plain_dequantize
 Tensor.int_repr = _plain_int_repr
-_install_stubs()
+install_stubs(QuantizedTensor, _KEEP, _DUNDER_OPS, lambda name: _stub(name.strip("_")))
 QuantizedTensor.to = _to
 QuantizedTensor.cpu = lambda self, memory_format=None: self
 for _n in ("float", "double", "half", "int", "long", "bool", "bfloat16", "short", "char",

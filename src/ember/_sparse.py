@@ -527,17 +527,25 @@ _KEEP = {
 }
 
 
-def _install_stubs():
-    own = set(SparseTensor.__dict__) | set(_Storageless.__dict__)
+def install_stubs(cls, keep, dunders, stub):
+    """Give ``cls`` (a tensor class of another layout) ``stub(name)`` for every Tensor method
+    it does not define itself (in its own bases included) or ``keep``: methods its layout has
+    no kernel for fail as PyTorch's do, instead of computing on ``_data``.  Of the dunder
+    methods, only those in ``dunders`` are replaced."""
+    own = set()
+    for k in cls.__mro__:
+        if k is Tensor:
+            break
+        own |= set(k.__dict__)
     for name in dir(Tensor):
-        if name in own or name in _KEEP or (name.startswith("_") and not name.startswith("__")):
+        if name in own or name in keep or (name.startswith("_") and not name.startswith("__")):
             continue
         attr = getattr(Tensor, name, None)
         if isinstance(attr, property) or not callable(attr) or isinstance(attr, type):
             continue
-        if name.startswith("__") and name not in _DUNDER_OPS:
+        if name.startswith("__") and name not in dunders:
             continue
-        setattr(SparseTensor, name, _stub(name.strip("_")))
+        setattr(cls, name, stub(name))
 
 
 _DUNDER_OPS = {"__pow__", "__rpow__", "__rtruediv__", "__floordiv__", "__rfloordiv__",
@@ -1587,7 +1595,7 @@ def sparse_adam_update(p, g, state, lr, beta1, beta2, eps, maximize):
     add_sparse_into_dense_(p, _new(i, upd, g.shape, True, g._device))
 
 
-_install_stubs()
+install_stubs(SparseTensor, _KEEP, _DUNDER_OPS, lambda name: _stub(name.strip("_")))
 SparseTensor.__getitem__ = _getitem
 SparseTensor.norm = _norm
 SparseTensor.__iadd__ = _iadd

@@ -22,7 +22,7 @@ import numpy as np
 from . import _dtype as D
 from ._ops import _core
 from ._ops._core import wrap
-from ._sparse import _KEEP, SparseTensor, _SparseMeta, _Storageless
+from ._sparse import _KEEP, SparseTensor, _SparseMeta, _Storageless, install_stubs
 from ._sparse import _new as _coo_new
 from ._tensor import Tensor, VersionCounter
 
@@ -430,19 +430,6 @@ class CompressedTensor(_Storageless, Tensor):
 
 
 _SPARSE_LAYOUT_OPS = ("exp", "cos", "pow", "log", "sigmoid", "square", "__pow__", "__rpow__")
-
-
-def _install_stubs():
-    own = set(CompressedTensor.__dict__) | set(_Storageless.__dict__)
-    for name in dir(Tensor):
-        if name in own or name in _KEEP or (name.startswith("_") and not name.startswith("__")):
-            continue
-        attr = getattr(Tensor, name, None)
-        if isinstance(attr, property) or not callable(attr) or isinstance(attr, type):
-            continue
-        if name.startswith("__") and name not in _DUNDER_OPS:
-            continue
-        setattr(CompressedTensor, name, _stub(name.strip("_"), name in _SPARSE_LAYOUT_OPS))
 
 
 _DUNDER_OPS = {"__pow__", "__rpow__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__",
@@ -1338,6 +1325,7 @@ def _route_functions():
         setattr(module, name, make(dense, name))
 
 
-_install_stubs()
+install_stubs(CompressedTensor, _KEEP, _DUNDER_OPS,
+              lambda name: _stub(name.strip("_"), name in _SPARSE_LAYOUT_OPS))
 _install()
 _route_functions()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype as D
-from ._tensor import Tensor, VersionCounter
+from ._tensor import Tensor
 from ._device import CPU
-from ._sparse import _SparseMeta, install_stubs
+from ._sparse import _SparseMeta, install_stubs, shell
 
 __all__ = ["QuantizedTensor", "qscheme", "per_tensor_affine", "per_channel_affine",
            "per_tensor_symmetric", "per_channel_symmetric", "per_channel_affine_float_qparams",
@@ -101,19 +101,10 @@ def _no_kernel(op):
             "views, indexing and clone; call .dequantize() first for anything else).")
 
 
-_new_tensor = object.__new__
-
-
 def _new(q, qdtype, scheme, scale, zero_point, axis=None):
     """A quantized tensor over the integer array ``q`` (per-tensor: Python scale and zero
     point; per-channel: float64 / int64 (or float) arrays and an axis)."""
-    t = _new_tensor(QuantizedTensor)
-    t._data = _QMeta(q.shape, qdtype.np)
-    t._device = CPU
-    t._requires_grad = False
-    t._grad_fn = None
-    t._vc = VersionCounter()
-    t._fresh = False
+    t = shell(QuantizedTensor, _QMeta(q.shape, qdtype.np), CPU)
     t._q = q
     t._qdtype = qdtype
     t._qscheme = scheme

@@ -605,18 +605,22 @@ def _imul(self, other):
 
 # -- making sparse tensors -----------------------------------------------------------------------
 
-_new_tensor = object.__new__
-
-
-def _new(i, v, shape, coalesced, device):
-    """A sparse tensor over index array ``i`` and value array ``v`` (no history)."""
-    t = _new_tensor(SparseTensor)
-    t._data = _SparseMeta(shape, v.dtype)
+def shell(cls, meta, device):
+    """A tensor of class ``cls`` with no history and no storage of its own, only ``meta``
+    (a :class:`_SparseMeta`) as its ``_data``: the layout classes fill in their arrays."""
+    t = object.__new__(cls)
+    t._data = meta
     t._device = device
     t._requires_grad = False
     t._grad_fn = None
     t._vc = VersionCounter()
     t._fresh = False
+    return t
+
+
+def _new(i, v, shape, coalesced, device):
+    """A sparse tensor over index array ``i`` and value array ``v`` (no history)."""
+    t = shell(SparseTensor, _SparseMeta(shape, v.dtype), device)
     t._sp_i = i
     t._sp_v = v
     t._sp_c = bool(coalesced)

@@ -22,9 +22,9 @@ import numpy as np
 from . import _dtype as D
 from ._ops import _core
 from ._ops._core import wrap
-from ._sparse import _KEEP, SparseTensor, _SparseMeta, _Storageless, install_stubs
+from ._sparse import _KEEP, SparseTensor, _SparseMeta, _Storageless, install_stubs, shell
 from ._sparse import _new as _coo_new
-from ._tensor import Tensor, VersionCounter
+from ._tensor import Tensor
 
 __all__ = ["CompressedTensor", "sparse_compressed_tensor", "sparse_csr_tensor",
            "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor"]
@@ -449,18 +449,9 @@ def _stub(name, layout_error):
 
 # -- making compressed tensors -------------------------------------------------------------------
 
-_new_tensor = object.__new__
-
-
 def _new(cl, ci, pi, v, shape, device):
     """A compressed tensor of layout ``cl`` over the three arrays (no history)."""
-    t = _new_tensor(CompressedTensor)
-    t._data = _SparseMeta(shape, v.dtype)
-    t._device = device
-    t._requires_grad = False
-    t._grad_fn = None
-    t._vc = VersionCounter()
-    t._fresh = False
+    t = shell(CompressedTensor, _SparseMeta(shape, v.dtype), device)
     t._cl = cl
     t._ci = ci
     t._pi = pi

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, _get_cupy, canonical, device
+from ._ops._core import contiguous_strides
 from ._warnings import warn
 
 __all__ = ["UntypedStorage", "TypedStorage"]
@@ -1231,19 +1232,13 @@ def _check_settable(t):
                            "(PyTorch's result there has no usable gradient either)")
 
 
-def _contiguous_strides(size):
-    out, step = [], 1
-    for s in reversed(size):
-        out.append(step)
-        step *= max(s, 1)
-    return tuple(reversed(out))
 
 
 def _set_view(t, storage, offset, size, stride):
     from ._ops.shape import _as_strided
 
     if stride is None:
-        stride = _contiguous_strides(size)
+        stride = contiguous_strides(size)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     if any(s < 0 for s in size):

@@ -211,8 +211,8 @@ def iter_layout(arr, ops, common=None, first=0):
                 break
         else:
             return arr
-    elif arr.flags.c_contiguous and list(arr.strides) == [
-            s * arr.itemsize for s in _contiguous_strides(shape)]:
+    elif arr.flags.c_contiguous and arr.strides == tuple(
+            s * arr.itemsize for s in contiguous_strides(shape)):
         strides = arr.strides  # (size-1 dims: the operands' strides must be PyTorch's too)
         for t in ops:
             if t is not None and (not t._data.flags.c_contiguous or 1 in t._data.shape and
@@ -235,12 +235,14 @@ def iter_layout(arr, ops, common=None, first=0):
     return out
 
 
-def _contiguous_strides(shape):
+def contiguous_strides(shape):
+    """The element strides of a C-contiguous tensor of ``shape`` (as PyTorch gives them: a
+    size-0 or size-1 dim counts as 1 for the dims before it)."""
     out, z = [], 1
     for s in reversed(shape):
         out.append(z)
         z *= s if s > 1 else 1
-    return out[::-1]
+    return tuple(out[::-1])
 
 
 def _is_contiguous(shape, st):
@@ -255,8 +257,9 @@ def _is_contiguous(shape, st):
     return True
 
 
-def _is_dense(shape, st):
-    """PyTorch's is_non_overlapping_and_dense."""
+def is_dense(shape, st):
+    """PyTorch's is_non_overlapping_and_dense: the elements fill a block of memory exactly
+    once, in some order of the dims (strides in elements)."""
     dims = sorted((t, s) for s, t in zip(shape, st) if s > 1)
     z = 1
     for t, s in dims:
@@ -297,7 +300,7 @@ def _sort_dims(shape, operands):
 
 def _dense_like(shape, st):
     """The strides ``.to(dtype)`` gives a copy of a tensor with these (its dims' order kept)."""
-    if _is_dense(shape, st):
+    if is_dense(shape, st):
         return st
     perm = _sort_dims(shape, [st])
     out, z = [0] * len(shape), 1
@@ -334,13 +337,13 @@ def _iter_strides(arr, ops, common, first):
     same = same and bool(operands)
     if same:  # TensorIterator's fast set-up
         if all(_is_contiguous(s, st) for s, st in operands):
-            want = _contiguous_strides(shape)
+            want = contiguous_strides(shape)
         elif n == 4 and all(is_channels_last_strides(s, st) for s, st in operands):
             want = [0, 1, 0, 0]
             want[3] = shape[1]
             want[2] = want[3] * shape[3]
             want[0] = want[2] * shape[2]
-        elif all(_is_dense(s, st) for s, st in operands) and \
+        elif all(is_dense(s, st) for s, st in operands) and \
                 all(st == operands[-1][1] for s, st in operands):
             want = operands[-1][1]
         else:
@@ -353,7 +356,7 @@ def _iter_strides(arr, ops, common, first):
                                        for i in range(len(s))])
         perm = _sort_dims(shape, padded)
         if perm == list(range(n - 1, -1, -1)):
-            want = _contiguous_strides(shape)
+            want = contiguous_strides(shape)
         else:
             want, z = [0] * n, 1
             for d in perm:

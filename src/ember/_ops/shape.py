@@ -11,6 +11,7 @@ from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
+from ._core import is_dense
 from ._core import (check_same_device, fused_op, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
@@ -734,14 +735,7 @@ def grad_layout_copy(var, g):
     return out
 
 
-def _dense(shape, strides):
-    """Whether the elements fill a block of memory exactly once, in some order of dims."""
-    expected = 1
-    for size, st in sorted((p for p in zip(shape, strides) if p[0] != 1), key=lambda p: p[1]):
-        if st != expected:
-            return False
-        expected *= size
-    return True
+_dense = is_dense  # (the elements fill a block of memory once, in some dim order)
 
 
 def _packed_strides(shape, strides):

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import device
+from .._ops._core import contiguous_strides
 from .._ops.shape import _ptr
 from .._ops.shape import xp_of_array
 from .._size import Size
@@ -151,7 +152,7 @@ class StorageTable:
             # Empty, or memory we cannot describe (negative strides...): a contiguous copy.
             flat = xp_of_array(arr).ascontiguousarray(arr).reshape(-1)
             ref = self._new_ref(flat.view(np.uint8), dtype, location)
-            return ref, 0, size, _contiguous_strides(size)
+            return ref, 0, size, contiguous_strides(size)
         (start, nbytes, raw), offset, strides = found
         key = (start, nbytes, location)
         entry = self._by_block.get(key)
@@ -191,12 +192,6 @@ class StorageTable:
         return block, (lo - start) // itemsize, tuple(s // itemsize for s in strides)
 
 
-def _contiguous_strides(size):
-    strides, step = [], 1
-    for s in reversed(size):
-        strides.insert(0, step)
-        step *= max(s, 1)
-    return tuple(strides)
 
 
 def _user_state(t):

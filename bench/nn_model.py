@@ -62,7 +62,9 @@ def numpy_adam(state, params, grads, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
         p -= (lr / (1 - b1 ** t)) * m / denom
 
 
-def train_rows(batch, opt_name, r):
+def train_rows(batch, opt_name, r, precision="highest"):
+    """``precision``: ember's float32 matmul precision for the step (below "highest" it leaves
+    PyTorch's summation order for NumPy's faster one)."""
     import torch
 
     x = r.random((batch, 28, 28), dtype=np.float32)
@@ -91,8 +93,21 @@ def train_rows(batch, opt_name, r):
         else:
             numpy_adam(state, params, grads)
     steps["numpy"] = numpy_train
+    if precision != "highest":
+        exact_step = steps["ember"]
+
+        def fast_step():
+            ember.set_float32_matmul_precision(precision)
+            try:
+                exact_step()
+            finally:
+                ember.set_float32_matmul_precision("highest")
+        steps["ember"] = fast_step
     t = compare(steps, number=max(5, 2000 // batch), repeats=7)
-    return (f"train step, batch {batch}, {opt_name}", f"{batch / t['ember']:,.0f}/s",
+    label = f"train step, batch {batch}, {opt_name}"
+    if precision != "highest":
+        label += f", ember at matmul precision '{precision}'"
+    return (label, f"{batch / t['ember']:,.0f}/s",
             f"{batch / t['torch']:,.0f}/s", f"{t['torch'] / t['ember']:.2f}x",
             f"{t['numpy'] / t['ember']:.2f}x")
 
@@ -129,6 +144,7 @@ def main():
     torch.set_num_threads(os.cpu_count() or 1)
     r = np.random.default_rng(0)
     rows = [train_rows(b, o, r) for b in (64, 256) for o in ("sgd", "adam")]
+    rows.append(train_rows(64, "sgd", r, precision="high"))
     rows.append(inference_row(r))
     print(table(rows, ("seed MLP (784-512-512-10)", "ember", "torch",
                        "ember speed vs torch", "ember speed vs numpy")))

@@ -1,4 +1,5 @@
-"""What ember takes from the BLAS that NumPy itself loaded: ``axpy``, and a layout choice.
+"""What ember takes from the BLAS that NumPy itself loaded: ``axpy``, ``sgemm``, and a layout
+choice.
 
 ``axpy``: ``y += alpha * x`` in one pass.
 
@@ -23,6 +24,7 @@ _NAMINGS = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _kernels = None  # {dtype: ctypes function}, filled on first use; {} where none was found
 _openblas = None
+_sgemm = None  # NumPy's cblas_sgemm through ctypes, once looked up; False where none was found
 
 
 def _candidates():
@@ -143,6 +145,41 @@ def axpy(alpha, x, y) -> bool:
         return False
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     return True
+
+
+def _load_sgemm():
+    for lib in _libraries():
+        for prefix, suffix, int_t in _NAMINGS:
+            fn = getattr(lib, f"{prefix}sgemm{suffix}", None)
+            if fn is None:
+                continue
+            enum, f32 = ctypes.c_int, ctypes.c_float
+            fn.restype = None
+            fn.argtypes = [enum, enum, enum, int_t, int_t, int_t, f32, ctypes.c_void_p, int_t,
+                           ctypes.c_void_p, int_t, f32, ctypes.c_void_p, int_t]
+            return fn
+    return False
+
+
+def has_sgemm() -> bool:
+    """Whether :func:`sgemm` can run (NumPy's BLAS exports ``cblas_sgemm``)."""
+    global _sgemm
+    if _sgemm is None:
+        _sgemm = _load_sgemm()
+    return bool(_sgemm)
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def sgemm(a_rows, b_rows, m, n, k, a, lda, b, ldb, beta, c) -> None:
+    """``C = A @ B + beta * C`` through NumPy's BLAS, on float32 memory given by address:
+    ``C`` (M, N) by rows, ``A`` (M, K) and ``B`` (K, N) stored by rows (``*_rows`` True) or by
+    columns, with leading dimensions ``lda``/``ldb`` in elements.  Callers check
+    :func:`has_sgemm` first, and that the memory is there.
+    """
+    _sgemm(_ROW_MAJOR, _NO_TRANS if a_rows else _TRANS, _NO_TRANS if b_rows else _TRANS,
+           m, n, k, 1.0, a, lda, b, ldb, beta, c, n)
 
 
 # -- on any device --------------------------------------------------------------------------

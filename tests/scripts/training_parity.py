@@ -59,6 +59,10 @@ for name, make_opt, make_sched in setups:
     net.eval()
     with torch.no_grad():
         acc = (net(x).argmax(1) == y).float().mean().item()
-    print(name, " ".join(f"{v:.3f}" for v in losses[::8]), f"acc={acc:.3f}",
-          f"lr={opt.param_groups[0]['lr']:.6f}")
+    if os.environ.get("PARITY_DIGITS") == "all":  # (every bit: tests/test_mkl_gemm.py)
+        print(name, " ".join(repr(v) for v in losses), f"acc={acc!r}",
+              [p.detach().double().sum().item() for p in net.parameters()])
+    else:
+        print(name, " ".join(f"{v:.3f}" for v in losses[::8]), f"acc={acc:.3f}",
+              f"lr={opt.param_groups[0]['lr']:.6f}")
 print(torch.rand(3))

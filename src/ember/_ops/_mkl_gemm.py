@@ -1,80 +1,76 @@
-"""PyTorch's float32 matrix product on the CPU (MKL ``sgemm``), bit for bit in NumPy where known.
+"""PyTorch's float32 matrix product on the CPU (MKL ``sgemm``), bit for bit where known.
 
 PyTorch's ``mm``/``matmul``/``addmm``/``F.linear`` on float32 CPU tensors call MKL's ``sgemm``
-(column-major: PyTorch's ``C = A @ B`` of shape (M, N) is MKL's ``C^T = B^T A^T``, so MKL's
-``m`` is our N and its ``n`` our M).  NumPy's OpenBLAS sums in another order, so the last bits
-of most outputs differ.  What follows was measured black-box (MKL 2024.2 in torch 2.13, AMD
-family 25 model 17, 1 and 2 threads) with summation-order probes (one product +2**40,
-one -2**40, all others 1: the result counts the ones added outside the subtree where the two
-big ones meet) and with random operands checked element by element against candidate orders.
+(column-major: PyTorch's ``C = A @ B`` of shape (M, N) is MKL's ``C^T = B^T A^T``).  NumPy's
+OpenBLAS sums in another order, so the last bits of most outputs would differ, and a seeded
+training run drifts from PyTorch's in its printed losses within an epoch.  What follows was
+measured black-box (MKL 2024.2 in torch 2.13, AMD family 25 model 17, 1 and 2 threads) with
+summation-order probes (one product +2**40, one -2**40, all others 1: the result counts the
+ones added outside the subtree where the two big ones meet) and with random operands checked
+element by element against candidate orders.
 
-Here ``C[i, j] = sum_k a[i, k] * b[k, j]``, with ``a`` (M, K) and ``b`` (K, N).
+Here ``C[i, j] = sum_k a[i, k] * b[k, j]``, with ``a`` (M, K) and ``b`` (K, N); ``b`` is
+"transposed" when stored by columns (``W.t()`` of a C-contiguous weight, as ``nn.Linear``
+passes it), else by rows (PyTorch copies any other layout to rows first).
 
-1. ``M >= 12`` and ``N >= 12`` (any K, any layout of either operand: ``mm``, ``a @ W.t()`` as
-   ``nn.Linear`` passes it, transposed ``a``; 1 or 2 threads; checked up to 512 x 1024 x 2000):
-   **the "blocked FMA" order**.  K is cut into blocks: one block if K <= 192; two halves of
+1. **Order 1, "blocked FMA"**: K is cut into blocks: one block if K <= 192; two halves of
    ``K // 2`` if 192 < K <= 384; else blocks of 192; a remainder (``K - blocks * size``, e.g.
    1 for K = 193 or 385, 16 for K = 784) is one more block at the end.  Within a block every
-   output is one fused multiply-add chain in ascending k from 0 (``acc = fma(a_k, b_k, acc)``,
-   one rounding per step, no interleaved accumulators).  The blocks then go into C one after
-   the other, each a rounded float32 add: ``C = ((P0 + P1) + P2) + ...`` for ``mm``.
-   ``addmm(bias, a, b, beta=β, alpha=α)`` (and so ``F.linear``): C starts as ``round(β*bias)``
-   (``bias`` itself when β = 1) and gets ``C = C + P_t`` per block, ``P0`` included; α is
-   applied to the ``b`` operand (our ``b``, MKL's packed A), rounded to float32 before the
-   products: ``P_t`` is the FMA chain of ``a`` and ``round(α*b)``.  So a bias is *not* added
-   after the product (``(a @ b) + bias`` differs in ~50% of outputs for K = 784) and is not the
-   chain's starting value either.
-2. **The "lane" orders**, for ``b`` the transpose of a C-contiguous (N, K) matrix (``W.t()``,
-   the ``nn.Linear`` case), which MKL runs as SSE dot products along K.  *4-lane order*: four
-   non-fused partial sums, lane l over k = l, l+4, l+8, ... ascending, each step
-   ``acc = round(acc + round(a_k * b_k))``, then ``(lane0 + lane2) + (lane1 + lane3)``.
-   *8-lane order*: the same with eight lanes over k mod 8, reduced
-   ``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``.  Which outputs take them:
+   output is one fused multiply-add chain in ascending k from 0 (one rounding per step).  The
+   blocks go into C one after the other, each a rounded float32 add: ``C = ((P0 + P1) + P2) +
+   ...`` for ``mm``; ``addmm(bias, a, b, beta=β, alpha=α)`` (and so ``F.linear``) starts C at
+   ``round(β*bias)`` and adds every block to it, ``P0`` included (so ``(a @ b) + bias``, which
+   adds the bias last, differs in about half the outputs for K = 784); α is applied to ``b``,
+   rounded to float32, before the products.
+2. **Tail rows**: rows that MKL hands to a kernel for fewer than 4 rows.  Which rows:
 
-   - ``N >= 12``, M = 2, 3: every row takes the lane orders (1 or 2 threads);
-   - ``N >= 12``, M = 5..7, 9..11 **depends on PyTorch's thread count**: on 1 thread every row
-     follows order 1; on 2 threads MKL hands rows ``0 .. 4*(M//4) - 1`` to one thread (order
-     1) and the 1..3 others to the second as an M < 4 product (lane orders) -- but only once
-     the product is big enough to split (N*K >= 4096 always was; with N*K of 256..312 some
-     were not, e.g. (7, 4) @ (4, 64): then everything is order 1); M = 4, 8 are order 1;
-   - ``N < 12`` (N >= 2), any M >= 2: every row takes the lane orders;
-   - in lane rows, columns ``0 .. N - N%4 - 1`` use the 4-lane order and the last ``N % 4``
-     columns the 8-lane order (so K % 4 == 0 is needed, and K % 8 == 0 when N % 4 != 0).
+   - N >= 12: none if M >= 12 or M = 4, 8; all if M < 4; for M = 5..7, 9..11 none on 1
+     thread, and on 2 threads rows ``4*(M//4)`` onwards (a second thread's M < 4 product)
+     once MKL splits the product, which it does for ``K >= 17``, or ``N >= 17`` and
+     ``K >= 5``, or ``N >= 101`` and ``K >= 2`` (:func:`_split`; mapped for M = 5 and 10 over
+     N 12..140, K 1..40, the same for both layouts of ``b``);
+   - 2 <= N < 12, ``b`` transposed: every row (``b`` by rows: not mapped).
 
-   In lane rows ``addmm`` gives ``C = round(β*bias) + round(α*S)`` with S the reduced lane sum
-   (α scales the sum here, not ``b``; the bias is added once, after the reduction).
-3. **M = 1** (``b`` = ``W.t()`` again, a GEMV-like kernel): the 4-lane order, except that the
-   first four products are summed in order into lane 0 (``((p0 + p1) + p2) + p3``), lanes 1..3
-   starting at k = 5, 6, 7; independent of the alignment of ``a``.  Reproduced for N % 4 == 0
-   and K % 4 == 0 (the other columns of N % 4 != 0 follow something else, not mapped), with
-   α and β as in 2.
-4. Not reproduced (``covered`` is False; the functions return NumPy's product): M < 12 or
-   N < 12 with any other layout (``mm`` of two C-contiguous operands, e.g. M = 2, 3, or N = 10,
-   follows none of these orders; seen: with ``b`` C-contiguous and M < 12, N >= 12, the rows
-   outside full 4-row blocks of (3, 784) @ (784, 512) and (10, 64) @ (64, 512) are one
-   non-fused chain over all of K with no K blocks, but on random shapes (other N, M = 2)
-   that fails for 10-90% of outputs: not mapped), K not a multiple of 4 there (or of 8 where
-   N % 4 != 0), M = 1 with N % 4 != 0, N = 1, K = 1 with α != 1 in order 1 (some outputs
-   differ), and any thread count but 1 or 2 (more threads split rows and columns otherwise,
-   which moves outputs between the orders: not measured).
+   In tail rows the order depends on the layouts:
 
-NumPy's own OpenBLAS (0.3.x, Haswell kernels picked on this processor) computes
-``F-ordered a @ C-ordered b`` for K <= 192 as exactly the same single FMA chain per output
-(checked on 150 random shapes with M, N >= 12), so order 1 costs one OpenBLAS product per K
-block plus one float32 add per block; :func:`_selfcheck` re-checks that on first use against
-an exact FMA emulation, and everything falls back to plain NumPy if it ever fails.
-The lane orders are emulated with float32 NumPy operations: all rows * N * K products at once
-(in chunks of 4M), then one ``np.add.reduce`` over their first axis, which NumPy runs row after
-row (a rounded add per step; :func:`_selfcheck` checks that too): much slower than a BLAS
-product.  Cost measured (1 OpenBLAS thread, a busy 2-core machine, so +-30%), ``a @ W.t()``
-against NumPy's ``a @ b``: (M, 784) @ (784, 512): order 1 (M = 4, 8, 12..128; M = 5..11 on
-1 thread) 0.95-1.5x for ``mkl_sgemm``, 1.0-2.0x for ``mkl_addmm`` against ``a @ b + bias``;
-with lane rows (2 threads) M = 3: 5x, M = 7: 3x, M = 11: 1.8x; M = 1, 2: ~0.5 ms against
-NumPy's 20 us GEMV (~20-25x); (64, 512) @ (512, 512): 2.6x (three K blocks); (64, 512) @
-(512, 10) (all lanes): ~1.6-2.2 ms against 7 us (~230x).
+   With ``b`` **by rows**, a tail row is one non-fused chain over all of K (no K blocks),
+   starting at ``round(β*bias)`` (or +0): ``acc = round(acc + round(round(α*a_k) * b_k))``.
+   Outputs before the first 16-byte boundary of a tail row follow another order, so rows
+   after the first are claimed only when N % 4 == 0.
+   With ``b`` **transposed** and ``a`` by rows (SSE dot products along K; both by columns is
+   another kernel, not mapped), the *4-lane order*: four non-fused
+   partial sums, lane l over k = l, l+4, ... ascending, each step ``acc = round(acc +
+   round(a_k * b_k))``, then ``(lane0 + lane2) + (lane1 + lane3)``; the last ``N % 4``
+   columns take the *8-lane order* (lanes over k mod 8, reduced ``((l0 + l4) + (l2 + l6)) +
+   ((l1 + l5) + (l3 + l7))``), so K % 4 == 0 is needed, and K % 8 == 0 when N % 4 != 0.  The
+   result is ``round(β*bias) + round(α*S)`` (α scales the reduced sum S; the bias is added
+   once, after it).  For **M = 1** (a GEMV-like kernel) the first four products are summed in
+   order into lane 0 (``((p0 + p1) + p2) + p3``), lanes 1..3 starting at k = 5, 6, 7;
+   claimed for N % 4 == 0 and K % 4 == 0, and emulated only up to :data:`_GEMV_MAX`
+   elements of ``b`` (a one-sample inference through a wide layer stays NumPy's).
+3. Not reproduced (:func:`plan` says None, and NumPy's product is used): N = 1, N < 12 with
+   ``b`` by rows, the tail-row cases with other K or N than above, K = 1 with α != 1 in
+   order 1, more than 2 threads (MKL then splits rows and columns otherwise: not measured),
+   and tail or lane rows of more than :data:`_EMULATED_MAX` products in all (emulated
+   product by product in NumPy, about 1 ns each, they would cost too much).
+
+How it is computed: order 1 through NumPy's own OpenBLAS ``cblas_sgemm`` (``ember._blas``),
+one call per K block with ``beta = 1`` into C: its kernels sum each output of a block as one
+FMA chain from 0 and add it into C with one rounding, exactly order 1, given ``a`` by
+columns (a copy where it is by rows: OpenBLAS's kernels for the edge rows and columns sum
+otherwise); :func:`_selfcheck` re-checks that premise on first use against an exact FMA
+emulation, and everything falls back to NumPy's products if it fails.  Tail and lane rows
+are float32 NumPy products summed by ``np.add.reduce`` over their first axis, which NumPy
+runs row after row (a rounded add per step; checked by :func:`_selfcheck` too).  Costs,
+against NumPy's own product (2 cores): order 1 is 1.0-1.15x for large products and
+1.3-1.5x for ``nn.Linear`` at batch 64 (the copy of ``a`` and the K blocks); lane rows cost
+~0.6 ns per product (the (64, 512) @ (512, 10) output layer: ~0.2 ms against 9 us).  A
+training step of the seed's MLP at batch 64 costs 1.2-1.4x what it does in NumPy's order.
 
 Measured only on the processor in ``_MEASURED``; elsewhere :func:`emulated` is False and the
-functions here are NumPy's products.  Nothing in ember calls this module yet.
+products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or ``"medium"``), with
+which PyTorch lets its products trade exactness for speed, lets ember take NumPy's own order
+and speed as well; the default, ``"highest"``, is PyTorch's bits.
 """
 from __future__ import annotations
 
@@ -83,19 +79,28 @@ import platform
 
 import numpy as np
 
-from .. import _cpuinfo
+from .. import _blas, _cpuinfo
+from .. import backends as _backends
+from . import _cascade
 
 _F32 = np.float32
+_ITEM = 4
 # The CPUs this order was measured on: (vendor, family, model).
 _MEASURED = {("AuthenticAMD", 25, 17)}
-_MIN = 12  # M and N from which every output follows the blocked FMA order
+_MIN = 12  # M and N from which every output follows order 1
+_EMULATED_MAX = 1 << 24  # products of tail and lane rows emulated at most, per product
+# A single row times a transposed b of more elements than this is left to NumPy: emulating
+# it lays all of b out anew (a 784 x 512 layer: ~0.3 ms against NumPy's 20 us), which a
+# loop of one-sample inferences would pay on every call.
+_GEMV_MAX = 1 << 17
+_CHUNK = 1 << 22  # float32 products held at once while emulating (16 MiB)
 
 
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
-    """Whether :func:`mkl_sgemm` reproduces PyTorch's bits on this machine (for covered shapes)."""
+    """Whether the products here reproduce PyTorch's bits on this machine (for covered shapes)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpuinfo.model_id() in _MEASURED and _selfcheck()
+    return x86 and _cpuinfo.model_id() in _MEASURED and _blas.has_sgemm() and _selfcheck()
 
 
 def kblocks(k: int) -> list:
@@ -109,79 +114,151 @@ def kblocks(k: int) -> list:
     return out
 
 
-def _tail_ok(a, b) -> bool:
-    # orders 2-4 of the module docstring: b = W.T with W C-contiguous, K % 4 (or 8) == 0
-    k, n = b.shape
-    return (k > 0 and k % (4 if n % 4 == 0 else 8) == 0
-            and b.flags.f_contiguous and not b.flags.c_contiguous)
+def _split(n: int, k: int) -> bool:
+    """Whether MKL on 2 threads splits an M = 5..11 product's rows between them."""
+    return k >= 2 and (k >= 17 or n >= 101 or (n >= 17 and k >= 5))
 
 
 def _threads(threads):
+    """PyTorch's intra-op threads as ember models them (``threads`` where given)."""
     if threads is None:
-        from .. import get_num_threads
-        threads = get_num_threads()
+        threads = _cascade.intraop_threads  # (set by torch.set_num_threads)
+        if threads is None:
+            threads = _default_threads()
     return threads
+
+
+@functools.lru_cache(maxsize=None)
+def _default_threads():
+    return _cascade._threads()  # (the environment or the physical cores, read once)
+
+
+def _layout(x):
+    """(by rows, leading dimension) of a 2-D float32 array as BLAS takes it, else None."""
+    s0, s1 = x.strides
+    r, c = x.shape
+    if s1 == _ITEM and s0 % _ITEM == 0 and s0 >= _ITEM * max(1, c):
+        return True, s0 // _ITEM
+    if s0 == _ITEM and s1 % _ITEM == 0 and s1 >= _ITEM * max(1, r):
+        return False, s1 // _ITEM
+    return None
+
+
+def _transposed(b) -> bool:
+    """PyTorch's test: ``b`` counts as transposed when not by rows but by columns."""
+    lay = _layout(b)
+    return lay is not None and not lay[0]
+
+
+def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_transposed=False):
+    """``(rows, tail)``: the first ``rows`` rows follow order 1 and the rest ``tail``
+    ("chain", "lanes" or "gemv", None where no rows are left); None where not mapped.
+    ``transposed``/``a_transposed``: ``b``/``a`` stored by columns."""
+    if threads not in (1, 2) or n < 2 or k < 1 or m < 1:
+        return None
+    if n >= _MIN:
+        if m >= _MIN or m in (4, 8):
+            rows = m
+        elif m < 4:
+            rows = 0
+        else:
+            rows = m if threads == 1 or not _split(n, k) else 4 * (m // 4)
+    elif transposed:
+        rows = 0
+    else:
+        return None
+    if rows and k == 1 and alpha != 1:
+        return None  # (order 1 rounds otherwise then)
+    if rows == m:
+        return rows, None
+    if (m - rows) * k * n > _EMULATED_MAX:
+        return None
+    if not transposed:
+        return (rows, "chain") if n % 4 == 0 or m - rows == 1 else None
+    if a_transposed:
+        return None  # (both operands by columns: another kernel, not mapped)
+    if m == 1:  # (a single row through a wide layer is left to NumPy: see _GEMV_MAX)
+        return (0, "gemv") if n % 4 == 0 and k % 4 == 0 and n * k <= _GEMV_MAX else None
+    return (rows, "lanes") if k % (4 if n % 4 == 0 else 8) == 0 else None
 
 
 def covered(a, b, alpha=1.0, beta=1.0, threads=None) -> bool:
     """Whether :func:`mkl_sgemm`/:func:`mkl_addmm` give MKL's bits for these operands when
-    PyTorch runs on ``threads`` threads (default: ember's :func:`get_num_threads`)."""
-    m, k = a.shape
-    n = b.shape[1]
-    threads = _threads(threads)
-    if threads not in (1, 2):
-        return False  # (MKL's split of the rows between threads was measured for 1 and 2)
-    if m >= _MIN and n >= _MIN or n >= _MIN and (m in (4, 8) or 4 < m < _MIN and threads == 1):
-        return alpha == 1 or k >= 2  # (K = 1 with alpha != 1 rounds otherwise)
-    if m == 1:  # (order 4, GEMV-like)
-        return n % 4 == 0 and _tail_ok(a, b)
-    if n >= _MIN and m > 4 and n * k < _SPLIT_NK:
-        return False  # (small products may run on one thread: which ones was not mapped)
-    return m >= 2 and n >= 2 and _tail_ok(a, b)
+    PyTorch runs on ``threads`` threads (default: PyTorch's, as ember models them)."""
+    return plan(a.shape[0], a.shape[1], b.shape[1], _transposed(b), _threads(threads),
+                alpha, _transposed(a)) is not None
 
 
-_SPLIT_NK = 4096  # N * K from which M = 5..11 was always seen split between two threads
+def _columns(a) -> np.ndarray:
+    """``a.T`` as a C-ordered copy (``a`` by columns, transposed).
 
-
-def _blocked(a, b, c=None):
-    """Order 1: per K block an FMA chain (OpenBLAS, ``a`` F-ordered), blocks added into ``c``."""
-    af = np.asfortranarray(a, _F32)
-    bc = np.ascontiguousarray(b, _F32)
-    out = c
-    for s, e in kblocks(a.shape[1]):
-        p = np.matmul(af[:, s:e], bc[s:e])
-        if out is None:
-            out = p
-        else:
-            out += p
+    NOTE: NumPy copies a transpose element by element; when ``a``'s rows lie a multiple of
+    1 KiB apart (512 float32: the usual layer widths) the reads alias in the cache and the
+    copy runs ~4x slower than otherwise, so those go 16 rows at a time."""
+    if a.shape[0] <= 16 or a.strides[0] % 1024:
+        return np.ascontiguousarray(a.T)
+    out = np.empty(a.shape[::-1], _F32)
+    for s in range(0, a.shape[0], 16):
+        out[:, s:s + 16] = a[s:s + 16].T
     return out
 
 
-def _lanes(a, b, lanes, prefix=False):
-    """Orders 2 and 3: ``lanes`` non-fused partial sums over k mod ``lanes``, then halved
-    pairwise: lane i + lane i + lanes/2, and again (4 lanes: (l0 + l2) + (l1 + l3)).
-    ``prefix`` (M = 1): the first ``lanes`` products are summed in order into lane 0."""
+def _blocked(a, b, c) -> np.ndarray:
+    """Order 1: ``c`` (C-contiguous (M, N), or None for zeros) plus ``a @ b``, K block by
+    K block through BLAS into ``c``; returns ``c``."""
+    la, lb = _layout(a), _layout(b)
+    if lb is None:
+        b = np.ascontiguousarray(b)
+        lb = (True, b.shape[1])
+    if la is None or la[0]:
+        # (OpenBLAS's edge kernels for the last rows or columns sum otherwise when a is by rows)
+        a = _columns(a).T
+        la = (False, max(1, a.shape[0]))
+    beta = 0.0 if c is None else 1.0
     m, k = a.shape
     n = b.shape[1]
-    q = k // lanes
-    pb = np.ascontiguousarray(b).reshape(q, lanes, n)[:, :, None, :]
-    step = max(1, _LANE_CHUNK // max(1, k * n))
-    if m > step:
-        return np.concatenate([_lanes(a[i:i + step], b, lanes, prefix) for i in range(0, m, step)])
-    pa = np.ascontiguousarray(a.reshape(m, q, lanes).transpose(1, 2, 0))[:, :, :, None]
-    # every float32 product, (k/lanes, lanes, m, n); NumPy reduces a C-ordered array over its
-    # first axis row after row, a rounded float32 add per step (checked by _selfcheck): the
-    # lanes' sequential sums, all at once
-    prod = np.multiply(pa, pb)
-    if prefix:
-        first = prod[0]
-        head = first[0].copy()
-        for i in range(1, lanes):
-            head += first[i]
-        first[0] = head
-        first[1:] = 0
-    acc = np.add.reduce(prod, axis=0)
-    acc += _F32(0)  # (MKL's lanes start at +0: a sum of -0.0 alone is +0.0)
+    if c is None:
+        c = np.empty((m, n), _F32)
+    # block (s, e) of a starts s columns in, of b s rows in (addresses by hand: a ctypes
+    # view per slice would cost more than a small block's product)
+    pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
+    a_step = _ITEM * (1 if la[0] else la[1])
+    b_step = _ITEM * (lb[1] if lb[0] else 1)
+    for s, e in kblocks(k):
+        _blas.sgemm(la[0], lb[0], m, n, e - s, pa + s * a_step, la[1], pb + s * b_step, lb[1],
+                    beta, pc)
+        beta = 1.0
+    return c
+
+
+def _column_chunks(n, per_column):
+    step = max(1, _CHUNK // max(1, per_column))
+    return [(j, min(n, j + step)) for j in range(0, n, step)]
+
+
+def _chain(a, b, c) -> np.ndarray:
+    """Tail rows with ``b`` by rows: one non-fused chain over all of K per output, from the
+    rows ``c`` (or +0)."""
+    t, k = a.shape
+    n = b.shape[1]
+    out = np.empty((t, n), _F32)
+    first = 0 if c is None else 1
+    cols = a.T[:, :, None]  # (K, t, 1)
+    for j, e in _column_chunks(n, (k + 1) * t):
+        # every float32 product (K, t, columns) after the start row; NumPy reduces a C-ordered
+        # array over its first axis row after row, a rounded float32 add per step
+        prod = np.empty((k + first, t, e - j), _F32)
+        if first:
+            prod[0] = c[:, j:e]
+        np.multiply(cols, b[:, None, j:e], out=prod[first:])
+        out[:, j:e] = np.add.reduce(prod, axis=0)
+    if c is None:
+        out += _F32(0)  # (the chain starts at +0: a sum of -0.0 alone is +0.0)
+    return out
+
+
+def _halve(acc):
+    """Lane sums (lanes first) reduced pairwise: lane i + lane i + lanes/2, and again."""
     parts = list(acc)
     while len(parts) > 1:
         h = len(parts) // 2
@@ -189,77 +266,133 @@ def _lanes(a, b, lanes, prefix=False):
     return parts[0]
 
 
-_LANE_CHUNK = 1 << 22  # products held at once by _lanes (16 MiB)
-
-
-def _four_lane(a, b):
-    """Case 2's tail rows: 4 lanes, but 8 lanes for the last N % 4 columns."""
+def _lanes(a, b, gemv=False) -> np.ndarray:
+    """Transposed-``b`` tail rows in the lane orders: 4 non-fused partial sums over k mod 4
+    (8 over k mod 8 for the last N % 4 columns), each from +0, then halved pairwise; ``gemv``
+    (M = 1): the first four products are summed in order into lane 0."""
+    t, k = a.shape
     n = b.shape[1]
+    q = k // 4
     full = n - n % 4
-    if full == n:
-        return _lanes(a, b, 4)
-    out = np.empty((a.shape[0], n), _F32)
-    out[:, :full] = _lanes(a, b[:, :full], 4)
-    out[:, full:] = _lanes(a, b[:, full:], 8)
+    # every float32 product laid out (q, 4, columns, t), or (q, 4, t, columns) when the
+    # columns are the longer side, so that the innermost loop is long; NumPy reduces them
+    # over the first axis row after row, a rounded add per step (checked by _selfcheck)
+    rows_inner = t >= n
+    pa = _columns(a).reshape(q, 4, t)
+    pb = np.ascontiguousarray(b.reshape(q, 4, n))
+    pa = pa[:, :, None, :] if rows_inner else pa[:, :, :, None]
+    out = np.empty((t, n), _F32)
+    for j, e in _column_chunks(n, k * t):
+        prod = np.multiply(pa, pb[:, :, j:e, None] if rows_inner else pb[:, :, None, j:e])
+        if gemv:
+            first = prod[0]
+            first[0] = ((first[0] + first[1]) + first[2]) + first[3]
+            first[1:] = 0
+        acc = np.add.reduce(prod, axis=0)
+        acc += _F32(0)  # (MKL's lanes start at +0)
+        sums = _halve(acc)
+        out[:, j:e] = sums.T if rows_inner else sums
+        if e > full:  # the last N % 4 columns: 8 lanes, k mod 8 = 4 * (q mod 2) + k mod 4
+            c0 = max(j, full) - j
+            tail = prod[:, :, c0:] if rows_inner else prod[:, :, :, c0:]
+            tail = np.ascontiguousarray(tail).reshape((q // 2, 8) + tail.shape[2:])
+            acc = np.add.reduce(tail, axis=0)
+            acc += _F32(0)
+            sums = _halve(acc)
+            out[:, j + c0:e] = sums.T if rows_inner else sums
     return out
 
 
-def _gemm(a, b, c, alpha=1.0, threads=2):
-    """C = c + alpha * (a @ b) (c None: zero) in MKL's order for covered operands."""
-    m, n = a.shape[0], b.shape[1]
-    # rows in full 4-row blocks (the rest is a second thread's M < 4 product)
-    full = m if m >= _MIN or threads == 1 and m > 4 else 4 * (m // 4)
-    if n < _MIN:
-        full = 0  # (every row takes the lane orders)
-    bs = b if alpha == 1 else np.multiply(b, _F32(alpha), dtype=_F32)  # (order 1: alpha scales b)
-    if full == m:
-        return _blocked(a, bs, c)
-    out = np.empty((m, n), _F32) if c is None else c
-    if full:
-        out[:full] = _blocked(a[:full], bs, None if c is None else c[:full])
-    tail = _lanes(a, b, 4, prefix=True) if m == 1 else _four_lane(a[full:], b)
-    if alpha != 1:
-        tail *= _F32(alpha)  # (lane orders: alpha scales the reduced sum, rounded)
-    if c is None:
-        out[full:] = tail
-    else:
-        out[full:] += tail
-    return out
+def _run(a, b, bias, alpha, beta, threads):
+    """``beta * bias + alpha * (a @ b)`` (``bias`` None: the product alone) in MKL's order,
+    or None where :func:`plan` does not cover it."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
+            bias is not None and type(bias) is not np.ndarray:
+        return None  # (a GPU's arrays, or the simulated device's)
+    if not emulated() or a.dtype != _F32 or b.dtype != _F32 or a.ndim != 2 or b.ndim != 2 or \
+            _backends._state["matmul_precision"] != "highest":
+        return None
+    m, k = a.shape
+    n = b.shape[1]
+    if bias is not None and beta == 0:
+        bias = None
+    p = plan(m, k, n, _transposed(b), _threads(threads), alpha, _transposed(a))
+    if p is None:
+        return None
+    rows, tail = p
+    c = None
+    if bias is not None:
+        c = np.empty((m, n), _F32)
+        c[...] = bias
+        if beta != 1:
+            c *= _F32(beta)
+    with np.errstate(all="ignore"):
+        if rows:
+            bs = b if alpha == 1 else np.multiply(b, _F32(alpha), dtype=_F32)
+            top = _blocked(a[:rows], bs, None if c is None else c[:rows])
+            if c is None:
+                if rows == m:
+                    return top
+                c = np.empty((m, n), _F32)
+                c[:rows] = top
+        if tail is None:
+            return c
+        ta = a[rows:]
+        ct = None if bias is None else c[rows:]
+        if tail == "chain":
+            if alpha != 1:
+                ta = np.multiply(ta, _F32(alpha), dtype=_F32)
+            res = _chain(ta, b, ct)
+        else:
+            res = _lanes(ta, b, gemv=tail == "gemv")
+            if alpha != 1:
+                res *= _F32(alpha)
+            if ct is not None:
+                res += ct
+        if c is None:
+            return res
+        c[rows:] = res
+        return c
+
+
+def mm(a, b):
+    """``a @ b`` for float32 NumPy matrices as PyTorch's ``torch.mm`` rounds it, or None where
+    that order is not reproduced (the caller then takes NumPy's)."""
+    return _run(a, b, None, 1.0, 1.0, None)
+
+
+def addmm(bias, a, b, beta=1.0, alpha=1.0):
+    """``beta * bias + alpha * (a @ b)`` as ``torch.addmm`` (and ``F.linear``) round it, for
+    float32 ``bias`` broadcastable to (M, N); None where not reproduced."""
+    return _run(a, b, bias, alpha, beta, None)
 
 
 def mkl_sgemm(a, b, threads=None):
-    """``a @ b`` for 2-D float32 ``a`` (M, K), ``b`` (K, N), as PyTorch's ``torch.mm`` rounds it
-    where :func:`covered` (and :func:`emulated`) say so, else NumPy's product."""
+    """``a @ b`` for 2-D float32 operands, as ``torch.mm`` rounds it on ``threads`` threads where
+    :func:`covered` (and :func:`emulated`) say so, else NumPy's product."""
     a = np.asarray(a, _F32)
     b = np.asarray(b, _F32)
-    threads = _threads(threads)
-    if a.shape[1] == 0 or not (emulated() and covered(a, b, threads=threads)):
-        return np.matmul(a, b)
-    return _gemm(a, b, None, 1.0, threads)
+    out = _run(a, b, None, 1.0, 1.0, threads)
+    return np.matmul(a, b) if out is None else out
 
 
 def mkl_addmm(bias, a, b, beta=1.0, alpha=1.0, threads=None):
-    """``beta * bias + alpha * (a @ b)`` as ``torch.addmm`` (and ``F.linear``) round it, for
-    float32 operands and ``bias`` broadcastable to (M, N), where :func:`covered` says so."""
+    """``beta * bias + alpha * (a @ b)`` as ``torch.addmm`` rounds it on ``threads`` threads
+    where :func:`covered` says so, else NumPy's formula."""
     a = np.asarray(a, _F32)
     b = np.asarray(b, _F32)
     bias = np.asarray(bias, _F32)
-    shape = (a.shape[0], b.shape[1])
-    threads = _threads(threads)
-    if a.shape[1] == 0 or not (emulated() and covered(a, b, alpha, beta, threads)):
-        with np.errstate(all="ignore"):
-            prod = np.matmul(a, b)
-            if alpha != 1:
-                prod *= _F32(alpha)
-            if beta == 0:
-                return prod
-            return (np.broadcast_to(bias, shape) * _F32(beta) if beta != 1 else bias) + prod
-    if beta == 0:
-        return _gemm(a, b, None, alpha, threads)
-    c = np.array(np.broadcast_to(bias, shape), _F32)
-    if beta != 1:
-        c *= _F32(beta)
-    return _gemm(a, b, c, alpha, threads)
+    out = _run(a, b, bias, alpha, beta, threads)
+    if out is not None:
+        return out
+    with np.errstate(all="ignore"):
+        prod = np.matmul(a, b)
+        if alpha != 1:
+            prod *= _F32(alpha)
+        if beta == 0:
+            return prod
+        shape = (a.shape[0], b.shape[1])
+        return (np.broadcast_to(bias, shape) * _F32(beta) if beta != 1 else bias) + prod
 
 
 def _exact_chain(a, b):
@@ -274,15 +407,24 @@ def _exact_chain(a, b):
 
 @functools.lru_cache(maxsize=None)
 def _selfcheck() -> bool:
-    """Whether NumPy's BLAS still sums an F-ordered ``a`` times a C-ordered ``b`` (K <= 192) as
-    one FMA chain per output, the premise of :func:`_blocked`."""
+    """Whether NumPy's BLAS still sums each output of a K block as one FMA chain and adds it
+    into C with one rounding (the premise of :func:`_blocked`), for the operand layouts it
+    passes, and whether ``np.add.reduce`` over a first axis adds row after row."""
     rng = np.random.default_rng(1234)
-    for m, n, k in ((12, 12, 192), (13, 17, 100), (37, 45, 7), (20, 70, 64)):
-        a = rng.standard_normal((m, k)).astype(_F32)
-        b = rng.standard_normal((k, n)).astype(_F32)
-        if not np.array_equal(np.matmul(np.asfortranarray(a), b), _exact_chain(a, b)):
+    for m, n, k, b_rows in ((12, 12, 40, True), (13, 17, 30, False), (5, 33, 7, False),
+                            (21, 70, 24, True)):
+        a = np.asfortranarray(rng.standard_normal((m, k)).astype(_F32))
+        b = rng.standard_normal((k, n) if b_rows else (n, k)).astype(_F32)
+        b = b if b_rows else b.T
+        c = rng.standard_normal((m, n)).astype(_F32)
+        h = k // 2
+        got = c.copy()
+        with np.errstate(all="ignore"):
+            for s, e in ((0, h), (h, k)):
+                _blocked(a[:, s:e], b[s:e], got)
+            want = (c + _exact_chain(a[:, :h], b[:h])) + _exact_chain(a[:, h:], b[h:])
+        if not np.array_equal(got, want):
             return False
-    # _lanes: np.add.reduce over the first axis must add row after row
     p = (rng.standard_normal((64, 4, 3, 9)) * 2.0 ** rng.integers(-20, 20, (64, 4, 3, 9)))
     p = p.astype(_F32)
     seq = p[0].copy()

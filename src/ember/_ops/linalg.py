@@ -17,6 +17,7 @@ from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from ._core import _legacy, check_same_device, make, sum_to, wrap, xp_of
 from ._core import quiet
+from . import _mkl_gemm
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -47,6 +48,17 @@ def _same_dtype(a, b, names):
 
 def _mm_arr(x, y):
     # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
+    if x.dtype == np.float32 and type(x) is np.ndarray and y.dtype == np.float32 and \
+            y.ndim == 2 and x.size and y.size:
+        # PyTorch's summation order (MKL's), where ember knows it (ember._ops._mkl_gemm)
+        if x.ndim == 2:
+            out = _mkl_gemm.mm(x, y)
+            if out is not None:
+                return out
+        elif x.ndim == 1:  # (a vector times a matrix: PyTorch's unsqueeze(0).mm)
+            out = _mkl_gemm.mm(x[None], y)
+            if out is not None:
+                return out[0]
     with quiet:
         if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
@@ -193,9 +205,12 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
                     out += c.astype(np.float32)
                 out = out.astype(x.dtype)
             else:
-                out = _mm_arr(x, y)  # a fresh, row-major array
-                with quiet:
-                    out += c
+                out = _mkl_gemm.addmm(c, x, y) if x.dtype == np.float32 and x.size and \
+                    y.size else None  # (PyTorch's summation order, where ember knows it)
+                if out is None:
+                    out = _mm_arr(x, y)  # a fresh, row-major array
+                    with quiet:
+                        out += c
             return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), 1, 1)
     return _addmm(bias, a, b, beta, alpha)
 
@@ -235,14 +250,19 @@ def _addmm(bias, a, b, beta, alpha):
     if a.dtype._kind < 2:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
     low = a._data.dtype.itemsize <= 2 and a.dtype.is_floating_point  # (half types, float8)
-    prod = _mm_arr32(a._data, b._data) if low else _mm_arr(a._data, b._data)
-    bias_arr = bias._data.astype(np.float32) if low else bias._data
-    with quiet:
-        if alpha != 1:
-            prod = prod * prod.dtype.type(alpha)
-        # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
-        out = prod + (bias_arr if beta == 1 else bias_arr * bias_arr.dtype.type(beta)) \
-            if beta != 0 else prod.copy()
+    out = None
+    if a._data.dtype == np.float32 and type(a._data) is np.ndarray and a.numel() and b.numel():
+        # PyTorch's summation order (MKL's), where ember knows it (ember._ops._mkl_gemm)
+        out = _mkl_gemm.addmm(bias._data, a._data, b._data, float(beta), float(alpha))
+    if out is None:
+        prod = _mm_arr32(a._data, b._data) if low else _mm_arr(a._data, b._data)
+        bias_arr = bias._data.astype(np.float32) if low else bias._data
+        with quiet:
+            if alpha != 1:
+                prod = prod * prod.dtype.type(alpha)
+            # NOTE: beta == 0 ignores the bias entirely (its NaNs included), as in PyTorch.
+            out = prod + (bias_arr if beta == 1 else bias_arr * bias_arr.dtype.type(beta)) \
+                if beta != 0 else prod.copy()
     if out.shape != target:
         out = xp_of(a).broadcast_to(out, target).copy()
     elif not out.flags.c_contiguous:

@@ -371,3 +371,31 @@ def test_training_script_prints_every_bit_as_pytorch():
         assert p.returncode == 0, p.stderr
         outs.append(p.stdout)
     assert outs[0].count("\n") >= 5 and outs[1] == outs[0]
+
+
+@exact
+@pytest.mark.parametrize("B,m,k,n", [(4, 3, 4, 5), (2, 7, 8, 7), (8, 16, 64, 16), (16, 10, 32, 32),
+                                     (1, 10, 32, 32), (3, 5, 64, 512), (2, 2, 64, 512),
+                                     (2, 12, 300, 20)])
+@pytest.mark.parametrize("layout", ["nn", "nt", "tn"])
+def test_bmm_bit_identical(B, m, k, n, layout, _ember_two_threads):
+    """torch.bmm and a 4-D matmul (PyTorch's bmm on the flattened batch), forward and both
+    gradients: its own loop under M*K*N = 400 (one non-fused chain per output), MKL per matrix
+    above, on one thread each when the batch has several (on both when it has one)."""
+    import ember
+
+    rng = np.random.default_rng(B * 1000 + m * k + n)
+    a = rng.standard_normal((B, m, k)).astype(np.float32)
+    b = rng.standard_normal((B, k, n)).astype(np.float32)
+    outs = {}
+    for T in (torch, ember):
+        ta = T.tensor(a.transpose(0, 2, 1).copy() if layout == "tn" else a, requires_grad=True)
+        tb = T.tensor(b.transpose(0, 2, 1).copy() if layout == "nt" else b, requires_grad=True)
+        x = ta.mT if layout == "tn" else ta
+        y = tb.mT if layout == "nt" else tb
+        r = T.bmm(x, y)
+        r4 = T.matmul(x.reshape(1, B, m, k), y.reshape(1, B, k, n))
+        (r * r).sum().backward()
+        outs[T.__name__] = [v.detach().numpy() for v in (r, r4, ta.grad, tb.grad)]
+    for i, (want, got) in enumerate(zip(outs["torch"], outs["ember"])):
+        assert _diff(got, torch.from_numpy(want)) == 0, i

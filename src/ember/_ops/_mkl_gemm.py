@@ -54,6 +54,12 @@ passes it), else by rows (PyTorch copies any other layout to rows first).
    and tail or lane rows of more than :data:`_EMULATED_MAX` products in all (emulated
    product by product in NumPy, about 1 ns each, they would cost too much).
 
+``bmm`` (and ``matmul`` of stacks, which PyTorch runs as ``bmm`` on the flattened batch):
+for M * K * N < 400 PyTorch's own loop, one non-fused chain per output from 0; above, MKL per
+matrix as above, the matrices split between the threads so that each product runs on one
+thread (on all of them when the batch holds one matrix); emulated for up to
+:data:`_BMM_MAX` matrices.
+
 How it is computed: order 1 through NumPy's own OpenBLAS ``cblas_sgemm`` (``ember._blas``),
 one call per K block with ``beta = 1`` into C: its kernels sum each output of a block as one
 FMA chain from 0 and add it into C with one rounding, exactly order 1, given ``a`` by
@@ -283,7 +289,9 @@ def _lanes(a, b, gemv=False) -> np.ndarray:
     pa = pa[:, :, None, :] if rows_inner else pa[:, :, :, None]
     out = np.empty((t, n), _F32)
     for j, e in _column_chunks(n, k * t):
-        prod = np.multiply(pa, pb[:, :, j:e, None] if rows_inner else pb[:, :, None, j:e])
+        bj = pb[:, :, j:e, None] if rows_inner else pb[:, :, None, j:e]
+        prod = np.empty(np.broadcast_shapes(pa.shape, bj.shape), _F32)  # (C-ordered)
+        np.multiply(pa, bj, out=prod)
         if gemv:
             first = prod[0]
             first[0] = ((first[0] + first[1]) + first[2]) + first[3]
@@ -306,11 +314,8 @@ def _lanes(a, b, gemv=False) -> np.ndarray:
 def _run(a, b, bias, alpha, beta, threads):
     """``beta * bias + alpha * (a @ b)`` (``bias`` None: the product alone) in MKL's order,
     or None where :func:`plan` does not cover it."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
+    if not _plain(a, b) or a.ndim != 2 or b.ndim != 2 or \
             bias is not None and type(bias) is not np.ndarray:
-        return None  # (a GPU's arrays, or the simulated device's)
-    if not emulated() or a.dtype != _F32 or b.dtype != _F32 or a.ndim != 2 or b.ndim != 2 or \
-            _backends._state["matmul_precision"] != "highest":
         return None
     m, k = a.shape
     n = b.shape[1]
@@ -353,6 +358,51 @@ def _run(a, b, bias, alpha, beta, threads):
             return res
         c[rows:] = res
         return c
+
+
+def _plain(a, b) -> bool:
+    """Float32 NumPy operands (not a GPU's, nor the simulated device's), with PyTorch's order
+    known on this machine and wanted (matmul precision "highest")."""
+    return type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == _F32 and \
+        b.dtype == _F32 and _backends._state["matmul_precision"] == "highest" and emulated()
+
+
+_NAIVE_BMM = 400  # M * K * N under which PyTorch's bmm runs its own loop, not MKL
+_BMM_MAX = 32  # matrices in a batch emulated one by one at most (~10 us each; beyond: NumPy's)
+
+
+def bmm(a, b):
+    """``a @ b`` for stacks of float32 matrices (B, M, K) and (B, K, N) as ``torch.bmm`` rounds
+    it, or None where that order is not reproduced.
+
+    PyTorch's CPU ``bmm``: for M * K * N < 400 its own loop, one non-fused chain per output
+    from 0 (``acc += a_k * b_k``, each step rounded); else ``sgemm`` per matrix, the matrices
+    split between the threads, so each product runs on one thread (on all of them when B = 1).
+    """
+    if not _plain(a, b) or a.ndim != 3 or b.ndim != 3 or b.shape[0] != a.shape[0]:
+        return None
+    batch, m, k = a.shape
+    n = b.shape[2]
+    if not (batch and m and k and n):
+        return None
+    if m * k * n < _NAIVE_BMM:
+        prod = np.empty((k, batch, m, n), _F32)  # (C-ordered: reduced row after row)
+        with np.errstate(all="ignore"):
+            np.multiply(a.transpose(2, 0, 1)[..., None], b.transpose(1, 0, 2)[:, :, None, :],
+                        out=prod)
+            out = np.add.reduce(prod, axis=0)
+            out += _F32(0)  # (from +0)
+        return out
+    if batch > _BMM_MAX:
+        return None
+    threads = 1 if batch > 1 else None
+    out = np.empty((batch, m, n), _F32)
+    for i in range(batch):
+        r = _run(a[i], b[i], None, 1.0, 1.0, threads)
+        if r is None:
+            return None
+        out[i] = r
+    return out
 
 
 def mm(a, b):

@@ -59,6 +59,12 @@ def _mm_arr(x, y):
             out = _mkl_gemm.mm(x[None], y)
             if out is not None:
                 return out[0]
+    elif x.ndim >= 3 and y.ndim == x.ndim and x.shape[:-2] == y.shape[:-2] and \
+            x.dtype == np.float32 and x.size and y.size:
+        # stacks of one batch shape: PyTorch's bmm on the batch flattened
+        out = _mkl_gemm.bmm(x.reshape((-1,) + x.shape[-2:]), y.reshape((-1,) + y.shape[-2:]))
+        if out is not None:
+            return out.reshape(x.shape[:-1] + y.shape[-1:])
     with quiet:
         if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.

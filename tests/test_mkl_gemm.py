@@ -204,7 +204,9 @@ def test_fallback_is_numpy(monkeypatch):
     assert np.array_equal(G.mkl_addmm(bias, a, b, threads=2), bias + a @ b)
     assert G.covered(a[:1], b, threads=2) and not G.covered(a, b[:, :1], threads=2)
     assert not G.covered(a[:3], b[:, :18], threads=2)  # tail rows after the first, N % 4 != 0
-    assert not G.covered(a, np.ascontiguousarray(b[:, :10]), threads=2)  # N < 12, b by rows
+    assert G.covered(a[:1], np.ascontiguousarray(b[:, :10]), threads=2)  # N < 12, b by rows
+    assert G.covered(a, np.ascontiguousarray(b[:, :8]), threads=2)
+    assert not G.covered(a, np.ascontiguousarray(b[:, :10]), threads=2)  # rows 1, 3, ...: heads
     assert G.covered(a[:, :296], np.asfortranarray(b[:296, :10]), threads=2)  # b = W.t()
     assert not G.covered(a, np.asfortranarray(b[:, :10]), threads=2)  # 8 lanes: K % 8 != 0
     assert G.covered(a[:1], np.asfortranarray(b[:, :12]), threads=2)

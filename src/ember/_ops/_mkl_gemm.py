@@ -29,7 +29,7 @@ passes it), else by rows (PyTorch copies any other layout to rows first).
      once MKL splits the product, which it does for ``K >= 17``, or ``N >= 17`` and
      ``K >= 5``, or ``N >= 101`` and ``K >= 2`` (:func:`_split`; mapped for M = 5 and 10 over
      N 12..140, K 1..40, the same for both layouts of ``b``);
-   - 2 <= N < 12, ``b`` transposed: every row (``b`` by rows: not mapped).
+   - 2 <= N < 12: every row, whatever M and the threads.
 
    In tail rows the order depends on the layouts:
 
@@ -48,8 +48,8 @@ passes it), else by rows (PyTorch copies any other layout to rows first).
    order into lane 0 (``((p0 + p1) + p2) + p3``), lanes 1..3 starting at k = 5, 6, 7;
    claimed for N % 4 == 0 and K % 4 == 0, and emulated only up to :data:`_GEMV_MAX`
    elements of ``b`` (a one-sample inference through a wide layer stays NumPy's).
-3. Not reproduced (:func:`plan` says None, and NumPy's product is used): N = 1, N < 12 with
-   ``b`` by rows, the tail-row cases with other K or N than above, K = 1 with α != 1 in
+3. Not reproduced (:func:`plan` says None, and NumPy's product is used): N = 1, the tail-row
+   cases with other K or N than above, K = 1 with α != 1 in
    order 1, more than 2 threads (MKL then splits rows and columns otherwise: not measured),
    and tail or lane rows of more than :data:`_EMULATED_MAX` products in all (emulated
    product by product in NumPy, about 1 ns each, they would cost too much).
@@ -169,10 +169,8 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
             rows = 0
         else:
             rows = m if threads == 1 or not _split(n, k) else 4 * (m // 4)
-    elif transposed:
-        rows = 0
     else:
-        return None
+        rows = 0  # (N < 12: every row is a tail row, whatever M)
     if rows and k == 1 and alpha != 1:
         return None  # (order 1 rounds otherwise then)
     if rows == m:

@@ -214,8 +214,10 @@ def _blocked(a, b, c) -> np.ndarray:
     if lb is None:
         b = np.ascontiguousarray(b)
         lb = (True, b.shape[1])
-    if la is None or la[0]:
-        # (OpenBLAS's edge kernels for the last rows or columns sum otherwise when a is by rows)
+    if la is None or la[0] and not (lb[0] and 0 < (b.shape[1] - 1) % 16 + 1 - 8 and
+                                    _rows_by_rows_ok()):
+        # (with a by rows, OpenBLAS's kernels sum otherwise when b is transposed, and in the
+        # last N % 16 columns when that is 1..8; then a goes by columns, copied)
         a = _columns(a).T
         la = (False, max(1, a.shape[0]))
     beta = 0.0 if c is None else 1.0
@@ -451,6 +453,21 @@ def _exact_chain(a, b):
         acc = _fma32(np.broadcast_to(a[:, k:k + 1], acc.shape),
                      np.broadcast_to(b[k:k + 1], acc.shape), acc)
     return acc
+
+
+@functools.lru_cache(maxsize=None)
+def _rows_by_rows_ok() -> bool:
+    """Whether OpenBLAS sums ``a`` by rows times ``b`` by rows as one FMA chain per output
+    when N % 16 is 0 or 9..15 (which saves :func:`_blocked` a transposed copy of ``a``)."""
+    rng = np.random.default_rng(99)
+    for m, n, k in ((13, 32, 40), (5, 25, 30), (20, 16, 7)):
+        a = rng.standard_normal((m, k)).astype(_F32)
+        b = rng.standard_normal((k, n)).astype(_F32)
+        got = np.empty((m, n), _F32)
+        _blas.sgemm(True, True, m, n, k, a.ctypes.data, k, b.ctypes.data, n, 0.0, got.ctypes.data)
+        if not np.array_equal(got, _exact_chain(a, b)):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,4 +1,5 @@
-"""PyTorch's float32 ``sqrt`` on the CPU, reproduced bit for bit in NumPy where we know how.
+"""PyTorch's float32 ``sqrt`` and ``exp`` on the CPU, reproduced bit for bit in NumPy where we
+know how (for exp see the note above :func:`exp`; the processor check is the same).
 
 PyTorch builds with MKL take ``sqrt`` of float32 tensors from MKL's vector math library
 (``vsSqrt``), for every size, layout, 0-d tensor, ``out=`` and in-place call, and for
@@ -34,7 +35,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import platform
+import threading
 import zlib
 
 import numpy as np
@@ -67,7 +70,9 @@ _MEASURED = {("AuthenticAMD", 25, 17)}
 
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
-    """Whether :func:`sqrt` reproduces PyTorch's bits on this machine (else it is NumPy's)."""
+    """Whether :func:`sqrt`, :func:`exp`, :func:`log`, :func:`tanh`, :func:`sin` and :func:`cos`
+    reproduce PyTorch's bits on this machine (else they are NumPy's, correctly rounded or
+    rounded from float64)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     return x86 and _cpuinfo.model_id() in _MEASURED
 
@@ -114,6 +119,18 @@ def _estimate(b):
 
 
 _BLOCK = 1 << 16  # elements per pass: the scratch arrays stay in the L2 cache
+_scratch = threading.local()
+
+
+def _sqrt_scratch():
+    """:func:`_sqrt_ex`'s scratch arrays of one block, kept per thread.  NOTE: fresh arrays of
+    this size come from new pages on every call (the C allocator hands them back to the
+    system when freed), and faulting them in cost more than the arithmetic."""
+    bufs = getattr(_scratch, "sqrt", None)
+    if bufs is None:
+        bufs = _scratch.sqrt = tuple(np.empty(_BLOCK, t) for t in (
+            np.uint32, np.uint32, np.uint32, _F32, _F32, _F32, np.bool_))
+    return bufs
 
 
 def _sqrt_ex(x, out):
@@ -121,9 +138,7 @@ def _sqrt_ex(x, out):
     contiguous 1-d float32 arrays, in blocks, each operation in place on scratch arrays."""
     n = x.size
     m = min(n, _BLOCK)
-    ui, uk, uy = (np.empty(m, np.uint32) for _ in range(3))
-    fs, ft, fr = (np.empty(m, _F32) for _ in range(3))
-    odd = np.empty(m, np.bool_)
+    ui, uk, uy, fs, ft, fr, odd = (a[:m] for a in _sqrt_scratch())
     table = _full_estimates()
     with np.errstate(all="ignore"):
         for lo in range(0, n, m):
@@ -149,10 +164,14 @@ def _sqrt_ex(x, out):
             np.subtract(xb, r, out=r)          # r = x - s1 * s1
             np.multiply(r, y, out=r)
             np.add(r, t, out=o)                # r * h1 + s1
-            # the scalar path: everything but positive normal values up to 0x7f7ff000
-            np.subtract(b, np.uint32(0x00800000), out=e)
-            np.greater(e, np.uint32(0x7F7FF000 - 0x00800000), out=bad)
-            if bad.any():
+            # the scalar path: everything but positive normal values up to 0x7f7ff000, and +0,
+            # which the vector path takes to +0 too (its estimate is finite).  NOTE: +0 is
+            # common (the second moments of dead ReLU units), so blocks are screened by the
+            # least nonzero and the largest bits (b - 1 wraps +0 to the top) before any mask
+            np.subtract(b, np.uint32(1), out=e)
+            if e.min() < np.uint32(0x007FFFFF) or b.max() > np.uint32(0x7F7FF000):
+                np.subtract(b, np.uint32(0x00800000), out=e)
+                np.greater(e, np.uint32(0x7F7FF000 - 0x00800000), out=bad)
                 xo = xb[bad]
                 o[bad] = np.where(xo < 0, _F32(np.nan), np.sqrt(xo))
     return out
@@ -174,3 +193,121 @@ def sqrt(x, out=None):
         return res
     out[...] = res
     return out
+
+
+# -- exp -----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``exp`` on the CPU is MKL's ``vmsExp`` in its high-accuracy mode
+# for every size and layout (small, strided and 0-d tensors too: the iterator hands MKL
+# contiguous runs or buffered copies).  On the measured processor MKL runs its generic SSE2
+# kernel (gdb: ``mkl_vml_kernel_sExp_EXHAynn``), whose arithmetic is plain IEEE float32
+# with no fused multiply-add, the same per element in its 16-wide loop and its tail:
+#
+#     s = x * (128 / ln 2) + 1.5 * 2**23     # two roundings; s's low bits hold n = round(.)
+#     n = s - 1.5 * 2**23                    # exact
+#     r = (x - n * L1) + n * L2              # L1 - L2 ~ ln 2 / 128, L1 with 9 leading bits
+#     p = (r * r) * 0.5 + r
+#     exp(x) = ((p * T[j] + t[j]) + T[j]) * 2**k,    n = 128 k + j, 0 <= j < 128
+#
+# where T[j] is 2**(j/128) rounded to float32 and t[j] the float32 nearest to the rest.
+# Inputs with |x| > 87.33654 (0x42aeac4f), infinities and NaNs go to a scalar routine that
+# works in float64 and is correctly rounded to float32 on them (checked on every such
+# input, subnormal results included); a NaN comes back quieted with its payload and sign.
+# This reproduced ``torch.exp`` on every one of the 2**32 float32 bit patterns.
+def _split_ln2_128():
+    """(L1, L2): ln 2 / 128 rounded to 9 significant bits (so n * L1 is exact for the n the
+    vector path sees), and the float32 nearest to L1 - ln 2 / 128."""
+    c = math.log(2) / 128
+    q = 2.0 ** (math.floor(math.log2(c)) - 8)
+    hi = round(c / q) * q
+    return _F32(hi), _F32(hi - c)
+
+
+_EXP_SHIFT = _F32(1.5 * 2 ** 23)
+_EXP_INV = _F32(128 / math.log(2))
+_EXP_L1, _EXP_L2 = _split_ln2_128()
+_EXP_RARE = np.uint32(0x42AEAC4F)  # |x| bits above this leave the vector path
+
+
+@functools.lru_cache(maxsize=None)
+def _exp_table():
+    """(T, t): 2**(j/128) split into a float32 and the float32 nearest to what is left."""
+    from fractions import Fraction
+
+    hi, lo = [], []
+    for j in range(128):
+        # 2**(j/128) to 80 bits, by bisection on the exact 128th power
+        target, a, b = 2 ** j, Fraction(1), Fraction(2)
+        for _ in range(80):
+            mid = (a + b) / 2
+            a, b = (mid, b) if mid ** 128 <= target else (a, mid)
+        h = _F32(float(a))
+        hi.append(h)
+        lo.append(_F32(float(a - Fraction(float(h)))))
+    return np.array(hi, _F32), np.array(lo, _F32)
+
+
+def _exp_ex(x, out):
+    """MKL's generic float32 ``vsExp`` (high accuracy) on contiguous 1-d float32 arrays."""
+    n = x.size
+    m = min(n, _BLOCK)
+    uj, uk = (np.empty(m, np.uint32) for _ in range(2))
+    fs, fn, ft, fr = (np.empty(m, _F32) for _ in range(4))
+    rare = np.empty(m, np.bool_)
+    hi, lo = _exp_table()
+    with np.errstate(all="ignore"):
+        for start in range(0, n, m):
+            stop = min(n, start + m)
+            xb, o = x[start:stop], out[start:stop]
+            k = stop - start
+            j, e, s, p, t, r, bad = uj[:k], uk[:k], fs[:k], fn[:k], ft[:k], fr[:k], rare[:k]
+            np.multiply(xb, _EXP_INV, out=s)
+            np.add(s, _EXP_SHIFT, out=s)
+            sb = s.view(np.uint32)
+            np.bitwise_and(sb, np.uint32(127), out=j)
+            # 2**k: n's bits moved up to the exponent field (j's fall below it)
+            np.left_shift(sb, np.uint32(16), out=e)
+            np.add(e, np.uint32(0x3F800000), out=e)
+            np.bitwise_and(e, np.uint32(0x7F800000), out=e)
+            np.subtract(s, _EXP_SHIFT, out=s)          # n
+            np.multiply(s, _EXP_L1, out=t)
+            np.subtract(xb, t, out=r)
+            np.multiply(s, _EXP_L2, out=t)
+            np.add(t, r, out=r)                        # r
+            np.multiply(r, r, out=p)
+            np.multiply(p, _HALF, out=p)
+            np.add(p, r, out=p)                        # p
+            np.take(hi, j, out=t, mode="clip")
+            np.multiply(p, t, out=p)
+            np.take(lo, j, out=r, mode="clip")
+            np.add(p, r, out=p)
+            np.add(p, t, out=p)
+            np.multiply(p, e.view(_F32), out=o)
+            # the scalar path
+            np.bitwise_and(xb.view(np.uint32), np.uint32(0x7FFFFFFF), out=e)
+            np.greater(e, _EXP_RARE, out=bad)
+            if bad.any():
+                o[bad] = _exp_rare(xb[bad])
+    return out
+
+
+def _exp_rare(x):
+    with np.errstate(all="ignore"):
+        res = np.exp(x.astype(np.float64)).astype(_F32)
+    nan = np.isnan(x)
+    if nan.any():
+        res[nan] = (x[nan].view(np.uint32) | np.uint32(0x00400000)).view(_F32)
+    return res
+
+
+def exp(x):
+    """``torch.exp`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``exp`` rounded once: within an ulp, equal on
+    about 99% of values)."""
+    x = np.asarray(x)
+    if x.dtype != _F32:
+        return np.exp(x)
+    if not emulated() or x.size == 0:
+        with np.errstate(all="ignore"):
+            return np.exp(x, dtype=np.float64).astype(_F32)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return _exp_ex(flat, np.empty(flat.size, _F32)).reshape(x.shape)

@@ -615,6 +615,8 @@ def _float_data(a):
 _WIDENED = {np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sin, np.cos,
             np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh,
             np.arccosh, np.arctanh}
+# ... except these, reproduced bit for bit where ``_vml.emulated()`` (else rounded from float64)
+_VML = {np.exp: _vml.exp}
 
 
 def _unary_float(a, fn, name, rule, *saved):
@@ -623,6 +625,8 @@ def _unary_float(a, fn, name, rule, *saved):
         if x.dtype.itemsize == 2 and x.dtype.kind != "i" and x.dtype.kind != "u":
             # half types: computed in float32 and rounded once, as PyTorch does
             out = fn(x.astype(np.float32)).astype(x.dtype)
+        elif x.dtype == np.float32 and fn in _VML and type(x) is np.ndarray:
+            out = _VML[fn](x)  # PyTorch's float32 exp is MKL's
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
         elif fn is np.sqrt and x.dtype == np.float32 and type(x) is np.ndarray:

@@ -15,7 +15,7 @@ from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims,
 from ._core import xp_of_array as _xp
 from ._core import fused, fused_op, quiet
 from . import shape as _shape
-from . import _cascade, _stl_select
+from . import _cascade, _stl_select, _vml
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -758,11 +758,11 @@ def logsumexp(t, dim, keepdim=False):
             else _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
         if type(a) is np.ndarray and a.dtype in _CASCADED:
-            # PyTorch's steps in the tensor's dtype: exp (float32 rounded once from float64,
-            # as ember's exp gives PyTorch's bits), a sum in PyTorch's order, log, + max
+            # PyTorch's steps in the tensor's dtype: exp (float32: MKL's, as ember's exp),
+            # a sum in PyTorch's order, log (float32 rounded once from float64), + max
             e = a - m
             if a.dtype == np.float32:
-                e = np.exp(e, dtype=np.float64).astype(np.float32)
+                e = _vml.exp(e)
                 s = _exact_sum(e, dims, True)
                 arr = np.log(s, dtype=np.float64).astype(np.float32) + m
             else:

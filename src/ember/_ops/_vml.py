@@ -70,9 +70,8 @@ _MEASURED = {("AuthenticAMD", 25, 17)}
 
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
-    """Whether :func:`sqrt`, :func:`exp`, :func:`log`, :func:`tanh`, :func:`sin` and :func:`cos`
-    reproduce PyTorch's bits on this machine (else they are NumPy's, correctly rounded or
-    rounded from float64)."""
+    """Whether :func:`sqrt` and :func:`exp` reproduce PyTorch's bits on this machine (else
+    they are NumPy's, correctly rounded or rounded from float64)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     return x86 and _cpuinfo.model_id() in _MEASURED
 

@@ -33,6 +33,7 @@ from ..._ops._core import make, same_device, xp_of
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
 from ...autograd.grad_mode import STATE
+from ...backends import get_float32_matmul_precision
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
@@ -302,7 +303,10 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     b = None if bias is None else bias._data.astype(x.dtype, copy=False)
     if not transposed:
         plan = _Plan(tuple(input.shape[2:]), k, stride, padding, dilation)
-        out = conv_forward(xp, x, w, plan, groups, b)
+        out = None if low is not None else \
+            _exact_forward(x, w, b, stride, padding, dilation, groups)
+        if out is None:
+            out = conv_forward(xp, x, w, plan, groups, b)
     else:
         out_sp = tuple((i - 1) * s - 2 * p + d * (kk - 1) + op + 1 for i, s, p, d, kk, op
                        in zip(input.shape[2:], stride, padding, dilation, k, output_padding,
@@ -314,6 +318,22 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     args = (stride, padding, dilation, transposed, output_padding, groups)
     return make(out, (input, weight, bias), "ConvolutionBackward0", _convolution_rule,
                 input, weight, plan, args)
+
+
+def _exact_forward(x, w, b, stride, padding, dilation, groups):
+    """A float32 conv1d/conv2d forward in PyTorch's summation order (oneDNN's, or its own
+    im2col and MKL's) where ``ember._ops._onednn_conv`` knows it, else None."""
+    if type(x) is not np.ndarray or x.dtype != np.float32 or w.dtype != np.float32 or \
+            x.ndim not in (3, 4) or not x.size or not w.size or \
+            get_float32_matmul_precision() != "highest":
+        return None
+    from ..._ops import _onednn_conv
+
+    if x.ndim == 3:  # (PyTorch runs conv1d as conv2d over one row)
+        out = _onednn_conv.conv2d(x[:, :, None], w[:, :, None], b, (1,) + stride,
+                                  (0,) + padding, (1,) + dilation, groups)
+        return None if out is None else out[:, :, 0]
+    return _onednn_conv.conv2d(x, w, b, stride, padding, dilation, groups)
 
 
 def _fit(xp, a, size):

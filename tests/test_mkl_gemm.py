@@ -202,11 +202,15 @@ def test_fallback_is_numpy(monkeypatch):
     bias = rng.standard_normal(30).astype(np.float32)
     assert np.array_equal(G.mkl_sgemm(a, b, 2), a @ b)
     assert np.array_equal(G.mkl_addmm(bias, a, b, threads=2), bias + a @ b)
-    assert G.covered(a[:1], b, threads=2) and not G.covered(a, b[:, :1], threads=2)
-    assert not G.covered(a[:3], b[:, :18], threads=2)  # tail rows after the first, N % 4 != 0
+    assert G.covered(a[:1], b, threads=2) and not G.covered(a[:, 1:], b[:, 1:2], threads=2)
+    assert G.covered(a, b[:, :1], threads=2)  # (N = 1: a by rows from 16 bytes, back to back)
+    assert not G.covered(a[:1], b[:, :1], alpha=0.5, threads=2)
+    assert np.array_equal(G.mkl_sgemm(a, b[:, :1], 2), a @ b[:, :1])
+    assert G.covered(a[:3], b[:, :18], threads=2)  # tail rows after the first, N % 4 != 0
     assert G.covered(a[:1], np.ascontiguousarray(b[:, :10]), threads=2)  # N < 12, b by rows
     assert G.covered(a, np.ascontiguousarray(b[:, :8]), threads=2)
-    assert not G.covered(a, np.ascontiguousarray(b[:, :10]), threads=2)  # rows 1, 3, ...: heads
+    assert G.covered(a, np.ascontiguousarray(b[:, :10]), threads=2)  # rows 1, 3, ...: heads
+    assert not G.covered(a[:, :1], b[:1, :20], 0.5, threads=2)  # (order 1, K = 1 and alpha)
     assert G.covered(a[:, :296], np.asfortranarray(b[:296, :10]), threads=2)  # b = W.t()
     assert not G.covered(a, np.asfortranarray(b[:, :10]), threads=2)  # 8 lanes: K % 8 != 0
     assert G.covered(a[:1], np.asfortranarray(b[:, :12]), threads=2)
@@ -401,3 +405,234 @@ def test_bmm_bit_identical(B, m, k, n, layout, _ember_two_threads):
         outs[T.__name__] = [v.detach().numpy() for v in (r, r4, ta.grad, tb.grad)]
     for i, (want, got) in enumerate(zip(outs["torch"], outs["ember"])):
         assert _diff(got, torch.from_numpy(want)) == 0, i
+
+
+# -- N = 1: a regression output (nn.Linear(K, 1)) and x @ w with w of shape (K, 1) ----------
+
+def _at16(rng, shape, offset=0):
+    """A float32 array of ``shape`` starting ``offset`` floats past a 16-byte boundary."""
+    n = int(np.prod(shape))
+    buf = np.empty(n + 8, np.float32)
+    s = (-buf.ctypes.data // 4) % 4 + offset
+    out = buf[s:s + n].reshape(shape)
+    out[...] = rng.standard_normal(shape)
+    return out
+
+
+@exact
+@pytest.mark.parametrize("threads", [1, 2])
+def test_n1_random(threads):
+    """N = 1 on random shapes, both layouts of b (W.t() and a (K, 1) column), a by rows (lane
+    dots, groups of 4 rows and the M % 4 rows after them), by columns (one chain) or a single
+    row (8 lanes with W.t(), one chain with a column), alpha and beta: every covered case bit
+    for bit, and NumPy's order differs from MKL's in some of them."""
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(40 + threads)
+    covered = differs = 0
+    for t in range(48):
+        m = (1, int(rng.integers(2, 160)), int(rng.integers(2, 30)))[t % 3]
+        k = int(rng.integers(1, 40) if t % 2 else rng.integers(40, 1200))
+        a = _at16(rng, (m, k))
+        if t % 3 == 2:
+            a = np.asfortranarray(a)
+        w = rng.standard_normal((1, k)).astype(np.float32)
+        tb = torch.from_numpy(w).t() if t % 4 < 2 else torch.from_numpy(w.T.copy())
+        ta, b = torch.from_numpy(a), tb.numpy()
+        bias = rng.standard_normal(1).astype(np.float32)
+        alpha, beta = ((1.0, 1.0), (0.3, 1.0), (1.0, 0.7), (2.5, 0.0))[t // 3 % 4]
+        if not G.covered(a, b, alpha, beta, threads):
+            assert m == 1 and t % 4 >= 2 and alpha != 1, (m, k, t)
+            continue
+        covered += 1
+        want = torch.addmm(torch.from_numpy(bias), ta, tb, beta=beta, alpha=alpha)
+        got = G.mkl_addmm(bias, a, b, beta, alpha, threads)
+        assert _diff(got, want) == 0, (m, k, t, alpha, beta)
+        want = torch.mm(ta, tb)
+        assert _diff(G.mkl_sgemm(a, b, threads), want) == 0, (m, k, t)
+        differs += _diff(a @ b, want) > 0
+    assert covered >= 36 and differs >= 10
+
+
+@exact
+@pytest.mark.parametrize("k", [16, 33, 64])
+def test_n1_probe_four_lane_dots(k):
+    """a (M % 4 == 0 rows) times a column: per row the first (K-1) % 4 + 1 products in order
+    into lane 0, then 4 lanes over k, reduced (l0 + l2) + (l1 + l3); the probe (+2**40 at
+    k = 0, -2**40 at k = j, ones elsewhere) sees exactly that."""
+    h = (k - 1) % 4 + 1
+    per = (k - h) // 4
+    got = []
+    for j in range(1, k):
+        a = np.ones((8, k), np.float32)
+        w = np.ones((k, 1), np.float32)
+        a[:, 0] = w[0] = 2.0 ** 20
+        a[:, j] = -(2.0 ** 40)
+        out = torch.mm(torch.from_numpy(a), torch.from_numpy(w)).numpy()[:, 0]
+        assert (out == out[0]).all()
+        assert _diff(G.mkl_sgemm(a, w, 2), torch.from_numpy(out[:, None])) == 0
+        got.append(int(out[0]))
+    want = []
+    for j in range(1, k):
+        lane = 0 if j < h else (j - h) % 4
+        if lane == 0:  # lane 0's chain: the ones before j are absorbed, lanes 1-3 come after
+            want.append(k - 1 - j if j < h else (k - 1 - j) // 4 + 3 * per)
+        else:
+            want.append(2 * per if lane == 2 else 0)
+    assert got == want
+
+
+@exact
+def test_n1_alignment_and_strides():
+    """The 4-lane dots depend on where a starts and on its row stride: claimed for rows back
+    to back from a 16-byte boundary, not otherwise; b's stride along K does not matter."""
+    rng = np.random.default_rng(3)
+    a = _at16(rng, (8, 33))
+    wide = rng.standard_normal((33, 5)).astype(np.float32)
+    tb = torch.from_numpy(wide)[:, 2:3]
+    want = torch.mm(torch.from_numpy(a), tb)
+    assert G.covered(a, tb.numpy(), threads=2)
+    assert _diff(G.mkl_sgemm(a, tb.numpy(), 2), want) == 0
+    # the same values off the boundary, or rows 40 floats apart: MKL's order moves with them
+    off = _at16(rng, (8, 33), 1)
+    off[...] = a
+    spaced = _at16(rng, (8, 40))[:, :33]
+    spaced[...] = a
+    for other in (off, spaced):
+        assert not G.covered(other, tb.numpy(), threads=2)
+        assert _diff(torch.mm(torch.from_numpy(other), tb), want) > 0
+
+
+@exact
+def test_single_column_chains_are_sequential():
+    """One output summed by a chain (bmm's own loop for M = N = 1, a single row times a
+    column): sequential, not NumPy's pairwise sum of a contiguous run."""
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((1, 1, 300)).astype(np.float32)
+    b = rng.standard_normal((1, 300, 1)).astype(np.float32)
+    want = torch.bmm(torch.from_numpy(a), torch.from_numpy(b))
+    assert _diff(G.bmm(a, b), want) == 0
+    assert _diff(G.mkl_sgemm(a[0], b[0], 2), torch.mm(torch.from_numpy(a[0]),
+                                                       torch.from_numpy(b[0]))) == 0
+
+
+@exact
+def test_regression_head_training(_ember_two_threads):
+    """nn.Linear(13, 1) under MSE, trained with SGD on batches of 64 and 32 through ember's
+    public API: every parameter and loss after every step as PyTorch's, to the bit."""
+    import ember
+
+    rng = np.random.default_rng(12)
+    data = [(rng.standard_normal((b, 13)).astype(np.float32),
+             rng.standard_normal((b, 1)).astype(np.float32)) for b in (64, 32, 64, 64)]
+    runs = {}
+    for T in (torch, ember):
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(13, 16), T.nn.Tanh(), T.nn.Linear(16, 1))
+        opt = T.optim.SGD(model.parameters(), lr=0.05)
+        seen = []
+        for x, y in data:
+            loss = T.nn.functional.mse_loss(model(T.tensor(x)), T.tensor(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen.append([p.detach().numpy().copy() for p in model.parameters()] +
+                        [np.float32(loss.item())])
+        runs[T.__name__] = seen
+    for step, (want, got) in enumerate(zip(runs["torch"], runs["ember"])):
+        for i, (w, g) in enumerate(zip(want, got)):
+            assert np.array_equal(np.asarray(w).view(np.uint32), np.asarray(g).view(np.uint32)), \
+                (step, i)
+
+
+@exact
+def test_n1_probe_tail_rows():
+    """The M % 4 rows after the groups of 4 (here all of M = 3): 4 products in order, 8 lanes
+    (rows 0 and 2) or 4 lanes (row 1) over the next 8 * ((K - 4) // 8), halved pairwise, the
+    rest added in order; the probes tell the rows apart, and the emulation matches each."""
+    k = 41
+    rows = []
+    for j in range(1, k):
+        a = np.ones((3, k), np.float32)
+        w = np.ones((k, 1), np.float32)
+        a[:, 0] = w[0] = 2.0 ** 20
+        a[:, j] = -(2.0 ** 40)
+        out = torch.mm(torch.from_numpy(a), torch.from_numpy(w))
+        assert _diff(G.mkl_sgemm(a, w, 2), out) == 0, j
+        rows.append(out.numpy()[:, 0].astype(np.int64))
+    rows = np.array(rows)
+    assert (rows[:, 0] == rows[:, 2]).all() and (rows[:, 0] != rows[:, 1]).any()
+    # the last five products come after the lanes, one by one
+    assert rows[-5:, 0].tolist() == rows[-5:, 1].tolist() == [4, 3, 2, 1, 0]
+    # k = 12 follows 0..4 in lane 0 of 8 lanes (the ones at 1..4 absorbed, 35 of 39 left), as
+    # k = 8 does in lane 0 of 4
+    assert rows[11, 0] == rows[7, 1] == 39 - 4 and rows[7, 0] != rows[7, 1]
+
+
+@exact
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chain_rows_with_heads_random(threads):
+    """b by rows, N % 4 != 0: in a chain row i the -(i * N) % 4 outputs before C's first
+    16-byte boundary of the row take the grouped order when 4 or more outputs follow them;
+    random shapes, both layouts of a, alpha and beta, every covered case bit for bit."""
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(70 + threads)
+    heads = 0
+    for t in range(40):
+        m = int(rng.integers(2, 14) if t % 3 else rng.integers(12, 40))
+        n = int(rng.choice([5, 6, 7, 9, 10, 11, 13, 18, 22, 30]))
+        k = int(rng.integers(2, 40) if t % 2 else rng.integers(40, 400))
+        tx, tb, _ = _operands(rng, m, n, k, ("nn", "tn")[t % 2])
+        bias = torch.from_numpy(rng.standard_normal(n).astype(np.float32))
+        x, b = tx.numpy(), tb.numpy()
+        alpha, beta = ((1.0, 1.0), (0.3, 1.0), (1.0, 0.7), (0.3, 0.0))[t % 4]
+        assert G.covered(x, b, alpha, beta, threads), (m, n, k)
+        want = torch.addmm(bias, tx, tb, beta=beta, alpha=alpha)
+        assert _diff(G.mkl_addmm(bias.numpy(), x, b, beta, alpha, threads), want) == 0, \
+            (m, n, k, alpha, beta)
+        want = torch.mm(tx, tb)
+        assert _diff(G.mkl_sgemm(x, b, threads), want) == 0, (m, n, k)
+        if k >= 8 and G.plan(m, k, n, False, threads)[0] < m - 1:
+            # (the heads' order is not the plain chain's: a plain chain misses some of them)
+            chain = G._chain(x, b, None)
+            heads += _diff(chain, want) > 0
+    assert heads >= 5
+
+
+@exact
+def test_probe_head_outputs():
+    """Row 1 of a (2, K) @ (K, 6) product starts 8 bytes past a 16-byte boundary of C: its
+    two head outputs group the products of k = 4-7, 12-15, ... (the probe: +2**40 at k = 0,
+    -2**40 at j; a j in such a group takes its three ones down with it)."""
+    k, n = 40, 6
+    got = []
+    for j in range(1, k):
+        a = np.ones((2, k), np.float32)
+        b = np.ones((k, n), np.float32)
+        a[:, 0] = b[0] = 2.0 ** 20
+        b[j] = -(2.0 ** 40)
+        out = torch.mm(torch.from_numpy(a), torch.from_numpy(b))
+        assert _diff(G.mkl_sgemm(a, b, 2), out) == 0, j
+        got.append(out.numpy()[1].astype(np.int64))
+    got = np.array(got)
+    chain = [k - 1 - j for j in range(1, k)]
+    assert got[:, 2:].T.tolist() == [chain] * (n - 2)  # (after the boundary: one chain)
+    grouped = [k - 8 * (j // 8 + 1) if j % 8 >= 4 else k - 1 - j for j in range(1, k)]
+    assert got[:, 0].tolist() == got[:, 1].tolist() == grouped
+
+
+@exact
+def test_n1_single_row_alignment():
+    """One row through nn.Linear(K, 1) (b = W.t()): 4 products, 8 lanes, the rest one by one,
+    as the first of the M % 4 rows; claimed where the row starts on a 16-byte boundary (the
+    order moves with it)."""
+    rng = np.random.default_rng(17)
+    for k in (7, 12, 45, 300):
+        w = torch.from_numpy(rng.standard_normal((1, k)).astype(np.float32))
+        bias = torch.from_numpy(rng.standard_normal(1).astype(np.float32))
+        x = _at16(rng, (1, k))
+        want = F.linear(torch.from_numpy(x), w, bias)
+        assert G.covered(x, w.numpy().T, threads=2)
+        assert _diff(G.mkl_addmm(bias.numpy(), x, w.numpy().T, threads=2), want) == 0, k
+        off = _at16(rng, (1, k), 2)
+        off[...] = x
+        assert not G.covered(off, w.numpy().T, threads=2)

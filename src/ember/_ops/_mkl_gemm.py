@@ -35,8 +35,11 @@ passes it), else by rows (PyTorch copies any other layout to rows first).
 
    With ``b`` **by rows**, a tail row is one non-fused chain over all of K (no K blocks),
    starting at ``round(β*bias)`` (or +0): ``acc = round(acc + round(round(α*a_k) * b_k))``.
-   Outputs before the first 16-byte boundary of a tail row follow another order, so rows
-   after the first are claimed only when N % 4 == 0.
+   The ``-(i*N) % 4`` outputs of C's row i before its first 16-byte boundary (C is PyTorch's
+   fresh output, 64-byte aligned), where at least 4 outputs follow them in the row, take the
+   same chain but add the products of k = 4-7, 12-15, ... four at a time, summed in order
+   first (k = 0-3, 8-11, ... and the last K % 8 one by one); mapped for N 2..39, M 1..60,
+   K 1..700, both layouts of ``a``, α and β (~1500 random products, 1 and 2 threads).
    With ``b`` **transposed** and ``a`` by rows (SSE dot products along K; both by columns is
    another kernel, not mapped), the *4-lane order*: four non-fused
    partial sums, lane l over k = l, l+4, ... ascending, each step ``acc = round(acc +
@@ -48,7 +51,19 @@ passes it), else by rows (PyTorch copies any other layout to rows first).
    order into lane 0 (``((p0 + p1) + p2) + p3``), lanes 1..3 starting at k = 5, 6, 7;
    claimed for N % 4 == 0 and K % 4 == 0, and emulated only up to :data:`_GEMV_MAX`
    elements of ``b`` (a one-sample inference through a wide layer stays NumPy's).
-3. Not reproduced (:func:`plan` says None, and NumPy's product is used): N = 1, the tail-row
+3. **N = 1** (``nn.Linear(K, 1)``, ``x @ w`` with ``w`` (K, 1); both layouts of ``b`` give
+   the same order, its stride along K does not matter).  With ``a`` by rows, from a 16-byte
+   boundary with its rows back to back (else the order moves with the address: not mapped),
+   rows in groups of 4 sum in 4 non-fused lanes: the first ``(K-1) % 4 + 1`` products in
+   order into lane 0, then lane l over every 4th product, ``(l0 + l2) + (l1 + l3)``; the
+   ``M % 4`` rows after them (any address): the first 4 products into lane 0, 8 lanes (1st
+   and 3rd of these rows) or 4 (2nd) over the next ``8 * ((K-4) // 8)``, halved pairwise,
+   the rest added one by one (:func:`_dot`); M = 1 with ``b = W.t()`` is such a row (8
+   lanes), claimed from a 16-byte boundary.  Result ``round(β*bias) + round(α*S)``.  With
+   ``a`` by columns, and for M = 1 with ``b`` a (K, 1) column and α = 1, one non-fused chain
+   from ``round(β*bias)``, α rounding ``b`` first (α != 1 there: another order, not mapped).
+   Mapped with ~3500 random products (M 1..250, K 1..3000, 1 and 2 threads, α and β).
+4. Not reproduced (:func:`plan` says None, and NumPy's product is used): the tail-row
    cases with other K or N than above, K = 1 with α != 1 in
    order 1, more than 2 threads (MKL then splits rows and columns otherwise: not measured),
    and tail or lane rows of more than :data:`_EMULATED_MAX` products in all (emulated
@@ -156,12 +171,23 @@ def _transposed(b) -> bool:
     return lay is not None and not lay[0]
 
 
-def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_transposed=False):
+def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_transposed=False,
+         a_aligned=True):
     """``(rows, tail)``: the first ``rows`` rows follow order 1 and the rest ``tail``
-    ("chain", "lanes" or "gemv", None where no rows are left); None where not mapped.
-    ``transposed``/``a_transposed``: ``b``/``a`` stored by columns."""
-    if threads not in (1, 2) or n < 2 or k < 1 or m < 1:
+    ("chain", "lanes", "gemv" or "dot", None where no rows are left); None where not mapped.
+    ``transposed``/``a_transposed``: ``b``/``a`` stored by columns; ``a_aligned``: ``a`` starts
+    on a 16-byte boundary, rows back to back (which only N = 1 depends on)."""
+    if threads not in (1, 2) or n < 1 or k < 1 or m < 1:
         return None
+    if n == 1:  # (either layout of b: a column of K values; see _dot)
+        if m * k > _EMULATED_MAX and k > 1:
+            return None
+        if m == 1 and k > 1 and not transposed:  # (alpha != 1: another order, not mapped)
+            return (0, "chain") if alpha == 1 else None
+        if a_transposed and k > 1:
+            return 0, "chain"  # (alpha rounds b here, not a)
+        ok = not a_transposed and (a_aligned or 1 < m < 4)
+        return (0, "dot") if ok or k == 1 else None
     if n >= _MIN:
         if m >= _MIN or m in (4, 8):
             rows = m
@@ -178,7 +204,7 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
     if (m - rows) * k * n > _EMULATED_MAX:
         return None
     if not transposed:
-        return (rows, "chain") if n % 4 == 0 or m - rows == 1 else None
+        return rows, "chain"
     if a_transposed:
         return None  # (both operands by columns: another kernel, not mapped)
     if m == 1:  # (a single row through a wide layer is left to NumPy: see _GEMV_MAX)
@@ -190,7 +216,16 @@ def covered(a, b, alpha=1.0, beta=1.0, threads=None) -> bool:
     """Whether :func:`mkl_sgemm`/:func:`mkl_addmm` give MKL's bits for these operands when
     PyTorch runs on ``threads`` threads (default: PyTorch's, as ember models them)."""
     return plan(a.shape[0], a.shape[1], b.shape[1], _transposed(b), _threads(threads),
-                alpha, _transposed(a)) is not None
+                alpha, _transposed(a), _aligned(a)) is not None
+
+
+def _aligned(a) -> bool:
+    """Whether ``a`` starts on a 16-byte boundary (PyTorch's allocations start on 64) with its
+    rows back to back (MKL's N = 1 order moves with both: see :func:`_dot`).  A layout BLAS
+    cannot take PyTorch copies to a fresh buffer first, which is."""
+    if a.shape[0] > 1 and _layout(a) is None:
+        return True
+    return a.ctypes.data % 16 == 0 and (a.shape[0] == 1 or a.strides[0] == _ITEM * a.shape[1])
 
 
 def _columns(a) -> np.ndarray:
@@ -242,6 +277,15 @@ def _column_chunks(n, per_column):
     return [(j, min(n, j + step)) for j in range(0, n, step)]
 
 
+def _rowsum(prod) -> np.ndarray:
+    """``prod`` summed over its first axis row after row, a rounded add per step.  (NumPy's
+    reduce does that while a row holds several elements; a single column, contiguous, it
+    sums pairwise, so that one is accumulated.)"""
+    if prod[0].size == 1:
+        return np.add.accumulate(prod, axis=0)[-1]
+    return np.add.reduce(prod, axis=0)
+
+
 def _chain(a, b, c) -> np.ndarray:
     """Tail rows with ``b`` by rows: one non-fused chain over all of K per output, from the
     rows ``c`` (or +0)."""
@@ -257,10 +301,44 @@ def _chain(a, b, c) -> np.ndarray:
         if first:
             prod[0] = c[:, j:e]
         np.multiply(cols, b[:, None, j:e], out=prod[first:])
-        out[:, j:e] = np.add.reduce(prod, axis=0)
+        out[:, j:e] = _rowsum(prod)
     if c is None:
         out += _F32(0)  # (the chain starts at +0: a sum of -0.0 alone is +0.0)
     return out
+
+
+def _heads(a, c, n, first, res, b):
+    """Fix up the head outputs of chain rows: in C's row ``i`` (``first`` + the row of ``a``),
+    the ``h = -(i * N) % 4`` outputs before its first 16-byte boundary, when at least 4
+    outputs follow them, take :func:`_quads`' order (the others stay one chain)."""
+    h = -((first + np.arange(a.shape[0])) * n) % 4
+    for size in (1, 2, 3):
+        rows = np.flatnonzero(h == size)
+        if len(rows) and n - size >= 4:
+            res[rows, :size] = _quads(a[rows], b[:, :size], None if c is None else
+                                      c[rows, :size])
+    return res
+
+
+def _quads(x, b, c):
+    """Outputs ``x @ b`` (``x``: (R, K), ``b``: (K, h)) as one non-fused chain per output from
+    ``c`` (or +0) that takes the products of k = 0-3, 8-11, 16-19, ... one by one but those
+    of k = 4-7, 12-15, ... four at a time, summed in order first (the last K % 8: one by
+    one)."""
+    r, k = x.shape
+    h = b.shape[1]
+    p = np.empty((k, r, h), _F32)
+    np.multiply(x.T[:, :, None], b[:, None, :], out=p)
+    full = k // 8
+    steps = [np.zeros((1, r, h), _F32) if c is None else np.asarray(c, _F32)[None]]
+    if full:
+        g = p[:8 * full].reshape(full, 2, 4, r, h)
+        quad = g[:, 1, 0] + g[:, 1, 1]
+        quad += g[:, 1, 2]
+        quad += g[:, 1, 3]
+        steps.append(np.concatenate([g[:, 0], quad[:, None]], axis=1).reshape(5 * full, r, h))
+    steps.append(p[8 * full:])
+    return _rowsum(np.concatenate(steps, axis=0)) + _F32(0)
 
 
 def _halve(acc):
@@ -311,6 +389,57 @@ def _lanes(a, b, gemv=False) -> np.ndarray:
     return out
 
 
+def _dot(a, w) -> np.ndarray:
+    """N = 1 (``a`` by rows, (M, 1) out): per row a dot product in non-fused lanes, each lane
+    from +0 with a rounded add per step.
+
+    Rows in groups of 4 (the first ``4 * (M // 4)``): the first ``h = (K - 1) % 4 + 1``
+    products are summed in order into lane 0, then lane l takes k = h + l, h + l + 4, ...
+    ascending, and the lanes are reduced ``(l0 + l2) + (l1 + l3)``.  The ``M % 4`` rows left
+    (see :func:`_dot_tail`) take other orders."""
+    m, k = a.shape
+    t0 = 4 * (m // 4)
+    out = np.empty((m, 1), _F32)
+    h = (k - 1) % 4 + 1
+    q = (k - h) // 4
+    wl = w[h:].reshape(q, 4, 1)
+    for r, e in _column_chunks(t0, k + 4):
+        # the products laid out (1 + q, 4, rows): NumPy reduces them over the first axis row
+        # after row, a rounded add per step (checked by _selfcheck)
+        prod = np.zeros((1 + q, 4, e - r), _F32)
+        head = np.empty((h, e - r), _F32)
+        np.multiply(a[r:e, :h].T, w[:h, None], out=head)
+        prod[0, 0] = _rowsum(head)
+        np.multiply(a[r:e, h:].reshape(e - r, q, 4).transpose(1, 2, 0), wl, out=prod[1:])
+        acc = np.add.reduce(prod, axis=0)
+        acc += _F32(0)  # (MKL's lanes start at +0)
+        out[r:e, 0] = _halve(acc)
+    for i in range(t0, m):
+        out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4)
+    return out
+
+
+def _dot_tail(x, w, lanes):
+    """One of the ``M % 4`` rows left after the groups of 4 (N = 1): the first
+    ``h = min(4, K)`` products in order into lane 0; then the next ``8 * ((K - h) // 8)`` in
+    ``lanes`` lanes (8 for the 1st and 3rd of these rows, 4 for the 2nd), halved pairwise
+    (8: ``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``); the rest added to that sum in
+    order."""
+    k = x.shape[0]
+    h = min(4, k)
+    body = 8 * ((k - h) // 8)
+    p = np.multiply(x, w, dtype=_F32)
+    prod = np.zeros((1 + body // lanes, lanes), _F32)
+    prod[0, 0] = _rowsum(p[:h, None])[0]
+    prod[1:] = p[h:h + body].reshape(-1, lanes)
+    acc = np.add.reduce(prod, axis=0)
+    acc += _F32(0)
+    rest = np.empty((1 + k - h - body, 1), _F32)
+    rest[0] = _halve(acc)
+    rest[1:, 0] = p[h + body:]
+    return _rowsum(rest)[0] + _F32(0)
+
+
 def _run(a, b, bias, alpha, beta, threads):
     """``beta * bias + alpha * (a @ b)`` (``bias`` None: the product alone) in MKL's order,
     or None where :func:`plan` does not cover it."""
@@ -321,7 +450,7 @@ def _run(a, b, bias, alpha, beta, threads):
     n = b.shape[1]
     if bias is not None and beta == 0:
         bias = None
-    p = plan(m, k, n, _transposed(b), _threads(threads), alpha, _transposed(a))
+    p = plan(m, k, n, _transposed(b), _threads(threads), alpha, _transposed(a), _aligned(a))
     if p is None:
         return None
     rows, tail = p
@@ -345,11 +474,15 @@ def _run(a, b, bias, alpha, beta, threads):
         ta = a[rows:]
         ct = None if bias is None else c[rows:]
         if tail == "chain":
-            if alpha != 1:
+            if alpha != 1 and n == 1:
+                b = np.multiply(b, _F32(alpha), dtype=_F32)
+            elif alpha != 1:
                 ta = np.multiply(ta, _F32(alpha), dtype=_F32)
             res = _chain(ta, b, ct)
+            if n > 1:
+                res = _heads(ta, ct, n, rows, res, b)
         else:
-            res = _lanes(ta, b, gemv=tail == "gemv")
+            res = _dot(ta, b[:, 0]) if tail == "dot" else _lanes(ta, b, gemv=tail == "gemv")
             if alpha != 1:
                 res *= _F32(alpha)
             if ct is not None:
@@ -390,7 +523,7 @@ def bmm(a, b):
         with np.errstate(all="ignore"):
             np.multiply(a.transpose(2, 0, 1)[..., None], b.transpose(1, 0, 2)[:, :, None, :],
                         out=prod)
-            out = np.add.reduce(prod, axis=0)
+            out = _rowsum(prod)
             out += _F32(0)  # (from +0)
         return out
     if batch > _BMM_MAX:
@@ -495,4 +628,6 @@ def _selfcheck() -> bool:
     seq = p[0].copy()
     for row in p[1:]:
         seq += row
-    return bool(np.array_equal(np.add.reduce(p, axis=0), seq))
+    col = np.ascontiguousarray(p[:, :1, :1, :1])  # (a single output: see _rowsum)
+    return bool(np.array_equal(np.add.reduce(p, axis=0), seq) and
+                np.array_equal(_rowsum(col), seq[:1, :1, :1]))

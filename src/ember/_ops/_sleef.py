@@ -170,7 +170,28 @@ def _with_sign_of(y, x):
 
 def _fma32(a, b, c):
     """float32 ``a * b + c`` with one rounding (float32 operands)."""
+    # NOTE: the float64 sum of the exact product rounds to float32 as the fused operation does
+    # unless it sits on a float32 halfway point or below 2**-125 (nonzero): small arrays are
+    # screened for those in a few NumPy calls, and only then go to the general routine, whose
+    # set-up costs more than the arithmetic on the short rows of softmax and log_softmax
+    if type(a) in _SMALL_FMA_TYPES and type(b) in _SMALL_FMA_TYPES and \
+            type(c) in _SMALL_FMA_TYPES and a.dtype == _F32 and b.dtype == _F32 and \
+            c.dtype == _F32 and (a.ndim or b.ndim) and a.size <= _FMA_SMALL and \
+            b.size <= _FMA_SMALL:
+        with np.errstate(invalid="ignore", over="ignore"):
+            s = np.multiply(a, b, dtype=_F64)  # exact: 24 + 24 bits
+            if not c.ndim or c.shape == s.shape:
+                s += c
+                mag = np.abs(s)
+                if not np.count_nonzero((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000) and \
+                        not np.count_nonzero((mag < _TINY64) & (mag > 0)):
+                    return s.astype(_F32)
     return fma32(a, b, c)
+
+
+_SMALL_FMA_TYPES = (np.ndarray, _F32)
+_FMA_SMALL = 4096
+_TINY64 = _F64(2.0 ** -125)
 
 
 def _two_sum(x, y):

@@ -17,7 +17,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops import _cascade
+from ..._ops import _cascade, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
@@ -733,7 +733,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     with quiet:
         # log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): exact and finite for any logit, in
         # the input's own dtype
-        ls = (xp.minimum(xw, 0) - xp.log1p(xp.exp(-abs(xw)))).astype(xd, copy=False)
+        if type(xw) is np.ndarray and xw.dtype == np.float32:
+            # (PyTorch's log_sigmoid kernel: Sleef's exp and log1p, as F.logsigmoid)
+            ls = np.minimum(xw, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(xw)))
+            ls = ls.astype(xd, copy=False)
+        else:
+            ls = (xp.minimum(xw, 0) - xp.log1p(xp.exp(-abs(xw)))).astype(xd, copy=False)
         if pos_weight is not None:
             pw = pos_weight._data
             lwd = np.result_type(pw.dtype, td)
@@ -920,7 +925,11 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     same_device(input, target)
     xp = xp_of(input)
     with quiet:
-        v = xp.log1p(xp.exp(-(input._data.astype(dt.np) * target._data.astype(dt.np))))
+        # (PyTorch's exp_ and log1p_ round as torch.exp and torch.log1p: MKL's exp and
+        # Sleef's log1p for float32)
+        v = -(input._data.astype(dt.np) * target._data.astype(dt.np))
+        v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
+        v = P._LOG1P(v) if type(v) is np.ndarray else xp.log1p(v)
         out = _np_reduce(v.astype(input.dtype.np, copy=False), reduction)
     out = xp.asarray(out).astype(input.dtype.np, copy=False)
     return make(out, (input,), "SoftMarginLossBackward0", _soft_margin_rule, input, target,
@@ -963,14 +972,20 @@ def _check_margin_input(input, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
 
 
-def _margin_out(input, losses, reduction, out_shape):
-    """Reduce per-sample ``losses`` (an array) as the multi-margin kernels do."""
+def _margin_out(input, losses, reduction, out_shape, per=1):
+    """Reduce per-sample ``losses`` (an array) as the multi-margin kernels do (a reduction's
+    total divided by ``per`` first)."""
     xp = xp_of(input)
     with quiet:
         if reduction == "none":
             out = losses.reshape(out_shape)
         else:
-            out = losses.sum()
+            # (PyTorch's kernels add the samples' losses up in double, one after the other,
+            # and divide that for a mean)
+            acc = np.float32 if losses.dtype.itemsize <= 2 else np.float64
+            out = xp.cumsum(losses, dtype=acc)[-1] if losses.size else acc(0)
+            if per != 1:
+                out = out / max(per, 1)
             if reduction == "mean":
                 out = out / losses.size if losses.size else out * np.nan
     return xp.asarray(out).astype(input.dtype.np, copy=False)
@@ -1024,10 +1039,13 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         z = margin - x[rows, t][:, None] + x
         on = (z > 0) & (xp.arange(n_classes)[None, :] != t[:, None])
         z = xp.where(on, z, 0)
-        scale = xp.ones((n_frames, 1), x.dtype) / n_classes
+        h = z if p == 1 else z * z
         if weight is not None:
-            scale = scale * weight._data[t][:, None]
-        losses = ((z if p == 1 else z * z) * scale).sum(1)
+            h = h * weight._data[t][:, None]
+        # (PyTorch's kernel: a running sum over the classes in the input's dtype, then / C)
+        losses = xp.cumsum(h, axis=1, dtype=x.dtype)[:, -1] if n_classes else \
+            xp.zeros(n_frames, x.dtype)
+        losses = losses / x.dtype.type(max(n_classes, 1))
         # the gradient as PyTorch's kernel rounds it: h = g0 (p = 1) or 2 * g0 * z, with
         # g0 = 1 / (N * C) for a mean (else 1 / C) in the input's dtype, times the weight;
         # the target's slot gets minus the others' running sum; then all times grad_output
@@ -1076,7 +1094,14 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
         z = 1 - x[rows, ts][:, :, None] + x[:, None, :]  # (sample, listed j, class i)
         on = (z > 0) & listed[:, :, None] & ~is_target[:, None, :]
         z = xp.where(on, z, 0)
-        losses = z.sum((1, 2)) / n_classes
+        # (PyTorch's kernel: each sample's running sum in its accumulation type (double for
+        # float), rounded to the input's dtype; "none" divides that by C, a reduction adds
+        # the samples up in the accumulation type and divides the total by C)
+        acc = np.float32 if x.dtype.itemsize <= 2 else np.float64
+        losses = (xp.cumsum(z.reshape(n_frames, -1), axis=1, dtype=acc)[:, -1] if z.size else
+                  xp.zeros(n_frames, acc)).astype(x.dtype)
+        if reduction == "none":
+            losses = losses / x.dtype.type(max(n_classes, 1))
         # PyTorch's kernel adds g = 1 / (N * C) for a mean (else 1 / C), in the input's dtype,
         # once per active pair, one at a time: k additions give steps[k]
         g0 = x.dtype.type(1.0 / (n_frames * n_classes) if reduction == "mean" and n_frames
@@ -1090,7 +1115,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
         coef = xp.where(is_target, 0 - steps[tcounts], steps[counts]).astype(x.dtype)
     if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
         coef = coef.reshape(input.shape)
-    out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else ())
+    out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else (), n_classes)
     return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule,
                 coef, "sum" if reduction == "mean" else reduction)  # (g0 holds the mean)
 

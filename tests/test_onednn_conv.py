@@ -274,3 +274,183 @@ def test_conv1d_as_one_row(shape):
     assert OC.route((n, c, 1, length), (o, c // g, 1, k), (1, s), (0, p), 1, g) == how
     e = OC.conv2d(x[:, :, None], wt[:, :, None], b, (1, s), (0, p), 1, g)
     assert (_bits(e[:, :, 0]) != _bits(t.numpy())).sum() == 0
+
+
+# ---------------------------------------------------------------------------------------
+# The backward passes: conv2d_grad_input, conv2d_grad_weight, conv2d_grad_bias
+# ---------------------------------------------------------------------------------------
+
+def _torch_grads(x, wt, g, s, p, bias, threads):
+    torch.set_num_threads(threads)
+    xt = torch.from_numpy(x).requires_grad_()
+    wtt = torch.from_numpy(wt).requires_grad_()
+    bt = torch.zeros(wt.shape[0], requires_grad=True) if bias else None
+    y = F.conv2d(xt, wtt, bt, s, p)
+    got = torch.autograd.grad(y, [t for t in (xt, wtt, bt) if t is not None],
+                              torch.from_numpy(g))
+    return [t.numpy() for t in got]
+
+
+def _compare_backward(n, c, h, w, o, kh, kw, s=1, p=0, threads=2, seed=0):
+    """Differing elements of (grad_input, grad_weight, grad_bias) against PyTorch's."""
+    rng = np.random.default_rng(seed)
+    x, wt, _ = _operands(rng, n, c, h, w, o, kh, kw, relu=c > 3)
+    oh = (h + 2 * p - kh) // s + 1
+    ow = (w + 2 * p - kw) // s + 1
+    g = (rng.standard_normal((n, o, oh, ow)) / 100).astype(np.float32)
+    assert OC.bwd_route(x.shape, wt.shape, s, p, threads=threads) == "onednn"
+    gi = OC.conv2d_grad_input(g, wt, x.shape, s, p, threads=threads)
+    gw = OC.conv2d_grad_weight(x, g, wt.shape, s, p, threads=threads)
+    gb = OC.conv2d_grad_bias(g, x.shape, wt.shape, s, p, threads=threads)
+    tx, tw, tb = _torch_grads(x, wt, g, s, p, True, threads)
+    for e, t in ((gi, tx), (gw, tw), (gb, tb)):
+        assert e.shape == t.shape and e.dtype == np.float32
+    bad = tuple(int((_bits(e) != _bits(t)).sum()) for e, t in ((gi, tx), (gw, tw), (gb, tb)))
+    # without a bias the weights' primitive sums the weights in the same order
+    tx2, tw2 = _torch_grads(x, wt, g, s, p, False, threads)
+    assert (_bits(tw2) == _bits(tw)).all() and (_bits(tx2) == _bits(tx)).all()
+    return bad
+
+
+# (N, C, H, W, O, KH, KW, stride, padding)
+BACKWARD_TUTORIALS = [
+    (64, 1, 28, 28, 32, 3, 3, 1, 0),  # MNIST CNN
+    (64, 32, 26, 26, 64, 3, 3, 1, 0),
+    (4, 3, 32, 32, 6, 5, 5, 1, 0),  # CIFAR tutorial
+    (4, 6, 14, 14, 16, 5, 5, 1, 0),
+    (64, 1, 28, 28, 32, 3, 3, 1, 1),  # padding 1
+    (16, 32, 14, 14, 64, 3, 3, 1, 1),
+    (16, 32, 14, 14, 64, 3, 3, 2, 1),  # stride 2, even width: a chain per kernel column
+]
+BACKWARD_OTHERS = [
+    (5, 3, 32, 32, 6, 5, 5, 1, 0),  # odd batch, first layer: threads take runs of rows
+    (5, 16, 20, 20, 16, 3, 3, 1, 0),  # >= 10 output rows: runs of rows
+    (5, 16, 11, 11, 16, 3, 3, 1, 0),  # 9 output rows: whole images
+    (8, 64, 9, 9, 16, 3, 3, 1, 0),  # channel blocks split: the bias alone split in two
+    (5, 12, 10, 10, 8, 3, 3, 1, 0),  # jit:avx2 (8-blocks), the same
+    (5, 16, 17, 17, 48, 3, 3, 1, 0),  # runs of rows beat output-channel blocks
+    (3, 33, 12, 12, 20, 4, 4, 1, 2),
+    (7, 20, 15, 15, 24, 3, 3, 2, 1),  # stride 2, odd width: one chain over all channels
+    (2, 16, 11, 17, 32, 5, 5, 2, 1),
+    (4, 16, 11, 15, 64, 5, 5, 3, 1),  # stride 3, width a multiple of 3
+    (2, 128, 14, 14, 256, 3, 3, 2, 1),
+    (1, 128, 16, 16, 8, 3, 3, 1, 1),  # batch 1 on oneDNN
+]
+
+
+@exact
+@pytest.mark.parametrize("shape", BACKWARD_TUTORIALS + BACKWARD_OTHERS, ids=str)
+def test_backward_bit_for_bit(shape):
+    assert _compare_backward(*shape, seed=sum(shape[:5])) == (0, 0, 0)
+
+
+@exact
+def test_backward_long_chains():
+    """7x7 over 16 channels: the input gradient's chains (784 products) are longer than one
+    sgemm sums unbroken (sger updates); on 1 thread the weights' one chain as well."""
+    rng = np.random.default_rng(11)
+    x, wt, _ = _operands(rng, 2, 16, 20, 20, 40, 7, 7, relu=True)
+    g = (rng.standard_normal((2, 40, 20, 20)) / 100).astype(np.float32)
+    for threads in (2, 1):
+        tx, tw, tb = _torch_grads(x, wt, g, 1, 3, True, threads)
+        assert (_bits(OC.conv2d_grad_input(g, wt, x.shape, 1, 3, threads=threads))
+                == _bits(tx)).all()
+    gw = OC.conv2d_grad_weight(x, g, wt.shape, 1, 3, threads=1)
+    assert (_bits(gw) == _bits(tw)).all()
+    assert (_bits(OC.conv2d_grad_bias(g, x.shape, wt.shape, 1, 3, threads=1)) == _bits(tb)).all()
+
+
+@exact
+@pytest.mark.xfail(strict=True, reason="oneDNN's choice between splitting the batch and "
+                   "splitting channel blocks on 2 threads is a fitted cost model that misses "
+                   "these shapes (it keeps one chain where oneDNN splits the batch in two)")
+@pytest.mark.parametrize("shape", [(2, 16, 20, 20, 40, 7, 7, 1, 3),
+                                   (2, 16, 20, 20, 40, 5, 5, 1, 2)], ids=str)
+def test_backward_weight_split_known_misses(shape):
+    assert _compare_backward(*shape, seed=1) == (0, 0, 0)
+
+
+@exact
+@pytest.mark.parametrize("shape", [BACKWARD_TUTORIALS[1], BACKWARD_TUTORIALS[2],
+                                   BACKWARD_OTHERS[0], BACKWARD_OTHERS[7]], ids=str)
+def test_backward_one_thread(shape):
+    assert _compare_backward(*shape, threads=1, seed=sum(shape[:5])) == (0, 0, 0)
+
+
+@exact
+def test_backward_orders_are_not_trivial():
+    """The emulated orders are not some other order that happens to agree: an unsplit
+    chain (1 thread's order) differs on 2 threads where the batch is split, and the
+    stride-1 order differs from the strided kernel's."""
+    rng = np.random.default_rng(3)
+    x, wt, _ = _operands(rng, 5, 16, 20, 20, 16, 3, 3, relu=True)
+    g = rng.standard_normal((5, 16, 18, 18)).astype(np.float32)
+    _, tw, tb = _torch_grads(x, wt, g, 1, 0, True, 2)
+    one_w = OC.conv2d_grad_weight(x, g, wt.shape, threads=1)
+    one_b = OC.conv2d_grad_bias(g, x.shape, wt.shape, threads=1)
+    assert (_bits(one_w) != _bits(tw)).mean() > 0.3 and (one_b != tb).any()
+    plan = OC._bwd_weights_plan(x.shape, wt.shape, 1, 0, 2)
+    assert plan[0] == [(0, 45), (45, 90)]  # (rows: image 2 is cut at its 9th row)
+    x, wt, _ = _operands(rng, 4, 16, 12, 12, 32, 3, 3)
+    g = rng.standard_normal((4, 32, 5, 5)).astype(np.float32)
+    tx, _, _ = _torch_grads(x, wt, g, 2, 0, True, 2)
+    ok = OC.conv2d_grad_input(g, wt, x.shape, 2, 0)
+    assert (_bits(ok) == _bits(tx)).all()
+    x13 = np.zeros((4, 16, 13, 13), np.float32)  # (odd width: the other strided order)
+    other = OC.conv2d_grad_input(g, wt, x13.shape, 2, 0)[:, :, :12, :12]
+    assert (_bits(other) != _bits(tx)).mean() > 0.2
+
+
+@exact
+def test_strided_grad_input_order_probe():
+    """Stride 2, even width: one chain per kernel column (over kernel row, then output
+    channel), added in order; odd width: one chain over (row, column, channel)."""
+    big = 2.0 ** 40
+    for width, per_column in ((12, True), (11, False)):
+        o, c = 4, 16
+        x = torch.zeros(2, c, 11, width, requires_grad=True)
+        w = torch.ones(o, c, 3, 3)
+        y = F.conv2d(x, w, None, 2, 0)
+        # input position (4, 4): taps (i, j) in {0, 2}^2 from outputs (2 - i/2, 2 - j/2)
+        terms = [(oc, i, j) for i in (0, 2) for j in (0, 2) for oc in range(o)]
+        for plus, minus in (((0, 0, 0), (1, 2, 0)), ((0, 0, 0), (1, 0, 2)),
+                            ((3, 2, 0), (0, 0, 2))):
+            g = torch.zeros_like(y)
+            for oc, i, j in terms:
+                v = big if (oc, i, j) == plus else -big if (oc, i, j) == minus else 1.0
+                g[0, oc, 2 - i // 2, 2 - j // 2] = v
+            got = torch.autograd.grad(y, x, g, retain_graph=True)[0][0, 0, 4, 4].item()
+            # the documented order, in float32 (every product is exact)
+            chains = ([[(oc, i, j) for i in (0, 2) for oc in range(o)] for j in (0, 2)]
+                      if per_column else [terms])
+            total = np.float32(0)
+            for chain in chains:
+                acc = np.float32(0)
+                for t in chain:
+                    v = big if t == plus else -big if t == minus else 1.0
+                    acc = np.float32(acc + np.float32(v))
+                total = np.float32(total + acc)
+            assert got == float(total), (width, plus, minus)
+
+
+def test_bwd_route_declines_unmapped():
+    if not OC.emulated():
+        assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3)) is None
+        return
+    assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3)) == "onednn"
+    assert OC.bwd_route((1, 16, 10, 10), (8, 16, 3, 3)) is None  # (native forward)
+    assert OC.bwd_route((2, 64, 8, 8), (64, 64, 1, 1)) is None  # (1x1 kernel)
+    assert OC.bwd_route((2, 32, 8, 8), (64, 16, 3, 3), groups=2) is None
+    assert OC.bwd_route((2, 16, 14, 14), (16, 16, 3, 3), dilation=2) is None
+    assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3), dtype=np.float64) is None
+    x = np.ones((2, 64, 8, 8), np.float32)
+    g = np.ones((2, 4, 8, 8), np.float32)
+    w = np.ones((4, 64, 1, 1), np.float32)
+    assert OC.conv2d_grad_weight(x, g, w.shape) is None
+    assert OC.conv2d_grad_input(g, w, x.shape) is None
+    assert OC.conv2d_grad_bias(g, x.shape, w.shape) is None
+    # stride 2, even width, 3 images of one channel block: the threads split the width
+    g = np.ones((3, 8, 6, 6), np.float32)
+    w = np.ones((8, 16, 3, 3), np.float32)
+    assert OC.conv2d_grad_input(g, w, (3, 16, 12, 12), 2, 1) is None
+    assert OC.conv2d_grad_input(g, w, (3, 16, 12, 12), 2, 1, threads=1) is not None

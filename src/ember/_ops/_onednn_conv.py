@@ -52,8 +52,10 @@ its own order):
   1x1 kernel on one thread: the images are split between threads), a dilated batch of 1
   on PyTorch's own path, and the cases :mod:`ember._ops._mkl_gemm` does not cover.
 - Other processors (other instruction sets run other kernels: not measured), other dtypes,
-  conv3d, the transposed convolution, and every backward pass.  (``conv1d`` is PyTorch's
-  conv2d of one row, (N, C, 1, L) by (O, C, 1, K): route it so.)
+  conv3d and the transposed convolution.  The backward passes of the direct kernel
+  (``groups=1``, undilated) are :func:`conv2d_grad_input`, :func:`conv2d_grad_weight` and
+  :func:`conv2d_grad_bias` (see :func:`bwd_route`); the others are not reproduced.
+  (``conv1d`` is PyTorch's conv2d of one row, (N, C, 1, L) by (O, C, 1, K): route it so.)
 - NaN or infinite weights under the padding (oneDNN skips those taps; here they are 0 * w).
 
 How it is computed (oneDNN's path): per channel block, the im2col columns of the block laid
@@ -89,6 +91,11 @@ _CHUNK = 1 << 22  # float32 im2col elements built at once (16 MiB)
 # beyond it (512 on this machine, for all but small products) OpenBLAS cuts K itself.
 _KMAX = 448
 _ONE_MAX = 64  # input channels up to which oneDNN's 1x1 kernel sums one chain (measured)
+# backward weights' thread split (fitted to 59 measured shapes): the weight gradient's share
+# of the cost, and whether the batch's share is counted in whole images; (C > 3, C <= 3)
+_WCOEF = {False: 5, True: 4}
+_IMG_COST = {False: True, True: False}
+_SDIV = {False: False, True: True}
 _GER_BYTES = 1 << 18  # output bytes one rank-1 update pass touches (stays in the L2 cache)
 _ger = None  # NumPy's cblas_sger through ctypes, once looked up; False where none was found
 
@@ -372,3 +379,248 @@ def _long_chain(a, b, c, beta):
         c += acc
     else:
         c[...] = acc
+
+
+# ---------------------------------------------------------------------------------------
+# Backward passes (oneDNN's ``backward_weights`` and ``backward_data`` primitives)
+# ---------------------------------------------------------------------------------------
+
+def _bwd_weights_kernel(c: int):
+    """(input-channel block, output-channel block, kernel) of oneDNN's backward-weights
+    primitive, measured: ``jit:avx512_core`` (blocks of 16; for C <= 3 its plain-layout
+    first-layer kernel, one block of C) and, for 4 <= C <= 15, ``jit:avx2`` (blocks of 8)."""
+    if c <= 3:
+        return c, 16, "avx512"
+    if c < 16:
+        return 8, 8, "avx2"
+    return 16, 16, "avx512"
+
+
+def _bwd_weights_plan(x_shape, w_shape, stride, padding, threads):
+    """How oneDNN's backward-weights primitive splits the sums between its threads:
+    ``(ranges, bias_ranges, oh, ow)``, the ranges as (start, stop) over the rows
+    (image, output row) of the whole batch, in the order their partial sums are added.
+
+    Measured (1 and 2 threads): on 1 thread one run.  On 2, the AVX-512 kernel with at least
+    10 output rows hands its threads runs of rows (image, output row), cut in two halves;
+    otherwise halves of whole images.  Each run sums its own chains; the runs' sums are then
+    added in order.  Whether the threads take such runs, or output-channel or input-channel
+    blocks instead (then one run: the sums are not split), is a cost model fitted to 66
+    measured shapes (modelled on "the fewest elements moved per thread": the inputs, the
+    output gradient, and the weight gradient weighted by :data:`_WCOEF`; the batch's share
+    counted in whole images for C > 3, in rows for C <= 3; a tie goes to the later
+    candidate): it still misses about 1 random shape in 10, most of them first layers
+    (C <= 3) with odd batches.  The bias gradient follows the weights' runs, but where there
+    is one output-channel block only and the weights' threads take channel blocks (whole
+    images only), it is split in two runs of images all the same."""
+    threads = _mkl_gemm._threads(threads)
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    s, p = _pair(stride), _pair(padding)
+    oh = (h + 2 * p[0] - kh) // s[0] + 1
+    ow = (w + 2 * p[1] - kw) // s[1] + 1
+    icb, ocb, kind = _bwd_weights_kernel(c)
+    nb_ic, nb_oc = -(-c // icb), -(-o // ocb)
+    rows = kind == "avx512" and oh >= 10
+    first = c <= 3
+    units, per = (n * oh, oh) if rows else (n, 1)
+
+    def up(a, b):
+        return -(-a // b)
+
+    def cost(t_mb, t_oc, t_ic):
+        share = up(n, t_mb) if _IMG_COST[first] else up(units, t_mb) / per
+        src = share * up(nb_ic, t_ic) * icb * ((h * w) // (s[0] * s[1] if _SDIV[first] else 1))
+        dst = share * up(nb_oc, t_oc) * ocb * oh * ow
+        wei = _WCOEF[first] * up(nb_oc, t_oc) * up(nb_ic, t_ic) * kh * kw * icb * ocb
+        return src + dst + wei
+
+    best, parts = cost(1, 1, 1), 1
+    for t_mb in range(1, min(threads, units) + 1):
+        par = threads // t_mb
+        for t_oc in range(1, min(par, nb_oc) + 1):
+            v = cost(t_mb, t_oc, min(par // t_oc, nb_ic))
+            if v <= best:
+                best, parts = v, t_mb
+    ranges = [(a * (1 if rows else oh), b * (1 if rows else oh))
+              for a, b in _balanced(units, parts)]
+    bias_ranges = ranges
+    if parts == 1 and threads > 1 and nb_oc == 1 and not rows:
+        bias_ranges = [(a * oh, b * oh) for a, b in _balanced(n, min(threads, n))]
+    return ranges, bias_ranges, oh, ow
+
+
+def _balanced(n, parts):
+    """``n`` items cut into ``parts`` runs, in order, the first ``n % parts`` one longer."""
+    big, small = -(-n // parts), n // parts
+    cut = n - small * parts
+    out, start = [], 0
+    for t in range(parts):
+        e = start + (big if t < cut else small)
+        out.append((start, e))
+        start = e
+    return out
+
+
+def bwd_route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F32,
+              threads=None):
+    """Whether :func:`conv2d_grad_weight` and :func:`conv2d_grad_bias` reproduce
+    PyTorch's backward for a conv2d of these operands: ``"onednn"``, or None (PyTorch's
+    own path for a batch of 1, 1x1 and depthwise kernels, ``groups > 1``, dilation, other
+    processors: not measured)."""
+    how = route(x_shape, w_shape, stride, padding, dilation, groups, dtype, threads)
+    if how != "onednn" or int(groups) != 1 or _pair(dilation) != (1, 1):
+        return None
+    return "onednn" if _ger_ok() else None
+
+
+def conv2d_grad_bias(g, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
+                     threads=None):
+    """The bias gradient (O,) of a conv2d of an input of shape ``x_shape`` by weights of
+    shape ``w_shape`` whose output gradient is ``g`` (N, O, OH, OW), in oneDNN's order: per
+    run of rows of a thread (see :func:`_bwd_weights_plan`) one chain of rounded float32
+    adds from +0 over image, output row, output column; the runs' sums then added in order.
+    None where :func:`bwd_route` says the shape is not reproduced."""
+    g = np.asarray(g, _F32)
+    if bwd_route(x_shape, w_shape, stride, padding, dilation, groups, g.dtype,
+                 threads) is None:
+        return None
+    _, ranges, _, ow = _bwd_weights_plan(x_shape, w_shape, stride, padding, threads)
+    o = g.shape[1]
+    flat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
+    total = None
+    for a, b in ranges:
+        if a == b:
+            continue
+        # (add.accumulate sums strictly in order, in float32; + 0 turns a -0 into +0)
+        part = np.add.accumulate(flat[a * ow:b * ow], axis=0, dtype=_F32)[-1] + _F32(0)
+        total = part if total is None else total + part
+    return total
+
+
+def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
+                       threads=None):
+    """The weight gradient (O, C, KH, KW) of a conv2d of ``x`` (N, C, H, W) whose output
+    gradient is ``g`` (N, O, OH, OW), in oneDNN's order: per run of rows of a thread (see
+    :func:`_bwd_weights_plan`) one FMA chain from +0 over image, output row, output column
+    (taps in the padding are products with 0); the runs' chains then added in order.  One
+    ``sger`` rank-1 update per output position.  None where :func:`bwd_route` says the
+    shape is not reproduced."""
+    x = np.asarray(x, _F32)
+    g = np.asarray(g, _F32)
+    if bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype,
+                 threads) is None:
+        return None
+    ranges, _, oh, ow = _bwd_weights_plan(x.shape, w_shape, stride, padding, threads)
+    s, p = _pair(stride), _pair(padding)
+    n, c, _, _ = x.shape
+    o, _, kh, kw = w_shape
+    k = c * kh * kw
+    L = oh * ow
+    xp = _padded(x, p)
+    sn, sc, sh, sw = xp.strides
+    # (N, OH, OW, C, KH, KW): every window, without a copy
+    win = np.lib.stride_tricks.as_strided(
+        xp, (n, oh, ow, c, kh, kw), (sn, sh * s[0], sw * s[1], sc, sh, sw), writeable=False)
+    gt = np.ascontiguousarray(g.transpose(0, 2, 3, 1))  # (N, OH, OW, O)
+    accs = [np.zeros((o, k), _F32) for _ in ranges]
+    # the accumulator of each output position (position m of the batch: row m // OW)
+    stops = [b * ow for _, b in ranges]
+    step = max(1, _CHUNK // max(1, k * L))
+    buf = np.empty(min(n, step) * L * k, _F32)
+    r = 0
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        cols = buf[:(n1 - n0) * L * k].reshape(n1 - n0, oh, ow, c, kh, kw)
+        cols[...] = win[n0:n1]
+        pc, pg = cols.ctypes.data, gt[n0:n1].ctypes.data
+        base = n0 * L
+        m, end = base, n1 * L
+        while m < end:
+            while stops[r] <= m:
+                r += 1
+            e = min(end, stops[r])
+            pa = accs[r].ctypes.data
+            for j in range(m - base, e - base):
+                _ger(101, o, k, 1.0, pg + 4 * j * o, 1, pc + 4 * j * k, 1, pa, k)
+            m = e
+    total = accs[0]
+    for a in accs[1:]:
+        total = total + a
+    return total.reshape(o, c, kh, kw)
+
+
+def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
+                      threads=None):
+    """The input gradient (N, C, H, W) of a conv2d by ``w`` (O, C, KH, KW) whose output
+    gradient is ``g`` (N, O, OH, OW), in oneDNN's order (measured, 1 and 2 threads; the
+    threads never split a sum):
+
+    - stride 1 (its direct ``jit:avx512_core`` kernel): the output channels in blocks of 16;
+      per block one FMA chain from +0 in the order kernel row, kernel column, output
+      channel (innermost), the blocks' chains added in order with rounded adds, as forward;
+    - larger strides (``brgconv_strided``): one FMA chain from +0 over kernel row, kernel
+      column, all output channels (innermost); but where the input width is a multiple of
+      the column stride, one chain over kernel row, output channel per kernel column, those
+      chains added in order of the kernel column.
+
+    Taps that miss the input gradient's position are skipped (from +0 that changes nothing).
+    None where :func:`bwd_route` says the shape is not reproduced, and for the strided
+    kernel with a width a multiple of the stride on 2 threads with fewer than 4 images times
+    16-channel blocks: its threads may then split the width, and the first part is one chain
+    over (row, column, channel) (measured for 3 images of 16 channels, and 1 of 32; not
+    mapped)."""
+    g = np.asarray(g, _F32)
+    w = np.asarray(w, _F32)
+    if bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype,
+                 threads) is None:
+        return None
+    s, p = _pair(stride), _pair(padding)
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    units = n * -(-c // _BLOCK)  # (images times input-channel blocks: the threads' work)
+    threads = _mkl_gemm._threads(threads)
+    if s != (1, 1) and wd % s[1] == 0 and threads > 1 and units < 2 * threads:
+        return None  # (the threads split the width too: the first part sums otherwise)
+    hp, wp = h + 2 * p[0], wd + 2 * p[1]
+    # g spread on the stride grid of the padded input, with KH-1 / KW-1 zeros before it:
+    # the tap (i, j) of padded position (y, x) reads d[y - i + KH - 1, x - j + KW - 1]
+    dh, dw = hp + kh - 1, wp + kw - 1
+    d = np.zeros((n, o, dh, dw), _F32)
+    d[:, :, kh - 1:kh - 1 + s[0] * (oh - 1) + 1:s[0],
+      kw - 1:kw - 1 + s[1] * (ow - 1) + 1:s[1]] = g
+    # chains: lists of (kernel rows, kernel columns, output channels), each summed from +0,
+    # then added in order
+    if s == (1, 1):
+        chains = [(range(kh), range(kw), (b0, b1)) for b0, b1 in channel_blocks(o)]
+    elif wd % s[1] == 0:
+        chains = [(range(kh), range(j, j + 1), (0, o)) for j in range(kw)]
+    else:
+        chains = [(range(kh), range(kw), (0, o))]
+    L = h * wd
+    out = np.empty((n, c, h, wd), _F32)
+    po = out.ctypes.data
+    img = c * L * 4
+    for ci, (rows, colz, (o0, o1)) in enumerate(chains):
+        taps = [(i, j) for i in rows for j in colz]
+        k = len(taps) * (o1 - o0)
+        # a = the weights (K, C) by rows, K ordered (tap, output channel)
+        a = np.ascontiguousarray(
+            np.stack([w[o0:o1, :, i, j] for i, j in taps]).reshape(k, c))
+        beta = 0.0 if ci == 0 else 1.0
+        step = max(1, _CHUNK // max(1, k * L))
+        for n0 in range(0, n, step):
+            n1 = min(n, n0 + step)
+            cols = np.empty((n1 - n0, len(taps), o1 - o0, h, wd), _F32)
+            for t, (i, j) in enumerate(taps):
+                y0, x0 = p[0] - i + kh - 1, p[1] - j + kw - 1
+                cols[:, t] = d[n0:n1, o0:o1, y0:y0 + h, x0:x0 + wd]
+            pb = cols.ctypes.data
+            for q in range(n1 - n0):
+                if k > _KMAX:  # (longer than one OpenBLAS call sums unbroken)
+                    _long_chain(a, cols[q].reshape(k, L), out[n0 + q].reshape(c, L), beta)
+                    continue
+                _blas.sgemm(False, True, c, L, k, a.ctypes.data, c, pb + q * k * L * 4, L,
+                            beta, po + (n0 + q) * img)
+    return out

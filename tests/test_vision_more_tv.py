@@ -977,7 +977,9 @@ def test_video_model_matches_torchvision(name, tmp_path):
     assert got["repr"] == want["repr"]  # print(model) is torchvision's, character for character
     assert got["state"] == want["state"]  # seeded init: the same draws, bit for bit
     assert got["next"] == want["next"]
-    np.testing.assert_allclose(got["logits"], want["logits"], rtol=1e-5, atol=1e-6)
+    # (float32 rounding through a deep stack: differences scale with the largest logit)
+    scale = float(np.abs(np.asarray(want["logits"])).max())
+    np.testing.assert_allclose(got["logits"], want["logits"], rtol=1e-5, atol=1e-6 * max(1, scale))
     if name not in ("mc3_18", "s3d"):  # (the file round trip is slow for the big ones)
         return
     # checkpoints cross both ways: ember -> torch.load -> torch.save -> ember

@@ -81,12 +81,14 @@ FMA chain from 0 and add it into C with one rounding, exactly order 1, given ``a
 columns (a copy where it is by rows: OpenBLAS's kernels for the edge rows and columns sum
 otherwise); :func:`_selfcheck` re-checks that premise on first use against an exact FMA
 emulation, and everything falls back to NumPy's products if it fails.  Tail and lane rows
-are float32 NumPy products summed by ``np.add.reduce`` over their first axis, which NumPy
-runs row after row (a rounded add per step; checked by :func:`_selfcheck` too).  Costs,
-against NumPy's own product (2 cores): order 1 is 1.0-1.15x for large products and
-1.3-1.5x for ``nn.Linear`` at batch 64 (the copy of ``a`` and the K blocks); lane rows cost
-~0.6 ns per product (the (64, 512) @ (512, 10) output layer: ~0.2 ms against 9 us).  A
-training step of the seed's MLP at batch 64 costs 1.2-1.4x what it does in NumPy's order.
+are float32 NumPy products (``np.einsum``'s, ~1.4x faster than ``np.multiply``'s for these
+broadcasts, where a zero product's sign cannot matter) summed by ``np.add.reduce`` over their
+first axis, which NumPy runs row after row (a rounded add per step; checked by
+:func:`_selfcheck` too); ``a``'s transposed copies are BLAS's ``somatcopy`` (2-4x NumPy's).
+Costs, against NumPy's own product (2 cores): order 1 is 1.0-1.15x for large products and
+~1.1-1.2x for ``nn.Linear`` at batch 64 (the K blocks); lane rows cost ~0.5 ns per product
+(the (64, 512) @ (512, 10) output layer: ~0.17 ms against 9 us).  A training step of the
+seed's MLP at batch 64 costs 1.15-1.25x what it does in NumPy's order.
 
 Measured only on the processor in ``_MEASURED``; elsewhere :func:`emulated` is False and the
 products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or ``"medium"``), with
@@ -115,6 +117,7 @@ _EMULATED_MAX = 1 << 24  # products of tail and lane rows emulated at most, per 
 # loop of one-sample inferences would pay on every call.
 _GEMV_MAX = 1 << 17
 _CHUNK = 1 << 22  # float32 products held at once while emulating (16 MiB)
+_TRANSPOSE_MIN = 2048  # elements from which BLAS's transposing copy beats NumPy's (~4 us)
 
 
 @functools.lru_cache(maxsize=None)
@@ -126,13 +129,18 @@ def emulated() -> bool:
 
 def kblocks(k: int) -> list:
     """MKL's K blocks, as (start, stop) pairs, in the order they are added into C."""
+    return list(_kblocks(k))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kblocks(k: int) -> tuple:
     if k <= 192:
-        return [(0, k)]
+        return ((0, k),)
     size = k // 2 if k <= 384 else 192
     out = [(s, s + size) for s in range(0, k - size + 1, size)]
     if out[-1][1] < k:
         out.append((out[-1][1], k))
-    return out
+    return tuple(out)
 
 
 def _split(n: int, k: int) -> bool:
@@ -228,24 +236,52 @@ def _aligned(a) -> bool:
     return a.ctypes.data % 16 == 0 and (a.shape[0] == 1 or a.strides[0] == _ITEM * a.shape[1])
 
 
-def _columns(a) -> np.ndarray:
-    """``a.T`` as a C-ordered copy (``a`` by columns, transposed).
+def _columns(a, lay=None) -> np.ndarray:
+    """``a.T`` as a C-ordered copy (``a`` by columns, transposed); ``lay``: ``_layout(a)``
+    where known.
 
-    NOTE: NumPy copies a transpose element by element; when ``a``'s rows lie a multiple of
-    1 KiB apart (512 float32: the usual layer widths) the reads alias in the cache and the
-    copy runs ~4x slower than otherwise, so those go 16 rows at a time."""
-    if a.shape[0] <= 16 or a.strides[0] % 1024:
+    NOTE: NumPy copies a transpose element by element, 2-4x slower than BLAS's transposing
+    copy, and when ``a``'s rows lie a multiple of 1 KiB apart (512 float32: the usual layer
+    widths) its reads alias in the cache and the copy runs ~4x slower again, so those go 16
+    rows at a time where BLAS's copy is not at hand."""
+    r, c = a.shape
+    if r * c >= _TRANSPOSE_MIN and _transpose_ok():
+        lay = _layout(a) if lay is None else lay
+        if lay is not None and lay[0]:
+            out = np.empty((c, r), _F32)
+            _blas.transpose(r, c, a.ctypes.data, lay[1], out.ctypes.data)
+            return out
+    if r <= 16 or a.strides[0] % 1024:
         return np.ascontiguousarray(a.T)
-    out = np.empty(a.shape[::-1], _F32)
-    for s in range(0, a.shape[0], 16):
+    out = np.empty((c, r), _F32)
+    for s in range(0, r, 16):
         out[:, s:s + 16] = a[s:s + 16].T
     return out
 
 
-def _blocked(a, b, c) -> np.ndarray:
-    """Order 1: ``c`` (C-contiguous (M, N), or None for zeros) plus ``a @ b``, K block by
-    K block through BLAS into ``c``; returns ``c``."""
-    la, lb = _layout(a), _layout(b)
+@functools.lru_cache(maxsize=None)
+def _transpose_ok() -> bool:
+    """Whether BLAS's transposing copy is there and copies every bit (signed zeros,
+    subnormals, infinities, NaN payloads) of a float32 array."""
+    if not _blas.has_transpose():
+        return False
+    bits = np.array([0x80000000, 0x00000001, 0x807FFFFF, 0x7F800000, 0xFF800000, 0x7FC12345,
+                     0xFFC00001, 0x3F800001], np.uint32)
+    a = np.resize(bits, (37, 70)).view(_F32)
+    a[:, ::7] = np.random.default_rng(5).standard_normal((37, 10))
+    src = np.zeros((37, 75), _F32)
+    src[:, :70] = a
+    out = np.empty((70, 37), _F32)
+    _blas.transpose(37, 70, src.ctypes.data, 75, out.ctypes.data)
+    return bool(np.array_equal(out.view(np.uint32), np.ascontiguousarray(a.T).view(np.uint32)))
+
+
+def _blocked(a, b, c, add=True, la=None, lb=None) -> np.ndarray:
+    """Order 1: ``c`` (C-contiguous (M, N), or None for a new one) plus ``a @ b`` (``add``
+    False: ``c``'s contents ignored), K block by K block through BLAS into ``c``; returns
+    ``c``.  ``la``/``lb``: the operands' ``_layout`` where known."""
+    la = _layout(a) if la is None else la
+    lb = _layout(b) if lb is None else lb
     if lb is None:
         b = np.ascontiguousarray(b)
         lb = (True, b.shape[1])
@@ -253,9 +289,9 @@ def _blocked(a, b, c) -> np.ndarray:
                                     _rows_by_rows_ok()):
         # (with a by rows, OpenBLAS's kernels sum otherwise when b is transposed, and in the
         # last N % 16 columns when that is 1..8; then a goes by columns, copied)
-        a = _columns(a).T
+        a = _columns(a, la).T
         la = (False, max(1, a.shape[0]))
-    beta = 0.0 if c is None else 1.0
+    beta = 1.0 if add and c is not None else 0.0
     m, k = a.shape
     n = b.shape[1]
     if c is None:
@@ -265,7 +301,7 @@ def _blocked(a, b, c) -> np.ndarray:
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     a_step = _ITEM * (1 if la[0] else la[1])
     b_step = _ITEM * (lb[1] if lb[0] else 1)
-    for s, e in kblocks(k):
+    for s, e in _kblocks(k):
         _blas.sgemm(la[0], lb[0], m, n, e - s, pa + s * a_step, la[1], pb + s * b_step, lb[1],
                     beta, pc)
         beta = 1.0
@@ -277,13 +313,17 @@ def _column_chunks(n, per_column):
     return [(j, min(n, j + step)) for j in range(0, n, step)]
 
 
-def _rowsum(prod) -> np.ndarray:
-    """``prod`` summed over its first axis row after row, a rounded add per step.  (NumPy's
-    reduce does that while a row holds several elements; a single column, contiguous, it
-    sums pairwise, so that one is accumulated.)"""
+def _rowsum(prod, out=None) -> np.ndarray:
+    """``prod`` summed over its first axis row after row, a rounded add per step (into
+    ``out`` where given).  (NumPy's reduce does that while a row holds several elements; a
+    single column, contiguous, it sums pairwise, so that one is accumulated.)"""
     if prod[0].size == 1:
-        return np.add.accumulate(prod, axis=0)[-1]
-    return np.add.reduce(prod, axis=0)
+        res = np.add.accumulate(prod, axis=0)[-1]
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    return np.add.reduce(prod, axis=0, out=out)
 
 
 def _chain(a, b, c) -> np.ndarray:
@@ -300,17 +340,33 @@ def _chain(a, b, c) -> np.ndarray:
         prod = np.empty((k + first, t, e - j), _F32)
         if first:
             prod[0] = c[:, j:e]
-        np.multiply(cols, b[:, None, j:e], out=prod[first:])
-        out[:, j:e] = _rowsum(prod)
+            np.multiply(cols, b[:, None, j:e], out=prod[first:])
+        else:  # (from +0, a zero product's sign changes nothing)
+            _outer(a.T, b[:, j:e], prod, False)
+        _rowsum(prod, out[:, j:e])
+        if first:
+            _negative_zeros(prod, out[:, j:e])
     if c is None:
         out += _F32(0)  # (the chain starts at +0: a sum of -0.0 alone is +0.0)
     return out
+
+
+def _negative_zeros(prod, res):
+    """NOTE: NumPy's reduce starts a float sum at +0, so a chain of -0 alone (a -0 start and
+    every product -0), which is -0, comes out +0: those outputs of ``res`` go back to -0."""
+    z = (res == 0) & np.signbit(prod[0])
+    if z.any():
+        rest = prod[1:, z]
+        neg = np.all((rest == 0) & np.signbit(rest), axis=0)
+        res[z] = np.where(neg, _F32(-0.0), res[z])
 
 
 def _heads(a, c, n, first, res, b):
     """Fix up the head outputs of chain rows: in C's row ``i`` (``first`` + the row of ``a``),
     the ``h = -(i * N) % 4`` outputs before its first 16-byte boundary, when at least 4
     outputs follow them, take :func:`_quads`' order (the others stay one chain)."""
+    if n % 4 == 0 or n < 5:
+        return res  # (no row has such head outputs)
     h = -((first + np.arange(a.shape[0])) * n) % 4
     for size in (1, 2, 3):
         rows = np.flatnonzero(h == size)
@@ -338,16 +394,22 @@ def _quads(x, b, c):
         quad += g[:, 1, 3]
         steps.append(np.concatenate([g[:, 0], quad[:, None]], axis=1).reshape(5 * full, r, h))
     steps.append(p[8 * full:])
-    return _rowsum(np.concatenate(steps, axis=0)) + _F32(0)
+    steps = np.concatenate(steps, axis=0)
+    res = _rowsum(steps)
+    if c is None:
+        return res + _F32(0)
+    _negative_zeros(steps, res)
+    return res
 
 
 def _halve(acc):
-    """Lane sums (lanes first) reduced pairwise: lane i + lane i + lanes/2, and again."""
-    parts = list(acc)
-    while len(parts) > 1:
-        h = len(parts) // 2
-        parts = [parts[i] + parts[i + h] for i in range(h)]
-    return parts[0]
+    """Lane sums (lanes first, a power of two of them) reduced pairwise: lane i + lane i +
+    lanes/2, and again; in place in ``acc``, whose first lane is returned."""
+    h = acc.shape[0]
+    while h > 1:
+        h //= 2
+        np.add(acc[:h], acc[h:2 * h], out=acc[:h])
+    return acc[0]
 
 
 def _lanes(a, b, gemv=False) -> np.ndarray:
@@ -356,37 +418,70 @@ def _lanes(a, b, gemv=False) -> np.ndarray:
     (M = 1): the first four products are summed in order into lane 0."""
     t, k = a.shape
     n = b.shape[1]
-    q = k // 4
     full = n - n % 4
-    # every float32 product laid out (q, 4, columns, t), or (q, 4, t, columns) when the
-    # columns are the longer side, so that the innermost loop is long; NumPy reduces them
-    # over the first axis row after row, a rounded add per step (checked by _selfcheck)
-    rows_inner = t >= n
-    pa = _columns(a).reshape(q, 4, t)
-    pb = np.ascontiguousarray(b.reshape(q, 4, n))
-    pa = pa[:, :, None, :] if rows_inner else pa[:, :, :, None]
+    at = _columns(a)  # (K, t)
     out = np.empty((t, n), _F32)
-    for j, e in _column_chunks(n, k * t):
-        bj = pb[:, :, j:e, None] if rows_inner else pb[:, :, None, j:e]
-        prod = np.empty(np.broadcast_shapes(pa.shape, bj.shape), _F32)  # (C-ordered)
-        np.multiply(pa, bj, out=prod)
-        if gemv:
-            first = prod[0]
-            first[0] = ((first[0] + first[1]) + first[2]) + first[3]
-            first[1:] = 0
-        acc = np.add.reduce(prod, axis=0)
-        acc += _F32(0)  # (MKL's lanes start at +0)
-        sums = _halve(acc)
-        out[:, j:e] = sums.T if rows_inner else sums
-        if e > full:  # the last N % 4 columns: 8 lanes, k mod 8 = 4 * (q mod 2) + k mod 4
-            c0 = max(j, full) - j
-            tail = prod[:, :, c0:] if rows_inner else prod[:, :, :, c0:]
-            tail = np.ascontiguousarray(tail).reshape((q // 2, 8) + tail.shape[2:])
-            acc = np.add.reduce(tail, axis=0)
-            acc += _F32(0)
-            sums = _halve(acc)
-            out[:, j + c0:e] = sums.T if rows_inner else sums
+    for j, e in _column_chunks(full, k * t):
+        _lane_sums(at, b[:, j:e], 4, gemv, out[:, j:e])
+    if full < n:
+        _lane_sums(at, b[:, full:], 8, gemv, out[:, full:])
     return out
+
+
+def _outer(x, y, out, rows_inner):
+    """Into ``out``: for every k the float32 products of row k of ``x`` (K, t) and of ``y``
+    (K, n), laid out (K, n, t) if ``rows_inner``, else (K, t, n); a zero product may come out
+    +0 whatever its sign.  (``np.einsum`` runs these broadcast products ~1.4x faster than
+    ``np.multiply``: checked by :func:`_einsum_ok`.)"""
+    if _einsum_ok():
+        np.einsum("kt,kn->knt" if rows_inner else "kt,kn->ktn", x, y, out=out)
+    elif rows_inner:
+        np.multiply(x[:, None, :], y[:, :, None], out=out)
+    else:
+        np.multiply(x[:, :, None], y[:, None, :], out=out)
+
+
+@functools.lru_cache(maxsize=None)
+def _einsum_ok() -> bool:
+    """Whether ``np.einsum``'s products without a sum are NumPy's rounded float32 products
+    (up to the sign of zeros), on operands with infinities, NaNs and subnormals."""
+    rng = np.random.default_rng(7)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-45, 3e38, -3e38], _F32)
+    x = rng.choice(special, (24, 19)).astype(_F32)
+    y = rng.choice(special, (24, 6)).astype(_F32)
+    x[::3] = rng.standard_normal((8, 19))
+    y[1::3] = rng.standard_normal((8, 6)) * 1e-20
+    ok = True
+    with np.errstate(all="ignore"):
+        for spec, want in (("kt,kn->knt", x[:, None, :] * y[:, :, None]),
+                           ("kt,kn->ktn", x[:, :, None] * y[:, None, :])):
+            got = np.einsum(spec, x, y)
+            same = (got.view(np.uint32) == want.view(np.uint32)) | (got == 0) & (want == 0)
+            ok = ok and got.dtype == _F32 and bool(same.all())
+    return ok
+
+
+def _lane_sums(at, b, lanes, gemv, out):
+    """:func:`_lanes` for ``at`` (K, t: ``a`` transposed) times ``b`` (K, columns) in
+    ``lanes`` lanes, into ``out`` (t, columns)."""
+    k, t = at.shape
+    n = b.shape[1]
+    g = k // lanes
+    # every float32 product laid out (g, lanes, columns, t), or (g, lanes, t, columns) when
+    # the columns are the longer side, so that the innermost loop is long; NumPy reduces them
+    # over the first axis row after row, a rounded add per step (checked by _selfcheck); a
+    # zero product's sign changes no lane sum but the sign of a zero one (see below)
+    rows_inner = t >= n
+    prod = np.empty((g, lanes, n, t) if rows_inner else (g, lanes, t, n), _F32)  # (C-ordered)
+    _outer(at, b, prod.reshape((k,) + prod.shape[2:]), rows_inner)
+    if gemv:
+        first = prod[0]
+        first[0] = ((first[0] + first[1]) + first[2]) + first[3]
+        first[1:] = 0
+    # (MKL's lanes start at +0; a lane of -0 changes no sum but the sign of a zero one, so
+    # the +0 goes once onto the reduced sum)
+    sums = _halve(np.add.reduce(prod, axis=0))
+    np.add(sums.T if rows_inner else sums, _F32(0), out=out)
 
 
 def _dot(a, w) -> np.ndarray:
@@ -450,7 +545,9 @@ def _run(a, b, bias, alpha, beta, threads):
     n = b.shape[1]
     if bias is not None and beta == 0:
         bias = None
-    p = plan(m, k, n, _transposed(b), _threads(threads), alpha, _transposed(a), _aligned(a))
+    la, lb = _layout(a), _layout(b)  # (inspected once, for plan and the kernels)
+    p = plan(m, k, n, lb is not None and not lb[0], _threads(threads), alpha,
+             la is not None and not la[0], n != 1 or _aligned(a))
     if p is None:
         return None
     rows, tail = p
@@ -459,18 +556,22 @@ def _run(a, b, bias, alpha, beta, threads):
         c = np.empty((m, n), _F32)
         c[...] = bias
         if beta != 1:
-            c *= _F32(beta)
-    with np.errstate(all="ignore"):
-        if rows:
-            bs = b if alpha == 1 else np.multiply(b, _F32(alpha), dtype=_F32)
-            top = _blocked(a[:rows], bs, None if c is None else c[:rows])
-            if c is None:
-                if rows == m:
-                    return top
-                c = np.empty((m, n), _F32)
-                c[:rows] = top
+            with np.errstate(all="ignore"):
+                c *= _F32(beta)
+    if rows:  # (BLAS raises none of NumPy's floating-point warnings)
+        bs, lbs = b, lb
+        if alpha != 1:
+            with np.errstate(all="ignore"):
+                bs = np.multiply(b, _F32(alpha), dtype=_F32)
+            lbs = None
+        if c is None:
+            c = np.empty((m, n), _F32)
+            _blocked(a[:rows], bs, c[:rows], False, la, lbs)
+        else:
+            _blocked(a[:rows], bs, c[:rows], True, la, lbs)
         if tail is None:
             return c
+    with np.errstate(all="ignore"):
         ta = a[rows:]
         ct = None if bias is None else c[rows:]
         if tail == "chain":
@@ -487,10 +588,10 @@ def _run(a, b, bias, alpha, beta, threads):
                 res *= _F32(alpha)
             if ct is not None:
                 res += ct
-        if c is None:
-            return res
-        c[rows:] = res
-        return c
+    if c is None:
+        return res
+    c[rows:] = res
+    return c
 
 
 def _plain(a, b) -> bool:

@@ -141,6 +141,7 @@ def evaluate(model, x, y, device, batch=1000):
 
 
 def train(args):
+    ember.set_float32_matmul_precision(getattr(args, "matmul_precision", "highest"))
     device = pick_device(args.device)
     os.makedirs(args.out, exist_ok=True)
     ember.manual_seed(args.seed)
@@ -339,6 +340,9 @@ def demo_main(argv) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--limit", type=int, default=0,
                    help="use only the first N train and test images (for quick checks)")
+    p.add_argument("--matmul-precision", choices=["highest", "high"], default="highest",
+                   help="'highest': products summed in PyTorch's order (its bits); 'high': "
+                   "NumPy's order, about 1.5x faster")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or not math.isfinite(args.lr) or args.lr <= 0:
         p.error("--epochs and --batch-size must be at least 1 and --lr positive")

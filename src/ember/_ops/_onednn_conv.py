@@ -340,8 +340,6 @@ def _onednn(x, w, bias, s, p, d):
     win = np.lib.stride_tricks.as_strided(
         xp, (n, c, kh, kw, oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]),
         writeable=False)
-    po = out.ctypes.data
-    img = o * L * 4
     blocks = channel_blocks(c)
     step = max(1, _CHUNK // max(1, kh * kw * (blocks[0][1] - blocks[0][0]) * L))
     buf = np.empty(min(n, step) * kh * kw * (blocks[0][1] - blocks[0][0]) * L, _F32)
@@ -355,14 +353,24 @@ def _onednn(x, w, bias, s, p, d):
             # b = the columns (K, OH*OW) of each image, rows (kernel row, column, channel)
             cols = buf[:(n1 - n0) * k * L].reshape(n1 - n0, kh, kw, c1 - c0, oh, ow)
             cols[...] = win[n0:n1, c0:c1].transpose(0, 2, 3, 1, 4, 5)
-            pb = cols.ctypes.data
-            for i in range(n1 - n0):
-                if k > _KMAX:  # (longer than one OpenBLAS call sums unbroken)
-                    _long_chain(a, cols[i].reshape(k, L), out[n0 + i].reshape(o, L), beta)
-                    continue
-                _blas.sgemm(False, True, o, L, k, a.ctypes.data, o, pb + i * k * L * 4, L,
-                            beta, po + (n0 + i) * img)
+            _per_image(a, cols, out, n0, beta)
     return out
+
+
+def _per_image(a, cols, out, n0, beta):
+    """Each image i of ``cols`` (flattening to (K, L) apiece): ``out[n0 + i]``, viewed
+    (rows, L), becomes ``a.T @ cols[i]`` plus ``beta`` times itself, ``a`` being the (K, rows)
+    weights by rows: one sgemm each, or :func:`_long_chain` where K is longer than one
+    OpenBLAS call sums unbroken."""
+    k, rows = a.shape
+    L = out[0].size // rows
+    pa, pb, po = a.ctypes.data, cols.ctypes.data, out.ctypes.data
+    for i in range(cols.shape[0]):
+        if k > _KMAX:
+            _long_chain(a, cols[i].reshape(k, L), out[n0 + i].reshape(rows, L), beta)
+            continue
+        _blas.sgemm(False, True, rows, L, k, pa, rows, pb + i * k * L * 4, L, beta,
+                    po + (n0 + i) * rows * L * 4)
 
 
 def _long_chain(a, b, c, beta):
@@ -600,8 +608,6 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
         chains = [(range(kh), range(kw), (0, o))]
     L = h * wd
     out = np.empty((n, c, h, wd), _F32)
-    po = out.ctypes.data
-    img = c * L * 4
     for ci, (rows, colz, (o0, o1)) in enumerate(chains):
         taps = [(i, j) for i in rows for j in colz]
         k = len(taps) * (o1 - o0)
@@ -616,11 +622,5 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
             for t, (i, j) in enumerate(taps):
                 y0, x0 = p[0] - i + kh - 1, p[1] - j + kw - 1
                 cols[:, t] = d[n0:n1, o0:o1, y0:y0 + h, x0:x0 + wd]
-            pb = cols.ctypes.data
-            for q in range(n1 - n0):
-                if k > _KMAX:  # (longer than one OpenBLAS call sums unbroken)
-                    _long_chain(a, cols[q].reshape(k, L), out[n0 + q].reshape(c, L), beta)
-                    continue
-                _blas.sgemm(False, True, c, L, k, a.ctypes.data, c, pb + q * k * L * 4, L,
-                            beta, po + (n0 + q) * img)
+            _per_image(a, cols, out, n0, beta)
     return out

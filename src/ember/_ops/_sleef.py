@@ -690,3 +690,13 @@ def gelu_grad_onednn(x):
             p = _fma32(p, w, c)
         e = _fma32(-q * w, p, _F32(1))
         return _fma32(_with_sign_of(e, r), _F32(0.5), t + _F32(0.5))
+
+
+def log_sigmoidf(x):
+    """PyTorch's float32 ``log_sigmoid`` kernel: ``min(x, 0) - log1p(exp(-|x|))`` with Sleef's
+    ``expf`` and ``log1pf`` on every value; returns it with the ``exp(-|x|)`` buffer, which
+    PyTorch keeps for the backward."""
+    with np.errstate(all="ignore"):
+        buf = expf(-np.abs(x))
+        return np.minimum(x, _F32(0)) - log1pf(buf), buf
+

@@ -730,9 +730,7 @@ def logsigmoid(input: Tensor) -> Tensor:
         # PyTorch's kernel runs every value (tails too) through the vector code: min(x, 0) -
         # log1p(exp(-|x|)) with Sleef's functions (bit for bit); exp(-|x|) is kept for the
         # backward, as PyTorch keeps its buffer
-        with quiet:
-            buf = _sleef.expf(-np.abs(a))
-            out = np.minimum(a, _F(0)) - _sleef.log1pf(buf)
+        out, buf = _sleef.log_sigmoidf(a)
     else:
         out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
     return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input, buf)

@@ -29,6 +29,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
+from ..._ops import _onednn_conv
 from ..._ops._core import make, same_device, xp_of
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
@@ -327,8 +328,6 @@ def _exact_forward(x, w, b, stride, padding, dilation, groups):
             x.ndim not in (3, 4) or not x.size or not w.size or \
             get_float32_matmul_precision() != "highest":
         return None
-    from ..._ops import _onednn_conv
-
     if x.ndim == 3:  # (PyTorch runs conv1d as conv2d over one row)
         out = _onednn_conv.conv2d(x[:, :, None], w[:, :, None], b, (1,) + stride,
                                   (0,) + padding, (1,) + dilation, groups)

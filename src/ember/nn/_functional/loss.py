@@ -735,8 +735,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         # the input's own dtype
         if type(xw) is np.ndarray and xw.dtype == np.float32:
             # (PyTorch's log_sigmoid kernel: Sleef's exp and log1p, as F.logsigmoid)
-            ls = np.minimum(xw, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(xw)))
-            ls = ls.astype(xd, copy=False)
+            ls = _sleef.log_sigmoidf(xw)[0].astype(xd, copy=False)
         else:
             ls = (xp.minimum(xw, 0) - xp.log1p(xp.exp(-abs(xw)))).astype(xd, copy=False)
         if pos_weight is not None:

@@ -106,9 +106,6 @@ def test_multilabel_margin_loss_double_sums(reduction):
         _loss_pair("multilabel_margin_loss", x, tl, reduction=reduction)
 
 
-@pytest.mark.xfail(strict=True, reason="PyTorch's xlogy (so kl_div) is x * logf(y) with glibc's "
-                   "logf, which differs from float64 log rounded once for ~0.6% of float32 "
-                   "inputs; ember rounds NumPy's float64 log")
 def test_xlogy_float32_glibc_logf():
     rng = np.random.default_rng(0)
     x = rng.random(20000).astype(np.float32)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import numpy as np
 
@@ -330,7 +331,12 @@ def split(a, vector, scalar, *others, outputs=1, extra=()):
     that many arrays, and so does ``split``. ``extra``: more arrays of ``a``'s shape passed
     after ``others`` (values computed earlier: they play no part in the layout)."""
     others = (*others, *extra)
-    m = vector_mask(a, *others[:len(others) - len(extra)])
+    ops = others[:len(others) - len(extra)]
+    if type(a) is np.ndarray and a.ndim and a.flags.c_contiguous and all(
+            type(o) is np.ndarray and o.shape == a.shape and o.flags.c_contiguous for o in ops):
+        m = loop_mask(a.shape, a, *ops)  # (one flat loop, cut into a range per thread)
+    else:
+        m = vector_mask(a, *ops)
     if m is None:
         return scalar(a, *others)
     if m is True:
@@ -700,3 +706,975 @@ def log_sigmoidf(x):
         buf = expf(-np.abs(x))
         return np.minimum(x, _F32(0)) - log1pf(buf), buf
 
+
+
+# -- Sleef's powf, exp2f and atan2f (the u10 ones PyTorch's Vectorized<float> calls) -----------
+# NOTE: written from Sleef's published algorithms (AVX-512 build: the exponent and mantissa of
+# log's argument come from getexp/getmant, every float32 fused multiply-add is one rounding).
+# ``_fm`` does a fused multiply-add as a float64 product (exact) plus a float64 add rounded to
+# float32: the same rounding unless that add lands on a float32 halfway point (a few in 10**9);
+# the error terms of products (``a * b - round(a * b)``) are exact in float64.
+
+def _fm(a, b, c):
+    t = np.multiply(a, b, dtype=_F64)
+    return np.add(t, c, out=np.empty(t.shape, _F32), casting="unsafe")  # (rounded once)
+
+
+def _perr(a, b, h):
+    """``a * b - h`` (float32, with ``h`` the float32 product): exact."""
+    t = np.multiply(a, b, dtype=_F64)
+    return np.subtract(t, h, out=np.empty(t.shape, _F32), casting="unsafe")
+
+
+_MODEL_BLOCK = 1 << 15  # (values per pass of a modelled kernel: its buffers are kept)
+
+
+def _modelled2(exact):
+    """A binary float32 kernel from a fast model ``fn(x, y) -> (result, risky)`` (elementwise,
+    1-D float32 arrays of one size, or ``y`` a float32 scalar) and ``exact(x, y)``, the
+    step-by-step emulation, run once on all the values the model marks ``risky``."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def f(x, y):
+            x, y = np.asarray(x, _F32), np.asarray(y, _F32)
+            if y.ndim and x.shape != y.shape or not x.ndim:
+                x, y = np.broadcast_arrays(x, y)
+            shape = x.shape
+            xf = np.ascontiguousarray(x).reshape(-1)
+            yf = np.ascontiguousarray(y).reshape(-1) if y.ndim else y
+            n = xf.size
+            if n == 0:
+                return np.empty(shape, _F32)
+            if n <= _MODEL_BLOCK:
+                out, risky = fn(xf, yf)
+                idx = np.flatnonzero(risky)
+            else:
+                out, idx = np.empty(n, _F32), []
+                for i in range(0, n, _MODEL_BLOCK):
+                    out[i:i + _MODEL_BLOCK], risky = fn(
+                        xf[i:i + _MODEL_BLOCK], yf[i:i + _MODEL_BLOCK] if y.ndim else yf)
+                    if risky.any():
+                        idx.append(np.flatnonzero(risky) + i)
+                idx = np.concatenate(idx) if idx else ()
+            if len(idx):
+                out[idx] = exact(xf[idx], yf[idx] if y.ndim else yf)
+            return out.reshape(shape)
+        return f
+    return wrap
+
+
+_FOUR_THIRDS = _F32(1) / _F32(0.75)
+_LOGK_POLY = [_F32(c) for c in (0.240320354700088500976562, 0.285112679004669189453125,
+                                0.400007992982864379882812)]
+_LOGK_C = (_F32(0.66666662693023681640625), _F32(3.69183861259614332084311e-09))
+_EXPK_POLY = [_F32(c) for c in (0.00136324646882712841033936, 0.00836596917361021041870117,
+                                0.0416710823774337768554688, 0.166665524244308471679688,
+                                0.499999850988388061523438)]
+_L2U, _L2L = _F32(-0.693145751953125), _F32(-1.428606765330187045e-06)
+
+
+def _logk(d):
+    """log of the positive float32 array ``d`` as a float32 pair (Sleef's ``logkf``)."""
+    p = d * _FOUR_THIRDS
+    e = (np.frexp(p)[1] - 1).astype(_F32)  # the exponent of d / 0.75 ...
+    _put(e, np.isinf(p), _F32(128))
+    m = np.frexp(d)[0]  # ... and d's mantissa in [0.75, 1.5)
+    m = np.where(m < _F32(0.75), m + m, m)
+    # (m - 1) / (m + 1) as a pair: m - 1 is exact, m + 1 a pair
+    n = m - _F32(1)
+    d0 = m + _F32(1)
+    v = d0 - _F32(1)
+    d1 = (_F32(1) - (d0 - v)) + (m - v)
+    t = _F32(1) / d0
+    q0 = n * t
+    u = _perr(t, n, q0)
+    w = _fm(-d1, t, (1 - np.multiply(d0, t, dtype=_F64)).astype(_F32))
+    q1 = _fm(q0, w, u)
+    # its square, and the series
+    x2h = q0 * q0
+    x2l = _fm(q0 + q0, q1, _perr(q0, q0, x2h))
+    t = _fm(_LOGK_POLY[0], x2h, _LOGK_POLY[1])
+    t = _fm(t, x2h, _LOGK_POLY[2])
+    sh = _LN2_PAIR[0] * e
+    sl = _fm(_LN2_PAIR[1], e, _perr(_LN2_PAIR[0], e, sh))
+    tq0, tq1 = q0 * _F32(2), q1 * _F32(2)  # s += 2 x
+    h = sh + tq0
+    sl = (((sh - h) + tq0) + sl) + tq1
+    sh = h
+    ch = x2h * q0  # x^3
+    cl = _fm(x2h, q1, _fm(x2l, q0, _perr(x2h, q0, ch)))
+    ah = x2h * t  # x^2 t + c
+    al = _fm(x2l, t, _perr(x2h, t, ah))
+    bh = ah + _LOGK_C[0]
+    v = bh - ah
+    bl = ((ah - (bh - v)) + (_LOGK_C[0] - v)) + (al + _LOGK_C[1])
+    rh = ch * bh
+    rl = _fm(ch, bl, _fm(cl, bh, _perr(ch, bh, rh)))
+    h = sh + rh
+    return h, (((sh - h) + rh) + sl) + rl
+
+
+def _rint_i32(u):
+    """float32 -> int32 rounding to nearest even, INT_MIN where out of range (as cvtps2dq)."""
+    ok = np.abs(u) < _F32(2.0 ** 31)
+    if ok.all():
+        return np.rint(u).astype(np.int32)
+    return np.where(ok, np.rint(np.where(ok, u, 0)), -2.0 ** 31).astype(np.int32)
+
+
+def _ldexpk(x, q):
+    """``x * 2**q`` as Sleef's ``vldexp`` does it: four multiplications by one power of two,
+    then one by another (each rounded: the steps matter where the result is subnormal)."""
+    m = q >> 31
+    m = (((m + q) >> 6) - m) << 4
+    q = q - (m << 2)
+    m = np.clip(m + 127, 0, 255)
+    u = (m << 23).view(_F32)
+    x = (((x * u) * u) * u) * u
+    return x * ((q + 127) << 23).view(_F32)
+
+
+def _expk(dh, dl):
+    """exp of the float32 pair (dh, dl) (Sleef's ``expkf``)."""
+    q = _rint_i32((dh + dl) * _INV_LN2)
+    qf = q.astype(_F32)
+    for c in (_L2U, _L2L):  # s = d - q ln2, as a pair
+        y = qf * c
+        h = dh + y
+        v = h - dh
+        dl = ((dh - (h - v)) + (y - v)) + dl
+        dh = h
+    h = dh + dl  # normalised
+    sl = (dh - h) + dl
+    sh = h
+    u = _fm(_EXPK_POLY[0], sh, _EXPK_POLY[1])
+    for c in _EXPK_POLY[2:]:
+        u = _fm(u, sh, c)
+    qh = sh * sh  # s^2 (a pair) times u
+    ql = _fm(sh + sh, sl, _perr(sh, sh, qh))
+    mh = qh * u
+    ml = _fm(ql, u, _perr(qh, u, mh))
+    h = sh + mh  # s + s^2 u, then 1 + that
+    tl = (((sh - h) + mh) + sl) + ml
+    th = _F32(1) + h
+    tl = ((_F32(1) - th) + h) + tl
+    return _ldexpk(th + tl, q)
+
+
+def _powf_core(x, y):
+    ah, al = _logk(np.abs(x))
+    h = ah * y
+    l = _fm(al, y, _perr(ah, y, h))
+    r = _expk(h, l)
+    _put(r, h < _F32(-104), _F32(0))
+    return r
+
+
+def _powf_exact(x, y):
+    """:func:`powf` by Sleef's arithmetic, step by step."""
+    with np.errstate(all="ignore"):
+        r = _powf_core(x, y)
+        ok = (x > 0) & (x < np.inf) & (np.abs(y) < np.inf) & ~np.isnan(r)
+        if not ok.all():
+            i = np.flatnonzero(~ok)
+            yv = y if np.ndim(y) == 0 else y[i]
+            r[i] = _pow_special(x[i], np.broadcast_to(yv, i.shape), r[i])
+        one = (x == _F32(1)) | (y == 0)
+        if one.any():
+            _put(r, one, _F32(1))
+    return r
+
+
+def _pow_special(x, y, r):
+    """Sleef powf's results where ``x`` is not a positive finite number or ``y`` not finite."""
+    ay = np.abs(y)
+    yint = (np.trunc(y) == y) | (ay > _F32(1 << 24))
+    yodd = (np.trunc(np.where(ay < _F32(1 << 24), y, 0)).astype(np.int64) & 1 == 1) & yint
+    r = np.where(np.isnan(r), _F32(np.inf), r)
+    r = r * np.where(x > 0, _F32(1), np.where(yint, np.where(yodd, _F32(-1), _F32(1)),
+                                               _F32(np.nan)))
+    efx = _with_sign_of(np.abs(x) - _F32(1), y)
+    r = np.where(np.isinf(y), np.where(efx < 0, _F32(0), np.where(efx == 0, _F32(1),
+                                                                  _F32(np.inf))), r)
+    sign = _with_sign_of(np.ones_like(x), x)
+    big = np.where(np.where(x == 0, -y, y) < 0, _F32(0), _F32(np.inf))
+    r = np.where(np.isinf(x) | (x == 0), np.where(yodd, sign, _F32(1)) * big, r)
+    r = np.where(np.isnan(x) | np.isnan(y), _F32(np.nan), r)
+    return np.where((y == 0) | (x == 1), _F32(1), r).astype(_F32)
+
+
+# NOTE: the fast path models Sleef's powf in float64: the float32 values whose rounding it
+# keeps exactly (the log series' coefficient t from Sleef's float32 x**2, the reduction's q,
+# the float32 s that feeds the exp series, and that series' float32 value u), the rest of its
+# float-pair arithmetic as plain float64. The model's value of exp(s) before Sleef's last
+# rounding was within 2**-44.8 (|y log x| + 1) (relative) of Sleef's pair over 4 * 10**6
+# inputs of all scales; ``_POW_ERR`` takes 2**-42. Values nearer a float32 halfway point than
+# that (or near enough one for Sleef's float32 s, were it one ulp off the model's, to change
+# the result), special operands, subnormal x and results near over- or underflow take the
+# step-by-step emulation: about 3 in 10**5 values for operands near 1, more for large
+# |y log x|. Checked against the emulation on 2 * 10**7 random operands of many kinds.
+# (Sleef's q rounds float32(y log x) / ln 2: the model rounds the float64 one's float32
+# rounding; they differ only where y log x lies within 2**-44 of a float32 halfway point and
+# its quotient within 2**-14 of a half-integer, about 2**-34 of inputs.)
+_POW_ERR = 2.0 ** -42
+_LOGK_C64 = _F64(_LOGK_C[0]) + _F64(_LOGK_C[1])
+_LN2_64 = _F64(_LN2_PAIR[0]) + _F64(_LN2_PAIR[1])
+_EXPK_POLY64 = [_F64(c) for c in _EXPK_POLY]
+
+
+def _mid_dist(v, out=None):
+    """How far the float64 array ``v`` lies from the nearest float32 halfway point, in float64
+    ulps of ``v`` (int64)."""
+    low = np.bitwise_and(v.view(np.int64), 0x1FFFFFFF, out=out)
+    low -= 0x10000000
+    return np.abs(low, out=low)
+
+
+_WORK_SPECS = {}  # a kernel's buffers: name -> dtype
+_work_local = threading.local()
+
+
+def _work(kind, n):
+    """The buffers of kernel ``kind`` for ``n`` values, kept per thread."""
+    cache = _work_local.__dict__.setdefault("bufs", {})
+    w = cache.get((kind, n))
+    if w is not None:
+        return w
+    w = cache.get((kind, _MODEL_BLOCK))
+    if w is None:
+        w = cache[kind, _MODEL_BLOCK] = _Work(_MODEL_BLOCK, **_WORK_SPECS[kind])
+    if n > _MODEL_BLOCK:
+        return _Work(n, **_WORK_SPECS[kind])
+    if len(cache) > 32:  # (views of the full buffers for a few sizes)
+        for key in [k for k in cache if k[1] != _MODEL_BLOCK]:
+            del cache[key]
+    w = cache[kind, n] = w.cut(n)
+    return w
+
+
+class _Work:
+    """Preallocated work buffers for a blocked kernel (fresh temporaries are slow to get)."""
+
+    def __init__(self, n, **kinds):
+        for name, dt in kinds.items():
+            setattr(self, name, np.empty(n, dt))
+
+    def cut(self, n):
+        """The buffers cut to ``n`` values (a last, shorter block)."""
+        w = _Work(0)
+        w.__dict__.update({k: v[:n] for k, v in self.__dict__.items()})
+        return w
+
+
+_WORK_SPECS["pow"] = dict(i1=np.int32, i2=np.int32, i3=np.int32, f1=_F32, f2=_F32, a=_F64,
+                          b=_F64, c=_F64, d=_F64, s=_F64, l1=np.int64, r1=np.bool_,
+                          r2=np.bool_, r3=np.bool_)
+
+
+def _round32(v, buf):
+    """``v`` (float64, in place) rounded to float32 through the float32 buffer ``buf``."""
+    buf[...] = v
+    v[...] = buf
+    return v
+
+
+@_modelled2(_powf_exact)
+def powf(x, y):
+    """``x ** y`` of float32 arrays as Sleef's ``powf_u10`` computes it (PyTorch's vector pow)."""
+    n = x.size
+    W = _work("pow", n)
+    ix, e, i3 = W.i1, W.i2, W.i3
+    f1, f2 = W.f1, W.f2
+    a, b, c, d, s = W.a, W.b, W.c, W.d, W.s
+    # (float64 operands only where it can: mixed ones are slow)
+    with np.errstate(all="ignore"):
+        np.bitwise_and(x.view(np.int32), 0x7fffffff, out=ix)
+        np.subtract(ix, 0x3f400000, out=e)  # |x| = m 2**e, m in [0.75, 1.5)
+        np.right_shift(e, 23, out=e)
+        np.left_shift(e, 23, out=i3)
+        np.subtract(ix, i3, out=i3)
+        m = i3.view(_F32)
+        np.add(m, _F32(1), out=f1)  # Sleef's float32 (m - 1) / (m + 1), squared, ...
+        np.divide(_F32(1), f1, out=f1)
+        np.subtract(m, _F32(1), out=f2)
+        np.multiply(f1, f2, out=f1)
+        np.multiply(f1, f1, out=f1)
+        b[...] = f1
+        np.multiply(b, _F64(_LOGK_POLY[0]), out=c)  # ... into its float32 series
+        c += _F64(_LOGK_POLY[1])
+        _round32(c, f1)
+        c *= b
+        c += _F64(_LOGK_POLY[2])
+        _round32(c, f1)  # p
+        a[...] = m  # log |x| = e ln 2 + 2 a + a**3 (a**2 p + c), a = (m - 1) / (m + 1)
+        np.add(a, 1, out=b)
+        a -= 1
+        a /= b
+        np.multiply(a, a, out=b)
+        c *= b
+        c += _LOGK_C64
+        c *= b
+        c += 2
+        c *= a
+        b[...] = e
+        b *= _LN2_64
+        c += b
+        if y.ndim:
+            b[...] = y
+            c *= b  # w = y log |x|
+        else:
+            c *= _F64(y)
+        f1[...] = c  # Sleef's reduction: q = rint(float32(w) / ln 2)
+        f1 *= _INV_LN2
+        q = np.rint(f1, out=f1)
+        np.multiply(q, _L2L, out=f2)  # (that product rounded to float32, as Sleef's)
+        s[...] = f2
+        s += c
+        a[...] = q
+        a *= _F64(_L2U)
+        s += a
+        a[...] = s  # the float32 s of Sleef's series ...
+        _round32(a, f2)
+        np.multiply(a, _EXPK_POLY64[0], out=b)
+        for k in _EXPK_POLY64[1:]:  # ... and the series' float32 value u
+            b += k
+            _round32(b, f2)
+            if k != _EXPK_POLY64[-1]:
+                b *= a
+        np.multiply(s, s, out=a)  # v = exp(s) = 1 + s + s**2 u
+        np.multiply(a, b, out=d)
+        d += s
+        d += 1
+        f2[...] = d
+        i3[...] = q
+        out = np.ldexp(f2, i3)
+        r, r2, r3, l1 = W.r1, W.r2, W.r3, W.l1
+        np.abs(c, out=c)
+        c *= _POW_ERR * 2.0 ** 53  # the model's error bound, in float64 ulps of v
+        c += _POW_ERR * 2.0 ** 53
+        _mid_dist(d, l1)
+        d[...] = l1  # (float64 comparisons: mixed ones are slow)
+        np.less_equal(d, c, out=r)
+        if not c.max() <= (87 * _POW_ERR + _POW_ERR) * 2.0 ** 53:
+            # (NaN, infinite y, results near over- or underflow)
+            np.greater(c, (87 * _POW_ERR + _POW_ERR) * 2.0 ** 53, out=r2)
+            r |= r2
+            r |= np.isnan(c)
+        # Sleef's float32 s one ulp off would change u by 2 ulps at most, v by s**2 2**-23:
+        # where v is that near a halfway point, is s within the model's error of one?
+        a *= 2.0 ** 31
+        a += c
+        np.less_equal(d, a, out=r2)
+        _mid_dist(s, l1)
+        d[...] = l1
+        np.bitwise_and(s.view(np.int64), 0x7FF0000000000000, out=l1)
+        d *= l1.view(_F64)  # (its distance, in units of 2**-52)
+        c *= 0.5
+        np.less_equal(d, c, out=r3)
+        r2 &= r3
+        r |= r2
+        if not (ix.min() >= 0x00800000 and ix.max() < 0x7f800000):
+            np.subtract(ix, 0x00800000, out=i3)  # x 0, subnormal, infinite or NaN
+            np.greater_equal(i3.view(np.uint32), 0x7f000000, out=r2)
+            r |= r2
+        if x.view(np.int32).min() < 0:  # Sleef's sign: -1 for an odd integer y, else NaN
+            i = np.flatnonzero(np.signbit(x) & (x == x))
+            yi = np.broadcast_to(y, x.shape)[i]
+            ay = np.abs(yi)
+            yint = (np.trunc(yi) == yi) | (ay > _F32(1 << 24))
+            odd = (np.trunc(np.where(ay < _F32(1 << 24), yi, 0)).astype(np.int64) & 1) == 1
+            out[i] *= np.where(yint, np.where(odd, _F32(-1), _F32(1)), _F32(np.nan))
+    return out, r
+
+
+_EXP2_POLY = [_F32(c) for c in (0.1535920892e-3, 0.1339262701e-2, 0.9618384764e-2,
+                                0.5550347269e-1, 0.2402264476e+0, 0.6931471825e+0, 1)]
+
+
+_WORK_SPECS["exp2"] = dict(f1=_F32, f2=_F32, a=_F64, b=_F64, i1=np.int32)
+
+
+def exp2f(d):
+    """``2 ** d`` of a float32 array as Sleef's ``exp2f_u10`` computes it (the FMA build)."""
+    d = np.asarray(d, _F32)
+    flat = np.ascontiguousarray(d).reshape(-1)
+    n = flat.size
+    out = np.empty(n, _F32)
+    if n == 0:
+        return out.reshape(d.shape)
+    with np.errstate(all="ignore"):
+        for i in range(0, n, _MODEL_BLOCK):
+            _exp2f_block(flat[i:i + _MODEL_BLOCK], out[i:i + _MODEL_BLOCK])
+        if not (flat.min() >= -124 and flat.max() < 127):  # (results not normal, NaN)
+            i = np.flatnonzero(~((flat >= -124) & (flat < 127)))
+            out[i] = _exp2f_exact(flat[i])
+    return out.reshape(d.shape)
+
+
+def _exp2f_block(d, out):
+    """:func:`exp2f` of a block whose results are normal numbers, into ``out``: the same
+    float32 fused multiply-adds in preallocated buffers, and one scaling."""
+    n = d.size
+    W = _work("exp2", n)
+    q, p, s, t = W.f1, W.f2, W.a, W.b
+    np.rint(d, out=q)
+    np.subtract(d, q, out=p)
+    s[...] = p
+    np.multiply(s, _F64(_EXP2_POLY[0]), out=t)
+    for c in _EXP2_POLY[1:]:  # (float64 operands only: mixed ones are slow)
+        t += _F64(c)
+        p[...] = t  # (the fused multiply-add's rounding)
+        if c != 1:
+            t[...] = p
+            t *= s
+    W.i1[...] = q
+    np.ldexp(p, W.i1, out=out)
+
+
+def _exp2f_exact(d):
+    """:func:`exp2f` step by step (its two scalings too: they matter for subnormal results)."""
+    with np.errstate(all="ignore"):
+        u = np.rint(d)
+        s = d - u
+        p = _fm(_EXP2_POLY[0], s, _EXP2_POLY[1])
+        for c in _EXP2_POLY[2:]:
+            p = _fm(p, s, c)
+        ok = (d > _F32(-151)) & (d < _F32(128))
+        q = np.where(ok, u, 0).astype(np.int32)
+        h = q >> 1  # times 2**q in two steps, as Sleef's ``vldexp2``
+        p = (p * ((h + 127) << 23).view(_F32)) * ((q - h + 127) << 23).view(_F32)
+        if not ok.all():
+            _put(p, d >= 128, _F32(np.inf))
+            _put(p, d < -150, _F32(0))
+            _put(p, np.isnan(d), _F32(np.nan))
+        return p
+
+
+_ATAN_POLY = [_F32(c) for c in (-0.00176397908944636583328247, 0.0107900900766253471374512,
+                                -0.0309564601629972457885742, 0.0577365085482597351074219,
+                                -0.0838950723409652709960938, 0.109463557600975036621094,
+                                -0.142626821994781494140625, 0.199983194470405578613281)]
+_HALF_PI_PAIR = (_F32(1.5707963705062866211), _F32(-4.3711388286737928865e-08))
+_PI_2, _PI_4, _PI = _F32(math.pi / 2), _F32(math.pi / 4), _F32(math.pi)
+
+
+def _atan2f_exact(y, x):
+    """:func:`atan2f` by Sleef's arithmetic, step by step."""
+    with np.errstate(all="ignore"):
+        tiny = np.abs(x) < _F32(2.9387372783541830947e-39)
+        if tiny.any():
+            x = np.where(tiny, x * _F32(1 << 24), x)
+            y = np.where(tiny, y * _F32(1 << 24), y)
+        ay = np.abs(y)
+        neg = x < 0
+        ax = np.abs(x)
+        swap = ax < ay
+        q = neg.astype(np.float32) * _F32(-2) + swap
+        nh = np.where(swap, -ax, ay)  # the ratio, as a pair
+        dh = np.maximum(ax, ay)
+        t = _F32(1) / dh
+        sh = nh * t
+        sl = _fm(sh, (1 - np.multiply(dh, t, dtype=_F64)).astype(_F32), _perr(t, nh, sh))
+        th = sh * sh  # its square, normalised
+        tl = _fm(sh + sh, sl, _perr(sh, sh, th))
+        h = th + tl
+        tl = (th - h) + tl
+        th = h
+        u = _fm(_ATAN_POLY[0], th, _ATAN_POLY[1])
+        for c in _ATAN_POLY[2:]:
+            u = _fm(u, th, c)
+        ph = u * th  # t (-1/3 + u t) ...
+        bh = _F32(-0.333332866430282592773438) + ph
+        bl = (_F32(-0.333332866430282592773438) - bh) + ph
+        mh = th * bh
+        ml = _fm(th, bl, _fm(tl, bh, _perr(th, bh, mh)))
+        ch = _F32(1) + mh  # ... s (1 + that) ...
+        cl = ((_F32(1) - ch) + mh) + ml
+        rh = sh * ch
+        rl = _fm(sh, cl, _fm(sl, ch, _perr(sh, ch, rh)))
+        qh = _HALF_PI_PAIR[0] * q  # ... + q pi/2
+        ql = _fm(_HALF_PI_PAIR[1], q, _perr(_HALF_PI_PAIR[0], q, qh))
+        h = qh + rh
+        r = h + ((((qh - h) + rh) + ql) + rl)
+        r = _with_sign_of(r, x)
+        if not (np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)).all():
+            r = _atan2_special(y, x, r)
+        return _with_sign_of(r, y)
+
+
+def _atan2_special(y, x, r):
+    xinf = np.isinf(x)
+    hx = np.where(xinf, _with_sign_of(np.full_like(x, _PI_2), x), _F32(0))
+    r = np.where(xinf | (x == 0), _PI_2 - hx, r)
+    hx = np.where(xinf, _with_sign_of(np.full_like(x, _PI_4), x), _F32(0))
+    r = np.where(np.isinf(y), _PI_2 - hx, r)
+    r = np.where(y == 0, np.where(np.signbit(x), _PI, _F32(0)), r)
+    return np.where(np.isnan(x) | np.isnan(y), _F32(np.nan), r).astype(_F32)
+
+
+# NOTE: the fast path models Sleef's atan2f as the pow one does: the ratio s = min / max of
+# |x| and |y| (signed) and t = s**2 in float64, Sleef's float32 t (t rounded) into its float32
+# series u (fused multiply-adds) and the float32 product u t, then q pi/2 + s (1 + t (c + u t))
+# in float64. That value was within 2**-45.2 (relative) of Sleef's float pair before its last
+# rounding over 4 * 10**6 inputs; ``_ATAN2_ERR`` takes 2**-43. Values nearer a float32
+# halfway point, t near a float32 halfway point (Sleef's float32 t might round the other way),
+# operands zero, subnormal, beyond 2**125, infinite or NaN, and ratios below 2**-100 (Sleef's
+# ratio loses bits there) take the step-by-step emulation. Checked against the emulation on
+# 2 * 10**7 random operands of many kinds.
+_ATAN2_ERR = 1 << 10  # 2**-43, in float64 ulps of a value's binade (2**-52)
+_ATAN_POLY64 = [_F64(c) for c in _ATAN_POLY]
+_ATAN_C64 = _F64(_F32(-0.333332866430282592773438))
+_HALF_PI64 = _F64(_HALF_PI_PAIR[0]) + _F64(_HALF_PI_PAIR[1])
+
+
+_WORK_SPECS["atan2"] = dict(i1=np.int32, f1=_F32, a=_F64, b=_F64, c=_F64, d=_F64, s=_F64,
+                            t=_F64, l1=np.int64, r1=np.bool_, r2=np.bool_)
+
+
+@_modelled2(_atan2f_exact)
+def atan2f(y, x):
+    """``atan2(y, x)`` of float32 arrays as Sleef's ``atan2f_u10`` computes it."""
+    n = y.size
+    W = _work("atan2", n)
+    a, b, c, d, s, t = W.a, W.b, W.c, W.d, W.s, W.t
+    f1, i1, l1, r, r2 = W.f1, W.i1, W.l1, W.r1, W.r2
+    xb = x if x.ndim else np.broadcast_to(x, y.shape)
+    with np.errstate(all="ignore"):
+        a[...] = xb
+        np.abs(a, out=a)
+        b[...] = y
+        np.abs(b, out=b)
+        np.less(a, b, out=r)  # |x| < |y|: the ratio |x| / |y|, negated, and q + 1
+        c[...] = r
+        np.signbit(xb, out=r2)  # x < 0: q - 2
+        d[...] = r2
+        d *= 2
+        c -= d
+        c *= _HALF_PI64  # q pi/2
+        np.minimum(a, b, out=s)
+        np.maximum(a, b, out=d)
+        s /= d
+        d[...] = r  # (negated where |x| < |y|)
+        d *= -2
+        d += 1
+        s *= d
+        np.multiply(s, s, out=t)
+        d[...] = t  # Sleef's float32 t ...
+        _round32(d, f1)
+        np.multiply(d, _ATAN_POLY64[0], out=a)
+        for k in _ATAN_POLY64[1:]:  # ... into the float32 series u ...
+            a += k
+            _round32(a, f1)
+            a *= d  # (the last: the product u t, rounded)
+        _round32(a, f1)
+        a += _ATAN_C64
+        a *= t
+        a += 1
+        a *= s
+        a += c  # q pi/2 + s (1 + t (c + u t))
+        _mid_dist(a, l1)
+        np.less_equal(l1, _ATAN2_ERR, out=r)
+        _mid_dist(t, l1)
+        np.less_equal(l1, _ATAN2_ERR, out=r2)
+        r |= r2
+        if not t.min() >= 2.0 ** -200:
+            np.less(t, 2.0 ** -200, out=r2)
+            r |= r2
+        for v in (xb, y):  # (zero, subnormal, beyond 2**125, infinite, NaN)
+            np.bitwise_and(v.view(np.int32), 0x7fffffff, out=i1)
+            if not (i1.min() >= 0x00800000 and i1.max() < 0x7e000000):
+                i1 -= 0x00800000
+                np.greater_equal(i1.view(np.uint32), 0x7d800000, out=r2)
+                r |= r2
+        f1[...] = a
+        np.bitwise_xor(xb.view(np.int32), y.view(np.int32), out=i1)  # Sleef's signs: x's, y's
+        i1 &= np.int32(-2 ** 31)
+        out = np.bitwise_xor(f1.view(np.int32), i1).view(_F32)
+    return out, r
+
+
+# -- which values PyTorch's pointwise loops give to the vector code --------------------------
+# NOTE: TensorIterator merges the dims that are contiguous for every operand (a broadcast
+# operand, stride 0, merges too) into one inner loop; the vector code runs on it in blocks of
+# 32 when every operand is contiguous there or exactly one input is a broadcast number, and
+# the last ``len % 32`` values of each inner loop take the scalar code. A result of 32768
+# values or more is cut into one flat range per intra-op thread, and each range's first and
+# last rows are loops of their own (with their own tails).
+
+def loop_mask(shape, *operands, c_order=False):
+    """Which values of a result of ``shape``, computed elementwise from ``operands`` (arrays
+    broadcastable to it, or numbers), PyTorch's vector code computes: ``True`` (all), ``None``
+    (none) or a boolean array of ``shape``. The loop runs in the operands' memory order (the
+    result is laid out as they are; ``c_order``: a given C-contiguous result, which then
+    orders the loop); negative strides go to :func:`vector_mask`."""
+    if not VECTORIZED:
+        return None
+    n = math.prod(shape)
+    if n == 0:
+        return None
+    if n < BLOCK:  # (one short loop: all of it the tail)
+        return None
+    if len(operands) == 1 and type(operands[0]) is np.ndarray and \
+            operands[0].flags.c_contiguous and operands[0].shape == tuple(shape) and \
+            n % BLOCK == 0 and (n < _GRAIN or (-(-n // min(_threads(), -(-n // _GRAIN)))) %
+                                BLOCK == 0):
+        return True  # (the common case, decided cheaply)
+    ins = []
+    for o in operands:
+        if type(o) is np.ndarray and o.ndim:
+            lead = len(shape) - o.ndim  # (broadcast dims stride 0)
+            st = (0,) * lead + tuple(0 if d == 1 else s // o.itemsize * 4
+                                     for d, s in zip(o.shape, o.strides))
+            if any(s < 0 for s in st):
+                arrays = [np.broadcast_to(p, shape) for p in operands
+                          if type(p) is np.ndarray and p.ndim]
+                return vector_mask(arrays[-1], *arrays[:-1])
+            ins.append(st)
+        else:
+            ins.append((0,) * len(shape))
+
+    order_by = ins
+    if c_order:
+        order_by = [tuple(math.prod(shape[k + 1:]) * 4 for k in range(len(shape))), *ins]
+
+    def swap(d0, d1):  # PyTorch's iterator: 1 puts d1 inside d0 (the first operand decides)
+        for st in order_by:
+            if st[d0] and st[d1]:
+                if st[d0] != st[d1]:
+                    return -1 if st[d0] < st[d1] else 1
+                if shape[d0] > shape[d1]:
+                    return 1
+        return 0
+    from ._cascade import iterator_sort
+    perm = iterator_sort([k for k in reversed(range(len(shape))) if shape[k] > 1], swap)[::-1]
+    if not perm:
+        return None
+    order = perm + [k for k in range(len(shape)) if shape[k] == 1]
+    m = _loop_mask_c([shape[k] for k in perm], [[st[k] for k in perm] for st in ins], n)
+    if m is None or m is True:
+        return m
+    return m.reshape([shape[k] for k in order]).transpose(np.argsort(order))
+
+
+def _loop_mask_c(shape, ins, n):
+    dims = list(range(len(shape)))
+    strides = [[4 * math.prod(shape[k + 1:]) for k in dims], *ins]
+    inner, length = dims[-1], shape[dims[-1]]
+    for k in reversed(dims[:-1]):  # merge outer dims while every operand chains
+        if any(st[k] != st[inner] * length for st in strides):
+            break
+        length *= shape[k]
+    inner_st = [st[inner] for st in strides[1:]]
+    zeros = inner_st.count(0)
+    if any(s not in (0, 4) for s in inner_st) or zeros > 1:
+        return None
+    cuts = []
+    threads = _threads()
+    if n >= _GRAIN and threads > 1:
+        parts = min(threads, -(-n // _GRAIN))
+        chunk = -(-n // parts)
+        cuts = [chunk * j for j in range(1, parts)]
+    tail = length % BLOCK
+    if not tail and all(c % length == 0 for c in cuts):
+        return True
+    col = np.arange(length) < length - tail
+    m = np.broadcast_to(col, (n // length, length)).copy()
+    for c in cuts:  # the rows a thread's range starts or ends inside
+        r = c // length
+        if c % length == 0:
+            continue
+        pos = [0, *[d - r * length for d in cuts if r * length < d < (r + 1) * length], length]
+        row = np.zeros(length, np.bool_)
+        for a, b in zip(pos, pos[1:]):
+            row[a:b - (b - a) % BLOCK] = True
+        m[r] = row
+    return True if m.all() else m.reshape(shape)
+
+
+_GRAIN = 32768  # PyTorch's grain size for parallel pointwise loops
+
+
+def _threads():
+    from ._cascade import _threads as threads
+    return threads()
+
+
+def split_apply(shape, vector, scalar, *operands, c_order=False):
+    """``vector(*operands)`` where PyTorch's vector code runs, ``scalar(*operands)`` on the
+    rest, as a float32 array of ``shape`` (the operands broadcast to it)."""
+    fast = _split_flat(shape, vector, scalar, operands)
+    if fast is not None:
+        return fast
+    m = loop_mask(shape, *operands, c_order=c_order)
+    out = (vector if m is not None else scalar)(*operands)
+    if out.shape != shape:
+        out = np.array(np.broadcast_to(out, shape), _F32)
+    if m is True or m is None:
+        return out
+    idx = np.flatnonzero(~m)
+    args = [np.broadcast_to(o, shape).flat[idx] if type(o) is np.ndarray and o.ndim else o
+            for o in operands]
+    out.reshape(-1)[idx] = scalar(*args)
+    return out
+
+
+def _flat_ranges(n):
+    """The flat ranges of a result of ``n`` values PyTorch's threads take."""
+    threads = _threads() if n >= _GRAIN else 1
+    if threads > 1:
+        chunk = -(-n // min(threads, -(-n // _GRAIN)))
+        return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    return [(0, n)]
+
+
+def _split_flat(shape, vector, scalar, operands):
+    """:func:`split_apply` where every array operand is C-contiguous of the result's shape
+    (at most one a number): one inner loop per thread, each vector part a prefix of a multiple
+    of 32 values, the rest its tail. None where the layout is another."""
+    if not VECTORIZED:
+        return None
+    flat, numbers = [], 0
+    for o in operands:
+        if type(o) is np.ndarray and o.ndim:
+            if o.shape != shape or not o.flags.c_contiguous:
+                return None
+            flat.append(o.reshape(-1))
+        else:
+            numbers += 1
+            flat.append(o)
+    if numbers == len(operands) or numbers > 1:
+        return None
+    n = math.prod(shape)
+    out = np.empty(n, _F32)
+    tails = []
+    for a, b in _flat_ranges(n):
+        v = b - (b - a) % BLOCK
+        if v < b:
+            tails.append((v, b))
+    v = tails[-1][0] if tails and tails[-1][1] == n else n
+    if v >= BLOCK:  # (one call: the tails inside it are overwritten below)
+        out[:v] = vector(*[f[:v] if type(f) is np.ndarray and f.ndim else f for f in flat])
+    if len(tails) == 1:
+        idx = slice(*tails[0])
+    elif tails:
+        idx = np.concatenate([np.arange(a, b) for a, b in tails])
+    if tails:
+        out[idx] = scalar(*[f[idx] if type(f) is np.ndarray and f.ndim else f for f in flat])
+    return out.reshape(shape)
+
+
+# -- the C library's exp2f and atan2f (PyTorch's scalar code) ---------------------------------
+_EXP2F_POLY = tuple(_F64(float.fromhex(h)) for h in (
+    "0x1.c6af84b912394p-5", "0x1.ebfce50fac4f3p-3", "0x1.62e42ff0c52d6p-1"))
+
+
+def c_exp2(x):
+    """``exp2f`` of a float32 array as the C library (glibc) computes it: 2**(k/32) from the
+    table, 2**r by a cubic, in float64, rounded once."""
+    x = np.asarray(x, _F32)
+    if x.size <= _LIBM_SMALL:  # (a loop tail: the library itself is quicker)
+        r = _libm_call("exp2f", x)
+        if r is not None:
+            return r
+    with np.errstate(all="ignore"):
+        xd = x.astype(_F64)
+        kd = np.rint(xd * _TAB_N)
+        r = xd - kd / _TAB_N
+        k = np.where(np.abs(kd) < 1e6, kd, 0).astype(np.int64)
+        s = np.ldexp(_EXP2_TAB[k & (_TAB_N - 1)], (k >> 5).astype(np.int32))
+        c0, c1, c2 = _EXP2F_POLY
+        out = (((c0 * r + c1) * (r * r) + (c2 * r + 1)) * s).astype(_F32)
+        if not (np.abs(xd) < 126).all():
+            out = np.where(xd >= 128, _F32(np.inf), out)
+            out = np.where(xd <= -150, _F32(0), out)
+            out = np.where(np.isnan(xd), _F32(np.nan), out)
+    return out
+
+
+_FD_ATANHI = _bits(0x3eed6338, 0x3f490fda, 0x3f7b985e, 0x3fc90fda)
+_FD_ATANLO = _bits(0x31ac3769, 0x33222168, 0x33140fb4, 0x33a22168)
+_FD_AT = _bits(0x3eaaaaaa, 0xbe4ccccd, 0x3e124925, 0xbde38e38, 0x3dba2e6e, 0xbd9d8795,
+               0x3d886b35, 0xbd6ef16b, 0x3d4bda59, 0xbd15a221, 0x3c8569d7)
+_FD_PI, _FD_PI_LO, _FD_PI_2, _FD_PI_4 = _bits(0x40490fdb, 0xb3bbbd2e, 0x3fc90fdb, 0x3f490fdb)
+
+
+def _fd_atan(x):
+    """arctan of the non-negative float32 array ``x`` by the classic float algorithm: four
+    reduction intervals (about 0, 1/2, 1, 3/2 and infinity) and an odd series of 11 terms,
+    all in float32 arithmetic."""
+    ix = x.view(np.int32)
+    one = _F32(1)
+    k = np.searchsorted(np.array([0x3ee00000, 0x3f300000, 0x3f980000, 0x401c0000]), ix,
+                        side="right") - 1
+    r = np.select([k == 0, k == 1, k == 2, k == 3],
+                  [(_F32(2) * x - one) / (_F32(2) + x), (x - one) / (x + one),
+                   (x - _F32(1.5)) / (one + _F32(1.5) * x), -one / x], x)
+    z = r * r
+    w = z * z
+    at = _FD_AT
+    s1 = z * (at[0] + w * (at[2] + w * (at[4] + w * (at[6] + w * (at[8] + w * at[10])))))
+    s2 = w * (at[1] + w * (at[3] + w * (at[5] + w * (at[7] + w * at[9]))))
+    j = np.maximum(k, 0)
+    out = np.where(k < 0, r - r * (s1 + s2),
+                   _FD_ATANHI[j] - ((r * (s1 + s2) - _FD_ATANLO[j]) - r))
+    out = np.where(ix < 0x31000000, x, out)
+    return np.where(ix >= 0x4c000000, _FD_ATANHI[3] + _FD_ATANLO[3], out).astype(_F32)
+
+
+# NOTE: PyTorch's scalar code calls the C library's float functions. glibc's powf is
+# reproduced in NumPy (:func:`_c_powf_model`); atan2f is not (the classic float algorithm,
+# :func:`_c_atan2_model`, is off in the last bit for about 0.4% of inputs against glibc 2.36),
+# so ember calls the library itself, through ctypes (about 0.4 us a value), on up to this many
+# values (and powf too under another C library), and the models beyond that.
+_LIBM_MAX = {"powf": 1 << 16, "atan2f": 1 << 20, "exp2f": 1 << 16}
+_LIBM_SMALL = 64  # (and up to this many values wherever the model is exact: quicker)
+
+
+@functools.lru_cache(maxsize=None)
+def _libm(name, nargs):
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libm.so.6")
+    except OSError:
+        import ctypes.util
+
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("m"))
+        except OSError:
+            return None
+    f = getattr(lib, name, None)
+    if f is None:
+        return None
+    f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float] * nargs
+    return f
+
+
+def _libm_call(name, *arrays):
+    """The C library's float function ``name`` on float32 arrays of one shape, or None where
+    there are too many values or no library."""
+    n = arrays[0].size
+    f = _libm(name, len(arrays)) if n <= _LIBM_MAX[name] else None
+    if f is None:
+        return None
+    cols = [a.reshape(-1).tolist() for a in arrays]
+    return np.fromiter(map(f, *cols), _F32, count=n).reshape(arrays[0].shape)
+
+
+def c_pow(x, y):
+    """``powf`` of float32 arrays (PyTorch's scalar code for a tensor exponent)."""
+    x, y = np.broadcast_arrays(np.asarray(x, _F32), np.asarray(y, _F32))
+    r = None if _glibc_powf() and x.size > _LIBM_SMALL else _libm_call("powf", x, y)
+    return r if r is not None else _c_powf_model(x, y)
+
+
+@functools.lru_cache(maxsize=None)
+def _glibc_powf():
+    """Whether the C library is GNU libc 2.28 or later (whose powf :func:`_c_powf_model`
+    reproduces)."""
+    import platform
+
+    name, ver = platform.libc_ver()
+    try:
+        return name == "glibc" and tuple(int(v) for v in ver.split(".")[:2]) >= (2, 28)
+    except ValueError:
+        return False
+
+
+# glibc's powf (2.28 and later): log2 x from one of 16 centres c (the table: 1/c and log2 c,
+# that library's published data) and a degree-5 polynomial, y log2 x, then 2**that from the
+# 32-entry table of :func:`c_exp` and a cubic, all in float64, rounded once
+_POWF_TAB = np.array([[float.fromhex(a), float.fromhex(b)] for a, b in (
+    ("0x1.661ec79f8f3bep+0", "-0x1.efec65b963019p-2"),
+    ("0x1.571ed4aaf883dp+0", "-0x1.b0b6832d4fca4p-2"),
+    ("0x1.49539f0f010bp+0", "-0x1.7418b0a1fb77bp-2"),
+    ("0x1.3c995b0b80385p+0", "-0x1.39de91a6dcf7bp-2"),
+    ("0x1.30d190c8864a5p+0", "-0x1.01d9bf3f2b631p-2"),
+    ("0x1.25e227b0b8eap+0", "-0x1.97c1d1b3b7afp-3"),
+    ("0x1.1bb4a4a1a343fp+0", "-0x1.2f9e393af3c9fp-3"),
+    ("0x1.12358f08ae5bap+0", "-0x1.960cbbf788d5cp-4"),
+    ("0x1.0953f419900a7p+0", "-0x1.a6f9db6475fcep-5"),
+    ("0x1p+0", "0x0p+0"),
+    ("0x1.e608cfd9a47acp-1", "0x1.338ca9f24f53dp-4"),
+    ("0x1.ca4b31f026aap-1", "0x1.476a9543891bap-3"),
+    ("0x1.b2036576afce6p-1", "0x1.e840b4ac4e4d2p-3"),
+    ("0x1.9c2d163a1aa2dp-1", "0x1.40645f0c6651cp-2"),
+    ("0x1.886e6037841edp-1", "0x1.88e9c2c1b9ff8p-2"),
+    ("0x1.767dcf5534862p-1", "0x1.ce0a44eb17bccp-2"))])
+_POWF_POLY = [float.fromhex(h) for h in ("0x1.27616c9496e0bp-2", "-0x1.71969a075c67ap-2",
+                                         "0x1.ec70a6ca7baddp-2", "-0x1.7154748bef6c8p-1",
+                                         "0x1.71547652ab82bp0")]
+
+
+def _c_powf_model(x, y):
+    """glibc's ``powf`` in NumPy (its fused multiply-adds as float64 products and sums: the
+    float32 result the same but for a few in 10**7); special operands by the float64 power,
+    which agrees on them."""
+    with np.errstate(all="ignore"):
+        ax = np.abs(x)
+        ix = ax.view(np.uint32)
+        sub = ix < 0x00800000  # (subnormal x: normalised, the exponent goes negative)
+        if sub.any():
+            ix = np.where(sub, (ax * _F32(2 ** 23)).view(np.uint32) - np.uint32(23 << 23), ix)
+        tmp = ix - np.uint32(0x3f330000)
+        i = ((tmp >> 19) & 15).astype(np.intp)
+        top = tmp & np.uint32(0xff800000)
+        z = (ix - top).view(_F32).astype(_F64)
+        k = (top.view(np.int32) >> 23).astype(_F64)
+        invc, logc = _POWF_TAB[:, 0].take(i), _POWF_TAB[:, 1].take(i)
+        r = z * invc - 1
+        a = _POWF_POLY
+        r2 = r * r
+        q = (a[2] * r + a[3]) * r2 + (a[4] * r + (logc + k))
+        logx = (a[0] * r + a[1]) * (r2 * r2) + q
+        t = y.astype(_F64) * logx
+        kd = np.rint(np.clip(t, -200, 200) * _TAB_N)
+        rr = t - kd / _TAB_N
+        kk = kd.astype(np.int64)
+        s = np.ldexp(_EXP2_TAB[kk & (_TAB_N - 1)], (kk >> 5).astype(np.int32))
+        c0, c1, c2 = _EXP2F_POLY
+        out = (((c0 * rr + c1) * (rr * rr) + (c2 * rr + 1)) * s).astype(_F32)
+        out = np.where(t > float.fromhex("0x1.fffffffd1d571p+6"), _F32(np.inf), out)
+        out = np.where(t <= -150, _F32(0), out)
+        yint = np.trunc(y) == y
+        odd = yint & (np.abs(y) < 2 ** 24) & (np.fmod(y, 2) != 0)
+        out = np.where((x < 0) & odd, -out, out)
+        special = ~(np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)) | (x < 0) & ~yint
+        if special.any():
+            out = np.where(special, np.power(x, y, dtype=_F64).astype(_F32), out)
+    return out.astype(_F32, copy=False)
+
+
+def c_atan2(y, x):
+    """``atan2f`` of float32 arrays as the C library computes it."""
+    y, x = np.broadcast_arrays(np.asarray(y, _F32), np.asarray(x, _F32))
+    r = _libm_call("atan2f", y, x)
+    return r if r is not None else _c_atan2_model(y, x)
+
+
+def _c_atan2_model(y, x):
+    """glibc's float algorithm for ``atan2f``: :func:`_fd_atan` of |y/x| placed in its
+    quadrant (its last bit differs from glibc 2.36's for about 0.4% of inputs, most with
+    |y/x| < 0.44)."""
+    with np.errstate(all="ignore"):
+        hx, hy = x.view(np.int32), y.view(np.int32)
+        ix, iy = hx & 0x7fffffff, hy & 0x7fffffff
+        negx, negy = hx < 0, hy < 0
+        k = (iy - ix) >> 23
+        z = _fd_atan(np.abs(y / x))
+        z = np.where(k > 60, _FD_PI_2 + _F32(0.5) * _FD_PI_LO, z)
+        z = np.where(negx & (k < -60), _F32(0), z)
+        r = np.where(negx, _FD_PI - (z - _FD_PI_LO), z)
+        r = np.where(negy, -r, r)
+        a1 = _fd_atan(np.abs(y))
+        r = np.where(hx == 0x3f800000, np.where(negy, -a1, a1), r)  # x == 1: atan(y)
+        sy = np.where(negy, _F32(-1), _F32(1))
+        r = np.where(iy == 0x7f800000, sy * _FD_PI_2, r)
+        xinf = ix == 0x7f800000
+        r = np.where(xinf & (iy == 0x7f800000),
+                     sy * np.where(negx, _F32(3) * _FD_PI_4, _FD_PI_4), r)
+        r = np.where(xinf & (iy != 0x7f800000), sy * np.where(negx, _FD_PI, _F32(0)), r)
+        r = np.where(ix == 0, sy * _FD_PI_2, r)
+        r = np.where(iy == 0, np.where(negx, sy * _FD_PI, y), r)
+        r = np.where((ix > 0x7f800000) | (iy > 0x7f800000), x + y, r)
+    return r.astype(_F32)

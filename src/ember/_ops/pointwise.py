@@ -496,6 +496,9 @@ def pow(a, b):
                            "PowBackward0", None)
         # PowBackward0 has one edge: the exponent is a number, not an input.
         _, x, y = _operands(a, b)
+        if dt in _LOW and isinstance(b, (float, np.floating)) and math.isfinite(b):
+            # (PyTorch's half and bfloat16 kernels round the exponent to the dtype first)
+            y = float(np.float32(b).astype(dt.np))
         with quiet:
             out = as_array(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
         out = iter_layout(out, (a,), dt.np)  # (the number is no operand)
@@ -504,7 +507,7 @@ def pow(a, b):
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
 
 
-def _np_pow(x, y):
+def _np_pow(x, y, c_order=False):
     with quiet:
         if np.result_type(x).kind in "iu" and bool(np.any(y < 0)):
             # NOTE: PyTorch's integer pow: x ** -n is 1 for x == 1, +-1 for x == -1, else 0.
@@ -512,11 +515,20 @@ def _np_pow(x, y):
             odd = (ay % 2) == 1
             neg = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))
             return as_array(np.where(y < 0, neg, np.power(x, ay))).astype(np.result_type(x, y))
-        if type(x) is np.ndarray and x.dtype == np.float32 and np.result_type(x, y) == np.float32:
-            # NOTE: PyTorch's float32 pow (Sleef's, within one ulp) mostly agrees with the
-            # float64 power rounded once, far more often than with NumPy's float32 power
-            return np.power(x, y, dtype=np.float64).astype(np.float32)
+        if (type(x) is np.ndarray or type(y) is np.ndarray) and \
+                np.result_type(x, y) == np.float32:
+            return _pow_f32(np.asarray(x, np.float32), np.asarray(y, np.float32), c_order)
         return np.power(x, y)
+
+
+def _pow_f32(x, y, c_order=False):
+    """float32 ``x ** y`` as PyTorch's CPU kernel computes it: Sleef's powf in the vector loop,
+    the C library's on the loop tails (see ``_sleef.loop_mask``; ``c_order``: the result is
+    C-contiguous whatever the operands' layout, as ``number ** tensor``'s)."""
+    if not _sleef.VECTORIZED:
+        return _sleef.c_pow(x, y)
+    return _sleef.split_apply(np.broadcast_shapes(x.shape, y.shape), _sleef.powf, _sleef.c_pow,
+                              x, y, c_order=c_order)
 
 
 def _np_pow_scalar(x, y):
@@ -536,7 +548,28 @@ def _np_pow_scalar(x, y):
                 return x * x * x
             if y == -2:
                 return 1 / (x * x)
+            if type(x) is np.ndarray and x.dtype == np.float32 and \
+                    isinstance(y, (int, float, np.integer, np.floating)) and \
+                    not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
+                return _pow_f32_scalar(x, float(y))
     return _np_pow(x, y)
+
+
+def _pow_f32_scalar(x, e):
+    """float32 ``x ** e`` for a number ``e``: 0 fills ones and 1 copies; else the vector loop
+    runs Sleef's powf with ``e`` rounded to float32, and the tails the float64 power with ``e``
+    as it is, rounded once (PyTorch's scalar code calls ``pow(float, double)``)."""
+    if e == 0:
+        return np.ones_like(x)
+    if e == 1:
+        return x.copy()
+    e32 = np.float32(e)
+
+    def scalar(v):
+        return np.power(v, e, dtype=np.float64).astype(np.float32)
+    if not _sleef.VECTORIZED:
+        return scalar(x)
+    return _sleef.split_apply(x.shape, lambda v: _sleef.powf(v, e32), scalar, x)
 
 
 def _pow_scalar_rule(ctx, g):
@@ -563,7 +596,7 @@ def _rpow(s, b):
     if dt in _LOW:  # NOTE: PyTorch rounds the number base to the half type first
         with quiet:
             sx = np.asarray(sx).astype(dt.np).astype(np.float32)
-    out = _np_pow(sx, x)
+    out = _np_pow(sx, x, c_order=True)
     out = as_array(out).astype(dt.np, copy=False)
     if not out.flags.c_contiguous:  # (PyTorch's result is contiguous, whatever ``b``'s layout)
         out = xp_of_array(out).ascontiguousarray(out)
@@ -660,8 +693,18 @@ def exp(a):
     return _unary_float(a, np.exp, "ExpBackward0", lambda ctx, g: (g * ctx.saved[0],), OUT)
 
 
+def _exp2_f32(x):
+    """``exp2`` as PyTorch's float32 kernel: Sleef's in the vector loop, the C library's on
+    the loop tails."""
+    if type(x) is np.ndarray and x.dtype == np.float32:
+        if not _sleef.VECTORIZED:
+            return _sleef.c_exp2(x)
+        return _sleef.split_apply(x.shape, _sleef.exp2f, _sleef.c_exp2, x)
+    return np.exp2(x)
+
+
 def exp2(a):
-    return _unary_float(a, np.exp2, "Exp2Backward0",
+    return _unary_float(a, _exp2_f32, "Exp2Backward0",
                         lambda ctx, g: (g * ctx.saved[0] * math.log(2),), OUT)
 
 
@@ -807,11 +850,10 @@ def _np_sigmoid(x):
     with quiet:
         if x.dtype == np.float32 and type(x) is np.ndarray:
             # PyTorch's CPU kernel: Sleef's expf in the vector blocks, the C library's expf
-            # (correctly rounded: float64's, rounded once) in the scalar tail (bit for bit)
+            # (_sleef.c_exp: not always float64's rounded once) in the scalar tail
             one = np.float32(1)
             return _sleef.split(x, lambda v: one / (one + _sleef.expf(-v)),
-                                lambda v: one / (one + np.exp(-v, dtype=np.float64)
-                                                 .astype(np.float32)))
+                                lambda v: one / (one + _sleef.c_exp(-v)))
         return 1 / (1 + np.exp(-x))
 
 
@@ -1300,7 +1342,10 @@ def lerp(a, b, weight):
         with quiet:
             # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b;
             # a number weight is rounded to the tensors' dtype first (so is 1 - w).
-            if isinstance(weight, Tensor):
+            if cdt in (D.float32, D.float64) and type(x) is np.ndarray:
+                out = _lerp_fused(x, y, _arr(weight, cdt) if isinstance(weight, Tensor)
+                                  else cdt.np.type(weight))
+            elif isinstance(weight, Tensor):
                 w = _arr(weight, cdt)
                 out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
             else:
@@ -1316,6 +1361,20 @@ def lerp(a, b, weight):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
                     laid=True)
     return make(out, (a, b), "LerpBackward0", _lerp_rule, weight, laid=True)
+
+
+def _lerp_fused(x, y, w):
+    """PyTorch's CPU lerp, one rounding for the product and the sum (its vector code and its
+    scalar tail alike, measured): ``fma(w, y - x, x)`` for ``|w| < 0.5``, else
+    ``fma(w - 1, y - x, y)``."""
+    from .._random import _fma32, _fma64
+    fma = _fma32 if x.dtype == np.float32 else _fma64
+    one = x.dtype.type(1)
+    if np.ndim(w) == 0:
+        small = builtins_abs(w) < 0.5
+        return fma(w if small else w - one, y - x, x if small else y)
+    small = np.abs(w) < 0.5
+    return fma(np.where(small, w, w - one), y - x, np.where(small, x, y))
 
 
 def _short(dt):
@@ -1457,7 +1516,19 @@ def atan2(a, b):
     _no_complex(dt, "atan2_cpu")
     if not dt.is_floating_point:
         a, b = _cast(a, D.get_default_dtype()), _cast(b, D.get_default_dtype())
-    return _binary(a, b, np.arctan2, "Atan2Backward0", rule, a, b)
+    return _binary(a, b, _atan2, "Atan2Backward0", rule, a, b)
+
+
+def _atan2(y, x):
+    """float32 ``atan2`` as PyTorch's kernel: Sleef's in the vector loop, the C library's on
+    the loop tails; other dtypes NumPy's."""
+    if (type(x) is np.ndarray or type(y) is np.ndarray) and np.result_type(y, x) == np.float32:
+        y, x = np.asarray(y, np.float32), np.asarray(x, np.float32)
+        if not _sleef.VECTORIZED:
+            return _sleef.c_atan2(y, x)
+        return _sleef.split_apply(np.broadcast_shapes(y.shape, x.shape), _sleef.atan2f,
+                                  _sleef.c_atan2, y, x)
+    return np.arctan2(y, x)
 
 
 def hypot(a, b):
@@ -1486,8 +1557,17 @@ def logaddexp(a, b):
 
 def _np_xlogy(x, y):
     with quiet:
-        return as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))).astype(
+        return as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * _c_log(y))).astype(
             np.result_type(x, y))
+
+
+def _c_log(y):
+    """``log`` as PyTorch's scalar CPU loops take it from the C library (float32: its logf,
+    ``_libm``)."""
+    if type(y) is np.ndarray and y.dtype == np.float32:
+        from . import _libm
+        return _libm.logf(y)
+    return np.log(y)
 
 
 def xlogy(a, b):

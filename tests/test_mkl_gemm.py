@@ -59,8 +59,9 @@ def test_linear_784_512(m):
     bias = torch.from_numpy(rng.standard_normal(512).astype(np.float32))
     x, b = tx.numpy(), tb.numpy()
     assert G.covered(x, b, threads=2)
-    # (one row through this layer is left to NumPy: emulating it costs ~15x, see _GEMV_MAX)
-    assert not G.covered(x[:1], b, threads=2)
+    # (one row through this layer: MKL's sgemv on W's rows, ember._ops._mkl_gemv)
+    assert G.covered(x[:1], b, threads=2)
+    assert _diff(G.mkl_addmm(bias.numpy(), x[:1], b, threads=2), F.linear(tx[:1], tw, bias)) == 0
     assert _diff(G.mkl_addmm(bias.numpy(), x, b, threads=2), F.linear(tx, tw, bias)) == 0
     assert _diff(G.mkl_sgemm(x, b, threads=2), torch.mm(tx, tb)) == 0
     # and it is not NumPy's order (else this test would prove nothing)
@@ -202,8 +203,9 @@ def test_fallback_is_numpy(monkeypatch):
     bias = rng.standard_normal(30).astype(np.float32)
     assert np.array_equal(G.mkl_sgemm(a, b, 2), a @ b)
     assert np.array_equal(G.mkl_addmm(bias, a, b, threads=2), bias + a @ b)
-    assert G.covered(a[:1], b, threads=2) and not G.covered(a[:, 1:], b[:, 1:2], threads=2)
-    assert G.covered(a, b[:, :1], threads=2)  # (N = 1: a by rows from 16 bytes, back to back)
+    # (N = 1: a by rows at any address and row stride, see _mkl_gemm._offset)
+    assert G.covered(a[:1], b, threads=2) and G.covered(a[:, 1:], b[:, 1:2], threads=2)
+    assert G.covered(a, b[:, :1], threads=2)
     assert not G.covered(a[:1], b[:, :1], alpha=0.5, threads=2)
     assert np.array_equal(G.mkl_sgemm(a, b[:, :1], 2), a @ b[:, :1])
     assert G.covered(a[:3], b[:, :18], threads=2)  # tail rows after the first, N % 4 != 0
@@ -212,7 +214,8 @@ def test_fallback_is_numpy(monkeypatch):
     assert G.covered(a, np.ascontiguousarray(b[:, :10]), threads=2)  # rows 1, 3, ...: heads
     assert not G.covered(a[:, :1], b[:1, :20], 0.5, threads=2)  # (order 1, K = 1 and alpha)
     assert G.covered(a[:, :296], np.asfortranarray(b[:296, :10]), threads=2)  # b = W.t()
-    assert not G.covered(a, np.asfortranarray(b[:, :10]), threads=2)  # 8 lanes: K % 8 != 0
+    assert G.covered(a, np.asfortranarray(b[:, :10]), threads=2)  # 8 lanes, K % 8 = 4
+    assert G.covered(a[:, :298], np.asfortranarray(b[:298, :10]), threads=2)  # K % 4 = 2
     assert G.covered(a[:1], np.asfortranarray(b[:, :12]), threads=2)
 
 
@@ -483,8 +486,9 @@ def test_n1_probe_four_lane_dots(k):
 
 @exact
 def test_n1_alignment_and_strides():
-    """The 4-lane dots depend on where a starts and on its row stride: claimed for rows back
-    to back from a 16-byte boundary, not otherwise; b's stride along K does not matter."""
+    """The 4-lane dots depend on where a starts and on its row stride: off a 16-byte boundary
+    or with rows spaced, the last (o + K - lda) % 4 products come after the lanes; b's
+    stride along K does not matter."""
     rng = np.random.default_rng(3)
     a = _at16(rng, (8, 33))
     wide = rng.standard_normal((33, 5)).astype(np.float32)
@@ -498,8 +502,10 @@ def test_n1_alignment_and_strides():
     spaced = _at16(rng, (8, 40))[:, :33]
     spaced[...] = a
     for other in (off, spaced):
-        assert not G.covered(other, tb.numpy(), threads=2)
         assert _diff(torch.mm(torch.from_numpy(other), tb), want) > 0
+        assert G.covered(other, tb.numpy(), threads=2)
+        assert _diff(G.mkl_sgemm(other, tb.numpy(), 2), torch.mm(torch.from_numpy(other), tb)) \
+            == 0
 
 
 @exact

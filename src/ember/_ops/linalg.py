@@ -17,7 +17,7 @@ from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from ._core import _legacy, check_same_device, make, sum_to, wrap, xp_of
 from ._core import quiet
-from . import _mkl_gemm
+from . import _mkl_gemm, _mkl_gemv
 
 _LOW = (D.float16, D.bfloat16)
 
@@ -332,7 +332,10 @@ def mv(a, v):
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
                            f"{a.shape[1]}), vec ({v.shape[0]})")
-    return make(_mm_arr(a._data, v._data), (a, v), "MvBackward0",
+    out = _mkl_gemv.mv(a._data, v._data) if a._data.dtype == np.float32 else None
+    if out is None:  # (None: not PyTorch's float32 MKL order, or one ember does not know)
+        out = _mm_arr(a._data, v._data)
+    return make(out, (a, v), "MvBackward0",
                 lambda ctx, g: (g.outer(ctx.saved[1]) if ctx.needs_input_grad[0] else None,
                                 ctx.saved[0].t().mv(g) if ctx.needs_input_grad[1] else None),
                 a, v)
@@ -352,7 +355,9 @@ def dot(a, b):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    arr = _mm_arr(a._data, b._data)
+    arr = _mkl_gemv.dot(a._data, b._data) if a._data.dtype == np.float32 else None
+    if arr is None:  # (None: not PyTorch's float32 MKL order, or one ember does not know)
+        arr = _mm_arr(a._data, b._data)
     return make(arr, (a, b), "DotBackward0",
                 lambda ctx, g: (g * ctx.saved[1] if ctx.needs_input_grad[0] else None,
                                 g * ctx.saved[0] if ctx.needs_input_grad[1] else None), a, b)
@@ -375,6 +380,9 @@ def inner(a, b):
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
     if a.ndim == 1 and b.ndim == 1:  # (PyTorch's graph: both permuted, a dot, a view)
+        if not (a.is_contiguous() and b.is_contiguous()):
+            # (PyTorch's tensordot multiplies strided operands and sums the products)
+            return (a * b).sum().view(())
         return dot(a.permute(0), b.permute(0)).view(())
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
@@ -436,7 +444,9 @@ def _batched_matmul(a, b):
                            f"[{n_batch}, {a.shape[-1]}] but got: [{n_batch}, {k_b}].")
     x = a._data if da > 1 else a._data.reshape(1, -1)
     y = b._data if db > 1 else b._data.reshape(-1, 1)
-    arr = _mm_arr(x, y)
+    arr = _vector_times_stack(a, y) if da == 1 and x.dtype == np.float32 else None
+    if arr is None:
+        arr = _mm_arr(x, y)
     if da == 1:
         arr = arr.squeeze(-2)
     if db == 1:
@@ -444,6 +454,26 @@ def _batched_matmul(a, b):
     if not arr.flags.c_contiguous:
         arr = arr.copy()
     return make(arr, (a, b), _batched_name(a, b, arr.shape), _matmul_rule(da, db), a, b)
+
+
+def _vector_times_stack(a, y):
+    """A float32 vector times a stack of matrices (..., K, N) as PyTorch rounds it, shaped
+    (..., 1, N); None where ember does not know its order.  PyTorch folds the stack's
+    transposed matrices into rows for one ``mv`` when the vector requires grad, or when
+    they fold without a copy; else it runs ``bmm`` on the vector expanded over the batch."""
+    x = a._data
+    if type(x) is not np.ndarray or type(y) is not np.ndarray or y.dtype != np.float32 or \
+            not y.size:
+        return None
+    k, n = y.shape[-2:]
+    t = np.swapaxes(y, -1, -2)  # (..., N, K), a view
+    st = [s // 4 for s in t.strides]
+    if a.requires_grad or all(st[i] == st[i + 1] * t.shape[i + 1] for i in range(t.ndim - 2)):
+        out = _mkl_gemv.mv(t.reshape(-1, k), x)  # (NumPy copies where PyTorch's reshape does)
+        return None if out is None else out.reshape(y.shape[:-2] + (1, n))
+    stack = y.reshape((-1, k, n))
+    out = _mkl_gemm.bmm(np.broadcast_to(x, (stack.shape[0], 1, k)), stack)
+    return None if out is None else out.reshape(y.shape[:-2] + (1, n))
 
 
 def _batched_name(a, b, out_shape):

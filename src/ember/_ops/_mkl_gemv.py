@@ -1,0 +1,267 @@
+"""PyTorch's float32 matrix-vector and vector-vector products on the CPU (MKL ``sgemv`` and
+``sdot``), bit for bit where known.
+
+``torch.mv``/``addmv``/``A @ v`` (and ``matmul`` of a stack times a vector, which PyTorch folds
+into one ``mv``), ``v @ W.t()`` and ``F.linear`` of a 1-D input, and ``torch.dot``/``inner``/
+``vdot`` of float32 vectors run MKL's ``sgemv``/``sdot``, whose summation orders differ from
+NumPy's.  Measured black-box as :mod:`ember._ops._mkl_gemm` was (MKL 2024.2 in torch 2.13, AMD
+family 25 model 17, 1 and 2 threads): probes of one product +2**40, one -2**40 and all others
+1 (the result counts the products outside the smallest subtree holding both big ones, which
+gives the whole summation tree), then random operands checked bit for bit against the
+candidate orders.  Every add below is a rounded float32 add, every product a rounded float32
+product (no fused multiply-add anywhere: checked against the fused candidates).
+
+**Matrix times vector** (``sgemv``).  PyTorch passes A as the plain sgemv when its first
+stride is 1 (by columns), else as the transposed one (by rows; any other layout copied to
+rows first).  Both follow ``sgemm``'s N = 1 orders, which :mod:`ember._ops._mkl_gemm`
+reproduces (its ``"chain"`` and ``_dot`` rows): ``mv(A, v)`` is ``mm(A, v[:, None])`` bit for
+bit, α, β and 1 or 2 threads included (checked on M up to 100000, K up to 100000), except:
+
+- a single row by rows (M = 1): the transposed sgemv's order for the first of the
+  ``M % 4`` rows after the groups of 4 (8 lanes: ``_dot_tail``), at any address, where
+  sgemm's M = N = 1 is one chain;
+- K = 1 through the plain sgemv: α scales ``v`` first (rounded), not the product;
+- (no exception, found here and now in ``_mkl_gemm`` for both) A by rows off a 16-byte
+  boundary, ``o`` floats past it, or with its rows ``lda != K`` floats apart: the groups of
+  4 rows take their order over the first ``K - t`` products and add the last
+  ``t = (o + K - lda) % 4`` one by one after it (the ``M % 4`` rows after them do not move);
+  checked on ~1300 random products (M up to 300, K up to 3000, lda up to K + 8, offsets
+  0..3, both threads).
+
+``v @ W.t()`` with one row (``F.linear`` of a 1-D input) runs the transposed sgemv on W's
+rows: ``mv(W, v)``'s order (:func:`ember._ops._mkl_gemm.plan`'s ``"gemv"``).  A strided
+``v`` leaves the groups of 4 rows as they are, but the rows after them (or a single row)
+take :func:`_strided_tail`'s order (checked on 600 random products, both threads).  Not
+mapped (NumPy's order is kept): an expanded ``v`` (stride 0).  ``torch.inner``
+of strided vectors is no dot at all: PyTorch's ``tensordot`` multiplies them and sums the
+products (``ember._ops.linalg.inner``).
+
+**Dot product** (``sdot``; ``x`` the first operand, ``y`` the second), on 1 thread:
+
+1. Strided operands (either stride not 1): one chain from +0 in ascending k.
+2. Else the first ``(-y) % 4`` products (``y``'s address in floats, mod 4: to its 16-byte
+   boundary) are summed in order from +0 into lane 0.  Then, if ``x`` is on a 16-byte
+   boundary too, the *16-lane kernel* over the rest: four 4-lane accumulators, each step
+   adding 16 products (accumulator j takes products 4j..4j+3 of the step); of the rest under
+   16, 8 more go into accumulators 0 and 1 when there are, 4 more into accumulator 0, and the
+   last 0..3 are added one by one into lane 0.  The accumulators are summed
+   ``((a0 + a1) + a2) + a3`` lane by lane and the four lanes reduced ``(l0 + l2) + (l1 + l3)``.
+   Lane 0 starts at the peeled sum, the others at +0.
+3. If ``x`` is not (its offset differs from ``y``'s mod 4): the next 4 products go into lanes
+   0..3 (lane 0 on top of the peeled sum), every later product is added one by one to lane
+   0, and the lanes are reduced ``(l0 + l2) + (l1 + l3)``.
+
+On 2 threads, for 8192 <= K <= 262150, the first ``(K + 1) // 2`` products and the rest are
+summed as above each (the second half from its own addresses) and the two sums added; for
+K > 262150 MKL splits otherwise (not mapped: NumPy's order).  Checked on ~2000 random products
+(K 1..300000, offsets 0..7 of either operand, strides 1..3).
+
+Cost: a dot takes the products once (NumPy), the 16-lane sums as one ``np.add.reduce`` over
+16 columns (row after row: checked by :func:`ember._ops._mkl_gemm._selfcheck`), the chains as
+one ``np.add.accumulate``: ~10-15 us a call against ~2 us for NumPy's own ``dot`` (a torch.dot
+in ember costs ~2-3x what it did).  A matrix times a vector by rows costs a transposed copy of
+A, the products and a reduce, ~0.5 ns a product: ~5-10x NumPy's memory-bound sgemv (a
+(512, 784) layer: ~0.25 ms against ~30 us); by columns ~3x.
+
+Measured only on the processor of :func:`ember._ops._mkl_gemm.emulated`; elsewhere, and with
+``torch.set_float32_matmul_precision`` other than ``"highest"``, the products are NumPy's.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _mkl_gemm
+
+_F32 = np.float32
+_ITEM = 4
+_SPLIT_MIN = 8192  # K from which 2 threads split a dot product in two halves
+_SPLIT_MAX = 262150  # K up to which that split is the one measured
+_DOT_MAX = 1 << 26  # products of one dot emulated at most (beyond: NumPy's order)
+
+
+def _plain(*arrays) -> bool:
+    return all(type(a) is np.ndarray and a.dtype == _F32 for a in arrays) and \
+        _mkl_gemm._backends._state["matmul_precision"] == "highest" and _mkl_gemm.emulated()
+
+
+# ---------------------------------------------------------------- dot products (sdot)
+
+def _offset(a) -> int:
+    """``a``'s address in floats mod 4 (its place before a 16-byte boundary)."""
+    return (a.ctypes.data // _ITEM) % 4
+
+
+def _kernel16(x, y, start) -> _F32:
+    """The 16-lane kernel over contiguous ``x``, ``y`` (``x`` and ``y`` 16-byte aligned),
+    lane 0 starting at ``start`` (every other lane at +0)."""
+    n = x.shape[0]
+    n16 = n // 16
+    rest = n - 16 * n16
+    rows = 1 + n16 + (rest >= 8) + (rest % 8 >= 4)
+    buf = np.zeros((rows, 16), _F32)
+    buf[0, 0] = start
+    s = 16 * n16
+    if n16:
+        np.multiply(x[:s], y[:s], out=buf[1:1 + n16].reshape(-1))
+    r = 1 + n16
+    if rest >= 8:
+        np.multiply(x[s:s + 8], y[s:s + 8], out=buf[r, :8])
+        s += 8
+        r += 1
+    if n - s >= 4:
+        np.multiply(x[s:s + 4], y[s:s + 4], out=buf[r, :4])
+        s += 4
+    # (NumPy reduces over the first axis row after row, a rounded add per step; the +0 rows
+    # and lanes change nothing: MKL's lanes start at +0, so none of them is ever -0)
+    acc = np.add.reduce(buf, axis=0) if rows > 1 else buf[0]
+    lane0 = acc[0]
+    for k in range(s, n):
+        lane0 = lane0 + x[k] * y[k]
+    acc[0] = lane0
+    v = ((acc[0:4] + acc[4:8]) + acc[8:12]) + acc[12:16]
+    return (v[0] + v[2]) + (v[1] + v[3])
+
+
+def _chain(p, start) -> _F32:
+    """``start`` plus the products ``p`` one by one, in order."""
+    if p.shape[0] == 0:
+        return _F32(start)
+    seq = np.empty(p.shape[0] + 1, _F32)
+    seq[0] = start
+    seq[1:] = p
+    return np.add.accumulate(seq)[-1]
+
+
+def _part(x, y) -> _F32:
+    """One thread's sum of ``x * y`` (1-D float32, contiguous or not)."""
+    if x.strides[0] != _ITEM or y.strides[0] != _ITEM:
+        return _chain(np.multiply(x, y, dtype=_F32), _F32(0)) + _F32(0)
+    n = x.shape[0]
+    ox, oy = _offset(x), _offset(y)
+    peel = min((-oy) % 4, n)
+    lane0 = _F32(0)
+    for k in range(peel):
+        lane0 = lane0 + x[k] * y[k]
+    if (ox + peel) % 4 == 0:
+        return _kernel16(x[peel:], y[peel:], lane0)
+    lanes = np.zeros(4, _F32)
+    lanes[0] = lane0
+    s = peel
+    if n - s >= 4:
+        lanes += x[s:s + 4] * y[s:s + 4]
+        s += 4
+    lanes[0] = _chain(np.multiply(x[s:], y[s:], dtype=_F32), lanes[0])
+    return (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
+
+
+def dot(x, y, threads=None):
+    """``x . y`` for 1-D float32 NumPy vectors of one length as ``torch.dot`` rounds it (a
+    0-d float32 array), or None where that order is not reproduced."""
+    if not _plain(x, y) or x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
+        return None
+    n = x.shape[0]
+    if n == 0 or n > _DOT_MAX or x.ctypes.data % _ITEM or y.ctypes.data % _ITEM:
+        return None
+    if n == 1:  # (PyTorch passes unit strides then)
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    threads = _mkl_gemm._threads(threads)
+    with np.errstate(all="ignore"):
+        if threads == 1 or n < _SPLIT_MIN:
+            res = _part(x, y)
+        elif threads == 2 and n <= _SPLIT_MAX:
+            h = (n + 1) // 2
+            res = _part(x[:h], y[:h]) + _part(x[h:], y[h:])
+        else:
+            return None
+    return np.asarray(res, _F32)
+
+
+# ---------------------------------------------------------- matrix times vector (sgemv)
+
+def _mv_ok(a, v) -> bool:
+    if not _plain(a, v) or a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0] or \
+            not a.size:
+        return False
+    return v.strides[0] > 0 or v.shape[0] <= 1  # (an expanded v: another order, not mapped)
+
+
+def _strided_tail(x, w) -> _F32:
+    """A row left after the groups of 4 (or a single row) of the transposed sgemv when ``v``
+    is strided: the first product into lane 0, 8 lanes over the next ``8 * ((K - 1) // 8)``
+    (lane l: products 1 + l, 9 + l, ...), the lanes added in order ``((l0 + l1) + l2) + ...
+    + l7``, then the rest one by one; every lane from +0."""
+    k = x.shape[0]
+    p = np.multiply(x, w, dtype=_F32)
+    n8 = (k - 1) // 8
+    lanes = np.zeros((1 + n8, 8), _F32)
+    lanes[0, 0] = p[0]
+    lanes[1:] = p[1:1 + 8 * n8].reshape(n8, 8)
+    seq = np.empty(8 + k - 1 - 8 * n8, _F32)
+    seq[:8] = np.add.reduce(lanes, axis=0)  # (row after row: see _kernel16)
+    seq[8:] = p[1 + 8 * n8:]
+    return np.add.accumulate(seq)[-1] + _F32(0)
+
+
+def _rows_transposed(a) -> bool:
+    """Whether PyTorch runs ``a`` through the transposed sgemv (by rows, or copied to rows:
+    its test gives the plain sgemv to a unit first stride, by columns)."""
+    if a.shape[0] == 1:
+        return a.shape[1] > 1 and a.strides[0] != _ITEM
+    lay = _mkl_gemm._layout(a)
+    return lay is None or lay[0]
+
+
+def _gemv(a, v, bias, alpha, beta, threads):
+    if not _mv_ok(a, v):
+        return None
+    alpha, beta = float(alpha), float(beta)
+    m, k = a.shape
+    if bias is not None and beta == 0:
+        bias = None
+    if k == 1 and alpha != 1 and a.strides[0] == _ITEM:
+        # (K = 1 through the plain sgemv, A's first stride 1: alpha scales v first, rounded)
+        with np.errstate(all="ignore"):
+            v = np.multiply(v, _F32(alpha), dtype=_F32)
+        alpha = 1.0
+    by_rows = _rows_transposed(a)
+    strided = by_rows and k > 1 and v.strides[0] != _ITEM
+    first = 4 * (m // 4)  # (the rows after the groups of 4 take other orders)
+    if m == 1 and by_rows:
+        # a single row: the transposed sgemv's order for a row after the groups of 4 (8
+        # lanes, _dot_tail), at any address, not sgemm's M = N = 1 chain
+        out = np.empty(1, _F32)
+    else:
+        col = None if bias is None else (bias.reshape(-1, 1) if bias.ndim else
+                                          bias.reshape(1, 1))
+        out = _mkl_gemm._run(a, v[:, None], col, alpha, beta, threads)
+        if out is None:
+            return None
+        out = out[:, 0]
+        if first == m or not strided:
+            return out
+    with np.errstate(all="ignore"):
+        tail = np.ascontiguousarray(a[first:])
+        if strided:
+            res = np.array([_strided_tail(row, v) for row in tail], _F32)
+        else:
+            res = _mkl_gemm._dot(tail, v)[:, 0]
+        if alpha != 1:
+            res *= _F32(alpha)
+        if bias is not None:
+            c = np.broadcast_to(bias, (m,))[first:]
+            res = (c * _F32(beta) if beta != 1 else c) + res
+    out[first:] = res
+    return out
+
+
+def mv(a, v, threads=None):
+    """``a @ v`` ((M, K) times (K,)) as ``torch.mv`` rounds it, or None where not reproduced."""
+    return _gemv(a, v, None, 1.0, 1.0, threads)
+
+
+def addmv(bias, a, v, beta=1.0, alpha=1.0, threads=None):
+    """``beta * bias + alpha * (a @ v)`` as ``torch.addmv`` rounds it (``bias`` broadcastable
+    to (M,)), or None where not reproduced."""
+    if type(bias) is not np.ndarray or bias.dtype != _F32 or bias.ndim > 1 or alpha == 0:
+        return None  # (alpha 0: BLAS may skip the product: not measured)
+    return _gemv(a, v, bias, alpha, beta, threads)

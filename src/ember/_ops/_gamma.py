@@ -228,9 +228,48 @@ def _digamma_pos(xp, y):
     return xp.where(root, near, psi)
 
 
+_F32 = np.float32
+_PSI_ASYMPTOTIC = [_F32(c) for c in (
+    1 / 12, -0.0210927960927960927961, 1 / 132, -1 / 240, 1 / 252, -1 / 120, 1 / 12)]
+_PSI_10 = _F32(2.25175258906672110764)  # digamma(10)
+
+
+def _digamma_f32(x):
+    """digamma of a float32 array in float32 arithmetic, step by step as PyTorch's CPU kernel
+    forms it: reflection ``digamma(1 - x) - pi / tan(pi r)`` below zero (``r`` the fractional
+    part, the cotangent term in double), recurrence ``-= 1 / x`` up to 10, then
+    ``log(x) - 0.5 / x - z P(z)`` with ``z = 1 / x**2`` and a degree-6 polynomial (Horner, a
+    rounding per step); ``log`` the C library's logf (``_libm``)."""
+    with np.errstate(all="ignore"):
+        neg = x < 0
+        r = np.modf(x.astype(np.float64))[0]
+        cot = (math.pi / np.tan(math.pi * r)).astype(_F32)
+        y = np.where(neg, _F32(1) - x, x)
+        acc = np.zeros_like(y)
+        for _ in range(10):
+            low = y < 10
+            if not low.any():
+                break
+            acc = np.where(low, acc - _F32(1) / y, acc)
+            y = np.where(low, y + _F32(1), y)
+        z = _F32(1) / (y * y)
+        poly = np.full_like(y, _PSI_ASYMPTOTIC[0])
+        for c in _PSI_ASYMPTOTIC[1:]:
+            poly = poly * z + c
+        tail = np.where(y < _F32(1e17), z * poly, _F32(0))
+        from . import _libm
+        log = _libm.logf(y)
+        pos = np.where(y == 10, acc + _PSI_10, acc + log - _F32(0.5) / y - tail)
+        out = np.where(neg, pos - cot, pos)
+        out = np.where(neg & (x == np.trunc(x)), _F32(np.nan), out)
+        return np.where(x == 0, np.copysign(_F32(np.inf), -x), out).astype(_F32)
+
+
 def digamma(x):
     """``Gamma'(x) / Gamma(x)``.  As PyTorch: ``-inf`` at +0, ``+inf`` at -0, NaN at the
     negative integers and at -inf."""
+    if type(x) is np.ndarray and x.dtype == np.float32:
+        return _digamma_f32(x)
     xp, x = f64(x)
     with quiet:
         negative = x < 0
@@ -247,10 +286,34 @@ def digamma(x):
     return out
 
 
+def _trigamma_f32(x):
+    """trigamma of a float32 array as PyTorch's CPU kernel forms it: below 0.5 the
+    reflection ``-pi**2 / sin(pi x)**2`` (float32; ``sin`` the C library's sinf, here
+    float64's rounded once) with ``x -> 1 - x`` and a final sign flip; six steps of
+    ``+= 1 / x**2``; then the asymptotic tail in float32, its multiply-adds fused (measured)."""
+    from .._random import _fma32
+
+    with np.errstate(all="ignore"):
+        pi = _F32(math.pi)
+        low = x < _F32(0.5)
+        s = np.sin((pi * x).astype(np.float64)).astype(_F32)
+        acc = np.where(low, _F32(0) - (pi * pi) / (s * s), _F32(0))
+        y = np.where(low, _F32(1) - x, x)
+        for _ in range(6):
+            acc = acc + _F32(1) / (y * y)
+            y = y + _F32(1)
+        ixx = _F32(1) / (y * y)
+        inner = _fma32(-ixx, _fma32(-ixx, _F32(1 / 42), _F32(1 / 30)), _F32(1 / 6))
+        acc = acc + _fma32(ixx, inner, _F32(1) + _F32(1) / (_F32(2) * y)) / y
+        return np.where(low, -acc, acc)
+
+
 def polygamma(n, x):
     """The ``n``-th derivative of digamma (``n >= 0`` a Python int)."""
     if n == 0:
         return digamma(x)
+    if n == 1 and type(x) is np.ndarray and x.dtype == np.float32:
+        return _trigamma_f32(x)
     xp, x = f64(x)
     try:
         fact = float(math.factorial(n))

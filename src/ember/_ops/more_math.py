@@ -348,7 +348,7 @@ def _logit_rule(ctx, g):
 def entr(input, *, out=None):
     """``-x log(x)`` for ``x > 0``, 0 at 0, ``-inf`` below."""
     def fn(x):
-        return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)),
+        return np.where(x > 0, -x * P._c_log(np.where(x > 0, x, x.dtype.type(1))),
                         np.where(x == 0, x.dtype.type(0), np.where(x < 0, -np.inf, x)))
     return _done(_elementary(input, fn, "SpecialEntrBackward0",
                              lambda ctx, g: (g * -(1 + ctx.saved[0].log()),), _IN,
@@ -520,7 +520,11 @@ def xlog1py(input, other, *, out=None):
     a, b = _float_pair(input, other)
 
     def fn(x, y):
-        return np.where((x == 0) & ~np.isnan(y), 0, x * np.log1p(y))
+        # (PyTorch's scalar loop: the C library's log1pf)
+        from . import _libm
+        lp = _libm.log1pf(y) if type(y) is np.ndarray and y.dtype == np.float32 else \
+            np.log1p(y)
+        return np.where((x == 0) & ~np.isnan(y), 0, x * lp)
     return _done(P._binary(a, b, fn, "SpecialXlog1PyBackward" + _variant(a, b), _xlog1py_rule,
                            a, b), out)
 

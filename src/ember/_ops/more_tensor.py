@@ -187,7 +187,78 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         res = fused("EuclideanDistBackward0",
                     lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
         return res.view(res.shape) if res.requires_grad else res
+    if (p in (1.0, 2.0, math.inf) or p > 0 and x1.dtype is D.float32) and \
+            x1.shape[:-2] == x2.shape[:-2] and type(x1._data) is np.ndarray and \
+            (x1.requires_grad or x2.requires_grad):
+        return _cdist_direct(x1, x2, p, batch)
     return fused("CdistBackward0", lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
+
+
+def _cdist_direct(x1, x2, p, batch):
+    """cdist without matrix products, with PyTorch's gradient kernel (p = 1, 2, inf): for
+    each element of ``x1``, the terms ``g_ij * d(dist_ij)/d(x1_ik)`` added over the rows
+    ``j`` of ``x2`` in order from zero (and ``x2``'s gradient the same with the roles
+    swapped); a ``create_graph`` backward differentiates the composite instead."""
+    from ..autograd.grad_mode import STATE, no_grad
+
+    with no_grad():
+        res = _cdist(x1, x2, p, batch, False)
+    r1, r2, m = x1.shape[-2], x2.shape[-2], x1.shape[-1]
+
+    def rule(ctx, g):
+        t1, t2, out = ctx.saved
+        need = ctx.needs_input_grad
+        if STATE.enabled:  # create_graph: a recorded gradient of the composite
+            from ..autograd import grad as _grad
+            again = fused("CdistBackward0", lambda u, v: _cdist(u, v, p, batch, False), t1, t2)
+            wrt = [t for t, n in zip((t1, t2), need) if n]
+            got = iter(_grad([again], wrt, [g], create_graph=True, allow_unused=True))
+            return tuple(next(got) if n else None for n in need)
+        a = t1._data.reshape(-1, r1, m)
+        b = t2._data.reshape(-1, r2, m)
+        gg = np.ascontiguousarray(g._data).reshape(-1, r1, r2)
+        dd = out._data.reshape(-1, r1, r2)
+        g1 = wrap(_cdist_grad(a, b, gg, dd, p).reshape(t1.shape), g._device) if need[0] \
+            else None
+        g2 = wrap(_cdist_grad(b, a, gg.transpose(0, 2, 1), dd.transpose(0, 2, 1),
+                              p).reshape(t2.shape), g._device) if need[1] else None
+        return g1, g2
+    return make(res._data, (x1, x2), "CdistBackward0", rule, x1, x2, OUT)
+
+
+def _cdist_grad(a, b, g, dist, p):
+    """(batch, r1, m): PyTorch's cdist gradient for ``a``: per element the terms over the
+    rows of ``b`` (``g * sign(diff)`` for p = 1, ``g * diff / dist`` (0 where dist is 0)
+    for p = 2, for inf ``g * sign(diff)`` where ``|diff|`` is the distance, else
+    ``diff |diff|**(p-2) g / dist**(p-1)``, for p < 2 ``sign(diff) |diff|**(p-1) ...``)
+    added in order."""
+    from . import _reduce_orders
+
+    diff = a[:, :, None, :] - b[:, None, :, :]
+    gk, dk = g[..., None], dist[..., None]
+    one = a.dtype.type(1)
+    with quiet:
+        sign = (diff > 0).astype(a.dtype) - (diff < 0).astype(a.dtype)
+        if p == 1:
+            terms = gk * sign
+        elif p == 2:
+            terms = np.where(dk == 0, a.dtype.type(0), gk * diff / dk)
+        elif p == math.inf:
+            hit = one - np.minimum(one, np.ceil(np.abs(np.abs(diff) - dk)))
+            terms = gk * sign * hit
+        else:  # (float32 only: Sleef's powf, as the kernel's vectors raise to p - 1, p - 2)
+            from ._sleef import powf
+            pf = np.float32(p)
+            below = powf(dk, pf - one)
+            if p < 2:
+                terms = sign * powf(np.abs(diff), pf - one) * gk / below
+                if p < 1:
+                    terms = np.where(diff == 0, a.dtype.type(0), terms)
+            else:
+                terms = diff * powf(np.abs(diff), pf - np.float32(2)) * gk / below
+            terms = np.where(dk == 0, a.dtype.type(0), terms)
+    terms = np.moveaxis(terms, 2, -1)
+    return _reduce_orders._ordered(terms, np.add) + a.dtype.type(0)
 
 
 def _cdist(x1, x2, p, batch, use_mm):
@@ -195,14 +266,47 @@ def _cdist(x1, x2, p, batch, use_mm):
     a = S.expand(x1, batch + (r1, m))
     b = S.expand(x2, batch + (r2, m))
     if use_mm:
-        aa = P.mul(a, a).sum(-1, keepdim=True)
-        bb = P.mul(b, b).sum(-1, keepdim=True)
-        sq = P.add(P.sub(aa, L.matmul(a, S.mT(b)) * 2), S.mT(bb))
-        # a rounded-away square (<= 0) is distance 0 with gradient 0, as in PyTorch; the inner
-        # where keeps sqrt's derivative finite there
-        pos = sq > 0
-        return P.where(pos, P.sqrt(P.where(pos, sq, 1.0)), 0.0)
-    return R.vector_norm(P.sub(a.unsqueeze(-2), b.unsqueeze(-3)), p, -1)
+        if a.device.type != "cpu":
+            aa = P.mul(a, a).sum(-1, keepdim=True)
+            bb = P.mul(b, b).sum(-1, keepdim=True)
+            sq = P.add(P.sub(aa, L.matmul(a, S.mT(b)) * 2), S.mT(bb))
+            # a rounded-away square (<= 0) is distance 0 with gradient 0, as in PyTorch;
+            # the inner where keeps sqrt's derivative finite there
+            pos = sq > 0
+            return P.where(pos, P.sqrt(P.where(pos, sq, 1.0)), 0.0)
+        lead = (math.prod(batch),) if batch else ()
+        res = _euclidean_dist(a.reshape(lead + (r1, m)), b.reshape(lead + (r2, m)))
+        return res.view(batch + (r1, r2))
+    # (the kernel folds each pair's terms left to right: ``vector_norm``'s fold, with the
+    # root taken as cdist's kernel takes it)
+    return R.vector_norm(P.sub(a.unsqueeze(-2), b.unsqueeze(-3)), p, -1, _cdist=True)
+
+
+def _euclidean_dist(x1, x2):
+    """PyTorch's matrix-product Euclidean distance of the rows of ``x1`` (B x P x M) and
+    ``x2`` (B x R x M), its steps and rounding: one batched product of the rows extended by
+    their squared norms and ones, ``[-2 x1, |x1|^2, 1] @ [x2, 1, |x2|^2]^T``, clamped at zero,
+    square-rooted.  Its gradient is PyTorch's formula (``g / d``, zero where ``d`` is zero,
+    taken back through ``x1 * sum(ratio) - ratio @ x2``)."""
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        n1 = P.mul(x1, x1).sum(-1, keepdim=True)
+        n2 = P.mul(x2, x2).sum(-1, keepdim=True)
+        ext1 = S.cat([P.mul(x1, -2), n1, F.ones_like(n1)], -1)
+        ext2 = S.cat([x2, F.ones_like(n2), n2], -1)
+        out = L.matmul(ext1, S.mT(ext2)).clamp_min(0).sqrt()
+
+    def rule(ctx, g):
+        t1, t2, res = ctx.saved
+        ratio = P.div(g, res).masked_fill(res.eq(0), 0.0)
+        n = ctx.needs_input_grad
+        g1 = P.sub(P.mul(t1, ratio.sum(-1, keepdim=True)), L.matmul(ratio, t2)) if n[0] \
+            else None
+        g2 = P.sub(P.mul(t2, S.mT(ratio.sum(-2, keepdim=True))),
+                   L.matmul(S.mT(ratio), t1)) if n[1] else None
+        return g1, g2
+    return make(out._data, (x1, x2), "EuclideanDistBackward0", rule, x1, x2, OUT)
 
 
 @fused_op("PdistBackward0")
@@ -216,10 +320,51 @@ def pdist(input, p=2):
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
+    if float(p) > 0 and type(input._data) is np.ndarray and n >= 2 and input.shape[1] and \
+            (input.dtype is D.float32 or input.dtype is D.float64 and
+             float(p) in (1.0, 2.0, math.inf)):
+        return _pdist_exact(input, float(p))
     i, j = xp_of(input).triu_indices(n, 1)
     rows_i = I.index_select(input, 0, _long(i, input))
     rows_j = I.index_select(input, 0, _long(j, input))
     return R.vector_norm(P.sub(rows_i, rows_j), p, -1)
+
+
+def _pdist_exact(input, p):
+    """pdist as PyTorch's CPU kernel forms it: each pair's terms (``|d|``, ``d*d``, else
+    Sleef's ``pow(|d|, p)``) summed in 32-byte vectors whose lanes fold in halves (the last
+    partial vector added into the first lanes; a row shorter than a vector left to right),
+    then the root ``pow(sum, 1/p)`` in double; the gradient as cdist's kernel forms it, each
+    row's terms over its partners in order."""
+    from . import _sleef
+
+    x = np.ascontiguousarray(input._data)
+    n = x.shape[0]
+    i, j = np.triu_indices(n, 1)
+    d = x[i] - x[j]
+    lanes = 32 // x.itemsize
+    with quiet:
+        if p == math.inf:
+            arr = np.abs(d).max(axis=-1)
+        else:
+            terms = np.abs(d) if p == 1 else d * d if p == 2 else \
+                _sleef.powf(np.abs(d), np.float32(p))
+            arr = _sleef.row_sums(terms, lanes) + x.dtype.type(0)
+            if p == 2:
+                arr = np.sqrt(arr)
+            elif p != 1:
+                arr = np.power(arr.astype(np.float64), 1.0 / p).astype(x.dtype)
+
+    def rule(ctx, g):
+        t, out = ctx.saved
+        a = np.ascontiguousarray(t._data)
+        full_g = np.zeros((n, n), a.dtype)
+        full_d = np.zeros((n, n), a.dtype)
+        full_g[i, j] = full_g[j, i] = g._data
+        full_d[i, j] = full_d[j, i] = out._data
+        return (wrap(_cdist_grad(a[None], a[None], full_g[None], full_d[None], p)[0],
+                     g._device),)
+    return make(arr.astype(x.dtype, copy=False), (input,), "PdistBackward0", rule, input, OUT)
 
 
 @fused_op("DistBackward0")
@@ -650,6 +795,23 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     return _out(_value_index(input, d, keepdim, best, "nanmedian", "NanmedianBackward1"), out)
 
 
+def _running_logaddexp(a, d, acc):
+    """PyTorch's CPU logcumsumexp along ``d``: a running total kept in ``acc`` (double for
+    float32 and float64), each value added as ``log1p(exp(min - max)) + max`` (the total
+    unchanged where both are the same infinity), rounded to the tensor's type on output."""
+    x = np.moveaxis(a, d, 0).astype(acc)
+    out = np.empty_like(x)
+    total = np.full(x.shape[1:], -np.inf, acc)
+    with quiet:
+        for i in range(x.shape[0]):
+            v = x[i]
+            lo, hi = np.minimum(v, total), np.maximum(v, total)
+            step = np.log1p(np.exp(lo - hi)) + hi
+            total = np.where((lo != hi) | np.isfinite(lo), step, v)
+            out[i] = total
+    return np.moveaxis(out, 0, d)
+
+
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))`` computed stably (a running ``logaddexp``)."""
     norm_dim(dim, input.ndim)  # (PyTorch checks the dim before the dtype)
@@ -660,6 +822,9 @@ def logcumsumexp(input, dim, *, out=None):
     a = R._acc(input)
     if input.ndim == 0:
         arr = a.copy()
+    elif type(a) is np.ndarray:
+        arr = _running_logaddexp(a, d, np.float32 if input.dtype in (D.float16, D.bfloat16)
+                                 else np.float64)
     else:
         with quiet:
             arr = R._accumulate(np.logaddexp, a, d)
@@ -1176,7 +1341,16 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
                            f"{_legacy(vec.dtype)}")
     beta, alpha = _scalar_args("addmv", input.dtype, beta, alpha)
     prod = L.matmul(mat, vec) if m else F.zeros(n, dtype=mat.dtype, device=mat.device)
-    return _out(_combine(input, prod, beta, alpha), out)
+    res = _combine(input, prod, beta, alpha)
+    if m and mat._data.dtype == np.float32:
+        # PyTorch's float32 sgemv rounds beta * input in (or starts its sums there): its bits
+        # where ember knows them (ember._ops._mkl_gemv); the graph above stays for gradients
+        from ._mkl_gemv import addmv as exact_addmv
+
+        exact = exact_addmv(input._data, mat._data, vec._data, beta, alpha)
+        if exact is not None and exact.shape == res._data.shape:
+            res._data = exact
+    return _out(res, out)
 
 
 @fused_op("AddrBackward0")
@@ -1383,11 +1557,45 @@ def renorm(input, p, dim, maxnorm, *, out=None):
                            "dimensions")
     d = norm_dim(dim, input.ndim)
     others = tuple(k for k in _range(input.ndim) if k != d)
-    x = input.float() if input.dtype in (D.float16, D.bfloat16) else input
-    norms = R.vector_norm(x, p, others, keepdim=True)
-    scale = P.where(P.gt(norms, maxnorm), P.div(maxnorm, P.add(norms, 1e-7)),
-                    F.ones((), dtype=norms.dtype, device=norms.device))
-    return _out(P.mul(input, scale.to(input.dtype)), out)
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        x = input.float() if input.dtype in (D.float16, D.bfloat16) else input
+        norms = R.vector_norm(x, p, others, keepdim=True)
+        scale = P.where(P.gt(norms, maxnorm), P.div(maxnorm, P.add(norms, 1e-7)),
+                        F.ones((), dtype=norms.dtype, device=norms.device))
+        res = P.mul(input, scale.to(input.dtype))
+    if out is not None or not input.dtype.is_floating_point:
+        return _out(res, out)
+    return make(res._data, (input,), "RenormBackward0", _renorm_rule, input, p, others, maxnorm)
+
+
+def _renorm_rule(ctx, g):
+    """PyTorch's renorm gradient, in its accumulation type (double for float32): the norm
+    and the sum of ``x * g`` over each slice, the norm's own gradient, then
+    ``f * g - f / (norm + 1e-7) * that`` where the norm exceeds ``maxnorm``
+    (``f = maxnorm / (norm + 1e-7)``), else ``g``."""
+    x, p, others, maxnorm = ctx.saved
+    acc = D.float32 if x.dtype in (D.float16, D.bfloat16) else D.float64
+    norm = R.vector_norm(x, p, others, keepdim=True, dtype=acc)
+    go = P.mul(x, g).sum(others, keepdim=True, dtype=acc)
+    if p == 1:
+        nb = P.mul(x.sgn(), go)
+    elif p == 2:
+        nb = P.mul(go, P.div(x, norm).masked_fill(norm.eq(0), 0.0))
+    elif math.isinf(p):
+        mask = x.abs().eq(norm) | x.abs().isnan()
+        nb = P.mul(x.sgn(), P.mul(P.div(go, mask.sum(others, keepdim=True)), mask))
+    elif p < 1:
+        scaled = P.mul(x.sgn(), x.abs().pow(p - 1).masked_fill(x.eq(0), 0.0))
+        nb = P.mul(P.mul(scaled, go), norm.pow(1 - p))
+    else:
+        scaled = P.mul(x.sgn(), x.abs().pow(p - 1)) if p < 2 else P.mul(x, x.abs().pow(p - 2))
+        nb = P.mul(scaled, P.div(go, norm.pow(p - 1)).masked_fill(norm.eq(0), 0.0))
+    inv = P.add(norm, 1e-7).reciprocal()
+    factor = P.mul(inv, maxnorm)
+    res = P.where(P.gt(norm, maxnorm), P.sub(P.mul(factor, g), P.mul(P.mul(factor, inv), nb)), g)
+    return (res.to(x.dtype),)
 
 
 # -- statistics and integration ----------------------------------------------------------------

@@ -220,8 +220,10 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = _dims(t, dim)
     with quiet:
-        arr = xp_of(t).asarray(_acc(t).prod(axis=dims, keepdims=keepdim,
-                                            dtype=np.int64 if out_dt is D.int64 else None))
+        arr = _ordered_prod(t._data, dim, dims, keepdim)
+        if arr is None:
+            arr = xp_of(t).asarray(_acc(t).prod(axis=dims, keepdims=keepdim,
+                                                dtype=np.int64 if out_dt is D.int64 else None))
         arr = arr.astype(out_dt.np, copy=False)
 
     def rule(ctx, g):
@@ -250,6 +252,22 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
 
 
 from ._core import OUT as _OUT  # noqa: E402
+
+
+def _ordered_prod(a, dim, dims, keepdim):
+    """A float32/float64 CPU product multiplied in PyTorch's order (``_reduce_orders``);
+    ``None`` for other arrays."""
+    if type(a) is not np.ndarray or a.dtype not in _CASCADED or a.size == 0 or not a.ndim:
+        return None
+    from . import _reduce_orders as R
+
+    if dim is None:
+        out = np.asarray(R.reduce_all(a, np.multiply, 1), a.dtype)
+    elif a.shape[dims[0]] == 1:
+        out = np.squeeze(a, dims[0]) * a.dtype.type(1)
+    else:
+        out = R.reduce_dim(a, dims[0], np.multiply)
+    return out.reshape(_keep_shape(a.shape, dims)) if keepdim else out
 
 
 def _grad_on():
@@ -657,33 +675,101 @@ def _lastdim_norm2(a, dims) -> bool:
             and len(dims) > 0)
 
 
+def _norm2_fast(a, dims):
+    """The 2-norms of a float32/float64 array over ``dims`` where PyTorch's CPU fast path
+    takes them: its iterator's layout (``_cascade``) leaves one reduced dim, innermost and
+    contiguous (a transposed or sliced array too); ``None`` elsewhere."""
+    if type(a) is not np.ndarray or a.dtype not in _CASCADED or a.size == 0 or not dims or \
+            builtins.any(s < 0 for s in a.strides):
+        return None
+    axes = tuple(sorted(dims))
+    layout = _cascade._layout(a, axes)
+    if not layout or not layout[0][3] or layout[0][1] != a.itemsize or \
+            builtins.sum(d[3] for d in layout) != 1:
+        return None
+    view = _cascade._merged(a, layout)
+    res = _norm2_rows(view.reshape(-1, layout[0][0]))
+    kept = [d for d in reversed(layout) if not d[3]]
+    out_shape = tuple(n for k, n in enumerate(a.shape) if k not in axes)
+    return _cascade._restore(res, kept, a, axes, out_shape)
+
+
 def _norm2_rows(rows):
     """Each row's 2-norm as PyTorch's fast CPU path computes it: squares added into 8
     float32 lanes, the lanes added left to right, then the leftover elements one by one;
     (measured) the compiler fuses a leftover square into its add, except the first four of
     four or more leftovers, which it squares in one vector first."""
     m, n = rows.shape
-    full = n - n % 8
+    width = 32 // rows.itemsize  # (float64: 4 lanes, every leftover fused; measured)
+    full = n - n % width
     if full:
         sq = rows[:, :full] * rows[:, :full]
-        lanes = np.add.reduce(np.ascontiguousarray(sq.reshape(m, -1, 8).transpose(1, 0, 2)),
-                              axis=0)
+        lanes = np.add.reduce(np.ascontiguousarray(
+            sq.reshape(m, -1, width).transpose(1, 0, 2)), axis=0)
         acc = lanes[:, 0].copy()
-        for j in range(1, 8):
+        for j in range(1, width):
             acc += lanes[:, j]
     else:
-        acc = np.zeros(m, np.float32)
+        acc = np.zeros(m, rows.dtype)
     rest = n - full
     for k in range(rest):
         v = rows[:, full + k]
         if rest >= 4 and k < 4:
             acc += v * v
+        elif rows.dtype == np.float64:
+            from .._random import _fma64
+            acc = _fma64(v, v, acc)
         else:
             acc = (v.astype(np.float64) * v + acc).astype(np.float32)
     return np.sqrt(acc)
 
 
-def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
+def _pow_c(a, e):
+    """``a ** e`` (``e`` a number) as the C library's ``pow`` in ``a``'s float type rounds
+    it (float32: its powf, modelled in ``_sleef``)."""
+    if a.dtype == np.float32 and a.size <= 1 << 18:
+        from . import _sleef
+        return _sleef.c_pow(a, np.float32(e))
+    if a.dtype == np.float32:  # (beyond: float64's pow rounded once, the model being slow;
+        # it differs from powf for a few values in 1000)
+        return np.power(a.astype(np.float64), np.float64(np.float32(e))).astype(np.float32)
+    return np.power(a, np.float64(e))
+
+
+def _folded_norm(a, p, dims, keepdim, src, inv64=False):
+    """The p-norm (finite p other than 0) of the magnitudes ``a`` as PyTorch's scalar CPU
+    loop forms it: each term (``|x|``, ``x*x`` or ``pow(|x|, p)`` in the tensor's float type)
+    added left to right (``_reduce_orders.fold``), then ``pow(sum, 1/p)`` with ``1/p``
+    rounded to that type."""
+    from . import _reduce_orders as R
+
+    terms = a if p == 1 else a * a if p == 2 else _pow_c(a, p)
+    m = a.shape[-1] if a.ndim else 0
+    if inv64 and p == 2 and m % 4 and dims == (a.ndim - 1,):
+        # (measured: cdist's compiled loop takes squares four at a time; the last m % 4
+        # it fuses into their additions, one rounding each)
+        from .._random import _fma32, _fma64
+        fma = _fma32 if a.dtype == np.float32 else _fma64
+        s = R.fold(terms[..., :m - m % 4], dims) if m >= 4 else np.zeros(a.shape[:-1], a.dtype)
+        for k in range(m - m % 4, m):
+            s = fma(a[..., k], a[..., k], s)
+    else:
+        s = R.fold(terms, dims, src if src.shape == a.shape else None)
+    if p == 2:
+        out = np.sqrt(s)
+    elif p == 1:
+        out = s
+    else:
+        if inv64:  # (cdist: pow(float, double), in double)
+            out = np.power(np.asarray(s, np.float64), 1.0 / p).astype(a.dtype)
+        else:
+            out = _pow_c(np.asarray(s), a.dtype.type(1) / a.dtype.type(p))
+    return out.reshape(_keep_shape(a.shape, dims)) if keepdim else out
+
+
+def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
+    # (``_cdist``: as ``cdist``'s kernel forms it: every finite p > 0 folded left to right,
+    # and the root taken with 1/p in double precision)
     if dtype is not None:
         t = t.to(D.to_dtype(dtype))
     if t.dtype._kind == 3:  # the norm of the magnitudes (their gradient is complex's)
@@ -711,6 +797,10 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None):
             arr = a.min(axis=dims, keepdims=keepdim)
         elif p == 0:
             arr = (a != 0).sum(axis=dims, keepdims=keepdim).astype(a.dtype)
+        elif p == 2 and not _cdist and (fast := _norm2_fast(t._data, dims)) is not None:
+            arr = fast.reshape(_reduced(t.shape, dims, keepdim))
+        elif type(a) is np.ndarray and a.dtype in _CASCADED:
+            arr = _folded_norm(a, p, dims, keepdim, t._data, _cdist)
         elif p == 1:
             arr = _fsum(a, dims, keepdim)
         elif p == 2 and _lastdim_norm2(t._data, dims):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..._ops._core import make, wrap, xp_of
+from ..._ops._core import is_channels_last, make, wrap, xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
@@ -392,7 +392,9 @@ def _avg_pool_adjoint(g, geo):
         ga = ga[None]
     zeros = xp.zeros(ga.shape[:2] + tuple(sp), dtype=ga.dtype)
     buf = _padded(xp, zeros, p, out, k, s, (1,) * nsp, 0)
-    for _, view in _window_views(xp, buf, k, s, (1,) * nsp, out):
+    # (kernel positions last to first: each input then adds what its windows hand it in
+    # row-major order of the outputs, as PyTorch's loop over the outputs does)
+    for _, view in reversed(list(_window_views(xp, buf, k, s, (1,) * nsp, out))):
         view += ga
     inner = (slice(None), slice(None)) + tuple(slice(pp, pp + n) for pp, n in zip(p, sp))
     res = xp.ascontiguousarray(buf[inner])
@@ -463,10 +465,111 @@ def _avg_matrix(n_in, n_out, dtype):
     return m
 
 
+def _window_lists(n_in, n_out):
+    """Per output index along one dim: its window's input indices (padded with ``n_in``, a
+    slot that holds zero) and sizes; per input index: the outputs whose windows cover it,
+    in increasing order (padded with ``n_out``)."""
+    lo, hi = _bounds(n_in, n_out)
+    k = hi - lo
+    win = lo[:, None] + np.arange(k.max())
+    win = np.where(win < hi[:, None], win, n_in)
+    cover = [np.flatnonzero((lo <= i) & (i < hi)) for i in range(n_in)]
+    width = max(len(c) for c in cover)
+    covers = np.full((n_in, width), n_out)
+    for i, c in enumerate(cover):
+        covers[i, :len(c)] = c
+    return win, k, covers
+
+
+def _gather_fold(a, lists, nsp, each=None):
+    """``a`` (..., *spatial) with a zero slot appended to each spatial dim: for every index
+    of the result, the values ``lists[d]`` picks along each dim, folded left to right in
+    row-major order of the picks (the first dim's pick outermost) from zero; ``each``: a
+    half dtype every partial sum is rounded to."""
+    sp = a.shape[a.ndim - nsp:]
+    flat = a.reshape(a.shape[:a.ndim - nsp] + (-1,))
+    steps = [int(np.prod(sp[d + 1:])) for d in range(nsp)]
+    out_shape = tuple(idx.shape[0] for idx in lists)
+    acc = None
+    for pick in itertools.product(*[range(idx.shape[1]) for idx in lists]):
+        where = np.zeros(out_shape, np.intp)
+        for d, (idx, j) in enumerate(zip(lists, pick)):
+            shape = [1] * nsp
+            shape[d] = -1
+            where = where + idx[:, j].reshape(shape) * steps[d]
+        term = np.take(flat, where.reshape(-1), axis=-1)
+        acc = term + a.dtype.type(0) if acc is None else np.add(acc, term, out=acc)
+        if each is not None:
+            acc = acc.astype(each).astype(a.dtype)
+    return acc.reshape(a.shape[:a.ndim - nsp] + out_shape)
+
+
+def _pad_zero(a, nsp):
+    return np.pad(a, [(0, 0)] * (a.ndim - nsp) + [(0, 1)] * nsp)
+
+
+def _adaptive_avg_exact(x, out, nsp):
+    """PyTorch's CPU adaptive average pool, its rounding too: each window summed in row-major
+    order (float32 for half types), then divided by its size along each dim in turn; the
+    gradient hands each output's ``g / kd / kh / kw`` to its window, each input adding what it
+    receives in row-major order of the outputs."""
+    a = x._data
+    dt = a.dtype
+    acc = np.float32 if dt.itemsize == 2 else dt
+    lists = [_window_lists(n, o) for n, o in zip(x.shape[-nsp:], out, strict=True)]
+    src = _pad_zero(a.astype(acc, copy=False), nsp)
+    s = _gather_fold(src, [w for w, _, _ in lists], nsp)
+    sizes = [k for _, k, _ in lists]
+    lanes = 32 // dt.itemsize
+    vec = a.shape[1] - a.shape[1] % lanes if a.ndim == 4 and nsp == 2 and \
+        dt.itemsize >= 4 and not a.flags.c_contiguous and is_channels_last(a) else 0
+    if vec:
+        # NOTE: PyTorch's 2-d channels-last kernel divides the channels its vectors hold
+        # (all but the last C % 8, for float32) by the window's size at once, the rest by
+        # each dim's size in turn (its 3-d kernel divides every channel in turn)
+        whole = sizes[0].astype(np.int64)
+        for k in sizes[1:]:
+            whole = whole[..., None] * k
+        head = s[:, :vec] / whole.astype(acc)
+        s = _divide(s, sizes, nsp)
+        s[:, :vec] = head
+    else:
+        s = _divide(s, sizes, nsp)
+    name = f"AdaptiveAvgPool{nsp}DBackward0"
+
+    def rule(ctx, g):
+        # (half types: PyTorch's backward rounds every step to the tensor's dtype)
+        each = g._data.dtype if g._data.dtype.itemsize == 2 else None
+        gd = g._data.astype(acc, copy=False)
+        delta = _pad_zero(_divide(gd, [k for _, k, _ in lists], nsp, each), nsp)
+        res = _gather_fold(delta, [c for _, _, c in lists], nsp, each).astype(g._data.dtype)
+        if STATE.enabled:  # create_graph: the adjoint again, recorded
+            xp = xp_of(g)
+            mats = [xp.asarray(_avg_matrix(n, o, acc))
+                    for n, o in zip(x.shape[-nsp:], out, strict=True)]
+            return (_adaptive_avg_adjoint(g, mats, nsp),)
+        return (wrap(res, g._device),)
+    return make(s.astype(dt, copy=False), (x,), name, rule)
+
+
+def _divide(s, sizes, nsp, each=None):
+    """``s`` (..., *out) divided by each output's window size along each dim, in turn (each
+    quotient rounded to the half dtype ``each``)."""
+    for d, k in enumerate(sizes):
+        shape = [1] * nsp
+        shape[d] = k.size
+        s = s / k.astype(s.dtype).reshape(shape)
+        if each is not None:
+            s = s.astype(each).astype(np.float32)
+    return s
+
+
 def _adaptive_avg(x, out, nsp):
     """Average over adaptive windows of the last ``nsp`` dims (a primitive)."""
     xp = xp_of(x)
     a = x._data
+    if type(a) is np.ndarray and a.size and all(out):
+        return _adaptive_avg_exact(x, out, nsp)
     mats = [xp.asarray(_avg_matrix(n, o, np.float32 if a.dtype.itemsize == 2 else a.dtype))
             for n, o in zip(x.shape[-nsp:], out, strict=True)]
     res = _apply_mats(xp, a, mats, nsp)

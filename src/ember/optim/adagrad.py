@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _functional as F
+from . import _fused_cpu
 from ._functional import update_array as _arr
 from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, with_grad
 from .optimizer import lr_scalar
@@ -72,5 +73,9 @@ class Adagrad(Optimizer):
 
                 adagrad_update(p, g, group, state, int(step))
                 continue
-            F.adagrad(_arr(p), _arr(g), _arr(state["sum"]), step, **opts)
+            pa, ga, sa = _arr(p), _arr(g), _arr(state["sum"])
+            if _fused_cpu.applies(group, pa, ga, sa):  # (PyTorch's fused kernel's rounding)
+                _fused_cpu.adagrad(pa, ga, sa, step, **opts)
+            else:
+                F.adagrad(pa, ga, sa, step, **opts)
             p._vc.v += 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._ops._core import wrap
 from . import _functional as F
+from . import _fused_cpu
 from .optimizer import Optimizer, check_flags, check_lr, scalar, with_grad
 from .optimizer import lr_scalar
 
@@ -55,12 +56,13 @@ class SGD(Optimizer):
                 # (no state entry without momentum: PyTorch keeps none)
                 sgd_update(p, g, group, self.state[p] if momentum != 0 else {})
                 continue
+            sgd = _fused_cpu.sgd if _fused_cpu.applies(group, p._data, g._data) else F.sgd
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
-                arr = F.sgd(p._data, g._data, None if buf is None else buf._data, **opts)
+                arr = sgd(p._data, g._data, None if buf is None else buf._data, **opts)
                 if buf is None:
                     state["momentum_buffer"] = wrap(arr, p._device)
             else:
-                F.sgd(p._data, g._data, None, **opts)
+                sgd(p._data, g._data, None, **opts)
             p._vc.v += 1

@@ -20,7 +20,7 @@ from ... import _dtype as D
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
-from ..._ops import _sleef
+from ..._ops import _libm, _sleef
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            wrap, xp_of)
@@ -322,8 +322,8 @@ def _elu_f32(a, alpha, scale, input_scale):
     # zero up; Sleef's expm1 in the vector blocks, the C library's in the tail
     neg, pos, ins = _elu_coefs(alpha, scale, input_scale)
     with quiet:
-        return _sleef.split(a, lambda v: _elu_part(v, ~(v >= 0), _sleef.expm1f, neg, pos, ins),
-                            lambda v: _elu_part(v, v < 0, _sleef.c_expm1, neg, pos, ins))
+        return _split(a, lambda v: _elu_part(v, ~(v >= 0), _sleef.expm1f, neg, pos, ins),
+                      lambda v: _elu_part(v, v < 0, _libm.expm1f, neg, pos, ins))
 
 
 def _elu_part(v, below, expm1, neg, pos, ins):
@@ -360,7 +360,7 @@ def _elu_rule(ctx, g):
                 y = _elu_f32(a, alpha, scale, input_scale)
                 gx = np.where(y > 0, ga * pos, (ga * ins) * (y + negc))
             else:
-                gx = _sleef.split(
+                gx = _split(
                     a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, ins),
                     lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, ins),
                     ga)
@@ -456,19 +456,26 @@ def _gelu_tanh_inner(v):
     return _GELU_BETA * _sleef._fma32(_GELU_KAPPA, (v * v) * v, v)  # fused, as compiled
 
 
+def _gelu_grain(a):
+    """PyTorch's gelu forward splits a result of more than 16384 values evenly between its
+    threads (its other pointwise kernels from 32768 values)."""
+    return a.size // _sleef._threads() if a.size > _GELU_GRAIN_FROM else None
+
+
 def _gelu_f32(a, approximate, onednn=True):
     """PyTorch's float32 CPU gelu (bit for bit): oneDNN's kernel for a contiguous input (erf
     form), else ATen's: its own vector erf or Sleef's tanh in the vector blocks, the C
     library's erf / tanh in the tail. Also the tanh form's tanh (for the backward), or None."""
     half, one = _F(0.5), _F(1)
     if approximate == "tanh":
-        t = _sleef.split(a, lambda v: _sleef.tanhf(_gelu_tanh_inner(v)),
-                         lambda v: _sleef.c_tanh(_gelu_tanh_inner(v)))
+        t = _split(a, lambda v: _sleef.tanhf(_gelu_tanh_inner(v)),
+                   lambda v: _libm.tanhf(_gelu_tanh_inner(v)), grain=_gelu_grain(a))
         return (half * a) * (one + t), t
     if onednn and _onednn_gelu(a):
         return _sleef.gelu_onednn(a), None
-    return _sleef.split(a, lambda v: (v * half) * (one + _sleef.erf_vec(v * _GELU_ALPHA)),
-                        lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA))), None
+    return _split(a, lambda v: (v * half) * (one + _sleef.erf_vec(v * _GELU_ALPHA)),
+                  lambda v: (v * half) * (one + _sleef.c_erf(v * _GELU_ALPHA)),
+                  grain=_gelu_grain(a)), None
 
 
 def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True):
@@ -481,18 +488,20 @@ def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True):
                 t = tanh(_gelu_tanh_inner(v))
             inner_d = _GELU_BETA * fma(_F(3) * _GELU_KAPPA, v * v, one)
             return gv * ((half * (one + t)) + ((half * v) * fma(-t, t, one)) * inner_d)
-        if t is not None and _same_layout(a, ga):  # (t then splits as the backward would)
+        if t is not None and _same_layout(a, ga) and \
+                _ranges(a.size, _gelu_grain(a)) == _ranges(a.size, None):
+            # (the forward's t, where its loop split as the backward's does)
             return d(a, ga, None, t)
-        return _sleef.split(a, lambda v, gv: d(v, gv, _sleef.tanhf),
-                            lambda v, gv: d(v, gv, _sleef.c_tanh), ga)
+        return _split(a, lambda v, gv: d(v, gv, _sleef.tanhf),
+                      lambda v, gv: d(v, gv, _libm.tanhf), ga)
     if onednn and _onednn_gelu(a):
         return ga * _sleef.gelu_grad_onednn(a)
 
     def d(v, gv, erf, exp):
         cdf = half * (one + erf(v * _GELU_ALPHA))
         return gv * fma(v, _GELU_PDF * exp((v * v) * _F(-0.5)), cdf)
-    return _sleef.split(a, lambda v, gv: d(v, gv, _sleef.erf_vec, _sleef.expf),
-                        lambda v, gv: d(v, gv, _sleef.c_erf, _sleef.c_exp), ga)
+    return _split(a, lambda v, gv: d(v, gv, _sleef.erf_vec, _sleef.expf),
+                  lambda v, gv: d(v, gv, _sleef.c_erf, _sleef.c_exp), ga)
 
 
 def _erf(a, xp):
@@ -542,12 +551,52 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     den = None
     if type(a) is np.ndarray and a.dtype == np.float32:
         with quiet:  # PyTorch's CPU kernel: x / (1 + exp(-x)), Sleef's exp in the vector part
-            den = np.float32(1) + _sleef.split(a, _neg_expf, _neg_exp_f64)
+            den = np.float32(1) + _split(a, _neg_expf, _neg_exp_f64)
             out = a / den
     else:
         out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
     # (the denominator is kept for the backward, which computes it again otherwise)
     return make(out, (input,), "SiluBackward0", _silu_rule, input, den)
+
+
+_GELU_GRAIN_FROM = 16384  # PyTorch's gelu forward: above this many values, a range per thread
+
+
+def _ranges(n, grain):
+    """The flat ranges a parallel pointwise loop of ``n`` values hands its threads, as their
+    ends (``grain``: PyTorch's 32768 where None)."""
+    grain = _sleef._GRAIN if grain is None else max(1, grain)
+    threads = _sleef._threads() if n >= grain else 1
+    parts = min(threads, -(-n // grain)) if threads > 1 else 1
+    chunk = -(-n // parts)
+    return [min(n, chunk * j) for j in range(parts + 1)]
+
+
+def _split(a, vector, scalar, *others, outputs=1, extra=(), grain=None):
+    """:func:`_sleef.split` (``vector`` where PyTorch's vector code runs, ``scalar`` on the
+    rest), with the ranges of a parallel loop: a contiguous result of ``grain`` values or
+    more (PyTorch's 32768, unless given) is cut into one flat range per intra-op thread, and
+    each range ends in its own scalar tail (``len % 32`` values)."""
+    n = a.size if type(a) is np.ndarray else 0
+    ends = _ranges(n, grain) if n else [0, 0]
+    if len(ends) > 2 and _sleef.VECTORIZED and a.dtype == np.float32 and a.flags.c_contiguous \
+            and all(type(o) is np.ndarray and o.shape == a.shape and o.flags.c_contiguous
+                    for o in others):
+        blk = _sleef.BLOCK
+        if all((e - b) % blk == 0 for b, e in zip(ends, ends[1:])):
+            return vector(a, *others, *extra)
+        flat = [o.reshape(-1) for o in (a, *others, *extra)]
+        outs = [np.empty(n, _F) for _ in range(outputs)]
+        for b, e in zip(ends, ends[1:]):
+            v = e - (e - b) % blk
+            for lo, hi, fn in ((b, v, vector), (v, e, scalar)):
+                if hi > lo:
+                    got = fn(*(f[lo:hi] for f in flat))
+                    for o, g in zip(outs, got if outputs > 1 else (got,)):
+                        o[lo:hi] = g
+        outs = [o.reshape(a.shape) for o in outs]
+        return tuple(outs) if outputs > 1 else outs[0]
+    return _sleef.split(a, vector, scalar, *others, outputs=outputs, extra=extra)
 
 
 def _neg_expf(v):
@@ -556,8 +605,8 @@ def _neg_expf(v):
 
 
 def _neg_exp_f64(v):
-    """``exp(-v)`` of float32 ``v`` rounded once from float64 (the C library's expf)."""
-    return np.exp(-v, dtype=np.float64).astype(np.float32)
+    """``exp(-v)`` of float32 ``v`` as the C library's expf computes it."""
+    return _sleef.c_exp(-v)
 
 
 def _silu_rule(ctx, g):
@@ -570,8 +619,8 @@ def _silu_rule(ctx, g):
         one = np.float32(1)
         with quiet:
             if den is None or not _same_layout(a, ga):
-                den = one + _sleef.split(a, lambda v, _: _neg_expf(v),
-                                         lambda v, _: _neg_exp_f64(v), ga)
+                den = one + _split(a, lambda v, _: _neg_expf(v),
+                                   lambda v, _: _neg_exp_f64(v), ga)
             s = one / den
             d = a.astype(np.float64)
             d *= one - s
@@ -593,8 +642,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     _need_float(input, "mish_cpu")
     if _cpu_f32(input._data):  # PyTorch's kernel: x * tanh(log1p(exp(x))), Sleef's in blocks
         with quiet:
-            t = _sleef.split(input._data, lambda v: _tanh_softplus(v, _VEC),
-                             lambda v: _tanh_softplus(v, _SCALAR))
+            t = _split(input._data, lambda v: _tanh_softplus(v, _VEC),
+                       lambda v: _tanh_softplus(v, _SCALAR))
             out = input._data * t
         # (t = tanh(softplus(x)) is kept for the backward, which computes it again otherwise)
         return make(out, (input,), "MishBackward0", _mish_rule, input, t)
@@ -603,7 +652,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 _VEC = (_sleef.expf, _sleef.log1pf, _sleef.tanhf)
-_SCALAR = (_sleef.c_exp, _sleef.c_log1p, _sleef.c_tanh)
+_SCALAR = (_sleef.c_exp, _libm.log1pf, _libm.tanhf)
 
 
 def _tanh_softplus(v, fns):
@@ -626,11 +675,11 @@ def _mish_rule(ctx, g):
             return gv * fma(v * s, fma(-t, t, one), t)
         with quiet:
             if t is not None and _same_layout(x._data, ga):  # the forward's t
-                gx = _sleef.split(x._data, lambda v, gv, tv: d(v, gv, _VEC, tv),
-                                  lambda v, gv, tv: d(v, gv, _SCALAR, tv), ga, extra=(t,))
+                gx = _split(x._data, lambda v, gv, tv: d(v, gv, _VEC, tv),
+                            lambda v, gv, tv: d(v, gv, _SCALAR, tv), ga, extra=(t,))
             else:
-                gx = _sleef.split(x._data, lambda v, gv: d(v, gv, _VEC),
-                                  lambda v, gv: d(v, gv, _SCALAR), ga)
+                gx = _split(x._data, lambda v, gv: d(v, gv, _VEC),
+                            lambda v, gv: d(v, gv, _SCALAR), ga)
         return (wrap(gx, g._device),)
     t = softplus(x).tanh()
     return (g * (t + x * x.sigmoid() * (1 - t * t)),)
@@ -663,8 +712,8 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
             z = exp(bx)
             return _above(np.asarray(log1p(z) / b), bx, th, v), z
         with quiet:
-            out, z = _sleef.split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
-                                  lambda v: sp(v, _sleef.c_exp, _sleef.c_log1p), outputs=2)
+            out, z = _split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
+                            lambda v: sp(v, _sleef.c_exp, _libm.log1pf), outputs=2)
         if not input._data.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
             out = P.iter_layout(out, (input,))
         return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
@@ -694,8 +743,8 @@ def _softplus_rule(ctx, g):
             if z is not None and _same_layout(x._data, ga):  # z = exp(beta x) of the forward
                 gx = d(x._data, ga, None, z)
             else:
-                gx = _sleef.split(x._data, lambda v, gv: d(v, gv, _sleef.expf),
-                                  lambda v, gv: d(v, gv, _sleef.c_exp), ga)
+                gx = _split(x._data, lambda v, gv: d(v, gv, _sleef.expf),
+                            lambda v, gv: d(v, gv, _sleef.c_exp), ga)
         return (wrap(gx, g._device),)
     with quiet:
         linear = x._data * beta > threshold
@@ -859,6 +908,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     def f(a, xp):
         first = a[(slice(None),) * d + (slice(0, h),)]
         second = a[(slice(None),) * d + (slice(h, n),)]
+        if xp is np and a.dtype == np.float32:
+            # NOTE: PyTorch's kernel is ``a * sigmoid(b)`` with sigmoid's own vector and scalar
+            # code (Sleef's expf in the vector blocks of the halves' inner loop)
+            return first * P._np_sigmoid(second)
         return first * (1 / (1 + xp.exp(-second)))  # (rounded as PyTorch's kernel)
     out = _fwd(input, f)
     return make(out, (input,), "GluBackward0", _glu_rule, input, d)

@@ -17,7 +17,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops import _cascade, _sleef
+from ..._ops import _cascade, _libm, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
@@ -652,9 +652,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     cx = x.astype(np.float32) if dt.name in ("float16", "bfloat16") else x
     with quiet:
         xp = xp_of(input)
-        lx = xp.maximum(xp.log(cx), -100)
-        l1x = xp.maximum(xp.log1p(-cx), -100)
-        v = -(y * lx + (1 - y) * l1x)
+        if xp is np and dt == np.float32 and y.dtype == np.float32:
+            # NOTE: PyTorch's CPU kernel is a scalar loop over the C library's logf and
+            # log1pf (not correctly rounded), in this order of float32 operations
+            lx = np.maximum(_libm.logf(cx), np.float32(-100))
+            l1x = np.maximum(_libm.log1pf(-cx), np.float32(-100))
+            v = (y - np.float32(1)) * l1x - y * lx
+        else:
+            lx = xp.maximum(xp.log(cx), -100)
+            l1x = xp.maximum(xp.log1p(-cx), -100)
+            v = -(y * lx + (1 - y) * l1x)
         if weight is not None:
             v = v * weight._data
         out = _np_reduce(v, reduction)

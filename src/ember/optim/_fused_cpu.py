@@ -1,0 +1,133 @@
+"""PyTorch's ``fused=True`` CPU optimizer kernels on float32 parameters, bit for bit.
+
+``torch.optim.Adam/AdamW/SGD/Adagrad(..., fused=True)`` run one vectorized kernel per
+parameter instead of the per-op (foreach) update, and it rounds differently: the kernels are
+compiled so that a multiply feeding an add becomes one fused multiply-add, and some steps are
+ordered otherwise.  What each computes (learnt from PyTorch's published kernels and checked
+element by element against them; ``fma`` is one rounding, every other operation one float32
+rounding, constants rounded to float32 first):
+
+- Adam (AdamW: ``p *= 1 - lr * wd`` first instead of the decayed gradient)::
+
+      g = fma(p, wd, g)
+      m = fma(1 - beta1, g - m, m)                   (the lerp, for 1 - beta1 < 0.5)
+      v = fma((1 - beta2) * g, g, v * beta2)         (the scalar code's last n % 8 values:
+                                                      fma(v, beta2, ((1 - beta2) * g) * g))
+      p = p + (-step_size * m) / (sqrt(v) / sqrt(bias_correction2) + eps)
+
+  with ``step_size = lr / (1 - beta1**step)`` and ``bias_correction2 = 1 - beta2**step`` in
+  float64 (amsgrad: ``v`` replaced by the running maximum in the denominator).
+- SGD: ``g = fma(p, wd, g)``; ``buf = g`` on the first step, then
+  ``fma(1 - dampening, g, buf * momentum)``; ``g = fma(buf, momentum, g)`` (Nesterov) or
+  ``buf``; ``p = fma(g, -lr, p)``.
+- Adagrad: ``g = fma(p, wd, g)``; ``sum = fma(g, g, sum)``;
+  ``p = p - (clr * g) / (sqrt(sum) + eps)`` with ``clr = lr / (1 + (step - 1) * lr_decay)``.
+
+Each kernel's vector body covers the first ``16 * (n // 16)`` values (one AVX-512 vector of
+float32: PyTorch's threads take whole 64-byte lines); of the tail loop the compiler runs the
+first ``8 * (t // 8)`` values as 8-lane vectors too, and only the last ``n % 8`` as scalar
+code, which contracts another product than the vector code where noted (SGD's buffer:
+``fma(buf, momentum, (1 - dampening) * g)``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._random import _fma32
+
+_F32 = np.float32
+_VEC = 16  # float32 values per vector (the tail is n % 16)
+
+
+def _scalar_tail(n):
+    """The values the kernels' scalar code computes, as a slice of the flat array (None for
+    none): of the last ``n % 16`` the compiler vectorizes the first ``8 * (t // 8)`` again
+    (8 lanes, rounding as the vector body), the last ``n % 8`` are scalar."""
+    k = n % _VEC % 8
+    return slice(n - k, n) if k else None
+
+
+def applies(group, *arrays) -> bool:
+    """Whether a ``fused`` group's update on these arrays is this module's (float32 CPU
+    arrays, no gradient scaler)."""
+    return bool(group.get("fused")) and all(
+        a is None or type(a) is np.ndarray and a.dtype == _F32 for a in arrays)
+
+
+def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, weight_decay,
+         eps, amsgrad, maximize, decoupled_weight_decay):
+    """One fused Adam/AdamW step on float32 arrays, in place."""
+    f = _F32
+    lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            p *= f(1 - lr * weight_decay)
+        else:
+            g = _fma32(p, f(weight_decay), g)
+    w = f(1 - beta1)
+    if abs(w) < 0.5:
+        exp_avg[...] = _fma32(w, g - exp_avg, exp_avg)
+    else:  # (the lerp from the other end)
+        exp_avg[...] = _fma32(w - f(1), g - exp_avg, g)
+    c = f(1 - beta2)
+    cg = c * g
+    v = _fma32(cg, g, exp_avg_sq * f(beta2))
+    t = _scalar_tail(v.size)
+    if t is not None:
+        flat = v.reshape(-1)
+        sq = cg.reshape(-1)[t] * g.reshape(-1)[t]
+        flat[t] = _fma32(exp_avg_sq.reshape(-1)[t], f(beta2), sq)
+    exp_avg_sq[...] = v
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, v, out=max_exp_avg_sq)
+        v = max_exp_avg_sq
+    step = float(step)
+    step_size = lr / (1 - beta1 ** step)
+    denom = np.sqrt(v)
+    denom /= f(math.sqrt(1 - beta2 ** step))
+    denom += f(eps)
+    upd = f(-step_size) * exp_avg
+    upd /= denom
+    p += upd
+
+
+def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One fused SGD step on float32 arrays, in place; returns the momentum buffer (a new
+    one on the first step), or None without momentum."""
+    f = _F32
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = _fma32(p, f(weight_decay), g)
+    if momentum != 0:
+        if buf is None:
+            buf = np.array(g, _F32, copy=True)
+        else:
+            new = _fma32(f(1 - dampening), g, buf * f(momentum))
+            t = _scalar_tail(new.size)
+            if t is not None:  # (the scalar code contracts the other product)
+                gt = g.reshape(-1)[t] * f(1 - dampening)
+                new.reshape(-1)[t] = _fma32(buf.reshape(-1)[t], f(momentum), gt)
+            buf[...] = new
+        g = _fma32(buf, f(momentum), g) if nesterov else buf
+    p[...] = _fma32(g, f(-float(lr)), p)
+    return buf
+
+
+def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+    """One fused Adagrad step on float32 arrays, in place."""
+    f = _F32
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = _fma32(p, f(weight_decay), g)
+    state_sum[...] = _fma32(g, g, state_sum)
+    std = np.sqrt(state_sum)
+    std += f(eps)
+    upd = f(float(lr) / (1.0 + (float(step) - 1.0) * lr_decay)) * g
+    upd /= std
+    p -= upd

@@ -1,7 +1,9 @@
 """Attention: ``scaled_dot_product_attention`` and ``multi_head_attention_forward``.
 
 Both are composites of existing ops (``matmul``, ``masked_fill``, ``softmax``,
-``dropout``, ``linear``), so autograd needs no rule of its own here.
+``dropout``, ``linear``), except where PyTorch runs its CPU flash kernel (float32, 4-D, no
+dropout): that kernel's forward and backward are reproduced bit for bit
+(:mod:`._flash_cpu`), with its node ``ScaledDotProductFlashAttentionForCpuBackward0``.
 
 Mask conventions, as PyTorch's (they are opposite to each other):
 
@@ -108,6 +110,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         query, key, value = query.float(), key.float(), value.float()
         if attn_mask is not None and attn_mask.dtype != D.bool:
             attn_mask = attn_mask.float()
+    if dropout_p == 0.0 and out_dtype is D.float32 and not _MATH_ONLY[0] and \
+            _flash_ok(query, key, value, attn_mask, enable_gqa):
+        out = _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa)
+        if out is not None:
+            return out
     if enable_gqa:
         heads = query.size(-3)
         key = _repeat_heads(key, heads)
@@ -138,6 +145,126 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = dropout(weights, dropout_p, training=True)
     out = linalg.matmul(weights, value)
     return out if out.dtype == out_dtype else out.to(out_dtype)
+
+
+def _flash_ok(query, key, value, attn_mask, gqa=False) -> bool:
+    """Whether PyTorch runs this call through its CPU flash kernel (float32 here) and ember
+    reproduces it (:mod:`._flash_cpu`): 4-D query/key/value of one batch size and head count,
+    one head size, no dropout, a mask (not requiring grad) of 2 or 4 dims, each batch/head
+    dim 1 or full and its last two 1 or full."""
+    import numpy as np
+
+    from . import _flash_cpu
+    from ..attention import _backends
+
+    if not _backends._sdp["flash"]:  # (sdpa_kernel / enable_flash_sdp(False): math)
+        return False
+    ts = (query, key, value)
+    if any(t.dim() != 4 or type(t._data) is not np.ndarray or t.dtype is not D.float32
+           for t in ts):
+        return False
+    b, h, L, e = query.shape
+    hk = key.shape[1]
+    if gqa and (hk == 0 or value.shape[1] != hk or h % hk):  # (the math path's errors)
+        return False
+    if key.shape[0] != b or value.shape[0] != b or key.shape[2] != value.shape[2] or \
+            (not gqa and hk != h) or value.shape[1] != hk:
+        return False
+    if key.shape[3] != e or value.shape[3] != e or min(b, h, L, e, key.shape[2]) == 0:
+        return False
+    if any(t.stride(-1) != 1 for t in ts):
+        return False
+    if attn_mask is not None:
+        m = attn_mask
+        if m.requires_grad or type(m._data) is not np.ndarray or m.dim() not in (2, 4) or \
+                m.dtype not in (D.bool, D.float32):
+            return False
+        if m.shape[-2] not in (1, L) or m.shape[-1] not in (1, key.shape[2]):
+            return False
+        if m.dim() == 4 and (m.shape[0] not in (1, b) or m.shape[1] not in (1, h)):
+            return False
+    return _flash_cpu.supported()
+
+
+def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
+    """PyTorch's CPU flash attention in float32 (node ``ScaledDotProductFlashAttention
+    ForCpuBackward0``), or None where a product is not reproduced."""
+    import numpy as np
+
+    from ..._ops._core import make, wrap
+    from . import _flash_cpu
+
+    mask = None
+    if attn_mask is not None:
+        md = attn_mask._data
+        # a boolean mask becomes 0 / -inf first, as PyTorch converts it
+        mask = np.where(md, np.float32(0), np.float32(-np.inf)) if md.dtype == np.bool_ \
+            else md
+        mask = mask.reshape((1, 1) * (mask.ndim == 2) + mask.shape)
+    q, k, v = query._data, key._data, value._data
+    rep = q.shape[1] // k.shape[1]
+    # (a shared key/value head serves ``rep`` query heads in turn: the forward sees it
+    # repeated, the backward adds their gradients into it)
+    kr, vr = (np.repeat(t, rep, axis=1) if rep > 1 else t for t in (k, v))
+    res = _flash_cpu.forward(q, kr, vr, mask, is_causal, scale)
+    if res is None:
+        return None
+    out, lse = res
+
+    def laid(a):  # the kernel's gradients: (B, L, H, E) memory seen as (B, H, L, E)
+        t = np.empty((a.shape[0], a.shape[2], a.shape[1], a.shape[3]), np.float32)
+        t = t.transpose(0, 2, 1, 3)
+        t[...] = a
+        return t
+
+    dev = query._device
+
+    def rule(ctx, g):
+        from ...autograd.grad_mode import STATE
+
+        got = None
+        if type(g._data) is np.ndarray:
+            got = _flash_cpu.backward(np.ascontiguousarray(g._data, np.float32), q, k, v, out,
+                                      lse, mask, is_causal, scale)
+        if got is None:  # a product not reproduced: the math kernel's gradients
+            return _math_grads(query, key, value, attn_mask, is_causal, scale, g,
+                               STATE.enabled, gqa)
+        if STATE.enabled:  # create_graph: as PyTorch, this backward has no derivative
+            return tuple(make(laid(a), (g, query, key, value), "NotImplemented", _no_derivative,
+                              laid=True) for a in got)
+        return tuple(wrap(laid(a), dev) for a in got)
+
+    # (the output is C-ordered, as PyTorch returns it)
+    return make(np.ascontiguousarray(out), (query, key, value),
+                "ScaledDotProductFlashAttentionForCpuBackward0", rule, laid=True)
+
+
+_MATH_ONLY = [False]  # set while the math kernel stands in for the flash one
+
+
+def _no_derivative(ctx, g):
+    raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_"
+                       "backward is not implemented")
+
+
+def _math_grads(query, key, value, attn_mask, is_causal, scale, g, create_graph, gqa):
+    """The gradients of the math kernel (differentiable: a ``create_graph`` backward gets its
+    graph), where the flash kernel's are not reproduced."""
+    from ... import autograd
+    from ...autograd.grad_mode import enable_grad
+
+    ins = [t.detach().requires_grad_(t.requires_grad) for t in (query, key, value)]
+    want = [t for t in ins if t.requires_grad]
+    _MATH_ONLY[0] = True
+    try:
+        with enable_grad():
+            out = scaled_dot_product_attention(*ins, attn_mask=attn_mask, is_causal=is_causal,
+                                               scale=scale, enable_gqa=gqa)
+    finally:
+        _MATH_ONLY[0] = False
+    got = iter(autograd.grad(out, want, g, create_graph=create_graph, allow_unused=True)
+               if want else ())
+    return tuple(next(got) if t.requires_grad else None for t in ins)
 
 
 # -- masks -------------------------------------------------------------------------------------

@@ -44,7 +44,13 @@ def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     acc = sel.astype(np.float32) if sel.dtype.name in ("float16", "bfloat16") else sel
     p = float(norm_type)
     a = xp.abs(acc)
-    if p == np.inf:
+    if type(acc) is np.ndarray and acc.dtype == np.float32 and p not in (0, np.inf, -np.inf):
+        # each row's norm as PyTorch's ``row.norm(p)`` sums it (its CPU reduction order,
+        # which ember's ``vector_norm`` follows; NumPy's pairwise sum differs in the last bit)
+        from ..._ops.reduce import vector_norm
+
+        norm = vector_norm(wrap(np.ascontiguousarray(acc)), p, dim=1)._data
+    elif p == np.inf:
         norm = a.max(axis=1)
     elif p == -np.inf:
         norm = a.min(axis=1)
@@ -148,15 +154,41 @@ def _scatter_rows(g: Tensor, plan, n: int) -> Tensor:
     dim = g.shape[-1]
     gd = g._data.reshape(-1, dim)
     low = gd.dtype.name in ("float16", "bfloat16")
-    idx, rows = _kept(plan, gd.astype(np.float32) if low else gd)
-    out = xp.zeros((n, dim), dtype=rows.dtype)
-    _add_at(out, idx, rows)
+    if plan[2] is not None and type(gd) is np.ndarray and gd.dtype == np.float32:
+        out = _freq_scaled_rows(gd, plan, n)
+    else:
+        idx, rows = _kept(plan, gd.astype(np.float32) if low else gd)
+        out = xp.zeros((n, dim), dtype=rows.dtype)
+        _add_at(out, idx, rows)
     gshape = tuple(g.shape)
     # NOTE: PyTorch's derivative of this gradient (for double backward) reads the rows back
     # without the 1 / count factor of scale_grad_by_freq (padding rows stay zero); as here.
     plain = (plan[0], plan[1], None)
     return make(out.astype(gd.dtype, copy=False), (g,), "EmbeddingDenseBackwardBackward0",
                 lambda ctx, gg: (_gather_rows(gg, plain, gshape),))
+
+
+def _freq_scaled_rows(gd, plan, n):
+    """``scale_grad_by_freq``'s float32 weight gradient as PyTorch's CPU kernel adds it: the
+    lookups in input order, each ``row = fma(1 / count, g, row)`` (its ``add`` with
+    ``alpha``, the factor formed in float64 and rounded to float32)."""
+    from ..._random import _fma32
+
+    idx, keep, counts = plan
+    pos = np.arange(idx.shape[0]) if keep is None else np.flatnonzero(keep)
+    out = np.zeros((n, gd.shape[1]), np.float32)
+    if pos.size == 0:
+        return out
+    order = pos[np.argsort(idx[pos], kind="stable")]
+    rows = idx[order]
+    scale = (1.0 / counts[rows]).astype(np.float32)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+    for k in range(int(rank.max()) + 1):
+        at = rank == k
+        r = rows[at]
+        out[r] = _fma32(scale[at][:, None], gd[order[at]], out[r])
+    return out
 
 
 def _gather_rows(w: Tensor, plan, shape) -> Tensor:
@@ -366,9 +398,12 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
         if mode == "max":
             out, argmax = _bag_max(rows, keep, bag_of, starts, ends, n_bags)
         else:
-            vals = rows if psw is None else rows * psw._data.astype(acc)[:, None]
             out = xp.zeros((n_bags, dim), dtype=acc)
-            _add_at(out, bag_of[keep], vals[keep])
+            if psw is not None and type(rows) is np.ndarray and acc == np.float32:
+                _weighted_bags(out, rows, psw._data, bag_of, keep)
+            else:
+                vals = rows if psw is None else rows * psw._data.astype(acc)[:, None]
+                _add_at(out, bag_of[keep], vals[keep])
             if mode == "mean":
                 out = out / xp.maximum(counts, 1).astype(acc)[:, None]
     out = out.astype(w.dtype, copy=False)
@@ -377,6 +412,24 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
     inputs = (weight, psw)  # (an edge for per_sample_weights even when None, as PyTorch)
     return make(out, inputs, "EmbeddingBagBackward0", _bag_sparse_rule if sparse else _bag_rule,
                 plan, psw, weight if psw is not None else None)
+
+
+def _weighted_bags(out, rows, psw, bag_of, keep):
+    """``sum`` bags with per-sample weights in float32 as PyTorch's CPU kernel adds them:
+    each bag's rows in input order, ``acc = fma(weight, row, acc)``."""
+    from ..._random import _fma32
+
+    pos = np.flatnonzero(keep)
+    if pos.size == 0:
+        return
+    bags = bag_of[pos]  # non-decreasing: the bags are consecutive runs of the input
+    first = np.r_[True, bags[1:] != bags[:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(pos.size) - np.repeat(starts, np.diff(np.r_[starts, pos.size]))
+    for k in range(int(rank.max()) + 1):
+        at = pos[rank == k]
+        b = bag_of[at]
+        out[b] = _fma32(psw[at].astype(np.float32)[:, None], rows[at], out[b])
 
 
 def _quiet():
@@ -470,6 +523,41 @@ def _bag_weight_grad_graph(g, idx, bag_of, keep, counts, argmax, freq, mode, n, 
     return gw.index_add(0, wrap(idx[keep], dev), per.index_select(0, sel))
 
 
+def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
+    """The float32 weight gradient of ``sum``/``mean`` bags into ``gw``, in PyTorch's CPU
+    order: the lookups ordered by PyTorch's unstable ``sort`` of the indices (ties in
+    ``std::sort``'s order, from ``ember.sort``), and each bag gradient added into its row one
+    lookup after the other as ``row = fma(scale, g_bag, row)``, where ``scale`` (the
+    per-sample weight or 1, divided by the frequency and by the bag's size, in float64) is
+    rounded to float32 first (its BLAS ``axpy``)."""
+    from ..._ops.reduce import sort
+    from ..._random import _fma32
+
+    order = sort(wrap(idx)).indices._data if idx.size else idx
+    order = order[keep[order]]
+    if order.size == 0:
+        return
+    rows = idx[order]
+    scale = np.ones(order.size) if psw is None else \
+        psw._data.astype(np.float64)[order]
+    if freq is not None:
+        scale = scale / freq[rows]
+    if mode == "mean":
+        size = counts[bag_of[order]]
+        scale = np.where(size != 0, scale / np.maximum(size, 1), scale)
+    scale = scale.astype(np.float32)
+    src = bag_of[order]
+    # rank of each lookup among those of its row: lookups of one rank touch distinct rows
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+    plain = psw is None and freq is None and mode == "sum"
+    for k in range(int(rank.max()) + 1):
+        at = rank == k
+        r, b = rows[at], src[at]
+        gw[r] = gw[r] + gd[b] if plain else _fma32(scale[at][:, None], gd[b], gw[r])
+
+
 def _bag_rule(ctx, g):
     (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
     xp = xp_of(g)
@@ -486,6 +574,8 @@ def _bag_rule(ctx, g):
         hit = argmax >= 0
         cols = xp.broadcast_to(xp.arange(dim)[None, :], argmax.shape)
         _add_at(gw, (idx[argmax[hit]], cols[hit]), gd[hit])
+    elif type(gd) is np.ndarray and gd.dtype == np.float32:
+        _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw)
     else:
         per = gd[bag_of]  # each index's bag gradient
         if mode == "mean":

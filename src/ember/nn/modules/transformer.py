@@ -4,14 +4,16 @@
 Parameters are created and initialised in PyTorch's order, so that after the same
 ``manual_seed`` the weights are PyTorch's bit for bit.  The layers always compute what
 PyTorch's general ("slow") path computes.  In evaluation without autograd PyTorch may take
-fused fast paths instead, which agree to float rounding, except:
+fused fast paths instead, which agree to float rounding; ``MultiheadAttention``'s
+(``torch._native_multi_head_attention``, which ``TransformerEncoderLayer``'s fused layer
+runs too) is reproduced op for op (:func:`_native_attention`), so that evaluation gives
+PyTorch's bits as well.  Otherwise:
 
 - ``TransformerEncoder``'s nested-tensor path leaves zeros at padded positions: ember
   reproduces this (see :meth:`TransformerEncoder._padded_positions`).
-- NOTE, not reproduced: on those fast paths a query whose keys are all masked gives NaN
-  (the slow path with ``need_weights=False`` gives zeros, and so does ember), and
-  ``TransformerEncoderLayer``'s fast path reads a float mask as boolean (any nonzero entry
-  masks, where the slow path adds it).
+- on those fast paths a query whose keys are all masked gives NaN (the slow path with
+  ``need_weights=False`` gives zeros), and a float mask is read as boolean (any nonzero
+  entry masks, where the slow path adds it): ember does the same on the same paths.
 """
 from __future__ import annotations
 
@@ -122,7 +124,12 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
-        self._fast_path_checks(query, key, value, batched)
+        if self._fast_path_checks(query, key, value, batched) and \
+                type(query._data).__module__ == "numpy":
+            # PyTorch's fused kernel (eval, no autograd, batch-first self-attention): its own
+            # arithmetic (see ``_native_attention``)
+            return _native_attention(self, query, need_weights, average_attn_weights,
+                                     attn_mask, key_padding_mask)
         if query.is_nested or key.is_nested or value.is_nested:
             raise AssertionError("MultiheadAttention does not support NestedTensor outside of "
                                  "its fast path.")
@@ -154,16 +161,27 @@ class MultiheadAttention(Module):
         such kernel, but a ``__torch_function__`` subclass sees the tensor attributes they
         read (``query.dtype``, ``query.is_nested``), so they are read here as there."""
         if not _fastpath_enabled() or not batched or query is not key or key is not value:
-            return
+            return False
         if self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype:
-            return
+            return False
         if self.in_proj_weight is None or query.dtype != self.in_proj_weight.dtype:
-            return
+            return False
         if self.training or self.num_heads % 2 or not self.batch_first or \
                 self.bias_k is not None or self.bias_v is not None or self.add_zero_attn or \
                 not self._qkv_same_embed_dim:
-            return
+            return False
         query.is_nested  # noqa: B018  (read, as PyTorch's test reads it)
+        from ...amp import autocast_mode
+
+        if autocast_mode.is_autocast_enabled():
+            return False
+        args = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                self.out_proj.bias)
+        if any(t is not None and type(t) not in (Tensor, Parameter) for t in args):
+            return False  # (a subclass: PyTorch's has_torch_function)
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in args):
+            return False
+        return self.in_proj_bias is not None
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """One mask and its type from the two: 0 = attn_mask only, 1 = key_padding_mask only,
@@ -179,6 +197,79 @@ class MultiheadAttention(Module):
             merged = merged + key_padding_mask.view(n, 1, 1, L).expand(-1, self.num_heads, -1,
                                                                         -1)
         return merged, 2
+
+
+def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding_mask=None):
+    """PyTorch's fused ``_native_multi_head_attention`` on the CPU, op for op: ``x @ W_in^T``
+    without the bias, then ``q = (q + b_q) * (1 / sqrt(head_dim))`` (the factor formed from the
+    float32 square root, rounded to float32), ``k + b_k``, ``v + b_v`` as (B, H, T, hd)
+    arrays, ``softmax(bmm(q, k^T))``, ``bmm`` with ``v``, heads back to (B*T, D) and
+    ``linear`` with the output projection.  The averaged weights are the heads' sum divided
+    by their count (the slow path takes their mean).  A mask (the two merged as PyTorch
+    merges them) is read as boolean, any nonzero entry masking, and the softmax is then
+    PyTorch's masked one (:func:`_masked_softmax`): a row with every key masked gives NaN.
+    It rounds otherwise than the slow path (which adds the bias inside one ``linear`` and
+    scales later, or runs the flash kernel), so PyTorch's results in evaluation differ from
+    its own training-mode ones in the last bits; ember follows each."""
+    import numpy as np
+
+    from ..._ops import linalg
+
+    b, t, d = x.shape
+    h = mha.num_heads
+    hd = d // h
+    qkv = linalg.matmul(x, mha.in_proj_weight.t())
+    parts = qkv.split(d, -1)
+    bias = mha.in_proj_bias.split(d)
+    inv = float(np.float32(1.0 / np.sqrt(np.float32(hd))))
+
+    def heads(u):
+        return u.reshape(b, t, h, hd).permute(0, 2, 1, 3).contiguous().view(b * h, t, hd)
+    q = heads((parts[0] + bias[0]) * inv)
+    k = heads(parts[1] + bias[1])
+    v = heads(parts[2] + bias[2])
+    scores = linalg.bmm(q, k.transpose(1, 2))
+    merged, kind = mha.merge_masks(attn_mask, key_padding_mask, x)
+    if merged is None:
+        weights = F.softmax(scores, -1)
+    else:
+        m = merged._data != 0
+        m = m[:, None, None, :] if kind == 1 else m if m.ndim == 4 else m[None, None] \
+            if m.ndim == 2 else m.reshape(b, -1, t, t)
+        m = np.broadcast_to(m, (b, h, t, t)).reshape(b * h, t, t)
+        weights = _wrap_like(scores, _masked_softmax(scores._data, m))
+    ctx = linalg.bmm(weights, v).view(b, h, t, hd).permute(0, 2, 1, 3).contiguous()
+    out = F.linear(ctx.view(b * t, d), mha.out_proj.weight, mha.out_proj.bias).view(b, t, d)
+    if not need_weights:
+        return out, None
+    weights = weights.view(b, h, t, t)
+    if average:
+        weights = weights.sum(1) / h
+    return out, weights
+
+
+def _masked_softmax(s, masked):
+    """PyTorch's CPU ``_masked_softmax`` of float32 rows ``s`` (True in ``masked``: left out),
+    a scalar loop: the maximum of the kept entries, ``expf(x - max)`` (the C library's),
+    their sum in float64 in order, each times ``1 / sum`` in float64, rounded once."""
+    import numpy as np
+
+    from ..._ops import _sleef
+
+    keep = ~masked
+    with np.errstate(all="ignore"):
+        mx = np.where(keep, s, -np.inf).max(axis=-1, keepdims=True).astype(np.float32)
+        z = np.where(keep, _sleef.c_exp((s - mx).astype(np.float32)), np.float32(0))
+        total = np.zeros(s.shape[:-1], np.float64)
+        for j in range(s.shape[-1]):
+            total += z[..., j]
+        return (z.astype(np.float64) * (1.0 / total)[..., None]).astype(np.float32)
+
+
+def _wrap_like(t, arr):
+    from ..._ops._core import wrap
+
+    return wrap(arr, t._device)
 
 
 # -- transformer ---------------------------------------------------------------------------------

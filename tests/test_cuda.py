@@ -296,7 +296,10 @@ def test_sum_over_leading_dims(dev, shape, dim, keepdim):
 
 @pytest.mark.parametrize("name,fn,arrays", LINALG, ids=[c[0] for c in LINALG])
 def test_linalg(dev, name, fn, arrays):
-    same(dev, fn, *arrays, rtol=1e-7, atol=1e-9)
+    # float64 to ~1e-7; float32 to a few units in the last place (the CPU's products follow MKL's
+    # summation order, the GPU's and the simulated one's another)
+    single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+    same(dev, fn, *arrays, rtol=1e-5 if single else 1e-7, atol=1e-6 if single else 1e-9)
 
 
 def test_linalg_errors_on_gpu(dev):

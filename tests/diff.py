@@ -166,3 +166,14 @@ def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-4):
             num.reshape(-1)[i] = ((plus - minus) * up).sum() / (2 * eps)
         analytic = np.zeros_like(base) if g is None else g.numpy()
         np.testing.assert_allclose(analytic, num, atol=atol, rtol=rtol)
+
+
+def pinned_threads(torch, ember, n):
+    """Generator for a pytest fixture: PyTorch and ember both on ``n`` intra-op threads while
+    the test runs, the counts they had restored after it."""
+    before_t, before_e = torch.get_num_threads(), ember.get_num_threads()
+    torch.set_num_threads(n)
+    ember.set_num_threads(n)
+    yield n
+    torch.set_num_threads(before_t)
+    ember.set_num_threads(before_e)

@@ -8,18 +8,14 @@ import numpy as np
 import pytest
 
 import ember
+from diff import pinned_threads
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.fixture(params=[1, 2, 3])
 def threads(request):
-    before_t, before_e = torch.get_num_threads(), ember.get_num_threads()
-    torch.set_num_threads(request.param)
-    ember.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before_t)
-    ember.set_num_threads(before_e)
+    yield from pinned_threads(torch, ember, request.param)
 
 
 def _layouts(shape, dtype, rng):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import pinned_threads
 from ember._ops import _mkl_gemm as G
 from ember._ops import _mkl_gemv as V
 
@@ -24,12 +25,7 @@ _SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-45, 3e38, -3
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
 def threads(request):
-    before_t, before_e = torch.get_num_threads(), ember.get_num_threads()
-    torch.set_num_threads(request.param)
-    ember.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before_t)
-    ember.set_num_threads(before_e)
+    yield from pinned_threads(torch, ember, request.param)
 
 
 def _bits(x):

@@ -114,14 +114,20 @@ def _blocks(fn, x):
     return out.reshape(x.shape)
 
 
-def logf(x) -> np.ndarray:
-    """The C library's ``logf`` of a float32 array (NumPy's float64 ``log`` rounded once where
-    that library is not the one modelled)."""
+def _c_float(x, modelled, model, numpy_fn):
+    """``model`` (a C library routine written in NumPy) of the float32 array ``x`` in blocks,
+    or ``numpy_fn`` in float64 rounded once where ``modelled()`` says that library is not
+    the one running here (or its routine is correctly rounded)."""
     x = _c32(x)
-    if not emulated_logf():
+    if not modelled():
         with np.errstate(all="ignore"):
-            return np.log(x, dtype=_F64).astype(_F32)
-    return _blocks(_logf, x)
+            return numpy_fn(x, dtype=_F64).astype(_F32)
+    return _blocks(model, x)
+
+
+def logf(x) -> np.ndarray:
+    """The C library's ``logf`` of a float32 array."""
+    return _c_float(x, emulated_logf, _logf, np.log)
 
 
 def _logf(x):
@@ -168,13 +174,8 @@ _LP = [_F32(v) for v in (6.6666668653e-01, 4.0000000596e-01, 2.8571429849e-01,
 
 
 def log1pf(x) -> np.ndarray:
-    """The C library's ``log1pf`` of a float32 array (NumPy's float64 ``log1p`` rounded once
-    where that library is not the one modelled, or is correctly rounded)."""
-    x = _c32(x)
-    if not emulated_log1pf():
-        with np.errstate(all="ignore"):
-            return np.log1p(x, dtype=_F64).astype(_F32)
-    return _blocks(_log1pf, x)
+    """The C library's ``log1pf`` of a float32 array."""
+    return _c_float(x, emulated_log1pf, _log1pf, np.log1p)
 
 
 def _log1pf(x):
@@ -298,13 +299,9 @@ _Q = [_F32(v) for v in (-3.3333335072e-02, 1.5873016091e-03, -7.9365076090e-05,
 
 
 def expm1f(x) -> np.ndarray:
-    """The C library's ``expm1f`` of a float32 array (NumPy's float64 ``expm1`` rounded once
-    where that library is not the one modelled)."""
-    x = _c32(x)
-    if not emulated_log1pf():  # (the same libraries: fdlibm's float routine before 2.41)
-        with np.errstate(all="ignore"):
-            return np.expm1(x, dtype=_F64).astype(_F32)
-    return _blocks(_expm1f, x)
+    """The C library's ``expm1f`` of a float32 array (fdlibm's float routine, in the same
+    libraries as ``log1pf``'s)."""
+    return _c_float(x, emulated_log1pf, _expm1f, np.expm1)
 
 
 def _expm1f(x):
@@ -368,13 +365,8 @@ def _expm1f(x):
 
 
 def tanhf(x) -> np.ndarray:
-    """The C library's ``tanhf`` of a float32 array (NumPy's float64 ``tanh`` rounded once
-    where that library is not the one modelled, or is correctly rounded)."""
-    x = _c32(x)
-    if not emulated_log1pf():  # (fdlibm's float routine before 2.41, as expm1f)
-        with np.errstate(all="ignore"):
-            return np.tanh(x, dtype=_F64).astype(_F32)
-    return _blocks(_tanhf, x)
+    """The C library's ``tanhf`` of a float32 array (fdlibm's float routine, as expm1f)."""
+    return _c_float(x, emulated_log1pf, _tanhf, np.tanh)
 
 
 def _tanhf(x):

@@ -114,8 +114,6 @@ def test_xlogy_float32_glibc_logf():
     _same_bits(ember.xlogy(ex, ey), torch.xlogy(tx, ty))
 
 
-@pytest.mark.xfail(strict=True, reason="gelu (erf form) backward goes through oneDNN's kernel; "
-                   "ember._ops._sleef.gelu_grad_onednn matches about 2/3 of normal inputs")
 def test_gelu_backward_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal(4096).astype(np.float32)

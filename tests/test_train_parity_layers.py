@@ -195,8 +195,6 @@ def test_seeded_training(layer, loss, opt, size, clip):
     _compare(layer, loss, opt, size, clip=clip)
 
 
-@pytest.mark.xfail(strict=True, reason="gelu's exact (erf) backward on a contiguous float32 "
-                   "input runs in oneDNN, whose erf/exp are not reproduced (~85% of the bits)")
 def test_gelu_exact_backward():
     _compare("gelu", "ce", "adam", "m")
 

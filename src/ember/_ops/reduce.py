@@ -177,8 +177,9 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     shape = t.shape
-    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g / builtins.max(n, 1), shape, dims,
-                                                              keepdim),))
+    # (divided after the expand, as PyTorch's: the gradient comes out dense, not broadcast)
+    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g, shape, dims, keepdim)
+                                                 / builtins.max(n, 1),))
 
 
 def nanmean(t, dim=None, keepdim=False, *, dtype=None):

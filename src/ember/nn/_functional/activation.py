@@ -424,8 +424,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         # half types: PyTorch's float32 kernel on widened values, rounded once
         with quiet:
             # (bfloat16 goes through oneDNN as float32 does; float16 through ATen's kernel)
-            out = _gelu_f32(a.astype(np.float32), approximate,
-                            a.dtype != np.float16)[0].astype(a.dtype)
+            out = _gelu_f32(a.astype(np.float32), approximate, a.dtype != np.float16,
+                            _half_split)[0].astype(a.dtype)
         return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, None)
     if approximate == "tanh":
         def f(a, xp):
@@ -452,6 +452,15 @@ def _onednn_gelu(a):
     return mkldnn.enabled and a.size > 1 and a.flags.c_contiguous
 
 
+def _vec_tanh(v):
+    """Sleef's ``tanhf`` as gelu's vector code calls it: a NaN comes out with all bits set."""
+    t = _sleef.tanhf(v)
+    nan = np.isnan(t)
+    if nan.any():
+        t[nan] = np.uint32(0xffffffff).view(_F)
+    return t
+
+
 def _gelu_tanh_inner(v):
     return _GELU_BETA * _sleef._fma32(_GELU_KAPPA, (v * v) * v, v)  # fused, as compiled
 
@@ -462,13 +471,21 @@ def _gelu_grain(a):
     return a.size // _sleef._threads() if a.size > _GELU_GRAIN_FROM else None
 
 
-def _gelu_f32(a, approximate, onednn=True):
+def _gelu_f32(a, approximate, onednn=True, split=None):
     """PyTorch's float32 CPU gelu (bit for bit): oneDNN's kernel for a contiguous input (erf
     form), else ATen's: its own vector erf or Sleef's tanh in the vector blocks, the C
-    library's erf / tanh in the tail. Also the tanh form's tanh (for the backward), or None."""
+    library's erf / tanh in the tail. Also the tanh form's tanh (for the backward), or None.
+    ``split``: the loop's vector / tail split (:func:`_split`, or :func:`_half_split`)."""
     half, one = _F(0.5), _F(1)
+    _split = split or globals()["_split"]
+    perm = _dense_order(a)
+    if perm is not None:
+        # (a permuted dense input: PyTorch's loop runs over memory order, as on a contiguous one)
+        inv = np.argsort(perm)
+        out, t = _gelu_f32(a.transpose(perm), approximate, False, split)
+        return out.transpose(inv), (None if t is None else t.transpose(inv))
     if approximate == "tanh":
-        t = _split(a, lambda v: _sleef.tanhf(_gelu_tanh_inner(v)),
+        t = _split(a, lambda v: _vec_tanh(_gelu_tanh_inner(v)),
                    lambda v: _libm.tanhf(_gelu_tanh_inner(v)), grain=_gelu_grain(a))
         return (half * a) * (one + t), t
     if onednn and _onednn_gelu(a):
@@ -478,10 +495,84 @@ def _gelu_f32(a, approximate, onednn=True):
                   grain=_gelu_grain(a)), None
 
 
-def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True):
-    """PyTorch's float32 CPU gelu backward (bit for bit but oneDNN's, which is ~85%); ``t``:
-    the forward's tanh (tanh form), or None."""
+def _half_split(a, vector, scalar, *others, grain=None):
+    """:func:`_split` for PyTorch's float16 / bfloat16 kernels (on widened values): their
+    vector loop takes 64 values a step (two vectors of 32 half values), the rest is the tail.
+    Mixed layouts fall back to :func:`_split`'s float32 blocks."""
+    if not (_sleef.VECTORIZED and a.ndim and a.flags.c_contiguous and all(
+            o.shape == a.shape and o.flags.c_contiguous for o in others)):
+        return _split(a, vector, scalar, *others, grain=grain)
+    n = a.size
+    flat = [o.reshape(-1) for o in (a, *others)]
+    out = np.empty(n, _F)
+    ends = _ranges(n, grain)
+    for b, e in zip(ends, ends[1:]):
+        v = e - (e - b) % 64
+        for lo, hi, fn in ((b, v, vector), (v, e, scalar)):
+            if hi > lo:
+                out[lo:hi] = fn(*(f[lo:hi] for f in flat))
+    return out.reshape(a.shape)
+
+
+def _broadcast_grad_mask(a, ga, block):
+    """Which values PyTorch's vector code computes in a backward kernel on C-contiguous ``a``
+    whose gradient ``ga`` is broadcast (a zero stride in some dim, as from ``sum(dim)``), else
+    None. The loop keeps C order; adjacent dims merge where ``ga`` is broadcast along both or
+    along neither; the inner loop is vectorised (``ga`` as a scalar operand where its stride
+    is 0) and each thread's range runs row segments, each ending in its own scalar tail."""
+    if not (_sleef.VECTORIZED and a.flags.c_contiguous and ga.shape == a.shape and a.size
+            and 0 in ga.strides):
+        return None
+    dims = [(n, st) for n, st in zip(a.shape, ga.strides) if n > 1]
+    if not dims or any(o != 0 and o <= i for (_, o), (_, i) in zip(dims, dims[1:])
+                       if i != 0):
+        return None  # (not an expanded C-ordered gradient)
+    row = 1
+    for n, st in reversed(dims):  # the inner loop: the trailing dims that merge
+        if (st == 0) != (dims[-1][1] == 0) or (st and st != ga.itemsize * row):
+            break
+        row *= n
+    size = a.size
+    grain = _sleef._GRAIN
+    threads = _sleef._threads() if size >= grain else 1
+    parts = min(threads, -(-size // grain)) if threads > 1 else 1
+    chunk = -(-size // parts)
+    i = np.arange(size)
+    b = (i // chunk) * chunk  # the start and end of the value's thread range
+    e = np.minimum(b + chunk, size)
+    r = (i // row) * row  # and of its row
+    lo, hi = np.maximum(b, r), np.minimum(e, r + row)
+    return ((i - lo) < (hi - lo) // block * block).reshape(a.shape)
+
+
+def _masked(a, mask, vector, scalar, *others):
+    """``vector`` on the values where ``mask``, ``scalar`` on the rest (elementwise)."""
+    flat = [np.ascontiguousarray(np.broadcast_to(o, a.shape)).reshape(-1) for o in (a, *others)]
+    out = np.empty(a.size, _F)
+    for where, fn in ((np.flatnonzero(mask), vector), (np.flatnonzero(~mask.reshape(-1)), scalar)):
+        if where.size:
+            out[where] = fn(*(f[where] for f in flat))
+    return out.reshape(a.shape)
+
+
+def _dense_order(a):
+    """The axis order that makes ``a`` C-contiguous, where ``a`` is a non-contiguous view of
+    dense memory (a transpose, a permute); else None."""
+    if a.flags.c_contiguous or a.ndim < 2 or 0 in a.strides:
+        return None
+    perm = tuple(np.argsort([-abs(s) for s in a.strides], kind="stable"))
+    return perm if a.transpose(perm).flags.c_contiguous else None
+
+
+def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True, split=None):
+    """PyTorch's float32 CPU gelu backward (bit for bit); ``t``: the forward's tanh (tanh
+    form), or None; ``split`` as :func:`_gelu_f32`'s."""
+    _split = split or globals()["_split"]
     half, one, fma = _F(0.5), _F(1), _sleef._fma32
+    mask = _broadcast_grad_mask(a, ga, 64 if split else _sleef.BLOCK)
+    if mask is not None:
+        def _split(a, vector, scalar, ga):  # noqa: F811  (the loop of a broadcast gradient)
+            return _masked(a, mask, vector, scalar, ga)
     if approximate == "tanh":
         def d(v, gv, tanh, t=None):
             if t is None:
@@ -492,16 +583,19 @@ def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True):
                 _ranges(a.size, _gelu_grain(a)) == _ranges(a.size, None):
             # (the forward's t, where its loop split as the backward's does)
             return d(a, ga, None, t)
-        return _split(a, lambda v, gv: d(v, gv, _sleef.tanhf),
+        return _split(a, lambda v, gv: d(v, gv, _vec_tanh),
                       lambda v, gv: d(v, gv, _libm.tanhf), ga)
     if onednn and _onednn_gelu(a):
         return ga * _sleef.gelu_grad_onednn(a)
 
-    def d(v, gv, erf, exp):
+    def d(v, gv, erf, exp, fused):
         cdf = half * (one + erf(v * _GELU_ALPHA))
-        return gv * fma(v, _GELU_PDF * exp((v * v) * _F(-0.5)), cdf)
-    return _split(a, lambda v, gv: d(v, gv, _sleef.erf_vec, _sleef.expf),
-                  lambda v, gv: d(v, gv, _sleef.c_erf, _sleef.c_exp), ga)
+        pdf = _GELU_PDF * exp((v * v) * _F(-0.5))
+        return gv * (fma(v, pdf, cdf) if fused else cdf + v * pdf)
+    # (float32's vector code does cdf + x * pdf in one fused multiply-add; the half types'
+    # vector code and the scalar code do not)
+    return _split(a, lambda v, gv: d(v, gv, _sleef.erf_vec, _sleef.expf, split is None),
+                  lambda v, gv: d(v, gv, _sleef.c_erf, _sleef.c_exp, False), ga)
 
 
 def _erf(a, xp):
@@ -532,7 +626,8 @@ def _gelu_rule(ctx, g):
         # PyTorch's half-type kernel: the float32 one on widened values, rounded once
         with quiet:
             d = _gelu_grad_f32(x._data.astype(np.float32), g._data.astype(np.float32),
-                               approximate, onednn=x._data.dtype != np.float16)
+                               approximate, onednn=x._data.dtype != np.float16,
+                               split=_half_split)
         return (wrap(d.astype(x._data.dtype), g._device),)
     if approximate == "tanh":
         t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()

@@ -126,19 +126,18 @@ def test_cells(cell, kw):
 def test_lstm_matches_pytorchs_own_loop():
     """With oneDNN off, PyTorch's padded LSTM runs its own loop, which ember reproduces."""
     x = _r(np.random.default_rng(0), T, B, F)
-    old = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
+    old = torch.backends.mkldnn.enabled, ember.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = ember.backends.mkldnn.enabled = False
     try:
         check(lambda lib: lib.nn.LSTM(F, H, num_layers=2), [x])
     finally:
-        torch.backends.mkldnn.enabled = old
+        torch.backends.mkldnn.enabled, ember.backends.mkldnn.enabled = old
 
 
 @exact
-@pytest.mark.xfail(strict=True, reason="PyTorch runs a padded float32 LSTM through oneDNN "
-                   "(mkldnn_rnn: its own GEMM blocking and gate nonlinearities, forward and "
-                   "backward), not reproduced: ~75% of outputs differ by up to ~900 ulps")
 def test_lstm_onednn():
+    # PyTorch runs a padded float32 LSTM through oneDNN, forward and backward
+    # (ember.nn._functional._onednn_rnn; more cases in tests/test_lstm_onednn.py)
     x = _r(np.random.default_rng(0), T, B, F)
     check(lambda lib: lib.nn.LSTM(F, H), [x])
 
@@ -333,9 +332,6 @@ def test_transformer_decoder_layer(norm_first):
 
 
 @exact
-@pytest.mark.xfail(strict=True, reason="the first difference is GELU's backward (PyTorch hands "
-                   "it to oneDNN, whose gelu gradient ember reproduces for ~85% of values); the "
-                   "forward is exact")
 def test_transformer_encoder_layer_gelu():
     x = _r(np.random.default_rng(0), 6, 4, E)
     check(lambda lib: lib.nn.TransformerEncoderLayer(E, 4, 64, dropout=0.0, activation="gelu"),

@@ -6,6 +6,10 @@ A time step is written with ember's differentiable ops (``linear``, ``chunk``, `
 input projection ``x W_ih^T + b_ih`` of a layer is one matrix product over every time step;
 only the recurrent product ``h W_hh^T + b_hh`` runs step by step.
 
+A float32 LSTM on padded input, which PyTorch hands to oneDNN, runs instead as oneDNN does
+(:mod:`.._functional._onednn_rnn`: its orders and gate functions, forward and backward,
+one ``MkldnnRnnLayerBackward0`` node per layer and direction), where those are mapped.
+
 Parameter names, shapes, order and initialisation are PyTorch's, so ``manual_seed(s)`` gives
 the same weights bit for bit and state dicts cross between the two libraries.
 
@@ -18,11 +22,18 @@ from __future__ import annotations
 
 import math
 import numbers
+
+import numpy as np
+
 from ember._warnings import warn as _warn
 
 from ..._ops import creation
 from ..._tensor import Tensor
-from ..._ops._core import make
+from ..._ops._core import make, make_multi, needs_grad, wrap
+from ...autograd.grad_mode import is_grad_enabled
+from ..._ops import _mkl_gemm
+from ... import _dtype as dtypes
+from .._functional import _onednn_rnn
 from ...amp import autocast_mode as _amp
 from ..._ops import shape as S
 from .. import init
@@ -118,6 +129,83 @@ def _run_direction(step, xws, batch_sizes, state0, weights, reverse):
         state = step(xws[t], state, *weights)
         outs[t] = state[0]
     return outs, state
+
+
+def _suffixes(layer):
+    """The parameter-name suffixes of every layer and direction, in order."""
+    return [f"_l{k}" + ("_reverse" if d else "") for k in range(layer.num_layers)
+            for d in range(2 if layer.bidirectional else 1)]
+
+
+def _weights(layer):
+    return [getattr(layer, name + suffix, None) for suffix in _suffixes(layer)
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+
+def _onednn_route(layer, input, hx):
+    """Whether PyTorch runs this padded ``(T, B, F)`` LSTM with oneDNN and
+    :mod:`.._functional._onednn_rnn` reproduces its forward (ember's own loop runs where
+    not)."""
+    if not (layer._onednn(input) and input.dtype == dtypes.float32 and input.numel()
+            and not _amp.ON and _mkl_gemm.emulated()):
+        return False
+    if layer.dropout > 0 and layer.training and layer.num_layers > 1:
+        return False  # (dropout between layers: not mapped)
+    return hx[0].size(-1) == hx[1].size(-1) and _onednn_rnn.mapped(
+        input.size(2), hx[1].size(-1), input.size(1), layer.num_layers, layer.bidirectional,
+        is_grad_enabled())
+
+
+def _onednn_exact(layer, input, hx):
+    """oneDNN's forward values ``(out, h_n, c_n)`` (NumPy arrays)."""
+    params = [getattr(layer, name + suffix).detach().numpy()
+              for suffix in _suffixes(layer) for name in ("weight_ih", "weight_hh")
+              + (("bias_ih", "bias_hh") if layer.bias else ())]
+    return _onednn_rnn.lstm(input.detach().numpy(), hx[0].detach().numpy(),
+                            hx[1].detach().numpy(), params, layer.bias, layer.num_layers,
+                            layer.bidirectional, train=is_grad_enabled())
+
+
+def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer and direction as oneDNN runs it (training forward), recorded as PyTorch's
+    ``MkldnnRnnLayerBackward0`` node whose backward is oneDNN's: ``(out, h_T, c_T)``."""
+    f32 = np.float32
+    arrays = [np.asarray(t._data, f32) for t in (x, h0, c0, w_ih, w_hh)]
+    bias = None if b_ih is None else (np.asarray(b_ih._data, f32) + b_hh._data).astype(f32)
+    cache = {}
+    out, h, c = _onednn_rnn.lstm_layer(*arrays, bias, reverse, train=True, cache=cache)
+    inputs = (x, h0, c0, w_ih, w_hh) + (() if b_ih is None else (b_ih, b_hh))
+    dev = x._device
+
+    def rule(ctx, g_out, g_h, g_c):
+        grads = [np.zeros(a.shape, f32) if g is None else np.asarray(g._data, f32)
+                 for g, a in ((g_out, out), (g_h, h), (g_c, c))]
+        dx, dh, dc, dw_ih, dw_hh, db = _onednn_rnn.lstm_layer_backward(
+            cache, arrays[0], arrays[3], arrays[4], *grads, reverse=reverse)
+        res = [dx, dh, dc, dw_ih, dw_hh] + ([] if b_ih is None else [db, db.copy()])
+        return tuple(wrap(g, dev) for g in res)
+
+    return make_multi((out, h, c), inputs, "MkldnnRnnLayerBackward0", rule)
+
+
+def _onednn_graph(layer, input, hx):
+    """Every layer through :func:`_onednn_layer`: ``(out, (h_n, c_n))``."""
+    dirs = 2 if layer.bidirectional else 1
+    data, hs, cs = input, [], []
+    for k in range(layer.num_layers):
+        outs = []
+        for d in range(dirs):
+            suffix = f"_l{k}" + ("_reverse" if d else "")
+            biases = ((getattr(layer, "bias_ih" + suffix), getattr(layer, "bias_hh" + suffix))
+                      if layer.bias else (None, None))
+            out, h, c = _onednn_layer(data, hx[0][k * dirs + d], hx[1][k * dirs + d],
+                                      getattr(layer, "weight_ih" + suffix),
+                                      getattr(layer, "weight_hh" + suffix), *biases, d == 1)
+            outs.append(out)
+            hs.append(h)
+            cs.append(c)
+        data = outs[0] if dirs == 1 else S.cat(outs, -1)
+    return data, (S.stack(hs), S.stack(cs))
 
 
 # -- the multi-layer modules ----------------------------------------------------------------
@@ -332,8 +420,26 @@ class RNNBase(Module):
         steps, batch = input.size(0), input.size(1)
         if steps == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-        out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
-                                   [batch] * steps, hx, padded=True)
+        exact = None
+        route = _onednn_route(self, input, hx)
+        grad = route and needs_grad([input, *hx, *_weights(self)])
+        if grad and _onednn_rnn.mapped_backward(input.size(2), hx[1].size(-1), batch, steps,
+                                                self.num_layers, self.bidirectional):
+            out, hidden = _onednn_graph(self, input, hx)  # oneDNN's forward and backward
+        elif route and not grad:
+            exact = _onednn_exact(self, input, hx)
+            out = make(exact[0], (input,), "MkldnnRnnLayerBackward0", None)
+            hidden = tuple(make(a, (input,), "StackBackward0", None) for a in exact[1:])
+        else:
+            if route:
+                exact = _onednn_exact(self, input, hx)
+            out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
+                                       [batch] * steps, hx, padded=True)
+        if exact is not None and out._data is not exact[0]:
+            # oneDNN's values; the gradients flow through ember's own graph
+            out._data = exact[0]
+            for t, a in zip(hidden, exact[1:]):
+                t._data = a
         if self.batch_first:
             # NOTE: PyTorch turns its own loop's output back in place (TransposeBackward1), a
             # oneDNN LSTM's output out of place (TransposeBackward0).

@@ -233,3 +233,108 @@ def test_vector_times_stack_and_bmm_columns(threads):
         c = rng.standard_normal((b, k, 1 if i % 2 else n)).astype(np.float32)
         assert _same(ember.bmm(ember.from_numpy(a), ember.from_numpy(c)),
                      torch.bmm(torch.from_numpy(a), torch.from_numpy(c))), (b, m, k, c.shape)
+
+
+def _rows_of(rng, m, k, lda, off, special):
+    buf = (rng.standard_normal(m * lda + off + 4) *
+           np.exp2(rng.integers(-12, 12, m * lda + off + 4))).astype(np.float32)
+    if special:
+        hit = rng.random(buf.shape) < special
+        buf[hit] = rng.choice(_SPECIAL, int(hit.sum()))
+    return buf[off:off + m * lda].reshape(m, lda)[:, :k]
+
+
+def _same_arrays(e, t):
+    """Bit for bit, NaNs where the other has them (their payloads and signs aside: which
+    operand's NaN an add passes on is not part of the order)."""
+    e, t = np.asarray(e, np.float32), np.asarray(t, np.float32)
+    nan = np.isnan(t)
+    return e.shape == t.shape and np.array_equal(np.isnan(e), nan) and \
+        np.array_equal(_bits(np.where(nan, 0, e)), _bits(np.where(nan, 0, t)))
+
+
+def _reference(monkeypatch, fn, *args):
+    """``fn(*args)`` through the products-and-reduce paths the einsum kernels replaced."""
+    with monkeypatch.context() as mp:
+        mp.setattr(G, "_groups_ok", lambda: False)
+        return fn(*args)
+
+
+@pytest.mark.skipif(not G._groups_ok(), reason="einsum's order differs from the one checked")
+def test_einsum_kernels_match_reference(monkeypatch):
+    """The one-pass einsum kernels (groups of 4 rows by rows, columns by columns, the 16
+    lanes of a dot product) give the bits of the product-and-reduce emulation they replace,
+    on random shapes, addresses, row strides, K mod 4, special values, and several chunks of
+    rows (a small chunk size here) with the per-thread buffers reused between calls."""
+    rng = np.random.default_rng(77)
+    monkeypatch.setattr(G, "_CHUNK", 3000)  # (several chunks of rows even for small M)
+    with np.errstate(all="ignore"):
+        for i in range(150):
+            m = int(rng.choice([rng.integers(1, 13), rng.integers(4, 90)]))
+            k = int(rng.choice([rng.integers(1, 9), rng.integers(9, 700)]))
+            lda = k + int(rng.integers(0, 6)) * (i % 3 == 0)
+            a = _rows_of(rng, m, k, lda, int(rng.integers(0, 4)), 0.05 * (i % 5 == 0))
+            w = rng.standard_normal(k * (1 + i % 2)).astype(np.float32)[::1 + i % 2]
+            off = G._offset(a)
+            got = G._dot(a, w, off)
+            assert _same_arrays(got, _reference(monkeypatch, G._dot, a, w, off)), \
+                (m, k, lda, off)
+            cols = np.ascontiguousarray(a.T).T  # (by columns: one chain per output)
+            got = G._chain(cols, w[:, None], None)
+            assert _same_arrays(got, _reference(monkeypatch, G._chain, cols, w[:, None],
+                                                None)), (m, k)
+        for i in range(60):  # dot products: the 16 lanes (1 and 2 threads)
+            n = int(rng.choice([rng.integers(16, 200), rng.integers(200, 20000)]))
+            buf = rng.standard_normal(2 * n + 16).astype(np.float32)
+            if i % 6 == 0:
+                buf[rng.integers(0, buf.size, 3)] = rng.choice(_SPECIAL, 3)
+            x = buf[int(rng.integers(0, 8)):][:n]
+            y = buf[n + int(rng.integers(0, 8)):][:n]
+            for th in (1, 2):
+                got = V.dot(x, y, th)
+                want = _reference(monkeypatch, V.dot, x, y, th)
+                assert _same_arrays(got, want), (n, th)
+
+
+def test_group_buffers_per_thread():
+    """The kernels' buffers are kept per thread: products computed in another thread at the
+    same time as this one's give the same bits."""
+    import threading
+
+    rng = np.random.default_rng(78)
+    a = rng.standard_normal((64, 300)).astype(np.float32)
+    ws = rng.standard_normal((8, 300)).astype(np.float32)
+    want = [G._dot(a, w) for w in ws]
+    got = {}
+
+    def work(j):
+        got[j] = [G._dot(a, ws[(i + j) % 8]) for i in range(16)]
+
+    th = [threading.Thread(target=work, args=(j,)) for j in range(3)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    for j, res in got.items():
+        assert all(np.array_equal(_bits(r), _bits(want[(i + j) % 8])) for i, r in enumerate(res))
+
+
+@exact
+def test_seed_mlp_one_sample(threads):
+    """The seed's MLP (784-512-512-10) on one sample, twice with other inputs (the kernels'
+    buffers reused), and a batch of one: PyTorch's bits."""
+    rng = np.random.default_rng(79)
+    res = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        nn = lib.nn
+        net = nn.Sequential(nn.Flatten(0), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512),
+                            nn.ReLU(), nn.Linear(512, 10)).eval()
+        out = []
+        with lib.no_grad():
+            for x in rng.standard_normal((2, 28, 28)).astype(np.float32):
+                out.append(net(lib.from_numpy(x)))
+            out.append(net[1:](net[0](lib.from_numpy(x)).reshape(1, -1)))
+        res.append(out)
+        rng = np.random.default_rng(79)
+    assert all(_same(e, t) for e, t in zip(*res))

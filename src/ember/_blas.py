@@ -220,12 +220,12 @@ def has_transpose() -> bool:
     return bool(_somatcopy)
 
 
-def transpose(rows, cols, a, lda, out) -> None:
-    """``out`` (cols, rows, by rows) = the transpose of float32 ``A`` (rows, cols) stored by
-    rows with leading dimension ``lda``, memory by address (BLAS's ``somatcopy``, scale 1;
-    callers check :func:`has_transpose` first).  NumPy copies a transpose element by element,
-    2-4x slower."""
-    _somatcopy(_ROW_MAJOR, _TRANS, rows, cols, 1.0, a, lda, out, rows)
+def transpose(rows, cols, a, lda, out, ldo=None) -> None:
+    """``out`` (cols, rows, by rows, ``ldo`` floats apart: default ``rows``) = the transpose of
+    float32 ``A`` (rows, cols) stored by rows with leading dimension ``lda``, memory by address
+    (BLAS's ``somatcopy``, scale 1; callers check :func:`has_transpose` first).  NumPy copies a
+    transpose element by element, 2-4x slower."""
+    _somatcopy(_ROW_MAJOR, _TRANS, rows, cols, 1.0, a, lda, out, rows if ldo is None else ldo)
 
 
 # -- on any device --------------------------------------------------------------------------

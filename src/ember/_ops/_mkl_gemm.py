@@ -93,7 +93,10 @@ first axis, which NumPy runs row after row (a rounded add per step; checked by
 Costs, against NumPy's own product (2 cores): order 1 is 1.0-1.15x for large products and
 ~1.1-1.2x for ``nn.Linear`` at batch 64 (the K blocks); lane rows cost ~0.5 ns per product
 (the (64, 512) @ (512, 10) output layer: ~0.17 ms against 9 us).  A training step of the
-seed's MLP at batch 64 costs 1.15-1.25x what it does in NumPy's order.
+seed's MLP at batch 64 costs 1.15-1.25x what it does in NumPy's order.  N = 1 rows in groups
+of 4 (and M = 1 times a transposed ``b``) and chains by columns take one ``einsum`` pass
+instead, which multiplies and sums in one (:func:`_groups`; ~0.3 ns per product with the
+copy: one sample through the seed's MLP ~0.4 ms against ~0.1 ms in NumPy's order).
 
 Measured only on the processor in ``_MEASURED``; elsewhere :func:`emulated` is False and the
 products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or ``"medium"``), with
@@ -104,6 +107,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import threading
 
 import numpy as np
 
@@ -251,6 +255,16 @@ def _aligned(a) -> bool:
     return a.ctypes.data % _ITEM == 0 and a.strides[0] % _ITEM == 0
 
 
+def _row_rule(a):
+    """``(_aligned(a), a's address, _offset(a))``, its address and layout read once."""
+    if a.shape[0] > 1 and _layout(a) is None:
+        return True, 0, 0
+    addr = a.ctypes.data
+    lda = a.strides[0] // _ITEM if a.shape[0] > 1 else a.shape[1]
+    return addr % _ITEM == 0 and a.strides[0] % _ITEM == 0, addr, \
+        ((addr // _ITEM) % 4 + a.shape[1] - lda) % 4
+
+
 def _offset(a) -> int:
     """The products MKL's N = 1 order leaves to the end of each row in the groups of 4 (see
     :func:`_dot`): ``(o + K - lda) % 4`` for ``a`` starting ``o`` floats past a 16-byte
@@ -357,6 +371,12 @@ def _chain(a, b, c) -> np.ndarray:
     rows ``c`` (or +0)."""
     t, k = a.shape
     n = b.shape[1]
+    if n == 1 and t >= 4 and c is None and a.strides[0] == _ITEM and _groups_ok():
+        # (a by columns, its columns' products summed over k in order from +0 by one einsum
+        # straight from a's memory: see _groups)
+        out = np.empty((1, t), _F32)
+        _einsum_sum(a.T[:, None, :], b, out)
+        return out.reshape(t, 1)
     out = np.empty((t, n), _F32)
     first = 0 if c is None else 1
     cols = a.T[:, :, None]  # (K, t, 1)
@@ -571,6 +591,9 @@ def _dot(a, w, off=0) -> np.ndarray:
             out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4)
         return out
     out = np.empty((m, 1), _F32)
+    if t0 and _groups_ok():
+        _groups(a[:t0], w, out[:t0, 0])
+        t0 = 0  # (done: none left for the loop below)
     h = (k - 1) % 4 + 1
     q = (k - h) // 4
     w = np.ascontiguousarray(w)
@@ -590,9 +613,168 @@ def _dot(a, w, off=0) -> np.ndarray:
         acc = np.add.reduce(prod, axis=0)
         acc += _F32(0)  # (MKL's lanes start at +0)
         out[r:e, 0] = _halve(acc)
+    t0 = 4 * (m // 4)
     for i in range(t0, m):
         out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4)
     return out
+
+
+_PAD = 8  # floats after each row of a transposed copy (rows 2 KiB apart alias in the cache:
+# transposing a (512, 784) weight took ~100 us into rows 512 floats apart, ~57 us padded)
+_buffers = threading.local()  # per thread: {(K, rows): _group_buffers' arrays}
+_BUFFERS = 4  # buffer sets kept per thread (the last used ones)
+_KEEP = 1 << 21  # floats of a transposed copy kept at most (8 MiB; larger ones: fresh each call)
+
+
+def _group_buffers(k, rows):
+    """:func:`_groups`' buffers for K and ``rows`` rows at a time, kept per thread between
+    calls: the transposed copy (slots, 4, rows + _PAD), the multipliers (slots, 4) and the
+    lane sums (4, rows); the head slots' lanes 1..3 stay +0 in both of the first (nobody
+    writes them)."""
+    cache = getattr(_buffers, "d", None)
+    if cache is None:
+        cache = _buffers.d = {}
+    key = (k, rows)
+    bufs = cache.pop(key, None)
+    if bufs is None:
+        slots = (k - 1) % 4 + 1 + (k - 1) // 4
+        bufs = (np.zeros((slots, 4, rows + _PAD), _F32), np.zeros((slots, 4), _F32),
+                np.empty((4, rows), _F32))
+        if bufs[0].size > _KEEP:
+            return bufs
+        while len(cache) >= _BUFFERS:
+            del cache[next(iter(cache))]
+    cache[key] = bufs  # (last used last)
+    return bufs
+
+
+def _groups(a, w, out) -> None:
+    """:func:`_dot`'s rows in groups of 4 (``a``: (4 * G, K), its ``off`` 0) into ``out`` (1-D).
+
+    Every product goes through one ``einsum`` (:func:`_einsum_sum`) over a transposed copy of
+    ``a`` laid out (slot, lane, row): the first ``h`` slots hold the head products in lane 0
+    (+0 in the other lanes), slot ``h + j`` products ``h + 4j .. h + 4j + 3``.  ``einsum``
+    sums over the slots in order, each output from +0 (MKL's lanes: from +0), multiplying as
+    it goes, without fusing (both checked by :func:`_groups_ok`): the lanes of MKL's order in
+    one pass over the copy, where a product, a reduce and a copy took three."""
+    m, k = a.shape
+    if a.strides[1] != _ITEM or a.strides[0] < _ITEM * k or a.strides[0] % _ITEM or \
+            a.ctypes.data % _ITEM:
+        a = np.ascontiguousarray(a)
+    lda = a.strides[0] // _ITEM
+    h = (k - 1) % 4 + 1
+    q = (k - h) // 4
+    if m <= _FEW_ROWS and m * k <= _FEW_PRODUCTS:
+        return _few_groups(a, w, out, h, q)
+    rows = min(m, max(4, _CHUNK // (k + 4)))
+    buf, vv, acc = _group_buffers(k, rows)
+    vv[:h, 0] = w[:h]
+    vv[h:] = w[h:].reshape(q, 4)
+    base = a.ctypes.data
+    body = buf[h:].ctypes.data
+    for s in range(0, m, rows):
+        n = min(m, s + rows) - s
+        t = buf[:, :, :n]
+        if q:
+            _blas.transpose(n, 4 * q, base + _ITEM * (s * lda + h), lda, body, rows + _PAD)
+        np.copyto(t[:h, 0], a[s:s + n, :h].T)
+        lanes = acc[:, :n]
+        _einsum_sum(t, vv, lanes)
+        np.add(lanes[0], lanes[2], out=lanes[0])
+        np.add(lanes[1], lanes[3], out=lanes[1])
+        np.add(lanes[0], lanes[1], out=out[s:s + n])
+
+
+_FEW_ROWS = 32  # rows up to which _few_groups runs faster (BLAS's copy: ~4 us a call)
+_FEW_PRODUCTS = 1 << 17
+
+
+def _few_groups(a, w, out, h, q) -> None:
+    """:func:`_groups` for a few rows: the copy laid out (slot, row, lane), four floats at a
+    time (NumPy's copy of 16-byte items), the multipliers spread over the rows alike, and one
+    ``einsum`` over both (:func:`_einsum_lanes`: slot after slot from +0, as _groups')."""
+    m = a.shape[0]
+    t = np.empty((h + q, m, 4), _F32)
+    vt = np.empty((h + q, m, 4), _F32)
+    t[:h] = 0
+    vt[:h] = 0
+    t[:h, :, 0] = a[:, :h].T
+    vt[:h, :, 0] = w[:h, None]
+    if q:
+        np.copyto(t[h:].view(np.complex128)[..., 0], a[:, h:].view(np.complex128).T)
+        quads = np.ascontiguousarray(w[h:]).view(np.complex128)
+        np.copyto(vt[h:].view(np.complex128)[..., 0], quads[:, None])
+    acc = np.empty((m, 4), _F32)
+    _einsum_lanes(t.reshape(h + q, 4 * m), vt.reshape(h + q, 4 * m), acc.reshape(-1))
+    np.add(acc[:, 0], acc[:, 2], out=out)
+    out += acc[:, 1] + acc[:, 3]
+
+
+def _einsum_sum(t, vv, out) -> None:
+    """``out[l, m] = sum over j of t[j, l, m] * vv[j, l]``, j ascending, from +0."""
+    _c_einsum("jlm,jl->lm", t, vv, out=out)
+
+
+def _einsum_lanes(x, y, out) -> None:
+    """``out[l] = sum over j of x[j, l] * y[j, l]`` (both (J, L), rows contiguous), j
+    ascending, from +0."""
+    _c_einsum("jl,jl->l", x, y, out=out)
+
+
+try:  # (NumPy's einsum without its Python wrapper: ~3 us less per call)
+    from numpy._core.multiarray import c_einsum as _c_einsum
+except ImportError:  # pragma: no cover - NumPy 1.x
+    try:
+        from numpy.core.multiarray import c_einsum as _c_einsum
+    except ImportError:
+        _c_einsum = np.einsum
+
+
+@functools.lru_cache(maxsize=None)
+def _groups_ok() -> bool:
+    """Whether the one-pass ``einsum`` kernels can run here (:func:`_groups`, the by-columns
+    chains of :func:`_chain`, :func:`ember._ops._mkl_gemv._kernel16`): BLAS's transposing copy
+    (bit for bit), and ``einsum`` summing ``t[j] * v[j]`` over j in order from +0, each
+    product rounded before its add (no fused multiply-add), through infinities, NaNs, signed
+    zeros and subnormals, for both forms used (:func:`_einsum_sum`, :func:`_einsum_lanes`).
+    (NumPy's einsum loops are built for its baseline SIMD, without FMA; were that to change,
+    this says False and the product-and-reduce paths run.)"""
+    if not _transpose_ok():
+        return False
+    rng = np.random.default_rng(11)
+    for j, lanes, m in ((41, 4, 37), (300, 4, 4), (77, 1, 4), (50, 1, 29)):
+        t = (rng.standard_normal((j, lanes, m)) * np.exp2(rng.integers(-30, 30, (j, lanes, m)))
+             ).astype(_F32)
+        vv = (rng.standard_normal((j, lanes)) * np.exp2(rng.integers(-30, 30, (j, lanes)))
+              ).astype(_F32)
+        t[3, 0, :4] = [np.inf, -np.inf, np.nan, 1e-45]
+        t[:, lanes - 1, 2] = -0.0  # (a lane of -0 products: +0 from the +0 start)
+        vv[5, lanes - 1] = 0.0
+        with np.errstate(all="ignore"):
+            prod = np.concatenate([np.zeros((1, lanes, m), _F32), t * vv[:, :, None]])
+            want = np.add.reduce(prod, axis=0)  # (row after row: checked by _selfcheck)
+            got = np.empty((lanes, m), _F32)
+            _einsum_sum(t, vv, got)
+        if not _same_bits(got, want):
+            return False
+    for j in (1, 2, 300):  # (the 16 lanes of _mkl_gemv's dot products)
+        x = (rng.standard_normal((j, 16)) * np.exp2(rng.integers(-30, 30, (j, 16)))).astype(_F32)
+        y = (rng.standard_normal((j, 16)) * np.exp2(rng.integers(-30, 30, (j, 16)))).astype(_F32)
+        x[0, :4] = [np.inf, np.nan, -0.0, 1e-45]
+        y[:, 5] = -0.0
+        with np.errstate(all="ignore"):
+            want = np.add.reduce(np.concatenate([np.zeros((1, 16), _F32), x * y]), axis=0)
+            got = np.empty(16, _F32)
+            _einsum_lanes(x, y, got)
+        if not _same_bits(got, want):
+            return False
+    return True
+
+
+def _same_bits(got, want) -> bool:
+    """Bit for bit, any NaN matching any NaN."""
+    same = got.view(np.uint32) == want.view(np.uint32)
+    return bool((same | np.isnan(got) & np.isnan(want)).all())
 
 
 def _dot_tail(x, w, lanes):
@@ -600,20 +782,26 @@ def _dot_tail(x, w, lanes):
     ``h = min(4, K)`` products in order into lane 0; then the next ``8 * ((K - h) // 8)`` in
     ``lanes`` lanes (8 for the 1st and 3rd of these rows, 4 for the 2nd), halved pairwise
     (8: ``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``); the rest added to that sum in
-    order."""
+    order.  Every lane from +0."""
     k = x.shape[0]
     h = min(4, k)
     body = 8 * ((k - h) // 8)
     p = np.multiply(x, w, dtype=_F32)
-    prod = np.zeros((1 + body // lanes, lanes), _F32)
-    prod[0, 0] = _rowsum(p[:h, None])[0]
-    prod[1:] = p[h:h + body].reshape(-1, lanes)
-    acc = np.add.reduce(prod, axis=0)
-    acc += _F32(0)
-    rest = np.empty((1 + k - h - body, 1), _F32)
-    rest[0] = _halve(acc)
-    rest[1:, 0] = p[h + body:]
-    return _rowsum(rest)[0] + _F32(0)
+    acc = _F32(0)
+    for v in p[:h]:  # (float32 scalars: a rounded float32 add each)
+        acc = acc + v
+    if body:
+        prod = np.empty((1 + body // lanes, lanes), _F32)
+        prod[0] = 0
+        prod[0, 0] = acc
+        prod[1:] = p[h:h + body].reshape(-1, lanes)
+        sums = np.add.reduce(prod, axis=0)  # (row after row: checked by _selfcheck)
+        if lanes == 8:
+            sums = sums[:4] + sums[4:]
+        acc = (sums[0] + sums[2]) + (sums[1] + sums[3])
+    for v in p[h + body:]:
+        acc = acc + v
+    return acc + _F32(0)
 
 
 def _run(a, b, bias, alpha, beta, threads, row0=0):
@@ -629,11 +817,33 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     if bias is not None and beta == 0:
         bias = None
     la, lb = _layout(a), _layout(b)  # (inspected once, for plan and the kernels)
+    off = 0  # (_aligned_for and _offset of the rows an N = 1 order runs on, read at once)
+    if n == 1:
+        aligned, addr, off = _row_rule(a)
+        aligned = aligned and (m > 1 or addr % 16 == 0)
+    elif m == 1 and lb is not None and not lb[0]:
+        aligned, addr, off = _row_rule(b.T)
+    else:
+        aligned = True
     p = plan(m, k, n, lb is not None and not lb[0], _threads(threads), alpha,
-             la is not None and not la[0], _aligned_for(a, b))
+             la is not None and not la[0], aligned)
     if p is None:
         return None
     rows, tail = p
+    if not rows and (tail == "dot" or tail == "gemv") and \
+            (bias is None or bias.dtype == _F32 and bias.ndim <= 2):
+        # (one or a few dot products: no C to fill first, the bias goes on at the end as
+        # below; ~3 us less per call, most of a batch-1 nn.Linear's overhead here)
+        with np.errstate(all="ignore"):
+            if tail == "dot":
+                res = _dot(a, b[:, 0], off)
+            else:  # (W @ a[0] for b = W.t(): N outputs as a column)
+                res = _dot(b.T, a[0], off).reshape(1, n)
+            if alpha != 1:
+                res *= _F32(alpha)
+            if bias is not None:
+                res += bias if beta == 1 else np.multiply(bias, _F32(beta), dtype=_F32)
+        return res
     c = None
     if bias is not None:
         c = np.empty((m, n), _F32)

@@ -56,12 +56,17 @@ summed as above each (the second half from its own addresses) and the two sums a
 K > 262150 MKL splits otherwise (not mapped: NumPy's order).  Checked on ~2000 random products
 (K 1..300000, offsets 0..7 of either operand, strides 1..3).
 
-Cost: a dot takes the products once (NumPy), the 16-lane sums as one ``np.add.reduce`` over
-16 columns (row after row: checked by :func:`ember._ops._mkl_gemm._selfcheck`), the chains as
-one ``np.add.accumulate``: ~10-15 us a call against ~2 us for NumPy's own ``dot`` (a torch.dot
-in ember costs ~2-3x what it did).  A matrix times a vector by rows costs a transposed copy of
-A, the products and a reduce, ~0.5 ns a product: ~5-10x NumPy's memory-bound sgemv (a
-(512, 784) layer: ~0.25 ms against ~30 us); by columns ~3x.
+Cost (2 shared cores, against NumPy's own products): the 16 lanes of a dot product are one
+``einsum`` (multiply and add in one pass, no fused multiply-add, step after step from +0:
+checked by :func:`ember._ops._mkl_gemm._groups_ok`), the chains one ``np.add.accumulate``:
+~12 us a call up to a few thousand products (NumPy: ~0.5 us), ~55 us for 100000 (NumPy: ~9 us).
+A matrix times a vector by rows (and one sample through ``nn.Linear``) costs BLAS's transposing
+copy of A (~0.14 ns a product, its rows padded apart) and one ``einsum`` over it (~0.15 ns),
+:func:`ember._ops._mkl_gemm._groups`: a (512, 784) layer ~0.13 ms against ~21 us; by columns
+no copy, one ``einsum`` straight over A's memory (~55 us against ~21 us).  (Tried and slower
+here: the products first and a transposing copy of them, a reduce after a product, 16-byte
+transposes, chunks of rows or of K kept in L2, the products' sums through BLAS's sgemm with
+0/1 selectors, a second Python thread.)
 
 Measured only on the processor of :func:`ember._ops._mkl_gemm.emulated`; elsewhere, and with
 ``torch.set_float32_matmul_precision`` other than ``"highest"``, the products are NumPy's.
@@ -86,14 +91,42 @@ def _plain(*arrays) -> bool:
 
 # ---------------------------------------------------------------- dot products (sdot)
 
-def _offset(a) -> int:
-    """``a``'s address in floats mod 4 (its place before a 16-byte boundary)."""
-    return (a.ctypes.data // _ITEM) % 4
-
-
 def _kernel16(x, y, start) -> _F32:
     """The 16-lane kernel over contiguous ``x``, ``y`` (``x`` and ``y`` 16-byte aligned),
     lane 0 starting at ``start`` (every other lane at +0)."""
+    n = x.shape[0]
+    n16 = n // 16
+    if not n16 or not _mkl_gemm._groups_ok():
+        return _kernel16_reduce(x, y, start)
+    s = 16 * n16
+    # the 16 lanes over the full steps: one einsum, each lane's products summed step after
+    # step from +0, none fused (checked by _mkl_gemm._groups_ok): ~4x faster than the
+    # products and a reduce over rows of 16; lane 0 again as its own chain where it starts
+    # elsewhere than +0 (``start`` is never -0: a sum from +0)
+    acc = np.empty(16, _F32)
+    _mkl_gemm._einsum_lanes(x[:s].reshape(n16, 16), y[:s].reshape(n16, 16), acc)
+    if start != 0:
+        chain = np.empty(n16 + 1, _F32)
+        chain[0] = start
+        np.multiply(x[:s:16], y[:s:16], out=chain[1:])
+        acc[0] = np.add.accumulate(chain)[-1]
+    if n - s >= 8:
+        acc[:8] += x[s:s + 8] * y[s:s + 8]
+        s += 8
+    if n - s >= 4:
+        acc[:4] += x[s:s + 4] * y[s:s + 4]
+        s += 4
+    lane0 = acc[0]
+    for k in range(s, n):
+        lane0 = lane0 + x[k] * y[k]
+    acc[0] = lane0
+    v = ((acc[0:4] + acc[4:8]) + acc[8:12]) + acc[12:16]
+    return (v[0] + v[2]) + (v[1] + v[3])
+
+
+def _kernel16_reduce(x, y, start) -> _F32:
+    """:func:`_kernel16` by a product and a reduce over rows of 16 (where ``einsum``'s order
+    is not the one checked, or there is no full step)."""
     n = x.shape[0]
     n16 = n // 16
     rest = n - 16 * n16
@@ -132,12 +165,13 @@ def _chain(p, start) -> _F32:
     return np.add.accumulate(seq)[-1]
 
 
-def _part(x, y) -> _F32:
-    """One thread's sum of ``x * y`` (1-D float32, contiguous or not)."""
+def _part(x, y, px, py) -> _F32:
+    """One thread's sum of ``x * y`` (1-D float32, contiguous or not; ``px``/``py``: their
+    addresses, read once by :func:`dot`)."""
     if x.strides[0] != _ITEM or y.strides[0] != _ITEM:
         return _chain(np.multiply(x, y, dtype=_F32), _F32(0)) + _F32(0)
     n = x.shape[0]
-    ox, oy = _offset(x), _offset(y)
+    ox, oy = (px // _ITEM) % 4, (py // _ITEM) % 4
     peel = min((-oy) % 4, n)
     lane0 = _F32(0)
     for k in range(peel):
@@ -160,17 +194,20 @@ def dot(x, y, threads=None):
     if not _plain(x, y) or x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
         return None
     n = x.shape[0]
-    if n == 0 or n > _DOT_MAX or x.ctypes.data % _ITEM or y.ctypes.data % _ITEM:
+    px, py = x.ctypes.data, y.ctypes.data  # (~1 us each: read once)
+    if n == 0 or n > _DOT_MAX or px % _ITEM or py % _ITEM:
         return None
     if n == 1:  # (PyTorch passes unit strides then)
         x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+        px, py = x.ctypes.data, y.ctypes.data
     threads = _mkl_gemm._threads(threads)
     with np.errstate(all="ignore"):
         if threads == 1 or n < _SPLIT_MIN:
-            res = _part(x, y)
+            res = _part(x, y, px, py)
         elif threads == 2 and n <= _SPLIT_MAX:
             h = (n + 1) // 2
-            res = _part(x[:h], y[:h]) + _part(x[h:], y[h:])
+            res = _part(x[:h], y[:h], px, py) + \
+                _part(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
         else:
             return None
     return np.asarray(res, _F32)

@@ -116,6 +116,12 @@ def _kernel16(x, y, start) -> _F32:
     if n - s >= 4:
         acc[:4] += x[s:s + 4] * y[s:s + 4]
         s += 4
+    return _finish16(acc, x, y, s, n)
+
+
+def _finish16(acc, x, y, s, n) -> _F32:
+    """The 16-lane kernel's end: products ``s..n-1`` added one by one into lane 0, the four
+    accumulators summed lane by lane, the four lanes reduced ``(l0 + l2) + (l1 + l3)``."""
     lane0 = acc[0]
     for k in range(s, n):
         lane0 = lane0 + x[k] * y[k]
@@ -147,12 +153,7 @@ def _kernel16_reduce(x, y, start) -> _F32:
     # (NumPy reduces over the first axis row after row, a rounded add per step; the +0 rows
     # and lanes change nothing: MKL's lanes start at +0, so none of them is ever -0)
     acc = np.add.reduce(buf, axis=0) if rows > 1 else buf[0]
-    lane0 = acc[0]
-    for k in range(s, n):
-        lane0 = lane0 + x[k] * y[k]
-    acc[0] = lane0
-    v = ((acc[0:4] + acc[4:8]) + acc[8:12]) + acc[12:16]
-    return (v[0] + v[2]) + (v[1] + v[3])
+    return _finish16(acc, x, y, s, n)
 
 
 def _chain(p, start) -> _F32:

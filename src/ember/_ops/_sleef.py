@@ -332,9 +332,11 @@ def split(a, vector, scalar, *others, outputs=1, extra=()):
     after ``others`` (values computed earlier: they play no part in the layout)."""
     others = (*others, *extra)
     ops = others[:len(others) - len(extra)]
-    if type(a) is np.ndarray and a.ndim and a.flags.c_contiguous and all(
-            type(o) is np.ndarray and o.shape == a.shape and o.flags.c_contiguous for o in ops):
-        m = loop_mask(a.shape, a, *ops)  # (one flat loop, cut into a range per thread)
+    if type(a) is np.ndarray and a.ndim and all(
+            type(o) is np.ndarray and o.shape == a.shape for o in ops):
+        # (PyTorch's iterator: the loop order follows the first operand, a gradient, and the
+        # loop is cut into a range per thread)
+        m = loop_mask(a.shape, *ops, a)
     else:
         m = vector_mask(a, *ops)
     if m is None:

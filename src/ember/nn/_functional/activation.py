@@ -514,47 +514,6 @@ def _half_split(a, vector, scalar, *others, grain=None):
     return out.reshape(a.shape)
 
 
-def _broadcast_grad_mask(a, ga, block):
-    """Which values PyTorch's vector code computes in a backward kernel on C-contiguous ``a``
-    whose gradient ``ga`` is broadcast (a zero stride in some dim, as from ``sum(dim)``), else
-    None. The loop keeps C order; adjacent dims merge where ``ga`` is broadcast along both or
-    along neither; the inner loop is vectorised (``ga`` as a scalar operand where its stride
-    is 0) and each thread's range runs row segments, each ending in its own scalar tail."""
-    if not (_sleef.VECTORIZED and a.flags.c_contiguous and ga.shape == a.shape and a.size
-            and 0 in ga.strides):
-        return None
-    dims = [(n, st) for n, st in zip(a.shape, ga.strides) if n > 1]
-    if not dims or any(o != 0 and o <= i for (_, o), (_, i) in zip(dims, dims[1:])
-                       if i != 0):
-        return None  # (not an expanded C-ordered gradient)
-    row = 1
-    for n, st in reversed(dims):  # the inner loop: the trailing dims that merge
-        if (st == 0) != (dims[-1][1] == 0) or (st and st != ga.itemsize * row):
-            break
-        row *= n
-    size = a.size
-    grain = _sleef._GRAIN
-    threads = _sleef._threads() if size >= grain else 1
-    parts = min(threads, -(-size // grain)) if threads > 1 else 1
-    chunk = -(-size // parts)
-    i = np.arange(size)
-    b = (i // chunk) * chunk  # the start and end of the value's thread range
-    e = np.minimum(b + chunk, size)
-    r = (i // row) * row  # and of its row
-    lo, hi = np.maximum(b, r), np.minimum(e, r + row)
-    return ((i - lo) < (hi - lo) // block * block).reshape(a.shape)
-
-
-def _masked(a, mask, vector, scalar, *others):
-    """``vector`` on the values where ``mask``, ``scalar`` on the rest (elementwise)."""
-    flat = [np.ascontiguousarray(np.broadcast_to(o, a.shape)).reshape(-1) for o in (a, *others)]
-    out = np.empty(a.size, _F)
-    for where, fn in ((np.flatnonzero(mask), vector), (np.flatnonzero(~mask.reshape(-1)), scalar)):
-        if where.size:
-            out[where] = fn(*(f[where] for f in flat))
-    return out.reshape(a.shape)
-
-
 def _dense_order(a):
     """The axis order that makes ``a`` C-contiguous, where ``a`` is a non-contiguous view of
     dense memory (a transpose, a permute); else None."""
@@ -569,10 +528,6 @@ def _gelu_grad_f32(a, ga, approximate, t=None, onednn=True, split=None):
     form), or None; ``split`` as :func:`_gelu_f32`'s."""
     _split = split or globals()["_split"]
     half, one, fma = _F(0.5), _F(1), _sleef._fma32
-    mask = _broadcast_grad_mask(a, ga, 64 if split else _sleef.BLOCK)
-    if mask is not None:
-        def _split(a, vector, scalar, ga):  # noqa: F811  (the loop of a broadcast gradient)
-            return _masked(a, mask, vector, scalar, ga)
     if approximate == "tanh":
         def d(v, gv, tanh, t=None):
             if t is None:

@@ -361,9 +361,6 @@ def test_backward_long_chains():
 
 
 @exact
-@pytest.mark.xfail(strict=True, reason="oneDNN's choice between splitting the batch and "
-                   "splitting channel blocks on 2 threads is a fitted cost model that misses "
-                   "these shapes (it keeps one chain where oneDNN splits the batch in two)")
 @pytest.mark.parametrize("shape", [(2, 16, 20, 20, 40, 7, 7, 1, 3),
                                    (2, 16, 20, 20, 40, 5, 5, 1, 2)], ids=str)
 def test_backward_weight_split_known_misses(shape):
@@ -438,17 +435,18 @@ def test_bwd_route_declines_unmapped():
         assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3)) is None
         return
     assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3)) == "onednn"
-    assert OC.bwd_route((1, 16, 10, 10), (8, 16, 3, 3)) is None  # (native forward)
-    assert OC.bwd_route((2, 64, 8, 8), (64, 64, 1, 1)) is None  # (1x1 kernel)
-    assert OC.bwd_route((2, 32, 8, 8), (64, 16, 3, 3), groups=2) is None
+    assert OC.bwd_route((1, 16, 10, 10), (8, 16, 3, 3)) == "native"  # (own path, batch 1)
+    assert OC.bwd_route((2, 64, 8, 8), (64, 64, 1, 1), padding=1) is None  # (padded 1x1)
+    assert OC.bwd_route((2, 32, 8, 8), (64, 16, 3, 3), groups=2) == "grouped"  # (_dw_conv_bwd)
+    assert OC.bwd_route((2, 24, 8, 8), (24, 12, 3, 3), groups=2) is None  # (12 per group)
     assert OC.bwd_route((2, 16, 14, 14), (16, 16, 3, 3), dilation=2) is None
     assert OC.bwd_route((2, 16, 8, 8), (8, 16, 3, 3), dtype=np.float64) is None
     x = np.ones((2, 64, 8, 8), np.float32)
-    g = np.ones((2, 4, 8, 8), np.float32)
+    g = np.ones((2, 4, 10, 10), np.float32)
     w = np.ones((4, 64, 1, 1), np.float32)
-    assert OC.conv2d_grad_weight(x, g, w.shape) is None
-    assert OC.conv2d_grad_input(g, w, x.shape) is None
-    assert OC.conv2d_grad_bias(g, x.shape, w.shape) is None
+    assert OC.conv2d_grad_weight(x, g, w.shape, 1, 1) is None
+    assert OC.conv2d_grad_input(g, w, x.shape, 1, 1) is None
+    assert OC.conv2d_grad_bias(g, x.shape, w.shape, 1, 1) is None
     # stride 2, even width, 3 images of one channel block: the threads split the width
     g = np.ones((3, 8, 6, 6), np.float32)
     w = np.ones((8, 16, 3, 3), np.float32)

@@ -168,6 +168,26 @@ def is_channels_last(a) -> bool:
     return True
 
 
+def suggests_channels_last(a) -> bool:
+    """PyTorch's suggested memory format of a 4-d (5-d) array is channels-last
+    (channels-last-3d): its strides read, size-1 dims included, as C, W, H (D), N in
+    ascending order, each at least the one before times its size, with N's not C's (an
+    N x 1 x 1 x 1 tensor is contiguous).  ``is_channels_last`` ignores size-1 dims; this
+    does not (PyTorch's ``suggest_memory_format``, which picks oneDNN's kernels and decides
+    whether ``to(memory_format=...)`` copies)."""
+    if a.ndim not in (4, 5) or not a.size:
+        return False
+    st = [s // a.itemsize for s in a.strides]
+    if st[1] == 0:
+        return False
+    low = 0
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):
+        if st[d] < low or d == 0 and low == st[1]:
+            return False
+        low = st[d] * max(a.shape[d], 1)
+    return True
+
+
 def _suggested_layout(arr, inputs):
     """PyTorch's suggested memory format: a 4-d or 5-d result comes out channels-last when
     an input of its rank is channels-last (and not also contiguous), unless the result views
@@ -478,16 +498,127 @@ def linear_grad(arr, g, name, adjoint) -> Tensor:
     return make(arr, (g,), name, lambda ctx, gg: (adjoint(gg),))
 
 
-def not_twice_differentiable(grad, x, message, error=RuntimeError) -> Tensor:
+def not_twice_differentiable(grad, x, message, error=RuntimeError, name="NotImplemented",
+                             inputs=None) -> Tensor:
     """A backward rule's result ``grad`` whose dependence on the op's input ``x`` is not
     recorded: a double backward that would need it raises ``error(message)``, as PyTorch's
-    ops without a double-backward formula do, rather than treating it as a constant."""
-    if not (STATE.enabled and x._requires_grad):
+    ops without a double-backward formula do, rather than treating it as a constant.
+    ``name``: the node's name (PyTorch's ``...BackwardBackward0`` where it names the refusing
+    node); ``inputs``: the node's edges when they are not ``(grad, x)`` (``x`` unused then:
+    recorded when any of them requires grad)."""
+    if inputs is None:
+        if not (STATE.enabled and x._requires_grad):
+            return grad
+        inputs = (grad, x)
+    elif not needs_grad(inputs):
         return grad
 
-    def refuse(ctx, gg):
+    def refuse(ctx, *gg):
         raise error(message)
-    return make(grad._data, (grad, x), "NotImplemented", refuse)
+    return make(grad._data, tuple(inputs), name, refuse)
+
+
+def shown_as(grad, name, also=(), of=None):
+    """A recorded gradient ``grad`` (the result of a backward rule under ``create_graph``)
+    behind one pass-through node ``name``: PyTorch computes such gradients in one kernel whose
+    node (``...BackwardBackward0``) is what ``grad.grad_fn`` shows.  ``also``: more inputs
+    of that kernel (edges with no gradient), which make it recorded when they require grad
+    even where ``grad`` does not.  ``of``: the node whose rule made ``grad``, for kernels
+    that take the op's own input: its inputs become edges too, with zero gradients (PyTorch's
+    formula for them); a gradient whose node already bears ``name`` gets them added."""
+    if grad is None or not STATE.enabled:
+        return grad
+    extra = tuple([edge(t) for t in also]) + (of.next_functions if of is not None else ())
+    xmeta = tuple([(t._data.shape, t._data.dtype) for t in also]) + \
+        (tuple(of._meta) if of is not None else ())
+    live = any(e[0] is not None for e in extra)
+    fn = grad._grad_fn
+    if fn is not None and type(fn).__name__ == name and fn._num_outputs == 1:
+        if live:  # (a node made just now by the rule: it only gains edges)
+            n, rule = len(fn.next_functions), fn._rule
+            fn.next_functions = fn.next_functions + extra
+            fn._meta = tuple(fn._meta) + xmeta
+            fn._nig = None
+            fn._rule = lambda ctx, gg: tuple(rule(ctx, gg)) + _zeros_for_edges(ctx, gg, n)
+        return grad
+    if not (grad._requires_grad or live):
+        return grad
+    node = node_class(name)(_pass_through, (edge(grad),) + extra,
+                            ((grad._data.shape, grad._data.dtype),) + xmeta)
+    node.__dict__["_zero_from"] = 1 + len(also)
+    out = wrap(grad._data, grad._device)
+    out._grad_fn, out._requires_grad = node, True
+    return out
+
+
+def _pass_through(ctx, g):
+    return (g,) + (None,) * (ctx._zero_from - 1) + _zeros_for_edges(ctx, g, ctx._zero_from)
+
+
+def _zeros_for_edges(ctx, g, first):
+    xp = xp_of(g)
+    return tuple([None if m is None or e[0] is None else wrap(xp.zeros(m[0], m[1]), g._device)
+                  for e, m in zip(ctx.next_functions[first:], ctx._meta[first:])])
+
+
+def exact_values(rule):
+    """Decorator for a backward rule whose first-order path reproduces PyTorch's kernel bit
+    for bit while its ``create_graph`` path builds a graph of other ops: under
+    ``create_graph`` the gradients keep that graph but take the kernel's values (PyTorch's
+    first gradient does not depend on ``create_graph``).  Costs a second run of the rule."""
+    def exact(ctx, *gs):
+        res = rule(ctx, *gs)
+        if not STATE.enabled:
+            return res
+        STATE.enabled = False
+        try:
+            plain = rule(ctx, *gs)
+        finally:
+            STATE.enabled = True
+        if type(res) is not tuple:
+            return _with_values(res, plain)
+        return tuple(_with_values(r, p) for r, p in zip(res, plain))
+    exact.__dict__.update(rule.__dict__)
+    exact.__name__ = getattr(rule, "__name__", "rule")
+    return exact
+
+
+def _with_values(graph, plain):
+    """``graph``'s history with ``plain``'s values (when they are alike)."""
+    if not (isinstance(graph, Tensor) and isinstance(plain, Tensor)) or \
+            graph._data.shape != plain._data.shape or graph._data.dtype != plain._data.dtype:
+        return graph
+    fn = graph.grad_fn
+    if fn is None:
+        return plain
+    out = wrap(plain._data, plain._device)
+    out._grad_fn, out._output_nr, out._requires_grad = fn, graph._output_nr, True
+    return out
+
+
+def grads_shown_as(*names, takes_input=False):
+    """Decorator for a backward rule: under ``create_graph`` its results are shown as nodes
+    ``names`` (one per result; the last one repeats; ``None`` leaves a result as it is),
+    with the values of its first-order path (:func:`exact_values`).
+    ``takes_input``: PyTorch's kernel takes the op's input (see :func:`shown_as`'s ``of``)."""
+    def deco(rule):
+        rule = exact_values(rule)
+
+        def shown(ctx, *gs):
+            res = rule(ctx, *gs)
+            if not STATE.enabled:
+                return res
+            one = type(res) is not tuple
+            res = (res,) if one else res
+            of = ctx if takes_input else None
+            out = tuple(shown_as(r, names[min(i, len(names) - 1)], of=of)
+                        if isinstance(r, Tensor) and names[min(i, len(names) - 1)] else r
+                        for i, r in enumerate(res))
+            return out[0] if one else out
+        shown.__dict__.update(rule.__dict__)
+        shown.__name__ = getattr(rule, "__name__", "rule")
+        return shown
+    return deco
 
 
 def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=False) -> tuple:
@@ -1148,7 +1279,7 @@ def tensor_input(fn, name, strict=False):
 
 # -- composite ops shown as one node ------------------------------------------------------
 
-def fused(name, fn, *inputs, int_edges=False, outputs=None):
+def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=None):
     """``fn(*inputs)``, a composite of other ops, shown as PyTorch's single op ``name``.
 
     Its result(s) get one node called ``name`` whose ``next_functions`` are the inputs' own
@@ -1161,6 +1292,10 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None):
     edge (``None``) too, for the few ops PyTorch declares differentiable in them (``ldexp``).
     ``outputs`` (one bool per output) marks the outputs PyTorch records as differentiable
     even where the composite made them without history (``lstsq``'s residuals).
+    ``refuse=(node_name, message, error)``: an op PyTorch cannot differentiate twice; under
+    ``create_graph`` its gradients are nodes ``node_name`` that raise ``error(message)``.
+    ``twice``: the name of the ``create_graph`` gradient's node (PyTorch's formula's last op;
+    by default the composite gradient's own last node).
 
     Only for ops off the hot path: it costs a detach per input and a nested backward.
     """
@@ -1192,7 +1327,7 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None):
         res = [None] * len(pos)
         if not picked:
             return tuple(res)
-        if STATE.enabled:  # create_graph: a differentiable gradient, of inputs and gs
+        if STATE.enabled and refuse is None:  # create_graph: a gradient of inputs and gs
             n = len(inputs)
 
             def vjp(*xs_gs):
@@ -1200,10 +1335,14 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None):
                 inner = inner if isinstance(inner, tuple) else (inner,)
                 return _grad([inner[k] for k in picked], [xs_gs[i] for i in diff],
                              list(xs_gs[n:]), create_graph=True, allow_unused=True)
-            grads = fused(None, vjp, *inputs, *[gs[k] for k in picked])
+            grads = fused(twice, vjp, *inputs, *[gs[k] for k in picked])
         else:
             grads = _grad([outs[k] for k in picked], leaves, [gs[k] for k in picked],
                           retain_graph=True, allow_unused=True)
+            if refuse is not None and STATE.enabled:
+                ins = [gs[k] for k in picked] + [inputs[i] for i in diff]
+                grads = [None if g is None else not_twice_differentiable(
+                    g, None, refuse[1], refuse[2], refuse[0], ins) for g in grads]
         for i, g in zip(diff, grads):
             res[pos.index(i)] = g
         return tuple(res)
@@ -1229,7 +1368,7 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None):
     return type(out)(result) if type(out) is tuple else type(out)(*result)
 
 
-def fused_op(name, outputs=None):
+def fused_op(name, outputs=None, refuse=None, twice=None):
     """Decorator: the op runs as ``fused(name, ...)`` over its positional arguments (a
     tensor passed by keyword, such as ``out=``, makes it run unfused)."""
     def deco(fn):
@@ -1237,7 +1376,7 @@ def fused_op(name, outputs=None):
             if not STATE.enabled or any(type(v) is Tensor for v in kwargs.values()):
                 return fn(*args, **kwargs)
             return fused(name, (lambda *a: fn(*a, **kwargs)) if kwargs else fn, *args,
-                         outputs=outputs)
+                         outputs=outputs, refuse=refuse, twice=twice)
         op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
         op.__module__, op.__wrapped__ = fn.__module__, fn
         return op

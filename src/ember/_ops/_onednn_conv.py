@@ -26,7 +26,8 @@ the batch, output channels and rows, never the sum).
 1x1 kernels (oneDNN's ``jit_1x1`` kernel) with C <= :data:`_ONE_MAX` input channels (3 to 64
 tried, strides 1 and 2, 7x7 to 56x56, up to 512 outputs): each output is one FMA chain over
 the channels, ascending, that starts at the bias (or +0); emulated with one ``sger`` rank-1
-update (a fused multiply-add per element, checked by :func:`_ger_ok`) per channel.
+update (a fused multiply-add per element, checked by :func:`_ger_ok`) per channel.  An
+unpadded 1x1 kernel whose stride does not divide the input runs the direct kernel instead.
 
 Depthwise (``groups`` = C = O, oneDNN's ``jit_dw`` kernel, C = 3 to 96 tried): each
 output is one FMA chain over (kernel row, kernel column) that starts at the bias (or +0);
@@ -52,11 +53,22 @@ its own order):
   1x1 kernel on one thread: the images are split between threads), a dilated batch of 1
   on PyTorch's own path, and the cases :mod:`ember._ops._mkl_gemm` does not cover.
 - Other processors (other instruction sets run other kernels: not measured), other dtypes,
-  conv3d and the transposed convolution.  The backward passes of the direct kernel
-  (``groups=1``, undilated) are :func:`conv2d_grad_input`, :func:`conv2d_grad_weight` and
-  :func:`conv2d_grad_bias` (see :func:`bwd_route`); the others are not reproduced.
+  conv3d, channels-last tensors (oneDNN's NHWC kernels) and dilation.
   (``conv1d`` is PyTorch's conv2d of one row, (N, C, 1, L) by (O, C, 1, K): route it so.)
+
+The backward passes are :func:`conv2d_grad_input`, :func:`conv2d_grad_weight` and
+:func:`conv2d_grad_bias` (see :func:`bwd_route`): the direct kernel's here (the weight
+gradient's long FMA chains summed by :func:`ember._ops._chain.outer_chain`), PyTorch's own
+path for a batch of 1 in :mod:`ember._ops._native_conv_bwd`, depthwise and grouped kernels
+in :mod:`ember._ops._dw_conv_bwd`, unpadded 1x1 kernels in :mod:`ember._ops._conv1x1_bwd`;
+the transposed convolution, which oneDNN runs as these passes with the roles swapped, in
+:mod:`ember._ops._onednn_deconv`.
 - NaN or infinite weights under the padding (oneDNN skips those taps; here they are 0 * w).
+- Shapes where oneDNN leaves its direct kernels for ``gemm:jit`` (or its reference kernel):
+  large paddings next to the kernel's size, kernels taller than the input, ... (about a
+  sixth of random shapes with paddings up to 3), decided per pass by :func:`_fwd_kernel`,
+  :func:`_bwd_data_kernel` and :func:`_bwd_weights_kernel` (each pass refuses only where
+  its own kernel is not mapped).
 
 How it is computed (oneDNN's path): per channel block, the im2col columns of the block laid
 out (kernel row, kernel column, channel) by rows, one ``sgemm`` per image through NumPy's
@@ -65,11 +77,11 @@ takes the first block with ``beta = 0``).  OpenBLAS sums each output of one call
 chain from 0 in ascending K and adds it into C with one rounding, up to :data:`_KMAX`
 products (checked on first use by :func:`_selfcheck` and by
 :func:`ember._ops._mkl_gemm.emulated`); a longer chain (kernel taps times the channels of
-a block: 7x7 over 10 channels or more, say), which OpenBLAS would cut, goes through one
-``sger`` rank-1 update per product row instead (:func:`_long_chain`, several times
-slower).  Costs of the order of ember's own im2col product (0.03x to 1.3x of it at the
-tutorials' shapes, on 2 heavily loaded cores), plus one ``sgemm`` call per image and block;
-the 1x1 path ~2x and the depthwise one ~5x of it.
+a block: 7x7 over 10 channels or more, say), which OpenBLAS would cut, goes through
+:func:`_long_chain` (chained sgemm calls, :mod:`ember._ops._chain`).  Costs of the order
+of ember's own im2col product (0.03x to 1.3x of it at the tutorials' shapes, on 2 heavily
+loaded cores), plus one ``sgemm`` call per image and block; the 1x1 path ~2x and the
+depthwise one ~5x of it.
 """
 from __future__ import annotations
 
@@ -79,7 +91,7 @@ import functools
 import numpy as np
 
 from .. import _blas
-from . import _mkl_gemm
+from . import _chain, _mkl_gemm
 
 _F32 = np.float32
 _BLOCK = 16  # input channels per FMA chain
@@ -91,11 +103,13 @@ _CHUNK = 1 << 22  # float32 im2col elements built at once (16 MiB)
 # beyond it (512 on this machine, for all but small products) OpenBLAS cuts K itself.
 _KMAX = 448
 _ONE_MAX = 64  # input channels up to which oneDNN's 1x1 kernel sums one chain (measured)
-# backward weights' thread split (fitted to 59 measured shapes): the weight gradient's share
-# of the cost, and whether the batch's share is counted in whole images; (C > 3, C <= 3)
-_WCOEF = {False: 5, True: 4}
-_IMG_COST = {False: True, True: False}
-_SDIV = {False: False, True: True}
+# backward weights' thread split (oneDNN's balancing, see _bwd_weights_plan): the weight
+# gradient's weight in the AVX-512 kernel's memory cost; more output rows than this make
+# its threads share rows (image, output row) rather than whole images; the reduction
+# buffers its generic reducer may use (AVX2 kernel; AVX-512 per thread, bias only)
+_WCOEF = 8
+_MIN_OH_REDUCE = 9
+_REDUCER_BUF = {"avx2": 1 << 21, "avx512": 3 * 5 * 5 * 16 * 16}
 _GER_BYTES = 1 << 18  # output bytes one rank-1 update pass touches (stays in the L2 cache)
 _ger = None  # NumPy's cblas_sger through ctypes, once looked up; False where none was found
 
@@ -167,7 +181,7 @@ def _uses_onednn(n, c, h, w, kh, kw, strided, dilated, groups, threads) -> bool:
 
 
 def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F32,
-          threads=None):
+          threads=None, _fwd=True):
     """How :func:`conv2d` reproduces PyTorch for these operands: ``"onednn"`` (oneDNN's
     direct kernel, per group), ``"onednn_1x1"`` and ``"depthwise"`` (its 1x1 and depthwise
     kernels), ``"native"``
@@ -194,7 +208,9 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
             return None
         ok = _mkl_gemm.plan(o, c * kh * kw, oh * ow, False, threads) is not None
         return "native" if ok and _mkl_gemm.emulated() else None
-    if kh == 1 and kw == 1:  # (oneDNN's 1x1 kernel: one chain from the bias, for few channels)
+    # (an unpadded stride that does not divide the input: oneDNN's direct kernel, measured)
+    uneven = g == 1 and p == (0, 0) and s != (1, 1) and (oh * s[0], ow * s[1]) != (h, w)
+    if kh == 1 and kw == 1 and not uneven:  # (its 1x1 kernel: one chain from the bias)
         ok = g == 1 and c <= _ONE_MAX and p == (0, 0)
         return "onednn_1x1" if ok and _ger_ok() else None
     if g > 1 and g == c == o:
@@ -203,6 +219,9 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
         return None  # (other oneDNN kernels: not measured)
     if kh * kw * min(cw, _BLOCK) > _KMAX and not _ger_ok():
         return None  # (a chain longer than one OpenBLAS call sums, and no sger)
+    if _fwd and _fwd_kernel(x_shape, w_shape, s, p, d) is None:
+        return None  # (oneDNN's gemm:jit or ref kernel: not mapped; the backward passes,
+        # asked with _fwd=False by bwd_route, check their own kernels)
     return "onednn" if emulated() else None
 
 
@@ -375,14 +394,21 @@ def _per_image(a, cols, out, n0, beta):
 
 def _long_chain(a, b, c, beta):
     """``c = beta * c + chain``: per output one FMA chain from +0 over the K rows of ``a``
-    (K, O) and ``b`` (K, L) in order, one ``sger`` rank-1 update per row, then one rounded
-    add into ``c`` (O, L)."""
+    (K, O) and ``b`` (K, L) in order (chained sgemm calls; where a sum is not finite, one
+    ``sger`` rank-1 update per row), then one rounded add into ``c`` (O, L)."""
     k, o = a.shape
     n = b.shape[1]
-    acc = np.zeros((o, n), _F32)
-    pa, pb, pc = a.ctypes.data, b.ctypes.data, acc.ctypes.data
-    for r in range(k):
-        _ger(101, o, n, 1.0, pa + 4 * r * o, 1, pb + 4 * r * n, 1, pc, n)
+
+    def fill(r0, r1, u, v):
+        u[...] = a[r0:r1]
+        v[...] = b[r0:r1]
+
+    acc = _chain.outer_chain([(0, k)], o, n, fill, _KMAX)
+    if acc is None:  # (not finite: one exact rank-1 update per row instead)
+        acc = np.zeros((o, n), _F32)
+        pa, pb, pc = a.ctypes.data, b.ctypes.data, acc.ctypes.data
+        for r in range(k):
+            _ger(101, o, n, 1.0, pa + 4 * r * o, 1, pb + 4 * r * n, 1, pc, n)
     if beta:
         c += acc
     else:
@@ -393,15 +419,103 @@ def _long_chain(a, b, c, beta):
 # Backward passes (oneDNN's ``backward_weights`` and ``backward_data`` primitives)
 # ---------------------------------------------------------------------------------------
 
-def _bwd_weights_kernel(c: int):
+def _end_pads(x_shape, w_shape, s, p, d=(1, 1)):
+    """(bottom, right): how far the last window reaches past the input (negative where it
+    stops short), for the (dilated) kernel, as oneDNN counts its end padding."""
+    h, w = x_shape[2:]
+    ekh, ekw = d[0] * (w_shape[2] - 1) + 1, d[1] * (w_shape[3] - 1) + 1
+    oh = (h + 2 * p[0] - ekh) // s[0] + 1
+    ow = (w + 2 * p[1] - ekw) // s[1] + 1
+    return (oh - 1) * s[0] + ekh - h - p[0], (ow - 1) * s[1] + ekw - w - p[1]
+
+
+def _fwd_kernel(x_shape, w_shape, stride=1, padding=0, dilation=1):
+    """oneDNN's forward kernel for this shape: ``"avx512"`` (its direct ``jit:avx512_core``
+    kernel, which :func:`_onednn` reproduces) or None (``gemm:jit``, or its reference
+    kernel, or not decided here).  Learned from the applicability checks of oneDNN's
+    AVX-512 forward kernel (``jit_avx512_common_conv_kernel.cpp``), in our words, and
+    checked with ``ONEDNN_VERBOSE`` on ~1900 random shapes (1 and 2 threads):
+
+    - a padding (top, left, or the end ones of :func:`_end_pads`) as large as the
+      (dilated) kernel side rules it out (a window wholly in the padding);
+    - so does a left or right padding wider than the kernel's unroll over output columns.
+      That unroll is at least ``min(OW, 5)`` whatever its blocking heuristics pick, and
+      exactly OW for OW <= 5; past that bound (OW > 5 and a padding over 5) the exact
+      unroll is not modelled: None."""
+    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
+    kh, kw = w_shape[2:]
+    bottom, right = _end_pads(x_shape, w_shape, s, p, d)
+    ekh, ekw = d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1
+    if max(p[0], bottom) >= ekh or max(p[1], right) >= ekw:
+        return None
+    ow = (x_shape[3] + 2 * p[1] - ekw) // s[1] + 1
+    least = min(ow, 5)
+    return "avx512" if max(p[1], right) <= least else None
+
+
+def _bwd_data_kernel(x_shape, w_shape, stride=1, padding=0):
+    """oneDNN's backward-data kernel for this (undilated, ``groups=1``) shape:
+    ``"avx512"`` (stride 1: its direct kernel), ``"brgconv"`` (larger strides:
+    ``brgconv_strided``), or None (``gemm:jit``, or a kernel not mapped).  From the checks of
+    oneDNN's AVX-512 backward-data kernel (``jit_avx512_common_conv_kernel.cpp``) and
+    ``ONEDNN_VERBOSE`` on ~1900 random shapes:
+
+    - strided: ``brgconv_strided`` for every shape tried, paddings up to 7 included, except
+      one input channel with a kernel side of 8 or more (its direct kernel then: None).
+      Its order as :func:`conv2d_grad_input` has it was wrong on 23 of 31 random shapes
+      whose width is a multiple of the column stride and whose left padding is 2 or more
+      (right on all 47 with less padding, and on all 146 other widths): None there; and
+      wrong too on 6 of 6 shapes of 49 to 64 input channels whose kernel taps times output
+      channels passed 4200 (right at 2688 and below, and at 4788 over 16 channels; its
+      sums are then cut otherwise, presumably by a cache-size blocking: not mapped), so None
+      where the taps times outputs times the padded input channels (at most 64) pass
+      3 * 2**16;
+    - stride 1: a padding as large as its kernel side rules the direct kernel out, and so
+      does a kernel reaching ``KW - 1 - pad`` columns past the left edge of the input
+      gradient where that exceeds the unroll over input columns (at least ``min(W, 6)``,
+      exactly W for W <= 6; past that bound: None, not modelled)."""
+    c, w = x_shape[1], x_shape[3]
+    kh, kw = w_shape[2:]
+    s, p = _pair(stride), _pair(padding)
+    if s != (1, 1):
+        if (c == 1 and max(kh, kw) >= 8) or (w % s[1] == 0 and p[1] >= 2):
+            return None
+        if kh * kw * w_shape[0] * min(-(-c // _BLOCK) * _BLOCK, 64) > 3 << 16:
+            return None
+        return "brgconv"
+    if p[0] >= kh or p[1] >= kw:  # (at stride 1 the end paddings equal the start ones)
+        return None
+    return "avx512" if kw - 1 - p[1] <= min(w, 6) else None
+
+
+def _bwd_weights_kernel(x_shape, w_shape, stride=1, padding=0):
     """(input-channel block, output-channel block, kernel) of oneDNN's backward-weights
-    primitive, measured: ``jit:avx512_core`` (blocks of 16; for C <= 3 its plain-layout
-    first-layer kernel, one block of C) and, for 4 <= C <= 15, ``jit:avx2`` (blocks of 8)."""
-    if c <= 3:
-        return c, 16, "avx512"
-    if c < 16:
-        return 8, 8, "avx2"
-    return 16, 16, "avx512"
+    primitive for this (undilated, ``groups=1``) shape, by the applicability checks of its
+    kernels (learned from oneDNN's ``jit_avx512_common_conv_kernel.cpp`` and
+    ``jit_avx2_conv_kernel_f32.cpp``; checked with ``ONEDNN_VERBOSE`` on ~800 random shapes):
+
+    - ``jit:avx512_core`` for C <= 3 (its plain-layout first-layer kernel: one block of C)
+      or C >= 16 (blocks of 16), where the left and right padding (the right one: what the
+      last window reaches past the input) are each under KW and at most 28, the top and
+      bottom ones at most KH // 2, and KW <= 14 (but a 14-wide kernel over a 14-wide input
+      with one output column, unpadded and unstrided, takes a transposed path: not mapped);
+    - otherwise ``jit:avx2`` (blocks of 8; C = 3 is one block of 3) where each padding is
+      under its kernel side, KW < 14 and KH <= H;
+    - otherwise ``gemm:jit``: kernel None (its order is not reproduced)."""
+    _, c, h, w = x_shape
+    kh, kw = w_shape[2:]
+    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    bottom = max(0, (oh - 1) * sh + kh - h - ph)
+    right = max(0, (ow - 1) * sw + kw - w - pw)
+    if (c <= 3 or c >= 16) and max(pw, right) < kw and max(pw, right) <= 28 \
+            and max(ph, bottom) <= kh // 2 and kw <= 14:
+        if kw == 14 == w and ow == 1 and (sh, sw, ph, pw, bottom) == (1, 1, 0, 0, 0):
+            return 8, 8, None
+        return (c, 16, "avx512") if c <= 3 else (16, 16, "avx512")
+    if max(pw, right) < kw and max(ph, bottom) < kh and kw < 14 and kh <= h:
+        return (3 if c == 3 else 8), 8, "avx2"
+    return 8, 8, None
 
 
 def _bwd_weights_plan(x_shape, w_shape, stride, padding, threads):
@@ -409,53 +523,126 @@ def _bwd_weights_plan(x_shape, w_shape, stride, padding, threads):
     ``(ranges, bias_ranges, oh, ow)``, the ranges as (start, stop) over the rows
     (image, output row) of the whole batch, in the order their partial sums are added.
 
-    Measured (1 and 2 threads): on 1 thread one run.  On 2, the AVX-512 kernel with at least
-    10 output rows hands its threads runs of rows (image, output row), cut in two halves;
-    otherwise halves of whole images.  Each run sums its own chains; the runs' sums are then
-    added in order.  Whether the threads take such runs, or output-channel or input-channel
-    blocks instead (then one run: the sums are not split), is a cost model fitted to 66
-    measured shapes (modelled on "the fewest elements moved per thread": the inputs, the
-    output gradient, and the weight gradient weighted by :data:`_WCOEF`; the batch's share
-    counted in whole images for C > 3, in rows for C <= 3; a tie goes to the later
-    candidate): it still misses about 1 random shape in 10, most of them first layers
-    (C <= 3) with odd batches.  The bias gradient follows the weights' runs, but where there
-    is one output-channel block only and the weights' threads take channel blocks (whole
-    images only), it is split in two runs of images all the same."""
+    This follows oneDNN's own balancing (the rule was learned from its sources,
+    ``jit_avx512_common_conv_kernel.cpp`` and ``jit_avx512_common_convolution.cpp`` for the
+    AVX-512 kernel, ``jit_avx2_convolution.cpp`` / ``.hpp`` and ``cpu_reducer.cpp`` for the
+    AVX2 one and the bias; here in our own words), checked against PyTorch on random shapes:
+
+    - AVX-512 kernel (see :func:`_bwd_weights_kernel`): with more than
+      :data:`_MIN_OH_REDUCE` output rows the batch is handed out as rows (image, output
+      row), otherwise as whole images.  The threads are spread over the batch (``t_mb``),
+      output-channel blocks (``t_oc``) and input-channel blocks (``t_ic``): first the
+      candidate with the least memory cost per thread (integer arithmetic: the batch share
+      times input-channel blocks times the block's input plane divided by both strides (the
+      input's rows count in the batch share when rows are handed out), plus the batch share
+      times output-channel blocks times the block's output plane, plus :data:`_WCOEF` times
+      the weight blocks a thread owns; a tie goes to the later candidate), then any
+      candidate with no more compute (batch share times channel blocks) whose memory cost
+      stays under 1.1 times that least, or with at most 3/4 of the current compute.
+      Candidates: ``t_mb`` from 1 to the threads (at most the images times
+      ``max(1, rows // 9)``), ``t_oc`` up to the blocks and the threads left, ``t_ic`` the
+      rest.  The batch's units are cut into ``t_mb`` runs (the first ones one longer); each
+      run sums its own chains, the runs' sums then added in order (thread 0's first).
+    - AVX2 kernel (4 <= C <= 15, or where padding rules the AVX-512 one out) and, for the
+      AVX-512 kernel without rows, the bias: oneDNN's generic reducer, jobs = channel-block
+      pairs (bias: output-channel blocks) over a reduction of whole images.  Its balancer
+      tries every number of jobs per group from ``max(1, jobs // threads)`` up, groups
+      ``min(jobs // per, threads)``, threads per group ``min(threads // groups, images)``
+      (skipped where that buffer would exceed :data:`_REDUCER_BUF`), and keeps the first
+      strictly lowest ``job size * jobs per group * (images per thread + (1 if split))``;
+      the images are cut into runs for the threads of a group.  For the AVX-512 bias the
+      reducer runs on the threads the weights used (``t_mb * t_oc * t_ic``).
+    - With rows handed out, the bias is summed by the weights' runs.
+
+    On 1 thread, and where :func:`_bwd_weights_kernel` finds no kernel: one run."""
     threads = _mkl_gemm._threads(threads)
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
     s, p = _pair(stride), _pair(padding)
     oh = (h + 2 * p[0] - kh) // s[0] + 1
     ow = (w + 2 * p[1] - kw) // s[1] + 1
-    icb, ocb, kind = _bwd_weights_kernel(c)
+    icb, ocb, kind = _bwd_weights_kernel(x_shape, w_shape, s, p)
     nb_ic, nb_oc = -(-c // icb), -(-o // ocb)
-    rows = kind == "avx512" and oh >= 10
-    first = c <= 3
-    units, per = (n * oh, oh) if rows else (n, 1)
 
-    def up(a, b):
-        return -(-a // b)
+    def images(parts):
+        return [(a * oh, b * oh) for a, b in _balanced(n, parts)]
 
-    def cost(t_mb, t_oc, t_ic):
-        share = up(n, t_mb) if _IMG_COST[first] else up(units, t_mb) / per
-        src = share * up(nb_ic, t_ic) * icb * ((h * w) // (s[0] * s[1] if _SDIV[first] else 1))
-        dst = share * up(nb_oc, t_oc) * ocb * oh * ow
-        wei = _WCOEF[first] * up(nb_oc, t_oc) * up(nb_ic, t_ic) * kh * kw * icb * ocb
-        return src + dst + wei
+    if kind is None:  # (gemm:jit, see _bwd_weights_kernel: its order is not mapped)
+        return images(1), images(1), oh, ow
+    if kind == "avx2":
+        ranges = images(_reducer_split(threads, kh * kw * icb * ocb, nb_ic * nb_oc, n,
+                                       _REDUCER_BUF[kind]))
+        bias = images(_reducer_split(threads, ocb, nb_oc, n, _REDUCER_BUF[kind]))
+        return ranges, bias, oh, ow
+    rows = oh > _MIN_OH_REDUCE
+    t_mb, t_oc, t_ic = _avx512_split(n, h, w, oh, ow, kh, kw, s, icb, ocb, nb_ic, nb_oc,
+                                     rows, threads)
+    if rows:
+        ranges = _balanced(n * oh, t_mb)
+        return ranges, ranges, oh, ow
+    used = t_mb * t_oc * t_ic
+    bias = images(_reducer_split(used, ocb, nb_oc, n, used * _REDUCER_BUF[kind]))
+    return images(t_mb), bias, oh, ow
 
-    best, parts = cost(1, 1, 1), 1
-    for t_mb in range(1, min(threads, units) + 1):
-        par = threads // t_mb
-        for t_oc in range(1, min(par, nb_oc) + 1):
-            v = cost(t_mb, t_oc, min(par // t_oc, nb_ic))
-            if v <= best:
-                best, parts = v, t_mb
-    ranges = [(a * (1 if rows else oh), b * (1 if rows else oh))
-              for a, b in _balanced(units, parts)]
-    bias_ranges = ranges
-    if parts == 1 and threads > 1 and nb_oc == 1 and not rows:
-        bias_ranges = [(a * oh, b * oh) for a, b in _balanced(n, min(threads, n))]
-    return ranges, bias_ranges, oh, ow
+
+def _up(a, b):
+    return -(-a // b)
+
+
+def _avx512_split(n, h, w, oh, ow, kh, kw, s, icb, ocb, nb_ic, nb_oc, rows, threads):
+    """(threads over the batch, output-channel blocks, input-channel blocks) oneDNN's
+    AVX-512 backward-weights kernel picks: see :func:`_bwd_weights_plan`."""
+    ih_red, oh_red, ih_all, oh_all = (h, oh, 1, 1) if rows else (1, 1, h, oh)
+
+    def mem(t_mb, t_oc, t_ic):
+        src = _up(n * ih_red, t_mb) * _up(nb_ic, t_ic) * icb * ih_all * w // s[0] // s[1]
+        dst = _up(n * oh_red, t_mb) * _up(nb_oc, t_oc) * ocb * oh_all * ow
+        return src + dst + _WCOEF * _up(nb_oc, t_oc) * _up(nb_ic, t_ic) * kh * kw * icb * ocb
+
+    def comp(t_mb, t_oc, t_ic):
+        return _up(n * oh_red, t_mb) * _up(nb_oc, t_oc) * _up(nb_ic, t_ic)
+
+    mb_cap = n * max(1, oh_red // _MIN_OH_REDUCE)
+    cands = [(t_mb, t_oc, min(threads // t_mb // t_oc, nb_ic))
+             for t_mb in range(1, min(threads, mb_cap) + 1)
+             for t_oc in range(1, min(threads // t_mb, nb_oc) + 1)]
+    best = (1, 1, 1)
+    least = mem(*best)
+    for t in cands:
+        v = mem(*t)
+        if v <= least:
+            best, least = t, v
+    work = comp(*best)
+    for t in cands:
+        v = comp(*t)
+        if (v <= work and mem(*t) < 1.1 * least) or 4 * v <= 3 * work:
+            best, work = t, v
+    t_mb, t_oc, t_ic = best
+    if threads // 2 < t_mb < threads:
+        t_mb = min(mb_cap, threads)
+    return t_mb, t_oc, t_ic
+
+
+def _reducer_split(threads, job, jobs, images, buf):
+    """Threads per group of oneDNN's generic reducer (``jobs`` jobs of ``job`` elements
+    each summed over ``images``): the images are cut into that many runs."""
+    if threads <= 1:
+        return 1
+    least_per = max(1, jobs // threads)
+    most_per = max(1, buf // (threads * job))
+    groups = min(jobs // least_per, threads)
+    per_group = min(threads // groups, images)
+    cost = jobs * job * images
+    for per in range(least_per, jobs):
+        g = min(jobs // per, threads)
+        t = min(threads // g, images)
+        ub = _up(jobs, g)
+        if t > 1 and ub > most_per:
+            continue
+        v = job * ub * (_up(images, t) + (t != 1))
+        if v < cost:
+            per_group, cost = t, v
+    return per_group
 
 
 def _balanced(n, parts):
@@ -473,10 +660,24 @@ def _balanced(n, parts):
 def bwd_route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F32,
               threads=None):
     """Whether :func:`conv2d_grad_weight` and :func:`conv2d_grad_bias` reproduce
-    PyTorch's backward for a conv2d of these operands: ``"onednn"``, or None (PyTorch's
-    own path for a batch of 1, 1x1 and depthwise kernels, ``groups > 1``, dilation, other
-    processors: not measured)."""
-    how = route(x_shape, w_shape, stride, padding, dilation, groups, dtype, threads)
+    PyTorch's backward for a conv2d of these operands: ``"onednn"``, ``"native"`` (PyTorch's
+    own path for a batch of 1: :mod:`ember._ops._native_conv_bwd`), ``"depthwise"`` and
+    ``"grouped"`` (:mod:`ember._ops._dw_conv_bwd`, whose functions may still say None),
+    ``"onednn_1x1"`` (oneDNN's 1x1 kernels: :mod:`ember._ops._conv1x1_bwd`), or None
+    (padded 1x1 kernels, dilation, other processors: not measured)."""
+    # (each pass checks its own oneDNN kernel, whatever the forward runs: _fwd=False)
+    how = route(x_shape, w_shape, stride, padding, dilation, groups, dtype, threads, False)
+    if how == "native":  # (route: a batch of 1, groups=1, undilated)
+        from . import _native_conv_bwd as NB
+        return "native" if NB.covered(x_shape, w_shape, stride, padding, threads) else None
+    if len(w_shape) == 4 and tuple(w_shape[2:]) == (1, 1) and int(groups) == 1:
+        # (oneDNN's 1x1 kernels, "onednn_1x1": _conv1x1_bwd; or its direct one)
+        from . import _conv1x1_bwd as B1
+        return B1.bwd_route(x_shape, w_shape, stride, padding, dilation, dtype, threads)
+    if how in ("depthwise", "onednn") and int(groups) > 1 and _pair(dilation) == (1, 1):
+        # (oneDNN's depthwise kernels, or per group its direct ones: _dw_conv_bwd; each
+        # gradient function there says None where its own kernel is not mapped)
+        return ("depthwise" if how == "depthwise" else "grouped") if _ger_ok() else None
     if how != "onednn" or int(groups) != 1 or _pair(dilation) != (1, 1):
         return None
     return "onednn" if _ger_ok() else None
@@ -490,9 +691,26 @@ def conv2d_grad_bias(g, x_shape, w_shape, stride=1, padding=0, dilation=1, group
     adds from +0 over image, output row, output column; the runs' sums then added in order.
     None where :func:`bwd_route` says the shape is not reproduced."""
     g = np.asarray(g, _F32)
-    if bwd_route(x_shape, w_shape, stride, padding, dilation, groups, g.dtype,
-                 threads) is None:
+    how = bwd_route(x_shape, w_shape, stride, padding, dilation, groups, g.dtype, threads)
+    if how is None:
         return None
+    if how == "native":
+        from . import _native_conv_bwd as NB
+        return NB.grad_bias(g)
+    if how == "onednn_1x1":
+        from . import _conv1x1_bwd as B1
+        return B1.grad_bias(g, x_shape[1], threads)
+    if how in ("depthwise", "grouped"):
+        from . import _dw_conv_bwd as DW
+        t = _mkl_gemm._threads(threads)
+        if how == "depthwise":
+            ok = DW.weights_ok(x_shape, w_shape, stride, padding)
+            return DW.grad_bias(g, x_shape, w_shape, stride, padding, t) if ok else None
+        ok = DW.grouped_weights_ok(x_shape, w_shape, groups, stride, padding)
+        return DW.grouped_grad_bias(g, x_shape, w_shape, groups, stride, padding, t) \
+            if ok else None
+    if _bwd_weights_kernel(x_shape, w_shape, stride, padding)[2] is None:
+        return None  # (oneDNN's gemm:jit: not mapped)
     _, ranges, _, ow = _bwd_weights_plan(x_shape, w_shape, stride, padding, threads)
     o = g.shape[1]
     flat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
@@ -500,10 +718,28 @@ def conv2d_grad_bias(g, x_shape, w_shape, stride=1, padding=0, dilation=1, group
     for a, b in ranges:
         if a == b:
             continue
-        # (add.accumulate sums strictly in order, in float32; + 0 turns a -0 into +0)
-        part = np.add.accumulate(flat[a * ow:b * ow], axis=0, dtype=_F32)[-1] + _F32(0)
+        part = _column_sums(flat[a * ow:b * ow]) + _F32(0)  # (+ 0 turns a -0 into +0)
         total = part if total is None else total + part
     return total
+
+
+def _column_sums(a):
+    """The sums of the columns of the float32 (R, K) array ``a``, each a chain of rounded
+    float32 adds in row order: NumPy's reduction over the rows of a C-ordered array with
+    two or more columns runs that way (row by row into the K sums; checked on first use by
+    :func:`_reduce_in_row_order`), and is ~20x faster than ``add.accumulate``, which also
+    sums in order but writes every partial sum."""
+    if a.shape[1] >= 2 and _reduce_in_row_order():
+        return np.add.reduce(np.ascontiguousarray(a), axis=0, dtype=_F32)
+    return np.add.accumulate(a, axis=0, dtype=_F32)[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def _reduce_in_row_order() -> bool:
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((4099, 3)).astype(_F32) * np.float32([1, 1e-4, 1e4])
+    return bool((np.add.reduce(a, axis=0, dtype=_F32)
+                 == np.add.accumulate(a, axis=0, dtype=_F32)[-1]).all())
 
 
 def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
@@ -511,51 +747,66 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
     """The weight gradient (O, C, KH, KW) of a conv2d of ``x`` (N, C, H, W) whose output
     gradient is ``g`` (N, O, OH, OW), in oneDNN's order: per run of rows of a thread (see
     :func:`_bwd_weights_plan`) one FMA chain from +0 over image, output row, output column
-    (taps in the padding are products with 0); the runs' chains then added in order.  One
-    ``sger`` rank-1 update per output position.  None where :func:`bwd_route` says the
-    shape is not reproduced."""
+    (taps in the padding are products with 0); the runs' chains then added in order.
+    Computed by :func:`ember._ops._chain.outer_chain` (chained sgemm calls).  None where
+    :func:`bwd_route` says the shape is not reproduced, or where a sum is not finite."""
     x = np.asarray(x, _F32)
     g = np.asarray(g, _F32)
-    if bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype,
-                 threads) is None:
+    how = bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype, threads)
+    if how is None:
         return None
+    if how == "native":
+        from . import _native_conv_bwd as NB
+        return NB.grad_weight(x, g, w_shape, stride, padding, threads)
+    if how == "onednn_1x1":
+        from . import _conv1x1_bwd as B1
+        return B1.grad_weight(x, g, stride, threads)
+    if how in ("depthwise", "grouped"):
+        from . import _dw_conv_bwd as DW
+        if how == "depthwise":
+            if not DW.weights_ok(x.shape, w_shape, stride, padding):
+                return None
+            return DW.grad_weight(x, g, w_shape, stride, padding, _mkl_gemm._threads(threads),
+                                  _KMAX)
+        ok = DW.grouped_weights_ok(x.shape, w_shape, groups, stride, padding)
+        return DW.grouped_grad_weight(x, g, w_shape, groups, stride, padding) if ok else None
+    if _bwd_weights_kernel(x.shape, w_shape, stride, padding)[2] is None:
+        return None  # (oneDNN's gemm:jit: not mapped)
     ranges, _, oh, ow = _bwd_weights_plan(x.shape, w_shape, stride, padding, threads)
     s, p = _pair(stride), _pair(padding)
     n, c, _, _ = x.shape
     o, _, kh, kw = w_shape
-    k = c * kh * kw
     L = oh * ow
-    xp = _padded(x, p)
-    sn, sc, sh, sw = xp.strides
-    # (N, OH, OW, C, KH, KW): every window, without a copy
+    # channels last, so that a window's rows are runs of KW * C floats: (N, OH, OW, KH, KW, C)
+    xl = np.ascontiguousarray(_padded(x, p).transpose(0, 2, 3, 1))
+    sn, sh, sw, sc = xl.strides
     win = np.lib.stride_tricks.as_strided(
-        xp, (n, oh, ow, c, kh, kw), (sn, sh * s[0], sw * s[1], sc, sh, sw), writeable=False)
-    gt = np.ascontiguousarray(g.transpose(0, 2, 3, 1))  # (N, OH, OW, O)
-    accs = [np.zeros((o, k), _F32) for _ in ranges]
-    # the accumulator of each output position (position m of the batch: row m // OW)
-    stops = [b * ow for _, b in ranges]
-    step = max(1, _CHUNK // max(1, k * L))
-    buf = np.empty(min(n, step) * L * k, _F32)
-    r = 0
-    for n0 in range(0, n, step):
-        n1 = min(n, n0 + step)
-        cols = buf[:(n1 - n0) * L * k].reshape(n1 - n0, oh, ow, c, kh, kw)
-        cols[...] = win[n0:n1]
-        pc, pg = cols.ctypes.data, gt[n0:n1].ctypes.data
-        base = n0 * L
-        m, end = base, n1 * L
-        while m < end:
-            while stops[r] <= m:
-                r += 1
-            e = min(end, stops[r])
-            pa = accs[r].ctypes.data
-            for j in range(m - base, e - base):
-                _ger(101, o, k, 1.0, pg + 4 * j * o, 1, pc + 4 * j * k, 1, pa, k)
-            m = e
-    total = accs[0]
-    for a in accs[1:]:
-        total = total + a
-    return total.reshape(o, c, kh, kw)
+        xl, (n, oh, ow, kh, kw, c), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
+    gflat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * L, o)
+
+    def fill(r0, r1, u, v):  # output positions r0 .. r1-1 of the batch: g's rows, windows
+        u[...] = gflat[r0:r1]
+        v = v.reshape(r1 - r0, kh, kw, c)
+        at, r = 0, r0
+        while r < r1:
+            i, rem = divmod(r, L)
+            y, x0 = divmod(rem, ow)
+            if x0 == 0 and r1 - r >= ow:  # whole output rows of image i
+                ny = min((r1 - r) // ow, oh - y)
+                v[at:at + ny * ow].reshape(ny, ow, kh, kw, c)[...] = win[i, y:y + ny]
+                step = ny * ow
+            else:
+                step = min(ow, x0 + r1 - r) - x0
+                v[at:at + step] = win[i, y, x0:x0 + step]
+            at += step
+            r += step
+
+    runs = [(a * ow, b * ow) for a, b in ranges]
+    # (the chains are per weight, so the order of V's columns is free: (KH, KW, C))
+    total = _chain.outer_chain(runs, o, c * kh * kw, fill, _KMAX)
+    if total is None:
+        return None
+    return np.ascontiguousarray(total.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
 
 def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
@@ -580,9 +831,23 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     mapped)."""
     g = np.asarray(g, _F32)
     w = np.asarray(w, _F32)
-    if bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype,
-                 threads) is None:
+    how = bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype, threads)
+    if how is None:
         return None
+    if how == "native":
+        from . import _native_conv_bwd as NB
+        return NB.grad_input(g, w, x_shape, stride, padding, threads)
+    if how == "onednn_1x1" or (how == "onednn" and w.shape[2:] == (1, 1)):
+        from . import _conv1x1_bwd as B1
+        return B1.grad_input(g, w, x_shape, stride, threads)
+    if how in ("depthwise", "grouped"):
+        from . import _dw_conv_bwd as DW
+        if how == "depthwise":
+            return DW.grad_input(g, w, x_shape, stride, padding)
+        return DW.grouped_grad_input(g, w, x_shape, int(groups), stride, padding,
+                                     _mkl_gemm._threads(threads))
+    if _bwd_data_kernel(x_shape, w.shape, stride, padding) is None:
+        return None  # (oneDNN's gemm:jit, or a kernel not mapped)
     s, p = _pair(stride), _pair(padding)
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape

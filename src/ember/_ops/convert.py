@@ -82,12 +82,21 @@ def _parse_to(args, kwargs):
 
 
 def to(t, *args, **kwargs):
-    mf = kwargs.get("memory_format")
+    mf = kwargs.pop("memory_format", None)
     if mf is not None and str(mf) != "torch.preserve_format":
-        from .shape import contiguous
+        from ._core import channels_last_copy, suggests_channels_last, xp_of_array
+        from .shape import _channels_last_rank
 
-        kwargs.pop("memory_format")
-        return contiguous(to(t, *args, **kwargs), mf)
+        last = _channels_last_rank(t, mf) is not None
+        dtype, dev, copy = _parse_to(args, dict(kwargs))
+        if not copy and dtype in (None, t.dtype) and dev in (None, t._device) and \
+                suggests_channels_last(t._data) == last:
+            return t  # (PyTorch's rule: the suggested memory format is the one asked for)
+        out = to(t, *args, **dict(kwargs, copy=True))
+        # (a fresh copy: laid out anew, PyTorch's strides on size-1 dims included)
+        out._data = channels_last_copy(out._data) if last else \
+            xp_of_array(out._data).array(out._data, order="C", copy=True)
+        return out
     dtype, dev, copy = _parse_to(args, dict(kwargs))
     dtype = dtype or t.dtype
     dev = dev or t._device

@@ -523,9 +523,12 @@ def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fal
                 requires_grad and memory_format is None, out)
     if memory_format is not None and out is None and \
             str(memory_format) not in ("torch.contiguous_format", "torch.preserve_format"):
-        from .shape import contiguous  # channels_last strides
+        from .shape import _channels_last_copy, _channels_last_rank, contiguous
 
-        t = contiguous(t, memory_format)
+        if _channels_last_rank(t, memory_format):  # (fresh channels-last strides)
+            t._data = _channels_last_copy(t._data)
+        else:
+            t = contiguous(t, memory_format)
         if requires_grad:
             _require_grad(t)
     return t
@@ -648,8 +651,8 @@ def _like_layout(t, arr, memory_format):
 
     if _channels_last_rank(t, memory_format):
         return _channels_last_copy(arr)
-    if t._data.flags.c_contiguous or t._device.type != "cpu":
-        return arr
+    if t._data.flags.c_contiguous and 1 not in t._data.shape or t._device.type != "cpu":
+        return arr  # (size-1 dims: their strides are kept, as PyTorch keeps them)
     from .shape import empty_like_layout
 
     out = empty_like_layout(t._data, arr.dtype)

@@ -29,8 +29,9 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops import _onednn_conv
-from ..._ops._core import make, same_device, xp_of
+from ..._ops import _onednn_conv, _onednn_deconv
+from ..._ops._core import make, same_device, shown_as, suggests_channels_last, xp_of
+from ..._ops._core import exact_values
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
 from ...autograd.grad_mode import STATE
@@ -313,7 +314,10 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                        in zip(input.shape[2:], stride, padding, dilation, k, output_padding,
                               strict=True))
         plan = _Plan(out_sp, k, stride, padding, dilation)
-        out = conv_transpose_forward(xp, x, w, plan, groups, b)
+        out = None if low is not None else \
+            _exact_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups)
+        if out is None:
+            out = conv_transpose_forward(xp, x, w, plan, groups, b)
     if low is not None:
         out = out.astype(input._data.dtype)
     args = (stride, padding, dilation, transposed, output_padding, groups)
@@ -324,15 +328,85 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 def _exact_forward(x, w, b, stride, padding, dilation, groups):
     """A float32 conv1d/conv2d forward in PyTorch's summation order (oneDNN's, or its own
     im2col and MKL's) where ``ember._ops._onednn_conv`` knows it, else None."""
-    if type(x) is not np.ndarray or x.dtype != np.float32 or w.dtype != np.float32 or \
-            x.ndim not in (3, 4) or not x.size or not w.size or \
-            get_float32_matmul_precision() != "highest":
+    if not _exact_arrays(x, w):
         return None
     if x.ndim == 3:  # (PyTorch runs conv1d as conv2d over one row)
-        out = _onednn_conv.conv2d(x[:, :, None], w[:, :, None], b, (1,) + stride,
-                                  (0,) + padding, (1,) + dilation, groups)
+        x, w, stride, padding, dilation = _as_rows(x, w, stride, padding, dilation)
+        out = _onednn_conv.conv2d(x, w, b, stride, padding, dilation, groups)
         return None if out is None else out[:, :, 0]
     return _onednn_conv.conv2d(x, w, b, stride, padding, dilation, groups)
+
+
+def _exact_arrays(x, w, *more):
+    """Whether a float32 convolution of input ``x`` and weight ``w`` (and ``more`` arrays)
+    may follow PyTorch's CPU order: not where either is channels-last (PyTorch then runs
+    oneDNN's channels-last kernels, which sum in other orders: not mapped)."""
+    arrays = (x, w) + more
+    return all(type(a) is np.ndarray and a.dtype == np.float32 and a.size for a in arrays) \
+        and x.ndim in (3, 4) and get_float32_matmul_precision() == "highest" and \
+        not (suggests_channels_last(x) or suggests_channels_last(w))
+
+
+def _as_rows(x, w, stride, padding, dilation, *extra):
+    """A conv1d's operands as PyTorch runs them: a conv2d over one row."""
+    return (x[:, :, None], w[:, :, None], (1,) + stride, (0,) + padding, (1,) + dilation) + \
+        tuple((0,) + e for e in extra)
+
+
+def _exact_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
+    """A float32 conv_transpose1d/2d forward in PyTorch's order (oneDNN's deconvolution,
+    ``ember._ops._onednn_deconv``) where it is known, else None."""
+    if groups != 1 or not _exact_arrays(x, w) or dilation != (1,) * len(dilation):
+        return None
+    if x.ndim == 3:
+        x, w, stride, padding, _, output_padding = _as_rows(x, w, stride, padding, dilation,
+                                                            output_padding)
+        out = _onednn_deconv.forward(x, w, b, stride, padding, output_padding)
+        return None if out is None else out[:, :, 0]
+    return _onednn_deconv.forward(x, w, b, stride, padding, output_padding)
+
+
+def _exact_transpose_backward(x, g, w, args, nx, nw, nb):
+    stride, padding, dilation, _, output_padding, groups = args
+    if groups != 1 or dilation != (1,) * len(dilation):
+        return None, None, None
+    row = x.ndim == 3
+    if row:
+        x, w, stride, padding, _, output_padding = _as_rows(x, w, stride, padding, dilation,
+                                                            output_padding)
+        g = g[:, :, None]
+    conf = (stride, padding, output_padding)
+    D = _onednn_deconv
+    gx = D.grad_input(g, w, x.shape, *conf) if nx else None
+    gw = D.grad_weight(x, g, w.shape, *conf) if nw else None
+    gb = D.grad_bias(g, x.shape, w.shape, *conf) if nb else None
+    if row:
+        gx = None if gx is None else gx[:, :, 0]
+        gw = None if gw is None else gw[:, :, 0]
+    return gx, gw, gb
+
+
+def _exact_backward(x, g, w, args, nx, nw, nb):
+    """(input, weight, bias) gradients of a float32 conv1d/conv2d in PyTorch's summation
+    order (oneDNN's backward primitives) where ``ember._ops._onednn_conv`` knows it; None
+    in each place it does not (or not asked for)."""
+    stride, padding, dilation, transposed, _, groups = args
+    if not any((nx, nw, nb)) or not _exact_arrays(x, w, g):
+        return None, None, None
+    if transposed:
+        return _exact_transpose_backward(x, g, w, args, nx, nw, nb)
+    row = x.ndim == 3  # (PyTorch runs conv1d as conv2d over one row)
+    if row:
+        x, w, stride, padding, dilation = _as_rows(x, w, stride, padding, dilation)
+        g = g[:, :, None]
+    conf = (stride, padding, dilation, groups)
+    gx = _onednn_conv.conv2d_grad_input(g, w, x.shape, *conf) if nx else None
+    gw = _onednn_conv.conv2d_grad_weight(x, g, w.shape, *conf) if nw else None
+    gb = _onednn_conv.conv2d_grad_bias(g, x.shape, w.shape, *conf) if nb else None
+    if row:
+        gx = None if gx is None else gx[:, :, 0]
+        gw = None if gw is None else gw[:, :, 0]
+    return gx, gw, gb
 
 
 def _fit(xp, a, size):
@@ -345,27 +419,36 @@ def _fit(xp, a, size):
     return out
 
 
+@exact_values
 def _convolution_rule(ctx, g):
     x, w, plan, args = ctx.saved
     transposed, groups = args[3], args[5]
     nx, nw, nb = ctx.needs_input_grad
-    gb = g.sum((0,) + tuple(range(2, g.dim()))) if nb else None
     if STATE.enabled:  # create_graph: build the gradients from differentiable ops
         gx, gw = _graph_grads(g, x, w, args, nx, nw)
-        return gx, gw, gb
-    if not (nx or nw):
-        return None, None, gb
-    xp = xp_of(g)
+        # (shown as PyTorch's one double-backward node of the gradient, input and weight)
+        return tuple(shown_as(r, "ConvolutionBackwardBackward0", (x, w))
+                     for r in (gx, gw, _bias_grad(g) if nb else None))
     ga, wa, xa = g._data, w._data, x._data
-    low = _compute_dtype(ga)
-    if low is not None:
-        ga, wa, xa = ga.astype(low), wa.astype(low), xa.astype(low)
-    backward = conv_transpose_backward if transposed else conv_backward
-    gx, gw = backward(xp, xa, ga, wa, plan, groups, nx, nw)
+    gx, gw, gb = _exact_backward(xa, ga, wa, args, nx, nw, nb)
+    gb = _bias_grad(g) if nb and gb is None else None if gb is None else _wrap_like(gb, g)
+    if (nx and gx is None) or (nw and gw is None):
+        xp = xp_of(g)
+        low = _compute_dtype(ga)
+        if low is not None:
+            ga, wa, xa = ga.astype(low), wa.astype(low), xa.astype(low)
+        backward = conv_transpose_backward if transposed else conv_backward
+        gx2, gw2 = backward(xp, xa, ga, wa, plan, groups, nx and gx is None, nw and gw is None)
+        gx = gx2 if gx is None else gx
+        gw = gw2 if gw is None else gw
     dt = g._data.dtype
     gx = None if gx is None else _wrap_like(gx.astype(dt, copy=False), g)
     gw = None if gw is None else _wrap_like(gw.astype(dt, copy=False), g)
     return gx, gw, gb
+
+
+def _bias_grad(g):
+    return g.sum((0,) + tuple(range(2, g.dim())))
 
 
 def _wrap_like(a, ref):

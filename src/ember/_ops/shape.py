@@ -122,8 +122,9 @@ def reshape(t, *args, shape=None):
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
-        # Not expressible as a view: PyTorch copies (CloneBackward0) then _unsafe_view.
-        c = clone(t, memory_format=None)
+        # Not expressible as a view: PyTorch copies (CloneBackward0, to a contiguous
+        # layout whatever the input's) then _unsafe_view.
+        c = clone(t, memory_format=contiguous_format)
         return make(c._data.reshape(shape), (c,), "UnsafeViewBackward0", _view_rule, c.shape)
     # (PyTorch views a contiguous tensor, and aliases any other it can: ReshapeAliasBackward0)
     name = "ViewBackward0" if t._data.flags.c_contiguous else "ReshapeAliasBackward0"
@@ -692,10 +693,10 @@ def _copy_preserving_layout(a, memory_format=None):
     transposed); any other keeps the order of its dims by stride, densely packed.
     """
     xp = xp_of_array(a)
-    if a.flags.c_contiguous or (memory_format is not None and
-                                str(memory_format) == "torch.contiguous_format"):
+    if a.flags.c_contiguous and 1 not in a.shape or (
+            memory_format is not None and str(memory_format) == "torch.contiguous_format"):
         return xp.array(a, order="C", copy=True)
-    out = empty_like_layout(a)
+    out = empty_like_layout(a)  # (size-1 dims keep their strides too, as in PyTorch)
     out[...] = a
     return out
 
@@ -1024,7 +1025,7 @@ def _diag_embed(g, k, shape):
     return out
 
 
-@fused_op("DiagEmbedBackward0")
+@fused_op("DiagEmbedBackward0", twice="DiagonalBackward0")
 def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     """Put the last dim of ``t`` on the ``offset`` diagonal of new dims ``dim1``, ``dim2``."""
     from .creation import zeros

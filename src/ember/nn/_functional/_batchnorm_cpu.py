@@ -39,11 +39,16 @@ def fma_rows(a, b):
     """``acc = a[:, i] * b[:, i] + acc`` for i in order, each fused (one rounding), from
     zero: per-thread buffers of blocks ``a``, ``b`` (threads, rows, C) -> (threads, C)."""
     acc = np.zeros(a.shape[::2], np.float32)
-    tmp = np.empty(acc.shape, _F64)
-    for i in range(a.shape[1]):
-        np.multiply(a[:, i], b[:, i], out=tmp, dtype=_F64)
-        tmp += acc
-        acc[...] = tmp
+    wide = np.zeros(acc.shape, _F64)  # acc's values, in double
+    add = np.add
+    step = max(1, (1 << 16) // max(1, acc.size))  # rows of exact products made at once
+    for lo in range(0, a.shape[1], step):
+        # the products are exact in double; each sum rounds once, to float32, as the FMA
+        prods = np.multiply(a[:, lo:lo + step], b[:, lo:lo + step], dtype=_F64)
+        for row in np.moveaxis(prods, 1, 0):
+            add(wide, row, out=wide)
+            acc[...] = wide
+            wide[...] = acc
     return acc
 
 
@@ -52,6 +57,15 @@ def _seq_sum(rows):
     if rows.shape[1] == 1:
         return rows[:, 0].astype(_F64)
     return np.add.accumulate(rows.astype(_F64), axis=1)[:, -1]
+
+
+def _block_sums(blocks):
+    """Each thread block's rows (threads, chunk, C) added in order: (threads, C).  NumPy's
+    reduce adds a strided axis row by row, but a single channel's contiguous column
+    pairwise, so that case takes a running sum."""
+    if blocks.shape[2] == 1:
+        return np.add.accumulate(blocks, axis=1)[:, -1]
+    return np.add.reduce(blocks, axis=1)
 
 
 def _lanes(dtype) -> int:
@@ -106,7 +120,7 @@ def stats(a):
     # measured: with no more rows than threads, PyTorch adds the rows into doubles one by one
     # (a block of one row each) for 17 to 2048 channels, and all rows in one block otherwise
     blocks = _thread_blocks(a.reshape(n, c), split=n > _threads() or 16 < c <= 2048)
-    mean = (_seq_sum(np.add.reduce(blocks, axis=1).T) / count).astype(dt)
+    mean = (_seq_sum(_block_sums(blocks).T) / count).astype(dt)
     d = blocks - mean
     d[-1, n - (blocks.shape[0] - 1) * blocks.shape[1]:] = 0  # the padding rows
     return mean, _seq_sum(fma_rows(d, d).T).astype(dt)
@@ -183,7 +197,7 @@ def backward(a, g, mean, invstd, weight, train, need_x):
         return gx, (dot_d * invstd).astype(a.dtype), sum_d.astype(a.dtype)
     x, dy = a.reshape(n, c), g.reshape(n, c)
     blocks, gblocks = _thread_blocks(x), _thread_blocks(dy)
-    part_sum = np.add.reduce(gblocks, axis=1)
+    part_sum = _block_sums(gblocks)
     part_dot = fma_rows(blocks - mean, gblocks)
     total = _seq_sum(part_sum.T).astype(a.dtype)
     dot = _seq_sum(part_dot.T).astype(a.dtype)
@@ -202,3 +216,35 @@ def backward(a, g, mean, invstd, weight, train, need_x):
             gx = dy * invstd * w
         gx = gx.reshape(a.shape)
     return gx, dot * invstd, total
+
+
+def backward_mixed(a, g, gsum, mean, invstd, weight, train, need_x):
+    """PyTorch's generic backward, taken when the input and the gradient are laid out
+    differently (a channels-last input under a contiguous gradient, or the reverse).
+
+    ``gsum`` is the gradient summed over all dims but 1 by PyTorch's sum (the caller's).  Per
+    channel, ``sum((x - mean) * g)`` visits the positions in (N, *spatial) order, each
+    product rounded to the input's type and added into a double; then
+    ``dx = ((g - gsum / count) - (x - mean) * k) * invstd * w`` with
+    ``k = dotp * invstd * invstd / count`` (train) or ``dx = g * invstd * w`` (eval), all
+    in the input's type, left to right.  The weight's gradient is ``dotp * invstd`` in
+    double, rounded once.
+    """
+    dt = a.dtype.type
+    c = a.shape[1]
+    count = a.size // c
+    w = np.ones(c, a.dtype) if weight is None else weight.astype(a.dtype)
+    shape = (1, c) + (1,) * (a.ndim - 2)
+    cen = a - mean.reshape(shape)
+    terms = np.moveaxis(cen * g, 1, 0).reshape(c, -1)
+    dotp = _seq_sum(terms) if count else np.zeros(c, _F64)
+    gx = None
+    if need_x:
+        inv = invstd.reshape(shape)
+        if train:
+            k = (dotp.astype(a.dtype) * invstd * invstd / dt(count)).reshape(shape)
+            gmean = (gsum / dt(count)).astype(a.dtype).reshape(shape)
+            gx = (g - gmean - cen * k) * inv * w.reshape(shape)
+        else:
+            gx = g * inv * w.reshape(shape)
+    return gx, (dotp * invstd).astype(a.dtype), gsum.astype(a.dtype)

@@ -200,5 +200,157 @@ def backward(x, dy, groups, mean, rstd, gamma, need_x, need_gamma, need_beta):
         terms = _fma(-db, _per_channel(mean, d), ds)
         dgamma = fma_rows(terms[None], _per_channel(rstd, d)[None])[0]
     if need_beta:
-        dbeta = np.add.reduce(db, axis=0)
+        # over the batch in order (a running sum: NumPy's reduce would add a single
+        # channel's contiguous column pairwise)
+        dbeta = np.add.accumulate(db, axis=0)[-1]
+    return dx, dgamma, dbeta
+
+
+# -- channels last (N, *spatial, C) ----------------------------------------------------------
+#
+# PyTorch's channels-last forward takes each (n, g) on its own when a channel has fewer than
+# 1024 positions: a group's D channels are read in vectors of LANES channels (the last one
+# padded with zeros), position by position; lane l of the j-th vector adds channel
+# j * LANES + l at every position, in order, so each lane is a plain running sum over
+# (position, vector), the lanes then folded in halves.  From 1024 positions on it splits the
+# rows over the threads instead (see :func:`_thread_sums`).  Measured site by site against
+# PyTorch: nothing in the per-group sums is fused (the squares are rounded first; the
+# per-thread ones are fused), ``var = sumsq * s - mean * mean`` is one fused multiply-add, as
+# are the bias ``-scale * mean + beta`` (with gamma; without, its product is rounded) and the
+# output ``x * scale + bias``.
+# Backward, per (n, g) whatever the size: ``sum(x * dy)`` and ``sum(dy)`` per channel, a
+# running sum over the positions (products rounded), each vector's lanes weighted by gamma
+# (rounded) and folded in halves, the vectors' folds added in order;
+# ``c2 = (db * mean - ds) * rstd**3 * s`` with its first product fused,
+# ``c3 = -c2 * mean - db * rstd * s`` with ``-c2 * mean`` fused, and
+# ``dx = c2 * x + c1 * dy`` fused (``c1 * dy`` rounded) then ``+ c3``.
+
+NHWC_MAX_POSITIONS = 1023  # (the per-group forward; more positions: the per-thread one)
+
+
+def _positions_first(x):
+    """(N, P, C) -> (P, N * C): each position's values one row, for running sums over rows."""
+    n, p, c = x.shape
+    return np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(p, n * c)
+
+
+def _lanes(sums, groups):
+    """Per-channel values (N, C) as the lanes of each group's vectors: (vectors, N, G, LANES),
+    the last vector padded with zeros."""
+    n, c = sums.shape
+    d = c // groups
+    vecs = -(-d // LANES)
+    out = np.zeros((n, groups, vecs * LANES), sums.dtype)
+    out[:, :, :d] = sums.reshape(n, groups, d)
+    return out.reshape(n, groups, vecs, LANES).transpose(2, 0, 1, 3)
+
+
+def _lane_sums(x, groups, square):
+    """Each group's lane sums (N, G, LANES) of ``x`` (or of its rounded squares): lane l adds
+    channel j * LANES + l of every vector j at every position, position by position."""
+    n, p, c = x.shape
+    d = c // groups
+    if d <= LANES:  # one vector: a lane is a channel (the padding lanes stay zero)
+        rows = _positions_first(x)
+        return _lanes(_running(rows * rows if square else rows).reshape(n, c), groups)[0]
+    vecs = -(-d // LANES)
+    xg = x.reshape(n, p, groups, d)
+    if vecs * LANES != d:
+        xg = np.concatenate([xg, np.zeros((n, p, groups, vecs * LANES - d), _F32)], axis=3)
+    rows = np.ascontiguousarray(xg.reshape(n, p, groups, vecs, LANES).transpose(1, 3, 0, 2, 4)
+                                ).reshape(p * vecs, n * groups * LANES)
+    return _running(rows * rows if square else rows).reshape(n, groups, LANES)
+
+
+def _fold(acc):
+    """The lanes (..., LANES) folded in halves, as ``vec_reduce_all``."""
+    while acc.shape[-1] > 1:
+        half = acc.shape[-1] // 2
+        acc = acc[..., :half] + acc[..., half:]
+    return acc[..., 0]
+
+
+def _running(rows):
+    """The rows (k, ...) added in order from zero (NumPy adds a leading axis row by row)."""
+    return np.add.reduce(rows, axis=0) if rows.shape[0] > 1 else rows[0].copy()
+
+
+def _thread_sums(x, groups):
+    """The group sums (N, G) of ``x`` and of its squares as PyTorch's channels-last forward
+    takes them from 1024 positions a channel on: the N * P rows split over the threads in
+    equal ranges, each thread adding its rows of each sample into a buffer of its own, channel
+    by channel (the squares fused, ``x * x + acc``); then per group, channel by channel and
+    within a channel thread by thread, the buffers added in order."""
+    n, p, c = x.shape
+    d = c // groups
+    rows = n * p
+    threads = min(_threads(), rows)
+    chunk = -(-rows // threads)
+    owner = (np.arange(rows) // chunk).reshape(n, p)
+    mine = np.stack([np.where((owner == t)[:, :, None], x, _F32(0)) for t in range(threads)])
+    mine = mine.reshape(threads * n, p, c)  # other threads' rows zero: they add nothing
+    plain = _running(np.ascontiguousarray(mine.transpose(1, 0, 2)).reshape(p, -1))
+    squares = fma_rows(mine, mine)
+
+    def combine(buffers):  # (threads, N, C) -> (N, G), adding over (channel, thread)
+        v = buffers.reshape(threads, n, groups, d).transpose(3, 0, 1, 2).reshape(-1, n, groups)
+        acc = np.zeros((n, groups), _F32)
+        for part in v:
+            acc = acc + part
+        return acc
+
+    return (combine(plain.reshape(threads, n, c)), combine(squares.reshape(threads, n, c)))
+
+
+def forward_nhwc(x, groups, gamma, beta, eps):
+    """``(y, mean, rstd)`` of channels-last rows ``x`` (N, P, C); ``mean``/``rstd`` (N, G)."""
+    n, p, c = x.shape
+    d = c // groups
+    if p > NHWC_MAX_POSITIONS:
+        total, squares = _thread_sums(x, groups)
+    else:
+        total, squares = _fold(_lane_sums(x, groups, False)), _fold(_lane_sums(x, groups, True))
+    s = _F32(1) / _F32(d * p)
+    mean = total * s
+    var = np.maximum(_fma(squares, np.broadcast_to(s, squares.shape), -(mean * mean)), _F32(0))
+    rstd = (1.0 / np.sqrt(var.astype(_F64) + eps)).astype(_F32)
+    scale = _per_channel(rstd, d)
+    if gamma is not None:
+        scale = scale * gamma
+    b = np.zeros((n, c), _F32) if beta is None else np.broadcast_to(beta, (n, c))
+    if gamma is None:  # measured: without gamma the bias's product is rounded, not fused
+        bias = -scale * _per_channel(mean, d) + b
+    else:
+        bias = _fma(-scale, _per_channel(mean, d), b)
+    y = _fma(x, np.broadcast_to(scale[:, None], x.shape), np.broadcast_to(bias[:, None], x.shape))
+    return y, mean, rstd
+
+
+def backward_nhwc(x, dy, groups, mean, rstd, gamma, need_x, need_gamma, need_beta):
+    """``(dx, dgamma, dbeta)`` for channels-last rows ``x``/``dy`` (N, P, C)."""
+    n, p, c = x.shape
+    d = c // groups
+    # each vector of channels on its own: a channel's running sum over the positions
+    xr, yr = _positions_first(x), _positions_first(dy)
+    ds, db = _running(xr * yr).reshape(n, c), _running(yr).reshape(n, c)
+    dx = dgamma = dbeta = None
+    if need_x:
+        g = np.ones(c, _F32) if gamma is None else gamma
+        gl = _lanes(g[None], groups)  # (vecs, 1, G, LANES)
+        ds_g, db_g = np.zeros((n, groups), _F32), np.zeros((n, groups), _F32)
+        for ds_j, db_j in zip(_fold(_lanes(ds, groups) * gl), _fold(_lanes(db, groups) * gl),
+                              strict=True):
+            ds_g, db_g = ds_g + ds_j, db_g + db_j  # the vectors' folds in order, from zero
+        s = _F32(1) / _F32(d * p)
+        c2 = _fma(db_g, mean, -ds_g) * rstd * rstd * rstd * s
+        c3 = _fma(-c2, mean, -(db_g * rstd * s))
+        c1 = _per_channel(rstd, d) * g
+        c2c = np.broadcast_to(_per_channel(c2, d)[:, None], x.shape)
+        dx = _fma(c2c, x, c1[:, None] * dy)
+        dx += _per_channel(c3, d)[:, None]
+    if need_gamma:
+        terms = _fma(-db, _per_channel(mean, d), ds)
+        dgamma = fma_rows(terms[None], _per_channel(rstd, d)[None])[0]
+    if need_beta:
+        dbeta = np.add.accumulate(db, axis=0)[-1]
     return dx, dgamma, dbeta

@@ -26,7 +26,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, quiet, same_device, wrap, xp_of
+from ..._ops._core import exact_values, make, quiet, same_device, shown_as, wrap, xp_of
 from ..._ops import pointwise as P
 from ..._ops._cascade import _threads
 from ..._tensor import Tensor
@@ -151,7 +151,14 @@ def _affine_norm_rule(ctx, g):
         # summed in the statistics' dtype: float32 for a half-type gradient (autocast's bf16
         # activations with float32 parameters), as PyTorch's mixed-type kernel accumulates it
         gb = (g.sum(pdims, dtype=mean.dtype) if pdims else g).reshape(bshape)
+    twice = _TWICE.get(type(ctx).__name__) if STATE.enabled else None
+    if twice:  # (create_graph: shown as PyTorch's double-backward node)
+        return shown_as(gx, twice), shown_as(gw, twice), shown_as(gb, twice, (x,))
     return gx, gw, gb
+
+
+_TWICE = {"NativeBatchNormBackward0": "NativeBatchNormBackwardBackward0",
+          "NativeLayerNormBackward0": "NativeLayerNormBackwardBackward0"}
 
 
 # -- batch_norm ---------------------------------------------------------------
@@ -222,12 +229,34 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
 
 
 def _exact_batch_norm(x: Tensor, tensors) -> bool:
-    """Whether PyTorch's own CPU kernels can be followed: float32 input, contiguous, with
-    float32 parameters and buffers (see ``_batchnorm_cpu``)."""
+    """Whether PyTorch's own CPU kernels can be followed: float32 input, contiguous or
+    channels last, with float32 parameters and buffers (see ``_batchnorm_cpu``)."""
     if not _bn_cpu.eligible(x._data):
-        return False
+        rows = _nhwc_rows(x._data)
+        if rows is None or not _bn_cpu.eligible(rows):
+            return False
+        # Channels last: PyTorch's kernels add the rows one by one into per-thread buffers,
+        # fused, which ember follows one row at a time.  Measured, that costs up to about
+        # twice the contiguous exact path from 32 channels on, and far more below that
+        # unless the rows are few; there the general path stays (values to rounding).
+        if rows.shape[1] < 32 and rows.shape[0] > 1024 * _threads():
+            return False
     return all(t is None or (type(t._data) is np.ndarray and t._data.dtype == np.float32)
                for t in tensors)
+
+
+def _nhwc_rows(a):
+    """A channels-last (N, C, *spatial) array as the (N * spatial, C) rows its memory holds
+    (PyTorch's channels-last kernels are its (N, C) ones over these rows), else ``None``."""
+    if type(a) is not np.ndarray or a.ndim not in (4, 5) or a.flags.c_contiguous:
+        return None
+    rows = np.moveaxis(a, 1, -1)
+    return rows.reshape(-1, a.shape[1]) if rows.flags.c_contiguous else None
+
+
+def _from_nhwc_rows(rows, shape):
+    """The inverse of :func:`_nhwc_rows`: (N * spatial, C) rows as a channels-last array."""
+    return np.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
 
 
 def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, momentum, eps,
@@ -235,6 +264,9 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
     """``batch_norm`` through PyTorch's CPU kernels, bit for bit."""
     a = x._data
     c = a.shape[1]
+    rows = None if a.flags.c_contiguous else _nhwc_rows(a)
+    if rows is not None:  # channels last: the (N, C) kernels over its rows
+        a = rows
     w = None if weight is None else weight._data.reshape(c)
     b = None if bias is None else bias._data.reshape(c)
     if training:
@@ -253,25 +285,46 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
         invstd = _bn_cpu.invstd_eval(rv, eps)
         back_invstd = _bn_cpu.invstd_train(rv, 1, eps)  # the backward kernel's, in double
     y = _bn_cpu.forward(a, mean, invstd, w, b)
+    if rows is not None:
+        y = _from_nhwc_rows(y, x.shape)
     bshape = None if bias is None else tuple(bias.shape)
     dev = x._device
     return make(y, (x, weight, bias), "NativeBatchNormBackward0", _batch_norm_cpu_rule, x, weight,
                 wrap(mean.reshape(pshape), dev), wrap(invstd.reshape(pshape), dev),
-                (a.shape, (0,) + tuple(range(2, a.ndim)), pshape, bshape, training, eps),
+                (x.shape, (0,) + tuple(range(2, x.ndim)), pshape, bshape, training, eps),
                 (mean, back_invstd))
 
 
+@exact_values
 def _batch_norm_cpu_rule(ctx, g):
     """PyTorch's CPU backward kernels; the general rule where the gradient's graph is built
     (double backward) or the gradient's layout is not theirs."""
     x, w, _, _, params, (mean, invstd) = ctx.saved
     gd = g._data
-    if STATE.enabled or type(gd) is not np.ndarray or not gd.flags.c_contiguous \
-            or gd.dtype != np.float32:
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
         return _affine_norm_rule(ctx, g)
+    xd = x._data
     need_x, need_w, need_b = ctx.needs_input_grad
-    gx, gw, gb = _bn_cpu.backward(x._data, gd, mean, invstd, None if w is None else w._data,
+    rows = None if xd.flags.c_contiguous else _nhwc_rows(xd)
+    grows = None if rows is None else _nhwc_rows(gd)
+    if not (gd.flags.c_contiguous if rows is None else grows is not None):
+        # the gradient laid out unlike the input: PyTorch's generic kernel
+        gsum = g.sum((0,) + tuple(range(2, g.ndim)))._data
+        gx, gw, gb = _bn_cpu.backward_mixed(xd, gd, gsum, mean, invstd,
+                                            None if w is None else w._data, params[4], need_x)
+        if gx is not None and rows is not None:  # laid out as the input
+            gx = _from_nhwc_rows(np.ascontiguousarray(np.moveaxis(gx, 1, -1)), x.shape)
+        return _bn_grads(x, w, params, gx, gw, gb, need_w, need_b)
+    if rows is not None:  # both channels last: the (N, C) kernels over their rows
+        xd, gd = rows, grows
+    gx, gw, gb = _bn_cpu.backward(xd, gd, mean, invstd, None if w is None else w._data,
                                   params[4], need_x)
+    if rows is not None and gx is not None:
+        gx = _from_nhwc_rows(gx, x.shape)
+    return _bn_grads(x, w, params, gx, gw, gb, need_w, need_b)
+
+
+def _bn_grads(x, w, params, gx, gw, gb, need_w, need_b):
     dev = x._device
     return (None if gx is None else wrap(gx, dev),
             wrap(gw.reshape(w.shape), dev) if need_w else None,
@@ -299,7 +352,8 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
                            "use_input_stats is false")
     n, c = input.shape[0], input.shape[1]
     # One sample of N*C channels: every (sample, channel) pair gets statistics of its own.
-    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    # (as PyTorch: a contiguous copy first, so a channels-last input takes the same kernels)
+    x = input.contiguous().reshape((1, n * c) + tuple(input.shape[2:]))
     rm = None if running_mean is None else running_mean.repeat(n).to(input.dtype)
     rv = None if running_var is None else running_var.repeat(n).to(input.dtype)
     w = None if weight is None else weight.repeat(n)
@@ -443,6 +497,7 @@ def _layer_norm_cpu(x, weight, bias, axes, ns, eps):
                 (mean, rstd, n))
 
 
+@exact_values
 def _layer_norm_cpu_rule(ctx, g):
     """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
     x, w, _, _, params, (mean, rstd, n) = ctx.saved
@@ -499,6 +554,10 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     pshape = (c,) + (1,) * (input.ndim - 2)
     if _gn_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
         return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape)
+    rows = _nhwc_rows(input._data)
+    if rows is not None and _gn_cpu.eligible(
+            rows, *(None if t is None else t._data for t in (weight, bias))):
+        return _group_norm_nhwc(input, rows, num_groups, weight, bias, eps, view, pshape)
     out, _ = _affine_norm(input, weight, bias, "NativeGroupNormBackward0", view, (2,), pshape,
                           None, eps)
     return out
@@ -538,6 +597,44 @@ def _group_norm_cpu_rule(ctx, g):
                                       need_b)
     dev = x._device
     return (None if gx is None else wrap(gx.reshape(x.shape), dev),
+            wrap(gw.reshape(w.shape), dev) if need_w else None,
+            wrap(gb.reshape(params[3]), dev) if need_b else None)
+
+
+def _group_norm_nhwc(x, rows, groups, weight, bias, eps, view, pshape):
+    """``group_norm`` of a channels-last input through PyTorch's channels-last kernel."""
+    n, c = x.shape[0], x.shape[1]
+    w = None if weight is None else weight._data
+    b = None if bias is None else bias._data
+    with quiet:
+        y, mean, rstd = _gn_cpu.forward_nhwc(rows.reshape(n, -1, c), groups, w, b, eps)
+    dev = x._device
+    bshape = None if bias is None else tuple(bias.shape)
+    return make(_from_nhwc_rows(y, x.shape), (x, weight, bias), "NativeGroupNormBackward0",
+                _group_norm_nhwc_rule, x, weight, wrap(mean.reshape(n, groups, 1), dev),
+                wrap(rstd.reshape(n, groups, 1), dev), (view, (2,), pshape, bshape, True, eps),
+                (groups, mean, rstd))
+
+
+def _group_norm_nhwc_rule(ctx, g):
+    """PyTorch's channels-last backward kernel (the gradient laid out as the input first)."""
+    x, w, _, _, params, (groups, mean, rstd) = ctx.saved
+    gd = g._data
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+        return _affine_norm_rule(ctx, g)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    if need_b and w is None:
+        # NOTE: PyTorch's CPU backward fails like this for a bias without a weight.
+        raise RuntimeError("tensor does not have a device")
+    n, c = x.shape[0], x.shape[1]
+    rows = _nhwc_rows(x._data).reshape(n, -1, c)
+    grows = np.ascontiguousarray(np.moveaxis(gd, 1, -1)).reshape(rows.shape)
+    with quiet:
+        gx, gw, gb = _gn_cpu.backward_nhwc(rows, grows, groups, mean, rstd,
+                                           None if w is None else w._data, need_x, need_w,
+                                           need_b)
+    dev = x._device
+    return (None if gx is None else wrap(_from_nhwc_rows(gx, x.shape), dev),
             wrap(gw.reshape(w.shape), dev) if need_w else None,
             wrap(gb.reshape(params[3]), dev) if need_b else None)
 

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from ..._ops._core import is_channels_last, make, wrap, xp_of
+from ..._ops._core import (exact_values, grads_shown_as, is_channels_last, make, shown_as,
+                           wrap, xp_of)
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
@@ -212,7 +213,14 @@ def _ceil_div(a, b):
     return -((-a) // b)
 
 
+@grads_shown_as("MaxPool2DWithIndicesBackwardBackward0", takes_input=True)
 def _max_rule(ctx, g):
+    idx, shape = ctx.saved
+    return (_scatter_plane(g, idx, shape),)
+
+
+@grads_shown_as("AdaptiveMaxPool2DBackwardBackward0", takes_input=True)
+def _adaptive_max_rule(ctx, g):
     idx, shape = ctx.saved
     return (_scatter_plane(g, idx, shape),)
 
@@ -232,9 +240,25 @@ def _scatter_plane(g, idx, shape):
     per = g._data.shape[-2] * g._data.shape[-1]  # (explicit: an empty batch has lead 0)
     ga = g._data.reshape(lead, per)
     flat = idx.reshape(lead, per) + (xp.arange(lead, dtype=np.int64) * plane)[:, None]
-    out = xp.bincount(flat.ravel(), weights=ga.ravel().astype(np.float64),
-                      minlength=lead * plane)
-    return wrap(out.astype(g._data.dtype).reshape(shape), g._device)
+    return wrap(_scatter_in_order(xp, ga, flat, lead * plane).reshape(shape), g._device)
+
+
+def _scatter_in_order(xp, vals, flat, size):
+    """``out[flat[i]] += vals[i]`` for i in raster order, from zero, in ``vals``' own type.
+
+    PyTorch's CPU max pool backward kernels (plain, adaptive, 3-D) walk each plane's output
+    gradient in raster order and add every value into its input element in the gradient's
+    type, so an input element that is the maximum of several overlapping windows gets
+    ``((g0 + g1) + g2) + ...``, each sum rounded.  ``np.add.at`` adds unbuffered, in index
+    order, which is that order.  Other types (half precision) and other array modules keep
+    a double accumulation rounded once.
+    """
+    if xp is np and vals.dtype in (np.float32, np.float64):
+        out = np.zeros(size, dtype=vals.dtype)
+        np.add.at(out, flat.ravel(), vals.ravel())
+        return out
+    out = xp.bincount(flat.ravel(), weights=vals.ravel().astype(np.float64), minlength=size)
+    return out.astype(vals.dtype)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -378,8 +402,9 @@ def _avg_pool(x, geo):
         res = (total / xp.asarray(div).astype(acc.dtype)).astype(a.dtype, copy=False)
     if unbatched:
         res = res[0]
-    return make(res, (x,), f"AvgPool{nsp}DBackward0",
-                lambda ctx, g: (_avg_pool_adjoint(g, geo),))
+    # (create_graph: PyTorch's double-backward node also takes the pool's input)
+    return make(res, (x,), f"AvgPool{nsp}DBackward0", lambda ctx, g: (shown_as(
+        _avg_pool_adjoint(g, geo), f"AvgPool{nsp}DBackwardBackward0", of=ctx),))
 
 
 def _avg_pool_adjoint(g, geo):
@@ -537,6 +562,7 @@ def _adaptive_avg_exact(x, out, nsp):
         s = _divide(s, sizes, nsp)
     name = f"AdaptiveAvgPool{nsp}DBackward0"
 
+    @exact_values
     def rule(ctx, g):
         # (half types: PyTorch's backward rounds every step to the tensor's dtype)
         each = g._data.dtype if g._data.dtype.itemsize == 2 else None
@@ -547,7 +573,8 @@ def _adaptive_avg_exact(x, out, nsp):
             xp = xp_of(g)
             mats = [xp.asarray(_avg_matrix(n, o, acc))
                     for n, o in zip(x.shape[-nsp:], out, strict=True)]
-            return (_adaptive_avg_adjoint(g, mats, nsp),)
+            return (shown_as(_adaptive_avg_adjoint(g, mats, nsp),
+                             f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=ctx),)
         return (wrap(res, g._device),)
     return make(s.astype(dt, copy=False), (x,), name, rule)
 
@@ -574,7 +601,8 @@ def _adaptive_avg(x, out, nsp):
             for n, o in zip(x.shape[-nsp:], out, strict=True)]
     res = _apply_mats(xp, a, mats, nsp)
     name = f"AdaptiveAvgPool{nsp}DBackward0"
-    return make(res, (x,), name, lambda ctx, g: (_adaptive_avg_adjoint(g, mats, nsp),))
+    return make(res, (x,), name, lambda ctx, g: (shown_as(
+        _adaptive_avg_adjoint(g, mats, nsp), f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=ctx),))
 
 
 def _apply_mats(xp, a, mats, nsp, transpose=False):
@@ -674,7 +702,8 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
-    return _adaptive_max_with_indices(input, output_size, 2, "adaptive_max_pool2d", _max_rule)
+    return _adaptive_max_with_indices(input, output_size, 2, "adaptive_max_pool2d",
+                                      _adaptive_max_rule)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices=False):
@@ -709,23 +738,24 @@ def _scatter_volume(g, idx, shape, nsp, name):
     rows = math.prod(shape[:-nsp])
     ga = g._data.reshape(rows, -1)
     flat = idx.reshape(rows, -1) + (xp.arange(rows, dtype=np.int64) * plane)[:, None]
-    out = xp.bincount(flat.ravel(), weights=ga.ravel().astype(np.float64),
-                      minlength=rows * plane)
+    out = _scatter_in_order(xp, ga, flat, rows * plane)
 
     def rule(ctx, gg):
         picked = gg.reshape(rows, plane).gather(1, wrap(idx.reshape(rows, -1), gg._device))
         return (picked.reshape(g.shape),)
-    return make(out.astype(g._data.dtype).reshape(shape), (g,), name, rule)
+    return make(out.reshape(shape), (g,), name, rule)
 
 
 def _max3d_rule(ctx, g):
     idx, shape = ctx.saved
-    return (_scatter_volume(g, idx, shape, 3, "MaxPool3DWithIndicesBackwardBackward0"),)
+    name = "MaxPool3DWithIndicesBackwardBackward0"
+    return (shown_as(_scatter_volume(g, idx, shape, 3, name), name, of=ctx),)
 
 
 def _adaptive_max3d_rule(ctx, g):
     idx, shape = ctx.saved
-    return (_scatter_volume(g, idx, shape, 3, "AdaptiveMaxPool3DBackwardBackward0"),)
+    name = "AdaptiveMaxPool3DBackwardBackward0"
+    return (shown_as(_scatter_volume(g, idx, shape, 3, name), name, of=ctx),)
 
 
 def _pool3d_check(input, k, s, p, d, ceil_mode, fn, check_input_size):

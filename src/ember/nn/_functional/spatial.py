@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ..._ops._core import make, xp_of
+from ..._ops._core import make, shown_as, xp_of
 from ..._tensor import Tensor
 from .conv import _Plan, col2im, im2col
 
@@ -52,10 +52,13 @@ def _scatter_axis(xp, g, axis, idx, n):
 class _AxisMap:
     """Along ``axis``: ``out[j] = w0[j] * in[i0[j]] + w1[j] * in[i1[j]]`` (or ``in[i0[j]]``)."""
 
-    __slots__ = ("axis", "i0", "i1", "w0", "w1", "n_in")
+    __slots__ = ("axis", "i0", "i1", "w0", "w1", "n_in", "raster")
 
     def __init__(self, axis, i0, n_in, i1=None, w0=None, w1=None):
         self.axis, self.i0, self.n_in, self.i1, self.w0, self.w1 = axis, i0, n_in, i1, w0, w1
+        # whether PyTorch's backward adds in the output's raster order (not circular
+        # padding, whose slice copies' gradients ember's axis-by-axis sums already match)
+        self.raster = True
 
     def shape_w(self, w, ndim):
         s = [1] * ndim
@@ -108,9 +111,37 @@ def _run_maps(xp, a, maps, adjoint=False):
         return a.copy()
     if dt.name in ("float16", "bfloat16"):
         a = a.astype(np.float32)
+    elif adjoint and xp is np and dt in (np.float32, np.float64) and all(
+            isinstance(m, _AxisMap) and m.i1 is None and m.raster for m in maps):
+        return _gather_adjoint_in_order(a, maps)
     for m in (reversed(maps) if adjoint else maps):
         a = m.adjoint(xp, a) if adjoint else m.apply(xp, a)
     return xp.ascontiguousarray(a.astype(dt, copy=False))
+
+
+def _gather_adjoint_in_order(g, maps):
+    """The adjoint of pure gather maps (padding by reflection, replication or wrapping;
+    nearest resizing) in one scatter over all their axes together.
+
+    PyTorch's CPU backward kernels for these walk each plane's output gradient in raster
+    order and add each value into its source element in the gradient's own type.  Axis by
+    axis sums would group the terms of a source that several rows and columns read (a
+    corner of a reflection, a pixel that nearest upsampling repeats) differently;
+    ``np.add.at`` adds in index order, one rounding per term, which is PyTorch's order.
+    """
+    first = min(m.axis for m in maps)
+    by_axis = {m.axis: m for m in maps}
+    n_in = [by_axis[ax].n_in if ax in by_axis else g.shape[ax] for ax in range(first, g.ndim)]
+    flat = np.zeros((), dtype=np.int64)
+    for ax, n in zip(range(first, g.ndim), n_in, strict=True):
+        idx = np.asarray(by_axis[ax].i0 if ax in by_axis else np.arange(n), dtype=np.int64)
+        flat = (flat * n)[..., None] + idx
+    lead = math.prod(g.shape[:first])
+    plane = math.prod(n_in)
+    flat = flat.reshape(1, -1) + (np.arange(lead, dtype=np.int64) * plane)[:, None]
+    out = np.zeros(lead * plane, dtype=g.dtype)
+    np.add.at(out, flat.ravel(), g.reshape(-1))
+    return out.reshape(g.shape[:first] + tuple(n_in))
 
 
 def _map_axes(x, maps, name, grad_maps=None):
@@ -120,14 +151,32 @@ def _map_axes(x, maps, name, grad_maps=None):
     differ only where PyTorch's backward kernel disagrees with its forward one.
     """
     grad_maps = maps if grad_maps is None else grad_maps
-    return make(_run_maps(xp_of(x), x._data, maps), (x,), name,
-                lambda ctx, g: (_map_axes_adjoint(g, grad_maps, maps),))
+    # (create_graph: PyTorch's padding backward kernels take the input too, not resizing's)
+    pads = name.startswith(("Reflection", "Replication"))
+    return make(_run_maps(xp_of(x), x._data, maps), (x,), name, lambda ctx, g: (shown_as(
+        _map_axes_adjoint(g, grad_maps, maps, name), _twice_names(name)[0],
+        of=ctx if pads else None),))
 
 
-def _map_axes_adjoint(g, maps, fwd_maps=None):
+def _map_axes_adjoint(g, maps, fwd_maps=None, name=None):
+    """The gradient through maps: under ``create_graph`` a node named as PyTorch's double
+    backward of the op ``name`` (``...BackwardBackward0``), whose own gradient is the op
+    again."""
     fwd_maps = maps if fwd_maps is None else fwd_maps
-    return make(_run_maps(xp_of(g), g._data, maps, adjoint=True), (g,), "MapAxesBackward0",
-                lambda ctx, gg: (_map_axes(gg, fwd_maps, "MapAxesBackward1", maps),))
+    twice, again = _twice_names(name)
+    return make(_run_maps(xp_of(g), g._data, maps, adjoint=True), (g,), twice,
+                lambda ctx, gg: (_map_axes(gg, fwd_maps, again, maps),))
+
+
+def _twice_names(name):
+    """PyTorch's names for the gradient of op ``name``'s gradient and for that one's: the
+    padding and resizing kernels' ``XBackwardBackward0``, then ``XBackward0`` again
+    (circular padding, a CopySlices, has a slice's)."""
+    if name == "CopySlices":
+        return "SliceBackwardBackward0", "SliceBackward0"
+    if name is None or not name.endswith("Backward0"):
+        return "MapAxesBackward0", "MapAxesBackward1"
+    return name[:-len("Backward0")] + "BackwardBackward0", name
 
 
 # -- pad ---------------------------------------------------------------------------
@@ -200,6 +249,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         else:
             j = j % n
         maps.append(_AxisMap(axis, j, n))
+        maps[-1].raster = mode != "circular"
     xp = xp_of(input)
     if xp is not np:
         for m in maps:
@@ -591,10 +641,10 @@ def _linear_exact(x, maps, sp, out, scales, align_corners, name):
 
     def backward(ctx, g):
         if g._data.dtype != np.float32 or xp_of(g) is not np:
-            return (_map_axes_adjoint(g, maps),)
+            return (_map_axes_adjoint(g, maps, name=name),)
         gi = linear_backward(g._data, shape, params)
-        return (make(gi, (g,), "MapAxesBackward0",
-                     lambda ctx, gg: (_map_axes(gg, maps, "MapAxesBackward1"),)),)
+        return (make(gi, (g,), _twice_names(name)[0],
+                     lambda ctx, gg: (_map_axes(gg, maps, name),)),)
 
     return make(linear_forward(x._data, params), (x,), name, backward)
 

@@ -493,8 +493,14 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
         raise LinAlgError(f"torch.linalg.ldl_factor_ex: The factorization could not be "
                           f"completed because the input is not positive-definite (the leading "
                           f"minor of order {int(info.reshape(-1)[0])} is not positive-definite).")
-    return make_return("linalg_ldl_factor_ex", wrap(ld, A.device), wrap(piv, A.device),
+    # NOTE: as PyTorch, LD joins the graph but has no derivative
+    LD = _core.make(xp_for(A.device).asarray(ld), (A,), "NotImplemented", _ldl_factor_no_grad)
+    return make_return("linalg_ldl_factor_ex", LD, wrap(piv, A.device),
                        wrap(info, A.device), names=("LD", "pivots", "info"))
+
+
+def _ldl_factor_no_grad(ctx, g):
+    raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
 
 
 @_takes_out

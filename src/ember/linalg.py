@@ -872,7 +872,7 @@ def multi_dot(tensors, *, out=None):
     return _out(res.view(shape), out)
 
 
-@fused_op("LinalgCrossBackward0")
+@fused_op("LinalgCrossBackward0", twice="LinalgCrossBackward0")
 def cross(input, other, *, dim=-1, out=None):
     """The cross product of 3-vectors along ``dim``."""
     if input.dim() != other.dim():

@@ -81,8 +81,9 @@ def _imag_rule(ctx, g):
 
 def real_part(g):
     """A real gradient's copy of the real parts of complex ``g`` (differentiable): what a real
-    input receives of a complex gradient."""
-    return make(g._data.real.copy(), (g,), "RealBackward0", _real_rule)
+    input receives of a complex gradient.  Its node is named as PyTorch's (a ``real`` there:
+    a select of ``view_as_real``)."""
+    return make(g._data.real.copy(), (g,), "SelectBackward0", _real_rule)
 
 
 def view_as_real(t):

@@ -1160,7 +1160,8 @@ def masked_scatter(t, mask, source):
 
                 return masked_scatter(zeros(shape, dtype=gg.dtype, device=gg.device),
                                       wrap(m.copy(), gg._device), gg)
-            gsrc = linear_grad(flat.reshape(sshape), g, "MaskedSelectBackward0", scatter_back)
+            gsrc = linear_grad(flat.reshape(sshape), g, "MaskedScatterBackwardBackward0",
+                               scatter_back)
         return gself, gsrc
     return make(out, (t, source), "MaskedScatterBackward0", rule)
 

@@ -315,7 +315,7 @@ def _sinc_rule(ctx, g):
     x, = ctx.saved
     px = x * math.pi
     d = (px * px.cos() - px.sin()) / (px * x)
-    return (g * P.where(x.eq(0), 0.0, d),)
+    return (P.where(x.eq(0), 0.0, g * d),)  # (PyTorch's formula ends with the where)
 
 
 def logit(input, eps=None, *, out=None):
@@ -536,8 +536,8 @@ def _xlog1py_rule(ctx, g):
         # log1p(b), but 0 where a == 0 and b <= -1 (and where g is 0)
         ga = xlog1py(g, b)
         mask = a.eq(0) & b.le(-1) if isinstance(b, Tensor) else a.eq(0) if b <= -1 else None
-        if mask is not None:
-            ga = P.where(mask, 0.0, ga)
+        if mask is not None:  # (a masked_fill, as PyTorch's formula)
+            ga = ga.masked_fill(mask, 0.0)
     if ctx.needs_input_grad[1]:
         gb = g * a / (b + 1)
     return ga, gb

@@ -35,7 +35,7 @@ from . import shape as S
 from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_dim, quiet,
                     same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
-from ._core import fused, fused_op
+from ._core import fused, fused_op, not_twice_differentiable
 from ._core import into_out as _out
 
 __all__ = [
@@ -83,7 +83,7 @@ def _cpp(dt):
 
 # -- differences and products -----------------------------------------------------------------
 
-@fused_op("TraceBackward0")
+@fused_op("TraceBackward0", twice="ViewBackward0")
 def trace(input):
     """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
     if input.ndim != 2:
@@ -185,20 +185,29 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     # as PyTorch's graph: one CdistBackward0, or ViewBackward0 over EuclideanDistBackward0
     if use_mm:
         res = fused("EuclideanDistBackward0",
-                    lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
+                    lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2, twice="SubBackward0")
         return res.view(res.shape) if res.requires_grad else res
     if (p in (1.0, 2.0, math.inf) or p > 0 and x1.dtype is D.float32) and \
             x1.shape[:-2] == x2.shape[:-2] and type(x1._data) is np.ndarray and \
             (x1.requires_grad or x2.requires_grad):
         return _cdist_direct(x1, x2, p, batch)
-    return fused("CdistBackward0", lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2)
+    return fused("CdistBackward0", lambda x1, x2: _cdist(x1, x2, p, batch, use_mm), x1, x2,
+                 refuse=_CDIST_TWICE)
+
+
+# NOTE: PyTorch has no derivative for cdist's (and pdist's) gradient kernels: a create_graph
+# gradient is a node that refuses a second backward.
+_CDIST_TWICE = ("CdistBackwardBackward0", "the derivative for '_cdist_backward' is not "
+                "implemented.", NotImplementedError)
+_PDIST_TWICE = ("PdistBackwardBackward0", "the derivative for '_pdist_backward' is not "
+                "implemented.", NotImplementedError)
 
 
 def _cdist_direct(x1, x2, p, batch):
     """cdist without matrix products, with PyTorch's gradient kernel (p = 1, 2, inf): for
     each element of ``x1``, the terms ``g_ij * d(dist_ij)/d(x1_ik)`` added over the rows
     ``j`` of ``x2`` in order from zero (and ``x2``'s gradient the same with the roles
-    swapped); a ``create_graph`` backward differentiates the composite instead."""
+    swapped); under ``create_graph`` the gradients refuse a second backward (as PyTorch's)."""
     from ..autograd.grad_mode import STATE, no_grad
 
     with no_grad():
@@ -208,12 +217,6 @@ def _cdist_direct(x1, x2, p, batch):
     def rule(ctx, g):
         t1, t2, out = ctx.saved
         need = ctx.needs_input_grad
-        if STATE.enabled:  # create_graph: a recorded gradient of the composite
-            from ..autograd import grad as _grad
-            again = fused("CdistBackward0", lambda u, v: _cdist(u, v, p, batch, False), t1, t2)
-            wrt = [t for t, n in zip((t1, t2), need) if n]
-            got = iter(_grad([again], wrt, [g], create_graph=True, allow_unused=True))
-            return tuple(next(got) if n else None for n in need)
         a = t1._data.reshape(-1, r1, m)
         b = t2._data.reshape(-1, r2, m)
         gg = np.ascontiguousarray(g._data).reshape(-1, r1, r2)
@@ -222,6 +225,10 @@ def _cdist_direct(x1, x2, p, batch):
             else None
         g2 = wrap(_cdist_grad(b, a, gg.transpose(0, 2, 1), dd.transpose(0, 2, 1),
                               p).reshape(t2.shape), g._device) if need[1] else None
+        if STATE.enabled:
+            name, msg, err = _CDIST_TWICE
+            return tuple(None if r is None else not_twice_differentiable(
+                r, None, msg, err, name, (g, t1, t2)) for r in (g1, g2))
         return g1, g2
     return make(res._data, (x1, x2), "CdistBackward0", rule, x1, x2, OUT)
 
@@ -309,7 +316,7 @@ def _euclidean_dist(x1, x2):
     return make(out._data, (x1, x2), "EuclideanDistBackward0", rule, x1, x2, OUT)
 
 
-@fused_op("PdistBackward0")
+@fused_op("PdistBackward0", refuse=_PDIST_TWICE)
 def pdist(input, p=2):
     """The ``p``-norm distance between every pair of rows ``i < j`` of an ``N x M`` matrix,
     in row-major order of the pairs: ``N * (N - 1) / 2`` values."""
@@ -929,7 +936,7 @@ def index_fill(input, dim, index, value):
     mask = wrap(mask, input._device)
     if isinstance(value, Tensor):
         return fused(name, lambda input, v: P.where(mask, v, input), input, v)
-    return fused(name, lambda input: P.where(mask, v, input), input)
+    return fused(name, lambda input: P.where(mask, v, input), input, twice=name)
 
 
 def _check_index_copy(input, d, index, source):

@@ -18,6 +18,7 @@ from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
                     quiet, snapshot, wrap, xp_of, xp_of_array)
+from ._core import grads_shown_as
 
 
 def _arr(x, dt):
@@ -798,6 +799,7 @@ def cosh(a):
                         "in")
 
 
+@grads_shown_as("TanhBackwardBackward0")
 def _tanh_rule(ctx, g):
     y = ctx.saved[0]
     if not STATE.enabled and _sleef.VECTORIZED and type(y._data) is np.ndarray and \
@@ -857,6 +859,7 @@ def _np_sigmoid(x):
         return 1 / (1 + np.exp(-x))
 
 
+@grads_shown_as("SigmoidBackwardBackward0")
 def _sigmoid_rule(ctx, g):
     y = ctx.saved[0]
     if not STATE.enabled and _half_pair(y._data, g._data) and y._data.dtype.name == "bfloat16":
@@ -965,12 +968,12 @@ def _keep_arr(gd, keep):
     return xp.where(keep, gd, xp.zeros((), gd.dtype))
 
 
-def keep_where(g, keep):
+def keep_where(g, keep, name="MulBackward0"):
     """``g`` where the constant bool array ``keep`` is True and +0 elsewhere, as PyTorch's
     ``where``-based masks give (a 0/1 product would turn an inf gradient into NaN);
-    differentiable in ``g``."""
-    return make(_keep_arr(g._data, keep), (g,), "MulBackward0",
-                lambda ctx, gg: (keep_where(gg, keep),))
+    differentiable in ``g`` (node ``name``: the op PyTorch's formula masks with)."""
+    return make(_keep_arr(g._data, keep), (g,), name,
+                lambda ctx, gg: (keep_where(gg, keep, name),))
 
 
 def times_mask(g, mask):
@@ -1147,7 +1150,7 @@ def _clamp_rule(ctx, g):
         mask = mask & (x >= lo)
     if hi is not None:
         mask = mask & (x <= hi)
-    return (keep_where(g, xp_of(g).broadcast_to(mask, g.shape)),)
+    return (keep_where(g, xp_of(g).broadcast_to(mask, g.shape), "WhereBackward0"),)
 
 
 def _clamp_tensor(a, lo, hi, name):
@@ -1180,12 +1183,13 @@ def _clamp_tensor(a, lo, hi, name):
                 gx = gx & (x <= hx)
             glo = None if lx is None else (x < lx) & (True if hx is None else lx <= hx)
             ghi = None if hx is None else m > hx
-        dev = g._device
-        return (g * wrap(gx, dev) if ctx.needs_input_grad[0] else None,
-                g * wrap(as_array(glo), dev) if glo is not None and ctx.needs_input_grad[1]
-                else None,
-                g * wrap(as_array(ghi), dev) if ghi is not None and ctx.needs_input_grad[2]
-                else None)
+        need = ctx.needs_input_grad
+
+        def part(keep):  # (PyTorch's formula: a where() of the gradient)
+            return keep_where(g, xp_of(g).broadcast_to(as_array(keep), g.shape), "WhereBackward0")
+        return (part(gx) if need[0] else None,
+                part(glo) if glo is not None and need[1] else None,
+                part(ghi) if ghi is not None and need[2] else None)
     out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
     return make(out, (a, lo, hi), name, rule, device=a._device, laid=True)
 
@@ -1240,7 +1244,7 @@ def _share(g, scale, keep):
     ``keep``, +0 elsewhere (whatever ``g`` holds there)."""
     if scale is not None:
         g = g * wrap(scale.astype(g._data.dtype), g._device)
-    return keep_where(g, xp_of(g).broadcast_to(keep, g.shape))
+    return keep_where(g, xp_of(g).broadcast_to(keep, g.shape), "MaskedFillBackward0")
 
 
 def _split_ties(lose_a):
@@ -1589,8 +1593,8 @@ def _xlogy_rule(ctx, g):
     if ctx.needs_input_grad[0]:
         # log(y), except where x == 0 and y <= 0 (as PyTorch: 0 there, not log of 0 or less)
         y = b if isinstance(b, Tensor) else _scalar_tensor(b, a)
-        with quiet:
-            ga = g * where(a.eq(0) & y.le(0), 0.0, y.log())
+        with quiet:  # (PyTorch's formula: xlogy of the gradient, then a masked_fill)
+            ga = xlogy(g, y).masked_fill(a.eq(0) & y.le(0), 0.0)
     if ctx.needs_input_grad[1]:
         gb = g * a / b
     return ga, gb

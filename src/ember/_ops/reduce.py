@@ -153,7 +153,11 @@ def nansum(t, dim=None, keepdim=False, *, dtype=None):
 
     def rule(ctx, g):
         x, = ctx.saved
-        return (_expand_back(g, shape, dims, keepdim).masked_fill(x.isnan(), 0.0),)
+        e = _expand_back(g, shape, dims, keepdim)
+        # (PyTorch's formula: a product with "not NaN", so an inf gradient there gives NaN)
+        from .pointwise import times_mask
+        with quiet:
+            return (times_mask(e, (x._data == x._data).astype(e._data.dtype)),)
     return make(out._data, (t,), "NansumBackward0", rule, t)
 
 

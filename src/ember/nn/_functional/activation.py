@@ -23,7 +23,8 @@ from ..._ops.shape import xp_of_array
 from ..._ops import _libm, _sleef
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
-                           wrap, xp_of)
+                           not_twice_differentiable, wrap, xp_of)
+from ..._ops._core import grads_shown_as
 from ..._ops._special import erf as _np_erf
 from ...cuda import _kernels
 from ..._tensor import Tensor
@@ -229,6 +230,7 @@ def _prelu_shape(ndim, nw):
     return (1, nw) + (1,) * (ndim - 2)
 
 
+@grads_shown_as("PreluKernelBackwardBackward0", None)
 def _prelu_rule(ctx, g):
     x, w, wshape = ctx.saved
     pos = x._data > 0
@@ -341,6 +343,7 @@ def _elu_grad_part(v, gv, above, exp, negc, pos, ins):
     return _sleef.select(above, gv * pos, ((gv * ins) * negc) * exp(v * ins))
 
 
+@grads_shown_as("EluBackwardBackward0")
 def _elu_rule(ctx, g):
     x, alpha, scale, input_scale, name = ctx.saved
     if name.endswith("1") and alpha < 0:
@@ -571,6 +574,7 @@ def _normal_pdf(x):
     return (x * x * -0.5).exp() * _INV_SQRT_2PI
 
 
+@grads_shown_as("GeluBackwardBackward0")
 def _gelu_rule(ctx, g):
     x, approximate, t = ctx.saved
     t = _kept(ctx, t)
@@ -778,6 +782,7 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
                 None)
 
 
+@grads_shown_as("SoftplusBackwardBackward0")
 def _softplus_rule(ctx, g):
     x, beta, threshold, z = ctx.saved
     z = _kept(ctx, z)
@@ -835,6 +840,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input, buf)
 
 
+@grads_shown_as("LogSigmoidBackwardBackward0")
 def _logsigmoid_rule(ctx, g):
     x, b = ctx.saved
     b = _kept(ctx, b)
@@ -888,8 +894,11 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def _hardsigmoid_rule(ctx, g):
     a = ctx.saved[0]._data
-    # NOTE: PyTorch's slope is 1/6 rounded to float32, in every dtype.
-    return (_keep(g * _SIXTH, (a > -3) & (a < 3)),)
+    # NOTE: PyTorch's slope is 1/6 rounded to float32, in every dtype; and it has no
+    # derivative for this gradient (a second backward refuses).
+    return (not_twice_differentiable(_keep(g * _SIXTH, (a > -3) & (a < 3)), ctx.saved[0],
+                                     "derivative for aten::hardsigmoid_backward is not "
+                                     "implemented"),)
 
 
 def _threshold(x, th, value, _name="ThresholdBackward0"):
@@ -900,7 +909,8 @@ def _threshold(x, th, value, _name="ThresholdBackward0"):
     t = np.asarray(th).astype(cdt)[()]
     v = np.asarray(value).astype(cdt)[()]
     out = _fwd(x, lambda a, xp: xp.where(a <= t, v, a))
-    return make(out, (x,), _name, lambda ctx, g: (_keep(g, ~(ctx.saved[0]._data <= t)),), x)
+    return make(out, (x,), _name, lambda ctx, g: (_mask_twice(
+        g, ctx.saved[0], ~(ctx.saved[0]._data <= t), "ThresholdBackwardBackward0"),), x)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -928,7 +938,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _shrink_rule(ctx, g):
     x, lambd = ctx.saved
     with quiet:
-        return (_keep(g, ~(abs(x._data) <= lambd)),)
+        keep = ~(abs(x._data) <= lambd)
+    return (_mask_twice(g, x, keep, "SoftshrinkBackwardBackward0"),)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -941,7 +952,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _hardshrink_rule(ctx, g):
     x, lambd = ctx.saved
     a = x._data
-    return (_keep(g, ~((a >= -lambd) & (a <= lambd))),)
+    return (_mask_twice(g, x, ~((a >= -lambd) & (a <= lambd)), "HardshrinkBackwardBackward0"),)
+
+
+def _mask_twice(g, x, keep, name):
+    """``g`` where ``keep`` holds, recorded (create_graph) as PyTorch's node ``name`` of the
+    gradient and the input (zero gradient for the input)."""
+    return _second_order(_keep(g, keep), g, x, name, lambda gg: _keep(gg, keep))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -967,6 +984,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return make(out, (input,), "GluBackward0", _glu_rule, input, d)
 
 
+@grads_shown_as("GluBackwardBackward0")
 def _glu_rule(ctx, g):
     x, d = ctx.saved
     a, b = x.chunk(2, d)
@@ -1054,6 +1072,7 @@ def _cpu_half(y, g):
         type(g) is np.ndarray and g.dtype == y.dtype and g.shape == y.shape
 
 
+@grads_shown_as("SoftmaxBackwardDataBackward0")
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
@@ -1105,6 +1124,7 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     return make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT, d)
 
 
+@grads_shown_as("LogSoftmaxBackwardDataBackward0")
 def _log_softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record

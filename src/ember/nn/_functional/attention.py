@@ -115,6 +115,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         out = _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa)
         if out is not None:
             return out
+    if dropout_p == 0.0 and out_dtype is D.float64 and not _MATH_ONLY[0] and \
+            _flash_ok(query, key, value, attn_mask, enable_gqa, D.float64):
+        return _flash_float64(query, key, value, attn_mask, is_causal, scale, enable_gqa)
     if enable_gqa:
         heads = query.size(-3)
         key = _repeat_heads(key, heads)
@@ -147,11 +150,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return out if out.dtype == out_dtype else out.to(out_dtype)
 
 
-def _flash_ok(query, key, value, attn_mask, gqa=False) -> bool:
+def _flash_ok(query, key, value, attn_mask, gqa=False, dtype=None) -> bool:
     """Whether PyTorch runs this call through its CPU flash kernel (float32 here) and ember
     reproduces it (:mod:`._flash_cpu`): 4-D query/key/value of one batch size and head count,
     one head size, no dropout, a mask (not requiring grad) of 2 or 4 dims, each batch/head
-    dim 1 or full and its last two 1 or full."""
+    dim 1 or full and its last two 1 or full.  ``dtype=float64``: whether PyTorch runs its
+    flash kernel for these float64 tensors (ember does not reproduce its bits there)."""
     import numpy as np
 
     from . import _flash_cpu
@@ -160,7 +164,7 @@ def _flash_ok(query, key, value, attn_mask, gqa=False) -> bool:
     if not _backends._sdp["flash"]:  # (sdpa_kernel / enable_flash_sdp(False): math)
         return False
     ts = (query, key, value)
-    if any(t.dim() != 4 or type(t._data) is not np.ndarray or t.dtype is not D.float32
+    if any(t.dim() != 4 or type(t._data) is not np.ndarray or t.dtype is not (dtype or D.float32)
            for t in ts):
         return False
     b, h, L, e = query.shape
@@ -177,13 +181,29 @@ def _flash_ok(query, key, value, attn_mask, gqa=False) -> bool:
     if attn_mask is not None:
         m = attn_mask
         if m.requires_grad or type(m._data) is not np.ndarray or m.dim() not in (2, 4) or \
-                m.dtype not in (D.bool, D.float32):
+                m.dtype not in (D.bool, D.float32, dtype or D.float32):
             return False
         if m.shape[-2] not in (1, L) or m.shape[-1] not in (1, key.shape[2]):
             return False
         if m.dim() == 4 and (m.shape[0] not in (1, b) or m.shape[1] not in (1, h)):
             return False
-    return _flash_cpu.supported()
+    return dtype is not None or _flash_cpu.supported()
+
+
+def _flash_float64(query, key, value, attn_mask, is_causal, scale, gqa):
+    """float64 attention that PyTorch runs through its flash kernel: the math kernel's values
+    (to float64 rounding), shown as the flash node, whose gradients refuse a second backward
+    as PyTorch's do."""
+    from ..._ops._core import fused
+
+    def math(q, k, v):
+        _MATH_ONLY[0] = True
+        try:
+            return scaled_dot_product_attention(q, k, v, attn_mask, 0.0, is_causal, scale, gqa)
+        finally:
+            _MATH_ONLY[0] = False
+    return fused("ScaledDotProductFlashAttentionForCpuBackward0", math, query, key, value,
+                 refuse=("NotImplemented", _NO_DERIVATIVE, RuntimeError))
 
 
 def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
@@ -243,8 +263,11 @@ _MATH_ONLY = [False]  # set while the math kernel stands in for the flash one
 
 
 def _no_derivative(ctx, g):
-    raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_"
-                       "backward is not implemented")
+    raise RuntimeError(_NO_DERIVATIVE)
+
+
+_NO_DERIVATIVE = ("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward "
+                  "is not implemented")
 
 
 def _math_grads(query, key, value, attn_mask, is_causal, scale, g, create_graph, gqa):

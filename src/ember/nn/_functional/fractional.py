@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._ops._core import make, wrap, xp_of
+from ..._ops._core import grads_shown_as, make, wrap, xp_of
 from ..._tensor import Tensor
 from .pooling import _float_only, _scatter_plane
 
@@ -35,6 +35,7 @@ def _starts(u, n_in, n_out, k):
     return starts
 
 
+@grads_shown_as("FractionalMaxPool2DBackwardBackward0", takes_input=True)
 def _frac_rule(ctx, g):
     idx, shape = ctx.saved
     return (_scatter_plane(g, idx, shape),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._ops._core import make, wrap, xp_of
+from ..._ops._core import grads_shown_as, make, wrap, xp_of
 from ..._tensor import Tensor
 from .fractional import _starts
 from .pooling import _float_only
@@ -21,6 +21,7 @@ def _triple(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
 
 
+@grads_shown_as("FractionalMaxPool3DBackwardBackward0", takes_input=True)
 def _frac3_rule(ctx, g):
     idx, shape = ctx.saved
     from ..._ops import creation

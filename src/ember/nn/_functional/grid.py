@@ -23,7 +23,7 @@ import operator
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import _legacy, make, quiet, wrap, xp_of
+from ..._ops._core import _legacy, exact_values, make, quiet, shown_as, wrap, xp_of
 from ..._ops.shape import stack
 from ..._tensor import Tensor
 from ..._warnings import warn as _warn
@@ -746,8 +746,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     out = out.astype(dt, copy=False).reshape(tuple(input.shape[:2]) + tuple(grid.shape[1:-1]))
     name = "GridSampler2DBackward0" if input.dim() == 4 else "GridSampler3DBackward0"
 
+    @exact_values
     def rule(ctx, g):
         x_, grid_ = ctx.saved
         nx, ng = ctx.needs_input_grad
-        return _grid_sample_grads(g, x_, grid_, mode, padding_mode, align_corners, nx, ng)
+        res = _grid_sample_grads(g, x_, grid_, mode, padding_mode, align_corners, nx, ng)
+        if not STATE.enabled:
+            return res
+        # (create_graph: shown as PyTorch's double-backward node, recorded as it is)
+        twice = name.replace("Backward0", "BackwardBackward0")
+        return tuple(shown_as(r, twice, (x_, grid_)) for r in res)
     return make(xp.ascontiguousarray(out), (input, grid), name, rule, input, grid)

@@ -21,6 +21,7 @@ from ..._ops import _cascade, _libm, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
+from ..._ops._core import grads_shown_as
 from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -512,6 +513,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            lambda d: d * d, _mse_rule)
 
 
+@grads_shown_as("MseLossBackwardBackward0")
 def _mse_rule(ctx, g):
     """PyTorch's ``norm * (x - y) * g`` with ``norm`` = 2/n for the mean (2 otherwise) in the
     input's dtype, multiplied in that order (its kernel's rounding, and the half types' each
@@ -559,7 +561,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return _pointwise_loss(input, target, reduction, "smooth_l1_cpu", "SmoothL1LossBackward0",
-                           _np_smooth_l1, _diff_rule(_smooth_l1_grad), beta)
+                           _np_smooth_l1, grads_shown_as("SmoothL1LossBackwardBackward0")(
+                               _diff_rule(_smooth_l1_grad)), beta)
 
 
 def _xp(a):
@@ -602,7 +605,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(input.dtype)}")
     return _pointwise_loss(input, target, reduction, "huber_cpu", "HuberLossBackward0",
-                           _np_huber, _diff_rule(_huber_grad), delta, out_dtype=input.dtype)
+                           _np_huber, grads_shown_as("HuberLossBackwardBackward0")(
+                               _diff_rule(_huber_grad)), delta, out_dtype=input.dtype)
 
 
 def _np_huber(d, delta):
@@ -682,6 +686,7 @@ def _broadcast_to_error(weight, target):
     raise RuntimeError(f"The size of weight {list(ws)} does not broadcast to {list(ts)}")
 
 
+@grads_shown_as("BinaryCrossEntropyBackwardBackward0", None)
 def _bce_rule(ctx, g):
     x, y, w, reduction, n = ctx.saved
     gx = gy = None
@@ -698,7 +703,8 @@ def _bce_rule(ctx, g):
 def _bce_scale(grad, w, reduction, n):
     if w is not None:  # (w in the gradient's dtype: a 0-d gradient would not promote it)
         grad = grad * w.to(grad.dtype)
-    return grad / n if reduction == "mean" else grad
+    # (the mean: a division by a number, DivBackward1 under create_graph as in PyTorch)
+    return P.div_scalar(grad, n) if reduction == "mean" else grad
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -942,6 +948,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
                 reduction)
 
 
+@grads_shown_as("SoftMarginLossBackwardBackward0")
 def _soft_margin_rule(ctx, g):
     x, y, reduction = ctx.saved
     # NOTE: PyTorch's formula, z / (1 + z) with z = exp(-y * x), so z = inf gives nan
@@ -998,12 +1005,14 @@ def _margin_out(input, losses, reduction, out_shape, per=1):
 
 
 def _margin_rule(ctx, g):
-    coef, reduction = ctx.saved[-2:]
+    x, coef, reduction, kernel = ctx.saved
     if reduction == "none":
         g = g.reshape((coef.shape[0], 1) if coef.ndim == 2 else ())
     elif reduction == "mean":
         g = g / coef.shape[0]
-    return (P.times_mask(g, coef),)
+    # (PyTorch has no derivative for these gradient kernels: a second backward refuses)
+    return (not_twice_differentiable(P.times_mask(g, coef), x,
+                                     f"derivative for aten::{kernel} is not implemented"),)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
@@ -1066,8 +1075,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     out = _margin_out(input, losses, reduction, tuple(target.shape))
     if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
         coef = coef.reshape(input.shape)
-    return make(out, (input,), "MultiMarginLossBackward0", _margin_rule,
-                coef, "sum" if reduction == "mean" else reduction)  # (g0 holds the mean)
+    return make(out, (input,), "MultiMarginLossBackward0", _margin_rule, input,  # (g0: the mean)
+                coef, "sum" if reduction == "mean" else reduction, "multi_margin_loss_backward")
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -1122,8 +1131,9 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
         coef = coef.reshape(input.shape)
     out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else (), n_classes)
-    return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule,
-                coef, "sum" if reduction == "mean" else reduction)  # (g0 holds the mean)
+    return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule, input,
+                coef, "sum" if reduction == "mean" else reduction,
+                "multilabel_margin_loss_backward")  # (g0 holds the mean)
 
 
 def _add_at_rows(out, cols, vals):

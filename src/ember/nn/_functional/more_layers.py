@@ -18,7 +18,7 @@ from ... import _dtype as D
 from ..._ops._core import check_inplace, commit, make, snapshot, wrap, xp_of
 from ..._tensor import Tensor
 from . import pooling as _pool
-from .activation import _fwd, _legacy, _mask, leaky_grad
+from .activation import _fwd, _legacy, _mask, _second_order, leaky_grad
 from .spatial import pad as _pad
 
 # (cross_map_lrn2d is not in torch.nn.functional: only nn.CrossMapLRN2d uses it)
@@ -235,8 +235,13 @@ def _rrelu(x: Tensor, lower, upper, training, name):
 def _rrelu_rule(ctx, g):
     x, noise, slope, name = ctx.saved
     if noise is not None:
-        return (_mask(g, noise),)
-    return (leaky_grad(g, x, slope, name),)
+        def again(gg):
+            return _mask(gg, noise)
+    else:
+        def again(gg):
+            return leaky_grad(gg, x, slope, name)
+    # (create_graph: one node of the gradient and the input, as PyTorch's)
+    return (_second_order(again(g), g, x, "RreluWithNoiseBackwardBackward0", again),)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,

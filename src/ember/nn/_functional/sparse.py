@@ -6,7 +6,8 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import make, same_device, wrap, write, xp_of, xp_of_array
+from ..._ops._core import (make, not_twice_differentiable, same_device, wrap, write, xp_of,
+                           xp_of_array)
 from ..._ops.index import _add_at
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -499,30 +500,6 @@ def _bag_sparse_rule(ctx, g):
     return (gw,) + tuple(_bag_rule(ctx, g)[1:])
 
 
-def _bag_weight_grad_graph(g, idx, bag_of, keep, counts, argmax, freq, mode, n, psw):
-    """The weight's gradient from ops that record a graph (a create_graph backward)."""
-    from ..._ops.creation import zeros
-
-    xp = xp_of(g)
-    dev = g._device
-    gw = zeros((n, g.shape[1]), dtype=g.dtype, device=g.device)
-    if mode == "max":
-        hit = argmax >= 0
-        cols = xp.broadcast_to(xp.arange(g.shape[1])[None, :], argmax.shape)
-        rows = xp.broadcast_to(xp.arange(g.shape[0])[:, None], argmax.shape)
-        return gw.index_put((wrap(idx[argmax[hit]], dev), wrap(cols[hit], dev)),
-                            g[wrap(rows[hit], dev), wrap(cols[hit], dev)], accumulate=True)
-    per = g.index_select(0, wrap(bag_of, dev))
-    if mode == "mean":
-        per = per / wrap(xp.maximum(counts, 1).astype(g._data.dtype)[bag_of][:, None], dev)
-    if psw is not None:
-        per = per * psw.unsqueeze(1)
-    if freq is not None:
-        per = per / wrap(freq[idx].astype(g._data.dtype)[:, None], dev)
-    sel = wrap(xp.nonzero(keep)[0], dev)
-    return gw.index_add(0, wrap(idx[keep], dev), per.index_select(0, sel))
-
-
 def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
     """The float32 weight gradient of ``sum``/``mean`` bags into ``gw``, in PyTorch's CPU
     order: the lookups ordered by PyTorch's unstable ``sort`` of the indices (ties in
@@ -561,9 +538,6 @@ def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
 def _bag_rule(ctx, g):
     (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
     xp = xp_of(g)
-    if STATE.enabled and psw is None and g.dtype in (D.float32, D.float64):
-        return (_bag_weight_grad_graph(g, idx, bag_of, keep, counts, argmax, freq, mode, n,
-                                       None), None)
     gd = g._data
     low = gd.dtype.name in ("float16", "bfloat16")
     acc = np.float32 if low else gd.dtype
@@ -594,4 +568,23 @@ def _bag_rule(ctx, g):
         grads.append(gp)
     else:
         grads.append(None)
-    return tuple(grads)
+    return _bag_refusing(grads, g, weight, psw)
+
+
+def _bag_refusing(grads, g, weight, psw):
+    """``grads`` (weight's, per_sample_weights') under ``create_graph``: PyTorch has no
+    derivative for embedding_bag's gradient kernels, so each is a node that refuses a second
+    backward (the weight's ``EmbeddingBagBackwardBackward0``, linked to the incoming gradient
+    and the per-sample weights; theirs ``NotImplemented``, linked to it and the weight)."""
+    if not STATE.enabled:
+        return tuple(grads)
+    gw, gp = grads
+    if gw is not None:
+        gw = not_twice_differentiable(
+            gw, None, "the derivative for '_embedding_bag_backward' is not implemented.",
+            NotImplementedError, "EmbeddingBagBackwardBackward0", (g, psw))
+    if gp is not None:
+        gp = not_twice_differentiable(
+            gp, None, "derivative for aten::_embedding_bag_per_sample_weights_backward is not "
+            "implemented", RuntimeError, "NotImplemented", (g, weight))
+    return gw, gp

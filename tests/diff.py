@@ -177,3 +177,27 @@ def pinned_threads(torch, ember, n):
     yield n
     torch.set_num_threads(before_t)
     ember.set_num_threads(before_e)
+
+
+def classifier_steps(mod, model, opt, x, y, batch, steps):
+    """``steps`` cross-entropy training steps of ``model`` on consecutive batches of ``x``
+    and ``y`` in module ``mod`` (ember or torch): every loss as ``float.hex``, then the
+    parameters' final values (NumPy copies)."""
+    losses = []
+    for i in range(steps):
+        part = slice(i * batch, (i + 1) * batch)
+        loss = mod.nn.functional.cross_entropy(model(x[part]), y[part])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item().hex())
+    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def assert_same_training(ours, theirs):
+    """Two :func:`classifier_steps` results are the same bit for bit."""
+    assert ours[0] == theirs[0]
+    for e, t in zip(ours[1], theirs[1], strict=True):
+        assert e.shape == t.shape
+        assert (np.ascontiguousarray(e).view(np.uint32) ==
+                np.ascontiguousarray(t).view(np.uint32)).all()

@@ -16,7 +16,7 @@ import pytest
 import ember
 from ember._ops import _chain, _conv1x1_bwd as B1, _onednn_conv as OC
 
-from diff import pinned_threads
+from diff import assert_same_training, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -162,24 +162,12 @@ def _train(mod, steps=5, batch=32):
     opt = mod.optim.SGD(model.parameters(), lr=0.05)
     x = mod.randn(steps * batch, 1, 16, 16)
     y = mod.randint(0, 10, (steps * batch,))
-    losses = []
-    for i in range(steps):
-        loss = nn.functional.cross_entropy(model(x[i * batch:(i + 1) * batch]),
-                                           y[i * batch:(i + 1) * batch])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item().hex())
-    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+    return classifier_steps(mod, model, opt, x, y, batch, steps)
 
 
 @exact
 def test_cnn_with_1x1_layer_trains_bit_for_bit():
-    e_loss, e_params = _train(ember)
-    t_loss, t_params = _train(torch)
-    assert e_loss == t_loss
-    for e, t in zip(e_params, t_params, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+    assert_same_training(_train(ember), _train(torch))
 
 
 @exact

@@ -16,7 +16,7 @@ import ember
 from ember._ops import _chain, _onednn_conv as OC
 from ember._random import _fma32
 
-from diff import pinned_threads
+from diff import assert_same_training, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 
@@ -167,26 +167,14 @@ def _train(mod, kind, opt_name, steps=6, batch=32):
            else mod.optim.Adam(model.parameters(), lr=1e-3))
     x = mod.randn(steps * batch, 1, 28, 28)
     y = mod.randint(0, 10, (steps * batch,))
-    losses = []
-    for i in range(steps):
-        loss = mod.nn.functional.cross_entropy(model(x[i * batch:(i + 1) * batch]),
-                                               y[i * batch:(i + 1) * batch])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+    return classifier_steps(mod, model, opt, x, y, batch, steps)
 
 
 @exact
 @pytest.mark.parametrize("kind,opt_name", [("mnist", "sgd"), ("padded", "adam"),
                                            ("strided", "sgd")])
 def test_cnn_training_bit_for_bit(kind, opt_name):
-    e_loss, e_params = _train(ember, kind, opt_name)
-    t_loss, t_params = _train(torch, kind, opt_name)
-    assert [x.hex() for x in e_loss] == [x.hex() for x in t_loss]
-    for e, t in zip(e_params, t_params, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+    assert_same_training(_train(ember, kind, opt_name), _train(torch, kind, opt_name))
 
 
 # -- transposed convolutions (oneDNN's deconvolution) -----------------------------------------

@@ -14,7 +14,7 @@ import pytest
 import ember
 from ember._ops import _dw_conv_bwd as DW, _onednn_conv as OC
 
-from diff import pinned_threads
+from diff import assert_same_training, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 
@@ -169,15 +169,7 @@ def _train(mod, batch, steps=5):
     opt = mod.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     x = mod.randn(steps * batch, 1, 28, 28)
     y = mod.randint(0, 10, (steps * batch,))
-    losses = []
-    for i in range(steps):
-        loss = mod.nn.functional.cross_entropy(model(x[i * batch:(i + 1) * batch]),
-                                               y[i * batch:(i + 1) * batch])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+    return classifier_steps(mod, model, opt, x, y, batch, steps)
 
 
 @exact
@@ -186,10 +178,7 @@ def test_mobilenet_training_bit_for_bit(batch):
     with_threads = pinned_threads(torch, ember, 2)
     next(with_threads)
     try:
-        e_loss, e_params = _train(ember, batch)
-        t_loss, t_params = _train(torch, batch)
+        ours, theirs = _train(ember, batch), _train(torch, batch)
     finally:
         next(with_threads, None)
-    assert [v.hex() for v in e_loss] == [v.hex() for v in t_loss]
-    for e, t in zip(e_params, t_params, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+    assert_same_training(ours, theirs)

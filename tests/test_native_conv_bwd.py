@@ -14,7 +14,7 @@ import pytest
 import ember
 from ember._ops import _native_conv_bwd as NB, _onednn_conv as OC
 
-from diff import pinned_threads
+from diff import assert_same_training, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 
@@ -166,22 +166,11 @@ def _train(mod, kind, opt_name, steps=5):
            else mod.optim.Adam(model.parameters(), lr=1e-3))
     x = mod.randn(steps, 4, 50) if kind == "conv1d" else mod.randn(steps, 1, 28, 28)
     y = mod.randint(0, 10, (steps,))
-    losses = []
-    for i in range(steps):
-        loss = mod.nn.functional.cross_entropy(model(x[i:i + 1]), y[i:i + 1])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+    return classifier_steps(mod, model, opt, x, y, 1, steps)
 
 
 @exact
 @pytest.mark.parametrize("kind,opt_name", [("mnist", "sgd"), ("padded", "adam"),
                                            ("conv1d", "sgd")])
 def test_batch1_cnn_training_bit_for_bit(kind, opt_name):
-    e_loss, e_params = _train(ember, kind, opt_name)
-    t_loss, t_params = _train(torch, kind, opt_name)
-    assert [x.hex() for x in e_loss] == [x.hex() for x in t_loss]
-    for e, t in zip(e_params, t_params, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+    assert_same_training(_train(ember, kind, opt_name), _train(torch, kind, opt_name))

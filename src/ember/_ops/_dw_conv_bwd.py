@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._onednn_conv import _balanced, _pair
+
 _F32 = np.float32
 _BLOCK = 16  # channels per oneDNN block (AVX-512)
 _BLOCK_W = 8  # channels per weight-gradient product (only its diagonal is kept: few)
@@ -53,12 +55,6 @@ _OH_BLOCK = 15  # output rows per kernel call (backward weights)
 _OW_UNROLL = 30  # more output columns than this are cut into blocks ...
 _OW_BLOCK = 15  # ... of this many
 _GX_CHUNK = 1 << 15  # elements of the input gradient summed at once (stays in the cache)
-
-
-def _pair(v):
-    if isinstance(v, (tuple, list)):
-        return (int(v[0]), int(v[-1]))
-    return (int(v), int(v))
 
 
 def _geometry(x_shape, w_shape, stride, padding):
@@ -94,14 +90,7 @@ def _batch_runs(n, c, threads):
     """The images each thread sums, as (start, stop) runs in the order they are added."""
     nb = -(-c // _BLOCK)
     t_mb = 1 if threads <= 1 else min(max(1, threads // min(nb, threads)), n)
-    big, small = -(-n // t_mb), n // t_mb
-    cut = n - small * t_mb
-    runs, start = [], 0
-    for t in range(t_mb):
-        e = start + (big if t < cut else small)
-        runs.append((start, e))
-        start = e
-    return runs
+    return _balanced(n, t_mb)
 
 
 def _column_blocks(ow, r_pad):
@@ -327,36 +316,13 @@ def grouped_grad_input(g, w, x_shape, groups, stride=1, padding=0, threads=1):
         return None
     s, p = _pair(stride), _pair(padding)
     n, c, h, wd = x_shape
-    o, cg, kh, kw = w.shape
+    o, cg = w.shape[:2]
     og = o // groups
-    oh, ow = g.shape[2:]
-    # g spread on the stride grid of the padded input, with KH-1 / KW-1 zeros before it:
-    # the tap (i, j) of padded position (y, x) reads d[y - i + KH - 1, x - j + KW - 1]
-    dh = max(h + 2 * p[0], (oh - 1) * s[0] + kh) + kh - 1
-    dw = max(wd + 2 * p[1], (ow - 1) * s[1] + kw) + kw - 1
     out = np.empty((n, c, h, wd), _F32)
-    L = h * wd
     for gi in range(groups):
-        d = np.zeros((n, og, dh, dw), _F32)
-        d[:, :, kh - 1:kh - 1 + s[0] * (oh - 1) + 1:s[0],
-          kw - 1:kw - 1 + s[1] * (ow - 1) + 1:s[1]] = g[:, gi * og:(gi + 1) * og]
-        wg = w[gi * og:(gi + 1) * og]
-        res = np.empty((n, cg, h, wd), _F32)
-        for ci, (rows, colz, (o0, o1)) in enumerate(chains):
-            taps = [(i, j) for i in rows for j in colz]
-            k = len(taps) * (o1 - o0)
-            # the weights (K, C / groups) by rows, K ordered (tap, output channel)
-            a = np.ascontiguousarray(
-                np.stack([wg[o0:o1, :, i, j] for i, j in taps]).reshape(k, cg))
-            step = max(1, _oc._CHUNK // max(1, k * L))
-            for n0 in range(0, n, step):
-                n1 = min(n, n0 + step)
-                cols = np.empty((n1 - n0, len(taps), o1 - o0, h, wd), _F32)
-                for t, (i, j) in enumerate(taps):
-                    y0, x0 = p[0] - i + kh - 1, p[1] - j + kw - 1
-                    cols[:, t] = d[n0:n1, o0:o1, y0:y0 + h, x0:x0 + wd]
-                _oc._per_image(a, cols, res, n0, 0.0 if ci == 0 else 1.0)
-        out[:, gi * cg:(gi + 1) * cg] = res
+        out[:, gi * cg:(gi + 1) * cg] = _oc.sum_input_chains(
+            g[:, gi * og:(gi + 1) * og], w[gi * og:(gi + 1) * og], (n, cg, h, wd), s, p,
+            chains)
     return out
 
 

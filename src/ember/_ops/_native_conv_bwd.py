@@ -35,14 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _cascade, _mkl_gemm
+from ._onednn_conv import _pair
 
 _F32 = np.float32
-
-
-def _pair(v):
-    if isinstance(v, (tuple, list)):
-        return (int(v[0]), int(v[-1]))
-    return (int(v), int(v))
 
 
 def _out_size(x_shape, w_shape, s, p):

@@ -851,18 +851,10 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     s, p = _pair(stride), _pair(padding)
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
-    oh, ow = g.shape[2:]
     units = n * -(-c // _BLOCK)  # (images times input-channel blocks: the threads' work)
     threads = _mkl_gemm._threads(threads)
     if s != (1, 1) and wd % s[1] == 0 and threads > 1 and units < 2 * threads:
         return None  # (the threads split the width too: the first part sums otherwise)
-    hp, wp = h + 2 * p[0], wd + 2 * p[1]
-    # g spread on the stride grid of the padded input, with KH-1 / KW-1 zeros before it:
-    # the tap (i, j) of padded position (y, x) reads d[y - i + KH - 1, x - j + KW - 1]
-    dh, dw = hp + kh - 1, wp + kw - 1
-    d = np.zeros((n, o, dh, dw), _F32)
-    d[:, :, kh - 1:kh - 1 + s[0] * (oh - 1) + 1:s[0],
-      kw - 1:kw - 1 + s[1] * (ow - 1) + 1:s[1]] = g
     # chains: lists of (kernel rows, kernel columns, output channels), each summed from +0,
     # then added in order
     if s == (1, 1):
@@ -871,6 +863,22 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
         chains = [(range(kh), range(j, j + 1), (0, o)) for j in range(kw)]
     else:
         chains = [(range(kh), range(kw), (0, o))]
+    return sum_input_chains(g, w, x_shape, s, p, chains)
+
+
+def sum_input_chains(g, w, x_shape, s, p, chains):
+    """The input gradient (N, C, H, W) of a conv2d by ``w`` (O, C, KH, KW), stride ``s``,
+    padding ``p``, whose output gradient is ``g`` (N, O, OH, OW), summed as ``chains``: a
+    list of (kernel rows, kernel columns, (first, stop) output channels), each one FMA chain
+    from +0 over (kernel row, kernel column, output channel), the chains added in order."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    # g spread on the stride grid of the padded input, with KH-1 / KW-1 zeros before it:
+    # the tap (i, j) of padded position (y, x) reads d[y - i + KH - 1, x - j + KW - 1]
+    d = np.zeros((n, o, h + 2 * p[0] + kh - 1, wd + 2 * p[1] + kw - 1), _F32)
+    d[:, :, kh - 1:kh - 1 + s[0] * (oh - 1) + 1:s[0],
+      kw - 1:kw - 1 + s[1] * (ow - 1) + 1:s[1]] = g
     L = h * wd
     out = np.empty((n, c, h, wd), _F32)
     for ci, (rows, colz, (o0, o1)) in enumerate(chains):

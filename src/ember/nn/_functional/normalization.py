@@ -557,68 +557,38 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     rows = _nhwc_rows(input._data)
     if rows is not None and _gn_cpu.eligible(
             rows, *(None if t is None else t._data for t in (weight, bias))):
-        return _group_norm_nhwc(input, rows, num_groups, weight, bias, eps, view, pshape)
+        return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape, rows)
     out, _ = _affine_norm(input, weight, bias, "NativeGroupNormBackward0", view, (2,), pshape,
                           None, eps)
     return out
 
 
-def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape):
-    """``group_norm`` through PyTorch's CPU kernels (contiguous layout), bit for bit."""
-    n, c = view[0], x.shape[1]
+def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape, rows=None):
+    """``group_norm`` through PyTorch's CPU kernels, bit for bit: its contiguous kernel, or
+    (``rows``: the channels-last input's (N*H*W, C) rows) its channels-last kernel."""
+    n, c = x.shape[0], x.shape[1]
     w = None if weight is None else weight._data
     b = None if bias is None else bias._data
     with quiet:  # (non-finite input: PyTorch does not warn)
-        y, mean, rstd = _gn_cpu.forward(np.ascontiguousarray(x._data).reshape(n, c, -1), groups,
-                                        w, b, eps)
+        if rows is None:
+            y, mean, rstd = _gn_cpu.forward(np.ascontiguousarray(x._data).reshape(n, c, -1),
+                                            groups, w, b, eps)
+            y = y.reshape(x.shape)
+        else:
+            y, mean, rstd = _gn_cpu.forward_nhwc(rows.reshape(n, -1, c), groups, w, b, eps)
+            y = _from_nhwc_rows(y, x.shape)
     dev = x._device
     bshape = None if bias is None else tuple(bias.shape)
-    return make(y.reshape(x.shape), (x, weight, bias), "NativeGroupNormBackward0",
-                _group_norm_cpu_rule, x, weight, wrap(mean.reshape(n, groups, 1), dev),
+    return make(y, (x, weight, bias), "NativeGroupNormBackward0", _group_norm_cpu_rule, x,
+                weight, wrap(mean.reshape(n, groups, 1), dev),
                 wrap(rstd.reshape(n, groups, 1), dev), (view, (2,), pshape, bshape, True, eps),
-                (groups, mean, rstd))
+                (groups, mean, rstd, rows is not None))
 
 
 def _group_norm_cpu_rule(ctx, g):
-    """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
-    x, w, _, _, params, (groups, mean, rstd) = ctx.saved
-    gd = g._data
-    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
-        return _affine_norm_rule(ctx, g)
-    need_x, need_w, need_b = ctx.needs_input_grad
-    if need_b and w is None:
-        # NOTE: PyTorch's CPU backward fails like this for a bias without a weight.
-        raise RuntimeError("tensor does not have a device")
-    n, c = mean.shape[0], x.shape[1]
-    with quiet:
-        gx, gw, gb = _gn_cpu.backward(np.ascontiguousarray(x._data).reshape(n, c, -1),
-                                      np.ascontiguousarray(gd).reshape(n, c, -1), groups, mean,
-                                      rstd, None if w is None else w._data, need_x, need_w,
-                                      need_b)
-    dev = x._device
-    return (None if gx is None else wrap(gx.reshape(x.shape), dev),
-            wrap(gw.reshape(w.shape), dev) if need_w else None,
-            wrap(gb.reshape(params[3]), dev) if need_b else None)
-
-
-def _group_norm_nhwc(x, rows, groups, weight, bias, eps, view, pshape):
-    """``group_norm`` of a channels-last input through PyTorch's channels-last kernel."""
-    n, c = x.shape[0], x.shape[1]
-    w = None if weight is None else weight._data
-    b = None if bias is None else bias._data
-    with quiet:
-        y, mean, rstd = _gn_cpu.forward_nhwc(rows.reshape(n, -1, c), groups, w, b, eps)
-    dev = x._device
-    bshape = None if bias is None else tuple(bias.shape)
-    return make(_from_nhwc_rows(y, x.shape), (x, weight, bias), "NativeGroupNormBackward0",
-                _group_norm_nhwc_rule, x, weight, wrap(mean.reshape(n, groups, 1), dev),
-                wrap(rstd.reshape(n, groups, 1), dev), (view, (2,), pshape, bshape, True, eps),
-                (groups, mean, rstd))
-
-
-def _group_norm_nhwc_rule(ctx, g):
-    """PyTorch's channels-last backward kernel (the gradient laid out as the input first)."""
-    x, w, _, _, params, (groups, mean, rstd) = ctx.saved
+    """PyTorch's CPU backward kernel (contiguous, or channels-last with the gradient laid
+    out as the input first); the general rule where the gradient's graph is built."""
+    x, w, _, _, params, (groups, mean, rstd, nhwc) = ctx.saved
     gd = g._data
     if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
         return _affine_norm_rule(ctx, g)
@@ -627,14 +597,21 @@ def _group_norm_nhwc_rule(ctx, g):
         # NOTE: PyTorch's CPU backward fails like this for a bias without a weight.
         raise RuntimeError("tensor does not have a device")
     n, c = x.shape[0], x.shape[1]
-    rows = _nhwc_rows(x._data).reshape(n, -1, c)
-    grows = np.ascontiguousarray(np.moveaxis(gd, 1, -1)).reshape(rows.shape)
+    wd = None if w is None else w._data
     with quiet:
-        gx, gw, gb = _gn_cpu.backward_nhwc(rows, grows, groups, mean, rstd,
-                                           None if w is None else w._data, need_x, need_w,
-                                           need_b)
+        if nhwc:
+            rows = _nhwc_rows(x._data).reshape(n, -1, c)
+            grows = np.ascontiguousarray(np.moveaxis(gd, 1, -1)).reshape(rows.shape)
+            gx, gw, gb = _gn_cpu.backward_nhwc(rows, grows, groups, mean, rstd, wd, need_x,
+                                               need_w, need_b)
+            gx = None if gx is None else _from_nhwc_rows(gx, x.shape)
+        else:
+            gx, gw, gb = _gn_cpu.backward(np.ascontiguousarray(x._data).reshape(n, c, -1),
+                                          np.ascontiguousarray(gd).reshape(n, c, -1), groups,
+                                          mean, rstd, wd, need_x, need_w, need_b)
+            gx = None if gx is None else gx.reshape(x.shape)
     dev = x._device
-    return (None if gx is None else wrap(_from_nhwc_rows(gx, x.shape), dev),
+    return (None if gx is None else wrap(gx, dev),
             wrap(gw.reshape(w.shape), dev) if need_w else None,
             wrap(gb.reshape(params[3]), dev) if need_b else None)
 

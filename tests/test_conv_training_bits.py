@@ -104,6 +104,7 @@ GRAD_SHAPES = [
     (16, 6, 14, 14, 16, 5, 1, 0, False),
     (8, 16, 16, 16, 32, 3, 2, 1, True),
     (4, 16, 20, 20, 24, 7, 1, 3, True),  # 7x7: 784-term input-gradient chains
+    (4, 16, 14, 14, 16, 2, 3, 0, True),  # stride 3 over 2x2: rows no tap reaches
 ]
 
 

@@ -870,30 +870,49 @@ def sum_input_chains(g, w, x_shape, s, p, chains):
     """The input gradient (N, C, H, W) of a conv2d by ``w`` (O, C, KH, KW), stride ``s``,
     padding ``p``, whose output gradient is ``g`` (N, O, OH, OW), summed as ``chains``: a
     list of (kernel rows, kernel columns, (first, stop) output channels), each one FMA chain
-    from +0 over (kernel row, kernel column, output channel), the chains added in order."""
+    from +0 over (kernel row, kernel column, output channel), the chains added in order.
+
+    A tap that reads no output (between the stride's grid points, or past the edges) adds
+    an exact 0 to a chain, which leaves it as it is (a chain never holds -0): so the input
+    positions are taken one stride phase at a time (rows ``ry::s``, columns ``rx::s``),
+    each with only the taps that land on the grid for it, a chain without any such tap
+    left out (it would add +0), one ``sgemm`` per image and chain (a strided gradient so
+    costs no more products than it has: not the stride's square times that)."""
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[2:]
-    # g spread on the stride grid of the padded input, with KH-1 / KW-1 zeros before it:
-    # the tap (i, j) of padded position (y, x) reads d[y - i + KH - 1, x - j + KW - 1]
-    d = np.zeros((n, o, h + 2 * p[0] + kh - 1, wd + 2 * p[1] + kw - 1), _F32)
-    d[:, :, kh - 1:kh - 1 + s[0] * (oh - 1) + 1:s[0],
-      kw - 1:kw - 1 + s[1] * (ow - 1) + 1:s[1]] = g
-    L = h * wd
     out = np.empty((n, c, h, wd), _F32)
-    for ci, (rows, colz, (o0, o1)) in enumerate(chains):
-        taps = [(i, j) for i in rows for j in colz]
-        k = len(taps) * (o1 - o0)
-        # a = the weights (K, C) by rows, K ordered (tap, output channel)
-        a = np.ascontiguousarray(
-            np.stack([w[o0:o1, :, i, j] for i, j in taps]).reshape(k, c))
-        beta = 0.0 if ci == 0 else 1.0
-        step = max(1, _CHUNK // max(1, k * L))
-        for n0 in range(0, n, step):
-            n1 = min(n, n0 + step)
-            cols = np.empty((n1 - n0, len(taps), o1 - o0, h, wd), _F32)
-            for t, (i, j) in enumerate(taps):
-                y0, x0 = p[0] - i + kh - 1, p[1] - j + kw - 1
-                cols[:, t] = d[n0:n1, o0:o1, y0:y0 + h, x0:x0 + wd]
-            _per_image(a, cols, out, n0, beta)
+    # g with KH / KW zero rows and columns around it: every tap's read stays inside
+    gp = np.zeros((n, o, oh + 2 * (kh + p[0]) + 2, ow + 2 * (kw + p[1]) + 2), _F32)
+    gp[:, :, kh:kh + oh, kw:kw + ow] = g
+    for ry in range(min(s[0], h)):
+        for rx in range(min(s[1], wd)):
+            hy, wx = len(range(ry, h, s[0])), len(range(rx, wd, s[1]))
+            res = out if s == (1, 1) else np.empty((n, c, hy, wx), _F32)
+            L = hy * wx
+            first = True
+            for rows, colz, (o0, o1) in chains:
+                taps = [(i, j) for i in rows for j in colz
+                        if (ry + p[0] - i) % s[0] == 0 and (rx + p[1] - j) % s[1] == 0]
+                if not taps:
+                    continue
+                k = len(taps) * (o1 - o0)
+                # a = the weights (K, C) by rows, K ordered (tap, output channel)
+                a = np.ascontiguousarray(
+                    np.stack([w[o0:o1, :, i, j] for i, j in taps]).reshape(k, c))
+                step = max(1, _CHUNK // max(1, k * L))
+                for n0 in range(0, n, step):
+                    n1 = min(n, n0 + step)
+                    cols = np.empty((n1 - n0, len(taps), o1 - o0, hy, wx), _F32)
+                    for t, (i, j) in enumerate(taps):
+                        # input row ry + s*u reads output row (ry + p - i) / s + u
+                        y0 = (ry + p[0] - i) // s[0] + kh
+                        x0 = (rx + p[1] - j) // s[1] + kw
+                        cols[:, t] = gp[n0:n1, o0:o1, y0:y0 + hy, x0:x0 + wx]
+                    _per_image(a, cols, res, n0, 0.0 if first else 1.0)
+                first = False
+            if first:  # (no tap reaches these positions)
+                res[...] = 0
+            if res is not out:
+                out[:, :, ry::s[0], rx::s[1]] = res
     return out

@@ -201,3 +201,13 @@ def assert_same_training(ours, theirs):
         assert e.shape == t.shape
         assert (np.ascontiguousarray(e).view(np.uint32) ==
                 np.ascontiguousarray(t).view(np.uint32)).all()
+
+
+def conv2d_grads(mod, x, w, b, g, stride, padding):
+    """``F.conv2d`` of NumPy operands in ``mod`` (ember or torch; ``b`` None: no bias), its
+    backward with output gradient ``g``: the output, then the gradients of x, w (and b), as
+    NumPy arrays."""
+    ts = [mod.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    y = mod.nn.functional.conv2d(*ts[:2], ts[2] if len(ts) == 3 else None, stride, padding)
+    y.backward(mod.tensor(g))
+    return [y.detach().numpy()] + [t.grad.numpy() for t in ts]

@@ -16,7 +16,7 @@ import ember
 from ember._ops import _chain, _onednn_conv as OC
 from ember._random import _fma32
 
-from diff import assert_same_training, classifier_steps, pinned_threads
+from diff import assert_same_training, classifier_steps, conv2d_grads, pinned_threads
 
 torch = pytest.importorskip("torch")
 
@@ -116,10 +116,7 @@ def _grads(mod, shape, seed):
     b = rng.standard_normal(o).astype(np.float32)
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     g = (rng.standard_normal((n, o, oh, ow)) / 50).astype(np.float32)
-    xs = [mod.tensor(a, requires_grad=True) for a in (x, wt, b)]
-    y = mod.nn.functional.conv2d(xs[0], xs[1], xs[2] if bias else None, s, p)
-    y.backward(mod.tensor(g))
-    return [y.detach().numpy()] + [t.grad.numpy() for t in xs[:2 + bias]]
+    return conv2d_grads(mod, x, wt, b if bias else None, g, s, p)
 
 
 @exact

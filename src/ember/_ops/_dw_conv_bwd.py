@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _chain, _onednn_conv as _oc
 from ._onednn_conv import _balanced, _pair
 
 _F32 = np.float32
@@ -191,8 +192,6 @@ def _tap_chains(gp, w, taps, nh, nw):
 def grad_bias(g, x_shape, w_shape, stride=1, padding=0, threads=1):
     """The bias gradient (C,): per thread's images one chain of rounded adds from +0 over
     image, output row, output column; the threads' sums then added."""
-    from . import _onednn_conv as _oc
-
     n, c = g.shape[:2]
     flat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n, -1, c)
     total = None
@@ -207,8 +206,6 @@ def grad_bias(g, x_shape, w_shape, stride=1, padding=0, threads=1):
 def grad_weight(x, g, w_shape, stride=1, padding=0, threads=1, kmax=448):
     """The weight gradient (C, 1, KH, KW) in oneDNN's depthwise order (see the module's
     docstring); None where a sum is not finite and no exact fallback exists."""
-    from . import _chain
-
     n, c, h, wd = x.shape
     kh, kw = w_shape[2:]
     s, p, oh, ow, _, right = _geometry(x.shape, w_shape, stride, padding)
@@ -234,21 +231,7 @@ def grad_weight(x, g, w_shape, stride=1, padding=0, threads=1, kmax=448):
         if plain:  # (copied straight from the windows, as the chain needs them)
             def fill(r0, r1, u, v, win=win, c0=c0, c1=c1):
                 u[...] = gl.reshape(n * L, c)[r0:r1, c0:c1]
-                v = v.reshape(r1 - r0, kh, kw, c1 - c0)
-                at, r = 0, r0
-                while r < r1:
-                    i, rem = divmod(r, L)
-                    y, x0 = divmod(rem, ow)
-                    if x0 == 0 and r1 - r >= ow:  # whole output rows of image i
-                        ny = min((r1 - r) // ow, oh - y)
-                        v[at:at + ny * ow].reshape(ny, ow, kh, kw, c1 - c0)[...] = \
-                            win[i, y:y + ny]
-                        step = ny * ow
-                    else:
-                        step = min(ow, x0 + r1 - r) - x0
-                        v[at:at + step] = win[i, y, x0:x0 + step]
-                    at += step
-                    r += step
+                _oc.copy_windows(win, r0, r1, v)
         else:
             u_all = gl[:, order, c0:c1].reshape(n * L, m)
             v_all = win[:, oy, ox].reshape(n * L, taps * m)
@@ -286,8 +269,6 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
       split the width);
     - a padding as wide as the kernel (``gemm:jit``, or ``brgconv_strided:avx2``), and for
       ``brgconv_strided`` one over half the kernel: None."""
-    from . import _onednn_conv as _oc
-
     n, c, _, wd = x_shape
     og, cg, kh, kw = int(w_shape[0]) // groups, int(w_shape[1]), int(w_shape[2]), int(w_shape[3])
     s, p, _, _, bottom, right = _geometry(x_shape, w_shape, stride, padding)
@@ -309,8 +290,6 @@ def grouped_grad_input(g, w, x_shape, groups, stride=1, padding=0, threads=1):
     whose output gradient is ``g`` (N, O, OH, OW), per group in the chains of
     :func:`grouped_input_chains`; None where those are not reproduced.  Each chain is one
     ``sgemm`` per image (its K = taps times channels), as for ``groups=1``."""
-    from . import _onednn_conv as _oc
-
     chains = grouped_input_chains(x_shape, w.shape, groups, stride, padding, threads)
     if chains is None:
         return None
@@ -331,8 +310,6 @@ def grouped_weights_ok(x_shape, w_shape, groups, stride=1, padding=0) -> bool:
     AVX-512 direct kernel per group (not its AVX2 one, nor ``gemm:jit``), and a batch of
     more than one (a batch of 1 that PyTorch would send, ungrouped, to its own path is
     not mapped)."""
-    from . import _onednn_conv as _oc
-
     n, c, h, wd = x_shape
     og, cg = int(w_shape[0]) // groups, int(w_shape[1])
     shape = (n, cg, h, wd)
@@ -346,8 +323,6 @@ def grouped_grad_weight(x, g, w_shape, groups, stride=1, padding=0):
     """The weight gradient of a grouped conv2d: per group, the ``groups=1`` order of one
     thread (oneDNN gives each group to one thread: every group's sums are one run over the
     batch).  None where a sum is not finite."""
-    from . import _onednn_conv as _oc
-
     og, cg = int(w_shape[0]) // groups, int(w_shape[1])
     wshape = (og, cg) + tuple(w_shape[2:])
     parts = []
@@ -367,8 +342,6 @@ def grouped_grad_bias(g, x_shape, w_shape, groups, stride=1, padding=0, threads=
     chain of rounded adds from +0 over image, output row, output column; the runs' sums
     added in order.  With more than 9 output rows one run (the weights' thread); otherwise
     oneDNN's generic reducer cuts the batch (its jobs: the groups' 16-channel blocks)."""
-    from . import _onednn_conv as _oc
-
     n, o, oh, _ = g.shape
     og = o // groups
     if threads <= 1 or oh > _oc._MIN_OH_REDUCE:

@@ -742,6 +742,28 @@ def _reduce_in_row_order() -> bool:
                  == np.add.accumulate(a, axis=0, dtype=_F32)[-1]).all())
 
 
+def copy_windows(win, r0, r1, v):
+    """Rows ``r0 .. r1-1`` of the windows ``win`` (N, OH, OW, ...) taken as (N*OH*OW, ...)
+    (output positions in (image, row, column) order) into ``v`` (r1 - r0, prod(...)): whole
+    output rows at a time where it can (the windows are a strided view, not reshapable)."""
+    oh, ow = win.shape[1:3]
+    L = oh * ow
+    v = v.reshape((r1 - r0,) + win.shape[3:])
+    at, r = 0, r0
+    while r < r1:
+        i, rem = divmod(r, L)
+        y, x0 = divmod(rem, ow)
+        if x0 == 0 and r1 - r >= ow:  # whole output rows of image i
+            ny = min((r1 - r) // ow, oh - y)
+            v[at:at + ny * ow].reshape((ny,) + win.shape[2:])[...] = win[i, y:y + ny]
+            step = ny * ow
+        else:
+            step = min(ow, x0 + r1 - r) - x0
+            v[at:at + step] = win[i, y, x0:x0 + step]
+        at += step
+        r += step
+
+
 def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
                        threads=None):
     """The weight gradient (O, C, KH, KW) of a conv2d of ``x`` (N, C, H, W) whose output
@@ -786,20 +808,7 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
 
     def fill(r0, r1, u, v):  # output positions r0 .. r1-1 of the batch: g's rows, windows
         u[...] = gflat[r0:r1]
-        v = v.reshape(r1 - r0, kh, kw, c)
-        at, r = 0, r0
-        while r < r1:
-            i, rem = divmod(r, L)
-            y, x0 = divmod(rem, ow)
-            if x0 == 0 and r1 - r >= ow:  # whole output rows of image i
-                ny = min((r1 - r) // ow, oh - y)
-                v[at:at + ny * ow].reshape(ny, ow, kh, kw, c)[...] = win[i, y:y + ny]
-                step = ny * ow
-            else:
-                step = min(ow, x0 + r1 - r) - x0
-                v[at:at + step] = win[i, y, x0:x0 + step]
-            at += step
-            r += step
+        copy_windows(win, r0, r1, v)
 
     runs = [(a * ow, b * ow) for a, b in ranges]
     # (the chains are per weight, so the order of V's columns is free: (KH, KW, C))

@@ -366,43 +366,31 @@ def _exact_transpose_forward(x, w, b, stride, padding, output_padding, dilation,
     return _onednn_deconv.forward(x, w, b, stride, padding, output_padding)
 
 
-def _exact_transpose_backward(x, g, w, args, nx, nw, nb):
-    stride, padding, dilation, _, output_padding, groups = args
-    if groups != 1 or dilation != (1,) * len(dilation):
-        return None, None, None
-    row = x.ndim == 3
-    if row:
-        x, w, stride, padding, _, output_padding = _as_rows(x, w, stride, padding, dilation,
-                                                            output_padding)
-        g = g[:, :, None]
-    conf = (stride, padding, output_padding)
-    D = _onednn_deconv
-    gx = D.grad_input(g, w, x.shape, *conf) if nx else None
-    gw = D.grad_weight(x, g, w.shape, *conf) if nw else None
-    gb = D.grad_bias(g, x.shape, w.shape, *conf) if nb else None
-    if row:
-        gx = None if gx is None else gx[:, :, 0]
-        gw = None if gw is None else gw[:, :, 0]
-    return gx, gw, gb
-
-
 def _exact_backward(x, g, w, args, nx, nw, nb):
-    """(input, weight, bias) gradients of a float32 conv1d/conv2d in PyTorch's summation
-    order (oneDNN's backward primitives) where ``ember._ops._onednn_conv`` knows it; None
-    in each place it does not (or not asked for)."""
-    stride, padding, dilation, transposed, _, groups = args
-    if not any((nx, nw, nb)) or not _exact_arrays(x, w, g):
+    """(input, weight, bias) gradients of a float32 conv1d/conv2d (oneDNN's backward passes,
+    ``ember._ops._onednn_conv``) or conv_transpose1d/2d (oneDNN's deconvolution,
+    ``ember._ops._onednn_deconv``) in PyTorch's summation order where it is known; None in
+    each place it is not (or not asked for)."""
+    stride, padding, dilation, transposed, output_padding, groups = args
+    if not any((nx, nw, nb)) or not _exact_arrays(x, w, g) or \
+            transposed and (groups != 1 or dilation != (1,) * len(dilation)):
         return None, None, None
-    if transposed:
-        return _exact_transpose_backward(x, g, w, args, nx, nw, nb)
     row = x.ndim == 3  # (PyTorch runs conv1d as conv2d over one row)
     if row:
-        x, w, stride, padding, dilation = _as_rows(x, w, stride, padding, dilation)
+        x, w, stride, padding, dilation, output_padding = _as_rows(
+            x, w, stride, padding, dilation, output_padding)
         g = g[:, :, None]
-    conf = (stride, padding, dilation, groups)
-    gx = _onednn_conv.conv2d_grad_input(g, w, x.shape, *conf) if nx else None
-    gw = _onednn_conv.conv2d_grad_weight(x, g, w.shape, *conf) if nw else None
-    gb = _onednn_conv.conv2d_grad_bias(g, x.shape, w.shape, *conf) if nb else None
+    if transposed:
+        conf = (stride, padding, output_padding)
+        D = _onednn_deconv
+        fx, fw, fb = D.grad_input, D.grad_weight, D.grad_bias
+    else:
+        conf = (stride, padding, dilation, groups)
+        O = _onednn_conv
+        fx, fw, fb = O.conv2d_grad_input, O.conv2d_grad_weight, O.conv2d_grad_bias
+    gx = fx(g, w, x.shape, *conf) if nx else None
+    gw = fw(x, g, w.shape, *conf) if nw else None
+    gb = fb(g, x.shape, w.shape, *conf) if nb else None
     if row:
         gx = None if gx is None else gx[:, :, 0]
         gw = None if gw is None else gw[:, :, 0]

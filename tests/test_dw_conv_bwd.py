@@ -59,6 +59,8 @@ DEPTHWISE = [
     (4, 20, 20, 20, 11, 9, (5, 5), 1, 2),  # weights by gemm:jit (not mapped): input only
     (3, 12, 12, 12, 10, 13, (3, 2), 2, 1),  # rectangular
     (6, 48, 48, 48, 8, 8, (2, 2), 1, 0),
+    # more rows than one sgemm chunk of the weight chains: a chunk ends inside an image
+    (12, 16, 16, 16, 47, 61, (3, 3), 1, 1),
 ]
 
 WEIGHTS_UNMAPPED = {(4, 20, 20, 20, 11, 9, (5, 5), 1, 2)}
@@ -100,7 +102,7 @@ def test_conv2d_backward_bits(shape, threads):
     ((4, 16, 16, 16, 11, 9, (3, 3), 1, 2), (True, False)),  # padding over half the kernel
     ((4, 16, 16, 16, 11, 9, (3, 3), 4, 1), (True, False)),  # a stride wider than the kernel
     ((5, 32, 64, 2, 10, 10, (3, 3), 2, 2), (False, False)),  # brgconv, padding 2; AVX2
-    ((2, 32, 64, 2, 12, 12, (3, 3), 2, 1), (False, True)),  # brgconv's threads may split
+    ((3, 48, 96, 3, 12, 12, (3, 3), 2, 1), (False, True)),  # brgconv's threads may split
     ((1, 32, 32, 2, 12, 12, (3, 3), 1, 1), (True, False)),  # a batch of 1, grouped
 ], ids=str)
 def test_unmapped_parts_fall_back(shape, parts):
@@ -139,6 +141,44 @@ def test_depthwise_conv1d_backward_bits(shape):
         assert (_bits(e) == _bits(t)).all()
 
 
+def _input_grad(mod, x, w, g, stride, padding):
+    ts = [mod.tensor(a, requires_grad=True) for a in (x, w)]
+    mod.nn.functional.conv2d(*ts, None, stride, padding, 1, x.shape[1]).backward(mod.tensor(g))
+    return ts[0].grad.numpy()
+
+
+@exact
+@pytest.mark.parametrize("case", ["halfway", "tiny"])
+def test_input_gradient_double_rounding(case):
+    """Sums where float64 then float32 would round twice: a float64 sum exactly halfway
+    between two float32 (1 + 2**-23, then + (1 + 2**-23) * 2**-24 * (1 - 2**-23)), and sums
+    in float32's subnormal range."""
+    rng = np.random.default_rng(5)
+    if case == "halfway":
+        n, c, h, wd, k, s, p = 2, 3, 4, 9, (1, 2), 1, 0
+        w = np.empty((c, 1) + k, np.float32)
+        w[..., 0] = 1
+        w[..., 1] = np.float32(2.0 ** -24 * (1 - 2.0 ** -23))
+        g = np.full((n, c, h, wd - 1), 1 + 2.0 ** -23, np.float32)
+        g[1] *= rng.choice([1.0, -1.0], g[1].shape).astype(np.float32)
+    else:
+        n, c, h, wd, k, s, p = 3, 5, 7, 8, (3, 3), 2, 1
+        w = (rng.standard_normal((c, 1) + k) * 1e-19).astype(np.float32)
+        g = (rng.standard_normal((n, c, 4, 4)) * 1e-19).astype(np.float32)
+    x = rng.standard_normal((n, c, h, wd)).astype(np.float32)
+    with_threads = pinned_threads(torch, ember, 2)
+    next(with_threads)
+    try:
+        got, want = (_input_grad(mod, x, w, g, s, p) for mod in (ember, torch))
+    finally:
+        next(with_threads, None)
+    assert (_bits(got) == _bits(want)).all()
+    if case == "halfway":  # (rounding float64 sums to float32 would differ)
+        w1 = w[None, :, 0, 0, 1, None, None].astype(np.float64)
+        naive = (g[..., :-1] * w1 + g[..., 1:]).astype(np.float32)
+        assert (_bits(naive) != _bits(got[..., 1:-1])).any()
+
+
 def test_weight_chain_order():
     """Rows in blocks of 15; more than 30 columns in blocks of 15, the last one holding
     the rest (15 more where the rest does not reach past the right padding)."""
@@ -149,6 +189,9 @@ def test_weight_chain_order():
     assert DW._column_blocks(45, 1) == [(0, 15), (15, 30), (30, 45)]
     order = DW._image_order(16, 2, 0)
     assert order[:30].tolist() == list(range(30)) and order[30:].tolist() == [30, 31]
+    order = DW._image_order(16, 46, 1)
+    assert order[:3].tolist() == [0, 1, 2] and order[15:17].tolist() == [46, 47]
+    assert order[15 * 15:15 * 15 + 2].tolist() == [15, 16] and len(set(order)) == 16 * 46
     assert DW._batch_runs(5, 16, 2) == [(0, 3), (3, 5)]
     assert DW._batch_runs(5, 17, 2) == [(0, 5)]
     assert DW._batch_runs(5, 16, 1) == [(0, 5)]

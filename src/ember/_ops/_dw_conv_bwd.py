@@ -27,13 +27,15 @@ FMAs; which loops run where was read from oneDNN's open sources, in our own word
   second thread's weight and bias sums are then added to the first's (one rounded add).
 
 The input gradient is computed tap by tap in float64 rounded to float32 (exact FMAs, see
-:func:`grad_input`), over blocks of images that stay in the cache (~1.75x faster than
-:func:`ember._random._fma32` over the whole batch); the weight gradient's long chains go
+:func:`grad_input`) on flat, channel-major, zero-padded planes of the output gradient (each
+tap one offset), over blocks that stay in the cache; the weight gradient's long chains go
 through :func:`ember._ops._chain.outer_chain` (chained ``sgemm`` calls),
-:data:`_BLOCK_W` channels a call, whose (8, taps * 8) product keeps only each channel's own
-taps (the rest is waste: few channels a call keep it small).  Measured on 2 loaded cores
-with OpenBLAS on one thread: 1.3x to 2.7x of ember's previous (inexact) backward, most of
-it copying the windows into the chains' buffers.
+:data:`_BLOCK_W` channels a call, whose (16, taps * 16) product keeps only each channel's
+own taps (the rest is waste, but 16 channels a call make the windows' copies, the larger
+cost, run in longer pieces), the windows copied a block of the chains' order at a time
+from a channels-last copy of each block of channels.  Measured on 2 loaded cores with
+OpenBLAS on one thread, MobileNet-like 3x3 shapes: 1.1x to 1.6x of ember's previous
+(inexact) backward.
 
 Grouped convolutions (each group a multiple of 16 input and output channels): see
 :func:`grouped_input_chains`, :func:`grouped_grad_weight` and :func:`grouped_grad_bias`.
@@ -51,11 +53,12 @@ from ._onednn_conv import _balanced, _pair
 
 _F32 = np.float32
 _BLOCK = 16  # channels per oneDNN block (AVX-512)
-_BLOCK_W = 8  # channels per weight-gradient product (only its diagonal is kept: few)
+_BLOCK_W = 16  # channels per weight-gradient product (only its diagonal is kept)
 _OH_BLOCK = 15  # output rows per kernel call (backward weights)
 _OW_UNROLL = 30  # more output columns than this are cut into blocks ...
 _OW_BLOCK = 15  # ... of this many
 _GX_CHUNK = 1 << 15  # elements of the input gradient summed at once (stays in the cache)
+_HALFWAY = np.iinfo(np.int64).min  # (a float64's low 29 bits 1000...0, shifted to the top)
 
 
 def _geometry(x_shape, w_shape, stride, padding):
@@ -106,16 +109,55 @@ def _column_blocks(ow, r_pad):
     return cols
 
 
+def _image_blocks(oh, ow, r_pad):
+    """The blocks (first row, last row + 1, first column, last column + 1) of one image's
+    output positions in the order the weight chains take them (row by row within one)."""
+    cols = _column_blocks(ow, r_pad)
+    return [(r0, min(oh, r0 + _OH_BLOCK), c0, c1) for r0 in range(0, oh, _OH_BLOCK)
+            for c0, c1 in cols]
+
+
 def _image_order(oh, ow, r_pad):
     """The output positions (flat, row * OW + column) of one image in the order the weight
     chains take them."""
-    order = []
-    cols = _column_blocks(ow, r_pad)
-    for r0 in range(0, oh, _OH_BLOCK):
-        rows = np.arange(r0, min(oh, r0 + _OH_BLOCK))
-        for c0, c1 in cols:
-            order.append((rows[:, None] * ow + np.arange(c0, c1)[None, :]).reshape(-1))
-    return np.concatenate(order)
+    return np.concatenate([(np.arange(y0, y1)[:, None] * ow + np.arange(x0, x1)).reshape(-1)
+                           for y0, y1, x0, x1 in _image_blocks(oh, ow, r_pad)])
+
+
+def _copy_blocks(src, blocks, L, r0, r1, dst):
+    """Chain rows r0 .. r1-1 (image, then output position in the order of ``blocks``, each
+    image's L positions) of ``src`` (N, OH, OW, ...) into ``dst`` (r1 - r0, ...): a whole
+    block at a time, row by row only in a block that the range cuts."""
+    at = 0
+    for i in range(r0 // L, (r1 - 1) // L + 1):
+        a, b = max(r0 - i * L, 0), min(r1 - i * L, L)
+        pos = 0
+        for y0, y1, x0, x1 in blocks:
+            nx = x1 - x0
+            size = (y1 - y0) * nx
+            lo, hi = max(a, pos), min(b, pos + size)
+            if lo == pos and hi == pos + size:
+                dst[at:at + size].reshape((y1 - y0, nx) + src.shape[3:])[...] = \
+                    src[i, y0:y1, x0:x1]
+                at += size
+            elif lo < hi:
+                for y in range(y0 + (lo - pos) // nx, y0 + (hi - 1 - pos) // nx + 1):
+                    row = pos + (y - y0) * nx  # (its first chain row in the image)
+                    u0, u1 = max(lo, row) - row, min(hi, row + nx) - row
+                    dst[at:at + u1 - u0] = src[i, y, x0 + u0:x0 + u1]
+                    at += u1 - u0
+            pos += size
+
+
+def _no_tiny_sums(g, w):
+    """Whether every nonzero product of ``g`` and ``w`` is a multiple of 2**-125 (each
+    factor a multiple of 2**-23 times its smallest nonzero magnitude, rounded down to a
+    power of 2): then so is every partial sum of the input gradient's chains, and none
+    lies in (0, 2**-125), where the float64 sum could round twice."""
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        mg = np.min(np.abs(g), where=g != 0, initial=np.inf)
+        mw = np.min(np.abs(w), where=w != 0, initial=np.inf)
+        return bool(np.float64(mg) * np.float64(mw) >= 2.0 ** -77)  # (NaN: False)
 
 
 def grad_input(g, w, x_shape, stride=1, padding=0):
@@ -123,69 +165,106 @@ def grad_input(g, w, x_shape, stride=1, padding=0):
     output gradient is ``g`` (N, C, OH, OW): per input position one FMA chain from +0 over
     the taps that reach it, kernel row then column ascending.
 
-    With a stride, the input positions fall into classes (row and column modulo the
-    stride) reached by the same taps; each class is summed over just its own taps.  Each
-    fused multiply-add is the float64 product (exact) plus the float32 sum so far, rounded
-    to float64 and then to float32: that equals the one float32 rounding except where the
-    float64 sum lies exactly halfway between two float32 or below 2**-125; a block of images
-    where any does is redone by :func:`ember._random._fma32`, which fixes those.  The blocks
-    stay in the cache."""
+    With a stride, the input positions fall into phases (row and column modulo the
+    stride) reached by the same taps; each phase is summed over just its own taps, each tap
+    reading ``g`` shifted by (dy, dx).  ``g``'s planes are laid out flat, channel-major
+    (channel, image), in rows of WP and planes of HP rows with zeros after each row's and
+    each plane's data, so that a shift is one offset into the flat array (a tap that misses
+    ``g`` reads a zero: +0 to the chain) and each phase's output is computed on the same
+    grid, its columns and rows past its own size thrown away.  See :func:`_tap_chains`."""
     s, p = _pair(stride), _pair(padding)
     n, c, h, wd = x_shape
     kh, kw = w.shape[2:]
     oh, ow = g.shape[2:]
-    # g with KH / KW zeros around it: the taps that miss it read zeros (+0 to the chain)
-    gp = np.zeros((n, c, oh + 2 * kh, ow + 2 * kw), _F32)
-    gp[:, :, kh:kh + oh, kw:kw + ow] = g
     out = np.zeros((n, c, h, wd), _F32)
+    phases = []
     for a in range(min(s[0], h)):
-        rows = [(i, kh + (a + p[0] - i) // s[0]) for i in range(kh) if (a + p[0] - i) % s[0] == 0]
+        rows = [(i, (a + p[0] - i) // s[0]) for i in range(kh) if (a + p[0] - i) % s[0] == 0]
         nh = len(range(a, h, s[0]))
         for b in range(min(s[1], wd)):
-            cols = [(j, kw + (b + p[1] - j) // s[1]) for j in range(kw)
+            cols = [(j, (b + p[1] - j) // s[1]) for j in range(kw)
                     if (b + p[1] - j) % s[1] == 0]
-            nw = len(range(b, wd, s[1]))
-            taps = [(i, j, y0, x0) for i, y0 in rows for j, x0 in cols]
+            taps = [(i, j, dy, dx) for i, dy in rows for j, dx in cols]
             if taps:
-                out[:, :, a::s[0], b::s[1]] = _tap_chains(gp, w, taps, nh, nw)
+                phases.append((a, b, nh, len(range(b, wd, s[1])), taps))
+    if not phases:
+        return out
+    dys = [t[2] for ph in phases for t in ph[4]]
+    dxs = [t[3] for ph in phases for t in ph[4]]
+    nh_max, nw_max = max(ph[2] for ph in phases), max(ph[3] for ph in phases)
+    # a read left of a row lands in the previous row's zeros, one above a plane in the
+    # previous plane's zero rows; no read of a kept output position passes its row or plane
+    wp = max(ow - min(0, min(dxs)), nw_max + max(0, max(dxs)))
+    hp = max(oh - min(0, min(dys)), nh_max + max(0, max(dys)))
+    pp = hp * wp
+    lead = max(0, -(min(dys) * wp + min(dxs)))
+    planes = n * c
+    gf = np.zeros(lead + planes * pp + max(0, max(dys) * wp + max(dxs)), _F32)
+    gf[lead:lead + planes * pp].reshape(c, n, hp, wp)[:, :, :oh, :ow] = g.transpose(1, 0, 2, 3)
+    no_tiny = _no_tiny_sums(g, w)
+    for a, b, nh, nw, taps in phases:
+        offs = [lead + dy * wp + dx for _, _, dy, dx in taps]
+        acc = _tap_chains(gf, offs, w, n, pp, taps, no_tiny)
+        out[:, :, a::s[0], b::s[1]] = \
+            acc.reshape(c, n, hp, wp)[:, :, :nh, :nw].transpose(1, 0, 2, 3)
     return out
 
 
-def _tap_chains(gp, w, taps, nh, nw):
-    """(N, C, nh, nw): per position one FMA chain from +0 over ``taps`` (kernel row, kernel
-    column, first row and column of ``gp`` read), ``gp[.., y0 + t, x0 + u] * w[c, 0, i, j]``."""
+def _tap_chains(gf, offs, w, n, pp, taps, no_tiny):
+    """(C * N * PP,) flat: per position q one FMA chain from +0 over ``taps`` (kernel row,
+    kernel column, ...), ``gf[q + offs[t]] * w[channel of q's plane, 0, i, j]``, the planes
+    (PP long) channel-major.
+
+    Each fused multiply-add is the float64 product (exact) plus the float32 sum so far,
+    rounded to float64 and then to float32: that equals the one float32 rounding except
+    where the float64 sum lies exactly halfway between two float32 (its low 29 bits
+    1000...0: those bits shifted to the top give the smallest int64) or in (0, 2**-125)
+    (ruled out at once where :func:`_no_tiny_sums` says so); a block where any does is
+    redone by :func:`ember._random._fma32`, which fixes those.  The blocks stay in the
+    cache; each block's ``g`` is widened to float64 once for all taps, and the blocks'
+    planes of one channel are multiplied by their weight in one go."""
     from .._random import _TINY_BITS, _fma32
 
-    n, c = gp.shape[:2]
-    w64 = w[:, 0].astype(np.float64)
-    out = np.empty((n, c, nh, nw), _F32)
-    step = max(1, _GX_CHUNK // max(1, c * nh * nw))
-    low, half = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
-    mag, one = np.uint64(0x7FFFFFFFFFFFFFFF), np.uint64(1)
-    for n0 in range(0, n, step):
-        n1 = min(n, n0 + step)
-        acc = np.zeros((n1 - n0, c, nh, nw), _F32)
-        acc64 = np.zeros(acc.shape, np.float64)
-        buf = np.empty(acc.shape, np.float64)
-        bits = buf.view(np.uint64)
-        tmp = np.empty(acc.shape, np.uint64)
-        for i, j, y0, x0 in taps:
-            tap = gp[n0:n1, :, y0:y0 + nh, x0:x0 + nw]
+    c, kw = w.shape[0], w.shape[3]
+    planes = c * n
+    w64 = w.reshape(c, -1).astype(np.float64)
+    lo, hi = min(offs), max(offs)
+    step = max(1, _GX_CHUNK // pp)
+    out = np.empty(planes * pp, _F32)
+    size = min(planes, step) * pp
+    g64 = np.empty(size + hi - lo)
+    buf = np.empty(size)
+    bits = buf.view(np.int64)
+    top = np.empty(size, np.int64)
+    mag, one, shift = np.uint64(0x7FFFFFFFFFFFFFFF), np.uint64(1), np.int64(35)
+    for p0 in range(0, planes, step):
+        p1 = min(planes, p0 + step)
+        m = (p1 - p0) * pp
+        runs = [(max(p0, ch * n) * pp - p0 * pp, min(p1, ch * n + n) * pp - p0 * pp, ch)
+                for ch in range(p0 // n, (p1 - 1) // n + 1)]  # (its planes per channel)
+        base = p0 * pp
+        g64[:m + hi - lo] = gf[base + lo:base + m + hi]
+        acc = np.zeros(m, _F32)
+        b, t_top = buf[:m], top[:m]
+        for (i, j, _, _), off in zip(taps, offs):
+            tap = g64[off - lo:off - lo + m]
             with np.errstate(invalid="ignore", over="ignore"):
-                np.multiply(tap, w64[None, :, i, j, None, None], out=buf)  # (exact)
-                buf += acc64
-            np.bitwise_and(bits, low, out=tmp)
-            risky = (tmp == half).any()
-            if not risky:
-                np.bitwise_and(bits, mag, out=tmp)
-                tmp -= one  # (an exact zero wraps to the top: it needs no fix)
-                risky = (tmp < _TINY_BITS).any()
+                for r0, r1, ch in runs:
+                    np.multiply(tap[r0:r1], w64[ch, i * kw + j], out=b[r0:r1])  # (exact)
+                b += acc
+            np.left_shift(bits[:m], shift, out=t_top)
+            risky = t_top.min() == _HALFWAY
+            if not risky and not no_tiny:
+                u = t_top.view(np.uint64)
+                np.bitwise_and(bits[:m].view(np.uint64), mag, out=u)
+                u -= one  # (an exact zero wraps to the top: it needs no fix)
+                risky = u.min() < _TINY_BITS
             if risky:
-                acc = _fma32(np.ascontiguousarray(tap), w[None, :, 0, i, j, None, None], acc)
+                wq = np.repeat(w[:, 0, i, j], n)[p0:p1].repeat(pp)
+                acc = _fma32(gf[base + off:base + off + m], wq, acc)
             else:
-                np.copyto(acc, buf, casting="unsafe")
-            acc64[...] = acc
-        out[n0:n1] = acc
+                np.copyto(acc, b, casting="unsafe")
+        out[base:base + m] = acc
     return out
 
 
@@ -211,34 +290,32 @@ def grad_weight(x, g, w_shape, stride=1, padding=0, threads=1, kmax=448):
     s, p, oh, ow, _, right = _geometry(x.shape, w_shape, stride, padding)
     taps = kh * kw
     L = oh * ow
-    order = _image_order(oh, ow, max(0, right))
-    plain = bool((order == np.arange(L)).all())  # (rows and columns in one block each)
-    oy, ox = order // ow, order % ow
-    # channels last: a window's taps of a channel block are then runs of that block
-    xl = np.zeros((n, h + 2 * p[0], wd + 2 * p[1], c), _F32)
-    xl[:, p[0]:p[0] + h, p[1]:p[1] + wd] = x.transpose(0, 2, 3, 1)
-    gl = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n, L, c)
+    blocks = _image_blocks(oh, ow, max(0, right))
+    bw = _BLOCK_W
+    nb = -(-c // bw)
+    # per block of channels its own channels-last copy: a window's taps of one kernel row
+    # are then one contiguous run (KW times the block's channels)
+    xl = np.zeros((nb, n, h + 2 * p[0], wd + 2 * p[1], bw), _F32)
+    gl = np.empty((nb, n, oh, ow, bw), _F32)
+    for b in range(nb):
+        c0, c1 = b * bw, min(c, b * bw + bw)
+        xl[b, :, p[0]:p[0] + h, p[1]:p[1] + wd, :c1 - c0] = x[:, c0:c1].transpose(0, 2, 3, 1)
+        gl[b, ..., :c1 - c0] = g[:, c0:c1].transpose(0, 2, 3, 1)
     runs = [(a * L, b * L) for a, b in _batch_runs(n, c, threads)]
     out = np.empty((c, taps), _F32)
-    for c0 in range(0, c, _BLOCK_W):
-        c1 = min(c, c0 + _BLOCK_W)
+    for b in range(nb):
+        c0, c1 = b * bw, min(c, b * bw + bw)
         m = c1 - c0
         # chain rows (image, position in chain order): U = g (R, m), V = windows (R, taps, m)
-        xb = xl[..., c0:c1]
+        xb = xl[b, ..., :m]
         sn, sh, sw, sc = xb.strides
         win = np.lib.stride_tricks.as_strided(
             xb, (n, oh, ow, kh, kw, m), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
-        if plain:  # (copied straight from the windows, as the chain needs them)
-            def fill(r0, r1, u, v, win=win, c0=c0, c1=c1):
-                u[...] = gl.reshape(n * L, c)[r0:r1, c0:c1]
-                _oc.copy_windows(win, r0, r1, v)
-        else:
-            u_all = gl[:, order, c0:c1].reshape(n * L, m)
-            v_all = win[:, oy, ox].reshape(n * L, taps * m)
+        gb = gl[b, ..., :m]
 
-            def fill(r0, r1, u, v, u_all=u_all, v_all=v_all):
-                u[...] = u_all[r0:r1]
-                v[...] = v_all[r0:r1]
+        def fill(r0, r1, u, v, win=win, gb=gb):
+            _copy_blocks(gb, blocks, L, r0, r1, u)
+            _copy_blocks(win, blocks, L, r0, r1, v.reshape((r1 - r0,) + win.shape[3:]))
 
         full = _chain.outer_chain(runs, m, taps * m, fill, kmax)
         if full is None:
@@ -264,9 +341,10 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
     - strided with more output channels per group (``brgconv_strided``): as for
       ``groups=1``, one chain over all taps and the group's output channels, or, where the
       input width is a multiple of the column stride, one chain over (kernel row, output
-      channel) per kernel column, added in order of the column; not reproduced there on 2
-      threads with fewer than 4 images times 16-channel blocks of a group (the threads may
-      split the width);
+      channel) per kernel column, added in order of the column; not reproduced there with
+      a padding of 2 or more, nor on 2 threads with fewer than 4 images times 16-channel
+      blocks of a group where ``_onednn_conv.strided_width_whole`` says the threads may
+      cut the width;
     - a padding as wide as the kernel (``gemm:jit``, or ``brgconv_strided:avx2``), and for
       ``brgconv_strided`` one over half the kernel: None."""
     n, c, _, wd = x_shape
@@ -279,7 +357,11 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
     if max(p[0], bottom) > kh // 2 or max(p[1], right) > kw // 2:
         return None  # (sums otherwise: 3x3, stride 2, padding 2 for one; not mapped)
     if wd % s[1] == 0:
-        if threads > 1 and n * -(-cg // _BLOCK) < 2 * threads:
+        if p[1] >= 2:
+            return None  # (wrong at any batch, as for groups=1: see _bwd_data_kernel)
+        if (threads > 1 and n * -(-cg // _BLOCK) < 2 * threads
+                and not _oc.strided_width_whole((n, cg) + tuple(x_shape[2:]), w_shape, s, p,
+                                              threads, groups)):
             return None
         return [(range(kh), range(j, j + 1), (0, og)) for j in range(kw)]
     return [(range(kh), range(kw), (0, og))]

@@ -211,3 +211,20 @@ def conv2d_grads(mod, x, w, b, g, stride, padding):
     y = mod.nn.functional.conv2d(*ts[:2], ts[2] if len(ts) == 3 else None, stride, padding)
     y.backward(mod.tensor(g))
     return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+
+def bits(a):
+    """The float32 bits of ``a`` as unsigned integers (comparisons that tell -0 from +0 and
+    see every last bit)."""
+    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
+
+
+def conv_exact(torch):
+    """The skip mark of the tests of PyTorch's float32 convolution orders: reproduced only
+    on the measured processor (where ember's emulation says so), against a torch with
+    oneDNN."""
+    from ember._ops import _onednn_conv
+
+    return pytest.mark.skipif(
+        not (_onednn_conv.emulated() and torch.backends.mkldnn.is_available()),
+        reason="PyTorch's conv2d order is reproduced only on the measured processor")

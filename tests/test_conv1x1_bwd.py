@@ -16,7 +16,7 @@ import pytest
 import ember
 from ember._ops import _chain, _conv1x1_bwd as B1, _onednn_conv as OC
 
-from diff import assert_same_training, classifier_steps, pinned_threads
+from diff import assert_same_training, bits, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -29,10 +29,6 @@ exact = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _two_threads():
     yield from pinned_threads(torch, ember, 2)
-
-
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
 
 
 def _operands(n, c, h, w, o, s, seed):
@@ -94,7 +90,7 @@ def test_gradients_bit_for_bit(shape):
            OC.conv2d_grad_bias(g, x.shape, wt.shape, s, threads=threads))
     for e, t in zip(got, _torch_grads(x, wt, g, s, threads), strict=True):
         assert e.shape == t.shape and e.dtype == np.float32
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 @exact
@@ -116,7 +112,7 @@ def test_orders_are_not_trivial():
     per_image = _chain.outer_chain([(i * size, (i + 1) * size) for i in range(n)], o, c,
                                    fill, OC._KMAX)
     for other in (one, per_image):
-        assert (_bits(other.reshape(tw.shape)) != _bits(tw)).mean() > 0.3
+        assert (bits(other.reshape(tw.shape)) != bits(tw)).mean() > 0.3
     # 2 threads over the batch, each image one chain (676 positions, blocks of 13)
     plan, used = B1._weights_plan(n, c, o, h, h, 2)
     assert used == 2 and [len(p) for p in plan] == [16, 16]
@@ -181,7 +177,7 @@ def test_uneven_stride_forward_runs_direct_kernel(shape):
     b = np.linspace(-1, 1, o).astype(np.float32)
     assert OC.route(x.shape, wt.shape, s, threads=2) == "onednn"
     t = F.conv2d(torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(b), s).numpy()
-    assert (_bits(OC.conv2d(x, wt, b, s, threads=2)) == _bits(t)).all()
+    assert (bits(OC.conv2d(x, wt, b, s, threads=2)) == bits(t)).all()
 
 
 @exact
@@ -200,4 +196,4 @@ def test_conv1d_kernel_1_through_autograd(n, c, length, o, s):
         y.backward(mod.tensor(g.reshape(tuple(y.shape))))
         out.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
     for e, t in zip(*out, strict=True):
-        assert e.shape == t.shape and (_bits(e) == _bits(t)).all()
+        assert e.shape == t.shape and (bits(e) == bits(t)).all()

@@ -15,12 +15,12 @@ import pytest
 from ember import _blas
 from ember._ops import _onednn_conv as OC
 
+from diff import bits, conv_exact
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-exact = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+exact = conv_exact(torch)
 
 _BUDGET = 3e7  # multiply-adds of one weight gradient at most (keeps the file fast)
 
@@ -33,10 +33,6 @@ def _threads():
     torch.set_num_threads(before)
     if blas_before:
         _blas.set_threads(blas_before)
-
-
-def _bits(a):
-    return np.ascontiguousarray(a, np.float32).view(np.uint32)
 
 
 def _random_shape(seed):
@@ -78,8 +74,8 @@ def _compare(shape, threads, seed):
     y = F.conv2d(xt, wtt, bt, s, p)
     _, tw, tb = torch.autograd.grad(y, [xt, wtt, bt], torch.from_numpy(g))
     assert gw.shape == tw.shape and gb.shape == tb.shape and gw.dtype == np.float32
-    bad = (int((_bits(gw) != _bits(tw.numpy())).sum()),
-           int((_bits(gb) != _bits(tb.numpy())).sum()))
+    bad = (int((bits(gw) != bits(tw.numpy())).sum()),
+           int((bits(gb) != bits(tb.numpy())).sum()))
     return bad, OC._bwd_weights_plan(x.shape, wt.shape, s, p, threads)
 
 

@@ -16,22 +16,17 @@ import pytest
 import ember
 from ember._ops import _onednn_conv as OC
 
-from diff import assert_same_training, classifier_steps, conv2d_grads, pinned_threads
+from diff import (assert_same_training, bits, classifier_steps, conv2d_grads,
+                  conv_exact, pinned_threads)
 
 torch = pytest.importorskip("torch")
 
-exact = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+exact = conv_exact(torch)
 
 
 @pytest.fixture(autouse=True)
 def _threads():
     yield from pinned_threads(torch, ember, 2)
-
-
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
 
 
 def _few_unit_shapes(seed, count):
@@ -85,7 +80,7 @@ def test_few_images_input_gradient_bit_for_bit(shape):
     ours = conv2d_grads(ember, x, w, None, g, s, p)
     theirs = conv2d_grads(torch, x, w, None, g, s, p)
     for e, t in zip(ours, theirs, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 # (shape, width block PyTorch's threads used: found black-box)
@@ -106,9 +101,9 @@ def test_split_width_refused_and_its_blocks(shape, block):
     assert not OC.strided_width_whole(x.shape, w.shape, (s, s), (p, p), 2)
     assert OC.conv2d_grad_input(g, w, x.shape, s, p, threads=2) is None
     whole = OC.sum_width_blocks(g, w, x.shape, (s, s), (p, p), wd)
-    assert (_bits(whole) != _bits(t)).any()
+    assert (bits(whole) != bits(t)).any()
     got = OC.sum_width_blocks(g, w, x.shape, (s, s), (p, p), block)
-    assert (_bits(got) == _bits(t)).all()
+    assert (bits(got) == bits(t)).all()
 
 
 def _on_phase(plans, p, s):
@@ -145,7 +140,7 @@ def test_grouped_few_images_bit_for_bit(n, groups, cg, og, hw, k, s, p):
         y = mod.nn.functional.conv2d(xt, mod.tensor(w), None, s, p, 1, groups)
         y.square().sum().backward()
         out.append(xt.grad.numpy())
-    assert (_bits(out[0]) == _bits(out[1])).all()
+    assert (bits(out[0]) == bits(out[1])).all()
 
 
 def test_grouped_padding_two_refused():
@@ -173,7 +168,7 @@ def test_dcgan_transposed_batch_two_bit_for_bit():
                                 2, 1, threads=2) is not None
     for e, t in zip(*out, strict=True):
         assert e.shape == t.shape
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 def _strided_cnn(mod):

@@ -18,12 +18,12 @@ import pytest
 from ember import _blas
 from ember._ops import _onednn_conv as OC
 
+from diff import conv_exact
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-pytestmark = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+pytestmark = conv_exact(torch)
 
 
 @pytest.fixture(autouse=True)

@@ -16,22 +16,17 @@ import ember
 from ember._ops import _chain, _onednn_conv as OC
 from ember._random import _fma32
 
-from diff import assert_same_training, classifier_steps, conv2d_grads, pinned_threads
+from diff import (assert_same_training, bits, classifier_steps, conv2d_grads,
+                  conv_exact, pinned_threads)
 
 torch = pytest.importorskip("torch")
 
-exact = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+exact = conv_exact(torch)
 
 
 @pytest.fixture(autouse=True, params=[2])
 def _threads(request):
     yield from pinned_threads(torch, ember, request.param)
-
-
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
 
 
 # -- the chain engine ----------------------------------------------------------------------
@@ -65,10 +60,10 @@ def test_outer_chain_is_one_fma_chain(r, p, q, cut, monkeypatch):
         vv[...] = v[r0:r1]
 
     got = _chain.outer_chain(runs, p, q, fill, OC._KMAX)
-    assert (_bits(got) == _bits(_fma_reference(u, v, runs))).all()
+    assert (bits(got) == bits(_fma_reference(u, v, runs))).all()
     # (the chain's roundings show: it is not the sum rounded once)
     if r > 100:
-        assert (_bits(got) != _bits(u.astype(np.float64).T @ v)).any()
+        assert (bits(got) != bits(u.astype(np.float64).T @ v)).any()
 
 
 @exact
@@ -91,7 +86,7 @@ def test_outer_chain_non_finite_sums():
         want = np.float32([[np.inf, np.inf, np.inf], [300, 300, np.inf]]) + \
             np.float32([[-np.inf, -np.inf, -np.inf], [300, 300, 300]])
     assert np.isnan(want[0]).all()
-    assert (_bits(got) == _bits(want)).all()
+    assert (bits(got) == bits(want)).all()
 
 
 # -- F.conv2d / F.conv1d gradients -----------------------------------------------------------
@@ -125,7 +120,7 @@ def test_conv2d_gradients_bit_for_bit(shape):
     seed = sum(shape[:6])
     for e, t in zip(_grads(ember, shape, seed), _grads(torch, shape, seed), strict=True):
         assert e.shape == t.shape
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 @exact
@@ -139,7 +134,7 @@ def test_conv1d_gradients_bit_for_bit(n, c, l, o, k, p):
         conv(x).square().sum().backward()
         out.append([conv.weight.grad.numpy(), conv.bias.grad.numpy()])
     for e, t in zip(*out, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 # -- seeded CNN training ------------------------------------------------------------------
@@ -210,7 +205,7 @@ def test_conv_transpose_bit_for_bit(shape, nd):
     for e, t in zip(_deconv(ember, nd, shape, seed), _deconv(torch, nd, shape, seed),
                     strict=True):
         assert e.shape == t.shape
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 def _autoencoder(mod, steps=5, batch=16):

@@ -14,17 +14,13 @@ import pytest
 import ember
 from ember._ops import _dw_conv_bwd as DW, _onednn_conv as OC
 
-from diff import assert_same_training, classifier_steps, pinned_threads
+from diff import assert_same_training, bits, classifier_steps, pinned_threads
 
 torch = pytest.importorskip("torch")
 
 exact = pytest.mark.skipif(
     not (OC.emulated() and OC._ger_ok() and torch.backends.mkldnn.is_available()),
     reason="PyTorch's conv2d order is reproduced only on the measured processor")
-
-
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
 
 
 def _grads(mod, x, w, b, g, stride, padding, groups):
@@ -93,7 +89,7 @@ def test_conv2d_backward_bits(shape, threads):
         if name in ("weight", "bias") and shape in WEIGHTS_UNMAPPED:
             np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)  # (ember's own order)
         else:
-            assert (_bits(e) == _bits(t)).all(), name
+            assert (bits(e) == bits(t)).all(), name
 
 
 @exact
@@ -138,7 +134,7 @@ def test_depthwise_conv1d_backward_bits(shape):
     finally:
         next(with_threads, None)
     for e, t in zip(*res, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 def _input_grad(mod, x, w, g, stride, padding):
@@ -172,11 +168,11 @@ def test_input_gradient_double_rounding(case):
         got, want = (_input_grad(mod, x, w, g, s, p) for mod in (ember, torch))
     finally:
         next(with_threads, None)
-    assert (_bits(got) == _bits(want)).all()
+    assert (bits(got) == bits(want)).all()
     if case == "halfway":  # (rounding float64 sums to float32 would differ)
         w1 = w[None, :, 0, 0, 1, None, None].astype(np.float64)
         naive = (g[..., :-1] * w1 + g[..., 1:]).astype(np.float32)
-        assert (_bits(naive) != _bits(got[..., 1:-1])).any()
+        assert (bits(naive) != bits(got[..., 1:-1])).any()
 
 
 def test_weight_chain_order():

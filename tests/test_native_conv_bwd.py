@@ -14,22 +14,17 @@ import pytest
 import ember
 from ember._ops import _native_conv_bwd as NB, _onednn_conv as OC
 
-from diff import assert_same_training, classifier_steps, conv2d_grads, pinned_threads
+from diff import (assert_same_training, bits, classifier_steps, conv2d_grads,
+                  conv_exact, pinned_threads)
 
 torch = pytest.importorskip("torch")
 
-exact = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+exact = conv_exact(torch)
 
 
 @pytest.fixture(autouse=True, params=[2, 1], ids=["t2", "t1"])
 def _threads(request):
     yield from pinned_threads(torch, ember, request.param)
-
-
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a), np.float32).view(np.uint32)
 
 
 # (C, H, W, O, KH, KW, stride, padding, bias)
@@ -78,7 +73,7 @@ def test_conv2d_batch1_gradients_bit_for_bit(shape):
     seed = sum(shape[:6])
     for e, t in zip(_grads(ember, shape, seed), _grads(torch, shape, seed), strict=True):
         assert e.shape == t.shape
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 @exact
@@ -90,10 +85,10 @@ def test_naive_orders_differ():
     torch.nn.functional.conv2d(tx, tw, None, 1, 1).backward(torch.tensor(g))
     cols = NB.columns(x[0], 3, 3, (1, 1), (1, 1))
     naive = (g[0].reshape(32, -1) @ cols.T).reshape(wt.shape)
-    assert (_bits(naive) != _bits(tw.grad)).any()
-    assert (_bits(NB.grad_weight(x, g, wt.shape, 1, 1)) == _bits(tw.grad)).all()
+    assert (bits(naive) != bits(tw.grad)).any()
+    assert (bits(NB.grad_weight(x, g, wt.shape, 1, 1)) == bits(tw.grad)).all()
     gi = NB.grad_input(g, wt, x.shape, 1, 1)
-    assert (_bits(gi) == _bits(tx.grad)).all()
+    assert (bits(gi) == bits(tx.grad)).all()
 
 
 @exact
@@ -110,8 +105,8 @@ def test_misaligned_operands():
         gs = buf[start:start + g.size].reshape(g.shape)
         gs[...] = g
         assert gs.ctypes.data % 16 == 4 * shift
-        assert (_bits(NB.grad_weight(x, gs, wt.shape, 1, 0)) == _bits(tw.grad)).all()
-        assert (_bits(NB.grad_input(gs, wt, x.shape, 1, 0)) == _bits(tx.grad)).all()
+        assert (bits(NB.grad_weight(x, gs, wt.shape, 1, 0)) == bits(tw.grad)).all()
+        assert (bits(NB.grad_input(gs, wt, x.shape, 1, 0)) == bits(tx.grad)).all()
 
 
 @exact
@@ -126,7 +121,7 @@ def test_conv1d_batch1_gradients_bit_for_bit(c, length, o, k, s, p):
         conv(x).square().sum().backward()
         out.append([x.grad.numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy()])
     for e, t in zip(*out, strict=True):
-        assert (_bits(e) == _bits(t)).all()
+        assert (bits(e) == bits(t)).all()
 
 
 def test_bwd_route_native_and_declined():

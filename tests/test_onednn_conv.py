@@ -14,12 +14,12 @@ import pytest
 from ember import _blas
 from ember._ops import _onednn_conv as OC
 
+from diff import bits, conv_exact
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-exact = pytest.mark.skipif(
-    not (OC.emulated() and torch.backends.mkldnn.is_available()),
-    reason="PyTorch's conv2d order is reproduced only on the measured processor")
+exact = conv_exact(torch)
 
 
 @pytest.fixture(autouse=True)
@@ -36,10 +36,6 @@ def _two_threads():
         _blas.set_threads(blas_before)
 
 
-def _bits(a):
-    return np.ascontiguousarray(a, np.float32).view(np.uint32)
-
-
 def _compare(x, w, b, stride=1, padding=0, dilation=1, threads=2, groups=1):
     """(route, differing outputs) of ember's conv2d against PyTorch's."""
     torch.set_num_threads(threads)
@@ -52,7 +48,7 @@ def _compare(x, w, b, stride=1, padding=0, dilation=1, threads=2, groups=1):
     if e is None:
         return how, None
     assert e.shape == t.shape and e.dtype == np.float32
-    return how, int((_bits(e) != _bits(t)).sum())
+    return how, int((bits(e) != bits(t)).sum())
 
 
 def _operands(rng, n, c, h, w, o, kh, kw, relu=False):
@@ -273,7 +269,7 @@ def test_conv1d_as_one_row(shape):
     t = F.conv1d(torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(b), s, p, 1, g)
     assert OC.route((n, c, 1, length), (o, c // g, 1, k), (1, s), (0, p), 1, g) == how
     e = OC.conv2d(x[:, :, None], wt[:, :, None], b, (1, s), (0, p), 1, g)
-    assert (_bits(e[:, :, 0]) != _bits(t.numpy())).sum() == 0
+    assert (bits(e[:, :, 0]) != bits(t.numpy())).sum() == 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,10 +301,10 @@ def _compare_backward(n, c, h, w, o, kh, kw, s=1, p=0, threads=2, seed=0):
     tx, tw, tb = _torch_grads(x, wt, g, s, p, True, threads)
     for e, t in ((gi, tx), (gw, tw), (gb, tb)):
         assert e.shape == t.shape and e.dtype == np.float32
-    bad = tuple(int((_bits(e) != _bits(t)).sum()) for e, t in ((gi, tx), (gw, tw), (gb, tb)))
+    bad = tuple(int((bits(e) != bits(t)).sum()) for e, t in ((gi, tx), (gw, tw), (gb, tb)))
     # without a bias the weights' primitive sums the weights in the same order
     tx2, tw2 = _torch_grads(x, wt, g, s, p, False, threads)
-    assert (_bits(tw2) == _bits(tw)).all() and (_bits(tx2) == _bits(tx)).all()
+    assert (bits(tw2) == bits(tw)).all() and (bits(tx2) == bits(tx)).all()
     return bad
 
 
@@ -353,11 +349,11 @@ def test_backward_long_chains():
     g = (rng.standard_normal((2, 40, 20, 20)) / 100).astype(np.float32)
     for threads in (2, 1):
         tx, tw, tb = _torch_grads(x, wt, g, 1, 3, True, threads)
-        assert (_bits(OC.conv2d_grad_input(g, wt, x.shape, 1, 3, threads=threads))
-                == _bits(tx)).all()
+        assert (bits(OC.conv2d_grad_input(g, wt, x.shape, 1, 3, threads=threads))
+                == bits(tx)).all()
     gw = OC.conv2d_grad_weight(x, g, wt.shape, 1, 3, threads=1)
-    assert (_bits(gw) == _bits(tw)).all()
-    assert (_bits(OC.conv2d_grad_bias(g, x.shape, wt.shape, 1, 3, threads=1)) == _bits(tb)).all()
+    assert (bits(gw) == bits(tw)).all()
+    assert (bits(OC.conv2d_grad_bias(g, x.shape, wt.shape, 1, 3, threads=1)) == bits(tb)).all()
 
 
 @exact
@@ -385,17 +381,17 @@ def test_backward_orders_are_not_trivial():
     _, tw, tb = _torch_grads(x, wt, g, 1, 0, True, 2)
     one_w = OC.conv2d_grad_weight(x, g, wt.shape, threads=1)
     one_b = OC.conv2d_grad_bias(g, x.shape, wt.shape, threads=1)
-    assert (_bits(one_w) != _bits(tw)).mean() > 0.3 and (one_b != tb).any()
+    assert (bits(one_w) != bits(tw)).mean() > 0.3 and (one_b != tb).any()
     plan = OC._bwd_weights_plan(x.shape, wt.shape, 1, 0, 2)
     assert plan[0] == [(0, 45), (45, 90)]  # (rows: image 2 is cut at its 9th row)
     x, wt, _ = _operands(rng, 4, 16, 12, 12, 32, 3, 3)
     g = rng.standard_normal((4, 32, 5, 5)).astype(np.float32)
     tx, _, _ = _torch_grads(x, wt, g, 2, 0, True, 2)
     ok = OC.conv2d_grad_input(g, wt, x.shape, 2, 0)
-    assert (_bits(ok) == _bits(tx)).all()
+    assert (bits(ok) == bits(tx)).all()
     x13 = np.zeros((4, 16, 13, 13), np.float32)  # (odd width: the other strided order)
     other = OC.conv2d_grad_input(g, wt, x13.shape, 2, 0)[:, :, :12, :12]
-    assert (_bits(other) != _bits(tx)).mean() > 0.2
+    assert (bits(other) != bits(tx)).mean() > 0.2
 
 
 @exact

@@ -837,7 +837,8 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     None where :func:`bwd_route` says the shape is not reproduced, and for the strided
     kernel with a width a multiple of the stride on 2 threads with fewer than 4 images times
     16-channel blocks where :func:`strided_width_whole` says its threads may cut the width
-    into blocks (their chains: :func:`strided_width_chains`; the block size is not mapped)."""
+    into blocks (their chains are recorded in ``tests/test_conv_bwd_width_split.py``; the
+    block size is not mapped)."""
     g = np.asarray(g, _F32)
     w = np.asarray(w, _F32)
     how = bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype, threads)
@@ -883,9 +884,9 @@ def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     channels each).  Its work items are (image, group, input-channel block, row block,
     width block), dealt out in equal runs; where the others leave the threads unevenly
     loaded it may cut the width into blocks, each block then summing its own way (an edge
-    block's kernel columns one chain each, an inner block's columns together: see
-    :func:`strided_width_chains`), at a block size chosen by a cost model ember does not
-    reproduce.  Measured on 2 threads (410 random shapes, 1 to 7 images, 1 to 48
+    block's kernel columns one chain each, an inner block's columns together: recorded
+    in ``tests/test_conv_bwd_width_split.py``), at a block size chosen by a cost model
+    ember does not reproduce.  Measured on 2 threads (410 random shapes, 1 to 7 images, 1 to 48
     channels, 4 to 32 pixels a side, kernels 2 to 7, strides 2 and 3, padding 0 and 1):
     the whole width is one block wherever the other items come out even (258 of 258),
     counting the channels in blocks of 16 up to 16 channels and of 32 above, and the rows
@@ -926,67 +927,6 @@ def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     while rows < h and (rows % s[0] or (h % s[0] == 0 and h % rows)):
         rows += 1
     return jobs * -(-h // rows) % 2 == 0
-
-
-def strided_width_chains(x_shape, w_shape, s, p, block):
-    """The chains of ``brgconv_strided`` (input width a multiple of the column stride)
-    where its threads cut the width into blocks of ``block`` columns (a multiple of the
-    stride dividing the width): for each block and column phase, a list of (first, stop)
-    kernel-column ranges, each range one FMA chain over (kernel row, kernel column,
-    output channel) of the taps that phase reads, the chains added in order.  Within a
-    block, a kernel column whose taps stay inside the output gradient for every column of
-    the phase is "full"; the full columns from the first full one (of the phase) to the
-    last make one chain, the columns before and after one chain each.  With one block
-    (the whole width) and padding at most 1 no column is full together with another of
-    its phase: the per-column chains of :func:`conv2d_grad_input`.  Returns
-    ``{(first column, phase): ranges}`` (black-box: each of 649 random shapes, the 239
-    refused ones above included, matched PyTorch at one of the block sizes; which size
-    oneDNN picks is not modelled, see :func:`strided_width_whole`)."""
-    wd, kw = x_shape[3], int(w_shape[3])
-    sw, lp = s[1], p[1]
-    ow = (wd + 2 * lp - kw) // sw + 1
-    m = -(-block // sw)  # columns of one phase in a block
-    plans = {}
-    for b0 in range(0, wd, block):
-        for ph in range(min(sw, wd - b0)):
-            x0 = b0 + ph
-            full, some = [], []
-            for j in range(kw):
-                lo = int((x0 - j + lp) / sw)  # (first output column read; truncated)
-                miss = max(0, -lo) + max(0, lo + m - ow)
-                if miss < m:
-                    some.append(j)
-                    if miss == 0:
-                        full.append(j)
-            # the range's ends, moved up to the first column of this phase
-            first, stop = (some[0], some[-1] + 1) if some else (0, 0)
-            f0, f1 = (full[0], full[-1] + 1) if full else (stop, stop)
-            first += (x0 + lp - first) % sw
-            f0 += (x0 + lp - f0) % sw
-            ranges = [(j, j + 1) for j in range(first, f0, sw)]
-            if f0 < f1:
-                ranges.append((f0, f1))
-            ranges += [(j, j + 1) for j in range(f1, stop, sw)]
-            plans[(b0, ph)] = ranges
-    return plans
-
-
-def sum_width_blocks(g, w, x_shape, s, p, block):
-    """The input gradient as ``brgconv_strided`` sums it with the width cut into blocks of
-    ``block`` columns (:func:`strided_width_chains`): each distinct chain list summed by
-    :func:`sum_input_chains` over the whole input, its columns taken where it applies."""
-    kh = w.shape[2]
-    o = w.shape[0]
-    out = np.empty(x_shape, _F32)
-    done = {}
-    for (b0, ph), ranges in strided_width_chains(x_shape, w.shape, s, p, block).items():
-        key = tuple(ranges)
-        if key not in done:
-            done[key] = sum_input_chains(
-                g, w, x_shape, s, p, [(range(kh), range(a, b), (0, o)) for a, b in ranges])
-        cols = slice(b0 + ph, min(b0 + block, x_shape[3]), s[1])
-        out[..., cols] = done[key][..., cols]
-    return out
 
 
 def sum_input_chains(g, w, x_shape, s, p, chains):

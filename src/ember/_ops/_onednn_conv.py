@@ -102,6 +102,7 @@ _CHUNK = 1 << 22  # float32 im2col elements built at once (16 MiB)
 # The longest chain (kernel taps times channels in a block) one OpenBLAS call sums unbroken:
 # beyond it (512 on this machine, for all but small products) OpenBLAS cuts K itself.
 _KMAX = 448
+_FLAT_COLS = 1 << 18  # float32 columns a stride-1 pass copies at once (1 MiB: in the L2 cache)
 _ONE_MAX = 64  # input channels up to which oneDNN's 1x1 kernel sums one chain (measured)
 # backward weights' thread split (oneDNN's balancing, see _bwd_weights_plan): the weight
 # gradient's weight in the AVX-512 kernel's memory cost; more output rows than this make
@@ -361,6 +362,11 @@ def _onednn(x, w, bias, s, p, d):
         xp, (n, c, kh, kw, oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]),
         writeable=False)
     blocks = channel_blocks(c)
+    if s == (1, 1) and kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
+        offsets = [i * d[0] * xp.shape[3] + j * d[1] for i in range(kh) for j in range(kw)]
+        chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
+                   offsets, (c0, c1)) for c0, c1 in blocks]
+        return _flat_chains(xp, oh, ow, chains, bias)
     step = max(1, _CHUNK // max(1, kh * kw * (blocks[0][1] - blocks[0][0]) * L))
     buf = np.empty(min(n, step) * kh * kw * (blocks[0][1] - blocks[0][0]) * L, _F32)
     for bi, (c0, c1) in enumerate(blocks):
@@ -374,6 +380,48 @@ def _onednn(x, w, bias, s, p, d):
             cols = buf[:(n1 - n0) * k * L].reshape(n1 - n0, kh, kw, c1 - c0, oh, ow)
             cols[...] = win[n0:n1, c0:c1].transpose(0, 2, 3, 1, 4, 5)
             _per_image(a, cols, out, n0, beta)
+    return out
+
+
+def _flat_chains(src, oh, ow, chains, bias=None):
+    """A stride-1 correlation summed as ``chains``: the result (N, M, oh, ow) is ``bias`` (M,)
+    (or nothing) plus, added in order, one FMA chain from +0 per entry ``(a, offsets, (c0,
+    c1))`` of ``chains`` over the rows of ``a`` (K, M), K ordered (offset, channel): the
+    channels ``c0 .. c1-1`` of ``src`` (N, C, HS, WS), each read at the output position
+    plus the offset into its plane (``row * WS + column``).
+
+    Each plane is taken flat, so an offset's columns are one contiguous run of
+    ``(oh - 1) * WS + ow`` values: the output is computed on rows WS wide (the columns past
+    ``ow`` read the next row, and are dropped), and the columns of a batch of images that
+    stays in the cache are copied in whole runs, one ``sgemm`` per batch and chain (a call
+    sums each output as one chain over its K; every chain's K is at most :data:`_KMAX`)."""
+    n, _, hs, ws = src.shape
+    src = np.ascontiguousarray(src, _F32).reshape(n, -1, hs * ws)
+    m = chains[0][0].shape[1]
+    L = (oh - 1) * ws + ow
+    kmost = max(a.shape[0] for a, _, _ in chains)
+    step = max(1, min(n, _FLAT_COLS // (kmost * L)))
+    cols_buf = np.empty(kmost * step * L, _F32)
+    acc_buf = np.empty(m * step * L, _F32)
+    out = np.empty((n, m, oh, ow), _F32)
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        cn = (n1 - n0) * L
+        acc = acc_buf[:m * cn].reshape(m, cn)
+        if bias is not None:
+            acc[...] = bias[:, None]
+        beta = 0.0 if bias is None else 1.0
+        for a, offsets, (c0, c1) in chains:
+            k = a.shape[0]
+            cols = cols_buf[:k * cn].reshape(len(offsets), c1 - c0, n1 - n0, L)
+            for t, off in enumerate(offsets):
+                cols[t] = src[n0:n1, c0:c1, off:off + L].transpose(1, 0, 2)
+            _blas.sgemm(False, True, m, cn, k, a.ctypes.data, m, cols.ctypes.data, cn, beta,
+                        acc.ctypes.data)
+            beta = 1.0
+        rows = np.lib.stride_tricks.as_strided(
+            acc, (m, n1 - n0, oh, ow), (cn * 4, L * 4, ws * 4, 4), writeable=False)
+        out[n0:n1] = rows.transpose(1, 0, 2, 3)
     return out
 
 
@@ -944,6 +992,16 @@ def sum_input_chains(g, w, x_shape, s, p, chains):
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[2:]
+    if (s == (1, 1) and p[0] < kh and p[1] < kw
+            and all(len(r) * len(cz) * (o1 - o0) <= _KMAX for r, cz, (o0, o1) in chains)):
+        # stride 1: g padded so that input position (y, x) reads (y + KH-1 - i, x + KW-1 - j)
+        gp = np.zeros((n, o, h + kh - 1, wd + kw - 1), _F32)
+        gp[:, :, kh - 1 - p[0]:kh - 1 - p[0] + oh, kw - 1 - p[1]:kw - 1 - p[1] + ow] = g
+        flat = [(np.ascontiguousarray(np.stack([w[o0:o1, :, i, j] for i in rows
+                                                for j in colz]).reshape(-1, c)),
+                 [(kh - 1 - i) * gp.shape[3] + kw - 1 - j for i in rows for j in colz],
+                 (o0, o1)) for rows, colz, (o0, o1) in chains]
+        return _flat_chains(gp, h, wd, flat)
     out = np.empty((n, c, h, wd), _F32)
     # g with KH / KW zero rows and columns around it: every tap's read stays inside
     gp = np.zeros((n, o, oh + 2 * (kh + p[0]) + 2, ow + 2 * (kw + p[1]) + 2), _F32)

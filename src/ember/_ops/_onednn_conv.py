@@ -797,7 +797,8 @@ def copy_windows(win, r0, r1, v):
     output rows at a time where it can (the windows are a strided view, not reshapable)."""
     oh, ow = win.shape[1:3]
     L = oh * ow
-    v = v.reshape((r1 - r0,) + win.shape[3:])
+    v = v.view()
+    v.shape = (r1 - r0,) + win.shape[3:]  # (a view, never a copy: v may be a column slice)
     at, r = 0, r0
     while r < r1:
         i, rem = divmod(r, L)
@@ -813,14 +814,29 @@ def copy_windows(win, r0, r1, v):
         r += step
 
 
+def conv2d_grad_weight_bias(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
+                            threads=None):
+    """(:func:`conv2d_grad_weight`, :func:`conv2d_grad_bias`), in one pass over ``g`` where
+    the bias is summed by the weights' runs: its sums are then one more column of the
+    weights' chains, a column of ones (``fma(1, g, s)`` is the rounded add ``s + g``)."""
+    gw = conv2d_grad_weight(x, g, w_shape, stride, padding, dilation, groups, threads,
+                            bias=True)
+    if isinstance(gw, tuple):
+        return gw
+    return gw, conv2d_grad_bias(g, np.shape(x), w_shape, stride, padding, dilation, groups,
+                                threads)
+
+
 def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
-                       threads=None):
+                       threads=None, bias=False):
     """The weight gradient (O, C, KH, KW) of a conv2d of ``x`` (N, C, H, W) whose output
     gradient is ``g`` (N, O, OH, OW), in oneDNN's order: per run of rows of a thread (see
     :func:`_bwd_weights_plan`) one FMA chain from +0 over image, output row, output column
     (taps in the padding are products with 0); the runs' chains then added in order.
     Computed by :func:`ember._ops._chain.outer_chain` (chained sgemm calls).  None where
-    :func:`bwd_route` says the shape is not reproduced, or where a sum is not finite."""
+    :func:`bwd_route` says the shape is not reproduced, or where a sum is not finite.
+    ``bias``: also the bias gradient, as a pair, where its runs are the weights' (see
+    :func:`conv2d_grad_weight_bias`)."""
     x = np.asarray(x, _F32)
     g = np.asarray(g, _F32)
     how = bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype, threads)
@@ -843,7 +859,9 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
         return DW.grouped_grad_weight(x, g, w_shape, groups, stride, padding) if ok else None
     if _bwd_weights_kernel(x.shape, w_shape, stride, padding)[2] is None:
         return None  # (oneDNN's gemm:jit: not mapped)
-    ranges, _, oh, ow = _bwd_weights_plan(x.shape, w_shape, stride, padding, threads)
+    ranges, bias_ranges, oh, ow = _bwd_weights_plan(x.shape, w_shape, stride, padding,
+                                                    threads)
+    bias = bias and bias_ranges == ranges
     s, p = _pair(stride), _pair(padding)
     n, c, _, _ = x.shape
     o, _, kh, kw = w_shape
@@ -855,16 +873,21 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
         xl, (n, oh, ow, kh, kw, c), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
     gflat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * L, o)
 
+    q = c * kh * kw
+
     def fill(r0, r1, u, v):  # output positions r0 .. r1-1 of the batch: g's rows, windows
         u[...] = gflat[r0:r1]
-        copy_windows(win, r0, r1, v)
+        copy_windows(win, r0, r1, v[:, :q])
+        if bias:
+            v[:, q] = 1
 
     runs = [(a * ow, b * ow) for a, b in ranges]
     # (the chains are per weight, so the order of V's columns is free: (KH, KW, C))
-    total = _chain.outer_chain(runs, o, c * kh * kw, fill, _KMAX)
+    total = _chain.outer_chain(runs, o, q + bias, fill, _KMAX)
     if total is None:
         return None
-    return np.ascontiguousarray(total.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+    gw = np.ascontiguousarray(total[:, :q].reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+    return (gw, np.ascontiguousarray(total[:, q])) if bias else gw
 
 
 def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,

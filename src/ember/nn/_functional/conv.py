@@ -389,8 +389,11 @@ def _exact_backward(x, g, w, args, nx, nw, nb):
         O = _onednn_conv
         fx, fw, fb = O.conv2d_grad_input, O.conv2d_grad_weight, O.conv2d_grad_bias
     gx = fx(g, w, x.shape, *conf) if nx else None
-    gw = fw(x, g, w.shape, *conf) if nw else None
-    gb = fb(g, x.shape, w.shape, *conf) if nb else None
+    if nw and nb and not transposed:  # (one pass: the bias rides on the weights' chains)
+        gw, gb = O.conv2d_grad_weight_bias(x, g, w.shape, *conf)
+    else:
+        gw = fw(x, g, w.shape, *conf) if nw else None
+        gb = fb(g, x.shape, w.shape, *conf) if nb else None
     if row:
         gx = None if gx is None else gx[:, :, 0]
         gw = None if gw is None else gw[:, :, 0]

@@ -60,25 +60,26 @@ def outer_chain(runs, p, q, fill, kmax):
     vbuf = np.empty((rows, q), _F32)
     blocks = [(i0, min(p, i0 + mb)) for i0 in range(0, p, mb)]
     eye = np.eye(mb, dtype=_F32)
+    pu, pv = ubuf.ctypes.data, vbuf.ctypes.data
     total = None
     for r0, r1 in runs:
         if r1 <= r0:
             continue
         accs = [np.zeros((i1 - i0, q), _F32) for i0, i1 in blocks]
+        pacc = [acc.ctypes.data for acc in accs]
         for c0 in range(r0, r1, chunk):
             c1 = min(r1, c0 + chunk)
             fill(c0, c1, ubuf[mb:mb + c1 - c0], vbuf[mb:mb + c1 - c0])
             for t0 in range(0, c1 - c0, seg):
                 k = min(seg, c1 - c0 - t0)
                 top = mb + t0  # (the call's new terms start at this buffer row)
-                for (i0, i1), acc in zip(blocks, accs):
+                for (i0, i1), acc, pc in zip(blocks, accs, pacc):
                     m = 0 if c0 == r0 and t0 == 0 else i1 - i0  # (no carry in the first)
                     if m:
                         ubuf[top - m:top, i0:i1] = eye[:m, :m]
                         vbuf[top - m:top] = acc
-                    _blas.sgemm(False, True, i1 - i0, q, m + k,
-                                ubuf[top - m:, i0:].ctypes.data, p,
-                                vbuf[top - m:].ctypes.data, q, 0.0, acc.ctypes.data)
+                    _blas.sgemm(False, True, i1 - i0, q, m + k, pu + 4 * ((top - m) * p + i0),
+                                p, pv + 4 * (top - m) * q, q, 0.0, pc)
         w = accs[0] if len(accs) == 1 else np.concatenate(accs)
         if not np.isfinite(w).all():
             w = _by_rank_one(r0, r1, p, q, fill, ubuf, vbuf)

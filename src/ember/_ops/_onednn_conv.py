@@ -404,6 +404,8 @@ def _flat_chains(src, oh, ow, chains, bias=None):
     cols_buf = np.empty(kmost * step * L, _F32)
     acc_buf = np.empty(m * step * L, _F32)
     out = np.empty((n, m, oh, ow), _F32)
+    pa = [a.ctypes.data for a, _, _ in chains]
+    pb, pc = cols_buf.ctypes.data, acc_buf.ctypes.data
     for n0 in range(0, n, step):
         n1 = min(n, n0 + step)
         cn = (n1 - n0) * L
@@ -411,13 +413,12 @@ def _flat_chains(src, oh, ow, chains, bias=None):
         if bias is not None:
             acc[...] = bias[:, None]
         beta = 0.0 if bias is None else 1.0
-        for a, offsets, (c0, c1) in chains:
+        for (a, offsets, (c0, c1)), a_at in zip(chains, pa):
             k = a.shape[0]
             cols = cols_buf[:k * cn].reshape(len(offsets), c1 - c0, n1 - n0, L)
             for t, off in enumerate(offsets):
                 cols[t] = src[n0:n1, c0:c1, off:off + L].transpose(1, 0, 2)
-            _blas.sgemm(False, True, m, cn, k, a.ctypes.data, m, cols.ctypes.data, cn, beta,
-                        acc.ctypes.data)
+            _blas.sgemm(False, True, m, cn, k, a_at, m, pb, cn, beta, pc)
             beta = 1.0
         rows = np.lib.stride_tricks.as_strided(
             acc, (m, n1 - n0, oh, ow), (cn * 4, L * 4, ws * 4, 4), writeable=False)

@@ -363,9 +363,9 @@ def _onednn(x, w, bias, s, p, d):
         writeable=False)
     blocks = channel_blocks(c)
     if s == (1, 1) and kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
-        offsets = [i * d[0] * xp.shape[3] + j * d[1] for i in range(kh) for j in range(kw)]
+        taps = (0, kh, d[0] * xp.shape[3], kw, d[1])
         chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
-                   offsets, (c0, c1)) for c0, c1 in blocks]
+                   taps, (c0, c1)) for c0, c1 in blocks]
         return _flat_chains(xp, oh, ow, chains, bias)
     step = max(1, _CHUNK // max(1, kh * kw * (blocks[0][1] - blocks[0][0]) * L))
     buf = np.empty(min(n, step) * kh * kw * (blocks[0][1] - blocks[0][0]) * L, _F32)
@@ -385,18 +385,22 @@ def _onednn(x, w, bias, s, p, d):
 
 def _flat_chains(src, oh, ow, chains, bias=None):
     """A stride-1 correlation summed as ``chains``: the result (N, M, oh, ow) is ``bias`` (M,)
-    (or nothing) plus, added in order, one FMA chain from +0 per entry ``(a, offsets, (c0,
-    c1))`` of ``chains`` over the rows of ``a`` (K, M), K ordered (offset, channel): the
-    channels ``c0 .. c1-1`` of ``src`` (N, C, HS, WS), each read at the output position
-    plus the offset into its plane (``row * WS + column``).
+    (or nothing) plus, added in order, one FMA chain from +0 per entry ``(a, taps, (c0,
+    c1))`` of ``chains`` over the rows of ``a`` (K, M), K ordered (tap row, tap column,
+    channel): the channels ``c0 .. c1-1`` of ``src`` (N, C, HS, WS), each read at the output
+    position plus the tap's offset into its plane, ``base + i * di + j * dj`` for tap (i, j)
+    of ``taps = (base, rows, di, columns, dj)`` (offsets count ``row * WS + column``).
 
-    Each plane is taken flat, so an offset's columns are one contiguous run of
+    Each plane is taken flat, so a tap's columns are one contiguous run of
     ``(oh - 1) * WS + ow`` values: the output is computed on rows WS wide (the columns past
     ``ow`` read the next row, and are dropped), and the columns of a batch of images that
-    stays in the cache are copied in whole runs, one ``sgemm`` per batch and chain (a call
-    sums each output as one chain over its K; every chain's K is at most :data:`_KMAX`)."""
+    stays in the cache are copied in whole runs (one strided copy per batch and chain), one
+    ``sgemm`` per batch and chain (a call sums each output as one chain over its K; every
+    chain's K is at most :data:`_KMAX`)."""
     n, _, hs, ws = src.shape
     src = np.ascontiguousarray(src, _F32).reshape(n, -1, hs * ws)
+    c, plane = src.shape[1:]
+    flat = src.reshape(-1)
     m = chains[0][0].shape[1]
     L = (oh - 1) * ws + ow
     kmost = max(a.shape[0] for a, _, _ in chains)
@@ -413,11 +417,14 @@ def _flat_chains(src, oh, ow, chains, bias=None):
         if bias is not None:
             acc[...] = bias[:, None]
         beta = 0.0 if bias is None else 1.0
-        for (a, offsets, (c0, c1)), a_at in zip(chains, pa):
+        for (a, (base, nr, di, nc, dj), (c0, c1)), a_at in zip(chains, pa):
             k = a.shape[0]
-            cols = cols_buf[:k * cn].reshape(len(offsets), c1 - c0, n1 - n0, L)
-            for t, off in enumerate(offsets):
-                cols[t] = src[n0:n1, c0:c1, off:off + L].transpose(1, 0, 2)
+            shape = (nr, nc, c1 - c0, n1 - n0, L)
+            # (tap row, tap column, channel, image, position): every tap's run, no copy
+            win = np.lib.stride_tricks.as_strided(
+                flat[(n0 * c + c0) * plane + base:], shape,
+                (4 * di, 4 * dj, 4 * plane, 4 * c * plane, 4), writeable=False)
+            cols_buf[:k * cn].reshape(shape)[...] = win
             _blas.sgemm(False, True, m, cn, k, a_at, m, pb, cn, beta, pc)
             beta = 1.0
         rows = np.lib.stride_tricks.as_strided(
@@ -1001,6 +1008,11 @@ def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     return jobs * -(-h // rows) % 2 == 0
 
 
+def _consecutive(taps) -> bool:
+    """Whether the kernel rows (or columns) ``taps`` are a run ``t, t+1, ...``."""
+    return len(taps) > 0 and list(taps) == list(range(taps[0], taps[0] + len(taps)))
+
+
 def sum_input_chains(g, w, x_shape, s, p, chains):
     """The input gradient (N, C, H, W) of a conv2d by ``w`` (O, C, KH, KW), stride ``s``,
     padding ``p``, whose output gradient is ``g`` (N, O, OH, OW), summed as ``chains``: a
@@ -1017,13 +1029,16 @@ def sum_input_chains(g, w, x_shape, s, p, chains):
     o, _, kh, kw = w.shape
     oh, ow = g.shape[2:]
     if (s == (1, 1) and p[0] < kh and p[1] < kw
-            and all(len(r) * len(cz) * (o1 - o0) <= _KMAX for r, cz, (o0, o1) in chains)):
+            and all(len(r) * len(cz) * (o1 - o0) <= _KMAX and _consecutive(r)
+                    and _consecutive(cz) for r, cz, (o0, o1) in chains)):
         # stride 1: g padded so that input position (y, x) reads (y + KH-1 - i, x + KW-1 - j)
         gp = np.zeros((n, o, h + kh - 1, wd + kw - 1), _F32)
         gp[:, :, kh - 1 - p[0]:kh - 1 - p[0] + oh, kw - 1 - p[1]:kw - 1 - p[1] + ow] = g
+        # (tap (i, j) reads at offset (KH-1 - i) * WS + KW-1 - j: both steps backwards)
+        ws = gp.shape[3]
         flat = [(np.ascontiguousarray(np.stack([w[o0:o1, :, i, j] for i in rows
                                                 for j in colz]).reshape(-1, c)),
-                 [(kh - 1 - i) * gp.shape[3] + kw - 1 - j for i in rows for j in colz],
+                 ((kh - 1 - rows[0]) * ws + kw - 1 - colz[0], len(rows), -ws, len(colz), -1),
                  (o0, o1)) for rows, colz, (o0, o1) in chains]
         return _flat_chains(gp, h, wd, flat)
     out = np.empty((n, c, h, wd), _F32)

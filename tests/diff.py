@@ -203,12 +203,13 @@ def assert_same_training(ours, theirs):
                 np.ascontiguousarray(t).view(np.uint32)).all()
 
 
-def conv2d_grads(mod, x, w, b, g, stride, padding):
+def conv2d_grads(mod, x, w, b, g, stride, padding, dilation=1, groups=1):
     """``F.conv2d`` of NumPy operands in ``mod`` (ember or torch; ``b`` None: no bias), its
     backward with output gradient ``g``: the output, then the gradients of x, w (and b), as
     NumPy arrays."""
     ts = [mod.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
-    y = mod.nn.functional.conv2d(*ts[:2], ts[2] if len(ts) == 3 else None, stride, padding)
+    y = mod.nn.functional.conv2d(*ts[:2], ts[2] if len(ts) == 3 else None, stride, padding,
+                                 dilation, groups)
     y.backward(mod.tensor(g))
     return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
 

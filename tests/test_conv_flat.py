@@ -16,7 +16,7 @@ import pytest
 
 from ember._ops import _onednn_conv as OC
 
-from diff import bits, conv_exact, pinned_threads
+from diff import bits, conv2d_grads, conv_exact, pinned_threads
 
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
@@ -41,13 +41,6 @@ def threads(request):
     yield from pinned_threads(torch, ember, request.param)
 
 
-def _grads(mod, x, w, b, g, padding, dilation):
-    ts = [mod.tensor(a, requires_grad=True) for a in (x, w, b)]
-    y = mod.nn.functional.conv2d(*ts, 1, padding, dilation)
-    y.backward(mod.tensor(g))
-    return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
-
-
 def _operands(shape, seed):
     n, c, h, wd, o, kh, kw, p, d = shape
     rng = np.random.default_rng(seed)
@@ -65,8 +58,8 @@ def _operands(shape, seed):
 def test_flat_stride1_bits(shape):
     x, w, b, g = _operands(shape, sum(shape[:7]))
     p, d = shape[7:]
-    got = _grads(ember, x, w, b, g, p, d)
-    want = _grads(torch, x, w, b, g, p, d)
+    got = conv2d_grads(ember, x, w, b, g, 1, p, d)
+    want = conv2d_grads(torch, x, w, b, g, 1, p, d)
     names = ("output", "input grad", "weight grad", "bias grad")
     claimed = (OC.conv2d(x, w, b, 1, p, d) is not None,
                OC.conv2d_grad_input(g, w, x.shape, 1, p, d) is not None, True, True)
@@ -107,8 +100,8 @@ def test_non_finite_inputs_stay_where_they_are(where):
     x[0, 1, 3, col] = np.inf
     x[1, 2, 5, col] = np.nan
     g[1, 0, 2, {"last column": 6, "first column": 0, "inside": 3}[where]] = -np.inf
-    got = _grads(ember, x, w, b, g, (0, 0), (1, 1))
-    want = _grads(torch, x, w, b, g, (0, 0), (1, 1))
+    got = conv2d_grads(ember, x, w, b, g, 1, 0)
+    want = conv2d_grads(torch, x, w, b, g, 1, 0)
     for e, t in zip(got[:2], want[:2]):
         np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
         keep = ~np.isnan(t)

@@ -14,20 +14,13 @@ import pytest
 import ember
 from ember._ops import _dw_conv_bwd as DW, _onednn_conv as OC
 
-from diff import assert_same_training, bits, classifier_steps, pinned_threads
+from diff import assert_same_training, bits, classifier_steps, conv2d_grads, pinned_threads
 
 torch = pytest.importorskip("torch")
 
 exact = pytest.mark.skipif(
     not (OC.emulated() and OC._ger_ok() and torch.backends.mkldnn.is_available()),
     reason="PyTorch's conv2d order is reproduced only on the measured processor")
-
-
-def _grads(mod, x, w, b, g, stride, padding, groups):
-    ts = [mod.tensor(a, requires_grad=True) for a in (x, w, b)]
-    y = mod.nn.functional.conv2d(*ts, stride, padding, 1, groups)
-    y.backward(mod.tensor(g))
-    return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
 
 
 def _operands(shape, seed):
@@ -80,8 +73,8 @@ def test_conv2d_backward_bits(shape, threads):
     next(with_threads)
     try:
         seed = sum(shape[:6]) + threads
-        got = _grads(ember, *_operands(shape, seed), shape[7], shape[8], shape[3])
-        want = _grads(torch, *_operands(shape, seed), shape[7], shape[8], shape[3])
+        got = conv2d_grads(ember, *_operands(shape, seed), shape[7], shape[8], 1, shape[3])
+        want = conv2d_grads(torch, *_operands(shape, seed), shape[7], shape[8], 1, shape[3])
     finally:
         next(with_threads, None)
     for name, e, t in zip(("output", "input", "weight", "bias"), got, want, strict=True):

@@ -1008,9 +1008,63 @@ def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     return jobs * -(-h // rows) % 2 == 0
 
 
-def _consecutive(taps) -> bool:
-    """Whether the kernel rows (or columns) ``taps`` are a run ``t, t+1, ...``."""
-    return len(taps) > 0 and list(taps) == list(range(taps[0], taps[0] + len(taps)))
+def _progression(taps, step) -> bool:
+    """Whether the kernel rows (or columns) ``taps`` are ``t, t + step, t + 2 step, ...``."""
+    return len(taps) > 0 and list(taps) == list(range(taps[0], taps[0] + step * len(taps),
+                                                      step))
+
+
+def _flat_input_chains(g, w, x_shape, s, p, chains):
+    """:func:`sum_input_chains` through :func:`_flat_chains`, or None where a chain's taps
+    in a stride phase are not a grid (rows and columns each in steps of the stride) or sum
+    more than :data:`_KMAX` products.  Within a phase the input gradient is a stride-1
+    correlation of g (input row ``ry + s*u`` reads output row ``(ry + p - i) / s + u``), so
+    each phase is one flat pass over g, zero margins around g keeping every read inside."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    phases = []  # (first row, first column, rows, columns, [(kernel rows, columns, outputs)])
+    for ry in range(min(s[0], h)):
+        for rx in range(min(s[1], wd)):
+            on_grid = []
+            for rows, colz, (o0, o1) in chains:
+                ti = [i for i in rows if (ry + p[0] - i) % s[0] == 0]
+                tj = [j for j in colz if (rx + p[1] - j) % s[1] == 0]
+                if not (ti and tj):
+                    continue  # (no tap of this chain reaches the phase: it adds +0)
+                if not (_progression(ti, s[0]) and _progression(tj, s[1])
+                        and len(ti) * len(tj) * (o1 - o0) <= _KMAX):
+                    return None
+                on_grid.append((ti, tj, (o0, o1)))
+            phases.append((ry, rx, len(range(ry, h, s[0])), len(range(rx, wd, s[1])), on_grid))
+    # the rows and columns of g each tap reaches over its phase: the margins they need
+    reach = [((ry + p[0] - ti[k]) // s[0], (rx + p[1] - tj[q]) // s[1], hy, wx)
+             for ry, rx, hy, wx, on_grid in phases for ti, tj, _ in on_grid
+             for k in (0, -1) for q in (0, -1)]
+    if not reach:
+        return np.zeros((n, c, h, wd), _F32)
+    top = max(0, -min(r[0] for r in reach))
+    bottom = max(0, max(r[0] + r[2] for r in reach) - oh)
+    left = max(0, -min(r[1] for r in reach))
+    right = max(0, max(r[1] + r[3] for r in reach) - ow)
+    gp = g
+    if top or bottom or left or right:
+        gp = np.zeros((n, o, oh + top + bottom, ow + left + right), _F32)
+        gp[:, :, top:top + oh, left:left + ow] = g
+    ws = gp.shape[3]
+    out = None if s == (1, 1) else np.empty((n, c, h, wd), _F32)
+    for ry, rx, hy, wx, on_grid in phases:
+        # tap (i, j) reads g at row (ry + p - i) / s, column (rx + p - j) / s: as i and j step
+        # on, one row (one column) back
+        flat = [(np.ascontiguousarray(np.stack([w[o0:o1, :, i, j] for i in ti
+                                                for j in tj]).reshape(-1, c)),
+                 (((ry + p[0] - ti[0]) // s[0] + top) * ws + (rx + p[1] - tj[0]) // s[1] + left,
+                  len(ti), -ws, len(tj), -1), (o0, o1)) for ti, tj, (o0, o1) in on_grid]
+        res = _flat_chains(gp, hy, wx, flat) if flat else 0
+        if out is None:
+            return res if flat else np.zeros((n, c, h, wd), _F32)
+        out[:, :, ry::s[0], rx::s[1]] = res
+    return out
 
 
 def sum_input_chains(g, w, x_shape, s, p, chains):
@@ -1023,24 +1077,16 @@ def sum_input_chains(g, w, x_shape, s, p, chains):
     an exact 0 to a chain, which leaves it as it is (a chain never holds -0): so the input
     positions are taken one stride phase at a time (rows ``ry::s``, columns ``rx::s``),
     each with only the taps that land on the grid for it, a chain without any such tap
-    left out (it would add +0), one ``sgemm`` per image and chain (a strided gradient so
-    costs no more products than it has: not the stride's square times that)."""
+    left out (it would add +0), so a strided gradient costs no more products than it has
+    (not the stride's square times that).  Each phase is one pass of :func:`_flat_chains`
+    (:func:`_flat_input_chains`); where its chains are not grids of taps, one ``sgemm`` per
+    image and chain."""
+    flat = _flat_input_chains(g, w, x_shape, s, p, chains)
+    if flat is not None:
+        return flat
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[2:]
-    if (s == (1, 1) and p[0] < kh and p[1] < kw
-            and all(len(r) * len(cz) * (o1 - o0) <= _KMAX and _consecutive(r)
-                    and _consecutive(cz) for r, cz, (o0, o1) in chains)):
-        # stride 1: g padded so that input position (y, x) reads (y + KH-1 - i, x + KW-1 - j)
-        gp = np.zeros((n, o, h + kh - 1, wd + kw - 1), _F32)
-        gp[:, :, kh - 1 - p[0]:kh - 1 - p[0] + oh, kw - 1 - p[1]:kw - 1 - p[1] + ow] = g
-        # (tap (i, j) reads at offset (KH-1 - i) * WS + KW-1 - j: both steps backwards)
-        ws = gp.shape[3]
-        flat = [(np.ascontiguousarray(np.stack([w[o0:o1, :, i, j] for i in rows
-                                                for j in colz]).reshape(-1, c)),
-                 ((kh - 1 - rows[0]) * ws + kw - 1 - colz[0], len(rows), -ws, len(colz), -1),
-                 (o0, o1)) for rows, colz, (o0, o1) in chains]
-        return _flat_chains(gp, h, wd, flat)
     out = np.empty((n, c, h, wd), _F32)
     # g with KH / KW zero rows and columns around it: every tap's read stays inside
     gp = np.zeros((n, o, oh + 2 * (kh + p[0]) + 2, ow + 2 * (kw + p[1]) + 2), _F32)

@@ -340,18 +340,26 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
       block of 16 output channels, over every tap;
     - strided with more output channels per group (``brgconv_strided``): as for
       ``groups=1``, one chain over all taps and the group's output channels, or, where the
-      input width is a multiple of the column stride, one chain over (kernel row, output
-      channel) per kernel column, added in order of the column; not reproduced there with
-      a padding of 2 or more, nor on 2 threads with fewer than 4 images times 16-channel
-      blocks of a group where ``_onednn_conv.strided_width_whole`` says the threads may
-      cut the width;
+      input width is a multiple of the column stride, the kernel columns' chains of
+      ``_onednn_conv.strided_column_plan`` (each column alone with paddings up to 1 and
+      strides of 2 or more), added in order of the column; not reproduced there with
+      a padding of 2 or more, nor on 2 threads (fewer than 4 images times 16-channel
+      blocks of a group, or a column stride of 1) where ``_onednn_conv.strided_width_whole``
+      says the threads may cut the width and ``_onednn_conv.strided_blocks_agree`` that
+      the cut would change the sums;
     - a padding as wide as the kernel (``gemm:jit``, or ``brgconv_strided:avx2``), and for
-      ``brgconv_strided`` one over half the kernel: None."""
+      ``brgconv_strided`` one over half the kernel: None;
+    - 16 output channels per group, more than 16 input channels per group, row stride 1 and
+      a larger column stride: None (``ONEDNN_VERBOSE`` showed ``brgconv_strided:avx2`` for
+      column stride 3 over 32 channels and 2 or 3 over 48, its direct kernel for column
+      stride 2 over 32; its order there is not mapped)."""
     n, c, _, wd = x_shape
     og, cg, kh, kw = int(w_shape[0]) // groups, int(w_shape[1]), int(w_shape[2]), int(w_shape[3])
     s, p, _, _, bottom, right = _geometry(x_shape, w_shape, stride, padding)
     if max(p[0], bottom) >= kh or max(p[1], right) >= kw:
         return None  # (``gemm:jit``, or an AVX2 kernel: not measured)
+    if og == _BLOCK and s[0] == 1 and s[1] > 1 and cg > _BLOCK:
+        return None  # (``brgconv_strided:avx2`` for some of these: not mapped)
     if s == (1, 1) or og == _BLOCK:
         return [(range(kh), range(kw), b) for b in _oc.channel_blocks(og)]
     if max(p[0], bottom) > kh // 2 or max(p[1], right) > kw // 2:
@@ -359,11 +367,15 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
     if wd % s[1] == 0:
         if p[1] >= 2:
             return None  # (wrong at any batch, as for groups=1: see _bwd_data_kernel)
-        if (threads > 1 and n * -(-cg // _BLOCK) < 2 * threads
+        if (threads > 1 and (s[1] == 1 or n * -(-cg // _BLOCK) < 2 * threads)
                 and not _oc.strided_width_whole((n, cg) + tuple(x_shape[2:]), w_shape, s, p,
-                                              threads, groups)):
+                                              threads, groups)
+                and not (n > 1 and _oc.strided_blocks_agree(x_shape, w_shape, s, p))):
             return None
-        return [(range(kh), range(j, j + 1), (0, og)) for j in range(kw)]
+        # (the kernel columns' chains as for groups=1: _oc.strided_column_plan)
+        plan = _oc.strided_column_plan(wd, kw, s[1], p[1], wd)
+        return [(range(kh), cols, (0, og)) for ph in range(min(s[1], wd))
+                for cols in plan[(0, ph)]]
     return [(range(kh), range(kw), (0, og))]
 
 

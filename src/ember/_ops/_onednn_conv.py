@@ -519,10 +519,9 @@ def _bwd_data_kernel(x_shape, w_shape, stride=1, padding=0):
 
     - strided: ``brgconv_strided`` for every shape tried, paddings up to 7 included, except
       one input channel with a kernel side of 8 or more (its direct kernel then: None).
-      Its order as :func:`conv2d_grad_input` has it was wrong on 23 of 31 random shapes
-      whose width is a multiple of the column stride and whose left padding is 2 or more
-      (right on all 47 with less padding, and on all 146 other widths): None there; and
-      wrong too on 6 of 6 shapes of 49 to 64 input channels whose kernel taps times output
+      (Its order where the width is a multiple of the column stride, any padding: see
+      :func:`strided_column_plan`.)  Its order as :func:`conv2d_grad_input` has it was
+      wrong on 6 of 6 shapes of 49 to 64 input channels whose kernel taps times output
       channels passed 4200 (right at 2688 and below, and at 4788 over 16 channels; its
       sums are then cut otherwise, presumably by a cache-size blocking: not mapped), so None
       where the taps times outputs times the padded input channels (at most 64) pass
@@ -535,7 +534,7 @@ def _bwd_data_kernel(x_shape, w_shape, stride=1, padding=0):
     kh, kw = w_shape[2:]
     s, p = _pair(stride), _pair(padding)
     if s != (1, 1):
-        if (c == 1 and max(kh, kw) >= 8) or (w % s[1] == 0 and p[1] >= 2):
+        if c == 1 and max(kh, kw) >= 8:
             return None
         if kh * kw * w_shape[0] * min(-(-c // _BLOCK) * _BLOCK, 64) > 3 << 16:
             return None
@@ -909,15 +908,19 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
       channel (innermost), the blocks' chains added in order with rounded adds, as forward;
     - larger strides (``brgconv_strided``): one FMA chain from +0 over kernel row, kernel
       column, all output channels (innermost); but where the input width is a multiple of
-      the column stride, one chain over kernel row, output channel per kernel column, those
-      chains added in order of the kernel column.
+      the column stride, the kernel columns grouped per column phase as
+      :func:`strided_column_plan` says (a column alone, or a run of columns whose taps stay
+      inside the output gradient for the whole row: one chain over kernel row, kernel
+      column, output channel), those chains added in order of the kernel column.
 
     Taps that miss the input gradient's position are skipped (from +0 that changes nothing).
     None where :func:`bwd_route` says the shape is not reproduced, and for the strided
-    kernel with a width a multiple of the stride on 2 threads with fewer than 4 images times
-    16-channel blocks where :func:`strided_width_whole` says its threads may cut the width
-    into blocks (their chains are recorded in ``tests/test_conv_bwd_width_split.py``; the
-    block size is not mapped)."""
+    kernel with a width a multiple of the stride on 2 threads where its threads may cut the
+    width into blocks (:func:`strided_width_whole`; asked for fewer than 4 work items of
+    images times channel blocks, and always for a column stride of 1, whose width was cut
+    into halves with up to 9 items) and summing it whole or in the blocks it may take would
+    differ (:func:`strided_blocks_agree`; the blocks' chains: :func:`strided_column_plan`;
+    which of the two it takes is oneDNN's cost model, not mapped)."""
     g = np.asarray(g, _F32)
     w = np.asarray(w, _F32)
     how = bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype, threads)
@@ -941,24 +944,108 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     units = n * -(-c // _BLOCK)  # (images times input-channel blocks: the threads' work)
+    # (strided_width_whole's own count: 32-channel blocks past 16 channels)
+    items = n * -(-c // (_BLOCK if c <= _BLOCK else 2 * _BLOCK))
     threads = _mkl_gemm._threads(threads)
-    if (s != (1, 1) and wd % s[1] == 0 and threads > 1 and units < 2 * threads
-            and not strided_width_whole(x_shape, w.shape, s, p, threads)):
+    if (s != (1, 1) and wd % s[1] == 0 and threads > 1
+            and (s[1] == 1 or min(units, items) < 2 * threads)
+            and not strided_width_whole(x_shape, w.shape, s, p, threads)
+            and not (n > 1 and strided_blocks_agree(x_shape, w.shape, s, p))):
         return None  # (the threads may split the width: see strided_width_whole)
     # chains: lists of (kernel rows, kernel columns, output channels), each summed from +0,
     # then added in order
     if s == (1, 1):
         chains = [(range(kh), range(kw), (b0, b1)) for b0, b1 in channel_blocks(o)]
     elif wd % s[1] == 0:
-        chains = [(range(kh), range(j, j + 1), (0, o)) for j in range(kw)]
+        plan = strided_column_plan(wd, kw, s[1], p[1], wd)
+        chains = [(range(kh), cols, (0, o)) for ph in range(min(s[1], wd))
+                  for cols in plan[(0, ph)]]
     else:
         chains = [(range(kh), range(kw), (0, o))]
     return sum_input_chains(g, w, x_shape, s, p, chains)
 
 
+def strided_column_plan(wd, kw, sw, lp, block):
+    """How ``brgconv_strided`` (backward data, input width ``wd`` a multiple of the column
+    stride ``sw``, left padding ``lp``, ``kw`` kernel columns) groups the kernel columns
+    into FMA chains where its threads take the width in blocks of ``block`` columns (a
+    multiple of ``sw`` dividing ``wd``; the whole width where it is kept whole).  Returns
+    ``{(first column of the block, phase): [kernel columns of a chain, ...]}``, the chains
+    in the order they are added; a chain lists only the columns of its phase (those whose
+    taps land on the stride's grid for input columns ``first + phase + k * sw``).
+
+    Which calls run was learned from oneDNN's published source (per block and phase, the
+    kernel columns whose taps stay inside the output gradient for every column of the
+    phase in the block are "full", the others "partial"; the partial ones before the full
+    run go one brgemm call each, the run in one call, the partial ones after it one call
+    each), the order checked black-box against PyTorch 2.13 (1 and 2 threads; ~6000
+    random shapes of mixed and equal strides 1 to 3, every padding below the kernel side,
+    widths up to 99: no claim wrong).  A column's reach is counted as oneDNN does, the
+    first output column it reads rounded toward zero (which counts a column of another
+    phase next to a full one as full too), and the ends are moved up to the phase.  With
+    paddings of at most 1 and strides of 2 or more each column came out alone (ember's
+    earlier model); with stride (2, 1), padding (., 1) and a 2-wide kernel both columns
+    are full: one chain (where ember once summed them apart)."""
+    ow = (wd + 2 * lp - kw) // sw + 1
+    plan = {}
+    for b0 in range(0, wd, block):
+        m = -(-min(block, wd - b0) // sw)  # input columns of one phase in the block
+        for ph in range(min(sw, wd - b0)):
+            x0 = b0 + ph
+            reached, full = [], []
+            for j in range(kw):
+                first = int((x0 - j + lp) / sw)  # (oneDNN's division: toward zero)
+                missed = max(0, -first) + max(0, first + m - ow)
+                if missed < m:
+                    reached.append(j)
+                    if missed == 0:
+                        full.append(j)
+            lo, hi = (reached[0], reached[-1] + 1) if reached else (0, 0)
+            f0, f1 = (full[0], full[-1] + 1) if full else (hi, hi)
+            lo += (x0 + lp - lo) % sw  # (up to this phase's columns)
+            f0 += (x0 + lp - f0) % sw
+            groups = [[j] for j in range(lo, f0, sw)]
+            if f0 < f1:
+                groups.append(list(range(f0, f1, sw)))
+            groups += [[j] for j in range(f1, hi, sw)]
+            plan[(b0, ph)] = [[j for j in cols if (x0 + lp - j) % sw == 0]
+                              for cols in groups]
+    return plan
+
+
+def strided_blocks_agree(x_shape, w_shape, s, p) -> bool:
+    """Whether every input column's sum is the same chains (the same taps in each, in the
+    same order) whether ``brgconv_strided`` keeps the width whole or cuts it into ``k``
+    equal blocks, ``k`` the least divisor above 1 of the columns of a phase (the width
+    over the column stride): then its threads' choice between the two (oneDNN's cost
+    model, not mapped) does not matter.  Measured on 2 threads (~1200 shapes of 3 to 9
+    images x channel blocks where :func:`strided_width_whole` could not say, widths up to
+    99): the width was kept whole or cut into those ``k`` blocks (halves for an even
+    count, thirds of 33 or 78 columns, ...), never otherwise (a lone image and channel
+    block was also cut into 5 blocks where 3 would do: not covered, the caller asks only
+    for more images)."""
+    wd, kw, sw, lp = x_shape[3], int(w_shape[3]), s[1], p[1]
+    q = wd // sw
+    k = next((d for d in range(2, q + 1) if q % d == 0), 1)
+    if k == 1:
+        return True  # (one column per phase: no block to cut)
+    ow = (wd + 2 * lp - kw) // sw + 1
+    plans = [(strided_column_plan(wd, kw, sw, lp, b), b) for b in (wd, wd // k)]
+    for x in range(wd):
+        seen = []
+        for plan, block in plans:
+            b0 = x // block * block
+            here = [tuple(j for j in cols if 0 <= (x + lp - j) // sw < ow)
+                    for cols in plan[(b0, (x - b0) % sw)]]
+            seen.append([t for t in here if t])
+        if seen[0] != seen[1]:
+            return False
+    return True
+
+
 def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     """Whether ``brgconv_strided`` (backward data, input width a multiple of the column
-    stride: its per-kernel-column chains) keeps each input row in one width block on
+    stride: the chains of :func:`strided_column_plan`) keeps each input row in one width block on
     ``threads`` threads, for a batch of few images (``groups`` groups of ``x_shape[1]``
     channels each).  Its work items are (image, group, input-channel block, row block,
     width block), dealt out in equal runs; where the others leave the threads unevenly

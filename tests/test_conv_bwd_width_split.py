@@ -4,8 +4,8 @@ oneDNN's ``brgconv_strided`` (input width a multiple of the column stride) deals
 (image, input-channel block, row block, width block) items to its threads; where the
 other items come out even it keeps each row whole (per-kernel-column chains, as for large
 batches), else it may cut the width into blocks that sum differently
-(``_onednn_conv.strided_width_whole``; the blocks' chains: :func:`strided_width_chains`
-below, the model a mapping of oneDNN's block size would use).  Checked here bit for
+(``_onednn_conv.strided_width_whole``; the blocks' chains: ``strided_column_plan``,
+the model a mapping of oneDNN's block size would use).  Checked here bit for
 bit against PyTorch: seeded few-image shapes, the refused ones' block structure, grouped
 convolutions, a batch-2 DCGAN ConvTranspose2d and a batch-1 strided CNN's training.
 """
@@ -33,62 +33,20 @@ def _threads():
 # -- how a cut width sums (measured; ember refuses these shapes: oneDNN's block size is not
 # modelled) ----------------------------------------------------------------------------------
 
-def strided_width_chains(x_shape, w_shape, s, p, block):
-    """The chains of ``brgconv_strided`` (input width a multiple of the column stride)
-    where its threads cut the width into blocks of ``block`` columns (a multiple of the
-    stride dividing the width): for each block and column phase, a list of (first, stop)
-    kernel-column ranges, each range one FMA chain over (kernel row, kernel column,
-    output channel) of the taps that phase reads, the chains added in order.  Within a
-    block, a kernel column whose taps stay inside the output gradient for every column of
-    the phase is "full"; the full columns from the first full one (of the phase) to the
-    last make one chain, the columns before and after one chain each.  With one block
-    (the whole width) and padding at most 1 no column is full together with another of
-    its phase: the per-column chains of :func:`ember._ops._onednn_conv.conv2d_grad_input`.  Returns
-    ``{(first column, phase): ranges}`` (black-box: each of 649 random shapes, the 239
-    refused ones above included, matched PyTorch at one of the block sizes; which size
-    oneDNN picks is not modelled, see :func:`ember._ops._onednn_conv.strided_width_whole`)."""
-    wd, kw = x_shape[3], int(w_shape[3])
-    sw, lp = s[1], p[1]
-    ow = (wd + 2 * lp - kw) // sw + 1
-    m = -(-block // sw)  # columns of one phase in a block
-    plans = {}
-    for b0 in range(0, wd, block):
-        for ph in range(min(sw, wd - b0)):
-            x0 = b0 + ph
-            full, some = [], []
-            for j in range(kw):
-                lo = int((x0 - j + lp) / sw)  # (first output column read; truncated)
-                miss = max(0, -lo) + max(0, lo + m - ow)
-                if miss < m:
-                    some.append(j)
-                    if miss == 0:
-                        full.append(j)
-            # the range's ends, moved up to the first column of this phase
-            first, stop = (some[0], some[-1] + 1) if some else (0, 0)
-            f0, f1 = (full[0], full[-1] + 1) if full else (stop, stop)
-            first += (x0 + lp - first) % sw
-            f0 += (x0 + lp - f0) % sw
-            ranges = [(j, j + 1) for j in range(first, f0, sw)]
-            if f0 < f1:
-                ranges.append((f0, f1))
-            ranges += [(j, j + 1) for j in range(f1, stop, sw)]
-            plans[(b0, ph)] = ranges
-    return plans
-
-
 def sum_width_blocks(g, w, x_shape, s, p, block):
     """The input gradient as ``brgconv_strided`` sums it with the width cut into blocks of
-    ``block`` columns (:func:`strided_width_chains`): each distinct chain list summed by
+    ``block`` columns (``OC.strided_column_plan``): each distinct chain list summed by
     ``OC.sum_input_chains`` over the whole input, its columns taken where it applies."""
     kh = w.shape[2]
     o = w.shape[0]
     out = np.empty(x_shape, np.float32)
     done = {}
-    for (b0, ph), ranges in strided_width_chains(x_shape, w.shape, s, p, block).items():
-        key = tuple(ranges)
+    for (b0, ph), chains in OC.strided_column_plan(x_shape[3], w.shape[3], s[1], p[1],
+                                                   block).items():
+        key = tuple(map(tuple, chains))
         if key not in done:
             done[key] = OC.sum_input_chains(
-                g, w, x_shape, s, p, [(range(kh), range(a, b), (0, o)) for a, b in ranges])
+                g, w, x_shape, s, p, [(range(kh), cols, (0, o)) for cols in chains])
         cols = slice(b0 + ph, min(b0 + block, x_shape[3]), s[1])
         out[..., cols] = done[key][..., cols]
     return out
@@ -159,7 +117,7 @@ _SPLIT = [((3, 16, 12, 12, 16, 3, 2, 1), 6), ((1, 12, 10, 28, 13, 5, 2, 1), 14),
 def test_split_width_refused_and_its_blocks(shape, block):
     """Where the items come out odd the width is cut (block size: oneDNN's cost model, not
     reproduced): refused, the whole-row order is wrong there, and the blocks' chains of
-    strided_width_chains at the block PyTorch used give its bits."""
+    strided_column_plan at the block PyTorch used give its bits."""
     x, w, g = _operands(shape, 1)
     n, c, h, wd, o, k, s, p = shape
     t = _torch_grad_input(x, w, g, s, p)
@@ -171,21 +129,13 @@ def test_split_width_refused_and_its_blocks(shape, block):
     assert (bits(got) == bits(t)).all()
 
 
-def _on_phase(plans, p, s):
-    """The plans' chains as lists of the kernel columns each one sums (those of the phase)."""
-    return {key: [[j for j in range(a, b) if (sum(key) + p - j) % s == 0] for a, b in chains]
-            for key, chains in plans.items()}
-
-
 def test_width_chains_whole_row_is_per_column():
     """One block over the whole width: each kernel column its own chain (the order for
     large batches); blocks of 6: the first block's odd phase sums both its columns in one
     chain (no tap leaves the output gradient there), the last block's one each."""
-    plans = strided_width_chains((1, 1, 9, 12), (1, 1, 3, 3), (2, 2), (1, 1), 12)
-    assert _on_phase(plans, 1, 2) == {(0, 0): [[1]], (0, 1): [[0], [2]]}
-    plans = strided_width_chains((1, 1, 9, 12), (1, 1, 3, 3), (2, 2), (1, 1), 6)
-    assert _on_phase(plans, 1, 2) == {(0, 0): [[1]], (0, 1): [[0, 2]],
-                                      (6, 0): [[1]], (6, 1): [[0], [2]]}
+    assert OC.strided_column_plan(12, 3, 2, 1, 12) == {(0, 0): [[1]], (0, 1): [[0], [2]]}
+    assert OC.strided_column_plan(12, 3, 2, 1, 6) == {(0, 0): [[1]], (0, 1): [[0, 2]],
+                                                      (6, 0): [[1]], (6, 1): [[0], [2]]}
 
 
 @exact

@@ -9,8 +9,7 @@ from ember._warnings import warn as _warn
 import builtins as _builtins
 import os as _os
 
-from . import _blas, _dtype, _malloc
-_malloc.keep_freed_memory()
+from . import _blas, _dtype, _malloc  # noqa: F401  (_malloc: the thresholds, at import)
 from ._dtype import finfo, iinfo
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,

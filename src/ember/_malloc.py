@@ -39,3 +39,6 @@ def keep_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_BYTES)) and \
         bool(mallopt(_M_TRIM_THRESHOLD, TRIM_BYTES))
+
+
+keep_freed_memory()

@@ -183,13 +183,15 @@ def _uses_onednn(n, c, h, w, kh, kw, strided, dilated, groups, threads) -> bool:
 
 
 def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F32,
-          threads=None, _fwd=True):
+          threads=None, _fwd=True, onednn=False):
     """How :func:`conv2d` reproduces PyTorch for these operands: ``"onednn"`` (oneDNN's
     direct kernel, per group), ``"onednn_1x1"`` and ``"depthwise"`` (its 1x1 and depthwise
     kernels), ``"native"``
     (PyTorch's own im2col and MKL's ``sgemm``), or None where none is reproduced (and off the
     measured processor).  ``x_shape`` (N, C, H, W) with the batch, ``w_shape``
-    (O, C / groups, KH, KW); ``threads``: PyTorch's, as ember models them."""
+    (O, C / groups, KH, KW); ``threads``: PyTorch's, as ember models them; ``onednn``: the
+    pass runs in oneDNN whatever PyTorch's own choice for a convolution would be (a
+    transposed convolution's passes)."""
     if np.dtype(dtype) != _F32 or len(x_shape) != 4 or len(w_shape) != 4:
         return None
     n, c, h, w = x_shape
@@ -205,7 +207,7 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
     threads = _mkl_gemm._threads(threads)
     if threads not in (1, 2):  # (measured on 1 and 2)
         return None
-    if not _uses_onednn(n, c, h, w, kh, kw, s != (1, 1), d != (1, 1), g, threads):
+    if not (onednn or _uses_onednn(n, c, h, w, kh, kw, s != (1, 1), d != (1, 1), g, threads)):
         if n != 1 or d != (1, 1) or g != 1:  # (a batch on its threads, or dilated)
             return None
         ok = _mkl_gemm.plan(o, c * kh * kw, oh * ow, False, threads) is not None
@@ -246,13 +248,14 @@ def channel_blocks(c: int) -> list:
 
 
 def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           threads=None) -> np.ndarray:
+           threads=None, onednn=False) -> np.ndarray:
     """The forward convolution of float32 ``x`` (N, C, H, W) by ``w`` (O, C / groups, KH,
     KW) (plus ``bias`` (O,)) in PyTorch's order; None where :func:`route` says it is not
     reproduced."""
     x = np.asarray(x, _F32)
     w = np.asarray(w, _F32)
-    how = route(x.shape, w.shape, stride, padding, dilation, groups, x.dtype, threads)
+    how = route(x.shape, w.shape, stride, padding, dilation, groups, x.dtype, threads,
+                onednn=onednn)
     if how is None:
         return None
     s, p, d = (_pair(v) for v in (stride, padding, dilation))
@@ -714,7 +717,7 @@ def _balanced(n, parts):
 
 
 def bwd_route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F32,
-              threads=None):
+              threads=None, onednn=False):
     """Whether :func:`conv2d_grad_weight` and :func:`conv2d_grad_bias` reproduce
     PyTorch's backward for a conv2d of these operands: ``"onednn"``, ``"native"`` (PyTorch's
     own path for a batch of 1: :mod:`ember._ops._native_conv_bwd`), ``"depthwise"`` and
@@ -722,7 +725,8 @@ def bwd_route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype
     ``"onednn_1x1"`` (oneDNN's 1x1 kernels: :mod:`ember._ops._conv1x1_bwd`), or None
     (padded 1x1 kernels, dilation, other processors: not measured)."""
     # (each pass checks its own oneDNN kernel, whatever the forward runs: _fwd=False)
-    how = route(x_shape, w_shape, stride, padding, dilation, groups, dtype, threads, False)
+    how = route(x_shape, w_shape, stride, padding, dilation, groups, dtype, threads, False,
+                onednn)
     if how == "native":  # (route: a batch of 1, groups=1, undilated)
         from . import _native_conv_bwd as NB
         return "native" if NB.covered(x_shape, w_shape, stride, padding, threads) else None
@@ -835,7 +839,7 @@ def conv2d_grad_weight_bias(x, g, w_shape, stride=1, padding=0, dilation=1, grou
 
 
 def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
-                       threads=None, bias=False):
+                       threads=None, bias=False, onednn=False):
     """The weight gradient (O, C, KH, KW) of a conv2d of ``x`` (N, C, H, W) whose output
     gradient is ``g`` (N, O, OH, OW), in oneDNN's order: per run of rows of a thread (see
     :func:`_bwd_weights_plan`) one FMA chain from +0 over image, output row, output column
@@ -846,7 +850,8 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
     :func:`conv2d_grad_weight_bias`)."""
     x = np.asarray(x, _F32)
     g = np.asarray(g, _F32)
-    how = bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype, threads)
+    how = bwd_route(x.shape, w_shape, stride, padding, dilation, groups, x.dtype, threads,
+                    onednn)
     if how is None:
         return None
     if how == "native":
@@ -898,7 +903,7 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
 
 
 def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
-                      threads=None):
+                      threads=None, onednn=False):
     """The input gradient (N, C, H, W) of a conv2d by ``w`` (O, C, KH, KW) whose output
     gradient is ``g`` (N, O, OH, OW), in oneDNN's order (measured, 1 and 2 threads; the
     threads never split a sum):
@@ -923,7 +928,8 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     which of the two it takes is oneDNN's cost model, not mapped)."""
     g = np.asarray(g, _F32)
     w = np.asarray(w, _F32)
-    how = bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype, threads)
+    how = bwd_route(x_shape, w.shape, stride, padding, dilation, groups, g.dtype, threads,
+                    onednn)
     if how is None:
         return None
     if how == "native":

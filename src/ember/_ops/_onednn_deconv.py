@@ -3,7 +3,7 @@
 oneDNN runs a transposed convolution with its convolution passes, so that
 :mod:`ember._ops._onednn_conv` reproduces it once the roles are swapped.  Measured black-box
 against PyTorch 2.13 (1 and 2 threads; DCGAN-style 4x4 kernels of stride 2, 3x3 and 5x5
-of stride 1 and 2, output padding, batches 5 to 64, 1 to 100 channels), with the
+of stride 1 and 2, output padding, batches 1 to 64, 1 to 100 channels), with the
 deconvolution's weight ``(C_in, C_out, KH, KW)`` read as a convolution's ``(O, C, KH, KW)``
 whose input is shaped like the deconvolution's output:
 
@@ -14,12 +14,14 @@ whose input is shaped like the deconvolution's output:
   and the deconvolution's input as its output gradient;
 - bias gradient: per output channel one chain of rounded float32 adds over (image, row,
   column), on any thread count; for 1 to 3 output channels a chain over each image's
-  positions, then the images' sums added in order.
+  positions, then the images' sums added in order (not where the weights pass is oneDNN's
+  ``gemm:jit``: paddings near the kernel's size).
 
-Where PyTorch does not take oneDNN (see :func:`ember._ops._onednn_conv._uses_onednn`), for
-a batch of 1 (some of its passes differ: not mapped), groups, dilation, and wherever the
-convolution passes are not reproduced, :func:`route` says None and the caller keeps its
-own order.
+A batch of 1 runs the same oneDNN passes (a plain convolution of one image may not: the
+passes here ask for oneDNN's, ``onednn=True``).  Where PyTorch does not take oneDNN (see
+:func:`ember._ops._onednn_conv._uses_onednn`), for groups, dilation, and wherever the
+convolution passes are not reproduced, :func:`route` or the pass says None and the caller
+keeps its own order.
 """
 from __future__ import annotations
 
@@ -50,13 +52,13 @@ def route(x_shape, w_shape, stride=1, padding=0, output_padding=0, dilation=1, g
     kh, kw = w_shape[2:]
     s = OC._pair(stride)
     threads = _mkl_gemm._threads(threads)
-    if n == 1 or threads not in (1, 2) or \
+    if threads not in (1, 2) or \
             not OC._uses_onednn(n, c, h, w, kh, kw, s != (1, 1), False, 1, threads):
-        return None  # (PyTorch's own path, or a batch of 1: not reproduced)
+        return None  # (PyTorch's own path: not reproduced)
     y = out_shape(x_shape, w_shape, stride, padding, output_padding)
     if min(y[2:]) < 1:
         return None
-    ok = OC.bwd_route(y, w_shape, stride, padding, threads=threads) == "onednn"
+    ok = OC.bwd_route(y, w_shape, stride, padding, threads=threads, onednn=True) == "onednn"
     return "onednn" if ok else None
 
 
@@ -65,7 +67,7 @@ def forward(x, w, bias, stride, padding, output_padding):
     if route(x.shape, w.shape, stride, padding, output_padding) is None:
         return None
     y = OC.conv2d_grad_input(x, w, out_shape(x.shape, w.shape, stride, padding, output_padding),
-                             stride, padding)
+                             stride, padding, onednn=True)
     if y is not None and bias is not None:
         y += np.asarray(bias, _F32)[None, :, None, None]
     return y
@@ -74,18 +76,21 @@ def forward(x, w, bias, stride, padding, output_padding):
 def grad_input(g, w, x_shape, stride, padding, output_padding):
     if route(x_shape, w.shape, stride, padding, output_padding) is None:
         return None
-    return OC.conv2d(g, w, None, stride, padding)
+    return OC.conv2d(g, w, None, stride, padding, onednn=True)
 
 
 def grad_weight(x, g, w_shape, stride, padding, output_padding):
     if route(x.shape, w_shape, stride, padding, output_padding) is None:
         return None
-    return OC.conv2d_grad_weight(g, x, w_shape, stride, padding)
+    return OC.conv2d_grad_weight(g, x, w_shape, stride, padding, onednn=True)
 
 
 def grad_bias(g, x_shape, w_shape, stride, padding, output_padding):
     if route(x_shape, w_shape, stride, padding, output_padding) is None:
         return None
+    y = out_shape(x_shape, w_shape, stride, padding, output_padding)
+    if OC._bwd_weights_kernel(y, w_shape, OC._pair(stride), OC._pair(padding))[2] is None:
+        return None  # (oneDNN's gemm:jit weights pass sums the bias its own way: not mapped)
     n, co = g.shape[:2]
     if co >= 4:
         return OC._column_sums(g.transpose(0, 2, 3, 1).reshape(-1, co)) + _F32(0)

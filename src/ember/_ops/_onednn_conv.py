@@ -71,17 +71,19 @@ the transposed convolution, which oneDNN runs as these passes with the roles swa
   its own kernel is not mapped).
 
 How it is computed (oneDNN's path): per channel block, the im2col columns of the block laid
-out (kernel row, kernel column, channel) by rows, one ``sgemm`` per image through NumPy's
-OpenBLAS with ``beta = 1`` into the image's (O, OH*OW) output, which starts at the bias (or
-takes the first block with ``beta = 0``).  OpenBLAS sums each output of one call as one FMA
-chain from 0 in ascending K and adds it into C with one rounding, up to :data:`_KMAX`
-products (checked on first use by :func:`_selfcheck` and by
-:func:`ember._ops._mkl_gemm.emulated`); a longer chain (kernel taps times the channels of
-a block: 7x7 over 10 channels or more, say), which OpenBLAS would cut, goes through
-:func:`_long_chain` (chained sgemm calls, :mod:`ember._ops._chain`).  Costs of the order
-of ember's own im2col product (0.03x to 1.3x of it at the tutorials' shapes, on 2 heavily
-loaded cores), plus one ``sgemm`` call per image and block; the 1x1 path ~2x and the
-depthwise one ~5x of it.
+out (kernel row, kernel column, channel) by rows, one ``sgemm`` through NumPy's OpenBLAS
+with ``beta = 1`` into the (O, positions) output, which starts at the bias (or takes the
+first block with ``beta = 0``).  OpenBLAS sums each output of one call as one FMA chain
+from 0 in ascending K and adds it into C with one rounding, up to :data:`_KMAX` products
+(checked on first use by :func:`_selfcheck` and by :func:`ember._ops._mkl_gemm.emulated`);
+a longer chain (kernel taps times the channels of a block: 7x7 over 10 channels or more,
+say), which OpenBLAS would cut, goes through :func:`_long_chain` (chained sgemm calls,
+:mod:`ember._ops._chain`).  Stride-1 forwards and every input gradient (one stride phase
+at a time) read flat planes (:func:`_flat_chains`): each tap's columns are one contiguous
+run, the output is computed on rows as wide as the input and the extra columns dropped,
+and a batch of images that stays in the cache goes through one ``sgemm`` per channel block;
+strided forwards build their columns per image.  The costs are those of the matrix
+products, plus the column copies (about a third of the time of a small CNN's step).
 """
 from __future__ import annotations
 

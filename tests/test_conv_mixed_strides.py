@@ -212,3 +212,22 @@ def test_grouped_16_per_group_column_stride_refused_where_oneDNN_leaves_its_dire
     got, want = (conv2d_grads(mod, x, w, None, np.ones((3, 32, 12, 3), np.float32), (1, 3), 0,
                               1, 2)[1] for mod in (ember, torch))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+
+@exact
+@pytest.mark.xfail(strict=True, reason="oneDNN's threads cut the width by its cost model "
+                   "(not mapped); refusing these families would give up ~40 exact shapes "
+                   "for each wrong one")
+@pytest.mark.parametrize("x_shape,w_shape,s,p", [
+    ((3, 48, 11, 24), (1, 48, 1, 5), (1, 2), (1, 3)),  # one-row kernel, row stride 1
+    ((5, 33, 17, 22), (25, 33, 7, 7), (2, 1), (7, 1)),  # row padding past half the kernel
+    ((5, 66, 16, 32), (65, 66, 1, 3), (1, 2), (0, 1)),  # over 48 channels, 5 images
+], ids=str)
+def test_known_width_cuts_still_differ(x_shape, w_shape, s, p):
+    """Shapes a review found claimed and wrong on 2 threads (about 1% of random strided
+    shapes): kept as the record of the gap; a fix makes these pass (strict xfail)."""
+    _, w, g = _operands(x_shape, w_shape, s, p, 0)
+    got = OC.conv2d_grad_input(g, w, x_shape, s, p, threads=2)
+    if got is not None:
+        assert (bits(got) == bits(_torch_grad_input(g, w, x_shape, s, p))).all()

@@ -7,8 +7,9 @@ adapt, but only up to the size of the last array freed), so the next step pays a
 and a zeroed page for every 4 KiB it touches: ~3,000 faults and ~15% of a small CNN's
 training step on the development machine.  At import ember fixes both thresholds
 (``mallopt``): arrays up to :data:`MMAP_BYTES` come from the heap, and up to
-:data:`TRIM_BYTES` of free heap stay with the process for the next step.  PyTorch's own
-CPU allocator (on top of the same malloc) is left as it is.
+:data:`TRIM_BYTES` of free heap stay with the process for the next step.  The thresholds
+are the process's: a PyTorch imported beside ember (whose CPU allocator sits on the same
+malloc) is spared its page faults too.
 
 ``EMBER_MALLOC=default`` in the environment leaves malloc alone; other C libraries (no
 ``mallopt``) are left alone too.

@@ -214,3 +214,32 @@ def test_mobilenet_training_bit_for_bit(batch):
     finally:
         next(with_threads, None)
     assert_same_training(ours, theirs)
+
+
+@exact
+@pytest.mark.parametrize("x_shape,w_shape,groups,s,p", [
+    ((1, 2, 3, 15), (2, 1, 2, 2), 2, (1, 1), (0, 2)),  # depthwise: a window in the padding
+    ((1, 16, 12, 2), (16, 1, 5, 6), 16, (1, 2), (4, 5)),  # depthwise: past the unroll
+    ((3, 64, 7, 2), (64, 16, 5, 7), 4, (1, 1), (3, 3)),  # grouped: kernel wider than input
+], ids=str)
+def test_gemm_jit_shapes_not_claimed(x_shape, w_shape, groups, s, p):
+    """Shapes where oneDNN runs ``gemm:jit`` for the pass a review found claimed and wrong
+    (the depthwise forwards, the grouped input gradient): not claimed, and PyTorch's values
+    to rounding (a pass still claimed: its bits)."""
+    from ember._ops import _onednn_conv as OC
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
+    y = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), None, s, p, 1, groups)
+    g = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    claims = (OC.conv2d(x, w, b, s, p, 1, groups) is not None,
+              OC.conv2d_grad_input(g, w, x_shape, s, p, 1, groups) is not None)
+    assert claims[0 if groups == x_shape[1] else 1] is False
+    got = conv2d_grads(ember, x, w, b, g, s, p, 1, groups)
+    want = conv2d_grads(torch, x, w, b, g, s, p, 1, groups)
+    for e, t, claimed in zip(got[:2], want[:2], claims):
+        if claimed:
+            np.testing.assert_array_equal(bits(e), bits(t))
+        np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)

@@ -358,6 +358,9 @@ def grouped_input_chains(x_shape, w_shape, groups, stride, padding, threads):
     s, p, _, _, bottom, right = _geometry(x_shape, w_shape, stride, padding)
     if max(p[0], bottom) >= kh or max(p[1], right) >= kw:
         return None  # (``gemm:jit``, or an AVX2 kernel: not measured)
+    if _oc._bwd_data_kernel((n, cg) + tuple(x_shape[2:]), (og,) + tuple(w_shape[1:]), s,
+                            p) is None:
+        return None  # (a group's shape where oneDNN leaves its direct kernels: gemm:jit)
     if og == _BLOCK and s[0] == 1 and s[1] > 1 and cg > _BLOCK:
         return None  # (``brgconv_strided:avx2`` for some of these: not mapped)
     if s == (1, 1) or og == _BLOCK:

@@ -220,6 +220,8 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
         ok = g == 1 and c <= _ONE_MAX and p == (0, 0)
         return "onednn_1x1" if ok and _ger_ok() else None
     if g > 1 and g == c == o:
+        if _fwd and _fwd_kernel(x_shape, w_shape, s, p, d) is None:
+            return None  # (paddings past the kernel: gemm:jit, not mapped)
         return "depthwise" if emulated() else None
     if g > 1 and (cw % _BLOCK or (o // g) % _BLOCK):
         return None  # (other oneDNN kernels: not measured)

@@ -69,7 +69,7 @@ def _one_process(lib, number=5, repeats=9):
     print(json.dumps({"step": statistics.median(times)}))
 
 
-def conv_net_apart(rows, repeats=3):
+def conv_net_apart(rows, repeats=5):
     """The conv net, each library in fresh processes of its own, alternating; the ratio is
     the median of the paired runs' ratios."""
     runs = {"torch": [], "ember": []}

@@ -642,3 +642,37 @@ def test_n1_single_row_alignment():
         off = _at16(rng, (1, k), 2)
         off[...] = x
         assert not G.covered(off, w.numpy().T, threads=2)
+
+
+@exact
+@pytest.mark.parametrize("m,n", [(2, 2), (5, 7), (300, 513), (1, 7), (6, 1)], ids=str)
+def test_one_term_products_keep_the_sign_of_zero(m, n):
+    """K = 1: MKL gives the products themselves (a -0 stays -0) into two or more rows and
+    columns; its one-row and one-column paths sum from +0 (-0 becomes +0)."""
+    import ember
+
+    rng = np.random.default_rng(m * 1000 + n)
+    a = rng.standard_normal((m, 1)).astype(np.float32)
+    b = rng.standard_normal((1, n)).astype(np.float32)
+    a[::2] = 0
+    b[0, ::3] = -0.0
+    want = torch.mm(torch.tensor(a), torch.tensor(b)).numpy()
+    got = (ember.tensor(a) @ ember.tensor(b)).numpy()
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@exact
+def test_linear_weight_grad_of_one_sample_prints_negative_zeros():
+    """One sample through a Linear whose input has zeros (a dead ReLU unit, say): the weight
+    gradient is an outer product, and PyTorch shows ``-0.`` where the output gradient is
+    negative."""
+    import ember
+
+    x = np.array([[0.0, 1.5, 0.0, -2.0]], np.float32)
+    out = []
+    for mod in (torch, ember):
+        mod.manual_seed(0)
+        lin = mod.nn.Linear(4, 3)
+        (lin(mod.tensor(x)) * mod.tensor([[-1.0, 2.0, -3.0]])).sum().backward()
+        out.append(str(lin.weight.grad))
+    assert out[0] == out[1] and "-0." in out[0]

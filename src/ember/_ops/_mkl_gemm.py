@@ -945,7 +945,13 @@ def bmm(a, b):
 
 def mm(a, b):
     """``a @ b`` for float32 NumPy matrices as PyTorch's ``torch.mm`` rounds it, or None where
-    that order is not reproduced (the caller then takes NumPy's)."""
+    that order is not reproduced (the caller then takes NumPy's).  One term (K = 1) into two
+    or more rows and columns: the products themselves, as MKL gives them (a chain from +0, as
+    its one-row and one-column paths sum, would turn a -0 into +0; measured)."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and a.shape[0] > 1 and \
+            b.shape[1] > 1 and _plain(a, b):
+        with np.errstate(all="ignore"):
+            return np.multiply(a, b)
     return _run(a, b, None, 1.0, 1.0, None)
 
 

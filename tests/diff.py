@@ -179,6 +179,22 @@ def pinned_threads(torch, ember, n):
     ember.set_num_threads(before_e)
 
 
+def torch_threads_blas_one(torch, n=2):
+    """Generator for a pytest fixture: PyTorch on ``n`` intra-op threads and NumPy's BLAS on
+    1 (which changes no bits: its threads split rows and columns, never a sum; it keeps
+    OpenBLAS from fighting PyTorch's spinning OpenMP threads for the cores), both restored
+    after the test."""
+    from ember import _blas
+
+    before, blas_before = torch.get_num_threads(), _blas.threads()
+    torch.set_num_threads(n)
+    _blas.set_threads(1)
+    yield n
+    torch.set_num_threads(before)
+    if blas_before:
+        _blas.set_threads(blas_before)
+
+
 def classifier_steps(mod, model, opt, x, y, batch, steps):
     """``steps`` cross-entropy training steps of ``model`` on consecutive batches of ``x``
     and ``y`` in module ``mod`` (ember or torch): every loss as ``float.hex``, then the

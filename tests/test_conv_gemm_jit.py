@@ -15,10 +15,9 @@ import random
 import numpy as np
 import pytest
 
-from ember import _blas
 from ember._ops import _onednn_conv as OC
 
-from diff import conv_exact
+from diff import conv_exact, torch_threads_blas_one
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -28,14 +27,7 @@ pytestmark = conv_exact(torch)
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    """PyTorch on 2 threads (what ember assumes here), NumPy's BLAS on 1 (changes no bits)."""
-    before, blas_before = torch.get_num_threads(), _blas.threads()
-    torch.set_num_threads(2)
-    _blas.set_threads(1)
-    yield
-    torch.set_num_threads(before)
-    if blas_before:
-        _blas.set_threads(blas_before)
+    yield from torch_threads_blas_one(torch, 2)
 
 
 def _out(size, k, s, p):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ember import _blas
 from ember._ops import _onednn_conv as OC
 
-from diff import bits, conv_exact
+from diff import bits, conv_exact, torch_threads_blas_one
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -24,16 +23,7 @@ exact = conv_exact(torch)
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    """PyTorch on 2 threads (this machine's default); NumPy's OpenBLAS on 1, which changes no
-    bits (its threads split rows and columns, never a sum) but keeps it from fighting
-    PyTorch's spinning OpenMP threads for the cores."""
-    before, blas_before = torch.get_num_threads(), _blas.threads()
-    torch.set_num_threads(2)
-    _blas.set_threads(1)
-    yield
-    torch.set_num_threads(before)
-    if blas_before:
-        _blas.set_threads(blas_before)
+    yield from torch_threads_blas_one(torch, 2)
 
 
 def _compare(x, w, b, stride=1, padding=0, dilation=1, threads=2, groups=1):

@@ -254,3 +254,33 @@ def test_inplace_and_resized_out(fn):
         r = fn(L, x, y)
         return r
     _pair(run)
+
+
+@pytest.mark.parametrize("shape,view,target", [
+    ((1, 1), "unsqueeze", (3, 1, 1)),
+    ((3, 1, 4), None, (3, 2, 4)),
+    ((2, 1, 1), None, (-1, 1, 5)),
+    ((4, 1), "slice", (4, 1)),
+    ((1, 5), "unsqueeze", (2, 3, 1, 5)),
+], ids=str)
+def test_expand_keeps_the_strides_of_size_one_dims_it_does_not_widen(shape, view, target):
+    """PyTorch's expand: stride 0 for new and widened dims; a size-1 dim kept at size 1 keeps
+    its stride (NumPy's broadcast_to would give it 0).  The strides decide, for one, whether
+    matmul folds a stack into one mm."""
+    got = []
+    for mod in (torch, ember):
+        t = mod.zeros(shape)
+        t = t[None] if view == "unsqueeze" else t[:, :1] if view == "slice" else t
+        got.append(t.expand(*target).stride())
+    assert got[0] == got[1]
+
+
+def test_matmul_of_an_expanded_stack_with_one_term_sums_as_bmm():
+    """A stack PyTorch cannot fold into rows goes through bmm, whose one-term sums start
+    from +0: no -0 where the folded mm would keep one."""
+    a = np.ones((5, 1), np.float32)
+    a[::2] = 0
+    b = -np.ones((1, 7), np.float32)
+    got = [mod.matmul(mod.tensor(a)[None].expand(3, 5, 1), mod.tensor(b)).numpy()
+           for mod in (torch, ember)]
+    np.testing.assert_array_equal(got[0].view(np.uint32), got[1].view(np.uint32))

@@ -59,6 +59,11 @@ def _mm_arr(x, y):
             out = _mkl_gemm.mm(x[None], y)
             if out is not None:
                 return out[0]
+        else:  # (a stack PyTorch did not fold into rows: its bmm, the matrix expanded)
+            stack = x.reshape((-1,) + x.shape[-2:])
+            out = _mkl_gemm.bmm(stack, np.broadcast_to(y, (stack.shape[0],) + y.shape))
+            if out is not None:
+                return out.reshape(x.shape[:-1] + y.shape[-1:])
     elif x.ndim >= 3 and y.ndim == x.ndim and x.shape[:-2] == y.shape[:-2] and \
             x.dtype == np.float32 and x.size and y.size:
         # stacks of one batch shape: PyTorch's bmm on the batch flattened
@@ -411,12 +416,24 @@ def matmul(a, b):
         return make(arr, (a, b), "SqueezeBackward4", _matmul_rule(1, 2), a, b)
     if da == 2 and db == 2:
         return mm(a, b)
-    if da >= 3 and db <= 2:
-        # Fold the batch into rows: one mm (or mv), as PyTorch does.
+    if da >= 3 and db <= 2 and not (db == 2 and a.shape[-1] == 1 and not _folds(a, b)):
+        # Fold the batch into rows: one mm (or mv), as PyTorch does.  (Where PyTorch runs bmm
+        # instead, ember's fold differs from it in general; for one term, K = 1, in the sign
+        # of a zero product: bmm sums from +0, mm keeps -0.  Those go to the bmm path.)
         rows = a.reshape(-1, a.shape[-1])
         out = mm(rows, b) if db == 2 else mv(rows, b)
         return _unsafe_view(out, tuple(a.shape[:-1]) + ((b.shape[1],) if db == 2 else ()))
     return _batched_matmul(a, b)
+
+
+def _folds(a, b) -> bool:
+    """Whether PyTorch's matmul folds the batch of ``a`` (3-D or more) into the rows of one
+    ``mm`` by ``b``: where ``b`` requires grad, where ``a`` is empty, or where its batch
+    dims view as rows without a copy (else it runs ``bmm`` with ``b`` expanded)."""
+    if b.requires_grad or a.numel() == 0:
+        return True
+    st, sh = a.stride(), a.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(a.ndim - 2))
 
 
 def _batch_numel(t):

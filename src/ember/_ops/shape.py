@@ -376,7 +376,15 @@ def expand(t, *sizes, size=None):
                                f"{_fmt(sizes)}.  Tensor sizes: {_fmt(t.shape)}")
         target.append(s)
     target = tuple(reversed(target))
-    arr = xp_of(t).broadcast_to(t._data, target)
+    d = t._data
+    if type(d) is np.ndarray:
+        # PyTorch's strides: 0 for new and widened dims, a size-1 dim kept at size 1 keeps its
+        # own (NumPy's broadcast_to gives every size-1 dim a 0)
+        st = (0,) * lead + tuple(0 if have == 1 and s != 1 else ds for have, s, ds
+                                 in zip(d.shape, target[lead:], d.strides))
+        arr = np.lib.stride_tricks.as_strided(d, target, st, writeable=False)
+    else:
+        arr = xp_of(t).broadcast_to(d, target)
     return make_view(arr, t, "ExpandBackward0", lambda ctx, g: (sum_to(g, ctx.saved[0]),),
                      lambda b: b.expand(target), t.shape)
 

@@ -118,6 +118,9 @@ def _foreign(a) -> bool:
     """Memory ember did not allocate (a Python buffer, a file mapping): not resizable."""
     while isinstance(a, np.ndarray):
         a = a.base
+        if not isinstance(a, (np.ndarray, _Memory)) and \
+                isinstance(getattr(a, "base", None), np.ndarray):
+            a = a.base  # (NumPy's as_strided keeps the array one level down)
     return a is not None and not isinstance(a, _Memory)
 
 

@@ -942,8 +942,13 @@ def writable_alias(d):
     if type(d) is not np.ndarray:
         return None
     root = d
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    while True:  # (as_strided's views hold their array one object further: its .base's .base)
+        b = root.base
+        if not isinstance(b, np.ndarray):
+            b = getattr(b, "base", None)
+        if not isinstance(b, np.ndarray):
+            break
+        root = b
     if root is d or not root.flags.writeable or not root.flags.c_contiguous:
         return None
     offset = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]

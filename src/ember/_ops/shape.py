@@ -377,9 +377,10 @@ def expand(t, *sizes, size=None):
         target.append(s)
     target = tuple(reversed(target))
     d = t._data
-    if type(d) is np.ndarray:
+    if type(d) is np.ndarray and d.dtype.kind in "biufc":
         # PyTorch's strides: 0 for new and widened dims, a size-1 dim kept at size 1 keeps its
-        # own (NumPy's broadcast_to gives every size-1 dim a 0)
+        # own (NumPy's broadcast_to gives every size-1 dim a 0; as_strided cannot take the
+        # ml_dtypes types, bfloat16 and float8, which keep broadcast_to's)
         st = (0,) * lead + tuple(0 if have == 1 and s != 1 else ds for have, s, ds
                                  in zip(d.shape, target[lead:], d.strides))
         arr = np.lib.stride_tricks.as_strided(d, target, st, writeable=False)

@@ -377,7 +377,7 @@ def expand(t, *sizes, size=None):
         target.append(s)
     target = tuple(reversed(target))
     d = t._data
-    if type(d) is np.ndarray and d.dtype.kind in "biufc":
+    if type(d) is np.ndarray and d.dtype.isbuiltin == 1:
         # PyTorch's strides: 0 for new and widened dims, a size-1 dim kept at size 1 keeps its
         # own (NumPy's broadcast_to gives every size-1 dim a 0; as_strided cannot take the
         # ml_dtypes types, bfloat16 and float8, which keep broadcast_to's)

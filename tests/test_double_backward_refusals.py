@@ -350,20 +350,27 @@ def test_third_order_through_resizing():
     np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-9)
 
 
+def _of_leaves(L, name):
+    """Case ``name`` in library ``L`` as a function of its float64 leaves only (the other
+    operands fixed), for gradcheck: (function, leaves)."""
+    fn, arrays = CASES[name]
+    ts, leaves = _build(L, arrays, L.float64)
+    idx = [i for i, a in enumerate(arrays) if not isinstance(a, tuple)]
+
+    def f(*vs):
+        args = list(ts)
+        for i, v in zip(idx, vs):
+            args[i] = v
+        return fn(L, *args)
+    return f, leaves
+
+
 @pytest.mark.parametrize("name", ["cdist", "pdist_p3", "embedding_bag_sum", "hardsigmoid",
                                   "multi_margin_p2", "sdpa_4d_flash"])
 def test_gradgradcheck_refuses_as_pytorch(name):
-    fn, arrays = CASES[name]
     errs = []
     for L in (torch, ember):
-        ts, leaves = _build(L, arrays, L.float64)
-        idx = [i for i, a in enumerate(arrays) if not isinstance(a, tuple)]
-
-        def f(*vs, L=L, ts=ts, idx=idx):
-            args = list(ts)
-            for i, v in zip(idx, vs):
-                args[i] = v
-            return fn(L, *args)
+        f, leaves = _of_leaves(L, name)
         assert L.autograd.gradcheck(f, tuple(leaves))
         with pytest.raises((RuntimeError, NotImplementedError)) as e:
             L.autograd.gradgradcheck(f, tuple(leaves))
@@ -374,14 +381,6 @@ def test_gradgradcheck_refuses_as_pytorch(name):
 @pytest.mark.parametrize("name", ["softplus", "glu", "huber_loss", "max_pool2d", "pad_reflect",
                                   "interp_bicubic", "layer_norm", "grid_sample", "prelu"])
 def test_gradgradcheck_passes_as_pytorch(name):
-    fn, arrays = CASES[name]
     for L in (torch, ember):
-        ts, leaves = _build(L, arrays, L.float64)
-        idx = [i for i, a in enumerate(arrays) if not isinstance(a, tuple)]
-
-        def f(*vs, L=L, ts=ts, idx=idx):
-            args = list(ts)
-            for i, v in zip(idx, vs):
-                args[i] = v
-            return fn(L, *args)
+        f, leaves = _of_leaves(L, name)
         assert L.autograd.gradgradcheck(f, tuple(leaves))

@@ -126,3 +126,29 @@ def test_broadcast_gradients_sum_as_pytorchs(threads):
         ((T.from_numpy(x) + bias) * T.from_numpy(w)).sum().backward()
         grads.append(bias.grad.numpy())
     assert np.array_equal(*grads)
+
+
+@pytest.mark.parametrize("fill", ["neg_zero", "zero_runs", "inf", "nan"])
+def test_sums_of_zero_runs_and_specials_bitwise(fill, threads):
+    # chunks of 16 zeros (signed), infinities and NaNs in the rows the cascade sums in
+    # chunks: the chunk sums' signs of zero and the specials as PyTorch's (to the bit)
+    rng = np.random.default_rng(len(fill))
+    for shape in [(64, 512), (40000,), (300, 70), (16, 16, 33), (5000, 3)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        if fill == "neg_zero":
+            a[rng.random(shape) < 0.97] = -0.0
+        elif fill == "zero_runs":
+            a.reshape(-1)[: a.size // 2] = -0.0
+            a.reshape(-1)[a.size // 2:][rng.random(a.size - a.size // 2) < 0.9] = 0.0
+        else:
+            a[rng.random(shape) < 0.002] = np.inf if fill == "inf" else np.nan
+        t, e = torch.from_numpy(a), ember.from_numpy(a)
+        for dims in [None] + [(d,) for d in range(a.ndim)]:
+            want = (t.sum() if dims is None else t.sum(dims)).numpy()
+            got = (e.sum() if dims is None else e.sum(dims)).numpy()
+            assert np.array_equal(np.isnan(want), np.isnan(got)), (shape, dims)
+            ok = np.isnan(want)
+            assert np.array_equal(np.where(ok, 0, want).view(np.uint32),
+                                  np.where(ok, 0, got).view(np.uint32)), (shape, dims)
+            assert np.array_equal(np.atleast_1d(want).view(np.uint32)[~np.atleast_1d(ok)],
+                                  np.atleast_1d(got).view(np.uint32)[~np.atleast_1d(ok)])

@@ -26,6 +26,7 @@ never reduced with it: NumPy sums that one pairwise).
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -44,12 +45,50 @@ def _ceil_log2(n: int) -> int:
 
 
 def _chunk_sums(g):
-    """(b, k, step, w) -> (b, k, w): each chunk's ``step`` rows added in order.  Many chunks
-    of few lanes go faster with the rows outermost in memory (NumPy then adds whole rows),
-    while the copy that takes stays in cache."""
+    """(b, k, step, w) -> (b, k, w): each chunk's ``step`` rows added in order.
+
+    NOTE: ``np.einsum`` sums over a middle axis with the lanes innermost row after row from
+    +0, as ``np.add.reduce`` does (checked by :func:`_einsum_sums_ok`), and on many short
+    chunks about twice as fast (the reduce runs a short inner loop per row)."""
+    if g.size < 4096 or g.shape[3] > 128 and g.shape[0] * g.shape[1] < 8:
+        return np.add.reduce(g, axis=2)  # (few values, or long rows: as fast as anything)
+    if g.shape[3] >= 2 and _einsum_sums_ok():
+        return np.einsum("bksw->bkw", g)
     if g.shape[0] * g.shape[1] < 8 or g.shape[3] > 64 or g.size > 1 << 18:
         return np.add.reduce(g, axis=2)
     return np.add.reduce(np.ascontiguousarray(np.moveaxis(g, 2, 0)), axis=0)
+
+
+_EINSUM_SUMS = None
+
+
+def _einsum_sums_ok() -> bool:
+    """Whether ``np.einsum("bksw->bkw", g)`` gives ``np.add.reduce(g, axis=2)``'s bits: the
+    rows of each chunk added one after another from +0 in ``g``'s dtype (probed with values
+    whose sum tells that order apart from pairwise, blocked or wider sums, and with chunks
+    of -0 alone, infinities and NaN)."""
+    global _EINSUM_SUMS
+    if _EINSUM_SUMS is None:
+        ok = True
+        rng = np.random.default_rng(11)
+        with np.errstate(all="ignore"):
+            for dt in (np.float32, np.float64):
+                for shape in ((2, 3, 16, 8), (1, 5, 32, 4), (3, 1, 64, 33), (2, 2, 16, 2)):
+                    g = rng.standard_normal(shape).astype(dt)
+                    g[:, :, ::5] *= dt(2.0 ** 30)  # (large and small terms: order shows)
+                    g[:, :, 3] = -g[:, :, 0]
+                    g[0, 0] = -0.0
+                    g[-1, -1, 1:3, 0] = [np.inf, -np.inf]
+                    g[-1, -1, 4, 1] = np.nan
+                    acc = g[:, :, 0] + dt(0)
+                    for i in range(1, shape[2]):
+                        acc = acc + g[:, :, i]
+                    got = np.einsum("bksw->bkw", g)
+                    for want in (acc, np.add.reduce(g, axis=2)):
+                        ok = ok and got.dtype == dt and bool(np.array_equal(
+                            got.view(np.uint8), want.view(np.uint8)))
+        _EINSUM_SUMS = ok
+    return _EINSUM_SUMS
 
 
 def _levels(x):
@@ -61,16 +100,26 @@ def _levels(x):
     b, n, w = x.shape
     step = 1 << max(4, _ceil_log2(n) // 4)
     whole = n // step * step
-    acc = np.add.reduce(x[:, whole:], axis=1)  # the bottom level's last, partial chunk
+    # what each level leaves over is added onto ``acc`` in turn, from the bottom level's
+    # last, partial chunk.  An empty leftover adds +0, which can only turn a -0 into +0 (a
+    # sum is -0 only if every term is), so those additions are made once, at the end
+    # (NOTE: a sum can be -0 here only on a NumPy whose reduce starts from the first row).
+    acc, empty = (np.add.reduce(x[:, whole:], axis=1), False) if whole < n else (None, True)
     sums = x[:, :whole]
     for level in (1, 2, 3):
         if not sums.shape[1]:
             break
         sums = _chunk_sums(sums.reshape(b, -1, step, w))
         whole = sums.shape[1] // step * step if level < 3 else 0  # the top level keeps all
-        acc = acc + np.add.reduce(sums[:, whole:], axis=1)
+        if whole < sums.shape[1]:
+            left = np.add.reduce(sums[:, whole:], axis=1)
+            acc = left if acc is None else acc + left
+        else:
+            empty = True
         sums = sums[:, :whole]
-    return acc
+    if acc is None:
+        return np.zeros((b, w), x.dtype)
+    return acc + x.dtype.type(0) if empty else acc
 
 
 def _row(x):
@@ -78,6 +127,10 @@ def _row(x):
     b, n, w = x.shape
     n4 = n // 4
     parts = _levels(x[:, :4 * n4].reshape(b, n4, 4 * w)).reshape(b, 4, w)
+    if n == 4 * n4 and w > 1:
+        # ((p0 + p1) + p2) + p3, as below: NumPy reduces a middle axis row after row (over
+        # a contiguous one it would sum pairwise after the first)
+        return np.add.reduce(parts, axis=1)
     acc = parts[:, 0]
     for i in range(4 * n4, n):
         acc = acc + x[:, i]
@@ -95,6 +148,8 @@ def _rows(rows, lanes):
         return _row(rows[:, :, None])[:, 0]
     nv = n // lanes
     vec = _row(rows[:, :nv * lanes].reshape(b, nv, lanes))
+    if n == nv * lanes:
+        return fold_left(vec)
     return fold_left(np.concatenate([rows[:, nv * lanes:], vec], axis=1))
 
 
@@ -236,9 +291,15 @@ def _physical_cores() -> int:
 
 def _threads():
     """PyTorch's intra-op threads: what set_num_threads said, else OMP_NUM_THREADS or
-    MKL_NUM_THREADS, else the physical cores."""
+    MKL_NUM_THREADS, else the physical cores (the environment read once, as PyTorch reads
+    it when it starts its thread pool)."""
     if intraop_threads is not None:
         return intraop_threads
+    return _default_threads()
+
+
+@functools.lru_cache(maxsize=None)
+def _default_threads():
     for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         try:
             n = int(os.environ.get(var, ""))
@@ -315,6 +376,11 @@ def _flat_sum(flat, threads):
     buffer[:whole] = _rows(flat[:whole * chunk].reshape(whole, chunk), lanes)
     if whole * chunk < n:
         buffer[whole] = _rows(flat[whole * chunk:][None], lanes)[0]
+    if threads < lanes:  # (what _rows does with a row shorter than a vector: from +0 in order)
+        acc = flat.dtype.type(0)
+        for v in buffer:
+            acc = acc + v
+        return np.array([acc])
     return _rows(buffer[None], lanes)
 
 

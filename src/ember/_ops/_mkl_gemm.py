@@ -158,13 +158,8 @@ def _threads(threads):
     if threads is None:
         threads = _cascade.intraop_threads  # (set by torch.set_num_threads)
         if threads is None:
-            threads = _default_threads()
+            threads = _cascade._default_threads()  # (the environment or the cores)
     return threads
-
-
-@functools.lru_cache(maxsize=None)
-def _default_threads():
-    return _cascade._threads()  # (the environment or the physical cores, read once)
 
 
 def _layout(x):

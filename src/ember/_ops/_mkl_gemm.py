@@ -85,18 +85,23 @@ one call per K block with ``beta = 1`` into C: its kernels sum each output of a 
 FMA chain from 0 and add it into C with one rounding, exactly order 1, given ``a`` by
 columns (a copy where it is by rows: OpenBLAS's kernels for the edge rows and columns sum
 otherwise); :func:`_selfcheck` re-checks that premise on first use against an exact FMA
-emulation, and everything falls back to NumPy's products if it fails.  Tail and lane rows
-are float32 NumPy products (``np.einsum``'s, ~1.4x faster than ``np.multiply``'s for these
-broadcasts, where a zero product's sign cannot matter) summed by ``np.add.reduce`` over their
-first axis, which NumPy runs row after row (a rounded add per step; checked by
+emulation, and everything falls back to NumPy's products if it fails.  Lane rows, and chain
+rows from +0 with ``b``'s rows contiguous, are one ``np.einsum`` pass (:func:`_lanes`,
+:func:`_chain`): it multiplies in float32 and adds each product into its output, slot after
+slot from +0, without fusing the two (checked on first use against the product-then-reduce
+forms kept as :func:`_lanes_reference`/:func:`_chain_reference`; outputs with a NaN come from
+those, as the operands' order in einsum's adds picks another NaN payload).  The other tail
+rows are float32 NumPy products (``np.einsum``'s, ~1.4x faster than ``np.multiply``'s for
+these broadcasts, where a zero product's sign cannot matter) summed by ``np.add.reduce`` over
+their first axis, which NumPy runs row after row (a rounded add per step; checked by
 :func:`_selfcheck` too); ``a``'s transposed copies are BLAS's ``somatcopy`` (2-4x NumPy's).
 Costs, against NumPy's own product (2 cores): order 1 is 1.0-1.15x for large products and
-~1.1-1.2x for ``nn.Linear`` at batch 64 (the K blocks); lane rows cost ~0.5 ns per product
-(the (64, 512) @ (512, 10) output layer: ~0.17 ms against 9 us).  A training step of the
-seed's MLP at batch 64 costs 1.15-1.25x what it does in NumPy's order.  N = 1 rows in groups
-of 4 (and M = 1 times a transposed ``b``) and chains by columns take one ``einsum`` pass
-instead, which multiplies and sums in one (:func:`_groups`; ~0.3 ns per product with the
-copy: one sample through the seed's MLP ~0.4 ms against ~0.1 ms in NumPy's order).
+~1.1-1.2x for ``nn.Linear`` at batch 64 (the K blocks); lane rows cost ~0.3 ns per product
+(the (64, 512) @ (512, 10) output layer: ~0.1 ms against 9 us; the reduce form took ~0.19).
+A training step of the seed's MLP at batch 64 costs 1.15-1.25x what it does in NumPy's
+order.  N = 1 rows in groups of 4 (and M = 1 times a transposed ``b``) and chains by columns
+take one ``einsum`` pass as well (:func:`_groups`; ~0.3 ns per product with the copy: one
+sample through the seed's MLP ~0.4 ms against ~0.1 ms in NumPy's order).
 
 Measured only on the processor in ``_MEASURED``; elsewhere :func:`emulated` is False and the
 products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or ``"medium"``), with
@@ -285,6 +290,7 @@ def _columns(a, lay=None) -> np.ndarray:
         if lay is not None and lay[0]:
             out = np.empty((c, r), _F32)
             _blas.transpose(r, c, a.ctypes.data, lay[1], out.ctypes.data)
+            _after_blas()
             return out
     if r <= 16 or a.strides[0] % 1024:
         return np.ascontiguousarray(a.T)
@@ -309,6 +315,19 @@ def _transpose_ok() -> bool:
     out = np.empty((70, 37), _F32)
     _blas.transpose(37, 70, src.ctypes.data, 75, out.ctypes.data)
     return bool(np.array_equal(out.view(np.uint32), np.ascontiguousarray(a.T).view(np.uint32)))
+
+
+_WIDE = np.zeros(256, _F32)  # (see _after_blas; 0 + 0 into it changes nothing)
+
+
+def _after_blas() -> None:
+    """A small NumPy add, run after each BLAS call here.  NOTE: right after an OpenBLAS call,
+    NumPy's ``einsum`` loops (built for its baseline SSE) ran ~1.4x slower here, until one of
+    NumPy's ufunc loops for the wider vectors had run (the (64, 512) @ (512, 10) lanes'
+    einsum: ~75 us after BLAS's transposing copy, ~54 us after this add; an add of 16 floats
+    did not help, of 64 did).  Likely the upper halves of the vector registers left in use,
+    which such a loop clears on return.  Bits: 0 + 0 into zeros, nothing else changes."""
+    np.add(_WIDE, _WIDE, out=_WIDE)
 
 
 def _blocked(a, b, c, add=True, la=None, lb=None) -> np.ndarray:
@@ -340,6 +359,7 @@ def _blocked(a, b, c, add=True, la=None, lb=None) -> np.ndarray:
         _blas.sgemm(la[0], lb[0], m, n, e - s, pa + s * a_step, la[1], pb + s * b_step, lb[1],
                     beta, pc)
         beta = 1.0
+    _after_blas()
     return c
 
 
@@ -363,7 +383,50 @@ def _rowsum(prod, out=None) -> np.ndarray:
 
 def _chain(a, b, c) -> np.ndarray:
     """Tail rows with ``b`` by rows: one non-fused chain over all of K per output, from the
-    rows ``c`` (or +0)."""
+    rows ``c`` (or +0).  From +0 with ``b``'s rows contiguous: one ``einsum`` pass, which
+    multiplies and adds k after k into the outputs from +0 (:func:`_chain_einsum_ok` checks
+    that it gives :func:`_chain_reference`'s bits; ~3x faster for the 2 tail rows of a
+    (10, 64) @ (64, 512) weight gradient); else :func:`_chain_reference`."""
+    n = b.shape[1]
+    if c is None and n > 1 and b.strides[1] == _ITEM and b.strides[0] >= _ITEM * n and \
+            _chain_einsum_ok():
+        # (k outermost: b's rows lie apart, its columns inner, and the outputs take none of
+        # k; so each output's sum runs over k in order)
+        out = np.empty((a.shape[0], n), _F32)
+        _c_einsum("kt,kn->tn", a.T, b, out=out)
+        if not np.isnan(out).any():  # (NaNs: the reference's payloads, see _lanes)
+            return out
+    return _chain_reference(a, b, c)
+
+
+@functools.lru_cache(maxsize=None)
+def _chain_einsum_ok() -> bool:
+    """Whether :func:`_chain`'s ``einsum`` pass gives :func:`_chain_reference`'s bits here
+    (each product rounded before its add, k in order from +0), on operands with infinities,
+    NaNs, signed zeros and subnormals, ``a`` by rows and by columns."""
+    rng = np.random.default_rng(29)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-45, 3e38], _F32)
+    with np.errstate(all="ignore"):
+        for t, k, n in ((2, 64, 512), (3, 40, 13), (1, 7, 2), (11, 300, 5), (4, 1, 3)):
+            a = (rng.standard_normal((t, k)) * np.exp2(rng.integers(-40, 40, (t, k))))
+            a = a.astype(_F32)
+            b = (rng.standard_normal((k, n + 2)) * np.exp2(rng.integers(-40, 40, (k, n + 2))))
+            b = b.astype(_F32)[:, 1:n + 1]
+            a[0, :8] = special[:min(8, k)]
+            b[-1, :8] = special[:min(8, n)]
+            a[-1, ::2] = -0.0
+            b[:, -1] = np.abs(b[:, -1])  # (a column of -0 products from the -0 row)
+            for x in (a, np.asfortranarray(a)):
+                out = np.empty((t, n), _F32)
+                _c_einsum("kt,kn->tn", x.T, b, out=out)
+                if not _same_bits(out, _chain_reference(x, b, None)):
+                    return False
+    return True
+
+
+def _chain_reference(a, b, c) -> np.ndarray:
+    """:func:`_chain` as first written: every product laid out, then a reduce (and the
+    reference its ``einsum`` pass is tested against)."""
     t, k = a.shape
     n = b.shape[1]
     if n == 1 and t >= 4 and c is None and a.strides[0] == _ITEM and _groups_ok():
@@ -453,9 +516,12 @@ def _halve(acc):
     return acc[0]
 
 
-def _lanes(a, b, row0=0) -> np.ndarray:
-    """Transposed-``b`` tail rows in the lane orders: 4 non-fused partial sums over k mod 4
-    (8 over k mod 8 for the last N % 4 columns), each from +0, then halved pairwise.
+def _lanes_reference(a, b, row0=0) -> np.ndarray:
+    """:func:`_lanes` as first written (a product array, then a reduce; kept as the reference
+    the faster :func:`_lanes` is tested against).
+
+    Transposed-``b`` tail rows in the lane orders: 4 non-fused partial sums over k mod 4 (8
+    over k mod 8 for the last N % 4 columns), each from +0, then halved pairwise.
 
     MKL reads ``a``'s rows from 16-byte boundaries: a row starting ``o`` floats past one
     first sums its ``h = (4 - o) % 4`` leading products in order into lane 0, the lanes take
@@ -565,6 +631,220 @@ def _lane_sums(at, b, lanes, out, head=None):
     np.add(sums.T if rows_inner else sums, _F32(0), out=out)
 
 
+def _lanes(a, b, row0=0) -> np.ndarray:
+    """Transposed-``b`` tail rows in the lane orders, as :func:`_lanes_reference` sums them (the
+    same bits), in one ``einsum`` pass per lane order: it multiplies and adds slot after slot
+    into the lane sums (:func:`_lane_pass`), where the reference wrote every product to memory
+    and read it back in a reduce (~1.8x the time for the (64, 512) @ (512, 10) output layer,
+    ~2x from 256 rows)."""
+    if not _lane_einsum_ok():
+        return _lanes_reference(a, b, row0)
+    out = _lanes_einsum(a, b, row0)
+    least = np.minimum.reduce(out, axis=None)  # (NaN where any output is)
+    if least != least:
+        # (a NaN's payload and sign are those of the first NaN operand of the add or
+        # multiply that meets two, and einsum adds the product to the sum where the
+        # reference adds the sum to the product: those come from the reference)
+        return _lanes_reference(a, b, row0)
+    return out
+
+
+def _lanes_einsum(a, b, row0=0) -> np.ndarray:
+    """:func:`_lanes`' einsum form, unchecked."""
+    t, n = a.shape[0], b.shape[1]
+    heads = _lane_heads(a, row0)
+    if type(heads) is int:  # (every row alike: the usual case, K % 4 == 0 or one row)
+        out = np.empty((t, n), _F32)
+        _lane_rows(a, b, heads, out)
+        return out
+    out = np.empty((t, n), _F32)
+    for h in range(4):
+        idx = np.flatnonzero(heads == h)
+        if len(idx):
+            res = np.empty((len(idx), n), _F32)
+            _lane_rows(a[idx], b, h, res)
+            out[idx] = res
+    return out
+
+
+def _lane_heads(a, row0=0):
+    """The leading products each row of ``a`` sums into lane 0 before the lanes start (see
+    :func:`_lanes_reference`): an int when every row has the same, else an array by row."""
+    t, k = a.shape
+    lay = _layout(a)
+    if lay is None or not lay[0]:  # (PyTorch copies these to a fresh, aligned buffer)
+        start, step = row0 * k, k
+    else:
+        start, step = a.ctypes.data // _ITEM, lay[1]
+    if t == 1 or step % 4 == 0:
+        return min((4 - start % 4) % 4, k)
+    return np.minimum((4 - (start + np.arange(t) * step) % 4) % 4, k)
+
+
+_LANE_ROWS = 1024  # rows summed at once (longer inner loops; 1024 ran faster than 256 here)
+
+
+def _lane_rows(a, b, h, out) -> None:
+    """:func:`_lanes` for rows that all sum ``h`` leading products into lane 0, into ``out``
+    (t, N): columns ``4 * (N // 4)`` in 4 lanes, the rest in 8."""
+    t, k = a.shape
+    n = b.shape[1]
+    full = n - n % 4
+    parts = [(lanes, j0, j1) for lanes, j0, j1 in ((4, 0, full), (8, full, n)) if j1 > j0]
+    if t < n:  # (few rows: the columns make the inner loop, a read in place)
+        for lanes, j0, j1 in parts:
+            _lane_pass(a, None, b[:, j0:j1], h, lanes, out[:, j0:j1])
+        return
+    pre = parts[-1][0] * h  # (rows for the head slots)
+    for r0 in range(0, t, _LANE_ROWS):
+        r1 = min(t, r0 + _LANE_ROWS)
+        rows = a[r0:r1]
+        # rows' columns h.. as rows (k - h, rows), the head slots' rows before them
+        buf = _scratch((pre + k - h) * (r1 - r0)).reshape(pre + k - h, r1 - r0)
+        _columns_into(rows[:, h:], buf[pre:])
+        # every column's lane sums, (lanes, N, rows): 4 lanes, or 8 where any column has 8
+        acc = np.empty((parts[-1][0], n, r1 - r0), _F32)
+        for lanes, j0, j1 in parts:
+            _lane_pass(rows, buf[pre - lanes * h:], b[:, j0:j1], h, lanes, acc[:lanes, j0:j1])
+        # halved pairwise, the 8-lane columns first to 4, then all columns as one: lane l +
+        # lane l + 4, then l + (l + 2), then 0 + 1 (see _halve).  (The lanes start at +0, so
+        # none is -0, nor any sum of them: the +0 of _lane_sums would change nothing.)
+        if full < n:
+            np.add(acc[:4, full:], acc[4:, full:], out=acc[:4, full:])
+        np.add(acc[:2], acc[2:4], out=acc[:2])
+        np.add(acc[0].T, acc[1].T, out=out[r0:r1])
+        for lanes, j0, j1 in parts:
+            _lane_rest(rows, b[:, j0:j1], h + lanes * ((k - h) // lanes), out[r0:r1, j0:j1])
+
+
+def _lane_rest(a, b, end, out) -> None:
+    """The products past the lanes' (k = ``end`` ..) added onto ``out`` one by one (laid out
+    after it and reduced row after row: one reduce for up to 7 adds)."""
+    k = a.shape[1]
+    if end >= k:
+        return
+    with np.errstate(all="ignore"):
+        if end + 1 == k:
+            out += a[:, end][:, None] * b[end][None, :]
+            return
+        steps = np.empty((1 + k - end,) + out.shape, _F32)
+        steps[0] = out
+        np.multiply(a[:, end:].T[:, :, None], b[end:][:, None, :], out=steps[1:])
+        _rowsum(steps, out)
+
+
+_SCRATCH_KEEP = 1 << 20  # floats of scratch memory kept per thread at most (4 MiB)
+
+
+def _scratch(size) -> np.ndarray:
+    """A float32 buffer of ``size`` elements (contents undefined), reused per thread between
+    calls where it is small enough (a fresh large one is mapped and faulted in on every call:
+    ~10 us for the 128 KiB of a (64, 512) operand)."""
+    buf = getattr(_buffers, "scratch", None)
+    if buf is None or buf.size < size:
+        if size > _SCRATCH_KEEP:
+            return np.empty(size, _F32)
+        buf = _buffers.scratch = np.empty(max(size, 1 << 15), _F32)
+    return buf[:size]
+
+
+def _columns_into(a, out) -> None:
+    """``out`` (C-ordered (K, t)) = ``a.T`` for ``a`` (t, K)."""
+    r, c = a.shape
+    lay = _layout(a) if r * c >= _TRANSPOSE_MIN and _transpose_ok() else None
+    if lay is not None and lay[0] and out.strides == (_ITEM * r, _ITEM):
+        _blas.transpose(r, c, a.ctypes.data, lay[1], out.ctypes.data)
+        _after_blas()
+    else:
+        np.copyto(out, _columns(a) if r * c >= _TRANSPOSE_MIN else a.T)
+
+
+def _lane_pass(a, at, b, h, lanes, out) -> None:
+    """One lane order for ``a`` (t, K) times ``b`` (K, columns): slot ``s < h`` puts product
+    ``s`` into lane 0 (+0 into the others), slot ``h + j`` products ``h + lanes * j ..`` one
+    per lane; ``einsum`` sums the slots in order into lane sums from +0 (:func:`_lane_einsum_ok`
+    checks that here).  ``at``: ``lanes * h`` free rows and then ``a[:, h:].T`` ((K - h, t),
+    C-ordered): the lane sums go to ``out`` (lanes, columns, t) as they are; else None: ``a``
+    is read in place (the columns inner: for fewer rows than columns) and ``out`` (t, columns)
+    takes the lane sums halved pairwise, plus +0 and the products past the lanes'."""
+    t, k = a.shape
+    cols = b.shape[1]
+    g = (k - h) // lanes
+    slots = h + g
+    end = h + lanes * g  # (the products the lanes take)
+    if at is not None:  # (rows inner: lane sums (lanes, columns, t))
+        x = at[:lanes * slots].reshape(slots, lanes, t)
+        if h:
+            x[:h] = 0
+            x[:h, 0] = a[:, :h].T
+        if h or b.strides[0] != _ITEM or b.strides[1] < _ITEM * k:
+            # (columns outermost, as nn.Linear's W.t() lies: einsum runs fastest so)
+            yc = np.empty((cols, slots, lanes), _F32)
+            if h:
+                yc[:, :h] = 0
+                yc[:, :h, 0] = b[:h].T
+            yc[:, h:] = b[h:end].T.reshape(cols, g, lanes)
+            y = yc.transpose(1, 2, 0)
+        else:  # (b by columns: read in place)
+            y = b[:end].reshape(g, lanes, cols)
+        _c_einsum("jlt,jln->lnt", x, y, out=out)
+        return
+    # (columns inner: lane sums (lanes, t, columns))
+    if h or a.strides[1] != _ITEM:
+        xr = np.zeros((t, slots, lanes), _F32)
+        xr[:, :h, 0] = a[:, :h]
+        xr[:, h:] = a[:, h:end].reshape(t, g, lanes)
+    else:
+        xr = a[:, :end].reshape(t, g, lanes)
+    y = np.zeros((slots, lanes, cols), _F32)
+    y[:h, 0] = b[:h]
+    y[h:] = b[h:end].reshape(g, lanes, cols)
+    acc = np.empty((lanes, t, cols), _F32)
+    _c_einsum("jlt,jln->ltn", xr.transpose(1, 2, 0), y, out=acc)
+    _halve_into(acc, out)
+    out += _F32(0)  # (MKL's lanes start at +0: see _lane_sums)
+    _lane_rest(a, b, end, out)
+
+
+def _halve_into(acc, out) -> None:
+    """:func:`_halve`, its last sum written to ``out``."""
+    h = acc.shape[0]
+    while h > 2:
+        h //= 2
+        np.add(acc[:h], acc[h:2 * h], out=acc[:h])
+    np.add(acc[0], acc[1], out=out)
+
+
+@functools.lru_cache(maxsize=None)
+def _lane_einsum_ok() -> bool:
+    """Whether :func:`_lanes` gives :func:`_lanes_reference`'s bits here: ``einsum``'s sums
+    over the slots in order from +0 with each product rounded first (no fused multiply-add),
+    checked on both layouts of :func:`_lane_pass`, every head, and operands with infinities,
+    NaNs, signed zeros and subnormals."""
+    rng = np.random.default_rng(23)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-45, 3e38], _F32)
+    with np.errstate(all="ignore"):
+        for t, k, n in ((64, 61, 10), (3, 45, 7), (37, 130, 6), (1, 18, 3), (2, 9, 11),
+                        (300, 23, 5), (5, 4, 2)):
+            a = (rng.standard_normal((t, k + 1)) * np.exp2(rng.integers(-40, 40, (t, k + 1))))
+            a = a.astype(_F32)
+            w = (rng.standard_normal((n, k)) * np.exp2(rng.integers(-40, 40, (n, k))))
+            w = w.astype(_F32)
+            a[0, :8] = special[:min(8, k + 1)]
+            w[-1, 1:9] = special[:min(8, k - 1)]
+            a[-1, 1::2] = -0.0
+            w[0, ::2] = -0.0
+            if t > 2 and n > 2:  # (an output of -0 products alone: +0, as the lanes start)
+                a[1] = -0.0
+                w[1] = np.abs(w[1]) + 1
+            for row0 in (0, 1):
+                for x in (a[:, :k], a[:, 1:]):
+                    if not _same_bits(_lanes_einsum(x, w.T, row0),
+                                      _lanes_reference(x, w.T, row0)):
+                        return False
+    return True
+
+
 def _dot(a, w, off=0) -> np.ndarray:
     """N = 1 (``a`` by rows, (M, 1) out): per row a dot product in non-fused lanes, each lane
     from +0 with a rounded add per step.
@@ -672,6 +952,7 @@ def _groups(a, w, out) -> None:
         t = buf[:, :, :n]
         if q:
             _blas.transpose(n, 4 * q, base + _ITEM * (s * lda + h), lda, body, rows + _PAD)
+            _after_blas()
         np.copyto(t[:h, 0], a[s:s + n, :h].T)
         lanes = acc[:, :n]
         _einsum_sum(t, vv, lanes)
@@ -825,13 +1106,15 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     if p is None:
         return None
     rows, tail = p
-    if not rows and (tail == "dot" or tail == "gemv") and \
+    if not rows and (tail == "dot" or tail == "gemv" or tail == "lanes") and \
             (bias is None or bias.dtype == _F32 and bias.ndim <= 2):
-        # (one or a few dot products: no C to fill first, the bias goes on at the end as
-        # below; ~3 us less per call, most of a batch-1 nn.Linear's overhead here)
+        # (one or a few dot products, or lane rows only: no C to fill first, the bias goes on
+        # at the end as below; ~3 us less per call, most of a batch-1 nn.Linear's overhead)
         with np.errstate(all="ignore"):
             if tail == "dot":
                 res = _dot(a, b[:, 0], off)
+            elif tail == "lanes":
+                res = _lanes(a, b, row0)
             else:  # (W @ a[0] for b = W.t(): N outputs as a column)
                 res = _dot(b.T, a[0], off).reshape(1, n)
             if alpha != 1:

@@ -1021,13 +1021,13 @@ def _add_sparse(t, s, alpha, name="AddBackward0"):
         i, v, c = ti.copy(), tv.copy(), t._sp_c
     elif t._nnz() == 0:
         i, c = si.copy(), s._sp_c
-        v = sv.copy() if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)
+        v = sv.copy() if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)[()]
     elif not (_contiguous(tv) and _contiguous(sv)):
         # NOTE: PyTorch's kernel for values not laid out contiguously (an embedding's
         # gradient made from an expanded one, say) appends the entries instead of merging
         xp = _xp(dev)
         i = xp.concatenate([ti, si], axis=1)
-        v = xp.concatenate([tv, sv if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)])
+        v = xp.concatenate([tv, sv if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)[()]])
         c = False
     else:
         i, v = _merge(ti, tv, si, sv, alpha, shape, dev)
@@ -1086,7 +1086,7 @@ def _fma(r, v, alpha):
     if r.dtype == np.float32:
         return (r.astype(np.float64) + np.float64(np.float32(alpha)) * v.astype(np.float64)
                 ).astype(np.float32)
-    return r + np.asarray(alpha, dtype=r.dtype) * v
+    return r + np.asarray(alpha, dtype=r.dtype)[()] * v
 
 
 def _add_entries(a, at, v, alpha=1):
@@ -1097,7 +1097,7 @@ def _add_entries(a, at, v, alpha=1):
         return
     xp = np if type(a) is np.ndarray else _xp(_core._dev_of(a))
     if alpha == 1 or a.dtype != np.float32:
-        vv = v if alpha == 1 else np.asarray(alpha, dtype=a.dtype) * v
+        vv = v if alpha == 1 else np.asarray(alpha, dtype=a.dtype)[()] * v
         xp.add.at(a, at, vv)
         return
     # fused multiply-adds: one round per repeat of an index, so each round writes rows once
@@ -1156,7 +1156,7 @@ def _scale(s, c, name, divide):
     npdt = D.result_type(wrap(v[:0], s._device), cval if cval is not None else c).np
     vv = v.astype(npdt, copy=False)
     with _core.quiet:
-        out = vv / np.asarray(c, dtype=npdt) if divide else vv * np.asarray(c, dtype=npdt)
+        out = vv / np.asarray(c, dtype=npdt)[()] if divide else vv * np.asarray(c, dtype=npdt)[()]
 
     def rule(ctx, g):
         return ((g / c if divide else g * c),) if cval is None else (
@@ -1373,12 +1373,12 @@ def sparse_addmm(bias, s, d, *, beta=1, alpha=1):
     xp = _xp(d._device)
     b = xp.broadcast_to(bias._data, (s.shape[0], d.shape[1])).astype(npdt)
     with _core.quiet:
-        out = b * np.asarray(beta, dtype=npdt) if beta != 1 else b.copy()
+        out = b * np.asarray(beta, dtype=npdt)[()] if beta != 1 else b.copy()
         if beta == 0:
             out[...] = 0
         v = s._sp_v.astype(npdt, copy=False)
         if alpha != 1:
-            v = np.asarray(alpha, dtype=npdt) * v
+            v = np.asarray(alpha, dtype=npdt)[()] * v
         scaled = _new(s._sp_i, v, s.shape, s._sp_c, s._device)
         _spmm_arr(scaled, d._data.astype(npdt, copy=False), out)
     src, dd = s, d
@@ -1545,7 +1545,7 @@ def sgd_update(p, g, group, state):
     if isinstance(g, SparseTensor):
         add_sparse_into_dense_(p, g, -lr)
     else:
-        p._data -= np.asarray(lr, dtype=p._data.dtype) * g._data
+        p._data -= np.asarray(lr, dtype=p._data.dtype)[()] * g._data
         p._vc.v += 1
 
 
@@ -1565,7 +1565,7 @@ def adagrad_update(p, g, group, state, step):
     add_sparse_into_dense_(s, _new(i, sq, g.shape, True, g._device))
     with _core.quiet:
         std = np.sqrt(s._data[tuple(i)])
-        std = std + np.asarray(group["eps"], dtype=std.dtype)
+        std = std + np.asarray(group["eps"], dtype=std.dtype)[()]
         upd = v / std
     add_sparse_into_dense_(p, _new(i, upd, g.shape, True, g._device), -clr)
 

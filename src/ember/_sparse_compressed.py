@@ -104,7 +104,7 @@ class CompressedTensor(_Storageless, Tensor):
             kind = "row" if rowwise else "column"
             raise RuntimeError(f"{name} expected sparse {kind} compressed tensor layout but got "
                                f"{_layout_name(self)}")
-        return wrap(self._ci if name in ("crow_indices", "ccol_indices") else self._pi,
+        return _out(self._ci if name in ("crow_indices", "ccol_indices") else self._pi,
                     self._device)
 
     def crow_indices(self):
@@ -123,8 +123,10 @@ class CompressedTensor(_Storageless, Tensor):
         src = self
 
         def rule(ctx, g):
-            return (_new(src._cl, src._ci, src._pi, g._data, src.shape, src._device),)
-        return _core.make(self._cv, (self,), "ValuesBackward0", rule, device=self._device)
+            return (_new(src._cl, src._ci, src._pi, _core.to_host(g._data), src.shape,
+                         src._device),)
+        return _core.make(_on(self._cv, self._device), (self,), "ValuesBackward0", rule,
+                          device=self._device)
 
     def indices(self):
         raise RuntimeError(f"indices expected sparse coordinate tensor layout but got "
@@ -146,8 +148,8 @@ class CompressedTensor(_Storageless, Tensor):
 
         def rule(ctx, g):
             return (_like(pattern, _gather(g, pattern)),)
-        return _core.make(_dense_arr(self), (self,), "ToDenseBackward0", rule,
-                          device=self._device)
+        return _core.make(_on(_dense_arr(self), self._device), (self,), "ToDenseBackward0",
+                          rule, device=self._device)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         key = None if layout is None else _layout_key(layout)
@@ -459,6 +461,22 @@ def _new(cl, ci, pi, v, shape, device):
     return t
 
 
+def _on(arr, device):
+    """Host array ``arr`` in ``device``'s memory.  (Compressed tensors keep their index and
+    value arrays on the host on every device; what leaves them as a dense tensor goes to
+    the GPU when they are tagged with one.)"""
+    if device is not None and device.type == "cuda" and type(arr) is np.ndarray:
+        from ._device import xp_for
+
+        return xp_for(device).asarray(arr)
+    return arr
+
+
+def _out(arr, device):
+    """A dense tensor on ``device`` with the host array ``arr``'s values."""
+    return wrap(_on(arr, device), device)
+
+
 def _make(cl, ci, pi, v, shape, inputs, name, rule, device):
     """A compressed result of an op, recorded in the graph when an input requires grad."""
     out = _new(cl, ci, pi, v, shape, device)
@@ -585,7 +603,7 @@ def _create(key, cidx, pidx, values, size, dtype, device, requires_grad, check_i
     src = None
 
     def rule(ctx, g):
-        return (wrap(_gather(g, src), g._device),)
+        return (_out(_gather(g, src), g._device),)
     src = _make(key, ci, pi, v, shape, (vt,), "SparseCompressedTensorBackward0", rule,
                 vt._device)
     if requires_grad:
@@ -1063,12 +1081,12 @@ def mm(a, b, name="MmBackward0"):
     def rule(ctx, g):
         n0, n1 = ctx.needs_input_grad
         gd = _arr(g)
-        return (wrap(_prod(gd, _t(bd))) if n0 else None,
-                wrap(_prod(_t(ad), gd)) if n1 else None)
+        return (_out(_prod(gd, _t(bd)), a._device) if n0 else None,
+                _out(_prod(_t(ad), gd), b._device) if n1 else None)
     if isinstance(a, CompressedTensor) and isinstance(b, CompressedTensor):
         ci, pi, v = _compress(out, a._cl, (1, 1), 0)
         return _make(a._cl, ci, pi, v, out.shape, (a, b), name, rule, a._device)
-    return _core.make(out, (a, b), name, rule, device=a._device)
+    return _core.make(_on(out, a._device), (a, b), name, rule, device=a._device)
 
 
 def _mv(a, vec):
@@ -1087,9 +1105,9 @@ def _mv(a, vec):
     def rule(ctx, g):
         n0, n1 = ctx.needs_input_grad
         gd = _core.to_host(g._data)
-        return (wrap(np.outer(gd, vd)) if n0 else None,
-                wrap(_spmm(ad.t(), gd[:, None])[:, 0]) if n1 else None)
-    return _core.make(out, (a, vec), "MvBackward0", rule, device=vec._device)
+        return (_out(np.outer(gd, vd), a._device) if n0 else None,
+                _out(_spmm(ad.t(), gd[:, None])[:, 0], vec._device) if n1 else None)
+    return _core.make(_on(out, vec._device), (a, vec), "MvBackward0", rule, device=vec._device)
 
 
 def addmm(bias, a, b, *, beta=1, alpha=1):
@@ -1114,10 +1132,11 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
             for k, n in enumerate(shape):
                 if n == 1 and gb.shape[k] != 1:
                     gb = gb.sum(k, keepdims=True)
-        return (wrap(np.asarray(gb, gd.dtype)) if n0 else None,
-                wrap(alpha * _prod(gd, _t(bd))) if n1 else None,
-                wrap(alpha * _prod(_t(ad), gd)) if n2 else None)
-    return _core.make(out, (bias, a, b), "AddmmBackward0", rule, device=bias._device)
+        return (_out(np.asarray(gb, gd.dtype), bias._device) if n0 else None,
+                _out(alpha * _prod(gd, _t(bd)), a._device) if n1 else None,
+                _out(alpha * _prod(_t(ad), gd), b._device) if n2 else None)
+    return _core.make(_on(out, bias._device), (bias, a, b), "AddmmBackward0", rule,
+                      device=bias._device)
 
 
 # -- gradients of leaves ------------------------------------------------------------------------

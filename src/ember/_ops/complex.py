@@ -264,14 +264,24 @@ def complex_(real, imag):
         raise RuntimeError(f"Expected object of scalar type {_legacy(re.dtype)} but got scalar "
                            f"type {_legacy(im.dtype)} for second argument")
     dt = re.dtype.to_complex()
+    dev = re._device
+    a, b = re._data, im._data
+    if im._device is not dev and im._device != dev:  # (a 0-d CPU part joins a GPU one)
+        from ._core import check_same_device
+
+        dev = check_same_device(re, im) or dev
+        if type(a) is np.ndarray:
+            a = xp_of(im).asarray(a)
+        elif type(b) is np.ndarray:
+            b = xp_of(re).asarray(b)
     try:
-        arr = _parts(re._data, im._data, xp_of(re), dt)
+        arr = _parts(a, b, xp_of_array(a), dt)
     except ValueError:
         from .pointwise import _broadcast_error
 
         _broadcast_error(re, im)
         raise
-    return make(arr, (re, im), "ComplexBackward0", _complex_rule)
+    return make(arr, (re, im), "ComplexBackward0", _complex_rule, device=dev)
 
 
 @complex_ready

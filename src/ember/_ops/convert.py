@@ -170,6 +170,12 @@ def _cast_odd(arr, src, dst):
         if d in D.SHELLS:
             kernel = "copy_kernel" if d is D.float4_e2m1fn_x2 else "copy_"
             raise NotImplementedError(f"\"{kernel}\" not implemented for '{D.scalar_name(d)}'")
+    if not isinstance(arr, (np.ndarray, np.generic)):
+        from .._device import _meta_xp, xp_of_other
+
+        if type(arr) is not _meta_xp.MetaArray:  # a GPU array: the tables work on the host
+            xp = xp_of_other(arr)
+            return xp.asarray(_cast_odd(xp.asnumpy(arr), src, dst))
     from .. import _float8 as F8
 
     if src in D.FLOAT8:

@@ -1319,7 +1319,10 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     if not probs.dtype.is_floating_point:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_legacy_name(probs.dtype)}")
+    dev = probs._device
     rows = probs.reshape(1, -1) if probs.dim() == 1 else probs
+    if dev.type != "cpu":  # (the draws come from the CPU stream: sampled on the host)
+        rows = rows.cpu()
     k = rows.shape[1]
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
@@ -1355,7 +1358,8 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
             u = g.uniform(num_samples, np.float64)
             out[r] = np.minimum(np.searchsorted(cum[r], u, side="left"), k - 1)
     out = out.astype(np.int64)
-    return wrap(out[0] if probs.dim() == 1 else out, probs._device)
+    out = out[0] if probs.dim() == 1 else out
+    return wrap(out if dev.type == "cpu" else xp_for(dev).asarray(out), dev)
 
 
 def _legacy_name(dt):

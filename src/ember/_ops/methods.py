@@ -336,6 +336,10 @@ def _index_put(self, indices, values, accumulate=False):
 def _map_(self, other, fn):
     import numpy as np
 
+    if self._device.type == "meta":
+        return self
+    if self._device.type != "cpu":  # (a Python call per element: PyTorch's CPU only)
+        raise TypeError("map_ is only implemented on CPU tensors")
     out = np.vectorize(fn, otypes=[self._data.dtype])(self._data, other._data)
     self._data[...] = out
     self._vc.v += 1
@@ -345,6 +349,10 @@ def _map_(self, other, fn):
 def _apply_(self, fn):
     import numpy as np
 
+    if self._device.type == "meta":
+        return self
+    if self._device.type != "cpu":
+        raise TypeError("apply_ is only implemented on CPU tensors")
     self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)
     self._vc.v += 1
     return self

@@ -496,6 +496,11 @@ def _hook_result(fn, grad, r):
 
 
 def accumulate_into_leaf(var, grad):
+    if grad is not None and grad._device is not var._device and grad._device != var._device \
+            and grad._data.ndim == 0:
+        # a 0-d CPU leaf used in GPU ops gets its gradient back on the CPU (as PyTorch's
+        # engine moves a 0-d gradient to its input's device)
+        grad = grad.to(var._device)
     acc = var._accumulator
     seen = False  # whether a hook saw the gradient (and so may keep it)
     if acc is not None and acc._tensor_hooks:

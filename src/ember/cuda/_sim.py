@@ -184,6 +184,23 @@ class SimArray:
     mT = property(lambda self: SimArray(self._a.mT))
     base = property(lambda self: None if self._a.base is None else SimArray(self._a.base))
 
+    # CuPy's ``real``/``imag`` are views that can be assigned to, as NumPy's
+    @property
+    def real(self):
+        return SimArray(self._a.real)
+
+    @real.setter
+    def real(self, value):
+        self._a.real = _unwrap(value)
+
+    @property
+    def imag(self):
+        return SimArray(self._a.imag)
+
+    @imag.setter
+    def imag(self, value):
+        self._a.imag = _unwrap(value)
+
     def __getattr__(self, name):
         if name in _MISSING or name.startswith("__"):
             raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")

@@ -223,8 +223,11 @@ def dirichlet(concentration, generator=None):
 
 def poisson_tensor(rate, generator=None):
     """``torch.poisson(rate)``: PyTorch's counts on the CPU (same dtype as ``rate``)."""
-    if rate.device.type == "cpu" and rate.dtype.is_floating_point:  # (every rate is a double)
-        return ember.from_numpy(_aten.poisson(rate.detach().numpy(), _gen(generator)))
+    if rate.device.type in ("cpu", "cuda") and rate.dtype.is_floating_point:
+        # (every rate is a double; on a GPU the counts are drawn on the host from the CPU
+        # stream, as ember's other random ops on a GPU are, and copied over)
+        out = ember.from_numpy(_aten.poisson(rate.detach().cpu().numpy(), _gen(generator)))
+        return out if rate.device.type == "cpu" else out.to(rate.device)
     return to_tensor(poisson(host(rate)), rate)
 
 

@@ -46,9 +46,10 @@ class ASGD(Optimizer):
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = tensor(0.0, dtype=scalar_dtype())
-                state["eta"] = tensor(lr, dtype=scalar_dtype())
-                state["mu"] = tensor(1.0, dtype=scalar_dtype())
+                # (all three on the parameter's device, as PyTorch keeps them for ASGD)
+                state["step"] = tensor(0.0, dtype=scalar_dtype(), device=p.device)
+                state["eta"] = tensor(lr, dtype=scalar_dtype(), device=p.device)
+                state["mu"] = tensor(1.0, dtype=scalar_dtype(), device=p.device)
                 state["ax"] = zeros_state(p)
             if group["maximize"]:
                 g = -g
@@ -78,7 +79,7 @@ class ASGD(Optimizer):
             # it in: a state loaded into float64 still holds float32-rounded values.  Its
             # multi-tensor update computes eta from the step *tensor*, in the step's dtype.)
             if group["foreach"]:
-                s = step_t._data.reshape(())[()]
+                s = step_t.cpu()._data.reshape(())[()]
                 new_eta = F._div(lr, (1 + lambd * lr * s) ** group["alpha"])
             else:
                 new_eta = lr / ((1 + lambd * lr * step) ** group["alpha"])

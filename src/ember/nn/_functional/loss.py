@@ -327,7 +327,11 @@ def _nll_rule(ctx, g):
         else:
             # (``total``: a number, or with class weights a 0-d array on g's device)
             tot = total.astype(gd.dtype) if hasattr(total, "astype") else gd.dtype.type(total)
-            v = -(gd / tot) if reduction == "mean" and total else -gd
+            if reduction == "mean" and not isinstance(total, (np.ndarray, np.generic, int,
+                                                               float)):
+                v = xp.where(tot != 0, -(gd / tot), -gd)  # (a GPU total: no wait to test it)
+            else:
+                v = -(gd / tot) if reduction == "mean" and total else -gd
             if w is not None:
                 v = v * w.astype(gd.dtype)
             v = v.reshape((m, 1)) if v.ndim else v.reshape((1, 1))
@@ -439,8 +443,14 @@ def _regression_operands(input, target, kernel):
     if not dt.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(dt)}\'')
     shape = _broadcast(input, target)
+    same_device(input, target)  # (a 0-d CPU tensor may join a GPU one: copied over)
     x = input._data.astype(dt.np, copy=False)
     y = target._data.astype(dt.np, copy=False)
+    if type(x) is not type(y):
+        if type(x) is np.ndarray:
+            x = xp_of(target).asarray(x)
+        else:
+            y = xp_of(input).asarray(y)
     return dt, shape, x, y
 
 
@@ -457,8 +467,10 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
             v = fn(x - y, *extra)
         n = int(np.prod(shape))
         out = _np_reduce(v, reduction)
-    out = xp_of(input).asarray(out).astype(out_dtype.np, copy=reduction != "none")
-    return make(out, (input, target), name, rule, input, target, reduction, n, *extra)
+    out = _xp(x).asarray(out).astype(out_dtype.np, copy=reduction != "none")
+    dev = target._device if input._device.type == "cpu" else input._device  # (a 0-d CPU input)
+    return make(out, (input, target), name, rule, input, target, reduction, n, *extra,
+                device=dev)
 
 
 def _np_reduce(v, reduction):
@@ -939,7 +951,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     with quiet:
         # (PyTorch's exp_ and log1p_ round as torch.exp and torch.log1p: MKL's exp and
         # Sleef's log1p for float32)
-        v = -(input._data.astype(dt.np) * target._data.astype(dt.np))
+        t = target._data.astype(dt.np)
+        if type(t) is not type(input._data):  # (a 0-d CPU target with a GPU input)
+            t = xp.asarray(t)
+        v = -(input._data.astype(dt.np) * t)
         v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
         v = P._LOG1P(v) if type(v) is np.ndarray else xp.log1p(v)
         out = _np_reduce(v.astype(input.dtype.np, copy=False), reduction)

@@ -1234,15 +1234,7 @@ _SCALAR_MIX = {
     "hinge_embedding": lambda g, s: F.hinge_embedding_loss(g, -s.detach().sign()),
     "isclose": lambda g, s: g * ember.isclose(s, g, atol=0.3),
 }
-# in ember._ops.pointwise, which this sweep leaves to its owner (the fixes are in the report)
-_SCALAR_MIX_XFAIL = {
-    "clamp": "pointwise._clamp_tensor: a 0-d CPU bound's NumPy array meets the GPU array",
-    "lerp": "pointwise.lerp: a 0-d CPU weight or end's NumPy array meets the GPU array",
-    "addcmul_self": "pointwise.addcmul: a 0-d CPU self makes a CPU result from GPU arrays",
-    "where_values": "pointwise.where: 0-d CPU values give a CPU result (or mix arrays)",
-    "hinge_embedding": "pointwise.where: a 0-d CPU condition's NumPy array meets GPU arrays",
-    "isclose": "pointwise.isclose: a 0-d CPU first operand gives a CPU result",
-}
+_SCALAR_MIX_XFAIL = {}
 
 
 @pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")

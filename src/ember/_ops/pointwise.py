@@ -90,6 +90,14 @@ def _ref(ta, tb):
     return ta
 
 
+def _on_device(v, dev):
+    """A host operand ``v`` (a 0-d CPU tensor's array) for an op on ``dev``: on a GPU a 0-d
+    NumPy array takes part as a number, as a 0-d CPU tensor does in PyTorch."""
+    if dev is not None and dev.type != "cpu" and type(v) is np.ndarray and v.ndim == 0:
+        return v[()]
+    return v
+
+
 def _scalar(v):
     if isinstance(v, (bool, int, float, complex)):
         return v
@@ -1161,9 +1169,10 @@ def _clamp_tensor(a, lo, hi, name):
     if dt is D.bool and lo is not None and hi is not None:
         raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
     cdt = D.float32 if dt in _LOW else dt
-    x = _arr(a, cdt)
-    lx = None if lo is None else _arr(lo, cdt)
-    hx = None if hi is None else _arr(hi, cdt)
+    dev = check_same_device(a, _t(lo), _t(hi)) or a._device
+    x = _on_device(_arr(a, cdt), dev)
+    lx = None if lo is None else _on_device(_arr(lo, cdt), dev)
+    hx = None if hi is None else _on_device(_arr(hi, cdt), dev)
     try:
         out = _np_clamp(x, lx, hx)
         out = xp_of(a).broadcast_to(out, np.broadcast_shapes(
@@ -1191,7 +1200,7 @@ def _clamp_tensor(a, lo, hi, name):
                 part(glo) if glo is not None and need[1] else None,
                 part(ghi) if ghi is not None and need[2] else None)
     out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
-    return make(out, (a, lo, hi), name, rule, device=a._device, laid=True)
+    return make(out, (a, lo, hi), name, rule, device=dev, laid=True)
 
 
 def _no_complex_clamp():
@@ -1300,18 +1309,19 @@ def where(cond, a=None, b=None):
     else:  # two scalars: their own promotion (1.0 and 0 give the default float dtype)
         dt = D.result_type(a, b)
         x, y = _arr(a, dt), _arr(b, dt)
-    check_same_device(cond, _t(a), _t(b))
+    dev = check_same_device(cond, _t(a), _t(b))
     try:
-        out = np.where(cond._data, x, y)
+        out = np.where(_on_device(cond._data, dev), _on_device(x, dev), _on_device(y, dev))
     except ValueError:
         for p, q in ((cond, a), (cond, b), (a, b)):
             _broadcast_error(p, q)
         raise
     if out.dtype != dt.np:
         out = out.astype(dt.np)
-    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
+    if dev is None:  # (every operand a 0-d CPU tensor, or numbers)
+        dev = (a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond)._device
     out = iter_layout(out, (cond, _t(a), _t(b)), dt.np, 1)
-    return make(out, (_t(a), _t(b)), "WhereBackward0", _where_rule, cond, device=ref._device,
+    return make(out, (_t(a), _t(b)), "WhereBackward0", _where_rule, cond, device=dev,
                 laid=True)
 
 
@@ -1341,7 +1351,8 @@ def lerp(a, b, weight):
         raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
     cdt = D.float32 if dt in _LOW else dt
-    x, y = _arr(a, cdt), _arr(b, cdt)
+    dev = check_same_device(a, b, _t(weight)) or a._device
+    x, y = _on_device(_arr(a, cdt), dev), _on_device(_arr(b, cdt), dev)
     try:
         with quiet:
             # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b;
@@ -1350,7 +1361,7 @@ def lerp(a, b, weight):
                 out = _lerp_fused(x, y, _arr(weight, cdt) if isinstance(weight, Tensor)
                                   else cdt.np.type(weight))
             elif isinstance(weight, Tensor):
-                w = _arr(weight, cdt)
+                w = _on_device(_arr(weight, cdt), dev)
                 out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
             else:
                 w = cdt.np.type(weight)
@@ -1363,8 +1374,8 @@ def lerp(a, b, weight):
     out = iter_layout(as_array(out).astype(dt.np, copy=False), (a, b, _t(weight)), dt.np)
     if isinstance(weight, Tensor):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
-                    laid=True)
-    return make(out, (a, b), "LerpBackward0", _lerp_rule, weight, laid=True)
+                    device=dev, laid=True)
+    return make(out, (a, b), "LerpBackward0", _lerp_rule, weight, device=dev, laid=True)
 
 
 def _lerp_fused(x, y, w):
@@ -1423,7 +1434,8 @@ def fused_addcmul(a, t1, t2, value):
     (``None`` for other dtypes and devices)."""
     dt = a.dtype
     if dt not in (D.float32, D.float64) or type(a._data) is not np.ndarray or \
-            not all(isinstance(t, Tensor) and t.dtype is dt for t in (t1, t2)):
+            not all(isinstance(t, Tensor) and t.dtype is dt and type(t._data) is np.ndarray
+                    for t in (t1, t2)):
         return None
     from .._random import _fma32, _fma64
     from .shape import broadcast_shapes
@@ -1812,12 +1824,13 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         except ValueError:
             _broadcast_error(a, b)
             raise
+    ref = _ref(a, b)  # (not a 0-d CPU tensor beside a GPU one)
     if dt is D.bool:
-        return wrap(as_array(x == y), a._device)
+        return wrap(as_array(x == y), ref._device)
     x64 = x.astype(np.float64) if dt._kind < 2 else x
     y64 = y.astype(np.float64) if dt._kind < 2 else y
-    return wrap(as_array(xp_of(a).isclose(x64, y64, rtol=rtol, atol=atol, equal_nan=equal_nan)),
-                a._device)
+    return wrap(as_array(xp_of(ref).isclose(x64, y64, rtol=rtol, atol=atol,
+                                             equal_nan=equal_nan)), ref._device)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -67,13 +67,85 @@ def _expf(d):
 # -- Sleef's expf, computed in cache-sized blocks ---------------------------------------------
 # NOTE: the same arithmetic as ``expf_reference`` (checked bit for bit), with each fused
 # multiply-add done as one float64 multiply (reading the float32 operand directly) and one
-# add that rounds to float32 on the way out: about seven times faster.
+# add that rounds to float32 on the way out: about seven times faster (``expf_blocked``);
+# ``_expf_block`` does the same steps with fewer NumPy calls (faster again, most of all on
+# short arrays, and the same bits on all 2**32 inputs: ``test_expf_exhaustive``).
 _FAST_BLOCK = 1 << 15
 _LN2_HI32 = _F32(_LN2_HI)
 
 
 def expf(x):
-    """Sleef's ``expf_u10`` of a float32 array (:func:`expf_reference`, faster)."""
+    """Sleef's ``expf_u10`` of a float32 array (:func:`expf_reference`, faster): by
+    :func:`_expf_block` on blocks of ``_EXPF_BLOCK`` values (the same bits as
+    :func:`expf_blocked`, the way before)."""
+    d = np.ascontiguousarray(x, _F32)
+    n = d.size
+    if n <= _EXPF_BLOCK:
+        if n == 0:
+            return expf_blocked(x)
+        return _expf_block(d.reshape(-1)).reshape(np.shape(x))
+    flat = d.reshape(-1)
+    out = np.empty(n, _F32)
+    for i in range(0, n, _EXPF_BLOCK):
+        out[i:i + _EXPF_BLOCK] = _expf_block(flat[i:i + _EXPF_BLOCK])
+    return out.reshape(np.shape(x))
+
+
+# NOTE: on a short array the cost is the number of NumPy calls, not the arithmetic: this path
+# keeps each float32 value of the chain in a float64 array (rounded there by a float32 round
+# trip, ``astype`` being cheaper than a ufunc with a mixed-type loop), needs no scratch buffers,
+# and enters no ``errstate`` unless the range test fails. Same operations, same roundings as
+# ``expf_blocked``: an exactly formed float64 product plus an addend, rounded once to float32.
+# (On long arrays, in blocks that keep the float64 temporaries in the cache, it is quicker
+# than ``expf_blocked`` too.)
+_EXPF_BLOCK = 1 << 15
+
+
+def _expf_block(d):
+    """:func:`expf` of a 1-D contiguous float32 array."""
+    if np.maximum.reduce(np.abs(d)) <= 87:  # nothing to fix, no underflow or overflow, no NaN
+        return _expf_chain(d)
+    with np.errstate(all="ignore"):
+        out = _expf_chain(d)
+        _put(out, d < -104, _F32(0))
+        _put(out, d > 100, _F32(np.inf))
+    _put(out, np.isnan(d), d)
+    return out
+
+
+def _expf_chain(d):
+    q = d * _INV_LN2
+    np.rint(q, out=q)
+    # d - q ln2_hi - q ln2_lo in one step: ln2_hi + ln2_lo has 43 bits, so its product with
+    # q (8 bits, |d| <= 104 where the result counts) is exact in float64, and so is the
+    # difference (d - q ln2_hi, exact in float32, minus q ln2_lo: 42 bits)
+    t = q.astype(_F64)
+    t *= _LN2_64_PAIR
+    np.subtract(d.astype(_F64), t, out=t)
+    s = t.astype(_F32)  # the reduced argument
+    s64 = s.astype(_F64)
+    u = s64 * _POLY[0]
+    u += _POLY[1]
+    for c in _POLY_REST:
+        u = u.astype(_F32).astype(_F64)
+        u *= s64
+        u += c
+    u = u.astype(_F32).astype(_F64)
+    np.multiply(s, s, out=s)
+    u *= s.astype(_F64)
+    u += s64
+    r = u.astype(_F32)
+    r += _ONE32
+    return np.ldexp(r, q.astype(np.int32))
+
+
+_LN2_64_PAIR = _LN2_HI + _LN2_LO  # (exact)
+_POLY_REST = tuple(_POLY[2:])
+
+
+def expf_blocked(x):
+    """:func:`expf` as it was computed before :func:`_expf_block` (mixed-type ufuncs into
+    scratch buffers, in cache-sized blocks): kept to test the new path against."""
     d = np.ascontiguousarray(x, _F32).reshape(-1)
     n = d.size
     out = np.empty(n, _F32)
@@ -215,8 +287,103 @@ _LN2_PAIR = (_F32(0.69314718246459960938), _F32(-1.904654323148236017e-09))
 _LOG_POLY = [_F32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
 
 
-@_blockwise
 def logf(x):
+    """Sleef's ``logf_u10`` of a float32 array (:func:`logf_reference`, the same bits, faster):
+    see :func:`_logf_short`."""
+    d = np.asarray(x, _F32)
+    n = d.size
+    if n == 0:
+        return logf_reference(d)
+    flat = np.ascontiguousarray(d).reshape(-1)
+    if n <= _LOGF_BLOCK:
+        return _logf_short(flat).reshape(d.shape)
+    out = np.empty(n, _F32)
+    for i in range(0, n, _LOGF_BLOCK):
+        out[i:i + _LOGF_BLOCK] = _logf_short(flat[i:i + _LOGF_BLOCK])
+    return out.reshape(d.shape)
+
+
+# NOTE: how the fast logf gets Sleef's bits without Sleef's forty-odd steps. Sleef's result is
+# its last float32 addition, the rounding of V = h + l (a float32 pair). Of the errors that
+# separate V from W = 2 (m - 1) / (m + 1) + e ln 2 + tail, with ``tail`` Sleef's float32 value
+# of the series' cubic term, only the pair arithmetic's remain (about 2**-44 relatively): at
+# most 214 units of 2**-29 of a float32 ulp over all positive normal floats (every one of them
+# was checked: ``test_logf_exhaustive``). So W (a few float64 operations, each exactly rounded,
+# so the same on every machine) rounds to Sleef's float32 unless it lies within
+# ``_LOGF_MARGIN`` such units of a point halfway between two float32 values; the few values
+# that do (a few in 2**16), and every zero, subnormal, negative, infinite or NaN input, take
+# :func:`logf_reference` (so do empty arrays; long arrays go in blocks of 2**13). ``tail``
+# itself is Sleef's, step by step: q0 = (m - 1) * (1 / (m + 1)) and (q0 * q0) * q0 * t in
+# float32, and the series' two fused multiply-adds for t, each a float64 product (exact) plus
+# an addend, rounded once to float32: right unless that float64 sum is itself on a halfway
+# point (the same screen catches it; no sum is tiny).
+_LOGF_BLOCK = 1 << 13
+_LOGF_MARGIN = 1 << 12
+_LN2_64 = _F64(0.693147180559945309417232121458176568)
+
+
+def _logf_short(d):
+    """:func:`logf` of a 1-D contiguous float32 array."""
+    b = d.view(np.int32)
+    special = None
+    e = b - _I32_NORMAL  # (unsigned: below 0x7F000000 just for positive normal numbers)
+    if not np.maximum.reduce(e.view(np.uint32)) < _U32_SPAN:
+        special = np.flatnonzero(e.view(np.uint32) >= _U32_SPAN)
+        b = b.copy()
+        b[special] = _I32_ONE  # 1.0 for now
+        e = b - _I32_NORMAL
+    e -= _I32_075_OFF  # (d's bits minus 0.75's)
+    e >>= _I32_23  # floor(log2(d / 0.75)): d = m * 2**e, m in [0.75, 1.5)
+    m = e << _I32_23
+    np.subtract(b, m, out=m)
+    m = m.view(_F32)
+    n0 = m - _ONE32  # exact
+    q0 = _ONE32 / (m + _ONE32)
+    q0 *= n0
+    q2 = q0 * q0
+    h = np.empty((3, d.size), _F64)  # the float64 sums that are rounded to float32
+    h0, h1, h2 = h
+    p0, p1, p2 = _LOG_POLY64
+    q264 = q2.astype(_F64)
+    np.multiply(q264, p0, out=h0)
+    h0 += p1
+    t = h0.astype(_F32).astype(_F64)
+    t *= q264
+    np.add(t, p2, out=h1)
+    tail = q2 * q0
+    tail *= h1.astype(_F32)
+    w = m.astype(_F64)
+    w += _ONE64
+    n0 += n0
+    np.divide(n0.astype(_F64), w, out=h2)
+    w = e.astype(_F64)
+    w *= _LN2_64
+    h2 += w
+    h2 += tail.astype(_F64)
+    r = h2.astype(_F32)
+    bits = h.view(np.int64)
+    bits &= _I64_LOW29
+    bits -= _I64_NEAR  # within the margin of halfway: from 0 to 2 margins (unsigned)
+    if np.minimum.reduce(bits.view(np.uint64), axis=None) <= _U64_2MARGIN:
+        i = np.flatnonzero((bits.view(np.uint64) <= _U64_2MARGIN).any(axis=0))
+        r[i] = logf_reference(d[i])
+    if special is not None:
+        r[special] = logf_reference(d[special])
+    return r
+
+
+_I32_NORMAL, _I32_ONE, _I32_075, _I32_23 = (
+    np.int32(v) for v in (0x00800000, 0x3F800000, 0x3F400000, 23))
+_U32_SPAN = np.uint32(0x7F800000 - 0x00800000)
+_I32_075_OFF = _I32_075 - _I32_NORMAL
+_ONE32, _ONE64 = _F32(1), _F64(1)
+_I64_LOW29, _I64_NEAR = np.int64(0x1FFFFFFF), np.int64(0x10000000 - _LOGF_MARGIN)
+_U64_2MARGIN = np.uint64(2 * _LOGF_MARGIN)
+_LOG_POLY64 = [_F64(c) for c in _LOG_POLY]
+
+
+@_blockwise
+def logf_reference(x):
     """``log`` of a float32 array as Sleef's ``logf_u10`` computes it: ``x = m * 2**e`` with
     ``m`` in [0.75, 1.5), ``log m = 2 atanh((m - 1) / (m + 1))`` by a short series, all in
     float32 pairs (head and tail) so that the result is within an ulp."""
@@ -259,6 +426,8 @@ def row_sums(e, lanes=LANES, fused=None):
     kernel whose compiled tail fuses each product into its lane."""
     rows, n = e.shape
     if n < lanes:
+        if n > 1:  # (``fold_left``'s cumulative sum, without its wrappers)
+            return np.add.accumulate(e, axis=1)[:, -1]
         return fold_left(e)
     full = n - n % lanes
     # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order)

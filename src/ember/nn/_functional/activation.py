@@ -1076,16 +1076,16 @@ def _cpu_half(y, g):
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
-        if _cpu_inner(y._data, d, (), g._data) or _cpu_half(y._data, g._data):
-            with quiet:
-                gx = _softmax_cpu.softmax_backward(g._data, y._data, d)
-            return (wrap(gx, g._device),)
         if _cpu_float32_rows(y._data, d, g._data):  # PyTorch's kernel: lane-wise dot
             n = y._data.shape[-1]
             ys, gs = y._data.reshape(-1, n), g._data.reshape(-1, n)
             with quiet:
                 gx = (gs - _sleef.row_sums(gs * ys)[:, None]) * ys
             return (wrap(gx.reshape(y._data.shape), g._device),)
+        if _cpu_inner(y._data, d, (), g._data) or _cpu_half(y._data, g._data):
+            with quiet:
+                gx = _softmax_cpu.softmax_backward(g._data, y._data, d)
+            return (wrap(gx, g._device),)
         gy = g._data * y._data
         return (wrap(gy - y._data * gy.sum(axis=d, keepdims=True), g._device),)
     return (y * (g - (g * y).sum(d, keepdim=True)),)
@@ -1097,17 +1097,17 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
     out = None
-    if type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
-        k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
-        out = k.log_softmax(a) if k is not None else None
-    if out is None and _cpu_inner(a, d):
-        out = _softmax_cpu.log_softmax(a, d)  # PyTorch's kernel for an inner dim, exactly
-    if out is None and _cpu_float32_rows(a, d):
+    if _cpu_float32_rows(a, d):  # (first: the common case)
         # PyTorch's CPU kernel along the last dim: Sleef's exp, lane-wise row sums, Sleef's log
         rows = a.reshape(-1, a.shape[-1])
         with quiet:
-            s = rows - rows.max(axis=1, keepdims=True)
+            s = rows - np.maximum.reduce(rows, axis=1, keepdims=True)
             out = s - _sleef.logf(_sleef.row_sums(_sleef.expf(s)))[:, None]
+    elif type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
+        k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
+        out = k.log_softmax(a) if k is not None else None
+    elif _cpu_inner(a, d):
+        out = _softmax_cpu.log_softmax(a, d)  # PyTorch's kernel for an inner dim, exactly
     if out is None:
         with quiet:
             s = _shifted(x, d)
@@ -1136,8 +1136,6 @@ def _log_softmax_rule(ctx, g):
             if gx is not None:
                 return (wrap(gx, g._device),)
         with quiet:
-            if _cpu_inner(ya, d, (), ga) or _cpu_half(ya, ga):
-                return (wrap(_softmax_cpu.log_softmax_backward(ga, ya, d), g._device),)
             if _cpu_float32_rows(ya, d, ga):
                 # PyTorch's CPU kernel: the lane-wise row sum, Sleef's exp, and a fused
                 # multiply-subtract (one rounding, done exactly in float64)
@@ -1146,6 +1144,8 @@ def _log_softmax_rule(ctx, g):
                 total = _sleef.row_sums(gs).astype(np.float64)[:, None]
                 gx = (gs - _sleef.expf(rows).astype(np.float64) * total).astype(np.float32)
                 return (wrap(gx.reshape(ya.shape), g._device),)
+            if _cpu_inner(ya, d, (), ga) or _cpu_half(ya, ga):
+                return (wrap(_softmax_cpu.log_softmax_backward(ga, ya, d), g._device),)
             e = xp_of(y).exp(ya)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
     return (g - y.exp() * g.sum(d, keepdim=True),)

@@ -264,3 +264,36 @@ def test_pin_memory_without_cuda(no_cuda):
     with pytest.raises(RuntimeError):
         t.pin_memory()
     assert not t.is_pinned()
+
+
+def test_generator_devices(sim):
+    # a GPU's own generator: its draws land on the GPU (ember's MT19937 stream, seeded);
+    # a generator of the other device is refused with PyTorch's words
+    g = ember.Generator(device="cuda").manual_seed(0)
+    assert g.device == ember.device("cuda", 0)
+    x = ember.randn(3, generator=g, device="cuda")
+    assert x.device.type == "cuda"
+    want = torch.randn(3, generator=torch.Generator().manual_seed(0))
+    assert np.array_equal(x.cpu().numpy(), want.numpy())
+    y = ember.empty(4, device="cuda").uniform_(generator=g)
+    assert y.device.type == "cuda"
+    with pytest.raises(RuntimeError, match="^Expected a 'cpu' device type for generator but "
+                                           "found 'cuda'$"):
+        ember.randn(3, generator=g)
+    with pytest.raises(RuntimeError, match="^Expected a 'cuda' device type for generator but "
+                                           "found 'cpu'$"):
+        ember.rand(3, generator=ember.Generator(), device="cuda")
+
+
+@pytest.mark.parametrize("dev", ["meta", "mps"])
+def test_generator_without_backend(dev):
+    with pytest.raises(RuntimeError) as t:
+        torch.Generator(device=dev)
+    with pytest.raises(RuntimeError) as e:
+        ember.Generator(device=dev)
+    assert str(e.value) == str(t.value)
+
+
+def test_cuda_generator_without_cuda(no_cuda):
+    with pytest.raises(RuntimeError):
+        ember.Generator(device="cuda")

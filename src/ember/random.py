@@ -14,14 +14,31 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "default_generator", "fork_rng"]
 
 
+# PyTorch's words for generators of devices without a backend here
+_NO_GENERATOR = {"meta": "META device type not an accelerator.",
+                 "mps": "Cannot execute getNewGenerator() without MPS backend."}
+
+
 class Generator:
     """A random number generator, as ``torch.Generator``; pass it as ``generator=``."""
 
     def __init__(self, device="cpu"):
         self.device = Device(device)
-        if self.device.type != "cpu":
-            raise RuntimeError("ember supports CPU generators only; CUDA random numbers use "
-                               "the default CUDA stream")
+        if self.device.type == "cuda":
+            # NOTE: a GPU's generator here is a stream of ember's CPU generator of its own (a
+            # seed gives the same numbers on every device; PyTorch's Philox gives others),
+            # whose draws go onto the GPU, as the default stream's do (see ember.cuda)
+            from ._device import require_cupy
+
+            require_cupy()
+            if self.device.index is None:
+                from . import cuda
+
+                self.device = Device("cuda", cuda.current_device())
+        elif self.device.type != "cpu":
+            raise RuntimeError(_NO_GENERATOR.get(
+                self.device.type, f"Device type {self.device.type.upper()} is not supported "
+                                  "for torch.Generator() api."))
         self._core = _random.CPUGenerator()
 
     def manual_seed(self, seed):

@@ -1015,17 +1015,23 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, la
 
 # -- random -------------------------------------------------------------------
 
-def _gen(generator, device=CPU):
-    """The random stream for a draw onto ``device`` (on ``meta``, one that draws nothing)."""
-    if device is not CPU and device.type == "meta":
+def _gen(generator, device=None):
+    """The random stream for a draw onto ``device`` (on ``meta``, one that draws nothing;
+    None: a draw whose device the caller checks)."""
+    if device is not None and device is not CPU and device.type == "meta":
         from .._meta_xp import NO_DRAW
 
         return NO_DRAW
     from ..random import default_generator
 
-    if generator is not None and not hasattr(generator, "_core"):
-        raise TypeError(f"expected a torch.Generator for 'generator', but got "
-                        f"{type(generator).__name__}")
+    if generator is not None:
+        if not hasattr(generator, "_core"):
+            raise TypeError(f"expected a torch.Generator for 'generator', but got "
+                            f"{type(generator).__name__}")
+        kind = generator.device.type
+        if device is not None and device.type != kind and device.type in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected a '{device.type}' device type for generator but "
+                               f"found '{kind}'")
     return (generator or default_generator)._core
 
 

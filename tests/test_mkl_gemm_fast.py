@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from diff import bits, pinned_threads
 
+import ember
 from ember._ops import _mkl_gemm as G
 
 torch = pytest.importorskip("torch")
@@ -19,14 +21,7 @@ _SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-45, 3e38], n
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
-def _bits(x):
-    return np.ascontiguousarray(x, np.float32).view(np.uint32)
+    yield from pinned_threads(torch, ember, 2)
 
 
 def _same(e, t):
@@ -34,7 +29,7 @@ def _same(e, t):
     t = t.detach().numpy()
     nan = np.isnan(t)
     assert np.array_equal(np.isnan(e), nan)
-    assert np.array_equal(_bits(np.where(nan, 0, e)), _bits(np.where(nan, 0, t)))
+    assert np.array_equal(bits(np.where(nan, 0, e)), bits(np.where(nan, 0, t)))
 
 
 def _salted(rng, shape, share=0.05):
@@ -50,7 +45,7 @@ def test_columns_copy_every_bit(shape, stride):
     rng = np.random.default_rng(shape[0])
     base = _salted(rng, (shape[0], stride), 0.2)
     a = base[:, :shape[1]]
-    assert np.array_equal(_bits(G._columns(a)), _bits(a.T))
+    assert np.array_equal(bits(G._columns(a)), bits(a.T))
     assert G._columns(a).flags.c_contiguous
 
 
@@ -64,7 +59,7 @@ def test_halve_in_place_order():
     rng = np.random.default_rng(3)
     acc = (rng.standard_normal((8, 5)) * 2.0 ** rng.integers(-30, 30, (8, 5))).astype(np.float32)
     want = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
-    assert np.array_equal(_bits(G._halve(acc.copy())), _bits(want))
+    assert np.array_equal(bits(G._halve(acc.copy())), bits(want))
 
 
 @exact

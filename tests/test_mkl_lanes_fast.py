@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from diff import bits, pinned_threads
 
+import ember
 from ember._ops import _mkl_gemm as G
 
 torch = pytest.importorskip("torch")
@@ -24,20 +26,13 @@ _SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-40, -1e-45,
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
-def _bits(x):
-    return np.ascontiguousarray(x, np.float32).view(np.uint32)
+    yield from pinned_threads(torch, ember, 2)
 
 
 def _identical(got, want):
     """Every bit, NaN payloads and signs included."""
     assert got.shape == want.shape and got.dtype == want.dtype == np.float32
-    assert np.array_equal(_bits(got), _bits(want))
+    assert np.array_equal(bits(got), bits(want))
 
 
 def _same_as_torch(e, t):
@@ -45,7 +40,7 @@ def _same_as_torch(e, t):
     t = t.detach().numpy()
     nan = np.isnan(t)
     assert np.array_equal(np.isnan(e), nan)
-    assert np.array_equal(_bits(np.where(nan, 0, e)), _bits(np.where(nan, 0, t)))
+    assert np.array_equal(bits(np.where(nan, 0, e)), bits(np.where(nan, 0, t)))
 
 
 def _operand(rng, shape, kind):

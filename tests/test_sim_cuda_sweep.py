@@ -1234,19 +1234,10 @@ _SCALAR_MIX = {
     "hinge_embedding": lambda g, s: F.hinge_embedding_loss(g, -s.detach().sign()),
     "isclose": lambda g, s: g * ember.isclose(s, g, atol=0.3),
 }
-_SCALAR_MIX_XFAIL = {}
 
 
 @pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_SCALAR_MIX_XFAIL[n]))
-        if n in _SCALAR_MIX_XFAIL
-        else n
-        for n in _SCALAR_MIX
-    ],
-)
+@pytest.mark.parametrize("name", list(_SCALAR_MIX))
 def test_cpu_scalar_tensor_joins_gpu_ops(dev, name):
     """A 0-d CPU tensor mixes with GPU tensors (result on the GPU); its gradient comes back
     to the CPU, as PyTorch's engine moves 0-d gradients to their input's device."""

@@ -164,6 +164,9 @@ def test_row_sums_short_rows():
                 e[0] = -0.0
                 with np.errstate(all="ignore"):
                     got = _sleef.row_sums(e)
+                    if n == 1:  # (from the first value: the value itself, -0 kept)
+                        first = _sleef.row_sums(e, from_first=True)
+                        assert np.array_equal(_bits(first), _bits(e[:, 0])), rows
                     assert np.array_equal(_bits(got), _bits(fold_left(e))), (rows, n)
                     # (fold_left is a cumulative sum: the same, written out)
                     acc = e[:, 0].copy()
@@ -210,12 +213,10 @@ def test_against_torch(rows, n):
         assert np.array_equal(_bits(xe.grad.numpy()), _bits(xt.grad.numpy()))
 
 
-@pytest.mark.xfail(strict=True, reason="pre-existing: with an upstream gradient of all -0, "
-                   "PyTorch's row sum is -0 (its lanes start from the first vector) and its "
-                   "input gradient +0; ember's row_sums starts from +0 for rows of 1 or >= LANES "
-                   "values (fold_left of one value, the lane accumulators) and gives -0")
-@pytest.mark.parametrize("n", [1, 16, 17])
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 15, 16, 17, 33])
 def test_negative_zero_gradient_rows(n):
+    # an upstream gradient of all -0: PyTorch's row sums start from the row's first value
+    # (its lanes from the first vector), so they stay -0, and the input gradient is +0
     x = np.random.default_rng(7).standard_normal((3, n)).astype(np.float32)
     g = np.full((3, n), -0.0, np.float32)
     for name in ("log_softmax", "softmax"):

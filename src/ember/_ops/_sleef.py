@@ -417,22 +417,27 @@ def logf_reference(x):
 LANES = 16 if cpu_capability() == "avx512" else 8
 
 
-def row_sums(e, lanes=LANES, fused=None):
+def row_sums(e, lanes=LANES, fused=None, from_first=False):
     """Each row of ``e`` (rows, n) summed as PyTorch's ``map_reduce_all`` sums it: lanes
     accumulate whole vectors in order, the tail adds into the first lanes, then a shuffle
     tree folds the lanes in halves; a row shorter than a vector adds left to right.
 
     ``lanes``: the kernel's vector width.  ``fused``: ``(a, b)`` with ``e == a * b``, for a
-    kernel whose compiled tail fuses each product into its lane."""
+    kernel whose compiled tail fuses each product into its lane.  ``from_first``: the lanes
+    start from the row's first vector (a one-value row is that value), as in the softmax
+    kernels' backward, so a row of -0 alone sums to -0; else from +0, as in the batch-norm
+    kernels."""
     rows, n = e.shape
     if n < lanes:
         if n > 1:  # (``fold_left``'s cumulative sum, without its wrappers)
             return np.add.accumulate(e, axis=1)[:, -1]
-        return fold_left(e)
+        return e[:, 0].copy() if n and from_first else fold_left(e)
     full = n - n % lanes
-    # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order)
+    # (the vectors outermost in memory: NumPy then adds whole rows of lanes, in order, from
+    # +0; from the first vector is from -0, the identity that keeps a sum of -0 alone -0)
     vecs = e[:, :full].reshape(rows, -1, lanes).transpose(1, 0, 2)
-    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0)
+    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0,
+                        initial=-0.0 if from_first else 0.0)
     if fused is None:
         acc[:, :n - full] += e[:, full:]
     else:

@@ -1080,7 +1080,7 @@ def _softmax_rule(ctx, g):
             n = y._data.shape[-1]
             ys, gs = y._data.reshape(-1, n), g._data.reshape(-1, n)
             with quiet:
-                gx = (gs - _sleef.row_sums(gs * ys)[:, None]) * ys
+                gx = (gs - _sleef.row_sums(gs * ys, from_first=True)[:, None]) * ys
             return (wrap(gx.reshape(y._data.shape), g._device),)
         if _cpu_inner(y._data, d, (), g._data) or _cpu_half(y._data, g._data):
             with quiet:
@@ -1141,7 +1141,7 @@ def _log_softmax_rule(ctx, g):
                 # multiply-subtract (one rounding, done exactly in float64)
                 n = ya.shape[-1]
                 rows, gs = ya.reshape(-1, n), ga.reshape(-1, n)
-                total = _sleef.row_sums(gs).astype(np.float64)[:, None]
+                total = _sleef.row_sums(gs, from_first=True).astype(np.float64)[:, None]
                 gx = (gs - _sleef.expf(rows).astype(np.float64) * total).astype(np.float32)
                 return (wrap(gx.reshape(ya.shape), g._device),)
             if _cpu_inner(ya, d, (), ga) or _cpu_half(ya, ga):

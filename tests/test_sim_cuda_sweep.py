@@ -1715,10 +1715,7 @@ _SYNC_FREE["cnn_maxpool"] = (
     "reg",
     lambda ps: ember.optim.Adam(ps, lr=1e-3),
 )
-_SYNC_XFAIL = {
-    "cnn_maxpool": "max_pool2d asks the host whether any window's maximum is NaN "
-    "(pooling._max_pool_arrays: nan.any()) and whether padding left a window empty",
-}
+_SYNC_XFAIL = {}
 
 
 @pytest.mark.parametrize(

@@ -385,7 +385,8 @@ def _nan_arg(a, d, argfn):
     """Index of the extreme along ``d``; NaN wins, as in PyTorch."""
     if a.dtype.kind == "f" or a.dtype == np.float16:
         nan = np.isnan(a)
-        if nan.any():
+        # (on a GPU the NaN pick is always made, rather than asking the host first)
+        if type(a) is not np.ndarray or nan.any():
             return np.where(nan.any(axis=d), np.argmax(nan, axis=d), argfn(a, axis=d))
     return argfn(a, axis=d)
 

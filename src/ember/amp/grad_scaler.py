@@ -68,7 +68,9 @@ class GradScaler:
             raise RuntimeError("unscale_() has already been called on this optimizer since the "
                                "last update().")
         inv = 1.0 / self._scale
-        found = False
+        # one "all finite" flag per device, combined there: the host reads each device's
+        # flag once (a GPU waits once per unscale_, not once per gradient)
+        finite = {}
         from ..autograd.grad_mode import no_grad
         with no_grad():
             for group in optimizer.param_groups:
@@ -78,8 +80,10 @@ class GradScaler:
                     if p.grad.dtype.name == "float16":
                         raise ValueError("Attempting to unscale FP16 gradients.")
                     p.grad.mul_(inv)
-                    if not bool(p.grad.isfinite().all()):
-                        found = True
+                    ok = p.grad.isfinite().all()
+                    key = str(ok.device)
+                    finite[key] = ok if key not in finite else finite[key] & ok
+        found = not all(bool(ok) for ok in finite.values())
         state["unscaled"], state["found_inf"] = True, found
 
     def step(self, optimizer, *args, **kwargs):

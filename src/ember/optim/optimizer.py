@@ -9,6 +9,7 @@ checkpoint moves between ember and PyTorch.
 from __future__ import annotations
 
 import functools
+import weakref
 from ember._warnings import warn as _warn
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -487,12 +488,37 @@ def lr_scalar(x, fused=False):
     return np.asarray(x.detach().cpu()._data).reshape(())[()]
 
 
+# A GPU-held step count (fused and capturable updates, ASGD) -> (its array, the version this
+# module left it at, the count as the host computed it): the next count comes from the host's
+# copy instead of a read of the device, while nothing else has written the tensor.
+# (keyed by id: a tensor's ``==`` is elementwise, so it cannot key a WeakKeyDictionary; each
+# entry holds a weak reference that drops the entry when its tensor goes)
+_HOST_STEPS: dict = {}
+
+
+def _forget_step(key):
+    return lambda _ref: _HOST_STEPS.pop(key, None)
+
+
 def next_step(step_t) -> float:
     """``state['step'] += 1`` in place; the new count as a Python float."""
     a = step_t._data
     a += 1
     step_t._vc.v += 1
-    return float(a)
+    if type(a) is np.ndarray:
+        return float(a)
+    key = id(step_t)
+    seen = _HOST_STEPS.get(key)
+    if seen is not None and seen[0]() is step_t and seen[1] is a and \
+            seen[2] == step_t._vc.v - 1:
+        # the device's ``a += 1`` in its own dtype, repeated on the host (float32 counts
+        # stop growing at 2**24 on both)
+        value = a.dtype.type(seen[3]) + a.dtype.type(1)
+        _HOST_STEPS[key] = (seen[0], a, step_t._vc.v, value)
+    else:
+        value = float(a)  # the first step, or the count was set from outside
+        _HOST_STEPS[key] = (weakref.ref(step_t, _forget_step(key)), a, step_t._vc.v, value)
+    return float(value)
 
 
 def zeros_state(p) -> Tensor:

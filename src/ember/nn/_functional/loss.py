@@ -595,7 +595,9 @@ def _smooth_l1_grad(d, beta):
     a = d._data
     nan = a != a
     small = wrap((abs(a) < beta) | nan, d._device)  # (a NaN difference gives NaN)
-    if nan.any():  # (as a constant: PyTorch's second derivative is 0 there)
+    # (as a constant: PyTorch's second derivative is 0 there; on a GPU always, rather than
+    # asking the host whether any difference is NaN)
+    if type(a) is not np.ndarray or nan.any():
         d = P.where(wrap(nan, d._device), d.detach(), d)
     return P.where(small, d / beta, d.sign())
 

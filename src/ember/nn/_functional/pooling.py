@@ -187,15 +187,19 @@ def _max_pool_arrays(xp, a, k, s, p, d, out):
     for q in range(len(views) - 2, -1, -1):
         arg += 1
         arg *= views[q] != best
+    # On a GPU the fix-ups below run unconditionally (masked copies that change nothing where
+    # the mask is empty) rather than asking the host whether they are needed.
+    on_host = xp is np
     if a.dtype.kind == "f":
         nan = xp.isnan(best)
-        if nan.any():
+        if not on_host or nan.any():
             for q, v in enumerate(views):  # forwards: the last NaN wins
                 xp.copyto(arg, q, where=nan & xp.isnan(v))
     nsp = len(k)
     if buf is not a:
         empty = best == fill
-        if empty.any():  # nothing above -inf: the window's first element inside the input
+        if not on_host or empty.any():
+            # nothing above -inf: the window's first element inside the input
             first = 0
             for j in range(nsp):
                 start = np.maximum(0, _ceil_div(p[j] - _grid(out, j) * s[j], d[j]))

@@ -230,12 +230,19 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         return wrap(xp.zeros(a.shape + (num_classes,), dtype=np.int64), tensor._device)
-    if int(a.min()) < 0:
+    # As PyTorch: the range checks read the values back, so only the CPU makes them; on a GPU
+    # only an inferred class count reads the maximum (PyTorch leaves bad values to its
+    # scatter's device-side assert; here they give rows of zeros)
+    on_cpu = tensor._device.type == "cpu"
+    if on_cpu and int(a.min()) < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
         num_classes = int(a.max()) + 1
-    elif int(a.max()) >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
+    elif on_cpu:
+        if int(a.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes < 1:
+        raise RuntimeError("num_classes should be positive")
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
     return wrap(out, tensor._device)
 

@@ -52,10 +52,13 @@ def _scatter_axis(xp, g, axis, idx, n):
 class _AxisMap:
     """Along ``axis``: ``out[j] = w0[j] * in[i0[j]] + w1[j] * in[i1[j]]`` (or ``in[i0[j]]``)."""
 
-    __slots__ = ("axis", "i0", "i1", "w0", "w1", "n_in", "raster")
+    __slots__ = ("axis", "i0", "i1", "w0", "w1", "n_in", "raster", "h0", "h1")
 
     def __init__(self, axis, i0, n_in, i1=None, w0=None, w1=None):
         self.axis, self.i0, self.n_in, self.i1, self.w0, self.w1 = axis, i0, n_in, i1, w0, w1
+        # the indices as built, on the host: ``i0``/``i1`` may move to a GPU, and the adjoint
+        # plans its scatter from these copies instead of reading the device's back
+        self.h0, self.h1 = i0, i1
         # whether PyTorch's backward adds in the output's raster order (not circular
         # padding, whose slice copies' gradients ember's axis-by-axis sums already match)
         self.raster = True
@@ -74,11 +77,11 @@ class _AxisMap:
 
     def adjoint(self, xp, g):
         if self.i1 is None:
-            return _scatter_axis(xp, g, self.axis, self.i0, self.n_in)
+            return _scatter_axis(xp, g, self.axis, self.h0, self.n_in)
         w0 = self.shape_w(self.w0.astype(g.dtype, copy=False), g.ndim)
         w1 = self.shape_w(self.w1.astype(g.dtype, copy=False), g.ndim)
-        return (_scatter_axis(xp, g * w0, self.axis, self.i0, self.n_in) +
-                _scatter_axis(xp, g * w1, self.axis, self.i1, self.n_in))
+        return (_scatter_axis(xp, g * w0, self.axis, self.h0, self.n_in) +
+                _scatter_axis(xp, g * w1, self.axis, self.h1, self.n_in))
 
 
 class _MatrixMap:

@@ -442,17 +442,13 @@ def test_events_and_streams(dev):
     ember.cuda.current_stream().wait_event(ev)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tensor.record_stream is missing (ember raises Unsupported); data prefetchers that "
-    "copy on a side stream call it: a method on Tensor (src/ember/_tensor.py, a shared file) "
-    "that accepts a cuda Stream for a GPU tensor",
-)
 def test_record_stream(dev):
     s = ember.cuda.Stream()
     with ember.cuda.stream(s):
         z = ember.ones(3, device=dev)
     z.record_stream(ember.cuda.current_stream())
+    with pytest.raises(RuntimeError):
+        ember.ones(3).record_stream(ember.cuda.current_stream())
 
 
 def test_non_blocking_and_pinned_copies(dev):

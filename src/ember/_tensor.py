@@ -371,6 +371,18 @@ class Tensor:
         base = self._base if self._base is not None else self
         return base.__dict__.get("_pinned", False)
 
+    def record_stream(self, stream):
+        """Mark this GPU tensor as used by ``stream`` (PyTorch's allocator then keeps its memory
+        until that stream's queued work is done).  NOTE: nothing to record here: CuPy's memory
+        pool keeps a block with the stream it was allocated on, and ember queues all its work
+        on the current stream."""
+        if self._device.type != "cuda":
+            raise RuntimeError("record_stream is only supported for CUDA tensors, got a tensor "
+                               f"on {self._device}")
+        if not hasattr(stream, "synchronize") or not hasattr(stream, "wait_stream"):
+            raise TypeError(f"record_stream(): argument 's' (position 1) must be Stream, not "
+                            f"{type(stream).__name__}")
+
     def __array__(self, dtype=None, copy=None):
         if copy is not None and _legacy_numpy_protocol():
             # NOTE: PyTorch's ``__array__`` takes no ``copy=``: NumPy 2 then warns

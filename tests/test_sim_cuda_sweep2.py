@@ -20,6 +20,7 @@ from ember import _device, nn
 from ember.nn import functional as F
 
 from test_cuda import _pair_of_models, assert_like, host, same
+from test_sim_cuda_sweep import _i, _r
 
 torch = pytest.importorskip("torch")
 
@@ -29,16 +30,6 @@ def dev(monkeypatch):
     monkeypatch.setattr(ember.cuda, "_fraction", {})
     with _device._simulate_cuda():
         yield "cuda"
-
-
-def _r(shape, dtype=np.float32, seed=0, lo=None, hi=None):
-    g = np.random.default_rng(seed)
-    a = g.standard_normal(shape) if lo is None else g.uniform(lo, hi, shape)
-    return np.asarray(a).astype(dtype)
-
-
-def _i(shape, hi, seed=0):
-    return np.random.default_rng(seed).integers(0, hi, shape)
 
 
 def _close(got, want, rtol=1e-4, atol=1e-5, what=""):
@@ -173,7 +164,6 @@ def test_model_training_step(dev, name):
 
 def test_resnet_training_step_does_not_wait_for_the_gpu(dev, monkeypatch):
     """resnet's stem (max pooling with padding) and a step: no host waits."""
-    from ember.cuda import _sim
 
     ember.manual_seed(0)
     m = nn.Sequential(
@@ -188,15 +178,7 @@ def test_resnet_training_step_does_not_wait_for_the_gpu(dev, monkeypatch):
     o = ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
     x = ember.randn(2, 3, 8, 8, device=dev)
     y = ember.randint(0, 3, (2,), device=dev)
-    pulled = []
-    for attr in ("__bool__", "__int__", "__float__", "__index__", "item", "tolist", "get"):
-        real = getattr(_sim.SimArray, attr, None)
-        if real is not None:
-            monkeypatch.setattr(
-                _sim.SimArray,
-                attr,
-                lambda self, *a, _n=attr, _f=real, **k: (pulled.append(_n), _f(self, *a, **k))[1],
-            )
+    pulled = _count_pulls(monkeypatch)
     for _ in range(2):
         o.zero_grad()
         F.cross_entropy(m(x), y).backward()

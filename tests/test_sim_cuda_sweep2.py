@@ -273,17 +273,22 @@ def test_autocast_on_cuda(dev, name):
         assert g.grad.is_cuda and g.grad.dtype is ember.float32
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ember's autocast has one op list, the CPU's; on CUDA PyTorch also runs softmax, "
-    "log_softmax, layer_norm, group_norm, exp, log, pow, sum, cumsum (...) in float32 "
-    "(amp/autocast_mode.py needs a per-device float32 list, hooked into those ops)",
-)
 def test_autocast_cuda_float32_ops(dev):
     y = ember.randn(3, 4, device=dev).half()
     with ember.autocast("cuda", dtype=ember.float16):
-        outs = (y.softmax(-1), y.log_softmax(-1), F.layer_norm(y, (4,)), y.exp(), y.sum())
+        outs = (y.softmax(-1), y.log_softmax(-1), F.layer_norm(y, (4,)), y.exp(), y.sum(),
+                y.log1p(), y.pow(2), y ** 2, y.cumsum(0), F.softplus(y), y.logsumexp(1),
+                F.group_norm(y, 2), ember.exp(y), F.softmax(y, 1), y.rsqrt())
+        # not on the list, or told a dtype: their own dtype
+        kept = (y.relu(), y.tanh(), y.sum(dtype=ember.float16), y.softmax(-1, ember.float16))
+        cpu = ember.randn(3, 4).bfloat16()
+        cpu_kept = (cpu.softmax(-1), cpu.exp(), cpu.sum())  # (CUDA's list: not the CPU's)
     assert [o.dtype for o in outs] == [ember.float32] * len(outs)
+    assert [o.dtype for o in kept] == [ember.float16] * len(kept)
+    assert [o.dtype for o in cpu_kept] == [ember.bfloat16] * len(cpu_kept)
+    assert [o.device.type for o in outs] == ["cuda"] * len(outs)
+    # outside autocast, nothing is cast
+    assert y.softmax(-1).dtype is ember.float16 and y.sum().dtype is ember.float16
 
 
 def _amp_model(dev):

@@ -280,3 +280,22 @@ def test_expf_exhaustive():
         with np.errstate(all="ignore"):
             got, want = _sleef._expf_block(d), _sleef.expf_blocked(d)
         assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), k
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_dtype_after_dim_positionally(name):
+    # torch.softmax(x, dim, dtype) and x.softmax(dim, dtype) take the dtype positionally,
+    # where F.softmax has _stacklevel there
+    x = np.random.default_rng(8).standard_normal((3, 5)).astype(np.float32)
+    for T in (ember, torch):
+        t = T.from_numpy(x.copy())
+        outs = (getattr(T, name)(t, 1, T.float64), getattr(t, name)(-1, T.float64),
+                getattr(T.nn.functional, name)(t, 1, 3, T.float64))
+        assert [o.dtype for o in outs] == [T.float64] * 3
+    e = ember.from_numpy(x.copy())
+    want = getattr(torch.from_numpy(x.copy()), name)(1, torch.float64).numpy()
+    assert np.array_equal(getattr(e, name)(1, ember.float64).numpy(), want)
+    for bad in (lambda: getattr(e, name)(1, ember.float64, 3),
+                lambda: getattr(ember, name)(e, 1, ember.float64, dtype=ember.float64)):
+        with pytest.raises(TypeError):
+            bad()

@@ -438,10 +438,11 @@ def _rename(kwargs, renames):
 
 def _nn(name):
     def fn(*args, **kwargs):
-        from ._ops.methods import check_dim_given
+        from ._ops.methods import check_dim_given, dim_dtype_args
 
         check_dim_given(name, args[1:], kwargs, 2)
-        return getattr(nn.functional, name)(*args, **kwargs)
+        rest, kwargs = dim_dtype_args(name, args[1:], kwargs)
+        return getattr(nn.functional, name)(*args[:1], *rest, **kwargs)
     fn.__name__ = name
     return fn
 

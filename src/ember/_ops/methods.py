@@ -457,6 +457,17 @@ def check_dim_given(name, args, kwargs, position):
         raise TypeError(f"{name}(): argument 'dim'{where} must be int, not NoneType")
 
 
+def dim_dtype_args(name, args, kwargs):
+    """``torch.softmax(x, dim, dtype)`` and ``x.softmax(dim, dtype)`` take the dtype right
+    after the dim, where ``F.softmax`` has ``_stacklevel``: (args, kwargs) for ``F``."""
+    if name in ("softmax", "log_softmax") and len(args) > 1:
+        if len(args) > 2 or "dtype" in kwargs:
+            raise TypeError(f"{name}() received an invalid combination of arguments")
+        kwargs = dict(kwargs, dtype=args[1])
+        args = args[:1]
+    return args, kwargs
+
+
 def _nn_fn(name):
     """A Tensor method that forwards to ``nn.functional`` (softmax and friends)."""
     def method(self, *args, **kwargs):
@@ -465,6 +476,7 @@ def _nn_fn(name):
         if "axis" in kwargs:  # the method takes PyTorch's NumPy-style alias of dim
             kwargs["dim"] = kwargs.pop("axis")
         check_dim_given(name, args, kwargs, 1)
+        args, kwargs = dim_dtype_args(name, args, kwargs)
         return getattr(functional, name)(self, *args, **kwargs)
     method.__name__ = name
     return method

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _blas
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from . import _sleef, _special, _vml
 from ..cuda import _kernels
@@ -484,6 +485,8 @@ _C_NAMES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
 
 
 def pow(a, b):
+    if _amp.ON:  # (in float32 under CUDA autocast, as PyTorch's)
+        a, b = _amp.cuda_fp32(a), _amp.cuda_fp32(b)
     if not isinstance(a, Tensor):
         return _rpow(a, b)
     dt = D.result_type(a, b)
@@ -661,7 +664,16 @@ _WIDENED = {np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.s
 _VML = {np.exp: _vml.exp}
 
 
+# the unary ops PyTorch's CUDA autocast runs in float32, by node name
+_CUDA_FP32 = frozenset(("ExpBackward0", "Expm1Backward0", "LogBackward0", "Log2Backward0",
+                        "Log10Backward0", "Log1PBackward0", "ReciprocalBackward0",
+                        "RsqrtBackward0", "SinhBackward0", "CoshBackward0", "TanBackward0",
+                        "AsinBackward0", "AcosBackward0", "ErfinvBackward0"))
+
+
 def _unary_float(a, fn, name, rule, *saved):
+    if _amp.ON and name in _CUDA_FP32:
+        a = _amp.cuda_fp32(a)
     x = _float_data(a)
     with quiet:
         if x.dtype.itemsize == 2 and x.dtype.kind != "i" and x.dtype.kind != "u":

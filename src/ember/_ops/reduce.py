@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from ..amp import autocast_mode as _amp
 from ..return_types import make_return
 from .._tensor import Tensor
 from ..cuda import _kernels
@@ -105,6 +106,8 @@ def _no_complex(t, exc, msg):
 
 
 def sum(t, dim=None, keepdim=False, *, dtype=None):
+    if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
+        t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         if out_dt is not t.dtype and t._requires_grad:
@@ -847,6 +850,8 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
 
 
 def logsumexp(t, dim, keepdim=False):
+    if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
+        t = _amp.cuda_fp32(t)
     dims = _dims(t, dim)
     a = _acc(t) if t.dtype._kind >= 2 else t._data.astype(D.get_default_dtype().np)
     with quiet:
@@ -896,6 +901,8 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
     if dim is _NO_DIM:
         raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
     _no_bool_scan(dtype, "cumsum")
+    if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
+        t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)
@@ -911,6 +918,8 @@ def cumprod(t, dim=_NO_DIM, *, dtype=None):
     if dim is _NO_DIM:
         raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
     _no_bool_scan(dtype, "cumprod")
+    if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
+        t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         t = t.to(out_dt)

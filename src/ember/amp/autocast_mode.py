@@ -230,6 +230,19 @@ def fp32_cast(t):
     return _cast(t, D.float32)
 
 
+_LOW = (D.float16, D.bfloat16)
+
+
+def cuda_fp32(t):
+    """``t`` in float32 if CUDA autocast runs its op in float32 (PyTorch's CUDA list, longer
+    than the CPU's: exp, log, pow, softmax, log_softmax, layer_norm, group_norm, sum, cumsum,
+    ... ): a float16/bfloat16 tensor on a GPU while autocast is on there (call only when
+    ``ON``)."""
+    if "cuda" in _DTYPES and getattr(t, "dtype", None) in _LOW and t.device.type == "cuda":
+        return t.to(D.float32)
+    return t
+
+
 def fp32(fn):
     """Decorate an op that autocast runs in float32 (the losses)."""
     @functools.wraps(fn)

@@ -17,6 +17,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
+from ...amp import autocast_mode as _amp
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
@@ -755,6 +756,8 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
 
     (The defaults are PyTorch's integers 1 and 20: ``grad_fn._saved_beta`` prints ``1``.)"""
+    if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
+        input = _amp.cuda_fp32(input)
     _need_float(input, "softplus_cpu")
     if _cpu_f32(input._data):
         # PyTorch's kernel: log1p(exp(beta x)) / beta, x itself above the threshold; Sleef's
@@ -1033,6 +1036,8 @@ def _shifted(a, d):
 
 def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
+    if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
+        input = _amp.cuda_fp32(input)
     input, d = _dim_dtype(input, dim, dtype, "softmax")
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a
@@ -1093,6 +1098,8 @@ def _softmax_rule(ctx, g):
 
 def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``dim``, computed without overflow."""
+    if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
+        input = _amp.cuda_fp32(input)
     input, d = _dim_dtype(input, dim, dtype, "log_softmax")
     a = input._data if input.ndim else input._data.reshape(1)
     x = a.astype(np.float32) if a.dtype in _LOWP else a

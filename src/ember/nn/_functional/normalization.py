@@ -26,6 +26,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
+from ...amp import autocast_mode as _amp
 from ..._ops._core import exact_values, make, quiet, same_device, shown_as, wrap, xp_of
 from ..._ops import pointwise as P
 from ..._ops._cascade import _threads
@@ -402,6 +403,8 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
     >>> F.layer_norm(ember.randn(2, 5), (5,)).shape
     torch.Size([2, 5])
     """
+    if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
+        input, weight, bias = (_amp.cuda_fp32(t) for t in (input, weight, bias))
     ns = _shape_arg(normalized_shape, "layer_norm")
     if not ns:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
@@ -524,6 +527,8 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     >>> F.group_norm(ember.randn(2, 4, 3), 2).shape
     torch.Size([2, 4, 3])
     """
+    if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
+        input, weight, bias = (_amp.cuda_fp32(t) for t in (input, weight, bias))
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")

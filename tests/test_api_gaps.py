@@ -782,3 +782,24 @@ def test_simulated_gpu():
             got = op(ember.tensor(z, device="cuda"))
             assert got.device.type == "cuda"
             np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_torch_namespace_spellings_of_functional_ops():
+    # torch.embedding takes the weight first, torch.batch_norm the affine parameters before
+    # the running statistics, torch.layer_norm/group_norm a trailing cuDNN switch
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    w, b = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    got = []
+    for T in (torch, ember):
+        t, tw, tb = (T.from_numpy(a.copy()) for a in (x, w, b))
+        got.append([a.detach().numpy() for a in (
+            T.embedding(t, T.tensor([1, 3, 1])),
+            T.embedding(t, T.tensor([1, 3]), 1),
+            T.batch_norm(t, tw, tb, T.zeros(6), T.ones(6), False, 0.1, 1e-5, False),
+            T.batch_norm(t, tw, tb, T.zeros(6), T.ones(6), True, 0.1, 1e-5, False),
+            T.layer_norm(t, (6,), tw, tb, 1e-5, False),
+            T.group_norm(t.reshape(4, 6, 1), 3, tw, tb, 1e-5, True),
+        )])
+    for want, have in zip(*got):
+        assert np.array_equal(want.view(np.uint32), have.view(np.uint32))

@@ -451,9 +451,29 @@ def _nn(name):
 softmax, log_softmax, selu, celu, prelu, hardshrink, threshold, relu_ = (
     _nn("softmax"), _nn("log_softmax"), _nn("selu"), _nn("celu"), _nn("prelu"),
     _nn("hardshrink"), _nn("threshold"), _nn("relu_"))
-dropout, layer_norm, batch_norm, group_norm, embedding, conv2d, conv1d = (
-    _nn("dropout"), _nn("layer_norm"), _nn("batch_norm"), _nn("group_norm"), _nn("embedding"),
-    _nn("conv2d"), _nn("conv1d"))
+dropout, conv2d, conv1d = _nn("dropout"), _nn("conv2d"), _nn("conv1d")
+
+
+# torch.* spellings whose arguments differ from nn.functional's: the weight first for
+# embedding, batch_norm's affine parameters before the running statistics, and a trailing
+# cuDNN switch (which changes nothing here)
+def embedding(weight, input, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    return nn.functional.embedding(input, weight, None if padding_idx < 0 else padding_idx,
+                                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled):
+    return nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training,
+                                    momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    return nn.functional.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    return nn.functional.group_norm(input, num_groups, weight, bias, eps)
 cosine_similarity, pairwise_distance, max_pool2d, avg_pool2d = (
     _nn("cosine_similarity"), _nn("pairwise_distance"), _nn("max_pool2d"), _nn("avg_pool2d"))
 rrelu, rrelu_ = _nn("rrelu"), _nn("rrelu_")

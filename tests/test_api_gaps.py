@@ -803,3 +803,23 @@ def test_torch_namespace_spellings_of_functional_ops():
         )])
     for want, have in zip(*got):
         assert np.array_equal(want.view(np.uint32), have.view(np.uint32))
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, t: t.pow(exponent=2), lambda T, t: t.add(other=t, alpha=2),
+    lambda T, t: t.sub(other=1.0), lambda T, t: t.mm(mat2=t.T), lambda T, t: t.matmul(other=t.T),
+    lambda T, t: t.lerp(end=t * 2, weight=0.5), lambda T, t: t.eq(other=t),
+    lambda T, t: t.maximum(other=t * 0), lambda T, t: t.atan2(other=t + 1),
+    lambda T, t: t.swapaxes(axis0=0, axis1=1), lambda T, t: t.swapdims(dim0=0, dim1=1),
+    lambda T, t: T.zeros(3, 3).addmm(mat1=t, mat2=t.T),
+    lambda T, t: t.addcmul(tensor1=t, tensor2=t, value=0.5), lambda T, t: t[0].outer(vec2=t[0]),
+    lambda T, t: t.mv(vec=t[0]), lambda T, t: t[0].dot(tensor=t[0]),
+    lambda T, t: t.clone().mul_(other=2), lambda T, t: t.div(other=2, rounding_mode="floor"),
+    lambda T, t: t.index_copy(0, T.tensor([0]), source=t[:1]),
+    lambda T, t: t.masked_scatter(t > 0, source=t), lambda T, t: t[None].bmm(mat2=t.T[None]),
+])
+def test_methods_take_pytorchs_keyword_names(call):
+    x = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)
+    want = call(torch, torch.from_numpy(x.copy()))
+    got = call(ember, ember.from_numpy(x.copy()))
+    assert np.array_equal(want.numpy(), got.numpy())

@@ -468,6 +468,54 @@ def dim_dtype_args(name, args, kwargs):
     return args, kwargs
 
 
+# PyTorch's names for the arguments after ``self`` of the methods whose ember functions spell
+# them otherwise (``t.add(other=u)``, ``t.pow(exponent=2)``, ``t.mm(mat2=w)``); in-place
+# variants (``name_``) take the same
+_TORCH_ARGS = {
+    **dict.fromkeys(("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+                     "floor_divide", "remainder", "fmod", "atan2", "arctan2", "hypot",
+                     "logaddexp", "logaddexp2", "xlogy", "maximum", "minimum", "fmax", "fmin",
+                     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+                     "less_equal", "not_equal", "equal", "isclose", "allclose", "matmul", "vdot",
+                     "inner", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
+                     "copysign", "nextafter", "kron", "dist", "cross"), ("other",)),
+    "pow": ("exponent",), "float_power": ("exponent",), "mm": ("mat2",), "bmm": ("mat2",),
+    "mv": ("vec",), "dot": ("tensor",), "outer": ("vec2",), "ger": ("vec2",),
+    "lerp": ("end", "weight"), "addcmul": ("tensor1", "tensor2"),
+    "addcdiv": ("tensor1", "tensor2"), "addmm": ("mat1", "mat2"),
+    "swapaxes": ("axis0", "axis1"), "swapdims": ("dim0", "dim1"), "heaviside": ("values",),
+    "masked_scatter": ("mask", "source"), "index_copy": ("dim", "index", "source"),
+}
+
+
+def _keyword_names(name, fn):
+    """``fn`` taking PyTorch's keyword names for its arguments (see ``_TORCH_ARGS``), where
+    they differ from its own (which it still takes)."""
+    import functools
+    import inspect
+
+    theirs = _TORCH_ARGS.get(name[:-1] if name.endswith("_") else name)
+    if theirs is None:
+        return fn
+    try:
+        ours = list(inspect.signature(fn).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return fn
+    renames = {t: p.name for t, p in zip(theirs, ours)
+               if t != p.name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if not renames:
+        return fn
+
+    def method(self, *args, **kwargs):
+        if kwargs:
+            for t, o in renames.items():
+                if t in kwargs:
+                    kwargs[o] = kwargs.pop(t)
+        return fn(self, *args, **kwargs)
+    return functools.wraps(fn)(method)
+
+
 def _nn_fn(name):
     """A Tensor method that forwards to ``nn.functional`` (softmax and friends)."""
     def method(self, *args, **kwargs):
@@ -692,7 +740,11 @@ def install(cls):
     for name, fn in _METHODS.items():
         if getattr(fn, "__module__", None) == __name__ and fn.__name__ == "_" + name:
             fn.__name__ = fn.__qualname__ = name  # Python's argument errors name the method
-        setattr(cls, name, _operator(fn, name) if name in _BINARY_DUNDERS else fn)
+        if name in _BINARY_DUNDERS:
+            fn = _operator(fn, name)
+        else:
+            fn = _keyword_names(name, fn)
+        setattr(cls, name, fn)
     for name, fn in _PROPERTIES.items():
         setattr(cls, name, property(*fn) if isinstance(fn, tuple) else property(fn))
     cls.__hash__ = object.__hash__

@@ -823,3 +823,31 @@ def test_methods_take_pytorchs_keyword_names(call):
     want = call(torch, torch.from_numpy(x.copy()))
     got = call(ember, ember.from_numpy(x.copy()))
     assert np.array_equal(want.numpy(), got.numpy())
+
+
+def test_dim_order_as_pytorch():
+    # contiguous and channels-last tensors by their format, others by the iterator's
+    # insertion sort (ties and size-1 dims as PyTorch settles them); ambiguity_check's errors
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        nd = int(rng.integers(0, 5))
+        shape = tuple(int(s) for s in rng.choice([1, 1, 2, 3], nd))
+        perm = tuple(rng.permutation(nd).tolist())
+        for amb in (False, True):
+            res = []
+            for T in (torch, ember):
+                x = T.zeros(*shape).permute(*perm) if nd else T.zeros(())
+                try:
+                    res.append(x.dim_order(ambiguity_check=amb))
+                except RuntimeError as e:
+                    res.append(str(e))
+            assert res[0] == res[1], (shape, perm, amb)
+    x = ember.zeros(2, 3, 4, 5).to(memory_format=ember.channels_last)
+    assert x.dim_order() == (0, 2, 3, 1)
+
+
+def test_cpu_takes_a_memory_format():
+    for T in (torch, ember):
+        x = T.ones(1, 2, 3, 4).to(memory_format=T.channels_last)
+        assert x.cpu(memory_format=T.contiguous_format).is_contiguous()
+        assert x.cpu() is x and x.cpu(memory_format=T.preserve_format) is x

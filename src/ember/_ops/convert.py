@@ -225,10 +225,10 @@ def _type(t, dtype=None, non_blocking=False):
     return to(t, dtype)
 
 
-def cpu(t):
-    return to(t, "cpu")
+def cpu(t, memory_format=None):
+    return to(t, "cpu", memory_format=memory_format)
 
 
-def cuda(t, device=None, non_blocking=False):
+def cuda(t, device=None, non_blocking=False, memory_format=None):
     return to(t, "cuda" if device is None else Device("cuda", device) if isinstance(device, int)
-              else device)
+              else device, memory_format=memory_format)

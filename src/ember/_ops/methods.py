@@ -413,10 +413,41 @@ def _is_shared(self) -> bool:
     return False
 
 
-def _dim_order(self):
-    import numpy as np
+def _dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory, as PyTorch orders them: contiguous and
+    channels-last tensors by their format, others by its element-wise iterator's insertion
+    sort (larger strides outside; for equal strides the longer dim outside; zero strides and
+    equal dims undecided)."""
+    from ._cascade import iterator_sort
 
-    return tuple(int(i) for i in np.argsort(S.stride(self))[::-1])
+    if not isinstance(ambiguity_check, bool):
+        raise TypeError("dim_order(): ember takes a bool for ambiguity_check (not a list of "
+                        "memory formats)")
+    shape, strides = tuple(self.shape), S.stride(self)
+    n = len(shape)
+    if ambiguity_check and (1 in shape or any(x == y for x, y in zip(strides, strides[1:]))):
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact "
+                           "one of the given memory formats.")
+    if n < 2:
+        return tuple(range(n))
+    plain = self.is_contiguous()
+    last = n == 4 and self.is_contiguous(memory_format=S.channels_last)
+    if plain and not last:
+        return tuple(range(n))
+    if last and not plain:
+        return (0, 2, 3, 1)
+
+    def swap(a, b):  # 1: ``a`` goes outside ``b``
+        if strides[a] == 0 or strides[b] == 0:
+            return 0
+        if strides[a] == strides[b]:
+            return 0 if shape[b] >= shape[a] else 1
+        return -1 if strides[b] > strides[a] else 1
+
+    perm = iterator_sort(range(n - 1, -1, -1), swap)
+    if ambiguity_check and any(swap(p, q) != -1 for p, q in zip(perm, perm[1:])):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(perm[::-1])
 
 
 def _pos(self):

@@ -20,7 +20,7 @@ from ember import _device, nn
 from ember.nn import functional as F
 
 from test_cuda import _pair_of_models, assert_like, host, same
-from test_sim_cuda_sweep import _i, _r
+from test_sim_cuda_sweep import _i, _r, count_pulls
 
 torch = pytest.importorskip("torch")
 
@@ -178,7 +178,7 @@ def test_resnet_training_step_does_not_wait_for_the_gpu(dev, monkeypatch):
     o = ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
     x = ember.randn(2, 3, 8, 8, device=dev)
     y = ember.randint(0, 3, (2,), device=dev)
-    pulled = _count_pulls(monkeypatch)
+    pulled = count_pulls(monkeypatch)
     for _ in range(2):
         o.zero_grad()
         F.cross_entropy(m(x), y).backward()
@@ -988,20 +988,6 @@ def test_compile_and_checkpoint_step(dev, how):
 # -- host waits in training-step ops
 
 
-def _count_pulls(monkeypatch):
-    """Every time a device array is read back by the host (bool/int/float/item/tolist/get)."""
-    from ember.cuda import _sim
-
-    pulled = []
-    for attr in ("__bool__", "__int__", "__float__", "__index__", "item", "tolist", "get"):
-        real = getattr(_sim.SimArray, attr, None)
-        if real is not None:
-            monkeypatch.setattr(
-                _sim.SimArray,
-                attr,
-                lambda self, *a, _n=attr, _f=real, **k: (pulled.append(_n), _f(self, *a, **k))[1],
-            )
-    return pulled
 
 
 def _step_of(loss_fn, shape=(4, 3)):
@@ -1111,7 +1097,7 @@ _NO_WAIT_XFAIL = {
 )
 def test_step_does_not_wait_for_the_gpu(dev, name, monkeypatch):
     step = _NO_WAIT[name](dev)
-    pulled = _count_pulls(monkeypatch)
+    pulled = count_pulls(monkeypatch)
     step()
     step()
     assert pulled == []
@@ -1126,7 +1112,7 @@ def test_grad_scaler_reads_the_device_once_per_step(dev, monkeypatch, n_params):
     o = ember.optim.SGD(m.parameters(), lr=0.1)
     scaler = ember.amp.GradScaler("cuda", init_scale=8.0)
     x = ember.randn(2, 3, device=dev)
-    pulled = _count_pulls(monkeypatch)
+    pulled = count_pulls(monkeypatch)
     for _ in range(2):
         o.zero_grad()
         scaler.scale(m(x).sum()).backward()
@@ -1169,7 +1155,7 @@ def test_device_step_counts_are_not_read_back(dev, monkeypatch, make):
 
     for k in range(6):
         if k == 1:
-            pulled = _count_pulls(monkeypatch)
+            pulled = count_pulls(monkeypatch)
         if k == 3:
             for o in (oc, og):
                 for st in o.state.values():

@@ -16,20 +16,16 @@ import numpy as np
 import pytest
 
 import ember
-from ember import _device, nn
+from ember import nn
 from ember.nn import functional as F
 
 from test_cuda import _pair_of_models, assert_like, host, same
+import test_sim_cuda_sweep as _sweep1
 from test_sim_cuda_sweep import _i, _r, count_pulls
 
 torch = pytest.importorskip("torch")
 
-
-@pytest.fixture
-def dev(monkeypatch):
-    monkeypatch.setattr(ember.cuda, "_fraction", {})
-    with _device._simulate_cuda():
-        yield "cuda"
+dev = _sweep1.dev  # (the simulated GPU fixture)
 
 
 def _close(got, want, rtol=1e-4, atol=1e-5, what=""):

@@ -521,9 +521,11 @@ def test_worker_exception_is_reraised_with_traceback():
         assert "Caught KeyError in DataLoader worker process 0" in text
         assert "missing key 2" in text and "Traceback" in text
         assert next(it).tolist() == [3]  # the iterator carries on, as PyTorch's does
-        # PyTorch's re-raising frame holds its own exception: drop the traceback, so that its
-        # iterator is not left to a garbage collection (whose shutdown takes it seconds)
+        # PyTorch's re-raising frame holds its own exception: drop the traceback (and the
+        # ExceptionInfo, which holds it too), so that its iterator is not left to a garbage
+        # collection (whose shutdown takes it 5 s)
         info.value.__traceback__ = None
+        del info
 
 
 class Dies:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 HERE = os.path.dirname(__file__)
 SCRIPTS = sorted(f for f in os.listdir(os.path.join(HERE, "scripts")) if f.endswith(".py"))
 
@@ -18,8 +18,8 @@ AS_EMBER = ("import sys, runpy, ember._compat as c; c.install(); "
             "sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
-def run(args):
-    env = dict(os.environ, PYTHONHASHSEED="0")
+def run(args, **extra_env):
+    env = dict(os.environ, PYTHONHASHSEED="0", **extra_env)
     p = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
                        timeout=120)
     assert p.returncode == 0, p.stderr
@@ -28,7 +28,14 @@ def run(args):
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_prints_what_pytorch_prints(name):
+    from ember._ops import _mkl_gemm
+
+    if name == "training_parity.py" and _mkl_gemm.emulated() and torch.backends.mkl.is_available():
+        pytest.skip("test_mkl_gemm runs this script with every digit printed")
     path = os.path.join(HERE, "scripts", name)
-    expected = run([path])
+    # PyTorch's side runs with torch.compile off: compiled or not, its scripts print the same
+    # text (checked when this was added), and a cold inductor build of their three small
+    # graphs took 20-30 s of CI time.  ember's side runs torch.compile as the script asks.
+    expected = run([path], TORCH_COMPILE_DISABLE="1")
     got = run(["-c", AS_EMBER, path])
     assert got == expected

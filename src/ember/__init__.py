@@ -706,7 +706,6 @@ storage._install(Tensor)
 Storage = FloatStorage  # (PyTorch's alias of the default dtype's legacy storage class)
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
-from . import vision  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import func  # noqa: E402,F401
@@ -738,7 +737,16 @@ from .utils.dlpack import from_dlpack, to_dlpack, _install as _dlpack_install  #
 _dlpack_install(Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
-__getattr__ = _module_getattr("torch")
+_torch_getattr = _module_getattr("torch")
+
+
+def __getattr__(name):
+    # ember.vision (torchvision's part) is imported on first use, as PyTorch leaves torchvision
+    # to its own import: a script that never touches it does not pay its 0.2 s.
+    if name == "vision":
+        import importlib
+        return importlib.import_module(".vision", __name__)
+    return _torch_getattr(name)
 
 # PyTorch's TypeError when a list or NumPy array is passed where these take a tensor (ember
 # would otherwise fail inside with an AttributeError about the list).

@@ -410,7 +410,7 @@ def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, legacy, payload)
         ember.load(io.BytesIO(data))
     msg = str(err.value)
     name = f"{os.system.__module__}.system" if payload is _Evil else f"{open.__module__}.open"
-    assert f"Unsupported global: GLOBAL {name}" in msg and "weights_only=False" in msg
+    assert f"Unsupported global: GLOBAL {name}" in msg and "`weights_only` set to `False`" in msg
     assert not marker.exists()
 
 
@@ -483,7 +483,7 @@ def test_whole_module_round_trip_needs_weights_only_false(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL "
                        "torch.nn.Sequential") as err:
         ember.load(tmp_path / "model.pth")
-    assert "weights_only=False" in str(err.value)
+    assert "`weights_only` set to `False`" in str(err.value)
     back = ember.load(tmp_path / "model.pth", weights_only=False)
     assert type(back) is ember.nn.Sequential and repr(back) == repr(model)
     x = ember.randn(3, 2, 2)
@@ -628,7 +628,7 @@ def test_truncated_and_corrupted_files():
         ember.load(io.BytesIO(damaged))
     with pytest.raises(EOFError):
         ember.load(io.BytesIO(b""))
-    with pytest.raises(RuntimeError, match="Invalid magic number"):
+    with pytest.raises(RuntimeError, match="Unsupported operand 100"):  # (PyTorch's words)
         ember.load(io.BytesIO(b"definitely not a checkpoint"))
     legacy = ember_bytes({"w": ember.arange(10.0)}, _use_new_zipfile_serialization=False)
     with pytest.raises(RuntimeError, match="corrupt legacy checkpoint"):

@@ -52,10 +52,29 @@ __all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "clear_safe_g
 
 DEFAULT_PROTOCOL = 2
 
+# PyTorch's words around an error of the weights-only unpickler.
 _UNSAFE_ADVICE = (
-    "ember.load uses weights_only=True by default (as torch.load does since PyTorch 2.6). "
-    "Re-running ember.load with weights_only=False will likely succeed, but it can run "
-    "arbitrary code: do that only if you got the file from a trusted source.")
+    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in "
+    "`torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` set to "
+    "`False` will likely succeed, but it can result in arbitrary code execution. Do it only if "
+    "you got the file from a trusted source.")
+_DOCS_ADVICE = (
+    "\n\nCheck the documentation of torch.load to learn more about types accepted by default "
+    "with weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
+def _weights_only_message(error: str) -> str:
+    """The message of the ``UnpicklingError`` that ``load(weights_only=True)`` raises for
+    ``error``, the weights-only unpickler's own, worded as PyTorch words it."""
+    if "was not an allowed global by default." in error:  # (an allowlist can fix it)
+        return ("Weights only load failed. This file can still be loaded, to do so you have "
+                "two options, \033[1mdo those steps only if you trust the source of the "
+                f"checkpoint\033[0m. \n\t(1) {_UNSAFE_ADVICE}\n\t(2) Alternatively, to load "
+                "with `weights_only=True` please check the recommended steps in the following "
+                f"error message.\n\tWeightsUnpickler error: {error}{_DOCS_ADVICE}")
+    return (f"Weights only load failed. {_UNSAFE_ADVICE}\nPlease file an issue with the "
+            "following so that we can make `weights_only=True` compatible with your use case: "
+            f"WeightsUnpickler error: \n\n{error}{_DOCS_ADVICE}")
 
 
 def _is_path(f) -> bool:
@@ -227,16 +246,19 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     except pickle.UnpicklingError as e:
         if not weights_only:
             raise
-        raise pickle.UnpicklingError(f"Weights only load failed. {_UNSAFE_ADVICE}\n\n{e}") \
-            from None
+        raise pickle.UnpicklingError(_weights_only_message(str(e))) from None
     except RuntimeError as e:
         # Neither a zip nor a legacy checkpoint: PyTorch fails on it while unpickling the
-        # legacy magic number, with an UnpicklingError (that is what callers catch), so the
-        # error is one of those too (and still a RuntimeError, as ember's earlier one was).
-        if not str(e).startswith("Invalid magic number") or isinstance(e, _NotACheckpoint):
+        # legacy magic number, with weights_only an UnpicklingError (that is what callers
+        # catch), so the error is one of those too (and still a RuntimeError, as ember's
+        # earlier one was); without, with what Python's unpickler raised.
+        if str(e) != _legacy.NOT_A_CHECKPOINT or isinstance(e, _NotACheckpoint):
             raise
-        raise _NotACheckpoint(f"Weights only load failed: {e}" if weights_only else str(e)) \
-            from None
+        if not weights_only:  # (Python's unpickler's own error, as in PyTorch)
+            raise (e.__cause__ or e) from None
+        if str(e.__cause__).startswith("Unsupported operand"):  # (an opcode it refuses)
+            raise _NotACheckpoint(_weights_only_message(str(e.__cause__))) from None
+        raise _NotACheckpoint(f"Weights only load failed: {e}") from None
 
 
 class _NotACheckpoint(pickle.UnpicklingError, RuntimeError):

@@ -22,6 +22,9 @@ import numpy as np
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
+# A file that does not even start with a pickle (``load`` makes it an UnpicklingError).
+NOT_A_CHECKPOINT = ("Invalid magic number; corrupt file? (this is neither a zip checkpoint "
+                    "nor a legacy PyTorch one)")
 _SYS_INFO = {"protocol_version": PROTOCOL_VERSION, "little_endian": sys.byteorder == "little",
              "type_sizes": {"short": 2, "int": 4, "long": 4}}
 
@@ -65,19 +68,16 @@ def read_legacy(fh, make_unpickler, make_loader):
     def header():
         return make_unpickler(fh, refuse).load()
 
-    pos = fh.tell()
-    if not fh.read(1):
-        raise EOFError("Ran out of input: the checkpoint file is empty")
-    fh.seek(pos)
     try:
         magic = header()
     except EOFError:
-        raise  # (the file ends inside the magic number: truncated, as PyTorch reports it)
-    except Exception:
-        magic = None
-    if magic != MAGIC_NUMBER:
-        raise RuntimeError("Invalid magic number; corrupt file? (this is neither a zip "
-                           "checkpoint nor a legacy PyTorch one)")
+        # (an empty file, or one that ends inside the magic number: the unpickler's own
+        # EOFError, as PyTorch reports it)
+        raise
+    except Exception as err:
+        raise RuntimeError(NOT_A_CHECKPOINT) from err
+    if magic != MAGIC_NUMBER:  # (a pickle, but not a checkpoint: PyTorch's words and type)
+        raise RuntimeError("Invalid magic number; corrupt file?")
     version = header()
     if version != PROTOCOL_VERSION:
         raise RuntimeError(f"Invalid protocol version: {version}")

@@ -145,23 +145,24 @@ def restore_location_fn(map_location):
     if isinstance(map_location, device) or (hasattr(map_location, "type") and hasattr(
             map_location, "index") and not callable(map_location)):  # also a torch.device
         return lambda storage, location: default_restore_location(storage, str(map_location))
-    if callable(map_location):
-        def restore(storage, location):
-            result = map_location(storage, location)
-            if result is None:
-                result = default_restore_location(storage, location)
-            return result
-        return restore
-    raise TypeError(f"map_location should be None, a string, a torch.device, a dict or a "
-                    f"callable, not {type(map_location).__name__}")
+    # Anything else is called, as in PyTorch (which fails on an int, say, only at the first
+    # storage to restore: "'int' object is not callable").
+    def restore(storage, location):
+        result = map_location(storage, location)
+        if result is None:
+            result = default_restore_location(storage, location)
+        return result
+    return restore
 
 
 def _as_untyped(result):
     if isinstance(result, TypedStorage):
         return result._untyped_storage
-    if not isinstance(result, UntypedStorage):
-        raise TypeError(f"map_location must return a storage (or None), got "
-                        f"{type(result).__name__}")
+    if not isinstance(result, UntypedStorage):  # (PyTorch's TypedStorage refuses it)
+        from ..storage import _TYPED_SIGNATURES, _class_repr
+
+        raise TypeError(_TYPED_SIGNATURES + "\nArgument 'wrap_storage' must be "
+                        f"UntypedStorage, but got {_class_repr(result)}")
     return result
 
 

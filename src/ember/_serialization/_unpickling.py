@@ -67,12 +67,12 @@ def _compat_names(module, name, proto):
 def unsupported_global_message(full_path):
     if full_path.startswith("builtins."):  # (named as Python code names it: ``frozenset``)
         full_path = full_path[len("builtins."):]
+    # (PyTorch's words: weights_only=True loads only tensors, parameters, storages, dtypes,
+    # devices, torch.Size, plain containers and what was allowlisted)
     return (f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
-            "weights_only=True loads only tensors, parameters, storages, dtypes, devices, "
-            "torch.Size and plain containers. If you trust the source of this file, load it "
-            f"with weights_only=False (which can run arbitrary code), or allowlist the global "
-            f"with ember.serialization.add_safe_globals([{full_path}]) or the "
-            f"ember.serialization.safe_globals([{full_path}]) context manager.")
+            f"Please use `torch.serialization.add_safe_globals([{full_path}])` or the "
+            f"`torch.serialization.safe_globals([{full_path}])` context manager to allowlist "
+            "this global if you trust this class/function.")
 
 
 class WeightsUnpickler(pickle._Unpickler):
@@ -223,9 +223,8 @@ class WeightsUnpickler(pickle._Unpickler):
     @staticmethod
     def _refuser(code):
         def refuse(self):
-            raise pickle.UnpicklingError(f"Unsupported operand {code}: only the opcodes of "
-                                         "PyTorch's default pickle protocol 2 are read with "
-                                         "weights_only=True")
+            # (only the opcodes of PyTorch's default pickle protocol 2 are read)
+            raise pickle.UnpicklingError(f"Unsupported operand {code}")
         return refuse
 
     for _code in range(256):

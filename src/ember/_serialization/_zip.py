@@ -125,10 +125,11 @@ class ZipWriter:
 
 
 def _reader_error(what: str) -> RuntimeError:
-    return RuntimeError(
-        f"PytorchStreamReader failed reading zip archive: {what}. The checkpoint file is "
-        "probably corrupted or truncated (not saved completely, damaged in transfer, or "
-        "modified after saving).")
+    return RuntimeError(  # (PyTorch's words after a zip reader error)
+        f"PytorchStreamReader failed reading zip archive: {what}. This is an internal miniz "
+        "error. If you are seeing this error, there is a high likelihood that your checkpoint "
+        "file is corrupted. This can happen if the checkpoint was not saved properly, was "
+        "transferred incorrectly, or the file was modified after saving.")
 
 
 class ZipReader:

@@ -131,12 +131,12 @@ def test_polygamma_values():
 
 def test_polygamma_points():
     x = ember.tensor([0.0, -1.0, -2.0, inf, -inf, nan, 1e-300, 1e300], dtype=ember.float64)
-    # NOTE: at the poles PyTorch's trigamma returns a huge finite number (the sine of a
-    # rounded multiple of pi) and its higher orders are NaN at +inf; ember returns the
-    # limits, inf and 0.
+    # NOTE: trigamma is PyTorch's series (at the poles a huge finite number: the sine of a
+    # rounded multiple of pi); the higher orders are NaN at +inf in PyTorch, and ember
+    # returns the limits, inf and 0.
     t1 = ember.polygamma(1, x).tolist()
-    assert t1[:3] == [inf, inf, inf] and t1[3] == 0 and math.isnan(t1[4])
-    assert math.isnan(t1[5]) and t1[6] == inf and t1[7] == pytest.approx(1e-300)
+    want = torch.polygamma(1, torch.tensor(x.tolist(), dtype=torch.float64)).tolist()
+    assert str(t1) == str(want)
     t2 = ember.polygamma(2, x).tolist()
     assert t2[:3] == [-inf, -inf, -inf] and t2[3] == 0 and t2[4] == -inf
     assert torch.polygamma(2, torch.tensor([-1.0, -inf, 1e-300], dtype=torch.float64)).tolist() \
@@ -230,11 +230,13 @@ def _mp_cases():
     }
 
 
+# (trigamma and ndtr are not here: they are PyTorch's own formulas, a series and the erf
+# composite, with PyTorch's errors; tests/test_probe_misc.py compares them with PyTorch)
 _KERNELS = {
     "lgamma": ember.lgamma, "digamma": ember.digamma,
-    "trigamma": lambda t: ember.polygamma(1, t), "polygamma3": lambda t: ember.polygamma(3, t),
+    "polygamma3": lambda t: ember.polygamma(3, t),
     "i0": ember.i0, "i0e": ember.special.i0e, "i1": ember.special.i1, "i1e": ember.special.i1e,
-    "erfcx": ember.special.erfcx, "ndtr": ember.special.ndtr, "log_ndtr": ember.special.log_ndtr,
+    "erfcx": ember.special.erfcx, "log_ndtr": ember.special.log_ndtr,
     "ndtri": ember.special.ndtri,
 }
 

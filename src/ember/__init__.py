@@ -102,8 +102,20 @@ class _LegacyType(type):
                 raise TypeError(f"type torch.{cls._device_type}.{cls.__name__} not "
                                 f"available. {_NO_CUDA}")
             dev = {"device": cls._device_type}
+        if not args and set(kwargs) == {"size"}:  # (the two forms' keywords)
+            return _creation.empty(tuple(kwargs["size"]), dtype=cls._dtype, **dev)
+        if not args and set(kwargs) == {"data"}:
+            args = (kwargs["data"],)
         if not args:
             return _creation.empty(0, dtype=cls._dtype, **dev)
+        if len(args) == 1 and isinstance(args[0], Tensor) and cls._device_type == "cpu":
+            src = args[0]
+            if src.dtype is not cls._dtype:  # (the other form of the constructor: an alias)
+                opts = ("TensorOptions(dtype={}, device=cpu, layout=Strided, requires_grad=false "
+                        "(default), pinned_memory=false (default), memory_format=(nullopt))")
+                raise TypeError(f"expected {opts.format(_dtype.cpp_name(cls._dtype))} (got "
+                                f"{opts.format(_dtype.cpp_name(src.dtype))})")
+            return src.as_subclass(Tensor)
         if len(args) == 1 and isinstance(args[0], Size):
             return _creation.empty(tuple(args[0]), dtype=cls._dtype, **dev)
         if len(args) == 1 and (not isinstance(args[0], _builtins.int) or
@@ -341,8 +353,8 @@ _OUT = frozenset((
     "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot", "outer",
     "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
     "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
-    "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag", "flip",
-    "roll",
+    "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag",
+    # (not flip and roll: PyTorch's take no ``out=``)
     # more of PyTorch's ops that take ``out=`` (found by the op fuzz sweep)
     "absolute", "negative", "sgn", "fix", "arccos", "arcsin", "arctan", "arccosh", "arcsinh",
     "arctanh", "arctan2", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
@@ -351,14 +363,15 @@ _OUT = frozenset((
     "less_equal", "not_equal", "nanmean", "column_stack", "dstack", "hstack", "vstack", "inner",
     "conj_physical", "complex", "polar", "deg2rad", "rad2deg", "logit", "i0", "sinc",
     "nansum", "cummax", "cummin", "aminmax", "median", "nanmedian", "mode", "kthvalue",
-    "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp"))
+    "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp",
+    "clamp_min", "clamp_max"))
 
 # PyTorch's names for the arguments that ember's functions spell differently, so that
 # ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
 _KEYWORDS = {
     "addcdiv": {"tensor1": "t1", "tensor2": "t2"}, "addcmul": {"tensor1": "t1", "tensor2": "t2"},
     "addmm": {"input": "bias", "mat1": "a", "mat2": "b"},
-    "bernoulli": {"input": "p"}, "multinomial": {"input": "probs"},
+    "multinomial": {"input": "probs"},
     "mm": {"mat2": "b"}, "bmm": {"mat2": "b"}, "dot": {"tensor": "b"}, "mv": {"vec": "v"},
     "outer": {"vec2": "b"}, "ger": {"vec2": "b"}, "lerp": {"end": "b"}, "pow": {"exponent": "b"},
     "where": {"condition": "cond", "input": "a", "other": "b"},
@@ -399,10 +412,16 @@ def _public(name, fn):
         def wrapper(*args, out=None, **kwargs):
             if kwargs and renames:
                 _rename(kwargs, renames)
-            if as_dtype and isinstance(out, Tensor) and kwargs.get("dtype") is None:
-                kwargs["dtype"] = out.dtype  # PyTorch reduces in the dtype of ``out``
+            if as_dtype and isinstance(out, Tensor):
+                _out_reduction_dtype(name, kwargs, out)
             if out is None:
                 return fn(*args, **kwargs)
+            if name == "where":  # (its out= form takes tensors only)
+                _where_out_operands(args, kwargs)
+            if name in _OUT_OVERLAP_CHECKED or name in ("max", "min") and (
+                    isinstance(out, (tuple, list)) or len(args) > 1 and
+                    isinstance(args[1], Tensor)):  # (not the reduction of all elements)
+                _no_partial_overlap(out, args, kwargs)
             strict = _ops_core.strict_out(name, args, kwargs)
             if args:
                 _ops_core.precheck_out(name, args[0], out, strict)
@@ -417,6 +436,64 @@ def _public(name, fn):
 
 # Reductions and scans whose ``out=`` tensor's dtype is the one they compute in.
 _OUT_SETS_DTYPE = frozenset(("sum", "prod", "nansum", "mean", "nanmean", "cumsum", "cumprod"))
+
+
+# The ops with ``out=`` whose PyTorch kernels (TensorIterator's and a few more) refuse an
+# ``out`` that shares only part of an input's memory (as found on PyTorch 2.13; its
+# reductions, matrix products, ``tril``/``triu`` and ``diag`` do not check).
+_OUT_OVERLAP_CHECKED = frozenset((
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "rsqrt", "reciprocal", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+    "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "abs", "neg", "sign",
+    "floor", "ceil", "trunc", "round", "frac", "clamp", "clip", "clamp_min", "clamp_max",
+    "maximum", "minimum", "where", "lerp", "addcmul", "addcdiv", "atan2", "eq", "ne", "lt", "le",
+    "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "nan_to_num", "sgn",
+    "absolute", "negative", "angle", "deg2rad", "rad2deg", "i0", "sinc", "logit", "fix",
+    "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+    "bitwise_right_shift", "fmax", "fmin", "hypot", "logaddexp", "xlogy", "copysign",
+    "greater", "greater_equal", "less", "less_equal", "not_equal", "arccos", "arcsin", "arctan",
+    "arccosh", "arcsinh", "arctanh", "arctan2", "cat", "concat", "stack", "hstack", "vstack",
+    "column_stack", "index_select", "gather", "take", "take_along_dim", "masked_select",
+    "cumsum", "cumprod", "logcumsumexp", "sort", "topk", "msort", "kron",
+    "outer", "addmm", "cross", "polar", "aminmax"))
+
+
+def _no_partial_overlap(out, args, kwargs):
+    """PyTorch's refusal of an ``out=`` sharing part of an input's memory."""
+    ins = []
+    for v in (*args, *kwargs.values()):
+        ins.extend(v if isinstance(v, (list, tuple)) else (v,))
+    for o in (out if isinstance(out, (list, tuple)) else (out,)):
+        if isinstance(o, Tensor):
+            _ops_core.check_no_partial_overlap(o, *[t for t in ins if t is not o])
+
+
+def _where_out_operands(args, kwargs):
+    given = list(args[1:3]) + [None] * (2 - len(args[1:3]))
+    for k, (key, alias) in enumerate((("input", "a"), ("other", "b"))):
+        v = given[k] if given[k] is not None else kwargs.get(key, kwargs.get(alias))
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"where(): argument '{key}' (position {k + 2}) must be Tensor, not "
+                            f"{type(v).__name__}")
+
+
+def _out_reduction_dtype(name, kwargs, out):
+    """PyTorch reduces in the dtype of ``out`` (``mean`` only in a floating one: an integer
+    ``out`` then refuses the result); a ``dtype=`` given too must be ``out``'s."""
+    want = kwargs.get("dtype")
+    if want is None:
+        if name not in ("mean", "nanmean") or out.dtype.is_floating_point or \
+                out.dtype.is_complex:
+            kwargs["dtype"] = out.dtype
+        return
+    want = _dtype.to_dtype(want)
+    if want is not out.dtype:
+        if name == "nansum":
+            raise RuntimeError(f"nansum: provided dtype must match dtype of result. Got "
+                               f"{_dtype.scalar_name(out.dtype)} and {_dtype.scalar_name(want)}.")
+        raise RuntimeError(f"Expected out tensor to have dtype {_dtype.cpp_name(want)}, but got "
+                           f"{_dtype.cpp_name(out.dtype)} instead")
 
 _NUMBER_PAIRS = frozenset(("add", "sub", "subtract", "mul", "multiply", "div", "divide",
                            "true_divide", "floor_divide"))
@@ -529,6 +606,14 @@ def take_along_dim(input, indices, dim=None):
     return _index.take_along_dim(input, indices, dim)
 
 
+def _indices_dtype(name, dtype):
+    """PyTorch's refusal of an index dtype other than int32/int64 (its kernels have no other)."""
+    if dtype is not None and dtype not in (int64, int32):
+        from ._ops._core import _legacy
+
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_legacy(dtype)}'")
+
+
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
     import numpy as _np
 
@@ -536,6 +621,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None):
         if _v < 0:  # (PyTorch's words, without the space)
             raise RuntimeError(f"{_what} must be non-negative, got{_v}")
 
+    _indices_dtype("tril_indices", dtype)
     r, c = _np.tril_indices(row, offset, col)
     return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
 
@@ -547,6 +633,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
         if _v < 0:  # (PyTorch's words, without the space)
             raise RuntimeError(f"{_what} must be non-negative, got{_v}")
 
+    _indices_dtype("triu_indices", dtype)
     r, c = _np.triu_indices(row, offset, col)
     return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
 

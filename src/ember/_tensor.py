@@ -19,6 +19,20 @@ from . import _dtype as D
 from ._size import Size
 
 
+def _traced_conversion(kind):
+    """PyTorch's TracerWarning when user code turns a tensor into a Python value while
+    ``torch.jit.trace`` runs (ember's own conversions, which PyTorch's C++ makes without
+    Python values, stay silent)."""
+    jit = sys.modules.get("ember.jit")
+    if jit is None or not jit._tracing[0] or \
+            sys._getframe(2).f_code.co_filename.startswith(_EMBER_ROOT):
+        return
+    _warn(f"Converting a tensor to a Python {kind} might cause the trace to be incorrect. We "
+          "can't record the data flow of Python values, so this value will be treated as a "
+          "constant in the future. This means that the trace might not generalize to other "
+          "inputs!", jit.TracerWarning)
+
+
 _new_size = tuple.__new__
 _NO_CONTEXT = object()
 _NUMPY2 = int(np.__version__.split(".")[0]) >= 2
@@ -62,9 +76,14 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
 
-    def __init__(self, *args, device=None):
+    def __init__(self, *args, device=None, **kwargs):
         # ``torch.Tensor(2, 3)`` is an uninitialised float tensor; ``torch.Tensor([1, 2])``
         # copies data into the default dtype.
+        if not args and len(kwargs) == 1 and ("size" in kwargs or "data" in kwargs):
+            args = (Size(kwargs.pop("size")),) if "size" in kwargs else (kwargs.pop("data"),)
+        if kwargs:
+            raise TypeError(f"Tensor.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
         if len(args) == 1 and isinstance(args[0], Size):
             src = _ops.creation.empty(tuple(args[0]), device=device)
         elif len(args) == 1 and (not isinstance(args[0], (int, np.integer)) or
@@ -164,13 +183,19 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if type(value) is not bool:
+            raise RuntimeError("requires_grad must be a bool")
         if value and self.dtype._kind < 2:  # NOTE: PyTorch's setter words it unlike the method
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
-        requires_grad = bool(requires_grad)
+        if type(requires_grad) is not bool:  # (PyTorch's parser takes a bool only)
+            from ._ops._core import _py_type_name
+
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {_py_type_name(requires_grad)}")
         if self._grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
@@ -407,6 +432,7 @@ class Tensor:
         return from_numpy(np.asarray(array))
 
     def item(self):
+        _traced_conversion("number")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
@@ -418,6 +444,7 @@ class Tensor:
             self._data.reshape(()))
 
     def tolist(self):
+        _traced_conversion("list")
         if self._data.dtype in D._ODD_NP:  # float8, shells
             from ._float8 import host_values
 
@@ -438,6 +465,7 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __bool__(self):
+        _traced_conversion("boolean")
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
                                if self._data.size else
@@ -445,6 +473,7 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        _traced_conversion("float")
         if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
 
             _warn("Converting a tensor with requires_grad=True to a scalar may lead to "
@@ -453,6 +482,7 @@ class Tensor:
         return float(self._real_scalar(self._scalar_for("float"), "double"))
 
     def __int__(self):
+        _traced_conversion("integer")
         return int(self._real_scalar(self._scalar_for("int"), "int64_t"))
 
     @staticmethod
@@ -465,6 +495,7 @@ class Tensor:
         return v
 
     def __index__(self):
+        _traced_conversion("integer")
         if self.dtype._kind >= 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")

@@ -23,6 +23,8 @@ gradient forward and doubles the frequencies that stand for two in the Hermitian
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _dtype as D
@@ -221,8 +223,8 @@ def _c2c_1d(x, n, dim, norm, forward, fname, out):
     if not x.dtype.is_complex:  # NOTE: PyTorch transforms a real signal as real (R2C)
         res = _r2c(x, (d,), norm, False) if forward else \
             _r2c(x, (d,), _SWAP[norm], False).conj()
-        return _out(res, out)
-    return _out(_c2c(x, (d,), norm, forward), out)
+        return _out(res, out, fname)
+    return _out(_c2c(x, (d,), norm, forward), out, fname)
 
 
 def _c2c_nd(x, s, dim, norm, forward, fname, out):
@@ -230,14 +232,19 @@ def _c2c_nd(x, s, dim, norm, forward, fname, out):
     if not x.dtype.is_complex:
         x = x.to(x.dtype.to_complex())
     dims, sizes = _many_dims(x, s, dim)
-    return _out(_c2c(_resize(x, dims, sizes), dims, _norm(norm), forward), out)
+    return _out(_c2c(_resize(x, dims, sizes), dims, _norm(norm), forward), out,
+                "fftn" if forward else "ifftn")
 
 
-def _out(res, out):
+def _out(res, out, fname=None):
     if out is None:
         return res
-    from ._ops._core import into_out
+    from ._ops._core import _legacy, into_out
 
+    if fname is not None and res.dtype.is_complex != out.dtype.is_complex:
+        kind = "complex" if res.dtype.is_complex else "floating point"
+        raise RuntimeError(f"{fname} expects a {kind} output tensor, but got "
+                           f"{_legacy(out.dtype)}")
     return into_out(res, out)
 
 
@@ -274,13 +281,13 @@ def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The transform of a real signal: its ``n // 2 + 1`` non-negative frequencies."""
     x = _floating(input, "rfft", real_only=True)
     d, n = _one_dim(x, n, dim)
-    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _norm(norm)), out)
+    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _norm(norm)), out, "rfft")
 
 
 def _rfftn(input, s, dim, norm, fname, out):
     x = _floating(input, fname, real_only=True)
     dims, sizes = _many_dims(x, s, dim, "rfftn")
-    return _out(_r2c(_resize(x, dims, sizes), dims, _norm(norm)), out)
+    return _out(_r2c(_resize(x, dims, sizes), dims, _norm(norm)), out, "rfftn")
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -295,13 +302,19 @@ def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``hfft``: the one-sided inverse transform of a real signal."""
     x = _floating(input, "ihfft", real_only=True)
     d, n = _one_dim(x, n, dim)
-    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _SWAP[_norm(norm)]).conj(), out)
+    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _SWAP[_norm(norm)]).conj(), out, "ihfft")
 
 
 def _ihfftn(input, s, dim, norm, fname, out):
     x = _floating(input, fname, real_only=True)
     dims, sizes = _many_dims(x, s, dim, "ihfftn")
-    return _out(_r2c(_resize(x, dims, sizes), dims, _SWAP[_norm(norm)]).conj(), out)
+    norm = _norm(norm)
+    # as PyTorch: the last dim one-sided and conjugated, then the inverse transform of the
+    # others (which decides the signs of the zero imaginary parts)
+    res = _r2c(_resize(x, dims, sizes), dims[-1:], _SWAP[norm]).conj()
+    if len(dims) > 1:
+        res = _c2c(res, dims[:-1], norm, False)
+    return _out(res, out, "ihfftn")
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -328,7 +341,7 @@ def irfft(input, n=None, dim=-1, norm=None, *, out=None):
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, wrap_scalar=False)
     n = _points(2 * (x.shape[d] - 1) if n is None else n)
-    return _out(_c2r(_resize(x, (d,), (n // 2 + 1,)), (d,), n, _norm(norm)), out)
+    return _out(_c2r(_resize(x, (d,), (n // 2 + 1,)), (d,), n, _norm(norm)), out, "irfft")
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -339,7 +352,7 @@ def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     d = norm_dim(dim, x.ndim, wrap_scalar=False)
     n = _points(2 * (x.shape[d] - 1) if n is None else n)
     x = _resize(x, (d,), (n // 2 + 1,)).conj()
-    return _out(_c2r(x, (d,), n, _SWAP[_norm(norm)]), out)
+    return _out(_c2r(x, (d,), n, _SWAP[_norm(norm)]), out, "hfft")
 
 
 def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
@@ -350,8 +363,8 @@ def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
     sizes = sizes[:-1] + (last // 2 + 1,)
     x = _resize(x, dims, sizes)
     if hermitian:  # hfftn: the forward transform of the Hermitian signal (conj, then C2R)
-        return _out(_c2r(x.conj(), dims, last, _SWAP[_norm(norm)]), out)
-    return _out(_c2r(x, dims, last, _norm(norm)), out)
+        return _out(_c2r(x.conj(), dims, last, _SWAP[_norm(norm)]), out, "hfftn")
+    return _out(_c2r(x, dims, last, _norm(norm)), out, "irfftn")
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -382,21 +395,46 @@ def _freqs(k, n, d, dtype, device, requires_grad):
     if not dt.is_floating_point:
         raise RuntimeError("fftfreq requires a floating point or complex dtype")
     # NOTE: as PyTorch, the integers are scaled by 1 / (n * d) rounded to the dtype first
-    scale = dt.np.type(1.0 / (n * d))
-    arr = k.astype(dt.np) * scale
+    nd = n * d  # (a zero spacing or length scales by inf, as C++'s division does)
+    scale = dt.np.type(1.0 / nd if nd else math.copysign(math.inf, nd))
+    with np.errstate(invalid="ignore"):
+        arr = k.astype(dt.np) * scale
     return _finish(arr, device, requires_grad)
+
+
+def _check_size(size):
+    if size < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {size}: [{size}]")
+    return size
+
+
+def _freq_args(n, d, fname):
+    """``n`` and ``d`` as PyTorch's parser takes them (an int; a float)."""
+    from ._ops.more_math import _int_arg
+
+    n = _int_arg(n, fname, "n", 1)
+    if isinstance(d, Tensor):
+        d = d.item()
+    if isinstance(d, bool) or not isinstance(d, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fname}(): argument 'd' (position 2) must be float, not "
+                        f"{type(d).__name__}")
+    return n, d
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies of an ``n``-point transform (spacing ``d``): ``0, 1, ...,
     -(n // 2), ..., -1`` over ``n * d``."""
+    n, d = _freq_args(n, d, "fft_fftfreq")
+    _check_size(n)
     k = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
     return _out(_freqs(k, n, d, dtype, device, requires_grad), out)
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The ``n // 2 + 1`` non-negative sample frequencies of ``rfft``."""
-    return _out(_freqs(np.arange(n // 2 + 1), n, d, dtype, device, requires_grad), out)
+    n, d = _freq_args(n, d, "fft_rfftfreq")
+    size = _check_size(int(n / 2) + 1)  # (C++'s division, truncating towards zero)
+    return _out(_freqs(np.arange(size), n, d, dtype, device, requires_grad), out)
 
 
 def _shift(x, dim, forward):

@@ -391,9 +391,10 @@ def _run_once(fn, example_inputs, example_kwarg_inputs, check_trace=False, warn=
     module's side effects (BatchNorm statistics, hooks) happen as often as in PyTorch."""
     for traced in ((True, True, False) if check_trace else (True,)):
         if warn and traced:  # (PyTorch traces a module through trace_module, which warns)
+            # (attributed to this file, as PyTorch's to its own: hidden in a user's script)
             warnings.warn("`torch.jit.trace_method` is deprecated. Please switch to "
                           "`torch.compile` or `torch.export`.", DeprecationWarning,
-                          stacklevel=4)
+                          stacklevel=1)
         _tracing[0] += traced
         try:
             _call(fn, example_inputs, example_kwarg_inputs)

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._ops import _core
-from ._ops._core import OUT, make, make_multi, quiet, wrap, xp_of
+from ._ops._core import OUT, make, make_multi, norm_dim, quiet, wrap, xp_of
 from ._ops._core import fused_op
 from ._ops._core import into_out as _out
 from ._ops.linalg import matmul
@@ -308,10 +308,18 @@ def solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
                            f"A of type {_core._legacy(A.dtype)} and B of type "
                            f"{_core._legacy(B.dtype)} instead")
-    if not left:
-        return _out(_mT(solve(_mT(A), _mT(B))), out)
     vec = _vector_rhs(A, B)
     Bm = B.unsqueeze(-1) if vec else B
+    if not left:
+        if Bm.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                               f"XA = B ({A.shape[-2]}x{A.shape[-1]} and {Bm.shape[-2]}x"
+                               f"{Bm.shape[-1]})")
+        if vec:
+            raise RuntimeError("linalg.solve: Vector broadcasting of the left hand side is not "
+                               "supported for left=False. In this case linalg.solve is "
+                               "equivalent to B / A.squeeze(-1)")
+        return _out(_mT(solve(_mT(A), _mT(B))), out)
     if Bm.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B"
                            f" ({A.shape[-2]}x{A.shape[-1]} and {Bm.shape[-2]}x{Bm.shape[-1]})")
@@ -491,10 +499,20 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     """``U, S, Vh`` with ``A = U diag(S) Vh``."""
     _check_matrix(A, "svd")
     u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=full_matrices), A, "svd",
-                       None)
+                       _svd_failed(A))
     res = make_multi((u, s, vh), (A,), "LinalgSvdBackward0", _svd_rule)
     _save_outputs(res, *res)
     return _out(make_return("linalg_svd", *res, names=("U", "S", "Vh")), out)
+
+
+def _svd_failed(A):
+    """PyTorch's error when the SVD does not converge: named by the first matrix with a NaN
+    (LAPACK's usual reason)."""
+    def fail():
+        i, _ = _first_failure(A._data, lambda m: bool(np.isnan(m).any()))
+        raise _LinAlgError(f"linalg.svd: {_batch_prefix(A, i)}The algorithm failed to converge "
+                           "because the input matrix contained non-finite values.")
+    return fail
 
 
 def _svd_rule(ctx, gu, gs, gvh):
@@ -554,7 +572,8 @@ def svdvals(A, *, driver=None, out=None):
     _check_matrix(A, "svdvals")
     if _core.needs_grad((A,)):  # (through svd, as eigvalsh through eigh)
         return _out(svd(A, full_matrices=False).S, out)
-    s = _lapack(lambda xp, a: xp.linalg.svd(a, compute_uv=False), A, "svdvals", None)
+    s = _lapack(lambda xp, a: xp.linalg.svd(a, compute_uv=False), A, "svdvals",
+                _svd_failed(A))
     return _out(wrap(s, A._device), out)
 
 
@@ -623,8 +642,11 @@ def _qr_square_grad(q, r, gq, gr):
 
 
 @fused_op("LinalgSolveTriangularBackward0")
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=None):
     """``X`` with ``A X = B`` for triangular ``A`` (only its triangle is read)."""
+    if upper is None:  # (required: PyTorch's parser's words)
+        raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: '
+                        '"upper"')
     _check_matrix(A, "solve_triangular")
     if isinstance(B, Tensor) and B.dtype is not A.dtype:
         # NOTE: as PyTorch, B is cast to A's dtype (a complex B into a real A loses its
@@ -641,19 +663,33 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), as a vector."""
+    if isinstance(ord, (complex, np.complexfloating)):
+        raise RuntimeError("linalg.vector_norm: Expected a non-complex scalar as the order of "
+                           "norm.")
+    if not isinstance(ord, (int, float, np.number, Tensor)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                        f"{type(ord).__name__}")
     from ._ops.reduce import vector_norm as _vn
     return _out(_vn(x, ord, dim, keepdim, dtype=dtype), out)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """The matrix ``ord``-norm of each matrix (over the two dims ``dim``)."""
-    _check_float(A, "matrix_norm")
+    if not (ord in ("fro", "nuc") if isinstance(ord, str) else
+            ord in (2, -2, 1, -1, math.inf, -math.inf)):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
+    _check_float(A, "matrix_norm")
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dim)}")
     if dtype is not None:
         A = A.to(dtype)
-    d0, d1 = (d % A.ndim for d in dim)
+    d0, d1 = (norm_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     if ord == "fro":
         return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord == "nuc" or ord in (2, -2):
@@ -677,14 +713,17 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """A vector norm over one dim (or all, when ``ord`` is None), a matrix norm over two."""
     if isinstance(dim, int):
         dim = (dim,)
-    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
-        return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
-                           dtype=dtype, out=out)
-    if dim is None and ord is not None and A.ndim != 1:
+    if dim is not None and len(dim) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                           f"Got {list(dim)}")
+    if dim is None and ord is not None and A.ndim not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
                            f"be 1D or 2D. Got {A.ndim}D.")
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
+    # (a string order is always a matrix norm; no order is the vector 2-norm)
+    if ord is not None and (isinstance(ord, str) or len(dim or ()) == 2 or
+                            dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype,
+                           out=out)
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 
@@ -756,12 +795,12 @@ def cond(A, p=None, *, out=None):
 
 def matrix_power(A, n, *, out=None):
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``)."""
-    if n < 0:
-        _check_float(A, "matrix_power")
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
-                           f"they are {A.shape[-2] if A.ndim >= 2 else 1} by "
-                           f"{A.shape[-1] if A.ndim else 1} matrices")
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
     if n == 0:  # identities, a copy in the graph (with zero gradient), as in PyTorch
         xp = xp_of(A)
         ident = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.np), A.shape).copy()
@@ -957,8 +996,8 @@ def cross_(input, other, dim=None, *, out=None):
                   "deprecated.\nPlease either pass the dim explicitly or simply use "
                   "torch.linalg.cross.\nThe default value of dim will change to agree with "
                   "that of linalg.cross in a future release.")
-        dim = next((i for i, s in enumerate(np.broadcast_shapes(input.shape, other.shape))
-                    if s == 3), None)
+        # (PyTorch looks at ``input``'s sizes only)
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
     return cross(input, other, dim=dim, out=out)

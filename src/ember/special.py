@@ -11,6 +11,7 @@ import functools as _functools
 from ._ops import more_math as _m
 from ._ops import pointwise as _pw
 from ._ops import reduce as _reduce
+from ._ops._core import tensor_input as _tensor_input
 from ._ops._core import write_out as _write_out
 from ._unsupported import module_getattr as _module_getattr
 
@@ -37,7 +38,6 @@ def _with_out(fn, name):
 bessel_j0, bessel_j1, erfcx = _m.bessel_j0, _m.bessel_j1, _m.erfcx
 digamma = psi = _m.digamma
 gammaln = _m.lgamma
-polygamma, multigammaln = _m.polygamma, _m.mvlgamma
 i0, i0e, i1, i1e = _m.i0, _m.i0e, _m.i1, _m.i1e
 ndtr, ndtri, log_ndtr = _m.ndtr, _m.ndtri, _m.log_ndtr
 logit, sinc, entr, xlog1py, zeta = _m.logit, _m.sinc, _m.entr, _m.xlog1py, _m.zeta
@@ -84,5 +84,30 @@ from ._ops.special_more import (  # noqa: E402,F401
 from ._ops.special_more import __all__ as _more  # noqa: E402
 
 __all__ += [n for n in _more if n not in ("igamma", "igammac")]
+
+
+def polygamma(n, input, *, out=None):
+    """:func:`ember.polygamma` under its special name."""
+    return _m.polygamma(_m._order(n, "special_polygamma"), input, out=out)
+
+
+def multigammaln(input, p, *, out=None):
+    """:func:`ember.mvlgamma` under its special name."""
+    _m._need_tensor(input, "special_multigammaln")
+    return _m.mvlgamma(input, _m._int_arg(p, "special_multigammaln", "p", 2), out=out)
+
+
+# PyTorch's TypeError, under the special name, for a non-tensor where a tensor is required
+for _name in ("airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 digamma entr erf erfc erfcx "
+              "erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 i0e i1 i1e log1p log_ndtr "
+              "log_softmax logit logsumexp modified_bessel_i0 modified_bessel_i1 "
+              "modified_bessel_k0 modified_bessel_k1 ndtr ndtri psi round "
+              "scaled_modified_bessel_k0 scaled_modified_bessel_k1 sinc softmax "
+              "spherical_bessel_j0").split():
+    globals()[_name] = _tensor_input(
+        globals()[_name], "special_" + _name, True,
+        "x" if _name in ("airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+                         "spherical_bessel_j0") else "input")
+del _name
 
 __getattr__ = _module_getattr("torch.special")

@@ -712,8 +712,8 @@ def sum_to(g: Tensor, shape) -> Tensor:
         return g
     lead = len(gs) - len(shape)
     inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
-    if not inner:  # only leading dims to remove (a bias's gradient): one sum
-        return g.sum(tuple(range(lead)))
+    # as PyTorch's at::sum_to: a keepdim sum, then a view dropping the leading dims (so a
+    # double-backward graph shows ViewBackward0)
     g = g.sum(tuple(range(lead)) + inner, keepdim=True)
     return g.reshape(shape) if lead else g
 
@@ -808,8 +808,171 @@ def norm_dims(dims, ndim):
     return out
 
 
-def shape_arg(args):
-    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size(...))`` all mean (2, 3)."""
+def _py_type_name(a):
+    """A Python object's type as PyTorch's argument parser names it (``tp_name``)."""
+    cls = type(a)
+    if isinstance(a, Tensor) or cls.__module__ == "builtins":
+        return "Tensor" if isinstance(a, Tensor) else cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _size_item_ok(a, first):
+    """Whether PyTorch's parser takes ``a`` as one int of a size (a bool only after the first)."""
+    if isinstance(a, Tensor):
+        return a.numel() == 1 and not a.dtype.is_floating_point and not a.dtype.is_complex
+    return isinstance(a, (int, np.integer)) and not (first and isinstance(a, (bool, np.bool_)))
+
+
+def _check_int_list(args, name, arg, overloads):
+    """PyTorch's ``TypeError`` for a bad int list given to ``name`` as ``f(2, 3)`` or
+    ``f((2, 3))``; ``overloads``: the signature lines of a method with several (``view``)."""
+    loose = not (len(args) == 1 and isinstance(args[0], (tuple, list)))
+    seq = args if loose else args[0]
+    if loose and len(args) == 1:
+        if _size_item_ok(args[0], True):
+            return
+        bad = _py_type_name(args[0])
+        if overloads:
+            raise TypeError(_no_overload(name, bad, bad, overloads))
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                        f"{bad}")
+    for i, a in enumerate(seq):
+        if _size_item_ok(a, i == 0):
+            continue
+        if i:
+            raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got "
+                            f"{_py_type_name(a)}\"")
+        if overloads:
+            got = ", ".join(type(x).__name__ for x in args)
+            mark = None if loose else \
+                f"tuple of ({', '.join(type(x).__name__ for x in seq)})"
+            raise TypeError(_no_overload(name, got, mark, overloads))
+        if loose:
+            raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, but "
+                        f"found element of type {_py_type_name(a)} at pos 0")
+
+
+def tp_name(obj) -> str:
+    """The type of ``obj`` as PyTorch's C++ argument errors name it (its ``tp_name``, with
+    ember's types under their PyTorch names): ``int``, ``Tensor``, ``torch.dtype``..."""
+    from .. import random as _random
+    from .._size import Size
+
+    if isinstance(obj, _random.Generator):
+        return "torch._C.Generator"
+    for cls, name in ((D.dtype, "torch.dtype"), (_device.device, "torch.device"),
+                      (Size, "torch.Size")):
+        if isinstance(obj, cls):
+            return name
+    cls = type(obj)
+    if cls.__name__ in ("layout", "memory_format") and \
+            cls.__module__.split(".")[0] in ("torch", "ember"):
+        return f"torch.{cls.__name__}"
+    if cls.__module__ == "builtins" or cls.__flags__ & (1 << 9):  # (Py_TPFLAGS_HEAPTYPE)
+        return cls.__name__  # (a class defined in Python: its bare name, as Tensor)
+    return f"{cls.__module__}.{cls.__qualname__}"  # (a C type: numpy.float64...)
+
+
+def _arg_desc(obj):
+    """One argument in the marked list of PyTorch's error (a sequence with its items)."""
+    if isinstance(obj, (tuple, list)):
+        items = ", ".join(tp_name(x) for x in obj)
+        return f"{tp_name(obj)} of " + (f"({items}{',' if len(obj) == 1 else ''})"
+                                        if isinstance(obj, tuple) else f"[{items}]")
+    return tp_name(obj)
+
+
+def _kwargs_in_torch_order(kwargs):
+    """The keywords as PyTorch's error lists them: it gathers them in a C++ hash map, which
+    walks them most recent first (unless two of them share a bucket)."""
+    return list(kwargs.items())[::-1]
+
+
+def _parse_option(option):
+    """``(names, type names, nullable flags, variadic)`` of a signature line as PyTorch's
+    error formatter splits it (its ``*`` and ``= default`` parts included, as it does)."""
+    inner = option[1:-1]
+    names, types, nullable = [], [], []
+    for arg in inner.split(", "):
+        start = 1 if arg[:1] == "#" else 0
+        null = arg[start:start + 1] == "["
+        if null:
+            start += 1
+            arg = arg[:-len(" or None]")]
+        end = arg.rfind(" ")
+        name = arg[end + 1:]
+        if "..." in arg:
+            end -= 4
+        types.append(arg[start:end] if end >= 0 else arg[start:])
+        names.append(name)
+        nullable.append(null)
+    return names, types, nullable, "..." in inner
+
+
+def _type_matches(type_name, null, obj):
+    if null and obj is None:
+        return True
+    accepted = {"float": ("float", "int", "long"), "int": ("int", "long")}.get(type_name,
+                                                                             (type_name,))
+    return tp_name(obj) in accepted
+
+
+def format_invalid_args(name, args, kwargs, options):
+    """PyTorch's ``TypeError`` message for arguments that fit none of the signature lines
+    ``options`` (as printed: ``"(int n, *, torch.Generator generator)"``) of ``name``."""
+    kw = _kwargs_in_torch_order(kwargs)
+    got = "(" + "".join(f"{tp_name(a)}, " for a in args) + "".join(
+        f"{k}={tp_name(v)}, " for k, v in kw)
+    got = (got[:-2] if args else got) + ")"
+    lines = []
+    for option in options:
+        lines.append(f" * {option}\n")
+        names, types, nullable, variadic = _parse_option(option)
+        count = len(args) + len(kw)
+        if not (count == len(names) or (variadic and count > len(names))):
+            continue
+        tail = names[max(len(names) - len(kw), 0):]
+        unmatched = [k for k, _ in kw if k not in tail]
+        if unmatched:
+            lines.append("      didn't match because some of the keywords were incorrect: "
+                         f"{', '.join(unmatched)}\n")
+            continue
+        marks = []
+        for i, a in enumerate(list(args) + [kwargs[names[i]] for i in
+                                            range(len(args), count)]):
+            j = i if i < len(names) else len(names) - 1
+            ok = (i < len(names) or variadic) and _type_matches(types[j], nullable[j], a)
+            label = f"{names[i]}=" if i >= len(args) else ""
+            marks.append(f"{label}{_arg_desc(a)}" if ok else f"!{label}{_arg_desc(a)}!")
+        desc = ", ".join(marks) + (", " if not args and marks else "")
+        lines.append("      didn't match because some of the arguments have invalid types: "
+                     f"({desc})\n")
+    return (f"{name}() received an invalid combination of arguments - got {got}, but "
+            f"expected one of:\n{''.join(lines)}")
+
+
+def _no_overload(name, got, mark, overloads):
+    """PyTorch's message when no overload of ``name`` takes the arguments; ``mark``: the
+    one argument each overload refused (None when they were refused for their number)."""
+    lines = "".join(f" * ({sig})\n" + (
+        f"      didn't match because some of the arguments have invalid types: (!{mark}!)\n"
+        if mark is not None else "") for sig in overloads)
+    return (f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+            f"one of:\n{lines}")
+
+
+def shape_arg(args, name=None, arg="size", overloads=None):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size(...))`` all mean (2, 3).
+    With ``name`` (the method's, taking the list as argument ``arg``), a bad item gets
+    PyTorch's parser's words."""
+    if name is not None and args:
+        _check_int_list(args, name, arg, overloads)
+        if len(args) == 1 and isinstance(args[0], (tuple, list)):
+            args = args[0]
+        args = [int(a) if i and isinstance(a, (bool, np.bool_)) else a
+                for i, a in enumerate(args)]
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
     out = []
@@ -1161,6 +1324,11 @@ def into_out(res, out, name=None, strict=True):
     if isinstance(out, (tuple, list)):
         for o, r in zip(out, res):
             write_out(o, r, name, strict)
+        kind = type(res)
+        if getattr(kind, "__module__", None) == "torch.return_types":  # (``sort_out(...)``)
+            from ..return_types import make_return
+
+            return make_return(kind.__name__ + "_out", *out, names=kind._fields)
         return out
     return write_out(out, res, name, strict)
 
@@ -1204,7 +1372,14 @@ STRICT_OUT = {
         "argument 'out'")),
     "inner": lambda r, o, n: (f"tensordot: Expected the output tensor to have dtype "
                               f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}"),
+    **dict.fromkeys(("clamp", "clip", "clamp_min", "clamp_max"), _found_dtype),
+    "where": lambda r, o, n: f"Expected out type to be {_legacy(r)} but got {_legacy(o)}",
 }
+
+
+# Ops that PyTorch builds on ``cat``: its own message when ``out`` cannot hold the result.
+_CAT_FAMILY = frozenset(("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+                         "column_stack", "row_stack"))
 
 
 def strict_out(name, args, kwargs) -> bool:
@@ -1216,6 +1391,8 @@ def strict_out(name, args, kwargs) -> bool:
         return dim is not None and not isinstance(dim, Tensor)
     if name == "lerp":
         return isinstance(args[2] if len(args) > 2 else kwargs.get("weight"), Tensor)
+    if name in ("clamp", "clip", "clamp_min", "clamp_max"):  # (number bounds only)
+        return not any(isinstance(b, Tensor) for b in (*args[1:], *kwargs.values()))
     return name in STRICT_OUT
 
 
@@ -1224,7 +1401,8 @@ def precheck_out(name, input, out, strict=True) -> None:
     has their (real) input's dtype: it comes before the op's own dtype refusals."""
     if strict and isinstance(out, Tensor) and isinstance(input, Tensor) and \
             out.dtype is not input.dtype and STRICT_OUT.get(name) is _found_dtype and \
-            not input.dtype.is_complex:
+            not input.dtype.is_complex and name not in ("clamp", "clip", "clamp_min",
+                                                        "clamp_max"):  # (bounds promote)
         raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
 
 
@@ -1237,6 +1415,9 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     if strict and res.dtype is not out.dtype and name in STRICT_OUT:
         raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
     if not D.can_cast(res.dtype, out.dtype):
+        if name in _CAT_FAMILY:
+            raise TypeError("torch.cat(): input types can't be cast to the desired output type "
+                            f"{_legacy(out.dtype)}")
         raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
                            f"output type {_legacy(out.dtype)}")
     if tuple(out.shape) != tuple(res.shape):
@@ -1256,29 +1437,39 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     return out
 
 
-def tensor_input(fn, name, strict=False):
+def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
     """``fn`` (a public function whose first argument PyTorch requires to be a tensor) giving
     PyTorch's TypeError for a non-tensor there (a list, a NumPy array): at once when
     ``strict``, else only when it makes ``fn`` fail (a number it can take still works, as
-    ember's own code may rely on), rather than whatever error it fails with inside."""
+    ember's own code may rely on), rather than whatever error it fails with inside.
+    ``keyword_position``: the message names position 1 for a keyword argument too (a
+    PyTorch function written in Python, passing it on positionally)."""
     import functools
 
-    def refuse(input):
+    def refuse(input, where):
         cls = type(input)
         kind = cls.__qualname__ if cls.__module__ == "builtins" else \
             f"{cls.__module__}.{cls.__qualname__}"
-        return TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
+        return TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not {kind}")
 
     @functools.wraps(fn)
-    def checked(input, *args, **kwargs):
-        if isinstance(input, Tensor):
-            return fn(input, *args, **kwargs)
+    def checked(*args, **kwargs):
+        if args:
+            if isinstance(args[0], Tensor):
+                return fn(*args, **kwargs)
+            where = " (position 1)"
+        elif arg in kwargs:  # (by keyword, under PyTorch's name for it: given positionally)
+            args, where = (kwargs.pop(arg),), " (position 1)" if keyword_position else ""
+            if isinstance(args[0], Tensor):
+                return fn(*args, **kwargs)
+        else:
+            return fn(*args, **kwargs)  # (its own error for the missing argument)
         if strict:
-            raise refuse(input)
+            raise refuse(args[0], where)
         try:
-            return fn(input, *args, **kwargs)
+            return fn(*args, **kwargs)
         except Exception:
-            raise refuse(input) from None
+            raise refuse(args[0], where) from None
     return checked
 
 

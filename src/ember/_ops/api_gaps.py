@@ -538,8 +538,10 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
     """Scale, in place and outside autograd, each row of ``input`` named in ``indices`` whose
     ``norm_type``-norm exceeds ``max_norm`` down to ``max_norm`` (over ``norm + 1e-7``)."""
     from ..autograd.grad_mode import no_grad
+    from ..nn._functional.sparse import _renorm_check
 
-    rows = np.unique(indices.numpy(force=True).reshape(-1))
+    _renorm_check(indices, input, np)
+    rows = np.unique(indices.numpy(force=True).reshape(-1) % max(input.shape[0], 1))
     with no_grad():
         sel = F.tensor(rows, dtype=D.int64, device=input.device)
         w = input.index_select(0, sel)

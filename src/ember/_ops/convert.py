@@ -11,15 +11,20 @@ from ._core import quiet
 
 
 def _bad_to(args, kwargs):
-    got = ", ".join([type(a).__name__ for a in args] +
-                    [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    from ._core import _py_type_name
+
+    # (as PyTorch's parser lists them: keywords sorted, each followed by ", " when no
+    # positional argument came before them)
+    kws = [f"{k}={_py_type_name(kwargs[k])}" for k in sorted(kwargs)]
+    got = ", ".join([_py_type_name(a) for a in args] + kws) if args else \
+        "".join(k + ", " for k in kws)
+    tail = ("bool non_blocking = False, bool copy = False, *, torch.memory_format "
+            "memory_format = None")
     return TypeError(f"to() received an invalid combination of arguments - got ({got}), but "
-                     "expected one of: (torch.device device = None, torch.dtype dtype = None, "
-                     "bool non_blocking = False, bool copy = False, *, torch.memory_format "
-                     "memory_format = None); (torch.dtype dtype, bool non_blocking = False, bool "
-                     "copy = False, *, torch.memory_format memory_format = None); (Tensor other, "
-                     "bool non_blocking = False, bool copy = False, *, torch.memory_format "
-                     "memory_format = None)")
+                     "expected one of:\n"
+                     f" * (torch.device device = None, torch.dtype dtype = None, {tail})\n"
+                     f" * (torch.dtype dtype, {tail})\n"
+                     f" * (Tensor tensor, {tail})\n")
 
 
 def _is_dtype(a):

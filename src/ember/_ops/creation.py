@@ -12,7 +12,7 @@ from .. import _dtype as D
 from ..backends import _uninitialized_fill
 from .._device import CPU, canonical, xp_for
 from .._tensor import Tensor
-from ._core import shape_arg, wrap
+from ._core import format_invalid_args, shape_arg, tp_name, wrap
 from ._core import quiet
 
 
@@ -94,7 +94,7 @@ def _nested_shape(data):
             return shape
         if isinstance(x, str):
             raise ValueError("too many dimensions 'str'")
-        if not isinstance(x, (list, tuple)):
+        if not isinstance(x, (list, tuple, range)):
             return shape
         shape.append(len(x))
         if not x:
@@ -114,7 +114,7 @@ def _infer_dtype(data):
         nonlocal found
         if isinstance(x, (Tensor, np.ndarray)):
             d = x.dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype)
-        elif isinstance(x, (list, tuple)):
+        elif isinstance(x, (list, tuple, range)):
             for y in x:
                 visit(y)
             return
@@ -129,10 +129,13 @@ def _infer_dtype(data):
     return D.get_default_dtype() if found is None else found
 
 
-def _leaves(data, shape, depth=0):
-    """The leaves of ``data`` in order, checking it is rectangular with ``shape``."""
+def _leaves(data, shape, depth=0, real=False):
+    """The leaves of ``data`` in order, checking it is rectangular with ``shape`` (``real``:
+    the target dtype is a floating or complex one, which words a sequence leaf so)."""
     if depth == len(shape):
-        if isinstance(data, (list, tuple)):
+        if isinstance(data, (list, tuple, range)):
+            if real:
+                raise TypeError(f"must be real number, not {type(data).__name__}")
             raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
                             "integer")
         if isinstance(data, Tensor):
@@ -157,14 +160,14 @@ def _leaves(data, shape, depth=0):
         if data.dtype.kind == "V" and data.dtype.name == "bfloat16":
             return data.astype(np.float32).reshape(-1).tolist()
         return data.reshape(-1).tolist()
-    if not isinstance(data, (list, tuple)):
+    if not isinstance(data, (list, tuple, range)):
         raise TypeError("not a sequence")
     if len(data) != shape[depth]:
         raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                          f"(got {len(data)})")
     out = []
     for x in data:
-        out.extend(_leaves(x, shape, depth + 1))
+        out.extend(_leaves(x, shape, depth + 1, real))
     return out
 
 
@@ -265,8 +268,9 @@ def _to_array(data, dtype):
         data = list(data)
     shape = _nested_shape(data)
     inferred = _infer_dtype(data)
-    values = _leaves(data, shape)
-    return _numbers_to(values, dtype or inferred).reshape(shape)
+    dt = dtype or inferred
+    values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex)
+    return _numbers_to(values, dt).reshape(shape)
 
 
 def _check_legacy_data(data):
@@ -482,6 +486,32 @@ def _to_out(result, out):
     return out
 
 
+def _factory_out(fn):
+    """``fn`` (a factory) with PyTorch's ``out=``: made in ``out``'s dtype (a ``dtype=`` given
+    too must be it; random factories so draw ``out``'s dtype's values) and written into it."""
+    import functools
+
+    @functools.wraps(fn)
+    def factory(*args, out=None, dtype=None, **kwargs):
+        if out is None:
+            return fn(*args, dtype=dtype, **kwargs)
+        if fn is normal and (isinstance(args[0] if args else kwargs.get("mean"), Tensor) or
+                             isinstance(args[1] if len(args) > 1 else kwargs.get("std"),
+                                        Tensor)):
+            return _to_out(fn(*args, **kwargs), out)  # (elementwise: the tensors' dtype)
+        _check_out_dtype(dtype, out)
+        return _to_out(fn(*args, dtype=out.dtype, **kwargs), out)
+    return factory
+
+
+def _check_out_dtype(dtype, out):
+    if dtype is not None and D.to_dtype(dtype) is not out.dtype:
+        from ._core import _legacy
+
+        raise RuntimeError(f"dtype {_legacy(D.to_dtype(dtype))} does not match dtype of out "
+                           f"parameter ({_legacy(out.dtype)})")
+
+
 def _filled(fill, shape, dtype, device, requires_grad, out=None):
     dt = _dtype_or_default(dtype)
     xp = xp_for(_device(device))
@@ -494,6 +524,7 @@ def _filled(fill, shape, dtype, device, requires_grad, out=None):
     return _to_out(_finish(arr, device, requires_grad), out)
 
 
+@_factory_out
 def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False):
     _dtype_kw("zeros", dtype)
@@ -505,12 +536,14 @@ def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fal
     return _filled(0, _size("zeros", args, size), dtype, device, requires_grad, out)
 
 
+@_factory_out
 def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False):
     _dtype_kw("ones", dtype)
     return _filled(1, _size("ones", args, size), dtype, device, requires_grad, out)
 
 
+@_factory_out
 def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad=False,
           layout=None, pin_memory=False, memory_format=None):
     _dtype_kw("empty", dtype)
@@ -576,6 +609,10 @@ def _fill_array(shape, value, dt, device):
 def _fill_scalar(value, dt):
     """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
     it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
+    if type(value) is int and not -1 << 63 <= value < 1 << 64:
+        from .pointwise import scalar_int
+
+        scalar_int(value)
     if dt in D._ODD:  # float8 or a shell dtype
         from .._float8 import fill_value
 
@@ -602,7 +639,8 @@ def _fill_scalar(value, dt):
         if not dt.is_floating_point and isinstance(value, float):
             value = math.trunc(value)
         if not dt.is_floating_point and isinstance(value, int):
-            value = np.array(value, dtype=np.int64).astype(dt.np)[()]  # wraps (-1 -> 255)
+            value = np.array(value, dtype=np.int64 if value < 1 << 63 else np.uint64
+                             ).astype(dt.np)[()]  # wraps (-1 -> 255)
     return value
 
 
@@ -615,6 +653,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
                 requires_grad=requires_grad)
 
 
+@_factory_out
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False,
          layout=None, pin_memory=False):
     _dtype_kw("full", dtype)
@@ -796,6 +835,7 @@ def _fma32(a, b, c):
 _ARANGE_WIDTH = {"float64": 4, "float32": 8, "float16": 16, "bfloat16": 16}
 
 
+@_factory_out
 def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False, layout=None):
     """Values from ``start`` to ``end`` (exclusive) by ``step``, as ``torch.arange``."""
@@ -876,7 +916,8 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr, device, requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False,
+@_factory_out
+def linspace(start, end, steps=None, *, out=None, dtype=None, device=None, requires_grad=False,
              layout=None):
     """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
     _check_space_args("linspace", start, end, steps)
@@ -896,21 +937,32 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
     return _to_out(_finish(exps, device, requires_grad), out)
 
 
-def _check_space_args(name, start, end, steps):
+def _check_space_args(name, start, end, steps, base=10.0):
     """PyTorch's refusals for linspace/logspace: tensor ends of more than 0 dims, a
     non-integer number of steps."""
+    if isinstance(steps, Tensor):  # (a 0-d integer tensor is taken as an int)
+        ok = steps.ndim == 0 and steps.dtype._kind < 2 and steps.dtype is not D.bool
+    else:
+        ok = isinstance(steps, (int, np.integer)) and not isinstance(steps, (bool, np.bool_))
+    if not ok:  # (no overload matches: the parser's words)
+        from ._core import _py_type_name
+
+        given = (start, end) + (() if steps is None else (steps,)) + \
+            (() if base == 10.0 else (base,))
+        base_arg = "float base = 10.0, " if name == "logspace" else ""
+        sigs = "".join(f" * ({a} start, {b} end, int steps, {base_arg}*, Tensor out = None, "
+                       "torch.dtype dtype = None, torch.layout layout = None, torch.device "
+                       "device = None, bool pin_memory = False, bool requires_grad = False)\n"
+                       for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"),
+                                    ("Tensor", "Number"), ("Number", "Number")))
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({', '.join(_py_type_name(v) for v in given)}), but expected one "
+                        f"of:\n{sigs}")
     dims = [f"{what} with {v.ndim} dimension(s)" for what, v in (("start", start), ("end", end))
             if isinstance(v, Tensor) and v.ndim]
     if dims:
         raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
                            f"{' and '.join(dims)}.")
-    if isinstance(steps, Tensor):
-        if steps.ndim == 0 and steps.dtype._kind < 2 and steps.dtype is not D.bool:
-            return
-    elif isinstance(steps, (int, np.integer)) and not isinstance(steps, (bool, np.bool_)):
-        return
-    raise TypeError(f"{name}(): argument 'steps' (position 3) must be int, not "
-                    f"{type(steps).__name__}")
 
 
 def _linspace_values(start, end, n, dt):
@@ -954,10 +1006,11 @@ def _linspace_values(start, end, n, dt):
     return np.where(first, lo, hi)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
+@_factory_out
+def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False, layout=None):
     """``base ** linspace(start, end, steps)``, as PyTorch's CPU kernel computes it."""
-    _check_space_args("logspace", start, end, steps)
+    _check_space_args("logspace", start, end, steps, base)
     start, end = _num(start), _num(end)
     steps = int(_num(steps))
     if steps < 0:
@@ -999,6 +1052,7 @@ def _pow(b, x):
         return float(np.power(np.float64(b), np.float64(x)))
 
 
+@_factory_out
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, layout=None):
     if not _is_int(n):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
@@ -1042,6 +1096,7 @@ def _numel(shape):
     return n
 
 
+@_factory_out
 def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
          requires_grad=False, layout=None, pin_memory=False):
     shape = _size("rand", args, size)
@@ -1054,6 +1109,7 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
     return _finish(arr, device, requires_grad)
 
 
+@_factory_out
 def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
           requires_grad=False, layout=None, pin_memory=False):
     shape = _size("randn", args, size)
@@ -1077,6 +1133,20 @@ def _need_float(dt, what):
         raise NotImplementedError(f'"{what}" not implemented for \'{_legacy(dt)}\'')
 
 
+def _randint_no_overload(args):
+    """PyTorch's message for ``randint`` arguments that match none of its overloads."""
+    kw = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+          "torch.device device = None, bool pin_memory = False, bool requires_grad = False")
+    lines = "".join(f" * ({head}, *, {gen}{kw})\n"
+                    for head in ("int high, tuple of ints size",
+                                 "int low, int high, tuple of ints size")
+                    for gen in ("torch.Generator generator, ", ""))
+    got = ", ".join(type(a).__name__ for a in args)
+    return (f"randint() received an invalid combination of arguments - got ({got}), but "
+            f"expected one of:\n{lines}")
+
+
+@_factory_out
 def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None,
             device=None, requires_grad=False, layout=None, pin_memory=False):
     """``randint(high, size)`` or ``randint(low, high, size)`` (positional or by keyword)."""
@@ -1085,6 +1155,8 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
         if not args:
             raise TypeError("randint() missing required argument 'size'")
         size = args.pop()
+        if isinstance(size, int) and len(args) > 1:
+            raise TypeError(_randint_no_overload((*args, size)))
         if isinstance(size, int):
             raise TypeError(f"randint(): argument 'size' (position {len(args) + 1}) must be "
                             f"tuple of ints, not int")
@@ -1094,10 +1166,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
         raise TypeError("randint(): argument 'high' (position 1) must be int, not float")
     for v in args:
         if isinstance(v, float):
-            kinds = ", ".join(type(a).__name__ for a in (*args, size))
-            raise TypeError(f"randint() received an invalid combination of arguments - got "
-                            f"({kinds}), but expected one of (int high, tuple of ints size) or "
-                            f"(int low, int high, tuple of ints size)")
+            raise TypeError(_randint_no_overload((*args, size)))
     if high is not None:
         args = [0 if low is None else low, high] if not args else args + [high]
     if len(args) == 1:
@@ -1124,17 +1193,38 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
              layout=None, pin_memory=False):
     if isinstance(n, Tensor) and n.ndim == 0 and n.dtype._kind < 2:
         n = int(n)
-    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)):
+    bad_n = not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_))
+    bad_gen = generator is not None and not hasattr(generator, "_core")
+    given = {k: v for k, v in (("generator", generator), ("out", out), ("dtype", dtype),
+                               ("layout", layout), ("device", device))
+             if v is not None}
+    given.update((k, v) for k, v in (("pin_memory", pin_memory),
+                                     ("requires_grad", requires_grad)) if v)
+    if (bad_n and given) or bad_gen:
+        # (with a keyword given, both overloads of randperm fit the number of arguments;
+        # NOTE: only keywords away from their defaults are known, in signature order)
+        raise TypeError(format_invalid_args("randperm", (n,), given, _RANDPERM_OPTIONS))
+    if bad_n:
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
                         f"{type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if out is not None:  # (as _factory_out, after the argument checks, which name ``out``)
+        _check_out_dtype(dtype, out)
+        dtype = out.dtype
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if dt._kind == 1 and n - 1 > np.iinfo(dt.np).max:
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
                            "overflow")
     arr = _gen(generator, _device(device)).randperm(int(n), dt.np).astype(dt.np)
-    return _finish(arr, device, requires_grad)
+    return _to_out(_finish(arr, device, requires_grad), out)
+
+
+_RANDPERM_TAIL = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                  "torch.device device = None, bool pin_memory = False, "
+                  "bool requires_grad = False")
+_RANDPERM_OPTIONS = (f"(int n, *, torch.Generator generator, {_RANDPERM_TAIL})",
+                     f"(int n, *, {_RANDPERM_TAIL})")
 
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -1162,6 +1252,7 @@ def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=
                    low, high, generator=generator)
 
 
+@_factory_out
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
     """``normal(mean, std, size)`` with floats, or elementwise with tensor mean/std."""
@@ -1248,14 +1339,86 @@ def normal_(t, mean=0.0, std=1.0, *, generator=None):
     return _fill_random(t, arr, "NormalBackward0")
 
 
-def random_(t, from_=None, to=None, *, generator=None):
-    g = _gen(generator, t._device)
-    if from_ is None and to is None:
+# ``random_``'s three signatures: as PyTorch prints them, and their positional parameters
+# (``to`` may be None in the second: [from, the dtype's maximum]).
+_RANDOM_OPTIONS = ("(*, torch.Generator generator = None)",
+                   "(int from, int to, *, torch.Generator generator = None)",
+                   "(int to, *, torch.Generator generator = None)")
+_RANDOM_POSITIONAL = ((), ("from", "to"), ("to",))
+
+
+def _int_arg(a) -> bool:
+    """Whether PyTorch's parser takes ``a`` as an int (a 0-d integer tensor too)."""
+    if isinstance(a, Tensor):
+        return a.ndim == 0 and not a.dtype.is_floating_point and not a.dtype.is_complex
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def _bind_random(pos, args, kwargs):
+    """``{name: value}`` of a ``random_`` call under the signature of positional parameters
+    ``pos``, or None where it does not fit."""
+    if len(args) > len(pos):
+        return None
+    vals = dict(zip(pos, args))
+    for k, v in kwargs.items():
+        if k in vals or k not in pos + ("generator",):
+            return None
+        vals[k] = v
+    for p in pos:
+        if p not in vals or not (_int_arg(vals[p]) or (p == "to" and len(pos) == 2
+                                                         and vals[p] is None)):
+            return None
+    g = vals.get("generator")
+    return vals if g is None or hasattr(g, "_core") else None
+
+
+def _random_parse_error(pos, args, kwargs):
+    """PyTorch's words when the call fits just one signature by its number of arguments."""
+    if len(args) > len(pos):
+        n = len(pos)
+        return (f"random_() takes {n} positional argument{'' if n == 1 else 's'} but "
+                f"{len(args)} {'was' if len(args) == 1 else 'were'} given")
+    for i, p in enumerate(pos):
+        if i >= len(args) and p not in kwargs:
+            missing = [f'"{q}"' for q in pos[i:] if q not in kwargs]
+            # (PyTorch's plural is the other way round)
+            return (f"random_() missing {len(missing)} required positional argument"
+                    f"{'s' if len(missing) == 1 else ''}: {', '.join(missing)}")
+        v = args[i] if i < len(args) else kwargs[p]
+        if not (_int_arg(v) or (p == "to" and len(pos) == 2 and v is None)):
+            where = f" (position {i + 1})" if i < len(args) else ""
+            return f"random_(): argument '{p}'{where} must be int, not {tp_name(v)}"
+    g = kwargs.get("generator")
+    if g is not None and not hasattr(g, "_core"):
+        return f"random_(): argument 'generator' must be torch.Generator, not {tp_name(g)}"
+    for k in kwargs:
+        if k in pos[:len(args)]:
+            return f"random_() got multiple values for argument '{k}'"
+        if k not in pos + ("generator",):
+            return f"random_() got an unexpected keyword argument '{k}'"
+    return "random_(): invalid arguments"
+
+
+def random_(t, *args, **kwargs):
+    """``random_()``, ``random_(to)`` or ``random_(from, to)`` (``to=None``: up to the dtype's
+    maximum), bound to its arguments as PyTorch's parser binds them."""
+    for pos in _RANDOM_POSITIONAL:
+        vals = _bind_random(pos, args, kwargs)
+        if vals is not None:
+            break
+    else:
+        n = len(args) + len(kwargs)
+        fits = [pos for pos, (lo, hi) in zip(_RANDOM_POSITIONAL, ((0, 1), (2, 3), (1, 2)))
+                if lo <= n <= hi]
+        if len(fits) == 1:
+            raise TypeError(_random_parse_error(fits[0], args, kwargs))
+        raise TypeError(format_invalid_args("random_", args, kwargs, _RANDOM_OPTIONS))
+    g = _gen(vals.get("generator"), t._device)
+    if "to" not in vals:
         return _fill_random(t, g.random_full(t.numel(), t.dtype.np), "RandomBackward0")
-    if to is None:
-        from_, to = 0, from_
-    return _fill_random(t, g.random_from_to(t.numel(), int(from_), int(to), t.dtype.np),
-                        "RandomBackward0")
+    low, high = int(vals.get("from", 0)), vals["to"]
+    return _fill_random(t, g.random_from_to(t.numel(), low, None if high is None else int(high),
+                                            t.dtype.np), "RandomBackward0")
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
@@ -1293,9 +1456,14 @@ def bernoulli_(t, p=0.5, *, generator=None):
     return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np), "BernoulliBackward2")
 
 
-def bernoulli(p, *, generator=None):
-    out = wrap(xp_for(p._device).empty(p.shape, dtype=p.dtype.np), p._device)
-    return bernoulli_(out, p, generator=generator)
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 draws: with probabilities ``input``, or ``p`` for each of ``input``'s elements."""
+    if isinstance(p, Tensor):
+        if p.ndim:
+            raise TypeError(f"bernoulli(): argument 'p' must be float, not {type(p).__name__}")
+        p = p.item()  # (PyTorch's parser takes a 0-d tensor as the number)
+    out = wrap(xp_for(input._device).empty(input.shape, dtype=input.dtype.np), input._device)
+    return bernoulli_(out, input if p is None else p, generator=generator)
 
 
 def exponential_(t, lambd=1.0, *, generator=None):

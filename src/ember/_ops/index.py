@@ -31,16 +31,19 @@ _ATOMIC_ADD = frozenset(np.dtype(d) for d in (np.float16, np.float32, np.float64
 
 
 def _add_at(arr, key, vals):
-    """``arr[key] += vals`` with repeated positions adding up."""
-    if type(arr) is np.ndarray:
-        np.add.at(arr, key, vals)
-    elif arr.dtype in _ATOMIC_ADD:  # CuPy's kernel of atomic adds
-        _xp(arr).add.at(arr, key, vals)
-    else:  # no atomic add for this dtype on a GPU (int64...): a rare case, done on the host
-        host = to_host(arr)
-        hkey = tuple(_host_part(k) for k in key) if isinstance(key, tuple) else _host_part(key)
-        np.add.at(host, hkey, _host_part(vals))
-        arr[...] = _xp(arr).asarray(host)
+    """``arr[key] += vals`` with repeated positions adding up (inf - inf silently NaN, integers
+    wrapping, as in PyTorch)."""
+    with np.errstate(all="ignore"):
+        if type(arr) is np.ndarray:
+            np.add.at(arr, key, vals)
+        elif arr.dtype in _ATOMIC_ADD:  # CuPy's kernel of atomic adds
+            _xp(arr).add.at(arr, key, vals)
+        else:  # no atomic add for this dtype on a GPU (int64...): rare, done on the host
+            host = to_host(arr)
+            hkey = tuple(_host_part(k) for k in key) if isinstance(key, tuple) else \
+                _host_part(key)
+            np.add.at(host, hkey, _host_part(vals))
+            arr[...] = _xp(arr).asarray(host)
 
 
 def _host_part(k):
@@ -437,6 +440,8 @@ def setitem(t, key, value):
 
         if isinstance(value, np.generic):
             value = value.item()
+        if type(value) is int and not -1 << 63 <= value < 1 << 63:
+            raise ValueError("Overflow when unpacking long long")  # (the parser's int64)
         if type(value) is float and (t.dtype is D.float64 or t.dtype is D.float32 and
                                      -3.4028234e38 <= value <= 3.4028234e38):
             number = value  # (the common case, with nothing to check)
@@ -628,7 +633,7 @@ def _index_put_expanded(t, nk, val, accumulate, target_shape):
         raise RuntimeError(_OVERLAP)
     data = np.broadcast_to(val._data.astype(w.dtype, copy=False), target_shape)
     if accumulate:
-        np.add.at(w, nk, data)
+        _add_at(w, nk, data)
     else:
         w[nk] = data
     t._vc.v += 1
@@ -911,7 +916,8 @@ def _pad_to(g, shape):
 
 def scatter_add(t, dim, index, src):
     """Add ``src`` into ``t`` at ``index`` along ``dim``; repeated positions add up."""
-    _check_index_dtype(index, "scatter_add")
+    _need_index_tensor(index, "scatter_add")
+    _check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     same_device(t, index, src)
     d = norm_dim(dim, t.ndim)
     if src.dtype is not t.dtype:
@@ -938,6 +944,8 @@ def index_select(t, dim, index):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
     n = t.shape[d] if t.ndim else 1
+    if idx.size and n == 0 and t.ndim > 1:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
         if t.ndim > 1 and d == 1:
             # NOTE: PyTorch's CPU kernel for dim 1 reports the first bad index its own way
@@ -961,6 +969,25 @@ def index_select(t, dim, index):
     return make(arr, (t,), "IndexSelectBackward0", rule)
 
 
+def check_index_func(t, d, index, source, name):
+    """PyTorch's shape checks of ``index_add``/``index_reduce`` (``d``: the wrapped dim), in
+    its order: the number of indices before the shapes."""
+    if d != 0 and d >= source.ndim:
+        raise RuntimeError(f"{name}_(): Indexing dim {d} is out of bounds of the source tensor "
+                           f"with dim {source.ndim}")
+    if index.numel() != (source.shape[d] if source.ndim else 1):
+        if not source.ndim:  # (its message reads source.size(dim) of a 0-d source)
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        raise RuntimeError(f"{name}_(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({source.shape[d]}), for dim: {d}")
+    cut = source.ndim and t.ndim  # (a 0-d one: the whole shapes must match)
+    if [n for k, n in enumerate(t.shape) if not cut or k != d] != \
+            [n for k, n in enumerate(source.shape) if not cut or k != d]:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {_fmt(t.shape)} source.shape "
+                           f"= {_fmt(source.shape)}")
+
+
 def index_add(t, dim, index, source, *, alpha=1):
     """``t`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
     _need_index_tensor(index, "index_add")
@@ -976,16 +1003,9 @@ def index_add(t, dim, index, source, *, alpha=1):
     if source.dtype is not t.dtype:
         raise RuntimeError(f"index_add_(): self ({_legacy(t.dtype)}) and source "
                            f"({_legacy(source.dtype)}) must have the same scalar type")
+    check_index_func(t, d, index, source, "index_add")
     tshape, sshape = tuple(t.shape) or (1,), tuple(source.shape) or (1,)
-    if len(tshape) != len(sshape) or any(a != b for k, (a, b) in enumerate(zip(tshape, sshape))
-                                         if k != d):
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
-                           f"specified dimension. Got self.shape = {_fmt(t.shape)} source.shape "
-                           f"= {_fmt(source.shape)}")
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
-    if idx.size != sshape[d]:
-        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
-                           f"source.size(dim): ({sshape[d]}), for dim: {d}")
     if t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1):
         # NOTE: PyTorch's CPU kernel words this by its path: an accumulating index_put for
         # alpha 1 along the first or last dim, a loop saying "index out of range" otherwise.

@@ -49,6 +49,10 @@ def _flip(self, *args, dims=None):
 
 def _new(factory):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        if size:  # (a bad size gets the method's name in PyTorch's message)
+            from ._core import shape_arg
+
+            shape_arg(size, f"new_{factory.__name__}")
         return factory(*size, dtype=dtype or self.dtype, device=device or self.device,
                        requires_grad=requires_grad, **kw)
     return method
@@ -73,6 +77,9 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from ._core import shape_arg
+
+    shape_arg((size,), "new_full")
     return F.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
 
@@ -266,6 +273,8 @@ def _unsqueeze_(self, dim):
 
 
 def _t_inplace(self):
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
     return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward1", transpose=True)
 
 
@@ -690,8 +699,8 @@ _METHODS = {
     "new_zeros": _new(F.zeros), "new_ones": _new(F.ones), "new_empty": _new(F.empty),
     "new_full": _new_full, "new_tensor": _new_tensor,
     "uniform_": F.uniform_, "normal_": F.normal_, "random_": F.random_,
-    "bernoulli_": F.bernoulli_, "bernoulli": lambda self, *, generator=None: F.bernoulli(
-        self, generator=generator), "exponential_": F.exponential_,
+    "bernoulli_": F.bernoulli_, "bernoulli": lambda self, p=None, *, generator=None: F.bernoulli(
+        self, p, generator=generator), "exponential_": F.exponential_,
     "multinomial": F.multinomial,
     "map_": _map_, "apply_": _apply_,
     "softmax": _nn_fn("softmax"), "log_softmax": _nn_fn("log_softmax"),

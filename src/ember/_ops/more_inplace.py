@@ -133,7 +133,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
 
     if self.requires_grad and self.is_leaf:
         raise RuntimeError("cannot resize variables that require grad")
-    shape = shape_arg(sizes)
+    shape = shape_arg(sizes, "resize_")
     if any(s < 0 for s in shape):  # (PyTorch's words: the size product overflows)
         raise RuntimeError("numel: integer multiplication overflow")
     n = 1

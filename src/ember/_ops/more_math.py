@@ -158,12 +158,20 @@ def _digamma_rule(ctx, g):
     return (g * polygamma(1, ctx.saved[0]),)
 
 
-def _order(n):
-    if isinstance(n, Tensor):
-        n = n.item()
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
-                        f"{type(n).__name__}")
+def _int_arg(v, fname, arg, pos):
+    """``v`` as PyTorch's parser takes an int argument (a 0-d integer tensor included)."""
+    if isinstance(v, Tensor) and v.dim() == 0 and not v.dtype.is_floating_point and \
+            not v.dtype.is_complex and v.dtype is not D.bool:
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        where = "" if pos is None else f" (position {pos})"
+        raise TypeError(f"{fname}(): argument '{arg}'{where} must be int, not "
+                        f"{type(v).__name__}")
+    return int(v)
+
+
+def _order(n, fname="polygamma"):
+    n = _int_arg(n, fname, "n", 1)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return int(n)
@@ -184,6 +192,7 @@ def _polygamma_rule(ctx, g):
 def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma ``p(p-1)/4 log(pi) + sum_{i<p} lgamma(x - i/2)``."""
     _need_tensor(input, "mvlgamma")
+    p = _int_arg(p, "mvlgamma", "p", 2)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     dt = _float_dtype(input)
@@ -251,6 +260,7 @@ def bessel_j1(input, *, out=None):
 # -- the normal distribution ---------------------------------------------------------
 
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT1_2 = math.sqrt(0.5)  # (C's M_SQRT1_2)
 
 
 def erfcx(input, *, out=None):
@@ -266,14 +276,11 @@ def _erfcx_rule(ctx, g):
 
 def ndtr(input, *, out=None):
     """The standard normal distribution function."""
-    # NOTE: the node is MulBackward1 because PyTorch builds ndtr from erf and a product.
-    return _done(_kernel_unary(input, _gauss.ndtr, "MulBackward1", _ndtr_rule, _IN,
-                               fname="ndtr"), out)
-
-
-def _ndtr_rule(ctx, g):
-    x, = ctx.saved
-    return (g * (x * x * -0.5).exp() * _INV_SQRT_2PI,)
+    # NOTE: PyTorch's is the composite (1 + erf(x / sqrt 2)) / 2 in the input's dtype (so
+    # float32 loses the far left tail to 0) and its graph is that of the composite
+    _need_tensor(input, "ndtr")
+    res = P.mul_scalar(P.add_scalar(P.erf(P.mul_scalar(input, _SQRT1_2)), 1), 0.5)
+    return _done(res, out)
 
 
 def log_ndtr(input, *, out=None):
@@ -394,11 +401,12 @@ def _heaviside_rule(ctx, g):
 
 def copysign(input, other, *, out=None):
     """``|input|`` with the sign of ``other``; integers give the default float dtype."""
-    _refuse(input, _kernel("copysign_cpu"))
-    _refuse(other, _kernel("copysign_cpu"))
-    if isinstance(input, Tensor) and isinstance(other, complex):
+    if isinstance(input, Tensor) and (isinstance(other, complex) or input.dtype.is_complex or (
+            isinstance(other, Tensor) and other.dtype.is_complex)):  # (named by the common one)
         raise NotImplementedError(_kernel("copysign_cpu").replace(
             "{}", _legacy(D.result_type(input, other))))
+    _refuse(input, _kernel("copysign_cpu"))
+    _refuse(other, _kernel("copysign_cpu"))
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__}), but expected one "
@@ -462,7 +470,7 @@ def frexp(input, *, out=None):
     if out is not None:
         write_out(out[0], mant)
         write_out(out[1], expo)
-        return _return_types.make_return("frexp", out[0], out[1],
+        return _return_types.make_return("frexp_out", out[0], out[1],
                                           names=("mantissa", "exponent"))
     return res
 
@@ -571,10 +579,14 @@ def _inplace_unary(op, name):
     return op_
 
 
-def _inplace_binary(op, name):
+def _inplace_binary(op, name, precheck=None):
+    """``precheck(input, other)``: the op's own check of ``input``'s dtype (for the general
+    one of the common dtype)."""
     def op_(input, other, **kwargs):
         check_inplace(input)
-        if isinstance(other, Tensor):
+        if precheck is not None:
+            precheck(input, other)
+        elif isinstance(other, Tensor):
             precheck_inplace(input, other)
         return commit(input, op(snapshot(input, other), other, **kwargs))
     op_.__name__ = op_.__qualname__ = name
@@ -587,7 +599,17 @@ sinc_ = _inplace_unary(sinc, "sinc_")
 logit_ = _inplace_unary(logit, "logit_")
 deg2rad_ = _inplace_unary(deg2rad, "deg2rad_")
 rad2deg_ = _inplace_unary(rad2deg, "rad2deg_")
-ldexp_ = _inplace_binary(ldexp, "ldexp_")
+def _ldexp_precheck(input, other):
+    if isinstance(other, Tensor):  # (the result is floating: an integer input cannot hold it)
+        dt = D.promote_types(input.dtype, other.dtype)
+        if not (dt.is_floating_point or dt.is_complex):
+            dt = D.get_default_dtype()
+        if not D.can_cast(dt, input.dtype):
+            raise RuntimeError(f"ldexp can't be cast to the desired output type "
+                               f"{_legacy(input.dtype)}")
+
+
+ldexp_ = _inplace_binary(ldexp, "ldexp_", _ldexp_precheck)
 gcd_ = _inplace_binary(gcd, "gcd_")
 lcm_ = _inplace_binary(lcm, "lcm_")
 
@@ -616,9 +638,12 @@ def _polygamma_(input, n):
 
 
 def _float_power_(input, exponent):
-    if input.dtype is not D.float64:
+    cplx = input.dtype.is_complex or isinstance(exponent, complex) or (
+        isinstance(exponent, Tensor) and exponent.dtype.is_complex)
+    need = D.complex128 if cplx else D.float64
+    if input.dtype is not need:
         raise RuntimeError(f"the base given to float_power_ has dtype {_legacy(input.dtype)} "
-                           "but the operation's result requires dtype Double")
+                           f"but the operation's result requires dtype {_legacy(need)}")
     check_inplace(input)
     return commit(input, float_power(snapshot(input, exponent), exponent))
 
@@ -629,9 +654,12 @@ _METHODS = {
     "lgamma": lgamma, "lgamma_": _inplace_unary(lgamma, "lgamma_"),
     "digamma": digamma, "digamma_": _inplace_unary(digamma, "digamma_"),
     "polygamma": lambda self, n: polygamma(n, self), "polygamma_": _polygamma_,
-    "mvlgamma": mvlgamma, "mvlgamma_": _inplace_unary(mvlgamma, "mvlgamma_"),
+    "mvlgamma": lambda self, p: mvlgamma(self, _int_arg(p, "mvlgamma", "p", 1)),
+    "mvlgamma_": _inplace_unary(mvlgamma, "mvlgamma_"),
     "i0": i0, "i0_": i0_, "sinc": sinc, "sinc_": sinc_, "logit": logit, "logit_": logit_,
-    "heaviside": heaviside, "heaviside_": _inplace_binary(heaviside, "heaviside_"),
+    "heaviside": heaviside,
+    # (its own dtype check comes first: one dtype for both)
+    "heaviside_": _inplace_binary(heaviside, "heaviside_", lambda a, b: None),
     "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_"),
     "nextafter": nextafter, "nextafter_": _inplace_binary(nextafter, "nextafter_"),
     "ldexp": ldexp, "ldexp_": ldexp_, "frexp": frexp,

@@ -950,7 +950,9 @@ def _check_index_copy(input, d, index, source):
                            f"got (self) {_legacy(input.dtype)} and (source) "
                            f"{_legacy(source.dtype)}")
     k = index.numel()
-    s_n = source.shape[d] if source.ndim else 1
+    if not source.ndim and k != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element "
+                         f"(got {k})")
     if source.ndim and input.ndim and source.ndim != input.ndim:
         raise IndexError("index_copy_(): When source and destination are not scalars, their "
                          f"dimensionality must match. Source dimensionality ({source.ndim}), "
@@ -962,6 +964,7 @@ def _check_index_copy(input, d, index, source):
                            f"shapes. Destination slice shape: {' '.join(map(str, dst_slice))} "
                            f"at dimension {d} and source slice shape: "
                            f"{' '.join(map(str, src_slice))} at dimension 0.")
+    s_n = source.shape[d] if source.ndim else 1
     if k != s_n:
         raise IndexError(f"index_copy_(): Number of indices ({k}) should be equal to "
                          f"source.size(dim) ({s_n})")
@@ -1021,14 +1024,15 @@ _ATOMIC_EXTREME = frozenset(np.dtype(d) for d in (np.int32, np.uint32, np.uint64
 def _ufunc_at(ufunc, arr, coords, vals):
     """``ufunc.at(arr, coords, vals)`` on ``arr``'s device, returning the result array.  CuPy
     has no ``multiply.at`` and no atomic max/min for some dtypes: those go through the host."""
-    if type(arr) is np.ndarray:
-        ufunc.at(arr, coords, vals)
-        return arr
-    if ufunc is not np.multiply and arr.dtype in _ATOMIC_EXTREME:
-        getattr(xp_of_array(arr), ufunc.__name__).at(arr, coords, vals)
-        return arr
-    host = to_host(arr)
-    ufunc.at(host, tuple(to_host(c) for c in coords), to_host(vals))
+    with quiet:  # (NaNs compared and products overflowing to inf are silent in PyTorch)
+        if type(arr) is np.ndarray:
+            ufunc.at(arr, coords, vals)
+            return arr
+        if ufunc is not np.multiply and arr.dtype in _ATOMIC_EXTREME:
+            getattr(xp_of_array(arr), ufunc.__name__).at(arr, coords, vals)
+            return arr
+        host = to_host(arr)
+        ufunc.at(host, tuple(to_host(c) for c in coords), to_host(vals))
     return xp_of_array(arr).asarray(host)
 
 
@@ -1143,7 +1147,6 @@ def _prod_grads(g, x, sv, own, d, index):
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """``input`` with the slices of ``source`` along ``dim`` folded by ``reduce`` (``prod``,
     ``mean``, ``amax``, ``amin``) into the slices ``index`` names."""
-    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")
@@ -1160,6 +1163,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_reduce_(): self ({_legacy(input.dtype)}) and source "
                            f"({_legacy(source.dtype)}) must have the same scalar type")
+    I.check_index_func(input, d, index, source, "index_reduce")
+    # (PyTorch warns in its kernel, once the arguments passed its checks)
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     dt = input.dtype
     kernel = None  # the PyTorch CPU kernel that has no version for this dtype
     if (dt is D.bool or dt.is_complex) and not include_self:
@@ -1170,16 +1176,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         kernel = "maximum_cpu" if reduce == "amax" else "minimum_cpu"
     if kernel is not None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(dt)}'")
-    tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape)
-    if len(tshape) != len(sshape) or any(a != b for k, (a, b) in enumerate(zip(tshape, sshape))
-                                         if k != d):
-        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
-                           f"specified dimension. Got self.shape = {_fmt(input.shape)} "
-                           f"source.shape = {_fmt(source.shape)}")
+    tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape) or (1,)
     k = index.numel()
-    if k != sshape[d]:
-        raise RuntimeError(f"index_reduce_(): Number of indices ({k}) should be equal to "
-                           f"source.size(dim): ({sshape[d]}), for dim: {d}")
     idx = index._data.reshape(-1)
     if k and not include_self:  # PyTorch first fills the slices named, wrapping negatives
         _index_vector(index, "index_reduce_", tshape[d], d, True)
@@ -1525,7 +1523,7 @@ def _sum_to_size(self, *size, **kwargs):
                         f"'{next(iter(kwargs))}'")
     if not size:
         raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
-    shape = shape_arg(size)
+    shape = shape_arg(size, "sum_to_size")
     have = tuple(self.shape)
     lead = len(have) - len(shape)
     if lead < 0 or any(s != 1 and s != have[lead + i] for i, s in enumerate(shape)):

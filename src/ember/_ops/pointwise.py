@@ -58,8 +58,8 @@ def _operands(a, b):
             bd = b._data
             if ad.dtype is bd.dtype and ad.dtype in _FAST and a._device is b._device:
                 return D._BY_NP[ad.dtype], ad, bd
-        elif (type(b) is float or type(b) is int) and ad.dtype in _FAST and \
-                ad.dtype.kind == "f":
+        elif (type(b) is float or type(b) is int and -1 << 63 <= b < 1 << 64) and \
+                ad.dtype in _FAST and ad.dtype.kind == "f":
             return D._BY_NP[ad.dtype], ad, b
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
@@ -99,8 +99,19 @@ def _on_device(v, dev):
     return v
 
 
+def scalar_int(v):
+    """PyTorch's OverflowError for a Python int outside the Scalar's range (int64 and, past
+    it, uint64)."""
+    if v >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if v < -1 << 63:
+        raise OverflowError("can't convert negative int to unsigned")
+
+
 def _scalar(v):
     if isinstance(v, (bool, int, float, complex)):
+        if type(v) is int and not -1 << 63 <= v < 1 << 64:
+            scalar_int(v)
         return v
     if isinstance(v, np.bool_):  # NOTE: PyTorch takes a NumPy bool for a float, not a bool
         return float(v)
@@ -564,6 +575,9 @@ def _np_pow_scalar(x, y):
                     isinstance(y, (int, float, np.integer, np.floating)) and \
                     not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
                 return _pow_f32_scalar(x, float(y))
+    elif x.dtype.kind == "c" and y == 0.5:  # (PyTorch's complex kernel takes the square root)
+        with quiet:
+            return np.sqrt(x)
     return _np_pow(x, y)
 
 
@@ -827,11 +841,13 @@ def _tanh_rule(ctx, g):
         # NOTE: PyTorch's CPU kernel forms 1 - y*y with a fused multiply-add (one rounding,
         # exact in float64 here) on AVX2/AVX512 builds
         yd = y._data.astype(np.float64)
-        return (wrap(g._data * (1 - yd * yd).astype(np.float32), g._device),)
+        with quiet:  # (an infinite gradient where tanh saturates is nan, silently)
+            return (wrap(g._data * (1 - yd * yd).astype(np.float32), g._device),)
     if not STATE.enabled and _half_pair(y._data, g._data):
         # half types: PyTorch's float32 kernel on widened values, rounded once
         yd = y._data.astype(np.float64)
-        d = g._data.astype(np.float32) * (1 - yd * yd).astype(np.float32)
+        with quiet:
+            d = g._data.astype(np.float32) * (1 - yd * yd).astype(np.float32)
         return (wrap(d.astype(y._data.dtype), g._device),)
     return (g * (1 - y * y),)
 
@@ -942,12 +958,15 @@ def relu(a):
     if type(x) is np.ndarray:
         # NOTE: NumPy's maximum against a zero *array* is several times faster than against
         # the scalar 0 (the scalar path is not vectorised).
-        y = np.maximum(x, zeros_of(x.shape, x.dtype))
+        # (-0.0 stays, as in PyTorch: NumPy returns the second of equal values, but the
+        # first in its float16 loop)
+        z = zeros_of(x.shape, x.dtype)
+        y = np.maximum(x, z) if x.dtype == np.float16 else np.maximum(z, x)
     else:  # one fused kernel on a GPU
         k = _kernels.for_array(x)
         y = k.relu(x) if k is not None else None
         if y is None:
-            y = np.maximum(x, 0)
+            y = np.maximum(0, x)
     if not x.flags.c_contiguous:  # (else NumPy's C-contiguous result is PyTorch's)
         y = iter_layout(y, (a,))
     return make(y, (a,), "ReluBackward0", _relu_rule, OUT, laid=True)
@@ -1004,8 +1023,14 @@ def times_mask(g, mask):
 def abs(a):
     if a.dtype is D.bool or a.dtype in D.SHELLS:
         raise NotImplementedError(f'"abs_cpu" not implemented for \'{_legacy_name(a.dtype)}\'')
-    return make(iter_layout(np.abs(a._data), (a,)), (a,), "AbsBackward0", _abs_rule, a,
-                laid=True)
+    x = a._data
+    if a.dtype._kind == 3 and type(x) is np.ndarray:
+        # NOTE: |z| as PyTorch's CPU kernel rounds it: hypot(re, im) (NumPy's complex
+        # absolute differs in the last bit for a third of the values)
+        out = np.hypot(x.real, x.imag)
+    else:
+        out = np.abs(x)
+    return make(iter_layout(out, (a,)), (a,), "AbsBackward0", _abs_rule, a, laid=True)
 
 
 def _abs_rule(ctx, g):
@@ -1142,8 +1167,14 @@ def _check_scalar_fits(values, dt, half=True):
         return
     from .creation import _check_fits
 
-    if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):
-        raise OverflowError("int too big to convert")
+    for v in values:
+        if type(v) is int and not -1 << 63 <= v < 1 << 64:
+            scalar_int(v)
+        if type(v) is int and v >= 1 << 63 and dt._kind == 1 and v > np.iinfo(dt.np).max:
+            from .creation import _CTYPE  # (exactly: 2**63 rounds to int64's max as a float)
+
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                               "overflow")
     nums = [float(v) for v in values if type(v) in (int, float)]
     if nums and dt is not D.bool and (half or dt not in _LOW):
         _check_fits(np.array(nums, dtype=np.float64), dt)
@@ -1154,11 +1185,11 @@ def _check_scalar_fits(values, dt, half=True):
 
 def _np_clamp(x, lo, hi):
     out = x
-    with quiet:
+    with quiet:  # (a bound equal to x keeps x, as PyTorch: -0.0 clamped at 0 stays -0.0)
         if lo is not None:
-            out = np.maximum(out, lo)
+            out = np.maximum(lo, out)
         if hi is not None:
-            out = np.minimum(out, hi)
+            out = np.minimum(hi, out)
     return out.copy() if out is x else as_array(out)
 
 
@@ -1290,11 +1321,18 @@ def _nan_aware(win_a):
 
 
 def maximum(a, b):
-    return _minmax(a, b, np.maximum, "MaximumBackward0", _split_ties(lambda x, y: x < y))
+    # (NumPy returns the second of equal values, PyTorch the first: -0.0 and 0.0)
+    return _minmax(a, b, _first_of_ties(np.maximum), "MaximumBackward0",
+                   _split_ties(lambda x, y: x < y))
 
 
 def minimum(a, b):
-    return _minmax(a, b, np.minimum, "MinimumBackward0", _split_ties(lambda x, y: x > y))
+    return _minmax(a, b, _first_of_ties(np.minimum), "MinimumBackward0",
+                   _split_ties(lambda x, y: x > y))
+
+
+def _first_of_ties(ufunc):
+    return lambda x, y, **kw: ufunc(y, x, **kw)
 
 
 def fmax(a, b):
@@ -1460,7 +1498,7 @@ def fused_addcmul(a, t1, t2, value):
 def addcdiv(a, t1, t2, *, value=1):
     if t1.dtype._kind < 2 and t2.dtype._kind < 2:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
-                           "future release addcdiv will perform a true division of tensor1 "
+                           "future  release addcdiv will perform a true division of tensor1 "
                            "and tensor2. The historic addcdiv behavior can be implemented as "
                            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "
@@ -1829,6 +1867,10 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         from ._core import _legacy
 
         raise RuntimeError(f"{_legacy(a.dtype)} did not match {_legacy(b.dtype)}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:  # (C++'s stream prints a double as %g does)
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got "
+                               f"{float(tol):g}")
     dt, x, y = _operands(a, b)
     if x.shape != y.shape:
         try:
@@ -1872,6 +1914,7 @@ def inplace(op):
     ufunc = _UFUNCS.get(op)
     # comparisons and logical ops write their bool results into any dtype
     precheck = op not in (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor)
+    true_div = op in (div, true_divide)
 
     def op_(self, other, **kw):
         check_inplace(self)
@@ -1902,6 +1945,15 @@ def inplace(op):
             self._vc.v += 1
             return self
         if precheck:
+            if true_div and kw.get("rounding_mode") is None and \
+                    isinstance(other, (Tensor, bool, int, float)):
+                # (integers divide into the default float dtype, which must cast to self's)
+                dt = D.result_type(self, other)
+                if dt._kind < 2 and not D.can_cast(D.get_default_dtype(), self.dtype):
+                    from ._core import _legacy
+
+                    raise RuntimeError(f"result type {_legacy(D.get_default_dtype())} can't be "
+                                       f"cast to the desired output type {_legacy(self.dtype)}")
             precheck_inplace(self, other)
         return commit(self, op(snapshot(self, other), other, **kw))
     op_.__name__ = op.__name__ + "_"
@@ -1920,6 +1972,8 @@ def _fits(self, other):
         except ValueError:  # no common shape: the general path gives PyTorch's error
             return False
     if isinstance(other, (bool, int, float)):
+        if type(other) is int and not -1 << 63 <= other < 1 << 63:
+            return False  # (the checked path: PyTorch's errors, uint64's range)
         return D.result_type(self, other) is self.dtype
     return False
 

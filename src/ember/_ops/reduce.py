@@ -423,14 +423,23 @@ def min(t, dim=None, keepdim=False):
     return _extreme(t, dim, keepdim, np.min, np.argmin, "min")
 
 
+def _given_dims(dim, dims):
+    """The dims as the caller gave them (``dims``: their wrapped values), for messages."""
+    if isinstance(dim, (tuple, list)) and len(dim) == len(dims):
+        return [int(d) for d in dim]
+    if isinstance(dim, (int, np.integer)) and len(dims) == 1:
+        return [int(dim)]
+    return list(dims)
+
+
 def _amax(t, dim, keepdim, fn, name):
     _no_complex(t, NotImplementedError, f'"{name[1:]}_values_cpu" not implemented for \'{{}}\'')
     if t.numel() == 0 and (dim is None or dim == () or dim == []):
         _check_nonempty(t, name, None)
     dims = _dims(t, dim)
-    for d in dims:
-        if t.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    for d, given in zip(dims, _given_dims(dim, dims)):
+        if t.shape[d] == 0:  # (PyTorch names the dim as it was given)
+            raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
     arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
                 _OUT)
@@ -662,6 +671,8 @@ builtin_max = builtins.max
 
 
 def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
+    if isinstance(p, str) and p not in ("fro", "nuc"):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":  # the sum of singular values, over two dims (all of a matrix's)
@@ -794,10 +805,10 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
         if dim is None or dim == () or dim == []:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
                                "tensor because the operation does not have an identity")
-        for d in dims:
-            if t.shape[d] == 0:
+        for d, given in zip(dims, _given_dims(dim, dims)):
+            if t.shape[d] == 0:  # (PyTorch names the dim as it was given)
                 raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
-                                   f"dimension {d}because this dimension is empty and the "
+                                   f"dimension {given}because this dimension is empty and the "
                                    "operation does not have an identity")
     with quiet:
         if p == math.inf:
@@ -927,7 +938,7 @@ def cumprod(t, dim=_NO_DIM, *, dtype=None):
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
         arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else _scan_acc(a))
-    arr = arr.astype(out_dt.np).reshape(t.shape)
+        arr = arr.astype(out_dt.np).reshape(t.shape)  # (overflow to inf is silent)
 
     def rule(ctx, g):
         x, out = ctx.saved
@@ -1262,7 +1273,7 @@ def median(t, dim=None, keepdim=False):
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if dim is None:
         a = t._data.reshape(-1)
-        if a.size == 0 or a.dtype.kind == "f" and bool(np.isnan(a).any()):
+        if a.size == 0 or t.dtype.is_floating_point and bool(np.isnan(a).any()):
             v = xp_of(t).full((), np.nan, dtype=a.dtype)
         else:
             v = as_array(np.sort(a)[(a.size - 1) // 2])
@@ -1284,10 +1295,17 @@ def _no_derivative(arr, inputs, name, exc, msg):
     return make(arr, inputs, name, rule)
 
 
+def _no_dims(t, dim):
+    """PyTorch's IndexError for a dim of a 0-d tensor in ``unique``'s dim forms."""
+    if t.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     _no_complex(t, NotImplementedError, "\"unique\" not implemented for '{}'")
     if dim is not None:
+        _no_dims(t, dim)
         d = norm_dim(dim, t.ndim)
         vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
@@ -1314,6 +1332,7 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
         a = t._data.reshape(-1)
         rows = a.reshape(-1, 1)
     else:
+        _no_dims(t, dim)
         d = norm_dim(dim, t.ndim)
         a = np.moveaxis(t._data, d, 0)
         rows = a.reshape(a.shape[0], -1)

@@ -66,7 +66,8 @@ def _view_rule(ctx, g):
 def view(t, *shape, size=None, dtype=None):
     if dtype is not None or len(shape) == 1 and isinstance(shape[0], (D.dtype,)):
         return view_dtype(t, dtype if dtype is not None else shape[0])
-    shape = _infer_shape(shape_arg(_keyword(shape, "size", size)), t.numel())
+    shape = _infer_shape(shape_arg(_keyword(shape, "size", size), "view", "size",
+                                   ("torch.dtype dtype", "tuple of ints size")), t.numel())
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
@@ -86,22 +87,23 @@ def view_dtype(t, dtype):
         what = f"to view {_legacy(t.dtype)} as {_legacy(dtype)} (different element sizes)"
         if a.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
-        last = a.strides[-1] // a.itemsize
-        if last != 1 and a.shape[-1] != 1:
-            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {last}")
+        # (PyTorch's checks in its order, on the strides it reports)
+        strides = t.stride()
         if dtype.itemsize > t.dtype.itemsize:
             ratio = dtype.itemsize // t.dtype.itemsize
             if a.shape[-1] % ratio:
                 raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
                                    f"{a.shape[-1]}")
-            for d in range(a.ndim - 1):
-                st = a.strides[d] // a.itemsize
-                if st % ratio:
-                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what} "
-                                       f"(different element sizes), but got {st}")
             if storage_offset(t) % ratio:
                 raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
                                    f"but got {storage_offset(t)}")
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if dtype.itemsize > t.dtype.itemsize:
+            for d in range(a.ndim - 1):
+                if strides[d] % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}, "
+                                       f"but got {strides[d]}")
         if a.strides[-1] != a.itemsize:  # a size-1 last dim: make its stride the item size
             a = _as_strided(a, a.shape, a.strides[:-1] + (a.itemsize,))
     out = wrap(a.view(dtype.np), t._device)
@@ -113,12 +115,9 @@ def view_dtype(t, dtype):
 
 def reshape(t, *args, shape=None):
     args = _keyword(args, "shape", shape)
-    if len(args) == 1 and not isinstance(args[0], (tuple, list, int, np.integer, Tensor)):
-        raise TypeError(f"reshape(): argument 'shape' (position 1) must be tuple of ints, not "
-                        f"{type(args[0]).__name__}")
     if len(args) > 1 and isinstance(args[0], (tuple, list)):
         raise TypeError(f"reshape() takes 1 positional argument but {len(args)} were given")
-    shape = _infer_shape(shape_arg(args), t.numel())
+    shape = _infer_shape(shape_arg(args, "reshape", "shape"), t.numel())
     try:
         arr = t._data.reshape(shape, copy=False)
     except ValueError:
@@ -214,7 +213,8 @@ def permute(t, *args, dims=None, _name="PermuteBackward0"):
     dims = _keyword(args, "dims", dims)
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
-    dims = shape_arg(dims) if dims and not isinstance(dims[0], int) or len(dims) != 1 else dims
+    dims = shape_arg(dims, "permute", "dims") \
+        if dims and not isinstance(dims[0], int) or len(dims) != 1 else dims
     if len(dims) != t.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
@@ -348,7 +348,7 @@ def expand(t, *sizes, size=None):
     if len(sizes) == 1 and type(sizes[0]) is tuple and t._data.ndim == 0 and \
             all(type(s) is int and s >= 0 for s in sizes[0]):
         return expand_0d(t, sizes[0])
-    sizes = shape_arg(sizes)
+    sizes = shape_arg(sizes, "expand")
     if len(sizes) < t.ndim:
         raise RuntimeError(f"expand({_type_string(t)}{{{_fmt(t.shape)}}}, size={_fmt(sizes)}): "
                            "the number of sizes provided "
@@ -477,6 +477,8 @@ def slice_(t, dim, start, stop, step=1):
 
 
 def narrow(t, dim, start, length):
+    if t.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
     if isinstance(start, Tensor):
@@ -555,6 +557,8 @@ def diagonal(t, offset=0, dim1=0, dim2=1):
 
 def unbind(t, dim=0):
     d = norm_dim(dim, t.ndim)
+    if t.ndim == 0:  # (a 0-d tensor's dim wraps, then has no size)
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     n = t.shape[d]
     arrs = [t._data[(slice(None),) * d + (i, Ellipsis)] for i in range(n)]
     fns = [lambda b, i=i: select(b, d, i) for i in range(n)]
@@ -623,7 +627,10 @@ def tensor_split(t, indices_or_sections, dim=0):
     n = t.shape[d]
     ios = indices_or_sections
     if isinstance(ios, Tensor):
-        if ios.dtype is not D.int64 or ios.ndim > 1:
+        if ios.dtype is not D.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {D.scalar_name(ios.dtype)}")
+        if ios.ndim > 1:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
                                "zero-dimensional or one-dimensional tensor, but got a tensor "
                                f"with {ios.ndim} dims")
@@ -1050,7 +1057,7 @@ def diag_embed(t, offset=0, dim1=-2, dim2=-1):
 
 
 def repeat(t, *sizes, repeats=None):
-    sizes = shape_arg(sizes if repeats is None else (repeats,))
+    sizes = shape_arg(sizes if repeats is None else (repeats,), "repeat", "repeats")
     if len(sizes) < t.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -1076,9 +1083,7 @@ def repeat(t, *sizes, repeats=None):
 
 def tile(t, *reps, dims=None):
     """``t`` repeated ``dims`` times per dim (``t.tile(2, 1)``, ``t.tile((2, 1))``)."""
-    if dims is None:
-        dims = tuple(reps[0]) if len(reps) == 1 and not isinstance(reps[0], int) else reps
-    dims = tuple(dims)
+    dims = shape_arg(reps if dims is None else (dims,), "tile", "dims")
     if len(dims) < t.ndim:
         dims = (1,) * (t.ndim - len(dims)) + dims
     return repeat(t, dims)
@@ -1207,6 +1212,8 @@ def as_strided_view(t, size, stride, storage_offset=None):
     root = _storage_root(t)
     item = t._data.itemsize
     off = storage_offset_of(t) if storage_offset is None else int(storage_offset)
+    if off < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {off}")
     need = off + (0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride)))
     if need > root.size:
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, "

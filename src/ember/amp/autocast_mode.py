@@ -25,6 +25,10 @@ _FLOATS = (D.float32, D.float16, D.bfloat16)
 
 
 def is_autocast_available(device_type: str) -> bool:
+    if isinstance(device_type, str):
+        from .._device import device
+
+        device(device_type)  # (PyTorch's error for a string that names no device type)
     return device_type in ("cpu", "cuda")
 
 
@@ -72,21 +76,27 @@ class autocast:
                 _warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
                 self._enabled = False
+        self._cache_enabled = _CACHE[0] if cache_enabled is None else bool(cache_enabled)
         self._saved = []
 
     def __enter__(self):
-        self._saved.append(_state(self.device))
+        self._saved.append((_state(self.device), _CACHE[0]))
         _restore(self.device, (self._enabled, self.fast_dtype))
+        _CACHE[0] = self._cache_enabled
+        autocast_increment_nesting()
         return self
 
     def __exit__(self, *exc):
-        _restore(self.device, self._saved.pop())
+        state, _CACHE[0] = self._saved.pop()
+        _restore(self.device, state)
+        if autocast_decrement_nesting() == 0:
+            clear_autocast_cache()
         return False
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def run(*args, **kwargs):
-            with autocast(self.device, self.fast_dtype, self._enabled):
+            with autocast(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
                 return fn(*args, **kwargs)
         return run
 
@@ -178,8 +188,12 @@ def set_autocast_gpu_dtype(dtype) -> None:
                        set_autocast_dtype, "cuda", dtype)
 
 
-_CACHE = [True]  # ember keeps no cast cache; the flag is kept for code that reads it back
+_CACHE = [True]  # whether casts of leaf tensors that require grad are cached (as PyTorch)
 _NESTING = [0]
+# PyTorch's cast cache: the low-precision copy of a float32 leaf that requires grad (a
+# parameter), made once and reused, stale if the leaf changes in place, until the outermost
+# autocast block exits (id -> (weak reference, copy))
+_CASTS: dict = {}
 
 
 def is_autocast_cache_enabled() -> bool:
@@ -194,7 +208,7 @@ def set_autocast_cache_enabled(enabled) -> None:
 
 
 def clear_autocast_cache() -> None:
-    """Nothing to clear: ember casts again on each use."""
+    _CASTS.clear()
 
 
 def autocast_increment_nesting() -> int:
@@ -211,8 +225,26 @@ def _cast(t, dtype):
     from .._tensor import Tensor
     if isinstance(t, Tensor) and t.dtype in _FLOATS and t.dtype is not dtype and \
             t.device.type in _DTYPES:
+        if t.dtype is D.float32 and dtype is _DTYPES[t.device.type] and _CACHE[0] and \
+                t.requires_grad and t.grad_fn is None and t._base is None:
+            return _cached_cast(t, dtype)
         return t.to(dtype)
     return t
+
+
+def _cached_cast(t, dtype):
+    import weakref
+
+    from ..autograd.grad_mode import enable_grad, is_inference_mode_enabled
+    if is_inference_mode_enabled():
+        return t.to(dtype)
+    hit = _CASTS.get(id(t))
+    if hit is not None and hit[0]() is t:
+        return hit[1]
+    with enable_grad():  # (PyTorch's cached copy keeps its graph even if made under no_grad)
+        c = t.to(dtype)
+    _CASTS[id(t)] = (weakref.ref(t), c)
+    return c
 
 
 def lower(*tensors):

@@ -56,6 +56,17 @@ _SAVED_HOOKS: list = []  # (pack, unpack) of the saved_tensors_hooks blocks ente
 _HOOKS_DISABLED: list = []  # the messages of the disable_saved_tensors_hooks blocks entered
 
 
+def _plain(v):
+    """Whether a saved value is a plain setting (a number, a shape, a dtype, a device, the
+    index function of a view), which the backward keeps (PyTorch frees only a node's saved
+    tensors)."""
+    if v is None or type(v) in (bool, int, float, str):
+        return True
+    if type(v) is tuple:
+        return all(type(i) is int or type(i).__name__.startswith(("int", "uint")) for i in v)
+    return type(v).__name__ in ("device", "dtype", "Size", "function")
+
+
 class _Packed:
     __slots__ = ("value", "unpack")
 
@@ -259,6 +270,11 @@ class Node:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _release(self):
+        # no tensor to free (a cast, a view): as PyTorch, the node can run again (but a
+        # binary op's number operand is a tensor in PyTorch, freed)
+        if self._saved and not self._packed and all(map(_plain, self._saved)) and \
+                _SAVED_NAMES.get(type(self).__name__) is not _BINARY:
+            return
         if self._saved:
             names = _SAVED_NAMES.get(type(self).__name__)
             if names is not None:

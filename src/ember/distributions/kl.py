@@ -161,8 +161,10 @@ def _kl_exponential_exponential(p, q):
 def _kl_expfamily_expfamily(p, q):
     # the Bregman divergence of the log-normaliser between the natural parameters
     if type(p) is not type(q):
+        # (PyTorch's message keeps the indentation of its continued source line)
         raise NotImplementedError("The cross KL-divergence between different exponential "
-                                  "families cannot be computed using Bregman divergences")
+                                  "families cannot" + " " * 29 + "be computed using Bregman "
+                                  "divergences")
     p_nat = [t.detach().requires_grad_() for t in p._natural_params]
     q_nat = q._natural_params
     lognorm = p._log_normalizer(*p_nat)

@@ -21,7 +21,14 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ._pytree import spec_pprint, tree_flatten, tree_unflatten
 from ._scope import Scope, check_argnums, grads, replace_args, slice_argnums
-from ._vmap import _RANDOM_ERROR, _fingerprint, _generator, _same_state, check_randomness
+from ._vmap import (
+    _RANDOM_ERROR,
+    _fingerprint,
+    _generator,
+    _same_state,
+    _undraw,
+    check_randomness,
+)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
            "linearize", "functionalize", "debug_unwrap"]
@@ -341,10 +348,12 @@ def linearize(func, *primals):
 
 # -- Jacobians -----------------------------------------------------------------------------
 
-def _jacobian_blocks(out, lifted, need):
+def _jacobian_blocks(out, lifted, need, others=()):
     """The Jacobian of ``out`` with respect to each of ``lifted``, a row (one backward pass)
-    per element of ``out``: blocks shaped ``out.shape + input.shape``."""
-    from .._ops.creation import zeros
+    per element of ``out``: blocks shaped ``out.shape + input.shape``.  ``others``: the
+    function's other outputs, back-propagated with zero cotangents as PyTorch's one vjp of
+    all the outputs does (which decides the signs of zeros in the rows)."""
+    from .._ops.creation import zeros, zeros_like
     from .._ops.shape import stack
 
     n = out.numel()
@@ -355,8 +364,9 @@ def _jacobian_blocks(out, lifted, need):
     for k in range(n):
         basis = zeros(n, dtype=out.dtype, device=out.device)
         basis[k] = 1
-        found = grads([out], lifted, [basis.view(out.shape)], create_graph=need,
-                      retain_graph=True)
+        found = grads([out, *others], lifted,
+                      [basis.view(out.shape), *(zeros_like(o) for o in others)],
+                      create_graph=need, retain_graph=True)
         for r, g in zip(rows, found):
             r.append(g)
     return [stack(r).reshape(s) for r, s in zip(rows, shapes)]
@@ -370,6 +380,7 @@ def _jacobian(func, args, argnums, has_aux, api, randomness=None):
         before = _fingerprint(gen) if randomness == "error" else None
         output = func(*call_args)
         if before is not None and not _same_state(before, _fingerprint(gen)):
+            _undraw(gen, before)
             raise RuntimeError(_RANDOM_ERROR)
         output, aux = _split_aux(output, has_aux, api)
         flat_out, out_spec = tree_flatten(output)
@@ -379,8 +390,9 @@ def _jacobian(func, args, argnums, has_aux, api, randomness=None):
         need = scope.wants_graph(flat_out)
         single = isinstance(check_argnums(argnums, len(args)), int)
         per_out = []
-        for o in flat_out:
-            tree = tree_unflatten(_jacobian_blocks(o, lifted, need), spec)
+        for i, o in enumerate(flat_out):
+            others = flat_out[:i] + flat_out[i + 1:] if api.startswith("vjp") else ()
+            tree = tree_unflatten(_jacobian_blocks(o, lifted, need, others), spec)
             per_out.append(tree[0] if single else tree)
     jac = scope.unwrap(tree_unflatten(per_out, out_spec))
     if has_aux:

@@ -144,19 +144,53 @@ def _same_state(a, b):
     return a[0] is b[0] and a[1:] == b[1:]
 
 
+def _undraw(g, fingerprint):
+    """Put back the state ``fingerprint`` recorded: PyTorch raises the randomness error
+    before the random op draws, so the generator is left as it was."""
+    key, g._left, g._next, g._seed, g._next_double, g._next_float = fingerprint
+    g._key = key.copy()
+
+
+# per vmap level running: the ids of the slices its calls are given (what ember knows to be
+# batched there)
+_LEVELS: list = []
+
+_BATCH_NORM_ERROR = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which "
+    "will be updated in place, were not batched.\nIf you are using a module and do not need "
+    "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt "
+    "module and do not need eval mode, please see the functorch website for resources on how "
+    "to patch your module to work with vmap")
+
+
+def check_batch_norm_stats(running_mean, running_var):
+    """PyTorch's error for a training batch norm under vmap whose running statistics, updated
+    in place, are not themselves mapped (ember takes the input to be mapped)."""
+    if _LEVELS and running_mean is not None and \
+            not (id(running_mean) in _LEVELS[-1] and id(running_var) in _LEVELS[-1]):
+        raise RuntimeError(_BATCH_NORM_ERROR)
+
+
 def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs):
     gen = _generator()
     start = gen.get_state() if randomness == "same" else None
     results = []
-    for i in range(batch_size):
-        sliced = [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_in_dims)]
-        if start is not None and i:
-            gen.set_state(start)
-        before = _fingerprint(gen) if randomness == "error" else None
-        out = func(*tree_unflatten(sliced, args_spec), **kwargs)
-        if before is not None and not _same_state(before, _fingerprint(gen)):
-            raise RuntimeError(_RANDOM_ERROR)
-        results.append(out)
+    _LEVELS.append(set())
+    try:
+        for i in range(batch_size):
+            sliced = [a if d is None else a.select(d, i)
+                      for a, d in zip(flat_args, flat_in_dims)]
+            _LEVELS[-1] = {id(a) for a, d in zip(sliced, flat_in_dims) if d is not None}
+            if start is not None and i:
+                gen.set_state(start)
+            before = _fingerprint(gen) if randomness == "error" else None
+            out = func(*tree_unflatten(sliced, args_spec), **kwargs)
+            if before is not None and not _same_state(before, _fingerprint(gen)):
+                _undraw(gen, before)
+                raise RuntimeError(_RANDOM_ERROR)
+            results.append(out)
+    finally:
+        _LEVELS.pop()
     return results
 
 

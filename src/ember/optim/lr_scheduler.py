@@ -184,7 +184,9 @@ class LRScheduler:
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
 
-_LRScheduler = LRScheduler  # the old name
+class _LRScheduler(LRScheduler):
+    """The old name, kept as PyTorch keeps it: a subclass (so the built-in schedulers are
+    not instances of it, and its ``__name__`` is its own)."""
 
 
 class _LambdaState:

@@ -24,6 +24,13 @@ _NO_FLAG = ("torch.utils.checkpoint: the use_reentrant parameter should be passe
             "details on the differences between the two variants.")
 
 
+def noop_context_fn():
+    """The default ``context_fn``: two contexts that do nothing."""
+    import contextlib
+
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
 class CheckpointFunction(Function):
     """The node a reentrant checkpoint leaves (``grad_fn=<CheckpointFunctionBackward>``)."""
 
@@ -62,14 +69,27 @@ class CheckpointFunction(Function):
         return (None, None) + tuple(a.grad if isinstance(a, Tensor) else None for a in args)
 
 
-def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default",
+def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
+               determinism_check="default",
                debug=False, preserve_rng_state=True, **kwargs):
     """``function(*args, **kwargs)``, recomputed during backward instead of stored."""
     if use_reentrant is None:
         _warn(_NO_FLAG, UserWarning, stacklevel=2)
         use_reentrant = True
     if not use_reentrant:
-        return function(*args, **kwargs)
+        # (PyTorch's checks; the function then runs once, its results kept rather than
+        # recomputed: the same values and gradients)
+        if debug and context_fn is not noop_context_fn:
+            raise ValueError("debug=True is incompatible with non-default context_fn")
+        if determinism_check not in ("default", "none"):
+            raise ValueError("determinism_check should be one of ['default', 'none'], but got "
+                             f"{determinism_check}")
+        forward_context, _ = context_fn()
+        with forward_context:
+            return function(*args, **kwargs)
+    if context_fn is not noop_context_fn or debug is not False:
+        raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                         "use_reentrant=False.")
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     if not any(isinstance(a, Tensor) and a.requires_grad for a in args):

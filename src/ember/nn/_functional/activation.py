@@ -129,7 +129,8 @@ def _hardtanh(x, min_val, max_val, _name="HardtanhBackward0"):
     # the bounds as NumPy scalars of the computing dtype (hardtanh(int, 1.5, 2.5) clamps to 1, 2)
     lo = np.asarray(min_val).astype(np.float32 if dt in _LOWP else dt)[()]
     hi = np.asarray(max_val).astype(np.float32 if dt in _LOWP else dt)[()]
-    out = _fwd(x, lambda a, xp: xp.minimum(xp.maximum(a, lo), hi))
+    # (the bounds first: NumPy returns the second of equal values, so -0.0 stays, as PyTorch)
+    out = _fwd(x, lambda a, xp: xp.minimum(hi, xp.maximum(lo, a)))
     return make(out, (x,), _name, _hardtanh_rule, x, lo, hi)
 
 

@@ -54,9 +54,6 @@ def _check_sdpa(query, key, value, attn_mask, is_causal):
             raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
                                f"dtype, but got attn_mask.dtype: {_ctype(attn_mask)} and  "
                                f"query.dtype: {_ctype(query)} instead.")
-        if is_causal:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_legacy(query.dtype)}")
 
@@ -102,6 +99,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     _check_sdpa(query, key, value, attn_mask, is_causal)
     from ..attention import _check_viable
     _check_viable(query.device.type)
+    if is_causal and attn_mask is not None and not _MATH_ONLY[0] and not (
+            dropout_p == 0.0 and _flash_ok(query, key, value, attn_mask, enable_gqa,
+                                           query.dtype)):
+        # (PyTorch's CPU flash kernel applies both; its math kernel refuses the pair)
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
     if dropout_p > 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     out_dtype = query.dtype
@@ -133,7 +136,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         L, Sk = scores.shape[-2], scores.shape[-1]
         keep = creation.ones((L, Sk), dtype=D.bool, device=scores.device).tril()
         scores = scores.masked_fill(keep.logical_not(), _NEG_INF)
-    elif attn_mask is not None:
+    if attn_mask is not None:
         shape = S.broadcast_shapes(scores.shape, attn_mask.shape)
         if tuple(shape) != tuple(scores.shape):
             raise RuntimeError(f"output with shape {list(scores.shape)} doesn't match the "

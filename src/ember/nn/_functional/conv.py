@@ -24,7 +24,7 @@ written with :func:`convolution` itself instead (see :func:`_graph_grads`).
 from __future__ import annotations
 
 import math
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once
 
 import numpy as np
 
@@ -541,21 +541,11 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
     output_padding = _tuple(output_padding, nsp, "output_padding")
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
-    # NOTE: PyTorch checks the bias first; an input/weight mismatch is worded by the kernel
-    # the input's dtype leads to (oneDNN's for float32, the reference one otherwise)
-    # (a transposed convolution checks dtypes after the shapes, below)
+    # NOTE: PyTorch checks the bias first; an input/weight mismatch only after the shapes,
+    # worded by the kernel it picks (below)
     if not transposed and bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({_ctype(input)}) and bias type ({_ctype(bias)}) "
                            "should be the same")
-    if not transposed and input.dtype is not weight.dtype:
-        if input.dtype.name != "float32":
-            from ..._ops._core import _legacy
-
-            raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
-                               f"{_legacy(weight.dtype)}")
-        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
-                           f"({_type_name(weight)}) should be the same or input should be a "
-                           "MKLDNN tensor and weight is a dense tensor")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if not isinstance(padding, str) and any(p < 0 for p in padding):
@@ -601,7 +591,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                            "instead")
     _check_kernel(weight, nsp)
     if transposed:
-        _check_transposed_dtypes(input, weight, bias, nsp)
+        _check_transposed_dtypes(input, weight, bias, nsp, _onednn(
+            input, weight, stride, dilation, groups, output_padding, True))
         if any(op >= s and op >= d
                for op, s, d in zip(output_padding, stride, dilation, strict=True)):
             names = _axis_names(nsp)
@@ -619,7 +610,36 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                 f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                 f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater "
                 "than actual input size")
+        if input.dtype is not weight.dtype:  # (a padding string: checked once resolved)
+            if not _onednn(input, weight, stride, dilation, groups):
+                from ..._ops._core import _legacy
+
+                raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
+                                   f"{_legacy(weight.dtype)}")
+            raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                               f"({_type_name(weight)}) should be the same or input should be "
+                               "a MKLDNN tensor and weight is a dense tensor")
     return stride, padding, dilation, output_padding, int(groups)
+
+
+def _onednn(input, weight, stride, dilation, groups, output_padding=(), transposed=False):
+    """Whether PyTorch's ``use_mkldnn`` sends this (batched) convolution to oneDNN, whose
+    checks word a dtype mismatch "Input type (...) and weight type (...) should be the same
+    or input should be a MKLDNN tensor ..." (its reference kernels: "expected scalar type")."""
+    if transposed and any(o >= s for o, s in zip(output_padding, stride, strict=True)):
+        return False
+    if input.dtype.name != "float32":
+        return input.dtype.name == "bfloat16"  # (oneDNN's on AVX-512 processors)
+    from ..._ops import _mkl_gemm, _onednn_conv
+
+    shape, ks = list(input.shape), list(weight.shape[2:])
+    if len(ks) == 1:  # (a 1-d convolution runs as a 2-d one of height 1)
+        shape.insert(2, 1)
+        ks.insert(0, 1)
+    n, c, h, w = (shape + [1] * 4)[:4]
+    return _onednn_conv._uses_onednn(n, c, h, w, ks[-2], ks[-1], any(v != 1 for v in stride),
+                                     any(v != 1 for v in dilation), groups,
+                                     _mkl_gemm._threads(None))
 
 
 def _check_kernel(weight, nsp):
@@ -633,21 +653,25 @@ def _check_kernel(weight, nsp):
                            f"{ks[0]} kernel_width: {ks[1]}")
 
 
-def _check_transposed_dtypes(input, weight, bias, nsp):
+def _check_transposed_dtypes(input, weight, bias, nsp, onednn):
     """A transposed convolution's kernel takes floating types and int64, one dtype for input
-    and weight; the bias is added afterwards (with type promotion)."""
+    and weight; the bias is added afterwards (with type promotion), except in oneDNN's."""
     from ..._ops._core import _legacy
 
     if not input.dtype.is_floating_point and input.dtype.name != "int64":
         raise NotImplementedError(f'"slow_conv_transpose{max(nsp, 2)}d_out_cpu" not implemented '
                                   f"for '{_legacy(input.dtype)}'")
     if input.dtype is not weight.dtype:
-        if input.dtype.name == "bfloat16":
+        if onednn:
             raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
                                f"({_type_name(weight)}) should be the same or input should be a "
                                "MKLDNN tensor and weight is a dense tensor")
         raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
                            f"{_legacy(weight.dtype)}")
+    if onednn and bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({_type_name(input)}) and bias type ({_type_name(bias)}) "
+                           "should be the same or input should be a MKLDNN tensor and bias is a "
+                           "dense tensor")
     if nsp == 3 and bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
                            f"{_legacy(bias.dtype)}")
@@ -686,6 +710,7 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
                                                    dilation, groups, False)
     if padding == "valid":
         padding = (0,) * len(stride)
+        _check(name, x, weight, bias, stride, padding, dilation, groups, False)
     elif padding == "same":
         if any(s != 1 for s in stride):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
@@ -693,10 +718,9 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
         padding = tuple(t // 2 for t in total)
         if any(t % 2 for t in total):
             # NOTE: like PyTorch, an odd total pads one extra element on the right, as a
-            # separate pad op (so the graph shows ConstantPadNdBackward0), and warns.
-            _warn("Using padding='same' with even kernel lengths and odd dilation may "
-                  "require a zero-padded copy of the input be created", UserWarning,
-                  stacklevel=3)
+            # separate pad op (so the graph shows ConstantPadNdBackward0), and warns (once).
+            warn_once("conv_same_pad", "Using padding='same' with even kernel lengths and odd "
+                      "dilation may require a zero-padded copy of the input be created")
             from .spatial import pad
 
             extra = []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..._ops import linalg
+from ...amp import autocast_mode as _amp
 from ..._tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
@@ -16,6 +17,8 @@ def linear(input, weight, bias=None):
     if isinstance(weight, Tensor) and (input.dim() == 0 or weight.dim() == 0):
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
+    if _amp.ON:  # as PyTorch: linear is the autocast op, casting the weight itself (a leaf)
+        input, weight, bias = _amp.lower(input, weight, bias)
     if bias is not None:
         if input.dim() == 2:
             return linalg.addmm(bias, input, weight.t())
@@ -44,12 +47,73 @@ def bilinear(input1, input2, weight, bias=None):
             raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
                                f"{x.shape[-1]} but expected {weight.shape[k]}")
     # as PyTorch: the inputs as rows, one trilinear product, viewed back to the batch shape
-    from ..._ops._core import fused
-
     rows1 = input1.reshape(-1, input1.shape[-1])
     rows2 = input2.reshape(-1, input2.shape[-1])
-    out = fused("TrilinearBackward0",
-                lambda x1, w, x2: linalg.einsum("...i,kij,...j->...k", x1, w, x2),
-                rows1, weight, rows2)
+    out = _trilinear_op(rows1, weight, rows2, (1, 3), (0,), (1, 2), (2, 3))
     out = out.view(*input1.shape[:-1], weight.shape[0])
     return out + bias if bias is not None else out
+
+
+def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
+    """PyTorch's ``_trilinear`` step for step: the operands unsqueezed at their ``expand``
+    dims, then for each index of ``unroll_dim`` two pairwise sum-products (``bmm``s: i1 with
+    i2 over the summed dims i3 lacks, the result with i3 over the rest) added into a zero
+    output; the summed dims squeezed away at the end."""
+    from ..._ops import creation
+    from ..._ops.einsum import sumproduct_pair
+
+    total = i1.dim() + len(expand1)
+    e1, e2, e3, sd = (set(d % total for d in x) for x in (expand1, expand2, expand3, sumdim))
+    size, sum12, sum23, unroll = [], [], [], -1
+    for i in range(total):
+        s = 0
+        if i in e1:
+            i1 = i1.unsqueeze(i)
+        else:
+            s = i1.shape[i]
+        if i in e2:
+            i2 = i2.unsqueeze(i)
+        else:
+            s = i2.shape[i]
+        if i in e3:
+            i3 = i3.unsqueeze(i)
+            if i in sd and i != unroll_dim:
+                sum12.append(i)
+        else:
+            s = i3.shape[i]
+            if i in sd and i != unroll_dim:
+                sum23.append(i)
+        size.append(1 if i in sd else s)
+        if i == unroll_dim:
+            unroll = s
+    m1, m2, m3 = (0 if unroll_dim in e else 1 for e in (e1, e2, e3))
+    out = creation.zeros(size, dtype=i1.dtype, device=i1.device)
+    if i1.numel() and i2.numel() and i3.numel():
+        for k in range(unroll):
+            buf = sumproduct_pair(i1.narrow(unroll_dim, k * m1, 1),
+                                  i2.narrow(unroll_dim, k * m2, 1), sum12, True)
+            buf = sumproduct_pair(buf, i3.narrow(unroll_dim, k * m3, 1), sum23, True)
+            (out if unroll_dim in sd else out.narrow(unroll_dim, k, 1)).add_(buf)
+    for i in range(out.dim() - 1, -1, -1):
+        if i in sd:
+            out = out.squeeze(i)
+    return out
+
+
+def _trilinear_op(i1, i2, i3, expand1, expand2, expand3, sumdim):
+    """:func:`_trilinear` as one ``TrilinearBackward0`` node, whose gradients are PyTorch's
+    ``_trilinear_backward``: three more trilinear products with the dims' roles swapped."""
+    from ..._ops._core import make
+    from ...autograd.grad_mode import no_grad
+
+    with no_grad():
+        out = _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim)
+
+    def rule(ctx, g):
+        a, b, c = ctx.saved
+        need = ctx.needs_input_grad
+        # (each a node of its own again: a create_graph backward differentiates them alike)
+        return (_trilinear_op(g, b, c, sumdim, expand2, expand3, expand1) if need[0] else None,
+                _trilinear_op(a, g, c, expand1, sumdim, expand3, expand2) if need[1] else None,
+                _trilinear_op(a, b, g, expand1, expand2, sumdim, expand3) if need[2] else None)
+    return make(out._data, (i1, i2, i3), "TrilinearBackward0", rule, i1, i2, i3)

@@ -1237,6 +1237,8 @@ def _lse(*terms):
     for t in terms[1:]:
         m = xp.maximum(m, t)
     safe = xp.where(xp.isinf(m), 0, m)
+    if xp is np:  # (PyTorch's CPU kernels: std::exp and std::log)
+        return _log(sum(_exp(t - safe) for t in terms)) + safe
     s = sum(xp.exp(t - safe) for t in terms)
     return xp.log(s) + safe
 
@@ -1389,20 +1391,59 @@ def _ctc_forward(lp, labels, il, tl, blank, zero_infinity):
                   xp.where(tl > 0, end[xp.arange(N), xp.maximum(last - 1, 0)], ninf))
         ll = xp.where(il > 0, ll, xp.where(tl > 0, ninf, 0.0))
         nll = (-ll).astype(lp.dtype)
-        # the posterior of each (step, class): logsumexp of alpha + beta over its states
-        ab = (alpha + beta).astype(np.float64)
-        top = ab.max(axis=2, keepdims=True) if L else xp.zeros((T, N, 1))
-        top = xp.where(xp.isinf(top), 0, top)
-        onehot = (ext[:, :, None] == xp.arange(C)[None, None, :]).astype(np.float64)
-        occ = xp.matmul(xp.exp(ab - top).transpose(1, 0, 2), onehot).transpose(1, 0, 2)
-        lcab = xp.log(occ) + top
-        lp64 = lp.astype(np.float64)
-        grad = xp.exp(lp64) - xp.exp(lcab + nll.astype(np.float64)[None, :, None] - lp64)
+        grad = _ctc_grad(lp, ext, alpha, beta, nll, il, n_states)
         live = xp.arange(T)[:, None] < il[None, :]
         if zero_infinity:
             live = live & ~xp.isinf(nll)[None, :]
         grad = xp.where(live[:, :, None], grad, 0).astype(lp.dtype)
     return nll, grad
+
+
+def _ctc_grad(lp, ext, alpha, beta, nll, il, n_states):
+    """PyTorch's CPU CTC gradient for a unit upstream gradient, in ``lp``'s dtype and order:
+    each (step, class) collects ``log(alpha + beta)`` of its states, pairwise ("log+="),
+    over the states in descending order (the last step only its two final states), then
+    ``exp(lp) - exp(collected + nll - lp)``; the steps past a sample's length come out as
+    whatever this gives (the caller zeroes them)."""
+    xp = _xp(lp)
+    T, N, C = lp.shape
+    L = ext.shape[1]
+    ex, lg = (_exp, _log) if xp is np else (xp.exp, xp.log)
+    ninf = lp.dtype.type(-np.inf)
+    lab = alpha + beta  # (T, N, L)
+    lcab = xp.full((T, N, C), ninf, dtype=lp.dtype)
+    rows = xp.arange(N)
+    steps = xp.arange(T)[:, None]
+    before_last = steps < (il - 1)[None, :]  # (T, N): the recursion's steps
+    with quiet:
+        for s in range(L - 1, -1, -1):
+            cls = ext[:, s]
+            cur = lcab[:, rows, cls]
+            new = lab[:, :, s]
+            top = xp.maximum(cur, new)
+            both = lg(ex(cur - top) + ex(new - top)) + top
+            upd = xp.where(cur == ninf, new, both)
+            lcab[:, rows, cls] = xp.where(before_last & (s < n_states)[None, :], upd, cur)
+        # the last step: its two final states, assigned (a blank and a label: two classes)
+        last, t_end = n_states - 1, xp.maximum(il - 1, 0)
+        has = il > 0
+        for state, ok in ((last, has), (xp.maximum(last - 1, 0), has & (last > 0))):
+            r, t_, c_ = rows[ok], t_end[ok], ext[rows, state][ok]
+            lcab[t_, r, c_] = lab[t_, r, state[ok]]
+        return ex(lp) - ex(lcab + nll[None, :, None] - lp)
+
+
+def _exp(x):
+    """``std::exp`` in the array's float type (float32: correctly rounded, as PyTorch's
+    build calls it)."""
+    if x.dtype == np.float32:
+        return np.exp(x.astype(np.float64)).astype(np.float32)
+    return np.exp(x)
+
+
+def _log(x):
+    """``std::log`` in the array's float type (float32: the C library's ``logf``)."""
+    return _libm.logf(x) if x.dtype == np.float32 else np.log(x)
 
 
 def _ctc_rule(ctx, g):

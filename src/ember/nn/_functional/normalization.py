@@ -187,6 +187,9 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     tensor(True)
     """
     if training:
+        from ...func._vmap import check_batch_norm_stats
+
+        check_batch_norm_stats(running_mean, running_var)
         _verify_batch_size(input)
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be "

@@ -17,7 +17,7 @@ __all__ = ["embedding", "one_hot", "embedding_bag"]
 _LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 
 
-def _indices(input: Tensor, n: int, xp, arg="#1", fn="embedding"):
+def _indices(input: Tensor, n: int, xp, arg="#1", fn="embedding", check_range=True):
     if input.dtype not in (D.int64, D.int32):
         from .conv import _type_name
 
@@ -25,9 +25,21 @@ def _indices(input: Tensor, n: int, xp, arg="#1", fn="embedding"):
                            f"following scalar types: Long, Int; but got {_type_name(input)} "
                            f"instead (while checking arguments for {fn})")
     idx = xp.asarray(input._data).reshape(-1).astype(np.int64, copy=False)
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+    if check_range and idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
         raise IndexError("index out of range in self")
     return idx
+
+
+def _renorm_check(input: Tensor, weight: Tensor, xp) -> None:
+    """``embedding_renorm_``'s index checks: it selects each distinct row, in ascending order,
+    as ``weight[i]``, so a negative index within range wraps and the first out-of-range one
+    fails as ``select()`` does."""
+    n = weight.shape[0]
+    idx = _indices(input, n, xp, "#2", "embedding_renorm_", check_range=False)
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"select(): index {int(bad.min())} out of range for tensor of size "
+                         f"[{', '.join(map(str, weight.shape))}] at dimension 0")
 
 
 def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
@@ -106,7 +118,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
             raise TypeError(f"embedding(): argument '{nm}' (position {pos}) must be Tensor, not "
                             f"{type(t).__name__}")
     if max_norm is not None:  # (the renormalisation checks the indices first)
-        _indices(input, weight.shape[0], xp_of(weight), "#2", "embedding_renorm_")
+        _renorm_check(input, weight, xp_of(weight))
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     same_device(weight, input)
@@ -337,7 +349,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     same_device(weight, input, offsets, psw)
     if starts is None:
         starts = xp.asarray(offsets._data).astype(np.int64, copy=False)
-    bags = _bag_bounds(starts, idx.shape[0], include_last_offset)
+    # (PyTorch's message prints offsets[0] as a tensor, in the type both index tensors share)
+    kind = "Int" if offsets is not None and offsets.dtype is D.int32 and \
+        input.dtype is D.int32 else "Long"
+    bags = _bag_bounds(starts, idx.shape[0], include_last_offset, kind)
     pad = _bag_padding_idx(padding_idx, n)
     bad = (idx < 0) | (idx >= n)
     if bool(bad.any()):
@@ -359,7 +374,7 @@ def _bag_padding_idx(padding_idx, n):
     return padding_idx + n if padding_idx < 0 else padding_idx
 
 
-def _bag_bounds(starts, m, include_last_offset):
+def _bag_bounds(starts, m, include_last_offset, kind="Long"):
     """The bag of each index and each bag's [start, end), from PyTorch's ``offsets``."""
     xp = xp_of_array(starts)
     if include_last_offset:
@@ -373,7 +388,7 @@ def _bag_bounds(starts, m, include_last_offset):
         if int(starts[0]) != 0:
             raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the "
                                "mini-batch has to start from position 0. However, got "
-                               f"{int(starts[0])}")
+                               f"{int(starts[0])}\n[ torch.{kind}Tensor{{}} ]")
         last = int(ends[-1]) if include_last_offset else int(starts[-1])
         if last > m:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {m} but "

@@ -106,6 +106,30 @@ class _MatrixMap:
         return self._mul(xp, g, self.m.T, self.axis)
 
 
+class _CubicTapMap(_MatrixMap):
+    """Bicubic resizing along ``axis`` as PyTorch's CPU kernel computes float32 outputs:
+    each output reads its four taps (border taps clamped, so a pixel may be read twice) and
+    sums ``t0 * w0 + t1 * w1 + t2 * w2 + t3 * w3`` as its compiler contracts it:
+    ``fma(t3, w3, fma(t2, w2, fma(t0, w0, t1 * w1)))``.  Elsewhere (and for the adjoint)
+    the dense matrix ``m``."""
+
+    __slots__ = ("idx", "w")
+
+    def __init__(self, axis, m, idx, w):
+        super().__init__(axis, m)
+        self.idx, self.w = idx, w
+
+    def apply(self, xp, a):
+        if xp is not np or a.dtype != np.float32:
+            return super().apply(xp, a)
+        shape = (-1,) + (1,) * (a.ndim - 1 - self.axis)
+        t = [np.take(a, i, axis=self.axis) for i in self.idx]
+        w = [np.asarray(v, np.float32).reshape(shape) for v in self.w]
+        acc = _fma(t[0], w[0], t[1] * w[1])
+        acc = _fma(t[2], w[2], acc)
+        return _fma(t[3], w[3], acc).astype(np.float32)
+
+
 def _run_maps(xp, a, maps, adjoint=False):
     """Apply each map (or, adjoint, each map's adjoint in reverse order) to array ``a``;
     half-precision data is computed in float32, as PyTorch's kernels do."""
@@ -386,6 +410,16 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, ct):
     Output ``j`` reads the four inputs around its source position ``src``, at offsets
     -1, 0, 1, 2 from ``floor(src)``; taps past a border are clamped onto the edge pixel.
     """
+    idx, taps = _cubic_taps(n_in, n_out, scale, align_corners, ct)
+    weights = np.zeros((n_out, n_in), dtype=ct)
+    rows = np.arange(n_out)
+    for i, w in zip(idx, taps, strict=True):
+        np.add.at(weights, (rows, i), w)
+    return weights
+
+
+def _cubic_taps(n_in, n_out, scale, align_corners, ct):
+    """The four input indices (clamped) and weights of each output of bicubic resizing."""
     a = ct.type(-0.75)
     one = ct.type(1)
     s = _scale(ct, n_in, n_out, scale, align_corners)
@@ -400,11 +434,7 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, ct):
     rest = one - t
     taps = (_cubic_far(t + one, a, False), _cubic_near(t, a, False),
             _cubic_near(rest, a, False), _cubic_far(rest + one, a, False))
-    weights = np.zeros((n_out, n_in), dtype=ct)
-    rows = np.arange(n_out)
-    for k, w in enumerate(taps):
-        np.add.at(weights, (rows, np.clip(x0 - 1 + k, 0, n_in - 1)), w)
-    return weights
+    return [np.clip(x0 - 1 + k, 0, n_in - 1) for k in range(4)], taps
 
 
 def _aa_filter(mode, ct):
@@ -477,6 +507,31 @@ def _is_integer(v) -> bool:
     return isinstance(v, int) or (isinstance(v, Tensor) and not v.dtype.is_floating_point)
 
 
+def _refuse_float_size(mode, nsp):
+    """PyTorch's argument parser's error for a float ``size`` (as a list of ``nsp`` floats),
+    where ``mode`` has a kernel for ``nsp`` dims (elsewhere the dims are refused later)."""
+    if mode not in ("nearest", "nearest-exact", "area") and \
+            {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode) != nsp:
+        return
+    if mode == "area":
+        raise TypeError(f"adaptive_avg_pool{nsp}d(): argument 'output_size' (position 2) must be "
+                        "tuple of ints, but found element of type float at pos 0")
+    kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(
+        mode, f"upsample_{mode}")
+    flag, ac = ("", "") if mode in ("nearest", "nearest-exact") else \
+        ("bool, ", "bool align_corners, ")
+    scales = ", ".join(f"float {n} = None" for n in (["scales"] if nsp == 1 else
+                                                      ["scales_d", "scales_h", "scales_w"][-nsp:]))
+    raise TypeError(f"{kind}{nsp}d() received an invalid combination of arguments - got (Tensor, "
+                    f"list, {flag}NoneType), but expected one of:\n"
+                    f" * (Tensor input, tuple of ints output_size, {ac}tuple of floats "
+                    "scale_factors)\n"
+                    "      didn't match because some of the arguments have invalid types: "
+                    f"(Tensor, !list of [{', '.join(['float'] * nsp)}]!, {flag}!NoneType!)\n"
+                    f" * (Tensor input, tuple of ints output_size, {ac}{scales}, *, Tensor out "
+                    "= None)\n")
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners=None, recompute_scale_factor=None, antialias: bool = False):
     """Resizes the spatial dims of ``(N, C, *S)`` input.
@@ -522,13 +577,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                 f"{[type(s) for s in size]}")
             out = [int(s) for s in size]
         else:
-            if not _is_integer(size):  # PyTorch's kernel refuses it (its message, shortened)
-                kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
-                        "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
-                bool_arg = "" if mode in ("nearest", "nearest-exact", "area") else "bool, "
-                raise TypeError(f"{kind}{nsp}d() received an invalid combination of arguments "
-                                f"- got (Tensor, list, {bool_arg}NoneType), but expected "
-                                "integer output sizes")
+            if not _is_integer(size):  # PyTorch's kernel refuses it
+                _refuse_float_size(mode, nsp)
             out = [int(size)] * nsp
         scales = [None] * nsp
     elif scale_factor is not None:
@@ -662,6 +712,9 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
     for d in (1, 0):  # W first, then H, as PyTorch
         m = resize_matrix(sp[d], out[d], mode, antialias, align_corners, scales[d], ct)
         axis_map = _MatrixMap(2 + d, xp.asarray(m))
+        if not antialias:  # (bicubic: its forward reads the taps one by one)
+            axis_map = _CubicTapMap(2 + d, xp.asarray(m), *_cubic_taps(
+                sp[d], out[d], scales[d], align_corners, ct))
         grad_maps.append(axis_map)
         # NOTE: PyTorch's antialiased forward kernel skips an axis whose size stays the
         # same, even where a scale_factor would move the samples; its backward kernel

@@ -44,13 +44,15 @@ class _ConvNd(Module):
         n = self._nsp
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
+                # PyTorch formats a set literal, so the order follows the string hash seed.
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 "{'same', 'valid'}")
+                                 f"{ {'same', 'valid'} }")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in _MODES:
-            raise ValueError("padding_mode must be one of {'zeros', 'reflect', 'replicate', "
-                             f"'circular'}}, but got padding_mode='{padding_mode}'")
+            modes = {'zeros', 'reflect', 'replicate', 'circular'}
+            raise ValueError(f"padding_mode must be one of {modes}, but got "
+                             f"padding_mode='{padding_mode}'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size

@@ -607,69 +607,36 @@ class Module:
         The modules are visited as PyTorch visits them: each sees only its own prefix's
         entries, its load pre-hooks run first and its post-hooks after its children.  Every
         key and shape is checked before anything is copied, so a failed load changes
-        nothing, except where load post-hooks exist: they may forgive missing or unexpected
-        keys, so then each module is filled as it is visited and the errors come at the end,
-        as in PyTorch.
+        nothing, except where load post-hooks exist (they may forgive missing or unexpected
+        keys) or a module overrides ``_load_from_state_dict``: then each module is filled as
+        it is visited and the errors come at the end, as in PyTorch.
         """
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)  # upgrades and hooks must not touch the caller's
         missing, unexpected, errors = [], [], []
-        fills = []  # (module, name, tensor, is_param, value); name None: extra state
-        eager = any(m._load_state_dict_post_hooks for m in self.modules())
+        # (fills of one module: [(module, name, tensor, is_param, value)], name None: extra
+        # state; whether they are assigned)
+        fills = []
+        eager = any(m._load_state_dict_post_hooks or type(m)._load_from_state_dict is not
+                    Module._load_from_state_dict for m in self.modules())
 
         def visit(mod, local, prefix):
+            # NOTE: as in PyTorch, ``assign=True`` is written into the caller's metadata
+            # itself, so a later load of the same state dict assigns too.
             meta = {} if metadata is None else metadata.get(prefix[:-1], {})
-            errors.extend(mod._upgrade_state_dict(local, prefix, meta.get("version")) or ())
-            for hid, hook in mod._load_state_dict_pre_hooks.items():
-                args = (local, prefix, meta, True, missing, unexpected, errors)
-                if hid in mod._load_pre_hooks_with_module:
-                    hook(mod, *args)
+            if assign:
+                meta["assign_to_params_buffers"] = True
+            if type(mod)._load_from_state_dict is not Module._load_from_state_dict:
+                # (overridden, as some models do to rename or adapt entries: it copies)
+                mod._load_from_state_dict(local, prefix, meta, True, missing, unexpected, errors)
+            else:
+                got = mod._load_own(local, prefix, meta, True, missing, unexpected, errors)
+                if eager:
+                    _fill(got, meta.get("assign_to_params_buffers", False))
                 else:
-                    hook(*args)
-            start = len(fills)
-            own = mod._loadable()
-            for name, (t, is_param) in own.items():
-                key = prefix + name
-                if key not in local:
-                    missing.append(key)
-                    continue
-                v = local[key]
-                if not isinstance(v, Tensor):
-                    errors.append(f'While copying the parameter named "{key}", expected '
-                                  "torch.Tensor or Tensor-like object from checkpoint but "
-                                  f"received {type(v)}")
-                    continue
-                if not is_lazy(t) and t.dim() == 0 and v.dim() == 1 and v.shape[0] == 1:
-                    v = v[0]  # (a one-element vector loads into a scalar, as in old PyTorch)
-                if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (lazy takes any)
-                    errors.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{v.shape} from checkpoint, the shape in current model is "
-                                  f"{t.shape}.")
-                    continue
-                if not assign and t.is_meta and not v.is_meta:  # (a no-op copy: PyTorch warns)
-                    from ..._warnings import warn
-
-                    warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
-                         "meta parameter in the current model, which is a no-op. (Did you mean to "
-                         "pass `assign=True` to assign items in the state dictionary to their "
-                         "corresponding key in the module instead of copying them in place?)",
-                         UserWarning, stacklevel=3)
-                fills.append((mod, name, t, is_param, v))
-            extra = prefix + _EXTRA_STATE
-            if type(mod).set_extra_state is not Module.set_extra_state:
-                if extra in local:
-                    fills.append((mod, None, None, False, local[extra]))
-                else:
-                    missing.append(extra)
-            for key in local:
-                if key.startswith(prefix) and key != extra:
-                    head, dot, _ = key[len(prefix):].partition(".")
-                    if (head not in mod._modules) if dot else (head not in own):
-                        unexpected.append(key)
-            if eager:
-                _fill(fills[start:], assign)
+                    fills.append((got, meta.get("assign_to_params_buffers", False)))
             for name, child in mod._modules.items():
                 if child is not None:
                     sub = prefix + name + "."
@@ -684,8 +651,72 @@ class Module:
         visit(self, state_dict, "")
         self._check_loaded(errors, strict, missing, unexpected)
         if not eager:
-            _fill(fills, assign)
+            for got, assigned in fills:
+                _fill(got, assigned)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """PyTorch's step of ``load_state_dict`` for this module alone (not its children):
+        its load pre-hooks, then its own parameters, buffers and extra state copied from
+        ``state_dict``'s ``prefix`` entries; problems go to the three lists."""
+        _fill(self._load_own(state_dict, prefix, local_metadata, strict, missing_keys,
+                             unexpected_keys, error_msgs),
+              local_metadata.get("assign_to_params_buffers", False))
+
+    def _load_own(self, local, prefix, meta, strict, missing, unexpected, errors):
+        """The checks of :meth:`_load_from_state_dict`: what it would fill, as
+        ``(module, name, tensor, is_param, value)`` (name None: extra state)."""
+        mod, fills = self, []
+        assign = meta.get("assign_to_params_buffers", False)
+        errors.extend(mod._upgrade_state_dict(local, prefix, meta.get("version")) or ())
+        for hid, hook in mod._load_state_dict_pre_hooks.items():
+            args = (local, prefix, meta, strict, missing, unexpected, errors)
+            if hid in mod._load_pre_hooks_with_module:
+                hook(mod, *args)
+            else:
+                hook(*args)
+        own = mod._loadable()
+        for name, (t, is_param) in own.items():
+            key = prefix + name
+            if key not in local:
+                if strict:
+                    missing.append(key)
+                continue
+            v = local[key]
+            if not isinstance(v, Tensor):
+                errors.append(f'While copying the parameter named "{key}", expected '
+                              "torch.Tensor or Tensor-like object from checkpoint but "
+                              f"received {type(v)}")
+                continue
+            if not is_lazy(t) and t.dim() == 0 and v.dim() == 1 and v.shape[0] == 1:
+                v = v[0]  # (a one-element vector loads into a scalar, as in old PyTorch)
+            if not is_lazy(t) and tuple(v.shape) != tuple(t.shape):  # (lazy takes any)
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{v.shape} from checkpoint, the shape in current model is "
+                              f"{t.shape}.")
+                continue
+            if not assign and t.is_meta and not v.is_meta:  # (a no-op copy: PyTorch warns)
+                from ..._warnings import warn
+
+                warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                     "meta parameter in the current model, which is a no-op. (Did you mean to "
+                     "pass `assign=True` to assign items in the state dictionary to their "
+                     "corresponding key in the module instead of copying them in place?)",
+                     UserWarning, stacklevel=3)
+            fills.append((mod, name, t, is_param, v))
+        extra = prefix + _EXTRA_STATE
+        if type(mod).set_extra_state is not Module.set_extra_state:
+            if extra in local:
+                fills.append((mod, None, None, False, local[extra]))
+            elif strict:
+                missing.append(extra)
+        for key in local if strict else ():
+            if key.startswith(prefix) and key != extra:
+                head, dot, _ = key[len(prefix):].partition(".")
+                if (head not in mod._modules) if dot else (head not in own):
+                    unexpected.append(key)
+        return fills
 
     def _loadable(self):
         """name -> (tensor, is_param): what a state dict fills in this module itself."""

@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn as _warn, warn_once
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -74,11 +74,17 @@ def _lstm_step(xw, state, w_hh, b_hh, w_hr):
 
 def _gru_step(xw, state, w_hh, b_hh, w_hr):
     h = state[0]
-    x_r, x_z, x_n = xw.chunk(3, 1)
-    h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, 1)
-    r = (x_r + h_r).sigmoid()
-    z = (x_z + h_z).sigmoid()
-    n = (x_n + r * h_n).tanh()  # NOTE: PyTorch's form, r scales (W_hn h + b_hn), bias included
+    size = h.size(1)
+    hg = linear(h, w_hh, b_hh)
+    # NOTE: PyTorch adds the reset and update gates' input parts in place into chunks of the
+    # hidden product and applies ``sigmoid_`` there: rows of H values inside wider rows, the
+    # last H % 32 of each row through its kernel's scalar code; views of the sum keep that
+    # layout (a contiguous (B, H) result would put the scalar tail at the end only)
+    rz = hg.narrow(1, 0, 2 * size) + xw.narrow(1, 0, 2 * size)
+    r = rz.narrow(1, 0, size).sigmoid()
+    z = rz.narrow(1, size, size).sigmoid()
+    # (PyTorch's form: r scales (W_hn h + b_hn), bias included)
+    n = (xw.narrow(1, 2 * size, size) + r * hg.narrow(1, 2 * size, size)).tanh()
     return ((h - n) * z + n,)
 
 
@@ -420,6 +426,12 @@ class RNNBase(Module):
         steps, batch = input.size(0), input.size(1)
         if steps == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if self.mode == "LSTM" and self.proj_size > 0:
+            from ... import backends
+            if (input.device.type == "cpu" and input.dtype == dtypes.float32
+                    and input.numel() and backends.mkldnn.enabled):
+                warn_once("lstm_proj_onednn", "LSTM with projections is not supported with "
+                          "oneDNN. Using default implementation.")
         exact = None
         route = _onednn_route(self, input, hx)
         grad = route and needs_grad([input, *hx, *_weights(self)])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from ember._warnings import warn as _warn
+from ember._warnings import warn as _warn, warn_once
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -558,6 +558,12 @@ class TransformerEncoder(Module):
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
         output = src
         if padded is not None:
+            # (PyTorch builds a strided nested tensor here, which warns once per process)
+            warn_once("nested_prototype", "The PyTorch API of nested tensors is in prototype "
+                      "stage and will change in the near future. We recommend specifying "
+                      "layout=torch.jagged when constructing a nested tensor, as this layout "
+                      "receives active development, has better operator coverage, and works "
+                      "with torch.compile.")
             # the nested path drops padded keys outright, also where a float mask has a
             # finite nonzero entry there
             src_key_padding_mask = creation.zeros_like(src_key_padding_mask).masked_fill_(

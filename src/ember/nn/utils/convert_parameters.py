@@ -5,7 +5,10 @@ from ..._ops import shape
 
 
 def parameters_to_vector(parameters):
-    vec = [p.view(-1) for p in parameters]
+    vec = []
+    for p in parameters:
+        p.device  # noqa: B018 (as PyTorch's device check, first)
+        vec.append(p.view(-1))
     return shape.cat(vec)
 
 
@@ -16,6 +19,7 @@ def vector_to_parameters(vec, parameters):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     pointer = 0
     for p in parameters:
+        p.device  # noqa: B018 (as PyTorch's device check, first)
         n = p.numel()
         p.data = vec[pointer:pointer + n].view_as(p).data
         pointer += n

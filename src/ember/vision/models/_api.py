@@ -44,13 +44,8 @@ class WeightsEnum(Enum):
         if obj is None or isinstance(obj, cls):
             return obj
         if type(obj) is str:
-            name = obj.replace(cls.__name__ + ".", "")
-            try:
-                return cls[name]
-            except KeyError:
-                # (torchvision's KeyError, with the names that do exist)
-                raise KeyError(f"Failed to find Weights {obj} in {cls.__name__}. Try one of "
-                                 f"{', '.join(cls.__members__)}") from None
+            # (an unknown name: the enum's own KeyError, as in torchvision)
+            return cls[obj.replace(cls.__name__ + ".", "")]
         raise TypeError(f"Invalid Weight class provided; expected {cls.__name__} but received "
                         f"{type(obj).__name__}.")
 

@@ -245,3 +245,28 @@ def conv_exact(torch):
     return pytest.mark.skipif(
         not (_onednn_conv.emulated() and torch.backends.mkldnn.is_available()),
         reason="PyTorch's conv2d order is reproduced only on the measured processor")
+
+
+def outcome(lib, fn):
+    """What ``fn(lib)`` gives: ``("ok", repr(result))`` or the exception's type name and
+    message, with the warnings it raised (category, message without PyTorch's "Triggered
+    internally at" suffix)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = ("ok", repr(fn(lib)))
+        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+            res = (type(e).__name__, str(e))
+    return res, [(w.category.__name__, str(w.message).split(" (Triggered internally")[0])
+                 for w in caught]
+
+
+def same(fn, warns=True):
+    """``fn(ember)`` and ``fn(torch)`` print, raise and warn alike (``warns=False``: the
+    warnings are not compared, where PyTorch's first use of a module warns from its imports)."""
+    want, got = outcome(torch, fn), outcome(ember, fn)
+    if not warns:
+        want, got = want[0], got[0]
+    assert got == want

@@ -1,5 +1,9 @@
-"""PyTorch's float32 ``sqrt`` and ``exp`` on the CPU, reproduced bit for bit in NumPy where we
-know how (for exp see the note above :func:`exp`; the processor check is the same).
+"""PyTorch's float32 ``sqrt``, ``exp``, ``log``, ``log2``, ``sin``, ``cos``, ``tan``, ``atan``,
+``asin`` and ``acos`` on the CPU, reproduced bit for bit in NumPy where we know how (for the
+others see the notes above :func:`exp`, :func:`log`, :func:`log2`, :func:`sin`, :func:`tan`,
+:func:`atan`, :func:`asin`; the processor check is the same).  Where MKL's kernels read
+tables of MKL's own data (log2 of subnormals, tan beyond 10000, log10, erf, erfc), ember does
+not copy them: those values are rounded from float64, within an ulp.
 
 PyTorch builds with MKL take ``sqrt`` of float32 tensors from MKL's vector math library
 (``vsSqrt``), for every size, layout, 0-d tensor, ``out=`` and in-place call, and for
@@ -70,8 +74,9 @@ _MEASURED = {("AuthenticAMD", 25, 17)}
 
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
-    """Whether :func:`sqrt` and :func:`exp` reproduce PyTorch's bits on this machine (else
-    they are NumPy's, correctly rounded or rounded from float64)."""
+    """Whether :func:`sqrt`, :func:`exp`, the logs and the trigonometry here reproduce
+    PyTorch's bits on this machine (else they are NumPy's, correctly rounded or rounded from
+    float64)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     return x86 and _cpuinfo.model_id() in _MEASURED
 
@@ -194,6 +199,20 @@ def sqrt(x, out=None):
     return out
 
 
+def _on_float32(x, ref, kernel):
+    """PyTorch's float32 rounding of ``ref`` (a NumPy function) on array ``x``: ``kernel(flat,
+    out)`` on a contiguous copy where :func:`emulated`, else ``ref`` in float64 rounded once
+    (within an ulp); other dtypes: ``ref`` itself."""
+    x = np.asarray(x)
+    if x.dtype != _F32:
+        return ref(x)
+    if not emulated() or x.size == 0:
+        with np.errstate(all="ignore"):
+            return ref(x, dtype=np.float64).astype(_F32)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return kernel(flat, np.empty(flat.size, _F32)).reshape(x.shape)
+
+
 # -- exp -----------------------------------------------------------------------------------
 # NOTE: PyTorch's float32 ``exp`` on the CPU is MKL's ``vmsExp`` in its high-accuracy mode
 # for every size and layout (small, strided and 0-d tensors too: the iterator hands MKL
@@ -302,11 +321,721 @@ def exp(x):
     """``torch.exp`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
     :func:`emulated` (else NumPy's float64 ``exp`` rounded once: within an ulp, equal on
     about 99% of values)."""
-    x = np.asarray(x)
-    if x.dtype != _F32:
-        return np.exp(x)
-    if not emulated() or x.size == 0:
+    return _on_float32(x, np.exp, _exp_ex)
+
+
+# -- log -----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``log`` on the CPU is MKL's ``vmsLn`` (high accuracy), for every size
+# and layout as for exp.  On the measured processor MKL runs its generic SSE2 kernel (gdb:
+# ``mkl_vml_kernel_sLn_EXHAynn``), plain IEEE float32 with no fused multiply-add and no table,
+# the same per element in its 32-wide loop and its tail.  With b the bits of x:
+#
+#     t = b - 0x3f2aaaab (mod 2**32);  k = t >> 23 (arithmetic shift)
+#     f = (float32 with bits (t & 0x7fffff) + 0x3f2aaaab) - 1    # x = 2**k (1 + f), 1 + f
+#     p = ((..(f * C[0] + C[1]) * f + C[2]) ..) * f + C[8]        # in [2/3, 4/3)
+#     p = (p * f) * f + f
+#     log(x) = k * HI + (k * LO + p)          # HI + LO ~ ln 2, HI with 16 leading bits
+#
+# with the nine coefficients of _LOG_POLY (C[8] = -0.5).  Only positive normal finite x take
+# that path; zeros (-inf), subnormals, negatives (the positive quiet NaN 0x7fc00000),
+# infinities and NaNs (quieted, payload and sign kept) go to a scalar routine that works in
+# float64 and is correctly rounded to float32 on them.  This reproduced ``torch.log`` on
+# every one of the 2**32 float32 bit patterns.
+def _f32_bits(*bits):
+    return tuple(np.uint32(u).view(_F32) for u in bits)
+
+
+_LOG_POLY = _f32_bits(0xBE0402C8, 0x3E0F335D, 0xBDF9889E, 0x3E0F6B8C, 0xBE2ACEE6, 0x3E4CE814,
+                      0xBE7FFF78, 0x3EAAAA83, 0xBF000000)
+_LOG_HI, _LOG_LO = _f32_bits(0x3F317200, 0x35BFBE8E)
+_ONE = _F32(1)
+
+
+def _log_ex(x, out):
+    """MKL's generic float32 ``vsLn`` (high accuracy) on contiguous 1-d float32 arrays."""
+    n = x.size
+    m = min(n, _BLOCK)
+    ut, uk = (np.empty(m, np.uint32) for _ in range(2))
+    fk, ff, fp, fq = (np.empty(m, _F32) for _ in range(4))
+    rare = np.empty(m, np.bool_)
+    c0, c1, *cs = _LOG_POLY
+    with np.errstate(all="ignore"):
+        for start in range(0, n, m):
+            stop = min(n, start + m)
+            xb, o = x[start:stop], out[start:stop]
+            b = xb.view(np.uint32)
+            w = stop - start
+            t, e, k, f, p, q, bad = ut[:w], uk[:w], fk[:w], ff[:w], fp[:w], fq[:w], rare[:w]
+            np.subtract(b, np.uint32(0x3F2AAAAB), out=t)
+            ki = e.view(np.int32)
+            np.right_shift(t.view(np.int32), np.int32(23), out=ki)
+            np.copyto(k, ki, casting="unsafe")          # k, exact
+            np.bitwise_and(t, np.uint32(0x7FFFFF), out=t)
+            np.add(t, np.uint32(0x3F2AAAAB), out=t)
+            np.subtract(t.view(_F32), _ONE, out=f)      # f
+            np.multiply(f, c0, out=p)
+            np.add(p, c1, out=p)
+            for c in cs:
+                np.multiply(p, f, out=p)
+                np.add(p, c, out=p)
+            np.multiply(p, f, out=p)
+            np.multiply(p, f, out=p)
+            np.add(p, f, out=p)                         # p
+            np.multiply(k, _LOG_LO, out=q)
+            np.add(q, p, out=p)
+            np.multiply(k, _LOG_HI, out=q)
+            np.add(q, p, out=o)
+            # the scalar path: all but positive normal finite x
+            np.subtract(b, np.uint32(0x00800000), out=e)
+            np.greater(e, np.uint32(0x7F7FFFFF - 0x00800000), out=bad)
+            if bad.any():
+                o[bad] = _log_rare(xb[bad])
+    return out
+
+
+def _log_rare(x, fn=np.log):
+    """The scalar routine of log and log2 (``fn``): correctly rounded from float64 (log2's on
+    subnormals takes a table of MKL's own, not reproduced: within an ulp there); zeros give
+    -inf, negatives the quiet NaN 0x7fc00000, NaNs come back quieted with their payload and
+    sign."""
+    with np.errstate(all="ignore"):
+        res = fn(x.astype(np.float64)).astype(_F32)
+    neg = x < 0
+    if neg.any():
+        res[neg] = np.uint32(0x7FC00000).view(_F32)
+    nan = np.isnan(x)
+    if nan.any():
+        res[nan] = (x[nan].view(np.uint32) | np.uint32(0x00400000)).view(_F32)
+    return res
+
+
+def log(x):
+    """``torch.log`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``log`` rounded once: within an ulp)."""
+    return _on_float32(x, np.log, _log_ex)
+
+
+# -- log2 ----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``log2`` on the CPU is MKL's ``vmsLog2`` (high accuracy); on the
+# measured processor its generic SSE2 kernel (gdb: ``mkl_vml_kernel_sLog2_EXHAynn``), plain
+# IEEE float32 with no fused multiply-add, the same in its wide loop and its tail.  With b
+# the bits of x, m = the float32 with bits (b & 0x7fffff) | 0x3c000000 (x's fraction, in
+# [2**-7, 2**-6)) and mh the same with the low 8 fraction bits cleared:
+#
+#     y = rcpps(m) * 1.4375, rounded to an integer (92 to 184) by adding and taking off
+#         1.5 * 2**23; it depends only on the top 12 fraction bits (_LOG2_STEPS)
+#     r = (mh * y - 1.4375) + (m - mh) * y
+#     t = H[y] + float(b >> 23)                         # the biased exponent
+#     q = ((r * P[0] + P[1]) * r + P[2]) * r
+#     s = t + r;   log2(x) = ((((t - s) + r) + L[y]) + q) + s
+#
+# where H[y] + L[y] = -120 - log2(y / 1.4375), H rounded to a multiple of 2**-14 and L the
+# float32 nearest to the rest.  ``rcpps`` is a table in the processor; measured here with
+# ``_mm_rcp_ps`` on all 2**23 fractions, the rounded y falls by one at each index of
+# _LOG2_STEPS (index: the top 12 fraction bits) from 184.  Positive normal finite x take
+# that path, the rest a scalar routine: zeros give -inf, negatives the quiet NaN 0x7fc00000,
+# +inf itself, NaNs come back quieted; subnormals are scaled by 2**27 and go through a
+# float32 algorithm of their own with a 65-row table of MKL's, not reproduced here (so they
+# are rounded from float64: within an ulp).  The rest reproduced ``torch.log2`` on every
+# float32 bit pattern.
+_LOG2_STEPS = (
+    12, 33, 56, 80, 103, 126, 150, 174, 199, 223, 248, 272, 299, 325, 351, 377, 403, 431, 458,
+    486, 513, 543, 571, 600, 629, 659, 689, 720, 751, 783, 814, 847, 879, 912, 946, 979, 1014,
+    1049, 1085, 1120, 1157, 1193, 1230, 1269, 1308, 1346, 1386, 1426, 1467, 1507, 1550, 1592,
+    1636, 1679, 1724, 1769, 1816, 1861, 1909, 1959, 2007, 2057, 2107, 2159, 2210, 2264, 2318,
+    2374, 2429, 2486, 2543, 2604, 2663, 2725, 2786, 2851, 2915, 2980, 3047, 3117, 3187, 3256,
+    3330, 3404, 3479, 3555, 3634, 3714, 3796, 3879, 3965, 4052)
+_LOG2_POLY = _f32_bits(0x3E25C86A, 0xBEB2BB8C, 0x3B6CD7E0)
+_LOG2_Y = _F32(1.4375)
+
+
+@functools.lru_cache(maxsize=None)
+def _log2_tables():
+    """(Y, H, L) by the top 12 fraction bits: the rounded ``rcpps`` estimate y, H[y], L[y]."""
+    import decimal
+
+    y = 184 - np.searchsorted(np.array(_LOG2_STEPS), np.arange(4096), side="right")
+    ctx = decimal.Context(prec=60)
+    ln2, c = ctx.ln(decimal.Decimal(2)), decimal.Decimal("1.4375")
+    hi, lo = {}, {}
+    for v in range(92, 185):
+        exact = -120 - ctx.divide(ctx.ln(ctx.divide(decimal.Decimal(v), c)), ln2)
+        h = ctx.divide((exact * 16384).to_integral_value(decimal.ROUND_HALF_EVEN), 16384)
+        hi[v], lo[v] = _F32(float(h)), _F32(float(exact - h))
+    return (y.astype(_F32), np.array([hi[v] for v in y], _F32),
+            np.array([lo[v] for v in y], _F32))
+
+
+def _log2_ex(x, out):
+    """MKL's generic float32 ``vsLog2`` (high accuracy) on contiguous 1-d float32 arrays."""
+    n = x.size
+    m = min(n, _BLOCK)
+    ui, um, uh = (np.empty(m, np.uint32) for _ in range(3))
+    fy, fr, ft, fq = (np.empty(m, _F32) for _ in range(4))
+    rare = np.empty(m, np.bool_)
+    ys, his, los = _log2_tables()
+    p0, p1, p2 = _LOG2_POLY
+    with np.errstate(all="ignore"):
+        for start in range(0, n, m):
+            stop = min(n, start + m)
+            xb, o = x[start:stop], out[start:stop]
+            b = xb.view(np.uint32)
+            w = stop - start
+            i, mb, hb, y, r, t, q, bad = (ui[:w], um[:w], uh[:w], fy[:w], fr[:w], ft[:w],
+                                          fq[:w], rare[:w])
+            np.right_shift(b, np.uint32(11), out=i)
+            np.bitwise_and(i, np.uint32(0xFFF), out=i)
+            np.take(ys, i, out=y, mode="clip")
+            np.bitwise_and(b, np.uint32(0x7FFFFF), out=mb)
+            np.bitwise_and(mb, np.uint32(0x7FFF00), out=hb)
+            np.bitwise_or(mb, np.uint32(0x3C000000), out=mb)
+            np.bitwise_or(hb, np.uint32(0x3C000000), out=hb)
+            mf, hf = mb.view(_F32), hb.view(_F32)
+            np.subtract(mf, hf, out=mf)                 # m - mh
+            np.multiply(mf, y, out=mf)
+            np.multiply(hf, y, out=r)
+            np.subtract(r, _LOG2_Y, out=r)
+            np.add(r, mf, out=r)                        # r
+            np.right_shift(b, np.uint32(23), out=hb)
+            np.copyto(t, hb, casting="unsafe")          # the biased exponent (exact)
+            np.take(his, i, out=q, mode="clip")
+            np.add(q, t, out=t)                         # t
+            np.take(los, i, out=y, mode="clip")         # L (y is no longer needed)
+            np.multiply(r, p0, out=q)
+            np.add(q, p1, out=q)
+            np.multiply(q, r, out=q)
+            np.add(q, p2, out=q)
+            np.multiply(q, r, out=q)                    # q
+            np.add(t, r, out=mf)                        # s
+            np.subtract(t, mf, out=t)
+            np.add(t, r, out=t)
+            np.add(t, y, out=t)
+            np.add(t, q, out=t)
+            np.add(t, mf, out=o)
+            # the scalar path: all but positive normal finite x (as for log)
+            np.subtract(b, np.uint32(0x00800000), out=i)
+            np.greater(i, np.uint32(0x7F7FFFFF - 0x00800000), out=bad)
+            if bad.any():
+                o[bad] = _log_rare(xb[bad], np.log2)
+    return out
+
+
+def log2(x):
+    """``torch.log2`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``log2`` rounded once: within an ulp)."""
+    return _on_float32(x, np.log2, _log2_ex)
+
+
+# -- sin, cos ------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``sin`` and ``cos`` are MKL's ``vmsSin``, ``vmsCos``; on the
+# measured processor their generic kernels (gdb: ``mkl_vml_kernel_sSin_EXHAynn``,
+# ``..._sCos_EXHAynn``) reduce |x| <= 10000 by a multiple of pi in float64 and evaluate one
+# odd polynomial, with these roundings (a = |x|, float32 but where marked):
+#
+#     sin:  s = a * (1 / pi) + 1.5 * 2**23;          n = s - 1.5 * 2**23
+#     cos:  s = (a + pi / 2) * (1 / pi) + 1.5 * 2**23;  n = (s - 1.5 * 2**23) - 0.5
+#     r = (a - n * P1) - n * P2                          # float64, P1 + P2 ~ pi
+#     z = r * r;  p = (((z * S[0] + S[1]) * z + S[2]) * z + S[3]) * z   # float64
+#     result = float32(p * r + r), its sign flipped by s's lowest bit (and, for sin, x's sign)
+#
+# Larger finite |x| take an integer reduction and a 256-row table, all in float32 (see
+# _trig_big); infinities (the NaN 0xffc00000) and NaNs (quieted) come out as NumPy's float64
+# results rounded.  This reproduced ``torch.sin`` and ``torch.cos`` on every one of the
+# 2**32 float32 bit patterns.
+_TRIG_INV_PI = _F32(0.31830987334251404)      # 0x3ea2f983
+_TRIG_HALF_PI = _F32(1.5707963705062866)      # 0x3fc90fdb
+_TRIG_P1 = float.fromhex("0x1.921fb54440000p+1")
+_TRIG_P2 = float.fromhex("0x1.68c234c4c6629p-38")
+_TRIG_POLY = tuple(float.fromhex(h) for h in (
+    "0x1.5dbdf0e4c7deep-19", "-0x1.9f6ffeea73463p-13", "0x1.110ed3804ca96p-7",
+    "-0x1.55554bc836587p-3"))
+_TRIG_BIG = _F32(10000.0)
+
+
+def _trig_ex(x, out, cos):
+    """MKL's generic float32 ``vsSin`` (or ``vsCos``) on contiguous 1-d float32 arrays."""
+    n = x.size
+    m = min(n, _BLOCK)
+    fa, fs = (np.empty(m, _F32) for _ in range(2))
+    dn, dr, dz, dp = (np.empty(m, np.float64) for _ in range(4))
+    big = np.empty(m, np.bool_)
+    c0, c1, c2, c3 = _TRIG_POLY
+    with np.errstate(all="ignore"):
+        for start in range(0, n, m):
+            stop = min(n, start + m)
+            xb, o = x[start:stop], out[start:stop]
+            w = stop - start
+            a, s, nd, r, z, p, bad = fa[:w], fs[:w], dn[:w], dr[:w], dz[:w], dp[:w], big[:w]
+            np.abs(xb, out=a)
+            if cos:
+                np.add(a, _TRIG_HALF_PI, out=s)
+                np.multiply(s, _TRIG_INV_PI, out=s)
+            else:
+                np.multiply(a, _TRIG_INV_PI, out=s)
+            np.add(s, _EXP_SHIFT, out=s)
+            nf = o  # (scratch: o is written last)
+            np.subtract(s, _EXP_SHIFT, out=nf)
+            if cos:
+                np.subtract(nf, _HALF, out=nf)
+            np.copyto(nd, nf)                           # n, exact
+            np.multiply(nd, _TRIG_P1, out=z)
+            np.copyto(r, a)
+            np.subtract(r, z, out=r)
+            np.multiply(nd, _TRIG_P2, out=z)
+            np.subtract(r, z, out=r)                    # r
+            np.multiply(r, r, out=z)
+            np.multiply(z, c0, out=p)
+            np.add(p, c1, out=p)
+            np.multiply(p, z, out=p)
+            np.add(p, c2, out=p)
+            np.multiply(p, z, out=p)
+            np.add(p, c3, out=p)
+            np.multiply(p, z, out=p)
+            np.multiply(p, r, out=p)
+            np.add(p, r, out=p)
+            np.copyto(o, p, casting="same_kind")        # float32, rounded once
+            # the sign: s's lowest bit (n's parity), and x's for sin
+            sb = s.view(np.uint32)
+            np.left_shift(sb, np.uint32(31), out=sb)
+            if not cos:
+                xs = a.view(np.uint32)
+                np.bitwise_and(xb.view(np.uint32), np.uint32(0x80000000), out=xs)
+                np.bitwise_xor(sb, xs, out=sb)
+            ob = o.view(np.uint32)
+            np.bitwise_xor(ob, sb, out=ob)
+            # the other paths: |x| > 10000, infinities and NaNs
+            np.abs(xb, out=a)
+            np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
+            if bad.any():
+                xo = xb[bad]
+                res = _trig_big(np.abs(xo) if cos else xo, cos)
+                odd = ~np.isfinite(xo)
+                if odd.any():
+                    fn = np.cos if cos else np.sin
+                    res[odd] = fn(xo[odd].astype(np.float64)).astype(_F32)
+                o[bad] = res
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _trig_tables():
+    """(W, T): W[e] the 96 bits of floor(2**(e - 54) / (2 pi)) (mod 2**96) as three words,
+    for each biased exponent e; T[j] (j = 0..255, angle t = 2 pi j / 256) the float32 row
+    (cos t - D, sin t rounded, what is left of sin t, D), D being cos t rounded to a power
+    of two (the nearest in ratio) or 0."""
+    import decimal
+
+    dec = decimal.Decimal
+    with decimal.localcontext() as ctx:
+        ctx.prec = 140
+        tiny = dec(10) ** -135
+
+        def atan_inv(k):     # atan(1 / k) by its series
+            total, term, n = dec(0), 1 / dec(k), 1
+            while term > tiny:
+                total += term / n if n % 4 == 1 else -term / n
+                term, n = term / (k * k), n + 2
+            return total
+
+        def series(t, n):    # sin (n = 1) or cos (n = 0) by Taylor's series
+            total, term = dec(0), t if n else dec(1)
+            while abs(term) > tiny:
+                total += term
+                term = -term * t * t / ((n + 1) * (n + 2))
+                n += 2
+            return total
+
+        pi = 16 * atan_inv(5) - 4 * atan_inv(239)       # Machin's formula
+        words = np.zeros((256, 3), np.uint32)
+        for e in range(54, 256):
+            v = int(dec(2) ** (e - 54) / (2 * pi)) % (1 << 96)
+            words[e] = (v >> 64, (v >> 32) & 0xFFFFFFFF, v & 0xFFFFFFFF)
+        def f32(v):          # (what is within the error of the series is 0)
+            return _F32(float(v)) if abs(v) > tiny else _F32(0)
+
+        rows = np.zeros((256, 4), _F32)
+        for j in range(256):
+            t = 2 * pi * j / 256
+            sn, cs = (series(t, n) for n in (1, 0))
+            d = 0.0
+            if abs(cs) > tiny:
+                m, k = math.frexp(float(cs))
+                d = math.copysign(2.0 ** (k - 1) if abs(m) < 0.7071 else 2.0 ** k, m)
+            b = f32(sn)
+            rows[j] = (f32(cs - dec(d)), b, f32(sn - dec(float(b))), _F32(d))
+    return words, rows
+
+
+def _reduce_big(x):
+    """The reduction of MKL's generic sin, cos and tan kernels for finite |x| > 10000: x / (2 pi)
+    in turns by an integer product of x's 24 significand bits (as 8 + 16) with the 96 bits of
+    W[e] (as 16-bit digits, the lowest partial product dropped), split as a multiple of
+    1 / 256 turn (the float32 s holds its count in its low 8 bits) and a rest carried as a
+    float32 pair, times 2 pi as a float32 pair (rh, rl), the sign of x kept: (rh, rl, s)."""
+    u32, f32 = np.uint32, _F32
+    words, _ = _trig_tables()
+    b = x.view(u32)
+    w = words[(b >> u32(23)) & u32(0xFF)]
+    t0h, t0l = w[:, 0] >> u32(16), w[:, 0] & u32(0xFFFF)
+    t1h, t1l = w[:, 1] >> u32(16), w[:, 1] & u32(0xFFFF)
+    t2h, t2l = w[:, 2] >> u32(16), w[:, 2] & u32(0xFFFF)
+    mh = ((b >> u32(16)) & u32(0x7F)) | u32(0x80)          # the top 8 significand bits
+    ml = b & u32(0xFFFF)                                    # the low 16
+    lo16, sh16 = u32(0xFFFF), u32(16)
+    h_ = t0l * ml
+    i_ = t1h * ml
+    j_ = t1l * ml
+    k_ = t2h * ml
+    c0 = ((t2l * mh) >> sh16) + (j_ & lo16) + (k_ >> sh16) + t2h * mh
+    c1 = (c0 >> sh16) + (i_ & lo16) + t1l * mh + (j_ >> sh16)
+    c2 = (c1 >> sh16) + (h_ & lo16) + (i_ >> sh16) + t1h * mh
+    top = (((h_ >> sh16) + t0h * ml + t0l * mh) << sh16) + c2   # (mod 2**32: whole turns)
+    sign = b & u32(0x80000000)
+    with np.errstate(all="ignore"):
+        hi = (sign | u32(0x3F800000) | (top >> u32(9))).view(f32)      # +-(1 + turns)
+        s = hi + f32(49152.0)                                           # its low 8 bits: j
+        h = hi - (s + f32(-49152.0))
+        e23 = sign | u32(0x34000000)
+        mid = (e23 | ((c2 & u32(0x1FF)) << u32(14)) | ((c1 & lo16) >> u32(2))).view(f32)
+        mid = mid - e23.view(f32)
+        e46 = sign | u32(0x28800000)
+        low = (e46 | ((((c1 & u32(3)) << sh16) | (c0 & lo16)) << u32(5))).view(f32)
+        low = low - e46.view(f32)
+        hh = mid + h
+        ll = ((h - hh) + mid) + low
+        # times 2 pi (6.283203 - 1.781782e-05, and 6.2831855)
+        p1, p2 = np.uint32(0x40C91000).view(f32), np.uint32(0x3795777A).view(f32)
+        hb = (hh.view(u32) & u32(0xFFFFF000)).view(f32)
+        hl = hh - hb
+        a = hb * p1
+        rest = (ll * np.uint32(0x40C90FDB).view(f32) - hl * p2) + (hl * p1 - hb * p2)
+        rh = a + rest
+        rl = (a - rh) + rest
+    return rh, rl, s
+
+
+def _trig_big(x, cos):
+    """MKL's generic sin and cos for finite |x| > 10000 (cos: given |x|): with (rh, rl, s) of
+    :func:`_reduce_big` and t = 2 pi j / 256 (j: s's low 8 bits, plus 64 for cos),
+    ``sin(t + r) = sin t + sin t (cos r - 1) + cos t sin r`` in float32 with the row of t."""
+    u32, f32 = np.uint32, _F32
+    _, rows = _trig_tables()
+    rh, rl, s = _reduce_big(x)
+    with np.errstate(all="ignore"):
+        j = s.view(u32) & u32(0xFF)
+        if cos:
+            j = (j + u32(64)) & u32(0xFF)
+        ca, sb, sc, cd = rows[j].T
+        z = rh * rh
+        ps = ((z * np.uint32(0x3C08885C).view(f32) + np.uint32(0xBE2AAAAB).view(f32)) * z) * rh
+        pc = ((z * np.uint32(0x3D2AAA7C).view(f32) + f32(-0.5)) * z) * sb
+        ar, dr = ca * rh, cd * rh
+        s1 = dr + sb
+        s2 = ar + s1
+        tail = ((s1 - s2) + ar) + ((sb - s1) + dr)
+        q = (cd + ca) - rh * sb
+        return ((q * ps + tail) + (pc + (rl * q + sc))) + s2
+
+
+def _trig(x, cos):
+    return _on_float32(x, np.cos if cos else np.sin,
+                       lambda flat, out: _trig_ex(flat, out, cos))
+
+
+def sin(x):
+    """``torch.sin`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``sin`` rounded once: within an ulp)."""
+    return _trig(x, False)
+
+
+def cos(x):
+    """``torch.cos`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``cos`` rounded once: within an ulp)."""
+    return _trig(x, True)
+
+
+# -- tan -----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``tan`` is MKL's ``vmsTan``; its generic kernel on the measured
+# processor (gdb: ``mkl_vml_kernel_sTan_EXHAynn``) reduces |x| <= 10000 by a multiple of pi / 2
+# in float64 and divides two polynomials (a = |x|, float32 but where marked):
+#
+#     s = a * (2 / pi) + 1.5 * 2**23;  n = s - 1.5 * 2**23
+#     r = (a - n * P1) - n * P2                          # float64, P1 + P2 ~ pi / 2
+#     z = r * r;  u = r - (r * C[0]) * z;  v = (z * C[1] + C[2]) * z + 1      # float64
+#     result = float32(u / v), or for odd n float32(v / u), its sign flipped by s's lowest
+#     bit and x's sign
+#
+# Larger finite |x| take sin's reduction (_reduce_big) and a 128-row table of MKL's own
+# coefficients, not reproduced here: they, infinities and NaNs come out as NumPy's float64
+# results rounded (within an ulp).  |x| <= 10000 reproduced ``torch.tan`` on every such
+# float32 bit pattern.
+_TAN_2_PI = np.uint32(0x3F22F983).view(_F32)
+_TAN_P1 = float.fromhex("0x1.921fb54440000p+0")
+_TAN_P2 = float.fromhex("0x1.68c234c4c6629p-39")
+_TAN_POLY = tuple(float.fromhex(h) for h in (
+    "0x1.8867706ed6612p-4", "0x1.3e66ea6aa37f2p-7", "-0x1.b76f5e7f08c11p-2"))
+
+
+def _tan_ex(x, out):
+    """MKL's generic float32 ``vsTan`` for |x| <= 10000 (see above) on contiguous 1-d float32
+    arrays."""
+    n = x.size
+    m = min(n, _BLOCK)
+    fa, fs = (np.empty(m, _F32) for _ in range(2))
+    dn, dr, dz, du, dv = (np.empty(m, np.float64) for _ in range(5))
+    flags = np.empty(m, np.bool_)
+    c0, c1, c2 = _TAN_POLY
+    with np.errstate(all="ignore"):
+        for start in range(0, n, m):
+            stop = min(n, start + m)
+            xb, o = x[start:stop], out[start:stop]
+            w = stop - start
+            a, s, nd, r, z, u, v, bad = (fa[:w], fs[:w], dn[:w], dr[:w], dz[:w], du[:w],
+                                         dv[:w], flags[:w])
+            np.abs(xb, out=a)
+            np.multiply(a, _TAN_2_PI, out=s)
+            np.add(s, _EXP_SHIFT, out=s)
+            np.subtract(s, _EXP_SHIFT, out=o)           # n (o as scratch)
+            np.copyto(nd, o)
+            np.multiply(nd, _TAN_P1, out=z)
+            np.copyto(r, a)
+            np.subtract(r, z, out=r)
+            np.multiply(nd, _TAN_P2, out=z)
+            np.subtract(r, z, out=r)                    # r
+            np.multiply(r, r, out=z)
+            np.multiply(r, c0, out=u)
+            np.multiply(u, z, out=u)
+            np.subtract(r, u, out=u)                    # u
+            np.multiply(z, c1, out=v)
+            np.add(v, c2, out=v)
+            np.multiply(v, z, out=v)
+            np.add(v, 1.0, out=v)                       # v
+            sb = s.view(np.uint32)
+            np.bitwise_and(sb, np.uint32(1), out=a.view(np.uint32))
+            np.not_equal(a.view(np.uint32), 0, out=bad)  # odd n: v / u
+            np.divide(u, v, out=nd)
+            np.divide(v, u, out=nd, where=bad)
+            np.copyto(o, nd, casting="same_kind")
+            np.left_shift(sb, np.uint32(31), out=sb)
+            xs = a.view(np.uint32)
+            np.bitwise_and(xb.view(np.uint32), np.uint32(0x80000000), out=xs)
+            np.bitwise_xor(sb, xs, out=sb)
+            ob = o.view(np.uint32)
+            np.bitwise_xor(ob, sb, out=ob)
+            np.abs(xb, out=a)
+            np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
+            if bad.any():
+                xo = xb[bad]
+                # (MKL's large-argument path takes a table of its own: rounded from float64)
+                o[bad] = np.tan(xo.astype(np.float64)).astype(_F32)
+    return out
+
+
+# rcpps(m) * 2**13 for m in [1, 2) by its top 12 fraction bits j, less round(2**13 / (1 +
+# (j + 0.5) / 4096)): -1, 0 or +1 (stored as 0, 1, 2, four to a byte, zlib-compressed),
+# measured with ``_mm_rcp_ps`` on all 2**23 fractions of the processor _TABLE was taken on
+_RCP_TABLE = (
+    "eNplU92q8yAQPIX2AQLxfc4H6X2EjmDuV4jvo2DuFepTnlmbnh74GqY7Mxp/djcral9/of98ttotKqoj08dVCAAy"
+    "9FgdgbYJZ9jL9Q4/Q/aZ0R+tP5J4n9u+Hy/4LJ6vGkbsh/iBTO3sNR5iFoS2SOhEWyABofcFYAx/AJTeGR0Kdekh"
+    "HESJwc3Iu5TWZySBJ/eNyDuQZebGohufP/ITquy8HxmrhX84t6Wcjw/cBgf/bO1Izvna8sb5d3onyPHv9syOK1XE"
+    "1J8GiTl6YkdHHFBedaMHx8kxfAN8RWCN6hO0k05KvXeGfh5V5Zv/99Ox+HspLUzvl/XU1WmhTrhhmXXMGXNZWqfR"
+    "6fiKS9pqTLH2bwoFeaS3JTfOjtyVCy+93jTmqItao4dO7AHNxAcGNW+xJrdJ0ixRk/ME9B0zZ0zli03ze7/dBMZA"
+    "hI1Ua6pVBie4FO7W2kyfmntbm6r6jKqtXXkHjuvlR90r69qEDfiBaq19kle17/bdC42NKad3tbPmhW3j24z5lVHx"
+    "4oM6e5vteHBGu9PlWOCMsZbBg16hToP7UMbSr6iavl0mP7yE2IoYnJozlseEBfYPJvVsYaOXwu+hjAqrb4dOg09l"
+    "+BOK59dhRmQ6pylx4eJD+HDgGV9aUU7vjR8NUo/+")
+
+@functools.lru_cache(maxsize=None)
+def _rcp_estimates():
+    codes = np.frombuffer(zlib.decompress(base64.b64decode("".join(_RCP_TABLE))), np.uint8)
+    delta = np.stack([(codes >> s) & 3 for s in (0, 2, 4, 6)], axis=1).reshape(-1)
+    j = np.arange(4096)
+    q = np.round(8192 / (1 + (j + 0.5) / 4096)) + delta.astype(np.float64) - 1
+    return (q / 8192).astype(_F32).view(np.uint32)
+
+
+def _rcpps(x):
+    """The processor's ``rcpps`` (1/x to 12 bits) on float32 x: its estimate for the
+    fraction (in [0.5, 1)), the exponent negated; zeros and subnormals give infinities,
+    results below the normal range (|x| >= 2**126) zeros, NaNs stay (quieted)."""
+    u32 = np.uint32
+    b = np.ascontiguousarray(x, _F32).view(u32)
+    e = b & u32(0x7F800000)                   # the exponent field
+    out = _rcp_estimates()[(b >> u32(11)) & u32(0xFFF)]
+    out += u32(127 << 23)
+    out -= e                                  # (mod 2**32)
+    if e.min() == 0 or e.max() >= u32(253 << 23):
+        out[e >= u32(253 << 23)] = 0
+        out[e == 0] = 0x7F800000
+        nan = (b & u32(0x7FFFFFFF)) > u32(0x7F800000)
+        out[nan] = b[nan] | u32(0x00400000)
+    out |= b & u32(0x80000000)
+    return out.view(_F32)
+
+
+def tan(x):
+    """``torch.tan`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``tan`` rounded once: within an ulp)."""
+    return _on_float32(x, np.tan, _tan_ex)
+
+
+# -- atan ----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``atan`` is MKL's ``vmsAtan``; its generic kernel on the measured
+# processor (gdb: ``mkl_vml_kernel_sAtan_EXHAynn``), for 2**-125 <= |x| < 2**123, picks by
+# a = |x| a centre c (0, 0.5, 1, 2 or infinity) and in float32 the numerator and denominator
+# of (a - c) / (1 + a c) (for c = infinity: -1 / a), divides in float64 with the ``rcpps``
+# estimate y of the denominator d refined as (1 + e*e) * (e y + y), e = 1 - d y, splits the
+# quotient q into its top 24 bits qh and the float32 rest ql, and adds, in float32,
+#
+#     atan(a) = (((P(qh*qh) * qh) + (L + ql)) + qh) + H      # H + L ~ atan(c)
+#
+# with the sign of x.  Other x (tiny, huge, infinite, NaN) go to a scalar routine, NumPy's
+# float64 result rounded on every one of them.  This reproduced ``torch.atan`` on every one
+# of the 2**32 float32 bit patterns.
+_ATAN_EDGES = (0x3EC00000, 0x3F3851EC, 0x3FE00000, 0x402C0001)   # 0.375, ~0.72, 1.75, 2.6875
+_ATAN_HI = _f32_bits(0, 0x3EED6338, 0x3F490FD8, 0x3F8DB710, 0x3FC90FD8)
+_ATAN_LO = _f32_bits(0, 0x31AC3768, 0x34288858, 0xB4DA2880, 0x34A88858)
+_ATAN_POLY = _f32_bits(0x3DAE1329, 0x3E4CAA3B, 0xBE0F4E4E, 0xBEAAAA6C)
+
+
+def _atan_block(x):
+    u32, f32 = np.uint32, _F32
+    b = x.view(u32)
+    ab = b & u32(0x7FFFFFFF)
+    a = ab.view(f32)
+    k = np.searchsorted(np.array(_ATAN_EDGES, u32), ab, side="right")   # the interval
+    c = np.array((0, 0.5, 1, 2, 0), f32)[k]
+    far = k == 4                                    # c = infinity: -1 / a
+    num = np.where(far, f32(-1), a - c)
+    den = np.where(far, a, a * c + f32(1))          # (a * 2 is exactly a + a)
+    y = _rcpps(den).astype(np.float64)
+    e = 1.0 - den.astype(np.float64) * y
+    y1 = e * y + y
+    q = ((e * e + 1.0) * y1) * num.astype(np.float64)
+    qh64 = (q.view(np.uint64) & np.uint64(0xFFFFFFFFE0000000)).view(np.float64)
+    qh, ql = qh64.astype(f32), (q - qh64).astype(f32)
+    c0, c1, c2, c3 = _ATAN_POLY
+    z = qh * qh
+    z2 = z * z
+    p = (((z2 * c0 + c1) * z + (z2 * c2 + c3)) * z) * qh
+    res = ((p + (np.array(_ATAN_LO, f32)[k] + ql)) + qh) + np.array(_ATAN_HI, f32)[k]
+    res = (res.view(u32) | (b & u32(0x80000000))).view(f32)
+    rare = (ab < u32(0x01000000)) | (ab >= u32(0x7D000000))
+    if rare.any():
+        res[rare] = np.arctan(x[rare].astype(np.float64)).astype(f32)
+    return res
+
+
+def atan(x):
+    """``torch.atan`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``arctan`` rounded once: within an ulp)."""
+    return _blocks(_atan_block, x, np.arctan)
+
+
+# -- asin, acos ----------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``asin`` is MKL's ``vmsAsin``; its generic kernel on the measured
+# processor (gdb: ``mkl_vml_kernel_sAsin_EXHAynn``), all in float32, for a = |x| <= 1:
+#
+#     w = 0.5 - a * 0.5;  z = a * a if a * a < w else w;  P = polynomial(z) * z
+#     a < 0.5:  asin(a) = (a * P + 0) + a
+#     else:     s ~ sqrt(2 w) from the ``rsqrtps`` estimate y of w (the top 11 bits kept)
+#               with a correction term, and asin(a) = pi/2 - 2 asin(sqrt(w)) in pieces
+#
+# (see _asin_block), with the sign of x.  |x| > 1 gives the NaN 0xffc00000 and NaNs keep
+# their sign and top payload bits (quieted, the low 13 bits cleared).  ``acos``
+# (``mkl_vml_kernel_sAcos_EXHAynn``) is built from the same pieces on -|x| (_acos_block; its
+# NaNs keep their whole payload).  These reproduced ``torch.asin`` and ``torch.acos`` on
+# every one of the 2**32 float32 bit patterns.
+_ASIN_POLY = _f32_bits(0x3D2EDC07, 0x3CC32A6B, 0x3D3A9AB4, 0x3D997C12, 0x3E2AAAFF)
+
+
+def _keep(v, mask):
+    return (v.view(np.uint32) & np.uint32(mask)).view(_F32)
+
+
+def _asin_parts(w, z):
+    """asin's and acos's shared pieces: (s0, corr, P) with s0 + corr ~ sqrt(2 w) from the
+    ``rsqrtps`` estimate of w (its top 11 bits; 0 for w < 2**-32) and P(z) * z."""
+    f32 = _F32
+    ok = w >= np.uint32(0x2F800000).view(f32)            # 2**-32
+    y = np.where(ok, _keep(rsqrtps(np.where(ok, w, f32(1))), 0xFFFFF000), f32(0))
+    w2 = w + w
+    wh = _keep(w2, 0xFFFFE000)
+    s0, s1 = wh * y, (w2 - wh) * y
+    s0h = _keep(s0, 0xFFFFE000)
+    e = ((s0h * y + f32(-2)) + s1 * y) + (s0 - s0h) * y
+    corr = (e * np.uint32(0xBDC00004).view(f32) + np.uint32(0x3E800001).view(f32)) * \
+        ((s0 + s1) * e) - s1
+    c0, c1, c2, c3, c4 = _ASIN_POLY
+    p = (((z * z) * (z * c0 + c1) + (z * c2 + c3)) * z + c4) * z
+    return s0, corr, p
+
+
+def _asin_block(x):
+    u32, f32 = np.uint32, _F32
+    b = x.view(u32)
+    a = (b & u32(0x7FFFFFFF)).view(f32)
+    w = f32(0.5) - a * f32(0.5)
+    aa = a * a
+    s0, corr, p = _asin_parts(w, np.where(aa < w, aa, w))
+    half_pi = np.uint32(0x3FC90FDB).view(f32)
+    base = half_pi - s0
+    lo = ((half_pi - base) - s0) + (corr + np.uint32(0xB33BBD2E).view(f32))
+    small = a < f32(0.5)
+    res = np.where(small, (a * p + f32(0)) + a, ((corr - s0) * p + lo) + base)
+    res = (res.view(u32) ^ (b & u32(0x80000000))).view(f32)
+    odd = ~(a <= f32(1))
+    if odd.any():
+        bo = b[odd]
+        nan = (bo & u32(0x7FFFFFFF)) > u32(0x7F800000)
+        res[odd] = np.where(nan, ((bo | u32(0x00400000)) & u32(0xFFFFE000)),
+                            u32(0xFFC00000)).view(f32)
+    return res
+
+
+def _acos_block(x):
+    u32, f32 = np.uint32, _F32
+    b = x.view(u32)
+    n = (b | u32(0x80000000)).view(f32)                   # -|x|
+    w = n * f32(0.5) + f32(0.5)
+    nn = n * n
+    z = np.where(nn < w, nn, w)
+    s0, corr, p = _asin_parts(w, z)
+    big = ~(z < w)
+    neg = big & ~(z < x)                                  # (x <= -0.5 or so)
+    f = np.uint32
+    hi = np.where(big, np.where(neg, f(0x40490FDB), f(0)), f(0x3FC90FDB)).view(f32)
+    lo = np.where(big, np.where(neg, f(0xB3BBBD2E), f(0)), f(0xB33BBD2E))  # (bits)
+    sign = b & u32(0x80000000)
+    lo = (lo ^ sign).view(f32)
+    c = np.where(big, corr, f32(0))
+    u = np.where(big, s0, n)
+    res = ((u - c) * p + (lo - c)) + u
+    res = (res.view(u32) ^ sign).view(f32) + hi
+    odd = ~(n >= f32(-1))
+    if odd.any():
+        bo = b[odd]
+        nan = (bo & u32(0x7FFFFFFF)) > u32(0x7F800000)
+        res[odd] = np.where(nan, bo | u32(0x00400000), u32(0xFFC00000)).view(f32)
+    return res
+
+
+def _blocks(fn, x, ref):
+    """``fn`` (a function of a float32 block) over a float32 array, as :func:`_on_float32`."""
+    def kernel(flat, out):
         with np.errstate(all="ignore"):
-            return np.exp(x, dtype=np.float64).astype(_F32)
-    flat = np.ascontiguousarray(x).reshape(-1)
-    return _exp_ex(flat, np.empty(flat.size, _F32)).reshape(x.shape)
+            for start in range(0, flat.size, _BLOCK):
+                out[start:start + _BLOCK] = fn(flat[start:start + _BLOCK])
+        return out
+    return _on_float32(x, ref, kernel)
+
+
+def asin(x):
+    """``torch.asin`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``arcsin`` rounded once: within an ulp)."""
+    return _blocks(_asin_block, x, np.arcsin)
+
+
+def acos(x):
+    """``torch.acos`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``arccos`` rounded once: within an ulp)."""
+    return _blocks(_acos_block, x, np.arccos)

@@ -1868,7 +1868,12 @@ def _window(name, n, periodic, dtype, device, requires_grad, values):
 
 
 def _cos(x, work):
-    """cos of a ``work``-dtype array, rounded once to ``work``."""
+    """cos of a ``work``-dtype array as PyTorch's ``cos_`` rounds it (float32: MKL's, see
+    ``_vml.cos``)."""
+    if work is np.float32:
+        from . import _vml
+
+        return _vml.cos(x)
     return np.cos(x.astype(np.float64)).astype(work)
 
 
@@ -1877,8 +1882,8 @@ def _cosine_sum(coefs):
 
     NOTE: evaluated as PyTorch does, in the window's precision and in its order: the phase
     ``k * (2 pi / (N - 1))`` (``k * (pi / (N - 1))`` doubled and quadrupled for Blackman),
-    each term scaled, then summed, the constant last; so float64 windows match bit for bit
-    (float32 ones to the last bit of their cosines)."""
+    each term scaled, then summed, the constant last; so windows match bit for bit (float32
+    ones where ``_vml.emulated()``, else to the last bit of their cosines)."""
     def values(k, N, work):
         if len(coefs) == 2:
             return _cos(k * work(2 * np.pi / (N - 1)), work) * work(-coefs[1]) + work(coefs[0])

@@ -675,7 +675,9 @@ _WIDENED = {np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.s
             np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh,
             np.arccosh, np.arctanh}
 # ... except these, reproduced bit for bit where ``_vml.emulated()`` (else rounded from float64)
-_VML = {np.exp: _vml.exp}
+_VML = {np.exp: _vml.exp, np.log: _vml.log, np.log2: _vml.log2, np.sin: _vml.sin,
+        np.cos: _vml.cos, np.tan: _vml.tan, np.arctan: _vml.atan, np.arcsin: _vml.asin,
+        np.arccos: _vml.acos}
 
 
 # the unary ops PyTorch's CUDA autocast runs in float32, by node name
@@ -694,7 +696,7 @@ def _unary_float(a, fn, name, rule, *saved):
             # half types: computed in float32 and rounded once, as PyTorch does
             out = fn(x.astype(np.float32)).astype(x.dtype)
         elif x.dtype == np.float32 and fn in _VML and type(x) is np.ndarray:
-            out = _VML[fn](x)  # PyTorch's float32 exp is MKL's
+            out = _VML[fn](x)  # PyTorch's float32 exp, log, log2 and trigonometry are MKL's
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
         elif fn is np.sqrt and x.dtype == np.float32 and type(x) is np.ndarray:

@@ -870,13 +870,13 @@ def logsumexp(t, dim, keepdim=False):
             else _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
         if type(a) is np.ndarray and a.dtype in _CASCADED:
-            # PyTorch's steps in the tensor's dtype: exp (float32: MKL's, as ember's exp),
-            # a sum in PyTorch's order, log (float32 rounded once from float64), + max
+            # PyTorch's steps in the tensor's dtype: exp and log (float32: MKL's, as ember's),
+            # a sum in PyTorch's order, + max
             e = a - m
             if a.dtype == np.float32:
                 e = _vml.exp(e)
                 s = _exact_sum(e, dims, True)
-                arr = np.log(s, dtype=np.float64).astype(np.float32) + m
+                arr = _vml.log(s) + m
             else:
                 arr = np.log(_exact_sum(np.exp(e), dims, True)) + m
         else:

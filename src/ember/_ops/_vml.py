@@ -552,6 +552,22 @@ _TRIG_POLY = tuple(float.fromhex(h) for h in (
 _TRIG_BIG = _F32(10000.0)
 
 
+def _signs_and_rest(o, sb, xb, a, bad, x_sign):
+    """The end of sin's, cos's and tan's vector path: ``o``'s sign flipped by the lowest bit of
+    ``sb`` (the reduction's bits: n's parity) and, with ``x_sign``, by the input ``xb``'s; then
+    ``bad`` marks the inputs for the other paths (|x| > 10000, infinities, NaNs).  ``sb`` and
+    ``a`` (float32 scratch) are overwritten."""
+    np.left_shift(sb, np.uint32(31), out=sb)
+    if x_sign:
+        xs = a.view(np.uint32)
+        np.bitwise_and(xb.view(np.uint32), np.uint32(0x80000000), out=xs)
+        np.bitwise_xor(sb, xs, out=sb)
+    ob = o.view(np.uint32)
+    np.bitwise_xor(ob, sb, out=ob)
+    np.abs(xb, out=a)
+    np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
+
+
 def _trig_ex(x, out, cos):
     """MKL's generic float32 ``vsSin`` (or ``vsCos``) on contiguous 1-d float32 arrays."""
     n = x.size
@@ -595,17 +611,7 @@ def _trig_ex(x, out, cos):
             np.add(p, r, out=p)
             np.copyto(o, p, casting="same_kind")        # float32, rounded once
             # the sign: s's lowest bit (n's parity), and x's for sin
-            sb = s.view(np.uint32)
-            np.left_shift(sb, np.uint32(31), out=sb)
-            if not cos:
-                xs = a.view(np.uint32)
-                np.bitwise_and(xb.view(np.uint32), np.uint32(0x80000000), out=xs)
-                np.bitwise_xor(sb, xs, out=sb)
-            ob = o.view(np.uint32)
-            np.bitwise_xor(ob, sb, out=ob)
-            # the other paths: |x| > 10000, infinities and NaNs
-            np.abs(xb, out=a)
-            np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
+            _signs_and_rest(o, s.view(np.uint32), xb, a, bad, not cos)
             if bad.any():
                 xo = xb[bad]
                 res = _trig_big(np.abs(xo) if cos else xo, cos)
@@ -816,14 +822,7 @@ def _tan_ex(x, out):
             np.divide(u, v, out=nd)
             np.divide(v, u, out=nd, where=bad)
             np.copyto(o, nd, casting="same_kind")
-            np.left_shift(sb, np.uint32(31), out=sb)
-            xs = a.view(np.uint32)
-            np.bitwise_and(xb.view(np.uint32), np.uint32(0x80000000), out=xs)
-            np.bitwise_xor(sb, xs, out=sb)
-            ob = o.view(np.uint32)
-            np.bitwise_xor(ob, sb, out=ob)
-            np.abs(xb, out=a)
-            np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
+            _signs_and_rest(o, sb, xb, a, bad, True)
             if bad.any():
                 xo = xb[bad]
                 # (MKL's large-argument path takes a table of its own: rounded from float64)

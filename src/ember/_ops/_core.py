@@ -712,6 +712,8 @@ def sum_to(g: Tensor, shape) -> Tensor:
         return g
     lead = len(gs) - len(shape)
     inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
+    if not inner and not needs_grad((g,)):  # only leading dims to remove, nothing recorded
+        return g.sum(tuple(range(lead)))
     # as PyTorch's at::sum_to: a keepdim sum, then a view dropping the leading dims (so a
     # double-backward graph shows ViewBackward0)
     g = g.sum(tuple(range(lead)) + inner, keepdim=True)

@@ -969,16 +969,17 @@ def shape_arg(args, name=None, arg="size", overloads=None):
     """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size(...))`` all mean (2, 3).
     With ``name`` (the method's, taking the list as argument ``arg``), a bad item gets
     PyTorch's parser's words."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        seq = args[0]
+    else:
+        seq = args
+    if all(type(a) is int for a in seq):  # (the common case: nothing to check or convert)
+        return tuple(seq)
     if name is not None and args:
         _check_int_list(args, name, arg, overloads)
-        if len(args) == 1 and isinstance(args[0], (tuple, list)):
-            args = args[0]
-        args = [int(a) if i and isinstance(a, (bool, np.bool_)) else a
-                for i, a in enumerate(args)]
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
+        seq = [int(a) if i and isinstance(a, (bool, np.bool_)) else a for i, a in enumerate(seq)]
     out = []
-    for a in args:
+    for a in seq:
         if isinstance(a, Tensor):
             if a.numel() != 1:  # (a whole tensor of sizes is not taken, as in PyTorch)
                 raise TypeError("expected a sequence of integers, but got Tensor")

@@ -213,6 +213,20 @@ def _on_float32(x, ref, kernel):
     return kernel(flat, np.empty(flat.size, _F32)).reshape(x.shape)
 
 
+def _blocked(x, out, kinds):
+    """``x`` and ``out`` (contiguous 1-d) in blocks of at most ``_BLOCK`` elements, each with
+    scratch arrays of its length, one per letter of ``kinds`` (I: uint32, f: float32, d:
+    float64, b: bool), made once and reused, so that every step can run in place."""
+    n = x.size
+    m = min(n, _BLOCK)
+    codes = {"I": np.uint32, "f": _F32, "d": np.float64, "b": np.bool_}
+    scratch = [np.empty(m, codes[c]) for c in kinds]
+    for start in range(0, n, m):
+        stop = min(n, start + m)
+        w = stop - start
+        yield x[start:stop], out[start:stop], [a[:w] for a in scratch]
+
+
 # -- exp -----------------------------------------------------------------------------------
 # NOTE: PyTorch's float32 ``exp`` on the CPU is MKL's ``vmsExp`` in its high-accuracy mode
 # for every size and layout (small, strided and 0-d tensors too: the iterator hands MKL
@@ -266,18 +280,9 @@ def _exp_table():
 
 def _exp_ex(x, out):
     """MKL's generic float32 ``vsExp`` (high accuracy) on contiguous 1-d float32 arrays."""
-    n = x.size
-    m = min(n, _BLOCK)
-    uj, uk = (np.empty(m, np.uint32) for _ in range(2))
-    fs, fn, ft, fr = (np.empty(m, _F32) for _ in range(4))
-    rare = np.empty(m, np.bool_)
     hi, lo = _exp_table()
     with np.errstate(all="ignore"):
-        for start in range(0, n, m):
-            stop = min(n, start + m)
-            xb, o = x[start:stop], out[start:stop]
-            k = stop - start
-            j, e, s, p, t, r, bad = uj[:k], uk[:k], fs[:k], fn[:k], ft[:k], fr[:k], rare[:k]
+        for xb, o, (j, e, s, p, t, r, bad) in _blocked(x, out, "IIffffb"):
             np.multiply(xb, _EXP_INV, out=s)
             np.add(s, _EXP_SHIFT, out=s)
             sb = s.view(np.uint32)
@@ -353,19 +358,10 @@ _ONE = _F32(1)
 
 def _log_ex(x, out):
     """MKL's generic float32 ``vsLn`` (high accuracy) on contiguous 1-d float32 arrays."""
-    n = x.size
-    m = min(n, _BLOCK)
-    ut, uk = (np.empty(m, np.uint32) for _ in range(2))
-    fk, ff, fp, fq = (np.empty(m, _F32) for _ in range(4))
-    rare = np.empty(m, np.bool_)
     c0, c1, *cs = _LOG_POLY
     with np.errstate(all="ignore"):
-        for start in range(0, n, m):
-            stop = min(n, start + m)
-            xb, o = x[start:stop], out[start:stop]
+        for xb, o, (t, e, k, f, p, q, bad) in _blocked(x, out, "IIffffb"):
             b = xb.view(np.uint32)
-            w = stop - start
-            t, e, k, f, p, q, bad = ut[:w], uk[:w], fk[:w], ff[:w], fp[:w], fq[:w], rare[:w]
             np.subtract(b, np.uint32(0x3F2AAAAB), out=t)
             ki = e.view(np.int32)
             np.right_shift(t.view(np.int32), np.int32(23), out=ki)
@@ -468,21 +464,11 @@ def _log2_tables():
 
 def _log2_ex(x, out):
     """MKL's generic float32 ``vsLog2`` (high accuracy) on contiguous 1-d float32 arrays."""
-    n = x.size
-    m = min(n, _BLOCK)
-    ui, um, uh = (np.empty(m, np.uint32) for _ in range(3))
-    fy, fr, ft, fq = (np.empty(m, _F32) for _ in range(4))
-    rare = np.empty(m, np.bool_)
     ys, his, los = _log2_tables()
     p0, p1, p2 = _LOG2_POLY
     with np.errstate(all="ignore"):
-        for start in range(0, n, m):
-            stop = min(n, start + m)
-            xb, o = x[start:stop], out[start:stop]
+        for xb, o, (i, mb, hb, y, r, t, q, bad) in _blocked(x, out, "IIIffffb"):
             b = xb.view(np.uint32)
-            w = stop - start
-            i, mb, hb, y, r, t, q, bad = (ui[:w], um[:w], uh[:w], fy[:w], fr[:w], ft[:w],
-                                          fq[:w], rare[:w])
             np.right_shift(b, np.uint32(11), out=i)
             np.bitwise_and(i, np.uint32(0xFFF), out=i)
             np.take(ys, i, out=y, mode="clip")
@@ -570,18 +556,9 @@ def _signs_and_rest(o, sb, xb, a, bad, x_sign):
 
 def _trig_ex(x, out, cos):
     """MKL's generic float32 ``vsSin`` (or ``vsCos``) on contiguous 1-d float32 arrays."""
-    n = x.size
-    m = min(n, _BLOCK)
-    fa, fs = (np.empty(m, _F32) for _ in range(2))
-    dn, dr, dz, dp = (np.empty(m, np.float64) for _ in range(4))
-    big = np.empty(m, np.bool_)
     c0, c1, c2, c3 = _TRIG_POLY
     with np.errstate(all="ignore"):
-        for start in range(0, n, m):
-            stop = min(n, start + m)
-            xb, o = x[start:stop], out[start:stop]
-            w = stop - start
-            a, s, nd, r, z, p, bad = fa[:w], fs[:w], dn[:w], dr[:w], dz[:w], dp[:w], big[:w]
+        for xb, o, (a, s, nd, r, z, p, bad) in _blocked(x, out, "ffddddb"):
             np.abs(xb, out=a)
             if cos:
                 np.add(a, _TRIG_HALF_PI, out=s)
@@ -785,19 +762,9 @@ _TAN_POLY = tuple(float.fromhex(h) for h in (
 def _tan_ex(x, out):
     """MKL's generic float32 ``vsTan`` for |x| <= 10000 (see above) on contiguous 1-d float32
     arrays."""
-    n = x.size
-    m = min(n, _BLOCK)
-    fa, fs = (np.empty(m, _F32) for _ in range(2))
-    dn, dr, dz, du, dv = (np.empty(m, np.float64) for _ in range(5))
-    flags = np.empty(m, np.bool_)
     c0, c1, c2 = _TAN_POLY
     with np.errstate(all="ignore"):
-        for start in range(0, n, m):
-            stop = min(n, start + m)
-            xb, o = x[start:stop], out[start:stop]
-            w = stop - start
-            a, s, nd, r, z, u, v, bad = (fa[:w], fs[:w], dn[:w], dr[:w], dz[:w], du[:w],
-                                         dv[:w], flags[:w])
+        for xb, o, (a, s, nd, r, z, u, v, bad) in _blocked(x, out, "ffdddddb"):
             np.abs(xb, out=a)
             np.multiply(a, _TAN_2_PI, out=s)
             np.add(s, _EXP_SHIFT, out=s)

@@ -541,8 +541,10 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
-                 **kwargs) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False, _proj_size: int = 0,
+                 device=None, dtype=None, **kwargs) -> None:
+        # NOTE: PyTorch's RNN and GRU pass their positional arguments on to RNNBase, so a
+        # ninth one lands in LSTM's ``proj_size`` slot (the keyword is refused): kept here.
         _reject_kwargs(kwargs)
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
@@ -552,7 +554,7 @@ class RNN(RNNBase):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              "'relu'.")
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, _proj_size, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -647,10 +649,11 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None, **kwargs) -> None:
-        _reject_kwargs(kwargs)
+                 bidirectional: bool = False, _proj_size: int = 0, device=None, dtype=None,
+                 **kwargs) -> None:
+        _reject_kwargs(kwargs)  # (``_proj_size``: see RNN)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, device=device, dtype=dtype)
+                         dropout, bidirectional, _proj_size, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._single_state_forward(input, hx, "GRU", "instead")

@@ -134,6 +134,8 @@ def axpy(alpha, x, y) -> bool:
     global _kernels
     if _kernels is None:
         _kernels = _load()
+    if isinstance(x, np.generic):  # (NumPy makes a scalar of an operation's 0-d result)
+        x = np.asarray(x)
     if type(x) is not np.ndarray or type(y) is not np.ndarray:
         return False
     fn = _kernels.get(y.dtype)
@@ -245,7 +247,7 @@ def added(a, b, alpha):
     """``a + alpha * b`` as a new array (PyTorch's ``add(b, alpha=)``): rounded once where
     :func:`fused_axpy` applies, else the product and then the sum."""
     if a.dtype == b.dtype and a.shape == b.shape:
-        t = a.copy()
+        t = np.array(a) if isinstance(a, np.generic) else a.copy()
         if fused_axpy(alpha, b, t):
             return t
     return a + b * alpha

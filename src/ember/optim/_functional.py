@@ -39,13 +39,28 @@ from .._blas import added
 from .._random import _fma32, _fma32_into, _fma64, _fma64_core
 from .._blas import fused_axpy as axpy
 from .._ops import _vml
+from .._ops.pointwise import _np_pow_scalar
 from ..cuda import _kernels
 
 # -- PyTorch's in-place kernels, as array operations ------------------------------------------
 
 
+def _num(x, a=None):
+    """A step-size scalar as it meets an array: a NumPy scalar (from a 0-d tensor) as a Python
+    number, which NumPy casts to the array's dtype as PyTorch casts a scalar argument or a 0-d
+    tensor operand (a float64 ``lr`` on float32 parameters rounds to float32 first).  With the
+    array ``a`` of a tensor operation, only where ``a`` has dimensions: 0-d tensors promote
+    each other (a 0-d float32 parameter times a float64 ``lr`` computes in float64)."""
+    if isinstance(x, np.generic) and (a is None or a.ndim):
+        return x.item()
+    return x
+
+
 def add_(a, b, alpha=1):
     """``a.add_(b, alpha=alpha)``."""
+    alpha = _num(alpha)
+    if isinstance(b, np.generic):  # (NumPy makes scalars of 0-d results: BLAS needs arrays)
+        b = np.asarray(b)
     if alpha == 1:
         a += b
     elif alpha == -1:
@@ -58,6 +73,7 @@ def add_(a, b, alpha=1):
 def lerp_(a, b, w):
     """``a.lerp_(b, w)`` with PyTorch's two formulas: ``a + w*(b-a)`` for ``|w| < 0.5``,
     else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype)."""
+    w = _num(w)
     d = b - a
     if abs(w) < 0.5:
         if not axpy(w, d, a):
@@ -79,6 +95,7 @@ def addcmul_(a, b, c, value=1):
     """``a.addcmul_(b, c, value=value)``: ``a + (value*b)*c``, the last product fused into
     the sum as PyTorch's kernels fuse it (exactly for float32 and float64 NumPy arrays;
     rounded twice for other dtypes)."""
+    value = _num(value)
     t = b if value == 1 else b * value
     if type(a) is np.ndarray and a.dtype == np.float32:
         a[...] = _fma32(t, c, a)
@@ -122,6 +139,7 @@ def _fma64_into(a, b, c, out):
 
 def addcdiv_(a, b, c, value=1):
     """``a.addcdiv_(b, c, value=value)``: ``a + (value*b)/c``."""
+    value = _num(value)
     t = b / c if value == 1 else b * value
     if value != 1:
         t /= c
@@ -136,6 +154,14 @@ def _div(a, b):
     if isinstance(b, np.generic) and not isinstance(a, np.generic):
         return (b.dtype.type(1) / b) * a
     return a / b
+
+
+def _pow(x, e):
+    """``x ** e`` for step-size scalars: a NumPy scalar ``x`` (from a 0-d tensor) as PyTorch
+    computes a 0-d tensor's power of a number (its own kernels for ``** 0.5``, ``** 3``...)."""
+    if isinstance(x, np.generic):
+        return _np_pow_scalar(np.asarray(x), e)[()]
+    return x ** e
 
 
 def _grad(p, g, maximize, weight_decay):
@@ -263,8 +289,11 @@ def _flat_ok(p, state, g):
 
 
 def _sqrt(x):
-    """``x.sqrt()`` as PyTorch's CPU kernel rounds it (MKL's for float32, see ``_vml``)."""
-    return _vml.sqrt(x) if type(x) is np.ndarray else np.sqrt(x)
+    """``x.sqrt()`` as PyTorch's CPU kernel rounds it (MKL's for float32, see ``_vml``), as a
+    new array (a 0-d one too, where NumPy would give a scalar)."""
+    if type(x) is np.ndarray or isinstance(x, np.generic):
+        return np.asarray(_vml.sqrt(x))
+    return np.sqrt(x)
 
 
 def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr,
@@ -343,7 +372,7 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
+            p *= _num(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     # NOTE: a tensor beta1 (a NumPy scalar here) is cast to the parameter's dtype before
@@ -351,14 +380,14 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
     lerp_(exp_avg, g, 1 - (p.dtype.type(beta1) if isinstance(beta1, np.generic) else beta1))
     exp_avg_sq *= beta2
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
-    step_size = _div(lr, 1 - beta1 ** step)
-    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+    step_size = _div(lr, 1 - _pow(beta1, step))
+    bias_correction2_sqrt = _pow(1 - _pow(beta2, step), 0.5)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         denom = _sqrt(max_exp_avg_sq)
     else:
         denom = _sqrt(exp_avg_sq)
-    denom /= bias_correction2_sqrt
+    denom /= _num(bias_correction2_sqrt, denom)
     denom += eps
     addcdiv_(p, exp_avg, denom, -step_size)
 
@@ -395,7 +424,10 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
     addcdiv_(p, g, std, -clr)
 
 
-def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
+def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize,
+             complex_step=False):
+    """Adadelta; ``complex_step``: the parameter's step rounded twice, as PyTorch's
+    single-tensor update takes a complex parameter's (a complex ``add_(alpha=)``)."""
     g = _grad(p, g, maximize, weight_decay)
     square_avg *= rho
     addcmul_(square_avg, g, g, 1 - rho)
@@ -405,7 +437,11 @@ def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximiz
     delta *= g
     acc_delta *= rho
     addcmul_(acc_delta, delta, delta, 1 - rho)
-    add_(p, delta, -lr)
+    if complex_step:
+        delta *= _num(-lr)
+        p += delta
+    else:
+        add_(p, delta, -lr)
 
 
 def adamax(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -420,15 +456,16 @@ def adamax(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay,
 
 
 def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps, weight_decay,
-          momentum_decay, decoupled_weight_decay, maximize):
+          momentum_decay, decoupled_weight_decay, maximize, foreach=False):
     """NAdam; ``mu_product`` is the 0-d array of the running product of the momentum
-    coefficients (in the step dtype), updated in place."""
+    coefficients (in the step dtype), updated in place.  ``foreach``: PyTorch's multi-tensor
+    order (``sqrt(v) / sqrt(bias_correction2)``, and the step sizes from ``lr``'s value)."""
     if maximize:
         g = -g
     bias_correction2 = 1 - beta2 ** step
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
+            p *= _num(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
@@ -437,7 +474,12 @@ def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
     lerp_(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
-    denom = _sqrt(exp_avg_sq / bias_correction2)
+    if foreach:
+        denom = _sqrt(exp_avg_sq)
+        denom /= bias_correction2 ** 0.5
+        lr = float(lr)
+    else:
+        denom = _sqrt(exp_avg_sq / bias_correction2)
     mu_prod = float(mu_product)
     mu_product_next = mu_prod * mu_next
     denom += eps
@@ -446,12 +488,13 @@ def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
 
 
 def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay,
-          decoupled_weight_decay, maximize):
+          decoupled_weight_decay, maximize, foreach=False):
+    """RAdam; ``foreach``: PyTorch's multi-tensor order (below)."""
     if maximize:
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
+            p *= _num(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     lerp_(exp_avg, g, 1 - beta1)
@@ -459,8 +502,12 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
+    if foreach:
+        _radam_foreach(p, exp_avg, exp_avg_sq, lr, beta2, eps, step, bias_correction1,
+                       bias_correction2)
+        return
     update = exp_avg / bias_correction1
-    update *= lr
+    update *= _num(lr, update)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
     if rho_t > 5.0:
@@ -474,6 +521,30 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
     p -= update
+
+
+def _radam_foreach(p, exp_avg, exp_avg_sq, lr, beta2, eps, step, bias_correction1,
+                   bias_correction2):
+    """RAdam's step as PyTorch's multi-tensor update takes it: one factor
+    ``sqrt(bc2) * rect * lr / bc1`` (``rect`` 0 while unrectified), then
+    ``p += exp_avg * (1 / ((sqrt(v) + eps) / -factor) + unrectified_step)``, the product
+    fused into the sum."""
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+    if rho_t > 5:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    else:
+        rect = 0
+    unrect_step_size = (lr * (0 if rect > 0 else 1.0) / bias_correction1) * -1
+    factor = (bias_correction2 ** 0.5) * (lr * rect / bias_correction1) * -1
+    buf = _sqrt(exp_avg_sq)
+    buf += eps
+    with np.errstate(divide="ignore", invalid="ignore"):  # (unrectified: a division by -0.0)
+        buf /= _num(factor, buf)
+        np.reciprocal(buf, out=buf)
+    buf += _num(unrect_step_size, buf)
+    addcmul_(p, exp_avg, buf)
 
 
 def update_array(t):

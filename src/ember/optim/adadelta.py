@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, with_grad)
+from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, multi_tensor,
+                        next_step, with_grad)
 from .optimizer import lr_scalar
 
 __all__ = ["Adadelta"]
@@ -47,6 +48,7 @@ class Adadelta(Optimizer):
             if not state:
                 self._init_state(state, group, p, "square_avg", "acc_delta")
             next_step(state["step"])
+            g, kw = complex_decay(group, p, g, opts)
             F.adadelta(_arr(p), _arr(g), _arr(state["square_avg"]), _arr(state["acc_delta"]),
-                       **opts)
+                       complex_step=p.is_complex() and not multi_tensor(group), **kw)
             p._vc.v += 1

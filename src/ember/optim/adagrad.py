@@ -5,7 +5,8 @@ from .._tensor import Tensor
 from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
-from .optimizer import Optimizer, check_flags, check_lr, full_state, next_step, with_grad
+from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, full_state, next_step,
+                        with_grad)
 from .optimizer import lr_scalar
 
 __all__ = ["Adagrad"]
@@ -73,9 +74,10 @@ class Adagrad(Optimizer):
 
                 adagrad_update(p, g, group, state, int(step))
                 continue
+            g, kw = complex_decay(group, p, g, opts)
             pa, ga, sa = _arr(p), _arr(g), _arr(state["sum"])
             if _fused_cpu.applies(group, pa, ga, sa):  # (PyTorch's fused kernel's rounding)
-                _fused_cpu.adagrad(pa, ga, sa, step, **opts)
+                _fused_cpu.adagrad(pa, ga, sa, step, **kw)
             else:
-                F.adagrad(pa, ga, sa, step, **opts)
+                F.adagrad(pa, ga, sa, step, **kw)
             p._vc.v += 1

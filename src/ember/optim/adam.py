@@ -5,8 +5,8 @@ from .._tensor import Tensor
 from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
-                        with_grad, zeros_state)
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, complex_decay,
+                        next_step, with_grad, zeros_state)
 from .optimizer import lr_scalar
 
 __all__ = ["Adam"]
@@ -70,10 +70,11 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_state(p)
             step = next_step(state["step"])
+            g, kw = complex_decay(group, p, g, opts)
             arrays = (_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_avg_sq"]),
                       _arr(state["max_exp_avg_sq"]) if amsgrad else None)
             if _fused_cpu.applies(group, *arrays):  # (PyTorch's fused kernel's rounding)
-                _fused_cpu.adam(*arrays, step, **opts)
+                _fused_cpu.adam(*arrays, step, **kw)
             else:
-                F.adam(*arrays, step, **opts)
+                F.adam(*arrays, step, **kw)
             p._vc.v += 1

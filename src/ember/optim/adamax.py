@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
-                        with_grad)
+from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, complex_decay,
+                        multi_tensor, next_step, scalar, with_grad)
 from .optimizer import lr_scalar
 
 __all__ = ["Adamax"]
@@ -36,13 +36,16 @@ class Adamax(Optimizer):
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
-        opts = {"lr": lr_scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+        # (PyTorch's multi-tensor update takes a tensor lr's value as a Python float)
+        lr = scalar(group["lr"]) if multi_tensor(group) else lr_scalar(group["lr"])
+        opts = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:
                 self._init_state(state, group, p, "exp_avg", "exp_inf")
             step = next_step(state["step"])
+            g, kw = complex_decay(group, p, g, opts)
             F.adamax(_arr(p), _arr(g), _arr(state["exp_avg"]), _arr(state["exp_inf"]), step,
-                     **opts)
+                     **kw)
             p._vc.v += 1

@@ -1,6 +1,7 @@
 """``ASGD``: stochastic gradient descent with iterate averaging (Polyak-Ruppert)."""
 from __future__ import annotations
 
+from .._ops.complex import view_as_real
 from .._ops.creation import tensor
 from . import _functional as F
 from ._functional import update_array as _arr
@@ -54,6 +55,8 @@ class ASGD(Optimizer):
             if group["maximize"]:
                 g = -g
             step_t, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]
+            if p.is_complex():  # (PyTorch updates complex parameters as their real views)
+                p, g, ax = view_as_real(p), view_as_real(g), view_as_real(ax)
             step_t += 1
             if group["weight_decay"] != 0:
                 g = g.add(p, alpha=group["weight_decay"])

@@ -61,9 +61,14 @@ def _typename(obj) -> str:
         return obj.type()
     module = getattr(obj, "__module__", "") or ""
     qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    if qualname is None:
+    if not isinstance(qualname, str):
         module = obj.__class__.__module__ or ""
         qualname = obj.__class__.__qualname__
+    if module.startswith("ember"):  # (one of ember's functions: its public, torch-like home)
+        from .. import _compat
+
+        if _compat.installed():
+            module = _compat._torch_name(_compat._public_module(module))
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
@@ -468,6 +473,29 @@ def check_flags(differentiable, fused=None, foreach=None) -> None:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
     if differentiable:
         raise NotImplementedError("ember's optimizers do not support differentiable=True")
+
+
+def multi_tensor(group) -> bool:
+    """Whether a group takes PyTorch's multi-tensor update rather than its single-tensor one,
+    for the optimizers whose two updates round differently: ``foreach=True`` (not
+    ``capturable``, whose update is another again).  NOTE: ``foreach=None`` keeps the
+    single-tensor update on a simulated GPU too (PyTorch's default there is the multi-tensor
+    one), so that a GPU's steps stay the CPU's bit for bit."""
+    return bool(group.get("foreach")) and not group.get("capturable")
+
+
+def complex_decay(group, p, g, opts):
+    """``(g, opts)`` for a single-tensor update: PyTorch's Adam, Adamax, Adadelta, Adagrad and
+    RMSprop add a complex parameter's weight decay to its gradient before viewing the two as
+    real, so that sum rounds twice (a complex ``add(alpha=)`` is not fused; their
+    multi-tensor updates add the real views, once).  So for a complex parameter the decayed
+    gradient is made here, and ``opts`` come back without ``maximize`` and weight decay."""
+    wd = opts["weight_decay"]
+    if wd == 0 or opts.get("decoupled_weight_decay") or not g.is_complex() or \
+            multi_tensor(group):
+        return g, opts
+    a = -g._data if opts["maximize"] else g._data
+    return wrap(a + p._data * wd, g._device), dict(opts, weight_decay=0, maximize=False)
 
 
 def scalar(x) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import _functional as F
 from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, next_step,
-                        with_grad)
+                        with_grad, multi_tensor)
 from .optimizer import lr_scalar
 
 __all__ = ["RAdam"]
@@ -41,7 +41,7 @@ class RAdam(Optimizer):
         opts = {"lr": lr_scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
                 "weight_decay": group["weight_decay"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"],
-                "maximize": group["maximize"]}
+                "maximize": group["maximize"], "foreach": multi_tensor(group)}
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, next_step, with_grad,
+from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, next_step, with_grad,
                         zeros_state)
 from .optimizer import lr_scalar
 
@@ -59,7 +59,8 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = zeros_state(p)
             next_step(state["step"])
+            g, kw = complex_decay(group, p, g, opts)
             F.rmsprop(_arr(p), _arr(g), _arr(state["square_avg"]),
                       _arr(state["grad_avg"]) if centered else None,
-                      _arr(state["momentum_buffer"]) if momentum > 0 else None, **opts)
+                      _arr(state["momentum_buffer"]) if momentum > 0 else None, **kw)
             p._vc.v += 1

@@ -374,7 +374,12 @@ def test_setitem(dev, i):
     def fn(T, x):
         y = x.clone()
         v = value(T) if callable(value) else value
-        y[key(T)] = v
+        k = key(T)
+        y[k] = v
+        if isinstance(v, float) and (k is Ellipsis or (type(k) is tuple and not k)):
+            # a number over the whole tensor: PyTorch's fill_ of a CPU value, a copy_ of a
+            # GPU one (FillBackward3, CopyBackwards); the rest compared through one more op
+            return y * 1
         return y
     same(dev, fn, data("any", (3, 4), np.float32))
 

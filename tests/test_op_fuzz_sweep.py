@@ -1423,7 +1423,6 @@ KNOWN: dict[str, str] = {
         "index among equal values: PyTorch's nth_element picks one that depends on the layout",
     r"^(Tensor\.)?(cummax|cummin)\(complex64\[\]": "which error comes first (dim or dtype)",
     r"^(Tensor\.)?logcumsumexp\(complex64": "complex logcumsumexp is refused by ember",
-    r"^(Tensor\.)?(cummax|cummin)\(bfloat16\[4, 5\]!": "index of a bfloat16 NaN run",
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
     r"^take\(\w+\[3, 4\]t\)":
         "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",

@@ -95,7 +95,6 @@ def test_rnn_relu_packed_bidirectional():
 @exact
 @pytest.mark.parametrize("mode", ["RNN", "GRU"])
 def test_tanh_layers(mode):
-    # (these inputs happen to meet no tanh whose MKL rounding differs: see the xfail below)
     x = _r(np.random.default_rng(0), T, B, F)
     check(lambda lib: getattr(lib.nn, mode)(F, H), [x])
 
@@ -143,11 +142,8 @@ def test_lstm_onednn():
 
 
 @exact
-@pytest.mark.xfail(strict=True, reason="torch.tanh on float32 is MKL's vsTanh, about 0.5 ulp "
-                   "but not correctly rounded; its constants cannot be read out of MKL, and "
-                   "ember's tanh (correctly rounded) differs in ~0.07% of values, so RNN-tanh, "
-                   "GRU and LSTM outputs differ now and then in the last bit")
 def test_tanh_is_mkls():
+    # torch.tanh on float32 is MKL's vsTanh, not correctly rounded (ember._ops._vml.tanh)
     x = (np.random.default_rng(0).standard_normal(200_000) * 2).astype(np.float32)
     a = torch.from_numpy(x).tanh().numpy()
     b = ember.from_numpy(x).tanh().numpy()

@@ -199,9 +199,8 @@ def test_gelu_exact_backward():
     _compare("gelu", "ce", "adam", "m")
 
 
-@pytest.mark.xfail(strict=True, reason="float32 tanh is MKL's vsTanh on PyTorch's CPU path "
-                   "(a few values in 1000 differ by an ulp); not reproduced")
 def test_tanh():
+    # float32 tanh is MKL's vsTanh on PyTorch's CPU path (ember._ops._vml.tanh)
     _compare("tanh", "ce", "adam", "m")
 
 

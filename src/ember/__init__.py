@@ -10,6 +10,7 @@ import builtins as _builtins
 import os as _os
 
 from . import _blas, _dtype, _malloc  # noqa: F401  (_malloc: the thresholds, at import)
+from ._ctype import CTypeName as _CTypeName
 from ._dtype import finfo, iinfo
 from ._device import device
 from ._dtype import (bfloat16, bool, double, dtype, float, float16, float32, float64,
@@ -27,6 +28,7 @@ from ._tensor import Tensor
 from ._tensor_str import get_printoptions, set_printoptions
 from . import autograd, cuda, return_types  # noqa: E402
 from ._ops import _core as _ops_core
+from ._ops import methods as _ops_methods
 from ._ops import convert as _convert
 from ._ops import creation as _creation
 from ._ops import index as _index
@@ -55,10 +57,11 @@ pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 newaxis = None
 
 
-class layout:
+class layout(metaclass=_CTypeName):
     """The type of ``torch.strided`` and ``torch.sparse_coo`` (ember's memory layouts)."""
 
     __module__ = "torch"
+    _c_name = "torch.layout"
 
     def __init__(self, name="torch.strided"):
         self._name = name
@@ -98,10 +101,16 @@ class _LegacyType(type):
         dev = {}
         if cls._device_type != "cpu":
             if not cuda.is_available():
-                from ._device import _NO_CUDA
-                raise TypeError(f"type torch.{cls._device_type}.{cls.__name__} not "
-                                f"available. {_NO_CUDA}")
+                from ._device import _NO_CUDA, no_cuda
+                raise no_cuda(TypeError, f"type torch.{cls._device_type}.{cls.__name__} not "
+                                         f"available. {_NO_CUDA}.")
             dev = {"device": cls._device_type}
+        extra = set(kwargs) - {"device"}
+        if extra - {"size", "data"} or args and extra or len(extra) > 1:
+            raise TypeError(_ops_core.format_invalid_args("new", args, kwargs, (
+                "(*, torch.device device = None)", "(torch.Storage storage)",
+                "(Tensor other)", "(tuple of ints size, *, torch.device device = None)",
+                "(object data, *, torch.device device = None)")))
         if not args and set(kwargs) == {"size"}:  # (the two forms' keywords)
             return _creation.empty(tuple(kwargs["size"]), dtype=cls._dtype, **dev)
         if not args and set(kwargs) == {"data"}:
@@ -177,6 +186,12 @@ def numel(t) -> int:
 
 
 def result_type(a, b):
+    import numbers
+
+    if not _builtins.all(isinstance(x, (Tensor, numbers.Number)) for x in (a, b)):
+        raise TypeError(_ops_core.format_invalid_args("result_type", (a, b), {}, (
+            "(Tensor tensor, Tensor other)", "(Number scalar, Tensor tensor)",
+            "(Tensor tensor, Number other)", "(Number scalar1, Number scalar2)")))
     return _dtype.result_type(a, b)
 
 
@@ -293,7 +308,7 @@ resolve_conj, is_conj, resolve_neg, is_neg = (_cx.resolve_conj, _cx.is_conj, _cx
 # -- linear algebra ---------------------------------------------------------------
 matmul, mm, bmm, mv, dot, inner = (_linalg.matmul, _linalg.mm, _linalg.bmm, _linalg.mv,
                                    _linalg.dot, _linalg.inner)
-outer, ger, addmm, einsum, tensordot = (_linalg.outer, _linalg.outer, _linalg.addmm,
+outer, ger, addmm, einsum, tensordot = (_linalg.outer, _linalg.ger, _linalg.addmm,
                                         _linalg.einsum, _linalg.tensordot)
 
 # -- reductions -------------------------------------------------------------------
@@ -583,8 +598,9 @@ def meshgrid(*tensors, indexing=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
-        if t.dtype is not ts[0].dtype:
-            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if _builtins.any(t.dtype is not ts[0].dtype for t in ts):  # (before any tensor's dims)
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    for t in ts:
         if t.ndim > 1:
             from ._ops._core import _legacy
 
@@ -822,6 +838,7 @@ from . import ao, quantization  # noqa: E402,F401  (quantized tensors: ember._qu
 from . import quasirandom  # noqa: E402,F401
 from .utils.dlpack import from_dlpack, to_dlpack, _install as _dlpack_install  # noqa: E402,F401
 _dlpack_install(Tensor)
+_ops_methods.check_tensor_args(Tensor)  # (once every method is on Tensor)
 from ._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 _torch_getattr = _module_getattr("torch")
@@ -833,14 +850,24 @@ def __getattr__(name):
     if name == "vision":
         import importlib
         return importlib.import_module(".vision", __name__)
+    if name in _DEPRECATED_HAS:  # PyTorch's deprecated ``torch.has_cuda`` and the like
+        module, fn = _DEPRECATED_HAS[name]
+        _warn(f"'{name}' is deprecated, please use 'torch.backends.{module}.{fn}()'")
+        import importlib
+        return getattr(importlib.import_module(f".backends.{module}", __name__), fn)()
     return _torch_getattr(name)
+
+
+_DEPRECATED_HAS = {"has_mps": ("mps", "is_built"), "has_cuda": ("cuda", "is_built"),
+                   "has_cudnn": ("cudnn", "is_available"),
+                   "has_mkldnn": ("mkldnn", "is_available")}
 
 # PyTorch's TypeError when a list or NumPy array is passed where these take a tensor (ember
 # would otherwise fail inside with an AttributeError about the list).
 for _name in (
         "abs absolute acos acosh adjoint all amax amin aminmax angle any arccos arccosh arcsin "
-        "arcsinh arctan arctanh argmax argmin argsort argwhere asin asinh atan atanh atleast_1d "
-        "atleast_2d atleast_3d bernoulli bincount bitwise_not ceil cholesky_inverse clamp clamp_ "
+        "arcsinh arctan arctanh argmax argmin argsort argwhere asin asinh atan atanh "
+        "bernoulli bincount bitwise_not ceil cholesky_inverse clamp clamp_ "
         "clip clip_ clone conj conj_physical corrcoef cos cosh count_nonzero cov "
         "cumulative_trapezoid deg2rad_ detach diag diag_embed diagflat diagonal diff dsplit erf "
         "erfc erfinv exp exp2 expm1 fix flatten fliplr flipud floor frac geqrf get_device histc "
@@ -854,6 +881,11 @@ for _name in (
         "matmul softmax log_softmax").split():
     if _name in globals():
         globals()[_name] = _ops_core.tensor_input(globals()[_name], _name)
+for _name in _ops_core.NUMPY_DIM_ALIASED:  # (the functions and the methods)
+    if _name in globals():
+        globals()[_name] = _ops_core.numpy_dim_aliases(globals()[_name])
+    if callable(Tensor.__dict__.get(_name)):
+        setattr(Tensor, _name, _ops_core.numpy_dim_aliases(Tensor.__dict__[_name]))
 del _name
 
 # ``__torch_function__``: tensor subclasses, tensor-likes and modes see the public functions

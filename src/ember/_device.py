@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from . import _meta_xp
+from ._ctype import CTypeName
 
 __all__ = ["device", "xp_for", "cuda_available"]
 
@@ -43,16 +44,44 @@ def cuda_available() -> bool:
     return _get_cupy() is not None
 
 
-_NO_CUDA = ("Found no NVIDIA driver or GPU on this system (ember uses CuPy for CUDA). "
-            "Install the CuPy wheel for your CUDA version (pip install ember[cuda]) on a "
-            "machine with a GPU, or use device='cpu'.")
+# what PyTorch's CPU build says to a CUDA request; what to install comes as a note, which the
+# traceback shows after the message
+_NO_CUDA = "Torch not compiled with CUDA enabled"
+_NO_CUDA_NOTE = ("ember uses CuPy for CUDA and found no NVIDIA driver or GPU on this system: "
+                 "install the CuPy wheel for your CUDA version (pip install ember[cuda]) on a "
+                 "machine with a GPU, or use device='cpu'.")
+
+
+class NoCudaError(AssertionError, RuntimeError):
+    """No GPU to use: an ``AssertionError`` as PyTorch's CPU build raises (and prints as one),
+    and a ``RuntimeError`` as its CUDA build raises on a machine without a GPU, so that code
+    catching either keeps working."""
+
+    __module__ = "builtins"  # printed bare, as PyTorch's: AssertionError: Torch not compiled...
+
+    def __reduce__(self):  # (pickle cannot find the class under the builtin name it shows)
+        return _no_cuda_error, self.args
+
+
+NoCudaError.__name__ = NoCudaError.__qualname__ = "AssertionError"
+
+
+def _no_cuda_error(*args):
+    return NoCudaError(*args)
+
+
+def no_cuda(cls=NoCudaError, message=_NO_CUDA):
+    """The error for a CUDA request without a GPU, with ember's note on what to install."""
+    e = cls(message)
+    e.add_note(_NO_CUDA_NOTE)
+    return e
 
 
 def require_cupy():
-    """CuPy, or PyTorch's RuntimeError for a CUDA request on a machine without CUDA."""
+    """CuPy, or PyTorch's error for a CUDA request on a machine without CUDA."""
     cp = _get_cupy()
     if cp is None:
-        raise RuntimeError(_NO_CUDA)
+        raise no_cuda()
     return cp
 
 
@@ -82,10 +111,11 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
                  "privateuseone")
 
 
-class device:
+class device(metaclass=CTypeName):
     """``device('cpu')``, ``device('cuda:0')`` or ``device('cuda', 0)``."""
 
     __slots__ = ("type", "index")
+    _c_name = "torch.device"
 
     def __init__(self, type, index=None):
         if isinstance(type, device):
@@ -170,7 +200,9 @@ def canonical(d) -> device:
         return CPU
     if d.type == "meta":
         return META
-    raise RuntimeError(f"ember does not support the '{d.type}' device")
+    if d.type == "xpu":  # (PyTorch's CPU build's words)
+        raise AssertionError("Torch not compiled with XPU enabled")
+    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
 
 
 def xp_for(d: device):

@@ -16,6 +16,8 @@ import threading
 
 import numpy as np
 
+from ._ctype import CTypeName
+
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "uint16", "uint32",
@@ -28,10 +30,11 @@ __all__ = [
 ]
 
 
-class dtype:
+class dtype(metaclass=CTypeName):
     """A tensor element type; prints as PyTorch's (``torch.float32``)."""
 
     __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "is_complex", "_kind")
+    _c_name = "torch.dtype"
 
     def __init__(self, name: str, np_dtype, kind: int):
         self.name = name
@@ -371,7 +374,9 @@ def default_complex() -> dtype:
 
 def set_default_dtype(d) -> None:
     global _default
-    d = to_dtype(d)
+    if not isinstance(d, dtype):  # (a NumPy type or a name is refused too, as in PyTorch)
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
     if d not in (float16, bfloat16, float32, float64):
         raise TypeError("only floating-point types are supported as the default type")
     _default = d
@@ -506,7 +511,7 @@ _LEGACY.update({d.name: "U" + d.name[1:].capitalize() + "Tensor" for d in _UINT_
 _LEGACY.update({d.name: d.name.capitalize() + "Tensor" for d in _INT_SHELLS + _BITS})
 
 
-class _TypeInfo:
+class _TypeInfo(metaclass=CTypeName):
     """What ``finfo`` and ``iinfo`` share: equal when they describe the same dtype."""
 
     def __eq__(self, other):
@@ -530,6 +535,21 @@ _FINFO8 = {float8_e4m3fn: _Info8(0.125, 448.0, -448.0, 2.0 ** -6),
            float8_e8m0fnu: _Info8(1.0, 2.0 ** 127, 2.0 ** -127, 2.0 ** -127)}
 
 
+_NO_TYPE = object()
+
+
+def _info_dtype(name, type):
+    """The dtype argument of ``finfo``/``iinfo`` as PyTorch's parser takes it (a dtype, or
+    Python's float, int, bool or complex naming one), else its TypeError."""
+    if isinstance(type, dtype) or type in (builtins.float, builtins.int, builtins.bool,
+                                           builtins.complex):
+        return to_dtype(type)
+    cls = builtins.type(type)
+    tp = cls.__name__ if cls.__module__ == "builtins" or cls.__name__ == "Tensor" else \
+        f"{cls.__module__}.{cls.__qualname__}"
+    raise TypeError(f"{name}(): argument 'type' (position 1) must be torch.dtype, not {tp}")
+
+
 class finfo(_TypeInfo):
     """``torch.finfo``: the limits of a floating dtype (the default dtype when not given).
 
@@ -537,8 +557,10 @@ class finfo(_TypeInfo):
     1.1920928955078125e-07
     """
 
-    def __init__(self, type=None):
-        dt = get_default_dtype() if type is None else to_dtype(type)
+    _c_name = "torch.finfo"
+
+    def __init__(self, type=_NO_TYPE):
+        dt = get_default_dtype() if type is _NO_TYPE else _info_dtype("finfo", type)
         dt = dt.to_real()  # (a complex dtype's limits are those of its parts)
         if not dt.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
@@ -573,8 +595,10 @@ class iinfo(_TypeInfo):
     9223372036854775807
     """
 
+    _c_name = "torch.iinfo"
+
     def __init__(self, type):
-        dt = to_dtype(type)
+        dt = _info_dtype("iinfo", type)
         if dt is bool:  # (the dtype: this module shadows the builtin)
             raise TypeError("torch.bool is not supported by torch.iinfo")
         if dt.is_floating_point or dt.is_complex or dt in SHELLS:

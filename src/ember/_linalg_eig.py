@@ -27,14 +27,14 @@ def _check(A, fn):
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         # NOTE: PyTorch asks for the complex type of the input first, and fails there
         raise RuntimeError(f"Unknown Complex ScalarType for {_core._legacy(A.dtype)}")
-    if A.dtype in (D.float16, D.bfloat16):
-        raise RuntimeError(f"linalg.{fn}: Low precision dtypes not supported. Got "
-                           f"{_core._legacy(A.dtype)}")
     if A.ndim < 2:
         raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.dtype in (D.float16, D.bfloat16):
+        raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for '
+                                  f"'{_core._legacy(A.dtype)}'")
 
 
 def _geev(A, check_finite=True):

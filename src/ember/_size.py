@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import operator
 
+from ._ctype import CTypeName
+
 
 def _as_int(s, i):
     """An element of a Size: an int, or anything with ``__index__`` (not a float)."""
@@ -15,10 +17,11 @@ def _as_int(s, i):
                         f"'{type(s).__name__}')") from None
 
 
-class Size(tuple):
+class Size(tuple, metaclass=CTypeName):
     """A tuple of ints describing a tensor's shape."""
 
     __slots__ = ()
+    _c_name = "torch.Size"
 
     def __new__(cls, iterable=()):
         items = tuple(iterable)
@@ -39,7 +42,13 @@ class Size(tuple):
 
     def __add__(self, other):
         if not isinstance(other, tuple):
-            return NotImplemented
+            # (PyTorch's concatenation comes last: the other operand's ``__radd__`` first)
+            radd = getattr(type(other), "__radd__", None)
+            r = NotImplemented if radd is None else radd(other, self)
+            if r is NotImplemented:
+                raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to "
+                                "torch.Size")
+            return r
         return Size(tuple(self) + tuple(other))
 
     def __radd__(self, other):
@@ -50,7 +59,12 @@ class Size(tuple):
     def __mul__(self, n):
         return Size(tuple(self) * n)
 
-    __rmul__ = __mul__
+    def __rmul__(self, n):
+        if isinstance(n, (list, tuple, str, bytes, bytearray)):
+            return NotImplemented  # (``[1] * size``: the list's own error)
+        if not hasattr(type(n), "__index__"):
+            raise TypeError(f"can't multiply sequence by non-int of type '{type(n).__name__}'")
+        return Size(tuple(self) * n)
 
     def numel(self) -> int:
         n = 1

@@ -81,9 +81,12 @@ class Tensor:
         # copies data into the default dtype.
         if not args and len(kwargs) == 1 and ("size" in kwargs or "data" in kwargs):
             args = (Size(kwargs.pop("size")),) if "size" in kwargs else (kwargs.pop("data"),)
-        if kwargs:
-            raise TypeError(f"Tensor.__init__() got an unexpected keyword argument "
-                            f"'{next(iter(kwargs))}'")
+        if kwargs:  # (PyTorch's parser's words: ``dtype=`` is not among them)
+            given = dict(kwargs, **({} if device is None else {"device": device}))
+            raise TypeError(_ops._core.format_invalid_args("new", args, given, (
+                "(*, torch.device device = None)", "(torch.Storage storage)",
+                "(Tensor other)", "(tuple of ints size, *, torch.device device = None)",
+                "(object data, *, torch.device device = None)")))
         if len(args) == 1 and isinstance(args[0], Size):
             src = _ops.creation.empty(tuple(args[0]), device=device)
         elif len(args) == 1 and (not isinstance(args[0], (int, np.integer)) or
@@ -474,16 +477,28 @@ class Tensor:
 
     def __float__(self):
         _traced_conversion("float")
-        if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
-
-            _warn("Converting a tensor with requires_grad=True to a scalar may lead to "
-                  "unexpected behavior.\nConsider using tensor.detach() first.",
-                  UserWarning, stacklevel=2)
+        self._warn_to_scalar()
         return float(self._real_scalar(self._scalar_for("float"), "double"))
+
+    def _warn_to_scalar(self):
+        """PyTorch's warning (once a process) for a tensor that requires grad read as a Python
+        number (``float(loss)``, ``complex(z)``, or an element of ``torch.tensor([...])``)."""
+        if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
+            from ._warnings import warn_once
+
+            warn_once("requires_grad to scalar",
+                      "Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.")
 
     def __int__(self):
         _traced_conversion("integer")
-        return int(self._real_scalar(self._scalar_for("int"), "int64_t"))
+        v = self._scalar_for("int")
+        if type(v) is complex:  # (PyTorch's checked conversion, through a double)
+            v = self._real_scalar(v, "int64_t")
+            if not -2.0 ** 63 <= v <= 2.0 ** 63:  # (NaN and inf too)
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+            return int(v) if v != 2.0 ** 63 else -2 ** 63  # (x86's cast of 2**63)
+        return int(v)
 
     @staticmethod
     def _real_scalar(v, ctype):
@@ -502,6 +517,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self):
+        self._warn_to_scalar()
         return complex(self._scalar_for("complex"))
 
     def _scalar_for(self, what):

@@ -21,7 +21,7 @@ import numpy as np
 from . import _dtype as D
 from ._ops import _core
 from ._ops._core import OUT, make, make_multi, norm_dim, quiet, wrap, xp_of
-from ._ops._core import fused_op
+from ._ops._core import fused_op, need_tensor
 from ._ops._core import into_out as _out
 from ._ops.linalg import matmul
 from ._tensor import Tensor
@@ -76,13 +76,30 @@ def _refuse_low_precision(A, fn):
                            "or more dimensions of float, double, cfloat or cdouble types")
 
 
-def _check_matrix(A, fn, square=False):
-    _check_float(A, fn)
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
-    if square and A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+def _check_matrix(A, fn, square=False, shown=None):
+    """``A`` is a (square) float matrix (or a batch of them) for ``linalg.<fn>``, which
+    reports errors as ``linalg.<shown>`` (the function it calls) where that differs."""
+    shown = shown or fn
+    if fn == "solve" and isinstance(A, Tensor) and not (A.dtype.is_floating_point
+                                                        or A.dtype.is_complex):
+        _check_float(A, fn)  # (the one that refuses an integer matrix first)
+    if isinstance(A, Tensor):  # (PyTorch checks the shape before the dtype)
+        if A.ndim < 2:
+            raise RuntimeError(f"linalg.{shown}: The input tensor A must have at least 2 "
+                               "dimensions.")
+        if square and A.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"linalg.{shown}: A must be batches of square matrices, but "
+                               f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_float(A, shown)
+
+
+def _check_float_double(A, fn, what):
+    """``matrix_rank`` and ``lstsq``: at least 2 dims, then float or double only."""
+    if isinstance(A, Tensor):
+        if A.ndim < 2:
+            raise RuntimeError(f"torch.linalg.{fn}: {what} must have at least 2 dimensions.")
+        if not (A.dtype.is_floating_point or A.dtype.is_complex) or A.dtype.itemsize < 4:
+            raise RuntimeError("This function doesn't handle types other than float and double")
 
 
 def _mT(t):
@@ -471,7 +488,7 @@ def _eye_like(t, n):
 
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues (ascending) of symmetric matrices."""
-    _check_matrix(A, "eigvalsh", square=True)
+    _check_matrix(A, "eigvalsh", square=True, shown="eigh")
     _check_uplo(UPLO, "eigvalsh")
     if _core.needs_grad((A,)):  # (through eigh, whose vectors then take part in a double
         return _out(eigh(A, UPLO).eigenvalues, out)  # backward, as PyTorch's)
@@ -569,7 +586,7 @@ def _svd_rule(ctx, gu, gs, gvh):
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values (descending) of each matrix in ``A``."""
-    _check_matrix(A, "svdvals")
+    _check_matrix(A, "svdvals", shown="svd")
     if _core.needs_grad((A,)):  # (through svd, as eigvalsh through eigh)
         return _out(svd(A, full_matrices=False).S, out)
     s = _lapack(lambda xp, a: xp.linalg.svd(a, compute_uv=False), A, "svdvals",
@@ -670,7 +687,29 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{type(ord).__name__}")
     from ._ops.reduce import vector_norm as _vn
+    if dtype is not None:  # (the input's own dtype is checked first)
+        if not (x.dtype.is_floating_point or x.dtype.is_complex):
+            raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
+                               f"as input. Got {_core._legacy(x.dtype)}")
+        _check_norm_dtype(dtype, x.dtype, "linalg.vector_norm")
     return _out(_vn(x, ord, dim, keepdim, dtype=dtype), out)
+
+
+def _check_norm_dtype(dtype, have, fn):
+    """PyTorch's checks of a norm's ``dtype``: floating or complex as the input is, and one
+    that the input's dtype converts to without narrowing."""
+    dtype = D.to_dtype(dtype)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"{fn}: dtype should be floating point or complex, but got "
+                           f"{_core._legacy(dtype)}")
+    if dtype.is_complex != have.is_complex:
+        kind = "complex" if have.is_complex else "real"
+        raise RuntimeError(f"{fn}: dtype should be {kind} for {kind} inputs, but got "
+                           f"{_core._legacy(dtype)}")
+    if D.promote_types(have, dtype) is not dtype:
+        raise RuntimeError(f"{fn}: the dtype of the input ({_core._legacy(have)}) should be "
+                           f"convertible without narrowing to the specified dtype "
+                           f"({_core._legacy(dtype)})")
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
@@ -681,31 +720,38 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    _check_float(A, "matrix_norm")
+    if not (A.dtype.is_floating_point or A.dtype.is_complex) or ord in ("nuc", 2, -2):
+        _check_float(A, "matrix_norm")  # (half and bfloat16 only where no svd is needed)
     if len(dim) != 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                            f"{' '.join(str(d) for d in dim)}")
     if dtype is not None:
-        A = A.to(dtype)
+        _check_norm_dtype(dtype, A.dtype, "linalg.matrix_norm")
+        if ord in ("nuc", 2, -2):  # (the others' vector_norm casts)
+            A = A.to(dtype)
     d0, d1 = (norm_dim(d, A.ndim) for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
+        return _out(vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype), out)
     if ord == "nuc" or ord in (2, -2):
         B = A.movedim((d0, d1), (-2, -1))
         s = svdvals(B)
         # (the largest singular value of an empty matrix is 0, as PyTorch gives)
         r = s.sum(-1) if ord == "nuc" or (ord == 2 and s.shape[-1] == 0) else (
             s.amax(-1) if ord == 2 else s.amin(-1))
-        if keepdim:
-            r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        if keepdim:  # (as PyTorch: two trailing dims, permuted back where d0 and d1 were)
+            back = [d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1]
+            r = r.unsqueeze(-1).unsqueeze(-1).permute([back.index(d) for d in range(A.ndim)])
         return _out(r, out)
     if ord in (1, -1, math.inf, -math.inf):
+        # as PyTorch: the 1-norms along one dim, then their max (min) along the other
         sum_dim, other = (d0, d1) if ord in (1, -1) else (d1, d0)
-        sums = A.abs().sum(sum_dim, keepdim=True)
-        r = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
-        return _out(r if keepdim else r.squeeze((d0, d1)), out)
+        sums = vector_norm(A, 1, sum_dim, keepdim, dtype=dtype)
+        if not keepdim and sum_dim < other:
+            other -= 1
+        r = sums.amax(other, keepdim) if ord > 0 else sums.amin(other, keepdim)
+        return _out(r, out)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
@@ -731,6 +777,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse, through the SVD (singular values at or below
     ``max(atol, rtol * largest)`` count as zero)."""
+    if isinstance(A, Tensor) and (A.ndim < 2 or A.dtype.itemsize < 4 or not (
+            A.dtype.is_floating_point or A.dtype.is_complex)):
+        raise RuntimeError(f"linalg.pinv({_core._legacy(A.dtype)}{{{list(A.shape)}}}): expected "
+                           "a tensor with 2 or more dimensions of float, double, cfloat or "
+                           "cdouble types")
     _check_matrix(A, "pinv")
     U, S, Vh = svd(A, full_matrices=False)
     tol = _tolerance(A, S, atol, rtol)
@@ -754,6 +805,7 @@ def _tolerance(A, S, atol, rtol):
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """How many singular values exceed ``max(atol, rtol * largest)`` (with ``hermitian``, the
     eigenvalues' magnitudes, only the lower triangle read, as PyTorch)."""
+    _check_float_double(A, "matrix_rank", "The input tensor input")
     _check_matrix(A, "matrix_rank")
     S = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
     return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out)
@@ -766,6 +818,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {_core._legacy(A.dtype)} and other's "
                            f"dtype {_core._legacy(B.dtype)}")
+    _check_float_double(A, "lstsq", "input")
     _check_matrix(A, "lstsq")
     vec = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
@@ -782,7 +835,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 def cond(A, p=None, *, out=None):
     """The condition number of each matrix in the norm ``p`` (2 when None)."""
-    _check_matrix(A, "cond")
+    if isinstance(p, str):  # (PyTorch's checks, in its order for a named norm)
+        _cond_square(A, p)
+        if p not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    else:
+        if isinstance(A, Tensor) and A.ndim < 2:
+            raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+        if p is not None and p not in (2, -2, 1, -1, math.inf, -math.inf):
+            raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if p is None or p in (2, -2) or p == "nuc":
+        _check_matrix(A, "svd")
     if p is None or p in (2, -2):
         S = svdvals(A)
         if S.shape[-1] == 0:  # (empty matrices: 0, as PyTorch gives)
@@ -790,7 +853,28 @@ def cond(A, p=None, *, out=None):
         # as PyTorch's graph: the two end values sliced off, divided, squeezed
         hi, lo = S[..., :1], S[..., -1:]
         return _out((hi / lo if p != -2 else lo / hi).squeeze(-1), out)
-    return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+    if A.numel() == 0:  # (empty matrices: 0, as PyTorch gives)
+        return _out(A.new_zeros(A.shape[:-2], dtype=A.dtype.to_real()), out)
+    if not isinstance(p, str):
+        _cond_square(A, f"{p:f}" if isinstance(p, float) else int(p))
+    if p == "nuc":  # (PyTorch's: from the singular values, with no inverse)
+        S = svdvals(A)
+        return _out(S.sum(-1) * S.reciprocal().sum(-1), out)
+    # as PyTorch: a singular matrix's inverse is infinite (its condition number inf)
+    inverse, info = inv_ex(A)
+    inverse.masked_fill_(info.unsqueeze(-1).unsqueeze(-1) > 0, math.inf)
+    res = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return _out(res.nan_to_num_(math.inf, math.inf, -math.inf), out)  # (0 * inf: inf)
+
+
+def _cond_square(A, ord):
+    """PyTorch's check that ``cond`` of norm ``ord`` has batches of square matrices."""
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.cond(ord={ord}): The input tensor A must have at least 2 "
+                           "dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={ord}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
 
 
 def matrix_power(A, n, *, out=None):
@@ -880,12 +964,12 @@ def matrix_exp(A):
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
                            "dimensions.")
-    if not (A.dtype.is_floating_point or A.dtype.is_complex):
-        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
-                           f"input. Got {_core._legacy(A.dtype)}")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {_core._legacy(A.dtype)}")
     xp = xp_of(A)
     work = np.complex128 if A.dtype.is_complex else \
         np.float64 if A.dtype is D.float64 or A.dtype is D.float32 else np.float32
@@ -914,6 +998,8 @@ def multi_dot(tensors, *, out=None):
 @fused_op("LinalgCrossBackward0", twice="LinalgCrossBackward0")
 def cross(input, other, *, dim=-1, out=None):
     """The cross product of 3-vectors along ``dim``."""
+    need_tensor(input, "linalg_cross")
+    need_tensor(other, "linalg_cross", "other", 2)
     if input.dim() != other.dim():
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if input.dtype is not other.dtype:
@@ -991,6 +1077,8 @@ def cholesky_(input, upper=False, *, out=None):
 
 def cross_(input, other, dim=None, *, out=None):
     """``torch.cross``: without ``dim``, the first dim of length 3."""
+    need_tensor(input, "cross")
+    need_tensor(other, "cross", "other", 2)
     if dim is None:
         warn_once("cross-dim", "Using torch.cross without specifying the dim arg is "
                   "deprecated.\nPlease either pass the dim explicitly or simply use "

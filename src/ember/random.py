@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _random
+from ._ctype import CTypeName
 from ._device import device as Device
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -17,10 +18,22 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
 # PyTorch's words for generators of devices without a backend here
 _NO_GENERATOR = {"meta": "META device type not an accelerator.",
                  "mps": "Cannot execute getNewGenerator() without MPS backend."}
+_NO_CUDA_GENERATOR = (
+    "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+    "are trying to use some CUDA functionality, but the CUDA library has not been loaded by "
+    "the dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't "
+    "directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic "
+    "library dependencies if you don't depend on any of their symbols.  You can check if this "
+    "has occurred by using ldd on your binary to see if there is a dependency on *_cuda.so "
+    "library.")
 
 
-class Generator:
+class Generator(metaclass=CTypeName):
     """A random number generator, as ``torch.Generator``; pass it as ``generator=``."""
+
+    _c_name = "torch._C.Generator"
 
     def __init__(self, device="cpu"):
         self.device = Device(device)
@@ -28,9 +41,10 @@ class Generator:
             # NOTE: a GPU's generator here is a stream of ember's CPU generator of its own (a
             # seed gives the same numbers on every device; PyTorch's Philox gives others),
             # whose draws go onto the GPU, as the default stream's do (see ember.cuda)
-            from ._device import require_cupy
+            from ._device import _get_cupy, no_cuda
 
-            require_cupy()
+            if _get_cupy() is None:  # (PyTorch's CPU build's words)
+                raise no_cuda(RuntimeError, _NO_CUDA_GENERATOR)
             if self.device.index is None:
                 from . import cuda
 

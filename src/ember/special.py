@@ -93,7 +93,7 @@ def polygamma(n, input, *, out=None):
 
 def multigammaln(input, p, *, out=None):
     """:func:`ember.mvlgamma` under its special name."""
-    _m._need_tensor(input, "special_multigammaln")
+    _m.need_tensor(input, "special_multigammaln")
     return _m.mvlgamma(input, _m._int_arg(p, "special_multigammaln", "p", 2), out=out)
 
 

@@ -95,6 +95,14 @@ def as_array(x):
     return np.asarray(x) if isinstance(x, _SCALARS) else x
 
 
+def need_tensor(x, fname, arg="input", pos=1):
+    """PyTorch's parser error where ``torch.<fname>`` takes only a tensor as argument ``arg``
+    (numbered as in the function's signature: ``torch.mm(t, 2)`` names position 2)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{tp_name(x)}")
+
+
 def to_host(a):
     """A NumPy array of ``a``'s values (a copy from the GPU; ``a`` itself on the CPU)."""
     return a if type(a) is np.ndarray else a.get()
@@ -253,6 +261,11 @@ def iter_layout(arr, ops, common=None, first=0):
     out = _as_strided(xp.empty(max(n, 1), arr.dtype), arr.shape, [s * item for s in want])
     out[...] = arr
     return out
+
+
+def c_order(a):
+    """Array ``a`` in row-major order (``a`` itself when it is; a 0-d array stays 0-d)."""
+    return a if a.flags.c_contiguous else xp_of_array(a).ascontiguousarray(a)
 
 
 def contiguous_strides(shape):
@@ -1182,26 +1195,42 @@ def check_no_overlap(d):
                 raise RuntimeError(_OVERLAP)
 
 
-def precheck_inplace(t: Tensor, other) -> None:
-    """PyTorch's checks of an in-place binary op made before it computes anything: the
-    common dtype of ``t`` and ``other`` must cast to ``t``'s, and ``other`` must broadcast
-    to ``t``'s shape (so these errors come before a kernel's own refusals)."""
+def check_broadcast(sa, sb):
+    """PyTorch's error where shapes ``sa`` and ``sb`` do not broadcast together."""
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {n - i}")
+
+
+def float_result_type(t: Tensor, other):
+    """The dtype an op that computes integers in floats (``atan2``, ``copysign``) gives."""
+    dt = D.result_type(t, other)
+    return dt if dt._kind >= 2 else D.get_default_dtype()
+
+
+def precheck_inplace(t: Tensor, other, dt=None) -> None:
+    """PyTorch's checks of an in-place binary op made before it computes anything, in its
+    order: ``other`` must broadcast to ``t``'s shape, then the common dtype (``dt`` where
+    the op computes in another, as float ops of integers do) must cast to ``t``'s (so these
+    errors come before a kernel's own refusals)."""
     if isinstance(other, Tensor):
-        if other.dtype is not t.dtype:
-            dt = D.result_type(t, other)
-            if not D.can_cast(dt, t.dtype):
-                raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
-                                   f"output type {_legacy(t.dtype)}")
         if other.shape != t.shape:
-            try:
-                shape = np.broadcast_shapes(t.shape, other.shape)
-            except ValueError:
-                return  # (the op gives PyTorch's message for shapes that do not broadcast)
+            check_broadcast(tuple(t.shape), tuple(other.shape))
+            shape = np.broadcast_shapes(t.shape, other.shape)
             if shape != t.shape:
                 raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the "
                                    f"broadcast shape {list(shape)}")
+        if other.dtype is not t.dtype or dt is not None:
+            dt = dt or D.result_type(t, other)
+            if not D.can_cast(dt, t.dtype):
+                raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
+                                   f"output type {_legacy(t.dtype)}")
     elif isinstance(other, (bool, int, float, complex)):
-        dt = D.result_type(t, other)
+        dt = dt or D.result_type(t, other)
         if dt is not t.dtype and not D.can_cast(dt, t.dtype):
             raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
                                f"output type {_legacy(t.dtype)}")
@@ -1305,11 +1334,16 @@ def refresh_view(view: Tensor) -> None:
 
     def rule(ctx, g):
         # (the base's dtype: a view may have another one, as ``z.real`` of a complex z)
-        gb = wrap(xp_of(g).zeros(base.shape, dtype=base._data.dtype), g._device)
-        if STATE.enabled:  # create_graph: recorded (a raw write would cut g's history)
-            view_fn(gb).copy_(g)
+        xp = xp_of(g)
+        gb = wrap(xp.zeros(base.shape, dtype=base._data.dtype), g._device)
+        v = view_fn(gb)
+        if has_internal_overlap(v._data):  # (an expanded view: its elements' gradients add up)
+            at = view_fn(wrap(xp.arange(base.numel()).reshape(base.shape), g._device))
+            gb.view(-1).index_add_(0, at.reshape(-1), g.reshape(-1))
+        elif STATE.enabled:  # create_graph: recorded (a raw write would cut g's history)
+            v.copy_(g)
         else:
-            write(view_fn(gb), g._data)
+            write(v, g._data)
         return (gb,)
 
     view._grad_fn = node_class("AsStridedBackward0")(rule, (edge(base),),
@@ -1440,6 +1474,31 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     return out
 
 
+# Functions and methods (C++ ones in PyTorch) whose ``dim``/``keepdim`` PyTorch's argument
+# parser also takes under NumPy's names ``axis``/``keepdims`` (the reductions do it their
+# own way, in ``reduce._accept_axis``).
+NUMPY_DIM_ALIASED = frozenset((
+    "sort argsort cummax cummin mode aminmax softmax log_softmax select narrow index_select "
+    "gather take_along_dim nanmedian logcumsumexp topk kthvalue diff unbind chunk tensor_split "
+    "repeat_interleave cross quantile nanquantile trapezoid trapz cumulative_trapezoid "
+    "unsqueeze").split())
+
+
+def numpy_dim_aliases(fn):
+    """``fn`` taking ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``."""
+    import functools
+
+    @functools.wraps(fn)
+    def aliased(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs and "dim" not in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs and "keepdim" not in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    return aliased
+
+
 def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
     """``fn`` (a public function whose first argument PyTorch requires to be a tensor) giving
     PyTorch's TypeError for a non-tensor there (a list, a NumPy array): at once when
@@ -1450,10 +1509,8 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
     import functools
 
     def refuse(input, where):
-        cls = type(input)
-        kind = cls.__qualname__ if cls.__module__ == "builtins" else \
-            f"{cls.__module__}.{cls.__qualname__}"
-        return TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not {kind}")
+        return TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not "
+                         f"{tp_name(input)}")
 
     @functools.wraps(fn)
     def checked(*args, **kwargs):

@@ -385,3 +385,63 @@ def _tanhf(x):
         out = np.where(ix < 0x24000000, x * (one + x), out)  # (+-0 stays itself)
         out = np.where(ix >= 0x7F800000, np.tanh(x), out)
     return out.astype(_F32, copy=False)
+
+
+# NOTE: PyTorch's float32 ``asinh`` and ``acosh`` on the CPU are scalar loops over the C
+# library's ``asinhf`` and ``acoshf`` (gdb).  Before libc 2.41 these are Sun fdlibm's float
+# routines over ``logf`` and ``log1pf``, all in float32 with one rounding per operation
+# (a = |x|):
+#
+#     asinh:  a < 2**-14: x;  a <= 2: log1p(a + a*a / (1 + sqrt(1 + a*a)));
+#             a <= 2**14: log(2a + 1 / (sqrt(a*a + 1) + a));  else log(a) + ln2;  sign of x
+#     acosh:  x < 1: NaN;  x <= 2: log1p(t + sqrt(2t + t*t)), t = x - 1;
+#             x < 2**28: log(2x - 1 / (x + sqrt(x*x - 1)));  else log(x) + ln2
+#
+# (ln2 as a float32, 0.6931472).  Later libcs round these correctly, as NumPy's float64
+# result rounded once does.
+_LN2F = _F32(6.9314718246e-01)
+
+
+def asinhf(x) -> np.ndarray:
+    """The C library's ``asinhf`` of a float32 array."""
+    return _c_float(x, emulated_log1pf, _asinhf, np.arcsinh)
+
+
+def _asinhf(x):
+    one = _F32(1)
+    with np.errstate(all="ignore"):
+        ix = x.view(np.int32) & np.int32(0x7FFFFFFF)
+        a = np.abs(x)
+        t = a * a
+        w = _log1pf(a + t / (one + np.sqrt(one + t)))
+        big = ix > 0x40000000
+        if big.any():
+            ab = a[big]
+            mid = _logf(_F32(2) * ab + one / (np.sqrt(ab * ab + one) + ab))
+            w[big] = np.where(ix[big] > 0x47000000, _logf(ab) + _LN2F, mid)
+        w = np.copysign(w, x)
+        w = np.where(ix < 0x38000000, x, w)
+        w = np.where(ix >= 0x7F800000, x + x, w)
+    return w.astype(_F32, copy=False)
+
+
+def acoshf(x) -> np.ndarray:
+    """The C library's ``acoshf`` of a float32 array."""
+    return _c_float(x, emulated_log1pf, _acoshf, np.arccosh)
+
+
+def _acoshf(x):
+    one, two = _F32(1), _F32(2)
+    with np.errstate(all="ignore"):
+        hx = x.view(np.int32)
+        t = x - one
+        w = _log1pf(t + np.sqrt(two * t + t * t))
+        big = hx > 0x40000000
+        if big.any():
+            xb = x[big]
+            mid = _logf(two * xb - one / (xb + np.sqrt(xb * xb - one)))
+            w[big] = np.where(hx[big] >= 0x4D800000, _logf(xb) + _LN2F, mid)
+        w = np.where(hx == 0x3F800000, _F32(0), w)
+        w = np.where(hx < 0x3F800000, (x - x) / (x - x), w)
+        w = np.where(hx >= 0x7F800000, x + x, w)
+    return w.astype(_F32, copy=False)

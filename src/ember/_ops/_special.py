@@ -90,6 +90,7 @@ def erfinv(a):
             x = x - err / (_TWO_OVER_SQRT_PI * np.exp(-x * x))
         x = np.where(y == 1, np.inf, np.where(y == -1, -np.inf, x))
         x = np.where(np.abs(y) > 1, np.nan, x)
+        x = np.where(np.isnan(y), y + y, x)  # NaNs come back as they came, quieted, as PyTorch's
     return x.astype(dt)
 
 

@@ -1,9 +1,9 @@
 """PyTorch's float32 ``sqrt``, ``exp``, ``log``, ``log2``, ``sin``, ``cos``, ``tan``, ``atan``,
-``asin`` and ``acos`` on the CPU, reproduced bit for bit in NumPy where we know how (for the
-others see the notes above :func:`exp`, :func:`log`, :func:`log2`, :func:`sin`, :func:`tan`,
-:func:`atan`, :func:`asin`; the processor check is the same).  Where MKL's kernels read
-tables of MKL's own data (log2 of subnormals, tan beyond 10000, log10, erf, erfc), ember does
-not copy them: those values are rounded from float64, within an ulp.
+``asin``, ``acos`` and ``tanh`` on the CPU, reproduced bit for bit in NumPy where we know how
+(for the others see the notes above :func:`exp`, :func:`log`, :func:`log2`, :func:`sin`,
+:func:`tan`, :func:`atan`, :func:`asin`, :func:`tanh`; the processor check is the same).
+Where MKL's kernels read tables of MKL's own data (log2 of subnormals, tan beyond 10000, log10,
+erf, erfc), ember does not copy them: those values are rounded from float64, within an ulp.
 
 PyTorch builds with MKL take ``sqrt`` of float32 tensors from MKL's vector math library
 (``vsSqrt``), for every size, layout, 0-d tensor, ``out=`` and in-place call, and for
@@ -1005,3 +1005,235 @@ def acos(x):
     """``torch.acos`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
     :func:`emulated` (else NumPy's float64 ``arccos`` rounded once: within an ulp)."""
     return _blocks(_acos_block, x, np.arccos)
+
+
+# -- tanh ----------------------------------------------------------------------------------
+# NOTE: PyTorch's float32 ``tanh`` is MKL's ``vmsTanh``; its generic kernel on the measured
+# processor (gdb: ``mkl_vml_kernel_sTanh_EXHAynn``) picks, by the bits of a = |x| with the
+# fraction's low 21 bits cleared, one of 27 polynomials of degree 6 and evaluates it in float64
+# by Horner's rule (no fused multiply-add) on a itself, rounds once to float32 and puts x's
+# sign back:
+#
+#     row 0:    a < 0.125 (zeros and subnormals too), p(a) = a (d1 + a (d2 + ...)), d0 = 0
+#     rows 1-25: a in [lo, hi) = [2**e (1 + j/4), 2**e (1 + (j+1)/4)), from 0.125 up to 10
+#     row 26:   a >= 10 (finite), p = 1
+#     p = ((((((d6 a + d5) a + d4) a + d3) a + d2) a + d1) a + d0;  tanh(x) = float32(p) | sign
+#
+# Infinities give +-1, NaNs come back quieted (payload and sign kept).  MKL's rows are not
+# copied: each is the polynomial of least relative error max |p / tanh - 1| on its interval
+# widened by 1e-4 at both ends (row 0: on [0, 0.125 + 1/8000] with d0 = 0), which
+# :func:`_tanh_table` computes by Remez's exchange.  Their coefficients' last bits differ from
+# the kernel's (each set is rounded to float64 its own way), the polynomials' values by 1e-15
+# of tanh at most (1e-16 in most rows), and they reproduced ``torch.tanh`` on every one of the
+# 2**32 float32 bit patterns.
+def _tanh_minimax(lo, hi, odd):
+    """The relative minimax polynomial of degree 6 of tanh on [lo, hi] (``odd``: lo = 0 and
+    d0 = 0, i.e. tanh(a) / a by one of degree 5), in float64 coefficients of a, lowest first.
+    Remez's exchange in long double (80-bit where it runs) in the variable t = (a - m) / h,
+    the coefficients of a expanded exactly and rounded once."""
+    from fractions import Fraction
+
+    ld = np.longdouble
+    n = 6 if odd else 7                                  # unknowns besides the level E
+    m, h = (ld(0), hi) if odd else ((lo + hi) / 2, (hi - lo) / 2)
+    t0 = (lo - m) / h
+
+    def target(t):
+        a = m + h * t
+        if not odd:
+            return np.tanh(a)
+        with np.errstate(all="ignore"):
+            return np.where(a == 0, ld(1), np.tanh(a) / np.where(a == 0, ld(1), a))
+
+    def error(c, t):
+        g = target(t)
+        return np.polynomial.polynomial.polyval(t, c) / g - 1
+
+    k = np.arange(n + 1)
+    ref = t0 + (1 - np.cos(np.pi * k / n).astype(ld)) / 2 * (1 - t0)   # Chebyshev's points
+    grid = t0 + (1 - t0) * (np.arange(4097, dtype=ld) / 4096)
+    for _ in range(8):
+        g = target(ref)
+        a = np.empty((n + 1, n + 1), ld)
+        a[:, :n] = ref[:, None] ** np.arange(n)
+        a[:, n] = np.where(k % 2, g, -g)                  # p(t_i) - f_i = (-1)**i E f_i
+        c = _solve_ld(a, g)[:n]
+        # the new reference: the largest |error| of each run of one sign (runs far below
+        # the largest are noise), each refined on finer grids around it
+        e = error(c, grid)
+        runs = np.split(np.arange(grid.size), np.nonzero((e[1:] > 0) != (e[:-1] > 0))[0] + 1)
+        peaks = []
+        for run in runs:
+            i = int(run[np.argmax(np.abs(e[run]))])
+            if abs(e[i]) < np.abs(e).max() / 2:
+                continue
+            if peaks and (e[i] > 0) == (e[peaks[-1]] > 0):
+                if abs(e[i]) > abs(e[peaks[-1]]):
+                    peaks[-1] = i
+                continue
+            peaks.append(i)
+        new = []
+        for i in peaks:
+            if i in (0, grid.size - 1):
+                new.append(grid[i])
+                continue
+            u, v = grid[i - 1], grid[i + 1]
+            for _ in range(3):
+                fine = u + (v - u) * (np.arange(65, dtype=ld) / 64)
+                j = min(max(int(np.argmax(error(c, fine) * np.sign(e[i]))), 1), 63)
+                u, v = fine[j - 1], fine[j + 1]
+            new.append((u + v) / 2)
+        if len(new) != n + 1:
+            raise ArithmeticError("tanh table: no alternation")  # (not seen)
+        new = np.array(new, ld)
+        moved, ref = np.abs(new - ref).max(), new
+        if moved < 1e-6:
+            break
+    frac = [Fraction(*v.as_integer_ratio()) for v in (m, h, *c)]
+    fm, fh, fc = frac[0], frac[1], frac[2:]
+    out = [Fraction(0)] * n
+    for j, cj in enumerate(fc):                          # sum c_j ((a - m) / h)**j
+        cj /= fh ** j
+        for i in range(j + 1):
+            out[i] += cj * math.comb(j, i) * (-fm) ** (j - i)
+    coef = [float(v) for v in out]
+    return [0.0] + coef if odd else coef
+
+
+def _solve_ld(a, b):
+    """``a x = b`` by Gaussian elimination with partial pivoting, in ``a``'s dtype."""
+    a, b = a.copy(), b.copy()
+    n = b.size
+    for i in range(n):
+        p = i + int(np.argmax(np.abs(a[i:, i])))
+        a[[i, p]], b[[i, p]] = a[[p, i]], b[[p, i]]
+        f = a[i + 1:, i] / a[i, i]
+        a[i + 1:] -= f[:, None] * a[i]
+        b[i + 1:] -= f * b[i]
+    x = np.zeros(n, a.dtype)
+    for i in range(n - 1, -1, -1):
+        x[i] = (b[i] - a[i, i + 1:] @ x[i + 1:]) / a[i, i]
+    return x
+
+
+# The rows :func:`_tanh_rows` derives, as it gives them where long double has 80 bits (it
+# takes about 0.4 s: too long for a first ``tanh``); tests/test_vml_tanh.py derives them again
+# and compares.  Two lines a row: d0..d3, d4..d6.
+_TANH_ROWS = """
+0x0.0p+0 0x1.000000006a31dp+0 -0x1.defde955c0262p-25 -0x1.5553f7294eeb8p-2
+-0x1.76cbdcf0c5b68p-13 0x1.16be245689187p-3 -0x1.45bc4a5b04da1p-6
+-0x1.82777f1a587ecp-25 0x1.0000263168603p+0 -0x1.9ebcf47f7b73ep-15 -0x1.54b886e5aeba0p-2
+-0x1.1dfa6e5d2633cp-8 0x1.388afc17d457dp-3 -0x1.8ac02d4ce423ep-5
+-0x1.5d5de1ec4b7cep-23 0x1.0000715d51984p+0 -0x1.fa2dd6118de5dp-14 -0x1.5419c4ded0c48p-2
+-0x1.dc3b3b14b3f6bp-8 0x1.47c7d4fdcc375p-3 -0x1.cc00889499ab5p-5
+-0x1.de52d9589a232p-22 0x1.000108753e849p+0 -0x1.f821bc049b65dp-13 -0x1.533aee2a2bf49p-2
+-0x1.5d9284fcb65dfp-7 0x1.56ac15d5168f5p-3 -0x1.009361589ebf0p-4
+-0x1.068e91ca6ae0cp-20 0x1.0001fd119e330p+0 -0x1.aaa855b946281p-12 -0x1.5230bf7208e6bp-2
+-0x1.cfdac82ceaa1ep-7 0x1.63c5e3f746757p-3 -0x1.14a011d53c67dp-4
+-0x1.1d1cc9fec5baep-19 0x1.0003bfc9fb0d4p+0 -0x1.5f24063640391p-11 -0x1.50c88133e19f1p-2
+-0x1.2a43c0980d26bp-6 0x1.70d3f9f2ba591p-3 -0x1.25c93e32a4b61p-4
+-0x1.afc59c7b0b844p-20 0x1.000338e8afec3p+0 -0x1.4528bee3a750ep-11 -0x1.50ef8827b461cp-2
+-0x1.26dce2a9a9a95p-6 0x1.70ad1cdc6b989p-3 -0x1.260b5e7e1ecb3p-4
+0x1.0299b901a1990p-16 0x1.ffe36c6c73889p-1 0x1.2821f98aa2e57p-10 -0x1.5733fee91c536p-2
+-0x1.851e1bc1a4219p-8 0x1.56af129514ba8p-3 -0x1.0f36d47266bd8p-4
+0x1.6dd0a012dc889p-14 0x1.ff639e7761c62p-1 0x1.b407af6649c26p-8 -0x1.684ff1d3b3b51p-2
+0x1.710f01a9c365bp-6 0x1.21a848fbf4f90p-3 -0x1.cdef4d0776bcep-5
+0x1.db7344d223f68p-12 0x1.fd39a6401412ep-1 0x1.ba8d02d4172b3p-6 -0x1.9df55d954aa65p-2
+0x1.9371785f57b66p-4 0x1.523268c7f6630p-4 -0x1.31f14f1b324bbp-5
+0x1.07abd03c3a049p-9 0x1.f5a2b73136c70p-1 0x1.5fdfc2281e989p-4 -0x1.0f0808fdd8575p-1
+0x1.fc98479b68a26p-3 -0x1.b6a6465f99b38p-7 -0x1.7ebdb8fdd6c7bp-7
+0x1.5c710a4662060p-8 0x1.e81ec05bc98ccp-1 0x1.6427314985227p-3 -0x1.5f44f551e6947p-1
+0x1.9f55a79be99aap-2 -0x1.902bca7938796p-4 0x1.d6ea1139b50cfp-8
+0x1.37418308c78a4p-7 0x1.d95e102d585e1p-1 0x1.06e31ae9e6484p-2 -0x1.a05ba9344770dp-1
+0x1.07eef357eff37p-1 -0x1.2ff9ca937291cp-3 0x1.15c604827df91p-6
+0x1.4befae01b22d8p-7 0x1.d6efeefba9202p-1 0x1.1566fc17c14bep-2 -0x1.ab8e2b6b3dec9p-1
+0x1.116f42a023513p-1 -0x1.40e3ecdf8fe20p-3 0x1.2e8c7292e06a2p-6
+-0x1.540313239030ap-6 0x1.10ba9285f62d5p+0 -0x1.fb70e7e9906b8p-7 -0x1.115cd7a45c249p-1
+0x1.6c11ab48b95ecp-2 -0x1.9a1de47ad855dp-4 0x1.67e656c1b6cc7p-7
+-0x1.8feeaddcbc9d1p-4 0x1.5f55365c20a1dp+0 -0x1.0df5b146c73b8p-1 -0x1.4043fd5d405e4p-4
+0x1.03da439350917p-3 -0x1.3e221fd4d448dp-5 0x1.0e687ea9f80e8p-8
+-0x1.8b6a728a9e631p-3 0x1.b373a7ab8e598p+0 -0x1.ff9f500419111p-1 0x1.22ac674c16fd8p-2
+-0x1.e3ca89b2d0eb3p-6 -0x1.68ca45e44d15ep-9 0x1.56b344c37f7a0p-11
+-0x1.2038af99f83b1p-2 0x1.f6f4f966ef6dbp+0 -0x1.53dc669d2ea96p+0 0x1.0125d818d7d58p-1
+-0x1.c82a28c9f6a68p-4 0x1.beaa70bc61fbep-7 -0x1.76efa9578737ep-11
+-0x1.c7a2444dedef3p-3 0x1.d4a0d48dd78eep+0 -0x1.33648c97beec1p+0 0x1.c0e614d6cff05p-2
+-0x1.7e39e203e5ea9p-4 0x1.65b82cbdf36b0p-7 -0x1.1e092e729925ap-11
+-0x1.a6b449ce9218dp-8 0x1.66260cf26d710p+0 -0x1.ae8d67be8aa27p-1 0x1.1cc4b5b52ff45p-2
+-0x1.b2e567910e690p-5 0x1.69ed854f23830p-8 -0x1.ff119b14b1b87p-13
+0x1.047cb0a18946ap-2 0x1.e67ad706c7cdcp-1 -0x1.098e15b036b45p-1 0x1.3c808ceccbe88p-3
+-0x1.b0b0f109bd26ep-6 0x1.40a72c55227e9p-9 -0x1.917c7466daea4p-14
+0x1.271672e41299ap-1 0x1.e6be7cd7e0c7ap-2 -0x1.cf84a528820f3p-3 0x1.de1fa258368a5p-5
+-0x1.1905f3cd6ea03p-7 0x1.64384ca351f9cp-11 -0x1.7bbe3d87e0388p-16
+0x1.ace37d3c7f3e0p-1 0x1.3e1572a72468ap-3 -0x1.009b00488bbccp-4 0x1.be0f6003e1431p-7
+-0x1.b7e9265bb3930p-10 0x1.d23058719113bp-14 -0x1.9e518a53e58cap-19
+0x1.e48f6f3a6d435p-1 0x1.6cc2899ed13b0p-5 -0x1.fd284f4c9b595p-7 0x1.7db44fddc7f8ep-9
+-0x1.43e3a0636bfebp-12 0x1.26b760f7c9b14p-16 -0x1.c10aa8e4969fep-22
+0x1.f7e62d5605cc9p-1 0x1.7bf0e5150f9a0p-7 -0x1.d2c2e9086944ap-9 0x1.33656b2c0ff30p-11
+-0x1.c9908e88c8d60p-15 0x1.6cb65204dd7d7p-19 -0x1.e63cde1682f11p-25
+0x1.fec312764525ap-1 0x1.8b44a9febfe91p-10 -0x1.9c22d2e870df3p-12 0x1.cba89170b418ap-15
+-0x1.211360a0d8977p-18 0x1.84a8625a79b1ap-23 -0x1.b4417da38e29ap-29
+0x1.0000000000000p+0 0x0.0p+0 0x0.0p+0 0x0.0p+0
+0x0.0p+0 0x0.0p+0 0x0.0p+0
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def _tanh_table():
+    """The 27 rows of tanh's polynomials (see above) as seven float64 columns d0..d6."""
+    rows = np.array([float.fromhex(v) for v in _TANH_ROWS.split()]).reshape(27, 7)
+    return tuple(np.ascontiguousarray(rows[:, j]) for j in range(7))
+
+
+def _tanh_rows():
+    """The 27 rows of tanh's polynomials derived by :func:`_tanh_minimax`, (27, 7)."""
+    ld = np.longdouble
+    rows = np.zeros((27, 7))
+    rows[0] = _tanh_minimax(ld(0), ld(0.125) + ld(1) / 8000, True)
+    widen = ld(1) / 10000
+    for r in range(1, 26):
+        lo, hi = (float(np.uint32(0x3DE00000 + (s << 21)).view(_F32)) for s in (r, r + 1))
+        rows[r] = _tanh_minimax(ld(lo) - widen, ld(hi) + widen, False)
+    rows[26, 0] = 1.0
+    return rows
+
+
+def _tanh_ex(x, out):
+    """MKL's generic float32 ``vsTanh`` on contiguous 1-d float32 arrays."""
+    cols = _tanh_table()
+    u32 = np.uint32
+    with np.errstate(all="ignore"):
+        for xb, o, (i, s, a, p, c, j, bad) in _blocked(x, out, "IIddddb"):
+            b = xb.view(u32)
+            # the row: (a's bits & 0x7fe00000) - 0x3de00000 >> 21, within [0, 26] (as intp:
+            # take() casts other indices on every call)
+            np.bitwise_and(b, u32(0x7FE00000), out=i)
+            np.clip(i, u32(0x3DE00000), u32(0x41200000), out=i)
+            np.subtract(i, u32(0x3DE00000), out=i)
+            j = j.view(np.intp)
+            np.right_shift(i, u32(21), out=j)
+            np.copyto(a, xb)
+            np.abs(a, out=a)
+            np.take(cols[6], j, out=p, mode="wrap")
+            for col in cols[5::-1]:
+                np.multiply(p, a, out=p)
+                np.take(col, j, out=c, mode="wrap")
+                np.add(p, c, out=p)
+            np.copyto(o, p, casting="same_kind")        # float32, rounded once
+            np.bitwise_and(b, u32(0x80000000), out=s)
+            ob = o.view(u32)
+            np.bitwise_or(ob, s, out=ob)
+            # infinities (+-1) and NaNs (quieted)
+            np.bitwise_xor(b, s, out=s)
+            np.greater_equal(s, u32(0x7F800000), out=bad)
+            if bad.any():
+                bo = b[bad]
+                nan = (bo & u32(0x7FFFFFFF)) > u32(0x7F800000)
+                o[bad] = np.where(nan, bo | u32(0x00400000),
+                                  (bo & u32(0x80000000)) | u32(0x3F800000)).view(_F32)
+    return out
+
+
+def tanh(x):
+    """``torch.tanh`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
+    :func:`emulated` (else NumPy's float64 ``tanh`` rounded once: within an ulp)."""
+    return _on_float32(x, np.tanh, _tanh_ex)

@@ -22,7 +22,7 @@ from . import index as I
 from . import linalg as L
 from . import pointwise as P
 from . import shape as S
-from ._core import check_inplace, commit, norm_dim, snapshot
+from ._core import check_inplace, commit, need_tensor, norm_dim, snapshot
 from .pointwise import inplace, unary_inplace
 from .methods import abs_inplace, tensor_other_inplace
 
@@ -47,12 +47,6 @@ __all__ = [
     "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
     "unsqueeze_copy", "view_copy",
 ]
-
-
-def _need_tensor(x, fn, arg="input", pos=1):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
 
 
 # -- Tensor attributes and aliases ---------------------------------------------------
@@ -154,8 +148,34 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0):
 
 
 def narrow_copy(input, dim, start, length):
-    """``narrow`` as a new tensor of its own."""
-    return S.narrow(input, dim, start, length).clone(memory_format=S.contiguous_format)
+    """``narrow`` as a new tensor of its own, with the checks and words of PyTorch's own
+    kernel for it (not narrow's) and its own backward node."""
+    from ..autograd.grad_mode import no_grad
+    from ._core import make
+    from .more_math import _int_arg
+
+    need_tensor(input, "narrow_copy")
+    start = _int_arg(start, "narrow_copy", "start", 2)
+    length = _int_arg(length, "narrow_copy", "length", 3)
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if dim >= input.ndim:
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, "
+                           "but got false.  (Could this error message be improved?  If so, "
+                           "please report an enhancement request to PyTorch.)")
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    start += n if start < 0 else 0
+    if length < 0 or start > n - length:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    fn = lambda b: S.slice_(b, d, start, start + length)  # noqa: E731
+    with no_grad():
+        arr = fn(input).clone(memory_format=S.contiguous_format)._data
+    return make(arr, (input,), "NarrowCopyBackward0", S._region_rule, tuple(input.shape), fn,
+                laid=True)
 
 
 # -- scatter into a view -------------------------------------------------------------
@@ -163,8 +183,8 @@ def narrow_copy(input, dim, start, length):
 def _scatter_into(input, src, view_of, fname):
     """``input``'s values with the view ``view_of(out)`` replaced by ``src``: a clone with
     an in-place copy, so gradients reach ``input`` (outside the view) and ``src``."""
-    _need_tensor(input, fname)
-    _need_tensor(src, fname, "src", 2)
+    need_tensor(input, fname)
+    need_tensor(src, fname, "src", 2)
     out = input.clone()
     view = view_of(out)
     if tuple(view.shape) != tuple(src.shape):
@@ -199,7 +219,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
 
 def nonzero_static(input, *, size, fill_value=-1):
     """The first ``size`` indices of ``nonzero(input)``, padded with ``fill_value`` rows."""
-    _need_tensor(input, "nonzero_static")
+    need_tensor(input, "nonzero_static")
     if not isinstance(size, numbers.Integral) or size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
     idx = I.nonzero(input)[:size]
@@ -211,7 +231,7 @@ def nonzero_static(input, *, size, fill_value=-1):
 
 
 def isreal(input):
-    _need_tensor(input, "isreal")
+    need_tensor(input, "isreal")
     if input.dtype.is_complex:
         from . import complex as cx
 
@@ -220,13 +240,13 @@ def isreal(input):
 
 
 def is_signed(input):
-    _need_tensor(input, "is_signed")
+    need_tensor(input, "is_signed")
     return input.is_signed()
 
 
 def fill(input, value):
     """``input``'s shape and dtype, every element ``value``."""
-    _need_tensor(input, "fill")
+    need_tensor(input, "fill")
     return input.clone().fill_(value)
 
 
@@ -579,7 +599,7 @@ def nuclear_norm(input, dim=None, keepdim=False):
 
 def _copy_of(view_fn, name):
     def fn(input, *args, **kwargs):
-        _need_tensor(input, name)
+        need_tensor(input, name)
         res = view_fn(input, *args, **kwargs)
         if isinstance(res, (tuple, list)):
             return [r.clone(memory_format=S.contiguous_format) for r in res]
@@ -655,7 +675,7 @@ def _grad_along(f, d, h, coords, edge_order):
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """The derivative of ``input`` along each of ``dim`` by central differences (one-sided,
     of order ``edge_order``, at the edges), one tensor per dim."""
-    _need_tensor(input, "gradient")
+    need_tensor(input, "gradient")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     if dim is None:
@@ -705,7 +725,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
     ``weight`` sums) per cell, and the edges of each dim's bins."""
     from ..return_types import make_return
 
-    _need_tensor(input, "histogramdd")
+    need_tensor(input, "histogramdd")
     _histogramdd_checks(input, bins, range, weight)
     nd = input.shape[-1]
     x = input.detach().reshape(-1, nd)
@@ -850,7 +870,7 @@ _TORCH_INPLACE = (
 def _torch_inplace(name):
     """``torch.<name>(input, ...)``: the Tensor method ``input.<name>(...)``."""
     def fn(input, *args, **kwargs):
-        _need_tensor(input, name)
+        need_tensor(input, name)
         return getattr(input, name)(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     return fn

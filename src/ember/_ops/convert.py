@@ -11,12 +11,12 @@ from ._core import quiet
 
 
 def _bad_to(args, kwargs):
-    from ._core import _py_type_name
+    from ._core import _kwargs_in_torch_order, tp_name
 
-    # (as PyTorch's parser lists them: keywords sorted, each followed by ", " when no
-    # positional argument came before them)
-    kws = [f"{k}={_py_type_name(kwargs[k])}" for k in sorted(kwargs)]
-    got = ", ".join([_py_type_name(a) for a in args] + kws) if args else \
+    # (as PyTorch's parser lists them: keywords in its hash map's order, each followed by
+    # ", " when no positional argument came before them)
+    kws = [f"{k}={tp_name(v)}" for k, v in _kwargs_in_torch_order(kwargs)]
+    got = ", ".join([tp_name(a) for a in args] + kws) if args else \
         "".join(k + ", " for k in kws)
     tail = ("bool non_blocking = False, bool copy = False, *, torch.memory_format "
             "memory_format = None")
@@ -40,9 +40,8 @@ def _parse_to(args, kwargs):
     all_args, all_kwargs = args, dict(kwargs)
     kwargs = dict(kwargs)
     known = {"dtype", "device", "copy", "non_blocking", "memory_format", "other"}
-    for k in kwargs:
-        if k not in known:
-            raise TypeError(f"to() got an unexpected keyword argument '{k}'")
+    if any(k not in known for k in kwargs):  # (a misspelt ``devic=``: no form takes it)
+        raise _bad_to(all_args, all_kwargs)
     kwargs.pop("memory_format", None)
     dtype = dev = None
     args = list(args)
@@ -225,8 +224,15 @@ def _type(t, dtype=None, non_blocking=False):
                 if D.dtype_name_for_type(d) == name:
                     return to(t, "cuda", d) if prefix == "torch.cuda." else to(t, d)
         raise ValueError(f"invalid type: '{dtype}'")
+    if dtype is Tensor:  # (torch.Tensor: the default tensor type)
+        return to(t, D.get_default_dtype())
     if not isinstance(dtype, D.dtype):
-        raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+        if not isinstance(dtype, type):
+            raise TypeError("dtype must be a type, str, or dtype object")
+        # (the type's C name: numpy.int32, but a class written in Python by its bare name)
+        name = dtype.__name__ if dtype.__module__ == "builtins" or \
+            dtype.__flags__ & (1 << 9) else f"{dtype.__module__}.{dtype.__qualname__}"
+        raise ValueError(f"invalid type: '{name}'")
     return to(t, dtype)
 
 

@@ -12,7 +12,7 @@ from .. import _dtype as D
 from ..backends import _uninitialized_fill
 from .._device import CPU, canonical, xp_for
 from .._tensor import Tensor
-from ._core import format_invalid_args, shape_arg, tp_name, wrap
+from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
 from ._core import quiet
 
 
@@ -106,7 +106,8 @@ def _infer_dtype(data):
     """PyTorch's dtype for nested data: the promotion of every leaf's own dtype.
 
     Python bools are bool, ints int64 and floats the default dtype; NumPy scalars,
-    arrays and tensors bring their own dtype.
+    arrays and tensors bring their own dtype.  (PyTorch infers only when no dtype is
+    given.)
     """
     found = None
 
@@ -115,11 +116,16 @@ def _infer_dtype(data):
         if isinstance(x, (Tensor, np.ndarray)):
             d = x.dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype)
         elif isinstance(x, (list, tuple, range)):
+            if not len(x):  # (an empty sequence counts as the default dtype, as in PyTorch)
+                d = D.get_default_dtype()
+                found = d if found is None else D.promote_types(found, d)
             for y in x:
                 visit(y)
             return
         else:
             d = _scalar_dtype_of(x)
+            if isinstance(x, complex) and D.get_default_dtype() is D.bfloat16:
+                raise RuntimeError("invalid default scalar type for complex")
             if d is None:
                 if isinstance(x, (str, bytes)):
                     raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
@@ -139,6 +145,7 @@ def _leaves(data, shape, depth=0, real=False):
             raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
                             "integer")
         if isinstance(data, Tensor):
+            data._warn_to_scalar()
             if data.numel() != 1:  # (PyTorch asks integer tensors for __index__)
                 if data.dtype.is_floating_point:
                     raise ValueError("only one element tensors can be converted to Python "
@@ -148,6 +155,11 @@ def _leaves(data, shape, depth=0, real=False):
             return [data.item()]
         if isinstance(data, np.ndarray):
             return [data.item()]
+        if not isinstance(data, (numbers.Number, np.generic)):  # (with a dtype given)
+            if real:
+                raise TypeError(f"must be real number, not {type(data).__name__}")
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
+                            "integer")
         return [data]
     if isinstance(data, (Tensor, np.ndarray)):
         if isinstance(data, Tensor) and data.ndim == 0:
@@ -156,6 +168,7 @@ def _leaves(data, shape, depth=0, real=False):
             raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                              f"(got {data.shape[0] if data.ndim else 0})")
         if isinstance(data, Tensor):  # (inside a list, one that fits is read as a sequence)
+            data._warn_to_scalar()
             data = data.numpy(force=True)
         if data.dtype.kind == "V" and data.dtype.name == "bfloat16":
             return data.astype(np.float32).reshape(-1).tolist()
@@ -206,8 +219,13 @@ def _numbers_to(values, dt):
     if any(isinstance(v, (complex, np.complexfloating)) for v in values):
         if dt is D.bool:
             return np.array(values, dtype=np.complex128) != 0
-        if dt._kind != 3:  # NOTE: PyTorch refuses a complex number for a real dtype
-            raise TypeError("must be real number, not complex")
+        if dt._kind != 3 and dt.is_floating_point:  # NOTE: PyTorch refuses a complex number
+            raise TypeError("must be real number, not complex")  # for a real dtype
+        if dt._kind != 3:  # (an integer dtype: converted in order, the first refusal wins)
+            for v in values:
+                if isinstance(v, (complex, np.complexfloating)):
+                    raise TypeError("'complex' object cannot be interpreted as an integer")
+                _numbers_to([v], dt)
         return np.array(values, dtype=np.complex128).astype(dt.np)
     if dt._kind == 3:
         return np.array(values, dtype=np.complex128).astype(dt.np)
@@ -224,6 +242,8 @@ def _numbers_to(values, dt):
                 return np.array(values, dtype=np.uint64)  # (past int64's range)
             if dt.is_floating_point:  # (a huge int into a float dtype is fine)
                 return _cast_numbers(np.array([float(v) for v in values]), dt)
+            if dt is D.bool:
+                return np.array([v != 0 for v in values], dtype=np.bool_)
             raise ValueError("Overflow when unpacking long long") from None
     return _cast_numbers(arr, dt)
 
@@ -241,34 +261,46 @@ def _cast_numbers(arr, dt):
     return arr.astype(dt.np)
 
 
+def _fresh_copy(a):
+    """A copy of array ``a`` laid out as PyTorch's clone lays it out: with ``a``'s own
+    strides where its elements fill their memory densely, else packed in the order of
+    ``a``'s strides (broadcast dims having no say in it)."""
+    from .shape import _copy_preserving_layout
+
+    return _copy_preserving_layout(a) if a.ndim > 1 and a.size else np.array(a, copy=True)
+
+
 def _to_array(data, dtype):
     """A fresh NumPy array of ``dtype`` (or the inferred one) from data of any kind."""
     if isinstance(data, Tensor):
         a = data.detach().numpy(force=True) if data._device.type != "cpu" else data._data
         if dtype is None or dtype is data.dtype:
-            return np.array(a, copy=True)
+            return _fresh_copy(a)
         from .convert import _cast
 
-        return _cast(np.array(a, copy=True), data.dtype, dtype)
+        return _cast(_fresh_copy(a), data.dtype, dtype)
     if isinstance(data, np.ndarray):
         _check_byte_order(data)
         src = D.from_numpy_dtype(data.dtype)
         _check_strides(data)
         if dtype is None or dtype is src:
-            return np.array(data, dtype=src.np, copy=True)
+            return _fresh_copy(data if data.dtype == src.np else data.astype(src.np))
         from .convert import _cast
 
-        return _cast(np.array(data, copy=True), src, dtype)
+        return _cast(_fresh_copy(data), src, dtype)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{_c_type_name(data)}'")
+    if isinstance(data, np.uint64) and dtype is None:  # (PyTorch reads it as a signed long)
+        raise TypeError("an integer is required")
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
     if not isinstance(data, (list, tuple, dict, bytes)) and hasattr(data, "__len__") and \
             hasattr(data, "__getitem__"):  # any sequence (deque, array.array...), as PyTorch
         data = list(data)
     shape = _nested_shape(data)
-    inferred = _infer_dtype(data)
-    dt = dtype or inferred
+    dt = dtype or _infer_dtype(data)
+    if 0 in shape:  # (nothing to store: PyTorch reads no further than the first items)
+        return np.empty(shape, dt.np)
     values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex)
     return _numbers_to(values, dt).reshape(shape)
 
@@ -375,6 +407,8 @@ def from_numpy(a):
     _check_byte_order(a)
     if a.dtype not in D._BY_NP:
         D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
+    if type(a) is not np.ndarray:  # (a matrix or a masked array: its plain data, shared)
+        a = a.view(np.ndarray)
     if a.flags.c_contiguous and a.flags.writeable:
         return wrap(a)
     _check_strides(a)
@@ -594,12 +628,22 @@ def _fill_number(fill_value):
     return fill_value
 
 
+def check_half_fill(value, dt, numel):
+    """PyTorch's refusal of a number past a half type's range as the value of a fill of
+    ``numel`` elements: only its one-element fast path lets it overflow to inf."""
+    if dt in (D.float16, D.bfloat16) and numel != 1 and isinstance(value, (int, float)) and \
+            math.isfinite(value) and not -D.finfo(dt).max <= value <= D.finfo(dt).max:
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                           "overflow")
+
+
 def _fill_array(shape, value, dt, device):
     """``shape`` filled with Python number ``value`` converted as PyTorch converts it."""
     if dt in D._ODD:  # float8 or a shell dtype
         from .._float8 import check_fill
 
         check_fill(value, dt, math.prod(shape))
+    check_half_fill(value, dt, math.prod(shape))
     value = _fill_scalar(value, dt)
     xp = xp_for(_device(device))
     with quiet:
@@ -621,10 +665,16 @@ def _fill_scalar(value, dt):
         return value != 0
     if isinstance(value, complex) and dt._kind != 3:
         if value.imag != 0:  # NOTE: PyTorch words a lost imaginary part as an overflow
-            raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
-                               "overflow")
+            name = "double" if dt in (D.float16, D.bfloat16) else _CTYPE[dt.name]  # (via double)
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
         value = value.real
     if dt._kind == 3:
+        if dt is D.complex64 and not isinstance(value, (int, bool, np.integer)):
+            big = float(np.finfo(np.float32).max)
+            parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+            if any(math.isfinite(v) and abs(v) > big for v in parts):
+                raise RuntimeError("value cannot be converted to type c10::complex<float> "
+                                   "without overflow")
         return value
     if dt is D.bool:
         value = bool(value)
@@ -669,12 +719,6 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
         dt = D.to_dtype(dtype)
     arr = _fill_array(shape, value, dt, device)
     return _to_out(_finish(arr, device, requires_grad), out)
-
-
-def _need_tensor(t, name):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(t).__name__}")
 
 
 def _like(t, dtype, device):
@@ -722,14 +766,14 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    _need_tensor(t, "zeros_like")
+    need_tensor(t, "zeros_like")
     _dtype_kw("zeros_like", dtype)
     return _like_filled(t, None, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    _need_tensor(t, "ones_like")
+    need_tensor(t, "ones_like")
     _dtype_kw("ones_like", dtype)
     return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
 
@@ -739,21 +783,15 @@ _EMPTY = object()  # empty_like's fill: none, or deterministic mode's markers
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    _need_tensor(t, "empty_like")
+    need_tensor(t, "empty_like")
     _dtype_kw("empty_like", dtype)
     return _like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    _need_tensor(t, "full_like")
+    need_tensor(t, "full_like")
     _dtype_kw("full_like", dtype)
-    dt = D.to_dtype(dtype) if dtype is not None else t.dtype
-    if dt in (D.float16, D.bfloat16) and isinstance(fill_value, (int, float)) and \
-            math.isfinite(fill_value) and not -D.finfo(dt).max <= fill_value <= D.finfo(dt).max:
-        # NOTE: unlike ``full``, PyTorch's ``full_like`` refuses a number past a half type
-        raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
-                           "overflow")
     return _like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
                         memory_format)
 
@@ -829,10 +867,28 @@ def _fma32(a, b, c):
         s, t = _two_sum(a * b, c)
         odd = (s.view(np.int64) & 1) == 1
         s = np.where((t != 0) & ~odd, np.nextafter(s, np.where(t > 0, np.inf, -np.inf)), s)
-    return s.astype(np.float32)
+        return s.astype(np.float32)
 
 
 _ARANGE_WIDTH = {"float64": 4, "float32": 8, "float16": 16, "bfloat16": 16}
+
+
+def _arange_refuse(start, end, step, dtype):
+    """PyTorch's parser's refusal of a tensor with dimensions as an argument of ``arange``."""
+    from ._core import _py_type_name
+
+    if end is None and step == 1:
+        raise TypeError("arange(): argument 'end' (position 1) must be Number, not Tensor")
+    given = [start] + ([] if end is None else [end]) + ([] if step == 1 else [step])
+    got = ", ".join([_py_type_name(v) for v in given] +
+                    ([] if dtype is None else ["dtype=torch.dtype"]))
+    rest = ("torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+            "bool pin_memory = False, bool requires_grad = False)\n")
+    raise TypeError(f"arange() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:\n"
+                    f" * (Number end, *, Tensor out = None, {rest}"
+                    f" * (Number start, Number end, *, {rest}"
+                    f" * (Number start, Number end, Number step = 1, *, Tensor out = None, {rest}")
 
 
 @_factory_out
@@ -841,6 +897,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
     """Values from ``start`` to ``end`` (exclusive) by ``step``, as ``torch.arange``."""
     if start is None and end is None:
         raise TypeError("arange() received an invalid combination of arguments - got ()")
+    if any(isinstance(v, Tensor) and v.ndim for v in (start, end, step)):
+        _arange_refuse(start, end, step, dtype)
     if end is None:
         start, end = 0, start
     elif start is None:
@@ -856,10 +914,11 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{D.scalar_name(dt)}'")
     if dt is D.bool or dt._kind == 3:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy_name(dt)}'")
-    if not (math.isfinite(start) and math.isfinite(end)):
-        raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if step == 0:
+    start, end, step = (_real_scalar(v, "double") for v in (start, end, step))
+    if not (step > 0 or step < 0):  # (PyTorch checks the step first; a nan step is refused)
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {float(start):g} -> {float(end):g}")
     if dt is D.int64 and not all_int:
         # NOTE: for int64 PyTorch truncates start, end and step first (arange(0.5, 3.7, 1) has
         # 3 values, 4 in int32), and refuses a step that truncates to 0 with a ValueError.
@@ -877,6 +936,16 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         raise RuntimeError("invalid size, possible overflow?")
     arr = _arange_values(start, step, n, dt)
     return _to_out(_finish(arr, device, requires_grad), out)
+
+
+def _real_scalar(v, ctype):
+    """A complex argument of a range as PyTorch converts it: its real part, or a refusal where
+    the imaginary part is not zero."""
+    if isinstance(v, complex):
+        if v.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
 
 
 def _arange_values(start, step, n, dt):
@@ -910,9 +979,30 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     _warn("torch.range is deprecated and will be removed in a future release because its "
           "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
           "which produces values in [start, end).", UserWarning)
-    n = int(math.floor((end - start) / step)) + 1
     dt = _dtype_or_default(dtype)
-    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    if dt is D.bool or dt._kind == 3 or dt in D._ODD:
+        raise NotImplementedError(f"\"range_cpu\" not implemented for '{_legacy_name(dt)}'")
+    # PyTorch works in the dtype's accumulate type: int64 for integers (the ends and step
+    # truncated), float32 for half types, float64 otherwise; ``start + i * step`` unfused.
+    ctype, acc = (("int64_t", np.int64) if not dt.is_floating_point else
+                  ("float", np.float32) if dt.itemsize == 2 else ("double", np.float64))
+    vals = []
+    for v in (start, end, step):
+        v = _real_scalar(_num(v), ctype)
+        if acc is np.int64:
+            _check_fits(np.array([v], dtype=np.float64), D.int64)
+            v = math.trunc(v)
+        vals.append(acc(v))
+    start, end, step = vals
+    if not (step > 0 or step < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {float(start):g} -> {float(end):g}")
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    with quiet:
+        n = int((end - start) / step + 1) if acc is not np.int64 else (end - start) // step + 1
+    arr = (start + np.arange(n, dtype=acc) * step).astype(dt.np)
     return _finish(arr, device, requires_grad)
 
 
@@ -929,10 +1019,17 @@ def linspace(start, end, steps=None, *, out=None, dtype=None, device=None, requi
         dt = D.default_complex()
     else:
         dt = _dtype_or_default(dtype)
+        if dt._kind != 3 and (isinstance(start, complex) or isinstance(end, complex)):
+            inner = "double" if D.default_complex() is D.complex128 else "float"
+            raise RuntimeError(f"torch.linspace(): inferred dtype c10::complex<{inner}> can't be "
+                               f"safely cast to passed dtype {D.scalar_name(dt)}")
     if dt in D._ODD:  # float8 and shell dtypes
         raise NotImplementedError(f"\"linspace_cpu\" not implemented for '{D.scalar_name(dt)}'")
-    if dt is D.bool:
+    if dt is D.bool and steps > 1:  # (0 or 1 steps need no kernel)
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if steps <= 1:  # (no kernel: PyTorch fills with start, checked as fills are)
+        arr = np.empty(0, dt.np) if steps == 0 else full((1,), start, dtype=dt)._data
+        return _to_out(_finish(arr, device, requires_grad), out)
     exps = _linspace_values(start, end, steps, dt)
     return _to_out(_finish(exps, device, requires_grad), out)
 
@@ -978,8 +1075,8 @@ def _linspace_values(start, end, n, dt):
     far = n - 1 - i  # distance from the end, for the second half
     first = i < half
     if not dt.is_floating_point:
+        _check_fits(np.array([start, end], dtype=np.float64), dt)  # (nan and inf refused)
         s, e = math.trunc(start), math.trunc(end)
-        _check_fits(np.array([s, e], dtype=np.float64), dt)
         if n == 1:
             return np.array([s], dtype=dt.np)
         step = (float(e) - float(s)) / (n - 1) if n > 1 else 0.0
@@ -990,9 +1087,10 @@ def _linspace_values(start, end, n, dt):
         s, e = dt.np.type(start), dt.np.type(end)
         if n == 1:
             return np.array([s], dtype=dt.np)
-        step = (e - s) / dt.np.type(n - 1) if n > 1 else dt.np.type(0)
         fma = _fma64 if dt is D.float64 else _fma32
-        return np.where(first, fma(i, step, s), fma(far, -step, e)).astype(dt.np)
+        with quiet:  # (infinite ends: NaN steps, silently)
+            step = (e - s) / dt.np.type(n - 1) if n > 1 else dt.np.type(0)
+            return np.where(first, fma(i, step, s), fma(far, -step, e)).astype(dt.np)
     # float16 / bfloat16: every operation rounds to the dtype (computed in float32).
     H, f = dt.np.type, np.float32
     s, e = H(start), H(end)
@@ -1001,8 +1099,9 @@ def _linspace_values(start, end, n, dt):
     step = H(f(H(f(e) - f(s))) / f(H(n - 1))) if n > 1 else H(0)
     ih = i.astype(dt.np).astype(f)
     farh = far.astype(dt.np).astype(f)
-    lo = (f(s) + (f(step) * ih).astype(dt.np).astype(f)).astype(dt.np)
-    hi = (f(e) - (f(step) * farh).astype(dt.np).astype(f)).astype(dt.np)
+    with quiet:
+        lo = (f(s) + (f(step) * ih).astype(dt.np).astype(f)).astype(dt.np)
+        hi = (f(e) - (f(step) * farh).astype(dt.np).astype(f)).astype(dt.np)
     return np.where(first, lo, hi)
 
 
@@ -1015,7 +1114,18 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     steps = int(_num(steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = _dtype_or_default(dtype)
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dt = D.default_complex()
+    else:
+        dt = _dtype_or_default(dtype)
+    if dt is D.bool and steps > 1:  # (0 or 1 steps need no kernel)
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if steps <= 1 and (dt.is_complex or not isinstance(start, complex)):
+        # (no kernel: PyTorch fills with base ** start, a double, checked as fills are)
+        v = None if steps == 0 else complex(base) ** start if isinstance(start, complex) \
+            else _pow(float(base), float(start))
+        arr = np.empty(0, dt.np) if steps == 0 else full((1,), v, dtype=dt)._data
+        return _to_out(_finish(arr, device, requires_grad), out)
     if dt.is_complex and not isinstance(start, complex) and not isinstance(end, complex):
         real = logspace(start, end, steps, base, dtype=dt.to_real(), device=device)
         return _to_out(_finish(real.numpy(force=True).astype(dt.np), device, requires_grad),
@@ -1023,6 +1133,7 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     if dt.is_floating_point:
         s, e = dt.np.type(start), dt.np.type(end)
     else:
+        _check_fits(np.array([start, end], dtype=np.float64), dt)  # (nan and inf refused)
         s, e = math.trunc(start), math.trunc(end)
     b = float(base)
     if steps == 1:
@@ -1039,9 +1150,10 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     if dt.is_floating_point:
         with quiet:
             arr = vals.astype(dt.np)
-    else:
-        with quiet:
-            arr = np.trunc(vals).astype(np.int64).astype(dt.np)
+    else:  # (the power cast as a double is: past int32's range, int32/16/8 get INT_MIN's bits)
+        from .convert import _cast
+
+        arr = _cast(vals, D.float64, dt)
     return _to_out(_finish(arr.reshape(steps), device, requires_grad), out)
 
 
@@ -1049,7 +1161,8 @@ def _pow(b, x):
     try:
         return math.pow(b, x)
     except (OverflowError, ValueError):
-        return float(np.power(np.float64(b), np.float64(x)))
+        with quiet:
+            return float(np.power(np.float64(b), np.float64(x)))
 
 
 @_factory_out
@@ -1176,10 +1289,14 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     else:
         raise TypeError("randint() received an invalid combination of arguments")
     low, high = int(_num(low)), int(_num(high))
+    shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
+    for n in shape:  # (the tensor is made before its fill checks the bounds)
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"{list(shape)}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
-    shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if dt._kind == 3:
         raise RuntimeError("check_random_bounds handles only integral, floating-point and "
@@ -1229,7 +1346,7 @@ _RANDPERM_OPTIONS = (f"(int n, *, torch.Generator generator, {_RANDPERM_TAIL})",
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None, generator=None):
-    _need_tensor(t, "rand_like")
+    need_tensor(t, "rand_like")
     # NOTE: drawn into the input's layout, in memory order (as PyTorch: empty_like, then fill)
     out = uniform_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
                    generator=generator)
@@ -1238,7 +1355,7 @@ def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
 
 def randn_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None, generator=None):
-    _need_tensor(t, "randn_like")
+    need_tensor(t, "randn_like")
     out = normal_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
                   generator=generator)
     return out.requires_grad_() if requires_grad else out
@@ -1248,8 +1365,11 @@ def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=
                  layout=None, memory_format=None, generator=None):
     if high is None:
         low, high = 0, low
-    return random_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
-                   low, high, generator=generator)
+    out = random_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+                  low, high, generator=generator)
+    if requires_grad:  # (set after the fill, as PyTorch's binding does)
+        _require_grad(out)
+    return out
 
 
 @_factory_out
@@ -1267,14 +1387,27 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
         shape = tuple(broadcast_shapes(tuple(getattr(mean, "shape", ())),
                                        tuple(getattr(std, "shape", ()))))
+        if not isinstance(std, Tensor) and ref.dtype.is_floating_point:
+            # (PyTorch draws with the number std as its scale, then adds the mean)
+            noise = _gen(generator, ref.device).normal(_numel(shape), ref.dtype.np, 0.0,
+                                                       float(std)).reshape(shape)
+            return (_finish(noise, ref.device, False) + mean).detach()
         noise = randn(shape, dtype=ref.dtype, generator=generator, device=ref.device)
         return (noise * std + mean).detach()
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
+    shape = _size("normal", (size,), None)
     dt = _dtype_or_default(dtype)
+    if dt._kind == 3 or (_numel(shape) == 0 and not dt.is_floating_point):
+        t = empty(shape, dtype=dt, device=device)  # (complex: normal_'s real-view draws)
+        if _numel(shape):
+            normal_(t, mean, std, generator=generator)
+        if requires_grad:
+            _require_grad(t)
+        return t
+    _need_float(dt, "normal_kernel_cpu")
     arr = _gen(generator, _device(device)).normal(_numel(shape), dt.np, float(mean),
                                                   float(std)).reshape(shape)
     return _finish(arr, device, requires_grad)

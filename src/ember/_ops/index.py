@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from ember._warnings import warn as _warn
 
+import operator
+
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import (_legacy, check_inplace, commit, make, needs_grad, norm_dim, same_device,
                     snapshot, wrap, xp_of)
-from ._core import linear_grad, to_host, xp_of_array as _xp
+from ._core import c_order, linear_grad, need_tensor, to_host, xp_of_array as _xp
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 
 
@@ -175,6 +177,8 @@ def _index_array(k, t):
 def _slice_part(v):
     if v is None or isinstance(v, int):
         return v
+    if isinstance(v, Tensor):  # (its own refusal of a float or many-element tensor)
+        return v.__index__()
     try:
         return v.__index__()
     except (AttributeError, TypeError):
@@ -246,6 +250,8 @@ def _apply_basic(t, items, defer=None):
     # index tensor by how many index dims came before it.
     adv = 0
     rest = []
+    ints = []  # (where in ``rest``, the dim's size, which index tensor) of each index array
+    masks = []  # (mask, its dim, the view's dim) of each mask whose shape does not fit
     advanced = False
     made = False
     seen_ellipsis = False
@@ -275,18 +281,8 @@ def _apply_basic(t, items, defer=None):
             rest.append(slice(None))
             d += 1
         elif isinstance(k, _Ints):
-            n = out.shape[d]
-            a = k.arr
-            if a.size:
-                hi, lo = int(a.max()), int(a.min())
-                if hi >= n or lo < -n:
-                    err = IndexError(f"index {hi if hi >= n else lo} is out of bounds for "
-                                     f"dimension {adv} with size {n}")
-                    if defer is None or n == 0:
-                        raise err
-                    defer.append(err)
-                    a = a % n
-            rest.append(a)
+            ints.append((len(rest), out.shape[d], adv))  # (checked once the ints are)
+            rest.append(k.arr)
             advanced = True
             d += 1
             adv += 1
@@ -302,11 +298,10 @@ def _apply_basic(t, items, defer=None):
                 advanced = True
                 d += 1
                 continue
-            for i in range(m.ndim):
-                if m.shape[i] != out.shape[d + i]:
-                    raise IndexError(f"The shape of the mask {_fmt(m.shape)} at index {i} does "
-                                     f"not match the shape of the indexed tensor "
-                                     f"{_fmt(out.shape)} at index {d + i}")
+            bad = next((i for i in range(m.ndim) if m.shape[i] != out.shape[d + i]), None)
+            if bad is not None:  # (reported once the key's ints, slices and Nones are applied)
+                masks.append((m, bad, d + bad))
+                m = xp_of(out).zeros(out.shape[d:d + m.ndim], dtype=bool)
             if type(m) is np.ndarray and xp_of(out) is not np:  # a host mask, meta tensor:
                 rest.extend(xp_of(out).asarray(i) for i in np.nonzero(m))  # sizes known
             else:
@@ -314,6 +309,9 @@ def _apply_basic(t, items, defer=None):
             advanced = True
             d += m.ndim
             adv += m.ndim
+    for m, i, at in masks:
+        raise IndexError(f"The shape of the mask {_fmt(m.shape)} at index {i} does not match "
+                         f"the shape of the indexed tensor {_fmt(out.shape)} at index {at}")
     if not advanced:
         if not made:
             # ``t[:]`` is a slice; ``t[...]``, ``t[()]`` and ``t[:, :]`` are aliases.
@@ -327,7 +325,46 @@ def _apply_basic(t, items, defer=None):
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
                          "shapes " + ", ".join(_fmt(a.shape) for a in arrays)) from None
+    if ints:
+        _check_index_arrays(out, rest, arrays, ints, defer)
     return out, tuple(rest)
+
+
+def _check_index_arrays(out, rest, arrays, ints, defer):
+    """PyTorch's bounds checks of index arrays, after those of the int indices and the
+    broadcast: a non-empty index into a dim of size 0 is an error; any other index is only
+    read (and checked) where the result has elements.  Out-of-range indices of a result
+    with none, or deferred into ``defer`` for a write, are wrapped into range."""
+    if any(n == 0 for _, n, _ in ints) and all(a.size for a in arrays):
+        if 0 not in np.broadcast_shapes(*(a.shape for a in arrays)):
+            raise IndexError("index is out of bounds for dimension with size 0")
+    bad = [(i, n, which) for i, n, which in ints
+           if rest[i].size and (int(rest[i].max()) >= n or int(rest[i].min()) < -n)]
+    if not bad:
+        return
+    empty = any(n == 0 for j, n in enumerate(out.shape)
+                if j >= len(rest) or isinstance(rest[j], slice)) or \
+        any(a.size == 0 for a in arrays)
+    if not empty:
+        # PyTorch's kernel stops at the first element (in order) that reads out of range,
+        # naming the first index there that does
+        xp = _xp(rest[bad[0][0]])
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        flat = [(xp.broadcast_to(rest[i], shape).reshape(-1), n, which)
+                for i, n, which in bad]
+        wrong = None
+        for a, n, _ in flat:
+            w = (a >= n) | (a < -n)
+            wrong = w if wrong is None else wrong | w
+        at = int(wrong.argmax())
+        v, n, which = next((int(a[at]), n, which) for a, n, which in flat
+                           if not -n <= int(a[at]) < n)
+        err = IndexError(f"index {v} is out of bounds for dimension {which} with size {n}")
+        if defer is None:
+            raise err
+        defer.append(err)
+    for i, n, _ in bad:
+        rest[i] = rest[i] % n if n else rest[i] * 0
 
 
 def _alias_view(t):
@@ -338,7 +375,25 @@ def _alias_view(t):
 
 # -- t[key] ------------------------------------------------------------------------
 
+def _zero_dim_key(key):
+    """PyTorch's errors for indexing a 0-dim tensor, where a bare int or slice key has words
+    of its own and a key of more items has "too many indices"."""
+    if isinstance(key, tuple):
+        if any(isinstance(k, (int, np.integer, slice, Tensor, list, np.ndarray, range))
+               and not isinstance(k, (bool, np.bool_)) for k in key):
+            raise IndexError("too many indices for tensor of dimension 0")
+    elif isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        if key != 0:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size 0")
+    elif isinstance(key, slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    elif isinstance(key, (list, range)) or (isinstance(key, Tensor) and key.dtype is not D.bool):
+        raise IndexError("too many indices for tensor of dimension 0")
+
+
 def getitem(t, key):
+    if t.ndim == 0 and key is not None and key is not Ellipsis:
+        _zero_dim_key(key)
     out, rest = _apply_basic(t, _parse(t, key))
     if rest is None:
         return out
@@ -382,6 +437,31 @@ def _check_value(t, value):
     if tp is np.ndarray:
         name = "numpy.ndarray"
     raise TypeError(f"can't assign a {name} to a torch.{D.dtype_name_for_type(t.dtype)}")
+
+
+def _whole_key(t, key):
+    """Whether ``t[key]`` is ``t`` itself to PyTorch: a key of Ellipsis and slices alone, each
+    slice as written starting at 0, ending at or past the end of its dim, by step 1."""
+    items = key if type(key) is tuple else (key,)
+    slices = [k for k in items if k is not Ellipsis]
+    if len(items) - len(slices) > 1 or len(slices) > t.ndim or \
+            not all(type(k) is slice for k in slices):
+        return False
+    if len(slices) < len(items):  # after the Ellipsis, the slices apply to the last dims
+        at = items.index(Ellipsis)
+        dims = list(range(at)) + list(range(t.ndim - len(items) + at + 1, t.ndim))
+    else:
+        dims = range(len(slices))
+    for k, d in zip(slices, dims):
+        try:
+            start = 0 if k.start is None else operator.index(k.start)
+            stop = t.shape[d] if k.stop is None else operator.index(k.stop)
+            step = 1 if k.step is None else operator.index(k.step)
+        except TypeError:
+            return False
+        if start != 0 or step != 1 or stop < t.shape[d]:
+            return False
+    return True
 
 
 def _strip_leading_ones(v):
@@ -454,9 +534,15 @@ def setitem(t, key, value):
         if key is False:
             return
         key = None
-    items = _parse(t, key)
-    pending = []
-    region, rest = _apply_basic(t, items, pending)
+    if t.ndim == 0 and key is not None and key is not Ellipsis:
+        _zero_dim_key(key)
+    whole = _whole_key(t, key)
+    if whole:  # (PyTorch writes into ``t`` itself: no view, no CopySlices)
+        region, rest, pending = t, None, []
+    else:
+        items = _parse(t, key)
+        pending = []
+        region, rest = _apply_basic(t, items, pending)
     if number is not None:
         if rest is None and not needs_grad((region,)):  # the common ``x[i] = 0.5``
             from ._core import write
@@ -471,6 +557,22 @@ def setitem(t, key, value):
                 write(region, number)
             return
         value = wrap(xp_of(t).asarray(number, dtype=t.dtype.np), t._device)
+    if rest is None and value.shape != region.shape and (whole or needs_grad((value,))):
+        # PyTorch's copy into the region: a 0-d value on the CPU fills it; another is viewed
+        # without its leading 1s and expanded to the region's shape (the nodes autograd shows)
+        if value.ndim == 0 and value._device.type == "cpu":
+            from .methods import _fill_
+
+            _fill_(region, value)
+            return
+        kept = value.ndim - _strip_leading_ones(value).ndim
+        stripped = value.view(tuple(value.shape[kept:]))
+        if region.shape != (1,) * (region.ndim - stripped.ndim) + tuple(stripped.shape) or \
+                not np.may_share_memory(value._data, region._data):
+            # (``x[:1] = x[0]``, the same memory in the region's layout, takes the path below)
+            copy_(region, stripped if stripped.shape == region.shape else
+                  stripped.expand(region.shape), _setitem=True)
+            return
     if not (rest is None and isinstance(value, Tensor) and value.shape == region.shape):
         # (a value of the region's own shape is copied as it is, as PyTorch: ``x[:1] *= 2``
         # writes its (1, n) view back onto itself, the same memory in the same layout)
@@ -787,6 +889,8 @@ def gather(t, dim, index, *, sparse_grad=False):
 def take_along_dim(t, indices, dim=None):
     """``t``'s elements picked along ``dim`` by ``indices`` (the two broadcast together apart
     from ``dim``); with no ``dim``, picked from ``t`` read flat."""
+    need_tensor(t, "take_along_dim")
+    need_tensor(indices, "take_along_dim", "indices", 2)
     if dim is None:
         return gather(t.reshape(-1), 0, indices.reshape(-1))
     if t.ndim != indices.ndim:
@@ -1057,10 +1161,14 @@ def take(t, index):
     n = t.numel()
     idx = index._data
     if idx.size:
+        if n == 0:
+            raise IndexError("take(): tried to take from an empty tensor")
         hi, lo = int(idx.max()), int(idx.min())
-        if hi >= n or lo < -n:
-            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on "
-                             f"a tensor of {n} elements.")
+        if hi >= n or lo < -n:  # (PyTorch names the first such index)
+            flat = idx.reshape(-1)
+            first = int(flat[int(((flat >= n) | (flat < -n)).argmax())])
+            raise IndexError(f"out of range: tried to access index {first} on a tensor of {n} "
+                             "elements.")
     flat_idx = idx % n if n else idx
     arr = t._data.reshape(-1)[flat_idx]
     shape = t.shape
@@ -1119,6 +1227,8 @@ def masked_fill(t, mask, value):
     arr = xp.where(mask._data, fill, t._data)
     if arr.dtype != t.dtype.np:
         arr = arr.astype(t.dtype.np)
+    arr = c_order(arr)  # (PyTorch fills a contiguous clone)
+
     def rule(ctx, g):
         gself = gv = None
         if ctx.needs_input_grad[0]:
@@ -1133,7 +1243,9 @@ def masked_fill(t, mask, value):
 
 def masked_select(t, mask):
     """The elements of ``t`` where ``mask`` (broadcast together) is True, as a 1-d tensor."""
-    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
+    need_tensor(t, "masked_select")
+    need_tensor(mask, "masked_select", "mask", 2)
+    if mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     same_device(t, mask)
     shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from ._core import _legacy, check_same_device, make, sum_to, wrap, xp_of
-from ._core import quiet
+from ._core import check_broadcast, need_tensor, quiet
 from . import _mkl_gemm, _mkl_gemv
 
 _LOW = (D.float16, D.bfloat16)
@@ -26,12 +26,6 @@ _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half",
         "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int", "int16": "short int",
         "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
         "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-
-
-def _need_tensor(v, fn, arg, pos):
-    if not isinstance(v, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(v).__name__}")
 
 
 def _no_bool(dt, kernel):
@@ -90,7 +84,8 @@ def _mm_arr32(x, y):
 
 
 def _check_mm(a, b):
-    _need_tensor(b, "mm", "mat2", 1)
+    need_tensor(a, "mm")
+    need_tensor(b, "mm", "mat2", 2)
     check_same_device(a, b)
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -244,8 +239,8 @@ def _addmm_rule(ctx, g):
 
 def _addmm(bias, a, b, beta, alpha):
     """addmm in general: PyTorch's checks and errors, any alpha and beta."""
-    _need_tensor(a, "addmm", "mat1", 1)
-    _need_tensor(b, "addmm", "mat2", 2)
+    need_tensor(a, "addmm", "mat1", 2)
+    need_tensor(b, "addmm", "mat2", 3)
     check_same_device(bias, a, b)
     for t, name in ((a, "mat1"), (b, "mat2")):
         if t.ndim != 2:
@@ -305,7 +300,8 @@ def bmm(a, b):
     """``(b, n, m) @ (b, m, p) -> (b, n, p)``."""
     if _amp.ON:
         a, b = _amp.lower(a, b)
-    _need_tensor(b, "bmm", "mat2", 1)
+    need_tensor(a, "bmm")
+    need_tensor(b, "bmm", "mat2", 2)
     check_same_device(a, b)
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -326,7 +322,8 @@ def bmm(a, b):
 
 def mv(a, v):
     """``(n, m) @ (m,) -> (n,)``."""
-    _need_tensor(v, "mv", "vec", 1)
+    need_tensor(a, "mv")
+    need_tensor(v, "mv", "vec", 2)
     check_same_device(a, v)
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
@@ -348,7 +345,8 @@ def mv(a, v):
 
 def dot(a, b):
     """``(n,) . (n,) -> ()``."""
-    _need_tensor(b, "dot", "tensor", 1)
+    need_tensor(a, "dot")
+    need_tensor(b, "dot", "tensor", 2)
     check_same_device(a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -368,17 +366,25 @@ def dot(a, b):
                                 g * ctx.saved[0] if ctx.needs_input_grad[1] else None), a, b)
 
 
-def outer(a, b):
+def outer(a, b, _name="outer"):
     """``(n,) x (m,) -> (n, m)``, dtypes promoted like ``*``."""
-    _need_tensor(b, "outer", "vec2", 1)
+    need_tensor(a, _name)
+    need_tensor(b, _name, "vec2", 2)
     for t, name in ((a, "self"), (b, "vec2")):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return a.reshape(-1, 1) * b
 
 
+def ger(a, b):
+    """``outer``'s old name."""
+    return outer(a, b, "ger")
+
+
 def inner(a, b):
     """Sum over the last dims: ``dot`` for vectors, ``a @ b.mT``-like for more dims."""
+    need_tensor(a, "inner")
+    need_tensor(b, "inner", "other", 2)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.shape[-1] != b.shape[-1]:
@@ -394,8 +400,8 @@ def inner(a, b):
 
 def matmul(a, b):
     """``a @ b`` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
-    _need_tensor(a, "matmul", "input", 0)
-    _need_tensor(b, "matmul", "other", 1)
+    need_tensor(a, "matmul")
+    need_tensor(b, "matmul", "other", 2)
     if a.is_sparse or b.is_sparse or getattr(a, "_compressed", False) or \
             getattr(b, "_compressed", False):
         return _sparse_mm(a, b)
@@ -448,7 +454,7 @@ def _batched_matmul(a, b):
     check_same_device(a, b)
     a_batch = tuple(a.shape[:-2]) if da > 2 else ()
     b_batch = tuple(b.shape[:-2]) if db > 2 else ()
-    _check_broadcast(a_batch, b_batch)
+    check_broadcast(a_batch, b_batch)
     batch = tuple(np.broadcast_shapes(a_batch, b_batch))
     n_batch = int(np.prod(batch, dtype=np.int64))
     k_b = b.shape[-2] if db > 1 else b.shape[0]
@@ -508,16 +514,6 @@ def _batched_name(a, b, out_shape):
         m, p = out_shape[-2], out_shape[-1]
         return "TransposeBackward0" if m == 1 or p == 1 else "CloneBackward0"
     return "UnsafeViewBackward0"
-
-
-def _check_broadcast(sa, sb):
-    n = max(len(sa), len(sb))
-    for i in range(1, n + 1):
-        x = sa[-i] if i <= len(sa) else 1
-        y = sb[-i] if i <= len(sb) else 1
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
-                               f"({y}) at non-singleton dimension {n - i}")
 
 
 def _matmul_rule(da, db):

@@ -98,7 +98,11 @@ def _fill_(self, value, _name=None):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{vt.ndim} dimensions.")
         value = vt.item()
-        if self.dtype._kind == 1:  # (integers)
+        if vt.dtype.is_complex and not self.dtype.is_complex:
+            from .convert import _cast  # (its real part, with the copy's warning)
+
+            value = _cast(vt._data, vt.dtype, self.dtype)[()]
+        elif self.dtype._kind == 1:  # (integers)
             with np.errstate(all="ignore"):  # a tensor's value wraps (300 -> 44 in uint8)
                 value = vt._data.astype(np.float64 if vt.dtype.is_floating_point else np.int64
                                         ).astype(self._data.dtype)[()]
@@ -107,12 +111,13 @@ def _fill_(self, value, _name=None):
 
             value = _fill_scalar(value, self.dtype)
     else:
-        from .creation import _fill_scalar
+        from .creation import _fill_scalar, check_half_fill
 
         if self.dtype in D._ODD:  # float8 or a shell dtype
             from .._float8 import check_fill
 
             check_fill(value, self.dtype, self.numel())
+        check_half_fill(value, self.dtype, self.numel())
         value = _fill_scalar(value, self.dtype)
     if needs_grad((self, vt)):
         xp = S.xp_of(self)
@@ -131,10 +136,11 @@ def _fill_(self, value, _name=None):
         # NOTE: an expanded tensor is a read-only NumPy array, yet PyTorch lets fill_ write
         # through it (every alias gets the same value); write through the owning array.
         a = _writable_alias(a)
-    if a.ndim == 0 and type(a) is np.ndarray:
-        a[()] = value
-    else:
-        a[...] = value
+    with np.errstate(over="ignore"):  # (a half type's one element overflows to inf)
+        if a.ndim == 0 and type(a) is np.ndarray:
+            a[()] = value
+        else:
+            a[...] = value
     self._vc.v += 1
     return self
 
@@ -241,11 +247,8 @@ def _addcmul_(self, t1, t2, *, value=1):
         fused = P.fused_addcmul(self, t1, t2, value)
         if fused is not None:
             self._data[...] = fused
-        else:
-            prod = t1._data * t2._data
-            self._data += prod * value if value != 1 else prod
-        self._vc.v += 1
-        return self
+            self._vc.v += 1
+            return self
     return commit(self, P.addcmul(snapshot(self, t1, t2), t1, t2, value=value))
 
 
@@ -254,9 +257,11 @@ def _addcdiv_(self, t1, t2, *, value=1):
 
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
-    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype:
-        q = t1._data / t2._data
-        self._data += q * value if value != 1 else q
+    if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
+            self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
+        # (PyTorch's order: ``self + value * t1 / t2``)
+        q = t1._data * self._data.dtype.type(value) if value != 1 else t1._data
+        self._data += q / t2._data
         self._vc.v += 1
         return self
     return commit(self, P.addcdiv(snapshot(self, t1, t2), t1, t2, value=value))
@@ -339,7 +344,11 @@ def _reshape_as(self, other):
 
 
 def _index_put(self, indices, values, accumulate=False):
-    return I.index_put_(self.clone(), indices, values, accumulate)
+    from ._core import fused
+
+    # (PyTorch's out-of-place op: one IndexPutBackward0 node on ``self`` and ``values``)
+    return fused(None, lambda s, v: I.index_put_(s.clone(), indices, v, accumulate), self,
+                 values)
 
 
 def _map_(self, other, fn):
@@ -529,6 +538,42 @@ _TORCH_ARGS = {
 }
 
 
+# Methods whose arguments after ``self`` must be tensors, with PyTorch's names for them.
+# PyTorch's parser numbers a method's arguments without ``self`` (``t.mm(2)``: "argument
+# 'mat2' (position 1)"), where ember's functions number them as ``torch.mm(t, 2)`` does
+# (position 2): :func:`check_tensor_args` puts the method's own check in front.
+_TENSOR_ARGS = {
+    **dict.fromkeys(("matmul", "inner", "kron", "dist", "cross", "equal", "allclose", "isclose",
+                     "vdot", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "maximum",
+                     "minimum", "fmax", "fmin", "nextafter", "ldexp", "gcd", "lcm", "igamma",
+                     "igammac", "logical_and", "logical_or", "logical_xor"), ("other",)),
+    "mm": ("mat2",), "bmm": ("mat2",), "mv": ("vec",), "dot": ("tensor",), "outer": ("vec2",),
+    "ger": ("vec2",), "addmm": ("mat1", "mat2"), "heaviside": ("values",),
+    "take_along_dim": ("indices",), "masked_select": ("mask",),
+}
+
+
+def _tensor_args(name, theirs, fn):
+    import functools
+
+    def method(self, *args, **kwargs):
+        for k, arg in enumerate(theirs):
+            v = args[k] if k < len(args) else kwargs.get(arg, self)
+            if not isinstance(v, Tensor):
+                where = f" (position {k + 1})" if k < len(args) else ""
+                raise TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not "
+                                f"{type(v).__name__}")
+        return fn(self, *args, **kwargs)
+    return functools.wraps(fn)(method)
+
+
+def check_tensor_args(cls):
+    """Once every method is installed: the methods of ``_TENSOR_ARGS`` check their tensor
+    arguments first, with the method's numbering."""
+    for name, theirs in _TENSOR_ARGS.items():
+        setattr(cls, name, _tensor_args(name, theirs, getattr(cls, name)))
+
+
 def _keyword_names(name, fn):
     """``fn`` taking PyTorch's keyword names for its arguments (see ``_TORCH_ARGS``), where
     they differ from its own (which it still takes)."""
@@ -641,7 +686,7 @@ _METHODS = {
     "fill_": _fill_, "zero_": _zero_,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner,
-    "outer": L.outer, "ger": L.outer, "addmm": lambda self, a, b, **kw: L.addmm(self, a, b, **kw),
+    "outer": L.outer, "ger": L.ger, "addmm": lambda self, a, b, **kw: L.addmm(self, a, b, **kw),
     # reductions
     "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
     "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax,
@@ -659,7 +704,7 @@ _METHODS = {
     "unsqueeze_": _unsqueeze_, "t_": _t_inplace,
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.swapaxes,
     "swapdims": S.swapaxes, "t": S.t_, "movedim": S.movedim, "moveaxis": S.movedim,
-    "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to,
+    "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to_method,
     "repeat": S.repeat, "tile": S.tile, "repeat_interleave": S.repeat_interleave,
     "split": S.split, "chunk": S.chunk, "tensor_split": S.tensor_split, "unbind": S.unbind,
     "flip": _flip,

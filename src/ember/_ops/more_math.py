@@ -30,7 +30,7 @@ from .._tensor import Tensor
 from . import _bessel, _gamma, _gauss
 from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
-    precheck_inplace, snapshot, wrap, write_out, xp_of
+    float_result_type, need_tensor, precheck_inplace, snapshot, wrap, write_out, xp_of
 
 __all__ = [
     "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
@@ -59,12 +59,6 @@ def _kernel(name):
     return kernel_refusal(name)
 
 
-def _need_tensor(x, fname, arg="input", pos=1):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
-
-
 def _float_dtype(t):
     """The dtype of a float op on ``t``: its own, or the default float for ints and bools."""
     return t.dtype if t.dtype.is_floating_point else D.get_default_dtype()
@@ -82,7 +76,7 @@ def _done(res, out):
 
 def _kernel_unary(input, kernel, name, rule, *saved, fname, half=True):
     """A unary op computed by a float64 kernel and rounded to the result dtype."""
-    _need_tensor(input, fname)
+    need_tensor(input, fname)
     dt = _float_dtype(input)
     if not half:
         _no_half(dt, fname)
@@ -102,7 +96,7 @@ def _compute(input):
 
 def _elementary(input, fn, name, rule, *saved, fname):
     """A unary op written with the array functions, in PyTorch's compute dtype."""
-    _need_tensor(input, fname)
+    need_tensor(input, fname)
     x, dt = _compute(input)
     with quiet:
         res = as_array(fn(x)).astype(dt.np, copy=False)
@@ -110,8 +104,8 @@ def _elementary(input, fn, name, rule, *saved, fname):
 
 
 def _both_tensors(fname, input, other, arg="other"):
-    _need_tensor(input, fname)
-    _need_tensor(other, fname, arg, 2)
+    need_tensor(input, fname)
+    need_tensor(other, fname, arg, 2)
 
 
 def _float_pair(a, b):
@@ -191,7 +185,7 @@ def _polygamma_rule(ctx, g):
 
 def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma ``p(p-1)/4 log(pi) + sum_{i<p} lgamma(x - i/2)``."""
-    _need_tensor(input, "mvlgamma")
+    need_tensor(input, "mvlgamma")
     p = _int_arg(p, "mvlgamma", "p", 2)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
@@ -278,7 +272,7 @@ def ndtr(input, *, out=None):
     """The standard normal distribution function."""
     # NOTE: PyTorch's is the composite (1 + erf(x / sqrt 2)) / 2 in the input's dtype (so
     # float32 loses the far left tail to 0) and its graph is that of the composite
-    _need_tensor(input, "ndtr")
+    need_tensor(input, "ndtr")
     res = P.mul_scalar(P.add_scalar(P.erf(P.mul_scalar(input, _SQRT1_2)), 1), 0.5)
     return _done(res, out)
 
@@ -331,7 +325,7 @@ def logit(input, eps=None, *, out=None):
     NOTE: as in PyTorch, a negative ``eps`` means no clamping.
     """
     _refuse(input, _kernel("logit_cpu"))
-    _need_tensor(input, "logit")
+    need_tensor(input, "logit")
     x, dt = _compute(input)
     lo = hi = None
     if eps is not None and eps >= 0:
@@ -449,7 +443,7 @@ def ldexp(input, other, *, out=None):
 def frexp(input, *, out=None):
     """``(mantissa, exponent)`` with ``input == mantissa * 2 ** exponent``, ``0.5 <= |mantissa|
     < 1`` (int32 exponents; 0, inf and NaN keep exponent 0)."""
-    _need_tensor(input, "frexp")
+    need_tensor(input, "frexp")
     if not input.dtype.is_floating_point:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     d = input._data
@@ -660,7 +654,8 @@ _METHODS = {
     "heaviside": heaviside,
     # (its own dtype check comes first: one dtype for both)
     "heaviside_": _inplace_binary(heaviside, "heaviside_", lambda a, b: None),
-    "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_"),
+    "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_", lambda i, o: (
+        precheck_inplace(i, o, float_result_type(i, o)) if isinstance(o, Tensor) else None)),
     "nextafter": nextafter, "nextafter_": _inplace_binary(nextafter, "nextafter_"),
     "ldexp": ldexp, "ldexp_": ldexp_, "frexp": frexp,
     "gcd": gcd, "gcd_": gcd_, "lcm": lcm, "lcm_": lcm_,

@@ -13,7 +13,6 @@ here runs on the GPU too.
 from __future__ import annotations
 
 import builtins
-import itertools
 import math
 import numbers
 from ember._warnings import warn as _warn
@@ -35,7 +34,7 @@ from . import shape as S
 from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_dim, quiet,
                     same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
-from ._core import fused, fused_op, not_twice_differentiable
+from ._core import c_order, fused, fused_op, need_tensor, not_twice_differentiable
 from ._core import into_out as _out
 
 __all__ = [
@@ -128,6 +127,8 @@ def kron(input, other, *, out=None):
 
     Shapes (padded with leading 1s to one length ``k``): ``input.shape[j] * other.shape[j]``.
     """
+    need_tensor(input, "kron")
+    need_tensor(other, "kron", "other", 2)
     k = _max(input.ndim, other.ndim)
     a_shape = (1,) * (k - input.ndim) + tuple(input.shape)
     b_shape = (1,) * (k - other.ndim) + tuple(other.shape)
@@ -151,6 +152,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     (``|a|^2 - 2 a.b + |b|^2``) when either side has more than 25 rows (or always, with
     ``compute_mode='use_mm_for_euclid_dist'``): faster, a little less exact.
     """
+    need_tensor(x1, "cdist", "x1")
+    need_tensor(x2, "cdist", "x2", 2)
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, t in (("X1", x1), ("X2", x2)):
@@ -377,6 +380,8 @@ def _pdist_exact(input, p):
 @fused_op("DistBackward0")
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)`` (the two broadcast together)."""
+    need_tensor(input, "dist")
+    need_tensor(other, "dist", "other", 2)
     if isinstance(p, Tensor):
         p = p.item()
     dt = D.result_type(input, other)
@@ -628,6 +633,10 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    if not isinstance(q, Tensor) and not 0 <= q <= 1:  # (a number's range is checked first)
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if input.dtype not in (D.float32, D.float64):
         raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
@@ -641,20 +650,19 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             raise RuntimeError("quantile() q values must be in the range [0, 1]")
         qt, scalar_q = q.detach().reshape(-1), q.ndim == 0
     else:
-        if not 0 <= q <= 1:
-            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
         qt = F.tensor([q], dtype=input.dtype, device=input.device)
         scalar_q = True
-    if input.numel() == 0:
-        raise RuntimeError("quantile() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
                            f"midpoint or nearest, but got {interpolation}")
+    kept = keepdim and input.ndim
     if dim is None:
-        x = input.reshape(-1)
+        x = input.reshape(((1,) * input.ndim if kept else ()) + (-1,))
     else:
         d = norm_dim(dim, input.ndim)
         x = S.movedim(input, d, -1) if input.ndim else input.reshape(1)
+        if kept:
+            x = x.unsqueeze(d)
     srt = R.sort(x, -1).values  # NaNs last
     n = x.shape[-1]
     if ignore_nan:
@@ -678,13 +686,21 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         weight = P.sub(ranks, below) if interpolation == "linear" else \
             F.full(tuple(ranks.shape), 0.5, dtype=ranks.dtype, device=ranks.device)
         res = P.lerp(lo, hi, weight)
-    res = S.movedim(res, -1, 0)  # q's dim first: (nq, *other dims)
-    if keepdim and input.ndim:
-        if dim is None:
-            res = res.reshape((res.shape[0],) + (1,) * input.ndim)
-        else:
-            res = res.unsqueeze(1 + d)
-    return res.squeeze(0) if scalar_q else res
+    # q's dim (last) dropped, or moved first, by PyTorch's in-place view ops (their nodes)
+    if not scalar_q:
+        res = _node_named(res.unsqueeze(0), "UnsqueezeBackward1")
+        res = S.transpose(res, 0, -1, _name="TransposeBackward1")
+    return _node_named(res.squeeze(-1), "SqueezeBackward4")
+
+
+def _node_named(t, name):
+    """``t`` with its grad_fn renamed ``name``: a view whose PyTorch counterpart is the
+    in-place overload of the same view op (the same rule and layout)."""
+    from ..autograd.graph import node_class
+
+    if t._grad_fn is not None:
+        t._grad_fn.__class__ = node_class(name)
+    return t
 
 
 def _rows(t, d):
@@ -772,6 +788,8 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
         kernel = "median_cpu" if dim is None else "median_out"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
     xp = xp_of(input)
+    if dim is not None:
+        norm_dim(dim, input.ndim)  # (checked before the dtype)
     if input.dtype is D.bool:
         kernel = "median_cpu" if dim is None else "median_out"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
@@ -836,6 +854,7 @@ def logcumsumexp(input, dim, *, out=None):
         with quiet:
             arr = R._accumulate(np.logaddexp, a, d)
     arr = arr.astype(input._data.dtype, copy=False)
+    arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
 
     def rule(ctx, g):
         # d out_j / d x_i = exp(x_i - out_j) for i <= j; the sum over j >= i is taken in the
@@ -1441,8 +1460,7 @@ def ravel(input):
 
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-d tensor, one per row (row-major)."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
+    S.tensor_list_items(tensors)  # (a list of them is refused too, as in PyTorch)
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:
@@ -1468,17 +1486,24 @@ def combinations(input, r=2, with_replacement=False):
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
         return F.empty(0, dtype=input.dtype, device=input.device)
-    pick = itertools.combinations_with_replacement if with_replacement else \
-        itertools.combinations
-    rows = np.asarray(list(pick(_range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    idx = wrap(xp_of(input).asarray(rows.reshape(-1)), input._device)
-    return I.index_select(input, 0, idx).reshape(rows.shape)
+    # As PyTorch: an r-d grid of the elements per column (a view, expanded), the columns
+    # masked to the increasing (non-decreasing) index tuples and stacked.
+    n = input.shape[0]
+    grid = np.indices((n,) * r, dtype=np.int64)
+    keep = np.ones((n,) * r, dtype=bool)
+    for a, b in zip(grid[:-1], grid[1:]):
+        keep &= (a <= b) if with_replacement else (a < b)
+    mask = wrap(xp_of(input).asarray(keep), input._device)
+    cols = [I.masked_select(S.expand(input.view([-1 if j == i else 1 for j in _range(r)]),
+                                     (n,) * r), mask) for i in _range(r)]
+    return S.stack(cols, 1)
 
 
 @fused_op("BlockDiagBackward0")
 def block_diag(*tensors):
     """The tensors (at most 2-d; 0-d and 1-d count as one row) down the diagonal of one
     matrix, zeros elsewhere."""
+    S.tensor_list_items(tensors)
     if not tensors:
         return F.empty(1, 0)
     for i, t in enumerate(tensors):

@@ -14,12 +14,12 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
-from . import _sleef, _special, _vml
+from . import _libm, _sleef, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
                     quiet, snapshot, wrap, xp_of, xp_of_array)
-from ._core import grads_shown_as
+from ._core import float_result_type, grads_shown_as, need_tensor
 
 
 def _arr(x, dt):
@@ -204,17 +204,15 @@ def mul_scalar(t, s):
 
 
 def _broadcast_error(a, b):
-    sa = tuple(a.shape) if isinstance(a, Tensor) else ()
-    sb = tuple(b.shape) if isinstance(b, Tensor) else ()
-    for i in range(1, max(len(sa), len(sb)) + 1):
-        x = sa[-i] if i <= len(sa) else 1
-        y = sb[-i] if i <= len(sb) else 1
-        if x != y and x != 1 and y != 1:
-            # (``from None``: called while NumPy's error is handled, whose traceback a
-            # PyTorch user would not see)
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
-                               f"({y}) at non-singleton dimension {max(len(sa), len(sb)) - i}"
-                               ) from None
+    from ._core import check_broadcast
+
+    try:
+        check_broadcast(tuple(a.shape) if isinstance(a, Tensor) else (),
+                        tuple(b.shape) if isinstance(b, Tensor) else ())
+    except RuntimeError as e:
+        # (``from None``: called while NumPy's error is handled, whose traceback a PyTorch
+        # user would not see)
+        raise e from None
 
 
 # -- arithmetic ---------------------------------------------------------------
@@ -413,6 +411,8 @@ def rtruediv(a, s):
 def _int_div(mode):
     """Integer division kernels: a zero divisor is an error in PyTorch, not a warning."""
     def fn(x, y):
+        if hasattr(y, "shape") and hasattr(x, "shape"):
+            np.broadcast_shapes(x.shape, y.shape)  # (a size mismatch is reported first)
         if bool((y == 0).any() if hasattr(y, "any") else y == 0):  # a host sync on a GPU
             raise RuntimeError("ZeroDivisionError")
         if mode == "floor":
@@ -677,7 +677,9 @@ _WIDENED = {np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.s
 # ... except these, reproduced bit for bit where ``_vml.emulated()`` (else rounded from float64)
 _VML = {np.exp: _vml.exp, np.log: _vml.log, np.log2: _vml.log2, np.sin: _vml.sin,
         np.cos: _vml.cos, np.tan: _vml.tan, np.arctan: _vml.atan, np.arcsin: _vml.asin,
-        np.arccos: _vml.acos}
+        np.arccos: _vml.acos, np.tanh: _vml.tanh,
+        # (scalar loops over the C library's asinhf, acoshf: _libm)
+        np.arcsinh: _libm.asinhf, np.arccosh: _libm.acoshf}
 
 
 # the unary ops PyTorch's CUDA autocast runs in float32, by node name
@@ -923,6 +925,20 @@ def erfc(a):
     return _unary_float(a, _special.erfc, "ErfcBackward0",
                         lambda ctx, g: ((-ctx.saved[0] * ctx.saved[0]).exp() *
                                         (-2 / math.sqrt(math.pi)) * g,), "in")
+
+
+def _erfinv_f32(x):
+    """float32 erfinv: MKL's kernel (vsErfInv) gives the NaN 0xffc00000 for |x| > 1 (its
+    values are rounded from float64 here: within an ulp)."""
+    out = _special.erfinv(x)
+    if _vml.emulated():
+        bad = np.abs(x) > 1
+        if bad.any():
+            out[bad] = np.uint32(0xFFC00000).view(np.float32)
+    return out
+
+
+_VML[_special.erfinv] = _erfinv_f32  # (float32 arrays only: half types widen to float32)
 
 
 def erfinv(a):
@@ -1345,11 +1361,24 @@ def fmin(a, b):
     return _minmax(a, b, np.fmin, "FminBackward0", _nan_aware(lambda x, y: x <= y))
 
 
-def where(cond, a=None, b=None):
-    if a is None and b is None:
+_WHERE_FORMS = ("(Tensor condition)",
+                "(Tensor condition, Tensor input, Tensor other, *, Tensor out = None)",
+                "(Tensor condition, Number self, Tensor other)",
+                "(Tensor condition, Tensor input, Number other)",
+                "(Tensor condition, Number self, Number other)")
+_ABSENT = object()
+
+
+def where(cond, a=_ABSENT, b=_ABSENT):
+    if a is _ABSENT and b is _ABSENT:
         from .index import nonzero
 
         return nonzero(cond, as_tuple=True)
+    if a is _ABSENT or b is _ABSENT or a is None or b is None:  # (one of the pair missing)
+        from ._core import format_invalid_args
+
+        args = [x for x in (cond, a, b) if x is not _ABSENT]
+        raise TypeError(format_invalid_args("where", args, {}, _WHERE_FORMS))
     if not isinstance(cond, Tensor) or cond.dtype is not D.bool:
         from ._core import _legacy
         kind = _legacy(cond.dtype) if isinstance(cond, Tensor) else type(cond).__name__
@@ -1461,6 +1490,8 @@ def _lerp_tensor_rule(ctx, g):
 
 
 def addcmul(a, t1, t2, *, value=1):
+    if D.result_type(a, t1, t2) is D.bool:
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     if isinstance(value, float) and getattr(a, "dtype", D.float32)._kind < 2 and \
             D.result_type(a, t1, t2)._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
@@ -1481,20 +1512,42 @@ def addcmul(a, t1, t2, *, value=1):
 
 
 def fused_addcmul(a, t1, t2, value):
-    """``a + value * t1 * t2`` as PyTorch's CPU kernel rounds it for float32/float64 tensors
-    of one dtype: ``fma(value * t1, t2, a)``, one rounding for the product and the sum
-    (``None`` for other dtypes and devices)."""
+    """``a + value * t1 * t2`` as PyTorch's CPU kernel rounds it for float tensors of one
+    dtype: ``fma(value * t1, t2, a)`` for float32/float64, one rounding for the product and
+    the sum; float16/bfloat16 computed in float32 and rounded once (``None`` for other
+    dtypes and devices)."""
     dt = a.dtype
-    if dt not in (D.float32, D.float64) or type(a._data) is not np.ndarray or \
-            not all(isinstance(t, Tensor) and t.dtype is dt and type(t._data) is np.ndarray
-                    for t in (t1, t2)):
+    if not _one_float_dtype(a, t1, t2):
         return None
+    if dt in _LOW:
+        return _low_fused(a, t1, t2, value, np.multiply)
     from .._random import _fma32, _fma64
-    from .shape import broadcast_shapes
 
-    broadcast_shapes(a.shape, t1.shape, t2.shape)  # PyTorch's error, not NumPy's, on a mismatch
     scaled = t1._data if value == 1 else t1._data * dt.np.type(value)
     return (_fma32 if dt is D.float32 else _fma64)(scaled, t2._data, a._data)
+
+
+def _one_float_dtype(a, t1, t2):
+    """``a``, ``t1`` and ``t2`` are CPU tensors of one float dtype that broadcast together
+    (PyTorch's error, not NumPy's, where they do not)."""
+    dt = getattr(a, "dtype", None)
+    if dt not in (D.float32, D.float64, D.float16, D.bfloat16) or not all(
+            isinstance(t, Tensor) and t.dtype is dt and type(t._data) is np.ndarray
+            for t in (a, t1, t2)):
+        return False
+    from .shape import broadcast_shapes
+
+    broadcast_shapes(a.shape, t1.shape, t2.shape)
+    return True
+
+
+def _low_fused(a, t1, t2, value, op):
+    """PyTorch's float16/bfloat16 addcmul (``op`` multiply) and addcdiv (divide): ``a +
+    (value * t1) op t2`` in float32, rounded once to the half type."""
+    f = np.float32
+    with quiet:
+        r = a._data.astype(f) + op(f(value) * t1._data.astype(f), t2._data.astype(f))
+    return r.astype(a._data.dtype)
 
 
 def addcdiv(a, t1, t2, *, value=1):
@@ -1506,9 +1559,13 @@ def addcdiv(a, t1, t2, *, value=1):
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    low = a.dtype in _LOW and _one_float_dtype(a, t1, t2)
+
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
         out = a + _scaled_pair(t1, t2, value, True)
+        if low:
+            out._data[...] = _low_fused(a, t1, t2, value, np.divide)
         out._data = _ternary_layout(out._data, a, t1, t2)
         return out
     return _one_node("AddcdivBackward0", composite, a, t1, t2)
@@ -1890,6 +1947,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    need_tensor(a, "allclose")
+    need_tensor(b, "allclose", "other", 2)
     close = isclose(a, b, rtol, atol, equal_nan)
     if close._device.type == "meta":  # (no values to compare: PyTorch's error)
         raise RuntimeError("Tensor.item() cannot be called on meta tensors")
@@ -1897,6 +1956,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(a, b):
+    need_tensor(a, "equal")
+    need_tensor(b, "equal", "other", 2)
     from .._float8 import refuse
 
     refuse(a, "equal_notnan_cpu")
@@ -1947,19 +2008,16 @@ def inplace(op):
             self._vc.v += 1
             return self
         if precheck:
-            if true_div and kw.get("rounding_mode") is None and \
-                    isinstance(other, (Tensor, bool, int, float)):
-                # (integers divide into the default float dtype, which must cast to self's)
-                dt = D.result_type(self, other)
-                if dt._kind < 2 and not D.can_cast(D.get_default_dtype(), self.dtype):
-                    from ._core import _legacy
-
-                    raise RuntimeError(f"result type {_legacy(D.get_default_dtype())} can't be "
-                                       f"cast to the desired output type {_legacy(self.dtype)}")
-            precheck_inplace(self, other)
+            # (integers divide, and xlogy/atan2 compute, in the default float dtype, which
+            # must cast to self's)
+            floats = (true_div and kw.get("rounding_mode") is None and
+                      isinstance(other, (Tensor, bool, int, float))) or (
+                op in (xlogy, atan2) and isinstance(other, Tensor))
+            precheck_inplace(self, other, float_result_type(self, other) if floats else None)
         return commit(self, op(snapshot(self, other), other, **kw))
     op_.__name__ = op.__name__ + "_"
     return op_
+
 
 
 def _fits(self, other):

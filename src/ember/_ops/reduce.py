@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
-from ._core import fused, fused_op, quiet
+from ._core import c_order, fused, fused_op, quiet
 from . import shape as _shape
 from . import _cascade, _stl_select, _vml
 
@@ -222,10 +222,13 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
     if amp.ON:  # prod runs in float32 under autocast, as PyTorch's
         t = amp.fp32_cast(t)
     out_dt = _out_dtype(t, dtype)
-    if dtype is not None:
-        t = t.to(out_dt)
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    if dtype is not None:
+        if out_dt is not t.dtype and t._requires_grad:
+            # PyTorch casts inside the op: the product's node alone shows, no ToCopyBackward0
+            return fused(None, lambda x: prod(x.to(out_dt), dim, keepdim), t)
+        t = t.to(out_dt)
     dims = _dims(t, dim)
     with quiet:
         arr = _ordered_prod(t._data, dim, dims, keepdim)
@@ -263,9 +266,11 @@ from ._core import OUT as _OUT  # noqa: E402
 
 
 def _ordered_prod(a, dim, dims, keepdim):
-    """A float32/float64 CPU product multiplied in PyTorch's order (``_reduce_orders``);
+    """A float CPU product multiplied in PyTorch's order (``_reduce_orders``): float16 and
+    bfloat16 ones rounded to their type after every product, as PyTorch's vectors do;
     ``None`` for other arrays."""
-    if type(a) is not np.ndarray or a.dtype not in _CASCADED or a.size == 0 or not a.ndim:
+    if type(a) is not np.ndarray or a.size == 0 or not a.ndim or not (
+            a.dtype in _CASCADED or a.dtype == np.float16 or a.dtype.name == "bfloat16"):
         return None
     from . import _reduce_orders as R
 
@@ -791,7 +796,12 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
     # (``_cdist``: as ``cdist``'s kernel forms it: every finite p > 0 folded left to right,
     # and the root taken with 1/p in double precision)
     if dtype is not None:
-        t = t.to(D.to_dtype(dtype))
+        dt = D.to_dtype(dtype)
+        if dt is not t.dtype and t._requires_grad and t.dtype._kind != 3:
+            # PyTorch casts inside the op: the norm's node alone shows, no ToCopyBackward0
+            return fused(None, lambda x: vector_norm(x.to(dt), ord, dim, keepdim,
+                                                     _cdist=_cdist), t)
+        t = t.to(dt)
     if t.dtype._kind == 3:  # the norm of the magnitudes (their gradient is complex's)
         return vector_norm(t.abs(), ord, dim, keepdim)
     if not t.dtype.is_floating_point:
@@ -869,7 +879,7 @@ def logsumexp(t, dim, keepdim=False):
         m = (a.real if t.dtype._kind == 3 else a).max(axis=dims, keepdims=True) if a.size \
             else _xp(a).zeros(_keep_shape(a.shape, dims))
         m = np.where(np.isfinite(m), m, 0)
-        if type(a) is np.ndarray and a.dtype in _CASCADED:
+        if type(a) is np.ndarray and a.dtype in _CASCADED and t.dtype not in _LOW:
             # PyTorch's steps in the tensor's dtype: exp and log (float32: MKL's, as ember's),
             # a sum in PyTorch's order, + max
             e = a - m
@@ -879,6 +889,13 @@ def logsumexp(t, dim, keepdim=False):
                 arr = _vml.log(s) + m
             else:
                 arr = np.log(_exact_sum(np.exp(e), dims, True)) + m
+        elif type(a) is np.ndarray and t.dtype in _LOW:
+            # PyTorch's steps each round to the half type: the difference, exp, the
+            # (float-accumulated) sum, log, + max
+            lp = t._data.dtype
+            e = np.exp((a - m).astype(lp).astype(np.float32)).astype(lp).astype(np.float32)
+            s = e.sum(axis=dims, keepdims=True).astype(lp).astype(np.float32)
+            arr = np.log(s).astype(lp).astype(np.float32) + m
         else:
             arr = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
     if not keepdim:
@@ -916,11 +933,14 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
+        if out_dt is not t.dtype and t._requires_grad:  # (cast inside the op, as sum's)
+            return fused(None, lambda x: cumsum(x.to(out_dt), dim), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
         arr = np.cumsum(a, axis=d, dtype=_scan_acc(a)).astype(out_dt.np).reshape(t.shape)
+    arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
     return make(arr, (t,), "CumsumBackward0",
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
 
@@ -933,12 +953,15 @@ def cumprod(t, dim=_NO_DIM, *, dtype=None):
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
+        if out_dt is not t.dtype and t._requires_grad:  # (cast inside the op, as sum's)
+            return fused(None, lambda x: cumprod(x.to(out_dt), dim), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
         arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else _scan_acc(a))
         arr = arr.astype(out_dt.np).reshape(t.shape)  # (overflow to inf is silent)
+    arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
 
     def rule(ctx, g):
         x, out = ctx.saved
@@ -1013,11 +1036,12 @@ def _cum_extreme(t, dim, ufunc, name):
         pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
         # NOTE: like PyTorch, a tie moves the index to the later element, and a NaN sticks.
         hit = a == vals
-        if a.dtype.kind == "f":
-            hit = hit | np.isnan(a)
+        if t.dtype.is_floating_point:  # (bfloat16's NumPy kind is not "f")
+            hit = hit | (a != a)
         idx = _accumulate(np.maximum, np.where(hit, pos, 0), d).astype(np.int64) \
             if a.size else xp.zeros(a.shape, np.int64)
     vals, idx = vals.reshape(t.shape), idx.reshape(t.shape)
+    vals, idx = c_order(vals), c_order(idx)  # (as PyTorch's)
     shape = t.shape
 
     def rule(ctx, gv, gi):
@@ -1104,6 +1128,12 @@ def sort(t, dim=-1, descending=False, stable=False):
     if not stable and type(a) is np.ndarray and a.shape[d] > 16:
         idx = _sort_ties(t, a, idx, d, descending)
     vals = np.take_along_axis(a, idx, axis=d)
+    if not a.flags.c_contiguous:  # (PyTorch's results are laid out as the input is)
+        from .shape import empty_like_layout
+
+        vals_, idx_ = empty_like_layout(a), empty_like_layout(a, np.int64)
+        vals_[...], idx_[...] = vals, idx
+        vals, idx = vals_, idx_
     shape = t.shape
 
     def rule(ctx, gv, gi):
@@ -1155,12 +1185,12 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     from .._float8 import refuse
 
     refuse(t, "topk_cpu")
-    if t.dtype is D.bool:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if k > n or k < 0:
         raise RuntimeError("selected index k out of range")
+    if t.dtype is D.bool:  # (after the dim and k checks, as PyTorch)
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     s = sort(t.detach(), d, descending=largest, stable=True)  # ties: _topk_ties
     idx = s.indices._data
     sl = [slice(None)] * t.ndim
@@ -1170,6 +1200,7 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     if type(idx) is np.ndarray and t.ndim and k:
         idx = _topk_ties(t._data, idx, d, k, largest, sorted)
     vals = np.take_along_axis(t._data, idx, axis=d) if t.ndim else t._data.copy()
+    vals, idx = c_order(vals), c_order(idx)  # (as PyTorch's)
     shape = t.shape
 
     def rule(ctx, gv, gi):
@@ -1255,12 +1286,12 @@ def _kth_ties(t, a, idx, d, k, order):
 def kthvalue(t, k, dim=-1, keepdim=False):
     _int_dim("kthvalue", dim)
     _no_complex(t, NotImplementedError, "\"kthvalue_cpu\" not implemented for '{}'")
-    if t.dtype is D.bool:
-        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if n and not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if t.dtype is D.bool:  # (after the dim and k checks, as PyTorch)
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     return _select(t, k - 1, d, keepdim, "kthvalue", "KthvalueBackward0")
 
 
@@ -1268,6 +1299,8 @@ def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
     _int_dim("median", dim)
     _no_complex(t, NotImplementedError, "\"median_cpu\" not implemented for '{}'")
+    if dim is not None:
+        norm_dim(dim, t.ndim)  # (checked before the dtype)
     if t.dtype is D.bool:
         kernel = "median_cpu" if dim is None else "median_out"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
@@ -1370,6 +1403,8 @@ def bincount(t, weights=None, minlength=0):
     _no_complex(t, NotImplementedError, "\"bincount_cpu\" not implemented for '{}'")
     if t.dtype.is_floating_point or t.dtype is D.bool:
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_legacy(t.dtype)}\'')
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
     if t.ndim != 1 or t.dtype.is_floating_point or (t.numel() and int(t._data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
@@ -1401,6 +1436,6 @@ def _accept_axis(fn):
 
 for _name in ("sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin",
               "argmax", "argmin", "std", "var", "std_mean", "var_mean", "logsumexp", "all",
-              "any", "count_nonzero", "median", "norm", "cumsum", "cumprod"):
-    globals()[_name] = _accept_axis(globals()[_name])
+              "any", "count_nonzero", "median", "cumsum", "cumprod"):
+    globals()[_name] = _accept_axis(globals()[_name])  # (not norm: PyTorch's is Python code)
 del _name

@@ -2,16 +2,19 @@
 from __future__ import annotations
 from ember._warnings import warn_once
 
+import operator
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as D
+from .._ctype import CTypeName
 from .._size import Size
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
-from ._core import is_dense
+from ._core import c_order, is_dense
 from ._core import (check_same_device, fused_op, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
@@ -279,6 +282,11 @@ def H(t):
 
 
 def mT(t, name="mT"):
+    if t.ndim == 0:  # (deprecated in PyTorch: the tensor itself, with a warning)
+        warn_once(f"{name} on 0-d", f"Tensor.{name} is deprecated on 0-D tensors. " + (
+            "This function is the identity in these cases." if name == "mT" else
+            "Consider using x.conj()."))
+        return t
     if t.ndim < 2:
         raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
                            f"Got {t.ndim}-D tensor.")
@@ -297,6 +305,9 @@ def movedim(t, source, destination):
     for what, ds in (("source", src), ("destination", dst)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(ds)})")
+    if t.ndim == 0:  # (PyTorch aliases a 0-d tensor)
+        return make_view(t._data[...], t, "AliasBackward0", lambda ctx, g: (g,),
+                         lambda b: b[...])
     order = [d for d in range(t.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -345,6 +356,8 @@ def _type_string(t):
 def expand(t, *sizes, size=None):
     if size is not None:
         sizes = (tuple(size),)
+    elif not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     if len(sizes) == 1 and type(sizes[0]) is tuple and t._data.ndim == 0 and \
             all(type(s) is int and s >= 0 for s in sizes[0]):
         return expand_0d(t, sizes[0])
@@ -381,8 +394,11 @@ def expand(t, *sizes, size=None):
         # PyTorch's strides: 0 for new and widened dims, a size-1 dim kept at size 1 keeps its
         # own (NumPy's broadcast_to gives every size-1 dim a 0; as_strided cannot take the
         # ml_dtypes types, bfloat16 and float8, which keep broadcast_to's)
-        st = (0,) * lead + tuple(0 if have == 1 and s != 1 else ds for have, s, ds
-                                 in zip(d.shape, target[lead:], d.strides))
+        st = [0] * lead + [0 if have == 1 and s != 1 else ds for have, s, ds
+                           in zip(d.shape, target[lead:], d.strides)]
+        for i in range(lead - 1, -1, -1) if d.ndim else ():
+            if target[i] == 1:  # a new dim of size 1: the next one's extent
+                st[i] = target[i + 1] * st[i + 1]
         arr = np.lib.stride_tricks.as_strided(d, target, st, writeable=False)
     else:
         arr = xp_of(t).broadcast_to(d, target)
@@ -394,8 +410,20 @@ def expand_as(t, other):
     return expand(t, other.shape)
 
 
-def broadcast_to(t, shape):
-    return expand(t, shape)
+def broadcast_to(t, size):
+    return expand(t, size)
+
+
+def broadcast_to_method(t, *sizes, size=None):
+    """``Tensor.broadcast_to``: the sizes as one sequence, as several ints, or ``size=``."""
+    if size is not None:
+        sizes = (size,)
+    if not sizes:
+        raise TypeError('broadcast_to() missing 1 required positional arguments: "size"')
+    return expand(t, *sizes)
+
+
+broadcast_to_method.__name__ = broadcast_to_method.__qualname__ = "broadcast_to"
 
 
 def broadcast_shapes(*shapes):
@@ -436,10 +464,10 @@ def broadcast_shapes_api(*shapes):
 
 
 def broadcast_tensors(*ts):
-    if len(ts) == 1 and isinstance(ts[0], (list, tuple)):
-        ts = tuple(ts[0])
+    tensor_list_items(ts)
     shape = broadcast_shapes(*(tuple(t.shape) for t in ts))
-    return tuple(expand(t, shape) for t in ts)
+    # (a tensor already of that shape comes back itself, as in PyTorch: no ExpandBackward0)
+    return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in ts)
 
 
 def _region_rule(ctx, g):
@@ -448,7 +476,9 @@ def _region_rule(ctx, g):
     gb = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
     write(fn(gb), g._data)
     if g._requires_grad and STATE.enabled:  # create_graph: its own gradient is the region again
-        name = type(ctx).__name__.replace("Backward0", "BackwardBackward0")
+        name = type(ctx).__name__
+        name = "SliceBackwardBackward0" if name == "NarrowCopyBackward0" else \
+            name.replace("Backward0", "BackwardBackward0")
         gb = make(gb._data, (g,), name, lambda c, gg: (fn(gg),))
     return (gb,)
 
@@ -479,12 +509,12 @@ def slice_(t, dim, start, stop, step=1):
 def narrow(t, dim, start, length):
     if t.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:  # (PyTorch checks it before the dim)
+        raise RuntimeError("narrow(): length must be non-negative.")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
     if isinstance(start, Tensor):
         start = start.item()
-    if length < 0:
-        raise RuntimeError("narrow(): length must be non-negative.")
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
@@ -573,6 +603,8 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
         if split_size is None:
             raise TypeError("split() missing required argument 'split_size' (pos 1)")
         split_size_or_sections = split_size
+    if t.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -592,7 +624,7 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
                                f"entries, but got split_sizes={sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
-                               f"(input tensor's size at dimension {d}), but got "
+                               f"(input tensor's size at dimension {dim}), but got "
                                f"split_sizes={sizes}")
         name = "SplitWithSizesBackward0"
     starts = np.cumsum([0] + sizes[:-1]).tolist()
@@ -609,6 +641,8 @@ def split_with_sizes(t, split_sizes, dim=0):
 
 
 def chunk(t, chunks, dim=0):
+    if t.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = norm_dim(dim, t.ndim)
@@ -661,9 +695,11 @@ def detach(t):
     return out
 
 
-class memory_format:
+class memory_format(metaclass=CTypeName):
     """``torch.contiguous_format``, ``torch.preserve_format``, ``torch.channels_last`` (NHWC
     strides for a 4-d NCHW tensor) and ``torch.channels_last_3d`` (5-d)."""
+
+    _c_name = "torch.memory_format"
 
     def __init__(self, name):
         self._name = name
@@ -856,7 +892,21 @@ def _tensor_seq(tensors, name):
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         "not Tensor")
-    return list(tensors)
+    tensors = list(tensors)
+    tensor_list_items(tensors)
+    if not tensors and name not in ("cat", "stack"):  # (those two have their own words)
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
+def tensor_list_items(tensors):
+    """PyTorch's parser's refusal of an item of a list of tensors that is not one."""
+    from ._core import tp_name
+
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{tp_name(x)}")
 
 
 def cat(tensors, dim=0, *, axis=None, out=None):
@@ -889,7 +939,14 @@ def cat(tensors, dim=0, *, axis=None, out=None):
                                    f"for tensor number {i} in the list.")
     # The skipped empty tensors still take part in type promotion.
     dt = D.result_type(*[_as_dim(x) for x in tensors])
-    arr = xp_of(ref).concatenate([x._data.astype(dt.np, copy=False) for x in parts], axis=d)
+    xp = xp_of(ref)
+    arr = xp.concatenate([x._data.astype(dt.np, copy=False) for x in parts], axis=d)
+    # PyTorch's result is contiguous unless every input is channels-last (NumPy's follows
+    # the inputs' layout: a transposed one's)
+    laid = not all(x.ndim in (4, 5) and not x._data.flags.c_contiguous and
+                   _is_channels_last(x._data) for x in tensors)
+    if laid and not arr.flags.c_contiguous:
+        arr = xp.ascontiguousarray(arr)
     kept = [not (x.ndim == 1 and x.shape[0] == 0) for x in tensors]
     if not any(kept):
         kept[0] = True
@@ -899,7 +956,7 @@ def cat(tensors, dim=0, *, axis=None, out=None):
         grads = iter(split(g, sizes, d) if len(parts) > 1 else (g,))
         return tuple(next(grads) if k else g.new_zeros(x.shape)
                      for x, k in zip(tensors, kept))
-    return make(arr, tuple(tensors), "CatBackward0", rule)
+    return make(arr, tuple(tensors), "CatBackward0", rule, laid=laid)
 
 
 class _DimProxy:
@@ -943,6 +1000,8 @@ def stack(tensors, dim=0, *, axis=None, out=None):
             # NOTE: for samples of one or more dims, one concatenate is twice as fast as stack
             arr = xp.concatenate(datas).reshape((len(datas),) + shape) if shape else \
                 xp.stack(datas)
+            if not arr.flags.c_contiguous and len(shape) not in (4, 5):
+                arr = xp.ascontiguousarray(arr)  # (PyTorch's, whatever the inputs' layout)
             return make(arr, tuple(tensors), "StackBackward0",
                         lambda ctx, g: tuple(g.unbind(0)))
     for i, x in enumerate(tensors):
@@ -950,14 +1009,16 @@ def stack(tensors, dim=0, *, axis=None, out=None):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
     ref = tensors[0]
+    d = norm_dim(dim, ref.ndim + 1)  # (the dim is checked first, against the first tensor)
     for i, x in enumerate(tensors):
         if x.shape != ref.shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{_fmt(ref.shape)} at entry 0 and {_fmt(x.shape)} at entry {i}")
-    d = norm_dim(dim, ref.ndim + 1)
     check_same_device(*tensors)
     dt = D.result_type(*[_as_dim(x) for x in tensors])
     arr = xp_of(ref).stack([x._data.astype(dt.np, copy=False) for x in tensors], axis=d)
+    if not arr.flags.c_contiguous and not any(x.ndim in (4, 5) for x in tensors):
+        arr = xp_of(ref).ascontiguousarray(arr)  # (PyTorch's, whatever the inputs' layout)
     return make(arr, tuple(tensors), "StackBackward0", lambda ctx, g: tuple(g.unbind(d)))
 
 
@@ -967,14 +1028,16 @@ def hstack(tensors):
 
 
 def vstack(tensors):
-    return cat([x if x.ndim >= 2 else x.reshape(1, -1) for x in _tensor_seq(tensors, "vstack")],
-               0)
+    return cat([x if x.ndim >= 2 else x.unsqueeze(0) if x.ndim else x.reshape(1, 1)
+                for x in _tensor_seq(tensors, "vstack")], 0)
 
 
 def flip(t, dims):
     dims = norm_dims(dims, t.ndim)
-    arr = xp_of(t).flip(t._data, axis=dims).copy() if dims and t.ndim else t._data.copy()
-    return make(arr, (t,), "FlipBackward0", lambda ctx, g: (g.flip(dims),))
+    a = t._data
+    arr = empty_like_layout(a)  # (laid out as the input is, as PyTorch's)
+    arr[...] = xp_of(t).flip(a, axis=dims) if dims and t.ndim else a
+    return make(arr, (t,), "FlipBackward0", lambda ctx, g: (g.flip(dims),), laid=True)
 
 
 def fliplr(t):
@@ -990,21 +1053,29 @@ def flipud(t):
 
 
 def roll(t, shifts, dims=None):
-    if dims is None:
-        if not isinstance(shifts, int) and len(shifts) != 1:
-            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        if not isinstance(shifts, int):
-            shifts = shifts[0]
-        flat = t.flatten()
-        arr = xp_of(t).roll(flat._data, shifts)
-        out = make(arr, (flat,), "RollBackward0", lambda ctx, g: (g.roll(-shifts),))
-        return out.view(t.shape)
-    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims_t = norm_dims(dims, t.ndim)
+    def ints(a):
+        return (operator.index(a),) if isinstance(a, (int, np.integer, Tensor)) else tuple(a)
+
+    shifts_t = ints(shifts)
+    dims = () if dims is None else ints(dims)
+    if not shifts_t:
+        raise RuntimeError("`shifts` required")
+    if not dims:  # the flattened tensor rolled, as one RollBackward0 node
+        if len(shifts_t) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, "
+                               "dims:0")
+        shift = shifts_t[0]
+        arr = xp_of(t).roll(t._data.reshape(-1), shift).reshape(t._data.shape)
+        arr = c_order(arr)  # (PyTorch's result is contiguous)
+        return make(arr, (t,), "RollBackward0", lambda ctx, g: (g.roll(-shift),))
+    dims_t = dims
     if len(shifts_t) != len(dims_t):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:"
                            f"{len(dims_t)}")
-    arr = xp_of(t).roll(t._data, shifts_t, axis=dims_t)
+    if t.ndim == 0 and dims_t:
+        raise IndexError(f"Dimension specified as {dims_t[0]} but tensor has no dimensions")
+    dims_t = tuple(norm_dim(d, t.ndim) for d in dims_t)  # (a repeated dim rolls twice)
+    arr = c_order(xp_of(t).roll(t._data, shifts_t, axis=dims_t))
     return make(arr, (t,), "RollBackward0",
                 lambda ctx, g: (g.roll(tuple(-s for s in shifts_t), dims_t),))
 
@@ -1012,14 +1083,14 @@ def roll(t, shifts, dims=None):
 def tril(t, diagonal=0):
     if t.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return make(xp_of(t).tril(t._data, diagonal), (t,), "TrilBackward0",
+    return make(c_order(xp_of(t).tril(t._data, diagonal)), (t,), "TrilBackward0",
                 lambda ctx, g: (g.tril(diagonal),))
 
 
 def triu(t, diagonal=0):
     if t.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return make(xp_of(t).triu(t._data, diagonal), (t,), "TriuBackward0",
+    return make(c_order(xp_of(t).triu(t._data, diagonal)), (t,), "TriuBackward0",
                 lambda ctx, g: (g.triu(diagonal),))
 
 
@@ -1057,6 +1128,8 @@ def diag_embed(t, offset=0, dim1=-2, dim2=-1):
 
 
 def repeat(t, *sizes, repeats=None):
+    if not sizes and repeats is None:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = shape_arg(sizes if repeats is None else (repeats,), "repeat", "repeats")
     if len(sizes) < t.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -1107,7 +1180,8 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         _check_repeats(reps)
         idx = np.repeat(np.arange(reps.shape[0]), to_host(reps._data))
         _check_output_size(idx.shape[0], output_size, True)
-        return _idx_tensor(idx, reps)
+        out = _idx_tensor(idx, reps)
+        return out if reps.dtype is D.int64 else out.to(reps.dtype)  # (the repeats' dtype)
     if dim is None:
         t = t.flatten()
         dim = 0
@@ -1161,7 +1235,7 @@ def _check_output_size(total, output_size, from_tensor):
 
 
 def _check_repeats(reps):
-    if reps.dtype.is_floating_point or reps.dtype is D.bool:
+    if reps.dtype not in (D.int32, D.int64):  # (PyTorch's kernel has the index types only)
         from ._core import _legacy
 
         raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
@@ -1177,9 +1251,15 @@ def _each(fn):
     @functools.wraps(fn)
     def many(*tensors):
         if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+            if not isinstance(tensors[0], Tensor):
+                from ._core import format_invalid_args
+
+                raise TypeError(format_invalid_args(fn.__name__, tensors, {}, (
+                    "(Tensor input)", "(tuple of Tensors tensors)")))
             return fn(tensors[0])
         if len(tensors) == 1:
             tensors = tensors[0]
+        tensor_list_items(tensors)
         return tuple(fn(t) for t in tensors)
     return many
 
@@ -1214,7 +1294,8 @@ def as_strided_view(t, size, stride, storage_offset=None):
     off = storage_offset_of(t) if storage_offset is None else int(storage_offset)
     if off < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {off}")
-    need = off + (0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride)))
+    # (an empty view needs no storage, wherever it starts)
+    need = 0 if 0 in size else off + 1 + sum((n - 1) * s for n, s in zip(size, stride))
     if need > root.size:
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, "
                            f"and itemsize {item} requiring a storage size of {need * item} are "

@@ -68,6 +68,13 @@ class _Mode:
         return self.__class__()
 
     def __call__(self, fn):
+        if inspect.isclass(fn):
+            from .._warnings import warn
+
+            warn("Decorating classes is deprecated and will be disabled in future versions. You "
+                 "should only decorate functions or methods. To preserve the current behavior "
+                 "of class decoration, you can directly decorate the `__init__` method and "
+                 "nothing else.", FutureWarning)
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*args, **kwargs):
@@ -96,9 +103,8 @@ class _BareDecorator(_Mode):
     def __new__(cls, orig_func=None):
         if orig_func is None:
             return super().__new__(cls)
-        if not callable(orig_func):
-            raise TypeError(f"{cls.__name__} takes no arguments; use `with "
-                            f"torch.{cls.__name__}():`")
+        # (anything else is decorated too, as PyTorch's: ``with torch.no_grad(x):`` then fails
+        # as a function that is no context manager, a call as the object that is no function)
         return cls()(orig_func)
 
     def __init__(self, orig_func=None):
@@ -153,10 +159,13 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like ``no_grad``; tensors created inside report ``is_inference()``."""
 
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # ``@torch.inference_mode`` without parentheses, as PyTorch's
+
     def __init__(self, mode: bool = True):
-        if callable(mode) and not isinstance(mode, bool):
-            raise TypeError("use `@torch.inference_mode()` with parentheses")
-        self.mode = bool(mode)
+        self.mode = mode
 
     def _enter(self):
         # (as PyTorch's InferenceMode guard: grad mode off inside, and on for mode=False)

@@ -462,14 +462,14 @@ class SavedOutput:
 
 
 def _modified_message(t, version, out_node, output_nr):
-    from .._dtype import dtype_name_for_type
+    from .._ops.shape import _type_string  # (torch.FloatTensor, CPUBFloat16Type, ...)
 
     shape = ", ".join(str(s) for s in t.shape)
-    desc = f"[torch.{dtype_name_for_type(t.dtype)} [{shape}]]"
+    desc = f"[{_type_string(t)} [{shape}]]"
     # NOTE: PyTorch names the producing op without its "Backward0" suffix here.
     if out_node is not None:
         desc += f", which is output {output_nr} of {_op_name(out_node)},"
-    elif t._grad_fn is not None:
+    elif t.grad_fn is not None:  # (a view written through its base: rebuilt, AsStrided)
         desc += f", which is output {t._output_nr} of {_op_name(t._grad_fn)},"
     hint = ("the backtrace further above shows the operation that failed to compute its "
             "gradient. The variable in question was changed in there or anywhere later. Good "

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import collections
 
-from .._device import _NO_CUDA, _get_cupy, cuda_available
+from .._device import _get_cupy, cuda_available, no_cuda
 from .._unsupported import module_getattr as _module_getattr
 from . import _rng
 
@@ -52,17 +52,12 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "devi
            "make_graphed_callables", "MemPool", "use_mem_pool", "graph_pool_handle"]
 
 
-class _NoCuda(AssertionError, RuntimeError):
-    """No GPU to use.  An ``AssertionError`` as PyTorch's CPU build raises, and a
-    ``RuntimeError`` as its CUDA build raises on a machine without a GPU, so that code
-    catching either keeps working."""
-
-
-def _require():
-    """CuPy, or the error for a GPU request on a machine without one."""
+def _require(*error):
+    """CuPy, or the error for a GPU request on a machine without one (PyTorch's CPU build's
+    AssertionError, or the ``(class, message)`` of what it raises instead)."""
     cp = _get_cupy()
     if cp is None:
-        raise _NoCuda(_NO_CUDA)
+        raise no_cuda(*error)
     return cp
 
 
@@ -102,6 +97,7 @@ def set_device(device) -> None:
     """Make ``device`` the GPU that ``'cuda'`` means (a negative index is a no-op)."""
     idx = _index(device)
     if idx >= 0:
+        _require(_NoCudaStats, "module 'torch._C' has no attribute '_cuda_setDevice'")
         _require().cuda.runtime.setDevice(idx)
 
 
@@ -114,6 +110,7 @@ class device:
 
     def __enter__(self):
         if self.idx >= 0:
+            _require(RuntimeError, "PyTorch was compiled without CUDA support")
             self.prev = current_device()
             if self.prev != self.idx:
                 set_device(self.idx)
@@ -189,7 +186,7 @@ class Stream:
     """
 
     def __init__(self, device=None, priority=0, *, _stream=None):
-        cp = _require()
+        cp = _require(RuntimeError, "torch.cuda.Stream requires CUDA support")
         if _stream is None:
             with cp.cuda.Device(_index(device)):
                 _stream = cp.cuda.Stream(priority=priority) if priority else cp.cuda.Stream()
@@ -274,7 +271,7 @@ def set_stream(stream) -> None:
 
 def is_current_stream_capturing() -> bool:
     """False: ember never records CUDA graphs (see ``CUDAGraph``)."""
-    _require()
+    _require(RuntimeError, "Tried to instantiate dummy base class _cuda_isCurrentStreamCapturing")
     return False
 
 
@@ -288,7 +285,7 @@ class Event:
     """
 
     def __init__(self, enable_timing=False, blocking=False, interprocess=False):
-        cp = _require()
+        cp = _require(RuntimeError, "Tried to instantiate dummy base class Event")
         self.enable_timing = enable_timing
         self._recorded = False
         self._ev = cp.cuda.Event(block=blocking, disable_timing=not enable_timing,
@@ -448,6 +445,18 @@ class _NoCudaStats(AttributeError, RuntimeError):
     """No GPU to reset statistics on: PyTorch's CPU build fails with an AttributeError
     here (its extension lacks the function), its CUDA build with a RuntimeError."""
 
+    __module__ = "builtins"  # printed bare, as PyTorch's
+
+    def __reduce__(self):  # (pickle cannot find the class under the builtin name it shows)
+        return _no_cuda_stats_error, self.args
+
+
+_NoCudaStats.__name__ = _NoCudaStats.__qualname__ = "AttributeError"
+
+
+def _no_cuda_stats_error(*args):
+    return _NoCudaStats(*args)
+
 
 def _figures(device):
     """(bytes in use, bytes held, peak in use, peak held) on ``device``; None without a GPU."""
@@ -516,9 +525,9 @@ def max_memory_cached(device=None) -> int:
     return max_memory_reserved(device)
 
 
-def _require_for_stats(device) -> int:
-    if _get_cupy() is None:
-        raise _NoCudaStats(_NO_CUDA)
+def _require_for_stats(device, name="resetPeakMemoryStats") -> int:
+    if _get_cupy() is None:  # (PyTorch's CPU build lacks the function it calls)
+        raise no_cuda(_NoCudaStats, f"module 'torch._C' has no attribute '_cuda_{name}'")
     return _index(device)
 
 
@@ -549,7 +558,7 @@ def reset_max_memory_cached(device=None) -> None:
 
 def reset_accumulated_memory_stats(device=None) -> None:
     """Nothing to reset: ember keeps no accumulated counts (see ``memory_stats``)."""
-    _require_for_stats(device)
+    _require_for_stats(device, "resetAccumulatedMemoryStats")
 
 
 def memory_stats_as_nested_dict(device=None) -> dict:
@@ -807,10 +816,16 @@ _NO_GRAPHS = ("CUDA graphs are not supported by ember (it issues each GPU operat
               "it and replaying the graph.")
 
 
+def _dummy(name):
+    """Without a GPU, PyTorch's CPU build's error for its placeholder class ``name``."""
+    _require(RuntimeError, f"Tried to instantiate dummy base class {name}")
+
+
 class CUDAGraph:
     """Not supported: raises, saying what to do instead."""
 
     def __init__(self, *args, **kwargs):
+        _dummy("CUDAGraph")
         raise NotImplementedError(_NO_GRAPHS)
 
 
@@ -823,11 +838,13 @@ class graph:
 
 def make_graphed_callables(*args, **kwargs):
     """Not supported: raises, saying what to do instead."""
+    _dummy("CUDAGraph")
     raise NotImplementedError(_NO_GRAPHS)
 
 
 def graph_pool_handle():
     """Not supported: raises, saying what to do instead."""
+    _dummy("_graph_pool_handle")
     raise NotImplementedError(_NO_GRAPHS)
 
 
@@ -835,6 +852,7 @@ class MemPool:
     """Not supported: raises, saying what to do instead."""
 
     def __init__(self, *args, **kwargs):
+        _dummy("MemPool")
         raise NotImplementedError("Private memory pools are not supported by ember: tensors "
                                   "come from CuPy's default memory pool; drop the MemPool "
                                   "and use_mem_pool() blocks.")

@@ -16,12 +16,12 @@ _depth = [0]
 
 def _nvtx():
     """CuPy's NVTX module, or None where there is none; raises without a GPU."""
-    from .._device import _get_cupy
+    from .._device import _get_cupy, no_cuda
 
     cp = _get_cupy()
-    if cp is None:
-        raise RuntimeError("NVTX needs a GPU: ember found none (it uses CuPy for CUDA; "
-                           "pip install ember[cuda] on a machine with an NVIDIA GPU).")
+    if cp is None:  # (PyTorch's CPU build's words)
+        raise no_cuda(RuntimeError, "NVTX functions not installed. Are you sure you have a "
+                                    "CUDA build?")
     nv = getattr(cp.cuda, "nvtx", None)
     if nv is None:
         try:

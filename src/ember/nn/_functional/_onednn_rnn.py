@@ -352,10 +352,11 @@ def mapped_backward(features, hidden, batch, steps, num_layers, bidirectional):
     return longest <= 2 * _KBLOCK and (batch > 1 or 4 * hidden <= 2 * _HALVES_ONE)
 
 
-def lstm(x, h0, c0, params, has_bias, num_layers, bidirectional, train=False):
+def lstm(x, h0, c0, params, has_bias, num_layers, bidirectional, train=False, between=None):
     """Every layer of a padded (T, B, F) LSTM as oneDNN runs it (NumPy float32 arrays;
     ``params`` per layer and direction ``[w_ih, w_hh, (b_ih, b_hh)]``). Returns
-    (out, h_n, c_n). ``train``: PyTorch's gradient mode is on (oneDNN's training forward)."""
+    (out, h_n, c_n). ``train``: PyTorch's gradient mode is on (oneDNN's training forward).
+    ``between``: applied to each layer's output but the last's (PyTorch's dropout)."""
     dirs = 2 if bidirectional else 1
     per = 4 if has_bias else 2
     hs, cs = [], []
@@ -371,4 +372,6 @@ def lstm(x, h0, c0, params, has_bias, num_layers, bidirectional, train=False):
             hs.append(h)
             cs.append(c)
         x = outs[0] if dirs == 1 else np.concatenate(outs, -1)
+        if between is not None and layer < num_layers - 1:
+            x = between(x)
     return x, np.stack(hs), np.stack(cs)

@@ -134,11 +134,27 @@ def _hardtanh(x, min_val, max_val, _name="HardtanhBackward0"):
     return make(out, (x,), _name, _hardtanh_rule, x, lo, hi)
 
 
+def _nan_blocked(keep, a, g):
+    """``keep`` (where a masking backward passes the gradient) with NaN inputs blocked where
+    PyTorch's vector code runs: its scalar code passes the gradient at NaN, its vector code
+    (blocks of two 32-byte vectors of a contiguous loop, the tail left to the scalar code)
+    tests the other way round, so NaN gets 0 there."""
+    if _sleef.VECTORIZED and type(a) is np.ndarray and a.flags.c_contiguous and \
+            type(g._data) is np.ndarray and g._data.shape == a.shape and \
+            g._data.flags.c_contiguous:
+        full = a.size - a.size % (64 // a.itemsize)
+        if full and np.isnan(a.reshape(-1)[:full]).any():
+            keep = keep.copy()
+            keep.reshape(-1)[:full] &= ~np.isnan(a.reshape(-1)[:full])
+    return keep
+
+
 def _hardtanh_rule(ctx, g):
     x, lo, hi = ctx.saved
     a = x._data
-    # NOTE: the gradient is blocked at the bounds themselves and passes at NaN (as PyTorch).
-    keep = ~((a <= lo) | (a >= hi))
+    # NOTE: the gradient is blocked at the bounds themselves and passes at NaN (in PyTorch's
+    # scalar code: see _nan_blocked).
+    keep = _nan_blocked(~((a <= lo) | (a >= hi)), a, g)
     return (_second_order(_keep(g, keep), g, x, "HardtanhBackwardBackward0",
                           lambda gg: _keep(gg, keep)),)
 
@@ -186,6 +202,13 @@ def leaky_grad(g, x, slope, name):
             "slope, please call out-of-place version instead. File an issue at "
             "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
             "backward calculation with negative slope")
+    ga = g._data
+    if not STATE.enabled and type(ga) is np.ndarray and ga.dtype in _LOWP:
+        # (the half types: the product in float32 with the slope as a float32, rounded once)
+        w = ga.astype(np.float32)
+        with quiet:
+            gx = np.where(x._data > 0, w, w * np.float32(slope)).astype(ga.dtype)
+        return wrap(gx, g._device)
     return _mask(g, xp_of(x).where(x._data > 0, 1.0, slope))
 
 
@@ -205,22 +228,24 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     from ...amp import autocast_mode as amp
     if amp.ON:
         input, weight = amp.lower(input, weight)
-    _need_float(input, "prelu_cpu")
-    if weight.dim() > 1:
-        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {weight.dim()}")
     nw = weight.numel()
     if input.dim() == 0 and nw != 1:
         raise RuntimeError("Not allow zero-dim input tensor.")
-    same_device(input, weight)
-    if weight.dtype != input.dtype:
-        raise RuntimeError("prelu: Type promoting not supported. Got "
-                           f"{_legacy(input.dtype)} and {_legacy(weight.dtype)}")
     channels = input.shape[1] if input.dim() >= 2 else 1
     if nw != 1 and nw != channels:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter "
                            f"numbers = {nw} and channel size = {channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    same_device(input, weight)
+    if weight.dtype != input.dtype:
+        raise RuntimeError("prelu: Type promoting not supported. Got "
+                           f"{_legacy(input.dtype)} and {_legacy(weight.dtype)}")
+    _need_float(input, "prelu_cpu")
     wshape = _prelu_shape(input.dim(), nw)
+    if input.dim() != 1:  # (PyTorch's kernel takes the weight viewed to broadcast: a node)
+        weight = weight.view(wshape)
     w = weight._data.reshape(wshape)
     out = _fwd(input, lambda a, xp: xp.where(a > 0, a, a * w.astype(a.dtype, copy=False)))
     return make(out, (input, weight), "PreluKernelBackward0", _prelu_rule, input, weight, wshape)
@@ -247,7 +272,9 @@ def _prelu_rule(ctx, g):
         xm = P.where(wrap(x._data < 0, g._device), x, x.detach()) if STATE.enabled else x
         contrib = _keep(g * xm, ~pos)
         dims = tuple(i for i in range(x.dim()) if wshape[i] == 1)
-        gw = (contrib.sum(dims) if dims else contrib).reshape(w.shape)
+        gw = contrib.sum(dims, keepdim=True) if dims else contrib
+        if gw.shape != w.shape:
+            gw = gw.reshape(w.shape)
     return gx, gw
 
 
@@ -260,7 +287,7 @@ def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
         out = _elu_f32(a, alpha, scale, input_scale)
     else:
         def f(a, xp):
-            neg = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
+            neg = xp.expm1(xp.where(a > 0, 0, a) * input_scale) * (alpha * scale)
             return xp.where(a > 0, a * scale, neg)
         out = _fwd(x, f)
     if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
@@ -354,6 +381,8 @@ def _elu_rule(ctx, g):
             "supported. This is caused by calling in-place forward function with a negative "
             "slope, please call out-of-place version instead.")
     a = x._data
+    # NOTE: celu's backward takes 1 / alpha with alpha as a float32 (its forward does not)
+    g_scale = 1.0 / float(np.float32(alpha)) if name.startswith("Celu") else input_scale
     if not STATE.enabled and _cpu_f32(a, g._data):
         # PyTorch's kernel: g * input_scale * (alpha * scale) * exp(x * input_scale) at or
         # below zero (from the output for an in-place elu: g * input_scale * (y + alpha *
@@ -361,15 +390,45 @@ def _elu_rule(ctx, g):
         negc, pos, ins = _elu_coefs(alpha, scale, input_scale)
         ga = g._data
         with quiet:
-            if name.endswith("1"):
+            if name.endswith("1"):  # (a NaN output takes the positive branch)
                 y = _elu_f32(a, alpha, scale, input_scale)
-                gx = np.where(y > 0, ga * pos, (ga * ins) * (y + negc))
+                gx = np.where(y <= 0, (ga * np.float32(g_scale)) * (y + negc), ga * pos)
             else:
+                gi = np.float32(g_scale)
                 gx = _split(
-                    a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, ins),
-                    lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, ins),
+                    a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, gi),
+                    lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, gi),
                     ga)
         return (wrap(gx, g._device),)
+    if name.endswith("1") and not STATE.enabled and type(a) is np.ndarray and \
+            type(g._data) is np.ndarray:
+        # the in-place kernel's gradient from the output (rounded to the dtype): g * input_scale
+        # * (y + alpha * scale) at or below zero, g * scale elsewhere (NaN included); float32
+        # arithmetic for the half types
+        y = _elu(x.detach(), alpha, scale, input_scale, name)._data
+        if a.dtype == np.float64:
+            negc, pos, ins, w = alpha * scale, scale, g_scale, np.float64
+        else:
+            (negc, pos, ins), w = _elu_coefs(alpha, scale, g_scale), np.float32
+        yw, gw = y.astype(w), g._data.astype(w)
+        with quiet:
+            gx = np.where(yw <= 0, (gw * ins) * (yw + negc), gw * pos).astype(a.dtype)
+        return (wrap(gx, g._device),)
+    if not STATE.enabled and type(a) is np.ndarray and (a.dtype in _LOWP or
+                                                        a.dtype == np.float64) and \
+            type(g._data) is np.ndarray:
+        # PyTorch's kernel, left to right: g * scale above zero (NaN too), g * input_scale *
+        # (alpha * scale) * exp(x * input_scale) at or below; the half types in float32
+        # (float32 coefficients), rounded once
+        if a.dtype == np.float64:
+            negc, pos, ins, w = alpha * scale, scale, g_scale, np.float64
+        else:
+            (negc, pos, ins), w = _elu_coefs(alpha, scale, g_scale), np.float32
+        xw, gw = a.astype(w), g._data.astype(w)
+        with quiet:
+            gx = np.where(xw <= 0, ((gw * ins) * negc) * np.exp(np.minimum(xw, 0) * ins),
+                          gw * pos)
+        return (wrap(gx.astype(a.dtype), g._device),)
     neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
     # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward;
     # and x = 0 itself taken as a constant, for PyTorch's second derivative 0 there (x < 0)
@@ -859,6 +918,17 @@ def _logsigmoid_rule(ctx, g):
             gx = _sleef.select(a < 0, one - q, q)
             gx *= g._data
         return (wrap(gx, g._device),)
+    if not STATE.enabled and type(x._data) is np.ndarray and x._data.dtype in _LOWP and \
+            type(g._data) is np.ndarray and g._data.dtype == x._data.dtype:
+        # the half types: the same in float32, from the forward's buffer as PyTorch keeps it
+        # (rounded to the half type), rounded once at the end
+        half, one = x._data.dtype, _F(1)
+        a = x._data.astype(np.float32)
+        with quiet:
+            b = _sleef.expf(-np.abs(a)).astype(half).astype(np.float32)
+            q = b / (one + b)
+            gx = np.where(a < 0, one - q, q) * g._data.astype(np.float32)
+        return (wrap(gx.astype(half), g._device),)
     return (g * (-x).sigmoid(),)
 
 
@@ -884,6 +954,15 @@ def _hardswish_rule(ctx, g):
     low = a <= -3
     mid = (a > -3) & (a < 3)
     rest = ~(low | mid)  # x >= 3 and NaN: the gradient passes (as PyTorch)
+    if not STATE.enabled and type(a) is np.ndarray and type(g._data) is np.ndarray and \
+            g._data.shape == a.shape and g._data.dtype == a.dtype:
+        # PyTorch's kernel: +0 at or below -3; the half types computed in float32 and
+        # rounded once
+        w = np.float32 if a.dtype in _LOWP else a.dtype.type
+        xw, gw = a.astype(w), g._data.astype(w)
+        with quiet:
+            gx = np.where(low, w(0), np.where(mid, gw * (xw / w(3) + w(0.5)), gw))
+        return (wrap(gx.astype(a.dtype), g._device),)
     return (g * P.where(wrap(mid, g._device), x / 3 + 0.5, _const(rest, g)),)
 
 
@@ -942,7 +1021,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _shrink_rule(ctx, g):
     x, lambd = ctx.saved
     with quiet:
-        keep = ~(abs(x._data) <= lambd)
+        keep = _nan_blocked(~(abs(x._data) <= lambd), x._data, g)
     return (_mask_twice(g, x, keep, "SoftshrinkBackwardBackward0"),)
 
 
@@ -956,7 +1035,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def _hardshrink_rule(ctx, g):
     x, lambd = ctx.saved
     a = x._data
-    return (_mask_twice(g, x, ~((a >= -lambd) & (a <= lambd)), "HardshrinkBackwardBackward0"),)
+    keep = _nan_blocked(~((a >= -lambd) & (a <= lambd)), a, g)
+    return (_mask_twice(g, x, keep, "HardshrinkBackwardBackward0"),)
 
 
 def _mask_twice(g, x, keep, name):
@@ -991,6 +1071,17 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 @grads_shown_as("GluBackwardBackward0")
 def _glu_rule(ctx, g):
     x, d = ctx.saved
+    xa = x._data
+    if not STATE.enabled and type(xa) is np.ndarray and xa.dtype in _LOWP and \
+            type(g._data) is np.ndarray and g._data.dtype == xa.dtype:
+        # the half types: PyTorch's kernel takes sigmoid(b) rounded to the half type, then
+        # computes in float32 and rounds once
+        av, bv = (v.astype(np.float32) for v in np.split(xa, 2, axis=d))
+        gw, one = g._data.astype(np.float32), _F(1)
+        with quiet:
+            sw = (one / (one + np.exp(-bv))).astype(xa.dtype).astype(np.float32)
+            gx = np.concatenate([sw * gw, (one - sw) * sw * av * gw], axis=d)
+        return (wrap(gx.astype(xa.dtype), g._device),)
     a, b = x.chunk(2, d)
     s = b.sigmoid()
     # as PyTorch's kernel rounds it: s * g and (1 - s) * s * a * g, left to right
@@ -1078,9 +1169,20 @@ def _cpu_half(y, g):
         type(g) is np.ndarray and g.dtype == y.dtype and g.shape == y.shape
 
 
+def _wide_0d(ya, ga):
+    """A 0-d softmax's output and gradient, the half types widened to float32."""
+    if ya.dtype in _LOWP:
+        return ya.astype(np.float32), ga.astype(np.float32)
+    return ya, ga.astype(ya.dtype)
+
+
 @grads_shown_as("SoftmaxBackwardDataBackward0")
 def _softmax_rule(ctx, g):
     y, d = ctx.saved
+    if not STATE.enabled and y._data.ndim == 0:  # (a 0-d input: one row of one value)
+        ya, ga = _wide_0d(y._data, g._data)
+        with quiet:
+            return (wrap((ga - ga * ya) * ya, g._device).to(y.dtype),)
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
         if _cpu_float32_rows(y._data, d, g._data):  # PyTorch's kernel: lane-wise dot
             n = y._data.shape[-1]
@@ -1135,6 +1237,10 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
 @grads_shown_as("LogSoftmaxBackwardDataBackward0")
 def _log_softmax_rule(ctx, g):
     y, d = ctx.saved
+    if not STATE.enabled and y._data.ndim == 0:  # (a 0-d input: one row of one value)
+        ya, ga = _wide_0d(y._data, g._data)
+        with quiet:
+            return (wrap(ga - xp_of(y).exp(ya) * ga, g._device).to(y.dtype),)
     if not STATE.enabled:  # a first-order backward: plain arrays, no graph to record
         ga, ya = g._data, y._data
         if type(ya) is not np.ndarray and d == ya.ndim - 1 and _kernels.fits_rows(ya) and \
@@ -1163,7 +1269,7 @@ def softmin(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim``."""
     if dim is None:
         dim = _softmax_dim(input.dim(), "softmin")
-    return softmax(-input if dtype is None else -input.to(dtype), dim)
+    return softmax(-input, dim, dtype=dtype)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,

@@ -31,7 +31,7 @@ import numpy as np
 from ... import _dtype as D
 from ..._ops import _onednn_conv, _onednn_deconv
 from ..._ops._core import make, same_device, shown_as, suggests_channels_last, xp_of
-from ..._ops._core import exact_values
+from ..._ops._core import _arg_desc, exact_values, tp_name
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
 from ...autograd.grad_mode import STATE
@@ -591,8 +591,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                            "instead")
     _check_kernel(weight, nsp)
     if transposed:
-        _check_transposed_dtypes(input, weight, bias, nsp, _onednn(
-            input, weight, stride, dilation, groups, output_padding, True))
+        onednn = _onednn(input, weight, stride, dilation, groups, output_padding, True)
+        _check_transposed_dtypes(input, weight, bias, nsp, onednn)
         if any(op >= s and op >= d
                for op, s, d in zip(output_padding, stride, dilation, strict=True)):
             names = _axis_names(nsp)
@@ -602,6 +602,17 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                              for n, v in zip(names, vals, strict=True))
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
                                f"but got {parts}")
+        sizes = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in zip(
+            input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding,
+            strict=True)]
+        if onednn and any(n < 0 for n in sizes):  # (an empty output is fine there)
+            raise RuntimeError("could not construct a memory descriptor using a format tag")
+        if not onednn and any(n <= 0 for n in sizes):
+            lead = [1] * (nsp == 1)  # (a 1-d one is computed as 2-d)
+            raise RuntimeError(
+                "Given input size per channel: "
+                f"({' x '.join(map(str, lead + list(input.shape[2:])))}). Calculated output size "
+                f"per channel: ({' x '.join(map(str, lead + sizes))}). Output size is too small")
     elif not isinstance(padding, str):
         padded = [i + 2 * p for i, p in zip(input.shape[2:], padding, strict=True)]
         eff = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:], strict=True)]
@@ -689,13 +700,43 @@ def _ctype(t):
     return D.cpp_name(t.dtype)
 
 
+_CONV_SIGNATURES = ("(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+                    "tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1)",
+                    "(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+                    "str padding = \"valid\", tuple of ints dilation = 1, int groups = 1)")
+
+
+def _conv_arg_error(name, args):
+    """PyTorch's message for a convolution given a non-tensor (a NumPy array, a list): no
+    overload matches.  The arguments at the end that are all their defaults are taken as
+    not given (a layer passes tuples); with all seven given, each overload's line marks
+    those that are not the very type of its parameter (its parser's types: only a plain
+    ``Tensor`` input, weight or bias passes)."""
+    n = len(args)
+    while n > 2 and not any(type(a) is tuple for a in args[3:6]) and (
+            args[n - 1] is None if n == 3 else
+            type(args[n - 1]) is int and args[n - 1] == (1, 0, 1, 1)[n - 4]):
+        n -= 1
+    args = args[:n]
+    lines = [f"{name}() received an invalid combination of arguments - got "
+             f"({', '.join(tp_name(a) for a in args)}), but expected one of:\n"]
+    marks = ", ".join(_arg_desc(a) if i < 3 and tp_name(a) == "Tensor" else f"!{_arg_desc(a)}!"
+                      for i, a in enumerate(args))
+    for signature in _CONV_SIGNATURES:
+        lines.append(f" * {signature}\n")
+        if len(args) == 7:
+            lines.append("      didn't match because some of the arguments have invalid types: "
+                         f"({marks})\n")
+    return "".join(lines)
+
+
 def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
     if _amp.ON:
         input, weight, bias = _amp.lower(input, weight, bias)
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        bad = "input" if not isinstance(input, Tensor) else "weight"
-        raise TypeError(f"{name}() argument '{bad}' (position {1 if bad == 'input' else 2}) "
-                        f"must be Tensor, not {type(input if bad == 'input' else weight).__name__}")
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (
+            bias is None or isinstance(bias, Tensor)):
+        raise TypeError(_conv_arg_error(name, [input, weight, bias, stride, padding, dilation,
+                                               groups]))
     if input.dim() not in (nsp + 1, nsp + 2):
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
@@ -736,8 +777,10 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
 def _conv_t(name, nsp, input, weight, bias, stride, padding, output_padding, groups, dilation):
     if _amp.ON:
         input, weight, bias = _amp.lower(input, weight, bias)
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{name}() argument 'input' (position 1) must be Tensor")
+    for pos, (arg, t) in enumerate((("input", input), ("weight", weight)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{tp_name(t)}")
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     if input.dim() not in (nsp + 1, nsp + 2):

@@ -32,7 +32,11 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     >>> F.cosine_similarity(ember.tensor([[1., 0.]]), ember.tensor([[1., 1.]]))
     tensor([0.7071])
     """
-    x1, x2 = S.broadcast_tensors(x1, x2)
+    if tuple(x1.shape) != tuple(x2.shape):
+        # NOTE: as PyTorch's C++ (``expand_outplace``): both expanded, the second first
+        shape = S.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        x2 = S.expand(x2, shape)
+        x1 = S.expand(x1, shape)
     if not (x1.dtype.is_floating_point and x2.dtype.is_floating_point):
         from ... import _dtype as D
 
@@ -47,7 +51,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     with no_grad():
         n1.clamp_min_(eps)
         n2.clamp_min_(eps)
-    return ((x1 / n1) * (x2 / n2)).sum(d)
+    # NOTE: PyTorch's C++ evaluates the right quotient first (its node runs backward later)
+    # NOTE: PyTorch's C++ forms the right quotient first: the order its backward runs in
+    q2 = x2 / n2
+    return ((x1 / n1) * q2).sum(d)
 
 
 def _legacy(dt):

@@ -11,9 +11,10 @@ __all__ = ["linear", "bilinear"]
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``; 2-D input runs PyTorch's fused ``addmm``."""
     if not isinstance(input, Tensor):  # a list or a NumPy array: PyTorch's TypeError
-        t = type(input)
-        name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
-        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {name}")
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
+                        f"{tp_name(input)}")
     if isinstance(weight, Tensor) and (input.dim() == 0 or weight.dim() == 0):
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")

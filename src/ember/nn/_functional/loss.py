@@ -21,7 +21,7 @@ from ..._ops import _cascade, _libm, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
-from ..._ops._core import grads_shown_as
+from ..._ops._core import check_broadcast, grads_shown_as
 from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -89,6 +89,15 @@ def _size(shape) -> str:
     return f"torch.Size({list(shape)})"
 
 
+def _target_tensor(target, name):
+    """PyTorch's parser error for a target that is no tensor (a list, a NumPy array)."""
+    if not isinstance(target, Tensor):
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"{name}(): argument 'target' (position 2) must be Tensor, not "
+                        f"{tp_name(target)}")
+
+
 def _warn_size(input, target):
     if tuple(target.size()) != tuple(input.size()):  # (a non-tensor fails on .size, as PyTorch)
         _warn(f"Using a target size ({_size(target.shape)}) that is different to the "
@@ -106,13 +115,7 @@ def _broadcast(*ts):
         pass
     a = shapes[0]
     for b in shapes[1:]:
-        n = max(len(a), len(b))
-        for i in range(1, n + 1):
-            x = a[-i] if i <= len(a) else 1
-            y = b[-i] if i <= len(b) else 1
-            if x != y and x != 1 and y != 1:
-                raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
-                                   f"({y}) at non-singleton dimension {n - i}")
+        check_broadcast(a, b)
         a = np.broadcast_shapes(a, b)
     raise RuntimeError("shapes cannot be broadcast")  # pragma: no cover
 
@@ -189,6 +192,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     ``mean`` divides by the summed weights of the targets that count (not ``ignore_index``).
     """
     reduction = _reduction(size_average, reduce, reduction)
+    _target_tensor(target, "nll_loss_nd")
     same_device(input, target, weight)
     n_classes = _check_nll(input, target, weight)
     if not input.dtype.is_floating_point and not input.dtype.is_complex:
@@ -369,6 +373,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     distribution.  For class indices this is ``nll_loss(log_softmax(input, 1), target)``.
     """
     reduction = _reduction(size_average, reduce, reduction)
+    _target_tensor(target, "cross_entropy_loss")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     class_dim = 0 if input.dim() == 1 else 1
@@ -496,6 +501,120 @@ def _diff_rule(grad_of_diff):
     return rule
 
 
+# PyTorch's smooth_l1 and huber backward kernels run at AVX2 width on AVX512 machines too:
+# vector blocks of two registers, the rest of each thread's range in the scalar code
+_SPLIT_BLOCK = {np.float32: 16, np.float64: 8}
+
+
+def _split_rule(parts, generic):
+    """The rule of a pointwise loss whose CPU backward kernel computes its vector blocks and
+    its scalar tail differently: ``parts(d, norm, g, p)`` gives both (NumPy arrays), taken
+    where each runs for contiguous operands of one dtype; ``generic`` elsewhere (other
+    layouts, a GPU, a graph of the gradient)."""
+    def rule(ctx, g):
+        x, y, reduction, n, p = ctx.saved
+        gd = None if STATE.enabled else _split_grad(parts, x._data, y._data, g._data,
+                                                    reduction, n, p)
+        if gd is None:
+            return generic(ctx, g)
+        gd = wrap(gd, g._device)
+        return (gd if ctx.needs_input_grad[0] else None,
+                -gd if ctx.needs_input_grad[1] else None)
+    return rule
+
+
+def _split_grad(parts, x, y, g, reduction, n, p):
+    """The gradient of the loss in ``input`` at the broadcast shape, as PyTorch's kernel
+    computes it, for C-contiguous ``x`` and ``y`` (broadcast or not) and a gradient ``g`` of
+    one value or C-contiguous; None for other layouts."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and type(g) is np.ndarray):
+        return None
+    t = x.dtype.type
+    if t not in _SPLIT_BLOCK or y.dtype != x.dtype or g.dtype != x.dtype or \
+            not (x.flags.c_contiguous and y.flags.c_contiguous):
+        return None
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    if not math.prod(shape):
+        return None
+    if g.ndim == 0 or (g.shape == shape and not any(g.strides)):
+        g = t(g.reshape(-1)[0])  # (one value: the kernel reads it with stride 0)
+    elif g.shape != shape or not g.flags.c_contiguous:
+        return None
+    xb, yb = np.broadcast_to(x, shape), np.broadcast_to(y, shape)
+    with quiet:
+        d = np.subtract(xb, yb).reshape(-1)
+        norm = t(1.0 / n) if reduction == "mean" else t(1)
+        vec, scalar = parts(d, norm, g.reshape(-1) if type(g) is np.ndarray else g, p)
+    m = _loop_vector_mask(shape, (xb, yb, g), _SPLIT_BLOCK[t]) if _sleef.VECTORIZED else None
+    if m is None:
+        return scalar.reshape(shape)
+    if m is not True:
+        vec[~m] = scalar[~m]
+    return vec.reshape(shape)
+
+
+def _loop_vector_mask(shape, operands, block):
+    """Which values (flat, C order) of a contiguous result of ``shape`` PyTorch's
+    ``cpu_kernel_vec`` computes with its vector code, ``block`` values a step, for operands
+    broadcast from C-contiguous arrays (or numbers): True (all), None (none) or a mask. The
+    inner loop runs over the trailing dims the operands coalesce; it is vectorised where every
+    operand is contiguous along it, or one has stride 0; each thread's part of each row ends
+    in a scalar tail."""
+    dims = [k for k, n in enumerate(shape) if n > 1]
+    if not dims:
+        return None
+    out = np.cumprod((1,) + tuple(shape[:0:-1]))[::-1]
+    strides = [out] + [np.zeros(len(shape), np.int64) if type(o) is not np.ndarray or not o.ndim
+                       else np.array(o.strides) // o.itemsize for o in operands]
+    inner = dims[-1]
+    row = shape[inner]
+    for k in reversed(dims[:-1]):
+        if any(st[k] != st[inner] * row for st in strides):
+            break
+        row *= shape[k]
+    steps = [int(st[inner]) for st in strides[1:]]
+    ones = steps.count(1)
+    if not (ones == len(steps) or (steps.count(0) == 1 and ones == len(steps) - 1)):
+        return None
+    size = int(np.prod(shape))
+    ranges = _sleef._flat_ranges(size)
+    if len(ranges) == 1 and size == row:
+        return True if row % block == 0 else np.arange(size) < row - row % block
+    idx = np.arange(size)
+    starts = np.array([a for a, _ in ranges])
+    ends = np.array([b for _, b in ranges])
+    which = np.searchsorted(starts, idx, "right") - 1
+    lo = np.maximum(idx - idx % row, starts[which])
+    hi = np.minimum(idx - idx % row + row, ends[which])
+    return idx < hi - (hi - lo) % block
+
+
+def _smooth_l1_parts(d, norm, g, beta):
+    # vector: (norm * (|d| >= beta ? sign(d) : d / beta)) * g, beta in d's dtype; scalar:
+    # the same compared with, and divided by, the float64 beta
+    t = d.dtype.type
+    bt, one = t(beta), t(1)
+    sign = np.where(d > 0, one, -one)
+    vec = (norm * np.where(np.abs(d) >= bt, sign, d / bt)) * g
+    d64 = d.astype(np.float64)
+    small = (((norm * d) * g).astype(np.float64) / beta).astype(t)
+    scalar = np.where(d64 <= -beta, -norm * g, np.where(d64 >= beta, norm * g, small))
+    return vec, scalar
+
+
+def _huber_parts(d, norm, g, delta):
+    # vector: (norm * (|d| >= delta ? sign(d) * delta : d)) * g; scalar: +-(norm * g) * delta
+    # in float64 where d, compared in float64, is outside (-delta, delta)
+    t = d.dtype.type
+    dt, one = t(delta), t(1)
+    sign = np.where(d > 0, one, -one)
+    vec = (norm * np.where(np.abs(d) >= dt, sign * dt, d)) * g
+    d64 = d.astype(np.float64)
+    big = (np.asarray(norm * g, np.float64) * delta).astype(t)
+    scalar = np.where(d64 <= -delta, -big, np.where(d64 >= delta, big, (norm * d) * g))
+    return vec, scalar
+
+
 def _weighted(loss, weight, reduction, input, mean_by_weight):
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
@@ -574,7 +693,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return _pointwise_loss(input, target, reduction, "smooth_l1_cpu", "SmoothL1LossBackward0",
                            _np_smooth_l1, grads_shown_as("SmoothL1LossBackwardBackward0")(
-                               _diff_rule(_smooth_l1_grad)), beta)
+                               _split_rule(_smooth_l1_parts, _diff_rule(_smooth_l1_grad))),
+                           beta)
 
 
 def _xp(a):
@@ -620,7 +740,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                            f"{_legacy(input.dtype)}")
     return _pointwise_loss(input, target, reduction, "huber_cpu", "HuberLossBackward0",
                            _np_huber, grads_shown_as("HuberLossBackwardBackward0")(
-                               _diff_rule(_huber_grad)), delta, out_dtype=input.dtype)
+                               _split_rule(_huber_parts, _diff_rule(_huber_grad))),
+                           delta, out_dtype=input.dtype)
 
 
 def _np_huber(d, delta):
@@ -728,7 +849,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """Binary cross entropy on logits: ``sigmoid`` and the log-loss fused so that no logit,
     however large, overflows; ``pos_weight`` weighs the positive term."""
     reduction = _reduction(size_average, reduce, reduction)
-    if tuple(target.shape) != tuple(input.shape):
+    if tuple(target.size()) != tuple(input.size()):  # (a non-tensor fails on .size, as PyTorch)
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size "
                          f"({_size(input.shape)})")
     if pos_weight is not None:
@@ -1172,7 +1293,10 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     (``log_input``) or ``input``; ``full`` adds Stirling's term where ``target > 1``."""
     reduction = _reduction(size_average, reduce, reduction)
     if log_input:
-        loss = input.exp() - target * input
+        # NOTE: PyTorch's C++ forms ``target * input`` before ``exp(input)``: the order its
+        # backward adds their gradients in
+        prod = target * input
+        loss = input.exp() - prod
     else:
         loss = input - target * (input + eps).log()
     if full:

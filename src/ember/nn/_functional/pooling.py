@@ -190,7 +190,7 @@ def _max_pool_arrays(xp, a, k, s, p, d, out):
     # On a GPU the fix-ups below run unconditionally (masked copies that change nothing where
     # the mask is empty) rather than asking the host whether they are needed.
     on_host = xp is np
-    if a.dtype.kind == "f":
+    if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
         nan = xp.isnan(best)
         if not on_host or nan.any():
             for q, v in enumerate(views):  # forwards: the last NaN wins

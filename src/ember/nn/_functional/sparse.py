@@ -255,7 +255,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes < 1:
         raise RuntimeError("num_classes should be positive")
-    out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
+    out = xp.ascontiguousarray((a[..., None] == xp.arange(num_classes)).astype(np.int64))
     return wrap(out, tensor._device)
 
 

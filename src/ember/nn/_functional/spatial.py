@@ -265,16 +265,20 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         size = n + lo + hi
-        if size <= 0 and not (mode == "circular" and n == 0):  # (circular keeps empty dims)
+        if mode == "circular":
+            out_sizes = shape[:nb] + [shape[a] + pads[2 * (input.dim() - 1 - a)]
+                                      + pads[2 * (input.dim() - 1 - a) + 1]
+                                      for a in range(nb, axis)]
+            j = _circular_indices(n, lo, hi, math.prod(out_sizes) == 1)
+        elif size <= 0:
             raise RuntimeError(f"input (W: {n}) is too small. Calculated output W: {size}")
-        j = np.arange(-lo, n + hi)
+        else:
+            j = np.arange(-lo, n + hi)
         if mode == "reflect":
             j = np.abs(j)
             j = np.where(j >= n, 2 * (n - 1) - j, j)
         elif mode == "replicate":
             j = np.clip(j, 0, n - 1)
-        else:
-            j = j % n
         maps.append(_AxisMap(axis, j, n))
         maps[-1].raster = mode != "circular"
     xp = xp_of(input)
@@ -286,6 +290,25 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     # NOTE: PyTorch builds circular padding from in-place slice copies, so its node is
     # CopySlices; ember does it in one gather and borrows the name.
     return _map_axes(input, maps, name)
+
+
+def _circular_indices(n, lo, hi, dense):
+    """The source of each output element along a dim that circular padding pads by ``lo``
+    and ``hi``: as PyTorch's in-place slice copies do it, a negative pad first crops, and a
+    positive one then wraps around what is left (its ``m`` elements).  ``dense``: the
+    copies' slices are contiguous (every dim before this one has size 1), the only case in
+    which PyTorch sees them overlap."""
+    size = n + lo + hi
+    if size < 0:
+        raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    start, m = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+    if dense and m > 0 and (lo > m or hi > m):  # (PyTorch's copy would read what it writes)
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please clone() "
+                           "the tensor before performing the operation.")
+    if m <= 0:  # nothing left to wrap: PyTorch leaves the padding uninitialized
+        return np.zeros(size, dtype=np.int64)
+    return start + np.arange(-max(lo, 0), m + max(hi, 0)) % m
 
 
 def _constant_pad(x, pads, value):
@@ -635,9 +658,15 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         return make(res if xp is np else xp.asarray(res), (input,), "", None)
     if (not input.dtype.is_floating_point and not nearest_u8) or (antialias and half):
         # NOTE: uint8 bilinear/bicubic (4-D) took the fixed-point path above.
-        kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
-                "area": "adaptive_avg_pool"}.get(mode, f"upsample_{mode}")
-        kind = f"{kind}{nsp}d" + ("" if mode == "area" else "_channels_last")
+        # (the kernel that refuses the dtype first: for 1-D and 3-D the index tables)
+        if mode == "area":
+            kind = "adaptive_avg_pool3d_cpu" if nsp == 3 else "adaptive_avg_pool2d"
+        elif nsp == 2:
+            kind = "upsample_bilinear2d_channels_last" if mode == "bilinear" else \
+                "upsample_nearest2d_channels_last"
+        else:
+            kind = "compute_indices_weights_" + ("nearest" if mode.startswith("nearest")
+                                                 else "linear")
         if antialias:
             kind = "compute_index_ranges_weights"
         elif mode == "bicubic":

@@ -106,14 +106,11 @@ def _addindent(s, n):
 
 def _type_name(value):
     """``torch.typename`` as PyTorch's messages here use it: ``torch.FloatTensor`` for a
-    tensor, ``int`` for a builtin, the dotted class name of anything else."""
-    from ..._dtype import dtype_name_for_type
+    tensor, ``int`` for a builtin, the dotted name of a class or function
+    (``torch.nn.modules.activation.ReLU``, ``__main__.f``), else of the value's class."""
+    from ...optim.optimizer import _typename
 
-    if isinstance(value, Tensor):
-        return f"torch.{dtype_name_for_type(value.dtype)}"
-    cls = type(value)
-    return cls.__qualname__ if cls.__module__ == "builtins" else \
-        f"{cls.__module__}.{cls.__qualname__}"
+    return _typename(value)
 
 
 _hook_ids = itertools.count()
@@ -823,8 +820,8 @@ class Module:
 
     # -- calling --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks or _global_forward_pre_hooks
+        if not (self._backward_hooks or self._backward_pre_hooks or self._forward_hooks
+                or self._forward_pre_hooks or _global_forward_pre_hooks
                 or _global_forward_hooks or _global_backward_pre_hooks
                 or _global_backward_hooks):
             return self.forward(*args, **kwargs)

@@ -155,8 +155,6 @@ def _onednn_route(layer, input, hx):
     if not (layer._onednn(input) and input.dtype == dtypes.float32 and input.numel()
             and not _amp.ON and _mkl_gemm.emulated()):
         return False
-    if layer.dropout > 0 and layer.training and layer.num_layers > 1:
-        return False  # (dropout between layers: not mapped)
     return hx[0].size(-1) == hx[1].size(-1) and _onednn_rnn.mapped(
         input.size(2), hx[1].size(-1), input.size(1), layer.num_layers, layer.bidirectional,
         is_grad_enabled())
@@ -167,9 +165,13 @@ def _onednn_exact(layer, input, hx):
     params = [getattr(layer, name + suffix).detach().numpy()
               for suffix in _suffixes(layer) for name in ("weight_ih", "weight_hh")
               + (("bias_ih", "bias_hh") if layer.bias else ())]
+    between = None
+    if layer.dropout > 0 and layer.training:
+        def between(a):  # PyTorch's dropout between layers, drawn as ember's own loop does
+            return np.asarray(_dropout(wrap(a, input._device), layer.dropout, True)._data)
     return _onednn_rnn.lstm(input.detach().numpy(), hx[0].detach().numpy(),
                             hx[1].detach().numpy(), params, layer.bias, layer.num_layers,
-                            layer.bidirectional, train=is_grad_enabled())
+                            layer.bidirectional, train=is_grad_enabled(), between=between)
 
 
 def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -180,7 +182,8 @@ def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     bias = None if b_ih is None else (np.asarray(b_ih._data, f32) + b_hh._data).astype(f32)
     cache = {}
     out, h, c = _onednn_rnn.lstm_layer(*arrays, bias, reverse, train=True, cache=cache)
-    inputs = (x, h0, c0, w_ih, w_hh) + (() if b_ih is None else (b_ih, b_hh))
+    # (PyTorch's edges: the input, the four weights (None for no bias), then h0 and c0)
+    inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     dev = x._device
 
     def rule(ctx, g_out, g_h, g_c):
@@ -188,8 +191,9 @@ def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
                  for g, a in ((g_out, out), (g_h, h), (g_c, c))]
         dx, dh, dc, dw_ih, dw_hh, db = _onednn_rnn.lstm_layer_backward(
             cache, arrays[0], arrays[3], arrays[4], *grads, reverse=reverse)
-        res = [dx, dh, dc, dw_ih, dw_hh] + ([] if b_ih is None else [db, db.copy()])
-        return tuple(wrap(g, dev) for g in res)
+        res = [dx, dw_ih, dw_hh] + ([None, None] if b_ih is None else [db, db.copy()]) + \
+            [dh, dc]
+        return tuple(None if g is None else wrap(g, dev) for g in res)
 
     return make_multi((out, h, c), inputs, "MkldnnRnnLayerBackward0", rule)
 
@@ -211,6 +215,8 @@ def _onednn_graph(layer, input, hx):
             hs.append(h)
             cs.append(c)
         data = outs[0] if dirs == 1 else S.cat(outs, -1)
+        if layer.dropout > 0 and layer.training and k < layer.num_layers - 1:
+            data = _dropout(data, layer.dropout, True)
     return data, (S.stack(hs), S.stack(cs))
 
 
@@ -444,7 +450,12 @@ class RNNBase(Module):
             hidden = tuple(make(a, (input,), "StackBackward0", None) for a in exact[1:])
         else:
             if route:
+                from ... import random as _random
+                drawn = self.dropout > 0 and self.training and self.num_layers > 1
+                before = _random.get_rng_state() if drawn else None
                 exact = _onednn_exact(self, input, hx)
+                if drawn:  # (ember's own loop draws the same dropout masks again)
+                    _random.set_rng_state(before)
             out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
                                        [batch] * steps, hx, padded=True)
         if exact is not None and out._data is not exact[0]:
@@ -595,6 +606,35 @@ class LSTM(RNNBase):
             return hx
         return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
 
+    def _check_packed_state(self, data, hx, batch):
+        """PyTorch's LSTM checks neither a packed sequence nor the state given with one: a
+        wrong one fails in its kernel, with the kernel's error (as here)."""
+        h, c = hx
+        if h.dim() < 3 or c.dim() < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[-{min(h.dim(), c.dim())}, {min(h.dim(), c.dim()) - 1}], but "
+                             f"got 2)")
+        if (h.shape[2] != c.shape[2]) != (self.proj_size > 0):  # (it reads projections off them)
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        if h.shape[0] != layers:
+            raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN"
+                               if self.bidirectional and h.shape[0] % 2 else
+                               "Expected more hidden states in stacked_rnn")
+        gates = 4 * self.hidden_size
+        out = self.proj_size or self.hidden_size
+        for rows, cols, size in ((data.shape[0], data.shape[-1], self.input_size),
+                                 (h.shape[1], h.shape[2], out)):
+            if cols != size:
+                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} "
+                                   f"and {size}x{gates})")
+        if h.shape[1] == 1 and batch != 1:
+            raise RuntimeError(f"output with shape [1, {gates}] doesn't match the broadcast "
+                               f"shape [{batch}, {gates}]")
+        if h.shape[1] != batch:
+            raise RuntimeError(f"The size of tensor a ({h.shape[1]}) must match the size of "
+                               f"tensor b ({batch}) at non-singleton dimension 0")
+
     def _zero_state(self, input, batch):
         out_size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return self._zeros(input, batch, out_size), self._zeros(input, batch, self.hidden_size)
@@ -606,6 +646,7 @@ class LSTM(RNNBase):
                 hx = self._zero_state(data, int(batch_sizes[0]))
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
+            self._check_packed_state(data, hx, int(batch_sizes[0]))
             self.check_forward_args(data, hx, batch_sizes)
             out, h_n, c_n = _entry("LSTM")(data, batch_sizes, hx, self._flat_weights, self.bias,
                                            self.num_layers, self.dropout, self.training,

@@ -120,11 +120,16 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
+        # (a float mask, as given, keeps PyTorch off its fused kernel; a fused encoder layer,
+        # whose masks are floats by then, runs that kernel itself)
+        float_mask = not _FUSED_LAYER[0] and (
+            (attn_mask is not None and attn_mask.is_floating_point())
+            or (key_padding_mask is not None and key_padding_mask.is_floating_point()))
         batched = query.dim() == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
-        if self._fast_path_checks(query, key, value, batched) and \
+        if self._fast_path_checks(query, key, value, batched, float_mask) and \
                 type(query._data).__module__ == "numpy":
             # PyTorch's fused kernel (eval, no autograd, batch-first self-attention): its own
             # arithmetic (see ``_native_attention``)
@@ -156,10 +161,12 @@ class MultiheadAttention(Module):
             out = out.transpose(1, 0)
         return out, weights
 
-    def _fast_path_checks(self, query, key, value, batched):
+    def _fast_path_checks(self, query, key, value, batched, float_mask=False):
         """PyTorch's tests of whether its fused kernel could run, in its order: ember has no
         such kernel, but a ``__torch_function__`` subclass sees the tensor attributes they
-        read (``query.dtype``, ``query.is_nested``), so they are read here as there."""
+        read (``query.dtype``, ``query.is_nested``), so they are read here as there.
+        ``float_mask``: a floating-point mask was given (tested first, refusing after the
+        attribute tests)."""
         if not _fastpath_enabled() or not batched or query is not key or key is not value:
             return False
         if self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype:
@@ -173,7 +180,7 @@ class MultiheadAttention(Module):
         query.is_nested  # noqa: B018  (read, as PyTorch's test reads it)
         from ...amp import autocast_mode
 
-        if autocast_mode.is_autocast_enabled():
+        if autocast_mode.is_autocast_enabled() or float_mask:
             return False
         args = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
                 self.out_proj.bias)
@@ -197,6 +204,11 @@ class MultiheadAttention(Module):
             merged = merged + key_padding_mask.view(n, 1, 1, L).expand(-1, self.num_heads, -1,
                                                                         -1)
         return merged, 2
+
+
+# Whether a ``TransformerEncoderLayer`` is running as PyTorch's fused layer
+# (``_transformer_encoder_layer_fwd``), whose attention is the fused kernel's, masks and all.
+_FUSED_LAYER = [False]
 
 
 def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding_mask=None):
@@ -369,25 +381,42 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                _none_or_dtype(src_mask), "src_mask", src.dtype)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
-        self._fast_path_checks(src)
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
+        fused = self._fast_path_checks(src, src_mask, src_key_padding_mask)
+        before, _FUSED_LAYER[0] = _FUSED_LAYER[0], fused
+        try:
+            x = src
+            if self.norm_first:
+                x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+                x = x + self._ff_block(self.norm2(x))
+            else:
+                x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+                x = self.norm2(x + self._ff_block(x))
+        finally:
+            _FUSED_LAYER[0] = before
         return x
 
-    def _fast_path_checks(self, src):
-        """PyTorch's tests of whether its fused kernel could run, for the tensor attributes
-        they read (see ``MultiheadAttention._fast_path_checks``)."""
+    def _fast_path_checks(self, src, src_mask=None, src_key_padding_mask=None):
+        """PyTorch's tests of whether its fused layer runs (reading the tensor attributes
+        they read, see ``MultiheadAttention._fast_path_checks``): True where it does."""
         attn = self.self_attn
         if not _fastpath_enabled() or src.dim() != 3 or self.training or not attn.batch_first or \
                 attn.in_proj_bias is None or not attn._qkv_same_embed_dim or \
                 not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps:
-            return
-        src.is_nested  # noqa: B018  (read, as PyTorch's test reads it)
+            return False
+        if src.is_nested and (src_key_padding_mask is not None or src_mask is not None):
+            return False
+        from ...amp import autocast_mode
+
+        if attn.num_heads % 2 or autocast_mode.is_autocast_enabled() or any(
+                m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                attn.out_proj.bias, self.norm1.weight, self.norm1.bias, self.norm2.weight,
+                self.norm2.bias, self.linear1.weight, self.linear1.bias, self.linear2.weight,
+                self.linear2.bias)
+        if any(t is not None and type(t) not in (Tensor, Parameter) for t in args):
+            return False
+        return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in args))
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,

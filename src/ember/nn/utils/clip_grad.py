@@ -1,6 +1,8 @@
 """Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``."""
 from __future__ import annotations
 
+import types
+
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -55,7 +57,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale gradients in place so their total norm is at most ``max_norm``; returns the norm."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    parameters = list(parameters)
+    else:
+        is_generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)
+        if is_generator and not parameters:  # (one used up already, as a second call's)
+            from ..._warnings import warn
+
+            warn("`parameters` is an empty generator, no gradient clipping will occur.")
     total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
     clip_grads_with_norm_(parameters, max_norm, total)
     return total

@@ -239,6 +239,12 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError("pad_sequence: Expected iterable for input sequences, but got arg of "
                            f"type: {type(sequences)}")
     sequences = tuple(sequences)
+    for i, s in enumerate(sequences):  # (PyTorch's parser: a list of tensors)
+        if not isinstance(s, Tensor):
+            from ..._ops._core import tp_name
+
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{tp_name(s)}")
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):

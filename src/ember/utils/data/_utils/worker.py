@@ -19,6 +19,7 @@ random numbers produces PyTorch's values.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import pickle
@@ -81,6 +82,12 @@ class ExceptionWrapper:
         if exc_info is None:
             exc_info = sys.exc_info()
         self.exc_type = exc_info[0]
+        name = self.exc_type.__name__
+        if self.exc_type.__module__ == "builtins" and \
+                getattr(builtins, name, None) is not self.exc_type:
+            # one of ember's errors that shows as a builtin (the no-CUDA AssertionError):
+            # carried as that builtin, which the main process can unpickle
+            self.exc_type = getattr(builtins, name, RuntimeError)
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
         self.where = where
 

@@ -343,6 +343,14 @@ def _widen_half(rule):
     return wrapped
 
 
+def _elu_work(a, alpha, scale, g_scale):
+    """The ELU family's gradient coefficients ``(alpha * scale, scale, input_scale)`` and the
+    dtype the kernel computes in: float64's own, else float32 (float32 coefficients)."""
+    if a.dtype == np.float64:
+        return alpha * scale, scale, g_scale, np.float64
+    return (*_elu_coefs(alpha, scale, g_scale), np.float32)
+
+
 def _elu_coefs(alpha, scale, input_scale):
     f = np.float32
     return f(f(alpha) * f(scale)), f(scale), f(input_scale)
@@ -406,10 +414,7 @@ def _elu_rule(ctx, g):
         # * (y + alpha * scale) at or below zero, g * scale elsewhere (NaN included); float32
         # arithmetic for the half types
         y = _elu(x.detach(), alpha, scale, input_scale, name)._data
-        if a.dtype == np.float64:
-            negc, pos, ins, w = alpha * scale, scale, g_scale, np.float64
-        else:
-            (negc, pos, ins), w = _elu_coefs(alpha, scale, g_scale), np.float32
+        negc, pos, ins, w = _elu_work(a, alpha, scale, g_scale)
         yw, gw = y.astype(w), g._data.astype(w)
         with quiet:
             gx = np.where(yw <= 0, (gw * ins) * (yw + negc), gw * pos).astype(a.dtype)
@@ -420,10 +425,7 @@ def _elu_rule(ctx, g):
         # PyTorch's kernel, left to right: g * scale above zero (NaN too), g * input_scale *
         # (alpha * scale) * exp(x * input_scale) at or below; the half types in float32
         # (float32 coefficients), rounded once
-        if a.dtype == np.float64:
-            negc, pos, ins, w = alpha * scale, scale, g_scale, np.float64
-        else:
-            (negc, pos, ins), w = _elu_coefs(alpha, scale, g_scale), np.float32
+        negc, pos, ins, w = _elu_work(a, alpha, scale, g_scale)
         xw, gw = a.astype(w), g._data.astype(w)
         with quiet:
             gx = np.where(xw <= 0, ((gw * ins) * negc) * np.exp(np.minimum(xw, 0) * ins),

@@ -290,3 +290,21 @@ INPLACE_CASES = {
 @pytest.mark.parametrize("name", INPLACE_CASES)
 def test_inplace_checks(name):
     same(INPLACE_CASES[name])
+
+
+# -- linalg.cross: PyTorch's kernel contracts each component, fma(a_i, b_j, -(a_j * b_i)),
+# and its backward is two more cross products (summed back over broadcast dims)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes,dim", [(((300, 3), (300, 3)), -1), (((4, 3, 5), (1, 3, 5)), 1),
+                                        (((3, 1), (3, 4)), 0)], ids=str)
+def test_cross_bits(shapes, dim, dtype):
+    rng = np.random.default_rng(11)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    g = rng.standard_normal(np.broadcast_shapes(*shapes))
+
+    def run(t):
+        x, y = (t.tensor(v, dtype=getattr(t, dtype), requires_grad=True) for v in (a, b))
+        out = t.linalg.cross(x, y, dim=dim)
+        out.backward(t.tensor(g, dtype=getattr(t, dtype)))
+        return out.detach().tolist(), x.grad.tolist(), y.grad.tolist(), out.grad_fn.name()
+    same(run)

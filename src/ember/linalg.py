@@ -995,9 +995,8 @@ def multi_dot(tensors, *, out=None):
     return _out(res.view(shape), out)
 
 
-@fused_op("LinalgCrossBackward0", twice="LinalgCrossBackward0")
 def cross(input, other, *, dim=-1, out=None):
-    """The cross product of 3-vectors along ``dim``."""
+    """The cross product of 3-vectors along ``dim`` (the two broadcast together)."""
     need_tensor(input, "linalg_cross")
     need_tensor(other, "linalg_cross", "other", 2)
     if input.dim() != other.dim():
@@ -1010,11 +1009,35 @@ def cross(input, other, *, dim=-1, out=None):
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[dim]} and {other.shape[dim]}")
-    from ._ops.shape import stack
-    a = input.unbind(dim)
-    b = other.unbind(dim)
-    parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-    return _out(stack(parts, dim), out)
+    _core.check_same_device(input, other)
+    d = norm_dim(dim, input.ndim)
+    arr = _cross(input._data, other._data, d)
+
+    def rule(ctx, g):  # PyTorch's: cross(other, g) and cross(g, input), summed back
+        x, y = ctx.saved
+        xc, yc = (x.conj(), y.conj()) if x.dtype.is_complex else (x, y)
+        return (_core.sum_to(cross(yc, g, dim=d), x.shape) if ctx.needs_input_grad[0] else None,
+                _core.sum_to(cross(g, xc, dim=d), y.shape) if ctx.needs_input_grad[1] else None)
+    return _out(make(arr, (input, other), "LinalgCrossBackward0", rule, input, other), out)
+
+
+def _cross(x, y, d):
+    """The cross product of arrays ``x`` and ``y`` along ``d`` (length 3), broadcast.  Each
+    component is ``x_i y_j - x_j y_i``; PyTorch's float32 and float64 kernels contract it into
+    ``fma(x_i, y_j, -(x_j y_i))``."""
+    from ._random import _fma32, _fma64
+
+    xp = _core.xp_of_array(x)
+    x, y = xp.broadcast_arrays(x, y)
+    take = [(xp.take(x, k, axis=d), xp.take(y, k, axis=d)) for k in range(3)]
+    fma = {np.dtype(np.float32): _fma32, np.dtype(np.float64): _fma64}.get(x.dtype) \
+        if xp is np else None
+    parts = []
+    with quiet:
+        for i, j in ((1, 2), (2, 0), (0, 1)):
+            (xi, yi), (xj, yj) = take[i], take[j]
+            parts.append(fma(xi, yj, -(xj * yi)) if fma else xi * yj - xj * yi)
+    return xp.stack(parts, axis=d)
 
 
 def vecdot(x, y, *, dim=-1, out=None):

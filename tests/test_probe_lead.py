@@ -308,3 +308,27 @@ def test_cross_bits(shapes, dim, dtype):
         out.backward(t.tensor(g, dtype=getattr(t, dtype)))
         return out.detach().tolist(), x.grad.tolist(), y.grad.tolist(), out.grad_fn.name()
     same(run)
+
+
+# -- add/sub/mul/div take a tensor or a number; a list or a NumPy array is PyTorch's parser
+# error in the function and method forms (the operators take them)
+_NOT_NUMBERS = {"list": [1.0, 2.0], "ndarray": np.ones(2, np.float32),
+                "0d_ndarray": np.array(2.0)}
+
+
+@pytest.mark.parametrize("value", list(_NOT_NUMBERS), ids=str)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_tensor_or_number(name, value):
+    v = _NOT_NUMBERS[value]
+    same(lambda t: getattr(t.ones(2), name)(v))
+    same(lambda t: getattr(t.ones(2), name + "_")(v))
+    same(lambda t: getattr(t, name)(t.ones(2), v))
+    same(lambda t: getattr(t, name)(v, t.ones(2)))
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_tensor_or_number_still_takes(name):
+    same(lambda t: getattr(t.ones(2), name)(np.float32(2.0)))
+    same(lambda t: getattr(t, name)(t.ones(2), True))
+    same(lambda t: (t.ones(2) + np.ones(2, np.float32), t.ones(2) * [2.0, 3.0]))
+    same(lambda t: getattr(t, name)(2, 3))

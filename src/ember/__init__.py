@@ -419,7 +419,7 @@ def _public(name, fn):
     if not renames and not with_out:
         return fn
     if name in _NUMBER_PAIRS:  # ``torch.add(2, 3)``: two numbers make a 0-d tensor's op
-        fn = _numbers_allowed(fn)
+        fn = _numbers_allowed(fn, name)
 
     if with_out:
         as_dtype = name in _OUT_SETS_DTYPE
@@ -514,8 +514,16 @@ _NUMBER_PAIRS = frozenset(("add", "sub", "subtract", "mul", "multiply", "div", "
                            "true_divide", "floor_divide"))
 
 
-def _numbers_allowed(fn):
+# (the others refuse a list or an array with their "invalid combination" message)
+_TENSOR_OR_NUMBER = frozenset(("add", "sub", "mul", "div"))
+
+
+def _numbers_allowed(fn, name):
+    strict = name in _TENSOR_OR_NUMBER
+
     def op(a, b, *args, **kwargs):
+        if strict:  # (a list or a NumPy array: refused here, unlike the operators)
+            _ops_methods.tensor_or_number(name, (a, b), ("input", "other"), 1)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             a = _creation.tensor(a)
         return fn(a, b, *args, **kwargs)

@@ -19,6 +19,7 @@ from . import pointwise as P
 from . import reduce as R
 from . import shape as S
 from .pointwise import inplace, unary_inplace
+from ._core import tp_name
 
 
 def _r(fn):
@@ -562,16 +563,39 @@ def _tensor_args(name, theirs, fn):
             if not isinstance(v, Tensor):
                 where = f" (position {k + 1})" if k < len(args) else ""
                 raise TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not "
-                                f"{type(v).__name__}")
+                                f"{tp_name(v)}")
         return fn(self, *args, **kwargs)
+    return functools.wraps(fn)(method)
+
+
+def tensor_or_number(name, values, args, first):
+    """PyTorch's parser error for a value of ``values`` that is neither a tensor nor a number
+    (a list, a NumPy array), the first numbered ``first``."""
+    for pos, (v, arg) in enumerate(zip(values, args), first):
+        if type(v) not in (float, int, bool) and not isinstance(v, (Tensor, numbers.Number,
+                                                                   np.generic)):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{tp_name(v)}")
+
+
+def _tensor_or_number_other(name, fn):
+    import functools
+
+    def method(self, other, *args, **kwargs):
+        if type(other) is not Tensor:
+            tensor_or_number(name, (other,), ("other",), 1)
+        return fn(self, other, *args, **kwargs)
     return functools.wraps(fn)(method)
 
 
 def check_tensor_args(cls):
     """Once every method is installed: the methods of ``_TENSOR_ARGS`` check their tensor
-    arguments first, with the method's numbering."""
+    arguments first, with the method's numbering, and ``add``/``sub``/``mul``/``div`` (and
+    their in-place forms) refuse a list or an array, which their operators take."""
     for name, theirs in _TENSOR_ARGS.items():
         setattr(cls, name, _tensor_args(name, theirs, getattr(cls, name)))
+    for name in ("add", "sub", "mul", "div", "add_", "sub_", "mul_", "div_"):
+        setattr(cls, name, _tensor_or_number_other(name, getattr(cls, name)))
 
 
 def _keyword_names(name, fn):

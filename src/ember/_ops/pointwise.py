@@ -19,7 +19,7 @@ from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
                     quiet, snapshot, wrap, xp_of, xp_of_array)
-from ._core import float_result_type, grads_shown_as, need_tensor
+from ._core import float_result_type, grads_shown_as, need_tensor, tp_name
 
 
 def _arr(x, dt):
@@ -1303,7 +1303,7 @@ def _minmax(a, b, fn, name, weights):
     for pos, v in ((1, a), (2, b)):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name[:-9].lower()}(): argument '{'input' if pos == 1 else 'other'}'"
-                            f" (position {pos}) must be Tensor, not {type(v).__name__}")
+                            f" (position {pos}) must be Tensor, not {tp_name(v)}")
     if a._data.dtype.kind == "c" or b._data.dtype.kind == "c":
         raise RuntimeError(f"{name[:-9].lower()} not implemented for complex tensors.")
     return _binary(a, b, fn, name, rule, a, b)
@@ -1618,7 +1618,7 @@ def _tensor_other(fname, b):
     """PyTorch's TypeError for a number where a binary op takes only a tensor."""
     if not isinstance(b, Tensor):
         raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(b).__name__}")
+                        f"{tp_name(b)}")
 
 
 def _float_kernel(dt, kernel):
@@ -1772,7 +1772,7 @@ def _logical(fn, name):
     def op(a, b):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                            f"{type(b).__name__}")
+                            f"{tp_name(b)}")
         try:
             x, y = a._data, b._data
             if a._device != b._device:  # a 0-d CPU tensor may meet a CUDA one
@@ -1918,7 +1918,7 @@ def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not isinstance(b, Tensor):
         raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(b).__name__}")
+                        f"{tp_name(b)}")
     from .._float8 import refuse
 
     refuse(a, "mul_cpu_reduced_float")

@@ -332,3 +332,10 @@ def test_tensor_or_number_still_takes(name):
     same(lambda t: getattr(t, name)(t.ones(2), True))
     same(lambda t: (t.ones(2) + np.ones(2, np.float32), t.ones(2) * [2.0, 3.0]))
     same(lambda t: getattr(t, name)(2, 3))
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 2)], ids=str)
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int64"])
+def test_trace_and_histc_refusals(dtype, shape):
+    same(lambda t: t.trace(t.ones(shape, dtype=getattr(t, dtype))))
+    same(lambda t: t.histc(t.ones(shape, dtype=getattr(t, dtype)), 4))

@@ -85,10 +85,10 @@ def _cpp(dt):
 @fused_op("TraceBackward0", twice="ViewBackward0")
 def trace(input):
     """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
+    if input.dtype is D.bool or input.dtype in D.FLOAT8:  # (refused before the dims)
+        raise NotImplementedError(f"\"trace\" not implemented for '{D.scalar_name(input.dtype)}'")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    if input.dtype is D.bool or input.dtype in D.FLOAT8:
-        raise NotImplementedError(f"\"trace\" not implemented for '{D.scalar_name(input.dtype)}'")
     return R.sum(S.diagonal(input))
 
 
@@ -508,9 +508,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         hist = xp_of(input).zeros((int(bins),), dtype=input._data.dtype)
         return _out(wrap(hist, input._device), out)
     refuse(input, kernel_refusal("aminmax_cpu"))  # (PyTorch's first step: the data's range)
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
-                                  f"'{_legacy(input.dtype)}'")
+    if not input.dtype.is_floating_point:  # (bool fails earlier, making its bin edges)
+        kernel = "linspace_cpu" if input.dtype is D.bool else "histogram_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
                            "dimension 0")

@@ -522,7 +522,8 @@ def _numbers_allowed(fn, name):
     strict = name in _TENSOR_OR_NUMBER
 
     def op(a, b, *args, **kwargs):
-        if strict:  # (a list or a NumPy array: refused here, unlike the operators)
+        if strict and (type(a) not in _ops_methods._PLAIN or type(b) not in _ops_methods._PLAIN):
+            # (a list or a NumPy array: refused here, unlike the operators)
             _ops_methods.tensor_or_number(name, (a, b), ("input", "other"), 1)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             a = _creation.tensor(a)

@@ -557,7 +557,11 @@ _TENSOR_ARGS = {
 def _tensor_args(name, theirs, fn):
     import functools
 
+    one = len(theirs) == 1
+
     def method(self, *args, **kwargs):
+        if one and len(args) == 1 and type(args[0]) is Tensor:
+            return fn(self, *args, **kwargs)  # (the common call: nothing to refuse)
         for k, arg in enumerate(theirs):
             v = args[k] if k < len(args) else kwargs.get(arg, self)
             if not isinstance(v, Tensor):
@@ -568,12 +572,14 @@ def _tensor_args(name, theirs, fn):
     return functools.wraps(fn)(method)
 
 
+_PLAIN = frozenset((float, int, bool))  # (and Tensor, once installed: see check_tensor_args)
+
+
 def tensor_or_number(name, values, args, first):
     """PyTorch's parser error for a value of ``values`` that is neither a tensor nor a number
     (a list, a NumPy array), the first numbered ``first``."""
     for pos, (v, arg) in enumerate(zip(values, args), first):
-        if type(v) not in (float, int, bool) and not isinstance(v, (Tensor, numbers.Number,
-                                                                   np.generic)):
+        if type(v) not in _PLAIN and not isinstance(v, (Tensor, numbers.Number, np.generic)):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{tp_name(v)}")
 
@@ -582,7 +588,7 @@ def _tensor_or_number_other(name, fn):
     import functools
 
     def method(self, other, *args, **kwargs):
-        if type(other) is not Tensor:
+        if type(other) not in _PLAIN:
             tensor_or_number(name, (other,), ("other",), 1)
         return fn(self, other, *args, **kwargs)
     return functools.wraps(fn)(method)
@@ -592,6 +598,8 @@ def check_tensor_args(cls):
     """Once every method is installed: the methods of ``_TENSOR_ARGS`` check their tensor
     arguments first, with the method's numbering, and ``add``/``sub``/``mul``/``div`` (and
     their in-place forms) refuse a list or an array, which their operators take."""
+    global _PLAIN
+    _PLAIN = _PLAIN | {cls}
     for name, theirs in _TENSOR_ARGS.items():
         setattr(cls, name, _tensor_args(name, theirs, getattr(cls, name)))
     for name in ("add", "sub", "mul", "div", "add_", "sub_", "mul_", "div_"):

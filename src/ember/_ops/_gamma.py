@@ -103,6 +103,11 @@ def zeta(s, q):
     As in PyTorch (whose kernel follows Cephes): ``inf`` for ``s == 1`` and for ``q`` a
     non-positive integer, NaN for ``s < 1`` and for a negative ``q`` with non-integer ``s``.
     """
+    cpu = [v for v in (s, q) if isinstance(v, (np.ndarray, np.generic, int, float))]
+    if len(cpu) == 2:  # (PyTorch's CPU kernel)
+        dt = np.result_type(s, q)
+        if dt in (np.float32, np.float64):
+            return zeta_cpu(np.asarray(s, dt), np.asarray(q, dt), f32=dt == np.float32)
     xp, s, q = f64_pair(s, q)
     s, q = xp.broadcast_arrays(s, q)
     with quiet:
@@ -178,6 +183,14 @@ def _abs_sinpi(xp, x):
 
 def lgamma(x):
     """``log|Gamma(x)|``; ``inf`` at the poles (0 and negative integers) and at +-inf."""
+    if type(x) is np.ndarray and x.dtype.kind != "c":
+        from . import _sleef
+        if _sleef.VECTORIZED:  # (PyTorch's vector code: Sleef's, on every value)
+            from . import _sleef_more
+            if x.dtype == np.float64:
+                return _sleef_more.lgamma(x)
+            # (integers and the half types too: PyTorch's float kernel)
+            return _sleef_more.lgammaf(x.astype(np.float32, copy=False))
     xp, x = f64(x)
     with quiet:
         ax = xp.abs(x)
@@ -238,8 +251,9 @@ def _digamma_f32(x):
     """digamma of a float32 array in float32 arithmetic, step by step as PyTorch's CPU kernel
     forms it: reflection ``digamma(1 - x) - pi / tan(pi r)`` below zero (``r`` the fractional
     part, the cotangent term in double), recurrence ``-= 1 / x`` up to 10, then
-    ``log(x) - 0.5 / x - z P(z)`` with ``z = 1 / x**2`` and a degree-6 polynomial (Horner, a
-    rounding per step); ``log`` the C library's logf (``_libm``)."""
+    ``log(x) - 0.5 / x - z P(z)`` with ``z = 1 / x**2`` and a degree-6 polynomial (Horner,
+    its multiply-adds fused: measured); ``log`` the C library's logf (``_libm``)."""
+    from .._random import _fma32
     with np.errstate(all="ignore"):
         neg = x < 0
         r = np.modf(x.astype(np.float64))[0]
@@ -255,7 +269,7 @@ def _digamma_f32(x):
         z = _F32(1) / (y * y)
         poly = np.full_like(y, _PSI_ASYMPTOTIC[0])
         for c in _PSI_ASYMPTOTIC[1:]:
-            poly = poly * z + c
+            poly = _fma32(poly, z, c)
         tail = np.where(y < _F32(1e17), z * poly, _F32(0))
         from . import _libm
         log = _libm.logf(y)
@@ -265,11 +279,56 @@ def _digamma_f32(x):
         return np.where(x == 0, np.copysign(_F32(np.inf), -x), out).astype(_F32)
 
 
+def _c_double(fn, x):
+    """The C library's double function ``fn`` (``math.log``, ``math.tan``: Python calls the
+    C library for them) element by element: NumPy's own SIMD loops round differently."""
+    return np.fromiter(map(fn, x.ravel().tolist()), np.float64, count=x.size).reshape(x.shape)
+
+
+def _digamma_f64(x):
+    """digamma of a float64 array in the steps of :func:`_digamma_f32` in float64 (PyTorch's
+    double kernel): ``tan`` and ``log`` the C library's."""
+    from .._random import _fma64
+
+    with np.errstate(all="ignore"):
+        neg = (x < 0) & np.isfinite(x)
+        cot = np.zeros_like(x)
+        if neg.any():
+            cot[neg] = math.pi / _c_double(math.tan, math.pi * np.modf(x[neg])[0])
+        y = np.where(x < 0, 1 - x, x)
+        acc = np.zeros_like(y)
+        for _ in range(10):
+            low = y < 10
+            if not low.any():
+                break
+            acc = np.where(low, acc - 1 / y, acc)
+            y = np.where(low, y + 1, y)
+        z = 1 / (y * y)
+        poly = np.full_like(y, _PSI_ASYMPTOTIC_64[0])
+        for c in _PSI_ASYMPTOTIC_64[1:]:
+            poly = _fma64(poly, z, c)
+        tail = np.where(y < 1e17, z * poly, 0.0)
+        fin = np.isfinite(y)
+        log = np.where(fin, _c_double(math.log, np.where(fin, y, 1.0)), y)
+        pos = np.where(y == 10, acc + _PSI_10_64, acc + log - 0.5 / y - tail)
+        out = np.where(neg, pos - cot, pos)
+        out = np.where((x < 0) & (x == np.trunc(x)), np.nan, out)
+        return np.where(x == 0, np.copysign(np.inf, -x), out)
+
+
+_PSI_ASYMPTOTIC_64 = [1 / 12, -0.0210927960927960927961, 1 / 132, -1 / 240, 1 / 252, -1 / 120,
+                      1 / 12]
+_PSI_10_64 = 2.25175258906672110764
+
+
 def digamma(x):
     """``Gamma'(x) / Gamma(x)``.  As PyTorch: ``-inf`` at +0, ``+inf`` at -0, NaN at the
     negative integers and at -inf."""
-    if type(x) is np.ndarray and x.dtype == np.float32:
-        return _digamma_f32(x)
+    if type(x) is np.ndarray:
+        if x.dtype == np.float64:
+            return _digamma_f64(x)
+        # (integers and the half types: PyTorch's float kernel)
+        return _digamma_f32(x.astype(np.float32, copy=False))
     xp, x = f64(x)
     with quiet:
         negative = x < 0
@@ -288,15 +347,16 @@ def digamma(x):
 
 def _trigamma_f32(x):
     """trigamma of a float32 array as PyTorch's CPU kernel forms it: below 0.5 the
-    reflection ``-pi**2 / sin(pi x)**2`` (float32; ``sin`` the C library's sinf, here
-    float64's rounded once) with ``x -> 1 - x`` and a final sign flip; six steps of
-    ``+= 1 / x**2``; then the asymptotic tail in float32, its multiply-adds fused (measured)."""
+    reflection ``-pi**2 / sin(pi x)**2`` (float32; ``sin`` the C library's sinf) with
+    ``x -> 1 - x`` and a final sign flip; six steps of ``+= 1 / x**2``; then the asymptotic
+    tail in float32, its multiply-adds fused (measured)."""
     from .._random import _fma32
 
     with np.errstate(all="ignore"):
         pi = _F32(math.pi)
         low = x < _F32(0.5)
-        s = np.sin((pi * x).astype(np.float64)).astype(_F32)
+        from . import _libm
+        s = _libm.sinf(pi * x)
         acc = np.where(low, _F32(0) - (pi * pi) / (s * s), _F32(0))
         y = np.where(low, _F32(1) - x, x)
         for _ in range(6):
@@ -339,6 +399,9 @@ def polygamma(n, x):
             return _trigamma_f64(x)
         xp = _device.xp_of_other(x)  # (a GPU array: PyTorch's CUDA kernel is the same series)
         return xp.asarray(_trigamma_f64(xp.asnumpy(x)))
+    if type(x) is np.ndarray and x.dtype.kind in "biuf" and x.dtype.itemsize != 2:
+        # (PyTorch's CPU kernel; integers in float32)
+        return polygamma_cpu(n, x if x.dtype == np.float64 else x.astype(np.float32))
     xp, x = f64(x)
     try:
         fact = float(math.factorial(n))
@@ -350,3 +413,124 @@ def polygamma(n, x):
         if n == 1:  # as PyTorch's trigamma: NaN at -inf
             out = xp.where(x == -xp.inf, xp.nan, out)
     return out
+
+
+# -- PyTorch's CPU zeta and polygamma(n >= 2) ---------------------------------------------------
+# NOTE: PyTorch's CPU ``special.zeta`` (and ``polygamma`` from n = 2 on) is Cephes's Hurwitz
+# zeta, in double for float32 and float64 alike: ``sum (q + k) ** -x`` term by term (the C
+# library's ``pow``) until k >= 9 and q + k > 9, stopping early once a term is below 2**-53 of
+# the sum; then the Euler-Maclaurin tail with Cephes's 12 coefficients (2k)! / B_2k, stopping
+# once a correction is below 2**-53 of the sum.  ``s - b/2`` is fused as the compiler contracts
+# it.  polygamma(n, x) = (-1)**(n+1) exp(lgamma(n + 1)) zeta(n + 1, x) in the input's type
+# (the C library's lgamma and exp).
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+           7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+           -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
+_MACHEP = 1.11022302462515654042E-16
+
+
+def _c_pow(a, b):
+    """The C library's ``pow`` of two float64 arrays (Python's ``math.pow`` calls it)."""
+    def p(u, v):
+        try:
+            return math.pow(u, v)
+        except (OverflowError, ValueError):
+            return float(np.power(u, v))
+    return np.fromiter(map(p, a.tolist(), b.tolist()), np.float64, count=a.size)
+
+
+def zeta_cpu(x, q, f32=False):
+    """PyTorch's CPU Hurwitz zeta of two arrays (broadcast), in float64; ``f32``: float32
+    arguments, whose first term ``q ** -x`` is the C library's float ``powf``."""
+    from .._random import _fma64
+
+    x, q = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
+    shape = x.shape
+    x, q = x.ravel(), q.ravel()
+    with np.errstate(all="ignore"):
+        out = np.full(x.size, np.nan)
+        done = np.zeros(x.size, bool)
+        fixed = np.where(x == 1, np.inf, np.where(x < 1, np.nan, np.where(
+            (q <= 0) & (q == np.floor(q)), np.inf, np.nan)))
+        special = (x == 1) | (x < 1) | ((q <= 0) & ((q == np.floor(q)) | (x != np.floor(x))))
+        out[special] = fixed[special]
+        done |= special
+        act = np.flatnonzero(~done)
+        if act.size:
+            xa, qa = x[act], q[act]
+            if f32:
+                from . import _sleef
+                s = _sleef.c_pow(qa.astype(np.float32), (-xa).astype(np.float32))
+                s = s.astype(np.float64)
+            else:
+                s = _c_pow(qa, -xa)
+            a, b = qa.copy(), np.zeros_like(qa)
+            i = 0
+            live = np.ones(act.size, bool)  # (still summing terms)
+            while True:
+                step = live & ((i < 9) | (a <= 9.0))
+                if not step.any():
+                    break
+                i += 1
+                idx = np.flatnonzero(step)
+                a[idx] += 1.0
+                b[idx] = _c_pow(a[idx], -xa[idx])
+                s[idx] += b[idx]
+                small = np.zeros(act.size, bool)
+                small[idx] = (-_MACHEP * s[idx] < b[idx]) & (b[idx] < _MACHEP * s[idx])
+                out[act[small]] = s[small]
+                live &= ~small
+            rest = np.flatnonzero(live)
+            if rest.size:
+                xr, ar, br, sr = xa[rest], a[rest], b[rest], s[rest]
+                w = ar
+                sr = sr + br * w / (xr - 1.0)
+                sr = _fma64(-0.5, br, sr)
+                aa = np.ones_like(xr)
+                k = np.zeros_like(xr)
+                res = np.full(xr.size, np.nan)
+                open_ = np.ones(xr.size, bool)
+                for c in _ZETA_A:
+                    aa = aa * (xr + k)
+                    br = br / w
+                    t = aa * br / c
+                    sr = np.where(open_, sr + t, sr)
+                    stop = open_ & (np.abs(t / sr) < _MACHEP)
+                    res[stop] = sr[stop]
+                    open_ &= ~stop
+                    k = k + 1.0
+                    aa = aa * (xr + k)
+                    br = br / w
+                    k = k + 1.0
+                res[open_] = sr[open_]
+                out[act[rest]] = res
+    return out.reshape(shape)
+
+
+def _c_lgamma(v, dtype):
+    """The C library's ``lgamma``/``lgammaf`` of one number."""
+    import ctypes
+    import ctypes.util
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        fn = lib.lgammaf if dtype == np.float32 else lib.lgamma
+        t = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+        fn.restype, fn.argtypes = t, [t]
+        return dtype(fn(v))
+    except (OSError, AttributeError):  # pragma: no cover
+        return dtype(math.lgamma(v))
+
+
+def polygamma_cpu(n, x):
+    """PyTorch's CPU ``polygamma(n, x)`` (n >= 2) of a float32 or float64 array."""
+    t = x.dtype.type
+    lg = _c_lgamma(float(t(n) + t(1)), t)
+    if t is np.float32:
+        from . import _sleef
+        e = _sleef.c_exp(np.array([lg], np.float32))[0]
+    else:
+        e = t(math.exp(lg))
+    sign = t(1) if n % 2 else t(-1)
+    z = zeta_cpu(np.float64(t(n + 1)), x, f32=t is np.float32).astype(x.dtype)
+    with np.errstate(all="ignore"):
+        return (sign * e) * z

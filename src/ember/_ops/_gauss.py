@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import _special
 from ._core import quiet
 from ._gamma import f64
@@ -127,6 +129,8 @@ def log_ndtr(x):
 
 def ndtri(p):
     """The inverse of :func:`ndtr`: ``-inf`` at 0, ``inf`` at 1, NaN outside [0, 1]."""
+    if type(p) is np.ndarray and p.dtype.kind != "c":  # (PyTorch's CPU kernel)
+        return ndtri_cpu(p if p.dtype == np.float64 else p.astype(np.float32, copy=False))
     xp, p = f64(p)
     with quiet:
         upper = p > 0.5
@@ -152,3 +156,72 @@ def ndtri(p):
         out = xp.where(p == 0, -xp.inf, xp.where(p == 1, xp.inf, out))
         out = xp.where((p < 0) | (p > 1) | xp.isnan(p), xp.nan, out)
     return out
+
+
+# -- PyTorch's CPU ndtri ---------------------------------------------------------------------
+# NOTE: PyTorch's CPU ``special.ndtri`` is a scalar loop over Cephes's ``ndtri`` in the input's
+# float type: a rational function of (y - 1/2)**2 in the middle (|y - 1/2| < 1/2 - exp(-2));
+# in the tails x = sqrt(-2 log y), x - log(x)/x less a rational function of 1/x (two sets of
+# coefficients, split at x = 8), the sign from the side.  ``log`` the C library's; the
+# polynomials' multiply-adds and ``y + y * r`` fused as the compiler contracts them.  Cephes's
+# published coefficients (numbers, not code).
+_NDTRI_P0 = (-5.99633501014107895267E1, 9.80010754185999661536E1, -5.66762857469070293439E1,
+             1.39312609387279679503E1, -1.23916583867381258016E0)
+_NDTRI_Q0 = (1.0, 1.95448858338141759834E0, 4.67627912898881538453E0, 8.63602421390890590575E1,
+             -2.25462687854119370527E2, 2.00260212380060660359E2, -8.20372256168333339912E1,
+             1.59056225126211695515E1, -1.18331621121330003142E0)
+_NDTRI_P1 = (4.05544892305962419923E0, 3.15251094599893866154E1, 5.71628192246421288162E1,
+             4.40805073893200834700E1, 1.46849561928858024014E1, 2.18663306850790267539E0,
+             -1.40256079171354495875E-1, -3.50424626827848203418E-2,
+             -8.57456785154685413611E-4)
+_NDTRI_Q1 = (1.0, 1.57799883256466749731E1, 4.53907635128879210584E1, 4.13172038254672030440E1,
+             1.50425385692907503408E1, 2.50464946208309415979E0, -1.42182922854787788574E-1,
+             -3.80806407691578277194E-2, -9.33259480895457427372E-4)
+_NDTRI_P2 = (3.23774891776946035970E0, 6.91522889068984211695E0, 3.93881025292474443415E0,
+             1.33303460815807542389E0, 2.01485389549179081538E-1, 1.23716634817820021358E-2,
+             3.01581553508235416007E-4, 2.65806974686737550832E-6, 6.23974539184983293730E-9)
+_NDTRI_Q2 = (1.0, 6.02427039364742014255E0, 3.67983563856160859403E0, 1.37702099489081330271E0,
+             2.16236993594496635890E-1, 1.34204006088543189037E-2, 3.28014464682127739104E-4,
+             2.89247864745380683936E-6, 6.79019408009981274425E-9)
+
+
+def _polevl(x, coefs, fma):
+    t = x.dtype.type
+    acc = np.full_like(x, t(coefs[0]))
+    for c in coefs[1:]:
+        acc = fma(acc, x, t(c))
+    return acc
+
+
+def ndtri_cpu(y0):
+    """PyTorch's CPU ``ndtri`` of a float32 or float64 array, in that type."""
+    from .._random import _fma32, _fma64
+    from . import _libm
+
+    t = y0.dtype.type
+    f32 = y0.dtype == np.float32
+    fma = _fma32 if f32 else _fma64
+    one, e2 = t(1), t(0.13533528323661269189)
+    with np.errstate(all="ignore"):
+        upper = y0 > one - e2
+        y = np.where(upper, one - y0, y0)
+        mid = y > e2
+        ym = np.where(mid, y, t(0.5)) - t(0.5)
+        y2 = ym * ym
+        r = y2 * _polevl(y2, _NDTRI_P0, fma) / _polevl(y2, _NDTRI_Q0, fma)
+        centre = fma(ym, r, ym) * t(2.50662827463100050242E0)
+        yt = np.where(mid, t(0.5), y)
+        # (``::log`` is the C library's double log even for float y: sqrt(-2 log y) and
+        # x - log(x) / x are evaluated in double, each rounded once to the type)
+        x = np.sqrt(-2.0 * _libm.log64(yt)).astype(y0.dtype)
+        x0 = (x - _libm.log64(x) / x).astype(y0.dtype)
+        z = one / x
+        near = x < t(8)
+        x1 = np.where(near, z * _polevl(z, _NDTRI_P1, fma) / _polevl(z, _NDTRI_Q1, fma),
+                      z * _polevl(z, _NDTRI_P2, fma) / _polevl(z, _NDTRI_Q2, fma))
+        tail = x0 - x1
+        tail = np.where(upper, tail, -tail)
+        out = np.where(mid, centre, tail)
+        out = np.where(y0 == 0, -np.inf, np.where(y0 == one, np.inf, out))
+        out = np.where((y0 < 0) | (y0 > one), np.nan, out)
+        return out.astype(y0.dtype, copy=False)

@@ -445,3 +445,221 @@ def _acoshf(x):
         w = np.where(hx < 0x3F800000, (x - x) / (x - x), w)
         w = np.where(hx >= 0x7F800000, x + x, w)
     return w.astype(_F32, copy=False)
+
+
+# NOTE: the C library's float32 ``sinhf`` and ``coshf`` (PyTorch's scalar loop tails for
+# ``sinh``/``cosh``) are, before libc 2.41, fdlibm's float routines over ``expm1f`` and
+# ``expf``, one float32 rounding per operation (a = |x|, e = expm1f(a), h = +-1/2):
+#
+#     sinh:  a < 2**-28: x;  a < 1: h (2e - e*e / (e + 1));  a < 22: h (e + e / (e + 1));
+#            a < 88.72: h expf(a);  up to the overflow threshold: (h w) w, w = expf(a/2)
+#     cosh:  a < 2**-55: 1;  a < ln2/2: 1 + e*e / (2 (1 + e));  a < 22: t/2 + (1/2)/t,
+#            t = expf(a);  then as sinh, unsigned
+def sinhf(x) -> np.ndarray:
+    """The C library's ``sinhf`` of a float32 array."""
+    return _c_float(x, emulated_log1pf, _sinhf, np.sinh)
+
+
+def coshf(x) -> np.ndarray:
+    """The C library's ``coshf`` of a float32 array."""
+    return _c_float(x, emulated_log1pf, _coshf, np.cosh)
+
+
+def _exp_big(a, h):
+    """``h expf(a)`` below 0x42b17180 (bits), ``(h w) w`` with ``w = expf(a / 2)`` above."""
+    from ._sleef import c_exp
+
+    half = _F32(0.5)
+    ix = a.view(np.int32)
+    top = ix >= 0x42B17180
+    w = c_exp(np.where(top, half * a, a))
+    return np.where(top, (h * w) * w, h * w)
+
+
+def _sinhf(x):
+    one, two = _F32(1), _F32(2)
+    with np.errstate(all="ignore"):
+        ix = x.view(np.int32) & np.int32(0x7FFFFFFF)
+        a = np.abs(x)
+        h = np.where(x < 0, _F32(-0.5), _F32(0.5)).astype(_F32)
+        t = _expm1f(np.minimum(a, _F32(22)))
+        out = np.where(ix < 0x3F800000, h * (two * t - t * t / (t + one)),
+                       h * (t + t / (t + one)))
+        out = np.where(ix >= 0x41B00000, _exp_big(a, h), out)
+        out = np.where(ix < 0x31800000, x, out)
+        out = np.where(ix > 0x42B2D4FC, x * _F32(1e37), out)  # (inf, NaN: themselves)
+    return out.astype(_F32, copy=False)
+
+
+def _coshf(x):
+    one, half = _F32(1), _F32(0.5)
+    with np.errstate(all="ignore"):
+        ix = x.view(np.int32) & np.int32(0x7FFFFFFF)
+        a = np.abs(x)
+        t = _expm1f(np.minimum(a, _F32(1)))
+        w = one + t
+        out = one + (t * t) / (w + w)
+        from ._sleef import c_exp
+
+        e = c_exp(np.minimum(a, _F32(22)))
+        out = np.where(ix >= 0x3EB17218, half * e + half / e, out)
+        out = np.where(ix >= 0x41B00000, _exp_big(a, half), out)
+        out = np.where(ix < 0x24000000, one, out)
+        out = np.where(ix > 0x42B2D4FC, a * _F32(1e37), out)  # (inf, NaN: themselves)
+    return out.astype(_F32, copy=False)
+
+
+def atanhf(x) -> np.ndarray:
+    """The C library's ``atanhf`` of a float32 array (before libc 2.41: fdlibm's float routine
+    over ``log1pf``, a = |x|: x below 2**-28; ``log1p(2a + 2a*a / (1 - a)) / 2`` below 1/2,
+    ``log1p(2a / (1 - a)) / 2`` below 1; the sign of x)."""
+    return _c_float(x, emulated_log1pf, _atanhf, np.arctanh)
+
+
+def _atanhf(x):
+    one, half = _F32(1), _F32(0.5)
+    with np.errstate(all="ignore"):
+        a = np.abs(x)
+        t = a + a
+        w = np.where(a < half, t + t * a / (one - a), t / (one - a))
+        out = np.copysign(half * _log1pf(w), x)
+        out = np.where(a < _F32(2.0 ** -28), x, out)
+        out = np.where(a == one, x / _F32(0), out)
+        out = np.where(a > one, (x - x) / (x - x), out)
+    return out.astype(_F32, copy=False)
+
+
+def log64(x) -> np.ndarray:
+    """The C library's ``log`` of a float64 array, as PyTorch's scalar double loops take it
+    (Python's ``math.log`` calls it; NumPy's SIMD loop rounds a few values in 10**4
+    differently on processors with AVX-512)."""
+    import math
+
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        out = np.log(x, out=np.empty_like(x))  # (an array, 0-d ones too)
+    ok = (x > 0) & (x < np.inf)
+    if ok.any():
+        v = x[ok]
+        out[ok] = np.fromiter(map(math.log, v.tolist()), np.float64, count=v.size)
+    return out
+
+
+# -- the C library's sinf (libc 2.28 and later) ------------------------------------------------
+# NOTE: PyTorch's scalar float loops (``sinc``, ``polygamma(1, x)`` below 1/2) call sinf, which
+# is not correctly rounded: in float64, |x| < pi/4 directly; below 120 reduced by the nearest
+# multiple n of pi/2 (n from x * 2/pi scaled by 2**24, truncated); beyond, by the integer
+# product of x's mantissa with 4/pi to 192 bits; then an odd polynomial (sine) or an even one
+# (cosine, negated in the second table) by the quadrant, rounded once to float32.  Fused
+# multiply-adds as the library's FMA build contracts them.  The constants are the library's
+# published data (numbers, not code).
+_SC_HPI_INV = _hex("0x1.45F306DC9C883p+23")
+_SC_HPI = _hex("0x1.921FB54442D18p0")
+_SC_PI63 = _hex("0x1.921FB54442D18p-62")
+_SC_C = [_hex(h) for h in ("0x1p0", "-0x1.ffffffd0c621cp-2", "0x1.55553e1068f19p-5",
+                           "-0x1.6c087e89a359dp-10", "0x1.99343027bf8c3p-16")]
+_SC_S = [_hex(h) for h in ("-0x1.555545995a603p-3", "0x1.1107605230bc4p-7",
+                           "-0x1.994eb3774cf24p-13")]
+_INV_PIO4 = np.array([
+    0xa2, 0xa2f9, 0xa2f983, 0xa2f9836e, 0xf9836e4e, 0x836e4e44, 0x6e4e4415, 0x4e441529,
+    0x441529fc, 0x1529fc27, 0x29fc2757, 0xfc2757d1, 0x2757d1f5, 0x57d1f534, 0xd1f534dd,
+    0xf534ddc0, 0x34ddc0db, 0xddc0db62, 0xc0db6295, 0xdb629599, 0x6295993c, 0x95993c43,
+    0x993c4390, 0x3c439041], np.uint64)
+
+
+def _sinf_poly(x, x2, n, neg_cos):
+    """The library's polynomials: sine where ``n`` is even, (+-) cosine where odd."""
+    from .._random import _fma64
+
+    out = np.empty_like(x)
+    odd = (n & 1) == 1
+    ev = ~odd
+    if ev.any():
+        xe, x2e = x[ev], x2[ev]
+        x3 = xe * x2e
+        out[ev] = _fma64(x3 * x2e, _fma64(x2e, _SC_S[2], _SC_S[1]), _fma64(x3, _SC_S[0], xe))
+    if odd.any():
+        x2o = x2[odd]
+        sg = np.where(neg_cos[odd], -1.0, 1.0)
+        x4 = x2o * x2o
+        c2 = _fma64(x2o, sg * _SC_C[4], sg * _SC_C[3])
+        c1 = _fma64(x2o, sg * _SC_C[1], sg * _SC_C[0])
+        out[odd] = _fma64(x4 * x2o, c2, _fma64(x4, sg * _SC_C[2], c1))
+    return out
+
+
+def sinf(y) -> np.ndarray:
+    """The C library's ``sinf`` of a float32 array (GNU libc 2.28 and later)."""
+    from .._random import _fma64
+
+    y = _c32(y)
+    if _glibc() is None or _glibc() < (2, 28):
+        with np.errstate(all="ignore"):
+            return np.sin(y, dtype=_F64).astype(_F32)
+    with np.errstate(all="ignore"):
+        x = y.astype(_F64)
+        top = (y.view(_U32) >> 20) & 0x7FF
+        # below 120: x - n pi/2
+        r = x * _SC_HPI_INV
+        ri = np.where(np.abs(r) < 2.0 ** 31, r, 0).astype(np.int32)
+        n = (ri + np.int32(0x800000)) >> 24
+        xr = _fma64(-n.astype(_F64), _SC_HPI, x)
+        # from 120: the 4/pi product
+        xi = y.view(_U32).astype(np.uint64)
+        k = ((xi >> np.uint64(26)) & np.uint64(15)).astype(np.intp)
+        m = ((xi & np.uint64(0xFFFFFF)) | np.uint64(0x800000)) << ((xi >> np.uint64(23)) &
+                                                                    np.uint64(7))
+        m32 = np.uint64(0xFFFFFFFF)
+        res0 = (m * _INV_PIO4[k]) & m32
+        res1 = m * _INV_PIO4[k + 4]
+        res2 = m * _INV_PIO4[k + 8]
+        res0 = ((res2 >> np.uint64(32)) | (res0 << np.uint64(32))) + res1
+        nl = (res0 + np.uint64(1 << 61)) >> np.uint64(62)
+        res0 = res0 - (nl << np.uint64(62))
+        xl = res0.view(np.int64).astype(_F64) * _SC_PI63
+        q = nl.astype(np.int32) + (xi >> np.uint64(31)).astype(np.int32)
+        big = top >= 0x42F
+        quad = np.where(big, q, n)
+        xq = np.where(big, xl, xr)
+        sign = np.where(((quad & 3) == 1) | ((quad & 3) == 2), -1.0, 1.0)
+        small = top < 0x3F4
+        out = _sinf_poly(np.where(small, x, xq * sign), np.where(small, x * x, xq * xq),
+                         np.where(small, 0, np.where(big, nl.astype(np.int32), n)),
+                         ~small & ((quad & 2) != 0))
+        out = out.astype(_F32)
+        out = np.where(top < 0x398, y, out)
+        return np.where(top >= 0x7F8, y - y, out).astype(_F32, copy=False)
+
+
+def c_double(fn, x, ok):
+    """The C library's double function ``fn`` (one Python's ``math`` calls) of the float64
+    array ``x`` where the bool array ``ok`` holds (others: NaN, for the caller to fill)."""
+    import math  # noqa: F401  (fn is one of its functions)
+
+    x = np.asarray(x, np.float64)
+    out = np.full(x.shape, np.nan)
+    if ok.any():
+        v = x[ok]
+        out[ok] = np.fromiter(map(fn, v.tolist()), np.float64, count=v.size)
+    return out
+
+
+def sinh64(x):
+    """The C library's ``sinh`` of a float64 array (NumPy's where it overflows)."""
+    import math
+    with np.errstate(all="ignore"):
+        return np.where(np.abs(x) < 710, c_double(math.sinh, x, np.abs(x) < 710), np.sinh(x))
+
+
+def cosh64(x):
+    """The C library's ``cosh`` of a float64 array (NumPy's where it overflows)."""
+    import math
+    with np.errstate(all="ignore"):
+        return np.where(np.abs(x) < 710, c_double(math.cosh, x, np.abs(x) < 710), np.cosh(x))
+
+
+def atanh64(x):
+    """The C library's ``atanh`` of a float64 array (NumPy's at and beyond +-1)."""
+    import math
+    with np.errstate(all="ignore"):
+        return np.where(np.abs(x) < 1, c_double(math.atanh, x, np.abs(x) < 1), np.arctanh(x))

@@ -651,6 +651,27 @@ def tanhf(x):
         return _put(_with_sign_of(y, x), np.isnan(x), x)
 
 
+def _sinh_cosh(x, sign):
+    """Sleef's ``sinhf_u10`` (``sign`` -1) and ``coshf_u10`` (+1): ``(e + sign/e) / 2`` for
+    ``e = exp|x|`` in float32 pairs, infinite beyond 89 (and where the sum overflows)."""
+    x = np.asarray(x, _F32)
+    with np.errstate(all="ignore"):
+        d = _expk2(np.minimum(np.abs(x), _F32(100)))
+        e = _recip_p(d)
+        d = _add_pp(d, (sign * e[0], sign * e[1]))
+        y = (d[0] + d[1]) * _F32(0.5)
+        _put(y, (np.abs(x) > _F32(89)) | np.isnan(y), _F32(np.inf))
+        if sign < 0:
+            y = _with_sign_of(y, x)
+        return _put(y, np.isnan(x), x)
+
+
+sinhf = _blockwise(lambda x: _sinh_cosh(x, -1))
+sinhf.__doc__ = "``sinh`` of a float32 array as Sleef's ``sinhf_u10`` computes it."
+coshf = _blockwise(lambda x: _sinh_cosh(x, 1))
+coshf.__doc__ = "``cosh`` of a float32 array as Sleef's ``coshf_u10`` computes it."
+
+
 @_blockwise
 def expm1f(x):
     """``expm1`` of a float32 array as Sleef's ``expm1f_u10`` computes it."""

@@ -1,11 +1,14 @@
 """Special functions NumPy lacks (erf, erfc, erfinv), vectorised in float64.
 
-erf uses its Taylor series for |x| < 2.5 and a continued fraction for erfc
-beyond; both converge to about 1e-15 relative in the region each covers.
+On the CPU erf and erfc are the C library's (through Python's ``math``: nearly correctly
+rounded, as PyTorch's MKL kernels are); elsewhere erf uses its Taylor series for |x| < 2.5
+and a continued fraction for erfc beyond, both converging to about 1e-15 relative.
 On a GPU, CuPy's own kernels (``cupyx.scipy.special``) compute them instead:
 one of the few places where the CPU and GPU kernels truly differ.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -40,10 +43,19 @@ def _split(x):
     return x, small
 
 
+def _c_erf(fn, a):
+    """The C library's ``erf``/``erfc`` (Python's ``math`` calls it) in float64, element by
+    element: nearer PyTorch's (MKL's) values than the series, and quicker."""
+    x = np.asarray(a, dtype=np.float64)
+    return np.fromiter(map(fn, x.ravel().tolist()), np.float64, count=x.size).reshape(x.shape)
+
+
 def erf(a):
     dt = a.dtype
     if not isinstance(a, (np.ndarray, np.generic)):
         return special_for(a).erf(a).astype(dt, copy=False)
+    if dt.kind == "f":
+        return _c_erf(math.erf, a).astype(dt)
     x, small = _split(a)
     out = np.empty_like(x)
     with np.errstate(all="ignore"):
@@ -61,6 +73,8 @@ def erfc(a):
     dt = a.dtype
     if not isinstance(a, (np.ndarray, np.generic)):
         return special_for(a).erfc(a).astype(dt, copy=False)
+    if dt.kind == "f":
+        return _c_erf(math.erfc, a).astype(dt)
     x, small = _split(a)
     out = np.empty_like(x)
     with np.errstate(all="ignore"):

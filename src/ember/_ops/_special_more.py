@@ -269,7 +269,29 @@ def k1e(x):
     return _k(x, 1, True)
 
 
+def _spherical_j0_cpu(x):
+    """PyTorch's CPU ``spherical_bessel_j0`` in the input's type: a degree-12 Taylor
+    polynomial in x*x below 1/2 (multiply-adds fused as the compiler contracts them),
+    ``sin(x) / x`` above (the C library's sin/sinf), 0 at +-inf."""
+    from .._random import _fma32, _fma64
+    from . import _libm
+
+    t = x.dtype.type
+    fma = _fma32 if x.dtype == np.float32 else _fma64
+    with np.errstate(all="ignore"):
+        x2 = x * x
+        acc = np.full_like(x, t(1) / t(6227020800.0))
+        for c in (t(-1) / t(39916800.0), t(1) / t(362880.0), t(-1) / t(5040.0),
+                  t(1) / t(120.0), t(-1) / t(6.0), t(1)):
+            acc = fma(x2, acc, c)
+        s = _libm.sinf(x) if x.dtype == np.float32 else np.sin(x)
+        out = np.where(np.abs(x) < t(0.5), acc, s / x)
+        return np.where(np.isinf(x), t(0), out).astype(x.dtype, copy=False)
+
+
 def spherical_j0(x):
+    if type(x) is np.ndarray and x.dtype.kind in "biuf" and x.dtype.itemsize != 2:
+        return _spherical_j0_cpu(x if x.dtype == np.float64 else x.astype(np.float32))
     xp, x = f64(x)
     with quiet:
         v = xp.sin(x) / xp.where(x == 0, 1.0, x)

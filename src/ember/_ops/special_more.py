@@ -43,17 +43,30 @@ def _unary(kernel, fname):
 airy_ai = _unary(K.airy_ai, "airy_ai")
 bessel_y0 = _unary(K.y0, "bessel_y0")
 bessel_y1 = _unary(K.y1, "bessel_y1")
-modified_bessel_k0 = _unary(K.k0, "modified_bessel_k0")
-modified_bessel_k1 = _unary(K.k1, "modified_bessel_k1")
-scaled_modified_bessel_k0 = _unary(K.k0e, "scaled_modified_bessel_k0")
-scaled_modified_bessel_k1 = _unary(K.k1e, "scaled_modified_bessel_k1")
+def _bessel_k(nu, scaled, fallback):
+    from . import _bessel
+
+    def k(x):  # (PyTorch's CPU kernel on CPU arrays)
+        out = _bessel.modified_k(x, nu, scaled)
+        return fallback(x) if out is None else out
+    return k
+
+
+modified_bessel_k0 = _unary(_bessel_k(0, False, K.k0), "modified_bessel_k0")
+modified_bessel_k1 = _unary(_bessel_k(1, False, K.k1), "modified_bessel_k1")
+scaled_modified_bessel_k0 = _unary(_bessel_k(0, True, K.k0e), "scaled_modified_bessel_k0")
+scaled_modified_bessel_k1 = _unary(_bessel_k(1, True, K.k1e), "scaled_modified_bessel_k1")
 spherical_bessel_j0 = _unary(K.spherical_j0, "spherical_bessel_j0")
 
 
 def _bessel_i(nu):
     from . import _bessel
 
-    return _unary(_bessel.i0 if nu == 0 else _bessel.i1, f"modified_bessel_i{nu}")
+    def i1(x):  # (PyTorch's modified_bessel_i1 keeps the whole I1 series for float32)
+        out = _bessel.modified_i1(x)
+        return _bessel.i1(x) if out is None else out
+
+    return _unary(_bessel.i0 if nu == 0 else i1, f"modified_bessel_i{nu}")
 
 
 modified_bessel_i0 = _bessel_i(0)

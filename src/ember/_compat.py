@@ -46,6 +46,20 @@ _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 # only, ``torch._C`` itself stays ember's module.
 _HOME_OF["Generator"] = "torch._C"
 
+# torchvision's tv_tensors live one class to a private module (``<class
+# 'torchvision.tv_tensors._image.Image'>``); ember keeps them in one: home -> (ember module,
+# class names).
+_VISION_HOMES = {
+    "torchvision.tv_tensors._tv_tensor": ("ember.vision.tv_tensors", ("TVTensor",)),
+    "torchvision.tv_tensors._image": ("ember.vision.tv_tensors", ("Image",)),
+    "torchvision.tv_tensors._video": ("ember.vision.tv_tensors", ("Video",)),
+    "torchvision.tv_tensors._mask": ("ember.vision.tv_tensors", ("Mask",)),
+    "torchvision.tv_tensors._bounding_boxes": ("ember.vision.tv_tensors",
+                                               ("BoundingBoxes", "BoundingBoxFormat")),
+}
+_VISION_HOME_OF = {(src, name): home for home, (src, names) in _VISION_HOMES.items()
+                   for name in names}
+
 
 class _Home(types.ModuleType):
     """A PyTorch module whose classes ember keeps elsewhere (``torch.nn.modules.flatten``):
@@ -165,7 +179,15 @@ def name_classes_as_torch() -> None:
             if not isinstance(obj, type) or obj.__module__ != modname:
                 continue
             home = _HOME_OF.get(obj.__name__)
-            if home is not None and not modname.startswith("ember.vision"):
+            vision_home = _VISION_HOME_OF.get((modname, obj.__name__))
+            if vision_home is not None:
+                EMBER_MODULE[obj] = modname
+                obj.__module__ = vision_home
+                # (its parent is a module, not a package: the import system cannot find it,
+                # so pickle finds it here)
+                if vision_home not in sys.modules:
+                    sys.modules[vision_home] = _Home(vision_home, [module])
+            elif home is not None and not modname.startswith("ember.vision"):
                 EMBER_MODULE[obj] = modname
                 obj.__module__ = home
             elif public == modname or (holder is not None and "." not in obj.__qualname__
@@ -187,4 +209,7 @@ def uninstall() -> None:
     for cls, modname in EMBER_MODULE.items():
         cls.__module__ = modname
     EMBER_MODULE.clear()
+    for home in _VISION_HOMES:
+        if isinstance(sys.modules.get(home), _Home):
+            del sys.modules[home]
     _named.clear()

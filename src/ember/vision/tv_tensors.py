@@ -126,8 +126,15 @@ def _plain_result(name):
     return plain
 
 
-for _name in ("float", "double", "half", "bfloat16", "int", "long", "short", "byte", "char",
-              "bool", "cfloat", "cdouble", "cpu", "cuda", "contiguous", "type_as"):
+# NOTE: in-place ops too (``img.add_(1)``, ``img += 1``): torchvision hands back the same data
+# as a plain ``Tensor`` (``out.as_subclass(torch.Tensor)``); the tensor itself keeps its type.
+_INPLACE = [n for n in dir(Tensor) if n.endswith("_") and not n.startswith("_")
+            and n != "requires_grad_" and n not in vars(TVTensor)]
+_INPLACE += ["__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+             "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__",
+             "__imatmul__"]
+for _name in ["float", "double", "half", "bfloat16", "int", "long", "short", "byte", "char",
+              "bool", "cfloat", "cdouble", "cpu", "cuda", "contiguous", "type_as"] + _INPLACE:
     if hasattr(Tensor, _name):
         setattr(TVTensor, _name, _plain_result(_name))
 del _name

@@ -313,7 +313,6 @@ def _circular_indices(n, lo, hi, dense):
 
 def _constant_pad(x, pads, value):
     """``ConstantPadNd``: pad (or, for negative amounts, crop) the last dims with ``value``."""
-    xp = xp_of(x)
     shape = list(x.shape)
     k = len(pads) // 2
     src, dst = [slice(None)] * x.dim(), [slice(None)] * x.dim()
@@ -330,15 +329,12 @@ def _constant_pad(x, pads, value):
             raise RuntimeError("narrow(): length must be non-negative.")
         src[axis] = slice(a, b)
         dst[axis] = slice(max(lo, 0), max(lo, 0) + (b - a))
-    fill = value
-    if x.dtype.is_floating_point is False and not isinstance(value, bool):
-        fill = int(value) if isinstance(value, numbers.Real) else value
-    if x._data.dtype.kind in "fV" and x._data.itemsize == 1:  # float8: PyTorch's fill rules
-        from ..._ops.creation import _fill_array
+    from ..._ops.creation import _fill_array
 
-        out = _fill_array(tuple(shape), float(fill), x.dtype, x.device)
-    else:
-        out = xp.full(shape, fill, dtype=x._data.dtype)
+    # NOTE: PyTorch's pad takes the value as a double, then fills with it as its fills do
+    # (0.5 is True in a bool tensor; -1.0 or 300.0 overflow a uint8 one: RuntimeError)
+    fill = float(value) if isinstance(value, numbers.Real) else value
+    out = _fill_array(tuple(shape), fill, x.dtype, x.device)
     out[tuple(dst)] = x._data[tuple(src)]
     neg = [-p for p in pads]
     return make(out, (x,), "ConstantPadNdBackward0",
@@ -460,10 +456,30 @@ def _cubic_taps(n_in, n_out, scale, align_corners, ct):
     return [np.clip(x0 - 1 + k, 0, n_in - 1) for k in range(4)], taps
 
 
+def _sinc(x, ct):
+    """``sin(pi x) / (pi x)`` (1 at 0) in ``ct``: the C library's ``sinf`` for float32."""
+    from ..._ops._libm import sinf
+
+    y = (x * ct.type(np.pi)).astype(ct)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin = sinf(y) if ct == np.float32 else np.sin(y)
+        return np.where(x == 0, ct.type(1), (sin / y).astype(ct)).astype(ct)
+
+
 def _aa_filter(mode, ct):
     """``(support in input pixels at scale 1, filter)`` of antialiased resizing."""
     if mode == "bilinear":
         return 2, lambda x: np.maximum(1 - np.abs(x), 0).astype(ct)
+    if mode == "lanczos":
+        def lanczos(x):
+            # NOTE: as PyTorch's Lanczos-3 (Pillow's): sinc(x) in the data's type, sinc(x / 3)
+            # in float64 (``x / 3.0`` is a double in C++), their product rounded once.
+            x = np.abs(np.asarray(x, dtype=ct))
+            far = _sinc(x.astype(np.float64) / 3.0, np.dtype(np.float64))
+            w = (_sinc(x, ct).astype(np.float64) * far).astype(ct)
+            return np.where(x < 3, w, ct.type(0)).astype(ct)
+
+        return 6, lanczos
     a = ct.type(-0.5)  # NOTE: Keys' a = -0.5 here (as Pillow), not bicubic's -0.75
 
     def cubic(x):
@@ -560,13 +576,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """Resizes the spatial dims of ``(N, C, *S)`` input.
 
     Modes ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
-    ``'bicubic'`` (4-D), ``'trilinear'`` (5-D) and ``'area'``; give either ``size`` or
+    ``'bicubic'`` (4-D), ``'trilinear'`` (5-D), ``'area'`` and ``'lanczos'`` (4-D, Lanczos-3,
+    with ``antialias=True`` only); give either ``size`` or
     ``scale_factor``.  Source coordinates follow PyTorch: with ``align_corners=False``
     pixel centres are aligned (``src = (dst + 0.5) * in/out - 0.5``, clamped at 0 except
     for bicubic); with ``True`` the corner pixels are (``src = dst * (in - 1)/(out - 1)``).
     When ``scale_factor`` is given (and ``recompute_scale_factor`` is not true), the
-    step ``in/out`` is ``1/scale_factor`` instead.  ``antialias=True`` (bilinear and
-    bicubic, 4-D) widens the filter by the shrink factor when downsampling.
+    step ``in/out`` is ``1/scale_factor`` instead.  ``antialias=True`` (bilinear,
+    bicubic, lanczos, 4-D) widens the filter by the shrink factor when downsampling.
 
     >>> F.interpolate(ember.zeros(1, 1, 4, 6), scale_factor=0.5, mode='bicubic').shape
     ember.Size([1, 1, 2, 3])
@@ -577,9 +594,6 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "modes: linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
-        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
-                         "modes and requires a 4-D tensor as input")
     nsp = input.dim() - 2
     sp = list(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -620,7 +634,17 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             scales = [None] * nsp
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if mode not in _MODES or input.dim() not in (3, 4, 5):
+    # NOTE: as PyTorch, checked after the sizes
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    lanczos = mode == "lanczos" and input.dim() == 4
+    if lanczos:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    if (mode not in _MODES and not lanczos) or input.dim() not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.dim()}D) for the modes: nearest | linear | bilinear "
                                   "| bicubic | trilinear | lanczos | area | nearest-exact (got "
@@ -648,7 +672,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                            f"sizes {list(input.shape)}")
     half = input.dtype.is_floating_point and input.dtype.itemsize == 2
     nearest_u8 = input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")
-    if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic") and input.dim() == 4:
+    if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic", "lanczos") and \
+            input.dim() == 4:
         # PyTorch's fixed-point uint8 kernel (no autograd: integer outputs need none)
         from ._resize_uint8 import resize_uint8
 
@@ -761,8 +786,8 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
         # no size changes, though its forward resamples when a scale_factor moves the
         # samples.  Matched too.
         grad_maps = []
-    name = ("UpsampleBicubic2D" if mode == "bicubic" else "UpsampleBilinear2D") + (
-        "AaBackward0" if antialias else "Backward0")
+    name = {"bicubic": "UpsampleBicubic2D", "lanczos": "UpsampleLanczos2D"}.get(
+        mode, "UpsampleBilinear2D") + ("AaBackward0" if antialias else "Backward0")
     return _map_axes(x, maps, name, grad_maps)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..._dtype import uint8
 from ..._tensor import Tensor
+from .. import _pil
 from .utils import check_integrity, download_and_extract_archive, extract_archive
 from .vision import VisionDataset
 
@@ -164,9 +165,19 @@ class MNIST(VisionDataset):
     def __getitem__(self, index: int):
         """``(image, target)``: a ``PIL.Image`` (mode ``'L'``) and an ``int``, transformed."""
         img = _numpy_row(self.data, index)
-        target = int(_numpy_row(self.targets, index))
+        target = _numpy_row(self.targets, index)
+        if target.size != 1:  # a slice or a list: ``int(targets[index])`` fails as a tensor's
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        target = int(target.reshape(()))
         # NOTE: as torchvision, the raw sample is a PIL image so that every dataset hands
         # the same type to its transforms.
+        if img.ndim == 3 and _pil.available():
+            # ``ds[0:1]``: torchvision reads the bytes as an 'L' image of
+            # shape[1] x shape[0] pixels (``Image.frombuffer``), a 28 x 1 strip
+            image = _pil.image_module().frombuffer(
+                "L", (img.shape[1], img.shape[0]), np.ascontiguousarray(img).tobytes(), "raw",
+                "L", 0, 1)
+            return self._apply_transforms(image, target)
         return self._apply_transforms(self._image_from_array(img), target)
 
     def __len__(self) -> int:
@@ -225,6 +236,8 @@ class MNIST(VisionDataset):
 def _numpy_row(data, index) -> np.ndarray:
     """``data[index]`` as a NumPy array, without building a tensor per sample."""
     if isinstance(data, Tensor):
+        if isinstance(index, Tensor):  # (NumPy would take a 1-element tensor as an int)
+            return data[index].cpu().numpy()
         if data.device.type == "cpu" and not data.requires_grad:
             try:
                 return data.numpy()[index]

@@ -66,15 +66,15 @@ def elastic_transform_tensor(img: Tensor, displacement: Tensor, interpolation: s
     if not isinstance(img, Tensor):
         raise TypeError(f"img should be Tensor. Got {type(img)}")
     F_t._assert_image_tensor(img)
+    h, w = int(img.shape[-2]), int(img.shape[-1])
+    if not v2:
+        F_t._v1_grid_sample_dims(img, w, h, fill)
     channels = int(img.shape[-3]) if img.ndim >= 3 else 1
     if isinstance(fill, (tuple, list)) and len(fill) not in (1, channels):
-        # NOTE: torchvision does not check this; PyTorch's expand fails (RuntimeError)
-        raise RuntimeError(f"fill has {len(fill)} values, but the image has {channels} "
-                           "channels: give one value, or one per channel")
+        _refuse_fill(img, len(fill), interpolation, v2)
     if interpolation not in ("nearest", "bilinear"):
         raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor "
                          "input (ember's elastic warp takes nearest or bilinear)")
-    h, w = int(img.shape[-2]), int(img.shape[-1])
     if v2:
         dtype = img.dtype if img.is_floating_point() else torch.float32
         if dtype == torch.float16:
@@ -87,6 +87,24 @@ def elastic_transform_tensor(img: Tensor, displacement: Tensor, interpolation: s
     grid = _sample_grid(h, w, displacement, dtype)
     out = F_t._warp(work, None, w, h, interpolation, fill, v2, coords=_grid_coords_from_field(grid))
     return out if out.dtype == img.dtype else out.to(img.dtype)
+
+
+def _refuse_fill(img: Tensor, n_fill: int, interpolation: str, v2: bool) -> None:
+    """torchvision does not check the length of ``fill``: PyTorch's errors where the fill
+    colour (``(1, n_fill, 1, 1)``) meets the ``(N, C, H, W)`` image (v1: ``expand_as``; v2:
+    ``expand_as`` for nearest, an in-place broadcast for bilinear)."""
+    c, h, w = (int(n) for n in img.shape[-3:])
+    n = int(np.prod(img.shape[:-3], dtype=np.int64)) if v2 else \
+        (int(img.shape[0]) if img.ndim == 4 else 1)
+    if v2 and interpolation == "bilinear":
+        if c == 1:
+            raise RuntimeError(f"output with shape [{n}, 1, {h}, {w}] doesn't match the "
+                               f"broadcast shape [{n}, {n_fill}, {h}, {w}]")
+        raise RuntimeError(f"The size of tensor a ({c}) must match the size of tensor b "
+                           f"({n_fill}) at non-singleton dimension 1")
+    raise RuntimeError(f"The expanded size of the tensor ({c}) must match the existing size "
+                       f"({n_fill}) at non-singleton dimension 1.  Target sizes: [{n}, {c}, {h}, "
+                       f"{w}].  Tensor sizes: [1, {n_fill}, 1, 1]")
 
 
 def elastic_transform(img, displacement, interpolation=None, fill=None):

@@ -12,7 +12,8 @@ def _assert_pil(img) -> None:
 
 
 def get_dimensions(img) -> list[int]:
-    _assert_pil(img)
+    if not _pil.is_pil_image(img):
+        raise TypeError(f"Unexpected type {type(img)}")
     width, height = img.size
     return [len(img.getbands()), height, width]
 

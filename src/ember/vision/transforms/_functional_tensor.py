@@ -40,14 +40,14 @@ def vflip(img: Tensor) -> Tensor:
     return img.flip(-2)
 
 
-def crop(img: Tensor, top: int, left: int, height: int, width: int) -> Tensor:
+def crop(img: Tensor, top: int, left: int, height: int, width: int, v2: bool = False) -> Tensor:
     """``img[..., top:top+height, left:left+width]``; parts outside the image are zeros."""
     _, h, w = get_dimensions(img)
     right, bottom = left + width, top + height
     if left < 0 or top < 0 or right > w or bottom > h:
         ltrb = [max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
-                max(right - w, 0), max(bottom - h, 0)]
-        return pad(img[..., max(top, 0):bottom, max(left, 0):right], ltrb, fill=0)
+                max(right - max(w, left), 0), max(bottom - max(h, top), 0)]
+        return pad(img[..., max(top, 0):bottom, max(left, 0):right], ltrb, fill=0, v2=v2)
     return img[..., top:bottom, left:right]
 
 
@@ -65,7 +65,9 @@ def _parse_pad_padding(padding) -> list[int]:
     return [int(left), int(right), int(top), int(bottom)]
 
 
-def pad(img: Tensor, padding, fill=0, padding_mode: str = "constant") -> Tensor:
+def pad(img: Tensor, padding, fill=0, padding_mode: str = "constant",
+        v2: bool = False) -> Tensor:
+    """torchvision v1's pad; ``v2``: torchvision v2's (``[..., C, H, W]``, any leading dims)."""
     _assert_image_tensor(img)
     if fill is None:
         fill = 0
@@ -81,14 +83,22 @@ def pad(img: Tensor, padding, fill=0, padding_mode: str = "constant") -> Tensor:
     if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
         raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
     p = _parse_pad_padding(padding)
+    if v2:
+        _v2_image_dims(img)
     if any(v < 0 for v in p):  # negative padding crops
         cl, cr, ct, cb = (-min(v, 0) for v in p)
         img = img[..., ct:img.shape[-2] - cb, cl:img.shape[-1] - cr]
         p = [max(v, 0) for v in p]
     if padding_mode == "symmetric":
+        if not v2 and img.ndim not in (3, 4):
+            raise RuntimeError("Symmetric padding of N-D tensors are not supported yet")
         return _pad_symmetric(img, p)
     import ember.nn.functional as F
 
+    lead = None
+    if v2 and img.ndim > 4 and padding_mode != "constant":  # v2 pads a (-1, C, H, W) view
+        lead = tuple(img.shape[:-3])
+        img = img.reshape(-1, *img.shape[-3:])
     squeeze = img.ndim < 4 and padding_mode != "constant"
     if squeeze:
         img = img.unsqueeze(0)
@@ -104,23 +114,24 @@ def pad(img: Tensor, padding, fill=0, padding_mode: str = "constant") -> Tensor:
         out = out.squeeze(0)
     if cast:
         out = out.to(out_dtype)
-    return out
+    return out if lead is None else out.reshape(*lead, *out.shape[-3:])
 
 
 def _pad_symmetric(img: Tensor, p: list[int]) -> Tensor:
-    """Mirror padding repeating the edge pixel (``[1, 2, 3]`` by 2: ``[2, 1, 1, 2, 3, 3, 2]``)."""
+    """Mirror padding repeating the edge pixel (``[1, 2, 3]`` by 2: ``[2, 1, 1, 2, 3, 3, 2]``).
+
+    As torchvision, by indexing with ``[before-1, ..., 0, 0, ..., n-1, -1, ..., -after]``:
+    padding by more than the image size is an IndexError (no second reflection)."""
     left, right, top, bottom = p
 
     def index(n, before, after):
-        idx = np.arange(-before, n + after)
-        period = 2 * n
-        idx = np.mod(idx, period)
-        return np.where(idx < n, idx, period - 1 - idx)
+        return list(range(before - 1, -1, -1)) + list(range(n)) + [-(i + 1) for i in
+                                                                  range(after)]
 
     torch = _ember()
-    rows = torch.as_tensor(index(img.shape[-2], top, bottom), device=img.device)
-    cols = torch.as_tensor(index(img.shape[-1], left, right), device=img.device)
-    return img.index_select(-2, rows).index_select(-1, cols)
+    cols = torch.tensor(index(int(img.shape[-1]), left, right), device=img.device)
+    rows = torch.tensor(index(int(img.shape[-2]), top, bottom), device=img.device)
+    return img[..., rows[:, None], cols[None, :]]
 
 
 # -- resizing ----------------------------------------------------------------------------------
@@ -139,37 +150,40 @@ def _resize_by_matrices(img: Tensor, size, mode: str, antialias: bool) -> Tensor
 
 
 def resize(img: Tensor, size: list[int], interpolation: str = "bilinear",
-           antialias: bool | None = True) -> Tensor:
+           antialias: bool | None = True, v2: bool = False) -> Tensor:
     """Resize ``img`` (``[..., H, W]``) to ``size = [h, w]``.
 
     Integer images are resized in float32 and rounded back, as torchvision does.
     """
     _assert_image_tensor(img)
-    if interpolation not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
-        raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor input")
     size = [int(s) for s in size]
     if antialias is None:
         antialias = False
-    if antialias and interpolation not in ("bilinear", "bicubic"):
-        antialias = False
+    if antialias and interpolation not in ("bilinear", "bicubic") + (("lanczos",) if v2 else ()):
+        antialias = False  # (v1 leaves Lanczos to F.interpolate's error)
+    torch = _ember()
     out_dtype = img.dtype
     # NOTE: as torchvision, anything but float32/float64 is resized in float32
-    cast = out_dtype not in (_ember().float32, _ember().float64)
+    cast = out_dtype not in (torch.float32, torch.float64)
     x = img.float() if cast else img
-    lead = tuple(x.shape[:-2])
-    # NOTE: as torchvision, a 4-D batch keeps its channels (PyTorch's small-output bilinear
-    # kernel sums in a channel-dependent order) and F.interpolate checks the sizes.
-    channels = int(x.shape[-3]) if x.dim() >= 3 else 1
-    x = x.reshape(-1, channels, x.shape[-2], x.shape[-1])
+    # NOTE: as torchvision, only a 3-D image gains a batch dim (so a 2-D or 5-D tensor, or
+    # a mode that F.interpolate lacks, gets F.interpolate's error), and a 4-D batch keeps
+    # its channels (PyTorch's small-output bilinear kernel sums in a channel-dependent order)
+    squeeze = x.dim() < 4
+    if squeeze:
+        x = x.unsqueeze(0)
     import ember.nn.functional as F
 
     x = F.interpolate(x, size=size, mode=interpolation, antialias=antialias,
                       align_corners=False if interpolation in ("bilinear", "bicubic") else None)
-    x = x.reshape(*lead, *size)
-    if interpolation == "bicubic" and out_dtype == _ember().uint8:
+    if squeeze:
+        x = x.squeeze(0)
+    if interpolation in ("bicubic", "lanczos") and out_dtype == torch.uint8:
         x = x.clamp(min=0, max=255)
     if cast:
-        x = (x if out_dtype.is_floating_point else x.round()).to(out_dtype)
+        if out_dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64):
+            x = x.round()
+        x = x.to(out_dtype)
     return x
 
 
@@ -456,6 +470,9 @@ def adjust_sharpness(img: Tensor, sharpness_factor: float) -> Tensor:
     _assert_channels(img, [1, 3])
     if img.shape[-1] <= 2 or img.shape[-2] <= 2:
         return img
+    if img.ndim > 4:  # NOTE: as torchvision, whose conv2d takes the image as it is
+        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
+                           f"input of size: {list(img.shape)}")
     return _blend(img, _smooth_3x3(img), sharpness_factor)
 
 
@@ -558,16 +575,27 @@ def gaussian_blur(img: Tensor, kernel_size: list[int], sigma: list[float]) -> Te
     kx = _gaussian_kernel1d(kernel_size[0], sigma[0], work, img.device)
     ky = _gaussian_kernel1d(kernel_size[1], sigma[1], work, img.device)
     kernel = torch.mm(ky[:, None], kx[None, :])
-    x, restore = _to_nchw(img, work)
-    kernel = kernel.expand(x.shape[-3], 1, kernel.shape[0], kernel.shape[1])
     px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    # NOTE: as torchvision: the channels are read at dim -3 (a 2-D image has none), and a
+    # 5-D or larger image goes to F.pad as it is (which refuses it)
+    kernel = kernel.expand(img.shape[-3], 1, kernel.shape[0], kernel.shape[1])
+    if img.ndim > 4:
+        F.pad(img.to(work), [px, px, py, py], mode="reflect")
+    x, restore = _to_nchw(img, work)
     x = F.pad(x, [px, px, py, py], mode="reflect")
     return restore(F.conv2d(x, kernel, groups=x.shape[-3]))
 
 
 # -- affine warps ------------------------------------------------------------------------------
 
-def _check_warp_args(img, matrix, interpolation: str, fill) -> None:
+def _v2_image_dims(img: Tensor) -> None:
+    """torchvision v2's kernels read ``C, H, W = image.shape[-3:]``: Python's unpacking error
+    for a 2-D image."""
+    if img.ndim < 3:
+        raise ValueError(f"not enough values to unpack (expected 3, got {img.ndim})")
+
+
+def _check_warp_args(img, matrix, interpolation: str, fill, v2: bool = False) -> None:
     if not isinstance(img, Tensor):
         raise TypeError("Input img should be Tensor")
     _assert_image_tensor(img)
@@ -578,6 +606,8 @@ def _check_warp_args(img, matrix, interpolation: str, fill) -> None:
     if fill is not None and not isinstance(fill, (int, float, tuple, list)):
 
         _warn("Argument fill should be either int, float, tuple or list", stacklevel=3)
+    if v2 and isinstance(fill, (tuple, list)) and img.ndim < 3:
+        raise IndexError("tuple index out of range")  # (v2 reads the channels at dim -3)
     channels = get_dimensions(img)[0]
     if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != channels:
         raise ValueError("The number of elements in 'fill' cannot broadcast to match the number "
@@ -709,6 +739,32 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
     return result if result.dtype == img.dtype else result.to(img.dtype)
 
 
+def _v1_grid_sample_dims(img: Tensor, ow: int, oh: int, fill) -> None:
+    """torchvision v1 hands ``grid_sample`` a 2-D image as 3-D and a 5-D (or larger) one
+    as it is, with a ``(N, oh, ow, 2)`` grid (and a ones channel when there is a ``fill``):
+    PyTorch's errors for those, for an empty batch and for an image of no pixels."""
+    nd = img.ndim
+    if nd in (3, 4):
+        n, c, h, w = ((1,) if nd == 3 else ()) + tuple(int(v) for v in img.shape)
+        sizes = f"[{n}, {c + (fill is not None)}, {h}, {w}]"
+        if n == 0:
+            raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, "
+                               f"but got input with sizes {sizes} and grid with sizes "
+                               f"[1, {oh}, {ow}, 2]")
+        if h == 0 or w == 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {sizes} with dimension "
+                               f"{2 if h == 0 else 3} being empty")
+        return
+    if fill is not None:  # (the ones channel appended for the fill fails first)
+        if nd == 2:
+            raise IndexError("tuple index out of range")
+        raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and 4")
+    n = 1 if nd == 2 else int(img.shape[0])
+    raise RuntimeError(f"grid_sampler(): expected grid to have size {max(nd, 3) - 2} in last "
+                       f"dimension, but got grid with sizes [{n}, {oh}, {ow}, 2]")
+
+
 def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = False,
           coords=None) -> Tensor:
     """Resample ``img`` at the positions ``matrix`` gives (zeros outside), then apply ``fill``.
@@ -720,6 +776,12 @@ def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = Fal
     all-ones channel to learn how much of each output pixel came from inside the image.
     """
     torch = _ember()
+    if not v2:
+        _v1_grid_sample_dims(img, ow, oh, fill)
+    else:
+        _v2_image_dims(img)
+    if img.numel() == 0:  # (an empty batch, no channels, or v2's masks of no objects)
+        return img.reshape(*img.shape[:-2], oh, ow)
     if img.device.type == "cpu" and not (img.requires_grad and torch.is_grad_enabled()):
         return _warp_exact(img, matrix, ow, oh, mode, fill, v2, coords)
     work = _float_type(img)
@@ -772,7 +834,7 @@ def affine(img: Tensor, matrix: list[float], interpolation: str = "nearest",
     ``v2``: blend a bilinear ``fill`` as torchvision v2 does (``(img - fill) * mask + fill``,
     not v1's ``img * mask + (1 - mask) * fill``; the last bits differ).
     """
-    _check_warp_args(img, matrix, interpolation, fill)
+    _check_warp_args(img, matrix, interpolation, fill, v2)
     h, w = int(img.shape[-2]), int(img.shape[-1])
     return _warp(img, matrix, w, h, interpolation, fill, v2)
 
@@ -798,7 +860,7 @@ def _compute_affine_output_size(matrix: list[float], w: int, h: int) -> tuple[in
 
 def rotate(img: Tensor, matrix: list[float], interpolation: str = "nearest",
            expand: bool = False, fill=None, v2: bool = False) -> Tensor:
-    _check_warp_args(img, matrix, interpolation, fill)
+    _check_warp_args(img, matrix, interpolation, fill, v2)
     h, w = int(img.shape[-2]), int(img.shape[-1])
     ow, oh = _compute_affine_output_size(matrix, w, h) if expand else (w, h)
     return _warp(img, matrix, ow, oh, interpolation, fill, v2)

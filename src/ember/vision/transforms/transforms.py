@@ -311,6 +311,8 @@ class RandomResizedCrop(Module):
             raise TypeError("Scale should be a sequence")
         if not isinstance(ratio, Sequence):
             raise TypeError("Ratio should be a sequence")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            _warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
         self.interpolation = interpolation
@@ -352,10 +354,11 @@ class RandomResizedCrop(Module):
                               antialias=self.antialias)
 
     def __repr__(self) -> str:
+        interpolation = self.interpolation.value  # (read first, as torchvision)
         scale = tuple(round(s, 4) for s in self.scale)
         ratio = tuple(round(r, 4) for r in self.ratio)
         return (f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
-                f"interpolation={self.interpolation.value}, antialias={self.antialias})")
+                f"interpolation={interpolation}, antialias={self.antialias})")
 
 
 
@@ -898,9 +901,9 @@ class RandomErasing(Module):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, (tuple, list)):
+        if not isinstance(scale, Sequence):
             raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, (tuple, list)):
+        if not isinstance(ratio, Sequence):
             raise TypeError("Ratio should be a sequence")
         if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
             _warn("Scale and ratio should be of kind (min, max)", stacklevel=2)

@@ -55,7 +55,7 @@ to_grayscale = rgb_to_grayscale
 
 # NOTE: torchvision registers no Video kernel for the two greyscale conversions: the
 # functional refuses a Video (TypeError) and Grayscale/RandomGrayscale/RGB pass it through
-_STILL = (_IMAGE[0], tv_tensors.Image)
+_STILL = _IMAGE[:2]  # (Image, Tensor)
 
 
 @_register(rgb_to_grayscale, *_STILL)

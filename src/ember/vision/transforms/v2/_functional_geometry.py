@@ -171,7 +171,8 @@ def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size
     interpolation = _check_interpolation(interpolation)
     if interpolation == InterpolationMode.LANCZOS and not antialias:
         raise ValueError("InterpolationMode.LANCZOS requires antialias=True")
-    old_h, old_w = int(image.shape[-2]), int(image.shape[-1])
+    shape = tuple(image.shape)
+    channels, old_h, old_w = (int(n) for n in shape[-3:])  # (2-D: ValueError, as torchvision)
     new_h, new_w = _compute_resized_output_size((old_h, old_w), size, max_size)
     if (new_h, new_w) == (old_h, old_w):
         return image
@@ -189,14 +190,16 @@ def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size
         x = F.interpolate(x, size=[new_h, new_w], mode=interpolation.value,
                           align_corners=False, antialias=bool(antialias))
         return x.reshape(lead + tuple(x.shape[-3:]))
-    return F_t.resize(image, [new_h, new_w], interpolation.value, bool(antialias))
+    x = F_t.resize(image.reshape(-1, channels, old_h, old_w), [new_h, new_w],
+                   interpolation.value, bool(antialias), v2=True)
+    return x.reshape(shape[:-2] + (new_h, new_w))
 
 
 def _native_uint8_resize(image, interpolation) -> bool:
     """Whether torchvision's v2 ``resize_image`` resizes this image in uint8 directly."""
     if image.dtype != _ember().uint8 or image.dim() < 3 or image.device.type != "cpu":
         return False
-    if interpolation == InterpolationMode.BICUBIC:
+    if interpolation in (InterpolationMode.BICUBIC, InterpolationMode.LANCZOS):
         return True
     if interpolation == InterpolationMode.BILINEAR:
         import platform
@@ -255,7 +258,7 @@ def crop(inpt, top: int, left: int, height: int, width: int):
 
 @_register(crop, *_IMAGE)
 def crop_image(image, top: int, left: int, height: int, width: int):
-    return F_t.crop(image, top, left, height, width)
+    return F_t.crop(image, top, left, height, width, v2=True)
 
 
 _register(crop, _PIL)(F_pil.crop)
@@ -366,8 +369,13 @@ def ten_crop(inpt, size, vertical_flip: bool = False):
 
 
 def _wrap_each(kernel):
-    def wrapper(inpt, *args, **kwargs):
-        out = kernel(_plain(inpt), *args, **kwargs)
+    def wrapper(inpt, size, *args, **kwargs):
+        crop_h, crop_w = F1._crop_size(size)
+        _, height, width = F1.get_dimensions(inpt)
+        if crop_w > width or crop_h > height:  # (v2 names the size as it was given)
+            raise ValueError(f"Requested crop size {size} is bigger than input size "
+                             f"{(height, width)}")
+        out = kernel(_plain(inpt), size, *args, **kwargs)
         if isinstance(inpt, tv_tensors.TVTensor):
             return type(out)(tv_tensors.wrap(o, like=inpt) for o in out)
         return out
@@ -416,10 +424,10 @@ def pad_image(image, padding, fill=None, padding_mode: str = "constant"):
         fill = fill[0]
     ltrb = [left, top, right, bottom]
     if isinstance(fill, (int, float)):
-        return F_t.pad(image, ltrb, fill=fill, padding_mode=padding_mode)
+        return F_t.pad(image, ltrb, fill=fill, padding_mode=padding_mode, v2=True)
     if padding_mode != "constant":
         raise ValueError(f"Padding mode '{padding_mode}' is not supported if fill is not scalar")
-    out = F_t.pad(image, ltrb, fill=0, padding_mode="constant")
+    out = F_t.pad(image, ltrb, fill=0, padding_mode="constant", v2=True)
     colour = torch.tensor(fill, device=image.device).to(dtype=image.dtype).reshape(-1, 1, 1)
     h, w = int(out.shape[-2]), int(out.shape[-1])
     rows = torch.zeros(h, 1, dtype=torch.bool)

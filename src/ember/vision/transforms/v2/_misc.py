@@ -11,7 +11,7 @@ from ember._warnings import warn as _warn
 
 from ...._tensor import Tensor
 from ... import tv_tensors
-from ..transforms import _setup_size
+from ..transforms import _check_sequence_input, _setup_size
 from . import functional as F
 from ._transform import Transform, _PassesBoxesAndMasks, _RandomApplyTransform, _ember
 from ._utils import (_is_pil, _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes,
@@ -111,6 +111,41 @@ class Lambda(Transform):
             extras.append(name)
         extras.append(f"types={[t.__name__ for t in self.types]}")
         return ", ".join(extras)
+
+
+class LinearTransformation(Transform):
+    """``(x.flatten() - mean_vector) @ transformation_matrix``, reshaped back, on tensor
+    images and videos (PIL images are refused); checks as the v1 transform."""
+
+    _transformed_types = (is_pure_tensor, tv_tensors.Image, tv_tensors.Video)
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        from ..transforms import LinearTransformation as V1
+
+        V1(transformation_matrix, mean_vector)  # (the argument checks)
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def check_inputs(self, sample):
+        if has_any(sample, _is_pil):
+            raise TypeError(f"{type(self).__name__}() does not support PIL images.")
+
+    def transform(self, inpt, params):
+        shape = inpt.shape
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError("Input tensor and transformation matrix have incompatible shape."
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != "
+                             f"{self.transformation_matrix.shape[0]}")
+        if inpt.device.type != self.mean_vector.device.type:
+            raise ValueError("Input tensor should be on the same device as transformation matrix "
+                             f"and mean vector. Got {inpt.device} vs {self.mean_vector.device}")
+        flat = inpt.reshape(-1, n) - self.mean_vector
+        out = _ember().mm(flat, self.transformation_matrix.to(flat.dtype)).reshape(shape)
+        if isinstance(inpt, (tv_tensors.Image, tv_tensors.Video)):
+            out = tv_tensors.wrap(out, like=inpt)
+        return out
 
 
 class Normalize(Transform):
@@ -321,10 +356,10 @@ class JPEG(Transform):
             if isinstance(quality, bool):
                 raise TypeError("quality can't be bool")
             quality = [quality, quality]
-        elif not isinstance(quality, collections.abc.Sequence) or len(quality) != 2:
-            raise ValueError("quality should be a sequence of length 2.")
-        if not (isinstance(quality[0], int) and isinstance(quality[1], int)
-                and 1 <= quality[0] <= quality[1] <= 100):
+        else:
+            _check_sequence_input(quality, "quality", req_sizes=(2,))
+        if not (1 <= quality[0] <= quality[1] <= 100 and isinstance(quality[0], int)
+                and isinstance(quality[1], int)):
             raise ValueError(f"quality must be an integer from 1 to 100, got quality ={quality}")
         self.quality = quality
 

@@ -93,8 +93,8 @@ def _sequence_to_str(seq, separate_last: str = "") -> str:
         return ""
     if len(seq) == 1:
         return f"'{seq[0]}'"
-    head = "'" + "', '".join([str(item) for item in seq[:-1]]) + "', "
-    tail = f"{'' if len(seq) == 2 else ','} {separate_last}'{seq[-1]}'"
+    head = "'" + "', '".join([str(item) for item in seq[:-1]]) + "'"
+    tail = f"{'' if separate_last and len(seq) == 2 else ','} {separate_last}'{seq[-1]}'"
     return head + tail
 
 

@@ -54,7 +54,7 @@ def perspective_image(image, startpoints, endpoints, interpolation=Interpolation
                       fill=None, coefficients=None):
     coeffs = _perspective_coefficients(startpoints, endpoints, coefficients)
     interpolation = _check_interpolation(interpolation)
-    F_t._check_warp_args(image, None, interpolation.value, fill)
+    F_t._check_warp_args(image, None, interpolation.value, fill, v2=True)
     h, w = int(image.shape[-2]), int(image.shape[-1])
     if image.numel() == 0:
         return image

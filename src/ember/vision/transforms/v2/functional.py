@@ -104,8 +104,8 @@ def _get_kernel(functional, input_type, *, allow_passthrough: bool = False):
             break
     if allow_passthrough:
         return lambda inpt, *args, **kwargs: inpt
-    names = ", ".join(k if isinstance(k, str) else f"<class '{k.__module__}.{k.__qualname__}'>"
-                      for k in registry)
+    names = ", ".join(f"<class '{k}'>" if isinstance(k, str) else
+                      f"<class '{k.__module__}.{k.__qualname__}'>" for k in registry)
     raise TypeError(f"Functional F.{functional.__name__} supports inputs of type "
                     f"dict_keys([{names}]), but got {input_type} instead.")
 
@@ -136,8 +136,10 @@ def register_kernel(functional, tv_tensor_cls):
     return _register(functional, tv_tensor_cls, wrap_output=False)
 
 
-_IMAGE = (Tensor, tv_tensors.Image, tv_tensors.Video)  # what the image kernels take
-_IMAGE_PIL = (*_IMAGE, _PIL)
+# what the image kernels take (in torchvision's order of registration, which its error for
+# an unsupported type lists)
+_IMAGE = (tv_tensors.Image, Tensor, tv_tensors.Video)
+_IMAGE_PIL = (*_IMAGE[:2], _PIL, _IMAGE[2])
 
 
 def _as_mask3d(mask: Tensor):

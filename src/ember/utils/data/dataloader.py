@@ -17,17 +17,24 @@ without a generator takes its own seed the same way when it starts.  With
 """
 from __future__ import annotations
 
+import io
 import itertools
 import math
+import mmap
 import multiprocessing
 import multiprocessing.context
 import os
 import pickle
 import queue
 import time
+from typing import Any, Callable, Generic, TypeVar
 from ember._warnings import warn as _warn
 
+import numpy as np
+
 import ember
+from ember._ops._core import wrap
+from ember._tensor import _rebuild
 
 from . import _utils
 from ._utils.collate import default_collate, default_convert
@@ -71,7 +78,14 @@ _FROZEN_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "da
                       "persistent_workers")
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+_T = TypeVar("_T")
+# the types PyTorch names these arguments by (libraries import them for their annotations)
+_worker_init_fn_t = Callable[[int], None]
+_collate_fn_t = Callable[[list[_T]], Any]
+
+
+class DataLoader(Generic[_T_co]):
     """Iterate over ``dataset`` in batches.
 
     Arguments follow ``torch.utils.data.DataLoader``: ``batch_size`` (``None``
@@ -278,6 +292,9 @@ class _BaseDataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._in_order = loader.in_order
         self._pin_memory = bool(loader.pin_memory) and ember.cuda.is_available()
+        if loader.pin_memory and loader.pin_memory_device:
+            _warn("pin_memory_device is deprecated, the current accelerator will be used as the "
+                  f"device,ignore pin_memory_device='{loader.pin_memory_device}'.", stacklevel=3)
         if loader.pin_memory and not self._pin_memory:
             _warn("'pin_memory' argument is set as true but no accelerator is found, "
                   "then device pinned memory won't be used.", stacklevel=3)
@@ -326,7 +343,30 @@ class _BaseDataLoaderIter:
         return len(self._index_sampler)
 
     def __getstate__(self):
-        raise NotImplementedError(f"{type(self).__name__} cannot be pickled")
+        # NOTE: PyTorch passes the format string and the name as two arguments (unformatted)
+        raise NotImplementedError("{} cannot be pickled", type(self).__name__)
+
+
+def _rebuild_shared(array, device, requires_grad):
+    """A tensor of a worker's result, its bytes in an anonymous shared mapping."""
+    if device != "cpu" or not array.nbytes:  # (PyTorch shares no empty storage)
+        return _rebuild(array, device, requires_grad)
+    data = np.frombuffer(mmap.mmap(-1, max(array.nbytes, 1)), dtype=array.dtype,
+                         count=array.size).reshape(array.shape)
+    data[...] = array
+    t = wrap(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+class _SharedResultUnpickler(pickle.Unpickler):
+    """Reads a worker's result with its tensors in shared memory, where PyTorch's workers hand
+    them over: ``is_shared()`` is True (and the storage cannot be resized)."""
+
+    def find_class(self, module, name):
+        if module == _rebuild.__module__ and name == _rebuild.__name__:
+            return _rebuild_shared
+        return super().find_class(module, name)
 
 
 def _pin(data):
@@ -376,7 +416,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             # iterator refuses it (no task would ever be sent: the loader would be empty)
             raise AssertionError("prefetch_factor must be greater than 0 for "
                                  "MultiProcessingDataLoaderIter")
-        ctx = loader.multiprocessing_context or multiprocessing.get_context()
+        # NOTE: without a context PyTorch uses the module itself (workers named "Process-N")
+        ctx = loader.multiprocessing_context or multiprocessing
         self._shutdown = False
         self._workers = []
         self._index_queues = []
@@ -468,7 +509,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} "
                                        "seconds") from None
                 continue
-            return pickle.loads(raw)
+            return _SharedResultUnpickler(io.BytesIO(raw)).load()
 
     def _next_data(self):
         while True:

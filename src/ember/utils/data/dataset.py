@@ -69,7 +69,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_co]):
     """Zips datasets of equal length: ``StackDataset(a, b)[i] == (a[i], b[i])``,
     ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``."""
 
@@ -115,7 +115,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """Map-style datasets one after another; index ``i`` finds its dataset by bisection."""
 
     @staticmethod
@@ -148,8 +148,8 @@ class ConcatDataset(Dataset):
 
     @property
     def cummulative_sizes(self):
-        _warn("cummulative_sizes attribute is renamed to cumulative_sizes",
-              DeprecationWarning, stacklevel=2)
+        _warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+              FutureWarning, stacklevel=2)
         return self.cumulative_sizes
 
 
@@ -172,7 +172,7 @@ class ChainDataset(IterableDataset):
         return total
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset, indices):

@@ -7,6 +7,7 @@ the start, then every ``num_replicas``-th index from ``rank``) is PyTorch's.
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import ember
 
@@ -21,7 +22,10 @@ def _no_process_group():
                       "call init_process_group.")
 
 
-class DistributedSampler(Sampler):
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DistributedSampler(Sampler[_T_co]):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
@@ -56,7 +60,12 @@ class DistributedSampler(Sampler):
         else:
             missing = self.total_size - len(order)
             # the start repeats (the whole list, as often as needed) to fill the last round
-            order += (order * math.ceil(missing / len(order)))[:missing] if missing > 0 else []
+            # NOTE: as PyTorch, a dataset grown since the sampler was made gives a negative
+            # ``missing``, and ``order[:missing]`` is still appended (the check below fails)
+            if missing <= len(order):
+                order += order[:missing]
+            else:
+                order += (order * math.ceil(missing / len(order)))[:missing]
         if len(order) != self.total_size:
             raise AssertionError(f"Number of indices ({len(order)}) does not match total_size "
                                  f"({self.total_size})")

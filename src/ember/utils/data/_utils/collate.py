@@ -39,6 +39,7 @@ __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_
 
 # NumPy dtype kinds that have no tensor equivalent: bytes, str, unicode, object.
 _NOT_NUMERIC = re.compile(r"[SaUO]")
+np_str_obj_array_pattern = _NOT_NUMERIC  # PyTorch's name (custom collate functions import it)
 
 default_collate_err_msg_format = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -155,6 +156,16 @@ def collate(batch, *, collate_fn_map=None):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
+    first = batch[0]
+    if first.is_nested:
+        raise RuntimeError("Batches of nested tensors are not currently supported by the default "
+                           "collate_fn; please provide a custom collate_fn to handle them "
+                           "appropriately.")
+    if first.layout in (ember.sparse_coo, ember.sparse_csr, ember.sparse_bsr, ember.sparse_csc,
+                        ember.sparse_bsc):
+        raise RuntimeError("Batches of sparse tensors are not currently supported by the default "
+                           "collate_fn; please provide a custom collate_fn to handle them "
+                           "appropriately.")
     return ember.stack(list(batch), 0)
 
 

@@ -57,6 +57,12 @@ class IterableDatasetFetcher(_Fetcher):
         return self.collate_fn(data)
 
 
+# PyTorch's names
+_BaseDatasetFetcher = _Fetcher
+_MapDatasetFetcher = MapDatasetFetcher
+_IterableDatasetFetcher = IterableDatasetFetcher
+
+
 def create_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last):
     cls = IterableDatasetFetcher if iterable else MapDatasetFetcher
     return cls(dataset, auto_collation, collate_fn, drop_last)

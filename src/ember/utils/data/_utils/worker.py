@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import io
 import os
 import pickle
 import queue
@@ -137,7 +138,19 @@ def numpy_seed_state(base_seed, worker_id):
     return np.random.SeedSequence(entropy).generate_state(4)
 
 
+def _generate_state(base_seed, worker_id):
+    """PyTorch's name for :func:`numpy_seed_state` (a list of four ints)."""
+    return [int(v) for v in numpy_seed_state(base_seed, worker_id)]
+
+
+# PyTorch's names
+_IterableDatasetStopIteration = IterableDatasetStopIteration
+_ResumeIteration = ResumeIteration
+
+
 def _seed_worker(base_seed, worker_id):
+    # as PyTorch's workers: one thread (which also fixes how reductions are split)
+    ember.set_num_threads(1)
     seed = base_seed + worker_id
     random.seed(seed)
     ember.manual_seed(seed)
@@ -155,10 +168,29 @@ def _parent_alive(parent_pid):
     return os.getppid() == parent_pid
 
 
+class _ResultPickler(pickle.Pickler):
+    """Refuses what PyTorch's process queues refuse: a non-leaf tensor that requires grad.
+
+    NOTE: PyTorch's worker fails in its queue's feeder thread, and the loader then hangs; here
+    the error reaches the main process (with PyTorch's message) instead.
+    """
+
+    def reducer_override(self, obj):
+        if isinstance(obj, ember.Tensor) and obj.requires_grad and not obj.is_leaf:
+            raise RuntimeError(
+                "Cowardly refusing to serialize non-leaf tensor which requires_grad, since "
+                "autograd does not support crossing process boundaries.  If you just want to "
+                "transfer the data, call detach() on the tensor before serializing (e.g., "
+                "putting it on the queue).")
+        return NotImplemented
+
+
 def _pickled(task_id, payload, worker_id):
     """``(task_id, payload)`` as bytes; an unpicklable payload becomes a wrapped error."""
     try:
-        return pickle.dumps((task_id, payload), protocol=pickle.HIGHEST_PROTOCOL)
+        buf = io.BytesIO()
+        _ResultPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump((task_id, payload))
+        return buf.getvalue()
     except Exception:
         err = ExceptionWrapper(where=f"in DataLoader worker process {worker_id} "
                                      f"(while pickling its result)")

@@ -61,6 +61,8 @@ def _parse_to(args, kwargs):
                 raise _bad_to(all_args, all_kwargs)
             if args and (args[0] is None or _is_dtype(args[0])):
                 dtype = args.pop(0)
+            elif args:  # (the device form's second positional is the dtype: to("cpu", True))
+                raise _bad_to(all_args, all_kwargs)
         dev = kwargs.pop("device", dev)
         dtype = kwargs.pop("dtype", dtype)
     # what is left: non_blocking, copy (positionally or by name)

@@ -44,7 +44,16 @@ class BackwardHook:
             self.output_idx = tuple(idx)
         node_holder = {}
 
+        materialize = fn == self._on_grad_input
+
         class _Hook(BackwardHookFunction):
+            @staticmethod
+            def forward(ctx, *args):
+                # (PyTorch's output hook sits on the node itself and sees None for an output
+                # that got no gradient; the inputs' node is a Function's, with zeros there)
+                ctx.set_materialize_grads(materialize)
+                return BackwardHookFunction.forward(ctx, *args)
+
             @staticmethod
             def backward(ctx, *grads):
                 return fn(grads)
@@ -64,9 +73,8 @@ class BackwardHook:
 
     def setup_output(self, result):
         single = isinstance(result, Tensor)
-        values = (result,) if single else tuple(result) if isinstance(result, (tuple, list)) \
-            else None
-        if values is None:
+        values = (result,) if single else tuple(result) if isinstance(result, tuple) else None
+        if values is None:  # (a list or dict of outputs is not hooked, as in PyTorch)
             return result
         self.n_outputs = len(values)
         new, _ = self._apply(values, self._on_grad_output)
@@ -74,7 +82,7 @@ class BackwardHook:
             return new[0]
         if hasattr(result, "_fields"):  # a namedtuple takes its fields one by one
             return type(result)(*new)
-        return type(result)(new) if isinstance(result, tuple) else list(new)
+        return type(result)(new)
 
     def _on_grad_output(self, grads):
         # the hooks see one entry per output, None where an output is not a tensor

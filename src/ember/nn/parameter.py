@@ -175,10 +175,37 @@ class UninitializedTensorMixin:
         return memo[id(self)]
 
 
+# what PyTorch's message names for an operator: the method it runs (``p + 1``: 'add'), a
+# slot wrapper, or a Python function (named ``Tensor.x``/``TensorBase.x``, with an address)
+_OPERATOR_FUNC = {
+    "__abs__": "abs", "__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub",
+    "__isub__": "sub_", "__mul__": "mul", "__rmul__": "mul", "__imul__": "mul_",
+    "__truediv__": "div", "__itruediv__": "div_", "__ifloordiv__": "floor_divide_",
+    "__mod__": "remainder", "__imod__": "remainder_", "__ge__": "ge", "__gt__": "gt",
+    "__le__": "le", "__lt__": "lt", "__ne__": "ne", "__neg__": "neg", "__pos__": "positive",
+    "__iter__": "dim", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
+    "__rxor__": "bitwise_xor", "__matmul__": "matmul", "__getitem__": "slot wrapper",
+    "__setitem__": "slot wrapper",
+    "__pow__": "TensorBase.pow", "__ipow__": "TensorBase.pow_", "__rtruediv__": "Tensor.__rdiv__",
+    **{n: "Tensor." + n for n in (
+        "__array__", "__array_wrap__", "__contains__", "__floordiv__", "__format__", "__len__",
+        "__reversed__", "__rfloordiv__", "__rlshift__", "__rmatmul__", "__rmod__", "__rpow__",
+        "__rrshift__", "__rsub__")}}
+
+
+def _torch_func(name, method):
+    func = _OPERATOR_FUNC.get(name, name)
+    if func == "slot wrapper":
+        return f"<slot wrapper '{name}' of 'torch._C.TensorBase' objects>"
+    if "." in func:
+        return f"<function {func} at {hex(id(method))}>"
+    return f"<method '{func}' of 'torch._C.TensorBase' objects>"
+
+
 def _refuse(name):
     def method(self, *args, **kwargs):
-        raise ValueError(f"Attempted to use an uninitialized parameter in <method '{name}' of "
-                         "'torch._C.TensorBase' objects>. This error happens when you are using "
+        raise ValueError(f"Attempted to use an uninitialized parameter in "
+                         f"{_torch_func(name, method)}. This error happens when you are using "
                          "a `LazyModule` or explicitly manipulating "
                          f"`torch.nn.parameter.{type(self).__name__}` objects. When using "
                          "LazyModules Call `forward` with a dummy batch to initialize the "

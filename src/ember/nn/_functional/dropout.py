@@ -37,6 +37,14 @@ def _noise_shape(input: Tensor, feature: bool, batched: bool = True):
 
 
 def _dropout(input: Tensor, p, training, inplace, feature=False, alpha=False, batched=True):
+    if not isinstance(training, bool):
+        # (PyTorch's native op takes a Python bool alone: ``model.training = None`` fails)
+        from ..._ops._core import tp_name
+
+        name = ("feature_" if feature else "") + ("alpha_" if alpha else "") + "dropout" + \
+            ("_" if inplace else "")
+        raise TypeError(f"{name}(): argument 'train' (position 3) must be bool, not "
+                        f"{tp_name(training)}")
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:

@@ -26,10 +26,12 @@ class _NormBase(Module):
         # Checkpoints from before version 2 (or plain dicts) lack num_batches_tracked.
         key = prefix + "num_batches_tracked"
         if (version is None or version < 2) and self.track_running_stats and \
-                key not in state_dict and self.num_batches_tracked is not None:
-            from ..._ops.creation import tensor
-
-            state_dict[key] = tensor(0, dtype=self.num_batches_tracked.dtype)
+                key not in state_dict:
+            # as PyTorch: the current count is kept (a fresh 0 where there is none, or a meta
+            # one)
+            nbt = self.num_batches_tracked
+            state_dict[key] = nbt if nbt is not None and not nbt.is_meta else \
+                creation.tensor(0, dtype=D.int64)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *,

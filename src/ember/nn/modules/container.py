@@ -179,6 +179,14 @@ class ModuleList(_Indexed):
     def __iadd__(self, modules):
         return self.extend(modules)
 
+    def __delitem__(self, idx):
+        # (by position, as PyTorch: the names "0", "1", ... whatever the keys are)
+        names = [str(k) for k in range(len(self._modules))[idx]] if isinstance(idx, slice) \
+            else [str(_index(idx, len(self)))]
+        for name in names:
+            delattr(self, name)
+        self._renumber(list(self._modules.values()))
+
     def __add__(self, other):
         out = ModuleList()
         for m in list(self) + list(other):
@@ -202,7 +210,7 @@ class ModuleList(_Indexed):
         return v
 
     def extend(self, modules):
-        if isinstance(modules, (Tensor, str)) or not hasattr(modules, "__iter__"):
+        if not isinstance(modules, collections.abc.Iterable):  # (a str or tensor iterates)
             raise TypeError("ModuleList.extend should be called with an iterable, but got " +
                             type(modules).__name__)
         offset = len(self)
@@ -291,11 +299,11 @@ def _pairs(items, cls, element_cls):
         if not isinstance(kv, collections.abc.Iterable):
             raise TypeError(f"{element_cls} update sequence element #{j} should be Iterable; "
                             f"is{type(kv).__name__}")
-        kv = tuple(kv)
-        if len(kv) != 2:
+        if len(kv) != 2:  # (len and indexing, as PyTorch: a generator pair fails here)
             raise ValueError(f"{element_cls} update sequence element #{j} has length "
                              f"{len(kv)}; 2 is required")
-        yield kv
+        value = kv[1]  # (PyTorch's ``self[p[0]] = p[1]`` reads the value first)
+        yield kv[0], value
 
 
 class ParameterList(Module):
@@ -381,8 +389,8 @@ class ParameterDict(Module):
         return getattr(self, _str_key(key))
 
     def __setitem__(self, key, value):
+        self._keys[key] = None  # (first, as in PyTorch: a bad key stays listed after the error)
         _str_key(key)
-        self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, key, value)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import typing
 
 import functools
+import inspect
 import itertools
+import weakref
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from ..._tensor import Tensor
 from ..._warnings import warn as _warn
@@ -18,7 +21,11 @@ from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
-           "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
+           "register_module_backward_hook",
+           "register_module_buffer_registration_hook",
+           "register_module_module_registration_hook",
+           "register_module_parameter_registration_hook"]
 
 # hooks every module runs, before its own (``register_module_forward_hook`` & co.)
 _global_forward_pre_hooks: OrderedDict = OrderedDict()
@@ -27,6 +34,43 @@ _global_forward_hooks_with_kwargs: set = set()
 _global_forward_hooks_always_called: set = set()
 _global_backward_pre_hooks: OrderedDict = OrderedDict()
 _global_backward_hooks: OrderedDict = OrderedDict()
+# hooks(module, name, value) -> None or a replacement, run whenever a buffer, parameter or
+# submodule is registered
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+
+
+def _registered(hooks, module, name, value):
+    for hook in hooks.values():
+        out = hook(module, name, value)
+        if out is not None:
+            value = out
+    return value
+
+
+def register_module_buffer_registration_hook(hook):
+    """``hook(module, name, buffer)`` runs whenever any module registers a buffer; it may
+    return a replacement buffer."""
+    h = RemovableHandle(_global_buffer_registration_hooks)
+    _global_buffer_registration_hooks[h.id] = hook
+    return h
+
+
+def register_module_module_registration_hook(hook):
+    """``hook(module, name, submodule)`` runs whenever any module registers a submodule; it
+    may return a replacement submodule."""
+    h = RemovableHandle(_global_module_registration_hooks)
+    _global_module_registration_hooks[h.id] = hook
+    return h
+
+
+def register_module_parameter_registration_hook(hook):
+    """``hook(module, name, param)`` runs whenever any module registers a (non-None)
+    parameter; it may return a replacement parameter."""
+    h = RemovableHandle(_global_parameter_registration_hooks)
+    _global_parameter_registration_hooks[h.id] = hook
+    return h
 
 
 def register_module_forward_pre_hook(hook):
@@ -57,9 +101,30 @@ def register_module_full_backward_pre_hook(hook):
     return h
 
 
+_global_is_full_backward_hook = None  # which of the two kinds the global hooks are
+
+
+def _global_backward_hook_kind(full):
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is (not full):
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as "
+                           "a global Module hook. Please use only one of them.")
+    _global_is_full_backward_hook = full
+
+
+def register_module_backward_hook(hook):
+    """The deprecated global form of ``register_backward_hook``: ``hook(module, grad_input,
+    grad_output)`` on the grad_fn of every module's first output."""
+    _global_backward_hook_kind(False)
+    h = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[h.id] = hook
+    return h
+
+
 def register_module_full_backward_hook(hook):
     """``hook(module, grad_input, grad_output)`` runs in every module's backward, before its
     own backward hooks; it may return a replacement ``grad_input``."""
+    _global_backward_hook_kind(True)
     h = RemovableHandle(_global_backward_hooks)
     _global_backward_hooks[h.id] = hook
     return h
@@ -69,20 +134,36 @@ _HOOK_DICTS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_p
                "_load_state_dict_post_hooks")
 
 
-def _fill(fills, assign):
-    """Copy (or with ``assign``, put) checked state-dict values into their modules."""
+def _fill(fills, assign, errors):
+    """Copy (or with ``assign``, put) checked state-dict values into their modules; what
+    fails to copy is reported in ``errors``, as PyTorch reports it."""
     from ...autograd.grad_mode import no_grad
 
     with no_grad():
-        for mod, name, t, is_param, v in fills:
+        for mod, name, t, is_param, v, key in fills:
             if name is None:
                 mod.set_extra_state(v)
-            elif assign:
-                new = Parameter(v, t.requires_grad) if is_param and not isinstance(
-                    v, Parameter) else v
-                (mod._parameters if is_param else mod._buffers)[name] = new
-            elif not is_lazy(v):  # (uninitialized into uninitialized: nothing to copy)
-                t.copy_(v)
+                continue
+            try:
+                _fill_one(mod, name, t, is_param, v, assign)
+            except Exception as ex:  # noqa: BLE001 (PyTorch's message carries it)
+                errors.append(f'While copying the parameter named "{key}", whose dimensions '
+                              f"in the model are {t.size()} and whose dimensions in the "
+                              f"checkpoint are {v.size()}, an exception occurred : {ex.args}.")
+
+
+def _fill_one(mod, name, t, is_param, v, assign):
+    if assign:
+        # as PyTorch: a Parameter's requires_grad is kept (a Parameter given is changed in
+        # place), and the value is set as an attribute (a Parameter given for a buffer, or
+        # a buffer that holds a Parameter, makes it a parameter)
+        if isinstance(t, Parameter) and not isinstance(v, Parameter):
+            v = Parameter(v, t.requires_grad)
+        elif isinstance(t, Parameter):
+            v.requires_grad_(t.requires_grad)
+        setattr(mod, name, v)
+    elif not is_lazy(v):  # (uninitialized into uninitialized: nothing to copy)
+        t.copy_(v)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -101,7 +182,8 @@ def _addindent(s, n):
     if len(lines) == 1:
         return s
     first = lines.pop(0)
-    return first + "\n" + "\n".join(" " * n + line for line in lines)
+    # (as PyTorch: a blank line stays empty)
+    return first + "\n" + "\n".join(" " * n + line if line.strip() else "" for line in lines)
 
 
 def _type_name(value):
@@ -114,9 +196,50 @@ def _type_name(value):
 
 
 _hook_ids = itertools.count()
+_FLAG_DICTS = ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_forward_pre_hooks_with_kwargs")
+
+
+class _WrappedHook:
+    """A load-state-dict pre-hook that is given its module first (held weakly, as PyTorch
+    holds it, so that the hook keeps no module alive)."""
+
+    def __init__(self, hook, module=None):
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.with_module = module is not None
+        if module is not None:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if not self.with_module:
+            return self.hook(*args, **kwargs)
+        module = self.module()
+        if module is None:
+            raise RuntimeError("You are trying to call the hook of a dead Module!")
+        return self.hook(module, *args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook, self.with_module = state["hook"], state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
 
 
 _EXTRA_STATE = "_extra_state"  # the state-dict key of a module's get_extra_state()
+
+def _forward_unimplemented(self, *input):
+    """What the module computes; every subclass defines it."""
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                              '"forward" function')
+
 
 class Module:
     """Base class for all neural network modules; subclass it and define ``forward``."""
@@ -128,7 +251,7 @@ class Module:
     call_super_init = False
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
+        if (args or kwargs) and not self.call_super_init:
             raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
                             f"'{next(iter(kwargs))}'" if kwargs else
                             f"{type(self).__name__}.__init__() takes 1 positional argument but "
@@ -138,23 +261,22 @@ class Module:
         setattr_("_parameters", {})
         setattr_("_buffers", {})
         setattr_("_non_persistent_buffers_set", set())
-        setattr_("_modules", {})
-        setattr_("_forward_pre_hooks", OrderedDict())
-        setattr_("_forward_pre_hooks_with_kwargs", set())
-        setattr_("_forward_hooks", OrderedDict())
-        setattr_("_forward_hooks_with_kwargs", set())
-        setattr_("_forward_hooks_always_called", set())
-        setattr_("_backward_hooks", OrderedDict())
+        # (PyTorch's attributes, in PyTorch's order: ``vars(module)`` and pickling see these)
         setattr_("_backward_pre_hooks", OrderedDict())
+        setattr_("_backward_hooks", OrderedDict())
+        setattr_("_is_full_backward_hook", None)
+        setattr_("_forward_hooks", OrderedDict())
+        setattr_("_forward_hooks_with_kwargs", OrderedDict())  # hook id -> True
+        setattr_("_forward_hooks_always_called", OrderedDict())
+        setattr_("_forward_pre_hooks", OrderedDict())
+        setattr_("_forward_pre_hooks_with_kwargs", OrderedDict())
         for name in _HOOK_DICTS:
             setattr_(name, OrderedDict())
-        setattr_("_state_dict_public_hooks", set())  # post-hooks that must return None
-        setattr_("_load_pre_hooks_with_module", set())
+        setattr_("_modules", {})
+        if self.call_super_init:  # (a mixin's __init__ after Module's: it takes the arguments)
+            super().__init__(*args, **kwargs)
 
-    def forward(self, *input):
-        """What the module computes; every subclass defines it."""
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
-                                  '"forward" function')
+    forward = _forward_unimplemented  # (PyTorch's name for it: ``repr(Module().forward)``)
 
     # -- registration ---------------------------------------------------------
     def register_parameter(self, name: str, param) -> None:
@@ -174,7 +296,8 @@ class Module:
                              f"parameters must be created explicitly. To express '{name}' as a "
                              "function of another Tensor, compute the value in the forward() "
                              "method.")
-        self._parameters[name] = param
+        self._parameters[name] = _registered(_global_parameter_registration_hooks, self, name,
+                                             param)
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         if "_buffers" not in self.__dict__:
@@ -185,9 +308,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):  # (kept as it is: a Buffer is detached already)
-            persistent = tensor.persistent
-        self._buffers[name] = tensor
+        # (a Buffer's own ``persistent`` is ignored here)
+        self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -197,16 +319,18 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_type_name(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"module name should be a string. Got {_type_name(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        self._modules[name] = module
+        self._modules[name] = _registered(_global_module_registration_hooks, self, name, module)
 
-    register_module = add_module
+    def register_module(self, name: str, module) -> None:
+        """Alias for :meth:`add_module` (which a subclass's override of it serves too)."""
+        self.add_module(name, module)
 
     def __setattr__(self, name, value):
         d = self.__dict__
@@ -230,23 +354,32 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             _remove_from(self, name, d, self._parameters, self._buffers,
                          self._non_persistent_buffers_set)
-            modules[name] = value
+            modules[name] = _registered(_global_module_registration_hooks, self, name, value)
             return
         if modules is not None and name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
-            modules[name] = value
+            modules[name] = _registered(_global_module_registration_hooks, self, name, value)
             return
         buffers = d.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
-            if isinstance(value, Buffer):
-                self.register_buffer(name, value, value.persistent)
+            persistent = value.persistent if isinstance(value, Buffer) else \
+                name not in self._non_persistent_buffers_set
+            # (through register_buffer, as PyTorch: its hooks and a subclass's override run;
+            # an override without ``persistent`` is given none, and takes persistent ones only)
+            if type(self).register_buffer is Module.register_buffer or "persistent" in \
+                    inspect.signature(self.register_buffer).parameters:
+                self.register_buffer(name, value, persistent)
+            elif not persistent:
+                raise RuntimeError("Registering a non-persistent buffer on a Module subclass "
+                                   "that implements register_buffer() without the persistent "
+                                   "argument is not allowed.")
             else:
-                buffers[name] = value
+                self.register_buffer(name, value)
             return
         object.__setattr__(self, name, value)
 
@@ -273,10 +406,21 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in _HOOK_DICTS:  # (pickled before a kind of hook existed)
+        for name in _HOOK_DICTS + _FLAG_DICTS:  # (pickled before a kind of hook existed)
             self.__dict__.setdefault(name, OrderedDict())
-        self.__dict__.setdefault("_state_dict_public_hooks", set())
-        self.__dict__.setdefault("_load_pre_hooks_with_module", set())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
+        # (older ember pickles: sets of hook ids, and their own marks of hook kinds)
+        for name in _FLAG_DICTS:
+            if isinstance(self.__dict__[name], set):
+                self.__dict__[name] = OrderedDict.fromkeys(self.__dict__[name], True)
+        for hid in self.__dict__.pop("_state_dict_public_hooks", ()):
+            self._state_dict_hooks[hid]._from_public_api = True
+        pre = self._load_state_dict_pre_hooks
+        for hid, hook in pre.items():
+            if not isinstance(hook, _WrappedHook):
+                pre[hid] = _WrappedHook(hook, self if hid in state.get(
+                    "_load_pre_hooks_with_module", ()) else None)
+        self.__dict__.pop("_load_pre_hooks_with_module", None)
 
     def get_submodule(self, target: str) -> Module:
         if target == "":
@@ -434,6 +578,10 @@ class Module:
             with no_grad():
                 new = fn(p)
             if new is not p:
+                if p.requires_grad and not (new.is_floating_point() or new.is_complex()):
+                    # (PyTorch sets ``param.data``, which refuses this: model.type(torch.long))
+                    raise RuntimeError("data set to a tensor that requires gradients must be "
+                                       "floating point or complex dtype")
                 p._data, p._device = new._data, new._device
             if p._grad is not None:
                 with no_grad():
@@ -453,11 +601,17 @@ class Module:
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def to(self, *args, **kwargs):
-        from ..._ops.convert import _parse_to
+        from ..._ops.convert import _is_dtype, _parse_to
 
         kwargs = dict(kwargs)
         memory_format = kwargs.pop("memory_format", None)
         dtype, device, _ = _parse_to(args, kwargs)
+        # (PyTorch's module form refuses ``copy``, given by name or as the last positional
+        # after non_blocking, even copy=False)
+        lead = 0 if not args else 1 if isinstance(args[0], Tensor) or _is_dtype(args[0]) else \
+            2 if len(args) > 1 and (args[1] is None or _is_dtype(args[1])) else 1
+        if "copy" in kwargs or len(args) - lead >= 2:
+            raise RuntimeError(".to() does not accept copy argument")
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
@@ -593,7 +747,7 @@ class Module:
         for hid, hook in self._state_dict_hooks.items():
             r = hook(self, destination, prefix, local)
             if r is not None:
-                if hid in self._state_dict_public_hooks:
+                if getattr(hook, "_from_public_api", False):
                     raise RuntimeError("state_dict post-hook must return None")
                 destination = r  # (a private hook may hand back another dict)
         return destination
@@ -605,19 +759,22 @@ class Module:
         entries, its load pre-hooks run first and its post-hooks after its children.  Every
         key and shape is checked before anything is copied, so a failed load changes
         nothing, except where load post-hooks exist (they may forgive missing or unexpected
-        keys) or a module overrides ``_load_from_state_dict``: then each module is filled as
-        it is visited and the errors come at the end, as in PyTorch.
+        keys) or a module overrides ``_load_from_state_dict`` or ``set_extra_state``: then
+        each module is filled as it is visited and the errors come at the end, as in PyTorch.
         """
-        if not isinstance(state_dict, dict):
+        if not isinstance(state_dict, Mapping):  # (any mapping, a MappingProxyType too)
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)  # upgrades and hooks must not touch the caller's
         missing, unexpected, errors = [], [], []
-        # (fills of one module: [(module, name, tensor, is_param, value)], name None: extra
-        # state; whether they are assigned)
+        # (fills of one module: [(module, name, tensor, is_param, value, key)], name None:
+        # extra state; whether they are assigned)
         fills = []
+        # (user code run while loading, whose calls PyTorch interleaves with the copies: a
+        # post-hook, a module's own _load_from_state_dict or set_extra_state)
         eager = any(m._load_state_dict_post_hooks or type(m)._load_from_state_dict is not
-                    Module._load_from_state_dict for m in self.modules())
+                    Module._load_from_state_dict or type(m).set_extra_state is not
+                    Module.set_extra_state for m in self.modules())
 
         def visit(mod, local, prefix):
             # NOTE: as in PyTorch, ``assign=True`` is written into the caller's metadata
@@ -631,7 +788,7 @@ class Module:
             else:
                 got = mod._load_own(local, prefix, meta, True, missing, unexpected, errors)
                 if eager:
-                    _fill(got, meta.get("assign_to_params_buffers", False))
+                    _fill(got, meta.get("assign_to_params_buffers", False), errors)
                 else:
                     fills.append((got, meta.get("assign_to_params_buffers", False)))
             for name, child in mod._modules.items():
@@ -649,7 +806,8 @@ class Module:
         self._check_loaded(errors, strict, missing, unexpected)
         if not eager:
             for got, assigned in fills:
-                _fill(got, assigned)
+                _fill(got, assigned, errors)
+            self._check_loaded(errors, strict, missing, unexpected)
         return _IncompatibleKeys(missing, unexpected)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -659,7 +817,7 @@ class Module:
         ``state_dict``'s ``prefix`` entries; problems go to the three lists."""
         _fill(self._load_own(state_dict, prefix, local_metadata, strict, missing_keys,
                              unexpected_keys, error_msgs),
-              local_metadata.get("assign_to_params_buffers", False))
+              local_metadata.get("assign_to_params_buffers", False), error_msgs)
 
     def _load_own(self, local, prefix, meta, strict, missing, unexpected, errors):
         """The checks of :meth:`_load_from_state_dict`: what it would fill, as
@@ -667,12 +825,8 @@ class Module:
         mod, fills = self, []
         assign = meta.get("assign_to_params_buffers", False)
         errors.extend(mod._upgrade_state_dict(local, prefix, meta.get("version")) or ())
-        for hid, hook in mod._load_state_dict_pre_hooks.items():
-            args = (local, prefix, meta, strict, missing, unexpected, errors)
-            if hid in mod._load_pre_hooks_with_module:
-                hook(mod, *args)
-            else:
-                hook(*args)
+        for hook in mod._load_state_dict_pre_hooks.values():
+            hook(local, prefix, meta, strict, missing, unexpected, errors)
         own = mod._loadable()
         for name, (t, is_param) in own.items():
             key = prefix + name
@@ -701,13 +855,15 @@ class Module:
                      "pass `assign=True` to assign items in the state dictionary to their "
                      "corresponding key in the module instead of copying them in place?)",
                      UserWarning, stacklevel=3)
-            fills.append((mod, name, t, is_param, v))
+            fills.append((mod, name, t, is_param, v, key))
         extra = prefix + _EXTRA_STATE
         if type(mod).set_extra_state is not Module.set_extra_state:
             if extra in local:
-                fills.append((mod, None, None, False, local[extra]))
+                fills.append((mod, None, None, False, local[extra], extra))
             elif strict:
                 missing.append(extra)
+        elif strict and extra in local:  # (a module that keeps no extra state)
+            unexpected.append(extra)
         for key in local if strict else ():
             if key.startswith(prefix) and key != extra:
                 head, dot, _ = key[len(prefix):].partition(".")
@@ -745,26 +901,29 @@ class Module:
         """
 
     # -- hooks ----------------------------------------------------------------
-    def _add_hook(self, store, hook, prepend=False):
-        h = RemovableHandle(store)
+    def _add_hook(self, store, hook, prepend=False, extra=None):
+        h = RemovableHandle(store, extra_dict=extra)
         store[h.id] = hook
         if prepend:
             store.move_to_end(h.id, last=False)
         return h
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        h = self._add_hook(self._forward_pre_hooks, hook, prepend)
+        h = self._add_hook(self._forward_pre_hooks, hook, prepend,
+                           extra=self._forward_pre_hooks_with_kwargs)
         if with_kwargs:
-            self._forward_pre_hooks_with_kwargs.add(h.id)
+            self._forward_pre_hooks_with_kwargs[h.id] = True
         return h
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
-        h = self._add_hook(self._forward_hooks, hook, prepend)
+        h = self._add_hook(self._forward_hooks, hook, prepend,
+                           extra=[self._forward_hooks_with_kwargs,
+                                  self._forward_hooks_always_called])
         if with_kwargs:
-            self._forward_hooks_with_kwargs.add(h.id)
+            self._forward_hooks_with_kwargs[h.id] = True
         if always_call:
-            self._forward_hooks_always_called.add(h.id)
+            self._forward_hooks_always_called[h.id] = True
         return h
 
     def _backward_hook_kind(self, full):
@@ -793,12 +952,15 @@ class Module:
     def register_state_dict_post_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata)`` runs after the module's state
         (and its children's) is in ``state_dict``; it changes it in place, returning None."""
-        h = self._add_hook(self._state_dict_hooks, hook)
-        self._state_dict_public_hooks.add(h.id)
-        return h
+        hook._from_public_api = True  # (marked on the function itself, as PyTorch marks it)
+        return self._add_hook(self._state_dict_hooks, hook)
 
     def _register_state_dict_hook(self, hook):
         """A post-hook that may return a new state dict to use instead."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook "
+                               "that was previously registered via "
+                               "register_state_dict_post_hook")
         return self._add_hook(self._state_dict_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook):
@@ -808,10 +970,8 @@ class Module:
         return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        h = self._add_hook(self._load_state_dict_pre_hooks, hook)
-        if with_module:
-            self._load_pre_hooks_with_module.add(h.id)
-        return h
+        return self._add_hook(self._load_state_dict_pre_hooks,
+                              _WrappedHook(hook, self if with_module else None))
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` runs after the load; it may change the missing
@@ -828,10 +988,41 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
+        # (what the always-called forward hooks see if anything below raises: PyTorch's
+        # latest args, kwargs and result, None where the forward did not finish)
+        st = {"args": args, "kwargs": kwargs, "result": None}
+        called = set()
+        try:
+            return self._call_hooked(st, called)
+        except Exception:
+            args, kwargs, result = st["args"], st["kwargs"], st["result"]
+            for hid, hook in list(_global_forward_hooks.items()):
+                if hid in _global_forward_hooks_always_called and hid not in called:
+                    try:  # (PyTorch passes no kwargs to a global hook here)
+                        r = hook(self, args, result)
+                        result = result if r is None else r
+                    except Exception as e:
+                        _warn("global module forward hook with ``always_call=True`` raised an "
+                              "exception that was silenced as another error was raised in "
+                              f"forward: {str(e)}")
+            for hid, hook in list(self._forward_hooks.items()):
+                if hid in self._forward_hooks_always_called and hid not in called:
+                    try:
+                        r = hook(self, args, kwargs, result) if \
+                            hid in self._forward_hooks_with_kwargs else hook(self, args, result)
+                        result = result if r is None else r
+                    except Exception as e:
+                        _warn("module forward hook with ``always_call=True`` raised an exception "
+                              "that was silenced as another error was raised in forward: "
+                              f"{str(e)}")
+            raise
+
+    def _call_hooked(self, st, called):
+        args, kwargs = st["args"], st["kwargs"]
         for hook in list(_global_forward_pre_hooks.values()):
             r = hook(self, args)
             if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
+                args = st["args"] = r if isinstance(r, tuple) else (r,)
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
                 r = hook(self, args, kwargs)
@@ -839,25 +1030,25 @@ class Module:
                     if not (isinstance(r, tuple) and len(r) == 2):
                         raise RuntimeError("forward pre-hook must return None or a tuple of "
                                            f"(new_args, new_kwargs), but got {r}.")
-                    args, kwargs = r
+                    args, kwargs = st["args"], st["kwargs"] = r
             else:
                 r = hook(self, args)
                 if r is not None:
-                    args = r if isinstance(r, tuple) else (r,)
+                    args = st["args"] = r if isinstance(r, tuple) else (r,)
         bw = None
         # register_backward_hook's (non-full) hooks go on the output's grad_fn instead
-        old_style = self.__dict__.get("_is_full_backward_hook") is False
-        module_full = () if old_style else self._backward_hooks.values()
-        if (module_full or self._backward_pre_hooks or _global_backward_hooks
-                or _global_backward_pre_hooks):
+        # (the global hooks come first, as in PyTorch; the lists are taken now)
+        full, old_style = [], []
+        (old_style if _global_is_full_backward_hook is False else full).extend(
+            _global_backward_hooks.values())
+        (old_style if self.__dict__.get("_is_full_backward_hook") is False else full).extend(
+            self._backward_hooks.values())
+        pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        if full or pre:
             from .._backward_hooks import BackwardHook
 
-            # (the global hooks come first, as in PyTorch; the lists are taken now)
-            bw = BackwardHook(self, [*_global_backward_pre_hooks.values(),
-                                     *self._backward_pre_hooks.values()],
-                              [*_global_backward_hooks.values(), *module_full])
-            args = bw.setup_input(args)
-        called = set()
+            bw = BackwardHook(self, pre, full)
+            args = st["args"] = bw.setup_input(args)
         # (global hooks first; a handle's id is unique across both stores)
         hooks = [(hid, hook, hid in _global_forward_hooks_with_kwargs,
                   hid in _global_forward_hooks_always_called)
@@ -865,34 +1056,26 @@ class Module:
         hooks += [(hid, hook, hid in self._forward_hooks_with_kwargs,
                    hid in self._forward_hooks_always_called)
                   for hid, hook in self._forward_hooks.items()]
-        try:
-            result = self.forward(*args, **kwargs)
-            for hid, hook, with_kwargs, _ in hooks:
+        result = st["result"] = self.forward(*args, **kwargs)
+        for hid, hook, with_kwargs, always in hooks:
+            if always:
                 called.add(hid)
-                if with_kwargs:
-                    r = hook(self, args, kwargs, result)
-                else:
-                    r = hook(self, args, result)
-                if r is not None:
-                    result = r
-        except Exception:
-            for hid, hook, with_kwargs, always in hooks:
-                if always and hid not in called:
-                    try:
-                        if with_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception:
-                        pass
-            raise
+            if with_kwargs:
+                r = hook(self, args, kwargs, result)
+            else:
+                r = hook(self, args, result)
+            if r is not None:
+                result = st["result"] = r
         if bw is not None:
+            if not isinstance(result, (Tensor, tuple)):
+                _warn("For backward hooks to be called, module output should be a Tensor or a "
+                      f"tuple of Tensors but received {type(result)}")
             result = bw.setup_output(result)
-        if old_style and self._backward_hooks:
-            self._add_old_style_backward_hooks(args, result)
+        if old_style:
+            self._add_old_style_backward_hooks(args, result, old_style)
         return result
 
-    def _add_old_style_backward_hooks(self, args, result):
+    def _add_old_style_backward_hooks(self, args, result, hooks):
         """``register_backward_hook``'s hooks, as PyTorch runs them: on the grad_fn of the
         first output tensor, seeing that node's input and output gradients (not the module's,
         when the forward records several nodes: PyTorch warns then)."""
@@ -903,7 +1086,7 @@ class Module:
         grad_fn = var.grad_fn
         if grad_fn is None:
             return
-        for hook in list(self._backward_hooks.values()):
+        for hook in hooks:
             grad_fn.register_hook(lambda gi, go, hook=hook: hook(self, gi, go))
         outs = (result,) if isinstance(result, Tensor) else result
         ins = (args,) if isinstance(args, Tensor) else args
@@ -961,7 +1144,7 @@ class Module:
 
 def _check_name(name, what):
     if not isinstance(name, str):
-        raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
+        raise TypeError(f"{what} name should be a string. Got {_type_name(name)}")
     if "." in name:
         raise KeyError(f'{what} name can\'t contain "."')
     if name == "":

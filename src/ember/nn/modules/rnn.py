@@ -527,15 +527,6 @@ class RNNBase(Module):
         return s
 
 
-def _reject_kwargs(kwargs):
-    """PyTorch's errors for the keyword arguments ``RNN`` and ``GRU`` do not take."""
-    if "proj_size" in kwargs:
-        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-    if kwargs:
-        raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument "
-                        f"'{next(iter(kwargs))}'")
-
-
 class RNN(RNNBase):
     """An Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` per layer
     (``nonlinearity='relu'`` for ReLU).
@@ -550,23 +541,26 @@ class RNN(RNNBase):
     (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, _proj_size: int = 0,
-                 device=None, dtype=None, **kwargs) -> None:
-        # NOTE: PyTorch's RNN and GRU pass their positional arguments on to RNNBase, so a
-        # ninth one lands in LSTM's ``proj_size`` slot (the keyword is refused): kept here.
-        _reject_kwargs(kwargs)
-        if nonlinearity == "tanh":
+    def __init__(self, *args, **kwargs) -> None:
+        # (input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+        # batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)
+        # NOTE: as PyTorch, the arguments go on to RNNBase (whose name its TypeErrors carry),
+        # so a ninth positional one lands in LSTM's ``proj_size`` slot
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
             mode = "RNN_TANH"
-        elif nonlinearity == "relu":
+        elif self.nonlinearity == "relu":
             mode = "RNN_RELU"
         else:
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
-                             "'relu'.")
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, _proj_size, device=device, dtype=dtype)
-        self.nonlinearity = nonlinearity
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' "
+                             "or 'relu'.")
+        super().__init__(mode, *args, **kwargs)
 
     def forward(self, input, hx=None):
         return self._single_state_forward(input, hx, "RNN", "tensor instead")
@@ -583,12 +577,10 @@ class LSTM(RNNBase):
     LSTM(10, 20, num_layers=2, batch_first=True)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None,
-                 dtype=None) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+    def __init__(self, *args, **kwargs) -> None:
+        # (input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+        # bidirectional=False, proj_size=0, device=None, dtype=None), as RNNBase takes them
+        super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input, batch_sizes):
         return (self.num_layers * (2 if self.bidirectional else 1),
@@ -688,13 +680,12 @@ class GRU(RNNBase):
     GRU(10, 20, bidirectional=True)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, _proj_size: int = 0, device=None, dtype=None,
-                 **kwargs) -> None:
-        _reject_kwargs(kwargs)  # (``_proj_size``: see RNN)
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, _proj_size, device=device, dtype=dtype)
+    def __init__(self, *args, **kwargs) -> None:
+        # (input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+        # bidirectional=False, device=None, dtype=None), as RNNBase takes them (see RNN)
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
         return self._single_state_forward(input, hx, "GRU", "instead")

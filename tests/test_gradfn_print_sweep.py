@@ -1154,11 +1154,9 @@ def _suffix(text):
 
 
 # Known differences below the top node (the node ``repr`` shows still matches):
-# ember's batched matmul is one node, where PyTorch records view/bmm/unsafe_view; ember's
-# LSTM layer node links to its own loop, not to the weights; circular padding is one
+# ember's LSTM layer node links to its own loop, not to the weights; circular padding is one
 # copy; a few C++ composites record number overloads ember records as tensor ones.
 _KNOWN_DEEP = {
-    "misc_op_matmul_3d",
     "F_sdpa",
     "layer_LSTM",
     "layer_LSTM_bidir",

@@ -1415,8 +1415,6 @@ KNOWN: dict[str, str] = {
     r"^(atan2|logaddexp2|std|logsumexp)\(float32\[3, 4\].*out=float64":
         "float32 vector-maths results (last bits, known) compared exactly once cast to float64",
     r"^ldexp\(.*out=float64": "PyTorch fails an internal assert here",
-    r"^(max|min|median|nanmedian|prod|logsumexp)\(.*dim=None, keepdim":
-        "an explicit dim=None: PyTorch's parser refuses it, ember reads it as 'all dims'",
     r"^logsumexp\(.*dim=\(\),": "PyTorch fails on dim=() with an out-shape error",
     r"^(std|var)_mean\(.*!": "PyTorch's Welford mean turns an infinity into NaN",
     r"^(nan)?median\((int64|float32)\[4\]e,":
@@ -1426,12 +1424,10 @@ KNOWN: dict[str, str] = {
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
     r"^take\(\w+\[3, 4\]t\)":
         "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",
-    r"^(msg:)?error#11$": "flip() with an int dims: ember accepts it",
     r"^(bitwise_\w+|gcd|lcm)\(float32\[3, 4\], int64\[3, 4\], out=(int64|bool)":
         "which error comes first (out= cast or the kernel's dtype refusal)",
     r"^kthvalue\((bool|complex64)\[3, 5\], (0|6)\)": "which error comes first (k or dtype)",
     r"^histc\(uint8, \d+, -": "which error comes first (bound overflow or dtype)",
-    r"^msg:extra#35$": "max(dim=tuple): PyTorch lists its overloads, ember names the bad dim",
     r"^(1099511627776|-10000000000\.0) (//|%) float16":
         "a number beyond float16's range in // and %: PyTorch makes it inf first",
     r"^msg:error#(130|142|145)$":

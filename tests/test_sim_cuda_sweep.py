@@ -606,7 +606,7 @@ OPS = {
             x.flatten().unique(),
             T.argsort(x.flatten(), stable=True),
             T.msort(x.t()),
-            T.sort(x, 0, descending=True, stable=True),
+            T.sort(x, dim=0, descending=True, stable=True),
         ),
         [np.round(X34 * 2) / 2],
         {},

@@ -379,7 +379,7 @@ _OUT = frozenset((
     "conj_physical", "complex", "polar", "deg2rad", "rad2deg", "logit", "i0", "sinc",
     "nansum", "cummax", "cummin", "aminmax", "median", "nanmedian", "mode", "kthvalue",
     "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp",
-    "clamp_min", "clamp_max"))
+    "clamp_min", "clamp_max", "softmax", "log_softmax", "vdot", "ger", "narrow_copy"))
 
 # PyTorch's names for the arguments that ember's functions spell differently, so that
 # ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
@@ -428,11 +428,17 @@ def _public(name, fn):
             if kwargs and renames:
                 _rename(kwargs, renames)
             if as_dtype and isinstance(out, Tensor):
-                _out_reduction_dtype(name, kwargs, out)
+                _out_reduction_dtype(name, kwargs, out, args)
             if out is None:
-                return fn(*args, **kwargs)
+                try:
+                    return fn(*args, **kwargs)
+                except TypeError as e:
+                    raise _keyword_type_error(e, name, kwargs, renames) from None
             if name == "where":  # (its out= form takes tensors only)
                 _where_out_operands(args, kwargs)
+            if name == "mode" and args and isinstance(args[0], Tensor):
+                _ops_core.check_mode_out(args[0].dtype, out)
+            _ops_core.check_out_first(name, args, out)
             if name in _OUT_OVERLAP_CHECKED or name in ("max", "min") and (
                     isinstance(out, (tuple, list)) or len(args) > 1 and
                     isinstance(args[1], Tensor)):  # (not the reduction of all elements)
@@ -440,13 +446,34 @@ def _public(name, fn):
             strict = _ops_core.strict_out(name, args, kwargs)
             if args:
                 _ops_core.precheck_out(name, args[0], out, strict)
-            return _ops_core.into_out(fn(*args, **kwargs), out, name, strict)
+            try:
+                res = fn(*args, **kwargs)
+            except TypeError as e:
+                raise _keyword_type_error(e, name, kwargs, renames) from None
+            return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
             if kwargs:
                 _rename(kwargs, renames)
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except TypeError as e:
+                raise _keyword_type_error(e, name, kwargs, renames) from None
     return functools.wraps(fn)(wrapper)
+
+
+def _keyword_type_error(e, name, kwargs, renames):
+    """``e``, without the position PyTorch's parser names only for a positional argument
+    where that argument came by keyword (``torch.hypot(x, other=2)``)."""
+    if kwargs and type(e) is TypeError:
+        import re
+
+        msg = str(e)
+        m = re.match(r"(\w+)\(\): argument '(\w+)' \(position \d+\) must be ", msg)
+        if m and m.group(1) == name and (m.group(2) in kwargs or
+                                         renames.get(m.group(2)) in kwargs):
+            return TypeError(re.sub(r" \(position \d+\)", "", msg, count=1))
+    return e
 
 
 # Reductions and scans whose ``out=`` tensor's dtype is the one they compute in.
@@ -493,10 +520,17 @@ def _where_out_operands(args, kwargs):
                             f"{type(v).__name__}")
 
 
-def _out_reduction_dtype(name, kwargs, out):
+def _out_reduction_dtype(name, kwargs, out, args=()):
     """PyTorch reduces in the dtype of ``out`` (``mean`` only in a floating one: an integer
-    ``out`` then refuses the result); a ``dtype=`` given too must be ``out``'s."""
+    ``out`` then refuses the result, as an integer input does); a ``dtype=`` given too must
+    be ``out``'s."""
     want = kwargs.get("dtype")
+    if want is None and name in ("mean", "nanmean") and args and \
+            isinstance(args[0], Tensor) and args[0].dtype._kind < 2:
+        if name == "nanmean":
+            raise RuntimeError("nanmean(): integral types and 'Bool' are not supported for "
+                               "nanmean, even for empty tensors.")
+        return  # (mean's own refusal of the integer input)
     if want is None:
         if name not in ("mean", "nanmean") or out.dtype.is_floating_point or \
                 out.dtype.is_complex:
@@ -895,6 +929,21 @@ for _name in _ops_core.NUMPY_DIM_ALIASED:  # (the functions and the methods)
         globals()[_name] = _ops_core.numpy_dim_aliases(globals()[_name])
     if callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _ops_core.numpy_dim_aliases(Tensor.__dict__[_name]))
+del _name
+# PyTorch's argument parser's errors (wrong types, unexpected keywords, no fitting signature)
+from . import _argparse  # noqa: E402
+
+for _name in _argparse.SIGNATURES:
+    if _name in globals():
+        globals()[_name] = _argparse.checked(globals()[_name], _name)
+    if _name not in _argparse.NO_METHOD and callable(Tensor.__dict__.get(_name)):
+        setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
+linalg.vector_norm = _argparse.checked(linalg.vector_norm, "linalg_vector_norm", renames=False)
+for _name in _argparse.METHOD_SIGNATURES:
+    setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
+for _name in _argparse.NO_ARGS:
+    if callable(Tensor.__dict__.get(_name)):
+        setattr(Tensor, _name, _argparse.no_args(Tensor.__dict__[_name], _name))
 del _name
 
 # ``__torch_function__``: tensor subclasses, tensor-likes and modes see the public functions

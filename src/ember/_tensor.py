@@ -163,7 +163,8 @@ class Tensor:
 
     @property
     def is_leaf(self):
-        return self._grad_fn is None
+        # (a view written through its base may get a new history, or be refused one, here)
+        return (self._grad_fn if self._base is None else self.grad_fn) is None
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -321,6 +322,10 @@ class Tensor:
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        if self._grad_fn is not None:  # (a node that saved it before refuses it then)
+            from .autograd.graph import _seq
+
+            self.__dict__["_detached_at"] = next(_seq)
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -351,6 +356,9 @@ class Tensor:
         return self.grad_fn._add_tensor_hook(self._output_nr, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")

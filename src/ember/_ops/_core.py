@@ -681,8 +681,12 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
         out._view_fn = view_fn
     if not STATE.enabled and out._base._requires_grad:
         _no_grad_view(out)
+    elif base._no_grad_view:  # (a view of such a view is refused in-place changes too)
+        out._no_grad_view = base._no_grad_view
     if base._multi_view:
         out._multi_view = True
+    if base.__dict__ and "_fn_view" in base.__dict__ and out._grad_fn is not None:
+        out._fn_view = True  # a view of a custom Function's view output: no in-place either
     return out
 
 
@@ -814,7 +818,7 @@ def norm_dim(dim, ndim, wrap_scalar=True) -> int:
 def norm_dims(dims, ndim):
     if dims is None:
         return tuple(range(ndim))
-    if isinstance(dims, int):
+    if isinstance(dims, (int, np.integer)):  # (a NumPy integer names one dim too)
         dims = (dims,)
     out = tuple(norm_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
@@ -1036,39 +1040,61 @@ def check_inplace(t: Tensor) -> None:
         raise RuntimeError(_INFERENCE_INPLACE)
     if not STATE.enabled:
         return
-    fn_view = t.__dict__.get("_fn_view") if t._grad_fn is not None else None
-    if fn_view is not None:
-        raise RuntimeError(
-            f"Output {fn_view[1]} of {fn_view[0]} is a view and is being modified inplace. This "
-            "view was created inside a custom Function (or because an input was returned "
-            "as-is) and the autograd logic to handle view+inplace would override the custom "
-            "backward associated with the custom Function, leading to incorrect gradients. "
-            "This behavior is forbidden. You can fix this by cloning the output of the custom "
-            "Function.")
+    if t._grad_fn is not None and t.__dict__.get("_fn_view") is not None:
+        raise RuntimeError(_view_rebase_message(t, False))
     if t._no_grad_view:
-        made, now = ("inference_mode", "in normal mode") if t._no_grad_view == "inference mode" \
-            else ("no_grad", "with grad mode enabled")
-        raise RuntimeError(
-            f"A view was created in {t._no_grad_view} and is being modified inplace {now}. "
-            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
-            "clarify your code by moving both the view and the inplace either both inside the "
-            f"{made} block (if you don't want the inplace to be tracked) or both outside (if "
-            "you want the inplace to be tracked).")
+        raise RuntimeError(_view_rebase_message(t, False))
     if t._requires_grad and t._grad_fn is None and t._base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     if t._multi_view and t._requires_grad and t._grad_fn is not None:
-        op = type(t._grad_fn).__name__
-        op = op[:op.rindex("Backward")] if "Backward" in op else op
-        raise RuntimeError(
-            f"Output {t._output_nr} of {op} is a view and is being modified inplace. This view "
-            "is the output of a function that returns multiple views. Such functions do not "
-            "allow the output views to be modified inplace. You should replace the inplace "
-            "operation by an out-of-place one.")
+        raise RuntimeError(_view_rebase_message(t, False))
     b = t._base
-    if b is not None and b._requires_grad and b._grad_fn is None:
+    # (as PyTorch: a view that requires grad of a leaf, even one that no longer does)
+    if b is not None and b._grad_fn is None and (b._requires_grad or t._requires_grad):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+def _op_name(node) -> str:
+    """A node's op as PyTorch's messages name it: ``SliceBackward0`` is ``Slice``."""
+    op = type(node).__name__
+    return op[:op.rindex("Backward")] if "Backward" in op else op
+
+
+def _view_rebase_message(t: Tensor, indirect: bool):
+    """PyTorch's refusal to give the history of an in-place change to a view made by a custom
+    Function, by an op with several view outputs (unbind, split), or in no-grad mode: written
+    into (``indirect`` False), or with its base or another view of it written into (True);
+    None for a view that may take that history."""
+    what = "its base or another view of its base has been modified inplace" if indirect \
+        else "is being modified inplace"
+    if t._no_grad_view and not (t._grad_fn is not None and "_fn_view" in t.__dict__):
+        made, now = ("inference_mode", "in normal mode") if t._no_grad_view == "inference mode" \
+            else ("no_grad", "with grad mode enabled")
+        who = "A view" if t._grad_fn is None else \
+            f"Output {t._output_nr} of {_op_name(t._grad_fn)} is a view of a view which"
+        return (f"{who} was created in {t._no_grad_view} and {what} {now}. Given that this use "
+                "case is ambiguous and error-prone, it is forbidden. You can clarify your code "
+                f"by moving both the view and the inplace either both inside the {made} block (if "
+                "you don't want the inplace to be tracked) or both outside (if you want the "
+                "inplace to be tracked).")
+    if t._grad_fn is None:
+        return None
+    op = _op_name(t._grad_fn)
+    if t.__dict__.get("_fn_view") is not None:
+        return (f"Output {t._output_nr} of {op} is a view and {what}. This view was created "
+                "inside a custom Function (or because an input was returned as-is) and the "
+                "autograd logic to handle view+inplace would override the custom backward "
+                "associated with the custom Function, leading to incorrect gradients. This "
+                "behavior is forbidden. You can fix this by cloning the output of the custom "
+                "Function.")
+    if t._multi_view and t._requires_grad:
+        return (f"Output {t._output_nr} of {op} is a view and {what}. This view is the output "
+                "of a function that returns multiple views. Such functions do not allow the "
+                "output views to be modified inplace. You should replace the inplace operation "
+                "by an out-of-place one.")
+    return None
 
 
 def snapshot(t: Tensor, *others) -> Tensor:
@@ -1326,8 +1352,12 @@ def _copy_slices(view: Tensor, node) -> None:
 
 def refresh_view(view: Tensor) -> None:
     """Rebuild a view's history from its base after someone wrote into their memory."""
-    view._view_version = view._vc.v
     base = view._base
+    if view._no_grad_view or view._multi_view or "_fn_view" in view.__dict__:
+        msg = _view_rebase_message(view, True)  # (PyTorch's: refused at each look)
+        if msg is not None:
+            raise RuntimeError(msg)
+    view._view_version = view._vc.v
     if not base._requires_grad or view._view_fn is None:
         return
     view_fn = view._view_fn
@@ -1359,6 +1389,9 @@ def into_out(res, out, name=None, strict=True):
     if out is None:
         return res
     if isinstance(out, (tuple, list)):
+        check = _PAIR_OUT.get(name)
+        if check is not None and len(out) == 2 and all(isinstance(o, Tensor) for o in out):
+            check(name, res[0].dtype, out[0].dtype, out[1].dtype)
         for o, r in zip(out, res):
             write_out(o, r, name, strict)
         kind = type(res)
@@ -1368,6 +1401,49 @@ def into_out(res, out, name=None, strict=True):
             return make_return(kind.__name__ + "_out", *out, names=kind._fields)
         return out
     return write_out(out, res, name, strict)
+
+
+def _pair_expected(name, values, out_values, out_indices, indices=D.int64):
+    for want, got in ((values, out_values), (indices, out_indices)):
+        if got is not want:
+            raise RuntimeError(_expected_out(want, got, name))
+
+
+def _pair_kthvalue(name, values, out_values, out_indices):
+    if out_values is not values:
+        raise RuntimeError("output values must be of same type as input")
+    if out_indices is not D.int64:
+        raise RuntimeError("output indices must be of scalar type Long")
+
+
+def _pair_median(name, values, out_values, out_indices):
+    why = " (while checking arguments for median)"
+    if out_indices is not D.int64:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type Long; "
+                           f"but got torch.{D.dtype_name_for_type(out_indices)} instead{why}")
+    if out_values is not values:
+        raise RuntimeError("Expected tensor for 'values' to have the same type as tensor for "
+                           f"argument #2 'self'; but type torch.{D.dtype_name_for_type(out_values)}"
+                           f" does not equal torch.{D.dtype_name_for_type(values)}{why}")
+
+
+def check_mode_out(values, out):
+    """``mode``'s checks of its ``out=`` pair (made before anything else, the dim's too)."""
+    if isinstance(out, (tuple, list)) and len(out) == 2 and \
+            all(isinstance(o, Tensor) for o in out):
+        for what, want, got in (("values", values, out[0].dtype),
+                                ("indices", D.int64, out[1].dtype)):
+            if got is not want:
+                raise RuntimeError(f"expected scalar type '{_legacy(want)}' but got "
+                                   f"'{_legacy(got)}' for {what} output")
+
+
+# The dtype checks of the ``out=`` pairs of ``values, indices`` ops (``aminmax``: min, max)
+_PAIR_OUT = {
+    "sort": _pair_expected, "topk": _pair_expected, "kthvalue": _pair_kthvalue,
+    "median": _pair_median, "nanmedian": _pair_median,
+    "aminmax": lambda n, v, ov, oi: _pair_expected(n, v, ov, oi, v),
+}
 
 
 def _found_dtype(res, out, name):
@@ -1390,7 +1466,9 @@ STRICT_OUT = {
                      "round", "trunc", "frac", "fix", "lerp", "conj_physical", "bitwise_not"),
                     _found_dtype),
     **dict.fromkeys(("addmm", "cross", "diag", "gather", "matmul", "mm", "tril", "triu",
-                     "argmax", "argmin", "norm"), _expected_out),
+                     "argmax", "argmin", "norm", "softmax", "log_softmax", "bmm", "msort",
+                     "take_along_dim", "addmv", "baddbmm"), _expected_out),
+
     **dict.fromkeys(("isposinf", "isneginf", "signbit"), _bool_only),
     **dict.fromkeys(("cummax", "cummin", "logcumsumexp"), lambda r, o, n: (
         f"expected scalar_type {_legacy(r)} but found {_legacy(o)}")),
@@ -1411,6 +1489,9 @@ STRICT_OUT = {
                               f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}"),
     **dict.fromkeys(("clamp", "clip", "clamp_min", "clamp_max"), _found_dtype),
     "where": lambda r, o, n: f"Expected out type to be {_legacy(r)} but got {_legacy(o)}",
+    "narrow_copy": lambda r, o, n: (
+        "Expected self.dtype() == output.dtype() to be true, but got false.  (Could this error "
+        "message be improved?  If so, please report an enhancement request to PyTorch.)"),
 }
 
 
@@ -1443,12 +1524,108 @@ def precheck_out(name, input, out, strict=True) -> None:
         raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
 
 
+def _same_dtype_out(message):
+    """A check that ``out`` has the input's dtype, made before the op computes."""
+    def check(name, args, out):
+        if args and isinstance(args[0], Tensor) and out.dtype is not args[0].dtype:
+            raise RuntimeError(message.format(name=name, input=_legacy(args[0].dtype),
+                                              out=_legacy(out.dtype)))
+    return check
+
+
+def _mv_out(name, args, out):
+    if len(args) > 1 and isinstance(args[1], Tensor) and out.dtype is not args[0].dtype and \
+            args[0].ndim == 2 and args[1].ndim == 1 and args[0].shape[1] == args[1].shape[0]:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_legacy(out.dtype)}, {_legacy(args[0].dtype)}, and "
+                           f"{_legacy(args[1].dtype)}")
+
+
+def _index_select_out(name, args, out):
+    if len(args) > 2 and isinstance(args[2], Tensor) and args[2].dtype in (D.int32, D.int64):
+        try:  # (a bad dim, or index dtype, is refused first)
+            norm_dim(args[1], args[0].ndim)
+        except (TypeError, IndexError):
+            return
+        _same_dtype_out("index_select(): self and result must have the same scalar type")(
+            name, args, out)
+
+
+def _bool_out(name, args, out):
+    if out.dtype not in (D.bool, D.uint8):
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: "
+                           f"{_legacy(out.dtype)}")
+
+
+def _logsumexp_out(name, args, out):
+    if not out.dtype.is_floating_point:
+        raise RuntimeError("logsumexp(): Expected floating point type for result tensor, but "
+                           f"got: {_legacy(out.dtype)}")
+
+
+# The ``out=`` dtype checks PyTorch makes before an op's own (index, size) checks.
+_OUT_FIRST = {
+    "masked_select": lambda name, args, out: len(args) > 1 and isinstance(
+        args[1], Tensor) and args[1].dtype is D.bool and _same_dtype_out(
+        "masked_select(): self and result must have the same scalar type")(name, args, out),
+    "index_select": _index_select_out, "all": _bool_out, "any": _bool_out,
+    "take": _same_dtype_out("take(): self and out expected to have the same dtype, but got "
+                            "self.dtype = {input} and out.dtype = {out}"),
+    **dict.fromkeys(("dot", "vdot"), _same_dtype_out(
+        "result dtype {out} does not match input dtype {input}")),
+    "mv": _mv_out, "logsumexp": _logsumexp_out,
+}
+
+
+def check_out_first(name, args, out):
+    """PyTorch's checks of ``out=`` that come before the op's others: ``out`` must not require
+    grad (where the op is differentiable), then some ops' dtype checks."""
+    if STATE.enabled and name not in NOT_DIFFERENTIABLE and name not in STRICT_OUT_FIRST:
+        for o in (out if isinstance(out, (tuple, list)) else (out,)):
+            if isinstance(o, Tensor) and o._requires_grad:
+                raise RuntimeError(_no_grad_out("diagonal" if name == "diag" and args and
+                                                isinstance(args[0], Tensor) and
+                                                args[0].ndim == 2 else name))
+    check = _OUT_FIRST.get(name)
+    if check is not None and isinstance(out, Tensor):
+        check(name, args, out)
+
+
+def _no_grad_out(name):
+    name = _OUT_OP_NAMES.get(name, name)
+    return (f"{name + '(): ' if name else ''}functions with out=... arguments don't support "
+            "automatic differentiation, but one of the arguments requires grad.")
+
+
+# Ops without a derivative: PyTorch writes their ``out=`` even where it requires grad.
+NOT_DIFFERENTIABLE = frozenset((
+    "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or "
+    "logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
+    "bitwise_right_shift isposinf isneginf signbit argmax argmin all any nonzero searchsorted "
+    "bucketize count_nonzero").split())
+# (and these refuse a non-bool ``out`` first)
+STRICT_OUT_FIRST = frozenset(("isposinf", "isneginf", "signbit"))
+
+# The op PyTorch names where an ``out=`` requires grad: the one an alias (or a composite op)
+# calls.
+_OUT_OP_NAMES = {
+    "negative": "neg", "absolute": "abs", "true_divide": "div", "divide": "div",
+    "multiply": "mul", "subtract": "sub", "clip": "clamp", "arccos": "acos", "arcsin": "asin",
+    "arctan": "atan", "arccosh": "acosh", "arcsinh": "asinh", "arctanh": "atanh",
+    "arctan2": "atan2", "fix": "trunc", "concat": "cat", "concatenate": "cat", "hstack": "cat",
+    "vstack": "cat", "dstack": "cat", "column_stack": "cat", "outer": "mul", "ger": "mul",
+    "kron": "mul", "diagonal": "aten::diagonal_copy",
+    "float_power": "pow", "square": "pow", "nanmean": "nansum", "take_along_dim": "gather",
+    "diag": "aten::diag_embed", "msort": "sort", "cross": "linalg_cross",
+    "norm": "linalg_vector_norm", "softmax": "aten::softmax", "log_softmax": "aten::log_softmax",
+}
+
+
 def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
-    if STATE.enabled and (res._requires_grad or out._requires_grad):
-        raise RuntimeError(f"{name + '(): ' if name else ''}functions with out=... arguments "
-                           "don't support automatic differentiation, but one of the arguments "
-                           "requires grad.")
+    if STATE.enabled and (res._requires_grad or out._requires_grad) and \
+            name not in NOT_DIFFERENTIABLE:
+        raise RuntimeError(_no_grad_out(name))
     if strict and res.dtype is not out.dtype and name in STRICT_OUT:
         raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
     if not D.can_cast(res.dtype, out.dtype):
@@ -1566,6 +1743,8 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     args = list(inputs)
     for i in diff:
         args[i] = inputs[i].detach().requires_grad_()
+        if inputs[i]._grad_fn is not None:  # (named in an in-place change's error message)
+            args[i].__dict__["_stands_for"] = inputs[i]
     out = fn(*args)
     outs = out if isinstance(out, tuple) else (out,)
     # (an output may be a stand-in itself, as a gradient passed straight through is)

@@ -824,9 +824,10 @@ def _histogramdd_checks(input, bins, range, weight):
 
 def _random_fill(method, name):
     def fill_(self, *args, generator=None):
-        from .creation import _fill_random, _gen
+        from .creation import _fill_random, _gen, _no_overlap
 
         check_inplace(self)
+        _no_overlap(self)
         arr = getattr(_gen(generator, self._device), method)(self.numel(), self.dtype.np, *args)
         return _fill_random(self, arr, name)
     fill_.__name__ = method + "_"

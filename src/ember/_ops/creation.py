@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from ember._warnings import warn as _warn
 from ember._warnings import warn_once
 
@@ -74,6 +75,12 @@ def _c_type_name(x):
     return f"{cls.__module__}.{cls.__name__}"
 
 
+def _warn_list_of_arrays():
+    warn_once("list of arrays", "Creating a tensor from a list of numpy.ndarrays is extremely "
+              "slow. Please consider converting the list to a single numpy.ndarray with "
+              "numpy.array() before converting to a tensor.")
+
+
 def _nested_shape(data):
     """The shape read off the first element at each depth (as PyTorch does)."""
     shape = []
@@ -87,9 +94,7 @@ def _nested_shape(data):
             if x.ndim == 0 and x is not data:
                 raise TypeError("len() of unsized object")
             if x is not data:
-                warn_once("list of arrays", "Creating a tensor from a list of numpy.ndarrays "
-                          "is extremely slow. Please consider converting the list to a single "
-                          "numpy.ndarray with numpy.array() before converting to a tensor.")
+                _warn_list_of_arrays()
             shape.extend(x.shape)
             return shape
         if isinstance(x, str):
@@ -135,9 +140,10 @@ def _infer_dtype(data):
     return D.get_default_dtype() if found is None else found
 
 
-def _leaves(data, shape, depth=0, real=False):
+def _leaves(data, shape, depth=0, real=False, cplx=False):
     """The leaves of ``data`` in order, checking it is rectangular with ``shape`` (``real``:
-    the target dtype is a floating or complex one, which words a sequence leaf so)."""
+    the target dtype is a floating or complex one, which words a sequence leaf so; ``cplx``:
+    a complex one)."""
     if depth == len(shape):
         if isinstance(data, (list, tuple, range)):
             if real:
@@ -146,15 +152,23 @@ def _leaves(data, shape, depth=0, real=False):
                             "integer")
         if isinstance(data, Tensor):
             data._warn_to_scalar()
-            if data.numel() != 1:  # (PyTorch asks integer tensors for __index__)
-                if data.dtype.is_floating_point:
+            # (PyTorch takes ``float()`` of a tensor for a floating or complex target, and
+            # the tensor's ``__index__`` for an integer or bool one)
+            if real:
+                if data.numel() != 1:
                     raise ValueError("only one element tensors can be converted to Python "
                                      "scalars")
+                if data.dtype.is_complex and not cplx:
+                    return [float(data)]  # (refused for a nonzero imaginary part)
+            elif data.numel() != 1 or data.dtype.is_floating_point or data.dtype.is_complex:
                 raise TypeError("only integer tensors of a single element can be converted to "
                                 "an index")
             return [data.item()]
         if isinstance(data, np.ndarray):
-            return [data.item()]
+            _warn_list_of_arrays()  # (PyTorch warns at any array in a list)
+            # (an array where a number belongs is converted as PyTorch converts any object
+            # there: complex(), float() or operator.index(), whose refusals NumPy words)
+            return [complex(data) if cplx else float(data) if real else operator.index(data)]
         if not isinstance(data, (numbers.Number, np.generic)):  # (with a dtype given)
             if real:
                 raise TypeError(f"must be real number, not {type(data).__name__}")
@@ -164,6 +178,8 @@ def _leaves(data, shape, depth=0, real=False):
     if isinstance(data, (Tensor, np.ndarray)):
         if isinstance(data, Tensor) and data.ndim == 0:
             raise TypeError("not a sequence")
+        if isinstance(data, np.ndarray) and depth:
+            _warn_list_of_arrays()
         if tuple(data.shape) != tuple(shape[depth:]):
             raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                              f"(got {data.shape[0] if data.ndim else 0})")
@@ -180,7 +196,7 @@ def _leaves(data, shape, depth=0, real=False):
                          f"(got {len(data)})")
     out = []
     for x in data:
-        out.extend(_leaves(x, shape, depth + 1, real))
+        out.extend(_leaves(x, shape, depth + 1, real, cplx))
     return out
 
 
@@ -290,8 +306,8 @@ def _to_array(data, dtype):
         return _cast(_fresh_copy(data), src, dtype)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{_c_type_name(data)}'")
-    if isinstance(data, np.uint64) and dtype is None:  # (PyTorch reads it as a signed long)
-        raise TypeError("an integer is required")
+    if isinstance(data, np.uint64) and dtype in (None, D.uint64):
+        raise TypeError("an integer is required")  # (PyTorch reads it as a signed long)
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
         return _to_array(np.asarray(data), dtype)
     if not isinstance(data, (list, tuple, dict, bytes)) and hasattr(data, "__len__") and \
@@ -301,7 +317,13 @@ def _to_array(data, dtype):
     dt = dtype or _infer_dtype(data)
     if 0 in shape:  # (nothing to store: PyTorch reads no further than the first items)
         return np.empty(shape, dt.np)
-    values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex)
+    values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex, cplx=dt.is_complex)
+    if dt is D.uint64 and any(type(v) is np.uint64 for v in values):
+        raise TypeError("an integer is required")  # (as a lone np.uint64, above)
+    if not (dt is D.bool or dt.is_floating_point or dt.is_complex) and \
+            np.bool_ in set(map(type, values)):  # (PyTorch asks it for an index: it has none)
+        raise TypeError(f"'{np.bool_.__module__}.{np.bool_.__name__}' object cannot be "
+                        "interpreted as an integer")
     return _numbers_to(values, dt).reshape(shape)
 
 
@@ -509,15 +531,65 @@ def _size(name, args, size):
 
 
 def _to_out(result, out):
-    """Write a factory's result into ``out=`` (taking its shape, as PyTorch resizes)."""
+    """Write a factory's result into ``out=`` (taking its shape, as PyTorch resizes); with
+    ``requires_grad=True``, ``out`` becomes a leaf that requires grad (no copy recorded)."""
     if out is None:
         return result
     if tuple(out.shape) == tuple(result.shape):
-        out.copy_(result)
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            out.copy_(result)
     else:
         out._data = result._data.astype(out._data.dtype)
         out._vc.v += 1
+    if result.requires_grad and not out.requires_grad:
+        out.requires_grad_()
     return out
+
+
+def _randint_bounds(args, kwargs):
+    ints = [a for a in args if not isinstance(a, (tuple, list))]
+    if len(ints) >= 2:
+        return ints[0], ints[1]
+    if ints:
+        return kwargs.get("low", 0), ints[0]
+    return kwargs.get("low", 0), kwargs.get("high")
+
+
+def _in_place_fill(method):
+    def fill(out, args, kwargs, gen):
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            method(out, args, kwargs, gen)
+        return out
+    return fill
+
+
+# The random factories' in-place fills, for an ``out=`` that is not contiguous
+_RANDOM_FILLS = {
+    "rand": _in_place_fill(lambda o, a, k, g: o.uniform_(0, 1, generator=g)),
+    "randn": _in_place_fill(lambda o, a, k, g: o.normal_(0, 1, generator=g)),
+    "normal": _in_place_fill(lambda o, a, k, g: o.normal_(
+        a[0] if a else k.get("mean", 0.0), a[1] if len(a) > 1 else k.get("std", 1.0),
+        generator=g)),
+    "randint": _in_place_fill(lambda o, a, k, g: o.random_(*_randint_bounds(a, k),
+                                                           generator=g)),
+}
+
+
+def _check_out_grad(name, out):
+    """PyTorch's refusal of a factory's ``out=`` that is (a view of) a leaf requiring grad
+    (``empty`` and ``randn`` resize it first, which is refused in other words)."""
+    from ..autograd.grad_mode import STATE
+
+    if STATE.enabled and out.requires_grad and (
+            out.is_leaf or out._base is not None and out._base.is_leaf):
+        if name in ("aten::empty", "aten::randn"):
+            raise RuntimeError("cannot resize variables that require grad")
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
 
 
 def _factory_out(fn):
@@ -529,12 +601,38 @@ def _factory_out(fn):
     def factory(*args, out=None, dtype=None, **kwargs):
         if out is None:
             return fn(*args, dtype=dtype, **kwargs)
-        if fn is normal and (isinstance(args[0] if args else kwargs.get("mean"), Tensor) or
-                             isinstance(args[1] if len(args) > 1 else kwargs.get("std"),
-                                        Tensor)):
-            return _to_out(fn(*args, **kwargs), out)  # (elementwise: the tensors' dtype)
+        mean = args[0] if args else kwargs.get("mean")
+        std = args[1] if len(args) > 1 else kwargs.get("std")
+        if fn.__name__ == "normal" and (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+            _check_out_grad("normal", out)
+            from ._core import write_out  # (elementwise: the tensors' dtype, an op's out=)
+
+            return write_out(out, fn(*args, **kwargs), "normal")
         _check_out_dtype(dtype, out)
-        return _to_out(fn(*args, dtype=out.dtype, **kwargs), out)
+        _check_out_grad(f"aten::{fn.__name__}", out)
+        if fn.__name__ in _RANDOM_FILLS and not out.is_contiguous() and out.numel() > 1 and \
+                out.device.type == "cpu":
+            from ..random import default_generator
+
+            gen = kwargs.get("generator") or default_generator
+            state = gen.get_state()
+            res = fn(*args, dtype=out.dtype, **kwargs)
+            if res.shape == out.shape:
+                gen.set_state(state)  # (PyTorch draws into ``out`` in its memory order)
+                _RANDOM_FILLS[fn.__name__](out, args, kwargs, gen)
+                return out.requires_grad_() if res.requires_grad else out
+        else:
+            res = fn(*args, dtype=out.dtype, **kwargs)
+        if fn.__name__ == "arange" and 0 < out.numel() != res.numel():
+            _warn(f"The number of elements in the out tensor of shape {list(out.shape)} is "
+                  f"{out.numel()} which does not match the computed number of elements "
+                  f"{res.numel()}. Note that this may occur as a result of rounding error. The "
+                  f"out tensor will be resized to a tensor of shape ({res.numel()},).",
+                  UserWarning, stacklevel=3)
+        if fn.__name__ in ("arange", "linspace", "logspace") and out.numel() == res.numel() \
+                and out.shape != res.shape:  # (a range fills ``out`` as it is, unresized)
+            res = res.reshape(out.shape)
+        return _to_out(res, out)
     return factory
 
 
@@ -1328,6 +1426,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     if out is not None:  # (as _factory_out, after the argument checks, which name ``out``)
         _check_out_dtype(dtype, out)
+        _check_out_grad("aten::randperm", out)
         dtype = out.dtype
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     if dt._kind == 1 and n - 1 > np.iinfo(dt.np).max:
@@ -1415,6 +1514,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 # -- in-place fills (``uniform_``, ``normal_``, ``random_`` ...) -----------------
 
+def _no_overlap(t):
+    """PyTorch's refusal of a random fill into an expanded tensor (before any draw)."""
+    from ._core import _OVERLAP, has_internal_overlap
+
+    if has_internal_overlap(t._data):
+        raise RuntimeError(_OVERLAP)
+
+
 def _fill_random(t, arr, name):
     from ._core import check_inplace, write
 
@@ -1450,6 +1557,7 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
                            f"from={float(a):g} > to={float(b):g}")
+    _no_overlap(t)
     if t.dtype._kind == 3:  # the real view's values: real and imaginary parts in turn
         arr = _gen(generator, t._device).uniform(2 * t.numel(), t.dtype.to_real().np, float(a),
                                                  float(b))
@@ -1461,6 +1569,7 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    _no_overlap(t)
     contiguous = t.is_contiguous()
     if t.dtype._kind == 3:  # the real view, std / sqrt(2) per part (as PyTorch)
         arr = _gen(generator, t._device).normal(2 * t.numel(), t.dtype.to_real().np,
@@ -1546,6 +1655,7 @@ def random_(t, *args, **kwargs):
         if len(fits) == 1:
             raise TypeError(_random_parse_error(fits[0], args, kwargs))
         raise TypeError(format_invalid_args("random_", args, kwargs, _RANDOM_OPTIONS))
+    _no_overlap(t)
     g = _gen(vals.get("generator"), t._device)
     if "to" not in vals:
         return _fill_random(t, g.random_full(t.numel(), t.dtype.np), "RandomBackward0")
@@ -1555,6 +1665,7 @@ def random_(t, *args, **kwargs):
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
+    _no_overlap(t)
     if t._device.type != "cpu" and generator is None and not isinstance(p, Tensor):
         # NOTE: on a GPU the draw happens there, from the device's own stream (seeded by
         # manual_seed, saved by cuda.get_rng_state), so that dropout needs no host-to-GPU
@@ -1600,6 +1711,7 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
+    _no_overlap(t)
     return _fill_random(t, _gen(generator, t._device).exponential(t.numel(), t.dtype.np,
                                                                   lambd),
                         "ExponentialBackward0")
@@ -1636,8 +1748,15 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     if not replacement and num_samples > k:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
+    if k > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    if rows.shape[0] == 0:  # no distributions: an empty result, and no draws
+        return wrap(xp_for(dev).empty((0, num_samples), dtype=np.int64), dev)
     w = rows.numpy(force=True).astype(np.float64)
     if not replacement or num_samples == 1:
+        if k == 0:  # (PyTorch's check takes the min and max of the probabilities)
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
         if not np.isfinite(w).all() or (w < 0).any():
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         if not (w.sum(1) > 0).all():
@@ -1656,7 +1775,7 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
                                "entry = infinity or NaN)")
         cum = np.cumsum(w, axis=1)  # sequential, as the kernel's running sum
         total = cum[:, -1:]
-        if not (total > 0).all():
+        if k == 0 or not (total > 0).all():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         cum = cum / total
         g = _gen(generator)

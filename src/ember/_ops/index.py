@@ -288,7 +288,8 @@ def _apply_basic(t, items, defer=None):
             adv += 1
         else:  # _Mask
             m = k.arr
-            if k.byte and defer is None:  # (writes warn once past a masked fill's refusal)
+            # (writes warn once past a masked fill's refusal; a 0-d uint8 key doesn't warn)
+            if k.byte and defer is None and m.ndim:
                 _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                       "torch.bool instead.", UserWarning, stacklevel=4)
             if m.ndim == 0:
@@ -486,7 +487,7 @@ def _lone_mask(items):
 
 
 def _warn_byte(items):
-    if any(isinstance(k, _Mask) and k.byte for k in items):
+    if any(isinstance(k, _Mask) and k.byte and k.arr.ndim for k in items):
         _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
               "torch.bool instead.", UserWarning, stacklevel=4)
 
@@ -881,9 +882,10 @@ def gather(t, dim, index, *, sparse_grad=False):
     shape = t.shape
 
     def rule(ctx, g):
+        _, idx, _ = ctx.saved  # (kept as PyTorch keeps them: refused once changed in place)
         z = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
-        return (scatter_add(z, d, index, g),)
-    return make(arr, (t,), "GatherBackward0", rule)
+        return (scatter_add(z, d, idx, g),)
+    return make(arr, (t,), "GatherBackward0", rule, t, index, d)
 
 
 def take_along_dim(t, indices, dim=None):

@@ -61,7 +61,7 @@ def _mm_arr(x, y):
     elif x.ndim >= 3 and y.ndim == x.ndim and x.shape[:-2] == y.shape[:-2] and \
             x.dtype == np.float32 and x.size and y.size:
         # stacks of one batch shape: PyTorch's bmm on the batch flattened
-        out = _mkl_gemm.bmm(x.reshape((-1,) + x.shape[-2:]), y.reshape((-1,) + y.shape[-2:]))
+        out = _bmm_bits(x.reshape((-1,) + x.shape[-2:]), y.reshape((-1,) + y.shape[-2:]))
         if out is not None:
             return out.reshape(x.shape[:-1] + y.shape[-1:])
     with quiet:
@@ -81,6 +81,91 @@ def _mm_arr(x, y):
 def _mm_arr32(x, y):
     """The product of two half-type matrices, accumulated and left in float32."""
     return x.astype(np.float32) @ y.astype(np.float32)
+
+
+def _batch_items_blas(x) -> bool:
+    """PyTorch's test of a (B, M, K) stack for MKL's batched sgemm: each matrix by rows or by
+    columns (strides in elements; a dim of size 1 takes any stride)."""
+    _, m, k = x.shape
+    s1, s2 = (s // x.itemsize for s in x.strides[1:])
+    return s2 == 1 and (m == 1 or s1 >= k) or s1 == 1 and (k == 1 or s2 >= m)
+
+
+def _bmm_bits(x, y):
+    """PyTorch's float32 ``bmm`` of (B, M, K) and (B, K, N) stacks (None where ember does not
+    know its bits): MKL's batched sgemm where each matrix of both is stored by rows or by
+    columns (:func:`ember._ops._mkl_gemm.bmm`); else, for M * K * N of 400 or more, one
+    addmm per matrix on all threads into its place in the output, an operand BLAS cannot
+    take copied to rows first."""
+    bs, m, k = x.shape
+    n = y.shape[2]
+    if _batch_items_blas(x) and _batch_items_blas(y) or m * k * n < _mkl_gemm._NAIVE_BMM:
+        return _mkl_gemm.bmm(x, y)
+    if bs > _mkl_gemm._BMM_MAX or not _mkl_gemm._plain(x, y):
+        return None
+    out = np.empty((bs, m, n), np.float32)
+    for i in range(bs):
+        a, b = x[i], y[i]
+        a = a if _mkl_gemm._layout(a) is not None else np.ascontiguousarray(a)
+        b = b if _mkl_gemm._layout(b) is not None else np.ascontiguousarray(b)
+        if k == 1 and m > 1 and n > 1:  # (one term: the products themselves, as mm)
+            with quiet:
+                r = np.multiply(a, b)
+        else:
+            r = _mkl_gemm._run(a, b, None, 1.0, 1.0, None, i * m)
+        if r is None:
+            return None
+        out[i] = r
+    return out
+
+
+def _baddbmm_bits(c, x, y, beta, alpha):
+    """``beta * c + alpha * (x @ y)`` for float32 stacks as PyTorch's ``baddbmm`` rounds it
+    where that is MKL's (M * K * N of 400 or more: each matrix an addmm with ``c``'s matrix
+    as C, on one thread when the batch holds several and BLAS takes the stacks as they are),
+    else None (its own loop below 400 rounds as the composite ``beta * c + alpha * bmm``
+    does)."""
+    if not _mkl_gemm._plain(x, y) or type(c) is not np.ndarray or c.dtype != np.float32:
+        return None
+    bs, m, k = x.shape
+    n = y.shape[2]
+    if not (bs and m and k and n) or m * k * n < _mkl_gemm._NAIVE_BMM or \
+            bs > _mkl_gemm._BMM_MAX:
+        return None
+    # (a stack BLAS cannot take: an addmm per matrix on all threads, as in _bmm_bits)
+    batched = _batch_items_blas(x) and _batch_items_blas(y)
+    threads = 1 if bs > 1 and batched else None
+    c = np.broadcast_to(c, (bs, m, n))
+    out = np.empty((bs, m, n), np.float32)
+    for i in range(bs):
+        a, b = x[i], y[i]
+        if not batched:
+            a = a if _mkl_gemm._layout(a) is not None else np.ascontiguousarray(a)
+            b = b if _mkl_gemm._layout(b) is not None else np.ascontiguousarray(b)
+        r = _mkl_gemm._run(a, b, c[i], float(alpha), float(beta), threads, i * m)
+        if r is None:
+            return None
+        out[i] = r
+    return out
+
+
+def _addbmm_bits(c, x, y, beta, alpha):
+    """``beta * c + alpha * sum_i x[i] @ y[i]`` for float32 stacks as PyTorch's ``addbmm``
+    rounds it: one in-place addmm per matrix into the result, beta on the first only; None
+    where ember does not know an addmm's order."""
+    if not _mkl_gemm._plain(x, y) or type(c) is not np.ndarray or c.dtype != np.float32:
+        return None
+    bs, m, k = x.shape
+    n = y.shape[2]
+    if not (bs and m and k and n):
+        return None
+    out = np.broadcast_to(c, (m, n))
+    for i in range(bs):
+        out = _mkl_gemm._run(x[i], y[i], out, float(alpha), float(beta) if i == 0 else 1.0,
+                             None)
+        if out is None:
+            return None
+    return out
 
 
 def _check_mm(a, b):
@@ -110,7 +195,8 @@ def mm(a, b):
     _check_mm(a, b)
     # NOTE: as PyTorch, mat2 is kept only when mat1's gradient needs it (so that a weight
     # updated in place after a forward on plain inputs leaves the graph valid)
-    return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, a, _kept(a, b))
+    return make(_mm_arr(a._data, b._data), (a, b), "MmBackward0", _mm_rule, _kept(b, a),
+                _kept(a, b))
 
 
 def _sparse_mm(a, b):
@@ -135,13 +221,14 @@ def _mm_rule(ctx, g):
 def _mm_grads_arr(g, a, b, n0, n1):
     """``_grad_mat1`` and ``_grad_mat2`` on arrays, for a first-order backward (nothing to
     record): the same products in the same layouts, without a tensor per transpose."""
-    gd, x = g._data, a._data
+    gd = g._data
     dev = g._device
     ga = gm = None
     if n0:
         y = b._data
-        ga = wrap(_mm_arr(y, gd.T).T if _transposed_arr(x) else _mm_arr(gd, y.T), dev)
+        ga = wrap(_mm_arr(y, gd.T).T if _is_transposed(a) else _mm_arr(gd, y.T), dev)
     if n1:
+        x = a._data
         gm = wrap(_mm_arr(gd.T, x).T if _is_transposed(b) else _mm_arr(x.T, gd), dev)
     return ga, gm
 
@@ -152,13 +239,17 @@ def _transposed(t):
 
 
 def _transposed_arr(d):
-    return d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
+    # (PyTorch's test in mm's backward: strides (1, rows) exactly, a size-1 dim's stride as
+    # it is, so a (1, 1) matrix, or a (1, n) column view, counts as column-major; empty
+    # arrays: NumPy's zero strides, PyTorch's contiguous ones)
+    return d.ndim == 2 and d.size > 0 and d.strides[0] == d.itemsize and \
+        d.strides[1] == d.itemsize * d.shape[0]
 
 
 def _grad_mat1(g, b, a=None):
     # NOTE: as PyTorch does, each gradient is produced in the memory layout of the matrix
     # it belongs to, so that a transposed weight gets a gradient it can keep without a copy.
-    if a is not None and _transposed(a):
+    if a is not None and _is_transposed(a):
         return b.mm(g.t()).t()
     return g.mm(b.t())
 
@@ -166,7 +257,8 @@ def _grad_mat1(g, b, a=None):
 def _kept(a, b):
     """What a product keeps of its second factor: the factor when the first one's gradient
     needs it, else only its layout (as PyTorch keeps mat2 only for mat1's gradient, so a
-    weight updated in place after a forward on plain inputs leaves the graph valid)."""
+    weight updated in place after a forward on plain inputs leaves the graph valid; and
+    mat1 only for mat2's: ``_kept(b, a)``)."""
     return b if a._requires_grad else _transposed(b)
 
 
@@ -217,7 +309,8 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
                     out = _mm_arr(x, y)  # a fresh, row-major array
                     with quiet:
                         out += c
-            return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), 1, 1)
+            return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, _kept(b, a),
+                        _kept(a, b), 1, 1)
     return _addmm(bias, a, b, beta, alpha)
 
 
@@ -280,7 +373,8 @@ def _addmm(bias, a, b, beta, alpha):
             out = _cast(out.astype(np.float32, copy=False), D.float32, a.dtype)
         else:
             out = out.astype(a._data.dtype)
-    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, a, _kept(a, b), alpha, beta)
+    return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, _kept(b, a), _kept(a, b),
+                alpha, beta)
 
 
 def _check_expand(shape, target):
@@ -307,17 +401,19 @@ def bmm(a, b):
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
-                           f"{_legacy(b.dtype)}")
-    _no_bool(a.dtype, "bmm")
+    # (PyTorch's order: the shapes (its meta function), the kernel for batch1's dtype, then
+    # batch2's dtype against it)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _no_bool(a.dtype, "bmm")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
+                           f"{_legacy(b.dtype)}")
     return make(_mm_arr(a._data, b._data), (a, b), "BmmBackward0",
                 lambda ctx, g: (g.bmm(ctx.saved[1].mT) if ctx.needs_input_grad[0] else None,
                                 ctx.saved[0].mT.bmm(g) if ctx.needs_input_grad[1] else None),
-                a, b)
+                *_each_for_other(a, b))
 
 
 def mv(a, v):
@@ -340,7 +436,7 @@ def mv(a, v):
     return make(out, (a, v), "MvBackward0",
                 lambda ctx, g: (g.outer(ctx.saved[1]) if ctx.needs_input_grad[0] else None,
                                 ctx.saved[0].t().mv(g) if ctx.needs_input_grad[1] else None),
-                a, v)
+                *_each_for_other(a, v))
 
 
 def dot(a, b):
@@ -363,7 +459,14 @@ def dot(a, b):
         arr = _mm_arr(a._data, b._data)
     return make(arr, (a, b), "DotBackward0",
                 lambda ctx, g: (g * ctx.saved[1] if ctx.needs_input_grad[0] else None,
-                                g * ctx.saved[0] if ctx.needs_input_grad[1] else None), a, b)
+                                g * ctx.saved[0] if ctx.needs_input_grad[1] else None),
+                *_each_for_other(a, b))
+
+
+def _each_for_other(a, b):
+    """What a product of two factors keeps: each only where the other's gradient needs it (as
+    PyTorch, so that a factor changed in place later is refused only where it is used)."""
+    return (a if b._requires_grad else None), (b if a._requires_grad else None)
 
 
 def outer(a, b, _name="outer"):
@@ -419,109 +522,92 @@ def matmul(a, b):
         _check_mm(a.reshape(1, -1), b)
         arr = _mm_arr(a._data, b._data)
         # NOTE: PyTorch computes unsqueeze(0).mm(b).squeeze_(0): the node is SqueezeBackward4.
-        return make(arr, (a, b), "SqueezeBackward4", _matmul_rule(1, 2), a, b)
+        sa, sb = _each_for_other(a, b)  # (PyTorch keeps the unsqueezed view of a)
+        out = make(arr, (a, b), "SqueezeBackward4", _matmul_rule(1, 2),
+                   sa if sa is None else sa.unsqueeze(0), sb)
+        out._vc.v = 1  # (squeezed in place)
+        return out
     if da == 2 and db == 2:
         return mm(a, b)
-    if da >= 3 and db <= 2 and not (db == 2 and a.shape[-1] == 1 and not _folds(a, b)):
-        # Fold the batch into rows: one mm (or mv), as PyTorch does.  (Where PyTorch runs bmm
-        # instead, ember's fold differs from it in general; for one term, K = 1, in the sign
-        # of a zero product: bmm sums from +0, mm keeps -0.  Those go to the bmm path.)
-        rows = a.reshape(-1, a.shape[-1])
-        out = mm(rows, b) if db == 2 else mv(rows, b)
-        return _unsafe_view(out, tuple(a.shape[:-1]) + ((b.shape[1],) if db == 2 else ()))
+    if _should_fold(a, b):
+        # One mm (or mv) on the larger operand's batch folded into rows, as PyTorch does; a
+        # left matrix times a stack runs as (b.mT folded) @ a.t(), transposed back.
+        flip = db > da
+        t1 = b.mT if flip else a
+        t2 = (a.t() if da == 2 else a) if flip else b
+        shape = tuple(t1.shape[:-1])
+        folded = t1.reshape(math.prod(shape), t1.shape[-1])
+        if t2.ndim == 1:
+            return _unsafe_view(mv(folded, t2), shape)
+        out = _unsafe_view(mm(folded, t2), shape + (t2.shape[1],))
+        return out.mT.contiguous() if flip else out
     return _batched_matmul(a, b)
 
 
-def _folds(a, b) -> bool:
-    """Whether PyTorch's matmul folds the batch of ``a`` (3-D or more) into the rows of one
-    ``mm`` by ``b``: where ``b`` requires grad, where ``a`` is empty, or where its batch
-    dims view as rows without a copy (else it runs ``bmm`` with ``b`` expanded)."""
-    if b.requires_grad or a.numel() == 0:
+def _should_fold(a, b) -> bool:
+    """PyTorch's ``should_fold``: whether matmul folds the batch of the operand of 3 or more
+    dims into the rows of one ``mm``/``mv`` with the other (of 1 or 2), rather than running
+    ``bmm`` with that one expanded: where the smaller operand requires grad, and else where
+    the larger one is on the right of a vector or on the left, and its batch dims view as
+    rows without a copy (or it is empty)."""
+    big, small = (a, b) if a.ndim >= b.ndim else (b.mT, a)
+    if big.ndim < 3 or small.ndim > 2:
+        return False
+    if small.requires_grad:
         return True
-    st, sh = a.stride(), a.shape
-    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(a.ndim - 2))
-
-
-def _batch_numel(t):
-    n = 1
-    for s in t.shape[:-2]:
-        n *= s
-    return n
+    if a.ndim == 2:
+        return False
+    if big.numel() == 0:
+        return True
+    st, sh = big.stride(), big.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(big.ndim - 2))
 
 
 def _batched_matmul(a, b):
+    """PyTorch's ``bmm`` path of matmul: both operands expanded to the broadcast batch,
+    reshaped to one batch dim (a view where one exists, else a copy), one ``bmm``, the result
+    viewed back to the batch shape."""
     da, db = a.ndim, b.ndim
     check_same_device(a, b)
-    a_batch = tuple(a.shape[:-2]) if da > 2 else ()
-    b_batch = tuple(b.shape[:-2]) if db > 2 else ()
-    check_broadcast(a_batch, b_batch)
-    batch = tuple(np.broadcast_shapes(a_batch, b_batch))
-    n_batch = int(np.prod(batch, dtype=np.int64))
+    if da == 3 and db == 3 and a.shape[0] != b.shape[0]:
+        # (as PyTorch, a batch of one that requires grad is squeezed to fold the product)
+        if a.shape[0] == 1 and a.requires_grad:
+            return matmul(a.squeeze(0), b)
+        if b.shape[0] == 1 and b.requires_grad:
+            return matmul(a, b.squeeze(0))
+    n = a.shape[-2] if da > 1 else 1
+    k_a = a.shape[-1]
     k_b = b.shape[-2] if db > 1 else b.shape[0]
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
-                           f"{_legacy(b.dtype)}")
-    _no_bool(a.dtype, "bmm")
-    if a.shape[-1] != k_b:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{n_batch}, {a.shape[-1]}] but got: [{n_batch}, {k_b}].")
-    x = a._data if da > 1 else a._data.reshape(1, -1)
-    y = b._data if db > 1 else b._data.reshape(-1, 1)
-    arr = _vector_times_stack(a, y) if da == 1 and x.dtype == np.float32 else None
-    if arr is None:
-        arr = _mm_arr(x, y)
-    if da == 1:
-        arr = arr.squeeze(-2)
+    p = b.shape[-1] if db > 1 else 1
+    check_broadcast(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    count = math.prod(batch)
+    x = _expand_reshape(a, batch + (n, k_a), (count, n, k_a))
     if db == 1:
-        arr = arr.squeeze(-1)
-    if not arr.flags.c_contiguous:
-        arr = arr.copy()
-    return make(arr, (a, b), _batched_name(a, b, arr.shape), _matmul_rule(da, db), a, b)
+        y = _expand_reshape(b, batch + (k_b,), (count, k_b)).unsqueeze(2)
+    else:
+        y = _expand_reshape(b, batch + (k_b, p), (count, k_b, p))
+    out = bmm(x, y)
+    shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    return _unsafe_view(out.squeeze(-1) if db == 1 else out, shape)
 
 
-def _vector_times_stack(a, y):
-    """A float32 vector times a stack of matrices (..., K, N) as PyTorch rounds it, shaped
-    (..., 1, N); None where ember does not know its order.  PyTorch folds the stack's
-    transposed matrices into rows for one ``mv`` when the vector requires grad, or when
-    they fold without a copy; else it runs ``bmm`` on the vector expanded over the batch."""
-    x = a._data
-    if type(x) is not np.ndarray or type(y) is not np.ndarray or y.dtype != np.float32 or \
-            not y.size:
-        return None
-    k, n = y.shape[-2:]
-    t = np.swapaxes(y, -1, -2)  # (..., N, K), a view
-    st = [s // 4 for s in t.strides]
-    if a.requires_grad or all(st[i] == st[i + 1] * t.shape[i + 1] for i in range(t.ndim - 2)):
-        out = _mkl_gemv.mv(t.reshape(-1, k), x)  # (NumPy copies where PyTorch's reshape does)
-        return None if out is None else out.reshape(y.shape[:-2] + (1, n))
-    stack = y.reshape((-1, k, n))
-    out = _mkl_gemm.bmm(np.broadcast_to(x, (stack.shape[0], 1, k)), stack)
-    return None if out is None else out.reshape(y.shape[:-2] + (1, n))
-
-
-def _batched_name(a, b, out_shape):
-    """The node PyTorch's matmul leaves on top for batched operands.
-
-    NOTE: observed dispatch: a 2-D left operand that requires grad (or a left operand of
-    the right operand's rank whose batch dims are all 1, facing a real batch) is folded
-    through transposes, ending in ``.mT.contiguous()`` (CloneBackward0, or
-    TransposeBackward0 when no copy is needed); every other batched product ends in
-    ``_unsafe_view`` of a bmm.
-    """
-    small_left = a.ndim == 2 or (a.ndim == b.ndim and _batch_numel(a) == 1
-                                 and _batch_numel(b) > 1)
-    if small_left and a.requires_grad and b.ndim >= 3:
-        m, p = out_shape[-2], out_shape[-1]
-        return "TransposeBackward0" if m == 1 or p == 1 else "CloneBackward0"
-    return "UnsafeViewBackward0"
+def _expand_reshape(t, shape, flat):
+    """``t.expand(shape).reshape(flat)``; where no graph is recorded, the steps that leave
+    ``t`` as it is are skipped (the same array: an expand to its own shape keeps its strides)."""
+    if STATE.enabled and t._requires_grad:
+        return t.expand(shape).reshape(flat)
+    if tuple(t.shape) != shape:
+        t = t.expand(shape)
+    return t if tuple(t.shape) == flat else t.reshape(flat)
 
 
 def _matmul_rule(da, db):
     """Gradients of a (broadcast) matmul; the engine sums them back over broadcast dims."""
     def rule(ctx, g):
-        a, b = ctx.saved
-        a2 = a.unsqueeze(0) if da == 1 else a
-        b2 = b.unsqueeze(1) if db == 1 else b
+        a, b = ctx.saved  # (each kept only where the other's gradient needs it)
+        a2 = a.unsqueeze(0) if da == 1 and a is not None and a.ndim == 1 else a
+        b2 = b.unsqueeze(1) if db == 1 and b is not None else b
         g2 = g
         if da == 1:
             g2 = g2.unsqueeze(-2 if db > 1 else 0)
@@ -531,17 +617,24 @@ def _matmul_rule(da, db):
         if ctx.needs_input_grad[0]:
             ga = matmul(g2, b2.mT if b2.ndim > 1 else b2)
             if da == 1:
-                ga = ga.reshape(-1, a.shape[0]).sum(0) if ga.ndim > 1 else ga
+                ga = ga.reshape(-1, ctx._meta[0][0][0]).sum(0) if ga.ndim > 1 else ga
         if ctx.needs_input_grad[1]:
             gb = matmul(a2.mT, g2)
             if db == 1:
-                gb = gb.reshape(-1, b.shape[0]).sum(0) if gb.ndim > 1 else gb
+                gb = gb.reshape(-1, ctx._meta[1][0][0]).sum(0) if gb.ndim > 1 else gb
         return ga, gb
     return rule
 
 
 def _unsafe_view(t, shape):
-    return make(t._data.reshape(shape), (t,), "UnsafeViewBackward0",
+    """PyTorch's ``_unsafe_view``: a view (not recorded as one), never a copy."""
+    try:
+        arr = t._data.reshape(shape, copy=False)
+    except ValueError:  # (kron of a transposed operand: its product's layout does not view)
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.") from None
+    return make(arr, (t,), "UnsafeViewBackward0",
                 lambda ctx, g: (g.reshape(ctx.saved[0]),), t.shape)
 
 

@@ -209,14 +209,20 @@ def _masked_fill_(self, mask, value):
 
 
 def _index_add_(self, dim, index, source, *, alpha=1):
+    if isinstance(source, Tensor):  # (as PyTorch: no source sharing self's memory at all)
+        I._check_no_overlap(self, source)
     return unary_inplace(I.index_add)(self, dim, index, source, alpha=alpha)
 
 
 def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    if isinstance(src, Tensor):
+        I._check_no_overlap(self, src)
     return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce)
 
 
 def _scatter_add_(self, dim, index, src):
+    if isinstance(src, Tensor):
+        I._check_no_overlap(self, src)
     return unary_inplace(I.scatter_add)(self, dim, index, src)
 
 
@@ -295,8 +301,10 @@ def _reshape_inplace(self, shape, name, transpose=False):
         # the view's node, under the in-place overload's name (same rule, same layout)
         new._grad_fn.__class__ = node_class(name)
         self._grad_fn, self._output_nr = new._grad_fn, 0
-    if self._base is None:  # (as PyTorch: a tensor saved for backward before is now stale)
-        self._vc.v += 1
+    self._vc.v += 1  # (as PyTorch: a tensor saved for backward before is now stale)
+    if self._base is not None:  # the view now reads its base's memory through one more view
+        self._view_fn = new._view_fn
+        self._view_version = self._vc.v
     return self
 
 
@@ -360,8 +368,7 @@ def _map_(self, other, fn):
     if self._device.type != "cpu":  # (a Python call per element: PyTorch's CPU only)
         raise TypeError("map_ is only implemented on CPU tensors")
     out = np.vectorize(fn, otypes=[self._data.dtype])(self._data, other._data)
-    self._data[...] = out
-    self._vc.v += 1
+    self._data[...] = out  # (as PyTorch's, which writes element by element: no version bump)
     return self
 
 
@@ -372,8 +379,7 @@ def _apply_(self, fn):
         return self
     if self._device.type != "cpu":
         raise TypeError("apply_ is only implemented on CPU tensors")
-    self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)
-    self._vc.v += 1
+    self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)  # (no bump)
     return self
 
 
@@ -551,6 +557,11 @@ _TENSOR_ARGS = {
     "mm": ("mat2",), "bmm": ("mat2",), "mv": ("vec",), "dot": ("tensor",), "outer": ("vec2",),
     "ger": ("vec2",), "addmm": ("mat1", "mat2"), "heaviside": ("values",),
     "take_along_dim": ("indices",), "masked_select": ("mask",),
+    # (their in-place forms)
+    **dict.fromkeys(("atan2_", "arctan2_", "hypot_", "ldexp_", "gcd_", "lcm_", "nextafter_",
+                     "igamma_", "igammac_", "logical_and_", "logical_or_", "logical_xor_"),
+                    ("other",)),
+    "heaviside_": ("values",),
 }
 
 
@@ -584,13 +595,31 @@ def tensor_or_number(name, values, args, first):
                             f"{tp_name(v)}")
 
 
+_NO_OTHER = {  # (PyTorch's words for ``t.add()``...)
+    **dict.fromkeys(("add", "sub"), "{name}() received an invalid combination of arguments - "
+                    "got (), but expected (Tensor other, *, Number alpha = 1)"),
+    "mul": '{name}() missing 1 required positional arguments: "other"',
+    "div": "{name}() received an invalid combination of arguments - got (), but expected one "
+           "of:\n * (Tensor other)\n * (Tensor other, *, str rounding_mode)\n * (Number other, *, "
+           "str rounding_mode)\n",
+}
+
+
 def _tensor_or_number_other(name, fn):
     import functools
 
-    def method(self, other, *args, **kwargs):
+    def method(self, *args, **kwargs):
+        if not args and not kwargs:
+            raise TypeError(_NO_OTHER[name.rstrip("_")].format(name=name))
+        other = args[0] if args else kwargs.get("other", 0)
         if type(other) not in _PLAIN:
+            if not args:  # (by keyword: PyTorch's parser names no position)
+                try:
+                    tensor_or_number(name, (other,), ("other",), 1)
+                except TypeError as e:
+                    raise TypeError(str(e).replace(" (position 1)", "")) from None
             tensor_or_number(name, (other,), ("other",), 1)
-        return fn(self, other, *args, **kwargs)
+        return fn(self, *args, **kwargs)
     return functools.wraps(fn)(method)
 
 
@@ -601,7 +630,8 @@ def check_tensor_args(cls):
     global _PLAIN
     _PLAIN = _PLAIN | {cls}
     for name, theirs in _TENSOR_ARGS.items():
-        setattr(cls, name, _tensor_args(name, theirs, getattr(cls, name)))
+        if callable(getattr(cls, name, None)):
+            setattr(cls, name, _tensor_args(name, theirs, getattr(cls, name)))
     for name in ("add", "sub", "mul", "div", "add_", "sub_", "mul_", "div_"):
         setattr(cls, name, _tensor_or_number_other(name, getattr(cls, name)))
 

@@ -136,6 +136,8 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     shape = shape_arg(sizes, "resize_")
     if any(s < 0 for s in shape):  # (PyTorch's words: the size product overflows)
         raise RuntimeError("numel: integer multiplication overflow")
+    if tuple(shape) == tuple(self._data.shape):  # (as PyTorch: nothing changes, not even
+        return self  # the version or the layout)
     n = 1
     for s in shape:
         n *= s

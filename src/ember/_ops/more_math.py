@@ -27,7 +27,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import return_types as _return_types
 from .._tensor import Tensor
-from . import _bessel, _gamma, _gauss
+from . import _bessel, _gamma, _gauss, _libm
 from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
     float_result_type, need_tensor, precheck_inplace, snapshot, wrap, write_out, xp_of
@@ -225,9 +225,18 @@ def i1(input, *, out=None):
                                fname="i1"), out)
 
 
+def _tiny_safe(x):
+    """PyTorch's guard in the i1/i1e gradients: ``|x| > eps`` (the dtype's machine epsilon),
+    and ``x`` with the tiny values replaced by eps."""
+    eps = float(np.finfo(x.dtype.np if x.dtype.is_floating_point else np.float32).eps)
+    big = x.abs().gt(eps)
+    return big, P.where(big, x, eps)
+
+
 def _i1_rule(ctx, g):
     x, res = ctx.saved
-    return (g * P.where(x.eq(0), 0.5, i0(x) - res / x),)
+    big, safe = _tiny_safe(x)
+    return (g * P.where(big, i0(safe) - res * safe.reciprocal(), 0.5),)
 
 
 def i1e(input, *, out=None):
@@ -238,7 +247,8 @@ def i1e(input, *, out=None):
 
 def _i1e_rule(ctx, g):
     x, res = ctx.saved
-    return (g * P.where(x.eq(0), 0.5, i0e(x) - res * (x.sgn() + x.reciprocal())),)
+    big, safe = _tiny_safe(x)
+    return (g * P.where(big, i0e(safe) - res * (safe.sgn() + safe.reciprocal()), 0.5),)
 
 
 def bessel_j0(input, *, out=None):
@@ -308,15 +318,21 @@ def sinc(input, *, out=None):
         return _done(P.where(input.eq(0), P.add(P.mul(input, 0), 1), P.div(px.sin(), px)), out)
     def fn(x):
         px = x * x.dtype.type(math.pi)
-        return np.where(x == 0, x.dtype.type(1), np.sin(px) / px)
+        # (PyTorch's scalar loop: the C library's sinf for float32)
+        s = _libm.sinf(px) if type(px) is np.ndarray and px.dtype == np.float32 else \
+            np.sin(px)
+        return np.where(x == 0, x.dtype.type(1), s / px)
     return _done(_elementary(input, fn, "SincBackward0", _sinc_rule, _IN, fname="sinc"), out)
 
 
 def _sinc_rule(ctx, g):
     x, = ctx.saved
     px = x * math.pi
-    d = (px * px.cos() - px.sin()) / (px * x)
-    return (P.where(x.eq(0), 0.0, g * d),)  # (PyTorch's formula ends with the where)
+    sq = x * x * math.pi
+    # (PyTorch's order: grad * conj((px cos px - sin px) / (x x pi)), then the where on
+    # that square)
+    d = (px * px.cos() - px.sin()) / sq
+    return (P.where(sq.eq(0), 0.0, g * (d.conj() if d.dtype.is_complex else d)),)
 
 
 def logit(input, eps=None, *, out=None):
@@ -331,10 +347,28 @@ def logit(input, eps=None, *, out=None):
     if eps is not None and eps >= 0:
         lo = x.dtype.type(eps)
         hi = x.dtype.type(1) - lo
-    with quiet:
+    def ratio(v):
         if lo is not None:
-            x = np.where(x < lo, lo, np.where(x > hi, hi, x))
-        res = as_array(np.log(x / (1 - x))).astype(dt.np, copy=False)
+            v = np.where(v < lo, lo, np.where(v > hi, hi, v))
+        return v / (v.dtype.type(1) - v)
+
+    with quiet:
+        if dt is D.float32 and type(x) is np.ndarray:
+            from . import _vml
+            res = _vml.log(ratio(x))  # (PyTorch's float32 logit: MKL's log of the ratio)
+        elif dt in _LOW and type(x) is np.ndarray:
+            # the half types: each step (1 - x, the ratio, the log) rounded to the type
+            from . import _vml
+
+            def rnd(v):
+                return v.astype(dt.np).astype(np.float32)
+            if lo is not None:
+                lo = rnd(np.float32(eps))
+                hi = rnd(np.float32(1) - lo)
+                x = np.where(x < lo, lo, np.where(x > hi, hi, x))
+            res = _vml.log(rnd(x / rnd(np.float32(1) - x))).astype(dt.np)
+        else:
+            res = as_array(np.log(ratio(x))).astype(dt.np, copy=False)
     return _done(make(res, (input,), "LogitBackward0", _logit_rule, input, lo, hi), out)
 
 
@@ -462,6 +496,12 @@ def frexp(input, *, out=None):
                             differentiable=(True, False))
     res = _return_types.make_return("frexp", mant, expo, names=("mantissa", "exponent"))
     if out is not None:
+        if out[0].dtype is not input.dtype:
+            raise RuntimeError(f"torch.frexp() expects mantissa to have dtype "
+                               f"{D.cpp_name(input.dtype)} but got {D.cpp_name(out[0].dtype)}")
+        if out[1].dtype is not D.int32:
+            raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got "
+                               f"{D.cpp_name(out[1].dtype)}")
         write_out(out[0], mant)
         write_out(out[1], expo)
         return _return_types.make_return("frexp_out", out[0], out[1],
@@ -522,10 +562,15 @@ def xlog1py(input, other, *, out=None):
     a, b = _float_pair(input, other)
 
     def fn(x, y):
-        # (PyTorch's scalar loop: the C library's log1pf)
-        from . import _libm
-        lp = _libm.log1pf(y) if type(y) is np.ndarray and y.dtype == np.float32 else \
-            np.log1p(y)
+        # (PyTorch's scalar loop: the C library's log1pf, log1p)
+        if type(y) is np.ndarray and y.dtype == np.float32:
+            lp = _libm.log1pf(y)
+        elif type(y) is np.ndarray and y.dtype == np.float64:
+            lp = np.where(y > -1, _libm.c_double(math.log1p, y, (y > -1) & (y < np.inf)),
+                          np.log1p(y))
+            lp = np.where(y == np.inf, y, lp)
+        else:
+            lp = np.log1p(y)
         return np.where((x == 0) & ~np.isnan(y), 0, x * lp)
     return _done(P._binary(a, b, fn, "SpecialXlog1PyBackward" + _variant(a, b), _xlog1py_rule,
                            a, b), out)

@@ -35,6 +35,7 @@ from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_
                     same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
 from ._core import c_order, fused, fused_op, need_tensor, not_twice_differentiable
+from ._core import check_out_first
 from ._core import into_out as _out
 
 __all__ = [
@@ -100,6 +101,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
+    if n == 0:  # (the input as it is: PyTorch looks at neither the dim nor prepend/append)
+        return _out(input.clone(), out)
     d = norm_dim(dim, input.ndim)
     parts = [input]
     for name, t in (("prepend", prepend), ("append", append)):
@@ -111,8 +114,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
             raise RuntimeError("diff expects prepend or append to be the same dimension as input")
         parts.insert(0 if name == "prepend" else len(parts), t)
     x = S.cat(parts, d) if len(parts) > 1 else input
-    if n == 0:
-        return _out(x.clone(), out)
     for _ in _range(n):
         m = x.shape[d]
         if m == 0:
@@ -433,6 +434,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
                                "got side of left while right was True")
         right = side == "right"
+    if out is not None and out.dtype is not (D.int32 if out_int32 else D.int64):
+        raise RuntimeError("torch.searchsorted(): output tensor's dtype is wrong, it can only be "
+                           "Int(int32) or Long(int64) depending on whether out_int32 flag is "
+                           f"True, but we got output tensor's dtype {_legacy(out.dtype)} and "
+                           f"out_int32 flag is {bool(out_int32)}")
     bd = sorted_sequence
     if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
@@ -514,6 +520,10 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
                            "dimension 0")
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError("torch.histogram: input tensor and hist tensor should have the same "
+                           f"dtype, but got input {D.cpp_name(input.dtype)} and hist "
+                           f"{D.cpp_name(out.dtype)}")
     lo, hi = float(min), float(max)
     a = input._data.reshape(-1)
     if lo == hi and a.size:
@@ -624,15 +634,15 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
     ``interpolation`` says what lies between two data points: ``linear``, ``lower``,
     ``higher``, ``midpoint`` or ``nearest`` (halves to even).
     """
-    return _out(_quantile(input, q, dim, keepdim, interpolation, False), out)
+    return _out(_quantile(input, q, dim, keepdim, interpolation, False, out), out)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """:func:`quantile` over the non-NaN values only (NaN for a slice of NaNs)."""
-    return _out(_quantile(input, q, dim, keepdim, interpolation, True), out)
+    return _out(_quantile(input, q, dim, keepdim, interpolation, True, out), out)
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out=None):
     if not isinstance(q, Tensor) and not 0 <= q <= 1:  # (a number's range is checked first)
         raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
     if input.numel() == 0:
@@ -652,6 +662,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     else:
         qt = F.tensor([q], dtype=input.dtype, device=input.device)
         scalar_q = True
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
                            f"midpoint or nearest, but got {interpolation}")
@@ -1297,6 +1309,25 @@ def _combine(input, prod, beta, alpha):
     return P.add(P.mul(inp, beta) if beta != 1 else inp, prod)
 
 
+def _scaled_bmm(batch1, batch2, alpha):
+    """``(alpha * bmm(batch1, batch2), 1)`` for float32/float64 stacks, as one node whose
+    gradients are PyTorch's for baddbmm/addbmm: the bmm first, times alpha after it; else
+    ``(bmm, alpha)`` for :func:`_combine` to scale."""
+    prod = L.matmul(batch1, batch2)
+    if alpha == 1 or prod._data.dtype not in (np.float32, np.float64) or \
+            type(prod._data) is not np.ndarray or not (batch1._requires_grad or
+                                                       batch2._requires_grad):
+        return prod, alpha
+    with quiet:
+        arr = prod._data * prod._data.dtype.type(alpha)
+
+    def rule(ctx, g):
+        a, b = ctx.saved
+        n0, n1 = ctx.needs_input_grad
+        return (g.bmm(b.mT) * alpha if n0 else None, a.mT.bmm(g) * alpha if n1 else None)
+    return make(arr, (batch1, batch2), "BmmBackward0", rule, batch1, batch2), 1
+
+
 def _batched_args(input, batch1, batch2):
     """baddbmm's and addbmm's operands, lowered under autocast; both batches must be 3D."""
     from ..amp import autocast_mode as amp
@@ -1312,6 +1343,8 @@ def _batched_args(input, batch1, batch2):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
+    if out is not None:  # (an ``out`` that requires grad is refused first)
+        check_out_first("baddbmm", (), out)
     if getattr(batch1, "dtype", None) in D.FLOAT8:
         raise NotImplementedError(
             f"\"baddbmm\" not implemented for '{D.scalar_name(batch1.dtype)}'")
@@ -1327,12 +1360,20 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Input dtypes must be the same, got: input {_cpp(input.dtype)}, "
                            f"batch1: {_cpp(batch1.dtype)}, batch2: {_cpp(batch2.dtype)}")
     beta, alpha = _scalar_args("baddbmm", input.dtype, beta, alpha)
-    return _out(_combine(input, L.matmul(batch1, batch2), beta, alpha), out)
+    prod, scale = _scaled_bmm(batch1, batch2, alpha)
+    res = _combine(input, prod, beta, scale)
+    # (float32: MKL's bits where ember knows them; the graph above stays for gradients)
+    exact = L._baddbmm_bits(input._data, batch1._data, batch2._data, beta, alpha)
+    if exact is not None:
+        res._data = exact
+    return _out(res, out, "baddbmm")
 
 
 @fused_op("AddbmmBackward0")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
+    if out is not None:  # (an ``out`` that requires grad is refused first)
+        check_out_first("addbmm", (), out)
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
@@ -1343,14 +1384,25 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     L._same_dtype(batch1, batch2, "self and mat2")
     L._same_dtype(input, batch1, "self and mat2")
     beta, alpha = _scalar_args("addbmm", input.dtype, beta, alpha)
-    prod = L.matmul(batch1, batch2).sum(0) if batch1.shape[0] else \
-        F.zeros((batch1.shape[1], batch2.shape[2]), dtype=input.dtype, device=input.device)
-    return _out(_combine(input, prod, beta, alpha), out)
+    if batch1.shape[0]:
+        prod, scale = _scaled_bmm(batch1, batch2, alpha)
+        prod = prod.sum(0)
+    else:
+        prod = F.zeros((batch1.shape[1], batch2.shape[2]), dtype=input.dtype, device=input.device)
+        scale = alpha
+    res = _combine(input, prod, beta, scale)
+    # (float32: PyTorch's addmm per matrix into the result, where ember knows its bits)
+    exact = L._addbmm_bits(input._data, batch1._data, batch2._data, beta, alpha)
+    if exact is not None and exact.shape == res._data.shape:
+        res._data = exact
+    return _out(res, out, "addbmm")
 
 
 @fused_op("AddmvBackward0")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``: ``n x m`` and ``m`` give ``n``."""
+    if out is not None:  # (an ``out`` that requires grad is refused first)
+        check_out_first("addmv", (), out)
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, "
                            f"{vec.ndim}")
@@ -1374,7 +1426,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         exact = exact_addmv(input._data, mat._data, vec._data, beta, alpha)
         if exact is not None and exact.shape == res._data.shape:
             res._data = exact
-    return _out(res, out)
+    return _out(res, out, "addmv")
 
 
 @fused_op("AddrBackward0")
@@ -1386,7 +1438,104 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     dt = D.result_type(input, vec1, vec2)
     beta, alpha = _scalar_args("addr", dt, beta, alpha)
     a, b, inp = (t if t.dtype is dt else t.to(dt) for t in (vec1, vec2, input))
+    if dt is D.float32 and type(a._data) is np.ndarray and type(b._data) is np.ndarray and \
+            type(inp._data) is np.ndarray:
+        return _out(_addr_float32(inp, a, b, float(beta), float(alpha)), out)
     return _out(_combine(inp, P.mul(a.unsqueeze(1), b.unsqueeze(0)), beta, alpha), out)
+
+
+def _addr_float32(inp, v1, v2, beta, alpha):
+    """Float32 ``addr`` with PyTorch's bits: its kernel's vector code computes
+    ``fma(alpha * v1, v2, beta * input)`` and its scalar tail ``fma(beta, input, (alpha * v1)
+    * v2)`` (compiler-contracted, measured); with ``beta == 0`` both ``(alpha * v1) * v2``.  Its
+    gradients are PyTorch's formulas: ``g.mv(v2)`` and ``g.t().mv(v1)`` (times alpha) for the
+    vectors, ``g * beta`` summed to the input's shape for the input."""
+    from .. import _random
+
+    shape = (v1.shape[0], v2.shape[0])
+    x = S.expand(inp, shape)._data  # (PyTorch's error where the input does not expand)
+    f = np.float32
+    col = v1._data[:, None]
+    with quiet:
+        scaled = np.multiply(col, f(alpha), dtype=f)
+        if beta == 0:
+            res = np.broadcast_to(scaled * v2._data, shape).copy()
+        else:
+            mask = _addr_vector_mask(shape, x, col, v2._data)
+            res = np.empty(shape, f)
+            if mask is not None:
+                base = np.multiply(x, f(beta), dtype=f)
+                vec = _random._fma32(np.broadcast_to(scaled, shape),
+                                     np.broadcast_to(v2._data, shape), base)
+                res[...] = vec
+            if mask is not True:
+                prod = np.broadcast_to(scaled * v2._data, shape)
+                tail = _random._fma32(np.full(shape, f(beta)), np.ascontiguousarray(x), prod)
+                if mask is None:
+                    res[...] = tail
+                else:
+                    np.copyto(res, tail, where=~mask)
+
+    def rule(ctx, g):
+        a, b, in_shape = ctx.saved
+        n0, n1, n2 = ctx.needs_input_grad
+        gi = sum_to(g * beta if beta != 1 else g, in_shape) if n0 else None
+        g1 = g2 = None
+        if n1:
+            g1 = g.mv(b)
+            g1 = g1 * alpha if alpha != 1 else g1
+        if n2:
+            g2 = g.t().mv(a)
+            g2 = g2 * alpha if alpha != 1 else g2
+        return gi, g1, g2
+    return make(res, (inp, v1, v2), "AddrBackward0", rule, v1, v2, tuple(inp.shape))
+
+
+def _addr_vector_mask(shape, x, col, row):
+    """Which outputs of a float32 ``addr`` PyTorch's vector code computes: ``True`` (all),
+    ``None`` (none) or a boolean array.  Its kernel (AVX2's, also on AVX512 machines) runs
+    the iterator's inner loop (the input's fastest dim; a single dim where the other has
+    size 1) in blocks of 16 values, the rest of each loop in scalar code; a loop with two
+    operands constant along it is all scalar.  From 32768 outputs the flat range is cut into
+    one piece per thread, and a row cut in two makes two loops (measured)."""
+    from . import _cascade
+
+    m, n = shape
+    ops = [np.broadcast_to(a, shape).strides for a in (x, col, row)]
+    inner = 1
+    if m == 1 or n == 1:
+        inner, length = (0 if n == 1 else 1), m * n
+    else:
+        for s in ops:
+            if s[0] and s[1] and s[0] != s[1]:
+                inner = 0 if s[0] < s[1] else 1
+                break
+        length = shape[inner]
+    steps = [s[inner] // 4 if length > 1 else 0 for s in ops]
+    if any(v not in (0, 1) for v in steps) or steps.count(0) > 1 or length < 16:
+        return None
+    total = m * n
+    threads = _cascade._threads()
+    cuts = []
+    if total >= 32768 and threads > 1:
+        parts = min(threads, -(-total // 32768))
+        chunk = -(-total // parts)
+        cuts = [chunk * j for j in range(1, parts)]
+    full = length - length % 16
+    if full == length and all(c % length == 0 for c in cuts):
+        return True
+    flat = np.broadcast_to(np.arange(length) < full, (total // length, length)).copy()
+    for c in cuts:
+        r = c // length
+        if c % length:
+            edges = [0, *[d - r * length for d in cuts if r * length < d < (r + 1) * length],
+                     length]
+            flat[r] = False
+            for a, b in zip(edges, edges[1:]):
+                flat[r, a:b - (b - a) % 16] = True
+    if inner == 1 or m == 1 or n == 1:
+        return flat.reshape(shape)
+    return flat.reshape(n, m).T
 
 
 def chain_matmul(*matrices, out=None):
@@ -1404,14 +1553,9 @@ def chain_matmul(*matrices, out=None):
             raise RuntimeError(f"Tensor dimension is {t.ndim}, expected 2 instead.")
     if len(matrices) == 1:
         return _out(matrices[0].clone(), out)
-    for i, (a, b) in enumerate(zip(matrices, matrices[1:])):
-        if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
-                               f"{_fmt(a.shape)} and {_fmt(b.shape)} cannot be multiplied")
-    res = matrices[0]
-    for m in matrices[1:]:
-        res = L.mm(res, m)
-    return _out(res, out)
+    from ..linalg import multi_dot  # (PyTorch's: its checks and its order of the products)
+
+    return _out(multi_dot(matrices), out)
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -1992,7 +2136,11 @@ def _inplace(op):
     last node, which holds for a primitive whose first input is ``self``; the composites
     here end in other nodes, so on a view their result goes in through ``copy_`` instead.
     """
+    src = _SOURCE_ARG.get(op.__name__)
+
     def op_(self, *args, **kwargs):
+        if src is not None and len(args) > src and isinstance(args[src], Tensor):
+            I._check_no_overlap(self, args[src])  # (as PyTorch: no source sharing self's memory)
         check_inplace(self)
         others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         new = op(snapshot(self, *others), *args, **kwargs)
@@ -2002,6 +2150,10 @@ def _inplace(op):
         return I.copy_(self, new)
     op_.__name__ = op.__name__ + "_"
     return op_
+
+
+# where the in-place index writes take their source (refused where it shares self's memory)
+_SOURCE_ARG = {"index_copy": 2, "scatter_reduce": 2, "put": 1, "index_reduce": 2}
 
 
 def _install_methods():

@@ -14,7 +14,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
-from . import _libm, _sleef, _special, _vml
+from . import _libm, _sleef, _sleef_more, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
@@ -699,6 +699,8 @@ def _unary_float(a, fn, name, rule, *saved):
             out = fn(x.astype(np.float32)).astype(x.dtype)
         elif x.dtype == np.float32 and fn in _VML and type(x) is np.ndarray:
             out = _VML[fn](x)  # PyTorch's float32 exp, log, log2 and trigonometry are MKL's
+        elif x.dtype == np.float64 and fn in _DOUBLE and type(x) is np.ndarray:
+            out = _sleef_more.split64(x, *_DOUBLE[fn])
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
         elif fn is np.sqrt and x.dtype == np.float32 and type(x) is np.ndarray:
@@ -825,6 +827,24 @@ def acos(a):
 def atan(a):
     return _unary_float(a, np.arctan, "AtanBackward0",
                         lambda ctx, g: (g / (1 + ctx.saved[0] * ctx.saved[0]),), "in")
+
+
+def _sleef_split(vector, scalar):
+    """A PyTorch float32 kernel: Sleef's ``vector`` in the vector loop, the C library's
+    ``scalar`` on the loop tails (and everywhere without a vector build)."""
+    def f(x):
+        if not _sleef.VECTORIZED:
+            return scalar(x)
+        return _sleef.split_apply(x.shape, vector, scalar, x)
+    return f
+
+
+_VML[np.sinh] = _sleef_split(_sleef.sinhf, _libm.sinhf)
+_VML[np.cosh] = _sleef_split(_sleef.coshf, _libm.coshf)
+_VML[np.arctanh] = _sleef_split(_sleef_more.atanhf, _libm.atanhf)
+# float64: Sleef's in the vector loop, the C library's on the tails and small tensors
+_DOUBLE = {np.sinh: (_sleef_more.sinh, _libm.sinh64), np.cosh: (_sleef_more.cosh, _libm.cosh64),
+           np.arctanh: (_sleef_more.atanh, _libm.atanh64)}
 
 
 def sinh(a):
@@ -1588,13 +1608,17 @@ def _scaled_pair(t1, t2, value, divide):
 
     def rule(ctx, g):
         n = ctx.needs_input_grad
+        t2, t1 = ctx.saved  # (kept so, as PyTorch checks tensor1 first: see graph._CHECK_ORDER)
         if divide:
             from .creation import full_like  # (C++'s ``value / t2`` fills, then divides)
 
             return (g * (full_like(t2, value) / t2) if n[0] else None,
                     -g * (value * t1 / (t2 * t2)) if n[1] else None)
         return g * (t2 * value) if n[0] else None, g * (t1 * value) if n[1] else None
-    return make(out._data, (t1, t2), "MulBackward0", rule, device=out._device)
+    # (as PyTorch: each factor kept only where a gradient needs it, checked for changes)
+    r1, r2 = t1._requires_grad, t2._requires_grad
+    return make(out._data, (t1, t2), "MulBackward0", rule, t2 if r1 or (divide and r2) else None,
+                t1 if r2 else None, device=out._device)
 
 
 def _common_float(a, t1, t2):
@@ -1692,6 +1716,9 @@ def _c_log(y):
     if type(y) is np.ndarray and y.dtype == np.float32:
         from . import _libm
         return _libm.logf(y)
+    if type(y) is np.ndarray and y.dtype == np.float64:
+        from . import _libm
+        return _libm.log64(y)
     return np.log(y)
 
 

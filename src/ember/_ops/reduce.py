@@ -31,7 +31,7 @@ def _dims(t, dim):
         return tuple(range(t.ndim))
     if t.ndim == 0:
         seen = set()
-        for d in (dim,) if isinstance(dim, int) else dim:
+        for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
             d = norm_dim(d, 0)
             if d in seen:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
@@ -614,12 +614,12 @@ def _complex_spread(t, dim, c, keepdim, name, sqrt):
     return make(v._data, (t,), "StdBackward0" if sqrt else "VarBackward0", rule, t, _OUT)
 
 
-def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std"):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
     if t.dtype._kind == 3:
-        return var(t, dim, unbiased, keepdim=keepdim, correction=correction, _name="std",
+        return var(t, dim, unbiased, keepdim=keepdim, correction=correction, _name=_name,
                    _sqrt=True)
-    arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name="std",
+    arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name=_name,
               _sqrt=True)._data
     c = _correction(unbiased, correction)
     dims = _dims(t, dim)
@@ -647,13 +647,15 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @fused_op("VarMeanBackward0")
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "var_mean")
-    return var(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
+    return (var(t, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
+            _welford_mean(t, dim, keepdim))
 
 
 @fused_op("StdMeanBackward0")
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "std_mean")
-    return std(t, dim, unbiased, keepdim, correction=correction), _welford_mean(t, dim, keepdim)
+    return (std(t, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
+            _welford_mean(t, dim, keepdim))
 
 
 def _check_var_mean_dtype(t, name):
@@ -689,6 +691,9 @@ def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
             raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                                + " ".join(str(d) for d in dims))
         return linalg.matrix_norm(t, "nuc", dims, keepdim, dtype=dtype)
+    if type(keepdim) is not bool:  # (PyTorch's norm passes it on to linalg_vector_norm)
+        raise TypeError("linalg_vector_norm(): argument 'keepdim' (position 4) must be bool, "
+                        f"not {type(keepdim).__name__}")
     return vector_norm(t, p, dim, keepdim, dtype=dtype)
 
 
@@ -1108,12 +1113,17 @@ def count_nonzero(t, dim=None):
                          np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
 
 
-def sort(t, dim=-1, descending=False, stable=False):
+def sort(t, dim=-1, descending=False, stable=None):
     if isinstance(dim, bool):
         dim, descending = -1, dim
     _no_complex(t, RuntimeError, " Sort does not support complex dtypes on CPU")
+    # (as PyTorch: a call that names ``stable`` runs the ``sort.stable`` overload)
+    name = "SortBackward0" if stable is None else "SortBackward1"
+    stable = bool(stable)
     if t.ndim == 0:
-        return make_return("sort", t.clone(), wrap(xp_of(t).zeros((), np.int64), t._device))
+        values, indices = make_multi((t._data.copy(), xp_of(t).zeros((), np.int64)), (t,), name,
+                                     lambda ctx, gv, gi: (gv,), differentiable=(True, False))
+        return make_return("sort", values, indices)
     d = norm_dim(dim, t.ndim)
     a = t._data
     # NaN sorts as the largest value, as in PyTorch; ties keep their order (stable).
@@ -1138,8 +1148,7 @@ def sort(t, dim=-1, descending=False, stable=False):
 
     def rule(ctx, gv, gi):
         return (_scatter_back(gv, shape, d, idx, True),)
-    values, indices = make_multi((vals, idx), (t,), "SortBackward0", rule,
-                                 differentiable=(True, False))
+    values, indices = make_multi((vals, idx), (t,), name, rule, differentiable=(True, False))
     return make_return("sort", values, indices)
 
 

@@ -193,7 +193,9 @@ def squeeze(t, dim=None, *, axis=None):
         shape = tuple(s for i, s in enumerate(t.shape) if not (i in dims and s == 1))
         name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
     arr = t._data.reshape(shape)
-    return make_view(arr, t, name, _view_rule, lambda b: b.squeeze(dim), t.shape)
+    return make_view(arr, t, name, _view_rule,
+                     (lambda b: b.squeeze()) if dim is None else (lambda b: b.squeeze(dim)),
+                     t.shape)
 
 
 def unsqueeze(t, dim=None, *, axis=None):

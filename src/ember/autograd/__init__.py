@@ -4,13 +4,15 @@ from ember._warnings import warn as _warn
 
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (ANOMALY, STATE, enable_grad, inference_mode, is_grad_enabled,
-                        is_inference_mode_enabled, no_grad, set_grad_enabled)
+                        is_inference_mode_enabled, no_grad, set_grad_enabled,
+                        set_multithreading_enabled)
+from .grad_mode import is_multithreading_enabled as is_multithreading_enabled
 from .graph import GradientEdge, Node, _ops_core, run_backward
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "Variable", "set_detect_anomaly", "detect_anomaly",
-           "Node"]
+           "Node", "set_multithreading_enabled"]
 
 
 def _grads_tuple(x):
@@ -104,9 +106,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     _check_inputs(inputs)
-    for t in inputs:
+    for t in inputs:  # (as PyTorch, in turn: a non-leaf input retains its gradient from now on)
         if not isinstance(t, GradientEdge) and not t._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if not isinstance(t, GradientEdge) and not t.is_leaf:
+            t.retain_grad()
     from .._ops._core import edge
     from .graph import accumulate_into_leaf
 
@@ -114,8 +118,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     captured = run_backward(edges, grads, retain_graph, create_graph, inputs=in_edges,
                             accumulate=False)
 
+    done = set()
     for t, e in zip(inputs, in_edges):
         g = captured.get(e)
+        if id(t) in done:  # (a tensor given twice takes its gradient once, as PyTorch)
+            continue
+        done.add(id(t))
         if g is not None:
             if t._grad_fn is None:
                 accumulate_into_leaf(t, g)

@@ -91,9 +91,21 @@ class Function:
 
     vjp = backward
 
+    generate_vmap_rule = False
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override "
+                                  "the vmap staticmethod or set generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._ops._core import edge, wrap
+        from .._ops._core import edge
         from .._tensor import Tensor
 
         ctx = _node_cls(cls).__new__(_node_cls(cls))
@@ -105,6 +117,9 @@ class Function:
         record = STATE.enabled and any(t is not None and t._requires_grad for t in tensors)
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         custom_setup = cls.setup_context is not Function.setup_context
+        modes = _in_transform()
+        if modes and not cls.__module__.startswith("ember."):
+            _check_transform_support(cls, custom_setup, modes)
         with no_grad():
             if custom_setup:
                 output = cls.forward(*args, **kwargs)
@@ -122,9 +137,10 @@ class Function:
         if not record:
             if not any(o is a for o in outs for a in tensors if a is not None):
                 return output
-            # an input returned as is comes back as a new alias without history (as PyTorch)
-            outs = tuple(_alias(o) if any(o is a for a in tensors if a is not None) else o
-                         for o in outs)
+            # an input returned as is comes back as a new alias without history (as PyTorch:
+            # a view of it, but under no_grad)
+            outs = tuple(_alias(o, STATE.enabled) if any(o is a for a in tensors if a is not None)
+                         else o for o in outs)
             return outs[0] if single else outs
         if ctx._dirty - {id(t) for t in tensors if t is not None}:
             from .._warnings import warn
@@ -135,9 +151,12 @@ class Function:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
                                 f"is of type {type(t).__name__}")
-        Node.__init__(ctx, _rule, tuple(edge(t) for t in tensors),
-                      tuple((t._data.shape, t._data.dtype) if t is not None else None
-                            for t in tensors),
+        # (as PyTorch: an edge per tensor argument only; backward returns one per argument)
+        ctx._arg_pos = tuple(i for i, t in enumerate(tensors) if t is not None)
+        ctx._n_args = len(tensors)
+        Node.__init__(ctx, _rule, tuple(edge(tensors[i]) for i in ctx._arg_pos),
+                      tuple((tensors[i]._data.shape, tensors[i]._data.dtype)
+                            for i in ctx._arg_pos),
                       num_outputs=len(outs))
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         wired = []
@@ -150,8 +169,7 @@ class Function:
             if id(o) in ctx._dirty:
                 t = o
             elif any(o is a for a in tensors if a is not None):
-                t = wrap(o._data, o._device)  # an input returned as is: a new alias
-                t._vc = o._vc
+                t = _alias(o, True)  # an input returned as is: a new alias, a view of it
                 t._fn_view = (cls.__name__, i)
             else:
                 t = o
@@ -170,10 +188,46 @@ class Function:
         return wired[0] if single else tuple(wired)
 
 
-def _alias(t):
+def _in_transform() -> set:
+    """The kinds of ``torch.func`` transforms running (empty where none is): "vmap", "jvp",
+    and "grad" for the reverse-mode ones."""
+    import sys
+
+    scope, vmap = sys.modules.get("ember.func._scope"), sys.modules.get("ember.func._vmap")
+    modes = set()
+    if vmap is not None and vmap._LEVELS:
+        modes.add("vmap")
+    for s in scope._active() if scope is not None else ():
+        modes.update({None: ("grad",), "jvp": ("jvp",), "jacfwd": ("vmap", "jvp")}[s.mode])
+    return modes
+
+
+def _check_transform_support(cls, custom_setup, modes):
+    """PyTorch's refusals of a custom Function under ``torch.func`` transforms that it does
+    not support: without ``setup_context`` at all, without a ``vmap`` rule under vmap (jacfwd
+    and hessian run one), without ``jvp`` under forward mode."""
+    if not custom_setup:
+        raise RuntimeError(
+            "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
+            "jacrev, ...), it must override the setup_context staticmethod. For more details, "
+            "please see https://pytorch.org/docs/main/notes/extending.func.html")
+    if "vmap" in modes and cls.vmap is Function.vmap and not cls.generate_vmap_rule:
+        raise RuntimeError(
+            f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
+            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For "
+            "more details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+    if "jvp" in modes and cls.jvp is Function.jvp:
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+
+def _alias(t, view=False):
     from .._ops._core import wrap
     out = wrap(t._data, t._device)
     out._vc = t._vc
+    if view:
+        out._base = t if t._base is None else t._base
+        out._view_version = t._vc.v
     return out
 
 
@@ -182,15 +236,16 @@ def _rule(ctx, *grads):
     out = cls.backward(ctx, *grads)
     if not isinstance(out, tuple):
         out = (out,)
-    n = len(ctx.next_functions)
+    n = ctx._n_args
     if len(out) > n and all(g is None for g in out[n:]):
         out = out[:n]
     if len(out) != n:
         raise RuntimeError(f"function {type(ctx).__name__} returned an incorrect number of "
                            f"gradients (expected {n}, got {len(out)})")
     from .._tensor import Tensor
-    for i, (g, m) in enumerate(zip(out, ctx._meta)):
-        if m is None:  # the input was not a tensor: only None may come back for it
+    pos = ctx._arg_pos
+    for i, g in enumerate(out):
+        if i not in pos:  # the input was not a tensor: only None may come back for it
             if g is not None:
                 raise RuntimeError(f"function {type(ctx).__name__} returned a gradient different "
                                    f"than None at position {i + 1}, but the corresponding forward "
@@ -200,7 +255,7 @@ def _rule(ctx, *grads):
             name = "numpy.ndarray" if kind.__module__ == "numpy" and kind.__name__ == "ndarray" \
                 else kind.__name__
             raise RuntimeError(f"expected Variable or None (got {name})")
-    return tuple(out)
+    return tuple(out) if len(pos) == n else tuple(out[i] for i in pos)
 
 
 def once_differentiable(fn):

@@ -36,6 +36,8 @@ class _State(threading.local):
         self.enabled = True
         self.inference = False
         self.in_backward = False  # set by the engine: tensors made then may become .grad
+        self.partial = False  # set by the engine while it runs for given inputs only
+        self.multithreading = True  # set_multithreading_enabled's switch (ember runs on one)
 
 
 STATE = _State()
@@ -154,6 +156,29 @@ class set_grad_enabled(_Mode):
         # set_grad_enabled(False) applied as a decorator must not leave the mode changed.
         STATE.enabled, STATE.inference = self._prev
         return super().__call__(fn)
+
+
+def is_multithreading_enabled() -> bool:
+    return STATE.multithreading
+
+
+class set_multithreading_enabled(_Mode):
+    """``set_multithreading_enabled(False)`` switches the (per-thread) setting at once; as a
+    context manager it restores it.  ember's backward runs on the calling thread either way."""
+
+    def __init__(self, mode: bool):
+        self.prev = STATE.multithreading
+        STATE.multithreading = self.mode = mode
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        STATE.multithreading = self.prev
+        return False
+
+    def clone(self):
+        return set_multithreading_enabled(self.mode)
 
 
 class inference_mode(_Mode):

@@ -46,12 +46,19 @@ _SAVED_NAMES = {
     "ProdBackward0": ("self", "result"), "AmaxBackward0": ("self", "result"),
     "AminBackward0": ("self", "result"), "LogsumexpBackward0": ("self", "result"),
     "GeluBackward0": ("self", "approximate"), "LeakyReluBackward0": ("self", "negative_slope"),
-    "SoftplusBackward0": ("self", "beta", "threshold"),
+    "SoftplusBackward0": ("self", "beta", "threshold"), "GatherBackward0": ("self", "index", "dim"),
 }
 
 
 # NOTE: PyTorch's MulBackward0 saves (and so packs and unpacks) ``other`` before ``self``
 _PACK_ORDER = {"MulBackward0": (1, 0)}
+# The order in which PyTorch's backward unpacks (and so checks for in-place changes) what a
+# node saved: by the names' alphabetical order (``mat2`` before ``self``); the first
+# changed one is the one its error names
+_CHECK_ORDER = {name: tuple(sorted(range(len(names)), key=names.__getitem__))
+                for name, names in _SAVED_NAMES.items()}
+_CHECK_ORDER.update({"FmodBackward1": (1, 0), "XlogyBackward0": (1, 0),
+                     "LerpBackward1": (1, 0, 2)})
 _SAVED_HOOKS: list = []  # (pack, unpack) of the saved_tensors_hooks blocks entered; last applies
 _HOOKS_DISABLED: list = []  # the messages of the disable_saved_tensors_hooks blocks entered
 
@@ -230,21 +237,31 @@ class Node:
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward.")
-        out = list(self._saved)
-        for i, v in enumerate(self._versions):
-            if v is None:
-                if type(out[i]) is _Packed:  # hooks registered on this one saved tensor
-                    out[i] = out[i].unpack(out[i].value)
-                continue
-            x = out[i]
-            is_out = type(x) is SavedOutput
-            t = x.tensor if is_out else x
-            if t._vc.v != v:
-                raise RuntimeError(_modified_message(t, v, self if is_out else None,
-                                                     x.output_nr if is_out else 0))
-            if is_out:
-                out[i] = x.unpack(self)
+        order = _CHECK_ORDER.get(type(self).__name__)
+        if order is None or len(order) != len(self._saved):
+            return tuple([self._unpack_at(i) for i in range(len(self._saved))])
+        out = [None] * len(order)
+        for i in order:
+            out[i] = self._unpack_at(i)
         return tuple(out)
+
+    def _unpack_at(self, i):
+        """Saved value ``i`` as backward gets it, checked against in-place changes."""
+        x, v = self._saved[i], self._versions[i]
+        if v is None:
+            # (a tensor with hooks registered on it alone is given back by its unpack hook)
+            return x.unpack(x.value) if type(x) is _Packed else x
+        is_out = type(x) is SavedOutput
+        t = x.tensor if is_out else x
+        if not is_out and t._grad_fn is None and t.__dict__.get("_detached_at", -1) > self._seq:
+            raise RuntimeError(
+                "Trying to use a saved tensor that has been detached in-place, i.e. with "
+                ".detach_().This is not supported, please use out-of-place `.detach()` "
+                "instead")
+        if t._vc.v != v:
+            raise RuntimeError(_modified_message(t, v, self if is_out else None,
+                                                 x.output_nr if is_out else 0))
+        return x.unpack(self) if is_out else x
 
     def __getattr__(self, attr):
         # ``grad_fn._saved_self`` / ``_saved_result``...: what the op saved, by PyTorch's names
@@ -254,7 +271,10 @@ class Node:
         if attr.startswith("_saved_") and attr[7:] in names and names.index(attr[7:]) in kept:
             return kept[names.index(attr[7:])]
         if attr.startswith("_saved_") and attr[7:] in names:
-            value = self.saved[names.index(attr[7:])]
+            i = names.index(attr[7:])  # (as PyTorch: only this one is checked for changes)
+            value = self.saved[i] if self._packed or self._released else self._unpack_at(i)
+            if type(value) is bool and type(self).__name__ == "MmBackward0":
+                return None  # (a factor not kept: only its layout, see ``linalg._kept``)
             if isinstance(value, (bool, int, float)) and names is _BINARY:
                 import ember  # a number operand is kept as PyTorch's wrapped-number tensor
                 value = ember.tensor(value, dtype=ember.bool if isinstance(value, bool) else
@@ -471,6 +491,9 @@ def _modified_message(t, version, out_node, output_nr):
         desc += f", which is output {output_nr} of {_op_name(out_node)},"
     elif t.grad_fn is not None:  # (a view written through its base: rebuilt, AsStrided)
         desc += f", which is output {t._output_nr} of {_op_name(t._grad_fn)},"
+    elif "_stands_for" in t.__dict__ and t._stands_for.grad_fn is not None:
+        t = t._stands_for  # (a fused op's input, saved by its inner ops)
+        desc += f", which is output {t._output_nr} of {_op_name(t._grad_fn)},"
     hint = ("the backtrace further above shows the operation that failed to compute its "
             "gradient. The variable in question was changed in there or anywhere later. Good "
             "luck!") if ANOMALY.anomaly else (
@@ -483,8 +506,8 @@ def _modified_message(t, version, out_node, output_nr):
 
 def _op_name(node):
     name = type(node).__name__
-    if name == "CopySlices":  # a hand-written PyTorch node: named with its C++ namespace
-        return "torch::autograd::CopySlices"
+    if name in ("CopySlices", "CopyBackwards"):  # hand-written PyTorch nodes: named with
+        return "torch::autograd::" + name  # their C++ namespace
     # NOTE: as PyTorch: "MulBackward0" is "Mul", but "ClampBackward1" is "Clamp1"
     return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1),
                   name)
@@ -525,7 +548,7 @@ def accumulate_into_leaf(var, grad):
             r = fn(grad)
             if r is not None:
                 grad = _hook_result(fn, grad, r)
-    if grad is None:
+    if grad is None or not var._requires_grad:  # (a leaf given up since: requires_grad_(False))
         return
     if grad.is_sparse or var.is_sparse or (var._grad is not None and var._grad.is_sparse):
         from .._sparse import accumulate
@@ -671,10 +694,11 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     (``autograd.grad``, as PyTorch's).
     """
     _core = _ops_core()
-    prev = STATE.enabled, STATE.in_backward
+    prev = STATE.enabled, STATE.in_backward, STATE.partial
     mark = len(_PASS_END)  # (a nested pass, as a fused op's backward runs, has its own)
     STATE.enabled = create_graph
     STATE.in_backward = True
+    STATE.partial = inputs is not None
     try:
         root_nodes = [n for n, _ in roots]
         buffers = {}
@@ -710,21 +734,31 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                         continue
                 accumulate_into_leaf(node.variable, grads[0])  # runs the leaf's hooks
                 continue
-            if node._tensor_hooks:
-                grads = _run_tensor_hooks(node, grads)
             if captured is None:
+                if node._tensor_hooks:
+                    grads = _run_tensor_hooks(node, grads)
                 out = _apply(node, grads, _core)
                 if release:
                     node._release()
-            else:
-                if node in targets:
+            elif needed.get(node, False):  # (as PyTorch, no other node runs, nor its hooks)
+                further = _leads_further(node, needed, targets)
+                # NOTE: as PyTorch's engine, a target that runs on (towards other targets) is
+                # captured before its tensor hooks run, one that ends there after them
+                if node in targets and further:
+                    for nr in range(node._num_outputs):
+                        captured[(node, nr)] = grads[nr]
+                if node._tensor_hooks:
+                    grads = _run_tensor_hooks(node, grads)
+                if node in targets and not further:
                     for nr in range(node._num_outputs):
                         captured[(node, nr)] = grads[nr]
                 out = ()
-                if needed.get(node, False) and _leads_further(node, needed, targets):
+                if further:
                     out = _apply(node, grads, _core)
                     if release:
                         node._release()
+            else:
+                continue
             if not out:
                 continue
             i = 0
@@ -740,7 +774,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
         del _PASS_END[mark:]  # (a failed pass calls no multi-grad hook)
         raise
     finally:
-        STATE.enabled, STATE.in_backward = prev
+        STATE.enabled, STATE.in_backward, STATE.partial = prev
     while len(_PASS_END) > mark:  # (register_multi_grad_hook's, once the pass is over)
         _PASS_END.pop(mark)()
     return captured
@@ -821,8 +855,9 @@ def _apply_node(node, grads, _core):
                 grads = list(r)
     if node._out_meta is not None:
         grads = [g if g is not None else _core.zeros_for(node, i) for i, g in enumerate(grads)]
-    elif grads[0] is None:
-        return ()
+    elif grads[0] is None and (getattr(node, "_materialize", True) is not False
+                               or all(g is None for g in grads)):
+        return ()  # (a Function that keeps None grads still runs for its other outputs')
     out = node._rule(node, *grads)
     if type(out) is not tuple:
         out = tuple(out) if isinstance(out, tuple) else (out,)

@@ -42,6 +42,10 @@ def _active():
 class Scope:
     """One run of a transform; ``with scope:`` while it runs (it is then "active")."""
 
+    # forward mode in PyTorch: "jvp" (jvp, linearize) or "jacfwd" (a vmap of jvps), which a
+    # custom autograd.Function must support (its ``jvp``, and ``vmap`` for jacfwd)
+    mode = None
+
     def __init__(self):
         self.outer_grad = is_grad_enabled()  # grad mode of the caller
 

@@ -284,6 +284,7 @@ def _jvp(func, primals, tangents, argnums, *, strict, has_aux):
 
     flat_t = _check_jvp_args(primals, tangents, argnums)
     scope = Scope()
+    scope.mode = "jvp"
     with scope, enable_grad():
         call_args, lifted, _ = _lifted_args(scope, primals, argnums)
         output, aux, flat_out, out_spec = _outputs(func(*call_args), has_aux, _JVP)
@@ -318,6 +319,7 @@ def linearize(func, *primals):
     from .._ops.creation import zeros_like
 
     scope = Scope()
+    scope.mode = "jvp"
     flat_p, p_spec = tree_flatten(primals)
     with scope, enable_grad():
         call_args, lifted, _ = _lifted_args(scope, primals, None)
@@ -374,6 +376,8 @@ def _jacobian_blocks(out, lifted, need, others=()):
 
 def _jacobian(func, args, argnums, has_aux, api, randomness=None):
     scope = Scope()
+    if api == _JVP:
+        scope.mode = "jacfwd"
     gen = _generator()
     with scope, enable_grad():
         call_args, lifted, spec = _lifted_args(scope, args, argnums)

@@ -183,7 +183,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def _leaky_relu(x, slope, _name="LeakyReluBackward0"):
     _need_float(x, "leaky_relu_cpu")
     out = _fwd(x, lambda a, xp: xp.where(a > 0, a, a * slope))
-    return make(out, (x,), _name, _leaky_rule, x, slope, _name)
+    # (as PyTorch, the in-place op keeps its result, positive where the input was)
+    return make(out, (x,), _name, _leaky_rule, OUT if _name[-1] == "1" else x, slope, _name)
 
 
 def _leaky_rule(ctx, g):
@@ -292,7 +293,9 @@ def _elu(x, alpha, scale, input_scale, name, kernel="elu_cpu"):
         out = _fwd(x, f)
     if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
         out = P.iter_layout(out, (x,))
-    return make(out, (x,), name, _elu_rule, x, alpha, scale, input_scale, name)
+    # (as PyTorch, the in-place op keeps its result, which its gradient is computed from)
+    return make(out, (x,), name, _elu_rule, OUT if name[-1] == "1" else x, alpha, scale,
+                input_scale, name)
 
 
 def _same_layout(a, g):
@@ -380,6 +383,27 @@ def _elu_grad_part(v, gv, above, exp, negc, pos, ins):
     return _sleef.select(above, gv * pos, ((gv * ins) * negc) * exp(v * ins))
 
 
+def _elu_grad_from_result(g, y, alpha, scale, g_scale):
+    """The in-place elu's gradient, from its output ``y`` (PyTorch's kernel, rounded to the
+    dtype): ``g * g_scale * (y + alpha * scale)`` at or below zero, ``g * scale`` elsewhere
+    (NaN included); float32 arithmetic for the half types."""
+    a = y._data
+    if not STATE.enabled and type(a) is np.ndarray and type(g._data) is np.ndarray:
+        if _cpu_f32(a, g._data):
+            negc, pos, ins = _elu_coefs(alpha, scale, g_scale)
+            ga = g._data
+            with quiet:
+                return wrap(np.where(a <= 0, (ga * np.float32(g_scale)) * (a + negc), ga * pos),
+                            g._device)
+        negc, pos, ins, w = _elu_work(a, alpha, scale, g_scale)
+        yw, gw = a.astype(w), g._data.astype(w)
+        with quiet:
+            gx = np.where(yw <= 0, (gw * ins) * (yw + negc), gw * pos).astype(a.dtype)
+        return wrap(gx, g._device)
+    neg = wrap(a <= 0, g._device)
+    return g * P.where(neg, (y + alpha * scale) * g_scale, scale)
+
+
 @grads_shown_as("EluBackwardBackward0")
 def _elu_rule(ctx, g):
     x, alpha, scale, input_scale, name = ctx.saved
@@ -391,33 +415,18 @@ def _elu_rule(ctx, g):
     a = x._data
     # NOTE: celu's backward takes 1 / alpha with alpha as a float32 (its forward does not)
     g_scale = 1.0 / float(np.float32(alpha)) if name.startswith("Celu") else input_scale
+    if name.endswith("1"):
+        return (_elu_grad_from_result(g, x, alpha, scale, g_scale),)
     if not STATE.enabled and _cpu_f32(a, g._data):
         # PyTorch's kernel: g * input_scale * (alpha * scale) * exp(x * input_scale) at or
-        # below zero (from the output for an in-place elu: g * input_scale * (y + alpha *
-        # scale)), g * scale above; Sleef's exp in the vector blocks
+        # below zero, g * scale above; Sleef's exp in the vector blocks
         negc, pos, ins = _elu_coefs(alpha, scale, input_scale)
         ga = g._data
+        gi = np.float32(g_scale)
         with quiet:
-            if name.endswith("1"):  # (a NaN output takes the positive branch)
-                y = _elu_f32(a, alpha, scale, input_scale)
-                gx = np.where(y <= 0, (ga * np.float32(g_scale)) * (y + negc), ga * pos)
-            else:
-                gi = np.float32(g_scale)
-                gx = _split(
-                    a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, gi),
-                    lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, gi),
-                    ga)
-        return (wrap(gx, g._device),)
-    if name.endswith("1") and not STATE.enabled and type(a) is np.ndarray and \
-            type(g._data) is np.ndarray:
-        # the in-place kernel's gradient from the output (rounded to the dtype): g * input_scale
-        # * (y + alpha * scale) at or below zero, g * scale elsewhere (NaN included); float32
-        # arithmetic for the half types
-        y = _elu(x.detach(), alpha, scale, input_scale, name)._data
-        negc, pos, ins, w = _elu_work(a, alpha, scale, g_scale)
-        yw, gw = y.astype(w), g._data.astype(w)
-        with quiet:
-            gx = np.where(yw <= 0, (gw * ins) * (yw + negc), gw * pos).astype(a.dtype)
+            gx = _split(
+                a, lambda v, gv: _elu_grad_part(v, gv, v > 0, _sleef.expf, negc, pos, gi),
+                lambda v, gv: _elu_grad_part(v, gv, ~(v <= 0), _sleef.c_exp, negc, pos, gi), ga)
         return (wrap(gx, g._device),)
     if not STATE.enabled and type(a) is np.ndarray and (a.dtype in _LOWP or
                                                         a.dtype == np.float64) and \
@@ -672,6 +681,8 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
             out = a / den
     else:
         out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
+    if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
+        out = P.iter_layout(out, (input,))
     # (the denominator is kept for the backward, which computes it again otherwise)
     return make(out, (input,), "SiluBackward0", _silu_rule, input, den)
 
@@ -762,6 +773,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
             t = _split(input._data, lambda v: _tanh_softplus(v, _VEC),
                        lambda v: _tanh_softplus(v, _SCALAR))
             out = input._data * t
+        if not input._data.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
+            out = P.iter_layout(out, (input,))
         # (t = tanh(softplus(x)) is kept for the backward, which computes it again otherwise)
         return make(out, (input,), "MishBackward0", _mish_rule, input, t)
     out = _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a)))

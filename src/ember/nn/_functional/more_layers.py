@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ... import _dtype as D
-from ..._ops._core import check_inplace, commit, make, snapshot, wrap, xp_of
+from ..._ops._core import OUT, check_inplace, commit, make, snapshot, wrap, xp_of
 from ..._tensor import Tensor
 from . import pooling as _pool
 from .activation import _fwd, _legacy, _mask, _second_order, leaky_grad
@@ -224,12 +224,14 @@ def _rrelu(x: Tensor, lower, upper, training, name):
             raise NotImplementedError(
                 f'"rrelu_with_noise_out_cpu" not implemented for \'{_legacy(x.dtype)}\'')
         out, noise = _draw_slopes(x, lower, upper)
-        return make(out, (x,), name, _rrelu_rule, x, noise, (lower + upper) / 2, name)
+        # (as PyTorch, the in-place op keeps its result, positive where the input was)
+        return make(out, (x,), name, _rrelu_rule, OUT if name[-1] == "1" else x, noise,
+                    (lower + upper) / 2, name)
     if not x.dtype.is_floating_point:
         raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{_legacy(x.dtype)}\'')
     slope = (lower + upper) / 2
     out = _fwd(x, lambda a, xp: xp.where(a > 0, a, a * slope))
-    return make(out, (x,), name, _rrelu_rule, x, None, slope, name)
+    return make(out, (x,), name, _rrelu_rule, OUT if name[-1] == "1" else x, None, slope, name)
 
 
 def _rrelu_rule(ctx, g):

@@ -1,0 +1,482 @@
+"""PyTorch's argument parser (``torch/csrc/utils/python_arg_parser.cpp``) for the public
+functions and methods written in C++ there: which of an op's signatures a call fits, and
+the ``TypeError`` PyTorch raises when it fits none (a wrong type, a missing or unexpected
+argument, too many positional ones, or its "invalid combination" message with the list of
+signatures).  The ops' own checks of values (a dim out of range...) come after, in ember."""
+
+import numpy as np
+
+from ._dtype import dtype as _dtype_class
+from ._tensor import Tensor
+
+_NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"),
+                "other": ("x2",)}
+_PRINTED = {"Tensor": "Tensor", "int": "int", "SymInt": "int", "int[]": "tuple of ints",
+            "bool": "bool", "float": "float", "Scalar": "Number", "ScalarType": "torch.dtype",
+            "str": "str", "Tensor[]": "tuple of Tensors"}
+
+
+class _Param:
+    __slots__ = ("name", "kind", "size", "optional", "allow_none", "kw_only", "default",
+                 "names", "check")
+
+    def __init__(self, spec, kw_only):
+        kind, _, rest = spec.partition(" ")
+        name, eq, default = rest.partition("=")
+        self.allow_none = kind.endswith("?") or default == "None"
+        kind = kind.rstrip("?")
+        self.size = 0
+        if kind.endswith("]"):  # int[], int[1], Tensor[], Tensor[2]
+            base, _, n = kind[:-1].partition("[")
+            self.size = int(n) if n else 0
+            kind = base + "[]"
+        self.kind, self.name, self.kw_only = kind, name, kw_only
+        self.optional = bool(eq)
+        self.default = default if eq else None
+        if kind == "int[]" and eq:  # (PyTorch takes None for a defaulted list of ints)
+            self.allow_none = True
+        self.names = (name,) + _NUMPY_NAMES.get(name, ())
+        self.check = _CHECKS[kind] if kind != "int[]" or not self.size else _one_or_list
+
+    def printed(self):
+        text = f"{_PRINTED[self.kind]} {self.name}"
+        return text + (f" = {self.default}" if self.optional else "")
+
+
+def _is_tensor(obj):
+    return isinstance(obj, Tensor) or (
+        hasattr(obj, "__torch_function__") and not isinstance(obj, type))
+
+
+def _is_int(obj, with_bool_tensor=False):
+    if isinstance(obj, (int, np.integer)):
+        return type(obj) is not bool
+    if isinstance(obj, Tensor):
+        kind = obj.dtype._kind
+        return obj.dim() == 0 and (kind == 1 or with_bool_tensor and kind == 0)
+    return False
+
+
+def _is_index(obj):
+    """An item PyTorch takes in a list of ints (anything with ``__index__`` but a bool)."""
+    if type(obj) is bool:
+        return False
+    if isinstance(obj, Tensor):
+        return obj.numel() == 1 and obj.dtype._kind <= 1
+    return _is_int(obj, True) or hasattr(type(obj), "__index__")
+
+
+def _is_float(obj):
+    if isinstance(obj, (int, float, np.integer, np.floating, np.bool_)):
+        return True
+    return isinstance(obj, Tensor) and obj.dim() == 0 and not obj.requires_grad
+
+
+def _int_list(obj, loose=False):
+    """A list of ints (its first item checked, as PyTorch does); with ``loose``, one int
+    passes too (PyTorch's ``int[1]``)."""
+    if isinstance(obj, (tuple, list)):
+        return not obj or _is_index(obj[0])
+    return loose and _is_int(obj, True)
+
+
+def _one_or_list(obj):
+    return _int_list(obj, True)
+
+
+_CHECKS = {
+    "Tensor": _is_tensor, "int": _is_int, "SymInt": _is_int,
+    "bool": lambda obj: type(obj) is bool,
+    "int[]": _int_list,
+    "float": _is_float,
+    "Scalar": lambda obj: _is_float(obj) or isinstance(obj, (complex, np.complexfloating)),
+    "ScalarType": lambda obj: isinstance(obj, _dtype_class) or obj in (int, float, bool,
+                                                                        complex),
+    "str": lambda obj: isinstance(obj, str),
+    "Tensor[]": lambda obj: isinstance(obj, (tuple, list)),
+}
+
+
+class Signature:
+    __slots__ = ("params", "max_pos_args", "min_args", "max_args", "text", "varargs", "lists")
+
+    def __init__(self, spec):
+        params, kw_only = [], False
+        for part in spec.split(", ") if spec else ():
+            if part == "*":
+                kw_only = True
+                continue
+            params.append(_Param(part, kw_only))
+        self._set(params)
+
+    def _set(self, params):
+        self.params = params
+        self.max_pos_args = sum(not p.kw_only for p in params)
+        self.min_args = sum(not p.optional for p in params)
+        self.max_args = len(params)
+        self.varargs = self.max_pos_args == 1 and params[0].kind == "int[]"
+        self.lists = [(i, p) for i, p in enumerate(params) if p.kind == "int[]" or
+                      p.kind == "Tensor[]" and p.size]
+        out, star = [], False
+        for p in params:
+            if p.kw_only and not star:
+                out.append("*")
+                star = True
+            out.append(p.printed())
+        self.text = "(" + ", ".join(out) + ")"
+
+    def method(self):
+        """This signature as a Tensor method's (no ``input``, no ``out``)."""
+        m = Signature.__new__(Signature)
+        m._set([p for p in self.params[1:] if p.name != "out"])
+        return m
+
+    def parse(self, name, args, kwargs, raise_error):
+        """Whether the call fits; PyTorch's error for it when ``raise_error``."""
+        nargs = len(args)
+        if self.varargs and nargs:  # ``t.flip(0, 1)``: the list of ints given loose
+            first = self.params[0]
+            if not first.check(args[0]) and first.check(args) and not (
+                    args[0] is None and first.allow_none):
+                return self.parse(name, (args,), kwargs, raise_error)
+        if nargs > self.max_pos_args:
+            if raise_error:
+                self._extra_args(name, nargs)
+            return False
+        remaining = len(kwargs)
+        pos = 0
+        for i, p in enumerate(self.params):
+            is_kwd = False
+            obj = _MISSING
+            if pos < nargs:
+                if p.kw_only:
+                    if raise_error:
+                        self._extra_args(name, nargs)
+                    return False
+                obj = args[pos]
+            elif kwargs:
+                for key in p.names:
+                    if key in kwargs:
+                        obj = kwargs[key]
+                        break
+                is_kwd = True
+            if (obj is _MISSING and p.optional) or (obj is None and p.allow_none):
+                pass
+            elif obj is _MISSING:
+                if raise_error:
+                    missing = [f'"{q.name}"' for q in self.params[i:] if not q.optional]
+                    raise TypeError(f"{name}() missing {len(missing)} required positional "
+                                    f"argument{'s' if len(missing) == 1 else ''}: "
+                                    f"{', '.join(missing)}")
+                return False
+            elif not p.check(obj):
+                if not raise_error:
+                    return False
+                kind = _PRINTED[p.kind]
+                if is_kwd:
+                    raise TypeError(f"{name}(): argument '{p.name}' must be {kind}, not "
+                                    f"{_tp_name(obj)}")
+                if p.kind == "int[]" and isinstance(obj, (tuple, list)):
+                    raise TypeError(f"{name}(): argument '{p.name}' (position {pos + 1}) must "
+                                    f"be {kind}, but found element of type "
+                                    f"{_tp_name(obj[0])} at pos 0")
+                raise TypeError(f"{name}(): argument '{p.name}' (position {pos + 1}) must be "
+                                f"{kind}, not {_tp_name(obj)}")
+            if not is_kwd:
+                pos += 1
+            elif obj is not _MISSING:
+                remaining -= 1
+        if remaining > 0:
+            if raise_error:
+                for key in kwargs:
+                    idx = next((j for j, q in enumerate(self.params) if q.name == key), -1)
+                    if idx < 0:
+                        raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+                    if idx < nargs:
+                        raise TypeError(f"{name}() got multiple values for argument '{key}'")
+                raise TypeError("invalid keyword arguments")
+            return False
+        return True
+
+    def _extra_args(self, name, nargs):
+        top, low = self.max_pos_args, self.min_args
+        if low != top:
+            raise TypeError(f"{name}() takes from {low} to {top} positional arguments but "
+                            f"{nargs} were given")
+        raise TypeError(f"{name}() takes {top} positional argument{'' if top == 1 else 's'} "
+                        f"but {nargs} {'was' if nargs == 1 else 'were'} given")
+
+    def unpack(self, name, args, kwargs):
+        """The checks PyTorch makes as it reads the arguments of the signature it chose: every
+        item of a list of ints, and the length of an ``out=`` tuple."""
+        for i, p in self.lists:
+            if i < len(args) and not p.kw_only:
+                obj = args[i]
+            else:
+                obj = next((kwargs[k] for k in p.names if k in kwargs), None)
+            if p.kind == "int[]" and isinstance(obj, (tuple, list)):
+                for j, item in enumerate(obj):
+                    if type(item) is not bool and not _is_index(item):
+                        raise TypeError(
+                            f"{name}(): argument '{p.name}' failed to unpack the object at pos "
+                            f"{j + 1} with error \"type must be tuple of ints,but got "
+                            f"{_tp_name(item)}\"")
+            elif p.kind == "Tensor[]" and p.size and isinstance(obj, (tuple, list)) and \
+                    len(obj) != p.size:
+                raise TypeError(f"expected tuple of {p.size} elements but got {len(obj)}")
+
+
+_MISSING = object()
+
+
+def _tp_name(obj):
+    from ._ops._core import tp_name
+
+    return tp_name(obj)
+
+
+class Parser:
+    """An op's signatures (in PyTorch's order) and how a call is matched to one of them."""
+    __slots__ = ("name", "sigs", "renames")
+
+    def __init__(self, name, sigs, renames=True):
+        self.name, self.sigs, self.renames = name, sigs, renames
+
+    def check(self, args, kwargs):
+        """PyTorch's TypeError for a call that fits none of the signatures; else the call's
+        arguments as ember's function takes them (a loose list of ints packed in a tuple,
+        NumPy's names of ``input``/``other`` as PyTorch's)."""
+        name, sigs = self.name, self.sigs
+        if len(sigs) == 1:
+            sigs[0].parse(name, args, kwargs, True)
+            return self._bind(sigs[0], args, kwargs)
+        for sig in sigs:
+            if sig.parse(name, args, kwargs, False):
+                return self._bind(sig, args, kwargs)
+        count = len(args) + len(kwargs)
+        plausible = [s for s in sigs if s.min_args <= count <= s.max_args]
+        if len(plausible) == 1:
+            plausible[0].parse(name, args, kwargs, True)
+        from ._ops._core import format_invalid_args
+
+        raise TypeError(format_invalid_args(name, args, kwargs, [s.text for s in sigs]))
+
+    def _bind(self, sig, args, kwargs):
+        first = sig.params[0] if sig.varargs and args else None
+        if first is not None and not first.check(args[0]) and first.check(args) and not (
+                args[0] is None and first.allow_none):
+            args = (tuple(args),)
+        if sig.lists:
+            sig.unpack(self.name, args, kwargs)
+        if kwargs and self.renames and not _ALIASES.isdisjoint(kwargs):
+            kwargs = dict(kwargs)
+            for canon, names in _NUMPY_NAMES.items():
+                if canon in ("input", "other"):
+                    for alias in names:
+                        if alias in kwargs and canon not in kwargs:
+                            kwargs[canon] = kwargs.pop(alias)
+        return args, kwargs
+
+
+_ALIASES = frozenset(("x", "a", "x1", "x2"))
+
+
+# The signatures of PyTorch's functions (as ``torch.<name>``; the methods drop ``input`` and
+# ``out``), in the order its parser tries them; ``int[1]``: a list of ints that takes one
+# int too; ``Tensor[2]``: a tuple of two output tensors.
+_RED = "Tensor input, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None, " \
+       "Tensor out=None"
+_VAR = ("Tensor input, int[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor out=None",
+        "Tensor input, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, "
+        "Tensor out=None",
+        "Tensor input, bool unbiased=True")
+_EXTREME = ("Tensor input, *, Tensor out=None", "Tensor input, Tensor other, *, Tensor out=None",
+            "Tensor input, int dim, bool keepdim=False, *, Tensor[2] out=None")
+_MEDIAN = ("Tensor input", "Tensor input, int dim, bool keepdim=False, *, Tensor[2] out=None")
+_ALL = ("Tensor input, *, Tensor out=None",
+        "Tensor input, int[1]? dim=None, bool keepdim=False, *, Tensor out=None",
+        "Tensor input, int dim, bool keepdim=False, *, Tensor out=None")
+_QUANTILE = tuple(f"Tensor input, {q} q, int? dim=None, bool keepdim=False, *, "
+                  "str interpolation=\"linear\", Tensor out=None" for q in ("Tensor", "float"))
+_LERP = ("Tensor input, Tensor end, Tensor weight, *, Tensor out=None",
+         "Tensor input, Tensor end, Scalar weight, *, Tensor out=None")
+SIGNATURES = {
+    "sum": ("Tensor input, *, ScalarType? dtype=None",
+            "Tensor input, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
+            "Tensor out=None"),
+    "mean": ("Tensor input, *, ScalarType? dtype=None, Tensor out=None",
+             "Tensor input, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
+             "Tensor out=None"),
+    "nansum": (_RED,), "nanmean": (_RED,),
+    "prod": ("Tensor input, *, ScalarType? dtype=None",
+             "Tensor input, int dim, bool keepdim=False, *, ScalarType? dtype=None, "
+             "Tensor out=None"),
+    "amax": ("Tensor input, int[1] dim=(), bool keepdim=False, *, Tensor out=None",),
+    "amin": ("Tensor input, int[1] dim=(), bool keepdim=False, *, Tensor out=None",),
+    "all": _ALL, "any": _ALL, "max": _EXTREME, "min": _EXTREME,
+    "argmax": ("Tensor input, int? dim=None, bool keepdim=False, *, Tensor out=None",),
+    "argmin": ("Tensor input, int? dim=None, bool keepdim=False, *, Tensor out=None",),
+    "std": _VAR, "var": _VAR,
+    "std_mean": tuple(s.replace(", *, Tensor out=None", "").replace(", Tensor out=None", "")
+                      for s in _VAR),
+    "logsumexp": ("Tensor input, int[1] dim, bool keepdim=False, *, Tensor out=None",),
+    "median": _MEDIAN, "nanmedian": _MEDIAN,
+    "mode": ("Tensor input, int dim=-1, bool keepdim=False, *, Tensor[2] out=None",),
+    "kthvalue": ("Tensor input, int k, int dim=-1, bool keepdim=False, *, Tensor[2] out=None",),
+    "topk": ("Tensor input, SymInt k, int dim=-1, bool largest=True, bool sorted=True, *, "
+             "Tensor[2] out=None",),
+    "sort": ("Tensor input, *, bool? stable, int dim=-1, bool descending=False, "
+             "Tensor[2] out=None",
+             "Tensor input, int dim=-1, bool descending=False, *, Tensor[2] out=None"),
+    "argsort": ("Tensor input, *, bool stable, int dim=-1, bool descending=False, "
+                "Tensor out=None",
+                "Tensor input, int dim=-1, bool descending=False"),
+    "cumsum": ("Tensor input, int dim, *, ScalarType? dtype=None, Tensor out=None",),
+    "cumprod": ("Tensor input, int dim, *, ScalarType? dtype=None, Tensor out=None",),
+    "cummax": ("Tensor input, int dim, *, Tensor[2] out=None",),
+    "cummin": ("Tensor input, int dim, *, Tensor[2] out=None",),
+    "logcumsumexp": ("Tensor input, int dim, *, Tensor out=None",),
+    "count_nonzero": ("Tensor input, int? dim=None", "Tensor input, int[] dim"),
+    "aminmax": ("Tensor input, *, int? dim=None, bool keepdim=False, Tensor[2] out=None",),
+    "quantile": _QUANTILE, "nanquantile": _QUANTILE,
+    "cat": ("Tensor[] tensors, int dim=0, *, Tensor out=None",),
+    "stack": ("Tensor[] tensors, int dim=0, *, Tensor out=None",),
+    "index_select": ("Tensor input, int dim, Tensor index, *, Tensor out=None",),
+    "gather": ("Tensor input, int dim, Tensor index, *, bool sparse_grad=False, "
+               "Tensor out=None",),
+    "unsqueeze": ("Tensor input, int dim",),
+    "transpose": ("Tensor input, int dim0, int dim1",),
+    "select": ("Tensor input, int dim, SymInt index",),
+    "movedim": ("Tensor input, int source, int destination",
+                "Tensor input, int[] source, int[] destination"),
+    "squeeze": ("Tensor input", "Tensor input, int dim", "Tensor input, int[] dim"),
+    "flip": ("Tensor input, int[] dims",),
+    "roll": ("Tensor input, SymInt[1] shifts, int[1] dims=()",),
+    "frexp": ("Tensor input, *, Tensor[2] out=None",),
+    "t": ("Tensor input",), "positive": ("Tensor input",),
+    "linalg_vector_norm": ("Tensor input, Scalar ord=2, int[1]? dim=None, bool keepdim=False, "
+                           "*, ScalarType? dtype=None, Tensor out=None",),
+    "repeat_interleave": ("Tensor input, Tensor repeats, int? dim=None, *, "
+                          "SymInt? output_size=None",
+                          "Tensor repeats, *, SymInt? output_size=None",
+                          "Tensor input, SymInt repeats, int? dim=None, *, "
+                          "SymInt? output_size=None"),
+    "lerp": _LERP, "lerp_": _LERP,
+    "bucketize": ("Tensor input, Tensor boundaries, *, bool out_int32=False, bool right=False, "
+                  "Tensor out=None",
+                  "Scalar self, Tensor boundaries, *, bool out_int32=False, bool right=False"),
+    "searchsorted": tuple(f"Tensor sorted_sequence, {x}, *, bool out_int32=False, "
+                          "bool right=False, str? side=None, Tensor? sorter=None, "
+                          "Tensor out=None" for x in ("Tensor input", "Scalar self")),
+    "flatten": ("Tensor input, int start_dim=0, int end_dim=-1",),
+    "take_along_dim": ("Tensor input, Tensor indices, int? dim=None, *, Tensor out=None",),
+    "cumsum_": ("Tensor input, int dim, *, ScalarType? dtype=None",),
+    "cumprod_": ("Tensor input, int dim, *, ScalarType? dtype=None",),
+    "narrow_copy": ("Tensor input, int dim, SymInt start, SymInt length, *, Tensor out=None",),
+    "narrow": ("Tensor input, int dim, Tensor start, SymInt length",
+               "Tensor input, int dim, SymInt start, SymInt length"),
+    "softmax": ("Tensor input, int dim, ScalarType? dtype=None, *, Tensor out=None",),
+    "log_softmax": ("Tensor input, int dim, ScalarType? dtype=None, *, Tensor out=None",),
+    "diff": ("Tensor input, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None, *, "
+             "Tensor out=None",),
+}
+SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
+SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
+NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
+                       "linalg_vector_norm",
+                       "bucketize", "searchsorted", "repeat_interleave"))
+
+# PyTorch's Tensor methods that take nothing but ``self`` (Python's ``METH_NOARGS``: their own
+# words for an argument given)
+NO_ARGS = frozenset((
+    "abs abs_ absolute absolute_ acos acos_ acosh acosh_ adjoint angle arccos arccos_ arccosh "
+    "arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan_ arctanh arctanh_ argwhere asin "
+    "asin_ asinh asinh_ atan atan_ atanh atanh_ bitwise_not bitwise_not_ ceil ceil_ conj "
+    "conj_physical conj_physical_ corrcoef cos cos_ cosh cosh_ deg2rad deg2rad_ det digamma "
+    "digamma_ erf erf_ erfc erfc_ erfinv erfinv_ exp exp2 exp2_ exp_ expm1 expm1_ fix fix_ "
+    "fliplr flipud floor floor_ frac frac_ frexp i0 i0_ inverse is_complex is_conj "
+    "is_floating_point is_inference is_neg is_nonzero is_signed isfinite isinf isnan isneginf "
+    "isposinf isreal lgamma lgamma_ log log10 log10_ log1p log1p_ log2 log2_ log_ logdet "
+    "logical_not logical_not_ matrix_exp msort ndimension neg neg_ negative negative_ nelement "
+    "positive rad2deg rad2deg_ ravel reciprocal reciprocal_ relu relu_ resolve_conj resolve_neg "
+    "rsqrt rsqrt_ sgn sgn_ sigmoid sigmoid_ sign sign_ signbit sin sin_ sinc sinc_ sinh sinh_ "
+    "slogdet sqrt sqrt_ square square_ t t_ tan tan_ tanh tanh_ trace trunc trunc_ zero_"
+).split())
+
+
+def no_args(fn, name):
+    """Method ``fn`` refusing any argument as PyTorch's ``METH_NOARGS`` methods do."""
+    import functools
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"TensorBase.{name}() takes no keyword arguments")
+        if args:
+            raise TypeError(f"TensorBase.{name}() takes no arguments ({len(args)} given)")
+        return fn(self)
+    return method
+
+
+# Methods whose signatures are not their function's without ``input`` (as ``Tensor.<name>``,
+# ``self`` written as ``Tensor input`` for the form's sake).
+METHOD_SIGNATURES = {
+    "repeat_interleave": tuple(f"Tensor input, {r} repeats, int? dim=None, *, "
+                               "SymInt? output_size=None" for r in ("Tensor", "SymInt")),
+}
+
+
+def parser(name, method=False):
+    specs = METHOD_SIGNATURES.get(name, SIGNATURES.get(name)) if method else SIGNATURES[name]
+    sigs = [Signature(s.replace("SymInt[", "int[")) for s in specs]
+    return Parser(name, [s.method() for s in sigs] if method else sigs)
+
+
+def checked(fn, name, method=False, renames=True):
+    """``fn`` with PyTorch's parser's errors for the arguments that fit no signature
+    (``renames=False``: ``fn`` takes NumPy's names of ``input``/``other`` as they come)."""
+    import functools
+
+    p = parser(name, method)
+    p.renames = renames
+    check = p.check
+    # The common call (plain ints, bools or None after the tensor) skips the parser once a
+    # call with the same types has passed it unchanged: its answer depends only on them.
+    fits = set()
+
+    if method:
+        @functools.wraps(fn)
+        def wrapper(self, *args, **kwargs):
+            key = tuple(map(type, args))
+            if kwargs:
+                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
+            if key in fits:
+                return fn(self, *args, **kwargs)
+            checked_args, checked_kwargs = check(args, kwargs)
+            if checked_args is args and checked_kwargs is kwargs and _plain(args, kwargs, 0):
+                fits.add(key)
+            return fn(self, *checked_args, **checked_kwargs)
+    else:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            key = tuple(map(type, args))
+            if kwargs:
+                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
+            if key in fits:
+                return fn(*args, **kwargs)
+            checked_args, checked_kwargs = check(args, kwargs)
+            if checked_args is args and checked_kwargs is kwargs and args and \
+                    isinstance(args[0], Tensor) and _plain(args, kwargs, 1):
+                fits.add(key)
+            return fn(*checked_args, **checked_kwargs)
+    return wrapper
+
+
+_PLAIN = frozenset((int, bool, type(None)))
+
+
+def _plain(args, kwargs, start):
+    """Whether a call's arguments after ``start`` are all plain ints, bools or None, for which
+    the parser's answer depends on their types alone."""
+    return _PLAIN.issuperset(map(type, args[start:])) and \
+        _PLAIN.issuperset(map(type, kwargs.values()))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import _fma32
+from ._sleef import _add2_pf, _add2_pp, _add_pp
 
 _F32, _F64 = np.float32, np.float64
 
@@ -51,23 +52,6 @@ def _add2_fp(x, y):
     s = x + y[0]
     v = s - x
     return s, ((x - (s - v)) + (y[0] - v)) + y[1]
-
-
-def _add2_pf(x, y):
-    s = x[0] + y
-    v = s - x[0]
-    return s, ((x[0] - (s - v)) + (y - v)) + x[1]
-
-
-def _add2_pp(x, y):
-    s = x[0] + y[0]
-    v = s - x[0]
-    return s, ((x[0] - (s - v)) + (y[0] - v)) + (x[1] + y[1])
-
-
-def _add_pp(x, y):
-    s = x[0] + y[0]
-    return s, (((x[0] - s) + y[0]) + x[1]) + y[1]
 
 
 def _norm(t):

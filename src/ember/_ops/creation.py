@@ -12,6 +12,7 @@ import numpy as np
 from .. import _dtype as D
 from ..backends import _uninitialized_fill
 from .._device import CPU, canonical, xp_for
+from .._random import _fma64
 from .._tensor import Tensor
 from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
 from ._core import quiet
@@ -915,42 +916,10 @@ def _num(v):
     return v
 
 
-def _two_prod(a, b):
-    """``a * b`` as an unevaluated sum ``p + e`` of float64 arrays (exact, Dekker)."""
-    p = a * b
-    c = 134217729.0  # 2**27 + 1
-    ah = a * c
-    ah = ah - (ah - a)
-    al = a - ah
-    bh = b * c
-    bh = bh - (bh - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
-
-
 def _two_sum(a, b):
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
-
-
-def _fma64(a, b, c):
-    """``a * b + c`` in float64 with a single rounding, as a fused multiply-add gives.
-
-    The product is split exactly (``p + e``); ``p + c`` is summed exactly (``s + t``);
-    ``t + e`` is rounded to odd, which makes the final ``s + (t + e)`` round once.
-    """
-    a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
-                                  np.asarray(c, np.float64))
-    with quiet:
-        p, e = _two_prod(a, b)
-        s, t = _two_sum(p, c)
-        u, v = _two_sum(t, e)
-        odd = (u.view(np.int64) & 1) == 1
-        u = np.where((v != 0) & ~odd, np.nextafter(u, np.where(v > 0, np.inf, -np.inf)), u)
-        out = s + u
-    return np.where(np.isfinite(out), out, a * b + c)
 
 
 def _fma32(a, b, c):

@@ -329,3 +329,102 @@ def test_erf_float64_near_mkl(name):
     bad = a != b
     assert bad.mean() < (0.05 if name == "erf" else 0.25)
     assert np.all(np.abs(a - b) <= 4 * np.spacing(np.abs(a)))
+
+
+# -- the fast paths of the exact multiply-add and of the C library's pow (speed, same bits) ------
+
+def _fma_exact(a, b, c):
+    from fractions import Fraction
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def _fma64_cases():
+    rng = np.random.default_rng(31)
+    n = 3000
+    a = rng.standard_normal(n) * 2.0 ** rng.integers(-40, 40, n)
+    b = rng.standard_normal(n) * 2.0 ** rng.integers(-40, 40, n)
+    c = np.where(np.arange(n) % 3 == 0, -(a * b) * (1 + rng.integers(-4, 4, n) * 2.0 ** -52),
+                 rng.standard_normal(n))
+    c[::7] = np.round(a[::7] * b[::7] * 2 ** 20) / 2 ** 20  # (near ties)
+    return a, b, c
+
+
+def test_fma64_fast_path_is_correctly_rounded():
+    from ember._random import _fma64, _fma64_horner
+    a, b, c = _fma64_cases()
+    want = np.array([_fma_exact(*t) for t in zip(a.tolist(), b.tolist(), c.tolist())])
+    _same(want, _fma64(a, b, c))
+    _same(want[:5], _fma64(a[:5], b[:5], c[:5]))
+    got = _fma64(a, b[0], 0.25)  # (scalar operands, unbroadcast)
+    _same(np.array([_fma_exact(v, b[0], 0.25) for v in a.tolist()]), got)
+    # Horner's scheme with the multiplier split once: each step rounds as _fma64's
+    coefs = [0.1, -0.3, c, 1.5]
+    u = np.full_like(a, 0.7)
+    ref = u
+    for k in coefs:
+        ref = _fma64(ref, a * 1e-3, k)
+    _same(ref, _fma64_horner(u, a * 1e-3, coefs))
+
+
+def test_fma64_edges_take_the_general_path():
+    from ember._random import _fma64
+    a = np.array([1e300, 2.0 ** -500, np.inf, np.nan, 3.0, 2.0 ** -1074, 1e200, -0.0])
+    b = np.array([1e10, 2.0 ** -600, 1.0, 1.0, 5.0, 0.5, 1e200, 0.0])
+    c = np.array([1.0, 2.0 ** -1074, 1.0, 0.0, 2.0 ** 1020, 0.0, 1.0, -0.0])
+    with np.errstate(all="ignore"):
+        got = _fma64(a, b, c)
+    want = [_fma_exact(*t) if np.isfinite(t).all() and abs(t[0] * t[1]) < 1e308
+            else t[0] * t[1] + t[2] for t in zip(a.tolist(), b.tolist(), c.tolist())]
+    _same(np.array(want), got)
+
+
+def test_round_odd_fix_steps_toward_the_error():
+    from ember._random import _round_odd_fix
+    s = np.array([1.0, 1.0, -1.0, -1.0, 3.0, 2.0 ** -1022, np.inf, 0.0, 1.5])
+    e = np.array([1e-20, -1e-20, 1e-20, -1e-20, 1e-20, -1e-330, np.nan, 0.0, 0.0])
+    want = s.copy()
+    for i in range(s.size):
+        if np.isfinite(s[i]) and e[i] != 0 and (s[i:i + 1].view(np.int64)[0] & 1) == 0:
+            want[i] = np.nextafter(s[i], np.inf if e[i] > 0 else -np.inf)
+    _same(want, _round_odd_fix(s, e))
+
+
+def test_vector_pow_matches_the_c_library():
+    import math
+    from ember._ops import _gamma
+    rng = np.random.default_rng(32)
+    a = np.concatenate([rng.uniform(0, 30, 4000), np.exp(rng.uniform(-40, 40, 2000)),
+                        1 + np.arange(2000) * 0.25, [0, -1, np.nan, np.inf, 1e-300, 1e300, 2, 4]])
+    for m in (1, 2, 3, 4, 7, 12, 33, 64, 65):
+        b = np.full(a.size, -float(m))
+        with np.errstate(all="ignore"):
+            got = _gamma._c_pow(a, b)
+            want = _gamma._c_pow_each(a, b)
+        _same(want, got)
+        ok = (a > 0) & (a < 1e6) & (a > 1e-6)
+        assert all(math.pow(u, -m) == v for u, v in zip(a[ok][:300].tolist(), got[ok][:300]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_polygamma_large_tensor(dtype, n):
+    rng = np.random.default_rng(33 + n)
+    x = np.concatenate([np.abs(rng.standard_normal(20000)) * 5, rng.uniform(-9, 9, 3000),
+                        [0.5, 1, 2, 9, 10, 1e-3, 1e6, -2.5, np.inf, np.nan]]).astype(dtype)
+    _same(torch.polygamma(n, torch.from_numpy(x)).numpy(),
+          ember.polygamma(n, ember.from_numpy(x)).numpy())
+
+
+@libm
+def test_sinc_float32_in_blocks():
+    x = (np.random.default_rng(34).standard_normal(40000) * 50).astype(np.float32)
+    x[:6] = [0, -0.0, 1e-30, 120, 1e5, np.inf]
+    _same(torch.sinc(torch.from_numpy(x)).numpy(), ember.sinc(ember.from_numpy(x)).numpy())
+
+
+@vector
+def test_lgamma_float64_large_tensor():
+    rng = np.random.default_rng(35)
+    x = np.concatenate([rng.standard_normal(20000) * 8, rng.uniform(-30, 30, 10000),
+                        [0, -0.0, -1, -2, 1e-310, 1e300, np.inf, -np.inf, np.nan, 2.3, 7]])
+    _same(torch.lgamma(torch.from_numpy(x)).numpy(), ember.lgamma(ember.from_numpy(x)).numpy())

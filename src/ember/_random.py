@@ -176,12 +176,18 @@ def _two_sum_err(a, b, s):
 
 def _round_odd_fix(s, err):
     """Turn the round-to-nearest sum s (with exact error err) into round-to-odd."""
+    s, err = np.asarray(s, np.float64), np.asarray(err, np.float64)
+    bits = s.view(np.int64)
     with np.errstate(invalid="ignore"):
-        fix = (err != 0) & np.isfinite(s) & ((s.view(np.int64) & 1) == 0)
-    if fix.any():
-        s = s.copy()
-        s[fix] = np.nextafter(s[fix], np.where(err[fix] > 0, np.inf, -np.inf))
-    return s
+        fix = np.abs(err) > 0  # (err is NaN where s is not finite)
+    fix &= (bits & 1) == 0
+    if not fix.any():
+        return s
+    # one step toward err (s is nonzero where err is): the bits as an integer count up in
+    # magnitude, so +1 where err has s's sign, -1 where not
+    up = fix & ((bits ^ err.view(np.int64)) >= 0)
+    fix ^= up
+    return (bits + (up.view(np.int8) - fix.view(np.int8))).view(np.float64)
 
 
 def _fma32(a, b, c):
@@ -296,13 +302,17 @@ _SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
 
 
 def _fma64_core(a, b, c):
+    t = _SPLIT * b
+    bh = t - (t - b)
+    return _fma64_split(a, b, bh, b - bh, c)
+
+
+def _fma64_split(a, b, bh, bl, c):
+    """:func:`_fma64_core` with ``b`` already split into halves ``bh + bl`` (Veltkamp)."""
     ph = a * b
     t = _SPLIT * a
     ah = t - (t - a)
     al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
     pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
     th = c + ph
     tl = _two_sum_err(c, ph, th)
@@ -320,8 +330,16 @@ def _fma64(a, b, c):
     Operands whose product would overflow or underflow the splitting are
     rescaled by powers of two first (exact).
     """
-    a, b, c = np.broadcast_arrays(np.asarray(a, _F64), np.asarray(b, _F64),
-                                  np.asarray(c, _F64))
+    a, b, c = (v if type(v) is np.ndarray and v.dtype == _F64 else np.asarray(v, _F64)
+               for v in (a, b, c))
+    if _within(a, 2.0 ** 500, 2.0 ** -450) and _within(b, 2.0 ** 500, 2.0 ** -450) and \
+            _within(c, 2.0 ** 1000, 0.0):
+        # (all finite, no rescaling needed: the core alone, as below)
+        with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+            out = _fma64_core(a, b, c)
+        if np.isfinite(out).all():
+            return np.asarray(out)
+    a, b, c = np.broadcast_arrays(a, b, c)
     shape = a.shape
     a, b, c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
@@ -345,6 +363,48 @@ def _fma64(a, b, c):
         if nonfin.any():
             out = np.where(nonfin, a * b + c, out)
     return out.reshape(shape)
+
+
+def _fma64_horner(u, t, coefs):
+    """``u = fma(u, t, c)`` for each ``c`` of ``coefs`` in turn, each step rounded as
+    :func:`_fma64` rounds it (Horner's scheme: ``t`` is checked and split once)."""
+    t = t if type(t) is np.ndarray and t.dtype == _F64 else np.asarray(t, _F64)
+    if not _within(t, 2.0 ** 500, 2.0 ** -450):
+        for c in coefs:
+            u = _fma64(u, t, c)
+        return u
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = _SPLIT * t
+        th = h - (h - t)
+        tl = t - th
+    for c in coefs:
+        u = u if type(u) is np.ndarray and u.dtype == _F64 else np.asarray(u, _F64)
+        c = c if type(c) is np.ndarray and c.dtype == _F64 else np.asarray(c, _F64)
+        if _within(u, 2.0 ** 500, 2.0 ** -450) and _within(c, 2.0 ** 1000, 0.0):
+            with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+                out = _fma64_split(u, t, th, tl, c)
+            if np.isfinite(out).all():
+                u = np.asarray(out)
+                continue
+        u = _fma64(u, t, c)
+    return u
+
+
+def _within(v, hi, lo):
+    """Whether every element of the float64 array ``v`` is finite, at most ``hi`` in magnitude
+    and either zero or at least ``lo`` (NaN: False)."""
+    if v.ndim == 0:
+        m = abs(float(v))
+        return m <= hi and (m >= lo or m == 0)
+    if v.size == 0:
+        return True
+    top, bottom = v.max(), v.min()
+    if not (top <= hi and -bottom <= hi):
+        return False
+    if not lo or bottom >= lo or top <= -lo:
+        return True
+    m = np.abs(v)
+    return not np.count_nonzero((m < lo) & (m != 0))
 
 
 def _muladd64(x, std, mean, fused):

@@ -431,12 +431,92 @@ _MACHEP = 1.11022302462515654042E-16
 
 def _c_pow(a, b):
     """The C library's ``pow`` of two float64 arrays (Python's ``math.pow`` calls it)."""
+    if a.size > _POW_BLOCK:  # (in blocks whose temporaries stay in the cache)
+        out = np.empty(a.size, np.float64)
+        for i in range(0, a.size, _POW_BLOCK):
+            out[i:i + _POW_BLOCK] = _c_pow(a[i:i + _POW_BLOCK], b[i:i + _POW_BLOCK])
+        return out
+    out = _pow_neg_int(a, b)
+    if out is not None:
+        return out
+    return _c_pow_each(a, b)
+
+
+_POW_BLOCK = 1 << 14
+
+
+def _c_pow_each(a, b):
     def p(u, v):
         try:
             return math.pow(u, v)
         except (OverflowError, ValueError):
             return float(np.power(u, v))
     return np.fromiter(map(p, a.tolist(), b.tolist()), np.float64, count=a.size)
+
+
+_POW_SPLIT = 134217729.0  # 2**27 + 1
+
+
+def _dd_mul(xh, xl, yh, yl):
+    """The product of two double-double numbers (Dekker; no overflow in the splitting)."""
+    p = xh * yh
+    t = _POW_SPLIT * xh
+    ah = t - (t - xh)
+    t = _POW_SPLIT * yh
+    bh = t - (t - yh)
+    al, bl = xh - ah, yh - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    e += xh * yl + xl * yh
+    h = p + e
+    return h, e - (h - p)
+
+
+def _pow_neg_int(a, b):
+    """``pow(a, b)`` for one negative integer exponent ``b`` (-64 to -1) and positive ``a``,
+    as glibc 2.28+ gives it (error at most 0.511 ulp + |b ln a| 1.5 * 2**-15 ulp), or None:
+    ``a ** -b`` in double-double and its reciprocal (relative error near 2**-100), rounded to
+    nearest, agree with glibc's pow unless the exact value lies nearer a halfway point than
+    that error bound (with room) or the result is a power of two or near the ends of the range:
+    those few go to :func:`_c_pow_each`."""
+    if a.size < 64 or b.size != a.size:
+        return None
+    m = -b[0]
+    if not (1 <= m <= 64 and m == int(m)) or not (b == b[0]).all():
+        return None
+    from . import _sleef
+    if not _sleef._glibc_powf():
+        return None
+    m = int(m)
+    with np.errstate(all="ignore"):
+        span = np.abs(np.log2(a)) * m  # |b log2 a|
+        ok = (a > 0) & (span < 900)  # (False for NaN and inf)
+        x = np.where(ok, a, 1.0)
+        ph, pl = x, np.zeros_like(x)  # x ** m by squaring, most significant bit first
+        for bit in bin(m)[3:]:
+            ph, pl = _dd_mul(ph, pl, ph, pl)
+            if bit == "1":
+                ph, pl = _dd_mul(ph, pl, x, 0.0)
+        r = 1.0 / ph
+        t = ph * r
+        h = _POW_SPLIT * ph
+        ah = h - (h - ph)
+        h = _POW_SPLIT * r
+        bh = h - (h - r)
+        te = ((ah * bh - t) + ah * (r - bh) + (ph - ah) * bh) + (ph - ah) * (r - bh)
+        rl = (((1.0 - t) - te) - pl * r) * r
+        out = r + rl
+        d = np.abs((r - out) + rl)
+        sp = np.spacing(out)
+        # glibc's bound: 0.511 ulp + |b ln a| 1.5 * 2**-15 ulp (its pow.c), with room to spare
+        ok &= (np.abs(d - 0.5 * sp) > (0.015 + 4.2e-5 * span) * sp) & \
+            ((out.view(np.int64) & _MANT) != 0)
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        out[bad] = _c_pow_each(a[bad], b[bad])
+    return out
+
+
+_MANT = (1 << 52) - 1
 
 
 def zeta_cpu(x, q, f32=False):
@@ -466,20 +546,22 @@ def zeta_cpu(x, q, f32=False):
                 s = _c_pow(qa, -xa)
             a, b = qa.copy(), np.zeros_like(qa)
             i = 0
-            live = np.ones(act.size, bool)  # (still summing terms)
-            while True:
-                step = live & ((i < 9) | (a <= 9.0))
-                if not step.any():
-                    break
+            live = np.ones(act.size, bool)  # (not stopped early)
+            idx = np.arange(act.size)  # (still summing terms: once i >= 9 and a > 9, never again)
+            while idx.size:
+                if i >= 9:
+                    idx = idx[a[idx] <= 9.0]
+                    if not idx.size:
+                        break
                 i += 1
-                idx = np.flatnonzero(step)
                 a[idx] += 1.0
-                b[idx] = _c_pow(a[idx], -xa[idx])
-                s[idx] += b[idx]
-                small = np.zeros(act.size, bool)
-                small[idx] = (-_MACHEP * s[idx] < b[idx]) & (b[idx] < _MACHEP * s[idx])
-                out[act[small]] = s[small]
-                live &= ~small
+                bi = b[idx] = _c_pow(a[idx], -xa[idx])
+                si = s[idx] = s[idx] + bi
+                small = (-_MACHEP * si < bi) & (bi < _MACHEP * si)
+                stop = idx[small]
+                out[act[stop]] = si[small]
+                live[stop] = False
+                idx = idx[~small]
             rest = np.flatnonzero(live)
             if rest.size:
                 xr, ar, br, sr = xa[rest], a[rest], b[rest], s[rest]

@@ -590,12 +590,16 @@ def _sinf_poly(x, x2, n, neg_cos):
 
 def sinf(y) -> np.ndarray:
     """The C library's ``sinf`` of a float32 array (GNU libc 2.28 and later)."""
-    from .._random import _fma64
-
     y = _c32(y)
     if _glibc() is None or _glibc() < (2, 28):
         with np.errstate(all="ignore"):
             return np.sin(y, dtype=_F64).astype(_F32)
+    return _blocks(_sinf_flat, y)
+
+
+def _sinf_flat(y):
+    from .._random import _fma64
+
     with np.errstate(all="ignore"):
         x = y.astype(_F64)
         top = (y.view(_U32) >> 20) & 0x7FF

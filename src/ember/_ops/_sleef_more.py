@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._random import _fma32
+from .._random import _fma32, _fma64_horner
 from ._sleef import _add2_pf, _add2_pp, _add_pp
 
 _F32, _F64 = np.float32, np.float64
@@ -272,9 +272,9 @@ def _d_err(x, y, s):
     """``x * y - s`` for ``s = fl(x * y)``, exact: Dekker's product by halves where the
     operands are moderate (no overflow or underflow in the splitting), else a fused
     multiply-add."""
-    ax, ay = np.abs(x), np.abs(y)
-    if not (np.all(ax < 2.0 ** 900) and np.all(ay < 2.0 ** 900) and
-            np.all((ax > 2.0 ** -400) | (x == 0)) and np.all((ay > 2.0 ** -400) | (y == 0))):
+    from .._random import _within
+    if not (_within(np.asarray(x, _F64), _D_ERR_HI, _D_ERR_LO) and
+            _within(np.asarray(y, _F64), _D_ERR_HI, _D_ERR_LO)):
         return _dfma(x, y, -s)
     t = _SPLIT * x
     xh = t - (t - x)
@@ -283,7 +283,13 @@ def _d_err(x, y, s):
     yh = t - (t - y)
     yl = y - yh
     e = ((xh * yh - s) + xh * yl + xl * yh) + xl * yl
+    if np.isfinite(s).all():
+        return e
     return np.where(np.isfinite(s), e, _dfma(x, y, -s))
+
+
+_D_ERR_HI = float(np.nextafter(2.0 ** 900, 0))  # (magnitudes < 2**900 and > 2**-400 or 0)
+_D_ERR_LO = float(np.nextafter(2.0 ** -400, 1))
 
 
 def _d_mul_ff(x, y):
@@ -336,9 +342,7 @@ def _d_logk2(d):
     m = d[0] * sc, d[1] * sc
     x = _d_div_pp(_add2_pf(m, -1.0), _add2_pf(m, 1.0))
     x2 = _d_square(x)
-    t = np.full_like(x2[0], _LOGK2_D[0])
-    for c in _LOGK2_D[1:]:
-        t = _dfma(t, x2[0], c)
+    t = _fma64_horner(np.full_like(x2[0], _LOGK2_D[0]), x2[0], _LOGK2_D[1:])
     s = _d_mul_pf(_LN2_D, e.astype(_F64))
     s = _add_pp(s, (x[0] * 2, x[1] * 2))
     return _add_pp(s, _d_mul_pf(_d_mul_pp(x2, x), t))
@@ -362,8 +366,7 @@ def _d_sinpi(d):
     s = s * s
     s2 = _d_mul_ff(t, t)
     w = _d_sel(o, _SINPI_D[0][0], _SINPI_D[1][0])
-    for a, b in zip(_SINPI_D[0][1:], _SINPI_D[1][1:]):
-        w = _dfma(w, s, _d_sel(o, a, b))
+    w = _fma64_horner(w, s, (_d_sel(o, a, b) for a, b in zip(_SINPI_D[0][1:], _SINPI_D[1][1:])))
     x = _add2_fp(w * s, (_d_sel(o, 0.0158543442438155018914259, -0.0807455121882807852484731),
                          _d_sel(o, -1.04693272280631521908845e-18, 3.61852475067037104849987e-18)))
     x = _add2_pp(_d_mul_pp(s2, x), (_d_sel(o, -0.308425137534042437259529,
@@ -423,9 +426,7 @@ def _d_gammak(a):
     x = _d_sel2(o, _add2_pf(x, 5.0), x)
     t = _d_sel(o2, one / x[0], _norm(_add2_pf(x, _d_sel(o0, -1.0, -2.0)))[0])
     cu = _GAMMA_U_D.T[np.where(o2, 0, np.where(o0, 1, 2))].T
-    u = cu[0]
-    for c in cu[1:]:
-        u = _dfma(u, t, c)
+    u = _fma64_horner(cu[0], t, cu[1:])
     y = _d_mul_pp(_add2_pf(x, -0.5), _d_logk2(x))
     y = _add2_pp(y, (-x[0], -x[1]))
     y = _add2_pp(y, (0.91893853320467278056, -3.8782941580672414498e-17))
@@ -536,9 +537,7 @@ def _d_expk2(d):
     dq = np.rint(d * _R_LN2_D)
     s = _add2_pf((d, np.zeros_like(d)), dq * -_L2U_D)
     s = _add2_pf(s, dq * -_L2L_D)
-    u = np.full_like(d, _EXPK2_D[0])
-    for c in _EXPK2_D[1:]:
-        u = _dfma(u, s[0], c)
+    u = _fma64_horner(np.full_like(d, _EXPK2_D[0]), s[0], _EXPK2_D[1:])
     t = _add2_pf(_d_mul_pf(s, u), 0.1666666666666666574)
     t = _add2_pf(_d_mul_pp(s, t), 0.5)
     t = _add2_pp(s, _d_mul_pp(_d_square(s), t))

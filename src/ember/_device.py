@@ -12,6 +12,7 @@ request for a CUDA device raises a RuntimeError that says what to install.
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
 
 import numpy as np
@@ -47,6 +48,17 @@ def cuda_available() -> bool:
 # what PyTorch's CPU build says to a CUDA request; what to install comes as a note, which the
 # traceback shows after the message
 _NO_CUDA = "Torch not compiled with CUDA enabled"
+_NO_ACCELERATOR = "Cannot access accelerator device when none is available."
+_NO_ATEN_CUDA = (  # (what the CPU build says where it would load its CUDA library)
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+    "are trying to use some CUDA functionality, but the CUDA library has not been loaded by the "
+    "dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't "
+    "directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic "
+    "library dependencies if you don't depend on any of their symbols.  You can check if this "
+    "has occurred by using ldd on your binary to see if there is a dependency on *_cuda.so "
+    "library.")
 _NO_CUDA_NOTE = ("ember uses CuPy for CUDA and found no NVIDIA driver or GPU on this system: "
                  "install the CuPy wheel for your CUDA version (pip install ember[cuda]) on a "
                  "machine with a GPU, or use device='cpu'.")
@@ -111,21 +123,55 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
                  "privateuseone")
 
 
+_set = object.__setattr__
+_MISSING = object()
+
+
+def _index(v, tensors=True):
+    """``v`` as a device index (an int, a NumPy integer, an integer 0-d tensor where
+    ``tensors``), else None."""
+    if type(v) is int:
+        return v
+    if isinstance(v, bool) or not hasattr(type(v), "__index__"):
+        return None
+    if getattr(v, "ndim", 0) != 0 or not tensors and hasattr(v, "requires_grad"):
+        return None
+    try:
+        return operator.index(v)
+    except (TypeError, RuntimeError):
+        return None
+
+
 class device(metaclass=CTypeName):
     """``device('cpu')``, ``device('cuda:0')`` or ``device('cuda', 0)``."""
 
     __slots__ = ("type", "index")
     _c_name = "torch.device"
 
-    def __init__(self, type, index=None):
+    def __init__(self, type=_MISSING, index=None):
         if isinstance(type, device):
-            self.type, self.index = type.type, type.index
+            _set(self, "type", type.type)
+            _set(self, "index", type.index)
             return
-        if isinstance(type, int) and not isinstance(type, bool):
+        if not isinstance(type, str) and _index(type, tensors=False) is not None:
+            # a bare index means the current accelerator's device
+            type = _index(type)
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            if not cuda_available():
+                raise no_cuda(RuntimeError, _NO_ACCELERATOR)
             type, index = "cuda", type
         if not isinstance(type, str):
-            raise TypeError("device() received an invalid combination of arguments - got "
-                            f"({type!r})")
+            from ._ops._core import format_invalid_args
+
+            raise TypeError(format_invalid_args(
+                "device", () if type is _MISSING else (type,), {} if index is None else
+                {"index": index}, ("(torch.device device)", "(str type, int index = -1)")))
+        if index is not None:
+            if _index(index) is None:
+                raise TypeError("device(): argument 'index' (position 2) must be int, not "
+                                f"{index.__class__.__name__}")
+            index = _index(index)
         if not type:
             raise RuntimeError("Device string must not be empty")
         if not re.fullmatch(r"[a-zA-Z_]+(:(0|[1-9][0-9]*))?", type):  # 'float64', 'cuda0'
@@ -143,8 +189,21 @@ class device(metaclass=CTypeName):
                                f"of device string: {type}")
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
-        self.type = type
-        self.index = index
+        _set(self, "type", type)
+        _set(self, "index", index)
+
+    def __setattr__(self, name, value):  # immutable, as PyTorch's
+        if name not in device.__slots__:
+            raise AttributeError(f"'torch.device' object has no attribute '{name}'")
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
+
+    def __delattr__(self, name):
+        self.__setattr__(name, None)
+
+    def _no_order(self, other):
+        raise TypeError("comparison not implemented")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
     def __repr__(self):
         if self.index is None:
@@ -176,7 +235,6 @@ class device(metaclass=CTypeName):
         from ._ops import creation
 
         creation._default_device = _ENTERED.pop()
-        return False
 
 
 _ENTERED = []  # the default devices that ``with device(...)`` blocks replaced
@@ -222,7 +280,7 @@ def pinned_empty(shape, dtype) -> np.ndarray:
     go at full bus speed.  PyTorch's error when there is no GPU to pin for."""
     cp = _get_cupy()
     if cp is None:
-        raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise RuntimeError(_NO_ACCELERATOR)
     empty = getattr(cp, "_ember_empty_pinned", None)  # the simulated device's
     if empty is None:
         import cupyx

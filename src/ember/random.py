@@ -5,6 +5,8 @@ CPU generator (MT19937) draw for draw.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import _random
@@ -137,17 +139,55 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
-class fork_rng:
-    """Restore the default generator's state on exit."""
+_fork_rng_warned = [False]
 
-    def __init__(self, devices=None, enabled=True, **kwargs):
-        self.enabled = enabled
 
-    def __enter__(self):
-        if self.enabled:
-            self._state = get_rng_state()
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type=None):
+    """Restore the CPU generator's state on exit, and those of the GPUs ``devices`` (every
+    GPU when not given) of ``device_type`` (the accelerator's, else CUDA)."""
+    if device_type == "meta":
+        yield
+        return
+    if device_type is None:
+        from .accelerator import current_accelerator
 
-    def __exit__(self, *exc):
-        if self.enabled:
-            set_rng_state(self._state)
-        return False
+        acc = current_accelerator()
+        device_type = "cuda" if acc is None else acc.type
+    from ._ops.compat_api import get_device_module
+
+    mod = get_device_module(device_type)
+    if not enabled:
+        yield
+        return
+    kind = Device(device_type).type.upper()
+    if devices is None:
+        count = mod.device_count()
+        if count > 1 and not _fork_rng_warned[0]:
+            from ._warnings import warn
+
+            warn(f"{kind} reports that you have {count} available devices, and you have used "
+                 f"{_caller} without explicitly specifying which devices are being used. For "
+                 f"safety, we initialize *every* {kind} device by default, which can be quite "
+                 f"slow if you have a lot of {kind}s. If you know that you are only making use "
+                 f"of a few {kind} devices, set the environment variable {kind}_VISIBLE_DEVICES "
+                 f"or the '{_devices_kw}' keyword argument of {_caller} with the set of devices "
+                 "you are actually using. For example, if you are using CPU only, set "
+                 "device.upper()_VISIBLE_DEVICES= or devices=[]; if you are using device 0 "
+                 f"only, set {kind}_VISIBLE_DEVICES=0 or devices=[0].  To initialize all "
+                 f"devices and suppress this warning, set the '{_devices_kw}' keyword argument "
+                 f"to `range(torch.{Device(device_type).type}.device_count())`.", UserWarning,
+                 stacklevel=3)
+            _fork_rng_warned[0] = True
+        devices = list(range(count))
+    else:
+        devices = list(devices)
+    cpu_state = get_rng_state()
+    device_states = [mod.get_rng_state(d) for d in devices]
+    try:
+        yield
+    finally:
+        set_rng_state(cpu_state)
+        for d, state in zip(devices, device_states):
+            mod.set_rng_state(state, d)

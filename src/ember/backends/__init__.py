@@ -240,8 +240,14 @@ def _sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
 
 
 types.ModuleType.__setattr__(cuda, "sdp_kernel", _sdp_kernel)
+def _macos_or_newer(major=13, minor=0):
+    raise RuntimeError("Cannot execute isOnMacOSorNewer() without MPS backend.")
+
+
 mps = _make("mps", types.ModuleType, "Apple's GPUs: not supported by ember.",
-            is_available=lambda: False, is_built=lambda: False)
+            is_available=lambda: False, is_built=lambda: False,
+            is_macos13_or_newer=lambda minor=0: _macos_or_newer(13, minor),
+            is_macos_or_newer=_macos_or_newer)
 
 
 class _Mkldnn(_Flags):

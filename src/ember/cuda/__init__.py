@@ -113,8 +113,7 @@ class device:
             _require(RuntimeError, "PyTorch was compiled without CUDA support")
             self.prev = current_device()
             if self.prev != self.idx:
-                set_device(self.idx)
-        return self
+                set_device(self.idx)  # (and, as PyTorch's, nothing to bind with ``as``)
 
     def __exit__(self, *exc):
         if self.idx >= 0 and self.prev != self.idx:
@@ -899,3 +898,4 @@ __all__ += list(_LEGACY)
 
 from . import amp  # noqa: E402,F401  (torch.cuda.amp: deprecated spellings of torch.amp)
 from . import nvtx  # noqa: E402,F401
+from . import memory, random  # noqa: E402,F401  (torch.cuda.memory, torch.cuda.random)

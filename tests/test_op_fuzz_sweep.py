@@ -1424,8 +1424,6 @@ KNOWN: dict[str, str] = {
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
     r"^take\(\w+\[3, 4\]t\)":
         "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",
-    r"^(bitwise_\w+|gcd|lcm)\(float32\[3, 4\], int64\[3, 4\], out=(int64|bool)":
-        "which error comes first (out= cast or the kernel's dtype refusal)",
     r"^kthvalue\((bool|complex64)\[3, 5\], (0|6)\)": "which error comes first (k or dtype)",
     r"^histc\(uint8, \d+, -": "which error comes first (bound overflow or dtype)",
     r"^(1099511627776|-10000000000\.0) (//|%) float16":

@@ -342,3 +342,93 @@ def test_out_is_returned_with_its_strides(code):
         return ([str(r) for r in res], [r.stride() for r in res],
                 [r is o for r in res for o in outs])
     assert run(ember) == run(torch)
+
+
+# -- the binary ops' and clamp's signatures; out= checks before a kernel refuses a dtype ----
+
+_H = "torch.ones(2, dtype=torch.half)"
+_C = "torch.ones(2, dtype=torch.cfloat)"
+_B = "torch.ones(2, dtype=torch.bool)"
+_I = "torch.ones(2, dtype=torch.int16)"
+
+BINARY_PARSER = [
+    "torch.clamp(x, torch.zeros(3), 1)", "torch.clamp(x, 0, torch.ones(3))",
+    "torch.clip(x, min=torch.zeros(3), max=1.5)", "x.clamp(torch.zeros(3), 1)",
+    "x.clone().clamp_(torch.zeros(3), 1)", "x.clip(min=torch.zeros(3), max=1.0)",
+    "torch.clamp(x, 'a')", "torch.clamp(x, 1, 2, 3)", "torch.clamp(x, [1])",
+    "torch.clamp(x, torch.tensor(1.), 3)", "torch.clamp(x, None, 2.5)",
+    "torch.clamp_min(x, 'a')", "x.clamp_max([1])", "torch.clamp(x, 1 + 2j)",
+    "torch.clamp(x, max=1 + 0j)", "torch.clamp(xi, 1 + 1j)", "torch.clamp_min(x, 1 + 1j)",
+    "x.clone().clamp_(1 + 2j)",
+    "torch.eq(x, [1, 2, 3])", "torch.eq(x, np.ones(3))", "torch.eq(1, x)", "x.eq([1])",
+    "x.greater()", "torch.ne(x, other=x, foo=1)", "torch.lt(x, x, x)",
+    "torch.pow(x, [2])", "torch.pow(x, other=2)", "torch.pow(input=x, other=2)",
+    "x.pow(other=2)", "torch.pow(2, 3)", "torch.pow(2, v)", "torch.pow(x, exponent=2)",
+    "torch.pow(self=2, exponent=v)", "torch.xlogy(self=2, other=v)",
+    "torch.float_power(x, other=2)", "x.float_power()",
+    "torch.subtract(x, [1, 2, 3])", "torch.subtract(x)", "x.subtract(other=[1])",
+    "torch.multiply(x, 'a')", "x.multiply([1])", "torch.divide(x)", "x.divide([1])",
+    "torch.true_divide(x, np.ones(3))", "torch.floor_divide(x)",
+    "torch.remainder(x, [1])", "torch.remainder(2, 3)", "torch.remainder(2, v)",
+    "torch.fmod(2, v)", "torch.bitwise_and(xi, 'a')", "x.bitwise_or()",
+    "torch.rsub(x, 1, out=x)", "torch.rsub(x)", "torch.rsub(x, 'a')",
+    "torch.maximum(x)", "x.maximum()", "torch.atan2(x)", "x.matmul()",
+    "torch.logical_and(x, x, x)", "torch.logical_and(x, other=x, foo=1)",
+    "torch.lcm(xi, other=2)", "torch.gcd(xi, 2)", "torch.dot(v, tensor=[1])",
+    "torch.mm(x)", "x.mm()", "torch.mm(x, x, x)", "torch.bmm(x, mat2=2)",
+    "torch.where(x > 0, x, [1])", "torch.where([1], x, x)", "x.where([1, 2, 3])",
+    "x.where()", "torch.where(x > 0, x, 0.5)", "x.where(x > 0, 2)",
+    "torch.add(x)", "torch.sub(x)", "torch.mul(x)", "torch.div(x)",
+    "x.dim(1)", "x.numel(1, 2)", "x.clone(1)", "torch.clone(x, 1)",
+    "torch.diag(torch.ones(2, 2, 2))", "torch.diag(torch.ones(2, 2, 2), out=v)",
+    "torch.ger(v, v)", "v.ger(v)", "torch.ger(v, v, out=torch.empty(3, 3))",
+    "torch.ger(v, v, out=torch.empty(2))",
+    "x.clone().squeeze_(None)", "x.clone().unsqueeze_('a')", "x.clone().transpose_(0)",
+    "x.clone().unsqueeze_(0).shape", "x.clone().transpose_(0, 1).shape",
+]
+
+
+@pytest.mark.parametrize("code", BINARY_PARSER)
+def test_binary_parser(code):
+    _same(code)
+
+
+BEFORE_KERNEL = [
+    f"torch.{op}({a}, {a}, out={o})"
+    for op in ("gcd", "hypot", "bitwise_and", "bitwise_left_shift", "nextafter", "atan2",
+               "copysign", "floor_divide", "pow", "logaddexp", "heaviside")
+    for a, o in ((_H, "torch.ones(2, dtype=torch.uint8)"), (_C, "torch.ones(2, dtype=torch.long)"),
+                 (_C, "torch.ones(3, dtype=torch.cfloat)"), (_C, "torch.ones(3, dtype=torch.bool)"),
+                 (_I, "torch.ones(3)"), (_B, "torch.ones(3, dtype=torch.long)"))
+] + [
+    "torch.sin(xi, out=torch.ones(3, dtype=torch.float64))",
+    "torch.add(x, 1, out=torch.ones(3, dtype=torch.float64))",
+    "torch.lerp(v, v, 0.5, out=torch.ones(2, dtype=torch.float64))",
+    "torch.addcmul(v, v, v, out=torch.ones(2, dtype=torch.float64))",
+    "torch.cat([xi, xi], out=torch.ones(3, dtype=torch.float64))",
+    "torch.logical_not(xi, out=torch.ones(3, dtype=torch.float64))",
+    "torch.gcd(xi, xi, out=torch.ones(3))",
+    "torch.less(torch.ones((), dtype=torch.cfloat), torch.ones((), dtype=torch.cfloat), "
+    "out=torch.ones(1, dtype=torch.long))",
+    f"torch.lt({_C}, {_C}, out=torch.ones(3, dtype=torch.bool))",
+    f"torch.ge({_C}, {_C}, out=torch.ones(3, dtype=torch.cfloat))",
+    "torch.true_divide(2, v, out=torch.empty(3))", "torch.multiply(2.5, v)",
+    "torch.divide(v, 2, rounding_mode='floor', out=torch.empty(3))",
+    "torch.subtract(2, v, alpha=2)", "torch.floor_divide(v, 2, out=torch.empty(3))",
+    "torch.logaddexp(input=torch.ones((), dtype=torch.int16), other=xi.short(), "
+    "out=torch.ones(()))",
+]
+
+
+@pytest.mark.parametrize("code", BEFORE_KERNEL)
+def test_out_checks_before_kernel(code):
+    _same(code)
+
+
+@pytest.mark.parametrize("code", [
+    "torch.eq(x, v)", "x.eq(1)", "torch.pow(2, v)", "torch.where(x > 1, x, 0.)",
+    "torch.clamp(x, v, None)", "x.clamp(min=v)", "torch.remainder(x, 2.5)",
+    "torch.mm(x, x.t())", "x.where(x > 1, v)", "torch.maximum(x, v)"])
+def test_binary_fast_path_results(code):
+    for _ in range(2):  # (the second call takes the wrappers' short ways)
+        _same(code)

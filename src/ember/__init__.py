@@ -436,8 +436,16 @@ def _public(name, fn):
                     raise _keyword_type_error(e, name, kwargs, renames) from None
             if name == "where":  # (its out= form takes tensors only)
                 _where_out_operands(args, kwargs)
+            if name == "ger":  # (ger_out's own warning, not ger's)
+                from ._warnings import warn
+
+                warn("torch.ger is deprecated and will be removed in a future PyTorch release. "
+                     "Use torch.outer instead.")
             if name == "mode" and args and isinstance(args[0], Tensor):
                 _ops_core.check_mode_out(args[0].dtype, out)
+            if name == "diag" and args and isinstance(args[0], Tensor) and \
+                    args[0].ndim not in (1, 2):  # (diag_out's words: no "diag(): ")
+                raise RuntimeError(f"Supports 1D or 2D tensors. Got {args[0].ndim}D")
             _ops_core.check_out_first(name, args, out)
             if name in _OUT_OVERLAP_CHECKED or name in ("max", "min") and (
                     isinstance(out, (tuple, list)) or len(args) > 1 and
@@ -450,6 +458,9 @@ def _public(name, fn):
                 res = fn(*args, **kwargs)
             except TypeError as e:
                 raise _keyword_type_error(e, name, kwargs, renames) from None
+            except NotImplementedError as e:  # (a kernel's refusal of a dtype)
+                _ops_core.out_before_kernel(name, args, dict(kwargs, out=out), e)
+                raise
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
@@ -552,10 +563,29 @@ _NUMBER_PAIRS = frozenset(("add", "sub", "subtract", "mul", "multiply", "div", "
 _TENSOR_OR_NUMBER = frozenset(("add", "sub", "mul", "div"))
 
 
+_NO_OTHER = object()
+
+
+def _no_other(name, a, kwargs):
+    """PyTorch's words for ``torch.add(x)`` (no ``other``), by the op's signatures."""
+    if name == "mul":
+        return 'mul() missing 1 required positional arguments: "other"'
+    if name == "div":
+        return _ops_core.format_invalid_args(name, (a,), kwargs, (
+            "(Tensor input, Tensor other, *, Tensor out = None)",
+            "(Tensor input, Tensor other, *, str rounding_mode, Tensor out = None)",
+            "(Tensor input, Number other, *, str rounding_mode)"))
+    text = _ops_core.format_invalid_args(name, (a,), kwargs, ())
+    return text.replace("one of:\n", "(Tensor input, Tensor other, *, Number alpha = 1, "
+                        "Tensor out = None)")
+
+
 def _numbers_allowed(fn, name):
     strict = name in _TENSOR_OR_NUMBER
 
-    def op(a, b, *args, **kwargs):
+    def op(a, b=_NO_OTHER, *args, **kwargs):
+        if b is _NO_OTHER:
+            raise TypeError(_no_other(name, a, kwargs))
         if strict and (type(a) not in _ops_methods._PLAIN or type(b) not in _ops_methods._PLAIN):
             # (a list or a NumPy array: refused here, unlike the operators)
             _ops_methods.tensor_or_number(name, (a, b), ("input", "other"), 1)

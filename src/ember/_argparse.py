@@ -246,13 +246,17 @@ class Parser:
         """PyTorch's TypeError for a call that fits none of the signatures; else the call's
         arguments as ember's function takes them (a loose list of ints packed in a tuple,
         NumPy's names of ``input``/``other`` as PyTorch's)."""
+        return self.match(args, kwargs)[1:]
+
+    def match(self, args, kwargs):
+        """``check``'s answer, after the signature the call fits."""
         name, sigs = self.name, self.sigs
         if len(sigs) == 1:
             sigs[0].parse(name, args, kwargs, True)
-            return self._bind(sigs[0], args, kwargs)
+            return (sigs[0],) + self._bind(sigs[0], args, kwargs)
         for sig in sigs:
             if sig.parse(name, args, kwargs, False):
-                return self._bind(sig, args, kwargs)
+                return (sig,) + self._bind(sig, args, kwargs)
         count = len(args) + len(kwargs)
         plausible = [s for s in sigs if s.min_args <= count <= s.max_args]
         if len(plausible) == 1:
@@ -268,6 +272,9 @@ class Parser:
             args = (tuple(args),)
         if sig.lists:
             sig.unpack(self.name, args, kwargs)
+        if not args and "self" in kwargs and sig.params[0].name == "self":  # (pow(self=2, ...))
+            kwargs = dict(kwargs)
+            args = (kwargs.pop("self"),)
         if kwargs and self.renames and not _ALIASES.isdisjoint(kwargs):
             kwargs = dict(kwargs)
             for canon, names in _NUMPY_NAMES.items():
@@ -380,11 +387,59 @@ SIGNATURES = {
     "diff": ("Tensor input, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None, *, "
              "Tensor out=None",),
 }
+_CLAMP = tuple(f"Tensor input, {b}? min=None, {b}? max=None, *, Tensor out=None"
+               for b in ("Tensor", "Scalar"))
+SIGNATURES.update(clamp=_CLAMP, clip=_CLAMP, clamp_=_CLAMP, clip_=_CLAMP)
+for _b in ("min", "max"):
+    SIGNATURES[f"clamp_{_b}"] = SIGNATURES[f"clamp_{_b}_"] = tuple(
+        f"Tensor input, {k} {_b}, *, Tensor out=None" for k in ("Tensor", "Scalar"))
+del _b
+# The binary ops (a tensor or a number as their other operand); their common calls take
+# ``binary``'s short way past the parser.
+_OUT = ", *, Tensor out=None"
+_TN = ("Tensor input, Tensor other" + _OUT, "Tensor input, Scalar other" + _OUT)
+_TSN = ("Tensor input, Tensor other" + _OUT, "Scalar self, Tensor other",
+        "Tensor input, Scalar other" + _OUT)
+_TN2 = ("Tensor input, Tensor other" + _OUT, "Tensor input, Scalar other")
+_POW = ("Tensor input, Tensor exponent" + _OUT, "Scalar self, Tensor exponent" + _OUT,
+        "Tensor input, Scalar exponent" + _OUT)
+_MM = ("Tensor input, Tensor mat2" + _OUT, "Tensor input, Tensor mat2, ScalarType out_dtype" + _OUT)
+BINARY = {
+    **dict.fromkeys("eq ne lt le gt ge greater greater_equal less less_equal not_equal fmod "
+                    "copysign".split(), _TN),
+    **dict.fromkeys("remainder bitwise_and bitwise_or bitwise_xor bitwise_left_shift "
+                    "bitwise_right_shift".split(), _TSN),
+    **dict.fromkeys("multiply true_divide floor_divide".split(), _TN2),
+    "xlogy": ("Tensor input, Tensor other" + _OUT, "Scalar self, Tensor other" + _OUT,
+              "Tensor input, Scalar other" + _OUT),
+    "subtract": ("Tensor input, Tensor other, *, Scalar alpha=1, Tensor out=None",
+                 "Tensor input, Scalar other, Scalar alpha=1"),
+    "rsub": ("Tensor input, Tensor other, *, Scalar alpha=1",
+             "Tensor input, Scalar other, Scalar alpha=1"),
+    "divide": ("Tensor input, Tensor other" + _OUT,
+               "Tensor input, Tensor other, *, str? rounding_mode, Tensor out=None",
+               "Tensor input, Scalar other", "Tensor input, Scalar other, *, str? rounding_mode"),
+    **{name: (f"Tensor input, Tensor {other}" + _OUT,) for name, other in (
+        *((n, "other") for n in "maximum minimum fmax fmin atan2 arctan2 matmul logical_and "
+          "logical_or logical_xor hypot nextafter ldexp logaddexp logaddexp2 gcd lcm vdot "
+          "inner kron".split()),
+        ("heaviside", "values"), ("dot", "tensor"), ("mv", "vec"), ("outer", "vec2"),
+        ("ger", "vec2"))},
+    "pow": _POW, "float_power": _POW, "mm": _MM, "bmm": _MM,
+    "where": ("Tensor condition", "Tensor condition, Tensor input, Tensor other" + _OUT,
+              "Tensor condition, Scalar self, Tensor other",
+              "Tensor condition, Tensor input, Scalar other",
+              "Tensor condition, Scalar self, Scalar other"),
+}
+SIGNATURES.update(BINARY)
+for _name in ("squeeze", "unsqueeze", "transpose"):  # (the in-place methods' own names)
+    SIGNATURES[_name + "_"] = SIGNATURES[_name]
+del _name
 SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
 SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
 NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
                        "linalg_vector_norm",
-                       "bucketize", "searchsorted", "repeat_interleave"))
+                       "bucketize", "searchsorted", "repeat_interleave", "rsub"))
 
 # PyTorch's Tensor methods that take nothing but ``self`` (Python's ``METH_NOARGS``: their own
 # words for an argument given)
@@ -423,13 +478,29 @@ def no_args(fn, name):
 METHOD_SIGNATURES = {
     "repeat_interleave": tuple(f"Tensor input, {r} repeats, int? dim=None, *, "
                                "SymInt? output_size=None" for r in ("Tensor", "SymInt")),
+    "mm": ("Tensor input, Tensor mat2",), "bmm": ("Tensor input, Tensor mat2",),
+    "where": tuple(f"Tensor input, Tensor condition, {k} other" for k in ("Tensor", "Scalar")),
 }
+
+
+# Ops whose parser takes a number for a tensor (PyTorch's ``should_allow_numbers_as_tensors``;
+# ``add``/``sub``/``mul``/``div`` take them too, before any parser here).
+_NUMBERS_AS_TENSORS = frozenset(("divide", "floor_divide", "multiply", "subtract", "true_divide"))
+
+
+def _tensor_or_number(obj):
+    return _is_tensor(obj) or isinstance(obj, (int, float, complex, np.number, np.bool_))
 
 
 def parser(name, method=False):
     specs = METHOD_SIGNATURES.get(name, SIGNATURES.get(name)) if method else SIGNATURES[name]
     sigs = [Signature(s.replace("SymInt[", "int[")) for s in specs]
-    return Parser(name, [s.method() for s in sigs] if method else sigs)
+    if name in _NUMBERS_AS_TENSORS:
+        for q in (q for s in sigs for q in s.params if q.kind == "Tensor" and q.name != "out"):
+            q.check = _tensor_or_number
+    if method:  # (a method's ``self`` is a tensor: the signatures for a number drop out)
+        sigs = [s.method() for s in sigs if s.params[0].kind == "Tensor"]
+    return Parser(name, sigs)
 
 
 def checked(fn, name, method=False, renames=True):
@@ -439,9 +510,10 @@ def checked(fn, name, method=False, renames=True):
 
     p = parser(name, method)
     p.renames = renames
-    check = p.check
-    # The common call (plain ints, bools or None after the tensor) skips the parser once a
-    # call with the same types has passed it unchanged: its answer depends only on them.
+    match = p.match
+    # The common call (plain numbers, bools or None, and tensors where the signature takes a
+    # tensor) skips the parser once a call with the same types has passed it unchanged: its
+    # answer depends only on them.
     fits = set()
 
     if method:
@@ -452,8 +524,8 @@ def checked(fn, name, method=False, renames=True):
                 key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
             if key in fits:
                 return fn(self, *args, **kwargs)
-            checked_args, checked_kwargs = check(args, kwargs)
-            if checked_args is args and checked_kwargs is kwargs and _plain(args, kwargs, 0):
+            sig, checked_args, checked_kwargs = match(args, kwargs)
+            if checked_args is args and checked_kwargs is kwargs and _plain(sig, args, kwargs):
                 fits.add(key)
             return fn(self, *checked_args, **checked_kwargs)
     else:
@@ -462,21 +534,87 @@ def checked(fn, name, method=False, renames=True):
             key = tuple(map(type, args))
             if kwargs:
                 key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
-            if key in fits:
+            if key not in fits:
+                sig, checked_args, checked_kwargs = match(args, kwargs)
+                if checked_args is args and checked_kwargs is kwargs and \
+                        _plain(sig, args, kwargs):
+                    fits.add(key)
+                args, kwargs = checked_args, checked_kwargs
+            try:
                 return fn(*args, **kwargs)
-            checked_args, checked_kwargs = check(args, kwargs)
-            if checked_args is args and checked_kwargs is kwargs and args and \
-                    isinstance(args[0], Tensor) and _plain(args, kwargs, 1):
-                fits.add(key)
-            return fn(*checked_args, **checked_kwargs)
+            except NotImplementedError as e:  # (a kernel's refusal of the operands' dtype)
+                if kwargs.get("out") is not None:
+                    from ._ops._core import out_before_kernel
+
+                    out_before_kernel(name, args, kwargs, e)
+                raise
+    return _binary(wrapper, fn, p, method) if name in BINARY else wrapper
+
+
+def _binary(checked_fn, fn, p, method):
+    """``checked_fn`` with a short way for a binary op's common call: its operands alone, of
+    types a signature takes by type alone (a tensor, a number where a number is taken)."""
+    import functools
+    import itertools
+
+    kinds = {"Tensor": (Tensor,), "Scalar": (int, float, bool)}
+    fast = set()
+    for sig in p.sigs:
+        need = [q.kind for q in sig.params if not q.optional and not q.kw_only]
+        if all(k in kinds for k in need):
+            fast.update(itertools.product(*(kinds[k] for k in need)))
+    if method:
+        ones = frozenset(t[0] for t in fast if len(t) == 1)
+
+        @functools.wraps(fn)
+        def wrapper(self, _other=_MISSING, *args, **kwargs):
+            if type(_other) in ones and not args and not kwargs:
+                return fn(self, _other)
+            if _other is not _MISSING:
+                args = (_other,) + args
+            if not kwargs and tuple(map(type, args)) in fast:
+                return fn(self, *args)
+            return checked_fn(self, *args, **kwargs)
+        return wrapper
+    pairs = frozenset(t for t in fast if len(t) == 2)
+
+    @functools.wraps(fn)
+    def wrapper(_input=_MISSING, _other=_MISSING, *args, **kwargs):
+        if (type(_input), type(_other)) in pairs and not args and not kwargs:
+            return fn(_input, _other)
+        if len(args) == 1 and not kwargs and (type(_input), type(_other), type(args[0])) in fast:
+            return fn(_input, _other, args[0])  # (``where(cond, a, b)``)
+        if _other is not _MISSING:
+            args = (_input, _other) + args
+        elif _input is not _MISSING:
+            args = (_input,) + args
+        if not kwargs and tuple(map(type, args)) in fast:
+            return fn(*args)
+        return checked_fn(*args, **kwargs)
     return wrapper
 
 
-_PLAIN = frozenset((int, bool, type(None)))
+_PLAIN = frozenset((int, bool, float, type(None)))
 
 
-def _plain(args, kwargs, start):
-    """Whether a call's arguments after ``start`` are all plain ints, bools or None, for which
-    the parser's answer depends on their types alone."""
-    return _PLAIN.issuperset(map(type, args[start:])) and \
-        _PLAIN.issuperset(map(type, kwargs.values()))
+def _plain(sig, args, kwargs):
+    """Whether the parser's answer for a call that fits ``sig`` depends on the types of its
+    arguments alone: plain numbers, bools or None, and tensors where ``sig`` takes a tensor
+    (a tensor given for a number or an int is taken by its number of dims)."""
+    params = sig.params
+    for i, obj in enumerate(args):
+        if type(obj) not in _PLAIN and not _by_type(obj, params[i]):
+            return False
+    for key, obj in kwargs.items():
+        if type(obj) not in _PLAIN and not any(key in p.names and _by_type(obj, p)
+                                               for p in params):
+            return False
+    return True
+
+
+def _by_type(obj, param):
+    """Whether ``param`` takes ``obj`` by its type alone: a tensor for a tensor, a list or
+    tuple for a list of tensors (``cat``'s; its items are the op's to check)."""
+    if param.kind == "Tensor":
+        return isinstance(obj, Tensor)
+    return param.kind == "Tensor[]" and not param.size and type(obj) in (list, tuple)

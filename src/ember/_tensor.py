@@ -125,12 +125,16 @@ class Tensor:
     def ndim(self):
         return self._data.ndim
 
-    def dim(self):
+    def dim(self, *args):
+        if args:
+            raise TypeError(f"TensorBase.dim() takes no arguments ({len(args)} given)")
         return self._data.ndim
 
     ndimension = dim
 
-    def numel(self):
+    def numel(self, *args):
+        if args:
+            raise TypeError(f"TensorBase.numel() takes no arguments ({len(args)} given)")
         return int(self._data.size)
 
     nelement = numel
@@ -392,6 +396,8 @@ class Tensor:
         """A copy in page-locked host memory, which the GPU reads without a staging copy."""
         from ._device import pinned_empty
 
+        if device is not None:  # (deprecated: the accelerator to pin for)
+            _pin_device(self, "pin_memory", device)
         if self._device.type != "cpu":
             raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be "
                                "pinned")
@@ -404,6 +410,8 @@ class Tensor:
         return t
 
     def is_pinned(self, device=None):
+        if device is not None:
+            _pin_device(self, "is_pinned", device)
         base = self._base if self._base is not None else self
         return base.__dict__.get("_pinned", False)
 
@@ -649,6 +657,25 @@ def _weak(t):
 
 
 # Methods are attached from the ops package, which needs this class defined first.
+def _pin_device(t, name, device):
+    """PyTorch's warning for ``t.pin_memory(device)`` / ``t.is_pinned(device)``, and its errors
+    for a device that is no accelerator (or a GPU that is missing)."""
+    from ._device import _NO_ATEN_CUDA, cuda_available, device as Device, no_cuda
+
+    if not isinstance(device, (str, int, Device)) or isinstance(device, bool):
+        raise TypeError(f"{name}(): argument 'device' (position 1) must be torch.device, not "
+                        f"{type(device).__name__}")
+    device = Device(device)
+    _warn(f"The argument 'device' of Tensor.{name}() is deprecated. Please do not pass this "
+          "argument.", DeprecationWarning, stacklevel=3)
+    if name == "pin_memory":
+        t.is_pinned(device)
+        if device.type != "cuda":
+            raise RuntimeError(f"{device.type.upper()} device type not an accelerator.")
+        if not cuda_available():
+            raise no_cuda(RuntimeError, _NO_ATEN_CUDA)
+
+
 from . import _ops  # noqa: E402
 from . import autograd as _autograd  # noqa: E402
 from ._ops import methods as _methods  # noqa: E402

@@ -356,7 +356,7 @@ def _vector_rhs(A, B):
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
 
-@fused_op("LinalgSolveExBackward0")
+@fused_op("LinalgSolveExBackward0", keep=(0, OUT))  # (as PyTorch's: A, the result)
 def solve(A, B, *, left=True, out=None):
     """``X`` with ``A X = B`` (``X A = B`` with ``left=False``)."""
     _check_matrix(A, "solve", square=True)

@@ -634,8 +634,13 @@ def grads_shown_as(*names, takes_input=False):
     return deco
 
 
-def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=False) -> tuple:
-    """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...)."""
+def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=False,
+               keep_index=False) -> tuple:
+    """Several outputs of one node (``unbind``, ``split``, ``max(dim)``...).
+
+    ``keep_index``: the node keeps its second output (the indices of ``max(dim)``, ``sort``...)
+    after what it saved, as PyTorch's does: its backward is refused once they changed in place.
+    """
     if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
         _profile_hook(name, inputs, arrs)
     dev = inputs[0]._device
@@ -646,6 +651,8 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=Fals
     outs = tuple(wrap(a, dev) for a in arrs)
     # (under inference_mode only views record, as in PyTorch)
     if rule is not None and needs_grad(inputs) and (_view or not STATE.inference):
+        if keep_index:
+            rule, saved = _checking(rule), saved + (outs[1],)
         node = _node(name, rule, inputs)
         node._num_outputs = len(outs)
         node._out_meta = [(o._data.shape, o._data.dtype, dev) for o in outs]
@@ -657,6 +664,14 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=Fals
         if saved:
             node.save(*saved, out=outs[0])
     return outs
+
+
+def _checking(rule):
+    """``rule``, once what its node saved is checked against in-place changes."""
+    def checked(ctx, *grads):
+        _ = ctx.saved
+        return rule(ctx, *grads)
+    return checked
 
 
 def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Tensor:
@@ -1621,6 +1636,61 @@ _OUT_OP_NAMES = {
 }
 
 
+# PyTorch's structured TensorIterator ops, which warn twice about an ``out=`` they resize
+# when it is of another dtype than their result (they resize it, then the result's copy).
+_RESIZED_TWICE = frozenset((
+    "acos acosh add addcdiv addcmul arccos arccosh arcsin arcsinh arctan arctan2 arctanh asin "
+    "asinh atan atan2 atanh bitwise_and bitwise_left_shift bitwise_or bitwise_right_shift "
+    "bitwise_xor copysign cos cosh deg2rad digamma div divide erf erfc erfinv exp exp2 expm1 "
+    "fmax fmin fmod gcd hypot i0 lcm ldexp lerp lgamma log log10 log1p log2 logaddexp "
+    "logaddexp2 maximum minimum mul multiply nextafter pow rad2deg reciprocal remainder rsqrt "
+    "sigmoid sin sinc sinh sqrt square sub subtract tan tanh true_divide xlogy").split())
+# (and the comparisons, by their operands' common dtype rather than their result's: not done)
+
+
+def warn_resized(out, shape, twice=False):
+    """PyTorch's warning for a non-empty ``out=`` resized to the result's ``shape`` (``twice``:
+    by the ops of ``_RESIZED_TWICE`` where ``out`` is not of the result's dtype)."""
+    if out.numel() == 0:
+        return
+    for _ in range(2 if twice else 1):
+        _warn(f"An output with one or more elements was resized since it had shape "
+              f"{list(out.shape)}, which does not match the required output shape "
+              f"{list(shape)}. This behavior is deprecated, and in a future PyTorch "
+              "release outputs will not be resized unless they have zero elements. You can "
+              "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+              "with t.resize_(0).", UserWarning)
+
+
+_COMPARISONS = frozenset("eq ne lt le gt ge greater greater_equal less less_equal not_equal"
+                         .split())
+
+
+def out_before_kernel(name, args, kwargs, error):
+    """What PyTorch does with the ``out=`` of a binary TensorIterator op before its kernel
+    refuses the operands' dtype (``error``): the cast check of the common dtype into ``out``
+    (none for a comparison), then the resize (and its warning)."""
+    out = kwargs.get("out")
+    if name not in _RESIZED_TWICE and name not in _COMPARISONS and name != "floor_divide" or \
+            not isinstance(out, Tensor) or getattr(error, "_out_seen", False):
+        return
+    a = args[0] if args else kwargs.get("input", kwargs.get("self"))
+    b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))
+    if not all(isinstance(v, (Tensor, bool, int, float, complex)) for v in (a, b)) or \
+            not (isinstance(a, Tensor) or isinstance(b, Tensor)):
+        return
+    error._out_seen = True  # (once, however many layers see it)
+    common = D.result_type(a, b)
+    if name not in _COMPARISONS and not D.can_cast(common, out.dtype):
+        raise RuntimeError(f"result type {_legacy(common)} can't be cast to the desired "
+                           f"output type {_legacy(out.dtype)}")
+    shape = np.broadcast_shapes(*(tuple(v.shape) for v in (a, b) if isinstance(v, Tensor)))
+    if tuple(out.shape) != shape:
+        # (a comparison computes in the common dtype unless ``out`` is boolean)
+        warn_resized(out, shape, out.dtype is not common and (
+            name in _RESIZED_TWICE or name in _COMPARISONS and out.dtype is not D.bool))
+
+
 def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
     if STATE.enabled and (res._requires_grad or out._requires_grad) and \
@@ -1635,15 +1705,7 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
         raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
                            f"output type {_legacy(out.dtype)}")
     if tuple(out.shape) != tuple(res.shape):
-        if out.numel() != 0:
-
-            _warn(
-                f"An output with one or more elements was resized since it had shape "
-                f"{list(out.shape)}, which does not match the required output shape "
-                f"{list(res.shape)}. This behavior is deprecated, and in a future PyTorch "
-                "release outputs will not be resized unless they have zero elements. You can "
-                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
-                "with t.resize_(0).", UserWarning, stacklevel=3)
+        warn_resized(out, res.shape, name in _RESIZED_TWICE and res.dtype is not out.dtype)
         out._data = res._data.astype(out._data.dtype)
         out._vc.v += 1
         return out
@@ -1712,7 +1774,8 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
 
 # -- composite ops shown as one node ------------------------------------------------------
 
-def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=None):
+def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=None,
+          keep=()):
     """``fn(*inputs)``, a composite of other ops, shown as PyTorch's single op ``name``.
 
     Its result(s) get one node called ``name`` whose ``next_functions`` are the inputs' own
@@ -1729,6 +1792,8 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     ``create_graph`` its gradients are nodes ``node_name`` that raise ``error(message)``.
     ``twice``: the name of the ``create_graph`` gradient's node (PyTorch's formula's last op;
     by default the composite gradient's own last node).
+    ``keep``: what PyTorch's node saves, checked against in-place changes when its backward
+    runs: input positions, ``OUT`` (the first output) or other tensors (an index).
 
     Only for ops off the hot path: it costs a detach per input and a nested backward.
     """
@@ -1758,6 +1823,8 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     def rule(ctx, *gs):
         from ..autograd import grad as _grad
 
+        if keep:
+            _ = ctx.saved  # (refused once changed in place, as PyTorch's)
         picked = [k for k in live if gs[k] is not None]
         res = [None] * len(pos)
         if not picked:
@@ -1798,12 +1865,15 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
         r._vc = o._vc  # (writing to it in place invalidates what the composite saved)
         r._grad_fn, r._output_nr, r._requires_grad = node, k, True
         result[k] = r
+    if keep:
+        node.save(*[(inputs[i] if i < len(inputs) else None) if type(i) is int else i
+                    for i in keep], out=result[shown[0]])
     if not isinstance(out, tuple):
         return result[0]
     return type(out)(result) if type(out) is tuple else type(out)(*result)
 
 
-def fused_op(name, outputs=None, refuse=None, twice=None):
+def fused_op(name, outputs=None, refuse=None, twice=None, keep=()):
     """Decorator: the op runs as ``fused(name, ...)`` over its positional arguments (a
     tensor passed by keyword, such as ``out=``, makes it run unfused)."""
     def deco(fn):
@@ -1811,7 +1881,7 @@ def fused_op(name, outputs=None, refuse=None, twice=None):
             if not STATE.enabled or any(type(v) is Tensor for v in kwargs.values()):
                 return fn(*args, **kwargs)
             return fused(name, (lambda *a: fn(*a, **kwargs)) if kwargs else fn, *args,
-                         outputs=outputs, refuse=refuse, twice=twice)
+                         outputs=outputs, refuse=refuse, twice=twice, keep=keep)
         op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
         op.__module__, op.__wrapped__ = fn.__module__, fn
         return op

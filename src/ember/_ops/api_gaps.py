@@ -117,7 +117,8 @@ def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=No
                        requires_grad=False, pin_memory=False):
     from .more_tensor import empty_strided
 
-    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+    return empty_strided(size, stride, dtype=dtype or self.dtype,
+                         device=self.device if device is None else device,
                          requires_grad=requires_grad)
 
 
@@ -319,9 +320,6 @@ def set_warn_always(b) -> None:
 def set_default_tensor_type(t) -> None:
     """Deprecated: ``torch.FloatTensor``/``torch.DoubleTensor`` (or their names) set the
     default floating dtype, as :func:`set_default_dtype` does."""
-    warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-         "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-         UserWarning, stacklevel=2)
     dts = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16,
            "BFloat16Tensor": D.bfloat16}
     if isinstance(t, str):  # a dotted name, looked up as PyTorch looks it up
@@ -333,9 +331,18 @@ def set_default_tensor_type(t) -> None:
         t = getattr(importlib.import_module(module or short), short)
     short = getattr(t, "__name__", None)
     legacy = isinstance(t, type) and getattr(t, "_dtype", None) is not None
+    if legacy and t._device_type == "cuda":
+        from .._device import cuda_available, no_cuda
+
+        if not cuda_available():  # (PyTorch's CPU build's words)
+            raise no_cuda(TypeError, f"type torch.cuda.{short} not available. Torch not "
+                          "compiled with CUDA enabled.")
     if not legacy or short not in dts:
         raise TypeError(("" if legacy else "invalid type object: ") + "only floating-point "
                         "types are supported as the default type")
+    warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+         "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+         UserWarning, stacklevel=2)  # (as PyTorch's: once the type is known to be good)
     D.set_default_dtype(dts[short])
 
 

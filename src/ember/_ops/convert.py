@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._device import canonical, device as Device, xp_for
+from .._device import _index, canonical, device as Device, xp_for
 from .._tensor import Tensor
 from ._core import make
 from ._core import quiet
@@ -81,7 +81,8 @@ def _parse_to(args, kwargs):
             raise _bad_to(all_args, all_kwargs)
     if dtype is not None and not _is_dtype(dtype):
         raise _bad_to(all_args, all_kwargs)
-    if dev is not None and not isinstance(dev, (str, Device, int)) or isinstance(dev, bool):
+    if dev is not None and not isinstance(dev, (str, Device)) and \
+            _index(dev, tensors=False) is None:
         raise _bad_to(all_args, all_kwargs)
     return (None if dtype is None else D.to_dtype(dtype),
             None if dev is None else canonical(dev), flags["copy"])
@@ -210,8 +211,18 @@ def _to_rule(ctx, g):
 def type_(t, dtype=None, non_blocking=False, **kwargs):
     legacy = getattr(dtype, "_dtype", None)  # torch.DoubleTensor and friends
     if legacy is not None:
+        if dtype._device_type == "cuda":
+            _need_cuda_library()
         return to(t, dtype._device_type, legacy)  # (torch.cuda.FloatTensor: to the GPU)
     return _type(t, dtype, non_blocking)
+
+
+def _need_cuda_library():
+    """PyTorch's CPU build's error for a ``torch.cuda.*Tensor`` type without a GPU."""
+    from .._device import _NO_ATEN_CUDA, cuda_available, no_cuda
+
+    if not cuda_available():
+        raise no_cuda(RuntimeError, _NO_ATEN_CUDA)
 
 
 def _type(t, dtype=None, non_blocking=False):
@@ -224,7 +235,10 @@ def _type(t, dtype=None, non_blocking=False):
         if prefix in ("torch.", "torch.cuda."):
             for d in D.ALL:
                 if D.dtype_name_for_type(d) == name:
-                    return to(t, "cuda", d) if prefix == "torch.cuda." else to(t, d)
+                    if prefix == "torch.cuda.":
+                        _need_cuda_library()
+                        return to(t, "cuda", d)
+                    return to(t, d)
         raise ValueError(f"invalid type: '{dtype}'")
     if dtype is Tensor:  # (torch.Tensor: the default tensor type)
         return to(t, D.get_default_dtype())
@@ -238,10 +252,26 @@ def _type(t, dtype=None, non_blocking=False):
     return to(t, dtype)
 
 
-def cpu(t, memory_format=None):
+def cpu(t, *args, memory_format=None):
+    if args:  # (PyTorch's method takes ``memory_format`` by keyword only)
+        raise TypeError(f"cpu() takes 0 positional arguments but {len(args)} "
+                        f"{'was' if len(args) == 1 else 'were'} given")
     return to(t, "cpu", memory_format=memory_format)
 
 
-def cuda(t, device=None, non_blocking=False, memory_format=None):
-    return to(t, "cuda" if device is None else Device("cuda", device) if isinstance(device, int)
-              else device, memory_format=memory_format)
+def cuda(t, device=None, non_blocking=False, *args, memory_format=None):
+    if args:
+        raise TypeError(f"cuda() takes from 0 to 2 positional arguments but {len(args) + 2} "
+                        "were given")
+    if device is not None:
+        if not isinstance(device, (str, Device)) and _index(device, tensors=False) is None:
+            raise TypeError("cuda(): argument 'device' (position 1) must be torch.device, not "
+                            f"{type(device).__name__}")
+        device = Device(device)  # (a bare index: the accelerator's, as PyTorch)
+        if device.type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+    return to(t, "cuda" if device is None else device, memory_format=memory_format)
+
+
+def xpu(t, device=None, non_blocking=False, memory_format=None):
+    raise AssertionError("Torch not compiled with XPU enabled")  # (ember has no XPU backend)

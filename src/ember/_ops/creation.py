@@ -357,7 +357,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             arr = _to_array(data, dtype)
     else:
         arr = _to_array(data, dtype)
-    return _finish(arr, device, requires_grad)
+    return _pinned_if(_finish(arr, device, requires_grad), pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -593,6 +593,20 @@ def _check_out_grad(name, out):
                            "automatic differentiation, but one of the arguments requires grad.")
 
 
+def _pinned_if(t, pin_memory):
+    """A factory's result ``t``, in page-locked memory with ``pin_memory=True`` (on the CPU
+    only; PyTorch's error where there is no GPU to pin for)."""
+    if not pin_memory or t.device.type != "cpu":
+        return t
+    from .._device import cuda_available
+
+    if not cuda_available():
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
+                           "pinned memory allocator is available on this system.")
+    pinned = t.pin_memory()
+    return pinned.requires_grad_() if t.requires_grad else pinned
+
+
 def _factory_out(fn):
     """``fn`` (a factory) with PyTorch's ``out=``: made in ``out``'s dtype (a ``dtype=`` given
     too must be it; random factories so draw ``out``'s dtype's values) and written into it."""
@@ -601,7 +615,7 @@ def _factory_out(fn):
     @functools.wraps(fn)
     def factory(*args, out=None, dtype=None, **kwargs):
         if out is None:
-            return fn(*args, dtype=dtype, **kwargs)
+            return _pinned_if(fn(*args, dtype=dtype, **kwargs), kwargs.get("pin_memory"))
         mean = args[0] if args else kwargs.get("mean")
         std = args[1] if len(args) > 1 else kwargs.get("std")
         if fn.__name__ == "normal" and (isinstance(mean, Tensor) or isinstance(std, Tensor)):
@@ -850,7 +864,8 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
         from .._sparse import sparse_coo_tensor
         return sparse_coo_tensor(size=tuple(t.shape), dtype=dtype or t.dtype,
                                  check_invariants=False,
-                                 device=device or t.device, requires_grad=requires_grad)
+                                 device=t.device if device is None else device,
+                                 requires_grad=requires_grad)
     dt, dev = _like(t, dtype, device)
     if fill is _EMPTY:
         fill = _uninitialized_fill(dt)

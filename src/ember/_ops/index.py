@@ -398,7 +398,17 @@ def getitem(t, key):
     out, rest = _apply_basic(t, _parse(t, key))
     if rest is None:
         return out
-    return _index(out, rest)
+    return _index(out, rest, _key_tensors(key))
+
+
+def _key_tensors(key):
+    """The index tensors (not 0-d) of an indexing key: PyTorch's IndexBackward0 and
+    IndexPutBackward0 keep them, refused once changed in place."""
+    if isinstance(key, Tensor):
+        return (key,) if key.ndim else ()
+    if type(key) is tuple:
+        return tuple([k for k in key if isinstance(k, Tensor) and k.ndim])
+    return ()
 
 
 def _c_layout(a):
@@ -414,16 +424,19 @@ def _c_layout(a):
     return a
 
 
-def _index(t, nk):
-    """``t[nk]`` for a NumPy key of full slices and integer arrays (a copy)."""
+def _index(t, nk, kept=()):
+    """``t[nk]`` for a NumPy key of full slices and integer arrays (a copy); ``kept``: the
+    key's tensors, checked against in-place changes."""
     arr = _c_layout(t._data[nk])
     shape = t.shape
 
     def rule(ctx, g):
+        if kept:
+            _ = ctx.saved
         gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
         _add_at(gb, nk, g._data)
         return (linear_grad(gb, g, "IndexPutBackward0", lambda gg: _index(gg, nk)),)
-    return make(arr, (t,), "IndexBackward0", rule)
+    return make(arr, (t,), "IndexBackward0", rule, *kept)
 
 
 # -- t[key] = value -------------------------------------------------------------------
@@ -591,7 +604,8 @@ def setitem(t, key, value):
         value = _masked_fill_value(mask, value, region.dtype)
     _warn_byte(items)
     # (a number's fresh tensor, or a masked fill's one value, cannot overlap the target)
-    _index_put(region, rest, value, False, pending, mask is not None or number is not None)
+    _index_put(region, rest, value, False, pending, mask is not None or number is not None,
+               _key_tensors(key))
 
 
 def index_put_(t, indices, values, accumulate=False):
@@ -620,7 +634,8 @@ def index_put_(t, indices, values, accumulate=False):
     _warn_byte(items)
     if rest is None:  # no index tensors at all
         rest = (Ellipsis,)
-    return _index_put(t, rest, values, accumulate, pending, mask is not None)
+    return _index_put(t, rest, values, accumulate, pending, mask is not None,
+                      tuple([k for k in indices if k.ndim]))
 
 
 def _target_shape(arr, nk):
@@ -662,11 +677,12 @@ def _check_no_overlap(t, value):
         raise RuntimeError(_SHARED)
 
 
-def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False):
+def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=()):
     """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``; ``pending``
     holds an index error to raise once the value's shape and dtype are found right
     (``no_overlap``: the value is known not to share the target's memory, or is written as
-    a masked fill, which does not check)."""
+    a masked fill, which does not check; ``kept``: the index tensors, which PyTorch's node
+    keeps, refused once changed in place)."""
     check_inplace(t)
     if not no_overlap and isinstance(value, Tensor) and value._device == t._device:
         _check_no_overlap(t, value)
@@ -711,6 +727,8 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False):
         arr[nk] = data
 
     def rule(ctx, g):
+        if kept:
+            _ = ctx.saved
         gself = gv = None
         if ctx.needs_input_grad[0]:
             gself = g if accumulate else _zeroed_at(g, nk)
@@ -719,7 +737,7 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False):
 
             gv = sum_to(_read_at(g, nk), vshape)
         return gself, gv
-    new = make(arr, (src, val), "IndexPutBackward0", rule)
+    new = make(arr, (src, val), "IndexPutBackward0", rule, *kept)
     return commit(t, new)
 
 
@@ -885,7 +903,9 @@ def gather(t, dim, index, *, sparse_grad=False):
         _, idx, _ = ctx.saved  # (kept as PyTorch keeps them: refused once changed in place)
         z = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
         return (scatter_add(z, d, idx, g),)
-    return make(arr, (t,), "GatherBackward0", rule, t, index, d)
+    from ..autograd.graph import show_negative_dim
+
+    return show_negative_dim(make(arr, (t,), "GatherBackward0", rule, t, index, d), dim)
 
 
 def take_along_dim(t, indices, dim=None):
@@ -993,11 +1013,12 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
         def rule(ctx, g):
             gself = gsrc = None
             if ctx.needs_input_grad[0]:
-                gself = g.scatter(d, index, 0.0)
+                gself = g.scatter(d, ctx.saved[0], 0.0)
             if ctx.needs_input_grad[1]:
-                gsrc = _pad_to(g.gather(d, index), s.shape)
+                gsrc = _pad_to(g.gather(d, ctx.saved[0]), s.shape)
             return gself, gsrc
-        return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative)
+        return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative,
+                    index)
     _check_scatter(t, d, index, None, "scatter")
     v = s.item() if isinstance(s, Tensor) else s
     arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
@@ -1033,9 +1054,10 @@ def scatter_add(t, dim, index, src):
     sshape = src.shape
 
     def rule(ctx, g):
+        index, = ctx.saved  # (as PyTorch's: refused once changed in place)
         return (g if ctx.needs_input_grad[0] else None,
                 _pad_to(g.gather(d, index), sshape) if ctx.needs_input_grad[1] else None)
-    return make(arr, (t, src), "ScatterAddBackward0", rule)
+    return make(arr, (t, src), "ScatterAddBackward0", rule, index)
 
 
 # -- index_select / index_add / take -----------------------------------------------------------
@@ -1068,11 +1090,12 @@ def index_select(t, dim, index):
     shape = t.shape
 
     def rule(ctx, g):
+        index, = ctx.saved  # (as PyTorch's: refused once changed in place)
         z = wrap(xp_of(g).zeros(shape, dtype=g._data.dtype), g._device)
         if not shape:
             return (g,)
         return (index_add(z, d, index, g),)
-    return make(arr, (t,), "IndexSelectBackward0", rule)
+    return make(arr, (t,), "IndexSelectBackward0", rule, index)
 
 
 def check_index_func(t, d, index, source, name):
@@ -1126,13 +1149,14 @@ def index_add(t, dim, index, source, *, alpha=1):
     out = out.reshape(t.shape)
 
     def rule(ctx, g):
+        index, _ = ctx.saved  # (as PyTorch's: refused once either is changed in place)
         gs = None
         if ctx.needs_input_grad[1]:
             gs = index_select(g, d, index)
             if alpha != 1:
                 gs = gs * alpha
         return (g if ctx.needs_input_grad[0] else None, gs)
-    return make(out, (t, source), "IndexAddBackward0", rule)
+    return make(out, (t, source), "IndexAddBackward0", rule, index, source)
 
 
 def _zeroed_at(g, nk):
@@ -1176,11 +1200,12 @@ def take(t, index):
     shape = t.shape
 
     def rule(ctx, g):
+        _ = ctx.saved  # (as PyTorch's, which keeps both: refused once either changed in place)
         gb = xp_of(g).zeros(n, dtype=g._data.dtype)
         _add_at(gb, flat_idx, g._data)
         return (linear_grad(gb.reshape(shape), g, "PutBackward0",
                             lambda gg: take(gg, wrap(flat_idx, gg._device))),)
-    return make(arr, (t,), "TakeBackward0", rule)
+    return make(arr, (t,), "TakeBackward0", rule, index, t)
 
 
 # -- masks --------------------------------------------------------------------------------------
@@ -1232,6 +1257,7 @@ def masked_fill(t, mask, value):
     arr = c_order(arr)  # (PyTorch fills a contiguous clone)
 
     def rule(ctx, g):
+        mask, = ctx.saved  # (as PyTorch's: refused once changed in place)
         gself = gv = None
         if ctx.needs_input_grad[0]:
             gself = g.masked_fill(mask, 0.0)
@@ -1239,8 +1265,8 @@ def masked_fill(t, mask, value):
             gv = g.masked_fill(~mask, 0.0).sum()
         return (gself, gv) if vt is not None else (gself,)
     if vt is not None:
-        return make(arr.reshape(shape), (t, vt), "MaskedFillBackward1", rule)
-    return make(arr.reshape(shape), (t,), "MaskedFillBackward0", rule)
+        return make(arr.reshape(shape), (t, vt), "MaskedFillBackward1", rule, mask)
+    return make(arr.reshape(shape), (t,), "MaskedFillBackward0", rule, mask)
 
 
 def masked_select(t, mask):
@@ -1257,11 +1283,12 @@ def masked_select(t, mask):
     arr = a[m]
 
     def rule(ctx, g):
+        _ = ctx.saved  # (as PyTorch's, which keeps both: refused once either changed in place)
         gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
         gb[m] = g._data
         return (linear_grad(gb, g, "MaskedScatterBackward0",
                             lambda gg: masked_select(gg, wrap(m.copy(), gg._device))),)
-    return make(arr, (t,), "MaskedSelectBackward0", rule)
+    return make(arr, (t,), "MaskedSelectBackward0", rule, mask, t)
 
 
 def masked_scatter(t, mask, source):
@@ -1283,6 +1310,7 @@ def masked_scatter(t, mask, source):
     sshape = source.shape
 
     def rule(ctx, g):
+        mask, = ctx.saved  # (as PyTorch's: refused once changed in place)
         gself = g.masked_fill(mask, 0.0) if ctx.needs_input_grad[0] else None
         gsrc = None
         if ctx.needs_input_grad[1]:
@@ -1297,7 +1325,7 @@ def masked_scatter(t, mask, source):
             gsrc = linear_grad(flat.reshape(sshape), g, "MaskedScatterBackwardBackward0",
                                scatter_back)
         return gself, gsrc
-    return make(out, (t, source), "MaskedScatterBackward0", rule)
+    return make(out, (t, source), "MaskedScatterBackward0", rule, mask)
 
 
 def nonzero(t, *, as_tuple=False):

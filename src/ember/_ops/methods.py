@@ -54,7 +54,8 @@ def _new(factory):
             from ._core import shape_arg
 
             shape_arg(size, f"new_{factory.__name__}")
-        return factory(*size, dtype=dtype or self.dtype, device=device or self.device,
+        return factory(*size, dtype=dtype or self.dtype,
+                       device=self.device if device is None else device,
                        requires_grad=requires_grad, **kw)
     return method
 
@@ -69,9 +70,10 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
               "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
               UserWarning, stacklevel=2)
         t = data.detach().clone()
-        t = t.to(device=device or self.device, dtype=dtype or self.dtype)
+        t = t.to(device=self.device if device is None else device, dtype=dtype or self.dtype)
     else:
-        t = F.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+        t = F.tensor(data, dtype=dtype or self.dtype,
+                     device=self.device if device is None else device)
     if requires_grad:
         t.requires_grad_()
     return t
@@ -81,7 +83,8 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
     from ._core import shape_arg
 
     shape_arg((size,), "new_full")
-    return F.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+    return F.full(size, fill_value, dtype=dtype or self.dtype,
+                  device=self.device if device is None else device,
                   requires_grad=requires_grad)
 
 
@@ -181,10 +184,18 @@ def _check_clamp_scalars(self, *bounds):
                                f"type {_CPP_NAMES.get(self.dtype.name, _legacy(self.dtype))}")
 
 
+def _clone(self, *args, **kwargs):
+    if args:  # (PyTorch's method takes ``memory_format`` by keyword only)
+        raise TypeError(f"clone() takes 0 positional arguments but {len(args)} "
+                        f"{'was' if len(args) == 1 else 'were'} given")
+    return S.clone(self, **kwargs)
+
+
 def _clamp_(self, min=None, max=None):
     from ._core import check_no_partial_overlap
 
-    _check_clamp_scalars(self, min, max)
+    if not self.dtype.is_floating_point:  # (a floating one takes a complex bound as a double)
+        _check_clamp_scalars(self, min, max)
     check_no_partial_overlap(self, min, max)
     return unary_inplace(P.clamp)(self, min, max)
 
@@ -777,7 +788,7 @@ _METHODS = {
     "tril": S.tril, "triu": S.triu, "tril_": unary_inplace(S.tril),
     "triu_": unary_inplace(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
-    "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": S.clone,
+    "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": _clone,
     "as_strided": S.as_strided_view, "as_strided_": S.as_strided_,
     "share_memory_": _share_memory_, "is_shared": _is_shared,
     "untyped_storage": _untyped_storage,
@@ -791,7 +802,7 @@ _METHODS = {
     "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
     "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "copy_": I.copy_,
     # conversion
-    "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda,
+    "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda, "xpu": C.xpu,
     "float": _cast_method(D.float32),
     "double": _cast_method(D.float64),
     "half": _cast_method(D.float16),

@@ -69,9 +69,9 @@ def _no_half(dt, kernel):
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_legacy(dt)}\'')
 
 
-def _done(res, out):
-    """``res``, or ``res`` written into the user's ``out=`` tensor."""
-    return res if out is None else write_out(out, res)
+def _done(res, out, name=None):
+    """``res``, or ``res`` written into the user's ``out=`` tensor (``name``: the op's)."""
+    return res if out is None else write_out(out, res, name)
 
 
 def _kernel_unary(input, kernel, name, rule, *saved, fname, half=True):
@@ -413,7 +413,7 @@ def heaviside(input, values, *, out=None):
     _both_tensors("heaviside", input, values, "values")
     _refuse(input, "heaviside is not yet implemented for complex tensors.", RuntimeError)
     _refuse(values, "heaviside is not yet implemented for complex tensors.", RuntimeError)
-    if input.dtype is not values.dtype:
+    if input.dtype is not values.dtype or out is not None and out.dtype is not input.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different "
                            "dtypes.")
 
@@ -493,7 +493,7 @@ def frexp(input, *, out=None):
     def rule(ctx, gm, ge):
         return (gm / wrap(e, dev).to(gm.dtype).exp2(),)
     mant, expo = make_multi((m, e), (input,), "FrexpBackward0", rule,
-                            differentiable=(True, False))
+                            differentiable=(True, False), keep_index=True)  # (the exponent)
     res = _return_types.make_return("frexp", mant, expo, names=("mantissa", "exponent"))
     if out is not None:
         if out[0].dtype is not input.dtype:
@@ -516,7 +516,7 @@ def _integer_op(fname, ufunc):
         if dt.is_floating_point or dt.is_complex or dt is D.bool:
             P._broadcast_error(input, other)  # (PyTorch checks the shapes first)
             raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_legacy(dt)}\'')
-        return _done(P._binary(input, other, ufunc, fname, None), out)
+        return _done(P._binary(input, other, ufunc, fname, None), out, fname)
     op.__name__ = op.__qualname__ = fname
     op.__doc__ = f"``{fname}`` of integer tensors (of the absolute values)."
     return op

@@ -378,7 +378,7 @@ def _pdist_exact(input, p):
     return make(arr.astype(x.dtype, copy=False), (input,), "PdistBackward0", rule, input, OUT)
 
 
-@fused_op("DistBackward0")
+@fused_op("DistBackward0", keep=(0, 1, OUT))  # (as PyTorch's: self, other, result)
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)`` (the two broadcast together)."""
     need_tensor(input, "dist")
@@ -745,7 +745,7 @@ def _value_index(t, d, keepdim, idx_rows, name, node):
         return (I.scatter(z, d, index if kd else index.unsqueeze(d),
                           gv if kd else gv.unsqueeze(d)),)
     values, indices = make_multi((vals, idx.astype(np.int64, copy=False)), (t,), node, rule,
-                                 differentiable=(True, False))
+                                 differentiable=(True, False), keep_index=True)
     return make_return(name, values, indices)
 
 
@@ -966,8 +966,8 @@ def index_fill(input, dim, index, value):
     name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
     mask = wrap(mask, input._device)
     if isinstance(value, Tensor):
-        return fused(name, lambda input, v: P.where(mask, v, input), input, v)
-    return fused(name, lambda input: P.where(mask, v, input), input, twice=name)
+        return fused(name, lambda input, v: P.where(mask, v, input), input, v, keep=(index,))
+    return fused(name, lambda input: P.where(mask, v, input), input, twice=name, keep=(index,))
 
 
 def _check_index_copy(input, d, index, source):
@@ -1024,13 +1024,14 @@ def index_copy(input, dim, index, source):
     sshape = tuple(source.shape)
 
     def rule(ctx, g):
+        index, _ = ctx.saved  # (as PyTorch's: refused once either is changed in place)
         gi = gs = None
         if ctx.needs_input_grad[0]:
             gi = index_fill(g, d, index, 0)
         if ctx.needs_input_grad[1]:
             gs = I.index_select(g, d, index).reshape(sshape) if g.ndim else g.reshape(sshape)
         return gi, gs
-    return make(out, (input, source), "IndexCopyBackward0", rule)
+    return make(out, (input, source), "IndexCopyBackward0", rule, index, source)
 
 
 _IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
@@ -1133,7 +1134,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     counts_t = None if counts is None else wrap(counts, input._device)
 
     def rule(ctx, g):
-        x, sv, res = ctx.saved
+        x, sv, res, _ = ctx.saved  # (and the index, as PyTorch's: checked for changes)
         g, x, res = g.reshape(flat), x.reshape(flat), res.reshape(flat)
         sv = sv.reshape(sshape or (1,))[used]
         own = own_t.to(g.dtype)
@@ -1152,7 +1153,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         else:
             gi, gs = _prod_grads(g, x, sv, own, d, index_t)
         return gi.reshape(shape), I._pad_to(gs, sshape or (1,)).reshape(sshape)
-    return make(out, (input, src), "ScatterReduceBackward0", rule, input, src, OUT)
+    return make(out, (input, src), "ScatterReduceBackward0", rule, input, src, OUT, index)
 
 
 def _prod_grads(g, x, sv, own, d, index):
@@ -1241,7 +1242,7 @@ def _masked_scatter_(self, mask, source):
     return _inplace(masked_scatter)(self, mask, source)
 
 
-@fused_op("PutBackward0")
+@fused_op("PutBackward0", keep=(1, 2))  # (as PyTorch's: index, source)
 def put(input, index, source, accumulate=False):
     """``input`` read as a flat array, with ``source``'s elements written (or added, with
     ``accumulate``) at ``index`` (negative counts from the end)."""
@@ -1339,7 +1340,7 @@ def _batched_args(input, batch1, batch2):
     return input, batch1, batch2
 
 
-@fused_op("BaddbmmBackward0")
+@fused_op("BaddbmmBackward0", keep=(1, 2))  # (as PyTorch's: batch1, batch2)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices:
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
@@ -1369,7 +1370,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _out(res, out, "baddbmm")
 
 
-@fused_op("AddbmmBackward0")
+@fused_op("AddbmmBackward0", keep=(1, 2))  # (as PyTorch's: batch1, batch2)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``: an ``n x p`` matrix."""
     if out is not None:  # (an ``out`` that requires grad is refused first)
@@ -2124,7 +2125,8 @@ def get_default_device():
     d = F._default_device
     if d is None:
         return _dev.CPU
-    return _dev.canonical(d) if d.type == "cuda" and d.index is None else d
+    # (no index: the device a new tensor gets, or PyTorch's error for a type it cannot have)
+    return _dev.canonical(d) if d.index is None and d.type not in ("cpu", "meta") else d
 
 
 # -- Tensor methods -----------------------------------------------------------------------------

@@ -628,11 +628,11 @@ def _rpow(s, b):
         out = xp_of_array(out).ascontiguousarray(out)
     if 1 in out.shape:
         out = iter_layout(out, ())
-    return make(out, (b,), "PowBackward2", _rpow_rule, s, OUT, laid=True)
+    return make(out, (b,), "PowBackward2", _rpow_rule, s, OUT, b, laid=True)
 
 
 def _rpow_rule(ctx, g):
-    s, out = ctx.saved
+    s, out, _ = ctx.saved  # (the exponent too, as PyTorch's: refused once changed in place)
     if isinstance(s, complex):
         import cmath
 
@@ -961,10 +961,13 @@ def _erfinv_f32(x):
 _VML[_special.erfinv] = _erfinv_f32  # (float32 arrays only: half types widen to float32)
 
 
+def _erfinv_rule(ctx, g):
+    r = erfinv(ctx.saved[0])  # (as PyTorch: it keeps the input, not the result, and redoes it)
+    return ((r * r).exp() * (math.sqrt(math.pi) / 2) * g,)
+
+
 def erfinv(a):
-    return _unary_float(a, _special.erfinv, "ErfinvBackward0",
-                        lambda ctx, g: ((ctx.saved[0] * ctx.saved[0]).exp() *
-                                        (math.sqrt(math.pi) / 2) * g,), OUT)
+    return _unary_float(a, _special.erfinv, "ErfinvBackward0", _erfinv_rule, "in")
 
 
 _ZEROS: dict = {}
@@ -1184,6 +1187,16 @@ def clamp(a, min=None, max=None):
 
 
 def _clamp_scalar(a, min, max, name):
+    if isinstance(min, (complex, np.complexfloating)) or \
+            isinstance(max, (complex, np.complexfloating)):
+        # a complex bound: a floating ``a`` takes it as a double (its imaginary part must be
+        # 0), any other ``a`` would give a complex result
+        if not a.dtype.is_floating_point or name != "ClampBackward1":
+            _no_complex_clamp()
+        if any(isinstance(v, (complex, np.complexfloating)) and v.imag for v in (min, max)):
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        min, max = (v.real if isinstance(v, (complex, np.complexfloating)) else v
+                    for v in (min, max))
     dt = D.result_type(a, *(v for v in (min, max) if v is not None))
     if dt is D.bool:
         kernel = "clamp" if min is not None and max is not None else \
@@ -1264,6 +1277,7 @@ def _clamp_tensor(a, lo, hi, name):
     out = out.astype(dt.np, copy=False)
 
     def rule(ctx, g):
+        _ = ctx.saved  # (the input and the bounds, as PyTorch's: refused once changed in place)
         m = x if lx is None else np.maximum(x, lx)
         with quiet:
             gx = (x == x)
@@ -1281,7 +1295,7 @@ def _clamp_tensor(a, lo, hi, name):
                 part(glo) if glo is not None and need[1] else None,
                 part(ghi) if ghi is not None and need[2] else None)
     out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
-    return make(out, (a, lo, hi), name, rule, device=dev, laid=True)
+    return make(out, (a, lo, hi), name, rule, a, lo, hi, device=dev, laid=True)
 
 
 def _no_complex_clamp():
@@ -1631,11 +1645,11 @@ def _common_float(a, t1, t2):
                  for t in (t1, t2))
 
 
-def _one_node(name, fn, *inputs, int_edges=False):
+def _one_node(name, fn, *inputs, int_edges=False, keep=()):
     """``fn(*inputs)`` shown as PyTorch's one fused op ``name`` (see ``_core.fused``)."""
     from ._core import fused
 
-    return fused(name, fn, *inputs, int_edges=int_edges)
+    return fused(name, fn, *inputs, int_edges=int_edges, keep=keep)
 
 
 def _tensor_other(fname, b):

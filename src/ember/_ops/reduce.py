@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
-from ._core import c_order, fused, fused_op, quiet
+from ._core import OUT, c_order, fused, fused_op, quiet
 from . import shape as _shape
 from . import _cascade, _stl_select, _vml
 
@@ -326,7 +326,7 @@ def _even_rule(dims, keepdim, nan_aware=True):
     with ``==`` only and so give NaN gradients (0/0), as PyTorch does.
     """
     def rule(ctx, g):
-        x, out = ctx.saved
+        x, out = ctx.saved[:2]
         ok = _expand_back(out, x.shape, dims, keepdim)
         mask = x.eq(ok)
         if nan_aware and x.dtype.is_floating_point:  # a NaN result came from the NaNs
@@ -379,7 +379,7 @@ def _extreme(t, dim, keepdim, fn, argfn, name):
     def rule(ctx, gv, gi):
         return (_scatter_back(gv, shape, d, idx_arr, keepdim),)
     values, indices = make_multi((vals, idx_arr), (t,), name.capitalize() + "Backward0", rule,
-                                 differentiable=(True, False))
+                                 differentiable=(True, False), keep_index=True)
     return make_return(name, values, indices)
 
 
@@ -447,7 +447,16 @@ def _amax(t, dim, keepdim, fn, name):
             raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
     arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
-                _OUT)
+                _OUT, _shown_dims(dim), bool(keepdim))
+
+
+def _shown_dims(dim):
+    """The dims a reduction was given, as PyTorch's node keeps them (``_saved_dim``): a tuple,
+    each negative one read back as an unsigned 64-bit number (-1 is 2**64 - 1)."""
+    if dim is None:
+        return ()
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple([d + 2 ** 64 if type(d) is int and d < 0 else d for d in dims])
 
 
 def amax(t, dim=(), keepdim=False):
@@ -458,7 +467,7 @@ def amin(t, dim=(), keepdim=False):
     return _amax(t, dim, keepdim, np.min, "amin")
 
 
-@fused_op("AminmaxBackward0")
+@fused_op("AminmaxBackward0", keep=(0, OUT))  # (as PyTorch's: self, min, ...)
 def aminmax(t, *, dim=None, keepdim=False):
     _int_dim("aminmax", dim)
     _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
@@ -651,7 +660,7 @@ def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
             _welford_mean(t, dim, keepdim))
 
 
-@fused_op("StdMeanBackward0")
+@fused_op("StdMeanBackward0", keep=(0, OUT))  # (as PyTorch's: self, std)
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "std_mean")
     return (std(t, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
@@ -910,10 +919,10 @@ def logsumexp(t, dim, keepdim=False):
     shape = t.shape
 
     def rule(ctx, g):
-        x, out = ctx.saved
+        x, out = ctx.saved[:2]
         return (_expand_back(g, shape, dims, keepdim) *
                 (x - _expand_back(out, shape, dims, keepdim)).exp(),)
-    return make(arr, (t,), "LogsumexpBackward0", rule, t, _OUT)
+    return make(arr, (t,), "LogsumexpBackward0", rule, t, _OUT, _shown_dims(dim), bool(keepdim))
 
 
 def _scan_acc(a):
@@ -1050,6 +1059,7 @@ def _cum_extreme(t, dim, ufunc, name):
     shape = t.shape
 
     def rule(ctx, gv, gi):
+        _ = ctx.saved  # (the input, as PyTorch's: refused once changed in place)
         if not shape:
             return (gv,)
         # Each output position sends its gradient to the element its index names.
@@ -1065,8 +1075,8 @@ def _cum_extreme(t, dim, ufunc, name):
             _add_at(r, (xp.arange(r.shape[0])[:, None], im.reshape(-1, n)), gm.reshape(-1, n))
         return (linear_grad(np.moveaxis(res, -1, d).copy(), gv, "ScatterAddBackward0",
                             lambda gg: _gather_back(gg, d, idx, True)),)
-    values, indices = make_multi((vals, idx), (t,), name.capitalize() + "Backward0", rule,
-                                 differentiable=(True, False))
+    values, indices = make_multi((vals, idx), (t,), name.capitalize() + "Backward0", rule, t,
+                                 differentiable=(True, False), keep_index=True)
     return make_return(name, values, indices)
 
 
@@ -1148,7 +1158,8 @@ def sort(t, dim=-1, descending=False, stable=None):
 
     def rule(ctx, gv, gi):
         return (_scatter_back(gv, shape, d, idx, True),)
-    values, indices = make_multi((vals, idx), (t,), name, rule, differentiable=(True, False))
+    values, indices = make_multi((vals, idx), (t,), name, rule, differentiable=(True, False),
+                                 keep_index=True)
     return make_return("sort", values, indices)
 
 
@@ -1215,7 +1226,7 @@ def topk(t, k, dim=-1, largest=True, sorted=True):
     def rule(ctx, gv, gi):
         return (_scatter_back(gv, shape, d, idx, True),)
     values, indices = make_multi((vals, idx), (t,), "TopkBackward0", rule,
-                                 differentiable=(True, False))
+                                 differentiable=(True, False), keep_index=True)
     return make_return("topk", values, indices)
 
 
@@ -1266,7 +1277,8 @@ def _select(t, k, dim, keepdim, name, node, nan_first=False):
 
     def rule(ctx, gv, gi):
         return (_scatter_back(gv, shape, d, idx, kd),)
-    values, indices = make_multi((vals, idx), (t,), node, rule, differentiable=(True, False))
+    values, indices = make_multi((vals, idx), (t,), node, rule, differentiable=(True, False),
+                                 keep_index=True)
     return make_return(name, values, indices)
 
 

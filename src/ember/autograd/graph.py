@@ -43,10 +43,12 @@ _SAVED_NAMES = {
     "ErfBackward0": ("self",), "Log2Backward0": ("self",), "Log10Backward0": ("self",),
     "SiluBackward0": ("self",), "Atan2Backward0": _BINARY, "MaximumBackward0": _BINARY,
     "MinimumBackward0": _BINARY, "HypotBackward0": ("self", "other", "result"),
-    "ProdBackward0": ("self", "result"), "AmaxBackward0": ("self", "result"),
-    "AminBackward0": ("self", "result"), "LogsumexpBackward0": ("self", "result"),
+    "ProdBackward0": ("self", "result"), "AmaxBackward0": ("self", "result", "dim", "keepdim"),
+    "AminBackward0": ("self", "result", "dim", "keepdim"),
+    "LogsumexpBackward0": ("self", "result", "dim", "keepdim"),
     "GeluBackward0": ("self", "approximate"), "LeakyReluBackward0": ("self", "negative_slope"),
     "SoftplusBackward0": ("self", "beta", "threshold"), "GatherBackward0": ("self", "index", "dim"),
+    "ErfinvBackward0": ("self",),
 }
 
 
@@ -267,6 +269,9 @@ class Node:
         # ``grad_fn._saved_self`` / ``_saved_result``...: what the op saved, by PyTorch's names
         # (known for the ops below; only reached when no real attribute has the name)
         names = _SAVED_NAMES.get(type(self).__name__, ())
+        shown = self.__dict__.get("_shown_saved")  # (a number as PyTorch shows it, see below)
+        if shown is not None and attr.startswith("_saved_") and attr[7:] in shown:
+            return shown[attr[7:]]
         kept = self.__dict__.get("_kept_numbers", {})  # (after the backward freed the rest)
         if attr.startswith("_saved_") and attr[7:] in names and names.index(attr[7:]) in kept:
             return kept[names.index(attr[7:])]
@@ -303,8 +308,7 @@ class Node:
                 # once the backward freed the tensors (a binary op's number operand is a
                 # tensor there, freed with the rest)
                 kept = {i: v for i, v in enumerate(self._saved[:len(names)])
-                        if v is None or (names is not _BINARY and
-                                         isinstance(v, (bool, int, float, str)))}
+                        if v is None or (names is not _BINARY and _plain(v))}
                 if kept:
                     self.__dict__["_kept_numbers"] = kept
             self._saved = self._versions = ()
@@ -479,6 +483,15 @@ class SavedOutput:
         out._output_nr = self.output_nr
         out._requires_grad = True
         return out
+
+
+def show_negative_dim(t, dim):
+    """Where ``dim`` (as the user gave it) is negative, ``t.grad_fn._saved_dim`` shows it as
+    PyTorch does: its int64 read back as an unsigned 64-bit number (-1 is 2**64 - 1)."""
+    node = t._grad_fn
+    if type(dim) is int and dim < 0 and node is not None:
+        node.__dict__["_shown_saved"] = {"dim": dim + 2 ** 64}
+    return t
 
 
 def _modified_message(t, version, out_node, output_nr):

@@ -22,6 +22,7 @@ from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
 from ..._ops import _libm, _sleef
+from ...autograd.graph import show_negative_dim
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            not_twice_differentiable, wrap, xp_of)
@@ -1161,7 +1162,7 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             e = xp_of(input).exp(_shifted(x, d))
             out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False)
             out = out.reshape(input.shape)
-    return make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d)
+    return show_negative_dim(make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d), dim)
 
 
 def _cpu_float32_rows(a, d, *others):
@@ -1246,7 +1247,8 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             else:
                 out = (s - xp.log(lse)).astype(a.dtype, copy=False)
     out = out.reshape(input.shape)
-    return make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT, d)
+    return show_negative_dim(make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT,
+                                  d), dim)
 
 
 @grads_shown_as("LogSoftmaxBackwardDataBackward0")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..._ops import pointwise as P
 from ..._ops import shape as S
-from ..._ops._core import norm_dim, write_out
+from ..._ops._core import OUT, norm_dim, write_out
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -73,4 +73,5 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     ndim = max(x1.ndim, x2.ndim)
     diff = P.add_scalar(x1 - x2, eps)
     return P._one_node("NormBackward1",
-                       lambda d: d.norm(p, ndim - 1 if ndim else None, keepdim=keepdim), diff)
+                       lambda d: d.norm(p, ndim - 1 if ndim else None, keepdim=keepdim), diff,
+                       keep=(0, OUT))  # (as PyTorch's node: self and result)

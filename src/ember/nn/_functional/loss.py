@@ -268,8 +268,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             out = losses.sum()
     out = xp.asarray(out).astype(dt, copy=False)
     name = "NllLossBackward0" if nd <= 2 else "NllLoss2DBackward0"
+    # (the input, target and weight too, as PyTorch's: refused once changed in place)
     res = make(out, (input,), name, _nll_rule, input.shape, rows, ts, w, total, reduction,
-               tuple(target.shape), valid)
+               tuple(target.shape), valid, input, target, weight)
     if reduction == "none" and (nd == 3 or nd > 4):
         res = res.view(tuple(target.shape))
     return res
@@ -289,11 +290,11 @@ def _nll_fused(input, target, ignore_index, reduction):
         return None
     out, count = res
     return make(out, (input,), "NllLossBackward0", _nll_fused_rule, t, count, lp.shape[1],
-                ignore_index, reduction == "mean")
+                ignore_index, reduction == "mean", input, target)
 
 
 def _nll_fused_rule(ctx, g):
-    t, count, n_classes, ignore, mean = ctx.saved
+    t, count, n_classes, ignore, mean = ctx.saved[:5]
     k = _kernels.for_array(g._data)
     go = g._data
     if k is not None and go.shape == () and go.dtype == count.dtype:
@@ -314,7 +315,7 @@ def _nll_coef(t, count, n_classes, ignore, mean):
 
 
 def _nll_rule(ctx, g):
-    shape, rows, ts, w, total, reduction, tshape, valid = ctx.saved
+    shape, rows, ts, w, total, reduction, tshape, valid = ctx.saved[:8]
     xp = xp_of(g)
     m = rows.shape[0]
     n_classes = shape[1] if len(shape) >= 2 else shape[0]
@@ -1143,7 +1144,7 @@ def _margin_out(input, losses, reduction, out_shape, per=1):
 
 
 def _margin_rule(ctx, g):
-    x, coef, reduction, kernel = ctx.saved
+    x, coef, reduction, kernel = ctx.saved[:4]  # (then the target, checked for changes)
     if reduction == "none":
         g = g.reshape((coef.shape[0], 1) if coef.ndim == 2 else ())
     elif reduction == "mean":
@@ -1214,7 +1215,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if nd < 2:  # (in the input's shape: a sum over a size-1 dim would turn -0 into +0)
         coef = coef.reshape(input.shape)
     return make(out, (input,), "MultiMarginLossBackward0", _margin_rule, input,  # (g0: the mean)
-                coef, "sum" if reduction == "mean" else reduction, "multi_margin_loss_backward")
+                coef, "sum" if reduction == "mean" else reduction, "multi_margin_loss_backward",
+                target)
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -1271,7 +1273,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     out = _margin_out(input, losses, reduction, (n_frames,) if nd == 2 else (), n_classes)
     return make(out, (input,), "MultilabelMarginLossBackward0", _margin_rule, input,
                 coef, "sum" if reduction == "mean" else reduction,
-                "multilabel_margin_loss_backward")  # (g0 holds the mean)
+                "multilabel_margin_loss_backward", target)  # (g0 holds the mean)
 
 
 def _add_at_rows(out, cols, vals):

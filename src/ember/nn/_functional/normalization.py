@@ -77,12 +77,13 @@ def _compute(a):
     return a.astype(np.float32) if a.dtype.name in _LOW else a
 
 
-def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None):
+def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None, keep=()):
     """``(x - mean) * invstd * w + b`` with the statistics of ``x.reshape(view)`` over ``axes``.
 
     ``stats`` is ``None`` (use the batch's own statistics) or fixed ``(mean, invstd)``
     arrays that broadcast against the view (batch norm in eval mode).
     Returns the output tensor and the batch statistics (``None`` for fixed ones).
+    ``keep``: more tensors PyTorch's node saves (checked against in-place changes).
     """
     same_device(x, w, b)
     xp = xp_of(x)
@@ -115,7 +116,7 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None):
     y = y.astype(x._data.dtype, copy=False)
     bshape = None if b is None else tuple(b.shape)
     out = make(y, (x, w, b), name, rule or _affine_norm_rule, x, w, wrap(mean, x._device),
-               wrap(invstd, x._device), (view, axes, pshape, bshape, stats is None, eps))
+               wrap(invstd, x._device), (view, axes, pshape, bshape, stats is None, eps), *keep)
     return out, batch
 
 
@@ -220,7 +221,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
         rv = _compute(running_var._data).reshape(pshape)
         stats = (rm, 1 / xp.sqrt(rv + rv.dtype.type(eps)))
     out, batch = _affine_norm(input, weight, bias, "NativeBatchNormBackward0", input.shape, axes,
-                              pshape, stats, eps)
+                              pshape, stats, eps, keep=(running_mean, running_var))
     if training and running_mean is not None and batch is not None:
         mean, var, n = batch
         unbiased = var * (n / (n - 1)) if n > 1 else var * np.nan
@@ -296,14 +297,14 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
     return make(y, (x, weight, bias), "NativeBatchNormBackward0", _batch_norm_cpu_rule, x, weight,
                 wrap(mean.reshape(pshape), dev), wrap(invstd.reshape(pshape), dev),
                 (x.shape, (0,) + tuple(range(2, x.ndim)), pshape, bshape, training, eps),
-                (mean, back_invstd))
+                (mean, back_invstd), running_mean, running_var)  # (kept, as PyTorch's)
 
 
 @exact_values
 def _batch_norm_cpu_rule(ctx, g):
     """PyTorch's CPU backward kernels; the general rule where the gradient's graph is built
     (double backward) or the gradient's layout is not theirs."""
-    x, w, _, _, params, (mean, invstd) = ctx.saved
+    x, w, _, _, params, (mean, invstd) = ctx.saved[:6]
     gd = g._data
     if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
         return _affine_norm_rule(ctx, g)
@@ -430,7 +431,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
         bias_np = None if bias is None else bias._data.dtype
         rule = lambda ctx, g: _layer_norm_half_rule(ctx, g, bias_np)  # noqa: E731
     out, _ = _affine_norm(input, weight, bias, "NativeLayerNormBackward0", input.shape, axes, ns,
-                          None, eps, rule)
+                          None, eps, rule, keep=(bias,))  # (the bias: kept, as PyTorch's)
     return out
 
 
@@ -500,13 +501,13 @@ def _layer_norm_cpu(x, weight, bias, axes, ns, eps):
     return make(y.reshape(x.shape), (x, weight, bias), "NativeLayerNormBackward0",
                 _layer_norm_cpu_rule, x, weight, wrap(mean.reshape(kshape), dev),
                 wrap(rstd.reshape(kshape), dev), (x.shape, axes, ns, bshape, True, eps),
-                (mean, rstd, n))
+                (mean, rstd, n), bias)  # (the bias: kept, as PyTorch's)
 
 
 @exact_values
 def _layer_norm_cpu_rule(ctx, g):
     """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
-    x, w, _, _, params, (mean, rstd, n) = ctx.saved
+    x, w, _, _, params, (mean, rstd, n) = ctx.saved[:6]
     gd = g._data
     if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
         return _affine_norm_rule(ctx, g)

@@ -160,8 +160,10 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                                  k, s, p, d, out)
     if not batched:
         vals, idx = vals[0], idx[0]
-    res = make(vals, (input,), "MaxPool2DWithIndicesBackward0", _max_rule, idx, input.shape)
-    return res, wrap(idx, input._device)
+    ind = wrap(idx, input._device)
+    res = make(vals, (input,), "MaxPool2DWithIndicesBackward0", _max_rule, idx, input.shape,
+               input, ind)
+    return res, ind
 
 
 def _max_pool_arrays(xp, a, k, s, p, d, out):
@@ -223,13 +225,13 @@ def _ceil_div(a, b):
 
 @grads_shown_as("MaxPool2DWithIndicesBackwardBackward0", takes_input=True)
 def _max_rule(ctx, g):
-    idx, shape = ctx.saved
+    idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     return (_scatter_plane(g, idx, shape),)
 
 
 @grads_shown_as("AdaptiveMaxPool2DBackwardBackward0", takes_input=True)
 def _adaptive_max_rule(ctx, g):
-    idx, shape = ctx.saved
+    idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     return (_scatter_plane(g, idx, shape),)
 
 
@@ -412,7 +414,14 @@ def _avg_pool(x, geo):
         res = res[0]
     # (create_graph: PyTorch's double-backward node also takes the pool's input)
     return make(res, (x,), f"AvgPool{nsp}DBackward0", lambda ctx, g: (shown_as(
-        _avg_pool_adjoint(g, geo), f"AvgPool{nsp}DBackwardBackward0", of=ctx),))
+        _avg_pool_adjoint(g, geo), f"AvgPool{nsp}DBackwardBackward0", of=_checked(ctx)),), x)
+
+
+def _checked(ctx):
+    """``ctx``, once what it saved (the pool's input, kept as PyTorch keeps it) is checked
+    against in-place changes."""
+    _ = ctx.saved
+    return ctx
 
 
 def _avg_pool_adjoint(g, geo):
@@ -572,6 +581,7 @@ def _adaptive_avg_exact(x, out, nsp):
 
     @exact_values
     def rule(ctx, g):
+        _checked(ctx)
         # (half types: PyTorch's backward rounds every step to the tensor's dtype)
         each = g._data.dtype if g._data.dtype.itemsize == 2 else None
         gd = g._data.astype(acc, copy=False)
@@ -584,7 +594,7 @@ def _adaptive_avg_exact(x, out, nsp):
             return (shown_as(_adaptive_avg_adjoint(g, mats, nsp),
                              f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=ctx),)
         return (wrap(res, g._device),)
-    return make(s.astype(dt, copy=False), (x,), name, rule)
+    return make(s.astype(dt, copy=False), (x,), name, rule, x)
 
 
 def _divide(s, sizes, nsp, each=None):
@@ -610,7 +620,8 @@ def _adaptive_avg(x, out, nsp):
     res = _apply_mats(xp, a, mats, nsp)
     name = f"AdaptiveAvgPool{nsp}DBackward0"
     return make(res, (x,), name, lambda ctx, g: (shown_as(
-        _adaptive_avg_adjoint(g, mats, nsp), f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=ctx),))
+        _adaptive_avg_adjoint(g, mats, nsp), f"AdaptiveAvgPool{nsp}DBackwardBackward0",
+        of=_checked(ctx)),), x)
 
 
 def _apply_mats(xp, a, mats, nsp, transpose=False):
@@ -705,8 +716,10 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     best, idx = _adaptive_max_arrays(xp_of(input), a, out)
     if not batched:
         best, idx = best[0], idx[0]
-    res = make(best, (input,), f"AdaptiveMaxPool{nsp}DBackward0", rule, idx, input.shape)
-    return res, wrap(idx, input._device)
+    ind = wrap(idx, input._device)
+    res = make(best, (input,), f"AdaptiveMaxPool{nsp}DBackward0", rule, idx, input.shape,
+               input, ind)
+    return res, ind
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
@@ -755,13 +768,13 @@ def _scatter_volume(g, idx, shape, nsp, name):
 
 
 def _max3d_rule(ctx, g):
-    idx, shape = ctx.saved
+    idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     name = "MaxPool3DWithIndicesBackwardBackward0"
     return (shown_as(_scatter_volume(g, idx, shape, 3, name), name, of=ctx),)
 
 
 def _adaptive_max3d_rule(ctx, g):
-    idx, shape = ctx.saved
+    idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     name = "AdaptiveMaxPool3DBackwardBackward0"
     return (shown_as(_scatter_volume(g, idx, shape, 3, name), name, of=ctx),)
 
@@ -825,8 +838,10 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     vals, idx = _max_pool_arrays(xp_of(input), a, k, s, p, d, out)
     if not batched:
         vals, idx = vals[0], idx[0]
-    res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape)
-    return res, wrap(idx, input._device)
+    ind = wrap(idx, input._device)
+    res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape,
+               input, ind)
+    return res, ind
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

@@ -131,12 +131,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     out = weight._data[idx].reshape(tuple(input.shape) + (dim,))
     keep = None if padding_idx < 0 else idx != padding_idx
     counts = xp.bincount(idx, minlength=n) if scale_grad_by_freq and idx.size else None
-    return make(out, (weight,), "EmbeddingBackward0",
-                _embedding_sparse_rule if sparse else _embedding_rule, (idx, keep, counts), n)
+    return make(out, (weight,), "EmbeddingBackward0",  # (the indices: kept, as PyTorch's)
+                _embedding_sparse_rule if sparse else _embedding_rule, (idx, keep, counts), n,
+                input)
 
 
 def _embedding_rule(ctx, g):
-    plan, n = ctx.saved
+    plan, n = ctx.saved[:2]
     return (_scatter_rows(g, plan, n),)
 
 
@@ -144,7 +145,7 @@ def _embedding_sparse_rule(ctx, g):
     """``sparse=True``: a sparse COO gradient, one entry per lookup (see ``ember._sparse``)."""
     from ..._sparse import embedding_grad
 
-    (idx, keep, counts), n = ctx.saved
+    (idx, keep, counts), n = ctx.saved[:2]
     if counts is not None:
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
                            "gradients")
@@ -362,7 +363,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                                f"found idx to be {int(idx[i])}")
         raise RuntimeError(f"Index {i} of input takes value {int(idx[i])} which is not in the "
                            f"valid range [0, {n})")
-    return _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse)
+    return _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse,
+                        (input, offsets))
 
 
 def _bag_padding_idx(padding_idx, n):
@@ -399,7 +401,7 @@ def _bag_bounds(starts, m, include_last_offset, kind="Long"):
     return starts, ends
 
 
-def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=False):
+def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=False, kept=()):
     xp = xp_of(weight)
     starts, ends = bags
     n_bags = starts.shape[0]
@@ -434,7 +436,7 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
     plan = (idx, bag_of, keep, counts, argmax, freq, mode, n)
     inputs = (weight, psw)  # (an edge for per_sample_weights even when None, as PyTorch)
     return make(out, inputs, "EmbeddingBagBackward0", _bag_sparse_rule if sparse else _bag_rule,
-                plan, psw, weight if psw is not None else None)
+                plan, psw, weight if psw is not None else None, *kept)  # (kept: as PyTorch's)
 
 
 def _weighted_bags(out, rows, psw, bag_of, keep):
@@ -505,7 +507,7 @@ def _bag_sparse_rule(ctx, g):
     entry per index in a bag (padding left out), as PyTorch."""
     from ..._sparse import embedding_grad
 
-    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
+    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved[:3]
     if freq is not None:
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
                            "gradients")
@@ -558,7 +560,7 @@ def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
 
 
 def _bag_rule(ctx, g):
-    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved
+    (idx, bag_of, keep, counts, argmax, freq, mode, n), psw, weight = ctx.saved[:3]
     xp = xp_of(g)
     gd = g._data
     low = gd.dtype.name in ("float16", "bfloat16")

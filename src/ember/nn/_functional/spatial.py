@@ -180,9 +180,13 @@ def _map_axes(x, maps, name, grad_maps=None):
     grad_maps = maps if grad_maps is None else grad_maps
     # (create_graph: PyTorch's padding backward kernels take the input too, not resizing's)
     pads = name.startswith(("Reflection", "Replication"))
-    return make(_run_maps(xp_of(x), x._data, maps), (x,), name, lambda ctx, g: (shown_as(
-        _map_axes_adjoint(g, grad_maps, maps, name), _twice_names(name)[0],
-        of=ctx if pads else None),))
+
+    def rule(ctx, g):
+        if pads:  # (the input: kept by PyTorch's padding nodes, refused once changed in place)
+            _ = ctx.saved
+        return (shown_as(_map_axes_adjoint(g, grad_maps, maps, name), _twice_names(name)[0],
+                         of=ctx if pads else None),)
+    return make(_run_maps(xp_of(x), x._data, maps), (x,), name, rule, *((x,) if pads else ()))
 
 
 def _map_axes_adjoint(g, maps, fwd_maps=None, name=None):

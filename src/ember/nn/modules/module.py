@@ -625,7 +625,7 @@ class Module:
 
         def convert(t):
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                t = t.to(device or t.device, dtype)
+                t = t.to(t.device if device is None else device, dtype)
             elif device is not None:
                 t = t.to(device)
             if memory_format is not None and t.dim() in (4, 5):  # as PyTorch: 4-d/5-d only

@@ -493,6 +493,10 @@ class LinearTransformation(Module):
         self.mean_vector = mean_vector
 
     def forward(self, tensor):
+        return self._apply(tensor, reshape=False)
+
+    def _apply(self, tensor, reshape):
+        """The transform; ``reshape``: flatten by ``reshape`` (v2's), not ``view`` (v1's)."""
         shape = tensor.shape
         n = shape[-3] * shape[-2] * shape[-1]
         if n != self.transformation_matrix.shape[0]:
@@ -502,9 +506,10 @@ class LinearTransformation(Module):
         if tensor.device.type != self.mean_vector.device.type:
             raise ValueError("Input tensor should be on the same device as transformation matrix "
                              f"and mean vector. Got {tensor.device} vs {self.mean_vector.device}")
-        flat = tensor.view(-1, n) - self.mean_vector
+        flat = (tensor.reshape(-1, n) if reshape else tensor.view(-1, n)) - self.mean_vector
         matrix = self.transformation_matrix.to(flat.dtype)
-        return _ember().mm(flat, matrix).view(shape)
+        out = _ember().mm(flat, matrix)
+        return out.reshape(shape) if reshape else out.view(shape)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(transformation_matrix="

@@ -132,17 +132,9 @@ class LinearTransformation(Transform):
             raise TypeError(f"{type(self).__name__}() does not support PIL images.")
 
     def transform(self, inpt, params):
-        shape = inpt.shape
-        n = shape[-3] * shape[-2] * shape[-1]
-        if n != self.transformation_matrix.shape[0]:
-            raise ValueError("Input tensor and transformation matrix have incompatible shape."
-                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != "
-                             f"{self.transformation_matrix.shape[0]}")
-        if inpt.device.type != self.mean_vector.device.type:
-            raise ValueError("Input tensor should be on the same device as transformation matrix "
-                             f"and mean vector. Got {inpt.device} vs {self.mean_vector.device}")
-        flat = inpt.reshape(-1, n) - self.mean_vector
-        out = _ember().mm(flat, self.transformation_matrix.to(flat.dtype)).reshape(shape)
+        from ..transforms import LinearTransformation as V1
+
+        out = V1._apply(self, inpt, reshape=True)  # (v1's checks and arithmetic)
         if isinstance(inpt, (tv_tensors.Image, tv_tensors.Video)):
             out = tv_tensors.wrap(out, like=inpt)
         return out

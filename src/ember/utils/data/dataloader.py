@@ -39,8 +39,8 @@ from ember._tensor import _rebuild
 from . import _utils
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import create_fetcher
-from ._utils.worker import (ExceptionWrapper, IterableDatasetStopIteration, ResumeIteration,
-                            worker_loop)
+from ._utils.worker import (DoneFlag, ExceptionWrapper, IterableDatasetStopIteration,
+                            ResumeIteration, worker_loop)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -422,7 +422,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers = []
         self._index_queues = []
         self._result_queue = ctx.Queue()
-        self._done_event = ctx.Event()
+        self._done_event = DoneFlag(ctx)
         iterable = self._dataset_kind == _DatasetKind.Iterable
         try:
             for worker_id in range(self._num_workers):

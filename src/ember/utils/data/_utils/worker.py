@@ -158,6 +158,23 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
+class DoneFlag:
+    """Set by the main process when its workers should stop; read by them between tasks.
+
+    A shared byte without a lock, not a ``multiprocessing.Event``: an Event's reads take its
+    lock, so a worker killed in the middle of one would leave the main process blocked
+    forever when it sets the Event to shut down."""
+
+    def __init__(self, ctx):
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self):
+        self._value.value = 1
+
+    def is_set(self):
+        return bool(self._value.value)
+
+
 def _parent_alive(parent_pid):
     """Whether the process that started this worker still lives.
 

@@ -248,7 +248,18 @@ def added(a, b, alpha):
     :func:`fused_axpy` applies, else the product and then the sum."""
     if a.dtype == b.dtype and a.shape == b.shape:
         t = np.array(a) if isinstance(a, np.generic) else a.copy()
+        if type(b) is np.ndarray and not b.flags.c_contiguous:
+            b = np.ascontiguousarray(b)  # (a transposed or strided ``b``: PyTorch fuses it too)
         if fused_axpy(alpha, b, t):
             return t
+    elif a.dtype == b.dtype and type(b) is np.ndarray and isinstance(a, (np.ndarray, np.generic)):
+        try:  # (operands that broadcast: PyTorch's kernel fuses them all the same)
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            shape = None
+        if shape is not None:
+            t = np.array(np.broadcast_to(a, shape), order="C")
+            if fused_axpy(alpha, np.ascontiguousarray(np.broadcast_to(b, shape)), t):
+                return t
     return a + b * alpha
 

@@ -22,7 +22,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import xp_for
 from ._tensor import Tensor, VersionCounter
-from ._ops import _core
+from ._ops import _core, _vml
 from ._ops._core import wrap
 from .autograd.grad_mode import STATE
 
@@ -1591,9 +1591,10 @@ def sparse_adam_update(p, g, state, lr, beta1, beta2, eps, maximize):
         upd_s = (v ** 2 - old_s) * f(1 - beta2)
         add_sparse_into_dense_(es, _new(i, upd_s, g.shape, True, g._device))
         numer = upd_a + old_a
-        denom = np.sqrt(upd_s + old_s) + f(eps)
+        denom = _vml.sqrt(upd_s + old_s) + f(eps)  # (MKL's float32 sqrt, as PyTorch's)
         bc1 = 1 - beta1 ** step
         bc2 = 1 - beta2 ** step
+        # (a tensor ``lr``, a NumPy scalar of its dtype here, rounds the step size in it)
         step_size = lr * math.sqrt(bc2) / bc1
         upd = f(-step_size) * (numer / denom)
     add_sparse_into_dense_(p, _new(i, upd, g.shape, True, g._device))

@@ -66,8 +66,24 @@ def add_(a, b, alpha=1):
     elif alpha == -1:
         a -= b
     elif not axpy(alpha, b, a):
-        a += b * alpha
+        fma = _fused(a, b)
+        if fma is not None:  # (an operand BLAS cannot take: Muon's transposed update...)
+            a[...] = fma(b, a.dtype.type(alpha), a)
+        else:
+            a += b * alpha
     return a
+
+
+def _fused(a, b):
+    """The emulated fused multiply-add that rounds as PyTorch's CPU kernels on ``a`` (and
+    ``b``) where BLAS cannot (a transposed or strided operand: PyTorch's kernels fuse those
+    all the same): float32 or float64 NumPy arrays of one dtype; else None."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and b.dtype == a.dtype and a.size:
+        if a.dtype == np.float32:
+            return _fma32
+        if a.dtype == np.float64:
+            return _fma64
+    return None
 
 
 def lerp_(a, b, w):
@@ -75,8 +91,12 @@ def lerp_(a, b, w):
     else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype)."""
     w = _num(w)
     d = b - a
+    fma = _fused(a, d)
     if abs(w) < 0.5:
         if not axpy(w, d, a):
+            if fma is not None:
+                a[...] = fma(d, a.dtype.type(w), a)
+                return a
             d *= w
             a += d
     else:
@@ -86,6 +106,9 @@ def lerp_(a, b, w):
             a[...] = b
             if axpy(-c, d, a):
                 return a
+        if fma is not None:
+            a[...] = fma(d, -c, b)
+            return a
         d *= c
         np.subtract(b, d, out=a)
     return a

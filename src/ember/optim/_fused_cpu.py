@@ -1,4 +1,4 @@
-"""PyTorch's ``fused=True`` CPU optimizer kernels on float32 parameters, bit for bit.
+"""PyTorch's ``fused=True`` CPU optimizer kernels on float32 (and float64) parameters, bit for bit.
 
 ``torch.optim.Adam/AdamW/SGD/Adagrad(..., fused=True)`` run one vectorized kernel per
 parameter instead of the per-op (foreach) update, and it rounds differently: the kernels are
@@ -35,31 +35,64 @@ import math
 
 import numpy as np
 
-from .._random import _fma32
+from .._random import _fma32, _fma64
 
 _F32 = np.float32
+_F64 = np.float64
 _VEC = 16  # float32 values per vector (the tail is n % 16)
 
 
-def _scalar_tail(n):
+def _scalar_tail(n, dtype=_F32):
     """The values the kernels' scalar code computes, as a slice of the flat array (None for
     none): of the last ``n % 16`` the compiler vectorizes the first ``8 * (t // 8)`` again
-    (8 lanes, rounding as the vector body), the last ``n % 8`` are scalar."""
-    k = n % _VEC % 8
+    (8 lanes, rounding as the vector body), the last ``n % 8`` are scalar.  (float64: 8
+    values per vector, the last ``n % 4`` scalar.)"""
+    k = n % (4 if dtype == _F64 else 8)
     return slice(n - k, n) if k else None
 
 
-def applies(group, *arrays) -> bool:
-    """Whether a ``fused`` group's update on these arrays is this module's (float32 CPU
-    arrays, no gradient scaler)."""
-    return bool(group.get("fused")) and all(
-        a is None or type(a) is np.ndarray and a.dtype == _F32 for a in arrays)
+def _kit(a):
+    """``(scalar type, fma)`` for arrays of ``a``'s dtype (float32 or float64)."""
+    return (_F64, _fma64) if a.dtype == _F64 else (_F32, _fma32)
+
+
+def applies(group, *arrays, reduced=True) -> bool:
+    """Whether a ``fused`` group's update on these arrays is this module's (float32 or
+    float64 CPU arrays of one dtype, no gradient scaler; float16 and bfloat16 too unless
+    not ``reduced``).  NOTE: PyTorch's fused SGD kernel on float16/bfloat16 leaves the
+    parameters of its vector body as they were and reads its momentum buffer as float32
+    (a bug of its own): ember does not reproduce that, SGD passes ``reduced=False``."""
+    if not group.get("fused"):
+        return False
+    dtype = arrays[0].dtype if type(arrays[0]) is np.ndarray else None
+    return dtype is not None and (
+        dtype in (_F32, _F64) or reduced and dtype.name in _REDUCED) and all(
+        a is None or type(a) is np.ndarray and a.dtype == dtype for a in arrays)
+
+
+_REDUCED = ("float16", "bfloat16")
+
+
+def _in_float32(kernel, *arrays, **kw):
+    """``kernel`` on float16/bfloat16 arrays: as PyTorch's kernels take them, each value in
+    float32, every result stored back rounded to the arrays' dtype."""
+    wide = [None if a is None else a.astype(_F32) for a in arrays]
+    kernel(*wide, **kw)
+    for a, w in zip(arrays, wide):
+        if a is not None:
+            a[...] = w.astype(a.dtype)
 
 
 def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, weight_decay,
          eps, amsgrad, maximize, decoupled_weight_decay):
-    """One fused Adam/AdamW step on float32 arrays, in place."""
-    f = _F32
+    """One fused Adam/AdamW step on float32 (or float64) arrays, in place."""
+    if p.dtype.name in _REDUCED:
+        _in_float32(adam, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr,
+                    beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
+                    amsgrad=amsgrad, maximize=maximize,
+                    decoupled_weight_decay=decoupled_weight_decay)
+        return
+    f, _fma32 = _kit(p)
     lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
     if maximize:
         g = -g
@@ -76,7 +109,7 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
     c = f(1 - beta2)
     cg = c * g
     v = _fma32(cg, g, exp_avg_sq * f(beta2))
-    t = _scalar_tail(v.size)
+    t = _scalar_tail(v.size, f)
     if t is not None:
         flat = v.reshape(-1)
         sq = cg.reshape(-1)[t] * g.reshape(-1)[t]
@@ -96,19 +129,19 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
 
 
 def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """One fused SGD step on float32 arrays, in place; returns the momentum buffer (a new
-    one on the first step), or None without momentum."""
-    f = _F32
+    """One fused SGD step on float32 (or float64) arrays, in place; returns the momentum
+    buffer (a new one on the first step), or None without momentum."""
+    f, _fma32 = _kit(p)
     if maximize:
         g = -g
     if weight_decay != 0:
         g = _fma32(p, f(weight_decay), g)
     if momentum != 0:
         if buf is None:
-            buf = np.array(g, _F32, copy=True)
+            buf = np.array(g, f, copy=True)
         else:
             new = _fma32(f(1 - dampening), g, buf * f(momentum))
-            t = _scalar_tail(new.size)
+            t = _scalar_tail(new.size, f)
             if t is not None:  # (the scalar code contracts the other product)
                 gt = g.reshape(-1)[t] * f(1 - dampening)
                 new.reshape(-1)[t] = _fma32(buf.reshape(-1)[t], f(momentum), gt)
@@ -119,8 +152,25 @@ def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize)
 
 
 def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
-    """One fused Adagrad step on float32 arrays, in place."""
-    f = _F32
+    """One fused Adagrad step on float32 (or float64) arrays, in place.  (float16/bfloat16:
+    in float32, where the vector body, the first ``16 * (n // 16)`` values, takes ``clr``,
+    ``eps`` and ``weight_decay`` rounded to the arrays' dtype first, the scalar code not.)"""
+    if p.dtype.name in _REDUCED:
+        n = p.size
+        body = n - n % 16
+        low = p.dtype.type
+        clr = float(lr) / (1.0 + (float(step) - 1.0) * lr_decay)
+        flat = [a.reshape(-1) for a in (p, g, state_sum)]
+        if body:
+            _in_float32(adagrad, *(a[:body] for a in flat), step=1.0,
+                        lr=float(low(clr)), lr_decay=0.0,
+                        weight_decay=float(low(weight_decay)), eps=float(low(eps)),
+                        maximize=maximize)
+        if body < n:
+            _in_float32(adagrad, *(a[body:] for a in flat), step=1.0, lr=clr, lr_decay=0.0,
+                        weight_decay=weight_decay, eps=eps, maximize=maximize)
+        return None
+    f, _fma32 = _kit(p)
     if maximize:
         g = -g
     if weight_decay != 0:

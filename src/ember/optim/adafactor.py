@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._ops.creation import tensor, zeros_like
+from .._tensor import Tensor
 from .optimizer import Optimizer, lr_scalar, scalar_dtype, with_grad
 
 __all__ = ["Adafactor"]
@@ -66,8 +67,9 @@ class Adafactor(Optimizer):
             beta2_t = step ** group["beta2_decay"]  # (this is 1 - beta2 at this step)
             rho = min(lr, 1 / (step ** 0.5))
             alpha = max(eps2, p.norm(2).item() / (p.numel() ** 0.5)) * rho
-            if wd != 0:
-                p.mul_(1 - lr * wd)
+            if wd != 0:  # (a tensor lr makes a 0-d tensor factor, as in PyTorch)
+                lr_t = group["lr"]
+                p.mul_(1 - lr_t * wd if isinstance(lr_t, Tensor) else 1 - lr * wd)
             if g.dim() > 1:
                 row_var, col_var = state["row_var"], state["col_var"]
                 row_var.lerp_(g.norm(dim=-1, keepdim=True).square_().div_(g.size(-1)), beta2_t)
@@ -81,4 +83,7 @@ class Adafactor(Optimizer):
             update = var.clamp_(min=e1 * e1).rsqrt_()
             update.mul_(g)
             denom = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
-            p.add_(update, alpha=-alpha / denom)
+            if group["foreach"]:  # (PyTorch's multi-tensor update scales, then adds)
+                p.add_(update.mul_(-alpha / denom))
+            else:
+                p.add_(update, alpha=-alpha / denom)

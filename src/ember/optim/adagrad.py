@@ -46,7 +46,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = self._step_tensor(0.0, group, p)
-                state["sum"] = full_state(p, initial_accumulator_value)
+                state["sum"] = full_state(p, _initial(p, initial_accumulator_value))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -58,6 +58,12 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
+    _fused_check = "both"
+
+    def _fused_refuse(self, params):
+        if any(p._grad.is_sparse or p.is_complex() for p in params):
+            raise RuntimeError("`fused` does not support sparse grad or complex param")
+
     def _update_group(self, group):
         opts = {"lr": lr_scalar(group["lr"], group["fused"]), "lr_decay": group["lr_decay"],
                 "eps": group["eps"],
@@ -67,7 +73,8 @@ class Adagrad(Optimizer):
             if not state:
                 # NOTE: PyTorch takes the initial value from the defaults, not from the group.
                 state["step"] = self._step_tensor(0.0, group, p)
-                state["sum"] = full_state(p, self.defaults["initial_accumulator_value"])
+                init = _initial(p, self.defaults["initial_accumulator_value"])
+                state["sum"] = full_state(p, init)
             step = next_step(state["step"])
             if g.is_sparse:  # (ember._sparse: on the coalesced gradient, as PyTorch)
                 from .._sparse import adagrad_update
@@ -81,3 +88,9 @@ class Adagrad(Optimizer):
             else:
                 F.adagrad(pa, ga, sa, step, **kw)
             p._vc.v += 1
+
+
+def _initial(p, value):
+    """The accumulator's first value: ``value`` in both the real and the imaginary part of a
+    complex parameter's, as PyTorch fills it."""
+    return complex(value, value) if p.is_complex() else value

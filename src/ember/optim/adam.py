@@ -63,6 +63,16 @@ class Adam(Optimizer):
                 "maximize": group["maximize"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"]}
         state_of = self.state
+        if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"]:
+            # (a group's own tensor lr, which the constructor did not see: PyTorch refuses it
+            # once the first parameter with a gradient has its state)
+            for p, _ in with_grad(group):
+                if not state_of[p]:
+                    self._init_state(state_of[p], group, p, "exp_avg", "exp_avg_sq")
+                    if amsgrad:
+                        state_of[p]["max_exp_avg_sq"] = zeros_state(p)
+                raise RuntimeError("lr as a Tensor is not supported for capturable=False and "
+                                   "foreach=True")
         for p, g in with_grad(group):
             state = state_of[p]
             if not state:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._ops.complex import view_as_real
 from .._ops.creation import tensor
+from .._tensor import Tensor
 from . import _functional as F
 from ._functional import update_array as _arr
 from .optimizer import Optimizer, check_flags, scalar_dtype, with_grad, zeros_state
@@ -84,7 +85,13 @@ class ASGD(Optimizer):
             if group["foreach"]:
                 s = step_t.cpu()._data.reshape(())[()]
                 new_eta = F._div(lr, (1 + lambd * lr * s) ** group["alpha"])
+                eta.copy_(tensor(new_eta, dtype=scalar_dtype()))
+            elif isinstance(group["lr"], Tensor):
+                # (a tensor lr: the new eta is a tensor of its dtype, as it is in PyTorch, and
+                # keeps that precision in a state that was loaded into the parameter's dtype)
+                new_eta = F._div(lr, F._pow(1 + lambd * lr * step, group["alpha"]))
+                eta.copy_(tensor(new_eta, dtype=group["lr"].dtype))
             else:
                 new_eta = lr / ((1 + lambd * lr * step) ** group["alpha"])
-            eta.copy_(tensor(new_eta, dtype=scalar_dtype()))
+                eta.copy_(tensor(new_eta, dtype=scalar_dtype()))
             mu.copy_(tensor(1 / max(1, step - t0), dtype=scalar_dtype()))

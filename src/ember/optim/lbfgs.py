@@ -226,6 +226,9 @@ class LBFGS(Optimizer):
     # -- the step -----------------------------------------------------------------------------
     def step(self, closure):
         """Run up to ``max_iter`` iterations; returns the loss the first closure call gave."""
+        if len(self.param_groups) != 1:  # (a group added by ``add_param_group``)
+            raise AssertionError("Expected exactly one param_group, but got "
+                                 f"{len(self.param_groups)}")
         with no_grad():
             return self._step(closure)
 

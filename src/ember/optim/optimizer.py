@@ -281,6 +281,8 @@ class Optimizer:
                     _refuse_sparse(self, group)
                 if group.get("capturable"):
                     self._check_capturable(group)
+                if group.get("fused"):
+                    self._check_fused(group)
                 update_group(group)
         finally:
             STATE.enabled = saved
@@ -303,6 +305,33 @@ class Optimizer:
                 devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
                 raise AssertionError(f"If capturable=True, {what} must be on supported "
                                      f"devices: {devices}.")
+
+    # how PyTorch checks a ``fused`` group's parameters: "lazy" (Adam, AdamW: each one whose
+    # state is new), "once" (SGD: the first with a gradient, once per optimizer), "both"
+    # (Adagrad)
+    _fused_check = "lazy"
+
+    def _check_fused(self, group):
+        """PyTorch's errors for a ``fused`` group's parameters that its kernels refuse (not
+        floating point: complex ones), before any of the group is updated."""
+        params = [p for p in group["params"] if p._grad is not None]
+        checked = []
+        if self._fused_check != "lazy" and self.__dict__.get("_need_fused_check", True):
+            checked = params[:1]
+        if self._fused_check != "once":
+            checked += [p for p in params if not self.state.get(p)]
+        for p in checked:
+            if not p.is_floating_point():
+                devices = ["mps", "cuda", "xpu", "hpu", "cpu", "mtia", "privateuseone"]
+                raise RuntimeError("`fused=True` requires all the params to be floating point "
+                                   f"Tensors of supported devices: {devices} but {p.dtype} "
+                                   f"and {p.device.type}")
+            self._need_fused_check = False
+        self._fused_refuse(params)
+
+    def _fused_refuse(self, params):
+        """The errors of the fused update itself, past the check above (``params``: those
+        with a gradient)."""
 
     def _init_state(self, state, group, p, *zeros):
         """Start a parameter's empty ``state``: ``step`` at 0, then a zero buffer like ``p``

@@ -1,6 +1,7 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
+from .. import _dtype as D
 from .._ops._core import wrap
 from . import _functional as F
 from . import _fused_cpu
@@ -21,6 +22,7 @@ class SGD(Optimizer):
     """
 
     _takes_sparse = True
+    _fused_check = "once"
 
     _group_fill = {"nesterov": False, "maximize": False, "foreach": None,
                    "differentiable": False, "fused": False}
@@ -44,6 +46,14 @@ class SGD(Optimizer):
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
+    def _fused_refuse(self, params):
+        if any(p._grad.is_sparse for p in params):
+            raise RuntimeError("`_fused_sgd` does not support sparse gradients")
+        for p in params:
+            if p.is_complex():
+                raise NotImplementedError(
+                    f"\"fused_sgd_kernel\" not implemented for '{D.scalar_name(p.dtype)}'")
+
     def _update_group(self, group):
         momentum = group["momentum"]
         opts = {"lr": lr_scalar(group["lr"]), "momentum": momentum,
@@ -56,7 +66,8 @@ class SGD(Optimizer):
                 # (no state entry without momentum: PyTorch keeps none)
                 sgd_update(p, g, group, self.state[p] if momentum != 0 else {})
                 continue
-            sgd = _fused_cpu.sgd if _fused_cpu.applies(group, p._data, g._data) else F.sgd
+            sgd = _fused_cpu.sgd if _fused_cpu.applies(group, p._data, g._data, reduced=False) \
+                else F.sgd
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")

@@ -2,7 +2,7 @@
 moments of the rows a gradient touches are updated (see ``ember._sparse``)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, with_grad, zeros_state
+from .optimizer import Optimizer, lr_scalar, with_grad, zeros_state
 
 __all__ = ["SparseAdam"]
 
@@ -36,8 +36,7 @@ class SparseAdam(Optimizer):
     def _update_group(self, group):
         from .._sparse import sparse_adam_update
 
-        lr = group["lr"]
-        lr = lr.item() if hasattr(lr, "item") else lr
+        lr = lr_scalar(group["lr"])
         beta1, beta2 = group["betas"]
         for p, g in with_grad(group):
             if not g.is_sparse:

@@ -99,9 +99,11 @@ def _cell(kind, input, hx, w_ih, w_hh, b_ih, b_hh):
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``hx`` is ``(h, c)``; returns the new ``(h, c)``."""
-    if isinstance(hx, Tensor) or len(hx) != 2:
+    if isinstance(hx, Tensor):
         raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
                         f"not {type(hx).__name__}")
+    if len(hx) != 2:
+        raise RuntimeError("lstm_cell expects two hidden states")
     return _cell("LSTM", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 

@@ -62,8 +62,9 @@ def _repeat_heads(t, heads):
     """GQA: repeat each of ``t``'s heads (dim -3) so that there are ``heads`` of them."""
     n = t.size(-3)
     if heads % n:
+        # (PyTorch's message stops short of its last word)
         raise RuntimeError("Number of heads in key and value must divide the number of heads "
-                           "in query")
+                           "in ")
     return t if n == heads else t.repeat_interleave(heads // n, dim=-3)
 
 
@@ -107,6 +108,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            "set when is_causal=True")
     if dropout_p > 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if dropout_p < 0 and not _MATH_ONLY[0] and _flash_ok(query, key, value, attn_mask,
+                                                         enable_gqa, query.dtype):
+        # (PyTorch picks its flash kernel for a negative p, which takes none but 0)
+        raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do not "
+                           "support dropout > 0")
     out_dtype = query.dtype
     if out_dtype in (D.float16, D.bfloat16):
         # NOTE: as PyTorch's math kernel, half types are computed in float32 and rounded once.
@@ -489,6 +495,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         # NOTE: the plain softmax, as PyTorch's: a query whose keys are all masked gets NaN.
         scores = linalg.bmm(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
         if attn_mask is not None:
+            if attn_mask.dtype != q.dtype:  # (PyTorch adds the mask by ``baddbmm``)
+                raise RuntimeError(f"Input dtypes must be the same, got: input "
+                                   f"{_ctype(attn_mask)}, batch1: {_ctype(q)}, batch2: "
+                                   f"{_ctype(k)}")
             scores = scores + attn_mask
         weights = softmax(scores, dim=-1)
         if dropout_p > 0.0:

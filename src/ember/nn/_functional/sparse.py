@@ -149,6 +149,10 @@ def _embedding_sparse_rule(ctx, g):
     if counts is not None:
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
                            "gradients")
+    if keep is not None and ctx.saved[2].dim() == 0:
+        # NOTE: PyTorch masks the indices with ``indices != padding_idx``, which a 0-d index
+        # tensor refuses
+        raise IndexError("too many indices for tensor of dimension 0 (got 1)")
     return (embedding_grad(g, idx, keep, n),)
 
 
@@ -168,7 +172,7 @@ def _scatter_rows(g: Tensor, plan, n: int) -> Tensor:
     dim = g.shape[-1]
     gd = g._data.reshape(-1, dim)
     low = gd.dtype.name in ("float16", "bfloat16")
-    if plan[2] is not None and type(gd) is np.ndarray and gd.dtype == np.float32:
+    if plan[2] is not None and type(gd) is np.ndarray and gd.dtype in (np.float32, np.float64):
         out = _freq_scaled_rows(gd, plan, n)
     else:
         idx, rows = _kept(plan, gd.astype(np.float32) if low else gd)
@@ -183,25 +187,26 @@ def _scatter_rows(g: Tensor, plan, n: int) -> Tensor:
 
 
 def _freq_scaled_rows(gd, plan, n):
-    """``scale_grad_by_freq``'s float32 weight gradient as PyTorch's CPU kernel adds it: the
-    lookups in input order, each ``row = fma(1 / count, g, row)`` (its ``add`` with
-    ``alpha``, the factor formed in float64 and rounded to float32)."""
-    from ..._random import _fma32
+    """``scale_grad_by_freq``'s float32 (float64) weight gradient as PyTorch's CPU kernel adds
+    it: the lookups in input order, each ``row = fma(1 / count, g, row)`` (its ``add`` with
+    ``alpha``, the factor formed in float64 and rounded to the gradient's type)."""
+    from ..._random import _fma32, _fma64
 
+    fma = _fma32 if gd.dtype == np.float32 else _fma64
     idx, keep, counts = plan
     pos = np.arange(idx.shape[0]) if keep is None else np.flatnonzero(keep)
-    out = np.zeros((n, gd.shape[1]), np.float32)
+    out = np.zeros((n, gd.shape[1]), gd.dtype)
     if pos.size == 0:
         return out
     order = pos[np.argsort(idx[pos], kind="stable")]
     rows = idx[order]
-    scale = (1.0 / counts[rows]).astype(np.float32)
+    scale = (1.0 / counts[rows]).astype(gd.dtype)
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
     for k in range(int(rank.max()) + 1):
         at = rank == k
         r = rows[at]
-        out[r] = _fma32(scale[at][:, None], gd[order[at]], out[r])
+        out[r] = fma(scale[at][:, None], gd[order[at]], out[r])
     return out
 
 
@@ -300,7 +305,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
                              "is a mini-batch of fixed length sequences. However, found offsets "
-                             f"of type {type(offsets)}")
+                             "of type " + ("<class 'torch.Tensor'>" if isinstance(offsets, Tensor)
+                                           else str(type(offsets))))
         if input.shape[1] == 0:
             raise RuntimeError("step must be nonzero")
         starts = xp.arange(0, input.numel(), input.shape[1], dtype=np.int64)
@@ -424,7 +430,8 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
             out, argmax = _bag_max(rows, keep, bag_of, starts, ends, n_bags)
         else:
             out = xp.zeros((n_bags, dim), dtype=acc)
-            if psw is not None and type(rows) is np.ndarray and acc == np.float32:
+            if psw is not None and type(rows) is np.ndarray and acc == np.float32 and pad < 0:
+                # (with a padding_idx PyTorch's other kernel rounds each product, then adds)
                 _weighted_bags(out, rows, psw._data, bag_of, keep)
             else:
                 vals = rows if psw is None else rows * psw._data.astype(acc)[:, None]
@@ -514,8 +521,8 @@ def _bag_sparse_rule(ctx, g):
     xp = xp_of(g)
     gd = g._data
     per = gd[bag_of]
-    if mode == "mean":
-        per = per / xp.maximum(counts, 1).astype(gd.dtype)[bag_of][:, None]
+    if mode == "mean":  # (PyTorch's: times the reciprocal of the bag's size)
+        per = per * (1 / xp.maximum(counts, 1).astype(gd.dtype))[bag_of][:, None]
     if psw is not None:
         per = per * psw._data.astype(gd.dtype)[:, None]
     gw = embedding_grad(wrap(per, g._device), idx, keep, n)
@@ -525,15 +532,16 @@ def _bag_sparse_rule(ctx, g):
 
 
 def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
-    """The float32 weight gradient of ``sum``/``mean`` bags into ``gw``, in PyTorch's CPU
-    order: the lookups ordered by PyTorch's unstable ``sort`` of the indices (ties in
-    ``std::sort``'s order, from ``ember.sort``), and each bag gradient added into its row one
-    lookup after the other as ``row = fma(scale, g_bag, row)``, where ``scale`` (the
+    """The float32 (float64) weight gradient of ``sum``/``mean`` bags into ``gw``, in
+    PyTorch's CPU order: the lookups ordered by PyTorch's unstable ``sort`` of the indices
+    (ties in ``std::sort``'s order, from ``ember.sort``), and each bag gradient added into its
+    row one lookup after the other as ``row = fma(scale, g_bag, row)``, where ``scale`` (the
     per-sample weight or 1, divided by the frequency and by the bag's size, in float64) is
-    rounded to float32 first (its BLAS ``axpy``)."""
+    rounded to the gradient's type first (its BLAS ``axpy``)."""
     from ..._ops.reduce import sort
-    from ..._random import _fma32
+    from ..._random import _fma32, _fma64
 
+    fma = _fma32 if gd.dtype == np.float32 else _fma64  # (float64: ``daxpy``, the same order)
     order = sort(wrap(idx)).indices._data if idx.size else idx
     order = order[keep[order]]
     if order.size == 0:
@@ -546,7 +554,7 @@ def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
     if mode == "mean":
         size = counts[bag_of[order]]
         scale = np.where(size != 0, scale / np.maximum(size, 1), scale)
-    scale = scale.astype(np.float32)
+    scale = scale.astype(gd.dtype)
     src = bag_of[order]
     # rank of each lookup among those of its row: lookups of one rank touch distinct rows
     first = np.r_[True, rows[1:] != rows[:-1]]
@@ -556,7 +564,7 @@ def _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw):
     for k in range(int(rank.max()) + 1):
         at = rank == k
         r, b = rows[at], src[at]
-        gw[r] = gw[r] + gd[b] if plain else _fma32(scale[at][:, None], gd[b], gw[r])
+        gw[r] = gw[r] + gd[b] if plain else fma(scale[at][:, None], gd[b], gw[r])
 
 
 def _bag_rule(ctx, g):
@@ -572,7 +580,7 @@ def _bag_rule(ctx, g):
         hit = argmax >= 0
         cols = xp.broadcast_to(xp.arange(dim)[None, :], argmax.shape)
         _add_at(gw, (idx[argmax[hit]], cols[hit]), gd[hit])
-    elif type(gd) is np.ndarray and gd.dtype == np.float32:
+    elif type(gd) is np.ndarray and gd.dtype in (np.float32, np.float64):
         _bag_axpy_grad(gw, gd, idx, bag_of, keep, counts, freq, mode, psw)
     else:
         per = gd[bag_of]  # each index's bag gradient
@@ -586,13 +594,31 @@ def _bag_rule(ctx, g):
     if psw is not None:
         gp = None
         if ctx.needs_input_grad[1]:  # d out / d psw[i]: the bag's gradient . the row
-            rows = weight._data[idx].astype(acc, copy=False)
-            gpa = xp.where(keep, (gd[bag_of] * rows).sum(1), 0)
+            gpa = _psw_grad(gd, weight._data, idx, bag_of, keep, acc)
             gp = wrap(gpa.astype(psw.dtype.np, copy=False), g._device)
         grads.append(gp)
     else:
         grads.append(None)
     return _bag_refusing(grads, g, weight, psw)
+
+
+def _psw_grad(gd, w, idx, bag_of, keep, acc):
+    """The per-sample weights' gradient: each kept lookup's bag gradient . its row (zero for
+    padding), in float32 as PyTorch's CPU kernel takes each (one BLAS ``sdot`` apiece)."""
+    xp = xp_of_array(gd)
+    if type(gd) is np.ndarray and gd.dtype == np.float32 and w.dtype == np.float32:
+        from ..._ops import _mkl_gemv
+
+        out = np.zeros(idx.shape[0], np.float32)
+        for s in np.flatnonzero(keep):
+            d = _mkl_gemv.dot(gd[bag_of[s]], w[idx[s]])
+            if d is None:
+                break
+            out[s] = d
+        else:
+            return out
+    rows = w[idx].astype(acc, copy=False)
+    return xp.where(keep, (gd[bag_of] * rows).sum(1), 0)
 
 
 def _bag_refusing(grads, g, weight, psw):

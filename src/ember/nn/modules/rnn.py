@@ -80,11 +80,14 @@ def _gru_step(xw, state, w_hh, b_hh, w_hr):
     # hidden product and applies ``sigmoid_`` there: rows of H values inside wider rows, the
     # last H % 32 of each row through its kernel's scalar code; views of the sum keep that
     # layout (a contiguous (B, H) result would put the scalar tail at the end only)
-    rz = hg.narrow(1, 0, 2 * size) + xw.narrow(1, 0, 2 * size)
-    r = rz.narrow(1, 0, size).sigmoid()
-    z = rz.narrow(1, size, size).sigmoid()
+    # (split, not narrow: the pieces' gradients join by concatenation, as PyTorch's in-place
+    # chunks' do, keeping a -0 that a sum with the other pieces' zeros would turn to +0)
+    hg_rz, hg_n = hg.split([2 * size, size], 1)
+    xw_rz, xw_n = xw.split([2 * size, size], 1)
+    r, z = (hg_rz + xw_rz).split(size, 1)
+    r, z = r.sigmoid(), z.sigmoid()
     # (PyTorch's form: r scales (W_hn h + b_hn), bias included)
-    n = (xw.narrow(1, 2 * size, size) + r * hg.narrow(1, 2 * size, size)).tanh()
+    n = (xw_n + r * hg_n).tanh()
     return ((h - n) * z + n,)
 
 
@@ -158,6 +161,17 @@ def _onednn_route(layer, input, hx):
     return hx[0].size(-1) == hx[1].size(-1) and _onednn_rnn.mapped(
         input.size(2), hx[1].size(-1), input.size(1), layer.num_layers, layer.bidirectional,
         is_grad_enabled())
+
+
+def _onednn_dtypes(input, tensors):
+    """PyTorch's oneDNN LSTM refuses states or weights of another type than the input's."""
+    kinds = {t.dtype for t in tensors if t is not None}
+    if kinds - {dtypes.float32, dtypes.bfloat16, dtypes.float16}:
+        raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+    if kinds - {input.dtype}:
+        raise RuntimeError("could not create a primitive descriptor for the LSTM forward "
+                           "propagation primitive. Run workload with environment variable "
+                           "ONEDNN_VERBOSE=all to get additional diagnostic information.")
 
 
 def _onednn_exact(layer, input, hx):
@@ -425,9 +439,17 @@ class RNNBase(Module):
 
     def _run(self, input, hx, batch_sizes):
         """Run on a padded ``(T, B, F)`` (or batch-first) input or on packed rows."""
+        rows = None
         if batch_sizes is not None:
-            return self._layers(input, batch_sizes.tolist(), hx)
-        if self.batch_first:
+            sizes = batch_sizes.tolist()
+            if not (sizes and sizes.count(sizes[0]) == len(sizes) and input.numel()
+                    and self._onednn(input)):
+                return self._layers(input, sizes, hx)
+            # NOTE: PyTorch runs a packed LSTM whose sequences all have the same length as
+            # the padded one it is (oneDNN), its rows a view of that output (ViewBackward0)
+            rows = input.size(0)
+            input = input.reshape(len(sizes), sizes[0], input.size(1))
+        elif self.batch_first:
             input = input.transpose(0, 1)
         steps, batch = input.size(0), input.size(1)
         if steps == 0:
@@ -438,6 +460,8 @@ class RNNBase(Module):
                     and input.numel() and backends.mkldnn.enabled):
                 warn_once("lstm_proj_onednn", "LSTM with projections is not supported with "
                           "oneDNN. Using default implementation.")
+        if self._onednn(input) and input.numel():
+            _onednn_dtypes(input, [*hx, *_weights(self)])
         exact = None
         route = _onednn_route(self, input, hx)
         grad = route and needs_grad([input, *hx, *_weights(self)])
@@ -463,6 +487,8 @@ class RNNBase(Module):
             out._data = exact[0]
             for t, a in zip(hidden, exact[1:]):
                 t._data = a
+        if rows is not None:
+            return out.view(rows, out.size(2)), hidden
         if self.batch_first:
             # NOTE: PyTorch turns its own loop's output back in place (TransposeBackward1), a
             # oneDNN LSTM's output out of place (TransposeBackward0).
@@ -615,7 +641,8 @@ class LSTM(RNNBase):
                                "Expected more hidden states in stacked_rnn")
         gates = 4 * self.hidden_size
         out = self.proj_size or self.hidden_size
-        for rows, cols, size in ((data.shape[0], data.shape[-1], self.input_size),
+        for rows, cols, size in ((data.shape[0] if data.dim() > 1 else 1, data.shape[-1],
+                                  self.input_size),
                                  (h.shape[1], h.shape[2], out)):
             if cols != size:
                 raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} "
@@ -639,7 +666,8 @@ class LSTM(RNNBase):
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
             self._check_packed_state(data, hx, int(batch_sizes[0]))
-            self.check_forward_args(data, hx, batch_sizes)
+            if data.dim() != 2:  # (PyTorch fails in its kernel, one way or another)
+                self.check_forward_args(data, hx, batch_sizes)
             out, h_n, c_n = _entry("LSTM")(data, batch_sizes, hx, self._flat_weights, self.bias,
                                            self.num_layers, self.dropout, self.training,
                                            self.bidirectional)

@@ -251,6 +251,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError("Expected padding_side to be one of left or right, but got "
                            f"{padding_side}.")
     first = sequences[0]
+    if first.dim() == 0:  # (PyTorch slices the first one's sizes past its first)
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
     longest = max(s.size(0) for s in sequences)
     rest = tuple(first.shape[1:])
     padded = []

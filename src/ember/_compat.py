@@ -40,6 +40,7 @@ _HOMES = {
     "torch._dynamo.eval_frame": ("OptimizedModule",),
     "torch.nn.modules.loss": ("LinearCrossEntropyLoss",),
     "torch.nn.modules.linear_cross_entropy_options": ("LinearCrossEntropyOptions",),
+    "torch.optim": ("Adafactor", "Muon"),  # (PyTorch's modules of theirs are private)
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 # PyTorch's generator class lives in its C extension (``ember._C`` re-exports ember's): renamed
@@ -56,6 +57,7 @@ _VISION_HOMES = {
     "torchvision.tv_tensors._mask": ("ember.vision.tv_tensors", ("Mask",)),
     "torchvision.tv_tensors._bounding_boxes": ("ember.vision.tv_tensors",
                                                ("BoundingBoxes", "BoundingBoxFormat")),
+    "torchvision.tv_tensors._keypoints": ("ember.vision.tv_tensors", ("KeyPoints",)),
 }
 _VISION_HOME_OF = {(src, name): home for home, (src, names) in _VISION_HOMES.items()
                    for name in names}

@@ -520,6 +520,9 @@ class _TypeInfo(metaclass=CTypeName):
     def __hash__(self):
         return hash((type(self).__name__, self.dtype))
 
+    def __reduce_ex__(self, protocol):  # (PyTorch's are C objects without pickling support)
+        raise TypeError(f"cannot pickle '{self._c_name}' object")
+
 
 class _Info8:
     # (NOTE: ml_dtypes' finfo differs from PyTorch's for e5m2fnuz's eps and the resolutions)

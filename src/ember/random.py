@@ -18,8 +18,17 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
 
 
 # PyTorch's words for generators of devices without a backend here
-_NO_GENERATOR = {"meta": "META device type not an accelerator.",
-                 "mps": "Cannot execute getNewGenerator() without MPS backend."}
+_NO_GENERATOR = {  # (other device types: "<TYPE> device type not an accelerator.")
+    "mps": "Cannot execute getNewGenerator() without MPS backend.",
+    "mtia": "Cannot execute getNewGenerator() without MTIA backend.",
+    "hip": "Backend doesn`t support getNewGenerator()",
+    "hpu": "Backend doesn`t support getNewGenerator()",
+    "xpu": "Cannot get XPU generator without ATen_xpu library.",
+    "privateuseone": "Please register PrivateUse1HooksInterface by "
+                     "`RegisterPrivateUse1HooksInterface` first.",
+    "xla": "Cannot get XLA generator without torch_xla library. This error has occurred because "
+           "you are trying to use some XLA functionality, but the XLA library has not been "
+           "loaded by the dynamic linker. You must load xla libraries by `import torch_xla`"}
 _NO_CUDA_GENERATOR = (
     "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into two "
     "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
@@ -53,8 +62,7 @@ class Generator(metaclass=CTypeName):
                 self.device = Device("cuda", cuda.current_device())
         elif self.device.type != "cpu":
             raise RuntimeError(_NO_GENERATOR.get(
-                self.device.type, f"Device type {self.device.type.upper()} is not supported "
-                                  "for torch.Generator() api."))
+                self.device.type, f"{self.device.type.upper()} device type not an accelerator."))
         self._core = _random.CPUGenerator()
 
     def manual_seed(self, seed):
@@ -87,13 +95,20 @@ class Generator(metaclass=CTypeName):
     def __repr__(self):
         return f"<torch._C.Generator object at {id(self):#x}>"
 
-    def __getstate__(self):
-        return {"device": str(self.device), "state": self._core.get_state()}
+    def __reduce__(self):
+        # PyTorch's form: Generator(device), then __setstate__((seed, offset, state tensor))
+        # (a CPU generator has no offset), so that PyTorch and ember load each other's
+        return type(self), (self.device,), (self.initial_seed(), None, self.get_state())
 
     def __setstate__(self, st):
-        self.device = Device(st["device"])
-        self._core = _random.CPUGenerator()
-        self._core.set_state(np.asarray(st["state"], dtype=np.uint8))
+        if isinstance(st, dict):  # (the form of earlier ember versions)
+            self.device = Device(st["device"])
+            self._core = _random.CPUGenerator()
+            self._core.set_state(np.asarray(st["state"], dtype=np.uint8))
+            return
+        seed, _offset, state = st
+        self.manual_seed(seed)
+        self.set_state(state)
 
 
 def _as_seed(seed):

@@ -18,7 +18,22 @@ def _class(name, fields):
             return f"torch.return_types.{name}(\n{body})"
 
         n = len(fields)  # (PyTorch's are structseqs, which count their fields so)
-        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+
+        def __new__(cls, *args, **kwargs):
+            # The values one by one (a namedtuple's call, which ember's own code makes), or
+            # as PyTorch's structseq takes them: one sequence, and a dict when unpickled.
+            if not kwargs and ((len(args) == 2 and type(args[0]) is tuple and
+                                type(args[1]) is dict and len(args[0]) == n) or
+                               (len(args) == 1 and n != 1 and
+                                isinstance(args[0], (tuple, list)) and len(args[0]) == n)):
+                args = tuple(args[0])
+            return base.__new__(cls, *args, **kwargs)
+
+        def __reduce__(self):  # (as a structseq pickles: PyTorch's and ember's load it)
+            return type(self), (tuple(self), {})
+
+        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__new__": __new__,
+                                   "__reduce__": __reduce__,
                                    "__module__": "torch.return_types", "n_fields": n,
                                    "n_sequence_fields": n, "n_unnamed_fields": 0})
         _classes[key] = cls

@@ -25,11 +25,14 @@ leaves any previous file untouched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import mmap as mmap_module
+import operator
 import os
 import pathlib
 import pickle
+import re
 import secrets
 import stat
 import sys
@@ -48,7 +51,8 @@ from ._serialization._zip import ZipReader, ZipWriter
 
 __all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "clear_safe_globals",
            "get_safe_globals", "safe_globals", "get_unsafe_globals_in_checkpoint",
-           "default_restore_location", "UntypedStorage", "TypedStorage"]
+           "default_restore_location", "UntypedStorage", "TypedStorage", "set_crc32_options",
+           "get_crc32_options", "get_default_mmap_options", "set_default_mmap_options"]
 
 DEFAULT_PROTOCOL = 2
 
@@ -66,15 +70,19 @@ _DOCS_ADVICE = (
 def _weights_only_message(error: str) -> str:
     """The message of the ``UnpicklingError`` that ``load(weights_only=True)`` raises for
     ``error``, the weights-only unpickler's own, worded as PyTorch words it."""
-    if "was not an allowed global by default." in error:  # (an allowlist can fix it)
+    # (PyTorch picks the words by these patterns of the error's)
+    if re.search(r"GLOBAL (\S+) was not an allowed global by default.", error):
         return ("Weights only load failed. This file can still be loaded, to do so you have "
                 "two options, \033[1mdo those steps only if you trust the source of the "
                 f"checkpoint\033[0m. \n\t(1) {_UNSAFE_ADVICE}\n\t(2) Alternatively, to load "
                 "with `weights_only=True` please check the recommended steps in the following "
                 f"error message.\n\tWeightsUnpickler error: {error}{_DOCS_ADVICE}")
-    return (f"Weights only load failed. {_UNSAFE_ADVICE}\nPlease file an issue with the "
-            "following so that we can make `weights_only=True` compatible with your use case: "
-            f"WeightsUnpickler error: \n\n{error}{_DOCS_ADVICE}")
+    if re.search(r"(\S+) must be (\S+) to load", error):
+        return f"Weights only load failed. {error}\n {_UNSAFE_ADVICE}\n"
+    issue = "" if re.search(r"whose module (\S+) is blocked", error) else (
+        "Please file an issue with the following so that we can make `weights_only=True` "
+        "compatible with your use case: WeightsUnpickler error: ")
+    return f"Weights only load failed. {_UNSAFE_ADVICE}\n{issue}\n\n{error}{_DOCS_ADVICE}"
 
 
 def _is_path(f) -> bool:
@@ -92,8 +100,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
     so an unpicklable object raises without touching ``f``.  ``pickle_module`` is
     accepted for PyTorch compatibility; ember always uses its own pickler.
     """
-    if isinstance(pickle_protocol, bool) or not isinstance(pickle_protocol, int):
-        raise TypeError(f"pickle_protocol must be an int, got {type(pickle_protocol).__name__}")
+    # (as Python's pickler takes it: None is its default protocol, any integer-like works)
+    pickle_protocol = pickle.DEFAULT_PROTOCOL if pickle_protocol is None else \
+        operator.index(pickle_protocol)
     if pickle_protocol < 0:  # as pickle: a negative protocol means the highest one
         pickle_protocol = pickle.HIGHEST_PROTOCOL
     legacy = not _use_new_zipfile_serialization
@@ -109,7 +118,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
             _write_zip(out, archive_name, pkl, table.refs, not _disable_byteorder_record)
 
     if _is_path(f):
-        _atomic_write(f, write)
+        _atomic_write(f, write, legacy)
     else:
         if not hasattr(f, "write"):
             raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
@@ -119,8 +128,22 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
             f.flush()
 
 
+_COMPUTE_CRC32 = True
+
+
+def set_crc32_options(compute_crc32: bool) -> None:
+    """Whether ``save`` computes each record's CRC-32 (False writes 0s, which ``load`` takes,
+    as PyTorch's does; ``zipfile`` and ``unzip`` then complain)."""
+    global _COMPUTE_CRC32
+    _COMPUTE_CRC32 = compute_crc32
+
+
+def get_crc32_options() -> bool:
+    return _COMPUTE_CRC32
+
+
 def _write_zip(out, archive_name, pkl, refs, byteorder_record):
-    w = ZipWriter(out, archive_name)
+    w = ZipWriter(out, archive_name, crc32=bool(_COMPUTE_CRC32))
     w.write_record("data.pkl", pkl)
     w.write_record(".format_version", b"1")
     w.write_record(".storage_alignment", b"64")
@@ -134,20 +157,44 @@ def _write_zip(out, archive_name, pkl, refs, byteorder_record):
     w.finish()
 
 
-def _atomic_write(path, write):
-    """Write through ``write(stream, archive_name)`` to a temporary file, then rename it."""
+_OPEN_FAILED = "[enforce fail at inline_container.cc:747] . open file failed with strerror: "
+
+
+def _atomic_write(path, write, legacy=False):
+    """Write through ``write(stream, archive_name)`` to a temporary file, then rename it.
+    A failure to open the file is reported as PyTorch's zip writer does (a ``RuntimeError``),
+    or for a ``legacy`` file, which PyTorch writes through Python's ``open``, as that does."""
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
+    if legacy:
+        def failed(err_no, strerror=None):  # (an OSError of the errno's subclass)
+            return OSError(err_no, strerror or os.strerror(err_no), path)
+        if not path:
+            raise failed(errno.ENOENT)
+        if path.endswith(("/", os.sep)) or os.path.isdir(path):
+            raise failed(errno.EISDIR)
+    else:
+        def failed(err_no, strerror=None):
+            return RuntimeError(_OPEN_FAILED + (strerror or os.strerror(err_no)))
+    # The archive's folder: the file name up to its last dot (PyTorch's writer refuses an
+    # empty one, and names the archive of a non-ASCII path, which Python opens, "archive")
+    base = path[max(path.rfind("/"), path.rfind(os.sep)) + 1:]
+    archive_name = base[:base.rfind(".")] if "." in base else base
+    if not path.isascii():
+        archive_name = "archive"
+    elif not archive_name and not legacy:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:720] . invalid file name: "
+                           f"{path}")
     target = os.path.realpath(path) if os.path.islink(path) else path
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
+        if legacy:
+            raise failed(errno.ENOENT)
         raise RuntimeError(f"Parent directory {pathlib.Path(path).parent} does not exist.")
     if os.path.isdir(target):
-        # (PyTorch's file writer fails with a RuntimeError here, not an OSError)
-        raise RuntimeError(f"open file failed with strerror: Is a directory: '{path}'")
+        raise failed(errno.EISDIR)
     base = os.path.basename(target)
-    archive_name = os.path.splitext(base)[0] or "archive"
     while True:
         tmp = os.path.join(parent, f".{base}.{secrets.token_hex(4)}.tmp")
         try:
@@ -156,9 +203,8 @@ def _atomic_write(path, write):
             break
         except FileExistsError:
             continue
-        except OSError as e:  # (a read-only directory...: PyTorch's writer raises RuntimeError)
-            raise RuntimeError(f"open file failed with strerror: {e.strerror}: '{path}'") \
-                from e
+        except OSError as e:  # (a read-only directory...)
+            raise failed(e.errno, e.strerror) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh, archive_name)
@@ -202,8 +248,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                            "specified")
     if pickle_load_args and weights_only:
+        # (yet PyTorch hands them on to its weights-only unpickler, which takes ``encoding``)
         _warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
-        pickle_load_args = {}
     pickle_load_args.setdefault("encoding", "utf-8")
     unpickler_cls = WeightsUnpickler if weights_only else FullUnpickler
     if not weights_only and pickle_module is not None and pickle_module is not pickle:
@@ -256,8 +302,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise
         if not weights_only:  # (Python's unpickler's own error, as in PyTorch)
             raise (e.__cause__ or e) from None
-        if str(e.__cause__).startswith("Unsupported operand"):  # (an opcode it refuses)
+        if isinstance(e.__cause__, pickle.UnpicklingError):  # (an opcode it refuses...)
             raise _NotACheckpoint(_weights_only_message(str(e.__cause__))) from None
+        if e.__cause__ is not None:  # (what went wrong reading it, as in PyTorch)
+            raise e.__cause__ from None
         raise _NotACheckpoint(f"Weights only load failed: {e}") from None
 
 
@@ -295,14 +343,50 @@ def _check_seekable(f):
         raise
 
 
+_MMAP_FLAGS = getattr(mmap_module, "MAP_PRIVATE", None)
+
+
+def get_default_mmap_options():
+    """The mapping ``load(..., mmap=True)`` makes: ``mmap.MAP_PRIVATE`` (the default: writes
+    to the loaded tensors stay in memory) or ``mmap.MAP_SHARED`` (they go to the file)."""
+    return _MMAP_FLAGS
+
+
+class set_default_mmap_options:
+    """Set the default of ``get_default_mmap_options``; as a context manager, for a block."""
+
+    def __init__(self, flags):
+        global _MMAP_FLAGS
+        if os.name == "nt":
+            raise RuntimeError("Changing the default mmap options is currently not supported "
+                               "for Windows")
+        if flags != mmap_module.MAP_PRIVATE and flags != mmap_module.MAP_SHARED:
+            raise ValueError("Invalid argument in function set_default_mmap_options, expected "
+                             f"mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got {flags}")
+        self.prev = _MMAP_FLAGS
+        _MMAP_FLAGS = flags
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        global _MMAP_FLAGS
+        _MMAP_FLAGS = self.prev
+
+
 def _load_zip(fh, f, map_location, make_unpickler, mmap):
     mapped = None
     if mmap:
         if not _is_path(f):
             raise ValueError("f must be a file path in order to use the mmap argument")
-        with open(f, "rb") as raw:
-            # ACCESS_COPY is PyTorch's default MAP_PRIVATE: writes stay in memory.
-            mapped = memoryview(mmap_module.mmap(raw.fileno(), 0, access=mmap_module.ACCESS_COPY))
+        from .storage import _FileMapping
+
+        shared = _MMAP_FLAGS == mmap_module.MAP_SHARED  # (see ``set_default_mmap_options``)
+        with open(f, "r+b" if shared else "rb") as raw:
+            # ACCESS_COPY is PyTorch's default MAP_PRIVATE: writes stay in memory;
+            # ACCESS_WRITE its MAP_SHARED: writes go to the file.
+            mapped = memoryview(_FileMapping(raw.fileno(), 0, access=mmap_module.ACCESS_WRITE
+                                             if shared else mmap_module.ACCESS_COPY))
     reader = ZipReader(fh, mapped)
     if reader.has_record("constants.pkl"):
         raise RuntimeError("This is a TorchScript archive (torch.jit.save), which ember cannot "

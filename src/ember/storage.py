@@ -104,12 +104,17 @@ def _bytes_of(a):
     return cp.ndarray((hi - lo,), dtype=cp.uint8, memptr=a.data + (lo - _ptr(a)))
 
 
+class _FileMapping(mmap.mmap):
+    """A checkpoint file mapped by ``load(..., mmap=True)``: not shared memory in PyTorch's
+    sense (``is_shared()`` is False), whether copy-on-write or ``MAP_SHARED``."""
+
+
 def _is_shared_memory(a) -> bool:
     if type(a) is not np.ndarray:
         return True  # device memory is shared between processes, as ember's tensors report
     while a is not None:  # arrays' bases, down to a memoryview of an mmap
         if isinstance(a, mmap.mmap):
-            return True
+            return not isinstance(a, _FileMapping)
         a = a.obj if isinstance(a, memoryview) else getattr(a, "base", None)
     return False
 
@@ -219,6 +224,8 @@ class UntypedStorage:
             raise TypeError(f"torch.UntypedStorage() received an invalid combination of "
                             f"arguments - got ({got}), but expected one of:\n"
                             f"{_UNTYPED_SIGNATURES}\n")
+        if device is not None:
+            _check_storage_device(device)
         dev = canonical(device if device is not None else CPU)
         if not args:
             data = _zeros(0, dev)
@@ -554,6 +561,17 @@ def _kw_type(v):
 
 
 _device_cls = device
+
+
+# the device types PyTorch's storages know (the others: "not recognized"; and for those
+# known, PyTorch's CPU build's errors come from ``canonical``)
+_STORAGE_TYPES = ("cpu", "cuda", "meta", "hpu", "mtia", "xpu", "privateuseone", "maia")
+
+
+def _check_storage_device(d):
+    kind = (d if isinstance(d, device) else _parse_device(d)).type
+    if kind not in _STORAGE_TYPES:
+        raise RuntimeError(f"torch.UntypedStorage(): Storage device not recognized: {kind}")
 
 
 def _parse_device(d):

@@ -62,14 +62,16 @@ def read_legacy(fh, make_unpickler, make_loader):
         raise RuntimeError("This checkpoint is in PyTorch's oldest (tar, before 0.4) format, "
                            "which ember cannot read. Load it with PyTorch and save it again.")
 
-    def refuse(pid):
-        raise pickle.UnpicklingError("unexpected persistent id in a checkpoint header")
-
     def header():
-        return make_unpickler(fh, refuse).load()
+        return make_unpickler(fh, None).load()  # (no persistent ids there)
 
     try:
-        magic = header()
+        first = make_unpickler(fh, None)
+    except TypeError as e:  # (a bad pickle_load_args key: PyTorch's header read is a load())
+        raise TypeError(str(e).replace("Unpickler.__init__()", "load()").replace(
+            "for Unpickler()", "for load()")) from None
+    try:
+        magic = first.load()
     except EOFError:
         # (an empty file, or one that ends inside the magic number: the unpickler's own
         # EOFError, as PyTorch reports it)

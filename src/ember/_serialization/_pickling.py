@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import collections
 import pickle
+import sys
 
 import numpy as np
 
 from .. import _dtype as D
 from .._device import device
 from .._ops._core import contiguous_strides
-from .._ops.shape import _ptr
+from .._ops.shape import _ptr, memory_format
 from .._ops.shape import xp_of_array
 from .._size import Size
 from .._tensor import Tensor
@@ -213,6 +214,7 @@ _PUBLIC = (("ember.nn", "torch.nn"), ("ember.nn.functional", "torch.nn.functiona
            ("ember.vision.transforms", "torchvision.transforms"),
            ("ember.vision.datasets", "torchvision.datasets"), ("ember", "torch"))
 _TORCH_PATHS: dict = {}
+_MIRRORED = ("ember.nn.modules.", "ember.optim.", "ember.utils.data.")
 
 
 def torch_path(obj):
@@ -223,10 +225,24 @@ def torch_path(obj):
         import importlib
         import sys
 
-        from .._compat import EMBER_MODULE
+        from .._compat import _HOME_OF, EMBER_MODULE, _public_module
 
         name = getattr(obj, "__qualname__", None) or obj.__name__
         module = EMBER_MODULE.get(obj, obj.__module__)
+        if isinstance(obj, type) and "." not in name and _HOME_OF.get(name) and \
+                not module.startswith("ember.vision"):
+            # (a class PyTorch defines elsewhere than ember: where, as ``ember run`` names it)
+            path = (_HOME_OF[name], name)
+            _TORCH_PATHS[key] = path
+            return path
+        if isinstance(obj, type) and module.startswith(_MIRRORED) and "." not in name and \
+                _public_module(module) == module:
+            # A module's, an optimizer's or a dataset's class: where PyTorch defines it
+            # (``torch.nn.modules.linear``), the name that ``torch.save(model)`` writes
+            # (there, ember's modules mirror PyTorch's)
+            path = ("torch" + module[len("ember"):], name)
+            _TORCH_PATHS[key] = path
+            return path
         for ours, theirs in _PUBLIC:
             try:
                 mod = sys.modules.get(ours) or importlib.import_module(ours)
@@ -264,7 +280,6 @@ class TorchPickler(pickle._Pickler):
 
         super().__init__(file, protocol)
         self.storages = storages
-        self._warned_text_ids = False
         self._strided = strided
 
     def persistent_id(self, obj):
@@ -274,16 +289,11 @@ class TorchPickler(pickle._Pickler):
             pid = self.storages.storage_ref(obj).pid
         else:
             return None
-        if not self.bin and not self._warned_text_ids:
-            # NOTE: protocol 0 writes persistent ids as text; PyTorch saves such a file and
-            # only fails when loading it (with an AssertionError).  ember does the same, but
-            # says so now.
-            from .._warnings import warn
-
-            self._warned_text_ids = True
-            warn("pickle_protocol=0 writes tensors and storages as text persistent ids, which "
-                 "torch.load and ember.load cannot read back; use pickle_protocol=2 (the "
-                 "default)", UserWarning)
+        # A new tuple each time, as PyTorch's persistent_id returns: a storage used again is
+        # written as a tuple again (its items are memoized), not as a memo reference.
+        pid = (*pid,)
+        # NOTE: protocol 0 writes persistent ids as text; PyTorch saves such a file (without
+        # a word) and only fails when loading it, with an AssertionError: ember does the same.
         return pid
 
     def reducer_override(self, obj):
@@ -340,10 +350,18 @@ class TorchPickler(pickle._Pickler):
 
     def save_dtype(self, obj):
         self.save(TorchGlobal("torch", obj.name))
+
+    def save_memory_format(self, obj):
+        # A global of torch's, which pickle protocols below 4 cannot find (PyTorch's pickler
+        # then fails on the module it finds instead)
+        if self.proto < 4:
+            raise TypeError("cannot pickle 'module' object")
+        self.save(TorchGlobal("torch", repr(obj)[len("torch."):]))
+    dispatch[memory_format] = save_memory_format
     dispatch[D.dtype] = save_dtype
     dispatch[D._QDtype] = save_dtype
     dispatch[_qscheme] = save_dtype  # (torch.per_tensor_affine... are globals too)
-    for _t in (D._LazyFloat8, D._ShellDtype, D._BitsDtype):  # (float8 before it is loaded)
+    for _t in (D._LazyBFloat16, D._LazyFloat8, D._ShellDtype, D._BitsDtype):  # (lazy ones)
         dispatch[_t] = save_dtype
 
     def save_global(self, obj, name=None):
@@ -355,6 +373,15 @@ class TorchPickler(pickle._Pickler):
                              (isinstance(obj, type) and obj in EMBER_MODULE)):
             path = torch_path(obj)
             self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode("utf-8"))
+            self.memoize(obj)
+            return
+        qualname = getattr(obj, "__qualname__", None)
+        if name is None and module.split(".")[0] in ("torch", "torchvision") and \
+                isinstance(qualname, str) and "." not in qualname and \
+                getattr(sys.modules.get(module), qualname, None) is not obj:
+            # An ember class named after PyTorch's (``torch.return_types.max``) in a process
+            # where that name is PyTorch's own: written under the name, as PyTorch writes it.
+            self.write(pickle.GLOBAL + f"{module}\n{qualname}\n".encode("utf-8"))
             self.memoize(obj)
             return
         try:

@@ -110,10 +110,11 @@ def _check_cuda(location):
 
 def default_restore_location(storage, location):
     """``storage`` moved to the device a location tag (``'cpu'``, ``'cuda:1'``) names."""
-    if isinstance(location, device):
-        location = str(location)
-    if isinstance(location, bytes):
-        location = location.decode("ascii")
+    if not isinstance(location, str):  # (PyTorch's: its device-name regex refuses it)
+        if isinstance(location, (bytes, bytearray, memoryview)):
+            raise TypeError("cannot use a string pattern on a bytes-like object")
+        name = "torch.device" if isinstance(location, device) else type(location).__name__
+        raise TypeError(f"expected string or bytes-like object, got '{name}'")
     if location == "cpu":
         return storage.cpu()
     if location == "meta":  # (the sizes only: a meta storage holds no bytes)
@@ -125,8 +126,29 @@ def default_restore_location(storage, location):
         location = f"cuda:{m.group(1)}" if m.group(1) else "cuda"
         _check_cuda(location)
         return storage.to(device=device(location))
+    _check_backend_location(location)
     raise RuntimeError(f"don't know how to restore data location of "
                        f"torch.storage.UntypedStorage (tagged with {location})")
+
+
+_CPU_ONLY_HINT = ("If you are running on a CPU-only machine, please use torch.load with "
+                  "map_location=torch.device('cpu') to map your storages to the CPU.")
+
+
+def _check_backend_location(location):
+    """PyTorch's CPU build's errors for the backends it registers a restore function for."""
+    if location.startswith("mps"):
+        raise RuntimeError("torch.UntypedStorage(): Storage device not recognized: mps")
+    if location == "mtia":
+        raise RuntimeError("Cannot execute getCurrentDevice() without MTIA backend.")
+    for name in ("xpu", "mtia"):
+        if location.startswith(name):
+            raise RuntimeError(f"Attempting to deserialize object on a {name.upper()} device but "
+                               f"torch.{name}.is_available() is False. {_CPU_ONLY_HINT}")
+    for name in ("hpu", "privateuseone"):
+        if location.startswith(name):
+            raise RuntimeError(f"The {name.upper()} device module is not registered. "
+                               f"{_CPU_ONLY_HINT}")
 
 
 def restore_location_fn(map_location):
@@ -134,14 +156,11 @@ def restore_location_fn(map_location):
     if map_location is None:
         return default_restore_location
     if isinstance(map_location, dict):
-        def restore(storage, location):
-            target = map_location.get(location, location)
-            return default_restore_location(storage, str(target) if isinstance(
-                target, device) else target)
-        return restore
+        # (as in PyTorch, the values must be location strings: a device is refused)
+        return lambda storage, location: default_restore_location(
+            storage, map_location.get(location, location))
     if isinstance(map_location, (str, bytes)):
-        loc = map_location.decode("ascii") if isinstance(map_location, bytes) else map_location
-        return lambda storage, location: default_restore_location(storage, loc)
+        return lambda storage, location: default_restore_location(storage, map_location)
     if isinstance(map_location, device) or (hasattr(map_location, "type") and hasattr(
             map_location, "index") and not callable(map_location)):  # also a torch.device
         return lambda storage, location: default_restore_location(storage, str(map_location))
@@ -182,10 +201,8 @@ class StorageLoader:
         self.views = {}
 
     def __call__(self, pid):
-        if isinstance(pid, str):  # written by pickle protocol 0, as PyTorch's loader says
-            raise AssertionError(f"saved_id must be a tuple, got str ({pid[:60]!r}...: the "
-                                 "checkpoint was saved with pickle_protocol=0, which cannot "
-                                 "hold tensors)")
+        if isinstance(pid, str):  # (written by pickle protocol 0: PyTorch's loader's words)
+            raise AssertionError("saved_id must be a tuple, got str")
         if not isinstance(pid, tuple) or not pid:
             raise pickle.UnpicklingError("unsupported persistent id encountered")
         typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]

@@ -25,6 +25,7 @@ import collections
 import io
 import operator
 import pickle
+import struct
 
 from .._warnings import warn as _warn
 from ..nn.parameter import Parameter
@@ -81,40 +82,42 @@ class WeightsUnpickler(pickle._Unpickler):
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, file, *, persistent_load, encoding="utf-8", **kwargs):
-        super().__init__(file, encoding=encoding, **kwargs)
+        if kwargs:  # (PyTorch's weights-only unpickler takes no other argument)
+            raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        super().__init__(file, encoding=encoding)
         self._persistent_load = persistent_load
         self._allowed = {**_SAFE_BUILTINS, **_torch_globals(), **USER_GLOBALS}
         self._callables = {id(v) for v in self._allowed.values() if callable(v)}
         self._user_types = tuple(v for v in USER_GLOBALS.values() if isinstance(v, type))
 
     def persistent_load(self, pid):
-        try:
-            return self._persistent_load(pid)
-        except Exception as e:
-            # An error of the storage loader or of the user's ``map_location`` callable keeps
-            # its type (as in PyTorch); ``load`` only rewraps errors of the pickle itself.
-            self._passthrough = e
-            raise
+        if self._persistent_load is None:  # (a legacy file's header pickles)
+            raise pickle.UnpicklingError("unexpected persistent id in a checkpoint header")
+        return self._persistent_load(pid)
 
     def find_class(self, module, name):
         module, name = _compat_names(module, name, self.proto)
         full = f"{module}.{name}"
+        if module in ("sys", "os", "posix", "nt"):  # (never allowed, as in PyTorch)
+            raise pickle.UnpicklingError(f"Trying to load unsupported GLOBAL {full} whose "
+                                         f"module {module} is blocked.")
         obj = self._allowed.get(full)
         if obj is None:
             raise pickle.UnpicklingError(unsupported_global_message(full))
         return obj
 
-    def load(self):
-        try:
-            return super().load()
-        except (pickle.UnpicklingError, RuntimeError, EOFError):
-            raise  # (EOFError: the data ends early, what PyTorch's unpickler raises too)
-        except Exception as e:
-            if e is getattr(self, "_passthrough", None):
-                raise
-            raise pickle.UnpicklingError(
-                f"the pickled data is corrupted or is not a PyTorch checkpoint "
-                f"({type(e).__name__}: {e})") from None
+    # NOTE: as PyTorch's weights-only unpickler, a damaged pickle fails with the error of
+    # what went wrong (an EOFError, a KeyError for a missing memo entry, an IndexError for an
+    # empty stack...): only what it refuses is an UnpicklingError.
+
+    def load_binget(self):
+        self.append(self.memo[self.read(1)[0]])  # (a KeyError, not Python's UnpicklingError)
+    dispatch[pickle.BINGET[0]] = load_binget
+
+    def load_long_binget(self):
+        self.append(self.memo[struct.unpack("<I", self.read(4))[0]])
+    dispatch[pickle.LONG_BINGET[0]] = load_long_binget
 
     def _call(self, func, args, kwargs=None):
         if id(func) not in self._callables:
@@ -197,9 +200,7 @@ class WeightsUnpickler(pickle._Unpickler):
         return obj
 
     def load_proto(self):
-        proto = self.read(1)[0]
-        if not 0 <= proto <= pickle.HIGHEST_PROTOCOL:
-            raise ValueError(f"unsupported pickle protocol: {proto}")
+        proto = self.read(1)[0]  # (unchecked, as PyTorch's: its own opcodes are what fails)
         self.proto = proto
         if proto != 2:  # (PyTorch's warning; protocols 3+ then fail on their own opcodes)
             _warn(f"Detected pickle protocol {proto} in the checkpoint, which was not the "
@@ -238,10 +239,10 @@ class FullUnpickler(pickle.Unpickler):
 
     def __init__(self, file, *, persistent_load, **kwargs):
         super().__init__(file, **kwargs)
-        self._persistent_load = persistent_load
-
-    def persistent_load(self, pid):
-        return self._persistent_load(pid)
+        # (None: none at all, as for the header pickles of a legacy file, which PyTorch reads
+        # with a plain ``pickle.load``: a persistent id there fails before it is read)
+        if persistent_load is not None:
+            self.persistent_load = persistent_load
 
     def find_class(self, module, name):
         module, name = _compat_names(module, name, 2)

@@ -20,6 +20,7 @@ or that start past 4 GiB, get zip64 extra fields.
 """
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -47,8 +48,9 @@ class ZipWriter:
     the zip spec; tests lower it to exercise that path on small files).
     """
 
-    def __init__(self, stream, prefix: str, zip64_limit: int = _ZIP64_LIMIT):
+    def __init__(self, stream, prefix: str, zip64_limit: int = _ZIP64_LIMIT, crc32=True):
         self._out = stream
+        self._crc32 = crc32  # (False: every record's CRC-32 is 0, as PyTorch writes then)
         self._prefix = prefix
         self._limit = zip64_limit
         self._pos = 0
@@ -89,7 +91,7 @@ class ZipWriter:
         self._write(extra)
         crc = 0
         if size:
-            crc = zlib.crc32(view)
+            crc = zlib.crc32(view) if self._crc32 else 0
             self._write(view)
             if zip64:
                 self._write(_DESCRIPTOR64.pack(b"PK\x07\x08", crc, size, size))
@@ -132,8 +134,71 @@ def _reader_error(what: str) -> RuntimeError:
         "transferred incorrectly, or the file was modified after saving.")
 
 
+def _as_miniz_sees_it(stream, start, end):
+    """None, or the archive that PyTorch's reader (miniz) reads from ``start`` when more
+    than one archive follows it (several ``save`` calls into one stream): the end records of
+    the last one, whose central directory it looks for at ``start`` plus the offset those
+    record (Python's ``zipfile`` would find the last archive itself, where it starts)."""
+    try:
+        endrec = zipfile._EndRecData(stream)
+    except (OSError, ValueError, struct.error, zipfile.BadZipFile):
+        endrec = None
+    stream.seek(start)
+    if not endrec:
+        return None
+    size_cd, offset_cd, location = endrec[5], endrec[6], endrec[9]
+    cd_end = location  # (where the central directory ends: the end records follow)
+    if endrec[0] == b"PK\x06\x06":  # (zip64: its end record and locator come first)
+        cd_end -= _EOCD64.size + _LOCATOR64.size
+    if cd_end - size_cd - offset_cd == start:
+        return None  # the one archive there is: zipfile reads it as miniz does
+    stream.seek(cd_end)
+    tail = stream.read(end - cd_end)
+    stream.seek(start)
+    return _Spliced(stream, start, offset_cd + size_cd, tail)
+
+
+class _Spliced(io.RawIOBase):
+    """``stream[start:start + n]`` followed by the bytes ``tail``, as one seekable stream."""
+
+    def __init__(self, stream, start, n, tail):
+        self._s, self._start, self._n, self._tail = stream, start, n, tail
+        self._size, self._pos = n + len(tail), 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, pos, whence=0):
+        self._pos = max(0, pos + (0, self._pos, self._size)[whence])
+        return self._pos
+
+    def readinto(self, b):
+        view = memoryview(b).cast("B")
+        done = 0
+        while done < len(view) and self._pos < self._size:
+            if self._pos < self._n:
+                self._s.seek(self._start + self._pos)
+                chunk = self._s.read(min(len(view) - done, self._n - self._pos))
+                if not chunk:
+                    break
+            else:
+                at = self._pos - self._n
+                chunk = self._tail[at:at + len(view) - done]
+            view[done:done + len(chunk)] = chunk
+            done += len(chunk)
+            self._pos += len(chunk)
+        return done
+
+
 class ZipReader:
-    """Finds the records of a checkpoint and reads them, checking their CRC-32.
+    """Finds the records of a checkpoint and reads them (as PyTorch's, without checking
+    their CRC-32).
 
     With ``mapped`` (a writable memoryview of a copy-on-write mapping of the whole file)
     records are returned as views into it, unchecked, so nothing is read before it is used.
@@ -145,12 +210,18 @@ class ZipReader:
         start = stream.tell()
         self._end = stream.seek(0, 2)
         stream.seek(start)
+        if self._end - start < _EOCD.size:  # (miniz's words: too short to hold its end record)
+            raise _reader_error("not a ZIP archive")
+        spliced = _as_miniz_sees_it(stream, start, self._end)
+        if spliced is not None:
+            self._f = stream = spliced
         try:
             self._zip = zipfile.ZipFile(stream)
         except zipfile.BadZipFile as e:
             msg = str(e)
-            raise _reader_error("failed finding central directory" if "not a zip file" in msg
-                                else msg) from None
+            raise _reader_error("invalid header or archive is corrupted" if spliced is not None
+                                else "failed finding central directory"
+                                if "not a zip file" in msg else msg) from None
         except (EOFError, OSError, ValueError, struct.error) as e:
             raise _reader_error(f"failed reading central directory ({e})") from None
         names = self._zip.namelist()
@@ -213,7 +284,7 @@ class ZipReader:
                                    "read failed (the checkpoint is truncated)")
         except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {e}") from None
-        if zlib.crc32(buf) != info.CRC:
-            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: CRC-32 "
-                               "mismatch (the checkpoint is corrupted)")
+        # NOTE: the CRC-32 is not checked, as PyTorch's reader does not: a file saved without
+        # (``set_crc32_options(False)``) or changed in place through ``load(mmap=True)`` with
+        # ``MAP_SHARED`` loads as in PyTorch.
         return buf if writable else buf.tobytes()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .._ops._core import adopt, wrap
+from .._ops.shape import _storage_root
 from .._tensor import Tensor
 
 
@@ -28,6 +29,9 @@ class Parameter(Tensor):
         if data._is_inference:  # stays one (so requires_grad=True is refused outside the mode)
             src._is_inference, src.__dict__["_inference_vc"] = True, data._inference_vc
         adopt(self, src)
+        root = _storage_root(data)
+        if root is not data._data:  # (a parameter of a view keeps the view's storage offset)
+            self.__dict__["_storage_root"] = root
         self._requires_grad = False
         if requires_grad:
             from .._ops.creation import _require_grad

@@ -1134,6 +1134,8 @@ def _np(t):
         return t.numpy()
     if getattr(t, "is_sparse", False):
         t = t.to_dense()
+    if t.dtype == ember.bfloat16:  # (numpy() refuses bfloat16, as PyTorch's)
+        t = t.float()
     return t.numpy()
 
 

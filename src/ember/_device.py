@@ -244,8 +244,43 @@ CPU = device("cpu")
 META = device("meta")
 
 
-def canonical(d) -> device:
-    """A device with its index filled in (``cuda`` means the current GPU)."""
+# the dispatch keys of the device types whose factories PyTorch's CPU build sends to an
+# unregistered kernel (the others: "not linked", or their own module's error)
+_DISPATCH_KEYS = {"mps": "MPS", "xla": "XLA", "hip": "HIP", "ipu": "IPU", "lazy": "Lazy",
+                  "ve": "VE", "vulkan": "Vulkan", "fpga": "FPGA", "maia": "MAIA"}
+# the backends an allocating op has kernels for in PyTorch's CPU build (the common tail below)
+_OP_BACKENDS = {
+    "aten::empty.memory_format": "CPU, Meta, QuantizedCPU, QuantizedMeta, MkldnnCPU, SparseCPU, "
+                                 "SparseMeta, SparseCsrCPU, SparseCsrMeta, ",
+    "aten::empty_strided": "CPU, Meta, QuantizedCPU, ",
+}
+_COMMON_BACKENDS = (
+    "BackendSelect, Python, FuncTorchDynamicLayerBackMode, Functionalize, Conjugate, Negative, "
+    "ZeroTensor, ADInplaceOrView, AutogradOther, AutogradCPU, AutogradCUDA, AutogradHIP, "
+    "AutogradXLA, AutogradMPS, AutogradIPU, AutogradXPU, AutogradHPU, AutogradVE, AutogradLazy, "
+    "AutogradMTIA, AutogradMAIA, AutogradPrivateUse1, AutogradPrivateUse2, AutogradPrivateUse3, "
+    "AutogradMeta, AutogradNestedTensor, Tracer, AutocastCPU, AutocastMTIA, AutocastMAIA, "
+    "AutocastXPU, AutocastMPS, AutocastCUDA, FuncTorchBatched, BatchedNestedTensor, "
+    "FuncTorchVmapMode, Batched, VmapMode, FuncTorchGradWrapper, PythonTLSSnapshot, "
+    "FuncTorchDynamicLayerFrontMode, PreDispatch, PythonDispatcher")
+
+
+def _no_backend_kernel(op, key):
+    """PyTorch's error for an op with no kernel for backend ``key`` (its list of where each
+    kernel was registered, which names PyTorch's build files, left out)."""
+    return NotImplementedError(
+        f"Could not run '{op}' with arguments from the '{key}' backend. This could be because "
+        "the operator doesn't exist for this backend, or was omitted during the selective/custom "
+        "build process (if using custom build). If you are a Facebook employee using PyTorch on "
+        "mobile, please visit https://fburl.com/ptmfixes for possible resolutions. "
+        f"'{op}' is only available for these backends: "
+        f"[{_OP_BACKENDS.get(op, 'CPU, Meta, ')}{_COMMON_BACKENDS}].")
+
+
+def canonical(d, op=None) -> device:
+    """A device with its index filled in (``cuda`` means the current GPU).  ``op``: the ATen
+    op that would allocate on it (PyTorch's error for a backend it lacks names it), or None
+    for a copy onto the device (``tensor(..., device=)``, ``.to()``)."""
     d = d if isinstance(d, device) else device(d)
     if d.type == "cuda":
         cp = require_cupy()
@@ -260,6 +295,15 @@ def canonical(d) -> device:
         return META
     if d.type == "xpu":  # (PyTorch's CPU build's words)
         raise AssertionError("Torch not compiled with XPU enabled")
+    if d.type in ("hpu", "privateuseone"):  # (PyTorch imports the backend's module first)
+        raise ModuleNotFoundError(f"No module named 'torch.{d.type}'")
+    if d.type == "mtia":
+        raise AssertionError(
+            "Torch not compiled with MTIA enabled. Ensure you have `import "
+            "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "
+            "`//mtia/host_runtime/torch_mtia:torch_mtia` as your target dependency!")
+    if op is not None and d.type in _DISPATCH_KEYS:
+        raise _no_backend_kernel(op, _DISPATCH_KEYS[d.type])
     raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
 
 

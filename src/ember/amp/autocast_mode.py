@@ -19,17 +19,26 @@ from .. import _dtype as D
 # ``get_autocast_dtype`` reads and ``set_autocast_dtype`` changes).
 _DTYPES: dict = {}
 ON = False
-_DEFAULT = {"cpu": D.bfloat16, "cuda": D.float16}
+# (PyTorch's defaults; autocast on a device ember lacks changes only autocast's state there,
+# as in a PyTorch build without that backend)
+_DEFAULT = {"cpu": D.bfloat16, "cuda": D.float16, "mps": D.float16, "xpu": D.float16,
+            "hpu": D.bfloat16, "xla": D.bfloat16, "ipu": D.float16, "mtia": D.float16,
+            "maia": D.bfloat16, "privateuseone": D.float16, "hip": D.float16}
 _FAST = dict(_DEFAULT)
 _FLOATS = (D.float32, D.float16, D.bfloat16)
 
 
+def _kind(device_type):
+    """The device type a string names (PyTorch's error for one that names none)."""
+    from .._device import device
+
+    return device(device_type).type
+
+
 def is_autocast_available(device_type: str) -> bool:
     if isinstance(device_type, str):
-        from .._device import device
-
-        device(device_type)  # (PyTorch's error for a string that names no device type)
-    return device_type in ("cpu", "cuda")
+        device_type = _kind(device_type)
+    return device_type in _DEFAULT and device_type != "hip"
 
 
 def _set(device_type, dtype):
@@ -58,37 +67,51 @@ class autocast:
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         if not is_autocast_available(device_type):
             raise RuntimeError(f"User specified an unsupported autocast device_type "
                                f"'{device_type}'")
         self.device = device_type
-        self.fast_dtype = _FAST[device_type] if dtype is None else D.to_dtype(dtype)
-        self._enabled = bool(enabled)
-        if self._enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
-                                                                              D.float16):
-            _warn("In CPU autocast, but the target dtype is not supported. Disabling "
-                  "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
-                  "torch.float16 currently.", UserWarning, stacklevel=2)
-            self._enabled = False
-        if self._enabled and device_type == "cuda":
+        self._kind = _kind(device_type)
+        if device_type == "privateuseone":  # (no backend module registered, as in PyTorch)
+            raise AssertionError(
+                "Tried to use AMP with the `privateuseone` backend, but the backend has not "
+                "registered a module or  the module miss some necessary funcs. The backend "
+                "should register a module by `torch._register_device_module`, and the module "
+                "must have these funcs: \n`get_amp_supported_dtype() -> List[torch.dtype]`. \n")
+        # NOTE: as PyTorch, only the string "cuda" is checked for a GPU ("cuda:0" is not)
+        if enabled and device_type == "cuda":
             from .. import cuda
             if not cuda.is_available():
                 _warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
-                self._enabled = False
+                enabled = False
+        elif enabled and self.fast_dtype not in (D.bfloat16, D.float16):
+            name = device_type.upper()
+            _warn(f"In {name} autocast, but the target dtype is not supported. Disabling "
+                  f"autocast.\n{name} Autocast only supports dtypes of torch.bfloat16, "
+                  "torch.float16 currently.", UserWarning, stacklevel=2)
+            enabled = False
+        self._enabled = enabled
         self._cache_enabled = _CACHE[0] if cache_enabled is None else bool(cache_enabled)
         self._saved = []
 
     def __enter__(self):
-        self._saved.append((_state(self.device), _CACHE[0]))
-        _restore(self.device, (self._enabled, self.fast_dtype))
+        if not isinstance(self._enabled, bool):
+            raise TypeError("set_autocast_enabled(): argument 'enabled' (position 2) must be "
+                            f"bool, not {type(self._enabled).__name__}")
+        if not isinstance(self.fast_dtype, D.dtype):
+            raise TypeError("set_autocast_dtype(): argument 'dtype' (position 2) must be "
+                            f"torch.dtype, not {type(self.fast_dtype).__name__}")
+        self._saved.append((_state(self._kind), _CACHE[0]))
+        _restore(self._kind, (self._enabled, self.fast_dtype))
         _CACHE[0] = self._cache_enabled
         autocast_increment_nesting()
         return self
 
     def __exit__(self, *exc):
         state, _CACHE[0] = self._saved.pop()
-        _restore(self.device, state)
+        _restore(self._kind, state)
         if autocast_decrement_nesting() == 0:
             clear_autocast_cache()
         return False
@@ -103,7 +126,7 @@ class autocast:
 
 def is_autocast_enabled(device_type=None) -> bool:
     """Whether autocast is on for ``device_type`` (CUDA when not given, as in PyTorch)."""
-    return (device_type or "cuda") in _DTYPES
+    return (_kind(device_type) if device_type else "cuda") in _DTYPES
 
 
 def _deprecated_query(old, new, value):
@@ -128,7 +151,10 @@ def get_autocast_gpu_dtype() -> D.dtype:
 
 
 def get_autocast_dtype(device_type) -> D.dtype:
-    return _FAST.get(device_type, D.float16)
+    kind = _device_type(device_type, "get_autocast_dtype")
+    if kind not in _FAST:
+        raise RuntimeError("unsupported scalarType")
+    return _FAST[kind]
 
 
 def _device_type(device_type, fname):
@@ -286,16 +312,25 @@ def fp32(fn):
     return op
 
 
-def custom_fwd(fwd=None, *, device_type=None, cast_inputs=None):
+def _check_device_type(device_type):
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
     """For a custom ``Function.forward``: with ``cast_inputs``, run it with its floating
-    inputs cast to that dtype and autocast off, when autocast is on."""
+    inputs cast to that dtype and autocast off, when autocast is on.  The autocast state it
+    ran under is kept on ``ctx`` for ``custom_bwd``."""
+    _check_device_type(device_type)
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
 
     @functools.wraps(fwd)
     def forward(*args, **kwargs):
-        dev = device_type or "cuda"
-        on = dev in _DTYPES
+        dev = device_type
+        on = is_autocast_enabled(dev)
+        args[0]._dtype = get_autocast_dtype(dev)
+        args[0]._fwd_used_autocast = on and cast_inputs is None
         if cast_inputs is None or not on:
             return fwd(*args, **kwargs)
         args = tuple(_cast(a, cast_inputs) for a in args)
@@ -305,8 +340,14 @@ def custom_fwd(fwd=None, *, device_type=None, cast_inputs=None):
     return forward
 
 
-def custom_bwd(bwd=None, *, device_type=None):
+def custom_bwd(bwd=None, *, device_type):
     """For a custom ``Function.backward``: run it under the autocast state of the forward."""
+    _check_device_type(device_type)
     if bwd is None:
         return functools.partial(custom_bwd, device_type=device_type)
-    return bwd
+
+    @functools.wraps(bwd)
+    def backward(*args, **kwargs):
+        with autocast(device_type, dtype=args[0]._dtype, enabled=args[0]._fwd_used_autocast):
+            return bwd(*args, **kwargs)
+    return backward

@@ -8,9 +8,16 @@ and doubles it after ``growth_interval`` clean ones.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from ember._warnings import warn as _warn
 
 from .._tensor import Tensor
+
+
+def _f32(x) -> float:
+    """``x`` rounded to float32, as PyTorch's scale tensor holds it."""
+    return float(np.float32(x))
 
 
 class GradScaler:
@@ -24,15 +31,17 @@ class GradScaler:
                       " Disabling.", UserWarning, stacklevel=2)
                 enabled = False
         self._enabled = enabled
+        if not enabled:  # (as PyTorch: a disabled scaler keeps no settings; their getters fail)
+            return
         if growth_factor <= 1.0:
             raise AssertionError("The growth factor must be > 1.0.")
         if backoff_factor >= 1.0:
             raise AssertionError("The backoff factor must be < 1.0.")
-        self._init_scale = float(init_scale)
-        self._scale = None
-        self._growth_factor = float(growth_factor)
-        self._backoff_factor = float(backoff_factor)
-        self._growth_interval = int(growth_interval)
+        self._init_scale = init_scale
+        self._scale = None  # (a float32 value, as PyTorch's scale tensor, once scale() runs)
+        self._growth_factor = growth_factor
+        self._backoff_factor = backoff_factor
+        self._growth_interval = growth_interval
         self._growth_tracker = 0
         self._per_optimizer = {}  # id(optimizer) -> {"unscaled": bool, "found_inf": bool}
 
@@ -44,7 +53,7 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if self._scale is None:
-            self._scale = self._init_scale
+            self._scale = _f32(self._init_scale)
         if isinstance(outputs, Tensor):
             return outputs * self._scale
         if isinstance(outputs, (list, tuple)):
@@ -116,18 +125,24 @@ class GradScaler:
                                  "script did not use scaler.scale(loss or outputs) earlier in "
                                  "the iteration.")
         if new_scale is not None:
-            self._scale = float(new_scale.item() if isinstance(new_scale, Tensor)
-                                else new_scale)
+            if not isinstance(new_scale, float):
+                reason = ("new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
+                          "torch.FloatTensor with requires_grad=False.")
+                if new_scale.device.type != self._device or new_scale.numel() != 1 or \
+                        new_scale.requires_grad is True:
+                    raise AssertionError(reason)
+                new_scale = new_scale.item()
+            self._scale = _f32(new_scale)
         else:
             if not self._per_optimizer:
                 raise AssertionError("No inf checks were recorded prior to update.")
             if any(s["found_inf"] for s in self._per_optimizer.values()):
-                self._scale *= self._backoff_factor
+                self._scale = _f32(self._scale * self._backoff_factor)
                 self._growth_tracker = 0
             else:
                 self._growth_tracker += 1
                 if self._growth_tracker == self._growth_interval:
-                    grown = self._scale * self._growth_factor
+                    grown = _f32(self._scale * self._growth_factor)
                     if math.isfinite(grown):
                         self._scale = grown
                     self._growth_tracker = 0
@@ -137,6 +152,9 @@ class GradScaler:
         if not self._enabled:
             return 1.0
         return self._init_scale if self._scale is None else self._scale
+
+    def _get_growth_tracker(self) -> int:
+        return self._growth_tracker if self._enabled else 0
 
     def get_growth_factor(self):
         return self._growth_factor
@@ -169,10 +187,10 @@ class GradScaler:
         if len(state_dict) == 0:
             raise RuntimeError("The source state dict is empty, possibly because it was saved "
                                "from a disabled instance of GradScaler.")
-        self._init_scale = float(state_dict["scale"])
+        self._init_scale = state_dict["scale"]
         if self._scale is not None:
-            self._scale = self._init_scale
-        self._growth_factor = float(state_dict["growth_factor"])
-        self._backoff_factor = float(state_dict["backoff_factor"])
-        self._growth_interval = int(state_dict["growth_interval"])
+            self._scale = _f32(self._init_scale)
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
         self._growth_tracker = int(state_dict["_growth_tracker"])

@@ -19,7 +19,7 @@ import sys
 import types
 from ember._warnings import warn as _warn
 
-__all__ = ["cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum",
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum",
            "set_float32_matmul_precision", "get_float32_matmul_precision",
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled"]
@@ -49,6 +49,7 @@ def set_float32_matmul_precision(precision: str) -> None:
               stacklevel=2)
         return
     _state["matmul_precision"] = precision
+    _state["fp32_precision"] = "ieee" if precision == "highest" else "tf32"
 
 
 def get_float32_matmul_precision() -> str:
@@ -140,7 +141,9 @@ class _Cudnn(_Flags):
 
 cudnn = _make("cudnn", _Cudnn, "cuDNN's switches; ember does not use cuDNN.",
               enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
-              is_available=lambda: False, version=lambda: None)
+              is_available=lambda: False, version=lambda: None, benchmark_limit=None,
+              fp32_precision="none", is_acceptable=lambda tensor: False)
+fp32_precision = "none"  # (PyTorch's default of its newer precision switches)
 
 
 class _CublasFlags:
@@ -157,6 +160,8 @@ class _CublasFlags:
     def __getattr__(self, name):
         if name == "allow_tf32":
             return _state["matmul_precision"] != "highest"
+        if name == "fp32_precision":  # (read only in ember; "none" until a precision is set)
+            return _state.get("fp32_precision", "none")
         try:
             return self._values[name]
         except KeyError:
@@ -168,6 +173,7 @@ class _CublasFlags:
         if name == "allow_tf32":
             _check_bool(value, "set_allow_tf32_cublas")
             _state["matmul_precision"] = "high" if value else "highest"
+            _state["fp32_precision"] = "tf32" if value else "ieee"
         else:  # a bool, or (allow_reduced_precision, allow_splitk) of which ember keeps one
             if isinstance(value, (tuple, list)) and value:
                 value = value[0]
@@ -190,7 +196,8 @@ def _cupy_importable() -> bool:
 
 cuda = _make("cuda", types.ModuleType, "cuBLAS's switches (``matmul``) and whether ember "
              "can reach CUDA at all (``is_built``: CuPy imports).",
-             matmul=_CublasFlags(), is_built=_cupy_importable)
+             matmul=_CublasFlags(), is_built=_cupy_importable,
+             is_flash_attention_available=lambda: False)
 
 # Which scaled-dot-product-attention kernels PyTorch may pick.  ember has one (the math
 # formula; on the CPU PyTorch's "flash" kernel computes the same), so these only decide
@@ -223,13 +230,18 @@ for _key, _on, _query in (("flash", "enable_flash_sdp", "flash_sdp_enabled"),
     types.ModuleType.__setattr__(cuda, _query, _enabled)
 
 
-@contextlib.contextmanager
 def _sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
                 enable_cudnn=True):
-    """The deprecated ``torch.backends.cuda.sdp_kernel``: the four switches for a block."""
+    """The deprecated ``torch.backends.cuda.sdp_kernel``: the four switches for a block
+    (it warns when called, as PyTorch's)."""
     _warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context "
           "manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` for the new "
-          "context manager, with updated signature.", FutureWarning, stacklevel=3)
+          "context manager, with updated signature.", FutureWarning, stacklevel=2)
+    return _sdp_block(enable_flash, enable_math, enable_mem_efficient, enable_cudnn)
+
+
+@contextlib.contextmanager
+def _sdp_block(enable_flash, enable_math, enable_mem_efficient, enable_cudnn):
     old = dict(_sdp)
     _sdp.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient,
                 cudnn=enable_cudnn)
@@ -261,7 +273,18 @@ class _Mkldnn(_Flags):
 
 # ember computes with NumPy (and CuPy) alone: the CPU libraries PyTorch can call are absent
 mkldnn = _make("mkldnn", _Mkldnn, "oneDNN's switches; ember does not use oneDNN.",
-               enabled=True, deterministic=False, is_available=lambda: False)
+               enabled=True, deterministic=False, is_available=lambda: False,
+               fp32_precision="none")
+
+
+def _get_cpu_capability() -> str:
+    from .._random import cpu_capability
+
+    return cpu_capability().upper()
+
+
+cpu = _make("cpu", types.ModuleType, "The CPU's vector instructions (those PyTorch's kernels "
+            "would use here).", get_cpu_capability=_get_cpu_capability)
 mkl = _make("mkl", types.ModuleType, "Intel MKL: not used by ember.", is_available=lambda: False)
 openmp = _make("openmp", types.ModuleType, "OpenMP: not used by ember.",
                is_available=lambda: False)

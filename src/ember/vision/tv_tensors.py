@@ -19,8 +19,8 @@ from .._tensor import Tensor
 from .._unsupported import Unsupported
 from . import _pil
 
-__all__ = ["BoundingBoxFormat", "BoundingBoxes", "Image", "Mask", "TVTensor", "Video",
-           "is_rotated_bounding_format", "set_return_type", "wrap"]
+__all__ = ["BoundingBoxFormat", "BoundingBoxes", "Image", "KeyPoints", "Mask", "TVTensor",
+           "Video", "is_rotated_bounding_format", "set_return_type", "wrap"]
 
 
 def _as_class(t: Tensor, cls):
@@ -269,6 +269,40 @@ class BoundingBoxes(TVTensor):
     def __repr__(self, *, tensor_contents=None):
         return self._make_repr(format=self.format, canvas_size=self.canvas_size,
                                clamping_mode=self.clamping_mode)
+
+
+class KeyPoints(TVTensor):
+    """Points shaped ``[..., 2]`` (``x, y`` each) on an image of ``canvas_size = (height,
+    width)``: polygons, polylines, skeletons; a 1-d input becomes one point ``[1, 2]``."""
+
+    canvas_size: tuple
+
+    @classmethod
+    def _wrap(cls, tensor, *, canvas_size, check_dims=True):
+        if check_dims:
+            if tensor.ndim == 1:
+                tensor = tensor.unsqueeze(0)
+            elif tensor.shape[-1] != 2:
+                raise ValueError(f"Expected a tensor of shape (..., 2), not {tensor.shape}")
+        out = _alias_as(tensor, cls)
+        out.canvas_size = canvas_size
+        return out
+
+    @classmethod
+    def wrap(cls, tensor, like=None, **kwargs):
+        return cls._wrap(tensor, canvas_size=kwargs.get("canvas_size", like.canvas_size))
+
+    def __new__(cls, data, *, canvas_size, dtype=None, device=None, requires_grad=None):
+        t = cls._to_tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        return cls._wrap(t, canvas_size=canvas_size)
+
+    def _rewrap(self, out):
+        if not isinstance(out, Tensor):
+            return out
+        return KeyPoints._wrap(out, canvas_size=self.canvas_size, check_dims=False)
+
+    def __repr__(self, *, tensor_contents=None):
+        return self._make_repr(canvas_size=self.canvas_size)
 
 
 def wrap(wrappee, *, like, **kwargs):

@@ -176,7 +176,7 @@ def _geqrf(a: Tensor):
 
     from ..._ops._core import wrap
 
-    host = a.detach().cpu().numpy()
+    host = a.detach().cpu().numpy(force=True)
     flat = host.reshape((-1,) + host.shape[-2:])
     outs, taus = [], []
     for m in flat:

@@ -533,7 +533,7 @@ def _topk(scores, k, largest):
     ties broken as PyTorch's CPU kernel breaks them."""
     from ..._ops._stl_select import topk_indices
 
-    values = scores.detach().cpu().numpy()
+    values = scores.detach().cpu().numpy(force=True)
     return topk_indices(values, k, largest=largest, order=False)  # (a mask needs no order)
 
 

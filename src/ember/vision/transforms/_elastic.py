@@ -43,12 +43,12 @@ def _grid_coords_from_field(grid: np.ndarray):
 
 def _sample_grid(height: int, width: int, displacement: Tensor, dtype) -> np.ndarray:
     """Identity grid plus ``displacement``, in ``dtype``, as a NumPy ``(H, W, 2)`` array."""
-    gx = _identity_axis(width, dtype).numpy()
-    gy = _identity_axis(height, dtype).numpy()
+    gx = _identity_axis(width, dtype).numpy(force=True)
+    gy = _identity_axis(height, dtype).numpy(force=True)
     base = np.empty((height, width, 2), dtype=gx.dtype)
     base[..., 0] = gx[None, :]
     base[..., 1] = gy[:, None]
-    disp = displacement.detach().to(dtype).cpu().numpy().reshape(height, width, 2)
+    disp = displacement.detach().to(dtype).cpu().numpy(force=True).reshape(height, width, 2)
     return base + disp
 
 
@@ -72,9 +72,9 @@ def elastic_transform_tensor(img: Tensor, displacement: Tensor, interpolation: s
     channels = int(img.shape[-3]) if img.ndim >= 3 else 1
     if isinstance(fill, (tuple, list)) and len(fill) not in (1, channels):
         _refuse_fill(img, len(fill), interpolation, v2)
-    if interpolation not in ("nearest", "bilinear"):
+    if interpolation not in ("nearest", "bilinear", "bicubic"):
         raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor "
-                         "input (ember's elastic warp takes nearest or bilinear)")
+                         "input (ember's elastic warp takes nearest, bilinear or bicubic)")
     if v2:
         dtype = img.dtype if img.is_floating_point() else torch.float32
         if dtype == torch.float16:
@@ -85,8 +85,38 @@ def elastic_transform_tensor(img: Tensor, displacement: Tensor, interpolation: s
     if img.is_floating_point() and img.dtype != dtype:
         work = img.to(dtype)
     grid = _sample_grid(h, w, displacement, dtype)
-    out = F_t._warp(work, None, w, h, interpolation, fill, v2, coords=_grid_coords_from_field(grid))
+    if interpolation == "bicubic":
+        out = _bicubic_warp(work, grid, fill, v2)
+    else:
+        out = F_t._warp(work, None, w, h, interpolation, fill, v2,
+                        coords=_grid_coords_from_field(grid))
     return out if out.dtype == img.dtype else out.to(img.dtype)
+
+
+def _bicubic_warp(img: Tensor, grid: np.ndarray, fill, v2: bool) -> Tensor:
+    """torchvision's grid transform with ``grid_sample(mode='bicubic')``: an all-ones channel
+    sampled beside the image where there is a ``fill``, blended in as v1 or v2 does; integer
+    images rounded back."""
+    torch = _ember()
+    shape = tuple(img.shape)
+    c, h, w = shape[-3:] if len(shape) >= 3 else (1,) + shape
+    x = img.to(torch.from_numpy(grid).dtype) if not img.is_floating_point() else img
+    x = x.reshape(-1, c, h, w)
+    n = int(x.shape[0])
+    g = torch.from_numpy(np.ascontiguousarray(grid)).to(x.dtype)[None].expand(n, h, w, 2)
+    if fill is not None:
+        x = torch.cat((x, torch.ones((n, 1, h, w), dtype=x.dtype)), dim=1)
+    out = torch.nn.functional.grid_sample(x, g, mode="bicubic", padding_mode="zeros",
+                                          align_corners=False)
+    if fill is not None:
+        out, mask = out[:, :-1], out[:, -1:].expand(n, c, h, w)
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = torch.tensor(values, dtype=out.dtype).view(1, len(values), 1, 1)
+        fill_img = fill_img.expand_as(out)
+        out = (out - fill_img) * mask + fill_img if v2 else out * mask + (1.0 - mask) * fill_img
+    if not img.is_floating_point():
+        out = out.round()
+    return out.reshape(shape).to(img.dtype)
 
 
 def _refuse_fill(img: Tensor, n_fill: int, interpolation: str, v2: bool) -> None:
@@ -151,7 +181,7 @@ def _kernel2d_v1(k: int, sigma) -> np.ndarray:
     torch = _ember()
     kx = F_t._gaussian_kernel1d(k, sigma[0], torch.float32, "cpu")
     ky = F_t._gaussian_kernel1d(k, sigma[1], torch.float32, "cpu")
-    return torch.mm(ky[:, None], kx[None, :]).numpy()
+    return torch.mm(ky[:, None], kx[None, :]).numpy(force=True)
 
 
 def _kernel2d_v2(k: int, sigma) -> np.ndarray:
@@ -161,7 +191,7 @@ def _kernel2d_v2(k: int, sigma) -> np.ndarray:
     torch = _ember()
     kx = _gaussian_kernel1d(k, sigma[0], torch.float32, "cpu")
     ky = _gaussian_kernel1d(k, sigma[1], torch.float32, "cpu")
-    return (ky.unsqueeze(-1) * kx).numpy()
+    return (ky.unsqueeze(-1) * kx).numpy(force=True)
 
 
 def _blur_plane_exact(plane: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -209,7 +239,7 @@ def _elastic_field(alpha, sigma, size, blur, kernel2d=None) -> Tensor:
             k = _kernel_size(sigma[axis])
             if (kernel2d is not None and d.dtype == torch.float32 and d.device.type == "cpu"
                     and k // 2 < min(size)):
-                out = _blur_plane_exact(d.numpy()[0, 0], kernel2d(k, list(sigma)))
+                out = _blur_plane_exact(d.numpy(force=True)[0, 0], kernel2d(k, list(sigma)))
                 d = torch.from_numpy(out).reshape(1, 1, *out.shape)
             else:
                 d = blur(d, [k, k], list(sigma))

@@ -432,8 +432,8 @@ def _depthwise_3x3(x: Tensor, kernel: Tensor) -> Tensor:
     if (x.dtype != torch.float32 or x.device.type != "cpu"
             or torch.is_grad_enabled() and (x.requires_grad or kernel.requires_grad)):
         return F.conv2d(x, kernel, groups=c)
-    arr = x.detach().numpy()
-    k = kernel.detach().numpy().reshape(c, 1, 1, 9)
+    arr = x.detach().numpy(force=True)
+    k = kernel.detach().numpy(force=True).reshape(c, 1, 1, 9)
     fused = (n > 1 or c > 1 or c * h * w > 20480) and _fused()
     acc = None
     for t in range(9):
@@ -711,7 +711,7 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
     work = _float_type(img)
     np_type = np.dtype(np.float64 if work == torch.float64 else np.float32)
     shape = tuple(img.shape)
-    arr = img.detach().numpy()
+    arr = img.detach().numpy(force=True)
     arr = arr.reshape(-1, *arr.shape[-3:]) if arr.ndim >= 3 else arr.reshape(1, 1, *arr.shape)
     arr = arr.astype(np_type)
     n, c, h, w = arr.shape

@@ -15,20 +15,24 @@ from ._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from ._geometry import (CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
                         RandomResize, RandomResizedCrop, RandomRotation, RandomShortestSize,
                         RandomVerticalFlip, RandomZoomOut, Resize, ScaleJitter, TenCrop)
-from ._misc import (RGB, ClampBoundingBoxes, ColorJitter, Compose, ConvertBoundingBoxFormat,
+from ._misc import (RGB, ClampBoundingBoxes, ClampKeyPoints, ColorJitter, Compose,
+                    ConvertBoundingBoxFormat,
                     ConvertImageDtype, GaussianBlur, GaussianNoise, Grayscale, JPEG,
                     Identity, Lambda, LinearTransformation, Normalize, PILToTensor,
                     RandomAdjustSharpness, RandomApply,
                     RandomAutocontrast, RandomChannelPermutation, RandomChoice, RandomEqualize,
                     RandomErasing, RandomGrayscale, RandomInvert, RandomOrder,
                     RandomPhotometricDistort, RandomPosterize, RandomSolarize,
-                    SanitizeBoundingBoxes, ToDtype, ToImage, ToPILImage, ToPureTensor, ToTensor)
+                    SanitizeBoundingBoxes, SanitizeKeyPoints, ToDtype, ToImage, ToPILImage,
+                    ToPureTensor, ToTensor)
 from ._transform import Transform
 from ._warp_more import ElasticTransform, RandomIoUCrop, RandomPerspective
+from . import _keypoints  # noqa: F401,E402 (KeyPoints' kernels)
 from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size
 from .functional import InterpolationMode
 
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ClampBoundingBoxes",
+           "ClampKeyPoints",
            "ColorJitter", "Compose", "ConvertBoundingBoxFormat", "ConvertImageDtype", "CutMix",
            "ElasticTransform",
            "FiveCrop", "GaussianBlur", "GaussianNoise", "Grayscale", "Identity", "JPEG",
@@ -41,7 +45,8 @@ __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ClampBou
            "RandomPhotometricDistort", "RandomPosterize",
            "RandomResize", "RandomResizedCrop", "RandomRotation", "RandomShortestSize",
            "RandomSolarize", "RandomVerticalFlip", "RandomZoomOut", "Resize",
-           "SanitizeBoundingBoxes", "ScaleJitter", "TenCrop", "ToDtype", "ToImage",
+           "SanitizeBoundingBoxes", "SanitizeKeyPoints", "ScaleJitter", "TenCrop", "ToDtype",
+           "ToImage",
            "ToPILImage", "ToPureTensor", "ToTensor", "Transform", "TrivialAugmentWide",
            "check_type", "functional", "get_bounding_boxes", "has_all", "has_any", "query_chw",
            "query_size"]

@@ -164,9 +164,9 @@ def _blend_mean(image, mean, ratio: float):
             or scaled.device.type != "cpu" or image.numel() == 0 or not image.is_contiguous()
             or (torch.is_grad_enabled() and (image.requires_grad or mean.requires_grad))):
         return _blend(image, mean, ratio)
-    x = np.ascontiguousarray(scaled.numpy())
+    x = np.ascontiguousarray(scaled.numpy(force=True))
     rows = x.reshape(int(np.prod(x.shape[:-3], dtype=np.int64)), -1)
-    c = mean.detach().numpy().astype(np.float32).reshape(-1, 1)
+    c = mean.detach().numpy(force=True).astype(np.float32).reshape(-1, 1)
     alpha = np.float32(1.0 - ratio)
     out = _fma32(c, alpha, rows)
     length = rows.shape[1]

@@ -311,6 +311,58 @@ class ConvertBoundingBoxFormat(Transform):
         return F.convert_bounding_box_format(inpt, new_format=self.format)
 
 
+class SanitizeKeyPoints(Transform):
+    """Drop the points (or groups of points) outside the canvas, and the matching labels."""
+
+    def __init__(self, labels_getter=None) -> None:
+        super().__init__()
+        self.labels_getter = labels_getter
+        self._labels_getter = _parse_labels_getter(labels_getter)
+
+    def forward(self, *inputs):
+        from ._utils import get_keypoints
+
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        labels = self._labels_getter(inputs)
+        if labels is not None:
+            msg = "The labels in the input to forward() must be a tensor or None, got {} instead."
+            if isinstance(labels, Tensor):
+                labels = (labels,)
+            elif isinstance(labels, (tuple, list)):
+                for entry in labels:
+                    if not isinstance(entry, Tensor):
+                        raise ValueError(msg.format(type(entry)))
+            else:
+                raise ValueError(msg.format(type(labels)))
+        flat_inputs, spec = tree_flatten(inputs)
+        points = get_keypoints(flat_inputs)
+        if labels is not None:
+            for label in labels:
+                if points.shape[0] != label.shape[0]:
+                    raise ValueError(f"Number of kepyoints (shape={points.shape}) must match the "
+                                     f"number of labels.Found labels with shape={label.shape}).")
+        valid = F._sanitize_keypoints_mask(points, points.canvas_size)
+        params = dict(valid=valid, labels=labels)
+        return tree_unflatten([self.transform(x, params) for x in flat_inputs], spec)
+
+    def transform(self, inpt, params):
+        is_label = params["labels"] is not None and any(inpt is lab for lab in params["labels"])
+        is_points = isinstance(inpt, tv_tensors.KeyPoints)
+        if not (is_label or is_points):
+            return inpt
+        out = inpt[params["valid"]]
+        return out if is_label else tv_tensors.wrap(out, like=inpt)
+
+
+class ClampKeyPoints(Transform):
+    """``KeyPoints`` clamped into their canvas."""
+
+    _transformed_types = (tv_tensors.KeyPoints,)
+
+    def transform(self, inpt, params):
+        return F.clamp_keypoints(inpt)
+
+
 class ClampBoundingBoxes(Transform):
     """``BoundingBoxes`` clamped into their canvas (``"auto"``: each box's own mode)."""
 

@@ -104,7 +104,7 @@ class _PassesBoxesAndMasks:
     """Mixin: a transform that leaves boxes and masks as they are, warning as torchvision does."""
 
     def _call_kernel(self, functional, inpt, *args, **kwargs):
-        if isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.Mask)):
+        if isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.KeyPoints, tv_tensors.Mask)):
             _warn(f"{type(self).__name__}() is currently passing through inputs of type "
                   f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.",
                   stacklevel=2)

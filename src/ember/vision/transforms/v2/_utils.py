@@ -118,7 +118,8 @@ def query_size(flat_inputs) -> tuple[int, int]:
 
     sizes = {tuple(F.get_size(inpt)) for inpt in flat_inputs
              if check_type(inpt, (is_pure_tensor, tv_tensors.Image, _is_pil, tv_tensors.Video,
-                                  tv_tensors.Mask, tv_tensors.BoundingBoxes))}
+                                  tv_tensors.Mask, tv_tensors.BoundingBoxes,
+                                  tv_tensors.KeyPoints))}
     if not sizes:
         raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
     if len(sizes) > 1:
@@ -133,6 +134,14 @@ def get_bounding_boxes(flat_inputs):
         if isinstance(inpt, tv_tensors.BoundingBoxes):
             return inpt
     raise ValueError("No bounding boxes were found in the sample")
+
+
+def get_keypoints(flat_inputs):
+    """The (one) ``KeyPoints`` of the sample."""
+    for inpt in flat_inputs:
+        if isinstance(inpt, tv_tensors.KeyPoints):
+            return inpt
+    raise ValueError("No keypoints were found in the sample")
 
 
 # -- argument checks ---------------------------------------------------------------------------

@@ -29,7 +29,8 @@ __all__ = [
     "adjust_hue_image", "adjust_saturation", "adjust_saturation_image", "adjust_sharpness",
     "adjust_sharpness_image", "affine", "affine_image", "affine_mask", "autocontrast",
     "autocontrast_image", "center_crop", "center_crop_image", "center_crop_mask",
-    "clamp_bounding_boxes", "convert_bounding_box_format", "convert_image_dtype", "crop",
+    "clamp_bounding_boxes", "clamp_keypoints", "convert_bounding_box_format",
+    "convert_image_dtype", "crop",
     "crop_image", "crop_mask", "elastic", "elastic_image", "elastic_mask", "elastic_transform",
     "equalize", "equalize_image", "erase", "erase_image",
     "five_crop", "gaussian_blur", "gaussian_blur_image", "gaussian_noise",
@@ -43,7 +44,8 @@ __all__ = [
     "posterize", "posterize_image", "register_kernel", "resize", "resize_image", "resize_mask",
     "resized_crop", "resized_crop_image", "resized_crop_mask", "rgb_to_grayscale",
     "rgb_to_grayscale_image", "rotate", "rotate_image", "rotate_mask",
-    "sanitize_bounding_boxes", "solarize", "solarize_image", "ten_crop", "to_dtype",
+    "sanitize_bounding_boxes", "sanitize_keypoints", "solarize", "solarize_image", "ten_crop",
+    "to_dtype",
     "to_dtype_image", "to_grayscale", "to_image", "to_pil_image", "to_tensor", "vertical_flip",
     "vflip"]
 
@@ -238,6 +240,60 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace:
         return tv_tensors.wrap(out, like=inpt, format=new_format)
     raise TypeError("Input can either be a plain tensor or a bounding box tv_tensor, but got "
                     f"{type(inpt)} instead.")
+
+
+def _clamp_keypoints(points, canvas_size):
+    dtype = points.dtype
+    out = points.clone() if points.is_floating_point() else points.float()
+    # NOTE: up to size - 1 (a box's edge may reach size), as torchvision
+    out[..., 0].clamp_(min=0, max=canvas_size[1] - 1)
+    out[..., 1].clamp_(min=0, max=canvas_size[0] - 1)
+    return out.to(dtype=dtype)
+
+
+def clamp_keypoints(inpt, canvas_size=None):
+    """Points moved into their canvas (``[0, W - 1] x [0, H - 1]``)."""
+    from ._utils import is_pure_tensor
+
+    if is_pure_tensor(inpt):
+        if canvas_size is None:
+            raise ValueError("For pure tensor inputs, `canvas_size` has to be passed.")
+        return _clamp_keypoints(inpt, canvas_size)
+    if isinstance(inpt, tv_tensors.KeyPoints):
+        if canvas_size is not None:
+            raise ValueError("For keypoints tv_tensor inputs, `canvas_size` must not be passed.")
+        return tv_tensors.wrap(_clamp_keypoints(_plain(inpt), inpt.canvas_size), like=inpt)
+    raise TypeError("Input can either be a plain tensor or a keypoints tv_tensor, but got "
+                    f"{type(inpt)} instead.")
+
+
+def _sanitize_keypoints_mask(points, canvas_size):
+    """Which points (which groups of them, for ``[N, ..., 2]``) lie inside the canvas."""
+    h, w = canvas_size
+    x, y = points[..., 0], points[..., 1]
+    valid = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    return valid.flatten(start_dim=1).all(dim=1) if valid.ndim > 1 else valid
+
+
+def sanitize_keypoints(key_points, canvas_size=None):
+    """The points (or groups of points) inside the canvas, and the mask that keeps them."""
+    from ._utils import is_pure_tensor
+
+    if is_pure_tensor(key_points):
+        if canvas_size is None:
+            raise ValueError("canvas_size cannot be None if key_points is a pure tensor. Set it "
+                             "to an appropriate value or pass key_points as a "
+                             "tv_tensors.KeyPoints object.")
+        valid = _sanitize_keypoints_mask(key_points, canvas_size)
+        return key_points[valid], valid
+    if not isinstance(key_points, tv_tensors.KeyPoints):
+        raise ValueError("key_points must be a tv_tensors.KeyPoints instance or a pure tensor.")
+    if canvas_size is not None:
+        raise ValueError("canvas_size must be None when key_points is a tv_tensors.KeyPoints "
+                         f"instance. Got canvas_size={canvas_size}. Leave it to None or pass "
+                         "key_points as a pure tensor.")
+    valid = _sanitize_keypoints_mask(key_points, key_points.canvas_size)
+    return tv_tensors.wrap(_plain(key_points)[valid], like=key_points), valid
 
 
 def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="auto"):

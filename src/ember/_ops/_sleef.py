@@ -460,11 +460,13 @@ BLOCK = 32
 VECTORIZED = cpu_capability() != "default"
 
 
-def vector_mask(a, *others):
+def vector_mask(a, *others, block=None):
     """Which values of the float32 array ``a`` PyTorch's vector code computes: ``True``
     (all), ``None`` (none) or a boolean array of ``a``'s shape. ``others`` are the kernel's
     other operands (same shape, any layout): the loop order follows the first one (a
-    gradient), and a dim merges into the inner loop only where every operand is contiguous."""
+    gradient), and a dim merges into the inner loop only where every operand is contiguous.
+    ``block``: the values a vector step takes (float32's by default)."""
+    block = block or BLOCK
     if not VECTORIZED or type(a) is not np.ndarray or a.size == 0:
         return None
     arrays = (*others, a)
@@ -483,7 +485,7 @@ def vector_mask(a, *others):
     if not merged:
         return None
     length = int(np.prod([n for _, n in merged]))
-    full = length - length % BLOCK
+    full = length - length % block
     if full == length:
         return True
     if full == 0:
@@ -1565,23 +1567,25 @@ def atan2f(y, x):
 # values or more is cut into one flat range per intra-op thread, and each range's first and
 # last rows are loops of their own (with their own tails).
 
-def loop_mask(shape, *operands, c_order=False):
+def loop_mask(shape, *operands, c_order=False, block=None):
     """Which values of a result of ``shape``, computed elementwise from ``operands`` (arrays
     broadcastable to it, or numbers), PyTorch's vector code computes: ``True`` (all), ``None``
     (none) or a boolean array of ``shape``. The loop runs in the operands' memory order (the
     result is laid out as they are; ``c_order``: a given C-contiguous result, which then
-    orders the loop); negative strides go to :func:`vector_mask`."""
+    orders the loop); negative strides go to :func:`vector_mask`. ``block``: the values a
+    vector step takes (float32's by default)."""
     if not VECTORIZED:
         return None
+    block = block or BLOCK
     n = math.prod(shape)
     if n == 0:
         return None
-    if n < BLOCK:  # (one short loop: all of it the tail)
+    if n < block:  # (one short loop: all of it the tail)
         return None
     if len(operands) == 1 and type(operands[0]) is np.ndarray and \
             operands[0].flags.c_contiguous and operands[0].shape == tuple(shape) and \
-            n % BLOCK == 0 and (n < _GRAIN or (-(-n // min(_threads(), -(-n // _GRAIN)))) %
-                                BLOCK == 0):
+            n % block == 0 and (n < _GRAIN or (-(-n // min(_threads(), -(-n // _GRAIN)))) %
+                                block == 0):
         return True  # (the common case, decided cheaply)
     ins = []
     for o in operands:
@@ -1592,7 +1596,7 @@ def loop_mask(shape, *operands, c_order=False):
             if any(s < 0 for s in st):
                 arrays = [np.broadcast_to(p, shape) for p in operands
                           if type(p) is np.ndarray and p.ndim]
-                return vector_mask(arrays[-1], *arrays[:-1])
+                return vector_mask(arrays[-1], *arrays[:-1], block=block)
             ins.append(st)
         else:
             ins.append((0,) * len(shape))
@@ -1614,13 +1618,13 @@ def loop_mask(shape, *operands, c_order=False):
     if not perm:
         return None
     order = perm + [k for k in range(len(shape)) if shape[k] == 1]
-    m = _loop_mask_c([shape[k] for k in perm], [[st[k] for k in perm] for st in ins], n)
+    m = _loop_mask_c([shape[k] for k in perm], [[st[k] for k in perm] for st in ins], n, block)
     if m is None or m is True:
         return m
     return m.reshape([shape[k] for k in order]).transpose(np.argsort(order))
 
 
-def _loop_mask_c(shape, ins, n):
+def _loop_mask_c(shape, ins, n, block=BLOCK):
     dims = list(range(len(shape)))
     strides = [[4 * math.prod(shape[k + 1:]) for k in dims], *ins]
     inner, length = dims[-1], shape[dims[-1]]
@@ -1638,7 +1642,7 @@ def _loop_mask_c(shape, ins, n):
         parts = min(threads, -(-n // _GRAIN))
         chunk = -(-n // parts)
         cuts = [chunk * j for j in range(1, parts)]
-    tail = length % BLOCK
+    tail = length % block
     if not tail and all(c % length == 0 for c in cuts):
         return True
     col = np.arange(length) < length - tail
@@ -1650,7 +1654,7 @@ def _loop_mask_c(shape, ins, n):
         pos = [0, *[d - r * length for d in cuts if r * length < d < (r + 1) * length], length]
         row = np.zeros(length, np.bool_)
         for a, b in zip(pos, pos[1:]):
-            row[a:b - (b - a) % BLOCK] = True
+            row[a:b - (b - a) % block] = True
         m[r] = row
     return True if m.all() else m.reshape(shape)
 

@@ -498,16 +498,23 @@ _BLOCK64 = 16  # PyTorch's vectorized loop: two 8-double vectors a step (AVX-512
 def split64(x, vector, scalar):
     """``vector(x)`` where PyTorch's double vector loop runs over the C-contiguous float64
     ``x`` (each thread's range cut to whole blocks), ``scalar(x)`` on the tails; other
-    layouts all by ``vector``."""
+    layouts as PyTorch's iterator loops over them."""
     from . import _sleef
 
     if not _sleef.VECTORIZED:
         return scalar(x)
+    block = _BLOCK64 if _sleef.cpu_capability() == "avx512" else _BLOCK64 // 2
     if not x.flags.c_contiguous or x.ndim == 0:
-        return scalar(x) if x.size < _BLOCK64 else vector(x)
+        # (PyTorch's iterator: the vector loop only where an inner run is contiguous)
+        m = _sleef.loop_mask(x.shape, x, block=block) if x.ndim else None
+        if m is None or m is True:
+            return scalar(x) if m is None else vector(x)
+        out = np.empty(x.shape, _F64)
+        out[m] = vector(x[m])
+        out[~m] = scalar(x[~m])
+        return out
     flat = x.reshape(-1)
     n = flat.size
-    block = _BLOCK64 if _sleef.cpu_capability() == "avx512" else _BLOCK64 // 2
     out = np.empty(n, _F64)
     tails = []
     for a, b in _sleef._flat_ranges(n):

@@ -354,8 +354,7 @@ def logit(input, eps=None, *, out=None):
 
     with quiet:
         if dt is D.float32 and type(x) is np.ndarray:
-            from . import _vml
-            res = _vml.log(ratio(x))  # (PyTorch's float32 logit: MKL's log of the ratio)
+            res = _logit_log(x, ratio(x))
         elif dt in _LOW and type(x) is np.ndarray:
             # the half types: each step (1 - x, the ratio, the log) rounded to the type
             from . import _vml
@@ -370,6 +369,35 @@ def logit(input, eps=None, *, out=None):
         else:
             res = as_array(np.log(ratio(x))).astype(dt.np, copy=False)
     return _done(make(res, (input,), "LogitBackward0", _logit_rule, input, lo, hi), out)
+
+
+def _logit_log(x, r):
+    """The log of float32 logit's ratio ``r`` (of ``x``, in its layout) as PyTorch takes it:
+    MKL's over a tensor whose values fill their memory (in any order of dims), else Sleef's
+    ``logf`` in the vector loop and the C library's on the tails and strided loops."""
+    from . import _libm, _sleef, _vml
+    if _dense(x):
+        return _vml.log(r)
+    m = _sleef.loop_mask(x.shape, x) if x.ndim else None
+    flat = np.ascontiguousarray(r).reshape(-1)
+    if m is None:
+        return _libm.logf(flat).reshape(r.shape)
+    out = _libm.logf(flat).reshape(r.shape)
+    if m is True:
+        m = np.ones(r.shape, np.bool_)
+    out[m] = _sleef.logf(np.ascontiguousarray(r[m]))
+    return out
+
+
+def _dense(a):
+    """Whether the array ``a`` fills its memory without gaps (its dims, sorted by stride,
+    chain into one contiguous run)."""
+    step = a.itemsize
+    for st, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1):
+        if st != step:
+            return False
+        step *= n
+    return True
 
 
 def _logit_rule(ctx, g):

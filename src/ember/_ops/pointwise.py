@@ -6,6 +6,7 @@ before NumPy sees them, so NumPy's own promotion never decides a dtype.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -17,8 +18,8 @@ from ..autograd.grad_mode import STATE
 from . import _libm, _sleef, _sleef_more, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
-                    check_same_device, commit, iter_layout, make, needs_grad, precheck_inplace,
-                    quiet, snapshot, wrap, xp_of, xp_of_array)
+                    check_same_device, commit, gets_grad, iter_layout, make, needs_grad,
+                    precheck_inplace, quiet, snapshot, wrap, xp_of, xp_of_array)
 from ._core import float_result_type, grads_shown_as, need_tensor, tp_name
 
 
@@ -188,7 +189,7 @@ _SCALAR_OVERLOADS = {"RemainderBackward0": _grad_as_is, "FmodBackward0": _grad_a
 def add_scalar(t, s):
     """``t + s`` for a number ``s``, recorded as PyTorch's own composite ops record it (the
     ``add.Scalar`` overload: ``AddBackward1``, one edge) rather than as Python's ``t + s``."""
-    return _binary(t, s, np.add, "AddBackward1", _grad_as_is)
+    return _binary(t, _half_number(t, s), np.add, "AddBackward1", _grad_as_is)
 
 
 def div_scalar(t, s):
@@ -241,6 +242,12 @@ def _check_alpha(a, b, alpha):
 def _with_alpha(a, b, alpha, ufunc, name, sign):
     """``a + alpha * b`` (or ``-``) in the result dtype of ``a`` and ``b``: alpha does not
     take part in type promotion."""
+    if not isinstance(alpha, (numbers.Number, np.number, np.bool_)) and not (
+            isinstance(alpha, Tensor) and alpha.dim() == 0):  # (the parser's refusal)
+        from ._core import tp_name
+
+        raise TypeError(f"{'add' if sign > 0 else 'sub'}(): argument 'alpha' must be Number, "
+                        f"not {tp_name(alpha)}")
     _check_alpha(a, b, alpha)
     if not isinstance(b, Tensor):
         return _binary(a, b * alpha, ufunc, name, _add_rule if sign > 0 else _sub_rule)
@@ -258,7 +265,21 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
     return _binary(a, b, fn, name, rule)
 
 
+def _half_number(t, s):
+    """The number ``s`` beside the tensor ``t`` in an addition or subtraction: rounded to
+    ``t``'s dtype first where that is float16 or bfloat16 (through float32, as PyTorch
+    converts a number to a half type; the kernel then computes in float32). Multiplication
+    and division keep the number as it is."""
+    if (type(s) is float or type(s) is int) and isinstance(t, Tensor) and t.dtype in _LOW:
+        with quiet:
+            r = float(np.asarray(np.float32(s), t.dtype.np))
+        if math.isfinite(r) or not math.isfinite(s):
+            return r
+    return s
+
+
 def add(a, b, *, alpha=1):
+    b = _half_number(a, b)
     if not _plain_alpha(alpha):
         return _with_alpha(a, b, alpha, np.add, "AddBackward0", 1)
     return _binary(a, b, np.add, "AddBackward0", _add_rule)
@@ -298,6 +319,7 @@ def sub(a, b, *, alpha=1):
     if not isinstance(a, Tensor):  # scalar - tensor (torch.rsub(tensor, scalar))
         return rsub(b, a, alpha=alpha)
     _check_bool_sub(a, b)
+    b = _half_number(a, b)
     if not _plain_alpha(alpha):
         return _with_alpha(a, b, alpha, np.subtract, "SubBackward0", -1)
     return _binary(a, b, np.subtract, "SubBackward0", _sub_rule)
@@ -310,6 +332,7 @@ def _sub_rule(ctx, g):
 def rsub(a, b, *, alpha=1):
     """``b - alpha * a``: PyTorch's RsubBackward0 for a tensor ``b``, RsubBackward1 for a number."""
     _check_bool_sub(a, b)
+    b = _half_number(a, b)
     if alpha != 1:
         a = _scaled(a, alpha)
     if isinstance(b, Tensor):
@@ -325,7 +348,7 @@ def _rsub_rule(ctx, g):
 
 
 def _grad_of(x):
-    return isinstance(x, Tensor) and x._requires_grad
+    return isinstance(x, Tensor) and (x._requires_grad or x._base is not None and gets_grad(x))
 
 
 def mul(a, b):
@@ -364,12 +387,29 @@ def div(a, b, *, rounding_mode=None):
     if not dt.is_floating_point:
         return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
 
+    half = dt.np if dt in _LOW else None
+
     def fn(x, y):
         with quiet:
             if rounding_mode == "floor":
-                return np.floor_divide(x, y)
-            return np.trunc(np.true_divide(x, y))
+                return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
+            q = np.true_divide(x, y)
+            return np.trunc(q.astype(half).astype(np.float32) if half else q)
     return _binary(a, b, fn, "DivBackward2", _zero2_rule)
+
+
+def _half_floor_divide(x, y, half):
+    """``x // y`` of the widened values of float16 or bfloat16 tensors as PyTorch computes
+    it: its floor division of floats (from ``fmod``, corrected by one where the signs differ,
+    rounded to the nearest integer) in the half type's arithmetic, each step rounded to it."""
+    def h(v):
+        return np.asarray(v).astype(half).astype(np.float32)
+    mod = np.fmod(x, y)
+    div = h(h(x - mod) / y)
+    div = np.where((mod != 0) & ((y < 0) != (mod < 0)), h(div - 1), div)
+    fl = np.floor(div)
+    out = np.where(div != 0, h(fl + (h(div - fl) > 0.5)), np.copysign(0, h(x / y)))
+    return np.where(y == 0, h(x / y), out)
 
 
 def _zero2_rule(ctx, g):
@@ -431,9 +471,11 @@ def floor_divide(a, b):
     _no_bool(dt, "div_floor_cpu")
     _no_complex(dt, "div_floor_cpu")
 
+    half = dt.np if dt in _LOW else None
+
     def fn(x, y):
         with quiet:
-            return np.floor_divide(x, y)
+            return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
     # NOTE: PyTorch records a node named NotImplemented whose backward raises.
     return _binary(a, b, fn if dt.is_floating_point else _int_div("floor"), "NotImplemented",
                    _floor_divide_rule)
@@ -449,8 +491,11 @@ def remainder(a, b):
     _no_complex(dt, "remainder_cpu")
 
     def fn(x, y):
+        # PyTorch's: fmod, plus the divisor where the signs differ (a zero keeps the
+        # dividend's sign: NumPy's remainder gives the divisor's)
         with quiet:
-            return np.remainder(x, y)
+            mod = _np_fmod(x, y, dt)
+            return np.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
     if not isinstance(a, Tensor):  # scalar % tensor: PyTorch has no derivative for it
         return _binary(a, b, fn if dt.is_floating_point else _int_div("remainder"),
                        "NotImplemented", _no_remainder_rule)
@@ -480,9 +525,43 @@ def fmod(a, b):
 
     def fn(x, y):
         with quiet:
-            return np.fmod(x, y)
+            return _np_fmod(x, y, dt)
     return _binary(a, b, fn if dt.is_floating_point else _int_div("fmod"),
                    "FmodBackward1" if _both(a, b) else "FmodBackward0", _fmod_rule, a, b)
+
+
+_FLT_MIN = np.float32(2.0 ** -126)
+
+
+def _np_fmod(x, y, dt):
+    """``fmod`` as PyTorch's float32 (and bfloat16) kernels compute it: exact, except that
+    the vector loop's (Sleef's ``fmodf``) first partial quotient ``|x| * (1 / |y|)``, both
+    rounded toward zero, overflows where ``|x / y|`` passes the float32 range: NaN there."""
+    out = np.fmod(x, y)
+    if not (_sleef.VECTORIZED and dt in (D.float32, D.bfloat16) and type(x) is np.ndarray
+            and type(y) is np.ndarray and x.dtype == np.float32 and y.dtype == np.float32):
+        return out
+    f32 = np.float32
+    with quiet:
+        nu, de = np.abs(x), np.abs(y)
+        small = de < _FLT_MIN  # (scaled up by 2**25 first)
+        nu = np.where(small, nu * f32(2 ** 25), nu)
+        de = np.where(small, de * f32(2 ** 25), de)
+        rde = _toward0(f32(1) / de)
+        over = np.isinf(_toward0(nu) * rde) & ~((de + de > nu) & (nu >= de))
+        over &= np.isfinite(x) & np.isfinite(y) & (y != 0)
+    if not over.any():
+        return out
+    m = _sleef.loop_mask(out.shape, x, y, block=_sleef.BLOCK * (2 if dt is D.bfloat16 else 1))
+    if m is None:
+        return out
+    return np.where(over & m, np.float32(np.nan), out)
+
+
+def _toward0(v):
+    """The float32 next to ``v`` toward zero (zero stays zero)."""
+    b = v.view(np.int32)
+    return np.where(v == 0, v, (b - 1).view(np.float32))
 
 
 def _fmod_rule(ctx, g):
@@ -523,11 +602,35 @@ def pow(a, b):
             # (PyTorch's half and bfloat16 kernels round the exponent to the dtype first)
             y = float(np.float32(b).astype(dt.np))
         with quiet:
-            out = as_array(_np_pow_scalar(x, y)).astype(dt.np, copy=False)
+            out = as_array(_half_pow(x, y, dt, a._data) if dt in _LOW else
+                           _np_pow_scalar(x, y))
+            out = out.astype(dt.np, copy=False)
         out = iter_layout(out, (a,), dt.np)  # (the number is no operand)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b, laid=True)
     _no_bool(dt, "pow")
     return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
+
+
+def _half_pow(x, y, dt, src):
+    """``x ** y`` for the widened values ``x`` of a float16 or bfloat16 tensor (``src``, its
+    array) and a number ``y``, as PyTorch's kernels for them compute it: bfloat16's cube and
+    inverse square round each product to bfloat16, and its inverse square root is ``rsqrt``'s
+    (as far as known: its vector loop differs once in a few thousand values); float16's square
+    roots (``y`` = +-0.5) are the float32 ``pow`` (so ``(-inf) ** 0.5`` is inf and
+    ``(-0.) ** -0.5`` is inf, not NaN and -inf)."""
+    if dt is D.bfloat16 and y == -0.5 and type(src) is np.ndarray:
+        return _half_unary(_np_rsqrt, src).astype(np.float32)
+    if dt is D.bfloat16 and y in (3, -2):
+        sq = (x * x).astype(dt.np).astype(np.float32)
+        if y == -2:
+            return np.float32(1) / sq
+        return sq * x
+    if dt is D.float16 and y in (0.5, -0.5):
+        out = np.power(x.astype(np.float64), y)
+        if y == 0.5:  # (NumPy's power takes the square root here)
+            out = np.where(x == -np.inf, np.inf, out + 0.0)
+        return out.astype(np.float32)
+    return _np_pow_scalar(x, y)
 
 
 def _np_pow(x, y, c_order=False):
@@ -696,7 +799,7 @@ def _unary_float(a, fn, name, rule, *saved):
     with quiet:
         if x.dtype.itemsize == 2 and x.dtype.kind != "i" and x.dtype.kind != "u":
             # half types: computed in float32 and rounded once, as PyTorch does
-            out = fn(x.astype(np.float32)).astype(x.dtype)
+            out = _half_unary(fn, x)
         elif x.dtype == np.float32 and fn in _VML and type(x) is np.ndarray:
             out = _VML[fn](x)  # PyTorch's float32 exp, log, log2 and trigonometry are MKL's
         elif x.dtype == np.float64 and fn in _DOUBLE and type(x) is np.ndarray:
@@ -779,7 +882,12 @@ def log2(a):
 
 def log10(a):
     return _unary_float(a, np.log10, "Log10Backward0",
-                        lambda ctx, g: (g / (ctx.saved[0] * math.log(10)),), "in")
+                        lambda ctx, g: (g / (ctx.saved[0] * _LN10),), "in")
+
+
+# PyTorch's derivative formula for log10 writes ln(10) as 2.3025850929940456: an ulp below
+# math.log(10), which float64 gradients show
+_LN10 = 2.3025850929940456
 
 
 def log1p(a):
@@ -791,8 +899,12 @@ def sqrt(a):
     return _unary_float(a, np.sqrt, "SqrtBackward0", lambda ctx, g: (g / (2 * ctx.saved[0]),), OUT)
 
 
+def _np_rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
 def rsqrt(a):
-    return _unary_float(a, lambda x: 1 / np.sqrt(x), "RsqrtBackward0",
+    return _unary_float(a, _np_rsqrt, "RsqrtBackward0",
                         lambda ctx, g: (-0.5 * g * ctx.saved[0].pow(3),), OUT)
 
 
@@ -839,12 +951,45 @@ def _sleef_split(vector, scalar):
     return f
 
 
+def _half_unary(fn, x):
+    """``fn`` of a float16 or bfloat16 array ``x``, as PyTorch's kernels for them compute it:
+    in float32, rounded once. Their vector loops (twice float32's block) run Sleef's float32
+    functions, the tails the C library's (``exp``: Sleef's for all); for ``log10`` float32's
+    correctly rounded result stands in (NumPy's float32 ``exp`` and ``log10`` can be an ulp
+    off, and a double rounding shows it: ``exp`` of 6.84375 in bfloat16 is 940, not 936).
+    ``rsqrt``'s scalar loop rounds the square root to the type before dividing; its vector
+    loop takes one vector of the type a step (32 values), the others two."""
+    x32 = x.astype(np.float32)
+    pair, block = _HALF_SPLIT.get(fn), 2 * _sleef.BLOCK
+    if fn is _np_rsqrt:  # (the scalar loop rounds the square root to the type first)
+        pair = (fn, lambda v: np.float32(1) / np.sqrt(v).astype(x.dtype).astype(np.float32))
+        block = _sleef.BLOCK
+    if pair is not None and _sleef.VECTORIZED:
+        m = _sleef.loop_mask(x.shape, x, block=block) if x.ndim else None
+        if m is None or m is True:
+            out = pair[m is None](x32)
+        else:
+            out = np.empty(x.shape, np.float32)
+            out[m] = pair[0](x32[m])
+            out[~m] = pair[1](x32[~m])
+    elif fn is np.exp and _sleef.VECTORIZED:  # (Sleef's, tails too: a vector map)
+        out = _sleef.expf(x32.reshape(-1)).reshape(x32.shape)
+    elif fn is np.exp or fn is np.log10:  # (NumPy's float32 ones are off more often)
+        out = fn(x32, dtype=np.float64)
+    else:
+        out = fn(x32)
+    return out.astype(x.dtype)
+
+
 _VML[np.sinh] = _sleef_split(_sleef.sinhf, _libm.sinhf)
 _VML[np.cosh] = _sleef_split(_sleef.coshf, _libm.coshf)
 _VML[np.arctanh] = _sleef_split(_sleef_more.atanhf, _libm.atanhf)
 # float64: Sleef's in the vector loop, the C library's on the tails and small tensors
 _DOUBLE = {np.sinh: (_sleef_more.sinh, _libm.sinh64), np.cosh: (_sleef_more.cosh, _libm.cosh64),
            np.arctanh: (_sleef_more.atanh, _libm.atanh64)}
+# half types: Sleef's float32 function in the vector loop, the C library's on the tails
+_HALF_SPLIT = {np.sinh: (_sleef.sinhf, _libm.sinhf), np.cosh: (_sleef.coshf, _libm.coshf),
+               np.arctanh: (_sleef_more.atanhf, _libm.atanhf)}
 
 
 def sinh(a):
@@ -867,6 +1012,13 @@ def _tanh_rule(ctx, g):
         yd = y._data.astype(np.float64)
         with quiet:  # (an infinite gradient where tanh saturates is nan, silently)
             return (wrap(g._data * (1 - yd * yd).astype(np.float32), g._device),)
+    if not STATE.enabled and type(y._data) is np.ndarray and type(g._data) is np.ndarray and \
+            y._data.dtype == np.float64 and g._data.dtype == np.float64:
+        # float64: the same fused multiply-add, in the vector loop and the scalar tail alike
+        from .._random import _fma64
+        yd = y._data
+        with quiet:
+            return (wrap(g._data * _fma64(-yd, yd, 1.0), g._device),)
     if not STATE.enabled and _half_pair(y._data, g._data):
         # half types: PyTorch's float32 kernel on widened values, rounded once
         yd = y._data.astype(np.float64)
@@ -1542,7 +1694,7 @@ def addcmul(a, t1, t2, *, value=1):
             out._data[...] = exact
         out._data = _ternary_layout(out._data, a, t1, t2)
         return out
-    return _one_node("AddcmulBackward0", composite, a, t1, t2)
+    return _one_node("AddcmulBackward0", composite, a, t1, t2, keep=_addc_saved(t1, t2, False))
 
 
 def fused_addcmul(a, t1, t2, value):
@@ -1602,7 +1754,18 @@ def addcdiv(a, t1, t2, *, value=1):
             out._data[...] = _low_fused(a, t1, t2, value, np.divide)
         out._data = _ternary_layout(out._data, a, t1, t2)
         return out
-    return _one_node("AddcdivBackward0", composite, a, t1, t2)
+    return _one_node("AddcdivBackward0", composite, a, t1, t2, keep=_addc_saved(t1, t2, True))
+
+
+def _addc_saved(t1, t2, div):
+    """The tensor positions PyTorch's addcmul / addcdiv node saves (checked at backward: a
+    second backward, or one after they were changed in place, is refused): each factor for
+    the other's gradient; addcdiv's divisor for both."""
+    g1 = isinstance(t1, Tensor) and STATE.enabled and gets_grad(t1)
+    g2 = isinstance(t2, Tensor) and STATE.enabled and gets_grad(t2)
+    if div:
+        return ((1,) if g2 else ()) + ((2,) if g1 or g2 else ())
+    return ((1,) if g2 else ()) + ((2,) if g1 else ())
 
 
 def _ternary_layout(arr, a, t1, t2):
@@ -1630,7 +1793,7 @@ def _scaled_pair(t1, t2, value, divide):
                     -g * (value * t1 / (t2 * t2)) if n[1] else None)
         return g * (t2 * value) if n[0] else None, g * (t1 * value) if n[1] else None
     # (as PyTorch: each factor kept only where a gradient needs it, checked for changes)
-    r1, r2 = t1._requires_grad, t2._requires_grad
+    r1, r2 = gets_grad(t1), gets_grad(t2)
     return make(out._data, (t1, t2), "MulBackward0", rule, t2 if r1 or (divide and r2) else None,
                 t1 if r2 else None, device=out._device)
 
@@ -1670,10 +1833,11 @@ def atan2(a, b):
 
     def rule(ctx, g):
         a, b = ctx.saved
-        # as PyTorch: times the reciprocal of a^2 + b^2, taken as 0 where that is infinite
-        # (at the origin, or where the squares underflow): a zero gradient, not NaN
-        recip = (a * a + b * b).reciprocal()
-        recip = recip.masked_fill(recip.isinf(), 0.0)
+        # as PyTorch: times the reciprocal of a^2 + b^2, taken as 0 where a^2 + b^2 is 0 (at
+        # the origin, or where the squares underflow): a zero gradient, not NaN; a subnormal
+        # a^2 + b^2 gives an infinite reciprocal, and infinite gradients, as in PyTorch
+        den = a * a + b * b
+        recip = den.reciprocal().masked_fill(den == 0, 0.0)
         return g * b * recip, g * -a * recip
     dt = D.result_type(a, b)
     _no_complex(dt, "atan2_cpu")
@@ -1713,9 +1877,28 @@ def logaddexp(a, b):
     _float_kernel(D.result_type(a, b), "logaddexp_cpu")
     # (PyTorch's form of the gradient, g / (1 + exp(b - a)): the same values, and the same
     # NaNs in a second derivative at -inf)
-    return _binary(a, b, np.logaddexp, "LogaddexpBackward0",
+    return _binary(a, b, _np_logaddexp, "LogaddexpBackward0",
                    lambda ctx, g: (g / ((ctx.saved[1] - ctx.saved[0]).exp() + 1),
                                    g / ((ctx.saved[0] - ctx.saved[1]).exp() + 1)), a, b)
+
+
+def _np_logaddexp(x, y):
+    """PyTorch's float32 ``logaddexp``: ``max(a, b) + log1p(exp(-|a - b|))``, with Sleef's
+    ``expf`` and ``log1pf`` in the vector loop and the C library's on the tails (equal
+    infinities give themselves); NumPy's own for other dtypes."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == np.float32 and
+            y.dtype == np.float32 and _sleef.VECTORIZED):
+        return np.logaddexp(x, y)
+
+    def form(exp, log1p):
+        def f(a, b):
+            with quiet:
+                r = np.maximum(a, b) + log1p(exp(-np.abs(a - b)))
+                return np.where((a == b) & np.isinf(a), a, r)
+        return f
+    return _sleef.split_apply(np.broadcast_shapes(x.shape, y.shape),
+                              form(_sleef.expf, _sleef.log1pf),
+                              form(_sleef.c_exp, _libm.log1pf), x, y)
 
 
 def _np_xlogy(x, y):
@@ -1746,7 +1929,14 @@ def xlogy(a, b):
         a, b = _cast(a, D.get_default_dtype()), _cast(b, D.get_default_dtype())
     name = "XlogyBackward0" if _both(a, b) else "XlogyBackward1" if isinstance(b, Tensor) \
         else "XlogyBackward2"
-    return _binary(a, b, _np_xlogy, name, _xlogy_rule, a, b)
+    dt = D.result_type(a, b)
+    fn = _np_xlogy
+    if dt in _LOW:
+        def fn(x, y):  # (half types: PyTorch's log of a half value is rounded to it first)
+            with quiet:
+                ly = _c_log(y).astype(dt.np).astype(np.float32)
+                return np.where((x == 0) & ~np.isnan(y), np.float32(0), x * ly)
+    return _binary(a, b, fn, name, _xlogy_rule, a, b)
 
 
 def _xlogy_rule(ctx, g):
@@ -2029,6 +2219,8 @@ def inplace(op):
             check_no_partial_overlap(self, other)
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other)):
+            if ufunc is np.add or ufunc is np.subtract:
+                other = _half_number(self, other)
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
             if type(self._data) is not np.ndarray:
                 check_no_overlap(self._data)

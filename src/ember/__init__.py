@@ -379,7 +379,8 @@ _OUT = frozenset((
     "conj_physical", "complex", "polar", "deg2rad", "rad2deg", "logit", "i0", "sinc",
     "nansum", "cummax", "cummin", "aminmax", "median", "nanmedian", "mode", "kthvalue",
     "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp",
-    "clamp_min", "clamp_max", "softmax", "log_softmax", "vdot", "ger", "narrow_copy"))
+    "clamp_min", "clamp_max", "softmax", "log_softmax", "vdot", "ger", "narrow_copy",
+    "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"))
 
 # PyTorch's names for the arguments that ember's functions spell differently, so that
 # ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
@@ -447,7 +448,10 @@ def _public(name, fn):
                     args[0].ndim not in (1, 2):  # (diag_out's words: no "diag(): ")
                 raise RuntimeError(f"Supports 1D or 2D tensors. Got {args[0].ndim}D")
             _ops_core.check_out_first(name, args, out)
-            if name in _OUT_OVERLAP_CHECKED or name in ("max", "min") and (
+            if name in _OUT_OVERLAP_CHECKED and not (
+                    name in _INDEX_OUT and args and isinstance(args[0], Tensor) and
+                    isinstance(out, Tensor) and out.shape != args[0].shape) or \
+                    name in ("max", "min") and (
                     isinstance(out, (tuple, list)) or len(args) > 1 and
                     isinstance(args[1], Tensor)):  # (not the reduction of all elements)
                 _no_partial_overlap(out, args, kwargs)
@@ -509,7 +513,10 @@ _OUT_OVERLAP_CHECKED = frozenset((
     "arccosh", "arcsinh", "arctanh", "arctan2", "cat", "concat", "stack", "hstack", "vstack",
     "column_stack", "index_select", "gather", "take", "take_along_dim", "masked_select",
     "cumsum", "cumprod", "logcumsumexp", "sort", "topk", "msort", "kron",
-    "outer", "addmm", "cross", "polar", "aminmax"))
+    "outer", "addmm", "cross", "polar", "aminmax", "index_add", "index_copy", "scatter",
+    "scatter_add", "scatter_reduce"))
+# (their ``out=`` of another shape than the input is resized first: new memory, no overlap)
+_INDEX_OUT = frozenset(("index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"))
 
 
 def _no_partial_overlap(out, args, kwargs):
@@ -703,7 +710,8 @@ def _indices_dtype(name, dtype):
         raise NotImplementedError(f"\"{name}\" not implemented for '{_legacy(dtype)}'")
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
+                 pin_memory=False):
     import numpy as _np
 
     for _what, _v in (("row", row), ("col", col)):
@@ -711,11 +719,14 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None):
             raise RuntimeError(f"{_what} must be non-negative, got{_v}")
 
     _indices_dtype("tril_indices", dtype)
+    _creation._device(device, "aten::tril_indices")
     r, c = _np.tril_indices(row, offset, col)
-    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
+    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device,
+                            pin_memory=pin_memory)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
+                 pin_memory=False):
     import numpy as _np
 
     for _what, _v in (("row", row), ("col", col)):
@@ -723,8 +734,10 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
             raise RuntimeError(f"{_what} must be non-negative, got{_v}")
 
     _indices_dtype("triu_indices", dtype)
+    _creation._device(device, "aten::triu_indices")
     r, c = _np.triu_indices(row, offset, col)
-    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device)
+    return _creation.tensor(_np.stack([r, c]), dtype=dtype or int64, device=device,
+                            pin_memory=pin_memory)
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -966,11 +979,13 @@ from . import _argparse  # noqa: E402
 for _name in _argparse.SIGNATURES:
     if _name in globals():
         globals()[_name] = _argparse.checked(globals()[_name], _name)
-    if _name not in _argparse.NO_METHOD and callable(Tensor.__dict__.get(_name)):
+    if _name not in _argparse.NO_METHOD and _name not in _argparse.METHOD_SIGNATURES and \
+            callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
 linalg.vector_norm = _argparse.checked(linalg.vector_norm, "linalg_vector_norm", renames=False)
 for _name in _argparse.METHOD_SIGNATURES:
     setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
+Tensor.unflatten = _argparse.python_unflatten(Tensor.unflatten)
 for _name in _argparse.NO_ARGS:
     if callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _argparse.no_args(Tensor.__dict__[_name], _name))

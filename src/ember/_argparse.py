@@ -4,6 +4,8 @@ the ``TypeError`` PyTorch raises when it fits none (a wrong type, a missing or u
 argument, too many positional ones, or its "invalid combination" message with the list of
 signatures).  The ops' own checks of values (a dim out of range...) come after, in ember."""
 
+import operator
+
 import numpy as np
 
 from ._dtype import dtype as _dtype_class
@@ -13,7 +15,11 @@ _NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", 
                 "other": ("x2",)}
 _PRINTED = {"Tensor": "Tensor", "int": "int", "SymInt": "int", "int[]": "tuple of ints",
             "bool": "bool", "float": "float", "Scalar": "Number", "ScalarType": "torch.dtype",
-            "str": "str", "Tensor[]": "tuple of Tensors"}
+            "str": "str", "Tensor[]": "tuple of Tensors", "Generator": "torch.Generator",
+            "Layout": "torch.layout", "Device": "torch.device",
+            "MemoryFormat": "torch.memory_format", "PyObject*": "object"}
+# PyTorch's C++ spellings of the kinds (its signatures as its binary holds them)
+_CPP_KINDS = {"int64_t": "int", "c10::string_view": "str", "double": "float"}
 
 
 class _Param:
@@ -25,6 +31,9 @@ class _Param:
         name, eq, default = rest.partition("=")
         self.allow_none = kind.endswith("?") or default == "None"
         kind = kind.rstrip("?")
+        if kind.startswith(("SymIntArrayRef", "IntArrayRef")):  # (``IntArrayRef[1]``: int[1])
+            kind = "int[" + (kind.partition("[")[2] or "]")
+        kind = _CPP_KINDS.get(kind, kind)
         self.size = 0
         if kind.endswith("]"):  # int[], int[1], Tensor[], Tensor[2]
             base, _, n = kind[:-1].partition("[")
@@ -63,7 +72,15 @@ def _is_index(obj):
         return False
     if isinstance(obj, Tensor):
         return obj.numel() == 1 and obj.dtype._kind <= 1
-    return _is_int(obj, True) or hasattr(type(obj), "__index__")
+    if _is_int(obj, True):
+        return True
+    if not hasattr(type(obj), "__index__"):
+        return False
+    try:  # (PyTorch calls it: a NumPy array with dimensions refuses)
+        operator.index(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def _is_float(obj):
@@ -84,7 +101,37 @@ def _one_or_list(obj):
     return _int_list(obj, True)
 
 
+def _is_long(obj):  # (PyTorch's ``THPUtils_checkLong``: an int, not a bool, not a tensor)
+    return isinstance(obj, (int, np.integer)) and type(obj) is not bool
+
+
+def _is_device(obj):
+    from ._device import device
+
+    return isinstance(obj, (str, device)) or _is_long(obj)
+
+
+def _is_layout(obj):
+    from . import layout
+
+    return isinstance(obj, layout)
+
+
+def _is_memory_format(obj):
+    from ._ops.shape import memory_format
+
+    return isinstance(obj, memory_format)
+
+
+def _is_generator(obj):
+    from .random import Generator
+
+    return isinstance(obj, Generator)
+
+
 _CHECKS = {
+    "Device": _is_device, "Layout": _is_layout, "MemoryFormat": _is_memory_format,
+    "Generator": _is_generator, "PyObject*": lambda obj: True,
     "Tensor": _is_tensor, "int": _is_int, "SymInt": _is_int,
     "bool": lambda obj: type(obj) is bool,
     "int[]": _int_list,
@@ -98,9 +145,12 @@ _CHECKS = {
 
 
 class Signature:
-    __slots__ = ("params", "max_pos_args", "min_args", "max_args", "text", "varargs", "lists")
+    __slots__ = ("params", "max_pos_args", "min_args", "max_args", "text", "varargs", "lists",
+                 "deprecated")
 
     def __init__(self, spec):
+        spec, _, flag = spec.partition("|")  # (``|deprecated``: parsed, never listed)
+        self.deprecated = flag == "deprecated"
         params, kw_only = [], False
         for part in spec.split(", ") if spec else ():
             if part == "*":
@@ -129,6 +179,7 @@ class Signature:
         """This signature as a Tensor method's (no ``input``, no ``out``)."""
         m = Signature.__new__(Signature)
         m._set([p for p in self.params[1:] if p.name != "out"])
+        m.deprecated = self.deprecated
         return m
 
     def parse(self, name, args, kwargs, raise_error):
@@ -256,14 +307,42 @@ class Parser:
             return (sigs[0],) + self._bind(sigs[0], args, kwargs)
         for sig in sigs:
             if sig.parse(name, args, kwargs, False):
+                if sig.deprecated:
+                    self._deprecated(sig)
+                    return (sig,) + self._current(sig, args, kwargs)
                 return (sig,) + self._bind(sig, args, kwargs)
         count = len(args) + len(kwargs)
-        plausible = [s for s in sigs if s.min_args <= count <= s.max_args]
+        listed = [s for s in sigs if not s.deprecated]
+        plausible = [s for s in listed if s.min_args <= count <= s.max_args]
         if len(plausible) == 1:
             plausible[0].parse(name, args, kwargs, True)
         from ._ops._core import format_invalid_args
 
-        raise TypeError(format_invalid_args(name, args, kwargs, [s.text for s in sigs]))
+        raise TypeError(format_invalid_args(name, args, kwargs, [s.text for s in listed]))
+
+    def _current(self, sig, args, kwargs):
+        """A call that fits deprecated signature ``sig``, as its op's first signature takes it
+        (``add(x, 2, y)``: ``add(x, y, alpha=2)``)."""
+        values = dict(zip((p.name for p in sig.params), args))
+        for p in sig.params:
+            values.update((p.name, kwargs[k]) for k in p.names if k in kwargs)
+        target = next(s for s in self.sigs if not s.deprecated)
+        pos = []
+        for p in target.params:
+            if p.kw_only or p.name not in values:
+                break
+            pos.append(values.pop(p.name))
+        return tuple(pos), values
+
+    def _deprecated(self, sig):
+        """PyTorch's warning for a call that fits a deprecated signature (one warning in a
+        process, whichever op and signature it is for: ``TORCH_WARN_ONCE``)."""
+        from ._warnings import warn_once
+
+        name = self.name
+        others = "".join(f"\n\t{name}{s.text}" for s in self.sigs if not s.deprecated)
+        warn_once("argparse-deprecated", f"This overload of {name} is deprecated:\n\t{name}"
+                  f"{sig.text}\nConsider using one of the following signatures instead:{others}")
 
     def _bind(self, sig, args, kwargs):
         first = sig.params[0] if sig.varargs and args else None
@@ -412,10 +491,16 @@ BINARY = {
     **dict.fromkeys("multiply true_divide floor_divide".split(), _TN2),
     "xlogy": ("Tensor input, Tensor other" + _OUT, "Scalar self, Tensor other" + _OUT,
               "Tensor input, Scalar other" + _OUT),
+    **{name: ("Tensor input, Tensor other, *, Scalar alpha=1, Tensor out=None",
+              "Tensor input, Scalar alpha, Tensor other, *, Tensor out=None|deprecated")
+       for name in ("add", "sub")},
     "subtract": ("Tensor input, Tensor other, *, Scalar alpha=1, Tensor out=None",
                  "Tensor input, Scalar other, Scalar alpha=1"),
     "rsub": ("Tensor input, Tensor other, *, Scalar alpha=1",
              "Tensor input, Scalar other, Scalar alpha=1"),
+    "div": ("Tensor input, Tensor other" + _OUT,
+            "Tensor input, Tensor other, *, str? rounding_mode, Tensor out=None",
+            "Tensor input, Scalar other, *, str? rounding_mode"),
     "divide": ("Tensor input, Tensor other" + _OUT,
                "Tensor input, Tensor other, *, str? rounding_mode, Tensor out=None",
                "Tensor input, Scalar other", "Tensor input, Scalar other, *, str? rounding_mode"),
@@ -435,6 +520,78 @@ SIGNATURES.update(BINARY)
 for _name in ("squeeze", "unsqueeze", "transpose"):  # (the in-place methods' own names)
     SIGNATURES[_name + "_"] = SIGNATURES[_name]
 del _name
+# The factories (PyTorch's C++ spelling of the kinds, as its binary holds the signatures)
+_FACTORY = ("ScalarType? dtype=None, Layout? layout=None, Device? device=None, "
+            "bool? pin_memory=False, bool? requires_grad=False")
+_LIKE = "Tensor input, *, MemoryFormat? memory_format=None, " + _FACTORY
+_GEN = "*, Generator? generator, "
+_RANGE = tuple(f"{a} start, {b} end, int64_t steps{{}}, *, Tensor out=None, " + _FACTORY
+               for a, b in (("Tensor", "Tensor"), ("Scalar", "Tensor"), ("Tensor", "Scalar"),
+                            ("Scalar", "Scalar")))
+SIGNATURES.update({
+    **{name: ("SymIntArrayRef size, *, Tensor out=None, " + _FACTORY,) for name in (
+        "zeros", "ones")},
+    "empty": ("SymIntArrayRef size, *, MemoryFormat? memory_format=None, Tensor out=None, " +
+              _FACTORY,),
+    **{name: ("SymIntArrayRef size, " + _GEN + "Tensor out=None, " + _FACTORY,
+              "SymIntArrayRef size, *, Tensor out=None, " + _FACTORY) for name in (
+        "rand", "randn")},
+    "full": ("SymIntArrayRef size, Scalar fill_value, *, Tensor out=None, " + _FACTORY,),
+    "randint": tuple(f"{lo}SymInt high, SymIntArrayRef size, {g}Tensor out=None, " + _FACTORY
+                     for lo in ("", "SymInt low, ") for g in (_GEN, "*, ")),
+    "randperm": ("SymInt n, " + _GEN + "Tensor out=None, " + _FACTORY,
+                 "SymInt n, *, Tensor out=None, " + _FACTORY),
+    "arange": ("Scalar end, *, Tensor out=None, " + _FACTORY,
+               "Scalar start, Scalar end, *, " + _FACTORY,
+               "Scalar start, Scalar end, Scalar step=1, *, Tensor out=None, " + _FACTORY),
+    "linspace": tuple(s.format("") for s in _RANGE),
+    "logspace": tuple(s.format(", double base=10.0") for s in _RANGE),
+    "eye": ("SymInt n, *, Tensor out=None, " + _FACTORY,
+            "SymInt n, SymInt m, *, Tensor out=None, " + _FACTORY),
+    "empty_strided": ("SymIntArrayRef size, SymIntArrayRef stride, *, " + _FACTORY,),
+    "tensor": ("PyObject* data, *, ScalarType dtype=None, Device? device=None, "
+               "bool pin_memory=False, bool requires_grad=False",),
+    **{name: (_LIKE,) for name in ("zeros_like", "ones_like", "empty_like")},
+    **{name: (_LIKE.replace("*, ", _GEN), _LIKE) for name in ("rand_like", "randn_like")},
+    "full_like": (_LIKE.replace("*, ", "Scalar fill_value, *, "),),
+    "randint_like": tuple(_LIKE.replace("*, ", f"{a}, {g}") for a in (
+        "SymInt low, SymInt high", "Tensor high", "SymInt high") for g in (_GEN, "*, ")),
+})
+# Ops on sizes and on indices (the methods are the functions less ``input`` and ``out``)
+_INDEX_FILL = ("Tensor input, int64_t dim, Tensor index, Tensor value",
+               "Tensor input, int64_t dim, Tensor index, Scalar value")
+_SCATTER = tuple(f"Tensor input, int64_t dim, Tensor index, {v}, *, {r}Tensor out=None"
+                 for v in ("Tensor src", "Scalar value") for r in ("", "c10::string_view reduce, "))
+_MASKED_FILL = tuple(f"Tensor input, Tensor mask, {v} value" for v in ("Tensor", "Scalar"))
+_STRIDED = ("Tensor input, SymIntArrayRef size, SymIntArrayRef stride, "
+            "SymInt? storage_offset=None",)
+SIGNATURES.update({
+    "reshape": ("Tensor input, SymIntArrayRef shape",),
+    "permute": ("Tensor input, IntArrayRef dims",),
+    "tile": ("Tensor input, SymIntArrayRef dims",),
+    "broadcast_to": ("Tensor input, SymIntArrayRef size",),
+    "unflatten": ("Tensor input, int64_t dim, SymIntArrayRef sizes",),
+    "as_strided": _STRIDED, "as_strided_": _STRIDED,
+    "index_add": ("Tensor input, int64_t dim, Tensor index, Tensor source, *, Scalar alpha=1, "
+                  "Tensor out=None",),
+    "index_copy": ("Tensor input, int64_t dim, Tensor index, Tensor source, *, "
+                   "Tensor out=None",),
+    "index_fill": _INDEX_FILL, "index_fill_": _INDEX_FILL,
+    "scatter": _SCATTER, "scatter_": _SCATTER,
+    "scatter_add": ("Tensor input, int64_t dim, Tensor index, Tensor src, *, Tensor out=None",),
+    "scatter_reduce": ("Tensor input, int64_t dim, Tensor index, Tensor src, "
+                       "c10::string_view reduce, *, bool include_self=True, Tensor out=None",),
+    "masked_fill": _MASKED_FILL, "masked_fill_": _MASKED_FILL,
+    "masked_scatter": ("Tensor input, Tensor mask, Tensor source",),
+    "masked_select": ("Tensor input, Tensor mask, *, Tensor out=None",),
+    "put": ("Tensor input, Tensor index, Tensor source, bool accumulate=False",),
+    "take": ("Tensor input, Tensor index, *, Tensor out=None",),
+    "nonzero": ("Tensor input, *, bool as_tuple=False, Tensor out=None",),
+    "clone": ("Tensor input, *, MemoryFormat? memory_format=None",),
+})
+for _name in ("index_add", "index_copy", "scatter_add", "scatter_reduce", "masked_scatter",
+              "put"):  # (the in-place methods)
+    SIGNATURES[_name + "_"] = SIGNATURES[_name]
 SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
 SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
 NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
@@ -473,6 +630,46 @@ def no_args(fn, name):
     return method
 
 
+def deprecated_alpha(name, args, kwargs, method):
+    """``add``/``sub`` methods (the in-place ones, which no parser here checks) called in
+    PyTorch's deprecated form, the scale before the tensor (``x.sub_(2, y)``): the call's
+    arguments in the current form (with PyTorch's warning), or None for a call in another
+    form."""
+    first = 0 if method else 1
+    if len(args) == first + 2:
+        alpha, other = args[first], args[first + 1]
+    elif len(args) == first + 1 and "other" in kwargs:
+        alpha, other = args[first], kwargs["other"]
+    else:
+        return None
+    if "alpha" in kwargs or not _tensor_or_number(other) or _is_tensor(alpha) and (
+            alpha.dim() or alpha.requires_grad) or not _CHECKS["Scalar"](alpha):
+        return None
+    from ._warnings import warn_once
+
+    rest = "" if method else "Tensor input, "
+    out = "" if method else ", *, Tensor out = None"
+    warn_once("argparse-deprecated", f"This overload of {name} is deprecated:\n\t{name}("
+              f"{rest}Number alpha, Tensor other{out})\nConsider using one of the following "
+              f"signatures instead:\n\t{name}({rest}Tensor other, *, Number alpha = 1"
+              f"{'' if method else ', Tensor out = None'})")
+    kwargs = {k: v for k, v in kwargs.items() if k != "other"}
+    kwargs["alpha"] = alpha
+    return args[:first] + (other,), kwargs
+
+
+def python_unflatten(method):
+    """``Tensor.unflatten`` as PyTorch's, written in Python: its own arguments (Python's
+    errors), its refusal of empty sizes, then the parser's checks (``method``'s)."""
+    def unflatten(self, dim, sizes):
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        return method(self, dim, sizes)
+    unflatten.__qualname__ = "Tensor.unflatten"
+    unflatten.__doc__ = method.__doc__
+    return unflatten
+
+
 # Methods whose signatures are not their function's without ``input`` (as ``Tensor.<name>``,
 # ``self`` written as ``Tensor input`` for the form's sake).
 METHOD_SIGNATURES = {
@@ -480,12 +677,30 @@ METHOD_SIGNATURES = {
                                "SymInt? output_size=None" for r in ("Tensor", "SymInt")),
     "mm": ("Tensor input, Tensor mat2",), "bmm": ("Tensor input, Tensor mat2",),
     "where": tuple(f"Tensor input, Tensor condition, {k} other" for k in ("Tensor", "Scalar")),
+    "view": ("Tensor input, ScalarType dtype", "Tensor input, SymIntArrayRef size"),
+    "expand": ("Tensor input, SymIntArrayRef size, *, bool implicit=False",),
+    "repeat": ("Tensor input, SymIntArrayRef repeats",),
+    "resize_": ("Tensor input, SymIntArrayRef size, *, MemoryFormat? memory_format=None",),
+    **{f"new_{k}": ("Tensor input, SymIntArrayRef size, *, " + _FACTORY,) for k in (
+        "zeros", "ones", "empty")},
+    "new_full": ("Tensor input, SymIntArrayRef size, Scalar fill_value, *, " + _FACTORY,),
+    "nonzero": ("Tensor input", "Tensor input, *, bool as_tuple"),
+    "contiguous": ("Tensor input, *, MemoryFormat memory_format=contiguous_format",),
+    "new_tensor": ("Tensor input, PyObject* data, *, ScalarType dtype=None, Device? device=None, "
+                   "bool requires_grad=False",),
+    "new_empty_strided": ("Tensor input, SymIntArrayRef size, SymIntArrayRef stride, *, " +
+                          _FACTORY,),
+    **{name: (f"Tensor input, {params}, *, Generator? generator=None",) for name, params in (
+        ("normal_", "double mean=0, double std=1"), ("uniform_", "double from=0, double to=1"),
+        ("log_normal_", "double mean=1, double std=2"), ("exponential_", "double lambd=1"),
+        ("cauchy_", "double median=0, double sigma=1"), ("geometric_", "double p"))},
 }
 
 
 # Ops whose parser takes a number for a tensor (PyTorch's ``should_allow_numbers_as_tensors``;
-# ``add``/``sub``/``mul``/``div`` take them too, before any parser here).
-_NUMBERS_AS_TENSORS = frozenset(("divide", "floor_divide", "multiply", "subtract", "true_divide"))
+# ``mul`` takes them too, before any parser here).
+_NUMBERS_AS_TENSORS = frozenset(("add", "sub", "div", "divide", "floor_divide", "multiply",
+                                 "subtract", "true_divide"))
 
 
 def _tensor_or_number(obj):
@@ -512,33 +727,53 @@ def checked(fn, name, method=False, renames=True):
     p.renames = renames
     match = p.match
     # The common call (plain numbers, bools or None, and tensors where the signature takes a
-    # tensor) skips the parser once a call with the same types has passed it unchanged: its
-    # answer depends only on them.
-    fits = set()
+    # tensor) skips the parser once a call with the same types has passed it unchanged, or
+    # with its loose ints packed in a tuple (``view(2, 3)``; True): its answer depends only on
+    # them (and, for the calls marked ``_CHECK_FIRST``, on their lists holding ints alone).
+    fits = {}
+
+    def remember(key, sig, args, kwargs, checked_args, checked_kwargs):
+        if checked_kwargs is not kwargs:
+            return
+        if checked_args is args:
+            if _plain(sig, args, kwargs):
+                fits[key] = False
+            elif _plain(sig, args, kwargs, True):
+                fits[key] = _CHECK_FIRST[False]
+        elif all(type(a) in _PLAIN for a in args):
+            if _plain(sig, (), kwargs):
+                fits[key] = True
+            elif _plain(sig, (), kwargs, True):
+                fits[key] = _CHECK_FIRST[True]
 
     if method:
         @functools.wraps(fn)
         def wrapper(self, *args, **kwargs):
             key = tuple(map(type, args))
             if kwargs:
-                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
-            if key in fits:
-                return fn(self, *args, **kwargs)
+                key = (key, *kwargs, *map(type, kwargs.values()))  # (names, then types)
+            pack = fits.get(key)
+            if pack is not None and pack is not True and pack is not False:
+                pack = pack[0] if _int_seqs(args, kwargs) else None
+            if pack is not None:
+                return fn(self, args, **kwargs) if pack is True else fn(self, *args, **kwargs)
             sig, checked_args, checked_kwargs = match(args, kwargs)
-            if checked_args is args and checked_kwargs is kwargs and _plain(sig, args, kwargs):
-                fits.add(key)
+            remember(key, sig, args, kwargs, checked_args, checked_kwargs)
             return fn(self, *checked_args, **checked_kwargs)
     else:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             key = tuple(map(type, args))
             if kwargs:
-                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
-            if key not in fits:
+                key = (key, *kwargs, *map(type, kwargs.values()))  # (names, then types)
+            pack = fits.get(key)
+            if pack is not None and pack is not True and pack is not False:
+                pack = pack[0] if _int_seqs(args, kwargs) else None
+            if pack is True:
+                args = (args,)
+            elif pack is None:
                 sig, checked_args, checked_kwargs = match(args, kwargs)
-                if checked_args is args and checked_kwargs is kwargs and \
-                        _plain(sig, args, kwargs):
-                    fits.add(key)
+                remember(key, sig, args, kwargs, checked_args, checked_kwargs)
                 args, kwargs = checked_args, checked_kwargs
             try:
                 return fn(*args, **kwargs)
@@ -561,7 +796,7 @@ def _binary(checked_fn, fn, p, method):
     fast = set()
     for sig in p.sigs:
         need = [q.kind for q in sig.params if not q.optional and not q.kw_only]
-        if all(k in kinds for k in need):
+        if all(k in kinds for k in need) and not sig.deprecated:  # (which warns, and moves)
             fast.update(itertools.product(*(kinds[k] for k in need)))
     if method:
         ones = frozenset(t[0] for t in fast if len(t) == 1)
@@ -595,26 +830,59 @@ def _binary(checked_fn, fn, p, method):
 
 
 _PLAIN = frozenset((int, bool, float, type(None)))
+_SEQS = frozenset((tuple, list))
+# (a call that fits once the lists it gives hold nothing but ints: whether it packs its loose
+# ints, once its own lists are checked)
+_CHECK_FIRST = {False: (False,), True: (True,)}
+_TYPE_CHECKED = frozenset(("ScalarType", "Device", "Layout", "MemoryFormat", "Generator", "str"))
 
 
-def _plain(sig, args, kwargs):
+_SCALAR_CLASSES = (int, float, bool, complex)  # (a dtype as a Python class: ``dtype=float``)
+
+
+def _int_seqs(args, kwargs):
+    """Whether every list or tuple among the arguments holds Python ints alone, and every
+    class among them is a Python number's (those a call that passed had there)."""
+    for obj in (*args, *kwargs.values()) if kwargs else args:
+        if type(obj) in _SEQS:
+            for item in obj:
+                if type(item) is not int:
+                    return False
+        elif type(obj) is type and obj not in _SCALAR_CLASSES:
+            return False
+    return True
+
+
+def _plain(sig, args, kwargs, int_seqs=False):
     """Whether the parser's answer for a call that fits ``sig`` depends on the types of its
     arguments alone: plain numbers, bools or None, and tensors where ``sig`` takes a tensor
-    (a tensor given for a number or an int is taken by its number of dims)."""
+    (a tensor given for a number or an int is taken by its number of dims); with
+    ``int_seqs``, on those and on the lists of ints being lists of Python ints alone (and the
+    dtypes given as classes being Python numbers')."""
     params = sig.params
     for i, obj in enumerate(args):
-        if type(obj) not in _PLAIN and not _by_type(obj, params[i]):
+        if type(obj) not in _PLAIN and not _by_type(obj, params[i], int_seqs):
             return False
     for key, obj in kwargs.items():
-        if type(obj) not in _PLAIN and not any(key in p.names and _by_type(obj, p)
+        if type(obj) not in _PLAIN and not any(key in p.names and _by_type(obj, p, int_seqs)
                                                for p in params):
             return False
     return True
 
 
-def _by_type(obj, param):
+def _by_type(obj, param, int_seqs=False):
     """Whether ``param`` takes ``obj`` by its type alone: a tensor for a tensor, a list or
-    tuple for a list of tensors (``cat``'s; its items are the op's to check)."""
-    if param.kind == "Tensor":
+    tuple for a list of tensors (``cat``'s; its items are the op's to check), anything for
+    ``tensor``'s data; with ``int_seqs``, a list or tuple of Python ints for a list of ints."""
+    kind = param.kind
+    if kind == "Tensor":
         return isinstance(obj, Tensor)
-    return param.kind == "Tensor[]" and not param.size and type(obj) in (list, tuple)
+    if kind in _TYPE_CHECKED:  # (a dtype, a device, a string...; a class, as ``float``, with
+        if type(obj) is type:  # ``int_seqs``: each call's own is checked)
+            return int_seqs and kind == "ScalarType" and obj in _SCALAR_CLASSES
+        return _CHECKS[kind](obj)
+    if type(obj) in _SEQS:
+        if kind == "int[]":
+            return int_seqs and all(type(item) is int for item in obj)
+        return kind == "Tensor[]" and not param.size or kind == "PyObject*"
+    return kind == "PyObject*"

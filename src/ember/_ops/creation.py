@@ -21,16 +21,19 @@ from ._core import quiet
 _default_device = None  # ``torch.set_default_device``'s device (None: the CPU)
 
 
-def _device(device):
+_EMPTY_OP = "aten::empty.memory_format"  # (the op a factory allocates with, in PyTorch)
+
+
+def _device(device, op=_EMPTY_OP):
     if device is None:
         if _default_device is None:
             return CPU
         device = _default_device
-    return canonical(device)
+    return canonical(device, op)
 
 
-def _finish(arr, device, requires_grad, dtype_known=True):
-    dev = _device(device)
+def _finish(arr, device, requires_grad, dtype_known=True, op=_EMPTY_OP):
+    dev = _device(device, op)
     if dev.type != "cpu":
         arr = xp_for(dev).asarray(arr)
     t = wrap(arr, dev)
@@ -70,10 +73,9 @@ def _scalar_dtype_of(x):
 def _c_type_name(x):
     """The type's name as PyTorch's C++ messages print it (``decimal.Decimal``, ``Fraction``):
     dotted for a type defined in C outside builtins, bare for a class written in Python."""
-    cls = type(x)
-    if cls.__flags__ & (1 << 9) or cls.__module__ == "builtins":  # (a heap type: Python's)
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
+    from ._core import tp_name  # (ember's dtype, device...: their PyTorch names)
+
+    return tp_name(x)
 
 
 def _warn_list_of_arrays():
@@ -171,10 +173,11 @@ def _leaves(data, shape, depth=0, real=False, cplx=False):
             # there: complex(), float() or operator.index(), whose refusals NumPy words)
             return [complex(data) if cplx else float(data) if real else operator.index(data)]
         if not isinstance(data, (numbers.Number, np.generic)):  # (with a dtype given)
+            from ._core import tp_name  # (Python's words: the C type's full name)
+
             if real:
-                raise TypeError(f"must be real number, not {type(data).__name__}")
-            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
-                            "integer")
+                raise TypeError(f"must be real number, not {tp_name(data)}")
+            raise TypeError(f"'{tp_name(data)}' object cannot be interpreted as an integer")
         return [data]
     if isinstance(data, (Tensor, np.ndarray)):
         if isinstance(data, Tensor) and data.ndim == 0:
@@ -357,7 +360,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             arr = _to_array(data, dtype)
     else:
         arr = _to_array(data, dtype)
-    return _pinned_if(_finish(arr, device, requires_grad), pin_memory)
+    return _pinned_if(_finish(arr, device, requires_grad, op=None), pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -370,7 +373,7 @@ def as_tensor(data, dtype=None, device=None):
         if device is not None:
             t = t.to(device)
         return t
-    if isinstance(data, np.ndarray) and _device(device).type == "cpu":
+    if isinstance(data, np.ndarray) and _device(device, None).type == "cpu":
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
         return wrap(_to_array(data, dtype))
@@ -473,12 +476,21 @@ def _int_like(a, first):
     """Whether PyTorch's parser takes ``a`` as one size (a bool only after the first)."""
     if isinstance(a, Tensor):
         return a.numel() == 1 and not a.dtype.is_floating_point and not a.dtype.is_complex
-    return isinstance(a, (int, np.integer)) and not (first and isinstance(a, (bool, np.bool_)))
+    if isinstance(a, (int, np.integer)):
+        return not (first and isinstance(a, (bool, np.bool_)))
+    from ._core import index_like
+
+    return index_like(a)
 
 
 def _bool_as_int(items):
-    """After the first item, PyTorch's parser takes a bool as a size (True is 1)."""
-    return [int(a) if i and isinstance(a, (bool, np.bool_)) else a for i, a in enumerate(items)]
+    """After the first item, PyTorch's parser takes a bool as a size (True is 1); an object
+    that is an int by its ``__index__`` (a 0-d NumPy array) is that int."""
+    from ._core import index_like
+
+    return [int(a) if i and isinstance(a, (bool, np.bool_)) else
+            operator.index(a) if not isinstance(a, (int, np.integer, Tensor)) and
+            index_like(a) else a for i, a in enumerate(items)]
 
 
 def _check_size_items(name, args, pos=1, arg="size"):
@@ -505,6 +517,9 @@ def _check_size_items(name, args, pos=1, arg="size"):
 
 def _size(name, args, size):
     """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    seq = args[0] if len(args) == 1 and type(args[0]) in (tuple, list) else args
+    if size is None and seq and all(type(a) is int and a >= 0 for a in seq):  # (the common call)
+        return tuple(seq)
     if size is not None:
         if args:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
@@ -687,7 +702,13 @@ def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad=Fal
 def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False):
     _dtype_kw("ones", dtype)
+    _no_sparse_fill(layout)
     return _filled(1, _size("ones", args, size), dtype, device, requires_grad, out)
+
+
+def _no_sparse_fill(layout):
+    if layout is not None and str(layout) == "torch.sparse_coo":  # (``ones`` and ``full``)
+        raise RuntimeError("full(...) is not implemented for sparse layout")
 
 
 @_factory_out
@@ -813,13 +834,14 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
     if isinstance(s, Tensor):
         s = s.item()
     return full((), s, dtype=dtype or D.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, pin_memory=pin_memory)
 
 
 @_factory_out
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False,
          layout=None, pin_memory=False):
     _dtype_kw("full", dtype)
+    _no_sparse_fill(layout)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{type(size).__name__}")
@@ -867,6 +889,7 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
                                  device=t.device if device is None else device,
                                  requires_grad=requires_grad)
     dt, dev = _like(t, dtype, device)
+    _device(dev, "aten::empty_strided")
     if fill is _EMPTY:
         fill = _uninitialized_fill(dt)
     if fill is None:
@@ -879,35 +902,38 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
 
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
     need_tensor(t, "zeros_like")
     _dtype_kw("zeros_like", dtype)
-    return _like_filled(t, None, dtype, device, requires_grad, memory_format)
+    return _pinned_if(_like_filled(t, None, dtype, device, requires_grad, memory_format),
+                      pin_memory)
 
 
 def ones_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     need_tensor(t, "ones_like")
     _dtype_kw("ones_like", dtype)
-    return _like_filled(t, 1, dtype, device, requires_grad, memory_format)
+    return _pinned_if(_like_filled(t, 1, dtype, device, requires_grad, memory_format),
+                      pin_memory)
 
 
 _EMPTY = object()  # empty_like's fill: none, or deterministic mode's markers
 
 
 def empty_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
     need_tensor(t, "empty_like")
     _dtype_kw("empty_like", dtype)
-    return _like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format)
+    return _pinned_if(_like_filled(t, _EMPTY, dtype, device, requires_grad, memory_format),
+                      pin_memory)
 
 
 def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     need_tensor(t, "full_like")
     _dtype_kw("full_like", dtype)
-    return _like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
-                        memory_format)
+    return _pinned_if(_like_filled(t, _fill_number(fill_value), dtype, device, requires_grad,
+                                   memory_format), pin_memory)
 
 
 # -- ranges ---------------------------------------------------------------------------
@@ -975,7 +1001,7 @@ def _arange_refuse(start, end, step, dtype):
 
 @_factory_out
 def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
-           requires_grad=False, layout=None):
+           requires_grad=False, layout=None, pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``, as ``torch.arange``."""
     if start is None and end is None:
         raise TypeError("arange() received an invalid combination of arguments - got ()")
@@ -1085,12 +1111,12 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     with quiet:
         n = int((end - start) / step + 1) if acc is not np.int64 else (end - start) // step + 1
     arr = (start + np.arange(n, dtype=acc) * step).astype(dt.np)
-    return _finish(arr, device, requires_grad)
+    return _finish(arr, device, requires_grad, op=None)  # (PyTorch's error: "not linked")
 
 
 @_factory_out
 def linspace(start, end, steps=None, *, out=None, dtype=None, device=None, requires_grad=False,
-             layout=None):
+             layout=None, pin_memory=False):
     """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
     _check_space_args("linspace", start, end, steps)
     start, end = _num(start), _num(end)
@@ -1189,7 +1215,7 @@ def _linspace_values(start, end, n, dt):
 
 @_factory_out
 def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=None,
-             requires_grad=False, layout=None):
+             requires_grad=False, layout=None, pin_memory=False):
     """``base ** linspace(start, end, steps)``, as PyTorch's CPU kernel computes it."""
     _check_space_args("logspace", start, end, steps, base)
     start, end = _num(start), _num(end)
@@ -1248,7 +1274,9 @@ def _pow(b, x):
 
 
 @_factory_out
-def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, layout=None):
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, layout=None,
+        pin_memory=False):
+    n, m = (v.item() if isinstance(v, Tensor) else v for v in (n, m))  # (a 0-d int tensor)
     if not _is_int(n):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if m is not None and not _is_int(m):
@@ -1417,7 +1445,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
                            "overflow")
     arr = _gen(generator, _device(device)).randperm(int(n), dt.np).astype(dt.np)
-    return _to_out(_finish(arr, device, requires_grad), out)
+    return _to_out(_pinned_if(_finish(arr, device, requires_grad), pin_memory), out)
 
 
 _RANDPERM_TAIL = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
@@ -1428,27 +1456,30 @@ _RANDPERM_OPTIONS = (f"(int n, *, torch.Generator generator, {_RANDPERM_TAIL})",
 
 
 def rand_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
-              memory_format=None, generator=None):
+              memory_format=None, generator=None, pin_memory=False):
     need_tensor(t, "rand_like")
     # NOTE: drawn into the input's layout, in memory order (as PyTorch: empty_like, then fill)
-    out = uniform_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+    out = uniform_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format,
+                              pin_memory=pin_memory),
                    generator=generator)
     return out.requires_grad_() if requires_grad else out
 
 
 def randn_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,
-               memory_format=None, generator=None):
+               memory_format=None, generator=None, pin_memory=False):
     need_tensor(t, "randn_like")
-    out = normal_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+    out = normal_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format,
+                             pin_memory=pin_memory),
                   generator=generator)
     return out.requires_grad_() if requires_grad else out
 
 
 def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
-                 layout=None, memory_format=None, generator=None):
+                 layout=None, memory_format=None, generator=None, pin_memory=False):
     if high is None:
         low, high = 0, low
-    out = random_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format),
+    out = random_(empty_like(t, dtype=dtype, device=device, memory_format=memory_format,
+                             pin_memory=pin_memory),
                   low, high, generator=generator)
     if requires_grad:  # (set after the fill, as PyTorch's binding does)
         _require_grad(out)
@@ -1537,7 +1568,12 @@ def _cut_history(t, name):
     return commit(t, make(t._data.copy(), (t,), name, lambda ctx, g: (g * 0,)))
 
 
-def uniform_(t, a=0.0, b=1.0, *, generator=None):
+def uniform_(t, a=0.0, b=1.0, *, generator=None, **bounds):
+    if bounds:  # (PyTorch's names, ``from`` and ``to``: Python keywords)
+        unknown = next((k for k in bounds if k not in ("from", "to")), None)
+        if unknown is not None:
+            raise TypeError(f"uniform_() got an unexpected keyword argument '{unknown}'")
+        a, b = bounds.get("from", a), bounds.get("to", b)
     if a > b:
         raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
                            f"from={float(a):g} > to={float(b):g}")

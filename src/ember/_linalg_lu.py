@@ -125,7 +125,7 @@ def _replay(A, perm):
         M = M.clone()
         M[..., j + 1:, j:j + 1] = col
         M[..., j + 1:, j + 1:] = M[..., j + 1:, j + 1:] - col * row
-    return M
+    return M.clone()  # (PyTorch's LU is at version 0: the writes above stay inside)
 
 
 def _lu_core(A, fn):
@@ -140,7 +140,7 @@ def _lu_core(A, fn):
 
 
 @_takes_out
-@_core.fused_op("LinalgLuFactorExBackward0")
+@_core.fused_op("LinalgLuFactorExBackward0", keep=((_core.OUT, 0), (_core.OUT, 1)))
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """``(LU, pivots, info)``: ``A = P L U`` packed in one matrix, LAPACK's 1-based row swaps,
     and per matrix 0 or the 1-based index of the first zero pivot of ``U``."""
@@ -165,8 +165,8 @@ def _raise_info(A, info, fn):
                            "linalg.lu_factor_ex(A, pivot)")
 
 
-@_takes_out
-@_core.fused_op("LinalgLuFactorExBackward0")
+@_takes_out  # (PyTorch's node keeps LU and the pivots)
+@_core.fused_op("LinalgLuFactorExBackward0", keep=((_core.OUT, 0), (_core.OUT, 1)))
 def lu_factor(A, *, pivot=True, out=None):
     """``(LU, pivots)`` of ``A``; a zero pivot is an error (see :func:`lu_factor_ex`)."""
     if not pivot:
@@ -193,7 +193,8 @@ def _unpack(LU, m, n):
     return L, U
 
 
-@_takes_out
+@_takes_out  # (one node, as PyTorch's: L and U its outputs 0 and 1)
+@_core.fused_op("LuUnpackBackward0", compact=True)
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     """``(P, L, U)`` from a packed LU and its pivots (empty where not asked for)."""
     from ._ops import creation
@@ -209,8 +210,9 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     return make_return("lu_unpack", P, L, U, names=("P", "L", "U"))
 
 
-@_takes_out
-@_core.fused_op("LinalgLuBackward0")
+@_takes_out  # (PyTorch's node keeps P, L and U; L and U are its outputs 0 and 1)
+@_core.fused_op("LinalgLuBackward0", keep=((_core.OUT, 0), (_core.OUT, 1), (_core.OUT, 2)),
+                compact=True)
 def lu(A, *, pivot=True, out=None):
     """``(P, L, U)`` with ``A = P L U``: ``L`` unit lower (m×k), ``U`` upper (k×n)."""
     if not pivot:

@@ -187,7 +187,12 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        return self._requires_grad
+        # (as PyTorch's views: one that requires no grad of its own follows its base, as a view
+        # made before its base was set to require grad, or one made in no-grad mode)
+        if self._requires_grad:
+            return True
+        b = self._base
+        return b is not None and b._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -285,8 +290,14 @@ class Tensor:
         if self._requires_grad and value.dtype._kind < 2:
             raise RuntimeError("data set to a tensor that requires gradients must be floating "
                                "point or complex dtype")
+        root = _ops.shape._storage_root(value)
         self._data = value._data
         self._device = value._device
+        # (``value``'s storage from now on: for storage_offset and the storage size)
+        if root is value._data:
+            self.__dict__.pop("_storage_root", None)
+        else:
+            self.__dict__["_storage_root"] = root
 
     @property
     def _version(self):
@@ -335,8 +346,9 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        if not self._requires_grad:
+        if not self.requires_grad:  # (a view's own, or as it follows its base, the base's)
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        # (as PyTorch's: a view's history as last looked up, not rebuilt here)
         if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
@@ -350,7 +362,7 @@ class Tensor:
         self.grad_fn._add_tensor_hook(self._output_nr, keep)
 
     def register_hook(self, hook):
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
         if self._grad_fn is None:
@@ -360,7 +372,7 @@ class Tensor:
         return self.grad_fn._add_tensor_hook(self._output_nr, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
         if self._grad_fn is not None:
@@ -380,13 +392,16 @@ class Tensor:
                 return self._data.get()
             raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
-        if self._requires_grad and not force and _autograd.is_grad_enabled():  # (as PyTorch)
+        if not force and self.requires_grad and _autograd.is_grad_enabled():  # (as PyTorch)
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if self._data.dtype in D._ODD_NP and not force:  # (float8...: PyTorch's TypeError)
             from ._float8 import refuse
 
             refuse(self, None, TypeError)
+        if self.dtype is D.bfloat16 and not force:  # (NumPy has no bfloat16: PyTorch refuses)
+            # NOTE: PyTorch refuses ``force=True`` too; ember's own code reads through it
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if not force and self.dtype.is_complex and _ops.complex.is_conj(self):
             raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
                                "tensor.resolve_conj().numpy() instead.")
@@ -398,8 +413,10 @@ class Tensor:
 
         if device is not None:  # (deprecated: the accelerator to pin for)
             _pin_device(self, "pin_memory", device)
-        if self._device.type != "cpu":
-            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be "
+        if self._device.type != "cpu":  # (named as PyTorch's C++ names it: 'MetaFloatType')
+            kind = {"meta": "Meta", "cuda": "CUDA"}.get(self._device.type, "")
+            scalar = self.type().rsplit(".", 1)[-1][:-len("Tensor")]
+            raise RuntimeError(f"cannot pin '{kind}{scalar}Type' only dense CPU tensors can be "
                                "pinned")
         if self.is_pinned():
             return self
@@ -499,7 +516,7 @@ class Tensor:
     def _warn_to_scalar(self):
         """PyTorch's warning (once a process) for a tensor that requires grad read as a Python
         number (``float(loss)``, ``complex(z)``, or an element of ``torch.tensor([...])``)."""
-        if self._requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
+        if self.requires_grad and _autograd.is_grad_enabled():  # (PyTorch: not in no_grad)
             from ._warnings import warn_once
 
             warn_once("requires_grad to scalar",

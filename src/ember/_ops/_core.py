@@ -114,9 +114,18 @@ def _dev_of(arr):
 
 def edge(t):
     """The ``(node, output_nr)`` a gradient for ``t`` flows into."""
-    if t is None or not t._requires_grad:
+    if t is None:
         return _NO_EDGE
-    fn = t._grad_fn if t._base is None else t.grad_fn
+    if t._base is None:
+        if not t._requires_grad:
+            return _NO_EDGE
+        fn = t._grad_fn
+    elif t._requires_grad or t._base._requires_grad:  # (a view's history may be out of date)
+        fn = t.grad_fn
+        if fn is None and not t._requires_grad:  # (follows its base: gathers nothing)
+            return _NO_EDGE
+    else:
+        return _NO_EDGE
     if fn is not None:
         return (fn, t._output_nr)
     if t._no_grad_view:  # requires grad, yet gathers none (as in PyTorch)
@@ -128,11 +137,21 @@ def edge(t):
 _NO_EDGE = (None, 0)
 
 
+def gets_grad(t) -> bool:
+    """Whether a gradient flows into ``t``: its own ``requires_grad``, or, for a view that
+    follows its base (made before the base required grad), the history it takes once the
+    base was written into (looked up here, before an op decides what to save)."""
+    if t._requires_grad:
+        return True
+    b = t._base
+    return b is not None and b._requires_grad and t.grad_fn is not None
+
+
 def needs_grad(inputs) -> bool:
     if not STATE.enabled:
         return False
     for t in inputs:
-        if t is not None and t._requires_grad:
+        if t is not None and (t._requires_grad or t._base is not None and t._base._requires_grad):
             return True
     return False
 
@@ -444,7 +463,7 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
     if rule is None or not state.enabled:
         return out
     for t in inputs:
-        if t is not None and t._requires_grad:
+        if t is not None and (t._requires_grad or t._base is not None and t._base._requires_grad):
             break
     else:
         return out
@@ -694,23 +713,54 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     else:
         out._base = base
         out._view_fn = view_fn
-    if not STATE.enabled and out._base._requires_grad:
+    # (PyTorch's creation meta: made in no-grad mode wins over the base's, but for one made in
+    # inference mode; a view of such a view is refused in-place changes too)
+    if not STATE.enabled and base._no_grad_view != "inference mode":
         _no_grad_view(out)
-    elif base._no_grad_view:  # (a view of such a view is refused in-place changes too)
+    elif base._no_grad_view:
         out._no_grad_view = base._no_grad_view
-    if base._multi_view:
+    elif base._multi_view:
         out._multi_view = True
     if base.__dict__ and "_fn_view" in base.__dict__ and out._grad_fn is not None:
         out._fn_view = True  # a view of a custom Function's view output: no in-place either
+    if view_fn in REPLAYED or base.__dict__ and "_replay" in base.__dict__:
+        _chain_replay(out, base, view_fn)
     return out
 
 
+# The view ops PyTorch cannot redo as an ``as_strided`` of the base (they change the dtype):
+# ``{op: steps}``, the ops that redo it (``real`` is a select of ``view_as_real``).
+REPLAYED = {}
+
+
+def _as_strided_step(t):
+    size, stride, offset = t.shape, t.stride(), t.storage_offset()
+    return lambda x: x.as_strided(size, stride, offset)
+
+
+def _chain_replay(out, base, view_fn):
+    """PyTorch's ``view_func`` of a view whose chain has such an op: the steps that redo it
+    from its root base (an ``as_strided`` to the geometry of the views in between), which
+    :func:`refresh_view` runs to rebuild its history, as PyTorch does."""
+    if out._view_fn is None:
+        return
+    steps = base.__dict__.get("_replay", ()) if base._base is not None else ()
+    own = REPLAYED.get(view_fn)
+    if own is None:
+        steps = steps + (_as_strided_step(out),)
+    else:
+        if base._base is not None and not steps:
+            steps = (_as_strided_step(base),)
+        steps = steps + own[:1] + tuple(_as_strided_step(out) for _ in own[1:])
+    out.__dict__["_replay"] = steps
+
+
 def _no_grad_view(view):
-    """PyTorch's view made in no-grad (or inference) mode of a tensor that requires grad (the
-    caller has checked that): it requires grad too, as a leaf of its own, never joined to the
-    base's history.  Views made by a backward pass are left alone."""
+    """PyTorch's view made in no-grad (or inference) mode: it requires grad while its base
+    does (``Tensor.requires_grad``), as a leaf of its own, never joined to the base's
+    history, and refuses in-place changes that would need one.  Views made by a backward pass
+    are left alone."""
     if not STATE.in_backward and not view._is_inference:
-        view._requires_grad = True
         view._view_fn = None
         view._no_grad_view = "inference mode" if STATE.inference else "no_grad mode"
 
@@ -727,9 +777,11 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
         o._view_version = base._vc.v
         o._base = root
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
-        if not STATE.enabled and root._requires_grad:
+        if not STATE.enabled and base._no_grad_view != "inference mode":
             _no_grad_view(o)
-        elif o._requires_grad:
+        elif base._no_grad_view == "inference mode":
+            o._no_grad_view = base._no_grad_view
+        else:
             o._multi_view = True
     return outs
 
@@ -854,7 +906,21 @@ def _size_item_ok(a, first):
     """Whether PyTorch's parser takes ``a`` as one int of a size (a bool only after the first)."""
     if isinstance(a, Tensor):
         return a.numel() == 1 and not a.dtype.is_floating_point and not a.dtype.is_complex
-    return isinstance(a, (int, np.integer)) and not (first and isinstance(a, (bool, np.bool_)))
+    if isinstance(a, (int, np.integer)):
+        return not (first and isinstance(a, (bool, np.bool_)))
+    return index_like(a)
+
+
+def index_like(a):
+    """Whether ``a`` (no int, no tensor) is an int by its ``__index__``, which PyTorch's parser
+    calls (a 0-d NumPy array of ints; one with dimensions refuses)."""
+    if not hasattr(type(a), "__index__") or isinstance(a, np.bool_):
+        return False
+    try:
+        operator.index(a)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_int_list(args, name, arg, overloads):
@@ -919,9 +985,60 @@ def _arg_desc(obj):
 
 
 def _kwargs_in_torch_order(kwargs):
-    """The keywords as PyTorch's error lists them: it gathers them in a C++ hash map, which
-    walks them most recent first (unless two of them share a bucket)."""
-    return list(kwargs.items())[::-1]
+    """The keywords as PyTorch's error lists them: it gathers them in a C++ hash map
+    (libstdc++'s ``std::unordered_map<std::string, ...>``), which walks them most recent
+    first, each next to the earlier ones that share its bucket."""
+    if len(kwargs) < 2:
+        return list(kwargs.items())
+    order, buckets, limit = [], 1, 0
+    for key in kwargs:
+        if len(order) + 1 > limit:  # (its prime rehash policy: 13 buckets, then grown)
+            buckets = _next_prime(max(len(order) + 1, 11 if not limit else 0) + 1,
+                                  buckets * 2)
+            limit, old, order = buckets, order, []
+            for k in old:
+                _bucket_insert(order, k, buckets)
+        _bucket_insert(order, key, buckets)
+    return [(k, kwargs[k]) for k in order]
+
+
+def _bucket_insert(order, key, buckets):
+    """``key`` into the node list of a libstdc++ hash map: first of its bucket's nodes, or at
+    the head of the list when its bucket is empty."""
+    b = _std_hash(key) % buckets
+    at = next((i for i, k in enumerate(order) if _std_hash(k) % buckets == b), 0)
+    order.insert(at, key)
+
+
+def _next_prime(n, grown):
+    n = max(n, grown)
+    if n < 14:  # (libstdc++'s table for small counts)
+        return (2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13)[n]
+    while any(n % d == 0 for d in range(2, int(n ** 0.5) + 1)):
+        n += 1
+    return n
+
+
+_HASHES = {}
+
+
+def _std_hash(text):
+    """libstdc++'s ``std::hash<std::string>``: its 64-bit Murmur hash (``_Hash_bytes``)."""
+    h = _HASHES.get(text)
+    if h is not None:
+        return h
+    data, mask, mul = text.encode(), (1 << 64) - 1, 0xC6A4A7935BD1E995
+    n = len(data)
+    h = 0xC70F6907 ^ (n * mul & mask)
+    tail = n & ~7
+    for i in range(0, tail, 8):
+        d = int.from_bytes(data[i:i + 8], "little") * mul & mask
+        h = (h ^ (d ^ d >> 47) * mul & mask) * mul & mask
+    if n & 7:
+        h = (h ^ int.from_bytes(data[tail:], "little")) * mul & mask
+    h = (h ^ h >> 47) * mul & mask
+    _HASHES[text] = h = h ^ h >> 47
+    return h
 
 
 def _parse_option(option):
@@ -960,31 +1077,45 @@ def format_invalid_args(name, args, kwargs, options):
     got = "(" + "".join(f"{tp_name(a)}, " for a in args) + "".join(
         f"{k}={tp_name(v)}, " for k, v in kw)
     got = (got[:-2] if args else got) + ")"
+    head = f"{name}() received an invalid combination of arguments - got "
+    if len(options) == 1:  # (one signature: its own words)
+        fits, unmatched, marked = _option_fit(options[0], args, kwargs, kw)
+        if unmatched:
+            return f"{head}unrecognized keyword arguments: {', '.join(unmatched)}"
+        return f"{head}{marked if fits else got}, but expected {options[0]}"
     lines = []
     for option in options:
         lines.append(f" * {option}\n")
-        names, types, nullable, variadic = _parse_option(option)
-        count = len(args) + len(kw)
-        if not (count == len(names) or (variadic and count > len(names))):
+        fits, unmatched, marked = _option_fit(option, args, kwargs, kw)
+        if not fits:
             continue
-        tail = names[max(len(names) - len(kw), 0):]
-        unmatched = [k for k, _ in kw if k not in tail]
         if unmatched:
             lines.append("      didn't match because some of the keywords were incorrect: "
                          f"{', '.join(unmatched)}\n")
             continue
-        marks = []
-        for i, a in enumerate(list(args) + [kwargs[names[i]] for i in
-                                            range(len(args), count)]):
-            j = i if i < len(names) else len(names) - 1
-            ok = (i < len(names) or variadic) and _type_matches(types[j], nullable[j], a)
-            label = f"{names[i]}=" if i >= len(args) else ""
-            marks.append(f"{label}{_arg_desc(a)}" if ok else f"!{label}{_arg_desc(a)}!")
-        desc = ", ".join(marks) + (", " if not args and marks else "")
-        lines.append("      didn't match because some of the arguments have invalid types: "
-                     f"({desc})\n")
-    return (f"{name}() received an invalid combination of arguments - got {got}, but "
-            f"expected one of:\n{''.join(lines)}")
+        lines.append(f"      didn't match because some of the arguments have invalid types: "
+                     f"{marked}\n")
+    return f"{head}{got}, but expected one of:\n{''.join(lines)}"
+
+
+def _option_fit(option, args, kwargs, kw):
+    """For one signature line of PyTorch's error: whether the arguments' count fits it, the
+    keywords that are not among its last names, and the arguments marked (``!int!``) where
+    their types do not fit it."""
+    names, types, nullable, variadic = _parse_option(option)
+    count = len(args) + len(kw)
+    fits = count == len(names) or (variadic and count > len(names))
+    tail = names[max(len(names) - len(kw), 0):]
+    unmatched = [k for k, _ in kw if k not in tail]
+    if not fits or unmatched:
+        return fits, unmatched, None
+    marks = []
+    for i, a in enumerate(list(args) + [kwargs[names[i]] for i in range(len(args), count)]):
+        j = i if i < len(names) else len(names) - 1
+        ok = (i < len(names) or variadic) and _type_matches(types[j], nullable[j], a)
+        label = f"{names[i]}=" if i >= len(args) else ""
+        marks.append(f"{label}{_arg_desc(a)}" if ok else f"!{label}{_arg_desc(a)}!")
+    return fits, unmatched, "(" + ", ".join(marks) + (", " if not args and marks else "") + ")"
 
 
 def _no_overload(name, got, mark, overloads):
@@ -1016,6 +1147,8 @@ def shape_arg(args, name=None, arg="size", overloads=None):
             if a.numel() != 1:  # (a whole tensor of sizes is not taken, as in PyTorch)
                 raise TypeError("expected a sequence of integers, but got Tensor")
             a = a.item()
+        if not isinstance(a, (int, np.integer)) and index_like(a):
+            a = operator.index(a)
         if isinstance(a, (bool,)) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"expected a sequence of integers, but got {type(a).__name__}")
         out.append(int(a))
@@ -1057,16 +1190,19 @@ def check_inplace(t: Tensor) -> None:
         return
     if t._grad_fn is not None and t.__dict__.get("_fn_view") is not None:
         raise RuntimeError(_view_rebase_message(t, False))
-    if t._no_grad_view:
-        raise RuntimeError(_view_rebase_message(t, False))
-    if t._requires_grad and t._grad_fn is None and t._base is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    if t._multi_view and t._requires_grad and t._grad_fn is not None:
-        raise RuntimeError(_view_rebase_message(t, False))
     b = t._base
+    if b is None:
+        if t._requires_grad and t._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        return
+    if not (t._requires_grad or b._requires_grad):  # (the view's own, or its base's)
+        return  # (``commit`` refuses it when another operand requires grad)
+    msg = _view_rebase_message(t, False)
+    if msg is not None:
+        raise RuntimeError(msg)
     # (as PyTorch: a view that requires grad of a leaf, even one that no longer does)
-    if b is not None and b._grad_fn is None and (b._requires_grad or t._requires_grad):
+    if b._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
 
@@ -1082,34 +1218,40 @@ def _view_rebase_message(t: Tensor, indirect: bool):
     Function, by an op with several view outputs (unbind, split), or in no-grad mode: written
     into (``indirect`` False), or with its base or another view of it written into (True);
     None for a view that may take that history."""
-    what = "its base or another view of its base has been modified inplace" if indirect \
-        else "is being modified inplace"
-    if t._no_grad_view and not (t._grad_fn is not None and "_fn_view" in t.__dict__):
-        made, now = ("inference_mode", "in normal mode") if t._no_grad_view == "inference mode" \
-            else ("no_grad", "with grad mode enabled")
-        who = "A view" if t._grad_fn is None else \
-            f"Output {t._output_nr} of {_op_name(t._grad_fn)} is a view of a view which"
-        return (f"{who} was created in {t._no_grad_view} and {what} {now}. Given that this use "
-                "case is ambiguous and error-prone, it is forbidden. You can clarify your code "
-                f"by moving both the view and the inplace either both inside the {made} block (if "
-                "you don't want the inplace to be tracked) or both outside (if you want the "
-                "inplace to be tracked).")
-    if t._grad_fn is None:
+    what = "its base or another view of its base has been" if indirect else "is being"
+    fn = t._grad_fn
+    if t.__dict__.get("_fn_view") is not None and (fn is not None or not t._no_grad_view):
+        meta = "fn"
+    elif t._no_grad_view:
+        meta = t._no_grad_view
+    elif t._multi_view:
+        meta = "multi"
+    else:
         return None
-    op = _op_name(t._grad_fn)
-    if t.__dict__.get("_fn_view") is not None:
-        return (f"Output {t._output_nr} of {op} is a view and {what}. This view was created "
-                "inside a custom Function (or because an input was returned as-is) and the "
-                "autograd logic to handle view+inplace would override the custom backward "
-                "associated with the custom Function, leading to incorrect gradients. This "
-                "behavior is forbidden. You can fix this by cloning the output of the custom "
-                "Function.")
-    if t._multi_view and t._requires_grad:
-        return (f"Output {t._output_nr} of {op} is a view and {what}. This view is the output "
-                "of a function that returns multiple views. Such functions do not allow the "
-                "output views to be modified inplace. You should replace the inplace operation "
-                "by an out-of-place one.")
-    return None
+    if meta in ("no_grad mode", "inference mode") or fn is None:
+        # (PyTorch's: a view with no history of its own was made in no-grad mode)
+        who = "A view was created in" if fn is None else \
+            f"Output {t._output_nr} of {_op_name(fn)} is a view of a view which was created in"
+        msg = f"{who} inference mode and {what} modified inplace in normal mode." \
+            if meta == "inference mode" else \
+            f"{who} no_grad mode and {what} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {t._output_nr} of {_op_name(fn)} is a view and {what} modified inplace."
+    if meta == "multi":
+        return (msg + " This view is the output of a function that returns multiple views. "
+                "Such functions do not allow the output views to be modified inplace. You "
+                "should replace the inplace operation by an out-of-place one.")
+    if meta == "fn":
+        return (msg + " This view was created inside a custom Function (or because an input "
+                "was returned as-is) and the autograd logic to handle view+inplace would "
+                "override the custom backward associated with the custom Function, leading to "
+                "incorrect gradients. This behavior is forbidden. You can fix this by cloning "
+                "the output of the custom Function.")
+    made = "inference_mode" if meta == "inference mode" else "no_grad"
+    return (msg + " Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            f"inside the {made} block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked).")
 
 
 def snapshot(t: Tensor, *others) -> Tensor:
@@ -1154,6 +1296,19 @@ def has_internal_overlap(d) -> bool:
     """Whether two elements of array ``d`` share memory (a zero stride over a dim of 2 or
     more, as ``expand`` makes)."""
     return d.size > 1 and any(s == 0 and n > 1 for n, s in zip(d.shape, d.strides))
+
+
+def _may_overlap(d) -> bool:
+    """Whether two elements of array ``d`` may share memory (any overlap, as ``unfold`` makes,
+    not only a zero stride): False where its strides prove they do not."""
+    if d.size < 2:
+        return False
+    end = d.itemsize
+    for s, n in sorted((abs(s), n) for n, s in zip(d.shape, d.strides) if n > 1):
+        if s < end:
+            return True
+        end += (n - 1) * s
+    return False
 
 
 def writable_alias(d):
@@ -1277,8 +1432,12 @@ def precheck_inplace(t: Tensor, other, dt=None) -> None:
                                f"output type {_legacy(t.dtype)}")
 
 
-def commit(t: Tensor, new: Tensor) -> Tensor:
-    """Finish an in-place op: ``new`` (computed out of place) becomes ``t``'s value and history."""
+def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
+    """Finish an in-place op: ``new`` (computed out of place) becomes ``t``'s value and history.
+
+    ``expanded``: the op's PyTorch kernel writes a ``t`` whose elements share memory (as
+    ``expand`` makes) rather than refuse it: each element it changes goes into that memory
+    (its backward through such a view is refused, as PyTorch's)."""
     if new.dtype is not t.dtype and not D.can_cast(new.dtype, t.dtype):
         raise RuntimeError(f"result type {_legacy(new.dtype)} can't be cast to the desired "
                            f"output type {_legacy(t.dtype)}")
@@ -1289,8 +1448,15 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
         except ValueError:
             raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
                                f"shape {list(np.broadcast_shapes(new.shape, t.shape))}") from None
-    write(t, new._data)
     node = new._grad_fn
+    if node is not None and t._base is not None:  # (another operand requires grad: as
+        msg = _view_rebase_message(t, False)  # ``check_inplace``'s, before any write)
+        if msg is not None:
+            raise RuntimeError(msg)
+    if expanded and has_internal_overlap(t._data):
+        _write_changed(t, new._data)
+    else:
+        write(t, new._data)
     if node is None:
         return t
     if t._base is None:
@@ -1304,6 +1470,19 @@ def commit(t: Tensor, new: Tensor) -> Tensor:
         _copy_slices(t, node)
     t._view_version = t._vc.v
     return t
+
+
+def _write_changed(t: Tensor, arr) -> None:
+    """Write the elements of ``arr`` that differ from ``t``'s into ``t``'s shared memory."""
+    w = writable_alias(t._data)
+    if w is None:
+        raise RuntimeError(_OVERLAP)
+    arr = xp_of_array(w).asarray(arr).astype(w.dtype, copy=False)
+    if arr.shape != w.shape:
+        arr = xp_of_array(w).broadcast_to(arr, w.shape)
+    changed = arr != t._data
+    w[changed] = arr[changed]
+    t._vc.v += 1
 
 
 def _move_retain_hook(old, nr, node):
@@ -1333,8 +1512,13 @@ def _copy_slices(view: Tensor, node) -> None:
     """An in-place op on a view: the base's history becomes PyTorch's ``CopySlices``."""
     base = view._base
     view_fn = view._view_fn
+    overlap = has_internal_overlap(view._data)
 
     def rule(ctx, g):
+        if ctx._released:  # (freed by an earlier backward: PyTorch's refusal)
+            _ = ctx.saved
+        if overlap:  # (PyTorch's backward writes the gradient through the expanded view)
+            raise RuntimeError(_OVERLAP)
         gb = g.clone()
         region = view_fn(gb)
         res = node._rule(node, region.clone())
@@ -1368,12 +1552,26 @@ def _copy_slices(view: Tensor, node) -> None:
 def refresh_view(view: Tensor) -> None:
     """Rebuild a view's history from its base after someone wrote into their memory."""
     base = view._base
+    if view._grad_fn is None and not base._requires_grad:  # (as PyTorch: nothing to redo)
+        view._view_version = view._vc.v
+        return
     if view._no_grad_view or view._multi_view or "_fn_view" in view.__dict__:
         msg = _view_rebase_message(view, True)  # (PyTorch's: refused at each look)
         if msg is not None:
             raise RuntimeError(msg)
     view._view_version = view._vc.v
     if not base._requires_grad or view._view_fn is None:
+        return
+    steps = view.__dict__.get("_replay") if view.__dict__ else None
+    if steps is not None:  # (redone from the base, recorded: PyTorch's view_func)
+        was, STATE.enabled = STATE.enabled, True
+        try:
+            redone = base
+            for step in steps:
+                redone = step(redone)
+        finally:
+            STATE.enabled = was
+        view._grad_fn, view._output_nr, view._requires_grad = redone._grad_fn, 0, True
         return
     view_fn = view._view_fn
 
@@ -1382,7 +1580,8 @@ def refresh_view(view: Tensor) -> None:
         xp = xp_of(g)
         gb = wrap(xp.zeros(base.shape, dtype=base._data.dtype), g._device)
         v = view_fn(gb)
-        if has_internal_overlap(v._data):  # (an expanded view: its elements' gradients add up)
+        if _may_overlap(v._data) and v._data.dtype == gb._data.dtype:
+            # (an expanded or unfolded view: its elements' gradients add up)
             at = view_fn(wrap(xp.arange(base.numel()).reshape(base.shape), g._device))
             gb.view(-1).index_add_(0, at.reshape(-1), g.reshape(-1))
         elif STATE.enabled:  # create_graph: recorded (a raw write would cut g's history)
@@ -1482,7 +1681,8 @@ STRICT_OUT = {
                     _found_dtype),
     **dict.fromkeys(("addmm", "cross", "diag", "gather", "matmul", "mm", "tril", "triu",
                      "argmax", "argmin", "norm", "softmax", "log_softmax", "bmm", "msort",
-                     "take_along_dim", "addmv", "baddbmm"), _expected_out),
+                     "take_along_dim", "addmv", "baddbmm", "index_add", "index_copy",
+                     "scatter", "scatter_add", "scatter_reduce"), _expected_out),
 
     **dict.fromkeys(("isposinf", "isneginf", "signbit"), _bool_only),
     **dict.fromkeys(("cummax", "cummin", "logcumsumexp"), lambda r, o, n: (
@@ -1693,8 +1893,8 @@ def out_before_kernel(name, args, kwargs, error):
 
 def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
-    if STATE.enabled and (res._requires_grad or out._requires_grad) and \
-            name not in NOT_DIFFERENTIABLE:
+    if STATE.enabled and (res._requires_grad or out.requires_grad) and \
+            name not in NOT_DIFFERENTIABLE:  # (``out``'s own flag, or as a view its base's)
         raise RuntimeError(_no_grad_out(name))
     if strict and res.dtype is not out.dtype and name in STRICT_OUT:
         raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
@@ -1708,8 +1908,10 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
         warn_resized(out, res.shape, name in _RESIZED_TWICE and res.dtype is not out.dtype)
         out._data = res._data.astype(out._data.dtype)
         out._vc.v += 1
-        return out
-    write(out, res._data)
+    else:
+        write(out, res._data)
+    if out._is_inference and not STATE.inference and not out._inference_vc:
+        raise RuntimeError(_INFERENCE_INPLACE)  # (as PyTorch's: at the version bump, once written)
     return out
 
 
@@ -1775,7 +1977,7 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
 # -- composite ops shown as one node ------------------------------------------------------
 
 def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=None,
-          keep=()):
+          keep=(), compact=False):
     """``fn(*inputs)``, a composite of other ops, shown as PyTorch's single op ``name``.
 
     Its result(s) get one node called ``name`` whose ``next_functions`` are the inputs' own
@@ -1793,7 +1995,10 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     ``twice``: the name of the ``create_graph`` gradient's node (PyTorch's formula's last op;
     by default the composite gradient's own last node).
     ``keep``: what PyTorch's node saves, checked against in-place changes when its backward
-    runs: input positions, ``OUT`` (the first output) or other tensors (an index).
+    runs: input positions, ``OUT`` (the first output), ``(OUT, k)`` (output ``k``, recorded
+    or not) or other tensors (an index).  ``compact``: the recorded outputs are numbered
+    among themselves, as PyTorch numbers an op's differentiable outputs (``linalg.lu``'s
+    ``L`` and ``U`` are its outputs 0 and 1, after ``P``).
 
     Only for ops off the hot path: it costs a detach per input and a nested backward.
     """
@@ -1802,7 +2007,9 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     # (PyTorch's node has an edge per floating or complex tensor argument; indices get none)
     pos = [i for i, t in enumerate(inputs)
            if isinstance(t, Tensor) and (int_edges or t.dtype._kind >= 2)]
-    diff = [i for i in pos if inputs[i]._requires_grad]
+    # (a view that follows its base records the node too, as PyTorch's, even where its edge
+    # gathers nothing)
+    diff = [i for i in pos if inputs[i].requires_grad]
     if not diff:
         return fn(*inputs)
     args = list(inputs)
@@ -1823,6 +2030,11 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     def rule(ctx, *gs):
         from ..autograd import grad as _grad
 
+        if compact:  # (back to the composite's numbering)
+            full = [None] * len(outs)
+            for j, k in enumerate(shown):
+                full[k] = gs[j]
+            gs = full
         if keep:
             _ = ctx.saved  # (refused once changed in place, as PyTorch's)
         picked = [k for k in live if gs[k] is not None]
@@ -1854,26 +2066,28 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
                      if outs[k]._grad_fn is not None), "AliasBackward0")
     edges = tuple([edge(inputs[i]) for i in pos])
     meta = tuple([(inputs[i]._data.shape, inputs[i]._data.dtype) for i in pos])
-    node = node_class(name)(rule, edges, meta, len(outs))
-    if len(outs) > 1:
+    numbered = [outs[k] for k in shown] if compact else outs
+    node = node_class(name)(rule, edges, meta, len(numbered))
+    if len(numbered) > 1:
         node._out_meta = [(o._data.shape, o._data.dtype, o._device) if isinstance(o, Tensor)
-                          else ((), np.dtype(np.float32), CPU) for o in outs]
+                          else ((), np.dtype(np.float32), CPU) for o in numbered]
     result = list(outs)
-    for k in shown:
+    for j, k in enumerate(shown):
         o = outs[k]
         r = wrap(o._data, o._device)
         r._vc = o._vc  # (writing to it in place invalidates what the composite saved)
-        r._grad_fn, r._output_nr, r._requires_grad = node, k, True
+        r._grad_fn, r._output_nr, r._requires_grad = node, j if compact else k, True
         result[k] = r
     if keep:
-        node.save(*[(inputs[i] if i < len(inputs) else None) if type(i) is int else i
-                    for i in keep], out=result[shown[0]])
+        node.save(*[(inputs[i] if i < len(inputs) else None) if type(i) is int else
+                    result[i[1]] if type(i) is tuple else i for i in keep],
+                  out=result[shown[0]])
     if not isinstance(out, tuple):
         return result[0]
     return type(out)(result) if type(out) is tuple else type(out)(*result)
 
 
-def fused_op(name, outputs=None, refuse=None, twice=None, keep=()):
+def fused_op(name, outputs=None, refuse=None, twice=None, keep=(), compact=False):
     """Decorator: the op runs as ``fused(name, ...)`` over its positional arguments (a
     tensor passed by keyword, such as ``out=``, makes it run unfused)."""
     def deco(fn):
@@ -1881,7 +2095,8 @@ def fused_op(name, outputs=None, refuse=None, twice=None, keep=()):
             if not STATE.enabled or any(type(v) is Tensor for v in kwargs.values()):
                 return fn(*args, **kwargs)
             return fused(name, (lambda *a: fn(*a, **kwargs)) if kwargs else fn, *args,
-                         outputs=outputs, refuse=refuse, twice=twice, keep=keep)
+                         outputs=outputs, refuse=refuse, twice=twice, keep=keep,
+                         compact=compact)
         op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
         op.__module__, op.__wrapped__ = fn.__module__, fn
         return op

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from ._core import complex_ready, make, make_view, wrap, xp_of, xp_of_array
+from ._core import REPLAYED, complex_ready, make, make_view, wrap, xp_of, xp_of_array
 
 
 def _legacy(dt):
@@ -51,7 +51,7 @@ def real(t):
     """``t.real``: a view of the real parts (``t`` itself for a real tensor)."""
     if not t.dtype.is_complex:
         return t
-    if t._requires_grad and STATE.enabled:  # PyTorch's graph: a select of view_as_real
+    if STATE.enabled and t.requires_grad:  # PyTorch's graph: a select of view_as_real
         from .shape import select
 
         return select(view_as_real(t), -1, 0)
@@ -67,7 +67,7 @@ def imag(t):
     """``t.imag``: a view of the imaginary parts (complex tensors only)."""
     if not t.dtype.is_complex:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    if t._requires_grad and STATE.enabled:  # (as ``real``)
+    if STATE.enabled and t.requires_grad:  # (as ``real``)
         from .shape import select
 
         return select(view_as_real(t), -1, 1)
@@ -132,6 +132,12 @@ def _view_as_complex_rule(ctx, g):
     return (view_as_real(g).clone(),)
 
 
+# (redone from the base after an in-place change as PyTorch's: ``view_as_real`` and then, for
+# a part, an ``as_strided`` to its geometry)
+REPLAYED.update({view_as_real: (view_as_real,), view_as_complex: (view_as_complex,),
+                 real: (view_as_real, None), imag: (view_as_real, None)})
+
+
 # -- conjugation ------------------------------------------------------------------------
 
 def conj(t):
@@ -152,6 +158,7 @@ def conj(t):
 
         out._is_inference = t._is_inference
         _no_grad_view(out)
+        out._requires_grad = bool(out._no_grad_view)  # (no base here to follow)
     return out
 
 

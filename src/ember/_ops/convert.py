@@ -275,3 +275,13 @@ def cuda(t, device=None, non_blocking=False, *args, memory_format=None):
 
 def xpu(t, device=None, non_blocking=False, memory_format=None):
     raise AssertionError("Torch not compiled with XPU enabled")  # (ember has no XPU backend)
+
+
+def ipu(t, device=None, non_blocking=False, memory_format=None):
+    raise RuntimeError("PyTorch is not linked with support for ipu devices")
+
+
+def mtia(t, device=None, non_blocking=False, memory_format=None):
+    from .._device import canonical
+
+    canonical("mtia")  # (PyTorch's CPU build's AssertionError)

@@ -228,7 +228,7 @@ def _consumed(items):
     return n
 
 
-def _apply_basic(t, items, defer=None):
+def _apply_basic(t, items, defer=None, tupled=False):
     """Apply the basic items as views; return the view and the key left for NumPy.
 
     The key left has one entry per dim of the view: ``slice(None)`` or an index array
@@ -315,8 +315,9 @@ def _apply_basic(t, items, defer=None):
                          f"the shape of the indexed tensor {_fmt(out.shape)} at index {at}")
     if not advanced:
         if not made:
-            # ``t[:]`` is a slice; ``t[...]``, ``t[()]`` and ``t[:, :]`` are aliases.
-            full = len(items) == 1 and isinstance(items[0], slice)
+            # ``t[:]`` is a slice; ``t[...]``, ``t[()]``, ``t[:, :]`` and ``t[0:,]`` (a key
+            # tuple, ``tupled``) are aliases.
+            full = not tupled and len(items) == 1 and isinstance(items[0], slice)
             out = slice_(t, 0, 0, t.shape[0]) if full else _alias_view(t)
         return out, None
     arrays = [a for a in rest if not isinstance(a, slice)]
@@ -338,7 +339,10 @@ def _check_index_arrays(out, rest, arrays, ints, defer):
     with none, or deferred into ``defer`` for a write, are wrapped into range."""
     if any(n == 0 for _, n, _ in ints) and all(a.size for a in arrays):
         if 0 not in np.broadcast_shapes(*(a.shape for a in arrays)):
-            raise IndexError("index is out of bounds for dimension with size 0")
+            err = IndexError("index is out of bounds for dimension with size 0")
+            if defer is None:
+                raise err
+            defer.append(err)  # (a write: after its in-place checks, as PyTorch's)
     bad = [(i, n, which) for i, n, which in ints
            if rest[i].size and (int(rest[i].max()) >= n or int(rest[i].min()) < -n)]
     if not bad:
@@ -395,7 +399,7 @@ def _zero_dim_key(key):
 def getitem(t, key):
     if t.ndim == 0 and key is not None and key is not Ellipsis:
         _zero_dim_key(key)
-    out, rest = _apply_basic(t, _parse(t, key))
+    out, rest = _apply_basic(t, _parse(t, key), tupled=type(key) is tuple)
     if rest is None:
         return out
     return _index(out, rest, _key_tensors(key))
@@ -605,7 +609,7 @@ def setitem(t, key, value):
     _warn_byte(items)
     # (a number's fresh tensor, or a masked fill's one value, cannot overlap the target)
     _index_put(region, rest, value, False, pending, mask is not None or number is not None,
-               _key_tensors(key))
+               _key_tensors(key), masked=mask is not None)
 
 
 def index_put_(t, indices, values, accumulate=False):
@@ -635,7 +639,7 @@ def index_put_(t, indices, values, accumulate=False):
     if rest is None:  # no index tensors at all
         rest = (Ellipsis,)
     return _index_put(t, rest, values, accumulate, pending, mask is not None,
-                      tuple([k for k in indices if k.ndim]))
+                      tuple([k for k in indices if k.ndim]), masked=mask is not None)
 
 
 def _target_shape(arr, nk):
@@ -677,12 +681,12 @@ def _check_no_overlap(t, value):
         raise RuntimeError(_SHARED)
 
 
-def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=()):
+def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=(), masked=False):
     """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``; ``pending``
     holds an index error to raise once the value's shape and dtype are found right
     (``no_overlap``: the value is known not to share the target's memory, or is written as
     a masked fill, which does not check; ``kept``: the index tensors, which PyTorch's node
-    keeps, refused once changed in place)."""
+    keeps, refused once changed in place; ``masked``: PyTorch makes it a ``masked_fill_``)."""
     check_inplace(t)
     if not no_overlap and isinstance(value, Tensor) and value._device == t._device:
         _check_no_overlap(t, value)
@@ -705,8 +709,11 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=()):
         val = val.to(t._device)
     from ._core import has_internal_overlap
 
-    if has_internal_overlap(t._data):
-        return _index_put_expanded(t, nk, val, accumulate, target_shape)
+    expanded = has_internal_overlap(t._data)
+    if expanded:
+        res = _index_put_expanded(t, nk, val, accumulate, target_shape, masked)
+        if res is not None:
+            return res
     if val is None:
         val = wrap(xp_of(t).asarray(value).astype(t._data.dtype), t._device)
     if not needs_grad((t, val)) and getattr(t._data.flags, "writeable", True):
@@ -738,10 +745,17 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=()):
             gv = sum_to(_read_at(g, nk), vshape)
         return gself, gv
     new = make(arr, (src, val), "IndexPutBackward0", rule, *kept)
-    return commit(t, new)
+    return commit(t, new, expanded=expanded)
 
 
-def _index_put_expanded(t, nk, val, accumulate, target_shape):
+def _warn_masked_expanded(name):
+    """PyTorch's warning for a masked (or index) fill into an expanded tensor."""
+    _warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
+          "performing this operation. This also applies to advanced indexing e.g. "
+          "tensor[mask] = scalar", UserWarning)
+
+
+def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
     """An index write into an expanded tensor: PyTorch warns and writes element by element
     into the shared memory (the last write to a location wins)."""
     from ._core import _OVERLAP, needs_grad, writable_alias
@@ -749,8 +763,12 @@ def _index_put_expanded(t, nk, val, accumulate, target_shape):
     _warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
           "before performing this operation. This also applies to advanced indexing e.g. "
           "tensor[indices] = tensor", UserWarning, stacklevel=4)
+    if masked:  # (PyTorch's index_put_ hands a one-value mask write to masked_fill_)
+        _warn_masked_expanded("masked_fill_")
+    if needs_grad((t, val)):
+        return None  # (recorded as any other: ``commit`` writes it, backward refuses it)
     w = writable_alias(t._data)
-    if w is None or needs_grad((t, val)):
+    if w is None:
         raise RuntimeError(_OVERLAP)
     data = np.broadcast_to(val._data.astype(w.dtype, copy=False), target_shape)
     if accumulate:
@@ -796,6 +814,9 @@ def copy_(t, src, non_blocking=False, *, _setitem=False):
     if not needs_grad((t, src)):
         from ._core import write
 
+        if src is t:  # (PyTorch's kernel skips a copy into itself, even an expanded one)
+            t._vc.v += 1
+            return t
         write(t, _cast_into(src._data, t.dtype, src.dtype))
         return t
 
@@ -805,7 +826,7 @@ def copy_(t, src, non_blocking=False, *, _setitem=False):
     xp = xp_of(t)
     arr = xp.broadcast_to(_cast_into(src._data, t.dtype, src.dtype), t.shape).copy()
     new = make(arr, (snapshot(t, src), src), "CopyBackwards", rule)
-    return commit(t, new)
+    return commit(t, new, expanded=src is t)
 
 
 def _cast_into(a, dst, src):
@@ -1020,7 +1041,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
         return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative,
                     index)
     _check_scatter(t, d, index, None, "scatter")
-    v = s.item() if isinstance(s, Tensor) else s
+    v = _scalar_for(s, t.dtype)
     arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
     return make(arr, (t,), "ScatterBackward1",
                 _no_derivative if reduce is not None else
@@ -1117,6 +1138,18 @@ def check_index_func(t, d, index, source, name):
                            f"= {_fmt(source.shape)}")
 
 
+def _scalar_for(value, dt):
+    """A number argument (a 0-d tensor's) for an op on ``dt``: a complex one with an imaginary
+    part refused for a real ``dt``, as PyTorch converts it."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (complex, np.complexfloating)) and not dt.is_complex:
+        from .creation import _fill_scalar
+
+        return _fill_scalar(complex(value), dt)
+    return value
+
+
 def index_add(t, dim, index, source, *, alpha=1):
     """``t`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
     _need_index_tensor(index, "index_add")
@@ -1143,6 +1176,7 @@ def index_add(t, dim, index, source, *, alpha=1):
         raise IndexError("index out of range in self")  # PyTorch's 1-d kernel says this
     out = t._data.copy().reshape(tshape)
     src = source._data.reshape(sshape)
+    alpha = _scalar_for(alpha, t.dtype)
     if alpha != 1:
         src = (src * alpha).astype(out.dtype)
     _add_at(out, (slice(None),) * d + (idx,), src)

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
 from ._core import _legacy, check_same_device, make, sum_to, wrap, xp_of
-from ._core import check_broadcast, need_tensor, quiet
+from ._core import check_broadcast, gets_grad, need_tensor, quiet
 from . import _mkl_gemm, _mkl_gemv
 
 _LOW = (D.float16, D.bfloat16)
@@ -259,7 +259,7 @@ def _kept(a, b):
     needs it, else only its layout (as PyTorch keeps mat2 only for mat1's gradient, so a
     weight updated in place after a forward on plain inputs leaves the graph valid; and
     mat1 only for mat2's: ``_kept(b, a)``)."""
-    return b if a._requires_grad else _transposed(b)
+    return b if gets_grad(a) else _transposed(b)
 
 
 def _is_transposed(b):
@@ -466,7 +466,7 @@ def dot(a, b):
 def _each_for_other(a, b):
     """What a product of two factors keeps: each only where the other's gradient needs it (as
     PyTorch, so that a factor changed in place later is refused only where it is used)."""
-    return (a if b._requires_grad else None), (b if a._requires_grad else None)
+    return (a if gets_grad(b) else None), (b if gets_grad(a) else None)
 
 
 def outer(a, b, _name="outer"):
@@ -595,7 +595,7 @@ def _batched_matmul(a, b):
 def _expand_reshape(t, shape, flat):
     """``t.expand(shape).reshape(flat)``; where no graph is recorded, the steps that leave
     ``t`` as it is are skipped (the same array: an expand to its own shape keeps its strides)."""
-    if STATE.enabled and t._requires_grad:
+    if STATE.enabled and t.requires_grad:
         return t.expand(shape).reshape(flat)
     if tuple(t.shape) != shape:
         t = t.expand(shape)

@@ -79,13 +79,14 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return t
 
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
     from ._core import shape_arg
 
     shape_arg((size,), "new_full")
     return F.full(size, fill_value, dtype=dtype or self.dtype,
                   device=self.device if device is None else device,
-                  requires_grad=requires_grad)
+                  requires_grad=requires_grad, pin_memory=pin_memory)
 
 
 def _fill_(self, value, _name=None):
@@ -101,6 +102,10 @@ def _fill_(self, value, _name=None):
         if vt.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{vt.ndim} dimensions.")
+        from ._core import _OVERLAP, has_internal_overlap
+
+        if has_internal_overlap(self._data):  # (a number fills one; a tensor is refused)
+            raise RuntimeError(_OVERLAP)
         value = vt.item()
         if vt.dtype.is_complex and not self.dtype.is_complex:
             from .convert import _cast  # (its real part, with the copy's warning)
@@ -133,7 +138,7 @@ def _fill_(self, value, _name=None):
         name = _name or ("FillBackward3" if vt is not None else "FillBackward2")
         if vt is None:  # (a number: the node's one edge is to ``self``)
             return commit(self, make(arr, (snapshot(self),), name,
-                                     lambda ctx, g: (F.zeros_like(g),)))
+                                     lambda ctx, g: (F.zeros_like(g),)), expanded=True)
         return commit(self, make(arr, (snapshot(self, vt), vt), name, rule))
     a = self._data
     if type(a) is np.ndarray and not a.flags.writeable and a.size:
@@ -216,7 +221,23 @@ def _masked_fill_(self, mask, value):
                            f"tensor with {value.ndim} dimension(s).")
     if isinstance(mask, Tensor):  # in place PyTorch names self "a" in a broadcast error
         S.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
-    return unary_inplace(I.masked_fill)(self, mask, value)
+    return _writes_expanded(I.masked_fill, "masked_fill_")(self, mask, value)
+
+
+def _writes_expanded(op, warning=None):
+    """The in-place form of ``op``, whose PyTorch kernel writes into an expanded tensor (its
+    elements sharing memory) rather than refuse it (``warning``: the op it then warns of)."""
+    from .._tensor import Tensor
+    from ._core import check_inplace, commit, has_internal_overlap, snapshot
+
+    def op_(self, *args, **kw):
+        check_inplace(self)
+        new = op(snapshot(self, *[a for a in args if isinstance(a, Tensor)]), *args, **kw)
+        if warning is not None and has_internal_overlap(self._data):
+            I._warn_masked_expanded(warning)
+        return commit(self, new, expanded=True)
+    op_.__name__ = op.__name__ + "_"
+    return op_
 
 
 def _index_add_(self, dim, index, source, *, alpha=1):
@@ -254,33 +275,35 @@ def _broadcasts_to(shape, *others) -> bool:
 
 
 def _addcmul_(self, t1, t2, *, value=1):
-    from ._core import check_inplace, check_no_partial_overlap, commit, needs_grad, snapshot
+    from ._core import (check_inplace, check_no_overlap, check_no_partial_overlap, commit,
+                        needs_grad, snapshot, write)
 
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
+    check_no_overlap(self._data)
     if isinstance(value, float) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             _broadcasts_to(self.shape, t1.shape, t2.shape):
         fused = P.fused_addcmul(self, t1, t2, value)
         if fused is not None:
-            self._data[...] = fused
-            self._vc.v += 1
+            write(self, fused)  # (a view of an expanded tensor's memory too)
             return self
     return commit(self, P.addcmul(snapshot(self, t1, t2), t1, t2, value=value))
 
 
 def _addcdiv_(self, t1, t2, *, value=1):
-    from ._core import check_inplace, check_no_partial_overlap, commit, needs_grad, snapshot
+    from ._core import (check_inplace, check_no_overlap, check_no_partial_overlap, commit,
+                        needs_grad, snapshot, write)
 
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
+    check_no_overlap(self._data)
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
         # (PyTorch's order: ``self + value * t1 / t2``)
         q = t1._data * self._data.dtype.type(value) if value != 1 else t1._data
-        self._data += q / t2._data
-        self._vc.v += 1
+        write(self, self._data + q / t2._data)  # (a view of an expanded tensor's memory too)
         return self
     return commit(self, P.addcdiv(snapshot(self, t1, t2), t1, t2, value=value))
 
@@ -437,16 +460,11 @@ def _untyped_storage(self):
 
 
 def _is_shared(self) -> bool:
-    import mmap
+    # (device memory is shared between processes, as PyTorch reports; host memory when it is
+    # an anonymous shared mapping, not a checkpoint mapped by ``load(mmap=True)``)
+    from ..storage import _is_shared_memory
 
-    a = self._data
-    if type(a) is not np.ndarray:
-        return True  # device memory is shared between processes, as PyTorch reports
-    while a is not None:  # arrays' bases, down to a memoryview of the mapping
-        if isinstance(a, mmap.mmap):
-            return True
-        a = a.obj if isinstance(a, memoryview) else getattr(a, "base", None)
-    return False
+    return _is_shared_memory(self._data)
 
 
 def _dim_order(self, *, ambiguity_check=False):
@@ -619,9 +637,32 @@ _NO_OTHER = {  # (PyTorch's words for ``t.add()``...)
 def _tensor_or_number_other(name, fn):
     import functools
 
+    alpha = name.rstrip("_") in ("add", "sub")
+
     def method(self, *args, **kwargs):
         if not args and not kwargs:
             raise TypeError(_NO_OTHER[name.rstrip("_")].format(name=name))
+        if alpha and args and (len(args) == 2 or "other" in kwargs):  # (``x.add(2, y)``)
+            from .._argparse import deprecated_alpha
+
+            fixed = deprecated_alpha(name, args, kwargs, True)
+            if fixed is None and len(args) == 2 and not kwargs:
+                raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+            args, kwargs = fixed or (args, kwargs)
+        elif name in ("mul", "mul_") and len(args) > 1:
+            raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+        elif name == "div_" and (len(args) > 1 or kwargs and (
+                set(kwargs) - {"rounding_mode", "other"} or
+                not isinstance(kwargs.get("rounding_mode", ""), (str, type(None))))):
+            from .._argparse import parser
+
+            div = parser("div", method=True)  # (div's signatures, in div_'s words)
+            div.name = name
+            div.match(args, kwargs)
+        if alpha and "alpha" in kwargs and not isinstance(
+                kwargs["alpha"], (numbers.Number, np.number, np.bool_, Tensor)):
+            raise TypeError(f"{name}(): argument 'alpha' must be Number, not "
+                            f"{tp_name(kwargs['alpha'])}")
         other = args[0] if args else kwargs.get("other", 0)
         if type(other) not in _PLAIN:
             if not args:  # (by keyword: PyTorch's parser names no position)
@@ -785,8 +826,8 @@ _METHODS = {
     "select": S.select, "split_with_sizes": S.split_with_sizes, "unfold": S.unfold,
     "diagonal": S.diagonal, "diag": S.diag,
     "diag_embed": S.diag_embed,
-    "tril": S.tril, "triu": S.triu, "tril_": unary_inplace(S.tril),
-    "triu_": unary_inplace(S.triu),
+    "tril": S.tril, "triu": S.triu, "tril_": _writes_expanded(S.tril),
+    "triu_": _writes_expanded(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
     "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": _clone,
     "as_strided": S.as_strided_view, "as_strided_": S.as_strided_,
@@ -803,6 +844,7 @@ _METHODS = {
     "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "copy_": I.copy_,
     # conversion
     "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda, "xpu": C.xpu,
+    "ipu": C.ipu, "mtia": C.mtia,
     "float": _cast_method(D.float32),
     "double": _cast_method(D.float64),
     "half": _cast_method(D.float16),

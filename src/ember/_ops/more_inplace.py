@@ -69,6 +69,12 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
         flat = self.view(-1)
         flat[0:(count - 1) * step + 1:step].fill_(fill_value)
         return self
+    from ._core import has_internal_overlap
+
+    if has_internal_overlap(self._data):  # (PyTorch's: one strided fill, never an index write)
+        st = sum(self.stride())
+        self.as_strided((size,), (st,), self.storage_offset()).fill_(fill_value)
+        return self
     idx = np.arange(size)
     from .creation import tensor
 
@@ -125,7 +131,7 @@ def new(self: Tensor, *args, device=None) -> Tensor:
     return creation.empty(args if args else (0,), dtype=self.dtype, device=device)
 
 
-def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
     """Give ``self`` a new shape in place.  As PyTorch's, the elements are those of its
     memory, in order: shrinking keeps them (growing back shows them again), new ones are
     uninitialised (zero here)."""
@@ -133,7 +139,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
 
     if self.requires_grad and self.is_leaf:
         raise RuntimeError("cannot resize variables that require grad")
-    shape = shape_arg(sizes, "resize_")
+    shape = shape_arg(sizes if size is None else (size,), "resize_")
     if any(s < 0 for s in shape):  # (PyTorch's words: the size product overflows)
         raise RuntimeError("numel: integer multiplication overflow")
     if tuple(shape) == tuple(self._data.shape):  # (as PyTorch: nothing changes, not even

@@ -944,6 +944,9 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
+    if isinstance(value, (complex, np.complexfloating)) and not input.dtype.is_complex:
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
+                           "supported")
     I._need_index_tensor(index, "index_fill")
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
@@ -1997,7 +2000,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
                            f"strides={list(stride)}")
     dt = F._dtype_or_default(dtype)
-    dev = F._device(device)
+    dev = F._device(device, "aten::empty_strided")
     xp = _dev.xp_for(dev)
     need = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     item = np.dtype(dt.np).itemsize
@@ -2011,7 +2014,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     t = wrap(arr, dev)
     if requires_grad:
         F._require_grad(t)
-    return t
+    return F._pinned_if(t, pin_memory)
 
 
 # -- windows ------------------------------------------------------------------------------------
@@ -2034,6 +2037,7 @@ def _window(name, n, periodic, dtype, device, requires_grad, values):
         N = n + 1 if periodic else n
         work = np.float64 if dt is D.float64 else np.float32
         w = values(np.arange(N, dtype=work), N, work)[:n]
+    F._device(device)  # (PyTorch allocates the window there: its error for a missing backend)
     return F.tensor(w, dtype=dt, device=device, requires_grad=requires_grad)
 
 
@@ -2176,6 +2180,16 @@ def _install_methods():
                  "baddbmm", "addmv", "addbmm", "addr", "renorm"):
         setattr(Tensor, name + "_", _inplace(plain[name]))
     Tensor.masked_scatter_ = _masked_scatter_
+    index_fill_ = Tensor.index_fill_
+
+    def _index_fill_(self, *args, **kwargs):
+        from ._core import has_internal_overlap
+        from .methods import _writes_expanded
+
+        if has_internal_overlap(self._data):  # (PyTorch's kernel warns, then writes it)
+            return _writes_expanded(index_fill, "index_fill_")(self, *args, **kwargs)
+        return index_fill_(self, *args, **kwargs)
+    Tensor.index_fill_ = _index_fill_
     Tensor.sum_to_size = _sum_to_size
 
 

@@ -110,7 +110,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        if out_dt is not t.dtype and t._requires_grad:
+        if out_dt is not t.dtype and t.requires_grad:
             # PyTorch casts inside the op: the sum's node alone shows, no ToCopyBackward0
             return fused(None, lambda x: sum(x.to(out_dt), dim, keepdim), t)
         t = t.to(out_dt)
@@ -166,7 +166,7 @@ def nansum(t, dim=None, keepdim=False, *, dtype=None):
 
 def mean(t, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
-        if D.to_dtype(dtype) is not t.dtype and t._requires_grad:  # (as ``sum``)
+        if D.to_dtype(dtype) is not t.dtype and t.requires_grad:  # (as ``sum``)
             return fused(None, lambda x: mean(x.to(D.to_dtype(dtype)), dim, keepdim), t)
         t = t.to(D.to_dtype(dtype))
     if t.dtype._kind < 2:
@@ -225,7 +225,7 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     if dtype is not None:
-        if out_dt is not t.dtype and t._requires_grad:
+        if out_dt is not t.dtype and t.requires_grad:
             # PyTorch casts inside the op: the product's node alone shows, no ToCopyBackward0
             return fused(None, lambda x: prod(x.to(out_dt), dim, keepdim), t)
         t = t.to(out_dt)
@@ -811,7 +811,7 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
     # and the root taken with 1/p in double precision)
     if dtype is not None:
         dt = D.to_dtype(dtype)
-        if dt is not t.dtype and t._requires_grad and t.dtype._kind != 3:
+        if dt is not t.dtype and t.requires_grad and t.dtype._kind != 3:
             # PyTorch casts inside the op: the norm's node alone shows, no ToCopyBackward0
             return fused(None, lambda x: vector_norm(x.to(dt), ord, dim, keepdim,
                                                      _cdist=_cdist), t)
@@ -835,7 +835,11 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
                                    f"dimension {given}because this dimension is empty and the "
                                    "operation does not have an identity")
     with quiet:
-        if p == math.inf:
+        if p != 0 and not _cdist and t.numel() and math.prod(t.shape[d] for d in dims) == 1:
+            # NOTE: PyTorch's norm of a single element is its magnitude, whatever p (no
+            # rounding through pow and root, no under- or overflow of a square)
+            arr = a.reshape(_reduced(t.shape, dims, keepdim))
+        elif p == math.inf:
             arr = a.max(axis=dims, keepdims=keepdim)
         elif p == -math.inf:
             arr = a.min(axis=dims, keepdims=keepdim)
@@ -947,7 +951,7 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        if out_dt is not t.dtype and t._requires_grad:  # (cast inside the op, as sum's)
+        if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
             return fused(None, lambda x: cumsum(x.to(out_dt), dim), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
@@ -967,7 +971,7 @@ def cumprod(t, dim=_NO_DIM, *, dtype=None):
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
-        if out_dt is not t.dtype and t._requires_grad:  # (cast inside the op, as sum's)
+        if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
             return fused(None, lambda x: cumprod(x.to(out_dt), dim), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)

@@ -12,6 +12,7 @@ from .._ctype import CTypeName
 from .._size import Size
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
+from ._core import _may_overlap
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
 from ._core import c_order, is_dense
@@ -355,7 +356,7 @@ def _type_string(t):
     return f"{'CUDA' if cuda else 'CPU'}{name[:-len('Tensor')]}Type"
 
 
-def expand(t, *sizes, size=None):
+def expand(t, *sizes, size=None, implicit=False):
     if size is not None:
         sizes = (tuple(size),)
     elif not sizes:
@@ -392,16 +393,19 @@ def expand(t, *sizes, size=None):
         target.append(s)
     target = tuple(reversed(target))
     d = t._data
-    if type(d) is np.ndarray and d.dtype.isbuiltin == 1:
+    if type(d) is np.ndarray:
         # PyTorch's strides: 0 for new and widened dims, a size-1 dim kept at size 1 keeps its
         # own (NumPy's broadcast_to gives every size-1 dim a 0; as_strided cannot take the
-        # ml_dtypes types, bfloat16 and float8, which keep broadcast_to's)
+        # ml_dtypes types, bfloat16 and float8, so those go through unsigned ints of their size)
         st = [0] * lead + [0 if have == 1 and s != 1 else ds for have, s, ds
                            in zip(d.shape, target[lead:], d.strides)]
         for i in range(lead - 1, -1, -1) if d.ndim else ():
             if target[i] == 1:  # a new dim of size 1: the next one's extent
                 st[i] = target[i + 1] * st[i + 1]
-        arr = np.lib.stride_tricks.as_strided(d, target, st, writeable=False)
+        src = d if d.dtype.isbuiltin == 1 else d.view(f"u{d.dtype.itemsize}")
+        arr = np.lib.stride_tricks.as_strided(src, target, st, writeable=False)
+        if src is not d:
+            arr = arr.view(d.dtype)
     else:
         arr = xp_of(t).broadcast_to(d, target)
     return make_view(arr, t, "ExpandBackward0", lambda ctx, g: (sum_to(g, ctx.saved[0]),),
@@ -1293,6 +1297,8 @@ def as_strided_view(t, size, stride, storage_offset=None):
                            f"strides={stride}")
     root = _storage_root(t)
     item = t._data.itemsize
+    if root.itemsize != item and root.flags.c_contiguous:  # (a view with another dtype, as
+        root = root.reshape(-1).view(t._data.dtype)  # ``view_as_real``'s: in its elements)
     off = storage_offset_of(t) if storage_offset is None else int(storage_offset)
     if off < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {off}")
@@ -1317,6 +1323,12 @@ def as_strided_view(t, size, stride, storage_offset=None):
         reads = _as_strided(ids[off:], size, [s * ids.itemsize for s in stride])
         mem = xp.zeros(root.size, dtype=g._data.dtype)
         _add_at(mem, reads.reshape(-1), g._data.reshape(-1))
+        places = _as_strided(ids[in_off:], in_shape, [s * ids.itemsize for s in in_strides])
+        count = None
+        if _may_overlap(places):  # (as PyTorch's: an element the input shows k times gets
+            # 1/k of its memory's gradient at each of its places)
+            count = xp.maximum(xp.bincount(places.reshape(-1), minlength=root.size), 1)
+            mem = mem / count.astype(mem.real.dtype)
         back = _as_strided(mem[in_off:], in_shape, [s * mem.itemsize for s in in_strides])
         from ._core import linear_grad
 
@@ -1324,9 +1336,10 @@ def as_strided_view(t, size, stride, storage_offset=None):
             from .creation import zeros
             from .index import take
 
-            places = _as_strided(ids[in_off:], in_shape, [s * ids.itemsize for s in in_strides])
             mem2 = zeros(root.size, dtype=gg.dtype, device=gg.device).index_add(
                 0, wrap(places.reshape(-1).copy(), gg._device), gg.reshape(-1))
+            if count is not None:
+                mem2 = mem2 / wrap(count.astype(mem.real.dtype), gg._device)
             return take(mem2, wrap(reads.copy(), gg._device))
         return (linear_grad(back.copy(), g, "AsStridedScatterBackward0", transpose),)
     fn = lambda x: as_strided_view(x, size, stride, off)
@@ -1340,7 +1353,7 @@ def as_strided_(t, size, stride, storage_offset=None):
     from ._core import check_inplace
 
     check_inplace(t)
-    if t._requires_grad and STATE.enabled:
+    if STATE.enabled and t.requires_grad:
         raise RuntimeError("as_strided_ of a tensor that requires grad is not supported by "
                            "ember; use as_strided")
     root = _storage_root(t)

@@ -56,7 +56,7 @@ def _roots(outputs, grad_outputs, create_graph):
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise AssertionError("Expected output to be a torch.Tensor")
-        if not out._requires_grad:
+        if not _core.gets_grad(out):  # (a view that follows its base, without history: none)
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
         if g is None:
@@ -107,7 +107,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     _check_inputs(inputs)
     for t in inputs:  # (as PyTorch, in turn: a non-leaf input retains its gradient from now on)
-        if not isinstance(t, GradientEdge) and not t._requires_grad:
+        if not isinstance(t, GradientEdge) and not t.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if not isinstance(t, GradientEdge) and not t.is_leaf:
             t.retain_grad()
@@ -160,7 +160,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     edges, grads = _roots(outputs, _grads_tuple(grad_outputs), create_graph)
     _check_inputs(inputs)
     for t in inputs:
-        if not isinstance(t, GradientEdge) and not t._requires_grad:
+        if not isinstance(t, GradientEdge) and not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     # (a GradientEdge names the node and output directly)
     in_edges = [(t.node, t.output_nr) if isinstance(t, GradientEdge) else edge(t)

@@ -114,8 +114,9 @@ class Function:
         ctx._non_diff = set()
         ctx._to_save = ()
         tensors = [a if isinstance(a, Tensor) else None for a in args]
-        record = STATE.enabled and any(t is not None and t._requires_grad for t in tensors)
-        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
+        # (each input's ``requires_grad``: a view's own, or as it follows its base, the base's)
+        record = STATE.enabled and any(t is not None and t.requires_grad for t in tensors)
+        ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
         custom_setup = cls.setup_context is not Function.setup_context
         modes = _in_transform()
         if modes and not cls.__module__.startswith("ember."):
@@ -158,7 +159,7 @@ class Function:
                       tuple((tensors[i]._data.shape, tensors[i]._data.dtype)
                             for i in ctx._arg_pos),
                       num_outputs=len(outs))
-        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
+        ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
         wired = []
         metas = []
         for i, o in enumerate(outs):

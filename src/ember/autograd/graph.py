@@ -295,6 +295,10 @@ class Node:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _release(self):
+        if type(self).__name__ == "CopySlices":  # (PyTorch's frees the op it wraps: a second
+            self._saved = self._versions = ()  # backward through it is refused, whatever
+            self._released = True  # that op saved)
+            return
         # no tensor to free (a cast, a view): as PyTorch, the node can run again (but a
         # binary op's number operand is a tensor in PyTorch, freed)
         if self._saved and not self._packed and all(map(_plain, self._saved)) and \

@@ -214,6 +214,202 @@ def dot(x, y, threads=None):
     return np.asarray(res, _F32)
 
 
+# ------------------------------------------------------- float64 dot products (ddot)
+#
+# ``torch.dot``/``vdot``/``inner`` of float64 vectors run MKL's ``ddot`` (measured as ``sdot``
+# above, same processor, 1 and 2 threads; every add and product rounded, none fused):
+#
+# 1. Strided operands (either stride not 1): two lanes from +0, lane l taking products l, l + 2,
+#    ...; an odd last product into lane 0; then ``l0 + l1``.
+# 2. Else the first ``(-y) % 2`` products (``y``'s address in doubles, mod 2: to its 16-byte
+#    boundary) into lane 0 from +0, whatever ``x``'s address; then four 2-lane accumulators,
+#    each step adding 8 products (accumulator j takes products 2j, 2j + 1 of the step); after
+#    the steps, pairs one by one into accumulator 0, an odd last product into lane 0; the
+#    accumulators summed ``((a0 + a1) + a2) + a3`` lane by lane, then ``l0 + l1``.
+#
+# On 2 threads, for K >= 4096 (strided or not), the first ``(K + 1) // 2`` products and the rest
+# are summed as above each (the second half from its own addresses) and the two sums added.
+# Checked bit for bit on random products (K 1..4001 at every offset of either operand, strides
+# 1..3, halves up to K = 2**23).
+
+_F64 = np.float64
+_ITEM64 = 8
+_SPLIT_MIN64 = 4096  # K from which 2 threads split a float64 dot product in two halves
+_SPLIT_MAX64 = 1 << 23  # K up to which that split is the one measured
+
+
+def _part64(x, y, px, py) -> _F64:
+    """One thread's ``ddot`` of 1-D float64 ``x``, ``y`` (``py``: ``y``'s address)."""
+    n = x.shape[0]
+    p = np.multiply(x, y)
+    if x.strides[0] != _ITEM64 or y.strides[0] != _ITEM64:
+        h = n // 2
+        # (NumPy reduces over the first axis row after row, a rounded add per step; adding +0
+        # turns a -0 sum into MKL's +0, whose lanes start at +0)
+        acc = np.add.reduce(p[:2 * h].reshape(h, 2), axis=0) + _F64(0) if h else np.zeros(2)
+        if n % 2:
+            acc[0] += p[-1]
+        return acc[0] + acc[1]
+    peel = min((py // _ITEM64) % 2, n)
+    start = p[0] + _F64(0) if peel else _F64(0)
+    p = p[peel:]
+    n -= peel
+    n8 = n // 8
+    s = 8 * n8
+    acc = np.add.reduce(p[:s].reshape(n8, 8), axis=0) + _F64(0) if n8 else np.zeros(8)
+    if peel:  # (lane 0 from the peeled product: its own chain)
+        acc[0] = _chain64(p[:s:8], start)
+    pairs = (n - s) // 2
+    if pairs:
+        buf = np.empty((1 + pairs, 2))
+        buf[0] = acc[:2]
+        buf[1:] = p[s:s + 2 * pairs].reshape(pairs, 2)
+        acc[:2] = np.add.reduce(buf, axis=0)
+        s += 2 * pairs
+    if s < n:
+        acc[0] += p[s]
+    v = ((acc[0:2] + acc[2:4]) + acc[4:6]) + acc[6:8]
+    return v[0] + v[1]
+
+
+def _chain64(p, start) -> _F64:
+    """``start`` plus the products ``p`` one by one, in order."""
+    seq = np.empty(p.shape[0] + 1)
+    seq[0] = start
+    seq[1:] = p
+    return np.add.accumulate(seq)[-1]
+
+
+def dot64(x, y, threads=None):
+    """``x . y`` for 1-D float64 NumPy vectors of one length as ``torch.dot`` rounds it (a 0-d
+    float64 array), or None where that order is not reproduced."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == _F64 and
+            y.dtype == _F64 and x.ndim == 1 and y.ndim == 1 and x.shape == y.shape):
+        return None
+    n = x.shape[0]
+    if n == 0 or n > _DOT_MAX or not _mkl_gemm.emulated():
+        return None
+    if n == 1 or x.strides[0] <= 0 or y.strides[0] <= 0:
+        # (PyTorch passes unit strides for one product; no tensor has a negative stride: a
+        # flipped one is a fresh copy, on a 64-byte boundary; an expanded one: not measured)
+        if n > 1 and (x.strides[0] == 0 or y.strides[0] == 0):
+            return None
+        x = x if x.strides[0] > 0 and n > 1 else np.ascontiguousarray(x)
+        y = y if y.strides[0] > 0 and n > 1 else np.ascontiguousarray(y)
+    px, py = x.ctypes.data, y.ctypes.data
+    if px % _ITEM64 or py % _ITEM64:
+        return None
+    threads = _mkl_gemm._threads(threads)
+    with np.errstate(all="ignore"):
+        if threads == 1 or n < _SPLIT_MIN64:
+            res = _part64(x, y, px, py)
+        elif threads == 2 and n <= _SPLIT_MAX64:
+            h = (n + 1) // 2
+            res = _part64(x[:h], y[:h], px, py) + \
+                _part64(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
+        else:
+            return None
+    return np.asarray(res, _F64)
+
+
+# ``torch.mv`` of a float64 matrix by columns (first stride 1, the plain ``dgemv``: ``A.t() @ v``
+# for a contiguous A), and ``v @ W`` of a contiguous W (PyTorch's ``(1, K) @ W``), add the
+# columns' products into +0 one column after another, in ascending k, every add and product
+# rounded (checked bit for bit, 1 and 2 threads, M up to 100000, K up to 65536, ``v`` contiguous,
+# strided or expanded).
+#
+# A matrix by rows (the transposed dgemv: second stride 1, rows ``lda`` doubles apart), ``v``
+# contiguous: the groups of 4 rows sum each row in two lanes from +0: with ``t = (o + K - lda)
+# % 2`` (``o``: A's address in doubles), the first ``h`` products (2 where ``K - t`` is even,
+# else 1) go one by one into lane 0, then pairs (the first of each into lane 0, the second
+# into lane 1) up to the last ``t``; then ``l0 + l1`` and the last ``t`` product added (checked
+# bit for bit, 1 and 2 threads, M up to 1001, K up to 4097, lda up to K + 3, offsets 0..3).
+# A single row after them (``M % 4 == 1``, M = 1 included): the first ``h`` products (2 where
+# ``v``'s address in doubles is even, else 1) one by one into lane 0 of four 2-lane
+# accumulators, then steps of 8 products (accumulator j takes products 2j, 2j + 1 of the
+# step); the accumulators summed ``(a0 + a1) + (a2 + a3)``, then ``l0 + l1``, then the last
+# ``(K - h) % 8`` products one by one (checked as above, v at offsets 0..3).  Two or three rows
+# after the groups take yet another order (not found): NumPy's is kept there, as for any other
+# layout.
+
+def _products(a, v):
+    """``a[i, k] * v[k]`` as a C-ordered (K, M) array (whose first axis NumPy reduces row after
+    row, a rounded add per step; a reduce along a contiguous axis would be pairwise)."""
+    p = np.empty(a.shape[::-1])
+    np.multiply(a.T, v[:, None], out=p)
+    return p
+
+
+def axpy64(a, v):
+    """``a @ v`` ((M, K) float64 times (K,)) summed column after column from +0."""
+    with np.errstate(all="ignore"):
+        return np.add.reduce(_products(a, v), axis=0) + _F64(0)
+
+
+def _rows64(a, v):
+    """The groups-of-4 rows' order of the transposed dgemv over every row of ``a`` (by rows)."""
+    m, k = a.shape
+    t = ((a.ctypes.data // _ITEM64) + k - a.strides[0] // _ITEM64) % 2
+    h = min(2 if (k - t) % 2 == 0 else 1, k - t)
+    nb = (k - t - h) // 2
+    with np.errstate(all="ignore"):
+        p = _products(a, v)
+        lane0 = np.zeros(m)
+        if h + nb:
+            lane0 = np.add.reduce(np.concatenate([p[:h], p[h:h + 2 * nb:2]]), axis=0) + _F64(0)
+        lane1 = np.add.reduce(p[h + 1:h + 2 * nb:2], axis=0) + _F64(0) if nb else np.zeros(m)
+        out = lane0 + lane1
+        if t:
+            out += p[k - 1]
+    return out
+
+
+def _tail_row64(x, v) -> _F64:
+    """A single row after the groups of 4 (or the only row) of the transposed dgemv."""
+    k = x.shape[0]
+    with np.errstate(all="ignore"):
+        p = np.multiply(x, v)
+        h = min(2 - (v.ctypes.data // _ITEM64) % 2, k)
+        nb = (k - h) // 8
+        s = h + 8 * nb
+        acc = np.zeros(8)
+        if nb:
+            acc = np.add.reduce(p[h:s].reshape(nb, 8), axis=0) + _F64(0)
+        if h:
+            acc[0] = _chain64(p[h:s:8], _chain64(p[:h], _F64(0)))
+        lane = (acc[0:2] + acc[2:4]) + (acc[4:6] + acc[6:8])
+        return _chain64(p[s:], lane[0] + lane[1])
+
+
+def mv64(a, v):
+    """``a @ v`` for a float64 (M, K) matrix and (K,) vector as ``torch.mv`` rounds it, or None
+    where that order is not reproduced."""
+    if not (type(a) is np.ndarray and type(v) is np.ndarray and a.dtype == _F64 and
+            v.dtype == _F64 and a.ndim == 2 and v.ndim == 1 and a.shape[1] == v.shape[0]):
+        return None
+    m, k = a.shape
+    s0, s1 = a.strides
+    if not k or a.ctypes.data % _ITEM64 or v.ctypes.data % _ITEM64 or \
+            not _mkl_gemm.emulated():
+        return None
+    if m > 1 and s0 == _ITEM64 and s1 >= _ITEM64 * m and s1 % _ITEM64 == 0:
+        return axpy64(a, v)
+    if m % 4 > 1 and m < 4 or v.strides[0] != _ITEM64 or \
+            m == 1 and (k == 1 or s1 != _ITEM64 or s0 == _ITEM64):
+        return None  # (one row with a unit first stride: the plain dgemv's M = 1, not measured)
+    if not (s1 == _ITEM64 and s0 >= _ITEM64 * k and s0 % _ITEM64 == 0):
+        a = np.ascontiguousarray(a)  # (PyTorch copies it by rows, to a 64-byte boundary)
+    g = 4 * (m // 4)
+    out = np.empty(m)
+    if g:
+        out[:g] = _rows64(a[:g], v)
+    if m - g == 1:
+        out[g] = _tail_row64(a[g], v)
+    elif g < m:
+        out[g:] = a[g:] @ v  # (not measured: NumPy's order)
+    return out
+
+
 # ---------------------------------------------------------- matrix times vector (sgemv)
 
 def _mv_ok(a, v) -> bool:

@@ -64,6 +64,18 @@ def _mm_arr(x, y):
         out = _bmm_bits(x.reshape((-1,) + x.shape[-2:]), y.reshape((-1,) + y.shape[-2:]))
         if out is not None:
             return out.reshape(x.shape[:-1] + y.shape[-1:])
+    elif x.dtype == np.float64 and x.ndim == 2 and y.ndim == 2 and \
+            (x.shape[0] == 1 or y.shape[1] == 1):
+        # one row times a matrix, or a matrix times one column: MKL's dgemv orders, where
+        # ember knows them (_mkl_gemv)
+        if x.shape[0] == 1:
+            out = _mkl_gemv.mv64(y.T, x[0])
+            if out is not None:
+                return out[None]
+        else:
+            out = _mkl_gemv.mv64(x, y[:, 0])
+            if out is not None:
+                return out[:, None]
     with quiet:
         if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
@@ -430,8 +442,9 @@ def mv(a, v):
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
                            f"{a.shape[1]}), vec ({v.shape[0]})")
-    out = _mkl_gemv.mv(a._data, v._data) if a._data.dtype == np.float32 else None
-    if out is None:  # (None: not PyTorch's float32 MKL order, or one ember does not know)
+    out = _mkl_gemv.mv(a._data, v._data) if a._data.dtype == np.float32 else \
+        _mkl_gemv.mv64(a._data, v._data)
+    if out is None:  # (None: not PyTorch's MKL order, or one ember does not know)
         out = _mm_arr(a._data, v._data)
     return make(out, (a, v), "MvBackward0",
                 lambda ctx, g: (g.outer(ctx.saved[1]) if ctx.needs_input_grad[0] else None,
@@ -454,8 +467,9 @@ def dot(a, b):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    arr = _mkl_gemv.dot(a._data, b._data) if a._data.dtype == np.float32 else None
-    if arr is None:  # (None: not PyTorch's float32 MKL order, or one ember does not know)
+    arr = _mkl_gemv.dot(a._data, b._data) if a._data.dtype == np.float32 else \
+        _mkl_gemv.dot64(a._data, b._data)
+    if arr is None:  # (None: not PyTorch's MKL order, or one ember does not know)
         arr = _mm_arr(a._data, b._data)
     return make(arr, (a, b), "DotBackward0",
                 lambda ctx, g: (g * ctx.saved[1] if ctx.needs_input_grad[0] else None,
@@ -520,7 +534,9 @@ def matmul(a, b):
         return mv(a, b)
     if da == 1 and db == 2:
         _check_mm(a.reshape(1, -1), b)
-        arr = _mm_arr(a._data, b._data)
+        arr = _mkl_gemv.mv64(b._data.T, a._data)
+        if arr is None:  # (None: not PyTorch's float64 MKL order, or one ember does not know)
+            arr = _mm_arr(a._data, b._data)
         # NOTE: PyTorch computes unsqueeze(0).mm(b).squeeze_(0): the node is SqueezeBackward4.
         sa, sb = _each_for_other(a, b)  # (PyTorch keeps the unsqueezed view of a)
         out = make(arr, (a, b), "SqueezeBackward4", _matmul_rule(1, 2),

@@ -629,8 +629,8 @@ def test_probe_head_outputs():
 @exact
 def test_n1_single_row_alignment():
     """One row through nn.Linear(K, 1) (b = W.t()): 4 products, 8 lanes, the rest one by one,
-    as the first of the M % 4 rows; claimed where the row starts on a 16-byte boundary (the
-    order moves with it)."""
+    as the first of the M % 4 rows; the order moves with the row's address (the products
+    up to its next 16-byte boundary first: _tail_head), claimed at any."""
     rng = np.random.default_rng(17)
     for k in (7, 12, 45, 300):
         w = torch.from_numpy(rng.standard_normal((1, k)).astype(np.float32))
@@ -639,9 +639,12 @@ def test_n1_single_row_alignment():
         want = F.linear(torch.from_numpy(x), w, bias)
         assert G.covered(x, w.numpy().T, threads=2)
         assert _diff(G.mkl_addmm(bias.numpy(), x, w.numpy().T, threads=2), want) == 0, k
-        off = _at16(rng, (1, k), 2)
-        off[...] = x
-        assert not G.covered(off, w.numpy().T, threads=2)
+        for o in (1, 2, 3):
+            off = _at16(rng, (1, k), o)
+            off[...] = x
+            assert G.covered(off, w.numpy().T, threads=2)
+            want = F.linear(torch.from_numpy(off), w, bias)
+            assert _diff(G.mkl_addmm(bias.numpy(), off, w.numpy().T, threads=2), want) == 0
 
 
 @exact

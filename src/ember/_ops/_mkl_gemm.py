@@ -184,10 +184,35 @@ def _transposed(b) -> bool:
     return lay is not None and not lay[0]
 
 
+def _copied(x, lay, dim) -> bool:
+    """Whether PyTorch copies ``x``, a single row (``dim`` 0) or column (``dim`` 1), to a
+    fresh buffer before the product: a layout BLAS cannot take (``lay``: its ``_layout``).
+    A size-1 dim's stride of 0 is what ember's own views add (NumPy's ``v[None]``,
+    ``v[:, None]``) for PyTorch's ``unsqueeze``, whose strides there are ``(K * s, s)`` for
+    a row (copied unless ``s`` is 1) and ``(s, 1)`` for a column (never copied)."""
+    if lay is not None:
+        return False
+    if x.strides[dim] != 0:
+        return True
+    return dim == 0 and x.strides[1] != _ITEM
+
+
+def _a_layout(a):
+    """``_layout(a)`` as MKL's order sees the first operand: a single row whose values lie
+    back to back (a (1, K) view with strides (1, 1), the ``.t()`` of a (K, 1) column, which
+    PyTorch's stride test passes by columns with a leading dimension of 1) sums as the same
+    row by rows (measured: every N and K, both layouts of ``b``)."""
+    lay = _layout(a)
+    if lay is not None and not lay[0] and a.shape[0] == 1 and a.strides[1] == _ITEM:
+        return True, max(1, a.shape[1])
+    return lay
+
+
 def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_transposed=False,
          a_aligned=True):
     """``(rows, tail)``: the first ``rows`` rows follow order 1 and the rest ``tail``
-    ("chain", "lanes", "gemv" or "dot", None where no rows are left); None where not mapped.
+    ("chain", "chain0", "lanes", "gemv" or "dot", None where no rows are left); None where
+    not mapped.
     ``transposed``/``a_transposed``: ``b``/``a`` stored by columns; ``a_aligned``: ``a``'s
     rows a whole number of floats apart, a single row from a 16-byte boundary (which only
     N = 1 depends on;
@@ -221,7 +246,9 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
     if not transposed:
         return rows, "chain"
     if a_transposed:
-        return None  # (both operands by columns: another kernel, not mapped)
+        # (both operands by columns: another kernel; rows of 2 or more, alpha 1: one
+        # non-fused chain from +0 per output, the bias added after it; M = 1 not mapped)
+        return (rows, "chain0") if m > 1 and alpha == 1 else None
     if m == 1:  # (sgemv on b's rows: the N = 1 order of b.T times a's row)
         return (0, "gemv") if a_aligned else None
     if k < 4 and alpha != 1:
@@ -232,15 +259,16 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
 def covered(a, b, alpha=1.0, beta=1.0, threads=None) -> bool:
     """Whether :func:`mkl_sgemm`/:func:`mkl_addmm` give MKL's bits for these operands when
     PyTorch runs on ``threads`` threads (default: PyTorch's, as ember models them)."""
+    la = _a_layout(a)
     return plan(a.shape[0], a.shape[1], b.shape[1], _transposed(b), _threads(threads),
-                alpha, _transposed(a), _aligned_for(a, b)) is not None
+                alpha, la is not None and not la[0], _aligned_for(a, b)) is not None
 
 
 def _aligned_for(a, b) -> bool:
     """The ``a_aligned`` of :func:`plan`: ``a``'s alignment for N = 1, ``b.T``'s for a single
     row times a transposed ``b`` (both run MKL's sgemv on those rows)."""
-    if b.shape[1] == 1:  # (a single row: measured from a 16-byte boundary only)
-        return _aligned(a) and (a.shape[0] > 1 or a.ctypes.data % 16 == 0)
+    if b.shape[1] == 1:  # (a single row: from a 16-byte boundary, or times a transposed b)
+        return _aligned(a) and (a.shape[0] > 1 or a.ctypes.data % 16 == 0 or _transposed(b))
     if a.shape[0] == 1 and _transposed(b):
         return _aligned(b.T)
     return True
@@ -845,7 +873,7 @@ def _lane_einsum_ok() -> bool:
     return True
 
 
-def _dot(a, w, off=0) -> np.ndarray:
+def _dot(a, w, off=0, copied=False, lead=None) -> np.ndarray:
     """N = 1 (``a`` by rows, (M, 1) out): per row a dot product in non-fused lanes, each lane
     from +0 with a rounded add per step.
 
@@ -854,16 +882,19 @@ def _dot(a, w, off=0) -> np.ndarray:
     ascending, and the lanes are reduced ``(l0 + l2) + (l1 + l3)``.  With ``off`` (see
     :func:`_offset`: from ``a``'s address and row stride), that order covers the first
     ``K - off`` products only, and the last ``off`` are added to its sum one by one.
-    The ``M % 4`` rows left (see :func:`_dot_tail`) take other orders, at any address."""
+    The ``M % 4`` rows left (see :func:`_dot_tail`) take other orders, at any address of
+    theirs (but not of ``w``'s: :func:`_tail_head`, ``copied`` where PyTorch copies it;
+    ``lead``: the vector whose address sets that order in place of ``w``)."""
     m, k = a.shape
     t0 = 4 * (m // 4)
+    peel = _tail_head(w if lead is None else lead, copied)  # (the M % 4 rows' first products)
     if off and t0 and k > off:
         out = _dot(a[:, :k - off], w[:k - off])
         with np.errstate(all="ignore"):
             for j in range(k - off, k):
                 out[:t0, 0] += a[:t0, j] * w[j]
         for i in range(t0, m):
-            out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4)
+            out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4, peel)
         return out
     out = np.empty((m, 1), _F32)
     if t0 and _groups_ok():
@@ -890,8 +921,21 @@ def _dot(a, w, off=0) -> np.ndarray:
         out[r:e, 0] = _halve(acc)
     t0 = 4 * (m // 4)
     for i in range(t0, m):
-        out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4)
+        out[i, 0] = _dot_tail(a[i], w, 8 if (i - t0) % 2 == 0 else 4, peel)
     return out
+
+
+def _tail_head(w, copied=False):
+    """The products :func:`_dot_tail` sums into lane 0 first: 4 with ``w`` from a 16-byte
+    boundary, else the ``4 - o`` that bring ``w``, ``o`` floats past one, to the next
+    (measured: M 2..13, K 5..300, o 0..3); 4 where PyTorch copies ``w``'s operand first
+    (``copied``: see :func:`_copied`); None for ``w`` read in place with a stride other
+    than 1 (then the strided sgemv's order, ``_mkl_gemv._strided_tail``)."""
+    if copied or w.dtype != _F32:  # (float64 rows, _mkl_gemv's: 4, as measured there)
+        return 4
+    if w.strides[0] != _ITEM and w.shape[0] > 1:
+        return None
+    return 4 - (w.ctypes.data // _ITEM) % 4
 
 
 _PAD = 8  # floats after each row of a transposed copy (rows 2 KiB apart alias in the cache:
@@ -1053,14 +1097,18 @@ def _same_bits(got, want) -> bool:
     return bool((same | np.isnan(got) & np.isnan(want)).all())
 
 
-def _dot_tail(x, w, lanes):
+def _dot_tail(x, w, lanes, head=4):
     """One of the ``M % 4`` rows left after the groups of 4 (N = 1): the first
-    ``h = min(4, K)`` products in order into lane 0; then the next ``8 * ((K - h) // 8)`` in
+    ``h = min(head, K)`` products in order into lane 0 (``head``: :func:`_tail_head`; None:
+    ``w`` strided, the strided sgemv's order); then the next ``8 * ((K - h) // 8)`` in
     ``lanes`` lanes (8 for the 1st and 3rd of these rows, 4 for the 2nd), halved pairwise
     (8: ``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``); the rest added to that sum in
     order.  Every lane from +0."""
+    if head is None:
+        from ._mkl_gemv import _strided_tail
+        return _strided_tail(x, w)
     k = x.shape[0]
-    h = min(4, k)
+    h = min(head, k)
     body = 8 * ((k - h) // 8)
     p = np.multiply(x, w, dtype=_F32)
     acc = _F32(0)
@@ -1092,11 +1140,13 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     n = b.shape[1]
     if bias is not None and beta == 0:
         bias = None
-    la, lb = _layout(a), _layout(b)  # (inspected once, for plan and the kernels)
+    la, lb = _a_layout(a), _layout(b)  # (inspected once, for plan and the kernels)
     off = 0  # (_aligned_for and _offset of the rows an N = 1 order runs on, read at once)
     if n == 1:
         aligned, addr, off = _row_rule(a)
-        aligned = aligned and (m > 1 or addr % 16 == 0)
+        # (a single row times a column by columns: MKL's dot product of the two, at any
+        # address of a's row, which sets its head: _tail_head; measured for K 5..300)
+        aligned = aligned and (m > 1 or addr % 16 == 0 or lb is not None and not lb[0])
     elif m == 1 and lb is not None and not lb[0]:
         aligned, addr, off = _row_rule(b.T)
     else:
@@ -1112,11 +1162,14 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
         # at the end as below; ~3 us less per call, most of a batch-1 nn.Linear's overhead)
         with np.errstate(all="ignore"):
             if tail == "dot":
-                res = _dot(a, b[:, 0], off)
+                if m == 1 and lb is not None and not lb[0]:
+                    res = _dot(a, b[:, 0], off, _copied(a, la, 0), a[0])
+                else:
+                    res = _dot(a, b[:, 0], off, _copied(b, lb, 1))
             elif tail == "lanes":
                 res = _lanes(a, b, row0)
             else:  # (W @ a[0] for b = W.t(): N outputs as a column)
-                res = _dot(b.T, a[0], off).reshape(1, n)
+                res = _dot(b.T, a[0], off, _copied(a, la, 0)).reshape(1, n)
             if alpha != 1:
                 res *= _F32(alpha)
             if bias is not None:
@@ -1145,7 +1198,13 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     with np.errstate(all="ignore"):
         ta = a[rows:]
         ct = None if bias is None else c[rows:]
-        if tail == "chain":
+        if tail == "chain0":  # (measured with beta 1 only)
+            if ct is not None and beta != 1:
+                return None
+            res = _chain(ta, b, None)
+            if ct is not None:
+                res += ct
+        elif tail == "chain":
             if alpha != 1 and n == 1:
                 b = np.multiply(b, _F32(alpha), dtype=_F32)
             elif alpha != 1:
@@ -1155,9 +1214,9 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
                 res = _heads(ta, ct, n, row0 + rows, res, b)
         else:
             if tail == "dot":
-                res = _dot(ta, b[:, 0], _offset(ta))
+                res = _dot(ta, b[:, 0], _offset(ta), _copied(b, lb, 1))
             elif tail == "gemv":  # (W @ a[0] for b = W.t(): N outputs as a column)
-                res = _dot(b.T, ta[0], _offset(b.T)).reshape(1, n)
+                res = _dot(b.T, ta[0], _offset(b.T), _copied(a, la, 0)).reshape(1, n)
             else:
                 res = _lanes(ta, b, row0 + rows)
             if alpha != 1:

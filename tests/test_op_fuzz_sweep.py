@@ -1410,8 +1410,6 @@ KNOWN: dict[str, str] = {
     r"^((Tensor\.)?[a-z_0-9]+\(float16\[(2, 3\], 1j|3, 4\], complex64\[\])\)|"
     r"complex\[auto\d+\]\(float16)":
         "float16 with a complex number gives complex32 (ComplexHalf), which ember lacks",
-    r"^signbit\(bfloat16\[4, 5\]!\)":
-        "PyTorch's float32-to-bfloat16 cast sets the sign bit of NaN",
     r"^(atan2|logaddexp2|std|logsumexp)\(float32\[3, 4\].*out=float64":
         "float32 vector-maths results (last bits, known) compared exactly once cast to float64",
     r"^ldexp\(.*out=float64": "PyTorch fails an internal assert here",

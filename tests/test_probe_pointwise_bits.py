@@ -222,3 +222,133 @@ def test_logit_float32_layouts(layout):
           "rows7": lambda a: a.reshape(400, 100)[:, :7], "flip": lambda a: a.flip(0),
           "transposed": lambda a: a.reshape(200, 200).T}[layout]
     _same(torch.logit(sl(torch.tensor(v))), ember.logit(sl(ember.tensor(v))))
+
+
+# -- signed zeros in maximum/minimum/fmax/fmin/clamp, NaN bits in casts, NaN gradients --------
+
+def _signs(t):
+    return np.signbit(t.detach().float().numpy())
+
+
+def _zeros_pair(n, dtype, seed):
+    r = np.random.default_rng(seed)
+    v = np.where(r.random(n) < 0.5, 0.0, -0.0)
+    v[r.random(n) < 0.1] = 1.5
+    return _pair(v, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_minmax_signed_zero_ties(dtype):
+    # of +0. and -0. the scalar loop keeps the first, the vector loop (64 bytes a step) the
+    # second; fmax/fmin keep the first (bfloat16's the second)
+    for n in (7, 16, 17, 40, 1000, 40001):
+        (t, e), (u, f) = _zeros_pair(n, dtype, n), _zeros_pair(n, dtype, n + 1)
+        views = [lambda x: x, lambda x: x[::2], lambda x: x[1:]]
+        if n == 1000:
+            views += [lambda x: x.view(40, 25)[:, :20], lambda x: x.view(40, 25).t()]
+        for op in ("maximum", "minimum", "fmax", "fmin"):
+            for sl in views:
+                a, b = getattr(torch, op)(sl(t), sl(u)), getattr(ember, op)(sl(e), sl(f))
+                np.testing.assert_array_equal(_signs(a), _signs(b), err_msg=f"{op} {n}")
+            z = torch.tensor(-0.0, dtype=t.dtype)
+            np.testing.assert_array_equal(_signs(getattr(torch, op)(t, z)),
+                                          _signs(getattr(ember, op)(e, ember.tensor(-0.0).to(
+                                              e.dtype))))
+        for kw in ({"min": 0}, {"max": 0}, {"min": 0, "max": 1}):
+            ta = {k: (u if v == 0 else -u) for k, v in kw.items()}
+            ea = {k: (f if v == 0 else -f) for k, v in kw.items()}
+            np.testing.assert_array_equal(_signs(torch.clamp(t, **ta)),
+                                          _signs(ember.clamp(e, **ea)))
+            np.testing.assert_array_equal(_signs(torch.clamp(t[::2], **{
+                k: v[::2] for k, v in ta.items()})), _signs(ember.clamp(e[::2], **{
+                    k: v[::2] for k, v in ea.items()})))
+
+
+def _nan_source(kind, n):
+    pats = {"float64": (np.uint64, [0x7FF8000000000000, 0xFFF8000000000000,
+                                    0x7FF0000000000001, 0xFFF8000000000123]),
+            "float32": (np.uint32, [0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FA00123]),
+            "float16": (np.uint16, [0x7E00, 0xFE00, 0x7C01, 0x7D23])}
+    it, p = pats[kind]
+    a = np.array((p * n)[:n], it).view(getattr(np, kind))
+    a[5::7] = 1.5
+    return a
+
+
+@pytest.mark.parametrize("pair", ["float64-bfloat16", "float32-bfloat16", "float16-bfloat16",
+                                  "float32-float16", "float16-float32"])
+def test_nan_bits_in_casts(pair):
+    # bfloat16: 0xffff from the vector code (float64 16 values a step), 0x7fc0 from the
+    # scalar; float16: the processor's conversion in contiguous loops, 0x7e00 when strided;
+    # float16 -> float32: quieted, but 0x7fffffff on the tail of a contiguous loop
+    src, dst = pair.split("-")
+    for n in (1, 7, 8, 17, 33, 100, 1000):
+        v = _nan_source(src, n)
+        t, e = torch.from_numpy(v.copy()), ember.from_numpy(v.copy())
+        views = [lambda x: x, lambda x: x[::2]]
+        if n == 1000:
+            views += [lambda x: x.view(40, 25)[:, :20], lambda x: x.view(40, 25).t()]
+        for sl in views:
+            a = sl(t).to(getattr(torch, dst))
+            b = sl(e).to(getattr(ember, dst))
+            it = np.uint16 if a.element_size() == 2 else np.uint32
+            if a.dtype == torch.bfloat16:
+                a = a.view(torch.int16)
+                b = b.view(ember.int16)
+            np.testing.assert_array_equal(np.ascontiguousarray(a.numpy()).view(it),
+                                          np.ascontiguousarray(b.numpy()).view(it),
+                                          err_msg=f"{pair} {n}")
+
+
+def test_bfloat16_nan_from_numbers_is_positive():
+    nan = float("nan")
+    for L in (torch, ember):
+        for t in (L.tensor([nan, -nan] * 20, dtype=L.bfloat16), L.full((20,), -nan,
+                                                                      dtype=L.bfloat16)):
+            assert set(t.view(L.int16).tolist()) == {0x7FC0}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("op", ["hardswish", "elu", "hardtanh", "relu6", "hardshrink",
+                                "softshrink"])
+def test_backward_at_nan_vector_blocks_and_tails(op, dtype):
+    # NaN inputs: the vector loop's selects give NaN (hardswish, elu) or 0, the scalar loop
+    # (the tails, strided loops) passes the gradient
+    for n in (7, 17, 33, 70, 200):
+        v = np.full(n, np.nan)
+        v[3::5] = 0.25
+        grads = []
+        for L in (torch, ember):
+            x = L.tensor(v).to(getattr(L, dtype)).requires_grad_(True)
+            y = L.tensor(np.concatenate([v, v])).to(getattr(L, dtype)).requires_grad_(True)
+            f = getattr(L.nn.functional, op)
+            f(x).backward(L.ones(n, dtype=x.dtype))
+            f(y[::2]).backward(L.ones(n, dtype=x.dtype))
+            grads.append((x.grad, y.grad))
+        for t, e in zip(*grads):
+            _same(t, e)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_trigamma_bits(dtype):
+    # half types: the float32 series rounded once (bfloat16 at -4: finite, not inf); a NaN
+    # from -inf keeps its sign (but bfloat16's scalar loop gives 0x7fc0); trigamma(inf) = 0
+    v = _values(712, seed=71)
+    v[:8] = [np.inf, -np.inf, -4.0, -2.238, 0.0, -0.0, 1000.0, np.nan]
+    grads = []
+    for L in (torch, ember):
+        x = L.tensor(v).to(getattr(L, dtype))
+        grads.append(L.polygamma(1, x))
+        x.requires_grad_(True)
+        L.digamma(x).backward(L.ones(712, dtype=x.dtype))
+        grads.append(x.grad)
+        grads.append(L.polygamma(2, x.detach()[:6]))
+    t, e = grads[:3], grads[3:]
+    # (bfloat16's product g * trigamma: PyTorch's vector loop writes its NaN as 0xffff)
+    _same(t[1], e[1])
+    for a, b in zip(t[::2], e[::2]):
+        a, b = a.detach(), b.detach()
+        if a.dtype == torch.bfloat16:
+            a, b = a.view(torch.int16), b.view(ember.int16)
+        np.testing.assert_array_equal(a.numpy().view(f"u{a.element_size()}"),
+                                      b.numpy().view(f"u{a.element_size()}"))

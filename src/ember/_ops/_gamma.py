@@ -365,7 +365,7 @@ def _trigamma_f32(x):
         ixx = _F32(1) / (y * y)
         inner = _fma32(-ixx, _fma32(-ixx, _F32(1 / 42), _F32(1 / 30)), _F32(1 / 6))
         acc = acc + _fma32(ixx, inner, _F32(1) + _F32(1) / (_F32(2) * y)) / y
-        return np.where(low, -acc, acc)
+        return np.where(low, acc * _F32(-1), acc)  # (a product: a NaN keeps its sign)
 
 
 def _trigamma_f64(x):
@@ -385,13 +385,21 @@ def _trigamma_f64(x):
         ixx = 1.0 / (y * y)
         inner = _fma64(-ixx, _fma64(-ixx, 1 / 42, 1 / 30), 1 / 6)
         acc = acc + _fma64(ixx, inner, 1.0 + 1.0 / (2.0 * y)) / y
-        return np.where(low, -acc, acc)
+        return np.where(low, acc * -1.0, acc)  # (a product: a NaN keeps its sign)
 
 
 def polygamma(n, x):
     """The ``n``-th derivative of digamma (``n >= 0`` a Python int)."""
     if n == 0:
         return digamma(x)
+    if n == 1 and type(x) is np.ndarray and x.dtype.itemsize == 2 and x.dtype.kind in "fV":
+        # PyTorch's half-type trigamma: its float32 steps, rounded once (a scalar loop:
+        # bfloat16's NaN the positive quiet one, float16's keeps the sign)
+        y = _trigamma_f32(x.astype(_F32))
+        out = y.astype(x.dtype)
+        if x.dtype.kind == "V":
+            out.view(np.uint16)[np.isnan(y)] = 0x7FC0
+        return out
     if n == 1 and type(x) is np.ndarray and x.dtype == np.float32:
         return _trigamma_f32(x)
     if n == 1 and getattr(x, "dtype", None) == np.float64:
@@ -402,6 +410,7 @@ def polygamma(n, x):
     if type(x) is np.ndarray and x.dtype.kind in "biuf" and x.dtype.itemsize != 2:
         # (PyTorch's CPU kernel; integers in float32)
         return polygamma_cpu(n, x if x.dtype == np.float64 else x.astype(np.float32))
+    bf16 = getattr(x, "dtype", None) is not None and x.dtype.kind == "V"
     xp, x = f64(x)
     try:
         fact = float(math.factorial(n))
@@ -412,6 +421,8 @@ def polygamma(n, x):
         out = (sign * fact) * zeta(float(n + 1), x)
         if n == 1:  # as PyTorch's trigamma: NaN at -inf
             out = xp.where(x == -xp.inf, xp.nan, out)
+        if bf16:  # (PyTorch's scalar loop: bfloat16's NaN the positive quiet one)
+            out = xp.where(out != out, xp.nan, out)
     return out
 
 

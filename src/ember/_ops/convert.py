@@ -165,9 +165,65 @@ def _cast(arr, src, dst):
         # NOTE: PyTorch converts to half types through float32: a float64 just above a
         # half-way point can round down (2049.0000001 -> 2048 in float16)
         with quiet:
-            return arr.astype(np.float32).astype(dst.np)
+            out = arr.astype(np.float32).astype(dst.np)
+        return _half_nans(out, arr, src, dst) if src is D.float64 else out
     with quiet:
-        return arr.astype(dst.np)
+        out = arr.astype(dst.np)
+    if src is D.float16 and dst is D.float32:
+        return _float16_nans(out, arr)
+    return _half_nans(out, arr, src, dst) if dst in _HALVES and src in _FLOATS else out
+
+
+def _float16_nans(out, arr):
+    """float16 to float32 with PyTorch's NaN bits: the processor's conversion (sign and payload
+    kept, quieted; NumPy's keeps a signalling NaN) but on the tails of a contiguous tensor's
+    loop (8 values a vector step, a tail per thread), which give 0x7fffffff."""
+    if type(arr) is not np.ndarray or not arr.size:
+        return out
+    nan = np.isnan(arr)
+    if not nan.any():
+        return out
+    bits = out.view(np.uint32)
+    bits[nan] |= 0x400000
+    if arr.flags.c_contiguous or arr.flags.f_contiguous:
+        from . import _sleef
+
+        vec = _sleef.loop_mask(arr.shape, arr, block=8)
+        if vec is not True:
+            bits[nan if vec is None else nan & ~vec] = 0x7FFFFFFF
+    return out
+
+
+def _half_nans(out, arr, src, dst):
+    """``out`` (``arr`` cast to a half type) with PyTorch's NaN bits (NumPy's and ml_dtypes'
+    keep the sign and payload). PyTorch's vector code (a contiguous inner loop) gives bfloat16
+    0xffff, float16 the processor's conversion of a float32 (sign and payload kept, quieted);
+    its scalar code the positive quiet NaN. float64 to bfloat16 takes 16 values a vector step,
+    float16 to bfloat16 is scalar throughout."""
+    if type(arr) is not np.ndarray or not arr.size or (src is D.float64 and dst is D.float16):
+        return out
+    with quiet:
+        nan = np.isnan(arr)
+    if not nan.any():
+        return out
+    steps = [s for n, s in zip(arr.shape, arr.strides) if n > 1]
+    inner = min(map(abs, steps), default=arr.itemsize) == arr.itemsize
+    bits = out.view(np.uint16)
+    if dst is D.bfloat16:
+        vec = src is D.float32 and inner or None
+        if src is D.float64:
+            from . import _sleef
+
+            vec = _sleef.loop_mask(arr.shape, arr, block=16)
+        bits[nan] = 0x7FC0
+        if vec is not None:
+            bits[nan & vec] = 0xFFFF
+    else:
+        bits[nan] = 0x7E00
+        if inner:
+            b = arr[nan].view(np.uint32)
+            bits[nan] = (b >> 16 & 0x8000) | 0x7E00 | (b >> 13 & 0x3FF)
+    return out
 
 
 def _cast_odd(arr, src, dst):

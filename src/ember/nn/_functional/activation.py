@@ -441,7 +441,7 @@ def _elu_rule(ctx, g):
         with quiet:
             gx = np.where(xw <= 0, ((gw * ins) * negc) * np.exp(np.minimum(xw, 0) * ins),
                           gw * pos)
-        return (wrap(gx.astype(a.dtype), g._device),)
+        return (wrap(_vector_nans(gx.astype(a.dtype), a, g._data), g._device),)
     neg = a <= 0  # NOTE: NaN takes the positive branch's gradient, as in PyTorch
     # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward;
     # and x = 0 itself taken as a constant, for PyTorch's second derivative 0 there (x < 0)
@@ -979,8 +979,21 @@ def _hardswish_rule(ctx, g):
         xw, gw = a.astype(w), g._data.astype(w)
         with quiet:
             gx = np.where(low, w(0), np.where(mid, gw * (xw / w(3) + w(0.5)), gw))
-        return (wrap(gx.astype(a.dtype), g._device),)
+        return (wrap(_vector_nans(gx.astype(a.dtype), a, g._data), g._device),)
     return (g * P.where(wrap(mid, g._device), x / 3 + 0.5, _const(rest, g)),)
+
+
+def _vector_nans(gx, a, g):
+    """The gradient ``gx`` with NaN where input ``a`` is NaN in PyTorch's vector loop (128
+    bytes a step: its selects take neither branch there); the scalar loop (the tails, strided
+    loops) passes the gradient."""
+    with quiet:
+        nan = np.isnan(a)
+    if nan.any():
+        m = _sleef.loop_mask(a.shape, g, a, block=128 // a.itemsize)
+        if m is not None:
+            gx[nan if m is True else nan & m] = np.nan
+    return gx
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1050,7 +1063,7 @@ def _vector_loop(a, block):
     if not _sleef.VECTORIZED or type(a) is not np.ndarray or a.ndim == 0:
         return False
     m = _sleef.loop_mask(a.shape, a, block=block)
-    return m is True if m is None or m is True else m
+    return False if m is None else m
 
 
 def _shrink_rule(ctx, g):

@@ -233,3 +233,104 @@ def test_well_typed_calls_keep_their_checks():
             call()
         assert "tuple of ints" in str(e.value)
     assert tuple(z([2, True]).shape) == (2, 1)  # (a bool after the first item: an int)
+
+
+# (the keywords a renaming wrapper gave ember's names before; the order of the value checks
+# of the mask, gather/scatter and index ops, and of their ``out=`` dtype checks)
+CHECK_ORDER = [
+    "torch.mul(x, 3, other=x)", "torch.mul(x, x, other=x)", "torch.mul()", "torch.mul(other=2)",
+    "torch.mul(x, other=x, input=x)", "x.mul(3, other=x)", "x.clone().mul_(2, other=2)",
+    "x.clone().div_(2, other=2)", "torch.addcmul(x, x, x, tensor1=x)",
+    "torch.swapdims(x, 0, 1, dim0=0)", "torch.sub(x, 3, other=x, alpha=2)",
+    "x.masked_fill(torch.ones(3, 2), 1.0)", "x.masked_fill(torch.ones(3, 2), torch.ones(2))",
+    "x.masked_fill(torch.ones(3, 2, dtype=torch.bool), torch.tensor(1j))",
+    "x.masked_fill(torch.ones(3, 2, dtype=torch.uint8), 1.0)",
+    "x.clone().masked_fill_(torch.ones(3, 2), 1.0)", "x.masked_scatter(torch.ones(3, 2), x)",
+    "x.masked_scatter(torch.ones(3, 2, dtype=torch.bool), x.long())",
+    "x.clone().masked_scatter_(torch.ones(3, 2), x.long())",
+    "x.clone().masked_scatter_(torch.ones(3, 2), x)",
+    "x.scatter(0, ix, torch.ones(3))", "x.scatter(0, ix[:1, :1], torch.ones(3))",
+    "x.scatter(0, torch.zeros(2, 0, dtype=torch.long), torch.ones(3))",
+    "x.scatter(0, torch.zeros(2, 0), torch.ones(3))", "x.scatter_add(0, ix.int(), torch.ones(3))",
+    "x.clone().scatter_(0, ix, torch.ones(3))", "x.scatter(0, ix, torch.ones(5, 5, 5))",
+    "x.scatter_reduce(0, ix, torch.ones(3), 'foo')", "x.scatter_reduce(5, ix, x, 'foo')",
+    "x.scatter_reduce(0, ix.float(), x, 'foo')", "x.scatter_reduce(0, ix, x.long(), 'foo')",
+    "x.scatter_reduce(0, torch.tensor([[5, 0, 0]]), x, 'foo')", "x.scatter(5, ix.float(), x)",
+    "x.scatter_add(5, ix.float(), x)", "x.gather(5, ix.float())",
+    "x.gather(0, torch.zeros(2, 0, 3))", "x.scatter(0, torch.ones(3, 3, dtype=torch.int), x)",
+    "x.index_fill(0, i.float(), torch.tensor(1j))", "x.index_fill(0, i.float(), 1j)",
+    "x.index_fill(0, i, torch.tensor(1j))", "x.long().index_fill(0, i, torch.tensor(1e30))",
+    "x.byte().index_fill(0, i, torch.tensor(1000))",
+    "torch.gather(x, 0, ix.float(), out=torch.empty(2, 3).long())",
+    "torch.gather(x, 0, torch.ones(3, 3, 3).long(), out=torch.empty(2, 3).long())",
+    "torch.where(m.float(), x, x, out=torch.empty(2, 3).long())",
+    "torch.where(m, x, torch.ones(4), out=torch.empty(2, 3).long())",
+    "torch.where(m, 2, 3, out=torch.empty(2, 3))",
+    "torch.take(x, i.float(), out=torch.empty(2).long())",
+    "torch.index_copy(x, 0, i, torch.ones(3), out=torch.empty(2, 3).long())",
+    "torch.index_copy(x, 0, i.float(), x, out=torch.empty(2, 3).long())",
+    "x.addcmul(x, x, value=2j)", "x.clone().addcdiv_(x, x, value=2j)",
+    "torch.addcmul(x, x, x, value=1+0j)", "torch.addcmul(x, x, 'a')", "x.addcmul(x)",
+    "torch.addcmul(x, x, x, foo=1)",
+    "torch.take_along_dim(torch.tensor(5.), torch.tensor(0), dim=0)",
+    "torch.take_along_dim(torch.tensor(5.), torch.tensor(0), dim=-1)",
+    "torch.take_along_dim(torch.tensor(5.), torch.tensor(0))",
+]
+
+WARNED_ONCE = [  # (PyTorch's TORCH_WARN_ONCE: each call's warning seen with warn_always)
+    "torch.addcmul(x, 2, x, x)", "torch.addcdiv(x, 2, x, x)", "x.addcmul(2, x, x)",
+    "x.clone().addcmul_(2, x, x)", "x.clone().addcdiv_(2, x, x)",
+    "torch.addcmul(x, 2, x, x, out=torch.empty(2, 3))", "torch.addcmul(x, 2, x, x, value=3)",
+    "x.scatter(0, ix, torch.ones(3), reduce='add')", "x.scatter(5, ix, x, reduce='add')",
+    "x.scatter(0, ix.int(), torch.ones(3, 3, 3), reduce='foo')",
+    "x.clone().scatter_(0, ix, torch.ones(3), reduce='foo')",
+    "x.scatter(0, ix.float(), x, reduce='add')",
+]
+
+
+@pytest.mark.parametrize("code", CHECK_ORDER)
+def test_check_order(code):
+    _same(code)
+
+
+@pytest.mark.parametrize("code", WARNED_ONCE)
+def test_warned_once_forms(code):
+    prev = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    ember.set_warn_always(True)
+    try:
+        _same(code)
+    finally:
+        torch.set_warn_always(prev)
+        ember.set_warn_always(prev)
+
+
+def test_scatter_reduce_warns_once_a_process():
+    from ember import _warnings
+
+    _warnings._once.discard("scatter-reduce")
+    x, i = ember.ones(2, 3), ember.tensor([[0, 1, 0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x.scatter(0, i, x, reduce="add")
+        x.scatter(0, i, x, reduce="multiply")
+    assert len(caught) == 1 and "reduce argument of torch.scatter" in str(caught[0].message)
+
+
+@pytest.mark.parametrize("name", ["batch_sizes", "szie", "shpe", "reshpae", "lenght", "foo",
+                                  "astype", "numpy_", "get_shape", "dims"])
+def test_missing_attribute_in_pytorch_words(name):
+    for lib in (ember, torch):
+        for t in (lib.ones(2), lib.nn.Parameter(lib.ones(2))):
+            with pytest.raises(AttributeError) as e:
+                getattr(t, name)
+            assert type(e.value) is AttributeError
+            assert str(e.value) == f"'{type(t).__name__}' object has no attribute '{name}'"
+    assert not hasattr(ember.ones(1), name) and getattr(ember.ones(1), name, 5) == 5
+
+
+def test_pytorch_tensor_names_ember_lacks_say_so():
+    for name in ("q_scale", "chalf", "to_mkldnn"):
+        assert hasattr(torch.ones(1), name)
+        with pytest.raises(NotImplementedError, match=f"torch.Tensor.{name} is not supported"):
+            getattr(ember.ones(1), name)

@@ -488,6 +488,12 @@ def _keyword_type_error(e, name, kwargs, renames):
         if m and m.group(1) == name and (m.group(2) in kwargs or
                                          renames.get(m.group(2)) in kwargs):
             return TypeError(re.sub(r" \(position \d+\)", "", msg, count=1))
+        # (a keyword renamed to ember's name that a positional argument gives too:
+        # ``torch.mul(x, 2, other=y)``, in PyTorch's names)
+        m = re.fullmatch(r"[\w.<>]+\(\) got multiple values for argument '(\w+)'", msg)
+        theirs = {ours: t for t, ours in renames.items()}.get(m.group(1)) if m else None
+        if theirs is not None and m.group(1) in kwargs:
+            return TypeError(f"{name}() got multiple values for argument '{theirs}'")
     return e
 
 
@@ -590,7 +596,9 @@ def _no_other(name, a, kwargs):
 def _numbers_allowed(fn, name):
     strict = name in _TENSOR_OR_NUMBER
 
-    def op(a, b=_NO_OTHER, *args, **kwargs):
+    def op(a=_NO_OTHER, b=_NO_OTHER, *args, **kwargs):
+        if a is _NO_OTHER:  # (``torch.mul()``, ``torch.mul(other=y)``: no parser saw it)
+            raise TypeError(f'{name}() missing 2 required positional argument: "input", "other"')
         if b is _NO_OTHER:
             raise TypeError(_no_other(name, a, kwargs))
         if strict and (type(a) not in _ops_methods._PLAIN or type(b) not in _ops_methods._PLAIN):

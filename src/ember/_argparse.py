@@ -448,6 +448,10 @@ SIGNATURES = {
                           "Tensor input, SymInt repeats, int? dim=None, *, "
                           "SymInt? output_size=None"),
     "lerp": _LERP, "lerp_": _LERP,
+    **dict.fromkeys(("addcmul", "addcmul_", "addcdiv", "addcdiv_"), (
+        "Tensor input, Tensor tensor1, Tensor tensor2, *, Scalar value=1, Tensor out=None",
+        "Tensor input, Scalar value, Tensor tensor1, Tensor tensor2, *, Tensor out=None"
+        "|deprecated")),
     "bucketize": ("Tensor input, Tensor boundaries, *, bool out_int32=False, bool right=False, "
                   "Tensor out=None",
                   "Scalar self, Tensor boundaries, *, bool out_int32=False, bool right=False"),

@@ -1684,16 +1684,20 @@ def _route(module, name):
               "negative": "neg"}.get(name, name)
 
     @functools.wraps(dense)
-    def fn(input, *args, **kwargs):
+    def fn(*args, **kwargs):  # (the dense op's own errors for its missing or doubled input)
+        if not args and type(kwargs.get("input")) is SparseTensor:
+            kwargs = dict(kwargs)
+            args = (kwargs.pop("input"),)
+        input = args[0] if args else None
         if type(input) is SparseTensor:
-            return getattr(input, method)(*args, **kwargs)
-        if args and type(args[0]) is SparseTensor and method in ("add", "sub", "mul"):
-            other = args[0]
+            return getattr(input, method)(*args[1:], **kwargs)
+        if len(args) > 1 and type(args[1]) is SparseTensor and method in ("add", "sub", "mul"):
+            other = args[1]
             if method == "mul":
                 return other.mul(input)
             alpha = kwargs.get("alpha", 1)
             return _dense_add_sparse(input, other, alpha if method == "add" else -alpha)
-        return dense(input, *args, **kwargs)
+        return dense(*args, **kwargs)
     fn._sparse_routed = True
     setattr(module, name, fn)
 

@@ -1324,12 +1324,16 @@ def _route_functions():
 
         def make(dense, name):
             @functools.wraps(dense)
-            def fn(input, *args, **kwargs):
+            def fn(*args, **kwargs):  # (the dense op's own errors for a missing input)
+                if not args and type(kwargs.get("input")) is CompressedTensor:
+                    kwargs = dict(kwargs)
+                    args = (kwargs.pop("input"),)
+                input = args[0] if args else None
                 if type(input) is CompressedTensor:
-                    return getattr(input, name)(*args, **kwargs)
-                if args and type(args[0]) is CompressedTensor and name in ("add", "mul"):
-                    return getattr(args[0], name)(input, *args[1:], **kwargs)
-                return dense(input, *args, **kwargs)
+                    return getattr(input, name)(*args[1:], **kwargs)
+                if len(args) > 1 and type(args[1]) is CompressedTensor and name in ("add", "mul"):
+                    return getattr(args[1], name)(input, *args[2:], **kwargs)
+                return dense(*args, **kwargs)
             fn._compressed_routed = True
             return fn
         setattr(module, name, make(dense, name))

@@ -635,18 +635,21 @@ class Tensor:
 
         err = missing_attribute(f"'{type(self).__name__}' object has no attribute '{name}'",
                                 name, self, _public_names(type(self)))
-        if err is None and name in _NUMPY_ONLY:  # (PyTorch lacks it too: its own words)
+        if err is None and name not in _TORCH_ONLY:  # (PyTorch lacks it too: its own words)
             err = AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         if err is not None:  # a slip for a name PyTorch has: its own words
             raise err
         raise Unsupported(f"torch.Tensor.{name} is not supported by ember")
 
 
-# NumPy array attributes that torch.Tensor does not have either (reached for by habit)
-_NUMPY_ONLY = frozenset((
-    "argpartition", "astype", "base", "byteswap", "choose", "compress", "conjugate", "copy",
-    "ctypes", "dump", "dumps", "fill", "flags", "flat", "getfield", "partition", "searchsorted",
-    "setfield", "setflags", "strides", "to_device", "tobytes", "tofile"))
+# The public attributes of PyTorch 2.13's torch.Tensor that ember's lacks: any other name
+# missing here (``x.shpe``, ``x.batch_sizes``, NumPy's ``x.astype``) PyTorch lacks too
+_TORCH_ONLY = frozenset((
+    "chalf", "conj_physical_", "const_data_ptr", "grad_dtype", "hash_tensor", "index",
+    "is_distributed", "map2_", "module_load", "name", "q_per_channel_axis",
+    "q_per_channel_scales", "q_per_channel_zero_points", "q_scale", "q_zero_point", "qscheme",
+    "reinforce", "resize_as_sparse_", "slice_inverse", "smm", "sparse_resize_",
+    "sparse_resize_and_clear_", "sspaddmm", "to_mkldnn", "to_padded_tensor", "volatile"))
 
 
 @functools.lru_cache(maxsize=None)

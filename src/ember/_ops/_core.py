@@ -1473,14 +1473,20 @@ def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
 
 
 def _write_changed(t: Tensor, arr) -> None:
-    """Write the elements of ``arr`` that differ from ``t``'s into ``t``'s shared memory."""
+    """Write the elements of ``arr`` that differ from ``t``'s (a signed zero too) into ``t``'s
+    shared memory."""
     w = writable_alias(t._data)
     if w is None:
         raise RuntimeError(_OVERLAP)
-    arr = xp_of_array(w).asarray(arr).astype(w.dtype, copy=False)
+    xp = xp_of_array(w)
+    arr = xp.asarray(arr).astype(w.dtype, copy=False)
     if arr.shape != w.shape:
-        arr = xp_of_array(w).broadcast_to(arr, w.shape)
+        arr = xp.broadcast_to(arr, w.shape)
     changed = arr != t._data
+    if w.dtype.kind not in "biu":  # (``-0.0`` written over ``0.0`` is a change of bits)
+        parts = (lambda a: (a.real, a.imag)) if w.dtype.kind == "c" else (lambda a: (a,))
+        for new, old in zip(parts(arr), parts(t._data)):
+            changed |= xp.signbit(new) != xp.signbit(old)
     w[changed] = arr[changed]
     t._vc.v += 1
 
@@ -1779,13 +1785,38 @@ def _logsumexp_out(name, args, out):
 
 
 # The ``out=`` dtype checks PyTorch makes before an op's own (index, size) checks.
+def _dim_then_out(name, args, out):
+    """``gather``'s and ``index_copy``'s ``out=`` dtype check: after their ``dim``'s (given by
+    position), before any of their others."""
+    if len(args) > 1 and isinstance(args[0], Tensor) and out.dtype is not args[0].dtype:
+        try:
+            norm_dim(args[1], args[0].ndim)
+        except (TypeError, IndexError):
+            return
+        raise RuntimeError(_expected_out(args[0].dtype, out.dtype, name))
+
+
+def _where_out(name, args, out):
+    """``where``'s ``out=`` dtype check, before its condition's or its operands' shapes."""
+    if len(args) == 3 and any(isinstance(a, Tensor) for a in args[1:]):
+        res = D.result_type(args[1], args[2])
+        if res is not out.dtype:
+            raise RuntimeError(STRICT_OUT["where"](res, out.dtype, name))
+
+
+def _take_out(name, args, out):
+    if len(args) > 1 and isinstance(args[1], Tensor) and args[1].dtype is D.int64:
+        _same_dtype_out("take(): self and out expected to have the same dtype, but got "
+                        "self.dtype = {input} and out.dtype = {out}")(name, args, out)
+
+
 _OUT_FIRST = {
+    **dict.fromkeys(("gather", "index_copy"), _dim_then_out), "where": _where_out,
     "masked_select": lambda name, args, out: len(args) > 1 and isinstance(
         args[1], Tensor) and args[1].dtype is D.bool and _same_dtype_out(
         "masked_select(): self and result must have the same scalar type")(name, args, out),
     "index_select": _index_select_out, "all": _bool_out, "any": _bool_out,
-    "take": _same_dtype_out("take(): self and out expected to have the same dtype, but got "
-                            "self.dtype = {input} and out.dtype = {out}"),
+    "take": _take_out,  # (after its index's dtype check)
     **dict.fromkeys(("dot", "vdot"), _same_dtype_out(
         "result dtype {out} does not match input dtype {input}")),
     "mv": _mv_out, "logsumexp": _logsumexp_out,

@@ -272,7 +272,10 @@ def _cast_numbers(arr, dt):
     if dt.is_floating_point:  # (half types through float32, as everywhere)
         from .convert import _cast
 
-        return _cast(arr, D.from_numpy_dtype(arr.dtype), dt)
+        out = _cast(arr, D.from_numpy_dtype(arr.dtype), dt)
+        if dt is D.bfloat16 and arr.dtype.kind == "f":  # (number by number: the positive
+            out.view(np.uint16)[np.isnan(arr)] = 0x7FC0  # quiet NaN, as c10::BFloat16's)
+        return out
     if dt is D.bool:
         return arr != 0
     _check_fits(arr, dt, names={d.name: d.name for d in D.ALL})
@@ -825,6 +828,8 @@ def _fill_scalar(value, dt):
         if not dt.is_floating_point and isinstance(value, int):
             value = np.array(value, dtype=np.int64 if value < 1 << 63 else np.uint64
                              ).astype(dt.np)[()]  # wraps (-1 -> 255)
+    if dt is D.bfloat16 and isinstance(value, float) and value != value:
+        value = math.nan  # (c10::BFloat16 drops a NaN's sign: 0x7fc0)
     return value
 
 

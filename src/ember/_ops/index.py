@@ -9,6 +9,7 @@ op, with NumPy's rules for where the indexed dims land.
 from __future__ import annotations
 
 from ember._warnings import warn as _warn
+from ember._warnings import warn_once as _warn_once
 
 import operator
 
@@ -870,8 +871,10 @@ def _need_index_tensor(index, name, position=2):
 
 
 def _check_index_dtype(index, name):
+    """PyTorch's dtype check of a gather's or a scatter's index (after its ``dim``'s; an empty
+    index is not checked)."""
     _need_index_tensor(index, name)
-    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+    if index.dtype not in (D.int64, D.int32) and index.numel():
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
@@ -901,15 +904,17 @@ def _crop(a, shape):
 
 def gather(t, dim, index, *, sparse_grad=False):
     """``out[i][j] = t[index[i][j]][j]`` along ``dim`` (for ``dim == 0``)."""
-    _check_index_dtype(index, "gather")
+    _need_index_tensor(index, "gather")
     same_device(t, index)
     d = norm_dim(dim, t.ndim)
-    if max(index.ndim, 1) != max(t.ndim, 1):
+    _check_index_dtype(index, "gather")
+    empty = not index.numel()  # (PyTorch checks no shape of an empty index)
+    if max(index.ndim, 1) != max(t.ndim, 1) and not empty:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
     x = t._data.reshape(-1) if t.ndim == 0 else t._data
     idx = index._data.reshape(-1) if index.ndim == 0 else index._data
-    for k in range(x.ndim):
+    for k in range(x.ndim if not empty else 0):
         if k != d and idx.shape[k] > x.shape[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                f"{_fmt(index.shape)} to be no larger than self {_fmt(t.shape)} "
@@ -944,15 +949,15 @@ def take_along_dim(t, indices, dim=None):
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_legacy(indices.dtype)}")
     d = norm_dim(dim, t.ndim)
-    n = t.shape[d] if t.ndim else 1
+    if not t.ndim:  # (PyTorch then reads the size of that dim)
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    n = t.shape[d]
     if n and indices.numel():
         # NOTE: PyTorch 2.13's CPU take_along_dim wraps every index into range (modulo the
         # dim's size: -1 is the last, n + 1 the second) instead of refusing one out of range.
         a = indices._data
         if int(a.min()) < 0 or int(a.max()) >= n:
             indices = wrap(a % n, indices._device)
-    if not t.ndim:
-        return gather(t, 0, indices)
     shape = list(broadcast_shapes(tuple(1 if i == d else s for i, s in enumerate(t.shape)),
                                   tuple(1 if i == d else s for i, s in enumerate(indices.shape))))
     ishape, jshape = list(shape), list(shape)
@@ -960,20 +965,33 @@ def take_along_dim(t, indices, dim=None):
     return gather(t.expand(ishape), d, indices.expand(jshape))
 
 
-def _check_scatter(t, d, index, src, name):
-    if max(index.ndim, 1) != max(t.ndim, 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    if isinstance(src, Tensor) and max(src.ndim, 1) != max(index.ndim, 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    ishape = tuple(index.shape) or (1,)
+def _check_scatter(t, d, index, src, name, then=None):
+    """PyTorch's shape checks of a scatter (none for an empty index), in its order: ``self``'s
+    number of dims, the sizes (reading ``src``'s along each of ``self``'s dims: an IndexError
+    for a ``src`` of fewer dims), ``src``'s number of dims; then ``then()`` (the reduction's
+    name), then the bounds."""
     tshape = tuple(t.shape) or (1,)
-    sshape = (tuple(src.shape) or (1,)) if isinstance(src, Tensor) else None
-    for k in range(len(ishape)):
-        if (k != d and ishape[k] > tshape[k]) or (sshape is not None and ishape[k] > sshape[k]):
+    if index.numel():
+        if max(index.ndim, 1) != max(t.ndim, 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as self "
+                               "tensor")
+        ishape = tuple(index.shape) or (1,)
+        wrong = any(k != d and ishape[k] > tshape[k] for k in range(len(tshape)))
+        if isinstance(src, Tensor):
+            for k in range(len(tshape) if not wrong else 0):
+                if ishape[k] > (src.shape[norm_dim(k, src.ndim)] if src.ndim else 1):
+                    wrong = True
+                    break
+            if max(src.ndim, 1) != max(index.ndim, 1):
+                raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                                   "tensor")
+        if wrong:
             raise RuntimeError(f"Expected index {_fmt(index.shape)} to be no larger than self "
                                f"{_fmt(t.shape)} apart from dimension {d}" +
                                (f" and to be no larger size than src {_fmt(src.shape)}"
-                                if sshape is not None else ""))
+                                if isinstance(src, Tensor) else ""))
+    if then is not None:
+        then()
     _check_bounds(index._data, tshape[d], d)
 
 
@@ -1015,20 +1033,23 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
     """Write ``src`` (or a number) into ``t`` at ``index`` along ``dim`` (out of place)."""
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
-    _check_index_dtype(index, "scatter")
+    _need_index_tensor(index, "scatter")
     same_device(t, index, src if isinstance(src, Tensor) else None)
-    d = norm_dim(dim, t.ndim)
     s = src if src is not None else value
-    if isinstance(s, Tensor) and reduce is not None:  # (warned before the name is checked)
-        _warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-              "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-              "instead for more reduction options.", UserWarning, stacklevel=2)
-    if reduce not in (None, "add", "multiply"):
-        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(s, Tensor) and reduce is not None:  # (warned before any check)
+        _warn_once("scatter-reduce", "The reduce argument of torch.scatter with Tensor src is "
+                   "deprecated and will be removed in a future PyTorch release. Use "
+                   "torch.scatter_reduce instead for more reduction options.")
+    d = norm_dim(dim, t.ndim)
+    _check_index_dtype(index, "scatter")
+
+    def check_reduce():
+        if reduce not in (None, "add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
     if isinstance(s, Tensor):
         if s.dtype is not t.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-        _check_scatter(t, d, index, s, "scatter")
+        _check_scatter(t, d, index, s, "scatter", check_reduce)
         arr = _scatter_arrays(t, d, index, s._data, reduce)
 
         def rule(ctx, g):
@@ -1040,7 +1061,7 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
             return gself, gsrc
         return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative,
                     index)
-    _check_scatter(t, d, index, None, "scatter")
+    _check_scatter(t, d, index, None, "scatter", check_reduce)
     v = _scalar_for(s, t.dtype)
     arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
     return make(arr, (t,), "ScatterBackward1",
@@ -1065,9 +1086,9 @@ def _pad_to(g, shape):
 def scatter_add(t, dim, index, src):
     """Add ``src`` into ``t`` at ``index`` along ``dim``; repeated positions add up."""
     _need_index_tensor(index, "scatter_add")
-    _check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     same_device(t, index, src)
     d = norm_dim(dim, t.ndim)
+    _check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     if src.dtype is not t.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter(t, d, index, src, "scatter_add")
@@ -1248,18 +1269,25 @@ def _torch_type_name(d):
     return D.cpp_name(d)
 
 
-def masked_fill(t, mask, value):
-    """``t`` with ``value`` wherever ``mask`` (broadcast) is True."""
+def check_fill_mask(mask, value):
+    """``masked_fill_``'s first checks, in PyTorch's order: a 0-d value tensor, a bool mask."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         got = _torch_type_name(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{got}")
+
+
+def masked_fill(t, mask, value):
+    """``t`` with ``value`` wherever ``mask`` (broadcast) is True."""
+    if isinstance(mask, Tensor):  # (PyTorch broadcasts the two before its masked_fill_'s checks)
+        broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # (naming the mask "a")
+    check_fill_mask(mask, value)
     same_device(t, mask)
     vt = None
     if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
         if value.dtype.is_complex and not t.dtype.is_complex:
             raise RuntimeError(f"value cannot be converted to type {D.cpp_name(t.dtype)} "
                                "without overflow")

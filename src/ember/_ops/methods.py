@@ -216,9 +216,7 @@ def _clamp_max_(self, max):
 
 
 def _masked_fill_(self, mask, value):
-    if isinstance(value, Tensor) and value.ndim != 0:  # (PyTorch checks this first)
-        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value.ndim} dimension(s).")
+    I.check_fill_mask(mask, value)  # (PyTorch checks these first)
     if isinstance(mask, Tensor):  # in place PyTorch names self "a" in a broadcast error
         S.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
     return _writes_expanded(I.masked_fill, "masked_fill_")(self, mask, value)
@@ -281,6 +279,7 @@ def _addcmul_(self, t1, t2, *, value=1):
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
+    P.check_addc_value(value, self.dtype)
     if isinstance(value, float) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
@@ -299,6 +298,7 @@ def _addcdiv_(self, t1, t2, *, value=1):
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
+    P.check_addc_value(value, self.dtype)
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
         # (PyTorch's order: ``self + value * t1 / t2``)
@@ -651,8 +651,10 @@ def _tensor_or_number_other(name, fn):
             args, kwargs = fixed or (args, kwargs)
         elif name in ("mul", "mul_") and len(args) > 1:
             raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+        elif name in ("mul", "mul_") and args and "other" in kwargs:
+            raise TypeError(f"{name}() got multiple values for argument 'other'")
         elif name == "div_" and (len(args) > 1 or kwargs and (
-                set(kwargs) - {"rounding_mode", "other"} or
+                args and "other" in kwargs or set(kwargs) - {"rounding_mode", "other"} or
                 not isinstance(kwargs.get("rounding_mode", ""), (str, type(None))))):
             from .._argparse import parser
 
@@ -705,11 +707,15 @@ def _keyword_names(name, fn):
                if t != p.name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     if not renames:
         return fn
+    position = {t: k for k, (t, p) in enumerate(zip(theirs, ours))
+                if p.kind == p.POSITIONAL_OR_KEYWORD}
 
     def method(self, *args, **kwargs):
         if kwargs:
             for t, o in renames.items():
                 if t in kwargs:
+                    if position.get(t, len(args)) < len(args):  # (``x.mul(2, other=y)``)
+                        raise TypeError(f"{name}() got multiple values for argument '{t}'")
                     kwargs[o] = kwargs.pop(t)
         return fn(self, *args, **kwargs)
     return functools.wraps(fn)(method)

@@ -944,12 +944,13 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    if isinstance(value, (complex, np.complexfloating)) and not input.dtype.is_complex:
-        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
-                           "supported")
     I._need_index_tensor(index, "index_fill")
     if not isinstance(index, Tensor) or index.dtype is not D.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if (isinstance(value, (complex, np.complexfloating)) or isinstance(value, Tensor) and
+            value.dtype.is_complex) and not input.dtype.is_complex:  # (a tensor: its item's)
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
+                           "supported")
     if index.ndim > 1:
         raise RuntimeError("Index has to be a vector/scalar")
     same_device(input, index)
@@ -961,6 +962,8 @@ def index_fill(input, dim, index, value):
     mask[idx] = True
     mask = mask.reshape((n,) + (1,) * (input.ndim - 1 - d) if input.ndim else ())
     if isinstance(value, Tensor):
+        if not input.dtype.is_complex:  # (PyTorch fills with its item: the same checks)
+            P._check_scalar_fits((value.item(),), input.dtype)
         v = value if value.dtype is input.dtype else value.to(input.dtype)
     else:
         P._check_scalar_fits((value,), input.dtype)  # (float16 refuses 1e5 here, not in full)
@@ -1080,16 +1083,18 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     gradient evenly between the members equal to its result.
     """
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # (PyTorch takes these too)
-    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
+
+    def check_reduce():
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
+                               f"got {reduce}")
     I._need_index_tensor(index, "scatter_reduce")
-    I._check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     same_device(input, index, src)
     d = norm_dim(dim, input.ndim)
+    I._check_index_dtype(index, "scatter")  # (PyTorch's message names scatter)
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    I._check_scatter(input, d, index, src, "scatter_reduce")
+    I._check_scatter(input, d, index, src, "scatter_reduce", check_reduce)
     if (reduce == "mean" and input.dtype is D.bool) or (
             reduce in ("amax", "amin") and input.dtype.is_complex):
         raise NotImplementedError(f"\"scatter_gather_tensor_cpu_reduce_{reduce}\" not "
@@ -1229,19 +1234,32 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
 def masked_scatter(input, mask, source):
     """``input`` with ``source``'s leading elements written, in order, where ``mask``
     (broadcast with ``input``) is True."""
+    if isinstance(mask, Tensor):  # (PyTorch broadcasts the two before masked_scatter_'s checks)
+        S.broadcast_shapes(tuple(mask.shape), tuple(input.shape))  # (naming the mask "a")
+    _check_scatter_source(input, source)
+    _check_scatter_mask(mask)
+    return I.masked_scatter(input, mask, source)
+
+
+def _check_scatter_source(input, source):
+    """``masked_scatter_``'s first check (then the mask's shape, then its dtype)."""
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{_legacy(input.dtype)} and {_legacy(source.dtype)}")
+
+
+def _check_scatter_mask(mask):
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         got = _legacy(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {got}")
-    if source.dtype is not input.dtype:
-        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
-                           f"got{_legacy(input.dtype)} and {_legacy(source.dtype)}")
-    return I.masked_scatter(input, mask, source)
 
 
 def _masked_scatter_(self, mask, source):
+    _check_scatter_source(self, source)
     if isinstance(mask, Tensor) and tuple(mask.shape) != tuple(self.shape):
         S.expand(mask, tuple(self.shape))  # the mask must broadcast to ``self``: PyTorch's error
+    _check_scatter_mask(mask)
     return _inplace(masked_scatter)(self, mask, source)
 
 

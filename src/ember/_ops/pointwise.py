@@ -242,7 +242,8 @@ def _check_alpha(a, b, alpha):
 def _with_alpha(a, b, alpha, ufunc, name, sign):
     """``a + alpha * b`` (or ``-``) in the result dtype of ``a`` and ``b``: alpha does not
     take part in type promotion."""
-    if not isinstance(alpha, (numbers.Number, np.number, np.bool_)) and not (
+    if type(alpha) not in (int, float) and not isinstance(
+            alpha, (numbers.Number, np.number, np.bool_)) and not (
             isinstance(alpha, Tensor) and alpha.dim() == 0):  # (the parser's refusal)
         from ._core import tp_name
 
@@ -269,12 +270,11 @@ def _half_number(t, s):
     """The number ``s`` beside the tensor ``t`` in an addition or subtraction: rounded to
     ``t``'s dtype first where that is float16 or bfloat16 (through float32, as PyTorch
     converts a number to a half type; the kernel then computes in float32). Multiplication
-    and division keep the number as it is."""
+    and division keep the number as it is.  A number past the type's range becomes its
+    infinity, as in PyTorch."""
     if (type(s) is float or type(s) is int) and isinstance(t, Tensor) and t.dtype in _LOW:
         with quiet:
-            r = float(np.asarray(np.float32(s), t.dtype.np))
-        if math.isfinite(r) or not math.isfinite(s):
-            return r
+            return float(np.asarray(np.float32(s), t.dtype.np))
     return s
 
 
@@ -338,7 +338,8 @@ def rsub(a, b, *, alpha=1):
     if isinstance(b, Tensor):
         return _binary(b, a, np.subtract, "RsubBackward0", _sub_rule)
     dt, x, y = _operands(a, b)
-    out = as_array(np.subtract(y, x)).astype(dt.np, copy=False)
+    with quiet:  # (a half type's overflow is its infinity, silently as in PyTorch)
+        out = as_array(np.subtract(y, x)).astype(dt.np, copy=False)
     return make(iter_layout(out, (a, None), dt.np), (a,), "RsubBackward1", _rsub_rule,
                 laid=True)
 
@@ -1426,6 +1427,8 @@ def _clamp_tensor(a, lo, hi, name):
     except ValueError:
         _broadcast_error(a, lo if lo is not None else hi)
         raise
+    if type(out) is np.ndarray and out.dtype.kind == "f" and (out == 0).any():
+        out = _clamp_zero_ties(out, x, lx, hx, dt, (a, lo, hi))
     out = out.astype(dt.np, copy=False)
 
     def rule(ctx, g):
@@ -1448,6 +1451,22 @@ def _clamp_tensor(a, lo, hi, name):
                 part(ghi) if ghi is not None and need[2] else None)
     out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
     return make(out, (a, lo, hi), name, rule, a, lo, hi, device=dev, laid=True)
+
+
+def _clamp_zero_ties(out, x, lx, hx, dt, tensors):
+    # NOTE: PyTorch's scalar loop keeps the first of equal values (x, then the max), its vector
+    # loop (64 bytes a step) the second (the bound): only +0. and -0. tell them apart
+    m = _sleef.loop_mask(out.shape, *(t._data for t in tensors if t is not None),
+                         block=64 // dt.itemsize)
+    if m is None:
+        return out
+    v = x
+    with quiet:
+        for bound, f in ((lx, np.maximum), (hx, np.minimum)):
+            if bound is not None:
+                v = np.where(v == bound, bound, f(v, bound))
+        z = out == 0
+    return np.where(z if m is True else z & m, v, out).astype(out.dtype, copy=False)
 
 
 def _no_complex_clamp():
@@ -1526,25 +1545,56 @@ def _nan_aware(win_a):
 
 def maximum(a, b):
     # (NumPy returns the second of equal values, PyTorch the first: -0.0 and 0.0)
-    return _minmax(a, b, _first_of_ties(np.maximum), "MaximumBackward0",
+    return _minmax(a, b, _first_of_ties(np.maximum, a, b), "MaximumBackward0",
                    _split_ties(lambda x, y: x < y))
 
 
 def minimum(a, b):
-    return _minmax(a, b, _first_of_ties(np.minimum), "MinimumBackward0",
+    return _minmax(a, b, _first_of_ties(np.minimum, a, b), "MinimumBackward0",
                    _split_ties(lambda x, y: x > y))
 
 
-def _first_of_ties(ufunc):
-    return lambda x, y, **kw: ufunc(y, x, **kw)
+def _first_of_ties(ufunc, a, b):
+    # NOTE: of two equal values (+0. and -0.) PyTorch's scalar loop (std::max) keeps the first,
+    # its vector loop (the processor's max/min, 64 bytes a step) the second
+    def fn(x, y, **kw):
+        out = ufunc(y, x, **kw)
+        if type(out) is np.ndarray and out.dtype.kind == "f" and (out == 0).any():
+            # (the tensors' own layouts: half types come here as float32 copies)
+            size = D.result_type(a, b).itemsize
+            m = _sleef.loop_mask(out.shape, a._data, b._data, block=64 // size)
+            out = _zero_ties(out, x, y, x if m is None else np.where(m, y, x))
+        return out
+    return fn
+
+
+def _zero_ties(out, x, y, pick):
+    """``out`` with ``pick`` where ``x`` and ``y`` are both zeros."""
+    with quiet:
+        z = (x == 0) & (y == 0)
+    if not z.any():
+        return out
+    return np.where(z, pick, out).astype(out.dtype, copy=False)
+
+
+def _fminmax(ufunc, a, b):
+    # NOTE: fmax/fmin keep the first of +0. and -0. (bfloat16's the second), NumPy either
+    def fn(x, y, **kw):
+        out = ufunc(x, y, **kw)
+        if type(out) is np.ndarray and out.dtype.kind == "f" and (out == 0).any():
+            out = _zero_ties(out, x, y, y if D.result_type(a, b) is D.bfloat16 else x)
+        return out
+    return fn
 
 
 def fmax(a, b):
-    return _minmax(a, b, np.fmax, "FmaxBackward0", _nan_aware(lambda x, y: x >= y))
+    return _minmax(a, b, _fminmax(np.fmax, a, b), "FmaxBackward0",
+                   _nan_aware(lambda x, y: x >= y))
 
 
 def fmin(a, b):
-    return _minmax(a, b, np.fmin, "FminBackward0", _nan_aware(lambda x, y: x <= y))
+    return _minmax(a, b, _fminmax(np.fmin, a, b), "FminBackward0",
+                   _nan_aware(lambda x, y: x <= y))
 
 
 _WHERE_FORMS = ("(Tensor condition)",
@@ -1675,9 +1725,18 @@ def _lerp_tensor_rule(ctx, g):
             g * (b - a) if n[2] else None)
 
 
+def check_addc_value(value, dtype):
+    """PyTorch's refusal of a complex ``value`` (one with an imaginary part) for ``addcmul`` or
+    ``addcdiv`` computing in real ``dtype``."""
+    if isinstance(value, (complex, np.complexfloating)) and value.imag and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dtype)} without "
+                           "overflow")
+
+
 def addcmul(a, t1, t2, *, value=1):
     if D.result_type(a, t1, t2) is D.bool:
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    check_addc_value(value, D.result_type(a, t1, t2))
     if isinstance(value, float) and getattr(a, "dtype", D.float32)._kind < 2 and \
             D.result_type(a, t1, t2)._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
@@ -1745,6 +1804,7 @@ def addcdiv(a, t1, t2, *, value=1):
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    check_addc_value(value, D.result_type(a, t1, t2))
     low = a.dtype in _LOW and _one_float_dtype(a, t1, t2)
 
     def composite(a, t1, t2):

@@ -39,7 +39,6 @@ from .._random import _fma32, _fma64
 
 _F32 = np.float32
 _F64 = np.float64
-_VEC = 16  # float32 values per vector (the tail is n % 16)
 
 
 def _scalar_tail(n, dtype=_F32):
@@ -92,7 +91,7 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
                     amsgrad=amsgrad, maximize=maximize,
                     decoupled_weight_decay=decoupled_weight_decay)
         return
-    f, _fma32 = _kit(p)
+    f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
     lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
     if maximize:
         g = -g
@@ -100,20 +99,20 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
         if decoupled_weight_decay:
             p *= f(1 - lr * weight_decay)
         else:
-            g = _fma32(p, f(weight_decay), g)
+            g = fma(p, f(weight_decay), g)
     w = f(1 - beta1)
     if abs(w) < 0.5:
-        exp_avg[...] = _fma32(w, g - exp_avg, exp_avg)
+        exp_avg[...] = fma(w, g - exp_avg, exp_avg)
     else:  # (the lerp from the other end)
-        exp_avg[...] = _fma32(w - f(1), g - exp_avg, g)
+        exp_avg[...] = fma(w - f(1), g - exp_avg, g)
     c = f(1 - beta2)
     cg = c * g
-    v = _fma32(cg, g, exp_avg_sq * f(beta2))
+    v = fma(cg, g, exp_avg_sq * f(beta2))
     t = _scalar_tail(v.size, f)
     if t is not None:
         flat = v.reshape(-1)
         sq = cg.reshape(-1)[t] * g.reshape(-1)[t]
-        flat[t] = _fma32(exp_avg_sq.reshape(-1)[t], f(beta2), sq)
+        flat[t] = fma(exp_avg_sq.reshape(-1)[t], f(beta2), sq)
     exp_avg_sq[...] = v
     if amsgrad:
         np.maximum(max_exp_avg_sq, v, out=max_exp_avg_sq)
@@ -131,23 +130,23 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
 def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """One fused SGD step on float32 (or float64) arrays, in place; returns the momentum
     buffer (a new one on the first step), or None without momentum."""
-    f, _fma32 = _kit(p)
+    f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
     if maximize:
         g = -g
     if weight_decay != 0:
-        g = _fma32(p, f(weight_decay), g)
+        g = fma(p, f(weight_decay), g)
     if momentum != 0:
         if buf is None:
             buf = np.array(g, f, copy=True)
         else:
-            new = _fma32(f(1 - dampening), g, buf * f(momentum))
+            new = fma(f(1 - dampening), g, buf * f(momentum))
             t = _scalar_tail(new.size, f)
             if t is not None:  # (the scalar code contracts the other product)
                 gt = g.reshape(-1)[t] * f(1 - dampening)
-                new.reshape(-1)[t] = _fma32(buf.reshape(-1)[t], f(momentum), gt)
+                new.reshape(-1)[t] = fma(buf.reshape(-1)[t], f(momentum), gt)
             buf[...] = new
-        g = _fma32(buf, f(momentum), g) if nesterov else buf
-    p[...] = _fma32(g, f(-float(lr)), p)
+        g = fma(buf, f(momentum), g) if nesterov else buf
+    p[...] = fma(g, f(-float(lr)), p)
     return buf
 
 
@@ -170,12 +169,12 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
             _in_float32(adagrad, *(a[body:] for a in flat), step=1.0, lr=clr, lr_decay=0.0,
                         weight_decay=weight_decay, eps=eps, maximize=maximize)
         return None
-    f, _fma32 = _kit(p)
+    f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
     if maximize:
         g = -g
     if weight_decay != 0:
-        g = _fma32(p, f(weight_decay), g)
-    state_sum[...] = _fma32(g, g, state_sum)
+        g = fma(p, f(weight_decay), g)
+    state_sum[...] = fma(g, g, state_sum)
     std = np.sqrt(state_sum)
     std += f(eps)
     upd = f(float(lr) / (1.0 + (float(step) - 1.0) * lr_decay)) * g

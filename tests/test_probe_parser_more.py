@@ -176,16 +176,22 @@ def test_parser_errors(code):
     _same(code)
 
 
-@pytest.mark.parametrize("code", ADD_SUB)
-def test_add_sub_forms(code):
+def _same_warning_always(code):
+    """``_same`` with warn-always on in both libraries (PyTorch warns once a process: this
+    shows each call's warning)."""
     prev = torch.is_warn_always_enabled()
-    torch.set_warn_always(True)  # (PyTorch warns once a process: see each call's warning)
+    torch.set_warn_always(True)
     ember.set_warn_always(True)
     try:
         _same(code)
     finally:
         torch.set_warn_always(prev)
         ember.set_warn_always(prev)
+
+
+@pytest.mark.parametrize("code", ADD_SUB)
+def test_add_sub_forms(code):
+    _same_warning_always(code)
 
 
 def test_deprecated_form_warns_once_a_process():
@@ -295,14 +301,7 @@ def test_check_order(code):
 
 @pytest.mark.parametrize("code", WARNED_ONCE)
 def test_warned_once_forms(code):
-    prev = torch.is_warn_always_enabled()
-    torch.set_warn_always(True)
-    ember.set_warn_always(True)
-    try:
-        _same(code)
-    finally:
-        torch.set_warn_always(prev)
-        ember.set_warn_always(prev)
+    _same_warning_always(code)
 
 
 def test_scatter_reduce_warns_once_a_process():

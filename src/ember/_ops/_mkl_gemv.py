@@ -201,17 +201,24 @@ def dot(x, y, threads=None):
     if n == 1:  # (PyTorch passes unit strides then)
         x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
         px, py = x.ctypes.data, y.ctypes.data
+    res = _halves(_part, x, y, px, py, threads, _SPLIT_MIN, _SPLIT_MAX)
+    return None if res is None else np.asarray(res, _F32)
+
+
+def _halves(part, x, y, px, py, threads, split_min, split_max):
+    """``part`` (one thread's dot order) over the whole vectors on one thread or below
+    ``split_min`` products, else over each half on two threads, the halves' sums added (the
+    first half the larger); None past ``split_max`` or on more threads (not mapped)."""
+    n = x.shape[0]
     threads = _mkl_gemm._threads(threads)
     with np.errstate(all="ignore"):
-        if threads == 1 or n < _SPLIT_MIN:
-            res = _part(x, y, px, py)
-        elif threads == 2 and n <= _SPLIT_MAX:
+        if threads == 1 or n < split_min:
+            return part(x, y, px, py)
+        if threads == 2 and n <= split_max:
             h = (n + 1) // 2
-            res = _part(x[:h], y[:h], px, py) + \
-                _part(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
-        else:
-            return None
-    return np.asarray(res, _F32)
+            return part(x[:h], y[:h], px, py) + \
+                part(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
+    return None
 
 
 # ------------------------------------------------------- float64 dot products (ddot)
@@ -299,17 +306,8 @@ def dot64(x, y, threads=None):
     px, py = x.ctypes.data, y.ctypes.data
     if px % _ITEM64 or py % _ITEM64:
         return None
-    threads = _mkl_gemm._threads(threads)
-    with np.errstate(all="ignore"):
-        if threads == 1 or n < _SPLIT_MIN64:
-            res = _part64(x, y, px, py)
-        elif threads == 2 and n <= _SPLIT_MAX64:
-            h = (n + 1) // 2
-            res = _part64(x[:h], y[:h], px, py) + \
-                _part64(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
-        else:
-            return None
-    return np.asarray(res, _F64)
+    res = _halves(_part64, x, y, px, py, threads, _SPLIT_MIN64, _SPLIT_MAX64)
+    return None if res is None else np.asarray(res, _F64)
 
 
 # ``torch.mv`` of a float64 matrix by columns (first stride 1, the plain ``dgemv``: ``A.t() @ v``

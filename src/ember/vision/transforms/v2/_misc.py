@@ -261,17 +261,7 @@ class SanitizeBoundingBoxes(Transform):
 
     def forward(self, *inputs):
         inputs = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(inputs)
-        if labels is not None:
-            msg = "The labels in the input to forward() must be a tensor or None, got {} instead."
-            if isinstance(labels, Tensor):
-                labels = (labels,)
-            elif isinstance(labels, (tuple, list)):
-                for entry in labels:
-                    if not isinstance(entry, Tensor):
-                        raise ValueError(msg.format(type(entry)))
-            else:
-                raise ValueError(msg.format(type(labels)))
+        labels = _checked_labels(self._labels_getter, inputs)
         flat_inputs, spec = tree_flatten(inputs)
         boxes = get_bounding_boxes(flat_inputs)
         if labels is not None:
@@ -296,6 +286,21 @@ class SanitizeBoundingBoxes(Transform):
         except IndexError:
             return inpt
         return out if is_label else tv_tensors.wrap(out, like=inpt)
+
+
+def _checked_labels(getter, inputs):
+    """The labels ``getter`` finds in ``inputs``: None, or a tuple or list of tensors (a lone
+    tensor made a 1-tuple); anything else refused with torchvision's words."""
+    labels = getter(inputs)
+    if labels is None or isinstance(labels, Tensor):
+        return labels if labels is None else (labels,)
+    msg = "The labels in the input to forward() must be a tensor or None, got {} instead."
+    if not isinstance(labels, (tuple, list)):
+        raise ValueError(msg.format(type(labels)))
+    for entry in labels:
+        if not isinstance(entry, Tensor):
+            raise ValueError(msg.format(type(entry)))
+    return labels
 
 
 class ConvertBoundingBoxFormat(Transform):
@@ -323,17 +328,7 @@ class SanitizeKeyPoints(Transform):
         from ._utils import get_keypoints
 
         inputs = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(inputs)
-        if labels is not None:
-            msg = "The labels in the input to forward() must be a tensor or None, got {} instead."
-            if isinstance(labels, Tensor):
-                labels = (labels,)
-            elif isinstance(labels, (tuple, list)):
-                for entry in labels:
-                    if not isinstance(entry, Tensor):
-                        raise ValueError(msg.format(type(entry)))
-            else:
-                raise ValueError(msg.format(type(labels)))
+        labels = _checked_labels(self._labels_getter, inputs)
         flat_inputs, spec = tree_flatten(inputs)
         points = get_keypoints(flat_inputs)
         if labels is not None:

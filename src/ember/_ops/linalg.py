@@ -534,7 +534,7 @@ def matmul(a, b):
         return mv(a, b)
     if da == 1 and db == 2:
         _check_mm(a.reshape(1, -1), b)
-        arr = _mkl_gemv.mv64(b._data.T, a._data)
+        arr = _mkl_gemv.mv64(b._data.T, a._data) if a._data.dtype == np.float64 else None
         if arr is None:  # (None: not PyTorch's float64 MKL order, or one ember does not know)
             arr = _mm_arr(a._data, b._data)
         # NOTE: PyTorch computes unsqueeze(0).mm(b).squeeze_(0): the node is SqueezeBackward4.

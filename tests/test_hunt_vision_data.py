@@ -16,6 +16,9 @@ from ember.vision.utils import draw_bounding_boxes, draw_keypoints, draw_segment
 torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
 
+# torchvision 0.29's image io warns that it is deprecated on every call (as ember's does)
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding:DeprecationWarning")
+
 
 # --- torchvision.io --------------------------------------------------------------------------
 

@@ -1051,6 +1051,7 @@ def test_vision_namespace():
 
 
 @needs_pil
+@pytest.mark.filterwarnings("ignore:The image decoding:DeprecationWarning")
 def test_io_read_image(tmp_path, rng):
     from ember.vision.io import ImageReadMode, decode_image, read_file, read_image
 

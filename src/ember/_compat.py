@@ -62,6 +62,29 @@ _VISION_HOMES = {
 _VISION_HOME_OF = {(src, name): home for home, (src, names) in _VISION_HOMES.items()
                    for name in names}
 
+# PyTorch modules that ember keeps under another name (torchvision has a file per op).
+_RENAMED = {
+    "torchvision.ops.roi_align": "ember.vision.ops.roi",
+    "torchvision.ops.roi_pool": "ember.vision.ops.roi",
+    "torchvision.ops.ps_roi_align": "ember.vision.ops.ps_roi",
+    "torchvision.ops.ps_roi_pool": "ember.vision.ops.ps_roi",
+    "torchvision.ops.giou_loss": "ember.vision.ops._box_losses",
+    "torchvision.ops.ciou_loss": "ember.vision.ops._box_losses",
+    "torchvision.ops.diou_loss": "ember.vision.ops._box_losses",
+}
+
+
+class _KeepsFunctions(types.ModuleType):
+    """A package with a function named as one of its submodules (``torchvision.ops.roi_align``):
+    importing the submodule by its PyTorch name must leave the function in place, as it does
+    on PyTorch, where the package's own import bound the name last."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and name in self.__dict__ \
+                and not isinstance(self.__dict__[name], types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
 
 class _Home(types.ModuleType):
     """A PyTorch module whose classes ember keeps elsewhere (``torch.nn.modules.flatten``):
@@ -99,6 +122,10 @@ class _AliasLoader(importlib.abc.Loader):
         if spec.name in _HOMES:
             name_classes_as_torch()
             return _home_module(spec.name, self.target)
+        parent = sys.modules.get(spec.parent)
+        if type(parent) is types.ModuleType and not isinstance(
+                vars(parent).get(spec.name.rpartition(".")[2], parent), types.ModuleType):
+            parent.__class__ = _KeepsFunctions
         try:
             module = importlib.import_module(self.target)
             name_classes_as_torch()
@@ -124,7 +151,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         root, _, rest = fullname.partition(".")
         if root not in ALIASES:
             return None
-        mapped = ALIASES[root] + ("." + rest if rest else "")
+        mapped = _RENAMED.get(fullname) or ALIASES[root] + ("." + rest if rest else "")
         return importlib.util.spec_from_loader(fullname, _AliasLoader(mapped))
 
 

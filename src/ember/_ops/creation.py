@@ -346,10 +346,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (nested lists, NumPy arrays, scalars, tensors)."""
     _dtype_kw("tensor", dtype)
     if isinstance(data, Tensor):
-        _warn(
-            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
-            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
-            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        msg = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+               "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+               "torch.tensor(sourceTensor).")
+        if _default_device is None:
+            _warn(msg, UserWarning, stacklevel=2)
+        else:
+            # NOTE: after ``set_default_device`` PyTorch's factories run through a Python mode
+            # (torch/utils/_device.py), which the warning points at: one line, so the default
+            # filter shows it once however many user lines copy tensors. Here, this line.
+            import warnings
+
+            warnings.warn(msg, UserWarning, stacklevel=1)
         if device is None:
             device = data.device
     dtype = None if dtype is None else D.to_dtype(dtype)

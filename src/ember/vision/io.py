@@ -26,6 +26,24 @@ class ImageReadMode(Enum):
     GRAY_ALPHA = 2
     RGB = 3
     RGB_ALPHA = 4
+    RGBA = RGB_ALPHA  # an alias, as torchvision's
+
+
+# torchvision 0.29 deprecates its image decoding and encoding (a DeprecationWarning per call)
+_DEPRECATION_MSG = (
+    "The image decoding and encoding capabilities of TorchVision are deprecated "
+    "since torchvision 0.29 and will be removed in a future release. They are "
+    "superseded by the more complete decoders and encoders of TorchCodec (from "
+    "torchcodec 0.16). Please see "
+    "https://meta-pytorch.org/torchcodec/0.16/generated_examples/migration/"
+    "torchvision_migration.html on how to migrate your code."
+)
+
+
+def _warn_deprecated():
+    import warnings
+
+    warnings.warn(_DEPRECATION_MSG, DeprecationWarning, stacklevel=1)  # as torchvision
 
 
 _PIL_MODES = {ImageReadMode.GRAY: "L", ImageReadMode.GRAY_ALPHA: "LA",
@@ -39,6 +57,7 @@ def read_file(path):
     """The bytes of ``path`` as a 1-D uint8 tensor."""
     from .._ops.creation import from_numpy
 
+    _warn_deprecated()
     try:
         f = open(path, "rb")
     except OSError as e:  # NOTE: torchvision's reader raises RuntimeError with the OS message
@@ -47,10 +66,12 @@ def read_file(path):
         return from_numpy(np.frombuffer(bytearray(f.read()), dtype=np.uint8))
 
 
-def write_file(filename, data) -> None:
-    """Write a 1-D uint8 tensor of bytes to ``filename``."""
+def write_file(filename, data):
+    """Write a 1-D uint8 tensor of bytes to ``filename``; returns ``data`` (as torchvision)."""
+    _warn_deprecated()
     with open(filename, "wb") as f:
         f.write(data.numpy().tobytes())
+    return data
 
 
 def _png_gray(rgb):
@@ -136,6 +157,7 @@ def _open_decode(fp, mode, apply_exif_orientation, formats=None):
 
 def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False):
     """A PNG/JPEG/... file as a ``C x H x W`` uint8 tensor (decoded by Pillow)."""
+    _warn_deprecated()
     return _open_decode(path, mode, apply_exif_orientation)
 
 
@@ -145,6 +167,7 @@ def _bytes(data):
 
 def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False):
     """Decode encoded image bytes (a 1-D uint8 tensor, as ``read_file`` gives) or a path."""
+    _warn_deprecated()
     if isinstance(input, (str, os.PathLike)):
         return read_image(input, mode, apply_exif_orientation)
     data = _bytes(input)
@@ -158,6 +181,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bo
 
 def decode_png(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False):
     """Decode the bytes of a PNG (a 1-D uint8 tensor) into a ``C x H x W`` tensor."""
+    _warn_deprecated()
     data = _bytes(input)
     if len(data) < 8:
         raise RuntimeError("Content is too small for png!")
@@ -169,6 +193,7 @@ def decode_png(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool
 def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu",
                 apply_exif_orientation: bool = False):
     """Decode JPEG bytes (a 1-D uint8 tensor, or a list of them) into ``C x H x W`` tensors."""
+    _warn_deprecated()
     if isinstance(input, (list, tuple)):
         return [decode_jpeg(x, mode, device, apply_exif_orientation) for x in input]
     data = _bytes(input)
@@ -202,6 +227,7 @@ def _as_tensor(data):
 
 def encode_png(input, compression_level: int = 6):
     """A ``C x H x W`` uint8 tensor (C = 1 or 3) as the bytes of a PNG (1-D uint8 tensor)."""
+    _warn_deprecated()
     if not 0 <= compression_level <= 9:
         raise RuntimeError("Compression level should be between 0 and 9")
     pixels = _check_encodable(input, "encode_png")
@@ -210,9 +236,10 @@ def encode_png(input, compression_level: int = 6):
     return _as_tensor(buf.getvalue())
 
 
-def write_png(input, filename, compression_level: int = 6) -> None:
-    """Write a ``C x H x W`` uint8 tensor to ``filename`` as a PNG."""
-    write_file(filename, encode_png(input, compression_level))
+def write_png(input, filename, compression_level: int = 6):
+    """Write a ``C x H x W`` uint8 tensor to ``filename`` as a PNG; returns the PNG's bytes."""
+    _warn_deprecated()
+    return write_file(filename, encode_png(input, compression_level))
 
 
 def encode_jpeg(input, quality: int = 75):
@@ -221,6 +248,7 @@ def encode_jpeg(input, quality: int = 75):
     Pillow and torchvision both hand the pixels to libjpeg with the same defaults
     (4:2:0 chroma subsampling for colour, no optimised tables), so the bytes match.
     """
+    _warn_deprecated()
     if quality < 1 or quality > 100:
         raise ValueError("Image quality should be a positive number between 1 and 100")
     if isinstance(input, (list, tuple)):
@@ -234,6 +262,7 @@ def encode_jpeg(input, quality: int = 75):
     return _as_tensor(buf.getvalue())
 
 
-def write_jpeg(input, filename, quality: int = 75) -> None:
-    """Write a ``C x H x W`` uint8 tensor to ``filename`` as a JPEG."""
-    write_file(filename, encode_jpeg(input, quality))
+def write_jpeg(input, filename, quality: int = 75):
+    """Write a ``C x H x W`` uint8 tensor to ``filename`` as a JPEG; returns the JPEG's bytes."""
+    _warn_deprecated()
+    return write_file(filename, encode_jpeg(input, quality))

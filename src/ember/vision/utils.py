@@ -6,17 +6,23 @@ from __future__ import annotations
 import math
 
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 
 
+@no_grad()
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
               pad_value=0.0):
     """Images ``(B, C, H, W)`` (or a list of ``(C, H, W)``) laid out ``nrow`` to a row, with
     ``padding`` pixels of ``pad_value`` around each; one-channel images become three."""
     from .._ops.shape import cat, stack
 
-    if not (isinstance(tensor, Tensor) or (isinstance(tensor, list) and
-                                           all(isinstance(t, Tensor) for t in tensor))):
-        raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
+    if not isinstance(tensor, Tensor):
+        if not isinstance(tensor, list):
+            raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
+        for t in tensor:
+            if not isinstance(t, Tensor):
+                raise TypeError("tensor or list of tensors expected, got a list containing "
+                                f"{type(t)}")
     if isinstance(tensor, list):
         tensor = stack(tensor, 0)
     if tensor.dim() == 2:  # one image, one channel
@@ -63,6 +69,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     return grid
 
 
+@no_grad()
 def save_image(tensor, fp, format=None, **kwargs):
     """Write ``make_grid(tensor, **kwargs)`` (values in [0, 1]) as an 8-bit image file."""
     from . import _pil
@@ -90,6 +97,10 @@ def _parse_colors(colors, num_objects, floating=False):
 
     if colors is None:
         colors = _palette(num_objects)
+        if floating:  # NOTE: torchvision's palette holds int64 tensors: v / 255 is a float32
+            from .. import tensor
+
+            return [tuple((tensor(c) / 255).tolist()) for c in colors]
     elif isinstance(colors, list):
         if len(colors) < num_objects:
             raise ValueError("Number of colors must be equal or larger than the number of "
@@ -139,14 +150,42 @@ def _from_pil(pil_image, dtype):
     from .._ops.creation import from_numpy
     from .transforms.v2.functional import to_dtype
 
-    out = from_numpy(np.ascontiguousarray(np.asarray(pil_image).transpose(2, 0, 1)))
+    # the channels-first view of the HWC pixels, with its strides, as torchvision returns it
+    out = from_numpy(np.array(pil_image)).permute(2, 0, 1)
     return to_dtype(out, dtype, scale=True) if dtype.is_floating_point else out
 
 
+def _dashed_line(draw, start, end, fill, width, dash=5, gap=5):
+    """Alternate ``dash``-long strokes and ``gap``-long holes from ``start`` to ``end``."""
+    (x, y), (x_end, y_end) = start, end
+    remaining = ((x_end - x) ** 2 + (y_end - y) ** 2) ** 0.5
+    stroke = True
+    while remaining > 0:
+        step = min(remaining, dash if stroke else gap)
+        angle = math.atan2(y_end - y, x_end - x)  # from the current point, as torchvision
+        nx, ny = x + math.cos(angle) * step, y + math.sin(angle) * step
+        if stroke:
+            draw.line([(x, y), (nx, ny)], fill, width, None)
+        remaining -= step
+        x, y, stroke = nx, ny, not stroke
+
+
+def _oriented_rectangle(draw, xy, fill=None, outline=None, width=1):
+    """A rotated box ``(x1, y1, ..., x4, y4)``: its first side dashed, the others solid."""
+    _dashed_line(draw, (xy[0], xy[1]), (xy[2], xy[3]), outline, width)
+    for i in range(2, len(xy), 2):
+        nxt = (i + 2) % len(xy)
+        draw.line(((xy[i], xy[i + 1]), (xy[nxt], xy[(i + 3) % len(xy)])), width=width,
+                  fill=outline)
+    draw.polygon(xy, fill=fill, outline=None, width=0)
+
+
+@no_grad()
 def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, width=1, font=None,
                         font_size=None, label_colors=None, label_background_colors=None,
                         fill_labels=False):
-    """Draw ``(xmin, ymin, xmax, ymax)`` boxes (and optional labels) on a ``C x H x W`` image.
+    """Draw ``(xmin, ymin, xmax, ymax)`` boxes, or rotated ``(x1, y1, ..., x4, y4)`` ones
+    (first side dashed), and optional labels on a ``C x H x W`` image.
 
     Returns a new tensor of the image's dtype; coordinates are truncated to integers.
     """
@@ -157,10 +196,8 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
     _check_image(image, False, "Tensor expected")
     if image.size(0) not in (1, 3):
         raise ValueError("Only grayscale and RGB images are supported")
-    if boxes.shape[-1] != 4:
-        raise NotImplementedError("ember's draw_bounding_boxes draws (N, 4) boxes only; "
-                                  "rotated (N, 8) boxes are not supported")
-    if bool((boxes[:, 0] > boxes[:, 2]).any()) or bool((boxes[:, 1] > boxes[:, 3]).any()):
+    if boxes.shape[-1] == 4 and (bool((boxes[:, 0] > boxes[:, 2]).any())
+                                 or bool((boxes[:, 1] > boxes[:, 3]).any())):
         raise ValueError("Boxes need to be in (xmin, ymin, xmax, ymax) format. Use "
                          "torchvision.ops.box_convert to convert them")
     count = boxes.shape[0]
@@ -196,8 +233,8 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
     for box, color, label, text_color, back in zip(boxes.to("cpu").long().tolist(), colors,
                                                    labels, label_colors,
                                                    label_background_colors):
-        draw.rectangle(box, width=width, outline=color,
-                       fill=tuple(color) + (100,) if fill else None)
+        shape = _oriented_rectangle if len(box) > 4 else type(draw).rectangle
+        shape(draw, box, width=width, outline=color, fill=tuple(color) + (100,) if fill else None)
         if label is not None:
             margin = width + 1
             at = (box[0] + margin, box[1] + margin)
@@ -208,6 +245,7 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
     return _from_pil(canvas, dtype)
 
 
+@no_grad()
 def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
     """Blend boolean ``masks`` (``(N, H, W)`` or ``(H, W)``) onto an RGB image in colour.
 
@@ -240,6 +278,7 @@ def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
     return (image * (1 - alpha) + painted * alpha).to(dtype)
 
 
+@no_grad()
 def draw_keypoints(image, keypoints, connectivity=None, colors=None, radius=2, width=3,
                    visibility=None):
     """Draw ``(num_instances, K, 2)`` keypoints as filled circles, optionally joined by
@@ -276,3 +315,54 @@ def draw_keypoints(image, keypoints, connectivity=None, colors=None, radius=2, w
                 draw.line(((points[a][0], points[a][1]), (points[b][0], points[b][1])),
                           width=width)
     return _from_pil(canvas, dtype)
+
+
+def _colorwheel():
+    """The Middlebury optical-flow colour wheel (Baker et al., 2007): ``(55, 3)`` float32.
+
+    Six ramps (red-yellow 15, yellow-green 6, green-cyan 4, cyan-blue 11, blue-magenta 13,
+    magenta-red 6 steps), each raising or lowering one channel by ``floor(255 * i / n)``.
+    """
+    from .. import arange, floor, zeros
+
+    ramps = ((15, 1, 0, True), (6, 0, 1, False), (4, 2, 1, True), (11, 1, 2, False),
+             (13, 0, 2, True), (6, 2, 0, False))
+    wheel = zeros((sum(r[0] for r in ramps), 3))
+    start = 0
+    for n, moving, full, rising in ramps:
+        ramp = floor(255 * arange(0, n) / n)
+        wheel[start:start + n, full] = 255
+        wheel[start:start + n, moving] = ramp if rising else 255 - ramp
+        start += n
+    return wheel
+
+
+@no_grad()
+def flow_to_image(flow):
+    """An optical flow ``(2, H, W)`` or ``(N, 2, H, W)`` (float32) as a uint8 RGB image: the
+    direction picks the hue on the colour wheel, the magnitude (over the largest one) the
+    saturation."""
+    from .. import atan2, finfo, float32, floor, long, pi, uint8, zeros
+
+    if flow.dtype != float32:
+        raise ValueError(f"Flow should be of dtype torch.float, got {flow.dtype}.")
+    shape = flow.shape
+    if flow.ndim == 3:
+        flow = flow[None]
+    if flow.ndim != 4 or flow.shape[1] != 2:
+        raise ValueError(f"Input flow should have shape (2, H, W) or (N, 2, H, W), got {shape}.")
+    flow = flow / (flow.pow(2).sum(dim=1).sqrt().max() + finfo(flow.dtype).eps)
+    n, _, h, w = flow.shape
+    wheel = _colorwheel().to(flow.device)
+    ncols = wheel.shape[0]
+    radius = flow.pow(2).sum(dim=1).sqrt()
+    position = (atan2(-flow[:, 1], -flow[:, 0]) / pi + 1) / 2 * (ncols - 1)
+    k0 = floor(position).to(long)
+    k1 = k0 + 1
+    k1[k1 == ncols] = 0
+    frac = position - k0
+    image = zeros((n, 3, h, w), dtype=uint8, device=flow.device)
+    for c in range(3):
+        col = (1 - frac) * (wheel[:, c][k0] / 255.0) + frac * (wheel[:, c][k1] / 255.0)
+        image[:, c] = floor(255 * (1 - radius * (1 - col)))
+    return image[0] if len(shape) == 3 else image

@@ -168,19 +168,28 @@ def handle_legacy_interface(default_weights):
                       "0.13 and may be removed in the future. Please use keyword "
                       "parameter(s) instead.", stacklevel=2)
                 kwargs.update(zip(keyword_only, args))
-            weights = kwargs.get("weights", None)
-            legacy = "pretrained" in kwargs or not (
-                weights is None or isinstance(weights, (WeightsEnum, str)))
-            if not legacy:
+            # as torchvision: new-style ``weights`` (an enum, a name, None) win, and a
+            # ``pretrained`` next to them goes on to the builder (which rejects it)
+            sentinel = object()
+            weights = kwargs.get("weights", sentinel)
+            if (("weights" not in kwargs and "pretrained" not in kwargs)
+                    or isinstance(weights, WeightsEnum) or weights is None
+                    or (isinstance(weights, str) and weights != "legacy")):
                 return builder(**kwargs)
-            if "pretrained" in kwargs:
-                pretrained = kwargs.pop("pretrained")
+            if weights is not sentinel:  # pretrained given in the weights' place
+                pretrained = kwargs["pretrained"] = kwargs.pop("weights")
+            else:
+                pretrained = kwargs["pretrained"]
+            new = None
+            if pretrained:
+                new = default_weights(kwargs) if callable(default_weights) else default_weights
+                if not isinstance(new, WeightsEnum):
+                    raise ValueError(f"No weights available for model {inner.__name__}")
+            if weights is sentinel:
                 _warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
                       "removed in the future, please use 'weights' instead.",
                       stacklevel=2)
-            else:
-                pretrained = kwargs.pop("weights")
-            new = default_weights if pretrained else None
+            del kwargs["pretrained"]
             msg = ("Arguments other than a weight enum or `None` for 'weights' are deprecated "
                    "since 0.13 and may be removed in the future. The current behavior is "
                    f"equivalent to passing `weights={new}`.")

@@ -190,15 +190,14 @@ class ResNet(nn.Module):
 
 def _resnet(block, layers: list[int], weights, progress: bool, **kwargs) -> ResNet:
     if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", weights.meta["_num_classes"])
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
     model = ResNet(block, layers, **kwargs)
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model
 
 
-_COMMON_META = {"min_size": (1, 1), "categories": _IMAGENET_CATEGORIES,
-                "_num_classes": 1000}
+_COMMON_META = {"min_size": (1, 1), "categories": _IMAGENET_CATEGORIES}
 _URL = "https://download.pytorch.org/models/"
 _V1_RECIPE = "https://github.com/pytorch/vision/tree/main/references/classification#resnet"
 _V2_RECIPE = "https://github.com/pytorch/vision/issues/3995#issuecomment-1013906621"

@@ -100,19 +100,17 @@ cfgs: dict[str, list] = {
 def _vgg(cfg: str, batch_norm: bool, weights, progress: bool, **kwargs) -> VGG:
     if weights is not None:
         kwargs["init_weights"] = False
-        if weights.meta["_num_classes"] is not None:
-            _ovewrite_named_param(kwargs, "num_classes", weights.meta["_num_classes"])
+        if weights.meta["categories"] is not None:
+            _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
     model = VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model
 
 
-# NOTE: "_num_classes" is ember's own: the count of "categories" (None when unknown).
 _COMMON_META = {
     "categories": _IMAGENET_CATEGORIES,
     "min_size": (32, 32),
-    "_num_classes": 1000,
     "recipe": "https://github.com/pytorch/vision/tree/main/references/classification"
               "#alexnet-and-vgg",
     "_docs": "These weights were trained from scratch by using a simplified training recipe.",
@@ -156,7 +154,7 @@ class VGG16_Weights(WeightsEnum):
         url=_URL + "vgg16_features-amdegroot-88682ab5.pth",
         transforms=partial(ImageClassification, crop_size=224, mean=(0.48235, 0.45882, 0.40784),
                            std=(1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0)),
-        meta={**_COMMON_META, "num_params": 138357544, "_num_classes": None,
+        meta={**_COMMON_META, "num_params": 138357544,
               "categories": None,
               "recipe": "https://github.com/amdegroot/ssd.pytorch#training-ssd",
               "_metrics": {"ImageNet-1K": {"acc@1": float("nan"), "acc@5": float("nan")}},

@@ -33,12 +33,15 @@ def _upcast(t):
 def _nms_numpy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
     """Greedy NMS as torchvision's CPU kernel computes it, in the boxes' own dtype.
 
-    Boxes are visited by decreasing score (a stable sort, so ties keep their input order);
+    Boxes are visited by decreasing score (a stable sort, so ties keep their input order;
+    NaN scores come first, as torch sorts them);
     each one kept suppresses every later box whose IoU with it exceeds the threshold.
     """
     x1, y1, x2, y2 = (boxes[:, i] for i in range(4))
     areas = (x2 - x1) * (y2 - y1)
-    order = np.argsort(-scores.astype(np.float64), kind="stable")
+    # torch's stable descending sort, NaN scores first (torch sorts NaN above everything)
+    keys = scores.astype(np.float64)
+    order = np.lexsort((-keys, ~np.isnan(keys)))
     suppressed = np.zeros(len(order), dtype=bool)
     keep = []
     for pos, i in enumerate(order):
@@ -75,8 +78,7 @@ def nms(boxes, scores, iou_threshold: float):
         raise RuntimeError(f"boxes and scores should have same number of elements in dimension "
                            f"0, got {boxes.shape[0]} and {scores.shape[0]}")
     if boxes.dtype != scores.dtype:
-        raise RuntimeError(f"boxes and scores should have the same type, got {boxes.dtype} and "
-                           f"{scores.dtype}")
+        raise RuntimeError("dets should have the same type as scores")
     b = boxes.detach().cpu().numpy()
     s = scores.detach().cpu().numpy()
     keep = _nms_numpy(b, s, float(iou_threshold)) if b.shape[0] else np.zeros(0, np.int64)

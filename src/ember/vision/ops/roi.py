@@ -51,7 +51,9 @@ def convert_boxes_to_roi_format(boxes) -> ember.Tensor:
 def _rois_numpy(input, boxes) -> np.ndarray:
     _check_boxes(boxes)
     rois = boxes if isinstance(boxes, ember.Tensor) else convert_boxes_to_roi_format(boxes)
-    return rois.detach().cpu().numpy().astype(input.detach().cpu().numpy().dtype, copy=False)
+    if rois.dtype != input.dtype:  # torchvision's kernels check this (after the shape)
+        raise RuntimeError("input should have the same type as rois")
+    return rois.detach().cpu().numpy()
 
 
 def _channels_last(input):
@@ -71,6 +73,38 @@ def _gather_sum(input, k: int, bins: int, rows: np.ndarray, pix: np.ndarray,
         weights, device=dev).to(input.dtype)[:, None]
     out = ember.zeros((k * bins, c), dtype=input.dtype, device=dev)
     return out.index_add(0, ember.as_tensor(rows, device=dev), vals)
+
+
+def _bilinear_taps(r, b, x0, y0, rw, rh, ph, pw, sampling_ratio, height, width, dt):
+    """The bilinear samples of region ``r`` (on image ``b``, corner ``(x0, y0)``, size ``(rw,
+    rh)``) split into ``ph x pw`` bins, as the kernels compute them (in the input's precision):
+    the samples per bin side ``(gh, gw)`` (from ``sampling_ratio``, else the bin size rounded
+    up) and, for each of the four neighbours, the output rows (``r * ph * pw + bin``), input
+    pixels and weights of the samples inside the map."""
+    bin_h, bin_w = rh / dt(ph), rw / dt(pw)
+    gh = sampling_ratio if sampling_ratio > 0 else math.ceil(rh / dt(ph))
+    gw = sampling_ratio if sampling_ratio > 0 else math.ceil(rw / dt(pw))
+    n_h, n_w = max(gh, 0), max(gw, 0)  # an inverted box (aligned) has no samples
+    ys = (y0 + np.arange(ph, dtype=dt)[:, None] * bin_h
+          + (np.arange(n_h, dtype=dt)[None, :] + dt(0.5)) * bin_h / dt(n_h)).reshape(-1)
+    xs = (x0 + np.arange(pw, dtype=dt)[:, None] * bin_w
+          + (np.arange(n_w, dtype=dt)[None, :] + dt(0.5)) * bin_w / dt(n_w)).reshape(-1)
+    y_lo, y_hi, ly, y_ok = _corners(ys, height, dt)
+    x_lo, x_hi, lx, x_ok = _corners(xs, width, dt)
+    hy, hx = dt(1) - ly, dt(1) - lx
+    # every (bin row, sample row, bin col, sample col) and its four neighbours
+    shape = (ph, n_h, pw, n_w)
+    yl, yh, wy_l, wy_h, oky = (a.reshape(ph, n_h, 1, 1) for a in (y_lo, y_hi, hy, ly, y_ok))
+    xl, xh, wx_l, wx_h, okx = (a.reshape(1, 1, pw, n_w) for a in (x_lo, x_hi, hx, lx, x_ok))
+    ok = np.broadcast_to(oky & okx, shape)
+    bin_id = np.broadcast_to((np.arange(ph)[:, None, None, None] * pw
+                              + np.arange(pw)[None, None, :, None]), shape)
+    base = b * height * width
+    taps = [((r * ph * pw + bin_id)[ok], np.broadcast_to(base + yy * width + xx, shape)[ok],
+             np.broadcast_to(wgt, shape)[ok])
+            for yy, xx, wgt in ((yl, xl, wy_l * wx_l), (yl, xh, wy_l * wx_h),
+                                (yh, xl, wy_h * wx_l), (yh, xh, wy_h * wx_h))]
+    return gh, gw, taps
 
 
 def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1,
@@ -95,31 +129,13 @@ def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ra
         rw, rh = roi[3] * scale - offset - x0, roi[4] * scale - offset - y0
         if not aligned:  # NOTE: legacy mode: regions at least one pixel wide and high
             rw, rh = max(rw, dt(1)), max(rh, dt(1))
-        bin_h, bin_w = rh / dt(ph), rw / dt(pw)
-        gh = sampling_ratio if sampling_ratio > 0 else math.ceil(rh / dt(ph))
-        gw = sampling_ratio if sampling_ratio > 0 else math.ceil(rw / dt(pw))
-        count = max(gh * gw, 1)
-        # sample coordinates, as the kernel computes them (in the input's precision)
-        ys = (y0 + np.arange(ph, dtype=dt)[:, None] * bin_h
-              + (np.arange(gh, dtype=dt)[None, :] + dt(0.5)) * bin_h / dt(gh)).reshape(-1)
-        xs = (x0 + np.arange(pw, dtype=dt)[:, None] * bin_w
-              + (np.arange(gw, dtype=dt)[None, :] + dt(0.5)) * bin_w / dt(gw)).reshape(-1)
-        y_lo, y_hi, ly, y_ok = _corners(ys, height, dt)
-        x_lo, x_hi, lx, x_ok = _corners(xs, width, dt)
-        hy, hx = dt(1) - ly, dt(1) - lx
-        # every (bin row, bin col, sample row, sample col) and its four neighbours
-        shape = (ph, gh, pw, gw)
-        yl, yh, wy_l, wy_h, oky = (a.reshape(ph, gh, 1, 1) for a in (y_lo, y_hi, hy, ly, y_ok))
-        xl, xh, wx_l, wx_h, okx = (a.reshape(1, 1, pw, gw) for a in (x_lo, x_hi, hx, lx, x_ok))
-        ok = np.broadcast_to(oky & okx, shape)
-        bin_id = np.broadcast_to((np.arange(ph)[:, None, None, None] * pw
-                                  + np.arange(pw)[None, None, :, None]), shape)
-        base = b * height * width
-        for yy, xx, wgt in ((yl, xl, wy_l * wx_l), (yl, xh, wy_l * wx_h), (yh, xl, wy_h * wx_l),
-                            (yh, xh, wy_h * wx_h)):
-            rows.append((r * ph * pw + bin_id)[ok])
-            pix.append(np.broadcast_to(base + yy * width + xx, shape)[ok])
-            wts.append(np.broadcast_to(wgt / dt(count), shape)[ok])
+        gh, gw, taps = _bilinear_taps(r, b, x0, y0, rw, rh, ph, pw, sampling_ratio, height,
+                                      width, dt)
+        count = dt(max(gh * gw, 1))
+        for bins, pixels, weights in taps:
+            rows.append(bins)
+            pix.append(pixels)
+            wts.append(weights / count)
     k = len(rois)
     if k == 0:
         return ember.zeros((0, input.shape[1], ph, pw), dtype=input.dtype, device=input.device)

@@ -435,8 +435,11 @@ def bilinear(input1, input2, weight, bias=None):
 
 def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
                   eps, cudnn_enabled):
-    return _nnf().instance_norm(input, running_mean, running_var, weight, bias,
-                                use_input_stats, momentum, eps)
+    from ..nn._functional.normalization import _instance_norm
+
+    # (PyTorch's op: without nn.functional's spatial size check)
+    return _instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                          momentum, eps)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

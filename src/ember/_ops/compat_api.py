@@ -60,8 +60,10 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
                       eps):
     """``(out, save_mean, save_invstd)``: batch statistics in training, empty tensors in
     evaluation (PyTorch keeps none there)."""
-    out = _nn().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
-                           eps)
+    from ..nn._functional.normalization import _batch_norm
+
+    # (the op: without nn.functional's batch size and eps checks)
+    out = _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training:
         from . import creation
         empty = creation.empty((0,), dtype=input.dtype, device=input.device)

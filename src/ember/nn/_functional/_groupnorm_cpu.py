@@ -38,7 +38,9 @@ def eligible(x, *params) -> bool:
     one).  PyTorch makes a strided input contiguous first, but runs another kernel on
     channels-last input (channels the fastest-moving dim), which ember leaves to the generic
     path."""
-    channels_last = (not x.flags.c_contiguous and x.ndim >= 3 and x.shape[1] > 1
+    # (channels-last layouts exist for 4-d and 5-d tensors only: any other strided input
+    # PyTorch makes contiguous)
+    channels_last = (not x.flags.c_contiguous and x.ndim in (4, 5) and x.shape[1] > 1
                      and x.strides[1] == x.itemsize) if type(x) is np.ndarray else True
     return (type(x) is np.ndarray and x.dtype == _F32 and x.size > 0 and not channels_last
             and all(p is None or (type(p) is np.ndarray and p.dtype == _F32) for p in params))

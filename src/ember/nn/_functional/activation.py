@@ -1148,6 +1148,14 @@ def _softmax_dim(ndim, name="softmax"):
 def _dim_dtype(input, dim, dtype, kernel):
     if dim is None:
         dim = _softmax_dim(input.dim(), kernel)
+    elif type(dim) is not int:  # (PyTorch's function calls the method: its parser's error)
+        from ..._argparse import _is_int
+        from ..._ops._core import tp_name
+
+        if not _is_int(dim):
+            raise TypeError(f"{kernel}(): argument 'dim' (position 1) must be int, not "
+                            f"{tp_name(dim)}")
+        dim = int(dim)
     if dtype is not None:
         input = input.to(dtype)
     d = norm_dim(dim, input.dim())
@@ -1335,10 +1343,15 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
         _warn("`eps` parameter is deprecated and has no effect.")
     from ..._ops import creation
 
-    noise = -creation.empty_like(logits).exponential_().log()
+    from ..._ops.shape import contiguous_format
+
+    # (PyTorch's legacy contiguous format: the noise drawn in row-major order, whatever
+    # the logits' layout)
+    noise = -creation.empty_like(logits, memory_format=contiguous_format).exponential_().log()
     y_soft = ((logits + noise) / tau).softmax(dim)
     if not hard:
         return y_soft
     index = y_soft.max(dim, keepdim=True)[1]
-    y_hard = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    y_hard = creation.zeros_like(logits, memory_format=contiguous_format).scatter_(dim, index,
+                                                                                   1.0)
     return y_hard - y_soft.detach() + y_soft

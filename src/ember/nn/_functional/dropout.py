@@ -53,8 +53,9 @@ def _dropout(input: Tensor, p, training, inplace, feature=False, alpha=False, ba
     shape = _noise_shape(input, feature, batched)
     # NOTE: an elementwise mask takes the input's layout and is drawn in memory order, as
     # PyTorch's (empty_like, then bernoulli_): a transposed input gets PyTorch's mask
-    noise = creation.empty_like(input) if tuple(shape) == tuple(input.shape) else \
-        creation.empty(shape, dtype=input.dtype, device=input.device)
+    # (the feature dropouts' noise: always a new row-major tensor, even of the input's shape)
+    noise = creation.empty_like(input) if tuple(shape) == tuple(input.shape) and \
+        not feature else creation.empty(shape, dtype=input.dtype, device=input.device)
     creation.bernoulli_(noise, 1 - p)
     if not alpha:
         noise.div_(1 - p)

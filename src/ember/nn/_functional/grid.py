@@ -419,6 +419,8 @@ def _grid_sample_grads(g, x, grid, mode, padding, align_corners, nx, ng):
     """The gradients for ``input`` and ``grid``, built from differentiable ops."""
     if not STATE.enabled and _fast_2d(x, mode) and grid.dtype is x.dtype:
         return _grads_2d(g, x, grid, mode, padding, align_corners, nx, ng)
+    if not STATE.enabled and _exact_3d(x, grid, mode):
+        return _grads_3d(g, x, grid, mode, padding, align_corners, nx, ng)
     dt = x.dtype
     low = dt in (D.float16, D.bfloat16)
     if low:
@@ -462,6 +464,94 @@ def _grid_sample_grads(g, x, grid, mode, padding, align_corners, nx, ng):
     if low:
         gx = None if gx is None else gx.to(dt)
         gg = None if gg is None else gg.to(dt)
+    return gx, gg
+
+
+# -- grid_sample: PyTorch's 3-D CPU kernel, step for step ----------------------------------
+#
+# PyTorch's 3-D CPU kernel is scalar code: per grid point, the weight of each corner is the
+# product of its x, y and z shares (in that order), each share measured from the corner
+# (``(x0 + 1) - x`` and ``x - x0``); the output adds the eight corners' terms in turn from
+# zero (skipping those outside); the input's gradient adds each point's corner terms into a
+# zero tensor, point by point; the grid's gradient sums, per point, over the channels and
+# then the corners, the value times the other two shares times the output's gradient.
+
+def _exact_3d(x: Tensor, grid: Tensor, mode: str) -> bool:
+    """Whether :func:`grid_sample` on ``x`` follows PyTorch's 3-D kernel step for step."""
+    return (x.dim() == 5 and mode != "bicubic" and x.dtype in (D.float32, D.float64)
+            and grid.dtype is x.dtype and type(x._data) is np.ndarray
+            and type(grid._data) is np.ndarray)
+
+
+def _shares_3d(plan):
+    """Per spatial dim (D, H, W): the shares of its lower and upper corner."""
+    return [((fl + s.dtype.type(1)) - s, s - fl) for s, fl in zip(plan.s, plan.fl)]
+
+
+def _sample_3d(x, plan, mode):
+    """The forward pass of the 3-D kernel on arrays: ``(N, C, D, H, W)`` -> ``(N, C, P)``."""
+    x = np.ascontiguousarray(x)
+    if mode == "nearest":
+        return _gather_array(np, x, plan.taps[0])
+    shares = _shares_3d(plan)
+    out = np.zeros(x.shape[:2] + plan.s[0].shape[1:], x.dtype)
+    with quiet:
+        for tap in plan.taps:
+            (wz, wy, wx) = (shares[d][j] for d, j in enumerate(tap.choice))
+            term = ((wx * wy) * wz)[:, None, :] * _gather_array(np, x, tap)
+            if tap.valid is not None:  # (a corner outside adds nothing, not even +0)
+                term = np.where(tap.valid, term, x.dtype.type(-0.0))
+            out += term
+    return out
+
+
+def _grads_3d(g, x, grid, mode, padding, align_corners, nx, ng):
+    """The 3-D kernel's gradients for ``input`` and ``grid`` (see above)."""
+    xa = np.ascontiguousarray(x._data)
+    shape = xa.shape
+    n, c = shape[:2]
+    plan = _Plan(np, grid._data, shape[2:], mode, padding, align_corners)
+    g3 = np.ascontiguousarray(g._data).reshape(n, c, -1)
+    shares = _shares_3d(plan) if mode != "nearest" else None
+    gx = gg = None
+    with quiet:
+        if nx:
+            idx, vals, keep = [], [], []
+            for tap in plan.taps:
+                if shares is None:
+                    vals.append(g3)
+                else:
+                    (wz, wy, wx) = (shares[d][j] for d, j in enumerate(tap.choice))
+                    vals.append(((wx * wy) * wz)[:, None, :] * g3)
+                idx.append(_full_index(np, tap, shape))
+                keep.append(np.ones(g3.shape, bool) if tap.valid is None else
+                            np.broadcast_to(tap.valid, g3.shape))
+            # (N, C, P, corner): each input element's terms in PyTorch's order
+            idx, vals, keep = (np.stack(a, -1).reshape(-1) for a in (idx, vals, keep))
+            acc = np.zeros(math.prod(shape), xa.dtype)
+            np.add.at(acc, idx[keep], vals[keep])
+            gx = wrap(acc.reshape(shape), g._device)
+        if ng:
+            gd = np.zeros(grid.shape, grid._data.dtype)
+            if shares is not None:
+                sums = [np.zeros(plan.s[0].shape, xa.dtype) for _ in range(3)]  # z, y, x
+                taps = [(tap, _gather_array(np, xa, tap),
+                         [shares[d][j] for d, j in enumerate(tap.choice)]) for tap in plan.taps]
+                for ch in range(c):
+                    go = g3[:, ch, :]
+                    for tap, v, (wz, wy, wx) in taps:
+                        val = v[:, ch, :]
+                        ok = None if tap.valid is None else tap.valid[:, 0, :]
+                        terms = (((val * wy) * wz) * go, ((val * wx) * wz) * go,
+                                 ((val * wx) * wy) * go)  # x, y, z
+                        for d, term in zip((2, 1, 0), terms):
+                            new = sums[d] + term if tap.choice[d] else sums[d] - term
+                            sums[d] = new if ok is None else np.where(ok, new, sums[d])
+                for comp in range(3):  # grid component 0 moves along x, the last dim
+                    d = 2 - comp
+                    gd[..., comp] = (plan.m[d] * sums[d]).astype(gd.dtype).reshape(
+                        gd.shape[:-1])
+            gg = wrap(gd, g._device)
     return gx, gg
 
 
@@ -740,6 +830,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         x, gr = x.astype(np.float32), gr.astype(np.float32)
     if _fast_2d(input, mode):
         out = _sample_2d(x, gr, mode, padding_mode, align_corners)
+    elif _exact_3d(input, grid, mode):
+        plan = _Plan(xp, gr, tuple(input.shape[2:]), mode, padding_mode, align_corners)
+        out = _sample_3d(x, plan, mode)
     else:
         plan = _Plan(xp, gr, tuple(input.shape[2:]), mode, padding_mode, align_corners)
         out = _sample_array(xp, x, plan, mode)

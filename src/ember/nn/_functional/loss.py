@@ -12,7 +12,7 @@ nodes, NumPy fancy indexing for the gather, nothing else on the hot path.
 from __future__ import annotations
 
 import math
-from ember._warnings import warn as _warn
+from ember._warnings import warn as _warn, warn_up
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from ..._ops import _cascade, _libm, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
-from ..._ops._core import check_broadcast, grads_shown_as
+from ..._ops._core import check_broadcast, grads_shown_as, iter_layout
 from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -54,8 +54,9 @@ def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
     else:
         ret = "none"
     if emit_warning:
-        _warn(f"size_average and reduce args will be deprecated, please use "
-              f"reduction='{ret}' instead.", UserWarning, stacklevel=4)
+        # (PyTorch's own line: shown once, whatever the user's line)
+        warn_up(f"size_average and reduce args will be deprecated, please use "
+                f"reduction='{ret}' instead.")
     return ret
 
 
@@ -471,6 +472,9 @@ def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, ou
                 v = v.astype(np.float32)
         else:
             v = fn(x - y, *extra)
+        # (laid out as PyTorch's TensorIterator over the input and target: the order the
+        # reduction adds in, and the strides of an unreduced loss)
+        v = iter_layout(v, (input, target))
         n = int(np.prod(shape))
         out = _np_reduce(v, reduction)
     out = _xp(x).asarray(out).astype(out_dtype.np, copy=reduction != "none")
@@ -804,6 +808,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             v = -(y * lx + (1 - y) * l1x)
         if weight is not None:
             v = v * weight._data
+        v = iter_layout(v, (input,))  # (PyTorch's loss: an empty_like of the input)
         out = _np_reduce(v, reduction)
     out = xp.asarray(out).astype(dt, copy=False)
     return make(out, (input, target), "BinaryCrossEntropyBackward0", _bce_rule, input, target,
@@ -944,6 +949,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                   "behave the same as 'batchmean' in the next major release.",
                   UserWarning, stacklevel=2)
         mode = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
+    if any(isinstance(t, Tensor) and t.dtype._kind < 2 for t in (input, target)):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     # NOTE: PyTorch's C++ builds the right operand first (target - input; target * input),
     # which decides the order its backward adds the target's gradients in
     if log_target:
@@ -1081,7 +1088,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         v = -(input._data.astype(dt.np) * t)
         v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
         v = P._LOG1P(v) if type(v) is np.ndarray else xp.log1p(v)
-        out = _np_reduce(v.astype(input.dtype.np, copy=False), reduction)
+        # (PyTorch's kernel negates the input, then works in place: the input's layout)
+        v = iter_layout(v.astype(input.dtype.np, copy=False), (input,))
+        out = _np_reduce(v, reduction)
     out = xp.asarray(out).astype(input.dtype.np, copy=False)
     return make(out, (input,), "SoftMarginLossBackward0", _soft_margin_rule, input, target,
                 reduction)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from ember._warnings import warn as _warn
 
+import numbers
+
 import numpy as np
 
 from ... import _dtype as D
@@ -188,10 +190,31 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     tensor(True)
     """
     if training:
+        _verify_batch_size(input)
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _check_float_args(name, momentum, eps):
+    """PyTorch's argument parser: ``momentum`` and ``eps`` are floats (or 0-d tensors)."""
+    from ..._ops._core import tp_name
+
+    for pos, arg, v in ((7, "momentum", momentum), (8, "eps", eps)):
+        if not isinstance(v, (numbers.Real, Tensor)):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be float, not "
+                            f"{tp_name(v)}")
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """``torch.batch_norm``: ``F.batch_norm`` without the checks of its Python layer."""
+    _check_float_args("batch_norm", momentum, eps)
+    if training:
         from ...func._vmap import check_batch_norm_stats
 
         check_batch_norm_stats(running_mean, running_var)
-        _verify_batch_size(input)
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be "
                          "None")
@@ -352,6 +375,14 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
     """
     if use_input_stats:
         _verify_spatial_size(input)
+    return _instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                          momentum, eps)
+
+
+def _instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum,
+                   eps):
+    """``torch.instance_norm``: ``F.instance_norm`` without its Python layer's check."""
+    _check_float_args("instance_norm", momentum, eps)
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when "
                            "use_input_stats is false")
@@ -363,7 +394,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
     rv = None if running_var is None else running_var.repeat(n).to(input.dtype)
     w = None if weight is None else weight.repeat(n)
     b = None if bias is None else bias.repeat(n)
-    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    out = _batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
     if use_input_stats:
         # each channel's running statistics: the average of the per-sample ones
         for buf, rep in ((running_mean, rm), (running_var, rv)):

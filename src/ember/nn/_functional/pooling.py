@@ -231,6 +231,7 @@ def _max_rule(ctx, g):
 
 @grads_shown_as("AdaptiveMaxPool2DBackwardBackward0", takes_input=True)
 def _adaptive_max_rule(ctx, g):
+    _check_adaptive_grad(g, "adaptive_max_pool2d")
     idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     return (_scatter_plane(g, idx, shape),)
 
@@ -482,7 +483,24 @@ def _adaptive_size(input, output_size, nsp, name):
     return out
 
 
-def _check_adaptive_input(input, name, nsp):
+def _list_with_default(output_size, input):
+    """nn.functional's check of a 2-d or 3-d adaptive pool's ``output_size`` sequence: no
+    longer than the input has dims."""
+    if isinstance(output_size, (list, tuple)) and len(output_size) >= input.dim():
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+
+
+def _check_size_arg(output_size, name):
+    """The argument parser of a 1-d adaptive pool: a sequence of ints."""
+    if isinstance(output_size, (list, tuple)):
+        from ..._ops.creation import _check_size_items
+
+        _check_size_items(name, (output_size,), 2, "output_size")
+
+
+def _check_adaptive_input(input, name, nsp, first=None):
+    """PyTorch's rank and empty-dim checks; ``first``: the first dim that may not be empty
+    (by default the first spatial one)."""
     if input.dim() not in (nsp + 1, nsp + 2):
         if nsp == 1:
             raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
@@ -492,11 +510,22 @@ def _check_adaptive_input(input, name, nsp):
         raise RuntimeError(f"{name}(): Expected {ranks} tensor, but got: "
                            f"{list(input.shape)}" if "max" in name else
                            f"{name}(): Expected {ranks} tensor, but got {list(input.shape)}")
-    for i in range(input.dim() - nsp, input.dim()):
+    for i in range(input.dim() - nsp if first is None else first, input.dim()):
         if input.shape[i] == 0:
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(input.shape)} with "
                                f"dimension {i} being empty")
+
+
+def _check_adaptive_grad(g, name):
+    """PyTorch's adaptive pooling backward kernels refuse an empty gradient (an empty output:
+    a zero output size, or an empty channel dim)."""
+    shape = list(g.shape)
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{name}_backward(): Expected grad_output to have non-zero size "
+                               f"for non-batch dimensions, but grad_output has sizes {shape} "
+                               f"with dimension {i} being empty")
 
 
 def _avg_matrix(n_in, n_out, dtype):
@@ -619,9 +648,12 @@ def _adaptive_avg(x, out, nsp):
             for n, o in zip(x.shape[-nsp:], out, strict=True)]
     res = _apply_mats(xp, a, mats, nsp)
     name = f"AdaptiveAvgPool{nsp}DBackward0"
-    return make(res, (x,), name, lambda ctx, g: (shown_as(
-        _adaptive_avg_adjoint(g, mats, nsp), f"AdaptiveAvgPool{nsp}DBackwardBackward0",
-        of=_checked(ctx)),), x)
+
+    def rule(ctx, g):
+        _check_adaptive_grad(g, f"adaptive_avg_pool{nsp}d")
+        return (shown_as(_adaptive_avg_adjoint(g, mats, nsp),
+                         f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=_checked(ctx)),)
+    return make(res, (x,), name, rule, x)
 
 
 def _apply_mats(xp, a, mats, nsp, transpose=False):
@@ -652,8 +684,10 @@ def _adaptive_avg_adjoint(g, mats, nsp):
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed output size (``None`` keeps that input dim)."""
-    _check_adaptive_input(input, "adaptive_avg_pool2d", 2)
+    _list_with_default(output_size, input)
+    # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
+    _check_adaptive_input(input, "adaptive_avg_pool2d", 2)
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]}}}")
@@ -670,7 +704,9 @@ def _float_only(input, name):
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
-    _check_adaptive_input(input, "adaptive_avg_pool1d", 1)
+    # (empty dims: refused by the 2-d pool it runs, as PyTorch's)
+    _check_size_arg(output_size, "adaptive_avg_pool1d")
+    _check_adaptive_input(input, "adaptive_avg_pool1d", 1, first=input.dim())
     (o,) = _adaptive_size(input, output_size, 1, "adaptive_avg_pool1d")
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
 
@@ -704,6 +740,7 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     """Adaptive max pooling over the last ``nsp`` dims, and the flat indices of the maxima
     (``kernel``: the name PyTorch's dtype error gives; ``rule``: the backward)."""
     name = f"adaptive_max_pool{nsp}d"
+    _list_with_default(output_size, input)
     _check_adaptive_input(input, name, nsp)
     out = _adaptive_size(input, output_size, nsp, name)
     if any(o < 0 for o in out):
@@ -734,7 +771,8 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
-    _check_adaptive_input(input, "adaptive_max_pool1d", 1)
+    _check_size_arg(output_size, "adaptive_max_pool1d")
+    _check_adaptive_input(input, "adaptive_max_pool1d", 1, first=1)
     (o,) = _adaptive_size(input, output_size, 1, "adaptive_max_pool1d")
     out, idx = adaptive_max_pool2d_with_indices(input.unsqueeze(-2), (1, o))
     return out.squeeze(-2), idx.squeeze(-2)
@@ -774,6 +812,7 @@ def _max3d_rule(ctx, g):
 
 
 def _adaptive_max3d_rule(ctx, g):
+    _check_adaptive_grad(g, "adaptive_max_pool3d")
     idx, shape = ctx.saved[:2]  # (then the input and the indices, as PyTorch's: checked)
     name = "AdaptiveMaxPool3DBackwardBackward0"
     return (shown_as(_scatter_volume(g, idx, shape, 3, name), name, of=ctx),)
@@ -889,8 +928,10 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling of ``(N, C, D, H, W)`` to a fixed output size (``None`` keeps a dim)."""
-    _check_adaptive_input(input, "adaptive_avg_pool3d", 3)
+    _list_with_default(output_size, input)
+    # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
+    _check_adaptive_input(input, "adaptive_avg_pool3d", 3)
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")

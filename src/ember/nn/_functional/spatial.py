@@ -120,8 +120,15 @@ class _CubicTapMap(_MatrixMap):
         self.idx, self.w = idx, w
 
     def apply(self, xp, a):
-        if xp is not np or a.dtype != np.float32:
+        if xp is not np or a.dtype not in (np.float32, np.float64):
             return super().apply(xp, a)
+        if a.dtype == np.float64:  # (its weights built with fused multiply-adds too)
+            shape = (-1,) + (1,) * (a.ndim - 1 - self.axis)
+            t = [np.take(a, i, axis=self.axis) for i in self.idx]
+            w = [np.asarray(v, np.float64).reshape(shape) for v in self.w]
+            acc = _fma(t[0], w[0], t[1] * w[1], True)
+            acc = _fma(t[2], w[2], acc, True)
+            return _fma(t[3], w[3], acc, True)
         shape = (-1,) + (1,) * (a.ndim - 1 - self.axis)
         t = [np.take(a, i, axis=self.axis) for i in self.idx]
         w = [np.asarray(v, np.float32).reshape(shape) for v in self.w]
@@ -268,14 +275,11 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
                                f"at dimension {axis} of input {shape}")
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        size = n + lo + hi
         if mode == "circular":
             out_sizes = shape[:nb] + [shape[a] + pads[2 * (input.dim() - 1 - a)]
                                       + pads[2 * (input.dim() - 1 - a) + 1]
                                       for a in range(nb, axis)]
             j = _circular_indices(n, lo, hi, math.prod(out_sizes) == 1)
-        elif size <= 0:
-            raise RuntimeError(f"input (W: {n}) is too small. Calculated output W: {size}")
         else:
             j = np.arange(-lo, n + hi)
         if mode == "reflect":
@@ -285,6 +289,11 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
             j = np.clip(j, 0, n - 1)
         maps.append(_AxisMap(axis, j, n))
         maps[-1].raster = mode != "circular"
+    if mode != "circular":
+        _check_pad_output(shape, pads, k, mode)
+        if input.dtype.name == "bool":  # (the kernels' dtypes: all but bool)
+            kind = "reflection" if mode == "reflect" else "replication"
+            raise NotImplementedError(f'"{kind}_pad{k}d" not implemented for \'Bool\'')
     xp = xp_of(input)
     if xp is not np:
         for m in maps:
@@ -294,6 +303,31 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     # NOTE: PyTorch builds circular padding from in-place slice copies, so its node is
     # CopySlices; ember does it in one gather and borrows the name.
     return _map_axes(input, maps, name)
+
+
+def _check_pad_output(shape, pads, k, mode):
+    """PyTorch's reflection and replication kernels refuse an output with no dim of size at
+    least 1; one that has such a dim but a negative one fails as its allocation does."""
+    ins = shape[len(shape) - k:]
+    outs = [n + pads[2 * (k - 1 - i)] + pads[2 * (k - 1 - i) + 1] for i, n in enumerate(ins)]
+    if all(o < 1 for o in outs):
+        if k == 1:
+            msg = f"input (W: {ins[0]}) is too small. Calculated output W: {outs[0]}"
+        elif k == 2:
+            gap = " " if mode == "replicate" else ""
+            msg = (f"input (H: {ins[0]}, W: {ins[1]}{gap}) is too small. Calculated output "
+                   f"H: {outs[0]} W: {outs[1]}")
+        else:
+            msg = (f"input (D: {ins[0]} H: {ins[1]}, W: {ins[2]}) is too small. Calculated "
+                   f"output D: {outs[0]} H: {outs[1]} W: {outs[2]}")
+        raise RuntimeError(msg)
+    full = shape[:len(shape) - k] + outs
+    bad = [o for o in full if o < 0]
+    if bad:
+        if mode == "reflect" and k == 2:
+            raise RuntimeError("numel: integer multiplication overflow")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad[0]}: "
+                           f"[{', '.join(map(str, full))}]")
 
 
 def _circular_indices(n, lo, hi, dense):
@@ -398,33 +432,39 @@ def _linear_map(axis, n_in, n_out, scale, align_corners, dtype):
 # (float32 for half-precision data), so ``interpolate`` passes that; the vision
 # transforms compute in float64.
 
-def _fma(a, b, c):
-    """``a * b + c`` with one rounding, for float32 arrays; plain for other types.
+def _fma(a, b, c, exact64=False):
+    """``a * b + c`` with one rounding, for float32 arrays (and float64 ones with
+    ``exact64``); plain for other types.
 
     PyTorch's x86 kernels are compiled with fused multiply-adds where the compiler
     contracts ``a * b + c``; emulating those (exactly, through float64) makes float32
     weights bit for bit PyTorch's.  For float64 the difference is below 1e-15.
     """
     a = np.asarray(a)
+    if exact64 and a.dtype == np.float64:
+        from ..._random import _fma64
+
+        a, b, c = np.broadcast_arrays(a, *(np.asarray(v, np.float64) for v in (b, c)))
+        return np.asarray(_fma64(a, b, c), np.float64).reshape(a.shape)
     if a.dtype != np.float32:
         return a * b + c
     return (a.astype(np.float64) * np.float64(b) + np.float64(c)).astype(np.float32)
 
 
-def _cubic_near(x, a, fuse_last):
+def _cubic_near(x, a, fuse_last, exact64=False):
     """Keys' cubic convolution kernel for ``0 <= x <= 1``.
 
     Evaluated with the multiply-adds PyTorch's compiled kernels fuse: the first always,
     the last (``fuse_last``) only in the antialiased kernel.
     """
-    inner = _fma(a + 2, x, -(a + 3)) * x
-    return _fma(inner, x, 1) if fuse_last else inner * x + 1
+    inner = _fma(a + 2, x, -(a + 3), exact64) * x
+    return _fma(inner, x, 1, exact64) if fuse_last else inner * x + 1
 
 
-def _cubic_far(x, a, fuse_last):
+def _cubic_far(x, a, fuse_last, exact64=False):
     """Keys' cubic convolution kernel for ``1 <= x <= 2`` (fused as :func:`_cubic_near`)."""
-    inner = _fma(_fma(a, x, -5 * a), x, 8 * a)
-    return _fma(inner, x, -4 * a) if fuse_last else inner * x - 4 * a
+    inner = _fma(_fma(a, x, -5 * a, exact64), x, 8 * a, exact64)
+    return _fma(inner, x, -4 * a, exact64) if fuse_last else inner * x - 4 * a
 
 
 def _cubic_matrix(n_in, n_out, scale, align_corners, ct):
@@ -441,8 +481,9 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, ct):
     return weights
 
 
-def _cubic_taps(n_in, n_out, scale, align_corners, ct):
-    """The four input indices (clamped) and weights of each output of bicubic resizing."""
+def _cubic_taps(n_in, n_out, scale, align_corners, ct, exact64=False):
+    """The four input indices (clamped) and weights of each output of bicubic resizing
+    (``exact64``: float64 ones with the fused multiply-adds of PyTorch's forward kernel)."""
     a = ct.type(-0.75)
     one = ct.type(1)
     s = _scale(ct, n_in, n_out, scale, align_corners)
@@ -450,13 +491,14 @@ def _cubic_taps(n_in, n_out, scale, align_corners, ct):
     if align_corners:
         src = s * j
     else:  # NOTE: unlike linear modes, not clamped at 0: the taps reach left of the image
-        src = _fma(np.full(n_out, s, dtype=ct), j + ct.type(0.5), -ct.type(0.5)).astype(ct)
+        src = _fma(np.full(n_out, s, dtype=ct), j + ct.type(0.5), -ct.type(0.5),
+                   exact64).astype(ct)
     # NOTE: PyTorch floors the source position in float32 even for float64 data.
     x0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
     t = np.clip(src - x0.astype(ct), 0, 1).astype(ct)
     rest = one - t
-    taps = (_cubic_far(t + one, a, False), _cubic_near(t, a, False),
-            _cubic_near(rest, a, False), _cubic_far(rest + one, a, False))
+    taps = (_cubic_far(t + one, a, False, exact64), _cubic_near(t, a, False, exact64),
+            _cubic_near(rest, a, False, exact64), _cubic_far(rest + one, a, False, exact64))
     return [np.clip(x0 - 1 + k, 0, n_in - 1) for k in range(4)], taps
 
 
@@ -627,7 +669,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             if len(scale_factor) != nsp:
                 raise ValueError("Input and scale_factor must have the same number of spatial "
                                  f"dimensions, but got input with spatial dimensions of {sp} "
-                                 f"and scale_factor of shape {tuple(scale_factor)}. Please "
+                                 f"and scale_factor of shape {scale_factor}. Please "
                                  "provide input tensor in (N, C, d1, d2, ...,dK) format and "
                                  "scale_factor in (s1, s2, ...,sK) format.")
             scales = [float(s) for s in scale_factor]
@@ -665,12 +707,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise RuntimeError(f"adaptive_avg_pool{nsp}d(): Expected input to have non-zero size for "
                            f"non-batch dimensions, but input has sizes {list(input.shape)} with "
                            f"dimension {2 + list(sp).index(0)} being empty")
-    if any(o <= 0 for o in out) or any(i <= 0 for i in sp):
+    # (area runs an adaptive average pool, whose own checks allow an empty output)
+    if mode != "area" and (any(o <= 0 for o in out) or any(i <= 0 for i in sp)):
         names = ("D", "H", "W")[3 - nsp:]
         ins = ", ".join(f"{n}: {i}" for n, i in zip(names, sp, strict=True))
         outs = ", ".join(f"{n}: {o}" for n, o in zip(names, out, strict=True))
+        sep = " and" if nsp == 1 else ""  # (as PyTorch's 1-d kernels word it)
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                           f"({ins}) output ({outs})")
+                           f"({ins}){sep} output ({outs})")
     if mode != "area" and input.shape[1] == 0:  # (an empty batch is allowed)
         raise RuntimeError(f"Non-empty {input.dim()}D data tensor expected but got a tensor with "
                            f"sizes {list(input.shape)}")
@@ -772,7 +816,7 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
         axis_map = _MatrixMap(2 + d, xp.asarray(m))
         if not antialias:  # (bicubic: its forward reads the taps one by one)
             axis_map = _CubicTapMap(2 + d, xp.asarray(m), *_cubic_taps(
-                sp[d], out[d], scales[d], align_corners, ct))
+                sp[d], out[d], scales[d], align_corners, ct, True))
         grad_maps.append(axis_map)
         # NOTE: PyTorch's antialiased forward kernel skips an axis whose size stays the
         # same, even where a scale_factor would move the samples; its backward kernel
@@ -792,7 +836,59 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
         grad_maps = []
     name = {"bicubic": "UpsampleBicubic2D", "lanczos": "UpsampleLanczos2D"}.get(
         mode, "UpsampleBilinear2D") + ("AaBackward0" if antialias else "Backward0")
+    if not antialias and sp != out and xp is np and dt in (np.float32, np.float64):
+        shape = tuple(x.shape)
+
+        def backward(ctx, g):
+            if g._data.dtype != dt or xp_of(g) is not np:
+                return (_map_axes_adjoint(g, grad_maps, maps, name),)
+            gi = _bicubic_backward(g._data, shape, scales, align_corners)
+            return (make(gi, (g,), _twice_names(name)[0],
+                         lambda ctx, gg: (_map_axes(gg, maps, name, grad_maps),)),)
+        return make(_run_maps(xp, x._data, maps), (x,), name, backward)
     return _map_axes(x, maps, name, grad_maps)
+
+
+def _bicubic_taps_backward(n_in, n_out, scale, align_corners, ct):
+    """The taps of PyTorch's bicubic backward kernel: as the forward's, but its source
+    positions and weights computed without fused multiply-adds."""
+    a, one = ct.type(-0.75), ct.type(1)
+    s = _scale(ct, n_in, n_out, scale, align_corners)
+    j = np.arange(n_out).astype(ct)
+    src = s * j if align_corners else (s * (j + ct.type(0.5)) - ct.type(0.5)).astype(ct)
+    x0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    t = np.clip(src - x0.astype(ct), 0, 1).astype(ct)
+    rest = one - t
+
+    def near(u):
+        return ((a + 2) * u - (a + 3)) * u * u + one
+
+    def far(u):
+        return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
+    w = np.stack([far(t + one), near(t), near(rest), far(rest + one)], -1).astype(ct)
+    idx = np.stack([np.clip(x0 - 1 + k, 0, n_in - 1) for k in range(4)], -1)
+    return idx, w
+
+
+def _bicubic_backward(g, shape, scales, align_corners):
+    """PyTorch's bicubic backward kernel, its rounding: per plane, for each output pixel in
+    raster order, ``(g * wy[j]) * wx[i]`` added to input ``(y_j, x_i)`` for ``i``, then
+    ``j``, each add rounded to the gradient's type."""
+    n, c, h, w = shape
+    ct = g.dtype
+    oh, ow = g.shape[2:]
+    iy, wy = _bicubic_taps_backward(h, oh, scales[0], align_corners, ct)
+    ix, wx = _bicubic_taps_backward(w, ow, scales[1], align_corners, ct)
+    planes = g.reshape(n * c, oh, ow)
+    acc = np.zeros(n * c * h * w, ct)
+    base = (np.arange(n * c) * (h * w))[:, None, None, None]
+    with np.errstate(all="ignore"):
+        for oy in range(oh):  # (planes, x, i, j): each row's terms in the kernel's order
+            v = (planes[:, oy, :, None, None] * wy[oy][None, None, None, :]) * \
+                wx[None, :, :, None]
+            idx = iy[oy][None, None, None, :] * w + ix[None, :, :, None] + base
+            np.add.at(acc, np.broadcast_to(idx, v.shape).reshape(-1), v.reshape(-1))
+    return acc.reshape(shape)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

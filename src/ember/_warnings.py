@@ -14,11 +14,37 @@ _ROOT = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def warn(message, category=UserWarning, stacklevel=None):
-    """``warnings.warn`` from the nearest frame outside ember (``stacklevel`` is ignored)."""
+    """``warnings.warn`` from the nearest frame outside ember (``stacklevel`` is ignored).
+
+    Where that frame called a module (``model(x)``), the warning is ember's ``Module.__call__``
+    line's instead: PyTorch's module code is its own, so a warning raised in the call of one
+    of its modules (from Python or C++) points there, and the default filter shows it once
+    per process, however many user lines call modules."""
     frame, level = sys._getframe(0), 1
+    inner = None
     while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
-        frame, level = frame.f_back, level + 1
+        inner, frame, level = frame, frame.f_back, level + 1
+    if inner is not None and inner.f_code.co_name == "__call__" and \
+            inner.f_code.co_filename == _MODULE_CALL:
+        level -= 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_MODULE_CALL = os.path.join(_ROOT, "nn", "modules", "module.py")
+
+
+def warn_up(message, category=UserWarning, depth=1):
+    """A warning that PyTorch's Python code gives with ``stacklevel=depth + 1``: shown at the
+    frame ``depth`` above the ember function calling this when ember's own code is there
+    (as PyTorch's shows it at a line of its own, so that the default filter shows it once per
+    process, however many user lines reach it), else at the user's line."""
+    frame = sys._getframe(1)
+    for _ in range(depth):
+        frame = frame.f_back if frame is not None else None
+    if frame is not None and frame.f_code.co_filename.startswith(_ROOT):
+        warnings.warn(message, category, stacklevel=depth + 2)
+    else:
+        warn(message, category)
 
 
 _once: set = set()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import types
-from ember._warnings import warn as _warn
+from ember._warnings import warn as _warn, warn_up
 import weakref
 from bisect import bisect_right
 from collections import Counter
@@ -174,8 +174,9 @@ class LRScheduler:
     # helpers for get_lr
     def _warn_outside_step(self):
         if not self._get_lr_called_within_step:
-            _warn("To get the last learning rate computed by the scheduler, please use "
-                  "`get_last_lr()`.", UserWarning, stacklevel=3)
+            # (PyTorch's own line: shown once, whatever the user's line)
+            warn_up("To get the last learning rate computed by the scheduler, please use "
+                    "`get_last_lr()`.", UserWarning, depth=0)
 
     def _current(self):
         return _group_values(self.optimizer, "lr")

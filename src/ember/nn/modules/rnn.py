@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from ember._warnings import warn as _warn, warn_once
+from ember._warnings import warn_once, warn_up
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -265,9 +265,10 @@ class RNNBase(Module):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
         if dropout > 0 and num_layers == 1:
-            _warn("dropout option adds dropout after all but last recurrent layer, so "
-                  "non-zero dropout expects num_layers greater than 1, but got "
-                  f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
+            # (at the subclass's ``super().__init__`` line, as PyTorch's ``stacklevel=2``)
+            warn_up("dropout option adds dropout after all but last recurrent layer, so "
+                    "non-zero dropout expects num_layers greater than 1, but got "
+                    f"dropout={dropout} and num_layers={num_layers}")
         for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
                                   ("input_size", input_size, int),
                                   ("hidden_size", hidden_size, int)):
@@ -385,11 +386,14 @@ class RNNBase(Module):
                               dtype=input.dtype, device=input.device)
 
     # -- the computation --
-    def _layers(self, data, batch_sizes, hx, padded=False):
+    def _layers(self, data, batch_sizes, hx, padded=False, first=None):
         """Every layer over packed rows ``data`` ``(N, features)`` with per-step
         ``batch_sizes`` (a list of ints); ``hx`` is a tuple of ``(layers*directions, B, *)``
         initial states. Returns the last layer's rows (``(T, B, *)`` when ``padded``) and
-        the tuple of final states."""
+        the tuple of final states. ``first``: the padded ``(T, B, features)`` input as
+        PyTorch's first layer maps it (a batch-first one's transposed view, not contiguous:
+        a product and then a bias addition, two roundings in a low dtype; under autocast
+        the input itself, whose cast autocast keeps for both directions if it is a leaf)."""
         if _amp.ON and data.device.type in _amp._DTYPES:
             # NOTE: as PyTorch's autocast, an LSTM runs wholly in the low dtype, while RNN and
             # GRU (not on its list) run as PyTorch composes them: their linear maps autocast
@@ -407,8 +411,11 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                xw = linear(data, getattr(self, "weight_ih" + suffix),
+                xw = linear(data if first is None or layer else first,
+                            getattr(self, "weight_ih" + suffix),
                             getattr(self, "bias_ih" + suffix) if self.bias else None)
+                if xw.dim() == 3:
+                    xw = xw.reshape(data.size(0), xw.size(2))
                 xws = (xw.view(steps, batch_sizes[0], xw.size(1)).unbind(0) if uniform
                        else xw.split(batch_sizes))
                 weights = (getattr(self, "weight_hh" + suffix),
@@ -481,7 +488,8 @@ class RNNBase(Module):
                 if drawn:  # (ember's own loop draws the same dropout masks again)
                     _random.set_rng_state(before)
             out, hidden = self._layers(input.reshape(steps * batch, input.size(2)),
-                                       [batch] * steps, hx, padded=True)
+                                       [batch] * steps, hx, padded=True,
+                                       first=input if rows is None else None)
         if exact is not None and out._data is not exact[0]:
             # oneDNN's values; the gradients flow through ember's own graph
             out._data = exact[0]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from ember._warnings import warn as _warn, warn_once
+from ember._warnings import warn_once, warn_up
 
 from ..._ops import creation
 from ..._tensor import Tensor
@@ -548,8 +548,9 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why = _why_no_nested_tensor(encoder_layer)
         if enable_nested_tensor and why:
-            _warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
-                  f"because {why}", UserWarning, stacklevel=2)
+            # (at nn.Transformer's line when it builds the encoder: PyTorch's stacklevel=2)
+            warn_up(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                    f"because {why}")
             self.use_nested_tensor = False
 
     def _padded_positions(self, src, mask, key_padding_mask):

@@ -45,7 +45,7 @@ def as_numpy(t):
             t = t.float()
         return t.numpy(force=True)
     if isinstance(t, ember.Tensor):
-        t = t.detach()
+        t = t.detach().resolve_conj()  # (as ``force=True`` does for PyTorch's)
         if t.dtype is ember.bfloat16:
             t = t.float()
         return t.numpy()

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 def _np(x):
     if isinstance(x, (torch.Tensor, ember.Tensor)):
         x = x.detach()
-        return x.numpy(force=True) if isinstance(x, torch.Tensor) else x.numpy()
+        return x.numpy(force=True) if isinstance(x, torch.Tensor) else x.resolve_conj().numpy()
     return x
 
 

@@ -21,7 +21,8 @@ C2 = R.standard_normal((4, 5)) + 1j * R.standard_normal((4, 5))
 
 
 def _np(x):
-    return x.detach().numpy(force=True) if isinstance(x, torch.Tensor) else x.detach().numpy()
+    return x.detach().numpy(force=True) if isinstance(x, torch.Tensor) else \
+        x.detach().resolve_conj().numpy()
 
 
 def same(e, t, rtol=1e-5, atol=1e-5):

@@ -52,6 +52,29 @@ class VersionCounter:
         self.v = 0
 
 
+class InferenceVersionCounter(VersionCounter):
+    """The memory of an inference tensor (PyTorch's has no version counter): an in-place
+    change outside ``inference_mode`` is refused at its version bump, so, as in PyTorch, once
+    the op has written (or reshaped) the tensor."""
+
+    __slots__ = ("n",)
+
+    def __init__(self):
+        self.n = 0
+
+    @property
+    def v(self):
+        return self.n
+
+    @v.setter
+    def v(self, value):
+        self.n = value
+        if not _autograd.grad_mode.STATE.inference:
+            from ._ops._core import _INFERENCE_INPLACE
+
+            raise RuntimeError(_INFERENCE_INPLACE)
+
+
 class Tensor:
     """A multi-dimensional array with autograd, as ``torch.Tensor``."""
 
@@ -94,7 +117,8 @@ class Tensor:
             _ops.creation._check_legacy_data(args[0])
             src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
         else:
-            shape = _ops._core.shape_arg(args) if args else (0,)
+            shape = _ops._core.legacy_size(args, {} if device is None else {"device": device}) \
+                if args else (0,)
             src = _ops.creation.empty(shape, device=device)
         _ops._core.adopt(self, src)
 
@@ -198,6 +222,10 @@ class Tensor:
     def requires_grad(self, value):
         if type(value) is not bool:
             raise RuntimeError("requires_grad must be a bool")
+        if not self.is_leaf:  # (PyTorch's setter: refused either way, its own words for True)
+            if value:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+            self.requires_grad_(value)
         if value and self.dtype._kind < 2:  # NOTE: PyTorch's setter words it unlike the method
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
@@ -280,7 +308,9 @@ class Tensor:
         # NOTE: as PyTorch's, ``.data`` shares memory but not the version counter: in-place
         # writes through it go unnoticed by autograd (that is what it is for)
         d = self.detach()
-        d._vc = VersionCounter()
+        # (one taken in inference mode is an inference tensor: not writable outside it)
+        d._vc = InferenceVersionCounter() if d._is_inference and not d._inference_vc \
+            else VersionCounter()
         return d
 
     @data.setter
@@ -645,7 +675,7 @@ class Tensor:
 # The public attributes of PyTorch 2.13's torch.Tensor that ember's lacks: any other name
 # missing here (``x.shpe``, ``x.batch_sizes``, NumPy's ``x.astype``) PyTorch lacks too
 _TORCH_ONLY = frozenset((
-    "chalf", "conj_physical_", "const_data_ptr", "grad_dtype", "hash_tensor", "index",
+    "chalf", "const_data_ptr", "grad_dtype", "hash_tensor", "index",
     "is_distributed", "map2_", "module_load", "name", "q_per_channel_axis",
     "q_per_channel_scales", "q_per_channel_zero_points", "q_scale", "q_zero_point", "qscheme",
     "reinforce", "resize_as_sparse_", "slice_inverse", "smm", "sparse_resize_",

@@ -70,8 +70,12 @@ def imag(t):
     if STATE.enabled and t.requires_grad:  # (as ``real``)
         from .shape import select
 
-        return select(view_as_real(t), -1, 1)
-    return make_view(t._data.imag, t, "SelectBackward0", _imag_rule, imag)
+        out = select(view_as_real(t), -1, 1)
+    else:
+        out = make_view(t._data.imag, t, "SelectBackward0", _imag_rule, imag)
+    if is_conj(t):  # (PyTorch's is a view with the negative bit)
+        out.__dict__["_neg"] = True
+    return out
 
 
 @complex_ready
@@ -115,7 +119,9 @@ def view_as_complex(t):
         raise RuntimeError("view_as_complex is only supported for half, float and double "
                            f"tensors, but got a tensor of scalar type: {_legacy(t.dtype)}")
     a = t._data
-    if not a.ndim or a.shape[-1] != 2:
+    if not a.ndim:
+        raise RuntimeError("Input tensor must have one or more dimensions")
+    if a.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     if a.strides[-1] != a.itemsize:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
@@ -164,8 +170,28 @@ def conj(t):
 
 def conj_physical(t):
     if not t.dtype.is_complex:
-        return t.clone()
+        return t  # (as PyTorch's: the tensor itself)
     return make(np.conjugate(t._data), (t,), "ConjPhysicalBackward0", _conj_rule)
+
+
+def conj_physical_(t):
+    """In-place conjugation (nothing to do for a real tensor)."""
+    if not t.dtype.is_complex:
+        return t
+    from ._core import check_inplace, commit
+
+    check_inplace(t)
+    return commit(t, make(np.conjugate(t._data), (t,), "ConjPhysicalBackward1", _conj_rule))
+
+
+def view_as_real_checked(t):
+    """``torch.view_as_real``: refuses a tensor with the conjugate bit, as PyTorch's."""
+    if isinstance(t, Tensor) and t.dtype.is_complex and is_conj(t):
+        raise RuntimeError(
+            "view_as_real doesn't work on unresolved conjugated tensors.  To resolve the "
+            "conjugate tensor so you can view it as real, use self.resolve_conj(); however, be "
+            "warned that the resulting tensor will NOT alias the original.")
+    return view_as_real(t)
 
 
 @complex_ready
@@ -189,10 +215,18 @@ def is_conj(t) -> bool:
 
 
 def resolve_neg(t):
+    if is_neg(t):
+        return t.clone()
     return t
 
 
-def is_neg(t):
+def is_neg(t) -> bool:
+    """The negative bit: PyTorch sets it on the imaginary part of a tensor with the conjugate
+    bit (ember's ``imag`` marks it), and its views keep it."""
+    while t is not None:
+        if t.__dict__.get("_neg", False):
+            return True
+        t = t._base
     return False
 
 
@@ -223,11 +257,12 @@ def _angle_rule(ctx, g):
         with np.errstate(all="ignore"):
             return (where(z.eq(0), 0.0, g * z / z.abs().pow(2) * 1j),)
     zd = z._data
-    r2 = (zd.real * zd.real + zd.imag * zd.imag)
     xp = xp_of(z)
-    with np.errstate(all="ignore"):
-        w = xp.where(r2 == 0, 0, 1j * zd / xp.where(r2 == 0, 1, r2)).astype(zd.dtype)
-    return (g * wrap(w, g._device),)
+    r2 = xp.abs(zd) ** 2
+    with np.errstate(all="ignore"):  # (in PyTorch's order: g z / |z|^2 i, its signed zeros)
+        w = (g._data * zd / r2).astype(zd.dtype) * zd.dtype.type(1j)
+        w = xp.where(r2 == 0, zd.dtype.type(0), w)
+    return (wrap(w, g._device),)
 
 
 @complex_ready
@@ -252,7 +287,7 @@ def _sgn_rule(ctx, g):
     # (divided by the unmasked |z| as PyTorch: a second derivative at z = 0 is NaN there too)
     r = z.abs()
     with np.errstate(all="ignore"):
-        res = (g - g.conj() * s * s) / (2 * r)
+        res = (g - (s * s) * g.conj()) / (2. * r)
     return (res.masked_fill(r.eq(0), 0),)
 
 
@@ -337,6 +372,7 @@ from ._core import OUT as _OUT  # noqa: E402
 def install(cls, methods, properties):
     """Put the complex methods and properties on ``Tensor`` (called by ``methods.install``)."""
     for name, fn in (("conj", conj), ("conj_physical", conj_physical),
+                     ("conj_physical_", conj_physical_),
                      ("resolve_conj", resolve_conj), ("is_conj", is_conj),
                      ("resolve_neg", resolve_neg), ("is_neg", is_neg), ("angle", angle),
                      ("vdot", vdot)):

@@ -76,6 +76,11 @@ def _roots(outputs, grad_outputs, create_graph):
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {out.shape}.")
+            if (g._data.dtype.kind == "c") != (out._data.dtype.kind == "c"):
+                raise RuntimeError(
+                    "For complex Tensors, both grad_output and output are required to have the "
+                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} "
+                    f"and output[{i}] has a dtype of {out.dtype}.")
             if not create_graph:
                 g = g.detach()
         edges.append(edge(out))
@@ -276,7 +281,11 @@ class detect_anomaly(set_detect_anomaly):
     def __init__(self, check_nan: bool = True):
         _warn("Anomaly Detection has been enabled. This mode will increase the runtime "
               "and should only be enabled for debugging.", UserWarning, stacklevel=2)
-        super().__init__(True, check_nan)
+        self.check_nan = check_nan  # (as PyTorch's: the mode changes on entering only)
+
+    def __enter__(self):
+        super().__init__(True, self.check_nan)
+        return self
 
 
 def is_anomaly_enabled() -> bool:

@@ -82,6 +82,14 @@ class _Packed:
     def __init__(self, value, unpack):
         self.value, self.unpack = value, unpack
 
+    def get(self):
+        """The unpack hook's result (a tensor, as PyTorch checks)."""
+        t = self.unpack(self.value)
+        if not isinstance(t, _Tensor or _tensor_class()):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__}")
+        return t
+
 
 class saved_tensors_hooks:
     """``with saved_tensors_hooks(pack, unpack):`` every tensor an op saves for backward is
@@ -216,8 +224,17 @@ class Node:
         prev, STATE.enabled = STATE.enabled, False  # as PyTorch, pack hooks run in no_grad
         try:
             for i in _PACK_ORDER.get(type(self).__name__, range(len(saved))):
-                if isinstance(saved[i], tensor):
-                    saved[i] = _Packed(pack(saved[i]), unpack)
+                x = saved[i]
+                if isinstance(x, tensor):
+                    # (what unpack gives back takes the saved tensor's place in the graph, as
+                    # PyTorch's: for a double backward)
+                    if items[i] is OUT:
+                        meta = (weakref.ref(self), x._output_nr, True, None)
+                    else:
+                        meta = (x._grad_fn, x._output_nr, x._requires_grad,
+                                get_accumulator(x) if x._requires_grad and x._grad_fn is None
+                                and x._base is None else None)
+                    saved[i] = _Packed(pack(x), functools.partial(_unpack_as, unpack, *meta))
         finally:
             STATE.enabled = prev
         self._saved = tuple(saved)
@@ -230,7 +247,7 @@ class Node:
             out = list(self._saved)
             for i in _PACK_ORDER.get(type(self).__name__, range(len(out))):
                 if type(out[i]) is _Packed:
-                    out[i] = out[i].unpack(out[i].value)
+                    out[i] = out[i].get()
             return tuple(out)
         if self._released:
             raise RuntimeError(
@@ -252,7 +269,7 @@ class Node:
         x, v = self._saved[i], self._versions[i]
         if v is None:
             # (a tensor with hooks registered on it alone is given back by its unpack hook)
-            return x.unpack(x.value) if type(x) is _Packed else x
+            return x.get() if type(x) is _Packed else x
         is_out = type(x) is SavedOutput
         t = x.tensor if is_out else x
         if not is_out and t._grad_fn is None and t.__dict__.get("_detached_at", -1) > self._seq:
@@ -449,8 +466,9 @@ class SavedTensor:
             ref, nr, req = value._grad_fn, value._output_nr, value._requires_grad
         prev, STATE.enabled = STATE.enabled, False  # pack hooks run in no_grad, as PyTorch's
         try:
+            acc = get_accumulator(value) if req and ref is None and value._base is None else None
             packed = _Packed(pack(value.detach()), functools.partial(_unpack_as, unpack, ref, nr,
-                                                                       req))
+                                                                       req, acc))
         finally:
             STATE.enabled = prev
         saved, versions = list(node._saved), list(node._versions)
@@ -458,14 +476,19 @@ class SavedTensor:
         node._saved, node._versions = tuple(saved), tuple(versions)
 
 
-def _unpack_as(unpack, grad_fn, output_nr, requires_grad, packed):
+def _unpack_as(unpack, grad_fn, output_nr, requires_grad, acc, packed):
     t = unpack(packed)
+    if not isinstance(t, _Tensor or _tensor_class()):
+        raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                        f"result of type {type(t).__name__}")
     if not STATE.enabled or not requires_grad:
         return t
     out = t.detach()
     out._grad_fn = grad_fn() if type(grad_fn) is weakref.ref else grad_fn
     out._output_nr = output_nr
     out._requires_grad = True
+    if acc is not None:  # (a leaf's: its gradient flows to that leaf)
+        out._accumulator = acc
     return out
 
 
@@ -864,6 +887,12 @@ def _apply(node, grads, _core):
         raise
 
 
+def _is_conj(t):
+    from .._ops.complex import is_conj
+
+    return is_conj(t)
+
+
 def _apply_node(node, grads, _core):
     if node._pre_hooks:
         for fn in list(node._pre_hooks.values()):
@@ -892,9 +921,12 @@ def _apply_node(node, grads, _core):
         else:
             m = meta[i]
             d = g._data
-            if d.shape == m[0] and d.dtype == m[1]:
+            if d.dtype.kind == "c" and _is_conj(g):  # (as PyTorch's, no gradient has the bit:
+                g = g.clone()  # ember's conj views hold their values, so a clone drops it)
+            elif d.shape == m[0] and d.dtype == m[1]:
                 continue
-            g = _core.conform_grad(g, m, node, i)
+            if d.shape != m[0] or d.dtype != m[1]:
+                g = _core.conform_grad(g, m, node, i)
         if fixed is out:
             fixed = list(out)
         fixed[i] = g

@@ -1414,26 +1414,16 @@ KNOWN: dict[str, str] = {
         "float32 vector-maths results (last bits, known) compared exactly once cast to float64",
     r"^ldexp\(.*out=float64": "PyTorch fails an internal assert here",
     r"^logsumexp\(.*dim=\(\),": "PyTorch fails on dim=() with an out-shape error",
-    r"^(std|var)_mean\(.*!": "PyTorch's Welford mean turns an infinity into NaN",
     r"^(nan)?median\((int64|float32)\[4\]e,":
         "index among equal values: PyTorch's nth_element picks one that depends on the layout",
-    r"^(Tensor\.)?(cummax|cummin)\(complex64\[\]": "which error comes first (dim or dtype)",
-    r"^(Tensor\.)?logcumsumexp\(complex64": "complex logcumsumexp is refused by ember",
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
     r"^take\(\w+\[3, 4\]t\)":
         "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",
-    r"^kthvalue\((bool|complex64)\[3, 5\], (0|6)\)": "which error comes first (k or dtype)",
-    r"^histc\(uint8, \d+, -": "which error comes first (bound overflow or dtype)",
-    r"^(1099511627776|-10000000000\.0) (//|%) float16":
-        "a number beyond float16's range in // and %: PyTorch makes it inf first",
-    r"^msg:error#(130|142|145)$":
-        "argument errors: Python's wording (or PyTorch's overload list) differs",
     r"^(Tensor\.)?adjoint\[auto\d+\]\(float64\[\]\)": "adjoint() of a 0-d tensor (deprecated)",
     r"^(Tensor\.)?(log_)?softmax\[auto\d+\]\(int64\[0, 4\]\)":
         "PyTorch skips its dtype check for an empty integer softmax",
     r"^ldexp\(float64\[3, 4\], float32\[\]\)":
         "PyTorch's float32 pow(2, e) (vector maths, last bits) feeds a float64 product",
-    r"^(Tensor\.)?logcumsumexp\[auto\d+\]\(complex64": "complex logcumsumexp is refused by ember",
     r"^(Tensor\.)?polygamma\[auto\d+\]\(int(64|32)":
         "polygamma at its poles: ember gives inf, PyTorch a huge finite number",
 }

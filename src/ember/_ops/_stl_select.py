@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["topk_indices", "sort_indices", "kth_index", "mode_index", "dense_ranks"]
+__all__ = ["topk_indices", "sort_indices", "kth_index", "mode_index", "dense_ranks",
+           "median_all_index"]
 
 
 def topk_indices(values, k: int, largest: bool = True, sorted: bool = True,
@@ -312,6 +313,19 @@ def kth_index(keys, k: int) -> int:
     """The index PyTorch's CPU ``kthvalue`` reports for the ``k``-th smallest (0-based) key."""
     q = list(zip(np.asarray(keys).reshape(-1).tolist(), range(np.size(keys))))
     _quick_select(q, k)
+    return q[k][1]
+
+
+def median_all_index(values, skip_nan: bool = False) -> int:
+    """The index PyTorch's CPU ``median()``/``nanmedian()`` over all elements reports: the
+    lower median (of the non-NaN values, for ``nanmedian``) left by ``std::nth_element`` on
+    a copy of the values, NaN ordered last.  Only equal but distinct values (``-0.0`` and
+    ``0.0``) can make it differ from a stable sort's."""
+    vals = np.asarray(values).reshape(-1).tolist()
+    q = [((1, 0.0) if v != v else (0, v), i) for i, v in enumerate(vals)]  # (NaN last)
+    n = len(q)
+    k = (n - (sum(1 for v in vals if v != v) if skip_nan else 0) - 1) // 2
+    _nth_element(q, 0, k, n)
     return q[k][1]
 
 

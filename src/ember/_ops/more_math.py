@@ -497,9 +497,16 @@ def ldexp(input, other, *, out=None):
     _both_tensors("ldexp", input, other)
     if other.dtype is D.bool and input.dtype.is_floating_point:
         raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
-    # PyTorch computes it as this product (so its dtype), under one node of its own.
-    return _done(P._one_node("LdexpBackward0", lambda x, e: P.mul(x, P.pow(2.0, e)), input,
-                             other, int_edges=True), out)
+    # PyTorch computes it as this product, under one node of its own, in the two tensors'
+    # promoted dtype (an integer one's being the default float dtype).
+    dt = D.result_type(input, other)
+    if dt._kind < 2:
+        dt = D.get_default_dtype()
+
+    def fn(x, e):
+        r = P.mul(x, P.pow(2.0, e))
+        return r if r.dtype is dt else r.to(dt)
+    return _done(P._one_node("LdexpBackward0", fn, input, other, int_edges=True), out)
 
 
 def frexp(input, *, out=None):
@@ -550,8 +557,20 @@ def _integer_op(fname, ufunc):
     return op
 
 
+def _np_lcm(x, y):
+    """PyTorch's ``lcm``: ``abs(x / gcd * y)`` in C's arithmetic (the types narrower than
+    int computed in int, the others wrapping around before the abs; NumPy's takes the abs
+    of the operands first)."""
+    with quiet:
+        g = np.gcd(x, y)
+        dt = g.dtype
+        c = np.int32 if dt.itemsize < 4 else dt
+        x, y, g = x.astype(c), y.astype(c), g.astype(c)  # (both tensors: arrays)
+        return np.where(g == 0, 0, np.abs(x // np.where(g == 0, 1, g) * y)).astype(dt)
+
+
 gcd = _integer_op("gcd", np.gcd)
-lcm = _integer_op("lcm", np.lcm)
+lcm = _integer_op("lcm", _np_lcm)
 
 
 def float_power(input, exponent, *, out=None):
@@ -671,8 +690,9 @@ def _ldexp_precheck(input, other):
         dt = D.promote_types(input.dtype, other.dtype)
         if not (dt.is_floating_point or dt.is_complex):
             dt = D.get_default_dtype()
-        if not D.can_cast(dt, input.dtype):
-            raise RuntimeError(f"ldexp can't be cast to the desired output type "
+        if not D.can_cast(dt, input.dtype):  # (a float input's mul_ names the complex type)
+            what = f"result type {_legacy(dt)}" if input.dtype.is_floating_point else "ldexp"
+            raise RuntimeError(f"{what} can't be cast to the desired output type "
                                f"{_legacy(input.dtype)}")
 
 

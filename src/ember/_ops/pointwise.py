@@ -46,10 +46,14 @@ _FAST = frozenset((np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64
 _FAST_FLOAT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
-def _operands(a, b):
+def _operands(a, b, keep_scalar=False):
     """Promote ``a`` and ``b`` (one may be a Python scalar) for a binary op.
 
-    Returns the result dtype and the two operands as NumPy sees them.
+    Returns the result dtype and the two operands as NumPy sees them.  For a float16 or
+    bfloat16 result, an operand of another dtype is rounded to it first (as PyTorch casts
+    its inputs; the kernel then computes in float32), but for ``b`` with one element where
+    ``keep_scalar`` (PyTorch's multiplication and division kernels read such a CPU scalar
+    as it was given).
     """
     # Fast path for the common cases, where NumPy's promotion already agrees with PyTorch's:
     # two tensors of one dtype, or a float32/float64 tensor with a Python float or int.
@@ -75,12 +79,31 @@ def _operands(a, b):
     # NOTE: PyTorch computes half and bfloat16 ops in float32 and rounds once at the end.
     cdt = D.float32 if dt in _LOW else dt
     x, y = _arr(a, cdt), _arr(b, cdt)
+    if dt in _LOW:
+        if getattr(a, "dtype", None) is not dt:
+            x = _round_low(x, dt)
+        if getattr(b, "dtype", None) is not dt and not (keep_scalar and np.size(y) == 1):
+            y = _round_low(y, dt)
     if mixed:  # a 0-d CPU tensor beside a CUDA one takes part as a number, as in PyTorch
         if a._device.type == "cpu":
             x = x[()]
         else:
             y = y[()]
     return dt, x, y
+
+
+def _round_low(v, dt):
+    """float32 values ``v`` rounded to the half type ``dt`` (kept as float32)."""
+    with quiet:
+        if hasattr(v, "ndim"):  # (an array of any array library)
+            return v.astype(dt.np).astype(np.float32)
+        return np.asarray(v).astype(dt.np).astype(np.float32)[()]
+
+
+# The nodes of PyTorch's multiplication and division kernels, which read a one-element
+# second operand of a half-type op unrounded (see ``_operands``)
+_KEEPS_SCALAR = frozenset(("MulBackward0", "MulBackward1", "DivBackward0", "DivBackward1",
+                           "DivBackward2", "DivBackward3", "NotImplemented"))
 
 
 def _ref(ta, tb):
@@ -129,7 +152,7 @@ def _t(x):
     return x if isinstance(x, Tensor) else None
 
 
-def _binary(a, b, fn, name, rule, *saved):
+def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype is b._data.dtype and \
             a._data.dtype in _FAST_FLOAT and a._device is b._device:
         # The common case, decided cheaply: two tensors of one float dtype on one device,
@@ -138,7 +161,7 @@ def _binary(a, b, fn, name, rule, *saved):
         common, plain = None, True
     else:
         plain = False
-        dt, x, y = _operands(a, b)
+        dt, x, y = _operands(a, b, keep_scalar or name in _KEEPS_SCALAR)
         ta = a if isinstance(a, Tensor) else None
         tb = b if isinstance(b, Tensor) else None
         ref = _ref(ta, tb)
@@ -250,8 +273,9 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         raise TypeError(f"{'add' if sign > 0 else 'sub'}(): argument 'alpha' must be Number, "
                         f"not {tp_name(alpha)}")
     _check_alpha(a, b, alpha)
-    if not isinstance(b, Tensor):
-        return _binary(a, b * alpha, ufunc, name, _add_rule if sign > 0 else _sub_rule)
+    if not isinstance(b, Tensor):  # (the number, rounded already, times alpha: as it is)
+        return _binary(a, b * alpha, ufunc, name, _add_rule if sign > 0 else _sub_rule,
+                       keep_scalar=True)
 
     def rule(ctx, g):
         return (g if ctx.needs_input_grad[0] else None,
@@ -388,7 +412,7 @@ def div(a, b, *, rounding_mode=None):
     if not dt.is_floating_point:
         return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
 
-    half = dt.np if dt in _LOW else None
+    half = dt.np if dt in _LOW and not _one_value(b) else None
 
     def fn(x, y):
         with quiet:
@@ -397,6 +421,12 @@ def div(a, b, *, rounding_mode=None):
             q = np.true_divide(x, y)
             return np.trunc(q.astype(half).astype(np.float32) if half else q)
     return _binary(a, b, fn, "DivBackward2", _zero2_rule)
+
+
+def _one_value(b):
+    """Whether divisor ``b`` is one value, which PyTorch's half-type division kernels read
+    as a float32 scalar, dividing in float32 throughout (see ``_operands``)."""
+    return not isinstance(b, Tensor) or b.numel() == 1
 
 
 def _half_floor_divide(x, y, half):
@@ -452,10 +482,10 @@ def rtruediv(a, s):
 def _int_div(mode):
     """Integer division kernels: a zero divisor is an error in PyTorch, not a warning."""
     def fn(x, y):
-        if hasattr(y, "shape") and hasattr(x, "shape"):
-            np.broadcast_shapes(x.shape, y.shape)  # (a size mismatch is reported first)
-        if bool((y == 0).any() if hasattr(y, "any") else y == 0):  # a host sync on a GPU
-            raise RuntimeError("ZeroDivisionError")
+        shape = np.broadcast_shapes(np.shape(x), np.shape(y))  # (a mismatch is reported first)
+        # (an empty result divides nothing, so a zero divisor goes unnoticed, as PyTorch's)
+        if math.prod(shape) and bool((y == 0).any() if hasattr(y, "any") else y == 0):
+            raise RuntimeError("ZeroDivisionError")  # (a host sync on a GPU)
         if mode == "floor":
             return np.floor_divide(x, y)
         if mode == "remainder":
@@ -472,7 +502,7 @@ def floor_divide(a, b):
     _no_bool(dt, "div_floor_cpu")
     _no_complex(dt, "div_floor_cpu")
 
-    half = dt.np if dt in _LOW else None
+    half = dt.np if dt in _LOW and not _one_value(b) else None
 
     def fn(x, y):
         with quiet:
@@ -638,10 +668,10 @@ def _np_pow(x, y, c_order=False):
     with quiet:
         if np.result_type(x).kind in "iu" and bool(np.any(y < 0)):
             # NOTE: PyTorch's integer pow: x ** -n is 1 for x == 1, +-1 for x == -1, else 0.
-            ay = np.abs(y)
-            odd = (ay % 2) == 1
+            odd = (y % 2) != 0  # (not through abs(y), which keeps the lowest int negative)
             neg = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))
-            return as_array(np.where(y < 0, neg, np.power(x, ay))).astype(np.result_type(x, y))
+            pos = np.power(x, np.where(y < 0, 0, y))
+            return as_array(np.where(y < 0, neg, pos)).astype(np.result_type(x, y))
         if (type(x) is np.ndarray or type(y) is np.ndarray) and \
                 np.result_type(x, y) == np.float32:
             return _pow_f32(np.asarray(x, np.float32), np.asarray(y, np.float32), c_order)
@@ -727,7 +757,8 @@ def _rpow(s, b):
         with quiet:
             sx = np.asarray(sx).astype(dt.np).astype(np.float32)
     out = _np_pow(sx, x, c_order=True)
-    out = as_array(out).astype(dt.np, copy=False)
+    with quiet:  # (a half type's overflow is its infinity, silently as in PyTorch)
+        out = as_array(out).astype(dt.np, copy=False)
     if not out.flags.c_contiguous:  # (PyTorch's result is contiguous, whatever ``b``'s layout)
         out = xp_of_array(out).ascontiguousarray(out)
     if 1 in out.shape:

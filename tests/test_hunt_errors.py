@@ -324,8 +324,12 @@ def test_typo_traceback_suggests_the_name():
 
 
 def test_missing_api_is_still_named():
-    """A name that is no slip keeps saying that ember lacks it."""
-    with pytest.raises(AttributeError, match="torch.frobnicate is not supported by ember"):
+    """A name PyTorch has keeps saying that ember lacks it; one PyTorch lacks too is its own
+    AttributeError."""
+    with pytest.raises(AttributeError, match="torch.fbgemm_pack_quantized_matrix is not "
+                       "supported by ember"):
+        ember.fbgemm_pack_quantized_matrix  # noqa: B018
+    with pytest.raises(AttributeError, match="^module 'torch' has no attribute 'frobnicate'$"):
         ember.frobnicate  # noqa: B018
 
 

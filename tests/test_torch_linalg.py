@@ -261,6 +261,10 @@ def test_qr_r_has_no_gradient():
 
 
 def test_unsupported_linalg_names_say_so():
-    # (every public torch.linalg function exists now: a made-up name stands in)
-    with pytest.raises(NotImplementedError, match="torch.linalg.eig_banded is not supported"):
+    # (every public torch.linalg function exists now: a name PyTorch has stands in; one it
+    # lacks too is its own AttributeError)
+    with pytest.raises(NotImplementedError, match="torch.linalg.common_notes is not supported"):
+        ember.linalg.common_notes  # noqa: B018
+    with pytest.raises(AttributeError, match="^module 'torch.linalg' has no attribute "
+                       "'eig_banded'$"):
         ember.linalg.eig_banded(ember.eye(2))

@@ -131,7 +131,7 @@ class _LegacyType(type):
                                isinstance(args[0], _builtins.bool)):
             _creation._check_legacy_data(args[0])
             return _creation.tensor(args[0], dtype=cls._dtype, **dev)
-        return _creation.empty(*args, dtype=cls._dtype, **dev)
+        return _creation.empty(_ops_core.legacy_size(args, kwargs), dtype=cls._dtype, **dev)
 
     dtype = property(lambda cls: cls._dtype)
     is_cuda = property(lambda cls: cls._device_type == "cuda")
@@ -297,8 +297,8 @@ rsub = _pw.rsub
 # -- complex numbers ----------------------------------------------------------------
 from ._ops import complex as _cx  # noqa: E402
 
-complex, polar, view_as_real, view_as_complex = (_cx.complex_, _cx.polar, _cx.view_as_real,
-                                                 _cx.view_as_complex)
+complex, polar, view_as_real, view_as_complex = (_cx.complex_, _cx.polar,
+                                                 _cx.view_as_real_checked, _cx.view_as_complex)
 real, imag, angle, conj, conj_physical = _cx.real, _cx.imag, _cx.angle, _cx.conj, _cx.conj_physical
 vdot = _cx.vdot
 resolve_conj, is_conj, resolve_neg, is_neg = (_cx.resolve_conj, _cx.is_conj, _cx.resolve_neg,
@@ -460,11 +460,17 @@ def _public(name, fn):
                 _ops_core.precheck_out(name, args[0], out, strict)
             try:
                 res = fn(*args, **kwargs)
+                if name in _ZEROED_FIRST and _zeroed_first(name, res, out, args, kwargs):
+                    res = fn(*args, **kwargs)
             except TypeError as e:
                 raise _keyword_type_error(e, name, kwargs, renames) from None
             except NotImplementedError as e:  # (a kernel's refusal of a dtype)
                 _ops_core.out_before_kernel(name, args, dict(kwargs, out=out), e)
                 raise
+            if name in _REDUCED_INTO_EXPANDED and isinstance(out, Tensor) and \
+                    isinstance(res, Tensor) and out.shape == res.shape and \
+                    _ops_core.has_internal_overlap(out._data):
+                return _reduce_into_expanded(name, res, out, strict, args, kwargs)
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
@@ -533,6 +539,59 @@ def _no_partial_overlap(out, args, kwargs):
     for o in (out if isinstance(out, (list, tuple)) else (out,)):
         if isinstance(o, Tensor):
             _ops_core.check_no_partial_overlap(o, *[t for t in ins if t is not o])
+
+
+# The reductions PyTorch writes into an expanded ``out=``: its TensorIterator reduces the dims
+# where ``out`` has a zero stride too (``mean`` then refuses to divide the sum in place).
+# NOTE: ``std``/``var``/``argmax``/``argmin`` (done there too, not decomposable) still refuse.
+_REDUCED_INTO_EXPANDED = {"sum": "sum", "nansum": "sum", "prod": "prod", "amax": "amax",
+                          "amin": "amin", "all": "all", "any": "any", "mean": "sum",
+                          "nanmean": "nansum"}
+
+
+def _reduce_into_expanded(name, res, out, strict, args, kwargs):
+    """``res`` reduced over the zero-stride dims of ``out`` and written there, as PyTorch's."""
+    if name in ("mean", "nanmean"):  # (PyTorch's: the sum, written, then divided in place)
+        res = globals()[_REDUCED_INTO_EXPANDED[name]](*args, **kwargs)
+    d = out._data
+    at = []
+    for i, (n, s) in enumerate(zip(d.shape, d.strides)):
+        if s == 0 and n > 1:
+            res = getattr(res, _REDUCED_INTO_EXPANDED[name])(i, keepdim=True)
+            at.append(slice(0, 1))
+        else:
+            at.append(slice(None))
+    _ops_core.write_out(out[tuple(at)], res, name, strict)  # (one element where all alias)
+    if name in ("mean", "nanmean"):
+        raise RuntimeError(_ops_core._OVERLAP)
+    return out
+
+
+_ZEROED_FIRST = frozenset(("mm", "mv", "matmul", "addmm"))
+
+
+def _zeroed_first(name, res, out, args, kwargs):
+    """Whether ``out=`` of a matrix product shares an operand's memory: PyTorch's CPU kernel
+    zeroes a contiguous ``out`` of the result's shape first (``beta=0``), so the operands read
+    those zeros (``torch.mm(b, b, out=b)`` is all zeros).  Zeroes it here when so."""
+    import numpy as np
+
+    if not isinstance(out, Tensor) or not isinstance(res, Tensor) or \
+            out.shape != res.shape or not out.is_contiguous() and \
+            not (out.ndim == 2 and out.t().is_contiguous()) or \
+            type(out._data) is not np.ndarray or not out._data.flags.writeable or \
+            name == "matmul" and [a for a in args if isinstance(a, Tensor) and a.ndim > 2] or \
+            name == "addmm" and kwargs.get("beta", 1) != 0 or \
+            res.requires_grad or out.requires_grad or out.dtype is not res.dtype:
+        return False
+    if name == "addmm":  # (its ``input`` is not read with beta=0)
+        args, kwargs = args[1:], {k: v for k, v in kwargs.items() if k != "input"}
+    ins = [a._data for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+    for d in ins:  # (``any`` here is ``torch.any``)
+        if type(d) is np.ndarray and np.may_share_memory(d, out._data):
+            out._data[...] = 0
+            return True
+    return False
 
 
 def _where_out_operands(args, kwargs):
@@ -644,8 +703,10 @@ def embedding(weight, input, padding_idx=-1, scale_grad_by_freq=False, sparse=Fa
 
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
                cudnn_enabled):
-    return nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training,
-                                    momentum, eps)
+    from .nn._functional.normalization import _batch_norm
+
+    # (PyTorch's op: without nn.functional's batch size and eps checks)
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
@@ -994,6 +1055,8 @@ linalg.vector_norm = _argparse.checked(linalg.vector_norm, "linalg_vector_norm",
 for _name in _argparse.METHOD_SIGNATURES:
     setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
 Tensor.unflatten = _argparse.python_unflatten(Tensor.unflatten)
+Tensor.split = _argparse.python_split(Tensor.split, True)
+split = _argparse.python_split(split, False)
 for _name in _argparse.NO_ARGS:
     if callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _argparse.no_args(Tensor.__dict__[_name], _name))

@@ -24,11 +24,12 @@ _CPP_KINDS = {"int64_t": "int", "c10::string_view": "str", "double": "float"}
 
 class _Param:
     __slots__ = ("name", "kind", "size", "optional", "allow_none", "kw_only", "default",
-                 "names", "check")
+                 "names", "check", "symint")
 
     def __init__(self, spec, kw_only):
         kind, _, rest = spec.partition(" ")
         name, eq, default = rest.partition("=")
+        self.symint = kind.startswith("SymIntArrayRef")  # (its items read as SymInts)
         self.allow_none = kind.endswith("?") or default == "None"
         kind = kind.rstrip("?")
         if kind.startswith(("SymIntArrayRef", "IntArrayRef")):  # (``IntArrayRef[1]``: int[1])
@@ -94,7 +95,7 @@ def _int_list(obj, loose=False):
     passes too (PyTorch's ``int[1]``)."""
     if isinstance(obj, (tuple, list)):
         return not obj or _is_index(obj[0])
-    return loose and _is_int(obj, True)
+    return loose and _is_index(obj)
 
 
 def _one_or_list(obj):
@@ -132,13 +133,13 @@ def _is_generator(obj):
 _CHECKS = {
     "Device": _is_device, "Layout": _is_layout, "MemoryFormat": _is_memory_format,
     "Generator": _is_generator, "PyObject*": lambda obj: True,
-    "Tensor": _is_tensor, "int": _is_int, "SymInt": _is_int,
+    "Tensor": _is_tensor, "int": _is_int, "SymInt": _is_index,
     "bool": lambda obj: type(obj) is bool,
     "int[]": _int_list,
     "float": _is_float,
     "Scalar": lambda obj: _is_float(obj) or isinstance(obj, (complex, np.complexfloating)),
-    "ScalarType": lambda obj: isinstance(obj, _dtype_class) or obj in (int, float, bool,
-                                                                        complex),
+    "ScalarType": lambda obj: isinstance(obj, _dtype_class) or type(obj) is type and obj in (
+        int, float, bool, complex),
     "str": lambda obj: isinstance(obj, str),
     "Tensor[]": lambda obj: isinstance(obj, (tuple, list)),
 }
@@ -146,7 +147,7 @@ _CHECKS = {
 
 class Signature:
     __slots__ = ("params", "max_pos_args", "min_args", "max_args", "text", "varargs", "lists",
-                 "deprecated")
+                 "ints", "deprecated")
 
     def __init__(self, spec):
         spec, _, flag = spec.partition("|")  # (``|deprecated``: parsed, never listed)
@@ -167,6 +168,7 @@ class Signature:
         self.varargs = self.max_pos_args == 1 and params[0].kind == "int[]"
         self.lists = [(i, p) for i, p in enumerate(params) if p.kind == "int[]" or
                       p.kind == "Tensor[]" and p.size]
+        self.ints = [(i, p) for i, p in enumerate(params) if p.kind in ("int", "SymInt")]
         out, star = [], False
         for p in params:
             if p.kw_only and not star:
@@ -267,6 +269,8 @@ class Signature:
                 obj = next((kwargs[k] for k in p.names if k in kwargs), None)
             if p.kind == "int[]" and isinstance(obj, (tuple, list)):
                 for j, item in enumerate(obj):
+                    if p.symint and isinstance(item, Tensor) and item.dtype._kind == 0:
+                        raise RuntimeError(_BOOL_ITEM)
                     if type(item) is not bool and not _is_index(item):
                         raise TypeError(
                             f"{name}(): argument '{p.name}' failed to unpack the object at pos "
@@ -278,6 +282,9 @@ class Signature:
 
 
 _MISSING = object()
+# (PyTorch reads a bool tensor in a list of ints, then refuses its item)
+_BOOL_ITEM = ("Expected scalar.isIntegral( false) to be true, but got false.  (Could this error "
+              "message be improved?  If so, please report an enhancement request to PyTorch.)")
 
 
 def _tp_name(obj):
@@ -351,6 +358,8 @@ class Parser:
             args = (tuple(args),)
         if sig.lists:
             sig.unpack(self.name, args, kwargs)
+        if sig.ints:
+            args, kwargs = _read_ints(sig, args, kwargs)
         if not args and "self" in kwargs and sig.params[0].name == "self":  # (pow(self=2, ...))
             kwargs = dict(kwargs)
             args = (kwargs.pop("self"),)
@@ -367,6 +376,38 @@ class Parser:
 _ALIASES = frozenset(("x", "a", "x1", "x2"))
 
 
+def _read_ints(sig, args, kwargs):
+    """The call's ints as PyTorch reads them for the op: a one-element tensor, a NumPy integer
+    or anything with ``__index__`` given for an int, as a Python int."""
+    new_args = new_kwargs = None
+    for i, p in sig.ints:
+        if i < len(args) and not p.kw_only:
+            obj, key = args[i], None
+        else:
+            key = next((k for k in p.names if k in kwargs), None)
+            if key is None:
+                continue
+            obj = kwargs[key]
+        if type(obj) is int or obj is None or type(obj) is bool:
+            continue
+        if isinstance(obj, Tensor):
+            if obj.dtype._kind == 0:  # (PyTorch reads a bool tensor's item, then asserts)
+                raise RuntimeError('scalar.isIntegral( false) INTERNAL ASSERT FAILED at "/__w/'
+                                   'pytorch/pytorch/torch/csrc/utils/pybind.cpp":27, please '
+                                   'report a bug to PyTorch. ')
+            value = int(obj.item())
+        else:
+            value = operator.index(obj)
+        if key is None:
+            new_args = list(args) if new_args is None else new_args
+            new_args[i] = value
+        else:
+            new_kwargs = dict(kwargs) if new_kwargs is None else new_kwargs
+            new_kwargs[key] = value
+    return (args if new_args is None else tuple(new_args),
+            kwargs if new_kwargs is None else new_kwargs)
+
+
 # The signatures of PyTorch's functions (as ``torch.<name>``; the methods drop ``input`` and
 # ``out``), in the order its parser tries them; ``int[1]``: a list of ints that takes one
 # int too; ``Tensor[2]``: a tuple of two output tensors.
@@ -380,7 +421,7 @@ _EXTREME = ("Tensor input, *, Tensor out=None", "Tensor input, Tensor other, *, 
             "Tensor input, int dim, bool keepdim=False, *, Tensor[2] out=None")
 _MEDIAN = ("Tensor input", "Tensor input, int dim, bool keepdim=False, *, Tensor[2] out=None")
 _ALL = ("Tensor input, *, Tensor out=None",
-        "Tensor input, int[1]? dim=None, bool keepdim=False, *, Tensor out=None",
+        "Tensor input, int[]? dim=None, bool keepdim=False, *, Tensor out=None",
         "Tensor input, int dim, bool keepdim=False, *, Tensor out=None")
 _QUANTILE = tuple(f"Tensor input, {q} q, int? dim=None, bool keepdim=False, *, "
                   "str interpolation=\"linear\", Tensor out=None" for q in ("Tensor", "float"))
@@ -408,7 +449,7 @@ SIGNATURES = {
     "logsumexp": ("Tensor input, int[1] dim, bool keepdim=False, *, Tensor out=None",),
     "median": _MEDIAN, "nanmedian": _MEDIAN,
     "mode": ("Tensor input, int dim=-1, bool keepdim=False, *, Tensor[2] out=None",),
-    "kthvalue": ("Tensor input, int k, int dim=-1, bool keepdim=False, *, Tensor[2] out=None",),
+    "kthvalue": ("Tensor input, SymInt k, int dim=-1, bool keepdim=False, *, Tensor[2] out=None",),
     "topk": ("Tensor input, SymInt k, int dim=-1, bool largest=True, bool sorted=True, *, "
              "Tensor[2] out=None",),
     "sort": ("Tensor input, *, bool? stable, int dim=-1, bool descending=False, "
@@ -435,6 +476,23 @@ SIGNATURES = {
     "select": ("Tensor input, int dim, SymInt index",),
     "movedim": ("Tensor input, int source, int destination",
                 "Tensor input, int[] source, int[] destination"),
+    "chunk": ("Tensor input, int chunks, int dim=0",),
+    "unbind": ("Tensor input, int dim=0",),
+    **{name: (f"Tensor input, {k} diagonal=0, *, Tensor out=None",) for name, k in (
+        ("tril", "SymInt"), ("triu", "SymInt"), ("diag", "int"))},
+    "tril_": ("Tensor input, SymInt diagonal=0",), "triu_": ("Tensor input, SymInt diagonal=0",),
+    "cross": ("Tensor input, Tensor other, int? dim=None, *, Tensor out=None",),
+    "renorm": ("Tensor input, Scalar p, int dim, Scalar maxnorm, *, Tensor out=None",),
+    "renorm_": ("Tensor input, Scalar p, int dim, Scalar maxnorm",),
+    "combinations": ("Tensor input, int r=2, bool with_replacement=False",),
+    "histc": ("Tensor input, int bins=100, Scalar min=0, Scalar max=0, *, Tensor out=None",),
+    "bincount": ("Tensor input, Tensor? weights=None, SymInt minlength=0",),
+    "multinomial": ("Tensor input, SymInt num_samples, bool replacement=False, *, "
+                    "Generator? generator=None, Tensor out=None",),
+    "matrix_power": ("Tensor input, int n, *, Tensor out=None",),
+    "swapaxes": ("Tensor input, int axis0, int axis1",),
+    "swapdims": ("Tensor input, int dim0, int dim1",),
+    "diagonal": ("Tensor input, int offset=0, int dim1=0, int dim2=1",),
     "squeeze": ("Tensor input", "Tensor input, int dim", "Tensor input, int[] dim"),
     "flip": ("Tensor input, int[] dims",),
     "roll": ("Tensor input, SymInt[1] shifts, int[1] dims=()",),
@@ -553,8 +611,13 @@ SIGNATURES.update({
     "eye": ("SymInt n, *, Tensor out=None, " + _FACTORY,
             "SymInt n, SymInt m, *, Tensor out=None, " + _FACTORY),
     "empty_strided": ("SymIntArrayRef size, SymIntArrayRef stride, *, " + _FACTORY,),
+    **{name: ("int64_t row, int64_t col, int64_t offset=0, *, " + _FACTORY,) for name in (
+        "tril_indices", "triu_indices")},
     "tensor": ("PyObject* data, *, ScalarType dtype=None, Device? device=None, "
                "bool pin_memory=False, bool requires_grad=False",),
+    "as_tensor": ("PyObject* data, *, ScalarType dtype=None, Device? device=None",),
+    "asarray": ("PyObject* obj, *, ScalarType? dtype=None, Device? device=None, "
+                "bool? copy=None, bool? requires_grad=False",),
     **{name: (_LIKE,) for name in ("zeros_like", "ones_like", "empty_like")},
     **{name: (_LIKE.replace("*, ", _GEN), _LIKE) for name in ("rand_like", "randn_like")},
     "full_like": (_LIKE.replace("*, ", "Scalar fill_value, *, "),),
@@ -597,6 +660,7 @@ for _name in ("index_add", "index_copy", "scatter_add", "scatter_reduce", "maske
               "put"):  # (the in-place methods)
     SIGNATURES[_name + "_"] = SIGNATURES[_name]
 SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
+SIGNATURES["moveaxis"] = SIGNATURES["movedim"]
 SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
 NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
                        "linalg_vector_norm",
@@ -662,6 +726,38 @@ def deprecated_alpha(name, args, kwargs, method):
     return args[:first] + (other,), kwargs
 
 
+def python_split(fn, method):
+    """``Tensor.split`` (``method``) or ``torch.split`` as PyTorch's, written in Python: a
+    tensor split size read as an int where it can be, then the parser of ``split`` (one size)
+    or of ``split_with_sizes`` (anything else)."""
+    by_size = Parser("split", [Signature(f"Tensor input, {k} split_size, int dim=0")
+                               for k in ("SymInt", "SymIntArrayRef")])
+    by_sizes = Parser("split_with_sizes", [Signature("Tensor input, SymIntArrayRef split_sizes, "
+                                                     "int dim=0")])
+
+    def split_method(self, split_size, dim=0):
+        if type(split_size) is int and type(dim) is int:  # (the common call)
+            return fn(self, split_size, dim)
+        if isinstance(split_size, Tensor):
+            try:
+                split_size = int(split_size)
+            except ValueError:
+                pass
+        parser = by_size if isinstance(split_size, int) else by_sizes
+        return fn(*parser.check((self, split_size, dim), {})[0])
+
+    def split(tensor, split_size_or_sections, dim=0):
+        if not isinstance(tensor, Tensor):  # (PyTorch's calls its method: Python's error)
+            return tensor.split(split_size_or_sections, dim)
+        return split_method(tensor, split_size_or_sections, dim)
+
+    split_method.__name__, split_method.__qualname__ = "split", "Tensor.split"
+    split.__qualname__ = "split"  # (Python's errors name them so)
+    split = split_method if method else split
+    split.__doc__ = fn.__doc__
+    return split
+
+
 def python_unflatten(method):
     """``Tensor.unflatten`` as PyTorch's, written in Python: its own arguments (Python's
     errors), its refusal of empty sizes, then the parser's checks (``method``'s)."""
@@ -684,6 +780,7 @@ METHOD_SIGNATURES = {
     "view": ("Tensor input, ScalarType dtype", "Tensor input, SymIntArrayRef size"),
     "expand": ("Tensor input, SymIntArrayRef size, *, bool implicit=False",),
     "repeat": ("Tensor input, SymIntArrayRef repeats",),
+    "unfold": ("Tensor input, int dimension, int size, int step",),
     "resize_": ("Tensor input, SymIntArrayRef size, *, MemoryFormat? memory_format=None",),
     **{f"new_{k}": ("Tensor input, SymIntArrayRef size, *, " + _FACTORY,) for k in (
         "zeros", "ones", "empty")},
@@ -699,6 +796,23 @@ METHOD_SIGNATURES = {
         ("log_normal_", "double mean=1, double std=2"), ("exponential_", "double lambd=1"),
         ("cauchy_", "double median=0, double sigma=1"), ("geometric_", "double p"))},
 }
+# The products added to a tensor, with PyTorch's deprecated forms (the scales first)
+for _name, _m1, _m2 in (("addmm", "mat1", "mat2"), ("addmv", "mat", "vec"),
+                        ("addbmm", "batch1", "batch2"), ("baddbmm", "batch1", "batch2"),
+                        ("addr", "vec1", "vec2")):
+    _mats = f"Tensor {_m1}, Tensor {_m2}"
+    _scales = "*, Scalar beta=1, Scalar alpha=1"
+    SIGNATURES[_name] = (
+        f"Tensor input, {_mats}, {_scales}, Tensor out=None",
+        *((f"Tensor input, {_mats}, ScalarType out_dtype, {_scales}, Tensor out=None",)
+          if _name in ("addmm", "baddbmm") else ()),
+        f"Scalar beta, Tensor input, Scalar alpha, {_mats}, *, Tensor out=None|deprecated",
+        f"Scalar beta, Tensor input, {_mats}, *, Tensor out=None|deprecated")
+    METHOD_SIGNATURES[_name] = METHOD_SIGNATURES[_name + "_"] = (
+        f"Tensor input, {_mats}, {_scales}",
+        f"Tensor input, Scalar beta, Scalar alpha, {_mats}|deprecated",
+        f"Tensor input, Scalar beta, {_mats}|deprecated")
+del _name, _m1, _m2, _mats, _scales
 
 
 # Ops whose parser takes a number for a tensor (PyTorch's ``should_allow_numbers_as_tensors``;
@@ -713,7 +827,7 @@ def _tensor_or_number(obj):
 
 def parser(name, method=False):
     specs = METHOD_SIGNATURES.get(name, SIGNATURES.get(name)) if method else SIGNATURES[name]
-    sigs = [Signature(s.replace("SymInt[", "int[")) for s in specs]
+    sigs = [Signature(s.replace("SymInt[", "SymIntArrayRef[")) for s in specs]
     if name in _NUMBERS_AS_TENSORS:
         for q in (q for s in sigs for q in s.params if q.kind == "Tensor" and q.name != "out"):
             q.check = _tensor_or_number

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from ._torch_names import TORCH_ONLY
+
 
 class Unsupported(NotImplementedError, AttributeError):
     """A PyTorch function, class or module that ember does not provide."""
@@ -72,5 +74,10 @@ def module_getattr(torch_name: str):
             err = missing_attribute(message, name, module, list(vars(module)))
             if err is not None:
                 raise err
+        theirs = TORCH_ONLY.get(torch_name)
+        if theirs is not None and not name.startswith("_") and name not in theirs:
+            err = AttributeError(message)  # (PyTorch lacks it too: its own words)
+            err.name, err.obj = name, module
+            raise err
         raise Unsupported(f"{torch_name}.{name} is not supported by ember")
     return __getattr__

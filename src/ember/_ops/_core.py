@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _device
 from .._device import CPU, device_of_array, xp_for
-from .._tensor import Tensor, VersionCounter
+from .._tensor import InferenceVersionCounter, Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import OUT, SavedOutput, get_accumulator, node_class  # noqa: F401 (OUT: for the ops)
 
@@ -77,6 +77,7 @@ def wrap(arr, device=None) -> Tensor:
     t._fresh = STATE.in_backward
     if STATE.inference:
         t._is_inference = True
+        t._vc = InferenceVersionCounter()
     return t
 
 
@@ -458,6 +459,7 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
     out._fresh = state.in_backward
     if state.inference:
         out._is_inference = True
+        out._vc = InferenceVersionCounter()  # (a view's is its base's, set by make_view)
         if not _view:  # (an inference tensor: never recorded, even under enable_grad)
             return out
     if rule is None or not state.enabled:
@@ -510,10 +512,22 @@ def complex_rule(rule):
         res = rule(ctx, conj_physical(g))
         if type(res) is not tuple:
             res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-        return tuple(conj_physical(r) if r is not None and r._data.dtype.kind == "c" else r
+        return tuple(_conj_grad(r) if r is not None and r._data.dtype.kind == "c" else r
                      for r in res)
     conj_rule.complex_ready = True
     return conj_rule
+
+
+def _conj_grad(r):
+    """``conj(r)`` for :func:`complex_rule`: PyTorch's ``g * conj(d)`` has a +0 imaginary part
+    where its two products cancel, which ``conj(conj(g) * d)`` would make -0."""
+    from .complex import conj_physical
+
+    c = conj_physical(r)
+    if type(c._data) is np.ndarray and c._data.flags.writeable and c._data.base is None:
+        # (a new array of its own, made here)
+        c._data.imag += 0.0  # (-0 + 0 is +0)
+    return c
 
 
 def complex_ready(rule):
@@ -704,7 +718,8 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     # A view of an inference tensor is one, in any mode; a view of a normal tensor is normal,
     # even made under inference_mode (as in PyTorch).
     out._is_inference = base._is_inference
-    out._vc = base._vc
+    # (a view of an inference tensor detached outside inference mode is not writable)
+    out._vc = base._vc if not base._inference_vc else InferenceVersionCounter()
     out._view_version = base._vc.v
     if base._base is not None:
         out._base = base._base
@@ -773,7 +788,7 @@ def make_view_multi(arrs, base, name, rule, view_fns, *saved):
     for o, fn in zip(outs, view_fns):
         o._fresh = False
         o._is_inference = base._is_inference
-        o._vc = base._vc
+        o._vc = base._vc if not base._inference_vc else InferenceVersionCounter()
         o._view_version = base._vc.v
         o._base = root
         o._view_fn = (lambda t, fn=fn: fn(parent(t))) if parent is not None else fn
@@ -967,6 +982,13 @@ def tp_name(obj) -> str:
         if isinstance(obj, cls):
             return name
     cls = type(obj)
+    if isinstance(obj, type):  # a class: its metaclass, as PyTorch's (ember's own is no type)
+        if issubclass(obj, Tensor):
+            return "torch._C._TensorMeta"
+        if issubclass(obj, _random.Generator):
+            return "OpaqueBaseMeta"  # (a metaclass written in Python)
+        if cls.__module__ == "ember._ctype":
+            return "type"
     if cls.__name__ in ("layout", "memory_format") and \
             cls.__module__.split(".")[0] in ("torch", "ember"):
         return f"torch.{cls.__name__}"
@@ -1155,6 +1177,22 @@ def shape_arg(args, name=None, arg="size", overloads=None):
     return tuple(out)
 
 
+# the signature lines of PyTorch's legacy constructor (``torch.Tensor(...)``,
+# ``torch.FloatTensor(...)``) in its errors
+LEGACY_NEW = ("(*, torch.device device = None)", "(torch.Storage storage)", "(Tensor other)",
+              "(tuple of ints size, *, torch.device device = None)",
+              "(object data, *, torch.device device = None)")
+
+
+def legacy_size(args, kwargs=None):
+    """The size of ``torch.Tensor(2, 3)`` or ``torch.FloatTensor(2, 3)``, with PyTorch's
+    parser's errors: several arguments whose first is no int fit no signature; a bad later
+    one fails to unpack (a bool there counts as an int)."""
+    if len(args) > 1 and not _size_item_ok(args[0], True):
+        raise TypeError(format_invalid_args("new", args, kwargs or {}, LEGACY_NEW))
+    return shape_arg(args, "new")
+
+
 def xp_of(t):
     """The array module of tensor ``t``'s device."""
     return np if type(t._data) is np.ndarray else _device.xp_of_other(t._data)
@@ -1183,9 +1221,8 @@ _INFERENCE_INPLACE = (
 
 def check_inplace(t: Tensor) -> None:
     """PyTorch's refusals for writing into ``t`` while grad mode is on (and, in any mode,
-    into a tensor made under ``inference_mode`` once outside it)."""
-    if t._is_inference and not STATE.inference and not t._inference_vc:
-        raise RuntimeError(_INFERENCE_INPLACE)
+    into a tensor made under ``inference_mode`` once outside it: that one at the version bump,
+    ``InferenceVersionCounter``, once written, as PyTorch's)."""
     if not STATE.enabled:
         return
     if t._grad_fn is not None and t.__dict__.get("_fn_view") is not None:
@@ -1550,8 +1587,11 @@ def _copy_slices(view: Tensor, node) -> None:
     meta = ((base._data.shape, base._data.dtype),) + node._meta[1:]
     cs = node_class("CopySlices")(rule, edges, meta)
     cs._saved, cs._versions = node._saved, node._versions  # a second backward is refused too
+    old, old_nr = base._grad_fn, base._output_nr
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
     base._view_version = base._vc.v
+    if base._retains_grad and old is not None:
+        _move_retain_hook(old, old_nr, cs)
     refresh_view(view)
 
 
@@ -1577,7 +1617,10 @@ def refresh_view(view: Tensor) -> None:
                 redone = step(redone)
         finally:
             STATE.enabled = was
+        old, old_nr = view._grad_fn, view._output_nr
         view._grad_fn, view._output_nr, view._requires_grad = redone._grad_fn, 0, True
+        if view._retains_grad and old is not None:  # (``retain_grad()`` follows it)
+            _move_retain_hook(old, old_nr, view._grad_fn)
         return
     view_fn = view._view_fn
 
@@ -1596,10 +1639,13 @@ def refresh_view(view: Tensor) -> None:
             write(v, g._data)
         return (gb,)
 
+    old, old_nr = view._grad_fn, view._output_nr
     view._grad_fn = node_class("AsStridedBackward0")(rule, (edge(base),),
                                                      ((base._data.shape, base._data.dtype),))
     view._output_nr = 0
     view._requires_grad = True
+    if view._retains_grad and old is not None:  # (``retain_grad()`` follows it)
+        _move_retain_hook(old, old_nr, view._grad_fn)
 
 
 def into_out(res, out, name=None, strict=True):

@@ -28,7 +28,7 @@ def _bad_to(args, kwargs):
 
 
 def _is_dtype(a):
-    return isinstance(a, D.dtype) or a in (float, int, bool, complex)
+    return isinstance(a, D.dtype) or type(a) is type and a in (float, int, bool, complex)
 
 
 def _parse_to(args, kwargs):

@@ -358,6 +358,13 @@ def _addmm(bias, a, b, beta, alpha):
                            f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     target = (a.shape[0], b.shape[1])
     _check_expand(tuple(bias.shape), target)
+    if not a.dtype.is_complex and any(isinstance(v, complex) for v in (alpha, beta)):
+        if alpha.imag or beta.imag:  # (PyTorch words a lost imaginary part as an overflow)
+            from .creation import _CTYPE
+
+            ctype = "float" if a.dtype in (D.float16, D.bfloat16) else _CTYPE[a.dtype.name]
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        alpha, beta = alpha.real, beta.real
     if a.dtype._kind < 2:  # NOTE: PyTorch casts alpha and beta to the int type
         alpha, beta = int(alpha), int(beta)
     low = a._data.dtype.itemsize <= 2 and a.dtype.is_floating_point  # (half types, float8)
@@ -696,7 +703,7 @@ def einsum(equation, *operands):
 
 
 def tensordot(a, b, dims=2):
-    from .shape import norm_dim
+    from .shape import norm_dim, norm_dims
 
     if isinstance(dims, int):
         if dims < 0:
@@ -717,6 +724,9 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "
                                f"in dim {i} and second has size {sb} in dim {j}")
         tb[j] = ta[i]
+    for ds, t in zip(ax, (a, b)):  # (PyTorch's check, once the sizes are)
+        if len(ds) > 1:
+            norm_dims(ds, t.ndim)
     # As PyTorch computes it (and so records it): a size-1 contracted dim sums the other
     # side's dim first; then a is permuted to (free, contracted) and b to (contracted, free),
     # each reshaped to a matrix, and one mm's result is viewed to the free dims' shape.

@@ -424,8 +424,6 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     serves every value; an N-d one has one row per leading index of ``input``."""
     from .complex import kernel_refusal, refuse
 
-    for t in (sorted_sequence, input):
-        refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
@@ -440,8 +438,6 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            f"True, but we got output tensor's dtype {_legacy(out.dtype)} and "
                            f"out_int32 flag is {bool(out_int32)}")
     bd = sorted_sequence
-    if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
-        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     if bd.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
                            "dimension, but got 0 dimension")
@@ -467,6 +463,13 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if s.size and (_host_int(s.min()) < 0 or _host_int(s.max()) >= bd.shape[-1]):
             raise RuntimeError("torch.searchsorted(): sorter index out of range")
         b = xp.take_along_axis(b, s, axis=-1)
+    if not vals.size:  # (nothing to look up: no kernel runs, so no dtype check)
+        return _out(wrap(xp.zeros(vals.shape, np.int32 if out_int32 else np.int64), bd._device),
+                    out)
+    for t in (sorted_sequence, input):
+        refuse(t, kernel_refusal("searchsorted_out_cpu"))
+    if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     n = b.shape[-1]
     if b.ndim == 1:  # one row of bounds for every value
         rows, v = b.reshape(1, n), vals.reshape(1, -1)
@@ -480,10 +483,6 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The bucket of each value of ``input`` among the sorted 1-d ``boundaries``."""
-    from .complex import kernel_refusal, refuse
-
-    for t in (input, boundaries):
-        refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
@@ -501,6 +500,18 @@ def _bins_of(x, lo, hi, bins):
     return pos, keep
 
 
+def _check_linspace_bounds(input, lo, hi):
+    """PyTorch's histograms make their bin edges with ``linspace`` in the input's dtype:
+    its refusals (bool, bounds an integer type cannot hold) come before the kernel's."""
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if input.dtype._kind == 1:
+        info = np.iinfo(input._data.dtype)
+        if not (info.min <= lo <= info.max and info.min <= hi <= info.max):
+            raise RuntimeError(f"value cannot be converted to type {info.dtype.name}_t without "
+                               "overflow")
+
+
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """A histogram of ``input`` with ``bins`` equal bins over ``[min, max]`` (the data's own
     range when both are equal); values outside are ignored.  Not differentiable."""
@@ -513,20 +524,19 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
             raise RuntimeError("histc(): max must be larger than min")
         hist = xp_of(input).zeros((int(bins),), dtype=input._data.dtype)
         return _out(wrap(hist, input._device), out)
-    refuse(input, kernel_refusal("aminmax_cpu"))  # (PyTorch's first step: the data's range)
-    if not input.dtype.is_floating_point:  # (bool fails earlier, making its bin edges)
-        kernel = "linspace_cpu" if input.dtype is D.bool else "histogram_cpu"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
-    if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
-                           "dimension 0")
+    # (PyTorch's order: the out dtype, the bins, the range (the data's own through aminmax),
+    # the bin edges (linspace in the input's dtype), then the kernel's dtype)
     if out is not None and out.dtype is not input.dtype:
         raise RuntimeError("torch.histogram: input tensor and hist tensor should have the same "
                            f"dtype, but got input {D.cpp_name(input.dtype)} and hist "
                            f"{D.cpp_name(out.dtype)}")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                           "dimension 0")
     lo, hi = float(min), float(max)
     a = input._data.reshape(-1)
     if lo == hi and a.size:
+        refuse(input, kernel_refusal("aminmax_cpu"))
         lo, hi = float(a.min().item()), float(a.max().item())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
@@ -534,6 +544,10 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
+    _check_linspace_bounds(input, lo, hi)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     xp = xp_of(input)
     x = a  # (half types round at each step, as PyTorch computes in them)
     pos, keep = _bins_of(x, lo, hi, bins)
@@ -552,18 +566,17 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
         from .reduce import _NO_META_KERNEL  # (the sizes of the edges' range need values)
 
         raise NotImplementedError(_NO_META_KERNEL.format("histogram.bin_ct"))
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"histogramdd\" not implemented for "
-                                  f"'{_legacy(input.dtype)}'")
+    # (PyTorch's order: the bins; the data's range (a float32/float64 kernel); the range's
+    # checks; the edges (linspace, in the input's dtype); the weight; the kernel's dtype)
     a = input._data.reshape(-1)
     if isinstance(bins, Tensor):
-        if bins.ndim != 1:
-            raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "
-                               f"got {bins.ndim} dimensions in the bins tensor for dimension 0")
         if bins.dtype is not input.dtype:
             raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have "
                                f"the same dtype, but got input with dtype {_cpp(input.dtype)} "
                                f"and bins for dimension 0 with dtype {_cpp(bins.dtype)}")
+        if bins.ndim != 1:
+            raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "
+                               f"got {bins.ndim} dimensions in the bins tensor for dimension 0")
         same_device(input, bins)
         edges = bins.detach().clone()
     else:
@@ -576,6 +589,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
                 raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
                                    f"{_num(lo)} max {_num(hi)} for dimension 0")
         elif a.size:
+            if input.dtype not in (D.float32, D.float64):
+                raise NotImplementedError(f"\"histogramdd\" not implemented for "
+                                          f"'{_legacy(input.dtype)}'")
             lo, hi = float(a.min().item()), float(a.max().item())
         else:  # no data: PyTorch's bins span [0, 1]
             lo, hi = 0.0, 1.0
@@ -584,19 +600,24 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
                                "is not finite")
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        edges = F.linspace(lo, hi, bins + 1, dtype=input.dtype, device=input.device)
+        _check_linspace_bounds(input, lo, hi)
+        edges = F.linspace(lo, hi, bins + 1, dtype=input.dtype, device=input.device) \
+            if input.dtype.is_floating_point else None
     w = None
     if weight is not None:
+        if weight.dtype is not input.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor "
+                               "and weight tensor should have the same dtype, but got "
+                               f"input({_cpp(input.dtype)}), and weight({_cpp(weight.dtype)})")
         if tuple(weight.shape) != tuple(input.shape):
             raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have "
                                "the same shape as the input tensor excluding its innermost "
                                f"dimension, but got input with shape {_fmt(input.shape)} and "
                                f"weight with shape {_fmt(weight.shape)}")
-        if weight.dtype is not input.dtype:
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor "
-                               "and weight tensor should have the same dtype, but got "
-                               f"input({_cpp(input.dtype)}), and weight({_cpp(weight.dtype)})")
         w = weight._data.reshape(-1)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     xp = xp_of(input)
     e = edges._data
     nb = e.shape[0] - 1
@@ -754,11 +775,12 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     index of its last occurrence.  NaNs never count as equal."""
     from .complex import kernel_refusal, refuse
 
-    refuse(input, kernel_refusal("mode_cpu"))
     d = norm_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    if input.ndim and input.numel():  # (0-d or empty: no kernel runs, as PyTorch's)
+        refuse(input, kernel_refusal("mode_cpu"))
     a = _rows(input, d)
     xp = xp_of(input)
     rows = a.shape[0]
@@ -796,24 +818,25 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     from .reduce import _int_dim
 
     _int_dim("nanmedian", dim)
-    if input.dtype.is_complex:
-        kernel = "median_cpu" if dim is None else "median_out"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
     xp = xp_of(input)
-    if dim is not None:
-        norm_dim(dim, input.ndim)  # (checked before the dtype)
-    if input.dtype is D.bool:
-        kernel = "median_cpu" if dim is None else "median_out"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    kernel = "median_cpu" if dim is None else "median_out"
+    if dim is not None:  # (the dim and its emptiness are checked before the dtype)
+        d = norm_dim(dim, input.ndim)
+        if input.ndim and input.shape[d] == 0:
+            raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if (dim is not None or input.numel()) and (input.dtype.is_complex or input.dtype is D.bool):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(input.dtype)}'")
     if dim is None:
         a = input._data.reshape(-1)
         if (a.dtype.kind == "f" or input.dtype in (D.float16, D.bfloat16)) and \
                 input._device.type != "meta":  # (meta: no values to drop NaNs from)
             a = a[~xp.isnan(a)]
-        if a.size == 0:
-            v = xp.full((), np.nan, dtype=input._data.dtype)
+        if a.size == 0:  # (NaN, cast to the dtype, whatever it is)
+            with quiet:
+                v = xp.full((), np.nan, dtype=input._data.dtype)
         else:
-            v = xp.sort(a)[(a.size - 1) // 2]
+            v = R._signed_zero_median(input, input._data.reshape(-1),
+                                      xp.sort(a)[(a.size - 1) // 2], skip_nan=True)
         return make(xp.asarray(v), (input,), "NanmedianBackward0",
                     R._even_rule(tuple(_range(input.ndim)), False), input, OUT)
     d = norm_dim(dim, input.ndim)
@@ -849,16 +872,54 @@ def _running_logaddexp(a, d, acc):
     return np.moveaxis(out, 0, d)
 
 
+def _c10_log1p(z):
+    """c10's complex ``log1p``: the angle of ``1 + z``, and its log-magnitude through ``log1p``
+    where ``|z| < 0.5``."""
+    x, y = z.real, z.imag
+    theta = np.arctan2(y, x + 1)
+    r = x * (2 + x) + y * y
+    small = np.abs(z) < 0.5
+    mag = np.where(small, np.where(r == 0, x, 0.5 * np.log1p(r)), np.log(np.hypot(x + 1, y)))
+    return mag + 1j * theta
+
+
+def _running_logaddexp_complex(a, d):
+    """PyTorch's CPU logcumsumexp of complex values (a complex128 running total): each value
+    added as ``log1p(exp(min - max)) + max``, ordered by real part; NaNs spread, and a total
+    and a value at the same infinite real part take ``-inf``'s (or ``log(exp + exp)``)."""
+    x = np.moveaxis(a, d, 0).astype(np.complex128)
+    out = np.empty_like(x)
+    total = np.full(x.shape[1:], -np.inf, np.complex128)
+    with quiet:
+        for i in range(x.shape[0]):
+            v = x[i]
+            vnan, tnan = np.isnan(v), np.isnan(total)
+            first = v.real < total.real
+            lo = np.where(first, v, total)
+            hi = np.where(first, total, v)
+            lo = np.where(tnan, total, np.where(vnan, v, lo))
+            hi = np.where(tnan, total, np.where(vnan, v, hi))
+            same_inf = ~np.isfinite(lo.real) & (lo.real == hi.real)
+            step = _c10_log1p(np.exp(lo - hi)) + hi
+            step = np.where(same_inf, np.where(lo.real < 0, lo, np.log(np.exp(lo) + np.exp(hi))),
+                            step)
+            total = np.where(np.isnan(lo), complex(np.nan, np.nan), step)
+            out[i] = total
+    return np.moveaxis(out, 0, d)
+
+
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))`` computed stably (a running ``logaddexp``)."""
     norm_dim(dim, input.ndim)  # (PyTorch checks the dim before the dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
     d = norm_dim(dim, input.ndim)
     a = R._acc(input)
     if input.ndim == 0:
         arr = a.copy()
+    elif input.dtype.is_complex:
+        arr = _running_logaddexp_complex(a, d)
     elif type(a) is np.ndarray:
         arr = _running_logaddexp(a, d, np.float32 if input.dtype in (D.float16, D.bfloat16)
                                  else np.float64)
@@ -874,6 +935,10 @@ def logcumsumexp(input, dim, *, out=None):
         x, res = ctx.saved
         if x.ndim == 0:
             return (g,)
+        if x.dtype.is_complex:  # sum over j >= i of g_j * exp(x_i - out_j), in logs (the
+            with quiet:         # conjugations are ``complex_rule``'s)
+                tail = S.flip(logcumsumexp(S.flip(P.sub(g.log(), res), (d,)), d), (d,))
+                return (P.exp(P.add(tail, x)),)
         with quiet:
             parts = []
             for gp in (P.clamp_min(g, 0), P.clamp_min(P.neg(g), 0)):
@@ -1302,13 +1367,23 @@ def _scalar_args(name, dt, beta, alpha):
     for nm, v in (("beta", beta), ("alpha", alpha)):
         if isinstance(v, bool):
             raise RuntimeError(f"Boolean {nm} only supported for Boolean results.")
-    if dt.is_floating_point:
-        return beta, alpha
-    if name == "addr":
+    if name == "addr" and not dt.is_floating_point and not dt.is_complex:
         for nm, v in (("beta", beta), ("alpha", alpha)):
-            if isinstance(v, float):
+            if isinstance(v, (float, complex)):
                 raise RuntimeError(f"For integral input tensors, argument {nm} must not be a "
                                    "floating point number.")
+    if not dt.is_complex and any(isinstance(v, complex) and v.imag for v in (beta, alpha)):
+        # (PyTorch words a lost imaginary part as an overflow; the matrix products take
+        # half-precision scales as floats)
+        from .creation import _CTYPE
+
+        half = dt in (D.float16, D.bfloat16) and name not in ("addmv", "addr")
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{'float' if half else _CTYPE[dt.name]} without overflow")
+    if dt.is_complex:
+        return beta, alpha
+    if dt.is_floating_point:
+        return tuple(v.real if isinstance(v, complex) else v for v in (beta, alpha))
     # NOTE: the other products take a float factor for integer tensors and truncate it.
     return int(beta), int(alpha)
 

@@ -180,7 +180,8 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     a = _acc(t)
     with quiet:
         arr = _exact_sum(a, dims, keepdim) / a.dtype.type(n) if n else \
-            xp_of(t).full(_reduced(t.shape, dims, keepdim), np.nan)
+            xp_of(t).full(_reduced(t.shape, dims, keepdim), complex(np.nan, np.nan)
+                          if t.dtype.is_complex else np.nan)  # (0 / 0, as PyTorch's)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     shape = t.shape
@@ -350,12 +351,15 @@ def _int_dim(name, dim):
 
 def _extreme(t, dim, keepdim, fn, argfn, name):
     _int_dim(name, dim)
-    if dim is None:
+    if dim is None:  # (the emptiness checks come before the dtype's, as PyTorch's)
+        _check_nonempty(t, name, None)
         _no_complex(t, NotImplementedError, f'"{name}_all" not implemented for \'{{}}\'')
     elif not isinstance(dim, Tensor):
+        d = norm_dim(dim, t.ndim)
+        if t.ndim and t.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
     if dim is None:
-        _check_nonempty(t, name, None)
         arr = xp_of(t).asarray(fn(t._data))
         return make(arr, (t,), name.capitalize() + "Backward1",
                     _even_rule(tuple(range(t.ndim)), False), t, _OUT)
@@ -438,13 +442,15 @@ def _given_dims(dim, dims):
 
 
 def _amax(t, dim, keepdim, fn, name):
-    _no_complex(t, NotImplementedError, f'"{name[1:]}_values_cpu" not implemented for \'{{}}\'')
     if t.numel() == 0 and (dim is None or dim == () or dim == []):
         _check_nonempty(t, name, None)
     dims = _dims(t, dim)
     for d, given in zip(dims, _given_dims(dim, dims)):
         if t.shape[d] == 0:  # (PyTorch names the dim as it was given)
             raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
+    if t.numel():  # (an empty result runs no kernel, so no dtype check)
+        _no_complex(t, NotImplementedError,
+                    f'"{name[1:]}_values_cpu" not implemented for \'{{}}\'')
     arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
                 _OUT, _shown_dims(dim), bool(keepdim))
@@ -470,13 +476,16 @@ def amin(t, dim=(), keepdim=False):
 @fused_op("AminmaxBackward0", keep=(0, OUT))  # (as PyTorch's: self, min, ...)
 def aminmax(t, *, dim=None, keepdim=False):
     _int_dim("aminmax", dim)
-    _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
     if t.numel() == 0 and dim is not None and t.ndim and t.shape[norm_dim(dim, t.ndim)] == 0:
         raise IndexError(f"aminmax: Expected reduction dim {norm_dim(dim, t.ndim)} to have "
                          "non-zero size.")
     if t.numel() == 0 and (dim is None or t.shape[norm_dim(dim, t.ndim)] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None and t.ndim == 0:  # (PyTorch's 0-d path has its own words)
+        norm_dim(dim, 0)
+        _no_complex(t, RuntimeError, "aminmax not implemented for {}")
+    _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
     return make_return("aminmax", amin(t, dim if dim is not None else (), keepdim),
                        amax(t, dim if dim is not None else (), keepdim), names=("min", "max"))
 
@@ -557,8 +566,8 @@ def _variance(t, dims, n, c, keepdim):
         if n and n - c > 0 and a.size:
             # NOTE: PyTorch's one-pass (Welford) variance of a constant slice is exactly 0;
             # a rounded two-pass mean would leave a tiny positive value (and a std gradient).
-            const = a.max(axis=dims, keepdims=keepdim) == a.min(axis=dims, keepdims=keepdim)
-            arr = np.where(const, 0, arr)
+            hi = a.max(axis=dims, keepdims=keepdim)  # (an infinite one's is NaN, as there)
+            arr = np.where((hi == a.min(axis=dims, keepdims=keepdim)) & np.isfinite(hi), 0, arr)
     return arr, m  # (the mean keeps the reduced dims)
 
 
@@ -680,6 +689,14 @@ def _welford_mean(t, dim, keepdim):
         wide = _variance(t, dims, builtin_max(1, math.prod(t.shape[d] for d in dims)), 0,
                          True)[1]
         m._data = np.asarray(wide).astype(t.dtype.np).reshape(m._data.shape)
+    if type(m._data) is np.ndarray and t.dtype.is_floating_point and t.ndim and t.numel():
+        # Welford's running mean: an infinity followed by any value makes it NaN (inf - inf)
+        dims = _dims(t, dim if not isinstance(dim, bool) else None)
+        a = np.moveaxis(np.asarray(t._data, np.float32) if t.dtype in _LOW else t._data,
+                        dims, tuple(range(-len(dims), 0)))
+        inf = np.isinf(a.reshape(a.shape[:t.ndim - len(dims)] + (-1,)))
+        keep = (inf.sum(-1) == 0) | ((inf.sum(-1) == 1) & inf[..., -1])
+        m._data = np.where(keep.reshape(m._data.shape), m._data, np.nan).astype(t.dtype.np)
     return m
 
 
@@ -689,6 +706,8 @@ builtin_max = builtins.max
 def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(p, str) and p not in ("fro", "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    if p == "fro" and dim is not None and not isinstance(dim, int):
+        len(dim)  # (PyTorch's norm measures it: Python's TypeError for a number)
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":  # the sum of singular values, over two dims (all of a matrix's)
@@ -703,6 +722,11 @@ def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
     if type(keepdim) is not bool:  # (PyTorch's norm passes it on to linalg_vector_norm)
         raise TypeError("linalg_vector_norm(): argument 'keepdim' (position 4) must be bool, "
                         f"not {type(keepdim).__name__}")
+    if dim is not None and type(dim) not in (int, tuple, list):  # (its parser reads ``dim``)
+        from .._argparse import parser
+
+        dim = parser("linalg_vector_norm").check(  # (PyTorch's norm lists an int first)
+            (t, p, [dim] if isinstance(dim, int) else dim, keepdim), {})[0][2]
     return vector_norm(t, p, dim, keepdim, dtype=dtype)
 
 
@@ -824,8 +848,8 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
     dims = _dims(t, dim)
     a = np.abs(_acc(t))
     p = float(ord)
-    if p in (math.inf, -math.inf) and t.numel() == 0:
-        name = "inf" if p > 0 else "-inf"
+    if (p < 0 or p == math.inf) and t.numel() == 0:
+        name = f"{p:g}"
         if dim is None or dim == () or dim == []:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
                                "tensor because the operation does not have an identity")
@@ -957,7 +981,10 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
-        arr = np.cumsum(a, axis=d, dtype=_scan_acc(a)).astype(out_dt.np).reshape(t.shape)
+        arr = np.cumsum(a, axis=d, dtype=_scan_acc(a))
+        if t.ndim and arr.dtype.kind in "fc":  # (PyTorch's running total starts at +0, so
+            arr = arr + 0.0                     # -0 never comes out; a 0-d input is copied)
+        arr = arr.astype(out_dt.np).reshape(t.shape)
     arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
     return make(arr, (t,), "CumsumBackward0",
                 lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
@@ -1044,8 +1071,9 @@ def _cum_extreme(t, dim, ufunc, name):
                                      name.capitalize() + "Backward0",
                                      lambda ctx, gv, gi: (gv,), differentiable=(True, False))
         return make_return(name, values, indices)
-    _no_complex(t, NotImplementedError, f"\"{name}_cpu\" not implemented for '{{}}'")
     d = norm_dim(dim, t.ndim)
+    if t.ndim:  # (a 0-d input is copied whatever its dtype, as PyTorch's)
+        _no_complex(t, NotImplementedError, f"\"{name}_cpu\" not implemented for '{{}}'")
     a = t._data if t.ndim else t._data.reshape(1)
     xp = _xp(a)
     with quiet:
@@ -1205,14 +1233,14 @@ def msort(t):
 
 
 def topk(t, k, dim=-1, largest=True, sorted=True):
-    _no_complex(t, RuntimeError, " topk does not support complex dtypes on CPU")
     from .._float8 import refuse
 
-    refuse(t, "topk_cpu")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if k > n or k < 0:
         raise RuntimeError("selected index k out of range")
+    _no_complex(t, RuntimeError, " topk does not support complex dtypes on CPU")
+    refuse(t, "topk_cpu")
     if t.dtype is D.bool:  # (after the dim and k checks, as PyTorch)
         raise RuntimeError("topk does not support bool dtypes on CPU")
     s = sort(t.detach(), d, descending=largest, stable=True)  # ties: _topk_ties
@@ -1310,31 +1338,54 @@ def _kth_ties(t, a, idx, d, k, order):
 
 def kthvalue(t, k, dim=-1, keepdim=False):
     _int_dim("kthvalue", dim)
-    _no_complex(t, NotImplementedError, "\"kthvalue_cpu\" not implemented for '{}'")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if n and not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    if t.dtype is D.bool:  # (after the dim and k checks, as PyTorch)
-        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+    if not n:  # (the k and empty-dim checks come before the dtype's, as PyTorch's)
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+    if t.ndim:  # (a 0-d input is copied whatever its dtype)
+        _no_complex(t, NotImplementedError, "\"kthvalue_cpu\" not implemented for '{}'")
+        if t.dtype is D.bool:
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     return _select(t, k - 1, d, keepdim, "kthvalue", "KthvalueBackward0")
+
+
+def _signed_zero_median(t, a, v, skip_nan=False):
+    """``v``, a stable sort's lower median of all of ``t``'s values ``a``, as PyTorch's
+    selection picks it: where it is a zero and zeros of both signs are present, the one
+    ``std::nth_element`` leaves there (see ``_stl_select.median_all_index``)."""
+    if type(a) is not np.ndarray or not t.dtype.is_floating_point or v != 0:
+        return v
+    wide = a.astype(np.float32) if t.dtype in _LOW else a
+    signs = np.signbit(wide[wide == 0])
+    if signs.all() or not signs.any():
+        return v
+    return a[_stl_select.median_all_index(wide, skip_nan)]
 
 
 def median(t, dim=None, keepdim=False):
     """The lower median; a NaN anywhere in a slice makes it NaN (as in PyTorch)."""
     _int_dim("median", dim)
-    _no_complex(t, NotImplementedError, "\"median_cpu\" not implemented for '{}'")
-    if dim is not None:
-        norm_dim(dim, t.ndim)  # (checked before the dtype)
+    kernel = "median_cpu" if dim is None else "median_out"
+    if dim is None and t.numel() == 0:  # (NaN, cast to the dtype, whatever it is)
+        with quiet:
+            v = xp_of(t).full((), np.nan, dtype=t._data.dtype)
+        return make(v, (t,), "MedianBackward0", _even_rule(tuple(range(t.ndim)), False), t,
+                    _OUT)
+    if dim is not None:  # (the dim and its emptiness are checked before the dtype)
+        d = norm_dim(dim, t.ndim)
+        if t.ndim and t.shape[d] == 0:
+            raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    _no_complex(t, NotImplementedError, f"\"{kernel}\" not implemented for '{{}}'")
     if t.dtype is D.bool:
-        kernel = "median_cpu" if dim is None else "median_out"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if dim is None:
         a = t._data.reshape(-1)
-        if a.size == 0 or t.dtype.is_floating_point and bool(np.isnan(a).any()):
+        if t.dtype.is_floating_point and bool(np.isnan(a).any()):
             v = xp_of(t).full((), np.nan, dtype=a.dtype)
         else:
-            v = as_array(np.sort(a)[(a.size - 1) // 2])
+            v = as_array(_signed_zero_median(t, a, np.sort(a)[(a.size - 1) // 2]))
         return make(v, (t,), "MedianBackward0",
                     _even_rule(tuple(range(t.ndim)), False), t, _OUT)
     d = norm_dim(dim, t.ndim)
@@ -1359,13 +1410,32 @@ def _no_dims(t, dim):
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
 
 
+def _zero_sized_dims(t, d):
+    """PyTorch's unique_dim checks of zero-sized dims: True where the ``d`` selected is the
+    only one (the result is then empty), an error where another one is."""
+    zeros = [i for i, n in enumerate(t.shape) if n == 0]
+    if len(zeros) > 1:
+        raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot "
+                           "be applied ")
+    if zeros and zeros[0] != d:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+    return bool(zeros)
+
+
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
-    _no_complex(t, NotImplementedError, "\"unique\" not implemented for '{}'")
+    kernel = "unique" if dim is None else "unique_dim"
+    _no_complex(t, NotImplementedError, f"\"{kernel}\" not implemented for '{{}}'")
     if dim is not None:
         _no_dims(t, dim)
         d = norm_dim(dim, t.ndim)
-        vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True, axis=d)
+        if _zero_sized_dims(t, d):
+            empty = np.zeros(0, np.int64)
+            vals, inv, counts = t._data.copy(), empty, empty
+        else:
+            vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True,
+                                          axis=d)
         inv = inv.reshape(-1)
         node = ("UniqueDimBackward0", "the derivative for 'unique_dim' is not implemented.")
     else:
@@ -1383,6 +1453,8 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None and t.ndim == 1 and dim == 0:
+        dim = None  # (PyTorch's 1-d path)
     if t.dtype.is_complex:
         raise NotImplementedError(f"\"{'unique' if dim is None else 'unique_dim'}\" not "
                                   f"implemented for '{_legacy(t.dtype)}'")
@@ -1392,6 +1464,13 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
     else:
         _no_dims(t, dim)
         d = norm_dim(dim, t.ndim)
+        if _zero_sized_dims(t, d):
+            empty = wrap(np.zeros(0, np.int64), t._device)
+            out = [_no_derivative(t._data.copy(), (t,), "UniqueConsecutiveBackward0",
+                                  NotImplementedError,
+                                  "the derivative for 'unique_consecutive' is not implemented.")]
+            out += [empty] * return_inverse + [empty.clone()] * return_counts
+            return out[0] if len(out) == 1 else tuple(out)
         a = np.moveaxis(t._data, d, 0)
         rows = a.reshape(a.shape[0], -1)
     n = rows.shape[0]
@@ -1432,7 +1511,7 @@ def bincount(t, weights=None, minlength=0):
         raise RuntimeError("minlength should be >= 0")
     if t.ndim != 1 or t.dtype.is_floating_point or (t.numel() and int(t._data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if weights is None:
+    if weights is None or not t.numel():  # (no values: int64 zeros, whatever the weights)
         return wrap(np.bincount(t._data, minlength=minlength).astype(np.int64), t._device)
     if weights.shape != t.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")

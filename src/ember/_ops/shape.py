@@ -68,7 +68,8 @@ def _view_rule(ctx, g):
 
 
 def view(t, *shape, size=None, dtype=None):
-    if dtype is not None or len(shape) == 1 and isinstance(shape[0], (D.dtype,)):
+    if dtype is not None or len(shape) == 1 and (isinstance(shape[0], D.dtype) or type(
+            shape[0]) is type and shape[0] in (int, float, bool, complex)):  # (``view(float)``)
         return view_dtype(t, dtype if dtype is not None else shape[0])
     shape = _infer_shape(shape_arg(_keyword(shape, "size", size), "view", "size",
                                    ("torch.dtype dtype", "tuple of ints size")), t.numel())
@@ -513,14 +514,16 @@ def slice_(t, dim, start, stop, step=1):
 
 
 def narrow(t, dim, start, length):
+    if isinstance(start, Tensor):  # (PyTorch's overload for a tensor start checks it first)
+        if start.ndim or start.dtype._kind != 1:
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start.item())
     if t.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if length < 0:  # (PyTorch checks it before the dim)
         raise RuntimeError("narrow(): length must be non-negative.")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d]
-    if isinstance(start, Tensor):
-        start = start.item()
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
@@ -693,6 +696,13 @@ def detach(t):
     # Remember the memory this tensor is a window into, for ``storage_offset``.
     out.__dict__["_storage_root"] = _storage_root(t)
     out._vc = t._vc
+    if t._data.dtype.kind == "c":  # (the conjugate and negative bits stay)
+        from .complex import is_conj, is_neg
+
+        if is_conj(t):
+            out.__dict__["_conj"] = True
+        if is_neg(t):
+            out.__dict__["_neg"] = True
     if t._is_inference:
         out._is_inference = True
         if not STATE.inference:  # as PyTorch: a fresh version counter, so writable

@@ -78,8 +78,7 @@ def _functional_kwargs(func, args, kwargs):
 _NOT_PASSED = {"l1_loss": ("weight",)}
 # torch.functional's calls whose parameters differ from ember's: (positional parameters,
 # keyword ones), by ember's parameter names
-_SPECS = {"split": (("t", "split_size_or_sections"), ("dim",)),
-          "unravel_index": (("indices",), ("shape",)),
+_SPECS = {"unravel_index": (("indices",), ("shape",)),
           "norm": (("t",), ("p", "dim", "keepdim", "out", "dtype")),
           "tensordot": (("a", "b"), ("dims", "out")),
           "chain_matmul": (("*matrices",), ())}

@@ -26,8 +26,13 @@ the batch, output channels and rows, never the sum).
 1x1 kernels (oneDNN's ``jit_1x1`` kernel) with C <= :data:`_ONE_MAX` input channels (3 to 64
 tried, strides 1 and 2, 7x7 to 56x56, up to 512 outputs): each output is one FMA chain over
 the channels, ascending, that starts at the bias (or +0); emulated with one ``sger`` rank-1
-update (a fused multiply-add per element, checked by :func:`_ger_ok`) per channel.  An
-unpadded 1x1 kernel whose stride does not divide the input runs the direct kernel instead.
+update (a fused multiply-add per element, checked by :func:`_ger_ok`) per channel.  With
+more channels (64 to 2048 tried, batch 1 to 8, 1x1 to 56x56, strides 1 and 2, 1 and 2
+threads) the kernel cuts the channels into chunks, the same as its backward-data kernel
+cuts the output channels (:func:`ember._ops._conv1x1_bwd._data_chunk`, with C and O swapped
+and the output's size: 80, 256 or 512 by the size and C): the first chunk's chain starts at
+the bias, each further chunk's at +0 and is added with one rounding.  An unpadded 1x1
+kernel whose stride does not divide the input runs the direct kernel instead.
 
 Depthwise (``groups`` = C = O, oneDNN's ``jit_dw`` kernel, C = 3 to 96 tried): each
 output is one FMA chain over (kernel row, kernel column) that starts at the bias (or +0);
@@ -44,10 +49,7 @@ is not split).  :func:`route` says which path a shape takes.
 Not reproduced (:func:`route` says None, :func:`conv2d` returns None, and the caller keeps
 its own order):
 
-- 1x1 kernels on oneDNN with more than :data:`_ONE_MAX` input channels, or padded: oneDNN's
-  ``jit_1x1`` kernel cuts the channels into blocks whose size depends on the shape (80 for
-  C = 96 to 256 at 14x14, 256 for C = 256 to 1024 elsewhere; C = 512 at 7x7 with stride 2
-  even ran the direct kernel); not mapped.
+- Padded 1x1 kernels on oneDNN (another kernel; not mapped).
 - Other ``groups > 1`` (other oneDNN kernels: 1 input channel and 2 outputs per group ran
   ``gemm:jit``), a depthwise 1x1 kernel, a batch of more than 1 on PyTorch's own path (a
   1x1 kernel on one thread: the images are split between threads), a dilated batch of 1
@@ -217,7 +219,7 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
     # (an unpadded stride that does not divide the input: oneDNN's direct kernel, measured)
     uneven = g == 1 and p == (0, 0) and s != (1, 1) and (oh * s[0], ow * s[1]) != (h, w)
     if kh == 1 and kw == 1 and not uneven:  # (its 1x1 kernel: one chain from the bias)
-        ok = g == 1 and c <= _ONE_MAX and p == (0, 0)
+        ok = g == 1 and p == (0, 0)
         return "onednn_1x1" if ok and _ger_ok() else None
     if g > 1 and g == c == o:
         if _fwd and _fwd_kernel(x_shape, w_shape, s, p, d) is None:
@@ -270,7 +272,7 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     if how == "depthwise":
         return _depthwise(x, w, bias, s, p, d)
     if how == "onednn_1x1":
-        return _one_by_one(x, w, bias, s)
+        return _one_by_one(x, w, bias, s, threads)
     if groups == 1:
         return _onednn(x, w, bias, s, p, d)
     cg, og = x.shape[1] // groups, w.shape[0] // groups
@@ -280,16 +282,26 @@ def conv2d(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     return np.concatenate(parts, axis=1)
 
 
-def _one_by_one(x, w, bias, s):
-    """oneDNN's 1x1 kernel (C <= :data:`_ONE_MAX`): per output one FMA chain over the
-    channels, ascending, that starts at the bias (or +0); one ``sger`` rank-1 update per
-    channel, over column slices that stay in the cache."""
+def _one_by_one(x, w, bias, s, threads=None):
+    """oneDNN's 1x1 kernel: the channels cut into chunks of ``k`` (the chunk of its 1x1
+    backward-data kernel with the roles of C and O swapped, :func:`ember._ops._conv1x1_bwd.
+    _data_chunk`: all C <= :data:`_ONE_MAX`; 80, 256 or 512 beyond); per output one FMA chain
+    over the first chunk's channels, ascending, that starts at the bias (or +0), then one
+    from +0 per further chunk, added in order with one rounding each.  C <= :data:`_ONE_MAX`:
+    one ``sger`` rank-1 update per channel, over column slices that stay in the cache; more
+    channels: one ``sgemm`` per chunk (the bias as a first term times 1)."""
     xs = x[:, :, ::s[0], ::s[1]]
     n, c, oh, ow = xs.shape
     o = w.shape[0]
     m = n * oh * ow
     cols = np.ascontiguousarray(xs.transpose(1, 0, 2, 3)).reshape(c, m)
     wk = np.ascontiguousarray(w.reshape(o, c).T)  # (C, O): channel k's weights in a row
+    if c > _ONE_MAX:
+        from . import _conv1x1_bwd
+
+        k = _conv1x1_bwd._data_chunk(n, o, c, oh, ow, _mkl_gemm._threads(threads))
+        out = _chunked_one_by_one(wk, cols, bias, k)
+        return np.ascontiguousarray(out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
     acc = np.zeros((o, m), _F32)
     if bias is not None:
         acc[...] = bias[:, None]
@@ -300,6 +312,22 @@ def _one_by_one(x, w, bias, s):
         for k in range(c):
             _ger(101, o, e - j, 1.0, pw + 4 * k * o, 1, pc + 4 * (k * m + j), 1, pa + 4 * j, m)
     return np.ascontiguousarray(acc.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+
+
+def _chunked_one_by_one(wk, cols, bias, k):
+    """(O, M): ``bias`` (or +0) then ``wk`` (C, O) by ``cols`` (C, M) as one FMA chain per
+    chunk of ``k`` channels (the first from the bias), the chunks' chains added in order
+    (one sgemm per chunk, :func:`_per_image`)."""
+    c, o = wk.shape
+    m = cols.shape[1]
+    out = np.empty((1, o, m), _F32)
+    for c0 in range(0, c, k):
+        a, b = wk[c0:c0 + k], cols[c0:c0 + k]
+        if c0 == 0 and bias is not None:  # (the bias: a first term, bias times 1)
+            a = np.concatenate([bias[None], a])
+            b = np.concatenate([np.ones((1, m), _F32), b])
+        _per_image(a, b[None], out, 0, 1.0 if c0 else 0.0)
+    return out[0]
 
 
 def _depthwise(x, w, bias, s, p, d):

@@ -648,6 +648,21 @@ def c_double(fn, x, ok):
     return out
 
 
+def exp64(x):
+    """The C library's ``exp`` of a float64 array (NumPy's where it overflows or is NaN;
+    NumPy's alone beyond :data:`SCALAR_MAX` values, a loop's cost)."""
+    import math
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        if x.size > SCALAR_MAX:
+            return np.exp(x)
+        ok = x < 709.78  # (math.exp raises where the result overflows)
+        return np.where(ok, c_double(math.exp, x, ok), np.exp(x))
+
+
+SCALAR_MAX = 1 << 12
+
+
 def sinh64(x):
     """The C library's ``sinh`` of a float64 array (NumPy's where it overflows)."""
     import math

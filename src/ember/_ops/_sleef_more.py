@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import _fma32, _fma64_horner
-from ._sleef import _add2_pf, _add2_pp, _add_pp
+from ._sleef import _add2_pf, _add2_pp, _add_pf, _add_pp
 
 _F32, _F64 = np.float32, np.float64
 
@@ -589,3 +589,101 @@ def sinh(x):
 def cosh(x):
     """``cosh`` of a float64 array as Sleef's ``cosh_u10`` computes it."""
     return _blocks64(lambda v: _d_sinh_cosh(v, 1.0), x)
+
+
+# -- float64: Sleef's ``exp_u10`` (``Sleef_expd8_u10``, FMA build) -----------------------------
+# The coefficients are Sleef's published data; each fused multiply-add rounds once (_dfma).
+_EXP_D = (0.2081276378237164457e-8, 0.2511210703042288022e-7, 0.2755762628169491192e-6,
+          0.2755723402025388239e-5, 0.2480158687479686264e-4, 0.1984126989855865850e-3,
+          0.1388888888914497797e-2, 0.8333333333314938210e-2, 0.4166666666666602598e-1,
+          0.1666666666666669072)
+_EXP_D_MAX = float.fromhex("0x1.62e42fefa39efp+9")
+
+
+def expd(d):
+    """``exp`` of a float64 array as Sleef's vector ``exp_u10`` computes it: ``d - q ln 2``
+    by two fused steps, a degree-12 polynomial (Estrin's scheme, then three Horner steps),
+    scaled by ``2**q`` in two halves; above ~709.78 inf, below -1000 zero."""
+    d = np.asarray(d, _F64)
+    with np.errstate(all="ignore"):
+        q = np.rint(d * _R_LN2_D)
+        s = _dfma(q, -_L2U_D, d)
+        s = _dfma(q, -_L2L_D, s)
+        s2 = s * s
+        s4 = s2 * s2
+        c = _EXP_D
+        hi = _dfma(s2, _dfma(s, c[2], c[3]), _dfma(s, c[4], c[5]))
+        lo = _dfma(s2, _dfma(s, c[6], c[7]), _dfma(s, c[8], c[9]))
+        u = _dfma(s4 * s4, _dfma(s, c[0], c[1]), _dfma(s4, hi, lo))
+        for k in (0.5, 1.0, 1.0):
+            u = _dfma(u, s, k)
+        n = np.where(np.isfinite(q), q, 0).clip(-2100, 2100).astype(np.int64)
+        half = n >> 1
+        out = (u * np.ldexp(1.0, half)) * np.ldexp(1.0, n - half)
+        out = np.where(d > _EXP_D_MAX, np.inf, out)
+        return np.where(d < -1000, 0.0, out)
+
+
+# NOTE: the exact emulations cost ~0.5 us a value and ~0.2 ms a fused multiply-add step
+# whatever the size (each emulated with NumPy ops); beyond EXACT_MAX values NumPy's exp
+# stands in (then about one value in 30 differs by an ulp): a call costs at most ~4 ms
+EXACT_MAX = 1 << 12
+
+
+def expd_capped(d):
+    """:func:`expd`, or NumPy's ``exp`` for arrays of more than :data:`EXACT_MAX` values."""
+    return expd(d) if np.size(d) <= EXACT_MAX else np.exp(d)
+
+
+def fma_capped(a, b, c, size=None):
+    """``a * b + c`` rounded once (a kernel's fused multiply-add) for at most
+    :data:`EXACT_MAX` values (``size``: the whole computation's, where it is done in parts),
+    else rounded twice."""
+    if (np.size(a) if size is None else size) <= EXACT_MAX:
+        return _dfma(a, b, c)
+    return a * b + c
+
+
+# -- float64: Sleef's ``log_u1`` (``Sleef_logd8_u10``, the AVX-512 build) ---------------------
+_LOG_D = (0.1532076988502701353, 0.1525629051003428716, 0.1818605932937785996,
+          0.2222214519839380009, 0.2857142932794299317, 0.3999999999635251990,
+          0.6666666666667333541)
+
+
+def _two_sum(a, b):
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
+def logd(d):
+    """``log`` of a float64 array as Sleef's AVX-512 vector ``log_u1`` computes it: ``d`` as
+    ``m 2**e`` with ``m`` in [0.75, 1.5) (``e`` from ``d / 0.75``, as its ``getexp``), then
+    ``e ln 2 + 2 x + x**3 P(x**2)`` for ``x = (m - 1) / (m + 1)`` in double pairs."""
+    d = np.asarray(d, _F64)
+    with np.errstate(all="ignore"):
+        e = (np.frexp(d * (1 / 0.75))[1] - 1).astype(_F64)
+        e = np.where(d == np.inf, 1024.0, e)
+        f, k = np.frexp(d)
+        m = np.where(f < 0.75, f * 2, f)
+        x = _d_div_pp(_two_sum(m, -1.0), _two_sum(m, 1.0))
+        x2 = x[0] * x[0]
+        x4 = x2 * x2
+        c = _LOG_D
+        t = _dfma(x4 * x4, _dfma(x4, c[0], _dfma(x2, c[1], c[2])),
+                  _dfma(x4, _dfma(x2, c[3], c[4]), _dfma(x2, c[5], c[6])))
+        s = _d_mul_pf(_LN2_D, e)
+        s = _add_pp(s, (x[0] * 2, x[1] * 2))
+        s = _add_pf(s, (x2 * x[0]) * t)
+        r = s[0] + s[1]
+        r = np.where(d == np.inf, np.inf, r)
+        r = np.where((d < 0) | np.isnan(d), np.nan, r)
+        return np.where(d == 0, -np.inf, r)
+
+
+def logd_capped(d):
+    """:func:`logd`, or NumPy's ``log`` for arrays of more than :data:`EXACT_MAX` values."""
+    if np.size(d) <= EXACT_MAX:
+        return logd(d)
+    with np.errstate(all="ignore"):
+        return np.log(d)

@@ -22,10 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import _cascade
+from . import _libm
 from . import _sleef
+from . import _sleef_more
 
 _F32, _F64 = np.float32, np.float64
 _LANES32 = _sleef.LANES  # float32 lanes of one vector; a half-type vector holds twice as many
+_LANES64 = _LANES32 // 2  # (and a float64 one half as many)
 
 # -- which columns the vector code computes ---------------------------------------------------
 
@@ -55,19 +58,36 @@ def _chunk_columns(dim, inner, lanes, itemsize):
 
 
 def _exp_by(mask, v):
-    """``exp`` of float32 ``v`` (outer, dim, inner): Sleef's in the vector columns of
-    ``mask`` (outer or 1, inner), the C library's elsewhere."""
+    """``exp`` of float32 or float64 ``v`` (outer, dim, inner): Sleef's in the vector columns
+    of ``mask`` (outer or 1, inner), the C library's elsewhere."""
+    vector, scalar = ((_sleef_more.expd_capped, _libm.exp64) if v.dtype == _F64 else
+                      (_sleef.expf, _sleef.c_exp))
     if not _sleef.VECTORIZED:  # a build without vector kernels: the C library throughout
-        return _sleef.c_exp(v)
+        return scalar(v)
     if mask.all():
-        return _sleef.expf(v)
+        return vector(v)
     if not mask.any():
-        return _sleef.c_exp(v)
+        return scalar(v)
     m = np.broadcast_to(mask[:, None, :], v.shape)
     out = np.empty_like(v)
-    out[m] = _sleef.expf(v[m])
-    out[~m] = _sleef.c_exp(v[~m])
+    out[m] = vector(v[m])
+    out[~m] = scalar(v[~m])
     return out
+
+
+def row_sums64(e):
+    """Each row of float64 ``e`` (rows, n) summed as PyTorch's double ``reduce_all`` sums it:
+    the lanes accumulate whole vectors from the first, the tail adds into the first lanes,
+    then the lanes add left to right (float64 has no shuffle tree); a row shorter than a
+    vector adds left to right."""
+    rows, n = e.shape
+    if n < _LANES64:
+        return np.add.accumulate(e, axis=1)[:, -1] if n > 1 else e[:, 0].copy()
+    full = n - n % _LANES64
+    vecs = e[:, :full].reshape(rows, -1, _LANES64).transpose(1, 0, 2)
+    acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0, initial=-0.0)
+    acc[:, :n - full] += e[:, full:]
+    return np.add.accumulate(acc, axis=1)[:, -1]
 
 
 def _running_sum(v):
@@ -81,8 +101,11 @@ def _running_sum(v):
 _fma32 = _sleef.fma32
 
 
+_fma64 = _sleef_more.fma_capped
+
+
 def _half_lanes(itemsize):
-    return _LANES32 * 2 if itemsize == 2 else _LANES32
+    return _LANES32 * 2 if itemsize == 2 else _LANES64 if itemsize == 8 else _LANES32
 
 
 # -- the kernels ------------------------------------------------------------------------------
@@ -94,9 +117,10 @@ def _view3(a, d):
 
 
 def softmax(a, d):
-    """``softmax`` of ``a`` (float32, float16 or bfloat16) along ``d`` (not the last dim)."""
+    """``softmax`` of ``a`` (float32, float64, float16 or bfloat16) along ``d`` (not the last
+    dim)."""
     x = _view3(a, d)
-    half = x.dtype != _F32
+    half = x.itemsize == 2
     xf = x.astype(_F32) if half else x
     with np.errstate(all="ignore"):
         s = xf - xf.max(axis=1, keepdims=True)
@@ -111,28 +135,38 @@ def softmax(a, d):
 
 
 def log_softmax(a, d):
-    """``log_softmax`` of ``a`` (float32) along ``d`` (not the last dim)."""
+    """``log_softmax`` of ``a`` (float32 or float64) along ``d`` (not the last dim)."""
     x = _view3(a, d)
+    wide = x.dtype == _F64
     with np.errstate(all="ignore"):
         s = x - x.max(axis=1, keepdims=True)
-        vec = _chunk_columns(x.shape[1], x.shape[2], _LANES32, 4)[None, :]
-        total = _running_sum(_exp_by(vec, s))[:, None, :]
-        out = s - _sleef.logf(total)
+        vec = _chunk_columns(x.shape[1], x.shape[2], _half_lanes(x.itemsize), x.itemsize)
+        total = _running_sum(_exp_by(vec[None, :], s))[:, None, :]
+        out = s - (_sleef_more.logd_capped(total) if wide else _sleef.logf(total))
     return out.reshape(a.shape)
 
 
 def _float_views(g, y, d):
     gs, ys = _view3(g, d), _view3(y, d)
-    if ys.dtype != _F32:  # the half types: computed in float32, rounded once at the end
+    if ys.itemsize == 2:  # the half types: computed in float32, rounded once at the end
         gs, ys = gs.astype(_F32), ys.astype(_F32)
     return gs, ys
 
 
 def softmax_backward(g, y, d):
     """The gradient of ``softmax`` along ``d``: ``y * (g - sum)`` with ``sum`` the running
-    fused multiply-add of ``g * y`` (float32 along a dim before the last; the half types
-    along any dim, where the last dim's lane-wise sum is approximated by the running one)."""
+    fused multiply-add of ``g * y`` (float32 or float64 along a dim before the last; the half
+    types along any dim, where the last dim's lane-wise sum is approximated by the running
+    one)."""
     gs, ys = _float_views(g, y, d)
+    if ys.dtype == _F64:
+        acc = np.zeros((gs.shape[0], gs.shape[2]), _F64)
+        # (the exact fused steps cost ~0.2 ms each: a long dim takes them rounded twice)
+        size = gs.size if gs.shape[1] <= 128 else None
+        with np.errstate(all="ignore"):
+            for i in range(gs.shape[1]):
+                acc = _fma64(gs[:, i], ys[:, i], acc, size or _sleef_more.EXACT_MAX + 1)
+            return (ys * (gs - acc[:, None, :])).reshape(y.shape)
     acc = np.zeros((gs.shape[0], gs.shape[2]), _F32)
     t = np.empty(acc.shape, _F64)
     with np.errstate(all="ignore"):
@@ -145,7 +179,8 @@ def softmax_backward(g, y, d):
 
 def log_softmax_backward(g, y, d):
     """The gradient of ``log_softmax`` along ``d``: ``g - exp(y) * sum(g)`` as one fused
-    multiply-add (float32 along a dim before the last; the half types along any dim)."""
+    multiply-add (float32 or float64 along a dim before the last; the half types along any
+    dim)."""
     gs, ys = _float_views(g, y, d)
     with np.errstate(all="ignore"):
         total = _running_sum(gs)[:, None, :]
@@ -155,5 +190,7 @@ def log_softmax_backward(g, y, d):
             vec = _chunk_columns(ys.shape[1], ys.shape[2], _half_lanes(y.itemsize),
                                  y.itemsize)[None, :]
         e = _exp_by(vec, ys)
+        if ys.dtype == _F64:
+            return _fma64(-e, total, gs).reshape(y.shape)
         out = (gs - e.astype(_F64) * total).astype(_F32)
     return out.astype(y.dtype, copy=False).reshape(y.shape)

@@ -21,7 +21,7 @@ from ...amp import autocast_mode as _amp
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
-from ..._ops import _libm, _sleef
+from ..._ops import _libm, _sleef, _sleef_more
 from ...autograd.graph import show_negative_dim
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
@@ -29,6 +29,7 @@ from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_devi
 from ..._ops._core import grads_shown_as
 from ..._ops._special import erf as _np_erf
 from ...cuda import _kernels
+from ..._argparse import with_int_args
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 from ..._ops._core import quiet
@@ -681,6 +682,10 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         with quiet:  # PyTorch's CPU kernel: x / (1 + exp(-x)), Sleef's exp in the vector part
             den = np.float32(1) + _split(a, _neg_expf, _neg_exp_f64)
             out = a / den
+    elif type(a) is np.ndarray and a.dtype == np.float64:
+        with quiet:  # (the same kernel in double: Sleef's exp, the C library's on the tails)
+            out = a / (1 + _sleef_more.split64(a, lambda v: _sleef_more.expd_capped(-v),
+                                               lambda v: _libm.exp64(-v)))
     else:
         out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
     if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
@@ -758,6 +763,15 @@ def _silu_rule(ctx, g):
             gx = ga * s
             gx *= d.astype(np.float32)
         return (wrap(gx, g._device),)
+    if not STATE.enabled and type(a) is np.ndarray and a.dtype == np.float64 and \
+            type(ga) is np.ndarray and ga.dtype == np.float64 and ga.shape == a.shape and \
+            a.flags.c_contiguous and (ga.flags.c_contiguous or not any(ga.strides)):
+        # the same kernel in double: (g * s) * fma(x, 1 - s, 1), s as the forward's (a
+        # gradient broadcast from one value, as after .sum(), leaves the loop vectorized)
+        with quiet:
+            s = 1 / (1 + _sleef_more.split64(a, lambda v: _sleef_more.expd_capped(-v),
+                                             lambda v: _libm.exp64(-v)))
+            return (wrap(ga * s * _sleef_more.fma_capped(a, 1 - s, 1.0), g._device),)
     s = x.sigmoid()
     return (g * s * (x * (1 - s) + 1),)
 
@@ -1093,10 +1107,15 @@ def _mask_twice(g, x, keep, name):
     return _second_order(_keep(g, keep), g, x, name, lambda gg: _keep(gg, keep))
 
 
+_GLU_ARGS = with_int_args("glu", ["Tensor input, int dim=-1"])(lambda *args: args)
+
+
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if type(dim) is not int:  # (nn.functional's glu gives it to its op by position)
+        dim = _GLU_ARGS(input, dim)[1]
     d = norm_dim(dim, input.dim())
     n = input.shape[d]
     if n % 2:
@@ -1107,9 +1126,9 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     def f(a, xp):
         first = a[(slice(None),) * d + (slice(0, h),)]
         second = a[(slice(None),) * d + (slice(h, n),)]
-        if xp is np and a.dtype == np.float32:
+        if xp is np and (a.dtype == np.float32 or a.dtype == np.float64):
             # NOTE: PyTorch's kernel is ``a * sigmoid(b)`` with sigmoid's own vector and scalar
-            # code (Sleef's expf in the vector blocks of the halves' inner loop)
+            # code (Sleef's exp in the vector blocks of the halves' inner loop)
             return first * P._np_sigmoid(second)
         return first * (1 / (1 + xp.exp(-second)))  # (rounded as PyTorch's kernel)
     out = _fwd(input, f)
@@ -1196,7 +1215,11 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             rows = a.reshape(-1, a.shape[-1])
             e = _sleef.expf(rows - rows.max(axis=1, keepdims=True))
             out = (e * (np.float32(1) / _sleef.row_sums(e))[:, None]).reshape(input.shape)
-        elif _cpu_inner(a, d, _LOWP):
+        elif _cpu_float64_rows(a, d):  # (the same kernel in double, bit for bit)
+            rows = a.reshape(-1, a.shape[-1])
+            e = _sleef_more.expd_capped(rows - rows.max(axis=1, keepdims=True))
+            out = (e * (1 / _softmax_cpu.row_sums64(e))[:, None]).reshape(input.shape)
+        elif _cpu_inner(a, d, (*_LOWP, _F64)):
             out = _softmax_cpu.softmax(a, d).reshape(input.shape)  # PyTorch's kernel, exactly
         else:
             e = xp_of(input).exp(_shifted(x, d))
@@ -1209,6 +1232,17 @@ def _cpu_float32_rows(a, d, *others):
     """Whether PyTorch's CPU last-dim softmax kernels (reproduced with ``_sleef``) apply."""
     return type(a) is np.ndarray and a.dtype == np.float32 and d == a.ndim - 1 and \
         a.size > 0 and all(o.dtype == np.float32 and o.shape == a.shape for o in others)
+
+
+def _cpu_float64_rows(a, d, *others):
+    """Whether PyTorch's CPU last-dim softmax kernels apply to a float64 array (its vector
+    code, Sleef's exp and log, on every value; ``_sleef_more``), with ``others`` alike."""
+    return type(a) is np.ndarray and a.dtype == np.float64 and d == a.ndim - 1 and \
+        a.size > 0 and _sleef.VECTORIZED and \
+        all(type(o) is np.ndarray and o.dtype == a.dtype and o.shape == a.shape for o in others)
+
+
+_F64 = np.dtype(np.float64)
 
 
 def _cpu_inner(a, d, also=(), *others):
@@ -1246,7 +1280,13 @@ def _softmax_rule(ctx, g):
             with quiet:
                 gx = (gs - _sleef.row_sums(gs * ys, from_first=True)[:, None]) * ys
             return (wrap(gx.reshape(y._data.shape), g._device),)
-        if _cpu_inner(y._data, d, (), g._data) or _cpu_half(y._data, g._data):
+        if _cpu_float64_rows(y._data, d, g._data):  # (in double: lanes summed in order)
+            n = y._data.shape[-1]
+            ys, gs = y._data.reshape(-1, n), g._data.reshape(-1, n)
+            with quiet:
+                gx = (gs - _softmax_cpu.row_sums64(gs * ys)[:, None]) * ys
+            return (wrap(gx.reshape(y._data.shape), g._device),)
+        if _cpu_inner(y._data, d, (_F64,), g._data) or _cpu_half(y._data, g._data):
             with quiet:
                 gx = _softmax_cpu.softmax_backward(g._data, y._data, d)
             return (wrap(gx, g._device),)
@@ -1269,10 +1309,16 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
         with quiet:
             s = rows - np.maximum.reduce(rows, axis=1, keepdims=True)
             out = s - _sleef.logf(_sleef.row_sums(_sleef.expf(s)))[:, None]
+    elif _cpu_float64_rows(a, d):  # (the same kernel in double)
+        rows = a.reshape(-1, a.shape[-1])
+        with quiet:
+            s = rows - np.maximum.reduce(rows, axis=1, keepdims=True)
+            total = _softmax_cpu.row_sums64(_sleef_more.expd_capped(s))
+            out = s - _sleef_more.logd_capped(total)[:, None]
     elif type(a) is not np.ndarray and d == a.ndim - 1 and _kernels.fits_rows(a):
         k = _kernels.for_array(a)  # one kernel on a GPU (class scores, row by row)
         out = k.log_softmax(a) if k is not None else None
-    elif _cpu_inner(a, d):
+    elif _cpu_inner(a, d, (_F64,)):
         out = _softmax_cpu.log_softmax(a, d)  # PyTorch's kernel for an inner dim, exactly
     if out is None:
         with quiet:
@@ -1315,7 +1361,13 @@ def _log_softmax_rule(ctx, g):
                 total = _sleef.row_sums(gs, from_first=True).astype(np.float64)[:, None]
                 gx = (gs - _sleef.expf(rows).astype(np.float64) * total).astype(np.float32)
                 return (wrap(gx.reshape(ya.shape), g._device),)
-            if _cpu_inner(ya, d, (), ga) or _cpu_half(ya, ga):
+            if _cpu_float64_rows(ya, d, ga):  # (in double: one fused multiply-subtract)
+                n = ya.shape[-1]
+                rows, gs = ya.reshape(-1, n), ga.reshape(-1, n)
+                total = _softmax_cpu.row_sums64(gs)[:, None]
+                gx = _sleef_more.fma_capped(-_sleef_more.expd_capped(rows), total, gs)
+                return (wrap(gx.reshape(ya.shape), g._device),)
+            if _cpu_inner(ya, d, (_F64,), ga) or _cpu_half(ya, ga):
                 return (wrap(_softmax_cpu.log_softmax_backward(ga, ya, d), g._device),)
             e = xp_of(y).exp(ya)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)

@@ -506,7 +506,14 @@ def ldexp(input, other, *, out=None):
     def fn(x, e):
         r = P.mul(x, P.pow(2.0, e))
         return r if r.dtype is dt else r.to(dt)
-    return _done(P._one_node("LdexpBackward0", fn, input, other, int_edges=True), out)
+    res = P._one_node("LdexpBackward0", fn, input, other, int_edges=True)
+    if out is None and input.dtype.is_floating_point and other.dtype._kind < 2 and \
+            res.shape != input.shape:
+        # (PyTorch's kernel for integer exponents writes into a tensor shaped as ``input``)
+        from ._core import warn_resized
+
+        warn_resized(input, res.shape)
+    return _done(res, out)
 
 
 def frexp(input, *, out=None):
@@ -694,6 +701,13 @@ def _ldexp_precheck(input, other):
             what = f"result type {_legacy(dt)}" if input.dtype.is_floating_point else "ldexp"
             raise RuntimeError(f"{what} can't be cast to the desired output type "
                                f"{_legacy(input.dtype)}")
+        try:  # (before ``ldexp``'s warning about resizing a result shaped as ``input``)
+            shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        except ValueError:
+            return  # (``ldexp`` gives PyTorch's error)
+        if shape != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
 
 
 ldexp_ = _inplace_binary(ldexp, "ldexp_", _ldexp_precheck)

@@ -21,6 +21,34 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
+def _sizes(v, n, what):
+    """``v`` as ``n`` ints, PyTorch's int-list check: a single int or a sequence of ``n``."""
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(v) != n:
+        raise RuntimeError(what)
+    return v
+
+
+def _check_out_shape(lead, out):
+    """PyTorch's check when it allocates the output ``lead + out``."""
+    if min(out) < 0:
+        bad = next(o for o in out if o < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: "
+                           f"{list(lead) + list(out)}")
+
+
+def _empty_windows(xp, a, starts, sizes, out_shape):
+    """Windows with a size <= 0 are empty: PyTorch's kernel gives -inf, indexed at the start."""
+    n, c = a.shape[:2]
+    idx = np.zeros((n, c) + tuple(out_shape), np.int64)
+    for ax, (st, size) in enumerate(zip(starts, sizes)):
+        shape = [n, c] + [1] * len(out_shape)
+        shape[2 + ax] = out_shape[ax]
+        idx = idx * size + st.reshape(shape)
+    best = xp.full(idx.shape, -np.inf, a.dtype)
+    return best, xp.asarray(idx)
+
+
 def _starts(u, n_in, n_out, k):
     """Window starts (..., n_out) for the samples ``u`` (...) of one axis."""
     dt = u.dtype
@@ -60,8 +88,10 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
         n = 1 if input.dim() == 3 else input.size(0)
         _random_samples = ember.rand(n, input.size(-3), 2, dtype=input.dtype,
                                      device=input.device)
-    kh, kw = _pair(kernel_size)
-    oh, ow = _pair(output_size)
+    kh, kw = _sizes(kernel_size, 2, "fractional_max_pool2d: kernel_size must either be a "
+                    "single Int or tuple of Ints")
+    oh, ow = _sizes(output_size, 2, "fractional_max_pool2d: output_size must either be a "
+                    "single Int or tuple of Ints")
     shape = list(input.shape)
     if input.dim() not in (3, 4):
         raise RuntimeError(f"fractional_max_pool2d(): Expected 3D or 4D tensor, but got: "
@@ -80,11 +110,12 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
     if ow + kw - 1 > w:
         raise RuntimeError(f"fractional_max_pool2d(): pool width {kw} too large relative to "
                            f"input width {w}")
+    _check_out_shape(shape[:-2], (oh, ow))
     rs = _random_samples
-    if rs.dim() != 3:
-        raise RuntimeError(f"Expect _random samples to be 3d tensor, got {rs.dim()}d tensor.")
     if rs.dtype != input.dtype:
         raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if rs.dim() != 3:
+        raise RuntimeError(f"Expect _random samples to be 3d tensor, got {rs.dim()}d tensor.")
     if rs.size(0) < n:
         raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
     if rs.size(1) != c:
@@ -94,6 +125,13 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
     _float_only(input, "fractional_max_pool2d_out_frame")
     xp = xp_of(input)
     u = np.asarray(rs._data[:n] if xp is np else rs._data[:n].get())
+    if kh <= 0 or kw <= 0:
+        best, idx = _empty_windows(xp, a, (_starts(u[..., 1], h, oh, kh),
+                                           _starts(u[..., 0], w, ow, kw)), (h, w), (oh, ow))
+        if not batched:
+            best, idx = best[0], idx[0]
+        res = make(best, (input,), "FractionalMaxPool2DBackward0", _frac_rule, idx, input.shape)
+        return res, wrap(idx, input._device)
     rows = _starts(u[..., 1], h, oh, kh)[..., None] + np.arange(kh)  # (N, C, oh, kh)
     cols = _starts(u[..., 0], w, ow, kw)[..., None] + np.arange(kw)  # (N, C, ow, kw)
     rr = np.broadcast_to(rows[:, :, :, None, :, None], (n, c, oh, ow, kh, kw))

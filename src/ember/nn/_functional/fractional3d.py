@@ -11,7 +11,7 @@ import numpy as np
 
 from ..._ops._core import grads_shown_as, make, wrap, xp_of
 from ..._tensor import Tensor
-from .fractional import _starts
+from .fractional import _check_out_shape, _empty_windows, _sizes, _starts
 from .pooling import _float_only
 
 __all__ = ["fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
@@ -43,17 +43,25 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=N
         r = _triple(output_ratio)
         output_size = [int(input.size(-3) * r[0]), int(input.size(-2) * r[1]),
                        int(input.size(-1) * r[2])]
-    if input.dim() not in (4, 5):
-        raise RuntimeError(f"fractional_max_pool3d_out(): Expected 4D or 5D tensor, but got: "
-                           f"{list(input.shape)}")
     if _random_samples is None:
         import ember
 
         n = 1 if input.dim() == 4 else input.size(0)
         _random_samples = ember.rand(n, input.size(-4), 3, dtype=input.dtype,
                                      device=input.device)
-    kt, kh, kw = _triple(kernel_size)
-    ot, oh, ow = _triple(output_size)
+    kt, kh, kw = _sizes(kernel_size, 3, "fractional_max_pool3d: kernel_size must either be a "
+                        "single Int or tuple of three Ints")
+    ot, oh, ow = _sizes(output_size, 3, "fractional_max_pool3d: output_size must either be a "
+                        "single Int or tuple of three Ints")
+    shape = list(input.shape)
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"fractional_max_pool3d_out(): Expected 4D or 5D tensor, but got: "
+                           f"{shape}")
+    for d in range(1, input.dim()):
+        if shape[d] == 0:
+            raise RuntimeError("fractional_max_pool3d_out(): Expected input to have non-zero "
+                               f"size for non-batch dimensions, but got{shape} with dimension "
+                               f"{d} being empty.")
     batched = input.dim() == 5
     a = input._data if batched else input._data[None]
     n, c, t, h, w = a.shape
@@ -61,15 +69,31 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=N
         if o + k - 1 > i:
             raise RuntimeError(f"fractional_max_pool3d_out(): pool {name} {k} too large "
                                f"relative to input {name} {i}")
+    _check_out_shape(shape[:-3], (ot, oh, ow))
     rs = _random_samples
     if rs.dtype != input.dtype:
         raise RuntimeError("Expect _random_samples to have the same dtype as input")
-    if rs.dim() != 3 or rs.size(0) < n or rs.size(1) != c or rs.size(2) != 3:
-        raise RuntimeError("Expect _random_samples to be a (N, C, 3) tensor of the input's "
-                           f"batch and channels, got {list(rs.shape)}.")
+    if rs.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {rs.dim()}")
+    if rs.size(0) < n:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if rs.size(1) != c:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if rs.size(2) != 3:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to 3; got {rs.size(2)}.")
     _float_only(input, "fractional_max_pool3d_out_frame")
     xp = xp_of(input)
     u = np.asarray(rs._data[:n] if xp is np else rs._data[:n].get())
+    if kt <= 0 or kh <= 0 or kw <= 0:
+        best, idx = _empty_windows(xp, a, (_starts(u[..., 0], t, ot, kt),
+                                           _starts(u[..., 1], h, oh, kh),
+                                           _starts(u[..., 2], w, ow, kw)), (t, h, w),
+                                   (ot, oh, ow))
+        if not batched:
+            best, idx = best[0], idx[0]
+        res = make(best, (input,), "FractionalMaxPool3DBackward0", _frac3_rule, idx,
+                   input.shape)
+        return res, wrap(idx, input._device)
     ts = _starts(u[..., 0], t, ot, kt)[..., None] + np.arange(kt)  # (N, C, ot, kt)
     hs = _starts(u[..., 1], h, oh, kh)[..., None] + np.arange(kh)
     ws = _starts(u[..., 2], w, ow, kw)[..., None] + np.arange(kw)

@@ -181,3 +181,128 @@ def test_misspelt_transform_and_missing_api():
         with pytest.raises(ember.Unsupported if hasattr(ember, "Unsupported") else
                            NotImplementedError, match="is not supported by ember"):
             getattr(module, name)
+
+
+_F = "torch.nn.functional."
+_C1 = _F + "conv1d(x[None], torch.ones(2, 2, 1)"
+_C2 = _F + "conv2d(torch.ones(1, 2, 3, 3), torch.ones(2, 2, 1, 1)"
+_CT = _F + "conv_transpose1d(x[None], torch.ones(2, 2, 1)"
+_MP = _F + "max_pool2d(torch.ones(1, 1, 4, 4), "
+_AP = _F + "avg_pool2d(torch.ones(1, 1, 4, 4), "
+CONV_POOL = [  # (the ints of convolutions and pools: a float, a tensor, NumPy's, a bool)
+    _C1 + ", stride=1.0)", _C1 + ", None, 1.0)", _C1 + ", None, 1, 1, 1, 1.0)",
+    _C1 + ", None, (1, 1.0))", _C1 + ", None, (1.0,))", _C1 + ", stride=[np.array(1)])",
+    _C1 + ", stride=np.array(1))", _C1 + ", padding=None)", _C1 + ", padding='a')",
+    _C1 + ", groups=torch.tensor(1))", _C1 + ", groups=torch.tensor([1]))", _C1 + ", groups=None)",
+    _C1 + ", groups=np.array(1))", _C1 + ", groups=torch.tensor(True))", _C1 + ", foo=None)",
+    _C1 + ", None, 1, 1, 1, 1, 1)", _C1 + ", stride=torch.tensor(True))",
+    _C1 + ", stride=(torch.tensor(True),))", _C1 + ", padding=torch.tensor([[1]]))",
+    _C1 + ", None, 1, 1, 1, groups=1.0)", _C1 + ", None, 1, 'same', 1, 1.0)",
+    _C1 + ", torch.ones(2), (1,), 0, 1, 1.0)", _C1 + ", bias=None, stride=1, padding=1, "
+    "dilation=1, groups=1.0)", _C1 + ", padding=np.int64(0), foo=1)",
+    _F + "conv1d(x[None], np.ones((2, 2, 1)), padding=1.0)",
+    _F + "conv1d(input=x[None], weight=torch.ones(2, 2, 1), padding=1.0)",
+    _C2 + ", stride=(1, 2.0))", _C2 + ", stride=torch.tensor([1, 2]))", _C2 + ", bias=1.0)",
+    _C2 + ", None, 1.0, 0, 1, 1)", _C2 + ", padding='same', stride=1.5)",
+    _C2 + ", dilation=(1, np.int64(2)))",
+    _F + "conv3d(torch.ones(1, 2, 3, 3, 3), torch.ones(2, 2, 1, 1, 1), padding=1.0)",
+    _CT + ", groups=1.0)", _CT + ", None, 1, 1.0)", _CT + ", padding=(1, 2.0))",
+    _CT + ", stride=torch.tensor([1]), dilation=np.int64(1))", _CT + ", padding='same')",
+    _CT + ", None, 1, 0, 0, 1, 1, 1)", _CT + ", padding=np.array(1))",
+    "torch.nn.Conv2d(1, 1, 3, padding=1.0)(torch.ones(1, 1, 4, 4))",
+    "torch.nn.Conv1d(1, 1, 3, stride=1.5)(torch.ones(1, 1, 4))",
+    _MP + "2.0)", _MP + "2, 2.0)", _MP + "2, padding=1.0)", _MP + "2, padding=None)",
+    _MP + "(2, 2.0))", _MP + "torch.tensor(2))", _MP + "np.array(2))", _MP + "2, ceil_mode=1)",
+    _MP + "2, dilation=1.0)", _MP + "2, return_indices=True, stride=1.0)", _MP + "'a')",
+    _MP + "[torch.tensor(2), 2])", _MP + "2, stride=[])",
+    _F + "max_pool1d(torch.ones(1, 1, 4), 2, stride=1.0)",
+    _F + "max_pool1d(torch.ones(1, 1, 4), 2, return_indices=True, padding=1.0)",
+    _F + "max_pool3d(torch.ones(1, 1, 4, 4, 4), 2.0)",
+    _F + "avg_pool1d(torch.ones(1, 1, 4), 2, stride=1.0)",
+    _F + "avg_pool1d(torch.ones(1, 1, 4), 2, 2, 0, False, True, 1)",
+    _AP + "2.0)", _AP + "2, padding=1.0)", _AP + "2, None, 1.0)", _AP + "torch.tensor(2))",
+    _AP + "2, divisor_override=1.5)", _AP + "2, divisor_override=torch.tensor(2))",
+    _AP + "2, ceil_mode=1)", _F + "avg_pool3d(torch.ones(1, 1, 4, 4, 4), 2, count_include_pad=1)",
+    _F + "adaptive_avg_pool2d(torch.ones(1, 1, 4, 4), 2.0)",
+    _F + "adaptive_avg_pool2d(torch.ones(1, 1, 4, 4), torch.tensor(2))",
+    _F + "adaptive_avg_pool1d(torch.ones(1, 1, 4), 2.0)",
+    _F + "adaptive_max_pool1d(torch.ones(1, 1, 4), 2.0)",
+    "torch.nn.MaxPool2d(2.0)(torch.ones(1, 1, 4, 4))",
+    "torch.nn.MaxPool2d(2, padding=0.5)(torch.ones(1, 1, 4, 4))",
+    "torch.nn.AvgPool2d(2.0)(torch.ones(1, 1, 4, 4))",
+]
+OTHER_INTS = [  # (one_hot, im2col/col2im, glu, cdist, fft, linalg, rot90, size...)
+    _F + "one_hot(i, torch.tensor([1]))", _F + "one_hot(i, torch.tensor(3))",
+    _F + "one_hot(i, np.array(3))", _F + "one_hot(i, num_classes=3.0)", _F + "one_hot(i, None)",
+    _F + "one_hot([0, 1], 3)", _F + "one_hot(i, True)", _F + "one_hot(i, np.int64(3))",
+    _F + "unfold(torch.ones(1, 1, 3, 3), torch.tensor(1))",
+    _F + "unfold(torch.ones(1, 1, 3, 3), [1])", _F + "unfold(torch.ones(1, 1, 3, 3), 2.0)",
+    _F + "unfold(torch.ones(1, 1, 3, 3), 2, stride=(1, 1.5))",
+    _F + "unfold(torch.ones(1, 1, 3, 3), (2, np.int64(2))).shape",
+    _F + "fold(torch.ones(1, 4, 9), (4, 4), [2])", _F + "fold(torch.ones(1, 4, 9), 4, 2.0)",
+    _F + "fold(torch.ones(1, 4, 9), torch.tensor(4), 2)", "torch.nn.Unfold([2])(M[None, None])",
+    _F + "glu(torch.ones(2, 4), torch.tensor([1]))", _F + "glu(torch.ones(2, 4), dim=1.0)",
+    _F + "glu(torch.ones(2, 4), np.int64(0))", _F + "cosine_similarity(x, x, 1.0)",
+    "torch.cosine_similarity(x, x, eps='a')", _F + "cosine_similarity(x, x, torch.tensor(0))",
+    "torch.cdist(x, x, p=torch.tensor([1]))", "torch.cdist(x, x, p=np.array(1))",
+    "torch.fft.fft(v, 1.0)", "torch.fft.fft(v, np.array([1]))", "torch.fft.rfft(v, n=True)",
+    "torch.fft.fft(x, norm=1)", "torch.fft.ifft(v, torch.tensor([2])).shape",
+    "torch.linalg.matrix_power(M, torch.tensor([1]))", "torch.linalg.matrix_power(M, n=1.0)",
+    "torch.linalg.norm(x, dim=1.0)", "torch.linalg.norm(x, dim=np.int64(1))",
+    "torch.linalg.norm(x, dim=torch.tensor(1))", "torch.linalg.norm(x, dim=np.array(1))",
+    "torch.vander(v, torch.tensor([1]))", "torch.vander(v, N=1.0)", "torch.vander(v, np.int64(2))",
+    "x.rot90(1.0)", "x.rot90(torch.tensor([1]))", "x.rot90(1, (torch.tensor([1]), 1))",
+    "x.rot90(1, (True, 1))", "torch.rot90(x, 1, 0)", "x.rot90(1, (torch.tensor(True), 1))",
+    "x.tensor_split(np.array(1))", "x.tensor_split(1.0)", "torch.tensor_split(x, 1.0)",
+    "x.tensor_split(torch.tensor([1]))", "x.tensor_split((1, np.int64(2)), 1)",
+    "x.index_put_((i,), 1.0)", "x.index_put_(i, torch.tensor(1.))", "x.index_put_((i,))",
+    "x.index_put_((i,), torch.tensor(1.), accumulate=1)", "torch.index_put(x, (i,), 1.0)",
+    "x.index_put((i,), np.int64(1))", "x.fill_diagonal_(np.array(1))", "x.fill_diagonal_(None)",
+    "x.fill_diagonal_([1])", "x.fill_diagonal_(1, 1)", "x.fill_diagonal_(torch.tensor(2.))",
+    "x.size(1.0)", "x.size(np.array(1))", "x.size(torch.tensor(1))", "x.size(True)",
+    "x.stride(np.int64(0))", "x.stride('a')", "x.sum(np.array(1))", "x.amax(np.array(1))",
+    "x.roll(np.array(1), 0)", _F + "interpolate(x[None], size=torch.tensor(True))",
+    _F + "interpolate(x[None], size=(torch.tensor(True),))", "torch.zeros(2, np.float64(1))",
+    "torch.nn.Embedding(np.float64(1), 2)", "torch.nn.Linear(np.array([1]), 2)",
+    "torch.nn.Conv1d(2, 2, torch.tensor(1))", "torch.nn.Conv1d(2, 2, np.array([1])).weight.shape",
+    "torch.nn.Conv1d(2, 2, torch.tensor([1, 1])).weight.shape",
+    _F + "dropout(x, torch.tensor([1]))", _F + "dropout(x, np.array(1), training=None)",
+    _F + "dropout(x, 0.5, training=None)", _F + "alpha_dropout(x, np.array(1))",
+    _F + "embedding(i, torch.ones(3, 2), padding_idx=1.0)",
+    _F + "embedding(i, torch.ones(3, 2), padding_idx=torch.tensor(True))",
+    _F + "embedding(i, torch.ones(3, 2), padding_idx=np.int64(-1))",
+    _F + "embedding(i, np.ones((3, 2)), padding_idx=1.0)",
+]
+
+
+@pytest.mark.parametrize("code", CONV_POOL + OTHER_INTS)
+def test_int_arguments_of_functional_ops(code):
+    _same(code)
+
+
+DIM_ORDER = [  # (a dim given twice and one out of range: which PyTorch reports first)
+    "x.std((0, 0, 5))", "x.var((0, 5, 0))", "x.var((0, 0, 5))", "x.flip((0, 0, 5))",
+    "x.flip((0, 5, 0))", "x.squeeze((0, 0, 5))", "torch.linalg.vector_norm(x, dim=(0, 0, 5))",
+    "x.sum((0, 0, 5))", "x.mean((5, 0, 0))", "x.amax((0, 0, 5))", "x.nansum((0, 0, 5))",
+    "x.long().nansum((0, 0, 5))", "x.logsumexp((0, 0, 5))", "x.any((0, 0, 5))",
+    "x.nanmean((0, 0, 5))", "torch.std_mean(x, (0, 0, 5))", "torch.var_mean(x, (5, 0, 0))",
+    "x.cfloat().std((0, 0, 5))", "torch.linalg.norm(x, 2, dim=(0, 0, 5))",
+    "torch.ones(()).flip((0, 0))", "M.addmm(a, b, torch.float32)",
+]
+
+
+@pytest.mark.parametrize("code", DIM_ORDER)
+def test_dim_twice_or_out_of_range(code):
+    _same(code)
+
+
+@pytest.mark.parametrize("code", [
+    "torch.addmm(M, a, b, torch.float32)", "torch.addmm(M, a, b, out_dtype=torch.float32)",
+    "torch.baddbmm(torch.ones(4, 2, 2), B1, B2, torch.float32)", "torch.mm(a, b, torch.float32)",
+    "torch.bmm(B1, B2, torch.float32)",
+    "torch.mm(a, b, torch.float32, out=torch.empty(2, 2))"])
+def test_products_with_out_dtype_have_no_cpu_kernel(code):
+    # (the first line: PyTorch's goes on with where its build registered each kernel)
+    first = [_run(lib, code).split("\n")[0] for lib in (ember, torch)]
+    assert first[0] == first[1]
+    assert first[0].startswith("NotImplementedError: Could not run 'aten::")

@@ -127,8 +127,7 @@ class _LegacyType(type):
             return src.as_subclass(Tensor)
         if len(args) == 1 and isinstance(args[0], Size):
             return _creation.empty(tuple(args[0]), dtype=cls._dtype, **dev)
-        if len(args) == 1 and (not isinstance(args[0], _builtins.int) or
-                               isinstance(args[0], _builtins.bool)):
+        if len(args) == 1 and not _ops_core.legacy_one_size(args[0]):
             _creation._check_legacy_data(args[0])
             return _creation.tensor(args[0], dtype=cls._dtype, **dev)
         return _creation.empty(_ops_core.legacy_size(args, kwargs), dtype=cls._dtype, **dev)
@@ -300,6 +299,7 @@ from ._ops import complex as _cx  # noqa: E402
 complex, polar, view_as_real, view_as_complex = (_cx.complex_, _cx.polar,
                                                  _cx.view_as_real_checked, _cx.view_as_complex)
 real, imag, angle, conj, conj_physical = _cx.real, _cx.imag, _cx.angle, _cx.conj, _cx.conj_physical
+conj_physical_ = _cx.conj_physical_
 vdot = _cx.vdot
 resolve_conj, is_conj, resolve_neg, is_neg = (_cx.resolve_conj, _cx.is_conj, _cx.resolve_neg,
                                               _cx.is_neg)
@@ -570,6 +570,15 @@ def _reduce_into_expanded(name, res, out, strict, args, kwargs):
 _ZEROED_FIRST = frozenset(("mm", "mv", "matmul", "addmm"))
 
 
+def _blas_layout(out):
+    """Whether PyTorch's CPU kernel writes ``out`` in place (a vector, or a matrix whose rows
+    or columns are contiguous: BLAS's layouts), not through a copy; a 0-d result is a dot."""
+    if out.ndim != 2:
+        return out.ndim == 1
+    (n, m), (s0, s1) = out.shape, out.stride()
+    return s0 == 1 and (m == 1 or s1 >= n) or s1 == 1 and (n == 1 or s0 >= m)  # (n, m > 0)
+
+
 def _zeroed_first(name, res, out, args, kwargs):
     """Whether ``out=`` of a matrix product shares an operand's memory: PyTorch's CPU kernel
     zeroes a contiguous ``out`` of the result's shape first (``beta=0``), so the operands read
@@ -577,8 +586,7 @@ def _zeroed_first(name, res, out, args, kwargs):
     import numpy as np
 
     if not isinstance(out, Tensor) or not isinstance(res, Tensor) or \
-            out.shape != res.shape or not out.is_contiguous() and \
-            not (out.ndim == 2 and out.t().is_contiguous()) or \
+            out.shape != res.shape or not _blas_layout(out) or \
             type(out._data) is not np.ndarray or not out._data.flags.writeable or \
             name == "matmul" and [a for a in args if isinstance(a, Tensor) and a.ndim > 2] or \
             name == "addmm" and kwargs.get("beta", 1) != 0 or \
@@ -1023,7 +1031,7 @@ for _name in (
         "abs absolute acos acosh adjoint all amax amin aminmax angle any arccos arccosh arcsin "
         "arcsinh arctan arctanh argmax argmin argsort argwhere asin asinh atan atanh "
         "bernoulli bincount bitwise_not ceil cholesky_inverse clamp clamp_ "
-        "clip clip_ clone conj conj_physical corrcoef cos cosh count_nonzero cov "
+        "clip clip_ clone conj conj_physical conj_physical_ corrcoef cos cosh count_nonzero cov "
         "cumulative_trapezoid deg2rad_ detach diag diag_embed diagflat diagonal diff dsplit erf "
         "erfc erfinv exp exp2 expm1 fix flatten fliplr flipud floor frac geqrf get_device histc "
         "histogram hsplit i0_ imag is_complex is_conj is_floating_point is_nonzero isfinite "
@@ -1052,6 +1060,10 @@ for _name in _argparse.SIGNATURES:
             callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
 linalg.vector_norm = _argparse.checked(linalg.vector_norm, "linalg_vector_norm", renames=False)
+linalg.matrix_power = _argparse.checked(linalg.matrix_power, "linalg_matrix_power", renames=False)
+linalg.norm = _argparse.checked(linalg.norm, "linalg_norm", renames=False)
+for _name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
+    setattr(fft, _name, _argparse.checked(getattr(fft, _name), "fft_" + _name))
 for _name in _argparse.METHOD_SIGNATURES:
     setattr(Tensor, _name, _argparse.checked(Tensor.__dict__[_name], _name, method=True))
 Tensor.unflatten = _argparse.python_unflatten(Tensor.unflatten)

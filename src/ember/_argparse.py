@@ -43,8 +43,8 @@ class _Param:
         self.kind, self.name, self.kw_only = kind, name, kw_only
         self.optional = bool(eq)
         self.default = default if eq else None
-        if kind == "int[]" and eq:  # (PyTorch takes None for a defaulted list of ints)
-            self.allow_none = True
+        if kind == "int[]" and eq and not default.isdigit():  # (PyTorch takes None for a
+            self.allow_none = True  # list of ints whose default is a list, not for ``=1``)
         self.names = (name,) + _NUMPY_NAMES.get(name, ())
         self.check = _CHECKS[kind] if kind != "int[]" or not self.size else _one_or_list
 
@@ -147,7 +147,7 @@ _CHECKS = {
 
 class Signature:
     __slots__ = ("params", "max_pos_args", "min_args", "max_args", "text", "varargs", "lists",
-                 "ints", "deprecated")
+                 "ints", "deprecated", "out_dtype")
 
     def __init__(self, spec):
         spec, _, flag = spec.partition("|")  # (``|deprecated``: parsed, never listed)
@@ -169,6 +169,8 @@ class Signature:
         self.lists = [(i, p) for i, p in enumerate(params) if p.kind == "int[]" or
                       p.kind == "Tensor[]" and p.size]
         self.ints = [(i, p) for i, p in enumerate(params) if p.kind in ("int", "SymInt")]
+        # (the position of an ``out_dtype``, whose overloads have no CPU kernel)
+        self.out_dtype = next((i for i, p in enumerate(params) if p.name == "out_dtype"), None)
         out, star = [], False
         for p in params:
             if p.kw_only and not star:
@@ -276,12 +278,33 @@ class Signature:
                             f"{name}(): argument '{p.name}' failed to unpack the object at pos "
                             f"{j + 1} with error \"type must be tuple of ints,but got "
                             f"{_tp_name(item)}\"")
+            elif p.kind == "int[]" and p.size and obj is not None and not isinstance(
+                    obj, Tensor) and not _is_long(obj):  # (an array's ``__index__``: asserts)
+                raise RuntimeError(
+                    'PyList_Check(arg) INTERNAL ASSERT FAILED at "/__w/pytorch/pytorch/torch/csrc/'
+                    f'utils/python_arg_parser.h":{573 if p.symint else 658}, please report a bug '
+                    'to PyTorch. expected tuple or list')
             elif p.kind == "Tensor[]" and p.size and isinstance(obj, (tuple, list)) and \
                     len(obj) != p.size:
                 raise TypeError(f"expected tuple of {p.size} elements but got {len(obj)}")
 
 
 _MISSING = object()
+# (PyTorch's message goes on with where each of these is registered in its own build)
+_NO_DTYPE_KERNEL = (
+    "Could not run '{0}' with arguments from the 'CPU' backend. This could be because the "
+    "operator doesn't exist for this backend, or was omitted during the selective/custom build "
+    "process (if using custom build). If you are a Facebook employee using PyTorch on mobile, "
+    "please visit https://fburl.com/ptmfixes for possible resolutions. '{0}' is only available "
+    "for these backends: [Meta, BackendSelect, Python, FuncTorchDynamicLayerBackMode, "
+    "Functionalize, Conjugate, Negative, ZeroTensor, ADInplaceOrView, AutogradOther, "
+    "AutogradCPU, AutogradCUDA, AutogradHIP, AutogradXLA, AutogradMPS, AutogradIPU, AutogradXPU, "
+    "AutogradHPU, AutogradVE, AutogradLazy, AutogradMTIA, AutogradMAIA, AutogradPrivateUse1, "
+    "AutogradPrivateUse2, AutogradPrivateUse3, AutogradMeta, AutogradNestedTensor, Tracer, "
+    "AutocastCPU, AutocastMTIA, AutocastMAIA, AutocastXPU, AutocastMPS, AutocastCUDA, "
+    "FuncTorchBatched, BatchedNestedTensor, FuncTorchVmapMode, Batched, VmapMode, "
+    "FuncTorchGradWrapper, PythonTLSSnapshot, FuncTorchDynamicLayerFrontMode, PreDispatch, "
+    "PythonDispatcher].\n")
 # (PyTorch reads a bool tensor in a list of ints, then refuses its item)
 _BOOL_ITEM = ("Expected scalar.isIntegral( false) to be true, but got false.  (Could this error "
               "message be improved?  If so, please report an enhancement request to PyTorch.)")
@@ -314,6 +337,10 @@ class Parser:
             return (sigs[0],) + self._bind(sigs[0], args, kwargs)
         for sig in sigs:
             if sig.parse(name, args, kwargs, False):
+                if sig.out_dtype is not None and (len(args) > sig.out_dtype or
+                                                  "out_dtype" in kwargs):
+                    kind = "dtype_out" if kwargs.get("out") is not None else "dtype"
+                    raise NotImplementedError(_NO_DTYPE_KERNEL.format(f"aten::{name}.{kind}"))
                 if sig.deprecated:
                     self._deprecated(sig)
                     return (sig,) + self._current(sig, args, kwargs)
@@ -358,6 +385,7 @@ class Parser:
             args = (tuple(args),)
         if sig.lists:
             sig.unpack(self.name, args, kwargs)
+            args, kwargs = _read_int_lists(sig, args, kwargs)
         if sig.ints:
             args, kwargs = _read_ints(sig, args, kwargs)
         if not args and "self" in kwargs and sig.params[0].name == "self":  # (pow(self=2, ...))
@@ -376,18 +404,54 @@ class Parser:
 _ALIASES = frozenset(("x", "a", "x1", "x2"))
 
 
+_ABSENT = object()
+
+
+def _given(i, p, args, kwargs):
+    """Parameter ``p`` (``i``-th) of a call: its value and the keyword it came by (None when
+    by position), or ``_ABSENT``."""
+    if i < len(args) and not p.kw_only:
+        return args[i], None
+    key = next((k for k in p.names if k in kwargs), None)
+    return (_ABSENT, None) if key is None else (kwargs[key], key)
+
+
+def _read_int_lists(sig, args, kwargs):
+    """The call's lists of ints as PyTorch reads them: their one-element tensors and NumPy
+    integers (and a loose one given for ``int[1]``) as Python ints."""
+    for i, p in sig.lists:
+        if p.kind != "int[]":
+            continue
+        obj, key = _given(i, p, args, kwargs)
+        if obj is _ABSENT:
+            continue
+        if type(obj) in (tuple, list):
+            if all(type(item) is int or type(item) is bool for item in obj):
+                continue
+            value = type(obj)(item if type(item) is bool else _read_int(item) for item in obj)
+        elif type(obj) is int or obj is None or not p.size:
+            continue
+        else:
+            value = _read_int(obj)
+        if key is None:
+            args = args[:i] + (value,) + args[i + 1:]
+        else:
+            kwargs = {**kwargs, key: value}
+    return args, kwargs
+
+
+def _read_int(obj):
+    return int(obj.item()) if isinstance(obj, Tensor) else operator.index(obj)
+
+
 def _read_ints(sig, args, kwargs):
     """The call's ints as PyTorch reads them for the op: a one-element tensor, a NumPy integer
     or anything with ``__index__`` given for an int, as a Python int."""
     new_args = new_kwargs = None
     for i, p in sig.ints:
-        if i < len(args) and not p.kw_only:
-            obj, key = args[i], None
-        else:
-            key = next((k for k in p.names if k in kwargs), None)
-            if key is None:
-                continue
-            obj = kwargs[key]
+        obj, key = _given(i, p, args, kwargs)
+        if obj is _ABSENT:
+            continue
         if type(obj) is int or obj is None or type(obj) is bool:
             continue
         if isinstance(obj, Tensor):
@@ -527,6 +591,20 @@ SIGNATURES = {
     "log_softmax": ("Tensor input, int dim, ScalarType? dtype=None, *, Tensor out=None",),
     "diff": ("Tensor input, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None, *, "
              "Tensor out=None",),
+    "rot90": ("Tensor input, int k=1, int[] dims=[0,1]",),
+    **dict.fromkeys(("index_put", "index_put_"), (
+        "Tensor input, Tensor[] indices, Tensor values, bool accumulate=False",)),
+    "vander": ("Tensor x, int? N=None, bool increasing=False",),
+    "tensor_split": ("Tensor input, SymIntArrayRef indices, int dim=0",
+                     "Tensor input, Tensor tensor_indices_or_sections, int dim=0",
+                     "Tensor input, SymInt sections, int dim=0"),
+    # (``torch.linalg``'s and ``torch.fft``'s, by their C++ names)
+    "linalg_matrix_power": ("Tensor input, int n, *, Tensor out=None",),
+    "linalg_norm": tuple(f"Tensor input, {o} ord{d}, int[1]? dim=None, bool keepdim=False, *, "
+                         "ScalarType? dtype=None, Tensor out=None"
+                         for o, d in (("Scalar?", "=None"), ("str", ""))),
+    **{f"fft_{k}": ("Tensor input, SymInt? n=None, int dim=-1, str? norm=None, *, "
+                    "Tensor out=None",) for k in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")},
 }
 _CLAMP = tuple(f"Tensor input, {b}? min=None, {b}? max=None, *, Tensor out=None"
                for b in ("Tensor", "Scalar"))
@@ -787,6 +865,7 @@ METHOD_SIGNATURES = {
     "new_full": ("Tensor input, SymIntArrayRef size, Scalar fill_value, *, " + _FACTORY,),
     "nonzero": ("Tensor input", "Tensor input, *, bool as_tuple"),
     "contiguous": ("Tensor input, *, MemoryFormat memory_format=contiguous_format",),
+    "fill_diagonal_": ("Tensor input, Scalar fill_value, bool wrap=False",),
     "new_tensor": ("Tensor input, PyObject* data, *, ScalarType dtype=None, Device? device=None, "
                    "bool requires_grad=False",),
     "new_empty_strided": ("Tensor input, SymIntArrayRef size, SymIntArrayRef stride, *, " +
@@ -1004,3 +1083,86 @@ def _by_type(obj, param, int_seqs=False):
             return int_seqs and all(type(item) is int for item in obj)
         return kind == "Tensor[]" and not param.size or kind == "PyObject*"
     return kind == "PyObject*"
+
+
+def with_int_args(name, specs, invalid=None):
+    """A decorator: a function of ``nn.functional`` written in Python over one of PyTorch's
+    C++ ops (signatures ``specs``) behind PyTorch's parser for the calls that give anything
+    but what the signatures take by type alone (Python ints, tuples of them, bools, strings,
+    tensors): its errors, and the ints it reads (a one-element tensor, a NumPy integer) given
+    to the function as Python ints.  ``invalid(args, kwargs)``: the op's own message where no
+    signature fits (PyTorch's "invalid combination" one, written otherwise)."""
+    import functools
+
+    p = Parser(name, [Signature(s.replace("SymInt[", "SymIntArrayRef[")) for s in specs])
+    kinds = {}
+    for sig in p.sigs:
+        for i, q in enumerate(sig.params):
+            for key in (i, q.name):
+                kinds.setdefault(key, set()).add(q.kind)
+    ints = frozenset(k for k, v in kinds.items() if v & {"int", "SymInt", "int[]"})
+    nullable = frozenset(key for sig in p.sigs for i, q in enumerate(sig.params)
+                         if q.allow_none for key in (i, q.name))
+    by_type = {int: {"int", "SymInt", "int[]", "float", "Scalar"}, bool: {"bool"}, str: {"str"}}
+
+    def plain(key, obj):
+        t = type(obj)
+        if t is tuple or t is list:
+            return "int[]" in kinds.get(key, ()) and all(type(a) is int for a in obj)
+        if t in by_type:
+            return not by_type[t].isdisjoint(kinds.get(key, ()))
+        if obj is None:
+            return key in nullable
+        return isinstance(obj, Tensor) and "Tensor" in kinds.get(key, ())
+
+    # (the types each parameter takes by type alone, as ``plain``: the short way)
+    by_key = {key: frozenset(t for t, ok in (
+        (int, not by_type[int].isdisjoint(k)), (bool, "bool" in k), (str, "str" in k),
+        (Tensor, "Tensor" in k and key not in ints), (type(None), key in nullable)) if ok)
+        for key, k in kinds.items()}
+    positional = tuple(by_key.get(i, frozenset()) for i in range(max(
+        len(s.params) for s in p.sigs)))
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for i, obj in enumerate(args):
+                if (i >= len(positional) or type(obj) not in positional[i]) and not plain(i, obj):
+                    break
+            else:
+                for k, v in kwargs.items():
+                    if type(v) not in by_key.get(k, ()) and not plain(k, v):
+                        break
+                else:
+                    return fn(*args, **kwargs)
+            try:
+                args, kwargs = p.check(args, kwargs)
+            except TypeError as e:
+                if invalid is None or "received an invalid combination" not in str(e):
+                    raise
+                raise TypeError(invalid(args, kwargs)) from None
+            args = tuple(_python_ints(a) if i in ints else a for i, a in enumerate(args))
+            kwargs = {k: _python_ints(v) if k in ints else v for k, v in kwargs.items()}
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _python_ints(obj):
+    """An int (or a list of ints) as the parser read it, as Python ints."""
+    if isinstance(obj, (tuple, list)):
+        return tuple(_python_ints(a) for a in obj)
+    if isinstance(obj, Tensor):
+        return int(obj.item())
+    if obj is None or isinstance(obj, (str, bool)):
+        return obj
+    return operator.index(obj)
+
+
+def read_dim(obj, name):
+    """``obj`` given for the single ``int dim`` of ``name`` (``size``, ``stride``), read as
+    PyTorch's parser reads it (a 0-d integer tensor, a NumPy integer), or its error."""
+    if not _is_int(obj):
+        raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
+                        f"{_tp_name(obj)}")
+    return _read_int(obj)

@@ -112,8 +112,7 @@ class Tensor:
                 "(object data, *, torch.device device = None)")))
         if len(args) == 1 and isinstance(args[0], Size):
             src = _ops.creation.empty(tuple(args[0]), device=device)
-        elif len(args) == 1 and (not isinstance(args[0], (int, np.integer)) or
-                                 isinstance(args[0], bool)):
+        elif len(args) == 1 and not _ops._core.legacy_one_size(args[0]):
             _ops.creation._check_legacy_data(args[0])
             src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
         else:
@@ -141,6 +140,10 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if type(dim) is not int:
+            from ._argparse import read_dim
+
+            dim = read_dim(dim, "size")
         if not self._data.ndim:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_ops._core.norm_dim(dim, self._data.ndim, wrap_scalar=False)]

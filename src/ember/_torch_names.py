@@ -31,7 +31,7 @@ TORCH_ONLY = {
         "batch_norm_gather_stats batch_norm_gather_stats_with_counts batch_norm_stats "
         "batch_norm_update_stats bit builtins ccol_indices_copy chalf choose_qparams_optimized "
         "classes classproperty col_indices_copy compiled_with_cxx11_abi complex32 "
-        "conj_physical_ contrib conv_tbc cpp crow_indices_copy ctypes "
+        "contrib conv_tbc cpp crow_indices_copy ctypes "
         "cudnn_affine_grid_generator cudnn_batch_norm cudnn_convolution "
         "cudnn_convolution_add_relu cudnn_convolution_relu cudnn_convolution_transpose "
         "cudnn_grid_sampler cudnn_is_acceptable dsmm empty_quantized export "

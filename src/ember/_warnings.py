@@ -37,14 +37,23 @@ def warn_up(message, category=UserWarning, depth=1):
     """A warning that PyTorch's Python code gives with ``stacklevel=depth + 1``: shown at the
     frame ``depth`` above the ember function calling this when ember's own code is there
     (as PyTorch's shows it at a line of its own, so that the default filter shows it once per
-    process, however many user lines reach it), else at the user's line."""
-    frame = sys._getframe(1)
+    process, however many user lines reach it), else at the user's line.  ember's own call
+    wrappers (PyTorch has none) are not counted."""
+    frame, level = sys._getframe(1), 2
     for _ in range(depth):
-        frame = frame.f_back if frame is not None else None
+        frame, level = (frame.f_back if frame is not None else None), level + 1
+        while frame is not None and frame.f_code.co_filename in _WRAPPERS:
+            frame, level = frame.f_back, level + 1
     if frame is not None and frame.f_code.co_filename.startswith(_ROOT):
-        warnings.warn(message, category, stacklevel=depth + 2)
+        warnings.warn(message, category, stacklevel=level)
     else:
         warn(message, category)
+
+
+# The files of ember's wrappers around its public functions (the parser's, ``__torch_function__``
+# dispatch, autocast's), between a PyTorch function and its caller
+_WRAPPERS = frozenset(os.path.join(_ROOT, *f) for f in (
+    ("_subclass.py",), ("_argparse.py",), ("amp", "autocast_mode.py")))
 
 
 _once: set = set()

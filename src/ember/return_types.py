@@ -32,8 +32,13 @@ def _class(name, fields):
         def __reduce__(self):  # (as a structseq pickles: PyTorch's and ember's load it)
             return type(self), (tuple(self), {})
 
+        def __getattr__(self, attr):  # (a missing one, in the words of a structseq's C type)
+            err = AttributeError(f"'torch.return_types.{name}' object has no attribute '{attr}'")
+            err.name, err.obj = attr, self
+            raise err
+
         cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__new__": __new__,
-                                   "__reduce__": __reduce__,
+                                   "__reduce__": __reduce__, "__getattr__": __getattr__,
                                    "__module__": "torch.return_types", "n_fields": n,
                                    "n_sequence_fields": n, "n_unnamed_fields": 0})
         _classes[key] = cls

@@ -897,11 +897,22 @@ def norm_dim(dim, ndim, wrap_scalar=True) -> int:
     return dim % n if n else 0
 
 
-def norm_dims(dims, ndim):
+def norm_dims(dims, ndim, in_order=False):
+    """``dims`` wrapped and checked: all in range, then none twice; ``in_order``: each in
+    range and not seen before, one after the other (PyTorch's ``dim_list_to_bitset``, whose
+    ops report a dim given twice before a later one out of range)."""
     if dims is None:
         return tuple(range(ndim))
     if isinstance(dims, (int, np.integer)):  # (a NumPy integer names one dim too)
         dims = (dims,)
+    if in_order:
+        out = []
+        for d in dims:
+            d = norm_dim(d, ndim)
+            if d in out:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            out.append(d)
+        return tuple(out)
     out = tuple(norm_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
         twice = next(d for i, d in enumerate(out) if d in out[:i])
@@ -1182,6 +1193,15 @@ def shape_arg(args, name=None, arg="size", overloads=None):
 LEGACY_NEW = ("(*, torch.device device = None)", "(torch.Storage storage)", "(Tensor other)",
               "(tuple of ints size, *, torch.device device = None)",
               "(object data, *, torch.device device = None)")
+
+
+def legacy_one_size(x) -> bool:
+    """Whether the one argument of ``torch.Tensor(x)`` or ``torch.FloatTensor(x)`` is a size
+    (an int, a NumPy integer or 0-d integer array, as PyTorch's parser reads one), not data."""
+    if isinstance(x, (bool, Tensor)):
+        return False
+    return isinstance(x, (int, np.integer)) or \
+        isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu"
 
 
 def legacy_size(args, kwargs=None):

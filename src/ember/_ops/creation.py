@@ -519,11 +519,13 @@ def _check_size_items(name, args, pos=1, arg="size"):
     for i, a in enumerate(seq):
         if _int_like(a, i == 0):
             continue
+        from ._core import tp_name
+
         if i == 0:
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
-                            f"but found element of type {type(a).__name__} at pos 0")
+                            f"but found element of type {tp_name(a)} at pos 0")
         raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos {i + 1} "
-                        f"with error \"type must be tuple of ints,but got {type(a).__name__}\"")
+                        f"with error \"type must be tuple of ints,but got {tp_name(a)}\"")
 
 
 def _size(name, args, size):

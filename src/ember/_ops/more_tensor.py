@@ -157,6 +157,11 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     need_tensor(x2, "cdist", "x2", 2)
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if type(p) is not float and type(p) is not int:  # (torch.cdist gives it by position)
+        from .._argparse import with_int_args
+
+        with_int_args("cdist", ["Tensor x1, Tensor x2, double p=2, int64_t? compute_mode=None"])(
+            lambda *args: args)(x1, x2, p)
     for name, t in (("X1", x1), ("X2", x2)):
         if t.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")

@@ -273,9 +273,32 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         raise TypeError(f"{'add' if sign > 0 else 'sub'}(): argument 'alpha' must be Number, "
                         f"not {tp_name(alpha)}")
     _check_alpha(a, b, alpha)
+    scale, low = alpha, None
+    if type(alpha) in (int, float) and (getattr(a, "dtype", None) in _LOW or getattr(
+            b, "dtype", None) in _LOW) and D.result_type(a, b) in _LOW:
+        # PyTorch's half-type kernels: alpha rounded to the type first; the vector loop then
+        # computes in float32, while its scalar tail rounds the product to the type too
+        low = D.result_type(a, b)
+        with quiet:
+            scale = float(np.float32(alpha).astype(low.np))
+
+    def tail(out, x, p):
+        if type(out) is not np.ndarray:  # (a device's kernel: no scalar tail)
+            return out
+        m = _sleef.loop_mask(out.shape, *(t._data for t in (a, b) if isinstance(t, Tensor)),
+                             block=_sleef.BLOCK) if _sleef.VECTORIZED else None
+        if m is True:
+            return out
+        with quiet:
+            t = x + _round_low(p, low)
+        return t if m is None else np.where(m, out, t)
+
     if not isinstance(b, Tensor):  # (the number, rounded already, times alpha: as it is)
-        return _binary(a, b * alpha, ufunc, name, _add_rule if sign > 0 else _sub_rule,
-                       keep_scalar=True)
+        def add_number(x, y):
+            out = ufunc(x, y)
+            return out if low is None else tail(out, x, -y if ufunc is np.subtract else y)
+        return _binary(a, b * scale, ufunc if low is None else add_number, name,
+                       _add_rule if sign > 0 else _sub_rule, keep_scalar=True)
 
     def rule(ctx, g):
         return (g if ctx.needs_input_grad[0] else None,
@@ -285,7 +308,8 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         # NOTE: PyTorch's float kernel is a fused multiply-add (one rounding), and so is
         # ``added`` where it can be; ``x - alpha*y`` is ``x + (-alpha)*y`` exactly.
         if x.dtype.kind == "f":
-            return _blas.added(x, y, sign * alpha)
+            out = _blas.added(x, y, sign * scale)
+            return out if low is None else tail(out, x, y * np.float32(sign * scale))
         return ufunc(x, np.multiply(y, alpha))  # integers wrap around, as in PyTorch
     return _binary(a, b, fn, name, rule)
 
@@ -1100,6 +1124,10 @@ def _np_sigmoid(x):
             one = np.float32(1)
             return _sleef.split(x, lambda v: one / (one + _sleef.expf(-v)),
                                 lambda v: one / (one + _sleef.c_exp(-v)))
+        if x.dtype == np.float64 and type(x) is np.ndarray:
+            # float64: Sleef's exp in the vector blocks, the C library's in the scalar tails
+            return _sleef_more.split64(x, lambda v: 1 / (1 + _sleef_more.expd_capped(-v)),
+                                       lambda v: 1 / (1 + _libm.exp64(-v)))
         return 1 / (1 + np.exp(-x))
 
 
@@ -1706,10 +1734,10 @@ def lerp(a, b, weight):
             # NOTE: like PyTorch, weights >= 0.5 are computed from the end, so w == 1 gives b;
             # a number weight is rounded to the tensors' dtype first (so is 1 - w).
             if cdt in (D.float32, D.float64) and type(x) is np.ndarray:
-                out = _lerp_fused(x, y, _arr(weight, cdt) if isinstance(weight, Tensor)
-                                  else cdt.np.type(weight))
+                out = _lerp_fused(x, y, _lerp_weight(weight, cdt, dt)
+                                  if isinstance(weight, Tensor) else cdt.np.type(weight))
             elif isinstance(weight, Tensor):
-                w = _on_device(_arr(weight, cdt), dev)
+                w = _on_device(_lerp_weight(weight, cdt, dt), dev)
                 out = np.where(np.abs(w) < 0.5, x + w * (y - x), y - (y - x) * (1 - w))
             else:
                 w = cdt.np.type(weight)
@@ -1724,6 +1752,13 @@ def lerp(a, b, weight):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
                     device=dev, laid=True)
     return make(out, (a, b), "LerpBackward0", _lerp_rule, weight, device=dev, laid=True)
+
+
+def _lerp_weight(weight, cdt, dt):
+    """A tensor weight's values in the computing dtype ``cdt``: a 0-d one of another dtype
+    than a half type ``dt`` rounded to it first, as PyTorch casts it."""
+    w = _arr(weight, cdt)
+    return _round_low(w, dt) if dt in _LOW and weight.dtype is not dt else w
 
 
 def _lerp_fused(x, y, w):
@@ -2313,6 +2348,9 @@ def inplace(op):
             if ufunc is np.add or ufunc is np.subtract:
                 other = _half_number(self, other)
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
+            if self.dtype in _LOW and isinstance(other, Tensor) and other.dtype is not \
+                    self.dtype and not (ufunc is np.multiply and other.numel() == 1):
+                o = _round_low(o, self.dtype)  # (as ``_operands``: cast first)
             if type(self._data) is not np.ndarray:
                 check_no_overlap(self._data)
             try:

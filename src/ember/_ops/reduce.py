@@ -21,8 +21,9 @@ from . import _cascade, _stl_select, _vml
 _LOW = (D.float16, D.bfloat16)
 
 
-def _dims(t, dim):
-    """Normalised reduction dims (all of them for ``None``), accepting 0-d tensors."""
+def _dims(t, dim, in_order=False):
+    """Normalised reduction dims (all of them for ``None``), accepting 0-d tensors
+    (``in_order``: checked one after the other, see ``norm_dims``)."""
     if dim is None:
         return tuple(range(t.ndim))
     if isinstance(dim, Tensor):  # an integer 0-d tensor names one dim
@@ -37,7 +38,7 @@ def _dims(t, dim):
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
             seen.add(d)
         return ()
-    return norm_dims(dim, t.ndim)
+    return norm_dims(dim, t.ndim, in_order)
 
 
 def _acc(t):
@@ -147,12 +148,12 @@ def _sum_all_rule(ctx, g):
 
 def nansum(t, dim=None, keepdim=False, *, dtype=None):
     _no_complex(t, RuntimeError, "nansum on CPU does not support complex inputs")
+    dims = _dims(t, dim, True)
     if not t.dtype.is_floating_point:
         return sum(t, dim, keepdim, dtype=dtype)
     out = sum(wrap(np.where(np.isnan(t._data), 0, t._data).astype(t._data.dtype), t._device),
               dim, keepdim, dtype=dtype)
     shape = t.shape
-    dims = _dims(t, dim)
 
     def rule(ctx, g):
         x, = ctx.saved
@@ -205,7 +206,8 @@ def nanmean(t, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_legacy(t.dtype)}")
     notnan = t.isnan().logical_not()
-    return nansum(t, dim, keepdim) / notnan.sum(dim, keepdim)
+    count = notnan.sum(dim, keepdim)  # (first, as PyTorch's: a dim out of range before a twice)
+    return nansum(t, dim, keepdim) / count
 
 
 def _reduced(shape, dims, keepdim):
@@ -580,7 +582,7 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     c = _correction(unbiased, correction)
     if not t.dtype.is_floating_point:  # (checked before the dims, as PyTorch)
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    dims = _dims(t, dim)
+    dims = _dims(t, dim, True)
     n = 1
     for d in dims:
         n *= t.shape[d]
@@ -640,7 +642,7 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="st
     arr = var(t.detach(), dim, unbiased, keepdim, correction=correction, _name=_name,
               _sqrt=True)._data
     c = _correction(unbiased, correction)
-    dims = _dims(t, dim)
+    dims = _dims(t, dim, True)
     n = 1
     for d in dims:
         n *= t.shape[d]
@@ -841,11 +843,18 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
                                                      _cdist=_cdist), t)
         t = t.to(dt)
     if t.dtype._kind == 3:  # the norm of the magnitudes (their gradient is complex's)
+        if float(ord) == 0 and t.numel() and not (t.dim() == 0 and dim not in (None, (), [])) \
+                and math.prod(t.shape[d] for d in _dims(t, dim, True)) == 1:
+            # (PyTorch's 0-norm of single elements copies them into its real result)
+            from .._warnings import warn_once
+
+            warn_once("complex to real", "Casting complex values to real discards the "
+                      "imaginary part")
         return vector_norm(t.abs(), ord, dim, keepdim)
     if not t.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_legacy(t.dtype)}")
-    dims = _dims(t, dim)
+    dims = _dims(t, dim, True)
     a = np.abs(_acc(t))
     p = float(ord)
     if (p < 0 or p == math.inf) and t.numel() == 0:

@@ -187,7 +187,7 @@ def squeeze(t, dim=None, *, axis=None):
         name = "SqueezeBackward0"
     else:
         if t.ndim:
-            dims = norm_dims(dim, t.ndim)
+            dims = norm_dims(dim, t.ndim, True)
         else:  # a 0-d tensor accepts dims 0 and -1 and has nothing to squeeze
             for d in ((dim,) if isinstance(dim, int) else dim):
                 norm_dim(d, 0)
@@ -869,6 +869,10 @@ def stride(t, dim=None):
         st = tuple(s // a.itemsize for s in a.strides)
     if dim is None:
         return st
+    if type(dim) is not int:
+        from .._argparse import read_dim
+
+        dim = read_dim(dim, "stride")
     return st[norm_dim(dim, t.ndim)]
 
 
@@ -1049,7 +1053,7 @@ def vstack(tensors):
 
 
 def flip(t, dims):
-    dims = norm_dims(dims, t.ndim)
+    dims = norm_dims(dims, t.ndim, True)
     a = t._data
     arr = empty_like_layout(a)  # (laid out as the input is, as PyTorch's)
     arr[...] = xp_of(t).flip(a, axis=dims) if dims and t.ndim else a

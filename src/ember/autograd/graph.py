@@ -454,6 +454,9 @@ class SavedTensor:
                 "autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved variables after calling "
                 "backward.")
+        if node._saved[i] is None:  # (a saved tensor that is not there, as ``other``'s of x * 3)
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is "
+                               "forbidden")
         if node._packed or type(node._saved[i]) is _Packed:
             raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already "
                                "been set. Hint: only one pair of hooks is allowed at a time.")

@@ -31,7 +31,8 @@ import numpy as np
 from ... import _dtype as D
 from ..._ops import _onednn_conv, _onednn_deconv
 from ..._ops._core import make, same_device, shown_as, suggests_channels_last, xp_of
-from ..._ops._core import _arg_desc, exact_values, tp_name
+from ..._argparse import with_int_args
+from ..._ops._core import _arg_desc, _kwargs_in_torch_order, exact_values, tp_name
 from ..._tensor import Tensor
 from ...amp import autocast_mode as _amp
 from ...autograd.grad_mode import STATE
@@ -730,6 +731,47 @@ def _conv_arg_error(name, args):
     return "".join(lines)
 
 
+def _conv_invalid(name):
+    """PyTorch's message for a convolution call that fits neither of its signatures, each
+    argument as given (positional or keyword): with seven given, each overload's line says
+    why it was refused (the keywords given, or the arguments marked as above)."""
+    def message(args, kwargs):
+        kw = _kwargs_in_torch_order(kwargs)
+        got = ", ".join([tp_name(a) for a in args] + [f"{k}={tp_name(v)}" for k, v in kw])
+        lines = [f"{name}() received an invalid combination of arguments - got ({got}"
+                 f"{', ' if kw and not args else ''}), but expected one of:\n"]
+        marks = ", ".join(_arg_desc(a) if i < 2 and tp_name(a) == "Tensor" else
+                          f"!{_arg_desc(a)}!" for i, a in enumerate(args))
+        for signature in _CONV_SIGNATURES:
+            lines.append(f" * {signature}\n")
+            if len(args) + len(kw) != 7:
+                continue
+            if kw:
+                lines.append("      didn't match because some of the keywords were incorrect: "
+                             f"{', '.join(k for k, _ in kw)}\n")
+            else:
+                lines.append("      didn't match because some of the arguments have invalid "
+                             f"types: ({marks})\n")
+        return "".join(lines)
+    return message
+
+
+def _conv_parsed(nsp):
+    """PyTorch's parser in front of ``conv{nsp}d``."""
+    specs = [f"Tensor input, Tensor weight, Tensor? bias=None, SymInt[{nsp}] stride=1, {pad}, "
+             f"SymInt[{nsp}] dilation=1, SymInt groups=1"
+             for pad in (f"SymInt[{nsp}] padding=0", 'str padding="valid"')]
+    return with_int_args(f"conv{nsp}d", specs, _conv_invalid(f"conv{nsp}d"))
+
+
+def _conv_t_parsed(nsp):
+    """PyTorch's parser in front of ``conv_transpose{nsp}d``."""
+    k = f"SymInt[{nsp}]"
+    return with_int_args(f"conv_transpose{nsp}d", [
+        f"Tensor input, Tensor weight, Tensor? bias=None, {k} stride=1, {k} padding=0, "
+        f"{k} output_padding=0, SymInt groups=1, {k} dilation=1"])
+
+
 def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
     if _amp.ON:
         input, weight, bias = _amp.lower(input, weight, bias)
@@ -796,6 +838,7 @@ def _conv_t(name, nsp, input, weight, bias, stride, padding, output_padding, gro
     return out.squeeze(0) if unbatched else out
 
 
+@_conv_parsed(1)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation).
 
@@ -805,6 +848,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_conv_parsed(2)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation).
 
@@ -816,11 +860,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_conv_parsed(3)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution: input ``(N, C_in, D, H, W)``, weight ``(C_out, C_in/groups, *K)``."""
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_conv_t_parsed(1)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of :func:`conv1d`; weight ``(C_in, C_out/groups, K)``."""
@@ -828,6 +874,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                    groups, dilation)
 
 
+@_conv_t_parsed(2)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of :func:`conv2d` (a "deconvolution"); weight ``(C_in, C_out/groups, kH, kW)``.
@@ -839,6 +886,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                    groups, dilation)
 
 
+@_conv_t_parsed(3)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of :func:`conv3d`; weight ``(C_in, C_out/groups, kD, kH, kW)``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops._core import OUT, norm_dim, write_out
+from ..._argparse import with_int_args
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -23,6 +24,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     return write_out(out, input / denom)
 
 
+@with_int_args("cosine_similarity", ["Tensor x1, Tensor x2, int dim=1, float eps=1e-08"])
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim`` (after broadcasting).
 

@@ -9,8 +9,9 @@ the result's ``grad_fn`` is ``MulBackward0`` as in PyTorch.
 from __future__ import annotations
 
 import math
-from ember._warnings import warn as _warn
+from ember._warnings import warn_up
 
+from ..._argparse import _is_float
 from ..._ops import creation
 from ..._tensor import Tensor
 
@@ -37,14 +38,17 @@ def _noise_shape(input: Tensor, feature: bool, batched: bool = True):
 
 
 def _dropout(input: Tensor, p, training, inplace, feature=False, alpha=False, batched=True):
-    if not isinstance(training, bool):
+    if not isinstance(training, bool) or type(p) is not float and type(p) is not int and \
+            not _is_float(p):
         # (PyTorch's native op takes a Python bool alone: ``model.training = None`` fails)
         from ..._ops._core import tp_name
 
         name = ("feature_" if feature else "") + ("alpha_" if alpha else "") + "dropout" + \
             ("_" if inplace else "")
-        raise TypeError(f"{name}(): argument 'train' (position 3) must be bool, not "
-                        f"{tp_name(training)}")
+        arg, pos, kind, obj = ("train", 3, "bool", training) if _is_float(p) else (
+            "p", 2, "float", p)  # (its parser's order: ``p``, then ``train``)
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be {kind}, not "
+                        f"{tp_name(obj)}")
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:
@@ -80,12 +84,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def _spatial_warning(name, ndim, spatial, ok):
-    _warn(
+    # (PyTorch's ``stacklevel=2``: at a dropout module's line when one calls the function)
+    warn_up(
         f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in "
         f"an error in a future release. To retain the behavior and silence this warning, please "
         f"use dropout instead. Note that {name} exists to provide channel-wise dropout on inputs "
         f"with {spatial} spatial dimensions, a channel dimension, and an optional batch dimension "
-        f"(i.e. {ok} inputs).", UserWarning, stacklevel=3)
+        f"(i.e. {ok} inputs).", UserWarning, depth=2)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -112,13 +117,13 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     if ndim not in (3, 4):
         _spatial_warning("dropout2d", ndim, 2, "3D or 4D")
     if ndim == 3:
-        _warn(
+        warn_up(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
             "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
             "the channel dim. This behavior will change in a future release to interpret the "
             "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
-            UserWarning, stacklevel=2)
+            UserWarning)
     return _dropout(input, p, training, inplace, feature=True)
 
 

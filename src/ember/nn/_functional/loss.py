@@ -41,8 +41,9 @@ _EPS32 = float(np.float32(1e-12))
 
 # -- reduction arguments ----------------------------------------------------------
 
-def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
-    """The ``reduction`` string meant by the deprecated ``size_average`` / ``reduce`` pair."""
+def _legacy_reduction(size_average, reduce, emit_warning=True, depth=1) -> str:
+    """The ``reduction`` string meant by the deprecated ``size_average`` / ``reduce`` pair;
+    its warning is shown at the line ``depth`` frames up (see ``warn_up``)."""
     if size_average is None:
         size_average = True
     if reduce is None:
@@ -56,13 +57,16 @@ def _legacy_reduction(size_average, reduce, emit_warning=True) -> str:
     if emit_warning:
         # (PyTorch's own line: shown once, whatever the user's line)
         warn_up(f"size_average and reduce args will be deprecated, please use "
-                f"reduction='{ret}' instead.")
+                f"reduction='{ret}' instead.", depth=depth)
     return ret
 
 
-def _reduction(size_average, reduce, reduction) -> str:
+def _reduction(size_average, reduce, reduction, own_line=False) -> str:
+    """``reduction``, or the one the deprecated pair means, whose warning is shown at one
+    line shared by the losses (PyTorch's ``legacy_get_enum``), or with ``own_line`` at the
+    loss's own (those of PyTorch's losses that call ``legacy_get_string`` themselves)."""
     if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
+        reduction = _legacy_reduction(size_average, reduce, depth=2 if own_line else 1)
     if reduction == "elementwise_mean":
         _warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
               UserWarning, stacklevel=4)
@@ -101,10 +105,11 @@ def _target_tensor(target, name):
 
 def _warn_size(input, target):
     if tuple(target.size()) != tuple(input.size()):  # (a non-tensor fails on .size, as PyTorch)
-        _warn(f"Using a target size ({_size(target.shape)}) that is different to the "
-              f"input size ({_size(input.shape)}). This will likely lead to incorrect "
-              "results due to broadcasting. Please ensure they have the same size.",
-              UserWarning, stacklevel=3)
+        # (PyTorch's ``stacklevel=2``: at the loss module's line when one calls the function)
+        warn_up(f"Using a target size ({_size(target.shape)}) that is different to the "
+                f"input size ({_size(input.shape)}). This will likely lead to incorrect "
+                "results due to broadcasting. Please ensure they have the same size.",
+                UserWarning, depth=2)
 
 
 def _broadcast(*ts):
@@ -192,7 +197,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     holds class indices of shape (), (N,) or (N, d1, ...).  ``weight`` rescales each class;
     ``mean`` divides by the summed weights of the targets that count (not ``ignore_index``).
     """
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, own_line=True)
     _target_tensor(target, "nll_loss_nd")
     same_device(input, target, weight)
     n_classes = _check_nll(input, target, weight)
@@ -374,7 +379,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     (the shape of ``input``).  ``label_smoothing`` mixes the target with the uniform
     distribution.  For class indices this is ``nll_loss(log_softmax(input, 1), target)``.
     """
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, own_line=True)
     _target_tensor(target, "cross_entropy_loss")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
@@ -416,6 +421,8 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, ls, cla
         prod = prod * _class_view(weight, input.dim(), class_dim)
     if reduction == "none":
         return -prod.sum(class_dim)
+    if reduction == "mean" and input.numel() == 0:  # (PyTorch's: a NaN filled in, negated)
+        return -prod.sum().fill_(math.nan)
     total = -prod.sum()
     if reduction == "sum":
         return total
@@ -690,7 +697,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``; d = input - target."""
     _warn_size(input, target)
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, own_line=True)
     if beta == 0.0:
         _broadcast(input, target)
         return _reduce((input - target).abs(), reduction)
@@ -940,7 +947,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """Kullback-Leibler divergence ``target * (log(target) - input)`` for log-probabilities
     ``input``; ``batchmean`` divides the sum by the batch size (the mathematical KL)."""
     if size_average is not None or reduce is not None:
-        mode = _legacy_reduction(size_average, reduce)
+        mode = _reduction(size_average, reduce, reduction)
     else:
         if reduction == "mean":
             _warn("reduction: 'mean' divides the total loss by both the batch size and "
@@ -1302,7 +1309,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """Negative log likelihood of ``target`` under a Poisson law of rate ``exp(input)``
     (``log_input``) or ``input``; ``full`` adds Stirling's term where ``target > 1``."""
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, own_line=True)
     if log_input:
         # NOTE: PyTorch's C++ forms ``target * input`` before ``exp(input)``: the order its
         # backward adds their gradients in

@@ -199,18 +199,20 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
 
 
 def _check_float_args(name, momentum, eps):
-    """PyTorch's argument parser: ``momentum`` and ``eps`` are floats (or 0-d tensors)."""
+    """PyTorch's argument parser: ``momentum`` and ``eps`` are floats (or 0-d tensors, read
+    as their values)."""
     from ..._ops._core import tp_name
 
     for pos, arg, v in ((7, "momentum", momentum), (8, "eps", eps)):
         if not isinstance(v, (numbers.Real, Tensor)):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be float, not "
                             f"{tp_name(v)}")
+    return tuple(float(v) if isinstance(v, Tensor) else v for v in (momentum, eps))
 
 
 def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
     """``torch.batch_norm``: ``F.batch_norm`` without the checks of its Python layer."""
-    _check_float_args("batch_norm", momentum, eps)
+    momentum, eps = _check_float_args("batch_norm", momentum, eps)
     if training:
         from ...func._vmap import check_batch_norm_stats
 
@@ -304,8 +306,9 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
         if running_mean is not None:
             # NOTE: PyTorch's kernel updates the buffers without bumping their version counter.
             _bn_cpu.update_running(running_mean._data.reshape(c), mean, momentum, False)
-            _bn_cpu.update_running(running_var._data.reshape(c),
-                                   var_sum / np.float32(count - 1), momentum, True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # (a batch of one: NaN)
+                unbiased = var_sum / np.float32(count - 1)
+            _bn_cpu.update_running(running_var._data.reshape(c), unbiased, momentum, True)
     else:
         # copies: a later in-place update of the buffers must not change what backward sees
         mean = running_mean._data.reshape(c).copy()
@@ -382,7 +385,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
 def _instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum,
                    eps):
     """``torch.instance_norm``: ``F.instance_norm`` without its Python layer's check."""
-    _check_float_args("instance_norm", momentum, eps)
+    momentum, eps = _check_float_args("instance_norm", momentum, eps)
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when "
                            "use_input_stats is false")

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..._argparse import with_int_args
 from ..._ops._core import (exact_values, grads_shown_as, is_channels_last, make, shown_as,
                            wrap, xp_of)
 from ..._tensor import Tensor
@@ -124,11 +125,43 @@ def _check_pool_input(input, name):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
 
 
+def _pool_parsed(name, nsp, avg=False):
+    """PyTorch's parser in front of pool ``name`` (its C++ op's signature)."""
+    k = f"int[{nsp}]"
+    spec = f"Tensor input, {k} kernel_size, {k} stride=[], {k} padding=0, " + (
+        "bool ceil_mode=False, bool count_include_pad=True" +
+        (", int? divisor_override=None" if nsp > 1 else "") if avg else
+        f"{k} dilation=1, bool ceil_mode=False")
+    return with_int_args(name, [spec])
+
+
+def _pool_args(name, nsp):
+    """Pool ``name``'s parser as a function that gives its arguments back read (ints from
+    one-element tensors and NumPy integers)."""
+    return _pool_parsed(name, nsp)(lambda *args, **kwargs: (args, kwargs))
+
+
+# (F's max pools call their op with positional arguments: ``(position 3)`` in its errors)
+_MAX_ARGS = {(nsp, indices): _pool_args(f"max_pool{nsp}d{'_with_indices' if indices else ''}",
+                                        nsp) for nsp in (1, 2, 3) for indices in (False, True)}
+
+
+def _max_args(nsp, indices, input, kernel_size, stride, padding, dilation, ceil_mode):
+    if type(kernel_size) is int and (stride is None or type(stride) is int) and type(
+            padding) is int and type(dilation) is int and type(ceil_mode) is bool and isinstance(
+            input, Tensor):  # (the common call)
+        return kernel_size, stride, padding, dilation, ceil_mode
+    return _MAX_ARGS[nsp, indices](input, kernel_size, [] if stride is None else stride, padding,
+                                   dilation, ceil_mode)[0][1:]
+
+
 # -- max pooling ---------------------------------------------------------------------
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     """Max over windows, and where each max came from (flat ``h * W + w`` per plane)."""
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        2, True, input, kernel_size, stride, padding, dilation, ceil_mode)
     k = _pair(kernel_size, "kernel_size")
     s = k if _omitted(stride) else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
@@ -279,6 +312,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     With ``return_indices=True`` also returns each maximum's flat index ``h * W + w``
     (what ``max_unpool2d`` takes).
     """
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        2, return_indices, input, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, idx) if return_indices else out
 
@@ -293,6 +328,8 @@ def _single(v, name, fn):
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        1, True, input, kernel_size, stride, padding, dilation, ceil_mode)
     k = _single(kernel_size, "kernel_size", "max_pool1d")
     s = k if _omitted(stride) else _single(stride, "stride", "max_pool1d")
     p = _single(padding, "padding", "max_pool1d")
@@ -327,6 +364,8 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling over ``(N, C, L)`` or ``(C, L)``."""
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        1, return_indices, input, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices and (input.dim() not in (2, 3) or not all(input.shape[-2:])):
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:{list(input.shape)}")
@@ -350,6 +389,7 @@ def _avg_divisors(n, k, p, s, out, count_include_pad):
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
+@_pool_parsed("avg_pool2d", 2, avg=True)
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """2-D average pooling; ``stride`` defaults to the kernel.
@@ -447,6 +487,7 @@ def _avg_pool_adjoint(g, geo):
                 lambda ctx, gg: (_avg_pool(gg, geo),))
 
 
+@_pool_parsed("avg_pool1d", 1, avg=True)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True) -> Tensor:
     """1-D average pooling over ``(N, C, L)`` or ``(C, L)``."""
@@ -485,7 +526,13 @@ def _adaptive_size(input, output_size, nsp, name):
 
 def _list_with_default(output_size, input):
     """nn.functional's check of a 2-d or 3-d adaptive pool's ``output_size`` sequence: no
-    longer than the input has dims."""
+    longer than the input has dims (it takes its length: Python's error for a number)."""
+    if isinstance(output_size, int):
+        return
+    if isinstance(output_size, Tensor) and output_size.dim() == 0:
+        raise TypeError("len() of a 0-d tensor")
+    if not hasattr(output_size, "__len__"):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
     if isinstance(output_size, (list, tuple)) and len(output_size) >= input.dim():
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
@@ -703,6 +750,7 @@ def _float_only(input, name):
         raise NotImplementedError(f'"{name}" not implemented for \'{_legacy(input.dtype)}\'')
 
 
+@with_int_args("adaptive_avg_pool1d", ["Tensor input, int[1] output_size"])
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     # (empty dims: refused by the 2-d pool it runs, as PyTorch's)
     _check_size_arg(output_size, "adaptive_avg_pool1d")
@@ -770,7 +818,12 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices=False):
     return (out, idx) if return_indices else out
 
 
+_ADAPTIVE_MAX1D_ARGS = with_int_args("adaptive_max_pool1d", ["Tensor input, int[1] output_size"])(
+    lambda *args: args)
+
+
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    output_size = _ADAPTIVE_MAX1D_ARGS(input, output_size)[1]
     _check_size_arg(output_size, "adaptive_max_pool1d")
     _check_adaptive_input(input, "adaptive_max_pool1d", 1, first=1)
     (o,) = _adaptive_size(input, output_size, 1, "adaptive_max_pool1d")
@@ -858,6 +911,8 @@ def _check_rank_3d(input):
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     """3-D max pooling, and where each max came from (flat ``(d * H + h) * W + w``)."""
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        3, True, input, kernel_size, stride, padding, dilation, ceil_mode)
     k = _ntuple(kernel_size, 3, "max_pool3d: kernel_size must either be a single int, or a "
                 "tuple of three ints")
     s = k if _omitted(stride) else _ntuple(
@@ -891,10 +946,13 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     >>> F.max_pool3d(ember.zeros(1, 2, 4, 4, 4), 2).shape
     torch.Size([1, 2, 2, 2, 2])
     """
+    kernel_size, stride, padding, dilation, ceil_mode = _max_args(
+        3, return_indices, input, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, idx) if return_indices else out
 
 
+@_pool_parsed("avg_pool3d", 3, avg=True)
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """3-D average pooling; the divisor rules are :func:`avg_pool2d`'s.

@@ -6,6 +6,7 @@ from ember._warnings import warn as _warn
 import numpy as np
 
 from ... import _dtype as D
+from ..._argparse import with_int_args
 from ..._ops._core import (make, not_twice_differentiable, same_device, wrap, write, xp_of,
                            xp_of_array)
 from ..._ops.index import _add_at
@@ -85,6 +86,11 @@ def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     write(weight, new)
 
 
+_EMBEDDING_ARGS = with_int_args("embedding", [
+    "Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, "
+    "bool sparse=False"])(lambda *args: args)
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False,
               sparse: bool = False) -> Tensor:
@@ -113,6 +119,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
             padding_idx = n + padding_idx
     else:
         padding_idx = -1
+    if type(padding_idx) is not int:  # (read by its op's parser, after the tensors)
+        padding_idx = _EMBEDDING_ARGS(weight, input, padding_idx)[2]
     for pos, (nm, t) in enumerate((("weight", weight), ("indices", input)), 1):
         if not isinstance(t, Tensor):
             raise TypeError(f"embedding(): argument '{nm}' (position {pos}) must be Tensor, not "
@@ -222,6 +230,7 @@ def _gather_rows(w: Tensor, plan, shape) -> Tensor:
                 lambda ctx, g: (_scatter_rows(g, plan, n),))
 
 
+@with_int_args("one_hot", ["Tensor input, int num_classes=-1"])
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape ``tensor.shape + (num_classes,)`` with ones at ``tensor``'s values.
 
@@ -231,9 +240,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer, Tensor)):
-        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not "
-                        f"{type(num_classes).__name__}")
     if tensor.dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = xp_of(tensor)
@@ -416,7 +422,7 @@ def _bag_forward(weight, idx, bags, pad, mode, psw, scale_grad_by_freq, sparse=F
     pos = xp.arange(idx.shape[0])
     # the bag of each index (-1 past the last bag, with include_last_offset)
     bag_of = xp.searchsorted(ends, pos, side="right") if n_bags else xp.full(pos.shape, -1)
-    inside = bag_of < n_bags
+    inside = (bag_of >= 0) & (bag_of < n_bags)
     keep = inside & (idx != pad)
     bag_of = xp.where(inside, bag_of, 0)
     counts = xp.zeros(n_bags, dtype=np.int64)

@@ -14,10 +14,13 @@ from ember._warnings import warn as _warn
 
 import math
 import numbers
+import operator
+from collections.abc import Iterable
 
 import numpy as np
 
 from ..._ops._core import make, shown_as, xp_of
+from ..._argparse import with_int_args
 from ..._tensor import Tensor
 from .conv import _Plan, col2im, im2col
 
@@ -588,33 +591,100 @@ def resize_matrix(n_in: int, n_out: int, mode: str, antialias: bool, align_corne
 
 
 def _is_integer(v) -> bool:
-    """An output size PyTorch takes: a Python int or an integer tensor."""
-    return isinstance(v, int) or (isinstance(v, Tensor) and not v.dtype.is_floating_point)
+    """An output size PyTorch takes: a Python or NumPy int or an integer tensor."""
+    return isinstance(v, (int, np.integer)) or \
+        (isinstance(v, Tensor) and not v.dtype.is_floating_point)
 
 
-def _refuse_float_size(mode, nsp):
-    """PyTorch's argument parser's error for a float ``size`` (as a list of ``nsp`` floats),
-    where ``mode`` has a kernel for ``nsp`` dims (elsewhere the dims are refused later)."""
+def _int_arg(v) -> bool:
+    """An element PyTorch's parser takes in a tuple of ints: no bool, anything with
+    ``__index__`` (a one-element integer tensor included)."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, Tensor):
+        return v.numel() == 1 and not v.dtype.is_floating_point and not v.dtype.is_complex
+    try:
+        operator.index(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _float_arg(v) -> bool:
+    """A first element PyTorch's parser takes in a tuple of floats (no tensors, no strings)."""
+    return isinstance(v, (int, float, complex, np.number))
+
+
+def _type_name(v) -> str:
+    if isinstance(v, Tensor):
+        return "Tensor"
+    t = type(v)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _resize_args(mode, nsp, vals, container="list", scale=False):
+    """``vals`` (an output size, or with ``scale`` scale factors) as PyTorch's argument parser
+    reads them for ``mode``'s kernel: the overload is picked on the first element alone,
+    the others only converted; ``None`` where ``mode`` has no kernel for ``nsp`` dims (the
+    dims are refused later)."""
     if mode not in ("nearest", "nearest-exact", "area") and \
             {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode) != nsp:
-        return
-    if mode == "area":
-        raise TypeError(f"adaptive_avg_pool{nsp}d(): argument 'output_size' (position 2) must be "
-                        "tuple of ints, but found element of type float at pos 0")
+        return None
     kind = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(
         mode, f"upsample_{mode}")
+    kind = f"adaptive_avg_pool{nsp}d" if mode == "area" else f"{kind}{nsp}d"
+    first = _float_arg if scale else _int_arg
+    if vals and not first(vals[0]):
+        _refuse_resize_arg(mode, nsp, kind, vals, container, scale)
+    out = []
+    for i, v in enumerate(vals):
+        if scale:
+            if isinstance(v, complex) or not (isinstance(v, Tensor) or _float_arg(v)):
+                raise TypeError(f"{kind}(): argument 'scale_factors' must be tuple of floats, "
+                                f"but found element of type {_type_name(v)} at pos {i + 1}")
+            out.append(float(v))
+        elif isinstance(v, Tensor) and v.numel() != 1:
+            raise TypeError(f"{kind}(): argument 'output_size' failed to unpack the object at "
+                            f"pos {i + 1} with error \"type must be tuple of ints,but got "
+                            "Tensor\"")
+        elif isinstance(v, Tensor) and v.dtype.name == "bool":  # (read, then refused)
+            from ..._argparse import _BOOL_ITEM
+
+            raise RuntimeError(_BOOL_ITEM)
+        else:
+            out.append(operator.index(v))
+    return out
+
+
+def _refuse_resize_arg(mode, nsp, kind, vals, container, scale):
+    """PyTorch's argument parser's error when no overload of ``kind`` takes ``vals``."""
+    if mode == "area":
+        raise TypeError(f"{kind}(): argument 'output_size' (position 2) must be tuple of ints, "
+                        f"but found element of type {_type_name(vals[0])} at pos 0")
     flag, ac = ("", "") if mode in ("nearest", "nearest-exact") else \
         ("bool, ", "bool align_corners, ")
     scales = ", ".join(f"float {n} = None" for n in (["scales"] if nsp == 1 else
                                                       ["scales_d", "scales_h", "scales_w"][-nsp:]))
-    raise TypeError(f"{kind}{nsp}d() received an invalid combination of arguments - got (Tensor, "
-                    f"list, {flag}NoneType), but expected one of:\n"
+    names = [_type_name(v) for v in vals]
+    arg = f"{container} of {tuple(names)}".replace("'", "") if container == "tuple" else \
+        f"{container} of [{', '.join(names)}]"
+    got = f"NoneType, {flag}{container}" if scale else f"{container}, {flag}NoneType"
+    marked = f"!NoneType!, {flag}!{arg}!" if scale else f"!{arg}!, {flag}!NoneType!"
+    raise TypeError(f"{kind}() received an invalid combination of arguments - got (Tensor, "
+                    f"{got}), but expected one of:\n"
                     f" * (Tensor input, tuple of ints output_size, {ac}tuple of floats "
                     "scale_factors)\n"
                     "      didn't match because some of the arguments have invalid types: "
-                    f"(Tensor, !list of [{', '.join(['float'] * nsp)}]!, {flag}!NoneType!)\n"
+                    f"(Tensor, {marked})\n"
                     f" * (Tensor input, tuple of ints output_size, {ac}{scales}, *, Tensor out "
                     "= None)\n")
+
+
+def _as_int(v) -> int:
+    try:
+        return operator.index(v)
+    except TypeError:
+        return 0  # (refused later, with the input's dims)
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
@@ -658,11 +728,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                 raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] "
                                 "or Tuple[int, int, int], but got size with types "
                                 f"{[type(s) for s in size]}")
-            out = [int(s) for s in size]
+            out = _resize_args(mode, nsp, list(size), type(size).__name__) or \
+                [_as_int(s) for s in size]
         else:
-            if not _is_integer(size):  # PyTorch's kernel refuses it
-                _refuse_float_size(mode, nsp)
-            out = [int(size)] * nsp
+            out = _resize_args(mode, nsp, [size] * nsp) or [_as_int(size)] * nsp
         scales = [None] * nsp
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)):
@@ -672,9 +741,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                  f"and scale_factor of shape {scale_factor}. Please "
                                  "provide input tensor in (N, C, d1, d2, ...,dK) format and "
                                  "scale_factor in (s1, s2, ...,sK) format.")
-            scales = [float(s) for s in scale_factor]
+            scales = list(scale_factor)
         else:
-            scales = [float(scale_factor)] * nsp
+            scales = [scale_factor] * nsp
+        if not (recompute_scale_factor or mode == "area"):  # (else sizes: Python arithmetic)
+            scales = _resize_args(mode, nsp, scales, type(scale_factor).__name__ if
+                                  isinstance(scale_factor, (list, tuple)) else "list",
+                                  True) or scales
+        scales = [float(s) for s in scales]
         out = [int(math.floor(float(i) * s)) for i, s in zip(sp, scales, strict=True)]
         if recompute_scale_factor:
             scales = [None] * nsp
@@ -916,9 +990,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 # -- unfold / fold -----------------------------------------------------------------
 
 def _pair(v, name):
-    vals = list(v) if isinstance(v, (list, tuple)) else [v]
-    if len(vals) == 1:
-        vals = vals * 2
+    vals = list(v) if isinstance(v, (list, tuple)) else [v, v]  # (a list of one: refused)
     if len(vals) != 2:
         raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(vals)}")
     return tuple(int(a) for a in vals)
@@ -928,14 +1000,31 @@ def _fmt(t):
     return "(" + ", ".join(str(v) for v in t) + ")"
 
 
+def _read_pairs(parser, input, sizes):
+    """Fold's and unfold's sizes as nn.functional's ``_pair`` of each, then its op's parser
+    (``parser``) read them (the common call: as they are)."""
+    if all(type(v) is int or type(v) in (tuple, list) and all(type(a) is int for a in v)
+           for v in sizes):
+        return sizes
+    return parser(input, *(tuple(v) if isinstance(v, Iterable) else (v, v) for v in sizes))[1:]
+
+
+_COL2IM_ARGS = with_int_args("col2im", ["Tensor input, int[2] output_size, int[2] kernel_size, "
+                                        "int[2] dilation, int[2] padding, int[2] stride"])(
+    lambda *args: args)
+_IM2COL_ARGS = with_int_args("im2col", ["Tensor input, int[2] kernel_size, int[2] dilation, "
+                                         "int[2] padding, int[2] stride"])(lambda *args: args)
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sliding local blocks (im2col): ``(N, C, H, W)`` -> ``(N, C*kH*kW, L)``.
 
     ``L`` is the number of block positions; column ``l`` holds block ``l`` flattened
     channel-major (``c, kh, kw``).
     """
-    k = _pair(kernel_size, "kernel_size")
-    d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    sizes = _read_pairs(_IM2COL_ARGS, input, (kernel_size, dilation, padding, stride))
+    k = _pair(sizes[0], "kernel_size")
+    d, p, s = _pair(sizes[1], "dilation"), _pair(sizes[2], "padding"), _pair(sizes[3], "stride")
     if input.dim() == 0:  # (PyTorch reads the size of dim 1, then dim 2, first)
         raise IndexError("Dimension specified as 1 but tensor has no dimensions")
     if input.dim() < 3:
@@ -1004,7 +1093,9 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 
     ``(N, C*kH*kW, L)`` -> ``(N, C, *output_size)``.
     """
-    osz = _pair(output_size, "output_size")
+    osz, kernel_size, dilation, padding, stride = _read_pairs(
+        _COL2IM_ARGS, input, (output_size, kernel_size, dilation, padding, stride))
+    osz = _pair(osz, "output_size")
     k = _pair(kernel_size, "kernel_size")
     d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
     if input.dim() not in (2, 3) or any(v == 0 for v in input.shape[-2:]):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from ..._ops import creation
 from .. import init
@@ -16,7 +17,7 @@ _MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _ntuple(v, n):
-    if isinstance(v, (list, tuple, str)):
+    if isinstance(v, Iterable):  # (as PyTorch's: a 0-d tensor or array fails to iterate)
         return tuple(v)
     return (v,) * n
 

@@ -34,6 +34,16 @@ def _position_sensitive(full, k: int, out_channels: int, ph: int, pw: int):
     return full.diagonal(dim1=1, dim2=4).diagonal(dim1=1, dim2=3).contiguous()
 
 
+def _regions(input, boxes, output_size):
+    """The bins per side, output channels, regions (as NumPy rows), map size and the regions'
+    scalar type of a position-sensitive pooling call."""
+    ph, pw = _pair(output_size)
+    out_channels = _check_channels(input, ph, pw)
+    rois = _rois_numpy(input, boxes)
+    _, _, height, width = input.shape
+    return ph, pw, out_channels, rois, height, width, rois.dtype.type
+
+
 def ps_roi_align(input, boxes, output_size, spatial_scale: float = 1.0,
                  sampling_ratio: int = -1):
     """Position-sensitive RoI Align: ``(K, C / (ph * pw), ph, pw)``.
@@ -41,11 +51,7 @@ def ps_roi_align(input, boxes, output_size, spatial_scale: float = 1.0,
     Boxes are shifted by half a pixel (as ``roi_align(..., aligned=True)``) and each bin
     averages ``sampling_ratio`` (or ``ceil(bin size)``) bilinear samples per side.
     """
-    ph, pw = _pair(output_size)
-    out_channels = _check_channels(input, ph, pw)
-    rois = _rois_numpy(input, boxes)
-    _, _, height, width = input.shape
-    dt = rois.dtype.type
+    ph, pw, out_channels, rois, height, width, dt = _regions(input, boxes, output_size)
     k = len(rois)
     if k == 0:
         return ember.zeros((0, out_channels, ph, pw), dtype=input.dtype, device=input.device)
@@ -79,11 +85,7 @@ def ps_roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
     bins clipped to the full map instead, so the two differ where a bin reaches the last row
     or column.
     """
-    ph, pw = _pair(output_size)
-    out_channels = _check_channels(input, ph, pw)
-    rois = _rois_numpy(input, boxes)
-    _, _, height, width = input.shape
-    dt = rois.dtype.type
+    ph, pw, out_channels, rois, height, width, dt = _regions(input, boxes, output_size)
     k = len(rois)
     if k == 0:
         return ember.zeros((0, out_channels, ph, pw), dtype=input.dtype, device=input.device)

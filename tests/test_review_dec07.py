@@ -245,3 +245,21 @@ def test_batch_norm_and_instance_norm_take_0d_tensor_eps_and_momentum():
         res.append([v.numpy() for v in (a, b, c, rm)])
     for t, e in zip(*res):
         assert np.allclose(t, e, rtol=1e-6, atol=1e-6)
+
+
+def test_manual_seed_reads_its_argument_with_int():
+    import numpy as np
+    import torch
+
+    import ember
+
+    def outcome(mod, seed):
+        try:
+            mod.manual_seed(seed)
+        except Exception as e:  # noqa: BLE001 (the type and words are compared)
+            return type(e).__name__, str(e)
+        return mod.initial_seed(), mod.rand(2).tolist()
+
+    for seed in ([1, 1], 3, [5], np.int64(4), 2.5, "7", -1, 2 ** 64, True):
+        args = [m.tensor(seed) if isinstance(seed, list) else seed for m in (torch, ember)]
+        assert outcome(torch, args[0]) == outcome(ember, args[1]), seed

@@ -112,11 +112,9 @@ class Generator(metaclass=CTypeName):
 
 
 def _as_seed(seed):
-    from ._tensor import Tensor
-
-    if isinstance(seed, Tensor):
-        seed = seed.item()
-    return int(seed)  # NOTE: torch.manual_seed takes int(seed): 1.5, True and "3" are seeds
+    # NOTE: torch.manual_seed takes int(seed): 1.5, True, "3" and tensor([3]) are seeds, and a
+    # tensor of two elements gets int()'s ValueError
+    return int(seed)
 
 
 default_generator = Generator.__new__(Generator)

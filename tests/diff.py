@@ -270,3 +270,22 @@ def same(fn, warns=True):
     if not warns:
         want, got = want[0], got[0]
     assert got == want
+
+
+def code_outcome(lib, code, setup, show=str):
+    """What the expression ``code`` gives with ``torch`` bound to ``lib`` (and ``np`` to NumPy)
+    after running ``setup``: ``"ok "`` and ``show`` of its value, or the exception's type and
+    message; then the warnings it raised, without PyTorch's "Triggered internally at" suffix."""
+    import re
+    import warnings
+
+    env = {"torch": lib, "np": np}
+    exec(setup, env)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = f"ok {show(eval(code, env))}"
+        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+            out = f"{type(e).__name__}: {e}"
+    out += "".join(f" | {w.category.__name__}: {w.message}" for w in caught)
+    return re.sub(r" \(Triggered internally at [^)]*\)", "", out)

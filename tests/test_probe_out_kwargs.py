@@ -2,34 +2,21 @@
 positional forms of ~150 ops against PyTorch): each case is evaluated with ``torch`` bound to
 ember and to PyTorch, and must give the same printed result (or exception type and message),
 the same warnings, and for ``out=`` the same object back and the same strides."""
-import re
-import warnings
 
-import numpy as np
 import pytest
 
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import code_outcome  # noqa: E402
 
 _SETUP = ("torch.manual_seed(0); x = torch.arange(6.).reshape(2, 3); "
           "xi = torch.arange(6).reshape(2, 3); v = torch.arange(3.)")
 
 
 def _run(lib, code):
-    env = {"torch": lib, "np": np}
-    exec(_SETUP, env)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = eval(code, env)
-            if isinstance(res, tuple):
-                res = tuple(str(r) for r in res)
-            out = f"ok {res}"
-        except Exception as e:  # noqa: BLE001
-            out = f"{type(e).__name__}: {e}"
-    out += "".join(f" | {w.category.__name__}: {w.message}" for w in caught)
-    return re.sub(r" \(Triggered internally at [^)]*\)", "", out)
+    return code_outcome(lib, code, _SETUP,
+                        lambda r: tuple(str(v) for v in r) if isinstance(r, tuple) else r)
 
 
 def _same(code):

@@ -3,7 +3,6 @@ and the index ops (wrong types, missing or extra arguments, unexpected keywords,
 lists), the order of the keywords in its "got (...)" lines, and the deprecated ``add``/``sub``
 forms: each case is evaluated with ``torch`` bound to ember and to PyTorch, and must give the
 same printed result (or exception type and message) and the same warnings."""
-import re
 import warnings
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import code_outcome  # noqa: E402
 
 _SETUP = ("torch.manual_seed(0); x = torch.ones(2, 3); i = torch.tensor([0, 1]); m = x > 0; "
           "g = torch.Generator().manual_seed(1); ix = i.view(2, 1).expand(2, 3)")
@@ -26,16 +26,7 @@ def _show(res):
 
 
 def _run(lib, code):
-    env = {"torch": lib, "np": np}
-    exec(_SETUP, env)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out = f"ok {_show(eval(code, env))}"
-        except Exception as e:  # noqa: BLE001
-            out = f"{type(e).__name__}: {e}"
-    out += "".join(f" | {w.category.__name__}: {w.message}" for w in caught)
-    return re.sub(r" \(Triggered internally at [^)]*\)", "", out)
+    return code_outcome(lib, code, _SETUP, _show)
 
 
 def _same(code):

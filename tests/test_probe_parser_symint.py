@@ -4,15 +4,13 @@ added to a tensor (``addmm(beta, M, alpha, a, b)``...), dims and dtypes given in
 forms, and misspelt module attributes: each case is evaluated with ``torch`` bound to ember
 and to PyTorch, and must give the same printed result (or exception type and message) and
 the same warnings."""
-import re
-import warnings
 
-import numpy as np
 import pytest
 
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import code_outcome  # noqa: E402
 
 _SETUP = ("x = torch.arange(6.).reshape(2, 3); v = torch.arange(5.); i = torch.tensor([0, 1]); "
           "M = torch.ones(2, 2); a = torch.ones(2, 3); b = torch.ones(3, 2); "
@@ -28,16 +26,7 @@ def _show(res):
 
 
 def _run(lib, code):
-    env = {"torch": lib, "np": np}
-    exec(_SETUP, env)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out = f"ok {_show(eval(code, env))}"
-        except Exception as e:  # noqa: BLE001
-            out = f"{type(e).__name__}: {e}"
-    out += "".join(f" | {w.category.__name__}: {w.message}" for w in caught)
-    return re.sub(r" \(Triggered internally at [^)]*\)", "", out)
+    return code_outcome(lib, code, _SETUP, _show)
 
 
 def _same(code):

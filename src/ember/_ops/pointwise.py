@@ -100,12 +100,6 @@ def _round_low(v, dt):
         return np.asarray(v).astype(dt.np).astype(np.float32)[()]
 
 
-# The nodes of PyTorch's multiplication and division kernels, which read a one-element
-# second operand of a half-type op unrounded (see ``_operands``)
-_KEEPS_SCALAR = frozenset(("MulBackward0", "MulBackward1", "DivBackward0", "DivBackward1",
-                           "DivBackward2", "DivBackward3", "NotImplemented"))
-
-
 def _ref(ta, tb):
     """The operand whose device the result lives on (not a 0-d CPU tensor beside a GPU one)."""
     if ta is None:
@@ -161,7 +155,7 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
         common, plain = None, True
     else:
         plain = False
-        dt, x, y = _operands(a, b, keep_scalar or name in _KEEPS_SCALAR)
+        dt, x, y = _operands(a, b, keep_scalar)
         ta = a if isinstance(a, Tensor) else None
         tb = b if isinstance(b, Tensor) else None
         ref = _ref(ta, tb)
@@ -219,12 +213,14 @@ def div_scalar(t, s):
     """``t / s`` for a number ``s``, as PyTorch's composite ops record it (``DivBackward1``)."""
     if t.dtype._kind < 2:  # true division: integers give floats (and have no graph)
         return div(t, s)
-    return _binary(t, s, np.true_divide, "DivBackward1", lambda ctx, g: (g / s,))
+    return _binary(t, s, np.true_divide, "DivBackward1", lambda ctx, g: (g / s,),
+                   keep_scalar=True)
 
 
 def mul_scalar(t, s):
     """``t * s`` for a number ``s``, as PyTorch's composite ops record it (``MulBackward1``)."""
-    return _binary(t, s, np.multiply, "MulBackward1", lambda ctx, g: (g * s,))
+    return _binary(t, s, np.multiply, "MulBackward1", lambda ctx, g: (g * s,),
+                   keep_scalar=True)
 
 
 def _broadcast_error(a, b):
@@ -404,7 +400,7 @@ def mul(a, b):
     # NOTE: as PyTorch, each factor is saved only if the other one's gradient needs it, so
     # that ``z = y * 3`` followed by ``y.add_(1)`` still has a valid backward.
     return _binary(a, b, np.multiply, "MulBackward0", _mul_rule,
-                   a if _grad_of(b) else None, b if _grad_of(a) else None)
+                   a if _grad_of(b) else None, b if _grad_of(a) else None, keep_scalar=True)
 
 
 def _mul_rule(ctx, g):
@@ -434,7 +430,7 @@ def div(a, b, *, rounding_mode=None):
     _no_bool(dt, f"div_{rounding_mode}_cpu")
     _no_complex(dt, f"div_{rounding_mode}_cpu")
     if not dt.is_floating_point:
-        return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None)
+        return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None, keep_scalar=True)
 
     half = dt.np if dt in _LOW and not _one_value(b) else None
 
@@ -444,7 +440,7 @@ def div(a, b, *, rounding_mode=None):
                 return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
             q = np.true_divide(x, y)
             return np.trunc(q.astype(half).astype(np.float32) if half else q)
-    return _binary(a, b, fn, "DivBackward2", _zero2_rule)
+    return _binary(a, b, fn, "DivBackward2", _zero2_rule, keep_scalar=True)
 
 
 def _one_value(b):
@@ -479,7 +475,8 @@ def true_divide(a, b):
         a = _cast(a, dt)
         b = _cast(b, dt)
     # NOTE: the dividend is needed only for the divisor's gradient (see ``mul``)
-    return _binary(a, b, _np_divide, "DivBackward0", _div_rule, a if _grad_of(b) else None, b)
+    return _binary(a, b, _np_divide, "DivBackward0", _div_rule, a if _grad_of(b) else None, b,
+                   keep_scalar=True)
 
 
 def _np_divide(x, y):
@@ -533,7 +530,7 @@ def floor_divide(a, b):
             return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
     # NOTE: PyTorch records a node named NotImplemented whose backward raises.
     return _binary(a, b, fn if dt.is_floating_point else _int_div("floor"), "NotImplemented",
-                   _floor_divide_rule)
+                   _floor_divide_rule, keep_scalar=True)
 
 
 def _floor_divide_rule(ctx, g):

@@ -479,7 +479,9 @@ def test_graph_module_copies_and_pickles():
     gm = ember.fx.symbolic_trace(e)
     x = ember.ones(1, 4)
     for other in (copy.deepcopy(gm), pickle.loads(pickle.dumps(gm))):
-        assert other.code == gm.code and str(other) == str(gm)
+        # (a copy is named GraphModule, as PyTorch's are)
+        assert other.code == gm.code and type(other).__name__ == "GraphModule"
+        assert str(other).split("(", 1)[1] == str(gm).split("(", 1)[1]
         close(other(x), torch.fx.symbolic_trace(t)(torch.ones(1, 4)))
     # a graph module traces again to the same graph
     again = ember.fx.symbolic_trace(gm)
@@ -816,10 +818,10 @@ def test_functional_zoo_matches_torch():
             t_gm, t_msgs = gm, msgs
     assert e_msgs == t_msgs and len(e_msgs) == 3
     check_traced(e_gm, t_gm)
-    # NOTE: ember's norm and tensordot take no ``out``: their nodes lack PyTorch's out=None
+    # NOTE: ember's tensordot takes no ``out``: its node lacks PyTorch's out=None
     e2 = ember.fx.symbolic_trace(lambda x: ember.norm(x) + ember.tensordot(x, x, 2))
     t2 = torch.fx.symbolic_trace(lambda x: torch.norm(x) + torch.tensordot(x, x, 2))
-    assert e2.code == t2.code.replace(", out = None", "")
+    assert e2.code == t2.code.replace("dims = 2, out = None", "dims = 2")
     close(e2(ember.ones(2, 2)), t2(torch.ones(2, 2)))
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 2, 2, 2)).astype(np.float32)

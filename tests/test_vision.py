@@ -939,7 +939,7 @@ def test_weights_enums():
     assert models.VGG16_Weights.DEFAULT.meta["num_params"] == 138_357_544
     assert models.ResNet18_Weights.DEFAULT.meta["num_params"] == 11_689_512
     assert models.get_weight("ResNet50_Weights.IMAGENET1K_V1") is W.IMAGENET1K_V1
-    assert "resnet18" in models.list_models() and "vgg16_bn" in models.list_models("vgg*")
+    assert "resnet18" in models.list_models() and "vgg16_bn" in models.list_models(include="vgg*")
 
 
 @pytest.fixture

@@ -620,8 +620,8 @@ def test_weights_and_registry():
               "mobilenet_v2", "mobilenet_v3_large", "resnext101_64x4d", "shufflenet_v2_x2_0",
               "squeezenet1_1", "wide_resnet50_2", "resnet18", "vgg16"):
         assert n in names
-    assert models.list_models(models.densenet) == ["densenet121", "densenet161", "densenet169",
-                                                   "densenet201"]
+    assert models.list_models(include="densenet*") == ["densenet121", "densenet161",
+                                                        "densenet169", "densenet201"]
     assert models.get_weight("DenseNet169_Weights.IMAGENET1K_V1").meta["num_params"] == 14149480
     assert models.get_model_builder("MobileNet_V3_Small") is models.mobilenet_v3_small
     assert models.mobilenet.MobileNetV3 is models.MobileNetV3

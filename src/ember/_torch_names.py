@@ -88,4 +88,5 @@ TORCH_ONLY = {
         "guaranteed_datapipes_determinism non_deterministic runtime_validation "
         "runtime_validation_disabled"),
     "torchvision.transforms": frozenset(),  # (ember has all of its public names)
+    "torchvision.models": _names("optical_flow quantization"),
 }

@@ -87,6 +87,10 @@ class Tracer:
     """Records a module's ``forward`` as a ``Graph``.  Override ``is_leaf_module`` to choose
     which submodules are called as a whole (``call_module``) rather than traced through."""
 
+    # (PyTorch's default: a buffer read in ``forward`` is its tensor, recorded as a
+    # ``get_attr`` node where an operation uses it)
+    proxy_buffer_attributes = False
+
     def __init__(self, autowrap_modules=(math,), autowrap_functions=(),
                  param_shapes_constant=False):
         self._autowrap_functions = tuple(autowrap_functions)
@@ -99,7 +103,6 @@ class Tracer:
         self.module_stack: collections.OrderedDict = collections.OrderedDict()
         self._module_calls: dict = {}
         self.scope = None
-        self.proxy_buffer_attributes = True
         self.traced_func_name = "forward"
 
     # -- what gets recorded --------------------------------------------------------------
@@ -204,8 +207,9 @@ class Tracer:
             return self.create_node("get_attr", qual, (), {})
         if isinstance(a, Module):
             raise NotImplementedError(f"argument of type: {type(a)}")
-        if isinstance(a, tuple) and hasattr(a, "_fields"):
-            return type(a)(*(self.create_arg(e) for e in a))
+        if isinstance(a, tuple) and hasattr(a, "_fields"):  # (built by a node, as PyTorch's)
+            args = tuple(self.create_arg(e) for e in a)
+            return self.create_node("call_function", type(a), args, {})
         if isinstance(a, (tuple, list)):
             return type(a)(self.create_arg(e) for e in a)
         if isinstance(a, dict):

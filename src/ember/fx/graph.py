@@ -487,7 +487,7 @@ class _CodeGen:
                 # (ember records no stack traces; PyTorch's summary line for such nodes)
                 now = None if node.stack_trace else "No stacktrace found for following nodes"
                 if now is not None and now != summary:
-                    body.append(f"# {now}\n")
+                    body.append(f"\n# {now}\n")  # (a blank line before, as PyTorch's)
                 summary = now
             self.emit(node, free_vars, body, wrapped, ret_note)
             if node.op == "placeholder":

@@ -49,7 +49,7 @@ class GraphModule(Module):
 
         class GraphModuleImpl(cls):
             pass
-        GraphModuleImpl.__module__ = cls.__module__
+        GraphModuleImpl.__module__ = GraphModule.__module__  # (a subclass's too, as PyTorch's)
         return super().__new__(GraphModuleImpl)
 
     def __init__(self, root, graph, class_name="GraphModule"):
@@ -121,19 +121,20 @@ class GraphModule(Module):
     def __str__(self):
         return "\n".join([super().__repr__(), self._code, _REMINDER])
 
+    # (a copy, deep copy or unpickled one is named GraphModule, whatever the original's name,
+    # as PyTorch's are)
     def __copy__(self):
-        new = GraphModule(self, self.graph, type(self).__name__)
-        return new
+        return GraphModule(self, self.graph)
 
     def __deepcopy__(self, memo):
         fake = Module()
         state = {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_code")}
         fake.__dict__ = copy.deepcopy(state, memo)
-        return GraphModule(fake, copy.deepcopy(self.graph, memo), type(self).__name__)
+        return GraphModule(fake, copy.deepcopy(self.graph, memo))
 
     def __reduce__(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_code")}
-        return (_rebuild, (state, self._graph, type(self).__name__))
+        return (_rebuild, (state, self._graph))
 
     # -- submodules ------------------------------------------------------------------
     def add_submodule(self, target, m):
@@ -189,7 +190,11 @@ def _readable(gm, name):
     return code + _indent("\n".join(subs), 4)
 
 
-def _rebuild(state, graph, name):
+def _rebuild(state, graph, name="GraphModule"):
     fake = Module()
     fake.__dict__.update(state)
-    return GraphModule(fake, graph, name)
+    gm = GraphModule(fake, graph, name)
+    for k, v in state.items():  # (the attributes the graph does not use are kept too)
+        if not hasattr(gm, k):
+            setattr(gm, k, v)
+    return gm

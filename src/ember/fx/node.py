@@ -121,6 +121,8 @@ def _qualified_name(func) -> str:
     if getattr(Tensor, name, None) is func:
         return f"torch.Tensor.{name}"
     module = getattr(func, "__module__", None) or "builtins"
+    if module.startswith("ember.vision."):  # (torchvision's: its module and name)
+        return f"torchvision{module[len('ember.vision'):]}.{name}"
     if module == "ember" or module.startswith("ember."):
         short = getattr(func, "__qualname__", name)
         if "." in short or "<" in short:

@@ -81,15 +81,14 @@ def list_models(module=None, include=None, exclude=None) -> list[str]:
     ``models.resnet``, limits them to that module's)."""
     import fnmatch
 
-    names = sorted(_BUILDERS)
-    if isinstance(module, str) and include is None:  # NOTE: ember also takes list_models("vgg*")
-        module, include = None, module
-    if module is not None:
-        names = [n for n in names if n in getattr(module, "__all__", ())]
-    if include is not None:
+    # (``module`` is a package, as torchvision's: ``models.detection``; a model file such as
+    # ``models.resnet`` has none of its own; empty filters filter nothing)
+    names = sorted(n for n, fn in _BUILDERS.items()
+                   if module is None or fn.__module__.rsplit(".", 1)[0] == module.__name__)
+    if include:
         pats = [include] if isinstance(include, str) else include
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in pats)]
-    if exclude is not None:
+    if exclude:
         pats = [exclude] if isinstance(exclude, str) else exclude
         names = [n for n in names if not any(fnmatch.fnmatch(n, p) for p in pats)]
     return names
@@ -109,7 +108,11 @@ def get_model(name: str, **config):
 
 def get_model_weights(name):
     """The weights enum of a builder, given by name (``"vit_b_16"``) or as the function."""
+    import inspect
+
     builder = get_model_builder(name) if isinstance(name, str) else name
+    if "weights" not in inspect.signature(builder).parameters:
+        raise ValueError("The method is missing the 'weights' argument.")
     key = getattr(builder, "__name__", "").lower() + "_weights"  # resnet18: ResNet18_Weights
     for enum_name, enum in _WEIGHTS.items():
         if enum_name.lower() == key:
@@ -120,11 +123,18 @@ def get_model_weights(name):
 
 def get_weight(name: str):
     """The weights enum member named ``"ResNet50_Weights.IMAGENET1K_V2"``."""
-    cls_name, _, member = name.partition(".")
-    if cls_name not in _WEIGHTS:
-        raise ValueError(f"The weight enum '{cls_name}' for the specific method couldn't be "
-                         "retrieved.")
-    return _WEIGHTS[cls_name][member]
+    try:
+        cls_name, member = name.split(".")
+    except ValueError:
+        raise ValueError(f"Invalid weight name provided: '{name}'.") from None
+    # (looked up by name in this package and its subpackages, as torchvision does: a name
+    # there that is not a class is issubclass's TypeError)
+    for names in (globals(), vars(detection), vars(segmentation), vars(video)):
+        found = names.get(cls_name)
+        if found is not None and issubclass(found, WeightsEnum):
+            return found[member]
+    raise ValueError(f"The weight enum '{cls_name}' for the specific method couldn't be "
+                     "retrieved.")
 
 
 __all__ = [

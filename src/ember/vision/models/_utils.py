@@ -1,6 +1,7 @@
 """Helpers the model files share: channel rounding and ImageNet weight descriptions."""
 from __future__ import annotations
 
+import typing
 from functools import partial
 
 from ..transforms._presets import ImageClassification
@@ -31,6 +32,14 @@ def _imagenet_weights(file: str, num_params: int, acc1: float, acc5: float, ops:
             "_ops": ops, "_file_size": file_size, "_docs": docs}
     return Weights(url=_URL + file, transforms=partial(ImageClassification, **transform_kwargs),
                    meta=meta)
+
+
+def _hinted(forward):
+    """``forward`` with its annotations as objects rather than the strings of ``from __future__
+    import annotations``, as torchvision's are: a traced model's code shows them
+    (``def forward(self, x : torch.Tensor)``)."""
+    forward.__annotations__ = typing.get_type_hints(forward)
+    return forward
 
 
 def _load(model, weights, progress: bool):

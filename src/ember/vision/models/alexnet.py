@@ -9,9 +9,11 @@ torch.Size([1, 10])
 """
 from __future__ import annotations
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load
+from ._utils import _hinted, _imagenet_weights, _load
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
@@ -47,9 +49,10 @@ class AlexNet(nn.Module):
             nn.Linear(4096, num_classes),
         )
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+        return self.classifier(ember.flatten(x, 1))
 
 
 class AlexNet_Weights(WeightsEnum):

@@ -15,12 +15,12 @@ from typing import Any, Callable
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ...nn import functional as F
 from ..ops.misc import Conv2dNormActivation, Permute
 from ..ops.stochastic_depth import StochasticDepth
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load
+from ._utils import _hinted, _imagenet_weights, _load
 
 __all__ = ["ConvNeXt", "ConvNeXt_Tiny_Weights", "ConvNeXt_Small_Weights",
            "ConvNeXt_Base_Weights", "ConvNeXt_Large_Weights", "convnext_tiny", "convnext_small",
@@ -128,7 +128,8 @@ class ConvNeXt(nn.Module):
     def _forward_impl(self, x):
         return self.classifier(self.avgpool(self.features(x)))
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

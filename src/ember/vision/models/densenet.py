@@ -13,9 +13,9 @@ from collections import OrderedDict
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights
+from ._utils import _hinted, _imagenet_weights
 
 __all__ = ["DenseNet", "DenseNet121_Weights", "DenseNet161_Weights", "DenseNet169_Weights",
            "DenseNet201_Weights", "densenet121", "densenet161", "densenet169", "densenet201"]
@@ -135,9 +135,10 @@ class DenseNet(nn.Module):
             elif isinstance(m, nn.Linear):
                 nn.init.constant_(m.bias, 0)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         out = nn.functional.relu(self.features(x), inplace=True)
-        out = nn.functional.adaptive_avg_pool2d(out, (1, 1)).flatten(1)
+        out = ember.flatten(nn.functional.adaptive_avg_pool2d(out, (1, 1)), 1)
         return self.classifier(out)
 
 

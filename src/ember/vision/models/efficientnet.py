@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
 from ..transforms.functional import InterpolationMode
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load, _make_divisible
+from ._utils import _hinted, _imagenet_weights, _load, _make_divisible
 
 __all__ = ["EfficientNet", "EfficientNet_B0_Weights", "EfficientNet_B1_Weights",
            "EfficientNet_B2_Weights", "EfficientNet_B3_Weights", "EfficientNet_B4_Weights",
@@ -196,9 +198,10 @@ class EfficientNet(nn.Module):
 
     def _forward_impl(self, x):
         x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+        return self.classifier(ember.flatten(x, 1))
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

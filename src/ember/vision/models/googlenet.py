@@ -14,10 +14,10 @@ from typing import Callable
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ..._warnings import warn as _warn
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights
+from ._utils import _hinted, _imagenet_weights
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "GoogLeNet_Weights", "googlenet"]
 
@@ -157,7 +157,7 @@ class GoogLeNet(nn.Module):
         x = self.inception4d(self.inception4c(self.inception4b(x)))
         aux2 = self.aux2(x) if self.aux2 is not None and self.training else None
         x = self.maxpool4(self.inception4e(x))
-        x = self.avgpool(self.inception5b(self.inception5a(x))).flatten(1)
+        x = ember.flatten(self.avgpool(self.inception5b(self.inception5a(x))), 1)
         return self.fc(self.dropout(x)), aux2, aux1
 
     def eager_outputs(self, x, aux2, aux1):
@@ -165,7 +165,8 @@ class GoogLeNet(nn.Module):
             return _GoogLeNetOutputs(x, aux2, aux1)
         return x
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> GoogLeNetOutputs:
         x, aux2, aux1 = self._forward(self._transform_input(x))
         return self.eager_outputs(x, aux2, aux1)
 

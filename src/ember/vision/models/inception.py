@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ..._warnings import warn as _warn
 from ...nn import functional as F
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights
+from ._utils import _hinted, _imagenet_weights
 
 __all__ = ["Inception3", "InceptionOutputs", "_InceptionOutputs", "Inception_V3_Weights",
            "inception_v3"]
@@ -172,12 +172,13 @@ class InceptionE(nn.Module):
         self.branch_pool = c(in_channels, 192, kernel_size=1)
 
     def _forward(self, x):
+        # (the branches in torchvision's order: FX node names follow it)
+        branch1x1 = self.branch1x1(x)
         a = self.branch3x3_1(x)
+        branch3x3 = ember.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1)
         b = _chain(x, self.branch3x3dbl_1, self.branch3x3dbl_2)
-        return [self.branch1x1(x),
-                ember.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1),
-                ember.cat([self.branch3x3dbl_3a(b), self.branch3x3dbl_3b(b)], 1),
-                self.branch_pool(_pool3(x))]
+        branch3x3dbl = ember.cat([self.branch3x3dbl_3a(b), self.branch3x3dbl_3b(b)], 1)
+        return [branch1x1, branch3x3, branch3x3dbl, self.branch_pool(_pool3(x))]
 
     def forward(self, x):
         return ember.cat(self._forward(x), 1)
@@ -276,14 +277,15 @@ class Inception3(nn.Module):
                    self.Mixed_6c, self.Mixed_6d, self.Mixed_6e)
         aux = self.AuxLogits(x) if self.AuxLogits is not None and self.training else None
         x = _chain(x, self.Mixed_7a, self.Mixed_7b, self.Mixed_7c, self.avgpool, self.dropout)
-        return self.fc(x.flatten(1)), aux
+        return self.fc(ember.flatten(x, 1)), aux
 
     def eager_outputs(self, x, aux):
         if self.training and self.aux_logits:
             return InceptionOutputs(x, aux)
         return x
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> InceptionOutputs:
         x, aux = self._forward(self._transform_input(x))
         return self.eager_outputs(x, aux)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ... import nn
+from ... import Tensor, nn
 from ..._warnings import warn as _warn
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
 from ._meta import _IMAGENET_CATEGORIES
-from ._utils import _URL, _load
+from ._utils import _URL, _hinted, _load
 
 __all__ = ["MNASNet", "MNASNet0_5_Weights", "MNASNet0_75_Weights", "MNASNet1_0_Weights",
            "MNASNet1_3_Weights", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
@@ -135,7 +135,8 @@ class MNASNet(nn.Module):
                 nn.init.kaiming_uniform_(mod.weight, mode="fan_out", nonlinearity="sigmoid")
                 nn.init.zeros_(mod.bias)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.layers(x).mean([2, 3])  # global average pooling
         return self.classifier(x)
 

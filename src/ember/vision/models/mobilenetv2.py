@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ..ops.misc import Conv2dNormActivation
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load, _make_divisible
+from ._utils import _hinted, _imagenet_weights, _load, _make_divisible
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
@@ -94,9 +96,10 @@ class MobileNetV2(nn.Module):
 
     def _forward_impl(self, x):
         x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
-        return self.classifier(x.flatten(1))
+        return self.classifier(ember.flatten(x, 1))
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

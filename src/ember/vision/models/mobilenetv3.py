@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Callable
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation as SElayer
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load, _make_divisible
+from ._utils import _hinted, _imagenet_weights, _load, _make_divisible
 from .mobilenetv2 import _init_mobilenet
 
 __all__ = ["MobileNetV3", "MobileNet_V3_Large_Weights", "MobileNet_V3_Small_Weights",
@@ -123,9 +125,10 @@ class MobileNetV3(nn.Module):
 
     def _forward_impl(self, x):
         x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+        return self.classifier(ember.flatten(x, 1))
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

@@ -17,13 +17,13 @@ from typing import Any, Callable
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..transforms._presets import ImageClassification
 from ..transforms.functional import InterpolationMode
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
 from ._meta import _IMAGENET_CATEGORIES
-from ._utils import _URL, _load, _make_divisible
+from ._utils import _URL, _hinted, _load, _make_divisible
 
 _SIZES = ["400MF", "800MF", "1_6GF", "3_2GF", "8GF", "16GF", "32GF"]
 __all__ = (["RegNet"] + [f"RegNet_Y_{s}_Weights" for s in _SIZES + ["128GF"]]
@@ -202,7 +202,8 @@ class RegNet(nn.Module):
                 nn.init.normal_(m.weight, mean=0.0, std=0.01)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.avgpool(self.trunk_output(self.stem(x)))
         return self.fc(x.flatten(start_dim=1))
 

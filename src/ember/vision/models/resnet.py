@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
 from ._meta import _IMAGENET_CATEGORIES
+from ._utils import _hinted
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights",
            "ResNeXt50_32X4D_Weights", "ResNet", "ResNet101_Weights", "ResNet152_Weights",
@@ -181,10 +184,11 @@ class ResNet(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = self.avgpool(x)
-        x = x.flatten(1)
+        x = ember.flatten(x, 1)
         return self.fc(x)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

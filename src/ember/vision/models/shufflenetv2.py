@@ -11,9 +11,9 @@ from typing import Callable
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load
+from ._utils import _hinted, _imagenet_weights, _load
 
 __all__ = ["ShuffleNetV2", "ShuffleNet_V2_X0_5_Weights", "ShuffleNet_V2_X1_0_Weights",
            "ShuffleNet_V2_X1_5_Weights", "ShuffleNet_V2_X2_0_Weights", "shufflenet_v2_x0_5",
@@ -112,7 +112,8 @@ class ShuffleNetV2(nn.Module):
         x = self.conv5(self.stage4(self.stage3(self.stage2(x))))
         return self.fc(x.mean([2, 3]))  # global pool
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 

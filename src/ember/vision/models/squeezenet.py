@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load
+from ._utils import _hinted, _imagenet_weights, _load
 
 __all__ = ["SqueezeNet", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "squeezenet1_0",
            "squeezenet1_1"]
@@ -75,8 +75,9 @@ class SqueezeNet(nn.Module):
                 if m.bias is not None:
                     nn.init.constant_(m.bias, 0)
 
-    def forward(self, x):
-        return self.classifier(self.features(x)).flatten(1)
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
+        return ember.flatten(self.classifier(self.features(x)), 1)
 
 
 _COMMON = {"recipe": "https://github.com/pytorch/vision/pull/49#issuecomment-277560717",

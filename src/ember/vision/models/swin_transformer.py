@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import ember
 
-from ... import nn
+from ... import fx, nn
 from ...nn import functional as F
 from ..ops.misc import MLP, Permute
 from ..ops.stochastic_depth import StochasticDepth
@@ -44,12 +44,18 @@ def _patch_merging_pad(x):
     return ember.cat(corners, -1)
 
 
+fx.wrap("_patch_merging_pad")  # (as torchvision's: FX records these three as calls)
+
+
 def _get_relative_position_bias(relative_position_bias_table, relative_position_index,
                                 window_size: list[int]):
     """The (1, heads, N, N) bias of every pair of the N positions in a window."""
     n = window_size[0] * window_size[1]
     bias = relative_position_bias_table[relative_position_index].view(n, n, -1)
     return bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+
+
+fx.wrap("_get_relative_position_bias")
 
 
 class PatchMerging(nn.Module):
@@ -159,6 +165,9 @@ def shifted_window_attention(input, qkv_weight, proj_weight, relative_position_b
     return x[:, :H, :W, :].contiguous()
 
 
+fx.wrap("shifted_window_attention")
+
+
 class ShiftedWindowAttention(nn.Module):
     """Window attention (see :func:`shifted_window_attention`) with a learnt table of
     relative position biases, one row per relative offset."""
@@ -201,8 +210,9 @@ class ShiftedWindowAttention(nn.Module):
                                            self.relative_position_index, self.window_size)
 
     def forward(self, x):
+        relative_position_bias = self.get_relative_position_bias()  # (first, as torchvision)
         return shifted_window_attention(
-            x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(),
+            x, self.qkv.weight, self.proj.weight, relative_position_bias,
             self.window_size, self.num_heads, shift_size=self.shift_size,
             attention_dropout=self.attention_dropout, dropout=self.dropout,
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, training=self.training)
@@ -244,8 +254,9 @@ class ShiftedWindowAttentionV2(ShiftedWindowAttention):
         return 16 * ember.sigmoid(bias)
 
     def forward(self, x):
+        relative_position_bias = self.get_relative_position_bias()
         return shifted_window_attention(
-            x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(),
+            x, self.qkv.weight, self.proj.weight, relative_position_bias,
             self.window_size, self.num_heads, shift_size=self.shift_size,
             attention_dropout=self.attention_dropout, dropout=self.dropout,
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, logit_scale=self.logit_scale,

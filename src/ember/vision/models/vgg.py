@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from ... import nn
+import ember
+
+from ... import Tensor, nn
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
 from ._meta import _IMAGENET_CATEGORIES
+from ._utils import _hinted
 
 __all__ = ["VGG", "VGG11_BN_Weights", "VGG11_Weights", "VGG13_BN_Weights", "VGG13_Weights",
            "VGG16_BN_Weights", "VGG16_Weights", "VGG19_BN_Weights", "VGG19_Weights", "vgg11",
@@ -49,10 +52,11 @@ class VGG(nn.Module):
         if init_weights:
             _init_weights(self)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.features(x)
         x = self.avgpool(x)
-        x = x.flatten(1)
+        x = ember.flatten(x, 1)
         return self.classifier(x)
 
 

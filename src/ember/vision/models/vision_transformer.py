@@ -16,12 +16,12 @@ from typing import Any, Callable, NamedTuple
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ..ops.misc import MLP, Conv2dNormActivation
 from ..transforms._presets import ImageClassification
 from ..transforms.functional import InterpolationMode
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _URL, _load
+from ._utils import _URL, _hinted, _load
 from ._meta import _IMAGENET_CATEGORIES
 
 __all__ = ["VisionTransformer", "ViT_B_16_Weights", "ViT_B_32_Weights", "ViT_L_16_Weights",
@@ -29,9 +29,7 @@ __all__ = ["VisionTransformer", "ViT_B_16_Weights", "ViT_B_32_Weights", "ViT_L_1
            "vit_l_32", "vit_h_14"]
 
 
-def _assert(cond: bool, msg: str) -> None:  # torch._assert
-    if not cond:
-        raise AssertionError(msg)
+_assert = ember._assert  # (torch._assert: FX records it, where ``assert`` would fail a trace)
 
 
 class ConvStemConfig(NamedTuple):
@@ -209,7 +207,8 @@ class VisionTransformer(nn.Module):
         x = x.reshape(n, self.hidden_dim, n_h * n_w)
         return x.permute(0, 2, 1)  # (n, seq, hidden_dim), as the attention expects
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor):
         x = self._process_input(x)
         n = x.shape[0]
         batch_class_token = self.class_token.expand(n, -1, -1)

@@ -5,7 +5,7 @@ import math
 
 import ember
 
-from ... import nn
+from ... import fx, nn
 
 __all__ = ["DropBlock2d", "DropBlock3d", "drop_block2d", "drop_block3d"]
 
@@ -50,6 +50,10 @@ def drop_block3d(input, p: float, block_size: int, inplace: bool = False, eps: f
                  training: bool = True):
     """:func:`drop_block2d` for ``(N, C, D, H, W)`` volumes (cubic blocks)."""
     return _drop_block(input, p, block_size, inplace, eps, training, 3)
+
+
+fx.wrap("drop_block2d")  # (as torchvision's: FX records them as calls)
+fx.wrap("drop_block3d")
 
 
 class DropBlock2d(nn.Module):

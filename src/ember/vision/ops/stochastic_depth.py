@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ember
 
-from ... import nn
+from ... import fx, nn
 
 __all__ = ["StochasticDepth", "stochastic_depth"]
 
@@ -26,6 +26,9 @@ def stochastic_depth(input, p: float, mode: str, training: bool = True):
     if survival_rate > 0.0:
         noise.div_(survival_rate)
     return input * noise
+
+
+fx.wrap("stochastic_depth")  # (as torchvision's: FX records it as a call)
 
 
 class StochasticDepth(nn.Module):

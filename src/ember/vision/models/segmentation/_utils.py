@@ -7,12 +7,13 @@ import inspect
 from collections import OrderedDict
 from typing import Any
 
-from .... import nn
+from .... import Tensor, nn
 from ...._warnings import warn as _warn
 from ....nn import functional as F
 from ...transforms import functional as TF
 from ...transforms.functional import InterpolationMode
 from .._api import Weights, WeightsEnum, _sequence_to_str
+from .._utils import _hinted
 
 __all__ = ["_SimpleSegmentationModel", "SemanticSegmentation", "_VOC_CATEGORIES"]
 
@@ -37,8 +38,9 @@ class _SimpleSegmentationModel(nn.Module):
         self.classifier = classifier
         self.aux_classifier = aux_classifier
 
-    def forward(self, x):
-        size = tuple(x.shape[-2:])
+    @_hinted
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        size = x.shape[-2:]  # (a Size, not traced through: FX records its slicing)
         features = self.backbone(x)
         result = OrderedDict()
         result["out"] = F.interpolate(self.classifier(features["out"]), size=size,

@@ -67,7 +67,7 @@ class ASPPPooling(nn.Sequential):
             nn.ReLU())
 
     def forward(self, x):
-        size = tuple(x.shape[-2:])
+        size = x.shape[-2:]  # (a Size: FX records its slicing)
         for mod in self:
             x = mod(x)
         return F.interpolate(x, size=size, mode="bilinear", align_corners=False)

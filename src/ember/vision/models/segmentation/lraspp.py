@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from .... import nn
+from .... import Tensor, nn
 from ....nn import functional as F
 from .._api import WeightsEnum
 from .._intermediate import IntermediateLayerGetter
+from .._utils import _hinted
 from ..mobilenetv3 import MobileNet_V3_Large_Weights, mobilenet_v3_large
 from ._utils import _handle_legacy, _ovewrite_value_param, _voc_weights
 from .deeplabv3 import _mobilenet_stages
@@ -33,10 +34,11 @@ class LRASPP(nn.Module):
         self.backbone = backbone
         self.classifier = LRASPPHead(low_channels, high_channels, num_classes, inter_channels)
 
-    def forward(self, input):
+    @_hinted
+    def forward(self, input: Tensor) -> dict[str, Tensor]:
         out = self.classifier(self.backbone(input))
         result = OrderedDict()
-        result["out"] = F.interpolate(out, size=tuple(input.shape[-2:]), mode="bilinear",
+        result["out"] = F.interpolate(out, size=input.shape[-2:], mode="bilinear",
                                       align_corners=False)
         return result
 
@@ -59,7 +61,7 @@ class LRASPPHead(nn.Module):
     def forward(self, input):
         low, high = input["low"], input["high"]
         x = self.cbr(high) * self.scale(high)
-        x = F.interpolate(x, size=tuple(low.shape[-2:]), mode="bilinear", align_corners=False)
+        x = F.interpolate(x, size=low.shape[-2:], mode="bilinear", align_corners=False)
         return self.low_classifier(low) + self.high_classifier(x)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from .... import nn
+from .... import Tensor, nn
 from .._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
+from .._utils import _hinted
 from ._meta import _KINETICS400_CATEGORIES
 from ._presets import VideoClassification
 
@@ -86,8 +87,9 @@ class BasicBlock(nn.Module):
         self.stride = stride
 
     def forward(self, x):
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.conv2(self.conv1(x))
+        # (the shortcut after the convolutions, as torchvision: FX node order follows it)
+        shortcut = x if self.downsample is None else self.downsample(x)
         out += shortcut
         return self.relu(out)
 
@@ -111,8 +113,8 @@ class Bottleneck(nn.Module):
         self.stride = stride
 
     def forward(self, x):
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.conv3(self.conv2(self.conv1(x)))
+        shortcut = x if self.downsample is None else self.downsample(x)
         out += shortcut
         return self.relu(out)
 
@@ -190,7 +192,8 @@ class VideoResNet(nn.Module):
         layers += [block(self.inplanes, planes, conv_builder) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.stem(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(self.avgpool(x).flatten(1))

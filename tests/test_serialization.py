@@ -466,7 +466,7 @@ def test_refuses_calls_builds_and_oversized_views():
     assert ember.load(io.BytesIO(ok)).tolist() == [0.0, 0.0]
     assert torch.load(io.BytesIO(ok)).tolist() == [0.0, 0.0]
     too_big = crafted_checkpoint(tensor((5,)))
-    with pytest.raises(RuntimeError, match="out of bounds for storage of size 8"):
+    with pytest.raises(RuntimeError, match="Trying to resize storage that is not resizable"):
         ember.load(io.BytesIO(too_big))
     with pytest.raises(RuntimeError):  # "Trying to resize storage that is not resizable"
         torch.load(io.BytesIO(too_big))
@@ -478,7 +478,7 @@ def test_refuses_calls_builds_and_oversized_views():
         ember.load(io.BytesIO(call_dtype))
     setitem_on_tensor = crafted_checkpoint(_Craft(REBUILD_V2, (
         _Pid(), 0, (2,), (1,), False, collections.OrderedDict()), None, None, iter([(0, 5.0)])))
-    with pytest.raises(pickle.UnpicklingError, match="Can only set items of dicts"):
+    with pytest.raises(pickle.UnpicklingError, match="Can only SETITEM for dict"):
         ember.load(io.BytesIO(setitem_on_tensor))
 
 
@@ -641,7 +641,7 @@ def test_truncated_and_corrupted_files():
     with pytest.raises(RuntimeError, match="Unsupported operand 100"):  # (PyTorch's words)
         ember.load(io.BytesIO(b"definitely not a checkpoint"))
     legacy = ember_bytes({"w": ember.arange(10.0)}, _use_new_zipfile_serialization=False)
-    with pytest.raises(RuntimeError, match="corrupt legacy checkpoint"):
+    with pytest.raises(RuntimeError, match="unexpected EOF, expected 8 more bytes"):
         ember.load(io.BytesIO(legacy[:-8]))
 
 

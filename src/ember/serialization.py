@@ -25,6 +25,7 @@ leaves any previous file untouched.
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import io
 import mmap as mmap_module
@@ -37,7 +38,7 @@ import secrets
 import stat
 import sys
 import uuid
-from ember._warnings import warn as _warn
+import warnings
 
 
 from ._serialization import _legacy
@@ -45,14 +46,16 @@ from ._serialization._pickling import StorageTable, TorchPickler
 from ._serialization._rebuild import _torch_globals
 from ._serialization._storage import (StorageLoader, TypedStorage, UntypedStorage,
                                       default_restore_location)
-from ._serialization._unpickling import (_SAFE_BUILTINS, USER_GLOBALS, FullUnpickler,
-                                         WeightsUnpickler, global_name, scan_globals)
+from ._serialization import _unpickling
+from ._serialization._unpickling import (_SAFE_BUILTINS, MARKED, FullUnpickler, WeightsUnpickler,
+                                         global_name, scan_globals, user_globals)
 from ._serialization._zip import ZipReader, ZipWriter
 
 __all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "clear_safe_globals",
            "get_safe_globals", "safe_globals", "get_unsafe_globals_in_checkpoint",
            "default_restore_location", "UntypedStorage", "TypedStorage", "set_crc32_options",
-           "get_crc32_options", "get_default_mmap_options", "set_default_mmap_options"]
+           "get_crc32_options", "get_default_mmap_options", "set_default_mmap_options",
+           "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness"]
 
 DEFAULT_PROTOCOL = 2
 
@@ -153,6 +156,8 @@ def _write_zip(out, archive_name, pkl, refs, byteorder_record):
         if ref.location != "meta":  # (a meta storage has no bytes: PyTorch writes no record)
             w.write_record(f"data/{ref.key}", ref.host_bytes())
     w.write_record("version", b"3\n")
+    if not byteorder_record:  # (PyTorch's writer then adds it at its end all the same)
+        w.write_record("byteorder", sys.byteorder.encode("ascii"))
     w.write_record(".data/serialization_id", str(uuid.uuid4().int % 10**40).zfill(40).encode())
     w.finish()
 
@@ -249,7 +254,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                            "specified")
     if pickle_load_args and weights_only:
         # (yet PyTorch hands them on to its weights-only unpickler, which takes ``encoding``)
-        _warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+        # (at a line of ember's, as PyTorch's at its own: the default filter shows it once)
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=1)
     pickle_load_args.setdefault("encoding", "utf-8")
     unpickler_cls = WeightsUnpickler if weights_only else FullUnpickler
     if not weights_only and pickle_module is not None and pickle_module is not pickle:
@@ -388,16 +394,22 @@ def _load_zip(fh, f, map_location, make_unpickler, mmap):
             mapped = memoryview(_FileMapping(raw.fileno(), 0, access=mmap_module.ACCESS_WRITE
                                              if shared else mmap_module.ACCESS_COPY))
     reader = ZipReader(fh, mapped)
-    if reader.has_record("constants.pkl"):
+    if "constants.pkl" in reader.all_records():
         raise RuntimeError("This is a TorchScript archive (torch.jit.save), which ember cannot "
                            "load; save a state_dict with torch.save instead.")
-    byteorder = "little"
+    if reader.has_record(".format_version"):  # (read as PyTorch reads them, with its errors)
+        reader.read(".format_version")
+    # (without a byteorder record: ``set_default_load_endianness``'s, little by default)
+    byteorder = {LoadEndianness.BIG: "big", LoadEndianness.NATIVE: sys.byteorder}.get(
+        _LOAD_ENDIANNESS[0], "little")
     if reader.has_record("byteorder"):
         byteorder = reader.read("byteorder").decode("ascii", "replace")
         if byteorder not in ("little", "big"):
             raise ValueError(f"Unknown endianness type: {byteorder}")
+    if reader.has_record(".storage_alignment"):
+        int(reader.read(".storage_alignment"))
     loader = StorageLoader(lambda key, nbytes: reader.read(f"data/{key}", writable=True),
-                           map_location, byteorder != sys.byteorder)
+                           map_location, byteorder != sys.byteorder, exact=mapped is None)
     return make_unpickler(io.BytesIO(reader.read("data.pkl")), loader).load()
 
 
@@ -427,10 +439,6 @@ def _entries(globals_):
     from ._serialization._pickling import torch_path
 
     for g in globals_:
-        if isinstance(g, tuple):
-            obj, name = g
-            yield name, obj
-            continue
         yield global_name(g), g
         module = getattr(g, "__module__", None) or ""
         if module == "ember" or module.startswith("ember."):
@@ -438,38 +446,63 @@ def _entries(globals_):
             yield "torch" + global_name(g)[len("ember"):], g
 
 
+_unpickling.entry_names = lambda g: dict(_entries([g]))
+
+
+class LoadEndianness(enum.Enum):
+    """The byte order ``load`` assumes for a checkpoint without a byteorder record."""
+
+    NATIVE = 1
+    LITTLE = 2
+    BIG = 3
+
+
+_LOAD_ENDIANNESS = [None]
+
+
+def get_default_load_endianness():
+    return _LOAD_ENDIANNESS[0]
+
+
+def set_default_load_endianness(endianness=None) -> None:
+    if endianness is not None and not isinstance(endianness, LoadEndianness):
+        raise TypeError("Invalid argument type in function set_default_load_endianness")
+    _LOAD_ENDIANNESS[0] = endianness
+
+
 def add_safe_globals(safe_globals) -> None:
-    """Allow these classes/functions (or ``(obj, "module.name")`` pairs) in weights-only loads."""
-    for name, obj in _entries(safe_globals):
-        USER_GLOBALS[name] = obj
+    """Allow these classes/functions (or ``(obj, "module.name")`` pairs) in weights-only loads.
+    As PyTorch's, the entries are only checked when a load needs them."""
+    MARKED.update(dict.fromkeys(safe_globals))
 
 
 def clear_safe_globals() -> None:
-    USER_GLOBALS.clear()
+    MARKED.clear()
 
 
 def get_safe_globals() -> list:
-    return list(USER_GLOBALS.values())
+    return list(MARKED)
 
 
 class safe_globals:
-    """``with ember.serialization.safe_globals([Cls]):`` allowlists ``Cls`` inside the block."""
+    """``with ember.serialization.safe_globals([Cls]):`` allowlists ``Cls`` inside the block
+    (and, as PyTorch's, no longer after it, even if it was allowlisted before)."""
 
     def __init__(self, safe_globals):
-        self._globals = list(_entries(safe_globals))
+        self.safe_globals = safe_globals
 
     def __enter__(self):
-        self._saved = dict(USER_GLOBALS)
-        USER_GLOBALS.update(self._globals)
+        add_safe_globals(self.safe_globals)
 
     def __exit__(self, *exc):
-        USER_GLOBALS.clear()
-        USER_GLOBALS.update(self._saved)
+        for g in self.safe_globals:
+            MARKED.pop(g, None)
         return False
 
 
 def get_unsafe_globals_in_checkpoint(f) -> list:
     """The globals in a checkpoint that weights-only loading would refuse (nothing is run)."""
+    allowed = set(_torch_globals()) | set(user_globals()) | set(_SAFE_BUILTINS)
     with _open_for_read(f) as fh:
         start = fh.tell()
         head = fh.read(4)
@@ -481,5 +514,4 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
             raise ValueError("Expected input to be a checkpoint returned by torch.save but got "
                              "a torchscript checkpoint")
         data = reader.read("data.pkl")
-    allowed = set(_torch_globals()) | set(USER_GLOBALS) | set(_SAFE_BUILTINS)
     return sorted({g for g in scan_globals(data) if g not in allowed})

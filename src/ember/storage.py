@@ -423,12 +423,8 @@ class UntypedStorage:
         return UntypedStorage._new(self._data.get(), CPU)
 
     def cuda(self, device=None, non_blocking=False):
-        if device is None:
-            d = _device_cls("cuda")
-        elif isinstance(device, int):
-            d = _device_cls("cuda", device)
-        else:
-            d = _device_cls(device)
+        # (as PyTorch's: an index, where a falsy one, 0 included, is the current device)
+        d = _device_cls("cuda", device) if device else _device_cls("cuda")
         return self.to(device=d)
 
     def to(self, *, device, non_blocking=False):
@@ -436,6 +432,8 @@ class UntypedStorage:
         target = _parse_device(device)
         if target.type == "cpu":
             return self.cpu()
+        if _get_cupy() is None:
+            _no_backend(target)
         target = canonical(target)
         if self._device == target:
             return self
@@ -582,6 +580,22 @@ def _parse_device(d):
     if isinstance(d, int) and not isinstance(d, bool):
         return device("cuda", d)
     return device(d)
+
+
+def _no_backend(target):
+    """What PyTorch's CPU build raises where a storage is sent to another device."""
+    kind = target.type
+    if kind == "cuda":
+        if target.index is None:  # (its current CUDA device is None)
+            raise TypeError("'<' not supported between instances of 'NoneType' and 'int'")
+        raise RuntimeError("PyTorch was compiled without CUDA support")
+    if kind == "xpu":
+        raise NotImplementedError("PyTorch was compiled without XPU support")
+    if kind == "mps":
+        raise AttributeError("module 'torch.mps' has no attribute 'device'")
+    if kind == "mtia":
+        raise RuntimeError("Cannot execute getCurrentDevice() without MTIA backend.")
+    raise AssertionError(f"{kind.upper()} device module is not loaded")
 
 
 def _to_device(host, target):

@@ -20,6 +20,8 @@ import sys
 
 import numpy as np
 
+from ._rebuild import refresh_flipped
+
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
 # A file that does not even start with a pickle (``load`` makes it an UnpicklingError).
@@ -62,8 +64,8 @@ def read_legacy(fh, make_unpickler, make_loader):
         raise RuntimeError("This checkpoint is in PyTorch's oldest (tar, before 0.4) format, "
                            "which ember cannot read. Load it with PyTorch and save it again.")
 
-    def header():
-        return make_unpickler(fh, None).load()  # (no persistent ids there)
+    def header(unpickler=None):  # (one line loads them all: PyTorch warns at one line too)
+        return (unpickler or make_unpickler(fh, None)).load()  # (no persistent ids there)
 
     try:
         first = make_unpickler(fh, None)
@@ -71,7 +73,7 @@ def read_legacy(fh, make_unpickler, make_loader):
         raise TypeError(str(e).replace("Unpickler.__init__()", "load()").replace(
             "for Unpickler()", "for load()")) from None
     try:
-        magic = first.load()
+        magic = header(first)
     except EOFError:
         # (an empty file, or one that ends inside the magic number: the unpickler's own
         # EOFError, as PyTorch reports it)
@@ -90,26 +92,25 @@ def read_legacy(fh, make_unpickler, make_loader):
     keys = header()
     if not isinstance(keys, list):
         raise RuntimeError("corrupt legacy checkpoint: the storage key list is missing")
-    for key in keys:
+    for key in keys:  # (with PyTorch's errors, its C++ format string included)
         typed = loader.storages.get(str(key))
         if typed is None:
-            raise RuntimeError(f"corrupt legacy checkpoint: storage {key!r} is listed but "
-                               "never used")
+            raise AssertionError(f"storage key {key!r} not found in deserialized_objects")
         head = fh.read(8)
         if len(head) != 8:
-            raise RuntimeError("corrupt legacy checkpoint: it ends before its storages")
+            raise RuntimeError(f"unexpected EOF, expected {8 - len(head)} more bytes. The file "
+                               "might be corrupted.")
         numel, = struct.unpack("<q" if little else ">q", head)
         target = typed._untyped_storage._data
         nbytes = numel * typed.dtype.itemsize
         if nbytes != target.nbytes:
-            expected = target.nbytes // typed.dtype.itemsize
-            raise RuntimeError(f"corrupt legacy checkpoint: storage {key!r} holds {numel} "
-                               f"elements, its tensors expect {expected}")
+            raise RuntimeError(f"storage has wrong byte size: expected %ld got "
+                               f"%ld{nbytes % 2 ** 64}{target.nbytes}")  # (a C++ uint64)
         buf = np.empty(nbytes, np.uint8)
         got = fh.readinto(memoryview(buf)) if nbytes else 0
         if got != nbytes:
-            raise RuntimeError("corrupt legacy checkpoint: it ends in the middle of storage "
-                               f"{key!r}")
+            raise RuntimeError(f"unexpected EOF, expected {nbytes - (got or 0)} more bytes. The "
+                               "file might be corrupted.")
         if loader.swap and typed.dtype.itemsize > 1:
             buf.view(typed.dtype.np).byteswap(inplace=True)
         if typed._untyped_storage.device.type == "meta":
@@ -118,4 +119,5 @@ def read_legacy(fh, make_unpickler, make_loader):
             target[...] = buf
         else:  # restored onto a GPU before its bytes were read
             target.set(buf)
+        refresh_flipped(typed._untyped_storage)  # (the tensors with a conjugate bit)
     return result

@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import pickle
 import sys
+import warnings
 
 import numpy as np
 
@@ -149,15 +150,26 @@ class StorageTable:
         size = tuple(int(s) for s in arr.shape)
         itemsize = dtype.itemsize
         found = self._find(arr, itemsize) if arr.size else None
+        # The memory of a tensor with the conjugate bit is written as PyTorch holds it: with
+        # the values before conjugation (so its imaginary parts negated).
+        conj = _conj_memory(t) and arr.dtype.kind in "cf"
         if found is None:
             # Empty, or memory we cannot describe (negative strides...): a contiguous copy.
             flat = xp_of_array(arr).ascontiguousarray(arr).reshape(-1)
+            if conj:  # (the values before the conjugate or negative bit, as above)
+                meta = _metadata(t)
+                flat = flat.conj() if meta.get("conj") else flat
+                flat = -flat if meta.get("neg") else flat
             ref = self._new_ref(flat.view(np.uint8), dtype, location)
             return ref, 0, size, contiguous_strides(size)
         (start, nbytes, raw), offset, strides = found
         key = (start, nbytes, location)
         entry = self._by_block.get(key)
         if entry is None:
+            if conj:  # (the block is a complex tensor's: the odd parts are imaginary)
+                parts = raw.view(arr.real.dtype).copy()
+                parts[1::2] *= -1
+                raw = parts.view(np.uint8)
             entry = self._by_block[key] = (self._new_ref(raw, dtype, location), dtype)
         elif entry[1] is not dtype:
             raise RuntimeError("Cannot save multiple tensors or storages that view the same data "
@@ -199,7 +211,50 @@ def _user_state(t):
     """Attributes a user set on a tensor (ember's own bookkeeping is left out)."""
     # (a Buffer's ``persistent`` and ``_is_buffer`` marks are saved, as PyTorch saves them)
     return {k: v for k, v in t.__dict__.items()
-            if not hasattr(Tensor, k) and k != "_storage_root"}
+            if not hasattr(Tensor, k) and k not in _OWN_STATE}
+
+
+# ember's bookkeeping in a tensor's ``__dict__`` (the conjugate and negative bits are saved as
+# PyTorch saves them: in the tensor's metadata, see ``_metadata``)
+_OWN_STATE = frozenset(("_storage_root", "_conj", "_neg", "_replay", "_detached_at",
+                        "_resize_store", "_stands_for"))
+
+
+def _warn_if_has_hooks(t):
+    """PyTorch's warning for each backward hook of a saved tensor (hooks are not saved)."""
+    node = t._grad_fn if t._grad_fn is not None else t._accumulator
+    hooks = getattr(node, "_tensor_hooks", None)
+    if not hooks:
+        return
+    for hook in hooks.get(0 if t._grad_fn is None else t._output_nr, {}).values():
+        if not hasattr(hook, "__torch_unserializable__"):
+            # (at a line of ember's, as PyTorch's at its own: the default filter shows it once)
+            warnings.warn(f"backward hook {hook!r} on tensor will not be serialized.  If this "
+                          "is expected, you can decorate the function with "
+                          "@torch.utils.hooks.unserializable_hook to suppress this warning",
+                          stacklevel=1)
+
+
+def _conj_memory(t) -> bool:
+    """Whether ``t`` views the memory of a tensor with the conjugate bit (ember keeps the
+    conjugated values there; PyTorch's memory holds the values before conjugation)."""
+    while t is not None:
+        if getattr(t, "__dict__", {}).get("_conj", False):
+            return True
+        t = getattr(t, "_base", None)  # (a quantized tensor's raw values have none)
+    return False
+
+
+def _metadata(t):
+    """PyTorch's tensor metadata: the conjugate and negative bits that are set."""
+    from .._ops.complex import is_conj, is_neg
+
+    meta = {}
+    if t.dtype.is_complex and is_conj(t):
+        meta["conj"] = True
+    if is_neg(t):
+        meta["neg"] = True
+    return meta
 
 
 # Where ember's classes and functions are public, with the PyTorch name of each namespace:
@@ -321,13 +376,16 @@ class TorchPickler(pickle._Pickler):
 
     def _tensor_v2(self, t, requires_grad):
         ref, offset, size, stride = self.storages.tensor_args(t)
+        meta = _metadata(t)
+        meta = (meta,) if meta else ()  # (as PyTorch: only when a bit is set)
         if t.dtype not in STORAGE_NAME_OF_DTYPE:  # (as PyTorch: v3 names the dtype itself)
             return _Reduced(REBUILD_V3, (ref, offset, size, stride, bool(requires_grad),
-                                         collections.OrderedDict(), t.dtype))
+                                         collections.OrderedDict(), t.dtype, *meta))
         return _Reduced(REBUILD_V2, (ref, offset, size, stride, bool(requires_grad),
-                                     collections.OrderedDict()))
+                                     collections.OrderedDict(), *meta))
 
     def _reduce_tensor(self, t):
+        _warn_if_has_hooks(t)
         state = _user_state(t)
         if isinstance(t, Parameter):
             inner = self._tensor_v2(t, False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import math
 import pickle
+import weakref
 
 import numpy as np
 
@@ -20,8 +21,8 @@ from .._ops.shape import _as_strided
 from .._size import Size
 from .._tensor import Tensor
 from ..nn.parameter import Parameter
-from ._storage import (_STORAGE_NAMES, _TORCH_ONLY_DTYPES, _UNSUPPORTED_STORAGES, UNTYPED,
-                       StorageType, TypedStorage, _check_dtype, _parse_device,
+from ._storage import (_STORAGE_NAMES, _TORCH_ONLY_DTYPES, _UNSUPPORTED_STORAGES, RESIZABLE,
+                       UNTYPED, StorageType, TypedStorage, _check_dtype, _parse_device,
                        _UnsupportedDtype)
 
 
@@ -40,8 +41,10 @@ def _ints(seq, what):
     return tuple(out)
 
 
-def tensor_from_storage(storage, storage_offset, size, stride, dtype=None):
-    """A tensor viewing ``storage``'s memory; bounds are checked, as PyTorch's ``set_`` does."""
+def tensor_from_storage(storage, storage_offset, size, stride, dtype=None, flip=False):
+    """A tensor viewing ``storage``'s memory; bounds are checked, as PyTorch's ``set_`` does.
+    ``flip``: view the storage's conjugated (complex) or negated (real) values instead (see
+    :func:`_apply_metadata`)."""
     if not isinstance(storage, TypedStorage):
         raise TypeError(f"expected a storage to rebuild a tensor from, got "
                         f"{type(storage).__name__}")
@@ -62,16 +65,70 @@ def tensor_from_storage(storage, storage_offset, size, stride, dtype=None):
     n = raw.nbytes // itemsize
     if math.prod(size):
         need = offset + sum((s - 1) * st for s, st in zip(size, stride)) + 1
-        if need > n:
-            raise RuntimeError(
-                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
-                f"{offset}, and itemsize {itemsize} requiring a storage size of "
-                f"{need * itemsize} are out of bounds for storage of size {raw.nbytes}")
+        if need > n and storage._untyped_storage in RESIZABLE and isinstance(raw, np.ndarray):
+            # (PyTorch's ``set_`` grows the storage: its legacy reader then finds the bytes of
+            # the file too few)
+            grown = np.zeros(need * itemsize, np.uint8)
+            grown[:raw.nbytes] = raw
+            raw = storage._untyped_storage._data = grown
+            n = need
+        if need > n:  # (PyTorch's ``set_`` would grow the storage, which a loaded one refuses)
+            raise RuntimeError("Trying to resize storage that is not resizable")
     typed = raw[: n * itemsize].view(dtype.np)
+    if flip:
+        typed = _flipped(storage._untyped_storage, typed)
     arr = _as_strided(typed[min(offset, n):], size, [st * itemsize for st in stride])
     t = wrap(arr, storage._untyped_storage.device)
     # ``storage_offset()`` measures from the start of this memory (see ember._ops.shape).
     t.__dict__["_storage_root"] = typed
+    return t
+
+
+_FLIPPED = weakref.WeakKeyDictionary()
+
+
+def _flipped(untyped, typed):
+    """The conjugated (complex) or negated (real) copy of a loaded storage's values, one per
+    storage and dtype, so that the tensors loaded with the same bit share it."""
+    copies = _FLIPPED.setdefault(untyped, {})
+    key = typed.dtype.str
+    if key not in copies:
+        copies[key] = typed.conj() if typed.dtype.kind == "c" else -typed
+    return copies[key]
+
+
+def refresh_flipped(untyped):
+    """Recompute the flipped copies of a storage whose bytes came after its tensors (in a
+    legacy checkpoint)."""
+    for copy in _FLIPPED.get(untyped, {}).values():
+        values = untyped._data[: copy.nbytes].view(copy.dtype)
+        copy[...] = values.conj() if copy.dtype.kind == "c" else -values
+
+
+def _flags(metadata):
+    """``(conj, neg)``: the conjugate and negative bits PyTorch saves in a tensor's metadata."""
+    if metadata is None:
+        return False, False
+    if not isinstance(metadata, dict):
+        raise TypeError(f"expected a dict of tensor metadata, got {type(metadata).__name__}")
+    return bool(metadata.get("conj", False)), bool(metadata.get("neg", False))
+
+
+def _with_metadata(storage, storage_offset, size, stride, dtype, metadata):
+    """A tensor with PyTorch's conjugate or negative bit set (``metadata``): PyTorch saves the
+    memory as it is and the bit on the side; ember keeps the values the bit stands for."""
+    conj, neg = _flags(metadata)
+    complex_ = _check_dtype(storage.dtype if dtype is None else dtype, "a tensor").is_complex
+    conj = conj and complex_  # (the conjugate bit means nothing to real values)
+    if complex_ and neg:  # (a complex negative view, ``torch._neg_view``: its values)
+        t = tensor_from_storage(storage, storage_offset, size, stride, dtype)
+        t = wrap(-(t._data.conj() if conj else t._data), t.device)
+    else:
+        t = tensor_from_storage(storage, storage_offset, size, stride, dtype, flip=conj or neg)
+    if conj:
+        t.__dict__["_conj"] = True
+    if neg:
+        t.__dict__["_neg"] = True
     return t
 
 
@@ -87,13 +144,13 @@ def rebuild_tensor(storage, storage_offset, size, stride):
 
 def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
                       backward_hooks=None, metadata=None):
-    t = tensor_from_storage(storage, storage_offset, size, stride)
+    t = _with_metadata(storage, storage_offset, size, stride, None, metadata)
     return _set_requires_grad(t, requires_grad)
 
 
 def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                       dtype, metadata=None):
-    t = tensor_from_storage(storage, storage_offset, size, stride, dtype)
+    t = _with_metadata(storage, storage_offset, size, stride, dtype, metadata)
     return _set_requires_grad(t, requires_grad)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import weakref
 
 import numpy as np
 
@@ -84,6 +85,10 @@ def _check_dtype(dtype, what):
 
 
 # -- storage loading (shared by the zip and legacy readers) -------------------------------
+
+# The loaded storages a tensor may grow (``set_``), as PyTorch's legacy reader's can
+RESIZABLE = weakref.WeakSet()
+
 
 def _cuda_location_error(location):
     from .. import cuda
@@ -192,8 +197,12 @@ class StorageLoader:
     reader), or None to allocate them now and fill them later (the legacy reader).
     """
 
-    def __init__(self, read, map_location, swap_bytes=False, legacy=False):
+    def __init__(self, read, map_location, swap_bytes=False, legacy=False, exact=False):
         self._read = read
+        self._exact = exact  # (a record must hold exactly the storage's bytes, as PyTorch's)
+        # (to meta, as PyTorch's loader, the records are not even read)
+        self._to_meta = map_location == "meta" if isinstance(map_location, str) else \
+            isinstance(map_location, device) and map_location.type == "meta"
         self._restore = restore_location_fn(map_location)
         self.swap = swap_bytes
         self._legacy = legacy
@@ -203,12 +212,25 @@ class StorageLoader:
     def __call__(self, pid):
         if isinstance(pid, str):  # (written by pickle protocol 0: PyTorch's loader's words)
             raise AssertionError("saved_id must be a tuple, got str")
+        if not self._legacy:  # (PyTorch's loader's checks, with its errors)
+            if not isinstance(pid, tuple):
+                raise AssertionError(f"saved_id must be a tuple, got {type(pid).__name__}")
+            if not pid:
+                raise IndexError("tuple index out of range")
         if not isinstance(pid, tuple) or not pid:
             raise pickle.UnpicklingError("unsupported persistent id encountered")
         typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]
         if typename != "storage":
+            if not self._legacy:  # (PyTorch's assertion)
+                raise AssertionError(f"Unknown typename for persistent_load, expected "
+                                     f"'storage' but got '{typename}'")
+            if typename != "module":  # (PyTorch's legacy reader's words)
+                raise RuntimeError(f"Unknown saved id type: {pid[0]}")
             raise pickle.UnpicklingError(f"Unknown typename for persistent_load, expected "
                                          f"'storage' but got {typename!r}")
+        if not self._legacy and len(pid) != 5:  # (``storage_type, key, location, numel =``)
+            raise ValueError(f"not enough values to unpack (expected 4, got {len(pid) - 1})"
+                             if len(pid) < 5 else "too many values to unpack (expected 4)")
         if len(pid) != (6 if self._legacy else 5):
             raise pickle.UnpicklingError(f"malformed storage persistent id {pid!r}")
         storage_type, key, location, numel = pid[1:5]
@@ -231,9 +253,14 @@ class StorageLoader:
         if typed is None:
             nbytes = numel * dtype.itemsize
             # (a meta storage was saved without bytes: zeros stand in, as PyTorch's loader)
-            data = self._read(key, nbytes) if location != "meta" else None
+            data = self._read(key, nbytes) if location != "meta" and not self._to_meta \
+                else None
             if data is None:
                 data = np.zeros(nbytes, np.uint8)
+            elif data.nbytes != nbytes and self._exact:
+                raise RuntimeError(f"record size ({data.nbytes} bytes) does not match expected "
+                                   f"size ({nbytes} bytes = {nbytes} elements * 1 bytes/element) "
+                                   "for dtype Byte")
             elif data.nbytes < nbytes:
                 raise RuntimeError(f"PytorchStreamReader failed reading file data/{key}: it "
                                    f"holds {data.nbytes} bytes where the checkpoint's pickle "
@@ -245,6 +272,8 @@ class StorageLoader:
             restore = self._restore if location != "meta" else default_restore_location
             untyped = _as_untyped(restore(UntypedStorage._new(data), location))
             typed = TypedStorage._wrap(_register(untyped), dtype)  # (tensors view it)
+            if self._legacy:  # (PyTorch's legacy reader makes storages that can grow)
+                RESIZABLE.add(untyped)
             self.storages[key] = typed
         if self._legacy and pid[5] is not None:
             return self._storage_view(typed, pid[5])

@@ -26,8 +26,8 @@ import io
 import operator
 import pickle
 import struct
+import warnings
 
-from .._warnings import warn as _warn
 from ..nn.parameter import Parameter
 from ._rebuild import _codecs_encode, _torch_globals
 
@@ -45,8 +45,29 @@ _SAFE_BUILTINS = {
     "_codecs.encode": _codecs_encode,
 }
 
-# Set by ``ember.serialization.add_safe_globals``: name -> object.
-USER_GLOBALS: dict = {}
+# The entries of ``ember.serialization.add_safe_globals`` (a set, as PyTorch's: each once),
+# checked only when a load needs them, as PyTorch's
+MARKED: dict = {}
+# Set by ``ember.serialization``: the ``(name, object)`` pairs of a class or function entry
+entry_names = None
+
+
+def user_globals() -> dict:
+    """PyTorch's ``_get_user_allowed_globals``: name -> object of the marked entries."""
+    rc = {}
+    for f in MARKED:
+        if isinstance(f, tuple):
+            if len(f) != 2:
+                raise ValueError(f"Expected tuple of length 2 (global, str of callable full "
+                                 f"path), but got tuple of length: {len(f)}")
+            if type(f[1]) is not str:
+                raise TypeError(f"Expected second item in tuple to be str of callable full "
+                                f"path, but got: {type(f[1])}")
+            rc[f[1]] = f[0]
+        else:
+            _ = f.__module__, f.__qualname__  # (PyTorch's AttributeError for other objects)
+            rc.update(entry_names(f))
+    return rc
 
 
 def global_name(obj) -> str:
@@ -86,14 +107,31 @@ class WeightsUnpickler(pickle._Unpickler):
             raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument "
                             f"'{next(iter(kwargs))}'")
         super().__init__(file, encoding=encoding)
+        read = self._file_read
+
+        def read_bytes(n):  # (a file of text: PyTorch's words, not pickle's bare assertion)
+            data = read(n)
+            if data and not isinstance(data, (bytes, bytearray)):
+                raise AssertionError(f"Expected bytes, got {type(data).__name__}")
+            return data
+        self._file_read = read_bytes
         self._persistent_load = persistent_load
-        self._allowed = {**_SAFE_BUILTINS, **_torch_globals(), **USER_GLOBALS}
+        self._allowed = {**_SAFE_BUILTINS, **_torch_globals()}
         self._callables = {id(v) for v in self._allowed.values() if callable(v)}
-        self._user_types = tuple(v for v in USER_GLOBALS.values() if isinstance(v, type))
+        self._user_types = ()
+        self._user = None  # (the allowlisted globals, read when a global is not a default)
 
     def persistent_load(self, pid):
         if self._persistent_load is None:  # (a legacy file's header pickles)
             raise pickle.UnpicklingError("unexpected persistent id in a checkpoint header")
+        # (PyTorch's weights-only unpickler's checks come first)
+        if type(pid) is not tuple and type(pid) is not int:
+            raise pickle.UnpicklingError(f"persistent_load id must be tuple or int, but got "
+                                         f"{type(pid)}")
+        if type(pid) is tuple and pid and (pid[0].decode("ascii") if isinstance(
+                pid[0], bytes) else pid[0]) != "storage":
+            raise pickle.UnpicklingError(f"Only persistent_load of storage is allowed, but got "
+                                         f"{type(pid[0])}")
         return self._persistent_load(pid)
 
     def find_class(self, module, name):
@@ -103,6 +141,12 @@ class WeightsUnpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(f"Trying to load unsupported GLOBAL {full} whose "
                                          f"module {module} is blocked.")
         obj = self._allowed.get(full)
+        if obj is None:
+            if self._user is None:
+                self._user = user_globals()
+                self._callables |= {id(v) for v in self._user.values() if callable(v)}
+                self._user_types = tuple(v for v in self._user.values() if isinstance(v, type))
+            obj = self._user.get(full)
         if obj is None:
             raise pickle.UnpicklingError(unsupported_global_message(full))
         return obj
@@ -167,20 +211,21 @@ class WeightsUnpickler(pickle._Unpickler):
     def load_setitem(self):
         value = self.stack.pop()
         key = self.stack.pop()
-        self._dict(self.stack[-1])[key] = value
+        self._dict(self.stack[-1], "SETITEM")[key] = value
     dispatch[pickle.SETITEM[0]] = load_setitem
 
     def load_setitems(self):
         items = self.pop_mark()
-        d = self._dict(self.stack[-1])
+        d = self._dict(self.stack[-1], "SETITEMS")
         for i in range(0, len(items), 2):
             d[items[i]] = items[i + 1]
     dispatch[pickle.SETITEMS[0]] = load_setitems
 
     @staticmethod
-    def _dict(obj):
-        if not isinstance(obj, dict):
-            raise pickle.UnpicklingError(f"Can only set items of dicts, but got {type(obj)}")
+    def _dict(obj, opcode):
+        if type(obj) not in (dict, collections.OrderedDict, collections.Counter):
+            raise pickle.UnpicklingError(f"Can only {opcode} for dict, collections.OrderedDict, "
+                                         f"collections.Counter, but got {type(obj)}")
         return obj
 
     def load_append(self):
@@ -190,24 +235,25 @@ class WeightsUnpickler(pickle._Unpickler):
 
     def load_appends(self):
         items = self.pop_mark()
-        self._list(self.stack[-1]).extend(items)
+        self._list(self.stack[-1], "extend").extend(items)
     dispatch[pickle.APPENDS[0]] = load_appends
 
     @staticmethod
-    def _list(obj):
+    def _list(obj, verb="append to"):
         if type(obj) is not list:
-            raise pickle.UnpicklingError(f"Can only append to lists, but got {type(obj)}")
+            raise pickle.UnpicklingError(f"Can only {verb} lists, but got {type(obj)}")
         return obj
 
     def load_proto(self):
         proto = self.read(1)[0]  # (unchecked, as PyTorch's: its own opcodes are what fails)
         self.proto = proto
         if proto != 2:  # (PyTorch's warning; protocols 3+ then fail on their own opcodes)
-            _warn(f"Detected pickle protocol {proto} in the checkpoint, which was not the "
-                  "default pickle protocol used by `torch.load` (2). The weights_only "
-                  "Unpickler might not support all instructions implemented by this "
-                  "protocol, please file an issue for adding support if you encounter this.",
-                  UserWarning, stacklevel=2)
+            # (shown at ember's line calling ``load()``, as PyTorch's at its own)
+            warnings.warn(f"Detected pickle protocol {proto} in the checkpoint, which was not "
+                          "the default pickle protocol used by `torch.load` (2). The "
+                          "weights_only Unpickler might not support all instructions "
+                          "implemented by this protocol, please file an issue for adding "
+                          "support if you encounter this.", UserWarning, stacklevel=3)
     dispatch[pickle.PROTO[0]] = load_proto
 
     # NOTE: as PyTorch's weights-only unpickler, only the opcodes ``torch.save``'s protocol 2

@@ -126,12 +126,89 @@ class ZipWriter:
                                min(cd_size, _ZIP64_LIMIT), min(cd_start, _ZIP64_LIMIT), 0))
 
 
+def _miniz_error(what: str) -> RuntimeError:
+    return RuntimeError(  # (PyTorch's words after an error of its zip reader, miniz)
+        f"PytorchStreamReader failed {what}. This is an internal miniz error. If you are "
+        "seeing this error, there is a high likelihood that your checkpoint file is corrupted. "
+        "This can happen if the checkpoint was not saved properly, was transferred "
+        "incorrectly, or the file was modified after saving.")
+
+
 def _reader_error(what: str) -> RuntimeError:
-    return RuntimeError(  # (PyTorch's words after a zip reader error)
-        f"PytorchStreamReader failed reading zip archive: {what}. This is an internal miniz "
-        "error. If you are seeing this error, there is a high likelihood that your checkpoint "
-        "file is corrupted. This can happen if the checkpoint was not saved properly, was "
-        "transferred incorrectly, or the file was modified after saving.")
+    return _miniz_error(f"reading zip archive: {what}")
+
+
+_CORRUPT = "invalid header or archive is corrupted"
+_MULTIDISK = "unsupported multidisk archive"
+
+
+def _check_as_miniz(f, start, end, entries=True):
+    """The checks of miniz's central directory reader, in its order, with its errors (Python's
+    ``zipfile`` is more lenient, or fails with other words); ``entries``: those of each entry
+    of the central directory too."""
+    size = end - start
+    lo = max(start, end - (0xFFFF + _EOCD.size))
+    f.seek(lo)
+    tail = f.read(end - lo)
+    at = tail.rfind(b"PK\x05\x06", 0, len(tail) - _EOCD.size + 4)
+    if at < 0:
+        raise _reader_error("failed finding central directory")
+    eocd = _EOCD.unpack_from(tail, at)
+    cur = lo + at - start
+    _, this_disk, cd_disk, on_disk, total, cd_size, cd_ofs, _ = eocd
+    z64 = None
+    if cur >= _LOCATOR64.size + _EOCD64.size:
+        f.seek(start + cur - _LOCATOR64.size)
+        loc = f.read(_LOCATOR64.size)
+        if len(loc) == _LOCATOR64.size and loc[:4] == b"PK\x06\x07":
+            loc = _LOCATOR64.unpack(loc)
+            if loc[2] > size - _EOCD64.size:
+                raise _reader_error("not a ZIP archive")
+            f.seek(start + loc[2])
+            rec = f.read(_EOCD64.size)
+            if len(rec) == _EOCD64.size and rec[:4] == b"PK\x06\x06":
+                z64 = _EOCD64.unpack(rec)
+    if z64 is not None:
+        _, rec_size, _, _, z_this, z_cd_disk, z_on_disk, z_total, z_cd_size, z_cd_ofs = z64
+        if rec_size < _EOCD64.size - 12:
+            raise _reader_error(_CORRUPT)
+        if loc[3] != 1:
+            raise _reader_error(_MULTIDISK)
+        if z_total > 0xFFFFFFFF or z_on_disk > 0xFFFFFFFF:
+            raise _reader_error("too many files")
+        if z_cd_size > 0xFFFFFFFF:
+            raise _reader_error("unsupported central directory size")
+        total, on_disk, cd_size, this_disk, cd_disk, cd_ofs = \
+            z_total, z_on_disk, z_cd_size, z_this, z_cd_disk, z_cd_ofs
+    if total != on_disk or (this_disk | cd_disk) and (this_disk != 1 or cd_disk != 1):
+        raise _reader_error(_MULTIDISK)
+    if cd_size < total * _CENTRAL.size or cd_ofs + cd_size > size:
+        raise _reader_error(_CORRUPT)
+    f.seek(start + cd_ofs)
+    cd = f.read(cd_size) if total and entries else b""
+    total = total if entries else 0
+    p, n = 0, cd_size
+    for _ in range(total):
+        if n < _CENTRAL.size or cd[p:p + 4] != b"PK\x01\x02":
+            raise _reader_error(_CORRUPT)
+        (_, _, _, flags, method, time, _, _, comp, decomp, name_len, extra_len, comment_len,
+         disk, _, _, local) = _CENTRAL.unpack_from(cd, p)
+        wide = max(comp, decomp, local) == 0xFFFFFFFF and extra_len  # (zip64 fields)
+        # (miniz reads the method and the time as one 32-bit word here)
+        if not wide and (not (method or time) and decomp != comp or decomp and not comp):
+            raise _reader_error(_CORRUPT)
+        if disk == 0xFFFF or disk != this_disk and disk != 1:
+            raise _reader_error(_MULTIDISK)
+        if not wide and local + _LOCAL.size + comp > size:
+            raise _reader_error(_CORRUPT)
+        if flags & 0x2000:
+            raise _reader_error("unsupported encryption")
+        whole = _CENTRAL.size + name_len + extra_len + comment_len
+        if whole > n:
+            raise _reader_error(_CORRUPT)
+        n -= whole
+        p += whole
+    f.seek(start)
 
 
 def _as_miniz_sees_it(stream, start, end):
@@ -196,6 +273,30 @@ class _Spliced(io.RawIOBase):
         return done
 
 
+def _check_version(data: bytes) -> None:
+    """PyTorch's reader's check of the archive's format version (``std::stoull``, 1 to 10)."""
+    import re
+
+    text = data.decode("utf-8", "replace")
+    m = re.match(r"\s*([+-]?)(\d+)", text)
+    if m is None:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:215] . Couldn't parse the "
+                           f"version {text} as Long Long.")
+    version = int(m.group(2)) if m.group(1) != "-" else -int(m.group(2)) % 2 ** 64
+    if version < 1:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:219] . Attempted to read a "
+                           f"PyTorch file with version {version}, but the minimum supported "
+                           "version for reading is 1. Your PyTorch script module file is too "
+                           "old. Please regenerate it with latest version of PyTorch to "
+                           "mitigate this issue.")
+    if version > 10:
+        raise RuntimeError(f"[enforce fail at inline_container.cc:230] . Attempted to read a "
+                           f"PyTorch file with version {version}, but the maximum supported "
+                           "version for reading is 10. The version of your PyTorch "
+                           "installation may be too old, please upgrade PyTorch to latest "
+                           "version to mitigate this issue.")
+
+
 class ZipReader:
     """Finds the records of a checkpoint and reads them (as PyTorch's, without checking
     their CRC-32).
@@ -212,9 +313,12 @@ class ZipReader:
         stream.seek(start)
         if self._end - start < _EOCD.size:  # (miniz's words: too short to hold its end record)
             raise _reader_error("not a ZIP archive")
+        _check_as_miniz(stream, start, self._end, entries=False)
         spliced = _as_miniz_sees_it(stream, start, self._end)
         if spliced is not None:
             self._f = stream = spliced
+        else:
+            _check_as_miniz(stream, start, self._end)
         try:
             self._zip = zipfile.ZipFile(stream)
         except zipfile.BadZipFile as e:
@@ -225,12 +329,33 @@ class ZipReader:
         except (EOFError, OSError, ValueError, struct.error) as e:
             raise _reader_error(f"failed reading central directory ({e})") from None
         names = self._zip.namelist()
-        pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
-        if not pkl:
-            raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not "
-                               "found")
-        self.prefix = pkl[0][: -len("data.pkl")]
+        if not names:
+            raise _miniz_error("locating file data.pkl: file not found")
+        # As PyTorch's reader: the records are in the folder of the first one, and the
+        # serialization id and the format version are read (and checked) first.
+        if "/" not in names[0]:
+            raise RuntimeError("[enforce fail at inline_container.cc:180] . file in archive is "
+                               f"not in a subdirectory: {names[0]}")
+        self.prefix = names[0][:names[0].index("/") + 1]
         self._names = set(names)
+        if self.has_record(".data/serialization_id"):
+            self.read(".data/serialization_id")
+        version = ".data/version" if self.has_record(".data/version") else "version"
+        if not self.has_record(version):
+            raise RuntimeError('Expected hasRecord("version") to be true, but got false.  '
+                               "(Could this error message be improved?  If so, please report "
+                               "an enhancement request to PyTorch.)")
+        _check_version(self.read(version))
+
+    def all_records(self):
+        """PyTorch's ``get_all_records``: every record must be in the archive's folder."""
+        out = []
+        for name in self._zip.namelist():
+            if not name.startswith(self.prefix):
+                raise RuntimeError("[enforce fail at inline_container.cc:340] . file in archive "
+                                   f"is not in a subdirectory {self.prefix}: {name}")
+            out.append(name[len(self.prefix):])
+        return out
 
     def has_record(self, name: str) -> bool:
         return self.prefix + name in self._names
@@ -244,7 +369,7 @@ class ZipReader:
         f.seek(info.header_offset)
         header = f.read(_LOCAL.size)
         if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
-            raise _reader_error(f"bad local header for {info.filename}")
+            raise _miniz_error(f"reading file {info.filename[len(self.prefix):]}: {_CORRUPT}")
         fields = _LOCAL.unpack(header)
         return info.header_offset + _LOCAL.size + fields[9] + fields[10]
 
@@ -252,9 +377,12 @@ class ZipReader:
         """The bytes of record ``name``: ``bytes`` by default, a uint8 array if ``writable``."""
         full = self.prefix + name
         if full not in self._names:
-            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not "
-                               "found")
+            raise _miniz_error(f"locating file {name}: file not found")
         info = self._zip.getinfo(full)
+        if info.flag_bits & 0x41:  # (encrypted)
+            raise _miniz_error(f"retrieving file meta-data for {name}: unsupported encryption")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _miniz_error(f"retrieving file meta-data for {name}: unsupported method")
         try:
             if info.compress_type != zipfile.ZIP_STORED:
                 # Not written by PyTorch or ember (someone re-zipped it): let zipfile inflate.
@@ -263,9 +391,7 @@ class ZipReader:
             offset = self._data_offset(info)
             size = info.file_size
             if offset + size > self._end:
-                raise RuntimeError(f"PytorchStreamReader failed reading file {name}: it runs "
-                                   "past the end of the file (the checkpoint is truncated or "
-                                   "corrupted)")
+                raise _miniz_error(f"reading file {name}: {_CORRUPT}")
             if self._mapped is not None:
                 # Each record gets an array over its own slice of the mapping, so that saving
                 # the loaded tensors again sees one storage per record (not the whole file).

@@ -29,6 +29,13 @@ class Parameter(Tensor):
         if data._is_inference:  # stays one (so requires_grad=True is refused outside the mode)
             src._is_inference, src.__dict__["_inference_vc"] = True, data._inference_vc
         adopt(self, src)
+        if data.__dict__ or data._base is not None:  # (the conjugate and negative bits stay)
+            from .._ops.complex import is_conj, is_neg
+
+            if is_conj(data):
+                self.__dict__["_conj"] = True
+            if is_neg(data):
+                self.__dict__["_neg"] = True
         root = _storage_root(data)
         if root is not data._data:  # (a parameter of a view keeps the view's storage offset)
             self.__dict__["_storage_root"] = root

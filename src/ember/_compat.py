@@ -59,8 +59,39 @@ _VISION_HOMES = {
                                                ("BoundingBoxes", "BoundingBoxFormat")),
     "torchvision.tv_tensors._keypoints": ("ember.vision.tv_tensors", ("KeyPoints",)),
 }
+# and its v2 transforms live a family to a private module (``<class
+# 'torchvision.transforms.v2._geometry.RandomRotation'>``), split otherwise in ember
+_V2 = "ember.vision.transforms.v2."
+_V2_HOMES = [
+    ("_augment", "_augment", ("CutMix", "MixUp")),
+    ("_augment", "_misc", ("JPEG", "RandomErasing")),
+    ("_auto_augment", "_auto_augment", ("AugMix", "AutoAugment", "RandAugment",
+                                        "TrivialAugmentWide")),
+    ("_color", "_misc", ("ColorJitter", "Grayscale", "RGB", "RandomAdjustSharpness",
+                         "RandomAutocontrast", "RandomChannelPermutation", "RandomEqualize",
+                         "RandomGrayscale", "RandomInvert", "RandomPhotometricDistort",
+                         "RandomPosterize", "RandomSolarize")),
+    ("_container", "_misc", ("Compose", "RandomApply", "RandomChoice", "RandomOrder")),
+    ("_deprecated", "_misc", ("ToTensor",)),
+    ("_geometry", "_geometry", ("CenterCrop", "FiveCrop", "Pad", "RandomAffine", "RandomCrop",
+                                "RandomHorizontalFlip", "RandomResize", "RandomResizedCrop",
+                                "RandomRotation", "RandomShortestSize", "RandomVerticalFlip",
+                                "RandomZoomOut", "Resize", "ScaleJitter", "TenCrop")),
+    ("_geometry", "_warp_more", ("ElasticTransform", "RandomIoUCrop", "RandomPerspective")),
+    ("_meta", "_misc", ("ClampBoundingBoxes", "ClampKeyPoints", "ConvertBoundingBoxFormat")),
+    ("_misc", "_misc", ("ConvertImageDtype", "GaussianBlur", "GaussianNoise", "Identity",
+                        "Lambda", "LinearTransformation", "Normalize", "SanitizeBoundingBoxes",
+                        "SanitizeKeyPoints", "ToDtype")),
+    ("_transform", "_transform", ("Transform",)),
+    ("_type_conversion", "_misc", ("PILToTensor", "ToImage", "ToPILImage", "ToPureTensor")),
+]
 _VISION_HOME_OF = {(src, name): home for home, (src, names) in _VISION_HOMES.items()
                    for name in names}
+for _home, _src, _names in _V2_HOMES:
+    _VISION_HOMES.setdefault("torchvision.transforms.v2." + _home, (_V2 + _src, ()))
+    _VISION_HOME_OF.update({(_V2 + _src, name): "torchvision.transforms.v2." + _home
+                            for name in _names})
+del _home, _src, _names
 
 # PyTorch modules that ember keeps under another name (torchvision has a file per op).
 _RENAMED = {
@@ -216,6 +247,9 @@ def name_classes_as_torch() -> None:
                 # so pickle finds it here)
                 if vision_home not in sys.modules:
                     sys.modules[vision_home] = _Home(vision_home, [module])
+                elif isinstance(sys.modules[vision_home], _Home) and \
+                        module not in sys.modules[vision_home]._sources:
+                    sys.modules[vision_home]._sources.append(module)
             elif home is not None and not modname.startswith("ember.vision"):
                 EMBER_MODULE[obj] = modname
                 obj.__module__ = home

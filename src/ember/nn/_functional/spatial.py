@@ -109,6 +109,49 @@ class _MatrixMap:
         return self._mul(xp, g, self.m.T, self.axis)
 
 
+class _AaTapMap(_MatrixMap):
+    """Antialiased resizing along ``axis`` as PyTorch's x86 CPU kernel sums float outputs.
+
+    Output ``i`` reads inputs ``xmin[i] + k`` for ``k < xsize[i]`` and sums them in order
+    from ``t0 * w0``; its compiled loop adds them a 16-byte vector at a time (four float32
+    or two float64 taps) with the products rounded first, and the remaining taps with fused
+    multiply-adds.  Elsewhere (and for the adjoint) the dense matrix ``m``."""
+
+    __slots__ = ("xmin", "xsize")
+
+    def __init__(self, axis, m, xmin, xsize):
+        super().__init__(axis, m)
+        self.xmin, self.xsize = xmin, xsize
+
+    def apply(self, xp, a):
+        dt = a.dtype
+        if xp is not np or dt not in (np.float32, np.float64) or a.shape[self.axis] == 0:
+            return super().apply(xp, a)
+        m, last = np.asarray(self.m, dt), a.shape[self.axis] - 1
+        shape = (-1,) + (1,) * (a.ndim - 1 - self.axis)
+        rows = np.arange(m.shape[0])
+        size = self.xsize.reshape(shape)
+        lanes = 16 // dt.itemsize
+        n_plain = (size - 1) // lanes * lanes
+        acc = None
+        with np.errstate(all="ignore"):  # (what the masked taps hold is never used)
+            for k in range(int(self.xsize.max(initial=1))):
+                idx = np.minimum(self.xmin + k, last)
+                t, w = np.take(a, idx, axis=self.axis), m[rows, idx].reshape(shape)
+                if acc is None:
+                    acc = t * w
+                    continue
+                plain, live = k <= n_plain, k < size  # (each branch only where some row needs it)
+                if plain.all():
+                    new = acc + t * w
+                elif not plain.any():
+                    new = _fma(t, w, acc, True)
+                else:
+                    new = np.where(plain, acc + t * w, _fma(t, w, acc, True))
+                acc = (new if live.all() else np.where(live, new, acc)).astype(dt, copy=False)
+        return acc
+
+
 class _CubicTapMap(_MatrixMap):
     """Bicubic resizing along ``axis`` as PyTorch's CPU kernel computes float32 outputs:
     each output reads its four taps (border taps clamped, so a pixel may be read twice) and
@@ -533,14 +576,15 @@ def _aa_filter(mode, ct):
 
     def cubic(x):
         x = np.abs(x)
-        near, far = _cubic_near(x, a, True), _cubic_far(x, a, True)
+        near, far = _cubic_near(x, a, True, True), _cubic_far(x, a, True, True)
         return np.where(x < 1, near, np.where(x < 2, far, 0)).astype(ct)
 
     return 4, cubic
 
 
-def _aa_matrix(n_in, n_out, scale, align_corners, mode, ct):
-    """``(n_out, n_in)`` weights of antialiased resizing (Pillow's scheme, as PyTorch).
+def _aa_matrix(n_in, n_out, scale, align_corners, mode, ct, with_taps=False):
+    """``(n_out, n_in)`` weights of antialiased resizing (Pillow's scheme, as PyTorch);
+    with ``with_taps``, also each output's first input and its number of inputs read.
 
     Output ``i`` averages the inputs under a filter centred at ``s * (i + 0.5)`` (in
     input pixel units, ``s`` the input step per output step), widened by ``s`` when
@@ -571,7 +615,7 @@ def _aa_matrix(n_in, n_out, scale, align_corners, mode, ct):
         used = k < xsize
         w = np.where(total != 0, w / safe, w).astype(ct)
         weights[rows[used], xmin[used] + k] = w[used]
-    return weights
+    return (weights, xmin, xsize) if with_taps else weights
 
 
 def resize_matrix(n_in: int, n_out: int, mode: str, antialias: bool, align_corners=False,
@@ -886,7 +930,10 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
     sp = [int(n) for n in x.shape[2:]]
     maps, grad_maps = [], []
     for d in (1, 0):  # W first, then H, as PyTorch
-        m = resize_matrix(sp[d], out[d], mode, antialias, align_corners, scales[d], ct)
+        if antialias:
+            m, xmin, xsize = _aa_matrix(sp[d], out[d], scales[d], align_corners, mode, ct, True)
+        else:
+            m = resize_matrix(sp[d], out[d], mode, antialias, align_corners, scales[d], ct)
         axis_map = _MatrixMap(2 + d, xp.asarray(m))
         if not antialias:  # (bicubic: its forward reads the taps one by one)
             axis_map = _CubicTapMap(2 + d, xp.asarray(m), *_cubic_taps(
@@ -901,7 +948,10 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
             # NOTE: and when the output is one pixel wide, PyTorch's antialiased forward
             # kernel gives every output row the weights of row 0 (its backward uses the
             # right ones).  Matched as well.
-            axis_map = _MatrixMap(2, xp.asarray(np.repeat(m[:1], out[0], axis=0)))
+            m, xmin, xsize = (np.repeat(v[:1], out[0], axis=0) for v in (m, xmin, xsize))
+            axis_map = _MatrixMap(2, xp.asarray(m))
+        if antialias:
+            axis_map = _AaTapMap(2 + d, axis_map.m, xmin, xsize)
         maps.append(axis_map)
     if not antialias and sp == out:
         # NOTE: and PyTorch's bicubic backward passes the gradient through unchanged when
@@ -1034,7 +1084,8 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
                            "other non-zero dimensions for input, but got: "
                            f"{list(input.shape)}")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex or
+            input.dtype.name == "bool"):  # (PyTorch's im2col takes complex and bool values)
         from ..._ops._core import _legacy
 
         raise NotImplementedError(f"\"im2col_out_cpu\" not implemented for "

@@ -719,7 +719,12 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
         arr = np.concatenate([arr, np.ones((n, 1, h, w), np_type)], axis=1)
     fused = _fused()
     ix, iy = (coords or _source_coords)(matrix, w, h, ow, oh, np_type, fused)
-    out = _sample_exact(arr, ix, iy, mode, fused)
+    sampled = out = _sample_exact(arr, ix, iy, mode, fused)
+    # NOTE: torchvision fills a float image in place where v1 samples nearest and v2 bilinear,
+    # so a batch comes back as a view of the sampled channels beside the ones channel (not
+    # contiguous; v2's final reshape gives a batch of one contiguous strides)
+    in_place = fill is not None and img.is_floating_point() and (mode == "nearest") != v2 \
+        and (n > 1 or not v2)
     if fill is not None:
         out, mask = out[:, :-1], np.broadcast_to(out[:, -1:], (n, c, oh, ow))
         values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
@@ -732,6 +737,13 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
         else:  # torchvision v1: img * mask + (1 - mask) * fill
             out = out * mask + (np_type.type(1) - mask) * fill_img
     out_shape = shape[:-2] + (oh, ow) if len(shape) >= 3 else (oh, ow)
+    if in_place:
+        buf = np.ascontiguousarray(sampled)
+        buf[:, :-1] = out
+        full = torch.from_numpy(buf)
+        view = (full if full.dtype == img.dtype else full.to(img.dtype))[:, :-1]
+        # (v1 squeezes a lone image's batch dim away, v2 reshapes to the input's dims)
+        return view.reshape(out_shape) if v2 or len(shape) != 4 else view
     out = np.ascontiguousarray(out.astype(np_type, copy=False)).reshape(out_shape)
     if not img.is_floating_point():
         out = np.round(out)

@@ -166,7 +166,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
         raise RuntimeError("Batches of sparse tensors are not currently supported by the default "
                            "collate_fn; please provide a custom collate_fn to handle them "
                            "appropriately.")
-    return ember.stack(list(batch), 0)
+    return ember.stack(batch, 0)  # a Tensor or a generator is refused there, as in PyTorch
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):

@@ -245,7 +245,25 @@ def fused_axpy(alpha, x, y) -> bool:
 
 def added(a, b, alpha):
     """``a + alpha * b`` as a new array (PyTorch's ``add(b, alpha=)``): rounded once where
-    :func:`fused_axpy` applies, else the product and then the sum."""
+    :func:`fused_axpy` applies, else the product and then the sum; half types as PyTorch's
+    CPU kernel computes them: ``alpha`` rounded to the type, the vector loop in float32,
+    fused and rounded once, its scalar tail rounding the product to the type too."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype and \
+            a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        from ._ops import _sleef
+        from ._random import _fma32
+        f = np.float32
+        al = f(a.dtype.type(alpha))
+        with np.errstate(all="ignore"):
+            a32, b32 = a.astype(f), b.astype(f)
+            out = _fma32(b32, al, a32).astype(a.dtype)
+            shape = np.broadcast_shapes(a.shape, b.shape)
+            m = _sleef.loop_mask(shape, a, b, block=_sleef.BLOCK) if _sleef.VECTORIZED \
+                else None
+            if m is not True:
+                t = (a32 + (b32 * al).astype(a.dtype).astype(f)).astype(a.dtype)
+                out = t if m is None else np.where(m, out, t)
+        return out
     if a.dtype == b.dtype and a.shape == b.shape:
         t = np.array(a) if isinstance(a, np.generic) else a.copy()
         if type(b) is np.ndarray and not b.flags.c_contiguous:

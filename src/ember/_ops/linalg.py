@@ -92,7 +92,8 @@ def _mm_arr(x, y):
 
 def _mm_arr32(x, y):
     """The product of two half-type matrices, accumulated and left in float32."""
-    return x.astype(np.float32) @ y.astype(np.float32)
+    with quiet:
+        return x.astype(np.float32) @ y.astype(np.float32)
 
 
 def _batch_items_blas(x) -> bool:
@@ -514,6 +515,8 @@ def inner(a, b):
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
+    if a.dtype is not b.dtype:  # (PyTorch's tensordot's check)
+        raise RuntimeError("both inputs should have same dtype")
     if a.ndim == 1 and b.ndim == 1:  # (PyTorch's graph: both permuted, a dot, a view)
         if not (a.is_contiguous() and b.is_contiguous()):
             # (PyTorch's tensordot multiplies strided operands and sums the products)
@@ -687,18 +690,25 @@ def _sublist_equation(args):
     return equation, tuple(operands)
 
 
-def einsum(equation, *operands):
+def einsum(*args):
     """Einstein summation; ``...`` and size-1 dims broadcast, as in PyTorch (see
-    :mod:`ember._ops.einsum`)."""
+    :mod:`ember._ops.einsum`).  (PyTorch's takes ``*args`` alone: no keywords.)"""
     from .einsum import einsum as _einsum
 
-    if not operands:
+    if len(args) < 2:
         raise ValueError("einsum(): must specify the equation string and at least one operand, "
                          "or at least one operand and its subscripts list")
+    equation, operands = args[0], args[1:]
     if not isinstance(equation, str):  # the sublist form
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    for k, op in enumerate(operands):
+        if not isinstance(op, Tensor):  # (its C function's parser, given the list)
+            from ._core import tp_name
+
+            raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
+                            f"{tp_name(op)}")
     return _einsum(equation, operands)
 
 
@@ -715,6 +725,8 @@ def tensordot(a, b, dims=2):
         ax = [[d] if isinstance(d, int) else list(d) for d in dims]
         if len(ax) != 2 or len(ax[0]) != len(ax[1]):
             raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     letters = "abcdefghijklmnopqrstuvwxyz"
     ta = list(letters[:a.ndim])
     tb = list(letters[a.ndim:a.ndim + b.ndim])

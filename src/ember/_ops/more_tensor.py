@@ -336,6 +336,9 @@ def pdist(input, p=2):
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
+    if input.dtype in (D.float16, D.bfloat16) and n >= 2 and input.shape[1] and \
+            input.device.type == "cpu":  # (PyTorch's CPU kernel has no half types)
+        raise NotImplementedError(f"\"pdist\" not implemented for '{_legacy(input.dtype)}'")
     if float(p) > 0 and type(input._data) is np.ndarray and n >= 2 and input.shape[1] and \
             (input.dtype is D.float32 or input.dtype is D.float64 and
              float(p) in (1.0, 2.0, math.inf)):
@@ -471,6 +474,13 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if not vals.size:  # (nothing to look up: no kernel runs, so no dtype check)
         return _out(wrap(xp.zeros(vals.shape, np.int32 if out_int32 else np.int64), bd._device),
                     out)
+    for t, what, line in ((input, "input value", 32), (bd, "boundary", 38), (sorter, "sorter", 44)):
+        if isinstance(t, Tensor) and not t.is_contiguous():  # (PyTorch copies it: once a process)
+            warn_once(f"searchsorted {what}", f"torch.searchsorted(): {what} tensor is "
+                      "non-contiguous, this will lower the performance due to extra data copy "
+                      "when converting non-contiguous tensor to contiguous, please use contiguous "
+                      f"{what} tensor if possible. This message will only appear once per "
+                      "program.", cpp=f"aten/src/ATen/native/BucketizationUtils.h:{line}")
     for t in (sorted_sequence, input):
         refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
@@ -1008,6 +1018,8 @@ def _index_vector(index, name, n, d, wrap_negative):
 
 def index_fill(input, dim, index, value):
     """``input`` with ``value`` in every slice along ``dim`` that ``index`` names."""
+    if isinstance(value, np.bool_):  # (a NumPy scalar: PyTorch's Scalar too)
+        value = value.item()
     if not isinstance(value, (Tensor, numbers.Number)):
         raise TypeError(f"index_fill() received an invalid combination of arguments - got "
                         f"(int, Tensor, {type(value).__name__})")
@@ -1231,6 +1243,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         else:
             gi, gs = _prod_grads(g, x, sv, own, d, index_t)
         return gi.reshape(shape), I._pad_to(gs, sshape or (1,)).reshape(sshape)
+    from ._core import no_complex_autograd
+
+    no_complex_autograd("scatter_reduce", input, src)  # (after the kernel, as PyTorch's)
     return make(out, (input, src), "ScatterReduceBackward0", rule, input, src, OUT, index)
 
 
@@ -1275,15 +1290,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
                            f"({_legacy(source.dtype)}) must have the same scalar type")
     I.check_index_func(input, d, index, source, "index_reduce")
     # (PyTorch warns in its kernel, once the arguments passed its checks)
-    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.",
+              cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523")
     dt = input.dtype
     kernel = None  # the PyTorch CPU kernel that has no version for this dtype
     if (dt is D.bool or dt.is_complex) and not include_self:
         kernel = "index_reduce_func_exclude_input_init"
     elif dt is D.bool and reduce == "mean":
         kernel = "div_floor_cpu"
-    elif dt.is_complex and reduce in ("amax", "amin"):
-        kernel = "maximum_cpu" if reduce == "amax" else "minimum_cpu"
+    elif dt.is_complex:  # (PyTorch's index_func_ has no complex version: any reduction)
+        kernel = "index_func_"
     if kernel is not None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(dt)}'")
     tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape) or (1,)
@@ -1319,6 +1335,10 @@ def _check_scatter_source(input, source):
 
 
 def _check_scatter_mask(mask):
+    if isinstance(mask, Tensor) and mask.dtype is D.uint8:  # (PyTorch warns, then refuses it)
+        _warn("masked_scatter_ received a mask with dtype torch.uint8, this behavior is now "
+              "deprecated,please use a mask with dtype torch.bool instead.",
+              cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:3130")
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         got = _legacy(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
@@ -1430,6 +1450,35 @@ def _scaled_bmm(batch1, batch2, alpha):
     return make(arr, (batch1, batch2), "BmmBackward0", rule, batch1, batch2), 1
 
 
+def _half_bmm_bits(c, x, y, beta, alpha, summed):
+    """``beta * c + alpha * (x @ y)`` for half-type stacks as PyTorch's CPU kernels round it:
+    each product a float32 sum in order, ``beta * c + alpha * sum`` in float32, rounded once to
+    the half type; ``summed`` (addbmm): one such in-place addmm per matrix into the result,
+    beta on the first only.  None for other dtypes or devices."""
+    if type(x) is not np.ndarray or type(c) is not np.ndarray or x.dtype.itemsize != 2 or \
+            x.dtype.kind not in "fV" or not x.size or not y.size:
+        return None
+    f32 = np.float32
+    low = x.dtype
+    with quiet:
+        xf, yf = x.astype(f32), y.astype(f32)
+        prods = np.zeros(x.shape[:2] + y.shape[2:], f32)
+        for k in range(x.shape[2]):  # (each output one float32 sum, in order)
+            prods += xf[:, :, k, None] * yf[:, None, k, :]
+        if alpha != 1:
+            prods = prods * f32(alpha)
+        if not summed:
+            res = np.broadcast_to(c, prods.shape).astype(f32)
+            res = prods if beta == 0 else (res * f32(beta) if beta != 1 else res) + prods
+            return res.astype(low)
+        res = np.broadcast_to(c, prods.shape[1:]).astype(f32)
+        for i, p in enumerate(prods):
+            b = beta if i == 0 else 1
+            res = p if b == 0 else (res * f32(b) if b != 1 else res) + p
+            res = res.astype(low).astype(f32)
+        return res.astype(low)
+
+
 def _batched_args(input, batch1, batch2):
     """baddbmm's and addbmm's operands, lowered under autocast; both batches must be 3D."""
     from ..amp import autocast_mode as amp
@@ -1466,7 +1515,9 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     res = _combine(input, prod, beta, scale)
     # (float32: MKL's bits where ember knows them; the graph above stays for gradients)
     exact = L._baddbmm_bits(input._data, batch1._data, batch2._data, beta, alpha)
-    if exact is not None:
+    if exact is None:  # (half types: one rounding of the float32 result)
+        exact = _half_bmm_bits(input._data, batch1._data, batch2._data, beta, alpha, False)
+    if exact is not None and exact.shape == res._data.shape:
         res._data = exact
     return _out(res, out, "baddbmm")
 
@@ -1495,6 +1546,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     res = _combine(input, prod, beta, scale)
     # (float32: PyTorch's addmm per matrix into the result, where ember knows its bits)
     exact = L._addbmm_bits(input._data, batch1._data, batch2._data, beta, alpha)
+    if exact is None:  # (half types: one rounding per matrix's addmm)
+        exact = _half_bmm_bits(input._data, batch1._data, batch2._data, beta, alpha, True)
     if exact is not None and exact.shape == res._data.shape:
         res._data = exact
     return _out(res, out, "addbmm")
@@ -1645,7 +1698,8 @@ def chain_matmul(*matrices, out=None):
     ``linalg.multi_dot``)."""
     warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future "
                "PyTorch release. Use torch.linalg.multi_dot instead, which accepts a list of two "
-               "or more tensors rather than multiple parameters.")
+               "or more tensors rather than multiple parameters.",
+              cpp=f"aten/src/ATen/native/LinearAlgebra.cpp:{1102 if out is None else 1120}")
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if not matrices:
@@ -1841,7 +1895,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
         scale = P.where(P.gt(norms, maxnorm), P.div(maxnorm, P.add(norms, 1e-7)),
                         F.ones((), dtype=norms.dtype, device=norms.device))
         res = P.mul(input, scale.to(input.dtype))
-    if out is not None or not input.dtype.is_floating_point:
+    if out is not None or not (input.dtype.is_floating_point or input.dtype.is_complex):
         return _out(res, out)
     return make(res._data, (input,), "RenormBackward0", _renorm_rule, input, p, others, maxnorm)
 
@@ -1853,8 +1907,12 @@ def _renorm_rule(ctx, g):
     (``f = maxnorm / (norm + 1e-7)``), else ``g``."""
     x, p, others, maxnorm = ctx.saved
     acc = D.float32 if x.dtype in (D.float16, D.bfloat16) else D.float64
-    norm = R.vector_norm(x, p, others, keepdim=True, dtype=acc)
-    go = P.mul(x, g).sum(others, keepdim=True, dtype=acc)
+    if x.dtype.is_complex:  # (the real part of conj(x) g, summed in double, as PyTorch's)
+        norm = R.vector_norm(x.to(D.complex128), p, others, keepdim=True)
+        go = P.mul(x.conj(), g).real.sum(others, keepdim=True, dtype=acc)
+    else:
+        norm = R.vector_norm(x, p, others, keepdim=True, dtype=acc)
+        go = P.mul(x, g).sum(others, keepdim=True, dtype=acc)
     if p == 1:
         nb = P.mul(x.sgn(), go)
     elif p == 2:
@@ -1872,6 +1930,9 @@ def _renorm_rule(ctx, g):
     factor = P.mul(inv, maxnorm)
     res = P.where(P.gt(norm, maxnorm), P.sub(P.mul(factor, g), P.mul(P.mul(factor, inv), nb)), g)
     return (res.to(x.dtype),)
+
+
+_renorm_rule.complex_ready = True  # (PyTorch's formula, conj(x) g included)
 
 
 # -- statistics and integration ----------------------------------------------------------------
@@ -1922,7 +1983,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = P.sub(w_sum, P.div(P.mul(w, aweights).sum(), w_sum) * correction)
     if float(norm.item() if isinstance(norm, Tensor) else norm) <= 0:
         _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-              "than the number of observations.", UserWarning, stacklevel=2)
+              "than the number of observations.", cpp="aten/src/ATen/native/Correlation.cpp:129")
         norm = 0
     xm = P.sub(x, avg.unsqueeze(1))
     c = L.mm(xm, S.t_(P.mul(xm, w) if w is not None else xm).conj())
@@ -2075,7 +2136,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
                    "(supposedly non-writable) buffer using the tensor. You may want to copy the "
                    "buffer to protect its data or make it writable before converting it to a "
                    "tensor. This type of warning will be suppressed for the rest of this "
-                   "program.")
+                   "program.", cpp="torch/csrc/utils/tensor_new.cpp:1556")
     t = wrap(arr)
     if requires_grad:
         F._require_grad(t)

@@ -283,6 +283,23 @@ def lower(*tensors):
     return tuple(out)
 
 
+class excluded:
+    """Autocast off for the ops inside one that autocast has already cast (as PyTorch runs
+    such an op with autocast's dispatch key excluded); the queries still see it on."""
+
+    def __enter__(self):
+        global ON
+        self._saved = dict(_DTYPES)
+        _DTYPES.clear()
+        ON = False
+
+    def __exit__(self, *exc):
+        global ON
+        _DTYPES.update(self._saved)
+        ON = bool(_DTYPES)
+        return False
+
+
 def fp32_cast(t):
     """``t`` in float32 if autocast would run its op in float32."""
     return _cast(t, D.float32)
@@ -310,6 +327,107 @@ def fp32(fn):
             kwargs = {k: _cast(v, D.float32) for k, v in kwargs.items()}
         return fn(*args, **kwargs)
     return op
+
+
+# PyTorch's CPU autocast lists (``autocast_mode.cpp``) of the ops that run in float32 and of
+# those that promote their floating inputs to the widest of them (the ops that run in the
+# low dtype cast themselves, through ``lower``; the losses through ``fp32``).
+_CPU_FP32 = {
+    "torch": "prod quantile nanquantile stft cdist trace view_as_complex polar cholesky "
+             "cholesky_inverse cholesky_solve inverse lu_solve orgqr ormqr pinverse geqrf qr "
+             "svd triangular_solve max_pool3d",
+    "linalg": "cond matrix_rank solve cholesky cholesky_ex svdvals eigvals eigvalsh inv inv_ex "
+              "householder_product tensorinv tensorsolve qr svd eig eigh lstsq",
+    "fft": "fft ifft fft2 ifft2 fftn ifftn rfft irfft rfft2 irfft2 rfftn irfftn hfft ihfft",
+    "functional": "avg_pool3d max_pool3d adaptive_avg_pool3d adaptive_max_pool3d "
+                  "fractional_max_pool2d fractional_max_pool3d max_unpool2d max_unpool3d "
+                  "grid_sample pad",
+    "Tensor": "prod trace inverse pinverse cholesky cholesky_inverse cholesky_solve lu_solve "
+              "orgqr ormqr geqrf qr svd triangular_solve stft quantile nanquantile",
+}
+_CPU_PROMOTE = {"torch": "cat stack concat concatenate index_copy", "Tensor": "index_copy"}
+
+
+def _cpu_low(t):
+    from .._tensor import Tensor
+    return isinstance(t, Tensor) and t.dtype in _LOW and t.device.type == "cpu"
+
+
+def _in_fp32(name, args, kwargs):
+    """Whether this call of ``name`` is one PyTorch's list runs in float32 (``F.pad`` only
+    for the reflection pads of 1 and 2 dims and the replication pads; ``F.max_pool3d`` not
+    with ``return_indices``, another op of PyTorch's; no ``out=`` variant is on the lists)."""
+    if name == "pad":
+        mode = kwargs.get("mode", args[2] if len(args) > 2 else "constant")
+        pad = kwargs.get("pad", args[1] if len(args) > 1 else ())
+        return mode == "replicate" or mode == "reflect" and len(pad) in (2, 4)
+    if name == "max_pool3d":
+        return not kwargs.get("return_indices", len(args) > 6 and args[6])
+    return True
+
+
+def _fp32_wrap(name, fn):
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if ON and "cpu" in _DTYPES and kwargs.get("out") is None and \
+                _in_fp32(name, args, kwargs):
+            args = tuple(t.float() if _cpu_low(t) else t for t in args)
+            kwargs = {k: v.float() if _cpu_low(v) else v for k, v in kwargs.items()}
+            with excluded():
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return op
+
+
+def _promote_wrap(fn):
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if not (ON and "cpu" in _DTYPES) or kwargs.get("out") is not None:
+            return fn(*args, **kwargs)
+        from .._tensor import Tensor
+
+        def eligible(t):
+            return isinstance(t, Tensor) and t.dtype in _FLOATS and t.device.type == "cpu"
+        flat = [t for a in list(args) + list(kwargs.values())
+                for t in (a if isinstance(a, (list, tuple)) else (a,)) if eligible(t)]
+        low = _DTYPES["cpu"]
+        want = low
+        for t in flat:  # (PyTorch's ``prioritize``: float32 wins; one low dtype or none)
+            if want is D.float32 or t.dtype is D.float32:
+                want = D.float32
+            elif not (want is low and t.dtype is low):
+                raise RuntimeError("Unexpected floating ScalarType in at::autocast::prioritize")
+
+        def cast(a):
+            if isinstance(a, (list, tuple)):
+                return type(a)(cast(t) for t in a)
+            return a.to(want) if eligible(a) and a.dtype is not want else a
+        args = tuple(cast(a) for a in args)
+        kwargs = {k: cast(v) for k, v in kwargs.items()}
+        with excluded():
+            return fn(*args, **kwargs)
+    return op
+
+
+def install_cpu_lists(torch_ns, tensor, linalg, fft, functional):
+    """Wrap the public functions and methods on PyTorch's CPU fp32 and promote lists."""
+    spaces = {"torch": torch_ns, "linalg": vars(linalg), "fft": vars(fft),
+              "functional": vars(functional), "Tensor": None}
+    for table, wrap in ((_CPU_FP32, _fp32_wrap), (_CPU_PROMOTE, None)):
+        for space, names in table.items():
+            for name in names.split():
+                if space == "Tensor":
+                    fn = tensor.__dict__[name]
+                else:
+                    fn = spaces[space][name]
+                new = wrap(name, fn) if wrap else _promote_wrap(fn)
+                if space == "Tensor":
+                    setattr(tensor, name, new)
+                elif space == "torch":
+                    torch_ns[name] = new
+                else:
+                    setattr({"linalg": linalg, "fft": fft, "functional": functional}[space],
+                            name, new)
 
 
 def _check_device_type(device_type):

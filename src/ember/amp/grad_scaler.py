@@ -55,7 +55,11 @@ class GradScaler:
         if self._scale is None:
             self._scale = _f32(self._init_scale)
         if isinstance(outputs, Tensor):
-            return outputs * self._scale
+            # (times PyTorch's 0-d float32 scale tensor: a 0-d half or integer loss promotes
+            # to float32, a half tensor with dims stays half)
+            from .. import _dtype as D
+            from .._ops.creation import full
+            return outputs * full((), self._scale, dtype=D.float32, device=outputs.device)
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
         raise ValueError("outputs must be a Tensor or an iterable of Tensors")

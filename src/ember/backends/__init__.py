@@ -44,9 +44,9 @@ def set_float32_matmul_precision(precision: str) -> None:
         raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
                            f"{type(precision).__name__}")
     if precision not in _PRECISIONS:
-        _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; this "
-              "set_float32_matmul_precision call has no effect.", UserWarning,
-              stacklevel=2)
+        _warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+              "setFloat32MatmulPrecision call has no effect.",
+              cpp="aten/src/ATen/Context.cpp:458")
         return
     _state["matmul_precision"] = precision
     _state["fp32_precision"] = "ieee" if precision == "highest" else "tf32"
@@ -290,6 +290,22 @@ openmp = _make("openmp", types.ModuleType, "OpenMP: not used by ember.",
                is_available=lambda: False)
 opt_einsum = _make("opt_einsum", types.ModuleType, "opt_einsum's contraction order: not used "
                    "by ember.", enabled=False, strategy=None, is_available=lambda: False)
+
+
+
+def _get_fastpath_enabled() -> bool:
+    """Whether MultiheadAttention and TransformerEncoder(Layer) may take their fused path."""
+    return mha._is_fastpath_enabled
+
+
+def _set_fastpath_enabled(value) -> None:
+    types.ModuleType.__setattr__(mha, "_is_fastpath_enabled", value)
+
+
+mha = _make("mha", types.ModuleType, "The switch of the fused path of MultiheadAttention and "
+            "TransformerEncoder.", _is_fastpath_enabled=True,
+            get_fastpath_enabled=_get_fastpath_enabled,
+            set_fastpath_enabled=_set_fastpath_enabled)
 
 
 class _Quantized(types.ModuleType):

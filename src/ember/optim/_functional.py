@@ -56,11 +56,24 @@ def _num(x, a=None):
     return x
 
 
+def _fs(x, a):
+    """A scalar that multiplies or divides ``a`` in place: ``_num``'s, but in float32 for a
+    float16/bfloat16 ``a`` (PyTorch's mul and div compute those in float32 with the scalar in
+    float32; its add and sub round the scalar to the half type first, as NumPy does)."""
+    x = _num(x, a)
+    if _half(a) and isinstance(x, (int, float)):
+        return np.float32(x)
+    return x
+
+
 def add_(a, b, alpha=1):
     """``a.add_(b, alpha=alpha)``."""
     alpha = _num(alpha)
     if isinstance(b, np.generic):  # (NumPy makes scalars of 0-d results: BLAS needs arrays)
         b = np.asarray(b)
+    if _half(a) and alpha not in (1, -1) and type(b) is np.ndarray and b.dtype == a.dtype:
+        a[...] = added(a, b, alpha)  # (PyTorch's half-type kernel, see there)
+        return a
     if alpha == 1:
         a += b
     elif alpha == -1:
@@ -90,6 +103,13 @@ def lerp_(a, b, w):
     """``a.lerp_(b, w)`` with PyTorch's two formulas: ``a + w*(b-a)`` for ``|w| < 0.5``,
     else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype)."""
     w = _num(w)
+    if _half(a):  # (half types: in float32, fused, rounded once)
+        f = np.float32
+        a32, b32 = a.astype(f), np.asarray(b, f)
+        with np.errstate(all="ignore"):
+            d = b32 - a32
+            a[...] = _fma32(d, f(w), a32) if abs(w) < 0.5 else _fma32(d, -(f(1) - f(w)), b32)
+        return a
     d = b - a
     fma = _fused(a, d)
     if abs(w) < 0.5:
@@ -119,6 +139,12 @@ def addcmul_(a, b, c, value=1):
     the sum as PyTorch's kernels fuse it (exactly for float32 and float64 NumPy arrays;
     rounded twice for other dtypes)."""
     value = _num(value)
+    if _half(a):  # (half types: in float32, the last product fused, rounded once)
+        f = np.float32
+        with np.errstate(all="ignore"):
+            t = b.astype(f) if value == 1 else b.astype(f) * f(value)
+            a[...] = _fma32(t, np.asarray(c, f), a.astype(f))
+        return a
     t = b if value == 1 else b * value
     if type(a) is np.ndarray and a.dtype == np.float32:
         a[...] = _fma32(t, c, a)
@@ -163,11 +189,25 @@ def _fma64_into(a, b, c, out):
 def addcdiv_(a, b, c, value=1):
     """``a.addcdiv_(b, c, value=value)``: ``a + (value*b)/c``."""
     value = _num(value)
+    if _half(a):  # (half types: ``a + (value*b)/c`` in float32, rounded once)
+        f = np.float32
+        t = b.astype(f) if value == 1 else b.astype(f) * f(value)
+        with np.errstate(all="ignore"):
+            t /= np.asarray(c, f)
+            t += a
+        a[...] = t
+        return a
     t = b / c if value == 1 else b * value
     if value != 1:
         t /= c
     a += t
     return a
+
+
+def _half(a):
+    """Whether ``a`` is a NumPy float16/bfloat16 array (PyTorch's CPU kernels compute those in
+    float32 and round once)."""
+    return type(a) is np.ndarray and a.dtype.itemsize == 2 and a.dtype.kind in "fV"
 
 
 def _div(a, b):
@@ -216,7 +256,7 @@ def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
         if buf is None:
             buf = g.copy()
         else:
-            buf *= momentum
+            buf *= _fs(momentum, buf)
             add_(buf, g, 1 - dampening)
         g = added(g, buf, momentum) if nesterov else buf
     add_(p, g, -lr)
@@ -395,13 +435,13 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _num(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     # NOTE: a tensor beta1 (a NumPy scalar here) is cast to the parameter's dtype before
     # ``1 - beta1``, as PyTorch does; a tensor beta2 gives ``1 - beta2`` in its own dtype.
     lerp_(exp_avg, g, 1 - (p.dtype.type(beta1) if isinstance(beta1, np.generic) else beta1))
-    exp_avg_sq *= beta2
+    exp_avg_sq *= _fs(beta2, exp_avg_sq)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     step_size = _div(lr, 1 - _pow(beta1, step))
     bias_correction2_sqrt = _pow(1 - _pow(beta2, step), 0.5)
@@ -410,7 +450,7 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
         denom = _sqrt(max_exp_avg_sq)
     else:
         denom = _sqrt(exp_avg_sq)
-    denom /= _num(bias_correction2_sqrt, denom)
+    denom /= _fs(bias_correction2_sqrt, denom)
     denom += eps
     addcdiv_(p, exp_avg, denom, -step_size)
 
@@ -418,7 +458,7 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
 def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, momentum,
             centered, maximize):
     g = _grad(p, g, maximize, weight_decay)
-    square_avg *= alpha
+    square_avg *= _fs(alpha, square_avg)
     addcmul_(square_avg, g, g, 1 - alpha)
     if centered:
         lerp_(grad_avg, g, 1 - alpha)
@@ -428,7 +468,7 @@ def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, mo
         avg = _sqrt(square_avg)
     avg += eps
     if momentum > 0:
-        buf *= momentum
+        buf *= _fs(momentum, buf)
         addcdiv_(buf, g, avg)
         add_(p, buf, -lr)
     else:
@@ -452,16 +492,16 @@ def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximiz
     """Adadelta; ``complex_step``: the parameter's step rounded twice, as PyTorch's
     single-tensor update takes a complex parameter's (a complex ``add_(alpha=)``)."""
     g = _grad(p, g, maximize, weight_decay)
-    square_avg *= rho
+    square_avg *= _fs(rho, square_avg)
     addcmul_(square_avg, g, g, 1 - rho)
     std = _sqrt(square_avg + eps)
     delta = _sqrt(acc_delta + eps)
     delta /= std
     delta *= g
-    acc_delta *= rho
+    acc_delta *= _fs(rho, acc_delta)
     addcmul_(acc_delta, delta, delta, 1 - rho)
     if complex_step:
-        delta *= _num(-lr)
+        delta *= _fs(-lr, delta)
         p += delta
     else:
         add_(p, delta, -lr)
@@ -470,7 +510,7 @@ def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximiz
 def adamax(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize):
     g = _grad(p, g, maximize, weight_decay)
     lerp_(exp_avg, g, 1 - beta1)
-    exp_inf *= beta2
+    exp_inf *= _fs(beta2, exp_inf)
     norm = np.abs(g)
     norm += eps
     np.maximum(exp_inf, norm, out=exp_inf)
@@ -488,19 +528,21 @@ def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
     bias_correction2 = 1 - beta2 ** step
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _num(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     mu_product *= mu
     lerp_(exp_avg, g, 1 - beta1)
-    exp_avg_sq *= beta2
+    exp_avg_sq *= _fs(beta2, exp_avg_sq)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     if foreach:
         denom = _sqrt(exp_avg_sq)
-        denom /= bias_correction2 ** 0.5
+        denom /= _fs(bias_correction2 ** 0.5, denom)
         lr = float(lr)
+    elif _half(exp_avg_sq):  # (the quotient in float32, rounded once, as ``_fs``'s)
+        denom = _sqrt((exp_avg_sq / np.float32(bias_correction2)).astype(exp_avg_sq.dtype))
     else:
         denom = _sqrt(exp_avg_sq / bias_correction2)
     mu_prod = float(mu_product)
@@ -517,11 +559,11 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _num(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p)
         else:
             g = added(g, p, weight_decay)
     lerp_(exp_avg, g, 1 - beta1)
-    exp_avg_sq *= beta2
+    exp_avg_sq *= _fs(beta2, exp_avg_sq)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
@@ -530,7 +572,7 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
                        bias_correction2)
         return
     update = exp_avg / bias_correction1
-    update *= _num(lr, update)
+    update *= _fs(lr, update)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
     if rho_t > 5.0:
@@ -539,7 +581,7 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         adaptive = _sqrt(exp_avg_sq)
         adaptive += eps
         np.reciprocal(adaptive, out=adaptive)
-        adaptive *= bias_correction2 ** 0.5
+        adaptive *= _fs(bias_correction2 ** 0.5, adaptive)
         update *= adaptive
         update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
@@ -564,7 +606,7 @@ def _radam_foreach(p, exp_avg, exp_avg_sq, lr, beta2, eps, step, bias_correction
     buf = _sqrt(exp_avg_sq)
     buf += eps
     with np.errstate(divide="ignore", invalid="ignore"):  # (unrectified: a division by -0.0)
-        buf /= _num(factor, buf)
+        buf /= _fs(factor, buf)
         np.reciprocal(buf, out=buf)
     buf += _num(unrect_step_size, buf)
     addcmul_(p, exp_avg, buf)

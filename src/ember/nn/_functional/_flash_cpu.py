@@ -40,6 +40,12 @@ only other tail rows go matrix by matrix.  Measured against ember's former math-
 composite (forward + backward, 2 busy cores): 1.2-1.5x for (4, 4, 32, 16) or (64, 2, 20, 16),
 2-3.5x for (2, 8, 64, 64) or (32, 8, 64, 64), ~5x for head counts of short (< 12) sequences.
 Where a product is not covered the caller falls back to the math kernel.
+
+bfloat16/float16 (``low``): the same steps on the half values in float32, as PyTorch's kernel
+for those types: every product one float32 sum in order, ``exp`` on the whole vectors its fast
+``fexp_u20`` (a cubic in the bits, not ``exp_u20``), the probabilities (and in the backward
+their gradients) rounded to the half type before their products, the sums not; the backward's
+gradients are half-type arrays each block adds into, rounded each time.
 """
 from __future__ import annotations
 
@@ -90,6 +96,33 @@ def exp_u20(x):
         return (p * two) * _F32(2)
 
 
+# the coefficients of ``fexp_u20``'s cubic (Malossi et al.), as PyTorch's kernel states them
+_FAST = [_F32(c) for c in ("-0.079204240219773236", "-0.22433836478672356",
+                           "0.30354260500649682", "0.00010703434948458272")]
+
+
+def fexp_u20(x):
+    """PyTorch's fast vectorised ``fexp_u20`` of a float32 array (its flash kernel's ``exp``
+    for half types): ``t = x log2e``; ``f = t - floor(t)``; ``t - c(f)`` with a cubic ``c``
+    in fused multiply-adds, scaled by ``2**23`` and offset by ``127 * 2**23`` in one fused
+    multiply-add, truncated to an integer and read as the float's bits; inputs below
+    ``log(FLT_MIN)`` give 0, above ``log(FLT_MAX)`` infinity."""
+    x = np.asarray(x, _F32)
+    with np.errstate(all="ignore"):
+        t = x * _LOG2E
+        f = t - np.floor(t)
+        c = _fma32(f, _FAST[0], _FAST[1])
+        c = _fma32(f, c, _FAST[2])
+        c = _fma32(f, c, _FAST[3])
+        y = _fma32(_F32(2 ** 23), t - c, _F32(2 ** 23 * 127))
+        # (the truncating conversion gives INT_MIN for what does not fit, NaN included)
+        ok = np.abs(y) < _F32(2 ** 31)
+        bits = np.where(ok, np.trunc(np.where(ok, y, 0)), -2 ** 31).astype(np.int32)
+        bits[x < _LN_MIN] = 0
+        bits[x > _LN_MAX] = 0x7F800000
+    return bits.view(_F32)
+
+
 def _expf(x):
     """The C library's scalar ``expf`` as PyTorch's build calls it: correctly rounded on
     every input checked (float64 ``exp`` rounded once), unlike glibc's own algorithm
@@ -124,13 +157,14 @@ def lane_sum(e):
     return total.astype(_F32, copy=False)
 
 
-def _exp_block(x):
-    """``exp`` of the rows of ``x`` as the forward's fused exp-and-sum kernel computes it."""
+def _exp_block(x, fast=False):
+    """``exp`` of the rows of ``x`` as the forward's fused exp-and-sum kernel computes it
+    (``fast``: as for half types, ``fexp_u20`` on the whole vectors)."""
     n = x.shape[-1]
     full = n - n % _LANES
     out = np.empty_like(x)
     if full:
-        out[..., :full] = exp_u20(x[..., :full])
+        out[..., :full] = (fexp_u20 if fast else exp_u20)(x[..., :full])
     if full < n:
         out[..., full:] = _expf(x[..., full:])
     return out
@@ -332,11 +366,24 @@ def _causal_cut(rows, cols, m0, n0):
     return (n0 + np.arange(cols))[None, :] > (m0 + np.arange(rows))[:, None]
 
 
-def forward(q, k, v, mask, causal, scale):
+def _low_products(a, b, c=None):
+    """``a[g] @ b[g] (+ c[g])`` of half-type values held in float32 (each product exact), as
+    PyTorch's half-type products in its flash kernel: each output one float32 sum over K in
+    order (``c`` added after)."""
+    out = np.zeros(a.shape[:2] + b.shape[2:], _F32)
+    for i in range(a.shape[2]):
+        out += a[:, :, i, None] * b[:, None, i, :]
+    return out if c is None else c + out
+
+
+def forward(q, k, v, mask, causal, scale, low=None):
     """``(out, lse)`` for float32 arrays ``q`` (B, H, L, E), ``k``/``v`` (B, H, S, E) and an
     optional float32 ``mask`` broadcastable to (B, H, L, S); None where a product is not
     covered.  Every (batch, head) goes through each step together (their products one
-    ``matmul`` of a stack where possible)."""
+    ``matmul`` of a stack where possible).  ``low``: the NumPy half type the inputs hold
+    (values in float32 arrays): as PyTorch's kernel for bfloat16/float16, the products
+    accumulate in float32 and the probabilities are rounded to ``low`` before the product
+    with ``v`` (their sums are not); ``out`` is left in float32 for the caller to round."""
     b_, h_, L, E = q.shape
     S = k.shape[2]
     G = b_ * h_
@@ -367,7 +414,8 @@ def forward(q, k, v, mask, causal, scale):
             offsets = np.array([owner(t) for t in tasks]) * per_thread + qs * ks + 2 * qs
             for n0 in range(0, keys, ks):
                 kb = k3[:, n0:n0 + ks]
-                qk = _products(qb, kb.transpose(0, 2, 1), threads=threads)
+                qk = _products(qb, kb.transpose(0, 2, 1), threads=threads) if low is None \
+                    else _low_products(qb, kb.transpose(0, 2, 1))
                 if qk is None:
                     return None
                 if causal and keys - n0 <= ks:
@@ -378,7 +426,7 @@ def forward(q, k, v, mask, causal, scale):
                     qk = qk * sc
                 new = np.maximum(mx, qk.max(axis=2))
                 dead = new == ninf
-                p = _exp_block(qk - new[..., None])
+                p = _exp_block(qk - new[..., None], low is not None)
                 p[dead] = 0
                 tsum = lane_sum(p)
                 factor = _expf(mx - new)
@@ -387,6 +435,9 @@ def forward(q, k, v, mask, causal, scale):
                 if dst is not None:
                     dst = np.where(live[..., None], dst * factor[..., None], dst)
                 mx = np.where(live, new, mx)
+                if low is not None:
+                    dst = _low_products(p.astype(low).astype(_F32), v3[:, n0:n0 + ks], dst)
+                    continue
                 dst = _products(p, v3[:, n0:n0 + ks], dst, threads=threads, offsets=offsets)
                 if dst is None:
                     return None
@@ -397,8 +448,9 @@ def forward(q, k, v, mask, causal, scale):
     return out.reshape(q.shape), lse.reshape(b_, h_, L)
 
 
-def backward(g, q, k, v, out, lse, mask, causal, scale):
-    """``(dq, dk, dv)`` in PyTorch's flash backward order; None where not covered.
+def backward(g, q, k, v, out, lse, mask, causal, scale, low=None):
+    """``(dq, dk, dv)`` in PyTorch's flash backward order; None where not covered.  ``low``:
+    as :func:`forward`'s (the gradients come back in float32 arrays of ``low`` values).
 
     With fewer key/value heads than query heads (``enable_gqa``), the query heads that share
     a key/value head add into its gradients one after the other (the first of them over
@@ -408,21 +460,29 @@ def backward(g, q, k, v, out, lse, mask, causal, scale):
     if mask is not None:
         mask = np.broadcast_to(mask, (b_, hq, L, S))
     if hk == hq:
-        return _backward(g, q, k, v, out, lse, mask, causal, scale, None, None)
+        return _backward(g, q, k, v, out, lse, mask, causal, scale, None, None, low)
     rep = hq // hk
     dq = np.empty(q.shape, _F32)
     dk = dv = None
     for r in range(rep):
         pick = (slice(None), slice(r, None, rep))
         got = _backward(g[pick], q[pick], k, v, out[pick], lse[pick],
-                        None if mask is None else mask[pick], causal, scale, dk, dv)
+                        None if mask is None else mask[pick], causal, scale, dk, dv, low)
         if got is None:
             return None
         dq[pick], dk, dv = got
     return dq, dk, dv
 
 
-def _backward(g, q, k, v, out, lse, mask, causal, scale, dk0, dv0):
+def _low_grad(acc, alpha, c, low):
+    """A half-type gradient block: ``c + alpha * acc`` in float32, rounded to ``low`` (the
+    kernel's gradients are half-type arrays that each block adds into)."""
+    if alpha != 1:
+        acc = acc * _F32(alpha)
+    return (c + acc).astype(low).astype(_F32)
+
+
+def _backward(g, q, k, v, out, lse, mask, causal, scale, dk0, dv0, low=None):
     b_, h_, L, E = q.shape
     S = k.shape[2]
     G = b_ * h_
@@ -450,7 +510,8 @@ def _backward(g, q, k, v, out, lse, mask, causal, scale, dk0, dv0):
             for n0 in range(0, keys, ks):
                 kb, vb = k3[:, n0:n0 + ks], v3[:, n0:n0 + ks]
                 at_k = (bi * S + n0) * h_ * E + hi * E
-                s = _products(qb, kb.transpose(0, 2, 1), alpha=sc, threads=threads)
+                s = _products(qb, kb.transpose(0, 2, 1), alpha=sc, threads=threads) \
+                    if low is None else _low_products(qb, kb.transpose(0, 2, 1)) * _F32(sc)
                 if s is None:
                     return None
                 if mask is not None:
@@ -458,6 +519,19 @@ def _backward(g, q, k, v, out, lse, mask, causal, scale, dk0, dv0):
                 p = _sleef.expf(s - lse3[:, m0:m0 + rows, None]).reshape(s.shape)
                 if causal and keys - n0 <= ks:
                     p[:, _causal_cut(rows, kb.shape[1], m0, n0)] = 0
+                if low is not None:
+                    # (the products take the probabilities and their gradients rounded to
+                    # the half type; each gradient block is rounded into its half array)
+                    pl = p.astype(low).astype(_F32)
+                    dv[:, n0:n0 + ks] = _low_grad(_low_products(pl.transpose(0, 2, 1), gb), 1,
+                                                  dv[:, n0:n0 + ks], low)
+                    dp = _low_products(gb, vb.transpose(0, 2, 1))
+                    ds = (p * (dp - dsum[..., None])).astype(low).astype(_F32)
+                    dq[:, m0:m0 + rows] = _low_grad(_low_products(ds, kb), sc,
+                                                    dq[:, m0:m0 + rows], low)
+                    dk[:, n0:n0 + ks] = _low_grad(_low_products(ds.transpose(0, 2, 1), qb), sc,
+                                                  dk[:, n0:n0 + ks], low)
+                    continue
                 r = _products(p.transpose(0, 2, 1), gb, dv[:, n0:n0 + ks], threads=threads,
                               offsets=at_k, ldc=h_ * E)
                 dp = _products(gb, vb.transpose(0, 2, 1), threads=threads)

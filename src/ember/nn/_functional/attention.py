@@ -1,9 +1,10 @@
 """Attention: ``scaled_dot_product_attention`` and ``multi_head_attention_forward``.
 
 Both are composites of existing ops (``matmul``, ``masked_fill``, ``softmax``,
-``dropout``, ``linear``), except where PyTorch runs its CPU flash kernel (float32, 4-D, no
-dropout): that kernel's forward and backward are reproduced bit for bit
+``dropout``, ``linear``), except where PyTorch runs its CPU flash kernel (float32 and the
+half types, 4-D, no dropout): that kernel's forward and backward are reproduced bit for bit
 (:mod:`._flash_cpu`), with its node ``ScaledDotProductFlashAttentionForCpuBackward0``.
+Under autocast the op casts its inputs (a float mask too) and runs with autocast off inside.
 
 Mask conventions, as PyTorch's (they are opposite to each other):
 
@@ -96,7 +97,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """
     from ...amp import autocast_mode as amp
     if amp.ON:
-        query, key, value = amp.lower(query, key, value)
+        # (autocast casts a float mask as well; the op runs with autocast off inside)
+        query, key, value, attn_mask = amp.lower(query, key, value, attn_mask)
+        with amp.excluded():
+            return scaled_dot_product_attention(query, key, value, attn_mask, dropout_p,
+                                                is_causal, scale, enable_gqa)
     _check_sdpa(query, key, value, attn_mask, is_causal)
     from ..attention import _check_viable
     _check_viable(query.device.type)
@@ -114,6 +119,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do not "
                            "support dropout > 0")
     out_dtype = query.dtype
+    if dropout_p == 0.0 and out_dtype in (D.float16, D.bfloat16) and not _MATH_ONLY[0] and \
+            _flash_ok(query, key, value, attn_mask, enable_gqa, out_dtype):
+        return _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa)
     if out_dtype in (D.float16, D.bfloat16):
         # NOTE: as PyTorch's math kernel, half types are computed in float32 and rounded once.
         query, key, value = query.float(), key.float(), value.float()
@@ -228,25 +236,53 @@ def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
         md = attn_mask._data
         # a boolean mask becomes 0 / -inf first, as PyTorch converts it
         mask = np.where(md, np.float32(0), np.float32(-np.inf)) if md.dtype == np.bool_ \
-            else md
+            else md.astype(np.float32, copy=False)
         mask = mask.reshape((1, 1) * (mask.ndim == 2) + mask.shape)
     q, k, v = query._data, key._data, value._data
     rep = q.shape[1] // k.shape[1]
     # (a shared key/value head serves ``rep`` query heads in turn: the forward sees it
     # repeated, the backward adds their gradients into it)
     kr, vr = (np.repeat(t, rep, axis=1) if rep > 1 else t for t in (k, v))
-    res = _flash_cpu.forward(q, kr, vr, mask, is_causal, scale)
-    if res is None:
-        return None
-    out, lse = res
+    dev = query._device
 
-    def laid(a):  # the kernel's gradients: (B, L, H, E) memory seen as (B, H, L, E)
-        t = np.empty((a.shape[0], a.shape[2], a.shape[1], a.shape[3]), np.float32)
+    def laid(a, dtype=np.float32):  # the kernel's gradients: (B, L, H, E) memory seen as
+        t = np.empty((a.shape[0], a.shape[2], a.shape[1], a.shape[3]), dtype)  # (B, H, L, E)
         t = t.transpose(0, 2, 1, 3)
         t[...] = a
         return t
 
-    dev = query._device
+    def as_query(a):  # (PyTorch's kernel allocates its output as ``empty_like(query)``)
+        if a.shape != q.shape or q.strides[-1] != q.itemsize and q.shape[-1] != 1:
+            return np.ascontiguousarray(a)
+        from ..._ops.creation import _like_layout
+        return _like_layout(query, np.ascontiguousarray(a), None)
+
+    low = query.dtype in (D.float16, D.bfloat16)
+    if low:  # (the half-type kernel, forward and backward)
+        lowt = q.dtype
+        q32, k32, v32 = (t.astype(np.float32) for t in (q, k, v))
+        kr, vr = (np.repeat(t, rep, axis=1) if rep > 1 else t for t in (k32, v32))
+        out, lse = _flash_cpu.forward(q32, kr, vr, mask, is_causal, scale, lowt)
+        out = np.ascontiguousarray(out.astype(lowt))
+
+        def low_rule(ctx, g):
+            from ...autograd.grad_mode import STATE
+            if type(g._data) is not np.ndarray:
+                return _math_grads(query, key, value, attn_mask, is_causal, scale, g,
+                                   STATE.enabled, gqa)
+            got = _flash_cpu.backward(np.ascontiguousarray(g._data, np.float32), q32, k32, v32,
+                                      out.astype(np.float32), lse, mask, is_causal, scale,
+                                      lowt)
+            if STATE.enabled:  # create_graph: as PyTorch, this backward has no derivative
+                return tuple(make(laid(a, lowt), (g, query, key, value), "NotImplemented",
+                                  _no_derivative, laid=True) for a in got)
+            return tuple(wrap(laid(a, lowt), dev) for a in got)
+        return make(as_query(out), (query, key, value),
+                    "ScaledDotProductFlashAttentionForCpuBackward0", low_rule, laid=True)
+    res = _flash_cpu.forward(q, kr, vr, mask, is_causal, scale)
+    if res is None:
+        return None
+    out, lse = res
 
     def rule(ctx, g):
         from ...autograd.grad_mode import STATE
@@ -263,8 +299,8 @@ def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
                               laid=True) for a in got)
         return tuple(wrap(laid(a), dev) for a in got)
 
-    # (the output is C-ordered, as PyTorch returns it)
-    return make(np.ascontiguousarray(out), (query, key, value),
+    # (the output laid out as the query is: C-ordered for a contiguous one)
+    return make(as_query(out), (query, key, value),
                 "ScaledDotProductFlashAttentionForCpuBackward0", rule, laid=True)
 
 

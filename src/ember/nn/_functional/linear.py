@@ -34,6 +34,13 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     """``y_k = x1 @ W_k @ x2 + b_k`` for each output feature k."""
+    kinds = [input1.dtype, input2.dtype, weight.dtype] + ([bias.dtype] if bias is not None
+                                                         else [])
+    if len(set(kinds)) > 1:
+        from ..._ops.linalg import _CPP
+        names = ", ".join(f"{n}: {_CPP[d.name]}" for n, d in
+                          zip(("input1", "input2", "weight", "bias"), kinds))
+        raise RuntimeError(f"All tensors must have the same dtype, got {names}")
     if input1.shape[:-1] != input2.shape[:-1]:
         if input1.dim() == input2.dim():  # PyTorch names the first dim that differs
             d = next(i for i, (a, b) in enumerate(zip(input1.shape, input2.shape)) if a != b)

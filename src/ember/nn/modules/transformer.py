@@ -385,7 +385,18 @@ class TransformerEncoderLayer(Module):
         before, _FUSED_LAYER[0] = _FUSED_LAYER[0], fused
         try:
             x = src
-            if self.norm_first:
+            if fused:
+                # PyTorch's fused layer adds each residual into its block's output in place,
+                # in that output's dtype (the low one under autocast)
+                if self.norm_first:
+                    x = self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
+                                       is_causal).add_(x)
+                    x = self._ff_block(self.norm2(x)).add_(x)
+                else:
+                    x = self.norm1(self._sa_block(x, src_mask, src_key_padding_mask,
+                                                  is_causal).add_(x))
+                    x = self.norm2(self._ff_block(x).add_(x))
+            elif self.norm_first:
                 x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
                 x = x + self._ff_block(self.norm2(x))
             else:
@@ -593,7 +604,7 @@ class TransformerEncoder(Module):
                       "stage and will change in the near future. We recommend specifying "
                       "layout=torch.jagged when constructing a nested tensor, as this layout "
                       "receives active development, has better operator coverage, and works "
-                      "with torch.compile.")
+                      "with torch.compile.", cpp="aten/src/ATen/NestedTensorImpl.cpp:177")
             # the nested path drops padded keys outright, also where a float mask has a
             # finite nonzero entry there
             src_key_padding_mask = creation.zeros_like(src_key_padding_mask).masked_fill_(

@@ -103,7 +103,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
                   "between the parameter and its gradient which can cause a memory leak. "
                   "We recommend using autograd.grad when creating the graph to avoid this. "
                   "If you have to use this function, make sure to reset the .grad fields of "
-                  "your parameters to None after use to break the cycle and avoid the leak.")
+                  "your parameters to None after use to break the cycle and avoid the leak.",
+                  cpp="torch/csrc/autograd/engine.cpp:1307")
     if inputs is None:
         run_backward(edges, grads, retain_graph, create_graph)
         return

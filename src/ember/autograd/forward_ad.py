@@ -13,13 +13,19 @@ while looking the same outside:
   double-backward trick of ``torch.func.jvp`` (:mod:`ember.func._transforms`).
   Printing a dual tensor inside its level shows ``tangent=...`` the same way.
 
+A custom ``Function`` gives its tangents by its ``jvp`` (as PyTorch's: one without a
+``jvp`` is refused), taking part in the double-backward trick as a vjp whose derivative is
+that ``jvp``.
+
 Limits (where PyTorch differs): a function must be twice differentiable by ember's
-reverse mode (a custom ``Function`` needs ``backward``; its ``jvp`` is not used, and an
-op whose backward is not itself differentiable, such as ``max(dim=...)``, gives no
-tangent); work done under ``no_grad`` is not tracked (``make_dual`` warns there); a
-tangent's own ``grad_fn`` (when it requires grad) has ember's node name, not PyTorch's;
-in-place ops on a dual tensor made from a tensor that does not require grad are refused
-(as on a leaf that requires grad); only one level, as in PyTorch.
+reverse mode (an op whose backward is not itself differentiable, such as
+``max(dim=...)``, gives no tangent); errors in a custom ``jvp`` are raised by
+``unpack_dual``, not by the Function's ``apply``; work done under ``no_grad`` is not
+tracked (``make_dual`` warns there); a tangent's own ``grad_fn`` (when it requires grad)
+has ember's node name, not PyTorch's, and a tangent requires grad only where it depends
+on something that does (PyTorch's formulas may record more); in-place ops on a dual
+tensor made from a tensor that does not require grad are refused (as on a leaf that
+requires grad); only one level, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -161,7 +167,9 @@ def _install():
     T.requires_grad = property(requires_grad, req.fset, req.fdel, req.__doc__)
     T.grad_fn = property(grad_fn, None, None, gfn.__doc__)
     T.is_leaf = property(is_leaf, None, None, leaf.__doc__)
-    T.numpy = numpy
+    from .._argparse import method_words
+
+    T.numpy = method_words(numpy, "numpy")  # (PyTorch's parser's words for a bad call)
     T.backward = backward
     T.__repr__ = __repr__
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from ember._warnings import warn as _warn
 
 import functools
+import weakref
 
 from .grad_mode import STATE, no_grad
 from .graph import Node
@@ -20,6 +21,8 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         if isinstance(self, Node):
+            if self.__dict__.get("_in_jvp"):  # (in ``jvp``: what save_for_forward kept)
+                return tuple(self.__dict__.get("_to_save_forward", ()))
             return self.saved
         return getattr(self, "_to_save", ())
 
@@ -113,14 +116,30 @@ class Function:
         ctx._dirty = set()
         ctx._non_diff = set()
         ctx._to_save = ()
-        tensors = [a if isinstance(a, Tensor) else None for a in args]
-        # (each input's ``requires_grad``: a view's own, or as it follows its base, the base's)
-        record = STATE.enabled and any(t is not None and t.requires_grad for t in tensors)
-        ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
         custom_setup = cls.setup_context is not Function.setup_context
+        if not (kwargs and _internal(cls)):  # (ember's own take keyword-only options)
+            args = _bind_args(cls.forward, custom_setup, args, kwargs)
+            kwargs = {}
+        tensors = [a if isinstance(a, Tensor) else None for a in args]
+        # (each input's ``requires_grad``: a view's own, or as it follows its base, the base's;
+        # recorded also where only forward AD's hidden tape needs it, which the property hides)
+        raw = tuple(t is not None and (t._requires_grad or (
+            t._base is not None and t._base._requires_grad)) for t in tensors)
+        record = STATE.enabled and any(raw)
+        ctx.needs_input_grad = needs = raw if _internal(cls) else tuple(
+            t is not None and t.requires_grad for t in tensors)
         modes = _in_transform()
-        if modes and not cls.__module__.startswith("ember."):
+        if modes and not _internal(cls):
             _check_transform_support(cls, custom_setup, modes)
+            if "jvp" in modes:  # (jacfwd then pushes tangents, so that this ``jvp`` is used)
+                from ..func._scope import _active
+
+                for s in _active():
+                    if s.mode in ("jvp", "jacfwd"):
+                        s.custom_jvp = True
+        # (as PyTorch: the inputs' edges are taken before forward runs, which may change a
+        # view in place, and so its history)
+        in_edges = tuple(edge(t) for t in tensors if t is not None) if record else ()
         with no_grad():
             if custom_setup:
                 output = cls.forward(*args, **kwargs)
@@ -147,7 +166,8 @@ class Function:
             from .._warnings import warn
 
             warn("ctx.mark_dirty() received a tensor that was not an input. Only input Tensors "
-                 "that have been mutated should be passed to ctx.mark_dirty().", UserWarning)
+                 "that have been mutated should be passed to ctx.mark_dirty().",
+                 cpp="torch/csrc/autograd/custom_function.cpp:320")
         for i, t in enumerate(ctx._to_save):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
@@ -155,11 +175,11 @@ class Function:
         # (as PyTorch: an edge per tensor argument only; backward returns one per argument)
         ctx._arg_pos = tuple(i for i, t in enumerate(tensors) if t is not None)
         ctx._n_args = len(tensors)
-        Node.__init__(ctx, _rule, tuple(edge(tensors[i]) for i in ctx._arg_pos),
+        Node.__init__(ctx, _rule, in_edges,
                       tuple((tensors[i]._data.shape, tensors[i]._data.dtype)
                             for i in ctx._arg_pos),
                       num_outputs=len(outs))
-        ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
+        ctx.needs_input_grad = needs
         wired = []
         metas = []
         for i, o in enumerate(outs):
@@ -186,7 +206,101 @@ class Function:
         if ctx._out_meta is not None and any(m is None for m in metas):
             ctx._out_meta = None
         ctx.save(*ctx._to_save)
+        if single and isinstance(output, Tensor) and id(output) in ctx._dirty and \
+                output._base is not None and output._grad_fn is ctx:
+            _dirty_view(output, ctx, tensors)
         return wired[0] if single else tuple(wired)
+
+
+def _dirty_view(view, ctx, tensors):
+    """A view changed in place by the Function (``mark_dirty``): as PyTorch, its base's
+    history becomes ``CopySlices`` around the Function's node, and the view's own is
+    regenerated from the base (``AsStridedBackward0``)."""
+    import types
+
+    from .._ops._core import _copy_slices
+
+    if not any(t is view for t in tensors):
+        return
+
+    def rule(_, g):
+        res = ctx._rule(ctx, g)
+        return res if isinstance(res, tuple) else (res,)
+    # NOTE: as PyTorch's CopySlices, the node's first input is taken for the view's (its
+    # gradient fills the view's region of the base's; the others go to the node's edges)
+    node = type(type(ctx).__name__, (types.SimpleNamespace,), {})(
+        _rule=rule, _saved=ctx._saved, _versions=ctx._versions,
+        next_functions=ctx.next_functions, _meta=ctx._meta)
+    _copy_slices(view, node)
+
+
+def _bind_args(forward, custom_setup, args, kwargs) -> tuple:
+    """``apply``'s arguments as ``forward``'s positional ones (as PyTorch: with a
+    ``setup_context``, bound to the signature with its defaults filled in; keywords only where
+    they name a positional parameter)."""
+    import inspect
+
+    if custom_setup:
+        sig, n_plain = _signature(forward)
+        if kwargs or len(args) != n_plain:  # (else binding changes nothing: a hot path)
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+    if not kwargs:
+        return args
+    try:
+        params = list(inspect.signature(forward).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params[0 if custom_setup else 1:]
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    slots = list(args)
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"forward() got an unexpected keyword argument '{k}'")
+        i = names.index(k)
+        if i < len(args):
+            raise TypeError(f"forward() got multiple values for argument '{k}'")
+        slots.extend([_MISSING] * (i + 1 - len(slots)))
+        slots[i] = v
+    for i, v in enumerate(slots):
+        if v is _MISSING:
+            raise TypeError(f"forward() missing required argument: '{names[i]}' (position {i})")
+    return tuple(slots)
+
+
+_MISSING = object()
+
+
+def _signature(forward):
+    """``forward``'s signature, and its number of parameters where all are positional ones
+    without defaults (-1 else), kept while ``forward`` lives."""
+    import inspect
+
+    found = _SIGNATURES.get(forward)
+    if found is None:
+        sig = inspect.signature(forward)
+        plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and
+                    p.default is p.empty for p in sig.parameters.values())
+        found = (sig, len(sig.parameters) if plain else -1)
+        try:
+            _SIGNATURES[forward] = found
+        except TypeError:  # (a callable without weak references: not kept)
+            pass
+    return found
+
+
+_SIGNATURES = weakref.WeakKeyDictionary()
+
+
+def _internal(cls) -> bool:
+    """Whether ``cls`` is one of ember's own Functions (under ``ember run`` their
+    ``__module__`` reads ``torch...``: where its ``forward`` is written tells)."""
+    code = getattr(cls.forward, "__code__", None)
+    return code is not None and code.co_filename.startswith(_EMBER_DIR)
+
+
+_EMBER_DIR = __file__[:-len("autograd/function.py")]
 
 
 def _in_transform() -> set:
@@ -232,8 +346,18 @@ def _alias(t, view=False):
     return out
 
 
+# > 0 while forward-mode tangents are being set up (``func._transforms._dual_graph``): a
+# custom Function's node then answers with a vjp whose derivative is its ``jvp``
+FWD_PUSH = [0]
+
+
 def _rule(ctx, *grads):
     cls = type(ctx)._forward_cls
+    if FWD_PUSH[0] and not _internal(cls):
+        if cls.jvp is Function.jvp:
+            raise NotImplementedError("You must implement the jvp function for custom "
+                                      "autograd.Function to use it with forward mode AD.")
+        return _VjpByJvp.apply(ctx, *grads)
     out = cls.backward(ctx, *grads)
     if not isinstance(out, tuple):
         out = (out,)
@@ -259,9 +383,104 @@ def _rule(ctx, *grads):
     return tuple(out) if len(pos) == n else tuple(out[i] for i in pos)
 
 
+class _VjpByJvp(Function):
+    """A stand-in for a custom Function's vjp while tangents are pushed forward (the
+    double-backward trick): its values do not matter (ones, linear in the cotangents), and
+    its derivative with respect to the cotangents is the Function's ``jvp``, which PyTorch's
+    forward mode calls."""
+
+    @staticmethod
+    def forward(ctx, node, *grads):
+        from .._device import CPU, xp_for
+        from .._ops._core import wrap
+
+        ctx.node = node
+        ctx.out_shapes = [None if g is None else tuple(g.shape) for g in grads]
+        ctx.dev = dev = next((g._device for g in grads if g is not None), CPU)
+        ctx.set_materialize_grads(False)  # (an input without a tangent: None, or zeros below)
+        return tuple(wrap(xp_for(dev).ones(shape, dtype=dtype), dev) for shape, dtype in node._meta)
+
+    @staticmethod
+    def backward(ctx, *tangents):
+        from .._device import xp_for
+        from .._ops._core import wrap
+
+        node = ctx.node
+        full = [None] * node._n_args
+        for i, t, (shape, dtype) in zip(node._arg_pos, tangents, node._meta):
+            if t is None and getattr(node, "_materialize", True):
+                t = wrap(xp_for(ctx.dev).zeros(shape, dtype=dtype), ctx.dev)
+            full[i] = t
+        node.__dict__["_in_jvp"] = True
+        try:
+            out = type(node)._forward_cls.jvp(node, *full)
+        finally:
+            node.__dict__.pop("_in_jvp", None)
+        if not isinstance(out, tuple):
+            out = (out,)
+        shapes = ctx.out_shapes
+        if len(out) != len(shapes):
+            raise RuntimeError("Function's jvp returned an invalid number of forward gradients "
+                               f"(expected {len(shapes)} but got {len(out)})")
+        from .._tensor import Tensor
+
+        for i, (g, shape) in enumerate(zip(out, shapes)):
+            if g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__}) for "
+                                   f"grad output {i}.")
+            if shape is not None and tuple(g.shape) != shape:
+                raise RuntimeError("Trying to set a forward gradient that has a different size "
+                                   "than that of the original Tensor, this is not supported. "
+                                   f"Tensor is of size {list(shape)} while the given forward "
+                                   f"gradient is of size {list(g.shape)}.")
+        return (None, *out)
+
+
 def once_differentiable(fn):
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        from .._tensor import Tensor
+
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not STATE.enabled or not any(isinstance(a, Tensor) and a.requires_grad
+                                        for a in args):
+            return outputs
+        # (as PyTorch: under create_graph, the gradients require grad through a node that
+        # refuses to be differentiated; it leads to detached stand-ins, not to the inputs)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wired = tuple(_delayed_error(outs))
+        return wired[0] if single else wired
     return wrapper
+
+
+def _delayed_error_rule(ctx, *grads):
+    raise RuntimeError("trying to differentiate twice a function that was marked with "
+                       "@once_differentiable")
+
+
+def _delayed_error(outs):
+    from .._ops._core import edge
+    from .._tensor import Tensor
+
+    from .graph import node_class
+
+    leaves = [o.detach().requires_grad_() if isinstance(o, Tensor) and
+              (o.dtype.is_floating_point or o.dtype.is_complex) else None for o in outs]
+    # (PyTorch's ``DelayedError`` node, which prints as ``Error``)
+    node = node_class("Error")(
+        _delayed_error_rule, tuple(edge(t) for t in leaves),
+        tuple(None if t is None else (t._data.shape, t._data.dtype) for t in leaves),
+        num_outputs=len(outs))
+    for i, (o, t) in enumerate(zip(outs, leaves)):
+        if t is None:
+            yield o
+            continue
+        out = _alias(t)
+        out._grad_fn = node
+        out._output_nr = i
+        out._requires_grad = True
+        yield out

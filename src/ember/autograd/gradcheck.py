@@ -13,11 +13,13 @@ They must agree as ``allclose(analytical, numerical, rtol, atol)``; otherwise a
 :class:`GradcheckError` (a ``RuntimeError``) names the pair and shows both Jacobians,
 or with ``raise_exception=False`` the check returns False.
 
-ember has no forward-mode AD, so ``check_forward_ad`` (and ``check_fwd_over_rev``)
-are refused; ``fast_mode`` runs the full check; ``check_batched_grad`` adds nothing here
-(gradients are computed one at a time).  ``check_undefined_grad`` runs the function again
-and back-propagates zeros through it, as PyTorch's does with undefined gradients (which a
-custom ``Function`` sees as zeros too, unless it turned ``set_materialize_grads`` off).
+``check_forward_ad`` compares the Jacobians of forward-mode AD (``forward_ad``) too, for
+real inputs; ``check_batched_forward_grad`` is refused; ``fast_mode`` checks ``v^T J u`` as
+PyTorch's does for real inputs and outputs (else the full check); ``check_batched_grad`` adds
+nothing here (gradients are computed one at a time).
+``check_undefined_grad`` runs the function again and back-propagates zeros through it, as
+PyTorch's does with undefined gradients (which a custom ``Function`` sees as zeros too,
+unless it turned ``set_materialize_grads`` off).
 """
 from __future__ import annotations
 
@@ -221,6 +223,136 @@ def _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_
     return True
 
 
+_FAST_FAIL_SLOW_OK = (
+    "\nFast gradcheck failed but element-wise differences are small. This means that the\n"
+    "test might've passed in slow_mode!\n\n"
+    "If you are adding a new operator, please file an issue and then use one of the\n"
+    "workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck:\n\n"
+    "If the test\n"
+    "- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck\n"
+    "  with `fast_mode=False` as a keyword argument.\n"
+    "- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test\n"
+    "  to have `gradcheck_fast_mode=False`\n"
+    "- is a Module test (e.g., in common_nn.py), then modify the corresponding\n"
+    "  module_test entry to have `gradcheck_fast_mode=False`")
+
+
+def _fast_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes):
+    """``fast_mode``, as PyTorch's for real inputs and outputs: ``v^T J u`` for random unit
+    vectors ``u`` (per input) and ``v`` (per output), drawn from a fresh generator, by
+    central differences along ``u`` and by one backward pass with ``v``; on a mismatch
+    the message adds the slow mode's Jacobians.  Else (complex, no differentiable output)
+    the slow check runs."""
+    from .._ops.creation import rand, zeros_like
+    from ..random import Generator
+    from . import grad
+
+    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff_in = [inputs[i] for i in diff_idx]
+    all_out = _tensors(func_out)
+    outputs = [o for o in all_out if o.requires_grad]
+    if not outputs or any(t.is_complex() for t in diff_in + all_out):
+        return _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol,
+                           check_grad_dtypes)
+    gen = Generator()
+
+    def unit(t):
+        vec = rand(t.numel(), generator=gen).to(dtype=t.dtype)
+        return vec / vec.norm()
+    all_u = [unit(t) for t in diff_in]
+    all_v = [unit(o) for o in outputs]
+    numerical = []
+    for x, u in zip(diff_in, all_u):
+        a = x._data  # perturbed in place, without a version bump, and put back exactly
+        delta = (eps * u.reshape(x.shape))._data
+        orig = a.copy()
+        a[...] = orig - delta
+        lo = [t.detach().clone() for t in _tupled(func(*inputs))]
+        a[...] = orig + delta
+        hi = [t.detach().clone() for t in _tupled(func(*inputs))]
+        a[...] = orig
+        ju = [((b - c) / (2 * eps)).reshape(-1) for c, b in zip(lo, hi)
+              if b.is_floating_point() or b.is_complex()]
+        numerical.append([(v * j).sum() for v, j in zip(all_v, ju)])
+    analytical = []
+    for o, v in zip(outputs, all_v):
+        runs = [grad(o, diff_in, v.reshape(o.shape), retain_graph=True, allow_unused=True)
+                for _ in range(2)]
+        for g, t in zip(runs[0], diff_in):
+            if g is not None and tuple(g.shape) != tuple(t.shape):
+                raise GradcheckError("Analytical gradient has incorrect size")
+            if g is not None and g.dtype is not t.dtype and check_grad_dtypes:
+                raise GradcheckError("Gradient has dtype mismatch")
+        for g1, g2 in zip(*runs):
+            if g1 is not None and g2 is not None and g1.numel() and \
+                    float((g1 - g2).abs().max()) > nondet_tol:
+                raise GradcheckError(_NOT_REENTRANT.format(tol=nondet_tol))
+        analytical.append([(zeros_like(t) if g is None else g).reshape(-1).dot(u)
+                           for g, t, u in zip(runs[0], diff_in, all_u)])
+    for i, per_input in enumerate(numerical):
+        for j, n in enumerate(per_input):
+            a = analytical[j][i]
+            tol = atol * float(all_u[i].sum()) * float(all_v[j].sum())
+            if abs(float(a) - float(n)) <= tol + rtol * abs(float(n)):
+                continue
+            slow_n = _numerical(func, inputs, [diff_idx[i]], all_out, eps)[0][j][0]
+            slow_a = _analytical(outputs[j], inputs, [diff_idx[i]])[0][0]
+            o = outputs[j]
+            msg = (f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                   f"numerical:{n}\nanalytical:{a}\n"
+                   "\nThe above quantities relating the numerical and analytical jacobians are "
+                   "computed \nin fast mode. See: https://github.com/pytorch/pytorch/issues/53876 "
+                   "for more background \nabout fast mode. Below, we recompute numerical and "
+                   "analytical jacobians in slow mode:\n\n"
+                   f"Numerical:\n {_as_tensor(slow_n, o)!r}\n"
+                   f"Analytical:\n{_as_tensor(slow_a, o)!r}\n\n"
+                   "The max per-element difference (slow mode) is: "
+                   f"{float(np.abs(slow_n - slow_a).max())}.\n")
+            if np.allclose(slow_a, slow_n, rtol=rtol, atol=atol):
+                msg += _FAST_FAIL_SLOW_OK
+            raise GradcheckError(msg)
+    return True
+
+
+def _forward_check(func, inputs, func_out, eps, atol, rtol):
+    """``check_forward_ad``: the Jacobians that forward-mode AD gives (one unit tangent per
+    input element, as PyTorch's slow mode) against the numerical ones."""
+    from .._ops.creation import zeros_like
+    from . import forward_ad as fwAD
+
+    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    all_out = _tensors(func_out)
+    cols = [c for c, o in enumerate(all_out) if o.requires_grad]
+    if not cols:
+        return
+    numerical = _numerical(func, inputs, diff_idx, all_out, eps)
+    for j, i in enumerate(diff_idx):
+        x = inputs[i]
+        jac = [np.zeros((x.numel(), all_out[c].numel()), dtype=all_out[c]._data.dtype)
+               for c in cols]
+        for k in range(x.numel()):
+            tangent = zeros_like(x).contiguous()
+            with no_grad():
+                tangent.view(-1)[k] = 1
+            with fwAD.dual_level():
+                args = [fwAD.make_dual(t.detach(), tangent) if n == i else
+                        (t.detach() if n in diff_idx else t) for n, t in enumerate(inputs)]
+                outs = [o for o in _tensors(_tupled(func(*args)))
+                        if o.is_floating_point() or o.is_complex()]
+                for col, c in zip(jac, cols):
+                    res = fwAD.unpack_dual(outs[c]).tangent
+                    if res is not None:
+                        col[k] = res.detach().numpy(force=True).reshape(-1)
+        for oi, (c, a) in enumerate(zip(cols, jac)):
+            n = numerical[j][c][0]
+            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
+                o = all_out[c]
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {oi} with respect "
+                    f"to input {j},\nnumerical:{_as_tensor(n, o)!r}\n"
+                    f"analytical:{_as_tensor(a, o)!r}\n")
+
+
 def _check_scales_with_grad_output(func_out, inputs):
     """A zero upstream gradient must give zero input gradients of the input's dtype,
     device and size (PyTorch's last check)."""
@@ -305,21 +437,27 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     >>> gradcheck(ember.sin, (x,))
     True
     """
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("ember has no forward-mode AD: check_forward_ad and "
-                                  "check_batched_forward_grad are not supported")
     inputs = _tupled(inputs)
+    if check_batched_forward_grad or (check_forward_ad and any(
+            isinstance(t, Tensor) and t.requires_grad and t.is_complex() for t in inputs)):
+        raise NotImplementedError("ember's gradcheck does not support check_batched_forward_grad "
+                                  "nor check_forward_ad with complex inputs")
     _check_inputs(inputs)
     try:
-        if not check_backward_ad:
+        if not (check_backward_ad or check_forward_ad):
             return True
         func_out = _tupled(func(*inputs))
         for o in func_out:
             o.requires_grad  # noqa: B018  (PyTorch's AttributeError for a non-tensor output)
-        _slow_check(func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes)
-        _check_scales_with_grad_output(func_out, inputs)
-        if check_undefined_grad:
-            _check_undefined_grad(func, inputs, len(func_out))
+        if check_backward_ad:
+            (_fast_check if fast_mode else _slow_check)(
+                func, inputs, func_out, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        if check_forward_ad:
+            _forward_check(func, inputs, func_out, eps, atol, rtol)
+        if check_backward_ad:
+            _check_scales_with_grad_output(func_out, inputs)
+            if check_undefined_grad:
+                _check_undefined_grad(func, inputs, len(func_out))
         return True
     except GradcheckError:
         if raise_exception:

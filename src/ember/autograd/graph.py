@@ -132,6 +132,51 @@ def disable_saved_tensors_hooks(error_message: str):
         _HOOKS_DISABLED.pop()
 
 
+_MUTATION_OK = [False]  # inside allow_mutation_on_saved_tensors
+
+
+class _AllowMutationOnSavedContext:
+    """What ``allow_mutation_on_saved_tensors`` keeps: per saved tensor, its value when
+    saved (cleared when the block ends)."""
+
+    def __init__(self):
+        self.saved = {}
+
+    def clear(self):
+        self.saved.clear()
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Tensors saved for backward in this block may be changed in place afterwards: backward
+    uses their values as they were saved (PyTorch clones them when they are changed; ember
+    keeps a copy when they are saved).  Run the backward in the block too."""
+    ctx = _AllowMutationOnSavedContext()
+    msg = ("Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+           "in which the graph was originally recorded.")
+
+    def pack(t):
+        key = object()
+        ctx.saved[key] = (t, t._version, t.clone())
+        return key
+
+    def unpack(key):
+        if not _MUTATION_OK[0] or key not in ctx.saved:
+            raise AssertionError(msg)
+        t, version, copy = ctx.saved[key]
+        return t if t._version == version else copy
+
+    with saved_tensors_hooks(pack, unpack):
+        try:
+            if _MUTATION_OK[0]:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _MUTATION_OK[0] = True
+            yield ctx
+        finally:
+            ctx.clear()
+            _MUTATION_OK[0] = False
+
+
 _INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
@@ -171,6 +216,10 @@ class Node:
         # PyTorch's hand-written C++ nodes give their namespaced C++ name
         return f"torch::autograd::{n}" if n in ("AccumulateGrad", "CopySlices", "CopyBackwards") \
             else n
+
+    def _sequence_nr(self) -> int:
+        """Where this node comes in the order nodes were made (PyTorch's sequence number)."""
+        return self._seq
 
     @property
     def metadata(self) -> dict:
@@ -375,6 +424,9 @@ class AccumulateGrad(Node):
         accumulate_into_leaf(self.variable, grad)
         return ()
 
+    def _sequence_nr(self) -> int:
+        return 2 ** 64 - 1  # (as PyTorch's: UINT64_MAX, so that it runs last)
+
 
 def node_class(name: str):
     """The Node subclass called ``name``, made once."""
@@ -575,6 +627,23 @@ def _hook_result(fn, grad, r):
                                f"torch.{dtype_name_for_type(grad.dtype)} got "
                                f"torch.{dtype_name_for_type(r.dtype)})")
     return r
+
+
+def _node_hook_result(fn, grads, r):
+    """A Node hook's replacement gradients, refused as PyTorch does: not a tuple, a wrong
+    count, a value given for a None gradient, or a value ``_hook_result`` refuses."""
+    if not isinstance(r, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(r) != len(grads):
+        raise RuntimeError(f"hook '{getattr(fn, '__name__', '<unknown>')}' has returned an "
+                           f"incorrect number of values (got {len(r)}, but expected "
+                           f"{len(grads)})")
+    for g, v in zip(grads, r):
+        if v is not None:
+            if g is None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+            _hook_result(fn, g, v)
+    return list(r)
 
 
 def accumulate_into_leaf(var, grad):
@@ -886,7 +955,8 @@ def _apply(node, grads, _core):
         warn(f"Error detected in {type(node).__name__}. " + (
             "No forward pass information available. Enable detect anomaly during forward "
             "pass for more information." if trace is None else
-            "Traceback of forward call that caused the error:\n" + trace.rstrip("\n")))
+            "Traceback of forward call that caused the error:\n" + trace.rstrip("\n")),
+            cpp=f"torch/csrc/autograd/python_anomaly_mode.cpp:{100 if trace is None else 122}")
         raise
 
 
@@ -901,7 +971,7 @@ def _apply_node(node, grads, _core):
         for fn in list(node._pre_hooks.values()):
             r = fn(tuple(grads))
             if r is not None:
-                grads = list(r)
+                grads = _node_hook_result(fn, grads, r)
     if node._out_meta is not None:
         grads = [g if g is not None else _core.zeros_for(node, i) for i, g in enumerate(grads)]
     elif grads[0] is None and (getattr(node, "_materialize", True) is not False
@@ -939,7 +1009,7 @@ def _apply_node(node, grads, _core):
         for fn in list(node._post_hooks.values()):
             r = fn(tuple(fixed), tuple(grads))
             if r is not None:
-                fixed = list(r)
+                fixed = _node_hook_result(fn, fixed, r)
     return fixed
 
 

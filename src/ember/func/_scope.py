@@ -45,6 +45,7 @@ class Scope:
     # forward mode in PyTorch: "jvp" (jvp, linearize) or "jacfwd" (a vmap of jvps), which a
     # custom autograd.Function must support (its ``jvp``, and ``vmap`` for jacfwd)
     mode = None
+    custom_jvp = False  # set when a custom autograd.Function ran under it (forward mode)
 
     def __init__(self):
         self.outer_grad = is_grad_enabled()  # grad mode of the caller

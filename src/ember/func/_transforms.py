@@ -214,6 +214,15 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     return _jvp(func, primals, tangents, None, strict=strict, has_aux=has_aux)
 
 
+def _check_dual_dtype(primal, tangent=None):
+    """PyTorch's ``make_dual`` refusals of a primal or tangent that is not floating point
+    or complex (forward mode's transforms make dual tensors of their inputs)."""
+    for t, name in ((primal, "primal"), (tangent, "tangent")):
+        if t is not None and not (t.is_floating_point() or t.is_complex()):
+            raise ValueError(f"Expected {name} to be floating point or complex, but got: "
+                             f"{t.dtype}")
+
+
 def _check_jvp_args(primals, tangents, argnums):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid "
@@ -234,6 +243,7 @@ def _check_jvp_args(primals, tangents, argnums):
                 raise RuntimeError(f"{_JVP}: Expected {name} to only contain Tensors, got "
                                    f"{type(x)}")
     for p, t in zip(flat_p, flat_t):
+        _check_dual_dtype(p, t)
         if p.shape != t.shape:
             raise RuntimeError("Trying to set a forward gradient that has a different size than "
                                "that of the original Tensor, this is not supported. Tensor is "
@@ -255,9 +265,16 @@ def _dual_graph(scope, flat_out, lifted):
     dummies = {i: ones_like(flat_out[i]).requires_grad_(True) for i in diff}
     if not diff:
         return dummies, [None] * len(lifted)
-    with enable_grad():
-        vjps = autograd_grad([flat_out[i] for i in diff], lifted,
-                             [dummies[i] for i in diff], create_graph=True, allow_unused=True)
+    from ..autograd.function import FWD_PUSH
+
+    FWD_PUSH[0] += 1  # (custom Functions answer with their ``jvp``)
+    try:
+        with enable_grad():
+            vjps = autograd_grad([flat_out[i] for i in diff], lifted,
+                                 [dummies[i] for i in diff], create_graph=True,
+                                 allow_unused=True)
+    finally:
+        FWD_PUSH[0] -= 1
     return dummies, list(vjps)
 
 
@@ -321,6 +338,9 @@ def linearize(func, *primals):
     scope = Scope()
     scope.mode = "jvp"
     flat_p, p_spec = tree_flatten(primals)
+    for p in flat_p:
+        if isinstance(p, Tensor):
+            _check_dual_dtype(p)
     with scope, enable_grad():
         call_args, lifted, _ = _lifted_args(scope, primals, None)
         output = func(*call_args)
@@ -374,6 +394,31 @@ def _jacobian_blocks(out, lifted, need, others=()):
     return [stack(r).reshape(s) for r, s in zip(rows, shapes)]
 
 
+def _jacobian_columns(scope, flat_out, lifted, need):
+    """Per output, the Jacobian blocks (``out.shape + input.shape``) for each of ``lifted``,
+    a column (one tangent pushed forward) per input element."""
+    from .._ops.creation import zeros, zeros_like
+    from .._ops.shape import stack
+
+    dummies, vjps = _dual_graph(scope, flat_out, lifted)
+    blocks = [[] for _ in flat_out]
+    for j, x in enumerate(lifted):
+        cols = [[] for _ in flat_out]
+        for k in range(x.numel()):
+            basis = zeros(x.numel(), dtype=x.dtype, device=x.device)
+            basis[k] = 1
+            tangents = [basis.view(x.shape) if m == j else zeros_like(y).detach()
+                        for m, y in enumerate(lifted)]
+            pushed = _push_forward(flat_out, dummies, vjps, lifted, tangents, need, retain=True)
+            for c, o, t in zip(cols, flat_out, pushed):
+                c.append(zeros_like(o).detach() if t is None else t)
+        for b, c, o in zip(blocks, cols, flat_out):
+            shape = tuple(o.shape) + tuple(x.shape)
+            b.append(stack(c, -1).reshape(shape) if c else
+                     zeros(shape, dtype=o.dtype, device=o.device))
+    return blocks
+
+
 def _jacobian(func, args, argnums, has_aux, api, randomness=None):
     scope = Scope()
     if api == _JVP:
@@ -394,9 +439,15 @@ def _jacobian(func, args, argnums, has_aux, api, randomness=None):
         need = scope.wants_graph(flat_out)
         single = isinstance(check_argnums(argnums, len(args)), int)
         per_out = []
+        # (forward mode through a custom Function: columns pushed forward, so that its
+        # ``jvp`` gives them, as PyTorch's jacfwd does)
+        columns = _jacobian_columns(scope, flat_out, lifted, need) \
+            if scope.custom_jvp and api == _JVP else None
         for i, o in enumerate(flat_out):
             others = flat_out[:i] + flat_out[i + 1:] if api.startswith("vjp") else ()
-            tree = tree_unflatten(_jacobian_blocks(o, lifted, need, others), spec)
+            blocks = columns[i] if columns is not None else \
+                _jacobian_blocks(o, lifted, need, others)
+            tree = tree_unflatten(blocks, spec)
             per_out.append(tree[0] if single else tree)
     jac = scope.unwrap(tree_unflatten(per_out, out_spec))
     if has_aux:
@@ -432,7 +483,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     ``argnums``, shaped and nested as :func:`jacrev`'s.
 
     PyTorch computes it by forward mode (a ``vmap`` of ``jvp``); ember, lacking forward-mode
-    AD, computes the same numbers in reverse mode (a backward pass per output element).
+    AD, computes the same numbers in reverse mode (a backward pass per output element), or,
+    where a custom ``autograd.Function`` ran, by pushing a tangent per input element
+    forward, so that its ``jvp`` gives them.
     ``randomness='error'`` raises PyTorch's error when ``f`` draws from the default CPU
     generator.
 
@@ -451,6 +504,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             if not isinstance(x, Tensor):
                 raise RuntimeError(f"{_JVP}: Expected primals to only contain Tensors, got "
                                    f"{type(x)}")
+            _check_dual_dtype(x)
         return _jacobian(func, args, argnums, has_aux, _JVP, randomness)
 
     return wrapper

@@ -77,12 +77,18 @@ def _done(res, out, name=None):
 def _kernel_unary(input, kernel, name, rule, *saved, fname, half=True):
     """A unary op computed by a float64 kernel and rounded to the result dtype."""
     need_tensor(input, fname)
+    if fname in _REAL_KERNELS:  # (PyTorch's kernel has no complex version)
+        _refuse(input, _kernel(fname + "_cpu"))
     dt = _float_dtype(input)
     if not half:
         _no_half(dt, fname)
     with quiet:
         res = as_array(kernel(input._data)).astype(dt.np, copy=False)
     return make(res, (input,), name, rule, *[input if s is _IN else s for s in saved])
+
+
+_REAL_KERNELS = frozenset(("i0e", "i1", "i1e", "bessel_j0", "bessel_j1", "erfcx", "log_ndtr",
+                           "ndtri", "entr"))
 
 
 def _compute(input):
@@ -97,6 +103,8 @@ def _compute(input):
 def _elementary(input, fn, name, rule, *saved, fname):
     """A unary op written with the array functions, in PyTorch's compute dtype."""
     need_tensor(input, fname)
+    if fname in _REAL_KERNELS:  # (PyTorch's kernel has no complex version)
+        _refuse(input, _kernel(fname + "_cpu"))
     x, dt = _compute(input)
     with quiet:
         res = as_array(fn(x)).astype(dt.np, copy=False)
@@ -116,10 +124,16 @@ def _float_pair(a, b):
     return a, b
 
 
-def _not_scalars(fname, a, b):
+def _not_scalars(fname, a, b, first="input", second="other"):
+    """PyTorch's refusal of two numbers for a binary op (its three signatures listed)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
-                        f"({type(a).__name__}, {type(b).__name__})")
+        from ._core import format_invalid_args
+
+        out = ", *, Tensor out = None)"
+        raise TypeError(format_invalid_args(fname, (a, b), {}, (
+            f"(Tensor {first}, Tensor {second}{out}",
+            f"(Number {'self' if first == 'input' else first}, Tensor {second}{out}",
+            f"(Tensor {first}, Number {second}{out}")))
 
 
 def _variant(a, b):
@@ -174,6 +188,7 @@ def _order(n, fname="polygamma"):
 def polygamma(n, input, *, out=None):
     """The ``n``-th derivative of :func:`digamma`."""
     n = _order(n)
+    _refuse(input, _kernel({0: "digamma", 1: "trigamma"}.get(n, "polygamma")))
     return _done(_kernel_unary(input, lambda d: _gamma.polygamma(n, d), "PolygammaBackward0",
                                _polygamma_rule, n, _IN, fname="polygamma"), out)
 
@@ -189,6 +204,7 @@ def mvlgamma(input, p, *, out=None):
     p = _int_arg(p, "mvlgamma", "p", 2)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    _refuse(input, _kernel("arange_cpu"))  # (PyTorch's offsets: an arange in input's dtype)
     dt = _float_dtype(input)
     offsets = wrap(xp_of(input).asarray(np.arange(-(p - 1) / 2, 0.25, 0.5).astype(dt.np)),
                    input._device)
@@ -313,9 +329,14 @@ def _ndtri_rule(ctx, g):
 
 def sinc(input, *, out=None):
     """``sin(pi x) / (pi x)``, 1 at 0."""
-    if isinstance(input, Tensor) and input.dtype.is_complex:  # (composed: holomorphic)
-        px = P.mul(input, math.pi)
-        return _done(P.where(input.eq(0), P.add(P.mul(input, 0), 1), P.div(px.sin(), px)), out)
+    if isinstance(input, Tensor) and input.dtype.is_complex:
+        # (PyTorch's complex kernel: 1 at 0, else sin(pi z) / (pi z), pi z a complex product)
+        x = input._data
+        with quiet:
+            px = x * x.dtype.type(math.pi)
+            res = np.where(x == 0, x.dtype.type(1), np.sin(px) / px).astype(x.dtype)
+        return _done(make(res, (input,), "SincBackward0", _sinc_rule, input), out)
+
     def fn(x):
         px = x * x.dtype.type(math.pi)
         # (PyTorch's scalar loop: the C library's sinf for float32)
@@ -333,6 +354,9 @@ def _sinc_rule(ctx, g):
     # that square)
     d = (px * px.cos() - px.sin()) / sq
     return (P.where(sq.eq(0), 0.0, g * (d.conj() if d.dtype.is_complex else d)),)
+
+
+_sinc_rule.complex_ready = True  # (PyTorch's formula, its conj included)
 
 
 def logit(input, eps=None, *, out=None):
@@ -582,7 +606,7 @@ lcm = _integer_op("lcm", _np_lcm)
 
 def float_power(input, exponent, *, out=None):
     """``input ** exponent`` computed in float64 whatever the dtypes."""
-    _not_scalars("float_power", input, exponent)
+    _not_scalars("float_power", input, exponent, second="exponent")
     if any(isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, complex)
            for v in (input, exponent)):  # complex powers: in complex128
         base = input.to(D.complex128) if isinstance(input, Tensor) else complex(input)
@@ -613,11 +637,18 @@ def _logaddexp2_rule(ctx, g):
 def xlog1py(input, other, *, out=None):
     """``input * log1p(other)``, and 0 where ``input == 0`` (unless ``other`` is NaN)."""
     _not_scalars("special_xlog1py", input, other)
+    _refuse(input, _kernel("xlog1py_cpu"))
+    _refuse(other, _kernel("xlog1py_cpu"))
     a, b = _float_pair(input, other)
+    dt = D.result_type(a, b)
 
     def fn(x, y):
-        # (PyTorch's scalar loop: the C library's log1pf, log1p)
-        if type(y) is np.ndarray and y.dtype == np.float32:
+        # (PyTorch's scalar loop: the C library's log1pf, log1p; for half types the log1p of
+        # a half value is rounded to it first)
+        if dt in (D.float16, D.bfloat16) and not hasattr(y, "__cuda_array_interface__"):
+            y = np.asarray(y, dt.np).astype(np.float32)
+            lp = _libm.log1pf(y).astype(dt.np).astype(np.float32)
+        elif type(y) is np.ndarray and y.dtype == np.float32:
             lp = _libm.log1pf(y)
         elif type(y) is np.ndarray and y.dtype == np.float64:
             lp = np.where(y > -1, _libm.c_double(math.log1p, y, (y > -1) & (y < np.inf)),
@@ -647,6 +678,8 @@ def _xlog1py_rule(ctx, g):
 def zeta(input, other, *, out=None):
     """The Hurwitz zeta function ``sum_{k>=0} (other + k) ** -input``."""
     _not_scalars("special_zeta", input, other)
+    _refuse(input, _kernel("zeta_cpu"))
+    _refuse(other, _kernel("zeta_cpu"))
     a, b = _float_pair(input, other)
     dt = D.result_type(a, b)
     _no_half(dt, "zeta")

@@ -488,7 +488,7 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 # -- smooth gates ---------------------------------------------------------------
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
@@ -675,7 +675,8 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     if inplace:
         return _inplace(silu, input)
-    _need_float(input, "silu_cpu")
+    if not input.dtype.is_complex:  # (PyTorch's kernel takes complex values, as x / (1 + e^-x))
+        _need_float(input, "silu_cpu")
     a = input._data
     den = None
     if type(a) is np.ndarray and a.dtype == np.float32:
@@ -690,6 +691,9 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         out = _fwd(input, lambda a, xp: a / (1 + xp.exp(-a)))
     if not a.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
         out = P.iter_layout(out, (input,))
+    from ..._ops._core import no_complex_autograd
+
+    no_complex_autograd("silu", input)
     # (the denominator is kept for the backward, which computes it again otherwise)
     return make(out, (input,), "SiluBackward0", _silu_rule, input, den)
 
@@ -1029,8 +1033,8 @@ def _hardsigmoid_rule(ctx, g):
 
 
 def _threshold(x, th, value, _name="ThresholdBackward0"):
-    if x.dtype is D.bool:
-        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    if x.dtype is D.bool or x.dtype._kind == 3:
+        raise NotImplementedError(f"\"threshold_cpu\" not implemented for '{_legacy(x.dtype)}'")
     dt = x._data.dtype
     cdt = np.float32 if dt in _LOWP else dt
     t = np.asarray(th).astype(cdt)[()]

@@ -956,6 +956,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                   "behave the same as 'batchmean' in the next major release.",
                   UserWarning, stacklevel=2)
         mode = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
+    if any(isinstance(t, Tensor) and t.dtype._kind == 3 for t in (input, target)):
+        raise RuntimeError("kl_div: Complex inputs not supported.")
     if any(isinstance(t, Tensor) and t.dtype._kind < 2 for t in (input, target)):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     # NOTE: PyTorch's C++ builds the right operand first (target - input; target * input),
@@ -1094,7 +1096,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
             t = xp.asarray(t)
         v = -(input._data.astype(dt.np) * t)
         v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
-        v = P._LOG1P(v) if type(v) is np.ndarray else xp.log1p(v)
+        v = P._LOG1P_REAL(v) if type(v) is np.ndarray else xp.log1p(v)
         # (PyTorch's kernel negates the input, then works in place: the input's layout)
         v = iter_layout(v.astype(input.dtype.np, copy=False), (input,))
         out = _np_reduce(v, reduction)

@@ -176,8 +176,8 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
                            f"dilationW: {d[1]}")
     _check_pool_input(input, "max_pool2d")
-    if input.dtype.name == "bool":
-        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
+    if input.dtype.name == "bool" or input.dtype.is_complex:
+        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{_legacy(input.dtype)}'")
     for pp, kk in zip(p, k, strict=True):
         if pp > kk // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
@@ -369,8 +369,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if not return_indices and (input.dim() not in (2, 3) or not all(input.shape[-2:])):
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:{list(input.shape)}")
-    if not return_indices and not input.is_floating_point() and input.device.type == "cpu":
-        # NOTE: without indices PyTorch takes a floating-point-only CPU kernel
+    if not return_indices and not input.is_floating_point() and input.device.type == "cpu" \
+            and not (input.requires_grad and STATE.enabled):
+        # NOTE: without indices (nor a gradient) PyTorch takes a floating-point-only CPU kernel
         raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
                                   f"'{_legacy(input.dtype)}'")
     out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -738,10 +739,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]}}}")
-    _float_only(input, "adaptive_avg_pool2d")
     if out == (1, 1):
-        # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1).
+        # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1), complex
+        # values included (and mean's refusal of integers)
         return input.mean((-1, -2), keepdim=True)
+    _float_only(input, "adaptive_avg_pool2d")
     return _adaptive_avg(input, out, 2)
 
 
@@ -993,10 +995,11 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")
-    _float_only(input, "adaptive_avg_pool3d_cpu")
     if out == (1, 1, 1):
-        # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1).
+        # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1), complex
+        # values included (and mean's refusal of integers)
         return input.mean((-1, -2, -3), keepdim=True)
+    _float_only(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, out, 3)
 
 

@@ -137,6 +137,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         with no_grad():
             _renorm_(weight, idx, max_norm, norm_type)
     out = weight._data[idx].reshape(tuple(input.shape) + (dim,))
+    from ..._ops._core import no_complex_autograd
+
+    no_complex_autograd("embedding", weight)  # (after the lookup, as PyTorch's)
     keep = None if padding_idx < 0 else idx != padding_idx
     counts = xp.bincount(idx, minlength=n) if scale_grad_by_freq and idx.size else None
     return make(out, (weight,), "EmbeddingBackward0",  # (the indices: kept, as PyTorch's)

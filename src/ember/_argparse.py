@@ -376,7 +376,8 @@ class Parser:
         name = self.name
         others = "".join(f"\n\t{name}{s.text}" for s in self.sigs if not s.deprecated)
         warn_once("argparse-deprecated", f"This overload of {name} is deprecated:\n\t{name}"
-                  f"{sig.text}\nConsider using one of the following signatures instead:{others}")
+                  f"{sig.text}\nConsider using one of the following signatures instead:{others}",
+                  cpp="torch/csrc/utils/python_arg_parser.cpp:1841")
 
     def _bind(self, sig, args, kwargs):
         first = sig.params[0] if sig.varargs and args else None
@@ -425,7 +426,7 @@ def _read_int_lists(sig, args, kwargs):
         obj, key = _given(i, p, args, kwargs)
         if obj is _ABSENT:
             continue
-        if type(obj) in (tuple, list):
+        if isinstance(obj, (tuple, list)):  # (a ``torch.Size`` too)
             if all(type(item) is int or type(item) is bool for item in obj):
                 continue
             value = type(obj)(item if type(item) is bool else _read_int(item) for item in obj)
@@ -600,6 +601,16 @@ SIGNATURES = {
                      "Tensor input, SymInt sections, int dim=0"),
     # (``torch.linalg``'s and ``torch.fft``'s, by their C++ names)
     "linalg_matrix_power": ("Tensor input, int n, *, Tensor out=None",),
+    **{f"linalg_{k}": tuple(
+        f"Tensor input, *, {t}? atol=None, {t}? rtol=None, bool hermitian=False, "
+        "Tensor out=None" for t in ("Tensor", "float")) + tuple(
+        f"Tensor input, {t} {old}, bool hermitian=False, *, Tensor out=None"
+        for t in ("Tensor", "float")) for k, old in (("pinv", "rcond"), ("matrix_rank", "tol"))},
+    "linalg_cond": ("Tensor input, Scalar? p=None, *, Tensor out=None",
+                    "Tensor input, str p, *, Tensor out=None"),
+    "linalg_matrix_norm": tuple(f"Tensor input, {o}, int[] dim={{-2,-1}}, bool keepdim=False, "
+                                "*, ScalarType? dtype=None, Tensor out=None"
+                                for o in ("Scalar ord", 'str ord="fro"')),
     "linalg_norm": tuple(f"Tensor input, {o} ord{d}, int[1]? dim=None, bool keepdim=False, *, "
                          "ScalarType? dtype=None, Tensor out=None"
                          for o, d in (("Scalar?", "=None"), ("str", ""))),
@@ -738,6 +749,13 @@ for _name in ("index_add", "index_copy", "scatter_add", "scatter_reduce", "maske
               "put"):  # (the in-place methods)
     SIGNATURES[_name + "_"] = SIGNATURES[_name]
 SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
+SIGNATURES["allclose"] = ("Tensor input, Tensor other, double rtol=1e-05, double atol=1e-08, "
+                          "bool equal_nan=False",)
+SIGNATURES["isclose"] = SIGNATURES["allclose"]
+SIGNATURES["fill"] = SIGNATURES["fill_"] = tuple(f"Tensor input, {k} value"
+                                                 for k in ("Tensor", "Scalar"))
+for _name in ("xlogy", "xlog1py", "zeta"):  # (torch.special's, by their C names)
+    SIGNATURES["special_" + _name] = BINARY["xlogy"]
 SIGNATURES["moveaxis"] = SIGNATURES["movedim"]
 SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
 NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
@@ -758,7 +776,9 @@ NO_ARGS = frozenset((
     "logical_not logical_not_ matrix_exp msort ndimension neg neg_ negative negative_ nelement "
     "positive rad2deg rad2deg_ ravel reciprocal reciprocal_ relu relu_ resolve_conj resolve_neg "
     "rsqrt rsqrt_ sgn sgn_ sigmoid sigmoid_ sign sign_ signbit sin sin_ sinc sinc_ sinh sinh_ "
-    "slogdet sqrt sqrt_ square square_ t t_ tan tan_ tanh tanh_ trace trunc trunc_ zero_"
+    "slogdet sqrt sqrt_ square square_ t t_ tan tan_ tanh tanh_ trace trunc trunc_ zero_ "
+    "detach detach_ dim numel data_ptr element_size storage_offset get_device "
+    "retain_grad untyped_storage"
 ).split())
 
 
@@ -798,7 +818,8 @@ def deprecated_alpha(name, args, kwargs, method):
     warn_once("argparse-deprecated", f"This overload of {name} is deprecated:\n\t{name}("
               f"{rest}Number alpha, Tensor other{out})\nConsider using one of the following "
               f"signatures instead:\n\t{name}({rest}Tensor other, *, Number alpha = 1"
-              f"{'' if method else ', Tensor out = None'})")
+              f"{'' if method else ', Tensor out = None'})",
+              cpp="torch/csrc/utils/python_arg_parser.cpp:1841")
     kwargs = {k: v for k, v in kwargs.items() if k != "other"}
     kwargs["alpha"] = alpha
     return args[:first] + (other,), kwargs
@@ -923,6 +944,8 @@ def checked(fn, name, method=False, renames=True):
     p = parser(name, method)
     p.renames = renames
     match = p.match
+    if name.startswith(("linalg_", "special_", "fft_")):  # (Python's, for C functions)
+        fn = _renamed_keywords(fn, name)
     # The common call (plain numbers, bools or None, and tensors where the signature takes a
     # tensor) skips the parser once a call with the same types has passed it unchanged, or
     # with its loose ints packed in a tuple (``view(2, 3)``; True): its answer depends only on
@@ -980,6 +1003,7 @@ def checked(fn, name, method=False, renames=True):
 
                     out_before_kernel(name, args, kwargs, e)
                 raise
+    wrapper._ember_parsed = True
     return _binary(wrapper, fn, p, method) if name in BINARY else wrapper
 
 
@@ -1166,3 +1190,189 @@ def read_dim(obj, name):
         raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
                         f"{_tp_name(obj)}")
     return _read_int(obj)
+
+
+# PyTorch's names of the leading arguments of its C functions in ``torch.linalg`` and
+# ``torch.special`` where ember's Python functions name them otherwise (by position)
+_C_NAMES = {
+    **dict.fromkeys((
+        "linalg_cholesky", "linalg_cholesky_ex", "linalg_eig", "linalg_eigh", "linalg_eigvals",
+        "linalg_eigvalsh", "linalg_householder_product", "linalg_ldl_factor",
+        "linalg_ldl_factor_ex", "linalg_matrix_exp", "linalg_matrix_norm", "linalg_matrix_power",
+        "linalg_norm", "linalg_solve_triangular", "linalg_tensorinv", "linalg_vector_norm",
+        "special_erf", "special_erfc", "special_erfinv", "special_exp2", "special_expit",
+        "special_expm1", "special_log1p", "special_logsumexp"), ("input",)),
+    "linalg_lstsq": ("input", "b"), "linalg_tensorsolve": ("input", "other"),
+    "special_xlogy": ("input", "other"),
+    **dict.fromkeys(tuple(f"special_{k}" for k in (
+        "airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+        "spherical_bessel_j0", "hermite_polynomial_h", "hermite_polynomial_he",
+        "laguerre_polynomial_l", "legendre_polynomial_p")) + tuple(
+        f"special_{s}chebyshev_polynomial_{k}" for s in ("", "shifted_") for k in "tuvw"),
+        ("x",)),
+}
+
+
+def _keywords(fn, shown):
+    """How ``fn`` (Python's, for PyTorch's C function ``shown``) takes PyTorch's keywords:
+    ``{PyTorch's keyword (or NumPy's name its parser takes): the name fn takes}`` (None
+    where it takes ``**kwargs``), ``{that name: PyTorch's}`` where they differ, and the
+    names of ``fn``'s required positional arguments."""
+    ours = _named_params(fn)
+    if ours is None:
+        return None, {}, []
+    own = dict(zip((p.name for p in ours), _C_NAMES.get(shown, ())))
+    target = {p.name: p.name for p in ours}
+    inner = fn
+    while inner is not None:  # (a ``tensor_input`` wrapper takes its input by PyTorch's name)
+        keyword = getattr(inner, "_ember_keyword_input", None)
+        if keyword is not None and ours:
+            own[ours[0].name] = target[ours[0].name] = keyword
+            break
+        inner = getattr(inner, "__wrapped__", None)
+    accepted = {}
+    for p in ours:
+        theirs = own.get(p.name, p.name)
+        accepted[theirs] = target[p.name]
+        for alias in _NUMPY_NAMES.get(theirs, ()):
+            accepted.setdefault(alias, target[p.name])
+    required = [target[p.name] for p in ours
+                if p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD]
+    return accepted, {target[o]: t for o, t in own.items() if target[o] != t}, required
+
+
+def _named_params(fn):
+    """The arguments ``fn`` takes by name (None where it takes any): a wrapper's own (its
+    ``out=``...), then the function it wraps (``__wrapped__``) where it passes the rest on."""
+    import inspect
+
+    extra = []
+    while True:
+        try:
+            params = inspect.signature(fn, follow_wrapped=False).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        inner = getattr(fn, "__wrapped__", None)
+        if not any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in params):
+            seen = {p.name for p in named}
+            return named + [p for p in extra if p.name not in seen]
+        if inner is None:
+            return None
+        extra += named
+        fn = inner
+
+
+def _renamed_keywords(fn, shown):
+    """``fn`` taking PyTorch's keywords (and NumPy's) where its own names differ (for a
+    parsed function: its parser checks them first)."""
+    import functools
+
+    accepted = _keywords(fn, shown)[0]
+    if not accepted or all(k == o for k, o in accepted.items()):
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs:
+            kwargs = {accepted.get(k, k): v for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+    return call
+
+
+def python_words(fn, name, shown):
+    """``fn`` (Python's, standing for PyTorch's C function ``shown``, ``linalg_inv``...)
+    taking PyTorch's keyword names for its arguments (and the NumPy names its parser takes),
+    and refusing a call's arguments in the words of PyTorch's parser, not Python's."""
+    import functools
+
+    if getattr(fn, "_ember_parsed", False):  # (its parser's words already)
+        return fn
+    names, inner = {name}, fn
+    while inner is not None:  # (the functions a Python refusal may name)
+        names.add(getattr(inner, "__name__", name))
+        inner = getattr(inner, "__wrapped__", None)
+    accepted, shown_as, required = _keywords(fn, shown)
+    if accepted is None:
+        accepted = {}
+        plain = True
+    else:
+        plain = all(k == o for k, o in accepted.items())
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs and accepted:
+            if not accepted.keys() >= kwargs.keys():  # (PyTorch's parser: missing ones first)
+                given = {accepted[k] for k in kwargs if k in accepted}
+                missing = [f'"{shown_as.get(r, r)}"' for r in required[len(args):]
+                           if r not in given]
+                if missing:
+                    raise TypeError(f"{shown}() missing {len(missing)} required positional "
+                                    f"argument{'s' if len(missing) == 1 else ''}: "
+                                    f"{', '.join(missing)}")
+                key = next(k for k in kwargs if k not in accepted)
+                raise TypeError(f"{shown}() got an unexpected keyword argument '{key}'")
+            if not plain:
+                kwargs = {accepted[k]: v for k, v in kwargs.items()}
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            words = _parser_words(str(e), names, shown, shown_as)
+            if words is None:
+                raise
+            raise TypeError(words) from None
+    return call
+
+
+def _parser_words(message, names, shown, shown_as=None, offset=0):
+    """PyTorch's parser's words for Python's refusal ``message`` of a call of a function
+    named one of ``names`` (None for any other message); ``shown_as``: PyTorch's names of
+    its arguments where they differ; ``offset``: the positional arguments Python counts
+    that PyTorch does not (a method's ``self``)."""
+    import re
+
+    head, sep, rest = message.partition("() ")
+    if not sep or head not in names:
+        return None
+    if rest.startswith(("got an unexpected keyword argument '", "got multiple values for ")):
+        return f"{shown}() {rest}"
+    m = re.fullmatch(r"takes (?:from (\d+) to )?(\d+) positional arguments? but (\d+) "
+                     r"(?:positional arguments? \(and .+\) )?(?:was|were) given", rest)
+    if m:
+        top, given = int(m.group(2)) - offset, int(m.group(3)) - offset
+        if m.group(1) is not None:
+            return (f"{shown}() takes from {int(m.group(1)) - offset} to {top} positional "
+                    f"arguments but {given} were given")
+        return (f"{shown}() takes {top} positional argument{'' if top == 1 else 's'} but "
+                f"{given} {'was' if given == 1 else 'were'} given")
+    m = re.fullmatch(r"missing (\d+) required (?:positional|keyword-only) arguments?: (.+)",
+                     rest)
+    if m:
+        missing = [f'"{(shown_as or {}).get(n, n)}"' for n in re.findall(r"'(\w+)'", m.group(2))]
+        return (f"{shown}() missing {len(missing)} required positional "
+                f"argument{'s' if len(missing) == 1 else ''}: {', '.join(missing)}")
+    return None
+
+
+def method_words(fn, name):
+    """Tensor method ``fn`` (Python's, for PyTorch's C method ``name``) refusing a call's
+    arguments in the words of PyTorch's parser (``self`` not counted, no ``Tensor.``)."""
+    import functools
+
+    names = {name, f"Tensor.{name}", getattr(fn, "__qualname__", name)}
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except TypeError as e:
+            words = _parser_words(str(e), names, name, offset=1)
+            if words is None:
+                raise
+            raise TypeError(words) from None
+    return method
+
+
+# Tensor methods written in Python here whose binding errors PyTorch's parser words
+PYTHON_METHODS = ("float double half bfloat16 int long short char byte bool numpy "
+                  "is_contiguous stride requires_grad_").split()

@@ -115,9 +115,11 @@ def eig(A, *, out=None):
         node.save(res[0], res[1], real)
     res = make_return("linalg_eig", *res, names=("eigenvalues", "eigenvectors"))
     if out is not None:
+        lin = _linalg()
+        lin._check_out(res, out, lin._castable("torch.linalg.eig", ("eigenvalues", "eigenvectors")))
         for o, r in zip(out, res):
             o.resize_(r.shape).copy_(r)
-        return out
+        return make_return("linalg_eig_out", *out, names=("eigenvalues", "eigenvectors"))
     return res
 
 
@@ -132,5 +134,7 @@ def eigvals(A, *, out=None):
     L = make(w, (A,), "LinalgEigBackward0", _eigvals_rule, wrap(w, A._device),
              wrap(v, A._device), real)
     if out is not None:
+        lin = _linalg()
+        lin._check_out(L, out, lin._castable("torch.linalg.eigvals", "eigenvalues"))
         return out.resize_(L.shape).copy_(L)
     return L

@@ -32,11 +32,28 @@ def wrap(arr, device):
 
 
 def _takes_out(fn):
-    """``fn`` taking ``out=`` (a tensor, or a tuple for several results) as PyTorch's do."""
+    """``fn`` taking ``out=`` (a tensor, or a tuple for several results) as PyTorch's do,
+    with their checks of its dtypes (exactly the results', but where ``_OUT_CHECKS`` says)."""
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
-        return _core.into_out(fn(*args, **kwargs), out)
+        from . import linalg
+
+        check = _OUT_CHECKS.get(fn.__name__, ())
+        check = linalg._castable(*check) if type(check) is tuple and check else \
+            linalg._exact(check) if check else None if check is None else linalg._EXACT
+        return linalg._out(fn(*args, **kwargs), out, check)
     return wrapper
+
+
+# (the ops whose kernels cast into ``out`` (their name in PyTorch's message, and their
+# outputs'), or check it in words of their own)
+_OUT_CHECKS = {
+    "householder_product": ("torch.linalg.householder_product",), "tensorinv": ("tensorinv",),
+    "tensorsolve": ("tensorsolve",), "cholesky_solve": ("cholesky_solve",),
+    "cholesky_inverse": ("cholesky_inverse",), "geqrf": ("torch.geqrf", ("a", "tau")),
+    "torch_lu": None,  # (Python-level in PyTorch: its outputs copied into ``out``)
+    "ormqr": "torch.ormqr: Expected input and result to have the same dtype, but input has "
+             "dtype{res} and result has dtype {out}"}
 
 
 def _legacy(dt):
@@ -261,7 +278,6 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     return solve_triangular(Ut, X, upper=False, left=False)
 
 
-@_takes_out
 def torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
     """``torch.lu_solve(b, LU_data, LU_pivots)`` (deprecated in PyTorch)."""
     from ._warnings import warn
@@ -269,7 +285,13 @@ def torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
     warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in "
          "a future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments "
          "reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = "
-         "torch.linalg.lu_solve(LU, pivots, B)", UserWarning, stacklevel=2)
+         "torch.linalg.lu_solve(LU, pivots, B)",
+         cpp=f"aten/src/ATen/native/BatchLinearAlgebra.cpp:{2230 if out is None else 2242}")
+    return _torch_lu_solve(b, LU_data, LU_pivots, out=out)
+
+
+@_takes_out
+def _torch_lu_solve(b, LU_data, LU_pivots):
     return lu_solve(LU_data, LU_pivots, b)
 
 
@@ -283,7 +305,7 @@ def torch_lu(A, pivot=True, get_infos=False, out=None):
          "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
          "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)"
          "\nshould be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, "
-         "compute_pivots)", UserWarning, stacklevel=2)
+         "compute_pivots)", cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:2073")
     if get_infos:
         LU, piv, info = lu_factor_ex(A, pivot=pivot)
         return LU, piv, info
@@ -385,7 +407,8 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
          "will be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
          "arguments reversed and does not return a copy of one of the inputs.\nX = "
          "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
-         "torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
+         "torch.linalg.solve_triangular(A, B).",
+         cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:2273")
     M = A.mT if transpose else A
     x = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
     return make_return("triangular_solve", x, A.clone(),

@@ -449,7 +449,10 @@ def _method(fname, impl, py):
         if S.quiet or (S.sub_off and (S.all_off or not MODES)):
             return impl(self, *args, **kwargs)
         args = (self, *args)
-        r = _dispatch(_TD[fname], args, kwargs, py)
+        dargs, dkwargs = args, kwargs
+        if py and fname in _AS_PASSED:  # (``Tensor.norm``: its options by keyword)
+            dargs, dkwargs = _as_passed(_TD[fname], impl, args, kwargs)[1:]
+        r = _dispatch(_TD[fname], dargs, dkwargs, py)
         return _quietly(impl, args, kwargs) if r is _NOBODY else r
     method.__name__ = method.__qualname__ = fname
     method.__wrapped__ = impl
@@ -788,7 +791,8 @@ def _slow(public, fn, args, kwargs, py):
         return fn(*args, **kwargs)
     if py == "modes" and (S.all_off or not MODES):  # (its data argument is not dispatched on)
         return _quietly(fn, args, kwargs)
-    if py is True and public.__module__ == "ember.nn.functional":
+    if py is True and (public.__module__ == "ember.nn.functional" or
+                       public.__module__ == "ember" and public.__name__ in _AS_PASSED):
         func, dargs, dkwargs = _as_passed(public, fn, args, kwargs)
         r = _dispatch(func, dargs, dkwargs, py)
     else:
@@ -796,6 +800,9 @@ def _slow(public, fn, args, kwargs, py):
     return _quietly(fn, args, kwargs) if r is _NOBODY else r
 
 
+# torch.functional's functions that hand their handlers the input alone by position, every
+# other argument by keyword (as nn.functional's do)
+_AS_PASSED = frozenset(("norm",))
 # nn.functional's Python-level functions that hand a different function to the handlers
 # when a flag is set (PyTorch's ``max_pool2d`` is ``max_pool2d_with_indices`` then)
 _WITH_INDICES = frozenset((
@@ -903,6 +910,10 @@ def install_public(namespace, module, py=False, names=None):
             fpy = py and not (module == "torch.nn.functional" and name in _C_FUNCTIONAL)
         sub = module[len("torch."):]
         shown = f"{sub}_{name}" if sub in ("linalg", "fft", "special") else name
+        if shown != name:  # (a C function in PyTorch: its parser's words for a bad call)
+            from ._argparse import python_words
+
+            fn = python_words(fn, name, shown)
         w = public_function(fn, shown, module, fpy)
         w.__qualname__ = name  # (what pickling looks up in the module)
         if module == "torch.nn.functional" and name in _F_NAMES:

@@ -22,11 +22,61 @@ from . import _dtype as D
 from ._ops import _core
 from ._ops._core import OUT, make, make_multi, norm_dim, quiet, wrap, xp_of
 from ._ops._core import fused_op, need_tensor
-from ._ops._core import into_out as _out
-from ._ops.linalg import matmul
+from ._ops.linalg import matmul as _matmul
 from ._tensor import Tensor
 from ._unsupported import module_getattr as _module_getattr
 from .return_types import make_return
+
+
+def matmul(input, other, *, out=None):
+    """``torch.linalg.matmul``: :func:`ember.matmul` (its ``out=`` too)."""
+    if out is None:
+        return _matmul(input, other)
+    from . import matmul as public
+
+    return public(input, other, out=out)
+
+
+def _exact(text):
+    """A check for ``_out``: ``out`` must have the result's dtype, else ``text`` formatted
+    with them (``{res}``/``{out}``: PyTorch's legacy names, ``{res_cpp}``/``{out_cpp}``:
+    C++'s)."""
+    return lambda res, out, k=0: None if res is out else text.format(
+        res=_core._legacy(res), out=_core._legacy(out), res_cpp=D.cpp_name(res),
+        out_cpp=D.cpp_name(out))
+
+
+def _castable(name, what="result"):
+    """A check for ``_out``: the result must cast safely into ``out``'s dtype (PyTorch's
+    ``checkLinalgCompatibleDtype``); ``what``: the output's name, or a tuple of them."""
+    def check(res, out, k=0):
+        if D.can_cast(res, out):
+            return None
+        name_k = what[k] if isinstance(what, tuple) else what
+        return (f"{name}: Expected {name_k} to be safely castable from {_core._legacy(res)} "
+                f"dtype, but got {name_k} with dtype {_core._legacy(out)}")
+    return check
+
+
+_EXACT = _exact("Expected out tensor to have dtype {res_cpp}, but got {out_cpp} instead")
+
+
+def _out(res, out, check=_EXACT):
+    """``res`` written into a caller's ``out=`` (see ``into_out``), whose tensors' dtypes
+    ``check`` first (a structured kernel's: exactly the results')."""
+    _check_out(res, out, check)
+    return _core.into_out(res, out)
+
+
+def _check_out(res, out, check):
+    """PyTorch's refusal (``check``'s message) of ``out=`` tensors of the wrong dtypes."""
+    if out is not None and check is not None:
+        pairs = zip(out, res) if isinstance(out, (tuple, list)) else ((out, res),)
+        for k, (o, r) in enumerate(pairs):
+            if isinstance(o, Tensor) and isinstance(r, Tensor):
+                message = check(r.dtype, o.dtype, k)
+                if message:
+                    raise RuntimeError(message)
 
 
 class _LinAlgError(RuntimeError):
@@ -248,8 +298,10 @@ def _info(arr, test, device):
 def det(A, *, out=None):
     """The determinant of each square matrix in ``A``."""
     _check_matrix(A, "det", square=True)
-    if type(A._data) is np.ndarray and A._data.dtype in (np.float32, np.float64):
-        arr = _det_real(A._data, A.is_contiguous())
+    if type(A._data) is np.ndarray and A._data.dtype in (np.float32, np.float64, np.complex64,
+                                                         np.complex128):
+        # (a complex one measured closer to PyTorch's factored as it is, not transposed)
+        arr = _det_real(A._data, A.is_contiguous() and not A.dtype.is_complex)
     else:
         arr = _lapack(lambda xp, a: xp.linalg.det(a), A, "det", None)
     return _out(make(arr, (A,), "LinalgDetBackward0", _det_rule, A, OUT), out)
@@ -262,16 +314,22 @@ def _det_real(a, contiguous=True):
     in order from 1, times the sign of its row swaps.  The LU here is MKL's for n up to 16
     (measured): unblocked elimination, multipliers scaled by the pivot's reciprocal (for
     n <= 4 the last one divided by it), updates neither fused nor blocked; larger matrices
-    MKL factors in blocks, a few ulp apart.  (NumPy's det is ``sign * exp(logdet)``.)"""
+    MKL factors in blocks, a few ulp apart.  (NumPy's det is ``sign * exp(logdet)``.)
+    Complex matrices go the same way, pivoting on ``|re| + |im|`` as LAPACK's ``izamax``
+    (NOTE: a few ulp from MKL's complex arithmetic, but exact where that is, as on
+    matrices of small integers, where NumPy's logarithms are not)."""
     n = a.shape[-1]
     m = np.swapaxes(a, -1, -2) if contiguous else a
     m = m.reshape((math.prod(a.shape[:-2]), n, n)).copy()
     one = m.dtype.type(1)
+    cplx = m.dtype.kind == "c"
     rows = np.arange(m.shape[0])
     sign = np.ones(m.shape[0], m.dtype)
     with quiet:
         for j in range(n - 1):
-            p = j + np.argmax(np.abs(m[:, j:, j]), axis=1)  # (the first largest, as LAPACK)
+            c = m[:, j:, j]
+            key = np.abs(c.real) + np.abs(c.imag) if cplx else np.abs(c)
+            p = j + np.argmax(key, axis=1)  # (the first largest, as LAPACK)
             swap = p != j
             if swap.any():
                 r = rows[swap]
@@ -281,7 +339,7 @@ def _det_real(a, contiguous=True):
                 sign[swap] = -sign[swap]
             d = m[:, j, j, None]
             below = m[:, j + 1:, j]
-            col = below / d if n <= 4 and j == n - 2 else below * (one / d)
+            col = below / d if n <= 4 and j == n - 2 and not cplx else below * (one / d)
             col = np.where(d != 0, col, below)  # (a zero pivot: LAPACK leaves the column)
             m[:, j + 1:, j] = col
             m[:, j + 1:, j + 1:] -= col[:, :, None] * m[:, j, None, j + 1:]
@@ -713,7 +771,8 @@ def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=No
     if unitriangular:
         eye = _eye_like(A, A.shape[-1])
         tri = tri * (1 - eye) + eye
-    return _out(solve(tri, B, left=left), out)
+    return _out(solve(tri, B, left=left), out,
+                _exact("expected scalar type {res} but found {out}"))
 
 
 # -- built from the above ----------------------------------------------------------------
@@ -752,6 +811,9 @@ def _check_norm_dtype(dtype, have, fn):
                            f"({_core._legacy(dtype)})")
 
 
+_MATRIX_NORM_OUT = _exact("linalg.matrix_norm expected out tensor dtype {res} but got: {out}")
+
+
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """The matrix ``ord``-norm of each matrix (over the two dims ``dim``)."""
     if not (ord in ("fro", "nuc") if isinstance(ord, str) else
@@ -773,7 +835,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype), out)
+        return _out(vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype), out, _MATRIX_NORM_OUT)
     if ord == "nuc" or ord in (2, -2):
         B = A.movedim((d0, d1), (-2, -1))
         s = svdvals(B)
@@ -783,7 +845,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if keepdim:  # (as PyTorch: two trailing dims, permuted back where d0 and d1 were)
             back = [d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1]
             r = r.unsqueeze(-1).unsqueeze(-1).permute([back.index(d) for d in range(A.ndim)])
-        return _out(r, out)
+        return _out(r, out, _MATRIX_NORM_OUT)
     if ord in (1, -1, math.inf, -math.inf):
         # as PyTorch: the 1-norms along one dim, then their max (min) along the other
         sum_dim, other = (d0, d1) if ord in (1, -1) else (d1, d0)
@@ -791,7 +853,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if not keepdim and sum_dim < other:
             other -= 1
         r = sums.amax(other, keepdim) if ord > 0 else sums.amin(other, keepdim)
-        return _out(r, out)
+        return _out(r, out, _MATRIX_NORM_OUT)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
@@ -808,13 +870,22 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     # (a string order is always a matrix norm; no order is the vector 2-norm)
     if ord is not None and (isinstance(ord, str) or len(dim or ()) == 2 or
                             dim is None and A.ndim == 2):
-        return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype,
-                           out=out)
-    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+        res = matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
+    else:
+        res = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return _out(res, out, _exact("linalg.norm expected out tensor dtype {res} but got: {out}"))
+
+
+def pinv(input, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """``torch.linalg.pinv``; its older form ``pinv(A, rcond, hermitian)`` too, whose
+    ``rcond`` is a tolerance relative to the largest singular value (``atol=0``)."""
+    if rcond is not None:
+        atol, rtol = 0.0, rcond
+    return _pinv(input, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
 
 
 @fused_op("LinalgPinvBackward0")
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse, through the SVD (singular values at or below
     ``max(atol, rtol * largest)`` count as zero)."""
     if isinstance(A, Tensor) and (A.ndim < 2 or A.dtype.itemsize < 4 or not (
@@ -827,7 +898,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     tol = _tolerance(A, S, atol, rtol)
     keep = S > tol
     s_inv = (1 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
-    return _out(matmul(_mH(Vh) * s_inv.unsqueeze(-2).to(Vh.dtype), _mH(U)), out)
+    return _out(matmul(_mH(Vh) * s_inv.unsqueeze(-2).to(Vh.dtype), _mH(U)), out,
+                _castable("linalg.pinv"))
 
 
 def _tolerance(A, S, atol, rtol):
@@ -842,13 +914,18 @@ def _tolerance(A, S, atol, rtol):
     return tol
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(input, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """How many singular values exceed ``max(atol, rtol * largest)`` (with ``hermitian``, the
-    eigenvalues' magnitudes, only the lower triangle read, as PyTorch)."""
+    eigenvalues' magnitudes, only the lower triangle read, as PyTorch); PyTorch's older form
+    ``matrix_rank(A, tol, hermitian)`` too (``tol``: an absolute tolerance)."""
+    A = input
+    if tol is not None:
+        atol, rtol = tol, 0.0
     _check_float_double(A, "matrix_rank", "The input tensor input")
     _check_matrix(A, "matrix_rank")
     S = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
-    return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out)
+    return _out((S > _tolerance(A, S, atol, rtol)).sum(-1), out,
+                _castable("torch.linalg.matrix_rank"))
 
 
 @fused_op("LinalgLstsqBackward0", outputs=(True, True, False, False))
@@ -873,8 +950,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
                        names=("solution", "residuals", "rank", "singular_values"))
 
 
-def cond(A, p=None, *, out=None):
+_COND_OUT = _castable("linalg.cond")
+
+
+def cond(input, p=None, *, out=None):
     """The condition number of each matrix in the norm ``p`` (2 when None)."""
+    A = input
     if isinstance(p, str):  # (PyTorch's checks, in its order for a named norm)
         _cond_square(A, p)
         if p not in ("fro", "nuc"):
@@ -889,22 +970,23 @@ def cond(A, p=None, *, out=None):
     if p is None or p in (2, -2):
         S = svdvals(A)
         if S.shape[-1] == 0:  # (empty matrices: 0, as PyTorch gives)
-            return _out(S.sum(-1), out)
+            return _out(S.sum(-1), out, _COND_OUT)
         # as PyTorch's graph: the two end values sliced off, divided, squeezed
         hi, lo = S[..., :1], S[..., -1:]
-        return _out((hi / lo if p != -2 else lo / hi).squeeze(-1), out)
+        return _out((hi / lo if p != -2 else lo / hi).squeeze(-1), out, _COND_OUT)
     if A.numel() == 0:  # (empty matrices: 0, as PyTorch gives)
-        return _out(A.new_zeros(A.shape[:-2], dtype=A.dtype.to_real()), out)
+        return _out(A.new_zeros(A.shape[:-2], dtype=A.dtype.to_real()), out, _COND_OUT)
     if not isinstance(p, str):
         _cond_square(A, f"{p:f}" if isinstance(p, float) else int(p))
     if p == "nuc":  # (PyTorch's: from the singular values, with no inverse)
         S = svdvals(A)
-        return _out(S.sum(-1) * S.reciprocal().sum(-1), out)
+        return _out(S.sum(-1) * S.reciprocal().sum(-1), out, _COND_OUT)
     # as PyTorch: a singular matrix's inverse is infinite (its condition number inf)
     inverse, info = inv_ex(A)
     inverse.masked_fill_(info.unsqueeze(-1).unsqueeze(-1) > 0, math.inf)
     res = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return _out(res.nan_to_num_(math.inf, math.inf, -math.inf), out)  # (0 * inf: inf)
+    return _out(res.nan_to_num_(math.inf, math.inf, -math.inf), out,  # (0 * inf: inf)
+                _COND_OUT)
 
 
 def _cond_square(A, ord):
@@ -1060,7 +1142,8 @@ def multi_dot(tensors, *, out=None):
     else:
         res = _chain_product(ts, _chain_order(ts), 0, n - 1)
     # (PyTorch ends with a view to the result's shape, even when it changes nothing)
-    return _out(res.view(shape), out)
+    return _out(res.view(shape), out, _exact(
+        "multi_dot(): expected out tensor to have dtype {res_cpp} but got {out_cpp}"))
 
 
 def _chain_order(ts):
@@ -1137,7 +1220,19 @@ def _cross(x, y, d):
 def vecdot(x, y, *, dim=-1, out=None):
     """The dot product of vectors along ``dim``, ``sum(conj(x) * y)`` (conjugating a complex
     ``x``)."""
-    return _out(((x.conj() if x.dtype.is_complex else x) * y).sum(dim), out)
+    from .amp import autocast_mode as amp
+    if amp.ON:
+        x, y = amp.lower(x, y)
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        if not (x.dtype.is_floating_point or x.dtype.is_complex):
+            raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
+                               f"input. Got {D.scalar_name(x.dtype)}")
+        if x.dtype is not y.dtype:
+            raise RuntimeError("linalg.vecdot: Expected x and y to have the same dtype, but "
+                               f"found x of type {D.scalar_name(x.dtype)} and y of type "
+                               f"{D.scalar_name(y.dtype)} instead")
+    return _out(((x.conj() if x.dtype.is_complex else x) * y).sum(dim), out,
+                _exact("linalg.vecdot: Expected out of dtype{res} but found {out}"))
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -1174,7 +1269,8 @@ def qr_(input, some=True, *, out=None):
     warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
                "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
                "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
-               "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+               "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+              cpp=f"aten/src/ATen/native/BatchLinearAlgebra.cpp:{2505 if out is None else 2517}")
     Q, R = qr(input, "reduced" if some else "complete")
     return _out(make_return("qr", Q, R, names=("Q", "R")), out)
 
@@ -1182,14 +1278,16 @@ def qr_(input, some=True, *, out=None):
 @fused_op("CholeskyBackward0")
 def cholesky_(input, upper=False, *, out=None):
     """``torch.cholesky``, deprecated in PyTorch in favour of ``torch.linalg.cholesky``."""
-    warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
-               "will be removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
-               "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
-               "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
-               "This transform will produce equivalent results for all valid (symmetric "
-               "positive definite) inputs.")
+    msg = ("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed "
+           "in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+           "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
+           "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce "
+           "equivalent results for all valid (symmetric positive definite) inputs.")
+    if out is not None:  # (cholesky_out warns, then the cholesky it calls)
+        warn_once("cholesky out", msg, cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:1800")
+    warn_once("cholesky", msg, cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:1765")
     _check_matrix(input, "cholesky", square=True)
-    return _out(_cholesky(input, upper, "cholesky"), out)
+    return _out(_cholesky(input, upper, "cholesky"), out, _castable("cholesky"))
 
 
 def cross_(input, other, dim=None, *, out=None):
@@ -1197,10 +1295,12 @@ def cross_(input, other, dim=None, *, out=None):
     need_tensor(input, "cross")
     need_tensor(other, "cross", "other", 2)
     if dim is None:
-        warn_once("cross-dim", "Using torch.cross without specifying the dim arg is "
-                  "deprecated.\nPlease either pass the dim explicitly or simply use "
-                  "torch.linalg.cross.\nThe default value of dim will change to agree with "
-                  "that of linalg.cross in a future release.")
+        if out is None:  # (cross_out doesn't warn)
+            warn_once("cross-dim", "Using torch.cross without specifying the dim arg is "
+                      "deprecated.\nPlease either pass the dim explicitly or simply use "
+                      "torch.linalg.cross.\nThe default value of dim will change to agree with "
+                      "that of linalg.cross in a future release.",
+                      cpp="aten/src/ATen/native/Cross.cpp:63")
         # (PyTorch looks at ``input``'s sizes only)
         dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
         if dim is None:

@@ -27,6 +27,9 @@ def _class(name, fields):
                                (len(args) == 1 and n != 1 and
                                 isinstance(args[0], (tuple, list)) and len(args[0]) == n)):
                 args = tuple(args[0])
+            elif len(args) == 1 and n != 1 and not kwargs and isinstance(args[0], (tuple, list)):
+                raise TypeError(f"torch.return_types.{name}() takes a {n}-sequence "
+                                f"({len(args[0])}-sequence given)")
             return base.__new__(cls, *args, **kwargs)
 
         def __reduce__(self):  # (as a structseq pickles: PyTorch's and ember's load it)

@@ -248,7 +248,11 @@ def is_signed(input):
 def fill(input, value):
     """``input``'s shape and dtype, every element ``value``."""
     need_tensor(input, "fill")
-    return input.clone().fill_(value)
+    from .._tensor import Tensor
+    from .methods import _fill_
+
+    return _fill_(input.clone(), value,  # (PyTorch's out-of-place nodes: 0 and 1)
+                  _name="FillBackward1" if isinstance(value, Tensor) else "FillBackward0")
 
 
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
@@ -342,7 +346,7 @@ def set_default_tensor_type(t) -> None:
                         "types are supported as the default type")
     warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
          "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-         UserWarning, stacklevel=2)  # (as PyTorch's: once the type is known to be good)
+         cpp="torch/csrc/tensor/python_tensor.cpp:434")  # (once the type is known to be good)
     D.set_default_dtype(dts[short])
 
 
@@ -588,7 +592,7 @@ def constant_pad_nd(input, pad, value=0):
 def frobenius_norm(input, dim, keepdim=False):
     warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will "
          "be removed in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, "
-         "keepdim)` instead", UserWarning, stacklevel=2)
+         "keepdim)` instead", cpp="aten/src/ATen/native/LinearAlgebra.cpp:3175")
     from .. import linalg
 
     return linalg.vector_norm(input, 2.0, dim, keepdim)
@@ -597,7 +601,7 @@ def frobenius_norm(input, dim, keepdim=False):
 def nuclear_norm(input, dim=None, keepdim=False):
     warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be "
          "removed in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, "
-         "keepdim)` instead", UserWarning, stacklevel=2)
+         "keepdim)` instead", cpp="aten/src/ATen/native/LinearAlgebra.cpp:3229")
     from .. import linalg
 
     if isinstance(dim, bool):

@@ -53,7 +53,11 @@ def _new(factory):
         if size:  # (a bad size gets the method's name in PyTorch's message)
             from ._core import shape_arg
 
-            shape_arg(size, f"new_{factory.__name__}")
+            shape = shape_arg(size, f"new_{factory.__name__}")
+            neg = next((s for s in shape if s < 0), None)
+            if neg is not None:  # (in the words of ``new_zeros`` too, unlike ``zeros``)
+                raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: "
+                                   f"{list(shape)}")
         return factory(*size, dtype=dtype or self.dtype,
                        device=self.device if device is None else device,
                        requires_grad=requires_grad, **kw)
@@ -364,10 +368,10 @@ def _contains(self, element):
                        f"a {type(element)}.")
 
 
-def _cast_method(dtype):
-    def method(self, memory_format=None):
+def _cast_method(dtype, name):
+    def method(self, *, memory_format=None):  # (Python's words are PyTorch's parser's here)
         return C.to(self, dtype)
-    method.__name__ = dtype.name
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -810,7 +814,7 @@ _METHODS = {
     # reductions
     "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
     "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax,
-    "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var, "norm": R.norm,
+    "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var, "norm": R._tensor_norm,
     "logsumexp": R.logsumexp, "cumsum": R.cumsum, "cumprod": R.cumprod, "cummax": R.cummax,
     "cummin": R.cummin, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
     "sort": R.sort, "argsort": R.argsort, "msort": R.msort, "topk": R.topk,
@@ -851,16 +855,16 @@ _METHODS = {
     # conversion
     "to": C.to, "type": C.type_, "type_as": _type_as, "cpu": C.cpu, "cuda": C.cuda, "xpu": C.xpu,
     "ipu": C.ipu, "mtia": C.mtia,
-    "float": _cast_method(D.float32),
-    "double": _cast_method(D.float64),
-    "half": _cast_method(D.float16),
-    "bfloat16": _cast_method(D.bfloat16),
-    "int": _cast_method(D.int32),
-    "long": _cast_method(D.int64),
-    "short": _cast_method(D.int16),
-    "char": _cast_method(D.int8),
-    "byte": _cast_method(D.uint8),
-    "bool": _cast_method(D.bool),
+    "float": _cast_method(D.float32, "float"),
+    "double": _cast_method(D.float64, "double"),
+    "half": _cast_method(D.float16, "half"),
+    "bfloat16": _cast_method(D.bfloat16, "bfloat16"),
+    "int": _cast_method(D.int32, "int"),
+    "long": _cast_method(D.int64, "long"),
+    "short": _cast_method(D.int16, "short"),
+    "char": _cast_method(D.int8, "char"),
+    "byte": _cast_method(D.uint8, "byte"),
+    "bool": _cast_method(D.bool, "bool"),
     # factories and random fills
     "new_zeros": _new(F.zeros), "new_ones": _new(F.ones), "new_empty": _new(F.empty),
     "new_full": _new_full, "new_tensor": _new_tensor,
@@ -890,7 +894,7 @@ def _method_without_out(fn):
 
 for _name in ("sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin",
               "argmax", "argmin", "std", "var", "logsumexp", "all", "any", "count_nonzero",
-              "median", "norm", "cumsum", "cumprod"):
+              "median", "cumsum", "cumprod"):
     _METHODS[_name] = _method_without_out(_METHODS[_name])
 del _name
 

@@ -135,8 +135,9 @@ def gammaincc(input, other, *, out=None):
 def _poly(kernel, fname):
     def fn(input, n, *, out=None):
         if not isinstance(input, Tensor) and not isinstance(n, Tensor):
-            raise TypeError(f"{fname}() received an invalid combination of arguments - got "
-                            f"({type(input).__name__}, {type(n).__name__})")
+            from .more_math import _not_scalars
+
+            _not_scalars("special_" + fname, input, n, "x", "n")
         ref = input if isinstance(input, Tensor) else n
         dt = D.result_type(input, n)
         if not dt.is_floating_point:

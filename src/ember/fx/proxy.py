@@ -55,7 +55,7 @@ def _functional_kwargs(func, args, kwargs):
         pos = []
         for p in spec[0]:
             pos.extend(values.get(p[1:], ())) if p.startswith("*") else pos.append(values[p])
-        # NOTE: an ``out`` that ember's function lacks (norm, tensordot) is left out, so the
+        # NOTE: an ``out`` that ember's function lacks (tensordot) is left out, so the
         # graph runs; PyTorch's node has ``out = None`` there
         return tuple(pos), {k: values[k] for k in spec[1] if k in values}
     pos, kw = [], {}
@@ -79,7 +79,6 @@ _NOT_PASSED = {"l1_loss": ("weight",)}
 # torch.functional's calls whose parameters differ from ember's: (positional parameters,
 # keyword ones), by ember's parameter names
 _SPECS = {"unravel_index": (("indices",), ("shape",)),
-          "norm": (("t",), ("p", "dim", "keepdim", "out", "dtype")),
           "tensordot": (("a", "b"), ("dims", "out")),
           "chain_matmul": (("*matrices",), ())}
 

@@ -351,7 +351,4 @@ def test_zero_dim_uint8_index_does_not_warn(key):
                "set_tensor": lambda: x.__setitem__(b, L.zeros(3, 2, dtype=L.long)),
                "get_1d": lambda: x[b]}[key]()
         return out, x
-    got, want = _run(fn, LIBS["ember"]), _run(fn, LIBS["torch"])
-    # (PyTorch's warning text ends with where in its C++ sources it was raised)
-    want = want[:2] + ([(c, m.split(" (Triggered internally")[0]) for c, m in want[2]],)
-    assert got == want
+    assert _run(fn, LIBS["ember"]) == _run(fn, LIBS["torch"])

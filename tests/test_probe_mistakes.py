@@ -372,7 +372,8 @@ def test_requires_grad_to_scalar_warns_once(monkeypatch):
         ember.tensor([x])
     assert [str(w.message) for w in caught] == [
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-        "behavior.\nConsider using tensor.detach() first."]
+        "behavior.\nConsider using tensor.detach() first. (Triggered internally at "
+        "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)"]
 
 
 # -- torch.distributed used before init_process_group (ember's group never is) -----------------

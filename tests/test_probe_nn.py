@@ -44,7 +44,8 @@ def test_lstm_with_projections_warns_once_about_onednn():
     want, got = _outcome(torch, run), _outcome(ember, run)
     assert got[0] == want[0]
     assert got[1] == [("UserWarning", "LSTM with projections is not supported with oneDNN. "
-                                      "Using default implementation.")]
+                                      "Using default implementation. (Triggered internally at "
+                                      "/__w/pytorch/pytorch/aten/src/ATen/native/RNN.cpp:1512.)")]
     assert _outcome(ember, run)[1] == []
 
 

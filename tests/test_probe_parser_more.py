@@ -198,7 +198,8 @@ def test_deprecated_form_warns_once_a_process():
     assert [str(w.message) for w in caught] == [
         "This overload of add is deprecated:\n\tadd(Tensor input, Number alpha, Tensor other, "
         "*, Tensor out = None)\nConsider using one of the following signatures instead:\n\t"
-        "add(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None)"]
+        "add(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None) (Triggered "
+        "internally at /__w/pytorch/pytorch/torch/csrc/utils/python_arg_parser.cpp:1841.)"]
 
 
 def test_keyword_order_matches_the_hash_map():

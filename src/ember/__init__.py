@@ -199,10 +199,11 @@ def _dtype_arg(fn, name, pos, d):
     TypeError."""
     import builtins
 
-    if isinstance(d, dtype) or d in (builtins.float, builtins.int, builtins.bool):
+    if isinstance(d, dtype) or d in (builtins.float, builtins.int, builtins.bool,
+                                     builtins.complex):
         return _dtype.to_dtype(d)
     raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be torch.dtype, not "
-                    f"{type(d).__name__}")
+                    f"{_ops_core.tp_name(d)}")
 
 
 def can_cast(from_, to) -> bool:
@@ -367,7 +368,7 @@ _OUT = frozenset((
     "lerp", "addcmul", "addcdiv", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
     "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot", "outer",
     "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
-    "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
+    "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
     "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag",
     # (not flip and roll: PyTorch's take no ``out=``)
     # more of PyTorch's ops that take ``out=`` (found by the op fuzz sweep)
@@ -437,11 +438,16 @@ def _public(name, fn):
                     raise _keyword_type_error(e, name, kwargs, renames) from None
             if name == "where":  # (its out= form takes tensors only)
                 _where_out_operands(args, kwargs)
+            if name == "cross" and len(args) == 2 and kwargs.get("dim") is None and \
+                    isinstance(args[0], Tensor) and 3 in args[0].shape:
+                # (cross_out doesn't warn of a missing dim: the one cross would take)
+                kwargs["dim"] = tuple(args[0].shape).index(3)
             if name == "ger":  # (ger_out's own warning, not ger's)
                 from ._warnings import warn
 
                 warn("torch.ger is deprecated and will be removed in a future PyTorch release. "
-                     "Use torch.outer instead.")
+                     "Use torch.outer instead.",
+                     cpp="aten/src/ATen/native/LinearAlgebra.cpp:1270")
             if name == "mode" and args and isinstance(args[0], Tensor):
                 _ops_core.check_mode_out(args[0].dtype, out)
             if name == "diag" and args and isinstance(args[0], Tensor) and \
@@ -458,6 +464,16 @@ def _public(name, fn):
             strict = _ops_core.strict_out(name, args, kwargs)
             if args:
                 _ops_core.precheck_out(name, args[0], out, strict)
+            held = None
+            if name in ("std", "var") and args and isinstance(args[0], Tensor) and \
+                    isinstance(out, Tensor) and _ops_core.has_internal_overlap(out._data):
+                if args[0].dtype.is_complex:  # (its parts' variances summed in place)
+                    raise RuntimeError(_ops_core._OVERLAP)
+                import warnings  # (the degrees of freedom are those of the wider reduction)
+
+                held = warnings.catch_warnings(record=True)
+                caught = held.__enter__()
+                warnings.simplefilter("always")
             try:
                 res = fn(*args, **kwargs)
                 if name in _ZEROED_FIRST and _zeroed_first(name, res, out, args, kwargs):
@@ -467,9 +483,16 @@ def _public(name, fn):
             except NotImplementedError as e:  # (a kernel's refusal of a dtype)
                 _ops_core.out_before_kernel(name, args, dict(kwargs, out=out), e)
                 raise
-            if name in _REDUCED_INTO_EXPANDED and isinstance(out, Tensor) and \
-                    isinstance(res, Tensor) and out.shape == res.shape and \
-                    _ops_core.has_internal_overlap(out._data):
+            finally:
+                if held is not None:
+                    held.__exit__(None, None, None)
+            expanded = name in _REDUCED_INTO_EXPANDED and isinstance(out, Tensor) and \
+                isinstance(res, Tensor) and out.shape == res.shape and \
+                _ops_core.has_internal_overlap(out._data)
+            if held is not None and not expanded:
+                for m in caught:
+                    _warn(m.message, m.category, stacklevel=2)
+            if expanded:
                 return _reduce_into_expanded(name, res, out, strict, args, kwargs)
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
@@ -543,14 +566,66 @@ def _no_partial_overlap(out, args, kwargs):
 
 # The reductions PyTorch writes into an expanded ``out=``: its TensorIterator reduces the dims
 # where ``out`` has a zero stride too (``mean`` then refuses to divide the sum in place).
-# NOTE: ``std``/``var``/``argmax``/``argmin`` (done there too, not decomposable) still refuse.
+# ``std``/``var``/``argmax``/``argmin`` are not decomposable: redone over all those dims.
 _REDUCED_INTO_EXPANDED = {"sum": "sum", "nansum": "sum", "prod": "prod", "amax": "amax",
                           "amin": "amin", "all": "all", "any": "any", "mean": "sum",
-                          "nanmean": "nansum"}
+                          "nanmean": "nansum", "std": None, "var": None, "argmax": None,
+                          "argmin": None}
+
+
+def _reduce_whole_into_expanded(name, out, args, kwargs):
+    """``std``/``var``/``argmax``/``argmin`` over their dims and those where ``out`` has a zero
+    stride, with ``out``'s shape but a size of 1 at the zero-stride dims."""
+    import inspect
+
+    sig = inspect.signature(_reduce.var if name in ("std", "var") else _reduce.argmax)
+    bound = sig.bind(*args, **kwargs).arguments
+    t = bound.pop("t")
+    if name in ("std", "var"):
+        dim, unbiased, keepdim, correction = _reduce._var_args(
+            bound.get("dim"), bound.get("unbiased"), bound.get("keepdim", False),
+            bound.get("correction"))
+    else:
+        dim, keepdim = bound.get("dim"), bound.get("keepdim", False)
+    nd = t.ndim
+    dims = set(_reduce._dims(t, dim))
+    at = [i for i in _builtins.range(nd) if keepdim or i not in dims]  # (each out dim's)
+    d = out._data
+    extra = {at[i] for i, (n, st) in enumerate(zip(d.shape, d.strides)) if st == 0 and n > 1}
+    every = sorted(dims | extra)
+    if name in ("std", "var"):
+        res = globals()[name](t, every, keepdim=True,
+                              correction=_reduce._correction(unbiased, correction))
+    else:
+        # (PyTorch's index counts in memory order, along the innermost run of reduced dims
+        # its iterator merges into one (strides that chain) only: measured)
+        st = t.stride()
+        order = sorted(every, key=lambda i: -st[i])
+        rest = [i for i in _builtins.range(nd) if i not in every]
+        flat = t.permute(rest + order).reshape([t.shape[i] for i in rest] + [-1])
+        res = getattr(flat, name)(-1)
+        run = len(order)
+        while run > 1 and st[order[run - 2]] == st[order[run - 1]] * t.shape[order[run - 1]]:
+            run -= 1
+        span = 1
+        for i in order[run - 1:]:
+            span *= t.shape[i]
+        if run > 1:
+            res = res.remainder(span)
+        res = res.reshape([1 if i in every else t.shape[i] for i in _builtins.range(nd)])
+    if not keepdim and dims:
+        res = res.squeeze(tuple(sorted(dims)))
+    return res
 
 
 def _reduce_into_expanded(name, res, out, strict, args, kwargs):
     """``res`` reduced over the zero-stride dims of ``out`` and written there, as PyTorch's."""
+    if _REDUCED_INTO_EXPANDED[name] is None:
+        res = _reduce_whole_into_expanded(name, out, args, kwargs)
+        at = tuple(slice(0, 1) if s == 0 and n > 1 else slice(None)
+                   for n, s in zip(out._data.shape, out._data.strides))
+        _ops_core.write_out(out[at], res, name, strict)  # (one element where all alias)
+        return out
     if name in ("mean", "nanmean"):  # (PyTorch's: the sum, written, then divided in place)
         res = globals()[_REDUCED_INTO_EXPANDED[name]](*args, **kwargs)
     d = out._data
@@ -743,7 +818,7 @@ def meshgrid(*tensors, indexing=None):
         import warnings
 
         _warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-              "indexing argument.", UserWarning, stacklevel=2)
+              "indexing argument.", cpp="aten/src/ATen/native/TensorShape.cpp:4215")
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
@@ -1062,6 +1137,11 @@ for _name in _argparse.SIGNATURES:
 linalg.vector_norm = _argparse.checked(linalg.vector_norm, "linalg_vector_norm", renames=False)
 linalg.matrix_power = _argparse.checked(linalg.matrix_power, "linalg_matrix_power", renames=False)
 linalg.norm = _argparse.checked(linalg.norm, "linalg_norm", renames=False)
+linalg.matrix_norm = _argparse.checked(linalg.matrix_norm, "linalg_matrix_norm", renames=False)
+for _name in ("pinv", "matrix_rank", "cond"):
+    setattr(linalg, _name, _argparse.checked(getattr(linalg, _name), "linalg_" + _name))
+for _name in ("xlogy", "xlog1py", "zeta"):
+    setattr(special, _name, _argparse.checked(getattr(special, _name), "special_" + _name))
 for _name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
     setattr(fft, _name, _argparse.checked(getattr(fft, _name), "fft_" + _name))
 for _name in _argparse.METHOD_SIGNATURES:
@@ -1072,7 +1152,15 @@ split = _argparse.python_split(split, False)
 for _name in _argparse.NO_ARGS:
     if callable(Tensor.__dict__.get(_name)):
         setattr(Tensor, _name, _argparse.no_args(Tensor.__dict__[_name], _name))
+for _name in _argparse.PYTHON_METHODS:
+    if callable(Tensor.__dict__.get(_name)):
+        setattr(Tensor, _name, _argparse.method_words(Tensor.__dict__[_name], _name))
 del _name
+
+# autocast's CPU float32 and promote lists (PyTorch applies them after parsing the arguments)
+from .amp import autocast_mode as _autocast_mode  # noqa: E402
+_autocast_mode.install_cpu_lists(globals(), Tensor, linalg, fft, nn.functional)
+del _autocast_mode
 
 # ``__torch_function__``: tensor subclasses, tensor-likes and modes see the public functions
 # (ember._subclass); this goes last, so that the dispatching layer is the outermost one.

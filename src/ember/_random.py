@@ -1267,13 +1267,15 @@ def _check_from_to_in_range(frm: int, to_inc: int, dt: np.dtype) -> None:
         if not (lo <= to_inc <= hi):
             raise RuntimeError(f"to - 1 is out of bounds for {name}")
         d = _DIGITS[dt]
+        line_of = {"from": 110, "to - 1": 111}  # (the lines of PyTorch's two warnings)
         for var, what in ((frm, "from"), (to_inc, "to - 1")):
             if var < -(1 << d) or var > (1 << d):
                 _warn(
                     f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision limitations "
                     f"{name} can support discrete uniform distribution only within this range. "
                     "This warning will become an error in version 1.7 release, please fix the "
-                    "code in advance", UserWarning, stacklevel=3)
+                    "code in advance",
+                    cpp=f"aten/src/ATen/native/DistributionTemplates.h:{line_of[what]}")
         return
     if dt == _BOOL:
         lo, hi = 0, 1

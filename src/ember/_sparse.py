@@ -671,7 +671,7 @@ def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, devic
         if not check_sparse_tensor_invariants._explicit:
             from ._warnings import warn_once
 
-            warn_once("sparse invariants", _IMPLICIT_CHECKS)
+            warn_once("sparse invariants", _IMPLICIT_CHECKS, cpp="aten/src/ATen/Context.cpp:816")
     if values is None:
         if size is None and indices is not None and not isinstance(indices, Tensor):
             size, indices = indices, None

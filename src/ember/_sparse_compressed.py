@@ -492,13 +492,14 @@ def _like(pattern, v):
 
 
 _BETA = ("Sparse CSR tensor support is in beta state. If you miss a functionality in the sparse "
-         "tensor support, please submit a feature request.")
+         "tensor support, please submit a feature request to "
+         "https://github.com/pytorch/pytorch/issues.")
 
 
 def _beta_warning():
     from ._warnings import warn_once
 
-    warn_once("sparse compressed beta", _BETA)
+    warn_once("sparse compressed beta", _BETA, cpp="aten/src/ATen/SparseCsrTensorImpl.cpp:49")
 
 
 def _index_array(x, what):
@@ -563,7 +564,7 @@ def _create(key, cidx, pidx, values, size, dtype, device, requires_grad, check_i
             from ._sparse import _IMPLICIT_CHECKS
             from ._warnings import warn_once
 
-            warn_once("sparse invariants", _IMPLICIT_CHECKS)
+            warn_once("sparse invariants", _IMPLICIT_CHECKS, cpp="aten/src/ATen/Context.cpp:816")
         check_invariants = check_sparse_tensor_invariants.is_enabled()
     if isinstance(values, Tensor):
         vt = values

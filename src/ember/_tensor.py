@@ -137,7 +137,9 @@ class Tensor:
     def shape(self):
         return _new_size(Size, self._data.shape)
 
-    def size(self, dim=None):
+    def size(self, dim=None, *extra, **kwargs):
+        if extra or kwargs:  # (PyTorch's parser's words: ``self`` not counted)
+            _size_arguments(extra, kwargs)
         if dim is None:
             return Size(self._data.shape)
         if type(dim) is not int:
@@ -272,7 +274,7 @@ class Tensor:
                 ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
                 "mistake, make sure you access the leaf Tensor instead. See "
                 "github.com/pytorch/pytorch/pull/30531 for more information.", UserWarning,
-                stacklevel=2)
+                cpp="build/aten/src/ATen/core/TensorBody.h:493")
         return self._grad
 
     @grad.setter
@@ -500,7 +502,9 @@ class Tensor:
             array = array.astype(np.uint8)
         return from_numpy(np.asarray(array))
 
-    def item(self):
+    def item(self, *args, **kwargs):
+        if args or kwargs:  # (PyTorch's METH_NOARGS words)
+            _no_arguments("item", args, kwargs)
         _traced_conversion("number")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
@@ -512,7 +516,9 @@ class Tensor:
         return self._data.reshape(()).item() if self.dtype is not D.bfloat16 else float(
             self._data.reshape(()))
 
-    def tolist(self):
+    def tolist(self, *args, **kwargs):
+        if args or kwargs:
+            _no_arguments("tolist", args, kwargs)
         _traced_conversion("list")
         if self._data.dtype in D._ODD_NP:  # float8, shells
             from ._float8 import host_values
@@ -554,7 +560,8 @@ class Tensor:
 
             warn_once("requires_grad to scalar",
                       "Converting a tensor with requires_grad=True to a scalar may lead to "
-                      "unexpected behavior.\nConsider using tensor.detach() first.")
+                      "unexpected behavior.\nConsider using tensor.detach() first.",
+                      cpp="torch/csrc/autograd/generated/python_variable_methods.cpp:822")
 
     def __int__(self):
         _traced_conversion("integer")
@@ -738,3 +745,18 @@ from . import _subclass  # noqa: E402  (subclasses, ``__torch_function__``: embe
 
 _subclass.install(Tensor)
 numbers  # noqa: B018  (kept for isinstance checks in methods)
+
+
+def _size_arguments(extra, kwargs):
+    """PyTorch's TypeError for ``t.size()`` given more than a ``dim``."""
+    if kwargs:
+        raise TypeError(f"size() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    raise TypeError(f"size() takes from 0 to 1 positional arguments but {len(extra) + 1} were "
+                    "given")
+
+
+def _no_arguments(name, args, kwargs):
+    """PyTorch's TypeError for an argument given to a ``METH_NOARGS`` method."""
+    from ._argparse import no_args
+
+    no_args(None, name)(None, *args, **kwargs)

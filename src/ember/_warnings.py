@@ -12,9 +12,23 @@ import warnings
 
 _ROOT = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
+# Where PyTorch 2.13's official CPU wheel was built: its C++ warnings (``TORCH_WARN``) end with
+# " (Triggered internally at <this prefix><file>:<line>.)"
+_CPP_ROOT = "/__w/pytorch/pytorch/"
 
-def warn(message, category=UserWarning, stacklevel=None):
+
+def cpp_message(message, cpp):
+    """``message`` as PyTorch's C++ gives it from ``cpp`` ("aten/src/ATen/...cpp:123"), with
+    its location suffix; ``message`` unchanged where ``cpp`` is None."""
+    if cpp is None:
+        return message
+    return f"{message} (Triggered internally at {_CPP_ROOT}{cpp}.)"
+
+
+def warn(message, category=UserWarning, stacklevel=None, cpp=None):
     """``warnings.warn`` from the nearest frame outside ember (``stacklevel`` is ignored).
+    ``cpp``: the file:line of PyTorch's C++ warning (relative to its build root), which the
+    message ends with, as PyTorch's does.
 
     Where that frame called a module (``model(x)``), the warning is ember's ``Module.__call__``
     line's instead: PyTorch's module code is its own, so a warning raised in the call of one
@@ -27,7 +41,7 @@ def warn(message, category=UserWarning, stacklevel=None):
     if inner is not None and inner.f_code.co_name == "__call__" and \
             inner.f_code.co_filename == _MODULE_CALL:
         level -= 1
-    warnings.warn(message, category, stacklevel=level)
+    warnings.warn(cpp_message(message, cpp), category, stacklevel=level)
 
 
 _MODULE_CALL = os.path.join(_ROOT, "nn", "modules", "module.py")
@@ -60,8 +74,11 @@ _once: set = set()
 warn_always = False  # ``torch.set_warn_always(True)``: the once-only warnings every time
 
 
-def warn_once(key, message, category=UserWarning):
-    """PyTorch's ``TORCH_WARN_ONCE``: only the first call with ``key`` in a process warns."""
-    if key not in _once or warn_always:
+def warn_once(key, message, category=UserWarning, cpp=None):
+    """PyTorch's ``TORCH_WARN_ONCE``: only the first call with ``key`` in a process warns
+    (``cpp`` as for ``warn``)."""
+    if warn_always:  # (as PyTorch's: then the warning is not marked as given)
+        warn(message, category, cpp=cpp)
+    elif key not in _once:
         _once.add(key)
-        warn(message, category)
+        warn(message, category, cpp=cpp)

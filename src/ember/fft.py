@@ -509,7 +509,8 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                   "applied,which is known to cause spectral leakage. Other windows such as "
                   "torch.hann_window or torch.hamming_window are recommended to reduce "
                   "spectral leakage.To suppress this warning and use a rectangular window, "
-                  "explicitly set `window=torch.ones(n_fft, device=<device>)`.")
+                  "explicitly set `window=torch.ones(n_fft, device=<device>)`.",
+                  cpp="aten/src/ATen/native/SpectralOps.cpp:835")
     complex_in = x.dtype.is_complex or (window is not None and window.dtype.is_complex)
     if return_complex is None:
         if not complex_in:
@@ -521,7 +522,8 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         warn_once("stft return_complex", "stft with return_complex=False is deprecated. In a "
                   "future pytorch release, stft will return complex tensors for all inputs, and "
                   "return_complex=False will raise an error.\nNote: you can still call "
-                  "torch.view_as_real on the complex output to recover the old return format.")
+                  "torch.view_as_real on the complex output to recover the old return format.",
+                  cpp="aten/src/ATen/native/SpectralOps.cpp:874")
     hop = n_fft // 4 if hop_length is None else hop_length
     wl = n_fft if win_length is None else win_length
     from ._ops._core import _legacy as name
@@ -578,7 +580,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         warn_once("istft window", "A window was not provided. A rectangular window will be "
                   "applied.Please provide the same window used by stft to make the inversion "
                   "lossless.To suppress this warning and use a rectangular window, explicitly "
-                  "set `window=torch.ones(n_fft, device=<device>)`.")
+                  "set `window=torch.ones(n_fft, device=<device>)`.",
+                  cpp="aten/src/ATen/native/SpectralOps.cpp:1035")
     if not input.dtype.is_complex:
         raise RuntimeError("istft requires a complex-valued input tensor matching the output "
                            "from stft with return_complex=True.")

@@ -736,6 +736,8 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
         out._no_grad_view = base._no_grad_view
     elif base._multi_view:
         out._multi_view = True
+    if base.__dict__ and base.__dict__.get("_neg", False):
+        out.__dict__["_neg"] = True  # (the negative bit stays on the views, as PyTorch's)
     if base.__dict__ and "_fn_view" in base.__dict__ and out._grad_fn is not None:
         out._fn_view = True  # a view of a custom Function's view output: no in-place either
     if view_fn in REPLAYED or base.__dict__ and "_replay" in base.__dict__:
@@ -1000,6 +1002,8 @@ def tp_name(obj) -> str:
             return "OpaqueBaseMeta"  # (a metaclass written in Python)
         if cls.__module__ == "ember._ctype":
             return "type"
+        if cls.__name__ == "_LegacyType":  # (``torch.FloatTensor``...)
+            return "torch.tensortype"
     if cls.__name__ in ("layout", "memory_format") and \
             cls.__module__.split(".")[0] in ("torch", "ember"):
         return f"torch.{cls.__name__}"
@@ -1239,6 +1243,16 @@ _INFERENCE_INPLACE = (
     "https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
+def no_complex_autograd(name, *tensors) -> None:
+    """PyTorch's refusal to record an op without complex gradients where a complex input
+    requires grad (its autograd wrapper's check of the result; its in-place forms, which
+    get ``snapshot``'s copies here, do not check)."""
+    if STATE.enabled and any(isinstance(t, Tensor) and t.dtype._kind == 3 and t.requires_grad
+                             and "_snapshot" not in t.__dict__ for t in tensors):
+        raise RuntimeError(f"{name} does not support automatic differentiation for outputs "
+                           "with complex dtype.")
+
+
 def check_inplace(t: Tensor) -> None:
     """PyTorch's refusals for writing into ``t`` while grad mode is on (and, in any mode,
     into a tensor made under ``inference_mode`` once outside it: that one at the version bump,
@@ -1319,6 +1333,7 @@ def snapshot(t: Tensor, *others) -> Tensor:
     s._data = t._data.copy()
     s._vc = VersionCounter()
     s._grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    s.__dict__["_snapshot"] = True
     return s
 
 
@@ -1956,7 +1971,7 @@ def warn_resized(out, shape, twice=False):
               f"{list(shape)}. This behavior is deprecated, and in a future PyTorch "
               "release outputs will not be resized unless they have zero elements. You can "
               "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
-              "with t.resize_(0).", UserWarning)
+              "with t.resize_(0).", cpp="aten/src/ATen/native/Resize.cpp:30")
 
 
 _COMPARISONS = frozenset("eq ne lt le gt ge greater greater_equal less less_equal not_equal"
@@ -2068,6 +2083,7 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
             return fn(*args, **kwargs)
         except Exception:
             raise refuse(args[0], where) from None
+    checked._ember_keyword_input = arg  # (what ``_argparse.python_words`` reads)
     return checked
 
 

@@ -142,12 +142,12 @@ def _cast(arr, src, dst):
     if src in D._ODD or dst in D._ODD:
         return _cast_odd(arr, src, dst)
     if src._kind == 3 and dst._kind != 3:
+        if dst is D.bool:  # (nonzero if either part is: PyTorch doesn't warn)
+            return arr != 0
         from .._warnings import warn_once
 
         warn_once("complex to real", "Casting complex values to real discards the imaginary "
-                  "part")
-        if dst is D.bool:  # (nonzero if either part is)
-            return arr != 0
+                  "part", cpp="aten/src/ATen/native/Copy.cpp:307")
         arr, src = arr.real, src.to_real()
     if src.is_floating_point and dst._kind == 1:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).

@@ -81,7 +81,8 @@ def _c_type_name(x):
 def _warn_list_of_arrays():
     warn_once("list of arrays", "Creating a tensor from a list of numpy.ndarrays is extremely "
               "slow. Please consider converting the list to a single numpy.ndarray with "
-              "numpy.array() before converting to a tensor.")
+              "numpy.array() before converting to a tensor.",
+              cpp="torch/csrc/utils/tensor_new.cpp:252")
 
 
 def _nested_shape(data):
@@ -455,7 +456,8 @@ def from_numpy(a):
                   "non-writable tensors. This means writing to this tensor will result in "
                   "undefined behavior. You may want to copy the array to protect its data "
                   "or make it writable before converting it to a tensor. This type of "
-                  "warning will be suppressed for the rest of this program.")
+                  "warning will be suppressed for the rest of this program.",
+                  cpp="torch/csrc/utils/tensor_numpy.cpp:213")
     return wrap(a)
 
 
@@ -467,16 +469,15 @@ def _dtype_kw(fn, dtype):
     if dtype is None or isinstance(dtype, D.dtype) or any(
             dtype is t for t in (float, int, bool, complex)):
         return
-    if isinstance(dtype, (np.dtype, type)):
+    if isinstance(dtype, np.dtype) or isinstance(dtype, type) and issubclass(dtype, np.generic):
         try:
             D.to_dtype(dtype)
             return
         except TypeError:
             pass
-    t = type(dtype)
-    name = "torch.Size" if isinstance(dtype, tuple) and t.__name__ == "Size" else (
-        t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}")
-    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {name}")
+    from ._core import tp_name
+
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {tp_name(dtype)}")
 
 
 def _dtype_or_default(dtype):
@@ -671,7 +672,7 @@ def _factory_out(fn):
                   f"{out.numel()} which does not match the computed number of elements "
                   f"{res.numel()}. Note that this may occur as a result of rounding error. The "
                   f"out tensor will be resized to a tensor of shape ({res.numel()},).",
-                  UserWarning, stacklevel=3)
+                  cpp="aten/src/ATen/native/RangeFactories.cpp:199")
         if fn.__name__ in ("arange", "linspace", "logspace") and out.numel() == res.numel() \
                 and out.shape != res.shape:  # (a range fills ``out`` as it is, unresized)
             res = res.reshape(out.shape)
@@ -846,6 +847,7 @@ def _fill_scalar(value, dt):
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None,
                   pin_memory=False):
     """A 0-d tensor holding number ``s``, of the default dtype unless ``dtype`` is given."""
+    _dtype_kw("scalar_tensor", dtype)
     if isinstance(s, Tensor):
         s = s.item()
     return full((), s, dtype=dtype or D.get_default_dtype(), device=device,

@@ -86,7 +86,7 @@ def _key_items(key):
 
 def _warn_sequence(key):
     try:
-        _warn(_SEQ_WARNING, UserWarning)
+        _warn(_SEQ_WARNING, cpp="torch/csrc/autograd/python_variable_indexing.cpp:349")
     except Warning:  # warnings as errors: PyTorch's error for a str item wins over its warning
         if not any(isinstance(k, str) for k in key):
             raise
@@ -157,8 +157,8 @@ def _index_array(k, t):
             if dt is not D.bool and dt is not D.uint8 and dt is not D.int64:
                 # (a NumPy array is read as a list is: long unless bool or uint8)
                 if dt.is_complex:
-                    _warn("Casting complex values to real discards the imaginary part",
-                          UserWarning, stacklevel=4)
+                    _warn_once("complex to real", "Casting complex values to real discards the "
+                               "imaginary part", cpp="aten/src/ATen/native/Copy.cpp:307")
                     a = a.real
                 a, dt = a.astype(np.int64), D.int64
         xp = xp_of(t)
@@ -292,7 +292,7 @@ def _apply_basic(t, items, defer=None, tupled=False):
             # (writes warn once past a masked fill's refusal; a 0-d uint8 key doesn't warn)
             if k.byte and defer is None and m.ndim:
                 _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-                      "torch.bool instead.", UserWarning, stacklevel=4)
+                      "torch.bool instead.", cpp=_UINT8_AT)
             if m.ndim == 0:
                 # A 0-d mask adds a dim of length 1 (True) or 0 (False), picked by index.
                 out = unsqueeze(out, d)
@@ -504,10 +504,13 @@ def _lone_mask(items):
     return found
 
 
+_UINT8_AT = "aten/src/ATen/native/IndexingUtils.h:37"
+
+
 def _warn_byte(items):
     if any(isinstance(k, _Mask) and k.byte and k.arr.ndim for k in items):
         _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-              "torch.bool instead.", UserWarning, stacklevel=4)
+              "torch.bool instead.", cpp=_UINT8_AT)
 
 
 def _masked_fill_value(mask, value, dtype):
@@ -753,7 +756,11 @@ def _warn_masked_expanded(name):
     """PyTorch's warning for a masked (or index) fill into an expanded tensor."""
     _warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
           "performing this operation. This also applies to advanced indexing e.g. "
-          "tensor[mask] = scalar", UserWarning)
+          "tensor[mask] = scalar",
+          cpp=f"aten/src/ATen/native/TensorAdvancedIndexing.cpp:{_FILL_AT[name]}")
+
+
+_FILL_AT = {"masked_fill_": 2450, "index_fill_": 1913}  # (the lines of PyTorch's warnings)
 
 
 def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
@@ -763,7 +770,7 @@ def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
 
     _warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
           "before performing this operation. This also applies to advanced indexing e.g. "
-          "tensor[indices] = tensor", UserWarning, stacklevel=4)
+          "tensor[indices] = tensor", cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:976")
     if masked:  # (PyTorch's index_put_ hands a one-value mask write to masked_fill_)
         _warn_masked_expanded("masked_fill_")
     if needs_grad((t, val)):
@@ -782,6 +789,11 @@ def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
 
 def copy_(t, src, non_blocking=False, *, _setitem=False):
     """Write ``src`` (broadcast, any dtype or device) into ``t``."""
+    if type(non_blocking) is not bool:  # (PyTorch's parser's refusal)
+        from ._core import tp_name
+
+        raise TypeError(f"copy_(): argument 'non_blocking' (position 2) must be bool, not "
+                        f"{tp_name(non_blocking)}")
     check_inplace(t)
     if not isinstance(src, Tensor):
         import numbers
@@ -1039,7 +1051,8 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
     if isinstance(s, Tensor) and reduce is not None:  # (warned before any check)
         _warn_once("scatter-reduce", "The reduce argument of torch.scatter with Tensor src is "
                    "deprecated and will be removed in a future PyTorch release. Use "
-                   "torch.scatter_reduce instead for more reduction options.")
+                   "torch.scatter_reduce instead for more reduction options.",
+                   cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:225")
     d = norm_dim(dim, t.ndim)
     _check_index_dtype(index, "scatter")
 

@@ -137,7 +137,7 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
     uninitialised (zero here)."""
     from ._core import shape_arg, xp_of
 
-    if self.requires_grad and self.is_leaf:
+    if self.requires_grad:  # (any tensor requiring grad, in any grad mode, as PyTorch's)
         raise RuntimeError("cannot resize variables that require grad")
     shape = shape_arg(sizes if size is None else (size,), "resize_")
     if any(s < 0 for s in shape):  # (PyTorch's words: the size product overflows)

@@ -245,27 +245,35 @@ def prod(t, dim=None, keepdim=False, *, dtype=None):
         # out / x_i when the input holds no zero at all; otherwise it is computed without
         # division (exclusive products from both ends), and a full product with two or more
         # zeros has a zero gradient everywhere (whatever NaNs or infs it holds).
+        # (written for complex values too: PyTorch's ``grad * conj(d)``, signed zeros and all)
         x, out = ctx.saved
         if not x.ndim:
             return (g,)
         gk = _expand_back(g, x.shape, dims, keepdim)
         zero = x._data == 0
-        if not zero.any():
-            return (gk * (_expand_back(out, x.shape, dims, keepdim) / x),)  # (PyTorch's order)
+        if not zero.any():  # (PyTorch's order)
+            return (gk * _conj_of(_expand_back(out, x.shape, dims, keepdim) / x),)
         if _grad_on():  # create_graph: the same values from differentiable ops
-            return (gk * _prod_others(x, dim),)
-        if dim is None and np.count_nonzero(zero) > 1:
-            return (gk * 0,)
+            return (gk * _conj_of(_prod_others(x, dim)),)
+        if dim is None and np.count_nonzero(zero) > 1:  # (PyTorch's zeros_like: all +0)
+            return (wrap(_xp(x._data).zeros(x.shape, x._data.dtype), g._device),)
         xs = x._data.reshape(-1) if dim is None else x._data
         d = 0 if dim is None else dims[0]
         with quiet:
             others = _exclusive_prod(xs, d).reshape(x.shape)
-        return (gk * wrap(others, g._device),)
+        return (gk * _conj_of(wrap(others, g._device)),)
+    rule.complex_ready = True
     name = "ProdBackward0" if dim is None else "ProdBackward1"
     return make(arr, (t,), name, rule, t, _OUT)
 
 
 from ._core import OUT as _OUT  # noqa: E402
+
+
+def _conj_of(t):
+    from .complex import conj_physical
+
+    return conj_physical(t) if t.dtype.is_complex else t
 
 
 def _ordered_prod(a, dim, dims, keepdim):
@@ -426,12 +434,13 @@ def _gather_back(gg, d, i, keepdim):
     return out if keepdim else out.squeeze(d)
 
 
-def max(t, dim=None, keepdim=False):
-    return _extreme(t, dim, keepdim, np.max, np.argmax, "max")
+def max(t, dim=None, keepdim=False, *, other=None):
+    # (``other=``: PyTorch's keyword for the tensor of its binary form, ``max(t, other)``)
+    return _extreme(t, dim if other is None else other, keepdim, np.max, np.argmax, "max")
 
 
-def min(t, dim=None, keepdim=False):
-    return _extreme(t, dim, keepdim, np.min, np.argmin, "min")
+def min(t, dim=None, keepdim=False, *, other=None):
+    return _extreme(t, dim if other is None else other, keepdim, np.min, np.argmin, "min")
 
 
 def _given_dims(dim, dims):
@@ -550,7 +559,7 @@ def _dof_warning(name, n, c):
 
         _warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
               "than the reduction factor (input numel divided by output numel).",
-              UserWarning, stacklevel=3)
+              cpp="aten/src/ATen/native/ReduceOps.cpp:1861")
 
 
 def _variance(t, dims, n, c, keepdim):
@@ -705,31 +714,30 @@ def _welford_mean(t, dim, keepdim):
 builtin_max = builtins.max
 
 
-def norm(t, p="fro", dim=None, keepdim=False, dtype=None):
-    if isinstance(p, str) and p not in ("fro", "nuc"):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-    if p == "fro" and dim is not None and not isinstance(dim, int):
-        len(dim)  # (PyTorch's norm measures it: Python's TypeError for a number)
-    if p == "fro" or p is None:
-        p = 2
-    if p == "nuc":  # the sum of singular values, over two dims (all of a matrix's)
-        from .. import linalg
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``torch.norm``, Python-level in PyTorch: a vector norm (``"fro"`` over at most two
+    dims, or a number), else a matrix norm, by ``linalg``'s parsed functions."""
+    from .. import linalg
 
-        dims = tuple(range(t.ndim)) if dim is None else (dim,) if isinstance(dim, int) \
-            else tuple(dim)
-        if t.ndim >= 2 and len(dims) != 2:
-            raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
-                               + " ".join(str(d) for d in dims))
-        return linalg.matrix_norm(t, "nuc", dims, keepdim, dtype=dtype)
-    if type(keepdim) is not bool:  # (PyTorch's norm passes it on to linalg_vector_norm)
-        raise TypeError("linalg_vector_norm(): argument 'keepdim' (position 4) must be bool, "
-                        f"not {type(keepdim).__name__}")
-    if dim is not None and type(dim) not in (int, tuple, list):  # (its parser reads ``dim``)
-        from .._argparse import parser
+    _dim = [dim] if isinstance(dim, int) else dim
+    extra = {"dtype": dtype} if out is None else {"dtype": dtype, "out": out}
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return linalg.vector_norm(input, 2, _dim, keepdim, **extra)
+        if _dim is None:
+            _dim = list(range(input.ndim))
+        return linalg.matrix_norm(input, p, _dim, keepdim, **extra)
+    return linalg.vector_norm(input, 2.0 if p is None else p, _dim, keepdim, **extra)
 
-        dim = parser("linalg_vector_norm").check(  # (PyTorch's norm lists an int first)
-            (t, p, [dim] if isinstance(dim, int) else dim, keepdim), {})[0][2]
-    return vector_norm(t, p, dim, keepdim, dtype=dtype)
+
+def _tensor_norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """``Tensor.norm`` (Python-level in PyTorch: ``torch.norm`` without ``out``)."""
+    from .. import norm as _norm
+
+    return _norm(self, p, dim, keepdim, dtype=dtype)
+
+
+_tensor_norm.__name__, _tensor_norm.__qualname__ = "norm", "Tensor.norm"
 
 
 def _lastdim_norm2(a, dims) -> bool:
@@ -849,7 +857,7 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
             from .._warnings import warn_once
 
             warn_once("complex to real", "Casting complex values to real discards the "
-                      "imaginary part")
+                      "imaginary part", cpp="aten/src/ATen/native/Copy.cpp:307")
         return vector_norm(t.abs(), ord, dim, keepdim)
     if not t.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
@@ -964,8 +972,11 @@ def logsumexp(t, dim, keepdim=False):
 
 def _scan_acc(a):
     """The running total's dtype in a scan: as PyTorch's CPU kernels, float64 for float32
-    (so ``ones(2**25).cumsum(0)`` counts past 2**24), the array's own otherwise."""
-    return np.float64 if type(a) is np.ndarray and a.dtype == np.float32 else None
+    (so ``ones(2**25).cumsum(0)`` counts past 2**24) and complex128 for complex64, the
+    array's own otherwise."""
+    if type(a) is np.ndarray and a.dtype in (np.float32, np.complex64):
+        return np.float64 if a.dtype == np.float32 else np.complex128
+    return None
 
 
 _NO_DIM = object()  # (PyTorch's parser words a missing dim its own way)

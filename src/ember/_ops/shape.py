@@ -87,6 +87,14 @@ def view_dtype(t, dtype):
     from ._core import _legacy
 
     dtype = D.to_dtype(dtype)
+    from .complex import is_conj, is_neg
+
+    if is_conj(t):  # (PyTorch's refusals, even to the same dtype)
+        raise RuntimeError("torch.Tensor.view is not supported for conjugate view tensors when "
+                           "converting to a different dtype.")
+    if is_neg(t):
+        raise RuntimeError("torch.Tensor.view is not supported for tensors with negative bit "
+                           "set when converting to a different dtype.")
     a = t._data
     if dtype.itemsize != t.dtype.itemsize:
         what = f"to view {_legacy(t.dtype)} as {_legacy(dtype)} (different element sizes)"
@@ -264,19 +272,21 @@ def T(t):
     # NOTE: PyTorch deprecates ``.T`` on anything but matrices (each warning once).
     if t.ndim == 0:
         warn_once("T on 0-d", "Tensor.T is deprecated on 0-D tensors. This function is the "
-                  "identity in these cases.")
+                  "identity in these cases.", cpp="aten/src/ATen/native/TensorShape.cpp:4321")
     elif t.ndim != 2:
         warn_once("T on n-d", "The use of `x.T` on tensors of dimension other than 2 to reverse "
                   "their shape is deprecated and it will throw an error in a future release. "
                   "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
-                  "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+                  "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                  cpp="aten/src/ATen/native/TensorShape.cpp:4314")
     return permute(t, tuple(range(t.ndim - 1, -1, -1)))
 
 
 def H(t):
     """The conjugate transpose of a matrix (the transpose: ember has no complex tensors)."""
     if t.ndim == 0:
-        warn_once("H on 0-d", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        warn_once("H on 0-d", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                  cpp="aten/src/ATen/native/TensorShape.cpp:4335")
         return permute(t, ())
     if t.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
@@ -289,7 +299,8 @@ def mT(t, name="mT"):
     if t.ndim == 0:  # (deprecated in PyTorch: the tensor itself, with a warning)
         warn_once(f"{name} on 0-d", f"Tensor.{name} is deprecated on 0-D tensors. " + (
             "This function is the identity in these cases." if name == "mT" else
-            "Consider using x.conj()."))
+            "Consider using x.conj()."),
+            cpp=f"aten/src/ATen/native/TensorShape.cpp:{4373 if name == 'mT' else 4382}")
         return t
     if t.ndim < 2:
         raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
@@ -696,10 +707,13 @@ def detach(t):
     # Remember the memory this tensor is a window into, for ``storage_offset``.
     out.__dict__["_storage_root"] = _storage_root(t)
     out._vc = t._vc
-    if t._data.dtype.kind == "c":  # (the conjugate and negative bits stay)
+    kind = t._data.dtype.kind
+    # (the conjugate and negative bits stay; a real tensor's negative bit is only ever on a
+    # view, or on what was detached from one: plain tensors skip the look-up, a hot path)
+    if kind == "c" or kind == "f" and (t._base is not None or "_neg" in t.__dict__):
         from .complex import is_conj, is_neg
 
-        if is_conj(t):
+        if kind == "c" and is_conj(t):
             out.__dict__["_conj"] = True
         if is_neg(t):
             out.__dict__["_neg"] = True
@@ -832,7 +846,7 @@ def _packed_strides(shape, strides):
 
 def contiguous(t, memory_format=None):
     if _channels_last_rank(t, memory_format):
-        if is_contiguous(t, memory_format):
+        if is_contiguous(t, memory_format=memory_format):
             return t
         return make(_channels_last_copy(t._data), (t,), "CloneBackward0", lambda ctx, g: (g,))
     if is_contiguous(t):
@@ -841,7 +855,7 @@ def contiguous(t, memory_format=None):
                 lambda ctx, g: (g,))
 
 
-def is_contiguous(t, memory_format=None):
+def is_contiguous(t, *, memory_format=None):
     a = t._data
     if memory_format is not None and str(memory_format) in _CHANNELS_LAST:
         return a.ndim == _CHANNELS_LAST[str(memory_format)] and _is_channels_last(a)

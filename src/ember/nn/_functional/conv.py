@@ -803,7 +803,8 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
             # NOTE: like PyTorch, an odd total pads one extra element on the right, as a
             # separate pad op (so the graph shows ConstantPadNdBackward0), and warns (once).
             warn_once("conv_same_pad", "Using padding='same' with even kernel lengths and odd "
-                      "dilation may require a zero-padded copy of the input be created")
+                      "dilation may require a zero-padded copy of the input be created",
+                      cpp="aten/src/ATen/native/Convolution.cpp:1101")
             from .spatial import pad
 
             extra = []

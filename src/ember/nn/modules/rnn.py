@@ -466,7 +466,8 @@ class RNNBase(Module):
             if (input.device.type == "cpu" and input.dtype == dtypes.float32
                     and input.numel() and backends.mkldnn.enabled):
                 warn_once("lstm_proj_onednn", "LSTM with projections is not supported with "
-                          "oneDNN. Using default implementation.")
+                          "oneDNN. Using default implementation.",
+                          cpp="aten/src/ATen/native/RNN.cpp:1512")
         if self._onednn(input) and input.numel():
             _onednn_dtypes(input, [*hx, *_weights(self)])
         exact = None

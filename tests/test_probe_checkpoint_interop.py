@@ -11,25 +11,10 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+from test_probe_checkpoints import load_bytes, outcome, save_bytes  # noqa: E402
+
 LIBS = {"torch": torch, "ember": ember}
 DIRECTIONS = [("torch", "ember"), ("ember", "torch"), ("ember", "ember")]
-
-
-def save_bytes(L, obj, **kw):
-    buf = io.BytesIO()
-    L.save(obj, buf, **kw)
-    return buf.getvalue()
-
-
-def load_bytes(L, data, **kw):
-    return L.load(io.BytesIO(data), **kw)
-
-
-def outcome(fn):
-    try:
-        return "ok", fn()
-    except Exception as e:  # the error itself is what is compared
-        return type(e).__name__, str(e)
 
 
 def globals_of(data):

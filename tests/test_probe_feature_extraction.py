@@ -426,3 +426,94 @@ def test_namedtuple_outputs_are_nodes_as_torch():
     assert ("    goog_le_net_outputs = torchvision_models_googlenet_GoogLeNetOutputs(fc, aux2_fc2, "
             "aux1_fc2);  fc = aux2_fc2 = aux1_fc2 = None\n    return goog_le_net_outputs\n") \
         in ember.fx.symbolic_trace(g).code
+
+
+def _tiny_maxvit():
+    ember.manual_seed(0)
+    return models.MaxVit(input_size=(32, 32), stem_channels=8, partition_size=2,
+                         block_channels=[8, 16], block_layers=[1, 1], head_dim=4,
+                         stochastic_depth_prob=0.0, num_classes=5)
+
+
+def test_maxvit_traces_and_its_extractor_matches_the_model():
+    # (maxvit_t's node names against torchvision are in test_node_names_match_torchvision)
+    m = _tiny_maxvit().eval()
+    att = "blocks.0.layers.0.layers.grid_attention.attn_layer.1."
+    names = get_graph_node_names(m)[0]
+    for n in ["einsum", "einsum_1", "softmax", "chunk", "getitem_6", "permute_4", "merge"]:
+        assert att + n in names
+    assert "blocks.0.layers.0.layers.window_attention.partition_swap" in names
+    assert "blocks.0.layers.0.layers.grid_attention.partition_swap.swapaxes" in names
+    fe = create_feature_extractor(m, {"blocks.0": "b0", att + "softmax": "attn",
+                                      "classifier.5": "out"})
+    # (torchvision's forward is annotated: x : torch.Tensor)
+    assert fe.code.startswith("\n\n\ndef forward(self, x : torch.Tensor):\n")
+    x = ember.tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32), np.float32))
+    out = fe(x)
+    with ember.no_grad():
+        assert ember.equal(out["out"], m(x))
+        assert ember.equal(out["b0"], m.blocks[0](m.stem(x)))
+    assert out["attn"].shape == (2, 16, 2, 4, 4)  # (B, G, heads, P, P)
+
+
+def test_maxvit_attention_against_torch():
+    m = models.maxvit.RelativePositionalMultiHeadAttention(16, 4, 9)
+    x = np.random.default_rng(1).standard_normal((2, 3, 9, 16)).astype(np.float32)
+    got = m(ember.tensor(x)).detach().numpy()
+    w = {k: torch.from_numpy(v.detach().numpy().copy()) for k, v in m.state_dict().items()}
+    B, G, P, D = x.shape
+    q, k, v = torch.chunk(torch.nn.functional.linear(torch.from_numpy(x), w["to_qkv.weight"],
+                                                     w["to_qkv.bias"]), 3, dim=-1)
+    q, k, v = (t.reshape(B, G, P, 4, 4).permute(0, 1, 3, 2, 4) for t in (q, k, v))
+    bias = w["relative_position_bias_table"][w["relative_position_index"].view(-1)]
+    bias = bias.view(9, 9, -1).permute(2, 0, 1).contiguous().unsqueeze(0)
+    a = torch.einsum("B G H I D, B G H J D -> B G H I J", q, k * 16 ** -0.5)
+    a = torch.nn.functional.softmax(a + bias, dim=-1)
+    out = torch.einsum("B G H I J, B G H J D -> B G H I D", a, v)
+    out = out.permute(0, 1, 3, 2, 4).reshape(B, G, P, D)
+    want = torch.nn.functional.linear(out, w["merge.weight"], w["merge.bias"]).numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+def test_tracer_and_layer_getter_class_names_under_ember_run():
+    from ember import _compat
+    from ember.vision.models._utils import IntermediateLayerGetter
+
+    with ember.device("meta"):
+        g = IntermediateLayerGetter(models.resnet18(), {"layer1": "a"})
+    _compat.install()
+    try:
+        assert str(ember.fx.Tracer) == str(torch.fx.Tracer)
+        assert [str(c) for c in ember.fx.Tracer.__mro__] == \
+            [str(c) for c in torch.fx.Tracer.__mro__]
+        assert str(ember.fx.proxy.GraphAppendingTracer.__mro__) == \
+            str(torch.fx.proxy.GraphAppendingTracer.__mro__)
+        # torchvision 0.29.1
+        assert str(type(g)) == "<class 'torchvision.models._utils.IntermediateLayerGetter'>"
+        assert pickle.loads(pickle.dumps(IntermediateLayerGetter)) is IntermediateLayerGetter
+    finally:
+        _compat.uninstall()
+    assert ember.fx.Tracer.__module__ == "ember.fx._symbolic_trace"
+    assert IntermediateLayerGetter.__module__ == "ember.vision.models._intermediate"
+
+
+def test_tensor_split_takes_its_overloads_keywords_as_torch():
+    # (torchvision's MViT pools with torch.tensor_split(x, indices=(1,), dim=2))
+    def run(lib):
+        x = lib.arange(12).reshape(2, 6)
+        calls = [lambda: lib.tensor_split(x, indices=(1, 4), dim=1),
+                 lambda: x.tensor_split(indices=[2]), lambda: x.tensor_split(sections=2, dim=-1),
+                 lambda: lib.tensor_split(x, tensor_indices_or_sections=lib.tensor([1, 3]), dim=1),
+                 lambda: lib.tensor_split(x, tensor_indices_or_sections=2),
+                 lambda: lib.tensor_split(x, indices_or_sections=2),
+                 lambda: x.tensor_split(sections=(1, 2)), lambda: lib.tensor_split(x, indices=2),
+                 lambda: lib.tensor_split(x, 2, dim=0, sections=2)]
+        out = []
+        for f in calls:
+            try:
+                out.append([p.tolist() for p in f()])
+            except TypeError as e:
+                out.append(str(e))
+        return out
+
+    assert run(ember) == run(torch)

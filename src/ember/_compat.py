@@ -93,6 +93,15 @@ for _home, _src, _names in _V2_HOMES:
                             for name in _names})
 del _home, _src, _names
 
+# Classes that PyTorch shows under a private module, which the naming below would cut
+# (``torch.fx._symbolic_trace.Tracer``): (ember module, name) -> PyTorch's module, which
+# resolves to an ember module that holds the class (so that it pickles).
+_PRIVATE_HOME_OF = {
+    ("ember.fx._symbolic_trace", "Tracer"): "torch.fx._symbolic_trace",
+    ("ember.vision.models._intermediate", "IntermediateLayerGetter"):
+        "torchvision.models._utils",
+}
+
 # PyTorch modules that ember keeps under another name (torchvision has a file per op).
 _RENAMED = {
     "torchvision.ops.roi_align": "ember.vision.ops.roi",
@@ -250,6 +259,9 @@ def name_classes_as_torch() -> None:
                 elif isinstance(sys.modules[vision_home], _Home) and \
                         module not in sys.modules[vision_home]._sources:
                     sys.modules[vision_home]._sources.append(module)
+            elif (modname, obj.__name__) in _PRIVATE_HOME_OF:
+                EMBER_MODULE[obj] = modname
+                obj.__module__ = _PRIVATE_HOME_OF[modname, obj.__name__]
             elif home is not None and not modname.startswith("ember.vision"):
                 EMBER_MODULE[obj] = modname
                 obj.__module__ = home

@@ -19,7 +19,8 @@ MODELS = {
     "resnet18": {}, "mobilenet_v3_small": {}, "vgg11": {}, "densenet121": {},
     "efficientnet_b0": {}, "regnet_y_400mf": {}, "vit_b_16": {"image_size": 32}, "alexnet": {},
     "googlenet": {"init_weights": False}, "swin_t": {}, "r3d_18": {},
-    "lraspp_mobilenet_v3_large": {"weights_backbone": None},
+    "lraspp_mobilenet_v3_large": {"weights_backbone": None}, "maxvit_t": {}, "swin3d_t": {},
+    "mvit_v1_b": {},
 }
 # model, return_nodes (for create_feature_extractor): the generated code is compared
 EXTRACTORS = [

@@ -672,8 +672,13 @@ def chunk(t, chunks, dim=0):
     return split(t, -(-n // chunks), d)
 
 
-def tensor_split(t, indices_or_sections, dim=0):
-    """Pieces as slices (views): ``k`` near-equal sections, or cuts at the given indices."""
+def tensor_split(t, indices_or_sections=None, dim=0, *, indices=None, sections=None,
+                 tensor_indices_or_sections=None):
+    """Pieces as slices (views): ``k`` near-equal sections, or cuts at the given indices
+    (by keyword, PyTorch's names of its three overloads; its parser checks the types)."""
+    if indices_or_sections is None:
+        indices_or_sections = next((a for a in (indices, sections, tensor_indices_or_sections)
+                                    if a is not None), None)
     if t.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")

@@ -18,7 +18,7 @@ import types
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import Node, map_aggregate
-from .proxy import Attribute, Proxy, TraceError
+from .proxy import Attribute, Proxy, TraceError, TracerBase
 
 __all__ = ["Tracer", "symbolic_trace", "wrap", "PH"]
 
@@ -83,7 +83,7 @@ def _is_ember_leaf(m):
         not isinstance(m, Sequential)
 
 
-class Tracer:
+class Tracer(TracerBase):
     """Records a module's ``forward`` as a ``Graph``.  Override ``is_leaf_module`` to choose
     which submodules are called as a whole (``call_module``) rather than traced through."""
 

@@ -7,14 +7,19 @@ import inspect
 import operator
 import sys
 
-__all__ = ["Proxy", "Attribute", "TraceError", "GraphAppendingTracer"]
+__all__ = ["TracerBase", "Proxy", "Attribute", "TraceError", "GraphAppendingTracer"]
 
 
 class TraceError(ValueError):
     pass
 
 
-class GraphAppendingTracer:
+class TracerBase:
+    """The base of the tracers (``Tracer``, ``GraphAppendingTracer``), as in PyTorch, where
+    it holds what they share; here ``Tracer`` itself does."""
+
+
+class GraphAppendingTracer(TracerBase):
     """A minimal tracer that appends to ``graph`` (what ``Proxy(node)`` uses by default)."""
 
     def __init__(self, graph):

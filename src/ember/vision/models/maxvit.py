@@ -20,13 +20,13 @@ import numpy as np
 
 import ember
 
-from ... import nn
+from ... import Tensor, nn
 from ...nn import functional as F
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
 from ..transforms.functional import InterpolationMode
 from ._api import WeightsEnum, _ovewrite_named_param, handle_legacy_interface
-from ._utils import _imagenet_weights, _load
+from ._utils import _hinted, _imagenet_weights, _load
 
 __all__ = ["MaxVit", "MaxVit_T_Weights", "maxvit_t"]
 
@@ -126,11 +126,16 @@ class RelativePositionalMultiHeadAttention(nn.Module):
     def forward(self, x):
         B, G, P, D = x.shape
         H, DH = self.n_heads, self.head_dim
-        q, k, v = (t.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
-                   for t in ember.chunk(self.to_qkv(x), 3, dim=-1))
+        # op by op as torchvision (no loops over proxies), so fx tracing gives its node names
+        q, k, v = ember.chunk(self.to_qkv(x), 3, dim=-1)
+        q = q.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
+        k = k.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
+        v = v.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
         k = k * self.scale_factor
-        attn = F.softmax(q @ k.transpose(-2, -1) + self.get_relative_positional_bias(), dim=-1)
-        out = (attn @ v).permute(0, 1, 3, 2, 4).reshape(B, G, P, D)
+        attn = ember.einsum("B G H I D, B G H J D -> B G H I J", q, k)
+        attn = F.softmax(attn + self.get_relative_positional_bias(), dim=-1)
+        out = ember.einsum("B G H I J, B G H J D -> B G H I D", attn, v)
+        out = out.permute(0, 1, 3, 2, 4).reshape(B, G, P, D)
         return self.merge(out)
 
 
@@ -328,7 +333,8 @@ class MaxVit(nn.Module):
             nn.Tanh(), nn.Linear(width, num_classes, bias=False))
         self._init_weights()
 
-    def forward(self, x):
+    @_hinted
+    def forward(self, x: Tensor) -> Tensor:
         x = self.stem(x)
         for block in self.blocks:
             x = block(x)

@@ -18,7 +18,7 @@ from functools import partial
 
 import ember
 
-from .... import nn
+from .... import fx, nn
 from ...ops.misc import MLP
 from ...ops.stochastic_depth import StochasticDepth
 from .._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
@@ -59,6 +59,10 @@ def _squeeze(x, target_dim: int, expand_dim: int, tensor_dim: int):
     return x.squeeze(expand_dim) if tensor_dim == target_dim - 1 else x
 
 
+fx.wrap("_unsqueeze")  # (as torchvision's: FX records these four as calls)
+fx.wrap("_squeeze")
+
+
 class Pool(nn.Module):
     """Pool the tokens (all but the class token) of ``(B, heads, 1 + THW, C)`` on their
     ``thw`` grid; then the optional norm/activation (before the pool if asked)."""
@@ -72,7 +76,7 @@ class Pool(nn.Module):
 
     def forward(self, x, thw):
         x, tensor_dim = _unsqueeze(x, 4, 1)
-        class_token, x = x[:, :, :1], x[:, :, 1:]
+        class_token, x = ember.tensor_split(x, indices=(1,), dim=2)
         x = x.transpose(2, 3)
         b, n, c = x.shape[:3]
         x = x.reshape((b * n, c) + tuple(thw)).contiguous()
@@ -131,6 +135,10 @@ def _add_shortcut(x, shortcut, residual_with_cls_embed: bool):
     else:
         x[:, :, 1:, :] += shortcut[:, :, 1:, :]
     return x
+
+
+fx.wrap("_add_rel_pos")
+fx.wrap("_add_shortcut")
 
 
 class MultiscaleAttention(nn.Module):
@@ -273,7 +281,9 @@ class PositionalEncoding(nn.Module):
     def forward(self, x):
         token = self.class_token.expand(x.size(0), -1).unsqueeze(1)
         x = ember.cat((token, x), dim=1)
-        if self.spatial_pos is not None:
+        # (all three read, as torchvision: FX records them in this order)
+        if self.spatial_pos is not None and self.temporal_pos is not None and \
+                self.class_pos is not None:
             hw_size, embed_size = self.spatial_pos.shape
             pos = ember.repeat_interleave(self.temporal_pos, hw_size, dim=0)
             pos.add_(self.spatial_pos.unsqueeze(0).expand(self.temporal_size, -1, -1)

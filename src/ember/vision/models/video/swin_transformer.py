@@ -11,7 +11,7 @@ from functools import partial
 
 import ember
 
-from .... import nn
+from .... import fx, nn
 from ....nn import functional as F
 from .._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_interface
 from ..swin_transformer import PatchMerging, SwinTransformerBlock
@@ -31,6 +31,9 @@ def _get_window_and_shift_size(shift_size, size_dhw, window_size):
     return window_size, shift_size
 
 
+fx.wrap("_get_window_and_shift_size")  # (as torchvision's: FX records these five as calls)
+
+
 def _get_relative_position_bias(table, index, window_size):
     """The (1, heads, V, V) bias between the V positions of a (possibly shrunk) window."""
     vol = window_size[0] * window_size[1] * window_size[2]
@@ -38,8 +41,14 @@ def _get_relative_position_bias(table, index, window_size):
     return bias.permute(2, 0, 1).contiguous().unsqueeze(0)
 
 
+fx.wrap("_get_relative_position_bias")
+
+
 def _compute_pad_size_3d(size_dhw, patch_size):
     return tuple((patch_size[i] - size_dhw[i] % patch_size[i]) % patch_size[i] for i in range(3))
+
+
+fx.wrap("_compute_pad_size_3d")
 
 
 def _compute_attention_mask_3d(x, size_dhw, window_size, shift_size):
@@ -64,6 +73,9 @@ def _compute_attention_mask_3d(x, size_dhw, window_size, shift_size):
         n_windows, window_size[0] * window_size[1] * window_size[2])
     mask = region.unsqueeze(1) - region.unsqueeze(2)
     return mask.masked_fill(mask != 0, float(-100.0)).masked_fill(mask == 0, float(0.0))
+
+
+fx.wrap("_compute_attention_mask_3d")
 
 
 def shifted_window_attention_3d(input, qkv_weight, proj_weight, relative_position_bias,
@@ -105,6 +117,9 @@ def shifted_window_attention_3d(input, qkv_weight, proj_weight, relative_positio
     if shifted:
         x = ember.roll(x, shifts=(shift_size[0], shift_size[1], shift_size[2]), dims=(1, 2, 3))
     return x[:, :t, :h, :w, :].contiguous()
+
+
+fx.wrap("shifted_window_attention_3d")
 
 
 class ShiftedWindowAttention3d(nn.Module):

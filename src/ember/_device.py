@@ -148,11 +148,16 @@ class device(metaclass=CTypeName):
     __slots__ = ("type", "index")
     _c_name = "torch.device"
 
-    def __init__(self, type=_MISSING, index=None):
+    def __init__(self, type=_MISSING, index=_MISSING):
+        if isinstance(type, device) and index is not _MISSING:  # (the str signature's)
+            raise TypeError("device(): argument 'type' (position 1) must be str, not "
+                            "torch.device")
         if isinstance(type, device):
             _set(self, "type", type.type)
             _set(self, "index", type.index)
             return
+        if index is _MISSING:
+            index = None
         if not isinstance(type, str) and _index(type, tensors=False) is not None:
             # a bare index means the current accelerator's device
             type = _index(type)
@@ -169,8 +174,10 @@ class device(metaclass=CTypeName):
                 {"index": index}, ("(torch.device device)", "(str type, int index = -1)")))
         if index is not None:
             if _index(index) is None:
+                from ._ops._core import tp_name
+
                 raise TypeError("device(): argument 'index' (position 2) must be int, not "
-                                f"{index.__class__.__name__}")
+                                f"{tp_name(index)}")
             index = _index(index)
         if not type:
             raise RuntimeError("Device string must not be empty")

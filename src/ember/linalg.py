@@ -61,11 +61,25 @@ def _castable(name, what="result"):
 _EXACT = _exact("Expected out tensor to have dtype {res_cpp}, but got {out_cpp} instead")
 
 
-def _out(res, out, check=_EXACT):
+def _out(res, out, check=_EXACT, name=None):
     """``res`` written into a caller's ``out=`` (see ``into_out``), whose tensors' dtypes
     ``check`` first (a structured kernel's: exactly the results')."""
     _check_out(res, out, check)
-    return _core.into_out(res, out)
+    return _core.into_out(res, out, name)
+
+
+def _copied_out(res, out, check):
+    """``_out`` of a composite op whose ``out=`` form PyTorch writes with ``out.copy_(res)``
+    (``linalg.norm``, ``matrix_norm``): a result that requires grad is recorded as copied
+    (``CopyBackwards``), not refused."""
+    if not (isinstance(out, Tensor) and isinstance(res, Tensor) and _core.STATE.enabled and
+            (res.requires_grad or out.requires_grad)):
+        return _out(res, out, check)
+    _check_out(res, out, check)
+    _core.check_inplace(out)  # (a leaf that requires grad: copy_'s refusal)
+    if not out.requires_grad:
+        _core.write_out(out, res.detach())  # (resized as PyTorch's, with its warning)
+    return out.copy_(res)
 
 
 def _check_out(res, out, check):
@@ -791,7 +805,30 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
             raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
                                f"as input. Got {_core._legacy(x.dtype)}")
         _check_norm_dtype(dtype, x.dtype, "linalg.vector_norm")
-    return _out(_vn(x, ord, dim, keepdim, dtype=dtype), out)
+    res = _vn(x, ord, dim, keepdim, dtype=dtype)
+    if isinstance(out, Tensor) and isinstance(res, Tensor) and out.shape == res.shape and \
+            _core.has_internal_overlap(out._data):
+        _check_out(res, out, _EXACT)
+        return _norm_into_expanded(x, ord, dim, keepdim, dtype, out)
+    return _out(res, out, name="linalg_vector_norm")
+
+
+def _norm_into_expanded(x, ord, dim, keepdim, dtype, out):
+    """PyTorch's ``vector_norm`` into an expanded ``out``: over ``dim`` and the dims where
+    ``out`` has a zero stride too, written into the one element those share."""
+    from ._ops.reduce import _dims, vector_norm as _vn
+
+    dims = set(_dims(x, dim))
+    at = [i for i in range(x.ndim) if keepdim or i not in dims]  # (each out dim's)
+    d = out._data
+    extra = {at[i] for i, (n, st) in enumerate(zip(d.shape, d.strides)) if st == 0 and n > 1}
+    res = _vn(x, ord, sorted(dims | extra), True, dtype=dtype)
+    if not keepdim and dims:
+        res = res.squeeze(tuple(sorted(dims)))
+    one = tuple(slice(0, 1) if st == 0 and n > 1 else slice(None)
+                for n, st in zip(d.shape, d.strides))
+    _core.write_out(out[one], res, "linalg_vector_norm")
+    return out
 
 
 def _check_norm_dtype(dtype, have, fn):
@@ -835,7 +872,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype), out, _MATRIX_NORM_OUT)
+        return _copied_out(vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype), out,
+                           _MATRIX_NORM_OUT)
     if ord == "nuc" or ord in (2, -2):
         B = A.movedim((d0, d1), (-2, -1))
         s = svdvals(B)
@@ -845,7 +883,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if keepdim:  # (as PyTorch: two trailing dims, permuted back where d0 and d1 were)
             back = [d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1]
             r = r.unsqueeze(-1).unsqueeze(-1).permute([back.index(d) for d in range(A.ndim)])
-        return _out(r, out, _MATRIX_NORM_OUT)
+        return _copied_out(r, out, _MATRIX_NORM_OUT)
     if ord in (1, -1, math.inf, -math.inf):
         # as PyTorch: the 1-norms along one dim, then their max (min) along the other
         sum_dim, other = (d0, d1) if ord in (1, -1) else (d1, d0)
@@ -853,7 +891,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if not keepdim and sum_dim < other:
             other -= 1
         r = sums.amax(other, keepdim) if ord > 0 else sums.amin(other, keepdim)
-        return _out(r, out, _MATRIX_NORM_OUT)
+        return _copied_out(r, out, _MATRIX_NORM_OUT)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
@@ -873,7 +911,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         res = matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
     else:
         res = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
-    return _out(res, out, _exact("linalg.norm expected out tensor dtype {res} but got: {out}"))
+    return _copied_out(res, out,
+                       _exact("linalg.norm expected out tensor dtype {res} but got: {out}"))
 
 
 def pinv(input, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):

@@ -383,6 +383,12 @@ def polar(abs, angle):
         if not isinstance(v, Tensor):
             raise TypeError(f"polar(): argument '{name}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
+    if abs.dtype is D.float16 and angle.dtype is D.float16:  # (a complex32 result: no kernel)
+        from .._warnings import warn_once
+
+        warn_once("complex32", "ComplexHalf support is experimental and many operators don't "
+                  "support it yet.", cpp="aten/src/ATen/EmptyTensor.cpp:54")
+        raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
     complex_(abs.detach(), angle.detach())  # PyTorch's dtype checks
     return _one_node("PolarBackward0", lambda r, t: complex_(r * t.cos(), r * t.sin()),
                      abs, angle)

@@ -1016,6 +1016,10 @@ def _arange_refuse(start, end, step, dtype):
                     f" * (Number start, Number end, Number step = 1, *, Tensor out = None, {rest}")
 
 
+# (the unsigned dtypes PyTorch's range kernels leave out: arange, range, linspace, logspace)
+_WIDE_UNSIGNED = (D.uint16, D.uint32, D.uint64)
+
+
 @_factory_out
 def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
@@ -1037,7 +1041,7 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
     dt = D.to_dtype(dtype)
     if dt in D._ODD:  # float8 and shell dtypes
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{D.scalar_name(dt)}'")
-    if dt is D.bool or dt._kind == 3:
+    if dt is D.bool or dt._kind == 3 or dt in _WIDE_UNSIGNED:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy_name(dt)}'")
     start, end, step = (_real_scalar(v, "double") for v in (start, end, step))
     if not (step > 0 or step < 0):  # (PyTorch checks the step first; a nan step is refused)
@@ -1105,7 +1109,7 @@ def range_(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
           "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
           "which produces values in [start, end).", UserWarning)
     dt = _dtype_or_default(dtype)
-    if dt is D.bool or dt._kind == 3 or dt in D._ODD:
+    if dt is D.bool or dt._kind == 3 or dt in D._ODD or dt in _WIDE_UNSIGNED:
         raise NotImplementedError(f"\"range_cpu\" not implemented for '{_legacy_name(dt)}'")
     # PyTorch works in the dtype's accumulate type: int64 for integers (the ends and step
     # truncated), float32 for half types, float64 otherwise; ``start + i * step`` unfused.
@@ -1150,8 +1154,8 @@ def linspace(start, end, steps=None, *, out=None, dtype=None, device=None, requi
                                f"safely cast to passed dtype {D.scalar_name(dt)}")
     if dt in D._ODD:  # float8 and shell dtypes
         raise NotImplementedError(f"\"linspace_cpu\" not implemented for '{D.scalar_name(dt)}'")
-    if dt is D.bool and steps > 1:  # (0 or 1 steps need no kernel)
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if (dt is D.bool or dt in _WIDE_UNSIGNED) and steps > 1:  # (0 or 1 steps need no kernel)
+        raise NotImplementedError(f"\"linspace_cpu\" not implemented for '{_legacy_name(dt)}'")
     if steps <= 1:  # (no kernel: PyTorch fills with start, checked as fills are)
         arr = np.empty(0, dt.np) if steps == 0 else full((1,), start, dtype=dt)._data
         return _to_out(_finish(arr, device, requires_grad), out)
@@ -1243,8 +1247,8 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
         dt = D.default_complex()
     else:
         dt = _dtype_or_default(dtype)
-    if dt is D.bool and steps > 1:  # (0 or 1 steps need no kernel)
-        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if (dt is D.bool or dt in _WIDE_UNSIGNED) and steps > 1:  # (0 or 1 steps need no kernel)
+        raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{_legacy_name(dt)}'")
     if steps <= 1 and (dt.is_complex or not isinstance(start, complex)):
         # (no kernel: PyTorch fills with base ** start, a double, checked as fills are)
         v = None if steps == 0 else complex(base) ** start if isinstance(start, complex) \
@@ -1303,6 +1307,10 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, la
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    if dt in _WIDE_UNSIGNED or dt.name.startswith("bits"):  # (no kernel; zeroed first)
+        kernel = "fill_cpu" if dt.name.startswith("bits") and n * (n if m is None else m) == 0 \
+            else "eye"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy_name(dt)}'")
     arr = np.eye(n, n if m is None else m, dtype=dt.np)
     return _to_out(_finish(arr, device, requires_grad), out)
 

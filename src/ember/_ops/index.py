@@ -787,12 +787,18 @@ def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
     return t
 
 
-def copy_(t, src, non_blocking=False, *, _setitem=False):
+def copy_(t, src, *args, non_blocking=False, _setitem=False):
     """Write ``src`` (broadcast, any dtype or device) into ``t``."""
+    where = ""  # (a keyword argument's refusal names no position)
+    if args:
+        if len(args) > 1:
+            raise TypeError(f"copy_() takes from 2 to 3 positional arguments but "
+                            f"{len(args) + 2} were given")
+        non_blocking, where = args[0], " (position 2)"
     if type(non_blocking) is not bool:  # (PyTorch's parser's refusal)
         from ._core import tp_name
 
-        raise TypeError(f"copy_(): argument 'non_blocking' (position 2) must be bool, not "
+        raise TypeError(f"copy_(): argument 'non_blocking'{where} must be bool, not "
                         f"{tp_name(non_blocking)}")
     check_inplace(t)
     if not isinstance(src, Tensor):

@@ -580,9 +580,10 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         # NOTE: PyTorch evaluates ``scalar / tensor`` as ``tensor.reciprocal() * scalar``.
         adaptive = _sqrt(exp_avg_sq)
         adaptive += eps
-        np.reciprocal(adaptive, out=adaptive)
-        adaptive *= _fs(bias_correction2 ** 0.5, adaptive)
-        update *= adaptive
+        with np.errstate(divide="ignore", invalid="ignore"):  # (eps underflows in half)
+            np.reciprocal(adaptive, out=adaptive)
+            adaptive *= _fs(bias_correction2 ** 0.5, adaptive)
+            update *= adaptive
         update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
     p -= update

@@ -297,6 +297,8 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     dim.  Arguments are assumed checked (see :func:`_check`).
     """
     same_device(input, weight, bias)
+    if not transposed:
+        _check_kernel_dtype(input, len(stride), any(d != 1 for d in dilation))
     xp = xp_of(input)
     x, w = input._data, weight._data
     low = _compute_dtype(x)
@@ -324,6 +326,20 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     args = (stride, padding, dilation, transposed, output_padding, groups)
     return make(out, (input, weight, bias), "ConvolutionBackward0", _convolution_rule,
                 input, weight, plan, args)
+
+
+def _check_kernel_dtype(input, nsp, dilated):
+    """PyTorch's CPU kernels' refusals of a dtype: bool in all, and every integer type but
+    int64 in the dilated one."""
+    dt = input.dtype
+    if dt.is_floating_point or dt.is_complex or dt.name == "int64" or \
+            not dilated and dt.name != "bool" or input.numel() == 0:  # (no kernel runs)
+        return
+    from ..._ops._core import _legacy
+
+    kernel = '"slow_conv_dilated<>"' if dilated else \
+        '"compute_columns3d"' if nsp == 3 else '"slow_conv2d_cpu"'
+    raise NotImplementedError(f"{kernel} not implemented for '{_legacy(dt)}'")
 
 
 def _exact_forward(x, w, b, stride, padding, dilation, groups):
@@ -626,6 +642,7 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
             if not _onednn(input, weight, stride, dilation, groups):
                 from ..._ops._core import _legacy
 
+                _check_kernel_dtype(input, nsp, any(d != 1 for d in dilation))  # (first)
                 raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
                                    f"{_legacy(weight.dtype)}")
             raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "

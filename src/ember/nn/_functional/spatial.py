@@ -1168,6 +1168,12 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"size of input's dimension 2 to match the calculated number of "
                            f"sliding blocks {plan.out[0]} * {plan.out[1]} = {L}, but got "
                            f"input.size(2)={n_blocks}.")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex or
+            input.dtype.name == "bool"):  # (PyTorch's col2im takes complex and bool values)
+        from ..._ops._core import _legacy
+
+        raise NotImplementedError(f"\"col2im_out_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     return _col2im(input, plan)
 
 

@@ -4,7 +4,7 @@ Kingma, 2016), through a forward pre-hook.  Deprecated in PyTorch in favour of
 """
 from __future__ import annotations
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn_up
 
 from ..._ops import pointwise as P
 from ..parameter import Parameter
@@ -51,9 +51,9 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name: str, dim: int) -> WeightNorm:
-        _warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
-              "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning,
-              stacklevel=3)
+        # (PyTorch's stacklevel=2: its ``weight_norm``'s line, so shown once a process)
+        warn_up("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning)
         check_no_hook(module, WeightNorm, name, "weight_norm")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)

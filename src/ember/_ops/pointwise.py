@@ -716,33 +716,16 @@ def _pow_f32(x, y, c_order=False):
 def _np_pow_scalar(x, y):
     """``x ** y`` for a scalar ``y``; PyTorch computes the common exponents with their own
     kernels (sqrt, rsqrt, reciprocal...), which decides the sign of some infinities and zeros."""
-    if x.dtype.kind == "f":
+    kind = x.dtype.kind
+    if kind == "f" or kind == "c":
         with quiet:
             if y == 0.5:  # (float32: MKL's sqrt, as PyTorch's)
-                return _vml.sqrt(x) if type(x) is np.ndarray else np.sqrt(x)
+                return _vml.sqrt(x) if kind == "f" and type(x) is np.ndarray else np.sqrt(x)
             if y == -0.5:
                 return 1 / np.sqrt(x)
             if y == -1:
                 return 1 / x
-            if y == 2:
-                return x * x
-            if y == 3:
-                return x * x * x
-            if y == -2:
-                return 1 / (x * x)
-            if type(x) is np.ndarray and x.dtype == np.float32 and \
-                    isinstance(y, (int, float, np.integer, np.floating)) and \
-                    not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
-                return _pow_f32_scalar(x, float(y))
-    elif x.dtype.kind == "c":  # (PyTorch's complex kernels: sqrt, rsqrt, reciprocal, a copy,
-        with quiet:  # products for 2, 3 and -2, their signed zeros too)
-            if y == 0.5:
-                return np.sqrt(x)
-            if y == -0.5:
-                return 1 / np.sqrt(x)
-            if y == -1:
-                return 1 / x
-            if y == 1:
+            if y == 1 and kind == "c":  # (PyTorch's complex kernel: a copy)
                 return x.copy()
             if y == 2:
                 return x * x
@@ -750,6 +733,10 @@ def _np_pow_scalar(x, y):
                 return x * x * x
             if y == -2:
                 return 1 / (x * x)
+            if kind == "f" and type(x) is np.ndarray and x.dtype == np.float32 and \
+                    isinstance(y, (int, float, np.integer, np.floating)) and \
+                    not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
+                return _pow_f32_scalar(x, float(y))
     return _np_pow(x, y)
 
 

@@ -288,3 +288,24 @@ def code_outcome(lib, code, setup, show=str):
             out = f"{type(e).__name__}: {e}"
     out += "".join(f" | {w.category.__name__}: {w.message}" for w in caught)
     return out
+
+
+def scenario_outcome(lib, scenario, show):
+    """The lines a scenario ``scenario(lib, say, step)`` records: ``say(*values)`` adds their
+    ``show`` forms; ``step(f)`` adds ``"ok "`` and ``show(f())``, or the exception's type and
+    message, then each warning ``f`` raised (with PyTorch's C++ location suffix, as ember's)."""
+    import warnings
+
+    out = []
+
+    def step(f):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out.append("ok " + show(f()))
+            except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+                out.append(f"{type(e).__name__}: {e}")
+        out.extend(f"warn {w.category.__name__}: {w.message}" for w in caught)
+
+    scenario(lib, lambda *a: out.append(" ".join(show(v) for v in a)), step)
+    return out

@@ -3,12 +3,12 @@
 into an expanded or aliased ``out=``, the conjugate and negative bits, and the signed zeros
 and dtype checks of complex gradients."""
 import re
-import warnings
 
 import pytest
 import torch
 
 import ember
+from diff import scenario_outcome
 
 
 def _show(x):
@@ -25,26 +25,9 @@ def _show(x):
     return re.sub(r" object at 0x[0-9a-f]+", "", repr(x))
 
 
-def _run(L, scenario):
-    out = []
-
-    def step(f):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            try:
-                out.append("ok " + _show(f()))
-            except Exception as e:  # noqa: BLE001 (compared with PyTorch's)
-                out.append(f"{type(e).__name__}: {e}")
-        for m in w:
-            msg = re.sub(r" \(Triggered internally at .*\)$", "", str(m.message))
-            out.append(f"warn {m.category.__name__}: {msg}")
-
-    scenario(L, lambda *a: out.append(" ".join(_show(v) for v in a)), step)
-    return out
-
-
 def _same(scenario):
-    assert _run(ember, scenario) == _run(torch, scenario)
+    assert scenario_outcome(ember, scenario, _show) == \
+        scenario_outcome(torch, scenario, _show)
 
 
 # -- in-place writes into inference tensors outside inference_mode --------------------------

@@ -4,13 +4,13 @@ signed zeros of complex gradients (prod), the complex determinant, reductions in
 expanded ``out=``, the conjugate and negative bits' view refusals, and the ops PyTorch will
 not differentiate (or compute) for complex values."""
 import re
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import ember
+from diff import scenario_outcome
 
 
 def _show(x):
@@ -24,26 +24,9 @@ def _show(x):
     return re.sub(r" object at 0x[0-9a-f]+", "", repr(x))
 
 
-def _run(L, scenario):
-    out = []
-
-    def step(f):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            try:
-                out.append("ok " + _show(f()))
-            except Exception as e:  # noqa: BLE001 (compared with PyTorch's)
-                out.append(f"{type(e).__name__}: {e}")
-        for m in w:
-            msg = re.sub(r" \(Triggered internally at .*\)$", "", str(m.message))
-            out.append(f"warn {m.category.__name__}: {msg}")
-
-    scenario(L, lambda *a: out.append(" ".join(_show(v) for v in a)), step)
-    return out
-
-
 def _same(scenario):
-    assert _run(ember, scenario) == _run(torch, scenario)
+    assert scenario_outcome(ember, scenario, _show) == \
+        scenario_outcome(torch, scenario, _show)
 
 
 def _randn(L, *shape, dtype):

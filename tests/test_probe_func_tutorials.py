@@ -8,13 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from diff import same  # noqa: E402
-
-
-def _try(f):
-    try:
-        return ("ok", f())
-    except Exception as e:  # noqa: BLE001 (the exception is what is compared)
-        return (type(e).__name__, str(e))
+from test_probe_autograd_api import _try  # noqa: E402
 
 
 # -- setup_context: apply binds the arguments to forward's signature -----------------------

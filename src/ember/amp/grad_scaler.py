@@ -99,6 +99,20 @@ class GradScaler:
         found = not all(bool(ok) for ok in finite.values())
         state["unscaled"], state["found_inf"] = True, found
 
+    def _unscale_fused(self, optimizer, state) -> None:
+        """A ``fused=True`` optimizer's unscaling, as PyTorch's fused kernels take the scale:
+        the inf check on the scaled gradients (float16 ones too), then, unless one is inf or
+        NaN, each gradient divided by the scale in place (where an inf leaves them scaled)."""
+        from ..autograd.grad_mode import no_grad
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"]
+                 if p.grad is not None]
+        with no_grad():
+            found = not all(bool(g.isfinite().all()) for g in grads)
+            if not found:
+                for g in grads:
+                    g.div_(self._scale)
+        state["unscaled"], state["found_inf"] = True, found
+
     def step(self, optimizer, *args, **kwargs):
         """Unscale (if not yet done) and step, unless a gradient was inf or NaN."""
         if not self._enabled:
@@ -112,7 +126,10 @@ class GradScaler:
                                  "the iteration.")
         state = self._state(optimizer)
         if not state["unscaled"]:
-            self.unscale_(optimizer)
+            if (getattr(optimizer, "defaults", None) or {}).get("fused"):
+                self._unscale_fused(optimizer, state)
+            else:
+                self.unscale_(optimizer)
         if not any(p.grad is not None for g in optimizer.param_groups for p in g["params"]):
             raise AssertionError("No inf checks were recorded for this optimizer.")
         if state["found_inf"]:

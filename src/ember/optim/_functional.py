@@ -56,13 +56,18 @@ def _num(x, a=None):
     return x
 
 
-def _fs(x, a):
+def _fs(x, a, multi=False):
     """A scalar that multiplies or divides ``a`` in place: ``_num``'s, but in float32 for a
     float16/bfloat16 ``a`` (PyTorch's mul and div compute those in float32 with the scalar in
-    float32; its add and sub round the scalar to the half type first, as NumPy does)."""
+    float32; its add and sub round the scalar to the half type first, as NumPy does).
+    ``multi``: for a multi-tensor update's in-place ``_foreach_mul_(tensors, scalar)``, whose
+    CPU kernel rounds the scalar to the half type first, through float32 as C++ converts it
+    (then multiplies in float32); a NumPy scalar (a tensor hyperparameter's: a tensor there,
+    which the kernel takes as it is) is not rounded."""
+    multi = multi and not isinstance(x, np.generic)
     x = _num(x, a)
     if _half(a) and isinstance(x, (int, float)):
-        return np.float32(x)
+        return np.float32(np.float32(x).astype(a.dtype)) if multi else np.float32(x)
     return x
 
 
@@ -101,7 +106,10 @@ def _fused(a, b):
 
 def lerp_(a, b, w):
     """``a.lerp_(b, w)`` with PyTorch's two formulas: ``a + w*(b-a)`` for ``|w| < 0.5``,
-    else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype)."""
+    else ``b - (b-a)*(1-w)`` (with ``1 - w`` in the array's dtype).  A NumPy scalar ``w``
+    (a 0-d tensor weight, from a tensor beta) is cast to a half ``a``'s dtype first."""
+    if _half(a) and isinstance(w, np.generic):
+        w = np.float32(w).astype(a.dtype)
     w = _num(w)
     if _half(a):  # (half types: in float32, fused, rounded once)
         f = np.float32
@@ -143,7 +151,8 @@ def addcmul_(a, b, c, value=1):
         f = np.float32
         with np.errstate(all="ignore"):
             t = b.astype(f) if value == 1 else b.astype(f) * f(value)
-            a[...] = _fma32(t, np.asarray(c, f), a.astype(f))
+            # (a float32 0-d ``c``, ASGD's eta and mu, is first cast to ``a``'s dtype)
+            a[...] = _fma32(t, np.asarray(np.asarray(c, a.dtype), f), a.astype(f))
         return a
     t = b if value == 1 else b * value
     if type(a) is np.ndarray and a.dtype == np.float32:
@@ -240,9 +249,10 @@ def _grad(p, g, maximize, weight_decay):
 
 
 def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
-        fused=True):
+        fused=True, foreach=False):
     """SGD; returns the momentum buffer (a new array on the first step with momentum).  On
-    a GPU, one fused kernel (``fused=False``: the generic update there too)."""
+    a GPU, one fused kernel (``fused=False``: the generic update there too).  ``foreach``:
+    PyTorch's multi-tensor update, where every buffer of the group exists (see ``_fs``)."""
     if fused and type(p) is not np.ndarray:
         k = _kernels.for_array(p)
         if k is not None:
@@ -256,7 +266,7 @@ def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
         if buf is None:
             buf = g.copy()
         else:
-            buf *= _fs(momentum, buf)
+            buf *= _fs(momentum, buf, foreach)
             add_(buf, g, 1 - dampening)
         g = added(g, buf, momentum) if nesterov else buf
     add_(p, g, -lr)
@@ -285,7 +295,7 @@ def _blocks(written, read):
         yield tuple(None if a is None else a[s:s + _BLOCK] for a in flat)
 
 
-def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, fused=True, **opts):
+def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, fused=True, foreach=False, **opts):
     """Adam, and AdamW with ``decoupled_weight_decay``: on a GPU in one fused kernel
     (``fused=False``: the generic update there too), on the CPU block by block (the same
     operations on each element, with the memory traffic of one pass)."""
@@ -298,7 +308,7 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, fused=True, **opts):
         _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **opts)
         return
     for bp, bm, bv, bmax, bg in _blocks((p, exp_avg, exp_avg_sq, max_exp_avg_sq), (g,)):
-        _adam(bp, bg, bm, bv, bmax, step, **opts)
+        _adam(bp, bg, bm, bv, bmax, step, foreach=foreach, **opts)
 
 
 # -- float32 Adam on the CPU without temporaries ----------------------------------------------
@@ -430,18 +440,18 @@ def _adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2,
 
 
 def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, weight_decay,
-          eps, amsgrad, maximize, decoupled_weight_decay):
+          eps, amsgrad, maximize, decoupled_weight_decay, foreach=False):
     if maximize:
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _fs(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p, foreach)
         else:
             g = added(g, p, weight_decay)
     # NOTE: a tensor beta1 (a NumPy scalar here) is cast to the parameter's dtype before
     # ``1 - beta1``, as PyTorch does; a tensor beta2 gives ``1 - beta2`` in its own dtype.
     lerp_(exp_avg, g, 1 - (p.dtype.type(beta1) if isinstance(beta1, np.generic) else beta1))
-    exp_avg_sq *= _fs(beta2, exp_avg_sq)
+    exp_avg_sq *= _fs(beta2, exp_avg_sq, foreach)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     step_size = _div(lr, 1 - _pow(beta1, step))
     bias_correction2_sqrt = _pow(1 - _pow(beta2, step), 0.5)
@@ -456,9 +466,9 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta1, beta2, lr, 
 
 
 def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, momentum,
-            centered, maximize):
+            centered, maximize, foreach=False):
     g = _grad(p, g, maximize, weight_decay)
-    square_avg *= _fs(alpha, square_avg)
+    square_avg *= _fs(alpha, square_avg, foreach)
     addcmul_(square_avg, g, g, 1 - alpha)
     if centered:
         lerp_(grad_avg, g, 1 - alpha)
@@ -468,14 +478,19 @@ def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, mo
         avg = _sqrt(square_avg)
     avg += eps
     if momentum > 0:
-        buf *= _fs(momentum, buf)
+        buf *= _fs(momentum, buf, foreach)
         addcdiv_(buf, g, avg)
         add_(p, buf, -lr)
     else:
         addcdiv_(p, g, avg, -lr)
 
 
-def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize,
+            foreach=False):
+    """Adagrad; ``foreach``: PyTorch's multi-tensor order, which scales the gradient by
+    ``-clr`` first (rounded to the gradient's dtype: in place, with ``_fs``'s multi-tensor
+    scalar, where the gradient is already a copy), then adds ``g / std``."""
+    copied = maximize or weight_decay != 0
     if maximize:
         g = -g
     if weight_decay != 0:
@@ -484,21 +499,24 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
     addcmul_(state_sum, g, g)
     std = _sqrt(state_sum)
     std += eps
-    addcdiv_(p, g, std, -clr)
+    if foreach and _half(g):
+        addcdiv_(p, (g * _fs(-clr, g, copied)).astype(g.dtype), std)
+    else:
+        addcdiv_(p, g, std, -clr)
 
 
 def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize,
-             complex_step=False):
+             complex_step=False, foreach=False):
     """Adadelta; ``complex_step``: the parameter's step rounded twice, as PyTorch's
     single-tensor update takes a complex parameter's (a complex ``add_(alpha=)``)."""
     g = _grad(p, g, maximize, weight_decay)
-    square_avg *= _fs(rho, square_avg)
+    square_avg *= _fs(rho, square_avg, foreach)
     addcmul_(square_avg, g, g, 1 - rho)
     std = _sqrt(square_avg + eps)
     delta = _sqrt(acc_delta + eps)
     delta /= std
     delta *= g
-    acc_delta *= _fs(rho, acc_delta)
+    acc_delta *= _fs(rho, acc_delta, foreach)
     addcmul_(acc_delta, delta, delta, 1 - rho)
     if complex_step:
         delta *= _fs(-lr, delta)
@@ -507,14 +525,15 @@ def adadelta(p, g, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximiz
         add_(p, delta, -lr)
 
 
-def adamax(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize):
+def adamax(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize,
+           foreach=False):
     g = _grad(p, g, maximize, weight_decay)
     lerp_(exp_avg, g, 1 - beta1)
-    exp_inf *= _fs(beta2, exp_inf)
+    exp_inf *= _fs(beta2, exp_inf, foreach)
     norm = np.abs(g)
     norm += eps
     np.maximum(exp_inf, norm, out=exp_inf)
-    clr = lr / (1 - beta1 ** step)
+    clr = _div(lr, 1 - _pow(beta1, step))  # (a tensor beta: 0-d tensor arithmetic)
     addcdiv_(p, exp_avg, exp_inf, -clr)
 
 
@@ -525,17 +544,17 @@ def nadam(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
     order (``sqrt(v) / sqrt(bias_correction2)``, and the step sizes from ``lr``'s value)."""
     if maximize:
         g = -g
-    bias_correction2 = 1 - beta2 ** step
+    bias_correction2 = 1 - _pow(beta2, step)  # (a tensor beta: a 0-d tensor's power)
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _fs(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p, foreach)
         else:
             g = added(g, p, weight_decay)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     mu_product *= mu
     lerp_(exp_avg, g, 1 - beta1)
-    exp_avg_sq *= _fs(beta2, exp_avg_sq)
+    exp_avg_sq *= _fs(beta2, exp_avg_sq, foreach)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
     if foreach:
         denom = _sqrt(exp_avg_sq)
@@ -559,33 +578,39 @@ def radam(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_deca
         g = -g
     if weight_decay != 0:
         if decoupled_weight_decay:
-            p *= _fs(1 - lr * weight_decay, p)
+            p *= _fs(1 - lr * weight_decay, p, foreach)
         else:
             g = added(g, p, weight_decay)
     lerp_(exp_avg, g, 1 - beta1)
-    exp_avg_sq *= _fs(beta2, exp_avg_sq)
+    exp_avg_sq *= _fs(beta2, exp_avg_sq, foreach)
     addcmul_(exp_avg_sq, g, g, 1 - beta2)
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
+    bias_correction1 = 1 - _pow(beta1, step)  # (a tensor beta: a 0-d tensor's power)
+    bias_correction2 = 1 - _pow(beta2, step)
     if foreach:
         _radam_foreach(p, exp_avg, exp_avg_sq, lr, beta2, eps, step, bias_correction1,
                        bias_correction2)
         return
-    update = exp_avg / bias_correction1
+    update = (exp_avg / _fs(bias_correction1, exp_avg)).astype(exp_avg.dtype, copy=False)
     update *= _fs(lr, update)
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+    rho_inf = _div(2, 1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * _pow(beta2, step) / bias_correction2
     if rho_t > 5.0:
         # The rectified step: (m_hat * lr) * (sqrt(bc2) / (sqrt(v) + eps)) * rect.
-        # NOTE: PyTorch evaluates ``scalar / tensor`` as ``tensor.reciprocal() * scalar``.
+        # NOTE: PyTorch evaluates ``scalar / tensor`` as ``tensor.reciprocal() * scalar``;
+        # a tensor beta's ``sqrt(bc2)`` is a 0-d tensor, which divides (in the tensor's dtype).
         adaptive = _sqrt(exp_avg_sq)
         adaptive += eps
         with np.errstate(divide="ignore", invalid="ignore"):  # (eps underflows in half)
-            np.reciprocal(adaptive, out=adaptive)
-            adaptive *= _fs(bias_correction2 ** 0.5, adaptive)
+            if isinstance(bias_correction2, np.generic):
+                num = np.float32(_pow(bias_correction2, 0.5)) if _half(adaptive) else \
+                    _pow(bias_correction2, 0.5)
+                np.divide(num.astype(adaptive.dtype), adaptive, out=adaptive)
+            else:
+                np.reciprocal(adaptive, out=adaptive)
+                adaptive *= _fs(bias_correction2 ** 0.5, adaptive)
             update *= adaptive
-        update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
-                   / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        update *= _fs(_pow((rho_t - 4) * (rho_t - 2) * rho_inf
+                           / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5), update)
     p -= update
 
 

@@ -32,6 +32,7 @@ code, which contracts another product than the vector code where noted (SGD's bu
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -150,6 +151,13 @@ def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize)
     return buf
 
 
+def _adagrad_clr(lr, lr_decay, step):
+    """The kernel's ``lr / (1 + (step - 1) * lr_decay)`` in float64, its denominator one fused
+    multiply-add (rounded once: the sum of the exact fractions, correctly rounded)."""
+    denom = Fraction(float(step) - 1.0) * Fraction(float(lr_decay)) + 1
+    return float(lr) / float(denom)
+
+
 def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
     """One fused Adagrad step on float32 (or float64) arrays, in place.  (float16/bfloat16:
     in float32, where the vector body, the first ``16 * (n // 16)`` values, takes ``clr``,
@@ -158,7 +166,7 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
         n = p.size
         body = n - n % 16
         low = p.dtype.type
-        clr = float(lr) / (1.0 + (float(step) - 1.0) * lr_decay)
+        clr = _adagrad_clr(lr, lr_decay, step)
         flat = [a.reshape(-1) for a in (p, g, state_sum)]
         if body:
             _in_float32(adagrad, *(a[:body] for a in flat), step=1.0,
@@ -177,6 +185,6 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
     state_sum[...] = fma(g, g, state_sum)
     std = np.sqrt(state_sum)
     std += f(eps)
-    upd = f(float(lr) / (1.0 + (float(step) - 1.0) * lr_decay)) * g
+    upd = f(_adagrad_clr(lr, lr_decay, step)) * g
     upd /= std
     p -= upd

@@ -43,6 +43,8 @@ class Adadelta(Optimizer):
     def _update_group(self, group):
         opts = {"lr": lr_scalar(group["lr"]), "rho": group["rho"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)
+            opts["foreach"] = True
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:

@@ -1,12 +1,25 @@
 """``Adafactor``: Adam-like steps with factored (row and column) second moments."""
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _dtype as D
 from .._ops.creation import tensor, zeros_like
 from .._tensor import Tensor
 from .optimizer import Optimizer, lr_scalar, scalar_dtype, with_grad
 
 __all__ = ["Adafactor"]
+
+
+def _multi_scalar(x, t, multi):
+    """The number ``x`` as PyTorch's in-place multi-tensor ``_foreach_mul_`` (``multi``) takes
+    it beside the tensor ``t``: rounded to a float16/bfloat16 ``t``'s dtype first, through
+    float32 (its kernel then multiplies in float32).  (A tensor lr's factors stay tensors
+    there, NumPy scalars here: those are not rounded.)"""
+    if multi and t.dtype in (D.float16, D.bfloat16) and type(x) is float and \
+            t.device.type == "cpu":  # (the CPU's kernel: a GPU's takes the number as it is)
+        return float(np.float32(x).astype(t._data.dtype))
+    return x
 
 
 class Adafactor(Optimizer):
@@ -69,7 +82,8 @@ class Adafactor(Optimizer):
             alpha = max(eps2, p.norm(2).item() / (p.numel() ** 0.5)) * rho
             if wd != 0:  # (a tensor lr makes a 0-d tensor factor, as in PyTorch)
                 lr_t = group["lr"]
-                p.mul_(1 - lr_t * wd if isinstance(lr_t, Tensor) else 1 - lr * wd)
+                p.mul_(1 - lr_t * wd if isinstance(lr_t, Tensor) else
+                       _multi_scalar(1 - lr * wd, p, group["foreach"]))
             if g.dim() > 1:
                 row_var, col_var = state["row_var"], state["col_var"]
                 row_var.lerp_(g.norm(dim=-1, keepdim=True).square_().div_(g.size(-1)), beta2_t)
@@ -84,6 +98,6 @@ class Adafactor(Optimizer):
             update.mul_(g)
             denom = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
             if group["foreach"]:  # (PyTorch's multi-tensor update scales, then adds)
-                p.add_(update.mul_(-alpha / denom))
+                p.add_(update.mul_(_multi_scalar(-alpha / denom, update, True)))
             else:
                 p.add_(update, alpha=-alpha / denom)

@@ -5,8 +5,8 @@ from .._tensor import Tensor
 from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, full_state, next_step,
-                        with_grad)
+from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, full_state,
+                        multi_tensor, next_step, with_grad)
 from .optimizer import lr_scalar
 
 __all__ = ["Adagrad"]
@@ -68,6 +68,8 @@ class Adagrad(Optimizer):
         opts = {"lr": lr_scalar(group["lr"], group["fused"]), "lr_decay": group["lr_decay"],
                 "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)
+            opts["foreach"] = True
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:

@@ -6,7 +6,7 @@ from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, complex_decay,
-                        next_step, with_grad, zeros_state)
+                        multi_tensor, next_step, with_grad, zeros_state)
 from .optimizer import lr_scalar
 
 __all__ = ["Adam"]
@@ -62,6 +62,8 @@ class Adam(Optimizer):
                 "weight_decay": group["weight_decay"], "eps": group["eps"], "amsgrad": amsgrad,
                 "maximize": group["maximize"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"]}
+        if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)
+            opts["foreach"] = True
         state_of = self.state
         if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"]:
             # (a group's own tensor lr, which the constructor did not see: PyTorch refuses it

@@ -38,8 +38,10 @@ class Adamax(Optimizer):
         beta1, beta2 = group["betas"]
         # (PyTorch's multi-tensor update takes a tensor lr's value as a Python float)
         lr = scalar(group["lr"]) if multi_tensor(group) else lr_scalar(group["lr"])
-        opts = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+        opts = {"lr": lr, "beta1": lr_scalar(beta1), "beta2": lr_scalar(beta2), "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)
+            opts["foreach"] = True
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:

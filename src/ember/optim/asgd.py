@@ -84,7 +84,7 @@ class ASGD(Optimizer):
             # multi-tensor update computes eta from the step *tensor*, in the step's dtype.)
             if group["foreach"]:
                 s = step_t.cpu()._data.reshape(())[()]
-                new_eta = F._div(lr, (1 + lambd * lr * s) ** group["alpha"])
+                new_eta = F._div(lr, F._pow(1 + lambd * lr * s, group["alpha"]))
                 eta.copy_(tensor(new_eta, dtype=scalar_dtype()))
             elif isinstance(group["lr"], Tensor):
                 # (a tensor lr: the new eta is a tensor of its dtype, as it is in PyTorch, and

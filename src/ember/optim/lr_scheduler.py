@@ -136,23 +136,25 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self, epoch=None):
+        # (warnings at the line that called ``step``, as PyTorch's ``stacklevel=2``: the user's,
+        # or the line of a scheduler that steps its children)
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
-                _warn(
+                warn_up(
                     "Seems like `optimizer.step()` has been overridden after learning rate "
                     "scheduler initialization. Please, make sure to call `optimizer.step()` "
                     f"before `lr_scheduler.step()`. See more details at {_ORDER_URL}",
-                    UserWarning, stacklevel=2)
+                    UserWarning)
             elif not getattr(self.optimizer, "_opt_called", False):
-                _warn(
+                warn_up(
                     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
                     "PyTorch 1.1.0 and later, you should call them in the opposite order: "
                     "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
                     "result in PyTorch skipping the first value of the learning rate schedule. "
-                    f"See more details at {_ORDER_URL}", UserWarning, stacklevel=2)
+                    f"See more details at {_ORDER_URL}", UserWarning)
         self._step_count += 1
         if epoch is not None:
-            _warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            warn_up(EPOCH_DEPRECATION_WARNING, UserWarning)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
@@ -174,9 +176,10 @@ class LRScheduler:
     # helpers for get_lr
     def _warn_outside_step(self):
         if not self._get_lr_called_within_step:
-            # (PyTorch's own line: shown once, whatever the user's line)
+            # (at the line of the scheduler's ``get_lr``, as PyTorch's: the default filter
+            # shows it once per scheduler class, whatever the user's line)
             warn_up("To get the last learning rate computed by the scheduler, please use "
-                    "`get_last_lr()`.", UserWarning, depth=0)
+                    "`get_last_lr()`.", UserWarning, depth=1)
 
     def _current(self):
         return _group_values(self.optimizer, "lr")
@@ -185,45 +188,83 @@ class LRScheduler:
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
 
+# PyTorch's private helpers, which custom schedulers copied from its code import
+_format_param = _per_group
+_param_groups_val_list = _group_values
+_update_param_group_val = _set_group_value
+
+
+def _warn_get_lr_called_within_step(lr_scheduler):
+    """The warning of a ``get_lr`` called outside ``step()``, at the line calling this."""
+    if not lr_scheduler._get_lr_called_within_step:
+        warn_up("To get the last learning rate computed by the scheduler, please use "
+                "`get_last_lr()`.", UserWarning, depth=1)
+
+
+class _enable_get_lr_call:
+    """``with _enable_get_lr_call(sched):`` ``get_lr`` called inside does not warn."""
+
+    def __init__(self, o):
+        self.o = o
+
+    def __enter__(self):
+        self.o._get_lr_called_within_step = True
+        return self
+
+    def __exit__(self, type, value, traceback):
+        self.o._get_lr_called_within_step = False
+
+
+class _initial_mode:
+    def __init__(self, o):
+        self.o = o
+
+    def __enter__(self):
+        self.o._is_initial = True
+
+    def __exit__(self, type, value, traceback):
+        self.o._is_initial = False
+
+
 class _LRScheduler(LRScheduler):
     """The old name, kept as PyTorch keeps it: a subclass (so the built-in schedulers are
     not instances of it, and its ``__name__`` is its own)."""
 
 
-class _LambdaState:
+def _lambda_state_dict(sched):
     """``state_dict`` for schedulers holding user functions: plain functions are not saved,
     callable objects save their ``__dict__``."""
-
-    def state_dict(self):
-        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        out["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                             for fn in self.lr_lambdas]
-        return out
-
-    def load_state_dict(self, state_dict):
-        lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        state_dict["lr_lambdas"] = lambdas
-        for fn, saved in zip(self.lr_lambdas, lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
-
-    def _set_lambdas(self, optimizer, lr_lambda):
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+    out = {k: v for k, v in sched.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+    out["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+                         for fn in sched.lr_lambdas]
+    return out
 
 
-class LambdaLR(_LambdaState, LRScheduler):
+def _lambda_load_state_dict(sched, state_dict):
+    lambdas = state_dict.pop("lr_lambdas")
+    sched.__dict__.update(state_dict)
+    state_dict["lr_lambdas"] = lambdas
+    for i, saved in enumerate(lambdas):
+        if saved is not None:
+            sched.lr_lambdas[i].__dict__.update(saved)
+
+
+def _set_lambdas(sched, optimizer, lr_lambda):
+    n = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+        sched.lr_lambdas = list(lr_lambda)
+    else:
+        sched.lr_lambdas = [lr_lambda] * n
+
+
+class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        self._set_lambdas(optimizer, lr_lambda)
+        _set_lambdas(self, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -231,13 +272,19 @@ class LambdaLR(_LambdaState, LRScheduler):
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs,
                                                                 strict=True)]
 
+    def state_dict(self):
+        return _lambda_state_dict(self)
 
-class MultiplicativeLR(_LambdaState, LRScheduler):
+    def load_state_dict(self, state_dict):
+        _lambda_load_state_dict(self, state_dict)
+
+
+class MultiplicativeLR(LRScheduler):
     """``lr *= lr_lambda(epoch)`` at every step after the first."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        self._set_lambdas(optimizer, lr_lambda)
+        _set_lambdas(self, optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
@@ -249,6 +296,12 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
             return self._current()
         return [group["lr"] * fn(self.last_epoch)
                 for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)]
+
+    def state_dict(self):
+        return _lambda_state_dict(self)
+
+    def load_state_dict(self, state_dict):
+        _lambda_load_state_dict(self, state_dict)
 
 
 class StepLR(LRScheduler):
@@ -432,23 +485,22 @@ def _check_chain(kind, optimizer, schedulers):
                 f"different from {optimizer.__class__.__name__}.")
 
 
-class _NestedState:
+def _nested_state_dict(sched):
     """``state_dict`` for schedulers made of schedulers: the children's dicts are nested."""
-
-    def state_dict(self):
-        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        out["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return out
-
-    def load_state_dict(self, state_dict):
-        children = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = children
-        for s, saved in zip(self._schedulers, children):
-            s.load_state_dict(saved)
+    out = {k: v for k, v in sched.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    out["_schedulers"] = [s.state_dict() for s in sched._schedulers]
+    return out
 
 
-class SequentialLR(_NestedState, LRScheduler):
+def _nested_load_state_dict(sched, state_dict):
+    children = state_dict.pop("_schedulers")
+    sched.__dict__.update(state_dict)
+    state_dict["_schedulers"] = children
+    for i, saved in enumerate(children):
+        sched._schedulers[i].load_state_dict(saved)
+
+
+class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, switching at each of ``milestones``."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -493,8 +545,14 @@ class SequentialLR(_NestedState, LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
+    def state_dict(self):
+        return _nested_state_dict(self)
 
-class ChainedScheduler(_NestedState, LRScheduler):
+    def load_state_dict(self, state_dict):
+        _nested_load_state_dict(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
     """Step every one of ``schedulers`` at each ``step()`` (their effects compose)."""
 
     def __init__(self, schedulers, optimizer=None):
@@ -509,9 +567,15 @@ class ChainedScheduler(_NestedState, LRScheduler):
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
     def step(self):
-        for s in self._schedulers:
-            s.step()
+        for scheduler in self._schedulers:
+            scheduler.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
+
+    def state_dict(self):
+        return _nested_state_dict(self)
+
+    def load_state_dict(self, state_dict):
+        _nested_load_state_dict(self, state_dict)
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -52,7 +52,8 @@ class NAdam(Optimizer):
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
-        opts = {"lr": lr_scalar(group["lr"]), "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+        opts = {"lr": lr_scalar(group["lr"]), "beta1": lr_scalar(beta1), "beta2": lr_scalar(beta2),
+                "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "momentum_decay": group["momentum_decay"],
                 "decoupled_weight_decay": group["decoupled_weight_decay"],
                 "maximize": group["maximize"], "foreach": multi_tensor(group)}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from . import _functional as F
 from ._functional import update_array as _arr
-from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, next_step, with_grad,
-                        zeros_state)
+from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, multi_tensor, next_step,
+                        with_grad, zeros_state)
 from .optimizer import lr_scalar
 
 __all__ = ["RMSprop"]
@@ -50,6 +50,8 @@ class RMSprop(Optimizer):
         opts = {"lr": lr_scalar(group["lr"]), "alpha": group["alpha"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "momentum": momentum,
                 "centered": centered, "maximize": group["maximize"]}
+        if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)
+            opts["foreach"] = True
         for p, g in with_grad(group):
             state = self.state[p]
             if not state:

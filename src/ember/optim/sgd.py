@@ -5,7 +5,7 @@ from .. import _dtype as D
 from .._ops._core import wrap
 from . import _functional as F
 from . import _fused_cpu
-from .optimizer import Optimizer, check_flags, check_lr, scalar, with_grad
+from .optimizer import Optimizer, check_flags, check_lr, multi_tensor, scalar, with_grad
 from .optimizer import lr_scalar
 
 __all__ = ["SGD"]
@@ -59,6 +59,12 @@ class SGD(Optimizer):
         opts = {"lr": lr_scalar(group["lr"]), "momentum": momentum,
                 "dampening": group["dampening"], "weight_decay": scalar(group["weight_decay"]),
                 "nesterov": group["nesterov"], "maximize": group["maximize"]}
+        # PyTorch's multi-tensor update scales the buffers with ``_foreach_mul_`` (see
+        # ``F._fs``) where each of a dtype's buffers exists, else one by one
+        multi = momentum != 0 and multi_tensor(group)
+        if multi:
+            fresh = {p.dtype for p, _ in with_grad(group)
+                     if self.state[p].get("momentum_buffer") is None}
         for p, g in with_grad(group):
             if g.is_sparse:  # (ember._sparse: PyTorch's rules for sparse gradients)
                 from .._sparse import sgd_update
@@ -71,7 +77,8 @@ class SGD(Optimizer):
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
-                arr = sgd(p._data, g._data, None if buf is None else buf._data, **opts)
+                kw = opts if not multi or p.dtype in fresh else dict(opts, foreach=True)
+                arr = sgd(p._data, g._data, None if buf is None else buf._data, **kw)
                 if buf is None:
                     state["momentum_buffer"] = wrap(arr, p._device)
             else:

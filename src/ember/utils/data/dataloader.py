@@ -29,6 +29,7 @@ import queue
 import time
 from typing import Any, Callable, Generic, TypeVar
 from ember._warnings import warn as _warn
+from ember._warnings import warn_up as _warn_up
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class DataLoader(Generic[_T_co]):
     [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0]]
     """
 
-    _initialized = False
+    __initialized = False  # (name-mangled, as PyTorch's: a subclass's own attribute is apart)
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
@@ -185,7 +186,7 @@ class DataLoader(Generic[_T_co]):
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
 
-        self._initialized = True
+        self.__initialized = True
         self._IterableDataset_len_called = None
         self._iterator = None
         self.check_worker_number_rationality()
@@ -217,7 +218,7 @@ class DataLoader(Generic[_T_co]):
         self.__multiprocessing_context = context
 
     def __setattr__(self, name, value):
-        if self._initialized and name in _FROZEN_AFTER_INIT:
+        if self.__initialized and name in _FROZEN_AFTER_INIT:
             raise ValueError(f"{name} attribute should not be set after "
                              f"{type(self).__name__} is initialized")
         super().__setattr__(name, value)
@@ -231,8 +232,10 @@ class DataLoader(Generic[_T_co]):
         # what the iterator draws from: lists of indices when batching, single ones otherwise
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def check_worker_number_rationality(self, _stacklevel=3):
-        """Warn when more workers are requested than this process may use CPUs."""
+    def check_worker_number_rationality(self):
+        """Warn when more workers are requested than this process may use CPUs (at the line
+        of ember's that called this, as PyTorch's at its own, so the default filter shows it
+        once per process for construction and once for iteration)."""
         if self.num_workers == 0:
             return
         try:
@@ -240,20 +243,20 @@ class DataLoader(Generic[_T_co]):
         except (AttributeError, OSError):
             cpus = os.cpu_count()
         if cpus is not None and self.num_workers > cpus:
-            _warn(
+            _warn_up(
                 f"This DataLoader will create {self.num_workers} worker processes in total. "
                 f"Our suggested max number of worker in current system is {cpus}, which is "
                 "smaller than what this DataLoader is going to create. Please be aware that "
                 "excessive worker creation might get DataLoader running slow or even freeze, "
-                "lower the worker number to avoid potential slowness/freeze if necessary.",
-                stacklevel=_stacklevel)
+                "lower the worker number to avoid potential slowness/freeze if necessary.")
 
     # -- iteration ------------------------------------------------------------
 
     def _get_iterator(self):
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
-        self.check_worker_number_rationality(4)  # as PyTorch: at each new set of workers too
+        # as PyTorch: at each new set of workers too (no comment on the line: a warning shows it)
+        self.check_worker_number_rationality()
         return _MultiProcessingDataLoaderIter(self)
 
     def __iter__(self):
@@ -292,12 +295,13 @@ class _BaseDataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._in_order = loader.in_order
         self._pin_memory = bool(loader.pin_memory) and ember.cuda.is_available()
+        # (both at the line of the iterator's ``__init__`` calling this one, as PyTorch's)
         if loader.pin_memory and loader.pin_memory_device:
-            _warn("pin_memory_device is deprecated, the current accelerator will be used as the "
-                  f"device,ignore pin_memory_device='{loader.pin_memory_device}'.", stacklevel=3)
+            _warn_up("pin_memory_device is deprecated, the current accelerator will be used as the "
+                     f"device,ignore pin_memory_device='{loader.pin_memory_device}'.")
         if loader.pin_memory and not self._pin_memory:
-            _warn("'pin_memory' argument is set as true but no accelerator is found, "
-                  "then device pinned memory won't be used.", stacklevel=3)
+            _warn_up("'pin_memory' argument is set as true but no accelerator is found, "
+                     "then device pinned memory won't be used.")
         self._sampler_iter = iter(self._index_sampler)
         # NOTE: drawn even when nothing is random (PyTorch does it on every iterator)
         self._base_seed = int(ember.empty((), dtype=ember.int64)
@@ -371,15 +375,7 @@ class _SharedResultUnpickler(pickle.Unpickler):
 
 def _pin(data):
     """``data`` with every tensor in it copied to page-locked memory (``pin_memory=True``)."""
-    if isinstance(data, ember.Tensor):
-        return data.pin_memory()
-    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
-        return type(data)(*[_pin(d) for d in data])
-    if isinstance(data, (list, tuple)):
-        return type(data)(_pin(d) for d in data)
-    if isinstance(data, dict):
-        return type(data)((k, _pin(v)) for k, v in data.items())
-    return data
+    return _utils.pin_memory.pin_memory(data)
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
@@ -410,10 +406,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader):
         super().__init__(loader)
-        assert self._num_workers > 0
-        if not self._prefetch_factor or self._prefetch_factor <= 0:
-            # NOTE: the constructor accepts prefetch_factor=0, as PyTorch's does; the
-            # iterator refuses it (no task would ever be sent: the loader would be empty)
+        if self._num_workers <= 0:
+            raise AssertionError("num_workers must be greater than 0 for "
+                                 "MultiProcessingDataLoaderIter")
+        # NOTE: the constructor accepts prefetch_factor=0, as PyTorch's does; the iterator
+        # refuses it (no task would ever be sent: the loader would be empty).  None (num_workers
+        # set after construction) fails the comparison with PyTorch's TypeError
+        if self._prefetch_factor <= 0:
             raise AssertionError("prefetch_factor must be greater than 0 for "
                                  "MultiProcessingDataLoaderIter")
         # NOTE: without a context PyTorch uses the module itself (workers named "Process-N")

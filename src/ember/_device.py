@@ -231,20 +231,68 @@ class device(metaclass=CTypeName):
         return device, (self.type, self.index)
 
     def __enter__(self):
-        # ``with torch.device('meta'):``: factories without a device use this one inside
-        from ._ops import creation
-
-        _ENTERED.append(creation._default_device)
-        creation._default_device = self
+        # ``with torch.device('meta'):``: factories without a device use this one inside (as
+        # PyTorch's, a device mode put on top of the mode stack, taken off the top on exit)
+        _MODES.append(DeviceContext(self))
+        _sync()
         return self
 
     def __exit__(self, *exc):
-        from ._ops import creation
+        if not _MODES:
+            raise RuntimeError("trying to pop from empty mode stack")
+        _MODES.pop()
+        _sync()
 
-        creation._default_device = _ENTERED.pop()
+
+class DeviceContext:
+    """PyTorch's ``torch.utils._device.DeviceContext``: the device mode that
+    ``with torch.device(...)`` and ``torch.set_default_device`` put on the mode stack
+    (``_MODES``); its own ``__enter__`` and ``__exit__`` (``set_default_device``'s) are
+    PyTorch's, which keep it at the bottom and swap it with the one there before."""
+
+    def __init__(self, dev):
+        self.device = device(dev)
+        self.prev_mode = None
+
+    def __enter__(self):
+        below = _MODES[::-1]
+        _MODES.clear()
+        _MODES.append(self)
+        for mode in reversed(below):
+            if isinstance(mode, DeviceContext):
+                self.prev_mode = mode
+            else:
+                _MODES.append(mode)
+        _sync()
+
+    def __exit__(self, *exc):
+        above = []
+        for _ in range(len(_MODES) - 1):
+            mode = _MODES.pop()
+            if isinstance(mode, DeviceContext):
+                _sync()
+                raise AssertionError("Found nested DeviceContext on the mode stack where none "
+                                     "expected")
+            above.append(mode)
+        if _MODES:
+            if not isinstance(_MODES.pop(), DeviceContext):
+                raise AssertionError("Expected a DeviceContext at the bottom of the mode stack")
+        if self.prev_mode is not None:
+            _MODES.append(self.prev_mode)
+        _MODES.extend(reversed(above))
+        _sync()
 
 
-_ENTERED = []  # the default devices that ``with device(...)`` blocks replaced
+_MODES = []  # PyTorch's torch function mode stack (of device modes), bottom first
+_GLOBAL_CONTEXT = [None]  # the DeviceContext of ``set_default_device``, or None
+
+
+def _sync():
+    """Factories without a device take the topmost device mode's."""
+    from ._ops import creation
+
+    creation._default_device = next((m.device for m in reversed(_MODES)
+                                     if isinstance(m, DeviceContext)), None)
 
 
 CPU = device("cpu")

@@ -174,8 +174,7 @@ def _unshadow_key(key):
         return tuple(_unshadow_key(k) for k in key)
     if type(key) is MetaArray:
         if key.dtype == np.bool_:
-            raise NotImplementedError("indexing a meta tensor with a boolean mask needs its "
-                                      "values (the result's size depends on them)")
+            _needs_values("nonzero")()  # (PyTorch's indexing takes the mask's nonzero)
         return _standin(key)
     if type(key) is slice:
         return slice(*(int(v) if type(v) is MetaArray else v
@@ -705,6 +704,13 @@ def _nothing(*args, **kwargs):
 
 def _needs_values(name):
     def handler(*args, **kwargs):
+        if name == "nonzero":  # (PyTorch's words)
+            raise NotImplementedError(
+                "The register_meta function for torch.nonzero() raises unimplemented by "
+                "default, as a correct data-independent implementation does not exist. This "
+                "implementation returns a fake value, assuming all elements of the tensor are "
+                "non-zero. To enable this registration, please set "
+                "'torch.fx.experimental._config.meta_nonzero_assume_all_nonzero' to True.")
         raise NotImplementedError(f"{name} needs the values of a meta tensor, which has none "
                                   "(the size of its result depends on them)")
     return handler

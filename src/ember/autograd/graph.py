@@ -646,13 +646,14 @@ def _node_hook_result(fn, grads, r):
     return list(r)
 
 
-def accumulate_into_leaf(var, grad):
+def accumulate_into_leaf(var, grad, acc=None):
     if grad is not None and grad._device is not var._device and grad._device != var._device \
             and grad._data.ndim == 0:
         # a 0-d CPU leaf used in GPU ops gets its gradient back on the CPU (as PyTorch's
         # engine moves a 0-d gradient to its input's device)
         grad = grad.to(var._device)
-    acc = var._accumulator
+    if acc is None:
+        acc = var._accumulator
     seen = False  # whether a hook saw the gradient (and so may keep it)
     if acc is not None and acc._tensor_hooks:
         for fn in list(acc._tensor_hooks.get(0, {}).values()):
@@ -660,8 +661,15 @@ def accumulate_into_leaf(var, grad):
             r = fn(grad)
             if r is not None:
                 grad = _hook_result(fn, grad, r)
+    if acc is not None and acc._pre_hooks:  # (the node's own, after the tensor's: PyTorch's)
+        grads, seen = [grad], True
+        for fn in list(acc._pre_hooks.values()):
+            r = fn(tuple(grads))
+            if r is not None:
+                grads = _node_hook_result(fn, grads, r)
+        grad = grads[0]
     if grad is None or not var._requires_grad:  # (a leaf given up since: requires_grad_(False))
-        return
+        return grad
     if grad.is_sparse or var.is_sparse or (var._grad is not None and var._grad.is_sparse):
         from .._sparse import accumulate
 
@@ -707,6 +715,7 @@ def accumulate_into_leaf(var, grad):
                     raise TypeError(f"expected Variable, but hook returned "
                                     f"'{type(r).__name__}'")
                 raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+    return grad
 
 
 def _can_take(grad):
@@ -844,7 +853,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                         captured[(node, 0)] = g0
                     if not accumulate or not needed.get(node, False):
                         continue
-                accumulate_into_leaf(node.variable, grads[0])  # runs the leaf's hooks
+                g0 = accumulate_into_leaf(node.variable, grads[0], node)  # runs the hooks
+                if node._post_hooks:  # (an AccumulateGrad node gives no gradients)
+                    for fn in list(node._post_hooks.values()):
+                        fn((), (g0,))
                 continue
             if captured is None:
                 if node._tensor_hooks:

@@ -87,7 +87,7 @@ class BackwardHook:
     def _on_grad_output(self, grads):
         # the hooks see one entry per output, None where an output is not a tensor
         m = self.module
-        grads = _pack(self.output_idx, grads, self.n_outputs)
+        grads = given = _pack(self.output_idx, grads, self.n_outputs)
         for hook in self.pre_hooks:
             r = hook(m, grads)
             if r is not None:
@@ -104,6 +104,8 @@ class BackwardHook:
                   "#torch.nn.Module.register_full_backward_hook for more details.",
                   UserWarning, stacklevel=2)
             self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
+        if grads is not given:  # (PyTorch's node hook: checked once it has run)
+            _check_same_kind(grads, given)
         return tuple(grads[i] for i in self.output_idx)
 
     def _on_grad_input(self, grads):

@@ -6,7 +6,21 @@ from .._ops.shape import _storage_root
 from .._tensor import Tensor
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    """As PyTorch's: a tensor of a user's subclass made a parameter (marked ``_is_param``)
+    counts as a ``Parameter``."""
+
+    def __instancecheck__(self, instance) -> bool:
+        if type.__instancecheck__(self, instance):
+            return True
+        if self is not Parameter or not isinstance(instance, Tensor):
+            return False
+        if type(instance) is Tensor:  # (its ``__dict__``: no slow failed attribute lookup)
+            return bool(instance.__dict__.get("_is_param", False))
+        return bool(getattr(instance, "_is_param", False))
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A leaf tensor that requires grad (by default) and belongs to a module.
 
     >>> p = Parameter(ember.zeros(3))
@@ -15,6 +29,23 @@ class Parameter(Tensor):
     """
 
     def __new__(cls, data=None, requires_grad=True):
+        from .._subclass import _INTERNAL
+
+        kind = type(data)
+        if data is not None and kind is not Tensor and kind is not Parameter and (
+                kind not in _INTERNAL or isinstance(data, UninitializedTensorMixin)):
+            # (PyTorch's path for a user's subclass: the tensor itself, detached and marked;
+            # what is no tensor fails there)
+            t = data.detach().requires_grad_(requires_grad)
+            if type(t) is not kind:
+                raise RuntimeError(
+                    f"Creating a Parameter from an instance of type {kind.__name__} requires "
+                    "that detach() returns an instance of the same type, but return type "
+                    f"{type(t).__name__} was found instead. To use the type as a Parameter, "
+                    "please correct the detach() semantics defined by its "
+                    "__torch_dispatch__() implementation.")
+            t._is_param = True
+            return t
         return object.__new__(cls)
 
     def __init__(self, data=None, requires_grad=True):
@@ -80,6 +111,8 @@ class _BufferMeta(type):
 
     def __instancecheck__(cls, instance):
         if cls is Buffer:
+            if type(instance) is Tensor:  # (its ``__dict__``: no slow failed attribute lookup)
+                return instance.__dict__.get("_is_buffer", False)
             return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
         return super().__instancecheck__(instance)
 

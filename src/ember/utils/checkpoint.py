@@ -8,6 +8,8 @@ activations).
 """
 from __future__ import annotations
 
+import contextlib
+
 from ember._warnings import warn as _warn
 
 from .. import random as _random
@@ -15,13 +17,70 @@ from .._tensor import Tensor
 from ..autograd import Function, grad_mode
 from ..autograd import backward as _backward
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
+           "check_backward_validity", "detach_variable", "noop_context_fn",
+           "set_checkpoint_early_stop", "set_checkpoint_debug_enabled"]
 
 _NO_FLAG = ("torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
             "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
             "exception. use_reentrant=False is recommended, but if you need to preserve the "
             "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
             "details on the differences between the two variants.")
+
+
+_early_stop = True  # (set_checkpoint_early_stop's switch: ember's results do not depend on it)
+_debug_enabled = None  # (set_checkpoint_debug_enabled's: None follows checkpoint's debug=)
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """A context in which a non-reentrant checkpoint stops (or not, with False) recomputing
+    once it has what the backward needs."""
+    global _early_stop
+    prev = _early_stop
+    try:
+        _early_stop = enable
+        yield
+    finally:
+        _early_stop = prev
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """A context in which checkpoints record debug information (None: as ``debug=`` says)."""
+    global _debug_enabled
+    prev = _debug_enabled
+    try:
+        _debug_enabled = enabled
+        yield
+    finally:
+        _debug_enabled = prev
+
+
+def detach_variable(inputs):
+    """The tensors of the tuple ``inputs`` detached, keeping their ``requires_grad``."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
+                           f"{type(inputs).__name__}")
+    out = []
+    for inp in inputs:
+        if isinstance(inp, Tensor):
+            x = inp.detach()
+            x.requires_grad = inp.requires_grad
+            inp = x
+        out.append(inp)
+    return tuple(out)
+
+
+def check_backward_validity(inputs):
+    """Warns when no tensor in ``inputs`` requires grad."""
+    if not any(inp.requires_grad for inp in inputs if isinstance(inp, Tensor)):
+        _warn("None of the inputs have requires_grad=True. Gradients will be None",
+              UserWarning, stacklevel=2)
 
 
 def noop_context_fn():
@@ -85,7 +144,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     if not use_reentrant:
         # (PyTorch's checks; the function then runs once, its results kept rather than
         # recomputed: the same values and gradients)
-        if debug and context_fn is not noop_context_fn:
+        if (debug if _debug_enabled is None else _debug_enabled) and \
+                context_fn is not noop_context_fn:
             raise ValueError("debug=True is incompatible with non-default context_fn")
         if determinism_check not in ("default", "none"):
             raise ValueError("determinism_check should be one of ['default', 'none'], but got "

@@ -137,19 +137,42 @@ _HOOK_DICTS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_p
 def _fill(fills, assign, errors):
     """Copy (or with ``assign``, put) checked state-dict values into their modules; what
     fails to copy is reported in ``errors``, as PyTorch reports it."""
+    from ... import __future__ as future
     from ...autograd.grad_mode import no_grad
 
+    swap = future.get_swap_module_params_on_conversion()
     with no_grad():
         for mod, name, t, is_param, v, key in fills:
             if name is None:
                 mod.set_extra_state(v)
                 continue
             try:
-                _fill_one(mod, name, t, is_param, v, assign)
+                if swap:
+                    _swap_one(t, v, assign)
+                else:
+                    _fill_one(mod, name, t, is_param, v, assign)
             except Exception as ex:  # noqa: BLE001 (PyTorch's message carries it)
-                errors.append(f'While copying the parameter named "{key}", whose dimensions '
+                errors.append(f'While {"swapping" if swap else "copying"} the parameter named '
+                              f'"{key}", whose dimensions '
                               f"in the model are {t.size()} and whose dimensions in the "
                               f"checkpoint are {v.size()}, an exception occurred : {ex.args}.")
+
+
+def _swap_one(t, v, assign):
+    """Load ``v`` into ``t`` as PyTorch does with ``torch.__future__``'s swap switch on:
+    ``t.module_load`` makes the new value, whose contents ``t`` then takes."""
+    from ...utils import swap_tensors
+
+    new = t.module_load(v, assign=assign)
+    if new is v or new is t:
+        raise RuntimeError("module_load returned one of self or other, please .detach() the "
+                           "result if returning one of the inputs in module_load")
+    if isinstance(t, Parameter):
+        if not isinstance(new, Parameter):
+            new = Parameter(new, requires_grad=t.requires_grad)
+        else:
+            new.requires_grad_(t.requires_grad)
+    swap_tensors(t, new)
 
 
 def _fill_one(mod, name, t, is_param, v, assign):
@@ -570,13 +593,19 @@ class Module:
         if recurse:
             for m in self.children():
                 m._apply(fn)
+        from ... import __future__ as future
         from ...autograd.grad_mode import no_grad
 
+        swap = future.get_swap_module_params_on_conversion()
+        overwrite = future.get_overwrite_module_params_on_conversion()
         for key, p in self._parameters.items():
             if p is None:
                 continue
             with no_grad():
                 new = fn(p)
+            if swap or overwrite:
+                self._apply_anew(key, p, new, fn, swap)
+                continue
             if new is not p:
                 if p.requires_grad and not (new.is_floating_point() or new.is_complex()):
                     # (PyTorch sets ``param.data``, which refuses this: model.type(torch.long))
@@ -592,6 +621,38 @@ class Module:
             if b is not None:
                 self._buffers[key] = fn(b)
         return self
+
+    def _apply_anew(self, key, p, new, fn, swap):
+        """:meth:`_apply` for one parameter under ``torch.__future__``'s switches: its
+        contents swapped with the converted tensor's (the same Parameter object stays), or
+        a new Parameter put in its place; its gradient likewise."""
+        from ...autograd.grad_mode import no_grad
+        from ...utils import swap_tensors
+
+        grad = p._grad
+        if swap:
+            p._grad = None
+            try:
+                swap_tensors(p, Parameter(new, requires_grad=p.requires_grad))
+            except Exception as e:
+                p._grad = grad
+                raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
+            out = p
+        else:
+            out = self._parameters[key] = Parameter(new, p.requires_grad)
+        if grad is not None:
+            with no_grad():
+                g = fn(grad)
+            if swap:
+                g.requires_grad_(grad.requires_grad)
+                try:
+                    swap_tensors(grad, g)
+                except Exception as e:
+                    raise RuntimeError(
+                        f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from e
+                out._grad = grad
+            else:
+                out._grad = g.requires_grad_(grad.requires_grad)
 
     def to_empty(self, *, device, recurse=True):
         """Parameters and buffers replaced by uninitialised ones (zeros in ember) on

@@ -191,12 +191,11 @@ def exit_dual_level(*, level=None):
     global _current_level
     if level is None:
         level = _current_level
-    if level < 0:
-        raise RuntimeError("exit_dual_level(): no forward AD level is active (enter one with "
-                           "enter_dual_level() or `with dual_level():` first)")
     if level != _current_level:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
+    if level < 0:  # (no level is active)
+        raise RuntimeError("Dual level must be a positive number.")
     _SOURCES.pop(level, None)
     _current_level = level - 1
 
@@ -229,9 +228,6 @@ def make_dual(tensor, tangent, *, level=None):
     if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
-    if level != _current_level or level not in _SOURCES:
-        raise RuntimeError(f"Invalid level {level}: only the current level "
-                           f"({_current_level}) can be used.")
     if getattr(tensor, "is_sparse", False) or getattr(tangent, "is_sparse", False):
         raise NotImplementedError("make_dual(): ember's forward AD does not support sparse "
                                   "tensors; use a dense tensor (to_dense())")
@@ -241,15 +237,19 @@ def make_dual(tensor, tangent, *, level=None):
     if not (tangent.is_floating_point() or tangent.is_complex()):
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype}")
+    if level != _current_level or level not in _SOURCES:
+        raise RuntimeError("Trying to access a forward AD level with an invalid index. This "
+                           "index was either not created or is already deleted."
+                           if _current_level < 0 else "Invalid level given to _make_dual")
+    if any(d is tensor for d, _ in _SOURCES[level]) or \
+            tensor._requires_grad and _tangent(tensor, level) is not None:
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {level} is not supported.")
     if tuple(tensor.shape) != tuple(tangent.shape):
         raise RuntimeError("Trying to set a forward gradient that has a different size than "
                            "that of the original Tensor, this is not supported. Tensor is of "
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
-    if any(d is tensor for d, _ in _SOURCES[level]):
-        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
-                           "gradient at the same level is not supported (unpack it first: "
-                           "make_dual(unpack_dual(t).primal, tangent)).")
     if not STATE.enabled:
         _warn("ember computes forward-mode AD from its autograd tape: operations run with grad "
               "mode disabled (no_grad, inference_mode) are not tracked, so their results get "
@@ -344,5 +344,15 @@ def unpack_dual(tensor, *, level=None):
         level = _current_level
     if level < 0:
         return UnpackedDualTensor(tensor, None)
+    if not isinstance(tensor, Tensor):
+        from .._ops._core import tp_name
+
+        raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
+                        f"{tp_name(tensor)}")
+    if level != _current_level or level not in _SOURCES:
+        # (PyTorch refuses the level only for a tensor that has a tangent)
+        if _current_level >= 0 and _tangent(tensor, _current_level) is not None:
+            raise RuntimeError("Invalid level given to _fw_primal")
+        return UnpackedDualTensor(_primal(tensor), None)
     tangent = _tangent(tensor, level)
     return UnpackedDualTensor(_primal(tensor), tangent)

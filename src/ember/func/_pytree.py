@@ -3,10 +3,10 @@ see them.
 
 A pytree is a node of a registered container type (tuple, list, dict, ``OrderedDict``,
 ``defaultdict``, ``deque``, namedtuple, or a class given to :func:`register_pytree_node`)
-whose children are pytrees; anything else (a tensor, a number, None, a ``Size``) is a
-leaf.  :func:`tree_flatten` lists the leaves in order and a :class:`TreeSpec` that
-:func:`tree_unflatten` rebuilds the container from.  Specs print as PyTorch's do
-(``TreeSpec(tuple, None, [*, *])``) because vmap's errors show them.
+whose children are pytrees (a ``Size`` is one, of ints, as ``import torch`` makes it);
+anything else (a tensor, a number, None) is a leaf.  :func:`tree_flatten` lists the leaves
+in order and a :class:`TreeSpec` that :func:`tree_unflatten` rebuilds the container from.
+Specs print as PyTorch's do (``TreeSpec(tuple, None, [*, *])``) because vmap's errors show them.
 ``ember.utils._pytree`` is the public face of this module.
 """
 from __future__ import annotations
@@ -74,8 +74,18 @@ def _is_namedtuple_type(tp) -> bool:
 def _node_type(tree):
     tp = type(tree)
     if tp not in SUPPORTED_NODES and _is_namedtuple_type(tp):
+        if tp.__module__ == "torch.return_types" and hasattr(tp, "n_fields"):
+            _register_structseq(tp)
+            return tp
         return namedtuple                   # (PyTorch's marker for every namedtuple class)
     return tp
+
+
+def _register_structseq(cls):
+    """``import torch`` registers each ``torch.return_types`` class (a structseq) as a node of
+    its own, with no context (ember makes them as ops first return them)."""
+    register_pytree_node(cls, lambda t: (list(t), None), lambda v, c: cls(*v),
+                         flatten_with_keys_fn=lambda t: (_seq_keys(t), None))
 
 
 def _dict_flatten(d):
@@ -173,6 +183,19 @@ register_pytree_node(namedtuple, lambda t: (list(t), type(t)), lambda v, c: c(*v
                      from_dumpable_context=_namedtuple_serialize,
                      flatten_with_keys_fn=lambda t: (
                          [(GetAttrKey(f), v) for f, v in zip(t._fields, t)], type(t)))
+
+
+def _register_size():
+    # (``import torch`` registers ``torch.Size``, a node whose leaves are its ints; it
+    # unflattens to a plain tuple)
+    from .._size import Size
+
+    register_pytree_node(Size, lambda s: (list(s), None), lambda v, c: tuple(v),
+                         serialized_type_name="torch.Size",
+                         flatten_with_keys_fn=lambda s: (_seq_keys(s), None))
+
+
+_register_size()
 
 
 def _children(tree, is_leaf=None):

@@ -9,9 +9,9 @@ results follow their structure, as in PyTorch.
 
 ember has no forward-mode AD: ``jvp`` and ``linearize`` use the double-backward trick
 (``J v`` is the gradient, with respect to a dummy cotangent ``u``, of ``(u^T J) v``), and
-``jacfwd`` computes the Jacobian a row at a time in reverse mode, like ``jacrev``.  The
-numbers agree with PyTorch's to rounding; the costs differ (``jacfwd`` costs one backward
-pass per output element, not one forward pass per input element).
+``jacfwd`` pushes a column per input element forward the same way.  The numbers agree
+with PyTorch's to rounding; the costs differ (a ``jacfwd`` column costs a backward pass, not
+a forward pass).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ._vmap import (
     _RANDOM_ERROR,
     _fingerprint,
     _generator,
+    _random_error_flag,
     _same_state,
     _undraw,
     check_randomness,
@@ -419,6 +420,16 @@ def _jacobian_columns(scope, flat_out, lifted, need):
     return blocks
 
 
+def _error_if_complex(api, tree, inputs):
+    """PyTorch's refusal of complex inputs (all the arguments, differentiated or not) or
+    outputs of the Jacobian transforms."""
+    for idx, t in enumerate(tree_flatten(tree)[0]):
+        if isinstance(t, Tensor) and t.is_complex():
+            raise RuntimeError(f"{api}: Expected all {'inputs' if inputs else 'outputs'} to be "
+                               "real but received complex tensor at flattened input idx: "
+                               f"{idx}")
+
+
 def _jacobian(func, args, argnums, has_aux, api, randomness=None):
     scope = Scope()
     if api == _JVP:
@@ -427,7 +438,14 @@ def _jacobian(func, args, argnums, has_aux, api, randomness=None):
     with scope, enable_grad():
         call_args, lifted, spec = _lifted_args(scope, args, argnums)
         before = _fingerprint(gen) if randomness == "error" else None
-        output = func(*call_args)
+        flag = _random_error_flag() if randomness == "error" else None
+        if flag is not None:
+            flag[0] += 1
+        try:
+            output = func(*call_args)
+        finally:
+            if flag is not None:
+                flag[0] -= 1
         if before is not None and not _same_state(before, _fingerprint(gen)):
             _undraw(gen, before)
             raise RuntimeError(_RANDOM_ERROR)
@@ -436,13 +454,14 @@ def _jacobian(func, args, argnums, has_aux, api, randomness=None):
         _check_tensor_outputs(flat_out, api)
         if api.startswith("vjp"):
             _check_float_outputs(flat_out)
+        _error_if_complex("jacfwd" if api == _JVP else "jacrev", flat_out, False)
         need = scope.wants_graph(flat_out)
         single = isinstance(check_argnums(argnums, len(args)), int)
         per_out = []
-        # (forward mode through a custom Function: columns pushed forward, so that its
-        # ``jvp`` gives them, as PyTorch's jacfwd does)
-        columns = _jacobian_columns(scope, flat_out, lifted, need) \
-            if scope.custom_jvp and api == _JVP else None
+        # (jacfwd: a column per input element pushed forward, as PyTorch's forward mode
+        # does, which decides the signs of zeros and the dtype of the blocks, and lets a
+        # custom Function's ``jvp`` give them)
+        columns = _jacobian_columns(scope, flat_out, lifted, need) if api == _JVP else None
         for i, o in enumerate(flat_out):
             others = flat_out[:i] + flat_out[i + 1:] if api.startswith("vjp") else ()
             blocks = columns[i] if columns is not None else \
@@ -473,6 +492,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
     @functools.wraps(func)
     def wrapper(*args):
+        _error_if_complex("jacrev", args, True)
         return _jacobian(func, args, argnums, has_aux, "vjp(f, *primals)")
 
     return wrapper
@@ -483,9 +503,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     ``argnums``, shaped and nested as :func:`jacrev`'s.
 
     PyTorch computes it by forward mode (a ``vmap`` of ``jvp``); ember, lacking forward-mode
-    AD, computes the same numbers in reverse mode (a backward pass per output element), or,
-    where a custom ``autograd.Function`` ran, by pushing a tangent per input element
-    forward, so that its ``jvp`` gives them.
+    AD, pushes a tangent per input element forward by the double-backward trick of
+    :func:`jvp` (so a custom ``autograd.Function``'s ``jvp`` gives its columns).
     ``randomness='error'`` raises PyTorch's error when ``f`` draws from the default CPU
     generator.
 
@@ -498,6 +517,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """
     @functools.wraps(func)
     def wrapper(*args):
+        _error_if_complex("jacfwd", args, True)
         check_randomness(randomness)
         diff = slice_argnums(args, argnums)
         for x in tree_flatten(diff)[0]:

@@ -53,9 +53,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     - ``func`` runs once per batch element, so vmap costs as much as the loop; ``chunk_size``
       is checked and otherwise has no effect.
     - Outputs are new tensors, never views of the inputs.
-    - ``'error'`` only notices draws from the default CPU generator (not from an explicit
-      ``generator=`` or a CUDA one).  With ``'different'`` the numbers are those of the loop,
-      not PyTorch's batched draws.
+    - ``'error'`` notices draws from CPU generators (not a CUDA one, nor a random op that
+      draws nothing).  With ``'different'`` the numbers are those of the loop, not
+      PyTorch's batched draws.
+    - An in-place op on an input passed whole (``in_dims`` None) runs once per call, and is
+      refused (as PyTorch's) only where its operand is a slice vmap made, not a tensor
+      computed from one; ``.item()`` and data-dependent control flow are not refused.
     - With ``out_dims=None``, an output is taken as unmapped when every call returned the same
       object or equal values; PyTorch tells from the batching itself.
     - For a batch of size 0, ``func`` runs once on zero-filled slices to learn the output
@@ -104,7 +107,7 @@ def _batched_inputs(in_dims, args, func):
     for i, (arg, d) in enumerate(zip(flat_args, flat_in_dims)):
         if d is None:
             continue
-        if not isinstance(d, int) or isinstance(d, bool):
+        if not isinstance(d, int):
             raise ValueError(f"{where}: Got in_dim={d} for an input but in_dim must be either "
                              "an integer dimension or None.")
         if not isinstance(arg, Tensor):
@@ -116,6 +119,8 @@ def _batched_inputs(in_dims, args, func):
             raise ValueError(f"{where}: Got in_dim={d} for some input, but that input is a "
                              f"Tensor of dimensionality {n} so expected in_dim to satisfy "
                              f"-{n} <= in_dim < {n}.")
+        if isinstance(d, bool):  # (an int to the checks above; ``size(True)`` refuses it)
+            raise TypeError("size(): argument 'dim' (position 1) must be int, not bool")
         flat_in_dims[i] = d % n
     sizes = [a.shape[d] for a, d in zip(flat_args, flat_in_dims) if d is not None]
     if not sizes:
@@ -132,6 +137,20 @@ def _generator():
     from .. import _random
 
     return _random.default_generator
+
+
+def _random_error_flag():
+    """The flag that makes every generator's draw raise the randomness error."""
+    from .. import _random
+
+    return _random.VMAP_RANDOMNESS_ERROR
+
+
+def _same_watches():
+    """The generators' states a vmap with randomness='same' puts back before each call."""
+    from .. import _random
+
+    return _random.VMAP_SAME_WATCH
 
 
 def _fingerprint(g):
@@ -154,6 +173,52 @@ def _undraw(g, fingerprint):
 # per vmap level running: the ids of the slices its calls are given (what ember knows to be
 # batched there)
 _LEVELS: list = []
+# per vmap level running: (the ids of the inputs it passes whole, with in_dim None: what ember
+# knows not to be batched there, the batch size)
+_UNMAPPED: list = []
+
+_INPLACE_ERROR = (
+    "vmap: {0}(self, *extra_args) is not possible because there exists a Tensor `other` in "
+    "extra_args that has more elements than `self`. This happened due to `other` being "
+    "vmapped over but `self` not being vmapped over in a vmap. Please try to use out-of-place "
+    "operators instead of {0}. If said operator is being called inside the PyTorch framework, "
+    "please file a bug report instead.")
+# how PyTorch's batching rules name the in-place ops in that refusal (None: the rule broadcasts
+# and refuses the result's shape instead)
+_INPLACE_NAMES = {"add": None, "atan2": None, "sub": "inplace arithmetic",
+                  "mul": "inplace arithmetic", "div": "inplace arithmetic",
+                  "true_divide": "inplace arithmetic", "copy": "inplace arithmetic",
+                  "floor_divide": "aten::floor_divide_", "remainder": "aten::remainder_",
+                  "fmod": "aten::fmod_", "pow": "aten::pow_", "xlogy": "aten::xlogy_"}
+
+
+def check_inplace_batched(self, other, name):
+    """PyTorch's refusal of ``self.<name>_(other)`` under vmap where ``other`` is mapped and
+    ``self`` is not (ember sees it where ``other`` is a slice vmap made and ``self`` an input
+    it passes whole, or a view of one)."""
+    if not isinstance(other, Tensor) or id(other) not in _LEVELS[-1] or \
+            name not in _INPLACE_NAMES:
+        return
+    ids, batch_size = _UNMAPPED[-1]
+    mine = {id(self)} if self._base is None else {id(self), id(self._base)}
+    if not mine & ids:
+        return
+    what = _INPLACE_NAMES[name]
+    if what is not None:
+        # (the ops without a batching rule of their own name the level: PyTorch's fallback)
+        where = "in a vmap" if what == "inplace arithmetic" else f"at level {len(_LEVELS)}"
+        raise RuntimeError(_INPLACE_ERROR.format(what).replace("in a vmap", where))
+    from .._ops.shape import broadcast_shapes
+
+    try:
+        shape = [batch_size, *broadcast_shapes(self.shape, other.shape)]
+    except RuntimeError:
+        return  # (the op's own refusal)
+    # the enclosing vmaps that map ``self`` lead both shapes (``self`` unmapped here: a 1)
+    outer = [size for level, (_, size) in zip(_LEVELS[:-1], _UNMAPPED[:-1]) if mine & level]
+    own = [*outer, 1, *self.shape] if outer else list(self.shape)
+    raise RuntimeError(f"output with shape {own} doesn't match the broadcast shape "
+                       f"{outer + shape}")
 
 _BATCH_NORM_ERROR = (
     "Batch norm got a batched tensor as input while the running_mean or running_var, which "
@@ -176,6 +241,14 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
     start = gen.get_state() if randomness == "same" else None
     results = []
     _LEVELS.append(set())
+    _UNMAPPED.append(({id(a) for a, d in zip(flat_args, flat_in_dims)
+                       if d is None and isinstance(a, Tensor)}, batch_size))
+    flag = _random_error_flag() if randomness == "error" else None
+    if flag is not None:
+        flag[0] += 1
+    watches = _same_watches() if randomness == "same" else None
+    if watches is not None:
+        watches.append({})
     try:
         for i in range(batch_size):
             sliced = [a if d is None else a.select(d, i)
@@ -183,6 +256,8 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
             _LEVELS[-1] = {id(a) for a, d in zip(sliced, flat_in_dims) if d is not None}
             if start is not None and i:
                 gen.set_state(start)
+                for g, state in watches[-1].values():  # (explicit generators too)
+                    g.set_state(state)
             before = _fingerprint(gen) if randomness == "error" else None
             out = func(*tree_unflatten(sliced, args_spec), **kwargs)
             if before is not None and not _same_state(before, _fingerprint(gen)):
@@ -191,6 +266,11 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
             results.append(out)
     finally:
         _LEVELS.pop()
+        _UNMAPPED.pop()
+        if flag is not None:
+            flag[0] -= 1
+        if watches is not None:
+            watches.pop()
     return results
 
 

@@ -75,7 +75,8 @@ def _deprecation_warning():
              "creation functions that produce tensors with dtype torch.quint8, torch.qint8, and "
              "torch.qint32 are deprecated and will be removed in a future PyTorch release. "
              "Please see https://github.com/pytorch/pytorch/issues/184982 for more "
-             "information.", UserWarning, stacklevel=3)
+             "information.", UserWarning, stacklevel=3,
+             cpp="aten/src/ATen/quantized/Quantizer.cpp:111")
 
 
 # -- the tensor ------------------------------------------------------------------------------
@@ -362,7 +363,8 @@ def _expected(cond):
 def _wrap(a):
     from ._ops._core import wrap
 
-    return wrap(np.ascontiguousarray(a), CPU)
+    a = np.asarray(a)  # (not np.ascontiguousarray alone: it makes a 0-d array 1-d)
+    return wrap(a if a.flags.c_contiguous else np.ascontiguousarray(a), CPU)
 
 
 # Tensor methods that would read a quantized tensor as dense raise PyTorch's error for the
@@ -447,20 +449,25 @@ def _quantize_array(x, scale, zero_point, qdtype, fused):
             v = x * inv + np.asarray(zero_point).astype(np.float32)
         r = np.rint(v)
     r = np.nan_to_num(r, nan=0.0, posinf=hi, neginf=lo)
-    return np.clip(r, lo, hi).astype(np.int64).astype(qdtype.np)
+    # (clamped in float64: qint32's top, 2**31 - 1, is not a float32 value)
+    return np.clip(r.astype(np.float64), lo, hi).astype(np.int64).astype(qdtype.np)
 
 
 def _dequantize_array(t):
     q = t._q.astype(np.int64)
     if t._qaxis is None:
-        return np.asarray((q - t._qzp).astype(np.float32) * np.float32(t._qscale))
+        # (q - zero_point wraps around in int32, as PyTorch's per-tensor kernel computes it)
+        return np.asarray((q - t._qzp).astype(np.int32).astype(np.float32) *
+                          np.float32(t._qscale))
     shape = [1] * q.ndim
     shape[t._qaxis] = -1
     scales = np.asarray(t._qscale).reshape(shape)
     zps = np.asarray(t._qzp).reshape(shape)
     if t._qscheme is per_channel_affine_float_qparams:
         return ((q - zps.astype(np.float32)) * scales.astype(np.float32)).astype(np.float32)
-    return ((q - zps) * scales.astype(np.float64)).astype(np.float32)
+    # (q - zero_point rounded to float32 first, as PyTorch's kernel: it shows past 2**24)
+    return ((q - zps).astype(np.float32).astype(np.float64) *
+            scales.astype(np.float64)).astype(np.float32)
 
 
 def _float_input(input):
@@ -551,9 +558,9 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
         inv = np.float32(1.0) / sf
         with np.errstate(all="ignore"):
             r = np.rint(x * inv + z.astype(np.float32).reshape(shape))
-        q = np.clip(r, lo, hi).astype(np.int64).astype(dtype.np)
-        return _new(q, dtype, scheme, s.astype(s.dtype if s.dtype.kind == "f" else np.float64),
-                    z.copy(), axis)
+        q = np.clip(r.astype(np.float64), lo, hi).astype(np.int64).astype(dtype.np)
+        # (PyTorch keeps float qparams as float32, whatever dtypes they came in)
+        return _new(q, dtype, scheme, s.astype(np.float32), z.astype(np.float32), axis)
     q = _quantize_array(x, s.reshape(shape), z.astype(np.int64).reshape(shape), dtype, False)
     return _new(q, dtype, per_channel_affine, s.astype(np.float64), z.astype(np.int64), axis)
 

@@ -766,17 +766,25 @@ def to_sparse(t, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None
     a = t._data
     xp = _xp(t._device)
     sd = a.ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 < sd <= a.ndim and a.ndim:
-        raise RuntimeError(f"sparse_dim must be in [1, {a.ndim}], but got {sd}"
-                           if sd > a.ndim else "sparse_dim must be positive")
+    if not 0 <= sd <= a.ndim:
+        raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{a.ndim}] "
+                           f"range, but {sd} is given")
+    if sd == 0 and a.ndim:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when "
+                           "self.dim()>0")
+    from ._float8 import refuse
+
+    refuse(t, "nonzero_count_cpu")  # (PyTorch counts the non-zeros first: no kernel for these)
     if a.ndim == 0:
         sd = 0
     lead = a.reshape(a.shape[:sd] + (-1,)) if sd < a.ndim else a[..., None]
     mask = (lead != 0).any(axis=-1)
-    i = xp.stack(xp.nonzero(mask)).astype(np.int64) if sd else xp.zeros((0, 1), np.int64)
+    # (a 0-d tensor keeps its value as one entry unless it is zero)
+    i = xp.stack(xp.nonzero(mask)).astype(np.int64) if sd else \
+        xp.zeros((0, int(a != 0)), np.int64)
     if i.ndim == 1:
         i = i.reshape(sd, -1)
-    v = a[tuple(i)] if sd else a[None]
+    v = a[tuple(i)] if sd else a[None][:i.shape[1]]
     v = xp.ascontiguousarray(v)
 
     def rule(ctx, g):

@@ -491,15 +491,17 @@ def _like(pattern, v):
     return _new(pattern._cl, pattern._ci, pattern._pi, v, pattern.shape, pattern._device)
 
 
-_BETA = ("Sparse CSR tensor support is in beta state. If you miss a functionality in the sparse "
+_BETA = ("Sparse {} tensor support is in beta state. If you miss a functionality in the sparse "
          "tensor support, please submit a feature request to "
          "https://github.com/pytorch/pytorch/issues.")
 
 
-def _beta_warning():
+def _beta_warning(key):
+    """PyTorch's once-per-process warning, naming the layout of the first compressed tensor."""
     from ._warnings import warn_once
 
-    warn_once("sparse compressed beta", _BETA, cpp="aten/src/ATen/SparseCsrTensorImpl.cpp:49")
+    warn_once("sparse compressed beta", _BETA.format(key.upper()),
+              cpp="aten/src/ATen/SparseCsrTensorImpl.cpp:49")
 
 
 def _index_array(x, what):
@@ -600,7 +602,7 @@ def _create(key, cidx, pidx, values, size, dtype, device, requires_grad, check_i
     # tensor would refuse them)
     ci = ci if ci.dtype in (np.int32, np.int64) else ci.astype(np.int64)
     pi = pi if pi.dtype in (np.int32, np.int64) else pi.astype(np.int64)
-    _beta_warning()
+    _beta_warning(key)
     src = None
 
     def rule(ctx, g):
@@ -728,7 +730,8 @@ def _compress(a, key, bs, dense_dim, pattern=None):
     for bi in np.ndindex(*batch):
         blk = blocks[bi]
         if pattern is None:
-            mask = (blk != 0).reshape(blk.shape[:2] + (-1,)).any(-1)
+            inner = int(np.prod(blk.shape[2:]))  # (not -1: the tensor may be empty)
+            mask = (blk != 0).reshape(blk.shape[:2] + (inner,)).any(-1)
             if rowwise:
                 r, c = np.nonzero(mask)
             else:
@@ -805,7 +808,13 @@ def dense_to_compressed(t, key, blocksize=None, dense_dim=None, src="Strided"):
         where = "coo" if src == "Sparse" else "dense"
         raise RuntimeError(f"{where}_to_sparse_{key}: tensor sparse size ({rows},{cols}) must "
                            f"be divisible by given blocksize ({bs[0]},{bs[1]})")
-    _beta_warning()
+    if a.dtype in D._WIDE_NP and key not in _BLOCKED:
+        from ._float8 import refuse
+
+        refuse(t, "index_select")  # (PyTorch gathers the entries with a kernel these lack)
+    elif t.dtype in D.SHELLS:
+        raise NotImplementedError(f"\"copy_\" not implemented for '{D.scalar_name(t.dtype)}'")
+    _beta_warning(key)
     ci, pi, v = _compress(a, key, bs, dd)
     return _make(key, ci, pi, v, a.shape, (t,), _TO_NAME[key], _to_grad_rule, t._device)
 
@@ -821,7 +830,7 @@ def coo_to_compressed(s, key, blocksize=None, dense_dim=None):
         return dense_to_compressed(s.to_dense(), key, blocksize, s.dense_dim(), "Sparse")
     c = s.coalesce()
     i, v = _core.to_host(c._sp_i), _core.to_host(c._sp_v)
-    _beta_warning()
+    _beta_warning(key)
     ci, pi, vv = _from_entries(key, i[0], i[1], v, tuple(s.shape))
     return _make(key, ci, pi, vv, s.shape, (s,), _TO_NAME[key], _to_grad_rule, s._device)
 

@@ -677,8 +677,12 @@ def install(T):
         if cls is T or cls in _INTERNAL:
             return orig_repr(self, tensor_contents=tensor_contents)
         from ._tensor_str import tensor_repr
+        from .nn.parameter import Parameter
 
-        return tensor_repr(self, tensor_contents=tensor_contents, prefix=f"{cls.__name__}(")
+        text = tensor_repr(self, tensor_contents=tensor_contents, prefix=f"{cls.__name__}(")
+        # PyTorch flags a subclass of Parameter by wrapping its repr (after the
+        # "Parameter containing:" line that Parameter.__repr__ adds)
+        return f"Parameter({text})" if isinstance(self, Parameter) else text
 
     def __reduce_ex__(self, proto):
         cls = type(self)

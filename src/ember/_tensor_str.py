@@ -42,8 +42,13 @@ class _PrintOptions:
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
 
+    def __repr__(self):  # (as PyTorch's dataclass prints)
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"__PrinterOptions({fields})"
+
 
 _OPTS = _PrintOptions()
+PRINT_OPTS = _OPTS  # (PyTorch's name for it: some code reads torch._tensor_str.PRINT_OPTS)
 
 # profile name -> (precision, threshold, edgeitems, linewidth)
 _PROFILES = {
@@ -156,7 +161,7 @@ def _element_strings(flat: np.ndarray, floating: bool, opts: _PrintOptions):
     else:
         # Integers and bools print as Python prints them (``5``, ``True``).
         strs = [str(v) for v in flat.tolist()]
-        width = max(1, *map(len, strs))
+        width = max([1, *map(len, strs)])  # (no strings: a negative edgeitems can keep none)
     return [s.rjust(width) for s in strs], width
 
 
@@ -197,9 +202,9 @@ def _summarised(a, edge: int, summarize: bool):
         if not cut[axis]:
             return gather(part, axis + 1)
         lead = (slice(None),) * axis
-        n = part.shape[axis]
-        head = gather(part[lead + (slice(0, edge),)], axis + 1)
-        tail = gather(part[lead + (slice(n - edge, n),)], axis + 1)
+        # (Python's slicing, as PyTorch's [:edge] and [-edge:]: a negative edge keeps more)
+        head = gather(part[lead + (slice(None, edge),)], axis + 1)
+        tail = gather(part[lead + (slice(-edge, None),)], axis + 1)
         return np.concatenate([head, tail], axis=axis)
 
     return gather(a, 0), cut
@@ -214,8 +219,8 @@ def _nest(strs, shape, cut, width, indent, opts, edge):
         n = shape[depth]
         if level == 1:
             items = strs[start:start + n]
-            if cut[depth]:
-                items = items[:edge] + [" ..."] + items[edge:]
+            if cut[depth]:  # (the kept head and tail are equally long)
+                items = items[:n // 2] + [" ..."] + items[n // 2:]
             per_line = max(1, math.floor((opts.linewidth - ind) / (width + 2)))
             lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
             return "[" + (",\n" + " " * (ind + 1)).join(lines) + "]"
@@ -239,6 +244,9 @@ def _contents(a, floating: bool, indent: int, opts: _PrintOptions) -> str:
         return strs[0]
     if summarize and not edge:
         return "[...]"
+    if summarize and edge < 0 and a.ndim > 1:
+        # (PyTorch stacks the kept rows, of which a negative edgeitems keeps none)
+        raise RuntimeError("stack expects a non-empty TensorList")
     kept, cut = _summarised(a, edge, summarize)
     strs, width = strings(kept.reshape(-1), opts)
     return _nest(strs, kept.shape, cut, width, indent, opts, edge)

@@ -26,7 +26,7 @@ from ...autograd.graph import show_negative_dim
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            not_twice_differentiable, wrap, xp_of)
-from ..._ops._core import grads_shown_as
+from ..._ops._core import check_written_overlap, grads_shown_as
 from ..._ops._special import erf as _np_erf
 from ...cuda import _kernels
 from ..._argparse import with_int_args
@@ -111,6 +111,8 @@ def _const(arr, like: Tensor) -> Tensor:
 def _inplace(op, x: Tensor, *args, _expanded=False, **kw) -> Tensor:
     # (``_expanded``: PyTorch's kernel writes into an expanded ``x`` rather than refuse it)
     check_inplace(x)
+    if not _expanded:
+        check_written_overlap(x)
     return commit(x, op(snapshot(x), *args, **kw), expanded=_expanded)
 
 
@@ -125,9 +127,16 @@ def relu_(input: Tensor) -> Tensor:
     return input.relu_()
 
 
-def _hardtanh(x, min_val, max_val, _name="HardtanhBackward0"):
+def _hardtanh_check(x, min_val, max_val):
+    """PyTorch's ``hardtanh_out`` refusals, before its ``clamp`` (and its overlap check)."""
     if x.dtype is D.bool:
-        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if x.dtype is D.uint8 and (int(min_val) < 0 or int(max_val) < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+
+
+def _hardtanh(x, min_val, max_val, _name="HardtanhBackward0"):
+    _hardtanh_check(x, min_val, max_val)
     dt = x._data.dtype
     # the bounds as NumPy scalars of the computing dtype (hardtanh(int, 1.5, 2.5) clamps to 1, 2)
     lo = np.asarray(min_val).astype(np.float32 if dt in _LOWP else dt)[()]
@@ -166,10 +175,16 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the bounds."""
     from ..._ops.complex import refuse
-    refuse(input, "clamp is not supported for complex types")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:  # (the leaf's refusal before the kernel's of the dtype)
+        check_inplace(input)
+    refuse(input, "clamp is not supported for complex types")
+    if input.dtype in D._WIDE_UNSIGNED:  # (PyTorch's clamp, which has no kernel for them)
+        raise NotImplementedError(f"\"clamp_scalar_cpu\" not implemented for "
+                                  f"'{D.scalar_name(input.dtype)}'")
     if inplace:
+        _hardtanh_check(input, min_val, max_val)
         return _inplace(_hardtanh, input, min_val, max_val)
     return _hardtanh(input, min_val, max_val)
 
@@ -663,11 +678,20 @@ def _gelu_rule(ctx, g):
                                approximate, onednn=x._data.dtype != np.float16,
                                split=_half_split)
         return (wrap(d.astype(x._data.dtype), g._device),)
+    kept = t
     if approximate == "tanh":
         t = ((x + x * x * x * _GELU_K) * _SQRT_2_PI).tanh()
         d = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_K) + 1) * (0.5 * _SQRT_2_PI)
     else:
         d = _normal_cdf(x) + x * _normal_pdf(x)
+    if _cpu_f32(x._data, g._data):
+        # (the kernel is g * factor: the factor's values are the kernel's at g = 1, so that
+        # the gradient for g, the tangent of forward mode, is the kernel's, bit for bit)
+        from ..._ops._core import _with_values
+
+        with quiet:
+            one = np.ones_like(x._data)
+            d = _with_values(d, wrap(_gelu_grad_f32(x._data, one, approximate, kept), g._device))
     return (g * d,)
 
 

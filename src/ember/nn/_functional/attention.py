@@ -417,8 +417,9 @@ def _project(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separat
         sizes = [embed_dim, 2 * embed_dim]
         wq, wkv = in_proj_weight.split(sizes)
         bq, bkv = (None, None) if in_proj_bias is None else in_proj_bias.split(sizes)
+        q = linear(query, wq, bq)  # (as PyTorch: the query's first, which shows in errors)
         k, v = linear(key, wkv, bkv).chunk(2, dim=-1)
-        return linear(query, wq, bq), k, v
+        return q, k, v
     w = in_proj_weight.chunk(3)
     b = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
     return linear(query, w[0], b[0]), linear(key, w[1], b[1]), linear(value, w[2], b[2])

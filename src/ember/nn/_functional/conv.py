@@ -297,6 +297,15 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     dim.  Arguments are assumed checked (see :func:`_check`).
     """
     same_device(input, weight, bias)
+    if not input.numel() and (input.dtype is not weight.dtype or (
+            bias is not None and bias.dtype is not input.dtype)):
+        # as PyTorch: an empty input runs no kernel, its output's dtype promoted as
+        # ``input * weight[0] + bias[0]`` is
+        dt = D._combine(input.dtype, weight.dtype)  # (a tensor's and a 0-d one's dtypes)
+        if bias is not None:
+            dt = D._combine(dt, bias.dtype)
+        return convolution(input.to(dt), weight.to(dt), None if bias is None else bias.to(dt),
+                           stride, padding, dilation, transposed, output_padding, groups)
     if not transposed:
         _check_kernel_dtype(input, len(stride), any(d != 1 for d in dilation))
     xp = xp_of(input)
@@ -329,11 +338,12 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 
 
 def _check_kernel_dtype(input, nsp, dilated):
-    """PyTorch's CPU kernels' refusals of a dtype: bool in all, and every integer type but
-    int64 in the dilated one."""
+    """PyTorch's CPU kernels' refusals of a dtype: bool and the wide unsigned ones in all, and
+    every integer type but int64 in the dilated one."""
     dt = input.dtype
-    if dt.is_floating_point or dt.is_complex or dt.name == "int64" or \
-            not dilated and dt.name != "bool" or input.numel() == 0:  # (no kernel runs)
+    if dt.is_floating_point or dt.is_complex or dt.name == "int64" or not dilated and \
+            dt.name not in ("bool", "uint16", "uint32", "uint64") or input.numel() == 0:
+        # (no kernel runs for an empty input)
         return
     from ..._ops._core import _legacy
 
@@ -596,6 +606,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                            f"at dimension 0, but got weight of size [{ws}] instead")
     cin = weight.shape[0] if transposed else weight.shape[1] * groups
     if input.shape[1] != cin:
+        if not transposed and input.is_meta:  # (PyTorch's meta kernel's words)
+            raise RuntimeError("Invalid channel dimensions")
         what = "transposed=1" if transposed else f"groups={groups}"
         raise RuntimeError(f"Given {what}, weight of size {ws}, expected input"
                            f"{list(input.shape)} to have {cin} channels, but got "
@@ -609,7 +621,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
     _check_kernel(weight, nsp)
     if transposed:
         onednn = _onednn(input, weight, stride, dilation, groups, output_padding, True)
-        _check_transposed_dtypes(input, weight, bias, nsp, onednn)
+        if input.numel():  # (an empty input runs no kernel: any dtypes, promoted)
+            _check_transposed_dtypes(input, weight, bias, nsp, onednn)
         if any(op >= s and op >= d
                for op, s, d in zip(output_padding, stride, dilation, strict=True)):
             names = _axis_names(nsp)
@@ -638,7 +651,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                 f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                 f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater "
                 "than actual input size")
-        if input.dtype is not weight.dtype:  # (a padding string: checked once resolved)
+        if input.dtype is not weight.dtype and input.numel():  # (a padding string: checked
+            # once resolved; an empty input runs no kernel)
             if not _onednn(input, weight, stride, dilation, groups):
                 from ..._ops._core import _legacy
 
@@ -648,6 +662,12 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
             raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
                                f"({_type_name(weight)}) should be the same or input should be "
                                "a MKLDNN tensor and weight is a dense tensor")
+    if not input.numel() and input.shape[0] and input.shape[1]:
+        shape = list(input.shape)
+        if nsp == 1:  # (a 1-d convolution runs as a 2-d one of height 1)
+            shape.insert(2, 1)
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got input "
+                           f"shape: {shape}")
     return stride, padding, dilation, output_padding, int(groups)
 
 
@@ -796,6 +816,10 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
             bias is None or isinstance(bias, Tensor)):
         raise TypeError(_conv_arg_error(name, [input, weight, bias, stride, padding, dilation,
                                                groups]))
+    if not isinstance(padding, str) and bias is not None and bias.dtype is not input.dtype:
+        # as PyTorch: conv{1,2,3}d check the bias dtype before the input's rank
+        raise RuntimeError(f"Input type ({_ctype(input)}) and bias type ({_ctype(bias)}) "
+                           "should be the same")
     if input.dim() not in (nsp + 1, nsp + 2):
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")

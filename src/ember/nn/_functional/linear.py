@@ -23,10 +23,13 @@ def linear(input, weight, bias=None):
     if bias is not None:
         if input.dim() == 2:
             return linalg.addmm(bias, input, weight.t())
-        if input.numel() and input.is_contiguous():
-            # as PyTorch: other contiguous inputs run one addmm over their rows, viewed back
-            # (grad_fn=<ViewBackward0>)
-            out = linalg.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
+        if input.is_contiguous() or not input.numel():
+            # as PyTorch: other contiguous inputs (all empty ones are) run one addmm over their
+            # rows, viewed back (grad_fn=<ViewBackward0>)
+            rows = 1
+            for n in input.shape[:-1]:
+                rows *= n
+            out = linalg.addmm(bias, input.reshape(rows, input.shape[-1]), weight.t())
             return out.view(*input.shape[:-1], out.shape[-1])
     out = linalg.matmul(input, weight.t())
     return out + bias if bias is not None else out
@@ -41,19 +44,22 @@ def bilinear(input1, input2, weight, bias=None):
         names = ", ".join(f"{n}: {_CPP[d.name]}" for n, d in
                           zip(("input1", "input2", "weight", "bias"), kinds))
         raise RuntimeError(f"All tensors must have the same dtype, got {names}")
-    if input1.shape[:-1] != input2.shape[:-1]:
-        if input1.dim() == input2.dim():  # PyTorch names the first dim that differs
-            d = next(i for i, (a, b) in enumerate(zip(input1.shape, input2.shape)) if a != b)
-            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: "
-                               f"got {input1.shape[d]} and {input2.shape[d]}")
-        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
-                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
-    if weight.dim() != 3:
-        raise RuntimeError("bilinear(): input size does not match weight size")
+    if input1.dim() != input2.dim():
+        raise RuntimeError("bilinear(): input dimensions do not match: got "
+                           f"{input1.dim()} and {input2.dim()}")
+    if input1.shape[:-1] != input2.shape[:-1]:  # PyTorch names the first dim that differs
+        d = next(i for i, (a, b) in enumerate(zip(input1.shape, input2.shape)) if a != b)
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: "
+                           f"got {input1.shape[d]} and {input2.shape[d]}")
     for k, x in ((1, input1), (2, input2)):
-        if x.shape[-1] != weight.shape[k]:
+        if x.shape[-1] != weight.size(k):  # (an IndexError where the weight has no dim k)
             raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
                                f"{x.shape[-1]} but expected {weight.shape[k]}")
+    if bias is not None and bias.size(0) != weight.shape[0]:
+        raise RuntimeError("bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {weight.shape[0]}")
+    if weight.dim() != 3:  # (from PyTorch's trilinear product)
+        raise RuntimeError("number of dimensions must match")
     # as PyTorch: the inputs as rows, one trilinear product, viewed back to the batch shape
     rows1 = input1.reshape(-1, input1.shape[-1])
     rows2 = input2.reshape(-1, input2.shape[-1])

@@ -126,6 +126,16 @@ def _broadcast(*ts):
     raise RuntimeError("shapes cannot be broadcast")  # pragma: no cover
 
 
+def _check_in_place(out, shape):
+    """PyTorch's errors where a tensor of ``shape`` is combined in place into one shaped as
+    ``out``: the shapes do not broadcast, or their broadcast is larger than ``out``."""
+    check_broadcast(tuple(out.shape), tuple(shape))
+    b = np.broadcast_shapes(tuple(out.shape), tuple(shape))
+    if tuple(b) != tuple(out.shape):
+        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast "
+                           f"shape {list(b)}")
+
+
 def _no_grad_for(t, fn, arg):
     if isinstance(t, Tensor) and t.requires_grad and STATE.enabled:
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
@@ -158,32 +168,44 @@ def _check_nll(input, target, weight):
     if nd <= 2:
         if target.dim() > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if nd == 1 and target.dim() == 1 and target.shape[0] != 1:
-            raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
-                             f"{target.shape[0]}")
     elif nd == 4:
         if target.dim() != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
                                f"targets of dimension: {target.dim()}")
-        if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
-                               f"{list(target.shape)}")
     elif tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, "
                            f"got {list(target.shape)}")
-    n_classes = input.shape[1] if nd >= 2 else input.shape[0]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
-        if nd > 2:  # (PyTorch's spatial kernel words it shorter)
-            raise RuntimeError("weight tensor should be defined either for all or no classes")
-        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes "
-                           f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+    # as PyTorch: the target's dtype before its size and the weight's
     if target.dtype not in (D.int64, D.uint8):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{_legacy(target.dtype)}")
+    if nd == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{target.shape[0]}")
+    n_classes = input.shape[1] if nd >= 2 else input.shape[0]
+    if nd > 2:  # (PyTorch's spatial kernel words it shorter, and counts the elements only)
+        if weight is not None and weight.numel() != n_classes:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        if nd == 4 and tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
+                               f"{list(target.shape)}")
+    elif weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes "
+                           f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+    return n_classes
+
+
+def _check_nll_kernel(input, target, weight):
+    """The checks of ``nll_loss``'s kernels, after the shapes': the input's dtype, the
+    weight's, then (the spatial kernel's) the target's, which must be int64."""
+    if not input.dtype.is_floating_point and not input.dtype.is_complex:
+        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(input.dtype)}\'')
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_legacy(input.dtype)} but found "
                            f"{_legacy(weight.dtype)}")
-    return n_classes
+    if input.dim() > 2 and target.dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_legacy(target.dtype)}")
 
 
 _NLL_CASCADED = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
@@ -201,9 +223,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _target_tensor(target, "nll_loss_nd")
     same_device(input, target, weight)
     n_classes = _check_nll(input, target, weight)
-    if not input.dtype.is_floating_point and not input.dtype.is_complex:
-        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(input.dtype)}\'')
+    _check_nll_kernel(input, target, weight)
+    if weight is not None and weight.dim() != 1:  # (the spatial kernel's: any shape of C)
+        weight = weight.reshape(-1)
     _no_grad_for(weight, "nll_loss_forward", "weight")
     nd = input.dim()
     lp = input._data
@@ -453,10 +475,10 @@ def _cross_entropy_smoothed(lsm, target, weight, ignore_index, reduction, ls, cl
 # -- regression losses -----------------------------------------------------------------
 
 def _regression_operands(input, target, kernel):
+    shape = _broadcast(input, target)  # (as PyTorch's Python layer: broadcast them first)
     dt = D.result_type(input, target)
     if not dt.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(dt)}\'')
-    shape = _broadcast(input, target)
     same_device(input, target)  # (a 0-d CPU tensor may join a GPU one: copied over)
     x = input._data.astype(dt.np, copy=False)
     y = target._data.astype(dt.np, copy=False)
@@ -702,6 +724,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         _broadcast(input, target)
         return _reduce((input - target).abs(), reduction)
     if beta < 0:
+        _broadcast(input, target)  # (as PyTorch: its Python layer broadcasts them first)
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return _pointwise_loss(input, target, reduction, "smooth_l1_cpu", "SmoothL1LossBackward0",
                            _np_smooth_l1, grads_shown_as("SmoothL1LossBackwardBackward0")(
@@ -744,10 +767,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         return _weighted(loss, weight, reduction, input, False)
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
+        _broadcast(input, target)  # (as PyTorch: its Python layer broadcasts them first)
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     # NOTE: unlike the other regression losses, PyTorch's huber_loss keeps the input's dtype
+    _broadcast(input, target)
     dt = D.result_type(input, target)
-    if dt is not input.dtype and not input.dtype.is_floating_point:
+    if not D.can_cast(dt, input.dtype):
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(input.dtype)}")
     return _pointwise_loss(input, target, reduction, "huber_cpu", "HuberLossBackward0",
@@ -791,6 +816,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {_legacy(target.dtype)} but expected "
                            f"{_legacy(input.dtype)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     same_device(input, target, weight)
     x = input._data
     y = target._data
@@ -866,22 +894,30 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size "
                          f"({_size(input.shape)})")
     if pos_weight is not None:
-        _broadcast(pos_weight, target)
         _no_grad_for(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     if weight is not None:
-        _broadcast(input, weight)
         _no_grad_for(weight, "binary_cross_entropy_with_logits", "weight")
     same_device(input, target, weight, pos_weight)
     dt = D.result_type(*[t for t in (input, target, weight, pos_weight) if t is not None])
+    # as PyTorch's, in the order of its ops: log_sigmoid(input), then (pos_weight - 1) *
+    # target multiplied into it in place, then (1 - target) * input ..., then ``weight`` in place
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
                                   f"'{_legacy(input.dtype)}'")
+    if pos_weight is not None:
+        if pos_weight.dtype is D.bool:
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
+        _check_in_place(input, _broadcast(pos_weight, target))
     if target.dtype.name == "bool":  # (PyTorch's loss starts with ``1 - target``)
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(target.dtype)}")
+    if weight is not None:
+        _check_in_place(input, tuple(weight.shape))
     # NOTE: PyTorch builds the loss in place on ``1 - target`` (see below), each op computed
     # in its operands' promoted type (at least float32) and stored in the in-place tensor's
     # dtype; the same roundings here give its values for mixed and half-precision dtypes.
@@ -1006,7 +1042,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {_size(input1.shape)}, input2: "
                            f"{_size(input2.shape)}, target: {_size(target.shape)} ")
-    return _reduce(P.add_scalar(-target * (input1 - input2), margin).clamp_min(0), reduction)
+    # (the margin is a C++ double in PyTorch: integer inputs give a float loss)
+    diff = input1 - input2  # (before the negation, as PyTorch's: which shows in errors)
+    return _reduce(P.add_scalar(-target * diff, float(margin)).clamp_min(0), reduction)
 
 
 # -- margin and embedding losses ------------------------------------------------------------
@@ -1063,6 +1101,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     reduction = _reduction(size_average, reduce, reduction)
     from ..._ops.creation import zeros_like
 
+    if input.dtype is D.bool:  # (PyTorch's ``margin - input``: a bool tensor of the margin's)
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
     zeros = zeros_like(input)
     gap = margin - input
     if not input.dtype.is_floating_point:  # NOTE: PyTorch truncates to the integer dtype
@@ -1076,16 +1117,23 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-target * input))`` (a two-class logistic loss for targets +-1)."""
     reduction = _reduction(size_average, reduce, reduction)
     _no_grad_for(target, "soft_margin_loss", "target")
-    dt = D.result_type(input, target)
-    if not input.dtype.is_floating_point:
-        if dt.is_floating_point:
-            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
-                               f"type {_legacy(input.dtype)}")
-        raise NotImplementedError(f"\"soft_margin_loss\" not implemented for '{_legacy(dt)}'")
+    # as PyTorch's kernel, ``neg(input).mul_(target).exp_().log1p_()``: the negation's check,
+    # the in-place product's (its shape, then its dtype), then the exponential's
+    if input.dtype is D.bool:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     shape = _broadcast(input, target)
     if tuple(shape) != tuple(input.shape):
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
+    dt = D.result_type(input, target)
+    if not input.dtype.is_floating_point:
+        if not D.can_cast(dt, input.dtype):
+            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
+                               f"type {_legacy(input.dtype)}")
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{_legacy(input.dtype)}")
     same_device(input, target)
     xp = xp_of(input)
     with quiet:
@@ -1131,6 +1179,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not valid")
     return _reduce(loss, reduction)
+
+
+_LOW_FLOATS = ("float16", "bfloat16")
 
 
 def _check_margin_input(input, kernel):
@@ -1245,7 +1296,9 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     nd = input.dim()
     n_frames = input.shape[0] if nd == 2 else 1
     n_classes = input.shape[-1] if nd else 1
-    _check_margin_input(input, "multilabel_margin_loss_forward_out_frame")
+    if not ((nd <= 1 and input.numel() > 0) or (nd == 2 and input.shape[1] != 0)):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(input.shape)}")
     if (nd <= 1 and (target.dim() > 1 or target.numel() != n_classes)) or \
             (nd == 2 and tuple(target.shape) != tuple(input.shape)):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
@@ -1255,6 +1308,11 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     t = target._data.reshape(n_frames, n_classes)
     if t.size and (int(t.min()) < -1 or int(t.max()) >= n_classes):
         raise RuntimeError("argument #2 'target' is out of range")
+    # as PyTorch: the shapes and the targets' range, then the kernel's dtypes (float and
+    # double only), then the target's
+    if not input.dtype.is_floating_point or input.dtype.name in _LOW_FLOATS:
+        raise NotImplementedError('"multilabel_margin_loss_forward_out_frame" not implemented '
+                                  f"for '{_legacy(input.dtype)}'")
     if target.dtype is not D.int64:
         raise RuntimeError(f"expected scalar type Long but found {_legacy(target.dtype)}")
     x = input._data.reshape(n_frames, n_classes)
@@ -1418,12 +1476,19 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     batched = log_probs.dim() == 3
     lp_t = log_probs if batched else log_probs.unsqueeze(1)
     where = " (while checking arguments for ctc_loss_allocate_outputs)"
-    if lp_t.dim() != 3:
-        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp_t.dim()}-dimensional "
-                           f"tensor for argument #1 'log_probs'{where}")
+    # as PyTorch: the kernel's dtype, its emptiness check, then its output allocation's
+    # checks (the dims, the lengths' sizes, the targets' sizes, then the lengths' values)
     if log_probs.dtype not in (D.float32, D.float64):
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for "
                                   f"'{_legacy(log_probs.dtype)}'")
+    if not log_probs.numel():
+        raise RuntimeError("log_probs tensor must not be empty")
+    if lp_t.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp_t.dim()}-dimensional "
+                           f"tensor for argument #1 'log_probs'{where}")
+    if targets.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional "
+                           f"tensor for argument #2 'targets'{where}")
     T, N, C = lp_t.shape
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
@@ -1431,16 +1496,10 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
         raise RuntimeError("input_lengths must be of size batch_size")
     if tl.shape[0] != N:
         raise RuntimeError("target_lengths must be of size batch_size")
-    if targets.dim() not in (1, 2):
-        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional "
-                           f"tensor for argument #2 'targets'{where}")
     for name, v in (("target_lengths", tl), ("input_lengths", il)):
         if v.size and int(v.min()) < 0:
             raise RuntimeError(f"Expected {name} to have value at least 0, but got value "
                                f"{int(v.min())}{where}")
-    if il.size and int(il.max()) > T:
-        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
-                           f"{int(il.max())}{where}")
     xp = xp_of(log_probs)
     il, tl = xp.asarray(il), xp.asarray(tl)
     smax = int(tl.max()) if tl.size else 0
@@ -1462,6 +1521,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
             raise RuntimeError(f"Expected tensor to have size at least {smax} at dimension 1, "
                                f"but got size {tg.shape[1]} for argument #2 'targets'{where}")
         padded = tg[:, :smax]
+    if il.size and int(il.max()) > T:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
+                           f"{int(il.max())}{where}")
     kept = xp.arange(smax)[None, :] < tl[:, None]
     padded = xp.where(kept, padded, blank)
     if padded.size and (int(padded.min()) < 0 or int(padded.max()) >= C):

@@ -21,7 +21,7 @@ in PyTorch (its ``grad_fn`` is ``ViewBackward0`` over ``NativeBatchNormBackward0
 """
 from __future__ import annotations
 
-from ember._warnings import warn as _warn
+from ember._warnings import warn_once as _warn_once
 
 import numbers
 
@@ -74,6 +74,13 @@ def _check_mixed(x: Tensor, params, kernel: str) -> None:
                                f"{_LEGACY[p.dtype.name]}")
 
 
+def _check_mixed_first(x: Tensor, params) -> None:
+    """The mixed-dtype part of ``_check_mixed``, which layer norm checks before any shape."""
+    given = [p for p in params if p is not None]
+    if given and given[0].dtype is not x.dtype:
+        _check_mixed(x, params, "")
+
+
 def _compute(a):
     """An array in the dtype the statistics are computed in (float32 for half types)."""
     return a.astype(np.float32) if a.dtype.name in _LOW else a
@@ -104,8 +111,16 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None, keep=
             var = xp.full(kshape, np.nan, dtype=a.dtype)
             d = a - mean
         invstd = 1 / xp.sqrt(var + a.dtype.type(eps))
-        y = d * invstd
         batch = (mean, var, n)
+        if name == "NativeBatchNormBackward0" and x._data.dtype.name in _LOW and (
+                w is None or w.dtype is x.dtype):
+            # as PyTorch's CPU kernel for a half type throughout: the statistics are kept in
+            # that type, the output computed from them
+            half = x._data.dtype
+            mean = mean.astype(half).astype(a.dtype)
+            invstd = invstd.astype(half).astype(a.dtype)
+            d = a - mean
+        y = d * invstd
     else:
         mean, invstd = stats
         y = (a - mean) * invstd
@@ -217,6 +232,16 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         from ...func._vmap import check_batch_norm_stats
 
         check_batch_norm_stats(running_mean, running_var)
+    if input.numel() == 0 and input.ndim > 1:
+        # as PyTorch: an empty input skips the checks (the sizes' and the dtypes'), giving
+        # a copy of it scaled and shifted by the first weight and bias (0-d, so promoting as
+        # such: an int input gives float32, a half one stays half)
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.select(0, 0)
+        if bias is not None:
+            out = out + bias.select(0, 0)
+        return out
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be "
                          "None")
@@ -393,8 +418,10 @@ def _instance_norm(input, running_mean, running_var, weight, bias, use_input_sta
     # One sample of N*C channels: every (sample, channel) pair gets statistics of its own.
     # (as PyTorch: a contiguous copy first, so a channels-last input takes the same kernels)
     x = input.contiguous().reshape((1, n * c) + tuple(input.shape[2:]))
-    rm = None if running_mean is None else running_mean.repeat(n).to(input.dtype)
-    rv = None if running_var is None else running_var.repeat(n).to(input.dtype)
+    # (an empty integer input is let through by batch norm: its statistics stay as they are)
+    to = input.dtype if input.dtype.is_floating_point else None
+    rm = None if running_mean is None else running_mean.repeat(n).to(to)
+    rv = None if running_var is None else running_var.repeat(n).to(to)
     w = None if weight is None else weight.repeat(n)
     b = None if bias is None else bias.repeat(n)
     out = _batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
@@ -447,12 +474,16 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
     if not ns:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
                            "containing at least one element, but got normalized_shape = []")
+    _check_mixed_first(input, (weight, bias))  # (as PyTorch: before the shapes)
     for nm, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != ns:
             raise RuntimeError(f"Expected {nm} to be of same shape as normalized_shape, but got "
                                f"{nm} of shape {_fmt(t.shape)} and normalized_shape = {_fmt(ns)}")
     k = len(ns)
     if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        if input.is_meta:  # (PyTorch's meta kernel's words)
+            raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                               f"{list(ns)}, but got input of size {input.shape}")
         raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in ns)}], but got input of size"
                            f"{_fmt(input.shape)}")
@@ -681,12 +712,13 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
                            f"weight of shape {_fmt(weight.shape)} and normalized_shape = "
                            f"{_fmt(ns)}")
-    _check_float(input, "rms_norm")
     if weight is not None and weight.dtype is not input.dtype:
-        _warn(f"Mismatch dtype between input and weight: input dtype = "
-              f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
-              f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
-              "fused implementation.", UserWarning, stacklevel=2)
+        # as PyTorch: TORCH_WARN_ONCE, before the dtype check
+        _warn_once("rms_norm_mismatch", f"Mismatch dtype between input and weight: input dtype = "
+                   f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
+                   f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
+                   "fused implementation.", cpp="aten/src/ATen/native/layer_norm.cpp:346")
+    _check_float(input, "rms_norm")
     dims = tuple(range(input.ndim - k, input.ndim))
     low = input.dtype.name in _LOW
     x = input.float() if low else input

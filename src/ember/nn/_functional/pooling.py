@@ -176,7 +176,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
                            f"dilationW: {d[1]}")
     _check_pool_input(input, "max_pool2d")
-    if input.dtype.name == "bool" or input.dtype.is_complex:
+    if input.dtype.name in ("bool", "uint16", "uint32", "uint64") or input.dtype.is_complex:
         raise NotImplementedError(f"\"max_pool2d\" not implemented for '{_legacy(input.dtype)}'")
     for pp, kk in zip(p, k, strict=True):
         if pp > kk // 2:
@@ -743,6 +743,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1), complex
         # values included (and mean's refusal of integers)
         return input.mean((-1, -2), keepdim=True)
+    if not input.numel() and not input.dtype.is_floating_point:  # (no kernel runs)
+        return input.new_empty(tuple(input.shape[:-2]) + tuple(out))
     _float_only(input, "adaptive_avg_pool2d")
     return _adaptive_avg(input, out, 2)
 
@@ -791,7 +793,7 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     (``kernel``: the name PyTorch's dtype error gives; ``rule``: the backward)."""
     name = f"adaptive_max_pool{nsp}d"
     _list_with_default(output_size, input)
-    _check_adaptive_input(input, name, nsp)
+    _check_adaptive_input(input, name, nsp, first=1)  # (every dim but the first: channels too)
     out = _adaptive_size(input, output_size, nsp, name)
     if any(o < 0 for o in out):
         shape = list(input.shape[:-nsp]) + list(out)

@@ -318,6 +318,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                                            else str(type(offsets))))
         if input.shape[1] == 0:
             raise RuntimeError("step must be nonzero")
+        if input.dtype is D.bool or input.dtype in D._WIDE_UNSIGNED:  # (PyTorch's offsets:
+            raise NotImplementedError(f"\"arange_cpu\" not implemented for "  # an arange)
+                                      f"'{D.scalar_name(input.dtype)}'")
         starts = xp.arange(0, input.numel(), input.shape[1], dtype=np.int64)
         include_last_offset = False
         input = input.reshape(-1)
@@ -339,6 +342,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     elif mode not in ("sum", "mean"):
         raise ValueError("mode has to be one of sum, mean or max")
     n, dim = weight.shape
+    if offsets is not None and offsets.dtype is not input.dtype:  # (PyTorch: both promoted)
+        dt = D.promote_types(offsets.dtype, input.dtype)
+        input, offsets = input.to(dt), offsets.to(dt)
     for t, what in ((input, "indices"), (offsets, "indices")):  # (PyTorch: 'indices' twice)
         if t is not None and t.dtype not in (D.int64, D.int32):
             from .conv import _type_name

@@ -337,9 +337,12 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         maps[-1].raster = mode != "circular"
     if mode != "circular":
         _check_pad_output(shape, pads, k, mode)
-        if input.dtype.name == "bool":  # (the kernels' dtypes: all but bool)
+        if input.dtype.name in ("bool", "uint16", "uint32", "uint64"):  # (the kernels' dtypes)
             kind = "reflection" if mode == "reflect" else "replication"
-            raise NotImplementedError(f'"{kind}_pad{k}d" not implemented for \'Bool\'')
+            from ... import _dtype as _D
+
+            raise NotImplementedError(f'"{kind}_pad{k}d" not implemented for '
+                                      f'\'{_D.scalar_name(input.dtype)}\'')
     xp = xp_of(input)
     if xp is not np:
         for m in maps:

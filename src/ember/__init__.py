@@ -25,7 +25,7 @@ from ._dtype import (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnu
 from ._dtype import qint8, qint32, quint2x4, quint4x2, quint8  # noqa: F401
 from ._size import Size
 from ._tensor import Tensor
-from ._tensor_str import get_printoptions, set_printoptions
+from ._tensor_str import set_printoptions
 from . import autograd, cuda, return_types  # noqa: E402
 from ._ops import _core as _ops_core
 from ._ops import methods as _ops_methods
@@ -481,7 +481,12 @@ def _public(name, fn):
             except TypeError as e:
                 raise _keyword_type_error(e, name, kwargs, renames) from None
             except NotImplementedError as e:  # (a kernel's refusal of a dtype)
+                _ops_core.check_read_write_out(name, args, kwargs, out)
                 _ops_core.out_before_kernel(name, args, dict(kwargs, out=out), e)
+                raise
+            except RuntimeError as e:  # (TensorIterator's checks of ``out`` come before this)
+                if str(e).startswith("The size of tensor a"):
+                    _ops_core.check_read_write_out(name, args, kwargs, out)
                 raise
             finally:
                 if held is not None:
@@ -494,6 +499,9 @@ def _public(name, fn):
                     _warn(m.message, m.category, stacklevel=2)
             if expanded:
                 return _reduce_into_expanded(name, res, out, strict, args, kwargs)
+            # (the op's own refusals of its operands came first)
+            _ops_core.check_read_write_out(name, args, kwargs, out)
+            _ops_core.warn_complex_into_real(name, (*args, *kwargs.values()), out)
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
@@ -1026,6 +1034,7 @@ from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_gpu_dtype, 
                                 clear_autocast_cache, autocast_increment_nesting,
                                 autocast_decrement_nesting)
 from . import compiler, cpu  # noqa: E402,F401
+from . import __future__  # noqa: E402,F401  (torch.__future__: module conversion switches)
 from . import _dynamo, _inductor  # noqa: E402,F401  (their settings, for scripts that set them)
 from ._functional_rnn import gru, lstm, rnn_relu, rnn_tanh, segment_reduce  # noqa: E402,F401
 from . import library  # noqa: E402,F401  (torch.library: custom operators)

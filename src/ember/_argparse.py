@@ -732,6 +732,8 @@ SIGNATURES.update({
                   "Tensor out=None",),
     "index_copy": ("Tensor input, int64_t dim, Tensor index, Tensor source, *, "
                    "Tensor out=None",),
+    "index_reduce": ("Tensor input, int64_t dim, Tensor index, Tensor source, "
+                     "c10::string_view reduce, *, bool include_self=True, Tensor out=None",),
     "index_fill": _INDEX_FILL, "index_fill_": _INDEX_FILL,
     "scatter": _SCATTER, "scatter_": _SCATTER,
     "scatter_add": ("Tensor input, int64_t dim, Tensor index, Tensor src, *, Tensor out=None",),
@@ -745,8 +747,8 @@ SIGNATURES.update({
     "nonzero": ("Tensor input, *, bool as_tuple=False, Tensor out=None",),
     "clone": ("Tensor input, *, MemoryFormat? memory_format=None",),
 })
-for _name in ("index_add", "index_copy", "scatter_add", "scatter_reduce", "masked_scatter",
-              "put"):  # (the in-place methods)
+for _name in ("index_add", "index_copy", "index_reduce", "scatter_add", "scatter_reduce",
+              "masked_scatter", "put"):  # (the in-place methods)
     SIGNATURES[_name + "_"] = SIGNATURES[_name]
 SIGNATURES["var_mean"] = SIGNATURES["std_mean"]
 SIGNATURES["allclose"] = ("Tensor input, Tensor other, double rtol=1e-05, double atol=1e-08, "

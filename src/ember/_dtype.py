@@ -153,6 +153,7 @@ complex128 = cdouble = dtype("complex128", np.complex128, 3)
 ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64,
        complex128, uint16, uint32, uint64)
 _WIDE_UNSIGNED = (uint16, uint32, uint64)
+_WIDE_NP = frozenset(d.np for d in _WIDE_UNSIGNED)
 _TO_REAL = {complex64: float32, complex128: float64}
 _TO_COMPLEX = {float32: complex64, float64: complex128}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}  # (bfloat16's added when loaded)

@@ -167,7 +167,7 @@ _REFUSED = {
     "ExpBackward0": "exp_vml_cpu", "SqrtBackward0": "sqrt_vml_cpu", "SignBackward0": "sign_cpu",
     "ClampBackward1": "clamp_scalar_cpu", "MaximumBackward0": "maximum_cpu",
     "MinimumBackward0": "minimum_cpu", "SortBackward0": "sorting_kernel_method_name",
-    "TopkBackward0": "topk_cpu", "Unique2Backward0": "unique", "FlipBackward0": "flip_cpu",
+    "TopkBackward0": "topk_cpu", "Unique2Backward0": "unique",  # (flip: in shape.flip)
     "MaskedFillBackward0": "masked_fill", "GatherBackward0": "gather_expanded_index",
     "CumsumBackward0": "cumsum_out_cpu", "LerpBackward0": "lerp_kernel_scalar",
     "SoftmaxBackward0": "softmax_lastdim_kernel_impl", "TrilBackward0": "tril",
@@ -192,6 +192,77 @@ _SHELL_REFUSED = {"IndexBackward0": "index_cpu", "MulBackward0": "mul_cpu",
                   "AbsBackward0": "abs_cpu", "MaxBackward1": "max_all", "MinBackward1": "min_all"}
 _E8M0_REFUSED = {"AbsBackward0": "abs_cpu", "MmBackward0": "addmm_impl_cpu_",
                  "AddmmBackward0": "addmm_impl_cpu_"}
+# What PyTorch's CPU kernels refuse for uint16, uint32 and uint64, by the node ember's op
+# records when its result has one of them too (their kernels copy, cast, index, sort, compare
+# for equality, multiply, divide, sum into int64 and do &, |, ^; hardly anything else).
+_WIDE_REFUSED = {
+    "AddBackward0": "add_stub", "AddBackward1": "add_stub", "SubBackward0": "add_stub",
+    "SubBackward1": "add_stub", "RsubBackward0": "add_stub", "RsubBackward1": "add_stub",
+    "NotImplemented": "div_floor_cpu", "RemainderBackward0": "remainder_cpu",
+    "RemainderBackward1": "remainder_cpu", "FmodBackward0": "fmod_cpu",
+    "FmodBackward1": "fmod_cpu", "PowBackward0": "pow", "PowBackward1": "pow",
+    "PowBackward2": "pow", "NegBackward0": "neg_cpu", "AbsBackward0": "abs_cpu",
+    "SignBackward0": "sign_cpu", "SgnBackward0": "sign_cpu", "MaxBackward1": "max_all",
+    "MinBackward1": "min_all", "MaxBackward0": "max_cpu", "MinBackward0": "min_cpu",
+    "AmaxBackward0": "max_values_cpu", "AminBackward0": "min_values_cpu",
+    "MaximumBackward0": "maximum_cpu", "MinimumBackward0": "minimum_cpu",
+    "FmaxBackward0": "maximum_cpu", "FminBackward0": "minimum_cpu",
+    "TopkBackward0": "topk_cpu", "MedianBackward0": "median_cpu",
+    "KthvalueBackward0": "kthvalue_cpu", "ModeBackward0": "mode_cpu",
+    "CummaxBackward0": "cummax_cpu", "CumminBackward0": "cummin_cpu",
+    "ClampBackward0": "clamp_cpu", "ClampBackward1": "clamp_scalar_cpu",
+    "ClampMinBackward0": "clamp_min_scalar_cpu", "ClampMaxBackward0": "clamp_max_scalar_cpu",
+    "ReluBackward0": "clamp_min_scalar_cpu", "MaskedFillBackward0": "masked_fill",
+    "MaskedFillBackward1": "masked_fill",
+    "MaskedScatterBackward0": "masked_scatter", "MaskedSelectBackward0": "masked_select",
+    "IndexSelectBackward0": "index_select", "IndexCopyBackward0": "index_copy_cpu",
+    "IndexAddBackward0": "index_add_", "IndexReduceBackward0": "index_func_",
+    "GatherBackward0": "scatter_gather_tensor_cpu", "TakeBackward0": "take_cpu",
+    "ScatterBackward0": "scatter_gather_tensor_cpu",
+    "ScatterBackward1": "scatter_gather_scalar_cpu", "MedianBackward1": "median_out",
+    "NanmedianBackward0": "median_cpu", "NanmedianBackward1": "median_out",
+    "ScatterAddBackward0": "scatter_gather_tensor_cpu",
+    "ScatterReduceBackward0": "scatter_gather_tensor_cpu",
+    "TrilBackward0": "tril", "TriuBackward0": "triu", "MmBackward0": "addmm_impl_cpu_",
+    "AddmmBackward0": "addmm_impl_cpu_", "MvBackward0": "addmv_impl_cpu",
+    "SqueezeBackward4": "addmm_impl_cpu_",  # (a vector times a matrix)
+    "DotBackward0": "dot", "BmmBackward0": "bmm", "LinalgCrossBackward0": "cross",
+    "gcd": "gcd_cpu", "lcm": "lcm_cpu", "PixelShuffleBackward0": "pixel_shuffle",
+    "PixelUnshuffleBackward0": "pixel_unshuffle", "ChannelShuffleBackward0": "channel_shuffle",
+    # (a result of the wide type: ``t.sum()`` gives int64, ``t.sum(dtype=t.dtype)`` no kernel)
+    "SumBackward0": "sum_cpu", "SumBackward1": "sum_cpu", "NansumBackward0": "sum_cpu",
+    "ProdBackward0": "prod_out_cpu", "ProdBackward1": "prod_out_cpu",
+    "CumsumBackward0": "cumsum_out_cpu", "CumprodBackward0": "cumprod_out_cpu",
+}
+# ... and the kernels ops outside the table name (through ``refuse``)
+_WIDE_KERNELS = frozenset(_WIDE_REFUSED.values()) | {
+    "lt_cpu", "le_cpu", "gt_cpu", "ge_cpu", "lshift_cpu", "rshift_cpu", "bitwise_not_cpu",
+    "argmax_cpu", "argmin_cpu", "nonzero_count_cpu", "logical_and_cpu", "logical_or_cpu",
+    "logical_xor_cpu", "logical_not_cpu", "isin_default_cpu", "searchsorted_out_cpu",
+    "bincount_cpu", "aminmax_cpu", "flip_cpu", "heaviside_cpu", "div_trunc_cpu", "addcmul_cpu_out",
+    "trace", "index_fill_cpu", "index_put", "take_put_cpu", "sum_cpu", "cumsum_out_cpu"}
+
+
+# (ops whose kernel PyTorch never calls for an empty input)
+_WIDE_EMPTY_OK = frozenset((
+    "MmBackward0", "SqueezeBackward4", "GatherBackward0", "TrilBackward0", "TriuBackward0",
+    "CummaxBackward0", "CumminBackward0", "MedianBackward0", "SumBackward0", "SumBackward1",
+    "MaxBackward0", "MinBackward0", "AmaxBackward0", "AminBackward0", "ProdBackward0",
+    "ProdBackward1"))
+
+
+def wide_result(inputs, name):
+    """PyTorch's error for op node ``name`` whose first input has a wide unsigned dtype."""
+    kernel = _WIDE_REFUSED.get(name)
+    if name == "IndexSelectBackward0" and inputs[0]._data.ndim > 1:
+        return  # (PyTorch copies slices of a matrix or more: its kernel serves a vector only)
+    if kernel is not None and not (name in _WIDE_EMPTY_OK and inputs[0]._data.size == 0):
+        from . import _dtype as D
+
+        d = D._BY_NP[inputs[0]._data.dtype]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{D.scalar_name(d)}'")
+
+
 # Ops whose result PyTorch computes in float32 and rounds once to the 8-bit type.
 _COMPUTED = frozenset(("MulBackward0", "MmBackward0"))
 
@@ -240,9 +311,11 @@ _FLOAT8_ONLY = ("mul_cpu_reduced_float",)  # (refusals that concern float8 alone
 
 def refuse(t, kernel, error=NotImplementedError, allow=()):
     """Raise PyTorch's error for op ``kernel`` when tensor ``t`` has a float8 or shell dtype
-    (but for the ones named in ``allow``)."""
+    (but for the ones named in ``allow``), or a wide unsigned one PyTorch lacks it for."""
     from . import _dtype as D
 
+    if t._data.dtype in D._WIDE_NP and kernel in _WIDE_KERNELS:
+        raise error(f"\"{kernel}\" not implemented for '{D.scalar_name(t.dtype)}'")
     if t._data.dtype in D._ODD_NP:
         d = D.from_numpy_dtype(t._data.dtype)
         if d.name not in allow and (d in D.FLOAT8 or kernel not in _FLOAT8_ONLY):

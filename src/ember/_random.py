@@ -640,6 +640,14 @@ def _as_dtype(dtype, kernel=None) -> np.dtype:
     return dt
 
 
+# set while a vmap (or jacfwd) with randomness='error' runs: any generator's draw is
+# PyTorch's refusal, raised before the draw (ember.func._vmap sets it)
+VMAP_RANDOMNESS_ERROR = [0]
+# one dict per vmap with randomness='same' running: each generator's state before its first
+# draw there, by id (the vmap puts them back before each call, so every call draws alike)
+VMAP_SAME_WATCH: list = []
+
+
 def _count(n) -> int:
     n = int(n)
     if n < 0:
@@ -778,6 +786,13 @@ class CPUGenerator:
     # ---- raw draws ---------------------------------------------------------
     def random_u32(self, n) -> np.ndarray:
         """The next n outputs of ``generator->random()``."""
+        if VMAP_RANDOMNESS_ERROR[0]:
+            from .func._vmap import _RANDOM_ERROR
+
+            raise RuntimeError(_RANDOM_ERROR)
+        for watch in VMAP_SAME_WATCH:
+            if id(self) not in watch:
+                watch[id(self)] = (self, self.get_state())
         n = _count(n)
         out = np.empty(n, _U32)
         with self._lock:
@@ -1124,7 +1139,7 @@ class CPUGenerator:
         p = float(p)
         if not (0.0 < p < 1.0):
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-        if dt == _BOOL:
+        if dt == _BOOL or dt in _WIDE_UNSIGNED:
             _not_implemented("geometric_cpu", dt)
         with self._lock:
             u = self._uniform_double(n)

@@ -242,6 +242,13 @@ class Tensor:
 
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
                             f"bool, not {_py_type_name(requires_grad)}")
+        if _in_func_transform() and _called_from_user():
+            raise RuntimeError(
+                "You are attempting to call Tensor.requires_grad_() (or perhaps using "
+                "torch.autograd.functional.* APIs) inside of a function being transformed by a "
+                "functorch transform. This is unsupported, please attempt to use the functorch "
+                "transforms (e.g. grad, vjp, jacrev, jacfwd, hessian) or call requires_grad_() "
+                "outside of a function being transformed instead.")
         if self._grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
@@ -363,6 +370,20 @@ class Tensor:
 
     def detach(self):
         return _ops.shape.detach(self)
+
+    def module_load(self, other, assign=False):
+        """What ``load_state_dict`` puts in this tensor's place for ``other`` when
+        ``torch.__future__``'s swap switch is on: ``other`` detached with ``assign``, else
+        this tensor with ``other`` copied into it, detached."""
+        if type(self) is not Tensor or type(other) is not Tensor:  # (PyTorch's Python-level
+            from ._subclass import handle_torch_function, has_torch_function  # dispatch)
+
+            if has_torch_function((self, other)):
+                return handle_torch_function(Tensor.module_load, (self, other), self, other,
+                                             assign=assign)
+        if assign:
+            return other.detach()
+        return self.copy_(other).detach()
 
     def detach_(self):
         if self._base is not None:
@@ -727,13 +748,35 @@ def _pin_device(t, name, device):
                         f"{type(device).__name__}")
     device = Device(device)
     _warn(f"The argument 'device' of Tensor.{name}() is deprecated. Please do not pass this "
-          "argument.", DeprecationWarning, stacklevel=3)
+          "argument.", DeprecationWarning, stacklevel=3,
+          cpp="aten/src/ATen/native/Memory.cpp:" + ("46" if name == "pin_memory" else "31"))
     if name == "pin_memory":
         t.is_pinned(device)
         if device.type != "cuda":
             raise RuntimeError(f"{device.type.upper()} device type not an accelerator.")
         if not cuda_available():
             raise no_cuda(RuntimeError, _NO_ATEN_CUDA)
+
+
+def _in_func_transform() -> bool:
+    """Whether a ``torch.func`` transform (vmap, grad, jvp...) is running."""
+    vmap, scope = sys.modules.get("ember.func._vmap"), sys.modules.get("ember.func._scope")
+    return bool(vmap is not None and vmap._LEVELS or scope is not None and scope._active())
+
+
+def _called_from_user() -> bool:
+    """Whether the method calling this was called by code outside ember (past the argument
+    parser's wrapper)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == _ARGPARSE_FILE:
+        frame = frame.f_back
+    # (``torch.autograd.functional``'s calls count: PyTorch's message names those APIs)
+    return frame is not None and (not frame.f_code.co_filename.startswith(_EMBER_ROOT) or
+                                  frame.f_code.co_filename == _AUTOGRAD_FUNCTIONAL_FILE)
+
+
+_ARGPARSE_FILE = _EMBER_ROOT + "_argparse.py"
+_AUTOGRAD_FUNCTIONAL_FILE = _EMBER_ROOT + "autograd/functional.py"
 
 
 from . import _ops  # noqa: E402

@@ -411,6 +411,19 @@ def _slogdet_rule(ctx, g_sign, g_log):
 def logdet(A):
     """``log(det(A))``: nan for a negative determinant, -inf for a zero one; for complex
     ``A``, ``log|det A| + i angle(det A)``."""
+    need_tensor(A, "logdet")  # (PyTorch's own checks, named after logdet)
+    if isinstance(A, Tensor):
+        if A.ndim < 2:
+            raise RuntimeError("logdet: The input tensor A must have at least 2 dimensions.")
+        if A.shape[-1] != A.shape[-2]:
+            raise RuntimeError("logdet: A must be batches of square matrices, but they are "
+                               f"{A.shape[-2]} by {A.shape[-1]} matrices")
+        if not (A.dtype.is_floating_point or A.dtype.is_complex):
+            raise RuntimeError("logdet: Expected a floating point or complex tensor as input. "
+                               f"Got {_core._legacy(A.dtype)}")
+        if A.dtype in (D.float16, D.bfloat16):
+            raise RuntimeError("logdet: Low precision dtypes not supported. Got "
+                               f"{_core._legacy(A.dtype)}")
     sign, logabs = slogdet(A)
     if A.dtype.is_complex:
         res = logabs + sign.log()

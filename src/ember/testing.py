@@ -127,8 +127,9 @@ def _compare_tensors(a, e, path, opts):
     if rtol is None:  # the looser of the two dtypes' tolerances
         (r1, a1), (r2, a2) = (_TOLERANCES.get(t.dtype, (0, 0)) for t in (a, e))
         rtol, atol = max(r1, r2), max(a1, a2)
-    if a.dtype is not e.dtype:
-        common = D.promote_types(a.dtype, e.dtype)
+    if a.dtype is not e.dtype:  # (PyTorch's: the wide unsigned types count as int64 here)
+        common = D.promote_types(*(D.int64 if t.dtype in D._WIDE_UNSIGNED else t.dtype
+                                   for t in (a, e)))
         a, e = a.to(common), e.to(common)
     if a.dtype.is_complex and opts["equal_nan"]:  # NaN parts match part by part, as PyTorch
         close = a.real.isclose(e.real, rtol=rtol, atol=atol, equal_nan=True) & \
@@ -143,9 +144,11 @@ def _compare_tensors(a, e, path, opts):
     # the greatest differences among the elements that are not close
     abs_diff = (a - e).abs().masked_fill(close, 0)
     rel_diff = (abs_diff / e.abs()).masked_fill(close, 0)
-    if a.ndim == 0:
-        text = _mismatch("Scalars", f"Expected {scalars[1]} but got {scalars[0]}.", rtol, atol,
-                         abs_diff.item(), None, rel_diff.item(), None)
+    if a.ndim == 0:  # (PyTorch's differences of the two Python numbers)
+        x, y = scalars
+        diff = abs(x - y)
+        text = _mismatch("Scalars", f"Expected {y} but got {x}.", rtol, atol, diff, None,
+                         math.inf if y == 0 else diff / abs(y), None)
     else:
         total, wrong = a.numel(), int((~close).sum())
         abs_max, abs_at = abs_diff.flatten().max(0)

@@ -449,6 +449,11 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
         from .._float8 import odd_result
 
         arr = odd_result(arr, inputs, name)
+    elif arr.dtype in D._WIDE_NP and inputs and inputs[0] is not None and \
+            inputs[0]._data.dtype in D._WIDE_NP:
+        from .._float8 import wide_result
+
+        wide_result(inputs, name)  # (uint16, uint32, uint64: PyTorch refuses most ops)
     out = _new_tensor(Tensor)
     out._data = arr
     out._device = device if device is not None else inputs[0]._device
@@ -681,6 +686,10 @@ def make_multi(arrs, inputs, name, rule, *saved, differentiable=None, _view=Fals
         from .._float8 import odd_result
 
         odd_result(arrs[0], inputs, name)
+    elif inputs[0]._data.dtype in D._WIDE_NP and arrs[0].dtype in D._WIDE_NP:
+        from .._float8 import wide_result
+
+        wide_result(inputs, name)
     outs = tuple(wrap(a, dev) for a in arrs)
     # (under inference_mode only views record, as in PyTorch)
     if rule is not None and needs_grad(inputs) and (_view or not STATE.inference):
@@ -1364,10 +1373,36 @@ def write(t: Tensor, arr) -> None:
     t._vc.v += 1
 
 
+# Ops whose PyTorch forms refuse a complex (or bool) input before TensorIterator's overlap
+# check of the tensor they write.
+_COMPLEX_REFUSED_FIRST = frozenset("trunc fix floor ceil sign relu rad2deg deg2rad heaviside "
+                                   "clamp".split())
+_BOOL_REFUSED_FIRST = frozenset(("neg", "negative", "relu"))
+
+
+def check_written_overlap(t: Tensor, name=None, refuse=None) -> None:
+    """PyTorch's TensorIterator refusal of an in-place write into ``t`` whose elements share
+    memory (an expanded tensor): before its shape and dtype checks and its kernels.
+    ``refuse()`` raises the op ``name``'s own earlier refusal of ``t``'s dtype."""
+    if has_internal_overlap(t._data):
+        if refuse is not None and (t.dtype._kind == 3 and name in _COMPLEX_REFUSED_FIRST or
+                                   t.dtype is D.bool and name in _BOOL_REFUSED_FIRST):
+            refuse()
+        elif refuse is not None:  # (PyTorch's parsing of the arguments comes first)
+            try:
+                refuse()
+            except TypeError:
+                raise
+            except Exception:  # noqa: BLE001  (the op's later refusals: the overlap's first)
+                pass
+        raise RuntimeError(_OVERLAP)
+
+
 def has_internal_overlap(d) -> bool:
     """Whether two elements of array ``d`` share memory (a zero stride over a dim of 2 or
     more, as ``expand`` makes)."""
-    return d.size > 1 and any(s == 0 and n > 1 for n, s in zip(d.shape, d.strides))
+    return d.size > 1 and 0 in d.strides and \
+        any(s == 0 and n > 1 for n, s in zip(d.shape, d.strides))  # (in-place ops' hot path)
 
 
 def _may_overlap(d) -> bool:
@@ -1474,6 +1509,20 @@ def check_broadcast(sa, sb):
                                f"({y}) at non-singleton dimension {n - i}")
 
 
+def check_broadcast_meta(*shapes):
+    """PyTorch's error (the words of its meta kernels, for meta tensors) where ``shapes``
+    (``Size``s) do not broadcast together."""
+    common = [1] * max(len(s) for s in shapes)
+    for n, shape in enumerate(shapes):
+        for i in range(-1, -1 - len(shape), -1):
+            if common[i] == 1:
+                common[i] = shape[i]
+            elif shape[i] != 1 and shape[i] != common[i]:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} "
+                                   f"at {i}! Mismatching argument at index {n} had {shape}; but "
+                                   f"expected shape should be broadcastable to {common}")
+
+
 def float_result_type(t: Tensor, other):
     """The dtype an op that computes integers in floats (``atan2``, ``copysign``) gives."""
     dt = D.result_type(t, other)
@@ -1487,21 +1536,39 @@ def precheck_inplace(t: Tensor, other, dt=None) -> None:
     errors come before a kernel's own refusals)."""
     if isinstance(other, Tensor):
         if other.shape != t.shape:
+            meta = t.is_meta or other.is_meta
+            if meta:
+                check_broadcast_meta(t.shape, other.shape)
             check_broadcast(tuple(t.shape), tuple(other.shape))
             shape = np.broadcast_shapes(t.shape, other.shape)
+            if shape != t.shape and meta:  # (PyTorch's meta kernel's words)
+                raise RuntimeError(f"output with shape {t.shape} doesn't match the broadcast "
+                                   f"shape {shape}")
             if shape != t.shape:
                 raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the "
                                    f"broadcast shape {list(shape)}")
         if other.dtype is not t.dtype or dt is not None:
-            dt = dt or D.result_type(t, other)
+            dt = dt or _inplace_result_type(t, other)
             if not D.can_cast(dt, t.dtype):
                 raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
                                    f"output type {_legacy(t.dtype)}")
     elif isinstance(other, (bool, int, float, complex)):
-        dt = dt or D.result_type(t, other)
+        dt = dt or _inplace_result_type(t, other)
         if dt is not t.dtype and not D.can_cast(dt, t.dtype):
             raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
                                f"output type {_legacy(t.dtype)}")
+
+
+def _inplace_result_type(t, other):
+    """The common dtype of an in-place op's operands; a complex32 one (which ember lacks)
+    refused as PyTorch refuses to write ComplexHalf into a real ``t``."""
+    try:
+        return D.result_type(t, other)
+    except NotImplementedError:
+        if t.dtype._kind == 3:
+            raise
+        raise RuntimeError("result type ComplexHalf can't be cast to the desired output type "
+                           f"{_legacy(t.dtype)}") from None
 
 
 def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
@@ -1510,16 +1577,16 @@ def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
     ``expanded``: the op's PyTorch kernel writes a ``t`` whose elements share memory (as
     ``expand`` makes) rather than refuse it: each element it changes goes into that memory
     (its backward through such a view is refused, as PyTorch's)."""
-    if new.dtype is not t.dtype and not D.can_cast(new.dtype, t.dtype):
-        raise RuntimeError(f"result type {_legacy(new.dtype)} can't be cast to the desired "
-                           f"output type {_legacy(t.dtype)}")
-    if new.shape != t.shape:
+    if new.shape != t.shape:  # (as PyTorch's TensorIterator: the shapes before the dtypes)
         try:
             if np.broadcast_shapes(new.shape, t.shape) != t.shape:
                 raise ValueError
         except ValueError:
             raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
                                f"shape {list(np.broadcast_shapes(new.shape, t.shape))}") from None
+    if new.dtype is not t.dtype and not D.can_cast(new.dtype, t.dtype):
+        raise RuntimeError(f"result type {_legacy(new.dtype)} can't be cast to the desired "
+                           f"output type {_legacy(t.dtype)}")
     node = new._grad_fn
     if node is not None and t._base is not None:  # (another operand requires grad: as
         msg = _view_rebase_message(t, False)  # ``check_inplace``'s, before any write)
@@ -1977,6 +2044,57 @@ def warn_resized(out, shape, twice=False):
 _COMPARISONS = frozenset("eq ne lt le gt ge greater greater_equal less less_equal not_equal"
                          .split())
 
+# TensorIterator ops, which refuse to resize an ``out=`` that is one of their inputs
+_READ_WRITE_CHECKED = _RESIZED_TWICE | _COMPARISONS | frozenset(
+    "where clamp clip clamp_min clamp_max logical_and logical_or logical_xor floor_divide fmax "
+    "fmin heaviside".split())
+
+
+_BOOL_ITER = _COMPARISONS | frozenset(("logical_and", "logical_or", "logical_xor"))
+
+
+def warn_complex_into_real(name, operands, out) -> None:
+    """PyTorch's warning (once) where comparison or logical op ``name`` computes in a complex
+    dtype and writes a real, non-bool ``out`` (its copy of the result drops the imaginary
+    parts)."""
+    if name not in _BOOL_ITER or not isinstance(out, Tensor) or out.dtype._kind in (0, 3):
+        return
+    operands = [v for v in operands if isinstance(v, (Tensor, bool, int, float, complex))]
+    try:
+        if len(operands) < 2 or D.result_type(*operands)._kind != 3:
+            return
+    except NotImplementedError:  # (complex32: complex too)
+        pass
+    from .._warnings import warn_once
+
+    warn_once("complex to real", "Casting complex values to real discards the imaginary part",
+              cpp="aten/src/ATen/native/Copy.cpp:307")
+
+
+_UNARY_ITER = frozenset("abs absolute neg negative floor ceil trunc fix round frac sign sgn "
+                        "bitwise_not logical_not".split())
+
+
+def check_read_write_out(name, args, kwargs, out) -> None:
+    """PyTorch's refusals of the ``out=`` of TensorIterator op ``name``, before the dtype
+    checks: one whose elements share memory; one that is also an input and is not of the
+    broadcast shape (such an output is never resized)."""
+    if name not in _READ_WRITE_CHECKED and name not in _UNARY_ITER or \
+            not isinstance(out, Tensor):
+        return
+    if has_internal_overlap(out._data):  # (TensorIterator's first check)
+        raise RuntimeError(_OVERLAP)
+    ts = [v for v in (*args, *kwargs.values()) if isinstance(v, Tensor)]
+    if not any(v is out for v in ts):
+        return
+    try:
+        shape = np.broadcast_shapes(*(tuple(v.shape) for v in ts))
+    except ValueError:
+        return  # (the op's own error)
+    if shape != tuple(out.shape):
+        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+
 
 def out_before_kernel(name, args, kwargs, error):
     """What PyTorch does with the ``out=`` of a binary TensorIterator op before its kernel
@@ -1992,7 +2110,13 @@ def out_before_kernel(name, args, kwargs, error):
             not (isinstance(a, Tensor) or isinstance(b, Tensor)):
         return
     error._out_seen = True  # (once, however many layers see it)
-    common = D.result_type(a, b)
+    try:
+        common = D.result_type(a, b)
+    except NotImplementedError:  # (complex32, which ember does not have)
+        if out.dtype._kind == 3:
+            return
+        raise RuntimeError("result type ComplexHalf can't be cast to the desired output type "
+                           f"{_legacy(out.dtype)}") from None
     if name not in _COMPARISONS and not D.can_cast(common, out.dtype):
         raise RuntimeError(f"result type {_legacy(common)} can't be cast to the desired "
                            f"output type {_legacy(out.dtype)}")
@@ -2001,6 +2125,36 @@ def out_before_kernel(name, args, kwargs, error):
         # (a comparison computes in the common dtype unless ``out`` is boolean)
         warn_resized(out, shape, out.dtype is not common and (
             name in _RESIZED_TWICE or name in _COMPARISONS and out.dtype is not D.bool))
+
+
+def resize_view_in_storage(t: Tensor, shape) -> bool:
+    """Give view ``t`` the contiguous ``shape`` in its base's memory from its storage offset,
+    as PyTorch's ``resize_`` does where that memory holds it (so writes reach the base):
+    False (nothing done) where it does not, or ``t`` is no view."""
+    if t._base is None or type(t._data) is not np.ndarray:
+        return False
+    from .shape import _storage_root, storage_offset
+
+    root = _storage_root(t)
+    n = 1
+    for s in shape:
+        n *= s
+    if type(root) is not np.ndarray or not root.flags.c_contiguous or \
+            root.dtype != t._data.dtype or not root.flags.writeable or \
+            not t._base._data.flags.c_contiguous:
+        return False
+    off = storage_offset(t)
+    if off < 0 or off + n > root.size:
+        return False
+    t._data = root.reshape(-1)[off:off + n].reshape(tuple(shape))
+    if t._view_fn is not None:  # (its history, redone from the base: the new geometry)
+        from .shape import as_strided_view
+
+        size, at = tuple(shape), off - storage_offset(t._base)
+        stride = tuple(s // t._data.itemsize for s in t._data.strides)
+        t._view_fn = lambda b: as_strided_view(b, size, stride, at)
+        t.__dict__.pop("_replay", None)
+    return True
 
 
 def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
@@ -2018,8 +2172,11 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
                            f"output type {_legacy(out.dtype)}")
     if tuple(out.shape) != tuple(res.shape):
         warn_resized(out, res.shape, name in _RESIZED_TWICE and res.dtype is not out.dtype)
-        out._data = res._data.astype(out._data.dtype)
-        out._vc.v += 1
+        if resize_view_in_storage(out, res.shape):  # (a view: resized in its base's memory)
+            write(out, res._data)
+        else:
+            out._data = res._data.astype(out._data.dtype)
+            out._vc.v += 1
     else:
         write(out, res._data)
     if out._is_inference and not STATE.inference and not out._inference_vc:

@@ -15,7 +15,7 @@ from .._device import CPU, canonical, xp_for
 from .._random import _fma64
 from .._tensor import Tensor
 from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
-from ._core import quiet
+from ._core import has_internal_overlap, quiet
 
 
 _default_device = None  # ``torch.set_default_device``'s device (None: the CPU)
@@ -251,9 +251,10 @@ def _numbers_to(values, dt):
     if dt._kind == 3:
         return np.array(values, dtype=np.complex128).astype(dt.np)
     if any(isinstance(v, float) or isinstance(v, np.floating) for v in values):
-        if dt is D.uint8 and any(isinstance(v, (float, np.floating)) and v < 0 for v in values):
+        if dt in (D.uint8, D.uint16, D.uint32) and \
+                any(isinstance(v, (float, np.floating)) and v < 0 for v in values):
             # NOTE: a negative int wraps into uint8 (-1 is 255), a negative float overflows
-            raise RuntimeError("value cannot be converted to type uint8 without overflow")
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
         arr = np.array(values, dtype=np.float64)
     else:
         try:
@@ -325,6 +326,8 @@ def _to_array(data, dtype):
     dt = dtype or _infer_dtype(data)
     if 0 in shape:  # (nothing to store: PyTorch reads no further than the first items)
         return np.empty(shape, dt.np)
+    if dt is D.uint64:
+        _check_uint64_leaves(data, shape)
     values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex, cplx=dt.is_complex)
     if dt is D.uint64 and any(type(v) is np.uint64 for v in values):
         raise TypeError("an integer is required")  # (as a lone np.uint64, above)
@@ -333,6 +336,25 @@ def _to_array(data, dtype):
         raise TypeError(f"'{np.bool_.__module__}.{np.bool_.__name__}' object cannot be "
                         "interpreted as an integer")
     return _numbers_to(values, dt).reshape(shape)
+
+
+def _check_uint64_leaves(data, shape):
+    """PyTorch's reading of Python data for a uint64 tensor: number by number, in order, as
+    an unsigned C long long, which takes a Python int (or bool) alone, from 0 to 2**64 - 1.
+    (Data not shaped as ``shape`` says is left to the usual path and its error.)"""
+    def walk(x, dim):
+        if dim == len(shape):
+            if not isinstance(x, int):  # (NumPy's numbers and 0-d tensors too)
+                raise TypeError("an integer is required")
+            if x < 0:
+                raise OverflowError("can't convert negative int to unsigned")
+            if x >= 1 << 64:
+                raise OverflowError("int too big to convert")
+            return True
+        if not isinstance(x, (list, tuple)) or len(x) != shape[dim]:
+            return False
+        return all(walk(v, dim + 1) for v in x)
+    walk(data, 0)
 
 
 def _check_legacy_data(data):
@@ -676,6 +698,13 @@ def _factory_out(fn):
         if fn.__name__ in ("arange", "linspace", "logspace") and out.numel() == res.numel() \
                 and out.shape != res.shape:  # (a range fills ``out`` as it is, unresized)
             res = res.reshape(out.shape)
+        if fn.__name__ in ("zeros", "ones", "full") and res.shape == out.shape and \
+                res.numel() and has_internal_overlap(out._data):
+            from ..autograd.grad_mode import no_grad
+
+            with no_grad():  # (PyTorch's fill, which writes an expanded ``out``)
+                out.fill_(res._data.reshape(-1)[0].item())
+            return out
         return _to_out(res, out)
     return factory
 
@@ -792,15 +821,18 @@ def _fill_array(shape, value, dt, device):
 
         check_fill(value, dt, math.prod(shape))
     check_half_fill(value, dt, math.prod(shape))
-    value = _fill_scalar(value, dt)
+    # (PyTorch's fill_, whose one-element path converts a complex value through a double)
+    value = _fill_scalar(value, dt, via_double=math.prod(shape) == 1)
     xp = xp_for(_device(device))
     with quiet:
         return xp.full(shape, value, dtype=dt.np)
 
 
-def _fill_scalar(value, dt):
+def _fill_scalar(value, dt, via_double=True):
     """Python number ``value`` as ``dt`` the way PyTorch's fills convert it: RuntimeError when
-    it overflows, small negatives wrap into unsigned types (-1 -> 255)."""
+    it overflows, small negatives wrap into unsigned types (-1 -> 255).  ``via_double``: a
+    complex value is refused for float16 and bfloat16 as a double (``full``), else as their
+    own C++ types (``fill_``, ``masked_fill_``)."""
     if type(value) is int and not -1 << 63 <= value < 1 << 64:
         from .pointwise import scalar_int
 
@@ -813,7 +845,7 @@ def _fill_scalar(value, dt):
         return value != 0
     if isinstance(value, complex) and dt._kind != 3:
         if value.imag != 0:  # NOTE: PyTorch words a lost imaginary part as an overflow
-            name = "double" if dt in (D.float16, D.bfloat16) else _CTYPE[dt.name]  # (via double)
+            name = "double" if via_double and dt in (D.float16, D.bfloat16) else _CTYPE[dt.name]
             raise RuntimeError(f"value cannot be converted to type {name} without overflow")
         value = value.real
     if dt._kind == 3:
@@ -1728,8 +1760,9 @@ def bernoulli_(t, p=0.5, *, generator=None):
     g = _gen(generator, t._device)
     if isinstance(p, Tensor):
         for x in (t, p):  # (before the range check, whose comparison would refuse first)
-            if x.dtype.is_complex:
-                raise NotImplementedError('"bernoulli_tensor_cpu_self_" not implemented for '
+            if x.dtype.is_complex or x.dtype in _WIDE_UNSIGNED:
+                kernel = "p_" if x is p and not x.dtype.is_complex else "self_"
+                raise NotImplementedError(f'"bernoulli_tensor_cpu_{kernel}" not implemented for '
                                           f"'{D.scalar_name(x.dtype)}'")
         if p._device.type != "meta" and p.numel() and \
                 not bool(((p >= 0) & (p <= 1)).all()):  # (NaN fails too)

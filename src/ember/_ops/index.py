@@ -169,6 +169,10 @@ def _index_array(k, t):
     if dt is D.bool:
         return _Mask(a)
     if dt not in (D.int64, D.int32):
+        if a.ndim == 0 and dt._kind == 1:  # (any 0-d integer tensor is a number, as in PyTorch)
+            if int(a) >= 1 << 63:
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+            return int(a)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if a.ndim == 0:
         return int(a)
@@ -526,9 +530,15 @@ def _masked_fill_value(mask, value, dtype):
         raise NotImplementedError(f"\"masked_fill\" not implemented for '{D.scalar_name(dtype)}'")
     if value.dtype is dtype:
         return value
-    if value.dtype.is_complex and not dtype.is_complex and bool(value.detach().imag.ne(0).any()):
-        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dtype)} without "
-                           "overflow")
+    if value.dtype.is_complex and not dtype.is_complex:  # (PyTorch's, without a warning)
+        if dtype is D.bool:
+            return value.ne(0)
+        if bool(value.detach().imag.ne(0).any()):
+            from .creation import _CTYPE
+
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[dtype.name]} "
+                               "without overflow")
+        value = value.real
     return value.to(dtype)
 
 
@@ -609,11 +619,21 @@ def setitem(t, key, value):
         return
     mask = _lone_mask(items) if value.numel() == 1 else None
     if mask is not None:
+        _refuse_wide_put(region, True)
         value = _masked_fill_value(mask, value, region.dtype)
     _warn_byte(items)
     # (a number's fresh tensor, or a masked fill's one value, cannot overlap the target)
     _index_put(region, rest, value, False, pending, mask is not None or number is not None,
                _key_tensors(key), masked=mask is not None)
+
+
+def _refuse_wide_put(t, masked):
+    """PyTorch's error for an index write into uint16, uint32 or uint64, which it lacks (as a
+    masked fill, or else once the value's shape and dtype are found right)."""
+    if t.dtype in D._WIDE_UNSIGNED:
+        from .._float8 import refuse
+
+        refuse(t, "masked_fill" if masked else "index_put")
 
 
 def index_put_(t, indices, values, accumulate=False):
@@ -636,6 +656,7 @@ def index_put_(t, indices, values, accumulate=False):
                         f"{type(values).__name__}")
     mask = _lone_mask(items) if not accumulate and values.numel() == 1 else None
     if mask is not None:
+        _refuse_wide_put(t, True)
         values = _masked_fill_value(mask, values, t.dtype)
     pending = []
     _, rest = _apply_basic(wrap(t._data, t._device), items, pending)
@@ -708,6 +729,8 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=(), 
                            "for the source.")
     if pending:
         raise pending[0]
+    if not masked:
+        _refuse_wide_put(t, False)
     val = value if isinstance(value, Tensor) else None
     if val is not None and val._device != t._device:
         val = val.to(t._device)
@@ -800,7 +823,15 @@ def copy_(t, src, *args, non_blocking=False, _setitem=False):
 
         raise TypeError(f"copy_(): argument 'non_blocking'{where} must be bool, not "
                         f"{tp_name(non_blocking)}")
+    from .pointwise import _vmap_levels
+
+    if _vmap_levels() and not _setitem:
+        _vmap_levels().check_inplace_batched(t, src, "copy")
     check_inplace(t)
+    if not _setitem and src is not t:  # (TensorIterator's first check)
+        from ._core import check_written_overlap
+
+        check_written_overlap(t)
     if not isinstance(src, Tensor):
         import numbers
 
@@ -809,7 +840,10 @@ def copy_(t, src, *args, non_blocking=False, _setitem=False):
                             f"{type(src).__name__}")
         from .creation import full
 
-        src = full((), src, dtype=t.dtype, device=t.device)
+        # (a complex number into a real tensor: PyTorch's copy of a complex tensor, dropping
+        # the imaginary part with its warning)
+        src = full((), src, dtype=D.complex128 if isinstance(src, complex) and not _setitem
+                   and t.dtype._kind != 3 else t.dtype, device=t.device)
     if src._device != t._device:
         src = src.to(t._device)
     else:
@@ -1135,6 +1169,10 @@ def index_select(t, dim, index):
     n = t.shape[d] if t.ndim else 1
     if idx.size and n == 0 and t.ndim > 1:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if t.ndim <= 1 and t.dtype in D._WIDE_UNSIGNED and (t.ndim or idx.size == 1):
+        from .._float8 import refuse  # (a vector's kernel, which checks the bounds, lacks them)
+
+        refuse(t, "index_select")
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
         if t.ndim > 1 and d == 1:
             # NOTE: PyTorch's CPU kernel for dim 1 reports the first bad index its own way
@@ -1307,9 +1345,13 @@ def masked_fill(t, mask, value):
     same_device(t, mask)
     vt = None
     if isinstance(value, Tensor):
-        if value.dtype.is_complex and not t.dtype.is_complex:
-            raise RuntimeError(f"value cannot be converted to type {D.cpp_name(t.dtype)} "
-                               "without overflow")
+        if value.dtype.is_complex and not t.dtype.is_complex:  # (its value: a lost
+            if t.dtype is not D.bool and bool(value.imag.ne(0)):  # imaginary part refused)
+                from .creation import _CTYPE
+
+                raise RuntimeError(f"value cannot be converted to type {_CTYPE[t.dtype.name]} "
+                                   "without overflow")
+            value = value.ne(0) if t.dtype is D.bool else value.real
         if not t.dtype.is_complex:  # the same overflow checks as for a number
             from .pointwise import _check_scalar_fits
 
@@ -1321,7 +1363,7 @@ def masked_fill(t, mask, value):
         from .pointwise import _check_scalar_fits
 
         _check_scalar_fits((value,), t.dtype)  # PyTorch's overflow errors (uint8 and 1000,
-        v = _fill_scalar(value, t.dtype)  # float16 and 1e5)
+        v = _fill_scalar(value, t.dtype, via_double=False)  # float16 and 1e5)
     shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"
     xp = xp_of(t)
     fill = xp.asarray(v)
@@ -1357,6 +1399,10 @@ def masked_select(t, mask):
     if mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     same_device(t, mask)
+    if t._device.type == "meta":  # (the result's size depends on the mask's values)
+        from .reduce import _NO_META_KERNEL
+
+        raise NotImplementedError(_NO_META_KERNEL.format("masked_select"))
     shape = broadcast_shapes(tuple(mask.shape), tuple(t.shape))  # PyTorch names the mask "a"
     xp = xp_of(t)
     a = xp.broadcast_to(t._data, shape)

@@ -181,6 +181,14 @@ def _addbmm_bits(c, x, y, beta, alpha):
     return out
 
 
+def _cannot_multiply(a, b):
+    if a._device.type == "meta":  # (PyTorch's meta kernel's words)
+        raise RuntimeError(f"a and b must have same reduction dim, but got [{a.shape[0]}, "
+                           f"{a.shape[1]}] X [{b.shape[0]}, {b.shape[1]}].")
+    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
+                       f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+
+
 def _check_mm(a, b):
     need_tensor(a, "mm")
     need_tensor(b, "mm", "mat2", 2)
@@ -189,13 +197,12 @@ def _check_mm(a, b):
         raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:  # (as PyTorch: the shapes before the dtypes)
+        _cannot_multiply(a, b)
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_CPP[a.dtype.name]} != {_CPP[b.dtype.name]}")
     _no_bool(a.dtype, "addmm_impl_cpu_")
-    if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
-                           f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
 
 
 def mm(a, b):
@@ -355,8 +362,7 @@ def _addmm(bias, a, b, beta, alpha):
     _same_dtype(a, b, "mat1 and mat2")
     _no_bool(a.dtype, "addmm_impl_cpu_")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
-                           f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+        _cannot_multiply(a, b)
     target = (a.shape[0], b.shape[1])
     _check_expand(tuple(bias.shape), target)
     if not a.dtype.is_complex and any(isinstance(v, complex) for v in (alpha, beta)):
@@ -443,13 +449,16 @@ def mv(a, v):
     check_same_device(a, v)
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:  # (as PyTorch: the shapes before the dtypes)
+        if a.is_meta:  # (PyTorch's meta kernel's words)
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}x{a.shape[1]}), vec "
+                               f"({v.shape[0]})")
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
+                           f"{a.shape[1]}), vec ({v.shape[0]})")
     if a.dtype is not v.dtype:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{_legacy(v.dtype)}, {_legacy(a.dtype)}, and {_legacy(v.dtype)}")
     _no_bool(a.dtype, "addmv_impl_cpu")
-    if a.shape[1] != v.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
-                           f"{a.shape[1]}), vec ({v.shape[0]})")
     out = _mkl_gemv.mv(a._data, v._data) if a._data.dtype == np.float32 else \
         _mkl_gemv.mv64(a._data, v._data)
     if out is None:  # (None: not PyTorch's MKL order, or one ember does not know)
@@ -467,13 +476,16 @@ def dot(a, b):
     check_same_device(a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    if a.dtype is not b.dtype:
+    if a.dtype is not b.dtype:  # (PyTorch's meta kernel names the dtypes as torch.*)
+        a_name, b_name = (a.dtype, b.dtype) if a.is_meta else map(_legacy, (a.dtype, b.dtype))
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+                           f"{a_name} and {b_name}")
     _no_bool(a.dtype, "dot")
     if a.shape[0] != b.shape[0]:
+        # (PyTorch's meta kernel says "thesame")
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
-                           f"[{b.shape[0]}] to have the same number of elements, but got "
+                           f"[{b.shape[0]}] to have the{'' if a.is_meta else ' '}same number of "
+                           "elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
     arr = _mkl_gemv.dot(a._data, b._data) if a._data.dtype == np.float32 else \
         _mkl_gemv.dot64(a._data, b._data)

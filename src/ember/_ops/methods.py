@@ -29,7 +29,7 @@ def _r(fn):
 
 def _unary(name):
     fn = getattr(P, name)
-    return fn, unary_inplace(fn) if name != "abs" else abs_inplace
+    return fn, unary_inplace(fn, name) if name != "abs" else abs_inplace
 
 
 def abs_inplace(self):
@@ -131,7 +131,8 @@ def _fill_(self, value, _name=None):
 
             check_fill(value, self.dtype, self.numel())
         check_half_fill(value, self.dtype, self.numel())
-        value = _fill_scalar(value, self.dtype)
+        # (PyTorch's fill of one element converts a complex value through a double)
+        value = _fill_scalar(value, self.dtype, via_double=self.numel() == 1)
     if needs_grad((self, vt)):
         xp = S.xp_of(self)
         arr = xp.full(self.shape, value, dtype=self._data.dtype)
@@ -319,7 +320,9 @@ def _squeeze_(self, dim=None):
 
 
 def _unsqueeze_(self, dim):
-    return _reshape_inplace(self, S.unsqueeze(self.detach(), dim).shape, "UnsqueezeBackward1")
+    S.unsqueeze(self.detach(), dim)  # (its refusals of ``dim``)
+    return _reshape_inplace(self, None, "UnsqueezeBackward1",
+                            view=lambda t: S.unsqueeze(t, dim))  # (its strides)
 
 
 def _t_inplace(self):
@@ -328,12 +331,13 @@ def _t_inplace(self):
     return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward1", transpose=True)
 
 
-def _reshape_inplace(self, shape, name, transpose=False):
+def _reshape_inplace(self, shape, name, transpose=False, view=None):
     from ..autograd.graph import node_class
     from ._core import check_inplace
 
     check_inplace(self)
-    new = S.t_(self) if transpose else S.reshape(self, shape)
+    new = S.t_(self) if transpose else view(self) if view is not None else \
+        S.reshape(self, shape)
     self._data = new._data
     if new._grad_fn is not None:
         # the view's node, under the in-place overload's name (same rule, same layout)
@@ -784,7 +788,7 @@ _METHODS = {
     "eq_": inplace(P.eq), "ne_": inplace(P.ne), "lt_": inplace(P.lt), "le_": inplace(P.le),
     "gt_": inplace(P.gt), "ge_": inplace(P.ge),
     "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
-    "logical_not": P.logical_not, "logical_not_": unary_inplace(P.logical_not),
+    "logical_not": P.logical_not, "logical_not_": unary_inplace(P.logical_not, "logical_not"),
     "logical_and_": tensor_other_inplace(P.logical_and, "logical_and_"),
     "logical_or_": tensor_other_inplace(P.logical_or, "logical_or_"),
     "logical_xor_": tensor_other_inplace(P.logical_xor, "logical_xor_"),
@@ -797,7 +801,7 @@ _METHODS = {
     "bitwise_not": P.bitwise_not,
     "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite, "isposinf": P.isposinf,
     "isneginf": P.isneginf, "signbit": P.signbit, "nan_to_num": P.nan_to_num,
-    "nan_to_num_": unary_inplace(P.nan_to_num),
+    "nan_to_num_": unary_inplace(P.nan_to_num, "nan_to_num"),
     "isclose": P.isclose, "allclose": P.allclose, "equal": P.equal,
     "clamp": P.clamp, "clip": P.clamp, "clamp_": _clamp_, "clip_": _clamp_,
     "clamp_min": P.clamp_min, "clamp_max": P.clamp_max,

@@ -144,6 +144,11 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
         raise RuntimeError("numel: integer multiplication overflow")
     if tuple(shape) == tuple(self._data.shape):  # (as PyTorch: nothing changes, not even
         return self  # the version or the layout)
+    from ._core import resize_view_in_storage
+
+    if resize_view_in_storage(self, shape):  # (a view: in its base's memory, where it fits)
+        self._vc.v += 1
+        return self
     n = 1
     for s in shape:
         n *= s

@@ -30,7 +30,8 @@ from .._tensor import Tensor
 from . import _bessel, _gamma, _gauss, _libm
 from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
-    float_result_type, need_tensor, precheck_inplace, snapshot, wrap, write_out, xp_of
+    check_written_overlap, float_result_type, need_tensor, precheck_inplace, snapshot, wrap, \
+    write_out, xp_of
 
 __all__ = [
     "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
@@ -468,11 +469,23 @@ def heaviside(input, values, *, out=None):
     if input.dtype is not values.dtype or out is not None and out.dtype is not input.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different "
                            "dtypes.")
+    if input.dtype in D._WIDE_UNSIGNED:
+        raise NotImplementedError(f"\"heaviside_cpu\" not implemented for "
+                                  f"'{D.scalar_name(input.dtype)}'")
 
     def fn(x, v):
         return np.where(x == 0, v, (x > 0).astype(x.dtype))
     # NOTE: PyTorch records a node named NotImplemented whose backward raises.
     return _done(P._binary(input, values, fn, "NotImplemented", _heaviside_rule), out)
+
+
+def _heaviside_dtypes(input, values):
+    """heaviside_'s own check, before TensorIterator's of an expanded ``input``."""
+    if isinstance(values, Tensor) and (input.dtype.is_complex or values.dtype.is_complex):
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    if isinstance(values, Tensor) and input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
 
 
 def _heaviside_rule(ctx, g):
@@ -699,17 +712,22 @@ def _zeta_rule(ctx, g):
 def _inplace_unary(op, name):
     def op_(input, *args, **kwargs):
         check_inplace(input)
+        check_written_overlap(input, name[:-1], lambda: op(input.detach(), *args, **kwargs))
         return commit(input, op(snapshot(input), *args, **kwargs))
     op_.__name__ = op_.__qualname__ = name
     op_.__doc__ = f"In-place :func:`{op.__name__}`."
     return op_
 
 
-def _inplace_binary(op, name, precheck=None):
+def _inplace_binary(op, name, precheck=None, first=None):
     """``precheck(input, other)``: the op's own check of ``input``'s dtype (for the general
-    one of the common dtype)."""
+    one of the common dtype); ``first(input, other)``: its checks that come before
+    TensorIterator's refusal of an expanded ``input``."""
     def op_(input, other, **kwargs):
         check_inplace(input)
+        if first is not None:
+            first(input, other)
+        check_written_overlap(input, name[:-1], lambda: op(input.detach(), other, **kwargs))
         if precheck is not None:
             precheck(input, other)
         elif isinstance(other, Tensor):
@@ -725,15 +743,19 @@ sinc_ = _inplace_unary(sinc, "sinc_")
 logit_ = _inplace_unary(logit, "logit_")
 deg2rad_ = _inplace_unary(deg2rad, "deg2rad_")
 rad2deg_ = _inplace_unary(rad2deg, "rad2deg_")
-def _ldexp_precheck(input, other):
+def _ldexp_precheck(input, other, first=False):
     if isinstance(other, Tensor):  # (the result is floating: an integer input cannot hold it)
         dt = D.promote_types(input.dtype, other.dtype)
         if not (dt.is_floating_point or dt.is_complex):
             dt = D.get_default_dtype()
-        if not D.can_cast(dt, input.dtype):  # (a float input's mul_ names the complex type)
+        # (a float input's mul_ names the complex type, after its TensorIterator's checks;
+        # ldexp_'s own check of an integer input comes before them)
+        if not D.can_cast(dt, input.dtype) and first != input.dtype.is_floating_point:
             what = f"result type {_legacy(dt)}" if input.dtype.is_floating_point else "ldexp"
             raise RuntimeError(f"{what} can't be cast to the desired output type "
                                f"{_legacy(input.dtype)}")
+        if first:
+            return
         try:  # (before ``ldexp``'s warning about resizing a result shaped as ``input``)
             shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
         except ValueError:
@@ -743,13 +765,15 @@ def _ldexp_precheck(input, other):
                                f"broadcast shape {list(shape)}")
 
 
-ldexp_ = _inplace_binary(ldexp, "ldexp_", _ldexp_precheck)
+ldexp_ = _inplace_binary(ldexp, "ldexp_", _ldexp_precheck,
+                         lambda i, o: _ldexp_precheck(i, o, True))
 gcd_ = _inplace_binary(gcd, "gcd_")
 lcm_ = _inplace_binary(lcm, "lcm_")
 
 
 def clamp_(input, min=None, max=None):
     """In-place :func:`clamp`."""
+    P._clamp_bounds_given(min, max)  # (before the overlap check)
     return _inplace_unary(P.clamp, "clamp_")(input, min, max)
 
 
@@ -793,9 +817,11 @@ _METHODS = {
     "i0": i0, "i0_": i0_, "sinc": sinc, "sinc_": sinc_, "logit": logit, "logit_": logit_,
     "heaviside": heaviside,
     # (its own dtype check comes first: one dtype for both)
-    "heaviside_": _inplace_binary(heaviside, "heaviside_", lambda a, b: None),
+    "heaviside_": _inplace_binary(heaviside, "heaviside_", lambda a, b: None,
+                                  _heaviside_dtypes),
     "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_", lambda i, o: (
-        precheck_inplace(i, o, float_result_type(i, o)) if isinstance(o, Tensor) else None)),
+        precheck_inplace(i, o, None if isinstance(o, complex) else float_result_type(i, o))
+        if isinstance(o, (Tensor, complex)) else None)),
     "nextafter": nextafter, "nextafter_": _inplace_binary(nextafter, "nextafter_"),
     "ldexp": ldexp, "ldexp_": ldexp_, "frexp": frexp,
     "gcd": gcd, "gcd_": gcd_, "lcm": lcm, "lcm_": lcm_,

@@ -35,7 +35,7 @@ from ._core import (OUT, _legacy, check_inplace, commit, make, make_multi, norm_
                     same_device, shape_arg, snapshot, sum_to, to_host, wrap, xp_of,
                     xp_of_array)
 from ._core import c_order, fused, fused_op, need_tensor, not_twice_differentiable
-from ._core import check_out_first
+from ._core import check_out_first, check_written_overlap
 from ._core import into_out as _out
 
 __all__ = [
@@ -86,7 +86,8 @@ def _cpp(dt):
 @fused_op("TraceBackward0", twice="ViewBackward0")
 def trace(input):
     """The sum of the main diagonal of a matrix (int64 for integer matrices)."""
-    if input.dtype is D.bool or input.dtype in D.FLOAT8:  # (refused before the dims)
+    if input.dtype is D.bool or input.dtype in D.FLOAT8 or input.dtype in D._WIDE_UNSIGNED:
+        # (refused before the dims)
         raise NotImplementedError(f"\"trace\" not implemented for '{D.scalar_name(input.dtype)}'")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
@@ -394,6 +395,8 @@ def dist(input, other, p=2):
     if isinstance(p, Tensor):
         p = p.item()
     dt = D.result_type(input, other)
+    if dt in D._WIDE_UNSIGNED:  # (PyTorch subtracts first, which it cannot for them)
+        _refuse_wide(input if input.dtype is dt else other, "add_stub")
     if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {_legacy(dt)} instead.")
@@ -485,6 +488,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         refuse(t, kernel_refusal("searchsorted_out_cpu"))
     if D.result_type(bd, input) is D.bool:  # (computed in the two inputs' common dtype)
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if D.result_type(bd, input) in D._WIDE_UNSIGNED:
+        raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
+                                  f"'{D.scalar_name(D.result_type(bd, input))}'")
     n = b.shape[-1]
     if b.ndim == 1:  # one row of bounds for every value
         rows, v = b.reshape(1, n), vals.reshape(1, -1)
@@ -550,8 +556,12 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
                            "dimension 0")
     lo, hi = float(min), float(max)
     a = input._data.reshape(-1)
+    wide = input.dtype in D._WIDE_UNSIGNED  # (no aminmax, no linspace for it)
     if lo == hi and a.size:
         refuse(input, kernel_refusal("aminmax_cpu"))
+        if wide:
+            raise NotImplementedError(f"\"aminmax_cpu\" not implemented for "
+                                      f"'{_legacy(input.dtype)}'")
         lo, hi = float(a.min().item()), float(a.max().item())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
@@ -560,6 +570,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     _check_linspace_bounds(input, lo, hi)
+    if wide:
+        raise NotImplementedError(f"\"linspace_cpu\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
@@ -985,6 +998,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
             raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     xp = xp_of(ref)
     dt = D.result_type(elements, test_elements)
+    if dt in D._WIDE_UNSIGNED and isinstance(test_elements, Tensor) and (
+            not isinstance(elements, Tensor) or elements.numel()):  # (a number: eq)
+        raise NotImplementedError(f"\"isin_default_cpu\" not implemented for "
+                                  f"'{D.scalar_name(dt)}'")
     e = (elements._data if isinstance(elements, Tensor) else xp.asarray(elements)).astype(dt.np)
     tv = (test_elements._data if isinstance(test_elements, Tensor)
           else xp.asarray(test_elements)).astype(dt.np).reshape(-1)
@@ -1016,6 +1033,12 @@ def _index_vector(index, name, n, d, wrap_negative):
     return idx % n if wrap_negative and n else idx
 
 
+def _refuse_wide(t, kernel):
+    """PyTorch's error for ``kernel`` on uint16, uint32 or uint64, which lack it."""
+    if t.dtype in D._WIDE_UNSIGNED:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(t.dtype)}'")
+
+
 def index_fill(input, dim, index, value):
     """``input`` with ``value`` in every slice along ``dim`` that ``index`` names."""
     if isinstance(value, np.bool_):  # (a NumPy scalar: PyTorch's Scalar too)
@@ -1039,6 +1062,7 @@ def index_fill(input, dim, index, value):
     d = norm_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     idx = _index_vector(index, "index_fill_", n, d, True)
+    _refuse_wide(input, "index_fill_cpu")
     xp = xp_of(input)
     mask = xp.zeros(n, dtype=bool)
     mask[idx] = True
@@ -1059,15 +1083,9 @@ def index_fill(input, dim, index, value):
 
 
 def _check_index_copy(input, d, index, source):
-    if index.dtype is not D.int64:
-        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
-                           f"{_legacy(index.dtype)}")
+    # (in PyTorch's order: the index's and the source's dims before their dtypes)
     if index.ndim > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
-    if source.dtype is not input.dtype:
-        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
-                           f"got (self) {_legacy(input.dtype)} and (source) "
-                           f"{_legacy(source.dtype)}")
     k = index.numel()
     if not source.ndim and k != 1:
         raise IndexError(f"index_copy_(): When source is scalar, index should have one element "
@@ -1076,6 +1094,13 @@ def _check_index_copy(input, d, index, source):
         raise IndexError("index_copy_(): When source and destination are not scalars, their "
                          f"dimensionality must match. Source dimensionality ({source.ndim}), "
                          f"destination dimensionality ({input.ndim})")
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{_legacy(index.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {_legacy(input.dtype)} and (source) "
+                           f"{_legacy(source.dtype)}")
     dst_slice = [s for j, s in enumerate(input.shape) if j != d]
     src_slice = [s for j, s in enumerate(source.shape) if j != d]
     if dst_slice != src_slice:
@@ -1177,8 +1202,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     I._check_scatter(input, d, index, src, "scatter_reduce", check_reduce)
-    if (reduce == "mean" and input.dtype is D.bool) or (
-            reduce in ("amax", "amin") and input.dtype.is_complex):
+    if input.dtype in D._WIDE_UNSIGNED and not include_self:
+        raise NotImplementedError("\"scatter_reduce_exclude_input_init\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
+    if (reduce == "mean" and input.dtype is D.bool) or (reduce in ("amax", "amin", "mean") and (
+            input.dtype.is_complex and reduce != "mean" or input.dtype in D._WIDE_UNSIGNED)):
         raise NotImplementedError(f"\"scatter_gather_tensor_cpu_reduce_{reduce}\" not "
                                   f"implemented for '{_legacy(input.dtype)}'")
     xp = xp_of(input)
@@ -1294,11 +1322,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
               cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523")
     dt = input.dtype
     kernel = None  # the PyTorch CPU kernel that has no version for this dtype
-    if (dt is D.bool or dt.is_complex) and not include_self:
+    if (dt is D.bool or dt.is_complex or dt in D._WIDE_UNSIGNED) and not include_self:
         kernel = "index_reduce_func_exclude_input_init"
     elif dt is D.bool and reduce == "mean":
         kernel = "div_floor_cpu"
-    elif dt.is_complex:  # (PyTorch's index_func_ has no complex version: any reduction)
+    elif dt.is_complex or dt in D._WIDE_UNSIGNED:  # (PyTorch's index_func_ has no version)
         kernel = "index_func_"
     if kernel is not None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_legacy(dt)}'")
@@ -1346,6 +1374,8 @@ def _check_scatter_mask(mask):
 
 
 def _masked_scatter_(self, mask, source):
+    check_inplace(self)  # (then the kernel's checks: the overlap first)
+    check_written_overlap(self)
     _check_scatter_source(self, source)
     if isinstance(mask, Tensor) and tuple(mask.shape) != tuple(self.shape):
         S.expand(mask, tuple(self.shape))  # the mask must broadcast to ``self``: PyTorch's error
@@ -1376,6 +1406,7 @@ def put(input, index, source, accumulate=False):
         if hi >= n or lo < -n:
             raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on "
                              f"a tensor of {n} elements.")
+    _refuse_wide(input, "take_put_cpu")
     flat_idx = wrap(idx % n if n else idx, input._device)
     flat, src = input.reshape(-1), source.reshape(-1)
     res = I.index_add(flat, 0, flat_idx, src) if accumulate else \
@@ -1496,7 +1527,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     ``b x n x m`` and ``b x m x p`` give ``b x n x p`` (``input`` broadcasts to it)."""
     if out is not None:  # (an ``out`` that requires grad is refused first)
         check_out_first("baddbmm", (), out)
-    if getattr(batch1, "dtype", None) in D.FLOAT8:
+    if getattr(batch1, "dtype", None) in D.FLOAT8 or \
+            getattr(batch1, "dtype", None) in D._WIDE_UNSIGNED:
         raise NotImplementedError(
             f"\"baddbmm\" not implemented for '{D.scalar_name(batch1.dtype)}'")
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
@@ -1528,6 +1560,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if out is not None:  # (an ``out`` that requires grad is refused first)
         check_out_first("addbmm", (), out)
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
+    _refuse_wide(batch1, "addmm_impl_cpu_")
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{batch1.shape[0]} and {batch2.shape[0]}")
@@ -1591,6 +1624,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         if v.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     dt = D.result_type(input, vec1, vec2)
+    _refuse_wide(vec1 if vec1.dtype is dt else input, "addr_cpu")
     beta, alpha = _scalar_args("addr", dt, beta, alpha)
     a, b, inp = (t if t.dtype is dt else t.to(dt) for t in (vec1, vec2, input))
     if dt is D.float32 and type(a._data) is np.ndarray and type(b._data) is np.ndarray and \
@@ -1865,6 +1899,7 @@ def vander(x, N=None, increasing=False):
     N = n if N is None else N
     if N < 0:
         raise RuntimeError("N must be non-negative.")
+    D.promote_types(x.dtype, D.int64)  # (PyTorch's result type: refused for uint16...)
     base = x if x.dtype.is_floating_point else x.to(D.int64)
     if N == 0:
         return F.empty((n, 0), dtype=base.dtype, device=x.device)
@@ -1886,6 +1921,10 @@ def renorm(input, p, dim, maxnorm, *, out=None):
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
                            "dimensions")
     d = norm_dim(dim, input.ndim)
+    if input.dtype in D._WIDE_UNSIGNED:  # (PyTorch's accumulate type has none for them)
+        raise RuntimeError("false INTERNAL ASSERT FAILED at \"/__w/pytorch/pytorch/aten/src/"
+                           "ATen/AccumulateType.cpp\":23, please report a bug to PyTorch. "
+                           f"Unrecognized ScalarType: {D.scalar_name(input.dtype)}")
     others = tuple(k for k in _range(input.ndim) if k != d)
     from ..autograd.grad_mode import no_grad
 
@@ -2279,13 +2318,26 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 def set_default_device(device):
     """The device that factories (``zeros``, ``tensor``, ``arange``...) use when not told
     one; ``None`` goes back to the CPU."""
-    # NOTE: as in PyTorch, a CUDA device is only checked for when first used.
-    F._default_device = None if device is None else _dev.device(device)
+    # NOTE: as in PyTorch, a CUDA device is only checked for when first used.  Its steps are
+    # PyTorch's, so that mixed with ``with torch.device(...)`` blocks it leaves the same
+    # mode stack (where PyTorch's can leave an exited block's device in force).
+    ctx = _dev._GLOBAL_CONTEXT[0]
+    if ctx is not None:
+        ctx.__exit__(None, None, None)
+    if device is None:
+        ctx = None
+    else:
+        ctx = _dev.DeviceContext(device)
+        ctx.__enter__()
+    _dev._GLOBAL_CONTEXT[0] = ctx
 
 
 def get_default_device():
     """The device factories use when not told one (``cuda`` with the current GPU's index)."""
     d = F._default_device
+    ctx = _dev._GLOBAL_CONTEXT[0]
+    if d is None and ctx is not None and ctx.device.index is not None:
+        return ctx.device  # (the setter's, its mode taken off: PyTorch's gives it if indexed)
     if d is None:
         return _dev.CPU
     # (no index: the device a new tensor gets, or PyTorch's error for a type it cannot have)
@@ -2307,6 +2359,8 @@ def _inplace(op):
         if src is not None and len(args) > src and isinstance(args[src], Tensor):
             I._check_no_overlap(self, args[src])  # (as PyTorch: no source sharing self's memory)
         check_inplace(self)
+        if op is index_copy:  # (its first check, before its arguments')
+            check_written_overlap(self)
         others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         new = op(snapshot(self, *others), *args, **kwargs)
         if self._base is None or new._grad_fn is None or (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, gets_grad, iter_layout, make, needs_grad,
                     precheck_inplace, quiet, snapshot, wrap, xp_of, xp_of_array)
-from ._core import float_result_type, grads_shown_as, need_tensor, tp_name
+from ._core import check_written_overlap, float_result_type, grads_shown_as, need_tensor
+from ._core import tp_name
 
 
 def _arr(x, dt):
@@ -224,9 +226,11 @@ def mul_scalar(t, s):
 
 
 def _broadcast_error(a, b):
-    from ._core import check_broadcast
+    from ._core import check_broadcast, check_broadcast_meta
 
     try:
+        if any(isinstance(t, Tensor) and t.is_meta for t in (a, b)):
+            check_broadcast_meta(*(t.shape for t in (a, b) if isinstance(t, Tensor)))
         check_broadcast(tuple(a.shape) if isinstance(a, Tensor) else (),
                         tuple(b.shape) if isinstance(b, Tensor) else ())
     except RuntimeError as e:
@@ -271,13 +275,16 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
                         f"not {tp_name(alpha)}")
     _check_alpha(a, b, alpha)
     scale, low = alpha, None
-    if type(alpha) in (int, float) and (getattr(a, "dtype", None) in _LOW or getattr(
+    # (a NumPy number or a 0-d tensor is the same Scalar to PyTorch's kernel: its value)
+    num = alpha.item() if isinstance(alpha, Tensor) and alpha.dtype.is_floating_point else \
+        alpha.item() if isinstance(alpha, (np.integer, np.floating)) else alpha
+    if type(num) in (int, float) and (getattr(a, "dtype", None) in _LOW or getattr(
             b, "dtype", None) in _LOW) and D.result_type(a, b) in _LOW:
         # PyTorch's half-type kernels: alpha rounded to the type first; the vector loop then
         # computes in float32, while its scalar tail rounds the product to the type too
         low = D.result_type(a, b)
         with quiet:
-            scale = float(np.float32(alpha).astype(low.np))
+            scale = float(np.float32(num).astype(low.np))
 
     def tail(out, x, p):
         if type(out) is not np.ndarray:  # (a device's kernel: no scalar tail)
@@ -403,8 +410,89 @@ def _grad_of(x):
 def mul(a, b):
     # NOTE: as PyTorch, each factor is saved only if the other one's gradient needs it, so
     # that ``z = y * 3`` followed by ``y.add_(1)`` still has a valid backward.
-    return _binary(a, b, np.multiply, "MulBackward0", _mul_rule,
+    fn = np.multiply
+    # (inline, as every product passes here: a complex operand takes PyTorch's rounding)
+    if (a._data.dtype.kind == "c" if isinstance(a, Tensor) else isinstance(a, complex)) or \
+            (b._data.dtype.kind == "c" if isinstance(b, Tensor) else isinstance(b, complex)):
+        fn = _cmul
+    return _binary(a, b, fn, "MulBackward0", _mul_rule,
                    a if _grad_of(b) else None, b if _grad_of(a) else None, keep_scalar=True)
+
+
+def _on_host(*values) -> bool:
+    """Whether ``values`` are NumPy arrays or numbers (the CPU kernels' roundings apply)."""
+    return all(type(v) is np.ndarray or isinstance(v, (np.generic, int, float, complex))
+               for v in values)
+
+
+def _cmul(x, y):
+    """Complex ``x * y`` as PyTorch's CPU kernel rounds it (measured on AVX512): its vector
+    loop ``(ac - bd) + (ad + bc)i``, each product rounded, where NumPy fuses one product
+    into the sum; the loop's scalar tail (compiled with fused multiply-adds) rounds
+    ``fma(a, c, -bd)`` and ``fma(a, d, bc)``: for complex64 the tail's pairs after the last
+    whole 8 (a lone last element as the vector loop), for complex128 the last ``n % 4``.
+    A row is the whole array for operands of one shape, both C-contiguous, else the last
+    dimension; a strided row is all tail."""
+    if not _on_host(x, y):  # (a GPU's arrays: its own kernel)
+        return x * y
+    x, y = np.asarray(x), np.asarray(y)
+    dt = np.result_type(x, y)
+    if dt.kind != "c":
+        return np.multiply(x, y)
+    x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+    if x.ndim > 1 and x.shape == y.shape and x.flags.f_contiguous and y.flags.f_contiguous \
+            and not x.flags.c_contiguous:  # (rows in memory order: PyTorch's loop's)
+        return _cmul(x.T, y.T).T
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    a, b, c, d = x.real, x.imag, y.real, y.imag
+    out = np.empty(shape, dt)
+    bd, bc = b * d, b * c
+    np.subtract(a * c, bd, out=out.real)
+    np.add(a * d, bc, out=out.imag)
+    one = x.size == 1 or y.size == 1
+    n = _row_length(x, y, shape)
+    strided = any(v.ndim and v.shape[-1] > 1 and v.strides[-1] != v.itemsize for v in (x, y))
+    if dt == np.complex64 and one and not strided:  # (a number: 4 after the first, or none)
+        start = n - n % 8 + 1
+        stop = start + 4 if n % 8 > 4 else start
+    elif dt == np.complex64:
+        start = 0 if strided else n - n % 8
+        stop = start + (n - start) // 2 * 2
+    else:
+        start, stop = (0 if strided else n - n % 4), n
+    if start == stop or not out.size:
+        return out
+    from .._random import _fma32
+
+    fma = _fma32 if dt == np.complex64 else _signed_fma64
+    rows = out.size // n if n else 0
+    a, b, c, d, bd, bc = (np.broadcast_to(v, shape).reshape(rows, n)[:, start:stop]
+                          for v in (a, b, c, d, bd, bc))
+    o = out.reshape(rows, n)
+    o.real[:, start:stop] = fma(a, c, -bd)
+    o.imag[:, start:stop] = fma(a, d, bc)
+    return out
+
+
+def _row_length(x, y, shape):
+    """The length of the rows PyTorch's loop runs over for ``x op y``: the whole result for
+    operands of one shape, both C-contiguous (or one a number), else its last dimension."""
+    size = math.prod(shape)
+    if x.shape == y.shape and x.flags.c_contiguous and y.flags.c_contiguous or \
+            (x.size == 1 or y.size == 1) and (x if y.size == 1 else y).flags.c_contiguous:
+        return size
+    return shape[-1] if shape else 1
+
+
+def _signed_fma64(a, b, c):
+    """``_fma64`` made exact where a factor is zero, or the sum a zero product's (its rescaling
+    loses ``c``'s low bits beside a huge factor, and a zero sum of zeros its sign)."""
+    from .._random import _fma64
+
+    r = _fma64(a, b, c)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        fix = (a == 0) | (b == 0) | (r == 0) & (c == 0)
+        return np.where(fix, a * b + c, r) if fix.any() else r
 
 
 def _mul_rule(ctx, g):
@@ -432,6 +520,8 @@ def div(a, b, *, rounding_mode=None):
                            f"but found '{rounding_mode}'")
     dt = D.result_type(a, b)
     _no_bool(dt, f"div_{rounding_mode}_cpu")
+    if dt in D._WIDE_UNSIGNED:
+        _refuse_wide(dt, f"div_{rounding_mode}_cpu")
     _no_complex(dt, f"div_{rounding_mode}_cpu")
     if not dt.is_floating_point:
         return _binary(a, b, _int_div(rounding_mode), "DivBackward2", None, keep_scalar=True)
@@ -468,7 +558,7 @@ def _half_floor_divide(x, y, half):
 
 
 def _zero2_rule(ctx, g):
-    z = g * 0
+    z = g.new_zeros(tuple(g.shape))  # (PyTorch's zeros: not ``g * 0``, -0.0 or NaN)
     return z, z
 
 
@@ -485,7 +575,52 @@ def true_divide(a, b):
 
 def _np_divide(x, y):
     with quiet:
+        if getattr(x, "dtype", None) is not None and x.dtype.kind == "c" or \
+                getattr(y, "dtype", None) is not None and y.dtype.kind == "c":
+            return _cdiv(x, y)
         return np.true_divide(x, y)
+
+
+def _cdiv(x, y):
+    """Complex ``x / y`` as PyTorch's CPU kernel computes it, element by element in every
+    layout: Smith's algorithm (NumPy's), compiled with fused multiply-adds.  For
+    ``|c| >= |d|``: ``r = d/c``, ``s = 1/fma(d, r, c)``, ``(fma(b, r, a) s, fma(-a, r, b) s)``;
+    else ``r = c/d``, ``s = 1/fma(c, r, d)``, ``(fma(a, r, b) s, fma(b, r, -a) s)``; a zero
+    divisor gives ``(a/|c|, b/|d|)``."""
+    if not _on_host(x, y):  # (a GPU's arrays: its own kernel)
+        return x / y
+    x, y = np.asarray(x), np.asarray(y)
+    dt = np.result_type(x, y)
+    x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+    if x.ndim > 1 and x.shape == y.shape and x.flags.f_contiguous and y.flags.f_contiguous \
+            and not x.flags.c_contiguous:  # (rows in memory order: PyTorch's loop's)
+        return _cdiv(x.T, y.T).T
+    from .._random import _fma32
+
+    fma = _fma32 if dt == np.complex64 else _signed_fma64
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    a, b = (np.broadcast_to(v, shape) for v in (x.real, x.imag))
+    c, d = (np.broadcast_to(v, shape) for v in (y.real, y.imag))
+    out = np.empty(shape, dt)
+    with np.errstate(all="ignore"):
+        ac, ad = np.abs(c), np.abs(d)
+        big = ac >= ad  # (False where either is NaN: the second form)
+        rat = np.where(big, d, c) / np.where(big, c, d)
+        scl = 1 / fma(np.where(big, d, c), rat, np.where(big, c, d))
+        out.real = fma(np.where(big, b, a), rat, np.where(big, a, b)) * scl
+        out.imag = fma(np.where(big, -a, b), rat, np.where(big, b, -a)) * scl
+        n = _row_length(x, y, shape)
+        if dt == np.complex64 and n % 2 and out.size:
+            # (a row's lone last element: its numerators unfused, measured)
+            p, q, g, r, t = (v.reshape(-1, n)[:, -1] for v in (a, b, big, rat, scl))
+            o = out.reshape(-1, n)
+            o.real[:, -1] = (np.where(g, q, p) * r + np.where(g, p, q)) * t
+            o.imag[:, -1] = (np.where(g, -p, q) * r + np.where(g, q, -p)) * t
+        zero = big & (ac == 0) & (ad == 0)
+        if zero.any():
+            out.real[zero] = a[zero] / ac[zero]
+            out.imag[zero] = b[zero] / ad[zero]
+    return out
 
 
 def _cast(x, dt):
@@ -541,10 +676,16 @@ def _floor_divide_rule(ctx, g):
     raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+def _floor_divide_inplace_rule(ctx, g):
+    raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
+
+
 def remainder(a, b):
     dt = D.result_type(a, b)
     _no_bool(dt, "remainder_cpu")
     _no_complex(dt, "remainder_cpu")
+    if dt in D._WIDE_UNSIGNED:
+        _refuse_wide(dt, "remainder_cpu")
 
     def fn(x, y):
         # PyTorch's: fmod, plus the divisor where the signs differ (a zero keeps the
@@ -717,6 +858,14 @@ def _np_pow_scalar(x, y):
     """``x ** y`` for a scalar ``y``; PyTorch computes the common exponents with their own
     kernels (sqrt, rsqrt, reciprocal...), which decides the sign of some infinities and zeros."""
     kind = x.dtype.kind
+    if kind == "c" and type(x) is np.ndarray and (y == -0.5 or y == -1 or y == 2 or y == 3
+                                                  or y == -2):
+        with quiet:
+            if y == -0.5:
+                return _np_rsqrt(x)
+            if y == -1:
+                return _cdiv(np.ones((), x.dtype), x)
+            return _cpow_small(x, int(np.real(y)))
     if kind == "f" or kind == "c":
         with quiet:
             if y == 0.5:  # (float32: MKL's sqrt, as PyTorch's)
@@ -738,6 +887,38 @@ def _np_pow_scalar(x, y):
                     not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
                 return _pow_f32_scalar(x, float(y))
     return _np_pow(x, y)
+
+
+def _cpow_small(x, k):
+    """Complex ``x ** k`` for k = 2, 3, -2 as PyTorch's kernel computes it: ``x * x`` (times
+    ``x``; -2: 1 over it), products rounded apart in the vector loop's whole blocks of 2
+    vectors, fused (``fma(a, c, -bd)``, ``fma(a, d, bc)``) in its scalar tail."""
+    if not _on_host(x):  # (a GPU's arrays: its own kernel)
+        return x ** k
+    flat = np.ascontiguousarray(x).reshape(-1)
+    body = flat.size - flat.size % (16 if x.dtype == np.complex64 else 8)
+
+    def prod(u, v, fused):
+        a, b, c, d = u.real, u.imag, v.real, v.imag
+        out = np.empty(u.shape, u.dtype)
+        if fused:
+            from .._random import _fma32
+
+            fma = _fma32 if u.dtype == np.complex64 else _signed_fma64
+            out.real, out.imag = fma(a, c, -(b * d)), fma(a, d, b * c)
+        else:
+            out.real, out.imag = a * c - b * d, a * d + b * c
+        return out
+
+    out = np.empty_like(flat)
+    for part, fused in ((slice(0, body), False), (slice(body, None), True)):
+        v = flat[part]
+        if v.size:
+            r = prod(v, v, fused)
+            if k == 3:
+                r = prod(r, v, fused)
+            out[part] = _cdiv(np.ones((), x.dtype), r) if k == -2 else r
+    return out.reshape(x.shape)
 
 
 def _pow_f32_scalar(x, e):
@@ -1035,6 +1216,9 @@ def sqrt(a):
 
 
 def _np_rsqrt(x):
+    if x.dtype.kind == "c":  # (PyTorch's complex kernel: sqrt, then its reciprocal's division)
+        with quiet:
+            return _cdiv(np.ones((), x.dtype), np.sqrt(x))
     return 1 / np.sqrt(x)
 
 
@@ -1044,7 +1228,8 @@ def rsqrt(a):
 
 
 def reciprocal(a):
-    return _unary_float(a, lambda x: 1 / x, "ReciprocalBackward0",
+    return _unary_float(a, lambda x: _cdiv(np.ones((), x.dtype), x) if x.dtype.kind == "c"
+                        else 1 / x, "ReciprocalBackward0",
                         lambda ctx, g: (-g * (ctx.saved[0] * ctx.saved[0]),), OUT)
 
 
@@ -1220,6 +1405,9 @@ def _np_sigmoid(x):
             # float64: Sleef's exp in the vector blocks, the C library's in the scalar tails
             return _sleef_more.split64(x, lambda v: 1 / (1 + _sleef_more.expd_capped(-v)),
                                        lambda v: 1 / (1 + _libm.exp64(-v)))
+        if x.dtype.kind == "c":  # (PyTorch's complex vectors: 1 / (1 + exp(0 - z)))
+            one = np.ones((), x.dtype)
+            return _cdiv(one, one + np.exp(np.zeros((), x.dtype) - x))
         return 1 / (1 + np.exp(-x))
 
 
@@ -1232,7 +1420,30 @@ def _sigmoid_rule(ctx, g):
         yf, one = y._data.astype(np.float32), np.float32(1)
         d = g._data.astype(np.float32) * (one - yf) * yf
         return (wrap(d.astype(y._data.dtype), g._device),)
+    if STATE.enabled and not y.dtype.is_complex:
+        return (_sigmoid_backward(g, y),)
     return (g * (1 - y) * y,)  # PyTorch's order of the products (bit for bit)
+
+
+def _sigmoid_backward(g, y):
+    """PyTorch's ``sigmoid_backward(g, y)``, ``g * (1 - y) * y``, recorded as one node whose
+    gradient for ``g`` is ``sigmoid_backward`` again, in that order (what the tangents of
+    forward mode and double backward take, bit for bit)."""
+    from ._core import make
+
+    STATE.enabled = False
+    try:
+        value = g * (1 - y) * y
+    finally:
+        STATE.enabled = True
+    return make(value._data, (g, y), "SigmoidBackwardBackward0", _sigmoid_backward_rule, g, y)
+
+
+def _sigmoid_backward_rule(ctx, gg):
+    g, y = ctx.saved
+    if STATE.enabled:
+        return _sigmoid_backward(gg, y), gg * g * (-2 * y + 1)
+    return (gg * (1 - y) * y, gg * g * (-2 * y + 1))
 
 
 def sigmoid(a):
@@ -1481,10 +1692,9 @@ def square(a):
 
 def clamp(a, min=None, max=None):
     """``min(max(a, min), max)``; the bounds are scalars or tensors (broadcast with ``a``)."""
+    _clamp_bounds_given(min, max)  # (before the refusal of a complex ``a``, as PyTorch)
     if a._data.dtype.kind == "c":
         _no_complex_clamp()
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(a, min, max, "ClampBackward0")
     return _clamp_scalar(a, min, max, "ClampBackward1")
@@ -1502,10 +1712,11 @@ def _clamp_scalar(a, min, max, name):
         min, max = (v.real if isinstance(v, (complex, np.complexfloating)) else v
                     for v in (min, max))
     dt = D.result_type(a, *(v for v in (min, max) if v is not None))
-    if dt is D.bool:
+    if dt is D.bool or dt in D._WIDE_UNSIGNED:
         kernel = "clamp" if min is not None and max is not None else \
             "clamp_min" if min is not None else "clamp_max"
-        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for '
+                                  f'\'{_legacy_name(dt)}\'')
     _check_scalar_fits((min, max), dt)
     cdt = D.float32 if dt in _LOW else dt
     x = _arr(a, cdt)
@@ -1907,6 +2118,8 @@ def check_addc_value(value, dtype):
 def addcmul(a, t1, t2, *, value=1):
     if D.result_type(a, t1, t2) is D.bool:
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if D.result_type(a, t1, t2) in D._WIDE_UNSIGNED:
+        _refuse_wide(D.result_type(a, t1, t2), "addcmul_cpu_out")
     check_addc_value(value, D.result_type(a, t1, t2))
     if isinstance(value, float) and getattr(a, "dtype", D.float32)._kind < 2 and \
             D.result_type(a, t1, t2)._kind < 2:
@@ -1979,12 +2192,12 @@ def addcdiv(a, t1, t2, *, value=1):
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
     check_addc_value(value, D.result_type(a, t1, t2))
-    low = a.dtype in _LOW and _one_float_dtype(a, t1, t2)
 
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
         out = a + _scaled_pair(t1, t2, value, True)
-        if low:
+        # (a float32 0-d divisor of a half ``a`` is cast to it, then the one kernel as well)
+        if out.dtype in _LOW and a.dtype is out.dtype and _one_float_dtype(a, t1, t2):
             out._data[...] = _low_fused(a, t1, t2, value, np.divide)
         out._data = _ternary_layout(out._data, a, t1, t2)
         return out
@@ -2204,6 +2417,8 @@ def _compare(fn, kernel=None):
             # (float8 and float4 have == and !=, not < and >; the other shells have none)
             k = kernel or ("eq_cpu" if fn is np.equal else "ne_cpu")
             raise NotImplementedError(f'"{k}" not implemented for \'{_legacy_name(dt)}\'')
+        if kernel is not None and dt in D._WIDE_UNSIGNED:
+            _refuse_wide(dt, kernel)
         if dt is D.float4_e2m1fn_x2:  # (== and != compare the bytes)
             x, y = x.view(np.uint8), y.view(np.uint8)
         ref = _ref(_t(a), _t(b))
@@ -2238,6 +2453,10 @@ def _logical(fn, name):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                             f"{tp_name(b)}")
+        if a.dtype in D._WIDE_UNSIGNED or b.dtype in D._WIDE_UNSIGNED:
+            dt = D.promote_types(a.dtype, b.dtype)  # (PyTorch's promotion error first)
+            if dt in D._WIDE_UNSIGNED:
+                _refuse_wide(dt, f"{name}_cpu")
         try:
             x, y = a._data, b._data
             if a._device != b._device:  # a 0-d CPU tensor may meet a CUDA one
@@ -2274,6 +2493,8 @@ def _bitwise(fn, sym):
         if dt._kind >= 2 or (dt is D.bool and sym in ("lshift", "rshift")):
             _broadcast_error(a, b)  # (PyTorch checks the shapes first)
             raise NotImplementedError(f'"{sym}_cpu" not implemented for \'{_legacy_name(dt)}\'')
+        if dt in D._WIDE_UNSIGNED and sym in ("lshift", "rshift"):
+            _refuse_wide(dt, f"{sym}_cpu")
         ref = _ref(_t(a), _t(b))
         try:
             out = as_array(fn(x, y))
@@ -2288,6 +2509,11 @@ def _legacy_name(dt):
     from ._core import _legacy
 
     return _legacy(dt)
+
+
+def _refuse_wide(dt, kernel):
+    """PyTorch's error for ``kernel`` on uint16, uint32 or uint64 (``dt``), which lack it."""
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy_name(dt)}\'')
 
 
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
@@ -2320,7 +2546,7 @@ bitwise_right_shift = _bitwise(_shift(False), "rshift")
 
 
 def bitwise_not(a):
-    if a.dtype._kind >= 2:
+    if a.dtype._kind >= 2 or a.dtype in D._WIDE_UNSIGNED:
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
     return wrap(iter_layout(np.invert(a._data), (a,)), a._device)
@@ -2431,10 +2657,20 @@ def equal(a, b):
     refuse(a, "equal_notnan_cpu")
     if a._device != b._device:
         check_same_device(a, b)
+    if a._device.type == "meta":
+        from .reduce import _NO_META_KERNEL
+
+        raise NotImplementedError(_NO_META_KERNEL.format("equal"))
     return tuple(a.shape) == tuple(b.shape) and bool(xp_of(a).array_equal(a._data, b._data))
 
 
 # -- in-place -----------------------------------------------------------------
+
+def _vmap_levels():
+    """``ember.func._vmap`` while a vmap runs (its in-place refusals), else None."""
+    vmap = sys.modules.get("ember.func._vmap")
+    return vmap if vmap is not None and vmap._LEVELS else None
+
 
 def inplace(op):
     """The in-place twin of binary op ``op``: ``t.add_(x)`` is ``add`` written back into ``t``.
@@ -2445,17 +2681,26 @@ def inplace(op):
     ufunc = _UFUNCS.get(op)
     # comparisons and logical ops write their bool results into any dtype
     precheck = op not in (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor)
+    # (PyTorch records no history for the logical ones, nor refuses a leaf; a comparison's
+    # node passes zero gradients)
+    logical = op in (logical_and, logical_or, logical_xor)
+    compare = op in (eq, ne, lt, le, gt, ge)
     true_div = op in (div, true_divide)
 
     def op_(self, other, **kw):
-        check_inplace(self)
-        if ufunc is np.subtract:
+        if _vmap_levels():
+            _vmap_levels().check_inplace_batched(self, other, op.__name__)
+        if not logical:
+            check_inplace(self)
+        if ufunc is np.subtract:  # (sub's own check: before TensorIterator's of ``self``)
             _check_bool_sub(self, other)
+        check_written_overlap(self)
         if isinstance(other, Tensor) and (other._data.base is not None or
                                           self._data.base is not None):  # views: may overlap
             check_no_partial_overlap(self, other)
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
-                and _fits(self, other)):
+                and _fits(self, other) and self._data.dtype not in D._WIDE_NP
+                and not (ufunc is np.multiply and self._data.dtype.kind == "c")):  # (_cmul)
             if ufunc is np.add or ufunc is np.subtract:
                 other = _half_number(self, other)
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)
@@ -2487,9 +2732,57 @@ def inplace(op):
                       isinstance(other, (Tensor, bool, int, float))) or (
                 op in (xlogy, atan2) and isinstance(other, Tensor))
             precheck_inplace(self, other, float_result_type(self, other) if floats else None)
-        return commit(self, op(snapshot(self, other), other, **kw))
-    op_.__name__ = op.__name__ + "_"
-    return op_
+        if (compare or logical) and isinstance(other, Tensor) and other.shape != self.shape:
+            from ._core import check_broadcast
+
+            check_broadcast(tuple(self.shape), tuple(other.shape))  # (TensorIterator's shape
+            shape = np.broadcast_shapes(self.shape, other.shape)  # checks: before kernels')
+            if shape != self.shape:
+                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                                   f"broadcast shape {list(shape)}")
+        if compare or logical:
+            from ._core import warn_complex_into_real
+
+            warn_complex_into_real(op.__name__ if logical else "eq", (self, other), self)
+        if compare and needs_grad((self, _t(other))):
+            return commit(self, _compare_node(op, snapshot(self, other), other))
+        new = op(snapshot(self, other), other, **kw)
+        if op is floor_divide and new._grad_fn is not None:  # (the in-place op's own name)
+            new._grad_fn._rule = _floor_divide_inplace_rule
+        return commit(self, new)
+
+    def checked(self, other, **kw):
+        try:
+            return op_(self, other, **kw)
+        except NotImplementedError as e:  # (a complex32 result, which ember does not have)
+            if "complex32" not in str(e) or self.dtype._kind == 3:
+                raise
+            from ._core import _legacy
+            if compare:  # (PyTorch's comparison kernels refuse the ComplexHalf operands)
+                raise NotImplementedError(f'"{_COMPARE_NAMES[op].lower()}_cpu" not implemented '
+                                          "for 'ComplexHalf'") from None
+            raise RuntimeError(f"result type ComplexHalf can't be cast to the desired output "
+                               f"type {_legacy(self.dtype)}") from None
+    checked.__name__ = op.__name__ + "_"
+    return checked
+
+
+_COMPARE_NAMES = {eq: "Eq", ne: "Ne", lt: "Lt", le: "Le", gt: "Gt", ge: "Ge"}
+
+
+def _compare_node(op, self, other):
+    """The value of comparison ``op``'s in-place form (in ``self``'s dtype) with PyTorch's node
+    for it (``LtBackward0`` for a number, ``LtBackward1`` for a tensor), of zero gradients."""
+    res = op(self.detach(), other.detach() if isinstance(other, Tensor) else other)
+    arr = res._data.astype(self._data.dtype)
+    name = _COMPARE_NAMES[op] + ("Backward1" if isinstance(other, Tensor) else "Backward0")
+    if not isinstance(other, Tensor):
+        return make(arr, (self,), name, lambda ctx, g: (g.new_zeros(tuple(self.shape)),))
+
+    def rule(ctx, g):
+        return tuple(g.new_zeros(tuple(t.shape)) if need else None
+                     for t, need in zip((self, other), ctx.needs_input_grad))
+    return make(arr, (self, other), name, rule)
 
 
 
@@ -2514,11 +2807,26 @@ def _fits(self, other):
 _UFUNCS = {add: np.add, sub: np.subtract, mul: np.multiply}
 
 
-def unary_inplace(op):
+def unary_inplace(op, public=None):
+    """The in-place twin of unary op ``op`` (``public``: its name, where ``op``'s own is
+    another)."""
     name = op.__name__
 
     def op_(self, *args, **kw):
-        check_inplace(self)
+        if (public or name) != "logical_not":  # (as the binary logical ops: not recorded)
+            check_inplace(self)
+        if public == "nan_to_num" and self.dtype._kind < 2:
+            op(self.detach(), *args, **kw)  # (its checks; PyTorch's copy of self into itself
+            self._vc.v += 1  # writes nothing, an expanded self too, yet counts a version)
+            return self
+        if name not in _OWN_OVERLAP_CHECK:  # (clamp_min/max: a number checked first, as clamp)
+            key = public or name
+            if key == "clamp":  # (its meta function's check of the bounds: before the overlap)
+                _clamp_bounds_given(*args, **kw)
+            if key in ("clamp_min", "clamp_max") and not any(isinstance(a, Tensor) for a in args):
+                key = "clamp"
+            check_written_overlap(self, key,
+                                  lambda: op(self.detach(), *args, **kw))
         out = commit(self, op(snapshot(self), *args, **kw))
         if name in _NO_INPLACE_DERIVATIVE and out._base is None and out._grad_fn is not None:
             out._grad_fn._rule = _no_inplace_derivative(name)
@@ -2526,6 +2834,14 @@ def unary_inplace(op):
     op_.__name__ = name + "_"
     return op_
 
+
+def _clamp_bounds_given(min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+
+
+# (ops whose PyTorch kernels check their operands' dtypes before the written tensor's overlap)
+_OWN_OVERLAP_CHECK = frozenset(("index_add", "scatter", "scatter_add"))
 
 # NOTE: PyTorch has no derivative for these in-place forms: its backward refuses them.
 _NO_INPLACE_DERIVATIVE = frozenset(("asinh", "acosh", "atanh"))

@@ -497,6 +497,9 @@ def aminmax(t, *, dim=None, keepdim=False):
         norm_dim(dim, 0)
         _no_complex(t, RuntimeError, "aminmax not implemented for {}")
     _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
+    from .._float8 import refuse
+
+    refuse(t, "aminmax_cpu")
     return make_return("aminmax", amin(t, dim if dim is not None else (), keepdim),
                        amax(t, dim if dim is not None else (), keepdim), names=("min", "max"))
 
@@ -528,14 +531,16 @@ def _arg(t, dim, keepdim, argfn, name):
 def argmax(t, dim=None, keepdim=False):
     from .._float8 import refuse
 
-    refuse(t, "argmax_cpu")
+    if t.numel() or t.dtype not in D._WIDE_UNSIGNED:  # (empty: its dims' errors, no kernel)
+        refuse(t, "argmax_cpu")
     return _arg(t, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(t, dim=None, keepdim=False):
     from .._float8 import refuse
 
-    refuse(t, "argmin_cpu")
+    if t.numel() or t.dtype not in D._WIDE_UNSIGNED:  # (empty: its dims' errors, no kernel)
+        refuse(t, "argmin_cpu")
     return _arg(t, dim, keepdim, np.argmin, "argmin")
 
 
@@ -1169,7 +1174,8 @@ def any(t, dim=None, keepdim=False):
 def count_nonzero(t, dim=None):
     from .._float8 import refuse
 
-    refuse(t, "nonzero_count_cpu")
+    if dim is None or t.dtype not in D._WIDE_UNSIGNED:  # (by dims: a sum of t != 0)
+        refuse(t, "nonzero_count_cpu")
     dims = _dims(t, dim)
     return wrap(as_array(np.count_nonzero(t._data, axis=dims) if dims else
                          np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
@@ -1446,6 +1452,8 @@ def _zero_sized_dims(t, d):
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     kernel = "unique" if dim is None else "unique_dim"
+    if t._device.type == "meta":  # (the size of the result depends on the values)
+        raise NotImplementedError(_NO_META_KERNEL.format("_unique2" if dim is None else kernel))
     _no_complex(t, NotImplementedError, f"\"{kernel}\" not implemented for '{{}}'")
     if dim is not None:
         _no_dims(t, dim)
@@ -1473,6 +1481,8 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
+    if t._device.type == "meta":
+        raise NotImplementedError(_NO_META_KERNEL.format("unique_consecutive"))
     if dim is not None and t.ndim == 1 and dim == 0:
         dim = None  # (PyTorch's 1-d path)
     if t.dtype.is_complex:
@@ -1525,7 +1535,7 @@ def bincount(t, weights=None, minlength=0):
     if t._device.type == "meta":
         raise NotImplementedError(_NO_META_KERNEL.format("bincount"))
     _no_complex(t, NotImplementedError, "\"bincount_cpu\" not implemented for '{}'")
-    if t.dtype.is_floating_point or t.dtype is D.bool:
+    if t.dtype.is_floating_point or t.dtype is D.bool or t.dtype in D._WIDE_UNSIGNED:
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_legacy(t.dtype)}\'')
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")

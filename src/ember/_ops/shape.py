@@ -973,6 +973,10 @@ def cat(tensors, dim=0, *, axis=None, out=None):
                                f"{x.ndim}")
         for k in range(ref.ndim):
             if k != d and x.shape[k] != ref.shape[k]:
+                if ref.is_meta:  # (PyTorch's meta kernel's words)
+                    raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                       f"Expected {ref.shape[k]} in dimension {k} but got "
+                                       f"{x.shape[k]} for tensor number {i} in the list")
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {x.shape[k]} "
                                    f"for tensor number {i} in the list.")
@@ -1074,6 +1078,17 @@ def vstack(tensors):
 def flip(t, dims):
     dims = norm_dims(dims, t.ndim, True)
     a = t._data
+    if a.dtype in D._WIDE_NP or a.dtype in D._ODD_NP:
+        # NOTE: PyTorch's flip kernel lacks these dtypes (wide unsigned, float8, shells); it
+        # copies them when there is nothing to flip, or by whole rows when the innermost
+        # non-trivial dim (in memory) is not flipped and is contiguous
+        work = a.size > 1 and any(a.shape[d] > 1 and a.strides[d] for d in dims)
+        inner = [d for d in range(t.ndim) if a.shape[d] > 1]
+        first = min(inner, key=lambda d: abs(a.strides[d])) if inner else None
+        if work and (first in dims or abs(a.strides[first]) != a.itemsize):
+            from .._float8 import refuse
+
+            refuse(t, "flip_cpu")
     arr = empty_like_layout(a)  # (laid out as the input is, as PyTorch's)
     arr[...] = xp_of(t).flip(a, axis=dims) if dims and t.ndim else a
     return make(arr, (t,), "FlipBackward0", lambda ctx, g: (g.flip(dims),), laid=True)

@@ -399,8 +399,13 @@ def to_dtype_image(image, dtype=None, scale: bool = False):
         return image.to(dtype).mul_(1.0 / F_t._max_value(image.dtype))
     bits_in, bits_out = _num_value_bits(image.dtype), _num_value_bits(dtype)
     shift = abs(bits_in - bits_out)
+    # NOTE: PyTorch has no shifts for uint16: torchvision divides or multiplies it instead
     if bits_in > bits_out:
+        if image.dtype == getattr(torch, "uint16", None):
+            return image.div(2 ** shift).to(dtype)
         return image.bitwise_right_shift(shift).to(dtype)
+    if dtype == getattr(torch, "uint16", None):
+        return image.to(dtype).mul(2 ** shift)
     return image.to(dtype).bitwise_left_shift(shift)
 
 

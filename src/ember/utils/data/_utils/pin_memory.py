@@ -5,9 +5,10 @@ containers rebuilt around them."""
 from __future__ import annotations
 
 import collections.abc
-import copy
 
 import ember
+
+from .collate import _rebuild_mapping, _rebuild_sequence
 
 
 def pin_memory(data, device=None):
@@ -17,26 +18,10 @@ def pin_memory(data, device=None):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        pinned = {k: pin_memory(v, device) for k, v in data.items()}
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                out = copy.copy(data)  # keeps the mapping's own attributes
-                out.update(pinned)
-                return out
-            return type(data)(pinned)
-        except TypeError:
-            return pinned
+        return _rebuild_mapping(data, {k: pin_memory(v, device) for k, v in data.items()})
     if isinstance(data, tuple):
         items = (pin_memory(v, device) for v in data)
         return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
-    if isinstance(data, collections.abc.Sequence):
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                out = copy.copy(data)
-                for i, v in enumerate(data):
-                    out[i] = pin_memory(v, device)
-                return out
-            return type(data)([pin_memory(v, device) for v in data])
-        except TypeError:  # (no copy / item assignment / construction from a list: ``range``)
-            return [pin_memory(v, device) for v in data]
+    if isinstance(data, collections.abc.Sequence):  # (``range``: a list, as PyTorch's)
+        return _rebuild_sequence(data, [pin_memory(v, device) for v in data])
     return data

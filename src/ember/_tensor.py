@@ -635,7 +635,59 @@ class Tensor:
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, proto):
+        if self._requires_grad:
+            from ._serialization._pickling import _warn_if_has_hooks
+
+            _warn_if_has_hooks(self)  # (PyTorch's warning: hooks are not pickled)
+        return self._plain_reduce()
+
+    def _plain_reduce(self):
+        """``__reduce_ex__`` of a plain tensor (as a subclass's data, or a Parameter's)."""
+        if self._device.type == "meta":  # (PyTorch's: no data, its size and strides)
+            return (_rebuild_meta, (self.dtype, tuple(self.shape), self.stride(),
+                                    self._requires_grad))
+        view = self._pickle_view()
+        if view is not None:  # (PyTorch's form: the whole storage, offset, size and strides)
+            args = (*view, str(self._device), self._requires_grad)
+            state = self._pickle_state() if self.__dict__ or self._base is not None else None
+            return (_rebuild_view, (*args, state) if state else args)
         return (_rebuild, (self.numpy(force=True).copy(), str(self._device), self._requires_grad))
+
+    def _pickle_state(self):
+        """The attributes a user set (kept by pickling and deep copies, as PyTorch's), and the
+        conjugate and negative bits."""
+        from ._serialization._pickling import _user_state
+
+        state = _user_state(self)
+        if _ops.complex.is_conj(self):
+            state["_conj"] = True
+        if _ops.complex.is_neg(self):
+            state["_neg"] = True
+        return state
+
+    def _pickle_view(self):
+        """``(storage array, byte offset, shape, byte strides, dtype)`` to pickle this tensor
+        as PyTorch does: with all the memory it views, at its offset and strides (None where
+        its memory is no plain NumPy block: it is then pickled as a copy of its values)."""
+        arr = self._data
+        if type(arr) is not np.ndarray or self._device.type != "cpu":
+            return None
+        root = _ops.shape._storage_root(self)
+        if root is arr and (arr.flags.c_contiguous or arr.flags.f_contiguous):
+            return root.view(), 0, arr.shape, arr.strides, arr.dtype  # (the common case)
+        if type(root) is not np.ndarray or not (root.flags.c_contiguous or
+                                                 root.flags.f_contiguous):
+            return None
+        offset = _ops.shape._ptr(arr) - _ops.shape._ptr(root)
+        if arr.size:  # memory that moved since (``share_memory_``, ``.data = ...``): a copy
+            lo = offset + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides) if s < 0)
+            hi = offset + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides) if s > 0)
+            if lo < 0 or hi + arr.itemsize > root.nbytes:
+                return None
+        elif offset < 0 or offset > root.nbytes:
+            offset = 0
+        # (a new array object: as PyTorch's, each tensor pickles its own copy of the memory)
+        return root.view(), offset, arr.shape, arr.strides, arr.dtype
 
     def __copy__(self):
         """``copy.copy``: a new tensor on the same memory (as PyTorch's), without history."""
@@ -662,6 +714,14 @@ class Tensor:
             new = type(self)._from_tensor(new, self._requires_grad) if hasattr(
                 type(self), "_from_tensor") else new
         new._requires_grad = self._requires_grad
+        if self.__dict__ and type(self) is Tensor:  # (a Parameter's are left behind)
+            import copy
+
+            from ._serialization._pickling import _user_state
+
+            state = _user_state(self)
+            if state:
+                new.__dict__.update(copy.deepcopy(state, memo))
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = new
@@ -674,7 +734,8 @@ class Tensor:
         arr = self._data
         root = _ops.shape._storage_root(self)
         if type(arr) is not np.ndarray or type(root) is not np.ndarray or arr.size == 0 or \
-                not (root.flags.c_contiguous or root.flags.f_contiguous):
+                not (root.flags.c_contiguous or root.flags.f_contiguous) or \
+                (arr.dtype.kind == "c" and _ops.complex.is_conj(self)):  # (PyTorch's resolves)
             return arr.copy(), None
         key = ("ember.storage", id(root))
         if key not in memo:
@@ -707,7 +768,7 @@ class Tensor:
 # missing here (``x.shpe``, ``x.batch_sizes``, NumPy's ``x.astype``) PyTorch lacks too
 _TORCH_ONLY = frozenset((
     "chalf", "const_data_ptr", "grad_dtype", "hash_tensor", "index",
-    "is_distributed", "map2_", "module_load", "name", "q_per_channel_axis",
+    "is_distributed", "map2_", "name", "q_per_channel_axis",
     "q_per_channel_scales", "q_per_channel_zero_points", "q_scale", "q_zero_point", "qscheme",
     "reinforce", "resize_as_sparse_", "slice_inverse", "smm", "sparse_resize_",
     "sparse_resize_and_clear_", "sspaddmm", "to_mkldnn", "to_padded_tensor", "volatile"))
@@ -729,6 +790,29 @@ def _rebuild(array, device, requires_grad):
         t = t.to(device)
     t._requires_grad = requires_grad
     return t
+
+
+def _rebuild_view(root, offset, shape, strides, dtype, device, requires_grad, state=None):
+    """A tensor from ``Tensor.__reduce_ex__``'s form: a view at byte ``offset`` and byte
+    ``strides`` into its unpickled storage ``root``, which it reports as its storage."""
+    if not root.flags.writeable:
+        root = root.copy(order="A")
+    arr = np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides)
+    t = _ops._core.wrap(arr)
+    if arr.shape != root.shape or arr.dtype != root.dtype or offset or \
+            arr.strides != root.strides:
+        t.__dict__["_storage_root"] = root
+    if device != "cpu":
+        t = t.to(device)
+    t._requires_grad = requires_grad
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
+def _rebuild_meta(dtype, size, stride, requires_grad):
+    return _ops.more_tensor.empty_strided(size, stride, dtype=dtype, device="meta",
+                                          requires_grad=requires_grad)
 
 
 def _weak(t):

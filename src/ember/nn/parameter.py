@@ -80,8 +80,10 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, proto):
-        return (_rebuild_parameter, (self.detach().numpy(force=True).copy(),
-                                     str(self._device), self._requires_grad))
+        # (PyTorch's: its data pickled as a tensor, at its storage offset and strides, and the
+        # attributes a user set)
+        fn, args = Tensor._plain_reduce(self)
+        return (_rebuild_parameter_from, (fn, args, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -95,6 +97,18 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     @classmethod
     def _from_tensor(cls, t, requires_grad):
         return cls(t, requires_grad)
+
+
+def _rebuild_parameter_from(fn, args, requires_grad):
+    """A parameter from its pickled data (``Tensor.__reduce_ex__``'s ``fn(*args)``)."""
+    from .._serialization._pickling import _user_state
+
+    t = fn(*args)
+    t._requires_grad = False
+    p = Parameter(t, requires_grad)
+    if t.__dict__:
+        p.__dict__.update(_user_state(t))
+    return p
 
 
 def _rebuild_parameter(array, device, requires_grad):

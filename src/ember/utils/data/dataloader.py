@@ -35,7 +35,7 @@ import numpy as np
 
 import ember
 from ember._ops._core import wrap
-from ember._tensor import _rebuild
+from ember._tensor import _rebuild, _rebuild_view
 
 from . import _utils
 from ._utils.collate import default_collate, default_convert
@@ -363,6 +363,17 @@ def _rebuild_shared(array, device, requires_grad):
     return t
 
 
+def _rebuild_view_shared(root, offset, shape, strides, dtype, device, requires_grad,
+                         state=None):
+    """A tensor (or view: its whole storage) of a worker's result, the storage's bytes in an
+    anonymous shared mapping."""
+    if device == "cpu" and root.nbytes:  # (PyTorch shares no empty storage)
+        shared = np.frombuffer(mmap.mmap(-1, root.nbytes), dtype=root.dtype, count=root.size)
+        shared[...] = root.ravel(order="K")  # (its memory order: C or Fortran)
+        root = shared
+    return _rebuild_view(root, offset, shape, strides, dtype, device, requires_grad, state)
+
+
 class _SharedResultUnpickler(pickle.Unpickler):
     """Reads a worker's result with its tensors in shared memory, where PyTorch's workers hand
     them over: ``is_shared()`` is True (and the storage cannot be resized)."""
@@ -370,6 +381,8 @@ class _SharedResultUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if module == _rebuild.__module__ and name == _rebuild.__name__:
             return _rebuild_shared
+        if module == _rebuild_view.__module__ and name == _rebuild_view.__name__:
+            return _rebuild_view_shared
         return super().find_class(module, name)
 
 

@@ -597,7 +597,17 @@ def sinf(y) -> np.ndarray:
     return _blocks(_sinf_flat, y)
 
 
-def _sinf_flat(y):
+def cosf(y) -> np.ndarray:
+    """The C library's ``cosf`` of a float32 array (GNU libc 2.28 and later): ``sinf``'s
+    reduction and polynomials with the other parity (and 1 below 2**-12)."""
+    y = _c32(y)
+    if _glibc() is None or _glibc() < (2, 28):
+        with np.errstate(all="ignore"):
+            return np.cos(y, dtype=_F64).astype(_F32)
+    return _blocks(functools.partial(_sinf_flat, cos=True), y)
+
+
+def _sinf_flat(y, cos=False):
     from .._random import _fma64
 
     with np.errstate(all="ignore"):
@@ -628,10 +638,10 @@ def _sinf_flat(y):
         sign = np.where(((quad & 3) == 1) | ((quad & 3) == 2), -1.0, 1.0)
         small = top < 0x3F4
         out = _sinf_poly(np.where(small, x, xq * sign), np.where(small, x * x, xq * xq),
-                         np.where(small, 0, np.where(big, nl.astype(np.int32), n)),
+                         np.where(small, 0, np.where(big, nl.astype(np.int32), n)) ^ int(cos),
                          ~small & ((quad & 2) != 0))
         out = out.astype(_F32)
-        out = np.where(top < 0x398, y, out)
+        out = np.where(top < 0x398, _F32(1) if cos else y, out)
         return np.where(top >= 0x7F8, y - y, out).astype(_F32, copy=False)
 
 

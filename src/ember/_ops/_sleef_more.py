@@ -19,6 +19,8 @@ vector code does: float32 operations, each fused multiply-add rounded once
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._random import _fma32, _fma64_horner
@@ -628,6 +630,10 @@ def expd(d):
 # whatever the size (each emulated with NumPy ops); beyond EXACT_MAX values NumPy's exp
 # stands in (then about one value in 30 differs by an ulp): a call costs at most ~4 ms
 EXACT_MAX = 1 << 12
+# Complex functions reproduced bit for bit (fused multiply-adds, Sleef's double atan2/hypot,
+# the C library's expm1f/sinf/cosf, each emulated with NumPy ops) cost 5-100x NumPy's; beyond
+# COMPLEX_EXACT_MAX values NumPy's own (within an ulp) bounds that cost per call.
+COMPLEX_EXACT_MAX = 1 << 14
 
 
 def expd_capped(d):
@@ -687,3 +693,85 @@ def logd_capped(d):
         return logd(d)
     with np.errstate(all="ignore"):
         return np.log(d)
+
+
+# -- float64 ``atan2``: Sleef's ``atan2_u1`` (``Sleef_atan2d8_u10``), PyTorch's vector code's --
+_ATAN2_D = (1.06298484191448746607415e-05, -0.000125620649967286867384336,
+            0.00070557664296393412389774, -0.00251865614498713360352999,
+            0.00646262899036991172313504, -0.0128281333663399031014274,
+            0.0208024799924145797902497, -0.0289002344784740315686289,
+            0.0359785005035104590853656, -0.041848579703592507506027,
+            0.0470843011653283988193763, -0.0524914210588448421068719,
+            0.0587946590969581003860434, -0.0666620884778795497194182,
+            0.0769225330296203768654095, -0.0909090442773387574781907,
+            0.111111108376896236538123, -0.142857142756268568062339,
+            0.199999999997977351284817, -0.333333333333317605173818)
+
+
+def _estrin8(x, x2, x4, c):
+    """Sleef's ``POLY8`` (fused multiply-adds), ``c`` from the highest degree."""
+    def p4(k):
+        return _dfma(x2, _dfma(x, c[k], c[k + 1]), _dfma(x, c[k + 2], c[k + 3]))
+    return _dfma(x4, p4(0), p4(4))
+
+
+def atan2d(y, x):
+    """``atan2(y, x)`` of float64 arrays as Sleef's ``atan2_u1`` computes it: in double
+    pairs, the ratio ``s`` of the smaller to the larger of ``|x|`` and ``|y|`` (negated where
+    ``|x| < |y|``), ``s + s t u(t)`` for ``t = s**2`` (a degree-19 series, its first 16 terms
+    by Estrin's scheme) plus ``q pi/2``; signs and special values as Sleef's."""
+    y, x = np.broadcast_arrays(np.asarray(y, _F64), np.asarray(x, _F64))
+    with np.errstate(all="ignore"):
+        tiny = np.abs(x) < 5.5626846462680083984e-309
+        x = np.where(tiny, x * 2.0 ** 53, x)
+        y = np.where(tiny, y * 2.0 ** 53, y)
+        ay = np.abs(y)
+        neg = x < 0
+        ax = np.where(neg, -x, x)
+        swap = ax < ay
+        q = np.where(neg, -2.0, 0.0) + swap
+        zero = np.zeros_like(x)
+        s = _d_div_pp((np.where(swap, -ax, ay), zero), (np.where(swap, ay, ax), zero))
+        t = _norm(_d_square(s))
+        t2 = t[0] * t[0]
+        t4 = t2 * t2
+        c = _ATAN2_D
+        u = _dfma(t4 * t4, _estrin8(t[0], t2, t4, c[:8]), _estrin8(t[0], t2, t4, c[8:16]))
+        for k in c[16:]:
+            u = _dfma(u, t[0], k)
+        t = _add_pp(s, _d_mul_pf(_d_mul_pp(s, t), u))
+        t = _add_pp(_d_mul_pf((np.full_like(q, 1.570796326794896557998982),
+                               np.full_like(q, 6.12323399573676603586882e-17)), q), t)
+        r = np.where(np.signbit(x), -(t[0] + t[1]), t[0] + t[1])  # (Sleef's mulsign: xor)
+        hpi = math.pi / 2
+        xinf = np.isinf(x)
+        r = np.where(xinf | (x == 0), np.where(xinf, np.where(x > 0, 0.0, math.pi), hpi), r)
+        r = np.where(np.isinf(y), np.where(xinf, np.where(x > 0, hpi - math.pi / 4,
+                                                          hpi + math.pi / 4), hpi), r)
+        r = np.where(y == 0, np.where(np.signbit(x), math.pi, 0.0), r)
+        r = np.where(np.isnan(x) | np.isnan(y), np.nan, np.where(np.signbit(y), -r, r))
+    return r
+
+
+def hypotd(x, y):
+    """``hypot(x, y)`` of float64 arrays as Sleef's ``hypot_u05`` computes it: ``max`` times
+    the square root of ``1 + (min/max)**2``, in double pairs."""
+    x, y = np.broadcast_arrays(np.abs(np.asarray(x, _F64)), np.abs(np.asarray(y, _F64)))
+    with np.errstate(all="ignore"):
+        lo, hi = np.minimum(x, y), np.maximum(x, y)
+        small = hi < 2.2250738585072014e-308
+        n = np.where(small, lo * 2.0 ** 54, lo)
+        d = np.where(small, hi * 2.0 ** 54, hi)
+        zero = np.zeros_like(n)
+        t = _d_div_pp((n, zero), (d, zero))
+        t = _add2_pf(_d_square(t), 1.0)
+        r = np.sqrt(t[0] + t[1])  # (Sleef's pair square root)
+        w = 1.0 / r
+        rec = (w, w * _dfma(-r, w, 1.0))
+        t = _d_mul_pp(_add2_pp(t, _d_mul_ff(r, r)), rec)
+        t = _d_mul_pf((t[0] * 0.5, t[1] * 0.5), hi)
+        out = t[0] + t[1]
+        out = np.where(np.isnan(out), np.inf, out)
+        out = np.where(lo == 0, hi, out)
+        out = np.where(np.isnan(x) | np.isnan(y), np.nan, out)
+        return np.where((x == np.inf) | (y == np.inf), np.inf, out)

@@ -11,6 +11,8 @@ complex values, are marked ``complex_ready``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -250,18 +252,40 @@ def angle(t):
 
 
 def _complex_angle(a, xp):
-    """``atan2(im, re)``: for complex64, as PyTorch's kernel computes it, Sleef's ``atan2f``
-    in its vector loop and the C library's on the tails (measured)."""
-    if type(a) is not np.ndarray or a.dtype != np.complex64 or not a.ndim:
+    """``atan2(im, re)`` as PyTorch's kernel computes it: Sleef's ``atan2f`` (complex64) or
+    ``atan2_u1`` (complex128) in its vector loop and the C library's on the tails
+    (measured)."""
+    if type(a) is not np.ndarray or a.dtype not in (np.complex64, np.complex128):
         return xp.angle(a)
     from . import _sleef
 
+    if a.dtype == np.complex128:
+        return _angle128(a, _sleef)
+    if not a.ndim:  # (a lone value: the C library's)
+        return np.asarray(_sleef.c_atan2(a.imag, a.real), np.float32).reshape(())
     m = _sleef.loop_mask(a.shape, a, block=64 // a.itemsize) if _sleef.VECTORIZED else None
     im, re = np.ascontiguousarray(a.imag), np.ascontiguousarray(a.real)
     if m is True:
         return _sleef.atan2f(im, re)
     tail = _sleef.c_atan2(im, re)
     return tail if m is None else np.where(m, _sleef.atan2f(im, re), tail)
+
+
+def _angle128(a, _sleef):
+    """:func:`_complex_angle` of a complex128 array (a lone value: the C library's)."""
+    from . import _sleef_more
+
+    if a.size > _sleef_more.COMPLEX_EXACT_MAX:  # (a loop's cost: NumPy's, within an ulp)
+        return np.arctan2(a.imag, a.real)
+    m = _sleef.loop_mask(a.shape, a, block=64 // a.itemsize) if _sleef.VECTORIZED and \
+        a.ndim else None
+    im, re = np.ascontiguousarray(a.imag), np.ascontiguousarray(a.real)
+    if m is True:
+        return _sleef_more.atan2d(im, re)
+    # (the tails: the C library's, as Python's math calls it)
+    tail = np.fromiter(map(math.atan2, im.reshape(-1).tolist(), re.reshape(-1).tolist()),
+                       np.float64, count=a.size).reshape(a.shape)
+    return tail if m is None else np.where(m, _sleef_more.atan2d(im, re), tail)
 
 
 @complex_ready
@@ -293,12 +317,18 @@ def sgn(t):
     a = t._data
     xp = xp_of(t)
     r = xp.hypot(a.real, a.imag)  # (the C library's, as PyTorch's: NumPy's abs is not)
+    m = _sgn_vector_mask(a)
+    from . import _sleef_more
+
+    if m is not None and a.dtype == np.complex128 and type(a) is np.ndarray and \
+            a.size <= _sleef_more.COMPLEX_EXACT_MAX:  # (the vector loop's: Sleef's hypot_u05)
+        r = _sleef_more.hypotd(a.real, a.imag) if m is True else \
+            np.where(m, _sleef_more.hypotd(a.real, a.imag), r)
     with np.errstate(all="ignore"):
         # (PyTorch's vector loop divides each part by |z|; its scalar tail multiplies them
         # by 1 / |z|, its complex division by a real number.  Measured.)
         d = xp.where(r == 0, 1, r)
         re, im = a.real / d, a.imag / d
-        m = _sgn_vector_mask(a)
         if m is not True:
             inv = 1 / d
             re, im = (a.real * inv, a.imag * inv) if m is None else \

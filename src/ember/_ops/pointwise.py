@@ -581,20 +581,21 @@ def _np_divide(x, y):
         return np.true_divide(x, y)
 
 
-def _cdiv(x, y):
+def _cdiv(x, y, lone=True):
     """Complex ``x / y`` as PyTorch's CPU kernel computes it, element by element in every
     layout: Smith's algorithm (NumPy's), compiled with fused multiply-adds.  For
     ``|c| >= |d|``: ``r = d/c``, ``s = 1/fma(d, r, c)``, ``(fma(b, r, a) s, fma(-a, r, b) s)``;
     else ``r = c/d``, ``s = 1/fma(c, r, d)``, ``(fma(a, r, b) s, fma(b, r, -a) s)``; a zero
-    divisor gives ``(a/|c|, b/|d|)``."""
-    if not _on_host(x, y):  # (a GPU's arrays: its own kernel)
-        return x / y
+    divisor gives ``(a/|c|, b/|d|)``.  ``lone=False``: no complex64 row's lone last element
+    computed apart (a division inside another function's scalar code)."""
+    if not _on_host(x, y) or max(np.size(x), np.size(y)) > _sleef_more.COMPLEX_EXACT_MAX:
+        return x / y  # (a GPU's arrays: its own kernel; a large division: NumPy's)
     x, y = np.asarray(x), np.asarray(y)
     dt = np.result_type(x, y)
     x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
     if x.ndim > 1 and x.shape == y.shape and x.flags.f_contiguous and y.flags.f_contiguous \
             and not x.flags.c_contiguous:  # (rows in memory order: PyTorch's loop's)
-        return _cdiv(x.T, y.T).T
+        return _cdiv(x.T, y.T, lone).T
     from .._random import _fma32
 
     fma = _fma32 if dt == np.complex64 else _signed_fma64
@@ -610,7 +611,7 @@ def _cdiv(x, y):
         out.real = fma(np.where(big, b, a), rat, np.where(big, a, b)) * scl
         out.imag = fma(np.where(big, -a, b), rat, np.where(big, b, -a)) * scl
         n = _row_length(x, y, shape)
-        if dt == np.complex64 and n % 2 and out.size:
+        if lone and dt == np.complex64 and n % 2 and out.size:
             # (a row's lone last element: its numerators unfused, measured)
             p, q, g, r, t = (v.reshape(-1, n)[:, -1] for v in (a, b, big, rat, scl))
             o = out.reshape(-1, n)
@@ -1169,6 +1170,8 @@ _LOG1P_REAL = _sleef_or(_sleef.log1pf, np.log1p)
 def _log1p_any(x):
     if x.dtype.kind != "c":
         return _LOG1P_REAL(x)
+    if _on_host(x) and x.size <= _sleef_more.COMPLEX_EXACT_MAX:
+        return _clog1p(x)
     out = np.log1p(x)
     # (PyTorch's complex log1p: where x(2 + x) + y^2 underflows to 0, its real part is x
     # itself, so -0 for a -0 real part, where the logarithm gives +0)
@@ -1181,8 +1184,119 @@ def _log1p_any(x):
     return out
 
 
+def _clog1p(z):
+    """PyTorch's CPU complex ``log1p`` (c10's): with ``u = z + 1`` (the real part only),
+    ``z`` where ``u == 1``, ``log(u)`` where ``u - 1 == z``, else ``log(u) * (z / (u - 1))``,
+    the product compiled with fused multiply-adds: ``(fma(a, c, -bd), fma(a, d, bc))``, the
+    division as :func:`_cdiv`.  For complex64 the values of a strided loop row after its last
+    whole 8 (:func:`_strided_rest`) take the product unfused and the division's numerators
+    unfused (measured)."""
+    from .._random import _fma32
+
+    z = np.asarray(z)
+    fma = _fma32 if z.dtype == np.complex64 else _signed_fma64
+    one = z.real.dtype.type(1)
+    u = z.copy()
+    with np.errstate(all="ignore"):
+        u.real += one
+        lu = np.log(u)
+        um = u.copy()
+        um.real -= one
+        q = _cdiv(z, um, lone=False)
+        a, b, c, d = lu.real, lu.imag, q.real, q.imag
+        out = np.empty(z.shape, z.dtype)
+        out.real = fma(a, c, -(b * d))
+        out.imag = fma(a, d, b * c)
+        rest = _strided_rest(z) if z.dtype == np.complex64 else None
+        if rest is not None:
+            zr, ur = z[rest], um[rest]
+            p, s_, g, h = zr.real, zr.imag, ur.real, ur.imag
+            big = np.abs(g) >= np.abs(h)
+            rat = np.where(big, h, g) / np.where(big, g, h)
+            scl = 1 / _fma32(np.where(big, h, g), rat, np.where(big, g, h))
+            c = (np.where(big, s_, p) * rat + np.where(big, p, s_)) * scl
+            d = (np.where(big, -p, s_) * rat + np.where(big, s_, -p)) * scl
+            a, b = lu.real[rest], lu.imag[rest]
+            out.real[rest] = a * c - b * d
+            out.imag[rest] = a * d + b * c
+    out = np.where(um == z, lu, out)
+    return np.where(u == one, z, out)
+
+
+def _strided_rest(x):
+    """Where an elementwise loop over ``x`` (PyTorch's iterator: dims in memory order,
+    coalesced where they can be) has a strided inner row, the values of each row after its
+    last whole 8 (a boolean array), else None."""
+    if type(x) is not np.ndarray:
+        return None
+    if not x.ndim:  # (its loop's one value: strided)
+        return np.ones((), bool)
+    if x.size < 2 or x.flags.c_contiguous or x.flags.f_contiguous:
+        return None
+    if any(s < 0 for s in x.strides):  # (a flip: PyTorch's is a contiguous copy)
+        return None
+    from ._cascade import iterator_sort
+
+    def swap(d0, d1):  # (PyTorch's iterator's order: 1 puts d1 inside d0; 0: keep)
+        s0, s1 = x.strides[d0], x.strides[d1]
+        if s0 and s1 and s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 0
+    axes = iterator_sort([k for k in reversed(range(x.ndim)) if x.shape[k] > 1], swap)
+    st, n, group = x.strides[axes[0]], x.shape[axes[0]], [axes[0]]
+    if st == x.itemsize:
+        return None
+    for k in axes[1:]:
+        if x.strides[k] != st * n:
+            break
+        n *= x.shape[k]
+        group.append(k)
+    pos = np.zeros(x.shape, np.int64)
+    step = 1
+    for k in group:  # (each value's place in its row)
+        shape = [1] * x.ndim
+        shape[k] = x.shape[k]
+        pos = pos + np.arange(x.shape[k]).reshape(shape) * step
+        step *= x.shape[k]
+    rest = pos >= n // 8 * 8
+    return rest if rest.any() else None
+
+
+def _expm1_any(x):
+    if x.dtype.kind == "c" and _on_host(x) and x.size <= _sleef_more.COMPLEX_EXACT_MAX:
+        return _cexpm1(x)
+    return _EXPM1(x)
+
+
+def _cexpm1(z):
+    """PyTorch's CPU complex ``expm1`` (c10's): for ``z = x + iy``,
+    ``(fma(expm1(x), cos(y), -2 sin(y/2)^2), exp(x) sin(y))``, with the C library's real
+    functions (GNU libc's)."""
+    z = np.asarray(z)
+    x, y = z.real, z.imag
+    two = x.dtype.type(2)
+    out = np.empty(z.shape, z.dtype)
+    with np.errstate(all="ignore"):
+        if z.dtype == np.complex64:
+            from .._random import _fma32
+
+            a = _libm.sinf(y / two)
+            out.real = _fma32(_libm.expm1f(x), _libm.cosf(y), -(two * a * a))
+            out.imag = _sleef.c_exp(x) * _libm.sinf(y)
+        else:  # (NumPy's float64 sin and cos are the C library's; its exp and expm1 not)
+            a = np.sin(y / two)
+            ok = (x < 709.78) & (z.size <= _C_EXP_MAX)  # (math's raise where they overflow)
+            em = np.where(ok, _libm.c_double(math.expm1, x, ok), np.expm1(x))
+            out.real = _signed_fma64(em, np.cos(y), -(two * a * a))
+            out.imag = np.where(ok, _libm.c_double(math.exp, x, ok), np.exp(x)) * np.sin(y)
+    return out
+
+
+_C_EXP_MAX = 1 << 20  # (beyond: NumPy's, within an ulp, a loop's cost)
+
+
 def expm1(a):
-    return _unary_float(a, _EXPM1, "Expm1Backward0",
+    return _unary_float(a, _expm1_any, "Expm1Backward0",
                         lambda ctx, g: (g * (ctx.saved[0] + 1),), OUT)
 
 
@@ -1583,10 +1697,23 @@ def abs(a):
     if a.dtype._kind == 3 and type(x) is np.ndarray:
         # NOTE: |z| as PyTorch's CPU kernel rounds it: hypot(re, im) (NumPy's complex
         # absolute differs in the last bit for a third of the values)
-        out = np.hypot(x.real, x.imag)
+        out = _chypot(x)
     else:
         out = np.abs(x)
     return make(iter_layout(out, (a,)), (a,), "AbsBackward0", _abs_rule, a, laid=True)
+
+
+def _chypot(x):
+    """``hypot(re, im)`` of a complex NumPy array as PyTorch's CPU kernel computes it: the C
+    library's; for complex128, Sleef's ``hypot_u05`` in the vector loop (measured)."""
+    if x.dtype != np.complex128 or not x.ndim or not _sleef.VECTORIZED or \
+            x.size > _sleef_more.COMPLEX_EXACT_MAX:
+        return np.hypot(x.real, x.imag)
+    m = _sleef.loop_mask(x.shape, x, block=64 // x.itemsize)
+    if m is None:
+        return np.hypot(x.real, x.imag)
+    v = _sleef_more.hypotd(x.real, x.imag)
+    return v if m is True else np.where(m, v, np.hypot(x.real, x.imag))
 
 
 def _abs_rule(ctx, g):
@@ -2725,6 +2852,9 @@ def inplace(op):
                     ufunc(w, o, out=w, casting="unsafe")
             self._vc.v += 1
             return self
+        if op is pow and not isinstance(other, Tensor) and self.dtype._kind < 2 and \
+                isinstance(other, (int, np.integer)) and other < 0:  # (its own check first)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         if precheck:
             # (integers divide, and xlogy/atan2 compute, in the default float dtype, which
             # must cast to self's)

@@ -1420,8 +1420,6 @@ KNOWN: dict[str, str] = {
     r"^take\(\w+\[3, 4\]t\)":
         "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",
     r"^(Tensor\.)?adjoint\[auto\d+\]\(float64\[\]\)": "adjoint() of a 0-d tensor (deprecated)",
-    r"^(Tensor\.)?(log_)?softmax\[auto\d+\]\(int64\[0, 4\]\)":
-        "PyTorch skips its dtype check for an empty integer softmax",
     r"^ldexp\(float64\[3, 4\], float32\[\]\)":
         "PyTorch's float32 pow(2, e) (vector maths, last bits) feeds a float64 product",
     r"^(Tensor\.)?polygamma\[auto\d+\]\(int(64|32)":

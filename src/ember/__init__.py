@@ -989,6 +989,7 @@ def column_stack(tensors):
 
 
 def index_put(input, indices, values, accumulate=False):
+    _index.check_index_tensors(indices, 1)  # (the function's argument number)
     return input.index_put(indices, values, accumulate)
 
 
@@ -1011,6 +1012,13 @@ from ._ops import more_inplace as _more_inplace  # noqa: E402,F401
 from ._ops.api_gaps import *  # noqa: E402,F401,F403
 from ._ops import api_gaps as _api_gaps  # noqa: E402
 globals().update(_api_gaps.torch_inplace_functions())
+
+
+def index_put_(input, indices, values, accumulate=False):
+    _index.check_index_tensors(indices, 1)  # (the function's argument number)
+    return _api_gaps._torch_inplace("index_put_")(input, indices, values, accumulate)
+
+
 from ._ops.compat_api import *  # noqa: E402,F401,F403
 from ._ops import compat_api as _compat_api  # noqa: E402
 _compat_api.install(Tensor)

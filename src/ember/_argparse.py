@@ -759,6 +759,13 @@ SIGNATURES["fill"] = SIGNATURES["fill_"] = tuple(f"Tensor input, {k} value"
 for _name in ("xlogy", "xlog1py", "zeta"):  # (torch.special's, by their C names)
     SIGNATURES["special_" + _name] = BINARY["xlogy"]
 SIGNATURES["moveaxis"] = SIGNATURES["movedim"]
+SIGNATURES["logit"] = ("Tensor input, double? eps=None, *, Tensor out=None",)
+SIGNATURES["logit_"] = ("Tensor input, double? eps=None",)
+SIGNATURES["nan_to_num"] = ("Tensor input, double? nan=None, double? posinf=None, "
+                            "double? neginf=None, *, Tensor out=None",)
+SIGNATURES["nan_to_num_"] = ("Tensor input, double? nan=None, double? posinf=None, "
+                             "double? neginf=None",)
+SIGNATURES["mvlgamma_"] = ("Tensor input, int64_t p",)
 SIGNATURES["concat"] = SIGNATURES["concatenate"] = SIGNATURES["cat"]
 NO_METHOD = frozenset(("cat", "concat", "concatenate", "stack", "std_mean", "var_mean", "t",
                        "linalg_vector_norm",
@@ -889,6 +896,8 @@ METHOD_SIGNATURES = {
     "nonzero": ("Tensor input", "Tensor input, *, bool as_tuple"),
     "contiguous": ("Tensor input, *, MemoryFormat memory_format=contiguous_format",),
     "fill_diagonal_": ("Tensor input, Scalar fill_value, bool wrap=False",),
+    "to_sparse": ("Tensor input, *, Layout? layout=None, IntArrayRef[2]? blocksize=None, "
+                  "int64_t? dense_dim=None", "Tensor input, int64_t sparse_dim"),
     "new_tensor": ("Tensor input, PyObject* data, *, ScalarType dtype=None, Device? device=None, "
                    "bool requires_grad=False",),
     "new_empty_strided": ("Tensor input, SymIntArrayRef size, SymIntArrayRef stride, *, " +

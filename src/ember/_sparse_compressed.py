@@ -1297,6 +1297,7 @@ def _install():
     @functools.wraps(coo_to_sparse)
     def to_sparse(t, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         key = None if layout is None else _layout_key(layout)
+        _no_blocksize(key, blocksize, isinstance(t, SparseTensor))
         if key is None:
             return coo_to_sparse(t, sparse_dim, layout=layout, blocksize=blocksize,
                                  dense_dim=dense_dim)
@@ -1307,9 +1308,20 @@ def _install():
     SparseTensor.to_sparse = _coo_to_sparse_method(SparseTensor.to_sparse)
 
 
+def _no_blocksize(key, blocksize, coo):
+    """PyTorch's refusal of a ``blocksize`` for a layout without blocks (``key`` None: COO)."""
+    if blocksize is None or key in _BLOCKED:
+        return
+    to = "Sparse" if key is None else _NAMES[key][2]
+    where = ("to_sparse" if key is None else "sparse_coo_to_sparse") if coo else "dense_to_sparse"
+    raise RuntimeError(f"{where}: conversion from {'Sparse' if coo else 'Strided'} to {to} with "
+                       "blocksize argument given is not supported")
+
+
 def _coo_to_sparse_method(orig):
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         key = None if layout is None else _layout_key(layout)
+        _no_blocksize(key, blocksize, True)
         if key is None:
             return orig(self, sparse_dim, layout=layout, blocksize=blocksize,
                         dense_dim=dense_dim)

@@ -615,6 +615,8 @@ def setitem(t, key, value):
             # so ``x[:1] = x[0]`` is the same memory in the same layout, not an overlap)
             value = value.reshape(region.shape)
     if rest is None:
+        if value.shape != region.shape and needs_grad((region,)):
+            value.expand(region.shape)  # (PyTorch expands the value before copy_'s leaf check)
         copy_(region, value, _setitem=True)
         return
     mask = _lone_mask(items) if value.numel() == 1 else None
@@ -636,24 +638,35 @@ def _refuse_wide_put(t, masked):
         refuse(t, "masked_fill" if masked else "index_put")
 
 
+def check_index_tensors(indices, arg):
+    """PyTorch's parser's refusal of an index that is not a tensor (``arg``: the indices'
+    argument number, 0 for a method's)."""
+    for i, k in enumerate((indices,) if isinstance(indices, Tensor) else indices):
+        if not isinstance(k, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument {arg}, but got "
+                            f"{type(k).__name__}")
+
+
 def index_put_(t, indices, values, accumulate=False):
     """``t[indices] = values`` for a tuple of index tensors (``+=`` with ``accumulate``)."""
     if isinstance(indices, Tensor):
         indices = (indices,)
+    check_index_tensors(indices, 0)
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put_(): argument 'values' must be Tensor, not "
+                        f"{type(values).__name__}")
+    check_inplace(t)  # (autograd's check: before the kernel's of the indices)
+    if len(indices) > t.ndim:  # (the kernel's first check: before the indices' dtypes)
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim} (got "
+                         f"{len(indices)})")
     items = []
-    for i, k in enumerate(indices):
-        if not isinstance(k, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
-                            f"{type(k).__name__}")
+    for k in indices:
         item = _index_array(k, t)
         items.append(_Ints(xp_of(t).asarray(item, dtype=np.int64)) if isinstance(item, int)
                      else item)
     if _consumed(items) > t.ndim:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim} (got "
                          f"{_consumed(items)})")
-    if not isinstance(values, Tensor):
-        raise TypeError(f"index_put_(): argument 'values' must be Tensor, not "
-                        f"{type(values).__name__}")
     mask = _lone_mask(items) if not accumulate and values.numel() == 1 else None
     if mask is not None:
         _refuse_wide_put(t, True)

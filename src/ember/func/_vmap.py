@@ -8,6 +8,7 @@ loop (see :func:`vmap` for what else differs).
 from __future__ import annotations
 
 import functools
+import itertools
 
 from .._tensor import Tensor
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
@@ -77,6 +78,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def wrapped(*args, **kwargs):
         _check_out_dims(out_dims, func)
         batch_size, flat_in_dims, flat_args, args_spec = _batched_inputs(in_dims, args, func)
+        if chunk_size is not None and type(chunk_size) is not int:
+            _split_in_chunks(chunk_size, batch_size, flat_args, flat_in_dims)
         if batch_size == 0:
             return _empty_batch(func, flat_in_dims, flat_args, args_spec, kwargs, out_dims)
         results = _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec,
@@ -87,6 +90,20 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 
 # -- inputs --------------------------------------------------------------------------------
+
+def _split_in_chunks(chunk_size, batch_size, flat_args, flat_in_dims):
+    """PyTorch's split of the batch by ``chunk_size``, for its errors where that is not an int
+    (a float: Python's for ``list * float``; a bool: ``tensor_split``'s).  ember runs the
+    batch element by element whatever the chunks."""
+    sizes = [chunk_size] * (batch_size // chunk_size)
+    if batch_size % chunk_size:
+        sizes.append(batch_size % chunk_size)
+    if isinstance(chunk_size, bool) and sizes:
+        ends = tuple(itertools.accumulate(sizes))
+        for a, d in zip(flat_args, flat_in_dims):
+            if d is not None:
+                a.tensor_split(ends, dim=d)
+
 
 def _batched_inputs(in_dims, args, func):
     if not isinstance(in_dims, (int, tuple)):

@@ -1206,7 +1206,7 @@ def _dim_dtype(input, dim, dtype, kernel):
     if dtype is not None:
         input = input.to(dtype)
     d = norm_dim(dim, input.dim())
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input.numel():  # (an empty input: no kernel runs)
         last = d == max(input.dim(), 1) - 1
         raise NotImplementedError(f'"{kernel}{"_lastdim" if last else ""}_kernel_impl" not '
                                   f"implemented for '{_legacy(input.dtype)}'")

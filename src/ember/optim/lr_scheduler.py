@@ -240,13 +240,22 @@ def _lambda_state_dict(sched):
     return out
 
 
-def _lambda_load_state_dict(sched, state_dict):
-    lambdas = state_dict.pop("lr_lambdas")
+def _load_parts(sched, state_dict, key, load_part):
+    """``load_state_dict`` of a scheduler whose ``state_dict[key]`` lists the saved states of
+    its parts: the rest into ``sched.__dict__``, then ``load_part(i, saved)`` for each (a
+    list longer than the scheduler's: PyTorch's IndexError)."""
+    parts = state_dict.pop(key)
     sched.__dict__.update(state_dict)
-    state_dict["lr_lambdas"] = lambdas
-    for i, saved in enumerate(lambdas):
+    state_dict[key] = parts
+    for i, saved in enumerate(parts):
+        load_part(i, saved)
+
+
+def _lambda_load_state_dict(sched, state_dict):
+    def load(i, saved):
         if saved is not None:
             sched.lr_lambdas[i].__dict__.update(saved)
+    _load_parts(sched, state_dict, "lr_lambdas", load)
 
 
 def _set_lambdas(sched, optimizer, lr_lambda):
@@ -493,11 +502,8 @@ def _nested_state_dict(sched):
 
 
 def _nested_load_state_dict(sched, state_dict):
-    children = state_dict.pop("_schedulers")
-    sched.__dict__.update(state_dict)
-    state_dict["_schedulers"] = children
-    for i, saved in enumerate(children):
-        sched._schedulers[i].load_state_dict(saved)
+    _load_parts(sched, state_dict, "_schedulers",
+                lambda i, saved: sched._schedulers[i].load_state_dict(saved))
 
 
 class SequentialLR(LRScheduler):

@@ -298,7 +298,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     name = "NllLossBackward0" if nd <= 2 else "NllLoss2DBackward0"
     # (the input, target and weight too, as PyTorch's: refused once changed in place)
     res = make(out, (input,), name, _nll_rule, input.shape, rows, ts, w, total, reduction,
-               tuple(target.shape), valid, input, target, weight)
+               tuple(target.shape), valid, input, target, weight, ignore_index)
     if reduction == "none" and (nd == 3 or nd > 4):
         res = res.view(tuple(target.shape))
     return res
@@ -343,6 +343,19 @@ def _nll_coef(t, count, n_classes, ignore, mean):
 
 
 def _nll_rule(ctx, g):
+    if STATE.enabled:
+        from ...autograd import forward_ad
+
+        if forward_ad.pushing():  # forward mode's tangent: PyTorch's, nll_loss of it
+            target, weight, ignore, reduction = *ctx.saved[9:12], ctx.saved[5]
+            return (forward_ad.push_node(
+                g, lambda g: _nll_vjp(ctx, g)[0],
+                lambda t: nll_loss(t, target, weight, None, ignore, None,
+                                   reduction).reshape(g.shape)),)
+    return _nll_vjp(ctx, g)
+
+
+def _nll_vjp(ctx, g):
     shape, rows, ts, w, total, reduction, tshape, valid = ctx.saved[:8]
     xp = xp_of(g)
     m = rows.shape[0]
@@ -490,13 +503,28 @@ def _regression_operands(input, target, kernel):
     return dt, shape, x, y
 
 
-def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, out_dtype=None):
-    """A loss computed elementwise by ``fn(diff)`` then reduced, recorded as one node."""
+def _pointwise_loss(input, target, reduction, kernel, name, fn, rule, *extra, out_dtype=None,
+                    half_ops=()):
+    """A loss computed elementwise by ``fn(diff)`` then reduced, recorded as one node.
+
+    ``half_ops``: the half types whose CPU kernel computes ``fn`` in that type, each operation
+    rounded (the others compute it in float32, rounded once)."""
     dt, shape, x, y = _regression_operands(input, target, kernel)
     out_dtype = out_dtype or dt
     with quiet:
-        if x.dtype.itemsize == 2:  # half types: each loss in float32, rounded; sums in float32
-            v = fn(x.astype(np.float32) - y.astype(np.float32), *extra).astype(x.dtype)
+        cpu = input._device.type == "cpu" and type(x) is np.ndarray
+        if x.dtype.itemsize == 2 and cpu and x.dtype.name in half_ops:
+            h = x.dtype.type
+            v = fn(x - y, *(h(e) for e in extra)).astype(x.dtype)
+            if reduction != "none":
+                v = v.astype(np.float32)
+        elif x.dtype.itemsize == 2:  # half types: each loss in float32, rounded; sums in float32
+            d = x.astype(np.float32) - y.astype(np.float32)
+            if cpu and (kernel == "mse_cpu" or input.dtype is not target.dtype):
+                # (mse's kernel, and any with an operand cast, take the difference in the half
+                # type)
+                d = d.astype(x.dtype).astype(np.float32)
+            v = fn(d, *extra).astype(x.dtype)
             if reduction != "none":
                 v = v.astype(np.float32)
         else:
@@ -516,6 +544,8 @@ def _np_reduce(v, reduction):
     """``apply_loss_reduction``: the mean as PyTorch's (its sum, then one division)."""
     if reduction == "none":
         return v
+    if v.dtype.kind == "f" and v.dtype.itemsize == 2 or v.dtype.name == "bfloat16":
+        v = v.astype(np.float32)  # (a half type's sum and mean accumulate in float32)
     with quiet:
         total = _exact_sum(v, tuple(range(v.ndim)))
         if reduction == "sum":
@@ -694,11 +724,20 @@ def _mse_rule(ctx, g):
             gy = (norm * (b - a)) * ga  # its target gradient: the same kernel, swapped
         return (wrap(gx, g._device) if ctx.needs_input_grad[0] else None,
                 wrap(gy, g._device) if ctx.needs_input_grad[1] else None)
-    gd = g * ((x - y) * 2)
-    if reduction == "mean":
-        gd = gd / n
+    if STATE.enabled and not ctx.needs_input_grad[1]:
+        from ...autograd import forward_ad
+
+        if forward_ad.pushing():  # forward mode's tangent: PyTorch's, (2 (x - y)) t reduced
+            return (forward_ad.push_node(g, lambda g: _mse_vjp(x, y, g, reduction, n),
+                                         lambda t: _reduce((x - y) * 2 * t, reduction)), None)
+    gd = _mse_vjp(x, y, g, reduction, n)
     return (gd if ctx.needs_input_grad[0] else None,
             -gd if ctx.needs_input_grad[1] else None)
+
+
+def _mse_vjp(x, y, g, reduction, n):
+    gd = g * ((x - y) * 2)
+    return gd / n if reduction == "mean" else gd
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -729,7 +768,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _pointwise_loss(input, target, reduction, "smooth_l1_cpu", "SmoothL1LossBackward0",
                            _np_smooth_l1, grads_shown_as("SmoothL1LossBackwardBackward0")(
                                _split_rule(_smooth_l1_parts, _diff_rule(_smooth_l1_grad))),
-                           beta)
+                           beta, half_ops=("float16",))
 
 
 def _xp(a):
@@ -778,7 +817,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _pointwise_loss(input, target, reduction, "huber_cpu", "HuberLossBackward0",
                            _np_huber, grads_shown_as("HuberLossBackwardBackward0")(
                                _split_rule(_huber_parts, _diff_rule(_huber_grad))),
-                           delta, out_dtype=input.dtype)
+                           delta, out_dtype=input.dtype, half_ops=("bfloat16",))
 
 
 def _np_huber(d, delta):
@@ -837,6 +876,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             lx = np.maximum(_libm.logf(cx), np.float32(-100))
             l1x = np.maximum(_libm.log1pf(-cx), np.float32(-100))
             v = (y - np.float32(1)) * l1x - y * lx
+        elif xp is np and cx is not x and y.dtype == dt:
+            # a half type: the same loop, each log rounded to it and each operation in it
+            lx = np.maximum(_libm.logf(cx).astype(dt), dt.type(-100))
+            l1x = np.maximum(_libm.log1pf(-cx).astype(dt), dt.type(-100))
+            v = (y - dt.type(1)) * l1x - y * lx
         else:
             lx = xp.maximum(xp.log(cx), -100)
             l1x = xp.maximum(xp.log1p(-cx), -100)

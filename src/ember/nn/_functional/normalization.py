@@ -97,6 +97,7 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None, keep=
     same_device(x, w, b)
     xp = xp_of(x)
     a = _compute(x._data).reshape(view)
+    lin = False
     if stats is None:
         n = 1
         for ax in axes:
@@ -113,23 +114,37 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None, keep=
         invstd = 1 / xp.sqrt(var + a.dtype.type(eps))
         batch = (mean, var, n)
         if name == "NativeBatchNormBackward0" and x._data.dtype.name in _LOW and (
-                w is None or w.dtype is x.dtype):
+                w is None or w.dtype is x.dtype) and x._device.type == "cpu":
             # as PyTorch's CPU kernel for a half type throughout: the statistics are kept in
-            # that type, the output computed from them
+            # that type, the output computed from them.  The sum of squares (rounded to
+            # bfloat16 before the division) is taken about the rounded mean where each channel's
+            # values are one apart in memory (an (N, C) input)
             half = x._data.dtype
-            mean = mean.astype(half).astype(a.dtype)
-            invstd = invstd.astype(half).astype(a.dtype)
+            mean0, mean = mean, mean.astype(half).astype(a.dtype)
             d = a - mean
+            dm = d if a.size == a.shape[0] * a.shape[1] else a - mean0
+            vsum = (dm * dm).sum(axis=axes, keepdims=True)
+            if half.name == "bfloat16":  # (measured: float16's stays float32 throughout)
+                vsum = (vsum.astype(half) / half.type(n)).astype(np.float64)
+            else:
+                vsum = (vsum / np.float32(n)).astype(np.float64)
+            invstd = (1 / np.sqrt(vsum + eps)).astype(half).astype(a.dtype)
+            lin = True
         y = d * invstd
     else:
         mean, invstd = stats
         y = (a - mean) * invstd
         batch = None
-    y = y.reshape(x.shape)
-    if w is not None:
-        y = y * _compute(w._data).reshape(pshape)
-    if b is not None:
-        y = y + _compute(b._data).reshape(pshape)
+    if lin:  # (as PyTorch's kernel: x * alpha + beta, alpha = invstd * w, beta = b - mean*alpha)
+        alpha = invstd if w is None else invstd * _compute(w._data).reshape(pshape)
+        beta = -mean * alpha if b is None else _compute(b._data).reshape(pshape) - mean * alpha
+        y = (a.astype(np.float64) * alpha + beta).astype(np.float32)
+    else:
+        y = y.reshape(x.shape)
+        if w is not None:
+            y = y * _compute(w._data).reshape(pshape)
+        if b is not None:
+            y = y + _compute(b._data).reshape(pshape)
     y = y.astype(x._data.dtype, copy=False)
     bshape = None if b is None else tuple(b.shape)
     out = make(y, (x, w, b), name, rule or _affine_norm_rule, x, w, wrap(mean, x._device),
@@ -173,6 +188,47 @@ def _affine_norm_rule(ctx, g):
     twice = _TWICE.get(type(ctx).__name__) if STATE.enabled else None
     if twice:  # (create_graph: shown as PyTorch's double-backward node)
         return shown_as(gx, twice), shown_as(gw, twice), shown_as(gb, twice, (x,))
+    return gx, gw, gb
+
+
+def _batch_norm_half_rule(ctx, g):
+    """A float16/bfloat16 batch norm's backward as PyTorch's CPU kernel: per channel, float32
+    sums of ``dy`` and ``(x - mean) * dy``, then ``dx = (dy - sum/N - (x - mean) * k) * invstd
+    * w`` (``k = dotp * invstd**2 / N``) in float32, rounded once to the half type."""
+    x, w, mean, invstd, (view, axes, pshape, bshape, batch_stats, eps) = ctx.saved[:5]
+    gd = g._data
+    if (STATE.enabled and x.requires_grad) or type(gd) is not np.ndarray:
+        return _affine_norm_rule(ctx, g)
+    with np.errstate(all="ignore"):
+        return _batch_norm_half_grads(ctx, x, w, mean, invstd, gd, axes, pshape, bshape,
+                                      batch_stats)
+
+
+def _batch_norm_half_grads(ctx, x, w, mean, invstd, gd, axes, pshape, bshape, batch_stats):
+    need_x, need_w, need_b = ctx.needs_input_grad
+    half = x._data.dtype
+    xf = x._data.astype(np.float32)
+    dy = gd.astype(half, copy=False).astype(np.float32)
+    m = mean._data.astype(np.float32)
+    r = invstd._data.astype(np.float32)
+    n = np.float32(xf.size // xf.shape[1])
+    xm = xf - m
+    tot = dy.sum(axes, keepdims=True)
+    dotp = (xm * dy).sum(axes, keepdims=True)
+    gx = gw = gb = None
+    if need_x:
+        wf = np.float32(1) if w is None else w._data.astype(np.float32).reshape(pshape)
+        if batch_stats:
+            k = dotp * r * r / n
+            dx = (dy - tot / n - xm * k) * r * wf
+        else:
+            dx = dy * r * wf
+        gx = wrap(dx.astype(half), x._device)
+    if need_w:
+        gw = wrap((dotp * r).astype(w._data.dtype).reshape(w.shape), x._device)
+    if need_b:
+        bdt = half if w is None or w._data.dtype == half else np.float32
+        gb = wrap(tot.astype(bdt).reshape(bshape), x._device)
     return gx, gw, gb
 
 
@@ -270,8 +326,10 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         rm = _compute(running_mean._data).reshape(pshape).copy()
         rv = _compute(running_var._data).reshape(pshape)
         stats = (rm, 1 / xp.sqrt(rv + rv.dtype.type(eps)))
+    half_cpu = input.dtype.name in _LOW and input._device.type == "cpu"
+    rule = _batch_norm_half_rule if half_cpu else None
     out, batch = _affine_norm(input, weight, bias, "NativeBatchNormBackward0", input.shape, axes,
-                              pshape, stats, eps, keep=(running_mean, running_var))
+                              pshape, stats, eps, rule, keep=(running_mean, running_var))
     if training and running_mean is not None and batch is not None:
         mean, var, n = batch
         unbiased = var * (n / (n - 1)) if n > 1 else var * np.nan

@@ -187,8 +187,15 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     shape = t.shape
     # (divided after the expand, as PyTorch's: the gradient comes out dense, not broadcast)
-    return make(arr, (t,), name, lambda ctx, g: (_expand_back(g, shape, dims, keepdim)
-                                                 / builtins.max(n, 1),))
+    def rule(ctx, g):
+        def vjp(g):
+            return _expand_back(g, shape, dims, keepdim) / builtins.max(n, 1)
+        from ..autograd import forward_ad as fw
+
+        if fw.pushing():  # (forward mode's tangent: PyTorch's, the mean of the tangent)
+            return (fw.push_node(g, vjp, lambda tt: mean(tt, dim, keepdim)),)
+        return (vjp(g),)
+    return make(arr, (t,), name, rule)
 
 
 def nanmean(t, dim=None, keepdim=False, *, dtype=None):
@@ -619,6 +626,12 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
             return (_expand_back(g, shape, dims, keepdim) * where(x.eq(mu), math.nan, math.inf),)
         # (PyTorch's rounding order: (2 / dof) * g first, then times x - mean)
         k = 2.0 / (n - c) if n != c else math.inf
+        from ..autograd import forward_ad as fw
+
+        if dims and not _sqrt and fw.pushing():
+            # forward mode's tangent: PyTorch's var_jvp, sum((2 / dof) * t * (x - mean))
+            return (fw.push_node(g, lambda g: _expand_back(g, shape, dims, keepdim) * k *
+                                 (x - mu), lambda tt: (k * tt * (x - mu)).sum(dims, keepdim)),)
         return (_expand_back(g, shape, dims, keepdim) * k * (x - mu),)
     return make(arr, (t,), "VarBackward0", rule, t)
 
@@ -970,8 +983,16 @@ def logsumexp(t, dim, keepdim=False):
 
     def rule(ctx, g):
         x, out = ctx.saved[:2]
-        return (_expand_back(g, shape, dims, keepdim) *
-                (x - _expand_back(out, shape, dims, keepdim)).exp(),)
+
+        def vjp(g):
+            return _expand_back(g, shape, dims, keepdim) * \
+                (x - _expand_back(out, shape, dims, keepdim)).exp()
+        if not x.dtype.is_complex:
+            from ..autograd import forward_ad as fw
+
+            if fw.pushing():  # (forward mode's tangent: PyTorch's formula)
+                return (fw.push_node(g, vjp, lambda t: fw.logsumexp_jvp(x, t, dims, keepdim)),)
+        return (vjp(g),)
     return make(arr, (t,), "LogsumexpBackward0", rule, t, _OUT, _shown_dims(dim), bool(keepdim))
 
 
@@ -1179,6 +1200,29 @@ def count_nonzero(t, dim=None):
     dims = _dims(t, dim)
     return wrap(as_array(np.count_nonzero(t._data, axis=dims) if dims else
                          np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
+
+
+def hash_tensor(t, dim=(), *, keepdim=False, mode=0):
+    """PyTorch's hash of the elements over ``dim`` (all for none): mode 0, each widened to its
+    64-bit float or integer type, its bits read as uint64, reduced by xor."""
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    if t.dtype.is_complex or t.dtype in D._WIDE_UNSIGNED or t.dtype in D.FLOAT8:
+        raise NotImplementedError(f"\"xor_sum_cpu\" not implemented for "
+                                  f"'{D.scalar_name(t.dtype)}'")
+    named = dim is not None and not (isinstance(dim, (list, tuple)) and len(dim) == 0)
+    dims = _dims(t, dim)
+    if not named and t.numel() == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           "argument.")
+    for d in sorted(dims) if named else ():
+        if t.shape[d] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero size.")
+    xp = xp_of(t)
+    a = t._data.astype(np.float64 if t.dtype.is_floating_point else np.int64).view(np.uint64)
+    out = xp.bitwise_xor.reduce(a, axis=dims, keepdims=bool(keepdim)) if dims else a.copy()
+    return wrap(as_array(out).astype(np.uint64, copy=False), t._device)
 
 
 def sort(t, dim=-1, descending=False, stable=None):

@@ -356,3 +356,55 @@ def unpack_dual(tensor, *, level=None):
         return UnpackedDualTensor(_primal(tensor), None)
     tangent = _tangent(tensor, level)
     return UnpackedDualTensor(_primal(tensor), tangent)
+
+
+# -- PyTorch's forward formulas, for the double-backward trick ----------------------------
+def tangents_wanted() -> bool:
+    """Whether tangents may be asked of what runs now (a dual level holds dual tensors, or
+    a forward-mode ``torch.func`` transform runs): an op whose forward formula needs its
+    input then saves it for :func:`push_node`."""
+    if _current_level >= 0 and _SOURCES.get(_current_level):
+        return True
+    scope = sys.modules.get("ember.func._scope")  # (none before a transform ever ran)
+    return scope is not None and any(s.mode is not None
+                                     for s in getattr(scope._ACTIVE, "stack", ()))
+
+
+def pushing() -> bool:
+    """Whether a backward rule runs to build the vjp that the double-backward trick
+    differentiates for its cotangent (the tangents of forward mode)."""
+    return bool(sys.modules["ember.autograd.function"].FWD_PUSH[0])
+
+
+def push_node(g, composite, push):
+    """A backward rule's result while :func:`pushing`: the values and the gradient for the
+    op's inputs of ``composite(g)``, and ``push(t)``, PyTorch's forward formula for the
+    tangent ``t``, as the gradient for ``g`` (so that tangents match PyTorch's bit for
+    bit)."""
+    from .._ops._core import make
+    from .function import FWD_PUSH
+
+    pushed, FWD_PUSH[0] = FWD_PUSH[0], 0  # (composite may be the rule that calls this)
+    try:
+        c = composite(g.detach())
+    finally:
+        FWD_PUSH[0] = pushed
+    return make(c._data, (g, c), "ForwardFormula", lambda ctx, gg: (push(gg), gg))
+
+
+def auto_element_wise(rule):
+    """Decorator for the backward rule of a one-input pointwise op whose forward formula
+    is PyTorch's ``auto_element_wise``: the tangent is the backward (its kernel, which the
+    rule's first-order path reproduces) applied to the tangent."""
+    @functools.wraps(rule)
+    def wrapped(ctx, g):
+        if pushing():
+            return (push_node(g, lambda g: rule(ctx, g)[0], lambda t: rule(ctx, t)[0]),)
+        return rule(ctx, g)
+    return wrapped
+
+
+def logsumexp_jvp(x, t, dims, keepdim):
+    """PyTorch's ``logsumexp_jvp``: ``sum(e * t) / sum(e)``, ``e = exp(x - amax(x))``."""
+    e = (x - x.amax(dims, keepdim=True)).exp() if x.numel() else x.exp()
+    return (e * t).sum(dims, keepdim) / e.sum(dims, keepdim)

@@ -22,6 +22,8 @@ from ..._ops import pointwise as P
 from ..._ops import shape as S
 from ..._ops.shape import xp_of_array
 from ..._ops import _libm, _sleef, _sleef_more
+from ...autograd import forward_ad as _fwad
+from ...autograd.forward_ad import auto_element_wise as _auto_element_wise
 from ...autograd.graph import show_negative_dim
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
@@ -466,6 +468,9 @@ def _elu_rule(ctx, g):
     return (g * P.where(wrap(neg, g._device), slope, scale),)
 
 
+_elu_rule = _auto_element_wise(_elu_rule)  # (forward mode: the kernel's tangent)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     if inplace:
@@ -801,7 +806,20 @@ def _silu_rule(ctx, g):
                                              lambda v: _libm.exp64(-v)))
             return (wrap(ga * s * _sleef_more.fma_capped(a, 1 - s, 1.0), g._device),)
     s = x.sigmoid()
-    return (g * s * (x * (1 - s) + 1),)
+    k = x * (1 - s) + 1
+    from ...autograd.function import FWD_PUSH
+
+    if FWD_PUSH[0]:
+        # forward mode (the double-backward trick differentiates this for g): PyTorch's
+        # tangent is (t * s) * k, the gradient for g of (g * k) * s; the values stay those
+        # of g * s * k
+        from ..._ops._core import _with_values
+        from ...autograd.grad_mode import no_grad
+
+        with no_grad():
+            plain = g * s * k
+        return (_with_values(g * k * s, plain),)
+    return (g * s * k,)
 
 
 _silu_rule = _widen_half(_silu_rule)
@@ -932,6 +950,7 @@ def _softplus_rule(ctx, g):
 
 
 _softplus_rule = _widen_half(_softplus_rule)
+_softplus_rule = _auto_element_wise(_softplus_rule)  # (forward mode: the kernel's tangent)
 
 
 def _above(y, bx, th, v):
@@ -1253,7 +1272,23 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             e = xp_of(input).exp(_shifted(x, d))
             out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False)
             out = out.reshape(input.shape)
-    return show_negative_dim(make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d), dim)
+    return show_negative_dim(make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d,
+                                  *_fw_input(input)), dim)
+
+
+def _fw_input(x):
+    """``(x,)`` where forward mode may ask for a tangent (PyTorch's forward formulas of
+    softmax and log_softmax take the input), else ``()``."""
+    return (x,) if _fwad.tangents_wanted() else ()
+
+
+def _pushed(ctx, g, vjp, push):
+    """``vjp(g)``; while forward mode's tangents are pushed, with PyTorch's forward formula
+    ``push(x, t)`` (on the saved input ``x``) as its gradient for ``g``."""
+    if len(ctx.saved) > 2 and _fwad.pushing():
+        x = ctx.saved[2]
+        return _fwad.push_node(g, vjp, lambda t: push(x, t))
+    return vjp(g)
 
 
 def _cpu_float32_rows(a, d, *others):
@@ -1296,7 +1331,7 @@ def _wide_0d(ya, ga):
 
 @grads_shown_as("SoftmaxBackwardDataBackward0")
 def _softmax_rule(ctx, g):
-    y, d = ctx.saved
+    y, d = ctx.saved[:2]
     if not STATE.enabled and y._data.ndim == 0:  # (a 0-d input: one row of one value)
         ya, ga = _wide_0d(y._data, g._data)
         with quiet:
@@ -1320,7 +1355,10 @@ def _softmax_rule(ctx, g):
             return (wrap(gx, g._device),)
         gy = g._data * y._data
         return (wrap(gy - y._data * gy.sum(axis=d, keepdims=True), g._device),)
-    return (y * (g - (g * y).sum(d, keepdim=True)),)
+    from ...autograd.forward_ad import logsumexp_jvp
+
+    return (_pushed(ctx, g, lambda g: y * (g - (g * y).sum(d, keepdim=True)),
+                    lambda x, t: y * (t - logsumexp_jvp(x, t, d, True))),)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
@@ -1362,12 +1400,12 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
                 out = (s - xp.log(lse)).astype(a.dtype, copy=False)
     out = out.reshape(input.shape)
     return show_negative_dim(make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT,
-                                  d), dim)
+                                  d, *_fw_input(input)), dim)
 
 
 @grads_shown_as("LogSoftmaxBackwardDataBackward0")
 def _log_softmax_rule(ctx, g):
-    y, d = ctx.saved
+    y, d = ctx.saved[:2]
     if not STATE.enabled and y._data.ndim == 0:  # (a 0-d input: one row of one value)
         ya, ga = _wide_0d(y._data, g._data)
         with quiet:
@@ -1399,7 +1437,10 @@ def _log_softmax_rule(ctx, g):
                 return (wrap(_softmax_cpu.log_softmax_backward(ga, ya, d), g._device),)
             e = xp_of(y).exp(ya)
             return (wrap(ga - e * ga.sum(axis=d, keepdims=True), g._device),)
-    return (g - y.exp() * g.sum(d, keepdim=True),)
+    from ...autograd.forward_ad import logsumexp_jvp
+
+    return (_pushed(ctx, g, lambda g: g - y.exp() * g.sum(d, keepdim=True),
+                    lambda x, t: t - logsumexp_jvp(x, t, d, True)),)
 
 
 def softmin(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:

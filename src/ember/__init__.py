@@ -323,6 +323,7 @@ norm, logsumexp, cumsum, cumprod, cummax, cummin = (_reduce.norm, _reduce.logsum
                                                     _reduce.cumsum, _reduce.cumprod,
                                                     _reduce.cummax, _reduce.cummin)
 all, any, count_nonzero = _reduce.all, _reduce.any, _reduce.count_nonzero
+hash_tensor = _reduce.hash_tensor
 sort, argsort, msort, topk, kthvalue, median = (_reduce.sort, _reduce.argsort, _reduce.msort,
                                                 _reduce.topk, _reduce.kthvalue, _reduce.median)
 unique, unique_consecutive, bincount = (_reduce.unique, _reduce.unique_consecutive,

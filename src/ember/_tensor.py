@@ -767,7 +767,7 @@ class Tensor:
 # The public attributes of PyTorch 2.13's torch.Tensor that ember's lacks: any other name
 # missing here (``x.shpe``, ``x.batch_sizes``, NumPy's ``x.astype``) PyTorch lacks too
 _TORCH_ONLY = frozenset((
-    "chalf", "const_data_ptr", "grad_dtype", "hash_tensor", "index",
+    "chalf", "const_data_ptr", "grad_dtype", "index",
     "is_distributed", "map2_", "name", "q_per_channel_axis",
     "q_per_channel_scales", "q_per_channel_zero_points", "q_scale", "q_zero_point", "qscheme",
     "reinforce", "resize_as_sparse_", "slice_inverse", "smm", "sparse_resize_",

@@ -40,7 +40,7 @@ TORCH_ONLY = {
         "fbgemm_linear_int8_weight fbgemm_linear_int8_weight_fp32_activation "
         "fbgemm_linear_quantize_weight fbgemm_pack_gemm_matrix_fp16 "
         "fbgemm_pack_quantized_matrix fork from_file functools fused_moving_avg_obs_fake_quant "
-        "futures get_autocast_ipu_dtype get_autocast_xla_dtype get_file_path glob hash_tensor "
+        "futures get_autocast_ipu_dtype get_autocast_xla_dtype get_file_path glob "
         "hsmm hspmm import_ir_module import_ir_module_from_buffer importlib indices_copy "
         "init_num_threads inspect is_autocast_ipu_enabled is_autocast_xla_enabled jagged "
         "legacy_contiguous_format lobpcg masked math merge_type_from_type_comment "

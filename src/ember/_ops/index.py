@@ -664,6 +664,25 @@ def index_put_(t, indices, values, accumulate=False):
         item = _index_array(k, t)
         items.append(_Ints(xp_of(t).asarray(item, dtype=np.int64)) if isinstance(item, int)
                      else item)
+    _check_put_masks(t, items)
+    if len(items) == 1 and isinstance(items[0], _Mask) and not items[0].arr.ndim and \
+            not accumulate and values.numel() == 1:  # (a masked fill, the 0-d mask broadcast)
+        items = [_Mask(xp_of(t).full(t.shape, bool(items[0].arr)), items[0].byte)]
+    elif any(isinstance(k, _Mask) and not k.arr.ndim for k in items):
+        # PyTorch's kernel drops a 0-d mask, True or False: it finds no positions to index by
+        items = [k for k in items if not isinstance(k, _Mask) or k.arr.ndim]
+        if not items:
+            vshape = tuple(values.shape)
+            try:
+                fits = np.broadcast_shapes(vshape, t.shape) == t.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(vshape)} cannot "
+                                   f"be broadcast to indexing result of shape {_fmt(t.shape)}")
+            raise RuntimeError('ntensor >= 3 INTERNAL ASSERT FAILED at "/__w/pytorch/pytorch/'
+                               'aten/src/ATen/native/cpu/IndexKernelUtils.h":8, please report '
+                               'a bug to PyTorch. ')
     if _consumed(items) > t.ndim:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim} (got "
                          f"{_consumed(items)})")
@@ -678,6 +697,33 @@ def index_put_(t, indices, values, accumulate=False):
         rest = (Ellipsis,)
     return _index_put(t, rest, values, accumulate, pending, mask is not None,
                       tuple([k for k in indices if k.ndim]), masked=mask is not None)
+
+
+def _check_put_masks(t, items):
+    """PyTorch's check of index_put_'s masks, each size against the target's at its place,
+    in order (a mask that runs past the target's dims meets a dim out of range)."""
+    def out_of_range(d):
+        n = max(t.ndim, 1)
+        return IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                          f"but got {d})")
+
+    at, past = 0, None
+    for k in items:
+        if not isinstance(k, _Mask):
+            if at >= t.ndim and past is None:  # (met once all the masks are checked)
+                past = at
+            at += 1
+            continue
+        for i, size in enumerate(k.arr.shape):
+            if at + i >= t.ndim:
+                raise out_of_range(at + i)
+            if size != t.shape[at + i]:
+                raise IndexError(f"The shape of the mask {_fmt(k.arr.shape)} at index {i} does "
+                                 f"not match the shape of the indexed tensor {_fmt(t.shape)} "
+                                 f"at index {at + i}")
+        at += k.arr.ndim
+    if past is not None:
+        raise out_of_range(past)
 
 
 def _target_shape(arr, nk):

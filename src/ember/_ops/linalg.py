@@ -757,16 +757,25 @@ def tensordot(a, b, dims=2):
     ca = [norm_dim(i, a.ndim) for i in ax[0]]
     cb = [norm_dim(j, b.ndim) for j in ax[1]]
     for i, j in zip(ca, cb):
-        if a.shape[i] == 1 and b.shape[j] != 1:
-            b = b.sum(j, keepdim=True)
-        elif b.shape[j] == 1 and a.shape[i] != 1:
-            a = a.sum(i, keepdim=True)
+        if b.shape[j] == 1:  # (PyTorch checks b's size first: a size-1 pair sums a's)
+            a = a.sum(i, keepdim=True, dtype=a.dtype)
+        elif a.shape[i] == 1:
+            b = b.sum(j, keepdim=True, dtype=b.dtype)
     fa = [d for d in range(a.ndim) if d not in ca]
     fb = [d for d in range(b.ndim) if d not in cb]
     k = math.prod(a.shape[i] for i in ca)
-    left = a.permute(fa + ca).reshape(math.prod(a.shape[d] for d in fa), k)
-    right = b.permute(cb + fb).reshape(k, math.prod(b.shape[d] for d in fb))
-    return mm(left, right).view([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+    m, n = math.prod(a.shape[d] for d in fa), math.prod(b.shape[d] for d in fb)
+    shape = [a.shape[d] for d in fa] + [b.shape[d] for d in fb]
+    if m == 1 and n == 1:  # (one element out: PyTorch takes the dot of the flattened sides,
+        # or, where one would not flatten as a view, sums their product)
+        pa, pb = a.permute(fa + ca), b.permute(cb + fb)
+        if pa.is_contiguous() and pb.is_contiguous():
+            return dot(pa.flatten(), pb.flatten()).view(shape)
+        prod = pa.squeeze() * pb.squeeze()
+        return prod.sum(dtype=prod.dtype).view(shape)  # (integers not widened)
+    left = a.permute(fa + ca).reshape(m, k)
+    right = b.permute(cb + fb).reshape(k, n)
+    return mm(left, right).view(shape)
 
 
 def xp(t):

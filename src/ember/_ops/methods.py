@@ -821,6 +821,7 @@ _METHODS = {
     "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var, "norm": R._tensor_norm,
     "logsumexp": R.logsumexp, "cumsum": R.cumsum, "cumprod": R.cumprod, "cummax": R.cummax,
     "cummin": R.cummin, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
+    "hash_tensor": R.hash_tensor,
     "sort": R.sort, "argsort": R.argsort, "msort": R.msort, "topk": R.topk,
     "kthvalue": R.kthvalue, "median": R.median, "unique": R.unique,
     "unique_consecutive": R.unique_consecutive, "bincount": R.bincount,

@@ -76,6 +76,10 @@ def _operands(a, b, keep_scalar=False):
         b = _scalar(b)
     mixed = isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device
     if mixed:
+        if a.is_meta or b.is_meta:  # (PyTorch's meta kernels broadcast before they compare)
+            from ._core import check_broadcast_meta
+
+            check_broadcast_meta(a.shape, b.shape)
         check_same_device(a, b)
     dt = D.result_type(a, b)
     # NOTE: PyTorch computes half and bfloat16 ops in float32 and rounds once at the end.

@@ -464,12 +464,12 @@ def _cmul(x, y):
         stop = start + (n - start) // 2 * 2
     else:
         start, stop = (0 if strided else n - n % 4), n
-    if start == stop or not out.size:
-        return out
+    rows = out.size // n if n else 0
+    if start == stop or not out.size or rows * (stop - start) > _sleef_more.COMPLEX_EXACT_MAX:
+        return out  # (a large fused part, a strided operand's: the vector loop's roundings)
     from .._random import _fma32
 
     fma = _fma32 if dt == np.complex64 else _signed_fma64
-    rows = out.size // n if n else 0
     a, b, c, d, bd, bc = (np.broadcast_to(v, shape).reshape(rows, n)[:, start:stop]
                           for v in (a, b, c, d, bd, bc))
     o = out.reshape(rows, n)

@@ -216,15 +216,62 @@ def suggests_channels_last(a) -> bool:
     return True
 
 
-def _suggested_layout(arr, inputs):
+# ops whose PyTorch kernels (TensorIterator's, or a legacy-contiguous empty_like) give a
+# contiguous input a contiguous result, even one whose size-1 dims' strides suggest
+# channels-last (an N x C x 1 x 1 or N x 1 x H x W channels-last tensor); those whose
+# result is contiguous whatever the input are in ``_CONTIGUOUS_OUT`` below
+_CONTIGUOUS_KEEPS = frozenset(
+    f"{n}Backward{i}" for n in (
+        "NativeBatchNorm", "Elu", "Celu", "Gelu", "Hardswish", "Hardsigmoid", "Silu", "Mish",
+        "LeakyRelu", "Softplus", "Softshrink", "Hardshrink", "Threshold") for i in (0, 1))
+
+
+# ops whose PyTorch kernels give a contiguous result whatever the input's layout (reductions,
+# scans, softmax, layer norm, grid_sample, masked_fill, repeat, tril/triu, index_select,
+# gather, scatter: a contiguous output or a contiguous copy of the input); ``make`` lays out
+# their results so, at any rank
+_CONTIGUOUS_OUT = frozenset((
+    "SumBackward1", "MeanBackward1", "AmaxBackward0", "AminBackward0", "MaxBackward0",
+    "MinBackward0", "VarBackward0", "StdBackward0", "VarMeanBackward0", "StdMeanBackward0",
+    "LinalgVectorNormBackward0", "NormBackward1", "ProdBackward1", "LogsumexpBackward0",
+    "NansumBackward0", "SoftmaxBackward0", "LogSoftmaxBackward0", "CumsumBackward0",
+    "CumprodBackward0", "LogcumsumexpBackward0", "NativeLayerNormBackward0",
+    "GridSampler2DBackward0", "GridSampler3DBackward0", "MaskedFillBackward0",
+    "MaskedFillBackward1", "RepeatBackward0", "TrilBackward0", "TriuBackward0",
+    "IndexSelectBackward0", "GatherBackward0", "MaskedScatterBackward0", "LogSigmoidBackward0",
+    "ScatterBackward0", "ScatterBackward1", "ScatterAddBackward0", "ScatterReduceBackward0",
+    "IndexCopyBackward0", "IndexAddBackward0", "IndexReduceBackward0", "RreluWithNoiseBackward0",
+    "RenormBackward0", "LinalgCrossBackward0", "AdaptiveMaxPool3DBackward0",
+    "AdaptiveAvgPool3DBackward0", "AvgPool3DBackward0",
+))
+
+
+def c_dense(arr):
+    """``arr`` C-contiguous with PyTorch's strides (size-1 dims' included): itself or a copy."""
+    if arr.flags.c_contiguous and (1 not in arr.shape or arr.strides == tuple(
+            s * arr.itemsize for s in contiguous_strides(arr.shape))):
+        return arr
+    out = xp_of_array(arr).empty(arr.shape, arr.dtype)
+    out[...] = arr
+    return out
+
+
+def _suggested_layout(arr, inputs, name=None):
     """PyTorch's suggested memory format: a 4-d or 5-d result comes out channels-last when
-    an input of its rank is channels-last (and not also contiguous), unless the result views
-    that input's memory."""
+    an input of its rank suggests channels-last (``suggests_channels_last``: a 1 x C x H x W
+    view of an H x W x C array does not), unless the result views that input's memory."""
+    if name == "IndexBackward0":  # (laid out by TensorIterator's rules: ``index``'s own)
+        return arr
     if arr.ndim > 5 or not arr.size or arr.flags.c_contiguous is False and is_channels_last(arr):
         return arr
     for t in inputs:
         a = None if t is None else t._data
-        if a is None or a.ndim != arr.ndim or a.flags.c_contiguous or not is_channels_last(a):
+        # (C-contiguous without size-1 dims: plain strides; with them, the size-1 dims'
+        # strides decide, as PyTorch's: a 1-channel channels-last tensor suggests it; but
+        # not for the ops that keep a contiguous input's result contiguous)
+        if a is None or a.ndim != arr.ndim or a.flags.c_contiguous and (
+                1 not in a.shape or name in _CONTIGUOUS_KEEPS) or \
+                not suggests_channels_last(a):
             continue
         if xp_of_array(arr).may_share_memory(arr, a):
             return arr
@@ -442,8 +489,10 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
     # (the two calls cost a quarter of recording an op).
     if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
         arr = np.asarray(arr)
+    elif name in _CONTIGUOUS_OUT:
+        arr = c_dense(arr) if arr.size else arr
     elif arr.ndim >= 4 and not laid and name != "CloneBackward0":  # (clone: its own)
-        arr = _suggested_layout(arr, inputs)  # channels-last in, channels-last out
+        arr = _suggested_layout(arr, inputs, name)  # channels-last in, channels-last out
     if arr.dtype in D._ODD_NP or inputs and inputs[0] is not None and \
             inputs[0]._data.dtype in D._ODD_NP:  # float8 or a shell dtype
         from .._float8 import odd_result
@@ -1552,7 +1601,7 @@ def precheck_inplace(t: Tensor, other, dt=None) -> None:
             if not D.can_cast(dt, t.dtype):
                 raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
                                    f"output type {_legacy(t.dtype)}")
-    elif isinstance(other, (bool, int, float, complex)):
+    elif isinstance(other, (bool, int, float, complex, np.number, np.bool_)):
         dt = dt or _inplace_result_type(t, other)
         if dt is not t.dtype and not D.can_cast(dt, t.dtype):
             raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired "
@@ -1662,16 +1711,22 @@ def _copy_slices(view: Tensor, node) -> None:
     def rule(ctx, g):
         if ctx._released:  # (freed by an earlier backward: PyTorch's refusal)
             _ = ctx.saved
-        if overlap:  # (PyTorch's backward writes the gradient through the expanded view)
-            raise RuntimeError(_OVERLAP)
+        need_base = ctx.needs_input_grad[0]
+        if overlap and need_base:  # (PyTorch's backward writes the gradient through the
+            raise RuntimeError(_OVERLAP)  # expanded view, where the base wants one)
         gb = g.clone()
         region = view_fn(gb)
-        res = node._rule(node, region.clone())
+        from .shape import contiguous_format
+
+        # (PyTorch hands the op's rule a contiguous copy of the region)
+        res = node._rule(node, region.clone(memory_format=contiguous_format))
         res = res if isinstance(res, tuple) else (res,)
         first = res[0]
         if first is not None:
             first = conform_grad(first, node._meta[0], node, 0)
-        if STATE.enabled:  # create_graph: the region's new gradient, recorded (a raw write
+        if not need_base:
+            pass
+        elif STATE.enabled:  # create_graph: the region's new gradient, recorded (a raw write
             # would leave gb's history saying it is g's clone there too)
             if first is None:
                 region.zero_()

@@ -18,7 +18,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from ._core import REPLAYED, complex_ready, make, make_view, wrap, xp_of, xp_of_array
+from ._core import REPLAYED, complex_ready, iter_layout, make, make_view, wrap, xp_of, xp_of_array
 
 
 def _legacy(dt):
@@ -395,6 +395,7 @@ def complex_(real, imag):
 
         _broadcast_error(re, im)
         raise
+    arr = iter_layout(arr, (re, im))  # (TensorIterator's layout, as PyTorch's)
     return make(arr, (re, im), "ComplexBackward0", _complex_rule, device=dev)
 
 

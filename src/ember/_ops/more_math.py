@@ -30,8 +30,8 @@ from .._tensor import Tensor
 from . import _bessel, _gamma, _gauss, _libm
 from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
-    check_written_overlap, float_result_type, need_tensor, precheck_inplace, snapshot, wrap, \
-    write_out, xp_of
+    check_written_overlap, float_result_type, iter_layout, need_tensor, precheck_inplace, \
+    snapshot, wrap, write_out, xp_of
 
 __all__ = [
     "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
@@ -85,6 +85,7 @@ def _kernel_unary(input, kernel, name, rule, *saved, fname, half=True):
         _no_half(dt, fname)
     with quiet:
         res = as_array(kernel(input._data)).astype(dt.np, copy=False)
+    res = iter_layout(res, (input,))  # (the kernel's result: laid out as the input, as PyTorch's)
     return make(res, (input,), name, rule, *[input if s is _IN else s for s in saved])
 
 
@@ -108,7 +109,7 @@ def _elementary(input, fn, name, rule, *saved, fname):
         _refuse(input, _kernel(fname + "_cpu"))
     x, dt = _compute(input)
     with quiet:
-        res = as_array(fn(x)).astype(dt.np, copy=False)
+        res = iter_layout(as_array(fn(x)).astype(dt.np, copy=False), (input,))
     return make(res, (input,), name, rule, *[input if s is _IN else s for s in saved])
 
 
@@ -393,6 +394,7 @@ def logit(input, eps=None, *, out=None):
             res = _vml.log(rnd(x / rnd(np.float32(1) - x))).astype(dt.np)
         else:
             res = as_array(np.log(ratio(x))).astype(dt.np, copy=False)
+    res = iter_layout(res, (input,))
     return _done(make(res, (input,), "LogitBackward0", _logit_rule, input, lo, hi), out)
 
 

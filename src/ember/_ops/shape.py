@@ -15,7 +15,7 @@ from ..autograd.grad_mode import STATE
 from ._core import _may_overlap
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
-from ._core import c_order, is_dense
+from ._core import c_dense, c_order, is_dense, suggests_channels_last
 from ._core import (check_same_device, fused_op, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
@@ -983,13 +983,8 @@ def cat(tensors, dim=0, *, axis=None, out=None):
     # The skipped empty tensors still take part in type promotion.
     dt = D.result_type(*[_as_dim(x) for x in tensors])
     xp = xp_of(ref)
-    arr = xp.concatenate([x._data.astype(dt.np, copy=False) for x in parts], axis=d)
-    # PyTorch's result is contiguous unless every input is channels-last (NumPy's follows
-    # the inputs' layout: a transposed one's)
-    laid = not all(x.ndim in (4, 5) and not x._data.flags.c_contiguous and
-                   _is_channels_last(x._data) for x in tensors)
-    if laid and not arr.flags.c_contiguous:
-        arr = xp.ascontiguousarray(arr)
+    arr = _cat_layout(xp.concatenate([x._data.astype(dt.np, copy=False) for x in parts],
+                                     axis=d), [x._data for x in tensors])
     kept = [not (x.ndim == 1 and x.shape[0] == 0) for x in tensors]
     if not any(kept):
         kept[0] = True
@@ -999,7 +994,17 @@ def cat(tensors, dim=0, *, axis=None, out=None):
         grads = iter(split(g, sizes, d) if len(parts) > 1 else (g,))
         return tuple(next(grads) if k else g.new_zeros(x.shape)
                      for x, k in zip(tensors, kept))
-    return make(arr, tuple(tensors), "CatBackward0", rule, laid=laid)
+    return make(arr, tuple(tensors), "CatBackward0", rule, laid=True)
+
+
+def _cat_layout(arr, datas):
+    """``arr``, the concatenation of arrays ``datas``, laid out as PyTorch's cat: channels-last
+    when every input suggests it (``suggests_channels_last``: a 1 x C x H x W view of an
+    H x W x C array does not), else contiguous (NumPy's follows a transposed input's order)."""
+    if arr.ndim in (4, 5) and arr.size and all(suggests_channels_last(a) for a in datas):
+        return arr if _is_channels_last(arr) and not arr.flags.c_contiguous else \
+            _channels_last_copy(arr)
+    return c_order(arr)
 
 
 class _DimProxy:
@@ -1041,12 +1046,11 @@ def stack(tensors, dim=0, *, axis=None, out=None):
         else:
             xp = xp_of(ref)
             # NOTE: for samples of one or more dims, one concatenate is twice as fast as stack
-            arr = xp.concatenate(datas).reshape((len(datas),) + shape) if shape else \
-                xp.stack(datas)
-            if not arr.flags.c_contiguous and len(shape) not in (4, 5):
-                arr = xp.ascontiguousarray(arr)  # (PyTorch's, whatever the inputs' layout)
+            # (PyTorch's: a cat along dim 0 split by a view, laid out as cat's)
+            arr = _cat_layout(xp.concatenate(datas), datas).reshape((len(datas),) + shape) \
+                if shape else xp.stack(datas)
             return make(arr, tuple(tensors), "StackBackward0",
-                        lambda ctx, g: tuple(g.unbind(0)))
+                        lambda ctx, g: tuple(g.unbind(0)), laid=True)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
@@ -1059,10 +1063,15 @@ def stack(tensors, dim=0, *, axis=None, out=None):
                                f"{_fmt(ref.shape)} at entry 0 and {_fmt(x.shape)} at entry {i}")
     check_same_device(*tensors)
     dt = D.result_type(*[_as_dim(x) for x in tensors])
-    arr = xp_of(ref).stack([x._data.astype(dt.np, copy=False) for x in tensors], axis=d)
-    if not arr.flags.c_contiguous and not any(x.ndim in (4, 5) for x in tensors):
-        arr = xp_of(ref).ascontiguousarray(arr)  # (PyTorch's, whatever the inputs' layout)
-    return make(arr, tuple(tensors), "StackBackward0", lambda ctx, g: tuple(g.unbind(d)))
+    datas = [x._data.astype(dt.np, copy=False) for x in tensors]
+    xp = xp_of(ref)
+    if d < ref.ndim:  # (PyTorch's: a cat along ``d`` split by a view, laid out as cat's)
+        shape = ref.shape[:d] + (len(datas),) + ref.shape[d:]
+        arr = _cat_layout(xp.concatenate(datas, axis=d), datas).reshape(shape)
+    else:  # (a cat of the inputs unsqueezed at the end: contiguous)
+        arr = c_order(xp.stack(datas, axis=d))
+    return make(arr, tuple(tensors), "StackBackward0", lambda ctx, g: tuple(g.unbind(d)),
+                laid=True)
 
 
 def hstack(tensors):
@@ -1121,7 +1130,7 @@ def roll(t, shifts, dims=None):
         shift = shifts_t[0]
         arr = xp_of(t).roll(t._data.reshape(-1), shift).reshape(t._data.shape)
         arr = c_order(arr)  # (PyTorch's result is contiguous)
-        return make(arr, (t,), "RollBackward0", lambda ctx, g: (g.roll(-shift),))
+        return make(arr, (t,), "RollBackward0", lambda ctx, g: (g.roll(-shift),), laid=True)
     dims_t = dims
     if len(shifts_t) != len(dims_t):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:"
@@ -1195,7 +1204,7 @@ def repeat(t, *sizes, repeats=None):
                                f"{min(out_shape)}: {list(out_shape)}")
     lead = len(sizes) - t.ndim
     src = wrap(t._data.reshape((1,) * lead + tuple(t.shape)), t._device) if lead else t
-    arr = xp_of(t).tile(src._data, sizes)
+    arr = c_dense(xp_of(t).tile(src._data, sizes))  # (NumPy's keeps a strided input's order)
     in_shape = src.shape
 
     def rule(ctx, g):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._ops._cascade import _threads
+from ..._ops._core import suggests_channels_last
 from ._batchnorm_cpu import _fma, _reduce_all, fma_rows
 from ._layernorm_cpu import LANES, finish_moments
 from ._layernorm_cpu import moments as _rowwise_moments
@@ -40,8 +41,10 @@ def eligible(x, *params) -> bool:
     path."""
     # (channels-last layouts exist for 4-d and 5-d tensors only: any other strided input
     # PyTorch makes contiguous)
-    channels_last = (not x.flags.c_contiguous and x.ndim in (4, 5) and x.shape[1] > 1
-                     and x.strides[1] == x.itemsize) if type(x) is np.ndarray else True
+    # (PyTorch's suggested format decides: a 1 x C x H x W view of an H x W x C array is
+    # made contiguous)
+    channels_last = (not x.flags.c_contiguous and x.shape[1] > 1 and
+                     suggests_channels_last(x)) if type(x) is np.ndarray else True
     return (type(x) is np.ndarray and x.dtype == _F32 and x.size > 0 and not channels_last
             and all(p is None or (type(p) is np.ndarray and p.dtype == _F32) for p in params))
 

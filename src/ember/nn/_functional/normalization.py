@@ -29,7 +29,8 @@ import numpy as np
 
 from ... import _dtype as D
 from ...amp import autocast_mode as _amp
-from ..._ops._core import exact_values, make, quiet, same_device, shown_as, wrap, xp_of
+from ..._ops._core import (c_dense, exact_values, make, quiet, same_device, shown_as,
+                            suggests_channels_last, wrap, xp_of)
 from ..._ops import pointwise as P
 from ..._ops._cascade import _threads
 from ..._tensor import Tensor
@@ -145,7 +146,9 @@ def _affine_norm(x, w, b, name, view, axes, pshape, stats, eps, rule=None, keep=
             y = y * _compute(w._data).reshape(pshape)
         if b is not None:
             y = y + _compute(b._data).reshape(pshape)
-    y = y.astype(x._data.dtype, copy=False)
+    # (contiguous, or channels-last by ``make`` for an input that suggests it, as PyTorch's:
+    # NumPy's keeps a permuted input's order)
+    y = c_dense(y.astype(x._data.dtype, copy=False))
     bshape = None if b is None else tuple(b.shape)
     out = make(y, (x, w, b), name, rule or _affine_norm_rule, x, w, wrap(mean, x._device),
                wrap(invstd, x._device), (view, axes, pshape, bshape, stats is None, eps), *keep)
@@ -401,6 +404,8 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
     y = _bn_cpu.forward(a, mean, invstd, w, b)
     if rows is not None:
         y = _from_nhwc_rows(y, x.shape)
+    else:  # (PyTorch's: the input's suggested layout; NumPy's keeps a permuted input's)
+        y = c_dense(y)
     bshape = None if bias is None else tuple(bias.shape)
     dev = x._device
     return make(y, (x, weight, bias), "NativeBatchNormBackward0", _batch_norm_cpu_rule, x, weight,
@@ -667,6 +672,13 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         sizes = [n * c // num_groups, num_groups] + list(input.shape[2:])
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{sizes}")
+    from ..._argparse import _is_int
+
+    if not _is_int(num_groups):  # (PyTorch's C++ parser, past the Python-side size check)
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"group_norm(): argument 'num_groups' (position 2) must be int, not "
+                        f"{tp_name(num_groups)}")
     if num_groups <= 0:
         raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
@@ -684,9 +696,15 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         inner *= s
     view = (n, num_groups, inner)
     pshape = (c,) + (1,) * (input.ndim - 2)
-    if _gn_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
+    a = input._data
+    # (PyTorch picks its channels-last kernel by the suggested format: so does a contiguous
+    # N x C x 1 x 1 or N x 1 x H x W tensor whose size-1 dims' strides read channels-last)
+    cl = type(a) is np.ndarray and a.flags.c_contiguous and 1 in a.shape and \
+        suggests_channels_last(a)
+    if not cl and _gn_cpu.eligible(a, *(None if t is None else t._data
+                                        for t in (weight, bias))):
         return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape)
-    rows = _nhwc_rows(input._data)
+    rows = np.moveaxis(a, 1, -1).reshape(-1, a.shape[1]) if cl else _nhwc_rows(a)
     if rows is not None and _gn_cpu.eligible(
             rows, *(None if t is None else t._data for t in (weight, bias))):
         return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape, rows)
@@ -732,7 +750,7 @@ def _group_norm_cpu_rule(ctx, g):
     wd = None if w is None else w._data
     with quiet:
         if nhwc:
-            rows = _nhwc_rows(x._data).reshape(n, -1, c)
+            rows = np.moveaxis(x._data, 1, -1).reshape(n, -1, c)  # (C-contiguous too)
             grows = np.ascontiguousarray(np.moveaxis(gd, 1, -1)).reshape(rows.shape)
             gx, gw, gb = _gn_cpu.backward_nhwc(rows, grows, groups, mean, rstd, wd, need_x,
                                                need_w, need_b)
@@ -761,15 +779,18 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
             [1., 1., 1.]])
     """
     ns = _shape_arg(normalized_shape, "rms_norm")
+    if not ns:  # (PyTorch's checks: this, then the weight's shape, then the input's)
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
     k = len(ns)
-    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
-        raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
-                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
-                           f"{_fmt(input.shape)}")
     if weight is not None and tuple(weight.shape) != ns:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
                            f"weight of shape {_fmt(weight.shape)} and normalized_shape = "
                            f"{_fmt(ns)}")
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{_fmt(input.shape)}")
     if weight is not None and weight.dtype is not input.dtype:
         # as PyTorch: TORCH_WARN_ONCE, before the dtype check
         _warn_once("rms_norm_mismatch", f"Mismatch dtype between input and weight: input dtype = "
@@ -786,5 +807,8 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     if weight is not None:
         y = y * (weight.float() if low and weight.dtype.name in _LOW else weight)
     # NOTE: the result takes the input's dtype, even where the weight's is wider.
-    return y.to(input.dtype) if y.dtype is not input.dtype else y
+    y = y.to(input.dtype) if y.dtype is not input.dtype else y
+    if not suggests_channels_last(input._data):  # (PyTorch's: contiguous unless channels-last)
+        y._data = c_dense(y._data)
+    return y
 

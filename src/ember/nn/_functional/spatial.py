@@ -224,8 +224,9 @@ def _gather_adjoint_in_order(g, maps):
     return out.reshape(g.shape[:first] + tuple(n_in))
 
 
-def _map_axes(x, maps, name, grad_maps=None):
-    """Apply ``maps`` (last dim first, like PyTorch's kernels) as one node called ``name``.
+def _map_axes(x, maps, name, grad_maps=None, laid=False):
+    """Apply ``maps`` (last dim first, like PyTorch's kernels) as one node called ``name``;
+    ``laid``: the result stays contiguous (not channels-last for a channels-last ``x``).
 
     The gradient is the adjoint of ``grad_maps`` (by default ``maps`` themselves); they
     differ only where PyTorch's backward kernel disagrees with its forward one.
@@ -239,7 +240,8 @@ def _map_axes(x, maps, name, grad_maps=None):
             _ = ctx.saved
         return (shown_as(_map_axes_adjoint(g, grad_maps, maps, name), _twice_names(name)[0],
                          of=ctx if pads else None),)
-    return make(_run_maps(xp_of(x), x._data, maps), (x,), name, rule, *((x,) if pads else ()))
+    return make(_run_maps(xp_of(x), x._data, maps), (x,), name, rule, *((x,) if pads else ()),
+                laid=laid)
 
 
 def _map_axes_adjoint(g, maps, fwd_maps=None, name=None):
@@ -287,6 +289,17 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     elif isinstance(pad, (int, float, str)) or pad is None:
         raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
                         f"{type(pad).__name__}")
+    for v, nm, pos, kind, ok in (
+            (mode, "mode", 3, "str", isinstance(mode, str)),
+            (value, "value", 4, "float", value is None or (
+                isinstance(value, Tensor) and value.dim() == 0 and not value.requires_grad) or (
+                isinstance(value, (int, float, np.number, np.bool_))
+                and not isinstance(value, np.complexfloating)))):
+        if not ok:  # (PyTorch's C++ parser, before the pads' length)
+            from ..._ops._core import tp_name
+
+            raise TypeError(f"pad(): argument '{nm}' (position {pos}) must be {kind}, not "
+                            f"{tp_name(v)}")
     pads = [int(p) for p in pad]
     if len(pads) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -350,8 +363,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
             "circular": "CopySlices"}[mode]
     # NOTE: PyTorch builds circular padding from in-place slice copies, so its node is
-    # CopySlices; ember does it in one gather and borrows the name.
-    return _map_axes(input, maps, name)
+    # CopySlices (and its result contiguous); ember does it in one gather and borrows the name.
+    return _map_axes(input, maps, name, laid=mode == "circular")
 
 
 def _check_pad_output(shape, pads, k, mode):
@@ -1182,8 +1195,19 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 
 # -- pixel shuffle -------------------------------------------------------------------
 
+def _int_param(v, fn, name):
+    """PyTorch's C++ parser on an int argument at position 2 (no bool, no float)."""
+    from ..._argparse import _is_int
+
+    if not _is_int(v):
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"{fn}(): argument '{name}' (position 2) must be int, not {tp_name(v)}")
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """``(*, C*r*r, H, W)`` -> ``(*, C, H*r, W*r)``."""
+    _int_param(upscale_factor, "pixel_shuffle", "upscale_factor")
     r = int(upscale_factor)
     if input.dim() < 3:
         raise RuntimeError("pixel_shuffle expects input to have at least 3 dimensions, but got "
@@ -1233,6 +1257,7 @@ native_channel_shuffle = channel_shuffle
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """``(*, C, H*r, W*r)`` -> ``(*, C*r*r, H, W)``, the inverse of :func:`pixel_shuffle`."""
+    _int_param(downscale_factor, "pixel_unshuffle", "downscale_factor")
     r = int(downscale_factor)
     if input.dim() < 3:
         raise RuntimeError("pixel_unshuffle expects input to have at least 3 dimensions, but "

@@ -85,10 +85,11 @@ def pad(img: Tensor, padding, fill=0, padding_mode: str = "constant",
     p = _parse_pad_padding(padding)
     if v2:
         _v2_image_dims(img)
-    if any(v < 0 for v in p):  # negative padding crops
+    if padding_mode == "symmetric" and any(v < 0 for v in p):  # negative padding crops
         cl, cr, ct, cb = (-min(v, 0) for v in p)
         img = img[..., ct:img.shape[-2] - cb, cl:img.shape[-1] - cr]
         p = [max(v, 0) for v in p]
+    # (other modes: F.pad crops, and checks the reflection sizes against the uncropped image)
     if padding_mode == "symmetric":
         if not v2 and img.ndim not in (3, 4):
             raise RuntimeError("Symmetric padding of N-D tensors are not supported yet")

@@ -652,8 +652,9 @@ def test_generated_setitem(case):
 def test_gradcheck_index_ops():
     a = arr(3, 4, dtype=np.float64)
     small = ember.tensor([[2, 0], [1, 2]])
-    gradcheck(lambda T, x: T.zeros(3, 4, dtype=T.float64).scatter(0, small, x), a)
-    gradcheck(lambda T, x: T.ones(3, 4, dtype=T.float64).scatter_add(1, small, x), a)
+    # (a src larger than the index: PyTorch's backward refuses it, so it is sliced to fit)
+    gradcheck(lambda T, x: T.zeros(3, 4, dtype=T.float64).scatter(0, small, x[:2, :2]), a)
+    gradcheck(lambda T, x: T.ones(3, 4, dtype=T.float64).scatter_add(1, small, x[:2, :2]), a)
     idx = ember.tensor([[0, 2, 1, 0], [1, 1, 0, 2]])
     gradcheck(lambda T, x: x[[0, 2, 2]][:, 1:], a)
     gradcheck(lambda T, x: x.gather(0, idx), a)

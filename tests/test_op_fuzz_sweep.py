@@ -1413,12 +1413,9 @@ KNOWN: dict[str, str] = {
     r"^(atan2|logaddexp2|std|logsumexp)\(float32\[3, 4\].*out=float64":
         "float32 vector-maths results (last bits, known) compared exactly once cast to float64",
     r"^ldexp\(.*out=float64": "PyTorch fails an internal assert here",
-    r"^logsumexp\(.*dim=\(\),": "PyTorch fails on dim=() with an out-shape error",
     r"^(nan)?median\((int64|float32)\[4\]e,":
         "index among equal values: PyTorch's nth_element picks one that depends on the layout",
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
-    r"^take\(\w+\[3, 4\]t\)":
-        "take_along_dim without dim on a transposed input: PyTorch's view fails, ember copies",
     r"^(Tensor\.)?adjoint\[auto\d+\]\(float64\[\]\)": "adjoint() of a 0-d tensor (deprecated)",
     r"^ldexp\(float64\[3, 4\], float32\[\]\)":
         "PyTorch's float32 pow(2, e) (vector maths, last bits) feeds a float64 product",

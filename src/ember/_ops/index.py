@@ -303,6 +303,7 @@ def _apply_basic(t, items, defer=None, tupled=False):
                 rest.append(xp_of(out).arange(int(bool(m)), dtype=np.int64))
                 advanced = True
                 d += 1
+                adv += 1  # (an index tensor of PyTorch's, counted in its messages)
                 continue
             bad = next((i for i in range(m.ndim) if m.shape[i] != out.shape[d + i]), None)
             if bad is not None:  # (reported once the key's ints, slices and Nones are applied)
@@ -337,6 +338,9 @@ def _apply_basic(t, items, defer=None, tupled=False):
     return out, tuple(rest)
 
 
+_SIZE0 = "index is out of bounds for dimension with size 0"
+
+
 def _check_index_arrays(out, rest, arrays, ints, defer):
     """PyTorch's bounds checks of index arrays, after those of the int indices and the
     broadcast: a non-empty index into a dim of size 0 is an error; any other index is only
@@ -344,7 +348,7 @@ def _check_index_arrays(out, rest, arrays, ints, defer):
     with none, or deferred into ``defer`` for a write, are wrapped into range."""
     if any(n == 0 for _, n, _ in ints) and all(a.size for a in arrays):
         if 0 not in np.broadcast_shapes(*(a.shape for a in arrays)):
-            err = IndexError("index is out of bounds for dimension with size 0")
+            err = IndexError(_SIZE0)
             if defer is None:
                 raise err
             defer.append(err)  # (a write: after its in-place checks, as PyTorch's)
@@ -433,10 +437,142 @@ def _c_layout(a):
     return a
 
 
+def _expand_strides(shape, strides, to):
+    """PyTorch's strides of ``expand`` from (shape, strides) to the shape ``to``."""
+    out = [0] * len(to)
+    off = len(to) - len(shape)
+    for i in range(len(to) - 1, -1, -1):
+        j = i - off
+        n, st = (shape[j], strides[j]) if j >= 0 else (1, out[i + 1] * to[i + 1]
+                                                       if i + 1 < len(to) else 1)
+        out[i] = 0 if n != to[i] else st
+    return out
+
+
+def _view_strides(shape, strides, new):
+    """PyTorch's strides of a view of (shape, strides) as ``new`` (its ``computeStride``);
+    ``None`` where no view fits."""
+    out = [0] * len(new)
+    vd = len(new) - 1
+    base = strides[-1] if strides else 1
+    tn = vn = 1
+    for td in range(len(shape) - 1, -1, -1):
+        tn *= shape[td]
+        if td == 0 or (shape[td - 1] != 1 and strides[td - 1] != tn * base):
+            while vd >= 0 and (vn < tn or new[vd] == 1):
+                out[vd] = vn * base
+                vn *= new[vd]
+                vd -= 1
+            if vn != tn:
+                return None
+            if td > 0:
+                base, tn, vn = strides[td - 1], 1, 1
+    while vd >= 0 and new[vd] == 1:  # (a 0-d index: its view is all ones)
+        out[vd] = 1
+        vd -= 1
+    return out if vd == -1 else None
+
+
+def _contiguous(shape, strides):
+    want = 1
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n != 1 and st != want:
+            return False
+        want *= n
+    return True
+
+
+def _index_layout(t, nk, arr):
+    """``arr`` (``t[nk]``) laid out as PyTorch's index kernel lays out its result: its
+    TensorIterator orders the dims by the strides of ``t`` (the indexed dims broadcast) and
+    then of the index tensors, so a transposed ``t`` gives a transposed result."""
+    adv = [i for i, k in enumerate(nk) if not isinstance(k, slice)]
+    arrays = [nk[i] for i in adv]
+    n = t.ndim
+    size = t._data.itemsize
+    shape = list(t.shape)
+    st = [s // size for s in t._data.strides]
+    if adv[-1] - adv[0] + 1 != len(adv):  # (PyTorch moves the indexed dims to the front)
+        order = adv + [i for i in range(n) if i not in adv]
+        shape, st = [shape[i] for i in order], [st[i] for i in order]
+        adv = list(range(len(adv)))
+    b = list(arr.shape[adv[0]:adv[0] + arr.ndim - n + len(adv)])
+    before, after = adv[0], n - adv[-1] - 1
+    rshape = shape[:before] + b + shape[n - after:]
+    ops = [st[:before] + [0] * len(b) + st[n - after:]]
+    same = after + before == 0 or all(k == 1 for k in rshape[:before] + rshape[len(rshape)
+                                                                                - after:])
+    for a in arrays:
+        ast = [s // a.itemsize for s in a.strides]
+        est = _expand_strides(a.shape, ast, b) if list(a.shape) != b else ast
+        vs = _view_strides(b, est, [1] * before + b + [1] * after)
+        if vs is None:
+            vs = list(_contig_strides([1] * before + b + [1] * after))
+        full = [1] * before + b + [1] * after
+        ops.append([0 if full[i] == 1 and rshape[i] != 1 else vs[i] for i in range(len(full))])
+    if same and all(_contiguous(rshape, o) for o in ops[:1]) and all(
+            _contiguous(b, [s // a.itemsize for s in a.strides]) and list(a.shape) == b
+            for a in arrays):
+        return _c_layout(arr)
+    nd = len(rshape)
+    perm = list(range(nd - 1, -1, -1))
+
+    def swap(d0, d1):
+        for o in ops:
+            s0, s1 = o[d0], o[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if rshape[d0] > rshape[d1]:
+                return 1
+        return 0
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return _c_layout(arr)
+    xp = _xp(arr)
+    buf = xp.empty([rshape[p] for p in reversed(perm)], dtype=arr.dtype)
+    out = buf.transpose([nd - 1 - perm.index(d) for d in range(nd)])
+    out[...] = arr
+    return out
+
+
+def _plain_arrays(nk):
+    """Whether the index arrays of ``nk`` are adjacent, of one shape without 1s, and
+    C-contiguous: into a contiguous tensor, PyTorch's result is then contiguous too."""
+    pos = [i for i, k in enumerate(nk) if type(k) is not slice]
+    first = nk[pos[0]]
+    return pos[-1] - pos[0] + 1 == len(pos) and 1 not in first.shape and all(
+        nk[i].shape == first.shape and nk[i].flags.c_contiguous for i in pos)
+
+
+def _contig_strides(shape):
+    st, step = [], 1
+    for n in reversed(shape):
+        st.insert(0, step)
+        step *= max(n, 1)
+    return st
+
+
 def _index(t, nk, kept=()):
     """``t[nk]`` for a NumPy key of full slices and integer arrays (a copy); ``kept``: the
     key's tensors, checked against in-place changes."""
-    arr = _c_layout(t._data[nk])
+    arr = t._data[nk]
+    a = t._data
+    if arr.ndim < 2 or not arr.size or (a.flags.c_contiguous and 1 not in a.shape and (all(
+            type(k) is slice or k.ndim == 1 and k.strides[0] == k.itemsize for k in nk)
+            or _plain_arrays(nk))):
+        arr = _c_layout(arr)  # (then PyTorch's order of the dims is theirs)
+    else:
+        arr = _index_layout(t, nk, arr)
     shape = t.shape
 
     def rule(ctx, g):
@@ -774,6 +910,8 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=(), 
     check_inplace(t)
     if not no_overlap and isinstance(value, Tensor) and value._device == t._device:
         _check_no_overlap(t, value)
+    if pending and str(pending[0]) == _SIZE0:  # (PyTorch's, as it lays out the indexing,
+        raise pending[0]  # before the value's checks)
     target_shape = _target_shape(t._data, nk)
     vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
     try:
@@ -814,10 +952,15 @@ def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=(), 
     src = snapshot(t, val)
     arr = src._data.copy()
     data = val._data.astype(arr.dtype, copy=False)
+    shared = _aliasing_copy(t._data) if expanded else None
+    if shared is not None:  # (the writes land in shared memory: the last one wins, or all add)
+        arr = shared
     if accumulate:
         _add_at(arr, nk, xp_of(t).broadcast_to(data, target_shape))
     else:
         arr[nk] = data
+    if shared is not None:
+        arr = arr.copy()
 
     def rule(ctx, g):
         if kept:
@@ -843,6 +986,17 @@ def _warn_masked_expanded(name):
 
 
 _FILL_AT = {"masked_fill_": 2450, "index_fill_": 1913}  # (the lines of PyTorch's warnings)
+
+
+def _aliasing_copy(a):
+    """A copy of NumPy array ``a`` on fresh memory laid out as ``a``'s (its elements that
+    share memory still do); None where its strides are not plain."""
+    if type(a) is not np.ndarray or any(st < 0 or st % a.itemsize for st in a.strides):
+        return None
+    span = sum((n - 1) * st for n, st in zip(a.shape, a.strides)) // a.itemsize + 1
+    out = np.lib.stride_tricks.as_strided(np.empty(span, dtype=a.dtype), a.shape, a.strides)
+    out[...] = a
+    return out
 
 
 def _index_put_expanded(t, nk, val, accumulate, target_shape, masked=False):
@@ -989,12 +1143,42 @@ def _check_index_dtype(index, name):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
-def _check_bounds(idx, n, d):
+def _check_bounds(idx, n, d, others=None):
+    """PyTorch's bounds check of a gather/scatter index ``idx`` along ``d`` (or, without
+    ``others``, of a 1-d index): it names the first index out of range that its kernel
+    meets; ``others``: the arrays it walks along with ``idx`` (their strides decide it)."""
     if idx.size:
         hi, lo = int(idx.max()), int(idx.min())
         if hi >= n or lo < 0:
-            raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension "
-                               f"{d} with size {n}")
+            flat = _walk_order(idx, d, others) if others is not None else idx.reshape(-1)
+            bad = int(flat[int(((flat >= n) | (flat < 0)).argmax())])
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _walk_order(idx, d, others):
+    """The elements of ``idx`` in the order PyTorch's scatter/gather kernel reads them: its
+    TensorIterator walks the index's dims but ``d``, in order, with the loop along ``d``
+    inside all but the innermost run of dims that every operand keeps contiguous."""
+    nd = idx.ndim
+    if nd < 2 or d == nd - 1:
+        return idx.reshape(-1)
+    shape = list(idx.shape)
+    shape[d] = 1
+    ops = [[s // a.itemsize for s in a.strides] if a is not None else _contig_strides(shape)
+           for a in (idx,) + tuple(others) if a is None or a.ndim == nd]
+    inner = [nd - 1]  # (TensorIterator's coalescing, from the innermost dim out)
+    size, st = shape[-1], [o[-1] for o in ops]
+    for k in range(nd - 2, -1, -1):
+        if shape[k] == 1 or size == 1 or all(o[k] == s * size for o, s in zip(ops, st)):
+            if size == 1:  # (the merged dims take the strides of the outer one)
+                st = [o[k] for o in ops]
+            size *= shape[k]
+            inner.insert(0, k)
+        else:
+            break
+    block = [k for k in inner if k != d]
+    outer = [k for k in range(nd) if k != d and k not in block]
+    return idx.transpose(outer + [d] + block).reshape(-1)
 
 
 def _coords(idx, d):
@@ -1030,7 +1214,7 @@ def gather(t, dim, index, *, sparse_grad=False):
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                f"{_fmt(index.shape)} to be no larger than self {_fmt(t.shape)} "
                                f"apart from dimension {d}")
-    _check_bounds(idx, x.shape[d], d)
+    _check_bounds(idx, x.shape[d], d, (None, x))
     arr = x[_coords(idx.astype(np.int64, copy=False), d)] if idx.size else \
         xp_of(t).zeros(idx.shape, dtype=x.dtype)
     arr = arr.reshape(index.shape)
@@ -1051,7 +1235,7 @@ def take_along_dim(t, indices, dim=None):
     need_tensor(t, "take_along_dim")
     need_tensor(indices, "take_along_dim", "indices", 2)
     if dim is None:
-        return gather(t.reshape(-1), 0, indices.reshape(-1))
+        return gather(t.view(-1), 0, indices.view(-1))  # (PyTorch's views: no copies)
     if t.ndim != indices.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {t.ndim} dimensions for input, and "
@@ -1103,7 +1287,8 @@ def _check_scatter(t, d, index, src, name, then=None):
                                 if isinstance(src, Tensor) else ""))
     if then is not None:
         then()
-    _check_bounds(index._data, tshape[d], d)
+    _check_bounds(index._data, tshape[d], d, (t._data, src._data if isinstance(src, Tensor)
+                                              else None))
 
 
 def _scatter_arrays(t, d, index, src_arr, reduce):
@@ -1140,8 +1325,9 @@ def _scatter_arrays(t, d, index, src_arr, reduce):
     return out.reshape(t.shape)
 
 
-def scatter(t, dim, index, src=None, value=None, *, reduce=None):
-    """Write ``src`` (or a number) into ``t`` at ``index`` along ``dim`` (out of place)."""
+def scatter(t, dim, index, src=None, value=None, *, reduce=None, _name="scatter"):
+    """Write ``src`` (or a number) into ``t`` at ``index`` along ``dim`` (out of place;
+    ``_name``: the op, as the refusal of a reduction's derivative names it)."""
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
     _need_index_tensor(index, "scatter")
@@ -1169,30 +1355,26 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None):
             if ctx.needs_input_grad[0]:
                 gself = g.scatter(d, ctx.saved[0], 0.0)
             if ctx.needs_input_grad[1]:
-                gsrc = _pad_to(g.gather(d, ctx.saved[0]), s.shape)
+                # (at the index's shape: where ``src`` is larger, autograd refuses it as
+                # PyTorch's does)
+                gsrc = g.gather(d, ctx.saved[0])
             return gself, gsrc
-        return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else _no_derivative,
+        return make(arr, (t, s), "ScatterBackward0", rule if reduce is None else
+                    _no_derivative(_name),
                     index)
     _check_scatter(t, d, index, None, "scatter", check_reduce)
     v = _scalar_for(s, t.dtype)
     arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
     return make(arr, (t,), "ScatterBackward1",
-                _no_derivative if reduce is not None else
+                _no_derivative(_name) if reduce is not None else
                 lambda ctx, g: (g.scatter(d, index, 0.0),))
 
 
-def _no_derivative(ctx, *grads):
+def _no_derivative(name):
     # NOTE: as in PyTorch, scatter with ``reduce=`` records a node whose backward refuses.
-    raise RuntimeError("derivative for aten::scatter is not implemented")
-
-
-def _pad_to(g, shape):
-    """A gradient for ``src`` taken at ``index``'s (smaller) shape, zero-padded to ``shape``."""
-    if tuple(g.shape) == tuple(shape):
-        return g
-    out = xp_of(g).zeros(shape, dtype=g._data.dtype)
-    out[tuple(slice(0, s) for s in g.shape)] = g._data
-    return wrap(out, g._device)
+    def rule(ctx, *grads):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return rule
 
 
 def scatter_add(t, dim, index, src):
@@ -1205,12 +1387,11 @@ def scatter_add(t, dim, index, src):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter(t, d, index, src, "scatter_add")
     arr = _scatter_arrays(t, d, index, src._data, "add")
-    sshape = src.shape
 
     def rule(ctx, g):
         index, = ctx.saved  # (as PyTorch's: refused once changed in place)
         return (g if ctx.needs_input_grad[0] else None,
-                _pad_to(g.gather(d, index), sshape) if ctx.needs_input_grad[1] else None)
+                g.gather(d, index) if ctx.needs_input_grad[1] else None)
     return make(arr, (t, src), "ScatterAddBackward0", rule, index)
 
 
@@ -1222,6 +1403,9 @@ def index_select(t, dim, index):
     d = norm_dim(dim, t.ndim)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if t.ndim == 0 and index.numel() != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                           f"{index.numel()} value(s)")
     if index.dtype not in (D.int64, D.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
@@ -1239,9 +1423,6 @@ def index_select(t, dim, index):
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     if t.ndim == 0:
-        if idx.size != 1:
-            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
-                               f"{idx.size} value(s)")
         arr = t._data.copy()
     else:
         arr = xp_of(t).take(t._data, idx, axis=d)
@@ -1314,9 +1495,21 @@ def index_add(t, dim, index, source, *, alpha=1):
     out = t._data.copy().reshape(tshape)
     src = source._data.reshape(sshape)
     alpha = _scalar_for(alpha, t.dtype)
+    if t.dtype._kind < 2 and type(alpha) is not bool:
+        from .creation import _fill_scalar
+
+        alpha = _fill_scalar(alpha, t.dtype)  # (PyTorch's kernel casts it: 0.5 adds nothing)
+        alpha = alpha.item() if hasattr(alpha, "item") else alpha
     if alpha != 1:
         src = (src * alpha).astype(out.dtype)
-    _add_at(out, (slice(None),) * d + (idx,), src)
+    if t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1) and (
+            t.dtype is D.float16 or t.dtype is D.bfloat16):
+        # (that path of PyTorch's sums each slot's additions in float, rounding once)
+        wide = out.astype(np.float32)
+        _add_at(wide, (slice(None),) * d + (idx,), src.astype(np.float32))
+        out = wide.astype(out.dtype)
+    else:
+        _add_at(out, (slice(None),) * d + (idx,), src)
     out = out.reshape(t.shape)
 
     def rule(ctx, g):

@@ -1025,7 +1025,8 @@ def _index_vector(index, name, n, d, wrap_negative):
         hi, lo = _host_int(idx.max()), _host_int(idx.min())
         low = -n if wrap_negative else 0
         if hi >= n or lo < low:
-            bad = hi if hi >= n else lo
+            at = int(((idx >= n) | (idx < low)).argmax())  # (PyTorch's kernel: the first)
+            bad = _host_int(idx[at])
             if name == "index_copy_":
                 raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension "
                                  f"{d} with size {n}")
@@ -1061,7 +1062,10 @@ def index_fill(input, dim, index, value):
     same_device(input, index)
     d = norm_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
-    idx = _index_vector(index, "index_fill_", n, d, True)
+    if 0 in input.shape[:d] + input.shape[d + 1:]:  # (PyTorch's kernel then reads no index)
+        idx = np.zeros(0, dtype=np.int64)
+    else:
+        idx = _index_vector(index, "index_fill_", n, d, True)
     _refuse_wide(input, "index_fill_cpu")
     xp = xp_of(input)
     mask = xp.zeros(n, dtype=bool)
@@ -1181,6 +1185,14 @@ def _ufunc_at(ufunc, arr, coords, vals):
     return xp_of_array(arr).asarray(host)
 
 
+def _broadcast_src(a, b):
+    """PyTorch's broadcasting error between shapes ``a`` and ``b`` (from the last dim)."""
+    for i in range(-1, -min(len(a), len(b)) - 1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b "
+                               f"({b[i]}) at non-singleton dimension {len(a) + i}")
+
+
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with each element of ``src`` folded, by ``reduce`` (``sum``, ``prod``,
     ``mean``, ``amax``, ``amin``), into the position ``index`` gives it along ``dim``.
@@ -1246,19 +1258,21 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     shape, sshape = tuple(input.shape), tuple(src.shape)
     flat = shape or (1,)  # 0-d tensors are worked on as 1-element vectors
     index_t = index if index.ndim else index.reshape(1)
-    used = tuple(slice(0, k) for k in index_t.shape)  # the part of src that is scattered
     # whether a position's own value takes part in its result
     own_t = wrap(xp.ones(flat, dtype=bool) if include_self else ~hit, input._device)
     counts_t = None if counts is None else wrap(counts, input._device)
 
     def rule(ctx, g):
         x, sv, res, _ = ctx.saved  # (and the index, as PyTorch's: checked for changes)
+        if reduce in ("prod", "amax", "amin"):  # (PyTorch's formula compares src with
+            _broadcast_src(sshape or (1,), index_t.shape)  # values at the index's shape)
         g, x, res = g.reshape(flat), x.reshape(flat), res.reshape(flat)
-        sv = sv.reshape(sshape or (1,))[used]
+        sv = sv.reshape(sshape or (1,))  # (PyTorch's formulas broadcast it with the values
+        # at the index: a src larger along a dim where the index has 1 gets gradient there)
         own = own_t.to(g.dtype)
         if reduce in ("sum", "mean"):
             gm = g if reduce == "sum" else P.div(g, counts_t.to(g.dtype))
-            gi, gs = P.mul(gm, own), gm.gather(d, index_t)
+            gi, gs = P.where(own_t, gm, 0), gm.gather(d, index_t)
         elif reduce in ("amax", "amin"):
             # the members equal to the result share its gradient evenly
             # NOTE: as in PyTorch, an input value equal to the result counts as a member even
@@ -1267,10 +1281,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             theirs = P.eq(sv, res.gather(d, index_t)).to(g.dtype)
             count = P.add(same, I.scatter_add(P.mul(g, 0), d, index_t, theirs))
             share = P.div(g, count)
-            gi, gs = P.mul(P.mul(share, same), own), P.mul(share.gather(d, index_t), theirs)
+            gi, gs = P.where(own_t, P.mul(share, same), 0), P.mul(share.gather(d, index_t), theirs)
         else:
             gi, gs = _prod_grads(g, x, sv, own, d, index_t)
-        return gi.reshape(shape), I._pad_to(gs, sshape or (1,)).reshape(sshape)
+        if tuple(gs.shape) != (sshape or (1,)):  # (a src larger than the index: PyTorch's
+            return gi.reshape(shape), gs  # backward fails, here as autograd checks gs)
+        return gi.reshape(shape), gs.reshape(sshape)
     from ._core import no_complex_autograd
 
     no_complex_autograd("scatter_reduce", input, src)  # (after the kernel, as PyTorch's)
@@ -1288,12 +1304,14 @@ def _prod_grads(g, x, sv, own, d, index):
     nz = scatter_reduce(P.where(P.logical_or(zx, P.eq(own, 0)), one, x), d, index,
                         P.where(zs, one, sv), "prod")
 
-    def others(v, is_zero, zc, p):
-        none = P.mul(p, 0)
-        return P.where(is_zero, P.where(P.eq(zc, 1), p, none),
-                       P.where(P.eq(zc, 0), P.div(p, P.where(is_zero, one, v)), none))
-    gi = P.mul(P.mul(g, others(x, zx, zeros, nz)), own)
-    gs = P.mul(g.gather(d, index), others(sv, zs, zeros.gather(d, index), nz.gather(d, index)))
+    def others(gv, v, is_zero, zc, p):
+        gp = P.mul(gv, p)  # (PyTorch's order: the gradient times the product, then divided)
+        none = P.mul(gp, 0)
+        return P.where(is_zero, P.where(P.eq(zc, 1), gp, none),
+                       P.where(P.eq(zc, 0), P.div(gp, P.where(is_zero, one, v)), none))
+    gi = P.where(P.ne(own, 0), others(g, x, zx, zeros, nz), 0)  # (PyTorch zeroes, not
+    # multiplies: +0, never -0 or NaN, where the input itself is left out)
+    gs = others(g.gather(d, index), sv, zs, zeros.gather(d, index), nz.gather(d, index))
     return gi, gs
 
 
@@ -1401,11 +1419,14 @@ def put(input, index, source, accumulate=False):
     same_device(input, index, source)
     n = input.numel()
     idx = index._data.reshape(-1)
+    if idx.size and not n:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
     if idx.size:
         hi, lo = _host_int(idx.max()), _host_int(idx.min())
-        if hi >= n or lo < -n:
-            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on "
-                             f"a tensor of {n} elements.")
+        if hi >= n or lo < -n:  # (PyTorch's kernel names the first, in the index's order)
+            bad = _host_int(idx[int(((idx >= n) | (idx < -n)).argmax())])
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
     _refuse_wide(input, "take_put_cpu")
     flat_idx = wrap(idx % n if n else idx, input._device)
     flat, src = input.reshape(-1), source.reshape(-1)
@@ -1418,16 +1439,17 @@ def put(input, index, source, accumulate=False):
 
 def _scalar_args(name, dt, beta, alpha):
     """PyTorch's rules for ``beta``/``alpha`` against the result dtype ``dt``."""
+    L._scalar_range(beta, alpha)
+    if name == "addr" and not dt.is_floating_point and not dt.is_complex:
+        for nm, v in (("beta", beta), ("alpha", alpha)):  # (bool results too)
+            if isinstance(v, (float, complex)):
+                raise RuntimeError(f"For integral input tensors, argument {nm} must not be a "
+                                   "floating point number.")
     if dt is D.bool:
         return beta, alpha
     for nm, v in (("beta", beta), ("alpha", alpha)):
         if isinstance(v, bool):
             raise RuntimeError(f"Boolean {nm} only supported for Boolean results.")
-    if name == "addr" and not dt.is_floating_point and not dt.is_complex:
-        for nm, v in (("beta", beta), ("alpha", alpha)):
-            if isinstance(v, (float, complex)):
-                raise RuntimeError(f"For integral input tensors, argument {nm} must not be a "
-                                   "floating point number.")
     if not dt.is_complex and any(isinstance(v, complex) and v.imag for v in (beta, alpha)):
         # (PyTorch words a lost imaginary part as an overflow; the matrix products take
         # half-precision scales as floats)
@@ -1441,7 +1463,7 @@ def _scalar_args(name, dt, beta, alpha):
     if dt.is_floating_point:
         return tuple(v.real if isinstance(v, complex) else v for v in (beta, alpha))
     # NOTE: the other products take a float factor for integer tensors and truncate it.
-    return int(beta), int(alpha)
+    return L._int_scales(dt, beta, alpha)
 
 
 def _combine(input, prod, beta, alpha):
@@ -1533,15 +1555,22 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
             f"\"baddbmm\" not implemented for '{D.scalar_name(batch1.dtype)}'")
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
     bs, n, m = batch1.shape
+    S.expand(input, (bs, n, batch2.shape[2]))  # (PyTorch's meta: input expanded first, its
+    if input.dtype is not batch1.dtype:  # dtype checked, then the batches' shapes)
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_cpp(input.dtype)}, "
+                           f"batch1: {_cpp(batch1.dtype)}, batch2: {_cpp(batch2.dtype)}")
     if tuple(batch2.shape[:2]) != (bs, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{bs}, {m}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
-    if batch1.dtype is not batch2.dtype:
-        raise RuntimeError(f"expected scalar type {_legacy(batch1.dtype)} but found "
-                           f"{_legacy(batch2.dtype)}")
-    if input.dtype is not batch1.dtype:
-        raise RuntimeError(f"Input dtypes must be the same, got: input {_cpp(input.dtype)}, "
-                           f"batch1: {_cpp(batch1.dtype)}, batch2: {_cpp(batch2.dtype)}")
+    if not (bs and n and batch2.shape[2]):
+        pass  # (an empty result: PyTorch runs no kernel)
+    elif not m:  # (an empty contraction: PyTorch's result.mul_(beta))
+        L._empty_scale(input.dtype, beta)
+    else:
+        L._no_bool(input.dtype, "baddbmm")
+        if batch1.dtype is not batch2.dtype:
+            raise RuntimeError(f"expected scalar type {_legacy(batch1.dtype)} but found "
+                               f"{_legacy(batch2.dtype)}")
     beta, alpha = _scalar_args("baddbmm", input.dtype, beta, alpha)
     prod, scale = _scaled_bmm(batch1, batch2, alpha)
     res = _combine(input, prod, beta, scale)
@@ -1551,6 +1580,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         exact = _half_bmm_bits(input._data, batch1._data, batch2._data, beta, alpha, False)
     if exact is not None and exact.shape == res._data.shape:
         res._data = exact
+    if res.dtype is not batch2.dtype:  # (an empty product: PyTorch's result is batch2's dtype)
+        res = res.to(batch2.dtype)
     return _out(res, out, "baddbmm")
 
 
@@ -1561,26 +1592,42 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         check_out_first("addbmm", (), out)
     input, batch1, batch2 = _batched_args(input, batch1, batch2)
     _refuse_wide(batch1, "addmm_impl_cpu_")
+    target = (batch1.shape[1], batch2.shape[2])
+    S.expand(input, target)  # (PyTorch's expand of input first: its errors)
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{batch1.shape[0]} and {batch2.shape[0]}")
     if batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x"
                            f"{batch1.shape[2]} and {batch2.shape[1]}x{batch2.shape[2]})")
-    L._same_dtype(batch1, batch2, "self and mat2")
-    L._same_dtype(input, batch1, "self and mat2")
+    if batch1.shape[0]:  # (PyTorch's addmm_ per matrix checks the dtypes: self against
+        L._same_dtype(input, batch2, "self and mat2")  # mat2 first, then mat1; none with
+        L._same_dtype(batch1, batch2, "mat1 and mat2")  # no matrix)
+    if not batch1.shape[0]:  # (PyTorch's empty sum: result.mul_(beta), even of no element)
+        L._empty_scale(input.dtype, beta)
+    elif not batch1.shape[2] and all(target):  # (each matrix's addmm_: result.mul_(beta),
+        L._empty_scale(input.dtype, beta)  # then beta 1 for the further ones)
+        if batch1.shape[0] > 1:
+            L._empty_scale(input.dtype, 1)
+    elif all(batch1.shape) and batch2.shape[2]:
+        L._no_bool(input.dtype, "addmm_impl_cpu_")
     beta, alpha = _scalar_args("addbmm", input.dtype, beta, alpha)
     if batch1.shape[0]:
         prod, scale = _scaled_bmm(batch1, batch2, alpha)
-        prod = prod.sum(0)
+        prod = prod.sum(0).to(prod.dtype)  # (integer sums stay in their dtype)
     else:
-        prod = F.zeros((batch1.shape[1], batch2.shape[2]), dtype=input.dtype, device=input.device)
-        scale = alpha
+        # (zeros, with empty gradients for the batches; no product to scale: PyTorch's
+        # zero_() or mul_(beta) alone, no -0.0)
+        prod = L.matmul(batch1, batch2).sum(0).to(input.dtype)
+        scale = 1
     res = _combine(input, prod, beta, scale)
     # (float32: PyTorch's addmm per matrix into the result, where ember knows its bits)
     exact = L._addbmm_bits(input._data, batch1._data, batch2._data, beta, alpha)
     if exact is None:  # (half types: one rounding per matrix's addmm)
         exact = _half_bmm_bits(input._data, batch1._data, batch2._data, beta, alpha, True)
+    if alpha == 0 and input._data.dtype in L._BLAS_TYPES and batch1.numel() and \
+            batch2.numel():  # (each matrix's MKL addmm_ skips its product)
+        exact = L._alpha0_blas(input, tuple(res.shape), beta)
     if exact is not None and exact.shape == res._data.shape:
         res._data = exact
     return _out(res, out, "addbmm")
@@ -1603,7 +1650,17 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{_legacy(input.dtype)}, {_legacy(mat.dtype)}, and "
                            f"{_legacy(vec.dtype)}")
+    nonzero = beta != 0  # (PyTorch's test, before beta is converted to input's dtype)
     beta, alpha = _scalar_args("addmv", input.dtype, beta, alpha)
+    if not (n and m) and nonzero:
+        # NOTE: PyTorch's empty-matrix shortcut writes input * beta (beta as input's dtype)
+        # unexpanded: an input of one element gives one element, resizing the result
+        from ._core import warn_resized
+
+        if n and tuple(input.shape) != (n,):
+            warn_resized(F.empty(n), tuple(input.shape))
+        scale = F.full((), beta, dtype=input.dtype, device=input.device)
+        return _out(P.mul(input, scale), out, "addmv")
     prod = L.matmul(mat, vec) if m else F.zeros(n, dtype=mat.dtype, device=mat.device)
     res = _combine(input, prod, beta, alpha)
     if m and mat._data.dtype == np.float32:
@@ -1614,6 +1671,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         exact = exact_addmv(input._data, mat._data, vec._data, beta, alpha)
         if exact is not None and exact.shape == res._data.shape:
             res._data = exact
+    if alpha == 0 and m and mat._data.dtype in (np.float32, np.float64):
+        res._data = L._alpha0_blas(input, (n,), beta)  # (MKL's gemv skips the product)
     return _out(res, out, "addmv")
 
 

@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
-from ._core import OUT, c_order, fused, fused_op, quiet
+from ._core import OUT, c_dense, c_order, fused, fused_op, quiet
 from . import shape as _shape
 from . import _cascade, _stl_select, _vml
 
@@ -61,9 +61,21 @@ def _exact_sum(a, axes, keepdims=False):
     """A CPU float32/float64 sum added in PyTorch's order (``_cascade``), so that it gives
     PyTorch's bits; anything else as NumPy sums it (``_fsum``)."""
     if type(a) is np.ndarray and a.dtype in _CASCADED:
-        out = _cascade.cascade_sum(a, axes)
+        out = _c_order(_cascade.cascade_sum(a, axes))
         return out.reshape(_keep_shape(a.shape, axes)) if keepdims else out
-    return _fsum(a, axes, keepdims)
+    return _c_order(_fsum(a, axes, keepdims))
+
+
+def _c_order(arr):
+    """A reduction's result laid out as PyTorch's: a new contiguous tensor (strides in C order,
+    its size-1 dims' too), whatever layout NumPy's loop left."""
+    return c_dense(arr) if type(arr) is np.ndarray and arr.ndim else arr
+    stride = arr.itemsize
+    for n, st in zip(reversed(arr.shape), reversed(arr.strides)):
+        if st != stride:
+            return arr.copy()
+        stride *= n
+    return arr
 
 
 _CASCADED = (np.dtype(np.float32), np.dtype(np.float64))
@@ -151,6 +163,9 @@ def nansum(t, dim=None, keepdim=False, *, dtype=None):
     dims = _dims(t, dim, True)
     if not t.dtype.is_floating_point:
         return sum(t, dim, keepdim, dtype=dtype)
+    if dtype is not None and D.to_dtype(dtype).is_complex:  # (the kernel's dispatch)
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for "
+                                  f"'{_legacy(D.to_dtype(dtype))}'")
     out = sum(wrap(np.where(np.isnan(t._data), 0, t._data).astype(t._data.dtype), t._device),
               dim, keepdim, dtype=dtype)
     shape = t.shape
@@ -203,11 +218,14 @@ def nanmean(t, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_legacy(t.dtype)}")
     if dtype is not None:
-        if not D.to_dtype(dtype).is_floating_point:
+        dt = D.to_dtype(dtype)
+        if not (dt.is_floating_point or dt.is_complex):
             raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
-                               "either a floating point or complex dtype. Got: "
-                               + _legacy(D.to_dtype(dtype)))
-        t = t.to(D.to_dtype(dtype))
+                               "either a floating point or complex dtype. Got: " + _legacy(dt))
+        if dt.is_complex:  # (as PyTorch's nansum refuses it, the input's check first)
+            _no_complex(t, RuntimeError, "nansum on CPU does not support complex inputs")
+            raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_legacy(dt)}'")
+        t = t.to(dt)
     _no_complex(t, RuntimeError, "nansum on CPU does not support complex inputs")
     if not t.dtype.is_floating_point:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
@@ -297,7 +315,8 @@ def _ordered_prod(a, dim, dims, keepdim):
     elif a.shape[dims[0]] == 1:
         out = np.squeeze(a, dims[0]) * a.dtype.type(1)
     else:
-        out = R.reduce_dim(a, dims[0], np.multiply)
+        # (contiguous, as PyTorch's, not laid out as the ordered loop left it)
+        out = _c_order(R.reduce_dim(a, dims[0], np.multiply))
     return out.reshape(_keep_shape(a.shape, dims)) if keepdim else out
 
 
@@ -377,7 +396,7 @@ def _extreme(t, dim, keepdim, fn, argfn, name):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
     if dim is None:
-        arr = xp_of(t).asarray(fn(t._data))
+        arr = _all_reduce_nan(xp_of(t).asarray(fn(t._data)), t.dtype)
         return make(arr, (t,), name.capitalize() + "Backward1",
                     _even_rule(tuple(range(t.ndim)), False), t, _OUT)
     if isinstance(dim, Tensor):
@@ -459,6 +478,20 @@ def _given_dims(dim, dims):
     return list(dims)
 
 
+def _all_reduce_nan(arr, dtype):
+    """The NaN that PyTorch's CPU max()/min()/aminmax() without a dim give: every bit set
+    for float32/float64 (its vector kernel's NaN mask), the positive quiet NaN for bfloat16,
+    the input's own for float16."""
+    if type(arr) is not np.ndarray or not np.isnan(arr).any():
+        return arr
+    if dtype in (D.float32, D.float64):
+        ones = np.full(arr.shape, -1, np.int32 if dtype is D.float32 else np.int64)
+        return np.where(np.isnan(arr), ones.view(arr.dtype), arr)
+    if dtype is D.bfloat16:
+        return np.where(np.isnan(arr), np.array(np.nan, arr.dtype), arr)
+    return arr
+
+
 def _amax(t, dim, keepdim, fn, name):
     if t.numel() == 0 and (dim is None or dim == () or dim == []):
         _check_nonempty(t, name, None)
@@ -469,7 +502,10 @@ def _amax(t, dim, keepdim, fn, name):
     if t.numel():  # (an empty result runs no kernel, so no dtype check)
         _no_complex(t, NotImplementedError,
                     f'"{name[1:]}_values_cpu" not implemented for \'{{}}\'')
-    arr = xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim))
+    arr = c_dense(xp_of(t).asarray(fn(t._data, axis=dims, keepdims=keepdim)))  # (NumPy's
+    # result follows a strided input's order; PyTorch's is contiguous)
+    if type(arr) is np.ndarray and t.dtype.is_floating_point:  # (NaN: the positive quiet one)
+        arr = np.where(np.isnan(arr), np.array(np.nan, arr.dtype), arr)
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
                 _OUT, _shown_dims(dim), bool(keepdim))
 
@@ -503,12 +539,22 @@ def aminmax(t, *, dim=None, keepdim=False):
     if dim is not None and t.ndim == 0:  # (PyTorch's 0-d path has its own words)
         norm_dim(dim, 0)
         _no_complex(t, RuntimeError, "aminmax not implemented for {}")
+    if dim is not None:
+        norm_dim(dim, t.ndim)  # (before the dtype's refusal, as PyTorch)
     _no_complex(t, NotImplementedError, "\"aminmax_cpu\" not implemented for '{}'")
     from .._float8 import refuse
 
     refuse(t, "aminmax_cpu")
-    return make_return("aminmax", amin(t, dim if dim is not None else (), keepdim),
-                       amax(t, dim if dim is not None else (), keepdim), names=("min", "max"))
+    lo, hi = amin(t, dim if dim is not None else (), keepdim), \
+        amax(t, dim if dim is not None else (), keepdim)
+    if t.dtype.is_floating_point and type(t._data) is np.ndarray:  # (NaN bits as max/min's)
+        if dim is None:  # (the all-reduce kernel's)
+            lo_, hi_ = min(t.detach()), max(t.detach())
+        else:  # (the input's own NaN)
+            lo_, hi_ = min(t.detach(), dim, keepdim).values, max(t.detach(), dim, keepdim).values
+        lo._data = lo_._data.reshape(lo._data.shape)
+        hi._data = hi_._data.reshape(hi._data.shape)
+    return make_return("aminmax", lo, hi, names=("min", "max"))
 
 
 def _arg(t, dim, keepdim, argfn, name):
@@ -594,6 +640,112 @@ def _variance(t, dims, n, c, keepdim):
     return arr, m  # (the mean keeps the reduced dims)
 
 
+def _iter_order(shape, strides):
+    """The dims (outermost first) and coalesced sizes (innermost first) in which PyTorch's
+    TensorIterator walks one input operand (its ``reorder_dimensions`` and ``coalesce``)."""
+    nd = len(shape)
+    perm = list(range(nd))[::-1]  # innermost first
+
+    def swap(d0, d1):
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if shape[d0] > shape[d1] else 0
+    for i in range(1, nd):
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d0 + 1])
+            if c > 0:
+                perm[d0], perm[d0 + 1] = perm[d0 + 1], perm[d0]
+            elif c < 0:
+                break
+    sizes, strd = [], []
+    for d in perm:
+        if sizes and (shape[d] == 1 or sizes[-1] == 1
+                      or strides[d] == sizes[-1] * strd[-1]):
+            if sizes[-1] == 1:
+                strd[-1] = strides[d]
+            sizes[-1] *= shape[d]
+        else:
+            sizes.append(shape[d])
+            strd.append(strides[d])
+    return perm[::-1], sizes
+
+
+def _var_all(t, c, take_sqrt):
+    """PyTorch's ``std_var_all_cpu`` (a float32/float64 var or std to one value): the mean
+    as ``mean()`` rounds it, then ``(x - mean)**2`` added in double in the iterator's order,
+    one running sum per 2-D block of the walk and per thread's range."""
+    a = t._data
+    n = a.size
+    perm, sizes = _iter_order(t.shape, t.stride())
+    with quiet:
+        m = float(_exact_sum(a, tuple(range(a.ndim))) / a.dtype.type(n))
+        dx = np.transpose(a, perm).reshape(-1).astype(np.float64) - m
+        sq = dx * dx
+    s0 = sizes[0] if sizes else 1
+    s1 = sizes[1] if len(sizes) > 1 else 1
+    threads = _cascade._threads() if n >= _cascade.GRAIN else 1
+    used = builtins.min(threads, -(-n // _cascade.GRAIN)) if threads > 1 else 1
+    chunk = -(-n // used)
+    total = 0.0
+    with quiet:
+        for b in range(0, n, chunk):
+            e, off, part = builtins.min(n, b + chunk), b, 0.0
+            while off < e:  # (serial_for_each: the 2-D steps of the DimCounter)
+                step = builtins.min(s0 - off % s0, e - off)
+                if step == s0 and len(sizes) > 1:
+                    step = s0 * builtins.min(s1 - (off // s0) % s1, (e - off) // s0)
+                part += float(np.cumsum(sq[off:off + step])[-1])
+                off += step
+            total += part
+        var = np.float64(total) / np.float64(builtins.max(0.0, n - c))
+    return np.sqrt(var) if take_sqrt else var
+
+
+def _to_low(a, dtype):
+    """A double array as PyTorch's ``static_cast`` to Half/BFloat16 rounds it: to float
+    first, then to the half type (BFloat16's NaN: the positive quiet 0x7FC0)."""
+    a = a.astype(np.float32)
+    if dtype is D.bfloat16:
+        a = np.where(np.isnan(a), np.float32(np.nan), a)
+    return a
+
+
+# NOTE: the loop below costs about 3 us a step (a reduced value) plus 10 ns an element, up to
+# 3x the two-pass sums; past about 1 ms more than those (750 a step + 1 an element over
+# this budget) the two-pass sums are used, whose bits differ from PyTorch's at rounding.
+_WELFORD_BUDGET = 250_000
+
+
+def _welford(t, dims, c):
+    """(variance, mean) in double as PyTorch's CPU ``WelfordOps`` reduce each output's slice
+    one value at a time, the reduced dims walked in the input's memory order (the
+    ``std_var_stub`` kernel of float32/float64 ``var``/``std``, and of ``var_mean``);
+    None where that is not reproduced (over ``_WELFORD_BUDGET``, other arrays)."""
+    a = t._data
+    n = math.prod(t.shape[d] for d in dims)
+    if (type(a) is not np.ndarray or t.dtype not in (D.float32, D.float64) + _LOW or not n
+            or 750 * n + a.size > _WELFORD_BUDGET or not a.size):
+        return None
+    kept = [d for d in range(t.ndim) if d not in dims]
+    st = t.stride()
+    order = [dims[i] for i in _iter_order([t.shape[d] for d in dims],
+                                          [st[d] for d in dims])[0]]
+    rows = np.transpose(a, kept + order).reshape([t.shape[d] for d in kept] + [n])
+    mean = np.zeros(rows.shape[:-1])
+    m2 = np.zeros(rows.shape[:-1])
+    with quiet:
+        for j in range(n):
+            x = rows[..., j].astype(np.float64)
+            delta = x - mean
+            mean = mean + delta / np.float64(j + 1)
+            m2 = m2 + delta * (x - mean)
+        var = m2 / np.float64(builtins.max(0.0, n - c))
+    return np.asarray(var), np.asarray(mean)
+
+
 def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
         _sqrt=False):
     dim, unbiased, keepdim, correction = _var_args(dim, unbiased, keepdim, correction)
@@ -608,10 +760,26 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="va
     for d in dims:
         n *= t.shape[d]
     _dof_warning(_name, n, c)
-    arr = _variance(t, dims, n, c, keepdim)[0]
-    if _sqrt:  # std: the root of the wide variance, rounded once
-        with quiet:
-            arr = np.sqrt(arr)
+    out_shape = _reduced(t.shape, dims, keepdim)
+    if not t.numel() and type(t._data) is np.ndarray:  # (PyTorch fills a quiet NaN)
+        arr = np.full(out_shape, np.nan)
+    elif (n and n == t.numel() and t.dtype in (D.float32, D.float64) and _name in ("var", "std")
+            and type(t._data) is np.ndarray):  # one value: PyTorch's all-reduce kernel
+        arr = _var_all(t, c, _sqrt).reshape(out_shape)
+    elif (wf := _welford(t, dims, c)) is not None:
+        arr = wf[0].reshape(out_shape)
+        if _sqrt:
+            with quiet:
+                arr = np.sqrt(arr)
+        if t.dtype in _LOW:  # (a double is rounded to float, then to the half type)
+            arr = _to_low(arr, t.dtype)
+    else:
+        arr = _variance(t, dims, n, c, keepdim)[0]
+        if _sqrt:  # std: the root of the wide variance, rounded once
+            with quiet:
+                arr = np.sqrt(arr)
+        if t.dtype is D.bfloat16 and type(arr) is np.ndarray:
+            arr = _to_low(arr, t.dtype)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 
@@ -713,6 +881,21 @@ def _check_var_mean_dtype(t, name):
 def _welford_mean(t, dim, keepdim):
     """``var_mean``'s mean: PyTorch's comes out of the wide variance pass, not ``mean``."""
     m = mean(t, dim if not isinstance(dim, bool) else None, keepdim)
+    dims = _dims(t, dim if not isinstance(dim, bool) else None, True)
+    if t.dtype.is_complex:  # (PyTorch's: the means of the real and imaginary parts)
+        from .complex import imag, real
+
+        wr, wi = _welford(real(t.detach()), dims, 0), _welford(imag(t.detach()), dims, 0)
+        if wr is not None and wi is not None:
+            z = np.empty(wr[1].shape, t.dtype.np)
+            z.real, z.imag = wr[1], wi[1]  # (each rounded to the part's dtype)
+            m._data = z.reshape(m._data.shape)
+        return m
+    wf = _welford(t, dims, 0)
+    if wf is not None:
+        wide = _to_low(wf[1], t.dtype) if t.dtype in _LOW else wf[1]
+        m._data = wide.astype(t.dtype.np).reshape(m._data.shape)
+        return m
     if type(m._data) is np.ndarray and t.dtype is D.float32 and t.numel():
         dims = _dims(t, dim if not isinstance(dim, bool) else None)
         wide = _variance(t, dims, builtin_max(1, math.prod(t.shape[d] for d in dims)), 0,
@@ -951,6 +1134,10 @@ def logsumexp(t, dim, keepdim=False):
     if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
         t = _amp.cuda_fp32(t)
     dims = _dims(t, dim)
+    if isinstance(dim, (tuple, list)) and not dim and t.ndim and not keepdim and t.numel():
+        # NOTE: as PyTorch's: dim=() reduces all, into a keepdim-shaped result it can't copy
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape "
+                           f"[{', '.join(['1'] * t.ndim)}]")
     a = _acc(t) if t.dtype._kind >= 2 else t._data.astype(D.get_default_dtype().np)
     with quiet:
         m = (a.real if t.dtype._kind == 3 else a).max(axis=dims, keepdims=True) if a.size \
@@ -1182,13 +1369,13 @@ def cummin(t, dim):
 
 def all(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()  # NOTE: all(dim=()) reduces nothing in PyTorch
-    arr = as_array(np.all(t._data, axis=dims, keepdims=keepdim))
+    arr = c_dense(as_array(np.all(t._data, axis=dims, keepdims=keepdim)))  # (contiguous)
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
 
 def any(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()
-    arr = as_array(np.any(t._data, axis=dims, keepdims=keepdim))
+    arr = c_dense(as_array(np.any(t._data, axis=dims, keepdims=keepdim)))
     return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
 
 
@@ -1198,8 +1385,9 @@ def count_nonzero(t, dim=None):
     if dim is None or t.dtype not in D._WIDE_UNSIGNED:  # (by dims: a sum of t != 0)
         refuse(t, "nonzero_count_cpu")
     dims = _dims(t, dim)
-    return wrap(as_array(np.count_nonzero(t._data, axis=dims) if dims else
-                         np.count_nonzero(t._data)).astype(np.int64, copy=False), t._device)
+    return wrap(c_dense(as_array(np.count_nonzero(t._data, axis=dims) if dims else
+                                 np.count_nonzero(t._data)).astype(np.int64, copy=False)),
+                t._device)
 
 
 def hash_tensor(t, dim=(), *, keepdim=False, mode=0):
@@ -1240,10 +1428,12 @@ def sort(t, dim=-1, descending=False, stable=None):
     a = t._data
     # NaN sorts as the largest value, as in PyTorch; ties keep their order (stable).
     if descending:
-        key = ~a if a.dtype == np.bool_ else -a.astype(np.float64)  # (bfloat16 included)
-        if a.dtype.kind == "f" or t.dtype in _LOW:
-            key = np.where(np.isnan(a.astype(np.float64)), -np.inf, key)
-        idx = np.argsort(key, axis=d, kind="stable")
+        # a stable ascending sort of the reversed slices, read backwards: NaN first (above
+        # inf), equal values in their input order
+        src = a.astype(np.float32) if t.dtype in _LOW else a
+        n = a.shape[d]
+        idx = np.flip(np.argsort(np.flip(src, axis=d), axis=d, kind="stable"), axis=d)
+        idx = (n - 1) - idx
     else:
         idx = np.argsort(a, axis=d, kind="stable")
     idx = idx.astype(np.int64)
@@ -1493,6 +1683,16 @@ def _zero_sized_dims(t, d):
     return bool(zeros)
 
 
+def _sort_decides(flat):
+    """Whether which of equal values ``unique`` keeps shows (NaNs, or both signed zeros):
+    only then does it need the order of PyTorch's sort (else NumPy's ``unique`` agrees)."""
+    with quiet:
+        if np.isnan(flat).any():
+            return True
+        zeros = flat[flat == 0]
+    return bool(zeros.size) and bool(np.signbit(zeros).any()) and not np.signbit(zeros).all()
+
+
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     kernel = "unique" if dim is None else "unique_dim"
@@ -1512,8 +1712,22 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
         node = ("UniqueDimBackward0", "the derivative for 'unique_dim' is not implemented.")
     else:
         # NOTE: NaNs are all distinct in PyTorch's unique.
-        vals, inv, counts = np.unique(t._data.reshape(-1), return_inverse=True,
-                                      return_counts=True, equal_nan=False)
+        flat = t._data.reshape(-1)
+        if (type(flat) is np.ndarray and flat.size and (flat.dtype.kind == "f"
+                                                          or t.dtype in _LOW)
+                and _sort_decides(flat)):
+            # as PyTorch: runs of equal values in ``sort(stable=False)``'s order, each kept
+            # as its first (which of -0.0 and 0.0 stays; the order of the NaNs)
+            s = sort(wrap(np.ascontiguousarray(flat), t._device), 0, stable=False)
+            sv, si = s.values._data, s.indices._data
+            starts = np.concatenate([[True], sv[1:] != sv[:-1]])
+            vals = sv[starts]
+            inv = np.empty(flat.size, np.int64)
+            inv[si] = np.cumsum(starts) - 1
+            counts = np.diff(np.append(np.flatnonzero(starts), flat.size))
+        else:
+            vals, inv, counts = np.unique(flat, return_inverse=True, return_counts=True,
+                                          equal_nan=False)
         inv = inv.reshape(t.shape)
         node = ("Unique2Backward0", "the derivative for '_unique2' is not implemented.")
     out = [_no_derivative(vals, (t,), node[0], NotImplementedError, node[1])]

@@ -208,6 +208,8 @@ class device(metaclass=CTypeName):
         self.__setattr__(name, None)
 
     def _no_order(self, other):
+        if not isinstance(other, device):  # (Python's own error, as PyTorch's)
+            return NotImplemented
         raise TypeError("comparison not implemented")
 
     __lt__ = __le__ = __gt__ = __ge__ = _no_order

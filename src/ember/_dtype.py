@@ -464,7 +464,8 @@ def result_type(*operands) -> dtype:
                 zero = d if zero is None else promote_types(zero, d)
         elif o is not None:
             if isinstance(o, (np.floating, np.integer, np.bool_, np.complexfloating)):
-                o = o.item()
+                # (PyTorch takes a NumPy bool for a float)
+                o = builtins.float(o) if type(o) is np.bool_ else o.item()
             d = scalar_dtype(o)
             wrapped = d if wrapped is None else promote_types(wrapped, d)
     return _combine(dim, _combine(zero, wrapped))
@@ -518,8 +519,7 @@ class _TypeInfo(metaclass=CTypeName):
     def __eq__(self, other):
         return type(other) is type(self) and other.dtype == self.dtype
 
-    def __hash__(self):
-        return hash((type(self).__name__, self.dtype))
+    __hash__ = None  # (unhashable, as PyTorch's)
 
     def __reduce_ex__(self, protocol):  # (PyTorch's are C objects without pickling support)
         raise TypeError(f"cannot pickle '{self._c_name}' object")

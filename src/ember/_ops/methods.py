@@ -79,7 +79,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         t = F.tensor(data, dtype=dtype or self.dtype,
                      device=self.device if device is None else device)
     if requires_grad:
-        t.requires_grad_()
+        F._require_grad(t)  # (the factories' words, not requires_grad_()'s)
     return t
 
 
@@ -252,7 +252,7 @@ def _index_add_(self, dim, index, source, *, alpha=1):
 def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     if isinstance(src, Tensor):
         I._check_no_overlap(self, src)
-    return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce)
+    return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce, _name="scatter_")
 
 
 def _scatter_add_(self, dim, index, src):
@@ -285,7 +285,7 @@ def _addcmul_(self, t1, t2, *, value=1):
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
     P.check_addc_value(value, self.dtype)
-    if isinstance(value, float) and self.dtype._kind < 2:
+    if isinstance(value, (float, np.floating, np.bool_)) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             _broadcasts_to(self.shape, t1.shape, t2.shape):
@@ -314,18 +314,27 @@ def _addcdiv_(self, t1, t2, *, value=1):
 
 
 def _squeeze_(self, dim=None):
+    from ._core import check_inplace
+
+    check_inplace(self)  # (as PyTorch's: autograd's refusals come before the dims')
     # (PyTorch numbers the in-place overloads after the three out-of-place ones)
     n = 3 if dim is None else 4 if isinstance(dim, int) else 5
     return _reshape_inplace(self, S.squeeze(self.detach(), dim).shape, f"SqueezeBackward{n}")
 
 
 def _unsqueeze_(self, dim):
+    from ._core import check_inplace
+
+    check_inplace(self)  # (as PyTorch's: autograd's refusals come before the dims')
     S.unsqueeze(self.detach(), dim)  # (its refusals of ``dim``)
     return _reshape_inplace(self, None, "UnsqueezeBackward1",
                             view=lambda t: S.unsqueeze(t, dim))  # (its strides)
 
 
 def _t_inplace(self):
+    from ._core import check_inplace
+
+    check_inplace(self)  # (as PyTorch's: autograd's refusals come before the dims')
     if self.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
     return _reshape_inplace(self, S.t_(self.detach()).shape, "TBackward1", transpose=True)
@@ -927,7 +936,16 @@ def _operator(fn, name=""):
                 # array, so NumPy's own reflected operator computes: a float64 result for
                 # float32 and float64, no autograd, and refusals where NumPy has none
                 # (``t < arr``, ``arr - t``), and ``t != arr`` is Python's identity test.
-                return self.reciprocal() * other if name == "__rtruediv__" else NotImplemented
+                if name != "__rtruediv__":
+                    return NotImplemented
+                import warnings
+
+                out = self.reciprocal() * other
+                # (NumPy 2's, as it wraps its result in PyTorch's Python code)
+                warnings.warn("__array_wrap__ must accept context and return_scalar arguments "
+                              "(positionally) in the future. (Deprecated NumPy 2.0)",
+                              DeprecationWarning, stacklevel=1)
+                return out
             return fn(self, other)
         return NotImplemented
     numpy_ok = name == "__eq__"

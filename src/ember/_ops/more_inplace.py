@@ -27,10 +27,10 @@ def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     >>> t = ember.zeros(2, 3); t.transpose_(0, 1).shape
     torch.Size([3, 2])
     """
+    check_inplace(self)  # (as PyTorch's: autograd's refusals come before the dims')
     n = self.ndim
     norm_dim(dim0, n)
     norm_dim(dim1, n)
-    check_inplace(self)
     view = S.transpose(self, dim0, dim1, _name="TransposeBackward1")
     self._data = view._data
     if STATE.enabled and view._grad_fn is not None:

@@ -235,8 +235,8 @@ def _broadcast_error(a, b):
     try:
         if any(isinstance(t, Tensor) and t.is_meta for t in (a, b)):
             check_broadcast_meta(*(t.shape for t in (a, b) if isinstance(t, Tensor)))
-        check_broadcast(tuple(a.shape) if isinstance(a, Tensor) else (),
-                        tuple(b.shape) if isinstance(b, Tensor) else ())
+        check_broadcast(*(tuple(t.shape) if isinstance(t, (Tensor, np.ndarray)) else ()
+                          for t in (a, b)))  # (``t == array``: PyTorch's tensor from the array)
     except RuntimeError as e:
         # (``from None``: called while NumPy's error is handled, whose traceback a PyTorch
         # user would not see)
@@ -846,7 +846,23 @@ def _np_pow(x, y, c_order=False):
         if (type(x) is np.ndarray or type(y) is np.ndarray) and \
                 np.result_type(x, y) == np.float32:
             return _pow_f32(np.asarray(x, np.float32), np.asarray(y, np.float32), c_order)
+        if type(y) is np.ndarray and (y.dtype.kind == "c" or np.result_type(x).kind == "c") \
+                and (type(x) is np.ndarray or np.isscalar(x)):  # (a tensor exponent)
+            return _cpow(x, y)
         return np.power(x, y)
+
+
+def _cpow(x, y):
+    """Complex ``x ** y`` as PyTorch's kernel (the C library's ``cpow``: ``exp(y * log(x))``);
+    NumPy's ``power`` multiplies instead for a whole real exponent (and has its own zeros)."""
+    out = np.power(x, y)
+    yr, yi = np.real(y), np.imag(y)
+    special = ((yi == 0) & (yr == np.round(yr)) & (np.abs(yr) < 100)) | (x == 0)
+    if np.any(special):
+        dt = out.dtype
+        via_log = np.exp(np.asarray(y, dt) * np.log(np.asarray(x, dt)))
+        out = np.where(special, via_log, out).astype(dt, copy=False)
+    return out
 
 
 def _pow_f32(x, y, c_order=False):
@@ -1749,12 +1765,20 @@ def sgn(a):
         return csgn(a)
     if a.dtype is D.bool:
         return make(iter_layout(a._data.copy(), (a,)), (a,), "SgnBackward0", None, laid=True)
-    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SgnBackward0", _zero_rule,
+    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SgnBackward0", _sgn_zero_rule,
                 laid=True)
 
 
 def _zero_rule(ctx, g):  # zeros, not g * 0: an infinite gradient still gives 0, as PyTorch
     return (g.new_zeros(g.shape),)
+
+
+def _sgn_zero_rule(ctx, g):
+    # PyTorch's is an ``_efficientzerotensor``: zeros that add nothing to another gradient
+    # of the same input (so its -0s stay; ``autograd.graph``'s buffer sums them so)
+    z = g.new_zeros(g.shape)
+    z.__dict__["_zero_tensor"] = True
+    return (z,)
 
 
 def _rounding(fn, name, kernel):
@@ -2252,7 +2276,8 @@ def addcmul(a, t1, t2, *, value=1):
     if D.result_type(a, t1, t2) in D._WIDE_UNSIGNED:
         _refuse_wide(D.result_type(a, t1, t2), "addcmul_cpu_out")
     check_addc_value(value, D.result_type(a, t1, t2))
-    if isinstance(value, float) and getattr(a, "dtype", D.float32)._kind < 2 and \
+    if isinstance(value, (float, np.floating, np.bool_)) and \
+            getattr(a, "dtype", D.float32)._kind < 2 and \
             D.result_type(a, t1, t2)._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((a, t1, t2)) and isinstance(t1, Tensor) and isinstance(t2, Tensor):
@@ -2538,9 +2563,32 @@ def _scalar_tensor(v, like):
 
 # -- comparisons and logic (never differentiable) ------------------------------
 
+def _complex_half_operands(a, b, kernel):
+    """A float16 tensor and a complex number, which PyTorch compares as complex32 (the number's
+    parts rounded to half; ``<`` and the like refused), as complex64 operands; else None."""
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if not (isinstance(t, Tensor) and t.dtype is D.float16 and
+            isinstance(s, (complex, np.complexfloating))):
+        return None
+    from .._warnings import warn_once
+
+    warn_once("complex32", "ComplexHalf support is experimental and many operators don't "
+              "support it yet.", cpp="aten/src/ATen/EmptyTensor.cpp:54")
+    if kernel is not None:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'ComplexHalf\'')
+    pair = t.to(D.complex64), complex(np.float16(s.real), np.float16(s.imag))
+    return pair if t is a else pair[::-1]
+
+
 def _compare(fn, kernel=None):
     def op(a, b):
-        dt, x, y = _operands(a, b)
+        try:
+            dt, x, y = _operands(a, b)
+        except NotImplementedError:  # (ember's Unsupported complex32 too)
+            pair = _complex_half_operands(a, b, kernel)
+            if pair is None:
+                raise
+            return op(*pair)
         if kernel is not None and dt._kind == 3:
             _no_complex(dt, kernel)
         if kernel is not None and dt in D.FLOAT8 or dt in D.SHELLS and (
@@ -2863,7 +2911,8 @@ def inplace(op):
             # (integers divide, and xlogy/atan2 compute, in the default float dtype, which
             # must cast to self's)
             floats = (true_div and kw.get("rounding_mode") is None and
-                      isinstance(other, (Tensor, bool, int, float))) or (
+                      isinstance(other, (Tensor, bool, int, float, np.integer, np.floating,
+                                         np.bool_))) or (
                 op in (xlogy, atan2) and isinstance(other, Tensor))
             precheck_inplace(self, other, float_result_type(self, other) if floats else None)
         if (compare or logical) and isinstance(other, Tensor) and other.shape != self.shape:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import operator
 import re
+import sys
 import weakref
 from typing import NamedTuple
 
@@ -616,6 +616,8 @@ def _hook_result(fn, grad, r):
     from .._dtype import dtype_name_for_type
     from .._tensor import Tensor
 
+    if grad is None:  # (a hook given None, where no gradient came: PyTorch's refusal first)
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(r, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
     if grad is not None:
@@ -752,7 +754,72 @@ def _collect(roots):
     return seen
 
 
-_by_seq = operator.attrgetter("_seq")
+_LAST = 2 ** 64 - 1
+
+
+def _priority(node):
+    """A node's place in PyTorch's ready queue: the newest first, and a leaf's AccumulateGrad
+    (sequence number UINT64_MAX) as soon as it is ready."""
+    return _LAST if type(node) is AccumulateGrad else node._seq
+
+
+class _ReadyQueue:
+    """PyTorch's engine's ready queue: a ``std::priority_queue`` (libstdc++'s heap, kept
+    here step for step so that nodes of equal priority, AccumulateGrads, come out in the
+    same order as there) of the nodes whose consumers have all run."""
+
+    __slots__ = ("heap",)
+
+    def __init__(self):
+        self.heap = []
+
+    def __bool__(self):
+        return bool(self.heap)
+
+    def _sift_up(self, hole, top, item):
+        h = self.heap
+        key = item[0]
+        parent = (hole - 1) // 2
+        while hole > top and h[parent][0] < key:
+            h[hole] = h[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        h[hole] = item
+
+    def push(self, node):
+        self.heap.append(None)
+        self._sift_up(len(self.heap) - 1, 0, (_priority(node), node))
+
+    def pop(self):
+        h = self.heap
+        top = h[0]
+        item = h.pop()
+        n = len(h)
+        if n:
+            hole = second = 0
+            while second < (n - 1) // 2:
+                second = 2 * (second + 1)
+                if h[second][0] < h[second - 1][0]:
+                    second -= 1
+                h[hole] = h[second]
+                hole = second
+            if n % 2 == 0 and second == (n - 2) // 2:
+                second = 2 * (second + 1)
+                h[hole] = h[second - 1]
+                hole = second - 1
+            self._sift_up(hole, 0, item)
+        return top[1]
+
+
+def _dependencies(nodes):
+    """Per node, how many edges of the graph lead to it (PyTorch's ``dependencies_``)."""
+    deps = {}
+    get = deps.get
+    for node in nodes:
+        for child, _ in node.next_functions:
+            if child is not None:
+                deps[child] = get(child, 0) + 1
+    return deps
 
 
 def _ops_shape():
@@ -834,18 +901,23 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
             targets = {n for n, _ in inputs if n is not None}
             captured = {}
             needed = _needed(root_nodes, targets)
-        # NOTE: a node is made after the nodes its inputs came from, so every edge points to a
-        # smaller sequence number and running the nodes from the newest down runs each after
-        # all of its consumers.  That is also PyTorch's order: its engine runs the newest of
-        # the nodes that are ready.  A node's saved values are freed as soon as it has run.
+        # NOTE: as PyTorch's engine: a node is ready once all the nodes its gradients come from
+        # have run, and the newest ready node runs first, but a leaf's AccumulateGrad runs as
+        # soon as it is ready.  A node's saved values are freed as soon as it has run.
         release = not retain_graph
-        for node in sorted(_collect(root_nodes), key=_by_seq, reverse=True):
+        deps = _dependencies(_collect(root_nodes))
+        ready = _ReadyQueue()
+        for node in dict.fromkeys(root_nodes):
+            if node is not None and node not in deps:
+                ready.push(node)
+        while ready:
+            node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node._num_outputs
             if type(node) is AccumulateGrad:
                 if captured is not None:
                     if node in targets:
                         g0 = grads[0]
-                        if leaf_hooks and node._tensor_hooks and g0 is not None:
+                        if leaf_hooks and node._tensor_hooks:
                             for fn in list(node._tensor_hooks.get(0, {}).values()):
                                 r = fn(g0)
                                 if r is not None:
@@ -876,24 +948,31 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                 if node in targets and not further:
                     for nr in range(node._num_outputs):
                         captured[(node, nr)] = grads[nr]
-                out = ()
-                if further:
-                    out = _apply(node, grads, _core)
-                    if release:
-                        node._release()
+                if not further:
+                    continue
+                out = _apply(node, grads, _core)
+                if release:
+                    node._release()
             else:
-                continue
-            if not out:
                 continue
             i = 0
             for child, nr in node.next_functions:
-                g = out[i]
+                if child is None:
+                    i += 1
+                    continue
+                g = out[i] if out else None
                 i += 1
-                if g is not None and child is not None:
+                if g is not None:
                     buf = buffers.get(child)
                     if buf is None:
                         buffers[child] = buf = [None] * child._num_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    buf[nr] = g if buf[nr] is None else _buffer_add(buf[nr], g, create_graph)
+                left = deps[child] - 1
+                if left:
+                    deps[child] = left
+                else:
+                    del deps[child]
+                    ready.push(child)
     except BaseException:
         del _PASS_END[mark:]  # (a failed pass calls no multi-grad hook)
         raise
@@ -902,6 +981,33 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     while len(_PASS_END) > mark:  # (register_multi_grad_hook's, once the pass is over)
         _PASS_END.pop(mark)()
     return captured
+
+
+def _buffer_add(prev, g, create_graph):
+    """Two gradients for one input summed, as PyTorch's input buffer sums them: a gradient
+    that stands for PyTorch's ``_efficientzerotensor`` (``sgn``'s of a real input) adds
+    nothing (another's signed zeros stay), unless the sum is recorded."""
+    if not create_graph:
+        if "_zero_tensor" in prev.__dict__:  # (a zero and a zero: still a zero)
+            return g
+        if "_zero_tensor" in g.__dict__:
+            # PyTorch adds the zeros in place, as real zeros, into a dense gradient that only
+            # the buffer holds (its -0s become 0s there), else it keeps the gradient
+            if sys.getrefcount(prev) <= _SOLE_REFS and _dense_own(prev._data):
+                return prev + g
+            return prev
+    return prev + g
+
+
+def _refs(x):
+    return sys.getrefcount(x)
+
+
+_SOLE_REFS = _refs([object()][0]) + 1  # (a buffer's gradient: the buffer's, as an argument's)
+
+
+def _dense_own(a):
+    return getattr(a, "base", 0) is None and bool(a.flags.c_contiguous or a.flags.f_contiguous)
 
 
 def _leads_further(node, needed, targets):
@@ -920,8 +1026,7 @@ def _run_tensor_hooks(node, grads):
             if getattr(fn, "retains_grad", False):  # runs last, as in PyTorch
                 retain = fn
                 continue
-            if grads[nr] is None:
-                continue
+            # (as PyTorch's: a hook runs when its node does, given None where no gradient came)
             r = fn(grads[nr])
             if r is not None:
                 grads[nr] = _hook_result(fn, grads[nr], r)

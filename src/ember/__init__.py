@@ -129,7 +129,7 @@ class _LegacyType(type):
             return _creation.empty(tuple(args[0]), dtype=cls._dtype, **dev)
         if len(args) == 1 and not _ops_core.legacy_one_size(args[0]):
             _creation._check_legacy_data(args[0])
-            return _creation.tensor(args[0], dtype=cls._dtype, **dev)
+            return _creation._legacy_from_data(args[0], cls._dtype, **dev)
         return _creation.empty(_ops_core.legacy_size(args, kwargs), dtype=cls._dtype, **dev)
 
     dtype = property(lambda cls: cls._dtype)
@@ -187,7 +187,9 @@ def numel(t) -> int:
 def result_type(a, b):
     import numbers
 
-    if not _builtins.all(isinstance(x, (Tensor, numbers.Number)) for x in (a, b)):
+    import numpy as np
+
+    if not _builtins.all(isinstance(x, (Tensor, numbers.Number, np.bool_)) for x in (a, b)):
         raise TypeError(_ops_core.format_invalid_args("result_type", (a, b), {}, (
             "(Tensor tensor, Tensor other)", "(Number scalar, Tensor tensor)",
             "(Tensor tensor, Number other)", "(Number scalar1, Number scalar2)")))
@@ -942,6 +944,9 @@ def _sampler_dtype(t, kernel, halves=False):
 def poisson(input, generator=None):
     """One Poisson(rate) count per element; PyTorch's counts for the same seed on the CPU."""
     from .distributions._sampling import poisson_tensor
+    if generator is not None and not hasattr(generator, "_core"):
+        raise TypeError("poisson(): argument 'generator' must be torch.Generator, not "
+                        f"{type(generator).__name__}")
     _sampler_dtype(input, "poisson_cpu", halves=True)
     return poisson_tensor(input.detach(), generator)
 

@@ -425,7 +425,19 @@ def _to_dtype(x64: np.ndarray, dt: np.dtype) -> np.ndarray:
         return x64
     with np.errstate(over="ignore", invalid="ignore"):
         x32 = x64.astype(_F32)
-        return x32 if dt == _F32 else x32.astype(dt)
+        return x32 if dt == _F32 else _from_f32(x32, dt)
+
+
+def _from_f32(x32: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """static_cast<scalar_t>(float) for Half/BFloat16: c10::BFloat16's constructor makes
+    every NaN the positive quiet 0x7FC0 (ml_dtypes keeps the sign)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = x32.astype(dt)
+    if dt.name == "bfloat16":
+        nan = np.isnan(x32)
+        if nan.any():
+            out.view(np.uint16)[nan] = 0x7FC0
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -951,8 +963,7 @@ class CPUGenerator:
             out[:nb] = self._normal_block(self._uniform01(nb, 24), mean, std)
         if n % 16:
             out[n - 16:] = self._normal_block(self._uniform01(16, 24), mean, std)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return out.astype(dt)
+        return _from_f32(out, dt)
 
     def _normal_fill_f64(self, n, mean, std):
         u = self._uniform01(n, 53)

@@ -114,7 +114,7 @@ class Tensor:
             src = _ops.creation.empty(tuple(args[0]), device=device)
         elif len(args) == 1 and not _ops._core.legacy_one_size(args[0]):
             _ops.creation._check_legacy_data(args[0])
-            src = _ops.creation.tensor(args[0], dtype=D.get_default_dtype(), device=device)
+            src = _ops.creation._legacy_from_data(args[0], D.get_default_dtype(), device)
         else:
             shape = _ops._core.legacy_size(args, {} if device is None else {"device": device}) \
                 if args else (0,)

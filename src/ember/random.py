@@ -66,9 +66,14 @@ class Generator(metaclass=CTypeName):
         self._core = _random.CPUGenerator()
 
     def manual_seed(self, seed):
-        # (a Generator's seed must be an int, as PyTorch's; torch.manual_seed takes int(seed))
-        self._core.manual_seed(seed.item() if hasattr(seed, "item") and
-                               not isinstance(seed, int) else seed)
+        # (a Generator's seed must be a Python int, as PyTorch's: not a tensor, nor a NumPy
+        # number; torch.manual_seed takes int(seed))
+        if isinstance(seed, np.integer):  # (PyTorch's unpacking of an unsigned long long)
+            raise TypeError("an integer is required")
+        if isinstance(seed, np.generic):
+            raise RuntimeError(f"manual_seed expected a long, but got numpy."
+                               f"{type(seed).__name__}")
+        self._core.manual_seed(seed)
         return self
 
     def seed(self):
@@ -89,8 +94,23 @@ class Generator(metaclass=CTypeName):
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state.dtype.name != "uint8":
             raise TypeError("RNG state must be a torch.ByteTensor")
+        if not new_state.is_contiguous():
+            raise RuntimeError("RNG state must be contiguous")
         self._core.set_state(new_state.numpy(force=True))
         return self
+
+    def clone_state(self):
+        """A new generator of the same device, in this one's state (seed included)."""
+        g = Generator.__new__(Generator)
+        g.device = self.device
+        g._core = self._core.clone()
+        return g
+
+    def graphsafe_get_state(self):  # (for CUDA graphs: a CPU generator has none)
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state):
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
 
     def __repr__(self):
         return f"<torch._C.Generator object at {id(self):#x}>"

@@ -221,7 +221,7 @@ def _check_fits(values, dt, what="value", names=_CTYPE):
             return
         big = float(np.finfo(dt.np).max) if dt is not D.bfloat16 else 3.3895313892515355e38
         finite = np.isfinite(values)
-        if np.any(np.abs(values[finite]) > big):
+        if np.any(np.abs(values[finite].astype(np.float64)) > big):  # (a float16 one too)
             raise RuntimeError(f"{what} cannot be converted to type {names[dt.name]} without "
                                "overflow")
         return
@@ -247,15 +247,19 @@ def _numbers_to(values, dt):
                 if isinstance(v, (complex, np.complexfloating)):
                     raise TypeError("'complex' object cannot be interpreted as an integer")
                 _numbers_to([v], dt)
-        return np.array(values, dtype=np.complex128).astype(dt.np)
     if dt._kind == 3:
-        return np.array(values, dtype=np.complex128).astype(dt.np)
+        with quiet:  # (a double past complex64's range is inf, silently, as in PyTorch)
+            return np.array(values, dtype=np.complex128).astype(dt.np)
     if any(isinstance(v, float) or isinstance(v, np.floating) for v in values):
         if dt in (D.uint8, D.uint16, D.uint32) and \
                 any(isinstance(v, (float, np.floating)) and v < 0 for v in values):
             # NOTE: a negative int wraps into uint8 (-1 is 255), a negative float overflows
             raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
         arr = np.array(values, dtype=np.float64)
+        if dt._kind == 1 and np.any(np.abs(arr) >= 2.0 ** 53):  # (a big int, read as a float,
+            is_float = [isinstance(v, (float, np.floating)) for v in values]  # would round:
+            _check_fits(arr[is_float], dt, names={d.name: d.name for d in D.ALL})  # as PyTorch,
+            return _numbers_to([int(v) if f else v for v, f in zip(values, is_float)], dt)
     else:
         try:
             arr = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
@@ -328,14 +332,76 @@ def _to_array(data, dtype):
         return np.empty(shape, dt.np)
     if dt is D.uint64:
         _check_uint64_leaves(data, shape)
-    values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex, cplx=dt.is_complex)
-    if dt is D.uint64 and any(type(v) is np.uint64 for v in values):
-        raise TypeError("an integer is required")  # (as a lone np.uint64, above)
-    if not (dt is D.bool or dt.is_floating_point or dt.is_complex) and \
-            np.bool_ in set(map(type, values)):  # (PyTorch asks it for an index: it has none)
-        raise TypeError(f"'{np.bool_.__module__}.{np.bool_.__name__}' object cannot be "
-                        "interpreted as an integer")
-    return _numbers_to(values, dt).reshape(shape)
+    try:
+        values = _leaves(data, shape, real=dt.is_floating_point or dt.is_complex,
+                         cplx=dt.is_complex)
+        if dt is D.uint64 and any(type(v) is np.uint64 for v in values):
+            raise TypeError("an integer is required")  # (as a lone np.uint64, above)
+        return _numbers_to(_odd_leaves(values, dt), dt).reshape(shape)
+    except (TypeError, ValueError, RuntimeError):
+        _first_refusal(data, shape, dt)  # (the refusal PyTorch meets first, reading in order)
+        raise
+
+
+def _first_refusal(data, shape, dt):
+    """Raise the error of the first item of ``data`` (in PyTorch's order: item by item, each
+    sequence's length checked as it is reached) that ``dt`` refuses, if any."""
+    import warnings
+
+    real, cplx = dt.is_floating_point or dt.is_complex, dt.is_complex
+
+    def walk(x, depth):
+        if depth < len(shape) and isinstance(x, (list, tuple, range)):
+            if len(x) != shape[depth]:
+                raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                                 f"(got {len(x)})")
+            for y in x:
+                walk(y, depth + 1)
+            return
+        _numbers_to(_odd_leaves(_leaves(x, shape, depth, real, cplx), dt), dt)
+
+    with warnings.catch_warnings():  # (given already, up to the refusal)
+        warnings.simplefilter("ignore")
+        walk(data, 0)
+
+
+# NumPy's numbers that PyTorch stores otherwise than NumPy would: a float32 has no __index__
+# (PyTorch's integer and bool dtypes ask for one), a numpy complex has a __float__ (it warns)
+_ODD_LEAVES = {np.bool_, np.float16, np.float32, np.longdouble, np.complex64, np.complex128,
+               np.clongdouble, complex}
+
+
+def _odd_leaves(values, dt):
+    """``values`` as PyTorch reads them into ``dt``, number by number: refusing (the first
+    refusal wins) what has no index for an integer or bool dtype, and taking the real part of
+    a NumPy complex (with NumPy's warning) for a floating one."""
+    from ._core import tp_name
+
+    if _ODD_LEAVES.isdisjoint(map(type, values)) or dt.is_complex:
+        return values
+    odd = set(map(type, values)) & _ODD_LEAVES
+    if dt.is_floating_point:
+        if not odd & {np.complex64, np.complex128, np.clongdouble}:
+            return values
+        out = []
+        for v in values:
+            if isinstance(v, np.complexfloating):
+                _warn("Casting complex values to real discards the imaginary part",
+                      np.exceptions.ComplexWarning)
+                v = v.real
+            elif type(v) is complex:
+                raise TypeError("must be real number, not complex")
+            out.append(v)
+        return out
+    # (a bool dtype takes a Python float or complex, NumPy's float64 and complex128 among
+    # them, and a NumPy bool; an integer one only what has an index, or a float)
+    bad = {np.float16, np.float32, np.longdouble, np.complex64, np.clongdouble}
+    if dt is not D.bool:
+        bad |= {np.bool_, np.complex128, complex}
+    if odd & bad:
+        v = next(v for v in values if type(v) in bad)
+        raise TypeError(f"'{tp_name(v)}' object cannot be interpreted as an integer")
+    return values
 
 
 def _check_uint64_leaves(data, shape):
@@ -359,10 +425,19 @@ def _check_uint64_leaves(data, shape):
 
 def _check_legacy_data(data):
     """``torch.Tensor(3.5)``: the legacy constructors take sizes or a sequence, not a number."""
-    if data is None or isinstance(data, (float, bool, complex, np.floating, np.bool_)):
+    if data is None or isinstance(data, (float, bool, complex, np.inexact, np.bool_)):
         tp = type(data)
         name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
         raise TypeError(f"new(): data must be a sequence (got {name})")
+
+
+def _legacy_from_data(data, dtype, device=None):
+    """``torch.Tensor(data)`` and ``torch.FloatTensor(data)``: a copy of ``data`` in ``dtype``,
+    save a NumPy array of that dtype, which they alias (strides and all) as ``from_numpy``."""
+    if isinstance(data, np.ndarray) and _device(device, None).type == "cpu":
+        t = from_numpy(data)
+        return t if t.dtype is dtype else t.to(dtype)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -417,6 +492,11 @@ def as_tensor(data, dtype=None, device=None):
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """``as_tensor`` with ``copy=`` (True: never share memory; False: share or fail) and
     ``requires_grad=`` (unspecified: a tensor's own, with PyTorch's warning)."""
+    if isinstance(obj, np.generic) or (isinstance(obj, np.ndarray) and obj.ndim == 0):
+        return _asarray_numpy_scalar(obj, dtype, device, copy, requires_grad)
+    if copy is False and not isinstance(obj, (Tensor, np.ndarray)) and \
+            not hasattr(obj, "__array__") and not _has_buffer(obj):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
     t = as_tensor(obj, dtype, device)
     if isinstance(obj, (Tensor, np.ndarray)):
         src = obj._data if isinstance(obj, Tensor) else obj
@@ -438,7 +518,38 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
                       "explicitly to get the old behavior and silence this warning.")
     elif requires_grad != t.requires_grad:
         # NOTE: as in PyTorch, a leaf passed through unchanged has its own flag switched
+        if requires_grad and t.dtype._kind < 2:
+            _require_grad(t)  # (the factories' words, not requires_grad_()'s)
         t = t.requires_grad_(requires_grad) if t.is_leaf else t.detach()
+    return t
+
+
+def _has_buffer(obj):
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _asarray_numpy_scalar(obj, dtype, device, copy, requires_grad):
+    """``torch.asarray`` of a NumPy scalar or 0-d array: a new 0-d tensor of its dtype (never
+    an alias), converted to ``dtype`` only when ``copy`` is left unspecified."""
+    if copy is False and isinstance(obj, np.generic):
+        raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform it "
+                           "in a ndarray. ")
+    t = from_numpy(np.array(obj))
+    dtype = None if dtype is None else D.to_dtype(dtype)
+    if dtype is not None and dtype is not t.dtype:
+        if copy is not None:
+            from ._core import _legacy
+            raise ValueError(f"can't alias tensor with dtype '{_legacy(t.dtype)}' into dtype "
+                             f"'{_legacy(dtype)}'.")
+        t = t.to(dtype)
+    if device is not None:
+        t = t.to(device)
+    if requires_grad:
+        _require_grad(t)
     return t
 
 
@@ -461,9 +572,7 @@ def _check_byte_order(a):
 def from_numpy(a):
     """A tensor sharing memory with NumPy array ``a``."""
     if not isinstance(a, np.ndarray):
-        tp = type(a)
-        name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
-        raise TypeError(f"expected np.ndarray (got {name})")
+        raise TypeError(f"expected np.ndarray (got {tp_name(a)})")
     _check_byte_order(a)
     if a.dtype not in D._BY_NP:
         D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
@@ -672,8 +781,27 @@ def _factory_out(fn):
         if fn.__name__ == "normal" and (isinstance(mean, Tensor) or isinstance(std, Tensor)):
             _check_out_grad("normal", out)
             from ._core import write_out  # (elementwise: the tensors' dtype, an op's out=)
+            from ..autograd.grad_mode import no_grad
+            from ..random import default_generator
 
-            return write_out(out, fn(*args, **kwargs), "normal")
+            gen = kwargs.get("generator") or default_generator
+            state = gen.get_state() if out.device.type == "cpu" else None
+            res = fn(*args, **kwargs)
+            if state is not None and not (out.dtype.is_floating_point or out.dtype.is_complex):
+                gen.set_state(state)  # (PyTorch's fill of ``out`` refuses, before any draw)
+                _need_float(out.dtype, "normal_kernel_cpu")
+            res = write_out(out, res, "normal")
+            if state is None or not out.dtype.is_floating_point:
+                return res
+            # NOTE: PyTorch draws into ``out`` itself (its dtype, its memory order, and the
+            # scalar kernel where it is not contiguous), then scales by std and adds the mean
+            gen.set_state(state)
+            with no_grad():
+                out.normal_(0.0, 1.0 if isinstance(std, Tensor) else float(std), generator=gen)
+                if isinstance(std, Tensor):
+                    out.mul_(std)
+                out.add_(mean)
+            return out
         _check_out_dtype(dtype, out)
         _check_out_grad(f"aten::{fn.__name__}", out)
         if fn.__name__ in _RANDOM_FILLS and not out.is_contiguous() and out.numel() > 1 and \
@@ -852,7 +980,7 @@ def _fill_scalar(value, dt, via_double=True):
         if dt is D.complex64 and not isinstance(value, (int, bool, np.integer)):
             big = float(np.finfo(np.float32).max)
             parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
-            if any(math.isfinite(v) and abs(v) > big for v in parts):
+            if any(math.isfinite(v) and abs(float(v)) > big for v in parts):
                 raise RuntimeError("value cannot be converted to type c10::complex<float> "
                                    "without overflow")
         return value
@@ -1251,7 +1379,12 @@ def _linspace_values(start, end, n, dt):
         fma = _fma64 if dt is D.float64 else _fma32
         with quiet:  # (infinite ends: NaN steps, silently)
             step = (e - s) / dt.np.type(n - 1) if n > 1 else dt.np.type(0)
-            return np.where(first, fma(i, step, s), fma(far, -step, e)).astype(dt.np)
+            # (-far rather than -step: a NaN step keeps its sign, as in PyTorch)
+            vals = np.where(first, fma(i, step, s), fma(-far, step, e))
+            zero = vals == 0  # (an exact zero: its sign as the unfused sum gives it, as FMA
+            if zero.any():  # does, which the emulated FMA loses for -0.0 + -0.0)
+                vals = np.where(zero, np.where(first, i * step + s, -far * step + e), vals)
+            return vals.astype(dt.np)
     # float16 / bfloat16: every operation rounds to the dtype (computed in float32).
     H, f = dt.np.type, np.float32
     s, e = H(start), H(end)
@@ -1263,7 +1396,10 @@ def _linspace_values(start, end, n, dt):
     with quiet:
         lo = (f(s) + (f(step) * ih).astype(dt.np).astype(f)).astype(dt.np)
         hi = (f(e) - (f(step) * farh).astype(dt.np).astype(f)).astype(dt.np)
-    return np.where(first, lo, hi)
+    out = np.where(first, lo, hi)
+    if dt is D.bfloat16:  # (c10::BFloat16's NaN: the positive quiet one, whatever the sign)
+        out.view(np.uint16)[np.isnan(out)] = 0x7FC0
+    return out
 
 
 @_factory_out
@@ -1279,6 +1415,10 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
         dt = D.default_complex()
     else:
         dt = _dtype_or_default(dtype)
+        if dt._kind != 3 and (isinstance(start, complex) or isinstance(end, complex)):
+            inner = "double" if D.default_complex() is D.complex128 else "float"
+            raise RuntimeError(f"torch.logspace(): inferred dtype c10::complex<{inner}> can't be "
+                               f"safely cast to passed dtype {D.scalar_name(dt)}")
     if (dt is D.bool or dt in _WIDE_UNSIGNED) and steps > 1:  # (0 or 1 steps need no kernel)
         raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{_legacy_name(dt)}'")
     if steps <= 1 and (dt.is_complex or not isinstance(start, complex)):
@@ -1311,6 +1451,8 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     if dt.is_floating_point:
         with quiet:
             arr = vals.astype(dt.np)
+        if dt is D.bfloat16:  # (c10::BFloat16's NaN: the positive quiet one, whatever the sign)
+            arr.view(np.uint16)[np.isnan(vals)] = 0x7FC0
     else:  # (the power cast as a double is: past int32's range, int32/16/8 get INT_MIN's bits)
         from .convert import _cast
 
@@ -1543,10 +1685,29 @@ def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=
     return out
 
 
+_NORMAL_OPTIONS = tuple(f"({head}, *, torch.Generator generator = None, Tensor out = None{tail})"
+                        for head, tail in (
+    ("Tensor mean, Tensor std", ""), ("Tensor mean, float std = 1", ""),
+    ("float mean, Tensor std", ""),
+    ("float mean, float std, tuple of ints size", ", torch.dtype dtype = None, torch.layout "
+     "layout = None, torch.device device = None, bool pin_memory = False, bool requires_grad "
+     "= False")))
+
+
 @_factory_out
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
     """``normal(mean, std, size)`` with floats, or elementwise with tensor mean/std."""
+    if _not_generator(generator):
+        given = (mean, std) if size is None else (mean, std, size)
+        raise TypeError(format_invalid_args("normal", given, {"generator": generator},
+                                            _NORMAL_OPTIONS))
+    if size is not None and (any(isinstance(v, Tensor) and v.ndim for v in (mean, std)) or
+                             not isinstance(size, (tuple, list)) or
+                             not all(_int_arg(v) for v in size)):
+        # (only the float overload has a size, a tuple of ints: the form PyTorch's
+        # message gives it is as though positional)
+        raise TypeError(format_invalid_args("normal", (mean, std, size), {}, _NORMAL_OPTIONS))
     if size is not None:  # (the float overload: 0-d tensors are taken as numbers there)
         mean, std = (v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
                      for v in (mean, std))
@@ -1566,7 +1727,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         noise = randn(shape, dtype=ref.dtype, generator=generator, device=ref.device)
         return (noise * std + mean).detach()
     if size is None:
-        raise TypeError("normal() missing required argument 'size'")
+        raise TypeError(format_invalid_args("normal", (mean, std), {}, _NORMAL_OPTIONS))
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = _size("normal", (size,), None)
@@ -1594,6 +1755,23 @@ def _no_overlap(t):
         raise RuntimeError(_OVERLAP)
 
 
+def _check_leaf(t):
+    """PyTorch's autograd refusals of an in-place fill (a leaf requiring grad, a view of
+    one): before the fill's own checks, and before any draw."""
+    from ._core import check_inplace
+
+    check_inplace(t)
+
+
+def _fill_order(data):
+    """The axes of ``data`` in the order PyTorch's iterator fills them (None: as they are)."""
+    if data.flags.c_contiguous or data.ndim < 2:
+        return None
+    # NOTE: PyTorch fills a non-contiguous tensor in memory order (its iterator walks the
+    # dimensions from the largest stride down), so the values go in that order too.
+    return sorted(range(data.ndim), key=lambda d: -data.strides[d])
+
+
 def _fill_random(t, arr, name):
     from ._core import check_inplace, write
 
@@ -1601,12 +1779,10 @@ def _fill_random(t, arr, name):
     if t._device.type != "cpu":
         arr = xp_for(t._device).asarray(arr)
     data = t._data
-    if data.flags.c_contiguous or data.ndim < 2:
+    order = _fill_order(data)
+    if order is None:
         write(t, arr.reshape(t.shape))
         return _cut_history(t, name)
-    # NOTE: PyTorch fills a non-contiguous tensor in memory order (its iterator walks the
-    # dimensions from the largest stride down), so the values go in that order too.
-    order = sorted(range(data.ndim), key=lambda d: -data.strides[d])
     view = data.transpose(order)
     view[...] = arr.reshape(view.shape)
     t._vc.v += 1
@@ -1631,9 +1807,14 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None, **bounds):
         if unknown is not None:
             raise TypeError(f"uniform_() got an unexpected keyword argument '{unknown}'")
         a, b = bounds.get("from", a), bounds.get("to", b)
-    if a > b:
-        raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
-                           f"from={float(a):g} > to={float(b):g}")
+    _check_leaf(t)
+    if t._device.type == "meta":
+        if a > b:
+            raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
+                               f"from={float(a):g} > to={float(b):g}")
+    else:  # (the bounds' checks, in PyTorch's order, before the overlap's: a draw of none)
+        _gen(generator, t._device).uniform(0, (t.dtype.to_real() if t.dtype._kind == 3
+                                               else t.dtype).np, float(a), float(b))
     _no_overlap(t)
     if t.dtype._kind == 3:  # the real view's values: real and imaginary parts in turn
         arr = _gen(generator, t._device).uniform(2 * t.numel(), t.dtype.to_real().np, float(a),
@@ -1644,8 +1825,11 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None, **bounds):
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    _check_leaf(t)
+    if not std >= 0:  # (NaN too)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):  # (before the overlap check)
+        _need_float(t.dtype, "normal_kernel_cpu")
     _no_overlap(t)
     contiguous = t.is_contiguous()
     if t.dtype._kind == 3:  # the real view, std / sqrt(2) per part (as PyTorch)
@@ -1732,6 +1916,7 @@ def random_(t, *args, **kwargs):
         if len(fits) == 1:
             raise TypeError(_random_parse_error(fits[0], args, kwargs))
         raise TypeError(format_invalid_args("random_", args, kwargs, _RANDOM_OPTIONS))
+    _check_leaf(t)
     _no_overlap(t)
     g = _gen(vals.get("generator"), t._device)
     if "to" not in vals:
@@ -1742,6 +1927,11 @@ def random_(t, *args, **kwargs):
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
+    if _not_generator(generator):
+        raise TypeError(format_invalid_args("bernoulli_", (p,), {"generator": generator}, (
+            "(Tensor p, *, torch.Generator generator = None)",
+            "(float p = 0.5, *, torch.Generator generator = None)")))
+    _check_leaf(t)
     _no_overlap(t)
     if t._device.type != "cpu" and generator is None and not isinstance(p, Tensor):
         # NOTE: on a GPU the draw happens there, from the device's own stream (seeded by
@@ -1759,11 +1949,17 @@ def bernoulli_(t, p=0.5, *, generator=None):
         return _cut_history(t, "BernoulliBackward2")
     g = _gen(generator, t._device)
     if isinstance(p, Tensor):
+        if t.numel() == 0 and t._device.type == "cpu":  # (PyTorch returns at once: no checks)
+            return _cut_history(t, "BernoulliBackward1")
+        # PyTorch's order: self's dtype, p expanded to self's shape, p's dtype, p's range
         for x in (t, p):  # (before the range check, whose comparison would refuse first)
             if x.dtype.is_complex or x.dtype in _WIDE_UNSIGNED:
                 kernel = "p_" if x is p and not x.dtype.is_complex else "self_"
+                if x is p:
+                    p.expand(t.shape)
                 raise NotImplementedError(f'"bernoulli_tensor_cpu_{kernel}" not implemented for '
                                           f"'{D.scalar_name(x.dtype)}'")
+        p = p.expand(t.shape)
         if p._device.type != "meta" and p.numel() and \
                 not bool(((p >= 0) & (p <= 1)).all()):  # (NaN fails too)
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
@@ -1772,14 +1968,34 @@ def bernoulli_(t, p=0.5, *, generator=None):
         if t._device.type == "meta":  # (no probabilities to read, nothing drawn)
             return _fill_random(t, g.bernoulli(t.numel(), t.dtype.np), "BernoulliBackward1")
         probs = np.broadcast_to(p.numpy(force=True), t.shape)
+        order = _fill_order(t._data)
+        if order is not None:  # (the draws go in ``t``'s memory order: so must the p's)
+            probs = probs.transpose(order)
         return _fill_random(t, g.bernoulli_tensor(probs, t.dtype.np), "BernoulliBackward1")
     if not 0 <= float(p) <= 1:
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={float(p):g}")
     return _fill_random(t, g.bernoulli(t.numel(), float(p), t.dtype.np), "BernoulliBackward2")
 
 
-def bernoulli(input, p=None, *, generator=None):
+_BERNOULLI_OPTIONS = ("(Tensor input, *, torch.Generator generator = None, Tensor out = None)",
+                      "(Tensor input, float p, *, torch.Generator generator = None)")
+
+
+def _not_generator(g):
+    return g is not None and not hasattr(g, "_core")
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 draws: with probabilities ``input``, or ``p`` for each of ``input``'s elements."""
+    if (out is not None and p is not None) or _not_generator(generator):
+        # (only the probabilities-tensor overload has ``out=``)
+        given = {k: v for k, v in (("generator", generator), ("out", out)) if v is not None}
+        raise TypeError(format_invalid_args("bernoulli", (input,) if p is None else (input, p),
+                                            given, _BERNOULLI_OPTIONS))
+    if out is not None:
+        if tuple(out.shape) != tuple(input.shape):  # (PyTorch's resize_: no warning)
+            out.resize_(input.shape)
+        return bernoulli_(out, input, generator=generator)
     if isinstance(p, Tensor):
         if p.ndim:
             raise TypeError(f"bernoulli(): argument 'p' must be float, not {type(p).__name__}")
@@ -1789,13 +2005,14 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
+    _check_leaf(t)
     _no_overlap(t)
     return _fill_random(t, _gen(generator, t._device).exponential(t.numel(), t.dtype.np,
                                                                   lambd),
                         "ExponentialBackward0")
 
 
-def multinomial(probs, num_samples, replacement=False, *, generator=None):
+def multinomial(probs, num_samples, replacement=False, *, generator=None, out=None):
     """Sample category indices from each row of ``probs`` with PyTorch's CPU algorithm.
 
     Without replacement (or for one sample) it draws ``q ~ Exponential(1)`` per entry and
@@ -1816,6 +2033,17 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     if not probs.dtype.is_floating_point:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_legacy_name(probs.dtype)}")
+    if out is not None:
+        if out.dtype is not D.int64:
+            raise RuntimeError(f"multinomial expects Long tensor out, got: "
+                               f"{_legacy_name(out.dtype)}")
+        res = multinomial(probs, num_samples, replacement, generator=generator)
+        from ._core import write
+
+        if tuple(out.shape) != tuple(res.shape):  # (PyTorch's resize_: no warning)
+            out.resize_(res.shape)
+        write(out, res._data)
+        return out
     dev = probs._device
     rows = probs.reshape(1, -1) if probs.dim() == 1 else probs
     if dev.type != "cpu":  # (the draws come from the CPU stream: sampled on the host)
@@ -1839,7 +2067,9 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         if not (w.sum(1) > 0).all():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        q = empty(rows.shape, dtype=rows.dtype).exponential_(1, generator=generator)
+        # (``empty_like``: PyTorch's q keeps the probabilities' stride order, and is filled
+        # in its memory order)
+        q = empty_like(rows).exponential_(1, generator=generator)
         with quiet:
             keys = (rows._data / q._data).astype(np.float64)
         # the largest first; among equal keys the lower index first

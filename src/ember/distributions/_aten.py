@@ -166,7 +166,9 @@ def sample_poisson(lam: float, draws: Draws) -> float:
             u = draws.uniform() - 0.5
             v = draws.uniform()
             us = 0.5 - abs(u)
-            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            k = (2 * a / us + b) * u + lam + 0.43
+            # (C's cast to int64_t: beyond its range, or NaN, the x86 "indefinite" -2**63)
+            k = math.floor(k) if -2.0 ** 63 <= k < 2.0 ** 63 else -2 ** 63
             if us >= 0.07 and v <= vr:
                 return k
             if k < 0 or (us < 0.013 and v > us):

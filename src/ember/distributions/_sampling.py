@@ -226,7 +226,8 @@ def poisson_tensor(rate, generator=None):
     if rate.device.type in ("cpu", "cuda") and rate.dtype.is_floating_point:
         # (every rate is a double; on a GPU the counts are drawn on the host from the CPU
         # stream, as ember's other random ops on a GPU are, and copied over)
-        out = ember.from_numpy(_aten.poisson(rate.detach().cpu().numpy(), _gen(generator)))
+        out = ember.from_numpy(_aten.poisson(rate.detach().cpu()._data,  # (bfloat16 too)
+                                             _gen(generator)))
         return out if rate.device.type == "cpu" else out.to(rate.device)
     return to_tensor(poisson(host(rate)), rate)
 

@@ -248,7 +248,8 @@ def sparse_(tensor: Tensor, sparsity, std=0.01, generator=None) -> Tensor:
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for c in range(cols):
-            idx = randperm(rows, generator=generator)[:num_zeros]
+            # (PyTorch's permutations come from the default generator, not ``generator``)
+            idx = randperm(rows)[:num_zeros]
             tensor[idx, c] = 0
     return tensor
 

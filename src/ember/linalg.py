@@ -1229,15 +1229,16 @@ def cross(input, other, *, dim=-1, out=None):
     need_tensor(other, "linalg_cross", "other", 2)
     if input.dim() != other.dim():
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    norm_dim(dim, input.ndim)  # (PyTorch's IndexError for a dim out of range)
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[dim]} and {other.shape[dim]}")
+    _core.check_broadcast(input.shape, other.shape)  # (the sizes first, then the dtypes)
     if input.dtype is not other.dtype:
         raise RuntimeError(f"expected scalar type {D.scalar_name(input.dtype)} but found "
                            f"{D.scalar_name(other.dtype)}")
     if input.dtype is D.bool:
         raise NotImplementedError("\"cross\" not implemented for 'Bool'")
-    norm_dim(dim, input.ndim)  # (PyTorch's IndexError for a dim out of range)
-    if input.shape[dim] != 3 or other.shape[dim] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{input.shape[dim]} and {other.shape[dim]}")
     _core.check_same_device(input, other)
     d = norm_dim(dim, input.ndim)
     arr = _cross(input._data, other._data, d)
@@ -1265,7 +1266,16 @@ def _cross(x, y, d):
     with quiet:
         for i, j in ((1, 2), (2, 0), (0, 1)):
             (xi, yi), (xj, yj) = take[i], take[j]
-            parts.append(fma(xi, yj, -(xj * yi)) if fma else xi * yj - xj * yi)
+            if fma is None:
+                parts.append(xi * yj - xj * yi)
+                continue
+            c = -(xj * yi)
+            r = fma(xi, yj, c)
+            if fma is _fma64 and not r.all():
+                # an exact zero takes IEEE's sign (-0.0 + -0.0 is -0.0), which the emulated
+                # float64 fma loses; the plain sum of the two products has it
+                r = np.where(r == 0, xi * yj + c, r)
+            parts.append(r)
     return xp.stack(parts, axis=d)
 
 

@@ -863,6 +863,12 @@ def _log_normal_(self, mean=1, std=2, *, generator=None):
 
 def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
     check_inplace(self)
+    if isinstance(mat1, Tensor) and isinstance(mat2, Tensor) and mat1.ndim == 2 == mat2.ndim \
+            and mat1.shape[1] == mat2.shape[0] and mat1.dtype is mat2.dtype:
+        want = [mat1.shape[0], mat2.shape[1]]  # (PyTorch's in-place check, after its meta's)
+        if list(self.shape) != want:
+            raise RuntimeError(f"Bad in-place call: input tensor size {list(self.shape)} and "
+                               f"output tensor size {want} should match")
     return commit(self, L.addmm(snapshot(self, mat1, mat2), mat1, mat2, beta=beta, alpha=alpha))
 
 

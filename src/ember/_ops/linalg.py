@@ -33,6 +33,48 @@ def _no_bool(dt, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
+def _int_scales(dt, *values):
+    """``beta``/``alpha`` for an integer result ``dt`` as PyTorch converts them: floats
+    truncate, small negatives wrap into unsigned types (-1 -> 255), the rest overflow."""
+    from .creation import _fill_scalar
+
+    return tuple(int(_fill_scalar(v, dt)) for v in values)
+
+
+def _scalar_range(*values):
+    """PyTorch's OverflowError for a Python int ``beta``/``alpha`` past a Scalar's range."""
+    for v in values:
+        if type(v) is int and not -1 << 63 <= v < 1 << 64:
+            from .pointwise import scalar_int
+
+            scalar_int(v)
+
+
+def _alpha0_blas(bias, shape, beta):
+    """``beta * bias`` as BLAS's gemm gives it for ``alpha == 0``: the product is never read
+    (its NaNs do not spread), zeros where ``beta == 0``; an array of ``shape``."""
+    c = bias._data
+    if beta == 0:
+        return xp_of(bias).zeros(shape, dtype=c.dtype)
+    with quiet:
+        out = c * c.dtype.type(beta) if beta != 1 else c
+    return xp_of(bias).broadcast_to(out, shape).copy()
+
+
+_BLAS_TYPES = (np.float32, np.float64, np.complex64, np.complex128)
+
+
+def _empty_scale(dt, beta):
+    """PyTorch's ``result.mul_(beta)`` where a product's contraction is empty: a float beta
+    cannot scale an integer result in place, nor an int one a bool result."""
+    if isinstance(beta, bool) or beta == 0 or dt.is_floating_point or dt.is_complex:
+        return
+    rt = D._combine(dt, D.scalar_dtype(beta))
+    if rt is not dt:
+        raise RuntimeError(f"result type {_legacy(rt)} can't be cast to the desired output "
+                           f"type {_legacy(dt)}")
+
+
 def _same_dtype(a, b, names):
     """PyTorch's addmm error when ``a`` and ``b`` (``names``, e.g. "mat1 and mat2") differ."""
     if a.dtype is not b.dtype:
@@ -42,6 +84,14 @@ def _same_dtype(a, b, names):
 
 def _mm_arr(x, y):
     # NOTE: overflow and inf * 0 are silent in PyTorch; NumPy's matmul would warn.
+    if x.dtype == np.float64 and y.dtype == np.float64 and x.ndim == 2 == y.ndim and \
+            x.shape[1] == 1 and x.shape[0] > 1 and y.shape[1] > 1 and \
+            type(x) is np.ndarray and type(y) is np.ndarray:
+        # one product per element (K = 1), as MKL's dgemm writes it: a -0.0 product stays
+        # -0.0 (a sum started from +0.0 would lose its sign; its gemv and batched products
+        # do start there)
+        with quiet:
+            return np.multiply(x, y, order="C")
     if x.dtype == np.float32 and type(x) is np.ndarray and y.dtype == np.float32 and \
             y.ndim == 2 and x.size and y.size:
         # PyTorch's summation order (MKL's), where ember knows it (ember._ops._mkl_gemm)
@@ -71,11 +121,11 @@ def _mm_arr(x, y):
         if x.shape[0] == 1:
             out = _mkl_gemv.mv64(y.T, x[0])
             if out is not None:
-                return out[None]
+                return out.reshape(1, -1)  # (a row's strides, not NumPy's 0 for a new axis)
         else:
             out = _mkl_gemv.mv64(x, y[:, 0])
             if out is not None:
-                return out[:, None]
+                return out.reshape(-1, 1)
     with quiet:
         if x.dtype == np.float16 or x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             # Half types accumulate in float32 and round once, as PyTorch's CPU kernels do.
@@ -202,7 +252,8 @@ def _check_mm(a, b):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_CPP[a.dtype.name]} != {_CPP[b.dtype.name]}")
-    _no_bool(a.dtype, "addmm_impl_cpu_")
+    if all(a.shape) and b.shape[1]:  # (an empty product is zeros, before any kernel)
+        _no_bool(a.dtype, "addmm_impl_cpu_")
 
 
 def mm(a, b):
@@ -354,17 +405,24 @@ def _addmm(bias, a, b, beta, alpha):
     """addmm in general: PyTorch's checks and errors, any alpha and beta."""
     need_tensor(a, "addmm", "mat1", 2)
     need_tensor(b, "addmm", "mat2", 3)
+    _scalar_range(beta, alpha)
     check_same_device(bias, a, b)
+    _same_dtype(bias, b, "self and mat2")  # (PyTorch's meta: the dtypes, then the dims)
+    _same_dtype(a, b, "mat1 and mat2")
     for t, name in ((a, "mat1"), (b, "mat2")):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
-    _same_dtype(bias, b, "self and mat2")
-    _same_dtype(a, b, "mat1 and mat2")
-    _no_bool(a.dtype, "addmm_impl_cpu_")
     if a.shape[1] != b.shape[0]:
         _cannot_multiply(a, b)
     target = (a.shape[0], b.shape[1])
-    _check_expand(tuple(bias.shape), target)
+    if tuple(bias.shape) != target:  # (PyTorch expands the bias: expand's errors)
+        from .shape import expand
+
+        expand(bias, target)
+    if a.shape[1] == 0 and a.shape[0] and b.shape[1]:
+        _empty_scale(a.dtype, beta)
+    if a.shape[1] and b.shape[1] and a.shape[0]:  # (empty products need no kernel)
+        _no_bool(a.dtype, "addmm_impl_cpu_")
     if not a.dtype.is_complex and any(isinstance(v, complex) for v in (alpha, beta)):
         if alpha.imag or beta.imag:  # (PyTorch words a lost imaginary part as an overflow)
             from .creation import _CTYPE
@@ -373,10 +431,14 @@ def _addmm(bias, a, b, beta, alpha):
             raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
         alpha, beta = alpha.real, beta.real
     if a.dtype._kind < 2:  # NOTE: PyTorch casts alpha and beta to the int type
-        alpha, beta = int(alpha), int(beta)
+        alpha, beta = _int_scales(a.dtype, alpha, beta)
     low = a._data.dtype.itemsize <= 2 and a.dtype.is_floating_point  # (half types, float8)
     out = None
-    if a._data.dtype == np.float32 and type(a._data) is np.ndarray and a.numel() and b.numel():
+    if alpha == 0 and a._data.dtype in _BLAS_TYPES and a.numel() and b.numel() or \
+            a.shape[1] == 0 and a._data.dtype not in D._ODD_NP:
+        # (MKL's gemm skips the product; with none, PyTorch's zero_() or mul_(beta))
+        out = _alpha0_blas(bias, target, beta)
+    elif a._data.dtype == np.float32 and type(a._data) is np.ndarray and a.numel() and b.numel():
         # PyTorch's summation order (MKL's), where ember knows it (ember._ops._mkl_gemm)
         out = _mkl_gemm.addmm(bias._data, a._data, b._data, float(beta), float(alpha))
     if out is None:
@@ -398,22 +460,10 @@ def _addmm(bias, a, b, beta, alpha):
 
             out = _cast(out.astype(np.float32, copy=False), D.float32, a.dtype)
         else:
-            out = out.astype(a._data.dtype)
+            with quiet:  # (half types overflow to inf silently, as in PyTorch)
+                out = out.astype(a._data.dtype)
     return make(out, (bias, a, b), "AddmmBackward0", _addmm_rule, _kept(b, a), _kept(a, b),
                 alpha, beta)
-
-
-def _check_expand(shape, target):
-    """PyTorch's message when ``shape`` cannot be expanded to ``target``."""
-    if len(shape) > len(target):
-        raise RuntimeError(f"The expanded size of the tensor ({len(target)}) must be greater or "
-                           f"equal to the number of dimensions in the tensor ({len(shape)})")
-    for i in range(1, len(shape) + 1):
-        if shape[-i] != 1 and shape[-i] != target[-i]:
-            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the "
-                               f"existing size ({shape[-i]}) at non-singleton dimension "
-                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor "
-                               f"sizes: {list(shape)}")
 
 
 def bmm(a, b):
@@ -432,11 +482,16 @@ def bmm(a, b):
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
-    _no_bool(a.dtype, "bmm")
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
-                           f"{_legacy(b.dtype)}")
-    return make(_mm_arr(a._data, b._data), (a, b), "BmmBackward0",
+    if not all(a.shape) or not b.shape[2]:
+        # (PyTorch's empty shortcut, before any kernel: zeros of batch2's dtype)
+        arr = xp_of(b).zeros((a.shape[0], a.shape[1], b.shape[2]), dtype=b._data.dtype)
+    else:
+        _no_bool(a.dtype, "bmm")
+        if a.dtype is not b.dtype:
+            raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
+                               f"{_legacy(b.dtype)}")
+        arr = _mm_arr(a._data, b._data)
+    return make(arr, (a, b), "BmmBackward0",
                 lambda ctx, g: (g.bmm(ctx.saved[1].mT) if ctx.needs_input_grad[0] else None,
                                 ctx.saved[0].mT.bmm(g) if ctx.needs_input_grad[1] else None),
                 *_each_for_other(a, b))
@@ -458,7 +513,8 @@ def mv(a, v):
     if a.dtype is not v.dtype:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{_legacy(v.dtype)}, {_legacy(a.dtype)}, and {_legacy(v.dtype)}")
-    _no_bool(a.dtype, "addmv_impl_cpu")
+    if a.numel():  # (an empty matrix gives zeros, before any kernel)
+        _no_bool(a.dtype, "addmv_impl_cpu")
     out = _mkl_gemv.mv(a._data, v._data) if a._data.dtype == np.float32 else \
         _mkl_gemv.mv64(a._data, v._data)
     if out is None:  # (None: not PyTorch's MKL order, or one ember does not know)
@@ -480,13 +536,13 @@ def dot(a, b):
         a_name, b_name = (a.dtype, b.dtype) if a.is_meta else map(_legacy, (a.dtype, b.dtype))
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{a_name} and {b_name}")
-    _no_bool(a.dtype, "dot")
     if a.shape[0] != b.shape[0]:
         # (PyTorch's meta kernel says "thesame")
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the{'' if a.is_meta else ' '}same number of "
                            "elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
+    _no_bool(a.dtype, "dot")  # (after the sizes, as PyTorch's kernel)
     arr = _mkl_gemv.dot(a._data, b._data) if a._data.dtype == np.float32 else \
         _mkl_gemv.dot64(a._data, b._data)
     if arr is None:  # (None: not PyTorch's MKL order, or one ember does not know)
@@ -532,7 +588,8 @@ def inner(a, b):
     if a.ndim == 1 and b.ndim == 1:  # (PyTorch's graph: both permuted, a dot, a view)
         if not (a.is_contiguous() and b.is_contiguous()):
             # (PyTorch's tensordot multiplies strided operands and sums the products)
-            return (a * b).sum().view(())
+            # (the sum keeps the operands' dtype: int8 wraps, bool is any())
+            return (a * b).sum().to(a.dtype).view(())
         return dot(a.permute(0), b.permute(0)).view(())
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
@@ -727,16 +784,33 @@ def einsum(*args):
 def tensordot(a, b, dims=2):
     from .shape import norm_dim, norm_dims
 
+    from ._core import tp_name
+
+    if isinstance(dims, Tensor):  # (PyTorch's: two rows of dims, or one count)
+        if dims.numel() > 1:
+            if dims.shape[0] != 2:
+                raise AssertionError
+            dims = (dims[0].tolist(), dims[1].tolist())
+        else:
+            dims = int(dims.item())
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a.ndim or dims > b.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         ax = (list(range(-dims, 0)), list(range(dims)))  # PyTorch's error counts a's from -1
-    else:
-        ax = [[d] if isinstance(d, int) else list(d) for d in dims]
-        if len(ax) != 2 or len(ax[0]) != len(ax[1]):
+    elif isinstance(dims, (tuple, list)):
+        ax = dims_a, dims_b = dims  # (Python's ValueError unless two)
+        for name, at, d in (("dims_self", 3, dims_a), ("dims_other", 4, dims_b)):
+            if not isinstance(d, (tuple, list)):
+                raise TypeError(f"tensordot(): argument '{name}' (position {at}) must be tuple "
+                                f"of ints, not {tp_name(d)}")
+        ax = [list(d) for d in ax]
+        if len(ax[0]) != len(ax[1]):
             raise RuntimeError("both dimension lists should have same length")
+    else:
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or "
+                           f"list[list[int]] containing two lists, but got dims={dims}")
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     letters = "abcdefghijklmnopqrstuvwxyz"

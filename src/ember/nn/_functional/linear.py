@@ -23,16 +23,18 @@ def linear(input, weight, bias=None):
     if bias is not None:
         if input.dim() == 2:
             return linalg.addmm(bias, input, weight.t())
-        if input.is_contiguous() or not input.numel():
-            # as PyTorch: other contiguous inputs (all empty ones are) run one addmm over their
-            # rows, viewed back (grad_fn=<ViewBackward0>)
+        if (input.is_contiguous() or not input.numel()) and bias.is_contiguous() and \
+                (bias.dim() == 1 or sum(n != 1 for n in bias.shape) == 1):
+            # as PyTorch: other contiguous inputs (all empty ones are) with a contiguous bias
+            # of one dim (or one dim not 1) run one addmm over their rows, viewed back
+            # (grad_fn=<ViewBackward0>)
             rows = 1
             for n in input.shape[:-1]:
                 rows *= n
             out = linalg.addmm(bias, input.reshape(rows, input.shape[-1]), weight.t())
             return out.view(*input.shape[:-1], out.shape[-1])
     out = linalg.matmul(input, weight.t())
-    return out + bias if bias is not None else out
+    return out.add_(bias) if bias is not None else out  # (PyTorch's: in place, its errors)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -118,8 +120,12 @@ def _trilinear_op(i1, i2, i3, expand1, expand2, expand3, sumdim):
     """:func:`_trilinear` as one ``TrilinearBackward0`` node, whose gradients are PyTorch's
     ``_trilinear_backward``: three more trilinear products with the dims' roles swapped."""
     from ..._ops._core import make
-    from ...autograd.grad_mode import no_grad
+    from ...autograd.grad_mode import STATE, no_grad
 
+    if i1.dtype.is_complex and STATE.enabled and \
+            (i1.requires_grad or i2.requires_grad or i3.requires_grad):
+        raise RuntimeError("_trilinear does not support automatic differentiation for outputs "
+                           "with complex dtype.")
     with no_grad():
         out = _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim)
 

@@ -28,7 +28,7 @@ from ...autograd.graph import show_negative_dim
 from ..._ops import _softmax_cpu
 from ..._ops._core import (OUT, check_inplace, commit, make, norm_dim, same_device, snapshot,
                            not_twice_differentiable, wrap, xp_of)
-from ..._ops._core import check_written_overlap, grads_shown_as
+from ..._ops._core import c_order, check_written_overlap, grads_shown_as, iter_layout
 from ..._ops._special import erf as _np_erf
 from ...cuda import _kernels
 from ..._argparse import with_int_args
@@ -80,7 +80,9 @@ def _fwd(x: Tensor, fn):
         a = a.astype(np.float32)
     with quiet:
         out = fn(a, xp)
-    return xp.asarray(out).astype(dt, copy=False)
+    # (laid out as TensorIterator lays out a unary op's result: NumPy's keeps other strides
+    # for size-1 dims)
+    return iter_layout(xp.asarray(out).astype(dt, copy=False), (x,))
 
 
 def _mask(g: Tensor, m) -> Tensor:
@@ -173,12 +175,28 @@ def _hardtanh_rule(ctx, g):
                           lambda gg: _keep(gg, keep)),)
 
 
+def _number(v, fn, name, pos):
+    """PyTorch's C++ parser on a Scalar argument: a Python or NumPy number, or a 0-d tensor
+    that needs no gradient (taken as its number); ``v`` as the op takes it."""
+    if isinstance(v, Tensor) and v.dim() == 0 and not v.requires_grad:
+        return v.item()
+    if not isinstance(v, (bool, int, float, complex, np.number, np.bool_)):
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Number, not "
+                        f"{tp_name(v)}")
+    # (a NumPy number as the Python one PyTorch's Scalar holds: np.True_ is True)
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the bounds."""
     from ..._ops.complex import refuse
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    min_val = _number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", 2)
+    max_val = _number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", 3)
     if inplace:  # (the leaf's refusal before the kernel's of the dtype)
         check_inplace(input)
     refuse(input, "clamp is not supported for complex types")
@@ -235,6 +253,8 @@ def leaky_grad(g, x, slope, name):
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    negative_slope = _number(negative_slope, "leaky_relu_" if inplace else "leaky_relu",
+                             "negative_slope", 2)
     if inplace:
         return _inplace(_leaky_relu, input, negative_slope, _name="LeakyReluBackward1")
     return _leaky_relu(input, negative_slope)
@@ -473,6 +493,7 @@ _elu_rule = _auto_element_wise(_elu_rule)  # (forward mode: the kernel's tangent
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    alpha = _number(alpha, "elu_" if inplace else "elu", "alpha", 2)
     if inplace:
         return _inplace(_elu, input, alpha, 1.0, 1.0, "EluBackward1")
     return _elu(input, alpha, 1.0, 1.0, "EluBackward0")
@@ -495,6 +516,7 @@ def selu_(input: Tensor) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    alpha = _number(alpha, "celu_" if inplace else "celu", "alpha", 2)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
@@ -510,12 +532,17 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
+    if not isinstance(approximate, str):
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not {tp_name(approximate)}")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     _need_float(input, "GeluKernelImpl")
     if _cpu_f32(input._data):
         with quiet:
             out, t = _gelu_f32(input._data, approximate)
+        out = iter_layout(out, (input,))  # (TensorIterator's layout, size-1 dims' strides too)
         return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, t)
     a = input._data
     if type(a) is np.ndarray and a.dtype.itemsize == 2 and a.dtype.kind not in "iu":
@@ -524,7 +551,8 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
             # (bfloat16 goes through oneDNN as float32 does; float16 through ATen's kernel)
             out = _gelu_f32(a.astype(np.float32), approximate, a.dtype != np.float16,
                             _half_split)[0].astype(a.dtype)
-        return make(out, (input,), "GeluBackward0", _gelu_rule, input, approximate, None)
+        return make(iter_layout(out, (input,)), (input,), "GeluBackward0", _gelu_rule, input,
+                    approximate, None)
     if approximate == "tanh":
         def f(a, xp):
             inner = _SQRT_2_PI * (a + _GELU_K * a * a * a)
@@ -893,6 +921,8 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
 
     (The defaults are PyTorch's integers 1 and 20: ``grad_fn._saved_beta`` prints ``1``.)"""
+    beta = _number(beta, "softplus", "beta", 2)
+    threshold = _number(threshold, "softplus", "threshold", 3)
     if _amp.ON:  # (float32 under CUDA autocast, as PyTorch's)
         input = _amp.cuda_fp32(input)
     _need_float(input, "softplus_cpu")
@@ -1091,16 +1121,21 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     """``x`` where ``x > threshold``, else ``value``."""
     if inplace:
         return threshold_(input, threshold, value)
+    threshold = _number(threshold, "threshold", "threshold", 2)
+    value = _number(value, "threshold", "value", 3)
     return _threshold(input, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    threshold = _number(threshold, "threshold_", "threshold", 2)
+    value = _number(value, "threshold_", "value", 3)
     return _inplace(_threshold, input, threshold, value, _name="ThresholdBackward1",
                     _expanded=True)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    lambd = _number(lambd, "softshrink", "lambd", 2)
     _need_float(input, "softshrink_check")
     top = _FMAX[input.dtype.name]
     if not 0 <= lambd <= top:
@@ -1136,6 +1171,7 @@ def _shrink_rule(ctx, g):
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    lambd = _number(lambd, "hardshrink", "lambd", 2)
     _need_float(input, "hardshrink_cpu")
     out = _fwd(input, lambda a, xp: xp.where((a >= -lambd) & (a <= lambd), 0, a))
     return make(out, (input,), "HardshrinkBackward0", _hardshrink_rule, input, lambd)
@@ -1179,6 +1215,9 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
             return first * P._np_sigmoid(second)
         return first * (1 / (1 + xp.exp(-second)))  # (rounded as PyTorch's kernel)
     out = _fwd(input, f)
+    a, dev = input._data, input._device  # (laid out by TensorIterator over the two halves)
+    halves = [wrap(a[(slice(None),) * d + (part,)], dev) for part in (slice(0, h), slice(h, n))]
+    out = iter_layout(out, halves)
     return make(out, (input,), "GluBackward0", _glu_rule, input, d)
 
 
@@ -1272,6 +1311,7 @@ def softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
             e = xp_of(input).exp(_shifted(x, d))
             out = (e / e.sum(axis=d, keepdims=True)).astype(a.dtype, copy=False)
             out = out.reshape(input.shape)
+    out = c_order(out)
     return show_negative_dim(make(out, (input,), "SoftmaxBackward0", _softmax_rule, OUT, d,
                                   *_fw_input(input)), dim)
 
@@ -1398,7 +1438,7 @@ def log_softmax(input: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
                 out = (s - lse.astype(np.float32)).astype(a.dtype)
             else:
                 out = (s - xp.log(lse)).astype(a.dtype, copy=False)
-    out = out.reshape(input.shape)
+    out = c_order(out.reshape(input.shape))
     return show_negative_dim(make(out, (input,), "LogSoftmaxBackward0", _log_softmax_rule, OUT,
                                   d, *_fw_input(input)), dim)
 

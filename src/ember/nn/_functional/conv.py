@@ -573,13 +573,22 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
     if not transposed and bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({_ctype(input)}) and bias type ({_ctype(bias)}) "
                            "should be the same")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
+    # (PyTorch's order: groups, padding, output_padding, stride, dilation)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if not isinstance(padding, str) and any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
+    if transposed and any(op < 0 for op in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
     if any(d < 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
-    if any(d == 0 for d in dilation):
+    # (a zero dilation of a convolution of a batch of two or more: PyTorch's refusal after
+    # the shape checks; of one sample, the one below)
+    zero_dilation = not transposed and input.dim() > 1 and input.shape[0] > 1 and \
+        0 in dilation
+    if any(d == 0 for d in dilation) and not zero_dilation:
         # (a 1-d convolution runs as a 2-d one of height 1, which shows in the messages)
         ks, ds = list(weight.shape[2:]), list(dilation)
         if nsp == 1:
@@ -592,9 +601,14 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
             ds = ", ".join(f"dilation_{n}: {v}"
                            for n, v in zip(_axis_names(len(ds)), ds, strict=True))
         raise RuntimeError(f"dilation should be greater than zero, but got {ds}")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
     if input.dim() != nsp + 2:
+        if name[-2:-1].isdigit() and input.dim() in (int(name[-2]) + 1, int(name[-2]) + 2):
+            # (the function's rank is right, the weight's is not: PyTorch's shape check, with
+            # an unbatched input shown batched)
+            shape = [1] * (input.dim() == int(name[-2]) + 1) + list(input.shape)
+            raise RuntimeError(f"Expected {nsp + 2}-dimensional input for {nsp + 2}-dimensional "
+                               f"weight {list(weight.shape)}, but got {len(shape)}-dimensional "
+                               f"input of size {shape} instead")
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     ws = list(weight.shape)
@@ -618,6 +632,8 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
         raise RuntimeError(f"Given {what}weight of size {ws}, expected bias to be 1-dimensional "
                            f"with {cout} elements, but got bias of size {list(bias.shape)} "
                            "instead")
+    if zero_dilation:
+        raise RuntimeError("non-positive dilation is not supported")
     _check_kernel(weight, nsp)
     if transposed:
         onednn = _onednn(input, weight, stride, dilation, groups, output_padding, True)

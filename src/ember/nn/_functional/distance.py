@@ -72,6 +72,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     >>> F.pairwise_distance(ember.tensor([[0., 0.]]), ember.tensor([[3., 4.]]), eps=0)
     tensor([5.])
     """
+    from .loss import _check_flag
+
+    _check_flag(keepdim, "pairwise_distance", "keepdim", 5)
     ndim = max(x1.ndim, x2.ndim)
     diff = P.add_scalar(x1 - x2, eps)
     return P._one_node("NormBackward1",

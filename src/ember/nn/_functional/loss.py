@@ -21,7 +21,7 @@ from ..._ops import _cascade, _libm, _sleef
 from ..._ops import pointwise as P
 from ..._ops.reduce import _exact_sum
 from ..._ops._core import make, not_twice_differentiable, same_device, wrap, xp_of, xp_of_array
-from ..._ops._core import check_broadcast, grads_shown_as, iter_layout
+from ..._ops._core import check_broadcast, grads_shown_as, is_dense, iter_layout
 from ...cuda import _kernels
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
@@ -226,7 +226,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_nll_kernel(input, target, weight)
     if weight is not None and weight.dim() != 1:  # (the spatial kernel's: any shape of C)
         weight = weight.reshape(-1)
-    _no_grad_for(weight, "nll_loss_forward", "weight")
+    _no_grad_for(weight, "nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward",
+                 "weight")
     nd = input.dim()
     lp = input._data
     if type(lp) is not np.ndarray and nd == 2 and weight is None and reduction != "none":
@@ -357,6 +358,12 @@ def _nll_rule(ctx, g):
 
 def _nll_vjp(ctx, g):
     shape, rows, ts, w, total, reduction, tshape, valid = ctx.saved[:8]
+    if len(shape) == 4 and ctx.saved[8]._device.type == "cpu":
+        # NOTE: PyTorch's 2-d CPU kernel allocates its gradient like the input (a permuted
+        # layout, channels_last, kept) and then refuses it unless contiguous
+        st = ctx.saved[8].stride()
+        if not ctx.saved[8].is_contiguous() and is_dense(shape, st):
+            raise RuntimeError("grad_input must be contiguous")
     xp = xp_of(g)
     m = rows.shape[0]
     n_classes = shape[1] if len(shape) >= 2 else shape[0]
@@ -561,8 +568,22 @@ def _diff_rule(grad_of_diff):
         # as PyTorch's vectorised kernels round it: (norm * dl) * g, norm = 1 / n for a mean
         gd = g * dl if reduction != "mean" else dl * (1.0 / n if n else math.inf) * g
         return (gd if ctx.needs_input_grad[0] else None,
-                -gd if ctx.needs_input_grad[1] else None)
+                _target_grad(gd, x, y) if ctx.needs_input_grad[1] else None)
     return rule
+
+
+def _target_grad(gd, x, y):
+    """``-gd``, the target's gradient of a pointwise loss: PyTorch runs the kernel with the
+    operands swapped, which gives the input's signed zero (not its negation) wherever they are
+    equal."""
+    a, b, d = x._data, y._data, gd._data
+    if STATE.enabled or not (type(a) is type(b) is type(d) is np.ndarray):
+        return -gd
+    with quiet:
+        eq = a == b
+        if not eq.any():
+            return -gd
+        return wrap(np.where(np.broadcast_to(eq, d.shape), d, -d), gd._device)
 
 
 # PyTorch's smooth_l1 and huber backward kernels run at AVX2 width on AVX512 machines too:
@@ -583,7 +604,7 @@ def _split_rule(parts, generic):
             return generic(ctx, g)
         gd = wrap(gd, g._device)
         return (gd if ctx.needs_input_grad[0] else None,
-                -gd if ctx.needs_input_grad[1] else None)
+                _target_grad(gd, x, y) if ctx.needs_input_grad[1] else None)
     return rule
 
 
@@ -594,7 +615,8 @@ def _split_grad(parts, x, y, g, reduction, n, p):
     if not (type(x) is np.ndarray and type(y) is np.ndarray and type(g) is np.ndarray):
         return None
     t = x.dtype.type
-    if t not in _SPLIT_BLOCK or y.dtype != x.dtype or g.dtype != x.dtype or \
+    half = x.dtype.name in _LOW_FLOATS
+    if not (t in _SPLIT_BLOCK or half) or y.dtype != x.dtype or g.dtype != x.dtype or \
             not (x.flags.c_contiguous and y.flags.c_contiguous):
         return None
     shape = np.broadcast_shapes(x.shape, y.shape)
@@ -606,10 +628,19 @@ def _split_grad(parts, x, y, g, reduction, n, p):
         return None
     xb, yb = np.broadcast_to(x, shape), np.broadcast_to(y, shape)
     with quiet:
-        d = np.subtract(xb, yb).reshape(-1)
-        norm = t(1.0 / n) if reduction == "mean" else t(1)
-        vec, scalar = parts(d, norm, g.reshape(-1) if type(g) is np.ndarray else g, p)
-    m = _loop_vector_mask(shape, (xb, yb, g), _SPLIT_BLOCK[t]) if _sleef.VECTORIZED else None
+        gf = g.reshape(-1) if type(g) is np.ndarray else g
+        if half:  # (the half types' kernels: their own parts, on the values widened)
+            f = np.float32
+            vec, scalar = _HALF_PARTS[parts](xb.reshape(-1).astype(f), yb.reshape(-1).astype(f),
+                                             1.0 / n if reduction == "mean" else 1.0,
+                                             np.asarray(gf).astype(f), p, x.dtype)
+        else:
+            d = np.subtract(xb, yb).reshape(-1)
+            norm = t(1.0 / n) if reduction == "mean" else t(1)
+            vec, scalar = parts(d, norm, gf, p)
+    # (a vector step: two vectors of 8 float32, 4 float64 or 16 half-type values)
+    block = 32 if half else _SPLIT_BLOCK[t]
+    m = _loop_vector_mask(shape, (xb, yb, g), block) if _sleef.VECTORIZED else None
     if m is None:
         return scalar.reshape(shape)
     if m is not True:
@@ -679,6 +710,40 @@ def _huber_parts(d, norm, g, delta):
     return vec, scalar
 
 
+def _smooth_l1_parts_half(x, y, norm, g, beta, dt):
+    # a half type's kernel works in float32 (x, y, g widened; norm and beta as float32) and
+    # rounds its result once; the scalar tail compares with, and divides by, the float64 beta
+    f = np.float32
+    nf, bf, one = f(norm), f(beta), f(1)
+    d = x - y
+    sign = np.where(d > 0, one, -one)
+    vec = (nf * np.where(np.abs(d) >= bf, sign, d / bf)) * g
+    d64 = d.astype(np.float64)
+    small = (((nf * d) * g).astype(np.float64) / beta).astype(f)
+    scalar = np.where(d64 <= -beta, -nf * g, np.where(d64 >= beta, nf * g, small))
+    return vec.astype(dt), scalar.astype(dt)
+
+
+def _huber_parts_half(x, y, norm, g, delta, dt):
+    # a half type's kernel works in the half type: each operation rounded to it (its vector
+    # ops through float32); the scalar tail's product with the float64 delta is a double one
+    f = np.float32
+
+    def r(a):
+        return np.asarray(a, f).astype(dt).astype(f)
+    nv, dv, one = r(f(norm)), r(f(delta)), f(1)
+    d = r(x - y)
+    sign = np.where(d > 0, one, -one)
+    vec = r(r(nv * np.where(np.abs(d) >= dv, r(sign * dv), d)) * g)
+    d64 = d.astype(np.float64)
+    big = (r(nv * g).astype(np.float64) * delta).astype(f)
+    scalar = np.where(d64 <= -delta, -big, np.where(d64 >= delta, big, r(r(nv * d) * g)))
+    return vec.astype(dt), scalar.astype(dt)
+
+
+_HALF_PARTS = {_smooth_l1_parts: _smooth_l1_parts_half, _huber_parts: _huber_parts_half}
+
+
 def _weighted(loss, weight, reduction, input, mean_by_weight):
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
@@ -732,7 +797,7 @@ def _mse_rule(ctx, g):
                                          lambda t: _reduce((x - y) * 2 * t, reduction)), None)
     gd = _mse_vjp(x, y, g, reduction, n)
     return (gd if ctx.needs_input_grad[0] else None,
-            -gd if ctx.needs_input_grad[1] else None)
+            _target_grad(gd, x, y) if ctx.needs_input_grad[1] else None)
 
 
 def _mse_vjp(x, y, g, reduction, n):
@@ -881,10 +946,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             lx = np.maximum(_libm.logf(cx).astype(dt), dt.type(-100))
             l1x = np.maximum(_libm.log1pf(-cx).astype(dt), dt.type(-100))
             v = (y - dt.type(1)) * l1x - y * lx
+        elif xp is np and dt == np.float64 and y.dtype == dt and x.size <= _libm.SCALAR_MAX:
+            # (the same loop in double: the C library's log and log1p, as Python's math calls)
+            lx = np.maximum(_libm.log64(x), -100.0)
+            ok = x < 1
+            l1x = np.where(ok, _libm.c_double(math.log1p, -x, ok), -np.inf)
+            v = (y - 1.0) * np.maximum(l1x, -100.0) - y * lx
         else:
             lx = xp.maximum(xp.log(cx), -100)
             l1x = xp.maximum(xp.log1p(-cx), -100)
-            v = -(y * lx + (1 - y) * l1x)
+            v = (y - 1) * l1x - y * lx
         if weight is not None:
             v = v * weight._data
         v = iter_layout(v, (input,))  # (PyTorch's loss: an empty_like of the input)
@@ -991,6 +1062,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         v = step(lambda a, b: a - b, td, v, ls)
         if weight is not None:
             v = step(lambda a, b: a * b, td, v, weight._data)
+        if type(v) is np.ndarray:  # (built in place on ``1 - target``: the target's layout)
+            v = iter_layout(v, (target,))
         out = _np_reduce(v, reduction)
     # (so the loss is in the target's dtype: a float64 input with a float32 target gives a
     # float32 loss)
@@ -1036,6 +1109,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                   "behave the same as 'batchmean' in the next major release.",
                   UserWarning, stacklevel=2)
         mode = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
+    _check_flag(log_target, "kl_div", "log_target")
     if any(isinstance(t, Tensor) and t.dtype._kind == 3 for t in (input, target)):
         raise RuntimeError("kl_div: Complex inputs not supported.")
     if any(isinstance(t, Tensor) and t.dtype._kind < 2 for t in (input, target)):
@@ -1109,6 +1183,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     reduction = _reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_flag(swap, "triplet_margin_loss", "swap", 7)
     _triplet_dims(anchor, positive, negative)
     from .distance import pairwise_distance
 
@@ -1186,7 +1261,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         t = target._data.astype(dt.np)
         if type(t) is not type(input._data):  # (a 0-d CPU target with a GPU input)
             t = xp.asarray(t)
-        v = -(input._data.astype(dt.np) * t)
+        v = xp.asarray(-(input._data.astype(dt.np) * t))  # (0-d: an array, not a scalar)
         v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
         v = P._LOG1P_REAL(v) if type(v) is np.ndarray else xp.log1p(v)
         # (PyTorch's kernel negates the input, then works in place: the input's layout)
@@ -1221,8 +1296,18 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     class_dim = input.dim() - 1
     loss = loss.sum(class_dim) / input.size(class_dim)
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not valid")
+        raise ValueError(reduction + " is not valid")  # (a non-str: PyTorch's TypeError)
     return _reduce(loss, reduction)
+
+
+def _check_flag(v, fn, name, pos=None):
+    """PyTorch's C++ parser on a ``bool`` argument: a Python bool (not an int, nor a NumPy
+    bool)."""
+    if not isinstance(v, bool):
+        from ..._ops._core import tp_name
+
+        where = f" (position {pos})" if pos else ""
+        raise TypeError(f"{fn}(): argument '{name}'{where} must be bool, not {tp_name(v)}")
 
 
 _LOW_FLOATS = ("float16", "bfloat16")
@@ -1289,6 +1374,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and weight.numel() != n_classes:
         raise RuntimeError(f"inconsistent weight size, expected {n_classes} but got "
                            f"{list(weight.shape)}")
+    if input.dtype.name in _LOW_FLOATS and input._device.type == "cpu":  # (float, double only)
+        raise NotImplementedError(f"\"multi_margin_loss_cpu_kernel\" not implemented for "
+                                  f"'{_legacy(input.dtype)}'")
     if target.dtype is not D.int64:
         raise RuntimeError(f"expected scalar type Long but found {_legacy(target.dtype)}")
     if weight is not None and weight.dtype is not input.dtype:
@@ -1413,7 +1501,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """Negative log likelihood of ``target`` under a Poisson law of rate ``exp(input)``
     (``log_input``) or ``input``; ``full`` adds Stirling's term where ``target > 1``."""
+    if size_average is None and reduce is None and reduction not in _REDUCTIONS:
+        # (PyTorch's own check here: no 'elementwise_mean'; a non-str is a TypeError)
+        raise ValueError(reduction + " is not a valid value for reduction")
     reduction = _reduction(size_average, reduce, reduction, own_line=True)
+    _check_flag(log_input, "poisson_nll_loss", "log_input", 3)
+    _check_flag(full, "poisson_nll_loss", "full", 4)
     if log_input:
         # NOTE: PyTorch's C++ forms ``target * input`` before ``exp(input)``: the order its
         # backward adds their gradients in
@@ -1451,7 +1544,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
                 b for a, b in zip(input.shape, var.shape) if a != b) == 1):
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not valid")
+        raise ValueError(reduction + " is not valid")  # (a non-str: PyTorch's TypeError)
     var = var.clone()
     with no_grad():
         var.clamp_(min=eps)
@@ -1684,16 +1777,17 @@ def _ctc_grad(lp, ext, alpha, beta, nll, il, n_states):
 
 
 def _exp(x):
-    """``std::exp`` in the array's float type (float32: correctly rounded, as PyTorch's
-    build calls it)."""
+    """``std::exp`` in the array's float type: the C library's ``expf`` and ``exp``."""
     if x.dtype == np.float32:
-        return np.exp(x.astype(np.float64)).astype(np.float32)
-    return np.exp(x)
+        return _sleef.c_exp(x)
+    return _libm.exp64(x) if x.dtype == np.float64 else np.exp(x)
 
 
 def _log(x):
-    """``std::log`` in the array's float type (float32: the C library's ``logf``)."""
-    return _libm.logf(x) if x.dtype == np.float32 else np.log(x)
+    """``std::log`` in the array's float type (the C library's ``logf`` and ``log``)."""
+    if x.dtype == np.float32:
+        return _libm.logf(x)
+    return _libm.log64(x) if x.dtype == np.float64 else np.log(x)
 
 
 def _ctc_rule(ctx, g):

@@ -11,6 +11,7 @@ backward.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from ... import _dtype as D
 from ..._ops._core import OUT, check_inplace, commit, make, snapshot, wrap, xp_of
 from ..._tensor import Tensor
 from . import pooling as _pool
-from .activation import _fwd, _legacy, _mask, _second_order, leaky_grad
+from .activation import _fwd, _legacy, _mask, _number, _second_order, leaky_grad
 from .spatial import pad as _pad
 
 # (cross_map_lrn2d is not in torch.nn.functional: only nn.CrossMapLRN2d uses it)
@@ -27,8 +28,8 @@ __all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "local_response_norm", "rrelu"
 
 # -- power-average pooling ----------------------------------------------------------
 
-def _tuple(v, n):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+def _tuple(v, n):  # (PyTorch's _pair/_triple: any iterable, a str too, is taken as it is)
+    return tuple(v) if isinstance(v, Iterable) else (v,) * n
 
 
 def _lp_finish(out: Tensor, norm_type, count) -> Tensor:
@@ -47,7 +48,13 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, maxpool, avgpool,
             return maxpool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
         if norm_type == -math.inf:  # the smallest |x| of each window
             return -maxpool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    out = avgpool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    if stride is not None:  # (as PyTorch's: a keyword ceil_mode when no stride is given)
+        out = avgpool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avgpool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if isinstance(count, (list, tuple)):  # (lp_pool1d: PyTorch multiplies by kernel_size itself)
+        raise TypeError("mul(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(count).__name__}")
     return _lp_finish(out, norm_type, count)
 
 
@@ -60,9 +67,6 @@ def lp_pool1d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: boo
     >>> F.lp_pool1d(ember.tensor([[1., 2., 2., 1.]]), 2, 2)
     tensor([[2.2361, 2.2361]])
     """
-    if isinstance(kernel_size, (list, tuple)):  # PyTorch multiplies by kernel_size itself
-        raise TypeError("mul(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(kernel_size).__name__}")
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, _pool.max_pool1d,
                     _pool.avg_pool1d, kernel_size)
 
@@ -256,12 +260,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     """
     if inplace:
         return rrelu_(input, lower, upper, training)
+    lower = _number(lower, "rrelu", "lower", 2)
+    upper = _number(upper, "rrelu", "upper", 3)
     return _rrelu(input, lower, upper, training, "RreluWithNoiseBackward0")
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
     """In-place ``rrelu``."""
+    lower = _number(lower, "rrelu_", "lower", 2)
+    upper = _number(upper, "rrelu_", "upper", 3)
     check_inplace(input)
     return commit(input, _rrelu(snapshot(input), lower, upper, training,
                                 "RreluWithNoiseBackward1"))

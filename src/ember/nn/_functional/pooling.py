@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from ..._argparse import with_int_args
-from ..._ops._core import (exact_values, grads_shown_as, is_channels_last, make, shown_as,
-                           wrap, xp_of)
+from ..._ops._core import (c_dense, channels_last_copy, exact_values, grads_shown_as,
+                           is_channels_last, make, shown_as, suggests_channels_last, wrap,
+                           xp_of)
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE
 
@@ -44,7 +45,9 @@ def _ntuple(v, n, message):
 
 
 def _pair(v, name, fn="max_pool2d"):
-    return _ntuple(v, 2, f"{fn}: {name} must either be a single int, or a tuple of two ints")
+    kind = {"stride": "either be omitted, a single int,",  # (PyTorch's words, each its own)
+            "dilation": "be either a single int,"}.get(name, "either be a single int,")
+    return _ntuple(v, 2, f"{fn}: {name} must {kind} or a tuple of two ints")
 
 
 def _out_size(n, k, p, s, d, ceil_mode):
@@ -151,8 +154,9 @@ def _max_args(nsp, indices, input, kernel_size, stride, padding, dilation, ceil_
             padding) is int and type(dilation) is int and type(ceil_mode) is bool and isinstance(
             input, Tensor):  # (the common call)
         return kernel_size, stride, padding, dilation, ceil_mode
-    return _MAX_ARGS[nsp, indices](input, kernel_size, [] if stride is None else stride, padding,
-                                   dilation, ceil_mode)[0][1:]
+    # (``return_indices`` picks the op by its truth, as PyTorch's boolean_dispatch)
+    return _MAX_ARGS[nsp, bool(indices)](input, kernel_size, [] if stride is None else stride,
+                                         padding, dilation, ceil_mode)[0][1:]
 
 
 # -- max pooling ---------------------------------------------------------------------
@@ -165,23 +169,31 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     k = _pair(kernel_size, "kernel_size")
     s = k if _omitted(stride) else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
-    if any(v == 0 for v in s):  # (before the kernel: an omitted stride is the kernel)
-        raise RuntimeError("stride should not be zero")
+    if input.dim() not in (3, 4):
+        _check_pool_input(input, "max_pool2d")
+    for kk, pp, st, dd in zip(k, p, s, d, strict=True):  # (PyTorch's output size, H then W)
+        if st == 0:  # (before the kernel: an omitted stride is the kernel)
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        eff = (kk - 1) * dd + 1
+        if pp > (eff // 2 if eff >= 0 else -(-eff // 2)):  # (C++'s division, toward zero)
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
     if any(v <= 0 for v in k):
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
                            f"kW: {k[1]}")
     if any(v <= 0 for v in s):
-        raise RuntimeError("stride should not be zero")
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
     if any(v <= 0 for v in d):
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
                            f"dilationW: {d[1]}")
     _check_pool_input(input, "max_pool2d")
     if input.dtype.name in ("bool", "uint16", "uint32", "uint64") or input.dtype.is_complex:
         raise NotImplementedError(f"\"max_pool2d\" not implemented for '{_legacy(input.dtype)}'")
-    for pp, kk in zip(p, k, strict=True):
-        if pp > kk // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={pp}, kernel_size={kk} and dilation={d[0]}")
+    if p[1] > k[1] // 2 or p[0] > k[0] // 2:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     batched = input.dim() == 4
     c, h, w = input.shape[-3:]
     out = tuple(_out_size(n, kk, pp, st, dd, ceil_mode) for n, kk, pp, st, dd
@@ -193,6 +205,8 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                                  k, s, p, d, out)
     if not batched:
         vals, idx = vals[0], idx[0]
+    elif suggests_channels_last(input._data):  # (the indices laid out as the values, by make)
+        idx = channels_last_copy(idx)
     ind = wrap(idx, input._device)
     res = make(vals, (input,), "MaxPool2DWithIndicesBackward0", _max_rule, idx, input.shape,
                input, ind)
@@ -318,10 +332,18 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     return (out, idx) if return_indices else out
 
 
-def _single(v, name, fn):
+def _single(v, name, fn, check1d=True):
+    """The one int of a 1-d pool's argument; refused in the words of PyTorch's ``check1d``,
+    or (``check1d=False``) of its ``max_pool1d``'s own check (commas as PyTorch's)."""
     vals = list(v) if isinstance(v, (list, tuple)) else [v]
     if len(vals) != 1:
-        raise RuntimeError(f"{fn}() {name} must be an int, list of ints or tuple of ints of size "
+        if check1d:
+            raise RuntimeError(f"{fn}() argument '{name}' should contain one int (got "
+                               f"{len(vals)})")
+        kinds = {"stride": "None, an int, list of ints, or tuple of ints",
+                 "padding": "an int, list of ints, or tuple of ints"}
+        raise RuntimeError(f"{fn}() {name} must be "
+                           f"{kinds.get(name, 'an int, list of ints or tuple of ints')} of size "
                            f"1 but got size {len(vals)}")
     return int(vals[0])
 
@@ -330,18 +352,29 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                             ceil_mode=False, return_indices=True):
     kernel_size, stride, padding, dilation, ceil_mode = _max_args(
         1, True, input, kernel_size, stride, padding, dilation, ceil_mode)
+    if input.dim() not in (2, 3):  # (before the sizes, as PyTorch's)
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           "tensor for argument #1 'self' (while checking arguments for "
+                           "max_pool1d)")
     k = _single(kernel_size, "kernel_size", "max_pool1d")
     s = k if _omitted(stride) else _single(stride, "stride", "max_pool1d")
     p = _single(padding, "padding", "max_pool1d")
     d = _single(dilation, "dilation", "max_pool1d")
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
-                           "tensor for argument #1 'self' (while checking arguments for "
-                           "max_pool1d)")
     if any(v == 0 for v in input.shape[-2:]):  # (reported by the 2-d kernel it goes through)
         as_2d = list(input.shape[:-1]) + [1, input.shape[-1]]
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
                            f"size for input, but got:{as_2d}")
+    # (the 2-d op's checks, in its words)
+    out, idx = max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d),
+                                       ceil_mode)
+    return out.squeeze(-2), idx.squeeze(-2)
+
+
+def _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode):
+    k = _single(kernel_size, "kernel_size", "max_pool1d", check1d=False)
+    s = k if _omitted(stride) else _single(stride, "stride", "max_pool1d", check1d=False)
+    p = _single(padding, "padding", "max_pool1d", check1d=False)
+    d = _single(dilation, "dilation", "max_pool1d", check1d=False)
     if k <= 0:
         raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
     if s <= 0:
@@ -356,9 +389,6 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     o = _out_size(input.shape[-1], k, p, s, d, ceil_mode)
     if o <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
-    out, idx = max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d),
-                                       ceil_mode)
-    return out.squeeze(-2), idx.squeeze(-2)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -369,12 +399,16 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if not return_indices and (input.dim() not in (2, 3) or not all(input.shape[-2:])):
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:{list(input.shape)}")
+    if not return_indices:  # (PyTorch's check_max_pool1d, in its own words)
+        _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices and not input.is_floating_point() and input.device.type == "cpu" \
             and not (input.requires_grad and STATE.enabled):
         # NOTE: without indices (nor a gradient) PyTorch takes a floating-point-only CPU kernel
         raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
                                   f"'{_legacy(input.dtype)}'")
     out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices and not (input.requires_grad and STATE.enabled):
+        out._data = c_dense(out._data)  # (PyTorch's max_pool1d_impl: a contiguous result)
     return (out, idx) if return_indices else out
 
 
@@ -512,6 +546,12 @@ def _bounds(n_in, n_out):
 
 
 def _adaptive_size(input, output_size, nsp, name):
+    if isinstance(output_size, (Tensor, np.ndarray)) and output_size.ndim == 1:
+        # (PyTorch's parser takes a 1-d one of integers as its ints)
+        if isinstance(output_size, Tensor) and output_size.dtype._kind >= 2:
+            raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of "
+                            "ints, but found element of type Tensor at pos 0")
+        output_size = output_size.tolist()
     vals = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * nsp
     if len(vals) != nsp:
         if nsp == 1:
@@ -525,17 +565,25 @@ def _adaptive_size(input, output_size, nsp, name):
     return out
 
 
-def _list_with_default(output_size, input):
+def _list_with_default(output_size, input, name=None):
     """nn.functional's check of a 2-d or 3-d adaptive pool's ``output_size`` sequence: no
-    longer than the input has dims (it takes its length: Python's error for a number)."""
+    longer than the input has dims (it takes its length: Python's error for a number); then,
+    given the op's ``name``, its parser's of the items (``None`` filled from the input)."""
     if isinstance(output_size, int):
         return
     if isinstance(output_size, Tensor) and output_size.dim() == 0:
         raise TypeError("len() of a 0-d tensor")
     if not hasattr(output_size, "__len__"):
         raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
-    if isinstance(output_size, (list, tuple)) and len(output_size) >= input.dim():
+    seqlike = isinstance(output_size, (list, tuple, str))  # (a str: a list of its letters)
+    if seqlike and len(output_size) >= input.dim():
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if name is not None and seqlike and output_size:
+        from ..._ops.creation import _check_size_items
+
+        seq = [d if v is None else v
+               for v, d in zip(output_size, input.shape[-len(output_size):])]
+        _check_size_items(name, (seq,), 2, "output_size")
 
 
 def _check_size_arg(output_size, name):
@@ -732,7 +780,7 @@ def _adaptive_avg_adjoint(g, mats, nsp):
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed output size (``None`` keeps that input dim)."""
-    _list_with_default(output_size, input)
+    _list_with_default(output_size, input, "adaptive_avg_pool2d")
     # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
     _check_adaptive_input(input, "adaptive_avg_pool2d", 2)
@@ -741,8 +789,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
                            f"or equal to 0 but received {{{out[0]}, {out[1]}}}")
     if out == (1, 1):
         # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1), complex
-        # values included (and mean's refusal of integers)
-        return input.mean((-1, -2), keepdim=True)
+        # values included (and mean's refusal of integers); a channels-last input's result
+        # restrided N x C x 1 x 1 channels-last (its in-place as_strided_)
+        res = input.mean((-1, -2), keepdim=True)
+        if input.ndim == 4 and suggests_channels_last(input._data):
+            res._data = channels_last_copy(res._data)
+        return res
     if not input.numel() and not input.dtype.is_floating_point:  # (no kernel runs)
         return input.new_empty(tuple(input.shape[:-2]) + tuple(out))
     _float_only(input, "adaptive_avg_pool2d")
@@ -792,7 +844,7 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     """Adaptive max pooling over the last ``nsp`` dims, and the flat indices of the maxima
     (``kernel``: the name PyTorch's dtype error gives; ``rule``: the backward)."""
     name = f"adaptive_max_pool{nsp}d"
-    _list_with_default(output_size, input)
+    _list_with_default(output_size, input, name)
     _check_adaptive_input(input, name, nsp, first=1)  # (every dim but the first: channels too)
     out = _adaptive_size(input, output_size, nsp, name)
     if any(o < 0 for o in out):
@@ -936,6 +988,8 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     vals, idx = _max_pool_arrays(xp_of(input), a, k, s, p, d, out)
     if not batched:
         vals, idx = vals[0], idx[0]
+    elif suggests_channels_last(input._data):  # (the indices laid out as the values, by make)
+        idx = channels_last_copy(idx)
     ind = wrap(idx, input._device)
     res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape,
                input, ind)
@@ -990,7 +1044,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling of ``(N, C, D, H, W)`` to a fixed output size (``None`` keeps a dim)."""
-    _list_with_default(output_size, input)
+    _list_with_default(output_size, input, "adaptive_avg_pool3d")
     # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
     _check_adaptive_input(input, "adaptive_avg_pool3d", 3)
@@ -999,8 +1053,11 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
                            f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")
     if out == (1, 1, 1):
         # NOTE: PyTorch computes a global average pool as a mean (MeanBackward1), complex
-        # values included (and mean's refusal of integers)
-        return input.mean((-1, -2, -3), keepdim=True)
+        # values included (and mean's refusal of integers); restrided as the 2-d one's
+        res = input.mean((-1, -2, -3), keepdim=True)
+        if input.ndim == 5 and suggests_channels_last(input._data):
+            res._data = channels_last_copy(res._data)
+        return res
     _float_only(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, out, 3)
 

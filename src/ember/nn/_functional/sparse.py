@@ -127,6 +127,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
                             f"{type(t).__name__}")
     if max_norm is not None:  # (the renormalisation checks the indices first)
         _renorm_check(input, weight, xp_of(weight))
+    from .loss import _check_flag  # (its op's parser)
+
+    _check_flag(scale_grad_by_freq, "embedding", "scale_grad_by_freq", 4)
+    _check_flag(sparse, "embedding", "sparse", 5)
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     same_device(weight, input)
@@ -363,6 +367,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
                                   "per_sample_weights is only supported for mode='sum' "
                                   f"(got mode='{mode}'). Please open a feature request on GitHub.")
+    from .loss import _check_flag  # (its op's parser, past the Python-side checks)
+
+    _check_flag(scale_grad_by_freq, "embedding_bag", "scale_grad_by_freq", 4)
+    _check_flag(sparse, "embedding_bag", "sparse", 6)
     if psw is not None and psw.dtype is not weight.dtype:
         raise RuntimeError("Expected tensor for argument #1 'weight' to have the same type as "
                            "tensor for argument #1 'per_sample_weights'; but type torch."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import collections.abc
 
+import itertools
 import operator
 import warnings
 from collections import OrderedDict
@@ -53,9 +54,8 @@ class _Indexed(Module):
         self._renumber(list(self._modules.values()))
 
     def _renumber(self, items):
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        # (as PyTorch, a new OrderedDict replaces ``_modules``: it prints as one after that)
+        self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(items))
 
 
 class Sequential(_Indexed):
@@ -189,7 +189,7 @@ class ModuleList(_Indexed):
 
     def __add__(self, other):
         out = ModuleList()
-        for m in list(self) + list(other):
+        for m in itertools.chain(self, other):  # (lazily, as PyTorch: its errors come in turn)
             out.append(m)
         return out
 
@@ -284,7 +284,9 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
+        # (as PyTorch, only a mapping gives items: a ParameterDict iterates its keys)
+        mapping = isinstance(modules, (ModuleDict, collections.abc.Mapping))
+        items = modules.items() if mapping else modules
         for k, v in _pairs(items, "ModuleDict", "ModuleDict"):
             self[k] = v
 

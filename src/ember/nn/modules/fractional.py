@@ -1,6 +1,8 @@
 """``FractionalMaxPool2d``/``3d``: max pooling over pseudo-random windows."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .. import functional as F
 from .module import Module
 
@@ -8,7 +10,7 @@ __all__ = ["FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
 def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    return tuple(v) if isinstance(v, Iterable) else (v, v)  # (a str too, as PyTorch's)
 
 
 class FractionalMaxPool2d(Module):
@@ -37,7 +39,7 @@ class FractionalMaxPool2d(Module):
 
 
 def _triple(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+    return tuple(v) if isinstance(v, Iterable) else (v, v, v)
 
 
 class FractionalMaxPool3d(Module):
@@ -45,6 +47,10 @@ class FractionalMaxPool3d(Module):
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                  _random_samples=None):
         super().__init__()
+        if ((isinstance(kernel_size, int) and kernel_size <= 0)
+                or (isinstance(kernel_size, (tuple, list))
+                    and not all(k > 0 for k in kernel_size))):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
         self.kernel_size = _triple(kernel_size)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
@@ -55,7 +61,8 @@ class FractionalMaxPool3d(Module):
                              "or a pooling ratio")
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+        r = self.output_ratio  # (indexed as PyTorch's: a short tuple is an IndexError)
+        if r is not None and not (0 < r[0] < 1 and 0 < r[1] < 1 and 0 < r[2] < 1):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input):

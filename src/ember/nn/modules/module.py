@@ -423,8 +423,9 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        keys = set(dir(type(self))) | set(self.__dict__)
-        keys |= set(self._parameters) | set(self._buffers) | set(self._modules)
+        # (a list, as PyTorch's: a name both in the class and registered is listed twice)
+        keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
+                *self._buffers]
         return sorted(k for k in keys if not k[0].isdigit())
 
     def __setstate__(self, state):
@@ -529,8 +530,8 @@ class Module:
     def named_children(self):
         memo = set()
         for name, m in self._modules.items():
-            if m is not None and id(m) not in memo:
-                memo.add(id(m))
+            if m is not None and m not in memo:  # (the modules, hashed as PyTorch hashes)
+                memo.add(m)
                 yield name, m
 
     def modules(self):
@@ -540,10 +541,10 @@ class Module:
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
         if memo is None:
             memo = set()
-        if id(self) in memo:
+        if self in memo:  # (the modules themselves, as PyTorch: a caller's memo works)
             return
         if remove_duplicate:
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, m in self._modules.items():
             if m is None:

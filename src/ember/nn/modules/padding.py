@@ -2,6 +2,8 @@
 ``ChannelShuffle``."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .. import functional as S
 from .module import Module
 
@@ -14,7 +16,7 @@ __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "Zero
 
 def _pads(padding, n):
     """An int pads every side; else the (left, right, top, bottom, ...) tuple as given."""
-    if isinstance(padding, (list, tuple)):
+    if isinstance(padding, Iterable):  # (a str too, as PyTorch's)
         return tuple(padding)
     return (padding,) * (2 * n)
 

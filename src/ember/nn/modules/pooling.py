@@ -2,6 +2,8 @@
 ``MaxUnpool1d/2d/3d``."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .. import functional as P
 from .module import Module
 
@@ -68,7 +70,7 @@ class AvgPool1d(Module):
 
 
 def _single(v):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,)
+    return tuple(v) if isinstance(v, Iterable) else (v,)  # (a str too, as PyTorch's)
 
 
 class _AvgPoolNd(Module):
@@ -188,7 +190,7 @@ class _MaxUnpoolNd(Module):
 
 
 def _ntuple(v, n):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+    return tuple(v) if isinstance(v, Iterable) else (v,) * n
 
 
 class MaxUnpool1d(_MaxUnpoolNd):

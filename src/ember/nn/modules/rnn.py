@@ -84,7 +84,7 @@ def _gru_step(xw, state, w_hh, b_hh, w_hr):
     # chunks' do, keeping a -0 that a sum with the other pieces' zeros would turn to +0)
     hg_rz, hg_n = hg.split([2 * size, size], 1)
     xw_rz, xw_n = xw.split([2 * size, size], 1)
-    r, z = (hg_rz + xw_rz).split(size, 1)
+    r, z = (hg_rz + xw_rz).split([size, size], 1)  # (a list: two pieces even for size 0)
     r, z = r.sigmoid(), z.sigmoid()
     # (PyTorch's form: r scales (W_hn h + b_hn), bias included)
     n = (xw_n + r * hg_n).tanh()

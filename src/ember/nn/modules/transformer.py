@@ -263,12 +263,21 @@ def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding
 def _masked_softmax(s, masked):
     """PyTorch's CPU ``_masked_softmax`` of float32 rows ``s`` (True in ``masked``: left out),
     a scalar loop: the maximum of the kept entries, ``expf(x - max)`` (the C library's),
-    their sum in float64 in order, each times ``1 / sum`` in float64, rounded once."""
+    their sum in float64 in order, each times ``1 / sum`` in float64, rounded once.  Float64
+    rows: the same loop in float64 (results in their dtype)."""
     import numpy as np
 
     from ..._ops import _sleef
 
     keep = ~masked
+    if s.dtype == np.float64:  # (double rows: the same loop, all in double)
+        with np.errstate(all="ignore"):
+            mx = np.where(keep, s, -np.inf).max(axis=-1, keepdims=True)
+            z = np.where(keep, np.exp(s - mx), 0.0)
+            total = np.zeros(s.shape[:-1], s.dtype)
+            for j in range(s.shape[-1]):
+                total += z[..., j]
+            return (z * (1.0 / total)[..., None]).astype(s.dtype)
     with np.errstate(all="ignore"):
         mx = np.where(keep, s, -np.inf).max(axis=-1, keepdims=True).astype(np.float32)
         z = np.where(keep, _sleef.c_exp((s - mx).astype(np.float32)), np.float32(0))

@@ -283,10 +283,37 @@ class Optimizer:
                     self._check_capturable(group)
                 if group.get("fused"):
                     self._check_fused(group)
-                update_group(group)
+                try:
+                    update_group(group)
+                except ValueError:  # (NumPy's broadcast error: a state of another shape)
+                    self._raise_state_shape(group)
+                    raise
         finally:
             STATE.enabled = saved
         return loss
+
+    def _raise_state_shape(self, group):
+        """PyTorch's RuntimeError for an in-place update that meets a state tensor whose
+        shape is not its parameter's (a state dict loaded into parameters of another order):
+        the first such state of the group, in PyTorch's broadcast wording."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            for v in self.state.get(p, {}).values():
+                if not isinstance(v, Tensor) or v.dim() == 0 or v.shape == p.shape:
+                    continue
+                a, b = tuple(v.shape), tuple(p.shape)
+                n = max(len(a), len(b))
+                a1, b1 = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+                for i in range(n - 1, -1, -1):
+                    if a1[i] != b1[i] and 1 not in (a1[i], b1[i]):
+                        raise RuntimeError(f"The size of tensor a ({a1[i]}) must match the "
+                                           f"size of tensor b ({b1[i]}) at non-singleton "
+                                           f"dimension {i}") from None
+                both = [max(x, y) for x, y in zip(a1, b1, strict=True)]
+                out = a if list(a) != both else b
+                raise RuntimeError(f"output with shape {list(out)} doesn't match the "
+                                   f"broadcast shape {both}") from None
 
     # PyTorch's wording for a ``capturable`` step on a device that cannot capture
     _capturable_what = "params and state_steps"

@@ -18,9 +18,9 @@ PyTorch's bit for bit; but PyTorch's ``sqrt`` comes from MKL's vector library,
 which is not correctly rounded (NumPy's is; 16% of float32 values and about 1%
 of float64 ones differ by an ulp, 0-d tensors included), and for
 float16/bfloat16 PyTorch computes each kernel in float32 and rounds once.
-``_vml.sqrt`` reproduces MKL's float32 ``sqrt`` on the processors it was measured on;
-elsewhere, and for float64, an element of Adam's and RMSprop's parameters can
-differ by an ulp per step.
+``_vml.sqrt`` reproduces MKL's float32 and float64 ``sqrt`` on the processors it was
+measured on; elsewhere an element of Adam's and RMSprop's parameters can differ by an
+ulp per step.
 ``addcdiv_``, ``mul_``, division by a scalar and ``maximum`` match PyTorch bit
 for bit as they are.
 

@@ -328,7 +328,9 @@ all, any, count_nonzero = _reduce.all, _reduce.any, _reduce.count_nonzero
 hash_tensor = _reduce.hash_tensor
 sort, argsort, msort, topk, kthvalue, median = (_reduce.sort, _reduce.argsort, _reduce.msort,
                                                 _reduce.topk, _reduce.kthvalue, _reduce.median)
-unique, unique_consecutive, bincount = (_reduce.unique, _reduce.unique_consecutive,
+unique, unique_consecutive, bincount = (_reduce.dispatch_words(_reduce.unique, "_", 2, 3),
+                                        _reduce.dispatch_words(_reduce.unique_consecutive,
+                                                               "_consecutive_", 2, 1),
                                         _reduce.bincount)
 
 # -- shapes -----------------------------------------------------------------------
@@ -371,7 +373,7 @@ _OUT = frozenset((
     "lerp", "addcmul", "addcdiv", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
     "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot", "outer",
     "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
-    "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "topk", "cat", "concat",
+    "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "argsort", "topk", "cat", "concat",
     "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag",
     # (not flip and roll: PyTorch's take no ``out=``)
     # more of PyTorch's ops that take ``out=`` (found by the op fuzz sweep)
@@ -457,6 +459,10 @@ def _public(name, fn):
                     args[0].ndim not in (1, 2):  # (diag_out's words: no "diag(): ")
                 raise RuntimeError(f"Supports 1D or 2D tensors. Got {args[0].ndim}D")
             _ops_core.check_out_first(name, args, out)
+            if name == "matmul":
+                _ops_core.matmul_out_first(*(
+                    args[i] if len(args) > i else kwargs.get(renames.get(k, k))
+                    for i, k in enumerate(("input", "other"))), out)
             if name in _OUT_OVERLAP_CHECKED and not (
                     name in _INDEX_OUT and args and isinstance(args[0], Tensor) and
                     isinstance(out, Tensor) and out.shape != args[0].shape) or \
@@ -702,9 +708,9 @@ def _out_reduction_dtype(name, kwargs, out, args=()):
     ``out`` then refuses the result, as an integer input does); a ``dtype=`` given too must
     be ``out``'s."""
     want = kwargs.get("dtype")
-    if want is None and name in ("mean", "nanmean") and args and \
-            isinstance(args[0], Tensor) and args[0].dtype._kind < 2:
-        if name == "nanmean":
+    if name in ("mean", "nanmean") and args and isinstance(args[0], Tensor) and \
+            args[0].dtype._kind < 2 and (want is None or name == "nanmean"):
+        if name == "nanmean":  # (before a ``dtype=``'s check too)
             raise RuntimeError("nanmean(): integral types and 'Bool' are not supported for "
                                "nanmean, even for empty tensors.")
         return  # (mean's own refusal of the integer input)

@@ -500,6 +500,14 @@ def dtype_name_for_type(d: dtype) -> str:
     return _LEGACY[d.name]
 
 
+def processed_type_name(d: dtype) -> str:
+    """A CPU tensor type as PyTorch's C++ messages name it once its Python layer has renamed
+    the legacy ones: ``torch.FloatTensor``, but ``CPUBFloat16Type``, ``CPUBoolType``."""
+    if d.name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"):
+        return "torch." + _LEGACY[d.name]
+    return f"CPU{scalar_name(d)}Type"
+
+
 _LEGACY = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "FloatTensor",
            "float64": "DoubleTensor", "int8": "CharTensor", "int16": "ShortTensor",
            "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor",

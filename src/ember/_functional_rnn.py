@@ -79,6 +79,12 @@ def _run(name, mode, args):
     else:
         data, hx, params, has_biases, layers, dropout, train, bidir, first = args
         batch_sizes = None
+    flags = (has_biases, train, bidir) if batch_sizes is not None else \
+        (has_biases, train, bidir, first)
+    if not all(isinstance(f, bool) for f in flags):  # (``nn.RNN(..., bidirectional=1)``)
+        from ._ops._core import format_invalid_args
+
+        raise TypeError(format_invalid_args(name, args, {}, tuple(f"({f})" for f in forms)))
     states = tuple(hx) if lstm else (hx,)
     flat = _Flat(mode, params, has_biases, layers, dropout, train, bidir,
                  states if lstm else (hx, hx))

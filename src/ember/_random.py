@@ -318,7 +318,10 @@ def _fma64_split(a, b, bh, bl, c):
     tl = _two_sum_err(c, ph, th)
     v = tl + pl
     v = _round_odd_fix(v, _two_sum_err(tl, pl, v))
-    return th + v
+    r = th + v
+    if not r.all():  # an exact zero takes IEEE's sign (-0.0 + -0.0 is -0.0), as ``th`` has it
+        r = np.where(r == 0, th, r)
+    return r
 
 
 def _fma64(a, b, c):

@@ -1270,12 +1270,7 @@ def _cross(x, y, d):
                 parts.append(xi * yj - xj * yi)
                 continue
             c = -(xj * yi)
-            r = fma(xi, yj, c)
-            if fma is _fma64 and not r.all():
-                # an exact zero takes IEEE's sign (-0.0 + -0.0 is -0.0), which the emulated
-                # float64 fma loses; the plain sum of the two products has it
-                r = np.where(r == 0, xi * yj + c, r)
-            parts.append(r)
+            parts.append(fma(xi, yj, c))
     return xp.stack(parts, axis=d)
 
 

@@ -1843,11 +1843,11 @@ def _pair_median(name, values, out_values, out_indices):
     why = " (while checking arguments for median)"
     if out_indices is not D.int64:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type Long; "
-                           f"but got torch.{D.dtype_name_for_type(out_indices)} instead{why}")
+                           f"but got {D.processed_type_name(out_indices)} instead{why}")
     if out_values is not values:
         raise RuntimeError("Expected tensor for 'values' to have the same type as tensor for "
-                           f"argument #2 'self'; but type torch.{D.dtype_name_for_type(out_values)}"
-                           f" does not equal torch.{D.dtype_name_for_type(values)}{why}")
+                           f"argument #2 'self'; but type {D.processed_type_name(out_values)}"
+                           f" does not equal {D.processed_type_name(values)}{why}")
 
 
 def check_mode_out(values, out):
@@ -1890,7 +1890,7 @@ STRICT_OUT = {
                     _found_dtype),
     **dict.fromkeys(("addmm", "cross", "diag", "gather", "matmul", "mm", "tril", "triu",
                      "argmax", "argmin", "norm", "softmax", "log_softmax", "bmm", "msort",
-                     "take_along_dim", "addmv", "baddbmm", "index_add", "index_copy",
+                     "argsort", "take_along_dim", "addmv", "baddbmm", "index_add", "index_copy",
                      "scatter", "scatter_add", "scatter_reduce"), _expected_out),
 
     **dict.fromkeys(("isposinf", "isneginf", "signbit"), _bool_only),
@@ -2035,6 +2035,9 @@ def check_out_first(name, args, out):
                 raise RuntimeError(_no_grad_out("diagonal" if name == "diag" and args and
                                                 isinstance(args[0], Tensor) and
                                                 args[0].ndim == 2 else name))
+        if name == "argsort" and args and isinstance(args[0], Tensor) and \
+                args[0]._requires_grad:  # (PyTorch's argsort writes through sort's out form)
+            raise RuntimeError(_no_grad_out(name))
     check = _OUT_FIRST.get(name)
     if check is not None and isinstance(out, Tensor):
         check(name, args, out)
@@ -2065,7 +2068,7 @@ _OUT_OP_NAMES = {
     "vstack": "cat", "dstack": "cat", "column_stack": "cat", "outer": "mul", "ger": "mul",
     "kron": "mul", "diagonal": "aten::diagonal_copy",
     "float_power": "pow", "square": "pow", "nanmean": "nansum", "take_along_dim": "gather",
-    "diag": "aten::diag_embed", "msort": "sort", "cross": "linalg_cross",
+    "diag": "aten::diag_embed", "msort": "sort", "argsort": "sort", "cross": "linalg_cross",
     "norm": "linalg_vector_norm", "softmax": "aten::softmax", "log_softmax": "aten::log_softmax",
 }
 
@@ -2080,6 +2083,44 @@ _RESIZED_TWICE = frozenset((
     "logaddexp2 maximum minimum mul multiply nextafter pow rad2deg reciprocal remainder rsqrt "
     "sigmoid sin sinc sinh sqrt square sub subtract tan tanh true_divide xlogy").split())
 # (and the comparisons, by their operands' common dtype rather than their result's: not done)
+
+
+def matmul_out_first(a, b, out) -> None:
+    """What PyTorch's ``matmul(a, b, out=out)`` does to ``out`` before it computes: a dot's
+    ``out`` is resized before its dtype check (and worded as dot's); a vector times a matrix
+    resizes ``out`` to ``[1, m]`` (the warning's shape), then squeezes it; a batched product
+    resizes ``out`` to the result's shape before the dtype check of the op it folds into."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(out, Tensor)) or \
+            not a.ndim or not b.ndim or a.dtype is not b.dtype or \
+            a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
+        return
+    if a.ndim <= 2 and b.ndim <= 2:
+        if out.dtype is not a.dtype:
+            if a.ndim == b.ndim == 1:
+                if out.ndim:
+                    warn_resized(out, ())
+                raise RuntimeError(f"result dtype {_legacy(out.dtype)} does not match input "
+                                   f"dtype {_legacy(a.dtype)}")
+        elif a.ndim == 1 and b.ndim == 2:
+            m = b.shape[1]
+            if tuple(out.shape) != (1, m):
+                warn_resized(out, (1, m))
+                out.resize_(1, m)  # (restrided in its memory, as PyTorch's resize)
+            out.squeeze_(0)
+        return
+    try:
+        batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    except ValueError:
+        return
+    shape = batch + tuple(a.shape[-2:-1]) + tuple(b.shape[-1:] if b.ndim > 1 else ())
+    if out.dtype is not a.dtype:
+        if tuple(out.shape) != shape:
+            warn_resized(out, shape)
+        if b.ndim == 1:
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                               f"{_legacy(out.dtype)}, {_legacy(a.dtype)}, and "
+                               f"{_legacy(b.dtype)}")
+        raise RuntimeError(STRICT_OUT["matmul"](a.dtype, out.dtype, "matmul"))
 
 
 def warn_resized(out, shape, twice=False):

@@ -237,15 +237,20 @@ def lgammaf(x):
     return out.reshape(d.shape)
 
 
+_NAN32_ONES = np.array(-1, np.int32).view(_F32)
+_NAN64_ONES = np.array(-1, np.int64).view(_F64)
+
+
 def _atanhf(x):
     with np.errstate(all="ignore"):
         y = np.abs(x)
         one = np.ones_like(y)
         d = _logk2(_div_pp(_add2_ff(one, y), _add2_ff(one, -y)))
         r = _sel(y == 1, _f(np.inf), (d[0] + d[1]) * _f(0.5))
-        r = _sel((y > 1) | np.isinf(x) | np.isnan(r), _f(np.nan), r)
+        # (Sleef's NaN: every bit set, by OR; the sign of x then flips it, a NaN x's not)
+        r = _sel((y > 1) | np.isinf(x) | np.isnan(r), _NAN32_ONES, r)
         r = _sel(np.signbit(x), -r, r)
-        return _sel(np.isnan(x), x, r)
+        return _sel(np.isnan(x), _NAN32_ONES, r)
 
 
 def atanhf(x):
@@ -478,9 +483,9 @@ def _atanh(x):
         one = np.ones_like(y)
         d = _d_logk2(_d_div_pp(_add2_ff(one, y), _add2_ff(one, -y)))
         r = np.where(y == 1, np.inf, (d[0] + d[1]) * 0.5)
-        r = np.where((y > 1) | np.isinf(x) | np.isnan(r), np.nan, r)
         r = np.where(np.signbit(x), -r, r)
-        return np.where(np.isnan(x), x, r)
+        # (Sleef's NaN: every bit set, by OR after the sign: the same for any NaN)
+        return np.where((y > 1) | np.isinf(x) | np.isnan(r) | np.isnan(x), _NAN64_ONES, r)
 
 
 def atanh(x):

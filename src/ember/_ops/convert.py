@@ -50,10 +50,15 @@ def _parse_to(args, kwargs):
             raise _bad_to(all_args, all_kwargs)
         other = args.pop(0)
         dtype, dev = other.dtype, other.device
-    elif args and args[0] is not None and _is_dtype(args[0]):
+    elif args and args[0] is not None and (_is_dtype(args[0]) or
+                                           isinstance(args[0], (float, bool, complex))):
         if "dtype" in kwargs or "device" in kwargs:
             raise _bad_to(all_args, all_kwargs)
         dtype = args.pop(0)
+        if isinstance(dtype, (float, bool, complex)):
+            # (PyTorch's parser reads a Python scalar there as the dtype of its type:
+            # ``to(3.5)`` is ``to(torch.float64)``, ``to(True)`` ``to(torch.bool)``)
+            dtype = type(dtype)
     else:
         if args:
             dev = args.pop(0)

@@ -15,7 +15,7 @@ from .._device import CPU, canonical, xp_for
 from .._random import _fma64
 from .._tensor import Tensor
 from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
-from ._core import has_internal_overlap, quiet
+from ._core import has_internal_overlap, quiet, writable_alias
 
 
 _default_device = None  # ``torch.set_default_device``'s device (None: the CPU)
@@ -1381,9 +1381,6 @@ def _linspace_values(start, end, n, dt):
             step = (e - s) / dt.np.type(n - 1) if n > 1 else dt.np.type(0)
             # (-far rather than -step: a NaN step keeps its sign, as in PyTorch)
             vals = np.where(first, fma(i, step, s), fma(-far, step, e))
-            zero = vals == 0  # (an exact zero: its sign as the unfused sum gives it, as FMA
-            if zero.any():  # does, which the emulated FMA loses for -0.0 + -0.0)
-                vals = np.where(zero, np.where(first, i * step + s, -far * step + e), vals)
             return vals.astype(dt.np)
     # float16 / bfloat16: every operation rounds to the dtype (computed in float32).
     H, f = dt.np.type, np.float32
@@ -1644,6 +1641,14 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
                            "overflow")
     arr = _gen(generator, _device(device)).randperm(int(n), dt.np).astype(dt.np)
+    if out is not None and out.ndim == 1 and out.shape[0] == n > 1 and out.stride(0) == 0:
+        # (PyTorch's kernel shuffles in ``out`` itself, with no overlap check: where all its
+        # elements share one memory location, the last index written, n - 1, is everywhere)
+        w = out._data if out._data.flags.writeable else writable_alias(out._data)
+        if w is not None:
+            w[...] = n - 1
+            out._vc.v += 1
+            return out
     return _to_out(_pinned_if(_finish(arr, device, requires_grad), pin_memory), out)
 
 

@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from ._core import (_legacy, check_inplace, commit, make, needs_grad, norm_dim, same_device,
                     snapshot, wrap, xp_of)
 from ._core import c_order, linear_grad, need_tensor, to_host, xp_of_array as _xp
+from ._cascade import iterator_sort
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 
 
@@ -527,15 +528,7 @@ def _index_layout(t, nk, arr):
             if rshape[d0] > rshape[d1]:
                 return 1
         return 0
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    perm = iterator_sort(perm, swap)
     if perm == list(range(nd - 1, -1, -1)):
         return _c_layout(arr)
     xp = _xp(arr)

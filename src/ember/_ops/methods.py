@@ -832,8 +832,11 @@ _METHODS = {
     "cummin": R.cummin, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
     "hash_tensor": R.hash_tensor,
     "sort": R.sort, "argsort": R.argsort, "msort": R.msort, "topk": R.topk,
-    "kthvalue": R.kthvalue, "median": R.median, "unique": R.unique,
-    "unique_consecutive": R.unique_consecutive, "bincount": R.bincount,
+    "kthvalue": R.kthvalue, "median": R.median,
+    "unique": R.dispatch_words(R.unique, "_", 2, 3, method=True),
+    "unique_consecutive": R.dispatch_words(R.unique_consecutive, "_consecutive_", 2, 1,
+                                           method=True),
+    "bincount": R.bincount,
     "sum_to_size": _sum_to_size,
     # shapes and views
     "view": S.view, "view_as": _view_as, "reshape": S.reshape, "reshape_as": _reshape_as,

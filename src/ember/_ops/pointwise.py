@@ -182,6 +182,8 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
         with quiet:  # comparisons stay bool
             out = as_array(out).astype(want) if out.dtype != np.bool_ or want == np.bool_ \
                 else as_array(out)
+        if name in _BF16_NAN_OPS and want.name == "bfloat16" and type(out) is np.ndarray:
+            out = _bf16_nans(out, x if ta is None else ta._data, y if tb is None else tb._data)
     # (C-contiguous operands: NumPy's C-contiguous result is PyTorch's)
     if plain:
         if not (x.flags.c_contiguous and y.flags.c_contiguous and 1 not in out.shape):
@@ -194,6 +196,27 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
         return make(out, (ref,), name, _SCALAR_OVERLOADS[name] or rule, *saved,
                     device=ref._device, laid=True)
     return make(out, (ta, tb), name, rule, *saved, device=ref._device, laid=True)
+
+
+# bfloat16 arithmetic rounds its float32 results back as PyTorch's kernels do: the vector
+# loop's conversion (whole blocks of 32) gives every NaN all bits set, the scalar tail's
+# (c10::BFloat16's) the positive quiet NaN 0x7FC0.
+_BF16_NAN_OPS = frozenset(("AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0",
+                           "RsubBackward0"))
+
+
+def _bf16_nans(out, x, y):
+    nan = np.isnan(out)
+    if not nan.any():
+        return out
+    m = _sleef.loop_mask(out.shape, x, y, block=_sleef.BLOCK)
+    bits = out.view(np.uint16)
+    if m is None or m is True:
+        bits[nan] = 0x7FC0 if m is None else 0xFFFF
+    else:
+        bits[nan & m] = 0xFFFF
+        bits[nan & ~m] = 0x7FC0
+    return out
 
 
 def _grad_as_is(ctx, g):
@@ -399,6 +422,8 @@ def rsub(a, b, *, alpha=1):
     dt, x, y = _operands(a, b)
     with quiet:  # (a half type's overflow is its infinity, silently as in PyTorch)
         out = as_array(np.subtract(y, x)).astype(dt.np, copy=False)
+    if dt is D.bfloat16 and type(out) is np.ndarray:
+        out = _bf16_nans(out, a._data, y)
     return make(iter_layout(out, (a, None), dt.np), (a,), "RsubBackward1", _rsub_rule,
                 laid=True)
 
@@ -489,13 +514,13 @@ def _row_length(x, y, shape):
 
 
 def _signed_fma64(a, b, c):
-    """``_fma64`` made exact where a factor is zero, or the sum a zero product's (its rescaling
-    loses ``c``'s low bits beside a huge factor, and a zero sum of zeros its sign)."""
+    """``_fma64`` made exact where a factor is zero (its rescaling loses ``c``'s low bits
+    beside a huge factor)."""
     from .._random import _fma64
 
     r = _fma64(a, b, c)
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        fix = (a == 0) | (b == 0) | (r == 0) & (c == 0)
+        fix = (a == 0) | (b == 0)
         return np.where(fix, a * b + c, r) if fix.any() else r
 
 
@@ -740,6 +765,9 @@ def _np_fmod(x, y, dt):
     the vector loop's (Sleef's ``fmodf``) first partial quotient ``|x| * (1 / |y|)``, both
     rounded toward zero, overflows where ``|x / y|`` passes the float32 range: NaN there."""
     out = np.fmod(x, y)
+    if dt in (D.float32, D.float64) and _sleef.VECTORIZED and type(out) is np.ndarray and \
+            out.ndim and out.dtype == dt.np:
+        out = _fmod_nans(out, x, y)
     if not (_sleef.VECTORIZED and dt in (D.float32, D.bfloat16) and type(x) is np.ndarray
             and type(y) is np.ndarray and x.dtype == np.float32 and y.dtype == np.float32):
         return out
@@ -754,10 +782,34 @@ def _np_fmod(x, y, dt):
         over &= np.isfinite(x) & np.isfinite(y) & (y != 0)
     if not over.any():
         return out
-    m = _sleef.loop_mask(out.shape, x, y, block=_sleef.BLOCK * (2 if dt is D.bfloat16 else 1))
+    m = _sleef.loop_mask(out.shape, x, y, block=_FMOD_BLOCK // 2 if dt is D.bfloat16 else
+                         _FMOD_BLOCK // 4)
     if m is None:
         return out
     return np.where(over & m, np.float32(np.nan), out)
+
+
+# The bytes of one step of PyTorch's float fmod vector loop: one vector on AVX-512 (measured);
+# elsewhere 32 float32 values, as measured before
+_FMOD_BLOCK = 64 if _sleef.cpu_capability() == "avx512" else 128
+
+
+def _fmod_nans(out, x, y):
+    """``out`` (float32/float64 ``fmod``) with the NaN of a zero divisor or an infinite
+    dividend as PyTorch's kernel gives it: +nan in its vector loop, the C library's -nan in
+    the scalar tail; a NaN operand's own NaN as NumPy gives it."""
+    nan = np.isnan(out)
+    if not nan.any():
+        return out
+    nan &= ~(np.isnan(x) | np.isnan(y))
+    if not nan.any():
+        return out
+    m = _sleef.loop_mask(out.shape, x, y, block=_FMOD_BLOCK // out.itemsize)
+    if m is None:
+        return out
+    out = np.array(out)
+    out[nan if m is True else nan & m] = np.nan
+    return out
 
 
 def _toward0(v):
@@ -806,6 +858,8 @@ def pow(a, b):
         with quiet:
             out = as_array(_half_pow(x, y, dt, a._data) if dt in _LOW else
                            _np_pow_scalar(x, y))
+            if dt is D.bfloat16 and y == 0.5 and type(out) is np.ndarray:
+                out = _bf16_unary_nans(out, dt.np, True)  # (PyTorch's sqrt kernel)
             out = out.astype(dt.np, copy=False)
         out = iter_layout(out, (a,), dt.np)  # (the number is no operand)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b, laid=True)
@@ -889,8 +943,10 @@ def _np_pow_scalar(x, y):
             return _cpow_small(x, int(np.real(y)))
     if kind == "f" or kind == "c":
         with quiet:
-            if y == 0.5:  # (float32: MKL's sqrt, as PyTorch's)
-                return _vml.sqrt(x) if kind == "f" and type(x) is np.ndarray else np.sqrt(x)
+            if y == 0.5:  # (float32, float64: MKL's sqrt, as PyTorch's)
+                if kind == "f" and type(x) is np.ndarray:
+                    return _nan_bits(np.sqrt, x, _vml.sqrt(x))
+                return np.sqrt(x)
             if y == -0.5:
                 return 1 / np.sqrt(x)
             if y == -1:
@@ -1019,6 +1075,14 @@ def neg(a):
                            "operator instead.")
     x = a._data
     y = np.negative(x) if x.flags.c_contiguous else iter_layout(np.negative(x), (a,))
+    if a.dtype is D.bfloat16 and type(x) is np.ndarray:
+        # (the vector loop flips a NaN's sign bit; the scalar tail's c10::BFloat16 makes it
+        # the positive quiet NaN 0x7FC0)
+        nan = np.isnan(y)
+        if nan.any():
+            m = _sleef.loop_mask(x.shape, x, block=_sleef.BLOCK) if x.ndim else None
+            if m is not True:
+                y.view(np.uint16)[nan if m is None else nan & ~m] = 0x7FC0
     if a.dtype._kind == 3 and type(x) is np.ndarray and _sleef.VECTORIZED and x.ndim:
         # (PyTorch's complex vector loop subtracts from zero: a zero part comes out +0, a NaN
         # keeps its sign; its scalar tail negates.  Measured.)
@@ -1096,12 +1160,15 @@ def _unary_float(a, fn, name, rule, *saved):
             out = _sleef_more.split64(x, *_DOUBLE[fn])
         elif x.dtype == np.float32 and fn in _WIDENED and type(x) is np.ndarray:
             out = fn(x, dtype=np.float64).astype(np.float32)
-        elif fn is np.sqrt and x.dtype == np.float32 and type(x) is np.ndarray:
-            out = _vml.sqrt(x)  # PyTorch's float32 sqrt is MKL's, not correctly rounded
+        elif fn is np.sqrt and (x.dtype == np.float32 or x.dtype == np.float64) and \
+                type(x) is np.ndarray:
+            out = _vml.sqrt(x)  # PyTorch's sqrt is MKL's, not correctly rounded
         elif x.dtype.kind == "c":
             out = _complex_unary(x, fn, name)
         else:
             out = fn(x)
+        if fn in _DOMAIN_NAN and type(x) is np.ndarray:
+            out = _nan_bits(fn, x, out)
     if not a._data.flags.c_contiguous:  # (else NumPy's C-contiguous result is PyTorch's)
         out = iter_layout(out, (a,), out.dtype)
     return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved], laid=True)
@@ -1349,6 +1416,43 @@ def sqrt(a):
     return _unary_float(a, np.sqrt, "SqrtBackward0", lambda ctx, g: (g / (2 * ctx.saved[0]),), OUT)
 
 
+# The NaN that PyTorch's real kernels give for an argument out of the domain, by function
+# and dtype: (its bits, whether a NaN argument gives the same bits rather than itself).
+_DOMAIN_NAN = {
+    np.sqrt: {np.dtype(np.float64): (0x7FF8000000000000, False)},
+    np.log: {np.dtype(np.float64): (0x7FF8000000000000, False)},
+    np.log2: {np.dtype(np.float64): (0x7FF8000000000000, False)},
+    np.log10: {np.dtype(np.float64): (0x7FF8000000000000, False),
+               np.dtype(np.float32): (0x7FC00000, False)},
+    _log1p_any: {np.dtype(np.float64): (0x7FF8000000000000, True),
+                 np.dtype(np.float32): (-1, False)},
+}
+
+
+def _nan_bits(fn, x, out):
+    """``out`` (``fn`` of the float array ``x``) with its NaN bits as PyTorch's kernel
+    gives them (``_DOMAIN_NAN``): NumPy's domain errors are -nan, and some functions quiet a
+    NaN argument to +nan."""
+    spec = _DOMAIN_NAN[fn].get(x.dtype)
+    if spec is None or out.dtype != x.dtype:
+        return out
+    nan = out != out
+    if not nan.any():
+        return out
+    bits, all_nans = spec
+    out = np.array(out)
+    iv = out.view(np.int64 if out.dtype == np.float64 else np.int32)
+    if all_nans:
+        iv[nan] = bits
+        return out
+    arg_nan = x != x
+    iv[nan & ~arg_nan] = bits
+    if arg_nan.any():  # (a NaN argument comes back as itself, quieted)
+        out[arg_nan] = np.broadcast_to(x, out.shape)[arg_nan]
+        iv[arg_nan] |= 1 << (51 if out.dtype == np.float64 else 22)
+    return out
+
+
 def _np_rsqrt(x):
     if x.dtype.kind == "c":  # (PyTorch's complex kernel: sqrt, then its reciprocal's division)
         with quiet:
@@ -1418,7 +1522,7 @@ def _half_unary(fn, x):
     ``rsqrt``'s scalar loop rounds the square root to the type before dividing; its vector
     loop takes one vector of the type a step (32 values), the others two."""
     x32 = x.astype(np.float32)
-    pair, block = _HALF_SPLIT.get(fn), 2 * _sleef.BLOCK
+    pair, block, m = _HALF_SPLIT.get(fn), 2 * _sleef.BLOCK, None
     if fn is _np_rsqrt:  # (the scalar loop rounds the square root to the type first)
         pair = (fn, lambda v: np.float32(1) / np.sqrt(v).astype(x.dtype).astype(np.float32))
         block = _sleef.BLOCK
@@ -1436,8 +1540,31 @@ def _half_unary(fn, x):
         out = fn(x32, dtype=np.float64)
     else:
         out = fn(x32)
+    if x.dtype.name == "bfloat16" and (fn in _BF16_VML or pair is not None):
+        return _bf16_unary_nans(np.asarray(out), x.dtype, fn in _BF16_VML or m)
     return out.astype(x.dtype)
 
+
+def _bf16_unary_nans(out, dt, m):
+    """The float32 results ``out`` of a bfloat16 unary op rounded to bfloat16 with PyTorch's
+    NaNs: all bits set where its vector code converts them (``m``: True, all; None, none;
+    else a mask), the positive quiet 0x7FC0 where its scalar code does."""
+    res = out.astype(dt)
+    nan = np.isnan(out)
+    if nan.any():
+        bits = res.view(np.uint16)
+        if m is None or m is True:
+            bits[nan] = 0xFFFF if m else 0x7FC0
+        else:
+            bits[nan & m] = 0xFFFF
+            bits[nan & ~m] = 0x7FC0
+    return res
+
+
+# bfloat16 functions PyTorch maps over whole vectors (its VML-style kernels: the tail a
+# partial vector), so that every NaN comes from the vector conversion
+_BF16_VML = frozenset((np.sin, np.cos, np.tan, np.exp, np.tanh, np.arctan, np.sqrt, np.log,
+                       np.log2, np.log10, np.arccos, np.arcsin, _log1p_any, _expm1_any))
 
 _VML[np.sinh] = _sleef_split(_sleef.sinhf, _libm.sinhf)
 _VML[np.cosh] = _sleef_split(_sleef.coshf, _libm.coshf)
@@ -2506,8 +2633,15 @@ def _np_logaddexp(x, y):
 
 def _np_xlogy(x, y):
     with quiet:
-        return as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * _c_log(y))).astype(
+        out = as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * _c_log(y))).astype(
             np.result_type(x, y))
+        if out.dtype == np.float64 and type(out) is np.ndarray:
+            # (PyTorch's float64 kernel: the log of a negative number is +nan, and that NaN
+            # is the product's, whatever ``x`` is but zero)
+            bad = (y < 0) & (x != 0)
+            if np.any(bad):
+                out = np.where(bad, np.float64(np.nan), out)
+        return out
 
 
 def _c_log(y):

@@ -396,7 +396,9 @@ def _extreme(t, dim, keepdim, fn, argfn, name):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         _no_complex(t, RuntimeError, f"{name}(): does not support complex input")
     if dim is None:
-        arr = _all_reduce_nan(xp_of(t).asarray(fn(t._data)), t.dtype)
+        arr = xp_of(t).asarray(fn(t._data))
+        if t.numel() != 1:  # (one element: a copy of it, its NaN as it is)
+            arr = _zero_tie(t._data, _all_reduce_nan(arr, t.dtype), False)
         return make(arr, (t,), name.capitalize() + "Backward1",
                     _even_rule(tuple(range(t.ndim)), False), t, _OUT)
     if isinstance(dim, Tensor):
@@ -482,7 +484,8 @@ def _all_reduce_nan(arr, dtype):
     """The NaN that PyTorch's CPU max()/min()/aminmax() without a dim give: every bit set
     for float32/float64 (its vector kernel's NaN mask), the positive quiet NaN for bfloat16,
     the input's own for float16."""
-    if type(arr) is not np.ndarray or not np.isnan(arr).any():
+    if type(arr) is not np.ndarray or (arr.item() == arr.item() if not arr.ndim else
+                                       not np.isnan(arr).any()):
         return arr
     if dtype in (D.float32, D.float64):
         ones = np.full(arr.shape, -1, np.int32 if dtype is D.float32 else np.int64)
@@ -490,6 +493,50 @@ def _all_reduce_nan(arr, dtype):
     if dtype is D.bfloat16:
         return np.where(np.isnan(arr), np.array(np.nan, arr.dtype), arr)
     return arr
+
+
+# Which of the tied zeros PyTorch's float32/float64 all-reduce kernels return (both signs
+# present), as measured: 8 float32 or 4 float64 lanes.  ``max()``/``min()`` go through
+# whole vectors (a later one wins; between lanes, this order), then the scalar tail (after
+# every vector, a later element winning); ``amax``/``amin`` through blocks of four
+# vectors, one accumulator each (lane 0 first, then the last accumulator, then the later
+# block), then the scalar tail (after the blocks, an earlier element winning).
+_LANE_RANK = {4: np.array([0, 1, 2, 3]), 8: np.array([0, 4, 2, 6, 1, 5, 3, 7])}
+
+
+def _zero_tie(data, arr, blocks):
+    """The extremes ``arr`` of the array ``data`` reduced over its trailing dims (one value
+    a row, in order), with the sign of zero that PyTorch's kernel gives where it is a tie of
+    +0.0 and -0.0."""
+    if type(data) is not np.ndarray or data.dtype not in (np.float32, np.float64) or \
+            not data.flags.c_contiguous or not arr.size or \
+            (arr.item() != 0 if not arr.ndim else arr.all()):
+        return arr
+    rows = data.reshape(arr.size, -1)
+    out = np.array(arr)
+    res = out.reshape(-1)
+    zero = res == 0
+    neg = np.signbit(rows)
+    mixed = zero & (neg & (rows == 0)).any(axis=1) & (~neg & (rows == 0)).any(axis=1)
+    for r in np.nonzero(mixed)[0]:  # (rows whose extreme is a zero of both signs)
+        res[r] = _zero_pick(rows[r], blocks)
+    return out
+
+
+def _zero_pick(flat, blocks):
+    idx = np.nonzero(flat == 0)[0]
+    n, lanes = flat.size, 32 // flat.itemsize
+    lane = idx % lanes
+    if blocks:
+        whole = n - n % (4 * lanes)
+        nb = np.int64(whole // (4 * lanes))
+        key = np.where(idx < whole, ((lanes - 1 - lane) * 4 + idx % (4 * lanes) // lanes) * nb
+                       + idx // (4 * lanes), -1 - idx)
+    else:
+        whole = n - n % lanes if n >= lanes else 0
+        key = np.where(idx < whole, _LANE_RANK[lanes][lane] * np.int64(n // lanes)
+                       + idx // lanes, idx - n)
+    return flat[idx[np.argmax(key)]]
 
 
 def _amax(t, dim, keepdim, fn, name):
@@ -506,6 +553,8 @@ def _amax(t, dim, keepdim, fn, name):
     # result follows a strided input's order; PyTorch's is contiguous)
     if type(arr) is np.ndarray and t.dtype.is_floating_point:  # (NaN: the positive quiet one)
         arr = np.where(np.isnan(arr), np.array(np.nan, arr.dtype), arr)
+        if dims and sorted(dims) == list(range(t.ndim - len(dims), t.ndim)):
+            arr = _zero_tie(t._data, arr, True)  # (an inner reduction: each row's)
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
                 _OUT, _shown_dims(dim), bool(keepdim))
 
@@ -653,13 +702,7 @@ def _iter_order(shape, strides):
         if s0 != s1:
             return 1 if s0 > s1 else -1
         return 1 if shape[d0] > shape[d1] else 0
-    for i in range(1, nd):
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d0 + 1])
-            if c > 0:
-                perm[d0], perm[d0 + 1] = perm[d0 + 1], perm[d0]
-            elif c < 0:
-                break
+    perm = _cascade.iterator_sort(perm, swap)
     sizes, strd = [], []
     for d in perm:
         if sizes and (shape[d] == 1 or sizes[-1] == 1
@@ -1195,21 +1238,30 @@ def _scan_acc(a):
 _NO_DIM = object()  # (PyTorch's parser words a missing dim its own way)
 
 
-def _no_bool_scan(dtype, name):
-    if dtype is not None and D.to_dtype(dtype) is D.bool:
+def _no_bool_scan(t, dim, dtype, name):
+    # (after the dim's check; PyTorch's kernel only sees a non-empty input of 1 dim or more)
+    if dtype is not None and D.to_dtype(dtype) is D.bool and \
+            norm_dim(dim, t.ndim) is not None and t.ndim and t.numel():
         raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+
+
+def _grad_dtype(dtype):
+    """PyTorch's refusal of a differentiable scan into an integer or bool dtype."""
+    if _grad_on() and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"Autograd not support dtype: {D.scalar_name(dtype)}")
 
 
 def cumsum(t, dim=_NO_DIM, *, dtype=None):
     if dim is _NO_DIM:
         raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
-    _no_bool_scan(dtype, "cumsum")
+    _no_bool_scan(t, dim, dtype, "cumsum")
     if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
-            return fused(None, lambda x: cumsum(x.to(out_dt), dim), t)
+            _grad_dtype(out_dt)
+            return fused(None, lambda x: cumsum(x.to(out_dt), dim, dtype=out_dt), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
@@ -1226,13 +1278,14 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
 def cumprod(t, dim=_NO_DIM, *, dtype=None):
     if dim is _NO_DIM:
         raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
-    _no_bool_scan(dtype, "cumprod")
+    _no_bool_scan(t, dim, dtype, "cumprod")
     if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
     if dtype is not None:
         if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
-            return fused(None, lambda x: cumprod(x.to(out_dt), dim), t)
+            _grad_dtype(out_dt)
+            return fused(None, lambda x: cumprod(x.to(out_dt), dim, dtype=out_dt), t)
         t = t.to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
@@ -1681,6 +1734,33 @@ def _zero_sized_dims(t, d):
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
                            "cannot be applied")
     return bool(zeros)
+
+
+def dispatch_words(fn, prefix, inverse_at, counts_at, method=False):
+    """``fn`` (``unique``, ``unique_consecutive``) refusing an unknown keyword in PyTorch's
+    words: its Python function is a ``boolean_dispatch`` on ``return_inverse`` (argument
+    ``inverse_at``) and ``return_counts`` (``counts_at``, as PyTorch reads them: for
+    ``unique_consecutive`` the other way round) to ``_return_output``,
+    ``_return_inverse``, ``_return_counts`` or ``_return_inverse_and_counts`` (each with
+    ``prefix``), and its Tensor method a Python method (``Tensor.unique()``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            head, _, rest = str(e).partition("() ")
+            if head != fn.__name__ or not rest.startswith("got an unexpected keyword"):
+                raise
+            inv, cnt = (kwargs[k] if k in kwargs else args[i] if i < len(args) else False
+                        for i, k in ((inverse_at, "return_inverse"),
+                                     (counts_at, "return_counts")))
+            name = f"Tensor.{fn.__name__}" if method else prefix + (
+                ("return_inverse_and_counts" if cnt else "return_inverse") if inv else
+                "return_counts" if cnt else "return_output")
+            raise TypeError(f"{name}() {rest}") from None
+    return call
 
 
 def _sort_decides(flat):

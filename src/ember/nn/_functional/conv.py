@@ -839,6 +839,12 @@ def _conv(name, nsp, input, weight, bias, stride, padding, dilation, groups):
     if input.dim() not in (nsp + 1, nsp + 2):
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
+    if padding == "same" and weight.dim() > 2 and weight.dim() != nsp + 2:
+        # (PyTorch's padding='same' path checks the ranks first, batched, its own way)
+        shape = [1] * (input.dim() == nsp + 1) + list(input.shape)
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-"
+                           f"dimensional weight{list(weight.shape)}, but got {len(shape)}-"
+                           f"dimensional input of size {shape} instead")
     unbatched = input.dim() == nsp + 1 and weight.dim() == nsp + 2
     x = input.unsqueeze(0) if unbatched else input
     # PyTorch's argument parser widens ints to one value per dim of the function's name.

@@ -65,6 +65,8 @@ def _legacy(dt):
     return f(dt)
 
 
+@with_int_args("pairwise_distance", [
+    "Tensor x1, Tensor x2, float p=2, float eps=1e-06, bool keepdim=False"])
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """``||x1 - x2 + eps||_p`` along the last dimension (after broadcasting).

@@ -29,6 +29,20 @@ def _sizes(v, n, what):
     return v
 
 
+def _parsed(nsp):
+    """PyTorch's parser in front of ``fractional_max_pool{nsp}d``: its ints read."""
+    from ..._argparse import with_int_args
+
+    k = f"int[{nsp}]"
+    return with_int_args(f"fractional_max_pool{nsp}d", [
+        f"Tensor input, {k} kernel_size, {k} output_size, Tensor random_samples"])(
+        lambda *args: tuple(tuple(int(v) for v in a) if isinstance(a, (tuple, list)) else
+                            int(a) for a in args[1:3]))  # (a bool after the first item: 1)
+
+
+_FRACTIONAL_ARGS = {2: _parsed(2), 3: _parsed(3)}
+
+
 def _check_out_shape(lead, out):
     """PyTorch's check when it allocates the output ``lead + out``."""
     if min(out) < 0:
@@ -88,6 +102,8 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
         n = 1 if input.dim() == 3 else input.size(0)
         _random_samples = ember.rand(n, input.size(-3), 2, dtype=input.dtype,
                                      device=input.device)
+    kernel_size, output_size = _FRACTIONAL_ARGS[2](input, kernel_size, output_size,
+                                                   _random_samples)
     kh, kw = _sizes(kernel_size, 2, "fractional_max_pool2d: kernel_size must either be a "
                     "single Int or tuple of Ints")
     oh, ow = _sizes(output_size, 2, "fractional_max_pool2d: output_size must either be a "

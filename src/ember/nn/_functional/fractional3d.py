@@ -11,7 +11,7 @@ import numpy as np
 
 from ..._ops._core import grads_shown_as, make, wrap, xp_of
 from ..._tensor import Tensor
-from .fractional import _check_out_shape, _empty_windows, _sizes, _starts
+from .fractional import _FRACTIONAL_ARGS, _check_out_shape, _empty_windows, _sizes, _starts
 from .pooling import _float_only
 
 __all__ = ["fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
@@ -49,6 +49,8 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=N
         n = 1 if input.dim() == 4 else input.size(0)
         _random_samples = ember.rand(n, input.size(-4), 3, dtype=input.dtype,
                                      device=input.device)
+    kernel_size, output_size = _FRACTIONAL_ARGS[3](input, kernel_size, output_size,
+                                                   _random_samples)
     kt, kh, kw = _sizes(kernel_size, 3, "fractional_max_pool3d: kernel_size must either be a "
                         "single Int or tuple of three Ints")
     ot, oh, ow = _sizes(output_size, 3, "fractional_max_pool3d: output_size must either be a "

@@ -52,6 +52,8 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, maxpool, avgpool,
         out = avgpool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     else:
         out = avgpool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if callable(count):  # (the kernel's size, multiplied out after the pool, as PyTorch's)
+        count = count()
     if isinstance(count, (list, tuple)):  # (lp_pool1d: PyTorch multiplies by kernel_size itself)
         raise TypeError("mul(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(count).__name__}")
@@ -76,7 +78,7 @@ def lp_pool2d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: boo
     """2-D power-average pooling over ``(N, C, H, W)`` or ``(C, H, W)`` (see ``lp_pool1d``)."""
     kh, kw = _tuple(kernel_size, 2)
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, _pool.max_pool2d,
-                    _pool.avg_pool2d, kh * kw)
+                    _pool.avg_pool2d, lambda: kh * kw)
 
 
 def lp_pool3d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False
@@ -84,7 +86,7 @@ def lp_pool3d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: boo
     """3-D power-average pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)``."""
     kd, kh, kw = _tuple(kernel_size, 3)
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, _pool.max_pool3d,
-                    _pool.avg_pool3d, kd * kh * kw)
+                    _pool.avg_pool3d, lambda: kd * kh * kw)
 
 
 # -- local response normalisation ---------------------------------------------------

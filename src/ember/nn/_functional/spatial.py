@@ -747,6 +747,29 @@ def _as_int(v) -> int:
         return 0  # (refused later, with the input's dims)
 
 
+def _bad_align_corners(mode, nsp, size, scale_factor, out, input, align_corners, recompute,
+                       antialias):
+    """PyTorch's parser error of its upsampling kernel (``upsample_bilinear2d()``...) for an
+    ``align_corners`` that is not a bool, with the arguments ``interpolate`` passes it."""
+    from ..._ops._core import format_invalid_args
+
+    if size is not None:
+        size, scales = (size if isinstance(size, (list, tuple)) else [size] * nsp), None
+    elif recompute:
+        size, scales = out, None
+    else:
+        scales = scale_factor if isinstance(scale_factor, (list, tuple)) else \
+            [scale_factor] * nsp
+    name = f"upsample_{mode}{nsp}d"
+    if antialias:
+        name = f"_{name}_aa"
+    each = ", ".join(f"float scales{d} = None" for d in ("_d", "_h", "_w")[3 - nsp:]) \
+        if nsp > 1 else "float scales = None"
+    head = "(Tensor input, tuple of ints output_size, bool align_corners, "
+    return format_invalid_args(name, (input, size, align_corners, scales), {}, (
+        head + "tuple of floats scale_factors)", head + each + ", *, Tensor out = None)"))
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners=None, recompute_scale_factor=None, antialias: bool = False):
     """Resizes the spatial dims of ``(N, C, *S)`` input.
@@ -837,6 +860,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"{input.dim()}D) for the modes: nearest | linear | bilinear "
                                   "| bicubic | trilinear | lanczos | area | nearest-exact (got "
                                   f"{mode})")
+    if (mode in _LINEAR or mode == "bicubic") and not isinstance(align_corners, bool):
+        raise TypeError(_bad_align_corners(mode, nsp, size, scale_factor, out, input,
+                                           align_corners, recompute_scale_factor, antialias))
     if mode == "area" and nsp > 1 and 0 in sp:  # (area runs an adaptive average pool)
         raise RuntimeError(f"adaptive_avg_pool{nsp}d(): Expected input to have non-zero size for "
                            f"non-batch dimensions, but input has sizes {list(input.shape)} with "

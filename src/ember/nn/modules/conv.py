@@ -42,7 +42,6 @@ class _ConvNd(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        n = self._nsp
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 # PyTorch formats a set literal, so the order follows the string hash seed.
@@ -66,9 +65,11 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         # F.pad's argument for the non-zero padding modes: last dim first, (left, right) each.
         if isinstance(padding, str):
-            pads = [0, 0] * n
+            # (as PyTorch: by the kernel's length, which a tuple may give unlike the dims')
+            pads = [0, 0] * len(kernel_size)
             if padding == "same":
-                for d, k, i in zip(dilation, kernel_size, range(n - 1, -1, -1), strict=True):
+                for d, k, i in zip(dilation, kernel_size,  # noqa: B905
+                                   range(len(kernel_size) - 1, -1, -1)):
                     total = d * (k - 1)
                     pads[2 * i] = total // 2
                     pads[2 * i + 1] = total - total // 2

@@ -184,6 +184,19 @@ def iterator_sort(items, swap):
     return items
 
 
+def operand_order(shape, strides):
+    """The dims of one operand (``strides`` in elements), innermost first, as PyTorch's
+    iterator orders them (``reorder_dimensions``: by stride, a broadcast dim anywhere)."""
+    def swap(p, q):
+        sp, sq = strides[p], strides[q]
+        if sp == 0 or sq == 0:
+            return 0
+        if sp != sq:
+            return 1 if sp > sq else -1
+        return 1 if shape[p] > shape[q] else 0
+    return iterator_sort(range(len(shape) - 1, -1, -1), swap)
+
+
 def _layout(a, axes):
     """PyTorch's iterator dims for reducing ``axes`` of ``a``, innermost first: a list of
     ``[size, byte stride, output stride, reduced, original axes (outermost first)]``."""

@@ -692,17 +692,7 @@ def _variance(t, dims, n, c, keepdim):
 def _iter_order(shape, strides):
     """The dims (outermost first) and coalesced sizes (innermost first) in which PyTorch's
     TensorIterator walks one input operand (its ``reorder_dimensions`` and ``coalesce``)."""
-    nd = len(shape)
-    perm = list(range(nd))[::-1]  # innermost first
-
-    def swap(d0, d1):
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return 1 if s0 > s1 else -1
-        return 1 if shape[d0] > shape[d1] else 0
-    perm = _cascade.iterator_sort(perm, swap)
+    perm = _cascade.operand_order(shape, strides)  # innermost first
     sizes, strd = [], []
     for d in perm:
         if sizes and (shape[d] == 1 or sizes[-1] == 1

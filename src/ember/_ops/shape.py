@@ -829,18 +829,9 @@ _dense = is_dense  # (the elements fill a block of memory once, in some dim orde
 def _packed_strides(shape, strides):
     """Dense strides with dims ordered as ``strides`` orders them (ties keep dim order)."""
     n = len(shape)
-    order = list(range(n - 1, -1, -1))  # innermost first
+    from ._cascade import operand_order
 
-    def before(p, q):  # +1: dim q must be inner to dim p; -1: p inner to q; 0: no opinion
-        sp, sq = strides[p], strides[q]
-        if sp == 0 or sq == 0:
-            return 0
-        if sp != sq:
-            return 1 if sp > sq else -1
-        return 1 if shape[p] > shape[q] else 0
-    from ._cascade import iterator_sort
-
-    order = iterator_sort(order, before)
+    order = operand_order(shape, strides)  # innermost first
     out = [0] * n
     step = 1
     for dim in order:

@@ -91,6 +91,18 @@ _EMBEDDING_ARGS = with_int_args("embedding", [
     "bool sparse=False"])(lambda *args: args)
 
 
+def padding_index(padding_idx, n, name="Padding_idx"):
+    """``padding_idx`` of ``n`` rows, a negative one counted from the end, checked as PyTorch
+    checks it (only a positive one against ``n``: 0 passes even with no rows)."""
+    if padding_idx > 0:
+        if padding_idx >= n:
+            raise AssertionError(f"{name} must be within num_embeddings")
+    elif padding_idx < 0:
+        if padding_idx < -n:
+            raise AssertionError(f"{name} must be within num_embeddings")
+        padding_idx = n + padding_idx
+    return padding_idx
+
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False,
               sparse: bool = False) -> Tensor:
@@ -108,17 +120,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     tensor([[4., 5.],
             [0., 1.]])
     """
-    if padding_idx is not None:
-        n = weight.size(0)
-        if padding_idx > 0:
-            if padding_idx >= n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-        elif padding_idx < 0:
-            if padding_idx < -n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = n + padding_idx
-    else:
-        padding_idx = -1
+    padding_idx = -1 if padding_idx is None else padding_index(padding_idx, weight.size(0))
     if type(padding_idx) is not int:  # (read by its op's parser, after the tensors)
         padding_idx = _EMBEDDING_ARGS(weight, input, padding_idx)[2]
     for pos, (nm, t) in enumerate((("weight", weight), ("indices", input)), 1):

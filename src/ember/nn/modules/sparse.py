@@ -5,6 +5,7 @@ from ..._ops import creation
 from ...autograd.grad_mode import no_grad
 from .. import init
 from .. import functional as F
+from .._functional.sparse import padding_index
 from ..parameter import Parameter
 from .module import Module
 
@@ -28,13 +29,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
+            padding_idx = padding_index(padding_idx, num_embeddings)
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type
@@ -114,14 +109,8 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:  # (0 passes even with no rows, as PyTorch's)
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
+        if padding_idx is not None:
+            padding_idx = padding_index(padding_idx, num_embeddings, "padding_idx")
         self.padding_idx = padding_idx
         if _weight is None:
             self.weight = Parameter(creation.empty((num_embeddings, embedding_dim), device=device,

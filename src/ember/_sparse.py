@@ -647,7 +647,8 @@ def _as_index_array(indices, device):
         a = tensor(indices)._data
     if a.dtype.kind == "c" or a.dtype.kind == "b":
         raise RuntimeError(f"indices must be an int64 tensor, not {a.dtype}")
-    return a.astype(np.int64)
+    # (int64 indices are kept, not copied, as PyTorch's: the tensor aliases them)
+    return a.astype(np.int64, copy=False)
 
 
 _IMPLICIT_CHECKS = ("Sparse invariant checks are implicitly disabled. Memory errors (e.g. "

@@ -127,8 +127,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
             raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
                                  "'write' attribute")
         write(f, "archive")
-        if hasattr(f, "flush"):
-            f.flush()
+        f.flush()  # (PyTorch's writer flushes it when done: an object without flush fails)
 
 
 _COMPUTE_CRC32 = True
@@ -514,4 +513,5 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
             raise ValueError("Expected input to be a checkpoint returned by torch.save but got "
                              "a torchscript checkpoint")
         data = reader.read("data.pkl")
-    return sorted({g for g in scan_globals(data) if g not in allowed})
+    # (in the order of PyTorch's set difference: the same for the same string hashes)
+    return list(set(scan_globals(data)).difference(allowed))

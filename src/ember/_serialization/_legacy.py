@@ -39,6 +39,7 @@ def write_legacy(out, pkl: bytes, refs, protocol) -> None:
     out.write(head.getvalue())
     out.write(pkl)
     out.write(pickle.dumps([ref.key for ref in refs], protocol=protocol))
+    out.flush()  # (as PyTorch's, before the storages: an object without flush fails here)
     for ref in refs:
         data = ref.host_bytes()
         # The element count of the storage's persistent id: bytes for an untyped storage

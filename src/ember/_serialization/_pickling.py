@@ -149,7 +149,7 @@ class StorageTable:
         location = t.device.type if t.device.type != "cuda" else f"cuda:{t.device.index or 0}"
         size = tuple(int(s) for s in arr.shape)
         itemsize = dtype.itemsize
-        found = self._find(arr, itemsize) if arr.size else None
+        found = self._find(arr, itemsize) if arr.size else self._find_empty(arr, itemsize)
         # The memory of a tensor with the conjugate bit is written as PyTorch holds it: with
         # the values before conjugation (so its imaginary parts negated).
         conj = _conj_memory(t) and arr.dtype.kind in "cf"
@@ -203,6 +203,18 @@ class StorageTable:
         if lo < start or hi > start + nbytes or (lo - start) % itemsize:
             return None
         return block, (lo - start) // itemsize, tuple(s // itemsize for s in strides)
+
+    @staticmethod
+    def _find_empty(arr, itemsize):
+        """As ``_find`` for an empty tensor: PyTorch saves one that views another's memory
+        (``base[4:]``, ``base.view(0, 3)``) with that memory's storage, as it saves the rest."""
+        block = _block(_owner(arr))
+        if block is None or block[1] % itemsize:
+            return None
+        offset = _ptr(arr) - block[0]
+        if not 0 <= offset <= block[1] or offset % itemsize:
+            return None
+        return block, offset // itemsize, contiguous_strides(tuple(arr.shape))
 
 
 

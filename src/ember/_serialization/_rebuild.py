@@ -77,7 +77,12 @@ def tensor_from_storage(storage, storage_offset, size, stride, dtype=None, flip=
     typed = raw[: n * itemsize].view(dtype.np)
     if flip:
         typed = _flipped(storage._untyped_storage, typed)
-    arr = _as_strided(typed[min(offset, n):], size, [st * itemsize for st in stride])
+    start = typed[min(offset, n):]
+    if offset >= n > 0 and type(typed) is np.ndarray:
+        # (NumPy's empty slice at the end keeps the start's pointer: an empty tensor at the
+        # storage's end, ``base[n:]``, would report offset 0)
+        start = np.ndarray((0,), typed.dtype, buffer=typed.view(np.uint8), offset=n * itemsize)
+    arr = _as_strided(start, size, [st * itemsize for st in stride])
     t = wrap(arr, storage._untyped_storage.device)
     # ``storage_offset()`` measures from the start of this memory (see ember._ops.shape).
     t.__dict__["_storage_root"] = typed

@@ -226,8 +226,9 @@ class StorageLoader:
                                      f"'storage' but got '{typename}'")
             if typename != "module":  # (PyTorch's legacy reader's words)
                 raise RuntimeError(f"Unknown saved id type: {pid[0]}")
-            raise pickle.UnpicklingError(f"Unknown typename for persistent_load, expected "
-                                         f"'storage' but got {typename!r}")
+            # A whole module's class, saved as ``('module', class, source file, source)``
+            # (its source is not compared: the class here is ember's, not the one saved)
+            return pid[1]
         if not self._legacy and len(pid) != 5:  # (``storage_type, key, location, numel =``)
             raise ValueError(f"not enough values to unpack (expected 4, got {len(pid) - 1})"
                              if len(pid) < 5 else "too many values to unpack (expected 4)")

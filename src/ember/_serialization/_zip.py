@@ -142,6 +142,27 @@ _CORRUPT = "invalid header or archive is corrupted"
 _MULTIDISK = "unsupported multidisk archive"
 
 
+def _scan_as_miniz(f, start, end):
+    """miniz's search for the end record, 4 KiB at a time from the end backwards: its step back
+    (an unsigned subtraction) wraps around within 4093 bytes of the start, and PyTorch's read
+    at that negative offset fails with the error of the file's ``seek`` (Python's ValueError or
+    OSError) where no end record was found in the chunks before."""
+    size = end - start
+    cur = max(size - 4096, 0)
+    while True:
+        f.seek(start + cur)
+        chunk = f.read(min(4096, size - cur))
+        last = min(len(chunk), size - _EOCD.size + 4 - cur)  # (22 bytes after the signature)
+        if last >= 4 and chunk.rfind(b"PK\x05\x06", 0, last) >= 0:
+            return
+        if cur == 0 or size - cur >= 0xFFFF + _EOCD.size:
+            return  # (not found: ``_check_as_miniz`` says so)
+        cur -= 4096 - 3
+        if cur < 0:
+            f.seek(cur)  # (raises, as PyTorch's read does)
+            return
+
+
 def _check_as_miniz(f, start, end, entries=True):
     """The checks of miniz's central directory reader, in its order, with its errors (Python's
     ``zipfile`` is more lenient, or fails with other words); ``entries``: those of each entry
@@ -313,6 +334,7 @@ class ZipReader:
         stream.seek(start)
         if self._end - start < _EOCD.size:  # (miniz's words: too short to hold its end record)
             raise _reader_error("not a ZIP archive")
+        _scan_as_miniz(stream, start, self._end)
         _check_as_miniz(stream, start, self._end, entries=False)
         spliced = _as_miniz_sees_it(stream, start, self._end)
         if spliced is not None:

@@ -89,4 +89,5 @@ TORCH_ONLY = {
         "runtime_validation_disabled"),
     "torchvision.transforms": frozenset(),  # (ember has all of its public names)
     "torchvision.models": _names("optical_flow quantization"),
+    "torch.distributions": _names("exp_family"),
 }

@@ -56,9 +56,8 @@ def host(t):
 
 def to_tensor(arr, like):
     """``arr`` as a tensor with ``like``'s dtype and device."""
-    t = ember.from_numpy(np.ascontiguousarray(arr).astype(like.dtype.np
-                                                           if like.dtype is not ember.bfloat16
-                                                           else np.float32))
+    dt = like.dtype.np if like.dtype is not ember.bfloat16 else np.float32
+    t = ember.from_numpy(np.asarray(arr, order="C").astype(dt))  # (a 0-d array stays 0-d)
     return t.to(dtype=like.dtype, device=like.device)
 
 
@@ -407,8 +406,7 @@ class _GammaInc(ember.autograd.Function):
     def forward(ctx, a, x):
         a_, x_ = np.broadcast_arrays(host(a), host(x))
         ctx.a, ctx.x = a_, x_
-        ref = a if a.dtype.is_floating_point else x
-        return to_tensor(gammainc(a_, x_).reshape(a_.shape), ref)
+        return ember.special.gammainc(a, x)  # (PyTorch's values: its float32 ones bit for bit)
 
     @staticmethod
     def backward(ctx, grad):

@@ -71,5 +71,5 @@ class FisherSnedecor(Distribution):
         h1, h2 = self.df1 * 0.5, self.df2 * 0.5
         ratio = self.df1 / self.df2
         norm = (h1 + h2).lgamma() - h1.lgamma() - h2.lgamma()
-        return (norm + h1 * ratio.log() + (h1 - 1) * ember.log(value)
+        return (norm + (h1 * ratio.log() + (h1 - 1) * ember.log(value))
                 - (h1 + h2) * ember.log1p(ratio * value))

@@ -199,8 +199,8 @@ def _kl_laplace_laplace(p, q):
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(p, q):
     if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with different "
-                         "event shapes cannot be computed")
+        raise ValueError("KL-divergence between two Multivariate Normals with" + " " * 26
+                         + "different event shapes cannot be computed")
     pl, ql = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = (ql.diagonal(dim1=-2, dim2=-1).log().sum(-1)
                   - pl.diagonal(dim1=-2, dim2=-1).log().sum(-1))

@@ -114,8 +114,8 @@ class MixtureSameFamily(Distribution):
         # NOTE: as PyTorch, the component indices are drawn first, then a draw from every
         # component, from which the chosen ones are gathered (so the numbers match).
         with ember.no_grad():
+            gather_dim = len(sample_shape) + len(self.batch_shape)  # (len first, as PyTorch)
             sample_shape = Size(sample_shape)
-            gather_dim = len(sample_shape) + len(self.batch_shape)
             es = tuple(self.event_shape)
             index = self.mixture_distribution.sample(sample_shape)
             comp = self.component_distribution.sample(sample_shape)

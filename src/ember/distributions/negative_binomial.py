@@ -65,6 +65,6 @@ class NegativeBinomial(_BinaryProbs, Distribution):
             self._validate_sample(value)
         n = self.total_count
         unnormalised = n * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
-        log_norm = ember.lgamma(1.0 + value) + ember.lgamma(n) - ember.lgamma(n + value)
+        log_norm = -ember.lgamma(n + value) + ember.lgamma(1.0 + value) + ember.lgamma(n)
         log_norm = log_norm.masked_fill(n + value == 0.0, 0.0)
         return unnormalised - log_norm

@@ -125,40 +125,46 @@ class _InverseTransform(Transform):
         super().__init__(cache_size=transform._cache_size)
         self._inv = transform
 
+    def _base(self):
+        """The inverted transform (None once copied or pickled: PyTorch's check and words)."""
+        if self._inv is None:
+            raise AssertionError("_inv must not be None")
+        return self._inv
+
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
-        return self._inv.codomain
+        return self._base().codomain
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
-        return self._inv.domain
+        return self._base().domain
 
     @property
     def bijective(self):
-        return self._inv.bijective
+        return self._base().bijective
 
     @property
     def sign(self):
-        return self._inv.sign
+        return self._base().sign
 
     @property
     def inv(self):
         return self._inv
 
     def with_cache(self, cache_size=1):
-        return self.inv.with_cache(cache_size).inv
+        return self._base().with_cache(cache_size).inv
 
     def __eq__(self, other):
-        return isinstance(other, _InverseTransform) and self._inv == other._inv
+        return isinstance(other, _InverseTransform) and self._base() == other._inv
 
     def __repr__(self):
         return f"{type(self).__name__}({self._inv!r})"
 
     def __call__(self, x):
-        return self._inv._inv_call(x)
+        return self._base()._inv_call(x)
 
     def log_abs_det_jacobian(self, x, y):
-        return -self._inv.log_abs_det_jacobian(y, x)
+        return -self._base().log_abs_det_jacobian(y, x)
 
     def forward_shape(self, shape):
         return self._inv.inverse_shape(shape)
@@ -431,7 +437,7 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
     def forward_shape(self, shape):
-        return ember.broadcast_shapes(shape, tuple(self.exponent.shape))
+        return ember.broadcast_shapes(shape, self.exponent.shape)
 
     inverse_shape = forward_shape  # both broadcast with the exponent
 
@@ -630,8 +636,8 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        return ember.broadcast_shapes(shape, tuple(getattr(self.loc, "shape", ())),
-                                      tuple(getattr(self.scale, "shape", ())))
+        return ember.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
+                                      getattr(self.scale, "shape", ()))
 
     inverse_shape = forward_shape  # both broadcast with loc and scale
 

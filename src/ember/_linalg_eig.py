@@ -107,7 +107,7 @@ def eig(A, *, out=None):
     """Eigenvalues and unit-norm eigenvectors of square matrices (complex, LAPACK's order)."""
     _check(A, "eig")
     w, v = _geev(A)
-    w, v = _to_device(w, A), _to_device(v, A)
+    w, v = _to_device(w, A), _linalg()._colmajor(_to_device(v, A))  # (as LAPACK's)
     real = not A.dtype.is_complex
     res = make_multi((w, v), (A,), "LinalgEigBackward0", _eig_rule)
     node = res[0].grad_fn

@@ -150,9 +150,13 @@ def _lu_core(A, fn):
     a = _core.to_host(A._data)
     lu, piv, info = _getrf(a)
     if STATE.enabled and A.requires_grad:
-        LU = _replay(A, _perm_of(piv, A.shape[-2]))
+        from .linalg import _colmajor_t
+
+        LU = _colmajor_t(_replay(A, _perm_of(piv, A.shape[-2])))  # (as LAPACK's)
     else:
-        LU = wrap(lu, A.device)
+        from .linalg import _colmajor
+
+        LU = wrap(_colmajor(lu), A.device)  # (column-major, as LAPACK's)
     return LU, wrap(piv, A.device), wrap(info, A.device)
 
 
@@ -252,7 +256,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"LU of type {_legacy(LU.dtype)} and B of type {_legacy(B.dtype)} "
                            "instead")
     if LU.ndim < 2 or LU.shape[-1] != LU.shape[-2]:
-        raise RuntimeError("linalg.lu_solve: A must be batches of square matrices, but they are "
+        raise RuntimeError("torch.linalg.lu_solve: A must be batches of square matrices, but "
+                           "they are "
                            f"{LU.shape[-2]} by {LU.shape[-1]} matrices")
     n = LU.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
@@ -261,6 +266,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"{B.shape[-2]}x{B.shape[-1]})")
     if pivots.dtype is not D.int32:
         raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type Int")
+    _core.check_broadcast(B.shape[:-2], LU.shape[:-2])
     P = _perm_matrix(pivots, n, LU.dtype, LU.device)
     L, U = _unpack(LU, n, n)
     Lt, Ut, Pt = L.mH, U.mH, P.mT  # (A^H = U^H L^H P^T: complex factors are conjugated)
@@ -346,7 +352,9 @@ def householder_product(A, tau, *, out=None):
         v = v * (1 - eye[:, i:i + 1]) + eye[:, i:i + 1]
         t = tau[..., i:i + 1].unsqueeze(-1)
         Q = Q - t * (v @ (v.mH @ Q))
-    return Q
+    from .linalg import _colmajor_t
+
+    return _colmajor_t(Q)  # (column-major, as LAPACK's)
 
 
 @_takes_out
@@ -361,7 +369,7 @@ def geqrf(input, *, out=None):
                                   f"'{_legacy(input.dtype)}'")
     a = _core.to_host(input.detach()._data)
     m, n = a.shape[-2:]
-    flat = a.reshape((-1, m, n))
+    flat = a.reshape((int(np.prod(a.shape[:-2], dtype=np.int64)), m, n))
     hs, ts = [], []
     for mat in flat:
         h, tau = np.linalg.qr(mat, mode="raw")
@@ -371,7 +379,9 @@ def geqrf(input, *, out=None):
     h = np.stack(hs).reshape(a.shape).astype(a.dtype) if flat.shape[0] else a.copy()
     t = (np.stack(ts).reshape(a.shape[:-2] + (k,)) if flat.shape[0]
          else np.zeros(a.shape[:-2] + (k,))).astype(a.dtype)
-    return make_return("geqrf", wrap(np.ascontiguousarray(h), input.device),
+    from .linalg import _colmajor
+
+    return make_return("geqrf", wrap(_colmajor(h), input.device),
                        wrap(t, input.device), names=("a", "tau"))
 
 
@@ -381,12 +391,21 @@ def orgqr(input, tau):
 
 
 @_takes_out
+@_core.fused_op("OrmqrBackward0")
 def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
     """``Q @ input3`` (``input3 @ Q`` when not ``left``; ``Q^H`` with ``transpose``) for the
     full ``m x m`` ``Q`` of the Householder vectors ``input`` and scales ``input2``."""
     from ._ops import creation, shape
 
     m, n = input.shape[-2:]
+    side = -2 if left else -1
+    if input3.ndim >= 2 and input3.shape[side] != m:
+        raise RuntimeError(f"torch.ormqr: other.shape[{side}] must be equal to input.shape[-2]")
+    if input3.ndim >= 2 and input2.ndim >= 1 and input2.shape[-1] != min(m, n):
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{side}],"
+                           " input.shape[-1])")
+    if n > m:  # (a wide input: its first m columns hold the reflectors)
+        input, n = input[..., :, :m], m
     if m > n:  # room for the full Q: the missing columns carry no reflector
         pad = creation.zeros(tuple(input.shape[:-1]) + (m - n,), dtype=input.dtype,
                              device=input.device)
@@ -394,24 +413,42 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
     Q = householder_product(input, input2)
     if transpose:
         Q = Q.mH
-    return Q @ input3 if left else input3 @ Q
+    from .linalg import _colmajor_t
+
+    return _colmajor_t(Q @ input3 if left else input3 @ Q)  # (column-major, as LAPACK's)
+
+
+def _check_system(b, A, name):
+    """PyTorch's checks of the square ``A`` and the ``b`` of ``A X = b`` (``linearSolveCheck
+    Inputs``), in its words."""
+    if A.ndim >= 2 and b.ndim >= 2:
+        if A.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"A must be batches of square matrices, but they are "
+                               f"{A.shape[-2]} by {A.shape[-1]} matrices")
+        if A.shape[-1] != b.shape[-2]:
+            raise RuntimeError(f"Incompatible matrix sizes for {name}: each A matrix is "
+                               f"{A.shape[-1]} by {A.shape[-1]} but each b matrix is "
+                               f"{b.shape[-2]} by {b.shape[-1]}")
 
 
 @_takes_out
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """Deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)``."""
-    from ._warnings import warn
-    from .linalg import solve_triangular
+    from ._warnings import warn_once
+    from .linalg import _colmajor_t, solve_triangular
 
-    warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand "
-         "will be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
-         "arguments reversed and does not return a copy of one of the inputs.\nX = "
-         "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
-         "torch.linalg.solve_triangular(A, B).",
-         cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:2273")
+    if isinstance(A, Tensor) and isinstance(b, Tensor) and A.dtype is b.dtype:
+        _check_system(b, A, "triangular_solve")  # (before the deprecation warning, as PyTorch)
+    warn_once("triangular_solve",  # (PyTorch's TORCH_WARN_ONCE)
+              "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand "
+              "will be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has "
+              "its arguments reversed and does not return a copy of one of the inputs.\nX = "
+              "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+              "torch.linalg.solve_triangular(A, B).",
+              cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:2273")
     M = A.mT if transpose else A
     x = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
-    return make_return("triangular_solve", x, A.clone(),
+    return make_return("triangular_solve", x, _colmajor_t(A),
                        names=("solution", "cloned_coefficient"))
 
 
@@ -519,7 +556,10 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
                           f"completed because the input is not positive-definite (the leading "
                           f"minor of order {int(info.reshape(-1)[0])} is not positive-definite).")
     # NOTE: as PyTorch, LD joins the graph but has no derivative
-    LD = _core.make(xp_for(A.device).asarray(ld), (A,), "NotImplemented", _ldl_factor_no_grad)
+    from .linalg import _colmajor
+
+    LD = _core.make(_colmajor(xp_for(A.device).asarray(ld)), (A,), "NotImplemented",
+                    _ldl_factor_no_grad)
     return make_return("linalg_ldl_factor_ex", LD, wrap(piv, A.device),
                        wrap(info, A.device), names=("LD", "pivots", "info"))
 
@@ -644,16 +684,14 @@ def vander(x, *, N=None):
     """``[x^0, x^1, ..., x^(N-1)]`` along a new last dim (running products, as PyTorch)."""
     from ._ops import creation, reduce, shape
 
-    if x.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    if x.ndim < 1:  # (PyTorch's takes a scalar as one element)
+        x = x.reshape(1)
     if x.dtype is D.bool:
         raise RuntimeError("linalg.vander supports floating point, complex, and integer "
                            "tensors, but got Bool")
     n = x.shape[-1] if N is None else N
     if n <= 1:
-        if n < 1:
-            raise RuntimeError("N must be greater than 1.")
-        return creation.ones(tuple(x.shape) + (1,), dtype=x.dtype, device=x.device)
+        raise RuntimeError("N must be greater than 1.")
     dt = x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else D.int64
     ones = creation.ones(tuple(x.shape) + (1,), dtype=dt, device=x.device)
     rep = shape.expand(x.unsqueeze(-1).to(dt), tuple(x.shape) + (n - 1,))
@@ -675,6 +713,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     if B.dtype is not L.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_legacy(B.dtype)} and A of type {_legacy(L.dtype)} instead.")
+    _check_system(B, L, "cholesky_solve")
     # The values from the two triangular solves (which read only L's triangle); the node's
     # rule is PyTorch's, whose gradient for L is not restricted to that triangle
     Bd, Ld = B.detach(), L.detach()

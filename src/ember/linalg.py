@@ -170,6 +170,40 @@ def _mT(t):
     return t.transpose(-2, -1)
 
 
+def _colmajor(arr):
+    """``arr`` with each matrix in column-major (LAPACK's) order, the batch outermost: the
+    strides PyTorch gives its LAPACK results (``(n * k, 1, n)`` for ``(b, n, k)``); the array
+    itself where it has fewer than two dimensions or is already laid out so."""
+    if arr.ndim < 2:
+        return arr
+    t = arr.swapaxes(-1, -2)
+    if t.flags.c_contiguous and all(d > 1 for d in arr.shape):  # (a size-1 dim's stride: any)
+        return arr
+    return t.copy(order="C").swapaxes(-1, -2)
+
+
+def _colmajor_t(t, rows=0):
+    """A tensor's ``_colmajor``: a copy of ``t`` (recorded as one) with those strides; with
+    ``rows``, the first rows of a column-major buffer of that many (as ``lstsq``'s)."""
+    from ._ops.more_tensor import empty_strided
+
+    shape = tuple(t.shape)
+    if len(shape) < 2:
+        return t
+    n = shape[-2]
+    shape = shape[:-2] + (max(rows, n), shape[-1])
+    strides, step = [0] * len(shape), 1
+    for d in (len(shape) - 2, len(shape) - 1, *range(len(shape) - 3, -1, -1)):
+        strides[d] = step
+        step *= max(shape[d], 1)
+    res = empty_strided(shape, tuple(strides), dtype=t.dtype, device=t.device)
+    if shape[-2] != n:
+        res = res[..., :n, :]
+    res.copy_(t)
+    res._vc.v = 0  # (a fresh result, as LAPACK's output: no in-place change seen)
+    return res
+
+
 def _mH(t):
     """The conjugate transpose (the transpose of a real matrix)."""
     t = t.transpose(-2, -1)
@@ -272,7 +306,7 @@ def _inv_rule(ctx, g):
 def inv(A, *, out=None):
     """The inverse of each square matrix in ``A``."""
     _check_matrix(A, "inv", square=True)
-    arr = _lapack(lambda xp, a: xp.linalg.inv(a), A, "inv", _singular(A, "inv"))
+    arr = _colmajor(_lapack(lambda xp, a: xp.linalg.inv(a), A, "inv", _singular(A, "inv")))
     return _out(make(arr, (A,), "LinalgInvExBackward0", _inv_rule, OUT), out)
 
 
@@ -481,6 +515,12 @@ def solve(A, B, *, left=True, out=None):
             arr = xp.linalg.solve(Aa, Ba)
     except np.linalg.LinAlgError:
         fail()
+    # (column-major as PyTorch's; a vector result is laid out as a matrix of its own shape)
+    if vec:  # (the trailing 1 with a stride of its own: NumPy's [..., None] would give 0)
+        v = _colmajor(arr[..., 0])
+        arr = xp.lib.stride_tricks.as_strided(v, v.shape + (1,), v.strides + (v.itemsize,))
+    else:
+        arr = _colmajor(arr)
     X = make(arr, (A, Bm), "LinalgSolveExBackward0", _solve_rule, A, OUT)
     return _out(X.squeeze(-1) if vec else X, out)
 
@@ -529,8 +569,8 @@ def _cholesky(A, upper, fn):
                            f"leading minor of order {k} is not positive-definite).")
 
     arr = _lapack(lambda xp, a: xp.linalg.cholesky(src), A, "cholesky", fail)
-    if upper:  # U = L^H, a new array (not a conjugate view), as PyTorch's
-        arr = xp.ascontiguousarray(xp.conj(xp.swapaxes(arr, -1, -2)))
+    # (column-major, as PyTorch's; U = L^H a new array, not a conjugate view)
+    arr = xp.swapaxes(xp.conj(arr), -1, -2) if upper else _colmajor(arr)
     return make(arr, (A,), "LinalgCholeskyExBackward0", _cholesky_rule, OUT, upper)
 
 
@@ -564,6 +604,7 @@ def eigh(A, UPLO="L", *, out=None):
     _check_matrix(A, "eigh", square=True)
     _check_uplo(UPLO, "eigh")
     w, v = _lapack(lambda xp, a: xp.linalg.eigh(a, UPLO=UPLO), A, "eigh", None)
+    v = _colmajor(v)
     res = make_multi((w, v), (A,), "LinalgEighBackward0", _eigh_rule)
     _save_outputs(res, *res)
     return _out(make_return("linalg_eigh", *res, names=("eigenvalues", "eigenvectors")), out)
@@ -642,7 +683,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     _check_matrix(A, "svd")
     u, s, vh = _lapack(lambda xp, a: xp.linalg.svd(a, full_matrices=full_matrices), A, "svd",
                        _svd_failed(A))
-    res = make_multi((u, s, vh), (A,), "LinalgSvdBackward0", _svd_rule)
+    res = make_multi((_colmajor(u), s, _colmajor(vh)), (A,), "LinalgSvdBackward0", _svd_rule)
     _save_outputs(res, *res)
     return _out(make_return("linalg_svd", *res, names=("U", "S", "Vh")), out)
 
@@ -728,6 +769,7 @@ def qr(A, mode="reduced", *, out=None):
     xp = xp_of(A)
     q, r = _lapack(lambda xp, a: xp.linalg.qr(a, mode="complete" if mode == "complete"
                                               else "reduced"), A, "qr", None)
+    q, r = _colmajor(q), _colmajor(r)
     if mode == "r":
         q = xp.empty((0,), A.dtype.np)
     res = make_multi((q, r), (A,), "LinalgQrBackward0", _qr_rule if mode != "r" else _qr_r_rule)
@@ -789,16 +831,34 @@ def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=No
     if upper is None:  # (required: PyTorch's parser's words)
         raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: '
                         '"upper"')
-    _check_matrix(A, "solve_triangular")
+    # (PyTorch's: A's shape, then B's, then its kernel refuses an integer or bool dtype)
+    refused = isinstance(A, Tensor) and not (A.dtype.is_floating_point or A.dtype.is_complex)
+    if not refused or A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        _check_matrix(A, "solve_triangular", square=True)
     if isinstance(B, Tensor) and B.dtype is not A.dtype:
         # NOTE: as PyTorch, B is cast to A's dtype (a complex B into a real A loses its
         # imaginary part, with the cast's warning), not promoted with it
         B = B.to(A.dtype)
+    if isinstance(B, Tensor):  # B is always a (batch of) matrices: never a vector as in solve
+        if B.ndim < 2:
+            raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least "
+                               "2 dimensions.")
+        n, (r, c) = A.shape[-1], B.shape[-2:]
+        if (r if left else c) != n:
+            raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
+                               f"equation {'AX = B' if left else 'XA = B'} ({n}x{n} and {r}x{c})")
+        _core.check_broadcast(B.shape[:-2], A.shape[:-2])
+        batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+        A, B = A.expand(batch + (n, n)), B.expand(batch + (r, c))
+    if refused:
+        raise NotImplementedError(f'"triangular_solve_cpu" not implemented for '
+                                  f"'{_core._legacy(A.dtype)}'")
     tri = A.triu() if upper else A.tril()
     if unitriangular:
         eye = _eye_like(A, A.shape[-1])
         tri = tri * (1 - eye) + eye
-    return _out(solve(tri, B, left=left), out,
+    X = solve(tri, B, left=left)
+    return _out(X if left else _colmajor_t(X), out,
                 _exact("expected scalar type {res} but found {out}"))
 
 
@@ -993,12 +1053,22 @@ def lstsq(A, B, rcond=None, *, driver=None):
     Bm = B.unsqueeze(-1) if vec else B
     if Bm.shape[-2] != A.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2:]
     sol = matmul(pinv(A, rtol=rcond), Bm)
-    sol = sol.squeeze(-1) if vec else sol
     empty = wrap(xp_of(A).empty((0,), _real_dtype(A).np), A._device)
-    rank = matrix_rank(A, rtol=rcond) if (driver or "gelsy") != "gels" else \
+    driver = driver or "gelsy"
+    rank = matrix_rank(A, rtol=rcond) if driver != "gels" else \
         wrap(xp_of(A).empty((0,), np.int64), A._device)
-    return make_return("linalg_lstsq", sol, empty, rank, empty,
+    # (as PyTorch's: the singular values from the SVD drivers, and the squared residuals
+    # (of each column of B) where A is tall and, for those, of full rank; gelsy gives none)
+    sv = svdvals(A) if driver in ("gelsd", "gelss") else empty
+    residuals = empty
+    if m > n and driver != "gelsy" and (driver == "gels" or bool((rank == n).all())):
+        residuals = (matmul(A, sol) - Bm).abs().square().sum(-2)
+    # (LAPACK's layout: the first n rows of a column-major buffer of max(m, n) rows)
+    sol = _colmajor_t(sol, m)
+    sol = sol.squeeze(-1) if vec else sol
+    return make_return("linalg_lstsq", sol, residuals, rank, sv,
                        names=("solution", "residuals", "rank", "singular_values"))
 
 
@@ -1065,6 +1135,10 @@ def matrix_power(A, n, *, out=None):
         # (PyTorch copies them into a clone of A: edges to that clone and to the constant)
         return _out(make(ident, (A.clone(), None), "CopyBackwards",
                          lambda ctx, g: (g * 0, None)), out)
+    if n == 1:  # (PyTorch's: a contiguous copy)
+        from ._ops.shape import contiguous_format
+
+        return _out(A.clone(memory_format=contiguous_format), out)
     base = inv(A) if n < 0 else A
     n = abs(n)
     result, power = None, base
@@ -1288,6 +1362,11 @@ def vecdot(x, y, *, dim=-1, out=None):
             raise RuntimeError("linalg.vecdot: Expected x and y to have the same dtype, but "
                                f"found x of type {D.scalar_name(x.dtype)} and y of type "
                                f"{D.scalar_name(y.dtype)} instead")
+        if x.ndim == 1 and y.ndim == 1:  # (PyTorch's: two vectors are one vdot, any dim)
+            from ._ops.complex import vdot
+
+            return _out(vdot(x, y), out, _exact("linalg.vecdot: Expected out of dtype{res} "
+                                                "but found {out}"), "vdot")
     return _out(((x.conj() if x.dtype.is_complex else x) * y).sum(dim), out,
                 _exact("linalg.vecdot: Expected out of dtype{res} but found {out}"))
 

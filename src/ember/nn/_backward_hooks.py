@@ -103,7 +103,13 @@ class BackwardHook:
                   "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
                   "#torch.nn.Module.register_full_backward_hook for more details.",
                   UserWarning, stacklevel=2)
-            self._run_hooks(tuple(None for _ in range(max(self.n_inputs, 1))))
+            nones = tuple(None for _ in range(max(self.n_inputs, 1)))
+            for hook in self.hooks:  # (no gradient to replace: only Nones may come back)
+                r = hook(m, nones, self.grad_outputs)
+                if r is not None and not (isinstance(r, tuple) and all(v is None for v in r)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
         if grads is not given:  # (PyTorch's node hook: checked once it has run)
             _check_same_kind(grads, given)
         return tuple(grads[i] for i in self.output_idx)

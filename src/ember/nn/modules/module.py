@@ -1081,6 +1081,15 @@ class Module:
 
     def _call_hooked(self, st, called):
         args, kwargs = st["args"], st["kwargs"]
+        # the backward hooks are taken before the forward pre-hooks run (as PyTorch takes
+        # them); register_backward_hook's (non-full) hooks go on the output's grad_fn instead
+        # (the global hooks come first, as in PyTorch)
+        full, old_style = [], []
+        (old_style if _global_is_full_backward_hook is False else full).extend(
+            _global_backward_hooks.values())
+        (old_style if self.__dict__.get("_is_full_backward_hook") is False else full).extend(
+            self._backward_hooks.values())
+        pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
         for hook in list(_global_forward_pre_hooks.values()):
             r = hook(self, args)
             if r is not None:
@@ -1098,27 +1107,20 @@ class Module:
                 if r is not None:
                     args = st["args"] = r if isinstance(r, tuple) else (r,)
         bw = None
-        # register_backward_hook's (non-full) hooks go on the output's grad_fn instead
-        # (the global hooks come first, as in PyTorch; the lists are taken now)
-        full, old_style = [], []
-        (old_style if _global_is_full_backward_hook is False else full).extend(
-            _global_backward_hooks.values())
-        (old_style if self.__dict__.get("_is_full_backward_hook") is False else full).extend(
-            self._backward_hooks.values())
-        pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
         if full or pre:
             from .._backward_hooks import BackwardHook
 
             bw = BackwardHook(self, pre, full)
             args = st["args"] = bw.setup_input(args)
-        # (global hooks first; a handle's id is unique across both stores)
+        result = st["result"] = self.forward(*args, **kwargs)
+        # (taken after the forward, as PyTorch takes them: global hooks first; a handle's id
+        # is unique across both stores)
         hooks = [(hid, hook, hid in _global_forward_hooks_with_kwargs,
                   hid in _global_forward_hooks_always_called)
                  for hid, hook in _global_forward_hooks.items()]
         hooks += [(hid, hook, hid in self._forward_hooks_with_kwargs,
                    hid in self._forward_hooks_always_called)
                   for hid, hook in self._forward_hooks.items()]
-        result = st["result"] = self.forward(*args, **kwargs)
         for hid, hook, with_kwargs, always in hooks:
             if always:
                 called.add(hid)
@@ -1149,7 +1151,7 @@ class Module:
         if grad_fn is None:
             return
         for hook in hooks:
-            grad_fn.register_hook(lambda gi, go, hook=hook: hook(self, gi, go))
+            grad_fn.register_hook(_WrappedHook(hook, self))
         outs = (result,) if isinstance(result, Tensor) else result
         ins = (args,) if isinstance(args, Tensor) else args
         tail = "Please use register_full_backward_hook to get the documented behavior."

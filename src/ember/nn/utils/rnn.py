@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+import numpy as np
+
 from ... import _dtype as D
 from ..._ops import creation
-from ..._ops import shape as S
-from ..._ops._core import _legacy
+from ..._ops._core import _legacy, make
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
@@ -74,7 +75,17 @@ class PackedSequence(_PackedFields):
 
     def to(self, *args, **kwargs):
         """``data.to(...)``; ``batch_sizes`` stays on the CPU."""
-        return self._with_data(self.data.to(*args, **kwargs))
+        data = self.data.to(*args, **kwargs)
+        if data is not self.data:
+            from ..._ops.convert import _is_dtype
+
+            # (PyTorch then parses the arguments as a module's ``to``, which refuses ``copy``,
+            # by name or as the last positional after non_blocking)
+            lead = 0 if not args else 1 if isinstance(args[0], Tensor) or _is_dtype(args[0]) \
+                else 2 if len(args) > 1 and (args[1] is None or _is_dtype(args[1])) else 1
+            if "copy" in kwargs or len(args) - lead >= 2:
+                raise RuntimeError(".to() does not accept copy argument")
+        return self._with_data(data)
 
     def cuda(self, *args, **kwargs):
         return self._with_data(self.data.cuda(*args, **kwargs))
@@ -163,6 +174,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     _check_sizes_tensor(lengths)
+    source = input  # (PyTorch's node takes the input as given, batch-first or not)
     if batch_first:
         input = input.transpose(0, 1)
     batch = input.size(1)
@@ -185,41 +197,56 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                            f"the padded input's {input.size(0)} steps")
     sizes = [sum(1 for n in lens if n > t) for t in range(lens[0])]
     rest = tuple(input.shape[2:])
-    pieces = [input[t:t + n, :bs].reshape(n * bs, *rest) for t, n, bs in _runs(sizes)]
-    data = pieces[0] if len(pieces) == 1 else S.cat(pieces)
+    steps = input.size(0)
+    arr = input.detach()._data
+    data = np.concatenate([arr[t:t + n, :bs].reshape(n * bs, *rest)
+                           for t, n, bs in _runs(sizes)])
+
+    def rule(ctx, g):  # (PyTorch's: the rows back into a zero-padded input)
+        padded = _padded(g, sizes, steps, 0)
+        return (padded.transpose(0, 1) if batch_first else padded,)
+
+    data = make(data, (source,), "PackPaddedSequenceBackward0", rule)
     batch_sizes = creation.tensor(sizes, dtype=D.int64)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
+
+
+def _padded(data, sizes, steps, padding_value):
+    """The packed rows ``data`` (``batch_sizes`` ``sizes``, a list) as a ``(steps, B, *)``
+    padded batch, written as PyTorch writes it: a tensor full of ``padding_value`` and each
+    run of equal batch sizes copied into its block (``CopySlices``)."""
+    rest = tuple(data.shape[1:])
+    out = creation.full((steps, sizes[0], *rest), padding_value, dtype=data.dtype,
+                        device=data.device)
+    offset = 0
+    for t, n, bs in _runs(sizes):
+        out.narrow(0, t, n).narrow(1, 0, bs).copy_(
+            data.narrow(0, offset, n * bs).view(n, bs, *rest))
+        offset += n * bs
+    return out
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Undo :func:`pack_padded_sequence`: returns ``(padded, lengths)``, the padded batch in
     the original order with ``total_length`` steps (default: the longest sequence)."""
-    data, batch_sizes = sequence.data, sequence.batch_sizes
+    batch_sizes = sequence.batch_sizes
     steps = batch_sizes.size(0)
     if total_length is not None:
         if total_length < steps:
             raise ValueError("Expected total_length to be at least the length of the longest "
                              f"sequence in input, but got total_length={total_length} and max "
                              f"sequence length being {steps}")
-        steps = total_length
+        if not hasattr(type(total_length), "__index__"):
+            from ..._ops._core import tp_name
+
+            raise TypeError("_pad_packed_sequence(): argument 'total_length' (position 5) must "
+                            f"be int, not {tp_name(total_length)}")
+        steps = total_length.__index__()
+    data = sequence.data
     _check_sizes_tensor(batch_sizes)
     sizes = batch_sizes.tolist()
     batch = sizes[0]
-    rest = tuple(data.shape[1:])
-
-    def padding(n, rows):
-        return creation.full((n, rows, *rest), padding_value, dtype=data.dtype,
-                             device=data.device)
-
-    blocks = []
-    offset = 0
-    for _, n, bs in _runs(sizes):
-        block = data[offset:offset + n * bs].reshape(n, bs, *rest)
-        offset += n * bs
-        blocks.append(block if bs == batch else S.cat([block, padding(n, batch - bs)], 1))
-    if steps > len(sizes):
-        blocks.append(padding(steps - len(sizes), batch))
-    padded = blocks[0] if len(blocks) == 1 else S.cat(blocks)
+    padded = _padded(data, sizes, steps, padding_value)
     if batch_first:
         padded = padded.transpose(0, 1)
     lengths = creation.tensor([sum(1 for bs in sizes if bs > b) for b in range(batch)],
@@ -255,17 +282,15 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
     longest = max(s.size(0) for s in sequences)
     rest = tuple(first.shape[1:])
-    padded = []
-    for s in sequences:
+    # (PyTorch's: a tensor full of the padding, each sequence copied into its slot:
+    # ``CopySlices``, the copy casting and broadcasting it)
+    shape = (len(sequences), longest) if batch_first else (longest, len(sequences))
+    out = creation.full((*shape, *rest), padding_value, dtype=first.dtype, device=first.device)
+    for i, s in enumerate(sequences):
         n = s.size(0)
-        S.broadcast_shapes((n, *rest), tuple(s.shape))  # (PyTorch's words for a misfit)
-        s = S.broadcast_to(s.to(first.dtype), (n, *rest))
-        if n < longest:
-            fill = creation.full((longest - n, *rest), padding_value, dtype=first.dtype,
-                                 device=first.device)
-            s = S.cat([s, fill] if padding_side == "right" else [fill, s])
-        padded.append(s)
-    return S.stack(padded, 0 if batch_first else 1)
+        out.select(0 if batch_first else 1, i).narrow(
+            0, 0 if padding_side == "right" else longest - n, n).copy_(s)
+    return out
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):

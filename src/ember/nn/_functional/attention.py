@@ -191,6 +191,8 @@ def _flash_ok(query, key, value, attn_mask, gqa=False, dtype=None) -> bool:
     if key.shape[0] != b or value.shape[0] != b or key.shape[2] != value.shape[2] or \
             (not gqa and hk != h) or value.shape[1] != hk:
         return False
+    if attn_mask is not None and not attn_mask.requires_grad and attn_mask.dim() < 2:
+        attn_mask.size(-2)  # (PyTorch's test reads it first: an IndexError)
     if key.shape[3] != e or value.shape[3] != e or min(b, h, L, e, key.shape[2]) == 0:
         return False
     if any(t.stride(-1) != 1 for t in ts):

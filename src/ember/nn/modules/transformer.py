@@ -209,6 +209,23 @@ class MultiheadAttention(Module):
 # Whether a ``TransformerEncoderLayer`` is running as PyTorch's fused layer
 # (``_transformer_encoder_layer_fwd``), whose attention is the fused kernel's, masks and all.
 _FUSED_LAYER = [False]
+# Where a ``TransformerEncoder`` runs its layers as PyTorch's nested-tensor path: the (B, T)
+# boolean tensor of the positions its nested tensor holds (else None).
+_NESTED = [None]
+
+
+def _rows(fn, x):
+    """``fn`` of ``x`` (B, T, E); on PyTorch's nested-tensor path, of the rows its nested
+    tensor holds only, in one product (as its products run on the packed rows), zeros at the
+    other positions."""
+    keep = _NESTED[0]
+    if keep is None:
+        return fn(x)
+    got = fn(x[keep])
+    out = creation.zeros(tuple(x.shape[:2]) + tuple(got.shape[1:]), dtype=got.dtype,
+                         device=got.device)
+    out[keep] = got
+    return out
 
 
 def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding_mask=None):
@@ -230,10 +247,12 @@ def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding
     b, t, d = x.shape
     h = mha.num_heads
     hd = d // h
-    qkv = linalg.matmul(x, mha.in_proj_weight.t())
+    qkv = _rows(lambda u: linalg.matmul(u, mha.in_proj_weight.t()), x)
     parts = qkv.split(d, -1)
     bias = mha.in_proj_bias.split(d)
-    inv = float(np.float32(1.0 / np.sqrt(np.float32(hd))))
+    # (``1 / sqrt(hd)`` in the input's type: float32's from its float32 square root)
+    inv = 1.0 / np.sqrt(hd) if x.dtype.itemsize == 8 else \
+        float(np.float32(1.0 / np.sqrt(np.float32(hd))))
 
     def heads(u):
         return u.reshape(b, t, h, hd).permute(0, 2, 1, 3).contiguous().view(b * h, t, hd)
@@ -249,9 +268,16 @@ def _native_attention(mha, x, need_weights, average, attn_mask=None, key_padding
         m = m[:, None, None, :] if kind == 1 else m if m.ndim == 4 else m[None, None] \
             if m.ndim == 2 else m.reshape(b, -1, t, t)
         m = np.broadcast_to(m, (b, h, t, t)).reshape(b * h, t, t)
-        weights = _wrap_like(scores, _masked_softmax(scores._data, m))
+        if _NESTED[0] is not None:  # (the nested-tensor path: padded keys -inf, a plain softmax)
+            weights = F.softmax(scores.masked_fill(_wrap_like(scores, m), float("-inf")), -1)
+        else:
+            weights = _wrap_like(scores, _masked_softmax(scores._data, m))
     ctx = linalg.bmm(weights, v).view(b, h, t, hd).permute(0, 2, 1, 3).contiguous()
-    out = F.linear(ctx.view(b * t, d), mha.out_proj.weight, mha.out_proj.bias).view(b, t, d)
+    w, wb = mha.out_proj.weight, mha.out_proj.bias
+    if _NESTED[0] is None:
+        out = F.linear(ctx.view(b * t, d), w, wb).view(b, t, d)
+    else:
+        out = _rows(lambda u: F.linear(u, w, wb), ctx.view(b, t, d))
     if not need_weights:
         return out, None
     weights = weights.view(b, h, t, t)
@@ -400,11 +426,11 @@ class TransformerEncoderLayer(Module):
                 if self.norm_first:
                     x = self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
                                        is_causal).add_(x)
-                    x = self._ff_block(self.norm2(x)).add_(x)
+                    x = _rows(self._ff_block, self.norm2(x)).add_(x)
                 else:
                     x = self.norm1(self._sa_block(x, src_mask, src_key_padding_mask,
                                                   is_causal).add_(x))
-                    x = self.norm2(self._ff_block(x).add_(x))
+                    x = self.norm2(_rows(self._ff_block, x).add_(x))
             elif self.norm_first:
                 x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
                 x = x + self._ff_block(self.norm2(x))
@@ -579,7 +605,9 @@ class TransformerEncoder(Module):
         NOTE: in evaluation without autograd, PyTorch runs a batch-first encoder given only a
         (left-aligned) key padding mask on nested tensors and pads the result with zeros: the
         outputs at padded positions are 0 (before ``norm``), not what the layers compute
-        there.  ember computes the layers as usual and zeroes those positions to match.
+        there.  ember runs the layers on the tokens that nested tensor holds, padded to the
+        longest sequence, their products on the held rows only (:func:`_rows`), and pads
+        the result with zeros to match.
         """
         first = self.layers[0]
         if not (_fastpath_enabled() and getattr(self, "use_nested_tensor", False)) or \
@@ -614,15 +642,34 @@ class TransformerEncoder(Module):
                       "layout=torch.jagged when constructing a nested tensor, as this layout "
                       "receives active development, has better operator coverage, and works "
                       "with torch.compile.", cpp="aten/src/ATen/NestedTensorImpl.cpp:177")
-            # the nested path drops padded keys outright, also where a float mask has a
-            # finite nonzero entry there
-            src_key_padding_mask = creation.zeros_like(src_key_padding_mask).masked_fill_(
-                padded, float("-inf"))
-        for mod in self.layers:
-            output = mod(output, src_mask=mask, is_causal=is_causal,
-                         src_key_padding_mask=src_key_padding_mask)
-        if padded is not None:
-            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
+            # PyTorch's nested tensor holds the first n tokens of each sequence (n: how many
+            # the mask keeps, wherever they are) and pads them to the longest; the padded keys
+            # are dropped outright, also where a float mask has a finite nonzero entry there
+            n = padded.logical_not().sum(1)
+            if not n.numel():
+                raise RuntimeError("stack expects a non-empty TensorList")
+            t = int(n.max())
+            if not t:
+                raise RuntimeError("to_padded_tensor: at least one constituent tensor should "
+                                   "have non-zero numel")
+            held = creation.arange(t, device=src.device) < n.unsqueeze(1)
+            output = creation.zeros((src.shape[0], t, src.shape[2]), dtype=src.dtype,
+                                    device=src.device)
+            output[held] = src[:, :t][held]
+            src_key_padding_mask = creation.zeros(tuple(held.shape), dtype=src.dtype,
+                                                  device=src.device).masked_fill_(
+                held.logical_not(), float("-inf"))
+        before, _NESTED[0] = _NESTED[0], (None if padded is None else held)
+        try:
+            for mod in self.layers:
+                output = mod(output, src_mask=mask, is_causal=is_causal,
+                             src_key_padding_mask=src_key_padding_mask)
+        finally:
+            _NESTED[0] = before
+        if padded is not None:  # (the nested result padded with zeros to the input's size)
+            full = creation.zeros(tuple(src.shape), dtype=output.dtype, device=src.device)
+            full[:, :t] = output.masked_fill(held.logical_not().unsqueeze(-1), 0.0)
+            output = full
         if self.norm is not None:
             output = self.norm(output)
         return output

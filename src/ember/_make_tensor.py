@@ -14,8 +14,12 @@ from ._warnings import warn as _warn
 
 __all__ = ["make_tensor"]
 
-_INTEGRAL = (D.uint8, D.int8, D.int16, D.int32, D.int64)
+_INTEGRAL = (D.uint8, D.int8, D.int16, D.int32, D.int64, D.uint16, D.uint32, D.uint64)
 _FLOATING = (D.float16, D.bfloat16, D.float32, D.float64)
+_COMPLEX = (D.complex64, D.complex128)
+# (drawn in float32, then cast, as PyTorch draws them)
+_FLOATING_8BIT = tuple(getattr(D, n) for n in ("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+                                                "float8_e5m2fnuz") if hasattr(D, n))
 
 
 def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
@@ -61,14 +65,17 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
         low, high = _bounds(low, high, dtype, info.min,
                             info.max + (1 if dtype is not D.int64 else 0), -9, 10)
         result = ember.randint(low, high, shape, device=device, dtype=dtype)
-    elif dtype in _FLOATING:
+    elif dtype in _FLOATING or dtype in _COMPLEX or dtype in _FLOATING_8BIT:
         info = ember.finfo(dtype)
         low, high = _bounds(low, high, dtype, info.min, info.max, -9, 9)
-        result = ember.empty(shape, device=device, dtype=dtype)
-        if high - low >= info.max:  # uniform_ needs the width to be finite: draw half of it
-            result.uniform_(low / 2, high / 2).mul_(2)
+        draw = D.float32 if dtype in _FLOATING_8BIT else dtype
+        result = ember.empty(shape, device=device, dtype=draw)
+        target = ember.view_as_real(result) if dtype in _COMPLEX else result
+        if high - low >= ember.finfo(draw).max:  # uniform_ needs a finite width: draw half
+            target.uniform_(low / 2, high / 2).mul_(2)
         else:
-            result.uniform_(low, high)
+            target.uniform_(low, high)
+        result = result.to(dtype) if draw is not dtype else result
     else:
         raise TypeError(f"The requested dtype '{dtype}' is not supported by "
                         "torch.testing.make_tensor(). To request support, file an issue at: "
@@ -80,7 +87,7 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
         result = result.clone(memory_format=memory_format)
     if exclude_zero:
         result[result == 0] = 1 if integral else ember.finfo(dtype).tiny
-    if dtype in _FLOATING:
+    if dtype in _FLOATING or dtype in _COMPLEX:
         result.requires_grad = requires_grad
     return result
 
@@ -92,7 +99,7 @@ def _bounds(low, high, dtype, lowest, highest, default_low, default_high):
     high = default_high if high is None else high
     if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
-    if low == high and dtype in _FLOATING:
+    if low == high and (dtype in _FLOATING or dtype in _COMPLEX):
         _warn("Passing `low==high` to `torch.testing.make_tensor` for floating or complex "
               "types is deprecated since 2.1 and will be removed in 2.3. Use `torch.full(...)` "
               "instead.", FutureWarning)

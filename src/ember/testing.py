@@ -44,7 +44,7 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got "
                          f"no {'rtol' if rtol is None else 'atol'}.")
     opts = dict(rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
-                check_dtype=check_dtype, check_stride=check_stride)
+                check_dtype=check_dtype, check_layout=check_layout, check_stride=check_stride)
     try:
         _compare(actual, expected, (), opts)
     except _Failure as f:
@@ -77,15 +77,40 @@ def _compare(actual, expected, path, opts):
             if extra:
                 lines.append(f"Additional keys in the actual mapping: {sorted(extra)}")
             raise _Failure(AssertionError, "\n".join(lines), path)
-        for k in expected:
+        keys = set(actual)
+        try:  # (in sorted order where the keys sort, else a set's, as PyTorch)
+            keys = sorted(keys)
+        except Exception:  # noqa: BLE001
+            pass
+        for k in keys:
             _compare(actual[k], expected[k], path + (k,), opts)
         return
     if isinstance(actual, Tensor) and isinstance(expected, Tensor) or \
             isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray):
-        _compare_tensors(_as_tensor(actual), _as_tensor(expected), path, opts)
+        _compare_tensors(_as_tensor(actual), _as_tensor(expected), path, opts,
+                         (actual, expected))
+        return
+    if actual is None or expected is None:
+        raise _Failure(AssertionError, f"None mismatch: {actual} is not {expected}", path)
+    if isinstance(actual, (bool, np.bool_)) and isinstance(expected, (bool, np.bool_)):
+        if bool(actual) is not bool(expected):
+            # (without the item's path: PyTorch's boolean pair drops it)
+            raise _Failure(AssertionError, f"Booleans mismatch: {bool(actual)} is not "
+                                           f"{bool(expected)}", ())
         return
     if _is_number(actual) and _is_number(expected):
-        _compare_numbers(actual, expected, path, opts)
+        if isinstance(actual, bool) or isinstance(expected, bool):
+            # NOTE: PyTorch's number pair has no dtype for a bool beside a number, and says so
+            raise RuntimeError(
+                f"Originating a NumberPair() at item {''.join(str([p]) for p in path)} with"
+                f"\n\n{type(actual).__name__}(): {actual}\n\nand\n\n"
+                f"{type(expected).__name__}(): {expected}\n\nresulted in the unexpected "
+                "exception above. If you are a user and see this message during normal "
+                "operation please file an issue at https://github.com/pytorch/pytorch/issues. "
+                "If you are a developer and working on the comparison functions, please "
+                "except the previous error and raise an expressive `ErrorMeta` instead.")
+        _compare_numbers(*(x.item() if isinstance(x, np.number) else x
+                           for x in (actual, expected)), path, opts)
         return
     raise _Failure(TypeError, f"No comparison pair was able to handle inputs of type "
                               f"{_type(actual)} and {_type(expected)}.", path)
@@ -100,7 +125,7 @@ def _is_sequence(x):
 
 
 def _is_number(x):
-    return isinstance(x, (bool, int, float, complex, np.number, np.bool_))
+    return isinstance(x, (int, float, complex, np.number))
 
 
 def _as_tensor(x):
@@ -113,20 +138,40 @@ def _attribute(name, a, e, path):
                    path)
 
 
-def _compare_tensors(a, e, path, opts):
+def _compare_tensors(a, e, path, opts, given):
+    from . import strided
+
     if a.shape != e.shape:
         _attribute("shape", a.shape, e.shape, path)
+    if a.layout != e.layout:
+        if opts["check_layout"]:
+            _attribute("layout", a.layout, e.layout, path)
+    elif opts["check_stride"] and a.layout == strided and a.stride() != e.stride():
+        _attribute("stride()", a.stride(), e.stride(), path)
     if opts["check_device"] and a.device != e.device:
         _attribute("device", a.device, e.device, path)
     if opts["check_dtype"] and a.dtype is not e.dtype:
         _attribute("dtype", a.dtype, e.dtype, path)
-    if opts["check_stride"] and a.stride() != e.stride():
-        _attribute("stride()", a.stride(), e.stride(), path)
+    if a.device.type == "meta" or e.device.type == "meta":
+        return  # (no values to compare)
     a, e = a.cpu(), e.cpu()
+    # (values compared dense; PyTorch compares two sparse COO tensors' indices and values)
+    a, e = (t.to_dense() if t.layout != strided else t for t in (a, e))
     rtol, atol = opts["rtol"], opts["atol"]
     if rtol is None:  # the looser of the two dtypes' tolerances
         (r1, a1), (r2, a2) = (_TOLERANCES.get(t.dtype, (0, 0)) for t in (a, e))
         rtol, atol = max(r1, r2), max(a1, a2)
+    if rtol < 0 or atol < 0:  # (isclose refuses it, which PyTorch reports so)
+        fields = dict(id=path, actual=given[0], expected=given[1], rtol=rtol, atol=atol,
+                      **{k: opts[k] for k in ("equal_nan", "check_device", "check_dtype",
+                                              "check_layout", "check_stride")})
+        body = "".join(f"    {k}={v!s},\n" for k, v in fields.items())
+        raise RuntimeError(f"Comparing\n\nTensorLikePair(\n{body})\n\nresulted in the "
+                           "unexpected exception above. If you are a user and see this message "
+                           "during normal operation please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues. If you are a developer "
+                           "and working on the comparison functions, please except the previous "
+                           "error and raise an expressive `ErrorMeta` instead.")
     if a.dtype is not e.dtype:  # (PyTorch's: the wide unsigned types count as int64 here)
         common = D.promote_types(*(D.int64 if t.dtype in D._WIDE_UNSIGNED else t.dtype
                                    for t in (a, e)))
@@ -189,7 +234,7 @@ def _compare_numbers(a, e, path, opts):
     if a == e or (opts["equal_nan"] and _isnan(a) and _isnan(e)):
         return
     abs_diff = abs(a - e)
-    if abs_diff <= atol + rtol * abs(e):  # (False for NaN)
+    if math.isfinite(abs_diff) and abs_diff <= atol + rtol * abs(e):  # (False for NaN)
         return
     rel_diff = abs_diff / abs(e) if e != 0 else (math.inf if abs_diff else math.nan)
     raise _Failure(AssertionError, _mismatch("Scalars", f"Expected {e} but got {a}.", rtol, atol,

@@ -19,6 +19,7 @@ import math
 from copy import deepcopy
 
 from .. import _dtype as D
+from .._warnings import warn_up
 from .._ops import creation
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.batchnorm import _BatchNorm
@@ -166,7 +167,7 @@ class AveragedModel(Module):
                         n = self.n_averaged.to(avg.device)
                         avg.copy_(self.avg_fn(avg, cur, n))
             if not self.use_buffers:
-                for b_avg, b_model in zip(self.module.buffers(), model.buffers()):
+                for b_avg, b_model in zip(self.module.buffers(), model.buffers(), strict=True):
                     b_avg.detach().copy_(b_model.detach().to(b_avg.device))
             self.n_averaged += 1
 
@@ -238,7 +239,10 @@ class SWALR(LRScheduler):
         self.anneal_func = self._cosine_anneal if strategy == "cos" else self._linear_anneal
 
     def get_lr(self):
-        self._warn_outside_step()
+        if not self._get_lr_called_within_step:
+            # (PyTorch's SWALR warns in ``get_lr`` itself, stacklevel=2: at its caller's line)
+            warn_up("To get the last learning rate computed by the scheduler, please use "
+                    "`get_last_lr()`.", UserWarning, depth=1)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

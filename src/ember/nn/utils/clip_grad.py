@@ -46,7 +46,13 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     # NOTE: as in PyTorch, the coefficient is a tensor in the norm's dtype (``max_norm /
     # t`` is ``reciprocal(t) * max_norm``) and every gradient is multiplied by it, even 1.
-    coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+    import ember
+
+    # (the public clamp: PyTorch's TypeError for a number ``total_norm``)
+    coef = ember.clamp(float(max_norm) / (total_norm + 1e-6), max=1.0)
+    if foreach is not False and coef.dim() != 0:  # (PyTorch's foreach multiply's check)
+        raise RuntimeError(f"scalar tensor expected to be 0 dim but it has {coef.dim()} "
+                           f"dimensions and {coef.numel()} elements.")
     for g in grads:
         g.mul_(coef)
 
@@ -65,7 +71,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
             warn("`parameters` is an empty generator, no gradient clipping will occur.")
     total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
-    clip_grads_with_norm_(parameters, max_norm, total)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
     return total
 
 

@@ -12,11 +12,11 @@ def skip_init(module_cls, *args, **kwargs):
     """
     from ..modules.module import Module
 
-    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+    if not issubclass(module_cls, Module):  # (a TypeError for a non-class, as PyTorch's)
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
     kwargs = dict(kwargs)
-    final = kwargs.pop("device", None) or "cpu"
+    final = kwargs.pop("device", "cpu")  # (``device=None``: left on meta, as PyTorch leaves it)
     kwargs["device"] = "meta"
     return module_cls(*args, **kwargs).to_empty(device=final)

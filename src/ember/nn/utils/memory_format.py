@@ -25,7 +25,15 @@ def _convert(module, memory_format, kinds, again):
     if isinstance(module, kinds):
         from ..._ops.more_tensor import empty_strided
 
+        from ..._ops.shape import channels_last, channels_last_3d, preserve_format
+
         w = module.weight.detach()
+        for fmt, rank, name in ((channels_last, 4, "channels_last"),
+                                (channels_last_3d, 5, "channels_last_3d")):
+            if memory_format == fmt and w.dim() != rank:
+                raise RuntimeError(f"required rank {rank} tensor to use {name} format")
+        if memory_format == preserve_format:  # (PyTorch's resize_ refuses it)
+            raise RuntimeError("Unsupported memory formatPreserve")
         new = empty_strided(tuple(w.shape), _strides(tuple(w.shape), memory_format),
                             dtype=w.dtype, device=w.device)
         module.weight.data = new.copy_(w)

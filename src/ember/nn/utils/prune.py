@@ -264,6 +264,9 @@ class RandomUnstructured(_Unstructured):
     """Prunes ``amount`` entries chosen at random (``amount``: a count, or a fraction of the
     entries in ``[0, 1]``)."""
 
+    def __init__(self, amount) -> None:  # (its own, for the name in a TypeError)
+        super().__init__(amount)
+
     def _scores(self, t):
         # the entries with the highest of one uniform draw each, as PyTorch draws them
         return _ember().rand_like(t)
@@ -278,6 +281,9 @@ class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries of smallest absolute value."""
 
     _LARGEST = False
+
+    def __init__(self, amount) -> None:  # (its own, for the name in a TypeError)
+        super().__init__(amount)
 
     def _scores(self, t):
         return t.abs()

@@ -12,7 +12,8 @@ from .._functional.distance import normalize
 from ..parameter import Parameter
 from ._norm_hooks import check_no_hook, remove_hook
 
-__all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
+__all__ = ["SpectralNorm", "SpectralNormLoadStateDictPreHook", "SpectralNormStateDictHook",
+           "spectral_norm", "remove_spectral_norm"]
 
 
 def _as_matrix(weight, dim: int):
@@ -98,7 +99,60 @@ class SpectralNorm:
         module.register_buffer(fn.name + "_u", u)
         module.register_buffer(fn.name + "_v", v)
         module.register_forward_pre_hook(fn)
+        module._register_state_dict_hook(SpectralNormStateDictHook(fn))
+        module._register_load_state_dict_pre_hook(SpectralNormLoadStateDictPreHook(fn))
         return fn
+
+    def _solve_v_and_rescale(self, weight_mat, u, target_sigma):
+        """The ``v`` for an old checkpoint: solves ``weight_mat @ v = u`` (least squares),
+        scaled so that ``u @ weight_mat @ v`` is ``target_sigma``."""
+        from ... import linalg
+
+        gram_inv = weight_mat.t().mm(weight_mat).pinverse()
+        v = linalg.multi_dot([gram_inv, weight_mat.t(), u.unsqueeze(1)]).squeeze(1)
+        return v.mul_(target_sigma / u.dot(weight_mat.mv(v)))
+
+
+class SpectralNormLoadStateDictPreHook:
+    """Upgrades a checkpoint saved before version 1 (no ``<name>_v``, a stored ``<name>``)."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                 unexpected_keys, error_msgs) -> None:
+        fn = self.fn
+        version = local_metadata.get("spectral_norm", {}).get(fn.name + ".version", None)
+        if version is not None and version >= 1:
+            return
+        key = prefix + fn.name
+        if (version is None and key not in state_dict
+                and all(key + s in state_dict for s in ("_orig", "_u", "_v"))):
+            return  # a current state dict that lost its metadata
+        missing = [key + s for s in ("_orig", "", "_u") if key + s not in state_dict]
+        if missing:
+            if strict:
+                missing_keys.extend(missing)
+            return
+        with no_grad():
+            weight_orig = state_dict[key + "_orig"]
+            sigma = (weight_orig / state_dict.pop(key)).mean()
+            mat = fn.reshape_weight_to_matrix(weight_orig)
+            state_dict[key + "_v"] = fn._solve_v_and_rescale(mat, state_dict[key + "_u"], sigma)
+
+
+class SpectralNormStateDictHook:
+    """Records ``<name>.version`` under ``metadata['spectral_norm']``."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, module, state_dict, prefix, local_metadata) -> None:
+        meta = local_metadata.setdefault("spectral_norm", {})
+        key = self.fn.name + ".version"
+        if key in meta:
+            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
+        meta[key] = self.fn._version
 
 
 def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
@@ -121,4 +175,10 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
 def remove_spectral_norm(module, name: str = "weight"):
     """Undo :func:`spectral_norm`: ``module.<name>`` becomes one parameter again (the last
     normalised value)."""
-    return remove_hook(module, SpectralNorm, name, "spectral_norm")
+    remove_hook(module, SpectralNorm, name, "spectral_norm")
+    # NOTE: as in PyTorch, the load pre-hook stays (it is wrapped, so the search misses it)
+    for key, hook in module._state_dict_hooks.items():
+        if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
+            del module._state_dict_hooks[key]
+            break
+    return module

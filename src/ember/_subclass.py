@@ -5,10 +5,12 @@ has a ``__torch_function__`` (a tensor-like wrapper), gets a say in every Tensor
 operator, property and ``torch.*`` / ``torch.nn.functional`` function it takes part in, as in
 PyTorch; so do the ``TorchFunctionMode`` objects entered with ``with Mode():``.
 
-Plain tensors pay nothing on their methods: only a subclass gets dispatching methods (put on it
-by ``Tensor.__init_subclass__``), and a mode puts them on ``Tensor`` itself only while it is
-entered.  Public functions scan their arguments for anything that is not exactly a ``Tensor``
-(a type test per argument) before they run.
+Plain tensors pay nothing on their methods until a user's subclass exists: a subclass gets
+dispatching methods (put on it by ``Tensor.__init_subclass__``), and from then on ``Tensor``'s
+methods and operators are those too (so that ``super().__add__(other)`` dispatches), with a
+fast path for a plain tensor; a mode puts its properties there too while it is entered.
+Public functions scan their arguments for anything that is not exactly a ``Tensor`` (a type
+test per argument) before they run.
 
 The rules followed (from PyTorch's documentation and behaviour):
 
@@ -25,9 +27,9 @@ The rules followed (from PyTorch's documentation and behaviour):
 While a function's own implementation runs (after dispatch), nothing inside it dispatches again:
 ember's ops are Python, where PyTorch's are C++, so their inner calls must stay unseen.
 
-Not covered: a method of a plain tensor given a subclass argument (``plain.add(sub)``; the
-operators are, through Python's reflected methods) runs undispatched, since covering it would
-cost every plain tensor's methods; ``torch.functional``'s Python-level functions (``einsum``,
+Not covered: a method of a plain tensor given a subclass argument by keyword or in a list
+(``plain.add(other=sub)``; by position it is dispatched) runs undispatched, since covering it
+would cost every plain tensor's methods; ``torch.functional``'s Python-level functions (``einsum``,
 ``split``, ...) hand on only the keyword arguments the caller gave (PyTorch's pass all of
 theirs; ``nn.functional``'s do here too, see ``_as_passed``).
 
@@ -59,6 +61,7 @@ S = _State()
 # NOTE: unlike PyTorch's, the mode stack is shared by all threads (a mode entered in one
 # thread is seen by the others while it is entered).
 MODES: list = []  # the entered TorchFunctionModes, innermost last
+_ENTERED: list = []  # the same, kept while a mode's handler runs (with it off MODES)
 
 _NOBODY = object()  # ``_dispatch``: no handler took the call
 _INTERNAL: set = set()  # ember's own subclasses (Parameter, tv_tensors, ...)
@@ -172,6 +175,8 @@ def _dispatch(func, args, kwargs, py=False, op=False):
     in PyTorch (``types`` lists plain tensors too), or ``"modes"``: only modes see it."""
     if py == "modes":
         found, py = [], False
+    elif py == "self":  # (a method PyTorch offers with its tensor alone: ``Tensor.dim``)
+        found, py = overloaded_args(args[:1], None, True), False
     else:
         found = overloaded_args(args, kwargs, py)
     if py and found and all(type(a) is Tensor for a in found) and not MODES:
@@ -302,7 +307,9 @@ _SUBCLASS_ERROR = ("Creating a Tensor subclass from a class that does not inheri
 
 
 def _check_subclass(cls):
-    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+    if not isinstance(cls, type):
+        raise TypeError(f"cls must be a type (got {type(cls).__name__})")
+    if not issubclass(cls, Tensor):
         raise TypeError(_SUBCLASS_ERROR)
 
 
@@ -417,6 +424,14 @@ _PY_LEVEL = frozenset((
     "share_memory_", "split", "stft", "istft", "storage", "storage_type", "unflatten", "unique",
     "unique_consecutive", "__floordiv__", "__rdiv__", "__rfloordiv__", "__rlshift__",
     "__rmatmul__", "__rmod__", "__rpow__", "__rrshift__", "__rsub__", "__pow__", "__ipow__"))
+# Tensor methods PyTorch offers to the handlers with ``types`` the tensor's type alone (a
+# plain tensor's too), and the method it names (``nelement`` is offered as ``numel``)
+_SELF_TYPED = frozenset((
+    "__bool__", "__float__", "__index__", "__int__", "_is_view", "apply_", "data_ptr", "detach",
+    "dim", "element_size", "get_device", "is_complex", "is_floating_point", "is_signed", "item",
+    "ndimension", "nelement", "new_tensor", "numel", "retain_grad", "storage_offset", "tolist",
+    "untyped_storage", "zero_"))
+_OFFERED_AS = {"nelement": "numel", "ndimension": "dim"}
 _NOT_DISPATCHED = frozenset(("as_subclass", "__hash__", "__dir__", "__iter__", "__init__",
                              "__new__", "__init_subclass__", "__getattr__", "__torch_function__",
                              "__copy__", "__array_priority__", "__class__"))
@@ -444,29 +459,49 @@ def _renamed(fn, name):
 _TD = Tensor.__dict__
 
 
-def _method(fname, impl, py):
+def _named(wrapper, name, impl):
+    wrapper.__name__ = _SHOWN_NAME.get(name, name)
+    wrapper.__qualname__ = getattr(impl, "__qualname__", f"Tensor.{name}")
+    wrapper.__doc__ = getattr(impl, "__doc__", None)
+    wrapper.__wrapped__ = impl
+
+
+def _method(name, impl, py):
+    fname = _OFFERED_AS.get(name, name)
+
     def method(self, *args, **kwargs):
+        t = type(self)
+        if (t is Tensor or t in _INTERNAL) and not _ENTERED:
+            for a in args:  # (a subclass argument dispatches: ``plain.type_as(sub)``)
+                ta = type(a)
+                if ta is not Tensor and ta not in _PLAIN and ta is not tuple and \
+                        ta is not list and isinstance(a, Tensor):
+                    break
+            else:
+                return impl(self, *args, **kwargs)
         if S.quiet or (S.sub_off and (S.all_off or not MODES)):
             return impl(self, *args, **kwargs)
         args = (self, *args)
         dargs, dkwargs = args, kwargs
         if py and fname in _AS_PASSED:  # (``Tensor.norm``: its options by keyword)
             dargs, dkwargs = _as_passed(_TD[fname], impl, args, kwargs)[1:]
+        elif py and fname in _FILLED_METHODS:
+            dargs, dkwargs = _filled(_FILLED_METHODS[fname], args, kwargs)
         r = _dispatch(_TD[fname], dargs, dkwargs, py)
         return _quietly(impl, args, kwargs) if r is _NOBODY else r
-    method.__name__ = method.__qualname__ = fname
-    method.__wrapped__ = impl
+    _named(method, name, impl)
     return method
 
 
 def _unary(name, fname, impl):
     def op(self):
-        if S.quiet or (S.sub_off and (S.all_off or not MODES)):
+        t = type(self)
+        if (t is Tensor or t in _INTERNAL) and not _ENTERED or S.quiet or (
+                S.sub_off and (S.all_off or not MODES)):
             return impl(self)
         r = _dispatch(_TD[fname], (self,), {}, False)
         return _quietly(impl, (self,), {}) if r is _NOBODY else r
-    op.__name__ = op.__qualname__ = name
-    op.__wrapped__ = impl
+    _named(op, name, impl)
     return op
 
 
@@ -474,9 +509,12 @@ def _operator(name, fname, impl, swap, forward):
     py = name in _PY_LEVEL
     fpy = _REFLECTED.get(name) in _PY_LEVEL
 
-    def op(self, other):
-        if S.quiet or (S.sub_off and (S.all_off or not MODES)):
-            return impl(self, other)
+    def op(self, other, *modulo):
+        t, to = type(self), type(other)
+        if (t is Tensor or t in _INTERNAL) and not _ENTERED and (
+                to is Tensor or to in _PLAIN or not isinstance(other, Tensor)) \
+                or modulo or S.quiet or (S.sub_off and (S.all_off or not MODES)):
+            return impl(self, other, *modulo)
         f, run, p = _TD[fname], impl, py
         run_args = (self, other)
         args = (other, self) if swap else run_args
@@ -489,11 +527,71 @@ def _operator(name, fname, impl, swap, forward):
         try:
             r = _dispatch(f, args, {}, p, True)
         except _NoImplementation:
-            return NotImplemented
+            return _refused(name, self, other)
         return _quietly(run, run_args, {}) if r is _NOBODY else r
-    op.__name__ = op.__qualname__ = name
-    op.__wrapped__ = impl
+    _named(op, name, impl)
     return op
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
+            "pow": "**", "matmul": "@", "and": "&", "or": "|", "xor": "^", "lshift": "<<",
+            "rshift": ">>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _unsupported(key, left, right, inplace=False):
+    sym = _SYMBOLS[key] + ("=" if inplace else " or pow()" if key == "pow" else "")
+    return (f"unsupported operand type(s) for {sym}: '{type(left).__name__}' and "
+            f"'{type(right).__name__}'")
+
+
+def _refused(name, self, other):
+    """What operator ``name`` of ``self`` gives when every handler refused it: NotImplemented
+    (Python goes on to ``other``'s reflected method), or, where that method would not dispatch
+    here (a plain tensor's) while PyTorch's would be refused the same way, Python's outcome."""
+    t = type(other)
+    if MODES or not isinstance(other, Tensor) or (t is not Tensor and _tf_of(t) is not None):
+        return NotImplemented
+    if name == "__eq__":
+        return self is other
+    if name == "__ne__":
+        return self is not other
+    key, left, right = name[2:-2], self, other
+    if name in _REFLECTED:
+        key, left, right = _REFLECTED[name][2:-2], other, self
+    if key in ("lt", "le", "gt", "ge"):
+        # NOTE: ``plain < sub`` calls ``sub.__gt__`` first: told as ``sub > plain`` here
+        raise TypeError(f"'{_SYMBOLS[key]}' not supported between instances of "
+                        f"'{type(left).__name__}' and '{type(right).__name__}'")
+    if key[0] == "i" and key[1:] in _SYMBOLS:  # (``+=``: Python goes on to ``+``)
+        try:
+            return getattr(type(self), f"__{key[1:]}__")(self, other)
+        except TypeError as e:
+            if str(e) != _unsupported(key[1:], self, other):
+                raise
+        raise TypeError(_unsupported(key[1:], self, other, True)) from None
+    if key not in _SYMBOLS:
+        return NotImplemented
+    raise TypeError(_unsupported(key, left, right))
+
+
+def foreign_operand(name, self, other):
+    """A plain tensor's operator ``name`` given an object that is no tensor but has a
+    ``__torch_function__`` (``x + scalar_like``): offered to it, as PyTorch does;
+    NotImplemented when it refuses (Python goes on to its reflected method)."""
+    if S.quiet or S.sub_off or _tf_of(type(other)) is None:
+        return NotImplemented
+    _activate()
+    fname, swap = _OPERATORS.get(name, (name, 0))
+    if name == "__eq__":  # (here PyTorch's C binding offers it: ``eq``)
+        fname = "eq"
+    if fname not in _ORIGINALS:
+        fname = name
+    args = (other, self) if swap else (self, other)
+    try:
+        r = _dispatch(_TD[fname], args, {}, name in _PY_LEVEL, True)
+    except _NoImplementation:
+        return NotImplemented
+    return NotImplemented if r is _NOBODY else r
 
 
 def _property(name, prop):
@@ -542,7 +640,7 @@ def _activate():
     T.__div__, T.__idiv__ = T.__dict__["__truediv__"], T.__dict__["__itruediv__"]
     names = [n for n in list(vars(T)) if n not in _NOT_DISPATCHED and (
         not n.startswith("_") or n in _OPERATORS or n in _DUNDERS or n in _REFLECTED.values()
-        or n in ("__rdiv__", "__div__", "__idiv__"))]
+        or n in ("__rdiv__", "__div__", "__idiv__", "_is_view"))]
     for n in names:
         attr = T.__dict__[n]
         if isinstance(attr, _types.FunctionType):
@@ -572,7 +670,7 @@ def _activate():
             else:
                 _WRAPPERS[n] = _operator(n, target, attr, swap, forward)
         else:
-            _WRAPPERS[n] = _method(n, attr, n in _PY_LEVEL)
+            _WRAPPERS[n] = _method(n, attr, "self" if n in _SELF_TYPED else n in _PY_LEVEL)
     _WRAPPERS["__iter__"] = _iter
     _ORIGINALS["__iter__"] = T.__dict__["__iter__"]
     _reach_modules()
@@ -611,6 +709,7 @@ def on_subclass(cls):
     _activate()
     if _tf_of(cls) is None:
         return
+    _onto_tensor()
     for n, w in _WRAPPERS.items():
         for k in cls.__mro__:
             if n in k.__dict__:
@@ -619,20 +718,41 @@ def on_subclass(cls):
                 break
 
 
+_ON_TENSOR: set = set()  # the dispatching methods put on Tensor for good (see _onto_tensor)
+
+
+def _onto_tensor():
+    """Once a user's subclass exists, Tensor's own methods and operators dispatch a tensor of
+    such a subclass (``super().__add__(other)``, ``torch.Tensor.add(sub, 1)``), as PyTorch's do;
+    a plain tensor (or ember's own subclass) given plain operands runs at once."""
+    if _ON_TENSOR:
+        return
+    for n, w in _WRAPPERS.items():
+        if n in _ORIGINALS and not isinstance(w, property) and n != "__iter__":
+            _ON_TENSOR.add(n)
+            if not _ENTERED:
+                setattr(Tensor, n, w)
+
+
 # -- modes -------------------------------------------------------------------------------
 
 def push_mode(mode):
     _activate()
-    if not MODES:
+    if not _ENTERED:
         for n, w in _WRAPPERS.items():
             setattr(Tensor, n, w)
     MODES.append(mode)
+    _ENTERED.append(mode)
 
 
 def pop_mode():
     mode = MODES.pop()
-    if not MODES:
+    if _ENTERED:
+        _ENTERED.pop()
+    if not _ENTERED:
         for n in _WRAPPERS:
+            if n in _ON_TENSOR:
+                continue
             if n in _ORIGINALS:
                 setattr(Tensor, n, _ORIGINALS[n])
             else:
@@ -799,6 +919,8 @@ def _slow(public, fn, args, kwargs, py):
                        public.__module__ == "ember" and public.__name__ in _AS_PASSED):
         func, dargs, dkwargs = _as_passed(public, fn, args, kwargs)
         r = _dispatch(func, dargs, dkwargs, py)
+    elif py is True and public.__module__ == "ember" and public.__name__ in _FILLED_FUNCTIONS:
+        r = _dispatch(public, *_filled(_FILLED_FUNCTIONS[public.__name__], args, kwargs), py)
     else:
         r = _dispatch(public, args, kwargs, py)
     return _quietly(fn, args, kwargs) if r is _NOBODY else r
@@ -807,6 +929,49 @@ def _slow(public, fn, args, kwargs, py):
 # torch.functional's functions that hand their handlers the input alone by position, every
 # other argument by keyword (as nn.functional's do)
 _AS_PASSED = frozenset(("norm",))
+# PyTorch's Python-level functions and methods that hand their handlers these arguments by
+# position and each of these options by keyword, its default filled in (``dim=0``)
+_UNIQUE = (("sorted", True), ("return_inverse", False), ("return_counts", False), ("dim", None))
+_FILLED_METHODS = {
+    "split": (("self", "split_size"), (("dim", 0),)),
+    "unique": (("self",), _UNIQUE),
+    "unique_consecutive": (("self",), _UNIQUE[1:]),
+    "backward": (("self",), (("gradient", None), ("retain_graph", None),
+                             ("create_graph", False), ("inputs", None))),
+    "__repr__": (("self",), (("tensor_contents", None),)),
+    "__array__": (("self",), (("dtype", None),)),
+}
+_FILLED_FUNCTIONS = {
+    "split": (("tensor", "split_size_or_sections"), (("dim", 0),)),
+    "unique": (("input",), _UNIQUE),
+    "unique_consecutive": (("input",), _UNIQUE[1:]),
+}
+
+
+def _filled(spec, args, kwargs):
+    """``(args, kwargs)`` as ``spec`` says PyTorch hands them on (as given when they do not
+    fit: the implementation gives the error)."""
+    names, options = spec
+    pos, rest, left = list(args[:len(names)]), args[len(names):], dict(kwargs)
+    for n in names[len(pos):]:
+        if n not in left:
+            return args, kwargs
+        pos.append(left.pop(n))
+    if len(rest) > len(options):
+        return args, kwargs
+    kw = {}
+    for i, (n, default) in enumerate(options):
+        if i < len(rest):
+            if n in left:
+                return args, kwargs
+            kw[n] = rest[i]
+        else:
+            kw[n] = left.pop(n, default)
+    if left:
+        return args, kwargs
+    return tuple(pos), kw
+
+
 # nn.functional's Python-level functions that hand a different function to the handlers
 # when a flag is set (PyTorch's ``max_pool2d`` is ``max_pool2d_with_indices`` then)
 _WITH_INDICES = frozenset((

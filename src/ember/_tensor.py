@@ -25,7 +25,7 @@ def _traced_conversion(kind):
     Python values, stay silent)."""
     jit = sys.modules.get("ember.jit")
     if jit is None or not jit._tracing[0] or \
-            sys._getframe(2).f_code.co_filename.startswith(_EMBER_ROOT):
+            _past_dispatch(sys._getframe(2)).f_code.co_filename.startswith(_EMBER_ROOT):
         return
     _warn(f"Converting a tensor to a Python {kind} might cause the trace to be incorrect. We "
           "can't record the data flow of Python values, so this value will be treated as a "
@@ -40,7 +40,16 @@ _NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
 def _legacy_numpy_protocol():
     """Whether NumPy 2 called ``__array__``/``__array_wrap__`` for user code (not ember)."""
-    return _NUMPY2 and not sys._getframe(2).f_code.co_filename.startswith(_EMBER_ROOT)
+    return _NUMPY2 and not _past_dispatch(sys._getframe(2)).f_code.co_filename.startswith(
+        _EMBER_ROOT)
+
+
+def _past_dispatch(frame):
+    """``frame``, or the first frame above it outside ``__torch_function__`` dispatch (the
+    dispatching methods Tensor has once a user's subclass exists)."""
+    while frame.f_back is not None and frame.f_code.co_filename == _SUBCLASS_FILE:
+        frame = frame.f_back
+    return frame
 
 
 class VersionCounter:
@@ -461,7 +470,8 @@ class Tensor:
         if not force and self.dtype.is_complex and _ops.complex.is_conj(self):
             raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
                                "tensor.resolve_conj().numpy() instead.")
-        return self._data
+        return self._data.view()  # (a new array on the memory, as PyTorch's: its shape, flags
+        # are the caller's own)
 
     def pin_memory(self, device=None):
         """A copy in page-locked host memory, which the GPU reads without a staging copy."""
@@ -852,7 +862,7 @@ def _called_from_user() -> bool:
     """Whether the method calling this was called by code outside ember (past the argument
     parser's wrapper)."""
     frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename == _ARGPARSE_FILE:
+    while frame is not None and frame.f_code.co_filename in (_ARGPARSE_FILE, _SUBCLASS_FILE):
         frame = frame.f_back
     # (``torch.autograd.functional``'s calls count: PyTorch's message names those APIs)
     return frame is not None and (not frame.f_code.co_filename.startswith(_EMBER_ROOT) or
@@ -860,6 +870,7 @@ def _called_from_user() -> bool:
 
 
 _ARGPARSE_FILE = _EMBER_ROOT + "_argparse.py"
+_SUBCLASS_FILE = _EMBER_ROOT + "_subclass.py"
 _AUTOGRAD_FUNCTIONAL_FILE = _EMBER_ROOT + "autograd/functional.py"
 
 

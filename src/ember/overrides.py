@@ -54,7 +54,8 @@ def wrap_torch_function(dispatcher):
 def _tensor_methods():
     _sc._activate()
     out = []
-    for name, attr in _sc._ORIGINALS.items():
+    for name in _sc._ORIGINALS:
+        attr = vars(Tensor).get(name)  # (Tensor's own, or the dispatching one put there)
         if isinstance(attr, property):
             out.append(attr.__get__)
         elif callable(attr):
@@ -92,8 +93,9 @@ def _names():
     for module, table in _sc.PUBLIC.items():
         for name, fn in table.items():
             names.setdefault(fn, f"{module}.{name}")
-    for name, attr in _sc._ORIGINALS.items():
-        names.setdefault(attr, f"Tensor.{name}")
+    for table in (_sc._ORIGINALS, _sc._WRAPPERS):  # (the dispatching ones: Tensor's too)
+        for name, attr in table.items():
+            names.setdefault(attr, f"torch.Tensor.{name}")
     return names
 
 
@@ -103,16 +105,19 @@ def resolve_name(f):
     _sc._activate()
     if getattr(f, "__name__", None) in ("__get__", "__set__"):
         owner = getattr(f, "__self__", None)
-        for name, attr in _sc._ORIGINALS.items():
-            if attr is owner:
-                return f"Tensor.{name}.{f.__name__}"
+        for table in (_sc._ORIGINALS, _sc._WRAPPERS):
+            for name, attr in table.items():
+                if attr is owner:
+                    return f"torch.Tensor.{name}.{f.__name__}"
     return _names().get(f)
 
 
 def is_tensor_method_or_property(func) -> bool:
     """Whether ``func`` is a Tensor method (or a property's ``__get__``) as passed to
     ``__torch_function__``."""
-    return func in set(_tensor_methods()) or getattr(func, "__name__", None) == "__get__"
+    _sc._activate()
+    methods = {*_sc._ORIGINALS.values(), *_sc._WRAPPERS.values()}
+    return func in methods or getattr(func, "__name__", None) == "__get__"
 
 
 class TorchFunctionMode:

@@ -15,7 +15,7 @@ from .._device import CPU, canonical, xp_for
 from .._random import _fma64
 from .._tensor import Tensor
 from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
-from ._core import has_internal_overlap, quiet, writable_alias
+from ._core import _may_overlap, has_internal_overlap, quiet, writable_alias
 
 
 _default_device = None  # ``torch.set_default_device``'s device (None: the CPU)
@@ -589,7 +589,31 @@ def from_numpy(a):
                   "or make it writable before converting it to a tensor. This type of "
                   "warning will be suppressed for the rest of this program.",
                   cpp="torch/csrc/utils/tensor_numpy.cpp:213")
+        # as PyTorch's, the tensor writes into that memory (but not into a file mapped
+        # read-only, where PyTorch's write crashes the process)
+        if not _may_overlap(a) and not _mapped_read_only(a):
+            a = _writable_view(a) if a.size else np.empty(a.shape, a.dtype)
     return wrap(a)
+
+
+def _mapped_read_only(a):
+    import mmap
+
+    while isinstance(a, np.ndarray):
+        a = a.base
+    if not isinstance(a, mmap.mmap):
+        return False
+    with memoryview(a) as v:
+        return v.readonly
+
+
+def _writable_view(a):
+    """A writable array on read-only array ``a``'s memory (its strides all positive)."""
+    from ..storage import _Memory
+    start = a.__array_interface__["data"][0]
+    nbytes = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + a.itemsize
+    buf = np.asarray(_Memory(start, nbytes, False, a))
+    return np.ndarray(a.shape, a.dtype, buffer=buf, strides=a.strides)
 
 
 # -- filled --------------------------------------------------------------------------

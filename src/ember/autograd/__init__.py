@@ -181,10 +181,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
                                    "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
-            if materialize_grads and not isinstance(t, GradientEdge):
-                g = creation.zeros_like(t)
         result.append(g)
     del single
+    if materialize_grads:
+        if any(g is None and isinstance(t, GradientEdge) for g, t in zip(result, inputs)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                               "GradientEdge")
+        result = [creation.zeros_like(t, requires_grad=create_graph) if g is None else g
+                  for g, t in zip(result, inputs)]
     return tuple(result)
 
 
@@ -214,7 +218,8 @@ def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     for k, t in enumerate(inputs):
         gs = [p[k] for p in per]
         if all(g is None for g in gs):
-            result.append(creation.zeros_like(t) if materialize_grads else None)
+            result.append(creation.zeros_like(t, requires_grad=create_graph)
+                          if materialize_grads else None)
         else:
             result.append(stack([g if g is not None else creation.zeros_like(t) for g in gs]))
     return tuple(result)

@@ -283,7 +283,12 @@ class Node:
                         meta = (x._grad_fn, x._output_nr, x._requires_grad,
                                 get_accumulator(x) if x._requires_grad and x._grad_fn is None
                                 and x._base is None else None)
-                    saved[i] = _Packed(pack(x), functools.partial(_unpack_as, unpack, *meta))
+                    if x._is_inference:
+                        raise RuntimeError(_INFERENCE_SAVED)
+                    version = x._vc.v
+                    value = pack(x)
+                    _check_pack_in_place(x, version)
+                    saved[i] = _Packed(value, functools.partial(_unpack_as, unpack, *meta))
         finally:
             STATE.enabled = prev
         self._saved = tuple(saved)
@@ -331,6 +336,20 @@ class Node:
                                                  x.output_nr if is_out else 0))
         return x.unpack(self) if is_out else x
 
+    def __dir__(self):
+        # as PyTorch's nodes, ``dir(grad_fn)`` lists the ``_saved_<name>`` (and, for a
+        # tensor, ``_raw_saved_<name>``) that ``__getattr__`` below answers
+        out = set(super().__dir__())
+        names = _SAVED_NAMES.get(type(self).__name__, ())
+        for name in names:
+            out.add("_saved_" + name)
+            try:  # (a binary op's number operand is a tensor in PyTorch)
+                names is _BINARY or getattr(self, "_raw_saved_" + name)
+            except AttributeError:
+                continue
+            out.add("_raw_saved_" + name)
+        return sorted(out)
+
     def __getattr__(self, attr):
         # ``grad_fn._saved_self`` / ``_saved_result``...: what the op saved, by PyTorch's names
         # (known for the ops below; only reached when no real attribute has the name)
@@ -356,7 +375,7 @@ class Node:
             if self._released and i not in kept:
                 return SavedTensor(self, i)
             value = kept[i] if self._released else self._saved[i]
-            if not isinstance(value, (int, float, bool, str)):  # (a tensor, or None)
+            if not isinstance(value, (int, float, bool, str, tuple, list)):  # (a tensor, None)
                 return SavedTensor(self, i)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
@@ -522,13 +541,24 @@ class SavedTensor:
         prev, STATE.enabled = STATE.enabled, False  # pack hooks run in no_grad, as PyTorch's
         try:
             acc = get_accumulator(value) if req and ref is None and value._base is None else None
+            version = value._vc.v
             packed = _Packed(pack(value.detach()), functools.partial(_unpack_as, unpack, ref, nr,
                                                                        req, acc))
+            _check_pack_in_place(value, version)
         finally:
             STATE.enabled = prev
         saved, versions = list(node._saved), list(node._versions)
         saved[i], versions[i] = packed, None
         node._saved, node._versions = tuple(saved), tuple(versions)
+
+
+def _check_pack_in_place(t, version):
+    if t._vc.v != version:
+        raise RuntimeError("A saved tensor pack hook is modifying its input in place. Tensors "
+                           "provided as input to pack hook cannot be modified by in-place "
+                           "operations as this can lead to unexpected side-effects. Please open "
+                           "an issue if you need to perform in-place operations on the input to "
+                           "a pack hook.")
 
 
 def _unpack_as(unpack, grad_fn, output_nr, requires_grad, acc, packed):

@@ -43,17 +43,18 @@ __getattr__ = _module_getattr("torch.nn.functional")
 
 
 from .._ops._core import tensor_input as _tensor_input  # noqa: E402
+from .._argparse import python_words as _python_words  # noqa: E402
 
 # PyTorch's C++ bindings (the others are Python functions passing ``input`` on by position,
 # so that their error names position 1 even for ``input=``)
 _BOUND = {"gelu", "hardshrink", "softplus", "logsigmoid", "one_hot", "pdist", "softshrink",
-          "relu_", "linear", "avg_pool2d"}
+          "relu_", "linear", "avg_pool2d", "threshold_"}
 
 for _name in ("alpha_dropout", "celu", "celu_", "dropout", "elu", "elu_", "feature_alpha_dropout",
               "gelu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
               "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "one_hot", "pdist", "relu",
               "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "silu", "softplus",
-              "softshrink"):
+              "softshrink", "threshold_"):
     globals()[_name] = _tensor_input(globals()[_name],
                                      "log_sigmoid" if _name == "logsigmoid" else _name, True,
                                      keyword_position=_name not in _BOUND)
@@ -64,3 +65,5 @@ for _name, _theirs in (("cross_entropy", "cross_entropy_loss"), ("nll_loss", "nl
     globals()[_name] = _tensor_input(globals()[_name], _theirs, True,
                                      keyword_position=_name not in _BOUND)
 del _name, _theirs, _BOUND
+for _name in ("threshold_", "hardtanh_"):  # (PyTorch's C functions: its parser's words)
+    globals()[_name] = _python_words(globals()[_name], _name, _name)

@@ -192,9 +192,15 @@ def _number(v, fn, name, pos):
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the bounds."""
-    from ..._ops.complex import refuse
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    return _hardtanh_call(input, min_val, max_val, inplace)
+
+
+def _hardtanh_call(input, min_val, max_val, inplace):
+    """PyTorch's C functions ``hardtanh``/``hardtanh_`` (no check that min <= max: clamp's
+    rule then, everything ``max_val``)."""
+    from ..._ops.complex import refuse
     min_val = _number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", 2)
     max_val = _number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", 3)
     if inplace:  # (the leaf's refusal before the kernel's of the dtype)
@@ -210,7 +216,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return hardtanh(input, min_val, max_val, inplace=True)
+    # (a C function in PyTorch: its parser refuses a bad number before any comparison)
+    return _hardtanh_call(input, min_val, max_val, True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -484,7 +491,7 @@ def _elu_rule(ctx, g):
     # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in a double backward;
     # and x = 0 itself taken as a constant, for PyTorch's second derivative 0 there (x < 0)
     xm = P.where(wrap(a < 0, g._device), x, 0.0)
-    slope = (xm * input_scale).exp() * (alpha * scale * input_scale)
+    slope = (xm * g_scale).exp() * (alpha * scale * g_scale)
     return (g * P.where(wrap(neg, g._device), slope, scale),)
 
 
@@ -1056,6 +1063,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return make(out, (input,), "HardswishBackward0", _hardswish_rule, input)
 
 
+@grads_shown_as("HardswishBackwardBackward0", takes_input=True)
 def _hardswish_rule(ctx, g):
     x, = ctx.saved
     a = x._data
@@ -1119,11 +1127,19 @@ def _threshold(x, th, value, _name="ThresholdBackward0"):
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
+    if not isinstance(input, Tensor):  # (its C function's parser's words)
+        from ..._ops._core import tp_name
+
+        raise TypeError(f"threshold{'_' if inplace else ''}(): argument 'input' (position 1) "
+                        f"must be Tensor, not {tp_name(input)}")
     if inplace:
         return threshold_(input, threshold, value)
     threshold = _number(threshold, "threshold", "threshold", 2)
     value = _number(value, "threshold", "value", 3)
     return _threshold(input, threshold, value)
+
+
+threshold.__qualname__ = "_threshold"  # (PyTorch's Python function's name, in its errors)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:

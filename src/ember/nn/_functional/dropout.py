@@ -97,12 +97,13 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
     _check_p(p)
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
+    ndim = input.dim()  # (PyTorch's call: a non-tensor has no ``dim``)
+    if ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D "
                            "input. Note that dropout1d exists to provide channel-wise dropout on "
                            "inputs with 1 spatial dimension, a channel dimension, and an optional "
                            "batch dimension (i.e. 2D or 3D inputs).")
-    return _dropout(input, p, training, inplace, feature=True, batched=input.ndim == 3)
+    return _dropout(input, p, training, inplace, feature=True, batched=ndim == 3)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -113,7 +114,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     unbatched (C, H, W).
     """
     _check_p(p)
-    ndim = input.ndim
+    ndim = input.dim()  # (PyTorch's call: a non-tensor has no ``dim``)
     if ndim not in (3, 4):
         _spatial_warning("dropout2d", ndim, 2, "3D or 4D")
     if ndim == 3:
@@ -131,7 +132,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     _check_p(p)
-    ndim = input.ndim
+    ndim = input.dim()  # (PyTorch's call: a non-tensor has no ``dim``)
     if ndim not in (4, 5):
         _spatial_warning("dropout3d", ndim, 3, "4D or 5D")
     return _dropout(input, p, training, inplace, feature=True, batched=ndim == 5)

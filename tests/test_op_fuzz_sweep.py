@@ -1416,7 +1416,6 @@ KNOWN: dict[str, str] = {
     r"^(nan)?median\((int64|float32)\[4\]e,":
         "index among equal values: PyTorch's nth_element picks one that depends on the layout",
     r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
-    r"^(Tensor\.)?adjoint\[auto\d+\]\(float64\[\]\)": "adjoint() of a 0-d tensor (deprecated)",
     r"^ldexp\(float64\[3, 4\], float32\[\]\)":
         "PyTorch's float32 pow(2, e) (vector maths, last bits) feeds a float64 product",
     r"^(Tensor\.)?polygamma\[auto\d+\]\(int(64|32)":

@@ -201,8 +201,8 @@ def _dtype_arg(fn, name, pos, d):
     TypeError."""
     import builtins
 
-    if isinstance(d, dtype) or d in (builtins.float, builtins.int, builtins.bool,
-                                     builtins.complex):
+    if isinstance(d, dtype) or builtins.any(d is t for t in (builtins.float, builtins.int,
+                                                             builtins.bool, builtins.complex)):
         return _dtype.to_dtype(d)
     raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be torch.dtype, not "
                     f"{_ops_core.tp_name(d)}")
@@ -374,7 +374,8 @@ _OUT = frozenset((
     "logical_or", "logical_xor", "logical_not", "matmul", "mm", "bmm", "mv", "dot", "outer",
     "addmm", "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var",
     "logsumexp", "cumsum", "cumprod", "all", "any", "sort", "argsort", "topk", "cat", "concat",
-    "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu", "diag",
+    "concatenate", "stack", "gather", "index_select", "masked_select", "nonzero", "tril", "triu",
+    "diag",
     # (not flip and roll: PyTorch's take no ``out=``)
     # more of PyTorch's ops that take ``out=`` (found by the op fuzz sweep)
     "absolute", "negative", "sgn", "fix", "arccos", "arcsin", "arctan", "arccosh", "arcsinh",
@@ -386,7 +387,7 @@ _OUT = frozenset((
     "nansum", "cummax", "cummin", "aminmax", "median", "nanmedian", "mode", "kthvalue",
     "msort", "take_along_dim", "take", "cross", "kron", "float_power", "logcumsumexp",
     "clamp_min", "clamp_max", "softmax", "log_softmax", "vdot", "ger", "narrow_copy",
-    "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"))
+    "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce", "tensordot"))
 
 # PyTorch's names for the arguments that ember's functions spell differently, so that
 # ``torch.add(input=x, other=y)`` works.  ember's own short names are accepted too.
@@ -470,7 +471,12 @@ def _public(name, fn):
                     isinstance(out, (tuple, list)) or len(args) > 1 and
                     isinstance(args[1], Tensor)):  # (not the reduction of all elements)
                 _no_partial_overlap(out, args, kwargs)
+            if name == "pow" and args and not isinstance(args[0], Tensor) and \
+                    _ops_core.pow_number_out(args, kwargs, out):
+                return out
             strict = _ops_core.strict_out(name, args, kwargs)
+            if name == "lerp" and len(args) > 2:  # (its dtype checks come before out's)
+                _pw.lerp_dtype_checks(*args[:3])
             if args:
                 _ops_core.precheck_out(name, args[0], out, strict)
             held = None
@@ -496,6 +502,15 @@ def _public(name, fn):
             except RuntimeError as e:  # (TensorIterator's checks of ``out`` come before this)
                 if str(e).startswith("The size of tensor a"):
                     _ops_core.check_read_write_out(name, args, kwargs, out)
+                elif name in _INDEX_OUT and str(e).startswith(_SCATTER_KERNEL):
+                    _ops_core.scatter_out_first(name, args[0] if args else None, out)
+                elif str(e).startswith(_AFTER_OUT_CHECKS):  # (alpha's checks, the kernel's)
+                    _ops_core.check_read_write_out(name, args, kwargs, out)
+                    _ops_core.out_before_kernel(name, args, dict(kwargs, out=out), e)
+                raise
+            except IndexError as e:  # (index_add's kernel's refusal of an index)
+                if name in _INDEX_OUT and str(e).startswith(_SCATTER_KERNEL):
+                    _ops_core.scatter_out_first(name, args[0] if args else None, out)
                 raise
             finally:
                 if held is not None:
@@ -543,6 +558,13 @@ def _keyword_type_error(e, name, kwargs, renames):
     return e
 
 
+# (the refusals of the scatters' kernels, which come after the check of ``out``'s dtype)
+_SCATTER_KERNEL = ("value cannot be converted", "index ")
+# The refusals a binary op's kernel (or its alpha check) makes once its ``out=`` is checked
+_AFTER_OUT_CHECKS = ("Boolean alpha only", "For integral input tensors, argument alpha",
+                     "For non-complex input tensors, argument alpha", "ZeroDivisionError",
+                     "value cannot be converted to type")
+
 # Reductions and scans whose ``out=`` tensor's dtype is the one they compute in.
 _OUT_SETS_DTYPE = frozenset(("sum", "prod", "nansum", "mean", "nanmean", "cumsum", "cumprod"))
 
@@ -562,8 +584,8 @@ _OUT_OVERLAP_CHECKED = frozenset((
     "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
     "bitwise_right_shift", "fmax", "fmin", "hypot", "logaddexp", "xlogy", "copysign",
     "greater", "greater_equal", "less", "less_equal", "not_equal", "arccos", "arcsin", "arctan",
-    "arccosh", "arcsinh", "arctanh", "arctan2", "cat", "concat", "stack", "hstack", "vstack",
-    "column_stack", "index_select", "gather", "take", "take_along_dim", "masked_select",
+    "arccosh", "arcsinh", "arctanh", "arctan2", "cat", "concat", "concatenate", "stack", "hstack",
+    "vstack", "column_stack", "index_select", "gather", "take", "take_along_dim", "masked_select",
     "cumsum", "cumprod", "logcumsumexp", "sort", "topk", "msort", "kron",
     "outer", "addmm", "cross", "polar", "aminmax", "index_add", "index_copy", "scatter",
     "scatter_add", "scatter_reduce"))
@@ -764,9 +786,47 @@ def _numbers_allowed(fn, name):
             # (a list or a NumPy array: refused here, unlike the operators)
             _ops_methods.tensor_or_number(name, (a, b), ("input", "other"), 1)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-            a = _creation.tensor(a)
+            a = _parsed_number(a)
+            if type(a) is _builtins.int and not -(1 << 63) <= a < 1 << 63 or \
+                    type(b) is _builtins.int and not -(1 << 63) <= b < 1 << 63:
+                a = _uint64_number(a, _parsed_number(b))
+            else:
+                a = _creation.tensor(a)
         return fn(a, b, *args, **kwargs)
     return op
+
+
+def _uint64_number(a, b):
+    """``a``, the first of two numbers one of which is past int64 (a uint64 Scalar in
+    PyTorch), as a 0-d tensor: PyTorch makes both wrapped numbers, so the two integers'
+    dtypes promote (refused unless both are uint64)."""
+    for v in (a, b):
+        if type(v) is _builtins.int:
+            _pw.scalar_int(v)  # (the parser's OverflowError past uint64)
+    if isinstance(a, (_builtins.bool, _builtins.int)) and \
+            isinstance(b, (_builtins.bool, _builtins.int)):
+        _dtype.promote_types(_dtype.scalar_dtype(a), _dtype.scalar_dtype(b))
+    if type(a) is _builtins.int and a >= 1 << 63:
+        return _creation.tensor(a, dtype=uint64)
+    return _creation.tensor(a)
+
+
+def _parsed_number(a):
+    """A NumPy number as PyTorch's parser reads a Scalar argument: an integer one as an int, a
+    complex128 as a complex, any other (a bool, a complex64: NumPy's warning) as a float."""
+    import numpy as np
+
+    if not isinstance(a, np.generic):
+        return a
+    b = _builtins
+    if isinstance(a, np.complexfloating) and not isinstance(a, b.complex):
+        from ._warnings import warn  # (NumPy's warning, at the caller's line)
+
+        warn("Casting complex values to real discards the imaginary part",
+             np.exceptions.ComplexWarning)
+        return b.float(a.real)
+    return b.int(a) if isinstance(a, np.integer) else b.complex(a) if isinstance(
+        a, b.complex) else b.float(a)
 
 
 def _rename(kwargs, renames):
@@ -926,13 +986,13 @@ def _rot90(input, k, dims):
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
                            f"and dim1 = {dims[1]}")
     k %= 4
-    if k == 1:
-        return input.flip(b).transpose(a, b)
+    if k == 1:  # (an in-place transpose of the flipped copy, as PyTorch's: not a view)
+        return input.flip(b).transpose_(a, b)
     if k == 2:
         return input.flip((a, b))
     if k == 3:
-        return input.flip(a).transpose(a, b)
-    return input.clone()
+        return input.flip(a).transpose_(a, b)
+    return input.clone(memory_format=contiguous_format)
 
 
 Tensor.rot90 = rot90

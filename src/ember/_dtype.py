@@ -445,8 +445,8 @@ def scalar_dtype(v) -> dtype:
     """The dtype a Python scalar takes inside an expression with tensors."""
     if isinstance(v, builtins.bool):
         return bool
-    if isinstance(v, builtins.int):
-        return int64
+    if isinstance(v, builtins.int):  # (PyTorch's Scalar holds one past int64 as a uint64)
+        return int64 if v < 9223372036854775808 else uint64
     if isinstance(v, builtins.complex):
         return default_complex()
     return _default

@@ -590,11 +590,16 @@ def complex_ready(rule):
     return rule
 
 
-def linear_grad(arr, g, name, adjoint) -> Tensor:
+def linear_grad(arr, g, name, adjoint, into_zeros=False) -> Tensor:
     """A backward rule's result ``arr``, computed on raw arrays from the incoming gradient
     ``g`` and linear in it.  Recorded with ``adjoint``, its transpose written with
     differentiable ops, so that double backward (``create_graph=True``) differentiates
-    through it instead of meeting a constant; outside that it is a plain wrap."""
+    through it instead of meeting a constant; outside that it is a plain wrap.
+    ``into_zeros``: PyTorch's node writes ``g`` into a fresh zero tensor, its first input
+    (an edge to no node in ``next_functions``)."""
+    if into_zeros:
+        return make(arr, (None, g), name, lambda ctx, gg: (None, adjoint(gg)),
+                    device=g._device)
     return make(arr, (g,), name, lambda ctx, gg: (adjoint(gg),))
 
 
@@ -1337,9 +1342,14 @@ def check_inplace(t: Tensor) -> None:
 
 
 def _op_name(node) -> str:
-    """A node's op as PyTorch's messages name it: ``SliceBackward0`` is ``Slice``."""
+    """A node's op as PyTorch's messages name it: ``SliceBackward0`` is ``Slice``, and
+    ``SqueezeBackward1`` is ``Squeeze1``."""
     op = type(node).__name__
-    return op[:op.rindex("Backward")] if "Backward" in op else op
+    if "Backward" not in op:
+        return op
+    i = op.rindex("Backward")
+    n = op[i + 8:]
+    return op[:i] + (n if n != "0" else "")
 
 
 def _view_rebase_message(t: Tensor, indirect: bool):
@@ -1404,14 +1414,15 @@ def write(t: Tensor, arr) -> None:
     """Store ``arr`` into ``t``'s memory (and so into every view of it)."""
     d = t._data
     try:
-        if type(d) is np.ndarray:
-            if d.ndim == 0:
-                d[()] = arr
+        with quiet:  # (a cast that overflows to infinity: silent, as in PyTorch)
+            if type(d) is np.ndarray:
+                if d.ndim == 0:
+                    d[()] = arr
+                else:
+                    d[...] = arr
             else:
+                check_no_overlap(d)
                 d[...] = arr
-        else:
-            check_no_overlap(d)
-            d[...] = arr
     except ValueError as e:
         if "read-only" not in str(e):
             raise
@@ -1909,8 +1920,9 @@ STRICT_OUT = {
     **dict.fromkeys(("complex", "polar"), lambda r, o, n: (
         f"Expected object of scalar type {_legacy(r)} but got scalar type {_legacy(o)} for "
         "argument 'out'")),
-    "inner": lambda r, o, n: (f"tensordot: Expected the output tensor to have dtype "
-                              f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}"),
+    **dict.fromkeys(("inner", "tensordot"), lambda r, o, n: (
+        f"tensordot: Expected the output tensor to have dtype "
+        f"{_legacy(r)}, but got an output tensor with dtype {_legacy(o)}")),
     **dict.fromkeys(("clamp", "clip", "clamp_min", "clamp_max"), _found_dtype),
     "where": lambda r, o, n: f"Expected out type to be {_legacy(r)} but got {_legacy(o)}",
     "narrow_copy": lambda r, o, n: (
@@ -1933,8 +1945,12 @@ def strict_out(name, args, kwargs) -> bool:
         return dim is not None and not isinstance(dim, Tensor)
     if name == "lerp":
         return isinstance(args[2] if len(args) > 2 else kwargs.get("weight"), Tensor)
-    if name in ("clamp", "clip", "clamp_min", "clamp_max"):  # (number bounds only)
-        return not any(isinstance(b, Tensor) for b in (*args[1:], *kwargs.values()))
+    if name in ("clamp", "clip", "clamp_min", "clamp_max"):
+        # (PyTorch's Scalar overload: number bounds only, or a number beside 0-d tensors,
+        # which its parser then takes as numbers)
+        bounds = (*args[1:], *kwargs.values())
+        return not any(isinstance(b, Tensor) for b in bounds) or \
+            any(b is not None and not isinstance(b, Tensor) for b in bounds)
     return name in STRICT_OUT
 
 
@@ -1946,6 +1962,13 @@ def precheck_out(name, input, out, strict=True) -> None:
             not input.dtype.is_complex and name not in ("clamp", "clip", "clamp_min",
                                                         "clamp_max"):  # (bounds promote)
         raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
+
+
+def scatter_out_first(name, input, out) -> None:
+    """The scatters' ``out=`` dtype check, which PyTorch makes after its argument checks but
+    before its kernel refuses a value or an index (called on such a refusal)."""
+    if isinstance(out, Tensor) and isinstance(input, Tensor) and out.dtype is not input.dtype:
+        raise RuntimeError(_expected_out(input.dtype, out.dtype, name))
 
 
 def _same_dtype_out(message):
@@ -2192,18 +2215,52 @@ def check_read_write_out(name, args, kwargs, out) -> None:
                            f"shape {list(shape)}")
 
 
+def pow_number_out(args, kwargs, out):
+    """``pow(number, exponent, out=out)``'s first steps in PyTorch: ``out`` resized to the
+    exponent's shape in its own dtype (one warning), then a base of 1 fills it with ones
+    (no cast check; True: done) where any other base redispatches to the tensor's ``pow``."""
+    base, exp = args[0], args[1] if len(args) > 1 else kwargs.get("exponent")
+    if not isinstance(exp, Tensor) or not isinstance(out, Tensor) or not isinstance(
+            base, (bool, int, float, complex, np.number, np.bool_)):
+        return False
+    if STATE.enabled and exp._requires_grad:  # (autograd's refusal of out=, first)
+        return False
+    if tuple(out.shape) != tuple(exp.shape):
+        warn_resized(out, tuple(exp.shape))
+        out.resize_(exp.shape)
+    if base == 1 and not isinstance(base, bool):  # (True is no 1.0 to PyTorch here)
+        out.fill_(1)
+        return True
+    return False
+
+
 def out_before_kernel(name, args, kwargs, error):
     """What PyTorch does with the ``out=`` of a binary TensorIterator op before its kernel
     refuses the operands' dtype (``error``): the cast check of the common dtype into ``out``
     (none for a comparison), then the resize (and its warning)."""
     out = kwargs.get("out")
+    if name in ("clamp", "clip", "clamp_min", "clamp_max") and isinstance(out, Tensor) and \
+            not getattr(error, "_out_seen", False):  # (tensor bounds: a TensorIterator's op)
+        error._out_seen = True
+        ts = [v for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v is not out]
+        try:
+            common = D.result_type(*ts)
+            shape = np.broadcast_shapes(*(tuple(v.shape) for v in ts))
+        except (NotImplementedError, ValueError):
+            return
+        if not D.can_cast(common, out.dtype):
+            raise RuntimeError(f"result type {_legacy(common)} can't be cast to the desired "
+                               f"output type {_legacy(out.dtype)}")
+        if tuple(out.shape) != shape:
+            warn_resized(out, shape, out.dtype is not common)
+        return
     if name not in _RESIZED_TWICE and name not in _COMPARISONS and name != "floor_divide" or \
             not isinstance(out, Tensor) or getattr(error, "_out_seen", False):
         return
     a = args[0] if args else kwargs.get("input", kwargs.get("self"))
     b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))
-    if not all(isinstance(v, (Tensor, bool, int, float, complex)) for v in (a, b)) or \
-            not (isinstance(a, Tensor) or isinstance(b, Tensor)):
+    if not all(isinstance(v, (Tensor, bool, int, float, complex, np.number, np.bool_))
+               for v in (a, b)):  # (two numbers: the first one's 0-d tensor, same dtypes)
         return
     error._out_seen = True  # (once, however many layers see it)
     try:
@@ -2261,6 +2318,9 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
     if strict and res.dtype is not out.dtype and name in STRICT_OUT:
         raise RuntimeError(STRICT_OUT[name](res.dtype, out.dtype, name))
     if not D.can_cast(res.dtype, out.dtype):
+        if name == "stack" and tuple(out.shape) != tuple(res.shape):
+            warn_resized(out, res.shape)  # (PyTorch's stack resizes ``out`` before its cat)
+            out.resize_(res.shape)
         if name in _CAT_FAMILY:
             raise TypeError("torch.cat(): input types can't be cast to the desired output type "
                             f"{_legacy(out.dtype)}")
@@ -2313,10 +2373,17 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
     ``keyword_position``: the message names position 1 for a keyword argument too (a
     PyTorch function written in Python, passing it on positionally)."""
     import functools
+    import inspect
 
-    def refuse(input, where):
-        return TypeError(f"{name}(): argument '{arg}'{where} must be Tensor, not "
-                         f"{tp_name(input)}")
+    try:  # (``inplace=True`` makes PyTorch's functional layers call the ``name_`` op)
+        at = list(inspect.signature(fn).parameters).index("inplace")
+    except (ValueError, TypeError):
+        at = None
+
+    def refuse(args, kwargs, where):
+        inplace = at is not None and (kwargs.get("inplace") if len(args) <= at else args[at])
+        return TypeError(f"{name}{'_' if inplace is True else ''}(): argument '{arg}'{where} "
+                         f"must be Tensor, not {tp_name(args[0])}")
 
     @functools.wraps(fn)
     def checked(*args, **kwargs):
@@ -2331,11 +2398,11 @@ def tensor_input(fn, name, strict=False, arg="input", keyword_position=False):
         else:
             return fn(*args, **kwargs)  # (its own error for the missing argument)
         if strict:
-            raise refuse(args[0], where)
+            raise refuse(args, kwargs, where)
         try:
             return fn(*args, **kwargs)
         except Exception:
-            raise refuse(args[0], where) from None
+            raise refuse(args, kwargs, where) from None
     checked._ember_keyword_input = arg  # (what ``_argparse.python_words`` reads)
     return checked
 

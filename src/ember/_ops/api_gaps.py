@@ -737,7 +737,10 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
 def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
     """The ``D``-dimensional histogram of the rows of ``input`` (``[..., D]``): counts (or
     ``weight`` sums) per cell, and the edges of each dim's bins."""
+    import math
+
     from ..return_types import make_return
+    from .more_tensor import _bins_of, _num
 
     need_tensor(input, "histogramdd")
     _histogramdd_checks(input, bins, range, weight)
@@ -758,6 +761,9 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
             lo, hi = float(xa[:, k].min()), float(xa[:, k].max())
         else:  # NOTE: no data and no range: PyTorch's edges span [0, 1]
             lo, hi = 0.0, 1.0
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension {k}'s range [{_num(lo)}, "
+                               f"{_num(hi)}] is not finite")
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
         edges.append(F.linspace(lo, hi, int(b) + 1, dtype=input.dtype, device=input.device))
@@ -768,7 +774,10 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
     for k, e in enumerate(ea):
         v = xa[:, k]
         keep &= (v >= e[0]) & (v <= e[-1])
-        p = np.searchsorted(e, v, side="right") - 1
+        if isinstance(bins[k], Tensor):
+            p = np.searchsorted(e, v, side="right") - 1
+        else:  # (even edges: PyTorch's linear interpolation, then a local search)
+            p = _bins_of(v, e, local_search=True)[0]
         pos.append(np.clip(p, 0, len(e) - 2))
     flat = np.ravel_multi_index(tuple(p[keep] for p in pos), shape) if nd else np.zeros(0, int)
     hist = np.bincount(flat, weights=None if w is None else w[keep],

@@ -281,7 +281,8 @@ def _apply_basic(t, items, defer=None, tupled=False):
         elif isinstance(k, slice):
             n = out.shape[d]
             start, stop, step = k.indices(n)
-            if (start, stop, step) != (0, n, 1):
+            # (PyTorch skips a slice whose start as written is 0: ``x[-5:]`` of 2 rows is one)
+            if (start, stop, step) != (0, n, 1) or k.start is not None and k.start != 0:
                 out = slice_(out, d, start, max(stop, start), step)
                 made = True
             rest.append(slice(None))
@@ -573,7 +574,8 @@ def _index(t, nk, kept=()):
             _ = ctx.saved
         gb = xp_of(g).zeros(shape, dtype=g._data.dtype)
         _add_at(gb, nk, g._data)
-        return (linear_grad(gb, g, "IndexPutBackward0", lambda gg: _index(gg, nk)),)
+        return (linear_grad(gb, g, "IndexPutImplBackward0", lambda gg: _index(gg, nk),
+                            into_zeros=True),)
     return make(arr, (t,), "IndexBackward0", rule, *kept)
 
 
@@ -706,9 +708,11 @@ def setitem(t, key, value):
         region, rest = _apply_basic(t, items, pending)
     if number is not None:
         if rest is None and not needs_grad((region,)):  # the common ``x[i] = 0.5``
-            from ._core import write
+            from ._core import _OVERLAP, has_internal_overlap, write
 
             check_inplace(region)
+            if has_internal_overlap(region._data):  # (PyTorch's copy_ refuses it, as for an
+                raise RuntimeError(_OVERLAP)  # ``as_strided`` view with a zero stride)
             if t.dtype is D.float16 or t.dtype is D.bfloat16:
                 from ._core import quiet
 
@@ -1070,6 +1074,10 @@ def copy_(t, src, *args, non_blocking=False, _setitem=False):
             _expand_error(src, t.shape)
     from ._core import needs_grad
 
+    if _setitem and src is not t:  # (the copy's own overlap check: after the value's expand)
+        from ._core import check_written_overlap
+
+        check_written_overlap(t)
     if not needs_grad((t, src)):
         from ._core import write
 
@@ -1357,6 +1365,9 @@ def scatter(t, dim, index, src=None, value=None, *, reduce=None, _name="scatter"
                     index)
     _check_scatter(t, d, index, None, "scatter", check_reduce)
     v = _scalar_for(s, t.dtype)
+    from .pointwise import _check_scalar_fits
+
+    _check_scalar_fits((v,), t.dtype)  # (the kernel's conversion of the number)
     arr = _scatter_arrays(t, d, index, np.asarray(v).astype(t.dtype.np)[()], reduce)
     return make(arr, (t,), "ScatterBackward1",
                 _no_derivative(_name) if reduce is not None else
@@ -1410,8 +1421,9 @@ def index_select(t, dim, index):
 
         refuse(t, "index_select")
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
-        if t.ndim > 1 and d == 1:
-            # NOTE: PyTorch's CPU kernel for dim 1 reports the first bad index its own way
+        if t.ndim > 1 and (d == 1 or not t._data.size):
+            # NOTE: PyTorch's CPU kernel for dim 1 (or any dim of an empty tensor) reports the
+            # first bad index its own way
             bad = int(idx[(idx < 0) | (idx >= n)][0])
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
@@ -1479,7 +1491,10 @@ def index_add(t, dim, index, source, *, alpha=1):
     check_index_func(t, d, index, source, "index_add")
     tshape, sshape = tuple(t.shape) or (1,), tuple(source.shape) or (1,)
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
-    if t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1):
+    empty = t.ndim > 1 and t.numel() == 0  # (PyTorch's kernel returns at once: no index read)
+    if empty:
+        pass
+    elif t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1):
         # NOTE: PyTorch's CPU kernel words this by its path: an accumulating index_put for
         # alpha 1 along the first or last dim, a loop saying "index out of range" otherwise.
         _check_bounds(idx, tshape[d], d)
@@ -1494,8 +1509,13 @@ def index_add(t, dim, index, source, *, alpha=1):
         alpha = _fill_scalar(alpha, t.dtype)  # (PyTorch's kernel casts it: 0.5 adds nothing)
         alpha = alpha.item() if hasattr(alpha, "item") else alpha
     if alpha != 1:
-        src = (src * alpha).astype(out.dtype)
-    if t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1) and (
+        from ._core import quiet
+
+        with quiet:  # (``inf * 0`` parts of a complex product: silent, as in PyTorch)
+            src = (src * alpha).astype(out.dtype)
+    if empty:
+        pass
+    elif t.ndim > 1 and alpha == 1 and d in (0, t.ndim - 1) and (
             t.dtype is D.float16 or t.dtype is D.bfloat16):
         # (that path of PyTorch's sums each slot's additions in float, rounding once)
         wide = out.astype(np.float32)
@@ -1561,7 +1581,7 @@ def take(t, index):
         gb = xp_of(g).zeros(n, dtype=g._data.dtype)
         _add_at(gb, flat_idx, g._data)
         return (linear_grad(gb.reshape(shape), g, "PutBackward0",
-                            lambda gg: take(gg, wrap(flat_idx, gg._device))),)
+                            lambda gg: take(gg, wrap(flat_idx, gg._device)), into_zeros=True),)
     return make(arr, (t,), "TakeBackward0", rule, index, t)
 
 

@@ -485,16 +485,42 @@ def bmm(a, b):
     if not all(a.shape) or not b.shape[2]:
         # (PyTorch's empty shortcut, before any kernel: zeros of batch2's dtype)
         arr = xp_of(b).zeros((a.shape[0], a.shape[1], b.shape[2]), dtype=b._data.dtype)
+        if STATE.enabled and a.requires_grad and not (b.dtype.is_floating_point or
+                                                      b.dtype.is_complex):
+            # (an integer result of a differentiable input: PyTorch's autograd refuses it)
+            raise RuntimeError(f"Autograd not support dtype: {D.scalar_name(b.dtype)}")
     else:
-        _no_bool(a.dtype, "bmm")
-        if a.dtype is not b.dtype:
-            raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
-                               f"{_legacy(b.dtype)}")
+        if a.dtype is not b.dtype or a.dtype is D.bool:
+            _bmm_refusal(a, b)
         arr = _mm_arr(a._data, b._data)
     return make(arr, (a, b), "BmmBackward0",
                 lambda ctx, g: (g.bmm(ctx.saved[1].mT) if ctx.needs_input_grad[0] else None,
                                 ctx.saved[0].mT.bmm(g) if ctx.needs_input_grad[1] else None),
                 *_each_for_other(a, b))
+
+
+def _bmm_refusal(a, b):
+    """PyTorch's refusal of bmm operands of two dtypes (or bools), which its kernel words:
+    under 400 multiply-adds a batch item, a loop for batch1's dtype; beyond, into a result of
+    batch2's dtype, MKL's for a float or complex one (where each batch item is a contiguous
+    or transposed matrix), else ``addmm`` for each batch item."""
+    if a.shape[1] * a.shape[2] * b.shape[2] < 400:
+        _no_bool(a.dtype, "bmm")
+        raise RuntimeError(f"expected scalar type {_legacy(a.dtype)} but found "
+                           f"{_legacy(b.dtype)}")
+
+    def matrices(t):
+        (_, rows, cols), (_, s_rows, s_cols) = t.shape, t.stride()
+        return (s_cols == 1 and (rows == 1 or s_rows >= cols)) or \
+            (s_rows == 1 and (cols == 1 or s_cols >= rows))
+    r = b.dtype
+    if (r.is_complex or r.is_floating_point and r not in (D.float16, D.bfloat16)) and \
+            matrices(a) and matrices(b):
+        raise RuntimeError(f"expected scalar type {_legacy(r)} but found {_legacy(a.dtype)}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_CPP[a.dtype.name]} != {_CPP[b.dtype.name]}")
+    _no_bool(a.dtype, "addmm_impl_cpu_")
 
 
 def mv(a, v):
@@ -737,23 +763,18 @@ def _sublist_equation(args):
     """The equation and operands of einsum's sublist form ``einsum(a, [0, 1], b, [1, 2],
     [0, 2])``: subscripts 0-25 stand for ``A``-``Z`` and 26-51 for ``a``-``z``, ``...`` for
     an ellipsis; a last sublist without an operand names the output."""
-    import string
-
-    labels = string.ascii_uppercase + string.ascii_lowercase
+    def label(v):  # (PyTorch's comparisons and chr(): a float or a str fails as there)
+        if v == Ellipsis:
+            return "..."
+        if v >= 0 and v < 52:
+            return chr((ord("A") if v < 26 else ord("a") - 26) + v)
+        raise ValueError("einsum(): subscript in subscript list is not within the valid range "
+                         "[0, 52)")
 
     def term(sub):
-        out = []
-        for v in sub:
-            if v is Ellipsis:
-                out.append("...")
-            elif not 0 <= int(v) < 52:
-                raise ValueError("einsum(): subscript in subscript list is not within the "
-                                 "valid range [0, 52)")
-            else:
-                out.append(labels[int(v)])
-        return "".join(out)
+        return "".join(label(v) for v in sub)
     operands = args[0:len(args) - 1:2]
-    equation = ",".join(term(sub) for sub in args[1::2][:len(operands)])
+    equation = ",".join(term(sub) for sub in args[1::2])
     if len(args) % 2:
         equation += "->" + term(args[-1])
     return equation, tuple(operands)
@@ -768,10 +789,17 @@ def einsum(*args):
         raise ValueError("einsum(): must specify the equation string and at least one operand, "
                          "or at least one operand and its subscripts list")
     equation, operands = args[0], args[1:]
-    if not isinstance(equation, str):  # the sublist form
+    if isinstance(equation, Tensor):  # the sublist form
         equation, operands = _sublist_equation((equation, *operands))
+    elif not isinstance(equation, str):
+        from ._core import tp_name
+
+        raise TypeError("einsum(): argument 'equation' (position 1) must be str, not "
+                        f"{tp_name(equation)}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+        if not operands:  # (PyTorch's Python wrapper calls itself with the list spread)
+            return einsum(equation)
     for k, op in enumerate(operands):
         if not isinstance(op, Tensor):  # (its C function's parser, given the list)
             from ._core import tp_name
@@ -779,6 +807,15 @@ def einsum(*args):
             raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
                             f"{tp_name(op)}")
     return _einsum(equation, operands)
+
+
+def _int_like(v):
+    """Whether PyTorch's parser takes ``v`` as an element of a list of ints (an integer or a
+    one-element integer tensor; never a bool)."""
+    if isinstance(v, Tensor):
+        return v.numel() == 1 and not (v.dtype.is_floating_point or v.dtype.is_complex or
+                                       v.dtype is D.bool)
+    return not isinstance(v, (bool, np.bool_)) and hasattr(type(v), "__index__")
 
 
 def tensordot(a, b, dims=2):
@@ -789,23 +826,34 @@ def tensordot(a, b, dims=2):
     if isinstance(dims, Tensor):  # (PyTorch's: two rows of dims, or one count)
         if dims.numel() > 1:
             if dims.shape[0] != 2:
-                raise AssertionError
+                raise AssertionError(f"dims tensor must have size 2 in first dimension, got "
+                                     f"{dims.shape[0]}")
             dims = (dims[0].tolist(), dims[1].tolist())
-        else:
-            dims = int(dims.item())
+        else:  # (a count, with no check against the ranks: a dim out of range says so)
+            count = int(dims.item())
+            if count < 0:
+                raise RuntimeError(f"tensordot expects dims >= 0, but got dims={count}")
+            dims = (list(range(-count, 0)), list(range(count)))
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        if dims > a.ndim or dims > b.ndim:
+        if dims > min(a.dim(), b.dim()):  # (PyTorch's Python: a non-tensor fails on .dim())
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         ax = (list(range(-dims, 0)), list(range(dims)))  # PyTorch's error counts a's from -1
     elif isinstance(dims, (tuple, list)):
         ax = dims_a, dims_b = dims  # (Python's ValueError unless two)
+        need_tensor(a, "tensordot")  # (then its parser's checks, argument by argument)
+        need_tensor(b, "tensordot", "other", 2)
         for name, at, d in (("dims_self", 3, dims_a), ("dims_other", 4, dims_b)):
             if not isinstance(d, (tuple, list)):
                 raise TypeError(f"tensordot(): argument '{name}' (position {at}) must be tuple "
                                 f"of ints, not {tp_name(d)}")
-        ax = [list(d) for d in ax]
+            for k, v in enumerate(d):
+                if not _int_like(v):
+                    raise TypeError(f"tensordot(): argument '{name}' (position {at}) must be "
+                                    f"tuple of ints, but found element of type {tp_name(v)} "
+                                    f"at pos {k}")
+        ax = [[int(v) for v in d] for d in ax]
         if len(ax[0]) != len(ax[1]):
             raise RuntimeError("both dimension lists should have same length")
     else:
@@ -817,6 +865,9 @@ def tensordot(a, b, dims=2):
     ta = list(letters[:a.ndim])
     tb = list(letters[a.ndim:a.ndim + b.ndim])
     for i, j in zip(*ax, strict=True):
+        for d, t in ((i, a), (j, b)):  # (PyTorch's sizes take no dim of a 0-d tensor)
+            if t.ndim == 0:
+                raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         sa, sb = a.shape[norm_dim(i, a.ndim)], b.shape[norm_dim(j, b.ndim)]
         if sa != sb and 1 not in (sa, sb):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "

@@ -204,6 +204,9 @@ def _clone(self, *args, **kwargs):
 def _clamp_(self, min=None, max=None):
     from ._core import check_no_partial_overlap
 
+    P._check_ints(max, min)  # (PyTorch's parser reads ``max`` first)
+    min, max = P.scalar_bounds(min, max)
+    P.precheck_clamp_(self, min, max)
     if not self.dtype.is_floating_point:  # (a floating one takes a complex bound as a double)
         _check_clamp_scalars(self, min, max)
     check_no_partial_overlap(self, min, max)
@@ -211,12 +214,18 @@ def _clamp_(self, min=None, max=None):
 
 
 def _clamp_min_(self, min):
+    if isinstance(min, (complex, np.complexfloating)):  # (before the in-place check)
+        P._no_complex_clamp()
     _check_clamp_scalars(self, min)
+    P.precheck_clamp_(self, min, None)
     return unary_inplace(P.clamp_min)(self, min)
 
 
 def _clamp_max_(self, max):
+    if isinstance(max, (complex, np.complexfloating)):  # (before the in-place check)
+        P._no_complex_clamp()
     _check_clamp_scalars(self, max)
+    P.precheck_clamp_(self, max, None)
     return unary_inplace(P.clamp_max)(self, max)
 
 
@@ -266,6 +275,18 @@ def _lerp_(self, end, weight):
 
     check_inplace(self)
     check_no_partial_overlap(self, end, weight)
+    P.lerp_dtype_checks(self, end, weight)
+    if isinstance(end, Tensor) and not (end.shape == self.shape and (
+            not isinstance(weight, Tensor) or weight.shape == self.shape)):
+        # (the result's shape is checked before the kernel's refusals)
+        try:
+            shape = np.broadcast_shapes(*(tuple(t.shape) for t in (self, end, weight)
+                                          if isinstance(t, Tensor)))
+        except ValueError:  # (lerp's own error)
+            shape = tuple(self.shape)
+        if shape != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
     return commit(self, P.lerp(snapshot(self, end), end, weight))
 
 
@@ -281,10 +302,13 @@ def _addcmul_(self, t1, t2, *, value=1):
     from ._core import (check_inplace, check_no_overlap, check_no_partial_overlap, commit,
                         needs_grad, snapshot, write)
 
+    P._check_ints(value)
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
-    P.check_addc_value(value, self.dtype)
+    P.precheck_addc_(self, t1, t2, value, False)
+    if isinstance(t1, Tensor) and isinstance(t2, Tensor):
+        P.check_int_value(value, D.result_type(self, t1, t2))
     if isinstance(value, (float, np.floating, np.bool_)) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
@@ -300,10 +324,11 @@ def _addcdiv_(self, t1, t2, *, value=1):
     from ._core import (check_inplace, check_no_overlap, check_no_partial_overlap, commit,
                         needs_grad, snapshot, write)
 
+    P._check_ints(value)
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
-    P.check_addc_value(value, self.dtype)
+    P.precheck_addc_(self, t1, t2, value, True)
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
         # (PyTorch's order: ``self + value * t1 / t2``)
@@ -414,6 +439,9 @@ def _index_put(self, indices, values, accumulate=False):
 def _map_(self, other, fn):
     import numpy as np
 
+    if self.requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
     if self._device.type == "meta":
         return self
     if self._device.type != "cpu":  # (a Python call per element: PyTorch's CPU only)
@@ -426,6 +454,9 @@ def _map_(self, other, fn):
 def _apply_(self, fn):
     import numpy as np
 
+    if self.requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
     if self._device.type == "meta":
         return self
     if self._device.type != "cpu":
@@ -950,6 +981,10 @@ def _operator(fn, name=""):
                               DeprecationWarning, stacklevel=1)
                 return out
             return fn(self, other)
+        if getattr(type(other), "__torch_function__", None) is not None:
+            from .._subclass import foreign_operand  # (a tensor-like: ``x + scalar_like``)
+
+            return foreign_operand(name, self, other)
         return NotImplemented
     numpy_ok = name == "__eq__"
     op.__name__ = getattr(fn, "__name__", "op")

@@ -603,19 +603,45 @@ def _integer_op(fname, ufunc):
     return op
 
 
+def _c_gcd(x, y):
+    """PyTorch's ``gcd``: Euclid's loop on the operands' abs in C's arithmetic. The abs of
+    the type's minimum is that minimum (narrower types: through int, wrapping back), and
+    C's remainder keeps the dividend's sign, so a gcd with it can come out negative;
+    NumPy's is the gcd of the true absolute values."""
+    g = np.gcd(x, y)
+    if g.dtype.kind != "i" or not g.size:
+        return g
+    low = np.iinfo(g.dtype).min
+    odd = (x == low) | (y == low)
+    if not np.any(odd):
+        return g
+    x, y = np.broadcast_arrays(x, y)
+    with quiet:
+        b, a = np.abs(x[odd]).astype(g.dtype), np.abs(y[odd]).astype(g.dtype)
+        a, b = b, a
+        while np.any(a != 0):
+            nz = a != 0
+            c = a.copy()
+            a[nz] = np.fmod(b[nz], a[nz])
+            b[nz] = c[nz]
+    g = np.array(g)  # (a copy; a 0-d one too)
+    g[odd] = b
+    return g
+
+
 def _np_lcm(x, y):
     """PyTorch's ``lcm``: ``abs(x / gcd * y)`` in C's arithmetic (the types narrower than
     int computed in int, the others wrapping around before the abs; NumPy's takes the abs
     of the operands first)."""
     with quiet:
-        g = np.gcd(x, y)
+        g = _c_gcd(x, y)
         dt = g.dtype
         c = np.int32 if dt.itemsize < 4 else dt
         x, y, g = x.astype(c), y.astype(c), g.astype(c)  # (both tensors: arrays)
         return np.where(g == 0, 0, np.abs(x // np.where(g == 0, 1, g) * y)).astype(dt)
 
 
-gcd = _integer_op("gcd", np.gcd)
+gcd = _integer_op("gcd", _c_gcd)
 lcm = _integer_op("lcm", _np_lcm)
 
 
@@ -639,7 +665,7 @@ def logaddexp2(input, other, *, out=None):
     dt = D.result_type(input, other)
     if not dt.is_floating_point:
         raise NotImplementedError(f'"logaddexp2_cpu" not implemented for \'{_legacy(dt)}\'')
-    return _done(P._binary(input, other, np.logaddexp2, "Logaddexp2Backward0", _logaddexp2_rule,
+    return _done(P._binary(input, other, P.np_logaddexp2, "Logaddexp2Backward0", _logaddexp2_rule,
                            input, other), out)
 
 
@@ -775,7 +801,14 @@ lcm_ = _inplace_binary(lcm, "lcm_")
 
 def clamp_(input, min=None, max=None):
     """In-place :func:`clamp`."""
+    P._check_ints(max, min)  # (PyTorch's parser reads ``max`` first)
     P._clamp_bounds_given(min, max)  # (before the overlap check)
+    min, max = P.scalar_bounds(min, max)
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point:
+        from .methods import _check_clamp_scalars
+
+        _check_clamp_scalars(input, min, max)
+    P.precheck_clamp_(input, min, max)
     return _inplace_unary(P.clamp, "clamp_")(input, min, max)
 
 
@@ -784,11 +817,13 @@ clip_ = clamp_
 
 def clamp_min_(input, min):
     """In-place :func:`clamp_min`."""
+    P.precheck_clamp_(input, min, None)
     return _inplace_unary(P.clamp_min, "clamp_min_")(input, min)
 
 
 def clamp_max_(input, max):
     """In-place :func:`clamp_max`."""
+    P.precheck_clamp_(input, max, None)
     return _inplace_unary(P.clamp_max, "clamp_max_")(input, max)
 
 

@@ -62,8 +62,7 @@ def _fmt(shape):
 
 def _num(v):
     """A number as C++'s stream prints a double (``3``, ``0.5``, ``inf``)."""
-    v = float(v)
-    return str(int(v)) if v.is_integer() else f"{v:g}"
+    return f"{float(v):g}"
 
 
 def _long(arr, ref):
@@ -509,16 +508,37 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
-def _bins_of(x, lo, hi, bins):
-    """Linear bin numbers of the values ``x`` in ``[lo, hi]`` (the top edge in the last bin),
-    computed in ``x``'s dtype as PyTorch's ``histc`` does, and which values count."""
+def _bins_of(x, edges, local_search=False):
+    """Linear bin numbers of the values ``x`` among the evenly spaced ``edges`` (the top edge
+    in the last bin), computed in ``x``'s dtype as PyTorch's kernel does, and which values
+    count (those within the outer edges).  ``local_search`` (``histogram``'s kernel) then moves
+    each to its place among the neighbouring edges."""
     xp = xp_of_array(x)
-    lo_, hi_ = x.dtype.type(lo), x.dtype.type(hi)
+    bins = edges.shape[0] - 1
+    lo_, hi_ = edges[0], edges[-1]
     keep = (x >= lo_) & (x <= hi_)
     with quiet:
-        pos = ((x - lo_) * bins / (hi_ - lo_)).astype(np.int64)
+        f = (x - lo_) * x.dtype.type(bins) / (hi_ - lo_)
+    bad = ~xp.isfinite(f)  # (C++'s cast gives INT64_MIN: histc's kernel lands in bin 0)
+    pos = xp.where(bad, 0, f).astype(np.int64)
+    if local_search:  # (from INT64_MIN, the search window wraps round to edges 0 and 1)
+        lo_i = xp.where(bad, 0, xp.maximum(pos - 1, 0))
+        hi_i = xp.where(bad, 2, xp.minimum(pos + 2, bins + 1))
+        cnt = xp.zeros_like(pos)
+        for k in range(3):
+            i = lo_i + k
+            cnt += (i < hi_i) & (edges[xp.minimum(i, bins)] <= x)
+        pos = lo_i + cnt - 1
     pos = xp.where(pos >= bins, bins - 1, pos)
     return pos, keep
+
+
+def _nan_text(v, input, a):
+    """``v`` as PyTorch's message prints the range's end: its ``aminmax`` gives a NaN of the
+    sign bit set (``-nan``) when it reduces several values (bfloat16 aside)."""
+    if math.isnan(v) and input.dtype is not D.bfloat16 and (a.size > 1 or np.signbit(a[0])):
+        return "-nan"
+    return _num(v)
 
 
 def _check_linspace_bounds(input, lo, hi):
@@ -528,9 +548,12 @@ def _check_linspace_bounds(input, lo, hi):
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if input.dtype._kind == 1:
         info = np.iinfo(input._data.dtype)
-        if not (info.min <= lo <= info.max and info.min <= hi <= info.max):
-            raise RuntimeError(f"value cannot be converted to type {info.dtype.name}_t without "
-                               "overflow")
+        mn, mx = float(info.min), float(info.max)  # (compared as doubles, as c10's check)
+        if not (mn <= lo <= mx and mn <= hi <= mx):
+            from .creation import _CTYPE  # (int32's C name is ``int``)
+
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[input.dtype.name]} "
+                               "without overflow")
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
@@ -557,17 +580,30 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     lo, hi = float(min), float(max)
     a = input._data.reshape(-1)
     wide = input.dtype in D._WIDE_UNSIGNED  # (no aminmax, no linspace for it)
+    lo_s = None
     if lo == hi and a.size:
         refuse(input, kernel_refusal("aminmax_cpu"))
         if wide:
             raise NotImplementedError(f"\"aminmax_cpu\" not implemented for "
                                       f"'{_legacy(input.dtype)}'")
         lo, hi = float(a.min().item()), float(a.max().item())
-    if lo == hi:
-        lo, hi = lo - 1, hi + 1
+        if math.isnan(lo) or math.isnan(hi):  # (aminmax: NaN at both ends)
+            lo = hi = math.nan
+            lo_s = hi_s = _nan_text(lo, input, a)
+    if lo == hi:  # (float and double: at least one step of their own precision)
+        if input.dtype in (D.float32, D.float64):
+            t = input._data.dtype.type
+            fi = np.finfo(t)  # (C++'s nexttoward the lowest and the largest value)
+            with quiet:
+                lo = builtins.min(float(np.nextafter(t(lo), fi.min)), lo - 1)
+                hi = builtins.max(float(np.nextafter(t(hi), fi.max)), hi + 1)
+        else:
+            lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
-    if lo > hi:
+        if lo_s is None:
+            lo_s, hi_s = _num(lo), _num(hi)
+        raise RuntimeError(f"torch.histc: range of [{lo_s}, {hi_s}] is not finite")
+    if not lo < hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     _check_linspace_bounds(input, lo, hi)
     if wide:
@@ -578,7 +614,8 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
                                   f"'{_legacy(input.dtype)}'")
     xp = xp_of(input)
     x = a  # (half types round at each step, as PyTorch computes in them)
-    pos, keep = _bins_of(x, lo, hi, bins)
+    edges = F.linspace(lo, hi, bins + 1, dtype=input.dtype, device=input.device)._data
+    pos, keep = _bins_of(x, edges)
     hist = xp.bincount(pos[keep], minlength=bins).astype(input._data.dtype)
     return _out(wrap(hist, input._device), out)
 
@@ -652,9 +689,12 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     if nb < 1:
         hist = xp.zeros(0, dtype=a.dtype)
     else:
-        pos = _bisect(e.reshape(1, -1), a.reshape(1, -1), True).reshape(-1) - 1
-        keep = (a >= e[0]) & (a <= e[-1])
-        pos = xp.minimum(pos, nb - 1)
+        if isinstance(bins, Tensor):  # (any edges: a binary search)
+            pos = _bisect(e.reshape(1, -1), a.reshape(1, -1), True).reshape(-1) - 1
+            keep = (a >= e[0]) & (a <= e[-1])
+            pos = xp.minimum(pos, nb - 1)
+        else:  # (even edges: PyTorch's linear interpolation, then a local search)
+            pos, keep = _bins_of(a, e, local_search=True)
         hist = xp.bincount(pos[keep], weights=None if w is None else w[keep].astype(np.float64),
                            minlength=nb)
         hist = hist.astype(a.dtype)
@@ -1034,6 +1074,15 @@ def _index_vector(index, name, n, d, wrap_negative):
     return idx % n if wrap_negative and n else idx
 
 
+def _restrided_fits(input, d, k):
+    """PyTorch's ``index_fill_``/``index_copy_`` view ``input`` with ``k`` slices of stride 0
+    along ``d`` before reading the index: an empty ``input``'s storage may not hold it."""
+    if input.numel() == 0 and k and input.ndim:
+        size, stride = list(input.shape), list(input.stride())
+        size[d], stride[d] = k, 0
+        S.as_strided_view(input, size, stride)
+
+
 def _refuse_wide(t, kernel):
     """PyTorch's error for ``kernel`` on uint16, uint32 or uint64, which lack it."""
     if t.dtype in D._WIDE_UNSIGNED:
@@ -1065,6 +1114,7 @@ def index_fill(input, dim, index, value):
     if 0 in input.shape[:d] + input.shape[d + 1:]:  # (PyTorch's kernel then reads no index)
         idx = np.zeros(0, dtype=np.int64)
     else:
+        _restrided_fits(input, d, index.numel())
         idx = _index_vector(index, "index_fill_", n, d, True)
     _refuse_wide(input, "index_fill_cpu")
     xp = xp_of(input)
@@ -1126,6 +1176,7 @@ def index_copy(input, dim, index, source):
     d = norm_dim(dim, input.ndim)
     _check_index_copy(input, d, index, source)
     n = input.shape[d] if input.ndim else 1
+    _restrided_fits(input, d, index.numel())
     idx = _index_vector(index, "index_copy_", n, d, False)
     xp = xp_of(input)
     out = input._data.reshape(input.shape or (1,)).copy()
@@ -1351,8 +1402,13 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     tshape, sshape = tuple(input.shape) or (1,), tuple(source.shape) or (1,)
     k = index.numel()
     idx = index._data.reshape(-1)
-    if k and not include_self:  # PyTorch first fills the slices named, wrapping negatives
+    if k and not include_self and 0 not in tshape[:d] + tshape[d + 1:]:
+        # (PyTorch first fills the slices named, wrapping negatives: index_fill_'s checks)
+        _restrided_fits(input, d, k)
         _index_vector(index, "index_reduce_", tshape[d], d, True)
+    if k and input.ndim > 1 and tshape[d] == 0:  # (its kernel's first slice, to iterate over)
+        raise IndexError(f"select(): index 0 out of range for tensor of size "
+                         f"{list(tshape)} at dimension {d}")
     if k and (_host_int(idx.min()) < 0 or _host_int(idx.max()) >= tshape[d]):
         raise IndexError("index out of range in self")
     view = [1] * len(sshape)
@@ -1843,7 +1899,7 @@ def dsplit(input, sections=None, *more, indices=None):
 
 def row_stack(tensors, *, out=None):
     """``vstack``'s other name."""
-    return _out(S.vstack(tensors), out)
+    return _out(S.vstack(tensors), out, "row_stack")
 
 
 def ravel(input):
@@ -1915,7 +1971,27 @@ def block_diag(*tensors):
                  F.zeros((r, cols - left - c), dtype=dt, device=dev)]
         rows.append(S.cat(parts, 1))
         left += c
-    return S.cat(rows, 0)
+    out = S.cat(rows, 0)
+    if any(t.ndim == 1 and not t.shape[0] for t in tensors) and out._requires_grad:
+        # (PyTorch's backward gives an empty vector's gradient without stepping past its row,
+        # so the gradients of the blocks after it are read that many rows higher)
+        out = make(out._data.copy(), tuple(tensors), "BlockDiagBackward0", _block_diag_grads,
+                   [tuple(t.shape) for t in tensors], [t.dtype.is_complex for t in tensors])
+    return out
+
+
+def _block_diag_grads(ctx, g):
+    shapes, complex_in = ctx.saved
+    grads, row, col = [], 0, 0
+    for shape, cx in zip(shapes, complex_in, strict=True):
+        part = g.real if g.dtype.is_complex and not cx else g
+        if shape == (0,):
+            grads.append(part.new_zeros(0))
+            continue
+        r, c = shape if len(shape) == 2 else (1, shape[0] if shape else 1)
+        grads.append(part[row:row + r, col:col + c].reshape(shape))
+        row, col = row + r, col + c
+    return tuple(grads)
 
 
 def diagflat(input, offset=0):
@@ -1925,6 +2001,10 @@ def diagflat(input, offset=0):
 
 def adjoint(input):
     """The conjugate transpose of the last two dims (real tensors only transpose: a view)."""
+    if input.ndim == 0:  # (deprecated in PyTorch: the conjugate, with a warning)
+        warn_once("adjoint on 0-d", "adjoint() is deprecated on 0-D tensors. Consider using "
+                  "x.conj().", cpp="aten/src/ATen/native/TensorShape.cpp:4390")
+        return input.conj()
     if input.ndim < 2:
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")

@@ -132,6 +132,14 @@ def scalar_int(v):
         raise OverflowError("can't convert negative int to unsigned")
 
 
+def _check_ints(*vs):
+    """The argument parser's OverflowError for a Python int no Scalar holds, raised before
+    the op's own checks."""
+    for v in vs:
+        if type(v) is int and not -1 << 63 <= v < 1 << 64:
+            scalar_int(v)
+
+
 def _scalar(v):
     if isinstance(v, (bool, int, float, complex)):
         if type(v) is int and not -1 << 63 <= v < 1 << 64:
@@ -171,6 +179,8 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
 
             raise NotImplementedError(f'"{shell_kernel(name)}" not implemented for '
                                       f'\'{_legacy_name(dt)}\'')
+        if want.kind == "c" and name in _ALPHA_NAMES and (fn is np.add or fn is np.subtract):
+            x, y, fn = _complex_alpha(x, y, want, 1 if fn is np.add else -1) + (np.add,)
     try:
         # NOTE: overflow to inf, 0 * inf and the like are silent in PyTorch.
         with quiet:
@@ -196,6 +206,54 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
         return make(out, (ref,), name, _SCALAR_OVERLOADS[name] or rule, *saved,
                     device=ref._device, laid=True)
     return make(out, (ta, tb), name, rule, *saved, device=ref._device, laid=True)
+
+
+_ALPHA_NAMES = frozenset(("AddBackward0", "SubBackward0", "AddBackward1"))
+
+
+def _complex_alpha(x, y, want, alpha):
+    """``x`` and ``alpha * y`` for ``x + alpha * y``, PyTorch's complex add, sub and rsub, with
+    ``alpha`` a complex number (see :func:`_alpha_number`): a complex product, so an infinite
+    or NaN part of ``y`` spreads to the other part (``(inf+0j) * (1+0j)`` is ``inf+nanj``)
+    and the zeros' signs follow the product's.  ``y`` (a number too) is cast to ``want``
+    first, as PyTorch casts its operands."""
+    with quiet:
+        y = (y if hasattr(y, "astype") else np.asarray(y)).astype(want, copy=False)
+        if type(alpha) is int:  # (1, -1 and the like: exact products)
+            return x, np.multiply(y, want.type(alpha))
+        return x, _cmul(want.type(alpha), y)  # (the scalar tail's ``alpha * y``)
+
+
+def _alpha_number(alpha, sign):
+    """The complex number a complex kernel takes ``alpha`` as (negated for a subtraction, as
+    c10's Scalar negates it: an int or float stays real, ``-(2+0j)`` is ``-2-0j``)."""
+    if isinstance(alpha, Tensor) or isinstance(alpha, np.generic):
+        alpha = alpha.item()
+    if sign < 0:
+        alpha = -alpha
+    return alpha if type(alpha) is int else complex(alpha)
+
+
+def _alpha_grad(alpha, sign):
+    """PyTorch's gradient of ``alpha * y`` in a complex add, sub or rsub (``sign`` -1 for the
+    subtractions): ``grad * conj(alpha)``, ``grad`` negated first for a subtraction, and left
+    as it is where alpha is 1."""
+    al = _conj_of(alpha.item() if isinstance(alpha, (Tensor, np.generic)) else alpha)
+
+    def times(g):
+        h = g if sign > 0 else -g
+        return h if al == 1 else h * al
+    return times
+
+
+def _dtype_of(x, y):
+    """The dtype two promoted operands (arrays or NumPy scalars, of any device) share."""
+    return np.promote_types(x.dtype, y.dtype)
+
+
+def _is_complex(v):
+    return v._data.dtype.kind == "c" if isinstance(v, Tensor) else \
+        isinstance(v, (complex, np.complexfloating))
 
 
 # bfloat16 arithmetic rounds its float32 results back as PyTorch's kernels do: the vector
@@ -229,7 +287,7 @@ def _grad_as_is(ctx, g):
 # ``add_scalar`` and ``mul_scalar``.)
 _SCALAR_OVERLOADS = {"RemainderBackward0": _grad_as_is, "FmodBackward0": _grad_as_is,
                      "NotImplemented": None, "AddBackward1": None, "MulBackward1": None,
-                     "DivBackward1": None}
+                     "DivBackward1": None, "RsubBackward1": None}
 
 
 def add_scalar(t, s):
@@ -276,18 +334,68 @@ def _plain_alpha(alpha):
     return type(alpha) is int and alpha == 1
 
 
-def _check_alpha(a, b, alpha):
+# (the largest finite value of the floating types c10 checks a Scalar's conversion into)
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+              "float32": 3.4028234663852886e38, "complex64": 3.4028234663852886e38,
+              "float64": math.inf, "complex128": math.inf}
+
+
+def check_float_value(value, dtype, opmath=False):
+    """c10's checked conversion of a Scalar ``value`` (``alpha``, a ``weight``...) to the
+    floating or complex ``dtype`` a kernel takes it in (``opmath``: float32 for the half
+    types): a finite part beyond the type's range is refused (infinities and NaN pass), and
+    so is an imaginary part for a real type."""
+    if (type(value) is float or type(value) is int) and -65504.0 <= value <= 65504.0:
+        return  # (the usual case: in every type's range)
+    if isinstance(value, Tensor):
+        if value.ndim or value.dtype._kind < 2:
+            return
+        value = value.item()
+    elif isinstance(value, np.generic):  # (compared as a Python number: no float16 overflow)
+        value = value.item()
+    if opmath and dtype in _LOW:
+        dtype = D.float32
+    top = _FLOAT_MAX.get(dtype.name)
+    if top is None or isinstance(value, (bool, np.bool_)) or \
+            not isinstance(value, (int, float, complex, np.number)):
+        return
+    parts = (value.real, value.imag) if isinstance(value, (complex, np.complexfloating)) \
+        else (value,)
+    if [v for v in parts if math.isfinite(v) and builtins_abs(v) > top] or \
+            len(parts) == 2 and parts[1] and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dtype)} without "
+                           "overflow")
+
+
+def _check_alpha(a, b, alpha, sign=1):
     dt = D.result_type(a, b)
     if isinstance(alpha, bool):  # (not NumPy's bool: PyTorch reads it as an integer)
         if dt is not D.bool:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (float, complex, np.inexact, np.bool_)) and dt._kind < 2:
+        # (PyTorch reads a NumPy bool as a floating point number; a complex one is no
+        # integer either, and this check comes first)
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
     elif isinstance(alpha, (complex, np.complexfloating)) and not dt.is_complex:
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
                            "number.")
-    elif isinstance(alpha, (float, np.floating, np.bool_)) and dt._kind < 2:
-        # (PyTorch reads a NumPy bool as a floating point number)
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
+    elif dt._kind == 1 and isinstance(alpha, Tensor) and alpha.dim() == 0 and \
+            alpha.dtype._kind == 1:
+        _check_alpha(a, b, alpha.item(), sign)
+    elif dt._kind == 1 and isinstance(alpha, (int, np.integer)) and -1 << 63 <= alpha < 1 << 64:
+        # PyTorch's kernel converts alpha (negated for a subtraction, in int64's wrapping
+        # arithmetic, a uint64 one too) to the result dtype, refusing what does not fit; an
+        # unsigned type takes a negative number down to minus its maximum.
+        v = int(alpha)
+        if sign < 0:
+            v = (-v + (1 << 63)) % (1 << 64) - (1 << 63)
+        info = np.iinfo(dt.np)
+        if not (-info.max if info.min == 0 else info.min) <= v <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.np]} "
+                               "without overflow")
+    elif dt._kind >= 2:
+        check_float_value(alpha, dt)
 
 
 def _with_alpha(a, b, alpha, ufunc, name, sign):
@@ -300,7 +408,28 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
 
         raise TypeError(f"{'add' if sign > 0 else 'sub'}(): argument 'alpha' must be Number, "
                         f"not {tp_name(alpha)}")
-    _check_alpha(a, b, alpha)
+    _check_ints(alpha)
+    _check_alpha(a, b, alpha, sign)
+    if sign < 0 and type(alpha) is int and (alpha == -1 << 63 or alpha >= 1 << 63):
+        # (PyTorch's sub is an add of -alpha, negated in int64's wrapping arithmetic: -2**63
+        # stays itself, a uint64 one wraps into int64's range)
+        alpha, ufunc, sign = (-alpha + (1 << 63)) % (1 << 64) - (1 << 63), np.add, 1
+    if isinstance(b, np.bool_):  # (a float to PyTorch, also when scaled)
+        b = float(b)
+    if _is_complex(a) or _is_complex(b):  # (the number ``b`` cast first, then scaled)
+        al = _alpha_number(alpha, sign)
+
+        def cfn(x, y):
+            return np.add(*_complex_alpha(x, y, _dtype_of(x, y), al))
+
+        times = _alpha_grad(alpha, sign)
+
+        def crule(ctx, g):
+            return (g if ctx.needs_input_grad[0] else None,
+                    times(g) if len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]
+                    else None)
+        crule.complex_ready = True
+        return _binary(a, b, cfn, name, crule)
     scale, low = alpha, None
     # (a NumPy number or a 0-d tensor is the same Scalar to PyTorch's kernel: its value)
     num = alpha.item() if isinstance(alpha, Tensor) and alpha.dtype.is_floating_point else \
@@ -331,6 +460,10 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         # (a bool into a bool tensor stays one: alpha takes no part in the result's dtype)
         scaled = bool(b * scale) if type(b) is bool and getattr(a, "dtype", None) is D.bool \
             else b * scale
+        if type(scaled) is int and not -1 << 63 <= scaled < 1 << 63:
+            # (int64 arithmetic wraps around; a float kernel takes the product as a float)
+            scaled = (scaled + (1 << 63)) % (1 << 64) - (1 << 63) if \
+                D.result_type(a, b)._kind == 1 else float(scaled)
         return _binary(a, scaled, ufunc if low is None else add_number, name,
                        _add_rule if sign > 0 else _sub_rule, keep_scalar=True)
 
@@ -344,7 +477,8 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         if x.dtype.kind == "f":
             out = _blas.added(x, y, sign * scale)
             return out if low is None else tail(out, x, y * np.float32(sign * scale))
-        return ufunc(x, np.multiply(y, alpha))  # integers wrap around, as in PyTorch
+        # integers wrap around, as in PyTorch (alpha too: -2 is 254 to a uint8 kernel)
+        return ufunc(x, np.multiply(y, np.asarray(alpha).astype(y.dtype)))
     return _binary(a, b, fn, name, rule)
 
 
@@ -400,6 +534,7 @@ def _no_complex(dt, kernel):
 def sub(a, b, *, alpha=1):
     if not isinstance(a, Tensor):  # scalar - tensor (torch.rsub(tensor, scalar))
         return rsub(b, a, alpha=alpha)
+    _check_ints(b, alpha)
     _check_bool_sub(a, b)
     b = _half_number(a, b)
     if not _plain_alpha(alpha):
@@ -411,10 +546,37 @@ def _sub_rule(ctx, g):
     return g, (-g if ctx.needs_input_grad[1] else None)
 
 
+# (``g`` and ``-g`` as they are for complex values: PyTorch's, signs of zeros included)
+_add_rule.complex_ready = _sub_rule.complex_ready = True
+
+
 def rsub(a, b, *, alpha=1):
     """``b - alpha * a``: PyTorch's RsubBackward0 for a tensor ``b``, RsubBackward1 for a number."""
+    _check_ints(b, alpha)
     _check_bool_sub(a, b)
+    if type(alpha) is int and not -(1 << 63) < alpha < 1 << 63 and a.dtype._kind >= 2:
+        # (PyTorch's ``b + (-alpha) * a``: the Scalar's negation wraps round int64)
+        neg = -alpha % (1 << 64)
+        alpha = -(neg - (1 << 64) if neg >= 1 << 63 else neg)
+    if not _plain_alpha(alpha):
+        _check_alpha(a, b, alpha, -1)
     b = _half_number(a, b)
+    if _is_complex(a) or _is_complex(b):  # (one complex kernel: ``b + (-alpha) * a``)
+        al, times = _alpha_number(alpha, -1), _alpha_grad(alpha, -1)
+
+        def crule(ctx, g):  # (``b`` first: the edges of ember's RsubBackward0)
+            return (g if ctx.needs_input_grad[0] else None,
+                    times(g) if ctx.needs_input_grad[1] else None)
+        crule.complex_ready = True
+        if isinstance(b, Tensor):
+            return _binary(b, a, lambda y, x: np.add(*_complex_alpha(
+                y, x, _dtype_of(x, y), al)), "RsubBackward0", crule)
+
+        def rule1(ctx, g):
+            return (times(g),)
+        rule1.complex_ready = True
+        return _binary(a, b, lambda x, y: np.add(*_complex_alpha(
+            y, x, _dtype_of(x, y), al)), "RsubBackward1", rule1)
     if alpha != 1:
         a = _scaled(a, alpha)
     if isinstance(b, Tensor):
@@ -592,6 +754,7 @@ def _zero2_rule(ctx, g):
 
 
 def true_divide(a, b):
+    _check_ints(a, b)
     dt = D.result_type(a, b)
     if dt._kind < 2:  # int / int is a float in PyTorch
         dt = D.get_default_dtype()
@@ -833,6 +996,7 @@ def pow(a, b):
         a, b = _amp.cuda_fp32(a), _amp.cuda_fp32(b)
     if not isinstance(a, Tensor):
         return _rpow(a, b)
+    _check_ints(b)
     dt = D.result_type(a, b)
     if not isinstance(b, Tensor):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
@@ -959,6 +1123,8 @@ def _np_pow_scalar(x, y):
                 return x * x * x
             if y == -2:
                 return 1 / (x * x)
+            if kind == "c" and type(x) is np.ndarray:  # (the C library's cpow, as PyTorch's)
+                return np.ones_like(x) if y == 0 else _cpow(x, np.asarray(y, x.dtype))
             if kind == "f" and type(x) is np.ndarray and x.dtype == np.float32 and \
                     isinstance(y, (int, float, np.integer, np.floating)) and \
                     not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
@@ -1972,9 +2138,44 @@ def square(a):
     return pow(a, 2)
 
 
+def scalar_bounds(min, max):
+    """``clamp``'s bounds as PyTorch's argument parser reads them: where one is a number, its
+    ``Scalar`` overload takes a 0-d tensor (with no gradient) beside it as its number too."""
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return min, max
+    given = [v for v in (min, max) if v is not None]
+    if all(isinstance(v, Tensor) for v in given) or not all(
+            v.dim() == 0 and not v.requires_grad for v in given if isinstance(v, Tensor)):
+        return min, max
+    return tuple(v.item() if isinstance(v, Tensor) else v for v in (min, max))
+
+
+def precheck_clamp_(t, min, max):
+    """In-place ``clamp``'s checks of its tensor bounds before any kernel's: each broadcasts
+    to ``t``, and their common dtype with ``t`` casts to ``t``'s."""
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return
+    from ._core import precheck_inplace
+
+    bounds = [v for v in (min, max) if isinstance(v, Tensor)]
+    if bounds and len(bounds) == len([v for v in (min, max) if v is not None]):
+        try:  # (the shape all three broadcast to, named where it is not ``t``'s)
+            shape = np.broadcast_shapes(*(tuple(v.shape) for v in (t, *bounds)))
+        except ValueError:
+            shape = tuple(t.shape)
+        if shape != tuple(t.shape):
+            raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+        dt = D.result_type(t, *bounds)
+        for b in bounds:
+            precheck_inplace(t, b, dt)
+
+
 def clamp(a, min=None, max=None):
     """``min(max(a, min), max)``; the bounds are scalars or tensors (broadcast with ``a``)."""
+    _check_ints(max, min)  # (PyTorch's parser reads ``max`` first)
     _clamp_bounds_given(min, max)  # (before the refusal of a complex ``a``, as PyTorch)
+    min, max = scalar_bounds(min, max)
     if a._data.dtype.kind == "c":
         _no_complex_clamp()
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -1993,7 +2194,9 @@ def _clamp_scalar(a, min, max, name):
             raise RuntimeError("value cannot be converted to type double without overflow")
         min, max = (v.real if isinstance(v, (complex, np.complexfloating)) else v
                     for v in (min, max))
-    dt = D.result_type(a, *(v for v in (min, max) if v is not None))
+    # (a floating ``a`` keeps its dtype, whatever the bounds: no promotion of them)
+    dt = a.dtype if a.dtype.is_floating_point else \
+        D.result_type(a, *(v for v in (min, max) if v is not None))
     if dt is D.bool or dt in D._WIDE_UNSIGNED:
         kernel = "clamp" if min is not None and max is not None else \
             "clamp_min" if min is not None else "clamp_max"
@@ -2059,6 +2262,17 @@ def _clamp_tensor(a, lo, hi, name):
     dt = D.result_type(*(t for t in (a, lo, hi) if t is not None))
     if dt is D.bool and lo is not None and hi is not None:
         raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
+    if dt._kind == 3:  # (a complex bound: the kernel's refusal, once the shapes broadcast)
+        from ._core import check_broadcast
+
+        shape = tuple(a.shape)
+        for t in (lo, hi):
+            if t is not None:
+                check_broadcast(shape, tuple(t.shape))
+                shape = np.broadcast_shapes(shape, tuple(t.shape))
+        kernel = "clamp" if lo is not None and hi is not None else \
+            "maximum" if lo is not None else "minimum"
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_legacy_name(dt)}\'')
     cdt = D.float32 if dt in _LOW else dt
     dev = check_same_device(a, _t(lo), _t(hi)) or a._device
     x = _on_device(_arr(a, cdt), dev)
@@ -2127,18 +2341,18 @@ clip = clamp
 
 
 def clamp_min(a, min):
+    if isinstance(min, Tensor):  # (no refusal of a complex ``a`` but its kernel's)
+        return _clamp_tensor(a, min, None, "ClampMinBackward1")
     if a._data.dtype.kind == "c":
         _no_complex_clamp()
-    if isinstance(min, Tensor):
-        return _clamp_tensor(a, min, None, "ClampMinBackward1")
     return _clamp_scalar(a, min, None, "ClampMinBackward0")
 
 
 def clamp_max(a, max):
-    if a._data.dtype.kind == "c":
-        _no_complex_clamp()
     if isinstance(max, Tensor):
         return _clamp_tensor(a, None, max, "ClampMaxBackward1")
+    if a._data.dtype.kind == "c":
+        _no_complex_clamp()
     return _clamp_scalar(a, None, max, "ClampMaxBackward0")
 
 
@@ -2271,6 +2485,7 @@ def where(cond, a=_ABSENT, b=_ABSENT):
         kind = _legacy(cond.dtype) if isinstance(cond, Tensor) else type(cond).__name__
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {kind}")
+    _check_ints(a, b)
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         dt, x, y = _operands(a, b)
         _check_scalar_fits((a, b), dt, half=False)
@@ -2302,28 +2517,36 @@ def _where_rule(ctx, g):
 _where_rule.complex_ready = True  # (it only selects: no conjugation, so zeros stay +0)
 
 
-def lerp(a, b, weight):
-    """``a + weight * (b - a)``; ``a``, ``b`` (and a dimensioned ``weight``) share a dtype."""
-    if isinstance(weight, (np.number, np.bool_)):  # (a NumPy scalar: PyTorch's Scalar too,
-        # read as a Python float, with NumPy's warning for a complex one)
-        weight = float(weight) if isinstance(weight, np.complexfloating) else weight.item()
-    if isinstance(weight, complex) and isinstance(b, Tensor) and not a.dtype.is_complex:
-        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(a.dtype)} without "
-                           "overflow")
-    if not isinstance(b, Tensor) or not isinstance(weight, (Tensor, int, float, complex)):
-        raise TypeError(f"lerp() received an invalid combination of arguments - got "
-                        f"(Tensor, {type(b).__name__}, {type(weight).__name__})")
-    if b.dtype is not a.dtype:
+def lerp_dtype_checks(a, b, weight):
+    """``lerp``'s first checks (before its ``out=``'s and its in-place shape's): ``end``, and a
+    dimensioned ``weight``, have the input's dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and b.dtype is not a.dtype:
         raise RuntimeError(f"expected dtype {_short(a.dtype)} for `end` but got dtype "
                            f"{_short(b.dtype)}")
     if isinstance(weight, Tensor) and weight.ndim and weight.dtype is not a.dtype:
         raise RuntimeError(f"expected dtype {_short(a.dtype)} for `weight` but got dtype "
                            f"{_short(weight.dtype)}")
+
+
+def lerp(a, b, weight):
+    """``a + weight * (b - a)``; ``a``, ``b`` (and a dimensioned ``weight``) share a dtype."""
+    _check_ints(weight)
+    if isinstance(weight, (np.number, np.bool_)):  # (a NumPy scalar: PyTorch's Scalar too,
+        # read as a Python float, with NumPy's warning for a complex one)
+        weight = float(weight) if isinstance(weight, np.complexfloating) else weight.item()
+    if not isinstance(b, Tensor) or not isinstance(weight, (Tensor, int, float, complex)):
+        raise TypeError(f"lerp() received an invalid combination of arguments - got "
+                        f"(Tensor, {type(b).__name__}, {type(weight).__name__})")
+    lerp_dtype_checks(a, b, weight)
     dt = D.result_type(a, b, weight) if isinstance(weight, Tensor) else a.dtype
     if dt._kind < 2:
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
                                   f'\'{_legacy_name(a.dtype)}\'')
+    if not isinstance(weight, Tensor):  # (the kernel's conversion, in its opmath type)
+        check_float_value(weight, a.dtype, opmath=True)
+        if isinstance(weight, complex) and not a.dtype.is_complex:
+            weight = weight.real
     cdt = D.float32 if dt in _LOW else dt
     dev = check_same_device(a, b, _t(weight)) or a._device
     x, y = _on_device(_arr(a, cdt), dev), _on_device(_arr(b, cdt), dev)
@@ -2345,7 +2568,9 @@ def lerp(a, b, weight):
         _broadcast_error(a, b)
         _broadcast_error(a, weight)
         raise
-    out = iter_layout(as_array(out).astype(dt.np, copy=False), (a, b, _t(weight)), dt.np)
+    with quiet:  # (a half type's overflow to inf: no NumPy warning)
+        out = as_array(out).astype(dt.np, copy=False)
+    out = iter_layout(out, (a, b, _t(weight)), dt.np)
     if isinstance(weight, Tensor):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
                     device=dev, laid=True)
@@ -2378,8 +2603,8 @@ def _short(dt):
 
 
 def _lerp_rule(ctx, g):
-    w, = ctx.saved
-    return g * (1 - w), g * w
+    w, = ctx.saved  # (``mul.Scalar``, as PyTorch's formula: MulBackward1 under create_graph)
+    return mul_scalar(g, 1 - w), mul_scalar(g, w)
 
 
 def _lerp_tensor_rule(ctx, g):
@@ -2389,20 +2614,79 @@ def _lerp_tensor_rule(ctx, g):
             g * (b - a) if n[2] else None)
 
 
+def precheck_addc_(t, t1, t2, value, div):
+    """In-place ``addcmul_``/``addcdiv_``'s checks in PyTorch's order: addcdiv's refusal of two
+    integer tensors, ``t1`` and ``t2`` broadcast to ``t``'s shape, their common dtype cast
+    to ``t``'s, and only then the ``value`` its kernel converts."""
+    if isinstance(t1, Tensor) and isinstance(t2, Tensor) and isinstance(t, Tensor) and \
+            t1.dtype is t2.dtype is t.dtype and t1.shape == t2.shape == t.shape:
+        # (the common case: nothing to check but the value)
+        if div and t.dtype._kind < 2:
+            addcdiv(t, t1, t2, value=value)  # (its refusal)
+        check_addc_value(value, t.dtype)
+        return
+    from ._core import _legacy, check_broadcast
+
+    if div and isinstance(t1, Tensor) and isinstance(t2, Tensor) and t1.dtype._kind < 2 and \
+            t2.dtype._kind < 2:
+        addcdiv(t, t1, t2, value=value)  # (its refusal)
+    if all(isinstance(v, Tensor) for v in (t, t1, t2)):
+        shape = tuple(t.shape)
+        for v in (t1, t2):
+            check_broadcast(shape, tuple(v.shape))
+            shape = np.broadcast_shapes(shape, tuple(v.shape))
+        if shape != tuple(t.shape):
+            raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+        dt = D.result_type(t, t1, t2)
+        if not D.can_cast(dt, t.dtype):
+            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
+                               f"type {_legacy(t.dtype)}")
+        check_addc_value(value, dt)
+    check_addc_value(value, t.dtype)
+
+
 def check_addc_value(value, dtype):
     """PyTorch's refusal of a complex ``value`` (one with an imaginary part) for ``addcmul`` or
     ``addcdiv`` computing in real ``dtype``."""
+    if dtype._kind >= 2 and (dtype.is_complex or not isinstance(
+            value, (complex, np.complexfloating))):
+        check_float_value(value, dtype, opmath=True)
     if isinstance(value, (complex, np.complexfloating)) and value.imag and not dtype.is_complex:
-        raise RuntimeError(f"value cannot be converted to type {D.cpp_name(dtype)} without "
+        from .creation import _CTYPE  # (the half types' kernels take it in float32)
+
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_CTYPE[(D.float32 if dtype in _LOW else dtype).name]} without "
+                           "overflow")
+
+
+def check_int_value(value, dtype):
+    """PyTorch's checked conversion of a Scalar ``value`` to the integer ``dtype`` a kernel
+    computes in: a float must lie in the type's range (NaN and infinities never do; it is
+    truncated after), an integer too, where an unsigned type takes negative ones down to
+    minus its maximum (they wrap)."""
+    if dtype._kind != 1 or isinstance(value, (bool, np.bool_)) or \
+            not isinstance(value, (int, float, np.integer, np.floating)):
+        return
+    v = value.item() if isinstance(value, np.generic) else value
+    info = np.iinfo(dtype.np)
+    if type(v) is float:
+        bad = not info.min <= v <= info.max
+    else:
+        bad = v > info.max or v < (-info.max if info.min == 0 else info.min)
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.np]} without "
                            "overflow")
 
 
 def addcmul(a, t1, t2, *, value=1):
+    _check_ints(value)
     if D.result_type(a, t1, t2) is D.bool:
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     if D.result_type(a, t1, t2) in D._WIDE_UNSIGNED:
         _refuse_wide(D.result_type(a, t1, t2), "addcmul_cpu_out")
     check_addc_value(value, D.result_type(a, t1, t2))
+    check_int_value(value, D.result_type(a, t1, t2))
     if isinstance(value, (float, np.floating, np.bool_)) and \
             getattr(a, "dtype", D.float32)._kind < 2 and \
             D.result_type(a, t1, t2)._kind < 2:
@@ -2414,7 +2698,7 @@ def addcmul(a, t1, t2, *, value=1):
             return wrap(_ternary_layout(fused, a, t1, t2), a._device)
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
-        out = a + _scaled_pair(t1, t2, value, False)
+        out = _kernel_add(a, _scaled_pair(t1, t2, value, False))
         # (mixed dtypes: PyTorch's kernel runs in the common one, fused all the same)
         ac = a.detach().to(out.dtype) if isinstance(a, Tensor) and a.dtype is not out.dtype \
             else a
@@ -2424,6 +2708,19 @@ def addcmul(a, t1, t2, *, value=1):
         out._data = _ternary_layout(out._data, a, t1, t2)
         return out
     return _one_node("AddcmulBackward0", composite, a, t1, t2, keep=_addc_saved(t1, t2, False))
+
+
+def _kernel_add(a, p):
+    """``a + p`` inside a kernel that adds its product ``p`` itself (addcmul, addcdiv): a
+    complex sum part by part, not add's ``a + 1 * p`` (whose product turns ``inf+0j`` into
+    ``inf+nanj``)."""
+    if not (_is_complex(a) or _is_complex(p)):
+        return a + p
+    return _binary(a, p, _add_parts, "AddBackward0", _add_rule)
+
+
+def _add_parts(x, y):
+    return np.add(x, y)
 
 
 def fused_addcmul(a, t1, t2, value):
@@ -2462,10 +2759,11 @@ def _low_fused(a, t1, t2, value, op):
     f = np.float32
     with quiet:
         r = a._data.astype(f) + op(f(value) * t1._data.astype(f), t2._data.astype(f))
-    return r.astype(a._data.dtype)
+        return r.astype(a._data.dtype)  # (an overflow to inf: no NumPy warning)
 
 
 def addcdiv(a, t1, t2, *, value=1):
+    _check_ints(value)
     if t1.dtype._kind < 2 and t2.dtype._kind < 2:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
                            "future  release addcdiv will perform a true division of tensor1 "
@@ -2478,7 +2776,7 @@ def addcdiv(a, t1, t2, *, value=1):
 
     def composite(a, t1, t2):
         t1, t2 = _common_float(a, t1, t2)
-        out = a + _scaled_pair(t1, t2, value, True)
+        out = _kernel_add(a, _scaled_pair(t1, t2, value, True))
         # (a float32 0-d divisor of a half ``a`` is cast to it, then the one kernel as well)
         if out.dtype in _LOW and a.dtype is out.dtype and _one_float_dtype(a, t1, t2):
             out._data[...] = _low_fused(a, t1, t2, value, np.divide)
@@ -2529,10 +2827,10 @@ def _scaled_pair(t1, t2, value, divide):
 
 
 def _common_float(a, t1, t2):
-    """``t1``, ``t2`` in the result dtype of mixed floating operands, as PyTorch computes
-    addcmul/addcdiv (a float32 product rounded first would differ)."""
+    """``t1``, ``t2`` in the result dtype of mixed operands, as PyTorch computes addcmul/addcdiv
+    (a float32 product rounded first would differ; an int16 one would wrap around)."""
     dt = D.result_type(a, t1, t2)
-    if not dt.is_floating_point:
+    if dt is D.bool:
         return t1, t2
     return tuple(t.to(dt) if isinstance(t, Tensor) and t.dtype is not dt else t
                  for t in (t1, t2))
@@ -2631,6 +2929,31 @@ def _np_logaddexp(x, y):
                               form(_sleef.c_exp, _libm.log1pf), x, y)
 
 
+def np_logaddexp2(x, y):
+    """PyTorch's float32 ``logaddexp2``: ``max(a, b) + log1p(exp2(-|a - b|)) / ln 2`` (the
+    division a multiplication fused with the addition), with Sleef's ``exp2f`` and
+    ``log1pf`` in the vector loop and the C library's on the tails (equal infinities give
+    themselves); NumPy's own for other dtypes."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == np.float32 and
+            y.dtype == np.float32 and _sleef.VECTORIZED):
+        return np.logaddexp2(x, y)
+    inv = np.float64(np.float32(1 / math.log(2)))
+
+    def form(exp2, log1p):
+        def f(a, b):
+            with quiet:
+                lp = log1p(exp2(-np.abs(a - b))).astype(np.float64)
+                r = (np.maximum(a, b).astype(np.float64) + lp * inv).astype(np.float32)
+                return np.where((a == b) & np.isinf(a), a, r)
+        return f
+
+    def c_exp2(v):  # (the C library's exp2f: its float64 result rounded once)
+        return np.exp2(v.astype(np.float64)).astype(np.float32)
+    return _sleef.split_apply(np.broadcast_shapes(x.shape, y.shape),
+                              form(_sleef.exp2f, _sleef.log1pf),
+                              form(c_exp2, _libm.log1pf), x, y)
+
+
 def _np_xlogy(x, y):
     with quiet:
         out = as_array(np.where((x == 0) & ~np.isnan(y), 0.0, x * _c_log(y))).astype(
@@ -2668,7 +2991,13 @@ def xlogy(a, b):
         else "XlogyBackward2"
     dt = D.result_type(a, b)
     fn = _np_xlogy
-    if dt in _LOW:
+    if dt in (D.float32, D.float64) and not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        # (a number beside the tensor is converted to its dtype first, as PyTorch's kernel
+        # reads it: log of float32 5 is logf's, not the double log rounded)
+        def fn(x, y):
+            return _np_xlogy(np.asarray(x, dt.np) if np.ndim(x) == 0 else x,
+                             np.asarray(y, dt.np) if np.ndim(y) == 0 else y)
+    elif dt in _LOW:
         def fn(x, y):  # (half types: PyTorch's log of a half value is rounded to it first)
             with quiet:
                 ly = _c_log(y).astype(dt.np).astype(np.float32)
@@ -2949,8 +3278,19 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         return wrap(as_array(x == y), ref._device)
     x64 = x.astype(np.float64) if dt._kind < 2 else x
     y64 = y.astype(np.float64) if dt._kind < 2 else y
-    return wrap(as_array(xp_of(ref).isclose(x64, y64, rtol=rtol, atol=atol,
-                                             equal_nan=equal_nan)), ref._device)
+    # (quietly, as PyTorch: no NumPy warning for an overflowing difference or a non-finite
+    # tolerance)
+    with np.errstate(all="ignore"):
+        if math.isfinite(rtol) and math.isfinite(atol):
+            close = xp_of(ref).isclose(x64, y64, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        else:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                close = xp_of(ref).isclose(x64, y64, rtol=rtol, atol=atol,
+                                           equal_nan=equal_nan)
+    return wrap(as_array(close), ref._device)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -3005,6 +3345,7 @@ def inplace(op):
             _vmap_levels().check_inplace_batched(self, other, op.__name__)
         if not logical:
             check_inplace(self)
+        _check_ints(other, kw.get("alpha"))  # (the parser's, first)
         if ufunc is np.subtract:  # (sub's own check: before TensorIterator's of ``self``)
             _check_bool_sub(self, other)
         check_written_overlap(self)
@@ -3013,7 +3354,7 @@ def inplace(op):
             check_no_partial_overlap(self, other)
         if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other) and self._data.dtype not in D._WIDE_NP
-                and not (ufunc is np.multiply and self._data.dtype.kind == "c")):  # (_cmul)
+                and self._data.dtype.kind != "c"):  # (complex: _cmul, _complex_alpha)
             if ufunc is np.add or ufunc is np.subtract:
                 other = _half_number(self, other)
             o = _arr(other, D.float32 if self.dtype in _LOW else self.dtype)

@@ -194,17 +194,22 @@ def mean(t, dim=None, keepdim=False, *, dtype=None):
     for d in dims:
         n *= t.shape[d]
     a = _acc(t)
+    # (an empty mean is 0 / 0, as PyTorch's: x86's NaN, its sign bit set; bfloat16's
+    # conversion of a NaN gives the positive one)
     with quiet:
         arr = _exact_sum(a, dims, keepdim) / a.dtype.type(n) if n else \
-            xp_of(t).full(_reduced(t.shape, dims, keepdim), complex(np.nan, np.nan)
-                          if t.dtype.is_complex else np.nan)  # (0 / 0, as PyTorch's)
+            xp_of(t).full(_reduced(t.shape, dims, keepdim), complex(-np.nan, -np.nan)
+                          if t.dtype.is_complex else np.nan if t.dtype is D.bfloat16 else
+                          -np.nan)
     arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     shape = t.shape
     # (divided after the expand, as PyTorch's: the gradient comes out dense, not broadcast)
     def rule(ctx, g):
-        def vjp(g):
-            return _expand_back(g, shape, dims, keepdim) / builtins.max(n, 1)
+        def vjp(g):  # (``div.Scalar``: PyTorch's DivBackward1 under create_graph)
+            from .pointwise import div_scalar
+
+            return div_scalar(_expand_back(g, shape, dims, keepdim), builtins.max(n, 1))
         from ..autograd import forward_ad as fw
 
         if fw.pushing():  # (forward mode's tangent: PyTorch's, the mean of the tangent)
@@ -369,6 +374,10 @@ def _even_rule(dims, keepdim, nan_aware=True):
         if nan_aware and x.dtype.is_floating_point:  # a NaN result came from the NaNs
             mask = mask | (x.isnan() & ok.isnan())
         weight = mask.to(g.dtype)
+        if nan_aware and len(dims) == x.ndim and not keepdim:
+            # (max()/min(), as PyTorch's: zeros with ``g / count`` filled in at the extremes,
+            # MaskedFillBackward1 under create_graph; the others get +0)
+            return (g.new_zeros(x.shape).masked_fill(mask, g / weight.sum()),)
         count = _expand_back(weight.sum(dims, True) if dims else weight, x.shape, dims, True)
         share = _expand_back(g, x.shape, dims, keepdim) / count
         if nan_aware:  # NOTE: max()/min() select (the others get +0); amax/amin multiply (-0)
@@ -914,6 +923,11 @@ def _check_var_mean_dtype(t, name):
 def _welford_mean(t, dim, keepdim):
     """``var_mean``'s mean: PyTorch's comes out of the wide variance pass, not ``mean``."""
     m = mean(t, dim if not isinstance(dim, bool) else None, keepdim)
+    if not t.numel() and m.numel() and type(m._data) is np.ndarray:
+        # (the variance pass's NaN is positive, mean's 0/0 not)
+        m._data = np.full_like(m._data, complex(np.nan, np.nan) if t.dtype.is_complex else
+                               np.nan)
+        return m
     dims = _dims(t, dim if not isinstance(dim, bool) else None, True)
     if t.dtype.is_complex:  # (PyTorch's: the means of the real and imaginary parts)
         from .complex import imag, real
@@ -1135,7 +1149,8 @@ def vector_norm(t, ord=2, dim=None, keepdim=False, *, dtype=None, _cdist=False):
             arr = np.sqrt(_fsum(a * a, dims, keepdim))
         else:
             arr = _fsum(a ** p, dims, keepdim) ** (1.0 / p)
-    arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
+    with np.errstate(over="ignore"):  # (a norm past a half type's range is inf, quietly)
+        arr = xp_of(t).asarray(arr).astype(t.dtype.np, copy=False)
     shape = t.shape
 
     def rule(ctx, g):

@@ -13,6 +13,7 @@ from .._size import Size
 from .._tensor import Tensor, VersionCounter
 from ..autograd.grad_mode import STATE
 from ._core import _may_overlap
+from ._core import needs_grad as _needs_grad
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
 from ._core import c_dense, c_order, is_dense, suggests_channels_last
@@ -28,6 +29,44 @@ def _as_strided(arr, shape, strides):
                               tuple(strides)).view(arr.dtype)
         return as_strided(arr, tuple(shape), tuple(strides))
     return xp_of_array(arr).lib.stride_tricks.as_strided(arr, tuple(shape), tuple(strides))
+
+
+def _view_strides(a, shape):
+    """PyTorch's strides (in elements) for ``shape`` viewing array ``a`` (its ``computeStride``,
+    where a new size-1 dim gets the stride of the chunk it lands in; NumPy's differ there), or
+    None where they are not found (a 0-d or empty ``a``)."""
+    old, item = a.shape, a.itemsize
+    if not old or not a.size:
+        return None
+    ost = [s // item for s in a.strides]
+    out = [0] * len(shape)
+    vd = len(shape) - 1
+    base, tn, vn = ost[-1], 1, 1
+    for d in range(len(old) - 1, -1, -1):
+        tn *= old[d]
+        if d == 0 or old[d - 1] != 1 and ost[d - 1] != tn * base:
+            while vd >= 0 and (vn < tn or shape[vd] == 1):
+                out[vd] = vn * base
+                vn *= shape[vd]
+                vd -= 1
+            if vn != tn:
+                return None
+            if d > 0:
+                base, tn, vn = ost[d - 1], 1, 1
+    return out if vd == -1 else None
+
+
+def _torch_view(arr, a, shape):
+    """``arr``, NumPy's view of ``a`` as ``shape``, with PyTorch's strides for its size-1 dims."""
+    # (C order: NumPy's are right, unless a size-1 dim of ``a`` has a stride of its own)
+    if 1 in shape and arr.size and (not a.flags.c_contiguous or 1 in a.shape and not (
+            a.base is None and a.flags.owndata)):
+        st = _view_strides(a, shape)
+        if st is not None:
+            st = [s * a.itemsize for s in st]
+            if tuple(st) != arr.strides:
+                return _as_strided(arr, arr.shape, st)
+    return arr
 
 
 def _infer_shape(shape, numel):
@@ -74,7 +113,7 @@ def view(t, *shape, size=None, dtype=None):
     shape = _infer_shape(shape_arg(_keyword(shape, "size", size), "view", "size",
                                    ("torch.dtype dtype", "tuple of ints size")), t.numel())
     try:
-        arr = t._data.reshape(shape, copy=False)
+        arr = _torch_view(t._data.reshape(shape, copy=False), t._data, shape)
     except ValueError:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
@@ -132,7 +171,7 @@ def reshape(t, *args, shape=None):
         raise TypeError(f"reshape() takes 1 positional argument but {len(args)} were given")
     shape = _infer_shape(shape_arg(args, "reshape", "shape"), t.numel())
     try:
-        arr = t._data.reshape(shape, copy=False)
+        arr = _torch_view(t._data.reshape(shape, copy=False), t._data, shape)
     except ValueError:
         # Not expressible as a view: PyTorch copies (CloneBackward0, to a contiguous
         # layout whatever the input's) then _unsafe_view.
@@ -166,6 +205,9 @@ def unflatten(t, dim, sizes):
     sizes = tuple(sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if not t.ndim:  # (PyTorch's wraps the size lookup's error; its C++ trace is not given)
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     size = t.shape[d]
     if -1 not in sizes:
         n = 1
@@ -197,8 +239,12 @@ def squeeze(t, dim=None, *, axis=None):
         if t.ndim:
             dims = norm_dims(dim, t.ndim, True)
         else:  # a 0-d tensor accepts dims 0 and -1 and has nothing to squeeze
+            seen = set()
             for d in ((dim,) if isinstance(dim, int) else dim):
-                norm_dim(d, 0)
+                d = norm_dim(d, 0)
+                if d in seen:  # (as PyTorch's check of a list of dims)
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+                seen.add(d)
             dims = ()
         shape = tuple(s for i, s in enumerate(t.shape) if not (i in dims and s == 1))
         name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
@@ -287,7 +333,7 @@ def H(t):
     if t.ndim == 0:
         warn_once("H on 0-d", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
                   cpp="aten/src/ATen/native/TensorShape.cpp:4335")
-        return permute(t, ())
+        return t  # (the property conjugates it: PyTorch's ``x.conj()``)
     if t.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{t.ndim}-D tensor." + (" For batches of matrices, consider using "
@@ -465,7 +511,8 @@ def broadcast_shapes(*shapes):
 
 def broadcast_shapes_api(*shapes):
     """``torch.broadcast_shapes``: as :func:`broadcast_shapes`, with its own error text."""
-    shapes = [(shape,) if isinstance(shape, int) else tuple(shape) for shape in shapes]
+    given = [(shape,) if isinstance(shape, int) else shape for shape in shapes]  # (as shown)
+    shapes = [tuple(shape) for shape in given]
     out = [1] * max((len(shape) for shape in shapes), default=0)
     for k, shape in enumerate(shapes):
         for i in range(1, len(shape) + 1):
@@ -476,8 +523,8 @@ def broadcast_shapes_api(*shapes):
                 out[-i] = b
             elif a != b:
                 raise RuntimeError(f"Attempting to broadcast a dimension of length {b} at {-i}! "
-                                   f"Mismatching argument at index {k} had {shape}; but expected "
-                                   f"shape should be broadcastable to {out}")
+                                   f"Mismatching argument at index {k} had {given[k]}; but "
+                                   f"expected shape should be broadcastable to {out}")
     return Size(out)
 
 
@@ -562,8 +609,8 @@ def unfold(t, dimension, size, step):
     shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
     arr = _as_strided(a, shape, strides)
-    if not t.ndim:
-        arr = arr.reshape((size,) if count == 1 else (count, size))
+    if not t.ndim:  # (PyTorch's: one window, whatever the step; an empty one for size 0)
+        arr = arr.reshape((size,))
     in_shape = t.shape
     fn = lambda b: unfold(b, d, size, step)
 
@@ -982,7 +1029,15 @@ def cat(tensors, dim=0, *, axis=None, out=None):
     sizes = [x.shape[d] for x in parts]
 
     def rule(ctx, g):
-        grads = iter(split(g, sizes, d) if len(parts) > 1 else (g,))
+        # (PyTorch's: a narrow of the gradient per input, SliceBackward0 under create_graph;
+        # the same views, made faster by ``split``, where no graph is recorded)
+        if len(parts) < 2:
+            grads = iter((g,))
+        elif not _needs_grad((g,)):
+            grads = iter(split(g, sizes, d))
+        else:
+            starts = np.cumsum([0] + sizes[:-1]).tolist()
+            grads = iter([slice_(g, d, a, a + s) for a, s in zip(starts, sizes)])
         return tuple(next(grads) if k else g.new_zeros(x.shape)
                      for x, k in zip(tensors, kept))
     return make(arr, tuple(tensors), "CatBackward0", rule, laid=True)
@@ -1041,7 +1096,7 @@ def stack(tensors, dim=0, *, axis=None, out=None):
             arr = _cat_layout(xp.concatenate(datas), datas).reshape((len(datas),) + shape) \
                 if shape else xp.stack(datas)
             return make(arr, tuple(tensors), "StackBackward0",
-                        lambda ctx, g: tuple(g.unbind(0)), laid=True)
+                        lambda ctx, g: _stack_grads(g, 0, len(datas)), laid=True)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
@@ -1061,8 +1116,16 @@ def stack(tensors, dim=0, *, axis=None, out=None):
         arr = _cat_layout(xp.concatenate(datas, axis=d), datas).reshape(shape)
     else:  # (a cat of the inputs unsqueezed at the end: contiguous)
         arr = c_order(xp.stack(datas, axis=d))
-    return make(arr, tuple(tensors), "StackBackward0", lambda ctx, g: tuple(g.unbind(d)),
-                laid=True)
+    return make(arr, tuple(tensors), "StackBackward0",
+                lambda ctx, g: _stack_grads(g, d, len(datas)), laid=True)
+
+
+def _stack_grads(g, d, n):
+    """``stack``'s backward: PyTorch's select of the gradient per input (SelectBackward0 under
+    create_graph); the same views, made faster by ``unbind``, where no graph is recorded."""
+    if not _needs_grad((g,)):
+        return tuple(g.unbind(d))
+    return tuple(select(g, d, i) for i in range(n))
 
 
 def hstack(tensors):
@@ -1126,12 +1189,18 @@ def roll(t, shifts, dims=None):
     if len(shifts_t) != len(dims_t):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:"
                            f"{len(dims_t)}")
+    if not t._data.size:  # (PyTorch's: a copy, its dims unchecked)
+        return make(t._data.copy(), (t,), "RollBackward0", lambda ctx, g: (g.roll(
+            tuple(-s for s in shifts_t), dims_t),), laid=True)
     if t.ndim == 0 and dims_t:
         raise IndexError(f"Dimension specified as {dims_t[0]} but tensor has no dimensions")
     dims_t = tuple(norm_dim(d, t.ndim) for d in dims_t)  # (a repeated dim rolls twice)
-    arr = c_order(xp_of(t).roll(t._data, shifts_t, axis=dims_t))
+    arr = c_dense(xp_of(t).roll(t._data, shifts_t, axis=dims_t))
+    # (PyTorch's rolls dim by dim, each a ``cat`` of two narrows, which keeps a channels-last
+    # layout; a shift of a whole turn is a contiguous clone instead)
+    whole = arr.ndim < 4 or any(s % arr.shape[d] == 0 for s, d in zip(shifts_t, dims_t))
     return make(arr, (t,), "RollBackward0",
-                lambda ctx, g: (g.roll(tuple(-s for s in shifts_t), dims_t),))
+                lambda ctx, g: (g.roll(tuple(-s for s in shifts_t), dims_t),), laid=whole)
 
 
 def tril(t, diagonal=0):
@@ -1176,9 +1245,12 @@ def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = t.shape[-1] + abs(offset)
-    out = zeros(tuple(t.shape[:-1]) + (n, n), dtype=t.dtype, device=t.device)
-    out.diagonal(offset, -2, -1).copy_(t)
-    return out.movedim((nd - 2, nd - 1), (d1, d2))
+    shape = list(t.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    out = zeros(tuple(shape), dtype=t.dtype, device=t.device)  # (contiguous, as PyTorch's)
+    out.diagonal(offset, d1, d2).copy_(t)
+    return out
 
 
 def repeat(t, *sizes, repeats=None):
@@ -1196,15 +1268,21 @@ def repeat(t, *sizes, repeats=None):
     lead = len(sizes) - t.ndim
     src = wrap(t._data.reshape((1,) * lead + tuple(t.shape)), t._device) if lead else t
     arr = c_dense(xp_of(t).tile(src._data, sizes))  # (NumPy's keeps a strided input's order)
-    in_shape = src.shape
 
     def rule(ctx, g):
-        # Fold each repeated dim into (repeats, size) and sum the repeats away.
-        split_shape = []
-        for r, s in zip(sizes, in_shape):
-            split_shape += [r, s]
-        gs = g.reshape(split_shape).sum(tuple(range(0, 2 * len(sizes), 2)))
-        return (gs.reshape(t.shape),)
+        # As PyTorch's: zeros for a zero repeat; the new leading dims summed away one by
+        # one, then each repeated dim folded into (repeats, size) and the repeats summed.
+        if 0 in sizes:
+            return (g.new_zeros(t.shape),)
+        for _ in range(lead):
+            g = g.sum(0)
+        split_shape, sum_dims = [], []
+        for r, s in zip(sizes[lead:], t.shape):
+            if r != 1:
+                sum_dims.append(len(split_shape))
+                split_shape.append(r)
+            split_shape.append(s)
+        return (g.reshape(split_shape).sum(tuple(sum_dims)) if sum_dims else g,)
     return make(arr, (t,), "RepeatBackward0", rule)
 
 
@@ -1239,6 +1317,9 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         t = t.flatten()
         dim = 0
+    if isinstance(repeats, Tensor) and repeats.ndim <= 1 and not t.ndim:
+        # (PyTorch's reads the size of dim ``dim`` of a 0-d tensor, unwrapped)
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if isinstance(repeats, Tensor):
@@ -1247,7 +1328,7 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         k = repeats.numel()
         if k != 1 and k != n:
             raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                               f"repeats.size(0) = {k} and input.size({d}) = {n}")
+                               f"repeats.size(0) = {k} and input.size({dim}) = {n}")
         if repeats._device.type == "meta":  # the output's size depends on unknown values
             return index_select(t, d, _meta_repeats_index(repeats, output_size, D.int64))
         _check_repeats(repeats)
@@ -1260,12 +1341,13 @@ def repeat_interleave(t, repeats=None, dim=None, *, output_size=None):
         if reps < 0:
             raise RuntimeError("Repeats must be non-negative")
         from_tensor = False
-    if not from_tensor and t.ndim:
-        # as PyTorch: each entry broadcast ``reps`` times along a new dim, then merged
+    if not from_tensor:
+        # as PyTorch: each entry broadcast ``reps`` times along a new dim, then merged (a
+        # copy, even of one repeat)
         _check_output_size(n * reps, output_size, from_tensor)
         shape = tuple(t.shape)
         wide = expand(unsqueeze(t, d + 1), shape[:d + 1] + (reps,) + shape[d + 1:])
-        return wide.contiguous().flatten(d, d + 1)
+        return clone(wide, memory_format=contiguous_format).flatten(d, d + 1)
     idx = np.repeat(np.arange(n), reps)
     _check_output_size(idx.shape[0], output_size, from_tensor)
     return index_select(t, d, _idx_tensor(idx, t))

@@ -22,6 +22,7 @@ from ._core import (_legacy, check_inplace, commit, make, needs_grad, norm_dim, 
 from ._core import c_order, linear_grad, need_tensor, to_host, xp_of_array as _xp
 from ._cascade import iterator_sort
 from .shape import broadcast_shapes, select, slice_, unsqueeze
+from .shape import view_strides as _view_strides
 
 
 def _idx_tensor(arr, ref):
@@ -449,30 +450,6 @@ def _expand_strides(shape, strides, to):
                                                        if i + 1 < len(to) else 1)
         out[i] = 0 if n != to[i] else st
     return out
-
-
-def _view_strides(shape, strides, new):
-    """PyTorch's strides of a view of (shape, strides) as ``new`` (its ``computeStride``);
-    ``None`` where no view fits."""
-    out = [0] * len(new)
-    vd = len(new) - 1
-    base = strides[-1] if strides else 1
-    tn = vn = 1
-    for td in range(len(shape) - 1, -1, -1):
-        tn *= shape[td]
-        if td == 0 or (shape[td - 1] != 1 and strides[td - 1] != tn * base):
-            while vd >= 0 and (vn < tn or new[vd] == 1):
-                out[vd] = vn * base
-                vn *= new[vd]
-                vd -= 1
-            if vn != tn:
-                return None
-            if td > 0:
-                base, tn, vn = strides[td - 1], 1, 1
-    while vd >= 0 and new[vd] == 1:  # (a 0-d index: its view is all ones)
-        out[vd] = 1
-        vd -= 1
-    return out if vd == -1 else None
 
 
 def _contiguous(shape, strides):

@@ -31,29 +31,37 @@ def _as_strided(arr, shape, strides):
     return xp_of_array(arr).lib.stride_tricks.as_strided(arr, tuple(shape), tuple(strides))
 
 
-def _view_strides(a, shape):
-    """PyTorch's strides (in elements) for ``shape`` viewing array ``a`` (its ``computeStride``,
-    where a new size-1 dim gets the stride of the chunk it lands in; NumPy's differ there), or
-    None where they are not found (a 0-d or empty ``a``)."""
-    old, item = a.shape, a.itemsize
-    if not old or not a.size:
-        return None
-    ost = [s // item for s in a.strides]
-    out = [0] * len(shape)
-    vd = len(shape) - 1
-    base, tn, vn = ost[-1], 1, 1
-    for d in range(len(old) - 1, -1, -1):
-        tn *= old[d]
-        if d == 0 or old[d - 1] != 1 and ost[d - 1] != tn * base:
-            while vd >= 0 and (vn < tn or shape[vd] == 1):
+def view_strides(shape, strides, new):
+    """PyTorch's strides (in elements) of a view of (``shape``, ``strides``) as ``new`` (its
+    ``computeStride``, where a new size-1 dim gets the stride of the chunk it lands in; NumPy's
+    differ there); ``None`` where no view fits."""
+    out = [0] * len(new)
+    vd = len(new) - 1
+    base = strides[-1] if strides else 1
+    tn = vn = 1
+    for td in range(len(shape) - 1, -1, -1):
+        tn *= shape[td]
+        if td == 0 or (shape[td - 1] != 1 and strides[td - 1] != tn * base):
+            while vd >= 0 and (vn < tn or new[vd] == 1):
                 out[vd] = vn * base
-                vn *= shape[vd]
+                vn *= new[vd]
                 vd -= 1
             if vn != tn:
                 return None
-            if d > 0:
-                base, tn, vn = ost[d - 1], 1, 1
+            if td > 0:
+                base, tn, vn = strides[td - 1], 1, 1
+    while vd >= 0 and new[vd] == 1:  # (a 0-d source: its view is all ones)
+        out[vd] = 1
+        vd -= 1
     return out if vd == -1 else None
+
+
+def _view_strides(a, shape):
+    """``view_strides`` for array ``a`` viewed as ``shape``; None for a 0-d or empty ``a``."""
+    if not a.ndim or not a.size:
+        return None
+    item = a.itemsize
+    return view_strides(a.shape, [s // item for s in a.strides], shape)
 
 
 def _torch_view(arr, a, shape):

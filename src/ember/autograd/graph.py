@@ -49,6 +49,89 @@ _SAVED_NAMES = {
     "GeluBackward0": ("self", "approximate"), "LeakyReluBackward0": ("self", "negative_slope"),
     "SoftplusBackward0": ("self", "beta", "threshold"), "GatherBackward0": ("self", "index", "dim"),
     "ErfinvBackward0": ("self",),
+    # ("-" stands for what ember saves where PyTorch saves nothing, or another value)
+    "MseLossBackward0": ("self", "target"), "SmoothL1LossBackward0": ("self", "target"),
+    "BinaryCrossEntropyBackward0": ("self", "target", "weight"),
+    "BinaryCrossEntropyWithLogitsBackward0": ("self", "target", "weight", "pos_weight"),
+    "NllLossBackward0": ("-",) * 8 + ("self", "target", "weight"),
+    "AddmmBackward0": ("mat1", "mat2", "alpha", "beta"),
+    "ConvolutionBackward0": ("input", "weight"),
+    "MaxPool2DWithIndicesBackward0": ("-", "-", "self", "result1"),
+    "EmbeddingBackward0": ("-", "weight_sym_argsize_0", "indices"),
+    "MaskedFillBackward0": ("mask",), "VarBackward0": ("self",),
+    "StdBackward0": ("self", "result"), "LinalgVectorNormBackward0": ("self", "result"),
+    "HardtanhBackward0": ("self",), "EluBackward0": ("self",), "ClampBackward1": ("self",),
+    "AvgPool2DBackward0": ("self",), "MaxBackward0": ("indices",),
+    "NativeLayerNormBackward0": ("input", "weight", "result1", "result2"),
+}
+
+
+def _sizes(saved, node):
+    return tuple(node._meta[0][0])
+
+
+def _numel(saved, node):
+    n = 1
+    for d in node._meta[0][0]:
+        n *= d
+    return n
+
+
+def _strides(i, k):
+    """The strides of a matrix product's factor ``i`` (input ``k``) if it needs a gradient (else
+    none, as PyTorch's): of the factor kept, else of its layout (``True``: transposed) as
+    ``linalg._kept`` keeps it."""
+    def get(saved, node):
+        x, (r, c) = saved[i], node._meta[k][0]
+        if node.next_functions[k][0] is None:
+            return ()
+        if hasattr(x, "stride"):
+            return tuple(x.stride())
+        return (1, r) if x is True else (c, 1)
+    return get
+
+
+def _matmul_extra(first, k):
+    return {first + "_sym_sizes": lambda s, n: tuple(n._meta[k][0]), first + "_sym_strides":
+            _strides(0, k), "mat2_sym_sizes": lambda s, n: tuple(n._meta[k + 1][0]),
+            "mat2_sym_strides": _strides(1, k + 1)}
+
+
+def _extra_value(getter, node):
+    """``getter``'s value for ``node``, or ``_NONE`` where ember saved otherwise (another
+    path of the op: a fused kernel's)."""
+    try:
+        return getter(node._saved, node)
+    except (IndexError, KeyError, TypeError, ValueError):
+        return _NONE
+
+
+_NONE = object()
+_MM = ("MmBackward0", "AddmmBackward0")
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # (PyTorch's at::Reduction numbers)
+# More ``_saved_<name>`` values PyTorch shows, each made (lazily) from what ember saved and
+# the node (its inputs' shapes): ``getter(saved, node)``; a negative int shows as PyTorch's
+# (unsigned)
+_SAVED_EXTRA = {
+    "MmBackward0": _matmul_extra("self", 0), "AddmmBackward0": _matmul_extra("mat1", 1),
+    "MseLossBackward0": {"reduction": lambda s, n: _REDUCTION[s[2]]},
+    "SmoothL1LossBackward0": {"reduction": lambda s, n: _REDUCTION[s[2]],
+                              "beta": lambda s, n: s[4]},
+    "BinaryCrossEntropyBackward0": {"reduction": lambda s, n: _REDUCTION[s[3]]},
+    "BinaryCrossEntropyWithLogitsBackward0": {"reduction": lambda s, n: _REDUCTION[s[4]]},
+    "NllLossBackward0": {"reduction": lambda s, n: _REDUCTION[s[5]],
+                         "ignore_index": lambda s, n: s[11] % 2 ** 64},
+    "NativeLayerNormBackward0": {"normalized_shape": lambda s, n: tuple(s[4][2])},
+    "NativeBatchNormBackward0": {"training": lambda s, n: s[4][4], "eps": lambda s, n: s[4][5]},
+    "ConvolutionBackward0": {
+        name: (lambda k: lambda s, n: s[3][k])(k) for k, name in enumerate(
+            ("stride", "padding", "dilation", "transposed", "output_padding", "groups"))},
+    **{name: {"self_sym_sizes": _sizes} for name in (
+        "ViewBackward0", "UnsafeViewBackward0", "SumBackward0", "SumBackward1",
+        "ExpandBackward0", "SqueezeBackward0", "SqueezeBackward1", "SelectBackward0",
+        "SliceBackward0", "IndexBackward0", "MaxBackward0")},
+    **{name: {"self_sym_sizes": _sizes, "self_sym_numel": _numel}
+       for name in ("MeanBackward0", "MeanBackward1")},
 }
 
 
@@ -341,7 +424,11 @@ class Node:
         # tensor, ``_raw_saved_<name>``) that ``__getattr__`` below answers
         out = set(super().__dir__())
         names = _SAVED_NAMES.get(type(self).__name__, ())
+        out.update("_saved_" + name for name in _SAVED_EXTRA.get(type(self).__name__, ()))
         for name in names:
+            if name == "-" or (names is not _BINARY and name in names and
+                               names.index(name) >= len(self._saved) and not self._released):
+                continue
             out.add("_saved_" + name)
             try:  # (a binary op's number operand is a tensor in PyTorch)
                 names is _BINARY or getattr(self, "_raw_saved_" + name)
@@ -357,13 +444,25 @@ class Node:
         shown = self.__dict__.get("_shown_saved")  # (a number as PyTorch shows it, see below)
         if shown is not None and attr.startswith("_saved_") and attr[7:] in shown:
             return shown[attr[7:]]
+        extra = _SAVED_EXTRA.get(type(self).__name__)
+        if extra is not None and attr.startswith("_saved_") and attr[7:] in extra:
+            value = self.__dict__["_kept_extra"].get(attr[7:], _NONE) \
+                if "_kept_extra" in self.__dict__ else _extra_value(extra[attr[7:]], self)
+            if value is not _NONE:
+                return value
         kept = self.__dict__.get("_kept_numbers", {})  # (after the backward freed the rest)
+        if attr[7:] == "-" or attr[11:] == "-" or (
+                names and not self._released and attr.startswith(("_saved_", "_raw_saved_"))
+                and attr.split("saved_", 1)[1] in names and
+                names.index(attr.split("saved_", 1)[1]) >= len(self._saved)):
+            names = ()  # (not saved where ember took another path: as a name PyTorch lacks)
         if attr.startswith("_saved_") and attr[7:] in names and names.index(attr[7:]) in kept:
-            return kept[names.index(attr[7:])]
+            value = kept[names.index(attr[7:])]  # (a product's factor not kept: None, below)
+            return None if type(value) is bool and type(self).__name__ in _MM else value
         if attr.startswith("_saved_") and attr[7:] in names:
             i = names.index(attr[7:])  # (as PyTorch: only this one is checked for changes)
             value = self.saved[i] if self._packed or self._released else self._unpack_at(i)
-            if type(value) is bool and type(self).__name__ == "MmBackward0":
+            if type(value) is bool and type(self).__name__ in _MM:
                 return None  # (a factor not kept: only its layout, see ``linalg._kept``)
             if isinstance(value, (bool, int, float)) and names is _BINARY:
                 import ember  # a number operand is kept as PyTorch's wrapped-number tensor
@@ -375,7 +474,8 @@ class Node:
             if self._released and i not in kept:
                 return SavedTensor(self, i)
             value = kept[i] if self._released else self._saved[i]
-            if not isinstance(value, (int, float, bool, str, tuple, list)):  # (a tensor, None)
+            if not isinstance(value, (int, float, bool, str, tuple, list)) or \
+                    names is _BINARY:  # (a tensor, None; a number operand: a tensor there)
                 return SavedTensor(self, i)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
@@ -384,6 +484,11 @@ class Node:
             self._saved = self._versions = ()  # backward through it is refused, whatever
             self._released = True  # that op saved)
             return
+        extra = _SAVED_EXTRA.get(type(self).__name__)
+        if extra is not None and self._saved and "_kept_extra" not in self.__dict__:
+            # (the numbers PyTorch keeps past the backward)
+            self.__dict__["_kept_extra"] = {k: v for k, v in (
+                (k, _extra_value(g, self)) for k, g in extra.items()) if v is not _NONE}
         # no tensor to free (a cast, a view): as PyTorch, the node can run again (but a
         # binary op's number operand is a tensor in PyTorch, freed)
         if self._saved and not self._packed and all(map(_plain, self._saved)) and \

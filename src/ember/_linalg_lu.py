@@ -41,7 +41,14 @@ def _takes_out(fn):
         check = _OUT_CHECKS.get(fn.__name__, ())
         check = linalg._castable(*check) if type(check) is tuple and check else \
             linalg._exact(check) if check else None if check is None else linalg._EXACT
-        return linalg._out(fn(*args, **kwargs), out, check)
+        res = fn(*args, **kwargs)
+        # (PyTorch's unstructured ones resize ``out`` with contiguous strides; but
+        # cholesky_inverse an empty one, as its result)
+        plain = fn.__name__ in ("cholesky_solve", "cholesky_inverse", "householder_product")
+        if plain and isinstance(out, Tensor) and isinstance(res, Tensor) and \
+                out.shape != res.shape and (out.numel() or fn.__name__ != "cholesky_inverse"):
+            res = res.contiguous()
+        return linalg._out(res, out, check, strided=not plain)
     return wrapper
 
 
@@ -446,10 +453,33 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
               "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
               "torch.linalg.solve_triangular(A, B).",
               cpp="aten/src/ATen/native/BatchLinearAlgebra.cpp:2273")
-    M = A.mT if transpose else A
-    x = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
-    return make_return("triangular_solve", x, _colmajor_t(A),
-                       names=("solution", "cloned_coefficient"))
+    # the values from the detached inputs; one node for both results, PyTorch's rule
+    bd, Ad = b.detach(), A.detach()
+    x = solve_triangular(Ad.mT if transpose else Ad, bd, upper=upper != transpose,
+                         unitriangular=unitriangular)
+    res = _core.make_multi((x._data, _colmajor_t(Ad)._data), (b, A), "TriangularSolveBackward0",
+                           _triangular_solve_rule, b, A, _core.OUT, upper, transpose,
+                           unitriangular)
+    return make_return("triangular_solve", *res, names=("solution", "cloned_coefficient"))
+
+
+def _triangular_solve_rule(ctx, gx, gm):
+    # PyTorch's: the solution's gradient through the transposed system (A's restricted to its
+    # triangle); the cloned coefficient's passed on to all of A
+    from .linalg import _given, solve_triangular
+
+    b, A, x, upper, transpose, unitriangular = ctx.saved
+    gx, gm = _given(gx), _given(gm)
+    gb = b.new_zeros(()).expand(x.shape) if gx is None else solve_triangular(
+        A.conj() if transpose else A.mH, gx, upper=upper == transpose,
+        unitriangular=unitriangular)
+    ga = A.new_zeros(()).expand(A.shape)
+    if gx is not None and ctx.needs_input_grad[1]:
+        ga = -(x.conj() @ gb.mT if transpose else gb @ x.mH)
+        ga = ga.triu(int(unitriangular)) if upper else ga.tril(-int(unitriangular))
+    if gm is not None:
+        ga = ga + gm
+    return _core.sum_to(gb, b.shape), _core.sum_to(ga, A.shape)
 
 
 def _sytf2_lower(a):

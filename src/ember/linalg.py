@@ -61,11 +61,46 @@ def _castable(name, what="result"):
 _EXACT = _exact("Expected out tensor to have dtype {res_cpp}, but got {out_cpp} instead")
 
 
-def _out(res, out, check=_EXACT, name=None):
+def _out(res, out, check=_EXACT, name=None, strided=True):
     """``res`` written into a caller's ``out=`` (see ``into_out``), whose tensors' dtypes
-    ``check`` first (a structured kernel's: exactly the results')."""
+    ``check`` first (a structured kernel's: exactly the results').  ``strided``: an ``out``
+    view resized in its base's memory takes the result's strides there, as PyTorch's
+    structured kernels' ``set_output_strided`` gives it (its LAPACK results' column-major
+    ones), where ``resize_`` alone would give contiguous strides."""
     _check_out(res, out, check)
-    return _core.into_out(res, out, name)
+    pairs = () if out is None or not strided else \
+        zip(out, res) if isinstance(out, (tuple, list)) else ((out, res),)
+    views = [(o, r) for o, r in pairs if isinstance(o, Tensor) and isinstance(r, Tensor) and
+             o._base is not None and tuple(o.shape) != tuple(r.shape)]
+    done = _core.into_out(res, out, name)
+    for o, r in views:
+        _restride_out(o, r._data)
+    return done
+
+
+def _restride_out(o, r):
+    """Lay ``out`` view ``o``, just resized contiguous in its base's memory, out as array ``r``
+    (where that is a dense permuted layout of the same elements)."""
+    from ._ops.shape import _as_strided, as_strided_view, storage_offset
+
+    a = o._data
+    if type(a) is not np.ndarray or not a.flags.c_contiguous or a.shape != r.shape or \
+            r.flags.c_contiguous:
+        return
+    dims = sorted((s, n) for s, n in zip(r.strides, r.shape) if n > 1)
+    step = r.itemsize
+    for s, n in dims:
+        if s != step:
+            return
+        step *= n
+    stride = tuple(s // r.itemsize for s in r.strides)
+    values = a.copy()
+    o._data = _as_strided(a, a.shape, tuple(s * a.itemsize for s in stride))
+    o._data[...] = values
+    if o._view_fn is not None:  # (its history, redone from the base: the new geometry)
+        size, at = tuple(a.shape), storage_offset(o) - storage_offset(o._base)
+        o._view_fn = lambda b: as_strided_view(b, size, stride, at)
+        o.__dict__.pop("_replay", None)
 
 
 def _copied_out(res, out, check):
@@ -1070,6 +1105,20 @@ def lstsq(A, B, rcond=None, *, driver=None):
     sol = sol.squeeze(-1) if vec else sol
     return make_return("linalg_lstsq", sol, residuals, rank, sv,
                        names=("solution", "residuals", "rank", "singular_values"))
+
+
+_lstsq = lstsq
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
+    res = _lstsq(A, B, rcond, driver=driver)
+    node = res.solution.grad_fn
+    if node is not None and node._out_meta is not None:
+        # (as PyTorch's node: an output nothing used passes no gradient, not zeros, so that
+        # only an empty residuals' leaves A and B with none)
+        node._out_meta, node._materialize = None, False
+    return res
 
 
 _COND_OUT = _castable("linalg.cond")

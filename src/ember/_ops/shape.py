@@ -257,6 +257,10 @@ def squeeze(t, dim=None, *, axis=None):
         shape = tuple(s for i, s in enumerate(t.shape) if not (i in dims and s == 1))
         name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
     arr = t._data.reshape(shape)
+    if 1 in shape:  # (PyTorch keeps a remaining size-1 dim's stride; NumPy's reshape resets it)
+        a = t._data
+        arr = _as_strided(a, shape, [a.strides[i] for i, s in enumerate(a.shape)
+                                     if not (i in dims and s == 1)])
     return make_view(arr, t, name, _view_rule,
                      (lambda b: b.squeeze()) if dim is None else (lambda b: b.squeeze(dim)),
                      t.shape)

@@ -188,7 +188,11 @@ class SparseTensor(_Storageless, Tensor):
 
     # -- conversion -------------------------------------------------------------------------
     def to_dense(self, dtype=None, *, masked_grad=None):
-        out = _to_dense_arr(self._sp_i, self._sp_v, self.shape, self._device)
+        v = self._sp_v
+        if v.dtype.kind == "c":  # (PyTorch adds the entries into zeros: times 1+0j, complex)
+            with np.errstate(invalid="ignore"):
+                v = v * v.dtype.type(1)
+        out = _to_dense_arr(self._sp_i, v, self.shape, self._device)
         pattern = self
 
         def rule(ctx, g):
@@ -1078,7 +1082,8 @@ def _merge(ti, tv, si, sv, alpha, shape, dev):
     if take_t:
         src, dst = (xp.asarray(x) for x in zip(*take_t))
         out_i[:, dst] = ti[:, src]
-        out_v[dst] = tv[src]
+        # (a complex one as PyTorch's axpy adds it into zeros: times 1+0j, inf+0j is inf+nanj)
+        out_v[dst] = _fma(out_v[dst], tv[src], 1) if tv.dtype.kind == "c" else tv[src]
     if take_s:
         src, dst = (xp.asarray(x) for x in zip(*take_s))
         out_i[:, dst] = si[:, src]
@@ -1090,12 +1095,13 @@ def _merge(ti, tv, si, sv, alpha, shape, dev):
 def _fma(r, v, alpha):
     """``r + alpha * v`` rounded once for float32 (PyTorch's CPU kernels fuse the multiply
     and add there; exact in float64 before the one rounding), plainly otherwise."""
-    if alpha == 1:
+    if alpha == 1 and r.dtype.kind != "c":  # (complex: 1 is 1+0j, (inf+0j) * (1+0j) inf+nanj)
         return r + v
     if r.dtype == np.float32:
         return (r.astype(np.float64) + np.float64(np.float32(alpha)) * v.astype(np.float64)
                 ).astype(np.float32)
-    return r + np.asarray(alpha, dtype=r.dtype)[()] * v
+    with np.errstate(invalid="ignore"):
+        return r + np.asarray(alpha, dtype=r.dtype)[()] * v
 
 
 def _add_entries(a, at, v, alpha=1):
@@ -1106,7 +1112,10 @@ def _add_entries(a, at, v, alpha=1):
         return
     xp = np if type(a) is np.ndarray else _xp(_core._dev_of(a))
     if alpha == 1 or a.dtype != np.float32:
-        vv = v if alpha == 1 else np.asarray(alpha, dtype=a.dtype)[()] * v
+        # (a complex alpha product always, as PyTorch's kernel: see _fma)
+        with np.errstate(invalid="ignore"):
+            vv = v if alpha == 1 and a.dtype.kind != "c" else \
+                np.asarray(alpha, dtype=a.dtype)[()] * v
         xp.add.at(a, at, vv)
         return
     # fused multiply-adds: one round per repeat of an index, so each round writes rows once
@@ -1729,7 +1738,8 @@ def _route_seq(module, name, sparse_fn):
 
 
 def _dense_inplace_with_sparse():
-    """A dense tensor's ``add_``/``sub_``/``+=``/``-=``/``copy_`` given a sparse argument."""
+    """A dense tensor's ``add_``/``sub_``/``+=``/``-=``/``copy_`` (and ``add``/``sub``) given a
+    sparse argument."""
     import functools
 
     def make(name, sign):
@@ -1746,12 +1756,15 @@ def _dense_inplace_with_sparse():
                         f"self type = {self.type()} and src type = {other.type()} (use "
                         "src.to_dense())")
                 alpha = kwargs.get("alpha", args[0] if args else 1)
+                if not name.endswith("_"):  # (out of place: a new dense tensor)
+                    return _dense_add_sparse(self, other, -alpha if sign < 0 else alpha)
                 return self.copy_(_dense_add_sparse(self, other, sign * alpha))
             return dense(self, other, *args, **kwargs)
         fn._sparse_routed = True
         setattr(Tensor, name, fn)
     for name, sign in (("add_", 1), ("sub_", -1), ("subtract_", -1), ("__iadd__", 1),
-                       ("__isub__", -1), ("copy_", 0)):
+                       ("__isub__", -1), ("copy_", 0), ("add", 1), ("sub", -1),
+                       ("subtract", -1)):
         make(name, sign)
 
 

@@ -1537,7 +1537,8 @@ def _combine(input, prod, beta, alpha):
     if beta == 0:
         never = F.zeros((), dtype=D.bool, device=prod.device)
         return P.where(never, inp, prod)
-    return P.add(P.mul(inp, beta) if beta != 1 else inp, prod)
+    # (PyTorch's complex kernels always take ``beta * input``: 1 * (0+infj) is nan+infj)
+    return P.add(P.mul(inp, beta) if beta != 1 or inp.dtype.is_complex else inp, prod)
 
 
 def _scaled_bmm(batch1, batch2, alpha):

@@ -460,6 +460,8 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         # (a bool into a bool tensor stays one: alpha takes no part in the result's dtype)
         scaled = bool(b * scale) if type(b) is bool and getattr(a, "dtype", None) is D.bool \
             else b * scale
+        if sign < 0 and type(scale) is float and scale != scale:  # (``x + (-alpha) * b``:
+            scaled, ufunc = b * -scale, np.add  # a NaN alpha negated, its sign bit set)
         if type(scaled) is int and not -1 << 63 <= scaled < 1 << 63:
             # (int64 arithmetic wraps around; a float kernel takes the product as a float)
             scaled = (scaled + (1 << 63)) % (1 << 64) - (1 << 63) if \
@@ -475,8 +477,9 @@ def _with_alpha(a, b, alpha, ufunc, name, sign):
         # NOTE: PyTorch's float kernel is a fused multiply-add (one rounding), and so is
         # ``added`` where it can be; ``x - alpha*y`` is ``x + (-alpha)*y`` exactly.
         if x.dtype.kind == "f":
-            out = _blas.added(x, y, sign * scale)
-            return out if low is None else tail(out, x, y * np.float32(sign * scale))
+            neg = -scale if sign < 0 else scale  # (a NaN's sign bit too, as PyTorch's -alpha)
+            out = _blas.added(x, y, neg)
+            return out if low is None else tail(out, x, y * np.float32(neg))
         # integers wrap around, as in PyTorch (alpha too: -2 is 254 to a uint8 kernel)
         return ufunc(x, np.multiply(y, np.asarray(alpha).astype(y.dtype)))
     return _binary(a, b, fn, name, rule)
@@ -577,6 +580,19 @@ def rsub(a, b, *, alpha=1):
         rule1.complex_ready = True
         return _binary(a, b, lambda x, y: np.add(*_complex_alpha(
             y, x, _dtype_of(x, y), al)), "RsubBackward1", rule1)
+    if isinstance(b, Tensor) and not _plain_alpha(alpha) and D.result_type(a, b)._kind == 2:
+        # (PyTorch's ``b + (-alpha) * a``: fused as sub's, the gradient ``-alpha * g``)
+        return _with_alpha(b, a, alpha, np.subtract, "RsubBackward0", -1)
+    if type(b) in (int, float) and type(alpha) in (int, float) and not _plain_alpha(alpha) \
+            and a.dtype in (D.float32, D.float64) and type(a._data) is np.ndarray:
+        # (the number as a filled tensor, ``b + (-alpha) * a`` fused, as PyTorch's kernel)
+        with quiet:
+            out = _blas.added(np.asarray(b, a._data.dtype), a._data, -alpha)
+
+        def rule(ctx, g):
+            return (-g * alpha,)
+        return make(iter_layout(out, (a, None), a._data.dtype), (a,), "RsubBackward1", rule,
+                    laid=True)
     if alpha != 1:
         a = _scaled(a, alpha)
     if isinstance(b, Tensor):
@@ -722,7 +738,7 @@ def div(a, b, *, rounding_mode=None):
     def fn(x, y):
         with quiet:
             if rounding_mode == "floor":
-                return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
+                return _np_floor_divide(x, y, half)
             q = np.true_divide(x, y)
             return np.trunc(q.astype(half).astype(np.float32) if half else q)
     return _binary(a, b, fn, "DivBackward2", _zero2_rule, keep_scalar=True)
@@ -732,6 +748,18 @@ def _one_value(b):
     """Whether divisor ``b`` is one value, which PyTorch's half-type division kernels read
     as a float32 scalar, dividing in float32 throughout (see ``_operands``)."""
     return not isinstance(b, Tensor) or b.numel() == 1
+
+
+def _np_floor_divide(x, y, half):
+    """A float ``x // y`` (``half``: the half type of :func:`_half_floor_divide`)."""
+    if half:
+        return _half_floor_divide(x, y, half)
+    out = np.floor_divide(x, y)
+    if not (_sleef.VECTORIZED and type(out) is np.ndarray and out.ndim and np.isnan(out).any()
+            and out.dtype in (np.float32, np.float64)):
+        return out
+    m = _sleef.loop_mask(out.shape, x, y, block=_FMOD_BLOCK // out.itemsize)
+    return _nan_divisor_signs(_inf_dividend_signs(out, x, y, m, y != 0), x, y)
 
 
 def _half_floor_divide(x, y, half):
@@ -859,7 +887,7 @@ def floor_divide(a, b):
 
     def fn(x, y):
         with quiet:
-            return _half_floor_divide(x, y, half) if half else np.floor_divide(x, y)
+            return _np_floor_divide(x, y, half)
     # NOTE: PyTorch records a node named NotImplemented whose backward raises.
     return _binary(a, b, fn if dt.is_floating_point else _int_div("floor"), "NotImplemented",
                    _floor_divide_rule, keep_scalar=True)
@@ -964,6 +992,7 @@ def _fmod_nans(out, x, y):
     nan = np.isnan(out)
     if not nan.any():
         return out
+    out = _nan_divisor_signs(out, x, y)
     nan &= ~(np.isnan(x) | np.isnan(y))
     if not nan.any():
         return out
@@ -972,7 +1001,41 @@ def _fmod_nans(out, x, y):
         return out
     out = np.array(out)
     out[nan if m is True else nan & m] = np.nan
-    return out
+    return _inf_dividend_signs(out, x, y, m, y != 0)
+
+
+def _inf_dividend_signs(out, x, y, m, where):
+    """``out`` with the NaN of an infinite dividend (``where`` also holds: a nonzero divisor
+    for fmod and floor division) as PyTorch's AVX-512 vector loop gives it:
+    the dividend's opposite sign (measured, float32 and float64 alike)."""
+    if _sleef.cpu_capability() != "avx512" or m is None:
+        return out
+    sel = np.isinf(x) & where & np.isnan(out) & ~np.isnan(y)
+    if not sel.any():
+        return out
+    nan = np.where(np.signbit(x), out.dtype.type(np.nan), out.dtype.type(-np.nan))
+    return np.where(sel if m is True else sel & m, nan, out)
+
+
+def _nan_divisor_signs(out, x, y):
+    """``out`` (a float32/float64 ``fmod``, ``remainder`` or ``floor_divide``) with the NaN of
+    a NaN divisor (the dividend not NaN) as PyTorch's AVX-512 vector loop gives it: the
+    dividend's sign for float32, the opposite sign for float64 (measured); the scalar tail
+    keeps the divisor's NaN, as NumPy does."""
+    if _sleef.cpu_capability() != "avx512" or type(out) is not np.ndarray or not out.ndim or \
+            out.dtype not in (np.float32, np.float64):
+        return out
+    sel = np.isnan(y)
+    if not sel.any():
+        return out
+    sel = sel & ~np.isnan(x)
+    m = _sleef.loop_mask(out.shape, x, y, block=_FMOD_BLOCK // out.itemsize) if \
+        sel.any() else None
+    if m is None:
+        return out
+    neg = np.signbit(x) if out.dtype == np.float32 else ~np.signbit(x)
+    nan = np.where(neg, out.dtype.type(-np.nan), out.dtype.type(np.nan))
+    return np.where(sel if m is True else sel & m, nan, out)
 
 
 def _toward0(v):
@@ -2934,6 +2997,22 @@ def np_logaddexp2(x, y):
     division a multiplication fused with the addition), with Sleef's ``exp2f`` and
     ``log1pf`` in the vector loop and the C library's on the tails (equal infinities give
     themselves); NumPy's own for other dtypes."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype == np.float64:
+        # (float64: the same formula, the C library's functions, the multiply-add fused)
+        from .._random import _fma64
+        with quiet:
+            m, d = np.maximum(x, y), -np.abs(x - y)
+            r = _fma64(np.log1p(np.exp2(d)), 1 / math.log(2), m)
+            # (a NaN operand: the NaN of ``-|a - b|``, its sign set, but +nan in the vector
+            # loop's steps of two vectors; equal infinities: themselves)
+            nan = np.isnan(d)
+            if nan.any():
+                m = _sleef.loop_mask(r.shape, x, y, block=16 if _sleef.cpu_capability() ==
+                                     "avx512" else 8) if r.ndim else None
+                r = np.where(nan, -np.nan, r)
+                if m is not None:
+                    r = np.where(nan & m, np.nan, r)
+            return np.where((x == y) & np.isinf(x), x, r)
     if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == np.float32 and
             y.dtype == np.float32 and _sleef.VECTORIZED):
         return np.logaddexp2(x, y)
@@ -2944,6 +3023,7 @@ def np_logaddexp2(x, y):
             with quiet:
                 lp = log1p(exp2(-np.abs(a - b))).astype(np.float64)
                 r = (np.maximum(a, b).astype(np.float64) + lp * inv).astype(np.float32)
+                r = np.where(np.isnan(a) | np.isnan(b), np.float32(-np.nan), r)  # (-|a - b|'s)
                 return np.where((a == b) & np.isinf(a), a, r)
         return f
 

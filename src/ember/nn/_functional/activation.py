@@ -183,8 +183,8 @@ def _number(v, fn, name, pos):
     if not isinstance(v, (bool, int, float, complex, np.number, np.bool_)):
         from ..._ops._core import tp_name
 
-        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Number, not "
-                        f"{tp_name(v)}")
+        at = f" (position {pos})" if pos else ""  # (a keyword argument: no position)
+        raise TypeError(f"{fn}(): argument '{name}'{at} must be Number, not {tp_name(v)}")
     # (a NumPy number as the Python one PyTorch's Scalar holds: np.True_ is True)
     return v.item() if isinstance(v, np.generic) else v
 
@@ -197,12 +197,12 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     return _hardtanh_call(input, min_val, max_val, inplace)
 
 
-def _hardtanh_call(input, min_val, max_val, inplace):
+def _hardtanh_call(input, min_val, max_val, inplace, pos=(2, 3)):
     """PyTorch's C functions ``hardtanh``/``hardtanh_`` (no check that min <= max: clamp's
     rule then, everything ``max_val``)."""
     from ..._ops.complex import refuse
-    min_val = _number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", 2)
-    max_val = _number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", 3)
+    min_val = _number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", pos[0])
+    max_val = _number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", pos[1])
     if inplace:  # (the leaf's refusal before the kernel's of the dtype)
         check_inplace(input)
     refuse(input, "clamp is not supported for complex types")
@@ -215,9 +215,16 @@ def _hardtanh_call(input, min_val, max_val, inplace):
     return _hardtanh(input, min_val, max_val)
 
 
-def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    # (a C function in PyTorch: its parser refuses a bad number before any comparison)
-    return _hardtanh_call(input, min_val, max_val, True)
+def hardtanh_(input: Tensor, *args, **kwargs) -> Tensor:
+    # (a C function in PyTorch: its parser refuses a bad number before any comparison, naming
+    # the position of one given positionally)
+    if len(args) > 2 or set(kwargs) - {"min_val", "max_val"} or \
+            set(kwargs) & set(("min_val", "max_val")[:len(args)]):
+        raise TypeError("hardtanh_() got an unexpected argument")
+    bounds = {"min_val": -1.0, "max_val": 1.0, **dict(zip(("min_val", "max_val"), args)),
+              **kwargs}
+    return _hardtanh_call(input, bounds["min_val"], bounds["max_val"], True,
+                          tuple(i + 2 if i < len(args) else None for i in range(2)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

@@ -262,6 +262,15 @@ def outcome(lib, fn):
     return res, [(w.category.__name__, str(w.message)) for w in caught]
 
 
+def error_of(fn):
+    """The exception ``fn()`` raises, as (type name, message), or None."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+        return type(e).__name__, str(e)
+    return None
+
+
 def same(fn, warns=True):
     """``fn(ember)`` and ``fn(torch)`` print, raise and warn alike (``warns=False``: the
     warnings are not compared, where PyTorch's first use of a module warns from its imports)."""

@@ -7,14 +7,10 @@ import torch
 import ember
 import ember.distributions as ED
 import torch.distributions as TD
+from diff import error_of
 
 
-def _err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
+_err = error_of
 
 
 def _same_err(f_torch, f_ember):

@@ -12,16 +12,12 @@ import numpy as np
 import pytest
 
 import ember
+from diff import error_of
 
 torch = pytest.importorskip("torch")
 
 
-def _err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
+_err = error_of
 
 
 def _both(fn):

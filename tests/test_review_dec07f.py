@@ -5,14 +5,10 @@ import pytest
 import torch
 
 import ember
+from diff import error_of
 
 
-def _err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
+_err = error_of
 
 
 def _hook_on_missing_gradient(L, ret):

@@ -262,6 +262,37 @@ def outcome(lib, fn):
     return res, [(w.category.__name__, str(w.message)) for w in caught]
 
 
+def bits_outcome(lib, fn):
+    """What ``fn(lib)`` gives, bit for bit: each tensor's dtype, shape and bytes (half types
+    widened to float64 first), other results by repr, or ("EXC", type name, the message's
+    first line). Warnings are ignored."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = fn(lib)
+    except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+        return ("EXC", type(e).__name__, str(e).split("\n")[0])
+    return _bits(r)
+
+
+def _bits(r):
+    if isinstance(r, (tuple, list)):
+        return tuple(_bits(x) for x in r)
+    if hasattr(r, "dtype") and hasattr(r, "shape"):
+        t = r.detach()
+        if str(t.dtype).endswith("float16"):
+            t = t.double()
+        return str(r.dtype).split(".")[-1], tuple(r.shape), np.asarray(t.numpy()).tobytes()
+    return type(r).__name__, repr(r)
+
+
+def same_bits(fn):
+    """``fn(ember)`` and ``fn(torch)`` give the same bits (``bits_outcome``)."""
+    assert bits_outcome(ember, fn) == bits_outcome(torch, fn)
+
+
 def error_of(fn):
     """The exception ``fn()`` raises, as (type name, message), or None."""
     try:

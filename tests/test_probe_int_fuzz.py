@@ -2,41 +2,18 @@
 gcd/lcm of the type's minimum, addcmul's value conversion, the parser's OverflowError for a
 Python int no Scalar holds, NaN signs of empty means, and a small seeded fuzz of the integer
 ops over full-range values, layouts and broadcasting."""
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import ember
+from diff import bits_outcome, same_bits
 
 B = 2 ** 64
 
 
-def _run(lib, fn):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = fn(lib)
-    except Exception as e:  # noqa: BLE001 - the error itself is compared
-        return ("EXC", type(e).__name__, str(e).split("\n")[0])
-    return _norm(r)
-
-
-def _norm(r):
-    if isinstance(r, (tuple, list)):
-        return tuple(_norm(x) for x in r)
-    if hasattr(r, "dtype") and hasattr(r, "shape"):
-        t = r.detach()
-        if str(t.dtype).endswith("float16"):
-            t = t.double()
-        a = np.asarray(t.numpy())
-        return str(r.dtype).split(".")[-1], tuple(r.shape), a.tobytes()
-    return type(r).__name__, repr(r)
-
-
-def _check(fn):
-    assert _run(ember, fn) == _run(torch, fn)
+_run, _check = bits_outcome, same_bits
 
 
 INT = ["uint8", "int8", "int16", "int32", "int64"]

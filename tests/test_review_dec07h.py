@@ -10,29 +10,10 @@ import pytest
 import torch
 
 import ember
+from diff import bits_outcome, same_bits
 
 
-def _run(lib, fn):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = fn(lib)
-    except Exception as e:  # noqa: BLE001 - the error itself is compared
-        return ("EXC", type(e).__name__, str(e).split("\n")[0])
-    return _norm(r)
-
-
-def _norm(r):
-    if hasattr(r, "dtype") and hasattr(r, "shape"):
-        t = r.detach()
-        if str(t.dtype).split(".")[-1] in ("float16", "bfloat16"):
-            t = t.double()
-        return str(r.dtype).split(".")[-1], tuple(r.shape), np.asarray(t.numpy()).tobytes()
-    return type(r).__name__, repr(r)
-
-
-def _check(fn):
-    assert _run(ember, fn) == _run(torch, fn)
+_run, _check = bits_outcome, same_bits
 
 
 def _xy(t, dt="float32"):

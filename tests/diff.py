@@ -293,6 +293,21 @@ def same_bits(fn):
     assert bits_outcome(ember, fn) == bits_outcome(torch, fn)
 
 
+def quiet_run(lib, fn, seed=None):
+    """``(fn(lib), None)`` with warnings ignored (after ``lib.manual_seed(seed)`` where given),
+    or ``(None, (type name, the message's first line))`` where it raises."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if seed is not None:
+            lib.manual_seed(seed)
+        try:
+            return fn(lib), None
+        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+            return None, (type(e).__name__, str(e).split("\n")[0])
+
+
 def error_of(fn):
     """The exception ``fn()`` raises, as (type name, message), or None."""
     try:

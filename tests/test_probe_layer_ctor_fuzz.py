@@ -3,25 +3,21 @@ non-bool flags, non-number scalars), and one forward each: ember gives PyTorch's
 parameters (bit for bit from the same seed), and PyTorch's exception type and message, in
 PyTorch's order of checks, where the arguments only fail in the forward."""
 import random
-import warnings
 
 import numpy as np
 import pytest
 
 import ember
+from diff import quiet_run
 
 torch = pytest.importorskip("torch")
 
 
 def _outcome(lib, fn):
     """``fn(lib)``'s result (repr, or shapes and values of tensors) or its exception."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lib.manual_seed(0)
-        try:
-            out = fn(lib)
-        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
-            return type(e).__name__, str(e).split("\n")[0]
+    out, err = quiet_run(lib, fn, seed=0)
+    if err:
+        return err
     if isinstance(out, tuple):
         out = out[0]
     if isinstance(out, lib.nn.Module):

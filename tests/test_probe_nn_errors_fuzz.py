@@ -8,18 +8,16 @@ import numpy as np
 import pytest
 
 import ember
+from diff import quiet_run
 
 torch = pytest.importorskip("torch")
 
 
 def _outcome(lib, fn):
     """``fn(lib)``'s output (dtype, shape, grad_fn name, values) or its exception."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            out = fn(lib)
-        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
-            return type(e).__name__, str(e).split("\n")[0]
+    out, err = quiet_run(lib, fn)
+    if err:
+        return err
     if isinstance(out, tuple):
         out = out[0]
     gf = type(out.grad_fn).__name__ if out.grad_fn is not None else None

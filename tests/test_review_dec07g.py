@@ -1,24 +1,20 @@
 """Review of the Dec 7 work on argument parsing and memory layout: each case run under ember
 and PyTorch, comparing results (values, strides, saved attributes) or exception type and
 message."""
-import warnings
 
 import numpy as np
 import pytest
 
 import ember
+from diff import quiet_run
 
 torch = pytest.importorskip("torch")
 
 
 def _outcome(lib, fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lib.manual_seed(0)
-        try:
-            out = fn(lib)
-        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
-            return type(e).__name__, str(e).split("\n")[0]
+    out, err = quiet_run(lib, fn, seed=0)
+    if err:
+        return err
     if isinstance(out, tuple):
         return tuple(_seen(v) for v in out)
     return _seen(out)

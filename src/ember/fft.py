@@ -56,14 +56,29 @@ def _legacy(dt):
     return f(dt)
 
 
-def _floating(x, fname, real_only=False):
-    """``x`` as a float or complex tensor (integers and bools: the default float dtype)."""
+def _tensor_arg(x, fname):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(x).__name__}")
+
+
+def _check_out(out, fname, complex_out):
+    if out is not None and out.dtype.is_complex != complex_out:
+        kind = "complex" if complex_out else "floating point"
+        raise RuntimeError(f"{fname} expects a {kind} output tensor, but got "
+                           f"{_legacy(out.dtype)}")
+
+
+def _floating(x, fname, real_only=False, out=None, complex_out=True, real_msg=None):
+    """``x`` as a float or complex tensor (integers and bools: the default float dtype).
+    NOTE: PyTorch's 1-D transforms check a real input, then ``out``'s kind, then half
+    precision; the n-D ones check the dims and sizes first and ``out`` last."""
+    _tensor_arg(x, fname)
     dt = x.dtype
     if real_only and dt.is_complex:
-        raise RuntimeError(f"{fname} expects a real input tensor, but got {_legacy(dt)}")
+        msg = real_msg or "{} expects a real input tensor, but got {}"
+        raise RuntimeError(msg.format(fname, _legacy(dt)))
+    _check_out(out, fname, complex_out)
     if dt is D.float16 or dt is D.bfloat16:
         raise RuntimeError(f"Unsupported dtype {_legacy(dt)}")
     if dt._kind < 2:
@@ -93,20 +108,26 @@ def _many_dims(x, s, dim, fname=None):
     ``s`` alone names the last ``len(s)`` dims, ``-1`` in ``s`` keeps a dim's length)."""
     if isinstance(dim, int):
         dim = (dim,)
+    if isinstance(s, (int, Tensor)) and not (isinstance(s, Tensor) and s.ndim):
+        s = (s,)
     if s is not None:
         s = [int(v.item() if isinstance(v, Tensor) else v) for v in s]
-        if dim is not None and len(dim) != len(s):
+    # NOTE: PyTorch checks the dims (range, uniqueness) before their count against ``s``
+    if dim is not None:
+        if x.ndim == 0 and len(dim):
+            raise IndexError(f"Dimension specified as {dim[0]} but tensor has no dimensions")
+        dims = tuple(norm_dim(d, x.ndim, wrap_scalar=False) for d in dim)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("FFT dims must be unique")
+        if s is not None and len(dims) != len(s):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
-        if dim is None:
-            if len(s) > x.ndim:
-                raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
-                                   f"{x.ndim} dimensions.")
-            dim = tuple(range(x.ndim - len(s), x.ndim))
-    elif dim is None:
-        dim = tuple(range(x.ndim))
-    dims = tuple(norm_dim(d, x.ndim, wrap_scalar=False) for d in dim)
-    if len(set(dims)) != len(dims):
-        raise RuntimeError("FFT dims must be unique")
+    elif s is not None:
+        if len(s) > x.ndim:
+            raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
+                               f"{x.ndim} dimensions.")
+        dims = tuple(range(x.ndim - len(s), x.ndim))
+    else:
+        dims = tuple(range(x.ndim))
     if fname is not None and not dims:
         raise RuntimeError(f"{fname} must transform at least one axis")
     if s is None:
@@ -130,7 +151,11 @@ def _resize(x, dims, sizes):
         return x
     old = a.shape
     keep = tuple(slice(0, min(o, n)) for o, n in zip(old, shape))
-    out = xp_of(x).zeros(tuple(shape), dtype=a.dtype)
+    xp = xp_of(x)
+    if all(n <= o for n, o in zip(shape, old)):  # a cut: PyTorch's slice keeps the layout
+        out = xp.empty_like(a)[keep]
+    else:
+        out = xp.zeros(tuple(shape), dtype=a.dtype)
     out[keep] = a[keep]
     name = "ConstantPadNdBackward0" if any(n > o for n, o in zip(shape, old)) else \
         "SliceBackward0"
@@ -138,6 +163,56 @@ def _resize(x, dims, sizes):
 
 
 # -- the three primitives -------------------------------------------------------------------
+
+def _order(strides, dims, sort_dims):
+    """The dims of a PyTorch CPU transform's result from outermost to innermost.
+    NOTE: MKL's transforms write a buffer holding the untransformed dims first (by decreasing
+    input stride) and then the transformed ones in the order transformed: by decreasing
+    input stride (``sort_dims``: "all", or "last_fixed" for the one-sided ones).  Ties keep
+    the order that C++'s (unstable) ``std::partition`` leaves the untransformed dims in."""
+    key = lambda d: -strides[d]  # noqa: E731 (stable, as std::sort on a few dims is)
+    perm, lo, hi = list(range(len(strides))), 0, len(strides)
+    while True:  # std::partition, moving the untransformed dims first
+        while lo < hi and perm[lo] not in dims:
+            lo += 1
+        if lo == hi:
+            break
+        hi -= 1
+        while lo < hi and perm[hi] in dims:
+            hi -= 1
+        if lo == hi:
+            break
+        perm[lo], perm[hi] = perm[hi], perm[lo]
+        lo += 1
+    dims = list(dims)
+    if sort_dims == "all":
+        dims.sort(key=key)
+    elif sort_dims == "last_fixed":
+        dims[:-1] = sorted(dims[:-1], key=key)
+    return sorted(perm[:lo], key=key) + dims
+
+
+def _strides_of(shape, order):
+    """Contiguous strides of ``shape`` with its dims nested as ``order``."""
+    st, step = [0] * len(shape), 1
+    for d in reversed(order):
+        st[d] = step
+        step *= max(shape[d], 1)
+    return st
+
+
+def _laid_out(out, order):
+    """``out`` copied into the layout ``order`` (see :func:`_order`) unless already in it."""
+    if out.size == 0 or out.ndim == 0:
+        return out
+    want = tuple(w * out.itemsize for w in _strides_of(out.shape, order))
+    if out.ndim < 2 or out.strides == want:
+        return out
+    buf = xp_of_array(out).empty([out.shape[d] for d in order], dtype=out.dtype)
+    res = buf.transpose(tuple(int(i) for i in np.argsort(order)))
+    res[...] = out
+    return res
+
 
 def _host_wide(a):
     """A CPU array to transform: 32-bit values widened (rounded once at the end)."""
@@ -155,8 +230,9 @@ def _c2c(x, dims, norm, forward):
     xp = xp_of_array(a)
     with np.errstate(all="ignore"):
         out = (xp.fft.fftn if forward else xp.fft.ifftn)(_host_wide(a), axes=dims, norm=norm)
-    return make(out.astype(cdt.np, copy=False), (x,), "FftC2CBackward0",
-                lambda ctx, g: (_c2c(g, dims, norm, forward),))
+    out = _laid_out(out.astype(cdt.np, copy=False), _order(x.stride(), dims, "all"))
+    return make(out, (x,), "FftC2CBackward0", lambda ctx, g: (_c2c(g, dims, norm, forward),),
+                laid=True)
 
 
 def _copy_rule(ctx, g):
@@ -176,8 +252,11 @@ def _r2c(x, dims, norm, onesided=True):
         d, m = dims[-1], out.shape[dims[-1]]
         rest = xp.conj(xp.take(out, xp.arange(n - m, 0, -1), axis=d))
         out = xp.concatenate([out, rest], axis=d)
-    return make(out.astype(x.dtype.to_complex().np, copy=False), (x,), "FftR2CBackward0",
-                lambda ctx, g: (_c2c(_resize(g, (dims[-1],), (n,)), dims, norm, True),))
+    out = _laid_out(out.astype(x.dtype.to_complex().np, copy=False),
+                    _order(x.stride(), dims, "last_fixed"))
+    return make(out, (x,), "FftR2CBackward0",
+                lambda ctx, g: (_c2c(_resize(g, (dims[-1],), (n,)), dims, norm, True),),
+                laid=True)
 
 
 def _c2r(x, dims, n, norm):
@@ -202,7 +281,11 @@ def _c2r(x, dims, n, norm):
             w = w.reshape([-1 if i == dims[-1] else 1 for i in range(gi.ndim)])
             gi = gi * _tensor_like(w, g)
         return (gi,)
-    return make(out.astype(real.np, copy=False), (x,), "FftC2RBackward0", rule)
+    st = x.stride()  # (several dims: PyTorch transforms all but the last complex first)
+    if len(dims) > 1:
+        st = _strides_of(a.shape, _order(st, dims[:-1], "all"))
+    out = _laid_out(out.astype(real.np, copy=False), _order(st, dims[-1:], None))
+    return make(out, (x,), "FftC2RBackward0", rule, laid=True)
 
 
 def _tensor_like(arr, ref):
@@ -216,24 +299,26 @@ def _tensor_like(arr, ref):
 # -- complex-to-complex -------------------------------------------------------------------
 
 def _c2c_1d(x, n, dim, norm, forward, fname, out):
-    x = _floating(x, fname)
+    x = _floating(x, fname, out=out)
     d, n = _one_dim(x, n, dim)
     x = _resize(x, (d,), (n,))
     norm = _norm(norm)
     if not x.dtype.is_complex:  # NOTE: PyTorch transforms a real signal as real (R2C)
         res = _r2c(x, (d,), norm, False) if forward else \
-            _r2c(x, (d,), _SWAP[norm], False).conj()
+            _r2c(x, (d,), _SWAP[norm], False).conj()  # (a conj view, as PyTorch's)
         return _out(res, out, fname)
     return _out(_c2c(x, (d,), norm, forward), out, fname)
 
 
 def _c2c_nd(x, s, dim, norm, forward, fname, out):
+    _tensor_arg(x, fname)
+    dims, sizes = _many_dims(x, s, dim)
     x = _floating(x, fname)
+    norm = _norm(norm)
+    _check_out(out, "fftn", True)
     if not x.dtype.is_complex:
         x = x.to(x.dtype.to_complex())
-    dims, sizes = _many_dims(x, s, dim)
-    return _out(_c2c(_resize(x, dims, sizes), dims, _norm(norm), forward), out,
-                "fftn" if forward else "ifftn")
+    return _out(_c2c(_resize(x, dims, sizes), dims, norm, forward), out, "fftn")
 
 
 def _out(res, out, fname=None):
@@ -241,11 +326,22 @@ def _out(res, out, fname=None):
         return res
     from ._ops._core import _legacy, into_out
 
+    name = None
+    if res.requires_grad:  # (PyTorch's refusal names the inner transform)
+        if res.is_conj():  # NOTE: PyTorch writes it, with a grad_fn that cannot backward
+            res = res.detach()
+        name = _INNER.get(type(res.grad_fn).__name__)
+    if tuple(out.shape) != tuple(res.shape) and not res.is_conj():
+        res = res.contiguous()  # NOTE: a resized ``out`` is contiguous, but for a conj view
     if fname is not None and res.dtype.is_complex != out.dtype.is_complex:
         kind = "complex" if res.dtype.is_complex else "floating point"
         raise RuntimeError(f"{fname} expects a {kind} output tensor, but got "
                            f"{_legacy(out.dtype)}")
-    return into_out(res, out)
+    return into_out(res, out, name)
+
+
+_INNER = {"FftC2CBackward0": "_fft_c2c", "FftR2CBackward0": "_fft_r2c",
+          "FftC2RBackward0": "_fft_c2r"}
 
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -279,15 +375,21 @@ def ifftn(input, s=None, dim=None, norm=None, *, out=None):
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The transform of a real signal: its ``n // 2 + 1`` non-negative frequencies."""
-    x = _floating(input, "rfft", real_only=True)
+    x = _floating(input, "rfft", real_only=True, out=out)
     d, n = _one_dim(x, n, dim)
     return _out(_r2c(_resize(x, (d,), (n,)), (d,), _norm(norm)), out, "rfft")
 
 
 def _rfftn(input, s, dim, norm, fname, out):
-    x = _floating(input, fname, real_only=True)
-    dims, sizes = _many_dims(x, s, dim, "rfftn")
-    return _out(_r2c(_resize(x, dims, sizes), dims, _norm(norm)), out, "rfftn")
+    _tensor_arg(input, fname)
+    if input.dtype.is_complex:  # (checked before the dims, unlike ihfftn's)
+        raise RuntimeError(f"rfftn expects a real-valued input tensor, but got "
+                           f"{_legacy(input.dtype)}")
+    dims, sizes = _many_dims(input, s, dim, "rfftn")
+    x = _floating(input, "rfftn")
+    norm = _norm(norm)
+    _check_out(out, "rfftn", True)
+    return _out(_r2c(_resize(x, dims, sizes), dims, norm), out, "rfftn")
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -300,15 +402,19 @@ def rfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``hfft``: the one-sided inverse transform of a real signal."""
-    x = _floating(input, "ihfft", real_only=True)
+    x = _floating(input, "ihfft", real_only=True, out=out)
     d, n = _one_dim(x, n, dim)
-    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _SWAP[_norm(norm)]).conj(), out, "ihfft")
+    return _out(_r2c(_resize(x, (d,), (n,)), (d,), _SWAP[_norm(norm)]).conj(), out,
+                "ihfft")
 
 
 def _ihfftn(input, s, dim, norm, fname, out):
-    x = _floating(input, fname, real_only=True)
-    dims, sizes = _many_dims(x, s, dim, "ihfftn")
+    _tensor_arg(input, fname)
+    dims, sizes = _many_dims(input, s, dim, "ihfftn")
+    x = _floating(input, fname, True, real_msg="Only supports floating-point dtypes, but "
+                  "found: {1}")
     norm = _norm(norm)
+    _check_out(out, "ihfftn", True)
     # as PyTorch: the last dim one-sided and conjugated, then the inverse transform of the
     # others (which decides the signs of the zero imaginary parts)
     res = _r2c(_resize(x, dims, sizes), dims[-1:], _SWAP[norm]).conj()
@@ -328,15 +434,15 @@ def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 # -- one-sided input, real output ------------------------------------------------------------
 
-def _complex_input(input, fname):
-    x = _floating(input, fname)
+def _complex_input(input, fname, out=None):
+    x = _floating(input, fname, out=out, complex_out=False)
     return x if x.dtype.is_complex else x.to(x.dtype.to_complex())
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The real signal of ``n`` points (``2 * (m - 1)`` by default) with the non-negative
     frequencies ``input`` (Hermitian symmetry gives the others)."""
-    x = _complex_input(input, "irfft")
+    x = _complex_input(input, "irfft", out)
     if x.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, wrap_scalar=False)
@@ -346,7 +452,7 @@ def irfft(input, n=None, dim=-1, norm=None, *, out=None):
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The real transform of a signal with Hermitian symmetry given by its first half."""
-    x = _complex_input(input, "hfft")
+    x = _complex_input(input, "hfft", out)
     if x.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, wrap_scalar=False)
@@ -356,10 +462,15 @@ def hfft(input, n=None, dim=-1, norm=None, *, out=None):
 
 
 def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
-    x = _complex_input(input, fname)
-    dims, sizes = _many_dims(x, s, dim, "hfftn" if hermitian else "irfftn")
-    last = sizes[-1] if s is not None and list(s)[-1] != -1 else 2 * (x.shape[dims[-1]] - 1)
+    _tensor_arg(input, fname)
+    name = "hfftn" if hermitian else "irfftn"
+    dims, sizes = _many_dims(input, s, dim, name)
+    given = s is not None and (s if isinstance(s, int) else list(s)[-1]) != -1
+    last = sizes[-1] if given else 2 * (input.shape[dims[-1]] - 1)
     last = _points(last)
+    x = _complex_input(input, fname)
+    norm = _norm(norm)
+    _check_out(out, name, False)
     sizes = sizes[:-1] + (last // 2 + 1,)
     x = _resize(x, dims, sizes)
     if hermitian:  # hfftn: the forward transform of the Hermitian signal (conj, then C2R)
@@ -386,14 +497,14 @@ def irfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 # -- frequencies and shifts -------------------------------------------------------------------
 
-def _freqs(k, n, d, dtype, device, requires_grad):
+def _freqs(k, n, d, dtype, device, requires_grad, fname="fftfreq"):
     from ._ops.creation import _finish
 
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     if dt._kind == 3:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_legacy(dt)}'")
     if not dt.is_floating_point:
-        raise RuntimeError("fftfreq requires a floating point or complex dtype")
+        raise RuntimeError(f"{fname} requires a floating point or complex dtype")
     # NOTE: as PyTorch, the integers are scaled by 1 / (n * d) rounded to the dtype first
     nd = n * d  # (a zero spacing or length scales by inf, as C++'s division does)
     scale = dt.np.type(1.0 / nd if nd else math.copysign(math.inf, nd))
@@ -427,6 +538,8 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
     n, d = _freq_args(n, d, "fft_fftfreq")
     _check_size(n)
     k = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
+    if out is not None and dtype is None:  # (PyTorch computes in out's dtype)
+        dtype = out.dtype
     return _out(_freqs(k, n, d, dtype, device, requires_grad), out)
 
 
@@ -434,7 +547,9 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
     """The ``n // 2 + 1`` non-negative sample frequencies of ``rfft``."""
     n, d = _freq_args(n, d, "fft_rfftfreq")
     size = _check_size(int(n / 2) + 1)  # (C++'s division, truncating towards zero)
-    return _out(_freqs(np.arange(size), n, d, dtype, device, requires_grad), out)
+    if out is not None and dtype is None:
+        dtype = out.dtype
+    return _out(_freqs(np.arange(size), n, d, dtype, device, requires_grad, "rfftfreq"), out)
 
 
 def _shift(x, dim, forward):
@@ -442,9 +557,11 @@ def _shift(x, dim, forward):
         dims = tuple(range(x.ndim))
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if x.ndim == 0 and dims:
+            raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
         dims = tuple(norm_dim(d, x.ndim) for d in dims)
-    if not dims:
-        return x.clone()
+    if not dims:  # (as PyTorch's roll with no dims)
+        raise RuntimeError("`shifts` required")
     shifts = [(x.shape[d] // 2) if forward else ((x.shape[d] + 1) // 2) for d in dims]
     return x.roll(shifts, dims)
 
@@ -512,6 +629,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                   "explicitly set `window=torch.ones(n_fft, device=<device>)`.",
                   cpp="aten/src/ATen/native/SpectralOps.cpp:835")
     complex_in = x.dtype.is_complex or (window is not None and window.dtype.is_complex)
+    given_rc = return_complex
     if return_complex is None:
         if not complex_in:
             raise RuntimeError("stft requires the return_complex parameter be given for real "
@@ -528,10 +646,12 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     wl = n_fft if win_length is None else win_length
     from ._ops._core import _legacy as name
 
-    where = (f"stft(torch.{name(x.dtype)}Tensor{list(x.shape)}, n_fft={n_fft}, "
+    # NOTE: PyTorch names complex input by its legacy type and prints return_complex as given
+    desc = f"CPU{name(x.dtype)}Type" if x.dtype.is_complex else f"torch.{name(x.dtype)}Tensor"
+    where = (f"stft({desc}{list(x.shape)}, n_fft={n_fft}, "
              f"hop_length={hop}, win_length={wl}, window={_win_desc(window)}, "
              f"normalized={int(bool(normalized))}, onesided={_flag(onesided)}, "
-             f"return_complex={int(bool(return_complex))}, "
+             f"return_complex={_flag(given_rc)}, "
              f"align_to_window={_flag(align_to_window)}) : ")
     if x.dim() not in (1, 2):
         raise RuntimeError(where + "expected a 1D or 2D tensor")
@@ -539,7 +659,8 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         raise RuntimeError(where + "expected a tensor of floating point or complex values")
     n = x.shape[-1]
     if n_fft <= 0 or n_fft > n:
-        raise RuntimeError(where + f"expected 0 < n_fft < {n}, but got n_fft={n_fft}")
+        # NOTE: PyTorch's message quotes win_length as the n_fft it got
+        raise RuntimeError(where + f"expected 0 < n_fft < {n}, but got n_fft={wl}")
     if hop <= 0:
         raise RuntimeError(where + f"expected hop_length > 0, but got hop_length={hop}")
     if wl <= 0 or wl > n_fft:

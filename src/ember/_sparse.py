@@ -295,6 +295,10 @@ class SparseTensor(_Storageless, Tensor):
 
     # -- shape ------------------------------------------------------------------------------
     def t(self):
+        if self.sparse_dim() > 2 or self.dense_dim():
+            raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, "
+                               f"but got {self.sparse_dim()} sparse and {self.dense_dim()} dense "
+                               "dimensions")
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
@@ -308,9 +312,9 @@ class SparseTensor(_Storageless, Tensor):
 
     def _transpose(self, a, b, name):
         sd = self.sparse_dim()
-        if (a < sd) != (b < sd):
-            raise RuntimeError("transpose(): cannot transpose between sparse and dense "
-                               "dimensions of a sparse tensor")
+        if a >= sd or b >= sd:  # NOTE: PyTorch transposes sparse dims only
+            raise RuntimeError(f"sparse transpose: transposed dimensions must be sparse Got "
+                               f"sparse_dim: {sd}, d0: {a}, d1: {b}")
         shape = list(self.shape)
         shape[a], shape[b] = shape[b], shape[a]
         if a < sd:
@@ -320,7 +324,7 @@ class SparseTensor(_Storageless, Tensor):
         else:
             i = self._sp_i
             v = self._sp_v.swapaxes(a - sd + 1, b - sd + 1)
-        coalesced = self._sp_c and a == b
+        coalesced = (self._sp_c and a == b) or i.shape[1] == 0  # (as PyTorch flags it)
         return _make(i, v, shape, coalesced, (self,), name,
                      lambda ctx, g: (g.transpose(a, b),), self._device)
 
@@ -376,9 +380,34 @@ class SparseTensor(_Storageless, Tensor):
         if isinstance(other, Tensor) and other.ndim > 0:
             raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor "
                                f"divisor (got shape {list(other.shape)} for divisor)")
+        if rounding_mode is not None:
+            return self._rounded_div(other, rounding_mode, "DivBackward2")
         return _scale(self, other, "DivBackward0", True)
 
     __truediv__ = div
+
+    def floor_divide(self, other):
+        if isinstance(other, Tensor) and other.ndim > 0:
+            raise RuntimeError("Sparse floor division requires a scalar or zero-dim dense "
+                               f"tensor divisor (got shape {list(other.shape)} for divisor)")
+        return self._rounded_div(other, "floor", None)
+
+    __floordiv__ = floor_divide
+
+    def _rounded_div(self, other, mode, node):
+        # NOTE: rounding does not distribute over duplicate entries, so PyTorch coalesces
+        # first; the gradient (of a rounded result) is an empty sparse tensor.
+        c = self.coalesce()
+        dev = c._device
+        out = wrap(c._sp_v, dev).div(other, rounding_mode=mode)._data
+        xp = _xp(dev)
+
+        def rule(ctx, g):
+            return (_new(xp.zeros((c.sparse_dim(), 0), np.int64),
+                         xp.zeros((0,) + c._sp_v.shape[1:], c._sp_v.dtype), c.shape, True,
+                         dev),)
+        return _make(c._sp_i, out, self.shape, True, (c,), node,
+                     None if node is None else rule, dev)
 
     def neg(self):
         return _make(self._sp_i, -self._sp_v, self.shape, self._sp_c, (self,), "NegBackward0",
@@ -436,6 +465,8 @@ class SparseTensor(_Storageless, Tensor):
     def sum(self, dim=None, keepdim=False, dtype=None):
         if dim is None:
             return _sum_all(self if dtype is None else self.to(dtype))
+        if dtype is None and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            dtype = D.int64  # (as a dense sum: integers and bools sum in int64)
         return sparse_sum(self, dim, dtype=dtype)
 
     def mm(self, mat2):
@@ -480,13 +511,17 @@ class SparseTensor(_Storageless, Tensor):
             np.asarray(index, np.int64).reshape(-1)
         n = self.shape[dim]
         if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
-            raise IndexError(f"index out of range in self (dim {dim} has size {n})")
+            bad = int(idx[(idx < -n) | (idx >= n)][0])
+            if bad >= n:
+                raise IndexError(f"index_select(): index contains {bad} that is out of range "
+                                 f"for tensor of size {list(self.shape)} at dimension {dim}")
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
         idx = np.where(idx < 0, idx + n, idx)
-        c = self.coalesce()
+        c = self  # NOTE: as PyTorch, the entries as they are (duplicates kept)
         shape = self.shape[:dim] + (len(idx),) + self.shape[dim + 1:]
         if dim < sd:
-            hits = _core.to_host(c._sp_i[dim])[:, None] == idx[None, :]  # (nnz, len(idx))
-            ent, pos = np.nonzero(hits)
+            hits = _core.to_host(c._sp_i[dim])[None, :] == idx[:, None]  # (len(idx), nnz)
+            pos, ent = np.nonzero(hits)  # (ordered by position in ``index``, as PyTorch)
             ent, pos = xp.asarray(ent), xp.asarray(pos)
             i = c._sp_i[:, ent].copy()
             i[dim] = pos
@@ -495,17 +530,108 @@ class SparseTensor(_Storageless, Tensor):
             ent = None
             i, v = c._sp_i, xp.take(c._sp_v, xp.asarray(idx), axis=dim - sd + 1)
 
-        def rule(ctx, g):
+        def rule(ctx, g):  # (the dense index_select's gradient, at the input's places)
             gd = g.to_dense() if isinstance(g, SparseTensor) else g
-            gv = _core.to_host(gd._data[tuple(i)])
-            out = np.zeros(tuple(c._sp_v.shape), gv.dtype)
-            if ent is None:
-                np.add.at(out, (slice(None),) * (dim - sd + 1) + (idx,), gv)
-            else:
-                np.add.at(out, _core.to_host(ent), gv)
-            return (_new(c._sp_i, xp.asarray(out), c.shape, True, c._device),)
-        return _make(i, v, shape, False if dim < sd else True, (c,), "IndexSelectBackward0",
+            full = np.zeros(tuple(c.shape), gd._data.dtype)
+            np.add.at(np.moveaxis(full, dim, 0), idx, np.moveaxis(_core.to_host(gd._data), dim, 0))
+            return (_mask_like(wrap(xp.asarray(full), c._device), c),)
+        # (PyTorch flags a result along a sparse dim coalesced only when it has < 2 entries)
+        coalesced = c._sp_c if dim >= sd else i.shape[1] < 2
+        return _make(i, v, shape, coalesced, (c,), "IndexSelectBackward0",
                      rule, self._device)
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def permute(self, *dims):
+        dims = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
+                               f"does not match the length of the desired ordering of "
+                               f"dimensions i.e. input.dim() = {self.ndim} is not equal to "
+                               f"len(dims) = {len(dims)}")
+        dims = [_core.norm_dim(d, self.ndim) for d in dims]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        sd = self.sparse_dim()
+        if any((d < sd) != (k < sd) for k, d in enumerate(dims)):
+            raise RuntimeError("permute(sparse_coo): transpositions between sparse and dense "
+                               "dimensions are not allowed.Only transpositions within sparse "
+                               "and dense dimensions are supported.")
+        inv = [dims.index(k) for k in range(self.ndim)]
+        i = self._sp_i[dims[:sd]]
+        v = self._sp_v.transpose((0,) + tuple(d - sd + 1 for d in dims[sd:]))
+        shape = [self.shape[d] for d in dims]
+        coalesced = self._sp_c and dims[:sd] == list(range(sd))
+        return _make(i, v, shape, coalesced, (self,), "PermuteBackward0",
+                     lambda ctx, g: (g.permute(*inv),), self._device)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False):
+        size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        dt = self.dtype if dtype is None else dtype
+        xp = _xp(self._device)
+        out = _new(xp.zeros((len(size), 0), np.int64), xp.zeros((0,), dt.np), size, True,
+                   self._device)
+        return out.requires_grad_() if requires_grad else out
+
+    new_empty = new_zeros
+
+    def is_same_size(self, other):
+        return tuple(self.shape) == tuple(other.shape)
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``: sparse (or, selecting the only sparse dim,
+        dense: the sum of the entries there)."""
+        dim = _core.norm_dim(dim, self.ndim)
+        n = self.shape[dim]
+        if not -n <= index < n:
+            raise IndexError(f"select(): index {index} out of range for tensor of size "
+                             f"{list(self.shape)} at dimension {dim}")
+        index = index + n if index < 0 else index
+        sd = self.sparse_dim()
+        xp = _xp(self._device)
+        if dim >= sd:
+            v = xp.take(self._sp_v, index, axis=dim - sd + 1)
+            return _new(self._sp_i, v, self.shape[:dim] + self.shape[dim + 1:],
+                        self._sp_i.shape[1] < 2, self._device)  # (as PyTorch flags it)
+        keep = xp.nonzero(self._sp_i[dim] == index)[0]
+        v = self._sp_v[keep]
+        if sd == 1:  # (no sparse dim left: the entries there, summed)
+            return wrap(v, self._device).sum(0, dtype=self.dtype) if v.shape[0] else \
+                wrap(xp.zeros(v.shape[1:], v.dtype), self._device)
+        i = xp.ascontiguousarray(xp.delete(self._sp_i[:, keep], dim, axis=0))
+        return _new(i, v, self.shape[:dim] + self.shape[dim + 1:], i.shape[1] < 2,
+                    self._device)
+
+    def narrow_copy(self, dim, start, length):
+        nd = self.ndim
+        if not 0 <= dim < nd:  # NOTE: PyTorch's sparse narrow_copy takes no negative dim
+            raise RuntimeError(f"Dimension {dim} out of range. Expecting 0 <= dim < {nd}.")
+        n = self.shape[dim]
+        start = start + n if start < 0 else start
+        if not (0 <= start and length >= 0 and start + length <= n):
+            raise RuntimeError("Invalid range to narrow. range(start, start+length) must be a "
+                               f"subset of range(0, {n}).")
+        sd = self.sparse_dim()
+        xp = _xp(self._device)
+        shape = self.shape[:dim] + (length,) + self.shape[dim + 1:]
+        if dim >= sd:
+            sl = (slice(None),) * (dim - sd + 1) + (slice(start, start + length),)
+            return _new(self._sp_i, xp.ascontiguousarray(self._sp_v[sl]), shape, self._sp_c,
+                        self._device)
+        keep = xp.nonzero((self._sp_i[dim] >= start) & (self._sp_i[dim] < start + length))[0]
+        i = self._sp_i[:, keep].copy()
+        i[dim] -= start
+        return _new(i, self._sp_v[keep], shape, self._sp_c, self._device)
 
     def item(self):
         if self.numel() != 1:
@@ -568,6 +694,12 @@ def _stub(name):
 def _getitem(self, idx):
     """``S[k]`` for an integer ``k`` along a leading sparse dimension (of two or more): the
     entries in that slice, in their order; other indexing is not supported."""
+    if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool) and \
+            self.sparse_dim() == 1 and not self.requires_grad:
+        n = self.shape[0]
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
+        return self.select(0, int(idx))  # (the entries there, summed: dense)
     if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool) and self.sparse_dim() > 1:
         n = self.shape[0]
         if not -n <= idx < n:
@@ -582,8 +714,10 @@ def _getitem(self, idx):
             full = _xp(gd._device).zeros(tuple(src.shape), gd._data.dtype)
             full[k] = gd._data
             return (_mask_like(wrap(full, gd._device), src),)
+        # (PyTorch flags the slice coalesced only when it has < 2 entries)
         return _make(xp.ascontiguousarray(self._sp_i[1:, keep]), self._sp_v[keep],
-                     self.shape[1:], self._sp_c, (self,), "SelectBackward0", rule, self._device)
+                     self.shape[1:], len(keep) < 2, (self,), "SelectBackward0", rule,
+                     self._device)
     raise NotImplementedError(_no_kernel("aten::index"))
 
 
@@ -782,7 +916,7 @@ def to_sparse(t, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None
     refuse(t, "nonzero_count_cpu")  # (PyTorch counts the non-zeros first: no kernel for these)
     if a.ndim == 0:
         sd = 0
-    lead = a.reshape(a.shape[:sd] + (-1,)) if sd < a.ndim else a[..., None]
+    lead = a.reshape(a.shape[:sd] + (math.prod(a.shape[sd:]),)) if sd < a.ndim else a[..., None]
     mask = (lead != 0).any(axis=-1)
     # (a 0-d tensor keeps its value as one entry unless it is zero)
     i = xp.stack(xp.nonzero(mask)).astype(np.int64) if sd else \
@@ -994,13 +1128,26 @@ def sparse_mask(dense, mask):
     indices."""
     if not isinstance(mask, SparseTensor):
         raise RuntimeError("sparse_mask expects mask to be sparse")
+    if isinstance(dense, SparseTensor):  # (a sparse self: its values at the mask's places)
+        if tuple(dense.shape) != tuple(mask.shape):
+            raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
+                               f"{list(dense.shape)} but mask has size {list(mask.shape)}")
+        return sparse_mask(dense.to_dense(), mask)
     if tuple(dense.shape) != tuple(mask.shape):
         raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
                            f"{list(dense.shape)} but mask has size {list(mask.shape)}")
     # NOTE: as PyTorch 2.13, the result keeps the mask's entries as they are (duplicates and
     # order), each with the dense value at its place
     i = mask._sp_i
-    return _new(i, dense._data[tuple(i)], mask.shape, mask._sp_c, dense._device)
+    at = tuple(i)
+
+    def rule(ctx, g):  # (the upstream gradient at the mask's places, once each)
+        gd = g.to_dense() if isinstance(g, SparseTensor) else g
+        out = _xp(gd._device).zeros(tuple(gd.shape), gd._data.dtype)
+        out[at] = gd._data[at]
+        return (wrap(out, gd._device),)
+    return _make(i, dense._data[at], mask.shape, mask._sp_c, (dense,), "SparseMaskBackward0",
+                 rule, dense._device)
 
 
 # -- arithmetic -----------------------------------------------------------------------------------
@@ -1172,6 +1319,8 @@ def _scale(s, c, name, divide):
         cval = None
     v = s._sp_v
     npdt = D.result_type(wrap(v[:0], s._device), cval if cval is not None else c).np
+    if divide and npdt.kind in "biu":  # (true division of integers: the default dtype)
+        npdt = D.get_default_dtype().np
     vv = v.astype(npdt, copy=False)
     with _core.quiet:
         out = vv / np.asarray(c, dtype=npdt)[()] if divide else vv * np.asarray(c, dtype=npdt)[()]
@@ -1251,9 +1400,9 @@ def _valuewise(s, fn, dfn=None):
 
 def _sum_all(s):
     """``s.sum()``: the sum of every value, a dense 0-d tensor whose gradient is dense."""
-    c = s.coalesce()
-    v = c._sp_v
-    total = v.sum() if v.size else _xp(s._device).zeros((), v.dtype)
+    # NOTE: as PyTorch, the values as they are (not coalesced: a bool tensor's duplicates
+    # each count)
+    total = wrap(s._sp_v, s._device).sum()._data
     shape = tuple(s.shape)
     return _core.make(_core.as_array(total), (s,), "SumBackward0",
                       lambda ctx, g: (g.expand(*shape),), device=s._device)
@@ -1291,7 +1440,7 @@ def sparse_sum(s, dim=None, dtype=None):
         full = gd.reshape(shape_kept).expand(*src.shape)
         return (_mask_like(full, src),)
     if not keep:  # every sparse dim summed: a dense result
-        out = v.sum(axis=0) if v.shape[0] else _xp(s._device).zeros(v.shape[1:], v.dtype)
+        out = wrap(v, s._device).sum(0)._data  # (the dense sum's order, as PyTorch)
         return _core.make(_core.as_array(out), (s,), "SparseSumBackward0", rule, device=s._device)
     i = c._sp_i[keep]
     ni, nv, _ = _coalesce_arrays(i, v, [s.shape[k] for k in keep], s._device)
@@ -1329,6 +1478,8 @@ def _dense_times(s, d):
     if s.dense_dim():
         raise RuntimeError("addmm: matrices expected, got 3D tensor")
     dt = D.promote_types(s.dtype, d.dtype)
+    if dt is D.bool:
+        raise NotImplementedError('"addmm_sparse_dense" not implemented for \'Bool\'')
     darr = d._data.astype(dt.np, copy=False)
     out = _xp(d._device).zeros((s.shape[0], d.shape[1]), dtype=dt.np)
     with _core.quiet:
@@ -1368,7 +1519,14 @@ def mm(a, b):
 
 
 def _sparse_sparse_mm(a, b):
+    for t in (a, b):
+        if t.dense_dim():
+            raise RuntimeError(f"sparse_sparse_matmul_cpu: scalar values expected, got "
+                               f"{t.dense_dim()}D values")
     _check_mm_shapes(a, b)
+    dt = D.promote_types(a.dtype, b.dtype)
+    if not (dt.is_floating_point or dt.is_complex):
+        raise NotImplementedError(f'"sparse_matmul" not implemented for \'{D.scalar_name(dt)}\'')
     dense = mm(a, b.to_dense())
     return to_sparse(dense.detach())
 
@@ -1625,6 +1783,71 @@ SparseTensor.__iadd__ = _iadd
 SparseTensor.__imul__ = _imul
 
 
+# Zero-preserving pointwise functions PyTorch has sparse COO kernels for, with the name of
+# their backward node (None: no gradient).  They run the dense function on the coalesced
+# tensor's values, so dtypes, results and errors are the dense function's; the gradient is
+# the dense function's derivative at the values (PyTorch's own sparse backward of most of
+# these fails; ember's computes it).
+_POINTWISE = {
+    "abs": "AbsBackward0", "sgn": "SgnBackward0", "sign": "SignBackward0",
+    "sqrt": "SqrtBackward0", "sin": "SinBackward0", "sinh": "SinhBackward0",
+    "tan": "TanBackward0", "tanh": "TanhBackward0", "asin": "AsinBackward0",
+    "asinh": "AsinhBackward0", "atan": "AtanBackward0", "atanh": "AtanhBackward0",
+    "ceil": "CeilBackward0", "floor": "FloorBackward0", "round": "RoundBackward0",
+    "trunc": "TruncBackward0", "frac": "FracBackward0", "expm1": "Expm1Backward0",
+    "log1p": "Log1PBackward0", "relu": "ReluBackward0", "erf": "ErfBackward0",
+    "erfinv": "ErfinvBackward0", "deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0",
+    "nan_to_num": "NanToNumBackward0", "square": "PowBackward0", "pow": "PowBackward0",
+    "isnan": None, "isinf": None,
+    "isposinf": None, "isneginf": None, "signbit": None,
+}
+
+
+def _pointwise(name, node):
+    def method(self, *args, **kwargs):
+        c = self.coalesce()
+        dev = c._device
+
+        def apply(x):
+            return getattr(x, name)(*args, **kwargs)
+        out = apply(wrap(c._sp_v, dev))
+
+        def rule(ctx, g):
+            from .autograd import grad
+            from .autograd.grad_mode import enable_grad
+
+            gv = _mask_like(g, c)._sp_v
+            x = wrap(c._sp_v, dev).requires_grad_()
+            with enable_grad():
+                (gx,) = grad(apply(x), x, wrap(gv.astype(out._data.dtype, copy=False), dev))
+            return (_new(c._sp_i, gx._data, c.shape, True, dev),)
+        return _make(c._sp_i, out._data, self.shape, True, (c,), node,
+                     None if node is None else rule, dev)
+    method.__name__ = name
+    return method
+
+
+def _pointwise_(name):
+    def method(self, *args, **kwargs):
+        if not self._sp_c:
+            raise RuntimeError(f"{name}_ requires coalesced input")
+        v = wrap(self._sp_v, self._device)
+        getattr(v, name + "_")(*args, **kwargs)  # (the dense in-place op's dtype checks)
+        self._sp_v = v._data
+        self._vc.v += 1
+        return self
+    method.__name__ = name + "_"
+    return method
+
+
+for _name, _node in _POINTWISE.items():
+    setattr(SparseTensor, _name, _pointwise(_name, _node))
+    if _node is not None and _name not in ("square", "pow"):
+        setattr(SparseTensor, _name + "_", _pointwise_(_name))
+SparseTensor.__abs__ = SparseTensor.abs
+SparseTensor.__pow__ = SparseTensor.pow
+
+
 def _dense_to_dense(self, dtype=None, *, masked_grad=None):
     return self if dtype is None else self.to(dtype)
 
@@ -1690,6 +1913,8 @@ def stack(tensors, dim=0):
 _ROUTED = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "sum",
            "t", "transpose", "neg", "negative", "clone", "abs", "sqrt", "pow", "norm", "mv",
            "index_select", "unsqueeze")
+# NOTE: ``torch.sin(S)`` and the other pointwise functions, ``torch.select``/``permute`` are
+# not routed here: a wrapper would slow every dense call of them (the methods work).
 
 
 def _route(module, name):

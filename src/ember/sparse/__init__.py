@@ -43,6 +43,12 @@ def _softmax(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
     dim = _core.norm_dim(dim, input.ndim)
+    if not input.dtype.is_floating_point:
+        from .. import _dtype
+
+        name = "log_softmax" if log else "softmax"
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{_dtype.scalar_name(input.dtype)}'")
     if dim >= input.sparse_dim():
         raise NotImplementedError("ember's sparse softmax is over a sparse dimension only")
     c = input.coalesce()
@@ -77,7 +83,8 @@ def _softmax(input, dim, dtype, log):
         return (_new(c._sp_i, _asarray_like(c, gin.astype(v.dtype)), c.shape, True,
                      c._device),)
     return _make(c._sp_i, _asarray_like(c, out), c.shape, True, (c,),
-                 "LogSoftmaxBackward0" if log else "SoftmaxBackward0", rule, c._device)
+                 "SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0", rule,
+                 c._device)
 
 
 def softmax(input, dim, dtype=None):

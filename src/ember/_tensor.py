@@ -576,7 +576,7 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
                                if self._data.size else
                                "Boolean value of Tensor with no values is ambiguous")
-        return bool(self.item())
+        return bool(self._u64_as_int64(self.item()))
 
     def __float__(self):
         _traced_conversion("float")
@@ -602,7 +602,14 @@ class Tensor:
             if not -2.0 ** 63 <= v <= 2.0 ** 63:  # (NaN and inf too)
                 raise RuntimeError("value cannot be converted to type int64_t without overflow")
             return int(v) if v != 2.0 ** 63 else -2 ** 63  # (x86's cast of 2**63)
-        return int(v)
+        return int(self._u64_as_int64(v))
+
+    def _u64_as_int64(self, v):
+        """NOTE: PyTorch reads a uint64 through int64_t for ``int()``/``bool()``/``__index__``
+        (not for ``item()``), so a value past 2**63 - 1 is its overflow error."""
+        if type(v) is int and v > 9223372036854775807 and self.dtype is D.uint64:
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return v
 
     @staticmethod
     def _real_scalar(v, ctype):
@@ -618,7 +625,7 @@ class Tensor:
         if self.dtype._kind >= 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
-        return int(self.item())
+        return int(self._u64_as_int64(self.item()))
 
     def __complex__(self):
         self._warn_to_scalar()

@@ -151,8 +151,9 @@ def _cast(arr, src, dst):
             return arr != 0
         from .._warnings import warn_once
 
-        warn_once("complex to real", "Casting complex values to real discards the imaginary "
-                  "part", cpp="aten/src/ATen/native/Copy.cpp:307")
+        if np.size(arr):  # (PyTorch's copy of no elements returns before its warning)
+            warn_once("complex to real", "Casting complex values to real discards the "
+                      "imaginary part", cpp="aten/src/ATen/native/Copy.cpp:307")
         arr, src = arr.real, src.to_real()
     if src.is_floating_point and dst._kind == 1:
         # float -> int truncates toward zero (NumPy warns on nan/inf; PyTorch does not).

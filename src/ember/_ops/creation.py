@@ -118,30 +118,31 @@ def _infer_dtype(data):
     arrays and tensors bring their own dtype.  (PyTorch infers only when no dtype is
     given.)
     """
-    found = None
-
     def visit(x):
-        nonlocal found
         if isinstance(x, (Tensor, np.ndarray)):
-            d = x.dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype)
-        elif isinstance(x, (list, tuple, range)):
+            return x.dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype)
+        if isinstance(x, (list, tuple, range)):
             if not len(x):  # (an empty sequence counts as the default dtype, as in PyTorch)
-                d = D.get_default_dtype()
-                found = d if found is None else D.promote_types(found, d)
+                return D.get_default_dtype()
+            # NOTE: PyTorch promotes each sequence's items in order with the dtype found so
+            # far (a sub-sequence's own dtype first), and stops at complex128: so
+            # ``[1, [np.uint32(1), 2.5]]`` is float, not a refused int64/uint32 promotion
+            found = None
             for y in x:
-                visit(y)
-            return
-        else:
-            d = _scalar_dtype_of(x)
-            if isinstance(x, complex) and D.get_default_dtype() is D.bfloat16:
-                raise RuntimeError("invalid default scalar type for complex")
-            if d is None:
-                if isinstance(x, (str, bytes)):
-                    raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-                raise RuntimeError(f"Could not infer dtype of {_c_type_name(x)}")
-        found = d if found is None else D.promote_types(found, d)
-    visit(data)
-    return D.get_default_dtype() if found is None else found
+                d = visit(y)
+                found = d if found is None else D.promote_types(found, d)
+                if found is D.complex128:
+                    break
+            return found
+        d = _scalar_dtype_of(x)
+        if isinstance(x, complex) and D.get_default_dtype() is D.bfloat16:
+            raise RuntimeError("invalid default scalar type for complex")
+        if d is None:
+            if isinstance(x, (str, bytes)):
+                raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+            raise RuntimeError(f"Could not infer dtype of {_c_type_name(x)}")
+        return d
+    return visit(data)
 
 
 def _leaves(data, shape, depth=0, real=False, cplx=False):
@@ -181,10 +182,15 @@ def _leaves(data, shape, depth=0, real=False, cplx=False):
             raise TypeError(f"'{tp_name(data)}' object cannot be interpreted as an integer")
         return [data]
     if isinstance(data, (Tensor, np.ndarray)):
-        if isinstance(data, Tensor) and data.ndim == 0:
+        if data.ndim == 0:  # (a 0-d array too)
             raise TypeError("not a sequence")
         if isinstance(data, np.ndarray) and depth:
             _warn_list_of_arrays()
+        if tuple(data.shape) != tuple(shape[depth:]) and data.shape[0] == shape[depth]:
+            out = []  # (the mismatch is deeper: found row by row, as PyTorch reads it)
+            for row in data:
+                out.extend(_leaves(row, shape, depth + 1, real, cplx))
+            return out
         if tuple(data.shape) != tuple(shape[depth:]):
             raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                              f"(got {data.shape[0] if data.ndim else 0})")
@@ -193,6 +199,11 @@ def _leaves(data, shape, depth=0, real=False, cplx=False):
             data = data.numpy(force=True)
         if data.dtype.kind == "V" and data.dtype.name == "bfloat16":
             return data.astype(np.float32).reshape(-1).tolist()
+        if depth and (data.dtype.kind == "c" or not real and data.dtype.kind in "fb"
+                      and data.dtype != np.float64):
+            # NOTE: PyTorch reads an array inside a list as a sequence of NumPy scalars, which
+            # an integer dtype refuses unless they have an index (np.float64 is a float)
+            return list(data.reshape(-1))
         return data.reshape(-1).tolist()
     if not isinstance(data, (list, tuple, range)):
         raise TypeError("not a sequence")
@@ -417,6 +428,8 @@ def _check_uint64_leaves(data, shape):
             if x >= 1 << 64:
                 raise OverflowError("int too big to convert")
             return True
+        if isinstance(x, np.ndarray) and dim and x.shape == tuple(shape[dim:]) and x.size:
+            raise TypeError("an integer is required")  # (its items are NumPy numbers)
         if not isinstance(x, (list, tuple)) or len(x) != shape[dim]:
             return False
         return all(walk(v, dim + 1) for v in x)
@@ -429,6 +442,10 @@ def _check_legacy_data(data):
         tp = type(data)
         name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
         raise TypeError(f"new(): data must be a sequence (got {name})")
+    if not isinstance(data, (Tensor, np.ndarray)) and (
+            isinstance(data, dict) or not hasattr(type(data), "__getitem__")):
+        # (a generator, an iterator, a set: not a sequence, as Python's C API sees it)
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
 
 
 def _legacy_from_data(data, dtype, device=None):
@@ -497,10 +514,17 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     if copy is False and not isinstance(obj, (Tensor, np.ndarray)) and \
             not hasattr(obj, "__array__") and not _has_buffer(obj):
         raise ValueError("can't alias arbitrary sequence into a tensor.")
+    if copy is False and dtype is not None and isinstance(obj, (Tensor, np.ndarray)):
+        have = obj.dtype if isinstance(obj, Tensor) else D._BY_NP.get(obj.dtype)
+        if have is not None and D.to_dtype(dtype) is not have:  # (refused before converting)
+            from ._core import _legacy
+            raise ValueError(f"can't alias tensor with dtype '{_legacy(have)}' into dtype "
+                             f"'{_legacy(D.to_dtype(dtype))}'.")
     t = as_tensor(obj, dtype, device)
     if isinstance(obj, (Tensor, np.ndarray)):
         src = obj._data if isinstance(obj, Tensor) else obj
-        shared = t is obj or (t._device.type == "cpu" and np.shares_memory(t._data, src))
+        shared = t is obj or (t._device.type == "cpu" and (np.shares_memory(t._data, src) or (
+            src.size == 0 and t._data.dtype == src.dtype)))  # (no memory to share: unconverted)
     else:
         shared = False
     if copy and shared:

@@ -117,7 +117,8 @@ def linear_backward(g, in_shape, params):
     lead = g.shape[:-nd]
     sp_in = tuple(in_shape[-nd:])
     B = int(np.prod(lead, dtype=np.int64))
-    g2 = np.ascontiguousarray(g, dtype=_f32).reshape(B, -1)
+    # (explicit width: ``-1`` cannot be inferred when the batch is empty)
+    g2 = np.ascontiguousarray(g, dtype=_f32).reshape(B, int(np.prod(g.shape[-nd:], dtype=np.int64)))
     grids = np.meshgrid(*[np.arange(len(p[0])) for p in params], indexing="ij")
     grids = [q.ravel() for q in grids]
     targets, coefs = [], []

@@ -783,7 +783,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     _list_with_default(output_size, input, "adaptive_avg_pool2d")
     # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
-    _check_adaptive_input(input, "adaptive_avg_pool2d", 2)
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]}}}")
@@ -795,6 +794,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         if input.ndim == 4 and suggests_channels_last(input._data):
             res._data = channels_last_copy(res._data)
         return res
+    # NOTE: the global pool above takes any rank (a mean's own IndexError under 2 dims) and
+    # empty dims (NaN): PyTorch checks the input only past it
+    _check_adaptive_input(input, "adaptive_avg_pool2d", 2)
     if not input.numel() and not input.dtype.is_floating_point:  # (no kernel runs)
         return input.new_empty(tuple(input.shape[:-2]) + tuple(out))
     _float_only(input, "adaptive_avg_pool2d")
@@ -904,12 +906,13 @@ def _scatter_volume(g, idx, shape, nsp, name):
     xp = xp_of(g)
     plane = math.prod(shape[-nsp:])
     rows = math.prod(shape[:-nsp])
-    ga = g._data.reshape(rows, -1)
-    flat = idx.reshape(rows, -1) + (xp.arange(rows, dtype=np.int64) * plane)[:, None]
+    width = math.prod(g.shape[-nsp:])  # (not ``-1``: an empty batch cannot infer it)
+    ga = g._data.reshape(rows, width)
+    flat = idx.reshape(rows, width) + (xp.arange(rows, dtype=np.int64) * plane)[:, None]
     out = _scatter_in_order(xp, ga, flat, rows * plane)
 
     def rule(ctx, gg):
-        picked = gg.reshape(rows, plane).gather(1, wrap(idx.reshape(rows, -1), gg._device))
+        picked = gg.reshape(rows, plane).gather(1, wrap(idx.reshape(rows, width), gg._device))
         return (picked.reshape(g.shape),)
     return make(out.reshape(shape), (g,), name, rule)
 
@@ -1047,7 +1050,6 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     _list_with_default(output_size, input, "adaptive_avg_pool3d")
     # (PyTorch's kernel checks the output size before the input's rank)
     out = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
-    _check_adaptive_input(input, "adaptive_avg_pool3d", 3)
     if any(o < 0 for o in out):
         raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{out[0]}, {out[1]},{out[2]}}}")
@@ -1058,6 +1060,10 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         if input.ndim == 5 and suggests_channels_last(input._data):
             res._data = channels_last_copy(res._data)
         return res
+    # NOTE: PyTorch checks the input only past the global pool (which takes any rank and empty
+    # dims); its 3-d kernel (unlike the 1-d and 2-d ones) refuses an empty dim 1 as well (the
+    # channels of a batch, the depth of an unbatched input)
+    _check_adaptive_input(input, "adaptive_avg_pool3d", 3, first=1)
     _float_only(input, "adaptive_avg_pool3d_cpu")
     return _adaptive_avg(input, out, 3)
 

@@ -35,6 +35,10 @@ __all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyCon
            "UninitializedBuffer"]
 
 
+def _lazy_load_hook(*args):
+    """LazyModuleMixin's load_state_dict pre-hook (see ``LazyModuleMixin.__init__``)."""
+
+
 class LazyModuleMixin:
     """Put first among a module's bases to give it parameters of a shape found on first call.
 
@@ -52,6 +56,11 @@ class LazyModuleMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # NOTE: PyTorch registers a load_state_dict pre-hook first (then the forward pre-hook),
+        # and both come off at the first call: the hooks' shared id counter and the hook dicts
+        # a user may print follow it.  (The shapes a loaded state dict gives are taken in
+        # _upgrade_state_dict, so the hook itself has nothing to do.)
+        self._load_hook = self._register_load_state_dict_pre_hook(_lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters,
                                                                with_kwargs=True)
 
@@ -70,7 +79,9 @@ class LazyModuleMixin:
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {self._get_name()} has not been fully initialized")
         module._initialize_hook.remove()
+        module._load_hook.remove()
         del module._initialize_hook
+        del module._load_hook
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 

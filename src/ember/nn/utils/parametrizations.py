@@ -40,14 +40,15 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
     """
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
 
-    def rename_old_keys(state_dict, prefix):
+    def rename_old_keys(state_dict, prefix, *_):
         g, v = f"{prefix}{name}_g", f"{prefix}{name}_v"
         if g in state_dict and v in state_dict:
             state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g)
             state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v)
 
-    upgrades = module.__dict__.setdefault("_parametrize_upgrades", [])
-    upgrades.append(rename_old_keys)
+    # (a load_state_dict pre-hook, as PyTorch's: it shows in the module's hooks and takes an
+    # id from the counter that every hook handle shares)
+    module._register_load_state_dict_pre_hook(rename_old_keys)
     return module
 
 

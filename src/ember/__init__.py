@@ -464,7 +464,7 @@ def _public(name, fn):
                 _ops_core.matmul_out_first(*(
                     args[i] if len(args) > i else kwargs.get(renames.get(k, k))
                     for i, k in enumerate(("input", "other"))), out)
-            if name in _OUT_OVERLAP_CHECKED and not (
+            if name in _OUT_OVERLAP_CHECKED and name not in _ops_core._CAT_FAMILY and not (
                     name in _INDEX_OUT and args and isinstance(args[0], Tensor) and
                     isinstance(out, Tensor) and out.shape != args[0].shape) or \
                     name in ("max", "min") and (
@@ -523,6 +523,8 @@ def _public(name, fn):
                     _warn(m.message, m.category, stacklevel=2)
             if expanded:
                 return _reduce_into_expanded(name, res, out, strict, args, kwargs)
+            if name in _ops_core._CAT_FAMILY:
+                _cat_out_overlap(res, out, args, kwargs)
             # (the op's own refusals of its operands came first)
             _ops_core.check_read_write_out(name, args, kwargs, out)
             _ops_core.warn_complex_into_real(name, (*args, *kwargs.values()), out)
@@ -591,6 +593,54 @@ _OUT_OVERLAP_CHECKED = frozenset((
     "scatter_add", "scatter_reduce"))
 # (their ``out=`` of another shape than the input is resized first: new memory, no overlap)
 _INDEX_OUT = frozenset(("index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"))
+
+
+def _cat_out_overlap(res, out, args, kwargs):
+    """PyTorch's ``cat``/``stack`` refuse an ``out=`` sharing an input's memory only once
+    they have checked their inputs' shapes and resized ``out`` (in its base's memory, so
+    ``cat([x[:2], x[2:4]], out=x[:2])`` grows into the inputs and is refused)."""
+    if not isinstance(out, Tensor) or not isinstance(res, Tensor):
+        return
+    if tuple(out.shape) != tuple(res.shape):
+        if out.dtype is not res.dtype or out._base is None:
+            return  # (write_out's own checks, or new memory: nothing shared)
+        _ops_core.warn_resized(out, res.shape)
+        if not _ops_core.resize_view_in_storage(out, res.shape):
+            _grown_out_overlap(out, res.numel(), args)
+            out._data = res._data.copy()  # (new memory, as write_out would give it)
+            out._vc.v += 1
+            return
+    import numpy as np
+
+    a = out._data  # (an input that is all of ``out`` is refused too, unlike for add's ``out=``)
+    if type(a) is not np.ndarray or not _ops_core._dense(a):
+        return
+    lo, hi = _ops_core._bounds(a)
+    for t in (v for w in args for v in (w if isinstance(w, (list, tuple)) else (w,))):
+        if isinstance(t, Tensor) and type(t._data) is np.ndarray and t.numel() and \
+                _ops_core._dense(t._data) and np.may_share_memory(a, t._data):
+            t_lo, t_hi = _ops_core._bounds(t._data)
+            if lo < t_hi and t_lo < hi:
+                raise RuntimeError(_ops_core._PARTIAL)
+
+
+def _grown_out_overlap(out, n, args):
+    """NOTE: PyTorch resizes a view past its storage's end by growing the storage itself
+    (ember gives it new memory), so the inputs that the grown ``out`` would cover are refused."""
+    import numpy as np
+
+    from ._ops.shape import _storage_root, storage_offset
+
+    root = _storage_root(out)
+    if type(root) is not np.ndarray or not root.flags.c_contiguous:
+        return
+    lo = root.__array_interface__["data"][0] + storage_offset(out) * root.itemsize
+    hi = lo + n * root.itemsize
+    for t in (a for v in args for a in (v if isinstance(v, (list, tuple)) else (v,))):
+        if isinstance(t, Tensor) and type(t._data) is np.ndarray and _ops_core._dense(t._data):
+            t_lo, t_hi = _ops_core._bounds(t._data)
+            if lo < t_hi and t_lo < hi:
+                raise RuntimeError(_ops_core._PARTIAL)
 
 
 def _no_partial_overlap(out, args, kwargs):
@@ -681,7 +731,19 @@ def _reduce_into_expanded(name, res, out, strict, args, kwargs):
     return out
 
 
+# NOTE: which of PyTorch's CPU matrix products zero an ``out=`` sharing an operand's memory
+# before reading it depends on MKL's kernels for the processor: all of them on the AMD
+# processor measured (MKL's generic paths), only the matrix-vector ones on an Intel AVX-512
+# processor, where ``mm``/``addmm`` give the true product up to 8 rows (their later row blocks
+# read rows already written: not reproduced).
 _ZEROED_FIRST = frozenset(("mm", "mv", "matmul", "addmm"))
+
+
+def _mm_zeroes_out() -> bool:
+    """Whether ``mm``/``addmm``/2-D ``matmul`` zero an aliased ``out=`` first here."""
+    from . import _cpuinfo  # (read once: processors() is cached)
+
+    return _cpuinfo.model_id()[0] != "GenuineIntel"
 
 
 def _blas_layout(out):
@@ -696,7 +758,7 @@ def _blas_layout(out):
 def _zeroed_first(name, res, out, args, kwargs):
     """Whether ``out=`` of a matrix product shares an operand's memory: PyTorch's CPU kernel
     zeroes a contiguous ``out`` of the result's shape first (``beta=0``), so the operands read
-    those zeros (``torch.mm(b, b, out=b)`` is all zeros).  Zeroes it here when so."""
+    those zeros (``torch.mv(m, v, out=v)`` is all zeros).  Zeroes it here when so."""
     import numpy as np
 
     if not isinstance(out, Tensor) or not isinstance(res, Tensor) or \
@@ -706,6 +768,9 @@ def _zeroed_first(name, res, out, args, kwargs):
             name == "addmm" and kwargs.get("beta", 1) != 0 or \
             res.requires_grad or out.requires_grad or out.dtype is not res.dtype:
         return False
+    if name != "mv" and not _mm_zeroes_out() and \
+            not [a for a in args if isinstance(a, Tensor) and a.ndim == 1]:
+        return False  # (a matrix times a matrix on Intel's kernels: see _ZEROED_FIRST)
     if name == "addmm":  # (its ``input`` is not read with beta=0)
         args, kwargs = args[1:], {k: v for k, v in kwargs.items() if k != "input"}
     ins = [a._data for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
@@ -894,8 +959,11 @@ def meshgrid(*tensors, indexing=None):
     if indexing is None:
         import warnings
 
-        _warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-              "indexing argument.", cpp="aten/src/ATen/native/TensorShape.cpp:4215")
+        from ._warnings import warn_once  # (PyTorch's TORCH_WARN_ONCE)
+
+        warn_once("meshgrid-indexing", "torch.meshgrid: in an upcoming release, it will be "
+                  "required to pass the indexing argument.",
+                  cpp="aten/src/ATen/native/TensorShape.cpp:4215")
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "

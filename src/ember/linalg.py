@@ -1390,11 +1390,23 @@ def _cross(x, y, d):
         for i, j in ((1, 2), (2, 0), (0, 1)):
             (xi, yi), (xj, yj) = take[i], take[j]
             if fma is None:
-                parts.append(xi * yj - xj * yi)
+                parts.append(_cmul_plain(xi, yj) - _cmul_plain(xj, yi)
+                             if xp is np and x.dtype.kind == "c" else xi * yj - xj * yi)
                 continue
             c = -(xj * yi)
             parts.append(fma(xi, yj, c))
     return xp.stack(parts, axis=d)
+
+
+def _cmul_plain(a, b):
+    """``a * b`` for complex NumPy arrays as PyTorch's scalar kernels compute it:
+    ``(ar br - ai bi) + (ar bi + ai br) i``, each product rounded (NumPy's own complex
+    multiply may fuse them)."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), a.dtype)
+    out.real = ar * br - ai * bi
+    out.imag = ar * bi + ai * br
+    return out
 
 
 def vecdot(x, y, *, dim=-1, out=None):

@@ -803,6 +803,7 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
         out.__dict__["_neg"] = True  # (the negative bit stays on the views, as PyTorch's)
     if base.__dict__ and "_fn_view" in base.__dict__ and out._grad_fn is not None:
         out._fn_view = True  # a view of a custom Function's view output: no in-place either
+        out._multi_view = base._multi_view  # (one of several outputs: that message)
     if view_fn in REPLAYED or base.__dict__ and "_replay" in base.__dict__:
         _chain_replay(out, base, view_fn)
     return out
@@ -898,6 +899,11 @@ def conform_grad(g, meta, node, i):
         g = sum_to(g, shape)
     if g._data.dtype != dtype:
         if g._data.dtype.kind == "c" and dtype.kind != "c":
+            if hasattr(type(node), "_forward_cls"):  # (a custom Function's backward: refused)
+                raise RuntimeError(
+                    "Expected isFloatingType(grad.scalar_type()) || (input_is_complex == "
+                    "grad_is_complex) to be true, but got false.  (Could this error message be "
+                    "improved?  If so, please report an enhancement request to PyTorch.)")
             from .complex import real_part
 
             g = real_part(g)  # a real input's share of a complex gradient (no cast warning)
@@ -906,8 +912,12 @@ def conform_grad(g, meta, node, i):
 
 
 def zeros_for(node, i):
-    """The zero gradient for output ``i`` of ``node`` that received none."""
-    shape, dtype, dev = node._out_meta[i]
+    """The zero gradient for output ``i`` of ``node`` that received none (None for a
+    custom Function's output that is not a tensor)."""
+    meta = node._out_meta[i]
+    if meta is None:
+        return None
+    shape, dtype, dev = meta
     return wrap(np.zeros(shape, dtype=dtype) if dev.type == "cpu" else
                 xp_for(dev).zeros(shape, dtype=dtype), dev)
 
@@ -1360,7 +1370,7 @@ def _view_rebase_message(t: Tensor, indirect: bool):
     what = "its base or another view of its base has been" if indirect else "is being"
     fn = t._grad_fn
     if t.__dict__.get("_fn_view") is not None and (fn is not None or not t._no_grad_view):
-        meta = "fn"
+        meta = "multi" if t._multi_view else "fn"  # (one of a Function's several outputs)
     elif t._no_grad_view:
         meta = t._no_grad_view
     elif t._multi_view:
@@ -1491,8 +1501,12 @@ def writable_alias(d):
         if not isinstance(b, np.ndarray):
             break
         root = b
-    if root is d or not root.flags.writeable or not root.flags.c_contiguous:
+    if root is d or not root.flags.writeable:
         return None
+    if not root.flags.c_contiguous:  # (a result laid out as a transposed input: ``a.t() * 1``)
+        if not root.flags.f_contiguous:
+            return None
+        root = root.T  # (the same memory, in the C order NumPy's buffer wants)
     offset = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]
     try:
         return np.ndarray(d.shape, d.dtype, buffer=root, offset=offset, strides=d.strides)
@@ -1726,6 +1740,14 @@ def _copy_slices(view: Tensor, node) -> None:
         if overlap and need_base:  # (PyTorch's backward writes the gradient through the
             raise RuntimeError(_OVERLAP)  # expanded view, where the base wants one)
         gb = g.clone()
+        bd = base._data
+        if gb._data.strides != bd.strides and type(bd) is np.ndarray and \
+                type(gb._data) is np.ndarray and _dense(bd):
+            # (PyTorch's gradient buffer has the base's strides, which an ``as_strided`` view
+            # of a transposed base reads: ``(a.t() * 1).as_strided((2,), (1,))``)
+            lay = np.empty_like(bd, dtype=gb._data.dtype)
+            lay[...] = gb._data
+            gb._data = lay
         region = view_fn(gb)
         from .shape import contiguous_format
 
@@ -1797,6 +1819,12 @@ def refresh_view(view: Tensor) -> None:
         xp = xp_of(g)
         gb = wrap(xp.zeros(base.shape, dtype=base._data.dtype), g._device)
         v = view_fn(gb)
+        bd = base._data
+        if type(bd) is np.ndarray and bd.strides != gb._data.strides and _dense(bd) and \
+                not _may_overlap(v._data):
+            # (PyTorch's gradient has the base's strides, which the view's geometry reads)
+            gb = wrap(np.zeros_like(bd), g._device)
+            v = view_fn(gb)
         if _may_overlap(v._data) and v._data.dtype == gb._data.dtype:
             # (an expanded or unfolded view: its elements' gradients add up)
             at = view_fn(wrap(xp.arange(base.numel()).reshape(base.shape), g._device))
@@ -1962,6 +1990,9 @@ def precheck_out(name, input, out, strict=True) -> None:
             not input.dtype.is_complex and name not in ("clamp", "clip", "clamp_min",
                                                         "clamp_max"):  # (bounds promote)
         raise RuntimeError(_found_dtype(input.dtype, out.dtype, name))
+    if name == "logcumsumexp" and strict and isinstance(out, Tensor) and \
+            isinstance(input, Tensor) and out.dtype is not input.dtype:  # (before the dtype's
+        raise RuntimeError(STRICT_OUT[name](input.dtype, out.dtype, name))  # refusal)
 
 
 def scatter_out_first(name, input, out) -> None:
@@ -2061,9 +2092,18 @@ def check_out_first(name, args, out):
         if name == "argsort" and args and isinstance(args[0], Tensor) and \
                 args[0]._requires_grad:  # (PyTorch's argsort writes through sort's out form)
             raise RuntimeError(_no_grad_out(name))
+        if name in _GRAD_OUT_FIRST and any(isinstance(a, Tensor) and a._requires_grad
+                                           for a in args[:2]):
+            raise RuntimeError(_no_grad_out(name))  # (before the scan's dtype= from out)
     check = _OUT_FIRST.get(name)
     if check is not None and isinstance(out, Tensor):
         check(name, args, out)
+
+
+# Ops whose autograd refuses an ``out=`` for an input that requires grad before any other
+# check (the scans, whose ``out``'s dtype would otherwise become their dtype= first; cross,
+# whose dim checks are linalg_cross's, inside).
+_GRAD_OUT_FIRST = frozenset(("cumsum", "cumprod", "logcumsumexp", "cross"))
 
 
 def _no_grad_out(name):
@@ -2087,7 +2127,8 @@ _OUT_OP_NAMES = {
     "negative": "neg", "absolute": "abs", "true_divide": "div", "divide": "div",
     "multiply": "mul", "subtract": "sub", "clip": "clamp", "arccos": "acos", "arcsin": "asin",
     "arctan": "atan", "arccosh": "acosh", "arcsinh": "asinh", "arctanh": "atanh",
-    "arctan2": "atan2", "fix": "trunc", "concat": "cat", "concatenate": "cat", "hstack": "cat",
+    "arctan2": "atan2", "fix": "trunc", "diff": "sub", "concat": "cat", "concatenate": "cat",
+    "hstack": "cat",
     "vstack": "cat", "dstack": "cat", "column_stack": "cat", "outer": "mul", "ger": "mul",
     "kron": "mul", "diagonal": "aten::diagonal_copy",
     "float_power": "pow", "square": "pow", "nanmean": "nansum", "take_along_dim": "gather",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["topk_indices", "sort_indices", "kth_index", "mode_index", "dense_ranks",
-           "median_all_index"]
+           "median_all_index", "row_sort_indices"]
 
 
 def topk_indices(values, k: int, largest: bool = True, sorted: bool = True,
@@ -348,3 +348,36 @@ def mode_index(values) -> int:
                 best, best_freq = q[i][1], freq
             freq = 0
     return best
+
+
+# -- unique(dim=): std::sort of row indices, rows compared lexicographically ---------------------
+
+class _RowKey:
+    """A row compared as PyTorch's ``unique_dim`` comparator does: by the first column where
+    one is ``<`` or ``>`` the other, so a NaN column counts as a tie and the next decides."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row):
+        self.row = row
+
+    def __lt__(self, other):
+        for a, b in zip(self.row, other.row):
+            if a < b:
+                return True
+            if a > b:
+                return False
+        return False
+
+
+def row_sort_indices(rows) -> np.ndarray | None:
+    """The order ``std::sort`` leaves the indices of the rows of the 2-d ``rows`` in under that
+    comparator (which NaNs make inconsistent, so only a replay tells), or None where the
+    replay runs off the list (where the C++ reads outside it)."""
+    n = len(rows)
+    q = [(_RowKey(r), i) for i, r in enumerate(np.asarray(rows, np.float64).tolist())]
+    try:
+        _sort(q, 0, n)
+    except IndexError:
+        return None
+    return np.fromiter((i for _, i in q), np.int64, n)

@@ -875,6 +875,45 @@ def _check_no_overlap(t, value):
         raise RuntimeError(_SHARED)
 
 
+def aliased_1d(t, source) -> bool:
+    """Whether an index write into 1-d ``t`` reads a 1-d ``source`` sharing its memory in a
+    layout ``_check_no_overlap`` lets pass (a strided view), with no autograd to record."""
+    a, b = t._data, source._data if isinstance(source, Tensor) else None
+    return type(a) is np.ndarray and type(b) is np.ndarray and a.ndim <= 1 and b.ndim <= 1 \
+        and a.flags.writeable and np.may_share_memory(a, b) and not needs_grad((t, source))
+
+
+def write_sequentially(t, source, at, add=False, alpha=1):
+    """NOTE: PyTorch's kernel for an index write whose source shares the target's memory
+    reads each source element just before its write, so earlier writes show through
+    (``x[1:4].scatter_(0, i, x[::2][:2])``): done so here, element by element, at the flat
+    positions ``at`` of 1-d ``t`` (``add``: adding ``alpha`` times them)."""
+    dst, src = t._data.reshape(-1), source._data.reshape(-1)
+    for i, j in enumerate(np.asarray(at).reshape(-1).tolist()):
+        v = src[i]
+        dst[j] = dst[j] + alpha * v if add else v
+    t._vc.v += 1
+    return t
+
+
+def check_source_overlap(t, source, validate) -> None:
+    """``_check_no_overlap`` for the in-place index ops (``index_add_``, ``scatter_``, ...),
+    whose PyTorch kernels check their arguments' shapes and dtypes first: ``validate()``
+    (the op, out of place) raises those refusals before the overlap's (but not its kernel's
+    later ones: an index out of bounds, an unknown reduction)."""
+    try:
+        _check_no_overlap(t, source)
+    except RuntimeError as overlap:
+        try:
+            validate()
+        except Exception as e:  # noqa: BLE001
+            msg = str(e)
+            if "out of range" in msg or "out of bounds" in msg or msg.startswith("reduce argument"):
+                raise overlap from None
+            raise
+        raise
+
+
 def _index_put(t, nk, value, accumulate, pending=(), no_overlap=False, kept=(), masked=False):
     """Write ``value`` at ``t[nk]`` (NumPy key), recording ``IndexPutBackward0``; ``pending``
     holds an index error to raise once the value's shape and dtype are found right

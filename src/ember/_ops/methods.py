@@ -254,19 +254,30 @@ def _writes_expanded(op, warning=None):
 
 def _index_add_(self, dim, index, source, *, alpha=1):
     if isinstance(source, Tensor):  # (as PyTorch: no source sharing self's memory at all)
-        I._check_no_overlap(self, source)
+        I.check_source_overlap(self, source, lambda: I.index_add(self.detach(), dim, index,
+                                                                 source, alpha=alpha))
+        if I.aliased_1d(self, source) and (alpha == 1 or self.dtype.is_floating_point):
+            I.index_add(self.detach(), dim, index, source, alpha=alpha)  # (its checks)
+            return I.write_sequentially(self, source, index._data, True, alpha)
     return unary_inplace(I.index_add)(self, dim, index, source, alpha=alpha)
 
 
 def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     if isinstance(src, Tensor):
-        I._check_no_overlap(self, src)
+        I.check_source_overlap(self, src, lambda: I.scatter(self.detach(), dim, index, src,
+                                                            value, reduce=reduce))
+        if reduce is None and value is None and I.aliased_1d(self, src):
+            I.scatter(self.detach(), dim, index, src)  # (its checks)
+            return I.write_sequentially(self, src, index._data)
     return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce, _name="scatter_")
 
 
 def _scatter_add_(self, dim, index, src):
     if isinstance(src, Tensor):
-        I._check_no_overlap(self, src)
+        I.check_source_overlap(self, src, lambda: I.scatter_add(self.detach(), dim, index, src))
+        if I.aliased_1d(self, src):
+            I.scatter_add(self.detach(), dim, index, src)  # (its checks)
+            return I.write_sequentially(self, src, index._data, True)
     return unary_inplace(I.scatter_add)(self, dim, index, src)
 
 

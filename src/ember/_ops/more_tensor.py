@@ -120,7 +120,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
             break
         hi, lo = S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1)
         x = P.logical_xor(hi, lo) if x.dtype is D.bool else P.sub(hi, lo)
-    return _out(x, out)
+    return _out(x, out, "diff")  # (whose refusal of grad names sub, the op it writes with)
 
 
 def kron(input, other, *, out=None):
@@ -490,6 +490,15 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if D.result_type(bd, input) in D._WIDE_UNSIGNED:
         raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
                                   f"'{D.scalar_name(D.result_type(bd, input))}'")
+    # NOTE: PyTorch compares in the two inputs' common dtype, so a Python scalar or 0-d tensor
+    # wraps into an integer sequence's dtype (-1 is 255 among uint8 bounds) and values round
+    # to a narrower float sequence's precision before the search.
+    common = D.result_type(bd, input).np
+    with quiet:  # (a value past float16's range becomes inf, as in PyTorch)
+        if b.dtype != common:
+            b = b.astype(common)
+        if vals.dtype != common:
+            vals = vals.astype(common)
     n = b.shape[-1]
     if b.ndim == 1:  # one row of bounds for every value
         rows, v = b.reshape(1, n), vals.reshape(1, -1)
@@ -934,10 +943,32 @@ def _running_logaddexp(a, d, acc):
         for i in range(x.shape[0]):
             v = x[i]
             lo, hi = np.minimum(v, total), np.maximum(v, total)
-            step = np.log1p(np.exp(lo - hi)) + hi
+            step = (_c_log1p_exp(lo - hi) if acc is np.float64 else
+                    _c_log1p_expf(lo - hi)) + hi
             total = np.where((lo != hi) | np.isfinite(lo), step, v)
             out[i] = total
     return np.moveaxis(out, 0, d)
+
+
+def _c_log1p_exp(t):
+    """``log1p(exp(t))`` (``t <= 0``, or NaN) as PyTorch's scalar scan loop computes it: the C
+    library's double ``exp`` and ``log1p`` (NumPy's differ from them by an ulp in a few
+    percent of inputs); NumPy's alone past :data:`_libm.SCALAR_MAX` values a step."""
+    import math
+
+    from . import _libm
+    if t.size > _libm.SCALAR_MAX:
+        return np.log1p(np.exp(t))
+    e = _libm.exp64(t)
+    return np.where(np.isnan(e), e, _libm.c_double(math.log1p, e, ~np.isnan(e)))
+
+
+def _c_log1p_expf(t):
+    """``log1pf(expf(t))`` for a float32 array, as the C library's float functions give it
+    (``expf`` as float64's ``exp`` rounded once; NumPy's float32 ``exp`` is off by an ulp in
+    some inputs)."""
+    from . import _libm
+    return _libm.log1pf(np.exp(t.astype(np.float64)).astype(np.float32))
 
 
 def _c10_log1p(z):
@@ -1042,6 +1073,13 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
             not isinstance(elements, Tensor) or elements.numel()):  # (a number: eq)
         raise NotImplementedError(f"\"isin_default_cpu\" not implemented for "
                                   f"'{D.scalar_name(dt)}'")
+    if isinstance(test_elements, Tensor) and not test_elements.is_contiguous():
+        # NOTE: PyTorch's kernel for few test elements (fewer than 10 * n ** 0.145, n the
+        # number of elements) casts them (keeping their strides) and takes ``.view(-1)``: a
+        # transposed ``test_elements`` then fails with view's error.
+        n = elements.numel() if isinstance(elements, Tensor) else 1
+        if n and test_elements.numel() < int(10.0 * n ** 0.145):
+            (test_elements if test_elements.dtype is dt else test_elements.to(dt)).view(-1)
     e = (elements._data if isinstance(elements, Tensor) else xp.asarray(elements)).astype(dt.np)
     tv = (test_elements._data if isinstance(test_elements, Tensor)
           else xp.asarray(test_elements)).astype(dt.np).reshape(-1)
@@ -1454,6 +1492,10 @@ def _masked_scatter_(self, mask, source):
     if isinstance(mask, Tensor) and tuple(mask.shape) != tuple(self.shape):
         S.expand(mask, tuple(self.shape))  # the mask must broadcast to ``self``: PyTorch's error
     _check_scatter_mask(mask)
+    if I.aliased_1d(self, source):
+        masked_scatter(self.detach(), mask, source)  # (its checks)
+        return I.write_sequentially(self, source, np.flatnonzero(np.broadcast_to(
+            to_host(mask._data), self.shape)))
     return _inplace(masked_scatter)(self, mask, source)
 
 
@@ -2203,14 +2245,26 @@ def _spacing(y, x, dx, d, name):
 
 
 def _trapezoid_args(y, x, dx, dim, name):
-    if y.dtype is D.bool:
-        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    # NOTE: PyTorch's order: trapezoid wraps the dim and returns zeros for no samples before
+    # refusing bools; cumulative_trapezoid refuses a bool ``y`` first, but wraps the dim
+    # before its check of ``x`` and ``y`` together.
     if x is not None and dx is not None:
         raise TypeError("trapezoid() received an invalid combination of arguments - got "
                         "(Tensor, Tensor, dx=...)")
+    with_x = isinstance(x, Tensor)
+    if name != "trapezoid" and not with_x and y.dtype is D.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
     if y.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    return norm_dim(dim, y.ndim)
+    d = norm_dim(dim, y.ndim)
+    if name == "trapezoid" and y.shape[d] == 0:
+        return d
+    if with_x and (y.dtype is D.bool or x.dtype is D.bool):
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
+    if y.dtype is D.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    return d
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -2497,7 +2551,16 @@ def _inplace(op):
 
     def op_(self, *args, **kwargs):
         if src is not None and len(args) > src and isinstance(args[src], Tensor):
-            I._check_no_overlap(self, args[src])  # (as PyTorch: no source sharing self's memory)
+            # (as PyTorch: no source sharing self's memory; all but index_copy_ check their
+            # arguments first)
+            if op is not index_copy:
+                I.check_source_overlap(self, args[src], lambda: op(self.detach(), *args, **kwargs))
+            else:
+                I._check_no_overlap(self, args[src])
+            if op is index_copy and I.aliased_1d(self, args[src]):
+                check_inplace(self)
+                op(self.detach(), *args, **kwargs)  # (its checks)
+                return I.write_sequentially(self, args[src], args[1]._data)
         check_inplace(self)
         if op is index_copy:  # (its first check, before its arguments')
             check_written_overlap(self)

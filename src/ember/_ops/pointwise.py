@@ -1648,7 +1648,8 @@ def sqrt(a):
 # The NaN that PyTorch's real kernels give for an argument out of the domain, by function
 # and dtype: (its bits, whether a NaN argument gives the same bits rather than itself).
 _DOMAIN_NAN = {
-    np.sqrt: {np.dtype(np.float64): (0x7FF8000000000000, False)},
+    np.sqrt: {np.dtype(np.float64): (0x7FF8000000000000, False),
+              np.dtype(np.float32): (0x7FC00000, False)},
     np.log: {np.dtype(np.float64): (0x7FF8000000000000, False)},
     np.log2: {np.dtype(np.float64): (0x7FF8000000000000, False)},
     np.log10: {np.dtype(np.float64): (0x7FF8000000000000, False),

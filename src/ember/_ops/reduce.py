@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
 from ._core import xp_of_array as _xp
-from ._core import OUT, c_dense, c_order, fused, fused_op, quiet
+from ._core import OUT, c_dense, c_order, fused, fused_op, is_dense, quiet
 from . import shape as _shape
 from . import _cascade, _stl_select, _vml
 
@@ -1263,21 +1263,23 @@ def cumsum(t, dim=_NO_DIM, *, dtype=None):
     if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
+    src = t
     if dtype is not None:
         if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
             _grad_dtype(out_dt)
-            return fused(None, lambda x: cumsum(x.to(out_dt), dim, dtype=out_dt), t)
-        t = t.to(out_dt)
+        t = t.detach().to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
-        arr = np.cumsum(a, axis=d, dtype=_scan_acc(a))
+        arr = np.cumsum(a, axis=d, dtype=_scan_acc(t._data))  # (half types: float32's total)
         if t.ndim and arr.dtype.kind in "fc":  # (PyTorch's running total starts at +0, so
             arr = arr + 0.0                     # -0 never comes out; a 0-d input is copied)
         arr = arr.astype(out_dt.np).reshape(t.shape)
     arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
-    return make(arr, (t,), "CumsumBackward0",
-                lambda ctx, g: (g.flip(d).cumsum(d).flip(d) if t.ndim else g,))
+    # NOTE: with dtype=, PyTorch casts the gradient back to the input's dtype before its
+    # reversed cumsum (so that sum runs in the input's dtype, not the result's).
+    return make(arr, (src,), "CumsumBackward0",
+                lambda ctx, g: (g.to(src.dtype).flip(d).cumsum(d).flip(d) if t.ndim else g,))
 
 
 def cumprod(t, dim=_NO_DIM, *, dtype=None):
@@ -1287,47 +1289,65 @@ def cumprod(t, dim=_NO_DIM, *, dtype=None):
     if _amp.ON and dtype is None:  # (float32 under CUDA autocast, as PyTorch's)
         t = _amp.cuda_fp32(t)
     out_dt = _out_dtype(t, dtype)
+    src = t
     if dtype is not None:
         if out_dt is not t.dtype and t.requires_grad:  # (cast inside the op, as sum's)
             _grad_dtype(out_dt)
-            return fused(None, lambda x: cumprod(x.to(out_dt), dim, dtype=out_dt), t)
-        t = t.to(out_dt)
+        t = t.detach().to(out_dt)
     d = norm_dim(dim, t.ndim)
     a = _acc(t) if t.ndim else t._data.reshape(1)
     with quiet:
-        arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else _scan_acc(a))
+        arr = np.cumprod(a, axis=d, dtype=np.int64 if out_dt is D.int64 else _scan_acc(t._data))
         arr = arr.astype(out_dt.np).reshape(t.shape)  # (overflow to inf is silent)
     arr = c_order(arr)  # (PyTorch's scans write a contiguous result)
 
     def rule(ctx, g):
         x, out = ctx.saved
-        if not x.ndim:
+        # (PyTorch: the gradient in the input's dtype; passed through where the scan is of
+        # one element; else the reversed cumsum of g * out over x, in the promoted dtype)
+        g = g.to(x.dtype)
+        if x.numel() <= 1 or x.shape[d] == 1:
             return (g,)
         if not bool(x.eq(0).any()):
-            return ((g * out).flip(d).cumsum(d).flip(d) / x,)
+            return ((out * g).flip(d).cumsum(d).flip(d) / x,)
         if _grad_on():  # create_graph: the same formula from differentiable ops
             return (_cumprod_grad_graph(x, g, out, d),)
         with quiet:
             res = _cumprod_grad_with_zeros(x._data, g._data, out._data, d)
         return (wrap(res, g._device),)
-    return make(arr, (t,), "CumprodBackward0", rule, t, _OUT)
+    return make(arr, (src,), "CumprodBackward0", rule, src, _OUT)
 
 
 def _cumprod_grad_with_zeros(x, g, out, d):
-    """cumprod's gradient where zeros occur, slice by slice (as PyTorch computes it).
+    """cumprod's gradient where zeros occur, slice by slice, in PyTorch's steps and order.
 
-    Before a slice's first zero (index k) the usual reversed-cumsum-over-x formula holds; at
-    k it is sum_{j>=k} g_j * prod_{i<=j, i!=k} x_i; after k it is 0.
+    With ``k`` a slice's first zero: before ``k`` the reversed cumsum of ``out * g`` (zeroed
+    from ``k`` on) over ``x``; at ``k``, ``sum_{k<=j<z2} g_j prod_{k<i<=j} x_i`` (``z2`` the
+    second zero) times ``out[k - 1]`` (1 where ``k`` is 0); after ``k``, 0.
     """
+    xp = _xp(x)
+    half = x.dtype == np.float16
+    acc = np.float32 if half else _scan_acc(x)  # (the scans' running totals, as cumsum's)
     n = x.shape[d]
-    pos = _xp(x).arange(n).reshape([-1 if i == d else 1 for i in range(x.ndim)])
-    zero = x == 0
-    k = np.where(zero.any(axis=d, keepdims=True), np.argmax(zero, axis=d, keepdims=True), n)
-    rev = np.flip(np.cumsum(np.flip(g * out, d), axis=d), d)
-    before = rev / np.where(pos < k, x, 1)
-    y = np.where(pos == k, 1, x)
-    at_k = np.where(pos >= k, g * np.cumprod(y, axis=d), 0).sum(axis=d, keepdims=True)
-    return np.where(pos < k, before, np.where(pos == k, at_k, 0)).astype(x.dtype, copy=False)
+    pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+    zeros = np.cumsum(x == 0, axis=d)
+    w = out * g
+    before = zeros == 0
+    rev = np.flip(np.cumsum(np.flip(np.where(before, w, 0), d), axis=d, dtype=acc), d)
+    res = np.where(before, rev.astype(x.dtype, copy=False) / x, 0).astype(x.dtype, copy=False)
+    run = zeros == 1
+    first = np.argmax(run, axis=d, keepdims=True)
+    at_first = (pos == first) & run
+    inner = run & ~at_first
+    cp = np.cumprod(np.where(inner, x, 1), axis=d, dtype=acc).astype(x.dtype, copy=False)
+    terms = cp * np.where(run, g, 0)
+    if half:
+        tot = terms.astype(np.float32).sum(axis=d, keepdims=True).astype(x.dtype)
+    else:
+        tot = _exact_sum(terms, (d,), True)
+    prev = np.take_along_axis(out, np.maximum(first - 1, 0), axis=d)
+    tot = tot * np.where(first == 0, 1, prev).astype(x.dtype, copy=False)
+    return np.where(at_first, tot, res).astype(x.dtype, copy=False)
 
 
 def _cumprod_grad_graph(x, g, out, d):
@@ -1377,6 +1397,8 @@ def _cum_extreme(t, dim, ufunc, name):
             hit = hit | (a != a)
         idx = _accumulate(np.maximum, np.where(hit, pos, 0), d).astype(np.int64) \
             if a.size else xp.zeros(a.shape, np.int64)
+        if t.dtype.is_floating_point and a.size:  # (the value is the indexed element's:
+            vals = xp.take_along_axis(a, idx, axis=d)  # -0 after a tying 0 is -0)
     vals, idx = vals.reshape(t.shape), idx.reshape(t.shape)
     vals, idx = c_order(vals), c_order(idx)  # (as PyTorch's)
     shape = t.shape
@@ -1675,6 +1697,11 @@ def _signed_zero_median(t, a, v, skip_nan=False):
     ``std::nth_element`` leaves there (see ``_stl_select.median_all_index``)."""
     if type(a) is not np.ndarray or not t.dtype.is_floating_point or v != 0:
         return v
+    st = t.stride()
+    if not t.is_contiguous() and is_dense(t.shape, st):
+        # NOTE: PyTorch selects in a clone, which keeps a dense tensor's order in memory
+        perm = builtins.sorted(range(t.ndim), key=lambda i: -st[i])
+        a = a.reshape(t.shape).transpose(perm).reshape(-1)
     wide = a.astype(np.float32) if t.dtype in _LOW else a
     signs = np.signbit(wide[wide == 0])
     if signs.all() or not signs.any():
@@ -1778,6 +1805,41 @@ def _sort_decides(flat):
     return bool(zeros.size) and bool(np.signbit(zeros).any()) and not np.signbit(zeros).all()
 
 
+def _unique_dim_needs_replay(a, d):
+    """Whether PyTorch's sort order shows in ``unique(dim=d)`` of a float array: NaNs, or
+    slices equal by value but not in the signs of their zeros (the sort picks which stays)."""
+    if not _sort_decides(a.reshape(-1)):
+        return False
+    with quiet:
+        if np.isnan(a).any():
+            return True
+    rows = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+    _, first, inv = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    neg = np.signbit(rows.astype(np.float32, copy=False))
+    return bool((neg != neg[first][inv.reshape(-1)]).any())
+
+
+def _unique_rows_replayed(a, d):
+    """``unique(dim=d)`` of a float array holding NaNs or both signed zeros, as PyTorch's CPU
+    kernel gives it: ``std::sort`` of the slices (a NaN column ties, so the next decides),
+    then runs of slices equal by ``==`` (NaN never equal) kept as their first.  None where
+    the sort cannot be replayed."""
+    moved = np.moveaxis(a, d, 0)
+    n = moved.shape[0]
+    rows = moved.reshape(n, -1)
+    order = _stl_select.row_sort_indices(rows)
+    if order is None:
+        return None
+    s = rows[order]
+    with quiet:
+        starts = np.concatenate([[True], (s[1:] != s[:-1]).any(axis=1)])
+    vals = np.moveaxis(moved[order][starts], 0, d).copy()
+    inv = np.empty(n, np.int64)
+    inv[order] = np.cumsum(starts) - 1
+    counts = np.diff(np.append(np.flatnonzero(starts), n))
+    return vals, inv, counts
+
+
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     kernel = "unique" if dim is None else "unique_dim"
@@ -1790,6 +1852,10 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
         if _zero_sized_dims(t, d):
             empty = np.zeros(0, np.int64)
             vals, inv, counts = t._data.copy(), empty, empty
+        elif (type(t._data) is np.ndarray and (t._data.dtype.kind == "f" or t.dtype in _LOW)
+              and _unique_dim_needs_replay(t._data, d)
+              and (vals := _unique_rows_replayed(t._data, d)) is not None):
+            vals, inv, counts = vals
         else:
             vals, inv, counts = np.unique(t._data, return_inverse=True, return_counts=True,
                                           axis=d)

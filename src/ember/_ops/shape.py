@@ -1014,9 +1014,11 @@ def cat(tensors, dim=0, *, axis=None, out=None):
                                "concatenated")
     check_same_device(*tensors)
     # PyTorch skips 1-d empty tensors (legacy behaviour).
-    parts = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    parts = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)]
+    # (NOTE: with nothing left, PyTorch returns the empty result without checking the dim)
+    d = norm_dim(dim, parts[0].ndim) if parts else 0
+    parts = parts or tensors[:1]
     ref = parts[0]
-    d = norm_dim(dim, ref.ndim)
     for i, x in enumerate(parts):
         if x.ndim != ref.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "

@@ -6,7 +6,7 @@ import functools
 import weakref
 
 from .grad_mode import STATE, no_grad
-from .graph import Node
+from .graph import Node, SavedOutput
 
 
 class FunctionCtx:
@@ -23,8 +23,22 @@ class FunctionCtx:
         if isinstance(self, Node):
             if self.__dict__.get("_in_jvp"):  # (in ``jvp``: what save_for_forward kept)
                 return tuple(self.__dict__.get("_to_save_forward", ()))
-            return self.saved
+            if self.__dict__.get("_fn_freed"):
+                self._released = True  # (the graph's refusal, as when tensors were freed)
+            out = self.saved
+            if not STATE.enabled and SavedOutput in map(type, self._saved):
+                # NOTE: as PyTorch, a saved output comes back with this node as its grad_fn
+                # (requiring grad) also in a backward that does not create a graph
+                out = tuple(_as_output(o, s.output_nr, self) if type(s) is SavedOutput else o
+                            for o, s in zip(out, self._saved))
+            return out
         return getattr(self, "_to_save", ())
+
+    @property
+    def saved_variables(self):
+        _warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning,
+              stacklevel=2)
+        return self.saved_tensors
 
     def mark_non_differentiable(self, *tensors):
         self._non_diff = {id(t) for t in tensors}
@@ -36,6 +50,14 @@ class FunctionCtx:
         self._materialize = bool(value)
 
 
+def _as_output(t, output_nr, node):
+    out = t._alias()
+    out._grad_fn = node
+    out._output_nr = output_nr
+    out._requires_grad = True
+    return out
+
+
 class BackwardCFunction(Node, FunctionCtx):
     """The node a custom Function leaves in the graph (``<NameBackward>``)."""
 
@@ -43,7 +65,17 @@ class BackwardCFunction(Node, FunctionCtx):
     needs_input_grad = ()  # set per call by ``Function.apply``
 
     def apply(self, *grads):
+        # (as PyTorch's: the user's backward (or vjp) as is, its result unchecked)
+        return _user_backward(type(self)._forward_cls)(self, *grads)
+
+    def __call__(self, *grads):
         return self._rule(self, *grads)
+
+    def _release(self):
+        Node._release(self)
+        # NOTE: as PyTorch's, ``saved_tensors`` is refused once the backward freed the node,
+        # even where nothing (or only None) was saved; running it again stays allowed
+        self.__dict__["_fn_freed"] = True
 
 
 _classes: dict = {}
@@ -154,12 +186,17 @@ class Function:
                 if STATE.enabled and o._requires_grad and o._grad_fn is None:
                     raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                        "in-place operation.")
+        if not record and custom_setup and ctx._to_save:
+            _check_saved_input(ctx, outs, tensors, False)
         if not record:
             if not any(o is a for o in outs for a in tensors if a is not None):
                 return output
             # an input returned as is comes back as a new alias without history (as PyTorch:
-            # a view of it, but under no_grad)
-            outs = tuple(_alias(o, STATE.enabled) if any(o is a for a in tensors if a is not None)
+            # a view of it, but not under no_grad where it requires grad), or itself where
+            # marked dirty and not requiring grad
+            outs = tuple(_alias(o, STATE.enabled or not o.requires_grad)
+                         if any(o is a for a in tensors if a is not None)
+                         and not (id(o) in ctx._dirty and not o.requires_grad)
                          else o for o in outs)
             return outs[0] if single else outs
         if ctx._dirty - {id(t) for t in tensors if t is not None}:
@@ -172,12 +209,14 @@ class Function:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
                                 f"is of type {type(t).__name__}")
+        if custom_setup and ctx._to_save:
+            _check_saved_input(ctx, outs, tensors, True)
         # (as PyTorch: an edge per tensor argument only; backward returns one per argument)
-        ctx._arg_pos = tuple(i for i, t in enumerate(tensors) if t is not None)
+        ctx._arg_pos = tuple([i for i, t in enumerate(tensors) if t is not None])
         ctx._n_args = len(tensors)
-        Node.__init__(ctx, _rule, in_edges,
-                      tuple((tensors[i]._data.shape, tensors[i]._data.dtype)
-                            for i in ctx._arg_pos),
+        given = [t for t in tensors if t is not None]
+        ctx._devs = tuple([t._device for t in given])  # (where their gradients must be)
+        Node.__init__(ctx, _rule, in_edges, tuple([(t._data.shape, t._data.dtype) for t in given]),
                       num_outputs=len(outs))
         ctx.needs_input_grad = needs
         wired = []
@@ -190,8 +229,11 @@ class Function:
             if id(o) in ctx._dirty:
                 t = o
             elif any(o is a for a in tensors if a is not None):
-                t = _alias(o, True)  # an input returned as is: a new alias, a view of it
-                t._fn_view = (cls.__name__, i)
+                if id(o) in ctx._non_diff:  # (as PyTorch: then a plain alias, not a view)
+                    t = _alias(o)
+                else:
+                    t = _alias(o, True)  # an input returned as is: a new alias, a view of it
+                    t._fn_view = (cls.__name__, i)
             else:
                 t = o
                 if o._base is not None:  # a view made in forward: no in-place change later
@@ -202,14 +244,34 @@ class Function:
                 t._requires_grad = True
             metas.append((t._data.shape, t._data.dtype, t._device))
             wired.append(t)
+        if len(outs) > 1 and sum(1 for t in wired if isinstance(t, Tensor) and
+                                 t._grad_fn is ctx) > 1:
+            # NOTE: as PyTorch, views among several differentiable outputs are refused in-place
+            # writes as the outputs of an op with several views are (its message)
+            for t in wired:
+                if isinstance(t, Tensor) and t._grad_fn is ctx and "_fn_view" in t.__dict__:
+                    t._multi_view = True
+        # (a non-tensor output's gradient stays None; the others are materialized as zeros)
         ctx._out_meta = metas if ctx._materialize else None
-        if ctx._out_meta is not None and any(m is None for m in metas):
-            ctx._out_meta = None
         ctx.save(*ctx._to_save)
         if single and isinstance(output, Tensor) and id(output) in ctx._dirty and \
                 output._base is not None and output._grad_fn is ctx:
             _dirty_view(output, ctx, tensors)
         return wired[0] if single else tuple(wired)
+
+
+def _check_saved_input(ctx, outs, tensors, record):
+    """PyTorch's refusal, with ``setup_context``, of an input returned as is (not marked
+    dirty) that is saved for backward. NOTE: without a graph it is refused too where that
+    input does not require grad (PyTorch swaps it for a view before it checks)."""
+    for o in outs:
+        if any(o is a for a in tensors if a is not None) and id(o) not in ctx._dirty and \
+                any(o is t for t in ctx._to_save) and (record or not o._requires_grad):
+            raise RuntimeError(
+                "An input that has been returned as-is as output is being saved for backward. "
+                "This is not supported if you override setup_context. You should return and save "
+                "a view of the input instead, e.g. with x.view_as(x) or setup ctx inside the "
+                "forward function itself.")
 
 
 def _dirty_view(view, ctx, tensors):
@@ -340,6 +402,7 @@ def _alias(t, view=False):
     from .._ops._core import wrap
     out = wrap(t._data, t._device)
     out._vc = t._vc
+    out._is_inference = t._is_inference  # (an alias of a normal tensor, under inference_mode)
     if view:
         out._base = t if t._base is None else t._base
         out._view_version = t._vc.v
@@ -358,7 +421,7 @@ def _rule(ctx, *grads):
             raise NotImplementedError("You must implement the jvp function for custom "
                                       "autograd.Function to use it with forward mode AD.")
         return _VjpByJvp.apply(ctx, *grads)
-    out = cls.backward(ctx, *grads)
+    out = _user_backward(cls)(ctx, *grads)
     if not isinstance(out, tuple):
         out = (out,)
     n = ctx._n_args
@@ -380,7 +443,24 @@ def _rule(ctx, *grads):
             name = "numpy.ndarray" if kind.__module__ == "numpy" and kind.__name__ == "ndarray" \
                 else kind.__name__
             raise RuntimeError(f"expected Variable or None (got {name})")
+        elif g is not None:
+            j = pos.index(i)
+            if g._device != ctx._devs[j]:
+                raise RuntimeError(f"Function {type(ctx).__name__} returned an invalid gradient "
+                                   f"at index {j} - expected device {ctx._devs[j]} but got "
+                                   f"{g._device}")
     return tuple(out) if len(pos) == n else tuple(out[i] for i in pos)
+
+
+def _user_backward(cls):
+    """The backward a custom Function defines: ``backward``, or ``vjp`` (not both)."""
+    fn = cls.backward
+    if cls.vjp is not Function.vjp:
+        if fn is not Function.backward:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
+        fn = cls.vjp
+    return fn
 
 
 class _VjpByJvp(Function):

@@ -390,24 +390,30 @@ def det(A, *, out=None):
     return _out(make(arr, (A,), "LinalgDetBackward0", _det_rule, A, OUT), out)
 
 
-def _det_real(a, contiguous=True):
+def _det_real(a, contiguous=True, inverse=False):
     """PyTorch's determinant of real matrices ``a`` (..., n, n): the LU of ``a``'s transpose
     (PyTorch factors ``A.mH``, a column-major view, where ``A`` is contiguous; else ``A``
     itself, copied to columns), the product of its diagonal
     in order from 1, times the sign of its row swaps.  The LU here is MKL's for n up to 16
     (measured): unblocked elimination, multipliers scaled by the pivot's reciprocal (for
-    n <= 4 the last one divided by it), updates neither fused nor blocked; larger matrices
+    n <= 4 the last one divided by it), updates not blocked (nor fused on the measured AMD
+    processor; fused on Intel ones: :func:`_mkl_lu_fused`); larger matrices
     MKL factors in blocks, a few ulp apart.  (NumPy's det is ``sign * exp(logdet)``.)
     Complex matrices go the same way, pivoting on ``|re| + |im|`` as LAPACK's ``izamax``
     (NOTE: a few ulp from MKL's complex arithmetic, but exact where that is, as on
-    matrices of small integers, where NumPy's logarithms are not)."""
+    matrices of small integers, where NumPy's logarithms are not).
+    ``inverse``: instead the inverses of the matrices factored (real ones), from this LU (the
+    identity carried through the elimination beside them, then back substitution)."""
     n = a.shape[-1]
     m = np.swapaxes(a, -1, -2) if contiguous else a
     m = m.reshape((math.prod(a.shape[:-2]), n, n)).copy()
+    if inverse:
+        m = np.concatenate([m, np.broadcast_to(np.eye(n, dtype=m.dtype), m.shape)], -1)
     one = m.dtype.type(1)
     cplx = m.dtype.kind == "c"
     rows = np.arange(m.shape[0])
     sign = np.ones(m.shape[0], m.dtype)
+    fused = _mkl_lu_fused()
     with quiet:
         for j in range(n - 1):
             c = m[:, j:, j]
@@ -425,12 +431,87 @@ def _det_real(a, contiguous=True):
             col = below / d if n <= 4 and j == n - 2 and not cplx else below * (one / d)
             col = np.where(d != 0, col, below)  # (a zero pivot: LAPACK leaves the column)
             m[:, j + 1:, j] = col
-            m[:, j + 1:, j + 1:] -= col[:, :, None] * m[:, j, None, j + 1:]
+            if fused and not cplx:
+                m[:, j + 1:, j + 1:] = _fnma(col[:, :, None], m[:, j, None, j + 1:],
+                                             m[:, j + 1:, j + 1:])
+            else:
+                m[:, j + 1:, j + 1:] -= col[:, :, None] * m[:, j, None, j + 1:]
+        if inverse:
+            x = m[:, :, n:]
+            for i in range(n - 1, -1, -1):
+                x[:, i] = (x[:, i] - np.einsum("bk,bkc->bc", m[:, i, i + 1:n], x[:, i + 1:])
+                           ) / m[:, i, i, None]
+            return x.reshape(a.shape)
         det = np.ones(m.shape[0], m.dtype)
         for k in range(n):
             det *= m[:, k, k]
         det *= sign
     return det.reshape(a.shape[:-2])
+
+
+_LU_FUSED = []
+
+
+def _mkl_lu_fused() -> bool:
+    """Whether MKL's LU here updates the trailing matrix with fused multiply-adds: on Intel
+    processors with FMA (measured on family 6 model 167: every real det of :func:`_det_real`'s
+    test matrices, n up to 16, bit for bit).  NOTE: on the AMD processor ember's kernels were
+    measured on, MKL rounds the product and the difference apart (no FMA), so a rank-deficient
+    matrix's LU may meet an exact zero pivot there (det 0, gradient 0) and not here."""
+    if not _LU_FUSED:
+        import platform
+
+        from . import _cpuinfo
+        _LU_FUSED.append(platform.machine().lower() in ("x86_64", "amd64")
+                         and _cpuinfo.model_id()[0] == "GenuineIntel"
+                         and "fma" in _cpuinfo.first("flags", "").split())
+    return _LU_FUSED[0]
+
+
+def _two_sum(a, b):
+    """``a + b`` rounded, and its rounding error (exact: Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _to_odd(s, err):
+    """The sum ``s`` (rounded to nearest, ``err`` its error) rounded to odd instead: an inexact
+    one with an even last bit moved one ulp toward the exact value."""
+    fix = (err != 0) & np.isfinite(err) & ((s.view(np.int64) & 1) == 0)
+    if fix.any():
+        s = np.where(fix, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
+    return s
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once (float32 or float64 arrays, broadcast): float32's through an
+    exact float64 product and a sum rounded to odd; float64's by Boldo and Melquiond's
+    emulation (Dekker's exact product, TwoSum, a sum rounded to odd, a last rounded add)."""
+    if a.dtype == np.float32:
+        s, err = _two_sum(a.astype(np.float64) * b.astype(np.float64), c.astype(np.float64))
+        return _to_odd(s, err).astype(np.float32)
+
+    def split(x):
+        t = 134217729.0 * x  # (2 ** 27 + 1: Veltkamp's split into two 26-bit halves)
+        hi = t - (t - x)
+        return hi, x - hi
+    uh = a * b
+    (ah, al), (bh, bl) = split(a), split(b)
+    ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, uh)
+    r = th + _to_odd(*_two_sum(tl, ul))
+    # (infinities, NaNs, a split's overflow; and a zero's sign, which a*b + c has exactly
+    # where it is 0: a*b is then c's negative or a zero itself)
+    return np.where(np.isfinite(r) & (r != 0), r, uh + c)
+
+
+def _fnma(a, b, c):
+    """``c - a * b`` rounded once; a NaN as the unfused form gives it (its sign: NaN operands
+    pass through the hardware's negated multiply-add unnegated)."""
+    r = _fma(-a, b, c)
+    nan = np.isnan(r)
+    return np.where(nan, c - a * b, r) if nan.any() else r
 
 
 def _det_rule(ctx, g):
@@ -439,7 +520,18 @@ def _det_rule(ctx, g):
     # a zero pivot (det exactly 0) gets a zero gradient, though its adjugate may not be 0.
     singular = (d == 0).unsqueeze(-1).unsqueeze(-1)
     safe = a.masked_fill(singular, 0.0) + singular * _eye_like(a, a.shape[-1])
-    return ((g * d).unsqueeze(-1).unsqueeze(-1) * _mT(inv(safe)),)
+    try:
+        inv_t = _mT(inv(safe))
+    except _LinAlgError:
+        if not (type(safe._data) is np.ndarray and safe._data.dtype.kind == "f"):
+            raise
+        # NOTE: det's own LU met no zero pivot (det != 0), NumPy's did: A^-T from det's LU,
+        # as PyTorch solves with the LU its det came from (a rank-deficient matrix whose
+        # rounding leaves a tiny pivot: on Intel processors, see _mkl_lu_fused)
+        cont = a.is_contiguous()
+        x = _det_real(safe._data, cont, inverse=True)  # (the inverse of safe^T, or of safe)
+        inv_t = wrap(x if cont else np.swapaxes(x, -1, -2).copy())
+    return ((g * d).unsqueeze(-1).unsqueeze(-1) * inv_t,)
 
 
 def slogdet(A, *, out=None):

@@ -11,6 +11,7 @@ PyTorch names some of their nodes ``...Backward1``.
 """
 from __future__ import annotations
 
+import functools
 import math
 from ember._warnings import warn as _warn
 
@@ -563,7 +564,7 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
         # half types: PyTorch's float32 kernel on widened values, rounded once
         with quiet:
             # (bfloat16 goes through oneDNN as float32 does; float16 through ATen's kernel)
-            out = _gelu_f32(a.astype(np.float32), approximate, a.dtype != np.float16,
+            out = _gelu_f32(a.astype(np.float32), approximate, _onednn_half(a.dtype),
                             _half_split)[0].astype(a.dtype)
         return make(iter_layout(out, (input,)), (input,), "GeluBackward0", _gelu_rule, input,
                     approximate, None)
@@ -590,6 +591,19 @@ def _onednn_gelu(a):
     more than one element, with oneDNN enabled."""
     from ...backends import mkldnn
     return mkldnn.enabled and a.size > 1 and a.flags.c_contiguous
+
+
+def _onednn_half(dtype):
+    """Whether PyTorch's gelu hands this half type to oneDNN (as float32, then rounded):
+    bfloat16 does; float16 only on processors with AVX512-FP16 (its mkldnn_fp16_device_check;
+    elsewhere ATen's kernel)."""
+    return dtype != np.float16 or _has_avx512_fp16()
+
+
+@functools.lru_cache(maxsize=None)
+def _has_avx512_fp16():
+    from ... import _cpuinfo
+    return "avx512_fp16" in _cpuinfo.first("flags", "").split()
 
 
 def _vec_tanh(v):
@@ -722,7 +736,7 @@ def _gelu_rule(ctx, g):
         # PyTorch's half-type kernel: the float32 one on widened values, rounded once
         with quiet:
             d = _gelu_grad_f32(x._data.astype(np.float32), g._data.astype(np.float32),
-                               approximate, onednn=x._data.dtype != np.float16,
+                               approximate, onednn=_onednn_half(x._data.dtype),
                                split=_half_split)
         return (wrap(d.astype(x._data.dtype), g._device),)
     kept = t

@@ -106,9 +106,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     from ..attention import _check_viable
     _check_viable(query.device.type)
     if is_causal and attn_mask is not None and not _MATH_ONLY[0] and not (
-            dropout_p == 0.0 and _flash_ok(query, key, value, attn_mask, enable_gqa,
+            dropout_p <= 0.0 and _flash_ok(query, key, value, attn_mask, enable_gqa,
                                            query.dtype)):
-        # (PyTorch's CPU flash kernel applies both; its math kernel refuses the pair)
+        # (PyTorch's CPU flash kernel applies both, or refuses a negative p below; its math
+        # kernel refuses the pair)
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
     if dropout_p > 1:
@@ -175,7 +176,6 @@ def _flash_ok(query, key, value, attn_mask, gqa=False, dtype=None) -> bool:
     flash kernel for these float64 tensors (ember does not reproduce its bits there)."""
     import numpy as np
 
-    from . import _flash_cpu
     from ..attention import _backends
 
     if not _backends._sdp["flash"]:  # (sdpa_kernel / enable_flash_sdp(False): math)
@@ -206,7 +206,7 @@ def _flash_ok(query, key, value, attn_mask, gqa=False, dtype=None) -> bool:
             return False
         if m.dim() == 4 and (m.shape[0] not in (1, b) or m.shape[1] not in (1, h)):
             return False
-    return dtype is not None or _flash_cpu.supported()
+    return True  # (off the measured processor too: see _flash_cpu.supported)
 
 
 def _flash_float64(query, key, value, attn_mask, is_causal, scale, gqa):
@@ -281,6 +281,9 @@ def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
             return tuple(wrap(laid(a, lowt), dev) for a in got)
         return make(as_query(out), (query, key, value),
                     "ScaledDotProductFlashAttentionForCpuBackward0", low_rule, laid=True)
+    if not _flash_cpu.supported():
+        return _math_as_flash(query, key, value, attn_mask, is_causal, scale, gqa, as_query,
+                              laid)
     res = _flash_cpu.forward(q, kr, vr, mask, is_causal, scale)
     if res is None:
         return None
@@ -307,6 +310,40 @@ def _flash(query, key, value, attn_mask, is_causal, scale, gqa=False):
 
 
 _MATH_ONLY = [False]  # set while the math kernel stands in for the flash one
+
+
+def _math_as_flash(query, key, value, attn_mask, is_causal, scale, gqa, as_query, laid):
+    """The flash kernel's call off the measured processor, where ember does not reproduce its
+    products (:func:`._flash_cpu.supported`): the math kernel's values (within a few ulps of
+    the flash kernel's) and gradients, with the flash kernel's node, output and gradient
+    layouts, and no second derivative, as PyTorch's."""
+    from ... import autograd
+    from ..._ops._core import make, wrap
+    from ...autograd.grad_mode import STATE, enable_grad, no_grad
+
+    ins = [t.detach().requires_grad_(t.requires_grad) for t in (query, key, value)]
+    want = [t for t in ins if t.requires_grad] if STATE.enabled else []
+    _MATH_ONLY[0] = True
+    try:
+        with enable_grad() if want else no_grad():
+            inner = scaled_dot_product_attention(*ins, attn_mask=attn_mask, is_causal=is_causal,
+                                                 scale=scale, enable_gqa=gqa)
+    finally:
+        _MATH_ONLY[0] = False
+    dev = query._device
+
+    def rule(ctx, g):
+        got = iter(autograd.grad(inner, want, g.detach(), retain_graph=True,
+                                 allow_unused=True))
+        grads = [next(got) if t.requires_grad else None for t in ins]
+        if STATE.enabled:  # create_graph: as PyTorch, this backward has no derivative
+            return tuple(None if a is None else
+                         make(laid(a._data), (g, query, key, value), "NotImplemented",
+                              _no_derivative, laid=True) for a in grads)
+        return tuple(None if a is None else wrap(laid(a._data), dev) for a in grads)
+
+    return make(as_query(inner._data), (query, key, value),
+                "ScaledDotProductFlashAttentionForCpuBackward0", rule, laid=True)
 
 
 def _no_derivative(ctx, g):

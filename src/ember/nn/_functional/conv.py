@@ -694,7 +694,14 @@ def _onednn(input, weight, stride, dilation, groups, output_padding=(), transpos
     if transposed and any(o >= s for o, s in zip(output_padding, stride, strict=True)):
         return False
     if input.dtype.name != "float32":
-        return input.dtype.name == "bfloat16"  # (oneDNN's on AVX-512 processors)
+        # NOTE: PyTorch's oneDNN takes bfloat16 on AVX-512 processors, and float16 too on
+        # those with AVX512-FP16 (its mkldnn_bf16/fp16_device_check)
+        from ... import _cpuinfo
+
+        flags = _cpuinfo.first("flags", "").split()
+        if input.dtype.name == "bfloat16":
+            return not flags or {"avx512bw", "avx512vl", "avx512dq"} <= set(flags)
+        return input.dtype.name == "float16" and "avx512_fp16" in flags
     from ..._ops import _mkl_gemm, _onednn_conv
 
     shape, ks = list(input.shape), list(weight.shape[2:])

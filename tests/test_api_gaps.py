@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ember
-from diff import check, check_error, to_ember, to_torch, torch
+from diff import check, check_error, measured_cpu, to_ember, to_torch, torch
 
 R = np.random.default_rng(0)
 
@@ -823,7 +823,11 @@ def test_methods_take_pytorchs_keyword_names(call):
     x = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)
     want = call(torch, torch.from_numpy(x.copy()))
     got = call(ember, ember.from_numpy(x.copy()))
-    assert np.array_equal(want.numpy(), got.numpy())
+    assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+    if measured_cpu():
+        assert np.array_equal(want.numpy(), got.numpy())
+    else:  # products by NumPy's BLAS here, not MKL's measured sgemm: last bits may differ
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_dim_order_as_pytorch():

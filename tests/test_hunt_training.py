@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ember
-from diff import torch
+from diff import assert_bits_or_close, torch
 
 # inner-loop layouts: whole blocks of 32, a scalar tail, rows with tails, a strided inner dim,
 # a transposed (but dense) view
@@ -73,8 +73,10 @@ def test_packed_lstm_bits():
     ot, (ht, ct) = rt(tpack(x, torch.tensor(lengths)))
     oe, (he, ce) = re(ember.nn.utils.rnn.pack_padded_sequence(ember.tensor(x.numpy()),
                                                               ember.tensor(lengths)))
-    assert np.array_equal(ot.data.detach().numpy(), oe.data.detach().numpy())
-    assert np.array_equal(ct.detach().numpy(), ce.detach().numpy())
+    # (its gate products are MKL's sgemm and its sigmoid/tanh VML's: bitwise on the measured
+    # processor, close elsewhere)
+    assert_bits_or_close(oe.data.detach().numpy(), ot.data.detach().numpy())
+    assert_bits_or_close(ce.detach().numpy(), ct.detach().numpy())
     ot.data.sum().backward()
     oe.data.sum().backward()
     # NOTE: the gradients agree to rounding only: the order in which backpropagation through

@@ -1415,7 +1415,6 @@ KNOWN: dict[str, str] = {
     r"^ldexp\(.*out=float64": "PyTorch fails an internal assert here",
     r"^(nan)?median\((int64|float32)\[4\]e,":
         "index among equal values: PyTorch's nth_element picks one that depends on the layout",
-    r"^unique\(.*!, \{.*'dim'": "ordering of rows holding NaN in unique(dim=)",
     r"^ldexp\(float64\[3, 4\], float32\[\]\)":
         "PyTorch's float32 pow(2, e) (vector maths, last bits) feeds a float64 product",
     r"^(Tensor\.)?polygamma\[auto\d+\]\(int(64|32)":

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 torch = pytest.importorskip("torch")
 
@@ -78,7 +79,9 @@ def test_sdpa_half_flash_kernel_bits(dt, case):
         # (bfloat16's values exact; a float32 sum's order now and then moves a float16 value
         # or a gradient by an ulp or so: a few in a thousand)
         assert str(e.dtype) == str(t.dtype)
-        if e is got[0] and dt == "bfloat16":
+        # (elsewhere than the measured processor, PyTorch's bfloat16 products may be
+        # oneDNN's: AMX or AVX512-BF16, in another order)
+        if e is got[0] and dt == "bfloat16" and measured_cpu():
             _same(e, t)
             continue
         a, b = e.detach().float().numpy(), t.detach().float().numpy()

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ember
+from diff import measured_cpu
 
 
 def _gfn(t):
@@ -463,4 +464,16 @@ def _abs_double_backward(L):
 
 def test_sgn_gradient_adds_nothing():
     got, want = _abs_double_backward(ember), _abs_double_backward(torch)
-    assert str(got) == str(want)
+    if measured_cpu():
+        assert str(got) == str(want)
+        return
+    # (elsewhere PyTorch's float32 sin/cos are other kernels, a ulp apart: the signs, zeros'
+    # included, and the node names still exactly, the values closely)
+    def lists(o):  # the (value, sign bit) lists: two gradients per function, then sgn's
+        return [v for e in o[:3] for v in e[:2]] + o[3:]
+    assert len(got) == len(want) == 4
+    assert [e[2] for e in got[:3]] == [e[2] for e in want[:3]]
+    for g, w in zip(lists(got), lists(want), strict=True):
+        assert len(g) == len(w)
+        assert [sb for _, sb in g] == [sb for _, sb in w]
+        np.testing.assert_allclose([v for v, _ in g], [v for v, _ in w], rtol=1e-6)

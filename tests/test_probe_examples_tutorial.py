@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 torch = pytest.importorskip("torch")
 
@@ -29,8 +30,21 @@ def _lines(stage, T):
     return out
 
 
-def _same(stage):
-    assert _lines(stage, ember) == _lines(stage, torch)
+_NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+
+
+def _same(stage, kernels=False):
+    """``stage`` prints PyTorch's lines; ``kernels``: it trains through MKL's sgemm or VML's
+    sin, so off the measured processor (where PyTorch's kernels round differently from
+    ember's NumPy fallbacks) its numbers agree closely, the text between them exactly."""
+    got, want = _lines(stage, ember), _lines(stage, torch)
+    if not kernels or measured_cpu():
+        assert got == want
+        return
+    assert [_NUMBER.sub("#", g) for g in got] == [_NUMBER.sub("#", w) for w in want]
+    np.testing.assert_allclose([float(v) for g in got for v in _NUMBER.findall(g)],
+                               [float(v) for w in want for v in _NUMBER.findall(w)],
+                               rtol=1e-5, atol=1e-6)
 
 
 def polynomial_tensors_autograd(torch, print):
@@ -398,7 +412,7 @@ def nn_really(torch, print, data=None):
 @pytest.mark.parametrize("stage", [polynomial_tensors_autograd, legendre_function,
                                    nn_optim_modules, blitz_tensors_autograd, blitz_lenet])
 def test_tutorial_stage_prints_the_same(stage):
-    _same(stage)
+    _same(stage, kernels=stage in (legendre_function, nn_optim_modules))
 
 
 @pytest.mark.skipif(not os.path.isdir(FMNIST), reason="no FashionMNIST files")

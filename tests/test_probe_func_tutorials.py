@@ -4,10 +4,13 @@ custom Functions with ``setup_context`` and default arguments, their ``jvp`` und
 mode, ``once_differentiable`` under ``create_graph``, ``gradcheck(check_forward_ad=True)``,
 and Node hooks' results.  Each case runs the same code on ember and on PyTorch and asserts
 the same printed result, or the same exception type and message."""
+import numpy as np
 import pytest
 
+import ember
+
 torch = pytest.importorskip("torch")
-from diff import same  # noqa: E402
+from diff import measured_cpu, quiet_run, same  # noqa: E402
 from test_probe_autograd_api import _try  # noqa: E402
 
 
@@ -389,7 +392,16 @@ def test_tanh_tangent_takes_pytorchs_fused_factor():
         gv, = T.autograd.grad(g, v, t)
         return (tangent.tolist(), T.func.jvp(T.tanh, (x,), (t,))[1].tolist(), gv.tolist(),
                 g.grad_fn.name())
-    same(run, warns=False)
+    if measured_cpu():
+        same(run, warns=False)
+        return
+    # (float32 tanh is MKL VML's vsTanh, whose kernel off the measured processor rounds
+    # differently from ember's fallback: the factors agree to float32 rounding)
+    (got, e), (want, t) = quiet_run(ember, run), quiet_run(torch, run)
+    assert e is None and t is None, (e, t)
+    assert got[3] == want[3]
+    for g, w in zip(got[:3], want[:3], strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("materialize", [True, False])

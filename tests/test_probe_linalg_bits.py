@@ -8,9 +8,10 @@ import warnings
 
 import numpy as np
 import pytest
-from diff import bits, pinned_threads
+from diff import bits, measured_cpu, pinned_threads
 
 import ember
+from ember import _cpuinfo
 from ember._ops import _mkl_gemm as G
 
 torch = pytest.importorskip("torch")
@@ -60,6 +61,21 @@ def _same(want, got):
         if isinstance(w, np.ndarray):
             assert g is not None and w.shape == g.shape
             assert np.array_equal(bits(w), bits(g)), int((bits(w) != bits(g)).sum())
+        else:
+            assert w == g
+
+
+def _same_or_close(want, got, rtol, atol):
+    """:func:`_same` on the measured processor (see ``diff.measured_cpu``); elsewhere, where
+    PyTorch's MKL kernels (sgemv, getrf) are not the ones ember reproduces, arrays within
+    ``rtol``/``atol`` (shapes, dtypes and all else exact)."""
+    if measured_cpu():
+        _same(want, got)
+        return
+    for w, g in zip(want, got, strict=True):
+        if isinstance(w, np.ndarray):
+            assert g is not None and w.shape == g.shape and w.dtype == g.dtype
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
         else:
             assert w == g
 
@@ -194,7 +210,7 @@ def test_addr_bits_and_gradients(m, n, kind):
     for beta, alpha in ((1, 1), (0.3, 1.7), (0, 1.1)):
         want, got = _run(lambda L, i, p, q: L.addr(i, p, q, beta=beta, alpha=alpha),
                          [c, v1, v2], [lay, "rows", "rows"], [True] * 3)
-        _same(want, got)
+        _same_or_close(want, got, 1e-5, 1e-4)  # (sums of up to 1000 products)
 
 
 def test_kron_of_a_transposed_operand_fails_as_in_pytorch():
@@ -224,7 +240,10 @@ def test_det_is_the_product_of_the_lu_diagonal(shape, dtype):
                 continue
             want, got = (lib.linalg.det(_make(lib, a, lay, False)).numpy()
                          for lib in (torch, ember))
-            assert want.shape == got.shape and np.array_equal(want, got), (i, lay)
+            if measured_cpu() or _cpuinfo.model_id() == ("GenuineIntel", 6, 167):
+                assert want.shape == got.shape and np.array_equal(want, got), (i, lay)
+            else:  # (MKL's LU measured on those two processors only: elsewhere closely)
+                _same_or_close([want], [got], 1e-5 if dtype == np.float32 else 1e-13, 0)
 
 
 @exact

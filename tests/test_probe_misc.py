@@ -5,8 +5,10 @@ import warnings
 
 import pytest
 
+import ember
+
 torch = pytest.importorskip("torch")
-from diff import same  # noqa: E402
+from diff import measured_cpu, same  # noqa: E402
 
 
 # -- distributions -------------------------------------------------------------------------
@@ -220,7 +222,12 @@ def test_autocast_device_type_errors(dev):
 @pytest.mark.parametrize("dt", ["float32", "float16", "bfloat16"])
 def test_ndtr_is_the_erf_composite_in_the_dtype(dt):
     # PyTorch's (1 + erf(x / sqrt 2)) / 2: float32 loses the far left tail to 0
-    same(lambda T: T.special.ndtr(T.linspace(-9, 9, 37).to(getattr(T, dt))).tolist())
+    def run(T):
+        return T.special.ndtr(T.linspace(-9, 9, 37).to(getattr(T, dt))).tolist()
+    if measured_cpu() or dt != "float32":
+        same(run)
+    else:  # (float32 erf is VML's, emulated on the measured processor only)
+        _close(run(ember), run(torch))
 
 
 def test_ndtr_graph_and_gradient():
@@ -264,7 +271,23 @@ def test_vmap_batch_norm_running_stats(case):
         out = T.func.vmap(lambda p, b, v: T.func.functional_call(base, (p, b), (v,)),
                           in_dims=(0, 0, None))(p, b, T.randn(4, 3))
         return out.tolist(), b["1.running_mean"].tolist()
-    same(run)
+    if measured_cpu() or case != "ensemble":
+        same(run)
+    else:  # (Linear's sgemm is MKL's other kernel off the measured processor)
+        _close(run(ember), run(torch))
+
+
+def _close(got, want, rtol=1e-5):
+    """Nested lists and tuples alike, their floats within ``rtol`` (else equal)."""
+    assert type(got) is type(want)
+    if isinstance(got, (list, tuple)):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            _close(g, w, rtol)
+    elif isinstance(got, float):
+        assert got == pytest.approx(want, rel=rtol, abs=rtol)
+    else:
+        assert got == want
 
 
 def test_autocast_cache_enabled_argument_and_decorator():

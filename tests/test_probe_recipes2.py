@@ -6,7 +6,7 @@ and on PyTorch and asserts the same result, or the same exception type and messa
 import pytest
 
 torch = pytest.importorskip("torch")
-from diff import same  # noqa: E402
+from diff import measured_cpu, same  # noqa: E402
 
 
 def _with_future(T, overwrite=False, swap=False):
@@ -338,6 +338,11 @@ def test_swap_tensors_moves_leaf_hooks_and_refuses_a_retained_grad():
 
 
 def test_checkpoint_switches_and_helpers():
+    # (float32 sin/cos are MKL VML's, whose kernels off the measured processor round 1 ulp
+    # differently from ember's NumPy fallbacks: there the values are compared to 6 places)
+    def vals(t):
+        return t.tolist() if measured_cpu() else [round(v, 6) for v in t.tolist()]
+
     def run(T):
         import contextlib
 
@@ -348,12 +353,12 @@ def test_checkpoint_switches_and_helpers():
         with cp.set_checkpoint_early_stop(False):
             y = cp.checkpoint(T.sin, x, use_reentrant=False)
             y.sum().backward()
-            out.append(x.grad.tolist())
+            out.append(vals(x.grad))
         for on, debug in ((True, False), (False, True)):
             with cp.set_checkpoint_debug_enabled(on):
                 try:
-                    out.append(cp.checkpoint(T.sin, x, use_reentrant=False, context_fn=ctx,
-                                             debug=debug).tolist())
+                    out.append(vals(cp.checkpoint(T.sin, x, use_reentrant=False,
+                                                  context_fn=ctx, debug=debug)))
                 except ValueError as e:
                     out.append(str(e))
         d = cp.detach_variable((x, 1, x * 2))

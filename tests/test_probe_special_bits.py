@@ -28,6 +28,7 @@ import ember
 from ember._ops import _libm, _sleef
 
 torch = pytest.importorskip("torch")
+from diff import measured_cpu  # noqa: E402
 
 vector = pytest.mark.skipif(not _sleef.VECTORIZED or
                             torch.backends.cpu.get_cpu_capability() == "DEFAULT",
@@ -180,8 +181,12 @@ def test_sinc_and_its_gradient(dtype):
         y.backward(lib.from_numpy(np.linspace(-1, 1, x.size).astype(dtype)))
         out.append((y.detach().numpy(), t.grad.numpy()))
     _same(out[0][0], out[1][0])
-    if dtype == "float32":  # (float64: PyTorch's cos and sin are MKL's, a few ulp apart)
-        _same(out[0][1], out[1][1])
+    if dtype == "float32" and measured_cpu():  # (float64: PyTorch's cos and sin are MKL's,
+        _same(out[0][1], out[1][1])             # a few ulp apart; float32 too elsewhere)
+    elif dtype == "float32":  # (near 0 the formula cancels: sin's ulp over pi x**2)
+        with np.errstate(divide="ignore"):
+            bound = 1e-5 * np.abs(out[0][1]) + 8 * np.finfo(np.float32).eps / np.abs(x)
+        assert (np.abs(out[1][1] - out[0][1]) <= bound).all()
     tiny = [0.0, 1e-30, -2.0]  # (x * x * pi underflows to 0: gradient 0, as PyTorch's)
     grads = []
     for lib in (torch, ember):
@@ -199,7 +204,10 @@ def test_logit_matches(dtype, eps):
                         rng.uniform(-0.2, 1.2, 300), [0, 1, np.nan]]).astype(np.float32)
     a = torch.logit(torch.from_numpy(x).to(getattr(torch, dtype)), eps=eps)
     b = ember.logit(ember.from_numpy(x).to(getattr(ember, dtype)), eps=eps)
-    _same(a.float().numpy(), b.float().numpy())
+    if measured_cpu() or dtype != "float32":
+        _same(a.float().numpy(), b.float().numpy())
+    else:  # (MKL's float32 log is emulated on the measured processor only)
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

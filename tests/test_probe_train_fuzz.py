@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
+import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 torch = pytest.importorskip("torch")
@@ -182,9 +185,49 @@ CASES = [
 def test_training_program(kind, loss, opt, sched, clip, resume):
     want = _program(torch, kind, loss, opt, sched, clip, resume)
     got = _program(ember, kind, loss, opt, sched, clip, resume)
+    if not measured_cpu():
+        _assert_close_lines(got, want, kind)
+        return
     first = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), None)
     assert first is None, f"line {first}: torch {want[first][:200]} ember {got[first][:200]}"
     assert len(want) == len(got)
+
+
+_NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+
+
+def _assert_close_lines(got, want, kind, rtol=1e-3, atol=1e-5):
+    """Off the measured processor (PyTorch's MKL/VML/oneDNN kernels round differently from
+    ember's NumPy fallbacks): the same lines, the same text between the numbers, the numbers
+    and the final parameters within a few steps' drift of rounding differences."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        if w.split()[1:2] and w.split()[1].startswith("torch."):  # (key, dtype, bytes)
+            gk, gd, gh = g.split()
+            wk, wd, wh = w.split()
+            assert (gk, gd.split(".")[-1]) == (wk, wd.split(".")[-1])
+            dt = np.dtype(wd.split(".")[-1])
+            gv, wv = np.frombuffer(bytes.fromhex(gh), dt), np.frombuffer(bytes.fromhex(wh), dt)
+            if dt.kind == "f":
+                loose = np.zeros(gv.shape, bool)
+                if wk in ("0.bias", "1.running_mean") and kind in ("conv2d", "conv1d"):
+                    loose[:] = True
+                elif wk.endswith("in_proj_bias"):
+                    loose[gv.size // 3:2 * gv.size // 3] = True
+                # NOTE: a bias just before a BatchNorm (and so the running mean it feeds) and
+                # attention's key bias get a gradient that is zero but for rounding noise,
+                # which Adam-like optimizers scale up to full steps: these drift by up to a
+                # few learning rates between any two libraries
+                np.testing.assert_allclose(gv[~loose], wv[~loose], rtol=rtol, atol=atol,
+                                           err_msg=wk)
+                np.testing.assert_allclose(gv[loose], wv[loose], atol=0.03, err_msg=wk)
+            else:
+                assert (gv == wv).all(), wk
+            continue
+        assert _NUMBER.sub("#", g) == _NUMBER.sub("#", w), (g, w)
+        np.testing.assert_allclose([float(v) for v in _NUMBER.findall(g)],
+                                   [float(v) for v in _NUMBER.findall(w)], rtol=rtol, atol=atol,
+                                   err_msg=w)
 
 
 def _mha_double(T, mask_kind, need_weights):

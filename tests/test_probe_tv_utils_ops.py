@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import ember
+from diff import measured_cpu
 from ember.vision import ops, utils
 
 
@@ -125,7 +126,11 @@ def test_complete_box_iou_loss_grad_bits():
         boxes.append(ember.cat([xy, xy + wh], 1))
     x = boxes[0].clone().requires_grad_()
     ops.complete_box_iou_loss(x, boxes[1]).sum().backward()
-    assert _hex(x.grad) == TV_CIOU_GRAD
+    if measured_cpu():
+        assert _hex(x.grad) == TV_CIOU_GRAD
+    else:  # (float32 atan is VML's, emulated on the measured processor only)
+        np.testing.assert_allclose(x.grad.flatten().numpy(),
+                                   [float.fromhex(v) for v in TV_CIOU_GRAD], rtol=1e-5)
 
 
 def test_box_losses_match_torch_written_the_torchvision_way():

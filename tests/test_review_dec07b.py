@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 
 torch = pytest.importorskip("torch")
 
@@ -147,4 +148,7 @@ def test_sdpa_output_laid_out_as_query(dtype, layout):
     assert (es, em) == (ts, tm)
     if layout != "size1":  # (NOTE: the gradient's stride at a size-1 dim differs, left alone)
         assert eg == tg
-    np.testing.assert_array_equal(ev, tv)
+    if measured_cpu():
+        np.testing.assert_array_equal(ev, tv)
+    else:  # (float32's products are MKL's: ember has their bits on the measured processor)
+        np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6)

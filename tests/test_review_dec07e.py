@@ -7,12 +7,19 @@ import numpy as np
 import pytest
 
 import ember
+from diff import assert_bits_or_close
 
 torch = pytest.importorskip("torch")
 
 
 def _both(fn):
     return fn(ember), fn(torch)
+
+
+def _same_float32_bytes(e, t, rtol=1e-5, atol=1e-6):
+    """Float32 results (as bytes) of a few products and tanh: PyTorch's bits on the measured
+    processor, else (MKL/VML's other kernels against ember's NumPy fallbacks) close."""
+    assert_bits_or_close(np.frombuffer(e, np.float32), np.frombuffer(t, np.float32), rtol, atol)
 
 
 def test_isinstance_parameter_of_tensors_and_subclasses():
@@ -127,7 +134,8 @@ def test_training_conversion_and_loading_under_future_switches(swap):
         finally:
             f.set_swap_module_params_on_conversion(before)
     e, t = _both(run)
-    assert e == t
+    assert e[:7] + e[8:] == t[:7] + t[8:]
+    _same_float32_bytes(e[7], t[7])
 
 
 def test_default_device_mode_stack_with_set_default_device():
@@ -171,7 +179,7 @@ def test_float32_optimizer_steps_bits(name):
             opt.step()
         return w.detach().numpy().tobytes()
     e, t = _both(run)
-    assert e == t
+    _same_float32_bytes(e, t, rtol=1e-4, atol=1e-5)
 
 
 def test_isinstance_buffer_of_tensors():

@@ -57,6 +57,13 @@ def test_pow_number_exponent_lengths(e):
     rng = np.random.default_rng(1)
     for n in range(1, 71):
         x = (rng.standard_normal(n) * 2).astype(np.float32)
+        if e == 0.5 and not _vml.emulated():
+            # NOTE: pow(x, 0.5) is VML's sqrt, emulated on the measured processor only
+            # (Intel's is not correctly rounded: an ulp off for ~1% of values)
+            t, g = _run(lambda L, a: L.pow(a, e), x)
+            np.testing.assert_array_equal(np.isnan(t), np.isnan(g))
+            np.testing.assert_array_max_ulp(t[~np.isnan(t)], g[~np.isnan(g)], maxulp=1)
+            continue
         _exact(lambda L, a: L.pow(a, e), x)
 
 

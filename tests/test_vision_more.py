@@ -29,6 +29,8 @@ torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
 from PIL import ImageEnhance, ImageOps  # noqa: E402
 
+from diff import measured_cpu  # noqa: E402
+
 NEAREST, BILINEAR = T.InterpolationMode.NEAREST, T.InterpolationMode.BILINEAR
 
 
@@ -253,8 +255,11 @@ def test_random_affine_tensor_vs_grid_sample(rng):
         want = grid_sample_reference(img, matrix, (12, 16), mode, fill)[0].numpy()
         if mode == "nearest":
             np.testing.assert_array_equal(got, want)
-        else:
+        elif measured_cpu():
             np.testing.assert_allclose(got, want, atol=1e-5)
+        else:  # (MKL's product behind the grid rounds otherwise here: an edge's blend with
+            # the fill moves by the fill times a coordinate's ulp)
+            np.testing.assert_allclose(got, want, atol=2e-5 * max(1.0, np.abs(want).max()))
         same_stream_after()
 
 

@@ -150,7 +150,21 @@ def test_table_is_minimax():
 @pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="derived in 80-bit long double")
 def test_stored_table_is_the_derived_one():
     """The rows ember ships are those its Remez exchange derives (not data from elsewhere)."""
-    np.testing.assert_array_equal(np.stack(_vml._tanh_table(), 1), _vml._tanh_rows())
+    stored, derived = np.stack(_vml._tanh_table(), 1), _vml._tanh_rows()
+    if _vml.emulated():
+        np.testing.assert_array_equal(stored, derived)
+        return
+    # NOTE: the exchange derives other last bits on other processors (seen on an Intel Xeon:
+    # its long double tanh and cos are the C library's, a few ulps off, on the x87 unit), and
+    # the ill-conditioned solve moves a coefficient by up to ~1e-6 relative: elsewhere the
+    # rows must be the same polynomials (to float64's rounding)
+    for r in range(26):
+        lo, hi = (0.0, 0.125) if r == 0 else (
+            float(np.uint32(0x3DE00000 + (s << 21)).view(np.float32)) for s in (r, r + 1))
+        a = np.linspace(lo, hi, 1001)
+        p, q = (np.polynomial.polynomial.polyval(a, rows[r]) for rows in (stored, derived))
+        np.testing.assert_allclose(p, q, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(stored[26], derived[26])
 
 
 def test_fallback_and_other_dtypes(monkeypatch):

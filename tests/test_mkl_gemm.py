@@ -197,6 +197,7 @@ def test_kblocks():
 def test_fallback_is_numpy(monkeypatch):
     # off the measured processor (or outside the covered class) the products are NumPy's
     monkeypatch.setattr(G, "emulated", lambda: False)
+    monkeypatch.setattr(G, "_intel_measured", lambda: False)  # (nor the Intel profile)
     rng = np.random.default_rng(5)
     a = rng.standard_normal((20, 300)).astype(np.float32)
     b = rng.standard_normal((300, 30)).astype(np.float32)

@@ -103,10 +103,32 @@ order.  N = 1 rows in groups of 4 (and M = 1 times a transposed ``b``) and chain
 take one ``einsum`` pass as well (:func:`_groups`; ~0.3 ns per product with the copy: one
 sample through the seed's MLP ~0.4 ms against ~0.1 ms in NumPy's order).
 
-Measured only on the processor in ``_MEASURED``; elsewhere :func:`emulated` is False and the
-products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or ``"medium"``), with
-which PyTorch lets its products trade exactness for speed, lets ember take NumPy's own order
-and speed as well; the default, ``"highest"``, is PyTorch's bits.
+**Intel** (``_INTEL``: GenuineIntel family 6 model 167, AVX-512; MKL on 2 threads; a second
+profile, :func:`profile` ``"intel"``, measured black-box against random operands): every output
+is an FMA chain per K block from 0, as order 1, but the blocks are of 384: one block for
+K <= 384, two halves (``ceil(K/2)`` first) for K <= 768, else blocks of 384 and the remainder
+last.  The bias of ``addmm``/``F.linear`` starts C (C = ((bias + P0) + P1) ...).  For K > 768
+MKL may split K between its 2 threads: each half (``ceil(K/2)`` first) summed in its own
+blocks, the bias in the first, then one rounded add of the halves; or not, the blocks of K in
+sequence.  Which one depends on M, N and K in a way not mapped (e.g. M = 104, N >= 256: not
+split at K = 784, split at K = 1000; M = 128, N = 512: not split up to K = 1000, split at
+1500), so only these are claimed (:func:`_intel_plan`; ~2000 random products there, every
+layout of both operands, with and without a bias, all bit for bit): 16 <= M, 2 <= N (both
+up to 4096) and K <= 768 (both orders agree there; also on 1 thread); on 2 threads, with K
+split, K <= 3000 and 64 <= M <= 96, 16 <= N <= 1024 (the ``nn.Linear(784, ...)`` forward at
+batch 64) or 16 <= M < 64, N in 16..376 or 768..2048; and not split, 768 < K <= 800
+(784: MNIST's inputs) for M >= 150 and N >= 100, M >= 128 and N >= 200, or M >= 100 and
+N >= 256 (M <= 1100, N <= 2100), split there for 97 <= M <= 128 and 16 <= N <= 128 (at
+K = 784 MKL splits for N <= 64 at larger M too, but other orders show up there).  Not
+claimed (NumPy's products): M < 16 or N = 1 (other kernels: neither order matches), α or β
+other than 1, a bias with K = 1 (MKL rounds it otherwise), ``bmm``, and K > 768 elsewhere
+(for M < 64 and N about 380..750 MKL takes yet another order at some M and K, e.g. M = 32,
+K = 784, N = 512 with ``b`` transposed, or N = 384 with either layout).
+
+Measured only on the processors in ``_MEASURED`` and ``_INTEL``; elsewhere :func:`profile` is
+None and the products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or
+``"medium"``), with which PyTorch lets its products trade exactness for speed, lets ember take
+NumPy's own order and speed as well; the default, ``"highest"``, is PyTorch's bits.
 """
 from __future__ import annotations
 
@@ -124,6 +146,7 @@ _F32 = np.float32
 _ITEM = 4
 # The CPUs this order was measured on: (vendor, family, model).
 _MEASURED = {("AuthenticAMD", 25, 17)}
+_INTEL = {("GenuineIntel", 6, 167)}  # (the second profile: see "Intel" above)
 _MIN = 12  # M and N from which every output follows order 1
 _EMULATED_MAX = 1 << 24  # products of tail and lane rows emulated at most, per product
 _CHUNK = 1 << 22  # float32 products held at once while emulating (16 MiB)
@@ -135,6 +158,21 @@ def emulated() -> bool:
     """Whether the products here reproduce PyTorch's bits on this machine (for covered shapes)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     return x86 and _cpuinfo.model_id() in _MEASURED and _blas.has_sgemm() and _selfcheck()
+
+
+def profile():
+    """Which measured order this processor's products follow: ``"amd"`` (items 1-4 above:
+    :func:`emulated`, which other modules take to mean that one), ``"intel"`` (the Intel
+    order above, in its region only), or None (NumPy's products)."""
+    if emulated():
+        return "amd"
+    return "intel" if _intel_measured() else None
+
+
+@functools.lru_cache(maxsize=None)
+def _intel_measured() -> bool:
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return x86 and _cpuinfo.model_id() in _INTEL and _blas.has_sgemm() and _selfcheck()
 
 
 def kblocks(k: int) -> list:
@@ -219,6 +257,8 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
     for M = 1 with ``b`` transposed: ``b.T``'s rows, see :func:`_aligned_for`)."""
     if threads not in (1, 2) or n < 1 or k < 1 or m < 1:
         return None
+    if not emulated() and _intel_measured():
+        return _intel_plan(m, k, n, threads, alpha)
     if n == 1:  # (either layout of b: a column of K values; see _dot)
         if m * k > _EMULATED_MAX and k > 1:
             return None
@@ -358,10 +398,11 @@ def _after_blas() -> None:
     np.add(_WIDE, _WIDE, out=_WIDE)
 
 
-def _blocked(a, b, c, add=True, la=None, lb=None) -> np.ndarray:
+def _blocked(a, b, c, add=True, la=None, lb=None, blocks=None) -> np.ndarray:
     """Order 1: ``c`` (C-contiguous (M, N), or None for a new one) plus ``a @ b`` (``add``
     False: ``c``'s contents ignored), K block by K block through BLAS into ``c``; returns
-    ``c``.  ``la``/``lb``: the operands' ``_layout`` where known."""
+    ``c``.  ``la``/``lb``: the operands' ``_layout`` where known; ``blocks``: the K blocks
+    (default :func:`kblocks`)."""
     la = _layout(a) if la is None else la
     lb = _layout(b) if lb is None else lb
     if lb is None:
@@ -383,7 +424,7 @@ def _blocked(a, b, c, add=True, la=None, lb=None) -> np.ndarray:
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     a_step = _ITEM * (1 if la[0] else la[1])
     b_step = _ITEM * (lb[1] if lb[0] else 1)
-    for s, e in _kblocks(k):
+    for s, e in _kblocks(k) if blocks is None else blocks:
         _blas.sgemm(la[0], lb[0], m, n, e - s, pa + s * a_step, la[1], pb + s * b_step, lb[1],
                     beta, pc)
         beta = 1.0
@@ -1156,6 +1197,8 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     if p is None:
         return None
     rows, tail = p
+    if tail == "intel" or tail == "intel-split":
+        return _intel(a, b, bias, beta, la, lb, tail == "intel-split")
     if not rows and (tail == "dot" or tail == "gemv" or tail == "lanes") and \
             (bias is None or bias.dtype == _F32 and bias.ndim <= 2):
         # (one or a few dot products, or lane rows only: no C to fill first, the bias goes on
@@ -1229,11 +1272,77 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     return c
 
 
+_INTEL_BLOCK = 384  # K block of the Intel order
+_INTEL_SMALL_K = 768  # K up to which its two orders (split or not) agree
+
+
+def _intel_plan(m, k, n, threads, alpha):
+    """:func:`plan` on the Intel processor: ``(0, "intel")`` (the K blocks in sequence),
+    ``(0, "intel-split")`` (K split between the 2 threads), or None outside the region
+    measured there (see "Intel" in the module's docstring)."""
+    if alpha != 1 or m < 16 or n < 2 or m > 4096 or n > 4096:
+        return None
+    if k <= _INTEL_SMALL_K:
+        return 0, "intel"
+    if threads != 2 or m > 1100 or n > 2100:
+        return None
+    if 64 <= m <= 96 and 16 <= n <= 1024 and k <= 3000:
+        return 0, "intel-split"
+    if m < 64 and (16 <= n <= 376 or 768 <= n <= 2048) and k <= 3000:
+        # (N between: another order, at some M and K at least, e.g. M = 32, N = 512, b = W.t())
+        return 0, "intel-split"
+    if k <= 800 and (m >= 150 and n >= 100 or m >= 128 and n >= 200 or m >= 100 and n >= 256):
+        # (K = 784, nn.Linear(784, ...) at batch 100 or more: not split there)
+        return 0, "intel"
+    if k <= 800 and 97 <= m <= 128 and 16 <= n <= 128:  # (split there)
+        return 0, "intel-split"
+    return None  # (K > 768 elsewhere: which order MKL takes is not mapped)
+
+
+@functools.lru_cache(maxsize=256)
+def _intel_blocks(k: int) -> tuple:
+    """The Intel order's K blocks, (start, stop) pairs in the order they are summed: one
+    block up to 384, two halves (the first one longer) up to 768, else blocks of 384 and
+    the remainder last."""
+    if k <= _INTEL_BLOCK:
+        return ((0, k),)
+    if k <= 2 * _INTEL_BLOCK:
+        h = (k + 1) // 2
+        return ((0, h), (h, k))
+    out = [(s, s + _INTEL_BLOCK) for s in range(0, k - _INTEL_BLOCK + 1, _INTEL_BLOCK)]
+    if out[-1][1] < k:
+        out.append((out[-1][1], k))
+    return tuple(out)
+
+
+def _intel(a, b, bias, beta, la, lb, split):
+    """``bias + a @ b`` (``bias`` None: the product alone) in the Intel order, or None where
+    not measured (β other than 1, or a bias with K = 1, which MKL rounds otherwise there).
+    ``split``: K halved between the threads (each half's blocks summed on its own, the bias
+    in the first; then one rounded add of the halves)."""
+    m, k = a.shape
+    if beta != 1 or bias is not None and k == 1:
+        return None
+    c = None
+    if bias is not None:
+        c = np.empty((m, b.shape[1]), _F32)
+        c[...] = bias
+    if not split or k <= _INTEL_SMALL_K:  # (K <= 768: both orders give the same sums)
+        return _blocked(a, b, c, c is not None, la, lb, _intel_blocks(k))
+    h = (k + 1) // 2
+    c = _blocked(a[:, :h], b[:h], c, c is not None, None, None, _intel_blocks(h))
+    rest = _blocked(a[:, h:], b[h:], None, False, None, None, _intel_blocks(k - h))
+    with np.errstate(all="ignore"):
+        c += rest
+    return c
+
+
 def _plain(a, b) -> bool:
     """Float32 NumPy operands (not a GPU's, nor the simulated device's), with PyTorch's order
     known on this machine and wanted (matmul precision "highest")."""
     return type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == _F32 and \
-        b.dtype == _F32 and _backends._state["matmul_precision"] == "highest" and emulated()
+        b.dtype == _F32 and _backends._state["matmul_precision"] == "highest" and \
+        (emulated() or _intel_measured())
 
 
 _NAIVE_BMM = 400  # M * K * N under which PyTorch's bmm runs its own loop, not MKL
@@ -1251,7 +1360,8 @@ def bmm(a, b):
     N = 1 and B > 1 one chain per output again (measured: ~190 random products, M 1..30,
     K 1..200).
     """
-    if not _plain(a, b) or a.ndim != 3 or b.ndim != 3 or b.shape[0] != a.shape[0]:
+    if not _plain(a, b) or a.ndim != 3 or b.ndim != 3 or b.shape[0] != a.shape[0] or \
+            not emulated():  # (not measured on the Intel processor)
         return None
     batch, m, k = a.shape
     n = b.shape[2]

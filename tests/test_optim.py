@@ -832,6 +832,7 @@ def test_simulated_cuda_matches_cpu(name, kw, monkeypatch):
 
     # the CPU's float32 sqrt is PyTorch's MKL one where ``_vml`` knows it; a GPU's is NumPy's
     monkeypatch.setattr(_vml, "emulated", lambda: False)
+    monkeypatch.setattr(_vml, "intel_sqrt", lambda: False)
     r = np.random.default_rng(0)
     w = r.standard_normal((4, 3)).astype(np.float32)
     gs = [r.standard_normal((4, 3)).astype(np.float32) for _ in range(6)]

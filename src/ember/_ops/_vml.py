@@ -83,6 +83,62 @@ def emulated() -> bool:
     return x86 and _cpuinfo.model_id() in _MEASURED
 
 
+# The Intel processors whose MKL float32 sqrt :func:`_sqrt_intel` reproduces (vendor, family,
+# model).
+_INTEL = {("GenuineIntel", 6, 167)}
+
+
+@functools.lru_cache(maxsize=None)
+def intel_sqrt() -> bool:
+    """Whether float32 :func:`sqrt` follows MKL's Intel kernel here (:func:`_sqrt_intel`)."""
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return x86 and _cpuinfo.model_id() in _INTEL
+
+
+def _sqrt_intel(x, out=None):
+    """MKL's float32 ``sqrt`` on an Intel AVX-512 processor (measured on family 6 model 167:
+    no difference in ~370,000 random values of every magnitude, tensors of 1 to 70,000):
+    Intel's ``vrsqrt14ps`` estimate ``y`` of ``1/sqrt(x)`` (:mod:`._rsqrt14`), ``s = x*y``
+    and ``h = y/2`` rounded, the residual ``r = x - s*s`` rounded once (exact in float64
+    first), then ``s + r*h`` rounded once.  Zeros, subnormals, infinities, NaNs and negatives:
+    NumPy's ``sqrt``, which gave PyTorch's values there (a negative's NaN bits as pointwise's
+    ``_DOMAIN_NAN`` sets them).  In blocks, on scratch arrays, as :func:`_sqrt_ex`."""
+    from . import _rsqrt14
+
+    flat = np.ascontiguousarray(x, _F32).reshape(-1)
+    res = np.empty(flat.size, _F32) if out is None else out
+    table = _rsqrt14.estimate_bits()
+    m = min(flat.size, _BLOCK)
+    with np.errstate(all="ignore"):
+        for lo in range(0, flat.size, m):
+            xb, o = flat[lo:lo + m], res[lo:lo + m]
+            b = xb.view(np.uint32)
+            i = b >> np.uint32(8)
+            i &= np.uint32(0xFFFF)
+            i ^= np.uint32(0x8000)  # (the exponent's parity and the top 15 fraction bits)
+            y = np.take(table, i, mode="clip")
+            k = b >> np.uint32(23)
+            k += np.uint32(1)
+            k >>= np.uint32(1)
+            k <<= np.uint32(23)
+            y += np.uint32(64 << 23)
+            y -= k  # (scaled by 2**-k for x = m * 4**k: its exponent bits)
+            y = y.view(_F32)
+            s = xb * y
+            y *= _HALF
+            d = np.multiply(s, s, dtype=np.float64)
+            np.subtract(xb, d, out=d, dtype=np.float64)
+            r = d.astype(_F32)
+            np.multiply(r, y, out=d, dtype=np.float64)
+            np.add(d, s, out=d, dtype=np.float64)
+            o[...] = d
+            k = b - np.uint32(1)  # (+0 wraps to the top, as in _sqrt_ex)
+            if k.min() < np.uint32(0x007FFFFF) or b.max() > np.uint32(0x7F7FFFFF):
+                bad = (k >= np.uint32(0x7F7FFFFF)) | (k < np.uint32(0x007FFFFF))
+                o[bad] = np.sqrt(xb[bad])
+    return res.reshape(np.shape(x)) if out is None else out
+
+
 @functools.lru_cache(maxsize=None)
 def _estimates():
     """``rsqrtps`` of the [1, 4) values as float32 bits, plus 64 << 23 (see :func:`_sqrt_ex`)."""
@@ -242,6 +298,16 @@ def sqrt(x, out=None):
         for lo in range(0, flat.size, _BLOCK):  # (in blocks: the temporaries stay in cache)
             res[lo:lo + _BLOCK] = _dsqrt(flat[lo:lo + _BLOCK])
         res = res.reshape(x.shape)
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    if x.dtype == _F32 and x.size and not emulated() and intel_sqrt():
+        if out is not None and out.dtype == _F32 and out.flags.c_contiguous and \
+                out.shape == x.shape and not np.may_share_memory(out, x):
+            _sqrt_intel(x, out.reshape(-1))
+            return out
+        res = _sqrt_intel(x)
         if out is None:
             return res
         out[...] = res

@@ -661,6 +661,30 @@ VMAP_RANDOMNESS_ERROR = [0]
 # one dict per vmap with randomness='same' running: each generator's state before its first
 # draw there, by id (the vmap puts them back before each call, so every call draws alike)
 VMAP_SAME_WATCH: list = []
+# one entry per vmap running, outermost first: a dict where its randomness is 'different'
+# (set by ember.func._vmap), else None.  Where all are 'different', a normal sample is
+# PyTorch's batched one: drawn once for the whole batch (its size 16 or more takes the
+# vectorised fill), each batch element given its rows (see ``_vmap_batched``)
+VMAP_DIFFERENT: list = []
+
+
+def _vmap_batched(n, draw):
+    """``draw(n)`` for the batch element running under nested 'different' vmaps, as
+    PyTorch's batched draw of ``(batch, n)`` samples: the first element draws the whole
+    batch's, the others take their rows of it."""
+    levels = VMAP_DIFFERENT
+    index, total = 0, 1
+    for level in levels:
+        index = index * level["size"] + level["i"]
+        total *= level["size"]
+    top = levels[0]
+    key = top["j"]  # (the draw's place in the call: a generator made in ``func`` is new each call)
+    top["j"] += 1
+    if index == 0:
+        top["cache"][key] = (n, draw(n * total))
+    elif top["cache"].get(key, (None,))[0] != n:  # (a draw the first element did not make)
+        return draw(n)
+    return top["cache"][key][1][index * n:(index + 1) * n].copy()
 
 
 def _count(n) -> int:
@@ -916,6 +940,12 @@ class CPUGenerator:
         Box-Muller fill (``normal_fill``); everything else takes the scalar
         ``normal_distribution<double>``, which caches its second sample.
         """
+        if VMAP_DIFFERENT and all(VMAP_DIFFERENT):
+            return _vmap_batched(_count(n), lambda m: self._normal_draw(
+                m, dtype, mean, std, contiguous))
+        return self._normal_draw(n, dtype, mean, std, contiguous)
+
+    def _normal_draw(self, n, dtype, mean, std, contiguous):
         n = _count(n)
         dt = _as_dtype(dtype)
         if dt not in _FLOATS:

@@ -12,6 +12,7 @@ from ember._warnings import warn as _warn
 from ember._warnings import warn_once as _warn_once
 
 import operator
+import sys
 
 import numpy as np
 
@@ -683,6 +684,9 @@ def setitem(t, key, value):
         items = _parse(t, key)
         pending = []
         region, rest = _apply_basic(t, items, pending)
+    vmap = sys.modules.get("ember.func._vmap") if number is None else None
+    if vmap is not None and vmap._LEVELS:  # (``unmapped[i] = mapped``: PyTorch's refusal)
+        vmap.check_inplace_batched(t, value, "copy" if rest is None else "index_put")
     if number is not None:
         if rest is None and not needs_grad((region,)):  # the common ``x[i] = 0.5``
             from ._core import _OVERLAP, has_internal_overlap, write

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ember._warnings import warn as _warn
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -229,8 +230,18 @@ def _clamp_max_(self, max):
     return unary_inplace(P.clamp_max)(self, max)
 
 
+def _vmap_refuse(self, name, *others):
+    """PyTorch's refusal, under vmap, of an in-place op on an unmapped ``self`` with a mapped
+    operand (:func:`ember.func._vmap.check_inplace_batched`)."""
+    vmap = sys.modules.get("ember.func._vmap")
+    if vmap is not None and vmap._LEVELS:
+        for other in others:
+            vmap.check_inplace_batched(self, other, name)
+
+
 def _masked_fill_(self, mask, value):
     I.check_fill_mask(mask, value)  # (PyTorch checks these first)
+    _vmap_refuse(self, "masked_fill", mask)
     if isinstance(mask, Tensor):  # in place PyTorch names self "a" in a broadcast error
         S.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
     return _writes_expanded(I.masked_fill, "masked_fill_")(self, mask, value)
@@ -253,6 +264,7 @@ def _writes_expanded(op, warning=None):
 
 
 def _index_add_(self, dim, index, source, *, alpha=1):
+    _vmap_refuse(self, "index_add", source)
     if isinstance(source, Tensor):  # (as PyTorch: no source sharing self's memory at all)
         I.check_source_overlap(self, source, lambda: I.index_add(self.detach(), dim, index,
                                                                  source, alpha=alpha))
@@ -263,6 +275,7 @@ def _index_add_(self, dim, index, source, *, alpha=1):
 
 
 def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    _vmap_refuse(self, "scatter", src)
     if isinstance(src, Tensor):
         I.check_source_overlap(self, src, lambda: I.scatter(self.detach(), dim, index, src,
                                                             value, reduce=reduce))
@@ -273,6 +286,7 @@ def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
 
 
 def _scatter_add_(self, dim, index, src):
+    _vmap_refuse(self, "scatter_add", src)
     if isinstance(src, Tensor):
         I.check_source_overlap(self, src, lambda: I.scatter_add(self.detach(), dim, index, src))
         if I.aliased_1d(self, src):
@@ -284,6 +298,7 @@ def _scatter_add_(self, dim, index, src):
 def _lerp_(self, end, weight):
     from ._core import check_inplace, check_no_partial_overlap, commit, snapshot
 
+    _vmap_refuse(self, "lerp", end, weight)
     check_inplace(self)
     check_no_partial_overlap(self, end, weight)
     P.lerp_dtype_checks(self, end, weight)
@@ -314,6 +329,7 @@ def _addcmul_(self, t1, t2, *, value=1):
                         needs_grad, snapshot, write)
 
     P._check_ints(value)
+    _vmap_refuse(self, "addcmul", t1, t2)
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
@@ -336,6 +352,7 @@ def _addcdiv_(self, t1, t2, *, value=1):
                         needs_grad, snapshot, write)
 
     P._check_ints(value)
+    _vmap_refuse(self, "addcdiv", t1, t2)
     check_inplace(self)
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)

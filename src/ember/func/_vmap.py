@@ -52,11 +52,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     Differences from PyTorch (a loop, not batched kernels):
 
     - ``func`` runs once per batch element, so vmap costs as much as the loop; ``chunk_size``
-      is checked and otherwise has no effect.
+      changes only the random draws and PyTorch's errors where it concatenates the chunks.
     - Outputs are new tensors, never views of the inputs.
     - ``'error'`` notices draws from CPU generators (not a CUDA one, nor a random op that
-      draws nothing).  With ``'different'`` the numbers are those of the loop, not
-      PyTorch's batched draws.
+      draws nothing).  With ``'different'`` the numbers are PyTorch's batched draws for
+      contiguous samples (a normal one is drawn for the whole batch, or chunk, at once),
+      but not under a 'same' vmap nested with it, nor for a sample shaped like a
+      non-contiguous input (``randn_like(x)`` with ``in_dims=1``).
     - An in-place op on an input passed whole (``in_dims`` None) runs once per call, and is
       refused (as PyTorch's) only where its operand is a slice vmap made, not a tensor
       computed from one; ``.item()`` and data-dependent control flow are not refused.
@@ -81,10 +83,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if chunk_size is not None and type(chunk_size) is not int:
             _split_in_chunks(chunk_size, batch_size, flat_args, flat_in_dims)
         if batch_size == 0:
+            if chunk_size is not None:  # (PyTorch skips the one empty chunk, then fails)
+                raise AssertionError("arg_spec must not be None")
             return _empty_batch(func, flat_in_dims, flat_args, args_spec, kwargs, out_dims)
         results = _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec,
-                       kwargs)
-        return _stack_outputs(results, out_dims, func)
+                       kwargs, chunk_size)
+        out = _stack_outputs(results, out_dims, func)
+        if chunk_size is not None:
+            _check_chunked_out_dims(out_dims, out)
+        return out
 
     return wrapped
 
@@ -163,6 +170,13 @@ def _random_error_flag():
     return _random.VMAP_RANDOMNESS_ERROR
 
 
+def _different_levels():
+    """The vmaps running, each its dict where randomness is 'different' (else None)."""
+    from .. import _random
+
+    return _random.VMAP_DIFFERENT
+
+
 def _same_watches():
     """The generators' states a vmap with randomness='same' puts back before each call."""
     from .. import _random
@@ -206,7 +220,13 @@ _INPLACE_NAMES = {"add": None, "atan2": None, "sub": "inplace arithmetic",
                   "mul": "inplace arithmetic", "div": "inplace arithmetic",
                   "true_divide": "inplace arithmetic", "copy": "inplace arithmetic",
                   "floor_divide": "aten::floor_divide_", "remainder": "aten::remainder_",
-                  "fmod": "aten::fmod_", "pow": "aten::pow_", "xlogy": "aten::xlogy_"}
+                  "fmod": "aten::fmod_", "pow": "aten::pow_", "xlogy": "aten::xlogy_",
+                  "index_put": "index_put_", "masked_fill": "inplace arithmetic",
+                  "index_add": "index_add_", "scatter_add": "scatter_add_",
+                  "scatter": "aten::scatter_", "addcmul": "aten::addcmul_",
+                  "addcdiv": "aten::addcdiv_", "lerp": "aten::lerp_"}
+# (those with a batching rule of their own, whose refusal says "in a vmap")
+_OWN_RULE = ("inplace arithmetic", "index_put_", "index_add_", "scatter_add_")
 
 
 def check_inplace_batched(self, other, name):
@@ -223,7 +243,7 @@ def check_inplace_batched(self, other, name):
     what = _INPLACE_NAMES[name]
     if what is not None:
         # (the ops without a batching rule of their own name the level: PyTorch's fallback)
-        where = "in a vmap" if what == "inplace arithmetic" else f"at level {len(_LEVELS)}"
+        where = "in a vmap" if what in _OWN_RULE else f"at level {len(_LEVELS)}"
         raise RuntimeError(_INPLACE_ERROR.format(what).replace("in a vmap", where))
     from .._ops.shape import broadcast_shapes
 
@@ -253,7 +273,8 @@ def check_batch_norm_stats(running_mean, running_var):
         raise RuntimeError(_BATCH_NORM_ERROR)
 
 
-def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs):
+def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs,
+         chunk_size=None):
     gen = _generator()
     start = gen.get_state() if randomness == "same" else None
     results = []
@@ -266,8 +287,21 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
     watches = _same_watches() if randomness == "same" else None
     if watches is not None:
         watches.append({})
+    different = _different_levels()
+    mine = {"size": batch_size, "i": 0, "j": 0, "cache": {}} \
+        if randomness == "different" else None
+    different.append(mine)
     try:
         for i in range(batch_size):
+            if mine is not None:
+                mine["i"] = i
+                if type(chunk_size) is int:  # (PyTorch draws for each chunk in turn)
+                    mine["i"] = i % chunk_size
+                    if not mine["i"]:
+                        mine["size"] = min(chunk_size, batch_size - i)
+                        mine["cache"] = {}
+                if different[0] is not None:
+                    different[0]["j"] = 0  # (draws are counted per call of ``func``)
             sliced = [a if d is None else a.select(d, i)
                       for a, d in zip(flat_args, flat_in_dims)]
             _LEVELS[-1] = {id(a) for a, d in zip(sliced, flat_in_dims) if d is not None}
@@ -288,6 +322,7 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
             flag[0] -= 1
         if watches is not None:
             watches.pop()
+        different.pop()
     return results
 
 
@@ -346,6 +381,22 @@ def _flat_out_dims(out_dims, out, spec, func):
     if dims is None:
         raise incompatible()
     return dims
+
+
+def _check_chunked_out_dims(out_dims, out):
+    """PyTorch's errors where it concatenates the chunks' outputs (with ``chunk_size``): it
+    broadcasts ``out_dims`` strictly (a single tensor output refuses ``(d,)``), and
+    concatenates every output, even one with out_dim None."""
+    flat, spec = tree_flatten(out)
+    dims = broadcast_prefix(out_dims, spec)
+    if dims is None:
+        raise AssertionError("flat_out_dims must not be None")
+    for o, d in zip(flat, dims):
+        if d is None:
+            if not isinstance(o, Tensor):
+                raise TypeError("expected Tensor as element 0 in argument 0, but got "
+                                f"{type(o).__name__}")
+            raise TypeError("cat(): argument 'dim' must be int, not NoneType")
 
 
 def _check_tensor_output(o, func):

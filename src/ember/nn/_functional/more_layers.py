@@ -11,6 +11,7 @@ backward.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 
 import numpy as np
@@ -264,7 +265,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         return rrelu_(input, lower, upper, training)
     lower = _number(lower, "rrelu", "lower", 2)
     upper = _number(upper, "rrelu", "upper", 3)
+    _refuse_under_vmap("rrelu")
     return _rrelu(input, lower, upper, training, "RreluWithNoiseBackward0")
+
+
+def _refuse_under_vmap(name):
+    """PyTorch's vmap has no batching rule for rrelu, in or out of training (ember takes
+    the input to be mapped)."""
+    vmap = sys.modules.get("ember.func._vmap")
+    if vmap is not None and vmap._LEVELS:
+        raise RuntimeError(f"vmap: we do not yet support aten::{name}. Please file an issue")
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
@@ -272,6 +282,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     """In-place ``rrelu``."""
     lower = _number(lower, "rrelu_", "lower", 2)
     upper = _number(upper, "rrelu_", "upper", 3)
+    _refuse_under_vmap("rrelu_")
     check_inplace(input)
     return commit(input, _rrelu(snapshot(input), lower, upper, training,
                                 "RreluWithNoiseBackward1"))

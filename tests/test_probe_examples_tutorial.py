@@ -418,8 +418,7 @@ def test_tutorial_stage_prints_the_same(stage):
 @pytest.mark.skipif(not os.path.isdir(FMNIST), reason="no FashionMNIST files")
 def test_what_is_torch_nn_really_prints_the_same():
     data = _fashion()
-    assert _lines(lambda T, p: nn_really(T, p, data), ember) == \
-        _lines(lambda T, p: nn_really(T, p, data), torch)
+    _same(lambda T, p: nn_really(T, p, data), kernels=True)  # (MKL's sgemm: Linear(784, 10))
 
 
 SAVED_CASES = {

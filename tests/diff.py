@@ -236,6 +236,22 @@ def assert_bits_or_close(got, want, rtol=1e-5, atol=1e-6):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def nested_close(got, want, rtol=1e-5):
+    """Nested lists, tuples and dicts alike, their floats within ``rtol`` (else equal)."""
+    assert type(got) is type(want)
+    if isinstance(got, dict):
+        assert got.keys() == want.keys()
+        got, want = list(got.values()), list(want.values())
+    if isinstance(got, (list, tuple)):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            nested_close(g, w, rtol)
+    elif isinstance(got, float):
+        assert got == pytest.approx(want, rel=rtol, abs=rtol)
+    else:
+        assert got == want
+
+
 def assert_same_training(ours, theirs, rtol=1e-4, atol=1e-5):
     """Two :func:`classifier_steps` results are the same bit for bit (on another processor than
     the measured one: within ``rtol``/``atol``, see :func:`measured_cpu`)."""

@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from ember import _device
-from diff import measured_cpu
+from diff import measured_cpu, nested_close
 
 torch = pytest.importorskip("torch")
 if torch.cuda.is_available():  # (the differential half needs PyTorch's CPU-only behaviour)
@@ -46,20 +46,6 @@ def same(make, first_line=False):
     assert e == t
 
 
-def _close(got, want, rtol=1e-5):
-    """Nested lists, tuples and dicts alike, their floats within ``rtol`` (else equal)."""
-    assert type(got) is type(want)
-    if isinstance(got, dict):
-        assert got.keys() == want.keys()
-        got, want = list(got.values()), list(want.values())
-    if isinstance(got, (list, tuple)):
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            _close(g, w, rtol)
-    elif isinstance(got, float):
-        assert got == pytest.approx(want, rel=rtol, abs=rtol)
-    else:
-        assert got == want
 
 
 # -- factories on device types a CPU build lacks ---------------------------------------------
@@ -247,7 +233,7 @@ def test_grad_scaler_float32_scale_and_update_checks():
     if measured_cpu():
         same(run)
     else:  # (Linear's sgemm is MKL's other kernel here: the losses an ulp or so apart)
-        _close(run(ember), run(torch))
+        nested_close(run(ember), run(torch))
     same(lambda T: T.amp.GradScaler("cpu").update(3))
 
     def update_bad(T, value):
@@ -510,7 +496,7 @@ def test_keypoints_functionals(key):
     if measured_cpu() or kind != "f":
         assert repr(out.tolist()) == repr(values)  # (bit for bit, -0.0 included)
     else:  # (the warps' sgemm is MKL's other kernel off the measured processor)
-        _close(out.tolist(), values)
+        nested_close(out.tolist(), values)
     assert tuple(out.canvas_size) == canvas and str(out.dtype) == "torch." + dtype
 
 

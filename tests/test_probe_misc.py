@@ -8,7 +8,7 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
-from diff import measured_cpu, same  # noqa: E402
+from diff import measured_cpu, nested_close, same  # noqa: E402
 
 
 # -- distributions -------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def test_ndtr_is_the_erf_composite_in_the_dtype(dt):
     if measured_cpu() or dt != "float32":
         same(run)
     else:  # (float32 erf is VML's, emulated on the measured processor only)
-        _close(run(ember), run(torch))
+        nested_close(run(ember), run(torch))
 
 
 def test_ndtr_graph_and_gradient():
@@ -274,20 +274,9 @@ def test_vmap_batch_norm_running_stats(case):
     if measured_cpu() or case != "ensemble":
         same(run)
     else:  # (Linear's sgemm is MKL's other kernel off the measured processor)
-        _close(run(ember), run(torch))
+        nested_close(run(ember), run(torch))
 
 
-def _close(got, want, rtol=1e-5):
-    """Nested lists and tuples alike, their floats within ``rtol`` (else equal)."""
-    assert type(got) is type(want)
-    if isinstance(got, (list, tuple)):
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            _close(g, w, rtol)
-    elif isinstance(got, float):
-        assert got == pytest.approx(want, rel=rtol, abs=rtol)
-    else:
-        assert got == want
 
 
 def test_autocast_cache_enabled_argument_and_decorator():

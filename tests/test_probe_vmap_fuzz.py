@@ -235,24 +235,20 @@ def inputs(L, kind, nprs, B):
     return L.tensor(nprs.randn(B, 4))
 
 
-def _model_case(seed):
+_KINDS = ["mlp", "conv", "ln", "emb", "bn_eval", "bn_nostats", "bn_train"]
+_MODES = ["persample", "ensemble", "jacrev", "jacfwd", "hessian", "vjp", "jvp", "forward",
+          "ens_sameinput", "grad_argnums", "has_aux"]
+
+
+def _kind_mode(seed):
+    """The seeded generator of a model case, and its model kind and transform mode."""
     rng = random.Random(seed)
-    kind = rng.choice(["mlp", "conv", "ln", "emb", "bn_eval", "bn_nostats", "bn_train"])
-    mode = rng.choice(
-        [
-            "persample",
-            "ensemble",
-            "jacrev",
-            "jacfwd",
-            "hessian",
-            "vjp",
-            "jvp",
-            "forward",
-            "ens_sameinput",
-            "grad_argnums",
-            "has_aux",
-        ]
-    )
+    kind = rng.choice(_KINDS)
+    return rng, kind, rng.choice(_MODES)
+
+
+def _model_case(seed):
+    rng, kind, mode = _kind_mode(seed)
     B = rng.randrange(1, 4)
     loss = rng.choice(["ce", "mse", "sum"])
     chunk = rng.choice([None, None, 1, 2])
@@ -355,23 +351,7 @@ _SKIP_MODEL = {"bn_train": ("jacrev", "jacfwd", "hessian", "vjp", "jvp")}
 @pytest.mark.parametrize("block", range(3))
 def test_vmap_model_transforms(block):
     for seed in range(block * 15, block * 15 + 15):
-        rng = random.Random(seed)
-        kind = rng.choice(["mlp", "conv", "ln", "emb", "bn_eval", "bn_nostats", "bn_train"])
-        mode = rng.choice(
-            [
-                "persample",
-                "ensemble",
-                "jacrev",
-                "jacfwd",
-                "hessian",
-                "vjp",
-                "jvp",
-                "forward",
-                "ens_sameinput",
-                "grad_argnums",
-                "has_aux",
-            ]
-        )
+        _, kind, mode = _kind_mode(seed)
         if mode in _SKIP_MODEL.get(kind, ()):
             continue
         assert_same_outcome(_model_case(seed), rtol=1e-7, atol=1e-9)

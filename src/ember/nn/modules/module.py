@@ -272,6 +272,7 @@ class Module:
     training: bool
     dump_patches = False
     call_super_init = False
+    _compiled_call_impl = None  # (PyTorch's slot for ``model.compile()``; some code reads it)
 
     def __init__(self, *args, **kwargs):
         if (args or kwargs) and not self.call_super_init:
@@ -604,7 +605,10 @@ class Module:
                 continue
             with no_grad():
                 new = fn(p)
-            if swap or overwrite:
+            # NOTE: PyTorch sets ``param.data`` only where the two tensors' kinds allow a
+            # shallow copy; to or from the meta device they do not, so each module gets a new
+            # Parameter (tied weights come apart, as in ``model.to_empty(device="cpu")``)
+            if swap or overwrite or p.is_meta != new.is_meta:
                 self._apply_anew(key, p, new, fn, swap)
                 continue
             if new is not p:

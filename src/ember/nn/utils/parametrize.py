@@ -162,8 +162,12 @@ class ParametrizationList(ModuleList):
             x = self[0](self.original)
         else:
             x = self[0](*(getattr(self, f"original{i}") for i in range(self.ntensors)))
-        for module in list(self)[1:]:
-            x = module(x)
+        # (as PyTorch: the chain is the entries "1", "2", ... up to the first gap, so other
+        # modules set on the list are not applied)
+        i = 1
+        while hasattr(self, str(i)):
+            x = self[i](x)
+            i += 1
         return x
 
 

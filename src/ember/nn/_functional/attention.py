@@ -55,8 +55,19 @@ def _check_sdpa(query, key, value, attn_mask, is_causal):
             raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
                                f"dtype, but got attn_mask.dtype: {_ctype(attn_mask)} and  "
                                f"query.dtype: {_ctype(query)} instead.")
+    if query.dtype.is_complex:  # (PyTorch's math path: the scores' softmax refuses it)
+        raise NotImplementedError('"softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{_legacy(query.dtype)}'")
+    if attn_mask is not None and attn_mask.dtype is D.bool and query.dtype.name in _INT_C:
+        # (PyTorch's math path fills the masked scores, in the query's dtype, with -inf)
+        raise RuntimeError(f"value cannot be converted to type {_INT_C[query.dtype.name]} "
+                           "without overflow")
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_legacy(query.dtype)}")
+
+
+_INT_C = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+          "int64": "int64_t"}
 
 
 def _repeat_heads(t, heads):

@@ -669,6 +669,9 @@ def _check(name, input, weight, bias, stride, padding, dilation, groups, transpo
                 "than actual input size")
         if input.dtype is not weight.dtype and input.numel():  # (a padding string: checked
             # once resolved; an empty input runs no kernel)
+            if input.dtype.is_complex:  # (PyTorch's complex path checks this itself)
+                raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                                   f"({_type_name(weight)}) should be the same")
             if not _onednn(input, weight, stride, dilation, groups):
                 from ..._ops._core import _legacy
 
@@ -730,7 +733,11 @@ def _check_transposed_dtypes(input, weight, bias, nsp, onednn):
     and weight; the bias is added afterwards (with type promotion), except in oneDNN's."""
     from ..._ops._core import _legacy
 
-    if not input.dtype.is_floating_point and input.dtype.name != "int64":
+    if input.dtype.is_complex and input.dtype is not weight.dtype:  # (PyTorch's complex path)
+        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same")
+    if not input.dtype.is_floating_point and not input.dtype.is_complex and \
+            input.dtype.name != "int64":
         raise NotImplementedError(f'"slow_conv_transpose{max(nsp, 2)}d_out_cpu" not implemented '
                                   f"for '{_legacy(input.dtype)}'")
     if input.dtype is not weight.dtype:

@@ -198,7 +198,7 @@ def _check_nll(input, target, weight):
 def _check_nll_kernel(input, target, weight):
     """The checks of ``nll_loss``'s kernels, after the shapes': the input's dtype, the
     weight's, then (the spatial kernel's) the target's, which must be int64."""
-    if not input.dtype.is_floating_point and not input.dtype.is_complex:
+    if not input.dtype.is_floating_point:  # (complex too: no kernel takes it)
         kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(input.dtype)}\'')
     if weight is not None and weight.dtype is not input.dtype:
@@ -496,7 +496,7 @@ def _cross_entropy_smoothed(lsm, target, weight, ignore_index, reduction, ls, cl
 
 def _regression_operands(input, target, kernel):
     shape = _broadcast(input, target)  # (as PyTorch's Python layer: broadcast them first)
-    dt = D.result_type(input, target)
+    dt = D.promote_types(input.dtype, target.dtype)  # (none is 0-d once broadcast)
     if not dt.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(dt)}\'')
     same_device(input, target)  # (a 0-d CPU tensor may join a GPU one: copied over)
@@ -769,6 +769,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         sq = (input.expand(shape) - target.expand(shape)).pow(2)
         return _weighted(sq, weight, reduction, input, True)
     reduction = _reduction(None, None, reduction)
+    input, target = _expand_0d(input, target)
     return _pointwise_loss(input, target, reduction, "mse_cpu", "MseLossBackward0",
                            lambda d: d * d, _mse_rule)
 
@@ -780,13 +781,18 @@ def _mse_rule(ctx, g):
     product rounded)."""
     x, y, reduction, n = ctx.saved
     a, b, ga = x._data, y._data, g._data
+    wide = (np.dtype(np.float32), np.dtype(np.float64))  # (mixed: the kernel's common dtype)
     if reduction == "mean" and n and not STATE.enabled and type(a) is np.ndarray and \
-            type(b) is np.ndarray and a.dtype == b.dtype == ga.dtype and \
-            x.is_floating_point() and not x.is_complex():
-        norm = a.dtype.type(2 / n)
+            type(b) is np.ndarray and (a.dtype == b.dtype == ga.dtype and x.is_floating_point()
+                                       and not x.is_complex() or a.dtype in wide and
+                                       b.dtype in wide and ga.dtype in wide):
+        ct = np.result_type(a.dtype, b.dtype, ga.dtype)
+        norm = ct.type(2 / n)
+        a, b, ga = a.astype(ct, copy=False), b.astype(ct, copy=False), ga.astype(ct, copy=False)
         with quiet:
-            gx = (norm * (a - b)) * ga
-            gy = (norm * (b - a)) * ga  # its target gradient: the same kernel, swapped
+            gx = ((norm * (a - b)) * ga).astype(x.dtype.np, copy=False)
+            # its target gradient: the same kernel, swapped
+            gy = ((norm * (b - a)) * ga).astype(y.dtype.np, copy=False)
         return (wrap(gx, g._device) if ctx.needs_input_grad[0] else None,
                 wrap(gy, g._device) if ctx.needs_input_grad[1] else None)
     if STATE.enabled and not ctx.needs_input_grad[1]:
@@ -816,7 +822,18 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         ab = (input.expand(shape) - target.expand(shape)).abs()
         return _weighted(ab, weight, reduction, input, True)
     reduction = _reduction(None, None, reduction)
+    input, target = _expand_0d(input, target)
     return _reduce((input - target).abs(), reduction)
+
+
+def _expand_0d(input, target):
+    """NOTE: PyTorch's regression losses broadcast their operands first, so a 0-d one of
+    another dtype is 0-d no longer: its dtype promotes as a full tensor's (``mse_loss(half,
+    tensor(2.))`` is float32, its gradients computed in float32), its gradient summed back."""
+    if input.dtype is not target.dtype and (input.dim() == 0) != (target.dim() == 0):
+        shape = _broadcast(input, target)
+        return input.expand(shape), target.expand(shape)
+    return input, target
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -826,10 +843,12 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = _reduction(size_average, reduce, reduction, own_line=True)
     if beta == 0.0:
         _broadcast(input, target)
+        input, target = _expand_0d(input, target)
         return _reduce((input - target).abs(), reduction)
     if beta < 0:
         _broadcast(input, target)  # (as PyTorch: its Python layer broadcasts them first)
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _expand_0d(input, target)
     return _pointwise_loss(input, target, reduction, "smooth_l1_cpu", "SmoothL1LossBackward0",
                            _np_smooth_l1, grads_shown_as("SmoothL1LossBackwardBackward0")(
                                _split_rule(_smooth_l1_parts, _diff_rule(_smooth_l1_grad))),
@@ -875,14 +894,28 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     # NOTE: unlike the other regression losses, PyTorch's huber_loss keeps the input's dtype
     _broadcast(input, target)
-    dt = D.result_type(input, target)
+    input, target = _expand_0d(input, target)
+    dt = D.promote_types(input.dtype, target.dtype)  # (broadcast first: none is 0-d)
     if not D.can_cast(dt, input.dtype):
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(input.dtype)}")
     return _pointwise_loss(input, target, reduction, "huber_cpu", "HuberLossBackward0",
                            _np_huber, grads_shown_as("HuberLossBackwardBackward0")(
-                               _split_rule(_huber_parts, _diff_rule(_huber_grad))),
+                               _same_dtypes(_split_rule(_huber_parts, _diff_rule(_huber_grad)))),
                            delta, out_dtype=input.dtype, half_ops=("bfloat16",))
+
+
+def _same_dtypes(rule):
+    """NOTE: PyTorch's huber_loss_backward refuses an input and a target of two dtypes (the
+    forward takes them): the input's gradient first, then the target's, operands swapped."""
+    def checked(ctx, g):
+        x, y = ctx.saved[0], ctx.saved[1]
+        if x.dtype is not y.dtype:
+            found, expected = (y, x) if ctx.needs_input_grad[0] else (x, y)
+            raise RuntimeError(f"Found dtype {_legacy(found.dtype)} but expected "
+                               f"{_legacy(expected.dtype)}")
+        return rule(ctx, g)
+    return checked
 
 
 def _np_huber(d, delta):
@@ -923,6 +956,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for "
                                   f"'{_legacy(input.dtype)}'")
+    if weight is not None and weight.dtype.is_complex:  # (multiplied into the loss in place)
+        raise RuntimeError(f"result type {_legacy(D.promote_types(input.dtype, weight.dtype))} "
+                           f"can't be cast to the desired output type {_legacy(input.dtype)}")
     same_device(input, target, weight)
     x = input._data
     y = target._data
@@ -1028,9 +1064,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if target.dtype.name == "bool":  # (PyTorch's loss starts with ``1 - target``)
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if not target.dtype.is_floating_point:
+    if not target.dtype.is_floating_point and not target.dtype.is_complex:
         raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output type "
                            f"{_legacy(target.dtype)}")
+    # (complex factors: the in-place products into the input's and the target's dtypes)
+    if pos_weight is not None and (pos_weight.dtype.is_complex or target.dtype.is_complex):
+        lwd = D.promote_types(input.dtype, D.promote_types(pos_weight.dtype, target.dtype))
+        raise RuntimeError(f"result type {_legacy(lwd)} can't be cast to the desired output "
+                           f"type {_legacy(input.dtype)}")
+    if weight is not None and weight.dtype.is_complex and not target.dtype.is_complex:
+        raise RuntimeError(f"result type {_legacy(D.promote_types(target.dtype, weight.dtype))}"
+                           f" can't be cast to the desired output type {_legacy(target.dtype)}")
+    if target.dtype.is_complex:  # NOTE: PyTorch computes a complex target's loss, no grad
+        if STATE.enabled and (input.requires_grad or target.requires_grad):
+            raise RuntimeError("binary_cross_entropy_with_logits does not support automatic "
+                               "differentiation for outputs with complex dtype.")
     if weight is not None:
         _check_in_place(input, tuple(weight.shape))
     # NOTE: PyTorch builds the loss in place on ``1 - target`` (see below), each op computed
@@ -1052,8 +1100,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
             ls = (xp.minimum(xw, 0) - xp.log1p(xp.exp(-abs(xw)))).astype(xd, copy=False)
         if pos_weight is not None:
             pw = pos_weight._data
-            lwd = np.result_type(pw.dtype, td)
-            lw = step(lambda a: a - 1, lwd, pw)
+            lwd = D.promote_types(pos_weight.dtype, target.dtype).np  # (PyTorch's promotion)
+            # (an integer ``pos_weight - 1`` stays in its dtype: a uint8 0 wraps to 255)
+            lw = pw - pw.dtype.type(1) if pw.dtype.kind in "iu" else step(lambda a: a - 1, lwd, pw)
             lw = step(lambda a, b: a * b, lwd, lw, y)
             lw = step(lambda a: a + 1, lwd, lw)
             ls = step(lambda a, b: a * b, xd, ls, lw)
@@ -1247,12 +1296,15 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
     dt = D.result_type(input, target)
-    if not input.dtype.is_floating_point:
-        if not D.can_cast(dt, input.dtype):
-            raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
-                               f"type {_legacy(input.dtype)}")
+    if not D.can_cast(dt, input.dtype):
+        raise RuntimeError(f"result type {_legacy(dt)} can't be cast to the desired output "
+                           f"type {_legacy(input.dtype)}")
+    if not input.dtype.is_floating_point and not input.dtype.is_complex:
         raise RuntimeError("result type Float can't be cast to the desired output type "
                            f"{_legacy(input.dtype)}")
+    if input.dtype.is_complex and input.requires_grad and STATE.enabled:
+        raise RuntimeError("soft_margin_loss does not support automatic differentiation for "
+                           "outputs with complex dtype.")
     same_device(input, target)
     xp = xp_of(input)
     with quiet:
@@ -1263,7 +1315,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
             t = xp.asarray(t)
         v = xp.asarray(-(input._data.astype(dt.np) * t))  # (0-d: an array, not a scalar)
         v = P._VML[np.exp](v) if type(v) is np.ndarray and v.dtype == np.float32 else xp.exp(v)
-        v = P._LOG1P_REAL(v) if type(v) is np.ndarray else xp.log1p(v)
+        v = P._LOG1P_REAL(v) if type(v) is np.ndarray and v.dtype.kind == "f" else \
+            xp.log1p(v)
         # (PyTorch's kernel negates the input, then works in place: the input's layout)
         v = iter_layout(v.astype(input.dtype.np, copy=False), (input,))
         out = _np_reduce(v, reduction)
@@ -1438,6 +1491,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     same_device(input, target)
     xp = xp_of(input)
     t = target._data.reshape(n_frames, n_classes)
+    if t.size and target.dtype.is_complex:  # (the range check's ``target.min()``)
+        raise NotImplementedError(f"\"min_all\" not implemented for '{_legacy(target.dtype)}'")
     if t.size and (int(t.min()) < -1 or int(t.max()) >= n_classes):
         raise RuntimeError("argument #2 'target' is out of range")
     # as PyTorch: the shapes and the targets' range, then the kernel's dtypes (float and

@@ -43,7 +43,8 @@ __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"
 
 _LOW = ("float16", "bfloat16")
 _EPS = {"float16": 0.0009765625, "bfloat16": 0.0078125, "float32": 1.1920928955078125e-07,
-        "float64": 2.220446049250313e-16}
+        "float64": 2.220446049250313e-16, "complex64": 1.1920928955078125e-07,
+        "complex128": 2.220446049250313e-16}
 _LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 _CPP = D.CPP_NAMES
 
@@ -797,7 +798,8 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
                    f"{_CPP.get(input.dtype.name, input.dtype.name)}, weight dtype = "
                    f"{_CPP.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to "
                    "fused implementation.", cpp="aten/src/ATen/native/layer_norm.cpp:346")
-    _check_float(input, "rms_norm")
+    if not input.dtype.is_complex:  # (complex: PyTorch's composite, ``x * x`` unconjugated)
+        _check_float(input, "rms_norm")
     dims = tuple(range(input.ndim - k, input.ndim))
     low = input.dtype.name in _LOW
     x = input.float() if low else input

@@ -38,6 +38,10 @@ def _renorm_check(input: Tensor, weight: Tensor, xp) -> None:
     n = weight.shape[0]
     idx = _indices(input, n, xp, "#2", "embedding_renorm_", check_range=False)
     bad = idx[(idx < -n) | (idx >= n)]
+    if not (weight.dtype.is_floating_point or weight.dtype.is_complex) and idx.size and \
+            -n <= int(idx.min()) < n:  # (the first row's norm refuses an integer table)
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {D.scalar_name(weight.dtype)} instead.")
     if bad.size:
         raise IndexError(f"select(): index {int(bad.min())} out of range for tensor of size "
                          f"[{', '.join(map(str, weight.shape))}] at dimension 0")
@@ -324,8 +328,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                                            else str(type(offsets))))
         if input.shape[1] == 0:
             raise RuntimeError("step must be nonzero")
-        if input.dtype is D.bool or input.dtype in D._WIDE_UNSIGNED:  # (PyTorch's offsets:
-            raise NotImplementedError(f"\"arange_cpu\" not implemented for "  # an arange)
+        # (PyTorch's offsets: an arange in the input's dtype)
+        if input.dtype is D.bool or input.dtype.is_complex or input.dtype in D._WIDE_UNSIGNED:
+            raise NotImplementedError(f"\"arange_cpu\" not implemented for "
                                       f"'{D.scalar_name(input.dtype)}'")
         starts = xp.arange(0, input.numel(), input.shape[1], dtype=np.int64)
         include_last_offset = False
@@ -358,6 +363,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             raise RuntimeError(f"Expected tensor for argument #1 '{what}' to have one of the "
                                "following scalar types: Long, Int; but got "
                                f"{_type_name(t)} instead{_BAG_CHECK}")
+    if weight.dtype not in (D.float16, D.bfloat16, D.float32, D.float64):
+        from .conv import _type_name
+        from .loss import _check_flag
+
+        if max_norm is not None and not weight.is_complex():  # (the renorm's norm comes first)
+            raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                               f"Got {D.scalar_name(weight.dtype)} instead.")
+        _check_flag(scale_grad_by_freq, "embedding_bag", "scale_grad_by_freq", 4)
+        _check_flag(sparse, "embedding_bag", "sparse", 6)
+        _bag_padding_idx(padding_idx, n)
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have one of the following "
+                           "scalar types: Half, BFloat16, Float, Double; but got "
+                           f"{_type_name(weight)} instead{_BAG_CHECK}")
     idx = xp.asarray(input._data).astype(np.int64, copy=False).reshape(-1)
     if max_norm is not None:
         bad = (idx < 0) | (idx >= n)

@@ -252,6 +252,27 @@ def nested_close(got, want, rtol=1e-5):
         assert got == want
 
 
+def plain_result(r, lib, with_repr=False):
+    """A result of ``lib`` (ember or torch) as plain data to compare: sparse COO tensors by
+    their parts (indices, value bytes, coalesced flag), dense ones by their values, each with
+    its grad_fn's name (and its ``repr`` where ``with_repr``); tuples and lists element-wise."""
+    if isinstance(r, (tuple, list)):
+        return tuple(plain_result(x, lib, with_repr) for x in r)
+    if isinstance(r, lib.Tensor):
+        fn = type(r.grad_fn).__name__ if r.grad_fn is not None else None
+        shown = (repr(r),) if with_repr else ()
+        if r.layout == lib.sparse_coo:
+            v = r._values().detach()
+            return ("sparse", tuple(r.shape), str(r.dtype), r._indices().tolist(),
+                    v.numpy().tobytes(), tuple(v.shape), r.is_coalesced(), r.requires_grad,
+                    fn) + shown
+        d = r.detach()
+        return ("dense", tuple(d.shape), str(d.dtype), d.numpy().tobytes(), fn) + shown
+    if isinstance(r, lib.Size):
+        return ("size", tuple(r))
+    return r
+
+
 def assert_same_training(ours, theirs, rtol=1e-4, atol=1e-5):
     """Two :func:`classifier_steps` results are the same bit for bit (on another processor than
     the measured one: within ``rtol``/``atol``, see :func:`measured_cpu`)."""

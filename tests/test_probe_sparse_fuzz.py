@@ -13,33 +13,17 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import plain_result  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Sparse invariant checks"),
               pytest.mark.filterwarnings("ignore:Sparse CSR tensor support")]
-
-
-def _norm(r, lib):
-    if isinstance(r, (tuple, list)):
-        return tuple(_norm(x, lib) for x in r)
-    if isinstance(r, lib.Tensor):
-        fn = type(r.grad_fn).__name__ if r.grad_fn is not None else None
-        if r.layout == lib.sparse_coo:
-            v = r._values().detach()
-            return ("sparse", tuple(r.shape), str(r.dtype), r._indices().tolist(),
-                    v.numpy().tobytes(), tuple(v.shape), r.is_coalesced(), r.requires_grad, fn,
-                    repr(r))
-        d = r.detach()
-        return ("dense", tuple(d.shape), str(d.dtype), d.numpy().tobytes(), fn, repr(r))
-    if isinstance(r, lib.Size):
-        return ("size", tuple(r))
-    return r
 
 
 def _run(code, lib):
     g = {"torch": lib, "np": np}
     try:
         exec(code, g)  # noqa: S102 (the same generated script on both libraries)
-        return ("ok", _norm(g["out"], lib))
+        return ("ok", plain_result(g["out"], lib, with_repr=True))
     except Exception as e:  # noqa: BLE001 (the exception is what is compared)
         return ("err", type(e).__name__, str(e))
 

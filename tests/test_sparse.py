@@ -9,31 +9,15 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+from diff import plain_result  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Sparse invariant checks"),
               pytest.mark.filterwarnings("ignore:Sparse CSR tensor support")]
 
 
-def _norm(r, lib):
-    """A result as plain data: sparse tensors by their parts, dense ones by their values."""
-    if isinstance(r, (tuple, list)):
-        return tuple(_norm(x, lib) for x in r)
-    if isinstance(r, lib.Tensor):
-        fn = type(r.grad_fn).__name__ if r.grad_fn is not None else None
-        if r.is_sparse:
-            v = r._values().detach()
-            return ("sparse", tuple(r.shape), str(r.dtype), r._indices().tolist(),
-                    v.numpy().tobytes(), tuple(v.shape), r.is_coalesced(), r.requires_grad, fn)
-        d = r.detach()
-        return ("dense", tuple(d.shape), str(d.dtype), d.numpy().tobytes(), fn)
-    if isinstance(r, lib.Size):
-        return ("size", tuple(r))
-    return r
-
-
 def _run(fn, lib):
     try:
-        return ("ok", _norm(fn(lib), lib))
+        return ("ok", plain_result(fn(lib), lib))
     except Exception as e:  # noqa: BLE001 (the exception is what is compared)
         return ("err", type(e).__name__, str(e)[:60])
 
@@ -412,11 +396,11 @@ def test_save_load_round_trip(tmp_path, writer):
         loaded = dst.load(path, weights_only=weights_only)
         want = _objs(dst)
         for k in ("s", "h", "d"):
-            assert _norm(loaded[k], dst) == _norm(want[k], dst)
+            assert plain_result(loaded[k], dst) == plain_result(want[k], dst)
         assert loaded["layout"] is dst.sparse_coo
     # and each library reads back what it wrote
     back = src.load(path)
-    assert _norm(back["s"], src) == _norm(_s(src), src)
+    assert plain_result(back["s"], src) == plain_result(_s(src), src)
 
 
 # -- more of torch.sparse, indexing, and how the engine adds sparse gradients -------------------

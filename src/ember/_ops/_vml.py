@@ -139,6 +139,54 @@ def _sqrt_intel(x, out=None):
     return res.reshape(np.shape(x)) if out is None else out
 
 
+def _two_prod(a, b):
+    """``a * b`` as the rounded product and its exact error (Dekker's splitting, float64)."""
+    p = a * b
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    c = 134217729.0 * b
+    bh = c - (c - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dsqrt_intel(x):
+    """MKL's float64 ``sqrt`` on the Intel processor of :func:`intel_sqrt` (no difference in
+    4 million random values from 2**-900 to 2**1023; below, where its residual is subnormal,
+    ~0.3% an ulp off): ``vrsqrt14pd``'s estimate ``y`` (the same table as float32's, on the
+    top 15 fraction bits), one Newton step ``y1 = y * (1.5 - 0.5*x*y*y)``, then with fused
+    multiply-adds (exact here through Dekker's products) ``s = x*y1``, ``h = y1/2``,
+    ``r = fma(-s, s, x)``, ``fma(r, h, s)``.  Zeros, subnormals, infinities, NaNs and
+    negatives: NumPy's ``sqrt``, as :func:`_sqrt_intel`."""
+    from . import _rsqrt14
+
+    flat = np.ascontiguousarray(x, np.float64).reshape(-1)
+    out = np.empty(flat.size)
+    table = _rsqrt14.scaled_estimates()
+    with np.errstate(all="ignore"):
+        for lo in range(0, flat.size, _BLOCK):
+            xb = flat[lo:lo + _BLOCK]
+            b = xb.view(np.uint64)
+            e = (b >> _U64(52)).astype(np.int64) - 1023
+            key = ((e & 1) << 15) | ((b >> _U64(37)) & _U64(0x7FFF)).astype(np.int64)
+            est = np.where(((b & _U64((1 << 52) - 1)) == 0) & (e & 1 == 0), 1 << 17,
+                           table[key])
+            y = np.ldexp(est.astype(np.float64), -17 - (e >> 1))
+            y = y * (1.5 - 0.5 * xb * y * y)
+            s = xb * y
+            h = 0.5 * y
+            p, err = _two_prod(s, s)
+            r = (xb - p) - err  # (x - p is exact: p is within a few ulps of x)
+            p, err = _two_prod(r, h)
+            u = s + p
+            res = u + (((s - u) + p) + err)
+            bad = (b < _U64(1 << 52)) | (b >= _U64(0x7FF0000000000000))  # (and negatives)
+            if bad.any():
+                res[bad] = np.sqrt(xb[bad])
+            out[lo:lo + _BLOCK] = res
+    return out.reshape(np.shape(x))
+
+
 @functools.lru_cache(maxsize=None)
 def _estimates():
     """``rsqrtps`` of the [1, 4) values as float32 bits, plus 64 << 23 (see :func:`_sqrt_ex`)."""
@@ -292,6 +340,12 @@ def sqrt(x, out=None):
     """``torch.sqrt`` of a float32 or float64 NumPy array as PyTorch's CPU kernel rounds it,
     where :func:`emulated` (else NumPy's ``sqrt``); ``out`` as NumPy's."""
     x = np.asarray(x)
+    if x.dtype == np.float64 and x.size and not emulated() and intel_sqrt():
+        res = _dsqrt_intel(x)
+        if out is None:
+            return res
+        out[...] = res
+        return out
     if x.dtype == np.float64 and emulated() and x.size:
         flat = np.ascontiguousarray(x).reshape(-1)
         res = np.empty(flat.size)

@@ -242,6 +242,10 @@ def pick(lst, u):
     return lst[int(u * len(lst)) % len(lst)] if lst else None
 
 
+# attribute names the fuzz deletes or overwrites (parameters, buffers, modules, plain ones)
+_ATTRS = ["weight", "w", "steps", "tmp", "none_p", "none_buf", "a0", "0", "bias"]
+
+
 def run_op(T, root, reg, op, u, v, s):
     nn = T.nn
     r = random.Random(s)
@@ -396,39 +400,11 @@ def run_op(T, root, reg, op, u, v, s):
             )
         )
     if op == "delattr":
-        nme = r.choice(
-            [
-                "foo",
-                "weight",
-                "w",
-                "steps",
-                "tmp",
-                "none_p",
-                "none_buf",
-                "a0",
-                "0",
-                "bias",
-                "training",
-            ]
-        )
+        nme = r.choice(["foo", *_ATTRS, "training"])
         delattr(m, nme)
         return [list(m.state_dict()), [n for n, _ in m.named_children()], hasattr(m, nme)]
     if op == "setattr_over":
-        nme = r.choice(
-            [
-                "weight",
-                "w",
-                "steps",
-                "tmp",
-                "none_p",
-                "none_buf",
-                "a0",
-                "0",
-                "bias",
-                "new",
-                "training",
-            ]
-        )
+        nme = r.choice([*_ATTRS, "new", "training"])
         val = {0: None, 1: T.ones(2), 2: nn.Parameter(T.ones(2)), 3: nn.ReLU(), 4: 5}[
             r.randint(0, 4)
         ]

@@ -39,3 +39,15 @@ def model_id() -> tuple:
         return first("vendor_id", ""), int(first("cpu family", -1)), int(first("model", -1))
     except ValueError:
         return "", -1, -1
+
+
+# The processors whose kernels ember's emulations were measured on, as model_id() gives them.
+AMD_MEASURED = ("AuthenticAMD", 25, 17)  # MKL/oneDNN orders, VML functions: _mkl_gemm, _vml...
+INTEL_MEASURED = ("GenuineIntel", 6, 167)  # MKL's sgemm order (part), sqrt: _mkl_gemm, _vml
+
+
+def x86_64() -> bool:
+    """Whether this is a 64-bit x86 machine (the only kind ember's kernel models cover)."""
+    import platform
+
+    return platform.machine().lower() in ("x86_64", "amd64")

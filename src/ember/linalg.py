@@ -459,11 +459,8 @@ def _mkl_lu_fused() -> bool:
     measured on, MKL rounds the product and the difference apart (no FMA), so a rank-deficient
     matrix's LU may meet an exact zero pivot there (det 0, gradient 0) and not here."""
     if not _LU_FUSED:
-        import platform
-
         from . import _cpuinfo
-        _LU_FUSED.append(platform.machine().lower() in ("x86_64", "amd64")
-                         and _cpuinfo.model_id()[0] == "GenuineIntel"
+        _LU_FUSED.append(_cpuinfo.x86_64() and _cpuinfo.model_id()[0] == "GenuineIntel"
                          and "fma" in _cpuinfo.first("flags", "").split())
     return _LU_FUSED[0]
 

@@ -133,7 +133,6 @@ NumPy's own order and speed as well; the default, ``"highest"``, is PyTorch's bi
 from __future__ import annotations
 
 import functools
-import platform
 import threading
 
 import numpy as np
@@ -145,8 +144,8 @@ from . import _cascade
 _F32 = np.float32
 _ITEM = 4
 # The CPUs this order was measured on: (vendor, family, model).
-_MEASURED = {("AuthenticAMD", 25, 17)}
-_INTEL = {("GenuineIntel", 6, 167)}  # (the second profile: see "Intel" above)
+_MEASURED = {_cpuinfo.AMD_MEASURED}
+_INTEL = {_cpuinfo.INTEL_MEASURED}  # (the second profile: see "Intel" above)
 _MIN = 12  # M and N from which every output follows order 1
 _EMULATED_MAX = 1 << 24  # products of tail and lane rows emulated at most, per product
 _CHUNK = 1 << 22  # float32 products held at once while emulating (16 MiB)
@@ -156,8 +155,8 @@ _TRANSPOSE_MIN = 2048  # elements from which BLAS's transposing copy beats NumPy
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
     """Whether the products here reproduce PyTorch's bits on this machine (for covered shapes)."""
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpuinfo.model_id() in _MEASURED and _blas.has_sgemm() and _selfcheck()
+    return _cpuinfo.x86_64() and _cpuinfo.model_id() in _MEASURED and _blas.has_sgemm() and \
+        _selfcheck()
 
 
 def profile():
@@ -171,8 +170,8 @@ def profile():
 
 @functools.lru_cache(maxsize=None)
 def _intel_measured() -> bool:
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpuinfo.model_id() in _INTEL and _blas.has_sgemm() and _selfcheck()
+    return _cpuinfo.x86_64() and _cpuinfo.model_id() in _INTEL and _blas.has_sgemm() and \
+        _selfcheck()
 
 
 def kblocks(k: int) -> list:

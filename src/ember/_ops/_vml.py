@@ -42,7 +42,6 @@ from __future__ import annotations
 import base64
 import functools
 import math
-import platform
 import threading
 import zlib
 
@@ -71,7 +70,7 @@ _TABLE = (
 _F32 = np.float32
 _HALF = _F32(0.5)
 # The CPUs whose rsqrtps table _TABLE is: (vendor, family, model).
-_MEASURED = {("AuthenticAMD", 25, 17)}
+_MEASURED = {_cpuinfo.AMD_MEASURED}
 
 
 @functools.lru_cache(maxsize=None)
@@ -79,20 +78,13 @@ def emulated() -> bool:
     """Whether :func:`sqrt`, :func:`exp`, the logs and the trigonometry here reproduce
     PyTorch's bits on this machine (else they are NumPy's, correctly rounded or rounded from
     float64)."""
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpuinfo.model_id() in _MEASURED
-
-
-# The Intel processors whose MKL float32 sqrt :func:`_sqrt_intel` reproduces (vendor, family,
-# model).
-_INTEL = {("GenuineIntel", 6, 167)}
+    return _cpuinfo.x86_64() and _cpuinfo.model_id() in _MEASURED
 
 
 @functools.lru_cache(maxsize=None)
 def intel_sqrt() -> bool:
     """Whether float32 :func:`sqrt` follows MKL's Intel kernel here (:func:`_sqrt_intel`)."""
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return x86 and _cpuinfo.model_id() in _INTEL
+    return _cpuinfo.x86_64() and _cpuinfo.model_id() == _cpuinfo.INTEL_MEASURED
 
 
 def _sqrt_intel(x, out=None):

@@ -89,7 +89,8 @@ def test_random_products_bit_for_bit(seed):
                                    (256, 300, 128), (1024, 512, 10), (16, 768, 100),
                                    (80, 2000, 64), (128, 64, 784), (128, 784, 256),
                                    (256, 784, 512), (100, 784, 300), (32, 784, 128),
-                                   (16, 1500, 800), (128, 784, 128)])
+                                   (16, 1500, 800), (128, 784, 128), (32, 784, 512),
+                                   (16, 784, 512)])
 def test_linear_forward_and_backward(m, k, n):
     """F.linear (W.t() as MKL's transposed b, the bias starting C) and its gradients (those
     whose products the region covers: the weight's is (N, M) @ (M, K), not claimed for
@@ -159,12 +160,65 @@ def test_split_rule_at_the_edges():
               torch.addmm(torch.from_numpy(bias), ta, tb))
 
 
+def test_linear_at_small_batches_halves_the_last_blocks():
+    """nn.Linear's x @ W.t() at batch 16..56 for N 379..755 and K > 768 (the quickstart's last
+    batch of 32 and its test set's last 16 through Linear(784, 512)): blocks of 384 in
+    sequence until 768 or fewer are left, those halved; no split between the threads."""
+    assert G._intel_blocks(784, True) == ((0, 384), (384, 584), (584, 784))
+    assert G._intel_blocks(1153, True) == ((0, 384), (384, 768), (768, 961), (961, 1153))
+    assert G._intel_blocks(1152, True) == ((0, 384), (384, 768), (768, 1152))
+    assert G._intel_blocks(784) == ((0, 384), (384, 768), (768, 784))
+    rng = np.random.default_rng(31)
+    for i in range(8):
+        m, n = int(rng.integers(16, 57)), int(rng.integers(379, 756))
+        k = 784 if i < 3 else int(rng.integers(769, 3000))
+        assert G.plan(m, k, n, True, 2) == (0, "intel-tail")
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((n, k)).astype(np.float32)
+        b = rng.standard_normal(n).astype(np.float32)
+        _same(ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w),
+                                         ember.from_numpy(b) if i % 2 else None),
+              torch.nn.functional.linear(torch.from_numpy(x), torch.from_numpy(w),
+                                         torch.from_numpy(b) if i % 2 else None))
+    # (other layouts there: MKL takes either order, by N and M; not claimed; from batch 57
+    # K is split again)
+    assert G.plan(32, 784, 512, False, 2) is None
+    assert G.plan(57, 784, 512, True, 2) == (0, "intel-split")
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_few_columns_or_little_work_past_k_768(seed):
+    """K > 768 on 2 threads with N <= 56: halved last blocks, unsplit, where M * N * K <=
+    192000 or (with ``a`` by rows) M >= 379; K split otherwise (every layout, with a bias)."""
+    rng = np.random.default_rng(40 + seed)
+    for i in range(9):
+        if i % 3 == 0:
+            m, k = int(rng.integers(16, 100)), int(rng.integers(769, 3000))
+            n = max(2, min(15, 192000 // (m * k)))
+        elif i % 3 == 1:
+            m, k, n = int(rng.integers(16, 379)), int(rng.integers(769, 3000)), \
+                int(rng.integers(2, 57))
+        else:
+            m, k, n = int(rng.integers(379, 1100)), int(rng.integers(769, 3000)), \
+                int(rng.integers(2, 57))
+        a_cols, b_cols = i % 2 == 1, (i // 2) % 2 == 1
+        want = "intel-tail" if m * n * k <= 192000 or m >= 379 and not a_cols else "intel-split"
+        assert G.plan(m, k, n, b_cols, 2, 1.0, a_cols) == (0, want)
+        ta, ea = _pair(rng, (m, k), a_cols)
+        tb, eb = _pair(rng, (k, n), b_cols)
+        bias = rng.standard_normal(n).astype(np.float32)
+        _same(ea @ eb, ta @ tb)
+        _same(ember.addmm(ember.from_numpy(bias), ea, eb),
+              torch.addmm(torch.from_numpy(bias), ta, tb))
+
+
 @pytest.mark.parametrize("m,k,n,alpha", [(8, 784, 512, 1.0), (200, 1000, 512, 1.0),
-                                         (64, 100, 1, 1.0), (64, 100, 64, 0.5),
+                                         (1, 100, 1, 1.0), (64, 100, 64, 0.5),
                                          (32, 1000, 400, 1.0), (32, 784, 512, 1.0)])
 def test_outside_the_region_is_numpys_product(m, k, n, alpha):
-    """Small M, K > 768 outside the split region, N = 1 and alpha != 1 are not claimed: the
-    product is NumPy's, as before."""
+    """M < 16 with K > 768 and b by rows, K > 768 outside the split region, M = N = 1 and
+    alpha != 1 are not claimed: the product is NumPy's, as before (other M < 16 and N = 1
+    products: tests/test_mkl_gemm_intel_small.py)."""
     rng = np.random.default_rng(9)
     a = rng.standard_normal((m, k)).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)

@@ -108,22 +108,28 @@ profile, :func:`profile` ``"intel"``, measured black-box against random operands
 is an FMA chain per K block from 0, as order 1, but the blocks are of 384: one block for
 K <= 384, two halves (``ceil(K/2)`` first) for K <= 768, else blocks of 384 and the remainder
 last.  The bias of ``addmm``/``F.linear`` starts C (C = ((bias + P0) + P1) ...).  For K > 768
-MKL may split K between its 2 threads: each half (``ceil(K/2)`` first) summed in its own
-blocks, the bias in the first, then one rounded add of the halves; or not, the blocks of K in
-sequence.  Which one depends on M, N and K in a way not mapped (e.g. M = 104, N >= 256: not
-split at K = 784, split at K = 1000; M = 128, N = 512: not split up to K = 1000, split at
-1500), so only these are claimed (:func:`_intel_plan`; ~2000 random products there, every
-layout of both operands, with and without a bias, all bit for bit): 16 <= M, 2 <= N (both
-up to 4096) and K <= 768 (both orders agree there; also on 1 thread); on 2 threads, with K
-split, K <= 3000 and 64 <= M <= 96, 16 <= N <= 1024 (the ``nn.Linear(784, ...)`` forward at
-batch 64) or 16 <= M < 64, N in 16..376 or 768..2048; and not split, 768 < K <= 800
-(784: MNIST's inputs) for M >= 150 and N >= 100, M >= 128 and N >= 200, or M >= 100 and
-N >= 256 (M <= 1100, N <= 2100), split there for 97 <= M <= 128 and 16 <= N <= 128 (at
-K = 784 MKL splits for N <= 64 at larger M too, but other orders show up there).  Not
-claimed (NumPy's products): M < 16 or N = 1 (other kernels: neither order matches), α or β
-other than 1, a bias with K = 1 (MKL rounds it otherwise), ``bmm``, and K > 768 elsewhere
-(for M < 64 and N about 380..750 MKL takes yet another order at some M and K, e.g. M = 32,
-K = 784, N = 512 with ``b`` transposed, or N = 384 with either layout).
+on 2 threads MKL takes one of three orders: K split between the threads ("intel-split": each
+half, ``ceil(K/2)`` first, summed in its own blocks, the bias in the first, then one rounded
+add of the halves); the blocks of K in sequence ("intel"); or blocks of 384 until 768 or
+fewer are left, those halved ("intel-tail").  Which one depends on M, N, K and the layouts in
+a way only partly mapped (e.g. M = 128, N = 512: "intel" at K = 1000, split at 1536; M = 200,
+N = 1024: "intel-tail" at K = 1536, split at 2048), found by sums whose rounding shows which
+products meet first (a big product, its negation and a 1 between them: the 1 survives only
+where the two big ones meet before it) and then checked on random operands.  Claimed
+(:func:`_intel_plan`; ~2500 random products, every layout of both operands, with and without a
+bias, all bit for bit): 16 <= M, 2 <= N (both up to 4096) and K <= 768 (the orders agree
+there; also on 1 thread); on 2 threads, M <= 1100, N <= 2100, K <= 3000: "intel-tail" where
+M * N * K <= 192000, for N <= 56 with M >= 379 and ``a`` by rows, and for ``x @ W.t()``
+(nn.Linear) with M <= 56, N 379..755 (the quickstart's last training batch of 32 and last
+test batch of 16 through ``Linear(784, 512)``; other layouts take either order there); split
+for the rest of N <= 56, for 64 <= M <= 96 and N <= 1024, and for M < 64, N <= 2048; for
+768 < K <= 800 (784: MNIST's inputs) "intel" for M >= 150 and N >= 100, M >= 128 and
+N >= 200, or M >= 100 and N >= 256, split for 97 <= M <= 128 and N <= 128.  Not
+claimed (NumPy's products): M < 16 or N = 1 outside :func:`_intel_small_plan`'s regions
+(other kernels there: MKL's sgemv for one row times a transposed ``b`` and for N = 1,
+:func:`_intel_gemv`; for 2..15 rows a 16-lane order, :func:`_intel_rows16`, or the K
+blocks' order), α or β other than 1, a bias with K = 1 (MKL rounds it otherwise), ``bmm``,
+and K > 768 elsewhere.
 
 Measured only on the processors in ``_MEASURED`` and ``_INTEL``; elsewhere :func:`profile` is
 None and the products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or
@@ -257,7 +263,8 @@ def plan(m: int, k: int, n: int, transposed: bool, threads: int, alpha=1.0, a_tr
     if threads not in (1, 2) or n < 1 or k < 1 or m < 1:
         return None
     if not emulated() and _intel_measured():
-        return _intel_plan(m, k, n, threads, alpha)
+        return _intel_plan(m, k, n, threads, alpha, transposed=transposed,
+                           a_transposed=a_transposed)
     if n == 1:  # (either layout of b: a column of K values; see _dot)
         if m * k > _EMULATED_MAX and k > 1:
             return None
@@ -1196,8 +1203,21 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
     if p is None:
         return None
     rows, tail = p
-    if tail == "intel" or tail == "intel-split":
-        return _intel(a, b, bias, beta, la, lb, tail == "intel-split")
+    if tail == "intel-rows16":
+        if beta != 1:
+            return None
+        b_t = b.T
+        if b_t.strides[1] != _ITEM:
+            b_t = np.ascontiguousarray(b_t)
+        res = _intel_rows16(a, b_t)
+        if bias is not None:
+            with np.errstate(all="ignore"):
+                res = np.add(res, bias, dtype=_F32)
+        return res
+    if tail == "intel-gemv" or tail == "intel-gemv-split":
+        return _intel_gemv_run(a, b, bias, beta, tail == "intel-gemv-split")
+    if tail in ("intel", "intel-split", "intel-tail"):
+        return _intel(a, b, bias, beta, la, lb, tail)
     if not rows and (tail == "dot" or tail == "gemv" or tail == "lanes") and \
             (bias is None or bias.dtype == _F32 and bias.ndim <= 2):
         # (one or a few dot products, or lane rows only: no C to fill first, the bias goes on
@@ -1275,20 +1295,34 @@ _INTEL_BLOCK = 384  # K block of the Intel order
 _INTEL_SMALL_K = 768  # K up to which its two orders (split or not) agree
 
 
-def _intel_plan(m, k, n, threads, alpha):
+def _intel_plan(m, k, n, threads, alpha, transposed=False, a_transposed=False):
     """:func:`plan` on the Intel processor: ``(0, "intel")`` (the K blocks in sequence),
-    ``(0, "intel-split")`` (K split between the 2 threads), or None outside the region
-    measured there (see "Intel" in the module's docstring)."""
+    ``(0, "intel-split")`` (K split between the 2 threads), ``(0, "intel-gemv")`` (see
+    :func:`_intel_small_plan`), or None outside the region measured there (see "Intel" in the
+    module's docstring)."""
+    if m < 16 or n == 1:
+        return _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed)
     if alpha != 1 or m < 16 or n < 2 or m > 4096 or n > 4096:
         return None
     if k <= _INTEL_SMALL_K:
         return 0, "intel"
     if threads != 2 or m > 1100 or n > 2100:
         return None
+    if m * n * k <= 192000:  # (N < 16 here: too little work for MKL to split K)
+        return 0, "intel-tail"
+    if n <= 56 and k <= 3000:
+        if m >= 379 and not a_transposed:  # (many rows, few columns: as below, turned over)
+            return 0, "intel-tail"
+        return 0, "intel-split"
     if 64 <= m <= 96 and 16 <= n <= 1024 and k <= 3000:
         return 0, "intel-split"
-    if m < 64 and (16 <= n <= 376 or 768 <= n <= 2048) and k <= 3000:
-        # (N between: another order, at some M and K at least, e.g. M = 32, N = 512, b = W.t())
+    if m <= 56 and 379 <= n <= 755:
+        if k <= 4000 and transposed and not a_transposed:
+            # (nn.Linear's x @ W.t() at batch 16..56: not split, the last 385..768 of K
+            # halved)
+            return 0, "intel-tail"
+        return None  # (other layouts: either order, by N and M)
+    if m < 64 and 16 <= n <= 2048 and k <= 3000:
         return 0, "intel-split"
     if k <= 800 and (m >= 150 and n >= 100 or m >= 128 and n >= 200 or m >= 100 and n >= 256):
         # (K = 784, nn.Linear(784, ...) at batch 100 or more: not split there)
@@ -1299,26 +1333,32 @@ def _intel_plan(m, k, n, threads, alpha):
 
 
 @functools.lru_cache(maxsize=256)
-def _intel_blocks(k: int) -> tuple:
+def _intel_blocks(k: int, halved_tail=False) -> tuple:
     """The Intel order's K blocks, (start, stop) pairs in the order they are summed: one
     block up to 384, two halves (the first one longer) up to 768, else blocks of 384 and
-    the remainder last."""
+    the remainder last; ``halved_tail``: blocks of 384 until 768 or fewer are left, which
+    are then summed as K <= 768 is (one block, or two halves)."""
     if k <= _INTEL_BLOCK:
         return ((0, k),)
     if k <= 2 * _INTEL_BLOCK:
         h = (k + 1) // 2
         return ((0, h), (h, k))
+    if halved_tail:
+        s = (k - _INTEL_SMALL_K - 1) // _INTEL_BLOCK * _INTEL_BLOCK + _INTEL_BLOCK
+        head = tuple((t, t + _INTEL_BLOCK) for t in range(0, s, _INTEL_BLOCK))
+        return head + tuple((t + s, e + s) for t, e in _intel_blocks(k - s))
     out = [(s, s + _INTEL_BLOCK) for s in range(0, k - _INTEL_BLOCK + 1, _INTEL_BLOCK)]
     if out[-1][1] < k:
         out.append((out[-1][1], k))
     return tuple(out)
 
 
-def _intel(a, b, bias, beta, la, lb, split):
+def _intel(a, b, bias, beta, la, lb, order):
     """``bias + a @ b`` (``bias`` None: the product alone) in the Intel order, or None where
     not measured (β other than 1, or a bias with K = 1, which MKL rounds otherwise there).
-    ``split``: K halved between the threads (each half's blocks summed on its own, the bias
-    in the first; then one rounded add of the halves)."""
+    ``order``: "intel" (the K blocks of :func:`_intel_blocks` in sequence), "intel-tail"
+    (its ``halved_tail`` blocks) or "intel-split" (K halved between the threads, each half's
+    blocks summed on its own, the bias in the first; then one rounded add of the halves)."""
     m, k = a.shape
     if beta != 1 or bias is not None and k == 1:
         return None
@@ -1326,14 +1366,314 @@ def _intel(a, b, bias, beta, la, lb, split):
     if bias is not None:
         c = np.empty((m, b.shape[1]), _F32)
         c[...] = bias
-    if not split or k <= _INTEL_SMALL_K:  # (K <= 768: both orders give the same sums)
-        return _blocked(a, b, c, c is not None, la, lb, _intel_blocks(k))
+    if order != "intel-split" or k <= _INTEL_SMALL_K:  # (K <= 768: the orders agree)
+        return _blocked(a, b, c, c is not None, la, lb, _intel_blocks(k, order == "intel-tail"))
     h = (k + 1) // 2
     c = _blocked(a[:, :h], b[:h], c, c is not None, None, None, _intel_blocks(h))
     rest = _blocked(a[:, h:], b[h:], None, False, None, None, _intel_blocks(k - h))
     with np.errstate(all="ignore"):
         c += rest
     return c
+
+
+def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
+    """:func:`_intel_plan` for M < 16 or N = 1 (other MKL kernels than the general one), on
+    the Intel processor, measured black-box with probes and random operands (~4000 products
+    in all, 1 and 2 threads, with and without a bias):
+
+    - one row times a transposed ``b`` (``nn.Linear`` of one sample), and N = 1 from 2 rows of
+      ``a`` by rows (either layout of ``b``): MKL's sgemv on the rows of ``b.T`` (of ``a``),
+      ``(0, "intel-gemv")`` (:func:`_intel_gemv`), its rows halved between 2 threads from
+      some size on (``"intel-gemv-split"``, :func:`_intel_gemv_split`);
+    - 2..15 rows times ``b`` by rows (``a`` either way), K <= 768: the K blocks' order
+      (``"intel"``, as from 16 rows);
+    - 2..15 rows by rows times a transposed ``b`` (``nn.Linear`` at batch 2..15): for K < 24 M
+      one chain over K (the K blocks' order again), N >= 4 and K >= 16 (other N and K: not
+      mapped); for K >= 24 M the 16-lane order of :func:`_intel_rows16` (``"intel-rows16"``),
+      except on 2 threads for M >= 4 and M N K > 192000 with N not a multiple of 256, where
+      MKL's general kernel gives the K blocks' order (claimed for K <= 768, but not for
+      N = 17..19 or 33..35, whose last N % 16 columns it sums otherwise: not mapped).
+
+    Not mapped (None): α other than 1, one row times ``b`` by rows or times a column, ``a``
+    by columns times a transposed ``b``, more than 2 threads."""
+    if alpha != 1 or threads not in (1, 2) or k * max(m, n) > _EMULATED_MAX:
+        return None
+    if (m == 1 and transposed and n > 1 or n == 1 and m > 1) and not a_transposed:
+        # (N = 1: the same sgemv on a's rows, either layout of b; measured M 2..3000)
+        split = threads == 2 and _intel_gemv_split(k, max(m, n))
+        if split is None:
+            return None
+        return 0, "intel-gemv-split" if split else "intel-gemv"
+    if m == 1 or n == 1 or m >= 16:
+        return None
+    if not transposed:
+        return (0, "intel") if k <= _INTEL_SMALL_K else None
+    if a_transposed:
+        return None
+    if k < 24 * m:  # (a chain over K from +0: the K blocks' order, one block)
+        return (0, "intel") if n >= 4 and k >= 16 else None
+    if threads == 1 or m <= 3 or m * n * k <= 192000 or n % 256 == 0:
+        return 0, "intel-rows16"
+    if n < 48 and n % 16 in (1, 2, 3):  # (N = 33..35: the last N % 16 columns otherwise)
+        return None
+    return (0, "intel") if k <= _INTEL_SMALL_K else None
+
+
+def _intel_gemv_split(k, n):
+    """Whether MKL's sgemv on 2 threads gives each thread half of the rows of ``W`` (N of
+    them, the first ``(N + 1) // 2`` to one, each half summed as :func:`_intel_gemv` sums a
+    whole ``W``); None where not mapped.  Measured (rows ``4m + 2``, K 1..3000): split for
+    ``N * K > 8192`` and ``N * (K + 262)`` above about 39000 (an empirical fit of the
+    boundary, e.g. N from 110 for K = 100, 42 for K = 784, 14 for K = 3000), so claimed
+    10% from that line only.  Where ``(N + 1) // 2`` is a multiple of 4 the halves' rows
+    lie as in one, either way."""
+    if n % 8 in (0, 7) or n * k <= 8192:
+        return False
+    w = n * (k + 262)
+    if w > 42500:
+        return True
+    return False if w < 36000 else None
+
+
+def _intel_gemv_run(a, b, bias, beta, split=False):
+    """``bias + a @ b`` for one row ``a`` (by rows) times a transposed ``b`` in the order of
+    :func:`_intel_gemv`, the bias added last; None where not measured (β other than 1,
+    ``W = b.T`` not by rows; a row of ``a`` with a stride PyTorch copies first, and the order
+    moves with no address).  ``split``: ``W``'s rows halved between 2 threads (see
+    :func:`_intel_gemv_split`)."""
+    if beta != 1:
+        return None
+    column = b.shape[1] == 1  # (N = 1: a's rows times b's column, an (M, 1) output)
+    w, x = (a, b[:, 0]) if column else (b.T, a[0])
+    if split:
+        h = (w.shape[0] + 1) // 2
+        res = np.concatenate([_intel_gemv(w[:h], x), _intel_gemv(w[h:], x)])
+    else:
+        res = _intel_gemv(w, x)
+    res = res.reshape(-1, 1) if column else res.reshape(1, -1)
+    if bias is not None:
+        with np.errstate(all="ignore"):
+            res = np.add(res, bias, dtype=_F32)
+    return res
+
+
+_F64 = np.float64
+_TIE = np.int64((1 << 29) - 1)  # (a float64's bits below a float32's last one)
+_HALF = np.int64(1 << 28)  # (those bits of a float32 halfway point)
+_TINY = 2.0 ** -125
+
+
+def _fma_chains(start, prods) -> np.ndarray:
+    """Float32 fused multiply-add chains, elementwise: from ``start`` (float32, shape S),
+    ``acc = round(acc + p)`` for each exact product ``p`` of ``prods`` (float64 holding
+    float32 products, exact: (steps, *S)) in order, one rounding per step.
+
+    Each step's float64 sum rounded to float32 rounds twice only where the float64 sum lands
+    on a float32 halfway point or in float32's subnormal range; where any does, every step is
+    redone exactly (:func:`_fma_chains_exact`; rare)."""
+    acc = start.astype(_F32)
+    sums = np.empty(prods.shape, _F64)
+    with np.errstate(all="ignore"):
+        for p, s in zip(prods, sums):
+            np.add(p, acc, out=s)
+            acc[...] = s
+        mag = np.abs(sums)
+    if ((sums.view(np.int64) & _TIE) == _HALF).any() or ((mag < _TINY) & (mag > 0)).any():
+        return _fma_chains_exact(start, prods)
+    return acc
+
+
+def _fma_chains_exact(start, prods) -> np.ndarray:
+    """:func:`_fma_chains`, each step rounded to odd in float64 first (exact: Knuth's
+    TwoSum gives the float64 sum's error), then to float32."""
+    from .._random import _round_odd_fix, _two_sum_err
+    acc = start.astype(_F32)
+    with np.errstate(all="ignore"):
+        for p in prods:
+            c = acc.astype(_F64)
+            s = p + c
+            acc = _round_odd_fix(s, _two_sum_err(p, c, s)).astype(_F32).reshape(acc.shape)
+    return acc
+
+
+def _intel_gemv(w, x) -> np.ndarray:
+    """``w @ x`` (``w`` (N, K) by rows, ``x`` (K,)) as MKL's sgemv sums it on the Intel
+    processor (measured black-box with probes and random operands, 1 and 2 threads, any
+    address and row stride), one output per row of ``w``; every product ``p_k = w[n, k] *
+    x[k]`` goes into a fused multiply-add (one rounding per step) unless said otherwise.
+
+    Rows in groups of 4 (the first ``4 * (N // 4)``): 16 lanes from +0, lane 0 starting at
+    ``round(p_0)``; lane l takes ``k = 1 + l, 17 + l, ...`` over the first ``1 + 16q``
+    products (``q = (K - 1) // 16``), and the lanes are halved pairwise (lane l + lane l + 8,
+    then + 4, + 2, + 1; rounded adds).  The last ``T = (K - 1) % 16`` products form a second
+    vector of 16 lanes from +0, lane ``l < T`` ``round(p_{1+16q+l})`` but lane 0
+    ``fma(p_{1+16q}, S)`` with ``S`` the first sum, halved the same way.
+
+    The ``N % 4`` rows after them: product 0 is left to the end; from k = 1, the first and
+    third of these rows sum blocks of 32 products into two 16-lane accumulators (products
+    ``k .. k+15`` into the first, ``k+16 .. k+31`` into the second) while 32 are left, add
+    the two (rounded), then go on as the second row does from k = 1: 16 products at a time
+    into the 16 lanes, the last block short (its missing lanes take nothing); halved as
+    above, and ``round(p_0)`` added last (a rounded add)."""
+    n, k = w.shape
+    n0 = 4 * (n // 4)
+    out = np.empty(n, _F32)
+    x64 = x.astype(_F64)
+    with np.errstate(all="ignore"):
+        if n0:
+            out[:n0] = _intel_gemv_groups(w[:n0], x, x64)
+        if n > n0:  # (the first and third of these rows: one kind; the second: the other)
+            out[n0::2] = _intel_gemv_rows(w[n0::2], x, x64, True)
+        if n > n0 + 1:
+            out[n0 + 1] = _intel_gemv_rows(w[n0 + 1:n0 + 2], x, x64, False)[0]
+    return out
+
+
+def _intel_gemv_groups(w, x, x64) -> np.ndarray:
+    """:func:`_intel_gemv`'s rows in groups of 4."""
+    n, k = w.shape
+    q, t = divmod(k - 1, 16)
+    acc = _lanes16(x[None], w, True)[:, 0]
+    s = _halve(acc)
+    if not t:
+        return s + _F32(0)
+    e = 1 + 16 * q
+    v = np.zeros((16, n), _F32)
+    v[1:t] = (w[:, e + 1:e + t].T.astype(_F64) * x64[e + 1:e + t, None]).astype(_F32)
+    v[0] = _fma_chains(s, (w[:, e].astype(_F64) * x64[e])[None])
+    return _halve(v) + _F32(0)
+
+
+def _intel_lanes_exact(w, x64, q) -> np.ndarray:
+    """The 16 lane sums (16, N) of :func:`_intel_gemv`'s rows in groups of 4 over their first
+    ``1 + 16q`` products, by :func:`_fma_chains` (the reference :func:`_lanes16` is
+    tested against)."""
+    n = w.shape[0]
+    prods = np.empty((q, 16, n), _F64)  # (step, lane, row)
+    if q:
+        np.multiply(w[:, 1:1 + 16 * q].T.reshape(q, 16, n), x64[1:1 + 16 * q].reshape(q, 16, 1),
+                    out=prods)
+    start = np.zeros((16, n), _F32)
+    start[0] = (w[:, 0].astype(_F64) * x64[0]).astype(_F32)
+    return _fma_chains(start, prods)
+
+
+def _intel_gemv_rows(rows, x, x64, two) -> np.ndarray:
+    """:func:`_intel_gemv`'s ``N % 4`` rows after the groups, those of one kind (``two``: the
+    first and third, two accumulators while 32 products are left), as (rows,)."""
+    r, k = rows.shape
+    i = 1
+    acc = np.zeros((16, r), _F32)
+    if two and k - 1 >= 32:  # (exact chains: a few rows, BLAS's calls would cost more)
+        g = (k - 1) // 32
+        prods = rows[:, 1:1 + 32 * g].T.astype(_F64) * x64[1:1 + 32 * g, None]
+        pair = _fma_chains(np.zeros((32, r), _F32), prods.reshape(g, 32, r))
+        acc = pair[:16] + pair[16:]
+        i += 32 * g
+    rest = k - i
+    if rest:  # (16 at a time into the lanes, the last block short)
+        g = -(-rest // 16)
+        steps = np.zeros((16 * g, r), _F64)
+        steps[:rest] = rows[:, i:].T.astype(_F64) * x64[i:, None]
+        acc = _fma_chains(acc, steps.reshape(g, 16, r))
+    head = (rows[:, 0].astype(_F64) * x64[0]).astype(_F32)
+    return _halve(acc) + head
+
+
+def _intel_rows16(a, w) -> np.ndarray:
+    """``a @ w.T`` (``a`` (M, K), ``w`` (N, K)) in the order MKL's small-M kernel sums on the
+    Intel processor (M 2..15, K >= 24 M): per output 16 lanes from +0, lane l a fused
+    multiply-add chain over k = l, l + 16, ... (the last block short), then the four
+    4-lane quarters added in order, ``((Q0 + Q1) + Q2) + Q3``, and their 4 lanes reduced
+    ``(l0 + l1) + (l2 + l3)`` (rounded adds)."""
+    lanes = _lanes16(a, w, False)
+    with np.errstate(all="ignore"):
+        quarter = lanes[0:4] + lanes[4:8]
+        quarter += lanes[8:12]
+        quarter += lanes[12:16]
+        return (quarter[0] + quarter[1]) + (quarter[2] + quarter[3])
+
+
+_LANES_EXACT = 16384  # products up to which exact chains beat 16 BLAS calls (~0.1 ms)
+
+
+def _lanes16(a, w, head, width=16) -> np.ndarray:
+    """``width`` lanes of fused multiply-add chains from +0 for every row of ``a`` (M, K) and
+    of ``w`` (N, K), as (width, M, N): with ``head`` False lane l over k = l, l + width, ...
+    < K; with ``head`` (16 lanes) lane 0 first takes k = 0 and lane l then k = 1 + l,
+    17 + l, ... over the first ``1 + 16 ((K - 1) // 16)`` products (:func:`_intel_gemv`'s).
+
+    Each lane is one BLAS product over its K / width columns (one transposing copy of ``w``,
+    padded to whole steps with +0, whose products change no chain; the head is a first step
+    that the other lanes take times +0; 2 rows and columns at least, as BLAS may run a
+    single one as another kernel), which NumPy's BLAS sums as single FMA chains
+    (:func:`_rows16_ok`); else, for few products, or where any lane is not finite (a +0
+    times an infinity), exact chains (:func:`_fma_chains`)."""
+    m, k = a.shape
+    n = w.shape[0]
+    cols = max(n, 2)
+    rows = max(m, 2)
+    if head:
+        q = (k - 1) // 16
+        steps = q + 1
+        wpad = np.zeros((cols, 16 * steps), _F32)
+        wpad[:n, :16] = w[:, :1]
+        wpad[:n, 16:] = w[:, 1:1 + 16 * q]
+        ap = np.zeros((16, steps, rows), _F32)  # (lane, step, row): by columns
+        ap[0, 0, :m] = a[:, 0]
+        ap[:, 1:, :m] = a[:, 1:1 + 16 * q].reshape(m, q, 16).transpose(2, 1, 0)
+    else:
+        steps = -(-k // width)
+        if k % width == 0 and n > 1 and w.strides == (_ITEM * k, _ITEM) and \
+                w.ctypes.data % _ITEM == 0:
+            wpad = w
+        else:
+            wpad = np.zeros((cols, width * steps), _F32)
+            wpad[:n, :k] = w
+        ap = np.zeros((width, steps, rows), _F32)
+        full = k // width
+        ap[:, :full, :m] = a[:, :width * full].reshape(m, full, width).transpose(2, 1, 0)
+        if k > width * full:
+            ap[:k - width * full, full, :m] = a[:, width * full:].T
+    lanes = None
+    if steps <= _INTEL_BLOCK and m * n * k > _LANES_EXACT and _rows16_ok():
+        wp = np.empty((width, cols, steps), _F32)  # (lane, column, step): w's by rows
+        if _transpose_ok():
+            _blas.transpose(cols * steps, width, wpad.ctypes.data, width, wp.ctypes.data)
+        else:
+            wp[...] = wpad.reshape(cols, steps, width).transpose(2, 0, 1)
+        out = np.empty((width, rows, cols), _F32)
+        for lane in range(width):
+            _blas.sgemm(False, False, rows, cols, steps, ap[lane].ctypes.data, rows,
+                        wp[lane].ctypes.data, steps, 0.0, out[lane].ctypes.data)
+        _after_blas()
+        lanes = out[:, :m, :n]
+        if not np.isfinite(lanes).all():
+            lanes = None
+    if lanes is None:
+        wq = wpad[:n].reshape(n, steps, width).transpose(1, 2, 0)  # (step, lane, column)
+        prods = ap[:, :, :m].transpose(1, 0, 2)[:, :, :, None].astype(_F64) * wq[:, :, None, :]
+        lanes = _fma_chains(np.zeros((width, m, n), _F32), prods)
+    return lanes
+
+
+@functools.lru_cache(maxsize=None)
+def _rows16_ok() -> bool:
+    """Whether NumPy's BLAS sums each output of ``a @ b`` (``a`` by columns, ``b`` by columns,
+    M up to 15, K up to 384) as one FMA chain from +0 (:func:`_intel_rows16`'s premise)."""
+    if not _blas.has_sgemm():
+        return False
+    rng = np.random.default_rng(37)
+    for m, n, q in ((2, 512, 49), (15, 10, 32), (7, 300, 384), (3, 17, 5)):
+        at = (rng.standard_normal((q, m)) * np.exp2(rng.integers(-20, 20, (q, m)))).astype(_F32)
+        w = (rng.standard_normal((n, q)) * np.exp2(rng.integers(-20, 20, (n, q)))).astype(_F32)
+        got = np.empty((m, n), _F32)
+        _blas.sgemm(False, False, m, n, q, at.ctypes.data, m, w.ctypes.data, q, 0.0,
+                    got.ctypes.data)
+        with np.errstate(all="ignore"):
+            if not _same_bits(got, _exact_chain(at.T, w.T)):
+                return False
+    return True
 
 
 def _plain(a, b) -> bool:

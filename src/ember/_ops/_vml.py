@@ -83,7 +83,8 @@ def emulated() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def intel_sqrt() -> bool:
-    """Whether float32 :func:`sqrt` follows MKL's Intel kernel here (:func:`_sqrt_intel`)."""
+    """Whether float32 :func:`sqrt`, :func:`exp` and :func:`log` follow MKL's Intel AVX-512
+    kernels here (:func:`_sqrt_intel`, :func:`_exp_intel`, :func:`_log_intel`)."""
     return _cpuinfo.x86_64() and _cpuinfo.model_id() == _cpuinfo.INTEL_MEASURED
 
 
@@ -497,9 +498,134 @@ def _exp_rare(x):
 
 def exp(x):
     """``torch.exp`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``exp`` rounded once: within an ulp, equal on
-    about 99% of values)."""
+    :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``exp`` rounded once: within an
+    ulp, equal on about 99% of values)."""
+    if not emulated() and intel_sqrt():
+        return _on_intel(x, np.exp, _exp_intel)
     return _on_float32(x, np.exp, _exp_ex)
+
+
+# NOTE: on the Intel processor of :func:`intel_sqrt` (family 6 model 167, AVX-512) MKL runs
+# another float32 exp (gdb: ``mkl_vml_kernel_sExp_Z0HAynn``), for every size and layout as
+# above, built on fused multiply-adds (each rounded once) and a table of 32 entries:
+#
+#     n = floor(x * A * 32)        A = float32(1 / ln 2); a multiply-add rounded toward zero
+#                                  onto 1.5 * 2**18 (exact: n/32 and n's low 5 bits come out)
+#     r = fma(-n/32, L2, fma(-n/32, L1, x))      L1 = float32(ln 2), L2 = float32(ln 2 - L1)
+#     p = fma(fma(r, C3, C2), r * r, D[j] + r)   j = n mod 32
+#     exp(x) = fma(p, s, s),   s = T[j] * 2**floor(n/32)  (vscalefps)
+#
+# where T[j] is 2**(j/32) rounded to float32 and D[j] the float32 nearest to 2**(j/32)/T[j] - 1.
+# C2 and C3 (0x3f0000f6, 0x3e2aabf3: near 1/2 and 1/6) were found by search, counting
+# differences from ``torch.exp``; with them this reproduced it on every float32 of the vector
+# path (|x| up to 0x42aeac4f, as on AMD), and above it the scalar routine is, as there,
+# correctly rounded (:func:`_exp_rare`, checked on every other bit pattern).  NumPy has no
+# fused multiply-add: each is done in float64 (its product is exact) and rounded to float32,
+# and where that float64 sum falls exactly halfway between two float32s (rare), nudged toward
+# the exact sum first (:func:`_fix_halfway`), so that it is rounded once.
+_EXPZ_A32 = float(_F32(1 / math.log(2))) * 32
+_EXPZ_L1 = float(_F32(math.log(2)))
+_EXPZ_L2 = float(_F32(math.log(2) - _EXPZ_L1))
+_EXPZ_C2 = float(np.uint32(0x3F0000F6).view(_F32))
+_EXPZ_C3 = float(np.uint32(0x3E2AABF3).view(_F32))
+
+
+@functools.lru_cache(maxsize=None)
+def _exp_intel_table():
+    """(T, D) of the Intel exp: 2**(j/32) rounded to float32, and the float32 nearest to the
+    relative rest 2**(j/32) / T[j] - 1 (from 2**(j/32) to 80 bits, by bisection on integers)."""
+    hi, lo = [], []
+    for j in range(32):
+        a, b = 1 << 80, 1 << 81
+        while b - a > 1:   # the largest a with (a / 2**80)**32 <= 2**j
+            mid = (a + b) >> 1
+            if mid ** 32 <= 1 << (j + 80 * 32):
+                a = mid
+            else:
+                b = mid
+        h = _F32(a / 2.0 ** 80)
+        hi.append(h)
+        num, den = a, int(float(h) * 2 ** 80)   # float(h) * 2**80 is an integer
+        lo.append(_F32((num - den) / den))
+    return np.array(hi, _F32), np.array(lo, _F32)
+
+
+def _on_intel(x, ref, kernel):
+    """As :func:`_on_float32`, with ``kernel`` (for :func:`intel_sqrt`'s processor)."""
+    x = np.asarray(x)
+    if x.dtype != _F32 or x.size == 0:
+        return _on_float32(x, ref, kernel)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return kernel(flat, np.empty(flat.size, _F32)).reshape(x.shape)
+
+
+def _fix_halfway(v, a, b, c, u, h):
+    """``v`` = ``a * b + c`` in float64 (``a * b`` exact; ``a``, ``b`` or ``c`` may be scalars),
+    with ``u`` (uint64) and ``h`` (bool) scratch: where ``v`` lies exactly halfway between two
+    float32s and is not the exact sum, one float64 step toward it, so that casting ``v`` to
+    float32 rounds the exact sum once (a fused multiply-add)."""
+    np.bitwise_and(v.view(np.uint64), np.uint64(0x1FFFFFFF), out=u)
+    np.equal(u, np.uint64(0x10000000), out=h)
+    if h.any():
+        i = np.flatnonzero(h)
+        p = (a[i] if np.ndim(a) else a) * np.asarray(b[i] if np.ndim(b) else b, np.float64)
+        cc = c[i] if np.ndim(c) else c
+        s = v[i]
+        z = s - p
+        err = (p - (s - z)) + (cc - z)   # the exact sum is s + err (Knuth's two-sum)
+        step = np.where(err == 0, 0, np.where((err > 0) == (s > 0), 1, -1))
+        v[i] = (s.view(np.int64) + step).view(np.float64)
+    return v
+
+
+def _exp_intel(x, out):
+    """MKL's float32 ``vsExp`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays."""
+    hi, lo = _exp_intel_table()
+    f64 = np.float64
+    m = min(x.size, _BLOCK)
+    jj, uu = np.empty(m, np.intp), np.empty(m, np.uint64)  # (take() wants intp indices)
+    with np.errstate(all="ignore"):
+        for xb, o, (nd, d, ni, u, r, r2, t, h) in _blocked(x, out, "ddIIfffb"):
+            ni, j, u64 = ni.view(np.int32), jj[:xb.size], uu[:xb.size]
+            np.multiply(xb, _EXPZ_A32, out=nd, dtype=f64)
+            np.floor(nd, out=nd)                                   # n
+            np.copyto(ni, nd, casting="unsafe")
+            np.bitwise_and(ni, 31, out=j, casting="unsafe")        # j
+            np.multiply(nd, 1 / 32, out=nd)                        # n / 32
+            np.multiply(nd, _EXPZ_L1, out=d)
+            np.subtract(xb, d, out=d, dtype=f64)   # (exact, or far from a float32 halfway)
+            np.copyto(r, d, casting="same_kind")
+            np.multiply(nd, _EXPZ_L2, out=d)
+            np.subtract(r, d, out=d, dtype=f64)    # (exact)
+            np.copyto(r, d, casting="same_kind")                   # r
+            np.multiply(r, r, out=r2)
+            np.take(lo, j, out=t)
+            np.add(t, r, out=t)
+            np.multiply(r, _EXPZ_C3, out=d, dtype=f64)
+            np.add(d, _EXPZ_C2, out=d)
+            _fix_halfway(d, r, _EXPZ_C3, _EXPZ_C2, u64, h)
+            np.copyto(r, d, casting="same_kind")                   # q (r no longer needed)
+            np.multiply(r, r2, out=d, dtype=f64)
+            np.add(d, t, out=d, dtype=f64)
+            _fix_halfway(d, r, r2, t, u64, h)
+            np.copyto(r, d, casting="same_kind")                   # p
+            np.take(hi, j, out=t)
+            np.multiply(r, t, out=d, dtype=f64)
+            np.add(d, t, out=d, dtype=f64)
+            # (no _fix_halfway here: on every input of the vector path this sum is exact
+            # wherever it falls halfway between two float32s, 215,317 of them)
+            np.copyto(o, d, casting="same_kind")
+            # times 2**floor(n/32) (n/32 > -126.01 here: no subnormal s or result)
+            np.right_shift(ni, 5, out=ni)
+            np.add(ni, 127, out=ni)
+            np.left_shift(ni, 23, out=ni)
+            np.multiply(o, ni.view(_F32), out=o)
+            # the scalar path
+            np.bitwise_and(xb.view(np.uint32), np.uint32(0x7FFFFFFF), out=u)
+            np.greater(u, _EXP_RARE, out=h)
+            if h.any():
+                o[h] = _exp_rare(xb[h])
+    return out
 
 
 # -- log -----------------------------------------------------------------------------------
@@ -580,8 +706,202 @@ def _log_rare(x, fn=np.log):
 
 def log(x):
     """``torch.log`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``log`` rounded once: within an ulp)."""
+    :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``log`` rounded once: within
+    an ulp)."""
+    if not emulated() and intel_sqrt():
+        return _on_intel(x, np.log, _log_intel)
     return _on_float32(x, np.log, _log_ex)
+
+
+# NOTE: on :func:`intel_sqrt`'s processor MKL's float32 ``log`` is another kernel (gdb:
+# ``mkl_vml_kernel_sLn_Z0HAynn``), with fused multiply-adds (each rounded once), Intel's
+# ``vrcp14ps`` estimate and a table of 32 rows.  For positive normal x = m * 2**E, m in [1, 2):
+#
+#     y = vrcp14ps(x) rounded to 6 significant bits by integer arithmetic on its bits (half
+#         up): y = Y/64 * 2**-E with Y in 32..64, a step function of m (_LOG_INTEL_Y: Y falls
+#         by one at each of these fraction bits of m, from 64); e = the exponent of y, i the
+#         5 fraction bits of y (x's fraction in [1, 1.0079): Y = 64, e = -E, i = 0)
+#     r = fma(y, x, -1)                                 (= Y/64 * m - 1, |r| < 0.0155)
+#     T = fma(e, -L1, A[i]);   t = fma(e, -L2, B[i])    (T exact)
+#     H = T + r;               c = r - (H - T)          (H's rounding error)
+#     q = fma(fma(fma(r, C19, C20), r, -1/2), r * r, t)
+#     log(x) = H + (q + c)
+#
+# where A[i] is -ln(1 + i/32) rounded to a multiple of 2**-15, B[i] the float32 nearest to the
+# rest, L1 = ln 2 rounded to 16 bits (0x3f317200) and L2 the float32 nearest to the rest; C19
+# and C20 (0xbe800810, 0x3eaab11e: near -1/4 and 1/3) were found by search, counting
+# differences from ``torch.log``, as was A's rounding.  Where y is not a normal float (x at
+# least 2**126 and subnormal x below 2**-127) the kernel takes x's mantissa in [1/2, 1)
+# (``vgetmantps``) and its exponent instead: y = vrcp14ps(m) rounded to a multiple of 1/32 (half
+# to even: _LOG_INTEL_Y2), e and i as above, E - e instead of -e, and a second table of
+# ln 2 - ln(1 + i/32) split the same way (:func:`_log_intel_slow`).  Zeros, negatives,
+# infinities and NaNs go to a scalar routine that gives what :func:`_log_rare` gives.  This
+# reproduced ``torch.log`` on every float32 bit pattern.  The fused multiply-adds are done in
+# float64 and rounded to float32 (as in :func:`_exp_intel`; here no sum needs the nudge).
+_LOG_INTEL_Y = np.array((
+    66304, 201600, 341248, 485504, 634496, 788480, 948480, 1113856, 1284864, 1462272, 1646592,
+    1837440, 2036352, 2242432, 2457344, 2681216, 2914176, 3156992, 3410816, 3675904, 3953280,
+    4243968, 4548224, 4867584, 5203328, 5556352, 5928064, 6320384, 6734848, 7173120, 7637632,
+    8131200), np.uint32)
+_LOG_INTEL_Y2 = np.array((
+    66304, 201600, 341248, 485376, 634496, 788352, 948480, 1113728, 1284864, 1462144, 1646592,
+    1837312, 2036352, 2242304, 2457344, 2681088, 2914176, 3156864, 3410816, 3675776, 3953280,
+    4243712, 4548224, 4867328, 5203328, 5556096, 5928064, 6320128, 6734848, 7172864, 7637632,
+    8130944), np.uint32)
+_LOG_INTEL_DENORMAL_Y = 132992  # x in [2**126, 2**127): y = 2**-126 below this fraction
+_LOG_INTEL_L1 = float(np.uint32(0x3F317200).view(_F32))
+_LOG_INTEL_C19 = float(np.uint32(0xBE800810).view(_F32))
+_LOG_INTEL_C20 = float(np.uint32(0x3EAAB11E).view(_F32))
+
+
+@functools.lru_cache(maxsize=None)
+def _log_intel_tables():
+    """(L2, A, B, A2, B2): the rest of ln 2 after L1, and the two tables of the Intel log
+    (-ln(1 + i/32), then ln 2 - ln(1 + i/32): a multiple of 2**-15 and the float32 nearest to
+    the rest), from 80-bit values by :mod:`decimal`."""
+    import decimal
+
+    ctx = decimal.Context(prec=40)
+    ln2 = ctx.ln(decimal.Decimal(2))
+    l2 = float(ln2 - decimal.Decimal(_LOG_INTEL_L1))
+    cols = []
+    for shift in (0, 1):
+        hi, lo = [], []
+        for i in range(32):
+            v = ctx.subtract(ln2 * shift, ctx.ln(ctx.add(1, ctx.divide(i, 32))))
+            h = ctx.divide(ctx.multiply(v, 2 ** 15).to_integral_value(
+                decimal.ROUND_HALF_EVEN), 2 ** 15)
+            hi.append(float(h))
+            lo.append(_F32(float(v - h)))
+        cols += [np.array(hi, _F32), np.array(lo, _F32)]
+    return (_F32(l2), *cols)
+
+
+@functools.lru_cache(maxsize=None)
+def _log_intel_buckets(second=False):
+    """For m's fraction bits f in bucket f >> 15 (256 of them, each with at most one step of
+    _LOG_INTEL_Y, or of _LOG_INTEL_Y2 if ``second``): the number of steps below the bucket in
+    the top 8 bits, the step in it (or 2**24 - 1) in the low 24, so that the number of steps
+    up to f is ``(v >> 24) + (f >= (v & 0xffffff))``."""
+    steps = _LOG_INTEL_Y2 if second else _LOG_INTEL_Y
+    start = np.arange(256, dtype=np.int64) << 15
+    below = np.searchsorted(steps, start, side="left")
+    nxt = np.where(below < steps.size, steps[np.minimum(below, steps.size - 1)], 2 ** 24 - 1)
+    nxt = np.where(nxt < start + (1 << 15), nxt, 2 ** 24 - 1)
+    return ((below << 24) | nxt).astype(np.uint32)
+
+
+def _log_intel_steps(f, s, v):
+    """The number of steps of :func:`_log_intel_buckets` up to fraction bits ``f`` (uint32)
+    into ``s`` (intp), with ``v`` (uint32) scratch (``np.searchsorted`` is slower)."""
+    np.right_shift(f, np.uint32(15), out=s, casting="unsafe")
+    np.take(_log_intel_buckets(), s, out=v)
+    np.right_shift(v, np.uint32(24), out=s, casting="unsafe")
+    np.bitwise_and(v, np.uint32(0xFFFFFF), out=v)
+    np.add(s, f >= v, out=s, casting="unsafe")
+    return s
+
+
+def _log_intel_tail(r, t_hi, t_lo, o, d):
+    """The Intel log's last steps on float32 ``r``, ``T``, ``t`` (see above) into ``o``
+    (``d``: float64 scratch; ``t_hi`` is overwritten).  No :func:`_fix_halfway`: on every
+    float32 input none of these fused multiply-adds' float64 sums falls halfway between two
+    float32s other than exactly (checked), so that rounding them once more is rounding once."""
+    f64 = np.float64
+    q = np.empty_like(r)
+    np.multiply(r, _LOG_INTEL_C19, out=d, dtype=f64)
+    np.add(d, _LOG_INTEL_C20, out=d)
+    np.copyto(q, d, casting="same_kind")
+    np.multiply(q, r, out=d, dtype=f64)
+    np.subtract(d, 0.5, out=d)
+    np.copyto(q, d, casting="same_kind")
+    r2 = r * r
+    np.multiply(q, r2, out=d, dtype=f64)
+    np.add(d, t_lo, out=d, dtype=f64)
+    np.copyto(q, d, casting="same_kind")                          # q
+    np.add(t_hi, r, out=o)                                        # H
+    np.subtract(o, t_hi, out=t_hi)
+    np.subtract(r, t_hi, out=t_hi)                                # c
+    np.add(q, t_hi, out=q)
+    np.add(o, q, out=o)
+    return o
+
+
+def _log_intel(x, out):
+    """MKL's float32 ``vsLn`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays."""
+    l2, ta, tb = _log_intel_tables()[:3]
+    f64, u32 = np.float64, np.uint32
+    m = min(x.size, _BLOCK)
+    jj, ss = np.empty(m, np.intp), np.empty(m, np.intp)
+    with np.errstate(all="ignore"):
+        for xb, o, (e, k, d, r, th, tl, h) in _blocked(x, out, "IIdfffb"):
+            j = jj[:xb.size]
+            b = xb.view(u32)
+            np.bitwise_and(b, u32(0x7FFFFF), out=e)
+            s = _log_intel_steps(e, ss[:xb.size], k)              # 64 - Y
+            np.subtract(32, s, out=j)
+            np.bitwise_and(j, 31, out=j)                          # i
+            np.bitwise_or(e, u32(0x3F800000), out=e)              # m
+            np.subtract(64, s, out=d, dtype=f64)
+            np.multiply(d, e.view(_F32), out=d, dtype=f64)
+            np.multiply(d, 1 / 64, out=d)
+            np.subtract(d, 1.0, out=d)                            # (exact)
+            np.copyto(r, d, casting="same_kind")                  # r
+            ki = k.view(np.int32)
+            np.right_shift(b, u32(23), out=k)
+            np.subtract(127, ki, out=ki)                          # -E
+            np.subtract(ki, s > 0, out=ki, casting="unsafe")      # e
+            np.multiply(ki, -_LOG_INTEL_L1, out=d, dtype=f64)
+            np.add(d, np.take(ta, j), out=d)
+            np.copyto(th, d, casting="same_kind")                 # T (exact)
+            np.multiply(ki, -float(l2), out=d, dtype=f64)
+            np.add(d, np.take(tb, j), out=d)                      # (exact)
+            np.copyto(tl, d, casting="same_kind")                 # t
+            _log_intel_tail(r, th, tl, o, d)
+            # the rest: x below 2**-126 or from 2**126 up, zeros, negatives, infinities, NaNs
+            np.subtract(b, u32(0x00800000), out=e)
+            np.greater_equal(e, u32(0x7E800000 - 0x00800000), out=h)
+            if h.any():
+                o[h] = _log_intel_rare(xb[h])
+    return out
+
+
+def _log_intel_rare(x):
+    """:func:`_log_intel` where x is not normal or from 2**126 up (both paths, per element)."""
+    l2, ta, tb, sa, sb = _log_intel_tables()
+    res = _log_rare(x)
+    pos = (x > 0) & (x < np.inf)
+    if not pos.any():
+        return res
+    xp = x[pos]
+    mm, big_e = np.frexp(xp.astype(np.float64))          # mm in [1/2, 1), xp = mm * 2**big_e
+    big_e -= 1                                           # the exponent of x (m = 2 mm)
+    fr = (mm * 2 ** 24).astype(np.int64) - (1 << 23)     # m's 23 fraction bits
+    s = np.searchsorted(_LOG_INTEL_Y, fr, side="right")
+    ey = -big_e - (s > 0)
+    fast = (ey >= -126) & (ey <= 127)
+    den = (big_e == 126) & (fr < _LOG_INTEL_DENORMAL_Y)  # y rounds up to 2**-126 from below
+    fast |= den
+    s = np.where(den, 0, s)
+    ey = np.where(den, -126, ey)
+    yf = (64 - s) / 64
+    r = np.where(fast, yf * (2 * mm) - 1, 0.0)
+    th = np.where(fast, ey * -_LOG_INTEL_L1 + ta[(32 - s) & 31], 0.0)
+    tl = np.where(fast, ey * -float(l2) + tb[(32 - s) & 31], 0.0)
+    # the other path: y = vrcp14ps(mm) rounded to a multiple of 1/32, in [1, 2]
+    s2 = np.searchsorted(_LOG_INTEL_Y2, fr, side="right")
+    ys = (64 - s2) / 32
+    es = (ys >= 2).astype(np.int64)
+    i2 = np.where(ys >= 2, 0, (ys - 1) * 32).astype(np.intp)
+    e2 = big_e - es
+    r = np.where(fast, r, ys * mm - 1)
+    th = np.where(fast, th, e2 * _LOG_INTEL_L1 + sa[i2])
+    tl = np.where(fast, tl, e2 * float(l2) + sb[i2])
+    n = xp.size
+    out = np.empty(n, _F32)
+    _log_intel_tail(r.astype(_F32), th.astype(_F32), tl.astype(_F32), out, np.empty(n))
+    res[pos] = out
+    return res
 
 
 # -- log2 ----------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ NotImplementedError for the SparseCPU backend.
 What is here: creation (``torch.sparse_coo_tensor``, ``to_sparse``), the sparse tensor's
 methods, products with dense matrices (``torch.sparse.mm``/``addmm``, ``mm``/``matmul``/``@``),
 sums, elementwise arithmetic, printing, pickling, and the pieces the autograd engine, the
-embedding layers and the optimizers call for sparse gradients.
+embedding layers and the optimizers call for sparse gradients.  ``torch.<function>(S)`` runs
+``S.<function>()`` (``_layout_route``: public functions take sparse tensors the slow way, so
+dense calls pay nothing), and fails as PyTorch's dispatcher does where there is no sparse
+kernel.
 """
 from __future__ import annotations
 
@@ -120,6 +123,9 @@ class _Storageless:
 
     def bool(self, memory_format=None):
         return self.to(D.bool)
+
+
+_ADD_CAST = "Can't convert result type {} to output {} in add operation"
 
 
 class SparseTensor(_Storageless, Tensor):
@@ -363,7 +369,7 @@ class SparseTensor(_Storageless, Tensor):
 
     def __rsub__(self, other):
         if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
-            return _dense_add_sparse(other, self, -1)
+            return _dense_add_sparse(other, self, -1, sub=True)
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
                            "instead.")
 
@@ -410,7 +416,11 @@ class SparseTensor(_Storageless, Tensor):
                      None if node is None else rule, dev)
 
     def neg(self):
-        return _make(self._sp_i, -self._sp_v, self.shape, self._sp_c, (self,), "NegBackward0",
+        from ._ops.pointwise import neg as dense_neg
+
+        # (the dense kernel on the values: its error for bool, its signed zeros for complex)
+        v = dense_neg(wrap(self._sp_v, self._device))._data
+        return _make(self._sp_i, v, self.shape, self._sp_c, (self,), "NegBackward0",
                      lambda ctx, g: (-g,), self._device)
 
     __neg__ = neg
@@ -427,17 +437,56 @@ class SparseTensor(_Storageless, Tensor):
         return _valuewise(self, lambda a: a ** a.dtype.type(e),
                           lambda a, r: a.dtype.type(e) * a ** a.dtype.type(e - 1))
 
-    def add_(self, other, *, alpha=1):
-        r = self.add(other, alpha=alpha)
+    def _become(self, r, mismatch=None):
+        """``self`` takes the entries of result ``r`` (an in-place op's): a result dtype
+        that cannot be cast to ``self``'s is refused (``mismatch``: PyTorch's words for it)."""
+        if r.dtype is not self.dtype:
+            if not D.can_cast(r.dtype, self.dtype):
+                have, want = D.scalar_name(r.dtype), D.scalar_name(self.dtype)
+                if mismatch is not None:
+                    raise RuntimeError(mismatch.format(have, want))
+                raise RuntimeError(f"result type {have} can't be cast to the desired output "
+                                   f"type {want}")
+            r = r.to(self.dtype)
         self._sp_i, self._sp_v, self._sp_c = r._sp_i, r._sp_v, r._sp_c
         self._vc.v += 1
         return self
 
+    def add_(self, other, *, alpha=1):
+        return self._become(self.add(other, alpha=alpha), _ADD_CAST)
+
+    def sub_(self, other, *, alpha=1):
+        return self._become(self.sub(other, alpha=alpha), _ADD_CAST)
+
     def mul_(self, other):
-        r = self.mul(other)
-        self._sp_v = r._sp_v
-        self._vc.v += 1
-        return self
+        scalar = not isinstance(other, Tensor) or (not isinstance(other, SparseTensor) and
+                                                   other.ndim == 0)
+        if scalar and not self._nnz():
+            return self  # (PyTorch's kernel returns before its dtype check)
+        if scalar and 0 in self.shape:  # (no elements: emptied, before the dtype check too)
+            return self.zero_()
+        if isinstance(other, SparseTensor):
+            _check_same_shape(self, other, "mul")
+            if not (self._nnz() and other._nnz()):  # (zeroed before any dtype check)
+                return self.zero_()
+            both = self._sp_c and other._sp_c  # (the two kernels' words)
+            return self._become(self.mul(other), "Can't convert result type {} to output {}" +
+                                (" in mul operation" if both else ""))
+        out = self._become(self.mul(other), "dtype of values ({}) must match dtype of sparse "
+                           "tensor ({})")
+        if scalar and out._nnz() > 1:
+            # NOTE: as PyTorch 2.13, scaling in place flags two or more entries uncoalesced
+            out._sp_c = False
+        return out
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._become(self.div(other, rounding_mode=rounding_mode))
+
+    def true_divide_(self, other):
+        return self._become(self.div(other))
+
+    def floor_divide_(self, other):
+        return self._become(self.floor_divide(other))
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, SparseTensor):
@@ -467,17 +516,25 @@ class SparseTensor(_Storageless, Tensor):
             return _sum_all(self if dtype is None else self.to(dtype))
         if dtype is None and not (self.dtype.is_floating_point or self.dtype.is_complex):
             dtype = D.int64  # (as a dense sum: integers and bools sum in int64)
-        return sparse_sum(self, dim, dtype=dtype)
+        return sparse_sum(self, dim, dtype=dtype, keepdim=keepdim, name="SumBackward1")
 
     def mm(self, mat2):
         return mm(self, mat2)
 
-    matmul = __matmul__ = mm
+    def matmul(self, other):
+        return matmul(self, other)
+
+    __matmul__ = matmul
 
     def __rmatmul__(self, other):
-        return mm(other, self)
+        return matmul(other, self)
 
     def mv(self, vec):
+        if self.ndim != 2 or vec.ndim != 1:
+            raise RuntimeError(f"mv: two tensor dim should be 2 and 1, but got SparseTensor "
+                               f"Dim: {self.ndim}Tensor Dim: {vec.ndim}")
+        if self.shape[-1] != vec.shape[-1]:
+            raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
         return mm(self, vec.unsqueeze(1)).squeeze(1)
 
     def unsqueeze(self, dim):
@@ -688,6 +745,7 @@ def _stub(name):
     def method(self, *args, **kwargs):
         raise NotImplementedError(_no_kernel(f"aten::{name}"))
     method.__name__ = name
+    method._sparse = False  # (no sparse version: see _layout_route)
     return method
 
 
@@ -1132,7 +1190,18 @@ def sparse_mask(dense, mask):
         if tuple(dense.shape) != tuple(mask.shape):
             raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
                                f"{list(dense.shape)} but mask has size {list(mask.shape)}")
-        return sparse_mask(dense.to_dense(), mask)
+        if not mask._nnz():
+            return _new(mask._sp_i.copy(), dense._sp_v[:0].copy(), mask.shape, True,
+                        dense._device)
+        common = D.promote_types(dense.dtype, mask.dtype)
+        if dense._nnz() and not D.can_cast(common, dense.dtype):  # (its intersection's check)
+            raise RuntimeError(f"Can't convert result type {D.scalar_name(common)} to output "
+                               f"{D.scalar_name(dense.dtype)}")
+        out = sparse_mask(dense.to_dense(), mask)
+        # NOTE: PyTorch sums self's entries at each of the mask's places in the accumulating
+        # type (float32's in double, from 0) and rounds once
+        out._sp_v = _sums_at(mask._sp_i, dense, mask.shape)
+        return out
     if tuple(dense.shape) != tuple(mask.shape):
         raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
                            f"{list(dense.shape)} but mask has size {list(mask.shape)}")
@@ -1170,10 +1239,21 @@ def _add_sparse(t, s, alpha, name="AddBackward0"):
     """``t + alpha * s`` for two sparse tensors: PyTorch's merge of the two entry lists (entries
     that meet with equal indices are summed; the rest keep their order)."""
     _check_same_shape(t, s)
+    from ._ops import pointwise as _pw
+
+    if name == "SubBackward0":
+        _pw._check_bool_sub(t, s)
+    _pw._check_alpha(wrap(t._sp_v[:0], t._device), wrap(s._sp_v[:0], s._device), alpha)
     if t.sparse_dim() != s.sparse_dim():
         raise RuntimeError("add: expected 'self' and 'other' to have same sparse dimensions")
     dt = D.promote_types(t.dtype, s.dtype)
     npdt = dt.np
+    if dt is D.bool and s._nnz():
+        # NOTE: as PyTorch, an empty ``t`` takes ``s * alpha`` (an integer product that cannot
+        # be cast back to bool); otherwise its adding kernel has no bool version
+        if not t._nnz():
+            raise RuntimeError("result type Long can't be cast to the desired output type Bool")
+        raise NotImplementedError('"cadd_sparse" not implemented for \'Bool\'')
     ti, tv = t._sp_i, t._sp_v.astype(npdt, copy=False)
     si, sv = s._sp_i, s._sp_v.astype(npdt, copy=False)
     shape, dev = t.shape, t._device
@@ -1181,7 +1261,9 @@ def _add_sparse(t, s, alpha, name="AddBackward0"):
         i, v, c = ti.copy(), tv.copy(), t._sp_c
     elif t._nnz() == 0:
         i, c = si.copy(), s._sp_c
-        v = sv.copy() if alpha == 1 else sv * np.asarray(alpha, dtype=npdt)[()]
+        # (as PyTorch: the values times alpha in their own dtype, then cast)
+        v = sv.copy() if alpha == 1 else \
+            (wrap(s._sp_v, s._device) * alpha)._data.astype(npdt, copy=False)
     elif not (_contiguous(tv) and _contiguous(sv)):
         # NOTE: PyTorch's kernel for values not laid out contiguously (an embedding's
         # gradient made from an expanded one, say) appends the entries instead of merging
@@ -1229,8 +1311,9 @@ def _merge(ti, tv, si, sv, alpha, shape, dev):
     if take_t:
         src, dst = (xp.asarray(x) for x in zip(*take_t))
         out_i[:, dst] = ti[:, src]
-        # (a complex one as PyTorch's axpy adds it into zeros: times 1+0j, inf+0j is inf+nanj)
-        out_v[dst] = _fma(out_v[dst], tv[src], 1) if tv.dtype.kind == "c" else tv[src]
+        # (added into zeros, as PyTorch's kernel: -0 becomes 0; a complex one as its axpy
+        # does, times 1+0j: inf+0j is inf+nanj)
+        out_v[dst] = _fma(out_v[dst], tv[src], 1) if tv.dtype.kind in "fc" else tv[src]
     if take_s:
         src, dst = (xp.asarray(x) for x in zip(*take_s))
         out_i[:, dst] = si[:, src]
@@ -1288,8 +1371,13 @@ def _concat(a, b):
     return _new(i, v, a.shape, False, a._device)
 
 
-def _dense_add_sparse(d, s, alpha):
-    """``dense + alpha * sparse`` (dense result), entry by entry in the sparse order."""
+def _dense_add_sparse(d, s, alpha, sub=False):
+    """``dense + alpha * sparse`` (dense result), entry by entry in the sparse order (``sub``:
+    a subtraction's, whose bool operands are refused)."""
+    if sub:
+        from ._ops import pointwise as _pw
+
+        _pw._check_bool_sub(d, s)
     _check_same_shape(d, s, "dense add")
     dt = D.promote_types(d.dtype, s.dtype)
     out = d._data.astype(dt.np, copy=True)
@@ -1322,6 +1410,9 @@ def _scale(s, c, name, divide):
     if divide and npdt.kind in "biu":  # (true division of integers: the default dtype)
         npdt = D.get_default_dtype().np
     vv = v.astype(npdt, copy=False)
+    i, coalesced = s._sp_i, s._sp_c
+    if not divide and 0 in s.shape:  # NOTE: as PyTorch, a product with no elements keeps
+        i, vv, coalesced = i[:, :0], vv[:0], True  # no entries either
     with _core.quiet:
         out = vv / np.asarray(c, dtype=npdt)[()] if divide else vv * np.asarray(c, dtype=npdt)[()]
 
@@ -1329,7 +1420,7 @@ def _scale(s, c, name, divide):
         return ((g / c if divide else g * c),) if cval is None else (
             (g / c if divide else g * c), None)
     inputs = (s,) if cval is None else (s, cval)
-    return _make(s._sp_i, out, s.shape, s._sp_c, inputs, name, rule, s._device)
+    return _make(i, out, s.shape, coalesced, inputs, name, rule, s._device)
 
 
 def _mul_dense(s, d):
@@ -1342,8 +1433,13 @@ def _mul_dense(s, d):
         except ValueError:
             pass
     _check_same_shape(s, d, "mul")
-    dd = d._data
-    vals = s._sp_v * dd[tuple(s._sp_i)]
+    npdt = D.promote_types(s.dtype, d.dtype).np
+    i, coalesced = s._sp_i, s._sp_c
+    if 0 in s.shape:  # (no elements: no entries, as a product with a number)
+        i, coalesced = i[:, :0], True
+    with _core.quiet:
+        vals = s._sp_v[:i.shape[1]].astype(npdt, copy=False) * \
+            d._data[tuple(i)].astype(npdt, copy=False)
     pattern = s
 
     def rule(ctx, g):
@@ -1357,12 +1453,14 @@ def _mul_dense(s, d):
             gdense = (g * pattern).to_dense() if isinstance(g, SparseTensor) else \
                 _mul_dense(pattern.detach(), g).to_dense()
         return gs, gdense
-    return _make(s._sp_i, vals, s.shape, s._sp_c, (s, d), "MulBackward0", rule, s._device)
+    return _make(i, vals, s.shape, coalesced, (s, d), "MulBackward0", rule, s._device)
 
 
 def _mul_sparse(a, b):
     """Sparse times sparse (same shape): the product at the places both hold an entry."""
     _check_same_shape(a, b, "mul")
+    if not (a._sp_c and b._sp_c) and a._nnz() and b._nnz():
+        return _mul_uncoalesced(a, b)
     ac, bc = a.coalesce(), b.coalesce()
     xp = _xp(a._device)
     ka, kb = _linear(ac._sp_i, a.shape, xp), _linear(bc._sp_i, a.shape, xp)
@@ -1370,7 +1468,21 @@ def _mul_sparse(a, b):
                                return_indices=True)
     ia, ib = xp.asarray(ia), xp.asarray(ib)
     npdt = D.result_type(wrap(ac._sp_v[:0], a._device), wrap(bc._sp_v[:0], b._device)).np
-    vals = ac._sp_v[ia].astype(npdt, copy=False) * bc._sp_v[ib].astype(npdt, copy=False)
+    if npdt.kind == "b" and a._nnz() and b._nnz() and (len(ia) or not a.dense_dim()):
+        # (the kernel for coalesced operands; a hybrid one's rows meet only where both hold
+        # an entry)
+        kernel = "addcmul_cpu_out" if a.dense_dim() else "mul_out_sparse"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    x, y = ac._sp_v[ia].astype(npdt, copy=False), bc._sp_v[ib].astype(npdt, copy=False)
+    with _core.quiet:
+        if npdt.kind == "c":  # (PyTorch's loop here: each real product rounded, no fused ones)
+            vals = xp.empty(x.shape, npdt)
+            vals.real = x.real * y.real - x.imag * y.imag
+            vals.imag = x.real * y.imag + x.imag * y.real
+        else:
+            vals = x * y
+        if vals.ndim > 1 and npdt.kind in "fc":
+            vals += npdt.type(0)  # NOTE: rows of a hybrid tensor are added into zeros (-0 is 0)
 
     def rule(ctx, g):
         n0, n1 = ctx.needs_input_grad
@@ -1379,6 +1491,83 @@ def _mul_sparse(a, b):
         gb = _mask_like(g * ac.detach().to_dense(), bc) if n1 else None
         return ga, gb
     return _make(ac._sp_i[:, ia], vals, a.shape, True, (ac, bc), "MulBackward0", rule,
+                 a._device)
+
+
+def _acc_type(npdt):
+    """PyTorch's CPU accumulating type for values of NumPy dtype ``npdt``."""
+    if npdt.kind == "f":
+        return np.float32 if npdt.itemsize < 4 else np.float64
+    return {"c": np.complex128, "b": np.bool_}.get(npdt.kind, np.int64)
+
+
+def _sums_at(i, s, shape):
+    """For each index column of ``i``, the sum of sparse ``s``'s values there (in entry order,
+    in the accumulating type from 0, rounded once to ``s``'s dtype; 0 where it has none)."""
+    xp = _xp(s._device)
+    kp = _core.to_host(_linear(s._sp_i, shape, xp))
+    ks = _core.to_host(_linear(i, shape, xp))
+    order = np.argsort(kp, kind="stable")
+    srt = kp[order]
+    lo = np.searchsorted(srt, ks, "left")
+    count = np.searchsorted(srt, ks, "right") - lo
+    acc = _acc_type(s._sp_v.dtype)
+    pv = s._sp_v.astype(acc, copy=False)
+    res = xp.zeros((len(ks),) + pv.shape[1:], acc)
+    with _core.quiet:
+        for r in range(int(count.max()) if count.size else 0):
+            sel = np.nonzero(count > r)[0]
+            add = pv[xp.asarray(order[lo[sel] + r])]
+            if acc is np.bool_:
+                res[xp.asarray(sel)] |= add
+            else:
+                res[xp.asarray(sel)] += add
+    return res.astype(s._sp_v.dtype)
+
+
+def _mul_uncoalesced(a, b):
+    """Sparse times sparse where an operand is not coalesced, as PyTorch's intersection
+    kernel: one operand is looked up (the coalesced one; of two uncoalesced ones, the one with
+    more entries, ``a`` on a tie) and the other, the source, keeps its entries, order and
+    coalesced flag; each source entry's value is the sum, over the looked-up entries at its
+    index, of the products, in the accumulating type (float32's in double, starting from 0),
+    so zero where there are none."""
+    # NOTE: an uncoalesced result can hold zeros and duplicates (as PyTorch's does)
+    if a._sp_c or (not b._sp_c and a._nnz() >= b._nnz()):
+        probe, src = a, b
+    else:
+        probe, src = b, a
+    xp = _xp(a._device)
+    kp = _core.to_host(_linear(probe._sp_i, a.shape, xp))
+    ks = _core.to_host(_linear(src._sp_i, a.shape, xp))
+    order = np.argsort(kp, kind="stable")
+    srt = kp[order]
+    lo = np.searchsorted(srt, ks, "left")
+    count = np.searchsorted(srt, ks, "right") - lo
+    npdt = D.result_type(wrap(a._sp_v[:0], a._device), wrap(b._sp_v[:0], b._device)).np
+    acc = {"f": np.float64, "c": np.complex128, "b": np.bool_}.get(npdt.kind, np.int64)
+    if npdt.kind == "f" and npdt.itemsize < 4:
+        acc = np.float32  # (half types accumulate in float)
+    sv = src._sp_v.astype(npdt, copy=False).astype(acc, copy=False)
+    pv = probe._sp_v.astype(npdt, copy=False).astype(acc, copy=False)
+    res = xp.zeros(sv.shape, acc)
+    with _core.quiet:
+        for r in range(int(count.max()) if count.size else 0):
+            sel = np.nonzero(count > r)[0]
+            prod = sv[xp.asarray(sel)] * pv[xp.asarray(order[lo[sel] + r])]
+            if acc is np.bool_:
+                res[xp.asarray(sel)] |= prod
+            else:
+                res[xp.asarray(sel)] += prod
+        vals = res.astype(npdt)
+
+    def rule(ctx, g):
+        n0, n1 = ctx.needs_input_grad
+        g = g.to_dense() if isinstance(g, SparseTensor) else g
+        ga = _mask_like(g * b.detach().to_dense(), a) if n0 else None
+        gb = _mask_like(g * a.detach().to_dense(), b) if n1 else None
+        return ga, gb
+    return _make(src._sp_i, vals, a.shape, src._sp_c, (a, b), "MulBackward0", rule,
                  a._device)
 
 
@@ -1408,9 +1597,10 @@ def _sum_all(s):
                       lambda ctx, g: (g.expand(*shape),), device=s._device)
 
 
-def sparse_sum(s, dim=None, dtype=None):
+def sparse_sum(s, dim=None, dtype=None, *, keepdim=False, name="SparseSumBackward0"):
     """``torch.sparse.sum``: a sum over sparse dims gives a sparse tensor (dense when every
-    sparse dim is summed); over dense dims, the values are summed."""
+    sparse dim is summed); over dense dims, the values are summed.  ``keepdim`` (``S.sum``'s):
+    the summed dims kept with size 1."""
     if not isinstance(s, SparseTensor):
         raise RuntimeError("torch.sparse.sum expects a sparse tensor")
     if dtype is not None:
@@ -1426,25 +1616,48 @@ def sparse_sum(s, dim=None, dtype=None):
     sd = s.sparse_dim()
     sparse_dims = [d for d in dims if d < sd]
     dense_dims = [d - sd + 1 for d in dims if d >= sd]
-    c = s.coalesce()
-    v = c._sp_v
-    if dense_dims:
-        v = v.sum(axis=tuple(dense_dims))
     keep = [d for d in range(sd) if d not in sparse_dims]
     out_shape = tuple(n for k, n in enumerate(s.shape) if k not in dims)
     src = s
+    if keep:
+        # NOTE: as PyTorch, the entries as they are (not coalesced first): those that meet
+        # at the kept indices add in entry order
+        c = s
+        v = c._sp_v
+        if dense_dims:
+            if s.dtype.is_floating_point or s.dtype.is_complex or s.dtype is D.int64:
+                v = wrap(v, s._device).sum(tuple(dense_dims))._data  # (the dense sum)
+            else:  # NOTE: as PyTorch, the summed values (int64) do not fit the input's dtype
+                raise RuntimeError(f"dtype of values (Long) must match dtype of sparse tensor "
+                                   f"({D.scalar_name(s.dtype)})")
 
     def rule(ctx, g):
         gd = g.to_dense() if isinstance(g, SparseTensor) else g
         shape_kept = [n if k not in dims else 1 for k, n in enumerate(src.shape)]
         full = gd.reshape(shape_kept).expand(*src.shape)
         return (_mask_like(full, src),)
-    if not keep:  # every sparse dim summed: a dense result
-        out = wrap(v, s._device).sum(0)._data  # (the dense sum's order, as PyTorch)
-        return _core.make(_core.as_array(out), (s,), "SparseSumBackward0", rule, device=s._device)
+    if not keep:  # every sparse dim summed: a dense result, of the values as they are
+        # (not coalesced; the dense sum's order and dtype, as PyTorch)
+        vals = wrap(s._sp_v, s._device)
+        if dense_dims:  # (the dense dims first, then the entries)
+            vals = vals.sum(tuple(dense_dims))
+        out = _core.as_array(vals.sum(0)._data)
+        if keepdim:
+            out = out.reshape([n if k not in dims else 1 for k, n in enumerate(s.shape)])
+        return _core.make(out, (s,), name, rule, device=s._device)
     i = c._sp_i[keep]
     ni, nv, _ = _coalesce_arrays(i, v, [s.shape[k] for k in keep], s._device)
-    return _make(ni, nv, out_shape, True, (s,), "SparseSumBackward0", rule, s._device)
+    coalesced = True
+    if keepdim:  # (zero indices along the summed sparse dims, size-1 dense dims)
+        xp = _xp(s._device)
+        rows = [ni[keep.index(d)] if d in keep else xp.zeros(ni.shape[1], np.int64)
+                for d in range(sd)]
+        ni = xp.stack(rows) if rows else ni
+        for d in dense_dims:
+            nv = xp.expand_dims(nv, d)
+        out_shape = tuple(n if k not in dims else 1 for k, n in enumerate(s.shape))
+        coalesced = ni.shape[1] < 2  # NOTE: as PyTorch, flagged so only below two entries
+    return _make(ni, nv, out_shape, coalesced, (s,), name, rule, s._device)
 
 
 # -- products with dense matrices ----------------------------------------------------------------
@@ -1460,10 +1673,29 @@ def _check_mm_shapes(a, b):
 
 
 def _spmm_arr(s, darr, out):
-    """``out += s @ darr`` entry by entry (row ``i`` gains ``value * darr[j]``)."""
+    """``out += s @ darr`` entry by entry (row ``i`` gains ``value * darr[j]``).  NOTE: for
+    float32/float64 as PyTorch's CPU kernel (an axpy per entry, in entry order): each entry's
+    row updated by fused multiply-adds."""
     if s._nnz():
         rows, cols = s._sp_i[0], s._sp_i[1]
         v = s._sp_v.astype(out.dtype, copy=False)
+        if type(out) is np.ndarray and out.dtype in (np.float32, np.float64) and out.shape[1]:
+            from ._random import _fma32, _fma64
+
+            fma = _fma32 if out.dtype == np.float32 else _fma64
+            # rounds by the entries' rank within their row: each round writes rows once
+            order = np.argsort(rows, kind="stable")
+            srt = rows[order]
+            start = np.concatenate([[True], srt[1:] != srt[:-1]])
+            first = np.maximum.accumulate(np.where(start, np.arange(len(srt)), 0))
+            rank = np.empty(len(srt), np.int64)
+            rank[order] = np.arange(len(srt)) - first
+            for r in range(int(rank.max()) + 1):
+                sel = np.nonzero(rank == r)[0]
+                at = rows[sel]
+                out[at] = fma(np.broadcast_to(v[sel][:, None], (len(sel), out.shape[1])),
+                              darr[cols[sel]], out[at])
+            return out
         contrib = v[:, None] * darr[cols]
         if type(out) is np.ndarray:
             np.add.at(out, rows, contrib)
@@ -1473,27 +1705,54 @@ def _spmm_arr(s, darr, out):
 
 
 def _dense_times(s, d):
-    """Array of ``s @ d`` for sparse 2-D ``s`` and dense 2-D ``d``."""
-    _check_mm_shapes(s, d)
-    if s.dense_dim():
-        raise RuntimeError("addmm: matrices expected, got 3D tensor")
-    dt = D.promote_types(s.dtype, d.dtype)
-    if dt is D.bool:
-        raise NotImplementedError('"addmm_sparse_dense" not implemented for \'Bool\'')
+    """Array of ``s @ d`` for sparse 2-D ``s`` and dense 2-D ``d`` (checked as PyTorch's
+    ``mm`` checks them: :func:`_check_sparse_first`)."""
+    _check_sparse_first(s, d)
+    dt = d.dtype
     darr = d._data.astype(dt.np, copy=False)
     out = _xp(d._device).zeros((s.shape[0], d.shape[1]), dtype=dt.np)
     with _core.quiet:
         return _spmm_arr(s, darr, out)
 
 
+def _size(t, k):
+    """``t.size(k)`` with PyTorch's IndexError for a dim out of range."""
+    n = max(t.ndim, 1)
+    if not -n <= k < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {k})")
+    return t.shape[k] if t.ndim else 1
+
+
+def _check_sparse_first(s, d):
+    """PyTorch's checks of ``mm(s, d)`` for sparse ``s`` and dense ``d``, in its order: the
+    zeros it adds to, ``(s.size(-2), d.size(-1))``, expanded to ``(s.size(0), d.size(1))``;
+    then its addmm kernel's checks of the operands (matrices, shapes, dtypes)."""
+    have = (_size(s, -2), _size(d, -1))
+    want = (_size(s, 0), _size(d, 1))
+    if have != want:
+        from ._ops.creation import zeros
+
+        zeros(have).expand(*want)  # (its error)
+    if s.sparse_dim() != 2:
+        raise RuntimeError(f"addmm: matrices expected, got {s.sparse_dim()}D tensor")
+    if s.dense_dim():
+        raise RuntimeError(f"addmm: scalar values expected, got {s.dense_dim()}D values")
+    if d.ndim != 2:
+        raise RuntimeError(f"addmm: matrices expected, got {d.ndim}D tensor")
+    if s.shape[1] != d.shape[0]:
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {s.shape[1]}, got "
+                           f"{d.shape[0]}")
+    _check_mm_dtypes(s, d)
+
+
 def mm(a, b):
-    """``torch.mm``/``matmul``/``@`` with a sparse operand.  NOTE: as PyTorch, the gradient
-    a sparse operand gets through these is dense (``torch.sparse.mm`` gives a sparse one)."""
+    """``torch.mm`` (and 2-D ``matmul``/``@``) with a sparse operand.  NOTE: as PyTorch, the
+    gradient a sparse operand gets through these is dense (``torch.sparse.mm`` gives a sparse
+    one)."""
     if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
         return _sparse_sparse_mm(a, b)
     if isinstance(a, SparseTensor):
-        if b.ndim == 1:
-            return a.mv(b)
         out = _dense_times(a, b)
         sa = a
 
@@ -1503,10 +1762,11 @@ def mm(a, b):
             gb = mm(sa.detach().t(), g) if n1 else None
             return ga, gb
         return _core.make(out, (a, b), "MmBackward0", rule, device=b._device)
-    # dense @ sparse: (s^T @ d^T)^T
-    st = b.detach().t()
-    _check_mm_shapes(st, wrap(a._data.T, a._device))
-    out = _dense_times(st, wrap(a._data.T, a._device)).T
+    # dense @ sparse: (s^T @ d^T)^T, each transposed over its last two dims (the dense one
+    # first), as PyTorch
+    dt = a.detach().transpose(-2, -1)
+    st = b.detach().transpose(-2, -1)
+    out = _dense_times(st, dt).T
     sb = b
 
     def rule2(ctx, g):
@@ -1518,13 +1778,63 @@ def mm(a, b):
                       device=a._device)
 
 
+def matmul(a, b):
+    """``torch.matmul``/``@`` with a sparse COO operand: PyTorch's cases by the operands'
+    dims (a vector made a matrix and back; a product of vectors or batches has no sparse
+    kernel)."""
+    sa = isinstance(a, SparseTensor)
+    if sa and isinstance(b, SparseTensor) or a.ndim == 2 and b.ndim == 2:
+        return mm(a, b)
+    if a.ndim == 1 and b.ndim == 1:
+        raise NotImplementedError(_no_kernel("aten::dot"))
+    if sa and b.ndim > 2 or not sa and b.ndim > 2 and a.ndim > 1:
+        if a.ndim == 2:  # (matrix @ batch: the batch is transposed first)
+            b.transpose(-2, -1)
+        raise RuntimeError("expand is unsupported for Sparse tensors")
+    if sa and a.ndim > 2:
+        raise RuntimeError("reshape is not implemented for sparse tensors")
+    if b.ndim > 2:  # vector @ batch: the batch transposed, then folded
+        b.transpose(-2, -1)
+        raise RuntimeError("reshape is not implemented for sparse tensors")
+    if a.ndim > 2:  # (dense) batch @ sparse: the batch folded into rows
+        rows = a.reshape(-1, a.shape[-1])
+        out = matmul(rows, b)
+        return out.reshape(*a.shape[:-1], *out.shape[1:])
+    if a.ndim == 2:  # matrix @ vector
+        if sa:
+            return a.mv(b)
+        if a.shape[-1] != b.shape[-1]:
+            raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
+        return mm(a, b.unsqueeze(1)).squeeze(1)
+    return mm(a.unsqueeze(0), b).squeeze(0)  # vector @ matrix
+
+
+def _check_mm_dtypes(s, d):
+    """A product of sparse ``s`` (with entries) and dense ``d``: PyTorch's kernel takes no bool
+    and does not promote; without entries the result is zeros of ``d``'s dtype."""
+    if not s._nnz():
+        return
+    if s.dtype is D.bool:
+        raise NotImplementedError('"addmm_sparse_dense" not implemented for \'Bool\'')
+    if s.dtype is not d.dtype:  # NOTE: PyTorch's sparse products do not promote
+        raise RuntimeError(f"expected scalar type {D.scalar_name(s.dtype)} but found "
+                           f"{D.scalar_name(d.dtype)}")
+
+
 def _sparse_sparse_mm(a, b):
     for t in (a, b):
         if t.dense_dim():
             raise RuntimeError(f"sparse_sparse_matmul_cpu: scalar values expected, got "
                                f"{t.dense_dim()}D values")
-    _check_mm_shapes(a, b)
-    dt = D.promote_types(a.dtype, b.dtype)
+    if a.ndim != 2 or b.ndim != 2:
+        _check_mm_shapes(a, b)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
+                           f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"mat1 dtype {D.scalar_name(a.dtype)} does not match mat2 dtype "
+                           f"{D.scalar_name(b.dtype)}")
+    dt = a.dtype
     if not (dt.is_floating_point or dt.is_complex):
         raise NotImplementedError(f'"sparse_matmul" not implemented for \'{D.scalar_name(dt)}\'')
     dense = mm(a, b.to_dense())
@@ -1579,7 +1889,9 @@ def sparse_mm(s, d):
         return mm(s, d)
     if isinstance(d, SparseTensor):
         return _sparse_sparse_mm(s, d)
-    _check_mm_shapes(s, d)
+    _check_sparse_first(s, d)
+    if not s._nnz() and s.dtype is not d.dtype:
+        s = s.to(d.dtype)  # (no entries: zeros of the dense operand's dtype)
     from ._ops.creation import zeros
 
     bias = zeros((s.shape[0], d.shape[1]), dtype=d.dtype, device=d.device)
@@ -1781,6 +2093,12 @@ SparseTensor.__getitem__ = _getitem
 SparseTensor.norm = _norm
 SparseTensor.__iadd__ = _iadd
 SparseTensor.__imul__ = _imul
+SparseTensor.__isub__ = lambda self, other: self.sub_(other)
+SparseTensor.__itruediv__ = lambda self, other: self.div_(other)
+SparseTensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+# (PyTorch's Tensor.softmax reaches the kernel behind it, which has no sparse version)
+SparseTensor.softmax = _stub("_softmax")
+SparseTensor.log_softmax = _stub("_log_softmax")
 
 
 # Zero-preserving pointwise functions PyTorch has sparse COO kernels for, with the name of
@@ -1811,6 +2129,12 @@ def _pointwise(name, node):
         def apply(x):
             return getattr(x, name)(*args, **kwargs)
         out = apply(wrap(c._sp_v, dev))
+        if name in ("pow", "square") and out.dtype is not self.dtype:
+            # NOTE: PyTorch's sparse pow writes into a tensor of the input's dtype
+            if not D.can_cast(out.dtype, self.dtype):
+                raise RuntimeError(f"result type {D.scalar_name(out.dtype)} can't be cast to "
+                                   f"the desired output type {D.scalar_name(self.dtype)}")
+            out = out.to(self.dtype)
 
         def rule(ctx, g):
             from .autograd import grad
@@ -1892,7 +2216,9 @@ def cat(tensors, dim=0):
         vals.append(t._sp_v.astype(dt.np, copy=False))
     shape = list(first.shape)
     shape[d] = offset
-    return _new(xp.concatenate(idx, axis=1), xp.concatenate(vals), shape, False, first._device)
+    i = xp.concatenate(idx, axis=1)
+    # (flagged coalesced with fewer than two entries, as PyTorch)
+    return _new(i, xp.concatenate(vals), shape, i.shape[1] < 2, first._device)
 
 
 def stack(tensors, dim=0):
@@ -1913,8 +2239,8 @@ def stack(tensors, dim=0):
 _ROUTED = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "sum",
            "t", "transpose", "neg", "negative", "clone", "abs", "sqrt", "pow", "norm", "mv",
            "index_select", "unsqueeze")
-# NOTE: ``torch.sin(S)`` and the other pointwise functions, ``torch.select``/``permute`` are
-# not routed here: a wrapper would slow every dense call of them (the methods work).
+# (``torch.sin(S)``, ``torch.softmax(S, 0)`` and every other function with a sparse first
+# operand go through ``_layout_route`` below instead, at no cost to dense calls.)
 
 
 def _route(module, name):
@@ -1939,7 +2265,8 @@ def _route(module, name):
             if method == "mul":
                 return other.mul(input)
             alpha = kwargs.get("alpha", 1)
-            return _dense_add_sparse(input, other, alpha if method == "add" else -alpha)
+            return _dense_add_sparse(input, other, alpha if method == "add" else -alpha,
+                                     sub=method == "sub")
         return dense(*args, **kwargs)
     fn._sparse_routed = True
     setattr(module, name, fn)
@@ -1982,8 +2309,9 @@ def _dense_inplace_with_sparse():
                         "src.to_dense())")
                 alpha = kwargs.get("alpha", args[0] if args else 1)
                 if not name.endswith("_"):  # (out of place: a new dense tensor)
-                    return _dense_add_sparse(self, other, -alpha if sign < 0 else alpha)
-                return self.copy_(_dense_add_sparse(self, other, sign * alpha))
+                    return _dense_add_sparse(self, other, -alpha if sign < 0 else alpha,
+                                             sub=sign < 0)
+                return self.copy_(_dense_add_sparse(self, other, sign * alpha, sub=sign < 0))
             return dense(self, other, *args, **kwargs)
         fn._sparse_routed = True
         setattr(Tensor, name, fn)
@@ -2012,3 +2340,139 @@ def _install_functions():
 
 
 _install_functions()
+
+
+# -- torch.<function>(S) ------------------------------------------------------------------------
+# A public function given a sparse tensor goes the slow way (``ember._subclass``: sparse tensors
+# are never taken as plain), where ``_layout_route`` picks what runs: the sparse tensor's
+# method of that name (its sparse version, or the stub that fails as PyTorch's dispatcher
+# does), so that ``torch.sin(S)`` is ``S.sin()``; dense calls pay nothing for this.
+
+def _nn_softmax(name):
+    def fn(input, *args, **kwargs):
+        raise NotImplementedError(_no_kernel(f"aten::_{name}"))
+    return fn
+
+
+_FUNCTIONS = {("ember.nn.functional", "softmax"): _nn_softmax("softmax"),
+              ("ember.nn.functional", "log_softmax"): _nn_softmax("log_softmax"),
+              ("ember.nn.functional", "softmin"): _nn_softmax("softmax")}
+
+
+def _as_method(name):
+    def fn(*args, **kwargs):
+        if not args:
+            kwargs = dict(kwargs)
+            args = (kwargs.pop("input"),)
+        return getattr(args[0], name)(*args[1:], **kwargs)
+    return fn
+
+
+def _layout_route(public, fn, args, kwargs):
+    """What ``public`` (a ``torch.*`` function whose implementation is ``fn``) runs for
+    ``args``: ``fn`` unless the first tensor is a sparse COO tensor with a method of that
+    name (or an entry in ``_FUNCTIONS``)."""
+    first = args[0] if args else kwargs.get("input")
+    if type(first) is not SparseTensor:
+        return fn
+    key = (public.__module__, public.__name__)
+    own = _FUNCTIONS.get(key)
+    if own is not None:
+        return own
+    method = SparseTensor.__dict__.get(key[1]) if key[0] == "ember" else None
+    if not callable(method) or key[1] in _ROUTED:
+        return fn
+    if not getattr(method, "_sparse", True):
+        own = _FUNCTIONS[key] = _refusing(fn, key[1], method)
+        return own
+    if not _parses(fn, key[1], args, kwargs):
+        return fn  # (the dense function's TypeError for the call, as PyTorch's parser's)
+    own = _METHODS.get(key[1])
+    if own is None:
+        own = _METHODS[key[1]] = _as_method(key[1])
+    return own
+
+
+_METHODS: dict = {}
+
+
+_SIGNATURES: dict = {}
+
+
+def _signature(fn):
+    """``fn``'s signature (``False`` where it has none to read), cached."""
+    sig = _SIGNATURES.get(fn)
+    if sig is None:
+        import inspect
+
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            sig = False
+        _SIGNATURES[fn] = sig
+    return sig
+
+
+def _parses(fn, name, args, kwargs):
+    """Whether ``args``/``kwargs`` fit the function form's parameters (the method forms of
+    ``permute``/``reshape`` take the sizes loose; the functions take one sequence)."""
+    sig = _signature(fn)
+    if sig is not False:
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError:
+            return False
+    if name in ("permute", "reshape"):
+        return len(args) == 2 and isinstance(args[1], (tuple, list))
+    if name in ("mm", "matmul", "mv"):
+        return len(args) == 2 and isinstance(args[1], Tensor)
+    return True
+
+
+def _refusing(fn, name, stub):
+    """``fn`` for a function with no sparse kernel: the call's own mistakes (PyTorch's argument
+    parser's TypeError) come first, then the dispatcher's NotImplementedError; a dense
+    function that happens to work on the sparse tensor (``torch.positive``) is left to."""
+    checked_first = name in _COMPOSITE
+
+    def run(*args, **kwargs):
+        misfit = None  # (a call that does not fit: the parser's TypeError comes first)
+        sig = _signature(fn)
+        if sig is not False:
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as e:
+                misfit = e
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            if misfit is not None or "_SparseMeta" not in str(e):  # (the dense one's words)
+                raise
+        except (RuntimeError, IndexError, ValueError):
+            if misfit is not None:
+                raise misfit from None
+            if checked_first:
+                raise
+        except Exception:  # noqa: BLE001 (the dense function's failure on sparse data)
+            if misfit is not None:
+                raise misfit from None
+        return stub(None)  # (its NotImplementedError)
+    return run
+
+
+# Functions PyTorch composes of others (or whose sparse kernel checks its operands): their
+# own checks of shapes and dims come before any missing sparse kernel is reached
+_COMPOSITE = frozenset((
+    "bmm cholesky_solve chunk cummax cummin diagflat dsplit eig flatten ger hsplit inner "
+    "is_nonzero istft logdet lstsq matrix_power mvlgamma nanquantile outer prelu quantile "
+    "solve split squeeze symeig tensor_split unbind unsafe_chunk unsafe_split vsplit").split())
+
+
+def _install_route():
+    from . import _subclass
+
+    _subclass.LAYOUT_TYPES.add(SparseTensor)
+    _subclass.LAYOUT_ROUTE = _layout_route
+
+
+_install_route()

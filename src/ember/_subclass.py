@@ -65,6 +65,11 @@ _ENTERED: list = []  # the same, kept while a mode's handler runs (with it off M
 
 _NOBODY = object()  # ``_dispatch``: no handler took the call
 _INTERNAL: set = set()  # ember's own subclasses (Parameter, tv_tensors, ...)
+# Tensor types of ember's other layouts (sparse COO): never taken as plain, so that a public
+# function given one goes the slow way, where ``LAYOUT_ROUTE`` (put here by that layout's
+# module) names the function to run: ``route(public, fn, args, kwargs) -> fn or another``
+LAYOUT_TYPES: set = set()
+LAYOUT_ROUTE = None
 _PLAIN = {int, float, bool, complex, str, type(None), type(Ellipsis), slice, range, dict}
 
 
@@ -144,7 +149,7 @@ def _add(found, a, with_plain):
         if type(old) is t:
             return
     if _tf_of(t) is None:
-        if t is not list and t is not tuple and t is not dict:
+        if t is not list and t is not tuple and t is not dict and t not in LAYOUT_TYPES:
             _PLAIN.add(t)  # (never consulted: skipped at once next time)
         return
     for i, old in enumerate(found):  # a subclass goes before its base class
@@ -911,10 +916,11 @@ def public_function(fn, name, module="torch", py=False):
 
 
 def _slow(public, fn, args, kwargs, py):
+    run = fn if LAYOUT_ROUTE is None else LAYOUT_ROUTE(public, fn, args, kwargs)
     if S.quiet or (S.sub_off and (S.all_off or not MODES)):
-        return fn(*args, **kwargs)
+        return run(*args, **kwargs)
     if py == "modes" and (S.all_off or not MODES):  # (its data argument is not dispatched on)
-        return _quietly(fn, args, kwargs)
+        return _quietly(run, args, kwargs)
     if py is True and (public.__module__ == "ember.nn.functional" or
                        public.__module__ == "ember" and public.__name__ in _AS_PASSED):
         func, dargs, dkwargs = _as_passed(public, fn, args, kwargs)
@@ -923,7 +929,7 @@ def _slow(public, fn, args, kwargs, py):
         r = _dispatch(public, *_filled(_FILLED_FUNCTIONS[public.__name__], args, kwargs), py)
     else:
         r = _dispatch(public, args, kwargs, py)
-    return _quietly(fn, args, kwargs) if r is _NOBODY else r
+    return _quietly(run, args, kwargs) if r is _NOBODY else r
 
 
 # torch.functional's functions that hand their handlers the input alone by position, every

@@ -626,6 +626,10 @@ def matmul(a, b):
     need_tensor(b, "matmul", "other", 2)
     if a.is_sparse or b.is_sparse or getattr(a, "_compressed", False) or \
             getattr(b, "_compressed", False):
+        if a.is_sparse or b.is_sparse:  # (COO: its own cases by the operands' dims)
+            from .._sparse import matmul as sparse_matmul
+
+            return sparse_matmul(a, b)
         return _sparse_mm(a, b)
     if _amp.ON:
         a, b = _amp.lower(a, b)
@@ -749,13 +753,20 @@ def _matmul_rule(da, db):
 
 def _unsafe_view(t, shape):
     """PyTorch's ``_unsafe_view``: a view (not recorded as one), never a copy."""
+    from .shape import _torch_view, _view_strides
+
+    a = t._data
     try:
-        arr = t._data.reshape(shape, copy=False)
+        arr = a.reshape(shape, copy=False)
+        # (PyTorch's computeStride: stricter than NumPy's where size-1 dims have strides of
+        # their own, as kron's product of a transposed column)
+        if a.ndim and a.size and _view_strides(a, tuple(arr.shape)) is None:
+            raise ValueError
     except ValueError:  # (kron of a transposed operand: its product's layout does not view)
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.") from None
-    return make(arr, (t,), "UnsafeViewBackward0",
+    return make(_torch_view(arr, a, tuple(arr.shape)), (t,), "UnsafeViewBackward0",
                 lambda ctx, g: (g.reshape(ctx.saved[0]),), t.shape)
 
 

@@ -43,17 +43,23 @@ def _softmax(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
     dim = _core.norm_dim(dim, input.ndim)
+    name = "SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0"
+    if not input.numel():  # (PyTorch returns an empty result before its dtype dispatch)
+        i, v, shape, dev = input._sp_i[:, :0].copy(), input._sp_v[:0].copy(), input.shape, \
+            input._device
+        return _make(i, v, shape, True, (input,), name,
+                     lambda ctx, g: (_new(i, v, shape, True, dev),), dev)
     if not input.dtype.is_floating_point:
         from .. import _dtype
 
         name = "log_softmax" if log else "softmax"
         raise NotImplementedError(f'"{name}" not implemented for '
                                   f"'{_dtype.scalar_name(input.dtype)}'")
-    if dim >= input.sparse_dim():
-        raise NotImplementedError("ember's sparse softmax is over a sparse dimension only")
     c = input.coalesce()
+    if dim >= input.sparse_dim():  # over a dense dim: the dense function of the values
+        return _dense_dim_softmax(c, dim - input.sparse_dim() + 1, log, name)
     i, v = _core.to_host(c._sp_i), _core.to_host(c._sp_v)
-    # entries that differ only along ``dim`` form one group; absent entries count as -inf
+    # entries that differ only along ``dim`` form one pool; absent entries count as -inf
     others = [d for d in range(c.sparse_dim()) if d != dim]
     key = np.zeros(i.shape[1], dtype=np.int64)
     for d in others:
@@ -61,30 +67,69 @@ def _softmax(input, dim, dtype, log):
     _, grp = np.unique(key, return_inverse=True)
     grp = grp.reshape(-1)
     ngrp = int(grp.max()) + 1 if grp.size else 0
-    mx = np.full((ngrp,) + v.shape[1:], -np.inf, dtype=v.dtype)
-    np.maximum.at(mx, grp, v)
+    # NOTE: PyTorch's kernel is a scalar loop in double (float32's accumulating type): a
+    # running max (NaN skipped), the C library's exp of each difference (kept, rounded to the
+    # values' dtype, for softmax), a running sum in entry order; then ``x - (max + log(sum))``
+    # or ``e * (1 / sum)``, rounded once
+    vd = v.astype(np.float64)
+    mx = np.full((ngrp,) + v.shape[1:], -np.inf)
+    np.fmax.at(mx, grp, vd)
     with _core.quiet:
-        e = np.exp(v - mx[grp])
+        from .._ops import _libm
+
+        e = _libm.exp64(vd - mx[grp])
         s = np.zeros_like(mx)
         np.add.at(s, grp, e)
-        out = ((v - mx[grp] - np.log(s[grp])) if log else e / s[grp]).astype(v.dtype)
+        if log:
+            out = vd - (mx + _libm.log64(s))[grp]
+        else:
+            out = e.astype(v.dtype).astype(np.float64) * (1.0 / s)[grp]
+        out = out.astype(v.dtype)
 
     def rule(ctx, g):
-        gv = _core.to_host(_mask_like(g, c)._sp_v)
+        # (PyTorch's scalar loop in the values' dtype: ``tmp`` runs down the pool in entry
+        # order, then ``g + exp(y) * tmp`` or ``y * (g + tmp)``, each step rounded)
+        gv = _core.to_host(_mask_like(g, c)._sp_v).astype(v.dtype, copy=False)
+        tmp = np.zeros(mx.shape, v.dtype)
         with _core.quiet:
-            if log:   # d/dv: g - softmax * (sum of g over the group)
-                tot = np.zeros_like(mx)
-                np.add.at(tot, grp, gv)
-                gin = gv - np.exp(out) * tot[grp]
-            else:     # d/dv: y * (g - sum of g * y over the group)
-                tot = np.zeros_like(mx)
-                np.add.at(tot, grp, gv * out)
-                gin = out * (gv - tot[grp])
+            if log:
+                np.subtract.at(tmp, grp, gv)
+                gin = gv + _c_exp(out) * tmp[grp]
+            else:
+                np.subtract.at(tmp, grp, out * gv)
+                gin = out * (gv + tmp[grp])
         return (_new(c._sp_i, _asarray_like(c, gin.astype(v.dtype)), c.shape, True,
                      c._device),)
-    return _make(c._sp_i, _asarray_like(c, out), c.shape, True, (c,),
-                 "SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0", rule,
-                 c._device)
+    return _make(c._sp_i, _asarray_like(c, out), c.shape, True, (c,), name, rule, c._device)
+
+
+def _c_exp(x):
+    """The C library's ``exp`` (``expf`` for float32), as PyTorch's scalar loops call it."""
+    from .._ops import _libm, _sleef
+
+    if x.dtype == np.float32:
+        return _sleef.c_exp(x)
+    return _libm.exp64(x).astype(x.dtype, copy=False)
+
+
+def _dense_dim_softmax(c, axis, log, name):
+    """Softmax over a dense dim: PyTorch's dense kernel on the values (dim ``axis`` there)."""
+    from .._ops._core import wrap
+    from ..autograd import grad
+    from ..autograd.grad_mode import enable_grad, no_grad
+
+    def run(x):
+        return x.log_softmax(axis) if log else x.softmax(axis)
+    with no_grad():
+        out = run(wrap(c._sp_v, c._device))._data
+
+    def rule(ctx, g):
+        gv = _mask_like(g, c)._sp_v
+        x = wrap(c._sp_v, c._device).requires_grad_()
+        with enable_grad():
+            (gx,) = grad(run(x), x, wrap(gv.astype(out.dtype, copy=False), c._device))
+        return (_new(c._sp_i, gx._data, c.shape, True, c._device),)
+    return _make(c._sp_i, out, c.shape, True, (c,), name, rule, c._device)
 
 
 def softmax(input, dim, dtype=None):

@@ -28,6 +28,7 @@ from ._tensor import Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, cuda, return_types  # noqa: E402
 from ._ops import _core as _ops_core
+from ._ops import _overlap as _ops_overlap
 from ._ops import methods as _ops_methods
 from ._ops import convert as _convert
 from ._ops import creation as _creation
@@ -528,6 +529,10 @@ def _public(name, fn):
             # (the op's own refusals of its operands came first)
             _ops_core.check_read_write_out(name, args, kwargs, out)
             _ops_core.warn_complex_into_real(name, (*args, *kwargs.values()), out)
+            if name in _ORDERED_OUT and isinstance(out, Tensor) and isinstance(res, Tensor):
+                redo = _ops_overlap.redo_out(name, fn, args, kwargs, out)
+                if redo is not None:  # (``out`` shares memory with itself or an input)
+                    return _ops_core.write_out(out, res, name, strict, redo)
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
@@ -574,6 +579,10 @@ _OUT_SETS_DTYPE = frozenset(("sum", "prod", "nansum", "mean", "nanmean", "cumsum
 # The ops with ``out=`` whose PyTorch kernels (TensorIterator's and a few more) refuse an
 # ``out`` that shares only part of an input's memory (as found on PyTorch 2.13; its
 # reductions, matrix products, ``tril``/``triu`` and ``diag`` do not check).
+# Elementwise (TensorIterator) ops whose ``out=`` sharing memory with itself or an input is
+# written in PyTorch's loop order (``_ops._overlap``)
+_ORDERED_OUT = _ops_core._READ_WRITE_CHECKED | _ops_core._UNARY_ITER
+
 _OUT_OVERLAP_CHECKED = frozenset((
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
     "remainder", "fmod", "pow", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",

@@ -19,10 +19,12 @@ from . import _dtype as D
 from ._size import Size
 
 
-def _traced_conversion(kind):
+def _traced_conversion(kind, t=None):
     """PyTorch's TracerWarning when user code turns a tensor into a Python value while
     ``torch.jit.trace`` runs (ember's own conversions, which PyTorch's C++ makes without
-    Python values, stay silent)."""
+    Python values, stay silent); and vmap's refusal of a mapped tensor ``t`` read so."""
+    if VMAP_MAPPED and t is not None:
+        _vmap_conversion(kind, t)
     jit = sys.modules.get("ember.jit")
     if jit is None or not jit._tracing[0] or \
             _past_dispatch(sys._getframe(2)).f_code.co_filename.startswith(_EMBER_ROOT):
@@ -31,6 +33,43 @@ def _traced_conversion(kind):
           "can't record the data flow of Python values, so this value will be treated as a "
           "constant in the future. This means that the trace might not generalize to other "
           "inputs!", jit.TracerWarning)
+
+
+# per vmap level running (outermost first): ``{id(array): weakref}`` of the arrays of the
+# tensors that level maps (its slices and what ops computed from them; ember.func._vmap)
+VMAP_MAPPED: list = []
+
+_VMAP_ITEM = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap "
+              "over calling .item() on a Tensor, please try to rewrite what you're doing with "
+              "other operations. If error is occurring somewhere inside PyTorch internals, "
+              "please file a bug report.")
+_VMAP_CONTROL_FLOW = ("vmap: It looks like you're attempting to use a Tensor in some "
+                      "data-dependent control flow. We don't support that yet, please file an "
+                      "issue at https://github.com/pytorch/pytorch/issues .")
+_VMAP_NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+
+
+def vmap_mapped(t) -> bool:
+    """Whether a running vmap maps ``t`` (PyTorch's BatchedTensor)."""
+    k = id(t._data)
+    return any(k in level for level in VMAP_MAPPED)
+
+
+def _vmap_conversion(kind, t, depth=3):
+    """PyTorch's refusals of a mapped tensor read as a Python value by user code under vmap
+    (ember's own reads stay allowed: PyTorch's C++ makes them on the whole batch)."""
+    if not vmap_mapped(t):
+        return
+    frame = sys._getframe(depth)
+    while frame.f_back is not None and (frame.f_code.co_filename in (_ARGPARSE_FILE,
+                                                                     _SUBCLASS_FILE) or
+                                        frame.f_code is _FORWARD_AD_NUMPY[0]):
+        frame = frame.f_back
+    if frame.f_code.co_filename.startswith(_EMBER_ROOT):
+        return
+    if kind == "boolean":
+        raise RuntimeError(_VMAP_CONTROL_FLOW)
+    raise RuntimeError(_VMAP_NO_STORAGE if kind in ("list", "data") else _VMAP_ITEM)
 
 
 _new_size = tuple.__new__
@@ -452,6 +491,8 @@ class Tensor:
 
     # -- conversion -----------------------------------------------------------
     def numpy(self, *, force=False):
+        if VMAP_MAPPED and not force:
+            _vmap_conversion("data", self, 2)
         if self._device.type != "cpu":
             if force:
                 return self._data.get()
@@ -536,7 +577,7 @@ class Tensor:
     def item(self, *args, **kwargs):
         if args or kwargs:  # (PyTorch's METH_NOARGS words)
             _no_arguments("item", args, kwargs)
-        _traced_conversion("number")
+        _traced_conversion("number", self)
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
@@ -550,7 +591,7 @@ class Tensor:
     def tolist(self, *args, **kwargs):
         if args or kwargs:
             _no_arguments("tolist", args, kwargs)
-        _traced_conversion("list")
+        _traced_conversion("list", self)
         if self._data.dtype in D._ODD_NP:  # float8, shells
             from ._float8 import host_values
 
@@ -571,7 +612,7 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __bool__(self):
-        _traced_conversion("boolean")
+        _traced_conversion("boolean", self)
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
                                if self._data.size else
@@ -579,7 +620,7 @@ class Tensor:
         return bool(self._u64_as_int64(self.item()))
 
     def __float__(self):
-        _traced_conversion("float")
+        _traced_conversion("float", self)
         self._warn_to_scalar()
         return float(self._real_scalar(self._scalar_for("float"), "double"))
 
@@ -595,7 +636,7 @@ class Tensor:
                       cpp="torch/csrc/autograd/generated/python_variable_methods.cpp:822")
 
     def __int__(self):
-        _traced_conversion("integer")
+        _traced_conversion("integer", self)
         v = self._scalar_for("int")
         if type(v) is complex:  # (PyTorch's checked conversion, through a double)
             v = self._real_scalar(v, "int64_t")
@@ -621,13 +662,15 @@ class Tensor:
         return v
 
     def __index__(self):
-        _traced_conversion("integer")
+        _traced_conversion("integer", self)
         if self.dtype._kind >= 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self._u64_as_int64(self.item()))
 
     def __complex__(self):
+        if VMAP_MAPPED:
+            _vmap_conversion("complex", self, 2)
         self._warn_to_scalar()
         return complex(self._scalar_for("complex"))
 
@@ -648,6 +691,8 @@ class Tensor:
         # NOTE: as PyTorch, a 0-d tensor formats as its Python number even with no spec:
         # f"{loss}" gives 2.3025851249694824, not tensor(2.3026)
         if self.ndim == 0 and self._device.type != "meta":  # (a meta tensor shows its repr)
+            if VMAP_MAPPED:
+                _vmap_conversion("number", self, 2)
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
@@ -877,6 +922,7 @@ def _called_from_user() -> bool:
 
 
 _ARGPARSE_FILE = _EMBER_ROOT + "_argparse.py"
+_FORWARD_AD_NUMPY = [None]  # (the code of forward AD's wrapper of ``numpy``, once installed)
 _SUBCLASS_FILE = _EMBER_ROOT + "_subclass.py"
 _AUTOGRAD_FUNCTIONAL_FILE = _EMBER_ROOT + "autograd/functional.py"
 

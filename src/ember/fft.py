@@ -28,7 +28,9 @@ import math
 import numpy as np
 
 from . import _dtype as D
-from ._ops._core import (complex_ready, make, norm_dim, xp_of, xp_of_array)
+from ._ops._core import (_dense_like, complex_ready, iter_layout, make, norm_dim, xp_of,
+                         xp_of_array)
+from ._ops.shape import _as_strided
 from ._tensor import Tensor
 from ._unsupported import module_getattr as _module_getattr
 
@@ -142,24 +144,21 @@ def _many_dims(x, s, dim, fname=None):
 # -- resizing: zero-padding or trimming before a transform ----------------------------------
 
 def _resize(x, dims, sizes):
-    """``x`` zero-padded or cut to ``sizes`` along ``dims`` (the leading entries are kept)."""
-    a = x._data
-    shape = list(a.shape)
+    """``x`` zero-padded or cut to ``sizes`` along ``dims`` (the leading entries are kept).
+    As PyTorch's: the cuts are slices (views keeping ``x``'s strides, which decide the
+    result's layout), then one ``constant_pad_nd`` of the slice where a dim grows."""
+    pad = [0] * (2 * x.ndim)
     for d, n in zip(dims, sizes):
-        shape[d] = n
-    if tuple(shape) == a.shape:
-        return x
-    old = a.shape
-    keep = tuple(slice(0, min(o, n)) for o, n in zip(old, shape))
-    xp = xp_of(x)
-    if all(n <= o for n, o in zip(shape, old)):  # a cut: PyTorch's slice keeps the layout
-        out = xp.empty_like(a)[keep]
-    else:
-        out = xp.zeros(tuple(shape), dtype=a.dtype)
-    out[keep] = a[keep]
-    name = "ConstantPadNdBackward0" if any(n > o for n, o in zip(shape, old)) else \
-        "SliceBackward0"
-    return make(out, (x,), name, lambda ctx, g: (_resize(g, dims, [old[d] for d in dims]),))
+        m = x.shape[d]
+        if m < n:
+            pad[2 * (x.ndim - d) - 1] = n - m
+        elif m > n:
+            x = x.narrow(d, 0, n)
+    if any(pad):
+        from ._ops.api_gaps import constant_pad_nd
+
+        x = constant_pad_nd(x, pad)
+    return x
 
 
 # -- the three primitives -------------------------------------------------------------------
@@ -225,14 +224,29 @@ def _c2c(x, dims, norm, forward):
     """The complex transform of ``x`` (real or complex) over ``dims``; ``norm`` as NumPy's."""
     a = x._data
     cdt = x.dtype.to_complex()
-    if not dims:
-        return make(a.astype(cdt.np), (x,), "FftC2CBackward0", _copy_rule)
+    if not dims:  # (PyTorch's ``clone``: the layout kept, a dense one for a strided input)
+        return make(_cloned(a, x.stride(), cdt.np), (x,), "FftC2CBackward0", _copy_rule)
     xp = xp_of_array(a)
     with np.errstate(all="ignore"):
         out = (xp.fft.fftn if forward else xp.fft.ifftn)(_host_wide(a), axes=dims, norm=norm)
     out = _laid_out(out.astype(cdt.np, copy=False), _order(x.stride(), dims, "all"))
     return make(out, (x,), "FftC2CBackward0", lambda ctx, g: (_c2c(g, dims, norm, forward),),
                 laid=True)
+
+
+def _cloned(a, stride, dtype):
+    """A copy of array ``a`` (element strides ``stride``) as ``dtype``, laid out as PyTorch's
+    ``clone``/``to`` lay it out: ``a``'s strides where dense (size-1 dims' included), else
+    dense in the order of its strides."""
+    out = a.astype(dtype)
+    if out.ndim == 0 or out.size == 0 or type(out) is not np.ndarray:
+        return out
+    want = tuple(s * out.itemsize for s in _dense_like(a.shape, list(stride)))
+    if out.strides == want:
+        return out
+    res = _as_strided(np.empty(out.size, out.dtype), out.shape, want)
+    res[...] = out
+    return res
 
 
 def _copy_rule(ctx, g):
@@ -259,9 +273,10 @@ def _r2c(x, dims, norm, onesided=True):
                 laid=True)
 
 
-def _c2r(x, dims, n, norm):
+def _c2r(x, dims, n, norm, stride=None):
     """The real signal of length ``n`` (last of ``dims``) whose non-negative frequencies are
-    ``x``; ``norm`` scales as NumPy's ``irfftn``."""
+    ``x``; ``norm`` scales as NumPy's ``irfftn``.  ``stride``: the input's strides, where
+    ``x`` is computed from a view of PyTorch's (a conj view keeps strides ember's may not)."""
     a = x._data
     xp = xp_of_array(a)
     shape = [a.shape[d] for d in dims]
@@ -281,8 +296,8 @@ def _c2r(x, dims, n, norm):
             w = w.reshape([-1 if i == dims[-1] else 1 for i in range(gi.ndim)])
             gi = gi * _tensor_like(w, g)
         return (gi,)
-    st = x.stride()  # (several dims: PyTorch transforms all but the last complex first)
-    if len(dims) > 1:
+    st = x.stride() if stride is None else stride
+    if len(dims) > 1:  # (PyTorch transforms all but the last complex first)
         st = _strides_of(a.shape, _order(st, dims[:-1], "all"))
     out = _laid_out(out.astype(real.np, copy=False), _order(st, dims[-1:], None))
     return make(out, (x,), "FftC2RBackward0", rule, laid=True)
@@ -331,13 +346,19 @@ def _out(res, out, fname=None):
         if res.is_conj():  # NOTE: PyTorch writes it, with a grad_fn that cannot backward
             res = res.detach()
         name = _INNER.get(type(res.grad_fn).__name__)
-    if tuple(out.shape) != tuple(res.shape) and not res.is_conj():
+    resized = tuple(out.shape) != tuple(res.shape)
+    if resized and not res.is_conj():
         res = res.contiguous()  # NOTE: a resized ``out`` is contiguous, but for a conj view
     if fname is not None and res.dtype.is_complex != out.dtype.is_complex:
         kind = "complex" if res.dtype.is_complex else "floating point"
         raise RuntimeError(f"{fname} expects a {kind} output tensor, but got "
                            f"{_legacy(out.dtype)}")
-    return into_out(res, out, name)
+    into_out(res, out, name)
+    if resized and res.is_conj() and out._base is None and type(out._data) is np.ndarray:
+        # (PyTorch's ``conj_physical_out``: ``out`` laid out by TensorIterator, as the
+        # result's layout, the strides of its size-1 dims included)
+        out._data = iter_layout(out._data, (res,))
+    return out
 
 
 _INNER = {"FftC2CBackward0": "_fft_c2c", "FftR2CBackward0": "_fft_r2c",
@@ -414,13 +435,30 @@ def _ihfftn(input, s, dim, norm, fname, out):
     x = _floating(input, fname, True, real_msg="Only supports floating-point dtypes, but "
                   "found: {1}")
     norm = _norm(norm)
-    _check_out(out, "ihfftn", True)
+    if len(dims) > 1:
+        _check_out(out, "ihfftn", True)
     # as PyTorch: the last dim one-sided and conjugated, then the inverse transform of the
     # others (which decides the signs of the zero imaginary parts)
     res = _r2c(_resize(x, dims, sizes), dims[-1:], _SWAP[norm]).conj()
+    if len(dims) == 1 and out is not None:
+        return _swapped_out(res, out)
     if len(dims) > 1:
         res = _c2c(res, dims[:-1], norm, False)
     return _out(res, out, "ihfftn")
+
+
+def _swapped_out(res, out):
+    """NOTE: PyTorch's ``ihfftn``/``ihfft2`` of one dim into ``out=`` calls
+    ``conj_physical_out`` with its arguments swapped: it writes ``conj(out)`` into its own
+    result (checking the dtypes, resizing the result to ``out``'s shape) and returns ``out``
+    as it was, values and shape."""
+    from ._ops._core import _legacy, warn_resized
+
+    if res.dtype is not out.dtype:
+        raise RuntimeError(f"Found dtype {_legacy(res.dtype)} but expected {_legacy(out.dtype)}")
+    if tuple(res.shape) != tuple(out.shape):
+        warn_resized(res, out.shape)
+    return out
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -457,8 +495,8 @@ def hfft(input, n=None, dim=-1, norm=None, *, out=None):
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, wrap_scalar=False)
     n = _points(2 * (x.shape[d] - 1) if n is None else n)
-    x = _resize(x, (d,), (n // 2 + 1,)).conj()
-    return _out(_c2r(x, (d,), n, _SWAP[_norm(norm)]), out, "hfft")
+    x = _resize(x, (d,), (n // 2 + 1,))
+    return _out(_c2r(x.conj(), (d,), n, _SWAP[_norm(norm)], x.stride()), out, "hfft")
 
 
 def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
@@ -474,7 +512,8 @@ def _irfftn(input, s, dim, norm, fname, out, hermitian=False):
     sizes = sizes[:-1] + (last // 2 + 1,)
     x = _resize(x, dims, sizes)
     if hermitian:  # hfftn: the forward transform of the Hermitian signal (conj, then C2R)
-        return _out(_c2r(x.conj(), dims, last, _SWAP[_norm(norm)]), out, "hfftn")
+        return _out(_c2r(x.conj(), dims, last, _SWAP[_norm(norm)], x.stride()), out,
+                    "hfftn")
     return _out(_c2r(x, dims, last, _norm(norm)), out, "irfftn")
 
 

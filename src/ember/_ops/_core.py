@@ -62,6 +62,25 @@ except ImportError:  # pragma: no cover - NumPy 1.x: np.seterr returns the old s
 
 quiet = _Quiet()
 _profile_hook = None  # set while a profiler records: called by every op
+# set while a vmap runs: told of a result made without ``make`` (a comparison, ``any``...),
+# which is mapped where an input is (ember.func._vmap)
+_mapped_hook = None
+
+
+def mapped(out, *inputs):
+    """``out``, an op's result from ``inputs`` made with ``wrap``, as a vmap sees it."""
+    if _mapped_hook is not None:
+        _mapped_hook(inputs, out._data)
+    return out
+
+
+def refuse_dynamic(op, *tensors):
+    """vmap's refusal of op ``op`` (``nonzero``...), whose result's shape depends on the values
+    of ``tensors``, where one is mapped."""
+    if _mapped_hook is not None:
+        from ..func._vmap import refuse_dynamic
+
+        refuse_dynamic(op, *tensors)
 
 
 def wrap(arr, device=None) -> Tensor:
@@ -483,8 +502,6 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
     """Wrap the op's result and, when needed, record node ``name`` with ``rule``.
 
     ``laid``: ``arr`` already has its strides (``iter_layout``)."""
-    if _profile_hook is not None:  # a profiler records (ember.autograd.profiler)
-        _profile_hook(name, inputs, arr)
     # NOTE: this runs once per op, so it is ``wrap`` and ``needs_grad`` written out inline
     # (the two calls cost a quarter of recording an op).
     if type(arr) is not np.ndarray and isinstance(arr, _SCALARS):
@@ -503,6 +520,8 @@ def make(arr, inputs, name, rule, *saved, device=None, _view=False, laid=False) 
         from .._float8 import wide_result
 
         wide_result(inputs, name)  # (uint16, uint32, uint64: PyTorch refuses most ops)
+    if _profile_hook is not None:  # a profiler records (ember.autograd.profiler), or a vmap
+        _profile_hook(name, inputs, arr)  # runs (the result's array, once laid out)
     out = _new_tensor(Tensor)
     out._data = arr
     out._device = device if device is not None else inputs[0]._device
@@ -544,7 +563,7 @@ _SELECTIONS = frozenset((
     "MaskedFillBackward1", "GatherBackward0", "TakeBackward0", "IndexSelectBackward0",
     "ConstantPadNdBackward0", "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0",
     "NarrowBackward0", "DiagonalBackward0", "DiagEmbedBackward0", "TrilBackward0",
-    "TriuBackward0", "MaskedSelectBackward0", "UnfoldBackward0",
+    "TriuBackward0", "MaskedSelectBackward0", "UnfoldBackward0", "CatBackward0",
 ))
 
 
@@ -1326,19 +1345,32 @@ def no_complex_autograd(name, *tensors) -> None:
                            "with complex dtype.")
 
 
+# > 0 while a ``torch.func`` transform runs whose captured tensors may not be written into
+# (ember.func._scope.refuse_captured_mutation)
+CAPTURE_CHECK = [0]
+
+
 def check_inplace(t: Tensor) -> None:
     """PyTorch's refusals for writing into ``t`` while grad mode is on (and, in any mode,
     into a tensor made under ``inference_mode`` once outside it: that one at the version bump,
     ``InferenceVersionCounter``, once written, as PyTorch's)."""
     if not STATE.enabled:
         return
+    if CAPTURE_CHECK[0]:
+        from ..func._scope import refuse_captured_mutation
+
+        refuse_captured_mutation(t)
     if t._grad_fn is not None and t.__dict__.get("_fn_view") is not None:
         raise RuntimeError(_view_rebase_message(t, False))
     b = t._base
     if b is None:
         if t._requires_grad and t._grad_fn is None:
+            if _FWAD_HIDDEN in t.__dict__ and _rebase_hidden(t):  # (a dual tensor's own)
+                return
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
+        if FWAD_LIVE[0] and t._grad_fn is not None and _freeze_hidden(t):
+            _rebase_hidden(t)  # (computed from dual tensors: one itself, then changed)
         return
     if not (t._requires_grad or b._requires_grad):  # (the view's own, or its base's)
         return  # (``commit`` refuses it when another operand requires grad)
@@ -1347,8 +1379,27 @@ def check_inplace(t: Tensor) -> None:
         raise RuntimeError(msg)
     # (as PyTorch: a view that requires grad of a leaf, even one that no longer does)
     if b._grad_fn is None:
+        if _FWAD_HIDDEN in b.__dict__ and _rebase_hidden(b):  # (a view of a dual tensor)
+            return
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+_FWAD_HIDDEN = "_ember_fwad_hidden"  # (ember.autograd.forward_ad marks its hidden leaves so)
+# how many of those are alive (ember.autograd.forward_ad counts them)
+from ..autograd.forward_ad import _LIVE_HIDDEN as FWAD_LIVE  # noqa: E402
+
+
+def _freeze_hidden(t) -> bool:
+    from ..autograd.forward_ad import freeze_hidden
+
+    return freeze_hidden(t)
+
+
+def _rebase_hidden(t) -> bool:
+    from ..autograd.forward_ad import rebase_hidden_leaf
+
+    return rebase_hidden_leaf(t)
 
 
 def _op_name(node) -> str:
@@ -1420,6 +1471,30 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
             "operation.")
 
 
+def _self_overlapping(d) -> bool:
+    from ._overlap import self_overlapping
+
+    return self_overlapping(d)
+
+
+def _ordered(d, arr) -> bool:
+    """Store ``arr`` into view ``d`` in PyTorch's loop order where the order shows (``d``'s
+    elements share memory, or ``arr`` is another layout of it; see ``_overlap``): True if
+    done."""
+    b = d.base
+    if type(b) is np.ndarray and b.base is None:  # (the common cases, decided cheaply: ``d``
+        a = arr.base  # an ordinary view, ``arr`` a new result or a view of other memory)
+        if a is None and arr is not b or type(a) is np.ndarray and a.base is None and \
+                a is not b:
+            return False
+    from ._overlap import needs_order, ordered_write
+
+    if not needs_order(d, arr):
+        return False
+    ordered_write(d, arr)
+    return True
+
+
 def write(t: Tensor, arr) -> None:
     """Store ``arr`` into ``t``'s memory (and so into every view of it)."""
     d = t._data
@@ -1428,6 +1503,8 @@ def write(t: Tensor, arr) -> None:
             if type(d) is np.ndarray:
                 if d.ndim == 0:
                     d[()] = arr
+                elif d.base is not None and type(arr) is np.ndarray and _ordered(d, arr):
+                    pass  # (a view sharing memory with itself or ``arr``: PyTorch's order)
                 else:
                     d[...] = arr
             else:
@@ -1650,7 +1727,8 @@ def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
 
     ``expanded``: the op's PyTorch kernel writes a ``t`` whose elements share memory (as
     ``expand`` makes) rather than refuse it: each element it changes goes into that memory
-    (its backward through such a view is refused, as PyTorch's)."""
+    (its backward through such a view is refused, as PyTorch's); so too for an
+    ``as_strided`` view overlapping itself, the op writing only some elements (a fill)."""
     if new.shape != t.shape:  # (as PyTorch's TensorIterator: the shapes before the dtypes)
         try:
             if np.broadcast_shapes(new.shape, t.shape) != t.shape:
@@ -1666,7 +1744,7 @@ def commit(t: Tensor, new: Tensor, expanded=False) -> Tensor:
         msg = _view_rebase_message(t, False)  # ``check_inplace``'s, before any write)
         if msg is not None:
             raise RuntimeError(msg)
-    if expanded and has_internal_overlap(t._data):
+    if expanded and (has_internal_overlap(t._data) or _self_overlapping(t._data)):
         _write_changed(t, new._data)
     else:
         write(t, new._data)
@@ -2351,8 +2429,10 @@ def resize_view_in_storage(t: Tensor, shape) -> bool:
     return True
 
 
-def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
-    """Store an op's result into a user's ``out=`` tensor (resized if its shape differs)."""
+def write_out(out: Tensor, res: Tensor, name=None, strict=True, redo=None) -> Tensor:
+    """Store an op's result into a user's ``out=`` tensor (resized if its shape differs).
+    ``redo()``: where the shapes agree, it writes ``out`` instead (the op redone in
+    PyTorch's loop order, for an ``out`` sharing memory with itself or an input)."""
     if STATE.enabled and (res._requires_grad or out.requires_grad) and \
             name not in NOT_DIFFERENTIABLE:  # (``out``'s own flag, or as a view its base's)
         raise RuntimeError(_no_grad_out(name))
@@ -2374,6 +2454,8 @@ def write_out(out: Tensor, res: Tensor, name=None, strict=True) -> Tensor:
         else:
             out._data = res._data.astype(out._data.dtype)
             out._vc.v += 1
+    elif redo is not None:
+        redo()
     else:
         write(out, res._data)
     if out._is_inference and not STATE.inference and not out._inference_vc:
@@ -2483,7 +2565,9 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
            if isinstance(t, Tensor) and (int_edges or t.dtype._kind >= 2)]
     # (a view that follows its base records the node too, as PyTorch's, even where its edge
     # gathers nothing)
-    diff = [i for i in pos if inputs[i].requires_grad]
+    # (read off the flags, not the property: forward AD's hidden tape counts too)
+    diff = [i for i in pos if inputs[i]._requires_grad or
+            inputs[i]._base is not None and inputs[i]._base._requires_grad]
     if not diff:
         return fn(*inputs)
     args = list(inputs)

@@ -223,7 +223,7 @@ def nonzero_static(input, *, size, fill_value=-1):
     need_tensor(input, "nonzero_static")
     if not isinstance(size, numbers.Integral) or size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
-    idx = I.nonzero(input)[:size]
+    idx = I.nonzero(input, _op=None)[:size]  # (vmap takes it: its size is static)
     if idx.shape[0] < size:
         pad = F.full((size - idx.shape[0], input.ndim), fill_value, dtype=D.int64,
                      device=input.device)

@@ -89,7 +89,14 @@ def real_part(g):
     """A real gradient's copy of the real parts of complex ``g`` (differentiable): what a real
     input receives of a complex gradient.  Its node is named as PyTorch's (a ``real`` there:
     a select of ``view_as_real``)."""
-    return make(g._data.real.copy(), (g,), "SelectBackward0", _real_rule)
+    re = g._data.real
+    if re.size == 1 and type(re) is np.ndarray and 0 not in re.strides:
+        # (one value: PyTorch's real view, its strides and all, is what the input gets)
+        out = np.lib.stride_tricks.as_strided(np.empty(1, re.dtype), re.shape, re.strides)
+        out[...] = re
+    else:
+        out = re.copy()
+    return make(out, (g,), "SelectBackward0", _real_rule)
 
 
 def view_as_real(t):
@@ -157,7 +164,7 @@ def conj(t):
     """
     if not t.dtype.is_complex:
         return t
-    out = make(np.conjugate(t._data), (t,), "ConjBackward0", _conj_rule)
+    out = make(_kept_layout(np.conjugate(t._data), t._data), (t,), "ConjBackward0", _conj_rule)
     if not is_conj(t):  # (conj of a conj clears the bit)
         out.__dict__["_conj"] = True
     if t._requires_grad and not STATE.enabled:
@@ -168,6 +175,23 @@ def conj(t):
         _no_grad_view(out)
         out._requires_grad = bool(out._no_grad_view)  # (no base here to follow)
     return out
+
+
+def _kept_layout(out, a):
+    """``out`` (computed from ``a``, of its shape) with ``a``'s strides where ``a`` is dense:
+    those of PyTorch's view, size-1 dims' included (NumPy's own for them differ)."""
+    if out.strides == a.strides or type(out) is not np.ndarray or 1 not in a.shape or \
+            out.itemsize != a.itemsize:
+        return out
+    from ._core import is_dense
+    from .shape import _as_strided
+
+    st = [s // a.itemsize for s in a.strides]
+    if not is_dense(a.shape, st) or any(s < 0 for s in st) or 0 in a.shape:
+        return out
+    res = _as_strided(np.empty(a.size, out.dtype), a.shape, a.strides)
+    res[...] = out
+    return res
 
 
 def conj_physical(t):

@@ -10,11 +10,12 @@ from ember._warnings import warn_once
 import numpy as np
 
 from .. import _dtype as D
+from . import _core
 from ..backends import _uninitialized_fill
 from .._device import CPU, canonical, xp_for
 from .._random import _fma64
 from .._tensor import Tensor
-from ._core import format_invalid_args, need_tensor, shape_arg, tp_name, wrap
+from ._core import format_invalid_args, mapped, need_tensor, shape_arg, tp_name, wrap
 from ._core import _may_overlap, has_internal_overlap, quiet, writable_alias
 
 
@@ -39,6 +40,8 @@ def _finish(arr, device, requires_grad, dtype_known=True, op=_EMPTY_OP):
     t = wrap(arr, dev)
     if requires_grad:
         _require_grad(t)
+    if _core._mapped_hook is not None:  # (a vmap runs: a factory's result is not mapped)
+        _core._mapped_hook((), t._data)
     return t
 
 
@@ -1123,7 +1126,7 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
         arr = _fill_array(tuple(t.shape), fill, dt, dev)
     if _device(dev).type == "cpu":
         arr = _like_layout(t, arr, memory_format)
-    return _finish(arr, dev, requires_grad)
+    return mapped(_finish(arr, dev, requires_grad), t)  # (under vmap: mapped where ``t`` is)
 
 
 def zeros_like(t, *, dtype=None, device=None, requires_grad=False, layout=None,

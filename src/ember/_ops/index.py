@@ -20,7 +20,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import (_legacy, check_inplace, commit, make, needs_grad, norm_dim, same_device,
                     snapshot, wrap, xp_of)
-from ._core import c_order, linear_grad, need_tensor, to_host, xp_of_array as _xp
+from ._core import c_order, linear_grad, need_tensor, refuse_dynamic, to_host
+from ._core import xp_of_array as _xp
 from ._cascade import iterator_sort
 from .shape import broadcast_shapes, select, slice_, unsqueeze
 from .shape import view_strides as _view_strides
@@ -167,6 +168,8 @@ def _index_array(k, t):
         xp = xp_of(t)
         if xp is not np:
             a = xp.asarray(a)
+    if (dt is D.bool or dt is D.uint8) and isinstance(k, Tensor):
+        refuse_dynamic("bool_mask", k)  # (a mask vmap maps: PyTorch's refusal)
     if dt is D.uint8:  # (warned of where it is applied: a masked fill refuses it first)
         return _Mask(a.astype(bool), True)
     if dt is D.bool:
@@ -1684,6 +1687,7 @@ def masked_select(t, mask):
     if mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     same_device(t, mask)
+    refuse_dynamic("masked_select", mask)
     if t._device.type == "meta":  # (the result's size depends on the mask's values)
         from .reduce import _NO_META_KERNEL
 
@@ -1740,10 +1744,12 @@ def masked_scatter(t, mask, source):
     return make(out, (t, source), "MaskedScatterBackward0", rule, mask)
 
 
-def nonzero(t, *, as_tuple=False):
+def nonzero(t, *, as_tuple=False, _op="nonzero"):
     """Indices of the non-zero elements: an ``(n, ndim)`` tensor, or one tensor per dim."""
     from .._float8 import refuse
 
+    if _op is not None:  # (vmap refuses it; NOTE: PyTorch's vmap takes ``argwhere``)
+        refuse_dynamic(_op if not as_tuple or _op != "nonzero" else "nonzero_numpy", t)
     refuse(t, "nonzero_count_cpu")
     xp = xp_of(t)
     if t.ndim == 0:
@@ -1759,4 +1765,4 @@ def nonzero(t, *, as_tuple=False):
 
 
 def argwhere(t):
-    return nonzero(t)
+    return nonzero(t, _op=None)

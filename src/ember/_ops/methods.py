@@ -12,6 +12,8 @@ import sys
 import numpy as np
 
 from .. import _dtype as D
+from .._tensor import Tensor
+from . import _core, _overlap
 from . import convert as C
 from . import creation as F
 from . import index as I
@@ -59,9 +61,11 @@ def _new(factory):
             if neg is not None:  # (in the words of ``new_zeros`` too, unlike ``zeros``)
                 raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: "
                                    f"{list(shape)}")
-        return factory(*size, dtype=dtype or self.dtype,
-                       device=self.device if device is None else device,
-                       requires_grad=requires_grad, **kw)
+        out = factory(*size, dtype=dtype or self.dtype,
+                      device=self.device if device is None else device,
+                      requires_grad=requires_grad, **kw)
+        # (as PyTorch's: a vmap maps what ``new_*`` makes from a tensor it maps)
+        return out if _core._mapped_hook is None else _core.mapped(out, self)
     return method
 
 
@@ -89,9 +93,10 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
     from ._core import shape_arg
 
     shape_arg((size,), "new_full")
-    return F.full(size, fill_value, dtype=dtype or self.dtype,
-                  device=self.device if device is None else device,
-                  requires_grad=requires_grad, pin_memory=pin_memory)
+    out = F.full(size, fill_value, dtype=dtype or self.dtype,
+                 device=self.device if device is None else device,
+                 requires_grad=requires_grad, pin_memory=pin_memory)
+    return out if _core._mapped_hook is None else _core.mapped(out, self)  # (as ``_new``)
 
 
 def _fill_(self, value, _name=None):
@@ -208,6 +213,7 @@ def _clamp_(self, min=None, max=None):
     P._check_ints(max, min)  # (PyTorch's parser reads ``max`` first)
     min, max = P.scalar_bounds(min, max)
     P.precheck_clamp_(self, min, max)
+    _vmap_refuse(self, "clamp", min, max)
     if not self.dtype.is_floating_point:  # (a floating one takes a complex bound as a double)
         _check_clamp_scalars(self, min, max)
     check_no_partial_overlap(self, min, max)
@@ -313,7 +319,20 @@ def _lerp_(self, end, weight):
         if shape != tuple(self.shape):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
+    if _ordered(self, end, weight):
+        _overlap.run_op(self, P.lerp, (end, weight), {})
+        return self
     return commit(self, P.lerp(snapshot(self, end), end, weight))
+
+
+def _ordered(self, *others) -> bool:
+    """Whether an elementwise write into view ``self`` must follow PyTorch's loop order
+    (``self``'s elements share memory, or an operand is another layout of it), with no
+    autograd to record."""
+    from ._core import needs_grad
+
+    return self._data.base is not None and _overlap.ordered_args(self, others) and \
+        not needs_grad((self,) + tuple(o for o in others if isinstance(o, Tensor)))
 
 
 def _broadcasts_to(shape, *others) -> bool:
@@ -338,6 +357,9 @@ def _addcmul_(self, t1, t2, *, value=1):
         P.check_int_value(value, D.result_type(self, t1, t2))
     if isinstance(value, (float, np.floating, np.bool_)) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
+    if _ordered(self, t1, t2):
+        _overlap.run_op(self, P.addcmul, (t1, t2), {"value": value})
+        return self
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             _broadcasts_to(self.shape, t1.shape, t2.shape):
         fused = P.fused_addcmul(self, t1, t2, value)
@@ -357,6 +379,9 @@ def _addcdiv_(self, t1, t2, *, value=1):
     check_no_partial_overlap(self, t1, t2)
     check_no_overlap(self._data)
     P.precheck_addc_(self, t1, t2, value, True)
+    if _ordered(self, t1, t2):
+        _overlap.run_op(self, P.addcdiv, (t1, t2), {"value": value})
+        return self
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
         # (PyTorch's order: ``self + value * t1 / t2``)

@@ -139,6 +139,9 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
 
     if self.requires_grad:  # (any tensor requiring grad, in any grad mode, as PyTorch's)
         raise RuntimeError("cannot resize variables that require grad")
+    if self._requires_grad or self._base is not None and self._base._requires_grad:
+        # (only forward AD's hidden tape: a tensor with a tangent)
+        raise RuntimeError("cannot resize variables that has a forward grad")
     shape = shape_arg(sizes if size is None else (size,), "resize_")
     if any(s < 0 for s in shape):  # (PyTorch's words: the size product overflows)
         raise RuntimeError("numel: integer multiplication overflow")
@@ -148,6 +151,13 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
 
     if resize_view_in_storage(self, shape):  # (a view: in its base's memory, where it fits)
         self._vc.v += 1
+        return self
+    if self._base is not None and _grow_storage(self, shape) and \
+            resize_view_in_storage(self, shape):  # (past its end: the memory grown first)
+        self._vc.v += 1
+        return self
+    if self._base is None and _viewed(self) and _resize_in_storage(self, shape):
+        self._vc.v += 1  # (a tensor others view: its memory kept, or grown, for them too)
         return self
     n = 1
     for s in shape:
@@ -162,6 +172,95 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
     self._data = store[:n].reshape(shape)
     self._vc.v += 1
     return self
+
+
+def _viewed(t: Tensor) -> bool:
+    """Whether anything else holds ``t``'s own NumPy array (views of it do)."""
+    import sys
+
+    d = t._data
+    if type(d) is not np.ndarray:
+        return False
+    if d.base is None:
+        return sys.getrefcount(d) > 3
+    return "_storage_root" in t.__dict__  # (memory grown before, or given by ``set_``)
+
+
+def _resize_in_storage(t: Tensor, shape) -> bool:
+    """Give base tensor ``t`` the contiguous ``shape`` at the start of its memory, grown if
+    need be (PyTorch's storage is kept, its other tensors seeing what ``t`` writes)."""
+    from .shape import _storage_root, storage_offset
+
+    d, root = t._data, _storage_root(t)
+    if type(root) is not np.ndarray or root.base is not None or not root.flags.c_contiguous \
+            or root.dtype != d.dtype or not d.flags.c_contiguous or not d.flags.writeable:
+        return False
+    off = storage_offset(t)
+    n = 1
+    for s in shape:
+        n *= s
+    if off < 0 or off + n > root.size and not _grow_storage(t, shape):
+        return False
+    root = _storage_root(t)
+    t._data = root.reshape(-1)[off:off + n].reshape(tuple(shape))
+    t.__dict__["_storage_root"] = root
+    t.__dict__.pop("_resize_store", None)
+    return True
+
+
+def _grow_storage(t: Tensor, shape) -> bool:
+    """Grow the memory view ``t`` looks into so that a contiguous ``shape`` from its storage
+    offset fits, as PyTorch's ``resize_`` grows a storage in place: the old bytes kept, the
+    new ones zero here (uninitialised in PyTorch), and every tensor on that memory (the base,
+    its other views) moved onto the new block.  False (nothing done) where ember cannot.
+
+    NOTE: NumPy arrays cannot follow their memory, and ember keeps no list of a storage's
+    tensors, so they are found among the live objects: slow, but this is rare."""
+    import gc
+
+    from .shape import _as_strided, _storage_root, storage_offset
+
+    root = _storage_root(t)
+    if type(root) is not np.ndarray or not root.flags.c_contiguous or \
+            not root.flags.writeable or root.dtype != t._data.dtype or root.base is not None:
+        return False
+    n = 1
+    for s in shape:
+        n *= s
+    need = storage_offset(t) + n
+    if need <= root.size:
+        return False
+    grown = np.zeros(need, root.dtype)
+    grown[:root.size] = root.reshape(-1)
+    lo = root.__array_interface__["data"][0]
+    hi = lo + root.nbytes
+    item = root.itemsize
+    for o in gc.get_objects():
+        if not issubclass(type(o), Tensor):  # (not ``isinstance``: it asks proxies' __class__)
+            continue
+        d = o.__dict__
+        if d.get("_storage_root") is root:
+            d["_storage_root"] = grown
+        a = o._data
+        if type(a) is not np.ndarray or not a.size:
+            continue
+        p = a.__array_interface__["data"][0]
+        if not lo <= p < hi or not (a is root or np.may_share_memory(a, root)):
+            continue
+        off, rem = divmod(p - lo, item)
+        if a.dtype != root.dtype or rem:  # (a view of another dtype: its bytes)
+            b = np.ndarray(a.shape, a.dtype, buffer=grown, offset=p - lo, strides=a.strides)
+            new = _as_strided(b, a.shape, a.strides)
+        elif a.flags.c_contiguous and (a.base is None or a.base is root):
+            new = grown[off:off + a.size].reshape(a.shape)  # (an ordinary view, as before)
+        else:
+            new = _as_strided(grown[off:], a.shape, a.strides)
+        if not a.flags.writeable:  # (a broadcast: read-only, as ember's expanded views are)
+            new.flags.writeable = False
+        o._data = new
+        if a is root and o._base is None:
+            d["_storage_root"] = grown
+    return True
 
 
 def resize_as_(self: Tensor, other: Tensor, memory_format=None) -> Tensor:

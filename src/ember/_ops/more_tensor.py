@@ -24,7 +24,7 @@ from .. import _device as _dev
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..return_types import make_return
-from . import _stl_select
+from . import _overlap, _stl_select
 from . import creation as F
 from . import index as I
 from . import linalg as L
@@ -2123,9 +2123,9 @@ def renorm(input, p, dim, maxnorm, *, out=None):
 
 def _renorm_rule(ctx, g):
     """PyTorch's renorm gradient, in its accumulation type (double for float32): the norm
-    and the sum of ``x * g`` over each slice, the norm's own gradient, then
-    ``f * g - f / (norm + 1e-7) * that`` where the norm exceeds ``maxnorm``
-    (``f = maxnorm / (norm + 1e-7)``), else ``g``."""
+    and the sum of ``x * g`` over each slice, the norm's own gradient ``nb``, then
+    ``maxnorm * inv * (g - inv * nb)`` (``inv = 1 / (norm + 1e-7)``) where the norm exceeds
+    ``maxnorm``, else ``g``."""
     x, p, others, maxnorm = ctx.saved
     acc = D.float32 if x.dtype in (D.float16, D.bfloat16) else D.float64
     if x.dtype.is_complex:  # (the real part of conj(x) g, summed in double, as PyTorch's)
@@ -2148,8 +2148,9 @@ def _renorm_rule(ctx, g):
         scaled = P.mul(x.sgn(), x.abs().pow(p - 1)) if p < 2 else P.mul(x, x.abs().pow(p - 2))
         nb = P.mul(scaled, P.div(go, norm.pow(p - 1)).masked_fill(norm.eq(0), 0.0))
     inv = P.add(norm, 1e-7).reciprocal()
-    factor = P.mul(inv, maxnorm)
-    res = P.where(P.gt(norm, maxnorm), P.sub(P.mul(factor, g), P.mul(P.mul(factor, inv), nb)), g)
+    # (PyTorch's order: ``maxnorm * invnorm * (grad - invnorm * nb)``)
+    scaled = P.mul(P.mul(inv, maxnorm), P.sub(g, P.mul(inv, nb)))
+    res = P.where(P.gt(norm, maxnorm), scaled.to(g.dtype), g)
     return (res.to(x.dtype),)
 
 
@@ -2311,6 +2312,10 @@ def is_nonzero(input):
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if n > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    from .. import _tensor
+
+    if _tensor.VMAP_MAPPED:  # (a mapped one: vmap's refusal of data-dependent control flow)
+        _tensor._vmap_conversion("boolean", input, 2)
     return bool(input.item())
 
 
@@ -2568,7 +2573,8 @@ def _inplace(op):
         new = op(snapshot(self, *others), *args, **kwargs)
         if self._base is None or new._grad_fn is None or (
                 new.dtype is not self.dtype and not D.can_cast(new.dtype, self.dtype)):
-            return commit(self, new)  # (which raises PyTorch's error for a bad dtype)
+            # (an ``as_strided`` view overlapping itself: only the elements the op writes)
+            return commit(self, new, expanded=_overlap.self_overlapping(self._data))
         return I.copy_(self, new)
     op_.__name__ = op.__name__ + "_"
     return op_

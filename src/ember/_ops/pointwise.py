@@ -16,13 +16,13 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..amp import autocast_mode as _amp
 from ..autograd.grad_mode import STATE
-from . import _libm, _sleef, _sleef_more, _special, _vml
+from . import _core, _libm, _overlap, _sleef, _sleef_more, _special, _vml
 from ..cuda import _kernels
 from ._core import (OUT, as_array, check_inplace, check_no_overlap, check_no_partial_overlap,
                     check_same_device, commit, gets_grad, iter_layout, make, needs_grad,
                     precheck_inplace, quiet, snapshot, wrap, xp_of, xp_of_array)
-from ._core import check_written_overlap, float_result_type, grads_shown_as, need_tensor
-from ._core import tp_name
+from ._core import _sort_dims, check_written_overlap, float_result_type, grads_shown_as, need_tensor
+from ._core import mapped, refuse_dynamic, tp_name
 
 
 def _arr(x, dt):
@@ -635,11 +635,14 @@ def _on_host(*values) -> bool:
 def _cmul(x, y):
     """Complex ``x * y`` as PyTorch's CPU kernel rounds it (measured on AVX512): its vector
     loop ``(ac - bd) + (ad + bc)i``, each product rounded, where NumPy fuses one product
-    into the sum; the loop's scalar tail (compiled with fused multiply-adds) rounds
-    ``fma(a, c, -bd)`` and ``fma(a, d, bc)``: for complex64 the tail's pairs after the last
-    whole 8 (a lone last element as the vector loop), for complex128 the last ``n % 4``.
-    A row is the whole array for operands of one shape, both C-contiguous, else the last
-    dimension; a strided row is all tail."""
+    into the sum; its scalar code (compiled with fused multiply-adds) rounds
+    ``fma(a, c, -bd)`` and ``fma(a, d, bc)``.  Which elements take which is decided per row
+    of TensorIterator's inner loop (see :func:`_complex_rows`): for complex64, a row of
+    contiguous operands computes the pairs after its last whole 8 elements fused (a lone
+    last element unfused), a row with one operand broadcast (a number, say) the 4 elements
+    after the first past its last whole 8 when 5 or more remain, a strided row all its pairs;
+    for complex128, a contiguous or broadcast row its last ``n % 4``, a strided row all.
+    NOTE: written in place (``mul_``), a strided complex64 row is all unfused (measured)."""
     if not _on_host(x, y):  # (a GPU's arrays: its own kernel)
         return x * y
     x, y = np.asarray(x), np.asarray(y)
@@ -647,48 +650,100 @@ def _cmul(x, y):
     if dt.kind != "c":
         return np.multiply(x, y)
     x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
-    if x.ndim > 1 and x.shape == y.shape and x.flags.f_contiguous and y.flags.f_contiguous \
-            and not x.flags.c_contiguous:  # (rows in memory order: PyTorch's loop's)
-        return _cmul(x.T, y.T).T
     shape = np.broadcast_shapes(x.shape, y.shape)
-    a, b, c, d = x.real, x.imag, y.real, y.imag
-    out = np.empty(shape, dt)
-    bd, bc = b * d, b * c
-    np.subtract(a * c, bd, out=out.real)
-    np.add(a * d, bc, out=out.imag)
-    one = x.size == 1 or y.size == 1
-    n = _row_length(x, y, shape)
-    strided = any(v.ndim and v.shape[-1] > 1 and v.strides[-1] != v.itemsize for v in (x, y))
-    if dt == np.complex64 and one and not strided:  # (a number: 4 after the first, or none)
+    order, k, n, kind = _complex_rows(x, y, shape)
+    if dt == np.complex64 and kind == "scalar":
         start = n - n % 8 + 1
         stop = start + 4 if n % 8 > 4 else start
     elif dt == np.complex64:
-        start = 0 if strided else n - n % 8
+        start = 0 if kind == "strided" else n - n % 8
         stop = start + (n - start) // 2 * 2
     else:
-        start, stop = (0 if strided else n - n % 4), n
-    rows = out.size // n if n else 0
-    if start == stop or not out.size or rows * (stop - start) > _sleef_more.COMPLEX_EXACT_MAX:
+        start, stop = (0 if kind == "strided" else n - n % 4), n
+    if kind == "strided" and _COMPLEX_IN_PLACE[0] and dt == np.complex64:
+        start = stop = 0  # (measured: ``mul_``'s strided complex64 rows all unfused)
+    size = math.prod(shape)
+    if order is None:
+        out = np.empty(shape, dt)
+    else:  # (allocated in the loop's order: its rows are views)
+        out = np.empty([shape[d] for d in order], dt).transpose(_inverse(order))
+    a, b, c, d = x.real, x.imag, y.real, y.imag
+    bd, bc = b * d, b * c
+    np.subtract(a * c, bd, out=out.real)
+    np.add(a * d, bc, out=out.imag)
+    if start == stop or not size or size // n * (stop - start) > _sleef_more.COMPLEX_EXACT_MAX:
         return out  # (a large fused part, a strided operand's: the vector loop's roundings)
     from .._random import _fma32
 
     fma = _fma32 if dt == np.complex64 else _signed_fma64
-    a, b, c, d, bd, bc = (np.broadcast_to(v, shape).reshape(rows, n)[:, start:stop]
-                          for v in (a, b, c, d, bd, bc))
-    o = out.reshape(rows, n)
-    o.real[:, start:stop] = fma(a, c, -bd)
-    o.imag[:, start:stop] = fma(a, d, bc)
+    rows = [shape[i] for i in order[:len(shape) - k]] if order is not None else [size // n]
+
+    def row_view(v):
+        v = np.broadcast_to(v, shape)
+        if order is not None:
+            v = v.transpose(order)
+        return v.reshape(rows + [n])[..., start:stop]
+    a, b, c, d, bd, bc = (row_view(v) for v in (a, b, c, d, bd, bc))
+    o = (out if order is None else out.transpose(order)).reshape(rows + [n])
+    o.real[..., start:stop] = fma(a, c, -bd)
+    o.imag[..., start:stop] = fma(a, d, bc)
     return out
 
 
-def _row_length(x, y, shape):
-    """The length of the rows PyTorch's loop runs over for ``x op y``: the whole result for
-    operands of one shape, both C-contiguous (or one a number), else its last dimension."""
+# (set while ``mul_`` or ``div_`` computes: written into an input, PyTorch's compiled loops
+# round differently, measured: see _cmul and _cdiv)
+_COMPLEX_IN_PLACE = [False]
+
+
+def _complex_rows(x, y, shape):
+    """The rows of PyTorch's CPU loop over ``x op y`` (arrays broadcast to ``shape``): its
+    dims, slowest first (None: ``shape``'s own order), how many of the last ones make a row
+    (coalesced as TensorIterator coalesces them), the row's length, and its kind:
+    "contiguous" (both operands), "scalar" (one operand broadcast along it, the other
+    contiguous: PyTorch's vectorized loop over a scalar) or "strided" (the basic loop)."""
     size = math.prod(shape)
-    if x.shape == y.shape and x.flags.c_contiguous and y.flags.c_contiguous or \
-            (x.size == 1 or y.size == 1) and (x if y.size == 1 else y).flags.c_contiguous:
-        return size
-    return shape[-1] if shape else 1
+    if x.shape == y.shape and x.flags.c_contiguous and y.flags.c_contiguous:
+        return None, len(shape), size, "contiguous"
+    if (x.size == 1 or y.size == 1) and (x if y.size == 1 else y).flags.c_contiguous:
+        return None, len(shape), size, "scalar"
+    nd = len(shape)
+    ops = []
+    for v in (x, y):
+        off = nd - v.ndim
+        item = v.itemsize
+        st = [0] * off
+        for i, (m, s) in enumerate(zip(v.shape, v.strides)):
+            if s < 0:
+                return None, 1, shape[-1] if shape else 1, "strided"
+            st.append(0 if m == 1 and shape[off + i] != 1 else s // item)
+        ops.append(st)
+    perm = _sort_dims(shape, ops)  # (fastest first)
+    i = 0
+    while i < nd and shape[perm[i]] == 1:
+        i += 1
+    if i == nd:
+        return None, nd, size, "contiguous"
+    sx, sy = (st[perm[i]] for st in ops)
+    n = shape[perm[i]]
+    i += 1
+    while i < nd:  # (coalescing: the next dim continues the row in both operands)
+        dim = perm[i]
+        if shape[dim] != 1 and (ops[0][dim] != n * sx or ops[1][dim] != n * sy):
+            break
+        n *= shape[dim]
+        i += 1
+    kind = "contiguous" if sx == sy == 1 else "scalar" if (sx, sy) in ((0, 1), (1, 0)) else \
+        "strided"
+    order = perm[::-1]
+    return None if order == list(range(nd)) else order, i, n, kind
+
+
+def _inverse(order):
+    """The permutation undoing ``order``."""
+    inv = [0] * len(order)
+    for i, d in enumerate(order):
+        inv[d] = i
+    return inv
 
 
 def _signed_fma64(a, b, c):
@@ -806,23 +861,26 @@ def _cdiv(x, y, lone=True):
     layout: Smith's algorithm (NumPy's), compiled with fused multiply-adds.  For
     ``|c| >= |d|``: ``r = d/c``, ``s = 1/fma(d, r, c)``, ``(fma(b, r, a) s, fma(-a, r, b) s)``;
     else ``r = c/d``, ``s = 1/fma(c, r, d)``, ``(fma(a, r, b) s, fma(b, r, -a) s)``; a zero
-    divisor gives ``(a/|c|, b/|d|)``.  ``lone=False``: no complex64 row's lone last element
-    computed apart (a division inside another function's scalar code)."""
+    divisor gives ``(a/|c|, b/|d|)``.  For complex64 some elements take the numerators
+    unfused (measured), by rows of PyTorch's loop (see :func:`_complex_rows`): a row's lone
+    last element; written in place (``div_``), a row's last ``n % 8`` (all of a strided row).
+    ``lone=False``: none (a division inside another function's scalar code)."""
     if not _on_host(x, y) or max(np.size(x), np.size(y)) > _sleef_more.COMPLEX_EXACT_MAX:
         return x / y  # (a GPU's arrays: its own kernel; a large division: NumPy's)
     x, y = np.asarray(x), np.asarray(y)
     dt = np.result_type(x, y)
     x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
-    if x.ndim > 1 and x.shape == y.shape and x.flags.f_contiguous and y.flags.f_contiguous \
-            and not x.flags.c_contiguous:  # (rows in memory order: PyTorch's loop's)
-        return _cdiv(x.T, y.T, lone).T
     from .._random import _fma32
 
     fma = _fma32 if dt == np.complex64 else _signed_fma64
     shape = np.broadcast_shapes(x.shape, y.shape)
+    order, k, n, kind = _complex_rows(x, y, shape)
+    if order is None:
+        out = np.empty(shape, dt)
+    else:  # (allocated in the loop's order: its rows are views)
+        out = np.empty([shape[i] for i in order], dt).transpose(_inverse(order))
     a, b = (np.broadcast_to(v, shape) for v in (x.real, x.imag))
     c, d = (np.broadcast_to(v, shape) for v in (y.real, y.imag))
-    out = np.empty(shape, dt)
     with np.errstate(all="ignore"):
         ac, ad = np.abs(c), np.abs(d)
         big = ac >= ad  # (False where either is NaN: the second form)
@@ -830,13 +888,23 @@ def _cdiv(x, y, lone=True):
         scl = 1 / fma(np.where(big, d, c), rat, np.where(big, c, d))
         out.real = fma(np.where(big, b, a), rat, np.where(big, a, b)) * scl
         out.imag = fma(np.where(big, -a, b), rat, np.where(big, b, -a)) * scl
-        n = _row_length(x, y, shape)
-        if lone and dt == np.complex64 and n % 2 and out.size:
-            # (a row's lone last element: its numerators unfused, measured)
-            p, q, g, r, t = (v.reshape(-1, n)[:, -1] for v in (a, b, big, rat, scl))
-            o = out.reshape(-1, n)
-            o.real[:, -1] = (np.where(g, q, p) * r + np.where(g, p, q)) * t
-            o.imag[:, -1] = (np.where(g, -p, q) * r + np.where(g, q, -p)) * t
+        start = n
+        if lone and dt == np.complex64 and out.size:
+            if _COMPLEX_IN_PLACE[0]:
+                start = 0 if kind == "strided" else n - n % 8
+            elif n % 2:
+                start = n - 1
+        if start < n:  # (the numerators unfused)
+            rows = [shape[i] for i in order[:len(shape) - k]] if order is not None else \
+                [out.size // n]
+
+            def row_view(v):
+                return (v if order is None else v.transpose(order)).reshape(
+                    rows + [n])[..., start:]
+            p, q, g, r, t = (row_view(v) for v in (a, b, big, rat, scl))
+            o = (out if order is None else out.transpose(order)).reshape(rows + [n])
+            o.real[..., start:] = (np.where(g, q, p) * r + np.where(g, p, q)) * t
+            o.imag[..., start:] = (np.where(g, -p, q) * r + np.where(g, q, -p)) * t
         zero = big & (ac == 0) & (ad == 0)
         if zero.any():
             out.real[zero] = a[zero] / ac[zero]
@@ -2531,7 +2599,7 @@ def where(cond, a=_ABSENT, b=_ABSENT):
     if a is _ABSENT and b is _ABSENT:
         from .index import nonzero
 
-        return nonzero(cond, as_tuple=True)
+        return nonzero(cond, as_tuple=True, _op="where")
     if a is _ABSENT or b is _ABSENT or a is None or b is None:  # (one of the pair missing)
         from ._core import format_invalid_args
 
@@ -3158,7 +3226,10 @@ def _compare(fn, kernel=None):
         if not ((ta is None or ta._data.flags.c_contiguous) and 1 not in out.shape and
                 (tb is None or tb._data.flags.c_contiguous)):
             out = iter_layout(out, (ta, tb), dt.np)  # (else contiguous, as NumPy gives it)
-        return wrap(out, ref._device)
+        out = wrap(out, ref._device)
+        if _core._mapped_hook is not None:  # (a vmap runs)
+            mapped(out, ta, tb)
+        return out
     return op
 
 
@@ -3186,7 +3257,8 @@ def _logical(fn, name):
                 _, x, y = _operands(a, b)
             out = as_array(fn(x, y))
             common = None if x.dtype == y.dtype else D.result_type(a, b).np
-            return wrap(iter_layout(out, (a, b), common), _ref(a, b)._device)
+            out = wrap(iter_layout(out, (a, b), common), _ref(a, b)._device)
+            return out if _core._mapped_hook is None else mapped(out, a, b)
         except ValueError:
             _broadcast_error(a, b)
             raise
@@ -3203,7 +3275,8 @@ def logical_not(a):
     from .._float8 import refuse
 
     refuse(a, "logical_not_cpu")
-    return wrap(iter_layout(np.logical_not(a._data), (a,)), a._device)
+    out = wrap(iter_layout(np.logical_not(a._data), (a,)), a._device)
+    return out if _core._mapped_hook is None else mapped(out, a)
 
 
 def _arr_any(x):
@@ -3276,16 +3349,18 @@ def bitwise_not(a):
 
 
 def isnan(a):
-    return wrap(np.isnan(a._data) if a.dtype._kind >= 2 else
-                xp_of(a).zeros(a.shape, dtype=bool), a._device)
+    out = wrap(np.isnan(a._data) if a.dtype._kind >= 2 else
+               xp_of(a).zeros(a.shape, dtype=bool), a._device)
+    return out if _core._mapped_hook is None else mapped(out, a)
 
 
 def isinf(a):
     from .._float8 import refuse
 
     refuse(a, "isinf", allow=("float8_e5m2",))
-    return wrap(np.isinf(a._data) if a.dtype._kind >= 2 else
-                xp_of(a).zeros(a.shape, dtype=bool), a._device)
+    out = wrap(np.isinf(a._data) if a.dtype._kind >= 2 else
+               xp_of(a).zeros(a.shape, dtype=bool), a._device)
+    return out if _core._mapped_hook is None else mapped(out, a)
 
 
 def isfinite(a):
@@ -3294,8 +3369,9 @@ def isfinite(a):
     refuse(a, "isfinite", allow=("float8_e5m2", "float8_e8m0fnu"))
     if a.dtype is D.float8_e8m0fnu:  # NOTE: PyTorch calls all of them finite, NaN too
         return wrap(xp_of(a).ones(a.shape, dtype=bool), a._device)
-    return wrap(np.isfinite(a._data) if a.dtype._kind >= 2 else
-                xp_of(a).ones(a.shape, dtype=bool), a._device)
+    out = wrap(np.isfinite(a._data) if a.dtype._kind >= 2 else
+               xp_of(a).ones(a.shape, dtype=bool), a._device)
+    return out if _core._mapped_hook is None else mapped(out, a)
 
 
 def isposinf(a):
@@ -3377,6 +3453,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     need_tensor(a, "allclose")
     need_tensor(b, "allclose", "other", 2)
+    refuse_dynamic("allclose", a, b)
     close = isclose(a, b, rtol, atol, equal_nan)
     if close._device.type == "meta":  # (no values to compare: PyTorch's error)
         raise RuntimeError("Tensor.item() cannot be called on meta tensors")
@@ -3386,6 +3463,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(a, b):
     need_tensor(a, "equal")
     need_tensor(b, "equal", "other", 2)
+    refuse_dynamic("equal", a, b)
     from .._float8 import refuse
 
     refuse(a, "equal_notnan_cpu")
@@ -3430,10 +3508,14 @@ def inplace(op):
         if ufunc is np.subtract:  # (sub's own check: before TensorIterator's of ``self``)
             _check_bool_sub(self, other)
         check_written_overlap(self)
+        ordered = False
         if isinstance(other, Tensor) and (other._data.base is not None or
                                           self._data.base is not None):  # views: may overlap
             check_no_partial_overlap(self, other)
-        if (ufunc is not None and not kw and not needs_grad((self, _t(other)))
+            ordered = _overlap.ordered_args(self, (other,))
+        elif self._data.ndim > 1 and _overlap.not_plain(self._data):  # (an as_strided view)
+            ordered = _overlap.ordered_args(self, ())
+        if (not ordered and ufunc is not None and not kw and not needs_grad((self, _t(other)))
                 and _fits(self, other) and self._data.dtype not in D._WIDE_NP
                 and self._data.dtype.kind != "c"):  # (complex: _cmul, _complex_alpha)
             if ufunc is np.add or ufunc is np.subtract:
@@ -3485,7 +3567,17 @@ def inplace(op):
             warn_complex_into_real(op.__name__ if logical else "eq", (self, other), self)
         if compare and needs_grad((self, _t(other))):
             return commit(self, _compare_node(op, snapshot(self, other), other))
-        new = op(snapshot(self, other), other, **kw)
+        if ordered and not needs_grad((self, _t(other))):  # (elements sharing memory: each
+            _overlap.run_op(self, op, (other,), kw)  # written in PyTorch's loop order)
+            return self
+        if (op is mul or true_div) and self._data.dtype.kind == "c":  # (see _cmul, _cdiv)
+            _COMPLEX_IN_PLACE[0] = True
+            try:
+                new = op(snapshot(self, other), other, **kw)
+            finally:
+                _COMPLEX_IN_PLACE[0] = False
+        else:
+            new = op(snapshot(self, other), other, **kw)
         if op is floor_divide and new._grad_fn is not None:  # (the in-place op's own name)
             new._grad_fn._rule = _floor_divide_inplace_rule
         return commit(self, new)
@@ -3566,7 +3658,13 @@ def unary_inplace(op, public=None):
                 key = "clamp"
             check_written_overlap(self, key,
                                   lambda: op(self.detach(), *args, **kw))
-        out = commit(self, op(snapshot(self), *args, **kw))
+        if (args or _overlap.not_plain(self._data)) and self._data.base is not None and \
+                name not in _OWN_OVERLAP_CHECK and _overlap.ordered_args(self, args) and \
+                not needs_grad((self,) + tuple(a for a in args if isinstance(a, Tensor))):
+            _overlap.run_op(self, op, args, kw)  # (elements sharing memory: PyTorch's order)
+            return self
+        # (kept where another operand needs grad too: ``y.clamp_(min=x)``)
+        out = commit(self, op(snapshot(self, *args, *kw.values()), *args, **kw))
         if name in _NO_INPLACE_DERIVATIVE and out._base is None and out._grad_fn is not None:
             out._grad_fn._rule = _no_inplace_derivative(name)
         return out

@@ -13,6 +13,7 @@ from ..return_types import make_return
 from .._tensor import Tensor
 from ..cuda import _kernels
 from ._core import as_array, linear_grad, make, make_multi, norm_dim, norm_dims, wrap, xp_of
+from ._core import mapped, refuse_dynamic
 from ._core import xp_of_array as _xp
 from ._core import OUT, c_dense, c_order, fused, fused_op, is_dense, quiet
 from . import shape as _shape
@@ -506,8 +507,9 @@ def _all_reduce_nan(arr, dtype):
 
 # Which of the tied zeros PyTorch's float32/float64 all-reduce kernels return (both signs
 # present), as measured: 8 float32 or 4 float64 lanes.  ``max()``/``min()`` go through
-# whole vectors (a later one wins; between lanes, this order), then the scalar tail (after
-# every vector, a later element winning); ``amax``/``amin`` through blocks of four
+# whole vectors (a later one wins; between lanes, this order), the values past the last
+# one joining the lanes (fewer values than lanes: the last zero wins); ``amax``/``amin``
+# through blocks of four
 # vectors, one accumulator each (lane 0 first, then the last accumulator, then the later
 # block), then the scalar tail (after the blocks, an earlier element winning).
 _LANE_RANK = {4: np.array([0, 1, 2, 3]), 8: np.array([0, 4, 2, 6, 1, 5, 3, 7])}
@@ -517,11 +519,13 @@ def _zero_tie(data, arr, blocks):
     """The extremes ``arr`` of the array ``data`` reduced over its trailing dims (one value
     a row, in order), with the sign of zero that PyTorch's kernel gives where it is a tie of
     +0.0 and -0.0."""
-    if type(data) is not np.ndarray or data.dtype not in (np.float32, np.float64) or \
-            not data.flags.c_contiguous or not arr.size or \
+    if type(data) is not np.ndarray or data.dtype not in (np.float32, np.float64) and (
+            blocks or data.dtype.name not in ("float16", "bfloat16")) or \
+            blocks and not data.flags.c_contiguous or not arr.size or \
             (arr.item() != 0 if not arr.ndim else arr.all()):
         return arr
-    rows = data.reshape(arr.size, -1)
+    # (max()/min() of a strided tensor: as of its contiguous copy, as PyTorch's)
+    rows = np.ascontiguousarray(data).reshape(arr.size, -1)
     out = np.array(arr)
     res = out.reshape(-1)
     zero = res == 0
@@ -532,20 +536,113 @@ def _zero_tie(data, arr, blocks):
     return out
 
 
+# NOTE: the half types' max()/min() go through 16 lanes whose order between lanes is this
+# one; fewer than 16 values through 8 lanes in order.  In every type the values past the
+# last whole vector join the lanes (as one more, partial vector), a later one winning.
+_HALF_RANK = np.array([0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15])
+
+
 def _zero_pick(flat, blocks):
     idx = np.nonzero(flat == 0)[0]
     n, lanes = flat.size, 32 // flat.itemsize
+    if not blocks:
+        rank = _LANE_RANK.get(lanes)
+        if lanes == 16:
+            lanes, rank = (16, _HALF_RANK) if n >= 16 else (8, np.arange(8))
+        key = rank[idx % lanes] * np.int64(n // lanes + 1) + idx // lanes if n >= lanes else idx
+        return flat[idx[np.argmax(key)]]
     lane = idx % lanes
-    if blocks:
-        whole = n - n % (4 * lanes)
-        nb = np.int64(whole // (4 * lanes))
-        key = np.where(idx < whole, ((lanes - 1 - lane) * 4 + idx % (4 * lanes) // lanes) * nb
-                       + idx // (4 * lanes), -1 - idx)
-    else:
-        whole = n - n % lanes if n >= lanes else 0
-        key = np.where(idx < whole, _LANE_RANK[lanes][lane] * np.int64(n // lanes)
-                       + idx // lanes, idx - n)
+    whole = n - n % (4 * lanes)
+    nb = np.int64(whole // (4 * lanes))
+    key = np.where(idx < whole, ((lanes - 1 - lane) * 4 + idx % (4 * lanes) // lanes) * nb
+                   + idx // (4 * lanes), -1 - idx)
     return flat[idx[np.argmax(key)]]
+
+
+def _reduce_loop(shape, strides, red):
+    """The loop PyTorch's TensorIterator makes of a reduction: (size, input stride, reduced)
+    a dim, innermost first -- reduced dims first (by input stride), then the kept ones (by
+    the contiguous output's strides), then adjacent dims merged where both operands allow."""
+    dims = [d for d in range(len(shape)) if shape[d] != 1][::-1]
+    ostr, acc = {}, 1
+    for d in dims:  # (innermost first: the output is contiguous over the kept dims)
+        ostr[d] = 0 if d in red else acc
+        acc *= 1 if d in red else shape[d]
+
+    def swap(a, b):  # (> 0: ``b`` goes inside ``a``)
+        if (ostr[a] == 0) != (ostr[b] == 0):
+            return 1 if ostr[b] == 0 else -1
+        for sa, sb in ((ostr[a], ostr[b]), (strides[a], strides[b])):
+            if sa == 0 or sb == 0:
+                continue
+            if sa != sb:
+                return -1 if sa < sb else 1
+            if shape[a] > shape[b]:
+                return 1
+        return 0
+    for i in range(1, len(dims)):  # (an insertion sort that passes over undecided pairs)
+        j = i
+        for k in range(i - 1, -1, -1):
+            c = swap(dims[k], dims[j])
+            if c > 0:
+                dims[k], dims[j] = dims[j], dims[k]
+                j = k
+            elif c < 0:
+                break
+    out = []
+    for d in dims:
+        if out and out[-1][0] * out[-1][1] == strides[d] and \
+                out[-1][0] * out[-1][3] == ostr[d]:
+            out[-1][0] *= shape[d]
+        else:
+            out.append([shape[d], strides[d], d in red, ostr[d]])
+    return [tuple(o[:3]) for o in out]
+
+
+def _zero_tie_dims(data, arr, dims):
+    """``_zero_tie`` for a reduction over any ``dims`` of a strided array: the sign of a
+    tie of +0.0 and -0.0 as PyTorch's serial CPU kernel gives it.
+
+    NOTE: inside the kernel a row reduced along contiguous memory goes through
+    ``_zero_pick``'s blocks; columns reduced down an outer dim go four vectors at a time
+    (the later zero kept) with the columns past the last whole block taken one by one (the
+    earlier zero kept); every other loop keeps the first zero met, as does combining a
+    result with the output's earlier one."""
+    if type(data) is not np.ndarray or np.count_nonzero(arr) == arr.size or \
+            data.dtype.kind == "c" or \
+            builtins.any(s < 0 or s % data.itemsize for s in data.strides):
+        return arr  # (the common case: no zero result, no tie to settle)
+    red = set(dims)
+    zero = data == 0
+    neg = np.signbit(data) & zero
+    kept = [d for d in range(data.ndim) if d not in red]
+    mixed = (neg.any(axis=tuple(red)) & (zero & ~neg).any(axis=tuple(red))).reshape(-1)
+    res = np.array(arr).reshape(-1)
+    mixed &= res == 0
+    if not mixed.any():
+        return arr
+    loop = _reduce_loop(data.shape, [s // data.itemsize for s in data.strides], red)
+    lanes = 32 // data.itemsize
+    # the reduced elements of each output in the kernel's order (innermost dim last)
+    rows = data.transpose(kept + _red_order(data, red)).reshape(res.size, -1)
+    n0, inner = loop[0][0], loop[0][2] and loop[0][1] == 1
+    outer = len(loop) > 1 and loop[0][2] and not loop[1][2] and loop[1][1] == 1
+    width = (loop[1][0] // (4 * lanes)) * 4 * lanes if outer else 0
+    for r in np.nonzero(mixed)[0]:
+        flat = rows[r]
+        if inner:  # (each contiguous run through the blocks; the first run with a zero)
+            seg = flat.reshape(-1, n0)
+            res[r] = _zero_pick(seg[np.nonzero((seg == 0).any(axis=1))[0][0]], True)
+        else:
+            at = np.nonzero(flat == 0)[0]
+            res[r] = flat[at[-1] if outer and r % loop[1][0] < width else at[0]]
+    return res.reshape(arr.shape)
+
+
+def _red_order(data, red):
+    """The reduced axes of ``data`` outermost first, in the order the kernel's loop takes them."""
+    return sorted([d for d in range(data.ndim) if d in red],
+                  key=lambda d: (data.shape[d] != 1, -data.strides[d], -d))
 
 
 def _amax(t, dim, keepdim, fn, name):
@@ -562,8 +659,11 @@ def _amax(t, dim, keepdim, fn, name):
     # result follows a strided input's order; PyTorch's is contiguous)
     if type(arr) is np.ndarray and t.dtype.is_floating_point:  # (NaN: the positive quiet one)
         arr = np.where(np.isnan(arr), np.array(np.nan, arr.dtype), arr)
-        if dims and sorted(dims) == list(range(t.ndim - len(dims), t.ndim)):
+        if dims and sorted(dims) == list(range(t.ndim - len(dims), t.ndim)) and \
+                t._data.flags.c_contiguous and t._data.dtype in (np.float32, np.float64):
             arr = _zero_tie(t._data, arr, True)  # (an inner reduction: each row's)
+        elif dims and t.numel() < 32768:  # (PyTorch's serial kernel; a larger one is split)
+            arr = _zero_tie_dims(t._data, arr, dims)
     return make(arr, (t,), name.capitalize() + "Backward0", _even_rule(dims, keepdim, False), t,
                 _OUT, _shown_dims(dim), bool(keepdim))
 
@@ -628,7 +728,7 @@ def _arg(t, dim, keepdim, argfn, name):
         arr = as_array(idx).astype(np.int64, copy=False)
         if keepdim:
             arr = arr.reshape((1,) * t.ndim)
-        return wrap(arr, t._device)
+        return mapped(wrap(arr, t._device), t)
     d = norm_dim(dim, t.ndim)
     a = t._data if t.ndim else t._data.reshape(1)
     if a.shape[d] == 0:
@@ -636,7 +736,7 @@ def _arg(t, dim, keepdim, argfn, name):
     idx = _nan_arg(a, d, argfn).astype(np.int64)
     if keepdim and t.ndim:
         idx = np.expand_dims(idx, d)
-    return wrap(idx.reshape(()) if not t.ndim else idx, t._device)
+    return mapped(wrap(idx.reshape(()) if not t.ndim else idx, t._device), t)
 
 
 def argmax(t, dim=None, keepdim=False):
@@ -1450,13 +1550,13 @@ def cummin(t, dim):
 def all(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()  # NOTE: all(dim=()) reduces nothing in PyTorch
     arr = c_dense(as_array(np.all(t._data, axis=dims, keepdims=keepdim)))  # (contiguous)
-    return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
+    return mapped(wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device), t)
 
 
 def any(t, dim=None, keepdim=False):
     dims = _dims(t, dim) if dim != () else ()
     arr = c_dense(as_array(np.any(t._data, axis=dims, keepdims=keepdim)))
-    return wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device)
+    return mapped(wrap(arr if t.dtype is not D.uint8 else arr.astype(np.uint8), t._device), t)
 
 
 def count_nonzero(t, dim=None):
@@ -1843,6 +1943,7 @@ def _unique_rows_replayed(a, d):
 def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (``sorted=False`` sorts too), optionally inverse indices and counts."""
     kernel = "unique" if dim is None else "unique_dim"
+    refuse_dynamic("_unique2" if dim is None else kernel, t)
     if t._device.type == "meta":  # (the size of the result depends on the values)
         raise NotImplementedError(_NO_META_KERNEL.format("_unique2" if dim is None else kernel))
     _no_complex(t, NotImplementedError, f"\"{kernel}\" not implemented for '{{}}'")
@@ -1890,6 +1991,7 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
+    refuse_dynamic("unique_consecutive", t)
     if t._device.type == "meta":
         raise NotImplementedError(_NO_META_KERNEL.format("unique_consecutive"))
     if dim is not None and t.ndim == 1 and dim == 0:

@@ -17,7 +17,7 @@ from ._core import needs_grad as _needs_grad
 from ._core import channels_last_copy as _channels_last_copy
 from ._core import is_channels_last as _is_channels_last
 from ._core import c_dense, c_order, is_dense, suggests_channels_last
-from ._core import (check_same_device, fused_op, make, make_view, make_view_multi, norm_dim,
+from ._core import (check_same_device, make, make_view, make_view_multi, norm_dim,
                     norm_dims, shape_arg, sum_to, to_host, wrap, write, xp_of, xp_of_array)
 
 
@@ -875,9 +875,10 @@ def grad_layout_ok(var, g) -> bool:
 def grad_layout_copy(var, g):
     """A copy of gradient array ``g`` laid out as :func:`grad_layout_ok` asks."""
     strides = [s // var.itemsize for s in var.strides]
-    if var.flags.c_contiguous or not _dense(var.shape, strides):
+    if not (var.flags.c_contiguous or _dense(var.shape, strides)) or \
+            var.flags.c_contiguous and 1 not in var.shape:
         return xp_of_array(g).array(g, order="C", copy=True)
-    out = empty_like_layout(var, dtype=g.dtype)
+    out = empty_like_layout(var, dtype=g.dtype)  # (the leaf's strides, size-1 dims' too)
     out[...] = g
     return out
 
@@ -1249,9 +1250,18 @@ def _diag_embed(g, k, shape):
     return out
 
 
-@fused_op("DiagEmbedBackward0", twice="DiagonalBackward0")
 def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     """Put the last dim of ``t`` on the ``offset`` diagonal of new dims ``dim1``, ``dim2``."""
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        out = _diag_embed_plain(t, offset, dim1, dim2)
+    # (the gradient is the diagonal view of the incoming one, strides and all, as PyTorch's)
+    return make(out._data, (t,), "DiagEmbedBackward0",
+                lambda ctx, g: (g.diagonal(offset, dim1, dim2),))
+
+
+def _diag_embed_plain(t, offset, dim1, dim2):
     from .creation import zeros
 
     nd = t.ndim + 1

@@ -23,9 +23,16 @@ reverse mode (an op whose backward is not itself differentiable, such as
 ``unpack_dual``, not by the Function's ``apply``; work done under ``no_grad`` is not
 tracked (``make_dual`` warns there); a tangent's own ``grad_fn`` (when it requires grad)
 has ember's node name, not PyTorch's, and a tangent requires grad only where it depends
-on something that does (PyTorch's formulas may record more); in-place ops on a dual
-tensor made from a tensor that does not require grad are refused (as on a leaf that
-requires grad); only one level, as in PyTorch.
+on something that does (PyTorch's formulas may record more); only one level, as in
+PyTorch.
+
+In-place ops on dual tensors work as PyTorch's: on a dual tensor made from a tensor that
+does not require grad, a new hidden leaf takes its place as the level's dual tensor
+(:func:`rebase_hidden_leaf`), and a tensor computed from dual tensors on the hidden tape
+becomes a dual tensor itself (with the tangent it has) before it is changed
+(:func:`freeze_hidden`), so that what the change overwrites is not needed again.  Where the
+primal requires grad the tape is the visible one, which two in-place changes may spoil (an
+``exp_`` whose saved result is changed again): ``unpack_dual`` then raises autograd's error.
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ import sys
 import weakref
 from typing import NamedTuple
 
+from .. import _tensor
 from .._tensor import Tensor
 from .._warnings import warn as _warn
 from .grad_mode import STATE, enable_grad
@@ -147,6 +155,8 @@ def _install():
         if self._requires_grad and _hidden(self):
             return numpy_fn(self.detach(), force=force)
         return numpy_fn(self, force=force)
+
+    _tensor._FORWARD_AD_NUMPY[0] = numpy.__code__  # (a wrapper: vmap's refusals look past it)
 
     @functools.wraps(repr_fn)
     def __repr__(self, *, tensor_contents=None):
@@ -277,6 +287,57 @@ class UnpackedDualTensor(NamedTuple):
 
 def _drop_grad(t):
     t._grad = None
+
+
+def rebase_hidden_leaf(t) -> bool:
+    """Let an in-place op change ``t``, a dual tensor made from a tensor that does not
+    require grad (a hidden leaf), as PyTorch lets it: a new hidden leaf takes ``t``'s place as
+    the level's dual tensor (its values, memory and tape node), and ``t`` becomes what is
+    computed from it, whose history the in-place op then extends.  False where ``t`` is not
+    such a leaf."""
+    if not t.__dict__.get(_HIDDEN) or t._grad_fn is not None or t._base is not None:
+        return False
+    from .._ops._core import make
+    from .graph import get_accumulator
+
+    acc = get_accumulator(t)  # (what was computed from ``t`` so far leads here)
+    with enable_grad():
+        leaf = t.detach()
+        leaf._requires_grad = True
+    acc.variable, leaf._accumulator = leaf, acc
+    _mark_hidden(leaf)
+    with enable_grad():
+        alias = make(leaf._data, (leaf,), "AliasBackward0", _pass_grad)
+    t._grad_fn, t._output_nr = alias._grad_fn, 0
+    t._accumulator = None
+    del t.__dict__[_HIDDEN]
+    for sources in _SOURCES.values():
+        for i, (d, tangent) in enumerate(sources):
+            if d is t:
+                sources[i] = (leaf, tangent)
+    return True
+
+
+def _pass_grad(ctx, g):
+    return (g,)
+
+
+def freeze_hidden(t) -> bool:
+    """Before an in-place op changes ``t``, a tensor computed from dual tensors on the hidden
+    tape: ``t`` becomes a dual tensor of the level itself, with the tangent it has now.
+    PyTorch computes tangents as it goes, so what the op overwrites (an ``exp_``'s saved
+    result) is never needed again; ember's tangents are computed from the tape when asked,
+    which would then find it changed."""
+    if t._grad_fn is None or t._base is not None or _current_level < 0 or not _hidden(t):
+        return False
+    tangent = _tangent(t, _current_level)
+    if tangent is None:
+        return False
+    t._grad_fn, t._output_nr, t._accumulator = None, 0, None
+    t.register_post_accumulate_grad_hook(_drop_grad)  # (before it is hidden, as make_dual)
+    _mark_hidden(t)
+    _SOURCES[_current_level].append((t, tangent))
+    return True
 
 
 def _primal_cut_rule(ctx, g):

@@ -163,6 +163,14 @@ class Function:
         modes = _in_transform()
         if modes and not _internal(cls):
             _check_transform_support(cls, custom_setup, modes)
+            if "vmap" in modes and cls.vmap is not Function.vmap:
+                import sys
+
+                vmap = sys.modules["ember.func._vmap"]
+                if vmap._LEVELS:  # (a vmap's call, not jacfwd's: the staticmethod's result)
+                    out = vmap.custom_function_vmap(cls, args)
+                    if out is not NotImplemented:
+                        return out
             if "jvp" in modes:  # (jacfwd then pushes tangents, so that this ``jvp`` is used)
                 from ..func._scope import _active
 
@@ -388,6 +396,12 @@ def _check_transform_support(cls, custom_setup, modes):
             "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
             "jacrev, ...), it must override the setup_context staticmethod. For more details, "
             "please see https://pytorch.org/docs/main/notes/extending.func.html")
+    if "vmap" in modes and cls.generate_vmap_rule and cls.vmap is not Function.vmap:
+        raise RuntimeError(
+            f"You tried to vmap over {cls.__name__}, but it has both generate_vmap_rule=True "
+            "and an overridden vmap staticmethod. Please set generate_vmap_rule=False or delete "
+            "the overridden vmap staticmethod to avoid ambiguity. For more details, please see "
+            "https://pytorch.org/docs/main/notes/extending.func.html")
     if "vmap" in modes and cls.vmap is Function.vmap and not cls.generate_vmap_rule:
         raise RuntimeError(
             f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "

@@ -47,15 +47,30 @@ class Scope:
     mode = None
     custom_jvp = False  # set when a custom autograd.Function ran under it (forward mode)
 
-    def __init__(self):
+    def __init__(self, func=None):
         self.outer_grad = is_grad_enabled()  # grad mode of the caller
+        self.func = func  # the function transformed (what it captured may not be mutated)
+        self._captured = None
 
     def __enter__(self):
+        if self.func is not None:  # (what it captured now: functional_call swaps tensors in)
+            self.captured()
+            _CAPTURE_CHECK[0] += 1
         _active().append(self)
         return self
 
     def __exit__(self, *exc):
         _active().remove(self)
+        if self.func is not None:
+            _CAPTURE_CHECK[0] -= 1
+
+    def captured(self) -> set:
+        """The ids of the tensors the transformed function captured (found on first need)."""
+        if self._captured is None:
+            from ._vmap import _captured
+
+            self._captured = _captured(self.func)
+        return self._captured
 
     def lift(self, t):
         if not isinstance(t, Tensor):
@@ -121,6 +136,133 @@ class Scope:
             return t
 
         return tree_map(one, tree)
+
+
+# > 0 while a transform that knows its function runs (``_core.check_inplace`` then asks
+# :func:`refuse_captured_mutation`)
+from .._ops._core import CAPTURE_CHECK as _CAPTURE_CHECK  # noqa: E402
+
+_CAPTURED_MUTATION = (
+    "During a grad (vjp, jvp, grad, etc) transform, the function provided attempted to call "
+    "in-place operation ({}) that would mutate a captured Tensor. This is not supported; "
+    "please rewrite the function being transformed to explicitly accept the mutated Tensor(s) "
+    "as inputs.")
+
+
+def refuse_captured_mutation(t):
+    """PyTorch's refusal, under a differentiating transform, of an in-place op on a tensor
+    the transformed function captured from outside (or a view of one)."""
+    if not _CAPTURE_CHECK[0]:
+        return
+    mine = (id(t),) if t._base is None else (id(t), id(t._base))
+    for scope in _active():
+        if scope.func is not None and any(k in scope.captured() for k in mine):
+            raise RuntimeError(_CAPTURED_MUTATION.format(_aten_inplace_name()))
+
+
+_TENSOR_OVERLOAD = {"add_", "sub_", "mul_", "div_", "remainder_", "floor_divide_",
+                    "true_divide_", "fmod_"}
+_SCALAR_OR_TENSOR = {"pow_", "clamp_", "fill_", "lerp_", "masked_fill_", "clamp_min_",
+                     "clamp_max_", "index_fill_"}
+_INPLACE_BINARY = {"+=": "add_", "-=": "sub_", "*=": "mul_", "/=": "div_", "//=": "floor_divide_",
+                   "%=": "remainder_", "**=": "pow_", "&=": "bitwise_and_",
+                   "|=": "bitwise_or_", "^=": "bitwise_xor_"}
+
+
+def _aten_inplace_name():
+    """The in-place op the user's code is calling, as PyTorch's dispatcher names it
+    (``aten::mul_.Tensor``), read from the call the innermost user frame is making."""
+    import dis
+    import sys
+
+    from .._tensor import Tensor
+
+    frame, callee = sys._getframe(1), None
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, callee = frame.f_back, frame
+    if frame is None:
+        return "aten::copy_"
+    # (a stack of the names of the callables loaded: a call pops its own)
+    name, stack, cur, named = None, [], None, False
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset > frame.f_lasti:  # (the one running: the last at or before f_lasti)
+            break
+        cur, op = ins, ins.opname
+        if op == "LOAD_METHOD":
+            stack.append(ins.argval)
+        elif op == "PUSH_NULL":
+            stack.append(None)
+        elif op in ("LOAD_GLOBAL", "LOAD_NAME") and str(ins.argrepr).startswith("NULL"):
+            stack.append(ins.argval)
+            named = True
+            continue
+        elif op in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF") and \
+                stack and stack[-1] is None:
+            stack[-1] = ins.argval
+            named = True
+            continue
+        elif op == "LOAD_ATTR" and named:  # (``torch.sin_(x)``, ``F.relu(x, inplace=True)``)
+            stack[-1] = ins.argval
+            continue
+        elif op == "CALL":
+            name = stack.pop() if stack else None
+        named = False
+    args = []  # the callee's arguments, past ``self``
+    if callee is not None:
+        code, local = callee.f_code, callee.f_locals
+        n = code.co_argcount + code.co_kwonlyargcount
+        star, starstar = code.co_flags & 0x04, code.co_flags & 0x08
+        for i, k in enumerate(code.co_varnames[1:n + bool(star) + bool(starstar)], 1):
+            v = local.get(k)
+            if star and i == n:
+                args.extend(v or ())
+            elif starstar and i == n + bool(star):
+                args.extend((v or {}).values())
+            else:
+                args.append(v)
+    kwargs = callee.f_locals.get("kwargs") if callee is not None else None
+    kwargs = kwargs if isinstance(kwargs, dict) else {}
+    if cur is None or cur.opname != "CALL":
+        name = None
+        if cur is not None and cur.opname == "STORE_SUBSCR":
+            name = "copy_"
+        elif cur is not None and cur.opname == "BINARY_OP":
+            name = _INPLACE_BINARY.get(cur.argrepr)
+    name = _DUNDER.get(name, name)
+    if name is None:
+        return "aten::copy_"
+    if not name.endswith("_") and (kwargs.get("inplace") or callee is not None and
+                                   callee.f_locals.get("inplace") is True):
+        name += "_"  # (``F.relu(x, inplace=True)``)
+    if not name.endswith("_"):
+        # NOTE: a change made inside what the user called (batch norm's running statistics):
+        # PyTorch's kernels update them with ``add_``
+        name, args = "add_", []
+    tensor = any(isinstance(a, Tensor) for a in args)
+    if name in _TENSOR_OVERLOAD:
+        if name == "div_" and (kwargs.get("rounding_mode") is not None or callee is not None
+                               and callee.f_locals.get("rounding_mode") is not None):
+            return "aten::div_.Tensor_mode"
+        return f"aten::{name}.Tensor"
+    if name in _SCALAR_OR_TENSOR:  # (by the value: the last argument)
+        last = next((a for a in reversed(args) if a is not None), None)
+        if not isinstance(last, Tensor):
+            return "aten::clamp_" if name == "clamp_" else f"aten::{name}.Scalar"
+        return f"aten::{name}.Tensor"
+    if name == "set_":
+        return "aten::set_.source_Tensor" if tensor else "aten::set_"
+    if name == "scatter_":
+        return "aten::scatter_." + ("src" if tensor and sum(
+            isinstance(a, Tensor) for a in args) > 1 else "value")
+    return f"aten::{name}"
+
+
+_DUNDER = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",
+           "__setitem__": "copy_", "__ifloordiv__": "floor_divide_", "__imod__": "remainder_",
+           "__ipow__": "pow_"}
+
+
+_EMBER_DIR = __file__[:-len("func/_scope.py")]
 
 
 def grads(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=None):

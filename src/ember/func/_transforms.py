@@ -90,7 +90,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         api = "grad_and_value(f)(*args)"
-        scope = Scope()
+        scope = Scope(func)
         with scope, enable_grad():
             call_args, lifted, spec = _lifted_args(scope, args, argnums)
             output, aux = _split_aux(func(*call_args, **kwargs), has_aux, api)
@@ -165,7 +165,7 @@ def _outputs(result, has_aux, api):
 
 def _vjp(func, primals, argnums, has_aux):
     api = "vjp(f, *primals)"
-    scope = Scope()
+    scope = Scope(func)
     with scope, enable_grad():
         call_args, lifted, spec = _lifted_args(scope, primals, argnums)
         output, aux, flat_out, out_spec = _outputs(func(*call_args), has_aux, api)
@@ -301,7 +301,7 @@ def _jvp(func, primals, tangents, argnums, *, strict, has_aux):
     from .._ops.creation import zeros_like
 
     flat_t = _check_jvp_args(primals, tangents, argnums)
-    scope = Scope()
+    scope = Scope(func)
     scope.mode = "jvp"
     with scope, enable_grad():
         call_args, lifted, _ = _lifted_args(scope, primals, argnums)
@@ -336,7 +336,7 @@ def linearize(func, *primals):
     """
     from .._ops.creation import zeros_like
 
-    scope = Scope()
+    scope = Scope(func)
     scope.mode = "jvp"
     flat_p, p_spec = tree_flatten(primals)
     for p in flat_p:
@@ -431,7 +431,7 @@ def _error_if_complex(api, tree, inputs):
 
 
 def _jacobian(func, args, argnums, has_aux, api, randomness=None):
-    scope = Scope()
+    scope = Scope(func)
     if api == _JVP:
         scope.mode = "jacfwd"
     gen = _generator()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
+from typing import NamedTuple
 
+from .._tensor import VMAP_MAPPED as _MAPPED
 from .._tensor import Tensor
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -53,21 +56,30 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     - ``func`` runs once per batch element, so vmap costs as much as the loop; ``chunk_size``
       changes only the random draws and PyTorch's errors where it concatenates the chunks.
-    - Outputs are new tensors, never views of the inputs.
+    - Outputs are new tensors (the calls' outputs stacked, the batch dimension first in
+      memory and moved to ``out_dims``), never views of the inputs (but for an input
+      returned as it was given); their strides are PyTorch's where its batching rule puts
+      the batch dimension first (most ops, with ``in_dims`` 0).
     - ``'error'`` notices draws from CPU generators (not a CUDA one, nor a random op that
       draws nothing).  With ``'different'`` the numbers are PyTorch's batched draws for
       contiguous samples (a normal one is drawn for the whole batch, or chunk, at once),
       but not under a 'same' vmap nested with it, nor for a sample shaped like a
       non-contiguous input (``randn_like(x)`` with ``in_dims=1``).
-    - An in-place op on an input passed whole (``in_dims`` None) runs once per call, and is
-      refused (as PyTorch's) only where its operand is a slice vmap made, not a tensor
-      computed from one; ``.item()`` and data-dependent control flow are not refused.
+    - What is mapped ember follows from the slices it makes through the ops computing from
+      them (see ``_propagate``): PyTorch's refusals of reading a mapped tensor's values
+      (``.item()``, ``if x.sum() > 0``, ``nonzero``, a boolean mask...) and of an in-place
+      op writing a mapped operand into an unmapped tensor (an input passed whole, a tensor
+      ``func`` captured or created) are raised where ember sees it; a result of an op ember
+      does not follow is taken as neither (refused less, never more).
+    - An in-place op on an unmapped tensor with unmapped operands runs once per call
+      (PyTorch runs it once).
     - With ``out_dims=None``, an output is taken as unmapped when every call returned the same
       object or equal values; PyTorch tells from the batching itself.
     - For a batch of size 0, ``func`` runs once on zero-filled slices to learn the output
       shapes.
-    - ``func`` may branch on the values of its inputs (``if x.sum() > 0``), which PyTorch's
-      vmap refuses.
+    - A custom ``autograd.Function``'s ``vmap`` staticmethod is called on the whole batch
+      where the Function is applied to the slices vmap made; on a tensor computed from them,
+      once per call on a batch of one (:func:`custom_function_vmap`).
 
     >>> vmap(ember.dot)(ember.ones(2, 3), ember.ones(2, 3))
     tensor([3., 3.])
@@ -86,9 +98,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             if chunk_size is not None:  # (PyTorch skips the one empty chunk, then fails)
                 raise AssertionError("arg_spec must not be None")
             return _empty_batch(func, flat_in_dims, flat_args, args_spec, kwargs, out_dims)
+        slices = []
         results = _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec,
-                       kwargs, chunk_size)
-        out = _stack_outputs(results, out_dims, func)
+                       kwargs, chunk_size, slices)
+        out = _stack_outputs(results, out_dims, func, (slices, flat_args, flat_in_dims))
         if chunk_size is not None:
             _check_chunked_out_dims(out_dims, out)
         return out
@@ -224,21 +237,29 @@ _INPLACE_NAMES = {"add": None, "atan2": None, "sub": "inplace arithmetic",
                   "index_put": "index_put_", "masked_fill": "inplace arithmetic",
                   "index_add": "index_add_", "scatter_add": "scatter_add_",
                   "scatter": "aten::scatter_", "addcmul": "aten::addcmul_",
-                  "addcdiv": "aten::addcdiv_", "lerp": "aten::lerp_"}
+                  "addcdiv": "aten::addcdiv_", "lerp": "aten::lerp_", "clamp": "aten::clamp_"}
 # (those with a batching rule of their own, whose refusal says "in a vmap")
 _OWN_RULE = ("inplace arithmetic", "index_put_", "index_add_", "scatter_add_")
 
 
 def check_inplace_batched(self, other, name):
     """PyTorch's refusal of ``self.<name>_(other)`` under vmap where ``other`` is mapped and
-    ``self`` is not (ember sees it where ``other`` is a slice vmap made and ``self`` an input
-    it passes whole, or a view of one)."""
-    if not isinstance(other, Tensor) or id(other) not in _LEVELS[-1] or \
+    ``self`` is not (ember sees it where ``other`` is a slice vmap made or computed from one,
+    and ``self`` an input it passes whole or a tensor its function captured, or a view of
+    one)."""
+    if not isinstance(other, Tensor) or id(other._data) not in _MAPPED[-1] or \
             name not in _INPLACE_NAMES:
+        return
+    from ._scope import refuse_captured_mutation
+
+    refuse_captured_mutation(self)  # (a grad transform inside refuses it first)
+    if id(self._data) in _MAPPED[-1]:
         return
     ids, batch_size = _UNMAPPED[-1]
     mine = {id(self)} if self._base is None else {id(self), id(self._base)}
-    if not mine & ids:
+    known = _KNOWN[-1]
+    if not (mine & ids or id(self._data) in known or
+            self._base is not None and id(self._base._data) in known):
         return
     what = _INPLACE_NAMES[name]
     if what is not None:
@@ -252,7 +273,8 @@ def check_inplace_batched(self, other, name):
     except RuntimeError:
         return  # (the op's own refusal)
     # the enclosing vmaps that map ``self`` lead both shapes (``self`` unmapped here: a 1)
-    outer = [size for level, (_, size) in zip(_LEVELS[:-1], _UNMAPPED[:-1]) if mine & level]
+    outer = [size for level, (_, size) in zip(_MAPPED[:-1], _UNMAPPED[:-1])
+             if id(self._data) in level]
     own = [*outer, 1, *self.shape] if outer else list(self.shape)
     raise RuntimeError(f"output with shape {own} doesn't match the broadcast shape "
                        f"{outer + shape}")
@@ -273,14 +295,276 @@ def check_batch_norm_stats(running_mean, running_var):
         raise RuntimeError(_BATCH_NORM_ERROR)
 
 
+# -- what is mapped ------------------------------------------------------------------------
+#
+# PyTorch knows a tensor is mapped (batched) from its type; ember follows its arrays: the
+# slices a level makes are mapped there, and so is each op's result with a mapped input (the
+# ops' hook, ``_core._profile_hook``, marks the result's array).  What ember does not see (a
+# result an op makes without that hook) is taken as unmapped: refused less, never more.
+
+_HOOK = [None, 0]  # the hook that ran before the outermost vmap (a profiler's), the depth
+
+
+def _mark(level, arr):
+    k = id(arr)
+    if k not in level:
+        try:
+            level[k] = weakref.ref(arr, lambda _, k=k, level=level: level.pop(k, None))
+        except TypeError:  # (an array without weak references: kept alive instead)
+            level[k] = arr
+
+
+# per vmap level running: ``{id(array): weakref}`` of the arrays ember knows it does not map:
+# what its function captured, its inputs passed whole, and factories' results.  (Not what ops
+# compute from those: an op's recorded inputs leave out its index tensors, which may be
+# mapped, as in ``table[ids]``.)
+_KNOWN: list = []
+
+
+def _propagate(name, inputs, arr):
+    """``_core._profile_hook`` while a vmap runs: ``arr`` (or each array of a tuple) is
+    mapped at each level where one of ``inputs`` is."""
+    prev = _HOOK[0]
+    if prev is not None:
+        prev(name, inputs, arr)
+    _propagate_made(inputs, arr)
+
+
+def _propagate_made(inputs, arr):
+    """``_core._mapped_hook``: the same for an op's result made without ``make``; a
+    factory's (no inputs) is known unmapped."""
+    if not inputs:
+        for known in _KNOWN:
+            _mark(known, arr)
+        return
+    for level in _MAPPED:
+        for t in inputs:
+            d = getattr(t, "_data", None)
+            if d is not None and id(d) in level:
+                if isinstance(arr, (tuple, list)):
+                    for a in arr:
+                        _mark(level, a)
+                else:
+                    _mark(level, arr)
+                break
+
+
+def is_mapped(t) -> bool:
+    return isinstance(t, Tensor) and any(id(t._data) in level for level in _MAPPED)
+
+
+_DYNAMIC = ("vmap: We do not support batching operators that can output dynamic shape. "
+            "Attempted to vmap over aten::{}. Please file an issue at "
+            "https://github.com/pytorch/pytorch/issues if you need this feature.")
+_BOOL_MASK = ("vmap: We do not support batching operators that can support dynamic shape. "
+              "Attempting to batch over indexing with a boolean mask.")
+_NO_RULE = "Batching rule not implemented for aten::{}. We could not generate a fallback."
+
+
+def refuse_dynamic(op, *tensors):
+    """PyTorch's refusal of an op whose output's shape depends on the values of a mapped
+    input (``nonzero``, ``unique``, a boolean mask...)."""
+    if not any(is_mapped(t) for t in tensors):
+        return
+    if op == "bool_mask":
+        raise RuntimeError(_BOOL_MASK)
+    if op == "masked_select":
+        raise RuntimeError("vmap: Attempted to vmap over `mask` in torch.masked_select(self, "
+                           "mask) We cannot support this because for each batch this would "
+                           "return a differently shaped Tensor. Please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues if you need this "
+                           "feature.")
+    if op == "allclose":
+        raise RuntimeError("vmap over torch.allclose isn't supported yet. Please file an issue "
+                           "at https://github.com/pytorch/pytorch/issues if you need this "
+                           "feature.")
+    if op in ("equal", "nonzero_numpy"):
+        raise RuntimeError(_NO_RULE.format(op))
+    raise RuntimeError(_DYNAMIC.format(op))
+
+
+def _captured(func, found=None, seen=None, depth=0):
+    """The tensors ``func`` captured (its closure's, its globals', a module's parameters and
+    buffers, a partial's arguments), and those of the functions it wraps, by id."""
+    from ..nn.modules.module import Module
+
+    found = {} if found is None else found
+    seen = set() if seen is None else seen
+    if depth > 6 or id(func) in seen:
+        return found
+    seen.add(id(func))
+
+    def value(v, d):
+        if isinstance(v, Tensor):
+            found[id(v)] = v
+        elif isinstance(v, Module):
+            found.update((id(t), t) for t in v.parameters())
+            found.update((id(t), t) for t in v.buffers())
+            _captured(type(v).forward, found, seen, d + 1)
+        elif isinstance(v, (list, tuple)) and len(v) < 64:
+            for x in v:
+                if isinstance(x, (Tensor, Module)):
+                    value(x, d)
+        elif isinstance(v, dict) and len(v) < 64:
+            for x in v.values():
+                if isinstance(x, (Tensor, Module)):
+                    value(x, d)
+        elif callable(v) and not isinstance(v, type):
+            _captured(v, found, seen, d + 1)
+
+    if isinstance(func, functools.partial):
+        value(func.func, depth)
+        for v in (*func.args, *func.keywords.values()):
+            value(v, depth)
+        return found
+    if isinstance(func, Module):
+        value(func, depth)
+        return found
+    owner = getattr(func, "__self__", None)
+    if owner is not None and not isinstance(owner, type):
+        value(owner, depth)
+        func = getattr(func, "__func__", func)
+    wrapped = getattr(func, "__wrapped__", None)
+    if wrapped is not None:
+        _captured(wrapped, found, seen, depth + 1)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return found
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            value(cell.cell_contents, depth)
+        except ValueError:  # (an empty cell)
+            pass
+    names = getattr(func, "__globals__", None)
+    if names is not None and not code.co_filename.startswith(_EMBER_DIR):
+        for n in code.co_names:
+            v = names.get(n)
+            if isinstance(v, (Tensor, Module)):
+                value(v, depth)
+            elif callable(v) and getattr(v, "__code__", None) is not None and \
+                    not v.__code__.co_filename.startswith(_EMBER_DIR):
+                _captured(v, found, seen, depth + 1)
+    return found
+
+
+_EMBER_DIR = __file__[:-len("func/_vmap.py")]
+
+
+# -- custom autograd.Function with a vmap staticmethod ------------------------------------
+
+class VmapInfo(NamedTuple):
+    """What a custom Function's ``vmap`` staticmethod is told of the vmap calling it."""
+
+    batch_size: int
+    randomness: str
+
+
+# per vmap level running: {"i": the call running, "k": custom Functions applied in it,
+# "sources": {id(slice): (input, in_dim)}, "cache": {k: (cls, key, result)}, "size",
+# "randomness"}
+_CUSTOM: list = []
+
+_VMAP_RETURNS = ("Expected the vmap staticmethod to have two returns, an output and out_dims "
+                 "with pytree structure compatible with the output. ")
+
+
+def custom_function_vmap(cls, args):
+    """``cls.apply(*args)`` under vmap where ``cls`` has a ``vmap`` staticmethod: the rule is
+    called on the whole batch, as PyTorch calls it, and this call gets its slice of the
+    result.  NotImplemented where no argument is mapped (PyTorch skips the level: ``forward``
+    runs).
+
+    ember runs the rule once per vmap call where each mapped argument is one of the slices
+    vmap made (``vmap(f)(x)`` with ``f`` applying the Function to ``x``); where one is
+    computed from them, ember has no batch of it, and calls the rule for each call of ``f``
+    on a batch of one (``info.batch_size`` 1)."""
+    level, state = _MAPPED[-1], _CUSTOM[-1]
+    mapped = [isinstance(a, Tensor) and id(a._data) in level for a in args]
+    if not any(mapped):
+        return NotImplemented
+    k, i, sources = state["k"], state["i"], state["sources"]
+    state["k"] += 1
+    if all(id(a) in sources for a, m in zip(args, mapped) if m):
+        key = tuple(("m", id(sources[id(a)][0]), sources[id(a)][1]) if m else
+                    ("t", id(a)) if isinstance(a, Tensor) else ("v", id(a))
+                    for a, m in zip(args, mapped))
+        rule = getattr(cls.vmap, "__code__", cls.vmap)  # (a class made anew for each call)
+        cached = state["cache"].get(k)
+        if cached is None or cached[0] is not rule or cached[1] != key:
+            batch = [sources[id(a)][0] if m else a for a, m in zip(args, mapped)]
+            in_dims = tuple(sources[id(a)][1] if m else None for a, m in zip(args, mapped))
+            cached = state["cache"][k] = (rule, key, _call_rule(cls, state["size"], state,
+                                                                in_dims, batch))
+        return _slice_result(cached[2], i, level)
+    batch = [a.unsqueeze(0) if m else a for a, m in zip(args, mapped)]
+    in_dims = tuple(0 if m else None for m in mapped)
+    return _slice_result(_call_rule(cls, 1, state, in_dims, batch), 0, level)
+
+
+def _call_rule(cls, size, state, in_dims, batch):
+    """``cls.vmap`` run one level down (the vmaps outside this one still running)."""
+    saved = (_LEVELS.pop(), _UNMAPPED.pop(), _MAPPED.pop(), _CUSTOM.pop(), _KNOWN.pop())
+    try:
+        result = cls.vmap(VmapInfo(size, state["randomness"]), in_dims, *batch)
+    finally:
+        _LEVELS.append(saved[0])
+        _UNMAPPED.append(saved[1])
+        _MAPPED.append(saved[2])
+        _CUSTOM.append(saved[3])
+        _KNOWN.append(saved[4])
+    if not isinstance(result, tuple):
+        raise RuntimeError(_VMAP_RETURNS + f"Got a {type(result)} instead")
+    if len(result) != 2:
+        raise RuntimeError(_VMAP_RETURNS + f"Got {len(result)} returns instead")
+    output, out_dims = result
+    flat, spec = tree_flatten(output)
+    dims = [out_dims] if isinstance(output, Tensor) and isinstance(out_dims, int) else \
+        broadcast_prefix(out_dims, spec)
+    if dims is None or len(dims) != len(flat):
+        raise ValueError(f"The autograd.Function's vmap staticmethod returned an incompatible "
+                         f"(output, out_dims) tuple. Expected out_dims={out_dims} to be "
+                         f"compatible with the structure of `output`. out_dims has structure "
+                         f"{tree_flatten(out_dims)[1]} but output has structure {spec}.")
+    return flat, spec, dims
+
+
+def _slice_result(result, i, level):
+    flat, spec, dims = result
+    done = []
+    for o, d in zip(flat, dims):
+        if d is not None and isinstance(o, Tensor):
+            o = o.select(d, i)
+            _mark(level, o._data)
+        done.append(o)
+    return tree_unflatten(done, spec)
+
+
 def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs,
-         chunk_size=None):
+         chunk_size=None, slices=None):
+    from .._ops import _core
+
     gen = _generator()
     start = gen.get_state() if randomness == "same" else None
     results = []
     _LEVELS.append(set())
-    _UNMAPPED.append(({id(a) for a, d in zip(flat_args, flat_in_dims)
-                       if d is None and isinstance(a, Tensor)}, batch_size))
+    unmapped = {id(a) for a, d in zip(flat_args, flat_in_dims)
+                if d is None and isinstance(a, Tensor)}
+    captured = _captured(func)
+    _UNMAPPED.append((unmapped | captured.keys(), batch_size))
+    level, known = {}, {}
+    _MAPPED.append(level)
+    _KNOWN.append(known)
+    for a in (*flat_args, *captured.values()):  # (inputs passed whole, captured tensors)
+        if isinstance(a, Tensor) and (id(a) in unmapped or id(a) in captured):
+            _mark(known, a._data)
+    custom = {"i": 0, "k": 0, "sources": {}, "cache": {}, "size": batch_size,
+              "randomness": randomness}
+    _CUSTOM.append(custom)
+    if not _HOOK[1]:
+        _HOOK[0] = _core._profile_hook
+        _core._profile_hook = _propagate
+        _core._mapped_hook = _propagate_made
+    _HOOK[1] += 1
     flag = _random_error_flag() if randomness == "error" else None
     if flag is not None:
         flag[0] += 1
@@ -305,6 +589,13 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
             sliced = [a if d is None else a.select(d, i)
                       for a, d in zip(flat_args, flat_in_dims)]
             _LEVELS[-1] = {id(a) for a, d in zip(sliced, flat_in_dims) if d is not None}
+            custom["i"], custom["k"], custom["sources"] = i, 0, {}
+            if slices is not None:
+                slices.append(sliced)
+            for a, src, d in zip(sliced, flat_args, flat_in_dims):
+                if d is not None:
+                    _mark(level, a._data)
+                    custom["sources"][id(a)] = (src, d)
             if start is not None and i:
                 gen.set_state(start)
                 for g, state in watches[-1].values():  # (explicit generators too)
@@ -318,6 +609,15 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
     finally:
         _LEVELS.pop()
         _UNMAPPED.pop()
+        _MAPPED.pop()
+        _KNOWN.pop()
+        _CUSTOM.pop()
+        _HOOK[1] -= 1
+        if not _HOOK[1]:
+            if _core._profile_hook is _propagate:  # (not where a profiler since took it)
+                _core._profile_hook = _HOOK[0]
+            _HOOK[0] = None
+            _core._mapped_hook = None
         if flag is not None:
             flag[0] -= 1
         if watches is not None:
@@ -422,7 +722,24 @@ def _unmapped(values, func):
     return first
 
 
-def _stack_outputs(results, out_dims, func):
+def _passed_through(values, d, inputs):
+    """The input whose slices the calls returned as they were given them, mapped over the
+    dimension ``d`` the output takes: PyTorch returns it itself; else None."""
+    if inputs is None:
+        return None
+    slices, flat_args, flat_in_dims = inputs
+    first = values[0]
+    if not -first.dim() - 1 <= d <= first.dim():
+        return None
+    for j, s in enumerate(slices[0] if slices else ()):
+        if s is first and flat_in_dims[j] is not None and \
+                flat_in_dims[j] == d % flat_args[j].dim() and \
+                all(v is sl[j] for v, sl in zip(values, slices)):
+            return flat_args[j]
+    return None
+
+
+def _stack_outputs(results, out_dims, func, inputs=None):
     from .._ops.shape import stack
 
     flats = [tree_flatten(r) for r in results]
@@ -441,5 +758,29 @@ def _stack_outputs(results, out_dims, func):
             continue
         for v in values:
             _check_tensor_output(v, func)
-        done.append(stack(values, d))
+        same = _passed_through(values, d, inputs)
+        done.append(same if same is not None else _batched(stack, values, d))
     return tree_unflatten(done, spec)
+
+
+# NOTE: PyTorch's batched full reductions are its reductions over dims: their nodes
+_BATCHED_NODE = {"SumBackward0": "SumBackward1", "MeanBackward0": "MeanBackward1"}
+
+
+def _batched(stack, values, d):
+    """The calls' outputs as PyTorch's batched output: the batch dimension first in memory
+    (where most of its batching rules put it), moved to ``d`` (a permuted view, as PyTorch's
+    ``movedim``); at ``d`` 0, shown with the node of the op that made the outputs."""
+    n = values[0].dim() + 1
+    if not -n <= d < n:
+        return stack(values, d)  # (its IndexError)
+    out = stack(values, 0)
+    if d % n:
+        return out.movedim(0, d % n)
+    fn = values[0].grad_fn
+    if fn is not None and out.grad_fn is not None:
+        from .._ops._core import shown_as
+
+        name = type(fn).__name__
+        out = shown_as(out, _BATCHED_NODE.get(name, name))
+    return out

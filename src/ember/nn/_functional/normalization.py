@@ -165,6 +165,11 @@ def _param_dims(ndim, pshape):
 def _affine_norm_rule(ctx, g):
     x, w, mean, invstd, (view, axes, pshape, bshape, batch_stats, eps) = ctx.saved[:5]
     need_x, need_w, need_b = ctx.needs_input_grad
+    if need_b and w is None and not STATE.enabled and type(x._data) is np.ndarray and \
+            type(ctx).__name__ == "NativeGroupNormBackward0":
+        # NOTE: PyTorch's CPU group-norm backward fails like this for a bias without a
+        # weight, whatever the dtype or size.
+        raise RuntimeError("tensor does not have a device")
     xv = x.reshape(view)
     if batch_stats and STATE.enabled and x.requires_grad:
         # Building a graph for double backward: the statistics depend on x too.
@@ -698,6 +703,8 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     view = (n, num_groups, inner)
     pshape = (c,) + (1,) * (input.ndim - 2)
     a = input._data
+    if not a.size and n and c:  # (no positions: each group's statistics are 0/0)
+        return _group_norm_empty(input, num_groups, weight, bias, eps, view, pshape)
     # (PyTorch picks its channels-last kernel by the suggested format: so does a contiguous
     # N x C x 1 x 1 or N x 1 x H x W tensor whose size-1 dims' strides read channels-last)
     cl = type(a) is np.ndarray and a.flags.c_contiguous and 1 in a.shape and \
@@ -712,6 +719,44 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     out, _ = _affine_norm(input, weight, bias, "NativeGroupNormBackward0", view, (2,), pshape,
                           None, eps)
     return out
+
+
+# The NaN that PyTorch's CPU kernels give for 0/0: x86's default NaN (sign set), bfloat16's
+# rounded from it with every bit set.
+_NAN_BITS = {"float32": ("<u4", 0xFFC00000), "float64": ("<u8", 0xFFF8000000000000),
+             "float16": ("<u2", 0xFE00), "bfloat16": ("<u2", 0xFFFF)}
+
+
+def _default_nan(dtype, shape):
+    code, v = _NAN_BITS.get(dtype.name, (None, None))
+    if code is None:
+        return np.full(shape, np.nan, dtype)
+    return np.full(shape, v, code).view(dtype)
+
+
+def _group_norm_empty(x, groups, weight, bias, eps, view, pshape):
+    """``group_norm`` of an input with N and C but no positions: an empty result; the saved
+    mean is 0 and rstd NaN.
+
+    NOTE: PyTorch's CPU backward still runs its per-channel sums, and the weight's gradient
+    (the sums' 0 minus 0 times the mean, times the NaN rstd) comes out NaN; the bias's is 0."""
+    n, dt = x.shape[0], x._data.dtype
+    mean = np.zeros((n, groups), dt)
+    rstd = _default_nan(dt, (n, groups))
+    y = np.empty(x.shape, dt)
+    dev = x._device
+    bshape = None if bias is None else tuple(bias.shape)
+
+    def rule(ctx, g):
+        need_x, need_w, need_b = ctx.needs_input_grad
+        if need_b and weight is None:  # (as the non-empty CPU backward)
+            raise RuntimeError("tensor does not have a device")
+        return (wrap(np.zeros(x.shape, dt), dev) if need_x else None,
+                wrap(_default_nan(weight._data.dtype, weight.shape), dev) if need_w else None,
+                wrap(np.zeros(bshape, bias._data.dtype), dev) if need_b else None)
+    return make(y, (x, weight, bias), "NativeGroupNormBackward0", rule, x, weight,
+                wrap(mean.reshape(n, groups, 1), dev), wrap(rstd.reshape(n, groups, 1), dev),
+                (view, (2,), pshape, bshape, True, eps), (groups, mean, rstd, False))
 
 
 def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape, rows=None):

@@ -7,6 +7,7 @@ one kernel position at a time: each pass is a vectorised op over the whole outpu
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -208,7 +209,8 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     elif suggests_channels_last(input._data):  # (the indices laid out as the values, by make)
         idx = channels_last_copy(idx)
     ind = wrap(idx, input._device)
-    res = make(vals, (input,), "MaxPool2DWithIndicesBackward0", _max_rule, idx, input.shape,
+    res = make(vals, (input,), "MaxPool2DWithIndicesBackward0", _laid_as(_max_rule, input),
+               idx, input.shape,
                input, ind)
     return res, ind
 
@@ -264,6 +266,27 @@ def _max_pool_arrays(xp, a, k, s, p, d, out):
         origin = origin + (_grid(out, j) * s[j] - p[j]) * vs[j]
     idx = xp.take(xp.asarray(offsets.reshape(-1)), arg) + xp.asarray(origin)
     return best, idx
+
+
+def _laid_as(rule, x, rank=4):
+    """``rule`` with its gradient laid out as PyTorch's pooling backward kernels with a
+    channels-last path lay it (the batched 2-d pools, ``rank`` 4, and ``max_pool3d``, 5; the
+    other 3-d pools' are contiguous): as the input suggests, a size-1 channel's stride
+    included."""
+    a = x._data
+    if type(a) is not np.ndarray or a.ndim != rank or rank == 5 and rule is not _max3d_rule \
+            or not suggests_channels_last(a):
+        return rule
+
+    @functools.wraps(rule)
+    def laid(ctx, g):
+        out = rule(ctx, g)
+        r = out[0]
+        if r is not None and r._base is None and type(r._data) is np.ndarray and \
+                r._data.shape == a.shape:
+            r._data = channels_last_copy(r._data)
+        return out
+    return laid
 
 
 def _ceil_div(a, b):
@@ -489,8 +512,9 @@ def _avg_pool(x, geo):
     if unbatched:
         res = res[0]
     # (create_graph: PyTorch's double-backward node also takes the pool's input)
-    return make(res, (x,), f"AvgPool{nsp}DBackward0", lambda ctx, g: (shown_as(
-        _avg_pool_adjoint(g, geo), f"AvgPool{nsp}DBackwardBackward0", of=_checked(ctx)),), x)
+    return make(res, (x,), f"AvgPool{nsp}DBackward0", _laid_as(lambda ctx, g: (shown_as(
+        _avg_pool_adjoint(g, geo), f"AvgPool{nsp}DBackwardBackward0", of=_checked(ctx)),), x,
+        2 + nsp), x)
 
 
 def _checked(ctx):
@@ -719,7 +743,7 @@ def _adaptive_avg_exact(x, out, nsp):
             return (shown_as(_adaptive_avg_adjoint(g, mats, nsp),
                              f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=ctx),)
         return (wrap(res, g._device),)
-    return make(s.astype(dt, copy=False), (x,), name, rule, x)
+    return make(s.astype(dt, copy=False), (x,), name, _laid_as(rule, x, 2 + nsp), x)
 
 
 def _divide(s, sizes, nsp, each=None):
@@ -749,7 +773,7 @@ def _adaptive_avg(x, out, nsp):
         _check_adaptive_grad(g, f"adaptive_avg_pool{nsp}d")
         return (shown_as(_adaptive_avg_adjoint(g, mats, nsp),
                          f"AdaptiveAvgPool{nsp}DBackwardBackward0", of=_checked(ctx)),)
-    return make(res, (x,), name, rule, x)
+    return make(res, (x,), name, _laid_as(rule, x, 2 + nsp), x)
 
 
 def _apply_mats(xp, a, mats, nsp, transpose=False):
@@ -860,8 +884,8 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     if not batched:
         best, idx = best[0], idx[0]
     ind = wrap(idx, input._device)
-    res = make(best, (input,), f"AdaptiveMaxPool{nsp}DBackward0", rule, idx, input.shape,
-               input, ind)
+    res = make(best, (input,), f"AdaptiveMaxPool{nsp}DBackward0",
+               _laid_as(rule, input, 2 + nsp), idx, input.shape, input, ind)
     return res, ind
 
 
@@ -981,22 +1005,42 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
                 "three ints")
     d = _ntuple(dilation, 3, "max_pool3d: dilation must be either a single int, or a tuple of "
                 "three ints")
+    batched = input.dim() == 5
+    cl3d = not batched and _unbatched_cl3d(input._data)
+    if input.dim() == 4 and not cl3d and suggests_channels_last(input._data):
+        # NOTE: PyTorch reads a (C, D, H, W) input's layout as a 4-d tensor's, before its
+        # other checks: one that suggests (2-d) channels-last is refused, unless it is the
+        # channels-last-3d layout of a batch of one
+        raise RuntimeError("Unsupported memory format. Supports only ChannelsLast3d, "
+                           "Contiguous")
     _check_rank_3d(input)
     out = _pool3d_check(input, k, s, p, d, ceil_mode,
                         "max_pool3d_with_indices_out_cpu_template()", False)
     if input.dtype.name == "bool":
         raise NotImplementedError("\"max_pool3d\" not implemented for 'Bool'")
-    batched = input.dim() == 5
     a = input._data if batched else input._data[None]
     vals, idx = _max_pool_arrays(xp_of(input), a, k, s, p, d, out)
-    if not batched:
+    if cl3d:  # (computed as a batch of one, channels-last-3d, and squeezed)
+        vals, idx = channels_last_copy(vals)[0], channels_last_copy(idx)[0]
+    elif not batched:
         vals, idx = vals[0], idx[0]
     elif suggests_channels_last(input._data):  # (the indices laid out as the values, by make)
         idx = channels_last_copy(idx)
     ind = wrap(idx, input._device)
-    res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _max3d_rule, idx, input.shape,
+    res = make(vals, (input,), "MaxPool3DWithIndicesBackward0", _laid_as(_max3d_rule, input, 5),
+               idx, input.shape,
                input, ind)
     return res, ind
+
+
+def _unbatched_cl3d(a):
+    """Whether a (C, D, H, W) array, seen as a batch of one, is channels-last-3d but not
+    contiguous (size-1 dims' strides aside)."""
+    if a.ndim != 4 or a.flags.c_contiguous or not a.size:
+        return False
+    u = np.lib.stride_tricks.as_strided(a, (1,) + a.shape, (a.shape[0] * a.strides[0],)
+                                        + a.strides)
+    return is_channels_last(u)
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

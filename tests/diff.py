@@ -435,3 +435,29 @@ def scenario_outcome(lib, scenario, show):
 
     scenario(lib, lambda *a: out.append(" ".join(show(v) for v in a)), step)
     return out
+
+
+def unary_ways_in(name, x, same, ints=(1, 40), sizes=(0, 1, 3, 7, 15, 16, 17, 31, 33), start=0):
+    """``torch.<name>`` and ember's on the float32 array ``x`` (2-d, at least (13, 17)) by every
+    way in: the function, the method, a transposed and a strided view, the first ``sizes``
+    elements from ``start`` (a kernel's tail), a 0-d tensor, ``out=``, the in-place form, and
+    the integers ``ints`` (computed in float32); ``same(ember_result, torch_result)``
+    compares."""
+    e, t = ember.from_numpy(x.copy()), torch.from_numpy(x.copy())
+    fe, ft = getattr(ember, name), getattr(torch, name)
+    same(fe(e), ft(t))
+    same(getattr(e, name)(), getattr(t, name)())
+    same(fe(e.T), ft(t.T))
+    same(fe(e[::3, 1::2]), ft(t[::3, 1::2]))
+    for n in sizes:
+        same(fe(e.reshape(-1)[start:start + n]), ft(t.reshape(-1)[start:start + n]))
+    same(fe(e[2, 3]), ft(t[2, 3]))
+    oe, ot = ember.empty(x.shape), torch.empty(x.shape)
+    fe(e, out=oe)
+    ft(t, out=ot)
+    same(oe, ot)
+    e2, t2 = e.clone(), t.clone()
+    getattr(e2, name + "_")()
+    getattr(t2, name + "_")()
+    same(e2, t2)
+    same(fe(ember.arange(*ints)), ft(torch.arange(*ints)))

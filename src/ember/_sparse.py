@@ -2396,21 +2396,10 @@ def _layout_route(public, fn, args, kwargs):
 _METHODS: dict = {}
 
 
-_SIGNATURES: dict = {}
-
-
 def _signature(fn):
-    """``fn``'s signature (``False`` where it has none to read), cached."""
-    sig = _SIGNATURES.get(fn)
-    if sig is None:
-        import inspect
+    from ._subclass import signature
 
-        try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            sig = False
-        _SIGNATURES[fn] = sig
-    return sig
+    return signature(fn)
 
 
 def _parses(fn, name, args, kwargs):

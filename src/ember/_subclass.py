@@ -988,10 +988,8 @@ _NOT_HANDED = {"l1_loss": ("weight",)}
 _SIGNATURES: dict = {}
 
 
-def _as_passed(public, fn, args, kwargs):
-    """``(func, args, kwargs)`` as PyTorch's Python-level ``nn.functional`` functions hand a
-    call to ``__torch_function__``: the required parameters by position, every other one
-    by keyword with its default filled in (whatever the caller's spelling)."""
+def signature(fn):
+    """``fn``'s signature (``False`` where it has none to read), cached."""
     sig = _SIGNATURES.get(fn)
     if sig is None:
         import inspect
@@ -1001,6 +999,14 @@ def _as_passed(public, fn, args, kwargs):
         except (TypeError, ValueError):
             sig = False
         _SIGNATURES[fn] = sig
+    return sig
+
+
+def _as_passed(public, fn, args, kwargs):
+    """``(func, args, kwargs)`` as PyTorch's Python-level ``nn.functional`` functions hand a
+    call to ``__torch_function__``: the required parameters by position, every other one
+    by keyword with its default filled in (whatever the caller's spelling)."""
+    sig = signature(fn)
     if sig is False:
         return public, args, kwargs
     try:

@@ -580,15 +580,7 @@ def _reduce_loop(shape, strides, red):
             if shape[a] > shape[b]:
                 return 1
         return 0
-    for i in range(1, len(dims)):  # (an insertion sort that passes over undecided pairs)
-        j = i
-        for k in range(i - 1, -1, -1):
-            c = swap(dims[k], dims[j])
-            if c > 0:
-                dims[k], dims[j] = dims[j], dims[k]
-                j = k
-            elif c < 0:
-                break
+    dims = _cascade.iterator_sort(dims, swap)
     out = []
     for d in dims:
         if out and out[-1][0] * out[-1][1] == strides[d] and \

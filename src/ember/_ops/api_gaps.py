@@ -850,6 +850,12 @@ def _random_fill(method, name):
         from .creation import _fill_random, _gen, _no_overlap
 
         check_inplace(self)
+        from ._core import _mapped_hook
+
+        if _mapped_hook is not None:  # (a vmap runs)
+            from ..func._vmap import check_random_inplace
+
+            check_random_inplace(self)
         _no_overlap(self)
         arr = getattr(_gen(generator, self._device), method)(self.numel(), self.dtype.np, *args)
         return _fill_random(self, arr, name)

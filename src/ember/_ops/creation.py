@@ -1817,6 +1817,10 @@ def _check_leaf(t):
     from ._core import check_inplace
 
     check_inplace(t)
+    if _core._mapped_hook is not None:  # (a vmap runs)
+        from ..func._vmap import check_random_inplace
+
+        check_random_inplace(t)
 
 
 def _fill_order(data):

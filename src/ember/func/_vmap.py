@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
+import threading
 import weakref
 from typing import NamedTuple
+
+import numpy as np
 
 from .._tensor import VMAP_MAPPED as _MAPPED
 from .._tensor import Tensor
@@ -71,8 +75,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
       op writing a mapped operand into an unmapped tensor (an input passed whole, a tensor
       ``func`` captured or created) are raised where ember sees it; a result of an op ember
       does not follow is taken as neither (refused less, never more).
-    - An in-place op on an unmapped tensor with unmapped operands runs once per call
-      (PyTorch runs it once).
+    - An in-place op on an unmapped tensor with unmapped operands runs once per call, but
+      the tensors ``func`` sees whole (its inputs with in_dim None, what it captured) are
+      put back before each call after the first (:class:`_Unmapped`), so the change is made
+      once, as PyTorch's one call makes it (once per chunk with ``chunk_size``; not so for
+      other tensors it reaches, nor for a captured tensor the calls return views of, nor
+      for Python side effects: a list appended to grows once per call).  What ``func``
+      prints to ``sys.stdout`` is printed by the first call (of each chunk) only, as
+      PyTorch's one call prints it, but shows that call's slices where PyTorch shows
+      ``BatchedTensor(lvl=1, bdim=0, value=...)``.
     - With ``out_dims=None``, an output is taken as unmapped when every call returned the same
       object or equal values; PyTorch tells from the batching itself.
     - For a batch of size 0, ``func`` runs once on zero-filled slices to learn the output
@@ -328,6 +339,26 @@ def _propagate(name, inputs, arr):
     if prev is not None:
         prev(name, inputs, arr)
     _propagate_made(inputs, arr)
+    if name in _FOLLOWS_KNOWN and inputs:
+        for known in _KNOWN:
+            if all(t is None or getattr(t, "_data", None) is None or id(t._data) in known
+                   for t in inputs):
+                _mark(known, arr)
+
+
+# the ops whose recorded inputs are all the tensors they read (no index, mask or condition
+# left out), so that their result computed from tensors known unmapped is known unmapped too
+# (``w.clone().add_(x)`` refused as PyTorch refuses it)
+_FOLLOWS_KNOWN = frozenset((
+    "CloneBackward0", "ToCopyBackward0", "AliasBackward0", "ViewBackward0",
+    "UnsafeViewBackward0", "ExpandBackward0", "TBackward0", "PermuteBackward0",
+    "TransposeBackward0", "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1",
+    "SqueezeBackward2", "NegBackward0", "AddBackward0",
+    "AddBackward1", "SubBackward0", "SubBackward1", "RsubBackward0", "RsubBackward1",
+    "MulBackward0", "MulBackward1", "DivBackward0", "DivBackward1", "PowBackward0",
+    "PowBackward1", "PowBackward2", "ExpBackward0", "LogBackward0", "SqrtBackward0",
+    "AbsBackward0", "SinBackward0", "CosBackward0", "TanhBackward0", "SigmoidBackward0",
+    "ReluBackward0", "MmBackward0", "MvBackward0", "DotBackward0"))
 
 
 def _propagate_made(inputs, arr):
@@ -539,6 +570,101 @@ def _slice_result(result, i, level):
     return tree_unflatten(done, spec)
 
 
+class _Unmapped:
+    """The tensors a vmap's function sees whole (its inputs with in_dim None, what it
+    captured) as they were before its first call.  PyTorch runs the function once, so an
+    in-place change of them (with unmapped operands: a mapped one is refused) happens once;
+    ember runs it once per batch element, and puts them back before each call after the
+    first, so each call sees what PyTorch's one call saw, and the last leaves them as it did.
+
+    (The values are copied up front: an in-place op tells of its change only after it.)"""
+
+    __slots__ = ("saved",)
+
+    def __init__(self, tensors):
+        self.saved = []
+        seen = set()
+        for t in tensors:
+            d = t._data
+            if id(t) in seen or type(d) is not np.ndarray or t._device.type == "meta":
+                continue  # (a sparse or device tensor: not followed)
+            seen.add(id(t))
+            self.saved.append((t, d, d.copy(), t._vc, t._vc.v, t._grad_fn, t._output_nr,
+                               t._requires_grad, t._view_version))
+
+    def restore(self, out, known):
+        """Put back what changed, before the next call; ``out``: the last call's output,
+        ``known``: what this vmap knows it does not map."""
+        from .._ops._core import writable_alias
+
+        views = None
+        for k, entry in enumerate(self.saved):
+            if entry is None:
+                continue
+            t, d, copy, vc, v, fn, nr, rg, view_v = entry
+            if vc.v == v and t._data is d and t._grad_fn is fn and t._vc is vc:
+                continue  # (unchanged: the common case)
+            if views is None:
+                views = [o._data for o in tree_flatten(out)[0]
+                         if isinstance(o, Tensor) and id(o._data) not in known and
+                         type(o._data) is np.ndarray]
+            if any(np.may_share_memory(a, d) for a in views):
+                # (the call returned a view of it that may be mapped, ``W[i].mul_(x)`` with
+                # ``i`` mapped: PyTorch's is a batched copy; ember's a view of ``W`` each call
+                # writes: left as it is, to the last call)
+                self.saved[k] = None
+                continue
+            w = d if d.flags.writeable else writable_alias(d)
+            if w is not None:
+                np.copyto(w, copy)
+            t._data, t._vc = d, vc
+            t._grad_fn, t._output_nr, t._requires_grad = fn, nr, rg
+            if t._base is not None:
+                t._view_version = view_v
+            try:
+                vc.v = v  # (the changes counted once, as PyTorch's one call counts them)
+            except RuntimeError:  # (an inference tensor's counter)
+                pass
+
+
+class _DropOutput:
+    """``sys.stdout`` while a vmap's function runs for the batch elements after the first:
+    PyTorch runs it once (once per chunk), so what it prints is printed once (this thread's
+    writes are dropped while ``drop``; another thread's pass)."""
+
+    def __init__(self, target):
+        self._target = target
+        self._thread = threading.get_ident()
+        self.drop = True
+
+    def write(self, s):
+        if self.drop and threading.get_ident() == self._thread:
+            return len(s)
+        return self._target.write(s)
+
+    def writelines(self, lines):
+        for s in lines:
+            self.write(s)
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+
+def check_random_inplace(t):
+    """PyTorch's refusal of an in-place random op (``normal_``...) on a tensor vmap does not
+    map where its randomness is 'different' (each element's draw would be the same)."""
+    for level, custom in zip(reversed(_MAPPED), reversed(_CUSTOM)):
+        if id(t._data) in level:
+            return
+        if custom["randomness"] == "different":
+            raise RuntimeError("vmap: Cannot ask for different inplace randomness on an "
+                               "unbatched tensor. This will appear like same randomness. If "
+                               "this is necessary for your usage, please file an issue with "
+                               "functorch.")
+        if custom["randomness"] != "same":
+            return  # ('error': raised as the draw is seen)
+
+
 def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwargs,
          chunk_size=None, slices=None):
     from .._ops import _core
@@ -575,8 +701,23 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
     mine = {"size": batch_size, "i": 0, "j": 0, "cache": {}} \
         if randomness == "different" else None
     different.append(mine)
+    whole = _Unmapped([a for a in (*flat_args, *captured.values())
+                       if isinstance(a, Tensor) and (id(a) in unmapped or id(a) in captured)])
+    stdout = None
     try:
         for i in range(batch_size):
+            if i:
+                # (PyTorch runs ``func`` once per chunk: its changes and prints made anew)
+                anew = type(chunk_size) is int and not i % chunk_size
+                if anew:
+                    whole = _Unmapped([e[0] for e in whole.saved if e is not None])
+                else:
+                    whole.restore(results[-1], known)
+                if stdout is None and sys.stdout is not None:
+                    stdout = (sys.stdout, _DropOutput(sys.stdout))
+                    sys.stdout = stdout[1]
+                if stdout is not None:
+                    stdout[1].drop = not anew
             if mine is not None:
                 mine["i"] = i
                 if type(chunk_size) is int:  # (PyTorch draws for each chunk in turn)
@@ -607,6 +748,8 @@ def _run(func, randomness, batch_size, flat_in_dims, flat_args, args_spec, kwarg
                 raise RuntimeError(_RANDOM_ERROR)
             results.append(out)
     finally:
+        if stdout is not None and sys.stdout is stdout[1]:
+            sys.stdout = stdout[0]
         _LEVELS.pop()
         _UNMAPPED.pop()
         _MAPPED.pop()

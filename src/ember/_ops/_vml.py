@@ -40,8 +40,10 @@ bits, and :func:`sqrt` is NumPy's correctly rounded one.
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import math
+import struct
 import threading
 import zlib
 
@@ -501,7 +503,7 @@ def exp(x):
     :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``exp`` rounded once: within an
     ulp, equal on about 99% of values)."""
     if not emulated() and intel_sqrt():
-        return _on_intel(x, np.exp, _exp_intel)
+        return _on_intel(x, np.exp, _exp_intel, _exp_intel_small)
     return _on_float32(x, np.exp, _exp_ex)
 
 
@@ -550,11 +552,16 @@ def _exp_intel_table():
     return np.array(hi, _F32), np.array(lo, _F32)
 
 
-def _on_intel(x, ref, kernel):
-    """As :func:`_on_float32`, with ``kernel`` (for :func:`intel_sqrt`'s processor)."""
+def _on_intel(x, ref, kernel, small=None):
+    """As :func:`_on_float32`, with ``kernel`` (for :func:`intel_sqrt`'s processor); up to
+    ``_SMALL`` elements ``small(x)`` first (None where it leaves them to ``kernel``)."""
     x = np.asarray(x)
     if x.dtype != _F32 or x.size == 0:
         return _on_float32(x, ref, kernel)
+    if small is not None and x.size <= _SMALL:
+        res = small(x)
+        if res is not None:
+            return res
     flat = np.ascontiguousarray(x).reshape(-1)
     return kernel(flat, np.empty(flat.size, _F32)).reshape(x.shape)
 
@@ -566,7 +573,7 @@ def _fix_halfway(v, a, b, c, u, h):
     float32 rounds the exact sum once (a fused multiply-add)."""
     np.bitwise_and(v.view(np.uint64), np.uint64(0x1FFFFFFF), out=u)
     np.equal(u, np.uint64(0x10000000), out=h)
-    if h.any():
+    if np.count_nonzero(h):   # (cheaper than h.any() on small arrays)
         i = np.flatnonzero(h)
         p = (a[i] if np.ndim(a) else a) * np.asarray(b[i] if np.ndim(b) else b, np.float64)
         cc = c[i] if np.ndim(c) else c
@@ -578,54 +585,129 @@ def _fix_halfway(v, a, b, c, u, h):
     return v
 
 
-def _exp_intel(x, out):
-    """MKL's float32 ``vsExp`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays."""
+_EXPZ_OFF = 4096   # n + this indexes _exp_intel_scaled's tables (|n| <= 4032 on the vector path)
+
+
+@functools.lru_cache(maxsize=None)
+def _exp_intel_scaled():
+    """(S, D) indexed by n + _EXPZ_OFF: s = T[j] * 2**floor(n/32) in float64 (a multiple of
+    2**-126 or more: scaling the last sum by it is exact), and D[j], for j = n mod 32."""
     hi, lo = _exp_intel_table()
-    f64 = np.float64
-    m = min(x.size, _BLOCK)
-    jj, uu = np.empty(m, np.intp), np.empty(m, np.uint64)  # (take() wants intp indices)
+    n = np.arange(-_EXPZ_OFF, _EXPZ_OFF)
+    return np.ldexp(hi[n & 31].astype(np.float64), n >> 5), lo[n & 31]
+
+
+def _intel_scratch(name, kinds, w):
+    """Scratch arrays of ``w`` elements, one per dtype of ``kinds``: views of ``_BLOCK``-long
+    ones kept per thread (fresh big arrays cost page faults on every call, as in
+    :func:`_sqrt_scratch`)."""
+    bufs = getattr(_scratch, name, None)
+    if bufs is None:
+        bufs = tuple(np.empty(_BLOCK, k) for k in kinds)
+        setattr(_scratch, name, bufs)
+    return bufs if w == _BLOCK else [v[:w] for v in bufs]
+
+
+_EXP_INTEL_KINDS = (np.float64, np.float64, np.intp, _F32, _F32, _F32, np.uint64, np.uint32,
+                    np.bool_)
+
+
+def _exp_intel(x, out):
+    """MKL's float32 ``vsExp`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays, in
+    blocks on per-thread scratch; T[j] * 2**floor(n/32) and D[j] come from tables by n
+    (:func:`_exp_intel_scaled`), and the rare path's elements are taken as 0 until the end."""
+    s_tab, d_tab = _exp_intel_scaled()
+    f64, u32 = np.float64, np.uint32
     with np.errstate(all="ignore"):
-        for xb, o, (nd, d, ni, u, r, r2, t, h) in _blocked(x, out, "ddIIfffb"):
-            ni, j, u64 = ni.view(np.int32), jj[:xb.size], uu[:xb.size]
-            np.multiply(xb, _EXPZ_A32, out=nd, dtype=f64)
+        for lo in range(0, x.size, _BLOCK):
+            xb, o = x[lo:lo + _BLOCK], out[lo:lo + _BLOCK]
+            nd, d, i, r, r2, t, u, a, h = _intel_scratch("exp", _EXP_INTEL_KINDS, xb.size)
+            # the scalar path: its elements computed apart, their x taken as 0 here
+            np.bitwise_and(xb.view(u32), u32(0x7FFFFFFF), out=a)
+            np.greater(a, _EXP_RARE, out=h)
+            rare = h.copy() if np.count_nonzero(h) else None
+            xs = xb if rare is None else np.where(rare, _F32(0), xb)
+            np.multiply(xs, _EXPZ_A32, out=nd, dtype=f64)
             np.floor(nd, out=nd)                                   # n
-            np.copyto(ni, nd, casting="unsafe")
-            np.bitwise_and(ni, 31, out=j, casting="unsafe")        # j
-            np.multiply(nd, 1 / 32, out=nd)                        # n / 32
-            np.multiply(nd, _EXPZ_L1, out=d)
-            np.subtract(xb, d, out=d, dtype=f64)   # (exact, or far from a float32 halfway)
+            np.copyto(i, nd, casting="unsafe")
+            np.add(i, _EXPZ_OFF, out=i)
+            np.multiply(nd, _EXPZ_L1 / 32, out=d)
+            np.subtract(xs, d, out=d, dtype=f64)   # (exact, or far from a float32 halfway)
             np.copyto(r, d, casting="same_kind")
-            np.multiply(nd, _EXPZ_L2, out=d)
+            np.multiply(nd, _EXPZ_L2 / 32, out=d)
             np.subtract(r, d, out=d, dtype=f64)    # (exact)
             np.copyto(r, d, casting="same_kind")                   # r
             np.multiply(r, r, out=r2)
-            np.take(lo, j, out=t)
+            d_tab.take(i, out=t, mode="clip")
             np.add(t, r, out=t)
             np.multiply(r, _EXPZ_C3, out=d, dtype=f64)
             np.add(d, _EXPZ_C2, out=d)
-            _fix_halfway(d, r, _EXPZ_C3, _EXPZ_C2, u64, h)
+            _fix_halfway(d, r, _EXPZ_C3, _EXPZ_C2, u, h)
             np.copyto(r, d, casting="same_kind")                   # q (r no longer needed)
             np.multiply(r, r2, out=d, dtype=f64)
             np.add(d, t, out=d, dtype=f64)
-            _fix_halfway(d, r, r2, t, u64, h)
+            _fix_halfway(d, r, r2, t, u, h)
             np.copyto(r, d, casting="same_kind")                   # p
-            np.take(hi, j, out=t)
-            np.multiply(r, t, out=d, dtype=f64)
-            np.add(d, t, out=d, dtype=f64)
-            # (no _fix_halfway here: on every input of the vector path this sum is exact
-            # wherever it falls halfway between two float32s, 215,317 of them)
+            # fma(p, s, s) with s = T[j] * 2**floor(n/32) (n/32 > -126.01 here: no subnormal
+            # s or result, so that scaling before rounding is scaling after).  No _fix_halfway
+            # here: on every input of the vector path this sum is exact wherever it falls
+            # halfway between two float32s, 215,317 of them
+            s_tab.take(i, out=nd, mode="clip")
+            np.multiply(nd, r, out=d, dtype=f64)
+            np.add(d, nd, out=d)
             np.copyto(o, d, casting="same_kind")
-            # times 2**floor(n/32) (n/32 > -126.01 here: no subnormal s or result)
-            np.right_shift(ni, 5, out=ni)
-            np.add(ni, 127, out=ni)
-            np.left_shift(ni, 23, out=ni)
-            np.multiply(o, ni.view(_F32), out=o)
-            # the scalar path
-            np.bitwise_and(xb.view(np.uint32), np.uint32(0x7FFFFFFF), out=u)
-            np.greater(u, _EXP_RARE, out=h)
-            if h.any():
-                o[h] = _exp_rare(xb[h])
+            if rare is not None:
+                o[rare] = _exp_rare(xb[rare])
     return out
+
+
+# A few elements (0-d tensors, a loss, a small batch) cost less one by one in Python floats,
+# which are float64 as NumPy's steps above: each float32 rounding through ``struct``'s "f"
+# (C's cast: to nearest, even on ties), each float32 sum or product in float64 rounded once
+# (exact, or rounded once more innocuously: 53 >= 2 * 24 + 2 bits), the fused steps as in
+# :func:`_fix_halfway`.  Elements of the rare paths leave the whole call to the kernel.
+_SMALL = 12  # (about where the kernel below costs less, measured)
+_R32 = struct.Struct("f")
+_EXP_RARE_F = float(_EXP_RARE.view(_F32))
+
+
+def _fma32(a, b, c, frexp=math.frexp, pack=_R32.pack, unpack=_R32.unpack):
+    """float32 ``a * b + c`` rounded once, for Python floats (``a * b`` exact), as
+    :func:`_fix_halfway` does it: nudged one float64 step where the float64 sum is halfway."""
+    s = a * b + c
+    if frexp(s)[0] * 33554432.0 % 2.0 == 1.0:   # bits & 0x1fffffff == 0x10000000
+        p = a * b
+        z = s - p
+        err = (p - (s - z)) + (c - z)
+        if err:
+            s = math.nextafter(s, math.inf if err > 0 else -math.inf)
+    return unpack(pack(s))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _exp_intel_lists():
+    return tuple(t.tolist() for t in _exp_intel_table())
+
+
+def _exp_intel_small(x):
+    """:func:`_exp_intel` on a few elements, one by one (None if one takes the rare path)."""
+    hi, lo = _exp_intel_lists()
+    pack, unpack, fma, floor, ldexp = _R32.pack, _R32.unpack, _fma32, math.floor, math.ldexp
+    out = []
+    for v in x.ravel().tolist():
+        if not abs(v) <= _EXP_RARE_F:   # (NaNs too)
+            return None
+        n = floor(v * _EXPZ_A32)
+        j = n & 31
+        nd = n * 0.03125
+        r = unpack(pack(v - nd * _EXPZ_L1))[0]
+        r = unpack(pack(r - nd * _EXPZ_L2))[0]
+        r2 = unpack(pack(r * r))[0]
+        t = unpack(pack(lo[j] + r))[0]
+        p = fma(fma(r, _EXPZ_C3, _EXPZ_C2), r2, t)
+        s = hi[j]
+        out.append(ldexp(unpack(pack(p * s + s))[0], n >> 5))
+    return np.array(out, _F32).reshape(x.shape)
 
 
 # -- log -----------------------------------------------------------------------------------
@@ -709,7 +791,7 @@ def log(x):
     :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``log`` rounded once: within
     an ulp)."""
     if not emulated() and intel_sqrt():
-        return _on_intel(x, np.log, _log_intel)
+        return _on_intel(x, np.log, _log_intel, _log_intel_small)
     return _on_float32(x, np.log, _log_ex)
 
 
@@ -734,7 +816,7 @@ def log(x):
 # least 2**126 and subnormal x below 2**-127) the kernel takes x's mantissa in [1/2, 1)
 # (``vgetmantps``) and its exponent instead: y = vrcp14ps(m) rounded to a multiple of 1/32 (half
 # to even: _LOG_INTEL_Y2), e and i as above, E - e instead of -e, and a second table of
-# ln 2 - ln(1 + i/32) split the same way (:func:`_log_intel_slow`).  Zeros, negatives,
+# ln 2 - ln(1 + i/32) split the same way (:func:`_log_intel_rare`).  Zeros, negatives,
 # infinities and NaNs go to a scalar routine that gives what :func:`_log_rare` gives.  This
 # reproduced ``torch.log`` on every float32 bit pattern.  The fused multiply-adds are done in
 # float64 and rounded to float32 (as in :func:`_exp_intel`; here no sum needs the nudge).
@@ -791,32 +873,22 @@ def _log_intel_buckets(second=False):
     return ((below << 24) | nxt).astype(np.uint32)
 
 
-def _log_intel_steps(f, s, v):
-    """The number of steps of :func:`_log_intel_buckets` up to fraction bits ``f`` (uint32)
-    into ``s`` (intp), with ``v`` (uint32) scratch (``np.searchsorted`` is slower)."""
-    np.right_shift(f, np.uint32(15), out=s, casting="unsafe")
-    np.take(_log_intel_buckets(), s, out=v)
-    np.right_shift(v, np.uint32(24), out=s, casting="unsafe")
-    np.bitwise_and(v, np.uint32(0xFFFFFF), out=v)
-    np.add(s, f >= v, out=s, casting="unsafe")
-    return s
-
-
-def _log_intel_tail(r, t_hi, t_lo, o, d):
+def _log_intel_tail(r, t_hi, t_lo, o, d, q=None):
     """The Intel log's last steps on float32 ``r``, ``T``, ``t`` (see above) into ``o``
-    (``d``: float64 scratch; ``t_hi`` is overwritten).  No :func:`_fix_halfway`: on every
-    float32 input none of these fused multiply-adds' float64 sums falls halfway between two
-    float32s other than exactly (checked), so that rounding them once more is rounding once."""
+    (``d``: float64 scratch, ``q``: float32 scratch or None; ``t_hi`` is overwritten).  No
+    :func:`_fix_halfway`: on every float32 input none of these fused multiply-adds' float64
+    sums falls halfway between two float32s other than exactly (checked), so that rounding them
+    once more is rounding once."""
     f64 = np.float64
-    q = np.empty_like(r)
+    q = np.empty_like(r) if q is None else q
     np.multiply(r, _LOG_INTEL_C19, out=d, dtype=f64)
     np.add(d, _LOG_INTEL_C20, out=d)
     np.copyto(q, d, casting="same_kind")
     np.multiply(q, r, out=d, dtype=f64)
     np.subtract(d, 0.5, out=d)
     np.copyto(q, d, casting="same_kind")
-    r2 = r * r
-    np.multiply(q, r2, out=d, dtype=f64)
+    np.multiply(r, r, out=o)                                      # r * r (o is free)
+    np.multiply(q, o, out=d, dtype=f64)
     np.add(d, t_lo, out=d, dtype=f64)
     np.copyto(q, d, casting="same_kind")                          # q
     np.add(t_hi, r, out=o)                                        # H
@@ -827,41 +899,61 @@ def _log_intel_tail(r, t_hi, t_lo, o, d):
     return o
 
 
-def _log_intel(x, out):
-    """MKL's float32 ``vsLn`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays."""
+@functools.lru_cache(maxsize=None)
+def _log_intel_index():
+    """Tables of :func:`_log_intel` by ``b >> 15`` (sign, exponent, top 8 fraction bits of x):
+    (K, V) with K = 64 * (x's biased exponent) + the steps of _LOG_INTEL_Y below the bucket
+    and V the step in it (or 2**24 - 1), so that ``K + (fraction >= V)`` is 64 * exponent + s;
+    and by that index: (Y/64 in float64, T, t) for s = 64 - Y, as :func:`_log_intel`'s steps
+    compute them (T's and t's sums in float64, rounded once)."""
     l2, ta, tb = _log_intel_tables()[:3]
-    f64, u32 = np.float64, np.uint32
-    m = min(x.size, _BLOCK)
-    jj, ss = np.empty(m, np.intp), np.empty(m, np.intp)
+    v = _log_intel_buckets()
+    key = np.arange(1 << 17)
+    k = ((key >> 8) & 255) * 64 + (v[key & 255] >> 24)
+    thr = v[key & 255] & np.uint32(0xFFFFFF)
+    idx = np.arange(256 * 64)
+    big_e, s = idx >> 6, idx & 63
+    s = np.minimum(s, 32)   # (32 steps at most; the rest is never indexed)
+    i = (32 - s) & 31
+    e = (127 - big_e - (s > 0)).astype(np.int32)
+    th = (e * -_LOG_INTEL_L1 + ta[i].astype(np.float64)).astype(_F32)
+    tl = (e * -float(l2) + tb[i].astype(np.float64)).astype(_F32)
+    return k.astype(np.intp), thr.astype(np.uint32), (64 - s) / 64, th, tl
+
+
+_LOG_INTEL_KINDS = (np.intp, np.intp, np.float64, np.uint32, np.uint32, np.bool_, _F32, _F32,
+                    _F32, _F32)
+
+
+def _log_intel(x, out):
+    """MKL's float32 ``vsLn`` on :func:`intel_sqrt`'s processor, on contiguous 1-d arrays: the
+    steps of the NOTE above with what depends only on x's exponent and the step count s (Y/64,
+    T, t) read from :func:`_log_intel_index`'s tables, in blocks on per-thread scratch."""
+    k_tab, v_tab, y_tab, th_tab, tl_tab = _log_intel_index()
+    u32 = np.uint32
     with np.errstate(all="ignore"):
-        for xb, o, (e, k, d, r, th, tl, h) in _blocked(x, out, "IIdfffb"):
-            j = jj[:xb.size]
+        for lo in range(0, x.size, _BLOCK):
+            xb, o = x[lo:lo + _BLOCK], out[lo:lo + _BLOCK]
+            i, j, d, e, v, h, r, th, tl, q = _intel_scratch("log", _LOG_INTEL_KINDS, xb.size)
             b = xb.view(u32)
+            np.right_shift(b, u32(15), out=j, casting="unsafe")
+            k_tab.take(j, out=i, mode="clip")
+            v_tab.take(j, out=v, mode="clip")
             np.bitwise_and(b, u32(0x7FFFFF), out=e)
-            s = _log_intel_steps(e, ss[:xb.size], k)              # 64 - Y
-            np.subtract(32, s, out=j)
-            np.bitwise_and(j, 31, out=j)                          # i
+            np.greater_equal(e, v, out=h)
+            np.add(i, h, out=i)                                   # 64 * E + s, s = 64 - Y
             np.bitwise_or(e, u32(0x3F800000), out=e)              # m
-            np.subtract(64, s, out=d, dtype=f64)
-            np.multiply(d, e.view(_F32), out=d, dtype=f64)
-            np.multiply(d, 1 / 64, out=d)
+            y_tab.take(i, out=d, mode="clip")
+            np.multiply(d, e.view(_F32), out=d, dtype=np.float64)
             np.subtract(d, 1.0, out=d)                            # (exact)
             np.copyto(r, d, casting="same_kind")                  # r
-            ki = k.view(np.int32)
-            np.right_shift(b, u32(23), out=k)
-            np.subtract(127, ki, out=ki)                          # -E
-            np.subtract(ki, s > 0, out=ki, casting="unsafe")      # e
-            np.multiply(ki, -_LOG_INTEL_L1, out=d, dtype=f64)
-            np.add(d, np.take(ta, j), out=d)
-            np.copyto(th, d, casting="same_kind")                 # T (exact)
-            np.multiply(ki, -float(l2), out=d, dtype=f64)
-            np.add(d, np.take(tb, j), out=d)                      # (exact)
-            np.copyto(tl, d, casting="same_kind")                 # t
-            _log_intel_tail(r, th, tl, o, d)
+            th_tab.take(i, out=th, mode="clip")                   # T (exact)
+            tl_tab.take(i, out=tl, mode="clip")                   # t
+            _log_intel_tail(r, th, tl, o, d, q)
             # the rest: x below 2**-126 or from 2**126 up, zeros, negatives, infinities, NaNs
             np.subtract(b, u32(0x00800000), out=e)
             np.greater_equal(e, u32(0x7E800000 - 0x00800000), out=h)
-            if h.any():
+            if np.count_nonzero(h):
                 o[h] = _log_intel_rare(xb[h])
     return out
 
@@ -902,6 +994,37 @@ def _log_intel_rare(x):
     _log_intel_tail(r.astype(_F32), th.astype(_F32), tl.astype(_F32), out, np.empty(n))
     res[pos] = out
     return res
+
+
+@functools.lru_cache(maxsize=None)
+def _log_intel_lists():
+    """(A, B, -L2, steps) of :func:`_log_intel` as Python lists and floats."""
+    l2, ta, tb = _log_intel_tables()[:3]
+    return ta.tolist(), tb.tolist(), -float(l2), _LOG_INTEL_Y.tolist()
+
+
+def _log_intel_small(x):
+    """:func:`_log_intel` on a few elements, one by one, as :func:`_exp_intel_small`."""
+    ta, tb, ml2, steps = _log_intel_lists()
+    pack, unpack, bisect_right = _R32.pack, _R32.unpack, bisect.bisect_right
+    out = []
+    for b in np.ascontiguousarray(x).reshape(-1).view(np.uint32).tolist():
+        if not 0x00800000 <= b < 0x7E800000:
+            return None
+        f = b & 0x7FFFFF
+        s = bisect_right(steps, f)                                  # 64 - Y
+        i = (32 - s) & 31
+        r = unpack(pack((64 - s) * (1.0 + f * 2.0 ** -23) * 0.015625 - 1.0))[0]
+        k = 127 - (b >> 23) - (s > 0)                               # e
+        th = unpack(pack(k * -_LOG_INTEL_L1 + ta[i]))[0]
+        tl = unpack(pack(k * ml2 + tb[i]))[0]
+        q = unpack(pack(r * _LOG_INTEL_C19 + _LOG_INTEL_C20))[0]   # (no nudges: as the tail's)
+        q = unpack(pack(q * r - 0.5))[0]
+        q = unpack(pack(q * unpack(pack(r * r))[0] + tl))[0]
+        h = unpack(pack(th + r))[0]
+        c = unpack(pack(r - unpack(pack(h - th))[0]))[0]
+        out.append(h + unpack(pack(q + c))[0])
+    return np.array(out, _F32).reshape(x.shape)
 
 
 # -- log2 ----------------------------------------------------------------------------------

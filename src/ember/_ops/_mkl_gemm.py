@@ -1210,10 +1210,8 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
         if b_t.strides[1] != _ITEM:
             b_t = np.ascontiguousarray(b_t)
         res = _intel_rows16(a, b_t)
-        if bias is not None:
-            with np.errstate(all="ignore"):
-                res = np.add(res, bias, dtype=_F32)
-        return res
+        with np.errstate(all="ignore"):  # (C starts at the bias or +0: see _intel_gemv_run)
+            return np.add(res, _F32(0) if bias is None else bias, dtype=_F32)
     if tail == "intel-gemv" or tail == "intel-gemv-split":
         return _intel_gemv_run(a, b, bias, beta, tail == "intel-gemv-split")
     if tail in ("intel", "intel-split", "intel-tail"):
@@ -1451,10 +1449,10 @@ def _intel_gemv_run(a, b, bias, beta, split=False):
     else:
         res = _intel_gemv(w, x)
     res = res.reshape(-1, 1) if column else res.reshape(1, -1)
-    if bias is not None:
-        with np.errstate(all="ignore"):
-            res = np.add(res, bias, dtype=_F32)
-    return res
+    # NOTE: MKL starts C at +0 without a bias (its sums of products that all round to zero
+    # come out +0 then, -0 with a bias of -0)
+    with np.errstate(all="ignore"):
+        return np.add(res, _F32(0) if bias is None else bias, dtype=_F32)
 
 
 _F64 = np.float64
@@ -1496,7 +1494,7 @@ def _fma_chains_exact(start, prods) -> np.ndarray:
     return acc
 
 
-def _intel_gemv(w, x) -> np.ndarray:
+def _intel_gemv(w, x, fast=True) -> np.ndarray:
     """``w @ x`` (``w`` (N, K) by rows, ``x`` (K,)) as MKL's sgemv sums it on the Intel
     processor (measured black-box with probes and random operands, 1 and 2 threads, any
     address and row stride), one output per row of ``w``; every product ``p_k = w[n, k] *
@@ -1514,29 +1512,67 @@ def _intel_gemv(w, x) -> np.ndarray:
     ``k .. k+15`` into the first, ``k+16 .. k+31`` into the second) while 32 are left, add
     the two (rounded), then go on as the second row does from k = 1: 16 products at a time
     into the 16 lanes, the last block short (its missing lanes take nothing); halved as
-    above, and ``round(p_0)`` added last (a rounded add)."""
+    above, and ``round(p_0)`` added last (a rounded add).
+
+    The lane sums come from BLAS (:func:`_intel_gemv_lanes`), and the outputs are checked
+    for what could make them differ from exact chains there (:func:`_suspect`); ``fast``
+    False (such outputs): every lane checked on its own (:func:`_lanes16`)."""
     n, k = w.shape
     n0 = 4 * (n // 4)
     out = np.empty(n, _F32)
     x64 = x.astype(_F64)
+    heads, rest = _intel_gemv_lanes(w, x, n0) if fast else (None, None)
     with np.errstate(all="ignore"):
         if n0:
-            out[:n0] = _intel_gemv_groups(w[:n0], x, x64)
+            out[:n0] = _intel_gemv_groups(w[:n0], x, x64, heads)
         if n > n0:  # (the first and third of these rows: one kind; the second: the other)
-            out[n0::2] = _intel_gemv_rows(w[n0::2], x, x64, True)
+            out[n0::2] = _intel_gemv_rows(w[n0::2], x, x64, True,
+                                          None if rest is None else rest[::2])
         if n > n0 + 1:
-            out[n0 + 1] = _intel_gemv_rows(w[n0 + 1:n0 + 2], x, x64, False)[0]
+            out[n0 + 1] = _intel_gemv_rows(w[n0 + 1:n0 + 2], x, x64, False,
+                                           None if rest is None else rest[1:2])[0]
+    if (heads is not None or rest is not None) and _suspect(out[None], x[None], w):
+        return _intel_gemv(w, x, False)
     return out
 
 
-def _intel_gemv_groups(w, x, x64) -> np.ndarray:
-    """:func:`_intel_gemv`'s rows in groups of 4."""
+def _intel_gemv_lanes(w, x, n0):
+    """The lane sums of :func:`_intel_gemv` from one BLAS operand spread from ``x``
+    (:func:`_spread`): the groups' 16 lanes (16, n0) over the first ``1 + 16q`` products,
+    and for the rows after them their 32 lanes over products 1 .. 32g (``g = (K - 1) // 32``,
+    where g > 0) then the 16 lanes over products 1 .. K - 1, side by side as (rows, 48 or
+    16); either None where not through BLAS.  Not checked (see :func:`_diag_product`)."""
+    n, k = w.shape
+    if 2 * 48 * k > _SMALL_GEMM or not _diag_ok():
+        return None, None
+    q, g = (k - 1) // 16, (k - 1) // 32
+    h = 16 if n0 else 0
+    p = h + (32 if g and n > n0 else 0)
+    cols = p + (16 if n > n0 else 0)
+    xs = np.zeros((k + 32, cols), _F32)
+    if h:
+        _spread(xs, 0, 0, x[None, :1 + 16 * q], 16, True)
+    if p > h:
+        _spread(xs, 1, h, x[None, 1:1 + 32 * g], 32, False)
+    if cols > p:
+        _spread(xs, 1, p, x[None, 1:], 16, False)
+    if h and cols > h and n * k * cols <= _SMALL_GEMM:  # (few rows: all in one call)
+        both = _diag_product(w, xs, 0, k, 0, cols)  # (their columns' other products: w * +0)
+        return np.ascontiguousarray(both[:n0, :h].T), both[n0:, h:]
+    heads = np.ascontiguousarray(_diag_product(w[:n0], xs, 0, 1 + 16 * q, 0, h).T) if h else None
+    rest = _diag_product(w[n0:], xs, 1, k, h, cols) if cols > h and k > 1 else None
+    return heads, rest
+
+
+def _intel_gemv_groups(w, x, x64, lanes=None) -> np.ndarray:
+    """:func:`_intel_gemv`'s rows in groups of 4 (``lanes``: their 16 lane sums, where
+    known)."""
     n, k = w.shape
     q, t = divmod(k - 1, 16)
-    acc = _lanes16(x[None], w, True)[:, 0]
+    acc = _lanes16(x[None], w, True)[:, 0] if lanes is None else lanes
     s = _halve(acc)
     if not t:
-        return s + _F32(0)
+        return s
     e = 1 + 16 * q
     v = np.zeros((16, n), _F32)
     v[1:t] = (w[:, e + 1:e + t].T.astype(_F64) * x64[e + 1:e + t, None]).astype(_F32)
@@ -1558,22 +1594,28 @@ def _intel_lanes_exact(w, x64, q) -> np.ndarray:
     return _fma_chains(start, prods)
 
 
-def _intel_gemv_rows(rows, x, x64, two) -> np.ndarray:
+def _intel_gemv_rows(rows, x, x64, two, lanes=None) -> np.ndarray:
     """:func:`_intel_gemv`'s ``N % 4`` rows after the groups, those of one kind (``two``: the
-    first and third, two accumulators while 32 products are left), as (rows,)."""
+    first and third, two accumulators while 32 products are left), as (rows,); ``lanes``:
+    their :func:`_intel_gemv_lanes`, where known."""
     r, k = rows.shape
     i = 1
     acc = np.zeros((16, r), _F32)
-    if two and k - 1 >= 32:  # (exact chains: a few rows, BLAS's calls would cost more)
+    if two and k - 1 >= 32:  # (32 lanes from +0)
         g = (k - 1) // 32
-        prods = rows[:, 1:1 + 32 * g].T.astype(_F64) * x64[1:1 + 32 * g, None]
-        pair = _fma_chains(np.zeros((32, r), _F32), prods.reshape(g, 32, r))
+        if lanes is None:
+            pair = _lanes16(x[None, 1:1 + 32 * g], rows[:, 1:1 + 32 * g], False, 32)[:, 0]
+        else:
+            pair = lanes[:, :32].T
         acc = pair[:16] + pair[16:]
         i += 32 * g
     rest = k - i
-    if rest:  # (16 at a time into the lanes, the last block short)
+    if rest and i == 1:  # (16 at a time into the lanes from +0, the last block short)
+        acc = _lanes16(x[None, 1:], rows[:, 1:], False)[:, 0] if lanes is None else \
+            np.ascontiguousarray(lanes[:, -16:].T)
+    elif rest:  # (at most 2 steps on from the 32 lanes' sum; the missing lanes add -0)
         g = -(-rest // 16)
-        steps = np.zeros((16 * g, r), _F64)
+        steps = np.full((16 * g, r), -0.0)
         steps[:rest] = rows[:, i:].T.astype(_F64) * x64[i:, None]
         acc = _fma_chains(acc, steps.reshape(g, 16, r))
     head = (rows[:, 0].astype(_F64) * x64[0]).astype(_F32)
@@ -1585,8 +1627,17 @@ def _intel_rows16(a, w) -> np.ndarray:
     Intel processor (M 2..15, K >= 24 M): per output 16 lanes from +0, lane l a fused
     multiply-add chain over k = l, l + 16, ... (the last block short), then the four
     4-lane quarters added in order, ``((Q0 + Q1) + Q2) + Q3``, and their 4 lanes reduced
-    ``(l0 + l1) + (l2 + l3)`` (rounded adds)."""
-    lanes = _lanes16(a, w, False)
+    ``(l0 + l1) + (l2 + l3)`` (rounded adds).  The lanes from BLAS where it can
+    (:func:`_blas_lanes`), the outputs checked (:func:`_suspect`), else exact chains."""
+    lanes = _blas_lanes(a, w, False)
+    res = _quarters(_exact_lanes(a, w, False) if lanes is None else lanes)
+    if lanes is not None and _suspect(res, a, w):
+        res = _quarters(_exact_lanes(a, w, False))
+    return res
+
+
+def _quarters(lanes):
+    """:func:`_intel_rows16`'s reduction of its 16 lanes (16, M, N)."""
     with np.errstate(all="ignore"):
         quarter = lanes[0:4] + lanes[4:8]
         quarter += lanes[8:12]
@@ -1594,7 +1645,8 @@ def _intel_rows16(a, w) -> np.ndarray:
         return (quarter[0] + quarter[1]) + (quarter[2] + quarter[3])
 
 
-_LANES_EXACT = 16384  # products up to which exact chains beat 16 BLAS calls (~0.1 ms)
+_SMALL_GEMM = 1_000_000  # M * N * K up to which OpenBLAS's sgemm runs its small-matrix kernel
+_DIAG_MAX = 120_000  # M N K up to which :func:`_diag_lanes` beats :func:`_copied_lanes` (~50 us)
 
 
 def _lanes16(a, w, head, width=16) -> np.ndarray:
@@ -1603,76 +1655,224 @@ def _lanes16(a, w, head, width=16) -> np.ndarray:
     < K; with ``head`` (16 lanes) lane 0 first takes k = 0 and lane l then k = 1 + l,
     17 + l, ... over the first ``1 + 16 ((K - 1) // 16)`` products (:func:`_intel_gemv`'s).
 
-    Each lane is one BLAS product over its K / width columns (one transposing copy of ``w``,
-    padded to whole steps with +0, whose products change no chain; the head is a first step
-    that the other lanes take times +0; 2 rows and columns at least, as BLAS may run a
-    single one as another kernel), which NumPy's BLAS sums as single FMA chains
-    (:func:`_rows16_ok`); else, for few products, or where any lane is not finite (a +0
-    times an infinity), exact chains (:func:`_fma_chains`)."""
+    Through BLAS (:func:`_blas_lanes`) where every lane is then checked to be the chain's
+    (finite, and nonzero or without products small enough to round to -0); else exact chains
+    (:func:`_exact_lanes`)."""
+    if head:
+        k = 1 + 16 * ((a.shape[1] - 1) // 16)
+        a, w = a[:, :k], w[:, :k]
+    lanes = _blas_lanes(a, w, head, width)
+    if lanes is None or _suspect(lanes, a, w):
+        lanes = _exact_lanes(a, w, head, width)
+    return lanes
+
+
+def _blas_lanes(a, w, head, width=16):
+    """:func:`_lanes16`'s lanes (``a`` and ``w`` cut to the lanes' products) through BLAS,
+    not checked (see :func:`_suspect`): one product of ``w`` times a block-diagonal spread of
+    ``a``'s lanes (:func:`_diag_lanes`; few rows of ``a``, or little work), or one product
+    per lane over a transposing copy of ``w`` (:func:`_copied_lanes`); None where neither
+    runs."""
     m, k = a.shape
     n = w.shape[0]
-    cols = max(n, 2)
-    rows = max(m, 2)
+    if 2 * k * m * width <= _SMALL_GEMM and (m == 1 or head or width != 16 or
+                                             m * n * k <= _DIAG_MAX) and _diag_ok():
+        return _diag_lanes(a, w, width, head)
+    if width == 16 and not head and k <= 16 * _INTEL_BLOCK and n >= 2 and _rows16_ok():
+        return _copied_lanes(a, w)
+    return None
+
+
+def _spread(x, row, col, xs, lanes, head) -> None:
+    """Into ``x`` (a zeroed C-contiguous operand, rows to whole steps of ``lanes``) from
+    ``(row, col)`` on, the spread of ``xs`` (R, K) for :func:`_diag_product`: column
+    ``col + r * lanes + j`` holds row r's products of lane j (k = j, j + lanes, ...; with
+    ``head`` k = 0 and then k = 1 + j, 1 + j + lanes, ...) in rows ``row + k``, +0 elsewhere."""
+    r, k = xs.shape
+    off = 1 if head else 0
+    full, rem = divmod(k - off, lanes)
+    ld = x.shape[1]
     if head:
-        q = (k - 1) // 16
-        steps = q + 1
-        wpad = np.zeros((cols, 16 * steps), _F32)
-        wpad[:n, :16] = w[:, :1]
-        wpad[:n, 16:] = w[:, 1:1 + 16 * q]
-        ap = np.zeros((16, steps, rows), _F32)  # (lane, step, row): by columns
-        ap[0, 0, :m] = a[:, 0]
-        ap[:, 1:, :m] = a[:, 1:1 + 16 * q].reshape(m, q, 16).transpose(2, 1, 0)
-    else:
-        steps = -(-k // width)
-        if k % width == 0 and n > 1 and w.strides == (_ITEM * k, _ITEM) and \
-                w.ctypes.data % _ITEM == 0:
-            wpad = w
-        else:
-            wpad = np.zeros((cols, width * steps), _F32)
-            wpad[:n, :k] = w
-        ap = np.zeros((width, steps, rows), _F32)
-        full = k // width
-        ap[:, :full, :m] = a[:, :width * full].reshape(m, full, width).transpose(2, 1, 0)
-        if k > width * full:
-            ap[:k - width * full, full, :m] = a[:, width * full:].T
-    lanes = None
-    if steps <= _INTEL_BLOCK and m * n * k > _LANES_EXACT and _rows16_ok():
-        wp = np.empty((width, cols, steps), _F32)  # (lane, column, step): w's by rows
-        if _transpose_ok():
-            _blas.transpose(cols * steps, width, wpad.ctypes.data, width, wp.ctypes.data)
-        else:
-            wp[...] = wpad.reshape(cols, steps, width).transpose(2, 0, 1)
-        out = np.empty((width, rows, cols), _F32)
-        for lane in range(width):
-            _blas.sgemm(False, False, rows, cols, steps, ap[lane].ctypes.data, rows,
-                        wp[lane].ctypes.data, steps, 0.0, out[lane].ctypes.data)
-        _after_blas()
-        lanes = out[:, :m, :n]
-        if not np.isfinite(lanes).all():
-            lanes = None
-    if lanes is None:
-        wq = wpad[:n].reshape(n, steps, width).transpose(1, 2, 0)  # (step, lane, column)
-        prods = ap[:, :, :m].transpose(1, 0, 2)[:, :, :, None].astype(_F64) * wq[:, :, None, :]
-        lanes = _fma_chains(np.zeros((width, m, n), _F32), prods)
-    return lanes
+        x[row, col:col + r * lanes:lanes] = xs[:, 0]
+    if full + (rem > 0):  # (the diagonals of the (lanes, lanes) blocks of each step and row)
+        diag = np.ndarray((full + (rem > 0), lanes, r), _F32, x, _ITEM * ((row + off) * ld + col),
+                          (_ITEM * lanes * ld, _ITEM * (ld + 1), _ITEM * lanes))
+        if full:
+            diag[:full] = xs[:, off:off + lanes * full].reshape(r, full, lanes).transpose(1, 2, 0)
+        if rem:
+            diag[full, :rem] = xs[:, off + lanes * full:].T
+
+
+def _diag_product(w, x, k0, k1, c0, c1):
+    """``w[:, k0:k1] @ x[k0:k1, c0:c1]`` (``w`` (N, K) by rows, ``x`` a C-contiguous float32
+    operand of :func:`_spread`'s lanes) as (N, c1 - c0), each output one FMA chain over k0..k1
+    from +0 in BLAS's small-matrix kernel (:func:`_diag_ok`: rows of ``w`` in chunks under
+    its size limit, two at least, as BLAS may run a single one as another kernel).  The other
+    lanes' products, ``w * +0``, change no chain but the sign of a zero one, and give NaN for
+    an infinite ``w``: see :func:`_suspect`."""
+    n = w.shape[0]
+    k, cols = k1 - k0, c1 - c0
+    if w.strides[1] != _ITEM or w.strides[0] % _ITEM or w.strides[0] < _ITEM * w.shape[1] or \
+            w.ctypes.data % _ITEM or n < 2:
+        w = np.ascontiguousarray(np.broadcast_to(w, (2, w.shape[1])) if n < 2 else w)
+    rows = w.shape[0]
+    out = np.empty((rows, cols), _F32)
+    lda, ldx = w.strides[0] // _ITEM, x.shape[1]
+    a, b, c = w.ctypes.data + _ITEM * k0, x.ctypes.data + _ITEM * (k0 * ldx + c0), out.ctypes.data
+    chunk = max(2, _SMALL_GEMM // (k * cols))
+    s = 0
+    while s < rows:
+        t = min(chunk, rows - s)
+        if rows - s - t == 1:
+            t -= 1
+        _blas.sgemm(True, True, t, cols, k, a + _ITEM * lda * s, lda, b, ldx, 0.0,
+                    c + _ITEM * cols * s)
+        s += t
+    _after_blas()
+    return out[:n]
+
+
+def _diag_lanes(xs, w, lanes, head):
+    """:func:`_lanes16`'s lanes (lanes, R, N) as one :func:`_diag_product` of ``w`` (N, K)
+    and the spread of ``xs`` (R, K)."""
+    r, k = xs.shape
+    x = np.zeros((k + lanes, r * lanes), _F32)
+    _spread(x, 0, 0, xs, lanes, head)
+    out = _diag_product(w, x, 0, k, 0, r * lanes)
+    return np.ascontiguousarray(out.reshape(-1, r, lanes).transpose(2, 1, 0))
+
+
+_TINY_PRODUCT = 2.0 ** -102  # (a product above it sits on float32's grid from 2**-149 up)
+
+
+def _suspect(res, x, w) -> bool:
+    """Whether sums ``res`` (..., M, N) of FMA chains over products of rows of ``x`` (M, K)
+    and of ``w`` (N, K), taken from BLAS with products of +0 added (:func:`_diag_product`,
+    :func:`_copied_lanes`), could differ from the chains: where one is not finite (an
+    infinite ``w`` times +0 gives NaN), or is zero while some product of its row of ``x``
+    and of ``w`` lies below 2**-102 (only such a product, finer than float32's smallest
+    step, brings a chain from +0 to -0, whose sign an added +0 then changes; elsewhere
+    every value and sign agrees, and so does every sum of them)."""
+    with np.errstate(all="ignore"):
+        if not np.isfinite(np.add.reduce(res, axis=None)):
+            return True
+    if res.all():
+        return False
+    zero = (res == 0).reshape(-1, *res.shape[-2:]).any(axis=0)
+    x, w = x[zero.any(axis=1)], w[zero.any(axis=0)]
+    with np.errstate(all="ignore"):
+        ax, aw = np.abs(x), np.abs(w)
+        least = float(np.min(ax, where=ax != 0, initial=np.inf))
+        if least == np.inf:
+            return False
+        return least * float(np.min(aw, where=aw != 0, initial=np.inf)) < _TINY_PRODUCT
+
+
+def _copied_lanes(a, w):
+    """:func:`_lanes16`'s 16 lanes (no head) through one BLAS product per lane: ``a``'s lane
+    (by columns) times every 16th row of a transposing copy of ``w`` (kept per thread, rows
+    padded), which NumPy's BLAS sums as single FMA chains (:func:`_rows16_ok`); 2 rows and
+    columns at least (BLAS may run a single one as another kernel).  Not checked (see
+    :func:`_suspect`: a lane missing a last step adds +0)."""
+    m, k = a.shape
+    n = w.shape[0]
+    rows = max(m, 2)
+    if n < 2 or not _transpose_ok():
+        return None
+    if w.strides[1] != _ITEM or w.strides[0] % _ITEM or w.strides[0] < _ITEM * k or \
+            w.ctypes.data % _ITEM:
+        w = np.ascontiguousarray(w)
+    ld = n + _PAD
+    wt = _scratch(k * ld)
+    _blas.transpose(n, k, w.ctypes.data, w.strides[0] // _ITEM, wt.ctypes.data, ld)
+    steps = -(-k // 16)
+    ap = np.zeros((16, steps, rows), _F32)  # (lane, step, row): by columns
+    full = k // 16
+    ap[:, :full, :m] = a[:, :16 * full].reshape(m, full, 16).transpose(2, 1, 0)
+    if k > 16 * full:
+        ap[:k - 16 * full, full, :m] = a[:, 16 * full:].T
+    out = np.empty((16, rows, n), _F32)
+    pa, pw, po = ap.ctypes.data, wt.ctypes.data, out.ctypes.data
+    for lane in range(16):
+        s = (k - lane + 15) // 16  # (this lane's steps)
+        if not s:
+            out[lane] = 0
+            continue
+        _blas.sgemm(False, True, rows, n, s, pa + _ITEM * steps * rows * lane, rows,
+                    pw + _ITEM * ld * lane, 16 * ld, 0.0, po + _ITEM * rows * n * lane)
+    _after_blas()
+    return out[:, :m]
+
+
+def _exact_lanes(a, w, head, width=16):
+    """:func:`_lanes16`'s lanes by exact chains (:func:`_fma_chains`; a lane's missing steps
+    add -0, which changes no sum), columns of ``w`` in chunks of bounded memory."""
+    m, k = a.shape
+    n = w.shape[0]
+    off = 1 if head else 0
+    full, rem = divmod(k - off, width)
+    steps = full + (rem > 0)
+    out = np.empty((width, m, n), _F32)
+    a64 = a.astype(_F64)
+    per = max(1, _CHUNK // max(1, (off + steps) * width * m))
+    for c in range(0, n, per):
+        wc = w[c:c + per]
+        prods = np.full((off + steps, width, m, wc.shape[0]), -0.0)
+        with np.errstate(all="ignore"):
+            if head:
+                prods[0, 0] = a64[:, :1] * wc[:, 0]
+            body = prods[off:]
+            if full:
+                e = off + width * full
+                np.multiply(a64[:, off:e].reshape(m, full, width).transpose(1, 2, 0)[..., None],
+                            wc[:, off:e].reshape(-1, full, width).transpose(1, 2, 0)[:, :, None],
+                            out=body[:full])
+            if rem:
+                e = off + width * full
+                np.multiply(a64[:, e:].T[:, :, None], wc[:, e:].T[:, None, :],
+                            out=body[full, :rem])
+        out[:, :, c:c + per] = _fma_chains(np.zeros((width, m, wc.shape[0]), _F32), prods)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _diag_ok() -> bool:
+    """Whether NumPy's BLAS sums ``w @ b`` (both by rows, M N K up to :data:`_SMALL_GEMM`)
+    as one FMA chain over all of K from +0 per output, as :func:`_diag_lanes` passes them
+    (its small-matrix kernel: it cuts neither K nor a chain); checked against exact chains
+    at the size limit, with K from 17 to 3000."""
+    if not _blas.has_sgemm() or not _transpose_ok():
+        return False
+    rng = np.random.default_rng(41)
+    for r, k, lanes, head in ((2, 17, 16, False), (3, 785, 16, True), (1, 3000, 16, True),
+                              (5, 700, 16, False), (1, 481, 32, False), (15, 100, 16, False)):
+        n = max(2, _SMALL_GEMM // (k * r * lanes))
+        xs = (rng.standard_normal((r, k)) * np.exp2(rng.integers(-20, 20, (r, k)))).astype(_F32)
+        w = (rng.standard_normal((n, k)) * np.exp2(rng.integers(-20, 20, (n, k)))).astype(_F32)
+        if not _same_bits(_diag_lanes(xs, w, lanes, head), _exact_lanes(xs, w, head, lanes)):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=None)
 def _rows16_ok() -> bool:
-    """Whether NumPy's BLAS sums each output of ``a @ b`` (``a`` by columns, ``b`` by columns,
-    M up to 15, K up to 384) as one FMA chain from +0 (:func:`_intel_rows16`'s premise)."""
+    """Whether NumPy's BLAS sums each output of ``a @ b`` (``a`` by columns, ``b`` by rows with
+    rows apart, M up to 15, K up to 384, below and above its small-matrix kernel's size
+    limit) as one FMA chain from +0 (:func:`_copied_lanes`' premise)."""
     if not _blas.has_sgemm():
         return False
     rng = np.random.default_rng(37)
-    for m, n, q in ((2, 512, 49), (15, 10, 32), (7, 300, 384), (3, 17, 5)):
+    for m, n, q in ((2, 512, 49), (15, 10, 32), (7, 300, 384), (3, 17, 5), (2, 2100, 300)):
         at = (rng.standard_normal((q, m)) * np.exp2(rng.integers(-20, 20, (q, m)))).astype(_F32)
-        w = (rng.standard_normal((n, q)) * np.exp2(rng.integers(-20, 20, (n, q)))).astype(_F32)
+        b = np.zeros((q, 3, n), _F32)  # (rows 3 N apart)
+        b[:, 0] = rng.standard_normal((q, n)) * np.exp2(rng.integers(-20, 20, (q, n)))
         got = np.empty((m, n), _F32)
-        _blas.sgemm(False, False, m, n, q, at.ctypes.data, m, w.ctypes.data, q, 0.0,
+        _blas.sgemm(False, True, m, n, q, at.ctypes.data, m, b.ctypes.data, 3 * n, 0.0,
                     got.ctypes.data)
         with np.errstate(all="ignore"):
-            if not _same_bits(got, _exact_chain(at.T, w.T)):
-                return False
+            want = _fma_chains(np.zeros((m, n), _F32), at[:, :, None].astype(_F64) * b[:, 0, None])
+        if not _same_bits(got, want):
+            return False
     return True
 
 

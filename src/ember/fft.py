@@ -353,6 +353,9 @@ def _out(res, out, fname=None):
         kind = "complex" if res.dtype.is_complex else "floating point"
         raise RuntimeError(f"{fname} expects a {kind} output tensor, but got "
                            f"{_legacy(out.dtype)}")
+    if res.is_conj() and res.dtype is not out.dtype:  # (``conj_physical_out``'s own check:
+        raise RuntimeError(f"Found dtype {_legacy(out.dtype)} but expected "  # no cast)
+                           f"{_legacy(res.dtype)}")
     into_out(res, out, name)
     if resized and res.is_conj() and out._base is None and type(out._data) is np.ndarray:
         # (PyTorch's ``conj_physical_out``: ``out`` laid out by TensorIterator, as the

@@ -1503,10 +1503,12 @@ def write(t: Tensor, arr) -> None:
             if type(d) is np.ndarray:
                 if d.ndim == 0:
                     d[()] = arr
-                elif d.base is not None and type(arr) is np.ndarray and _ordered(d, arr):
-                    pass  # (a view sharing memory with itself or ``arr``: PyTorch's order)
-                else:
+                elif (b := d.base) is None or type(arr) is not np.ndarray or (
+                        arr.base is None and arr is not b and type(b) is np.ndarray and
+                        b.base is None):  # (the common cases, inline: see ``_ordered``)
                     d[...] = arr
+                elif not _ordered(d, arr):  # (else a view sharing memory with itself or
+                    d[...] = arr  # ``arr``: written in PyTorch's order)
             else:
                 check_no_overlap(d)
                 d[...] = arr

@@ -39,7 +39,8 @@ import numpy as np
 from .._tensor import Tensor
 from ._core import _may_overlap, _sort_dims
 
-__all__ = ["self_overlapping", "needs_order", "ordered_write", "ordered_args", "run_op", "run"]
+__all__ = ["self_overlapping", "needs_order", "ordered_write", "ordered_args", "run_op", "run",
+           "ordered_values", "take_values", "ordered_op"]
 
 _VEC_BYTES = 64  # (what PyTorch's CPU vector loops read and write at a time, here measured)
 _WHOLE_LIMIT = 1 << 22  # (waves times elements: past it, each wave computes only its own)
@@ -108,7 +109,7 @@ def ordered_args(t, args) -> bool:
     b = d.base
     plain = b is None or type(b) is np.ndarray and b.base is None  # (owner or ordinary view)
     if not plain and d.ndim > 1 and self_overlapping(d):
-        return True
+        return _computed_in_place(t, args)
     for a in args:
         if isinstance(a, Tensor):
             ad = a._data
@@ -120,14 +121,28 @@ def ordered_args(t, args) -> bool:
                 elif type(ab) is np.ndarray and ab.base is None and ab is not b and ab is not d:
                     continue
             if _aliases(d, ad) and d.size > 1:
-                return True
+                return _computed_in_place(t, args)
     return False
+
+
+def _computed_in_place(t, args) -> bool:
+    """Whether PyTorch's TensorIterator computes the op in ``t``'s own memory: where the
+    operands' common dtype is another, it reads ``t`` through a converted copy and writes a
+    temporary, copied into ``t`` at the end (NOTE: so every element reads the old values,
+    the copy back in loop order, as ember's plain path already does)."""
+    from .._dtype import result_type
+
+    try:
+        return result_type(t, *args) is t.dtype
+    except Exception:  # (an operand ``result_type`` does not know: the loop as it is)
+        return True
 
 
 def run_op(t, op, args, kwargs) -> None:
     """Write ``op(t, *args, **kwargs)`` (an elementwise op, without autograd) into ``t`` in
     PyTorch's loop order, and count the version."""
-    from ._core import wrap
+    from .._dtype import can_cast
+    from ._core import _legacy, wrap
 
     d = t._data
     where = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._data.ndim > 0 and
@@ -139,8 +154,56 @@ def run_op(t, op, args, kwargs) -> None:
         for i, v in zip(where, vals):
             given[i] = wrap(v, t._device)
         return op(wrap(x, t._device), *given, **kwargs)._data
+    # (the op's own refusals and ``commit``'s, as on the plain path: the whole op once)
+    res = op(wrap(d, t._device), *args, **kwargs)
+    if tuple(res.shape) != d.shape and np.broadcast_shapes(res.shape, d.shape) != d.shape:
+        raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast "
+                           f"shape {list(np.broadcast_shapes(res.shape, d.shape))}")
+    if res.dtype is not t.dtype and not can_cast(res.dtype, t.dtype):
+        raise RuntimeError(f"result type {_legacy(res.dtype)} can't be cast to the desired "
+                           f"output type {_legacy(t.dtype)}")
     run(d, fn, arrays)
     t._vc.v += 1
+
+
+def ordered_values(t, op, args, kwargs):
+    """The values :func:`run_op` would leave in ``t`` (an array of its shape), ``t``'s memory
+    and version left as they were: for an op autograd records, its values as PyTorch's
+    loop computes them (see :func:`take_values`)."""
+    from ..autograd.grad_mode import no_grad
+
+    d = t._data
+    saved, version = d.copy(), t._vc.v
+    try:
+        with no_grad():
+            run_op(t, op, args, kwargs)
+        return d.copy()
+    finally:
+        np.copyto(d, saved)  # (elements sharing memory hold one value: any order restores)
+        t._vc.v = version
+
+
+def take_values(new, vals) -> None:
+    """Give ``new`` (an in-place op's result computed out of place, its node recorded) the
+    values ``vals`` of :func:`ordered_values`, for ``commit`` to write (a result of another
+    shape is left for ``commit`` to refuse)."""
+    if tuple(new.shape) == vals.shape and type(new._data) is np.ndarray:
+        new._data = vals.astype(new._data.dtype, copy=False)
+
+
+def ordered_op(t, op, args, kwargs, recorded):
+    """An elementwise in-place op on ``t`` that must follow PyTorch's loop order: without
+    autograd, :func:`run_op`; with it, ``recorded()`` (the op computed out of place, its node
+    recorded) given the loop's values and committed.  Returns ``t``."""
+    from ._core import commit, needs_grad
+
+    if not needs_grad([t] + [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]):
+        run_op(t, op, args, kwargs)
+        return t
+    vals = ordered_values(t, op, args, kwargs)
+    new = recorded()
+    take_values(new, vals)
+    return commit(t, new)
 
 
 def redo_out(name, fn, args, kwargs, out):

@@ -1114,9 +1114,19 @@ def copy_(t, src, *args, non_blocking=False, _setitem=False):
         return (g.new_zeros(g.shape) if ctx.needs_input_grad[0] else None,
                 g if ctx.needs_input_grad[1] else None)
     xp = xp_of(t)
-    arr = xp.broadcast_to(_cast_into(src._data, t.dtype, src.dtype), t.shape).copy()
+    from . import _overlap
+
+    if src.dtype is t.dtype and src.ndim and type(t._data) is np.ndarray and \
+            _overlap.ordered_args(t, (src,)):  # (``src`` another layout of ``t``'s memory:
+        arr = _overlap.ordered_values(t, _second, (src,), {})  # PyTorch's loop order)
+    else:
+        arr = xp.broadcast_to(_cast_into(src._data, t.dtype, src.dtype), t.shape).copy()
     new = make(arr, (snapshot(t, src), src), "CopyBackwards", rule)
     return commit(t, new, expanded=src is t)
+
+
+def _second(a, b):
+    return b
 
 
 def _cast_into(a, dst, src):

@@ -320,19 +320,15 @@ def _lerp_(self, end, weight):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
     if _ordered(self, end, weight):
-        _overlap.run_op(self, P.lerp, (end, weight), {})
-        return self
+        return _overlap.ordered_op(self, P.lerp, (end, weight), {},
+                                   lambda: P.lerp(snapshot(self, end), end, weight))
     return commit(self, P.lerp(snapshot(self, end), end, weight))
 
 
 def _ordered(self, *others) -> bool:
     """Whether an elementwise write into view ``self`` must follow PyTorch's loop order
-    (``self``'s elements share memory, or an operand is another layout of it), with no
-    autograd to record."""
-    from ._core import needs_grad
-
-    return self._data.base is not None and _overlap.ordered_args(self, others) and \
-        not needs_grad((self,) + tuple(o for o in others if isinstance(o, Tensor)))
+    (``self``'s elements share memory, or an operand is another layout of it)."""
+    return self._data.base is not None and _overlap.ordered_args(self, others)
 
 
 def _broadcasts_to(shape, *others) -> bool:
@@ -358,8 +354,8 @@ def _addcmul_(self, t1, t2, *, value=1):
     if isinstance(value, (float, np.floating, np.bool_)) and self.dtype._kind < 2:
         value = int(value)  # NOTE: PyTorch truncates a float value for integer tensors
     if _ordered(self, t1, t2):
-        _overlap.run_op(self, P.addcmul, (t1, t2), {"value": value})
-        return self
+        return _overlap.ordered_op(self, P.addcmul, (t1, t2), {"value": value}, lambda: P.addcmul(
+            snapshot(self, t1, t2), t1, t2, value=value))
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             _broadcasts_to(self.shape, t1.shape, t2.shape):
         fused = P.fused_addcmul(self, t1, t2, value)
@@ -380,8 +376,8 @@ def _addcdiv_(self, t1, t2, *, value=1):
     check_no_overlap(self._data)
     P.precheck_addc_(self, t1, t2, value, True)
     if _ordered(self, t1, t2):
-        _overlap.run_op(self, P.addcdiv, (t1, t2), {"value": value})
-        return self
+        return _overlap.ordered_op(self, P.addcdiv, (t1, t2), {"value": value}, lambda: P.addcdiv(
+            snapshot(self, t1, t2), t1, t2, value=value))
     if not needs_grad((self, t1, t2)) and self.dtype is t1.dtype is t2.dtype and \
             self.dtype in (D.float32, D.float64) and _broadcasts_to(self.shape, t1.shape, t2.shape):
         # (PyTorch's order: ``self + value * t1 / t2``)

@@ -32,7 +32,7 @@ from . import pointwise as P
 from ._core import OUT, _legacy, as_array, check_inplace, commit, make, make_multi, quiet, \
     check_written_overlap, float_result_type, iter_layout, need_tensor, precheck_inplace, \
     snapshot, wrap, write_out, xp_of
-from ._core import check_no_partial_overlap, needs_grad
+from ._core import check_no_partial_overlap
 
 __all__ = [
     "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "logit",
@@ -740,9 +740,8 @@ def _zeta_rule(ctx, g):
 
 def _ordered(input, args) -> bool:
     """Whether an elementwise write into view ``input`` must follow PyTorch's loop order (its
-    elements share memory, or an operand is another layout of it), with no autograd."""
-    return input._data.base is not None and _overlap.ordered_args(input, args) and \
-        not needs_grad((input,) + tuple(a for a in args if isinstance(a, Tensor)))
+    elements share memory, or an operand is another layout of it)."""
+    return input._data.base is not None and _overlap.ordered_args(input, args)
 
 
 def _inplace_unary(op, name):
@@ -750,8 +749,8 @@ def _inplace_unary(op, name):
         check_inplace(input)
         check_written_overlap(input, name[:-1], lambda: op(input.detach(), *args, **kwargs))
         if _ordered(input, args):  # (elements sharing memory: PyTorch's loop order)
-            _overlap.run_op(input, op, args, kwargs)
-            return input
+            return _overlap.ordered_op(input, op, args, kwargs,
+                                       lambda: op(snapshot(input), *args, **kwargs))
         return commit(input, op(snapshot(input), *args, **kwargs))
     op_.__name__ = op_.__qualname__ = name
     op_.__doc__ = f"In-place :func:`{op.__name__}`."
@@ -773,8 +772,8 @@ def _inplace_binary(op, name, precheck=None, first=None):
         elif isinstance(other, Tensor):
             precheck_inplace(input, other)
         if _ordered(input, (other,)):  # (elements sharing memory: PyTorch's loop order)
-            _overlap.run_op(input, op, (other,), kwargs)
-            return input
+            return _overlap.ordered_op(input, op, (other,), kwargs,
+                                       lambda: op(snapshot(input, other), other, **kwargs))
         return commit(input, op(snapshot(input, other), other, **kwargs))
     op_.__name__ = op_.__qualname__ = name
     op_.__doc__ = f"In-place :func:`{op.__name__}`."

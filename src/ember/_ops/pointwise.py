@@ -3567,9 +3567,11 @@ def inplace(op):
             warn_complex_into_real(op.__name__ if logical else "eq", (self, other), self)
         if compare and needs_grad((self, _t(other))):
             return commit(self, _compare_node(op, snapshot(self, other), other))
-        if ordered and not needs_grad((self, _t(other))):  # (elements sharing memory: each
-            _overlap.run_op(self, op, (other,), kw)  # written in PyTorch's loop order)
-            return self
+        if ordered:  # (elements sharing memory: each written in PyTorch's loop order)
+            if not needs_grad((self, _t(other))):
+                _overlap.run_op(self, op, (other,), kw)
+                return self
+            ordered = _overlap.ordered_values(self, op, (other,), kw)  # (and recorded below)
         if (op is mul or true_div) and self._data.dtype.kind == "c":  # (see _cmul, _cdiv)
             _COMPLEX_IN_PLACE[0] = True
             try:
@@ -3580,6 +3582,8 @@ def inplace(op):
             new = op(snapshot(self, other), other, **kw)
         if op is floor_divide and new._grad_fn is not None:  # (the in-place op's own name)
             new._grad_fn._rule = _floor_divide_inplace_rule
+        if ordered is not False:
+            _overlap.take_values(new, ordered)
         return commit(self, new)
 
     def checked(self, other, **kw):
@@ -3658,13 +3662,20 @@ def unary_inplace(op, public=None):
                 key = "clamp"
             check_written_overlap(self, key,
                                   lambda: op(self.detach(), *args, **kw))
-        if (args or _overlap.not_plain(self._data)) and self._data.base is not None and \
-                name not in _OWN_OVERLAP_CHECK and _overlap.ordered_args(self, args) and \
-                not needs_grad((self,) + tuple(a for a in args if isinstance(a, Tensor))):
-            _overlap.run_op(self, op, args, kw)  # (elements sharing memory: PyTorch's order)
-            return self
+        vals = None
+        b = self._data.base  # (a view: ``not_plain`` inline, the common case cheap)
+        if b is not None and (args or type(b) is not np.ndarray or b.base is not None) and \
+                name not in _OWN_OVERLAP_CHECK and _overlap.ordered_args(self, args):
+            # (elements sharing memory: PyTorch's loop order)
+            if not needs_grad((self,) + tuple(a for a in args if isinstance(a, Tensor))):
+                _overlap.run_op(self, op, args, kw)
+                return self
+            vals = _overlap.ordered_values(self, op, args, kw)
         # (kept where another operand needs grad too: ``y.clamp_(min=x)``)
-        out = commit(self, op(snapshot(self, *args, *kw.values()), *args, **kw))
+        new = op(snapshot(self, *args, *kw.values()), *args, **kw)
+        if vals is not None:
+            _overlap.take_values(new, vals)
+        out = commit(self, new)
         if name in _NO_INPLACE_DERIVATIVE and out._base is None and out._grad_fn is not None:
             out._grad_fn._rule = _no_inplace_derivative(name)
         return out

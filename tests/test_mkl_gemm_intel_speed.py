@@ -15,27 +15,11 @@ from ember._ops import _mkl_gemm as G
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    G.profile() != "intel" or not torch.backends.mkl.is_available(),
-    reason="the Intel order is reproduced only on the measured Intel processor")
+import test_mkl_gemm_intel_small as _small  # noqa: E402
 
-
-@pytest.fixture
-def threads(request):
-    """PyTorch and ember's model of it on ``request.param`` intra-op threads."""
-    from ember._ops import _cascade
-
-    before, before_e = torch.get_num_threads(), _cascade.intraop_threads
-    torch.set_num_threads(request.param)
-    _cascade.intraop_threads = request.param
-    yield request.param
-    torch.set_num_threads(before)
-    _cascade.intraop_threads = before_e
-
-
-def _bits(x):
-    x = x.detach().numpy() if hasattr(x, "detach") else x
-    return np.ascontiguousarray(np.asarray(x, np.float32)).view(np.uint32)
+pytestmark = _small.pytestmark
+threads = _small.threads  # (the fixture: PyTorch and ember on the same intra-op threads)
+_bits = _small._bits
 
 
 def _same(x, w, bias, tag):

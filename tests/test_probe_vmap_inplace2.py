@@ -17,18 +17,7 @@ import ember
 torch = pytest.importorskip("torch")
 
 
-def outcome(lib, fn):
-    try:
-        r = fn(lib)
-    except Exception as e:  # noqa: BLE001
-        return ("err", type(e).__name__, str(e).split("\n")[0])
-    return ("ok", r)
-
-
-def _flat(r):
-    if isinstance(r, (tuple, list)):
-        return [y for x in r for y in _flat(x)]
-    return [r]
+from test_probe_vmap_fuzz import _flat, outcome  # noqa: E402
 
 
 def assert_same_outcome(fn, what=""):

@@ -1360,18 +1360,15 @@ def _intel(a, b, bias, beta, la, lb, order):
     m, k = a.shape
     if beta != 1 or bias is not None and k == 1:
         return None
-    # NOTE: C starts at the bias, or at -0 without one: BLAS's beta = 0 starts its sums at +0,
-    # where MKL's first block is C itself (a chain of products that round to zero ends at
-    # the last one's sign, -0 included; -0 + x is x)
-    c = np.full((m, b.shape[1]), _F32(-0.0))
+    c = None
     if bias is not None:
+        c = np.empty((m, b.shape[1]), _F32)
         c[...] = bias
     if order != "intel-split" or k <= _INTEL_SMALL_K:  # (K <= 768: the orders agree)
-        return _blocked(a, b, c, True, la, lb, _intel_blocks(k, order == "intel-tail"))
+        return _blocked(a, b, c, c is not None, la, lb, _intel_blocks(k, order == "intel-tail"))
     h = (k + 1) // 2
-    c = _blocked(a[:, :h], b[:h], c, True, None, None, _intel_blocks(h))
-    rest = _blocked(a[:, h:], b[h:], np.full_like(c, -0.0), True, None, None,
-                    _intel_blocks(k - h))
+    c = _blocked(a[:, :h], b[:h], c, c is not None, None, None, _intel_blocks(h))
+    rest = _blocked(a[:, h:], b[h:], None, False, None, None, _intel_blocks(k - h))
     with np.errstate(all="ignore"):
         c += rest
     return c

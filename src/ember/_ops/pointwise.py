@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import threading
 
 import numpy as np
 
@@ -660,7 +661,7 @@ def _cmul(x, y):
         stop = start + (n - start) // 2 * 2
     else:
         start, stop = (0 if kind == "strided" else n - n % 4), n
-    if kind == "strided" and _COMPLEX_IN_PLACE[0] and dt == np.complex64:
+    if kind == "strided" and dt == np.complex64 and _in_place():
         start = stop = 0  # (measured: ``mul_``'s strided complex64 rows all unfused)
     size = math.prod(shape)
     if order is None:
@@ -690,9 +691,14 @@ def _cmul(x, y):
     return out
 
 
-# (set while ``mul_`` or ``div_`` computes: written into an input, PyTorch's compiled loops
-# round differently, measured: see _cmul and _cdiv)
-_COMPLEX_IN_PLACE = [False]
+# (``on`` while ``mul_`` or ``div_`` computes on this thread: written into an input, PyTorch's
+# compiled loops round differently, measured: see _cmul and _cdiv)
+_COMPLEX_IN_PLACE = threading.local()
+_COMPLEX_IN_PLACE.on = False
+
+
+def _in_place() -> bool:
+    return getattr(_COMPLEX_IN_PLACE, "on", False)  # (False on a thread that never set it)
 
 
 def _complex_rows(x, y, shape):
@@ -890,7 +896,7 @@ def _cdiv(x, y, lone=True):
         out.imag = fma(np.where(big, -a, b), rat, np.where(big, b, -a)) * scl
         start = n
         if lone and dt == np.complex64 and out.size:
-            if _COMPLEX_IN_PLACE[0]:
+            if _in_place():
                 start = 0 if kind == "strided" else n - n % 8
             elif n % 2:
                 start = n - 1
@@ -3573,11 +3579,11 @@ def inplace(op):
                 return self
             ordered = _overlap.ordered_values(self, op, (other,), kw)  # (and recorded below)
         if (op is mul or true_div) and self._data.dtype.kind == "c":  # (see _cmul, _cdiv)
-            _COMPLEX_IN_PLACE[0] = True
+            _COMPLEX_IN_PLACE.on = True
             try:
                 new = op(snapshot(self, other), other, **kw)
             finally:
-                _COMPLEX_IN_PLACE[0] = False
+                _COMPLEX_IN_PLACE.on = False
         else:
             new = op(snapshot(self, other), other, **kw)
         if op is floor_divide and new._grad_fn is not None:  # (the in-place op's own name)

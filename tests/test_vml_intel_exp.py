@@ -27,16 +27,7 @@ FUNCS = {"exp": (_vml.exp, torch.exp, _vml._exp_intel),
          "log": (_vml.log, torch.log, _vml._log_intel)}
 
 
-def _bits(a):
-    return np.ascontiguousarray(np.asarray(a, np.float32)).view(np.uint32)
-
-
-def _same(e, t):
-    e = e.detach().numpy() if hasattr(e, "detach") else np.asarray(e)
-    t = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
-    assert e.shape == t.shape and e.dtype == t.dtype
-    bad = _bits(e) != _bits(t)
-    assert not bad.any(), f"{int(bad.sum())} of {t.size} differ, e.g. {e[bad][:3]} vs {t[bad][:3]}"
+from test_vml_exp import _bits, _same  # noqa: E402,F401  (bit-for-bit comparison)
 
 
 def _u(lo, hi, step=1):

@@ -180,9 +180,11 @@ def test_linear_at_small_batches_halves_the_last_blocks():
                                          ember.from_numpy(b) if i % 2 else None),
               torch.nn.functional.linear(torch.from_numpy(x), torch.from_numpy(w),
                                          torch.from_numpy(b) if i % 2 else None))
-    # (other layouts there: MKL takes either order, by N and M; not claimed; from batch 57
-    # K is split again)
-    assert G.plan(32, 784, 512, False, 2) is None
+    # (other layouts there: the same, but K split where a leading dimension or N is a
+    # multiple of 256 floats, tests/test_mkl_gemm_intel_mid.py; from batch 57 K is split
+    # again)
+    assert G.plan(32, 784, 512, False, 2) == (0, "intel-split")
+    assert G.plan(32, 784, 500, False, 2) == (0, "intel-tail")
     assert G.plan(57, 784, 512, True, 2) == (0, "intel-split")
 
 
@@ -212,11 +214,11 @@ def test_few_columns_or_little_work_past_k_768(seed):
               torch.addmm(torch.from_numpy(bias), ta, tb))
 
 
-@pytest.mark.parametrize("m,k,n,alpha", [(8, 784, 512, 1.0), (200, 1000, 512, 1.0),
+@pytest.mark.parametrize("m,k,n,alpha", [(8, 17000, 20, 1.0), (40, 17000, 30, 1.0),
                                          (1, 100, 1, 1.0), (64, 100, 64, 0.5),
-                                         (32, 1000, 400, 1.0), (32, 784, 512, 1.0)])
+                                         (100, 16400, 100, 1.0)])
 def test_outside_the_region_is_numpys_product(m, k, n, alpha):
-    """M < 16 with K > 768 and b by rows, K > 768 outside the split region, M = N = 1 and
+    """K > 16384, M = N = 1 and
     alpha != 1 are not claimed: the product is NumPy's, as before (other M < 16 and N = 1
     products: tests/test_mkl_gemm_intel_small.py)."""
     rng = np.random.default_rng(9)
@@ -231,15 +233,19 @@ def test_outside_the_region_is_numpys_product(m, k, n, alpha):
     assert np.array_equal(_bits(got), _bits(a @ b))
 
 
-def test_one_thread_claims_only_k_up_to_768():
-    assert G.plan(64, 784, 512, True, 1) is None
+def test_one_and_two_threads_plans():
+    assert G.plan(64, 784, 512, True, 1) == (0, "intel")  # (tests/test_mkl_gemm_intel_mid.py)
+    assert G.plan(64, 784, 512, False, 1) == (0, "intel-tail")
+    assert G.plan(64, 784, 512, True, 3) is None
     assert G.plan(64, 512, 512, True, 1) == (0, "intel")
     assert G.plan(64, 784, 512, True, 2) == (0, "intel-split")
     assert G.plan(256, 784, 512, True, 2) == (0, "intel")
-    assert G.plan(256, 784, 64, True, 2) is None  # (split there, but not always: unclaimed)
+    assert G.plan(256, 784, 64, True, 2) == (0, "intel-split")
 
 
 def test_amd_profile_untouched():
     """The AMD-measured kernels (which other modules read through ``emulated()``) stay off."""
     assert not G.emulated()
-    assert G.bmm(np.ones((2, 20, 30), np.float32), np.ones((2, 30, 40), np.float32)) is None
+    # (bmm: the Intel order per matrix, see tests/test_attn_intel.py)
+    got = G.bmm(np.ones((2, 20, 30), np.float32), np.ones((2, 30, 40), np.float32))
+    assert got is not None and np.array_equal(got, np.full((2, 20, 40), 30, np.float32))

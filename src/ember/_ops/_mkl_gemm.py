@@ -78,7 +78,10 @@ for M * K * N < 400 PyTorch's own loop, one non-fused chain per output from 0 (a
 in a batch of several matrices); above, MKL per matrix as above, the matrices split between
 the threads so that each product runs on one thread (on all of them when the batch holds one
 matrix), a matrix's output rows placed as in the whole batch's output (which moves their
-head outputs, item 2); emulated for up to :data:`_BMM_MAX` matrices.
+head outputs, item 2); emulated for up to :data:`_BMM_MAX` matrices.  On the Intel processor
+the same split, each matrix in the Intel order below on one thread (all of the stack at once
+where that is the K blocks' order, :func:`intel_stacked`; any batch size), and N = 1 in a
+batch of several matrices in the K blocks' order too (:func:`_intel_bmm_column`).
 
 How it is computed: order 1 through NumPy's own OpenBLAS ``cblas_sgemm`` (``ember._blas``),
 one call per K block with ``beta = 1`` into C: its kernels sum each output of a block as one
@@ -111,25 +114,31 @@ last.  The bias of ``addmm``/``F.linear`` starts C (C = ((bias + P0) + P1) ...).
 on 2 threads MKL takes one of three orders: K split between the threads ("intel-split": each
 half, ``ceil(K/2)`` first, summed in its own blocks, the bias in the first, then one rounded
 add of the halves); the blocks of K in sequence ("intel"); or blocks of 384 until 768 or
-fewer are left, those halved ("intel-tail").  Which one depends on M, N, K and the layouts in
-a way only partly mapped (e.g. M = 128, N = 512: "intel" at K = 1000, split at 1536; M = 200,
-N = 1024: "intel-tail" at K = 1536, split at 2048), found by sums whose rounding shows which
+fewer are left, those halved ("intel-tail").  Which one depends on M, N and K (e.g. M = 128,
+N = 512: "intel" up to K = 1023, split from 1024), found by sums whose rounding shows which
 products meet first (a big product, its negation and a 1 between them: the 1 survives only
-where the two big ones meet before it) and then checked on random operands.  Claimed
-(:func:`_intel_plan`; ~2500 random products, every layout of both operands, with and without a
-bias, all bit for bit): 16 <= M, 2 <= N (both up to 4096) and K <= 768 (the orders agree
-there; also on 1 thread); on 2 threads, M <= 1100, N <= 2100, K <= 3000: "intel-tail" where
-M * N * K <= 192000, for N <= 56 with M >= 379 and ``a`` by rows, and for ``x @ W.t()``
-(nn.Linear) with M <= 56, N 379..755 (the quickstart's last training batch of 32 and last
-test batch of 16 through ``Linear(784, 512)``; other layouts take either order there); split
-for the rest of N <= 56, for 64 <= M <= 96 and N <= 1024, and for M < 64, N <= 2048; for
-768 < K <= 800 (784: MNIST's inputs) "intel" for M >= 150 and N >= 100, M >= 128 and
-N >= 200, or M >= 100 and N >= 256, split for 97 <= M <= 128 and N <= 128.  Not
-claimed (NumPy's products): M < 16 or N = 1 outside :func:`_intel_small_plan`'s regions
+where the two big ones meet before it), by bisecting K for the first split on a grid of M
+and N, and then checked on random operands.  Claimed (:func:`_intel_plan`; ~3000 random
+products, every layout of both operands, with and without a bias, all bit for bit):
+16 <= M, 2 <= N (both up to 4096) and K <= 768 (the orders agree there; also on 1 thread);
+on 1 thread, K up to 16384: "intel" for N >= 192 with ``b`` transposed or M >= 192, else
+"intel-tail" (``bmm``'s matrices too, one per thread); on 2 threads: for M, N >= 57
+(K <= 16384), split from K = 8 min(M, N) on, or from
+3 M + N + 242 where M and N are both under 379 and that comes first, else "intel"
+(:func:`_intel_splits`: whatever the layouts and leading dimensions); "intel-tail" where
+M * N * K <= 192000, for N <= 56 with M >= 379 and ``a`` by rows (but with ``b``
+by rows too, a leading dimension a multiple of 256 floats makes MKL split from N = 32 on:
+split there, :func:`_intel_thin_split`), and for ``x @ W.t()`` (nn.Linear) with M <= 56,
+N 379..755 (the quickstart's last training batch of 32 and last test batch of 16 through
+``Linear(784, 512)``; the other layouts as well, but split where a leading dimension or N
+is a multiple of 256 floats, from M = 17 or with both by columns); split for the rest of N <= 56
+and of M 16..56 (K up to 16384 in all of these).  Not claimed (NumPy's
+products): M < 16 or N = 1 outside :func:`_intel_small_plan`'s regions
 (other kernels there: MKL's sgemv for one row times a transposed ``b`` and for N = 1,
 :func:`_intel_gemv`; for 2..15 rows a 16-lane order, :func:`_intel_rows16`, or the K
-blocks' order), α or β other than 1, a bias with K = 1 (MKL rounds it otherwise), ``bmm``,
-and K > 768 elsewhere.
+blocks' order; one row times ``b`` by rows and a column from ``a`` by columns, K < 256:
+:func:`_intel_rowv`), β other than 1, α other than 1 on 2 threads or with K > 768 (on
+one thread: :func:`_intel_scaled`), and K over 16384.
 
 Measured only on the processors in ``_MEASURED`` and ``_INTEL``; elsewhere :func:`profile` is
 None and the products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or
@@ -1210,11 +1219,22 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
         if b_t.strides[1] != _ITEM:
             b_t = np.ascontiguousarray(b_t)
         res = _intel_rows16(a, b_t)
+        if alpha != 1:
+            return _intel_fma_alpha(res, bias, alpha)
         with np.errstate(all="ignore"):  # (C starts at the bias or +0: see _intel_gemv_run)
             return np.add(res, _F32(0) if bias is None else bias, dtype=_F32)
     if tail == "intel-gemv" or tail == "intel-gemv-split":
+        if alpha != 1:
+            res = _intel_gemv_run(a, b, None, beta, tail == "intel-gemv-split")
+            return None if res is None else _intel_fma_alpha(res, bias, alpha)
         return _intel_gemv_run(a, b, bias, beta, tail == "intel-gemv-split")
+    if tail == "intel-rowv":
+        return _intel_rowv_run(a, b, bias, beta)
     if tail in ("intel", "intel-split", "intel-tail"):
+        if k > _INTEL_SMALL_K and tail != "intel" and _threads(threads) == 2:
+            tail = _intel_thin(m, k, n, la, lb, tail)
+        if alpha != 1:
+            return _intel_scaled(a, b, bias, alpha, beta, la, lb)
         return _intel(a, b, bias, beta, la, lb, tail)
     if not rows and (tail == "dot" or tail == "gemv" or tail == "lanes") and \
             (bias is None or bias.dtype == _F32 and bias.ndim <= 2):
@@ -1299,35 +1319,91 @@ def _intel_plan(m, k, n, threads, alpha, transposed=False, a_transposed=False):
     :func:`_intel_small_plan`), or None outside the region measured there (see "Intel" in the
     module's docstring)."""
     if m < 16 or n == 1:
+        if alpha != 1 and threads == 1:  # (α: the K blocks' order only, :func:`_intel_scaled`)
+            p = _intel_small_plan(m, k, n, threads, 1.0, transposed, a_transposed)
+            return p if p is not None and (p[1] == "intel" and k >= 2 or
+                                           p[1] in ("intel-rows16", "intel-gemv")) else None
         return _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed)
-    if alpha != 1 or m < 16 or n < 2 or m > 4096 or n > 4096:
-        return None
+    if alpha != 1 and (k > _INTEL_SMALL_K or k == 1 or threads != 1) or m < 16 or n < 2 or \
+            m > 4096 or n > 4096:
+        return None  # (α on 2 threads: MKL picks its paths otherwise, not mapped)
     if k <= _INTEL_SMALL_K:
-        return 0, "intel"
-    if threads != 2 or m > 1100 or n > 2100:
-        return None
+        return 0, "intel"  # (α: :func:`_intel_scaled`)
+    if threads != 2:
+        if threads != 1 or k > _INTEL_SPLIT_K_MAX:
+            return None
+        # (1 thread: the K blocks in sequence from N = 192 on, with b by rows from M = 192
+        # too; else the last 385..768 of K halved)
+        return 0, "intel" if n >= 192 and (transposed or m >= 192) else "intel-tail"
     if m * n * k <= 192000:  # (N < 16 here: too little work for MKL to split K)
         return 0, "intel-tail"
-    if n <= 56 and k <= 3000:
+    if k > _INTEL_SPLIT_K_MAX:
+        return None
+    if n <= 56:
         if m >= 379 and not a_transposed:  # (many rows, few columns: as below, turned over)
+            if not transposed and _intel_thin_split(m, n, k, n):
+                return 0, "intel-split"
             return 0, "intel-tail"
         return 0, "intel-split"
-    if 64 <= m <= 96 and 16 <= n <= 1024 and k <= 3000:
-        return 0, "intel-split"
-    if m <= 56 and 379 <= n <= 755:
-        if k <= 4000 and transposed and not a_transposed:
-            # (nn.Linear's x @ W.t() at batch 16..56: not split, the last 385..768 of K
-            # halved)
-            return 0, "intel-tail"
-        return None  # (other layouts: either order, by N and M)
-    if m < 64 and 16 <= n <= 2048 and k <= 3000:
-        return 0, "intel-split"
-    if k <= 800 and (m >= 150 and n >= 100 or m >= 128 and n >= 200 or m >= 100 and n >= 256):
-        # (K = 784, nn.Linear(784, ...) at batch 100 or more: not split there)
-        return 0, "intel"
-    if k <= 800 and 97 <= m <= 128 and 16 <= n <= 128:  # (split there)
-        return 0, "intel-split"
-    return None  # (K > 768 elsewhere: which order MKL takes is not mapped)
+    if m >= 57:  # (and N >= 57; every layout of both operands alike)
+        return 0, "intel-split" if _intel_splits(m, k, n) else "intel"
+    if 379 <= n <= 755:  # (M 16..56 from here on)
+        # (nn.Linear's x @ W.t() at batch 16..56: not split, the last 385..768 of K halved;
+        # the other layouts too, but for leading dimensions of 256 j floats)
+        if not (transposed and not a_transposed) and \
+                _intel_thin_split(m, n, m if a_transposed else k, k if transposed else n,
+                                  a_transposed and transposed):
+            return 0, "intel-split"
+        return 0, "intel-tail"
+    return 0, "intel-split"
+
+
+_INTEL_SPLIT_K_MAX = 16384  # K up to which the orders past 768 are claimed (measured to 20000)
+_INTEL_LD_ODD = 256  # (floats: see _intel_thin_split)
+
+
+def _intel_thin_split(m, n, lda, ldb, both_columns=False) -> bool:
+    """Whether MKL on 2 threads splits K > 768 in the two thin regions where it otherwise
+    halves the last K blocks unsplit ("intel-tail": N <= 56 with M >= 379 and both operands
+    by rows; M 16..56 with N 379..755, but for ``a`` by rows times a transposed ``b``, which
+    stays unsplit): where a leading dimension (``lda``, ``ldb``, and in the second region C's,
+    N) is a multiple of 256 floats, from N = 32 on in the first region (N <= 31: unsplit) and
+    from M = 17 in the second (M = 16: unsplit but with both operands by columns).  Measured
+    with probes of the leading dimensions and on random products (K up to 16384)."""
+    if n <= 56:
+        return n >= 32 and (lda % _INTEL_LD_ODD == 0 or ldb % _INTEL_LD_ODD == 0)
+    return (m > 16 or both_columns) and \
+        (lda % _INTEL_LD_ODD == 0 or ldb % _INTEL_LD_ODD == 0 or n % _INTEL_LD_ODD == 0)
+
+
+def _intel_thin(m, k, n, la, lb, order):
+    """The order of :func:`_intel_plan` (``order``, K > 768) for the operands' own leading
+    dimensions (``la``, ``lb``: their :func:`_layout`; None: PyTorch's packed copy by rows),
+    which the plan, seeing only shapes, takes as packed: see :func:`_intel_thin_split`."""
+    a_cols = la is not None and not la[0]
+    b_cols = lb is not None and not lb[0]
+    if m * n * k <= 192000:
+        return order
+    if n <= 56:
+        if m < 379 or a_cols or b_cols:
+            return order
+    elif not (m <= 56 and 379 <= n <= 755) or b_cols and not a_cols:
+        return order
+    lda = la[1] if la is not None else k
+    ldb = lb[1] if lb is not None else n
+    return "intel-split" if _intel_thin_split(m, n, lda, ldb, a_cols and b_cols) else \
+        "intel-tail"
+
+
+def _intel_splits(m, k, n) -> bool:
+    """Whether MKL on 2 threads splits K between them for M, N >= 57 and K > 768 (else it
+    sums the K blocks in sequence, "intel"): from ``K = 8 * min(M, N)`` on, and for M and N
+    both under 379 from ``3 M + N + 242`` on where that comes first (e.g. M = 128: K >= 1024
+    for N >= 379, K >= 882 for N = 256; M = N = 256: K >= 1266; M = 377, N = 383: 3016).
+    Found by bisecting K on a grid of M and N, exact to one K (the bounds at 379 to one M
+    and N); the same for every layout of both operands and their leading dimensions, with or
+    without a bias; checked on random products M, N 57..4096, K up to 20000."""
+    return k >= 8 * min(m, n) or n < 379 and m < 379 and k >= 3 * m + n + 242
 
 
 @functools.lru_cache(maxsize=256)
@@ -1353,13 +1429,17 @@ def _intel_blocks(k: int, halved_tail=False) -> tuple:
 
 def _intel(a, b, bias, beta, la, lb, order):
     """``bias + a @ b`` (``bias`` None: the product alone) in the Intel order, or None where
-    not measured (β other than 1, or a bias with K = 1, which MKL rounds otherwise there).
+    not measured (β other than 1); a bias with K = 1 is one FMA, ``fma(a, b, bias)``.
     ``order``: "intel" (the K blocks of :func:`_intel_blocks` in sequence), "intel-tail"
     (its ``halved_tail`` blocks) or "intel-split" (K halved between the threads, each half's
     blocks summed on its own, the bias in the first; then one rounded add of the halves)."""
     m, k = a.shape
-    if beta != 1 or bias is not None and k == 1:
+    if beta != 1:
         return None
+    if bias is not None and k == 1:  # (one FMA onto the bias: measured, M 3..1000)
+        from .._random import _fma32
+        return _fma32(np.broadcast_to(a, (m, b.shape[1])), np.broadcast_to(b, (m, b.shape[1])),
+                      np.broadcast_to(bias, (m, b.shape[1])))
     c = None
     if bias is not None:
         c = np.empty((m, b.shape[1]), _F32)
@@ -1374,6 +1454,138 @@ def _intel(a, b, bias, beta, la, lb, order):
     return c
 
 
+def _intel_scaled(a, b, bias, alpha, beta, la, lb):
+    """``bias + alpha * (a @ b)`` in the Intel order on one thread for 2 <= K <= 768 (one K
+    block, or two halves): each block's FMA chain from 0 (``P``) goes into C with one
+    rounded add per block, C starting at the bias (or the first block).  MKL takes one of
+    two paths: ``round(alpha * P)`` (neither operand scaled, nor ``alpha`` fused into the
+    add), or, for ``b`` transposed with N >= min(max(M + 1, K), 192), ``b`` scaled first
+    (``round(alpha * b)``, as MKL packs it) and ``P`` added as it is.  Measured on ~900
+    random products (M 16..256, K 2..768, N 2..600, both layouts of ``a``, with and without
+    a bias); on 2 threads MKL picks its paths by other rules (not mapped).  None where not
+    measured (β other than 1).  The same for 2..15 rows where :func:`_intel_small_plan` gives
+    this order (~450 random products)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if beta != 1 or k > _INTEL_SMALL_K or k < 2:
+        return None
+    al = _F32(alpha)
+    packed = lb is not None and not lb[0] and n >= min(max(m + 1, k), 192)
+    c = None
+    with np.errstate(all="ignore"):
+        if packed:
+            b = np.multiply(b, al, dtype=_F32)
+        for s, e in _intel_blocks(k):
+            p = _blocked(a[:, s:e], b[s:e], None, False, None, None, ((0, e - s),))
+            if not packed:
+                p *= al
+            if c is None:
+                c = p if bias is None else np.add(bias, p, dtype=_F32)
+            else:
+                c += p
+    return c
+
+
+def _intel_fma_alpha(res, bias, alpha):
+    """``fma(alpha, res, C)``, C the bias or +0: how MKL applies α (one thread, β = 1) to the
+    sums of its 16-lane kernel (:func:`_intel_rows16`) and of its sgemv (:func:`_intel_gemv`),
+    one rounding for both (measured on ~350 random products, with and without a bias)."""
+    from .._random import _fma32
+    c0 = np.zeros(res.shape, _F32) if bias is None else np.broadcast_to(bias, res.shape)
+    return _fma32(np.full(res.shape, alpha, _F32), res, c0)
+
+
+def _intel_bmm_column(a, b):
+    """``bmm`` of (B, M, K) and (B, K, 1) stacks, B >= 2 and M K >= 400, as PyTorch rounds it on
+    the Intel processor: MKL's batched product sums every output in the K blocks' order
+    (:func:`_intel_blocks`: an FMA chain from 0 per block, the blocks added in turn; one
+    chain over all of K for M = 1), unlike its sgemv of a 2-D product times a column.
+    Measured on ~650 random stacks (B 2..39, M 1..200, K up to 768, both layouts of ``a``,
+    1 and 2 threads); None for K > 768 (other orders there, not mapped), M = 1 with
+    K > 384 (few measured), or too many products to emulate."""
+    batch, m, k = a.shape
+    if k > _INTEL_SMALL_K or m == 1 and k > _INTEL_BLOCK or batch * m * k > _EMULATED_MAX:
+        return None
+    col = b[:, :, 0].astype(_F64)
+    out = None
+    with np.errstate(all="ignore"):
+        for s, e in _intel_blocks(k):
+            # (exact float64 products, step k first: (e - s, B, M))
+            prods = a[:, :, s:e].transpose(2, 0, 1).astype(_F64) * col[:, s:e].T[:, :, None]
+            p = _fma_chains(np.zeros((batch, m), _F32), prods)
+            out = p if out is None else out + p
+    return out[:, :, None]
+
+
+def intel_stacked(a, b, c=None, alpha=1.0, threads=1):
+    """``c[g] + alpha * a[g] @ b[g]`` (``c`` None: the products alone) for stacks (G, M, K) and
+    (G, K, N) of float32 matrices on the Intel processor, each product as :func:`_run` gives
+    it on ``threads`` threads, all at once where its plan is the K blocks' order
+    (``"intel"``): one stacked NumPy ``matmul`` per K block (OpenBLAS's sgemm per matrix,
+    ``a`` by columns, as :func:`_blocked` calls it; checked once by
+    :func:`_intel_stacked_ok`).  None elsewhere (other plans: matrix by matrix)."""
+    g, m, k = a.shape
+    n = b.shape[2]
+    if not _plain(a, b) or emulated() or not (g and m and k and n) or b.shape[0] != g:
+        return None
+    lb, la = _layout(b[0]), _a_layout(a[0])
+    if lb is None or la is None:
+        return None
+    transposed = not lb[0]
+    p = plan(m, k, n, transposed, threads, alpha, not la[0])
+    if p != (0, "intel") or not _intel_stacked_ok():
+        return None
+    return _intel_stacked_product(a, b, c, alpha, transposed)
+
+
+def _intel_stacked_product(a, b, c, alpha, transposed):
+    m, k = a.shape[1:]
+    n = b.shape[2]
+    al = _F32(alpha)
+    # (α: see _intel_scaled; b scaled first where MKL packs it so)
+    packed = alpha != 1 and transposed and n >= min(max(m + 1, k), 192)
+    cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+    out = None if c is None else np.array(np.broadcast_to(c, a.shape[:2] + (n,)), _F32)
+    with np.errstate(all="ignore"):
+        if packed:
+            b = np.multiply(b, al, dtype=_F32)
+        for s, e in _intel_blocks(k):
+            prod = np.matmul(cols[:, :, s:e], b[:, s:e, :])
+            if alpha != 1 and not packed:
+                prod *= al
+            if out is None:
+                out = prod
+            else:
+                out += prod
+    _after_blas()
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _intel_stacked_ok() -> bool:
+    """Whether :func:`_intel_stacked_product` gives :func:`_run`'s products (one thread) on
+    random stacks: both layouts of ``a`` and ``b``, with and without ``alpha`` and ``c``."""
+    rng = np.random.default_rng(12)
+    for m, k, n in ((16, 8, 16), (37, 70, 29), (32, 16, 64), (5, 400, 45), (20, 500, 20)):
+        for lay in range(4):
+            a = rng.standard_normal((3, m, k)).astype(_F32)
+            b = rng.standard_normal((3, k, n)).astype(_F32)
+            if lay & 1:
+                b = np.ascontiguousarray(b.transpose(0, 2, 1)).transpose(0, 2, 1)
+            if lay & 2:
+                a = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+            c = rng.standard_normal((3, m, n)).astype(_F32)
+            for cc, alpha in ((None, 1.0), (c, 0.3), (None, 0.125), (c, 1.0)):
+                if plan(m, k, n, bool(lay & 1), 1, alpha, bool(lay & 2)) != (0, "intel"):
+                    continue
+                want = [_run(a[i], b[i], None if cc is None else cc[i], alpha, 1.0, 1)
+                        for i in range(3)]
+                got = _intel_stacked_product(a, b, cc, alpha, bool(lay & 1))
+                if not np.array_equal(np.stack(want).view(np.uint32), got.view(np.uint32)):
+                    return False
+    return True
+
+
 def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
     """:func:`_intel_plan` for M < 16 or N = 1 (other MKL kernels than the general one), on
     the Intel processor, measured black-box with probes and random operands (~4000 products
@@ -1384,7 +1596,9 @@ def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
       ``(0, "intel-gemv")`` (:func:`_intel_gemv`), its rows halved between 2 threads from
       some size on (``"intel-gemv-split"``, :func:`_intel_gemv_split`);
     - 2..15 rows times ``b`` by rows (``a`` either way), K <= 768: the K blocks' order
-      (``"intel"``, as from 16 rows);
+      (``"intel"``, as from 16 rows); K > 768 (up to 16384): K split on 2 threads
+      (``"intel-split"``), but the last K blocks halved unsplit (``"intel-tail"``) on 1
+      thread, for M N K <= 192000 and for N 379..755 (whatever the leading dimensions);
     - 2..15 rows by rows times a transposed ``b`` (``nn.Linear`` at batch 2..15): for K < 24 M
       one chain over K (the K blocks' order again), N >= 4 and K >= 16 (other N and K: not
       mapped); for K >= 24 M the 16-lane order of :func:`_intel_rows16` (``"intel-rows16"``),
@@ -1392,8 +1606,13 @@ def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
       MKL's general kernel gives the K blocks' order (claimed for K <= 768, but not for
       N = 17..19 or 33..35, whose last N % 16 columns it sums otherwise: not mapped).
 
-    Not mapped (None): α other than 1, one row times ``b`` by rows or times a column, ``a``
-    by columns times a transposed ``b``, more than 2 threads."""
+    - one row times ``b`` by rows, and ``a`` by columns times a column (N = 1), K < 256:
+      MKL's sgemv over the rows of ``b`` (of ``a.T``), ``(0, "intel-rowv")``
+      (:func:`_intel_rowv`; a backward's ``grad @ W`` at batch 1, ``grad.t() @ x`` for one
+      feature).
+
+    Not mapped (None): α other than 1, one row times ``b`` by rows for K >= 256 or times a
+    column, ``a`` by columns times a transposed ``b``, more than 2 threads."""
     if alpha != 1 or threads not in (1, 2) or k * max(m, n) > _EMULATED_MAX:
         return None
     if (m == 1 and transposed and n > 1 or n == 1 and m > 1) and not a_transposed:
@@ -1402,14 +1621,28 @@ def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
         if split is None:
             return None
         return 0, "intel-gemv-split" if split else "intel-gemv"
+    if (m == 1 and n > 1 or n == 1 and m > 1 and a_transposed) and not transposed \
+            and k < _INTEL_ROWV_K:
+        # (one row times b by rows, a by columns times a column: :func:`_intel_rowv`)
+        return 0, "intel-rowv"
     if m == 1 or n == 1 or m >= 16:
         return None
     if not transposed:
-        return (0, "intel") if k <= _INTEL_SMALL_K else None
+        if k <= _INTEL_SMALL_K:
+            return 0, "intel"
+        if k > _INTEL_SPLIT_K_MAX:
+            return None
+        # (K > 768: split on 2 threads but for little work or N 379..755, as at M = 16)
+        return 0, "intel-tail" if threads == 1 or m * n * k <= 192000 or 379 <= n <= 755 \
+            else "intel-split"
     if a_transposed:
         return None
     if k < 24 * m:  # (a chain over K from +0: the K blocks' order, one block)
-        return (0, "intel") if n >= 4 and k >= 16 else None
+        if k < 16:  # (measured for M 2..15, K 1..15, N 2..600, 1 and 2 threads: another
+            # kernel for N < 12 where M < N and 2 <= K <= N, and for N < 4)
+            return (0, "intel") if n >= 12 or n >= 4 and (m >= n or k > n or k == 1) \
+                else None
+        return (0, "intel") if n >= 4 else None
     if threads == 1 or m <= 3 or m * n * k <= 192000 or n % 256 == 0:
         return 0, "intel-rows16"
     if n < 48 and n % 16 in (1, 2, 3):  # (N = 33..35: the last N % 16 columns otherwise)
@@ -1453,6 +1686,81 @@ def _intel_gemv_run(a, b, bias, beta, split=False):
     # come out +0 then, -0 with a bias of -0)
     with np.errstate(all="ignore"):
         return np.add(res, _F32(0) if bias is None else bias, dtype=_F32)
+
+
+_INTEL_ROWV_K = 256  # (one row times b by rows: from this K on MKL sums otherwise)
+
+
+def _intel_rowv(a, b) -> np.ndarray:
+    """One row ``a`` (1, K) times ``b`` (K, N) by rows as MKL's sgemv (its kernel over
+    ``b``'s rows, 16 outputs to a vector) sums it on the Intel processor, for K < 256:
+    measured black-box (probes of two big products and ones, then random operands: N 2..1000,
+    K 1..255, any offset and row stride of ``b``, either layout of ``a``, 1 and 2 threads).
+    The last ``N % 16`` outputs: one FMA chain over k ascending from +0. The others, per
+    block of 8 products ``k = s..s+7`` in order, onto the running sum (from +0): an FMA of
+    product ``s+6``, then of ``s+4``; plus the FMA chain from +0 of ``s+7`` then ``s+5``;
+    plus ``chain(s+2, s) + chain(s+3, s+1)`` (each from +0); then the last ``K % 8``
+    products FMA'd on one by one.  (From K = 256 on MKL halves K, each half summed so and
+    the halves added, except for some N, e.g. 64: not mapped.)"""
+    k, n = b.shape
+    p = a.reshape(-1).astype(_F64)[:, None] * b.astype(_F64)  # (exact products)
+    m = n - n % 16
+    out = np.empty((1, n), _F32)
+    if m < n:
+        out[0, m:] = _fma_chains(np.zeros(n - m, _F32), p[:, m:])
+    if not m:
+        return out
+    q, nb = p[:, :m], k // 8
+    blocks = q[:nb * 8].reshape(nb, 8, m).transpose(1, 0, 2)
+    zero = np.zeros((nb, m), _F32)
+    with np.errstate(all="ignore"):
+        odd = _fma_chains(zero, blocks[[7, 5]])
+        low = np.add(_fma_chains(zero, blocks[[2, 0]]), _fma_chains(zero, blocks[[3, 1]]),
+                     dtype=_F32)
+        out[0, :m] = _rowv_sum(q, blocks, odd, low)
+    return out
+
+
+def _rowv_sum(q, blocks, odd, low, exact=False) -> np.ndarray:
+    """:func:`_intel_rowv`'s running sum (errors ignored by the caller): each product's FMA
+    as a float64 sum rounded once (exact where no sum lands on a float32 halfway point or
+    below float32's normal range, else all redone with :func:`_fma_chains_exact`)."""
+    k, m = q.shape
+    nb = blocks.shape[1]
+    acc = np.zeros(m, _F32)
+    sums = np.empty((2 * nb + k % 8, m), _F64)
+
+    def fma(p, acc, i):
+        if exact:
+            return _fma_chains_exact(acc, p[None])
+        np.add(p, acc, out=sums[i])
+        return sums[i].astype(_F32)
+
+    i = 0
+    for j in range(nb):
+        acc = fma(blocks[6, j], acc, i)
+        acc = fma(blocks[4, j], acc, i + 1)
+        i += 2
+        acc = np.add(np.add(acc, odd[j], dtype=_F32), low[j], dtype=_F32)
+    for t in range(nb * 8, k):
+        acc = fma(q[t], acc, i)
+        i += 1
+    if not exact:
+        mag = np.abs(sums)
+        if ((sums.view(np.int64) & _TIE) == _HALF).any() or ((mag < _TINY) & (mag > 0)).any():
+            return _rowv_sum(q, blocks, odd, low, True)
+    return acc
+
+
+def _intel_rowv_run(a, b, bias, beta):
+    """``bias + a @ b`` in :func:`_intel_rowv`'s order; None with a bias (where MKL starts
+    its sums otherwise: not mapped).  N = 1 with ``a`` by columns is the same sgemv, on
+    ``a.T``'s rows: ``(b.T @ a.T).T``."""
+    if bias is not None:
+        return None
+    if b.shape[1] == 1:
+        return _intel_rowv(b.T, a.T).reshape(-1, 1)
+    return _intel_rowv(a, b)
 
 
 _F64 = np.float64
@@ -1899,13 +2207,14 @@ def bmm(a, b):
     N = 1 and B > 1 one chain per output again (measured: ~190 random products, M 1..30,
     K 1..200).
     """
-    if not _plain(a, b) or a.ndim != 3 or b.ndim != 3 or b.shape[0] != a.shape[0] or \
-            not emulated():  # (not measured on the Intel processor)
+    if not _plain(a, b) or a.ndim != 3 or b.ndim != 3 or b.shape[0] != a.shape[0]:
         return None
     batch, m, k = a.shape
     n = b.shape[2]
     if not (batch and m and k and n):
         return None
+    if n == 1 and batch > 1 and m * k * n >= _NAIVE_BMM and not emulated():
+        return _intel_bmm_column(a, b)  # (Intel: MKL's batched columns, another order)
     if m * k * n < _NAIVE_BMM or n == 1 and batch > 1:
         # (a column per matrix, several matrices: one chain per output as well)
         if batch * m * k > _EMULATED_MAX:
@@ -1917,6 +2226,10 @@ def bmm(a, b):
             out = _rowsum(prod)
             out += _F32(0)  # (from +0)
         return out
+    if batch > 1 and not emulated():  # (Intel: the whole stack at once where it can)
+        out = intel_stacked(a, b)
+        if out is not None:
+            return out
     if batch > _BMM_MAX:
         return None
     threads = 1 if batch > 1 else None

@@ -199,6 +199,16 @@ def _baddbmm_bits(c, x, y, beta, alpha):
     batched = _batch_items_blas(x) and _batch_items_blas(y)
     threads = 1 if bs > 1 and batched else None
     c = np.broadcast_to(c, (bs, m, n))
+    if n == 1 and bs > 1 and batched and _mkl_gemm.profile() == "intel":
+        # (Intel: MKL's batched columns, summed as bmm's (not a 2-D product's sgemv); then
+        # C + round(alpha * sum), measured for beta = 1 on ~180 random stacks)
+        col = _mkl_gemm._intel_bmm_column(x, y) if beta == 1 else None
+        if col is None:
+            return None
+        with quiet:
+            if alpha != 1:
+                col = np.multiply(col, np.float32(alpha), dtype=np.float32)
+            return np.add(c, col, dtype=np.float32)
     out = np.empty((bs, m, n), np.float32)
     for i in range(bs):
         a, b = x[i], y[i]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember._ops import _onednn_conv as OC
+from ember._ops import _mkl_gemm, _onednn_conv as OC
 
 from diff import bits, conv2d_grads, pinned_threads
 
@@ -229,5 +229,7 @@ def test_known_width_cuts_still_differ(x_shape, w_shape, s, p):
     shapes): kept as the record of the gap; a fix makes these pass (strict xfail)."""
     _, w, g = _operands(x_shape, w_shape, s, p, 0)
     got = OC.conv2d_grad_input(g, w, x_shape, s, p, threads=2)
+    if got is None and _mkl_gemm.profile() == "intel":  # (an odd number of images: refused
+        pytest.skip("refused on the Intel processor")  # there, see width_in_question)
     if got is not None:
         assert (bits(got) == bits(_torch_grad_input(g, w, x_shape, s, p))).all()

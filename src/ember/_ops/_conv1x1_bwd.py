@@ -8,7 +8,9 @@ strided input to a dense one and runs the stride-1 problem).  Which algorithm ru
 learned from oneDNN's sources (the 1x1 kernel's configuration and thread balancing, and the
 backward drivers); the orders below were then checked element by element against PyTorch
 on ~190 random shapes (batch 1 to 64, C 3 to 512, O 8 to 1024, sizes 7 to 160, strides 1,
-2, 3 and (1, 2), 1 and 2 threads), all exact.  In our own words:
+2, 3 and (1, 2), 1 and 2 threads), all exact; on the Intel processor the same orders
+(~400 random shapes, C 1 to 300, 1 and 2 threads, all exact), its larger L1 cache read by
+the weight gradient's blocking.  In our own words:
 
 Weight gradient.  The positions of an image (after the stride copy: OH * OW of them) are
 cut into blocks of ``rb`` positions: the largest divisor of OH * OW in [7, 16] (the least
@@ -21,7 +23,9 @@ rest of an image, or of its share, goes in one go when shorter than ``step_max``
 walk is one fused multiply-add chain from +0 over its positions in order, added into the
 thread's sum with one rounded add.  ``step`` is the largest divisor of OH * OW between
 max(OH, OW) and min(OH * OW, 8192 / ur) (rounded down to blocks; ``ur`` is 8 where the block
-is at most 19 positions, else 16; 8192 floats: the 32 KiB L1 cache), ``step_max`` 3/2 of it.
+is at most 19 positions, else 16; 8192 floats: the 32 KiB L1 cache of the AMD processor,
+12288 for the 48 KiB of the Intel one, :func:`ember._ops._onednn_conv.caches`), ``step_max``
+3/2 of it.
 The threads' sums are then added in order.
 
 Bias gradient.  oneDNN's generic reducer over whole images (as for the direct kernel, see
@@ -59,7 +63,6 @@ from . import _chain, _mkl_gemm
 from . import _onednn_conv as _oc
 
 _F32 = np.float32
-_L1_FLOATS = 8192  # oneDNN's per-core L1 data cache on the measured processor, in floats
 _OUTPUT_WEIGHT = 12  # the weight gradient's share in the balancer's memory cost
 
 
@@ -140,8 +143,9 @@ def _weights_plan(n, c, o, oh, ow, threads):
     ur = 8 if rb <= 19 else 16
     nb_red = _up(size, rb)
     t_mb, t_oc, t_ic = _balance(n, _up(c, 16), _up(o, 16), nb_red, rb, threads)
-    hi = min(_L1_FLOATS // ur, size)
-    lo = min(_L1_FLOATS // ur, max(ow, oh))
+    l1 = _oc.caches()[0] // 4  # (oneDNN's per-core L1 data cache, in floats)
+    hi = min(l1 // ur, size)
+    lo = min(l1 // ur, max(ow, oh))
     blocking = max(_best_divider(size, lo, hi, True) // rb * rb, rb)
     step = _up(blocking, rb)
     step_max = _up(blocking * 3 // 2 // rb * rb, rb)

@@ -54,7 +54,8 @@ its own order):
   ``gemm:jit``), a depthwise 1x1 kernel, a batch of more than 1 on PyTorch's own path (a
   1x1 kernel on one thread: the images are split between threads), a dilated batch of 1
   on PyTorch's own path, and the cases :mod:`ember._ops._mkl_gemm` does not cover.
-- Other processors (other instruction sets run other kernels: not measured), other dtypes,
+- Processors other than the two measured ones (other instruction sets run other kernels:
+  not measured), other dtypes,
   conv3d, channels-last tensors (oneDNN's NHWC kernels) and dilation.
   (``conv1d`` is PyTorch's conv2d of one row, (N, C, 1, L) by (O, C, 1, K): route it so.)
 
@@ -71,6 +72,18 @@ the transposed convolution, which oneDNN runs as these passes with the roles swa
   sixth of random shapes with paddings up to 3), decided per pass by :func:`_fwd_kernel`,
   :func:`_bwd_data_kernel` and :func:`_bwd_weights_kernel` (each pass refuses only where
   its own kernel is not mapped).
+
+**Intel** (GenuineIntel family 6 model 167, AVX-512, 1 and 2 threads: the second profile
+of :func:`ember._ops._mkl_gemm.profile`): oneDNN runs the same kernels there, and they sum
+in the same orders (checked against PyTorch on ~2500 random shapes of every family here,
+forward and all three gradients, 1 and 2 threads).  What differs is what oneDNN's
+heuristics read from the caches (48 KiB L1 and 2 MiB L2 a core, :func:`caches`): the 1x1
+weight gradient's position steps (:mod:`ember._ops._conv1x1_bwd`) and the strided
+backward-data row blocks (:func:`strided_width_whole`); and ``brgconv_strided``'s 2 threads
+count their work otherwise (all channels up to 64 one block: an odd number of images may
+have its width cut, whatever the batch, :func:`width_in_question`).  PyTorch's own batch-1
+path takes MKL's Intel plan (:mod:`ember._ops._mkl_gemm`), claimed where it is mapped (not:
+one output channel's single-row product, K over 768 on 1 thread, ...).
 
 How it is computed (oneDNN's path): per channel block, the im2col columns of the block laid
 out (kernel row, kernel column, channel) by rows, one ``sgemm`` through NumPy's OpenBLAS
@@ -116,14 +129,27 @@ _WCOEF = 8
 _MIN_OH_REDUCE = 9
 _REDUCER_BUF = {"avx2": 1 << 21, "avx512": 3 * 5 * 5 * 16 * 16}
 _GER_BYTES = 1 << 18  # output bytes one rank-1 update pass touches (stays in the L2 cache)
-_L2 = 1 << 20  # L2 cache bytes a core (oneDNN's blocking heuristics read it)
+# the per-core data caches oneDNN's blocking heuristics read (L1, L2 bytes), per measured
+# processor (:func:`ember._ops._mkl_gemm.profile`): AMD family 25 model 17 32 KiB and 1 MiB,
+# the Intel one 48 KiB and 2 MiB (its thread and block splits follow them: see caches)
+_CACHES = {"amd": (32 << 10, 1 << 20), "intel": (48 << 10, 2 << 20)}
 _ger = None  # NumPy's cblas_sger through ctypes, once looked up; False where none was found
 
 
 @functools.lru_cache(maxsize=None)
 def emulated() -> bool:
-    """Whether :func:`conv2d` reproduces PyTorch's bits on this machine (for covered shapes)."""
-    return _mkl_gemm.emulated() and _selfcheck()
+    """Whether :func:`conv2d` reproduces PyTorch's bits on this machine (for covered shapes):
+    oneDNN's AVX-512 kernels sum in the same order on both measured processors (the AMD one
+    and the Intel one of :func:`ember._ops._mkl_gemm.profile`)."""
+    return _mkl_gemm.profile() is not None and _selfcheck()
+
+
+def caches() -> tuple:
+    """(L1, L2): the per-core data cache bytes oneDNN's heuristics see on this processor
+    (its blocking of the 1x1 weight gradient reads L1, the strided backward-data's row
+    blocks L2; with the AMD sizes on the Intel processor both mispredicted: 2 threads' 1x1
+    weight gradients of ~100+ channels, and strided input gradients of 64-pixel images)."""
+    return _CACHES.get(_mkl_gemm.profile(), _CACHES["amd"])
 
 
 def _load_ger():
@@ -215,7 +241,7 @@ def route(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, dtype=_F3
         if n != 1 or d != (1, 1) or g != 1:  # (a batch on its threads, or dilated)
             return None
         ok = _mkl_gemm.plan(o, c * kh * kw, oh * ow, False, threads) is not None
-        return "native" if ok and _mkl_gemm.emulated() else None
+        return "native" if ok and _mkl_gemm.profile() is not None else None
     # (an unpadded stride that does not divide the input: oneDNN's direct kernel, measured)
     uneven = g == 1 and p == (0, 0) and s != (1, 1) and (oh * s[0], ow * s[1]) != (h, w)
     if kh == 1 and kw == 1 and not uneven:  # (its 1x1 kernel: one chain from the bias)
@@ -373,11 +399,11 @@ def _native(x, w, bias, s, p, threads):
         xp, (c, kh, kw, oh, ow), (sc, sh, sw, sh * s[0], sw * s[1]), writeable=False)
     cols = np.ascontiguousarray(win).reshape(c * kh * kw, oh * ow)
     wm = np.ascontiguousarray(w.reshape(o, c * kh * kw))
-    if bias is None:
-        y = _mkl_gemm.mkl_sgemm(wm, cols, threads=threads)
-    else:
-        b = np.asarray(bias, _F32).reshape(o, 1)
-        y = _mkl_gemm.mkl_addmm(b, wm, cols, threads=threads)
+    b = None if bias is None else np.asarray(bias, _F32).reshape(o, 1)
+    # (MKL's order itself, None where it is not emulated even though the plan maps the
+    # shape: on the Intel processor one output channel's row with a bias, say; not
+    # mkl_addmm, whose fallback would be NumPy's product)
+    y = _mkl_gemm._run(wm, cols, b, 1.0, 1.0, threads)
     return None if y is None else y.reshape(1, o, oh, ow)
 
 
@@ -993,7 +1019,7 @@ def conv2d_grad_input(g, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
     items = n * -(-c // (_BLOCK if c <= _BLOCK else 2 * _BLOCK))
     threads = _mkl_gemm._threads(threads)
     if (s != (1, 1) and wd % s[1] == 0 and threads > 1
-            and (s[1] == 1 or min(units, items) < 2 * threads)
+            and width_in_question(units, items, s, threads)
             and not strided_width_whole(x_shape, w.shape, s, p, threads)
             and not (n > 1 and strided_blocks_agree(x_shape, w.shape, s, p))):
         return None  # (the threads may split the width: see strided_width_whole)
@@ -1058,6 +1084,21 @@ def strided_column_plan(wd, kw, sw, lp, block):
     return plan
 
 
+def width_in_question(units, items, s, threads) -> bool:
+    """Whether ``brgconv_strided``'s threads might cut the width of a strided input gradient
+    (its width a multiple of the column stride) of ``units`` images times 16-channel blocks
+    (``items``: times the blocks :func:`strided_width_whole` counts), so that
+    :func:`strided_width_whole` must be asked: on the AMD processor for a column stride of
+    1 or fewer than 2 items a thread (with more it was never seen to cut); on the Intel
+    processor always on 2 threads (it cut the width of shapes of up to 28 units, which
+    :func:`strided_width_whole` models there)."""
+    if threads <= 1:
+        return False
+    if _mkl_gemm.profile() == "intel":
+        return True
+    return s[1] == 1 or min(units, items) < 2 * threads
+
+
 def strided_blocks_agree(x_shape, w_shape, s, p) -> bool:
     """Whether every input column's sum is the same chains (the same taps in each, in the
     same order) whether ``brgconv_strided`` keeps the width whole or cuts it into ``k``
@@ -1109,29 +1150,40 @@ def strided_width_whole(x_shape, w_shape, s, p, threads, groups=1):
     (on 2 threads, up to 48 channels; 1 thread never cuts), else False (not mapped).
     Checked again on 640 other few-image shapes up to 32 pixels a side (401 taken, bit
     for bit, 239 refused), 139 of 32 to 128 (119 taken, 20 refused) and 281 grouped ones
-    (164 taken, 117 refused)."""
+    (164 taken, 117 refused).
+
+    On the Intel processor (its 2 MiB L2: :func:`caches`) the channels count as one block
+    of up to 64 (``jobs`` = images times groups times the row blocks), whatever the number
+    of images: on 450 random shapes of 1 to 8 images, 1 to 64 channels, widths up to 78
+    the width stayed whole wherever that count is even (263 of 263), and was cut in 40 of
+    the 187 odd ones (:func:`width_in_question`); then every claim exact on 320 other
+    random shapes (1 to 32 images, 1 to 128 channels, widths up to 128).  More than 128
+    channels: False (not measured)."""
     if threads <= 1:
         return True
     n, c, h, wd = x_shape
     o, _, kh, kw = (int(v) for v in w_shape)
-    if threads != 2 or c > 48:
+    intel = _mkl_gemm.profile() == "intel"
+    if threads != 2 or c > (128 if intel else 48):
         return False
     cb = _BLOCK if c <= _BLOCK else 2 * _BLOCK
-    jobs = n * groups * -(-c // cb)
+    jobs = n * groups * -(-c // (64 if intel else cb))
     if jobs % 2 == 0:
         return True
     if groups != 1:
         return False
     # rows per block: those whose output-gradient rows (padded) and input-gradient row fit
-    # in half the L2 cache (1 MiB a core here) beside the block's weights, at most half
-    # the rows for a lone job; then up to the row stride (and a divisor of the height)
+    # in half the L2 cache (1 MiB a core on the AMD processor, 2 MiB on the Intel one)
+    # beside the block's weights, at most half the rows for a lone job; then up to the row
+    # stride (and a divisor of the height)
     oh = (h + 2 * p[0] - kh) // s[0] + 1
     ow = (wd + 2 * p[1] - kw) // s[1] + 1
     ohp, owp = (m + max(0, k - 1 - a) // st + max(0, k - 1 - ((m - 1) * st + k - n_ - a)) // st
                 for m, k, a, st, n_ in ((oh, kh, p[0], s[0], h), (ow, kw, p[1], s[1], wd)))
     per_row = 8 * o * owp + 4 * wd * cb
     weights = 4 * kh * kw * o * cb + 128 * cb
-    room = min(_L2 // 2, max(0, _L2 - weights))
+    l2 = caches()[1]
+    room = min(l2 // 2, max(0, l2 - weights))
     rows = h if ohp * per_row <= room else min(h, max(1, room // per_row))
     if jobs == 1:
         rows = min(rows, -(-h // 2))

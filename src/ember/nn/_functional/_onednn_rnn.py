@@ -13,9 +13,10 @@ emulated with exact float32 FMAs), each step ``t`` of one layer and direction ru
 - ``z = (L + R) + (b_ih + b_hh)``: two rounded adds (the two biases summed once first);
   but where the layer has as many input features as hidden units (``F == H``: a first
   layer so built, or any later unidirectional layer), the batch holds more than one
-  sequence and gradient mode is off (oneDNN's inference forward; with gradient mode on
-  PyTorch asks for the training forward, which keeps the two chains), ``L + R`` is
-  instead one FMA chain from +0 over ``(x_t, h_{t-1})`` concatenated, the input first;
+  sequence (or the input is one step of one) and gradient mode is off (oneDNN's
+  inference forward; with gradient mode on PyTorch asks for the training forward, which
+  keeps the two chains), ``L + R`` is instead one FMA chain from +0 over
+  ``(x_t, h_{t-1})`` concatenated, the input first;
 - ``i, f, o = sigmoid(z_i, z_f, z_o)``, ``g = tanh(z_g)`` with oneDNN's own functions
   (below); ``c_t = fma(i, g, f * c_{t-1})``; ``h_t = o * tanh(c_t)``.
 
@@ -32,7 +33,8 @@ its products: a batch of one sums one chain over ``(x_t, h_{t-1})`` (whatever ``
 longer by one for an odd length), each summed from +0, the second added to the first
 (``L + R1``, then ``+ R2``, for the recurrent product). Not mapped (:func:`mapped` says
 False, the caller keeps ember's own loop): three or more blocks (``F`` or ``H`` over 768;
-not equal thirds, measured), and a batch of one whose ``F + H`` exceeds 384.
+not equal thirds, measured), a batch of one whose ``F + H`` exceeds 384, and one step of a
+batch of one (e.g. ``F = 300, H = 20`` sums otherwise, forward and backward).
 
 The backward (oneDNN's, for the training forward; :func:`lstm_layer_backward`), measured
 the same way, steps in the reverse of the forward's order:
@@ -55,8 +57,10 @@ the same way, steps in the reverse of the forward's order:
 :func:`mapped_backward` says where these hold: chains of at most 768 (``steps * batch``
 included), a batch of one with ``4H`` at most 512 (and, from 256 on, PyTorch on one or two
 threads). Elsewhere the values are still oneDNN's and the gradients come from ember's own
-loop (close, not the same bits): a weight gradient over 800 rows matched no split tried.
-Not reproduced either (the caller keeps its own path): bfloat16/float16, dropout between
+loop (close, not the same bits): a weight gradient over 800 rows matched no split tried;
+one hidden unit, and the input's gradient for one input feature (summed otherwise: no
+lane split tried matched), are not mapped either. Not
+reproduced either (the caller keeps its own path): bfloat16/float16, dropout between
 layers while training, other processors. PyTorch's thread count (1 or 2) changed none of
 the measured orders but that one.
 """
@@ -72,9 +76,17 @@ from ..._random import _fma32
 from ..._ops._sleef import exp_onednn
 
 __all__ = ["sigmoid", "tanh", "lstm_layer", "lstm_layer_backward", "lstm", "mapped",
-           "mapped_backward"]
+           "mapped_backward", "emulated"]
 
 _F32 = np.float32
+
+
+def emulated() -> bool:
+    """Whether PyTorch's oneDNN LSTM sums and rounds here as this module does: measured on
+    the AMD processor and on the Intel one (family 6 model 167: the same AVX-512 kernels,
+    checked on ~300 random layers, forward and backward, every mapped shape bit for bit) of
+    :func:`ember._ops._mkl_gemm.profile`, where oneDNN's convolutions hold too."""
+    return _onednn_conv.emulated()
 
 
 def _b(*h):
@@ -243,7 +255,8 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, bias, reverse=False, train=False, cache=No
     steps, batch, _ = x.shape
     hid = w_hh.shape[1]
     # one chain over (x_t, h_{t-1}) where oneDNN merges the two products (see above)
-    joint = (x.shape[2] == hid and batch > 1) if not train else batch == 1
+    # (inference: also one step of a batch of one, measured on the Intel processor)
+    joint = (x.shape[2] == hid and (batch > 1 or steps == 1)) if not train else batch == 1
     if joint:
         w_joint = np.concatenate([w_ih, w_hh], 1)
     else:
@@ -326,11 +339,13 @@ def lstm_layer_backward(cache, x, w_ih, w_hh, d_out, d_h, d_c, reverse=False):
     return dx, d_h, d_c, dw_ih, dw_hh, db
 
 
-def mapped(features, hidden, batch, num_layers, bidirectional, train):
+def mapped(features, hidden, batch, num_layers, bidirectional, train, steps=None):
     """Whether :func:`lstm` knows oneDNN's order for this layer shape (see the module's
     docstring)."""
     if not train:
         return True
+    if batch == 1 and steps == 1:  # (one step of one: other orders, measured on Intel)
+        return False
     dirs = 2 if bidirectional else 1
     for f in [features] + [hidden * dirs] * (num_layers - 1):
         if batch == 1 and f + hidden > _KBLOCK:
@@ -340,11 +355,18 @@ def mapped(features, hidden, batch, num_layers, bidirectional, train):
     return True
 
 
-def mapped_backward(features, hidden, batch, steps, num_layers, bidirectional):
+def mapped_backward(features, hidden, batch, steps, num_layers, bidirectional,
+                    input_grad=True):
     """Whether :func:`lstm_layer_backward` knows oneDNN's orders for this shape: every
-    product chain at most two blocks long (the weights' ones run over ``steps * batch``)."""
+    product chain at most two blocks long (the weights' ones run over ``steps * batch``).
+    ``input_grad``: the input's gradient is wanted (for one input feature oneDNN sums it
+    otherwise, not mapped; the other gradients hold there)."""
     dirs = 2 if bidirectional else 1
-    if not mapped(features, hidden, batch, num_layers, bidirectional, True):
+    # (one hidden unit, or the input's gradient for one feature: other kernels, measured on
+    # the Intel processor, which differ in the last bit from these orders)
+    if hidden == 1 or features == 1 and input_grad:
+        return False
+    if not mapped(features, hidden, batch, num_layers, bidirectional, True, steps):
         return False
     longest = max([features, hidden * dirs, 4 * hidden, steps * batch])
     if batch == 1 and 4 * hidden >= _HALVES_ONE and _cascade._threads() > 2:

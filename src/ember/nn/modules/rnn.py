@@ -31,7 +31,6 @@ from ..._ops import creation
 from ..._tensor import Tensor
 from ..._ops._core import make, make_multi, needs_grad, wrap
 from ...autograd.grad_mode import is_grad_enabled
-from ..._ops import _mkl_gemm
 from ... import _dtype as dtypes
 from .._functional import _onednn_rnn
 from ...amp import autocast_mode as _amp
@@ -156,11 +155,11 @@ def _onednn_route(layer, input, hx):
     :mod:`.._functional._onednn_rnn` reproduces its forward (ember's own loop runs where
     not)."""
     if not (layer._onednn(input) and input.dtype == dtypes.float32 and input.numel()
-            and not _amp.ON and _mkl_gemm.emulated()):
+            and not _amp.ON and _onednn_rnn.emulated()):
         return False
     return hx[0].size(-1) == hx[1].size(-1) and _onednn_rnn.mapped(
         input.size(2), hx[1].size(-1), input.size(1), layer.num_layers, layer.bidirectional,
-        is_grad_enabled())
+        is_grad_enabled(), input.size(0))
 
 
 def _onednn_dtypes(input, tensors):
@@ -474,7 +473,8 @@ class RNNBase(Module):
         route = _onednn_route(self, input, hx)
         grad = route and needs_grad([input, *hx, *_weights(self)])
         if grad and _onednn_rnn.mapped_backward(input.size(2), hx[1].size(-1), batch, steps,
-                                                self.num_layers, self.bidirectional):
+                                                self.num_layers, self.bidirectional,
+                                                input.requires_grad):
             out, hidden = _onednn_graph(self, input, hx)  # oneDNN's forward and backward
         elif route and not grad:
             exact = _onednn_exact(self, input, hx)

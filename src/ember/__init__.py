@@ -432,6 +432,7 @@ def _public(name, fn):
 
     if with_out:
         as_dtype = name in _OUT_SETS_DTYPE
+        _COMPLEX_ROWS_OUT = ("mul", "multiply", "div", "divide", "true_divide")
 
         def wrapper(*args, out=None, **kwargs):
             if kwargs and renames:
@@ -491,7 +492,11 @@ def _public(name, fn):
                 caught = held.__enter__()
                 warnings.simplefilter("always")
             try:
-                res = fn(*args, **kwargs)
+                if name in _COMPLEX_ROWS_OUT and isinstance(out, Tensor) and out.is_complex():
+                    with _pw.complex_out(out):  # (its layout picks PyTorch's roundings)
+                        res = fn(*args, **kwargs)
+                else:
+                    res = fn(*args, **kwargs)
                 if name in _ZEROED_FIRST and _zeroed_first(name, res, out, args, kwargs):
                     res = fn(*args, **kwargs)
             except TypeError as e:
@@ -529,6 +534,12 @@ def _public(name, fn):
             # (the op's own refusals of its operands came first)
             _ops_core.check_read_write_out(name, args, kwargs, out)
             _ops_core.warn_complex_into_real(name, (*args, *kwargs.values()), out)
+            if name in _SCANS and isinstance(out, Tensor) and isinstance(res, Tensor) and \
+                    out.shape == res.shape and _overlap_seq.applies(out, res):
+                dim = args[1] if len(args) > 1 else kwargs.get("dim")  # (lines written in
+                return _ops_core.write_out(out, res, name, strict,  # turn: PyTorch's order)
+                                           lambda: _overlap_seq.scan_out(out, res, dim,
+                                                                         args[0]))
             if name in _ORDERED_OUT and isinstance(out, Tensor) and isinstance(res, Tensor):
                 redo = _ops_overlap.redo_out(name, fn, args, kwargs, out)
                 if redo is not None:  # (``out`` shares memory with itself or an input)
@@ -582,6 +593,8 @@ _OUT_SETS_DTYPE = frozenset(("sum", "prod", "nansum", "mean", "nanmean", "cumsum
 # Elementwise (TensorIterator) ops whose ``out=`` sharing memory with itself or an input is
 # written in PyTorch's loop order (``_ops._overlap``)
 _ORDERED_OUT = _ops_core._READ_WRITE_CHECKED | _ops_core._UNARY_ITER
+_SCANS = frozenset(("cumsum", "cumprod", "logcumsumexp"))
+from ._ops import _overlap_seq  # noqa: E402
 
 _OUT_OVERLAP_CHECKED = frozenset((
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",

@@ -9,9 +9,11 @@ something wrong.  Tensor methods that have no sparse version raise PyTorch's
 NotImplementedError for the SparseCPU backend.
 
 What is here: creation (``torch.sparse_coo_tensor``, ``to_sparse``), the sparse tensor's
-methods, products with dense matrices (``torch.sparse.mm``/``addmm``, ``mm``/``matmul``/``@``),
-sums, elementwise arithmetic, printing, pickling, and the pieces the autograd engine, the
-embedding layers and the optimizers call for sparse gradients.  ``torch.<function>(S)`` runs
+methods, products with dense matrices (``torch.sparse.mm``/``addmm``, ``mm``/``matmul``/``@``,
+and the sparse results of ``hspmm``/``smm``/``sspaddmm``), sums, ``any``, elementwise
+arithmetic, printing, pickling, and the pieces the autograd engine, the embedding layers and
+the optimizers call for sparse gradients.  ``nn.functional``'s activations given a sparse
+tensor fail (or, relu and tanh, run) as PyTorch's do (``_nn_route``).  ``torch.<function>(S)`` runs
 ``S.<function>()`` (``_layout_route``: public functions take sparse tensors the slow way, so
 dense calls pay nothing), and fails as PyTorch's dispatcher does where there is no sparse
 kernel.
@@ -1898,6 +1900,160 @@ def sparse_mm(s, d):
     return sparse_addmm(bias, s, d, beta=0, alpha=1)
 
 
+# -- hspmm, smm, sspaddmm: sparse results of sparse-times-dense products ---------------------------
+
+def _no_derivative(kernel):
+    def rule(ctx, g):
+        raise RuntimeError(f"derivative for aten::{kernel} is not implemented")
+    return rule
+
+
+def _check_product_operands(name, s, d):
+    """PyTorch's checks of the sparse matrix ``s`` (argument 2) and dense matrix ``d``
+    (argument 3) of hspmm / sspaddmm."""
+    sd = s.sparse_dim() if isinstance(s, SparseTensor) else 0
+    if sd != 2:
+        raise RuntimeError(f"{name}: Argument #2: matrices expected, got {sd}D tensor")
+    if s.dense_dim():
+        raise RuntimeError(f"{name}: Argument #2: scalar values expected, got {s.dense_dim()}D "
+                           "values")
+    if d.ndim != 2:
+        raise RuntimeError(f"{name}: Argument #3: matrices expected, got {d.ndim}D tensor")
+
+
+def _row_products(s, d, scale=None, start=None):
+    """The rows of ``s @ d`` that ``s`` (coalesced, with entries) has entries in: the sorted
+    row numbers and their values, as PyTorch's kernels compute them (an axpy of
+    ``scale * value`` per entry into a row of ``start``s (zeros), in entry order)."""
+    xp = _xp(s._device)
+    rows = s._sp_i[0]
+    first = xp.concatenate([xp.ones(1, bool), rows[1:] != rows[:-1]])
+    which = xp.cumsum(first) - 1  # (each entry's place among the rows with entries)
+    v = s._sp_v
+    if scale is not None:
+        v = (v * v.dtype.type(scale)).astype(v.dtype, copy=False)
+    packed = _new(xp.stack([which, s._sp_i[1]]), v, (int(which[-1]) + 1, s.shape[1]), True,
+                  s._device)
+    out = xp.zeros((packed.shape[0], d.shape[1]), dtype=v.dtype)
+    if start is not None:
+        out[...] = start
+    return rows[first], _spmm_arr(packed, d._data, out)
+
+
+def _into(out, r):
+    """``out=`` of a sparse result: ``out`` takes its shape, entries and flag."""
+    out._data = _SparseMeta(r.shape, out._data.dtype)
+    return out._become(r)
+
+
+def hspmm(mat1, mat2, *, out=None):
+    """``torch.hspmm``: ``mat1 @ mat2`` for a sparse COO matrix ``mat1`` and a dense ``mat2``,
+    as a hybrid sparse tensor (one sparse dimension): the rows ``mat1`` has entries in."""
+    if not isinstance(mat1, SparseTensor) and not isinstance(mat2, SparseTensor):
+        raise NotImplementedError(
+            "Could not run 'aten::hspmm' with arguments from the 'CPU' backend. This could be "
+            "because the operator doesn't exist for this backend ('aten::hspmm' is only "
+            "available for the SparseCPU backend).")
+    _check_product_operands("hspmm", mat1, mat2)
+    m, k = mat1.shape
+    n = mat2.shape[1]
+    if mat2.shape[0] != k:
+        raise RuntimeError(f"hspmm: Argument #3: Expected dim 0 size {k}, got {mat2.shape[0]}")
+    s = mat1.coalesce()
+    xp = _xp(mat1._device)
+    if not s._nnz():
+        r = _new(xp.zeros((1, 0), np.int64), xp.zeros((0, n), mat1.dtype.np), (m, n), True,
+                 mat1._device)
+    else:
+        if isinstance(mat2, SparseTensor):
+            raise RuntimeError("addmm_sparse_dense: expected strided result tensor, got tensor "
+                               "with layout Sparse")
+        _check_mm_dtypes(s, mat2)
+        rows, vals = _row_products(s, mat2)
+        # NOTE: PyTorch flags the result coalesced only when it has fewer than two rows
+        r = _make(rows[None, :].copy(), vals, (m, n), len(rows) < 2, (mat1, mat2),
+                  "NotImplemented", _no_derivative("hspmm"), mat1._device)
+    return r if out is None else _into(out, r)
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``torch.sspaddmm``: ``beta * input + alpha * (mat1 @ mat2)`` as a sparse COO tensor, for
+    sparse ``input`` and ``mat1`` and dense ``mat2``: ``input``'s entries (scaled), then a full
+    row of entries for each row ``mat1`` has entries in (not coalesced)."""
+    return _sspaddmm(input, mat1, mat2, beta, alpha, out)
+
+
+def _sspaddmm(input, mat1, mat2, beta, alpha, out, name="sspaddmm"):
+    # (``input`` None: smm's, the empty result itself, of the product's shape)
+    if not any(isinstance(t, SparseTensor) for t in (input, mat1, mat2)):
+        raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+    if not isinstance(mat1, SparseTensor):
+        raise RuntimeError("sspaddmm: expected 'mat1' to have sparse layout, got 'mat1' with "
+                           "layout Strided")
+    if isinstance(mat2, SparseTensor):
+        raise RuntimeError("sspaddmm: expected 'mat2' to have strided layout, got 'mat2' with "
+                           "layout Sparse")
+    _check_product_operands("sspaddmm", mat1, mat2)
+    if input is not None and not isinstance(input, SparseTensor) or \
+            out is not None and not isinstance(out, SparseTensor):
+        raise RuntimeError(
+            'self.is_sparse() INTERNAL ASSERT FAILED at "/__w/pytorch/pytorch/aten/src/ATen/'
+            'native/SparseTensorUtils.h":28, please report a bug to PyTorch. '
+            "_internal_get_SparseTensorImpl: not a sparse tensor")
+    s = mat1.coalesce()
+    dim_i, dim_j = s.shape
+    dim_k = mat2.shape[1]
+    if mat2.shape[0] != dim_j:
+        raise RuntimeError(f"sspaddmm: Argument #3: Expected dim 0 size {dim_j}, got "
+                           f"{mat2.shape[0]}")
+    dev = mat1._device
+    xp = _xp(dev)
+    if input is None:
+        input = _new(xp.zeros((2, 0), np.int64), xp.zeros(0, s.dtype.np), (dim_i, dim_k), True,
+                     dev)
+    for d, want in ((0, dim_i), (1, dim_k)):
+        if input.shape[d] != want:
+            raise RuntimeError(f"sspaddmm: Argument #1: Expected dim {d} size {want}, got "
+                               f"{input.shape[d]}")
+    vdt = s.dtype
+    if vdt in (D.bool, D.float16, D.bfloat16):
+        raise NotImplementedError(f'"sspmm" not implemented for \'{D.scalar_name(vdt)}\'')
+    if mat2.dtype is not vdt:
+        raise RuntimeError(f"expected scalar type {D.scalar_name(vdt)} but found "
+                           f"{D.scalar_name(mat2.dtype)}")
+    t_nnz = input._nnz()
+    # PyTorch's buffer: input's values (as mat1's dtype) then zeros, all scaled by beta when
+    # input has entries (its dtype check included); the products are added to that
+    buf = wrap(xp.concatenate([input._sp_v.astype(vdt.np), xp.zeros(1, vdt.np)]), dev)
+    if t_nnz:
+        buf.mul_(beta)
+    head, start = buf._data[:t_nnz], buf._data[t_nnz]
+    if s._nnz() and dim_k:
+        # (alpha as the values' type: an integer product truncates it)
+        scale = alpha if vdt.is_floating_point or vdt.is_complex else int(alpha)
+        rows, vals = _row_products(s, mat2, scale, start)
+        i = xp.stack([xp.repeat(rows, dim_k), xp.tile(xp.arange(dim_k), len(rows))])
+        i = xp.concatenate([input._sp_i, i], axis=1)
+        v = xp.concatenate([head, vals.reshape(-1)])
+    else:
+        i, v = input._sp_i.copy(), head.copy()
+    if input.dtype is not vdt:
+        raise RuntimeError(f"dtype of values ({D.scalar_name(vdt)}) must match dtype of sparse "
+                           f"tensor ({D.scalar_name(input.dtype)})")
+    # NOTE: PyTorch flags the result coalesced only when it has fewer than two entries
+    r = _make(i, v, (dim_i, dim_k), i.shape[1] < 2, (input, mat1, mat2), "NotImplemented",
+              _no_derivative(name), dev)
+    return r if out is None else _into(out, r)
+
+
+def smm(input, mat2):
+    """``torch.smm``: ``input @ mat2`` for sparse ``input`` and dense ``mat2``, as a sparse COO
+    tensor (PyTorch's ``sspaddmm`` into an empty result)."""
+    if not isinstance(input, SparseTensor):
+        return _sspaddmm(input, input, mat2, 0.0, 1.0, None)
+    return _sspaddmm(None, input, mat2, 0.0, 1.0, None)
+
+
 # -- printing -------------------------------------------------------------------------------------
 
 def _sparse_repr(t):
@@ -2096,6 +2252,28 @@ SparseTensor.__imul__ = _imul
 SparseTensor.__isub__ = lambda self, other: self.sub_(other)
 SparseTensor.__itruediv__ = lambda self, other: self.div_(other)
 SparseTensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+
+
+def _any(self, dim=None, keepdim=False, *, out=None):
+    """``S.any()``: whether any stored value is nonzero (NOTE: as PyTorch, the values as
+    stored: duplicates that would cancel are not summed first).  PyTorch has no sparse kernel
+    for the reduction over dims or for ``out=``."""
+    if out is not None:
+        raise NotImplementedError(_no_kernel("aten::any.all_out"))
+    if isinstance(dim, (tuple, list)) and not dim:  # (no dims reduced: the values as bool)
+        return self.to(D.bool)
+    if dim is not None:
+        raise NotImplementedError(_no_kernel("aten::any.dim"))
+    r = wrap(self._sp_v, self._device).any()
+    return r.reshape((1,) * self.ndim) if keepdim else r
+
+
+def _all(self, dim=None, keepdim=False, *, out=None):
+    raise NotImplementedError(_no_kernel("aten::all" if dim is None else "aten::all.dim"))
+
+
+SparseTensor.any = _any
+SparseTensor.all = _all
 # (PyTorch's Tensor.softmax reaches the kernel behind it, which has no sparse version)
 SparseTensor.softmax = _stub("_softmax")
 SparseTensor.log_softmax = _stub("_log_softmax")
@@ -2180,6 +2358,8 @@ def _dense_to_dense(self, dtype=None, *, masked_grad=None):
 Tensor.to_sparse = to_sparse
 Tensor.to_sparse_coo = _to_sparse_coo
 Tensor.sparse_mask = sparse_mask
+Tensor.smm = SparseTensor.smm = smm
+Tensor.sspaddmm = SparseTensor.sspaddmm = sspaddmm
 if "to_dense" not in Tensor.__dict__:
     Tensor.to_dense = _dense_to_dense
 
@@ -2337,6 +2517,9 @@ def _install_functions():
     _route_seq(module, "stack", stack)
     if not hasattr(type(module), "spmm") and "spmm" not in vars(module):
         module.spmm = module.mm  # (PyTorch's spmm: mm, for sparse or dense first operands)
+    for name, fn in (("hspmm", hspmm), ("smm", smm), ("sspaddmm", sspaddmm)):
+        if name not in vars(module):
+            setattr(module, name, fn)
 
 
 _install_functions()
@@ -2348,15 +2531,100 @@ _install_functions()
 # method of that name (its sparse version, or the stub that fails as PyTorch's dispatcher
 # does), so that ``torch.sin(S)`` is ``S.sin()``; dense calls pay nothing for this.
 
-def _nn_softmax(name):
-    def fn(input, *args, **kwargs):
-        raise NotImplementedError(_no_kernel(f"aten::_{name}"))
-    return fn
+# nn.functional's functions on a sparse COO tensor: PyTorch's check their other arguments,
+# then reach an op with no SparseCPU kernel (its dispatcher's NotImplementedError names the
+# op, the in-place one for ``inplace=True``); relu and tanh have sparse kernels.
+_NN_KERNELS = {
+    "relu6": "hardtanh", "hardtanh": "hardtanh", "hardtanh_": "hardtanh_", "elu": "elu",
+    "selu": "elu", "celu": "elu", "elu_": "elu_", "selu_": "elu_", "celu_": "elu_",
+    "leaky_relu": "leaky_relu", "leaky_relu_": "leaky_relu_", "_threshold": "threshold",
+    "threshold_": "threshold_", "gelu": "gelu", "silu": "silu", "mish": "mish",
+    "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "softplus": "softplus",
+    "softshrink": "softshrink", "hardshrink": "hardshrink",
+    "log_sigmoid": "log_sigmoid_forward", "sigmoid": "sigmoid", "glu": "glu",
+    "prelu": "_prelu_kernel", "rrelu": None, "rrelu_": None}
+_SOFTMAX = {"softmax": "softmax", "log_softmax": "log_softmax", "softmin": "softmax"}
+_NO_MEMORY_FORMAT = "memory format option is only supported by strided tensors"
 
 
-_FUNCTIONS = {("ember.nn.functional", "softmax"): _nn_softmax("softmax"),
-              ("ember.nn.functional", "log_softmax"): _nn_softmax("log_softmax"),
-              ("ember.nn.functional", "softmin"): _nn_softmax("softmax")}
+def _stand_in(s, name):
+    """A small dense tensor of ``s``'s dtype and rank for running a function's argument
+    checks (prelu's: of its channel count)."""
+    from ._ops.creation import zeros
+
+    shape = [1] * s.ndim
+    if name == "prelu" and s.ndim >= 2:
+        shape[1] = s.shape[1]
+    return zeros(shape, dtype=s.dtype)
+
+
+def _nn_route(name, fn):
+    """What ``nn.functional.<name>`` runs for a sparse COO input (None: the function itself)."""
+    if name not in _NN_KERNELS and name not in _SOFTMAX and name not in (
+            "relu", "relu_", "tanh", "gumbel_softmax", "pdist"):
+        return None
+    sig = _signature(fn)
+
+    def run(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError:
+            return fn(*args, **kwargs)  # (its own TypeError for the call)
+        bound.apply_defaults()
+        a = bound.arguments
+        s = args[0] if args else kwargs.get("input", kwargs.get("logits"))
+        if name in ("relu", "relu_"):
+            return s.relu_() if name == "relu_" or a.get("inplace") else s.relu()
+        if name == "tanh":
+            return s.tanh()
+        if name in _SOFTMAX:
+            if a["dim"] is None:  # (its warning first)
+                from .nn._functional.activation import _softmax_dim
+
+                _softmax_dim(s.dim(), name)
+            raise NotImplementedError(_no_kernel(f"aten::_{_SOFTMAX[name]}"))
+        if name == "gumbel_softmax":
+            if a["eps"] != 1e-10:
+                from ._warnings import warn_up
+
+                warn_up("`eps` parameter is deprecated and has no effect.", UserWarning)
+            raise RuntimeError(_NO_MEMORY_FORMAT)
+        if name == "pdist":
+            if s.ndim != 2:
+                raise RuntimeError(f"pdist only supports 2D tensors, got: {s.ndim}D")
+            if not s.dtype.is_floating_point:
+                raise RuntimeError("pdist only supports floating-point dtypes")
+            if a["p"] < 0:
+                raise RuntimeError("pdist only supports non-negative p values")
+            raise RuntimeError("unsupported memory format option Contiguous")
+        if name == "glu":  # (the only check before its kernel)
+            if s.ndim == 0:
+                raise RuntimeError("glu does not support scalars because halving size must be "
+                                   "even")
+        else:  # (the other arguments' checks: on a stand-in of the input)
+            args2 = (_stand_in(s, name),) + args[1:] if args else args
+            kwargs2 = kwargs if args else {**kwargs, "input": _stand_in(s, name)}
+            try:
+                fn(*args2, **kwargs2)
+            except (TypeError, ValueError):
+                raise
+            except RuntimeError:
+                if name == "prelu":
+                    raise
+            except Exception:  # noqa: BLE001 (the dense kernel's refusals come after dispatch)
+                pass
+        if name in ("rrelu", "rrelu_"):
+            if a["lower"] > a["upper"]:
+                raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+            raise RuntimeError(_NO_MEMORY_FORMAT)
+        kernel = _NN_KERNELS[name]
+        if a.get("inplace") and not kernel.endswith("_"):
+            kernel += "_"
+        raise NotImplementedError(_no_kernel(f"aten::{kernel}"))
+    return run
+
+
+_FUNCTIONS: dict = {}
 
 
 def _as_method(name):
@@ -2379,12 +2647,20 @@ def _layout_route(public, fn, args, kwargs):
     own = _FUNCTIONS.get(key)
     if own is not None:
         return own
+    if key[0] == "ember.nn.functional":
+        own = _nn_route(key[1], fn)
+        if own is None:
+            return fn
+        _FUNCTIONS[key] = own
+        return own
     method = SparseTensor.__dict__.get(key[1]) if key[0] == "ember" else None
     if not callable(method) or key[1] in _ROUTED:
         return fn
     if not getattr(method, "_sparse", True):
         own = _FUNCTIONS[key] = _refusing(fn, key[1], method)
         return own
+    if "out" in kwargs and "out" in _signature(method).parameters:  # (the dense one's
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}  # signature may not show it)
     if not _parses(fn, key[1], args, kwargs):
         return fn  # (the dense function's TypeError for the call, as PyTorch's parser's)
     own = _METHODS.get(key[1])

@@ -163,6 +163,8 @@ class Tensor:
         elif len(args) == 1 and not _ops._core.legacy_one_size(args[0]):
             _ops.creation._check_legacy_data(args[0])
             src = _ops.creation._legacy_from_data(args[0], D.get_default_dtype(), device)
+            if "_numpy_strides" in src.__dict__:  # (an empty NumPy array's strides kept)
+                self.__dict__["_numpy_strides"] = True
         else:
             shape = _ops._core.legacy_size(args, {} if device is None else {"device": device}) \
                 if args else (0,)
@@ -832,8 +834,8 @@ _TORCH_ONLY = frozenset((
     "chalf", "const_data_ptr", "grad_dtype", "index",
     "is_distributed", "map2_", "name", "q_per_channel_axis",
     "q_per_channel_scales", "q_per_channel_zero_points", "q_scale", "q_zero_point", "qscheme",
-    "reinforce", "resize_as_sparse_", "slice_inverse", "smm", "sparse_resize_",
-    "sparse_resize_and_clear_", "sspaddmm", "to_mkldnn", "to_padded_tensor", "volatile"))
+    "reinforce", "resize_as_sparse_", "slice_inverse", "sparse_resize_",
+    "sparse_resize_and_clear_", "to_mkldnn", "to_padded_tensor", "volatile"))
 
 
 @functools.lru_cache(maxsize=None)

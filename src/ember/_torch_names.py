@@ -41,7 +41,7 @@ TORCH_ONLY = {
         "fbgemm_linear_quantize_weight fbgemm_pack_gemm_matrix_fp16 "
         "fbgemm_pack_quantized_matrix fork from_file functools fused_moving_avg_obs_fake_quant "
         "futures get_autocast_ipu_dtype get_autocast_xla_dtype get_file_path glob "
-        "hsmm hspmm import_ir_module import_ir_module_from_buffer importlib indices_copy "
+        "hsmm import_ir_module import_ir_module_from_buffer importlib indices_copy "
         "init_num_threads inspect is_autocast_ipu_enabled is_autocast_xla_enabled jagged "
         "legacy_contiguous_format lobpcg masked math merge_type_from_type_comment "
         "miopen_batch_norm miopen_convolution miopen_convolution_add_relu "
@@ -56,7 +56,7 @@ TORCH_ONLY = {
         "quantized_lstm_cell quantized_max_pool1d quantized_max_pool2d quantized_max_pool3d "
         "quantized_rnn_relu_cell quantized_rnn_tanh_cell resize_as_sparse_ row_indices_copy "
         "saddmm set_autocast_ipu_dtype set_autocast_ipu_enabled set_autocast_xla_dtype "
-        "set_autocast_xla_enabled slice_inverse smm sspaddmm sym_constrain_range "
+        "set_autocast_xla_enabled slice_inverse sym_constrain_range "
         "sym_constrain_range_for_size sym_fresh_size sys textwrap thread_safe_generator "
         "threading torch torch_version unify_type_list values_copy view_as_complex_copy "
         "view_as_real_copy wait warnings windows"),

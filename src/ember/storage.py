@@ -18,8 +18,10 @@ that views it, and the other way round.
 
 NOTE: PyTorch can grow or shrink a storage in place (``resize_``, ``set_`` past its
 end) and every tensor on it follows the new memory.  NumPy arrays cannot follow
-their memory elsewhere, so ember resizes only storages no tensor views yet, and
-refuses, with a RuntimeError, to move memory that tensors view.
+their memory elsewhere, so where tensors view a storage that grows, ember finds them
+among the live objects and moves each onto the new block (``_grow_tied``); it refuses,
+with a RuntimeError, to shrink memory that tensors view, or to grow a NumPy array's
+(``from_numpy``: not resizable, as in PyTorch) or shared memory.
 """
 from __future__ import annotations
 
@@ -475,6 +477,8 @@ class UntypedStorage:
         n = self.nbytes()
         if size == n:
             return self
+        if self._tied and self.resizable() and size > n and _grow_tied(self, size):
+            return self  # (the tensors on it moved along, as PyTorch's)
         if self._tied:
             raise RuntimeError(
                 "ember cannot resize a storage that tensors view: NumPy arrays cannot follow "
@@ -1290,13 +1294,16 @@ def _set_view(t, storage, offset, size, stride):
         numel *= s
     need = 0 if numel == 0 else (offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)))
     if need * item > storage.nbytes():
-        # NOTE: PyTorch grows the storage here; ember can only when no tensor views it yet.
-        if storage._tied or not storage.resizable():
+        # (PyTorch grows the storage in place: every tensor on it follows)
+        if not storage.resizable():
+            raise RuntimeError("Trying to resize storage that is not resizable")
+        if not storage._tied:
+            storage.resize_(need * item)
+        elif not _grow_tied(storage, need * item):  # (shared or device memory)
             raise RuntimeError(
                 f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
                 f"{offset}, and itemsize {item} requiring a storage size of {need * item} are "
                 f"out of bounds for storage of size {storage.nbytes()}")
-        storage.resize_(need * item)
     raw = storage._data
     n = raw.nbytes // item
     typed = raw[:n * item].view(t.dtype.np)
@@ -1304,6 +1311,69 @@ def _set_view(t, storage, offset, size, stride):
     _register(storage)
     _adopt_memory(t, arr, typed)
     return t
+
+
+def _grow_tied(storage, nbytes) -> bool:
+    """Grow ``storage``, which tensors view, to ``nbytes`` as PyTorch's ``set_`` does: a new
+    block with the old bytes first (the rest zero here, uninitialised in PyTorch), every tensor
+    on the old block moved onto it at the same place, the storage object kept.  False
+    (nothing done) where ember cannot (device or shared memory).
+
+    NOTE: NumPy arrays cannot follow their memory, and ember keeps no list of a storage's
+    tensors, so they are found among the live objects (as ``resize_`` finds them): slow, but
+    this is rare."""
+    import gc
+
+    from ._ops.shape import _as_strided
+    from ._tensor import Tensor
+
+    raw = storage._data
+    if type(raw) is not np.ndarray or storage.is_shared():
+        return False
+    lo = _ptr(raw)
+    hi = lo + raw.nbytes
+    grown = _zeros(nbytes, storage._device)
+    grown[:raw.nbytes] = raw
+
+    def typed(a, at):  # (the rest of the new block from byte ``at``, as ``a``'s dtype)
+        return np.ndarray(((nbytes - at) // a.itemsize,), a.dtype, buffer=grown, offset=at)
+
+    def inside(a):
+        return type(a) is np.ndarray and lo <= _ptr(a) < hi and \
+            (not a.size or np.may_share_memory(a, raw))
+
+    on = []
+    for o in gc.get_objects():
+        if not issubclass(type(o), Tensor):  # (not ``isinstance``: it asks proxies' __class__)
+            continue
+        d = o.__dict__
+        if inside(getattr(o, "_data", None)) or inside(d.get("_storage_root")):
+            if "_numpy_memory" in d or o._base is not None and "_numpy_memory" in \
+                    o._base.__dict__:  # (a NumPy array's memory: PyTorch's cannot grow)
+                raise RuntimeError("Trying to resize storage that is not resizable")
+            on.append(o)
+    for o in on:
+        d = o.__dict__
+        root = d.get("_storage_root")
+        if root is not None and inside(root):
+            d["_storage_root"] = typed(root, _ptr(root) - lo)
+        a = getattr(o, "_data", None)
+        if not inside(a) or any(st < 0 for st in a.strides):
+            continue
+        rest = typed(a, _ptr(a) - lo)
+        if a.flags.c_contiguous and (a.base is None or a.base is root):
+            new = rest[:a.size].reshape(a.shape)  # (an ordinary view, as before)
+        else:
+            new = _as_strided(rest, a.shape, a.strides)
+        if not a.flags.writeable:  # (a broadcast: read-only, as ember's expanded views are)
+            new.flags.writeable = False
+        if root is None and o._base is None:  # (a base tensor: the whole block is its root)
+            d["_storage_root"] = typed(a, 0) if not (_ptr(a) - lo) % a.itemsize else grown
+        o._data = new
+    _LIVE.pop(_key(raw, storage._device), None)
+    storage._data = grown
+    _register(storage)
+    return True
 
 
 def _set_tensor(t, source):

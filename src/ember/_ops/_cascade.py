@@ -50,7 +50,8 @@ def _chunk_sums(g):
     NOTE: ``np.einsum`` sums over a middle axis with the lanes innermost row after row from
     +0, as ``np.add.reduce`` does (checked by :func:`_einsum_sums_ok`), and on many short
     chunks about twice as fast (the reduce runs a short inner loop per row)."""
-    if g.size < 4096 or g.shape[3] > 128 and g.shape[0] * g.shape[1] < 8:
+    if g.size < 4096 or g.shape[3] > 128 and g.shape[0] * g.shape[1] < 8 or \
+            g.dtype.kind == "c":  # (complex: NumPy's reduce, rows in order, parts apart)
         return np.add.reduce(g, axis=2)  # (few values, or long rows: as fast as anything)
     if g.shape[3] >= 2 and _einsum_sums_ok():
         return np.einsum("bksw->bkw", g)

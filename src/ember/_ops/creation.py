@@ -456,6 +456,8 @@ def _legacy_from_data(data, dtype, device=None):
     save a NumPy array of that dtype, which they alias (strides and all) as ``from_numpy``."""
     if isinstance(data, np.ndarray) and _device(device, None).type == "cpu":
         t = from_numpy(data)
+        if t.dtype is not dtype and not data.size:
+            return _numpy_strides(wrap(_empty_strided_as(data, dtype.np)))
         return t if t.dtype is dtype else t.to(dtype)
     return tensor(data, dtype=dtype, device=device)
 
@@ -489,7 +491,28 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             arr = _to_array(data, dtype)
     else:
         arr = _to_array(data, dtype)
+    if isinstance(data, np.ndarray) and not data.size and arr.shape == data.shape:
+        arr = _empty_strided_as(data, arr.dtype)
+        t = _finish(arr, device, requires_grad, op=None)
+        if t._device.type == "cpu":
+            _numpy_strides(t)
+        return _pinned_if(t, pin_memory)
     return _pinned_if(_finish(arr, device, requires_grad, op=None), pin_memory)
+
+
+def _empty_strided_as(a, dt):
+    """An empty array of ``a``'s shape and element strides in dtype ``dt`` (a NumPy array's
+    strides are kept by PyTorch's copy of it: zeros, for one NumPy made empty)."""
+    item = np.dtype(dt).itemsize
+    return np.lib.stride_tricks.as_strided(np.empty(1, dt), a.shape,
+                                           [s // a.itemsize * item for s in a.strides])
+
+
+def _numpy_strides(t):
+    """Mark ``t`` (empty, from a NumPy array) as reporting its array's strides, as PyTorch's
+    tensor of an empty NumPy array does (and its views), rather than contiguous ones."""
+    t.__dict__["_numpy_strides"] = True
+    return t
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -505,6 +528,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray) and _device(device, None).type == "cpu":
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
+        if not data.size:
+            return _numpy_strides(wrap(_empty_strided_as(data, _to_array(data, dtype).dtype)))
         return wrap(_to_array(data, dtype))
     return tensor(data, dtype=dtype, device=device)
 
@@ -605,8 +630,13 @@ def from_numpy(a):
         D.from_numpy_dtype(a.dtype)  # raises PyTorch's TypeError
     if type(a) is not np.ndarray:  # (a matrix or a masked array: its plain data, shared)
         a = a.view(np.ndarray)
+    if not a.size:  # (its strides, as PyTorch: NumPy's, zeros where NumPy made it empty)
+        _check_strides(a)
+        return _numpy_strides(wrap(a if a.flags.writeable else _empty_strided_as(a, a.dtype)))
     if a.flags.c_contiguous and a.flags.writeable:
-        return wrap(a)
+        t = wrap(a)
+        t.__dict__["_numpy_memory"] = True  # (NumPy's memory: its storage cannot grow)
+        return t
     _check_strides(a)
     if not a.flags.writeable:  # (once per process, as its text says)
         warn_once("numpy-not-writable",
@@ -620,7 +650,9 @@ def from_numpy(a):
         # read-only, where PyTorch's write crashes the process)
         if not _may_overlap(a) and not _mapped_read_only(a):
             a = _writable_view(a) if a.size else np.empty(a.shape, a.dtype)
-    return wrap(a)
+    t = wrap(a)
+    t.__dict__["_numpy_memory"] = True  # (NumPy's memory: its storage cannot grow)
+    return t
 
 
 def _mapped_read_only(a):

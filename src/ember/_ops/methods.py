@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import _core, _overlap
+from . import _overlap_seq as _seq
 from . import convert as C
 from . import creation as F
 from . import index as I
@@ -277,6 +278,10 @@ def _index_add_(self, dim, index, source, *, alpha=1):
         if I.aliased_1d(self, source) and (alpha == 1 or self.dtype.is_floating_point):
             I.index_add(self.detach(), dim, index, source, alpha=alpha)  # (its checks)
             return I.write_sequentially(self, source, index._data, True, alpha)
+        if isinstance(index, Tensor) and _seq.applies(self, source):  # (elements sharing
+            _core.check_inplace(self)  # memory: in PyTorch's order)
+            I.index_add(self.detach(), dim, index, source, alpha=alpha)  # (its checks)
+            return _seq.index_add_(self, dim, index, source, alpha)
     return unary_inplace(I.index_add)(self, dim, index, source, alpha=alpha)
 
 
@@ -288,6 +293,12 @@ def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
         if reduce is None and value is None and I.aliased_1d(self, src):
             I.scatter(self.detach(), dim, index, src)  # (its checks)
             return I.write_sequentially(self, src, index._data)
+    if isinstance(index, Tensor) and reduce in (None, "add", "multiply") and \
+            _seq.applies(self, src):  # (elements sharing memory: in PyTorch's order)
+        _core.check_inplace(self)
+        I.scatter(self.detach(), dim, index, src, value, reduce=reduce)  # (its checks, warning)
+        return _seq.scatter_(self, dim, index, src if isinstance(src, Tensor) else None,
+                             value if value is not None else src, reduce)
     return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce, _name="scatter_")
 
 
@@ -298,6 +309,10 @@ def _scatter_add_(self, dim, index, src):
         if I.aliased_1d(self, src):
             I.scatter_add(self.detach(), dim, index, src)  # (its checks)
             return I.write_sequentially(self, src, index._data, True)
+        if isinstance(index, Tensor) and _seq.applies(self, src):  # (elements sharing
+            _core.check_inplace(self)  # memory: in PyTorch's order)
+            I.scatter_add(self.detach(), dim, index, src)  # (its checks)
+            return _seq.scatter_(self, dim, index, src, None, "add")
     return unary_inplace(I.scatter_add)(self, dim, index, src)
 
 

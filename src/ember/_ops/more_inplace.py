@@ -92,6 +92,10 @@ def _scan_(op, kernel):
             raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
         check_inplace(self)
         new = op(snapshot(self), dim, dtype=self.dtype)
+        from . import _overlap_seq
+
+        if _overlap_seq.applies(self):  # (elements sharing memory: in PyTorch's order)
+            return _overlap_seq.scan_(self, dim, op)
         return commit(self, new)
     method.__name__ = op.__name__ + "_"
     return method

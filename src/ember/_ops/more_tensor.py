@@ -1496,6 +1496,11 @@ def _masked_scatter_(self, mask, source):
         masked_scatter(self.detach(), mask, source)  # (its checks)
         return I.write_sequentially(self, source, np.flatnonzero(np.broadcast_to(
             to_host(mask._data), self.shape)))
+    from . import _overlap_seq
+
+    if isinstance(mask, Tensor) and _overlap_seq.applies(self, source):
+        masked_scatter(self.detach(), mask, source)  # (its checks; then in PyTorch's order)
+        return _overlap_seq.masked_scatter_(self, mask, source)
     return _inplace(masked_scatter)(self, mask, source)
 
 
@@ -2092,7 +2097,7 @@ def vander(x, N=None, increasing=False):
 
 
 @fused_op("RenormBackward0")
-def renorm(input, p, dim, maxnorm, *, out=None):
+def renorm(input, p, dim, maxnorm, *, out=None, _scale_only=False):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
     down to norm ``maxnorm`` (to within 1e-7)."""
     if p <= 0:
@@ -2115,6 +2120,8 @@ def renorm(input, p, dim, maxnorm, *, out=None):
         norms = R.vector_norm(x, p, others, keepdim=True)
         scale = P.where(P.gt(norms, maxnorm), P.div(maxnorm, P.add(norms, 1e-7)),
                         F.ones((), dtype=norms.dtype, device=norms.device))
+        if _scale_only:
+            return scale.to(input.dtype)
         res = P.mul(input, scale.to(input.dtype))
     if out is not None or not (input.dtype.is_floating_point or input.dtype.is_complex):
         return _out(res, out)
@@ -2603,6 +2610,38 @@ def _install_methods():
         setattr(Tensor, name + "_", _inplace(plain[name]))
     Tensor.masked_scatter_ = _masked_scatter_
     index_fill_ = Tensor.index_fill_
+    renorm_ = Tensor.renorm_
+
+    def _renorm_(self, p, dim, maxnorm):
+        from . import _overlap_seq
+
+        if _overlap_seq.applies(self):  # (elements sharing memory: PyTorch's norms of the
+            scale = renorm(self.detach(), p, dim, maxnorm, _scale_only=True)  # slices first,
+            return self.mul_(scale)  # then its multiplication in its loop's order)
+        return renorm_(self, p, dim, maxnorm)
+    Tensor.renorm_ = _renorm_
+    put_ = Tensor.put_
+
+    def _put_(self, index, source, accumulate=False):
+        from . import _overlap_seq
+
+        if isinstance(index, Tensor) and isinstance(source, Tensor) and \
+                _overlap_seq.applies(self, source):  # (elements sharing memory: in order)
+            put(self.detach(), index, source, accumulate)  # (its checks)
+            return _overlap_seq.put_(self, index, source, accumulate)
+        return put_(self, index, source, accumulate)
+    Tensor.put_ = _put_
+    index_copy_ = Tensor.index_copy_
+
+    def _index_copy_(self, dim, index, source):
+        from . import _overlap_seq
+
+        if isinstance(index, Tensor) and isinstance(source, Tensor) and \
+                _overlap_seq.applies(self, source):  # (elements sharing memory: in order)
+            index_copy(self.detach(), dim, index, source)  # (its checks)
+            return _overlap_seq.index_copy_(self, dim, index, source)
+        return index_copy_(self, dim, index, source)
+    Tensor.index_copy_ = _index_copy_
 
     def _index_fill_(self, *args, **kwargs):
         from ._core import has_internal_overlap

@@ -697,6 +697,26 @@ _COMPLEX_IN_PLACE = threading.local()
 _COMPLEX_IN_PLACE.on = False
 
 
+# (``array`` while ``mul``/``div`` computes for a distinct ``out=`` array of this thread: an
+# operand of PyTorch's loop, whose layout picks the rows, see _complex_rows)
+_COMPLEX_OUT = threading.local()
+
+
+def complex_out(out):
+    """A context in which complex ``mul``/``div`` compute for ``out=`` tensor ``out``."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ctx():
+        _COMPLEX_OUT.array = out._data if isinstance(out, Tensor) and \
+            type(out._data) is np.ndarray and out._data.dtype.kind == "c" else None
+        try:
+            yield
+        finally:
+            _COMPLEX_OUT.array = None
+    return ctx()
+
+
 def _in_place() -> bool:
     return getattr(_COMPLEX_IN_PLACE, "on", False)  # (False on a thread that never set it)
 
@@ -708,13 +728,18 @@ def _complex_rows(x, y, shape):
     "contiguous" (both operands), "scalar" (one operand broadcast along it, the other
     contiguous: PyTorch's vectorized loop over a scalar) or "strided" (the basic loop)."""
     size = math.prod(shape)
-    if x.shape == y.shape and x.flags.c_contiguous and y.flags.c_contiguous:
+    o = getattr(_COMPLEX_OUT, "array", None)  # (an ``out=`` of another layout: an operand)
+    if o is not None and (o.shape != tuple(shape) or o.flags.c_contiguous and
+                          x.flags.c_contiguous and y.flags.c_contiguous):
+        o = None
+    if o is None and x.shape == y.shape and x.flags.c_contiguous and y.flags.c_contiguous:
         return None, len(shape), size, "contiguous"
-    if (x.size == 1 or y.size == 1) and (x if y.size == 1 else y).flags.c_contiguous:
+    if o is None and (x.size == 1 or y.size == 1) and \
+            (x if y.size == 1 else y).flags.c_contiguous:
         return None, len(shape), size, "scalar"
     nd = len(shape)
     ops = []
-    for v in (x, y):
+    for v in (x, y) if o is None else (o, x, y):
         off = nd - v.ndim
         item = v.itemsize
         st = [0] * off
@@ -729,17 +754,20 @@ def _complex_rows(x, y, shape):
         i += 1
     if i == nd:
         return None, nd, size, "contiguous"
-    sx, sy = (st[perm[i]] for st in ops)
+    first = [st[perm[i]] for st in ops]
     n = shape[perm[i]]
     i += 1
-    while i < nd:  # (coalescing: the next dim continues the row in both operands)
+    while i < nd:  # (coalescing: the next dim continues the row in every operand)
         dim = perm[i]
-        if shape[dim] != 1 and (ops[0][dim] != n * sx or ops[1][dim] != n * sy):
+        if shape[dim] != 1 and any(st[dim] != n * f for st, f in zip(ops, first)):
             break
         n *= shape[dim]
         i += 1
+    sx, sy = first[-2:]
     kind = "contiguous" if sx == sy == 1 else "scalar" if (sx, sy) in ((0, 1), (1, 0)) else \
         "strided"
+    if o is not None and first[0] != 1:  # (the output's stride along the row: a vector loop
+        kind = "strided"  # needs it 1)
     order = perm[::-1]
     return None if order == list(range(nd)) else order, i, n, kind
 

@@ -61,7 +61,7 @@ def _fsum(a, axis, keepdims=False):
 def _exact_sum(a, axes, keepdims=False):
     """A CPU float32/float64 sum added in PyTorch's order (``_cascade``), so that it gives
     PyTorch's bits; anything else as NumPy sums it (``_fsum``)."""
-    if type(a) is np.ndarray and a.dtype in _CASCADED:
+    if type(a) is np.ndarray and a.dtype in _SUMMED:
         out = _c_order(_cascade.cascade_sum(a, axes))
         return out.reshape(_keep_shape(a.shape, axes)) if keepdims else out
     return _c_order(_fsum(a, axes, keepdims))
@@ -80,6 +80,9 @@ def _c_order(arr):
 
 
 _CASCADED = (np.dtype(np.float32), np.dtype(np.float64))
+# (complex sums too: PyTorch's kernel adds the real and imaginary parts lane by lane, a vector
+# holding 32 bytes of complex numbers, in the same cascade: ``_cascade`` with complex adds)
+_SUMMED = _CASCADED + (np.dtype(np.complex64), np.dtype(np.complex128))
 
 
 def _outer_sum(a, axis):
@@ -135,7 +138,7 @@ def sum(t, dim=None, keepdim=False, *, dtype=None):
         d = _acc(t)
         with quiet:  # inf + -inf is a silent nan
             arr = d.sum(dtype=D.int64.np) if out_dt is D.int64 else \
-                _exact_sum(d, tuple(range(d.ndim))) if d.dtype in _CASCADED else \
+                _exact_sum(d, tuple(range(d.ndim))) if d.dtype in _SUMMED else \
                 d.sum() if d.flags.c_contiguous else _fsum(d, None)
             if type(arr) is not type(d) or arr.dtype != out_dt.np:  # NumPy gives a scalar
                 arr = xp_of(t).asarray(arr, dtype=out_dt.np)  # (overflow: a silent inf)
@@ -1146,6 +1149,20 @@ def _pow_c(a, e):
     if a.dtype == np.float32:  # (beyond: float64's pow rounded once, the model being slow;
         # it differs from powf for a few values in 1000)
         return np.power(a.astype(np.float64), np.float64(np.float32(e))).astype(np.float32)
+    if a.dtype == np.float64 and type(a) is np.ndarray and a.size <= 1 << 18:
+        # (the C library's pow, as PyTorch's scalar loop calls it: NumPy's SIMD power of
+        # float64 is not correctly rounded)
+        e = float(e)
+
+        def c_pow(x):
+            try:
+                return math.pow(x, e)
+            except OverflowError:
+                return math.inf
+            except ValueError:  # (pow(0, e < 0): C's pole, inf, where math raises)
+                return float(np.power(x, e))
+        out = np.fromiter(map(c_pow, a.reshape(-1).tolist()), np.float64, count=a.size)
+        return out.reshape(a.shape)
     return np.power(a, np.float64(e))
 
 

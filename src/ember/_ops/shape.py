@@ -929,12 +929,15 @@ def is_contiguous(t, *, memory_format=None):
 def stride(t, dim=None):
     a = t._data
     if a.size == 0:
-        # NOTE: NumPy gives empty arrays zero strides; report PyTorch's contiguous ones.
-        st, step = [], 1
-        for size in reversed(a.shape):
-            st.insert(0, step)
-            step *= max(size, 1)
-        st = tuple(st)
+        if "_numpy_strides" in (t if t._base is None else t._base).__dict__:
+            st = tuple(s // a.itemsize for s in a.strides)  # (an empty NumPy array's own)
+        else:
+            # NOTE: NumPy gives empty arrays zero strides; report PyTorch's contiguous ones.
+            st, step = [], 1
+            for size in reversed(a.shape):
+                st.insert(0, step)
+                step *= max(size, 1)
+            st = tuple(st)
     else:
         st = tuple(s // a.itemsize for s in a.strides)
     if dim is None:

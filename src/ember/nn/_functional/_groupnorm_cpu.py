@@ -24,6 +24,7 @@ import numpy as np
 
 from ..._ops._cascade import _threads
 from ..._ops._core import suggests_channels_last
+from ..._random import _fma64, _fma64_core, _within
 from ._batchnorm_cpu import _fma, _reduce_all, fma_rows
 from ._layernorm_cpu import LANES, finish_moments
 from ._layernorm_cpu import moments as _rowwise_moments
@@ -359,3 +360,134 @@ def backward_nhwc(x, dy, groups, mean, rstd, gamma, need_x, need_gamma, need_bet
     if need_beta:
         dbeta = np.add.accumulate(db, axis=0)[-1]
     return dx, dgamma, dbeta
+
+
+# -- float64 ---------------------------------------------------------------------------------
+#
+# PyTorch's contiguous kernel on double input, step for step as the float32 one above: the
+# same RowwiseMoments (Welford in chunks of 16 vectors, here of 4 lanes, merged as a binary
+# counter, then the tail and the lanes), ``rstd = 1 / sqrt(max(var, 0) + eps)``, and with
+# parameters ``scale = rstd * gamma``, ``bias = -scale * mean + beta`` and
+# ``y = x * scale + bias``, each of the last two one fused multiply-add (checked bit for bit
+# against PyTorch on random shapes).
+
+_LANES64 = 4
+_REC64 = [_F64(1) / _F64(j + 1) for j in range(_CHUNK)]
+
+
+# (the fused multiply-adds are emulated in float64, some 50 times the cost of NumPy's plain
+# arithmetic: beyond this many elements the generic path, a few ulps off PyTorch's, runs)
+EXACT64_MAX = 1 << 14
+
+
+def eligible64(x, *params) -> bool:
+    """A finite float64 NumPy input (not empty, not channels-last, at most
+    :data:`EXACT64_MAX` elements) with float64 NumPy parameters (``None`` for an absent
+    one)."""
+    if type(x) is not np.ndarray or x.dtype != _F64 or not x.size or x.size > EXACT64_MAX:
+        return False
+    if not x.flags.c_contiguous and x.shape[1] > 1 and suggests_channels_last(x):
+        return False
+    return all(p is None or (type(p) is np.ndarray and p.dtype == _F64) for p in params) \
+        and bool(np.isfinite(x).all())
+
+
+def _welford64(v):
+    """Welford over axis -2 of ``v`` (..., count, lanes), from zero, per lane."""
+    m1 = m2 = np.zeros(v.shape[:-2] + v.shape[-1:], _F64)
+    # (values of moderate magnitude keep every product of the steps in the emulated fused
+    # multiply-add's safe range: its core alone, without its range checks)
+    fma = _fma64_core if _within(v, 2.0 ** 200, 2.0 ** -200) else _fma64
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        for j in range(v.shape[-2]):
+            vj = v[..., j, :]
+            delta = vj - m1
+            m1 = fma(delta, np.full(delta.shape, _REC64[j]), m1)
+            m2 = fma(delta, vj - m1, m2)
+    return m1, m2
+
+
+def _merge64(add, into):
+    """:func:`_merge` in float64."""
+    count_add, m1_add, m2_add = add
+    count, m1, m2 = into
+    n = count + count_add
+    c = (count_add.astype(_F64) / n.astype(_F64))[:, None]
+    delta = m1_add - m1
+    step = c * delta
+    return n, m1 + step, _fma64(delta * count.astype(_F64)[:, None], step, m2 + m2_add)
+
+
+def _finish64(x, n, lane_m1, lane_m2):
+    """``_layernorm_cpu.finish_moments`` in float64: the tail by scalar Welford, then the
+    lanes merged in one by one (fused)."""
+    rows, n_all = x.shape
+    count, m1, m2 = 0, np.zeros(rows, _F64), np.zeros(rows, _F64)
+    for i in range(n * _LANES64, n_all):
+        v = x[:, i]
+        delta = v - m1
+        count += 1
+        m1 = m1 + delta / _F64(count)
+        m2 = m2 + delta * (v - m1)
+    for k in range(_LANES64):
+        total = count + n
+        c = _F64(0) if total == 0 else _F64(n) / _F64(total)
+        delta = lane_m1[:, k] - m1
+        m1 = _fma64(np.broadcast_to(c, delta.shape), delta, m1)
+        m2 = m2 + _fma64(delta * delta * c, np.broadcast_to(_F64(count), delta.shape),
+                         lane_m2[:, k])
+        count = total
+    return m1, m2 / _F64(n_all)
+
+
+def moments64(x):
+    """:func:`moments` of float64 rows ``x`` (rows, n)."""
+    rows, n_all = x.shape
+    n = n_all // _LANES64
+    vecs = x[:, :n * _LANES64].reshape(rows, n, _LANES64)
+    whole = n // _CHUNK
+    parts = []
+    if whole:
+        m1, m2 = _welford64(vecs[:, :whole * _CHUNK].reshape(rows, whole, _CHUNK, _LANES64))
+        parts.append((np.full(whole, _CHUNK), m1, m2))
+    if n > whole * _CHUNK:
+        m1, m2 = _welford64(vecs[:, whole * _CHUNK:])
+        parts.append((np.array([n - whole * _CHUNK]), m1[:, None], m2[:, None]))
+    if not parts:
+        zero = np.zeros((rows, _LANES64), _F64)
+        return _finish64(x, n, zero, zero)
+    level = tuple(np.concatenate(p, axis=int(i > 0)) for i, p in enumerate(zip(*parts)))
+    left = []  # the unpaired last block of each level, lowest level first
+    while True:
+        k = len(level[0])
+        if k % 2:
+            left.append(_blocks(level, slice(k - 1, k)))
+        if k < 2:
+            break
+        pairs = k // 2 * 2
+        level = _merge64(_blocks(level, slice(1, pairs, 2)), _blocks(level, slice(0, pairs, 2)))
+    acc = left[0]
+    for block in left[1:]:
+        acc = _merge64(block, acc)
+    return _finish64(x, n, acc[1][:, 0], acc[2][:, 0])
+
+
+def forward64(x, groups, gamma, beta, eps):
+    """:func:`forward` of float64 ``x`` (N, C, HxW)."""
+    n, c, hw = x.shape
+    rows = x.reshape(n * groups, -1)
+    mean, var = moments64(rows)
+    rstd = 1.0 / np.sqrt(np.maximum(var, 0.0) + eps)
+    mean, rstd = mean.reshape(n, groups), rstd.reshape(n, groups)
+    if gamma is None and beta is None:
+        y = (rows - mean.reshape(-1, 1)) * rstd.reshape(-1, 1)
+        return y.reshape(x.shape), mean, rstd
+    d = c // groups
+    scale = _per_channel(rstd, d)
+    if gamma is not None:
+        scale = scale * gamma
+    b = np.zeros((n, c), _F64) if beta is None else np.broadcast_to(beta, (n, c))
+    bias = _fma64(-scale, _per_channel(mean, d), b)
+    y = _fma64(x, np.broadcast_to(scale[:, :, None], x.shape),
+               np.broadcast_to(bias[:, :, None], x.shape))
+    return y, mean, rstd

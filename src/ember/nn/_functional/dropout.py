@@ -49,6 +49,8 @@ def _dropout(input: Tensor, p, training, inplace, feature=False, alpha=False, ba
             "p", 2, "float", p)  # (its parser's order: ``p``, then ``train``)
         raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be {kind}, not "
                         f"{tp_name(obj)}")
+    if type(input) is not Tensor and input.is_sparse:
+        _sparse_refusal(input, p, training, batched, feature)
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:
@@ -69,6 +71,21 @@ def _dropout(input: Tensor, p, training, inplace, feature=False, alpha=False, ba
     b = noise.add(-1).mul_(_SELU_NEG * a).add_(_SELU_NEG * a * p)
     noise.mul_(a)
     return input.mul_(noise).add_(b) if inplace else input * noise + b
+
+
+def _sparse_refusal(input, p, training, batched, feature):
+    """PyTorch's dropouts of a sparse COO input: its noise tensor, sparse like the input, has
+    no ``bernoulli_``; an unbatched feature dropout's ``squeeze`` of its result has no sparse
+    kernel either (it is reached where the input is returned unchanged)."""
+    from ..._sparse import _no_kernel
+
+    unchanged = p == 0 or not training or input.numel() == 0
+    if not batched and (unchanged or p == 1):
+        raise NotImplementedError(_no_kernel("aten::as_strided"))
+    if not unchanged and p != 1:
+        if feature and batched:
+            _noise_shape(input, True)  # (its refusal of fewer than 2 dims first)
+        raise NotImplementedError(_no_kernel("aten::bernoulli_.float"))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -712,6 +712,9 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
     if not cl and _gn_cpu.eligible(a, *(None if t is None else t._data
                                         for t in (weight, bias))):
         return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape)
+    if not cl and _gn_cpu.eligible64(a, *(None if t is None else t._data
+                                          for t in (weight, bias))):
+        return _group_norm_cpu(input, num_groups, weight, bias, eps, view, pshape, f64=True)
     rows = np.moveaxis(a, 1, -1).reshape(-1, a.shape[1]) if cl else _nhwc_rows(a)
     if rows is not None and _gn_cpu.eligible(
             rows, *(None if t is None else t._data for t in (weight, bias))):
@@ -759,7 +762,7 @@ def _group_norm_empty(x, groups, weight, bias, eps, view, pshape):
                 (view, (2,), pshape, bshape, True, eps), (groups, mean, rstd, False))
 
 
-def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape, rows=None):
+def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape, rows=None, f64=False):
     """``group_norm`` through PyTorch's CPU kernels, bit for bit: its contiguous kernel, or
     (``rows``: the channels-last input's (N*H*W, C) rows) its channels-last kernel."""
     n, c = x.shape[0], x.shape[1]
@@ -767,8 +770,9 @@ def _group_norm_cpu(x, groups, weight, bias, eps, view, pshape, rows=None):
     b = None if bias is None else bias._data
     with quiet:  # (non-finite input: PyTorch does not warn)
         if rows is None:
-            y, mean, rstd = _gn_cpu.forward(np.ascontiguousarray(x._data).reshape(n, c, -1),
-                                            groups, w, b, eps)
+            kernel = _gn_cpu.forward64 if f64 else _gn_cpu.forward
+            y, mean, rstd = kernel(np.ascontiguousarray(x._data).reshape(n, c, -1), groups,
+                                   w, b, eps)
             y = y.reshape(x.shape)
         else:
             y, mean, rstd = _gn_cpu.forward_nhwc(rows.reshape(n, -1, c), groups, w, b, eps)

@@ -1,0 +1,243 @@
+"""Index writes and scans into a tensor whose elements share memory, in PyTorch's order.
+
+PyTorch refuses to write a tensor two of whose elements are one memory location only where a
+stride is 0 (``expand``); into a view made by ``as_strided`` whose rows overlap, its index and
+scan kernels write element after element, so that later steps read (or overwrite) what
+earlier ones wrote:
+
+>>> t = ember.arange(10.); t.as_strided((4, 3), (2, 1)).index_add_(0, ember.tensor([0, 2]),
+...                                                               ember.ones(2, 3)); t[:7]
+tensor([1., 2., 3., 3., 5., 6., 7.])
+
+ember computes these ops out of place and writes the whole result back, which puts stale
+values over the shared elements; here they are redone on the memory itself instead, in the
+order of PyTorch's loops (measured against PyTorch 2.13):
+
+- ``index_add_``/``index_copy_``: one index entry after another, each adding (copying) a
+  whole slice of ``source`` into the slice ``self.select(dim, index[i])``;
+- ``scatter_``/``scatter_add_`` (and ``reduce=``): the index's positions with ``dim``
+  innermost, the others in row-major order, one element at a time;
+- ``masked_scatter_``: the masked elements in row-major order, ``source``'s values in turn;
+- ``cumsum_``/``cumprod_`` and the scans' ``out=``: the lines along ``dim`` in row-major
+  order of the other dims, each scanned in full (reading the memory as it is then) before
+  the next.
+
+Only tensors whose elements do share memory (:func:`_overlap.self_overlapping`) and that no
+autograd records take these paths.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import _overlap
+from ._core import _sort_dims, needs_grad, wrap
+
+__all__ = ["applies", "index_add_", "index_copy_", "scatter_", "put_", "masked_scatter_", "scan_",
+           "scan_out"]
+
+
+def applies(t, *others) -> bool:
+    """Whether ``t`` (a tensor written in place) shares memory between its elements, and no
+    autograd is to record the write."""
+    d = t._data
+    return type(d) is np.ndarray and d.size > 1 and d.flags.writeable and \
+        _overlap.self_overlapping(d) and not needs_grad(
+            [t] + [o for o in others if isinstance(o, Tensor)])
+
+
+def _memory(d):
+    """(1-d array over the memory ``d`` spans, ``d``'s elements' positions in it)."""
+    item = d.itemsize
+    steps = [s // item for s in d.strides]
+    span = 1 + sum((n - 1) * s for n, s in zip(d.shape, steps))
+    mem = np.lib.stride_tricks.as_strided(d, (span,), (item,))
+    at = np.zeros(d.shape, np.int64)
+    for k, (n, s) in enumerate(zip(d.shape, steps)):
+        shape = [1] * d.ndim
+        shape[k] = n
+        at = at + (np.arange(n, dtype=np.int64) * s).reshape(shape)
+    return mem, at
+
+
+def _done(t):
+    t._vc.v += 1
+    return t
+
+
+def _fma(a, b, c):
+    from .._random import _fma32, _fma64
+
+    if a.dtype == np.float32:
+        return _fma32(a, np.float32(b), c)
+    if a.dtype == np.float64:
+        return _fma64(a, np.float64(b), c)
+    return c + a * a.dtype.type(b)
+
+
+def index_add_(t, dim, index, source, alpha=1, copy=False):
+    """``t.index_add_(dim, index, source, alpha=alpha)`` (``copy``: ``index_copy_``) on the
+    memory, one index entry after another (the op's checks made by the caller)."""
+    d = t._data
+    dim = dim % d.ndim if d.ndim else 0
+    idx = np.ascontiguousarray(index._data.reshape(-1))
+    if not copy and d.ndim > 1 and dim in (0, d.ndim - 1) and alpha == 1 and \
+            idx.dtype == np.int64 and source._data.ndim == d.ndim and all(
+                a == b for k, (a, b) in enumerate(zip(d.shape, source._data.shape)) if k != dim):
+        # NOTE: PyTorch's index_add_ along the first or last dim (alpha 1, int64 indices) is
+        # its scatter_add_ with the index expanded over the other dims
+        sizes = list(d.shape)
+        sizes[dim] = idx.size
+        strides = [idx.itemsize if k == dim else 0 for k in range(d.ndim)]
+        ep = np.lib.stride_tricks.as_strided(idx, sizes, strides)
+        return scatter_(t, dim, wrap(ep, t._device), source, None, "add")
+    mem, at = _memory(d)
+    src = np.broadcast_to(source._data, d.shape[:dim] + (index.numel(),) + d.shape[dim + 1:]) \
+        if d.ndim else source._data.reshape(-1)
+    n = d.shape[dim] if d.ndim else 1
+    # (each slice's elements in the order of PyTorch's iterator over it: by its strides)
+    rest = [k for k in range(d.ndim) if k != dim]
+    ops = [[d.strides[k] // d.itemsize for k in rest]] * 2
+    if source._data.ndim == d.ndim:
+        ops.append([source._data.strides[k] // source._data.itemsize for k in rest])
+    order = _sort_dims([d.shape[k] for k in rest], ops)[::-1]
+    for i, j in enumerate(index._data.reshape(-1).tolist()):
+        where = np.take(at, j % n, axis=dim) if d.ndim else at.reshape(1)[0]
+        vals = np.broadcast_to(np.asarray(np.take(src, i, axis=dim) if d.ndim else src[i],
+                                          d.dtype), np.shape(where))
+        if d.ndim > 1:
+            where, vals = where.transpose(order), vals.transpose(order)
+        where, vals = np.asarray(where).reshape(-1), vals.reshape(-1)
+        if copy:
+            mem[where] = vals
+        elif alpha == 1 or d.dtype.kind not in "fc":
+            # (a slice whose elements share memory adds into them one after another)
+            np.add.at(mem, where, vals if alpha == 1 else vals * d.dtype.type(alpha))
+        elif np.unique(where).size == where.size:  # (PyTorch's add with alpha: one fused
+            mem[where] = _fma(vals, alpha, mem[where])  # multiply-add)
+        else:
+            for a, v in zip(where.tolist(), vals):
+                mem[a] = _fma(np.asarray([v]), alpha, mem[a:a + 1])[0]
+    return _done(t)
+
+
+def scatter_(t, dim, index, src=None, value=None, reduce=None):
+    """``t.scatter_``/``scatter_add_`` (``reduce`` "add"/"multiply", or None to write) on the
+    memory, element after element (the op's checks made by the caller)."""
+    d = t._data
+    mem, at = _memory(d)
+    idx = index._data
+    nd = idx.ndim
+    dim = dim % nd if nd else 0
+    # (PyTorch's iterator over the index's other dims, in its order of them (by the strides
+    # of self, then src, then the index), each element's loop along ``dim`` innermost)
+    arrays = [d] + ([src._data] if src is not None and src._data.ndim == nd else []) + [idx]
+    ops = [[0 if k == dim else s // a.itemsize for k, s in enumerate(a.strides)]
+           for a in arrays]  # (``dim`` squashed: no stride along it)
+    shape = [1 if k == dim else n for k, n in enumerate(idx.shape)]
+    fast = [k for k in _sort_dims(shape, ops) if k != dim and shape[k] != 1]
+    inner, size = fast[:1], shape[fast[0]] if fast else 1
+    for k in fast[1:]:  # (the iterator's coalescing: dims that continue the innermost run)
+        if any(op[k] != size * op[inner[0]] for op in ops):
+            break
+        inner.append(k)
+        size *= shape[k]
+    outer = [k for k in fast[len(inner):]][::-1] + [k for k in range(nd) if k != dim and
+                                                      shape[k] == 1]
+    # NOTE: PyTorch's kernel runs the loop along ``dim`` inside each element when ``dim`` is
+    # the last dim, else outside the iterator's innermost run
+    order = outer + inner[::-1] + [dim] if dim == d.ndim - 1 else \
+        outer + [dim] + inner[::-1]
+    pos = np.indices(idx.shape).transpose([0] + [k + 1 for k in order]).reshape(nd, -1)
+    target = list(pos)
+    target[dim] = idx.transpose(order).reshape(-1) % d.shape[dim]
+    where = at[tuple(target)]
+    if src is not None:
+        vals = src._data[tuple(pos)].astype(d.dtype, copy=False)
+    else:
+        vals = np.full(where.shape, value, d.dtype)
+    if reduce is None:
+        mem[where] = vals  # (NumPy assigns in order: the last write to a place stays)
+    elif reduce == "add":
+        np.add.at(mem, where, vals)
+    else:
+        np.multiply.at(mem, where, vals)
+    return _done(t)
+
+
+def index_copy_(t, dim, index, source):
+    """``t.index_copy_(dim, index, source)`` on the memory: an element of ``source`` after
+    another, in the order of PyTorch's iterator over it (the op's checks made by the caller)."""
+    d = t._data
+    if d.ndim == 0 or source._data.ndim != d.ndim:
+        return index_add_(t, dim, index, source, copy=True)
+    mem, at = _memory(d)
+    dim = dim % d.ndim
+    src = source._data
+    idx = index._data.reshape(-1)
+    ops = [[0 if k == dim else s // d.itemsize for k, s in enumerate(d.strides)],
+           [idx.strides[0] // idx.itemsize if k == dim else 0 for k in range(d.ndim)],
+           [s // src.itemsize for s in src.strides]]
+    order = _sort_dims(list(src.shape), ops)[::-1]
+    pos = np.indices(src.shape).transpose([0] + [k + 1 for k in order]).reshape(d.ndim, -1)
+    target = list(pos)
+    target[dim] = idx[pos[dim]] % d.shape[dim]
+    mem[at[tuple(target)]] = src[tuple(pos)]
+    return _done(t)
+
+
+def put_(t, index, source, accumulate):
+    """``t.put_(index, source, accumulate)`` on the memory, in ``index``'s order (the op's
+    checks made by the caller)."""
+    d = t._data
+    mem, at = _memory(d)
+    where = at.reshape(-1)[index._data.reshape(-1) % d.size]
+    vals = source._data.reshape(-1).astype(d.dtype, copy=False)
+    if accumulate:
+        np.add.at(mem, where, vals)
+    else:
+        mem[where] = vals
+    return _done(t)
+
+
+def masked_scatter_(t, mask, source):
+    """``t.masked_scatter_(mask, source)`` on the memory (the op's checks made by the caller)."""
+    d = t._data
+    mem, at = _memory(d)
+    where = at[np.broadcast_to(mask._data, d.shape)]
+    mem[where] = source._data.reshape(-1)[:where.size]
+    return _done(t)
+
+
+def _lines(at, dim, arrays):
+    """``at`` with ``dim`` last, as (lines, length): the lines in the order of PyTorch's
+    iterator over the other dims (by the strides of ``arrays``, the output's first)."""
+    shape = [1 if k == dim else n for k, n in enumerate(at.shape)]
+    ops = [[0 if k == dim else s // a.itemsize for k, s in enumerate(a.strides)]
+           for a in arrays]
+    order = [k for k in _sort_dims(shape, ops)[::-1] if k != dim] + [dim]
+    return at.transpose(order).reshape(-1, at.shape[dim])
+
+
+def scan_(t, dim, op):
+    """``t.cumsum_(dim)``/``cumprod_(dim)`` (``op``: the scan, ember's ``cumsum``) on the
+    memory: a line along ``dim`` at a time, each read as the earlier ones left it."""
+    d = t._data
+    mem, at = _memory(d)
+    dim = dim % d.ndim
+    for line in _lines(at, dim, (d, d)):
+        mem[line] = op(wrap(mem[line].copy(), t._device), 0, dtype=t.dtype)._data
+    return _done(t)
+
+
+def scan_out(out, res, dim, x):
+    """Write the scan result ``res`` of ``x`` into ``out`` (whose elements share memory) a
+    line along ``dim`` after another, as PyTorch's scan kernels write their output."""
+    d = out._data
+    mem, at = _memory(d)
+    dim = dim % d.ndim
+    lines = (d, x._data if isinstance(x, Tensor) and x._data.shape == d.shape else d)
+    where = _lines(at, dim, lines).reshape(-1)
+    vals = _lines(res._data.astype(d.dtype), dim, lines).reshape(-1)
+    mem[where] = vals
+    out._vc.v += 1

@@ -55,20 +55,29 @@ def test_demo_trains_and_writes_everything(tmp_path):
     assert p.stdout.startswith(f"{img}: ") and p.stdout.count("%") == 3
 
 
-def test_predict_errors(tmp_path):
+def test_predict_errors(tmp_path, capsys):
+    # (in this process, through the command's own entry point: a fresh interpreter per call
+    # cost a second each; test_demo_trains_and_writes_everything runs ``python -m ember.cli``)
+    from ember import cli as ember_cli
+
+    def predict(*args):
+        capsys.readouterr()
+        code = ember_cli.main(["predict", *args])  # (an uncaught error would fail the test)
+        return code, capsys.readouterr().err
+
     bad = tmp_path / "not_an_image.png"
     bad.write_text("hello")
     ckpt = tmp_path / "m.pth"
     ember.save(demo.NeuralNetwork().state_dict(), ckpt)
-    p = cli("predict", str(ckpt), str(bad))
-    assert p.returncode == 2 and "not an image" in p.stderr and "Traceback" not in p.stderr
+    code, err = predict(str(ckpt), str(bad))
+    assert code == 2 and "not an image" in err and "Traceback" not in err
     other = tmp_path / "other.pth"
     ember.save(ember.nn.Linear(3, 2).state_dict(), other)
-    p = cli("predict", str(other), str(bad))
-    assert p.returncode == 2 and "not one the demo wrote" in p.stderr
-    assert "Traceback" not in p.stderr
-    p = cli("predict", str(tmp_path / "missing.pth"), str(bad))
-    assert p.returncode == 2 and "no such checkpoint" in p.stderr
+    code, err = predict(str(other), str(bad))
+    assert code == 2 and "not one the demo wrote" in err
+    assert "Traceback" not in err
+    code, err = predict(str(tmp_path / "missing.pth"), str(bad))
+    assert code == 2 and "no such checkpoint" in err
 
 
 def test_demo_errors(tmp_path, monkeypatch):

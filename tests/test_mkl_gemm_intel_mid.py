@@ -16,22 +16,10 @@ from ember._ops import _mkl_gemm as G
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    G.profile() != "intel" or not torch.backends.mkl.is_available(),
-    reason="the Intel order is reproduced only on the measured Intel processor")
+import test_mkl_gemm_intel as _intel  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _two_threads():
-    """PyTorch and ember's model of it on 2 intra-op threads (the order was measured there)."""
-    from ember._ops import _cascade
-
-    before, before_e = torch.get_num_threads(), _cascade.intraop_threads
-    torch.set_num_threads(2)
-    _cascade.intraop_threads = 2
-    yield
-    torch.set_num_threads(before)
-    _cascade.intraop_threads = before_e
+pytestmark = _intel.pytestmark
+_two_threads = _intel._two_threads  # (the autouse fixture: 2 intra-op threads, as measured)
 
 
 def _bits(x):

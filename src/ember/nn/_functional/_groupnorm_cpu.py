@@ -90,34 +90,11 @@ def moments(x):
     a row with an infinity or a NaN takes the step-by-step version."""
     if not np.isfinite(x).all():
         return _rowwise_moments(x)
-    rows, n_all = x.shape
-    n = n_all // LANES
-    vecs = x[:, :n * LANES].reshape(rows, n, LANES)
-    whole = n // _CHUNK
-    parts = []
-    if whole:
-        m1, m2 = _welford(vecs[:, :whole * _CHUNK].reshape(rows, whole, _CHUNK, LANES))
-        parts.append((np.full(whole, _CHUNK), m1, m2))
-    if n > whole * _CHUNK:
-        m1, m2 = _welford(vecs[:, whole * _CHUNK:])
-        parts.append((np.array([n - whole * _CHUNK]), m1[:, None], m2[:, None]))
-    if parts:
-        level = tuple(np.concatenate(p, axis=int(i > 0)) for i, p in enumerate(zip(*parts)))
-        left = []  # the unpaired last block of each level, lowest level first
-        while True:
-            k = len(level[0])
-            if k % 2:
-                left.append(_blocks(level, slice(k - 1, k)))
-            if k < 2:
-                break
-            pairs = k // 2 * 2
-            level = _merge(_blocks(level, slice(1, pairs, 2)), _blocks(level, slice(0, pairs, 2)))
-        acc = left[0]
-        for block in left[1:]:
-            acc = _merge(block, acc)
-        lane_m1, lane_m2 = acc[1][:, 0], acc[2][:, 0]
+    n, lanes = _lane_moments(x, LANES, _welford, _merge)
+    if lanes is None:
+        lane_m1 = lane_m2 = np.zeros((x.shape[0], LANES), _F32)
     else:
-        lane_m1 = lane_m2 = np.zeros((rows, LANES), _F32)
+        lane_m1, lane_m2 = lanes
     return finish_moments(x, n, lane_m1, lane_m2)
 
 
@@ -442,20 +419,30 @@ def _finish64(x, n, lane_m1, lane_m2):
 
 def moments64(x):
     """:func:`moments` of float64 rows ``x`` (rows, n)."""
+    n, lanes = _lane_moments(x, _LANES64, _welford64, _merge64)
+    if lanes is None:
+        zero = np.zeros((x.shape[0], _LANES64), _F64)
+        return _finish64(x, n, zero, zero)
+    return _finish64(x, n, *lanes)
+
+
+def _lane_moments(x, width, welford, merge):
+    """``(n, (lane_m1, lane_m2))`` of rows ``x``: the ``n`` whole vectors of ``width`` lanes
+    per row, Welford on chunks of 16 vectors, the chunks merged as a binary counter (see
+    :func:`moments`); ``(n, None)`` where a row holds no whole vector."""
     rows, n_all = x.shape
-    n = n_all // _LANES64
-    vecs = x[:, :n * _LANES64].reshape(rows, n, _LANES64)
+    n = n_all // width
+    vecs = x[:, :n * width].reshape(rows, n, width)
     whole = n // _CHUNK
     parts = []
     if whole:
-        m1, m2 = _welford64(vecs[:, :whole * _CHUNK].reshape(rows, whole, _CHUNK, _LANES64))
+        m1, m2 = welford(vecs[:, :whole * _CHUNK].reshape(rows, whole, _CHUNK, width))
         parts.append((np.full(whole, _CHUNK), m1, m2))
     if n > whole * _CHUNK:
-        m1, m2 = _welford64(vecs[:, whole * _CHUNK:])
+        m1, m2 = welford(vecs[:, whole * _CHUNK:])
         parts.append((np.array([n - whole * _CHUNK]), m1[:, None], m2[:, None]))
     if not parts:
-        zero = np.zeros((rows, _LANES64), _F64)
-        return _finish64(x, n, zero, zero)
+        return n, None
     level = tuple(np.concatenate(p, axis=int(i > 0)) for i, p in enumerate(zip(*parts)))
     left = []  # the unpaired last block of each level, lowest level first
     while True:
@@ -465,11 +452,11 @@ def moments64(x):
         if k < 2:
             break
         pairs = k // 2 * 2
-        level = _merge64(_blocks(level, slice(1, pairs, 2)), _blocks(level, slice(0, pairs, 2)))
+        level = merge(_blocks(level, slice(1, pairs, 2)), _blocks(level, slice(0, pairs, 2)))
     acc = left[0]
     for block in left[1:]:
-        acc = _merge64(block, acc)
-    return _finish64(x, n, acc[1][:, 0], acc[2][:, 0])
+        acc = merge(block, acc)
+    return n, (acc[1][:, 0], acc[2][:, 0])
 
 
 def forward64(x, groups, gamma, beta, eps):

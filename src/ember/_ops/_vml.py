@@ -85,8 +85,9 @@ def emulated() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def intel_sqrt() -> bool:
-    """Whether float32 :func:`sqrt`, :func:`exp` and :func:`log` follow MKL's Intel AVX-512
-    kernels here (:func:`_sqrt_intel`, :func:`_exp_intel`, :func:`_log_intel`)."""
+    """Whether float32 :func:`sqrt`, :func:`exp`, :func:`log`, :func:`sin` and :func:`cos`
+    follow MKL's Intel AVX-512 kernels here (:func:`_sqrt_intel`, :func:`_exp_intel`,
+    :func:`_log_intel`, :data:`_TRIG_INTEL_FIX`)."""
     return _cpuinfo.x86_64() and _cpuinfo.model_id() == _cpuinfo.INTEL_MEASURED
 
 
@@ -1170,8 +1171,9 @@ def _signs_and_rest(o, sb, xb, a, bad, x_sign):
     np.logical_not(np.less_equal(a, _TRIG_BIG), out=bad)
 
 
-def _trig_ex(x, out, cos):
-    """MKL's generic float32 ``vsSin`` (or ``vsCos``) on contiguous 1-d float32 arrays."""
+def _trig_ex(x, out, cos, intel=False):
+    """MKL's generic float32 ``vsSin`` (or ``vsCos``) on contiguous 1-d float32 arrays
+    (``intel``: the Intel kernel's values, :data:`_TRIG_INTEL_FIX`)."""
     c0, c1, c2, c3 = _TRIG_POLY
     with np.errstate(all="ignore"):
         for xb, o, (a, s, nd, r, z, p, bad) in _blocked(x, out, "ffddddb"):
@@ -1205,6 +1207,12 @@ def _trig_ex(x, out, cos):
             np.copyto(o, p, casting="same_kind")        # float32, rounded once
             # the sign: s's lowest bit (n's parity), and x's for sin
             _signs_and_rest(o, s.view(np.uint32), xb, a, bad, not cos)
+            if intel and not a.max() < _TRIG_INTEL_FIX_MIN:  # (a NaN's max too)
+                keys, steps = _TRIG_INTEL_FIX[cos]
+                fix = np.isin(a.view(np.uint32), keys)
+                if fix.any():
+                    i = np.searchsorted(keys, a.view(np.uint32)[fix])
+                    o.view(np.int32)[fix] += steps[i]
             if bad.any():
                 xo = xb[bad]
                 res = _trig_big(np.abs(xo) if cos else xo, cos)
@@ -1336,20 +1344,83 @@ def _trig_big(x, cos):
         return ((q * ps + tail) + (pc + (rl * q + sc))) + s2
 
 
+# NOTE: on the Intel processor of :func:`intel_sqrt` MKL runs other kernels (gdb:
+# ``mkl_vml_kernel_sSin_Z0HAynn``, ``..._sCos_Z0HAynn``).  For |x| <= 10000 they gave the
+# generic kernel's values above on every float32 (all 2**32 bit patterns swept) but 20: these
+# |x| (both signs), whose sines or cosines lie within 4e-7 of +-1 (r near +-pi/2, where the
+# polynomials' errors, about 0.1 ulp, decide the rounding); there the Intel kernel's value is
+# the generic one moved by an ulp, in magnitude: down, but up for cos(+-0x461b2a4d) (the
+# step is in the bit pattern's magnitude, so the same for both signs).  Its polynomial is not
+# known: only these inputs tell it apart.  Beyond 10000 its reduction or table is another:
+# there the generic path (_trig_big) is kept as the nearest known (it differed on 0.023% of
+# 130 million such inputs swept, NumPy's float64 rounding on 1.0%): within an ulp, not bit for
+# bit.  ({cos: (sorted |x| bits, step)})
+_TRIG_INTEL_FIX = {
+    False: (np.array((0x45E8225F, 0x4601845F), np.uint32), np.array((-1, -1), np.int32)),
+    True: (np.array((0x454CFD2B, 0x45CA0B2F, 0x45D7FC09, 0x4601006D, 0x460B687F, 0x460D4605,
+                     0x461260EC, 0x461B2A4D), np.uint32),
+           np.array((-1, -1, -1, -1, -1, -1, -1, 1), np.int32))}
+_TRIG_INTEL_FIX_MIN = np.uint32(0x454CFD2B).view(_F32)
+
+
+@functools.lru_cache(maxsize=None)
+def _trig_small_consts():
+    fix = {c: dict(zip(k.tolist(), v.tolist())) for c, (k, v) in _TRIG_INTEL_FIX.items()}
+    return (float(_TRIG_INV_PI), float(_TRIG_HALF_PI), float(_EXP_SHIFT), _TRIG_POLY,
+            float(_TRIG_BIG), float(_TRIG_INTEL_FIX_MIN), fix)
+
+
+def _trig_intel_small(x, cos):
+    """:func:`_trig_ex` (``intel``) on a few elements, one by one in Python floats as
+    :func:`_exp_intel_small` (None if one is not on the vector path)."""
+    inv_pi, half_pi, shift, (c0, c1, c2, c3), big, fix_min, fix = _trig_small_consts()
+    pack, unpack, p1, p2, fix = _R32.pack, _R32.unpack, _TRIG_P1, _TRIG_P2, fix[cos]
+    out = []
+    for v in x.ravel().tolist():
+        a = abs(v)
+        if not a <= big:   # (NaNs too)
+            return None
+        if cos:
+            s = unpack(pack(unpack(pack(a + half_pi))[0] * inv_pi))[0]
+        else:
+            s = unpack(pack(a * inv_pi))[0]
+        s = unpack(pack(s + shift))[0]
+        n = s - shift
+        if cos:
+            n -= 0.5
+        r = (a - n * p1) - n * p2
+        z = r * r
+        p = (((z * c0 + c1) * z + c2) * z + c3) * z
+        o = unpack(pack(p * r + r))[0]
+        if a >= fix_min:
+            step = fix.get(struct.unpack("=I", pack(a))[0])
+            if step is not None:   # (the magnitude's bits moved by an ulp)
+                o = unpack(struct.pack("=I", struct.unpack("=I", pack(o))[0] + step))[0]
+        if (int(s) & 1) ^ (not cos and math.copysign(1.0, v) < 0):
+            o = -o
+        out.append(o)
+    return np.array(out, _F32).reshape(x.shape)
+
+
 def _trig(x, cos):
-    return _on_float32(x, np.cos if cos else np.sin,
-                       lambda flat, out: _trig_ex(flat, out, cos))
+    ref = np.cos if cos else np.sin
+    if not emulated() and intel_sqrt():
+        return _on_intel(x, ref, lambda flat, out: _trig_ex(flat, out, cos, True),
+                         lambda x: _trig_intel_small(x, cos))
+    return _on_float32(x, ref, lambda flat, out: _trig_ex(flat, out, cos))
 
 
 def sin(x):
     """``torch.sin`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``sin`` rounded once: within an ulp)."""
+    :func:`emulated`, or :func:`intel_sqrt` for |x| <= 10000 (beyond: within an ulp); else
+    NumPy's float64 ``sin`` rounded once (within an ulp)."""
     return _trig(x, False)
 
 
 def cos(x):
     """``torch.cos`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``cos`` rounded once: within an ulp)."""
+    :func:`emulated`, or :func:`intel_sqrt` for |x| <= 10000 (beyond: within an ulp); else
+    NumPy's float64 ``cos`` rounded once (within an ulp)."""
     return _trig(x, True)
 
 
@@ -1849,7 +1920,209 @@ def _tanh_ex(x, out):
     return out
 
 
+# NOTE: on the Intel processor of :func:`intel_sqrt` MKL's tanh is another kernel (gdb:
+# ``mkl_vml_kernel_sTanh_Z0HAynn``).  Per element, with a = |x| and b its bits, the row is
+# i = clamp((b & 0x7fe00000) - 0x3d400000, 0, 31 << 21) >> 21: row 0 is a < 0x3d600000 (0.0547)
+# with B = 0, rows 1 to 30 quarter binades up to [8, 10) with B their midpoint, row 31 (a >= 10)
+# gives 1.  In float32, y = a - B (exact), q = P6 then q = fma(q, y, Pj) for j = 5..2,
+# t = y * q (rounded, not fused), w = fma(y, t, P0lo), v = fma(P1, y, w), tanh = P0 + v
+# (rounded), the sign restored; NaNs quieted, infinities +-1.  The coefficients of
+# _TANH_INTEL_ROWS were derived black-box from PyTorch's outputs on this processor (a search for
+# float32 coefficients that give its bits on every float of the row; not MKL's table, which we
+# do not copy: P0lo, P4..P6 may differ from it where the outputs cannot tell).  Only rows so
+# verified on all their floats (both signs) are listed; on the others (and elsewhere) float32
+# tanh is NumPy's float64 result rounded (about 1.5% of values in [-1, 1] differ by an ulp).
+# Row: bit patterns of (P0, P0lo, P1, P2, P3, P4, P5, P6).
+_TANH_INTEL_ROWS = {
+    1: (0x3D6FB9C9, 0xB0A15018, 0x3F7F1F84, 0xBD6EE69C,
+        0xBEAB063A, 0xBE1CE566, 0x437628F2, 0x460C56D2),
+    2: (0x3D8FC35F, 0xB11D0BA0, 0x3F7EBD11, 0xBD8F0DA7,
+        0xBEA7F016, 0x3C1E8713, 0x4165C5C3, 0x43D579E3),
+    3: (0x3DAF9169, 0xAF932F26, 0x3F7E1E5F, 0xBDAE477D,
+        0xBEA4E118, 0x3DC1C177, 0xC190FFD9, 0xC3E19883),
+    4: (0x3DCF49AB, 0x30FA466B, 0x3F7D609F, 0xBDCD2A1F,
+        0xBEA387B9, 0x3D96F61E, 0xC08BFDFF, 0xC2BA6217),
+    5: (0x3DEEE849, 0x31249EF4, 0x3F7C842D, 0xBDEBA80D,
+        0xBEA15959, 0x3DA2B107, 0xC02C0988, 0xC249A40A),
+    7: (0x3E2E4984, 0xB1DD865B, 0x3F789580, 0xBE293CF3,
+        0xBE976B5A, 0x3DD2F8A5, 0x3F2B13C1, 0x40DCA576),
+    8: (0x3E4D2F8E, 0xB044CBD1, 0x3F75B8AD, 0xBE44F282,
+        0xBE90230D, 0x3DF4896C, 0x3ECE140D, 0x4049C47D),
+    9: (0x3E6BB32E, 0x31F9BA91, 0x3F726FD9, 0xBE5F3651,
+        0xBE880DFF, 0x3E06C55D, 0x3F426E20, 0x40C74ED5),
+    10: (0x3E8C51CD, 0xB0CA4535, 0x3F6CC59B, 0xBE81C7C0,
+        0xBE7479B3, 0x3E1A3AC6, 0xBADAC353, 0xBF0F22E7),
+    11: (0x3EA96163, 0xB21E2647, 0x3F63FB92, 0xBE96D7CA,
+        0xBE4C3D88, 0x3E27C3CE, 0x3DA4389F, 0x3E31CE5E),
+    12: (0x3EC543F1, 0xB234CC14, 0x3F59FF97, 0xBEA7FB8E,
+        0xBE212482, 0x3E2E78CF, 0xBD51AB94, 0xBEA8148D),
+    13: (0x3EDFD735, 0x32397529, 0x3F4F11D7, 0xBEB50E9E,
+        0xBDEB8CB7, 0x3E2C3E69, 0xBCAED160, 0xBDB385ED),
+    14: (0x3F028438, 0xB2D09393, 0x3F3D7573, 0xBEC12EFE,
+        0xBD5E78AB, 0x3E1D30A7, 0xBD3B6FD2, 0xBD356F93),
+    15: (0x3F18ABF0, 0xB1303296, 0x3F24F360, 0xBEC4BE92,
+        0x3C6B5E70, 0x3DF4A8F9, 0xBD6CABA9, 0xBB4D2E41),
+    16: (0x3F2BC480, 0xB2EF278F, 0x3F0CBFE7, 0xBEBCE070,
+        0x3D839143, 0x3DA38504, 0xBD795BF1, 0x3C1DBF03),
+    17: (0x3F3BEC1C, 0x32E33E98, 0x3EEC1A69, 0xBEAD510E,
+        0x3DC21EE1, 0x3D31417A, 0xBD5FDDEF, 0x3C71CC93),
+    18: (0x3F4F2E5B, 0xB20B98B7, 0x3EB0A801, 0xBE8EF7D6,
+        0x3DE347AF, 0x3B562650, 0xBD038F3C, 0x3C973F7F),
+    19: (0x3F613C53, 0xB2D5B8C0, 0x3E6753A2, 0xBE4B8704,
+        0x3DCBEC96, 0xBCAEEACB, 0xBC1CAD6C, 0x3C33A495),
+    20: (0x3F6CE37D, 0x32FE70C9, 0x3E132F1A, 0xBE083237,
+        0x3D99EF2D, 0xBCCE941A, 0x3ABB4814, 0x3B8630EF),
+    21: (0x3F743C4F, 0x32CEC226, 0x3DB7E7D3, 0xBDAF7449,
+        0x3D542EA1, 0xBCAAEAC7, 0x3B95F107, 0x3A27D3CB),
+    22: (0x3F7A5FEB, 0x32C28574, 0x3D320845, 0xBD2E1EC4,
+        0x3CDDE701, 0xBC49E7D0, 0x3B825874, 0xBA3B58E4),
+    30: (0x3F7FFFFF, 0x32FA6395, 0x3382D314, 0xB3835D7B,
+        0x332C7733, 0xB2A76331, 0x3220C02E, 0xB1717F25),
+}
+
+
+def intel_tanh_exact() -> bool:
+    """Whether float32 :func:`tanh` gives MKL's Intel AVX-512 bits here on every input (all
+    rows of :data:`_TANH_INTEL_ROWS` derived and :func:`intel_sqrt`)."""
+    return (not emulated() and intel_sqrt()
+            and all(r in _TANH_INTEL_ROWS for r in range(31)))
+
+
+def _tanh_intel_b(i):
+    """B of row ``i`` of :data:`_TANH_INTEL_ROWS`, a float (0, a quarter binade's midpoint, 9)."""
+    if i == 0:
+        return 0.0
+    if i == 30:
+        return 9.0
+    lo, hi = (float(np.uint32(0x3D400000 + (r << 21)).view(_F32)) for r in (i, i + 1))
+    return (lo + hi) / 2
+
+
+@functools.lru_cache(maxsize=None)
+def _tanh_intel_table():
+    """(B, P0, P0lo, P1, P2..P6, claimed) as arrays indexed by row (32 rows; those not in
+    :data:`_TANH_INTEL_ROWS` are zeros, not claimed; the last gives 1)."""
+    cols = np.zeros((9, 32), _F32)
+    claimed = np.zeros(32, np.bool_)
+    for i in range(31):
+        cols[0, i] = _tanh_intel_b(i)
+        row = _TANH_INTEL_ROWS.get(i)
+        if row is not None:
+            cols[1:, i] = _f32_bits(*row)
+            claimed[i] = True
+    cols[1, 31] = 1.0   # a >= 10 (y = a, all else 0: 0 + 1; infinities are set apart)
+    claimed[31] = True
+    return tuple(cols) + (claimed,)
+
+
+_TANH_INTEL_KINDS = (np.uint32, np.intp, _F32, _F32, _F32, np.float64, np.uint64, np.bool_)
+
+
+def _tanh_intel(x, out):
+    """MKL's float32 ``vsTanh`` on :func:`intel_sqrt`'s processor (the NOTE above) on contiguous
+    1-d arrays, in blocks on per-thread scratch; rows not derived: NumPy's float64 tanh."""
+    tb, p0, p0lo, p1, p2, p3, p4, p5, p6, claimed = _tanh_intel_table()
+    f64, u32, every = np.float64, np.uint32, bool(claimed.all())
+    with np.errstate(all="ignore"):
+        for lo in range(0, x.size, _BLOCK):
+            xb, o = x[lo:lo + _BLOCK], out[lo:lo + _BLOCK]
+            a, i, y, q, c, d, u, h = _intel_scratch("tanh", _TANH_INTEL_KINDS, xb.size)
+            b = xb.view(u32)
+            np.bitwise_and(b, u32(0x7FE00000), out=a)
+            np.maximum(a, u32(0x3D400000), out=a)   # (np.clip costs more)
+            np.minimum(a, u32(0x41200000), out=a)
+            np.subtract(a, u32(0x3D400000), out=a)
+            np.right_shift(a, u32(21), out=a)
+            np.copyto(i, a, casting="unsafe")                      # the row
+            np.bitwise_and(b, u32(0x7FFFFFFF), out=a)
+            np.subtract(a.view(_F32), tb.take(i, mode="clip"), out=y)  # y (exact)
+            p6.take(i, out=q, mode="clip")
+            for col in (p5, p4, p3, p2):
+                col.take(i, out=c, mode="clip")
+                np.multiply(q, y, out=d, dtype=f64)
+                np.add(d, c, out=d)
+                _fix_halfway(d, q, y, c, u, h)
+                np.copyto(q, d, casting="same_kind")
+            np.multiply(y, q, out=d, dtype=f64)
+            np.copyto(q, d, casting="same_kind")                   # t
+            p0lo.take(i, out=c, mode="clip")
+            np.multiply(y, q, out=d, dtype=f64)
+            np.add(d, c, out=d)
+            _fix_halfway(d, y, q, c, u, h)
+            np.copyto(c, d, casting="same_kind")                   # w
+            p1.take(i, out=q, mode="clip")
+            np.multiply(q, y, out=d, dtype=f64)
+            np.add(d, c, out=d)
+            _fix_halfway(d, q, y, c, u, h)
+            np.copyto(q, d, casting="same_kind")                   # v
+            p0.take(i, out=c, mode="clip")
+            np.add(q, c, out=d, dtype=f64)
+            _fix_halfway(d, q, _F32(1), c, u, h)
+            np.copyto(o, d, casting="same_kind")
+            # rows not derived, then the sign, infinities (1) and NaNs (quieted)
+            if not every:
+                claimed.take(i, out=h, mode="clip")
+            if not every and not h.all():
+                k = np.flatnonzero(~h)
+                o[k] = np.tanh(a[k].view(_F32).astype(f64)).astype(_F32)
+            ob = o.view(u32)
+            np.bitwise_and(b, u32(0x80000000), out=a)
+            np.bitwise_or(ob, a, out=ob)
+            np.bitwise_xor(b, a, out=a)
+            np.greater_equal(a, u32(0x7F800000), out=h)
+            if np.count_nonzero(h):
+                k = np.flatnonzero(h)
+                bk = b[k]
+                ob[k] = np.where(a[k] > u32(0x7F800000), bk | u32(0x00400000),
+                                 (bk & u32(0x80000000)) | u32(0x3F800000))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _tanh_intel_lists():
+    return tuple(t.tolist() for t in _tanh_intel_table())
+
+
+def _tanh_intel_small(x):
+    """:func:`_tanh_intel` on a few elements, one by one (None if one is NaN); those in rows not
+    derived as there: NumPy's float64 tanh of ``|x|`` rounded once, the sign restored."""
+    tb, p0, p0lo, p1, p2, p3, p4, p5, p6, claimed = _tanh_intel_lists()
+    pack, unpack, fma = _R32.pack, _R32.unpack, _fma32
+    out = []
+    rest = []   # (position, |x|) in rows not derived
+    for v in x.ravel().tolist():
+        a = abs(v)
+        if not a < 10.0:   # (NaNs too)
+            if a != a:
+                return None
+            out.append(math.copysign(1.0, v))
+            continue
+        i = min(max((struct.unpack("=I", pack(a))[0] & 0x7FE00000) - 0x3D400000, 0), 31 << 21) >> 21
+        if not claimed[i]:
+            rest.append((len(out), a))
+            out.append(v)
+            continue
+        y = a - tb[i]
+        q = p6[i]
+        for col in (p5, p4, p3, p2):
+            q = fma(q, y, col[i])
+        t = unpack(pack(y * q))[0]
+        w = fma(y, t, p0lo[i])
+        r = fma(p1[i], y, w)
+        r = fma(r, 1.0, p0[i])
+        out.append(math.copysign(r, v))
+    if rest:
+        k, a = zip(*rest)
+        r = np.tanh(np.array(a, np.float64)).astype(_F32).tolist()
+        for j, v in zip(k, r):
+            out[j] = math.copysign(v, out[j])
+    return np.array(out, _F32).reshape(x.shape)
+
+
 def tanh(x):
     """``torch.tanh`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``tanh`` rounded once: within an ulp)."""
+    :func:`emulated`, or :func:`intel_sqrt` in the rows of :data:`_TANH_INTEL_ROWS` (else
+    NumPy's float64 ``tanh`` rounded once: within an ulp)."""
+    if not emulated() and intel_sqrt() and _TANH_INTEL_ROWS:
+        return _on_intel(x, np.tanh, _tanh_intel, _tanh_intel_small)
     return _on_float32(x, np.tanh, _tanh_ex)

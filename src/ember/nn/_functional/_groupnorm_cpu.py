@@ -395,35 +395,13 @@ def _merge64(add, into):
     return n, m1 + step, _fma64(delta * count.astype(_F64)[:, None], step, m2 + m2_add)
 
 
-def _finish64(x, n, lane_m1, lane_m2):
-    """``_layernorm_cpu.finish_moments`` in float64: the tail by scalar Welford, then the
-    lanes merged in one by one (fused)."""
-    rows, n_all = x.shape
-    count, m1, m2 = 0, np.zeros(rows, _F64), np.zeros(rows, _F64)
-    for i in range(n * _LANES64, n_all):
-        v = x[:, i]
-        delta = v - m1
-        count += 1
-        m1 = m1 + delta / _F64(count)
-        m2 = m2 + delta * (v - m1)
-    for k in range(_LANES64):
-        total = count + n
-        c = _F64(0) if total == 0 else _F64(n) / _F64(total)
-        delta = lane_m1[:, k] - m1
-        m1 = _fma64(np.broadcast_to(c, delta.shape), delta, m1)
-        m2 = m2 + _fma64(delta * delta * c, np.broadcast_to(_F64(count), delta.shape),
-                         lane_m2[:, k])
-        count = total
-    return m1, m2 / _F64(n_all)
-
-
 def moments64(x):
     """:func:`moments` of float64 rows ``x`` (rows, n)."""
     n, lanes = _lane_moments(x, _LANES64, _welford64, _merge64)
     if lanes is None:
         zero = np.zeros((x.shape[0], _LANES64), _F64)
-        return _finish64(x, n, zero, zero)
-    return _finish64(x, n, *lanes)
+        return finish_moments(x, n, zero, zero)
+    return finish_moments(x, n, *lanes)
 
 
 def _lane_moments(x, width, welford, merge):

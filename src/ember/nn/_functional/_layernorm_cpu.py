@@ -85,24 +85,33 @@ def moments(x):
 
 def finish_moments(x, n, lane_m1, lane_m2):
     """RowwiseMoments' end: the elements of ``x`` (rows, n_all) after its ``n`` whole vectors
-    by scalar Welford, then the lanes' moments (rows, LANES) merged in one by one (the
-    scalar AddMoments, its products fused): ``(mean, biased variance)``."""
+    by scalar Welford, then the lanes' moments (rows, lanes) merged in one by one (the
+    scalar AddMoments, its products fused): ``(mean, biased variance)``, in ``x``'s float
+    type (float32, or float64 with its vectors' 4 lanes)."""
     rows, n_all = x.shape
-    count, m1, m2 = 0, np.zeros(rows, _F32), np.zeros(rows, _F32)
-    for i in range(n * LANES, n_all):
+    dt, lanes = x.dtype.type, lane_m1.shape[1]
+    if dt is np.float32:
+        fma = _fma
+    else:
+        from ..._random import _fma64
+
+        def fma(a, b, c):
+            return _fma64(np.broadcast_to(a, c.shape), np.broadcast_to(b, c.shape), c)
+    count, m1, m2 = 0, np.zeros(rows, dt), np.zeros(rows, dt)
+    for i in range(n * lanes, n_all):
         v = x[:, i]
         delta = v - m1
         count += 1
-        m1 = m1 + delta / _F32(count)
+        m1 = m1 + delta / dt(count)
         m2 = m2 + delta * (v - m1)
-    for k in range(LANES):
+    for k in range(lanes):
         total = count + n
-        c = _F32(0) if total == 0 else _F32(n) / _F32(total)
+        c = dt(0) if total == 0 else dt(n) / dt(total)
         delta = lane_m1[:, k] - m1
-        m1 = _fma(np.asarray(c), delta, m1)
-        m2 = m2 + _fma(delta * delta * c, _F32(count), lane_m2[:, k])
+        m1 = fma(np.asarray(c), delta, m1)
+        m2 = m2 + fma(delta * delta * c, dt(count), lane_m2[:, k])
         count = total
-    return m1, m2 / _F32(n_all)
+    return m1, m2 / dt(n_all)
 
 
 def forward(x, gamma, beta, eps):

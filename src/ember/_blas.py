@@ -1,5 +1,6 @@
 """What ember takes from the BLAS that NumPy itself loaded: ``axpy``, ``sgemm``, and a layout
-choice.
+choice; and its thread count, which ember drops to one for small products
+(:func:`serial`: where OpenBLAS's threads would wait on each other, or on a busy machine).
 
 ``axpy``: ``y += alpha * x`` in one pass.
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
+import time
 
 import numpy as np
 
@@ -109,15 +112,204 @@ def _thread_control():
 def threads() -> int | None:
     """How many threads NumPy's BLAS runs its products on (None: not an OpenBLAS we know)."""
     fns = _thread_control()
-    return fns[0]() if fns else None
+    if not fns:
+        return None
+    with _switch:
+        return _restore if _held else fns[0]()
 
 
 def set_threads(n: int) -> bool:
     """Run NumPy's BLAS on ``n`` threads; False where its BLAS offers no such switch."""
+    global _restore
     fns = _thread_control()
     if fns:
-        fns[1](n)
+        with _switch:
+            if _held:  # (a call on one thread is running: the count it restores)
+                _restore = n
+            else:
+                fns[1](n)
     return bool(fns)
+
+
+# -- small products on one thread ------------------------------------------------------------
+#
+# NOTE: ember emulates MKL's and oneDNN's summation orders with many BLAS calls on blocks
+# (a K block, an image, a chain), each a few to a few hundred microseconds of work.  OpenBLAS
+# runs every sgemm of more than 65536 * 4 multiply-adds (past its small-matrix kernels, up to
+# a million on some processors) on all its threads, and each waits for the others at its end.
+# On an idle machine that pays from a few million multiply-adds on; but where another process
+# keeps a core busy, the thread that shares its core gets a time slice only every few
+# milliseconds, and each such call waits for it: a small conv net's training step took 1-4 s
+# instead of 0.1 (about 300 calls), the quickstart's epoch 64 s instead of 7.  So
+# :func:`sgemm` runs a call on one thread where
+#
+# - it is small (:data:`_SERIAL_WORK`: one thread is as fast on an idle machine), or
+# - other processes kept the cores busy lately (:func:`contended`) and it is not big
+#   (:data:`_CONTENDED_WORK`),
+#
+# switching OpenBLAS to one thread for the call (0.7 us each way) and back to what it was.
+# Only for K up to :func:`_same_k`: there OpenBLAS's sums do not depend on its threads
+# (its threads split M and N; past its K block, ``SGEMM_Q``, they cut K otherwise), checked
+# once against a product on the current threads, so no bit of a result changes.  (The count
+# is the process's: while a call holds one thread, a product on another Python thread runs on
+# one too; slower, and NumPy's own product with K past that block rounded otherwise.)
+
+_POOL_MIN = 1 << 18  # M N K up to which OpenBLAS's sgemm runs on one thread anyway
+_SERIAL_WORK = 1 << 21  # M N K below which one thread is as fast on an idle machine (~30 us)
+_CONTENDED_WORK = 1 << 27  # below it, one thread where other processes hold the cores (~2 ms)
+_SAME_K = (448, 384, 320, 256, 192)  # K tried for :func:`_same_k`, largest first
+_STAT_EVERY = 0.25  # seconds between looks at the processors' busy time (/proc/stat)
+
+_switch = threading.Lock()  # guards _held and _restore
+_held = 0  # calls running on one thread through :func:`sgemm` (from any Python thread)
+_restore = 1  # the threads to go back to when the last of them ends
+_same = None  # see _same_k
+_stat = None  # (time, busy ticks, our CPU seconds, all ticks) at the last look; False: none
+_busy = False  # what the last look said
+
+
+def contended() -> bool:
+    """Whether other processes kept more of this process's processors busy, over the last
+    quarter second or so, than NumPy's BLAS threads leave them: then a thread of every
+    threaded product waits for a time slice.  From the busy time of the processors this
+    process may run on (Linux's ``/proc/stat``) less this process's own CPU time; False where
+    there is no such file."""
+    global _stat, _busy
+    now = time.monotonic()
+    if _stat is False or _stat is not None and now - _stat[0] < _STAT_EVERY:
+        return _busy
+    try:
+        cpus = os.sched_getaffinity(0)
+        busy = total = 0
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if not line.startswith(b"cpu"):
+                    break
+                name, *ticks = line.split()
+                if name == b"cpu" or int(name[3:]) not in cpus:
+                    continue
+                ticks = [int(t) for t in ticks[:8]]
+                total += sum(ticks)
+                busy += sum(ticks) - ticks[3] - ticks[4]  # (less idle and iowait)
+        own = time.process_time()
+        hz = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        _stat = False
+        return False
+    last, _stat = _stat, (now, busy, own, total)
+    if last is not None and total > last[3]:
+        span = (total - last[3]) / hz  # processor-seconds gone by
+        others = (busy - last[1]) / hz - (own - last[2])
+        pool = max(threads() or 1, 1)
+        _busy = others * len(cpus) > span * (len(cpus) - pool + 0.5)
+    return _busy
+
+
+def serial(m: int, n: int, k: int) -> bool:
+    """Whether an ``m x k`` by ``k x n`` sgemm is to run on one thread (see the note above)."""
+    work = m * n * k
+    if work <= _POOL_MIN or work >= _CONTENDED_WORK:
+        return False
+    return (work < _SERIAL_WORK or contended()) and k <= _same_k()
+
+
+def _same_k() -> int:
+    """The largest K of :data:`_SAME_K` for which OpenBLAS sums a product on one thread as on
+    its current threads, bit for bit (0: none; also while it runs on one thread, unprobed)."""
+    global _same
+    if _same is None:
+        fns = _thread_control()
+        if not fns or not has_sgemm():
+            return 0
+        with _switch:
+            n = _restore if _held else fns[0]()
+            if n <= 1:
+                return 0
+            rng = np.random.default_rng(0)
+            same = 0
+            try:
+                for k in _SAME_K:
+                    agree = True
+                    # (past OpenBLAS's small-matrix kernels, so it splits them; ``a`` by
+                    # columns and ``b`` by rows, then odd sizes with ``a`` by rows and ``b``
+                    # by columns, for its edge kernels)
+                    for m, cols, a_rows in ((64, 256, False), (61, 301, True)):
+                        a = rng.standard_normal((m, k) if a_rows else (k, m)).astype(_F32)
+                        b = rng.standard_normal((cols, k) if a_rows else (k, cols)).astype(_F32)
+                        got = [np.zeros((m, cols), _F32) for _ in range(2)]
+                        for t, c in zip((n, 1), got):
+                            fns[1](t)
+                            _sgemm(_ROW_MAJOR, _NO_TRANS if a_rows else _TRANS,
+                                   _TRANS if a_rows else _NO_TRANS, m, cols, k, 1.0,
+                                   a.ctypes.data, k if a_rows else m, b.ctypes.data,
+                                   k if a_rows else cols, 0.0, c.ctypes.data, cols)
+                        agree &= np.array_equal(got[0].view(np.int32), got[1].view(np.int32))
+                    if agree:
+                        same = k
+                        break
+            finally:
+                fns[1](1 if _held else n)
+            _same = same
+    return _same
+
+
+class one_thread:
+    """``with one_thread(m, n, k):`` NumPy's own products inside (``np.matmul`` of ``m x k``
+    by ``k x n`` matrices, which do not go through :func:`sgemm`) on one thread where
+    :func:`serial` says so for that shape, and the BLAS's threads back on leaving (on an
+    exception too).  Only around products of that shape or smaller."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, m: int, n: int, k: int):
+        self.held = m * n * k > _POOL_MIN and serial(m, n, k)
+
+    def __enter__(self):
+        self.held = self.held and _hold()
+        return self
+
+    def __exit__(self, *exc):
+        if self.held:
+            self.held = False
+            _release()
+        return False
+
+
+def _hold() -> bool:
+    """NumPy's BLAS on one thread until :func:`_release` (False: it is on one already)."""
+    global _held, _restore
+    with _switch:
+        if not _held:
+            n = _thread_fns[0]()
+            if n <= 1:
+                return False
+            _thread_fns[1](1)
+            _restore = n
+        _held += 1
+        return True
+
+
+def _release() -> None:
+    global _held
+    with _switch:
+        _held -= 1
+        if not _held:
+            _thread_fns[1](_restore)
+
+
+def _forked() -> None:
+    """In a new process: none of the parent's calls runs here, and its CPU time is not ours."""
+    global _held, _stat, _busy, _switch
+    _switch = threading.Lock()
+    if _held:
+        _held = 0
+        _thread_fns[1](_restore)
+    if _stat is not False:
+        _stat, _busy = None, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def available() -> bool:
@@ -196,8 +388,16 @@ def sgemm(a_rows, b_rows, m, n, k, a, lda, b, ldb, beta, c) -> None:
     """``C = A @ B + beta * C`` through NumPy's BLAS, on float32 memory given by address:
     ``C`` (M, N) by rows, ``A`` (M, K) and ``B`` (K, N) stored by rows (``*_rows`` True) or by
     columns, with leading dimensions ``lda``/``ldb`` in elements.  Callers check
-    :func:`has_sgemm` first, and that the memory is there.
+    :func:`has_sgemm` first, and that the memory is there.  On one thread where :func:`serial`
+    says so (the same result).
     """
+    if m * n * k > _POOL_MIN and serial(m, n, k) and _hold():
+        try:
+            _sgemm(_ROW_MAJOR, _NO_TRANS if a_rows else _TRANS, _NO_TRANS if b_rows else _TRANS,
+                   m, n, k, 1.0, a, lda, b, ldb, beta, c, n)
+        finally:
+            _release()
+        return
     _sgemm(_ROW_MAJOR, _NO_TRANS if a_rows else _TRANS, _NO_TRANS if b_rows else _TRANS,
            m, n, k, 1.0, a, lda, b, ldb, beta, c, n)
 

@@ -65,6 +65,7 @@ import math
 
 import numpy as np
 
+from ... import _blas
 from ..._ops import _libm, _mkl_gemm, _sleef
 from ..._random import _fma32
 
@@ -266,7 +267,8 @@ def _stacked_product(a, b, c, alpha):
     cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
     out = None if c is None else np.array(c, _F32)
     for k0, k1 in _mkl_gemm.kblocks(a.shape[2]):
-        prod = np.matmul(cols[:, :, k0:k1], b[:, k0:k1, :])
+        with _blas.one_thread(a.shape[1], b.shape[2], k1 - k0):
+            prod = np.matmul(cols[:, :, k0:k1], b[:, k0:k1, :])
         if out is None:
             out = prod
         else:

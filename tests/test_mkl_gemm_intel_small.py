@@ -234,7 +234,7 @@ def test_small_plans():
 
 
 @pytest.mark.parametrize("m,k,n,transposed,a_transposed",
-                         [(1, 784, 512, False, False), (1, 100, 1, False, False),
+                         [(1, 6000, 512, False, False), (1, 100, 1, False, False),
                           (5, 100, 3, True, False), (8, 1000, 300, True, False),
                           (5, 17000, 10, False, False), (4, 300, 10, True, True),
                           (20, 100, 1, True, True)])

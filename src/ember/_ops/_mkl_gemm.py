@@ -136,9 +136,10 @@ and of M 16..56 (K up to 16384 in all of these).  Not claimed (NumPy's
 products): M < 16 or N = 1 outside :func:`_intel_small_plan`'s regions
 (other kernels there: MKL's sgemv for one row times a transposed ``b`` and for N = 1,
 :func:`_intel_gemv`; for 2..15 rows a 16-lane order, :func:`_intel_rows16`, or the K
-blocks' order; one row times ``b`` by rows and a column from ``a`` by columns, K < 256:
-:func:`_intel_rowv`), β other than 1, α other than 1 on 2 threads or with K > 768 (on
-one thread: :func:`_intel_scaled`), and K over 16384.
+blocks' order; one row times ``b`` by rows and a column from ``a`` by columns, K up to
+5000: :func:`_intel_rowv`, K halved on 2 threads from K = 256 for most N), β other than
+1, α other than 1 on 2 threads or with K > 768 (on one thread: :func:`_intel_scaled`), and
+K over 16384.
 
 Measured only on the processors in ``_MEASURED`` and ``_INTEL``; elsewhere :func:`profile` is
 None and the products are NumPy's.  ``torch.set_float32_matmul_precision("high")`` (or
@@ -1228,8 +1229,8 @@ def _run(a, b, bias, alpha, beta, threads, row0=0):
             res = _intel_gemv_run(a, b, None, beta, tail == "intel-gemv-split")
             return None if res is None else _intel_fma_alpha(res, bias, alpha)
         return _intel_gemv_run(a, b, bias, beta, tail == "intel-gemv-split")
-    if tail == "intel-rowv":
-        return _intel_rowv_run(a, b, bias, beta)
+    if tail == "intel-rowv" or tail == "intel-rowv-split":
+        return _intel_rowv_run(a, b, bias, beta, tail == "intel-rowv-split")
     if tail in ("intel", "intel-split", "intel-tail"):
         if k > _INTEL_SMALL_K and tail != "intel" and _threads(threads) == 2:
             tail = _intel_thin(m, k, n, la, lb, tail)
@@ -1550,7 +1551,8 @@ def _intel_stacked_product(a, b, c, alpha, transposed):
         if packed:
             b = np.multiply(b, al, dtype=_F32)
         for s, e in _intel_blocks(k):
-            prod = np.matmul(cols[:, :, s:e], b[:, s:e, :])
+            with _blas.one_thread(m, n, e - s):
+                prod = np.matmul(cols[:, :, s:e], b[:, s:e, :])
             if alpha != 1 and not packed:
                 prod *= al
             if out is None:
@@ -1606,12 +1608,13 @@ def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
       MKL's general kernel gives the K blocks' order (claimed for K <= 768, but not for
       N = 17..19 or 33..35, whose last N % 16 columns it sums otherwise: not mapped).
 
-    - one row times ``b`` by rows, and ``a`` by columns times a column (N = 1), K < 256:
+    - one row times ``b`` by rows, and ``a`` by columns times a column (N = 1), K <= 5000:
       MKL's sgemv over the rows of ``b`` (of ``a.T``), ``(0, "intel-rowv")``
       (:func:`_intel_rowv`; a backward's ``grad @ W`` at batch 1, ``grad.t() @ x`` for one
-      feature).
+      feature), on 2 threads from K = 256 with K halved (``"intel-rowv-split"``) but for
+      the outputs of :func:`_intel_rowv_whole`.
 
-    Not mapped (None): α other than 1, one row times ``b`` by rows for K >= 256 or times a
+    Not mapped (None): α other than 1, one row times ``b`` by rows for K > 5000 or times a
     column, ``a`` by columns times a transposed ``b``, more than 2 threads."""
     if alpha != 1 or threads not in (1, 2) or k * max(m, n) > _EMULATED_MAX:
         return None
@@ -1622,9 +1625,11 @@ def _intel_small_plan(m, k, n, threads, alpha, transposed, a_transposed):
             return None
         return 0, "intel-gemv-split" if split else "intel-gemv"
     if (m == 1 and n > 1 or n == 1 and m > 1 and a_transposed) and not transposed \
-            and k < _INTEL_ROWV_K:
-        # (one row times b by rows, a by columns times a column: :func:`_intel_rowv`)
-        return 0, "intel-rowv"
+            and k <= _INTEL_ROWV_K_MAX:
+        # (one row times b by rows, a by columns times a column: :func:`_intel_rowv`; from
+        # K = 256 on 2 threads K halved, but for the outputs of :func:`_intel_rowv_whole`)
+        whole = k < _INTEL_ROWV_K or threads == 1 or _intel_rowv_whole(k, max(m, n))
+        return 0, "intel-rowv" if whole else "intel-rowv-split"
     if m == 1 or n == 1 or m >= 16:
         return None
     if not transposed:
@@ -1688,7 +1693,17 @@ def _intel_gemv_run(a, b, bias, beta, split=False):
         return np.add(res, _F32(0) if bias is None else bias, dtype=_F32)
 
 
-_INTEL_ROWV_K = 256  # (one row times b by rows: from this K on MKL sums otherwise)
+_INTEL_ROWV_K = 256  # (one row times b by rows: from this K on 2 threads may halve K)
+_INTEL_ROWV_K_MAX = 5000  # (K up to which :func:`_intel_rowv`'s order is measured)
+
+
+def _intel_rowv_whole(k, n) -> bool:
+    """Whether MKL's sgemv of :func:`_intel_rowv` on 2 threads, K >= 256, sums all of K in
+    one (its order on 1 thread, whatever K: split between the threads by outputs, which
+    moves no sum), for ``n`` outputs: for 41..69 of them with K < 1000, and from 1002 on;
+    elsewhere K is halved, :func:`_intel_rowv_run`'s ``split`` (measured: K 256..5000, N
+    1..4096, bisected to the output and the K at each edge)."""
+    return 41 <= n <= 69 and k < 1000 or n >= 1002
 
 
 def _intel_rowv(a, b) -> np.ndarray:
@@ -1700,10 +1715,124 @@ def _intel_rowv(a, b) -> np.ndarray:
     block of 8 products ``k = s..s+7`` in order, onto the running sum (from +0): an FMA of
     product ``s+6``, then of ``s+4``; plus the FMA chain from +0 of ``s+7`` then ``s+5``;
     plus ``chain(s+2, s) + chain(s+3, s+1)`` (each from +0); then the last ``K % 8``
-    products FMA'd on one by one.  (From K = 256 on MKL halves K, each half summed so and
-    the halves added, except for some N, e.g. 64: not mapped.)"""
+    products FMA'd on one by one.  The same order for K 256..5000 on 1 thread (measured N
+    1..2048); on 2 threads from K = 256 MKL halves K, each half summed so and the halves
+    added, except for the N of :func:`_intel_rowv_whole` (:func:`_intel_rowv_run`)."""
+    with np.errstate(all="ignore"):  # (NOTE: PyTorch warns of no inf * 0 either)
+        if _rowv_blas_ok():
+            res = _intel_rowv_blas(a, b)
+            if res is not None:
+                return res
+        return _intel_rowv_numpy(a, b)
+
+
+def _intel_rowv_blas(a, b):
+    """:func:`_intel_rowv` with each output's running sum (and each of the last ``N % 16``
+    outputs' chain) as one BLAS FMA chain: the sum's terms in order, products ``s+6`` and
+    ``s+4`` of each block of 8 as themselves, its two partial sums (``odd``, ``low``: from
+    :func:`_fma_chains`, as there) times 1, whose FMA is the rounded add; a first term
+    +0 * 1 starts every chain at +0, whatever BLAS starts from.  Exact FMAs, so the bits of
+    :func:`_rowv_sum`'s; None where an output is not finite (NaN's payloads and the rest as
+    the NumPy form gives them: the caller's path).  Errors ignored by the caller.  Several
+    times faster than the block loop for K 64..255."""
     k, n = b.shape
-    p = a.reshape(-1).astype(_F64)[:, None] * b.astype(_F64)  # (exact products)
+    m = n - n % 16
+    av = a.reshape(-1)
+    out = np.empty((1, n), _F32)
+    if m < n:  # (one chain over K: the columns padded to 16, as BLAS sums 16 at a time)
+        bt = np.zeros((k + 1, 16), _F32)
+        bt[1:, :n - m] = b[:, m:]
+        at = np.empty((2, k + 1), _F32)
+        at[:, 0] = 0
+        at[:, 1:] = av
+        out[0, m:] = _chain_product(at, bt)[:n - m]
+    if m:
+        nb, tail = divmod(k, 8)
+        lead = 1 + 4 * nb
+        bs = np.empty((lead + tail, m), _F32)  # (the terms, in order)
+        aseq = np.empty((2, lead + tail), _F32)
+        bs[0] = 0
+        aseq[:, 0] = 0
+        if nb:
+            blocks = b[:8 * nb, :m].reshape(nb, 8, m)
+            a8 = av[:8 * nb].reshape(nb, 8)
+            # (the three 2-step chains from +0 at once: (s+7, s+5), (s+2, s), (s+3, s+1))
+            p = np.multiply(a8.T[[7, 2, 3, 5, 0, 1], :, None], blocks.transpose(1, 0, 2)[
+                [7, 2, 3, 5, 0, 1]], dtype=_F64).reshape(2, 3, nb, m)  # (exact products)
+            chains = _fma_chains(np.zeros((3, nb, m), _F32), p)
+            body = bs[1:lead].reshape(nb, 4, m)
+            body[:, 2] = chains[0]
+            np.add(chains[1], chains[2], out=body[:, 3])
+            body[:, 0] = blocks[:, 6]
+            body[:, 1] = blocks[:, 4]
+            terms = aseq[:, 1:lead].reshape(2, nb, 4)
+            terms[:, :, 0] = a8[:, 6]
+            terms[:, :, 1] = a8[:, 4]
+            terms[:, :, 2:] = 1
+        if tail:
+            bs[lead:] = b[8 * nb:, :m]
+            aseq[:, lead:] = av[8 * nb:]
+        out[0, :m] = _chain_product(aseq, bs)
+    if not np.isfinite(out).all():
+        return None
+    return out
+
+
+def _chain_product(a2, b):
+    """Row 0 of ``a2 @ b`` (``a2`` (2, L) and ``b`` (L, W) C-contiguous float32, W a multiple
+    of 16), each output one FMA chain over L from +0 in BLAS (row-major operands, columns in
+    chunks under its small-matrix kernel's size limit; two rows, as BLAS may run a single one
+    as another kernel): see :func:`_rowv_blas_ok`."""
+    k, w = b.shape
+    out = np.empty((2, w), _F32)
+    step = max(16, (_SMALL_GEMM // (2 * k)) // 16 * 16)
+    for c in range(0, w, step):
+        e = min(w, c + step)
+        part = out[:, c:e] if e - c == w else np.empty((2, e - c), _F32)
+        _blas.sgemm(True, True, 2, e - c, k, a2.ctypes.data, k, b.ctypes.data + _ITEM * c, w,
+                    0.0, part.ctypes.data)
+        if part.base is not out:
+            out[:, c:e] = part
+    _after_blas()
+    return out[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _rowv_blas_ok() -> bool:
+    """Whether :func:`_intel_rowv_blas` gives the NumPy form's bits here (BLAS's row-major
+    products as single FMA chains), checked on first use: K across the block and tail cases,
+    N with and without a remainder of 16, numbers far apart, zeros of both signs and products
+    below float32's range."""
+    if not _blas.has_sgemm():
+        return False
+    rng = np.random.default_rng(23)
+    for k, n, kind in ((255, 40, 0), (7, 17, 2), (64, 512, 1), (130, 3000, 0), (17, 9, 3),
+                       (96, 64, 2), (201, 33, 1)):
+        a = rng.standard_normal((1, k))
+        b = rng.standard_normal((k, n))
+        if kind == 1:
+            a *= np.exp2(rng.integers(-40, 40, a.shape))
+            b *= np.exp2(rng.integers(-40, 40, b.shape))
+        elif kind == 2:
+            a[rng.random(a.shape) < 0.4] = -0.0
+            b[rng.random(b.shape) < 0.4] = 0.0
+            b[rng.random(b.shape) < 0.3] *= -1
+        elif kind == 3:
+            a *= 2.0 ** -70
+        a, b = a.astype(_F32), b.astype(_F32)
+        with np.errstate(all="ignore"):
+            got = _intel_rowv_blas(a, b)
+            want = _intel_rowv_numpy(a, b)
+        if got is None or not _same_bits(got, want):
+            return False
+    return True
+
+
+def _intel_rowv_numpy(a, b):
+    """:func:`_intel_rowv` in NumPy alone (where BLAS is not used, and the reference of
+    :func:`_rowv_blas_ok`; errors ignored by the caller)."""
+    k, n = b.shape
+    p = a.reshape(-1).astype(_F64)[:, None] * b.astype(_F64)
     m = n - n % 16
     out = np.empty((1, n), _F32)
     if m < n:
@@ -1713,11 +1842,10 @@ def _intel_rowv(a, b) -> np.ndarray:
     q, nb = p[:, :m], k // 8
     blocks = q[:nb * 8].reshape(nb, 8, m).transpose(1, 0, 2)
     zero = np.zeros((nb, m), _F32)
-    with np.errstate(all="ignore"):
-        odd = _fma_chains(zero, blocks[[7, 5]])
-        low = np.add(_fma_chains(zero, blocks[[2, 0]]), _fma_chains(zero, blocks[[3, 1]]),
-                     dtype=_F32)
-        out[0, :m] = _rowv_sum(q, blocks, odd, low)
+    odd = _fma_chains(zero, blocks[[7, 5]])
+    low = np.add(_fma_chains(zero, blocks[[2, 0]]), _fma_chains(zero, blocks[[3, 1]]),
+                 dtype=_F32)
+    out[0, :m] = _rowv_sum(q, blocks, odd, low)
     return out
 
 
@@ -1752,15 +1880,23 @@ def _rowv_sum(q, blocks, odd, low, exact=False) -> np.ndarray:
     return acc
 
 
-def _intel_rowv_run(a, b, bias, beta):
+def _intel_rowv_run(a, b, bias, beta, split=False):
     """``bias + a @ b`` in :func:`_intel_rowv`'s order; None with a bias (where MKL starts
     its sums otherwise: not mapped).  N = 1 with ``a`` by columns is the same sgemv, on
-    ``a.T``'s rows: ``(b.T @ a.T).T``."""
+    ``a.T``'s rows: ``(b.T @ a.T).T``.  ``split``: K halved between 2 threads, the first
+    ``(K + 1) // 2`` products and the rest each summed so, then the two sums added."""
     if bias is not None:
         return None
-    if b.shape[1] == 1:
-        return _intel_rowv(b.T, a.T).reshape(-1, 1)
-    return _intel_rowv(a, b)
+    x, w = (b.T, a.T) if b.shape[1] == 1 else (a, b)
+    if split:
+        h = (w.shape[0] + 1) // 2
+        with np.errstate(all="ignore"):
+            res = np.add(_intel_rowv(x[:, :h], w[:h]), _intel_rowv(x[:, h:], w[h:]),
+                         dtype=_F32)
+            res += _F32(0)  # (the halves added onto C's +0: a sum of -0 comes out +0)
+    else:
+        res = _intel_rowv(x, w)
+    return res.reshape(-1, 1) if b.shape[1] == 1 else res
 
 
 _F64 = np.float64
@@ -1783,10 +1919,18 @@ def _fma_chains(start, prods) -> np.ndarray:
         for p, s in zip(prods, sums):
             np.add(p, acc, out=s)
             acc[...] = s
-        mag = np.abs(sums)
-    if ((sums.view(np.int64) & _TIE) == _HALF).any() or ((mag < _TINY) & (mag > 0)).any():
+    if _rounds_twice(sums):
         return _fma_chains_exact(start, prods)
     return acc
+
+
+def _rounds_twice(sums) -> bool:
+    """Whether some float64 sum of ``sums`` could round twice on its way to float32: it lands
+    on a float32 halfway point, or in float32's subnormal range (nonzero)."""
+    if ((sums.view(np.int64) & _TIE) == _HALF).any():
+        return True
+    low = np.abs(sums) < _TINY
+    return bool(low.any()) and bool((low & (sums != 0)).any())
 
 
 def _fma_chains_exact(start, prods) -> np.ndarray:
@@ -1825,6 +1969,10 @@ def _intel_gemv(w, x, fast=True) -> np.ndarray:
     The lane sums come from BLAS (:func:`_intel_gemv_lanes`), and the outputs are checked
     for what could make them differ from exact chains there (:func:`_suspect`); ``fast``
     False (such outputs): every lane checked on its own (:func:`_lanes16`)."""
+    if fast:
+        out = _intel_gemv_blas(w, x)
+        if out is not None:
+            return out
     n, k = w.shape
     n0 = 4 * (n // 4)
     out = np.empty(n, _F32)
@@ -1842,6 +1990,88 @@ def _intel_gemv(w, x, fast=True) -> np.ndarray:
     if (heads is not None or rest is not None) and _suspect(out[None], x[None], w):
         return _intel_gemv(w, x, False)
     return out
+
+
+def _intel_gemv_blas(w, x):
+    """:func:`_intel_gemv` with every lane sum from one BLAS pass (:func:`_diag_product` of
+    :func:`_spread` operands), the rest in few NumPy steps over whole rows: the same sums
+    and rounded adds in the same order as :func:`_intel_gemv_groups` and
+    :func:`_intel_gemv_rows` (the bits of the exact chains, checked by :func:`_suspect` as
+    there: the exact path where it says so).  None where BLAS cannot take the lanes (the
+    caller's path then).  For a batch-1 ``nn.Linear`` the lanes' BLAS pass is most of the
+    cost (~0.3 ns per product and lane); the rest is ~15 calls into NumPy."""
+    n, k = w.shape
+    if 2 * 48 * k > _SMALL_GEMM or not _diag_ok():
+        return None
+    n0 = n - n % 4
+    r = n - n0
+    q, t = divmod(k - 1, 16)
+    g = (k - 1) // 32
+    h = 16 if n0 else 0
+    p = h + (32 if g and r else 0)  # (the rows after the groups: 32 lanes, then 16)
+    cols = p + (16 if r else 0)
+    xs = np.zeros((k + 32, cols), _F32)
+    if h:
+        _spread(xs, 0, 0, x[None, :1 + 16 * q], 16, True)
+    if p > h:
+        _spread(xs, 1, h, x[None, 1:1 + 32 * g], 32, False)
+    if cols > p:
+        _spread(xs, 1, p, x[None, 1:], 16, False)
+    if h and r and n * k * cols <= _SMALL_GEMM:  # (few rows: all in one call)
+        lanes = _diag_product(w, xs, 0, k, 0, cols)
+        heads, rest = lanes[:n0, :h], lanes[n0:, h:]
+    else:
+        heads = _diag_product(w[:n0], xs, 0, 1 + 16 * q, 0, h) if h else None
+        rest = _diag_product(w[n0:], xs, 1, k, h, cols) if r and k > 1 else None
+    out = np.empty(n, _F32)
+    with np.errstate(all="ignore"):
+        if h:
+            acc = heads.T.copy()  # (16, n0): the lanes first, rows contiguous
+            s = _halve(acc)
+            if t:  # (a second vector: fma(p_e, S) in lane 0, products e+1 .. e+t-1 after)
+                e = 1 + 16 * q
+                tail = w[:n0, e:e + t].T.copy()  # (t, n0)
+                v = np.zeros((16, n0), _F32)
+                v[0] = _fma_step(s, tail[0], x[e])
+                np.multiply(tail[1:], x[e + 1:e + t, None], out=v[1:t])
+                out[:n0] = _halve(v)
+                out[:n0] += _F32(0)
+            else:
+                out[:n0] = s
+        if r:
+            rows = w[n0:]
+            acc = np.empty((16, r), _F32)
+            if rest is None:  # (K = 1: no lanes, +0)
+                acc[...] = 0
+            else:
+                acc[...] = rest[:, p - h:].T  # (16 lanes over products 1 .. K-1)
+            if p > h:  # (the first and third rows: 32 lanes, then on from their sum)
+                pair = rest[::2, :32].T
+                two = pair[:16] + pair[16:]
+                i = 1 + 32 * g
+                if i < k:  # (at most 2 steps of 16 more; the missing lanes add -0)
+                    steps = -(-(k - i) // 16)
+                    prods = np.full((16 * steps, two.shape[1]), -0.0)
+                    np.multiply(rows[::2, i:].T, x[i:, None].astype(_F64), out=prods[:k - i])
+                    two = _fma_chains(two, prods.reshape(steps, 16, -1))
+                acc[:, ::2] = two
+            res = _halve(acc)
+            res += rows[:, 0] * x[0]  # (product 0 last: a rounded add)
+            out[n0:] = res
+    if _suspect(out[None], x[None], w):
+        return _intel_gemv(w, x, False)
+    return out
+
+
+def _fma_step(acc, w, xk):
+    """``fma(w * xk, acc)`` elementwise in float32 (``w``, ``acc`` float32 rows, ``xk`` one
+    float32): the exact product's float64 sum rounded once, or :func:`_fma_chains_exact` where
+    that sum rounds twice (see :func:`_fma_chains`); errors ignored by the caller."""
+    p = np.multiply(w, float(xk), dtype=_F64)
+    p += acc
+    if _rounds_twice(p):
+        return _fma_chains_exact(acc, np.multiply(w, float(xk), dtype=_F64)[None])
+    return p.astype(_F32)
 
 
 def _intel_gemv_lanes(w, x, n0):
@@ -2028,6 +2258,8 @@ def _diag_product(w, x, k0, k1, c0, c1):
     lda, ldx = w.strides[0] // _ITEM, x.shape[1]
     a, b, c = w.ctypes.data + _ITEM * k0, x.ctypes.data + _ITEM * (k0 * ldx + c0), out.ctypes.data
     chunk = max(2, _SMALL_GEMM // (k * cols))
+    if rows > chunk:  # (chunks of even size: a small last one runs BLAS's slower direct kernel)
+        chunk = max(2, -(-rows // -(-rows // chunk)))
     s = 0
     while s < rows:
         t = min(chunk, rows - s)

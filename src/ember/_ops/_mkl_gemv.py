@@ -68,10 +68,16 @@ here: the products first and a transposing copy of them, a reduce after a produc
 transposes, chunks of rows or of K kept in L2, the products' sums through BLAS's sgemm with
 0/1 selectors, a second Python thread.)
 
-Measured only on the processor of :func:`ember._ops._mkl_gemm.emulated`; elsewhere, and with
-``torch.set_float32_matmul_precision`` other than ``"highest"``, the products are NumPy's.
+Measured on the processor of :func:`ember._ops._mkl_gemm.emulated`, and on the Intel one
+(:func:`ember._ops._mkl_gemm.profile` ``"intel"``): its ``sdot`` orders (:func:`_intel_dot`,
+64 FMA lanes for contiguous operands, 4 for strided ones) and its ``sgemv`` through
+:mod:`ember._ops._mkl_gemm`'s Intel plans (:func:`_intel_addmv`, :func:`_intel_mv`);
+elsewhere, and with ``torch.set_float32_matmul_precision`` other than ``"highest"``, the
+products are NumPy's.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -192,7 +198,9 @@ def _part(x, y, px, py) -> _F32:
 def dot(x, y, threads=None):
     """``x . y`` for 1-D float32 NumPy vectors of one length as ``torch.dot`` rounds it (a
     0-d float32 array), or None where that order is not reproduced."""
-    if not _plain(x, y) or x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
+    if not _plain(x, y):
+        return _intel_dot(x, y, threads)
+    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
         return None
     n = x.shape[0]
     px, py = x.ctypes.data, y.ctypes.data  # (~1 us each: read once)
@@ -219,6 +227,186 @@ def _halves(part, x, y, px, py, threads, split_min, split_max):
             return part(x[:h], y[:h], px, py) + \
                 part(x[h:], y[h:], px + h * x.strides[0], py + h * y.strides[0])
     return None
+
+
+# ------------------------------------------------- float32 dot products, Intel profile
+#
+# On the Intel processor (:func:`ember._ops._mkl_gemm.profile` ``"intel"``) MKL's ``sdot`` of
+# contiguous operands, whatever their addresses (measured black-box: probes of +2**40, -2**40
+# and ones, then random operands checked bit for bit, K 1..10000 at offsets 0..8 of either
+# operand, 1 and 2 threads): four 16-lane accumulators from +0, every product a fused
+# multiply-add into its lane (one rounding); each step of 64 products gives products 16j ..
+# 16j + 15 to accumulator j.  After the steps, the blocks of 16 left go to accumulators 0, 1,
+# 0 in turn, and the last ``K % 16`` products into lanes 0 .. of accumulator 0 (a masked
+# step: its other lanes add +0, which turns a -0 there into +0).  Then ``(a0 + a1) + (a2 +
+# a3)``, halved (lane l + lane l + 8, then + 4), and the last four lanes ``(l0 + l1) + (l2 +
+# l3)`` (rounded adds).  On 2 threads, from K = 8192 (checked up
+# to K = 10**6), each half (the first ``(K + 1) // 2`` products, then the rest) summed so and
+# the two sums added; on 1 thread no split (up to 10**6).  Strided operands (either stride
+# not 1) take another kernel (:func:`_intel_strided_part`: 4 FMA lanes, halved to 2, a pair
+# and a last product after them; K 1..250000, strides 1..3, 1 and 2 threads, the same halves
+# from K = 8192); an expanded one (stride 0) is not mapped (NumPy's order).
+
+_INTEL_DOT_MAX = 1_000_000  # products of one dot measured at most
+_INTEL_STRIDED_MAX = 250_000  # products of one strided dot emulated at most
+_INTEL_ROW_SPLIT = 256  # K from which 2 threads halve one row of the plain sgemv
+_INTEL_BLAS_MIN = 4  # steps of 64 from which BLAS sums the lanes (fewer: NumPy's steps)
+_INTEL_WIDE_STEPS = 96  # steps up to which one (64, 64) BLAS product sums them
+
+
+def _intel_plain(x, y) -> bool:
+    return type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == _F32 and \
+        y.dtype == _F32 and _mkl_gemm._backends._state["matmul_precision"] == "highest" and \
+        _mkl_gemm.profile() == "intel"
+
+
+def _intel_dot(x, y, threads=None):
+    """:func:`dot` on the Intel processor (see above), or None where not measured."""
+    if not _intel_plain(x, y) or x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
+        return None
+    n = x.shape[0]
+    if n == 0 or n > _INTEL_DOT_MAX:
+        return None
+    part = _intel_part
+    if n == 1:  # (PyTorch passes unit strides then)
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    elif x.strides[0] != _ITEM or y.strides[0] != _ITEM:
+        if x.strides[0] <= 0 or y.strides[0] <= 0 or n > _INTEL_STRIDED_MAX:
+            return None  # (expanded: not measured)
+        part = _intel_strided_part
+    res = _halves(part, x, y, 0, 0, threads, _SPLIT_MIN, _INTEL_DOT_MAX)
+    return None if res is None else np.asarray(res, _F32)
+
+
+def _intel_part(x, y, px=0, py=0) -> _F32:
+    """One thread's Intel ``sdot`` of contiguous float32 ``x``, ``y`` (errors ignored by the
+    caller): the 64 lanes over the full steps (BLAS where it pays, :func:`_intel_lanes_blas`),
+    then one :func:`ember._ops._mkl_gemm._fma_chains` over the rest's (at most 3) steps, the
+    lanes without a product there adding -0 (which changes no sum, +0 and -0 included)."""
+    n = x.shape[0]
+    full = n // 64
+    s = 64 * full
+    lanes = None
+    if full >= _INTEL_BLAS_MIN:
+        # (one (64, 64) product for few steps, ~1.6x faster there than 4 of (16, 16))
+        if full <= _INTEL_WIDE_STEPS and _intel_dot_blas_ok(64, 1):
+            lanes = _intel_lanes_blas(x[:s], y[:s], full, 64, 1)
+        elif _intel_dot_blas_ok():
+            lanes = _intel_lanes_blas(x[:s], y[:s], full)
+    rest = n - s
+    blocks = rest // 16
+    rows = (full if lanes is None else 0) + (blocks >= 1) + (blocks == 3) + (rest % 16 > 0)
+    if rows:
+        prods = np.full((rows, 64), -0.0)
+        r = 0
+        if lanes is None and full:
+            np.multiply(x[:s].reshape(full, 64), y[:s].reshape(full, 64), out=prods[:full],
+                        dtype=np.float64)
+            r = full
+        # (blocks of 16 to accumulators 0, 1, 0 in turn; the last K % 16 into accumulator 0)
+        flat = prods[r:].reshape(-1)
+        if blocks >= 1:
+            np.multiply(x[s:s + 16], y[s:s + 16], out=flat[:16], dtype=np.float64)
+        if blocks >= 2:
+            np.multiply(x[s + 16:s + 32], y[s + 16:s + 32], out=flat[16:32], dtype=np.float64)
+        e = 64 if blocks else 0
+        if blocks == 3:
+            np.multiply(x[s + 32:s + 48], y[s + 32:s + 48], out=flat[64:80], dtype=np.float64)
+            e = 128
+        if rest % 16:
+            # (a masked load: the step adds +0 to accumulator 0's other lanes, turning a -0
+            # there into +0)
+            flat[e:e + 16] = 0.0
+            np.multiply(x[s + 16 * blocks:], y[s + 16 * blocks:], out=flat[e:e + rest % 16],
+                        dtype=np.float64)
+        acc = _mkl_gemm._fma_chains(np.zeros(64, _F32) if lanes is None else lanes, prods)
+    else:
+        acc = lanes
+    v = (acc[0:16] + acc[16:32]) + (acc[32:48] + acc[48:64])
+    v = v[:8] + v[8:]
+    v = v[:4] + v[4:]
+    return (v[0] + v[1]) + (v[2] + v[3])
+
+
+def _intel_lanes_blas(x, y, steps, width=16, groups=4):
+    """The ``width * groups`` lanes' FMA chains from +0 over ``steps`` steps of that many
+    products of contiguous ``x``, ``y`` (lane l over products l, l + width * groups, ...),
+    through BLAS: per group j of ``width`` lanes, the diagonal of the (width, width) product
+    ``X[:, j].T @ Y[:, j]`` of its lanes (each output one FMA chain over the steps from +0 in
+    BLAS's small-matrix kernel, :func:`_intel_dot_blas_ok`; the diagonal's chains hold a
+    lane's own products only).  None for more steps than that kernel takes, or where a lane
+    is not finite (NaN payloads: the exact path's)."""
+    if width * width * steps > _mkl_gemm._SMALL_GEMM:
+        return None
+    ld = width * groups
+    c = np.empty((groups, width, width), _F32)
+    px, py, pc = x.ctypes.data, y.ctypes.data, c.ctypes.data
+    for j in range(groups):
+        _mkl_gemm._blas.sgemm(False, True, width, width, steps, px + _ITEM * width * j, ld,
+                              py + _ITEM * width * j, ld, 0.0, pc + _ITEM * width * width * j)
+    _mkl_gemm._after_blas()
+    lanes = np.ascontiguousarray(np.diagonal(c, axis1=1, axis2=2)).reshape(ld)
+    return lanes if np.isfinite(lanes).all() else None
+
+
+@functools.lru_cache(maxsize=None)
+def _intel_dot_blas_ok(width=16, groups=4) -> bool:
+    """Whether :func:`_intel_lanes_blas` gives the exact chains here (checked on first use:
+    numbers far apart, zeros of both signs, products below float32's range, 8 steps up to
+    the small-matrix kernel's limit)."""
+    if not _mkl_gemm._blas.has_sgemm():
+        return False
+    rng = np.random.default_rng(29)
+    ld = width * groups
+    most = _mkl_gemm._SMALL_GEMM // (width * width)
+    for steps, kind in ((8, 0), (37, 1), (300, 2), (most, 1), (1001, 3)):
+        steps = min(steps, most)
+        x = rng.standard_normal(ld * steps)
+        y = rng.standard_normal(ld * steps)
+        if kind == 1:
+            x *= np.exp2(rng.integers(-40, 40, x.shape))
+            y *= np.exp2(rng.integers(-40, 40, y.shape))
+        elif kind == 2:
+            x[rng.random(x.shape) < 0.4] = -0.0
+            y[rng.random(y.shape) < 0.3] *= -1
+        elif kind == 3:
+            x *= 2.0 ** -70
+        x, y = x.astype(_F32), y.astype(_F32)
+        with np.errstate(all="ignore"):
+            got = _intel_lanes_blas(x, y, steps, width, groups)
+            prods = np.multiply(x.reshape(steps, ld), y.reshape(steps, ld), dtype=np.float64)
+            want = _mkl_gemm._fma_chains(np.zeros(ld, _F32), prods)
+        if got is None or not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
+            return False
+    return True
+
+
+def _intel_strided_part(x, y, px=0, py=0) -> _F32:
+    """One thread's Intel ``sdot`` of strided float32 ``x``, ``y`` (either stride not 1;
+    errors ignored by the caller): 4 lanes from +0, lane l an FMA chain over products l,
+    l + 4, ... of the first ``4 (K // 4)``; then two lanes ``l0 + l2``, ``l1 + l3``, into
+    which the next 2 products go by FMA where 2 or 3 are left; their sum, and a last odd
+    product FMA'd onto it (measured: K 1..5003, strides 1..3 of either operand)."""
+    n = x.shape[0]
+    q = n // 4
+    s = 4 * q
+    lanes = None
+    if q >= _INTEL_BLAS_MIN and _intel_dot_blas_ok(4, 1):
+        lanes = _intel_lanes_blas(np.ascontiguousarray(x[:s]), np.ascontiguousarray(y[:s]), q,
+                                  4, 1)
+    if lanes is None:
+        lanes = np.zeros(4, _F32)
+        if q:
+            prods = np.multiply(x[:s], y[:s], dtype=np.float64).reshape(q, 4)
+            lanes = _mkl_gemm._fma_chains(lanes, prods)
+    u = lanes[:2] + lanes[2:]
+    if n - s >= 2:
+        u = _mkl_gemm._fma_chains(u, np.multiply(x[s:s + 2], y[s:s + 2], dtype=np.float64)[None])
+        s += 2
+    res = u[:1] + u[1:]
+    if s < n:
+        res = _mkl_gemm._fma_chains(res, np.multiply(x[s:], y[s:], dtype=np.float64)[None])
+    return res[0]
 
 
 # ------------------------------------------------------- float64 dot products (ddot)
@@ -445,7 +633,7 @@ def _rows_transposed(a) -> bool:
 
 def _gemv(a, v, bias, alpha, beta, threads):
     if not _mv_ok(a, v):
-        return None
+        return _intel_addmv(a, v, bias, alpha, beta, threads)
     alpha, beta = float(alpha), float(beta)
     m, k = a.shape
     if bias is not None and beta == 0:
@@ -483,6 +671,105 @@ def _gemv(a, v, bias, alpha, beta, threads):
             c = np.broadcast_to(bias, (m,))[first:]
             res = (c * _F32(beta) if beta != 1 else c) + res
     out[first:] = res
+    return out
+
+
+def _intel_mv(a, v, threads):
+    """``a @ v`` on the Intel processor: MKL's sgemv sums as its sgemm of ``a`` times the
+    column ``v`` (:mod:`ember._ops._mkl_gemm`'s ``"intel-gemv"`` for ``a`` by rows,
+    ``"intel-rowv"`` by columns; checked bit for bit against ``torch.mv``: M 1..600, K
+    1..1500, both layouts, 1 and 2 threads), and a single row by rows as the first row after
+    the groups of 4 of :func:`ember._ops._mkl_gemm._intel_gemv` (by columns: one FMA chain);
+    a strided v: :func:`_intel_mv_strided`.  None elsewhere (NumPy's order)."""
+    if not (_intel_plain(a, v) and a.ndim == 2 and v.ndim == 1 and a.shape[1] == v.shape[0]
+            and a.size):
+        return None
+    m, k = a.shape
+    if v.strides[0] != _ITEM and k > 1:
+        return _intel_mv_strided(a, v, threads)
+    if k == 1 and a.strides[0] == _ITEM:
+        # (PyTorch passes an (M, 1) matrix with unit first stride to the plain sgemv, whatever
+        # its second: each output one FMA from +0, an underflow keeping its sign)
+        with np.errstate(all="ignore"):
+            p = np.multiply(a[:, 0], v[0], dtype=np.float64)[None]
+            return _mkl_gemm._fma_chains(np.zeros(m, _F32), p)
+    if m == 1:
+        with np.errstate(all="ignore"):
+            if a.strides[0] == _ITEM:
+                # (the plain sgemv of one row: one FMA chain from +0, as measured for K up to
+                # 10000 on 1 thread and K < 256 on 2; from there 2 threads halve K, the
+                # first (K + 1) // 2 products and the rest each one chain, then added)
+                p = np.multiply(a[0], v, dtype=np.float64)[:, None]
+                t = _mkl_gemm._threads(threads)
+                if k < _INTEL_ROW_SPLIT or t == 1:
+                    return _mkl_gemm._fma_chains(np.zeros(1, _F32), p)
+                if t != 2:
+                    return None
+                h = (k + 1) // 2
+                zero = np.zeros(1, _F32)
+                # (the halves added onto C's +0: a sum of -0 comes out +0)
+                return (_mkl_gemm._fma_chains(zero, p[:h]) + _mkl_gemm._fma_chains(zero, p[h:])
+                        + _F32(0))
+            if a.strides[1] != _ITEM:
+                return None
+            # (C starts at +0, as in _mkl_gemm._intel_gemv_run)
+            return _mkl_gemm._intel_gemv(a, v) + _F32(0)
+    out = _mkl_gemm._run(a, v[:, None], None, 1.0, 1.0, threads)
+    return None if out is None else out[:, 0]
+
+
+def _intel_addmv(a, v, bias, alpha, beta, threads):
+    """:func:`_gemv` on the Intel processor: :func:`_intel_mv`, and with a bias, α or β
+    (``addmv``) MKL's sgemm of ``a`` by rows times the column ``v`` as :mod:`ember._ops.
+    _mkl_gemm` gives it where its plan claims it (checked against ``torch.addmv``: M 2..400,
+    K 2..1500, α and β, 1 and 2 threads); None elsewhere."""
+    alpha, beta = float(alpha), float(beta)
+    if bias is not None and beta == 0:
+        bias, beta = None, 1.0  # (PyTorch ignores the input then, NaN and inf included)
+    if bias is None and alpha == 1 and beta == 1:
+        return _intel_mv(a, v, threads)
+    if not (_intel_plain(a, v) and a.ndim == 2 and v.ndim == 1 and a.shape[1] == v.shape[0]
+            and a.shape[0] > 1 and a.shape[1] > 1 and v.strides[0] == _ITEM):
+        return None
+    lay = _mkl_gemm._layout(a)
+    if lay is None or not lay[0] or bias is not None and (type(bias) is not np.ndarray or
+                                                          bias.dtype != _F32):
+        return None
+    col = None if bias is None else (bias.reshape(-1, 1) if bias.ndim else bias.reshape(1, 1))
+    out = _mkl_gemm._run(a, v[:, None], col, alpha, beta, threads)
+    return None if out is None else out[:, 0]
+
+
+def _intel_mv_strided(a, v, threads):
+    """:func:`_intel_mv` of a strided ``v`` (stride over 1): for ``a`` by rows (2 rows at
+    least) the contiguous ``v``'s order, but for the second of the rows after the groups of 4,
+    which sums as the first and third do (32 lanes while 32 products are left: measured, 1 and
+    2 threads, M 2..60, K 2..2000, strides 2 and 3), in each half of the rows where 2 threads
+    split them; None elsewhere (a single row, ``a`` by columns: not mapped)."""
+    m, k = a.shape
+    lay = _mkl_gemm._layout(a)
+    if v.strides[0] <= 0 or m < 2 or lay is None or not lay[0]:
+        return None
+    vc = np.ascontiguousarray(v)
+    t = _mkl_gemm._threads(threads)
+    if t not in (1, 2) or k * m > _mkl_gemm._EMULATED_MAX:
+        return None
+    split = t == 2 and _mkl_gemm._intel_gemv_split(k, m)
+    if split is None:
+        return None
+    h = (m + 1) // 2 if split else m
+    with np.errstate(all="ignore"):
+        out = np.empty(m, _F32)
+        for s, e in ((0, h), (h, m)):
+            if s == e:
+                continue
+            w = a[s:e]
+            out[s:e] = _mkl_gemm._intel_gemv(w, vc)
+            r = 4 * ((e - s) // 4) + 1  # (the second row after the groups)
+            if r < e - s:
+                out[s + r] = _mkl_gemm._intel_gemv_rows(w[r:r + 1], vc, vc.astype(np.float64),
+                                                        True)[0]
+        out += _F32(0)  # (C starts at +0, as in _mkl_gemm._intel_gemv_run)
     return out
 
 

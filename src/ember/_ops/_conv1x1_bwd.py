@@ -172,13 +172,14 @@ def grad_weight(x, g, stride=1, threads=None):
     n, o, oh, ow = g.shape
     c = x.shape[1]
     plan, _ = _weights_plan(n, c, o, oh, ow, _mkl_gemm._threads(threads))
-    # the positions by rows, channels last: g's (N*OH*OW, O), the strided input's (.., C)
-    gl = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
-    xl = np.ascontiguousarray(x[:, :, ::s[0], ::s[1]].transpose(0, 2, 3, 1)).reshape(-1, c)
+    # the positions by rows, channels last: g's (N*OH*OW, O), the strided input's (.., C),
+    # each chunk copied from the planes (:func:`ember._ops._onednn_conv.copy_positions`)
+    g3 = np.ascontiguousarray(g).reshape(n, o, oh * ow)
+    x3 = np.ascontiguousarray(x[:, :, ::s[0], ::s[1]]).reshape(n, c, oh * ow)
 
     def fill(r0, r1, u, v):
-        u[...] = gl[r0:r1]
-        v[...] = xl[r0:r1]
+        _oc.copy_positions(g3, r0, r1, u)
+        _oc.copy_positions(x3, r0, r1, v)
 
     total = None
     for chains in plan:

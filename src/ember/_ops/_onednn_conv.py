@@ -414,6 +414,12 @@ def _onednn(x, w, bias, s, p, d):
     oh = (xp.shape[2] - d[0] * (kh - 1) - 1) // s[0] + 1
     ow = (xp.shape[3] - d[1] * (kw - 1) - 1) // s[1] + 1
     L = oh * ow
+    blocks = channel_blocks(c)
+    if s == (1, 1) and kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
+        taps = (0, kh, d[0] * xp.shape[3], kw, d[1])
+        chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
+                   taps, (c0, c1)) for c0, c1 in blocks]
+        return _flat_chains(xp, oh, ow, chains, bias)
     out = np.empty((n, o, oh, ow), _F32)
     if bias is not None:
         out[...] = np.asarray(bias, _F32)[None, :, None, None]
@@ -422,12 +428,6 @@ def _onednn(x, w, bias, s, p, d):
     win = np.lib.stride_tricks.as_strided(
         xp, (n, c, kh, kw, oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]),
         writeable=False)
-    blocks = channel_blocks(c)
-    if s == (1, 1) and kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
-        taps = (0, kh, d[0] * xp.shape[3], kw, d[1])
-        chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
-                   taps, (c0, c1)) for c0, c1 in blocks]
-        return _flat_chains(xp, oh, ow, chains, bias)
     step = max(1, _CHUNK // max(1, kh * kw * (blocks[0][1] - blocks[0][0]) * L))
     buf = np.empty(min(n, step) * kh * kw * (blocks[0][1] - blocks[0][0]) * L, _F32)
     for bi, (c0, c1) in enumerate(blocks):
@@ -471,6 +471,13 @@ def _flat_chains(src, oh, ow, chains, bias=None):
     out = np.empty((n, m, oh, ow), _F32)
     pa = [a.ctypes.data for a, _, _ in chains]
     pb, pc = cols_buf.ctypes.data, acc_buf.ctypes.data
+    # (tap row, tap column, channel, image, position): every tap's run over the whole batch,
+    # no copy (one view per chain, sliced per batch below)
+    wins = [np.lib.stride_tricks.as_strided(
+        flat[c0 * plane + base:], (nr, nc, c1 - c0, n, L),
+        (4 * di, 4 * dj, 4 * plane, 4 * c * plane, 4), writeable=False)
+        for _, (base, nr, di, nc, dj), (c0, c1) in chains]
+    rows_of = {}  # batch size: the accumulator's output rows (M, images, oh, ow), a view
     for n0 in range(0, n, step):
         n1 = min(n, n0 + step)
         cn = (n1 - n0) * L
@@ -478,19 +485,17 @@ def _flat_chains(src, oh, ow, chains, bias=None):
         if bias is not None:
             acc[...] = bias[:, None]
         beta = 0.0 if bias is None else 1.0
-        for (a, (base, nr, di, nc, dj), (c0, c1)), a_at in zip(chains, pa):
+        for (a, _, _), a_at, win in zip(chains, pa, wins):
             k = a.shape[0]
-            shape = (nr, nc, c1 - c0, n1 - n0, L)
-            # (tap row, tap column, channel, image, position): every tap's run, no copy
-            win = np.lib.stride_tricks.as_strided(
-                flat[(n0 * c + c0) * plane + base:], shape,
-                (4 * di, 4 * dj, 4 * plane, 4 * c * plane, 4), writeable=False)
-            cols_buf[:k * cn].reshape(shape)[...] = win
+            cols_buf[:k * cn].reshape(win.shape[:3] + (n1 - n0, L))[...] = win[:, :, :, n0:n1]
             _blas.sgemm(False, True, m, cn, k, a_at, m, pb, cn, beta, pc)
             beta = 1.0
-        rows = np.lib.stride_tricks.as_strided(
-            acc, (m, n1 - n0, oh, ow), (cn * 4, L * 4, ws * 4, 4), writeable=False)
-        out[n0:n1] = rows.transpose(1, 0, 2, 3)
+        rows = rows_of.get(n1 - n0)
+        if rows is None:
+            rows = rows_of[n1 - n0] = np.lib.stride_tricks.as_strided(
+                acc, (m, n1 - n0, oh, ow), (cn * 4, L * 4, ws * 4, 4),
+                writeable=False).transpose(1, 0, 2, 3)
+        out[n0:n1] = rows
     return out
 
 
@@ -868,24 +873,56 @@ def _reduce_in_row_order() -> bool:
 def copy_windows(win, r0, r1, v):
     """Rows ``r0 .. r1-1`` of the windows ``win`` (N, OH, OW, ...) taken as (N*OH*OW, ...)
     (output positions in (image, row, column) order) into ``v`` (r1 - r0, prod(...)): whole
-    output rows at a time where it can (the windows are a strided view, not reshapable)."""
+    output rows at a time where it can (the windows are a strided view, not reshapable),
+    whole images in one copy; windows of one channel (N, OH, OW, KH, KW, 1)
+    one kernel tap at a time (runs along the output rows rather than a few floats a window)."""
     oh, ow = win.shape[1:3]
     L = oh * ow
     shaped = v.reshape((r1 - r0,) + win.shape[3:])
     if not np.may_share_memory(shaped, v):  # (v may be a column slice: it splits its last
         raise AssertionError("copy_windows needs a view")  # axis, a view; never a copy)
     v = shaped
+    taps = win.ndim == 6 and win.shape[5] == 1
     at, r = 0, r0
     while r < r1:
         i, rem = divmod(r, L)
         y, x0 = divmod(rem, ow)
-        if x0 == 0 and r1 - r >= ow:  # whole output rows of image i
+        if rem == 0 and r1 - r >= L:  # whole images
+            m = (r1 - r) // L
+            dst = v[at:at + m * L].reshape((m,) + win.shape[1:])
+            if taps:
+                for a in range(win.shape[3]):
+                    for b in range(win.shape[4]):
+                        dst[:, :, :, a, b] = win[i:i + m, :, :, a, b]
+            else:
+                dst[...] = win[i:i + m]
+            step = m * L
+        elif x0 == 0 and r1 - r >= ow:  # whole output rows of image i
             ny = min((r1 - r) // ow, oh - y)
             v[at:at + ny * ow].reshape((ny,) + win.shape[2:])[...] = win[i, y:y + ny]
             step = ny * ow
         else:
             step = min(ow, x0 + r1 - r) - x0
             v[at:at + step] = win[i, y, x0:x0 + step]
+        at += step
+        r += step
+
+
+def copy_positions(a, r0, r1, u):
+    """Rows ``r0 .. r1-1`` of ``a`` (N, K, L) taken channels last, as (N*L, K) (positions in
+    (image, position) order), into ``u`` (r1 - r0, K): one transposed copy per image they
+    span (no whole channels-last copy of ``a``)."""
+    L = a.shape[2]
+    at, r = 0, r0
+    while r < r1:
+        i, p0 = divmod(r, L)
+        if p0 == 0 and r1 - r >= 2 * L:  # whole images: one copy
+            m = (r1 - r) // L
+            u[at:at + m * L].reshape(m, L, -1)[...] = a[i:i + m].transpose(0, 2, 1)
+            step = m * L
+        else:
+            step = min(L, p0 + r1 - r) - p0
+            u[at:at + step] = a[i, :, p0:p0 + step].T
         at += step
         r += step
 
@@ -948,12 +985,12 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
     sn, sh, sw, sc = xl.strides
     win = np.lib.stride_tricks.as_strided(
         xl, (n, oh, ow, kh, kw, c), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
-    gflat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * L, o)
+    g3 = np.ascontiguousarray(g).reshape(n, o, L)
 
     q = c * kh * kw
 
     def fill(r0, r1, u, v):  # output positions r0 .. r1-1 of the batch: g's rows, windows
-        u[...] = gflat[r0:r1]
+        copy_positions(g3, r0, r1, u)
         copy_windows(win, r0, r1, v[:, :q])
         if bias:
             v[:, q] = 1

@@ -92,13 +92,100 @@ def intel_sqrt() -> bool:
 
 
 def _sqrt_intel(x, out=None):
+    """MKL's float32 ``sqrt`` on an Intel AVX-512 processor (see :func:`_sqrt_intel_exact`),
+    fast: NumPy's correctly rounded square root, computed in float64 (whose rounding to
+    float32 is the correctly rounded one), kept wherever MKL's agrees with it, and
+    :func:`_sqrt_intel_exact` on the few values where it may not.
+
+    NOTE: MKL's result is ``s + r*h`` rounded once, where ``s + r*h`` lies below ``sqrt(x)``
+    by at most about ``1.5 * 2**-28`` of it (a Newton step from a 14-bit estimate), so the two
+    roundings differ only where ``sqrt(x)`` sits just above a halfway point between float32s:
+    there the low 29 bits of the float64 root are ``0x10000000 + d`` with ``0 <= d``.  Over
+    every float32 in [1, 4) (each mantissa of both exponent parities, which fix MKL's result
+    for every normal ``x`` from ``2**-102`` up: it scales exactly) all 98955 differences had
+    ``40 <= d < 2**25`` (about 6% of values have ``d <= 2**25``); MKL takes values below that
+    range scaled into it (see :func:`_sqrt_intel_exact`), so the same holds there.  Zeros,
+    infinities, NaNs and negatives come out with MKL's bits (NumPy's) either way."""
+    flat = np.ascontiguousarray(x, _F32).reshape(-1)
+    n = flat.size
+    if 32 < n < 3072 and (out is None or not np.may_share_memory(out, flat)):
+        return _sqrt_intel_exact(x, out)  # (measured: fewer calls than the two passes here)
+    res = np.empty(flat.size, _F32) if out is None else out
+    m = min(n, _BLOCK)
+    wd, wi, wb = _sqrt_intel_scratch()
+    where, redo = [], []  # (the values to redo, all at once: fewer calls)
+    with np.errstate(all="ignore"):
+        for lo in range(0, n, m):
+            xb, o = flat[lo:lo + m], res[lo:lo + m]
+            k = xb.size
+            idx, again = _sqrt_intel_block(xb, o, wd[:k], wi[:k], wb[:k])
+            if idx is not None:
+                redo.append(again)
+                where.append(idx + lo if lo else idx)
+        if redo:
+            idx = where[0] if len(where) == 1 else np.concatenate(where)
+            res[idx] = _sqrt_intel_exact(redo[0] if len(redo) == 1 else np.concatenate(redo))
+    return res.reshape(np.shape(x)) if out is None else out
+
+
+def _sqrt_intel_block(xb, o, d, t, near):
+    """One block of :func:`_sqrt_intel`: ``o[:] = sqrt(xb)`` correctly rounded, and ``(idx,
+    values)``, the positions and inputs that :func:`_sqrt_intel_exact` must redo (None, None
+    for none).  ``xb`` and ``o`` (which may be ``xb``) are 1-d float32, ``d`` (float64), ``t``
+    (int64) and ``near`` (bool) scratch arrays of their length.  Call it inside
+    ``np.errstate(all="ignore")``."""
+    np.copyto(d, xb)
+    np.sqrt(d, out=d)
+    np.left_shift(d.view(np.int64), 35, out=t)  # (the low 29 bits, on top)
+    np.less_equal(t, _SQRT_NEAR, out=near)
+    idx = np.flatnonzero(near)
+    again = xb[idx] if idx.size else None  # (a copy, taken before ``o`` is written)
+    np.copyto(o, d, casting="unsafe")
+    return (idx, again) if idx.size else (None, None)
+
+
+def sqrt_into(x, out, d, t, near):
+    """``sqrt(x, out=out)`` for 1-d contiguous float32 ``x`` and ``out`` of one length (``out``
+    may be ``x``), with scratch arrays of that length from the caller: ``d`` float64, ``t``
+    int64, ``near`` bool (used where MKL's Intel kernel is reproduced)."""
+    if x.size and not emulated() and intel_sqrt():
+        with np.errstate(all="ignore"):
+            idx, again = _sqrt_intel_block(x, out, d, t, near)
+            if idx is not None:
+                out[idx] = _sqrt_intel_exact(again)
+        return out
+    return sqrt(x, out=out)
+
+
+# the low 29 bits of the float64 root shifted to the top of an int64: at most 0x10000000 +
+# 2**25 there (see _sqrt_intel)
+_SQRT_NEAR = np.int64(-2 ** 63 + 2 ** 60)
+# (float32 bits of 2**-96, minus one: positive values below it, subnormals too, are scaled)
+_SQRT_TINY = np.uint32(np.float32(2.0 ** -96).view(np.uint32) - 1)
+
+
+def _sqrt_intel_scratch():
+    """:func:`_sqrt_intel`'s scratch arrays of one block (float64, int64, bool), kept per
+    thread (see :func:`_sqrt_scratch`)."""
+    bufs = getattr(_scratch, "sqrt_intel", None)
+    if bufs is None:
+        bufs = _scratch.sqrt_intel = tuple(np.empty(_BLOCK, t) for t in (
+            np.float64, np.int64, np.bool_))
+    return bufs
+
+
+def _sqrt_intel_exact(x, out=None):
     """MKL's float32 ``sqrt`` on an Intel AVX-512 processor (measured on family 6 model 167:
     no difference in ~370,000 random values of every magnitude, tensors of 1 to 70,000):
     Intel's ``vrsqrt14ps`` estimate ``y`` of ``1/sqrt(x)`` (:mod:`._rsqrt14`), ``s = x*y``
     and ``h = y/2`` rounded, the residual ``r = x - s*s`` rounded once (exact in float64
-    first), then ``s + r*h`` rounded once.  Zeros, subnormals, infinities, NaNs and negatives:
-    NumPy's ``sqrt``, which gave PyTorch's values there (a negative's NaN bits as pointwise's
-    ``_DOMAIN_NAN`` sets them).  In blocks, on scratch arrays, as :func:`_sqrt_ex`."""
+    first), then ``s + r*h`` rounded once.  Zeros, infinities, NaNs and negatives: NumPy's
+    ``sqrt``, which gave PyTorch's values there (a negative's NaN bits as pointwise's
+    ``_DOMAIN_NAN`` sets them).  NOTE: positive values below ``2**-96``, subnormals too, come
+    out of MKL as if scaled by ``2**64`` first and the root by ``2**-32`` after (its residual
+    does not lose bits there): so they are computed here (checked against ``torch.sqrt`` on
+    every binade from the subnormals up, where NumPy's root and the unscaled steps differed
+    by an ulp in up to 9% of values).  In blocks, on scratch arrays, as :func:`_sqrt_ex`."""
     from . import _rsqrt14
 
     flat = np.ascontiguousarray(x, _F32).reshape(-1)
@@ -132,6 +219,9 @@ def _sqrt_intel(x, out=None):
             if k.min() < np.uint32(0x007FFFFF) or b.max() > np.uint32(0x7F7FFFFF):
                 bad = (k >= np.uint32(0x7F7FFFFF)) | (k < np.uint32(0x007FFFFF))
                 o[bad] = np.sqrt(xb[bad])
+            if k.min() < _SQRT_TINY:  # (0 < x < 2**-96: scaled, see above)
+                tiny = k < _SQRT_TINY
+                o[tiny] = _sqrt_intel_exact(xb[tiny] * _F32(2.0 ** 64)) * _F32(2.0 ** -32)
     return res.reshape(np.shape(x)) if out is None else out
 
 
@@ -1123,9 +1213,24 @@ def _log2_ex(x, out):
     return out
 
 
+def _log2_intel(x, out):
+    """:func:`log2` on :func:`intel_sqrt`'s processor: NumPy's float64 ``log2`` rounded once
+    (MKL's AVX-512 kernel is not modelled: within an ulp, equal on all but about 1 in 100,000
+    values), with that kernel's NaN for x < 0 (+nan, 0x7fc00000, where NumPy gives -nan, as
+    the generic kernel does); NaN arguments come back as themselves, quieted, either way."""
+    with np.errstate(all="ignore"):
+        np.copyto(out, np.log2(x, dtype=np.float64), casting="unsafe")
+    bad = (out != out) & (x == x)
+    if bad.any():
+        out[bad] = np.uint32(0x7FC00000).view(_F32)
+    return out
+
+
 def log2(x):
     """``torch.log2`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
     :func:`emulated` (else NumPy's float64 ``log2`` rounded once: within an ulp)."""
+    if not emulated() and intel_sqrt():
+        return _on_intel(x, np.log2, _log2_intel)
     return _on_float32(x, np.log2, _log2_ex)
 
 
@@ -1605,36 +1710,86 @@ def _keep(v, mask):
     return (v.view(np.uint32) & np.uint32(mask)).view(_F32)
 
 
-def _asin_parts(w, z):
+# NOTE: on the Intel processor of :func:`intel_sqrt` MKL's float32 asin and acos (vmsAsin,
+# vmsAcos) run AVX-512 kernels whose steps are the generic kernels' above but for three
+# things, found by trying each variant on millions of random inputs against ``torch.asin`` and
+# ``torch.acos`` there: the estimate of 1/sqrt(w) is ``vrsqrt14ps``'s (:func:`_rsqrt14_est`)
+# with its top 12 fraction bits kept (not 11); the polynomial's four steps, the correction's
+# two products and the last product of the a >= 0.5 branch (acos: the last one before
+# ``+ u``) are fused multiply-adds; and the residual e is ``fma(s0, y, -2) + s1 * y`` (s0 not
+# split).  This reproduced PyTorch's bits on every float32 with |x| <= 1 (both signs) and on
+# millions of random bit patterns (|x| > 1, infinities and NaNs as the generic kernels):
+# ``EMBER_EXHAUSTIVE=1`` in tests/test_intel_common_bits.py.
+def _fma(a, b, c):
+    """float32 ``a * b + c`` rounded once (a fused multiply-add) for float32 arrays or scalars
+    whose results are not subnormal (:func:`_fix_halfway`), ``a`` an array."""
+    v = np.multiply(a, b, dtype=np.float64)
+    v += c
+    u = v.view(np.uint64) & np.uint64(0x1FFFFFFF)
+    if (u == np.uint64(0x10000000)).any():   # (rare: the float64 sum is halfway)
+        a, b, c = (np.asarray(w, np.float64) for w in (a, b, c))
+        _fix_halfway(v, a, b, c, u, np.empty(v.shape, np.bool_))
+    return v.astype(_F32)
+
+
+def _rsqrt14_est(w):
+    """``vrsqrt14ps`` of positive normal float32 ``w`` (:mod:`._rsqrt14`), from its table."""
+    from . import _rsqrt14
+
+    b = w.view(np.uint32)
+    i = (b >> np.uint32(8)) & np.uint32(0xFFFF)
+    i ^= np.uint32(0x8000)  # (the exponent's parity and the top 15 fraction bits)
+    y = np.take(_rsqrt14.estimate_bits(), i, mode="clip")
+    k = ((b >> np.uint32(23)) + np.uint32(1)) >> np.uint32(1)
+    y += np.uint32(64 << 23)
+    y -= k << np.uint32(23)   # (scaled by 2**-k for w = m * 4**k)
+    exact = ((b & np.uint32(0x7FFFFF)) == 0) & ((b >> np.uint32(23)) & np.uint32(1) == 1)
+    if exact.any():   # (an exact power of 4: the instruction gives 1/sqrt(w) itself)
+        y[exact] = (np.uint32(190 << 23) - ((b[exact] >> np.uint32(24)) << np.uint32(23)))
+    return y.view(_F32)
+
+
+def _asin_parts(w, z, intel=False):
     """asin's and acos's shared pieces: (s0, corr, P) with s0 + corr ~ sqrt(2 w) from the
-    ``rsqrtps`` estimate of w (its top 11 bits; 0 for w < 2**-32) and P(z) * z."""
+    ``rsqrtps`` estimate of w (its top 11 bits; 0 for w < 2**-32) and P(z) * z (``intel``:
+    as the NOTE above :func:`_fma` says)."""
     f32 = _F32
     ok = w >= np.uint32(0x2F800000).view(f32)            # 2**-32
-    y = np.where(ok, _keep(rsqrtps(np.where(ok, w, f32(1))), 0xFFFFF000), f32(0))
+    if intel:
+        y = np.where(ok, _keep(_rsqrt14_est(np.where(ok, w, f32(1))), 0xFFFFF800), f32(0))
+    else:
+        y = np.where(ok, _keep(rsqrtps(np.where(ok, w, f32(1))), 0xFFFFF000), f32(0))
     w2 = w + w
     wh = _keep(w2, 0xFFFFE000)
     s0, s1 = wh * y, (w2 - wh) * y
+    c0, c1, c2, c3, c4 = _ASIN_POLY
+    if intel:
+        e = _fma(s0, y, f32(-2)) + s1 * y
+        corr = _fma(_fma(e, np.uint32(0xBDC00004).view(f32), np.uint32(0x3E800001).view(f32)),
+                    (s0 + s1) * e, -s1)
+        p = _fma(_fma(z * z, _fma(z, c0, c1), _fma(z, c2, c3)), z, c4) * z
+        return s0, corr, p
     s0h = _keep(s0, 0xFFFFE000)
     e = ((s0h * y + f32(-2)) + s1 * y) + (s0 - s0h) * y
     corr = (e * np.uint32(0xBDC00004).view(f32) + np.uint32(0x3E800001).view(f32)) * \
         ((s0 + s1) * e) - s1
-    c0, c1, c2, c3, c4 = _ASIN_POLY
     p = (((z * z) * (z * c0 + c1) + (z * c2 + c3)) * z + c4) * z
     return s0, corr, p
 
 
-def _asin_block(x):
+def _asin_block(x, intel=False):
     u32, f32 = np.uint32, _F32
     b = x.view(u32)
     a = (b & u32(0x7FFFFFFF)).view(f32)
     w = f32(0.5) - a * f32(0.5)
     aa = a * a
-    s0, corr, p = _asin_parts(w, np.where(aa < w, aa, w))
+    s0, corr, p = _asin_parts(w, np.where(aa < w, aa, w), intel)
     half_pi = np.uint32(0x3FC90FDB).view(f32)
     base = half_pi - s0
     lo = ((half_pi - base) - s0) + (corr + np.uint32(0xB33BBD2E).view(f32))
     small = a < f32(0.5)
-    res = np.where(small, (a * p + f32(0)) + a, ((corr - s0) * p + lo) + base)
+    big = _fma(corr - s0, p, lo) if intel else (corr - s0) * p + lo
+    res = np.where(small, (a * p + f32(0)) + a, big + base)
     res = (res.view(u32) ^ (b & u32(0x80000000))).view(f32)
     odd = ~(a <= f32(1))
     if odd.any():
@@ -1645,14 +1800,14 @@ def _asin_block(x):
     return res
 
 
-def _acos_block(x):
+def _acos_block(x, intel=False):
     u32, f32 = np.uint32, _F32
     b = x.view(u32)
     n = (b | u32(0x80000000)).view(f32)                   # -|x|
     w = n * f32(0.5) + f32(0.5)
     nn = n * n
     z = np.where(nn < w, nn, w)
-    s0, corr, p = _asin_parts(w, z)
+    s0, corr, p = _asin_parts(w, z, intel)
     big = ~(z < w)
     neg = big & ~(z < x)                                  # (x <= -0.5 or so)
     f = np.uint32
@@ -1662,7 +1817,7 @@ def _acos_block(x):
     lo = (lo ^ sign).view(f32)
     c = np.where(big, corr, f32(0))
     u = np.where(big, s0, n)
-    res = ((u - c) * p + (lo - c)) + u
+    res = (_fma(u - c, p, lo - c) if intel else (u - c) * p + (lo - c)) + u
     res = (res.view(u32) ^ sign).view(f32) + hi
     odd = ~(n >= f32(-1))
     if odd.any():
@@ -1682,15 +1837,31 @@ def _blocks(fn, x, ref):
     return _on_float32(x, ref, kernel)
 
 
+def _intel_blocks(fn, x, ref):
+    """``fn`` (a function of a float32 block) over a float32 array, as :func:`_on_intel`."""
+    def kernel(flat, out):
+        with np.errstate(all="ignore"):
+            for start in range(0, flat.size, _BLOCK):
+                out[start:start + _BLOCK] = fn(flat[start:start + _BLOCK], True)
+        return out
+    return _on_intel(x, ref, kernel)
+
+
 def asin(x):
     """``torch.asin`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``arcsin`` rounded once: within an ulp)."""
+    :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``arcsin`` rounded once:
+    within an ulp)."""
+    if not emulated() and intel_sqrt():
+        return _intel_blocks(_asin_block, x, np.arcsin)
     return _blocks(_asin_block, x, np.arcsin)
 
 
 def acos(x):
     """``torch.acos`` of a float32 NumPy array as PyTorch's CPU kernel rounds it, where
-    :func:`emulated` (else NumPy's float64 ``arccos`` rounded once: within an ulp)."""
+    :func:`emulated` or :func:`intel_sqrt` (else NumPy's float64 ``arccos`` rounded once:
+    within an ulp)."""
+    if not emulated() and intel_sqrt():
+        return _intel_blocks(_acos_block, x, np.arccos)
     return _blocks(_acos_block, x, np.arccos)
 
 

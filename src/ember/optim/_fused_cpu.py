@@ -37,6 +37,8 @@ from fractions import Fraction
 import numpy as np
 
 from .._random import _fma32, _fma64
+from . import _functional
+from ._functional import _PLAIN
 
 _F32 = np.float32
 _F64 = np.float64
@@ -94,6 +96,14 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
         return
     f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
     lr, beta1, beta2 = float(lr), float(beta1), float(beta2)
+    if _functional._flat_ok(p, (exp_avg, exp_avg_sq, max_exp_avg_sq), g) and \
+            type(weight_decay) in _PLAIN and type(eps) in _PLAIN:
+        # (float32: the same steps block by block, in scratch arrays)
+        _functional._adam_flat(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, float(step),
+                               beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay,
+                               eps=eps, amsgrad=amsgrad, maximize=maximize,
+                               decoupled_weight_decay=decoupled_weight_decay, fused=True)
+        return
     if maximize:
         g = -g
     if weight_decay != 0:
@@ -178,6 +188,14 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
                         weight_decay=weight_decay, eps=eps, maximize=maximize)
         return None
     f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
+    if _functional._flat_ok(p, (state_sum,), g) and \
+            type(weight_decay) in _PLAIN and type(eps) in _PLAIN:
+        # (float32: the same steps block by block; ``p - u`` is ``p + -u`` bit for bit)
+        _functional._adagrad_flat(p, g, state_sum,
+                                  neg_clr=-f(_adagrad_clr(lr, lr_decay, step)),
+                                  weight_decay=weight_decay, eps=eps, maximize=maximize,
+                                  fused=True)
+        return None
     if maximize:
         g = -g
     if weight_decay != 0:

@@ -1314,7 +1314,7 @@ _AUTO_SKIP = re.compile(
     r"conv|pool|norm$|^native_|loss|embedding|grid_sampler|bilinear|pixel_|channel_shuffle|"
     r"typename|deterministic|flush_denormal|warn_always|default_|^uniform_|^exponential_|"
     r"^geometric_|^cauchy_|^log_normal_|^random_|^record_stream|^share_memory|^pin_memory|"
-    r"^numpy$|^tolist$|^storage|^untyped|^data_ptr|^backward|^register|^retain|^requires_grad|"
+    r"^numpy$|^tolist$|^storage|^untyped|^data_ptr|^const_data_ptr|^backward|^register|^retain|^requires_grad|"
     r"^cuda|^cpu$|^to$|^type$|^new_|^resize|^set_|^apply_|^map_|^__|^element_size|^nbytes|"
     r"^itemsize|^is_pinned|^is_shared|^dim_order|^stride$|^storage_offset|^as_strided|"
     r"^unsafe_|^rrelu|^q_|^int_repr|^dequantize|^align|^rename|^refine|^qscheme|^mps|^xpu|"

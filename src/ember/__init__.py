@@ -544,6 +544,11 @@ def _public(name, fn):
                 redo = _ops_overlap.redo_out(name, fn, args, kwargs, out)
                 if redo is not None:  # (``out`` shares memory with itself or an input)
                     return _ops_core.write_out(out, res, name, strict, redo)
+            if name in _ROWS_OUT and isinstance(out, Tensor) and isinstance(res, Tensor) and \
+                    out.shape == res.shape:  # (``out`` shares the input's memory: its rows
+                redo = _overlap_seq.reduce_rows_out(name, args, kwargs, out)  # in turn)
+                if redo is not None:
+                    return _ops_core.write_out(out, res, name, strict, redo)
             return _ops_core.into_out(res, out, name, strict)
     else:  # no ``out=``: passing one fails as it does in PyTorch
         def wrapper(*args, **kwargs):
@@ -678,6 +683,7 @@ def _no_partial_overlap(out, args, kwargs):
 # The reductions PyTorch writes into an expanded ``out=``: its TensorIterator reduces the dims
 # where ``out`` has a zero stride too (``mean`` then refuses to divide the sum in place).
 # ``std``/``var``/``argmax``/``argmin`` are not decomposable: redone over all those dims.
+_ROWS_OUT = frozenset(("sum", "nansum", "mean", "nanmean", "amax", "amin", "std", "var"))
 _REDUCED_INTO_EXPANDED = {"sum": "sum", "nansum": "sum", "prod": "prod", "amax": "amax",
                           "amin": "amin", "all": "all", "any": "any", "mean": "sum",
                           "nanmean": "nansum", "std": None, "var": None, "argmax": None,
@@ -1267,6 +1273,9 @@ def __getattr__(name):
     if name == "vision":
         import importlib
         return importlib.import_module(".vision", __name__)
+    if name == "GradScaler":  # PyTorch's top-level name for torch.amp.GradScaler
+        from .amp import GradScaler
+        return GradScaler
     if name in _DEPRECATED_HAS:  # PyTorch's deprecated ``torch.has_cuda`` and the like
         module, fn = _DEPRECATED_HAS[name]
         _warn(f"'{name}' is deprecated, please use 'torch.backends.{module}.{fn}()'")

@@ -743,9 +743,16 @@ _DUNDER_OPS = {"__pow__", "__rpow__", "__rtruediv__", "__floordiv__", "__rfloord
                "__itruediv__", "__lshift__", "__rshift__", "__pos__"}
 
 
+# The overloads PyTorch's dispatcher names for a method with no sparse kernel, where its name
+# alone is not what it says (``S.mean()`` runs ``mean.dim``).
+_OVERLOADS = {"mean": "mean.dim"}
+
+
 def _stub(name):
+    op = _OVERLOADS.get(name, name)
+
     def method(self, *args, **kwargs):
-        raise NotImplementedError(_no_kernel(f"aten::{name}"))
+        raise NotImplementedError(_no_kernel(f"aten::{op}"))
     method.__name__ = name
     method._sparse = False  # (no sparse version: see _layout_route)
     return method
@@ -2558,10 +2565,131 @@ def _stand_in(s, name):
     return zeros(shape, dtype=s.dtype)
 
 
+def _kernel_missing(op):
+    return lambda a, s: NotImplementedError(_no_kernel(f"aten::{op}"))
+
+
+def _contiguous_refused(a, s):
+    return RuntimeError("unsupported memory format option Contiguous")
+
+
+def _pad_refusal(a, s):
+    mode = a.get("mode", "constant")
+    n = len(a["pad"]) // 2
+    op = {"constant": "fill_.Scalar", "reflect": f"reflection_pad{n}d",
+          "replicate": f"replication_pad{n}d", "circular": "as_strided"}.get(mode)
+    return None if op is None else NotImplementedError(_no_kernel(f"aten::{op}"))
+
+
+def _interpolate_refusal(a, s):
+    d = s.ndim - 2
+    op = {"nearest": f"upsample_nearest{d}d", "nearest-exact": f"_upsample_nearest_exact{d}d",
+          "linear": "upsample_linear1d", "bilinear": "upsample_bilinear2d",
+          "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d"}.get(a["mode"])
+    return None if op is None or d < 1 else NotImplementedError(_no_kernel(f"aten::{op}"))
+
+
+# nn.functional's functions with no sparse kernel beneath them, and what PyTorch's raise for
+# a sparse COO input: ("checks": the dense function's own checks of the arguments come first,
+# run on a dense stand-in of the input; "kernel": the refusal comes before any), then the
+# refusal (None: the function runs as it is).  Most are the dispatcher's NotImplementedError
+# for the first op with no SparseCPU kernel; some first ask for a contiguous copy.
+_NN_REFUSALS = {
+    "layer_norm": ("checks", _contiguous_refused),
+    "group_norm": ("checks", _contiguous_refused),
+    "conv1d": ("checks", _contiguous_refused),
+    "conv2d": ("checks", _contiguous_refused),
+    "conv_transpose1d": ("checks", _contiguous_refused),
+    "conv_transpose2d": ("checks", _contiguous_refused),
+    "conv3d": ("checks", _kernel_missing("slow_conv3d_forward")),
+    "rms_norm": ("checks", _kernel_missing("mean.dim")),
+    "batch_norm": ("checks", _kernel_missing("native_batch_norm")),
+    "local_response_norm": ("checks", _kernel_missing("fill_.Scalar")),
+    "one_hot": ("kernel", lambda a, s: NotImplementedError(_no_kernel("aten::aminmax"))
+                if s.dtype is D.int64 else None),
+    "embedding": ("checks", lambda a, s: RuntimeError(
+        "reshape is not implemented for sparse tensors")),
+    "mse_loss": ("checks", _kernel_missing("mse_loss")),
+    "smooth_l1_loss": ("checks", _kernel_missing("smooth_l1_loss")),
+    "huber_loss": ("checks", _kernel_missing("huber_loss")),
+    "binary_cross_entropy": ("checks", _kernel_missing("binary_cross_entropy")),
+    "binary_cross_entropy_with_logits": ("checks", _kernel_missing("log_sigmoid_forward")),
+    "soft_margin_loss": ("checks", _kernel_missing("exp_")),
+    "multilabel_soft_margin_loss": ("checks", _kernel_missing("log_sigmoid_forward")),
+    "hinge_embedding_loss": ("checks", lambda a, s: RuntimeError(_NO_MEMORY_FORMAT)),
+    "cross_entropy": ("kernel", _kernel_missing("_log_softmax")),
+    "nll_loss": ("kernel", _kernel_missing("nll_loss_forward")),
+    "multi_margin_loss": ("checks", _kernel_missing("multi_margin_loss")),
+    "multilabel_margin_loss": ("checks", _kernel_missing("multilabel_margin_loss_forward")),
+    "cosine_similarity": ("checks", _kernel_missing("linalg_vector_norm")),
+    "avg_pool1d": ("kernel", _kernel_missing("avg_pool2d")),
+    "avg_pool2d": ("kernel", _kernel_missing("avg_pool2d")),
+    "max_pool1d": ("checks", _kernel_missing("max_pool2d_with_indices")),
+    "max_pool2d": ("checks", _kernel_missing("max_pool2d_with_indices")),
+    "adaptive_avg_pool1d": ("checks", _kernel_missing("_adaptive_avg_pool2d")),
+    "adaptive_avg_pool2d": ("checks", _kernel_missing("_adaptive_avg_pool2d")),
+    "adaptive_max_pool1d": ("checks", _kernel_missing("adaptive_max_pool2d")),
+    "pad": ("checks", _pad_refusal),
+    "interpolate": ("checks", _interpolate_refusal),
+    "pixel_shuffle": ("kernel", _kernel_missing("pixel_shuffle")),
+    "pixel_unshuffle": ("kernel", _kernel_missing("pixel_unshuffle")),
+    "unfold": ("kernel", _kernel_missing("im2col")),
+    "fold": ("kernel", _kernel_missing("col2im")),
+    "grid_sample": ("checks", _kernel_missing("grid_sampler_2d")),
+}
+
+
+def _refuse_after_checks(spec, fn, a, s, args, kwargs):
+    """Raise what PyTorch's ``nn.functional`` function ``fn`` raises for sparse COO ``s``
+    (``spec``: an entry of ``_NN_REFUSALS``); returns where ``fn`` is to run as it is."""
+    when, refusal = spec
+    err = refusal(a, s)
+    if err is None:
+        return
+    if when == "checks" and s.numel() <= 1 << 16:  # (a dense copy of it: the checks' input)
+        from ._ops.creation import zeros
+
+        def dense(x):  # (the other tensors copied, a check must not change them; sparse
+            if type(x) is SparseTensor:  # ones as dense zeros)
+                return zeros(tuple(x.shape), dtype=x.dtype)
+            return x.detach().clone() if isinstance(x, Tensor) else x
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (its warnings are the sparse call's own)
+            try:
+                fn(*(dense(x) for x in args), **{k: dense(v) for k, v in kwargs.items()})
+            except Exception as e:  # (a message naming the stand-in's type names ``s``'s)
+                theirs, ours = dense(s).type(), s.type()
+                if type(e) in (RuntimeError, ValueError) and f"{theirs} " in str(e):
+                    raise type(e)(str(e).replace(f"{theirs} ", f"{ours} ")) from None
+                raise
+    raise err
+
+
+# The losses whose PyTorch kernel takes the target too: a sparse target with a dense input
+# fails as a sparse input does, after the arguments' checks.
+_NN_TARGET_REFUSALS = {
+    "mse_loss": _kernel_missing("mse_loss"),
+    "smooth_l1_loss": _kernel_missing("smooth_l1_loss"),
+    "huber_loss": _kernel_missing("huber_loss"),
+    "binary_cross_entropy": _kernel_missing("binary_cross_entropy"),
+    "binary_cross_entropy_with_logits": lambda a, s: RuntimeError(_NO_MEMORY_FORMAT),
+}
+
+
+def _target_refused(name, fn):
+    def run(*args, **kwargs):
+        s = next(x for x in (*args, *kwargs.values()) if type(x) is SparseTensor)
+        _refuse_after_checks(("checks", _NN_TARGET_REFUSALS[name]), fn, None, s, args, kwargs)
+        return fn(*args, **kwargs)
+    return run
+
+
 def _nn_route(name, fn):
     """What ``nn.functional.<name>`` runs for a sparse COO input (None: the function itself)."""
-    if name not in _NN_KERNELS and name not in _SOFTMAX and name not in (
-            "relu", "relu_", "tanh", "gumbel_softmax", "pdist"):
+    if name not in _NN_KERNELS and name not in _SOFTMAX and name not in _NN_REFUSALS and \
+            name not in ("relu", "relu_", "tanh", "gumbel_softmax", "pdist"):
         return None
     sig = _signature(fn)
 
@@ -2573,6 +2701,9 @@ def _nn_route(name, fn):
         bound.apply_defaults()
         a = bound.arguments
         s = args[0] if args else kwargs.get("input", kwargs.get("logits"))
+        if name in _NN_REFUSALS:
+            _refuse_after_checks(_NN_REFUSALS[name], fn, a, s, args, kwargs)
+            return fn(*args, **kwargs)
         if name in ("relu", "relu_"):
             return s.relu_() if name == "relu_" or a.get("inplace") else s.relu()
         if name == "tanh":
@@ -2642,6 +2773,10 @@ def _layout_route(public, fn, args, kwargs):
     name (or an entry in ``_FUNCTIONS``)."""
     first = args[0] if args else kwargs.get("input")
     if type(first) is not SparseTensor:
+        if public.__name__ in _NN_TARGET_REFUSALS and public.__module__ == \
+                "ember.nn.functional" and any(type(x) is SparseTensor for x in (
+                    *args, *kwargs.values())):  # (a dense input, a sparse target)
+            return _target_refused(public.__name__, fn)
         return fn
     key = (public.__module__, public.__name__)
     own = _FUNCTIONS.get(key)

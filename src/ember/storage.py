@@ -479,6 +479,17 @@ class UntypedStorage:
             return self
         if self._tied and self.resizable() and size > n and _grow_tied(self, size):
             return self  # (the tensors on it moved along, as PyTorch's)
+        if self._tied and self.resizable() and size < n and type(self._data) is np.ndarray \
+                and not self.is_shared():
+            # NOTE: PyTorch shrinks a storage that tensors view and leaves them their sizes:
+            # they read past its new end, memory it has freed.  Here the storage keeps the
+            # first ``size`` bytes of its block, shared with them, and they keep the whole old
+            # block (its later bytes as they were); they still name this storage.
+            if _numpy_tied(self):  # (a NumPy array's memory: PyTorch's cannot resize)
+                raise RuntimeError("Trying to resize storage that is not resizable")
+            self._data = self._data[:size]
+            _register(self)
+            return self
         if self._tied:
             raise RuntimeError(
                 "ember cannot resize a storage that tensors view: NumPy arrays cannot follow "
@@ -1285,13 +1296,20 @@ def _set_view(t, storage, offset, size, stride):
     if len(size) != len(stride):
         raise RuntimeError(f"unequal size length ({len(size)}) and stride length "
                            f"({len(stride)})")
-    if any(s < 0 for s in stride):
-        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
-                           f"strides={list(stride)}")
     item = t.element_size()
     numel = 1
     for s in size:
         numel *= s
+    if any(s < 0 for s in stride):
+        if numel:
+            raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} "
+                               f"and strides={list(stride)}")
+        # NOTE: PyTorch's tensor of no elements takes a negative stride as this: 1 for the
+        # last dim, else the next dim's size (at least 1) times its stride
+        stride = list(stride)
+        for k in range(len(size) - 1, -1, -1):
+            if stride[k] < 0:
+                stride[k] = 1 if k == len(size) - 1 else max(size[k + 1], 1) * stride[k + 1]
     need = 0 if numel == 0 else (offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)))
     if need * item > storage.nbytes():
         # (PyTorch grows the storage in place: every tensor on it follows)
@@ -1310,7 +1328,32 @@ def _set_view(t, storage, offset, size, stride):
     arr = _as_strided(typed[min(offset, n):], size, [s * item for s in stride])
     _register(storage)
     _adopt_memory(t, arr, typed)
+    if numel == 0:
+        from ._ops.shape import mark_empty_view
+
+        mark_empty_view(t, offset)
     return t
+
+
+def _numpy_tied(storage) -> bool:
+    """Whether a tensor of a NumPy array's (``from_numpy``'s) views ``storage``'s memory
+    (found among the live objects, as :func:`_grow_tied` finds them)."""
+    import gc
+
+    from ._tensor import Tensor
+
+    raw = storage._data
+    lo = _ptr(raw)
+    hi = lo + raw.nbytes
+    for o in gc.get_objects():
+        if not issubclass(type(o), Tensor):
+            continue
+        a = getattr(o, "_data", None)
+        if type(a) is np.ndarray and lo <= _ptr(a) < hi and (
+                "_numpy_memory" in o.__dict__ or
+                o._base is not None and "_numpy_memory" in o._base.__dict__):
+            return True
+    return False
 
 
 def _grow_tied(storage, nbytes) -> bool:
@@ -1390,6 +1433,7 @@ def _adopt_memory(t, arr, root):
         d["_base"] = None
         d["_view_fn"] = None
     d.pop("_resize_store", None)
+    d.pop("_empty_offset", None)
     d["_storage_root"] = root
     t._data = arr
     t._vc.v += 1

@@ -22,8 +22,9 @@ order of PyTorch's loops (measured against PyTorch 2.13):
   order of the other dims, each scanned in full (reading the memory as it is then) before
   the next.
 
-Only tensors whose elements do share memory (:func:`_overlap.self_overlapping`) and that no
-autograd records take these paths.
+Only tensors whose elements do share memory (:func:`_overlap.self_overlapping`) take these
+paths; where autograd records the op (``self`` or the source requires grad), :func:`run` has
+the usual out-of-place path record it and then redoes the values on the memory in order.
 """
 from __future__ import annotations
 
@@ -33,17 +34,42 @@ from .._tensor import Tensor
 from . import _overlap
 from ._core import _sort_dims, needs_grad, wrap
 
-__all__ = ["applies", "index_add_", "index_copy_", "scatter_", "put_", "masked_scatter_", "scan_",
-           "scan_out"]
+__all__ = ["applies", "shares", "run", "reduce_rows_out", "index_add_", "index_copy_",
+           "index_reduce_", "scatter_", "put_", "masked_scatter_", "scan_", "scan_out"]
 
 
 def applies(t, *others) -> bool:
     """Whether ``t`` (a tensor written in place) shares memory between its elements, and no
     autograd is to record the write."""
+    return shares(t) and not needs_grad([t] + [o for o in others if isinstance(o, Tensor)])
+
+
+def shares(t) -> bool:
+    """Whether ``t`` (a tensor written in place) shares memory between its elements."""
     d = t._data
     return type(d) is np.ndarray and d.size > 1 and d.flags.writeable and \
-        _overlap.self_overlapping(d) and not needs_grad(
-            [t] + [o for o in others if isinstance(o, Tensor)])
+        _overlap.self_overlapping(d)
+
+
+def run(t, others, ordered, recorded):
+    """An in-place op on ``t`` (:func:`shares`): ``ordered()`` (one of this module's, on the
+    memory) where no autograd records it, else ``recorded()`` (the usual path: the op out of
+    place, its node recorded, the result written back) and then, on the memory as it was
+    before, ``ordered()``: PyTorch's kernel writes the memory in its order under autograd
+    too, and the node's gradients do not depend on the values.  Returns ``recorded()``'s."""
+    if not needs_grad([t] + [o for o in others if isinstance(o, Tensor)]):
+        return ordered()
+    from ..autograd.grad_mode import no_grad
+
+    d = t._data
+    saved = d.copy()
+    out = recorded()
+    version = t._vc.v
+    np.copyto(d, saved)  # (elements sharing memory hold one value: any order restores)
+    with no_grad():
+        ordered()
+    t._vc.v = version
+    return out
 
 
 def _memory(d):
@@ -121,9 +147,27 @@ def index_add_(t, dim, index, source, alpha=1, copy=False):
     return _done(t)
 
 
+def index_reduce_(t, dim, index, source, reduce):
+    """``t.index_reduce_(dim, index, source, reduce)`` (``prod``/``amax``/``amin``, with
+    ``self`` included) on the memory: one index entry after another, each a whole slice of
+    ``t`` combined with one of ``source`` (the op's checks made by the caller)."""
+    d = t._data
+    mem, at = _memory(d)
+    dim = dim % d.ndim
+    n = d.shape[dim]
+    ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+    src = source._data.astype(d.dtype, copy=False)
+    for i, j in enumerate(index._data.reshape(-1).tolist()):
+        where = np.take(at, j % n, axis=dim).reshape(-1)
+        vals = np.take(src, i, axis=dim).reshape(-1)
+        mem[where] = ufunc(mem[where], vals)
+    return _done(t)
+
+
 def scatter_(t, dim, index, src=None, value=None, reduce=None):
-    """``t.scatter_``/``scatter_add_`` (``reduce`` "add"/"multiply", or None to write) on the
-    memory, element after element (the op's checks made by the caller)."""
+    """``t.scatter_``/``scatter_add_`` (``reduce`` "add"/"multiply", "amax"/"amin" for
+    ``scatter_reduce_``, or None to write) on the memory, element after element (the op's
+    checks made by the caller)."""
     d = t._data
     mem, at = _memory(d)
     idx = index._data
@@ -160,6 +204,10 @@ def scatter_(t, dim, index, src=None, value=None, reduce=None):
         mem[where] = vals  # (NumPy assigns in order: the last write to a place stays)
     elif reduce == "add":
         np.add.at(mem, where, vals)
+    elif reduce == "amax":  # (``scatter_reduce_``'s: NaN wins, as PyTorch's)
+        np.maximum.at(mem, where, vals)
+    elif reduce == "amin":
+        np.minimum.at(mem, where, vals)
     else:
         np.multiply.at(mem, where, vals)
     return _done(t)
@@ -241,3 +289,82 @@ def scan_out(out, res, dim, x):
     vals = _lines(res._data.astype(d.dtype), dim, lines).reshape(-1)
     mem[where] = vals
     out._vc.v += 1
+
+
+# (the reductions whose ``out=`` PyTorch's kernel first fills with the reduction's identity)
+# (``std``/``var``: no fill, each row's result stored over what is there)
+_ROW_REDUCTIONS = {"sum": ("sum", 0.0), "nansum": ("nansum", 0.0), "mean": ("sum", 0.0),
+                   "nanmean": ("nansum", 0.0), "amax": ("amax", -np.inf),
+                   "amin": ("amin", np.inf), "std": ("std", None), "var": ("var", None)}
+
+
+def reduce_rows_out(name, args, kwargs, out):
+    """For reduction ``name`` with ``out=out`` sharing memory with its input: a callable that
+    writes ``out`` as PyTorch's kernel does, or None where ember does not know its order.
+
+    Measured (float32/float64, a C-contiguous input reduced over its last dim): the kernel
+    fills ``out`` with the reduction's identity (0, -inf, inf), then reduces one row after
+    another in row-major order, each row read from the memory as it is then and its result
+    combined with the element of ``out`` and stored before the next row is read; ``mean`` is
+    that ``sum`` divided in place afterwards (``nanmean``: by the rows' non-NaN counts,
+    counted first); ``std``/``var`` store each row's result without a fill first.
+    Reductions over other dims read and write in blocks: not reproduced."""
+    from ._core import norm_dim
+
+    if name not in _ROW_REDUCTIONS or not args or not isinstance(args[0], Tensor):
+        return None
+    x = args[0]
+    xd, od = x._data, out._data
+    if type(xd) is not np.ndarray or type(od) is not np.ndarray or xd.dtype != od.dtype or \
+            xd.dtype not in (np.float32, np.float64) or not xd.ndim or \
+            not xd.flags.c_contiguous or kwargs.get("dtype") not in (None, x.dtype) or \
+            not np.may_share_memory(xd, od) or _overlap.self_overlapping(od) or \
+            xd.size > 1 << 16:
+        return None
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if isinstance(dim, (tuple, list)) and len(dim) == 1:
+        dim = dim[0]
+    if not isinstance(dim, int) or norm_dim(dim, xd.ndim) != xd.ndim - 1:
+        return None
+    at = 3 if name in ("std", "var") else 2  # (``std(x, dim, unbiased, keepdim)``)
+    keepdim = args[at] if len(args) > at else kwargs.get("keepdim", False)
+    if keepdim:
+        od = od[..., 0]
+    if od.shape != xd.shape[:-1] or od.ndim > 1 and not od.flags.c_contiguous and any(
+            a < b for a, b in zip(od.strides, od.strides[1:])):
+        return None
+    op, ident = _ROW_REDUCTIONS[name]
+    import ember
+
+    reducer = getattr(ember, op)
+    rest = tuple(args[1:]) if op == name else (dim,)  # (the row's call: the same arguments)
+    more = {k: v for k, v in kwargs.items() if k != "dtype"} if op == name else {}
+
+    def redo():
+        n = xd.shape[-1]
+        rows = xd.reshape(-1, n)
+        count = (~np.isnan(xd)).sum(-1) if name == "nanmean" else None
+        if ident is not None:
+            od[...] = ident
+        row_shape = (1,) * (xd.ndim - 1) + (n,)
+        for k, idx in enumerate(np.ndindex(od.shape)):
+            if ident is None:  # (a row's variance depends on its place among the rows:
+                v = reducer(wrap(xd.copy(), x._device), *rest,  # all of them, as they are
+                            **more)._data.reshape(-1)[k]  # now)
+            else:
+                row = wrap(rows[k].copy().reshape(row_shape), x._device)
+                v = reducer(row, *rest, **more)._data.reshape(-1)[0]
+            init = od[idx]
+            if op in ("sum", "nansum"):
+                od[idx] = init + v
+            elif ident is None:
+                od[idx] = v
+            else:
+                od[idx] = np.maximum(init, v) if op == "amax" else np.minimum(init, v)
+        with np.errstate(all="ignore"):  # (0/0 for a row of NaNs: NaN, silently)
+            if name == "mean":
+                np.divide(od, od.dtype.type(n), out=od)
+            elif name == "nanmean":
+                np.divide(od, count.astype(od.dtype), out=od)
+        out._vc.v += 1
+    return redo

@@ -128,8 +128,12 @@ def to(t, *args, **kwargs):
         arr = None
     if type(t._data) is np.ndarray and dev.type == "cpu":
         # PyTorch's copy keeps the source's layout (preserve_format).
-        from .shape import empty_like_layout
+        from .shape import empty_like_layout, empty_with_strides, keep_empty_strides
 
+        if not t._data.size:  # (an empty one keeps its strides, whatever they are)
+            return keep_empty_strides(make(empty_with_strides(t, dtype.np), (t,),
+                                           "ToCopyBackward0", _to_rule, t._device,
+                                           device=dev), t)
         src = t._data if arr is None else arr
         out_arr = empty_like_layout(t._data, dtype.np)
         out_arr[...] = src

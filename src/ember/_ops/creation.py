@@ -512,6 +512,10 @@ def _numpy_strides(t):
     """Mark ``t`` (empty, from a NumPy array) as reporting its array's strides, as PyTorch's
     tensor of an empty NumPy array does (and its views), rather than contiguous ones."""
     t.__dict__["_numpy_strides"] = True
+    if type(t._data) is np.ndarray:  # (and ``detach``'s of it, found by its memory)
+        from .shape import _storage_root, keep_zero_strides
+
+        keep_zero_strides(_storage_root(t))
     return t
 
 
@@ -1125,10 +1129,12 @@ def _like_layout(t, arr, memory_format):
     """``arr`` (C-ordered, ``t``'s shape) laid out as ``t`` is, as ``preserve_format`` does."""
     if memory_format is not None and str(memory_format) == "torch.contiguous_format":
         return arr
-    from .shape import _channels_last_copy, _channels_last_rank
+    from .shape import _channels_last_copy, _channels_last_rank, _preserving, empty_with_strides
 
     if _channels_last_rank(t, memory_format):
         return _channels_last_copy(arr)
+    if arr.size == 0 and _preserving(memory_format) and type(t._data) is np.ndarray:
+        return empty_with_strides(t, arr.dtype)  # (its strides, as PyTorch: see there)
     if t._data.flags.c_contiguous and 1 not in t._data.shape or t._device.type != "cpu":
         return arr  # (size-1 dims: their strides are kept, as PyTorch keeps them)
     from .shape import empty_like_layout
@@ -1158,6 +1164,11 @@ def _like_filled(t, fill, dtype, device, requires_grad, memory_format):
         arr = _fill_array(tuple(t.shape), fill, dt, dev)
     if _device(dev).type == "cpu":
         arr = _like_layout(t, arr, memory_format)
+        if arr.size == 0 and type(arr) is np.ndarray and (
+                memory_format is None or str(memory_format) == "torch.preserve_format"):
+            from .shape import keep_empty_strides
+
+            return mapped(keep_empty_strides(_finish(arr, dev, requires_grad), t), t)
     return mapped(_finish(arr, dev, requires_grad), t)  # (under vmap: mapped where ``t`` is)
 
 

@@ -278,10 +278,12 @@ def _index_add_(self, dim, index, source, *, alpha=1):
         if I.aliased_1d(self, source) and (alpha == 1 or self.dtype.is_floating_point):
             I.index_add(self.detach(), dim, index, source, alpha=alpha)  # (its checks)
             return I.write_sequentially(self, source, index._data, True, alpha)
-        if isinstance(index, Tensor) and _seq.applies(self, source):  # (elements sharing
-            _core.check_inplace(self)  # memory: in PyTorch's order)
+        if isinstance(index, Tensor) and _seq.shares(self):  # (elements sharing memory:
+            _core.check_inplace(self)  # in PyTorch's order)
             I.index_add(self.detach(), dim, index, source, alpha=alpha)  # (its checks)
-            return _seq.index_add_(self, dim, index, source, alpha)
+            return _seq.run(self, [source], lambda: _seq.index_add_(
+                self, dim, index, source, alpha), lambda: unary_inplace(I.index_add)(
+                self, dim, index, source, alpha=alpha))
     return unary_inplace(I.index_add)(self, dim, index, source, alpha=alpha)
 
 
@@ -294,11 +296,13 @@ def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
             I.scatter(self.detach(), dim, index, src)  # (its checks)
             return I.write_sequentially(self, src, index._data)
     if isinstance(index, Tensor) and reduce in (None, "add", "multiply") and \
-            _seq.applies(self, src):  # (elements sharing memory: in PyTorch's order)
+            _seq.shares(self):  # (elements sharing memory: in PyTorch's order)
         _core.check_inplace(self)
         I.scatter(self.detach(), dim, index, src, value, reduce=reduce)  # (its checks, warning)
-        return _seq.scatter_(self, dim, index, src if isinstance(src, Tensor) else None,
-                             value if value is not None else src, reduce)
+        return _seq.run(self, [src], lambda: _seq.scatter_(
+            self, dim, index, src if isinstance(src, Tensor) else None,
+            value if value is not None else src, reduce), lambda: unary_inplace(I.scatter)(
+            self, dim, index, src, value, reduce=reduce, _name="scatter_"))
     return unary_inplace(I.scatter)(self, dim, index, src, value, reduce=reduce, _name="scatter_")
 
 
@@ -309,10 +313,11 @@ def _scatter_add_(self, dim, index, src):
         if I.aliased_1d(self, src):
             I.scatter_add(self.detach(), dim, index, src)  # (its checks)
             return I.write_sequentially(self, src, index._data, True)
-        if isinstance(index, Tensor) and _seq.applies(self, src):  # (elements sharing
-            _core.check_inplace(self)  # memory: in PyTorch's order)
+        if isinstance(index, Tensor) and _seq.shares(self):  # (elements sharing memory:
+            _core.check_inplace(self)  # in PyTorch's order)
             I.scatter_add(self.detach(), dim, index, src)  # (its checks)
-            return _seq.scatter_(self, dim, index, src, None, "add")
+            return _seq.run(self, [src], lambda: _seq.scatter_(self, dim, index, src, None, "add"),
+                            lambda: unary_inplace(I.scatter_add)(self, dim, index, src))
     return unary_inplace(I.scatter_add)(self, dim, index, src)
 
 
@@ -951,7 +956,8 @@ _METHODS = {
     "tril": S.tril, "triu": S.triu, "tril_": _writes_expanded(S.tril),
     "triu_": _writes_expanded(S.triu),
     "contiguous": S.contiguous, "is_contiguous": S.is_contiguous, "stride": S.stride,
-    "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "clone": _clone,
+    "storage_offset": S.storage_offset, "data_ptr": S.data_ptr, "const_data_ptr": S.data_ptr,
+    "clone": _clone,
     "as_strided": S.as_strided_view, "as_strided_": S.as_strided_,
     "share_memory_": _share_memory_, "is_shared": _is_shared,
     "untyped_storage": _untyped_storage,

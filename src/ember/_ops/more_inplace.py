@@ -94,8 +94,9 @@ def _scan_(op, kernel):
         new = op(snapshot(self), dim, dtype=self.dtype)
         from . import _overlap_seq
 
-        if _overlap_seq.applies(self):  # (elements sharing memory: in PyTorch's order)
-            return _overlap_seq.scan_(self, dim, op)
+        if _overlap_seq.shares(self):  # (elements sharing memory: in PyTorch's order)
+            return _overlap_seq.run(self, [], lambda: _overlap_seq.scan_(self, dim, op),
+                                    lambda: commit(self, new))
         return commit(self, new)
     method.__name__ = op.__name__ + "_"
     return method

@@ -1498,9 +1498,10 @@ def _masked_scatter_(self, mask, source):
             to_host(mask._data), self.shape)))
     from . import _overlap_seq
 
-    if isinstance(mask, Tensor) and _overlap_seq.applies(self, source):
+    if isinstance(mask, Tensor) and _overlap_seq.shares(self):
         masked_scatter(self.detach(), mask, source)  # (its checks; then in PyTorch's order)
-        return _overlap_seq.masked_scatter_(self, mask, source)
+        return _overlap_seq.run(self, [source], lambda: _overlap_seq.masked_scatter_(
+            self, mask, source), lambda: _inplace(masked_scatter)(self, mask, source))
     return _inplace(masked_scatter)(self, mask, source)
 
 
@@ -2618,6 +2619,12 @@ def _install_methods():
         if _overlap_seq.applies(self):  # (elements sharing memory: PyTorch's norms of the
             scale = renorm(self.detach(), p, dim, maxnorm, _scale_only=True)  # slices first,
             return self.mul_(scale)  # then its multiplication in its loop's order)
+        if _overlap_seq.shares(self):  # (and under autograd: recorded, then in that order)
+            def ordered():
+                scale = renorm(self.detach(), p, dim, maxnorm, _scale_only=True)
+                return self.mul_(scale)
+            return _overlap_seq.run(self, [], ordered,
+                                    lambda: renorm_(self, p, dim, maxnorm))
         return renorm_(self, p, dim, maxnorm)
     Tensor.renorm_ = _renorm_
     put_ = Tensor.put_
@@ -2626,9 +2633,10 @@ def _install_methods():
         from . import _overlap_seq
 
         if isinstance(index, Tensor) and isinstance(source, Tensor) and \
-                _overlap_seq.applies(self, source):  # (elements sharing memory: in order)
+                _overlap_seq.shares(self):  # (elements sharing memory: in order)
             put(self.detach(), index, source, accumulate)  # (its checks)
-            return _overlap_seq.put_(self, index, source, accumulate)
+            return _overlap_seq.run(self, [source], lambda: _overlap_seq.put_(
+                self, index, source, accumulate), lambda: put_(self, index, source, accumulate))
         return put_(self, index, source, accumulate)
     Tensor.put_ = _put_
     index_copy_ = Tensor.index_copy_
@@ -2637,9 +2645,10 @@ def _install_methods():
         from . import _overlap_seq
 
         if isinstance(index, Tensor) and isinstance(source, Tensor) and \
-                _overlap_seq.applies(self, source):  # (elements sharing memory: in order)
+                _overlap_seq.shares(self):  # (elements sharing memory: in order)
             index_copy(self.detach(), dim, index, source)  # (its checks)
-            return _overlap_seq.index_copy_(self, dim, index, source)
+            return _overlap_seq.run(self, [source], lambda: _overlap_seq.index_copy_(
+                self, dim, index, source), lambda: index_copy_(self, dim, index, source))
         return index_copy_(self, dim, index, source)
     Tensor.index_copy_ = _index_copy_
 
@@ -2649,8 +2658,43 @@ def _install_methods():
 
         if has_internal_overlap(self._data):  # (PyTorch's kernel warns, then writes it)
             return _writes_expanded(index_fill, "index_fill_")(self, *args, **kwargs)
+        from . import _overlap_seq
+
+        if _overlap_seq.shares(self):  # (elements sharing memory, under autograd: recorded,
+            return _overlap_seq.run(  # then the fill on the memory)
+                self, [*args, *kwargs.values()], lambda: index_fill_(self, *args, **kwargs),
+                lambda: index_fill_(self, *args, **kwargs))
         return index_fill_(self, *args, **kwargs)
     Tensor.index_fill_ = _index_fill_
+    scatter_reduce_ = Tensor.scatter_reduce_
+
+    def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        from . import _overlap_seq
+
+        how = {"sum": "add", "prod": "multiply", "amax": "amax", "amin": "amin"}.get(reduce)
+        if how is not None and include_self is True and isinstance(index, Tensor) and \
+                isinstance(src, Tensor) and _overlap_seq.shares(self):  # (elements sharing
+            scatter_reduce(self.detach(), dim, index, src, reduce)  # memory: its checks, then
+            return _overlap_seq.run(  # in PyTorch's order, as scatter_add_'s)
+                self, [src], lambda: _overlap_seq.scatter_(self, dim, index, src, None, how),
+                lambda: scatter_reduce_(self, dim, index, src, reduce))
+        return scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
+    Tensor.scatter_reduce_ = _scatter_reduce_
+    index_reduce_ = Tensor.index_reduce_
+
+    def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        from . import _overlap_seq
+
+        if reduce in ("prod", "amax", "amin") and include_self is True and self.ndim and \
+                isinstance(index, Tensor) and isinstance(source, Tensor) and \
+                _overlap_seq.shares(self):  # (elements sharing memory: its checks, then a
+            index_reduce(self.detach(), dim, index, source, reduce)  # slice after another)
+            return _overlap_seq.run(
+                self, [source], lambda: _overlap_seq.index_reduce_(self, dim, index, source,
+                                                                   reduce),
+                lambda: index_reduce_(self, dim, index, source, reduce))
+        return index_reduce_(self, dim, index, source, reduce, include_self=include_self)
+    Tensor.index_reduce_ = _index_reduce_
     Tensor.sum_to_size = _sum_to_size
 
 

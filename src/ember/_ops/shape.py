@@ -297,8 +297,21 @@ def permute(t, *args, dims=None, _name="PermuteBackward0"):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     dims = wrapped
     inv = tuple(np.argsort(dims))
-    return make_view(t._data.transpose(dims), t, _name,
+    a = t._data
+    if not a.size:
+        a = _laid_out(t)
+    return make_view(a.transpose(dims), t, _name,
                      lambda ctx, g: (g.permute(ctx.saved[0]),), lambda b: b.permute(dims), inv)
+
+
+def _laid_out(t):
+    """``t``'s array, but for an empty one with NumPy's zero strides: with the strides it
+    reports (contiguous ones), so that a view reordering its dims reorders them as PyTorch's
+    (``torch.zeros(0, 3).t().stride()`` is ``(1, 3)``)."""
+    a = t._data
+    if type(a) is not np.ndarray or any(a.strides):
+        return a
+    return _as_strided(a, a.shape, [s * a.itemsize for s in stride(t)])
 
 
 def transpose(t, dim0, dim1, _name="TransposeBackward0"):
@@ -306,7 +319,10 @@ def transpose(t, dim0, dim1, _name="TransposeBackward0"):
     a, b = norm_dim(dim0, n), norm_dim(dim1, n)
     if n < 2:
         return make_view(t._data, t, _name, lambda ctx, g: (g,), lambda x: x.transpose(a, b))
-    return make_view(t._data.swapaxes(a, b), t, _name,
+    arr = t._data
+    if not arr.size:
+        arr = _laid_out(t)
+    return make_view(arr.swapaxes(a, b), t, _name,
                      lambda ctx, g: (g.transpose(a, b),), lambda x: x.transpose(a, b))
 
 
@@ -319,8 +335,9 @@ def _t_view(x):
 
 
 def t_(t):
-    if t._data.ndim == 2:
-        return make_view(t._data.T, t, "TBackward0", _t_rule, _t_view)
+    a = t._data
+    if a.ndim == 2:
+        return make_view((a if a.size else _laid_out(t)).T, t, "TBackward0", _t_rule, _t_view)
     if t.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {t.ndim}D")
     return make_view(t._data, t, "TBackward0", lambda ctx, g: (g,), lambda x: x.t())
@@ -828,8 +845,34 @@ def _channels_last_rank(t, memory_format):
 def clone(t, *, memory_format=None):
     if _channels_last_rank(t, memory_format):
         return make(_channels_last_copy(t._data), (t,), "CloneBackward0", lambda ctx, g: (g,))
+    if t._data.size == 0 and type(t._data) is np.ndarray and _preserving(memory_format):
+        return keep_empty_strides(make(empty_with_strides(t), (t,), "CloneBackward0",
+                                       lambda ctx, g: (g,)), t)
     return make(_copy_preserving_layout(t._data, memory_format), (t,), "CloneBackward0",
                 lambda ctx, g: (g,))
+
+
+def _preserving(memory_format):
+    return memory_format is None or str(memory_format) == "torch.preserve_format"
+
+
+def empty_with_strides(t, dtype=None):
+    """An array for empty ``t`` (a CPU one) with its shape and the strides it reports.
+
+    NOTE: PyTorch counts a tensor without elements as dense, so ``preserve_format``
+    (``clone``, ``empty_like``, ``zeros_like``, ``to``, ...) keeps its strides whatever they
+    are: ``torch.zeros(4, 3)[:, :0].clone().stride()`` is ``(3, 1)``."""
+    a = t._data
+    dt = a.dtype if dtype is None else np.dtype(dtype)
+    return _as_strided(np.empty(0, dt), a.shape, [s * dt.itemsize for s in stride(t)])
+
+
+def keep_empty_strides(out, t):
+    """``out`` (made by :func:`empty_with_strides` from ``t``), marked to report zero strides
+    where ``t`` reports them (see :func:`stride`)."""
+    if t.ndim and not any(stride(t)):
+        out.__dict__["_numpy_strides"] = True
+    return out
 
 
 def _copy_preserving_layout(a, memory_format=None):
@@ -929,10 +972,15 @@ def is_contiguous(t, *, memory_format=None):
 def stride(t, dim=None):
     a = t._data
     if a.size == 0:
-        if "_numpy_strides" in (t if t._base is None else t._base).__dict__:
-            st = tuple(s // a.itemsize for s in a.strides)  # (an empty NumPy array's own)
-        else:
-            # NOTE: NumPy gives empty arrays zero strides; report PyTorch's contiguous ones.
+        st = tuple(s // a.itemsize for s in a.strides)
+        # NOTE: NumPy gives the empty arrays it makes zero strides: unless ``t`` is marked as
+        # keeping them (an empty NumPy array's tensor), they stand for PyTorch's contiguous
+        # ones.  Nonzero strides are kept: an empty view of memory (``x[:, :0]``) has the
+        # strides of what it was sliced from, and an empty ``clone`` or ``empty_like`` has
+        # its input's, as in PyTorch.
+        if not any(st) and "_numpy_strides" not in t.__dict__ and (
+                t._base is None or "_numpy_strides" not in t._base.__dict__) and \
+                not _zero_strides_kept(_storage_root(t)):
             st, step = [], 1
             for size in reversed(a.shape):
                 st.insert(0, step)
@@ -949,6 +997,28 @@ def stride(t, dim=None):
     return st[norm_dim(dim, t.ndim)]
 
 
+# Empty NumPy arrays whose tensors report their zero strides (``from_numpy``'s), by id (an
+# array is not hashable): found from any tensor on that memory, ``detach``'s included.
+_ZERO_STRIDES_KEPT: dict = {}
+
+
+def keep_zero_strides(arr) -> None:
+    """Have tensors whose memory is empty array ``arr`` report its (zero) strides."""
+    import weakref
+
+    k = id(arr)
+
+    def gone(ref):
+        if _ZERO_STRIDES_KEPT.get(k) is ref:
+            del _ZERO_STRIDES_KEPT[k]
+    _ZERO_STRIDES_KEPT[k] = weakref.ref(arr, gone)
+
+
+def _zero_strides_kept(root) -> bool:
+    ref = _ZERO_STRIDES_KEPT.get(id(root))
+    return ref is not None and ref() is root
+
+
 def _storage_root(t):
     """The array holding the start of the memory ``t`` looks into."""
     root = t._base if t._base is not None else t
@@ -957,7 +1027,12 @@ def _storage_root(t):
 
 def storage_offset(t):
     # NOTE: NumPy does not move the data pointer of an empty slice, so empty views report the
-    # offset of the tensor they were sliced from rather than PyTorch's.
+    # offset of the tensor they were sliced from rather than PyTorch's (but for an empty
+    # ``as_strided`` or ``set_`` past the end of the memory: its offset is kept).
+    if not t._data.size:
+        off = t.__dict__.get("_empty_offset")
+        if off is not None:
+            return off
     return (_ptr(t._data) - _ptr(_storage_root(t))) // t._data.itemsize
 
 
@@ -1456,6 +1531,12 @@ def as_strided_view(t, size, stride, storage_offset=None):
     item = t._data.itemsize
     if root.itemsize != item and root.flags.c_contiguous:  # (a view with another dtype, as
         root = root.reshape(-1).view(t._data.dtype)  # ``view_as_real``'s: in its elements)
+    if not root.flags.c_contiguous and root.size and root.itemsize == item and \
+            all(s >= 0 for s in root.strides):  # (memory laid out with gaps or overlaps, as
+        # ``empty_strided``'s: it spans more or fewer elements than it shows)
+        span = sum((n - 1) * s for n, s in zip(root.shape, root.strides)) // item + 1
+        if span != root.size:
+            root = _as_strided(root, (span,), (item,))
     off = storage_offset_of(t) if storage_offset is None else int(storage_offset)
     if off < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {off}")
@@ -1500,7 +1581,19 @@ def as_strided_view(t, size, stride, storage_offset=None):
             return take(mem2, wrap(reads.copy(), gg._device))
         return (linear_grad(back.copy(), g, "AsStridedScatterBackward0", transpose),)
     fn = lambda x: as_strided_view(x, size, stride, off)
-    return make_view(arr, t, "AsStridedBackward0", rule, fn)
+    out = make_view(arr, t, "AsStridedBackward0", rule, fn)
+    if need == 0:
+        mark_empty_view(out, off)
+    return out
+
+
+def mark_empty_view(t, offset):
+    """Have empty ``t`` (made by ``as_strided`` or ``set_`` at ``offset`` into memory) report
+    the strides it was given, zeros too, and ``offset`` (NumPy does not point an empty array
+    there), as PyTorch does."""
+    d = t.__dict__
+    d["_numpy_strides"] = True
+    d["_empty_offset"] = offset
 
 
 
@@ -1518,5 +1611,9 @@ def as_strided_(t, size, stride, storage_offset=None):
     holder = t._base if t._base is not None else t
     holder.__dict__["_storage_root"] = root  # (its own data is about to become the view)
     t._data = view._data
+    t.__dict__.pop("_empty_offset", None)
+    for key in ("_numpy_strides", "_empty_offset"):
+        if key in view.__dict__:
+            t.__dict__[key] = view.__dict__[key]
     t._vc.v += 1
     return t

@@ -282,8 +282,19 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Leaky ReLU with a learnable slope per channel (dim 1; one slope for inputs under 2-D)."""
     from ...amp import autocast_mode as amp
+    for pos, (name, t) in enumerate((("input", input), ("weight", weight)), 1):
+        if not isinstance(t, Tensor):  # (its C function's parser's words)
+            from ..._ops._core import tp_name
+
+            raise TypeError(f"prelu(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{tp_name(t)}")
     if amp.ON:
         input, weight = amp.lower(input, weight)
+    # NOTE: PyTorch's checks run in this order: dtype, then zero-dim input and channel count
+    # (only for a weight of more than one element), then the weight's ndim.
+    if weight.dtype != input.dtype:
+        raise RuntimeError("prelu: Type promoting not supported. Got "
+                           f"{_legacy(input.dtype)} and {_legacy(weight.dtype)}")
     nw = weight.numel()
     if input.dim() == 0 and nw != 1:
         raise RuntimeError("Not allow zero-dim input tensor.")
@@ -295,9 +306,6 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.dim()}")
     same_device(input, weight)
-    if weight.dtype != input.dtype:
-        raise RuntimeError("prelu: Type promoting not supported. Got "
-                           f"{_legacy(input.dtype)} and {_legacy(weight.dtype)}")
     _need_float(input, "prelu_cpu")
     wshape = _prelu_shape(input.dim(), nw)
     if input.dim() != 1:  # (PyTorch's kernel takes the weight viewed to broadcast: a node)

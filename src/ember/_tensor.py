@@ -465,7 +465,7 @@ class Tensor:
             if t is not None:
                 t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
         keep.retains_grad = True  # the engine runs it after the tensor's other hooks
-        self.grad_fn._add_tensor_hook(self._output_nr, keep)
+        self.grad_fn._add_retain_hook(self._output_nr, keep)
 
     def register_hook(self, hook):
         if not self.requires_grad:

@@ -1791,7 +1791,7 @@ def _move_retain_hook(old, nr, node):
     for key, fn in list(hooks.items()):
         if getattr(fn, "retains_grad", False):
             del hooks[key]
-            node._add_tensor_hook(0, fn)
+            node._add_retain_hook(0, fn)
 
 
 def _legacy(d):

@@ -323,6 +323,11 @@ def _ordered_prod(a, dim, dims, keepdim):
         out = np.asarray(R.reduce_all(a, np.multiply, 1), a.dtype)
     elif a.shape[dims[0]] == 1:
         out = np.squeeze(a, dims[0]) * a.dtype.type(1)
+    elif a.size == a.shape[dims[0]]:
+        # one output (a 1-D tensor's ``prod(0)``): PyTorch's two-pass reduction over its
+        # threads, as a whole-tensor product
+        out = np.asarray(R.reduce_all(a, np.multiply, 1), a.dtype).reshape(
+            tuple(s for i, s in enumerate(a.shape) if i != dims[0]))
     else:
         # (contiguous, as PyTorch's, not laid out as the ordered loop left it)
         out = _c_order(R.reduce_dim(a, dims[0], np.multiply))

@@ -526,6 +526,13 @@ class Node:
             self._tensor_hooks = {}
         return _add_hook(self._tensor_hooks.setdefault(output_nr, {}), fn)
 
+    def _add_retain_hook(self, output_nr, fn):
+        """``retain_grad()``'s hook: PyTorch keeps it apart from the tensor's hooks, without a
+        handle, so it takes no id from the handles' shared counter."""
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        self._tensor_hooks.setdefault(output_nr, {})[("retains_grad", id(fn))] = fn
+
     def apply(self, *grads):
         return self._rule(self, *grads)
 

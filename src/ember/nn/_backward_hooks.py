@@ -8,6 +8,7 @@ from ember._warnings import warn as _warn
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.graph import RemovableHandle
 
 
 class BackwardHookFunction(Function):
@@ -60,6 +61,11 @@ class BackwardHook:
         _Hook.__name__ = "BackwardHookFunction"
         out = _Hook.apply(*tensors)
         out = out if isinstance(out, tuple) else (out,)
+        if any(isinstance(o, Tensor) and o.grad_fn is not None for o in out):
+            # NOTE: PyTorch hooks its identity node with ``grad_fn.register_hook`` (inputs)
+            # or ``register_prehook`` (outputs), each taking a handle id from the counter all
+            # handles share: the ids of the hooks a program adds later show it
+            RemovableHandle({})
         new = list(values)
         for i, o in zip(idx, out):
             new[i] = o

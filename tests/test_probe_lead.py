@@ -339,3 +339,31 @@ def test_tensor_or_number_still_takes(name):
 def test_trace_and_histc_refusals(dtype, shape):
     same(lambda t: t.trace(t.ones(shape, dtype=getattr(t, dtype))))
     same(lambda t: t.histc(t.ones(shape, dtype=getattr(t, dtype)), 4))
+
+
+def test_top_level_grad_scaler_and_const_data_ptr():
+    same(lambda t: t.GradScaler is t.amp.GradScaler)
+    same(lambda t: t.GradScaler(enabled=False).is_enabled())
+    same(lambda t: (lambda x: x.const_data_ptr() == x.data_ptr())(t.arange(6.0)[2:]))
+    same(lambda t: (lambda x: x[1:].const_data_ptr() - x.const_data_ptr())(t.arange(6.0)))
+
+
+def test_log1p_float32_past_1e38_is_sleefs_logf():
+    # Sleef's log1pf hands inputs past 1e38 to its own logf; ember rounded float64 log1p there.
+    import torch
+
+    import ember
+    from ember._ops import _mkl_gemm
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(1e38, 3.4e38, 4000).astype(np.float32),
+                        np.float32([1e38, 3.4028235e38, np.inf, -0.5, 0.0, -1.0, np.nan, 2.0,
+                                    2.9113340321467202e+38, 2.8375861767073626e+38,
+                                    1.9623918865218555e+38, 2.353177534485525e+38])])
+    for a in (x, x[::3], x[-1:].reshape(()), x.reshape(-1, 4)):
+        want = torch.log1p(torch.from_numpy(np.ascontiguousarray(a))).numpy()
+        got = ember.log1p(ember.from_numpy(np.ascontiguousarray(a))).numpy()
+        if _mkl_gemm.profile() is not None:
+            assert np.array_equal(got.view(np.int32), want.view(np.int32))
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -706,7 +706,9 @@ def log1pf(x):
         s = _add_pf(s, (q2 * q[0]) * p)
         r = s[0] + s[1]
         if not ((x > -1) & (x <= 1e38)).all() or (x == 0).any():
-            _put(r, x > _F32(1e38), np.log1p(x, dtype=_F64).astype(_F32))  # as PyTorch's
+            big = x > _F32(1e38)  # past the polynomial's range Sleef returns its own logf(x)
+            if big.any():
+                _put(r, big, logf(x))
             _put(r, (x < -1) | np.isnan(x), _F32(np.nan))
             _put(r, x == -1, _F32(-np.inf))
             _put(r, x == 0, x)

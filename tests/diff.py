@@ -181,9 +181,10 @@ def pinned_threads(torch, ember, n):
 
 def torch_threads_blas_one(torch, n=2):
     """Generator for a pytest fixture: PyTorch on ``n`` intra-op threads and NumPy's BLAS on
-    1 (which changes no bits: its threads split rows and columns, never a sum; it keeps
-    OpenBLAS from fighting PyTorch's spinning OpenMP threads for the cores), both restored
-    after the test."""
+    1 (it keeps OpenBLAS from fighting PyTorch's spinning OpenMP threads for the cores), both
+    restored after the test.  This changes no bit of ember's emulated products, whose BLAS
+    calls sum at most 448 terms (up to its K block OpenBLAS's threads split rows and columns,
+    never a sum); a product left to NumPy with a longer K can round otherwise."""
     from ember import _blas
 
     before, blas_before = torch.get_num_threads(), _blas.threads()

@@ -13,96 +13,28 @@ the vector math are reproduced bit for bit (``_mkl_gemm.emulated()`` and ``_vml.
 the measured processor), the text must be identical; elsewhere the last digits of float32
 results may differ (NumPy's BLAS and libm), so numbers are compared to a relative 2e-3.
 """
-import json
-import math
 import os
-import re
-import subprocess
-import sys
 
 import pytest
+from programs import close, exact, mask, names, results, start
 
 HERE = os.path.join(os.path.dirname(__file__), "data", "programs")
-PROGRAMS = sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py"))
-
-# Runs each program given on the command line as ``python program.py`` would, capturing its
-# stdout; prints {name: [stdout, error or null]} as JSON.
-RUNNER = r"""
-import contextlib, io, json, os, runpy, sys, traceback
-if sys.argv[1] == "ember":
-    import ember._compat as c
-    c.install()
-res = {}
-for path in sys.argv[2:]:
-    buf = io.StringIO()
-    err = None
-    try:
-        with contextlib.redirect_stdout(buf):
-            runpy.run_path(path, run_name="__main__")
-    except BaseException as e:  # noqa: BLE001
-        err = "".join(traceback.format_exception_only(type(e), e)).strip()
-    res[os.path.basename(path)[:-3]] = [buf.getvalue(), err]
-print(json.dumps(res))
-"""
-
-
-def _start(lib):
-    env = dict(os.environ, PYTHONHASHSEED="0", TORCH_COMPILE_DISABLE="1")
-    paths = [os.path.join(HERE, n + ".py") for n in PROGRAMS]
-    return subprocess.Popen([sys.executable, "-c", RUNNER, lib, *paths], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=HERE)
-
-
-def _results(p):
-    out, err = p.communicate(timeout=300)
-    assert p.returncode == 0, err
-    return {k: [_mask(v[0]), v[1]] for k, v in json.loads(out.splitlines()[-1]).items()}
-
-
-def _mask(text):
-    return re.sub(r"0x[0-9a-f]+", "0x?", text)
-
-
-_NUM = re.compile(r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?|inf|nan)")
-
-
-def _close(got, want, rtol=2e-3, atol=2e-4):
-    """Whether two outputs are the same text with numbers equal to ``rtol`` (runs of spaces
-    count as one: a tensor's column widths follow its values)."""
-    g, w = (" ".join(t.split()) for t in (got, want))
-    if _NUM.split(g) != _NUM.split(w):
-        return False
-    gn, wn = _NUM.findall(g), _NUM.findall(w)
-    if len(gn) != len(wn):
-        return False
-    for a, b in zip(gn, wn):
-        fa, fb = float(a), float(b)
-        if math.isnan(fa) and math.isnan(fb):
-            continue
-        if not (fa == fb or abs(fa - fb) <= atol + rtol * abs(fb)):
-            return False
-    return True
+PROGRAMS = names(HERE)
 
 
 @pytest.fixture(scope="module")
 def outputs():
     # (the two libraries' runs go side by side: one process each)
-    ember_run = _start("ember")
+    ember_run = start("ember", HERE)
     try:
         import torch  # noqa: F401
-        want = _results(_start("torch"))
+        want = results(start("torch", HERE))
     except ImportError:
         want = {}
         for n in PROGRAMS:
             with open(os.path.join(HERE, n + ".out")) as f:
-                want[n] = [_mask(f.read()), None]
-    return _results(ember_run), want
-
-
-def _exact():
-    from ember._ops import _mkl_gemm, _vml
-
-    return _mkl_gemm.emulated() and _vml.emulated()
+                want[n] = [mask(f.read()), None]
+    return results(ember_run), want
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -110,10 +42,10 @@ def test_program_prints_what_pytorch_prints(outputs, name):
     got, want = outputs
     assert want[name][1] is None, want[name][1]
     assert got[name][1] is None, got[name][1]
-    if _exact():
+    if exact():
         assert got[name][0] == want[name][0]
     else:
-        assert _close(got[name][0], want[name][0]), (got[name][0], want[name][0])
+        assert close(got[name][0], want[name][0]), (got[name][0], want[name][0])
 
 
 def test_recorded_outputs_are_pytorch_outputs(outputs):
@@ -122,14 +54,14 @@ def test_recorded_outputs_are_pytorch_outputs(outputs):
     _, want = outputs
     for n in PROGRAMS:
         with open(os.path.join(HERE, n + ".out")) as f:
-            assert _close(want[n][0], _mask(f.read())), n
+            assert close(want[n][0], mask(f.read())), n
 
 
 def test_close_is_strict_about_text_and_digits():
-    assert _close("loss 0.1234 tensor([1., 2.])", "loss 0.1235 tensor([1.0000, 2.0000])")
-    assert not _close("loss 0.1234", "loss 0.1334")
-    assert not _close("acc 3/8", "acc 4/8")
-    assert not _close("Loss_D", "Loss_G")
+    assert close("loss 0.1234 tensor([1., 2.])", "loss 0.1235 tensor([1.0000, 2.0000])")
+    assert not close("loss 0.1234", "loss 0.1334")
+    assert not close("acc 3/8", "acc 4/8")
+    assert not close("Loss_D", "Loss_G")
 
 
 # -- hook handles: every handle takes an id from one shared counter, so the hooks that layers

@@ -2009,24 +2009,11 @@ def _intel_gemv_blas(w, x):
     g = (k - 1) // 32
     h = 16 if n0 else 0
     p = h + (32 if g and r else 0)  # (the rows after the groups: 32 lanes, then 16)
-    cols = p + (16 if r else 0)
-    xs = np.zeros((k + 32, cols), _F32)
-    if h:
-        _spread(xs, 0, 0, x[None, :1 + 16 * q], 16, True)
-    if p > h:
-        _spread(xs, 1, h, x[None, 1:1 + 32 * g], 32, False)
-    if cols > p:
-        _spread(xs, 1, p, x[None, 1:], 16, False)
-    if h and r and n * k * cols <= _SMALL_GEMM:  # (few rows: all in one call)
-        lanes = _diag_product(w, xs, 0, k, 0, cols)
-        heads, rest = lanes[:n0, :h], lanes[n0:, h:]
-    else:
-        heads = _diag_product(w[:n0], xs, 0, 1 + 16 * q, 0, h) if h else None
-        rest = _diag_product(w[n0:], xs, 1, k, h, cols) if r and k > 1 else None
+    heads, rest = _intel_gemv_lanes(w, x, n0)  # ((16, n0) and (r, 48 or 16))
     out = np.empty(n, _F32)
     with np.errstate(all="ignore"):
         if h:
-            acc = heads.T.copy()  # (16, n0): the lanes first, rows contiguous
+            acc = heads  # (16, n0): the lanes first, rows contiguous
             s = _halve(acc)
             if t:  # (a second vector: fma(p_e, S) in lane 0, products e+1 .. e+t-1 after)
                 e = 1 + 16 * q

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import _blas
 from .._blas import added
-from .._random import (_fma32, _fma32_into, _fma64, _fma64_core, _round_odd_fix,
+from .._random import (_fma32, _fma64, _fma64_core, _round_odd_fix,
                        _two_sum_err)
 from .._blas import fused_axpy as axpy
 from .._ops import _vml
@@ -468,33 +468,18 @@ _HALFWAY = np.int64(-(1 << 63))  # (a float64's low 29 bits 0x10000000, shifted 
 
 
 def _sq_fma_into(a, b, c, out, w1, w2):
-    """``out[...] = fma(a, b, c)`` as :func:`ember._random._fma32_into` computes it (1-d
-    float32 arrays of one size, ``out`` apart from the others, every ``a*b >= 0`` or NaN;
-    ``w1``, ``w2`` float64 scratch), with a pass fewer for its screening.
-    Call it inside ``np.errstate(invalid="ignore", over="ignore")``."""
-    if not c.min() >= 0:  # (negative or NaN)
-        _fma32_into(a, b, c, out, w1, w2)
-        return
-    np.copyto(w1, a)
-    np.copyto(w2, b)
-    np.multiply(w1, w2, out=w1)  # exact: 24 + 24 bits
-    np.copyto(w2, c)
-    np.add(w1, w2, out=w1)
-    np.copyto(out, w1, casting="unsafe")
-    u = w2.view(np.uint32)[:out.size]
-    np.subtract(out.view(np.uint32), np.uint32(1), out=u)
-    if u.min() < 0x01000000:  # (a sum in (0, 2**-125]: ``_fma32_into``'s slow path)
-        out[...] = _fma32(a, b, c)
-        return
-    _fix_halfway(a, b, c, out, w1, w2)
+    """:func:`_fma_into` where every ``a*b >= 0`` or NaN (a square, or ``(1 - beta) g * g``):
+    a pass fewer for its screening where ``c`` is not negative either."""
+    _fma_into(a, b, c, out, w1, w2, nonnegative=c.min() >= 0)
 
 
-def _fma_into(a, b, c, out, w1, w2):
+def _fma_into(a, b, c, out, w1, w2, nonnegative=False):
     """``out[...] = fma(a, b, c)`` exactly as :func:`ember._random._fma32` rounds it, for 1-d
     float32 arrays of one size of any signs, ``out`` apart from the others (``w1``, ``w2``
     float64 scratch): the float64 sum, its halfway cases redone round-to-odd, and a block
     with a result at most ``2**-125`` in magnitude (float32's subnormal rounding) left to
-    ``_fma32``.  Call it inside ``np.errstate(invalid="ignore", over="ignore")``."""
+    ``_fma32``.  ``nonnegative``: no result is negative (its sign bit needs no mask).
+    Call it inside ``np.errstate(invalid="ignore", over="ignore")``."""
     np.copyto(w1, a)
     np.copyto(w2, b)
     np.multiply(w1, w2, out=w1)  # exact: 24 + 24 bits
@@ -502,9 +487,12 @@ def _fma_into(a, b, c, out, w1, w2):
     np.add(w1, w2, out=w1)
     np.copyto(out, w1, casting="unsafe")
     u = w2.view(np.uint32)[:out.size]
-    np.bitwise_and(out.view(np.uint32), np.uint32(0x7FFFFFFF), out=u)
-    np.subtract(u, np.uint32(1), out=u)  # (zeros wrap to the top)
-    if u.min() < 0x01000000:
+    if nonnegative:
+        np.subtract(out.view(np.uint32), np.uint32(1), out=u)
+    else:
+        np.bitwise_and(out.view(np.uint32), np.uint32(0x7FFFFFFF), out=u)
+        np.subtract(u, np.uint32(1), out=u)  # (zeros wrap to the top)
+    if u.min() < 0x01000000:  # (a result in (0, 2**-125]: float32's subnormal rounding)
         out[...] = _fma32(a, b, c)
         return
     _fix_halfway(a, b, c, out, w1, w2)

@@ -367,3 +367,21 @@ def test_log1p_float32_past_1e38_is_sleefs_logf():
             assert np.array_equal(got.view(np.int32), want.view(np.int32))
         else:
             np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_signalling_nan_scalars_convert_silently():
+    import warnings
+
+    import torch
+
+    import ember
+
+    x = np.array([0x7FA00000, 0x7F800001], np.uint32).view(np.float32)
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = [lib.tensor(x[0]), lib.tensor([x[1], 1.0]), lib.tensor(x)]
+        bits = [hex(int(t.view(lib.int32).reshape(-1)[0])) for t in got]
+        if lib is torch:
+            want = bits
+    assert bits == want

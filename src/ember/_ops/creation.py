@@ -269,7 +269,8 @@ def _numbers_to(values, dt):
                 any(isinstance(v, (float, np.floating)) and v < 0 for v in values):
             # NOTE: a negative int wraps into uint8 (-1 is 255), a negative float overflows
             raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
-        arr = np.array(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):  # (a signalling NaN is quieted, silently)
+            arr = np.array(values, dtype=np.float64)
         if dt._kind == 1 and np.any(np.abs(arr) >= 2.0 ** 53):  # (a big int, read as a float,
             is_float = [isinstance(v, (float, np.floating)) for v in values]  # would round:
             _check_fits(arr[is_float], dt, names={d.name: d.name for d in D.ALL})  # as PyTorch,

@@ -390,12 +390,16 @@ def _rmsprop_flat(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_dec
             _sq_fma_into(y, bg, z, bsq, w1_buf[:k], w2_buf[:k])
             if centered:  # grad_avg.lerp_(g, 1 - alpha); avg = square_avg.addcmul(ga, ga, -1)
                 lerp_(bga, bg, 1 - alpha)
-                np.negative(bga, out=z)
+                # (value * ga first, a product: a NaN keeps its sign, as in PyTorch's kernel)
+                np.multiply(bga, np.float32(-1), out=z)
                 _fma_into(z, bga, bsq, y, w1_buf[:k], w2_buf[:k])
                 src = y
+                neg = _negatives(y)
             else:
-                src = bsq
+                src, neg = bsq, None
             _vml.sqrt_into(src, y, *_sqrt_scratch(k))
+            if neg is not None:
+                y[neg] = np.nan
             np.add(y, eps_d, out=y)
             if momentum > 0:  # buf.mul_(momentum).addcdiv_(g, avg); p.add_(buf, alpha=-lr)
                 np.multiply(bbuf, m32, out=bbuf)
@@ -454,6 +458,16 @@ def _flat_ok(p, state, g):
             if np.may_share_memory(a, b):
                 return False
     return True
+
+
+def _negatives(x):
+    """Where float32/float64 ``x`` (a centered RMSprop's variance, which rounding can take
+    below zero) is negative, or None for nowhere: PyTorch's ``sqrt`` gives +nan there, where
+    NumPy's (and ``_vml.sqrt_into``'s) is -nan."""
+    if type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.size and \
+            np.fmin.reduce(x, axis=None) < 0:  # (NaNs skipped)
+        return x < 0
+    return None
 
 
 def _sqrt(x):
@@ -635,7 +649,10 @@ def rmsprop(p, g, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, mo
     if centered:
         lerp_(grad_avg, g, 1 - alpha)
         avg = addcmul_(square_avg.copy(), grad_avg, grad_avg, -1)
+        neg = _negatives(avg)
         avg = _sqrt(avg)
+        if neg is not None:
+            avg[neg] = np.nan
     else:
         avg = _sqrt(square_avg)
     avg += eps

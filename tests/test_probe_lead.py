@@ -385,3 +385,27 @@ def test_signalling_nan_scalars_convert_silently():
         if lib is torch:
             want = bits
     assert bits == want
+
+
+@pytest.mark.parametrize("name,kw", [("RMSprop", {"alpha": 0.0, "centered": True}),
+                                     ("Adam", {"betas": (0.0, 0.0)}), ("Adagrad", {}),
+                                     ("SGD", {"momentum": 0.9, "weight_decay": 0.1})])
+def test_optimizer_steps_with_infinite_grads_warn_nothing(name, kw):
+    import warnings
+
+    import torch
+
+    import ember
+
+    g = np.float32([np.inf, -np.inf, np.nan, 1.0, 0.0, -2.0, 3.0])
+    out = []
+    for lib in (torch, ember):
+        p = lib.nn.Parameter(lib.ones(7))
+        opt = getattr(lib.optim, name)([p], lr=0.1, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(2):
+                p.grad = lib.tensor(g)
+                opt.step()
+        out.append(p.detach().numpy().view(np.uint32).copy())
+    assert np.array_equal(*out)

@@ -284,7 +284,8 @@ class Optimizer:
                 if group.get("fused"):
                     self._check_fused(group)
                 try:
-                    update_group(group)
+                    with np.errstate(all="ignore"):  # (inf * 0 and the like: NaN, silently)
+                        update_group(group)
                 except ValueError:  # (NumPy's broadcast error: a state of another shape)
                     self._raise_state_shape(group)
                     raise

@@ -179,6 +179,19 @@ def pinned_threads(torch, ember, n):
     ember.set_num_threads(before_e)
 
 
+def intraop_threads(torch, n):
+    """Generator for a pytest fixture: PyTorch and ember's model of it (the thread count its
+    emulated kernels split work for) on ``n`` intra-op threads, both restored after."""
+    from ember._ops import _cascade
+
+    before, before_e = torch.get_num_threads(), _cascade.intraop_threads
+    torch.set_num_threads(n)
+    _cascade.intraop_threads = n
+    yield n
+    torch.set_num_threads(before)
+    _cascade.intraop_threads = before_e
+
+
 def torch_threads_blas_one(torch, n=2):
     """Generator for a pytest fixture: PyTorch on ``n`` intra-op threads and NumPy's BLAS on
     1 (it keeps OpenBLAS from fighting PyTorch's spinning OpenMP threads for the cores), both

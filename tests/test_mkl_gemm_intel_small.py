@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from diff import intraop_threads
 
 from ember._ops import _mkl_gemm as G
 
@@ -22,14 +23,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def threads(request):
     """PyTorch and ember's model of it on ``request.param`` intra-op threads."""
-    from ember._ops import _cascade
-
-    before, before_e = torch.get_num_threads(), _cascade.intraop_threads
-    torch.set_num_threads(request.param)
-    _cascade.intraop_threads = request.param
-    yield request.param
-    torch.set_num_threads(before)
-    _cascade.intraop_threads = before_e
+    yield from intraop_threads(torch, request.param)
 
 
 def _bits(x):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from diff import intraop_threads
 
 from ember._ops import _mkl_gemm as G
 from ember._ops import _mkl_gemv as V
@@ -23,14 +24,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(params=[1, 2])
 def threads(request):
     """PyTorch and ember's model of it on 1 or 2 intra-op threads."""
-    from ember._ops import _cascade
-
-    before, before_e = torch.get_num_threads(), _cascade.intraop_threads
-    torch.set_num_threads(request.param)
-    _cascade.intraop_threads = request.param
-    yield request.param
-    torch.set_num_threads(before)
-    _cascade.intraop_threads = before_e
+    yield from intraop_threads(torch, request.param)
 
 
 def _bits(x):

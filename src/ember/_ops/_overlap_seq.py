@@ -56,7 +56,10 @@ def run(t, others, ordered, recorded):
     memory) where no autograd records it, else ``recorded()`` (the usual path: the op out of
     place, its node recorded, the result written back) and then, on the memory as it was
     before, ``ordered()``: PyTorch's kernel writes the memory in its order under autograd
-    too, and the node's gradients do not depend on the values.  Returns ``recorded()``'s."""
+    too.  Returns ``recorded()``'s.  NOTE: the node keeps what ``recorded()`` saved, so
+    gradients that depend on the written values (``scatter_reduce_``/``index_reduce_`` with
+    amax, amin or prod, ``renorm_``) follow the unordered values, not PyTorch's; sums,
+    copies and fills have value-free gradients and match."""
     if not needs_grad([t] + [o for o in others if isinstance(o, Tensor)]):
         return ordered()
     from ..autograd.grad_mode import no_grad

@@ -119,8 +119,24 @@ def load(data: bytes, device="cpu") -> dict:
     return out
 
 
+def _file_order(st, filename, device):
+    """The names in ``filename`` in the order of their data (safetensors.torch's order), after
+    safetensors' own check of ``device`` (its error for a name it does not know)."""
+    where = device if isinstance(device, (str, int)) else str(device)
+    try:
+        with st.safe_open(filename, framework="numpy", device=where) as f:
+            return f.offset_keys()
+    except Exception as e:
+        if "is not supported for framework numpy" not in str(e):  # (a device it knows)
+            raise
+    with st.safe_open(filename, framework="numpy") as f:
+        return f.offset_keys()
+
+
 def load_file(filename, device="cpu") -> dict:
-    """The tensors of the safetensors file ``filename``, on ``device``."""
-    _require()
+    """The tensors of the safetensors file ``filename``, on ``device``, in the file's order."""
+    st = _require()
+    order = _file_order(st, filename, device)
     with open(filename, "rb") as fh:
-        return load(fh.read(), device=device)
+        tensors = load(fh.read(), device=device)
+    return {name: tensors[name] for name in order}

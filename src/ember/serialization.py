@@ -426,7 +426,11 @@ def _load_safetensors(f, map_location):
         raise RuntimeError("Attempting to load a safetensors file but safetensors is not "
                            "installed. Please install safetensors with: pip install "
                            "safetensors") from e
-    return st.load_file(f, device=str(map_location) if map_location is not None else "cpu")
+    from ._device import device
+
+    # (as PyTorch: a string or device names it, any other value means the CPU)
+    where = str(map_location) if isinstance(map_location, (str, bytes, device)) else "cpu"
+    return st.load_file(f, device=where)
 
 
 # -- allowlisting globals for weights_only=True --------------------------------------------

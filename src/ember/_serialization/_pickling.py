@@ -63,6 +63,7 @@ REBUILD_V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
 REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
 REBUILD_PARAMETER_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
 REBUILD_FROM_TYPE = TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
+REBUILD_META = TorchGlobal("torch._utils", "_rebuild_meta_tensor_no_storage")
 
 
 class _Reduced:
@@ -72,6 +73,23 @@ class _Reduced:
 
     def __init__(self, func, args):
         self.func, self.args = func, args
+
+
+# The module of dtype globals: "torch", but not the string object of the module's name (as
+# PyTorch's dtype class names it), which protocol 4 pickles write out once more
+_DTYPE_MODULE = "".join(("tor", "ch"))
+
+
+class _ClassRepr:
+    """Shows a storage type's global as Python shows the class (``<class 'torch.X'>``)."""
+
+    __slots__ = ("g",)
+
+    def __init__(self, g):
+        self.g = g
+
+    def __repr__(self):
+        return f"<class '{self.g.module}.{self.g.name}'>"
 
 
 class _StorageRef:
@@ -161,8 +179,13 @@ class StorageTable:
                 flat = flat.conj() if meta.get("conj") else flat
                 flat = -flat if meta.get("neg") else flat
             ref = self._new_ref(flat.view(np.uint8), dtype, location)
+            # (an empty tensor's strides as it reports them, as PyTorch saves its own)
+            if not arr.size:
+                return ref, t.storage_offset(), size, tuple(t.stride())
             return ref, 0, size, contiguous_strides(size)
         (start, nbytes, raw), offset, strides = found
+        if not arr.size:  # (its offset and strides as it reports them: NumPy's pointer of an
+            offset, strides = t.storage_offset(), tuple(t.stride())  # empty slice stays put)
         key = (start, nbytes, location)
         entry = self._by_block.get(key)
         if entry is None:
@@ -180,6 +203,9 @@ class StorageTable:
         """The ref of a storage saved by itself (shared with tensors on the same memory).
         An UntypedStorage is saved as bytes (PyTorch loads either back as a uint8
         TypedStorage)."""
+        if isinstance(storage, TypedStorage) and storage.dtype not in STORAGE_NAME_OF_DTYPE:
+            # (PyTorch has no storage class to name: uint16, float8...)
+            raise KeyError(f"dtype {storage.dtype} is not recognized")
         typed = storage if isinstance(storage, TypedStorage) else TypedStorage._wrap(
             storage, D.uint8)
         ref, offset, _, _ = self.tensor_args(typed._as_tensor())
@@ -229,7 +255,8 @@ def _user_state(t):
 # ember's bookkeeping in a tensor's ``__dict__`` (the conjugate and negative bits are saved as
 # PyTorch saves them: in the tensor's metadata, see ``_metadata``)
 _OWN_STATE = frozenset(("_storage_root", "_conj", "_neg", "_replay", "_detached_at",
-                        "_resize_store", "_stands_for"))
+                        "_resize_store", "_stands_for", "_numpy_memory", "_numpy_strides",
+                        "_zero_tensor", "_snapshot", "_empty_offset"))
 
 
 def _warn_if_has_hooks(t):
@@ -354,11 +381,15 @@ class TorchPickler(pickle._Pickler):
             pid = obj.pid
         elif isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
             pid = self.storages.storage_ref(obj).pid
+            if isinstance(obj, UntypedStorage):  # (PyTorch names its class, numel in bytes)
+                pid = (pid[0], TorchGlobal("torch.storage", "UntypedStorage"), *pid[2:])
         else:
             return None
         # A new tuple each time, as PyTorch's persistent_id returns: a storage used again is
         # written as a tuple again (its items are memoized), not as a memo reference.
         pid = (*pid,)
+        if self.proto == 0:  # (a text id, as PyTorch's shows it: the storage type as a class)
+            pid = (pid[0], _ClassRepr(pid[1]), *pid[2:])
         # NOTE: protocol 0 writes persistent ids as text; PyTorch saves such a file (without
         # a word) and only fails when loading it, with an AssertionError: ember does the same.
         return pid
@@ -380,13 +411,19 @@ class TorchPickler(pickle._Pickler):
         if type(obj) is Size:
             return TorchGlobal("torch", "Size"), (tuple(obj),)
         if type(obj) is device:
-            args = (obj.type,) if obj.index is None else (obj.type, obj.index)
+            # NOTE: PyTorch's device gives a new string each time it is pickled, so equal
+            # type names of different devices are each written out, never memo references
+            kind = obj.type.encode().decode()
+            args = (kind,) if obj.index is None else (kind, obj.index)
             return TorchGlobal("torch", "device"), args
         if type(obj) is type(self._strided):  # a layout: strided or sparse_coo
             return TorchGlobal("torch.serialization", "_get_layout"), (repr(obj),)
         return NotImplemented
 
     def _tensor_v2(self, t, requires_grad):
+        if t.device.type == "meta":  # (no bytes: PyTorch saves the shape alone, unshared)
+            return _Reduced(REBUILD_META, (t.dtype, tuple(int(s) for s in t.shape),
+                                           tuple(t.stride()), bool(requires_grad)))
         ref, offset, size, stride = self.storages.tensor_args(t)
         meta = _metadata(t)
         meta = (meta,) if meta else ()  # (as PyTorch: only when a bit is set)
@@ -413,20 +450,34 @@ class TorchPickler(pickle._Pickler):
         new_type = TorchGlobal("torch", "Tensor") if plain else type(t)
         return REBUILD_FROM_TYPE, (inner.func, new_type, inner.args, state)
 
+    def _write_global(self, module, name):
+        """``module.name`` as Python's pickler writes a global: protocol 4 and up push the
+        two strings (one string object per module, as each module's ``__name__``: written
+        once, then memo references) for ``STACK_GLOBAL``; lower ones write ``GLOBAL``."""
+        if self.proto >= 4:
+            self.save(module if module is _DTYPE_MODULE else sys.intern(module))
+            self.save(sys.intern(name))
+            self.write(pickle.STACK_GLOBAL)
+        else:
+            self.write(pickle.GLOBAL + f"{module}\n{name}\n".encode("utf-8"))
+
     def save_torch_global(self, obj):
-        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self._write_global(obj.module, obj.name)
         self.memoize(obj)
     dispatch[TorchGlobal] = save_torch_global
 
     def save_dtype(self, obj):
-        self.save(TorchGlobal("torch", obj.name))
+        # (a qscheme's module is torch's name; a dtype's, another string object "torch")
+        self.save(TorchGlobal("torch" if type(obj) is _qscheme else _DTYPE_MODULE, obj.name))
 
     def save_memory_format(self, obj):
         # A global of torch's, which pickle protocols below 4 cannot find (PyTorch's pickler
         # then fails on the module it finds instead)
         if self.proto < 4:
             raise TypeError("cannot pickle 'module' object")
-        self.save(TorchGlobal("torch", repr(obj)[len("torch."):]))
+        # NOTE: PyTorch's pickler finds ``torch.channels_last`` through the first module that
+        # has ``torch`` as an attribute, torch._utils, and writes it so
+        self.save(TorchGlobal("torch._utils", repr(obj)))
     dispatch[memory_format] = save_memory_format
     dispatch[D.dtype] = save_dtype
     dispatch[D._QDtype] = save_dtype
@@ -442,7 +493,7 @@ class TorchPickler(pickle._Pickler):
         if name is None and (module == "ember" or module.startswith("ember.") or
                              (isinstance(obj, type) and obj in EMBER_MODULE)):
             path = torch_path(obj)
-            self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode("utf-8"))
+            self._write_global(path[0], path[1])
             self.memoize(obj)
             return
         qualname = getattr(obj, "__qualname__", None)
@@ -451,7 +502,7 @@ class TorchPickler(pickle._Pickler):
                 getattr(sys.modules.get(module), qualname, None) is not obj:
             # An ember class named after PyTorch's (``torch.return_types.max``) in a process
             # where that name is PyTorch's own: written under the name, as PyTorch writes it.
-            self.write(pickle.GLOBAL + f"{module}\n{qualname}\n".encode("utf-8"))
+            self._write_global(module, qualname)
             self.memoize(obj)
             return
         try:

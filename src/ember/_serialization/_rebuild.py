@@ -86,6 +86,10 @@ def tensor_from_storage(storage, storage_offset, size, stride, dtype=None, flip=
     t = wrap(arr, storage._untyped_storage.device)
     # ``storage_offset()`` measures from the start of this memory (see ember._ops.shape).
     t.__dict__["_storage_root"] = typed
+    if not arr.size:  # (an empty tensor keeps its offset, and zero strides, as in PyTorch:
+        t.__dict__["_empty_offset"] = offset  # NumPy's empty arrays have neither)
+        if not any(stride):
+            t.__dict__["_numpy_strides"] = True
     return t
 
 
@@ -228,6 +232,14 @@ def rebuild_device_tensor_from_cpu_tensor(data, dtype, device_, requires_grad):
     return _set_requires_grad(t, requires_grad)
 
 
+def rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
+    """A meta tensor (PyTorch saves no storage for one: its dtype, size and stride alone)."""
+    from .._ops.more_tensor import empty_strided
+
+    return empty_strided(size, stride, dtype=_check_dtype(dtype, "a tensor"), device="meta",
+                         requires_grad=requires_grad)
+
+
 def get_layout(name):
     from .. import sparse_coo, strided
 
@@ -271,6 +283,7 @@ def torch_globals():
         "torch._utils._rebuild_parameter": rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": rebuild_parameter_with_state,
         "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
+        "torch._utils._rebuild_meta_tensor_no_storage": rebuild_meta_tensor_no_storage,
         "torch._utils._rebuild_device_tensor_from_cpu_tensor":
             rebuild_device_tensor_from_cpu_tensor,
         "torch.nn.parameter.Parameter": Parameter,
@@ -284,7 +297,6 @@ def torch_globals():
         "torch.UntypedStorage": UNTYPED,
     }
     for name, why in (("_rebuild_nested_tensor", "nested tensors are not supported"),
-                      ("_rebuild_meta_tensor_no_storage", "meta tensors are not supported"),
                       ("_rebuild_wrapper_subclass", "wrapper subclasses are not supported"),
                       ("_rebuild_device_tensor_from_numpy",
                        "tensors of devices without storages are not supported")):

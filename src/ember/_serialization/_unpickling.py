@@ -292,6 +292,10 @@ class FullUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         module, name = _compat_names(module, name, 2)
+        if name.startswith(("torch.", "torchvision.")):
+            # (a protocol-4 global found through a module's ``torch`` attribute: PyTorch
+            # writes ``torch.channels_last`` as ``torch._utils`` + ``torch.channels_last``)
+            module, name = name.rsplit(".", 1)
         obj = _torch_globals().get(f"{module}.{name}")
         if obj is not None:
             return obj

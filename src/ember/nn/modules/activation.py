@@ -112,8 +112,9 @@ class PReLU(Module):
     """Leaky ReLU with a learnt slope: one per channel, or one shared (``num_parameters=1``)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
-        super().__init__()
+        # NOTE: set before Module.__init__, as PyTorch's: first in the attributes it pickles
         self.num_parameters = num_parameters
+        super().__init__()
         self.init = init
         self.weight = Parameter(creation.empty(num_parameters, device=device, dtype=dtype))
         self.reset_parameters()

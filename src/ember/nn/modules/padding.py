@@ -38,8 +38,9 @@ class _Pad(Module):
 
 class _ConstantPad(_Pad):
     def __init__(self, padding, value):
-        super().__init__(padding)
-        self.value = value
+        Module.__init__(self)
+        self.value = value  # (before the padding, as PyTorch's: the order a pickle keeps)
+        self.padding = _pads(padding, self._n)
 
     def forward(self, input):
         return S.pad(input, self.padding, "constant", self.value)

@@ -185,16 +185,27 @@ def numel(t) -> int:
     return t.numel()
 
 
-def result_type(a, b):
+_RESULT_TYPE = []  # (its parser, made at the first call by keyword)
+
+
+def result_type(*args, **kwargs):
     import numbers
 
     import numpy as np
 
-    if not _builtins.all(isinstance(x, (Tensor, numbers.Number, np.bool_)) for x in (a, b)):
-        raise TypeError(_ops_core.format_invalid_args("result_type", (a, b), {}, (
+    if kwargs:  # (``result_type(tensor=x, other=2)``: the signature its names pick)
+        if not _RESULT_TYPE:
+            _RESULT_TYPE.append(_argparse.Parser("result_type", [_argparse.Signature(s) for s in (
+                "Tensor tensor, Tensor other", "Scalar scalar, Tensor tensor",
+                "Tensor tensor, Scalar other", "Scalar scalar1, Scalar scalar2")]))
+        sig, args, kwargs = _RESULT_TYPE[0].match(args, kwargs)
+        args = (*args, *(kwargs[q.name] for q in sig.params[len(args):]))
+    if len(args) != 2 or not _builtins.all(
+            isinstance(x, (Tensor, numbers.Number, np.bool_)) for x in args):
+        raise TypeError(_ops_core.format_invalid_args("result_type", args, {}, (
             "(Tensor tensor, Tensor other)", "(Number scalar, Tensor tensor)",
             "(Tensor tensor, Number other)", "(Number scalar1, Number scalar2)")))
-    return _dtype.result_type(a, b)
+    return _dtype.result_type(*args)
 
 
 def _dtype_arg(fn, name, pos, d):
@@ -617,7 +628,7 @@ _OUT_OVERLAP_CHECKED = frozenset((
     "vstack", "column_stack", "index_select", "gather", "take", "take_along_dim", "masked_select",
     "cumsum", "cumprod", "logcumsumexp", "sort", "topk", "msort", "kron",
     "outer", "addmm", "cross", "polar", "aminmax", "index_add", "index_copy", "scatter",
-    "scatter_add", "scatter_reduce"))
+    "scatter_add", "scatter_reduce", "mode"))
 # (their ``out=`` of another shape than the input is resized first: new memory, no overlap)
 _INDEX_OUT = frozenset(("index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"))
 
@@ -683,7 +694,8 @@ def _no_partial_overlap(out, args, kwargs):
 # The reductions PyTorch writes into an expanded ``out=``: its TensorIterator reduces the dims
 # where ``out`` has a zero stride too (``mean`` then refuses to divide the sum in place).
 # ``std``/``var``/``argmax``/``argmin`` are not decomposable: redone over all those dims.
-_ROWS_OUT = frozenset(("sum", "nansum", "mean", "nanmean", "amax", "amin", "std", "var"))
+_ROWS_OUT = frozenset(("sum", "nansum", "mean", "nanmean", "amax", "amin", "std", "var",
+                       "prod", "all", "any"))
 _REDUCED_INTO_EXPANDED = {"sum": "sum", "nansum": "sum", "prod": "prod", "amax": "amax",
                           "amin": "amin", "all": "all", "any": "any", "mean": "sum",
                           "nanmean": "nansum", "std": None, "var": None, "argmax": None,
@@ -943,14 +955,14 @@ def _nn(name):
 softmax, log_softmax, selu, celu, prelu, hardshrink, threshold, relu_ = (
     _nn("softmax"), _nn("log_softmax"), _nn("selu"), _nn("celu"), _nn("prelu"),
     _nn("hardshrink"), _nn("threshold"), _nn("relu_"))
-dropout, conv2d, conv1d = _nn("dropout"), _nn("conv2d"), _nn("conv1d")
+conv2d, conv1d = _nn("conv2d"), _nn("conv1d")
 
 
 # torch.* spellings whose arguments differ from nn.functional's: the weight first for
 # embedding, batch_norm's affine parameters before the running statistics, and a trailing
 # cuDNN switch (which changes nothing here)
-def embedding(weight, input, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
-    return nn.functional.embedding(input, weight, None if padding_idx < 0 else padding_idx,
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    return nn.functional.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
                                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 

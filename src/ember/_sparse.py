@@ -795,6 +795,8 @@ def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         if dims != set(range(self.ndim)):
             raise RuntimeError("norm_sparse currently only supports full reductions, so 'dim' "
                                "must either be empty or contain all dimensions of the input")
+    if keepdim:  # (``F.normalize(S, dim=(0, 1))`` asks for it)
+        raise RuntimeError("norm_sparse currently does not support keepdim=True")
     v = self.coalesce()._values()
     out = v.norm(2 if p in ("fro", None) else p)
     return out if dtype is None else out.to(dtype)

@@ -795,7 +795,15 @@ def make_view(arr, base: Tensor, name, rule, view_fn, *saved, inputs=None) -> Te
     ``view_fn(tensor)`` redoes the view on another tensor; in-place ops on the
     view use it to rebuild the history of the base (PyTorch's CopySlices).
     """
+    keep = False
+    if not arr.size and view_fn is not None and base._data.ndim and \
+            not any(base._data.strides):  # (a view of a fresh empty array: see there)
+        from .shape import redo_empty_view
+
+        arr, keep = redo_empty_view(arr, base, view_fn)
     out = make(arr, inputs or (base,), name, rule, *saved, _view=True)
+    if keep:
+        out.__dict__["_numpy_strides"] = True
     out._fresh = False  # shares memory: never taken over as a leaf's .grad
     # A view of an inference tensor is one, in any mode; a view of a normal tensor is normal,
     # even made under inference_mode (as in PyTorch).
@@ -867,7 +875,18 @@ def _no_grad_view(view):
 
 
 def make_view_multi(arrs, base, name, rule, view_fns, *saved):
+    if base._data.ndim and not base._data.size and not any(base._data.strides):
+        from .shape import redo_empty_view  # (views of a fresh empty array: see there)
+
+        arrs = [redo_empty_view(a, base, f) if not a.size else (a, False)
+                for a, f in zip(arrs, view_fns)]
+        kept = [k for _, k in arrs]
+        arrs = [a for a, _ in arrs]
     outs = make_multi(arrs, (base,), name, rule, *saved, _view=True)
+    if base._data.ndim and not base._data.size and not any(base._data.strides):
+        for o, k in zip(outs, kept):
+            if k:
+                o.__dict__["_numpy_strides"] = True
     root = base._base if base._base is not None else base
     parent = base._view_fn if base._base is not None else None
     for o, fn in zip(outs, view_fns):

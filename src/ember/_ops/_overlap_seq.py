@@ -35,7 +35,7 @@ from . import _overlap
 from ._core import _sort_dims, needs_grad, wrap
 
 __all__ = ["applies", "shares", "run", "reduce_rows_out", "index_add_", "index_copy_",
-           "index_reduce_", "scatter_", "put_", "masked_scatter_", "scan_", "scan_out"]
+           "index_reduce_", "mean_", "scatter_", "put_", "masked_scatter_", "scan_", "scan_out"]
 
 
 def applies(t, *others) -> bool:
@@ -56,22 +56,27 @@ def run(t, others, ordered, recorded):
     memory) where no autograd records it, else ``recorded()`` (the usual path: the op out of
     place, its node recorded, the result written back) and then, on the memory as it was
     before, ``ordered()``: PyTorch's kernel writes the memory in its order under autograd
-    too.  Returns ``recorded()``'s.  NOTE: the node keeps what ``recorded()`` saved, so
-    gradients that depend on the written values (``scatter_reduce_``/``index_reduce_`` with
-    amax, amin or prod, ``renorm_``) follow the unordered values, not PyTorch's; sums,
-    copies and fills have value-free gradients and match."""
+    too.  Returns ``recorded()``'s.  (An op whose node saves its result, ``scatter_reduce_``'s
+    and ``index_reduce_``'s with amax, amin or prod, has it replaced by the values the memory
+    holds at the end, as PyTorch's node reads them.)"""
     if not needs_grad([t] + [o for o in others if isinstance(o, Tensor)]):
         return ordered()
     from ..autograd.grad_mode import no_grad
 
     d = t._data
     saved = d.copy()
+    t.__dict__.pop("_overlap_result", None)
     out = recorded()
     version = t._vc.v
     np.copyto(d, saved)  # (elements sharing memory hold one value: any order restores)
     with no_grad():
         ordered()
     t._vc.v = version
+    new = t.__dict__.pop("_overlap_result", None)
+    if new is not None and new._data.shape == d.shape and new._data.dtype == d.dtype:
+        # (PyTorch's node saves its result as the memory holds it once written, read back
+        # through the view: the gradients of amax/amin/prod compare against those values)
+        np.copyto(new._data, d)
     return out
 
 
@@ -216,6 +221,34 @@ def scatter_(t, dim, index, src=None, value=None, reduce=None):
     return _done(t)
 
 
+def mean_(t, dim, index, src, scatter):
+    """``t.scatter_reduce_(dim, index, src, "mean")`` (``scatter``) or
+    ``t.index_reduce_(dim, index, src, "mean")`` (floating ``t``, ``self`` included) on the
+    memory, as PyTorch's kernels do it: the sums as ``scatter_add_``'s (``index_add_``'s), in
+    order, then each element of ``t`` divided by its count (one, plus the values folded into
+    it), element after element in row-major order, so that a place two elements share is
+    divided twice (measured on PyTorch 2.13)."""
+    d = t._data
+    dim = dim % d.ndim
+    count = np.ones(d.shape, d.dtype)
+    idx = index._data
+    if scatter:
+        scatter_(t, dim, index, src, None, "add")
+        target = list(np.indices(idx.shape).reshape(idx.ndim, -1))
+        target[dim] = idx.reshape(-1) % d.shape[dim]
+        np.add.at(count, tuple(target), 1)
+    else:
+        index_add_(t, dim, index, src)
+        for j in idx.reshape(-1).tolist():
+            sl = [slice(None)] * d.ndim
+            sl[dim] = j % d.shape[dim]
+            count[tuple(sl)] += 1
+    mem, at = _memory(d)
+    for k, c in zip(at.reshape(-1).tolist(), count.reshape(-1).tolist()):
+        mem[k] = mem[k] / d.dtype.type(c)
+    return t  # (its version counted once, by the sums)
+
+
 def index_copy_(t, dim, index, source):
     """``t.index_copy_(dim, index, source)`` on the memory: an element of ``source`` after
     another, in the order of PyTorch's iterator over it (the op's checks made by the caller)."""
@@ -315,7 +348,7 @@ def reduce_rows_out(name, args, kwargs, out):
     from ._core import norm_dim
 
     if name not in _ROW_REDUCTIONS or not args or not isinstance(args[0], Tensor):
-        return None
+        return _fibers_out(name, args, kwargs, out)
     x = args[0]
     xd, od = x._data, out._data
     if type(xd) is not np.ndarray or type(od) is not np.ndarray or xd.dtype != od.dtype or \
@@ -323,12 +356,12 @@ def reduce_rows_out(name, args, kwargs, out):
             not xd.flags.c_contiguous or kwargs.get("dtype") not in (None, x.dtype) or \
             not np.may_share_memory(xd, od) or _overlap.self_overlapping(od) or \
             xd.size > 1 << 16:
-        return None
+        return _fibers_out(name, args, kwargs, out)
     dim = args[1] if len(args) > 1 else kwargs.get("dim")
     if isinstance(dim, (tuple, list)) and len(dim) == 1:
         dim = dim[0]
     if not isinstance(dim, int) or norm_dim(dim, xd.ndim) != xd.ndim - 1:
-        return None
+        return _fibers_out(name, args, kwargs, out)
     at = 3 if name in ("std", "var") else 2  # (``std(x, dim, unbiased, keepdim)``)
     keepdim = args[at] if len(args) > at else kwargs.get("keepdim", False)
     if keepdim:
@@ -371,3 +404,124 @@ def reduce_rows_out(name, args, kwargs, out):
                 np.divide(od, count.astype(od.dtype), out=od)
         out._vc.v += 1
     return redo
+
+
+# (each reduction's kernel: the op it reduces with and how its result joins ``out``)
+_FIBER_JOIN = {"sum": ("sum", np.add), "nansum": ("nansum", np.add), "mean": ("sum", np.add),
+               "nanmean": ("nansum", np.add), "prod": ("prod", np.multiply),
+               "amax": ("amax", np.maximum), "amin": ("amin", np.minimum),
+               "all": ("all", np.logical_and), "any": ("any", np.logical_or)}
+
+
+def _identity(name, dtype):
+    """The value PyTorch's reduction kernel fills its output with first."""
+    if name in ("amax", "amin"):
+        if dtype.kind == "b":
+            return name == "amin"
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            return info.min if name == "amax" else info.max
+        return -np.inf if name == "amax" else np.inf
+    return {"prod": 1, "all": True, "any": False}.get(name, 0)
+
+
+def _fibers_out(name, args, kwargs, out):
+    """For a reduction whose ``out=`` shares the input's memory, over other dims than the
+    last (or of dtypes :func:`reduce_rows_out` does not take): a callable writing ``out`` as
+    PyTorch's kernel does, or None.
+
+    Measured (PyTorch 2.13, float32/float64/int64/bool, small inputs): the kernel fills
+    ``out`` with the reduction's identity (0, 1, -inf/inf or the integer type's bounds, True
+    or False); the floating sums (cascade sums) then reduce the memory as it is then and join
+    the result with what ``out`` holds (``mean``: that ``sum`` divided in place,
+    ``nanmean``: by the counts of non-NaN values taken before the fill); the others (integer
+    sums, ``prod``, ``amax``, ``all``, ...) accumulate into ``out`` itself, one reduced
+    position after another (row-major), so that an input element that is an element of
+    ``out`` is read as the partial result it holds then (``prod(x, 0, out=x[2])`` squares
+    ``x[0] * x[1]``)."""
+    from ._core import norm_dims
+
+    if name not in _FIBER_JOIN or not args or not isinstance(args[0], Tensor):
+        return None
+    x = args[0]
+    xd, od = x._data, out._data
+    if type(xd) is not np.ndarray or type(od) is not np.ndarray or xd.dtype != od.dtype or \
+            xd.dtype.kind == "c" or not xd.ndim or not od.size or \
+            kwargs.get("dtype") not in (None, x.dtype) or not np.may_share_memory(xd, od) or \
+            _overlap.self_overlapping(od) or xd.size > 1 << 16:
+        return None
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if name in ("all", "any") and isinstance(dim, (tuple, list)) and len(dim) == 1:
+        dim = dim[0]
+    dims = tuple(range(xd.ndim)) if dim is None or isinstance(dim, (tuple, list)) and \
+        not dim else norm_dims(dim, xd.ndim)
+    op, join = _FIBER_JOIN[name]
+    import ember
+
+    reducer = getattr(ember, op)
+    more = {k: v for k, v in kwargs.items() if k != "dtype"}
+    ident = _identity(name, xd.dtype)
+
+    if name in ("sum", "nansum") and xd.dtype.kind == "f" or name in ("mean", "nanmean"):
+        pass
+    elif name == "amin" and xd.dtype.kind in "iu":
+        return None  # (NOTE: PyTorch's integer amin reads its input before any write)
+    elif min(xd.strides, default=0) >= 0 and min(od.strides, default=0) >= 0:
+        return lambda: _accumulate_out(x, out, dims, join, ident)
+    else:
+        return None
+
+    def redo():
+        with np.errstate(all="ignore"):
+            count = (~np.isnan(xd)).sum(dims) if name == "nanmean" else None
+            od[...] = ident
+            v = reducer(wrap(xd.copy(), x._device), *args[1:], **more)._data
+            od[...] = join(od, v.reshape(od.shape))
+            if name == "mean":
+                np.divide(od, od.dtype.type(xd.size // od.size), out=od)
+            elif name == "nanmean":
+                np.divide(od, count.reshape(od.shape).astype(od.dtype), out=od)
+        out._vc.v += 1
+    return redo
+
+
+def _accumulate_out(x, out, dims, join, ident):
+    """``out`` (sharing ``x``'s memory) filled with ``ident``, then joined with the slices
+    of ``x`` at the reduced positions ``dims`` in turn, each read from the memory as it is
+    then (see :func:`_fibers_out`)."""
+    xd, od = x._data, out._data
+    item = xd.itemsize
+    lo = min(_ptr(xd), _ptr(od))
+    first = xd if _ptr(xd) == lo else od
+    span = max(_ptr(a) - lo + item * (1 + sum((n - 1) * (s // item)
+                                              for n, s in zip(a.shape, a.strides)))
+               for a in (xd, od)) // item
+    mem = np.lib.stride_tricks.as_strided(first, (span,), (item,))
+
+    def places(a):
+        at = np.full(a.shape, (_ptr(a) - lo) // item, np.int64)
+        for k, (n, s) in enumerate(zip(a.shape, a.strides)):
+            shape = [1] * a.ndim
+            shape[k] = n
+            at = at + (np.arange(n, dtype=np.int64) * (s // item)).reshape(shape)
+        return at
+    kept = [d for d in range(xd.ndim) if d not in dims]
+    ax = places(xd).transpose(kept + list(dims)).reshape(od.size, -1)
+    ao = places(od).reshape(-1)
+    with np.errstate(all="ignore"):
+        mem[ao] = ident
+        hits = np.isin(ax, ao)
+        if not (hits & (ax != ao[:, None])).any():  # (each output reads only its own slot:
+            for i in range(ax.shape[1]):  # the outputs side by side give the same)
+                mem[ao] = join(mem[ao], mem[ax[:, i]])
+        else:  # (one output after another, each over its positions in turn)
+            for j, at in enumerate(ao.tolist()):
+                acc = mem[at]
+                for i in ax[j].tolist():
+                    acc = join(acc, mem[i])
+                    mem[at] = acc
+    out._vc.v += 1
+
+
+def _ptr(a):
+    return a.__array_interface__["data"][0]

@@ -1372,7 +1372,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             share = P.div(g, count)
             gi, gs = P.where(own_t, P.mul(share, same), 0), P.mul(share.gather(d, index_t), theirs)
         else:
-            gi, gs = _prod_grads(g, x, sv, own, d, index_t)
+            gi, gs = _prod_grads(g, x, sv, own, d, index_t, res)
         if tuple(gs.shape) != (sshape or (1,)):  # (a src larger than the index: PyTorch's
             return gi.reshape(shape), gs  # backward fails, here as autograd checks gs)
         return gi.reshape(shape), gs.reshape(sshape)
@@ -1382,9 +1382,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return make(out, (input, src), "ScatterReduceBackward0", rule, input, src, OUT, index)
 
 
-def _prod_grads(g, x, sv, own, d, index):
+def _prod_grads(g, x, sv, own, d, index, res=None):
     """Gradients of a scattered product: each member's is the product of the other members
-    of its group (``own``: whether ``x`` itself is a member)."""
+    of its group (``own``: whether ``x`` itself is a member).  NOTE: as PyTorch's formula, a
+    ``src`` member of a group without zeros takes the saved result ``res`` over its value
+    (which differs from the members' product where the op wrote a view overlapping itself)."""
     one = F.ones((), dtype=g.dtype, device=g.device)
     zx = P.logical_and(P.eq(x, 0), P.ne(own, 0))
     zs = P.eq(sv, 0)
@@ -1393,14 +1395,16 @@ def _prod_grads(g, x, sv, own, d, index):
     nz = scatter_reduce(P.where(P.logical_or(zx, P.eq(own, 0)), one, x), d, index,
                         P.where(zs, one, sv), "prod")
 
-    def others(gv, v, is_zero, zc, p):
+    def others(gv, v, is_zero, zc, p, whole=None):
         gp = P.mul(gv, p)  # (PyTorch's order: the gradient times the product, then divided)
         none = P.mul(gp, 0)
+        gw = gp if whole is None else P.mul(gv, whole)
         return P.where(is_zero, P.where(P.eq(zc, 1), gp, none),
-                       P.where(P.eq(zc, 0), P.div(gp, P.where(is_zero, one, v)), none))
+                       P.where(P.eq(zc, 0), P.div(gw, P.where(is_zero, one, v)), none))
     gi = P.where(P.ne(own, 0), others(g, x, zx, zeros, nz), 0)  # (PyTorch zeroes, not
     # multiplies: +0, never -0 or NaN, where the input itself is left out)
-    gs = others(g.gather(d, index), sv, zs, zeros.gather(d, index), nz.gather(d, index))
+    gs = others(g.gather(d, index), sv, zs, zeros.gather(d, index), nz.gather(d, index),
+                None if res is None else res.gather(d, index))
     return gi, gs
 
 
@@ -1776,9 +1780,52 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         exact = exact_addmv(input._data, mat._data, vec._data, beta, alpha)
         if exact is not None and exact.shape == res._data.shape:
             res._data = exact
+    elif m:  # (half types: PyTorch's own gemv loops, their roundings)
+        exact = _half_gemv_bits(input._data, mat._data, vec._data, beta, alpha)
+        if exact is not None and exact.shape == res._data.shape:
+            res._data = exact
     if alpha == 0 and m and mat._data.dtype in (np.float32, np.float64):
         res._data = L._alpha0_blas(input, (n,), beta)  # (MKL's gemv skips the product)
     return _out(res, out, "addmv")
+
+
+def _half_gemv_bits(c, a, x, beta, alpha):
+    """``beta * c + alpha * (a @ x)`` for float16/bfloat16 as PyTorch's CPU gemv rounds it
+    (measured on 2.13): ``alpha`` and ``beta`` rounded to the half type first, ``beta * c``
+    rounded to it (unless beta is 1, or for float16's "t" form with alpha 1; nothing of ``c``
+    if beta is 0), then by the matrix's layout
+    (PyTorch's ``addmv`` picks gemv's "n" form for a column-major matrix, and for an ``n x 1``
+    one): "n": ``sum_j (alpha * x[j]) * a[:, j]`` accumulated in float32 column after column,
+    rounded to the half type, then added to the scaled ``c`` and rounded again; "t": each row's
+    float32 dot product in order, ``c + alpha * dot`` rounded once.  None for other dtypes or
+    devices."""
+    if type(a) is not np.ndarray or type(c) is not np.ndarray or type(x) is not np.ndarray or \
+            a.dtype.itemsize != 2 or a.dtype.kind not in "fV" or a.ndim != 2:
+        return None
+    f32, low = np.float32, a.dtype
+    n, m = a.shape
+    item = a.itemsize
+    al = f32(np.array(alpha, f32).astype(low))
+    be = f32(np.array(beta, f32).astype(low))
+    with quiet:
+        af, xf = a.astype(f32), x.astype(f32)
+        y = np.broadcast_to(c, (n,)).astype(f32)
+        scaled = y * be  # (float16 "t" with alpha 1, PyTorch's fast path: kept in float32)
+        if beta == 0:
+            y = None
+        elif be != 1:
+            y = scaled.astype(low).astype(f32)
+        s = np.zeros(n, f32)
+        if a.strides[0] == item and (m == 1 or a.strides[1] // item >= max(1, n)):
+            for j in range(m):  # ("n": the columns scaled by alpha * x[j], in turn)
+                s += (al * xf[j]) * af[:, j]
+            return s.astype(low) if y is None else (y + s.astype(low).astype(f32)).astype(low)
+        for j in range(m):  # ("t": each row's dot product, in order)
+            s += af[:, j] * xf[j]
+        s *= al
+        if y is not None and al == 1 and low == np.float16:
+            y = scaled
+        return s.astype(low) if y is None else (y + s).astype(low)
 
 
 @fused_op("AddrBackward0")
@@ -2414,9 +2461,11 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     fill = _uninitialized_fill(dt)
     if fill is not None:
         base[...] = fill
-    arr = S._as_strided(base, size, tuple(s * item for s in stride)) if need else \
-        xp.zeros(size, dtype=dt.np)
+    # (no element: the strides as given all the same, zeros too, as PyTorch reports them)
+    arr = S._as_strided(base, size, tuple(s * item for s in stride))
     t = wrap(arr, dev)
+    if not need:
+        t.__dict__["_numpy_strides"] = True
     if requires_grad:
         F._require_grad(t)
     return F._pinned_if(t, pin_memory)
@@ -2578,7 +2627,18 @@ def _inplace(op):
         if op is index_copy:  # (its first check, before its arguments')
             check_written_overlap(self)
         others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
-        new = op(snapshot(self, *others), *args, **kwargs)
+        snap = snapshot(self, *others)
+        from ..autograd.grad_mode import STATE
+
+        if self._base is not None and STATE.enabled and _overlap.self_overlapping(self._data):
+            # (a view whose elements share memory, as ``as_strided`` makes: PyTorch's
+            # CopySlices writes the op's gradient for each element into the base's gradient
+            # in turn, the last one kept; ``copy_``'s history would add them up instead.  One
+            # node for the whole composite lets ``commit`` record just that)
+            new = fused(None, lambda *a: op(*a, **kwargs), snap, *args)
+            self.__dict__["_overlap_result"] = new  # (see ``_overlap_seq.run``)
+            return commit(self, new, expanded=True)
+        new = op(snap, *args, **kwargs)
         if self._base is None or new._grad_fn is None or (
                 new.dtype is not self.dtype and not D.can_cast(new.dtype, self.dtype)):
             # (an ``as_strided`` view overlapping itself: only the elements the op writes)
@@ -2672,11 +2732,15 @@ def _install_methods():
         from . import _overlap_seq
 
         how = {"sum": "add", "prod": "multiply", "amax": "amax", "amin": "amin"}.get(reduce)
+        if reduce == "mean" and self.dtype.is_floating_point:
+            how = "mean"
         if how is not None and include_self is True and isinstance(index, Tensor) and \
                 isinstance(src, Tensor) and _overlap_seq.shares(self):  # (elements sharing
             scatter_reduce(self.detach(), dim, index, src, reduce)  # memory: its checks, then
             return _overlap_seq.run(  # in PyTorch's order, as scatter_add_'s)
-                self, [src], lambda: _overlap_seq.scatter_(self, dim, index, src, None, how),
+                self, [src], (lambda: _overlap_seq.mean_(self, dim, index, src, True))
+                if how == "mean" else
+                lambda: _overlap_seq.scatter_(self, dim, index, src, None, how),
                 lambda: scatter_reduce_(self, dim, index, src, reduce))
         return scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
     Tensor.scatter_reduce_ = _scatter_reduce_
@@ -2685,13 +2749,15 @@ def _install_methods():
     def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         from . import _overlap_seq
 
-        if reduce in ("prod", "amax", "amin") and include_self is True and self.ndim and \
+        if (reduce in ("prod", "amax", "amin") or reduce == "mean" and
+                self.dtype.is_floating_point) and include_self is True and self.ndim and \
                 isinstance(index, Tensor) and isinstance(source, Tensor) and \
                 _overlap_seq.shares(self):  # (elements sharing memory: its checks, then a
             index_reduce(self.detach(), dim, index, source, reduce)  # slice after another)
             return _overlap_seq.run(
-                self, [source], lambda: _overlap_seq.index_reduce_(self, dim, index, source,
-                                                                   reduce),
+                self, [source], (lambda: _overlap_seq.mean_(self, dim, index, source, False))
+                if reduce == "mean" else
+                lambda: _overlap_seq.index_reduce_(self, dim, index, source, reduce),
                 lambda: index_reduce_(self, dim, index, source, reduce))
         return index_reduce_(self, dim, index, source, reduce, include_self=include_self)
     Tensor.index_reduce_ = _index_reduce_

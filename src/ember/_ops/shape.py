@@ -597,7 +597,73 @@ def slice_(t, dim, start, stop, step=1):
         raise ValueError("step must be greater than zero")
     key = (slice(None),) * d + (slice(start, stop, step),)
     fn = lambda b: slice_(b, d, start, stop, step)
-    return make_view(t._data[key], t, "SliceBackward0", _region_rule, fn, t.shape, fn)
+    arr = t._data[key]
+    if not arr.size:
+        arr = _empty_slice(arr, t._data, d, slice(start, stop, step).indices(t.shape[d])[0],
+                           step)
+    out = make_view(arr, t, "SliceBackward0", _region_rule, fn, t.shape, fn)
+    if not arr.size:
+        _trust_empty_strides(out, t)
+    return out
+
+
+def _pointed(a, ptr, strides):
+    """Empty array ``a`` (a NumPy one) re-pointed at address ``ptr`` with byte ``strides``
+    (no element is ever read there, so any address will do: one past the end too)."""
+    face = dict(a.__array_interface__)
+    face["data"] = (ptr, not a.flags.writeable)
+    face["strides"] = tuple(strides)
+    face.pop("mask", None)
+
+    class _Face:  # (the array keeps it, and it ``a``, alive)
+        __array_interface__ = face
+        base = a
+    out = np.asarray(_Face())
+    return out if out.dtype == a.dtype else out.view(a.dtype)
+
+
+def _empty_slice(a, parent, d, start, step):
+    """NOTE: NumPy gives an empty slice of ``parent`` (``x[3:3]``) its start of 0 and step of
+    1; PyTorch's starts at ``start`` (clamped into the dim) with the dim's stride times the
+    step, as ``storage_offset()`` and ``stride()`` show: ``a`` (``parent[..., start:...]``
+    along dim ``d``, empty) pointed and strided so."""
+    if type(a) is not np.ndarray or type(parent) is not np.ndarray or a.ndim != parent.ndim \
+            or a.shape[d]:  # (a slice with elements of its own: NumPy's start and step)
+        return a
+    strides = list(a.strides)
+    strides[d] = parent.strides[d] * step
+    return _pointed(a, _ptr(a) + start * parent.strides[d], strides)
+
+
+def redo_empty_view(arr, base, view_fn):
+    """NOTE: NumPy gives the empty arrays it makes zero strides, which ``stride`` reports as
+    the contiguous ones PyTorch gives them; a view of such a tensor (``torch.zeros(0, 3).t()``,
+    ``.diagonal()``, ``[:, 1:]``) has in PyTorch the strides and offset worked out from those:
+    ``arr`` (the view of ``base``, empty) redone by ``view_fn`` on ``base``'s memory laid out
+    with the strides it reports.  Returns it and whether its zero strides are PyTorch's (those
+    of a ``base`` that reports its own zero strides: the view is to report them too)."""
+    if type(arr) is not np.ndarray or type(base._data) is not np.ndarray:
+        return arr, False
+    st = stride(base)
+    if not any(st):
+        return arr, True
+    a = base._data
+    probe = wrap(_as_strided(a, a.shape, [s * a.itemsize for s in st]), base._device)
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        redone = view_fn(probe)._data
+    return (redone if redone.shape == arr.shape and redone.dtype == arr.dtype else arr), False
+
+
+def _trust_empty_strides(out, t):
+    """Have empty view ``out`` of ``t`` report its NumPy strides, zeros too (an empty slice of
+    an expanded tensor: ``torch.zeros(1).expand(4)[:0].stride()`` is ``(0,)``), where they are
+    ``t``'s own: ``t`` has elements, or reports its NumPy strides itself."""
+    if not any(out._data.strides) and out.ndim and (
+            t._data.size or "_numpy_strides" in t.__dict__ or
+            t._base is not None and "_numpy_strides" in t._base.__dict__):
+        out.__dict__["_numpy_strides"] = True
 
 
 def narrow(t, dim, start, length):
@@ -725,11 +791,17 @@ def split(t, split_size_or_sections=None, dim=0, *, split_size=None):
         name = "SplitWithSizesBackward0"
     starts = np.cumsum([0] + sizes[:-1]).tolist()
     arrs = [t._data[(slice(None),) * d + (slice(a, a + s),)] for a, s in zip(starts, sizes)]
+    arrs = [_empty_slice(x, t._data, d, a, 1) if not x.size else x
+            for x, a in zip(arrs, starts)]
     fns = [lambda b, a=a, s=s: slice_(b, d, a, a + s) for a, s in zip(starts, sizes)]
 
     def rule(ctx, *gs):
         return (cat(gs, d),)
-    return make_view_multi(arrs, t, name, rule, fns)
+    outs = make_view_multi(arrs, t, name, rule, fns)
+    for o in outs:
+        if not o._data.size:
+            _trust_empty_strides(o, t)
+    return outs
 
 
 def split_with_sizes(t, split_sizes, dim=0):

@@ -58,6 +58,27 @@ def _kit(a):
     return (_F64, _fma64) if a.dtype == _F64 else (_F32, _fma32)
 
 
+def _windows(*arrays):
+    """The arrays as PyTorch's fused kernels walk them: each one's ``numel`` values of memory
+    from its first element on, whatever its strides (NOTE: so a transposed parameter's values
+    pair with a contiguous gradient's by memory, not by index; a parameter with gaps, a
+    slice, has its kernel read and write the memory in between, as PyTorch's does).  None
+    where every array is C-contiguous (nothing to change) or one is laid out otherwise than
+    such a walk can follow (negative strides, or elements sharing memory)."""
+    if all(a is None or a.flags.c_contiguous for a in arrays):
+        return None
+    out = []
+    for a in arrays:
+        if a is None:
+            out.append(None)
+            continue
+        if any(s < 0 for s in a.strides) or \
+                1 + sum((n - 1) * (s // a.itemsize) for n, s in zip(a.shape, a.strides)) < a.size:
+            return None
+        out.append(np.lib.stride_tricks.as_strided(a, (a.size,), (a.itemsize,)))
+    return out
+
+
 def applies(group, *arrays, reduced=True) -> bool:
     """Whether a ``fused`` group's update on these arrays is this module's (float32 or
     float64 CPU arrays of one dtype, no gradient scaler; float16 and bfloat16 too unless
@@ -88,6 +109,11 @@ def _in_float32(kernel, *arrays, **kw):
 def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, weight_decay,
          eps, amsgrad, maximize, decoupled_weight_decay):
     """One fused Adam/AdamW step on float32 (or float64) arrays, in place."""
+    flat = _windows(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq)
+    if flat is not None:
+        adam(*flat, step, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
+             amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        return
     if p.dtype.name in _REDUCED:
         _in_float32(adam, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr,
                     beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
@@ -141,6 +167,14 @@ def adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, w
 def sgd(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """One fused SGD step on float32 (or float64) arrays, in place; returns the momentum
     buffer (a new one on the first step), or None without momentum."""
+    flat = _windows(p, g, buf)
+    if flat is not None:
+        new = sgd(*flat, lr=lr, momentum=momentum, dampening=dampening,
+                  weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        if buf is None and new is not None:  # (the first step's buffer: a clone of the
+            buf = np.array(g, copy=True)  # gradient, laid out as it is, its memory the walk's)
+            np.lib.stride_tricks.as_strided(buf, (buf.size,), (buf.itemsize,))[...] = new
+        return buf
     f, fma = _kit(p)  # (float32 or float64 arithmetic, as p)
     if maximize:
         g = -g
@@ -172,6 +206,10 @@ def adagrad(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize)
     """One fused Adagrad step on float32 (or float64) arrays, in place.  (float16/bfloat16:
     in float32, where the vector body, the first ``16 * (n // 16)`` values, takes ``clr``,
     ``eps`` and ``weight_decay`` rounded to the arrays' dtype first, the scalar code not.)"""
+    flat = _windows(p, g, state_sum)
+    if flat is not None:
+        return adagrad(*flat, step, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                       eps=eps, maximize=maximize)
     if p.dtype.name in _REDUCED:
         n = p.size
         body = n - n % 16

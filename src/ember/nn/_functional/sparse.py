@@ -131,6 +131,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         if not isinstance(t, Tensor):
             raise TypeError(f"embedding(): argument '{nm}' (position {pos}) must be Tensor, not "
                             f"{type(t).__name__}")
+    if type(weight).__name__ in ("SparseTensor", "CompressedTensor"):
+        return _sparse_embedding(input, weight, max_norm)
     if max_norm is not None:  # (the renormalisation checks the indices first)
         _renorm_check(input, weight, xp_of(weight))
     from .loss import _check_flag  # (its op's parser)
@@ -155,6 +157,32 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     return make(out, (weight,), "EmbeddingBackward0",  # (the indices: kept, as PyTorch's)
                 _embedding_sparse_rule if sparse else _embedding_rule, (idx, keep, counts), n,
                 input)
+
+
+def _sparse_embedding(input, weight, max_norm):
+    """``embedding`` of a sparse weight, as PyTorch's: its rows picked by ``index_select``
+    (a sparse COO result) for a 1-D ``input``.  NOTE: PyTorch views that result as
+    ``input.shape + (dim,)`` for any other ``input``, which a sparse tensor refuses; its
+    renormalisation (``max_norm``) and a compressed (CSR) weight have no sparse kernel."""
+    from ... import _sparse, _sparse_compressed
+
+    coo = isinstance(weight, _sparse.SparseTensor)
+    no_kernel = _sparse._no_kernel if coo else _sparse_compressed._no_kernel
+    if max_norm is not None:
+        raise NotImplementedError(no_kernel("aten::embedding_renorm_"))
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    _indices(input, weight.shape[0], np, check_range=False)
+    if not coo:
+        raise NotImplementedError(no_kernel("aten::index_select"))
+    out = weight.index_select(0, input.reshape(-1))
+    if input.ndim != 1:
+        raise NotImplementedError(no_kernel("aten::view"))
+
+    def rule(ctx, g):  # (PyTorch's EmbeddingBackward0 has no sparse kernel either)
+        raise NotImplementedError(no_kernel("aten::embedding_dense_backward"))
+    return _sparse._make(out._sp_i, out._sp_v, tuple(out.shape), out.is_coalesced(), (weight,),
+                         "EmbeddingBackward0", rule, out._device)
 
 
 def _embedding_rule(ctx, g):

@@ -1193,7 +1193,17 @@ def pow(a, b):
         out = iter_layout(out, (a,), dt.np)  # (the number is no operand)
         return make(out, (a,), "PowBackward0", _pow_scalar_rule, a, b, laid=True)
     _no_bool(dt, "pow")
-    return _binary(a, b, _np_pow, "PowBackward1", _pow_rule, a, b, OUT)
+    return _binary(a, b, _np_pow_nans, "PowBackward1", _pow_rule, a, b, OUT)
+
+
+def _np_pow_nans(x, y):
+    """``_np_pow`` of two tensors' arrays with PyTorch's NaN bits (``nan_payloads2``; a
+    negative base's float64 NaN is positive in the vector loop)."""
+    out = _np_pow(x, y)
+    if type(out) is np.ndarray and out.dtype.kind == "f":
+        dom = 0x7FF8000000000000 if out.dtype == np.float64 else None
+        out = nan_payloads2(x, y, out, domain=dom)
+    return out
 
 
 def _half_pow(x, y, dt, src):
@@ -1293,8 +1303,22 @@ def _np_pow_scalar(x, y):
             if kind == "f" and type(x) is np.ndarray and x.dtype == np.float32 and \
                     isinstance(y, (int, float, np.integer, np.floating)) and \
                     not isinstance(y, (bool, np.bool_)) and math.isfinite(y):
-                return _pow_f32_scalar(x, float(y))
-    return _np_pow(x, y)
+                out = _pow_f32_scalar(x, float(y))
+                # (Sleef's pow selects its NaN through a mask: all bits set)
+                return nan_payloads(x, out, "ones", "q") if y != 1 else out
+    out = _np_pow(x, y)
+    if kind == "f" and type(x) is np.ndarray and type(out) is np.ndarray and y != 1 and \
+            out.size and np.isnan(np.maximum.reduce(out, axis=None)):
+        out = nan_payloads(x, out, "ones", "q")
+        if out.dtype == np.float64:
+            # a negative base's NaN: Sleef's positive one in the vector loop (the C
+            # library's, NumPy's, is negative)
+            with quiet:
+                dom = np.isnan(out) & ~np.isnan(x)
+            m = _sleef.loop_mask(x.shape, x, block=16)
+            if m is not None and dom.any():
+                out[dom if m is True else dom & m] = np.nan
+    return out
 
 
 def _cpow_small(x, k):
@@ -1379,6 +1403,9 @@ def _rpow(s, b):
         with quiet:
             sx = np.asarray(sx).astype(dt.np).astype(np.float32)
     out = _np_pow(sx, x, c_order=True)
+    if type(x) is np.ndarray and type(out) is np.ndarray and out.dtype == x.dtype:
+        # (a NaN exponent: Sleef's masked NaN)
+        out = nan_payloads(x, out, "ones", "q", c_order=True)
     with quiet:  # (a half type's overflow is its infinity, silently as in PyTorch)
         out = as_array(out).astype(dt.np, copy=False)
     if not out.flags.c_contiguous:  # (PyTorch's result is contiguous, whatever ``b``'s layout)
@@ -1500,6 +1527,10 @@ def _unary_float(a, fn, name, rule, *saved):
             out = fn(x)
         if fn in _DOMAIN_NAN and type(x) is np.ndarray:
             out = _nan_bits(fn, x, out)
+        elif fn in _NAN_MODES and type(x) is np.ndarray:
+            modes = _NAN_MODES[fn].get(x.dtype)
+            if modes is not None:
+                out = nan_payloads(x, out, *modes)
     if not a._data.flags.c_contiguous:  # (else NumPy's C-contiguous result is PyTorch's)
         out = iter_layout(out, (a,), out.dtype)
     return make(out, (a,), name, rule, *[a if s == "in" else s for s in saved], laid=True)
@@ -1783,6 +1814,115 @@ def _nan_bits(fn, x, out):
         out[arg_nan] = np.broadcast_to(x, out.shape)[arg_nan]
         iv[arg_nan] |= 1 << (51 if out.dtype == np.float64 else 22)
     return out
+
+
+# NOTE: the NaN that PyTorch's CPU kernels give for a NaN argument depends on the kernel and
+# on its loop (measured, float32 and float64): the vector code (``_sleef.BLOCK``'s 128-byte
+# steps) may keep the argument's sign and payload, quieted ("q"), flip its sign ("nq"), set
+# every bit (a select through a comparison mask: "ones") or give the default quiet NaN
+# ("canon"); the scalar tail (the C library's functions) mostly keeps the payload.
+_NAN_QUIET = {np.dtype(np.float32): (np.uint32, 1 << 22, 1 << 31, 0x7FC00000),
+              np.dtype(np.float64): (np.uint64, 1 << 51, 1 << 63, 0x7FF8000000000000)}
+
+
+def nan_payloads(x, out, vec, tail=None, block=128, c_order=False):
+    """``out``, an elementwise function of the float32/float64 array ``x`` (of its shape),
+    with the NaN bits PyTorch's kernel gives where ``x`` is NaN and ``out`` too: mode ``vec``
+    in the values its vector loop computes (steps of ``block`` bytes; a pair of modes: one
+    for each half of a step, the two vectors the compiled loop handles apart), ``tail``
+    (``vec`` if None) in the others (modes above; None leaves ``out``'s).  A quick check
+    skips arrays without NaN.  ``c_order``: the loop walks the C-contiguous result's order
+    (``number ** tensor``)."""
+    spec = _NAN_QUIET.get(x.dtype) if type(x) is np.ndarray else None
+    if spec is None or type(out) is not np.ndarray or out.dtype != x.dtype or \
+            out.shape != x.shape or not x.size:
+        return out
+    with quiet:
+        if not np.isnan(np.maximum.reduce(out, axis=None)):  # (NaN-free: one fast pass)
+            return out
+        nan = np.isnan(x) & np.isnan(out)  # (pow(NaN, 0) is 1)
+    tail = vec if tail is None else tail
+    step = block // x.itemsize
+    m = _sleef.loop_mask(x.shape, x, block=step, c_order=c_order) if vec != tail else True
+    vec_at = nan if m is True else nan & m if m is not None else None
+    parts = [(tail, None if m is True else nan if m is None else nan & ~m)]
+    if isinstance(vec, tuple) and vec_at is not None:
+        first = _first_half(x, m, step, c_order) & vec_at
+        parts += [(vec[0], first), (vec[1], vec_at & ~first)]
+    else:
+        parts.append((vec, vec_at))
+    it, qbit, sign, canon = spec
+    if not out.flags.writeable:
+        out = out.copy()
+    ob, xb = out.view(it), x.view(it)
+    for mode, where in parts:
+        if mode is None or where is None or not where.any():
+            continue
+        if mode == "q":
+            ob[where] = xb[where] | it(qbit)
+        elif mode == "nq":
+            ob[where] = (xb[where] ^ it(sign)) | it(qbit)
+        elif mode == "ones":
+            ob[where] = ~it(0)
+        else:
+            ob[where] = canon
+    return out
+
+
+def nan_payloads2(x, y, out, later=False, domain=None):
+    """``out``, an elementwise function of float32/float64 arrays ``x`` and ``y`` (``pow``,
+    ``atan2``), with PyTorch's NaN bits where an argument is NaN and ``out`` too: every bit
+    set in the vector loop (Sleef's masked selects), the NaN argument's bits, quieted, in the
+    scalar tail (the C library's ``x + y``: ``x``'s where both are, ``y``'s if ``later``).
+    ``domain``: the bits its vector loop gives a NaN of non-NaN arguments (None: ``out``'s)."""
+    spec = _NAN_QUIET.get(out.dtype) if type(out) is np.ndarray else None
+    if spec is None or type(x) is not np.ndarray or type(y) is not np.ndarray or \
+            x.dtype != out.dtype or y.dtype != out.dtype or not out.size:
+        return out
+    with quiet:
+        if not np.isnan(np.maximum.reduce(out, axis=None)):
+            return out
+        nan = np.isnan(out)
+        xn, yn = np.isnan(x), np.isnan(y)
+    it, qbit, _, _ = spec
+    m = _sleef.loop_mask(out.shape, x, y, block=128 // out.itemsize)
+    vec = np.zeros(out.shape, bool) if m is None else np.broadcast_to(m, out.shape)
+    out = np.array(out)
+    ob = out.view(it)
+    arg = nan & (xn | yn)
+    ob[arg & vec] = ~it(0)
+    xb = np.broadcast_to(x, out.shape).view(it)
+    yb = np.broadcast_to(y, out.shape).view(it)
+    take_y = yn & ~xn if not later else yn
+    tail = arg & ~vec
+    ob[tail & ~take_y] = xb[tail & ~take_y] | it(qbit)
+    ob[tail & take_y] = yb[tail & take_y] | it(qbit)
+    if domain is not None:
+        ob[nan & ~(xn | yn) & vec] = domain
+    return out
+
+
+def _first_half(x, m, step, c_order=False):
+    """Which values of ``x`` fall in the first half of their vector step (``m``: the vector
+    loop's values, or True): the loop walks memory order, each run of vector values from
+    its start."""
+    if x.flags.c_contiguous or c_order:
+        rank = None
+    else:  # (the loop's order: by memory offset)
+        offs = sum(np.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - k)) * s
+                   for k, (n, s) in enumerate(zip(x.shape, x.strides)))
+        order = np.argsort(np.broadcast_to(offs, x.shape).reshape(-1), kind="stable")
+        rank = np.empty(x.size, np.int64)
+        rank[order] = np.arange(x.size)
+    idx = np.arange(x.size)
+    if m is True:
+        pos = idx if rank is None else rank
+    else:
+        mv = m.reshape(-1) if rank is None else m.reshape(-1)[order]
+        starts = np.where(mv & ~np.concatenate(([False], mv[:-1])), idx, 0)
+        run = idx - np.maximum.accumulate(starts)
+        pos = run if rank is None else run[rank]
+    return ((pos % step) < step // 2).reshape(x.shape)
 
 
 def _np_rsqrt(x):
@@ -3048,9 +3188,10 @@ def _atan2(y, x):
         y, x = np.asarray(y, np.float32), np.asarray(x, np.float32)
         if not _sleef.VECTORIZED:
             return _sleef.c_atan2(y, x)
-        return _sleef.split_apply(np.broadcast_shapes(y.shape, x.shape), _sleef.atan2f,
-                                  _sleef.c_atan2, y, x)
-    return np.arctan2(y, x)
+        out = _sleef.split_apply(np.broadcast_shapes(y.shape, x.shape), _sleef.atan2f,
+                                 _sleef.c_atan2, y, x)
+        return nan_payloads2(y, x, out, later=True)
+    return nan_payloads2(y, x, np.arctan2(y, x), later=True)
 
 
 def hypot(a, b):
@@ -3736,3 +3877,16 @@ def _no_inplace_derivative(name):
                                   "implemented.")
     return rule
 
+
+_F32, _F64D = np.dtype(np.float32), np.dtype(np.float64)
+# A NaN argument's result by function and dtype: (vector loop, scalar tail) modes of
+# ``nan_payloads`` (measured)
+# NOTE: float64 tanh (MKL's vdTanh keeps the payload, quieted) and expm1 (quiets a signaling
+# NaN) are left to NumPy: their check would cost 20-60% of those fast kernels on small arrays.
+_NAN_MODES = {
+    _expm1_any: {_F32: ("q", "q")},
+    _exp2_f32: {_F32: ("q", "q")},
+    np.sinh: {_F32: ("ones", "q"), _F64D: ("ones", "q")},
+    np.cosh: {_F32: ("ones", "q"), _F64D: ("ones", "q")},
+    _np_sigmoid: {_F32: ("nq", "nq")},  # (1 / (1 + exp(-x)): the sign of -x)
+}

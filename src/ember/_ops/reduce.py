@@ -781,7 +781,7 @@ def _dof_warning(name, n, c):
 def _variance(t, dims, n, c, keepdim):
     """(variance, mean) over ``dims``.  PyTorch's CPU kernel accumulates float32 input's
     Welford sums in double, so on the CPU those are computed two-pass in float64, which
-    rounds to PyTorch's bits (float64 input's double Welford sums are not reproduced)."""
+    rounds to PyTorch's bits (float64 input's Welford sums: ``_welford``, within its budget)."""
     a = _acc(t)
     if type(a) is np.ndarray and t.dtype is D.float32:
         a = a.astype(np.float64)
@@ -858,34 +858,117 @@ def _to_low(a, dtype):
 # NOTE: the loop below costs about 3 us a step (a reduced value) plus 10 ns an element, up to
 # 3x the two-pass sums; past about 1 ms more than those (750 a step + 1 an element over
 # this budget) the two-pass sums are used, whose bits differ from PyTorch's at rounding.
+# float32 and the half types keep that budget (their double sums, rounded, are nearly always
+# PyTorch's bits); float64 results show every rounding, so its running means are reproduced
+# up to about 40 ms of work (``_welford_cost``, in ns): a million-element row still takes the
+# two-pass sums.
 _WELFORD_BUDGET = 250_000
+_WELFORD_BUDGET64 = 40_000_000
+
+
+def _welford_cost(rows, n):
+    """About how many ns ``_welford_sums`` takes for ``rows`` slices of ``n`` values."""
+    return builtins.min(120 * rows * n, 3000 * n + 12 * rows * n)
+
+
+def _welford_sums(rows):
+    """(m2, mean) in double: the running Welford sums of each row of ``rows`` (its last
+    axis: the values in PyTorch's order), one value at a time as ``WelfordOps::reduce``."""
+    n = rows.shape[-1]
+    lead = rows.shape[:-1]
+    x = rows.reshape(-1, n)
+    r = x.shape[0]
+    if 120 * r <= 3000 + 12 * r:  # few rows: Python floats, a row at a time
+        x = np.asarray(x, np.float64)
+        ks = np.arange(1, n + 1, dtype=np.float64).tolist()
+        means = np.empty((r, n))
+        for i in range(r):
+            m = 0.0
+            means[i] = [m := m + (v - m) / k for v, k in zip(x[i].tolist(), ks)]
+        prev = np.empty_like(means)
+        prev[:, 0] = 0.0
+        prev[:, 1:] = means[:, :-1]
+        with quiet:
+            # (sequential adds; + 0.0: the sum starts at +0, so an all -0 one is +0)
+            m2 = np.cumsum((x - prev) * (x - means), axis=1)[:, -1] + 0.0
+        return m2.reshape(lead), means[:, -1].reshape(lead)
+    xt = np.ascontiguousarray(x.T, np.float64)  # (n, r): a step's values together
+    means = np.empty((n + 1, r))
+    means[0] = 0.0
+    step = np.empty(r)
+    with quiet:
+        for j in range(n):
+            np.subtract(xt[j], means[j], out=step)
+            np.divide(step, j + 1.0, out=step)
+            np.add(means[j], step, out=means[j + 1])
+        m2 = np.cumsum((xt - means[:-1]) * (xt - means[1:]), axis=0)[-1] + 0.0
+    return m2.reshape(lead), means[-1].reshape(lead)
+
+
+def _welford_chunks(row, threads):
+    """(m2, mean) of one long row as PyTorch's ``binary_kernel_reduce`` forms a single
+    output's: ``parallel_for`` ranges of the row reduced apart, their sums combined in thread
+    order (``WelfordOps::combine``)."""
+    n = row.size
+    used = builtins.min(threads, -(-n // _cascade.GRAIN))
+    chunk = -(-n // used)
+    acc = None
+    for b in range(0, n, chunk):
+        m2, mu = _welford_sums(row[b:b + chunk])
+        m2, mu, nf = float(m2), float(mu), float(builtins.min(n, b + chunk) - b)
+        if acc is None:
+            acc = (m2, mu, nf)
+            continue
+        am2, amu, anf = acc
+        delta = mu - amu
+        count = anf + nf
+        ratio = nf / count
+        acc = (am2 + m2 + delta * delta * anf * ratio, amu + delta * ratio, count)
+    return np.float64(acc[0]), np.float64(acc[1])
 
 
 def _welford(t, dims, c):
     """(variance, mean) in double as PyTorch's CPU ``WelfordOps`` reduce each output's slice
     one value at a time, the reduced dims walked in the input's memory order (the
     ``std_var_stub`` kernel of float32/float64 ``var``/``std``, and of ``var_mean``);
-    None where that is not reproduced (over ``_WELFORD_BUDGET``, other arrays)."""
+    None where that is not reproduced (over the budget, other arrays)."""
     a = t._data
     n = math.prod(t.shape[d] for d in dims)
     if (type(a) is not np.ndarray or t.dtype not in (D.float32, D.float64) + _LOW or not n
-            or 750 * n + a.size > _WELFORD_BUDGET or not a.size):
+            or not a.size):
         return None
-    kept = [d for d in range(t.ndim) if d not in dims]
-    st = t.stride()
-    order = [dims[i] for i in _iter_order([t.shape[d] for d in dims],
-                                          [st[d] for d in dims])[0]]
-    rows = np.transpose(a, kept + order).reshape([t.shape[d] for d in kept] + [n])
-    mean = np.zeros(rows.shape[:-1])
-    m2 = np.zeros(rows.shape[:-1])
+    rows_n = a.size // n
+    if t.dtype is D.float64:
+        if _welford_cost(rows_n, n) > _WELFORD_BUDGET64:
+            return None
+    elif 750 * n + a.size > _WELFORD_BUDGET:
+        return None
+    memo = _WELFORD_MEMO[0]
+    key = (id(a), tuple(dims))  # (the entry holds ``a``: its id stays unique meanwhile)
+    if memo is not None and key in memo and memo[key][0] is a:
+        m2, mean = memo[key][1:]
+    else:
+        kept = [d for d in range(t.ndim) if d not in dims]
+        st = t.stride()
+        order = [dims[i] for i in _iter_order([t.shape[d] for d in dims],
+                                              [st[d] for d in dims])[0]]
+        rows = np.transpose(a, kept + order).reshape([t.shape[d] for d in kept] + [n])
+        threads = _cascade._threads()
+        if rows_n == 1 and n >= _cascade.GRAIN and threads > 1:
+            # one output: its range split between the threads
+            m2, mean = _welford_chunks(rows.reshape(-1), threads)
+            m2, mean = m2.reshape(rows.shape[:-1]), mean.reshape(rows.shape[:-1])
+        else:
+            m2, mean = _welford_sums(rows)
+        if memo is not None:
+            memo[key] = (a, m2, mean)
     with quiet:
-        for j in range(n):
-            x = rows[..., j].astype(np.float64)
-            delta = x - mean
-            mean = mean + delta / np.float64(j + 1)
-            m2 = m2 + delta * (x - mean)
         var = m2 / np.float64(builtins.max(0.0, n - c))
     return np.asarray(var), np.asarray(mean)
+
+
+# (while ``var_mean``/``std_mean`` run: their variance and mean share one pass)
+_WELFORD_MEMO = [None]
 
 
 def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
@@ -1004,15 +1087,23 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="st
 @fused_op("VarMeanBackward0")
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "var_mean")
-    return (var(t, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
-            _welford_mean(t, dim, keepdim))
+    _WELFORD_MEMO[0] = {}
+    try:
+        return (var(t, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
+                _welford_mean(t, dim, keepdim))
+    finally:
+        _WELFORD_MEMO[0] = None
 
 
 @fused_op("StdMeanBackward0", keep=(0, OUT))  # (as PyTorch's: self, std)
 def std_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "std_mean")
-    return (std(t, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
-            _welford_mean(t, dim, keepdim))
+    _WELFORD_MEMO[0] = {}
+    try:
+        return (std(t, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
+                _welford_mean(t, dim, keepdim))
+    finally:
+        _WELFORD_MEMO[0] = None
 
 
 def _check_var_mean_dtype(t, name):

@@ -898,12 +898,14 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         with quiet:
             t = _split(input._data, lambda v: _tanh_softplus(v, _VEC),
                        lambda v: _tanh_softplus(v, _SCALAR))
-            out = input._data * t
+            # (the second vector of a step gives every bit set, as a select would)
+            out = P.nan_payloads(input._data, input._data * t, ("q", "ones"), "q")
         if not input._data.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
             out = P.iter_layout(out, (input,))
         # (t = tanh(softplus(x)) is kept for the backward, which computes it again otherwise)
         return make(out, (input,), "MishBackward0", _mish_rule, input, t)
-    out = _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a)))
+    out = P.nan_payloads(input._data, _fwd(input, lambda a, xp: a * xp.tanh(xp.logaddexp(0, a))),
+                         ("q", "ones"), "q")
     return make(out, (input,), "MishBackward0", _mish_rule, input, None)
 
 
@@ -974,6 +976,7 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
         with quiet:
             out, z = _split(input._data, lambda v: sp(v, _sleef.expf, _sleef.log1pf),
                             lambda v: sp(v, _sleef.c_exp, _libm.log1pf), outputs=2)
+        out = P.nan_payloads(input._data, out, "q")  # (the argument's NaN, quieted)
         if not input._data.flags.c_contiguous:  # (PyTorch's strides for a permuted input)
             out = P.iter_layout(out, (input,))
         return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
@@ -983,7 +986,8 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
         bx = a * beta
         # NOTE: as PyTorch, log1p(exp(.)) may overflow to inf when the threshold is raised.
         return xp.where(bx > threshold, a, xp.log1p(xp.exp(bx)) / beta)
-    out = _fwd(input, f)
+    # (float64: the vector code's NaN is the default one, the scalar tail's the argument's)
+    out = P.nan_payloads(input._data, _fwd(input, f), "canon", "q")
     return make(out, (input,), "SoftplusBackward0", _softplus_rule, input, beta, threshold,
                 None)
 
@@ -1044,6 +1048,8 @@ def logsigmoid(input: Tensor) -> Tensor:
         out, buf = _sleef.log_sigmoidf(a)
     else:
         out = _fwd(input, lambda a, xp: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))))
+    # (every NaN all ones: the kernel's min(x, 0) is a compare-and-select, tails included)
+    out = P.nan_payloads(a, out, "ones")
     return make(out, (input,), "LogSigmoidBackward0", _logsigmoid_rule, input, buf)
 
 
@@ -1089,6 +1095,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         return _inplace(hardswish, input)
     _need_float(input, "hardswish_cpu")
     out = _fwd(input, lambda a, xp: a * xp.minimum(xp.maximum(a + 3, 0), 6) / 6)
+    # (the vector code's clamps are selects: every bit set, in a step's first vector only)
+    out = P.nan_payloads(input._data, out, ("ones", "q"), "q")
     return make(out, (input,), "HardswishBackward0", _hardswish_rule, input)
 
 
@@ -1130,6 +1138,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
         return _inplace(hardsigmoid, input)
     _need_float(input, "hardsigmoid_cpu")
     out = _fwd(input, lambda a, xp: xp.minimum(xp.maximum(a + 3, 0), 6) / 6)
+    out = P.nan_payloads(input._data, out, "ones", "q", block=64)  # (one vector a step)
     return make(out, (input,), "HardsigmoidBackward0", _hardsigmoid_rule, input)
 
 

@@ -93,12 +93,15 @@ from 0 in ascending K and adds it into C with one rounding, up to :data:`_KMAX` 
 (checked on first use by :func:`_selfcheck` and by :func:`ember._ops._mkl_gemm.emulated`);
 a longer chain (kernel taps times the channels of a block: 7x7 over 10 channels or more,
 say), which OpenBLAS would cut, goes through :func:`_long_chain` (chained sgemm calls,
-:mod:`ember._ops._chain`).  Stride-1 forwards and every input gradient (one stride phase
-at a time) read flat planes (:func:`_flat_chains`): each tap's columns are one contiguous
-run, the output is computed on rows as wide as the input and the extra columns dropped,
-and a batch of images that stays in the cache goes through one ``sgemm`` per channel block;
-strided forwards build their columns per image.  The costs are those of the matrix
-products, plus the column copies (about a third of the time of a small CNN's step).
+:mod:`ember._ops._chain`).  Forwards and every input gradient (one stride phase at a time)
+read flat planes (:func:`_flat_chains`): each tap's columns are one contiguous run, the
+output is computed on rows as wide as the input and the extra columns dropped, and a batch
+of images that stays in the cache goes through one ``sgemm`` per channel block.  The zero
+padding is one margin after each row (:func:`_flat_padded`: a tap left of a row reads the
+row above's margin), and a strided forward reads the input split into its stride phases
+(:func:`_phases`: each tap is a stride-1 read of one phase; the chain's order, tap row, tap
+column, channel, is kept).  The costs are those of the matrix products, plus the column
+copies (about a quarter of the time of a small CNN's step).
 """
 from __future__ import annotations
 
@@ -410,16 +413,28 @@ def _native(x, w, bias, s, p, threads):
 def _onednn(x, w, bias, s, p, d):
     n, c, _, _ = x.shape
     o, _, kh, kw = w.shape
+    blocks = channel_blocks(c)
+    if kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
+        hp, wp = x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1]
+        oh = (hp - d[0] * (kh - 1) - 1) // s[0] + 1
+        ow = (wp - d[1] * (kw - 1) - 1) // s[1] + 1
+        if s == (1, 1):
+            src, top, pitch = _flat_padded(x, p[0], p[0], p[1], p[1], ow)
+            taps = [((top - p[0]) * pitch - p[1], kh, d[0] * pitch, kw, d[1])] * len(blocks)
+        else:  # (each tap a stride-1 read of one stride phase of the padded input)
+            src = _phases(x, p, s, hp, wp)
+            plane = src.shape[2] * src.shape[3]
+            offs = [((i * d[0] % s[0]) * s[1] + j * d[1] % s[1]) * c * plane
+                    + (i * d[0] // s[0]) * src.shape[3] + j * d[1] // s[1]
+                    for i in range(kh) for j in range(kw)]
+            taps = [[off + c0 * plane for off in offs] for c0, _ in blocks]
+        chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
+                   t, (c0, c1)) for (c0, c1), t in zip(blocks, taps)]
+        return _flat_chains(src, oh, ow, chains, bias)
     xp = _padded(x, p)
     oh = (xp.shape[2] - d[0] * (kh - 1) - 1) // s[0] + 1
     ow = (xp.shape[3] - d[1] * (kw - 1) - 1) // s[1] + 1
     L = oh * ow
-    blocks = channel_blocks(c)
-    if s == (1, 1) and kh * kw * (blocks[0][1] - blocks[0][0]) <= _KMAX:
-        taps = (0, kh, d[0] * xp.shape[3], kw, d[1])
-        chains = [(np.ascontiguousarray(w[:, c0:c1].transpose(2, 3, 1, 0)).reshape(-1, o),
-                   taps, (c0, c1)) for c0, c1 in blocks]
-        return _flat_chains(xp, oh, ow, chains, bias)
     out = np.empty((n, o, oh, ow), _F32)
     if bias is not None:
         out[...] = np.asarray(bias, _F32)[None, :, None, None]
@@ -444,13 +459,53 @@ def _onednn(x, w, bias, s, p, d):
     return out
 
 
-def _flat_chains(src, oh, ow, chains, bias=None):
+def _flat_padded(x, top, bottom, left, right, width):
+    """``x`` (N, C, H, W) with ``top`` and ``bottom`` zero rows, and a zero margin of
+    ``max(left, right)`` columns (at least up to ``width``) after each row only, ``(a, rows
+    above, pitch)``: a flat reader's tap ``left`` columns left of a row's start lands in the
+    margin of the row above, as in zero padding on both sides, at fewer columns (the rows of
+    :func:`_flat_chains` are the pitch wide).  A row of guard zeros above where ``left``
+    (the first row's left reads stay in the array)."""
+    n, c, h, w = x.shape
+    top += left > 0
+    pitch = max(w + max(left, right), width)
+    if (top, bottom, pitch) == (0, 0, w):
+        return x, 0, w
+    out = np.zeros((n, c, top + h + bottom, pitch), _F32)
+    out[:, :, top:top + h, :w] = x
+    return out, top, pitch
+
+
+def _phases(x, p, s, hp, wp):
+    """``x`` (N, C, H, W) zero-padded by ``p`` to ``hp`` x ``wp`` and split into its ``s[0] *
+    s[1]`` stride phases, (N, s[0] * s[1] * C, HQ, WQ): phase (a, b) (padded rows ``a::s[0]``,
+    columns ``b::s[1]``) in channels ``(a * s[1] + b) * C ...``, zeros past its end.  A strided
+    tap reads one phase at stride 1, so a strided correlation is :func:`_flat_chains`'s."""
+    n, c, h, wd = x.shape
+    hq, wq = -(-hp // s[0]), -(-wp // s[1])
+    out = np.zeros((n, s[0], s[1], c, hq, wq), _F32)
+    for a in range(s[0]):
+        r0 = max(0, -((a - p[0]) // s[0]))  # (the phase's first row inside x)
+        y0 = r0 * s[0] + a - p[0]
+        for b in range(s[1]):
+            q0 = max(0, -((b - p[1]) // s[1]))
+            x0 = q0 * s[1] + b - p[1]
+            if y0 < h and x0 < wd:
+                part = x[:, :, y0::s[0], x0::s[1]]
+                out[:, a, b, :, r0:r0 + part.shape[2], q0:q0 + part.shape[3]] = part
+    return out.reshape(n, s[0] * s[1] * c, hq, wq)
+
+
+def _flat_chains(src, oh, ow, chains, bias=None, out=None):
     """A stride-1 correlation summed as ``chains``: the result (N, M, oh, ow) is ``bias`` (M,)
     (or nothing) plus, added in order, one FMA chain from +0 per entry ``(a, taps, (c0,
     c1))`` of ``chains`` over the rows of ``a`` (K, M), K ordered (tap row, tap column,
     channel): the channels ``c0 .. c1-1`` of ``src`` (N, C, HS, WS), each read at the output
     position plus the tap's offset into its plane, ``base + i * di + j * dj`` for tap (i, j)
-    of ``taps = (base, rows, di, columns, dj)`` (offsets count ``row * WS + column``).
+    of ``taps = (base, rows, di, columns, dj)`` (offsets count ``row * WS + column``); or
+    ``taps`` a list of each tap's offset (in order) from the start of the image's channel 0
+    to where its channel ``c0`` is read (it may reach other channels: :func:`_phases`).
+    Written into ``out`` (a view of that shape) where given.
 
     Each plane is taken flat, so a tap's columns are one contiguous run of
     ``(oh - 1) * WS + ow`` values: the output is computed on rows WS wide (the columns past
@@ -468,15 +523,19 @@ def _flat_chains(src, oh, ow, chains, bias=None):
     step = max(1, min(n, _FLAT_COLS // (kmost * L)))
     cols_buf = np.empty(kmost * step * L, _F32)
     acc_buf = np.empty(m * step * L, _F32)
-    out = np.empty((n, m, oh, ow), _F32)
+    if out is None:
+        out = np.empty((n, m, oh, ow), _F32)
     pa = [a.ctypes.data for a, _, _ in chains]
     pb, pc = cols_buf.ctypes.data, acc_buf.ctypes.data
     # (tap row, tap column, channel, image, position): every tap's run over the whole batch,
-    # no copy (one view per chain, sliced per batch below)
-    wins = [np.lib.stride_tricks.as_strided(
-        flat[c0 * plane + base:], (nr, nc, c1 - c0, n, L),
-        (4 * di, 4 * dj, 4 * plane, 4 * c * plane, 4), writeable=False)
-        for _, (base, nr, di, nc, dj), (c0, c1) in chains]
+    # no copy (one view per chain, sliced per batch below; a list of offsets: one view
+    # (channel, image, position) per tap)
+    wins = [[np.lib.stride_tricks.as_strided(
+        flat[off:], (c1 - c0, n, L), (4 * plane, 4 * c * plane, 4), writeable=False)
+        for off in taps] if isinstance(taps, list) else np.lib.stride_tricks.as_strided(
+        flat[c0 * plane + taps[0]:], (taps[1], taps[3], c1 - c0, n, L),
+        (4 * taps[2], 4 * taps[4], 4 * plane, 4 * c * plane, 4), writeable=False)
+        for _, taps, (c0, c1) in chains]
     rows_of = {}  # batch size: the accumulator's output rows (M, images, oh, ow), a view
     for n0 in range(0, n, step):
         n1 = min(n, n0 + step)
@@ -487,7 +546,13 @@ def _flat_chains(src, oh, ow, chains, bias=None):
         beta = 0.0 if bias is None else 1.0
         for (a, _, _), a_at, win in zip(chains, pa, wins):
             k = a.shape[0]
-            cols_buf[:k * cn].reshape(win.shape[:3] + (n1 - n0, L))[...] = win[:, :, :, n0:n1]
+            if isinstance(win, list):
+                cols = cols_buf[:k * cn].reshape(len(win), -1, n1 - n0, L)
+                for t, tap in enumerate(win):
+                    cols[t] = tap[:, n0:n1]
+            else:
+                cols_buf[:k * cn].reshape(win.shape[:3] + (n1 - n0, L))[...] = \
+                    win[:, :, :, n0:n1]
             _blas.sgemm(False, True, m, cn, k, a_at, m, pb, cn, beta, pc)
             beta = 1.0
         rows = rows_of.get(n1 - n0)
@@ -981,7 +1046,12 @@ def conv2d_grad_weight(x, g, w_shape, stride=1, padding=0, dilation=1, groups=1,
     o, _, kh, kw = w_shape
     L = oh * ow
     # channels last, so that a window's rows are runs of KW * C floats: (N, OH, OW, KH, KW, C)
-    xl = np.ascontiguousarray(_padded(x, p).transpose(0, 2, 3, 1))
+    # (padded and transposed in one copy)
+    if p == (0, 0):
+        xl = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    else:
+        xl = np.zeros((n, x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1], c), _F32)
+        xl[:, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]] = x.transpose(0, 2, 3, 1)
     sn, sh, sw, sc = xl.strides
     win = np.lib.stride_tricks.as_strided(
         xl, (n, oh, ow, kh, kw, c), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
@@ -1268,11 +1338,8 @@ def _flat_input_chains(g, w, x_shape, s, p, chains):
     bottom = max(0, max(r[0] + r[2] for r in reach) - oh)
     left = max(0, -min(r[1] for r in reach))
     right = max(0, max(r[1] + r[3] for r in reach) - ow)
-    gp = g
-    if top or bottom or left or right:
-        gp = np.zeros((n, o, oh + top + bottom, ow + left + right), _F32)
-        gp[:, :, top:top + oh, left:left + ow] = g
-    ws = gp.shape[3]
+    gp, top, ws = _flat_padded(g, top, bottom, left, right, max(r[3] for r in reach))
+    left = 0  # (the left margin is the row above's right one)
     out = None if s == (1, 1) else np.empty((n, c, h, wd), _F32)
     for ry, rx, hy, wx, on_grid in phases:
         # tap (i, j) reads g at row (ry + p - i) / s, column (rx + p - j) / s: as i and j step
@@ -1281,10 +1348,12 @@ def _flat_input_chains(g, w, x_shape, s, p, chains):
                                                 for j in tj]).reshape(-1, c)),
                  (((ry + p[0] - ti[0]) // s[0] + top) * ws + (rx + p[1] - tj[0]) // s[1] + left,
                   len(ti), -ws, len(tj), -1), (o0, o1)) for ti, tj, (o0, o1) in on_grid]
-        res = _flat_chains(gp, hy, wx, flat) if flat else 0
         if out is None:
-            return res if flat else np.zeros((n, c, h, wd), _F32)
-        out[:, :, ry::s[0], rx::s[1]] = res
+            return _flat_chains(gp, hy, wx, flat) if flat else np.zeros((n, c, h, wd), _F32)
+        if flat:
+            _flat_chains(gp, hy, wx, flat, out=out[:, :, ry::s[0], rx::s[1]])
+        else:
+            out[:, :, ry::s[0], rx::s[1]] = 0
     return out
 
 

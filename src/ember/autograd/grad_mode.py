@@ -116,8 +116,22 @@ class _BareDecorator(_Mode):
 class no_grad(_BareDecorator):
     """Context manager and decorator that stops ops from recording the graph."""
 
+    # NOTE: as PyTorch's, the mode to restore is the object's ``prev`` (False until entered),
+    # and only grad mode is restored: an object entered twice over restores the inner
+    # entry's mode, and ``__exit__`` before any ``__enter__`` turns grad mode off.
+    def __init__(self, orig_func=None):
+        self.prev = False
+
     def _enter(self):
         STATE.enabled = False
+
+    def __enter__(self):
+        self.prev = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        return False
 
 
 class enable_grad(_BareDecorator):
@@ -125,6 +139,14 @@ class enable_grad(_BareDecorator):
 
     def _enter(self):
         STATE.enabled = True
+
+    def __enter__(self):  # (no_grad's ``prev``; none before the first entry, as PyTorch's)
+        self.prev = STATE.enabled
+        STATE.enabled = True
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        return False
 
 
 class set_grad_enabled(_Mode):

@@ -394,10 +394,11 @@ class Parser:
             args = (kwargs.pop("self"),)
         if kwargs and self.renames and not _ALIASES.isdisjoint(kwargs):
             kwargs = dict(kwargs)
+            own = {p.name for p in sig.params}  # (``x1``/``x2`` of cosine_similarity stay)
             for canon, names in _NUMPY_NAMES.items():
                 if canon in ("input", "other"):
                     for alias in names:
-                        if alias in kwargs and canon not in kwargs:
+                        if alias in kwargs and canon not in kwargs and alias not in own:
                             kwargs[canon] = kwargs.pop(alias)
         return args, kwargs
 

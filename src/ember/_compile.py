@@ -41,14 +41,20 @@ class OptimizedModule(Module):
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
-            options=None, disable=False):
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
+            options=None, name=None, disable=False, recompile_limit=None,
+            isolate_recompiles=False, shapes_spec=None):
     """``model`` (a module or function) as it would run compiled: the same computation.
+    (``backend=None`` is PyTorch's default, inductor; ``name``, ``recompile_limit``,
+    ``isolate_recompiles`` and ``shapes_spec`` steer recompilation, which ember never does.)
 
     Without ``model``, a decorator (``@torch.compile(mode="max-autotune")``)."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
-                                 mode=mode, options=options, disable=disable)
+                                 mode=mode, options=options, name=name, disable=disable,
+                                 recompile_limit=recompile_limit,
+                                 isolate_recompiles=isolate_recompiles,
+                                 shapes_spec=shapes_spec)
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be "
                            "specified at the same time.")

@@ -731,9 +731,12 @@ def vander(x, *, N=None):
 # -- Cholesky helpers ----------------------------------------------------------------------
 
 @_takes_out
-def cholesky_solve(B, L, upper=False, *, out=None):
-    """``X`` with ``A X = B`` where ``A = L L^H`` (``U^H U`` with ``upper``)."""
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """``X`` with ``A X = B`` where ``A = L L^H`` (``U^H U`` with ``upper``): ``B`` is
+    ``input``, ``L`` is ``input2`` (PyTorch's keyword names)."""
     from .linalg import solve_triangular
+
+    B, L = input, input2
 
     if B.ndim < 2 or L.ndim < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions "

@@ -539,11 +539,24 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
 
 
 def _factory(key):
-    def fn(compressed_indices, plain_indices, values, size=None, *, dtype=None, device=None,
-           pin_memory=False, requires_grad=False, check_invariants=None):
+    c, p, _ = _NAMES[key]
+
+    def fn(compressed_indices=None, plain_indices=None, values=None, size=None, *, dtype=None,
+           device=None, pin_memory=False, requires_grad=False, check_invariants=None,
+           **names):
+        # (PyTorch's names for the indices: ``crow_indices``/``col_indices`` for csr...)
+        compressed_indices = names.pop(c, compressed_indices)
+        plain_indices = names.pop(p, plain_indices)
+        if names:
+            raise TypeError(f"sparse_{key}_tensor() got an unexpected keyword argument "
+                            f"'{next(iter(names))}'")
+        if compressed_indices is None or plain_indices is None or values is None:
+            missing = [n for n, v in ((c, compressed_indices), (p, plain_indices),
+                                      ("values", values)) if v is None]
+            raise TypeError(f"sparse_{key}_tensor() missing {len(missing)} required positional "
+                            f"arguments: {', '.join(repr(m) for m in missing)}")
         return _create(key, compressed_indices, plain_indices, values, size, dtype, device,
                        requires_grad, check_invariants)
-    c, p, _ = _NAMES[key]
     fn.__name__ = fn.__qualname__ = f"sparse_{key}_tensor"
     fn.__doc__ = (f"``torch.sparse_{key}_tensor({c}, {p}, values, size=None)``: a "
                   f"``sparse_{key}`` tensor from its parts (see ``sparse_compressed_tensor``).")

@@ -39,7 +39,7 @@ __all__ = [
     "rms_norm", "kl_div", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
     "margin_ranking_loss", "poisson_nll_loss", "binary_cross_entropy_with_logits",
     "triplet_margin_loss", "embedding_bag", "alpha_dropout", "feature_alpha_dropout",
-    "feature_dropout", "dropout_", "alpha_dropout_", "feature_alpha_dropout_",
+    "feature_dropout", "dropout", "dropout_", "alpha_dropout_", "feature_alpha_dropout_",
     "feature_dropout_", "celu_", "selu_", "threshold_", "embedding_renorm_", "channel_shuffle",
     "constant_pad_nd", "nuclear_norm", "frobenius_norm",
     "alias_copy", "as_strided_copy", "detach_copy", "diagonal_copy", "expand_copy",
@@ -140,8 +140,8 @@ def unsafe_chunk(input, chunks, dim=0):
     return S.chunk(input, chunks, dim)
 
 
-def unsafe_split(tensor, split_size_or_sections, dim=0):
-    return S.split(tensor, split_size_or_sections, dim)
+def unsafe_split(input, split_size, dim=0):
+    return S.split(input, split_size, dim)
 
 
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
@@ -547,6 +547,7 @@ def _dropout_fn(name, inplace_):
     return fn
 
 
+dropout = _dropout_fn("dropout", False)  # (``train`` has no default, unlike F.dropout's)
 alpha_dropout = _dropout_fn("alpha_dropout", False)
 feature_alpha_dropout = _dropout_fn("feature_alpha_dropout", False)
 feature_dropout = _dropout_fn("dropout2d", False)

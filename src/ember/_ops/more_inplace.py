@@ -268,12 +268,17 @@ def _grow_storage(t: Tensor, shape) -> bool:
     return True
 
 
-def resize_as_(self: Tensor, other: Tensor, memory_format=None) -> Tensor:
-    return resize_(self, *other.shape)
+def resize_as_(self: Tensor, the_template: Tensor, memory_format=None) -> Tensor:
+    return resize_(self, *the_template.shape)
+
+
+def swapaxes_(self: Tensor, axis0, axis1) -> Tensor:
+    """``transpose_`` under NumPy's argument names (``swapdims_`` keeps ``dim0``/``dim1``)."""
+    return transpose_(self, axis0, axis1)
 
 
 def _install() -> None:
-    for name, fn in (("transpose_", transpose_), ("swapaxes_", transpose_),
+    for name, fn in (("transpose_", transpose_), ("swapaxes_", swapaxes_),
                      ("swapdims_", transpose_), ("fill_diagonal_", fill_diagonal_),
                      ("cumsum_", cumsum_), ("cumprod_", cumprod_),
                      ("take_along_dim", take_along_dim), ("new", new), ("resize_", resize_),

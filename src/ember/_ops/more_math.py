@@ -859,6 +859,17 @@ def _float_power_(input, exponent):
 
 # -- Tensor methods ---------------------------------------------------------------
 
+_heaviside_inplace = _inplace_binary(heaviside, "heaviside_", lambda a, b: None,
+                                     _heaviside_dtypes)
+
+
+def _heaviside_(input, values):
+    """``t.heaviside_(values)`` (PyTorch's name for the second argument)."""
+    return _heaviside_inplace(input, values)
+
+
+_heaviside_.__name__ = _heaviside_.__qualname__ = "heaviside_"
+
 _METHODS = {
     "lgamma": lgamma, "lgamma_": _inplace_unary(lgamma, "lgamma_"),
     "digamma": digamma, "digamma_": _inplace_unary(digamma, "digamma_"),
@@ -868,8 +879,7 @@ _METHODS = {
     "i0": i0, "i0_": i0_, "sinc": sinc, "sinc_": sinc_, "logit": logit, "logit_": logit_,
     "heaviside": heaviside,
     # (its own dtype check comes first: one dtype for both)
-    "heaviside_": _inplace_binary(heaviside, "heaviside_", lambda a, b: None,
-                                  _heaviside_dtypes),
+    "heaviside_": _heaviside_,
     "copysign": copysign, "copysign_": _inplace_binary(copysign, "copysign_", lambda i, o: (
         precheck_inplace(i, o, None if isinstance(o, complex) else float_result_type(i, o))
         if isinstance(o, (Tensor, complex)) else None)),

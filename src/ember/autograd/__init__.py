@@ -306,5 +306,6 @@ from . import functional  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import forward_ad  # noqa: E402,F401
+from . import anomaly_mode, variable  # noqa: E402,F401  (PyTorch's homes of these names)
 
 __all__ += ["functional", "gradcheck", "gradgradcheck"]

@@ -23,7 +23,8 @@ from ._functional_call import functional_call, replace_all_batch_norm_modules_, 
 from ._transforms import (debug_unwrap, functionalize, grad, grad_and_value, hessian, jacfwd,
                           jacrev, jvp, linearize, vjp)
 from ._vmap import vmap
+from ._einops import rearrange
 
 __all__ = ["grad", "grad_and_value", "vmap", "replace_all_batch_norm_modules_",
            "functionalize", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp",
-           "functional_call", "stack_module_state", "debug_unwrap"]
+           "functional_call", "stack_module_state", "debug_unwrap", "rearrange"]

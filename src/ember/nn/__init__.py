@@ -3,7 +3,7 @@ from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
-from . import attention, parallel  # noqa: E402,F401
+from . import attention, grad, parallel  # noqa: E402,F401
 from .parallel import DataParallel  # noqa: E402,F401
 from .modules import utils as _modules_utils  # noqa: E402,F401  (nn.modules.utils._pair & co.)
 

@@ -37,6 +37,7 @@ __all__ = [*_act, *_lin, *_loss, *_conv, *_pool, *_spatial, *_norm, *_drop, *_sp
            *_attn, *_more_layers, *_grid, *_frac, "linear_cross_entropy"]
 
 from .._ops.more_tensor import pdist  # noqa: E402,F401  (torch.pdist, also here in PyTorch)
+from . import grad  # noqa: E402,F401  (torch.nn.grad, which PyTorch's F imports too)
 from .._unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch.nn.functional")

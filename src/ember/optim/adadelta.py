@@ -1,6 +1,7 @@
 """``Adadelta``: steps from running averages of squared gradients and squared updates."""
 from __future__ import annotations
 
+from . import _differentiable
 from . import _functional as F
 from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, multi_tensor,
@@ -35,12 +36,14 @@ class Adadelta(Optimizer):
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-        check_flags(differentiable)
+        check_flags(differentiable, name="Adadelta")
 
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.adadelta(self, group)
         opts = {"lr": lr_scalar(group["lr"]), "rho": group["rho"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
         if multi_tensor(group):  # (PyTorch's multi-tensor update: see ``F._fs``)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
+from . import _differentiable
 from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
@@ -41,7 +42,7 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
-        check_flags(differentiable, fused, foreach)
+        check_flags(differentiable, fused, foreach, "Adagrad")
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
@@ -55,6 +56,13 @@ class Adagrad(Optimizer):
             for s in values:
                 s["step"] = self._step_tensor(float(s["step"]), {}, None)
 
+    def share_memory(self) -> None:
+        """Put each parameter's ``sum`` in shared memory (for Hogwild-style training in
+        several processes); ``step`` stays where it is, as in PyTorch."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["sum"].share_memory_()
+
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
@@ -65,6 +73,8 @@ class Adagrad(Optimizer):
             raise RuntimeError("`fused` does not support sparse grad or complex param")
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.adagrad(self, group)
         opts = {"lr": lr_scalar(group["lr"], group["fused"]), "lr_decay": group["lr_decay"],
                 "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
+from . import _differentiable
 from . import _functional as F
 from . import _fused_cpu
 from ._functional import update_array as _arr
@@ -48,12 +49,14 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        check_flags(differentiable, fused, foreach)
+        check_flags(differentiable, fused, foreach, "Adam")
 
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.adam(self, group)
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
         # (tensor betas, like a tensor lr, enter the arithmetic as NumPy scalars of their dtype)

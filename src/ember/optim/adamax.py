@@ -1,6 +1,7 @@
 """``Adamax``: Adam with the infinity norm in place of the second moment."""
 from __future__ import annotations
 
+from . import _differentiable
 from . import _functional as F
 from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_adam_options, check_flags, check_lr, complex_decay,
@@ -29,12 +30,14 @@ class Adamax(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-        check_flags(differentiable)
+        check_flags(differentiable, name="Adamax")
 
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.adamax(self, group)
         beta1, beta2 = group["betas"]
         # (PyTorch's multi-tensor update takes a tensor lr's value as a Python float)
         lr = scalar(group["lr"]) if multi_tensor(group) else lr_scalar(group["lr"])

@@ -274,7 +274,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         saved = STATE.enabled
-        STATE.enabled = False
+        # (grad mode on for a differentiable step, which autograd records, as PyTorch's)
+        STATE.enabled = bool(self.defaults.get("differentiable"))
         try:
             for group in self.param_groups:
                 if not self._takes_sparse:
@@ -520,16 +521,20 @@ def check_lr(lr, only_negative=False) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
-def check_flags(differentiable, fused=None, foreach=None) -> None:
-    """``differentiable=True`` (a step that autograd can see through) is not implemented;
+def check_flags(differentiable, fused=None, foreach=None, name=None) -> None:
+    """``differentiable=True`` (a step that autograd can see through) is implemented for the
+    optimizers that give their ``name`` (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Adadelta:
+    see ``_differentiable``);
     ``foreach``/``fused`` run the same single-tensor update."""
     if fused:
         if differentiable:
             raise RuntimeError("`fused` does not support `differentiable`")
         if foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-    if differentiable:
-        raise NotImplementedError("ember's optimizers do not support differentiable=True")
+    if differentiable and name is None:
+        raise NotImplementedError("ember's optimizers other than SGD, Adam, AdamW, RMSprop, "
+                                  "Adagrad, Adamax and Adadelta do not support "
+                                  "differentiable=True")
 
 
 def multi_tensor(group) -> bool:

@@ -1,6 +1,7 @@
 """``RMSprop``: steps scaled by a running average of squared gradients."""
 from __future__ import annotations
 
+from . import _differentiable
 from . import _functional as F
 from ._functional import update_array as _arr
 from .optimizer import (Optimizer, check_flags, check_lr, complex_decay, multi_tensor, next_step,
@@ -40,12 +41,14 @@ class RMSprop(Optimizer):
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-        check_flags(differentiable)
+        check_flags(differentiable, name="RMSprop")
 
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.rmsprop(self, group)
         momentum, centered = group["momentum"], group["centered"]
         opts = {"lr": lr_scalar(group["lr"]), "alpha": group["alpha"], "eps": group["eps"],
                 "weight_decay": group["weight_decay"], "momentum": momentum,

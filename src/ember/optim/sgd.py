@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._ops._core import wrap
+from . import _differentiable
 from . import _functional as F
 from . import _fused_cpu
 from .optimizer import Optimizer, check_flags, check_lr, multi_tensor, scalar, with_grad
@@ -41,7 +42,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        check_flags(differentiable, fused, foreach)
+        check_flags(differentiable, fused, foreach, "SGD")
 
     def step(self, closure=None):
         return self._run_step(closure, self._update_group)
@@ -55,6 +56,8 @@ class SGD(Optimizer):
                     f"\"fused_sgd_kernel\" not implemented for '{D.scalar_name(p.dtype)}'")
 
     def _update_group(self, group):
+        if group["differentiable"]:  # (tensor ops that autograd records)
+            return _differentiable.sgd(self, group)
         momentum = group["momentum"]
         opts = {"lr": lr_scalar(group["lr"]), "momentum": momentum,
                 "dampening": group["dampening"], "weight_decay": scalar(group["weight_decay"]),

@@ -162,8 +162,10 @@ def _max_args(nsp, indices, input, kernel_size, stride, padding, dilation, ceil_
 
 # -- max pooling ---------------------------------------------------------------------
 
+# NOTE: the ``*_with_indices`` functions return the indices whatever ``return_indices`` says
+# (its default is False, as in PyTorch's signatures)
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """Max over windows, and where each max came from (flat ``h * W + w`` per plane)."""
     kernel_size, stride, padding, dilation, ceil_mode = _max_args(
         2, True, input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -372,7 +374,7 @@ def _single(v, name, fn, check1d=True):
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     kernel_size, stride, padding, dilation, ceil_mode = _max_args(
         1, True, input, kernel_size, stride, padding, dilation, ceil_mode)
     if input.dim() not in (2, 3):  # (before the sizes, as PyTorch's)
@@ -889,7 +891,7 @@ def _adaptive_max_with_indices(input, output_size, nsp, kernel, rule):
     return res, ind
 
 
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=True):
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=False):
     return _adaptive_max_with_indices(input, output_size, 2, "adaptive_max_pool2d",
                                       _adaptive_max_rule)
 
@@ -904,7 +906,7 @@ _ADAPTIVE_MAX1D_ARGS = with_int_args("adaptive_max_pool1d", ["Tensor input, int[
     lambda *args: args)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
     output_size = _ADAPTIVE_MAX1D_ARGS(input, output_size)[1]
     _check_size_arg(output_size, "adaptive_max_pool1d")
     _check_adaptive_input(input, "adaptive_max_pool1d", 1, first=1)
@@ -992,7 +994,7 @@ def _check_rank_3d(input):
 
 
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """3-D max pooling, and where each max came from (flat ``(d * H + h) * W + w``)."""
     kernel_size, stride, padding, dilation, ceil_mode = _max_args(
         3, True, input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -1112,7 +1114,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     return _adaptive_avg(input, out, 3)
 
 
-def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=True):
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=False):
     return _adaptive_max_with_indices(input, output_size, 3, "adaptive_max_pool3d_cpu",
                                       _adaptive_max3d_rule)
 

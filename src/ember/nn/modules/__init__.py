@@ -19,6 +19,8 @@ from .fractional import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .linear_cross_entropy import *  # noqa: F401,F403
 from .module import Module  # noqa: F401
+# (PyTorch's modules of these names, which ember's hold elsewhere: ``nn.modules.flatten``...)
+from . import channelshuffle, flatten, fold, instancenorm, pixelshuffle, upsampling  # noqa: E402,F401
 
 
 def _name_inherited_methods():

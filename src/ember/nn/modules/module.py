@@ -535,8 +535,8 @@ class Module:
                 memo.add(m)
                 yield name, m
 
-    def modules(self):
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate: bool = True):
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):

@@ -18,12 +18,24 @@ AS_EMBER = ("import sys, runpy, ember._compat as c; c.install(); "
             "sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
-def run(args, **extra_env):
+def start(args, **extra_env):
     env = dict(os.environ, PYTHONHASHSEED="0", **extra_env)
-    p = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
-                       timeout=120)
-    assert p.returncode == 0, p.stderr
-    return re.sub(r"0x[0-9a-f]+", "0x?", p.stdout)
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def finish(*procs):
+    """The outputs of ``procs`` (started together); each is ended and reaped whatever happens."""
+    try:
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()  # (no-op once it has exited)
+            with p:  # (closes its pipes, waits for it)
+                pass
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    return [re.sub(r"0x[0-9a-f]+", "0x?", out) for out, _ in outs]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -36,6 +48,8 @@ def test_script_prints_what_pytorch_prints(name):
     # PyTorch's side runs with torch.compile off: compiled or not, its scripts print the same
     # text (checked when this was added), and a cold inductor build of their three small
     # graphs took 20-30 s of CI time.  ember's side runs torch.compile as the script asks.
-    expected = run([path], TORCH_COMPILE_DISABLE="1")
-    got = run(["-c", AS_EMBER, path])
+    # (the two sides run at the same time: this process only waits for them)
+    torch_side = start([path], TORCH_COMPILE_DISABLE="1")
+    ember_side = start(["-c", AS_EMBER, path])
+    expected, got = finish(torch_side, ember_side)
     assert got == expected

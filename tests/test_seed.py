@@ -43,12 +43,24 @@ def program(text):
     return "import torch\ntorch.manual_seed(0)\n" + code
 
 
-def run(code, as_ember):
+def start(code, as_ember):
     prefix = "import ember._compat as c; c.install()\n" if as_ember else ""
-    p = subprocess.run([sys.executable, "-c", prefix + code], capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, p.stderr
-    return p.stdout
+    return subprocess.Popen([sys.executable, "-c", prefix + code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(*procs):
+    """The outputs of ``procs`` (started together); each is ended and reaped whatever happens."""
+    try:
+        outs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()  # (no-op once it has exited)
+            with p:  # (closes its pipes, waits for it)
+                pass
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    return [out for out, _ in outs]
 
 
 @pytest.mark.skipif(not seed_files(), reason="../shared/seeds is not present")
@@ -57,6 +69,8 @@ def test_seed_prints_what_pytorch_prints(path):
     with open(path) as f:
         code = program(f.read())
     assert "nn.Module" in code
-    expected = run(code, as_ember=False)
-    got = run(code, as_ember=True)
+    # (the two sides run at the same time: this process only waits for them)
+    torch_side = start(code, as_ember=False)
+    ember_side = start(code, as_ember=True)
+    expected, got = finish(torch_side, ember_side)
     assert got == expected

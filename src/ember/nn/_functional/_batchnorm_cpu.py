@@ -148,21 +148,93 @@ def stats(a):
             cl = np.empty((n, a.size // (n * c), c), a.dtype)
             cl[...] = _image(a).transpose(0, 2, 1)
             cl = cl.reshape(-1, c)
-            mean = (_column_seq_sums(cl) / count).astype(dt)
-            cl -= mean
-            cl *= cl
-            return mean, _column_seq_sums(cl).astype(dt)
+            with np.errstate(invalid="ignore", over="ignore"):  # (PyTorch warns of nothing)
+                mean = (_column_seq_sums(cl) / count).astype(dt)
+                first = _first_nans(cl, mean) if np.isnan(mean).any() else None
+                cl -= mean
+                cl *= cl
+                return _with_nans(first, mean, _column_seq_sums(cl).astype(dt))
         rows = np.moveaxis(_image(a), 1, 0).reshape(c, -1)
-        mean = (_seq_sum(rows) / count).astype(dt)
-        d = rows - mean[:, None]
-        return mean, _seq_sum(d * d).astype(dt)
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = (_seq_sum(rows) / count).astype(dt)
+            first = _first_nans(rows.T, mean) if np.isnan(mean).any() else None
+            d = rows - mean[:, None]
+            return _with_nans(first, mean, _seq_sum(d * d).astype(dt))
     # measured: with no more rows than threads, PyTorch adds the rows into doubles one by one
     # (a block of one row each) for 17 to 2048 channels, and all rows in one block otherwise
     blocks = _thread_blocks(a.reshape(n, c), split=n > _threads() or 16 < c <= 2048)
-    mean = (_seq_sum(_block_sums(blocks).T) / count).astype(dt)
-    d = blocks - mean
-    d[-1, n - (blocks.shape[0] - 1) * blocks.shape[1]:] = 0  # the padding rows
-    return mean, _seq_sum(fma_rows(d, d).T).astype(dt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sums = _last_nans(blocks, _block_sums(blocks))
+        mean = (_seq_nan(sums, _seq_sum(sums.T)) / count).astype(dt)
+        d = blocks - mean
+        if np.isnan(mean).any():  # (x - mean passes x's NaN on first)
+            d = _pass_nans(d, blocks, np.broadcast_to(mean, d.shape))
+        d[-1, n - (blocks.shape[0] - 1) * blocks.shape[1]:] = 0  # the padding rows
+        sq = _last_nans(d, fma_rows(d, d))
+        return mean, _seq_nan(sq, _seq_sum(sq.T)).astype(dt)
+
+
+def _first_nans(cols, mean):
+    """(mean, var_sum) of the channels where ``mean`` is NaN, as PyTorch's running sums into
+    doubles leave them (:func:`_seq_nan` over ``cols`` (positions, C), the order they are
+    summed), the var_sum the first squared deviation's NaN (the first value's, else the
+    mean's); NumPy's own choice of NaN varies with the arrays' sizes.  Returned for all
+    channels (:func:`_with_nans` keeps the var_sum of those where the mean is not NaN)."""
+    mean = _seq_nan(cols, mean)
+    x0 = cols[0]
+    return mean, np.where(np.isnan(x0), _quiet(x0), mean).astype(mean.dtype)
+
+
+def _seq_nan(cols, sums):
+    """``sums`` (C,) of the columns of ``cols`` (K, C) with the NaN a running sum ``acc + x``
+    (the running sum the first operand) ends with where it is NaN: the first NaN value's,
+    unless an inf meets an inf of the other sign before it (the default NaN then)."""
+    bad = np.isnan(sums)
+    if not bad.any():
+        return sums
+    k = cols.shape[0]
+
+    def first(mask):
+        return np.where(mask.any(axis=0), np.argmax(mask, axis=0), k)
+
+    at = first(np.isnan(cols))
+    clash = np.maximum(first(cols == np.inf), first(cols == -np.inf))
+    val = _quiet(cols[np.minimum(at, k - 1), np.arange(cols.shape[1])]).astype(sums.dtype)
+    default = _default_nan(sums.dtype)
+    fixed = np.where(clash < at, default, val)
+    return np.where(bad & ((at < k) | (clash < k)), fixed, sums).astype(sums.dtype)
+
+
+def _default_nan(dtype):
+    """The x86 default NaN (what inf - inf makes): the sign bit set."""
+    return np.copysign(np.array(np.nan, dtype), -1)
+
+
+def _with_nans(first, mean, var):
+    if first is None:
+        return mean, var
+    mean, nan_var = first
+    return mean, np.where(np.isnan(mean), nan_var, var).astype(var.dtype)
+
+
+def _last_nans(blocks, sums):
+    """``sums`` (threads, C) of ``blocks`` (threads, rows, C) with the NaN PyTorch's buffers
+    end with: each row is the first operand of its add (or fused multiply-add) into the
+    buffer, so a block's last NaN row wins (NumPy's running sum keeps its first).  A NaN the
+    adds make (inf - inf) stays only where no row is NaN: the same in both."""
+    nan = np.isnan(blocks)
+    if not nan.any():
+        return sums
+    # NOTE: PyTorch's per-thread sums keep each block's last NaN, its sum over the threads'
+    # buffers (into doubles) the first thread's
+    t, c = np.nonzero(nan.any(axis=1))
+    r = blocks.shape[1] - 1 - np.argmax(nan[:, ::-1, :], axis=1)[t, c]
+    sums = sums.copy()
+    last = blocks[t, r, c]
+    if last.dtype == np.float32:  # (quieted, as an add does)
+        last = (last.view(np.uint32) | np.uint32(0x400000)).view(np.float32)
+    sums[t, c] = last
+    return sums
 
 
 def invstd_train(var_sum, count, eps):
@@ -190,17 +262,55 @@ def update_running(buf, stat, momentum, fused):
     m = dt(momentum)
     kept = (dt(1) - m) * buf
     stat = stat.astype(buf.dtype)
-    buf[...] = _fma(np.asarray(m), stat, kept) if fused else m * stat + kept
+    with np.errstate(invalid="ignore", over="ignore"):
+        # (NaNs: the fused one passes the statistic's on first, the other the buffer's)
+        new = _fma(np.asarray(m), stat, kept) if fused else m * stat + kept
+        buf[...] = _pass_nans(new, *((stat, kept) if fused else (kept, stat)))
 
 
 def forward(a, mean, invstd, weight, bias):
-    """``a * alpha + beta`` per channel, both fused as PyTorch's kernel fuses them."""
+    """``a * alpha + beta`` per channel, both fused as PyTorch's kernel fuses them.
+
+    NaNs come out as the processor's fused multiply-adds pass them on (measured): ``beta =
+    bias - alpha * mean`` takes alpha's NaN, else mean's (its sign kept: a negated multiply-add,
+    not a negated operand), else the bias's; the output takes alpha's, else the input's, else
+    beta's (``_fma`` keeps its first operand's NaN, then the second's, then the third's)."""
     dt = a.dtype
     alpha = invstd if weight is None else (invstd * weight).astype(dt)
     b = np.zeros_like(alpha) if bias is None else bias.astype(dt)
-    beta = _fma(-mean, alpha, b)
-    shape = (a.shape[1],) + (1,) * (a.ndim - 2)
-    return _fma(a, alpha.reshape(shape), np.broadcast_to(beta.reshape(shape), a.shape))
+    with np.errstate(invalid="ignore", over="ignore"):
+        # NOTE: PyTorch keeps the sign of a NaN mean in beta (its negated FMA passes the NaN on
+        # unchanged)
+        beta = _fma(alpha, -mean, b)
+        if np.isnan(beta).any():
+            beta = _pass_nans(beta, alpha, mean, b)
+        shape = (a.shape[1],) + (1,) * (a.ndim - 2)
+        alpha, beta = alpha.reshape(shape), beta.reshape(shape)
+        y = _fma(a, alpha, np.broadcast_to(beta, a.shape))
+        if np.isnan(y).any():  # (NumPy's own choice of NaN varies with the arrays' sizes)
+            y = _pass_nans(y, np.broadcast_to(alpha, a.shape), a, np.broadcast_to(beta, a.shape))
+        return y
+
+
+def _quiet(v):
+    """NaNs of float32 ``v`` quieted, as an arithmetic instruction passes them on."""
+    if v.dtype != np.float32:
+        return v
+    return np.where(np.isnan(v), (v.view(np.uint32) | np.uint32(0x400000)).view(np.float32), v)
+
+
+def _pass_nans(y, *operands):
+    """``y`` with each NaN where an operand (broadcast to ``y``) is NaN replaced by the first
+    such operand's (quieted): the NaN an x86 fused multiply-add of these operands, in this
+    order, passes on.  A NaN no operand held (inf - inf, 0 * inf) is left: the processor's
+    default NaN, as NumPy's."""
+    out = y
+    for v in operands[::-1]:
+        v = np.asarray(v)
+        hit = np.isnan(v)
+        if hit.any():
+            out = np.where(hit, _quiet(v), out)
+    return out.astype(y.dtype, copy=False)
 
 
 def backward(a, g, mean, invstd, weight, train, need_x):

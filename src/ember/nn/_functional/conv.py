@@ -382,15 +382,16 @@ def _as_rows(x, w, stride, padding, dilation, *extra):
 
 def _exact_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
     """A float32 conv_transpose1d/2d forward in PyTorch's order (oneDNN's deconvolution,
-    ``ember._ops._onednn_deconv``) where it is known, else None."""
+    ``ember._ops._onednn_deconv``) where it is known (or where only its threads' width split
+    is in question, its likelier order: ``_onednn_deconv.width_guess``), else None."""
     if groups != 1 or not _exact_arrays(x, w) or dilation != (1,) * len(dilation):
         return None
     if x.ndim == 3:
         x, w, stride, padding, _, output_padding = _as_rows(x, w, stride, padding, dilation,
                                                             output_padding)
-        out = _onednn_deconv.forward(x, w, b, stride, padding, output_padding)
+        out = _onednn_deconv.forward(x, w, b, stride, padding, output_padding, guess=True)
         return None if out is None else out[:, :, 0]
-    return _onednn_deconv.forward(x, w, b, stride, padding, output_padding)
+    return _onednn_deconv.forward(x, w, b, stride, padding, output_padding, guess=True)
 
 
 def _exact_backward(x, g, w, args, nx, nw, nb):

@@ -435,15 +435,18 @@ def _batch_norm_cpu_rule(ctx, g):
     if not (gd.flags.c_contiguous if rows is None else grows is not None):
         # the gradient laid out unlike the input: PyTorch's generic kernel
         gsum = g.sum((0,) + tuple(range(2, g.ndim)))._data
-        gx, gw, gb = _bn_cpu.backward_mixed(xd, gd, gsum, mean, invstd,
-                                            None if w is None else w._data, params[4], need_x)
+        with np.errstate(invalid="ignore", over="ignore"):  # (PyTorch warns of nothing)
+            gx, gw, gb = _bn_cpu.backward_mixed(xd, gd, gsum, mean, invstd,
+                                                None if w is None else w._data, params[4],
+                                                need_x)
         if gx is not None and rows is not None:  # laid out as the input
             gx = _from_nhwc_rows(np.ascontiguousarray(np.moveaxis(gx, 1, -1)), x.shape)
         return _bn_grads(x, w, params, gx, gw, gb, need_w, need_b)
     if rows is not None:  # both channels last: the (N, C) kernels over their rows
         xd, gd = rows, grows
-    gx, gw, gb = _bn_cpu.backward(xd, gd, mean, invstd, None if w is None else w._data,
-                                  params[4], need_x)
+    with np.errstate(invalid="ignore", over="ignore"):  # (PyTorch warns of nothing)
+        gx, gw, gb = _bn_cpu.backward(xd, gd, mean, invstd, None if w is None else w._data,
+                                      params[4], need_x)
     if rows is not None and gx is not None:
         gx = _from_nhwc_rows(gx, x.shape)
     return _bn_grads(x, w, params, gx, gw, gb, need_w, need_b)

@@ -484,6 +484,9 @@ def _public(name, fn):
                     isinstance(out, (tuple, list)) or len(args) > 1 and
                     isinstance(args[1], Tensor)):  # (not the reduction of all elements)
                 _no_partial_overlap(out, args, kwargs)
+            if name in _ops_core.PAIR_RESIZED and isinstance(out, (tuple, list)) and args and \
+                    isinstance(args[0], Tensor):
+                _ops_core.resized_pair_overlap(name, args, kwargs, out)
             if name == "pow" and args and not isinstance(args[0], Tensor) and \
                     _ops_core.pow_number_out(args, kwargs, out):
                 return out

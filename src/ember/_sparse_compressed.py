@@ -104,8 +104,12 @@ class CompressedTensor(_Storageless, Tensor):
             kind = "row" if rowwise else "column"
             raise RuntimeError(f"{name} expected sparse {kind} compressed tensor layout but got "
                                f"{_layout_name(self)}")
-        return _out(self._ci if name in ("crow_indices", "ccol_indices") else self._pi,
-                    self._device)
+        arr = self._ci if name in ("crow_indices", "ccol_indices") else self._pi
+        out = _out(arr, self._device)
+        base = getattr(arr, "base", None)
+        if out._data is arr and type(base) is np.ndarray and base.size == 2 * arr.size:
+            out.__dict__["_storage_root"] = base  # (``_second_row``'s: at its offset)
+        return out
 
     def crow_indices(self):
         return self._index("crow_indices", True)
@@ -429,6 +433,17 @@ class CompressedTensor(_Storageless, Tensor):
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
                                "Scalar")
         return self.to_dense().item()
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """No kernel, as PyTorch's (``torch.norm`` of a sparse layout is its ``norm`` op): a
+        reduction over some of the dims fails sizing its compressed output first (so
+        ``F.normalize`` of one does), one over all of them finds no kernel."""
+        dims = [dim] if isinstance(dim, int) else dim
+        if dims is not None and len(dims) and len(
+                {_core.norm_dim(d, self.ndim) for d in dims}) < self.ndim:
+            raise RuntimeError(f"resize_reduction: support for output with {_NAMES[self._cl][2]} "
+                               "layout is not implemented yet")
+        raise NotImplementedError(_no_kernel("aten::norm.out"))
 
 
 _SPARSE_LAYOUT_OPS = ("exp", "cos", "pow", "log", "sigmoid", "square", "__pow__", "__rpow__")
@@ -829,7 +844,8 @@ def dense_to_compressed(t, key, blocksize=None, dense_dim=None, src="Strided"):
         raise NotImplementedError(f"\"copy_\" not implemented for '{D.scalar_name(t.dtype)}'")
     _beta_warning(key)
     ci, pi, v = _compress(a, key, bs, dd)
-    return _make(key, ci, pi, v, a.shape, (t,), _TO_NAME[key], _to_grad_rule, t._device)
+    return _make(key, ci, _second_row(pi), v, a.shape, (t,), _TO_NAME[key], _to_grad_rule,
+                 t._device)
 
 
 def coo_to_compressed(s, key, blocksize=None, dense_dim=None):
@@ -845,7 +861,8 @@ def coo_to_compressed(s, key, blocksize=None, dense_dim=None):
     i, v = _core.to_host(c._sp_i), _core.to_host(c._sp_v)
     _beta_warning(key)
     ci, pi, vv = _from_entries(key, i[0], i[1], v, tuple(s.shape))
-    return _make(key, ci, pi, vv, s.shape, (s,), _TO_NAME[key], _to_grad_rule, s._device)
+    return _make(key, ci, _second_row(pi), vv, s.shape, (s,), _TO_NAME[key], _to_grad_rule,
+                 s._device)
 
 
 def _convert(t, key, blocksize, dense_dim):
@@ -874,7 +891,18 @@ def _convert(t, key, blocksize, dense_dim):
     if key in _BLOCKED and t._cl not in _BLOCKED:
         v = v.reshape(v.shape[:1] + (1, 1) + v.shape[1:])
     ci, pi, vv = _from_entries(key, r, c, v, tuple(t.shape), t._ci.dtype.type)
-    return _make(key, ci, pi, vv, t.shape, (t,), _TO_NAME[key], _to_grad_rule, t._device)
+    return _make(key, ci, _second_row(pi), vv, t.shape, (t,), _TO_NAME[key], _to_grad_rule,
+                 t._device)
+
+
+def _second_row(pi):
+    """The plain indices of a conversion as PyTorch's: the second row of a two-row index
+    array (its COO indices'), so that they start at an offset of their own size."""
+    if type(pi) is not np.ndarray or not pi.size:
+        return pi
+    buf = np.empty(2 * pi.size, pi.dtype)
+    buf[pi.size:] = pi.reshape(-1)
+    return buf[pi.size:].reshape(pi.shape)
 
 
 # -- arithmetic ----------------------------------------------------------------------------------

@@ -997,6 +997,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{type(ord).__name__}")
     from ._ops.reduce import vector_norm as _vn
+    if type(x) is not Tensor and (x.is_sparse or getattr(x, "_compressed", False)):
+        _sparse_vector_norm(x, dim, keepdim)
     if dtype is not None:  # (the input's own dtype is checked first)
         if not (x.dtype.is_floating_point or x.dtype.is_complex):
             raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
@@ -1008,6 +1010,25 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         _check_out(res, out, _EXACT)
         return _norm_into_expanded(x, ord, dim, keepdim, dtype, out)
     return _out(res, out, name="linalg_vector_norm")
+
+
+def _sparse_vector_norm(x, dim, keepdim):
+    """PyTorch's refusals of a sparse ``vector_norm``: no COO kernel; a compressed result
+    made first, which fails under two dims (a block layout's at any), then no kernel."""
+    from . import _sparse, _sparse_compressed
+
+    if x.is_sparse:
+        raise NotImplementedError(_sparse._no_kernel("aten::linalg_vector_norm"))
+    dims = range(x.ndim) if dim is None or isinstance(dim, (list, tuple)) and not dim else \
+        {_core.norm_dim(d, x.ndim) for d in ([dim] if isinstance(dim, int) else dim)}
+    size = [1 if i in dims else n for i, n in enumerate(x.shape) if keepdim or i not in dims]
+    if len(size) < 2:
+        raise RuntimeError("torch.empty: Only batched sparse compressed (non-block) tensors are "
+                           f"supported, but got size {size}")
+    if x._cl in ("bsr", "bsc"):
+        raise RuntimeError("empty_sparse_compressed expected sparse compressed (non-block) "
+                           f"tensor layout but got {_sparse_compressed._NAMES[x._cl][2]}")
+    raise NotImplementedError(_sparse_compressed._no_kernel("aten::linalg_vector_norm.out"))
 
 
 def _norm_into_expanded(x, ord, dim, keepdim, dtype, out):

@@ -430,6 +430,12 @@ def _load_safetensors(f, map_location):
 
     # (as PyTorch: a string or device names it, any other value means the CPU)
     where = str(map_location) if isinstance(map_location, (str, bytes, device)) else "cpu"
+    if where.startswith("cuda"):
+        from . import cuda
+
+        if not cuda.is_available():  # NOTE: PyTorch's CPU build fails pinning the tensors
+            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; "
+                               "no pinned memory allocator is available on this system.")
     return st.load_file(f, device=where)
 
 

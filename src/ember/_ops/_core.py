@@ -1637,6 +1637,72 @@ def check_no_partial_overlap(out: Tensor, *inputs) -> None:
             raise RuntimeError(_PARTIAL)
 
 
+# ``values, indices`` ops whose ``out=`` pair is resized before the overlap check: the
+# position and default of their ``dim``
+PAIR_RESIZED = {"mode": (1, -1), "max": (1, None), "min": (1, None), "aminmax": (None, None),
+                "sort": (1, -1), "topk": (2, -1)}
+
+
+def resized_pair_overlap(name, args, kwargs, out):
+    """NOTE: PyTorch's ``mode``/``max``/``min``/``aminmax``/``sort``/``topk`` resize their
+    ``out=`` tensors first (a view of another shape: contiguous, from its storage offset, in
+    its base's memory), then refuse one that shares part of the input's memory: an ``out``
+    such as ``x[:, 1]`` of another length than the result is refused, where the same one of
+    the result's length (a strided view, which the check skips) is written."""
+    import numpy as np
+
+    x = args[0]
+    at, dim = PAIR_RESIZED[name]
+    dim = args[at] if at is not None and len(args) > at else kwargs.get("dim", dim)
+    keepdim = args[at + 1] if at is not None and len(args) > at + 1 else \
+        kwargs.get("keepdim", False)
+    if name == "sort":
+        keepdim = True  # (the input's shape)
+    elif name == "topk":
+        k, keepdim = args[1] if len(args) > 1 else kwargs.get("k"), True
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+            return
+    if type(x._data) is not np.ndarray or not _dense(x._data) or not x.numel() or \
+            not isinstance(keepdim, bool) or not (dim is None or isinstance(dim, int)):
+        return
+    if dim is None:
+        want = (1,) * x.ndim if keepdim else ()
+    else:
+        try:
+            d = norm_dim(dim, x.ndim)
+        except IndexError:
+            return
+        size = x.shape[d] if name == "sort" else k if name == "topk" else 1
+        want = tuple(size if i == d else n for i, n in enumerate(x.shape) if keepdim or i != d)
+    n = int(np.prod(want, dtype=np.int64))
+    x_lo, x_hi = _bounds(x._data)
+    if any(_resized_overlap(o, x, want, n, x_lo, x_hi) for o in out):
+        for o in out:  # (each output resized, with PyTorch's warning, before the check)
+            if isinstance(o, Tensor) and tuple(o.shape) != want:
+                warn_resized(o, want)
+        raise RuntimeError(_PARTIAL)
+
+
+def _resized_overlap(o, x, want, n, x_lo, x_hi) -> bool:
+    """Whether ``out=`` tensor ``o`` (a view), resized to ``want`` (``n`` elements) in its
+    base's memory, shares part of input ``x``'s (from ``x_lo`` to ``x_hi``)."""
+    import numpy as np
+
+    from .shape import _storage_root, storage_offset
+
+    if not isinstance(o, Tensor) or tuple(o.shape) == want or o._base is None or \
+            o.dtype is not x.dtype:
+        return False
+    root = _storage_root(o)
+    if type(root) is not np.ndarray or not root.flags.c_contiguous or \
+            not np.may_share_memory(root, x._data):
+        return False  # (past its storage's end, PyTorch grows the storage it shares)
+    lo = root.__array_interface__["data"][0] + storage_offset(o) * root.itemsize
+    hi = lo + n * root.itemsize
+    return bool(n and lo < x_hi and x_lo < hi and not (
+        lo == x_lo and hi == x_hi and x._data.flags.c_contiguous and want == x.shape))
+
+
 def _dense(a) -> bool:
     """Whether ``a``'s elements fill its memory span exactly once (in some dim order)."""
     if a.size <= 1:

@@ -221,13 +221,14 @@ def scatter_(t, dim, index, src=None, value=None, reduce=None):
     return _done(t)
 
 
-def mean_(t, dim, index, src, scatter):
+def mean_(t, dim, index, src, scatter, include_self=True):
     """``t.scatter_reduce_(dim, index, src, "mean")`` (``scatter``) or
     ``t.index_reduce_(dim, index, src, "mean")`` (floating ``t``, ``self`` included) on the
     memory, as PyTorch's kernels do it: the sums as ``scatter_add_``'s (``index_add_``'s), in
     order, then each element of ``t`` divided by its count (one, plus the values folded into
     it), element after element in row-major order, so that a place two elements share is
-    divided twice (measured on PyTorch 2.13)."""
+    divided twice (measured on PyTorch 2.13).  ``include_self=False`` (``scatter_reduce_``'s,
+    its indexed places already set to zero): a count of the folded values alone there."""
     d = t._data
     dim = dim % d.ndim
     count = np.ones(d.shape, d.dtype)
@@ -236,6 +237,8 @@ def mean_(t, dim, index, src, scatter):
         scatter_(t, dim, index, src, None, "add")
         target = list(np.indices(idx.shape).reshape(idx.ndim, -1))
         target[dim] = idx.reshape(-1) % d.shape[dim]
+        if not include_self:
+            count[tuple(target)] = 0
         np.add.at(count, tuple(target), 1)
     else:
         index_add_(t, dim, index, src)

@@ -778,8 +778,11 @@ def _tensor_or_number_other(name, fn):
             div = parser("div", method=True)  # (div's signatures, in div_'s words)
             div.name = name
             div.match(args, kwargs)
-        if alpha and "alpha" in kwargs and not isinstance(
-                kwargs["alpha"], (numbers.Number, np.number, np.bool_, Tensor)):
+        if alpha and "alpha" in kwargs and (not isinstance(
+                kwargs["alpha"], (numbers.Number, np.number, np.bool_, Tensor)) or isinstance(
+                kwargs["alpha"], Tensor) and (kwargs["alpha"].dim() or
+                                              kwargs["alpha"].requires_grad)):
+            # (the parser's Number: a tensor only where 0-d and not requiring grad)
             raise TypeError(f"{name}(): argument 'alpha' must be Number, not "
                             f"{tp_name(kwargs['alpha'])}")
         other = args[0] if args else kwargs.get("other", 0)

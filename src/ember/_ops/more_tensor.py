@@ -2734,14 +2734,21 @@ def _install_methods():
         how = {"sum": "add", "prod": "multiply", "amax": "amax", "amin": "amin"}.get(reduce)
         if reduce == "mean" and self.dtype.is_floating_point:
             how = "mean"
-        if how is not None and include_self is True and isinstance(index, Tensor) and \
-                isinstance(src, Tensor) and _overlap_seq.shares(self):  # (elements sharing
-            scatter_reduce(self.detach(), dim, index, src, reduce)  # memory: its checks, then
-            return _overlap_seq.run(  # in PyTorch's order, as scatter_add_'s)
-                self, [src], (lambda: _overlap_seq.mean_(self, dim, index, src, True))
-                if how == "mean" else
-                lambda: _overlap_seq.scatter_(self, dim, index, src, None, how),
-                lambda: scatter_reduce_(self, dim, index, src, reduce))
+        if how is not None and include_self in (True, False) and isinstance(index, Tensor) \
+                and isinstance(src, Tensor) and _overlap_seq.shares(self):  # (elements sharing
+            # memory: its checks, then in PyTorch's order, as scatter_add_'s; without
+            # ``self``, the identity is scattered into the indexed places first)
+            scatter_reduce(self.detach(), dim, index, src, reduce, include_self=include_self)
+
+            def ordered():
+                if not include_self:
+                    _overlap_seq.scatter_(self, dim, index, None,
+                                          _reduce_identity(reduce, self._data.dtype))
+                if how == "mean":
+                    return _overlap_seq.mean_(self, dim, index, src, True, include_self)
+                return _overlap_seq.scatter_(self, dim, index, src, None, how)
+            return _overlap_seq.run(self, [src], ordered, lambda: scatter_reduce_(
+                self, dim, index, src, reduce, include_self=include_self))
         return scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
     Tensor.scatter_reduce_ = _scatter_reduce_
     index_reduce_ = Tensor.index_reduce_

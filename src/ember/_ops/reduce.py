@@ -1158,6 +1158,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     dims, or a number), else a matrix norm, by ``linalg``'s parsed functions."""
     from .. import linalg
 
+    if type(input) is not Tensor and getattr(input, "_compressed", False):  # (its own norm)
+        return input.norm(p, dim, keepdim, dtype=dtype)
     _dim = [dim] if isinstance(dim, int) else dim
     extra = {"dtype": dtype} if out is None else {"dtype": dtype, "out": out}
     if isinstance(p, str):

@@ -308,7 +308,8 @@ _PUBLIC = (("ember.nn", "torch.nn"), ("ember.nn.functional", "torch.nn.functiona
            ("ember.vision.transforms", "torchvision.transforms"),
            ("ember.vision.datasets", "torchvision.datasets"), ("ember", "torch"))
 _TORCH_PATHS: dict = {}
-_MIRRORED = ("ember.nn.modules.", "ember.optim.", "ember.utils.data.")
+_MIRRORED = ("ember.nn.modules.", "ember.optim.", "ember.utils.data.", "ember.distributions.",
+             "ember.amp.")
 
 
 def torch_path(obj):
@@ -329,11 +330,12 @@ def torch_path(obj):
             path = (_HOME_OF[name], name)
             _TORCH_PATHS[key] = path
             return path
-        if isinstance(obj, type) and module.startswith(_MIRRORED) and "." not in name and \
+        if (isinstance(obj, type) or module.startswith(_MIRRORED[3:])) and \
+                module.startswith(_MIRRORED) and "." not in name and \
                 _public_module(module) == module:
             # A module's, an optimizer's or a dataset's class: where PyTorch defines it
             # (``torch.nn.modules.linear``), the name that ``torch.save(model)`` writes
-            # (there, ember's modules mirror PyTorch's)
+            # (there, ember's modules mirror PyTorch's; distributions' and amp's functions too)
             path = ("torch" + module[len("ember"):], name)
             _TORCH_PATHS[key] = path
             return path
@@ -403,6 +405,11 @@ class TorchPickler(pickle._Pickler):
                     (ref, offset, size, stride, qparams, False, collections.OrderedDict())
             if obj.is_sparse or obj._compressed:  # PyTorch's form: indices, values, size,
                 # coalesced (compressed layouts: compressed and plain indices, values, size)
+                if isinstance(obj, Parameter):  # (that form, in a parameter)
+                    inner = _Reduced(TorchGlobal("torch._utils", "_rebuild_sparse_tensor"),
+                                     super(Parameter, obj).__reduce_ex__(2)[1])
+                    return REBUILD_PARAMETER, (inner, obj.requires_grad,
+                                               collections.OrderedDict())
                 return TorchGlobal("torch._utils", "_rebuild_sparse_tensor"), \
                     obj.__reduce_ex__(2)[1]
             return self._reduce_tensor(obj)

@@ -20,6 +20,17 @@ def _f32(x) -> float:
     return float(np.float32(x))
 
 
+def _refresh_per_optimizer_state() -> dict:
+    """A fresh per-optimizer record (the factory that PyTorch's pickled scaler names)."""
+    return {"unscaled": False, "found_inf": False}
+
+
+# (the attributes that ``__getstate__`` writes in PyTorch's form)
+_STATE_KEYS = frozenset(("_device", "_enabled", "_init_scale", "_scale", "_growth_factor",
+                         "_backoff_factor", "_growth_interval", "_init_growth_tracker",
+                         "_growth_tracker", "_per_optimizer"))
+
+
 class GradScaler:
     def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0,
                  backoff_factor=0.5, growth_interval=2000, enabled=True):
@@ -194,6 +205,35 @@ class GradScaler:
 
     def set_growth_interval(self, new_interval):
         self._growth_interval = new_interval
+
+    def __getstate__(self) -> dict:
+        # (PyTorch's pickled form, its attributes' names and order: the scale and growth
+        # tracker as values to start from, the per-optimizer states a fresh defaultdict)
+        if not self._enabled:
+            return self.__dict__.copy()
+        if self._per_optimizer:
+            raise AssertionError("A GradScaler instance may only be pickled at the beginning "
+                                 "of an iteration, or at the end after scaler.update().")
+        import collections
+
+        state = {k: v for k, v in self.__dict__.items() if k not in _STATE_KEYS}
+        theirs = {"_device": self._device, "_enabled": True, "_init_scale": self.get_scale(),
+                  "_scale": None, "_growth_factor": self._growth_factor,
+                  "_backoff_factor": self._backoff_factor,
+                  "_growth_interval": self._growth_interval,
+                  "_init_growth_tracker": self._get_growth_tracker(), "_growth_tracker": None,
+                  "_per_optimizer_states": collections.defaultdict(
+                      _refresh_per_optimizer_state)}
+        return {**theirs, **state}
+
+    def __setstate__(self, state) -> None:
+        state = dict(state)
+        if state.get("_enabled") and state.get("_growth_tracker", 0) is None:
+            state["_growth_tracker"] = int(state.get("_init_growth_tracker", 0))
+        if "_per_optimizer_states" in state:
+            state["_per_optimizer"] = {}
+            del state["_per_optimizer_states"]
+        self.__dict__.update(state)
 
     def state_dict(self) -> dict:
         if not self._enabled:

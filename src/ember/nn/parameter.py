@@ -32,6 +32,14 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         from .._subclass import _INTERNAL
 
         kind = type(data)
+        if cls is Parameter and kind is not Tensor and kind is not Parameter and \
+                _is_sparse(data):
+            # (a sparse tensor's parameter: the tensor detached, of a sparse class that is a
+            # Parameter, printed as one; its layout kept, as PyTorch's)
+            t = data.detach()
+            t.__class__ = _sparse_parameter_class(type(t))
+            t.requires_grad_(requires_grad)
+            return t
         if data is not None and kind is not Tensor and kind is not Parameter and (
                 kind not in _INTERNAL or isinstance(data, UninitializedTensorMixin)):
             # (PyTorch's path for a user's subclass: the tensor itself, detached and marked;
@@ -49,6 +57,8 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return object.__new__(cls)
 
     def __init__(self, data=None, requires_grad=True):
+        if getattr(self, "_sparse_param", False):  # (made whole by ``__new__``)
+            return
         if data is None:
             from .._ops.creation import empty
 
@@ -97,6 +107,45 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     @classmethod
     def _from_tensor(cls, t, requires_grad):
         return cls(t, requires_grad)
+
+
+_STORAGELESS: list = []
+
+
+def _is_sparse(t) -> bool:
+    """Whether ``t`` is a sparse (COO or compressed) tensor."""
+    if not _STORAGELESS:
+        from .._sparse import _Storageless
+
+        _STORAGELESS.append(_Storageless)
+    return isinstance(t, _STORAGELESS[0])
+
+
+_SPARSE_PARAMETERS: dict = {}
+
+
+def _sparse_parameter_class(kind):
+    """The ``Parameter`` of sparse tensor class ``kind`` (COO or compressed): both classes'
+    behaviour, named ``Parameter`` as PyTorch's ``type(p)`` is."""
+    cls = _SPARSE_PARAMETERS.get(kind)
+    if cls is None:
+        cls = _SPARSE_PARAMETERS[kind] = type(
+            "Parameter", (Parameter, kind), {"_sparse_param": True, "__module__": __name__,
+                                             "__reduce_ex__": _reduce_sparse_parameter,
+                                             "__deepcopy__": _deepcopy_sparse_parameter})
+    return cls
+
+
+def _reduce_sparse_parameter(self, proto):
+    # (as PyTorch's Parameter: its data's own form, in a parameter)
+    fn, args = super(Parameter, self).__reduce_ex__(proto)[:2]
+    return (_rebuild_parameter_from, (fn, args, self.requires_grad))
+
+
+def _deepcopy_sparse_parameter(self, memo):
+    # NOTE: PyTorch's Parameter deep copy clones its data with the preserve memory format,
+    # which a sparse tensor refuses
+    raise RuntimeError("unsupported memory format option Preserve")
 
 
 def _rebuild_parameter_from(fn, args, requires_grad):

@@ -34,11 +34,42 @@ def _number_alpha(lr) -> None:
         raise TypeError("add_(): argument 'alpha' must be Number, not Tensor")
 
 
+def _foreach_refusal(name, first, second):
+    """PyTorch's parser refusing a ``_foreach_add``/``_foreach_add_`` whose ``alpha`` is a
+    tensor that requires grad (its multi-tensor updates pass a tensor rate or decay there)."""
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({first}, {second}, "
+        "alpha=Tensor), but expected one of:\n * (tuple of Tensors self, Number scalar)\n"
+        " * (tuple of Tensors self, tuple of Scalars scalars)\n"
+        " * (tuple of Tensors self, Tensor other, *, Number alpha = 1)\n"
+        " * (tuple of Tensors self, tuple of Tensors other, *, Number alpha = 1)\n")
+
+
 def sgd(opt, group) -> None:
     """One SGD step of ``group`` (PyTorch's single-tensor update, which its multi-tensor one
     matches element for element)."""
     wd, momentum, dampening = group["weight_decay"], group["momentum"], group["dampening"]
     lr = _squeezed(group["lr"])
+    if group["foreach"] and any(True for _ in with_grad(group)):
+        # NOTE: PyTorch's multi-tensor SGD (``foreach=True``) passes a tensor decay or rate
+        # as the ``alpha`` of ``_foreach_add(_)``, whose parser refuses one that requires
+        # grad: the decay before anything is updated, the rate once the existing momentum
+        # buffers are (the new ones are not stored then)
+        if isinstance(wd, Tensor) and wd.requires_grad:
+            for p, _ in with_grad(group) if momentum != 0 else ():
+                opt.state[p]  # (the state entries PyTorch's group init makes)
+            raise _foreach_refusal("_foreach_add_" if group["maximize"] else "_foreach_add",
+                                   "tuple" if group["maximize"] else "list", "list")
+        if isinstance(lr, Tensor) and lr.requires_grad:
+            for p, grad in with_grad(group):
+                buf = opt.state[p].get("momentum_buffer") if momentum != 0 else None
+                if buf is not None:  # (``_foreach_mul_`` and ``_foreach_add_`` of them)
+                    grad = -grad if group["maximize"] else grad
+                    buf.mul_(momentum).add_(grad if wd == 0 else grad.add(p, alpha=wd),
+                                            alpha=1 - dampening)
+            raise _foreach_refusal("_foreach_add_", "list", "list" if momentum != 0 and not
+                                   group["nesterov"] or not (group["maximize"] or wd != 0)
+                                   else "tuple")
     for p, grad in with_grad(group):
         if grad.is_sparse:
             raise RuntimeError("ember's differentiable SGD takes dense gradients only")

@@ -18,6 +18,26 @@ __all__ = ["embedding", "one_hot", "embedding_bag"]
 _LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
 
 
+_STORAGELESS: list = []
+
+
+def _is_sparse(t) -> bool:
+    """Whether ``t`` is a sparse (COO or compressed) tensor."""
+    if not _STORAGELESS:
+        from ..._sparse import _Storageless
+
+        _STORAGELESS.append(_Storageless)
+    return isinstance(t, _STORAGELESS[0])
+
+
+def _sparse_bag_refusal(weight, op):
+    """``embedding_bag`` of a sparse (COO or compressed) weight: no kernel, as PyTorch's."""
+    from ... import _sparse, _sparse_compressed
+
+    mod = _sparse if isinstance(weight, _sparse.SparseTensor) else _sparse_compressed
+    raise NotImplementedError(mod._no_kernel(op))
+
+
 def _indices(input: Tensor, n: int, xp, arg="#1", fn="embedding", check_range=True):
     if input.dtype not in (D.int64, D.int32):
         from .conv import _type_name
@@ -131,7 +151,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
         if not isinstance(t, Tensor):
             raise TypeError(f"embedding(): argument '{nm}' (position {pos}) must be Tensor, not "
                             f"{type(t).__name__}")
-    if type(weight).__name__ in ("SparseTensor", "CompressedTensor"):
+    if type(weight) is not Tensor and _is_sparse(weight):
         return _sparse_embedding(input, weight, max_norm)
     if max_norm is not None:  # (the renormalisation checks the indices first)
         _renorm_check(input, weight, xp_of(weight))
@@ -347,7 +367,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
                          f"{weight.dim()}")
-    xp = xp_of(weight)
+    sparse_weight = type(weight) is not Tensor and _is_sparse(weight)
+    xp = xp_of(input) if sparse_weight else xp_of(weight)
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
@@ -406,6 +427,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                            f"{_type_name(weight)} instead{_BAG_CHECK}")
     idx = xp.asarray(input._data).astype(np.int64, copy=False).reshape(-1)
     if max_norm is not None:
+        if sparse_weight:
+            _sparse_bag_refusal(weight, "aten::embedding_renorm_")
         bad = (idx < 0) | (idx >= n)
         if bool(bad.any()):
             raise IndexError("index out of range in self")
@@ -419,6 +442,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 
     _check_flag(scale_grad_by_freq, "embedding_bag", "scale_grad_by_freq", 4)
     _check_flag(sparse, "embedding_bag", "sparse", 6)
+    if sparse_weight:  # (the forward-only kernel where the weight needs no gradient)
+        _sparse_bag_refusal(weight, "aten::_embedding_bag" if weight.requires_grad else
+                            "aten::_embedding_bag_forward_only")
     if psw is not None and psw.dtype is not weight.dtype:
         raise RuntimeError("Expected tensor for argument #1 'weight' to have the same type as "
                            "tensor for argument #1 'per_sample_weights'; but type torch."

@@ -482,7 +482,9 @@ def dot64(x, y, threads=None):
             y.dtype == _F64 and x.ndim == 1 and y.ndim == 1 and x.shape == y.shape):
         return None
     n = x.shape[0]
-    if n == 0 or n > _DOT_MAX or not _mkl_gemm.emulated():
+    if not _mkl_gemm.emulated():
+        return _intel_dot64(x, y, threads) if _mkl_gemm.profile() == "intel" else None
+    if n == 0 or n > _DOT_MAX:
         return None
     if n == 1 or x.strides[0] <= 0 or y.strides[0] <= 0:
         # (PyTorch passes unit strides for one product; no tensor has a negative stride: a
@@ -567,17 +569,23 @@ def _tail_row64(x, v) -> _F64:
         return _chain64(p[s:], lane[0] + lane[1])
 
 
-def mv64(a, v):
-    """``a @ v`` for a float64 (M, K) matrix and (K,) vector as ``torch.mv`` rounds it, or None
-    where that order is not reproduced."""
+def mv64(a, v, threads=None, mm=False, bias=None):
+    """``a @ v`` for a float64 (M, K) matrix and (K,) vector as ``torch.mv`` rounds it (``mm``:
+    as ``torch.mm`` of a matrix and a column, or of a row and a matrix, rounds it; ``bias``
+    (M,): added as ``addmm`` adds it, Intel profile only), or None where that order is not
+    reproduced."""
     if not (type(a) is np.ndarray and type(v) is np.ndarray and a.dtype == _F64 and
             v.dtype == _F64 and a.ndim == 2 and v.ndim == 1 and a.shape[1] == v.shape[0]):
         return None
     m, k = a.shape
     s0, s1 = a.strides
-    if not k or a.ctypes.data % _ITEM64 or v.ctypes.data % _ITEM64 or \
-            not _mkl_gemm.emulated():
+    if not k or a.ctypes.data % _ITEM64 or v.ctypes.data % _ITEM64:
         return None
+    if not _mkl_gemm.emulated():
+        return _intel_mv64(a, v, threads, mm, bias) if _mkl_gemm.profile() == "intel" \
+            else None
+    if bias is not None:
+        return None  # (the bias: :func:`addmm64`, Intel only)
     if m > 1 and s0 == _ITEM64 and s1 >= _ITEM64 * m and s1 % _ITEM64 == 0:
         return axpy64(a, v)
     if m % 4 > 1 and m < 4 or v.strides[0] != _ITEM64 or \
@@ -594,6 +602,280 @@ def mv64(a, v):
     elif g < m:
         out[g:] = a[g:] @ v  # (not measured: NumPy's order)
     return out
+
+
+# ------------------------------------------- float64 products, Intel profile (ddot, dgemv)
+#
+# On the Intel processor (:func:`ember._ops._mkl_gemm.profile` ``"intel"``; measured black-box
+# as above: probes of +2**70, -2**70 and ones, then random operands checked bit for bit against
+# ``torch``, 1 and 2 threads) every product of MKL's ``ddot``/``dgemv`` goes into a fused
+# multiply-add (one rounding), every lane from +0:
+#
+# - ``ddot`` of contiguous operands, at any addresses: four 8-lane accumulators, each step of
+#   32 products giving products 8j .. 8j + 7 to accumulator j; after the steps the blocks of 8
+#   left go to accumulators 0, 1, 0 in turn and the last ``K % 8`` into lanes 0 .. of
+#   accumulator 0 (a masked step: its other lanes add +0); then ``(a0 + a1) + (a2 + a3)`` lane
+#   by lane, halved (lane l + lane l + 4, then + 2, + 1).  On 2 threads from K = 4096 the
+#   first ``(K + 1) // 2`` products and the rest each summed so, the two sums added.
+# - The transposed ``dgemv`` (A by rows: ``torch.mv``, ``A @ w`` of a (K, 1) ``w``, ``x @
+#   W.t()`` for one output feature, ``nn.Linear(K, 1)``, ``F.linear`` of a 1-D input), at any
+#   address and row stride: per row two sets of 8 lanes over the steps of 16 products (the
+#   first set products 0 .. 7 of each step, the second 8 .. 15), the sets added lane by lane,
+#   the last ``K % 16`` products into lane ``k % 8`` of that sum, and the 8 lanes reduced
+#   ``((l0 + l2) + (l1 + l3)) + ((l4 + l6) + (l5 + l7))``.  On 2 threads K halved (each half
+#   summed so, the sums added) for 2..100 rows from K = 10000, for one row from K = 17536
+#   (not for 101 rows or more: checked up to K = 100000).
+# - The plain ``dgemv`` (A by columns, PyTorch's test first: ``torch.mv`` of ``A.t()``, ``v @
+#   W``, a row times a (K, 1) column in ``mm``): one FMA chain per output in ascending k; on 2
+#   threads K halved (the first ``(K + 1) // 2`` products and the rest, each a chain from +0,
+#   then added) from K = 128 where ``(M + 64) * K >= 17600`` (for 41 <= M <= 69 up to K = 150,
+#   then from K = 1000).
+#   A bias (``addmv``, ``addmm``): the chains start there, but for a split (then added to the
+#   halves' sum); by rows it is added to the sums, or for a split to the first half's.
+#
+# Checked on M 1..512, K 1..10000, offsets and row strides, 1 and 2 threads (see
+# tests/test_mkl_dgemv_intel.py).  Not mapped (NumPy's order): strided dot operands, a strided
+# or expanded ``v``, ``torch.mv`` of a single row by columns where 2 threads would split K (not
+# halves as ``mm``'s), more than 2 threads.
+
+_INTEL_SPLIT64 = 4096  # K from which 2 threads halve a float64 dot product
+_INTEL_DOT64_MAX = 1 << 22  # products of one float64 dot emulated at most
+_INTEL_MV64_MAX = 1 << 24  # products of one float64 matrix-vector product emulated at most
+_INTEL_ROWS_SPLIT = 10000  # K from which 2 threads halve the transposed dgemv of 2..100 rows
+_INTEL_ROWS_SPLIT_M = 100
+_INTEL_ROWS_SPLIT1 = 17536  # (of a single row)
+
+
+def _fma64(a, b, c):
+    from .._random import _fma64 as fma
+
+    return fma(a, b, c)
+
+
+def _intel_dot64_part(x, y, px=0, py=0) -> _F64:
+    """One thread's Intel ``ddot`` of contiguous float64 ``x``, ``y`` (errors ignored)."""
+    n = x.shape[0]
+    full = n // 32
+    s = 32 * full
+    acc = np.zeros(32)
+    if full:
+        acc = _fast_chains(acc, x[:s].reshape(full, 32).T, y[:s].reshape(full, 32), True)
+    acc = acc.reshape(4, 8)
+    for j in (0, 1, 0):  # (the blocks of 8 left: accumulators 0, 1, 0)
+        if n - s < 8:
+            break
+        acc[j] = _fma64(x[s:s + 8], y[s:s + 8], acc[j])
+        s += 8
+    if s < n:  # (a masked step: the lanes without a product add +0)
+        px_, py_ = np.zeros(8), np.zeros(8)
+        px_[:n - s], py_[:n - s] = x[s:], y[s:]
+        acc[0] = _fma64(px_, py_, acc[0])
+    v = (acc[0] + acc[1]) + (acc[2] + acc[3])
+    v = v[:4] + v[4:]
+    v = v[:2] + v[2:]
+    return v[0] + v[1]
+
+
+def _intel_dot64(x, y, threads=None):
+    """:func:`dot64` on the Intel processor (see above), or None where not measured."""
+    n = x.shape[0]
+    if n == 0 or n > _INTEL_DOT64_MAX:
+        return None
+    if n == 1:  # (PyTorch passes unit strides then)
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    elif x.strides[0] != _ITEM64 or y.strides[0] != _ITEM64:
+        return None  # (strided: another kernel, not mapped)
+    res = _halves(_intel_dot64_part, x, y, 0, 0, threads, _INTEL_SPLIT64, _INTEL_DOT64_MAX)
+    return None if res is None else np.asarray(res, _F64)
+
+
+def _chains64(start, x, y):
+    """FMA chains from ``start`` (shape S): ``acc = fma(x[s], y[s], acc)`` for each step s of
+    ``x``, ``y`` ((steps, *S), ``y`` broadcastable), one rounding per step."""
+    acc = start
+    with np.errstate(all="ignore"):
+        for s in range(x.shape[0]):
+            acc = _fma64(x[s], y[s], acc)
+    return acc
+
+
+_CHAIN_CALL = 1 << 19  # M * N * K of one BLAS product summing chains (its small-matrix kernel)
+_CHAIN_ROWS = 512  # chains per BLAS product at most
+
+
+def _blas_chains(start, a, b, diag=False):
+    """FMA chains through NumPy's BLAS: chain r from ``start[r]`` over the steps s of ``a[r, s]
+    * b[s]`` (``b`` (S,)), or with ``diag`` of ``a[r, s] * b[s, r]`` (``b`` (S, R)).  Each a
+    (R, 1 + S') by columns times (1 + S', N) product (N = 2, or R with ``diag``) whose first
+    column holds the chains so far and first row ones: BLAS's kernel sums each output as one
+    FMA chain from +0 in ascending k (checked on first use, :func:`_blas_chains_ok`)."""
+    r, steps = a.shape
+    out = np.array(start, _F64)
+    rows = r if diag else min(r, _CHAIN_ROWS)
+    for r0 in range(0, r, rows):
+        r1 = min(r0 + rows, r)
+        rr = max(r1 - r0, 2)  # (one chain runs as two: a single row takes another kernel)
+        n = r if diag else 2
+        kb = max(1, _CHAIN_CALL // (rr * n) - 1)
+        acc = out[r0:r1]
+        for k0 in range(0, steps, kb):
+            k1 = min(k0 + kb, steps)
+            lhs = np.empty((1 + k1 - k0, rr))
+            lhs[0, :r1 - r0] = acc
+            lhs[1:, :r1 - r0] = a[r0:r1, k0:k1].T
+            if rr > r1 - r0:
+                lhs[:, 1] = lhs[:, 0]
+            rhs = np.empty((1 + k1 - k0, n))
+            rhs[0] = 1.0
+            if diag:
+                rhs[1:] = b[k0:k1]
+                acc = np.diagonal(lhs.T @ rhs).copy()
+            else:
+                rhs[1:] = b[k0:k1, None]
+                acc = (lhs.T @ rhs)[:r1 - r0, 0]
+        out[r0:r1] = acc
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_chains_ok() -> bool:
+    """Whether :func:`_blas_chains` gives the exact chains here (checked on first use against
+    :func:`_chains64`: numbers far apart, zeros of both signs, one and many blocks)."""
+    rng = np.random.default_rng(31)
+    for r, steps, diag, kind in ((1, 5, False, 0), (2, 300, False, 1), (3, 70, False, 2),
+                                 (1, 1, False, 1), (5, 2, False, 2), (4, 1, True, 0),
+                                 (130, 9, False, 0), (600, 3, False, 1), (2, 1500, False, 0),
+                                 (16, 40, True, 0), (32, 700, True, 1), (8, 3, True, 2)):
+        a = rng.standard_normal((r, steps))
+        b = rng.standard_normal((steps, r) if diag else steps)
+        if kind == 1:
+            a *= np.exp2(rng.integers(-200, 200, a.shape))
+        elif kind == 2:
+            a[rng.random(a.shape) < 0.4] = -0.0
+            b[rng.random(b.shape) < 0.3] *= -1
+        start = rng.standard_normal(r)
+        with np.errstate(all="ignore"):
+            got = _blas_chains(start, a, b, diag)
+            bb = b if diag else b[:, None]
+            want = _chains64(start, a.T, bb)
+        if not np.array_equal(got.view(np.int64), want.view(np.int64)):
+            return False
+    return True
+
+
+def _fast_chains(start, a, b, diag=False):
+    """:func:`_blas_chains` where it is exact, else :func:`_chains64` (and for the chains that
+    come out NaN or inf: the exact path's, as BLAS may treat them otherwise)."""
+    if not a.shape[1] or not _blas_chains_ok():
+        return _chains64(start, a.T, b if diag else b[:, None])
+    with np.errstate(all="ignore"):
+        got = _blas_chains(start, a, b, diag)
+    bad = ~np.isfinite(got)
+    if bad.any():
+        got[bad] = _chains64(start[bad], a[bad].T, b[:, bad] if diag else b[:, None])
+    return got
+
+
+def _intel_rows64(a, v):
+    """The transposed dgemv (``a`` (M, K) by rows) on the Intel processor."""
+    m, k = a.shape
+    main = 16 * (k // 16)
+    with np.errstate(all="ignore"):
+        if main:
+            lanes = np.empty((m, 16))
+            for j in range(16):  # (lane j: one chain per row over products j, j + 16, ...)
+                lanes[:, j] = _fast_chains(np.zeros(m), a[:, j:main:16], v[j:main:16])
+            acc = lanes[:, :8] + lanes[:, 8:]
+        else:
+            acc = np.zeros((m, 8))
+        for s in range(main, k, 8):
+            e = min(s + 8, k)
+            acc[:, :e - s] = _fma64(a[:, s:e], v[s:e], acc[:, :e - s])
+        h = (acc[:, 0::4] + acc[:, 2::4]) + (acc[:, 1::4] + acc[:, 3::4])
+        return h[:, 0] + h[:, 1]
+
+
+def _intel_cols_split(m, k) -> bool:
+    """Whether 2 threads halve K in the plain dgemv of an (M, K) matrix (measured)."""
+    split = k >= 128 and (m + 64) * k >= 17600
+    if 41 <= m <= 69:  # (measured: a window up to K = 150, then none below K = 1000)
+        return split and k <= 150 or k >= 1000
+    return split
+
+
+def _intel_cols64(a, v, threads, bias=None):
+    """The plain dgemv (one FMA chain per output, K halved on 2 threads where it is): with a
+    ``bias``, the chains start there (a split: the halves' sum added to it)."""
+    m, k = a.shape
+    with np.errstate(all="ignore"):
+        if threads == 2 and _intel_cols_split(m, k):
+            h = (k + 1) // 2
+            return _with_bias(bias, _fast_chains(np.zeros(m), a[:, :h], v[:h]) +
+                              _fast_chains(np.zeros(m), a[:, h:], v[h:]))
+        return _fast_chains(np.zeros(m) if bias is None else np.array(bias, _F64), a, v)
+
+
+def addmm64(c, x, y):
+    """``c + x @ y`` for float64 (M, K) ``x`` and (K, N) ``y`` with M = 1 or N = 1 and ``c``
+    broadcastable to (M, N), as ``torch.addmm`` (``nn.Linear``) rounds it on the Intel
+    processor: the dgemv's sum added to ``c`` (where 2 threads halve K by rows, ``(c + s1) +
+    s2``); None elsewhere."""
+    if _mkl_gemm.profile() != "intel" or not (type(c) is np.ndarray and c.dtype == _F64):
+        return None
+    m, n = x.shape[0], y.shape[1]
+    if m == 1:
+        a, v = y.T, x[0]
+    elif n == 1:
+        a, v = x, y[:, 0]
+    else:
+        return None
+    bias = np.broadcast_to(c, (m, n)).reshape(-1)
+    out = mv64(a, v, None, True, bias)
+    return None if out is None else out.reshape(m, n)
+
+
+def addmv64(c, a, v, beta=1.0, alpha=1.0):
+    """``beta * c + alpha * (a @ v)`` for float64 ``c`` broadcastable to (M,) as
+    ``torch.addmv`` rounds it on the Intel processor (α and β 1 only); None elsewhere."""
+    if beta != 1 or alpha != 1 or _mkl_gemm.profile() != "intel" or \
+            not (type(c) is np.ndarray and c.dtype == _F64 and c.ndim <= 1) or \
+            not (type(a) is np.ndarray and a.ndim == 2):
+        return None
+    return mv64(a, v, None, False, np.broadcast_to(c, a.shape[:1]))
+
+
+def _intel_mv64(a, v, threads, mm, bias=None):
+    """:func:`mv64` on the Intel processor (see above), or None where not measured."""
+    m, k = a.shape
+    if not k or not m or m * k > _INTEL_MV64_MAX or v.strides[0] != _ITEM64 and k > 1:
+        return None
+    threads = _mkl_gemm._threads(threads)
+    if threads not in (1, 2):
+        return None
+    s0, s1 = a.strides
+    if s0 == _ITEM64 and s1 >= _ITEM64 * m and s1 % _ITEM64 == 0:
+        if m == 1 and (bias is not None or not mm and threads == 2 and
+                       _intel_cols_split(m, k)):
+            return None  # (one such row with a bias, or by ``torch.mv`` split: not mapped)
+        return _intel_cols64(a, v, threads, bias)
+    if not (s1 == _ITEM64 and s0 >= _ITEM64 * k and s0 % _ITEM64 == 0):
+        a = np.ascontiguousarray(a)  # (PyTorch copies it by rows)
+    if threads == 2 and (k >= _INTEL_ROWS_SPLIT1 if m == 1 else
+                         m <= _INTEL_ROWS_SPLIT_M and k >= _INTEL_ROWS_SPLIT):
+        h = (k + 1) // 2  # (2 threads halve K: each half's sums, then added; a bias first)
+        with np.errstate(all="ignore"):
+            first = _intel_rows64(a[:, :h], v[:h])
+            if bias is not None:
+                first = bias + first
+            return first + _intel_rows64(a[:, h:], v[h:])
+    return _with_bias(bias, _intel_rows64(a, v))
+
+
+def _with_bias(bias, out):
+    if bias is None:
+        return out
+    with np.errstate(all="ignore"):
+        return bias + out
 
 
 # ---------------------------------------------------------- matrix times vector (sgemv)

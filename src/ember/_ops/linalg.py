@@ -119,11 +119,11 @@ def _mm_arr(x, y):
         # one row times a matrix, or a matrix times one column: MKL's dgemv orders, where
         # ember knows them (_mkl_gemv)
         if x.shape[0] == 1:
-            out = _mkl_gemv.mv64(y.T, x[0])
+            out = _mkl_gemv.mv64(y.T, x[0], mm=True)
             if out is not None:
                 return out.reshape(1, -1)  # (a row's strides, not NumPy's 0 for a new axis)
         else:
-            out = _mkl_gemv.mv64(x, y[:, 0])
+            out = _mkl_gemv.mv64(x, y[:, 0], mm=True)
             if out is not None:
                 return out.reshape(-1, 1)
     with quiet:
@@ -386,6 +386,9 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
             else:
                 out = _mkl_gemm.addmm(c, x, y) if x.dtype == np.float32 and x.size and \
                     y.size else None  # (PyTorch's summation order, where ember knows it)
+                if out is None and x.dtype == np.float64 and x.size and y.size and \
+                        (x.shape[0] == 1 or y.shape[1] == 1) and type(x) is np.ndarray:
+                    out = _mkl_gemv.addmm64(c, x, y)  # (MKL's dgemv and its bias, Intel)
                 if out is None:
                     out = _mm_arr(x, y)  # a fresh, row-major array
                     with quiet:
@@ -653,7 +656,8 @@ def matmul(a, b):
         return mv(a, b)
     if da == 1 and db == 2:
         _check_mm(a.reshape(1, -1), b)
-        arr = _mkl_gemv.mv64(b._data.T, a._data) if a._data.dtype == np.float64 else None
+        arr = _mkl_gemv.mv64(b._data.T, a._data, mm=True) if a._data.dtype == np.float64 \
+            else None
         if arr is None:  # (None: not PyTorch's float64 MKL order, or one ember does not know)
             arr = _mm_arr(a._data, b._data)
         # NOTE: PyTorch computes unsqueeze(0).mm(b).squeeze_(0): the node is SqueezeBackward4.

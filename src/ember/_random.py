@@ -145,6 +145,25 @@ def cpu_capability() -> str:
 # mt19937 helpers
 # --------------------------------------------------------------------------
 
+_RAW32 = []
+
+
+def _raw32_ok() -> bool:
+    """Whether NumPy's full-range uint32 ``integers`` returns the raw mt19937 outputs, as
+    ``random_raw`` does (its bounded-integer code takes ``next_uint32`` as it is for the
+    range 2**32): then it is used, writing 32-bit words without random_raw's 64-bit
+    temporary (~20% faster).  Checked once, on a stream that crosses a twist."""
+    if not _RAW32:
+        bg = np.random.MT19937(12345)
+        st = bg.state
+        want = bg.random_raw(1500)
+        pos = bg.state["state"]["pos"]
+        bg.state = st
+        got = np.random.Generator(bg).integers(0, 1 << 32, size=1500, dtype=_U32)
+        _RAW32.append(bool(np.array_equal(want, got)) and bg.state["state"]["pos"] == pos)
+    return _RAW32[0]
+
+
 def _init_genrand(seed32: int) -> np.ndarray:
     key = np.empty(_N, dtype=_U32)
     s = seed32 & 0xFFFFFFFF
@@ -254,6 +273,31 @@ def _fma32_flat(a, b, c):
             cc = (np.broadcast_to(c, s.shape)[idx] if c.ndim else c.reshape(1)).astype(_F64)
             s[idx] = _round_odd_fix(ss, _two_sum_err(pp, cc, ss))
         return s.astype(_F32)
+
+
+def _uniform_sum_exact(rng, flo) -> bool:
+    """Whether ``x * rng + flo`` is exact in float64 for every uniform ``x = k * 2**-24``
+    (``0 <= k < 2**24``) and the float32 ``rng`` and ``flo``; its float32 rounding is then
+    the correctly rounded ``fma(x, rng, flo)``, with no double rounding to fix.
+
+    Proof: ``x * rng`` is a multiple of 2**(lsb(rng) - 24) and ``flo`` of 2**lsb(flo)
+    (lsb: the exponent of the lowest set bit), so their sum is a multiple of 2**L, L the
+    smaller; its magnitude is below ``|rng| + |flo|``.  A multiple of 2**L below 2**(L + 53)
+    has at most 53 significant bits: a float64 (L >= -173 here, far above float64's
+    subnormals).  ``k * (rng * 2**-24)`` is the exact product too (24 + 24 bits).  The
+    float64 sum ``|rng| + |flo|`` rounds monotonically, so ``<`` on it is safe.
+    """
+    r, f = float(rng), float(flo)
+    if not (math.isfinite(r) and math.isfinite(f)):
+        return False
+    lows = []
+    for v, shift in ((r, 24), (f, 0)):
+        if v:
+            num, den = abs(v).as_integer_ratio()
+            lows.append((num & -num).bit_length() - den.bit_length() - shift)
+    if not lows:
+        return True
+    return abs(r) + abs(f) < math.ldexp(1.0, min(lows) + 53)
 
 
 _TINY_BITS = np.uint64(np.array(2.0 ** -125).view(np.int64) - 1)  # (bits of 2**-125) - 1
@@ -586,18 +630,135 @@ def _sincos256_ps(x):
 
 _TWO_PI_F = _c32(2.0 * math.pi)
 
+# NOTE: the normal fill's own copies of log256_ps and sincos256_ps, for its inputs only:
+# u1 = 1 - u and theta = float32(2pi) * u with u one of the 2**24 uniforms k * 2**-24.
+# Every value is carried in float64 scratch and rounded to float32 after each step
+# (``_round32``), with no check for the double rounding that :func:`_fma32` guards
+# against.  That is proved by exhaustion, not by argument: over all 2**24 inputs each
+# of the two returns the same bits as the general (exact) function above, which
+# tests/test_random_speed.py checks.  They are about twice as fast.  Do not call them
+# on other inputs; change them only together with that test.
+
+
+def _round32(v64, buf32):
+    """Round the float64 array to float32 precision in place (``buf32``: scratch)."""
+    np.copyto(buf32, v64, casting="unsafe")
+    np.copyto(v64, buf32)
+
+
+def _log256_unit(u1):
+    """:func:`_log256_ps` for ``u1 = 1 - k * 2**-24`` (float32, 0 <= k < 2**24)."""
+    bits = u1.view(_U32)
+    e = (bits >> _U32(23)).view(np.int32) - 126  # (the exponent + 1)
+    m = bits & _U32(0x807FFFFF)
+    m |= _HALF.view(_U32)
+    x = m.view(_F32)  # the mantissa, in [0.5, 1)
+    mask = x < _SQRTHF
+    e -= mask
+    n = x.size
+    b32 = np.empty(n, _F32)
+    x64 = x.astype(_F64)
+    x64 -= 1.0  # exact, as in float32 (Sterbenz)
+    x64 += np.where(mask, x, _c32(0.0))  # (2x - 1: exact in float32 too)
+    z = x64 * x64
+    _round32(z, b32)
+    y = x64 * np.float64(_LOG_P[0])
+    y += np.float64(_LOG_P[1])
+    _round32(y, b32)
+    for p in _LOG_P[2:]:
+        y *= x64
+        y += np.float64(p)
+        _round32(y, b32)
+    y *= x64
+    _round32(y, b32)
+    y *= z
+    ef = e.astype(_F64)
+    q = ef * np.float64(_LOG_Q1)
+    _round32(q, b32)
+    y += q
+    _round32(y, b32)
+    z *= 0.5
+    y -= z
+    _round32(y, b32)
+    x64 += y
+    _round32(x64, b32)
+    ef *= np.float64(_LOG_Q2)
+    x64 += ef
+    np.copyto(b32, x64, casting="unsafe")
+    return b32
+
+
+def _sincos256_unit(x):
+    """:func:`_sincos256_ps` for ``x = float32(2pi) * k * 2**-24`` (float32, 0 <= k < 2**24)."""
+    n = x.size
+    b32 = np.empty(n, _F32)
+    j = (x * _FOPI).astype(np.int32)  # cvttps (x >= 0)
+    j += 1
+    j &= ~1
+    yj = j.astype(_F64)
+    swap_sin = (j & 4).view(_U32) << _U32(29)
+    poly_mask = (j & 2) == 0
+    x64 = x.astype(_F64)
+    t = np.empty(n, _F64)
+    for d in _DP:
+        np.multiply(yj, np.float64(d), out=t)
+        x64 += t
+        _round32(x64, b32)
+    j -= 2
+    np.invert(j, out=j)
+    j &= 4
+    sign_cos = j.view(_U32) << _U32(29)
+    z = x64 * x64
+    _round32(z, b32)
+    yc = z * np.float64(_COSCOF[0])
+    yc += np.float64(_COSCOF[1])
+    _round32(yc, b32)
+    yc *= z
+    yc += np.float64(_COSCOF[2])
+    _round32(yc, b32)
+    yc *= z
+    _round32(yc, b32)
+    yc *= z
+    np.multiply(z, -0.5, out=t)
+    yc += t
+    _round32(yc, b32)
+    yc += 1.0
+    ys = z * np.float64(_SINCOF[0])
+    ys += np.float64(_SINCOF[1])
+    _round32(ys, b32)
+    ys *= z
+    ys += np.float64(_SINCOF[2])
+    _round32(ys, b32)
+    ys *= z
+    _round32(ys, b32)
+    ys *= x64
+    ys += x64
+    s = np.where(poly_mask, ys, yc).astype(_F32)
+    c = np.where(poly_mask, yc, ys).astype(_F32)
+    s.view(_U32)[...] ^= swap_sin
+    c.view(_U32)[...] ^= sign_cos
+    return s, c
+
 
 def _normal16_avx2(u, mean, std):
-    """normal_fill_16_AVX2 on consecutive 16-blocks of float32 uniforms."""
+    """normal_fill_16_AVX2 on consecutive 16-blocks of float32 uniforms (each one of
+    the 2**24 values ``k * 2**-24`` that :meth:`CPUGenerator._uniform01` draws)."""
     d = np.asarray(u, _F32).reshape(-1, 2, 8)
     u1 = _ONE - d[:, 0]
     u2 = d[:, 1]
-    radius = np.sqrt(_c32(-2.0) * _log256_ps(u1))
+    radius = np.sqrt(_c32(-2.0) * _log256_unit(u1.reshape(-1)).reshape(u1.shape))
     theta = _TWO_PI_F * u2
-    s, c = _sincos256_ps(theta)
+    s, c = _sincos256_unit(theta.reshape(-1))
+    s, c = s.reshape(theta.shape), c.reshape(theta.shape)
     out = np.empty_like(d)
     m = _c32(mean)
     sd = _c32(std)
+    if sd == 1:  # (randn) fma(a, 1, m) rounds the exact a + m once: float32's own add
+        with np.errstate(over="ignore", invalid="ignore"):
+            for half, trig in ((0, c), (1, s)):
+                np.multiply(radius, trig, out=out[:, half])
+                out[:, half] += m
+        return out.reshape(-1)
     out[:, 0] = _fma32(radius * c, sd, m)
     out[:, 1] = _fma32(radius * s, sd, m)
     return out.reshape(-1)
@@ -850,10 +1011,15 @@ class CPUGenerator:
                 bg = self._bitgen
                 bg.state = {"bit_generator": "MT19937",
                             "state": {"key": self._key, "pos": _N}}
-                # In chunks: random_raw returns 64-bit words, a large temporary otherwise.
+                # In chunks: no large temporary (random_raw returns 64-bit words).
+                draw = np.random.Generator(bg).integers if n - done > 4096 and _raw32_ok() \
+                    else None
                 for s in range(done, n, _CHUNK * 16):
                     e = min(n, s + _CHUNK * 16)
-                    out[s:e] = bg.random_raw(e - s)
+                    if draw is not None:
+                        out[s:e] = draw(0, 1 << 32, size=e - s, dtype=_U32)
+                    else:  # (64-bit words)
+                        out[s:e] = bg.random_raw(e - s)
                 st = bg.state["state"]
                 self._key = np.asarray(st["key"], _U32).copy()
                 self._next = int(st["pos"])
@@ -915,13 +1081,22 @@ class CPUGenerator:
         flo, fhi = _c32(low), _c32(high)
         rng = fhi - flo
         out = np.empty(n, dt)
+        exact = fused and _uniform_sum_exact(rng, flo)
+        scale = float(rng) * 2.0 ** -24
         # NOTE: block by block, so that the half-dozen passes per value stay in the cache
         for s in range(0, n, _FMA_BLOCK):
-            x = (raw[s:s + _FMA_BLOCK] & _U32((1 << 24) - 1)).astype(_F32)
-            x *= _c32(2.0 ** -24)
-            if fused:
+            if exact:  # fma(x, rng, flo) with x = k * 2**-24: the float64 sum is exact
+                w = (raw[s:s + _FMA_BLOCK] & _U32((1 << 24) - 1)).astype(_F64)
+                w *= scale
+                w += float(flo)
+                v = w.astype(_F32)
+            elif fused:
+                x = (raw[s:s + _FMA_BLOCK] & _U32((1 << 24) - 1)).astype(_F32)
+                x *= _c32(2.0 ** -24)
                 v = _fma32(x, rng, flo)
             else:
+                x = (raw[s:s + _FMA_BLOCK] & _U32((1 << 24) - 1)).astype(_F32)
+                x *= _c32(2.0 ** -24)
                 v = x * rng
                 v += flo
             if dt == _F32:

@@ -180,12 +180,14 @@ class StorageTable:
                 flat = -flat if meta.get("neg") else flat
             ref = self._new_ref(flat.view(np.uint8), dtype, location)
             # (an empty tensor's strides as it reports them, as PyTorch saves its own)
-            if not arr.size:
-                return ref, t.storage_offset(), size, tuple(t.stride())
+            if not arr.size:  # (Tensor's own methods: a lazy module's UninitializedParameter
+                # refuses its overrides)
+                return ref, Tensor.storage_offset(t), size, tuple(Tensor.stride(t))
             return ref, 0, size, contiguous_strides(size)
         (start, nbytes, raw), offset, strides = found
         if not arr.size:  # (its offset and strides as it reports them: NumPy's pointer of an
-            offset, strides = t.storage_offset(), tuple(t.stride())  # empty slice stays put)
+            offset, strides = Tensor.storage_offset(t), tuple(Tensor.stride(t))  # empty slice
+            # stays put)
         key = (start, nbytes, location)
         entry = self._by_block.get(key)
         if entry is None:

@@ -53,6 +53,21 @@ def results(p):
     return {k: [mask(v[0]), v[1]] for k, v in json.loads(out.splitlines()[-1]).items()}
 
 
+def finish(*procs, timeout=120):
+    """The stdouts of ``procs`` (started together, so that they run side by side), each one's
+    exit status checked; every one is ended and reaped whatever happens."""
+    try:
+        outs = [p.communicate(timeout=timeout) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()  # (no-op once it has exited)
+            with p:  # (closes its pipes, waits for it)
+                pass
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    return [out for out, _ in outs]
+
+
 def mask(text):
     return re.sub(r"0x[0-9a-f]+", "0x?", text)
 

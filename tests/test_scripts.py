@@ -4,10 +4,10 @@ Each script in tests/scripts runs twice in a subprocess: with PyTorch, and with
 ``torch`` resolved to ember.  Object addresses (``at 0x...``) are masked.
 """
 import os
-import re
 import subprocess
 import sys
 
+import programs
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -24,20 +24,6 @@ def start(args, **extra_env):
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
-def finish(*procs):
-    """The outputs of ``procs`` (started together); each is ended and reaped whatever happens."""
-    try:
-        outs = [p.communicate(timeout=120) for p in procs]
-    finally:
-        for p in procs:
-            p.kill()  # (no-op once it has exited)
-            with p:  # (closes its pipes, waits for it)
-                pass
-    for p, (_, err) in zip(procs, outs):
-        assert p.returncode == 0, err
-    return [re.sub(r"0x[0-9a-f]+", "0x?", out) for out, _ in outs]
-
-
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_prints_what_pytorch_prints(name):
     from ember._ops import _mkl_gemm
@@ -51,5 +37,5 @@ def test_script_prints_what_pytorch_prints(name):
     # (the two sides run at the same time: this process only waits for them)
     torch_side = start([path], TORCH_COMPILE_DISABLE="1")
     ember_side = start(["-c", AS_EMBER, path])
-    expected, got = finish(torch_side, ember_side)
+    expected, got = (programs.mask(out) for out in programs.finish(torch_side, ember_side))
     assert got == expected

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import programs
 import pytest
 
 pytest.importorskip("torch")
@@ -49,20 +50,6 @@ def start(code, as_ember):
                             stderr=subprocess.PIPE, text=True)
 
 
-def finish(*procs):
-    """The outputs of ``procs`` (started together); each is ended and reaped whatever happens."""
-    try:
-        outs = [p.communicate(timeout=300) for p in procs]
-    finally:
-        for p in procs:
-            p.kill()  # (no-op once it has exited)
-            with p:  # (closes its pipes, waits for it)
-                pass
-    for p, (_, err) in zip(procs, outs):
-        assert p.returncode == 0, err
-    return [out for out, _ in outs]
-
-
 @pytest.mark.skipif(not seed_files(), reason="../shared/seeds is not present")
 @pytest.mark.parametrize("path", seed_files())
 def test_seed_prints_what_pytorch_prints(path):
@@ -72,5 +59,5 @@ def test_seed_prints_what_pytorch_prints(path):
     # (the two sides run at the same time: this process only waits for them)
     torch_side = start(code, as_ember=False)
     ember_side = start(code, as_ember=True)
-    expected, got = finish(torch_side, ember_side)
+    expected, got = programs.finish(torch_side, ember_side, timeout=300)
     assert got == expected

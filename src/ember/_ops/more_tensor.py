@@ -1780,6 +1780,13 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         exact = exact_addmv(input._data, mat._data, vec._data, beta, alpha)
         if exact is not None and exact.shape == res._data.shape:
             res._data = exact
+    elif m and mat._data.dtype == np.float64:
+        # (MKL's dgemv starts its sums at the input or adds it: its bits where ember knows them)
+        from ._mkl_gemv import addmv64
+
+        exact = addmv64(input._data, mat._data, vec._data, beta, alpha)
+        if exact is not None:
+            res._data = exact
     elif m:  # (half types: PyTorch's own gemv loops, their roundings)
         exact = _half_gemv_bits(input._data, mat._data, vec._data, beta, alpha)
         if exact is not None and exact.shape == res._data.shape:

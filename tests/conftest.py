@@ -34,24 +34,28 @@ except ImportError:  # pragma: no cover
     pass
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """Each test starts from PyTorch's defaults in both libraries.
 
     A hook rather than an autouse fixture: pytest's fixture machinery (set-up, finaliser,
     teardown) cost more than the resets themselves, for each of the suite's ~50k tests.
-    It runs after the test's own fixtures are torn down.
+    A wrapper, so that it runs after the test's own fixtures are torn down, even where one
+    of their finalisers raises.
     """
-    ember = sys.modules.get("ember")
-    if ember is not None:
-        ember.set_default_dtype(ember.float32)
-        ember.set_printoptions(profile="default")
-        ember.set_grad_enabled(True)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_default_dtype(torch.float32)
-        torch.set_printoptions(profile="default")
-        torch.set_grad_enabled(True)
+    try:
+        return (yield)
+    finally:
+        ember = sys.modules.get("ember")
+        if ember is not None:
+            ember.set_default_dtype(ember.float32)
+            ember.set_printoptions(profile="default")
+            ember.set_grad_enabled(True)
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_default_dtype(torch.float32)
+            torch.set_printoptions(profile="default")
+            torch.set_grad_enabled(True)
 
 
 @pytest.fixture

@@ -1402,7 +1402,10 @@ def _dense_add_sparse(d, s, alpha, sub=False):
 
 def add_sparse_into_dense_(d, s, alpha=1):
     """``d.add_(s, alpha=alpha)`` for a dense ``d`` and sparse ``s`` (no autograd), the way
-    PyTorch's CPU kernel does it: ``d[index] += alpha * value`` for each entry in turn."""
+    PyTorch's CPU kernel does it: ``d[index] += alpha * value`` for each entry in turn.
+    (A sparse ``d``, a sparse Parameter's optimizer step: sparse ``add_``.)"""
+    if d.is_sparse:
+        return d.add_(s, alpha=alpha)
     a = d._data
     _add_entries(a, tuple(s._sp_i), s._sp_v.astype(a.dtype, copy=False), alpha)
     d._vc.v += 1

@@ -1834,6 +1834,8 @@ def nan_payloads(x, out, vec, tail=None, block=128, c_order=False):
     skips arrays without NaN.  ``c_order``: the loop walks the C-contiguous result's order
     (``number ** tensor``)."""
     spec = _NAN_QUIET.get(x.dtype) if type(x) is np.ndarray else None
+    if spec is not None and isinstance(out, np.floating) and not x.ndim and out != out:
+        out = np.array(out)  # (a 0-d argument's NaN, a NumPy scalar)
     if spec is None or type(out) is not np.ndarray or out.dtype != x.dtype or \
             out.shape != x.shape or not x.size:
         return out
@@ -1875,6 +1877,8 @@ def nan_payloads2(x, y, out, later=False, domain=None):
     set in the vector loop (Sleef's masked selects), the NaN argument's bits, quieted, in the
     scalar tail (the C library's ``x + y``: ``x``'s where both are, ``y``'s if ``later``).
     ``domain``: the bits its vector loop gives a NaN of non-NaN arguments (None: ``out``'s)."""
+    if isinstance(out, np.floating) and out != out:
+        out = np.array(out)  # (0-d arguments' NaN, a NumPy scalar)
     spec = _NAN_QUIET.get(out.dtype) if type(out) is np.ndarray else None
     if spec is None or type(x) is not np.ndarray or type(y) is not np.ndarray or \
             x.dtype != out.dtype or y.dtype != out.dtype or not out.size:

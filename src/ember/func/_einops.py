@@ -15,6 +15,7 @@ torch.Size([3, 2, 2])
 from __future__ import annotations
 
 import keyword
+import warnings
 
 __all__ = ["rearrange", "DimensionBindError"]
 
@@ -29,6 +30,12 @@ def _parse_side(text: str, unit_ok: bool = True):
     """The groups of one side: a list of lists of axis names (``[]`` for ``1`` or ``()``,
     ``[_ELLIPSIS]`` for ``...``), and whether the side had an ellipsis."""
     groups, current, seen, has_ellipsis = [], None, set(), False
+    if "." in text:  # (functorch's checks of a side's dots, before anything else)
+        if "..." not in text:
+            raise ValueError("Expression may contain dots only inside ellipsis (...)")
+        if text.count("...") != 1 or text.count(".") != 3:
+            raise ValueError("Expression may contain dots only inside ellipsis (...); only one "
+                             "ellipsis for tensor ")
     text = text.replace("...", _ELLIPSIS)
     token = ""
 
@@ -48,12 +55,19 @@ def _parse_side(text: str, unit_ok: bool = True):
                 groups.append([])
             return
         else:
-            if not name.isidentifier() or keyword.iskeyword(name):
+            if not name.isidentifier():
                 raise ValueError(f"Invalid axis identifier: {name}\n"
-                                 f"axis name should be a valid python identifier")
+                                 f"not a valid python identifier")
             if name.startswith("_") or name.endswith("_"):
                 raise ValueError(f"Invalid axis identifier: {name}\n"
                                  f"axis name should should not start or end with underscore")
+            # NOTE: functorch accepts a keyword, or "axis", as a name, with a warning
+            if keyword.iskeyword(name):
+                warnings.warn(f"It is discouraged to use axes names that are keywords: {name}",
+                              RuntimeWarning, stacklevel=4)
+            elif name == "axis":
+                warnings.warn("It is discouraged to use 'axis' as an axis name and will raise "
+                              "an error in future", FutureWarning, stacklevel=4)
             if name in seen:
                 raise ValueError(f"Indexing expression contains duplicate dimension '{name}'")
         seen.add(name)
@@ -116,15 +130,25 @@ def rearrange(tensor, pattern: str, **axes_lengths: int):
         raise ValueError(f"Identifiers not found in rearrange expression: {unknown}")
     ndim = tensor.ndim
     if left_dots:
-        if len(left) - 1 > ndim:
-            raise ValueError(f"Number of dimensions in pattern ({len(left) - 1}) must be less "
+        # NOTE: functorch counts the left side's axes (each name, each unit group), not its
+        # dims: "(a b) c ..." needs a tensor of 3 dims or more
+        n_pattern = len(left_names) - 1 + sum(1 for g in left if not g)
+        if n_pattern > ndim:
+            raise ValueError(f"Number of dimensions in pattern ({n_pattern}) must be less "
                              f"than or equal to the number of dimensions in the tensor "
                              f"({ndim})")
     elif len(left) != ndim:
         raise ValueError(f"Number of dimensions in pattern ({len(left)}) must be equal to the "
                          f"number of dimensions in the tensor ({ndim})")
-    if left == [_ELLIPSIS] and right == [_ELLIPSIS]:
-        return tensor  # NOTE: PyTorch's gives its input back itself for "... -> ..."
+    elif ndim == 1 and len(left[0]) > 1:
+        # NOTE: functorch indexes the tensor with the left side's dims, and a lone group's
+        # are a tuple of indices there: a 1-d tensor's one dim is never split
+        raise ValueError(f"at least {len(left[0])} indices were supplied but the tensor only "
+                         f"has 1 dimensions")
+    if left == [_ELLIPSIS] and right == [_ELLIPSIS] or not ndim:
+        # NOTE: PyTorch's gives its input back itself for "... -> ...", and for a 0-d tensor
+        # whatever the right side's unit dims ("-> 1": still 0-d)
+        return tensor
     # the ellipsis as names of its own, one per dim it covers (on the left, a group each),
     # and each unit group of the left as a name of its own too
     n_dots = ndim - (len(left) - 1) if left_dots else 0
@@ -162,7 +186,8 @@ def rearrange(tensor, pattern: str, **axes_lengths: int):
         if unknown_axes:
             if known == 0 or size % known:
                 raise DimensionBindError(f"inferred dimension does not evenly fit into larger "
-                                         f"dimension: {size} vs {('?', known)}")
+                                         f"dimension: {size} vs "
+                                         f"{tuple(sizes.get(a, '?') for a in group)}")
             sizes[unknown_axes[0]] = size // known
         elif known != size:
             raise DimensionBindError(f"Dimension sizes to do not match ({size} != {known}) "

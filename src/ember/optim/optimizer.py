@@ -613,6 +613,9 @@ def next_step(step_t) -> float:
 
 def zeros_state(p) -> Tensor:
     """``zeros_like(p)`` in ``p``'s layout, dtype and device."""
+    if type(p._data) is not np.ndarray and p.is_sparse:  # (a sparse Parameter: PyTorch's
+        # ``zeros_like(p, memory_format=torch.preserve_format)``)
+        raise RuntimeError("memory format option is only supported by strided tensors")
     return wrap(np.zeros_like(p._data), p._device)  # CuPy arrays dispatch to CuPy
 
 
@@ -628,7 +631,11 @@ def _refuse_sparse(opt, group):
     for p in group["params"]:
         g = p._grad
         if g is not None and g.is_sparse:
-            name = type(opt).__name__
+            # (the message names the optimizer whose ``_init_group`` refuses it: a user's
+            # subclass's base; AdamW's is Adam's)
+            name = next((c.__name__ for c in type(opt).__mro__
+                         if c.__module__.startswith("ember.optim.")), type(opt).__name__)
+            name = "Adam" if name == "AdamW" else name
             hint = ", please consider SparseAdam instead" if name == "Adam" else ""
             raise RuntimeError(f"{name} does not support sparse gradients{hint}")
 

@@ -24,6 +24,11 @@ class SparseAdam(Optimizer):
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize})
+        sparse = [[i, j] for i, grp in enumerate(self.param_groups)
+                  for j, p in enumerate(grp["params"]) if p.is_sparse]
+        if sparse:
+            raise ValueError(f"Sparse params at indices {sparse}: SparseAdam requires dense "
+                             "parameter tensors")
         cplx = [[i, j] for i, grp in enumerate(self.param_groups)
                 for j, p in enumerate(grp["params"]) if p.dtype.is_complex]
         if cplx:

@@ -12,22 +12,11 @@ from ..._ops._core import (make, not_twice_differentiable, same_device, wrap, wr
 from ..._ops.index import _add_at
 from ..._tensor import Tensor
 from ...autograd.grad_mode import STATE, no_grad
+from ..parameter import _is_sparse
 
 __all__ = ["embedding", "one_hot", "embedding_bag"]
 
 _LEGACY = {d.name: D.scalar_name(d) for d in D.ALL}
-
-
-_STORAGELESS: list = []
-
-
-def _is_sparse(t) -> bool:
-    """Whether ``t`` is a sparse (COO or compressed) tensor."""
-    if not _STORAGELESS:
-        from ..._sparse import _Storageless
-
-        _STORAGELESS.append(_Storageless)
-    return isinstance(t, _STORAGELESS[0])
 
 
 def _sparse_bag_refusal(weight, op):

@@ -28,6 +28,9 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     True
     """
 
+    _sparse_param = False  # (True on a sparse tensor's Parameter class; a class attribute, so
+    # that a plain one's check needs no failed instance lookup through Tensor.__getattr__)
+
     def __new__(cls, data=None, requires_grad=True):
         from .._subclass import _INTERNAL
 
@@ -57,7 +60,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return object.__new__(cls)
 
     def __init__(self, data=None, requires_grad=True):
-        if getattr(self, "_sparse_param", False):  # (made whole by ``__new__``)
+        if self._sparse_param:  # (made whole by ``__new__``)
             return
         if data is None:
             from .._ops.creation import empty

@@ -53,6 +53,26 @@ def results(p):
     return {k: [mask(v[0]), v[1]] for k, v in json.loads(out.splitlines()[-1]).items()}
 
 
+def run_both(here, quiet=True):
+    """(ember's results, PyTorch's) for the programs of ``here``, the two runs side by side."""
+    ember_run = start("ember", here, quiet=quiet)
+    torch_run = start("torch", here, quiet=quiet)
+    return results(ember_run), results(torch_run)
+
+
+def check_program(outputs, name):
+    """Program ``name`` ran without error under both and printed what PyTorch printed
+    (exactly, or to the digits printed where float32 products are not PyTorch's here)."""
+    got, want = outputs
+    assert want[name][1] is None, want[name][1]
+    assert got[name][1] is None, got[name][1]
+    assert want[name][0].count("\n") > 2  # (the program ran and printed)
+    if exact():
+        assert got[name][0] == want[name][0]
+    else:
+        assert close(got[name][0], want[name][0]), (got[name][0], want[name][0])
+
+
 def finish(*procs, timeout=120):
     """The stdouts of ``procs`` (started together, so that they run side by side), each one's
     exit status checked; every one is ended and reaped whatever happens."""

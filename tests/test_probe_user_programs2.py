@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 import pytest
-from programs import close, exact, names, results, start
+from programs import check_program, close, names, run_both
 
 import ember
 
@@ -32,21 +32,12 @@ PROGRAMS = names(HERE)
 
 @pytest.fixture(scope="module")
 def outputs():
-    ember_run = start("ember", HERE, quiet=True)  # (the two libraries' runs go side by side)
-    torch_run = start("torch", HERE, quiet=True)
-    return results(ember_run), results(torch_run)
+    return run_both(HERE)
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_prints_what_pytorch_prints(outputs, name):
-    got, want = outputs
-    assert want[name][1] is None, want[name][1]
-    assert got[name][1] is None, got[name][1]
-    assert want[name][0].count("\n") > 2  # (the program ran and printed)
-    if exact():
-        assert got[name][0] == want[name][0]
-    else:
-        assert close(got[name][0], want[name][0]), (got[name][0], want[name][0])
+    check_program(outputs, name)
 
 
 def test_close_is_strict_about_text_and_digits():

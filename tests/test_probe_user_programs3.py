@@ -16,7 +16,7 @@ numbers are compared to a relative 2e-3 (the last digits of float32 results may 
 import os
 
 import pytest
-from programs import close, exact, names, results, start
+from programs import check_program, names, run_both
 
 torch = pytest.importorskip("torch")
 
@@ -26,21 +26,12 @@ PROGRAMS = names(HERE)
 
 @pytest.fixture(scope="module")
 def outputs():
-    ember_run = start("ember", HERE, quiet=True)  # (the two libraries' runs go side by side)
-    torch_run = start("torch", HERE, quiet=True)
-    return results(ember_run), results(torch_run)
+    return run_both(HERE)
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_prints_what_pytorch_prints(outputs, name):
-    got, want = outputs
-    assert want[name][1] is None, want[name][1]
-    assert got[name][1] is None, got[name][1]
-    assert want[name][0].count("\n") > 2  # (the program ran and printed)
-    if exact():
-        assert got[name][0] == want[name][0]
-    else:
-        assert close(got[name][0], want[name][0]), (got[name][0], want[name][0])
+    check_program(outputs, name)
 
 
 # -- no_grad / enable_grad keep the mode to restore in the object's ``prev``, as PyTorch's ----

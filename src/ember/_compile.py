@@ -4,25 +4,123 @@
 graph compiler, so it keeps the promise by running the code as written.  A compiled module
 is wrapped as PyTorch wraps it (``OptimizedModule`` holding ``_orig_mod``), so printing it,
 its ``state_dict`` keys (``_orig_mod.``-prefixed) and attribute access match PyTorch.
+
+PyTorch's compiled code hands its outputs to autograd as one node, ``CompiledFunctionBackward``
+(which ``print(model(x))`` shows as the ``grad_fn``); ember runs the eager graph and then
+passes the outputs that need gradients through one identity ``Function`` of that name, so the
+gradients are the eager ones, bit for bit.  As PyTorch's, an output that is an input (or a
+view of one) keeps its own history, and ``backend="eager"`` (no AOT autograd) or a backend
+function of the user's leave the eager graph as it is.
 """
 from __future__ import annotations
 
 import functools
 
+from .autograd.function import Function, _alias
+from .autograd.grad_mode import is_grad_enabled
 from .nn.modules.module import Module
+
+
+class CompiledFunction(Function):
+    """The node a compiled call's outputs hang from: gradients pass through unchanged."""
+
+    @staticmethod
+    def forward(ctx, *outs):
+        return tuple(_alias(o) for o in outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return grads
+
+
+# backends that run the captured graph without AOT autograd (their outputs keep eager nodes)
+_EAGER_BACKENDS = ("eager", "eager_debug", "eager_noexcept", "pre_dispatch_eager")
+
+
+def _root(t):
+    return t if t._base is None else t._base
+
+
+def _through_node(result, inputs):
+    """``result`` with its tensors that need gradients (and are not inputs or views of
+    them) replaced by outputs of one ``CompiledFunction`` node."""
+    from ._tensor import Tensor
+
+    found = []
+
+    def collect(o):
+        if isinstance(o, Tensor):
+            if o.grad_fn is not None and id(_root(o)) not in inputs:
+                found.append(o)
+        elif isinstance(o, (tuple, list)):
+            for v in o:
+                collect(v)
+        elif isinstance(o, dict):
+            for v in o.values():
+                collect(v)
+
+    collect(result)
+    if not found:
+        return result
+    fresh = dict(zip(map(id, found), CompiledFunction.apply(*found)))
+
+    def rebuild(o):
+        if isinstance(o, Tensor):
+            return fresh.get(id(o), o)
+        if isinstance(o, list):
+            return [rebuild(v) for v in o]
+        if isinstance(o, tuple):
+            items = [rebuild(v) for v in o]
+            return type(o)(*items) if hasattr(o, "_fields") else type(o)(items)
+        if isinstance(o, dict):
+            out = o.copy()
+            for k, v in o.items():
+                out[k] = rebuild(v)
+            return out
+        return o
+    return rebuild(result)
+
+
+def _compiled_call(fn, module, args, kwargs):
+    from ._tensor import Tensor
+
+    result = fn(*args, **kwargs)
+    if not is_grad_enabled():
+        return result
+    inputs = set()
+
+    def note(o):
+        if isinstance(o, Tensor):
+            inputs.add(id(_root(o)))
+        elif isinstance(o, (tuple, list)):
+            for v in o:
+                note(v)
+        elif isinstance(o, dict):
+            for v in o.values():
+                note(v)
+
+    note(args)
+    note(kwargs)
+    if module is not None:
+        note(list(module.parameters()))
+        note(list(module.buffers()))
+    return _through_node(result, inputs)
 
 
 class OptimizedModule(Module):
     """A module as ``torch.compile`` returns it: calls, attribute reads and writes go to
     the original module, ``_orig_mod``."""
 
-    def __init__(self, mod):
+    def __init__(self, mod, aot=True):
         super().__init__()
         self._orig_mod = mod
+        self.__dict__["_aot"] = aot
         self.__dict__["_ready"] = True
 
     def forward(self, *args, **kwargs):
-        return self._orig_mod(*args, **kwargs)
+        if not self.__dict__.get("_aot", True):
+            return self._orig_mod(*args, **kwargs)
+        return _compiled_call(self._orig_mod, self._orig_mod, args, kwargs)
 
     def __getattr__(self, name):
         try:
@@ -67,10 +165,15 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
         lookup_backend(backend)  # (an unknown name: PyTorch's InvalidBackend)
     if disable:
         return model
+    aot = backend is None or (isinstance(backend, str) and backend not in _EAGER_BACKENDS)
     if isinstance(model, Module):
-        return OptimizedModule(model)
+        return OptimizedModule(model, aot)
 
     @functools.wraps(model)
     def compiled(*args, **kwargs):
-        return model(*args, **kwargs)
+        if not aot:
+            return model(*args, **kwargs)
+        return _compiled_call(model, getattr(model, "__self__", None)
+                              if isinstance(getattr(model, "__self__", None), Module) else None,
+                              args, kwargs)
     return compiled

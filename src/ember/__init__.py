@@ -1254,7 +1254,7 @@ from .func import vmap  # noqa: E402,F401
 from . import fft  # noqa: E402,F401
 stft, istft = fft._stft, fft._istft
 from . import hub  # noqa: E402,F401
-from . import backends, version  # noqa: E402,F401
+from . import __config__, backends, version  # noqa: E402,F401
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
                        get_float32_matmul_precision,
                        is_deterministic_algorithms_warn_only_enabled,

@@ -542,10 +542,23 @@ def ldexp(input, other, *, out=None):
     dt = D.result_type(input, other)
     if dt._kind < 2:
         dt = D.get_default_dtype()
+    # NOTE: as PyTorch, a real floating input with an integer exponent is scaled exactly in
+    # its own dtype (C's ldexp, the exponent cast to a C int): no power of two is rounded
+    # first, so 1e-30 * 2 ** 150 is finite in float32 and 5 * 2 ** -150 a subnormal.  Other
+    # pairs are the product with 2.0 ** other, whose power may overflow or underflow.
+    exact = input.dtype.is_floating_point and other.dtype._kind == 1
 
     def fn(x, e):
         r = P.mul(x, P.pow(2.0, e))
-        return r if r.dtype is dt else r.to(dt)
+        r = r if r.dtype is dt else r.to(dt)
+        if exact:
+            xa = x._data
+            if xa.dtype.itemsize < 4:  # (half, bfloat16: exact in float32, rounded once)
+                xa = xa.astype(np.float32)
+            xp = xp_of(r)
+            with quiet:
+                r._data[...] = xp.ldexp(xa, e._data.astype(np.int32)).astype(r._data.dtype)
+        return r
     res = P._one_node("LdexpBackward0", fn, input, other, int_edges=True)
     if out is None and input.dtype.is_floating_point and other.dtype._kind < 2 and \
             res.shape != input.shape:

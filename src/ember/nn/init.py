@@ -224,6 +224,15 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     cols = tensor.numel() // rows
     with no_grad():
         flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        if flat.dtype.name not in ("float32", "float64"):
+            # NOTE: as PyTorch, the QR runs in the tensor's own type: refused for half
+            # precision ("geqrf_cpu"), and a complex R's diagonal refused by ``sign``.
+            from ..linalg import qr
+
+            q, r = qr(flat.t() if rows < cols else flat)
+            q = q * r.diagonal().sign()
+            tensor.view_as(flat).copy_(q.t() if rows < cols else q)
+            return tensor.mul_(gain)
         a = flat.numpy(force=True).astype(np.float64)
         if rows < cols:
             a = a.T

@@ -591,6 +591,50 @@ def _fast_2d(x: Tensor, mode: str) -> bool:
             and mode in ("bilinear", "nearest") and xp_of(x) is np)
 
 
+def _sample_2d_low(x, gr, padding, align_corners, mode="bilinear"):
+    """2-D bilinear (or nearest) sampling of float16/bfloat16 ``x`` at ``gr`` (both of that
+    dtype) as PyTorch's CPU kernel does it: scalar code in the data's own type, where every
+    operation is computed in float32 and rounded back (the source positions, the corner
+    weights, each corner's term and each partial sum, corners added in the order nw, ne,
+    sw, se; nearest rounds the rounded position half to even)."""
+    dt, f32 = x.dtype, np.float32
+
+    def rd(v):
+        return v.astype(dt).astype(f32)
+
+    n, c, h, w = x.shape
+
+    def source(g, size):
+        g = g.astype(f32)
+        if align_corners:
+            v = rd(rd(rd(g + 1) / 2) * f32(rd(np.array(size - 1, f32))))
+        else:
+            v = rd(rd(rd(rd(g + 1) * f32(rd(np.array(size, f32)))) - 1) / 2)
+        if padding == "border":
+            v = np.minimum(np.maximum(v, 0), f32(size - 1))
+        return v
+    ix, iy = source(gr[..., 0], w), source(gr[..., 1], h)  # (N, Ho, Wo)
+    src = x.astype(f32)
+    nidx = np.arange(n).reshape(n, 1, 1)
+    if mode == "nearest":
+        xx, yy = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
+        inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+        vals = np.moveaxis(src[nidx, :, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)], -1, 1)
+        return np.where(inside[:, None], vals, f32(0))
+    x0 = np.floor(ix).astype(np.int64)
+    y0 = np.floor(iy).astype(np.int64)
+    right, left = rd(x0 + 1 - ix), rd(ix - x0)
+    down, up = rd(y0 + 1 - iy), rd(iy - y0)
+    acc = np.zeros((n, c) + ix.shape[1:], f32)
+    for yy, xx, wt in ((y0, x0, rd(right * down)), (y0, x0 + 1, rd(left * down)),
+                       (y0 + 1, x0, rd(right * up)), (y0 + 1, x0 + 1, rd(left * up))):
+        inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+        vals = src[nidx, :, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]  # (N, Ho, Wo, C)
+        term = rd(np.moveaxis(vals, -1, 1) * wt[:, None])
+        acc = np.where(inside[:, None], rd(acc + term), acc)
+    return acc
+
+
 def _loc_2d(c, size, padding, align_corners):
     """Pixel positions along one dim for grid values ``c``, and the derivative."""
     dt = c.dtype
@@ -826,9 +870,15 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     xp = xp_of(input)
     x, gr = input._data, grid._data
     dt = x.dtype
-    if dt.name in ("float16", "bfloat16"):  # computed in float32, as PyTorch's kernels do
+    # NOTE: as PyTorch, 2-D bilinear or nearest sampling of half-precision data rounds every
+    # step to the data's type (its scalar kernel); elsewhere it is computed in float32.
+    low_2d = dt.name in ("float16", "bfloat16") and input.dim() == 4 and \
+        mode in ("bilinear", "nearest") and padding_mode in ("zeros", "border") and xp is np
+    if dt.name in ("float16", "bfloat16") and not low_2d:
         x, gr = x.astype(np.float32), gr.astype(np.float32)
-    if _fast_2d(input, mode):
+    if low_2d:
+        out = _sample_2d_low(x, gr, padding_mode, align_corners, mode)
+    elif _fast_2d(input, mode):
         out = _sample_2d(x, gr, mode, padding_mode, align_corners)
     elif _exact_3d(input, grid, mode):
         plan = _Plan(xp, gr, tuple(input.shape[2:]), mode, padding_mode, align_corners)

@@ -978,8 +978,12 @@ def _resize_2d(x, out, scales, mode, align_corners, antialias):
             m = resize_matrix(sp[d], out[d], mode, antialias, align_corners, scales[d], ct)
         axis_map = _MatrixMap(2 + d, xp.asarray(m))
         if not antialias:  # (bicubic: its forward reads the taps one by one)
-            axis_map = _CubicTapMap(2 + d, xp.asarray(m), *_cubic_taps(
-                sp[d], out[d], scales[d], align_corners, ct, True))
+            idx, taps = _cubic_taps(sp[d], out[d], scales[d], align_corners, ct, True)
+            if ct != dt:
+                # NOTE: as PyTorch, half-precision data gets its forward weights rounded to
+                # the data's own type (the sums still run in float32).
+                taps = tuple(w.astype(dt).astype(ct) for w in taps)
+            axis_map = _CubicTapMap(2 + d, xp.asarray(m), idx, taps)
         grad_maps.append(axis_map)
         # NOTE: PyTorch's antialiased forward kernel skips an axis whose size stays the
         # same, even where a scale_factor would move the samples; its backward kernel

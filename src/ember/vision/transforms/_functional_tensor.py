@@ -752,6 +752,91 @@ def _warp_exact(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool
     return result if result.dtype == img.dtype else result.to(img.dtype)
 
 
+def _warp_low(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool,
+              perspective: bool = False) -> Tensor:
+    """:func:`_warp` of a float16/bfloat16 image: torchvision's steps on ember's ops, all in
+    the image's own type as there (the affine or perspective grid from a ``linspace``
+    copied into it, scaled and multiplied by ``bmm``; ``grid_sample``, whose half-precision
+    kernel rounds every step; v1's or v2's ``fill`` blend, in place on a view where theirs
+    is)."""
+    torch = _ember()
+    dt = img.dtype
+    shape = tuple(img.shape)
+    x = img.reshape(-1, *shape[-3:]) if v2 else (img.unsqueeze(0) if img.ndim < 4 else img)
+    n, c, h, w = (int(s) for s in x.shape)
+    if perspective:
+        grid = _perspective_grid_low(torch, matrix, ow, oh, dt, v2)
+    else:
+        grid = _affine_grid_low(torch, matrix, w, h, ow, oh, dt, v2)
+    if n > 1:
+        grid = grid.expand(n, oh, ow, 2)
+    if fill is not None:
+        x = torch.cat((x, torch.ones((n, 1, h, w), dtype=dt)), dim=1)
+    out = torch.nn.functional.grid_sample(x, grid, mode=mode, padding_mode="zeros",
+                                          align_corners=False)
+    return _blend_low(torch, img, shape, out, c, oh, ow, mode, fill, v2)
+
+
+def _perspective_grid_low(torch, c, ow: int, oh: int, dt, v2: bool):
+    """torchvision's perspective grid in ``dt`` (v2's ``linspace`` in ``dt``, v1's in
+    float32)."""
+    theta1 = torch.tensor([[[c[0], c[1], c[2]], [c[3], c[4], c[5]]]], dtype=dt)
+    theta2 = torch.tensor([[[c[6], c[7], 1.0], [c[6], c[7], 1.0]]], dtype=dt)
+    base = torch.empty(1, oh, ow, 3, dtype=dt)
+    kw = {"dtype": dt} if v2 else {}
+    base[..., 0].copy_(torch.linspace(0.5, ow * 1.0 + 0.5 - 1.0, steps=ow, **kw))
+    base[..., 1].copy_(torch.linspace(0.5, oh * 1.0 + 0.5 - 1.0, steps=oh, **kw).unsqueeze(-1))
+    base[..., 2].fill_(1)
+    rescaled = theta1.transpose(1, 2) / torch.tensor([0.5 * ow, 0.5 * oh], dtype=dt)
+    flat = base.view(1, oh * ow, 3)
+    return (flat.bmm(rescaled) / flat.bmm(theta2.transpose(1, 2)) - 1.0).view(1, oh, ow, 2)
+
+
+def _affine_grid_low(torch, matrix, w: int, h: int, ow: int, oh: int, dt, v2: bool):
+    """torchvision's affine grid in ``dt`` (its ``linspace`` in float32, copied in)."""
+    theta = torch.tensor(matrix, dtype=dt).reshape(1, 2, 3)
+    base = torch.empty(1, oh, ow, 3, dtype=dt)
+    if v2:
+        xs = torch.linspace((1.0 - ow) * 0.5, (ow - 1.0) * 0.5, steps=ow)
+        ys = torch.linspace((1.0 - oh) * 0.5, (oh - 1.0) * 0.5, steps=oh)
+    else:
+        xs = torch.linspace(-ow * 0.5 + 0.5, ow * 0.5 + 0.5 - 1, steps=ow)
+        ys = torch.linspace(-oh * 0.5 + 0.5, oh * 0.5 + 0.5 - 1, steps=oh)
+    base[..., 0].copy_(xs)
+    base[..., 1].copy_(ys.unsqueeze(-1))
+    base[..., 2].fill_(1)
+    rescaled = theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h], dtype=dt)
+    return base.view(1, oh * ow, 3).bmm(rescaled).view(1, oh, ow, 2)
+
+
+def _blend_low(torch, img, shape, out, c: int, oh: int, ow: int, mode: str, fill, v2: bool):
+    """torchvision's ``fill`` blend after ``grid_sample`` (v1's or v2's), and its shapes."""
+    dt = img.dtype
+    if fill is not None:
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        if v2:
+            out, mask = torch.tensor_split(out, (c,), dim=-3)
+            mask = mask.expand_as(out)
+            fill_img = torch.tensor(values, dtype=dt).view(1, -1, 1, 1)
+            if mode == "nearest":
+                out = torch.where(mask < 0.5, fill_img.expand_as(out), out)
+            else:
+                out = out.sub_(fill_img).mul_(mask).add_(fill_img)
+        else:
+            mask = out[:, -1:, :, :]
+            out = out[:, :-1, :, :]
+            mask = mask.expand_as(out)
+            fill_img = torch.tensor(values, dtype=dt).view(1, len(values), 1, 1).expand_as(out)
+            if mode == "nearest":
+                mask = mask < 0.5
+                out[mask] = fill_img[mask]
+            else:
+                out = out * mask + (1.0 - mask) * fill_img
+    if v2:
+        return out.reshape(shape[:-2] + (oh, ow))
+    return out.squeeze(0) if img.ndim < 4 else out
+
+
 def _v1_grid_sample_dims(img: Tensor, ow: int, oh: int, fill) -> None:
     """torchvision v1 hands ``grid_sample`` a 2-D image as 3-D and a 5-D (or larger) one
     as it is, with a ``(N, oh, ow, 2)`` grid (and a ones channel when there is a ``fill``):
@@ -795,6 +880,9 @@ def _warp(img: Tensor, matrix, ow: int, oh: int, mode: str, fill, v2: bool = Fal
         _v2_image_dims(img)
     if img.numel() == 0:  # (an empty batch, no channels, or v2's masks of no objects)
         return img.reshape(*img.shape[:-2], oh, ow)
+    if coords in (None, _perspective_source_coords) and img.device.type == "cpu" and \
+            img.dtype in (torch.float16, torch.bfloat16):
+        return _warp_low(img, matrix, ow, oh, mode, fill, v2, coords is not None)
     if img.device.type == "cpu" and not (img.requires_grad and torch.is_grad_enabled()):
         return _warp_exact(img, matrix, ow, oh, mode, fill, v2, coords)
     work = _float_type(img)

@@ -41,25 +41,24 @@ def _root(t):
     return t if t._base is None else t._base
 
 
+def _tensors(o):
+    """The tensors in ``o`` and the tuples, lists and dicts nested in it."""
+    from ._tensor import Tensor
+
+    if isinstance(o, Tensor):
+        yield o
+    elif isinstance(o, (tuple, list, dict)):
+        for v in (o.values() if isinstance(o, dict) else o):
+            yield from _tensors(v)
+
+
 def _through_node(result, inputs):
     """``result`` with its tensors that need gradients (and are not inputs or views of
     them) replaced by outputs of one ``CompiledFunction`` node."""
     from ._tensor import Tensor
 
-    found = []
-
-    def collect(o):
-        if isinstance(o, Tensor):
-            if o.grad_fn is not None and id(_root(o)) not in inputs:
-                found.append(o)
-        elif isinstance(o, (tuple, list)):
-            for v in o:
-                collect(v)
-        elif isinstance(o, dict):
-            for v in o.values():
-                collect(v)
-
-    collect(result)
+    found = [o for o in _tensors(result)
+             if o.grad_fn is not None and id(_root(o)) not in inputs]
     if not found:
         return result
     fresh = dict(zip(map(id, found), CompiledFunction.apply(*found)))
@@ -82,29 +81,12 @@ def _through_node(result, inputs):
 
 
 def _compiled_call(fn, module, args, kwargs):
-    from ._tensor import Tensor
-
     result = fn(*args, **kwargs)
     if not is_grad_enabled():
         return result
-    inputs = set()
-
-    def note(o):
-        if isinstance(o, Tensor):
-            inputs.add(id(_root(o)))
-        elif isinstance(o, (tuple, list)):
-            for v in o:
-                note(v)
-        elif isinstance(o, dict):
-            for v in o.values():
-                note(v)
-
-    note(args)
-    note(kwargs)
-    if module is not None:
-        note(list(module.parameters()))
-        note(list(module.buffers()))
-    return _through_node(result, inputs)
+    held = (args, kwargs) if module is None else \
+        (args, kwargs, list(module.parameters()), list(module.buffers()))
+    return _through_node(result, {id(_root(t)) for t in _tensors(held)})
 
 
 class OptimizedModule(Module):

@@ -473,6 +473,9 @@ def _public(name, fn):
                     args[0].ndim not in (1, 2):  # (diag_out's words: no "diag(): ")
                 raise RuntimeError(f"Supports 1D or 2D tensors. Got {args[0].ndim}D")
             _ops_core.check_out_first(name, args, out)
+            if name in _ops_core.SELF_RESIZED and isinstance(out, (tuple, list)) and args and \
+                    _builtins.any(o is args[0] for o in out) and isinstance(args[0], Tensor):
+                _ops_core.resize_input_out(name, args, kwargs, out)
             if name == "matmul":
                 _ops_core.matmul_out_first(*(
                     args[i] if len(args) > i else kwargs.get(renames.get(k, k))
@@ -483,7 +486,7 @@ def _public(name, fn):
                     name in ("max", "min") and (
                     isinstance(out, (tuple, list)) or len(args) > 1 and
                     isinstance(args[1], Tensor)):  # (not the reduction of all elements)
-                _no_partial_overlap(out, args, kwargs)
+                _no_partial_overlap(out, args, kwargs, name)
             if name in _ops_core.PAIR_RESIZED and isinstance(out, (tuple, list)) and args and \
                     isinstance(args[0], Tensor):
                 _ops_core.resized_pair_overlap(name, args, kwargs, out)
@@ -545,6 +548,11 @@ def _public(name, fn):
                 return _reduce_into_expanded(name, res, out, strict, args, kwargs)
             if name in _ops_core._CAT_FAMILY:
                 _cat_out_overlap(res, out, args, kwargs)
+            if name in _ops_core.PAIR_OUT_CHECKED and isinstance(out, (tuple, list)) and args:
+                _ops_core.pair_out_overlap(name, args, kwargs, res, out)
+            elif name == "sort" and isinstance(out, (tuple, list)) and len(out) == 2 and \
+                    out[0] is not None and isinstance(res, tuple):
+                res = _ops_core.sort_into_one(args, kwargs, res, out)
             # (the op's own refusals of its operands came first)
             _ops_core.check_read_write_out(name, args, kwargs, out)
             _ops_core.warn_complex_into_real(name, (*args, *kwargs.values()), out)
@@ -684,14 +692,30 @@ def _grown_out_overlap(out, n, args):
                 raise RuntimeError(_ops_core._PARTIAL)
 
 
-def _no_partial_overlap(out, args, kwargs):
+def _no_partial_overlap(out, args, kwargs, name=None):
     """PyTorch's refusal of an ``out=`` sharing part of an input's memory."""
     ins = []
     for v in (*args, *kwargs.values()):
         ins.extend(v if isinstance(v, (list, tuple)) else (v,))
+    x = args[0] if args and name in _INPUT_SHAPED_OUT else None
+    want = _ops_core.pair_want(name, args, kwargs) if name in _ops_core.PAIR_RESIZED and \
+        args and isinstance(args[0], Tensor) and isinstance(out, (list, tuple)) else None
     for o in (out if isinstance(out, (list, tuple)) else (out,)):
         if isinstance(o, Tensor):
+            if want is not None and tuple(o.shape) != want:
+                continue  # (resized first: ``resized_pair_overlap`` judges it)
+            if isinstance(x, Tensor) and o.shape != x.shape:
+                # NOTE: these ops resize ``out`` to their input's shape before they check it
+                # (in its base's memory: ``cumsum(x, 0, out=x[0])`` becomes all of ``x``, which
+                # passes); ``sort``'s pair is judged by ``resized_pair_overlap``
+                if name not in _ops_core.PAIR_RESIZED:
+                    _ops_core.resized_out_overlap(o, x)
+                continue
             _ops_core.check_no_partial_overlap(o, *[t for t in ins if t is not o])
+
+
+# The ops above whose result has their first input's shape
+_INPUT_SHAPED_OUT = frozenset(("cumsum", "cumprod", "logcumsumexp", "sort", "msort"))
 
 
 # The reductions PyTorch writes into an expanded ``out=``: its TensorIterator reduces the dims

@@ -188,6 +188,14 @@ class SparseTensor(_Storageless, Tensor):
         if self._sp_c:
             return self
         i, v, _ = _coalesce_arrays(self._sp_i, self._sp_v, self.shape, self._device)
+        n, k = self._sp_i.shape[1], i.shape[1]
+        if i.shape[0] and type(i) is np.ndarray:
+            # NOTE: PyTorch's coalesce writes the unique indices into a buffer as wide as its
+            # input's and narrows it: their stride is the input's nnz (``(3, 1)`` for 3 -> 2;
+            # NumPy's may be anything along a dim of one)
+            buf = np.empty((i.shape[0], n), i.dtype)
+            buf[:, :k] = i
+            i = buf[:, :k]
         src = self
 
         def rule(ctx, g):

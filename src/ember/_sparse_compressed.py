@@ -998,14 +998,58 @@ def _keys(t):
 
 
 def _add_compressed(a, b, alpha):
+    if a is b:  # NOTE: PyTorch adds a tensor to itself on its values alone (any layout or
+        # dtype: the checks below are skipped), with the dense sum's roundings
+        va = a._cv
+        if va.dtype == np.bool_:
+            v = va | (va & bool(alpha))
+        else:
+            from ._ops.pointwise import add
+
+            vt = wrap(va, a._device)
+            v = add(vt, vt, alpha=alpha)._data
+
+        def rule_same(ctx, g):
+            return _like(a, _gather(g, a)), _like(a, _gather(g, a) * alpha)
+        return _make(a._cl, a._ci.copy(), a._pi.copy(), v, a.shape, (a, b), "AddBackward0",
+                     rule_same, a._device)
+    # NOTE: PyTorch's CPU sum of two compressed tensors is MKL's CSR add (BSR aside): a
+    # column-wise operand is refused as not row-wise (even with the same layout), the
+    # operands' dtypes must agree, and integer values have no kernel (the shapes come first)
+    if tuple(a.shape) != tuple(b.shape):
+        raise RuntimeError("torch.add: Expected input tensors to have the same shape, but got "
+                           f"tensor `self` with shape {list(a.shape)} and tensor `other` with "
+                           f"shape {list(b.shape)}")
+    for t in (a, b):
+        if t._cl not in _ROWWISE:
+            raise RuntimeError("crow_indices expected sparse row compressed tensor layout but "
+                               f"got {_layout_name(t)}")
+    if a._cl == "csr" == b._cl:
+        want = D.promote_types(a.dtype, b.dtype)
+        for t in (a, b):
+            if t.dtype is not want:
+                raise RuntimeError(f"expected scalar type {D.scalar_name(want)} but found "
+                                   f"{D.scalar_name(t.dtype)}")
+        if not (want.is_floating_point or want.is_complex):
+            raise NotImplementedError("\"add_out_sparse_csr_impl_mkl\" not implemented for "
+                                      f"'{D.scalar_name(want)}'")
     _check_same(a, b, "add")
     ka, va = _keys(a)
     kb, vb = _keys(b)
     dt = D.promote_types(a.dtype, b.dtype).np
     keys, inv = np.unique(np.concatenate([ka, kb]), return_inverse=True)
     vals = np.zeros(keys.shape, dt)
-    np.add.at(vals, inv[:ka.size], va.astype(dt))
-    np.add.at(vals, inv[ka.size:], (vb * alpha).astype(dt))
+    if dt in (np.float32, np.float64) and alpha != 1:
+        # NOTE: PyTorch adds through MKL's sparse add, fused: ``alpha * b + a`` rounded once
+        from ._random import _fma32, _fma64
+
+        at = inv[ka.size:]
+        vals[inv[:ka.size]] = va  # (each key once per operand)
+        vals[at] = (_fma32 if dt == np.float32 else _fma64)(
+            vb.astype(dt), dt.type(alpha), vals[at])
+    else:
+        np.add.at(vals, inv[:ka.size], va.astype(dt))
+        np.add.at(vals, inv[ka.size:], (vb * alpha).astype(dt))
     n = int(a.shape[1])
     ci, pi, v = _from_entries(a._cl, keys // n, keys % n, vals, tuple(a.shape))
 
@@ -1195,13 +1239,17 @@ def addmm(bias, a, b, *, beta=1, alpha=1):
 def accumulate(var, grad):
     """Add ``grad`` into ``var.grad`` where either is compressed.  As PyTorch 2.13: a first
     gradient is kept as it is; a compressed one added onto a dense ``.grad`` is added in
-    place; adding onto a compressed ``.grad`` fails as PyTorch's does."""
+    place, as one onto a compressed ``.grad`` (their sum's pattern holds both); adding a dense
+    one onto a compressed ``.grad`` fails as PyTorch's does."""
     old = var._grad
     if old is None:
         var._grad = grad.detach() if isinstance(grad, CompressedTensor) else \
             grad.detach().clone()
         return
     if isinstance(old, CompressedTensor):
+        if isinstance(grad, CompressedTensor):
+            old.add_(grad.detach())
+            return
         raise RuntimeError(f"Sparse {old._cl.upper()} tensors do not have is_contiguous")
     add = _dense_arr(grad) if isinstance(grad, CompressedTensor) else _core.to_host(grad._data)
     old._data += add.astype(old._data.dtype, copy=False)

@@ -123,6 +123,25 @@ class InferenceVersionCounter(VersionCounter):
             raise RuntimeError(_INFERENCE_INPLACE)
 
 
+
+_NDARRAY = np.ndarray
+
+
+def _grad_layout_kind(t):
+    """A tensor's dispatch kind as PyTorch's ``.grad`` setter compares them."""
+    if t.is_sparse:
+        return "coo"
+    lay = str(t.layout)
+    return "compressed" if lay.startswith("torch.sparse_") else "strided" if \
+        lay == "torch.strided" else lay
+
+
+def _grad_layout_ok(t, g) -> bool:
+    """NOTE: PyTorch takes a ``.grad`` of its tensor's kind (strided, COO or compressed: CSR
+    and BSC alike), or a COO one for any tensor."""
+    kind = _grad_layout_kind(g)
+    return kind == "coo" or kind == _grad_layout_kind(t)
+
 class Tensor:
     """A multi-dimensional array with autograd, as ``torch.Tensor``."""
 
@@ -350,6 +369,10 @@ class Tensor:
                     "the tensor's grad_dtype attribute with a specific dtype, or None to allow "
                     "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
                     "and its gradient may break downstream systems that assume they match.")
+            if (type(value._data) is not _NDARRAY or type(self._data) is not _NDARRAY) \
+                    and not _grad_layout_ok(self, value):
+                raise RuntimeError("attempting to assign a gradient to a tensor that has data "
+                                   "of a different type")
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
@@ -737,7 +760,7 @@ class Tensor:
         if type(arr) is not np.ndarray or self._device.type != "cpu":
             return None
         root = _ops.shape._storage_root(self)
-        if root is arr and (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        if root is arr and arr.size and (arr.flags.c_contiguous or arr.flags.f_contiguous):
             return root.view(), 0, arr.shape, arr.strides, arr.dtype  # (the common case)
         if type(root) is not np.ndarray or not (root.flags.c_contiguous or
                                                  root.flags.f_contiguous):
@@ -748,8 +771,12 @@ class Tensor:
             hi = offset + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides) if s > 0)
             if lo < 0 or hi + arr.itemsize > root.nbytes:
                 return None
-        elif offset < 0 or offset > root.nbytes:
-            offset = 0
+        else:
+            if offset < 0 or offset > root.nbytes:
+                offset = 0
+            # (the strides it reports: NumPy gives its empty arrays zero strides)
+            return root.view(), offset, arr.shape, tuple(
+                s * arr.itemsize for s in _ops.shape.stride(self)), arr.dtype
         # (a new array object: as PyTorch's, each tensor pickles its own copy of the memory)
         return root.view(), offset, arr.shape, arr.strides, arr.dtype
 
@@ -774,6 +801,10 @@ class Tensor:
         new = _ops._core.wrap(data, self._device)
         if new_root is not None and new_root is not data:
             new.__dict__["_storage_root"] = new_root  # (for storage_offset and storage size)
+            if not data.size:  # (an empty one's offset, and zero strides where it has them)
+                new.__dict__["_empty_offset"] = _ops.shape.storage_offset(self)
+                if data.ndim and not any(data.strides):
+                    new.__dict__["_numpy_strides"] = True
         if type(self) is not Tensor:
             new = type(self)._from_tensor(new, self._requires_grad) if hasattr(
                 type(self), "_from_tensor") else new
@@ -797,6 +828,9 @@ class Tensor:
         offsets and strides."""
         arr = self._data
         root = _ops.shape._storage_root(self)
+        if not arr.size and type(arr) is np.ndarray and type(root) is np.ndarray and \
+                (root.flags.c_contiguous or root.flags.f_contiguous):
+            return self._deepcopy_empty(memo, root)
         if type(arr) is not np.ndarray or type(root) is not np.ndarray or arr.size == 0 or \
                 not (root.flags.c_contiguous or root.flags.f_contiguous) or \
                 (arr.dtype.kind == "c" and _ops.complex.is_conj(self)):  # (PyTorch's resolves)
@@ -808,6 +842,24 @@ class Tensor:
         new_root = memo[key]
         offset = _ops.shape._ptr(arr) - _ops.shape._ptr(root)
         out = np.ndarray(arr.shape, arr.dtype, buffer=new_root, offset=offset, strides=arr.strides)
+        return out, new_root
+
+    def _deepcopy_empty(self, memo, root):
+        """An empty tensor's deep copy: PyTorch copies its storage (shared with the copies of
+        the tensors on it) and keeps its offset and strides, which NumPy's empty arrays lack
+        (``__deepcopy__`` marks the copy with them)."""
+        key = ("ember.storage", id(root))
+        if key not in memo:
+            memo[key] = root.copy(order="A")
+            memo.setdefault(id(memo), []).append(root)
+        new_root = memo[key]
+        flat = new_root.reshape(-1, order="A")
+        offset = _ops.shape.storage_offset(self)
+        start = flat[min(offset, flat.size):]
+        if offset >= flat.size > 0:  # (NumPy's empty slice at the end keeps the start's pointer)
+            start = np.ndarray((0,), flat.dtype, buffer=flat, offset=flat.nbytes)
+        out = np.lib.stride_tricks.as_strided(start, self._data.shape,
+                                              [s * flat.itemsize for s in self.stride()])
         return out, new_root
 
     def __dir__(self):
@@ -863,6 +915,8 @@ def _rebuild_view(root, offset, shape, strides, dtype, device, requires_grad, st
         root = root.copy(order="A")
     arr = np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides)
     t = _ops._core.wrap(arr)
+    if not arr.size and arr.ndim and not any(strides):  # (zero strides it reports: see
+        t.__dict__["_numpy_strides"] = True  # ``stride``)
     if arr.shape != root.shape or arr.dtype != root.dtype or offset or \
             arr.strides != root.strides:
         t.__dict__["_storage_root"] = root

@@ -194,12 +194,30 @@ def _node(name, rule, inputs):
 def channels_last_copy(a):
     """A copy of NCHW(D) array ``a`` laid out channels-last (channels vary fastest)."""
     xp = xp_of_array(a)
+    if not a.size and xp is np:  # (NumPy's empty arrays have zero strides: PyTorch's own)
+        from numpy.lib.stride_tricks import as_strided
+
+        return as_strided(np.empty(0, a.dtype), a.shape,
+                          [s * a.itemsize for s in channels_last_strides(a.shape)])
     perm = (0, *range(2, a.ndim), 1)
     inverse = tuple(int(i) for i in np.argsort(perm))
     moved = a.transpose(perm)
     out = xp.empty(moved.shape, a.dtype)  # (fresh: PyTorch's strides on size-1 dims too)
     out[...] = moved
     return out.transpose(inverse)
+
+
+def channels_last_strides(shape):
+    """PyTorch's channels-last strides for NCHW(D) ``shape``.
+
+    NOTE: unlike its contiguous strides, PyTorch multiplies the sizes as they are, so a
+    dim of size 0 gives the dims outside it zero strides (``(2, 0, 4, 5)``: ``(0, 1, 0, 0)``)."""
+    strides = [0] * len(shape)
+    step = 1
+    for d in (1, *range(len(shape) - 1, 1, -1), 0):  # C, then W, H (D), then N
+        strides[d] = step
+        step *= shape[d]
+    return strides
 
 
 def is_channels_last(a) -> bool:
@@ -1643,37 +1661,89 @@ PAIR_RESIZED = {"mode": (1, -1), "max": (1, None), "min": (1, None), "aminmax": 
                 "sort": (1, -1), "topk": (2, -1)}
 
 
-def resized_pair_overlap(name, args, kwargs, out):
-    """NOTE: PyTorch's ``mode``/``max``/``min``/``aminmax``/``sort``/``topk`` resize their
-    ``out=`` tensors first (a view of another shape: contiguous, from its storage offset, in
-    its base's memory), then refuse one that shares part of the input's memory: an ``out``
-    such as ``x[:, 1]`` of another length than the result is refused, where the same one of
-    the result's length (a strided view, which the check skips) is written."""
-    import numpy as np
-
+def pair_want(name, args, kwargs):
+    """The shape of the results of ``values, indices`` op ``name`` (one of ``PAIR_RESIZED``)
+    for its arguments, or None where its own checks are to refuse them."""
     x = args[0]
     at, dim = PAIR_RESIZED[name]
     dim = args[at] if at is not None and len(args) > at else kwargs.get("dim", dim)
     keepdim = args[at + 1] if at is not None and len(args) > at + 1 else \
         kwargs.get("keepdim", False)
+    k = None
     if name == "sort":
         keepdim = True  # (the input's shape)
     elif name == "topk":
         k, keepdim = args[1] if len(args) > 1 else kwargs.get("k"), True
         if not isinstance(k, int) or isinstance(k, bool) or k < 0:
-            return
-    if type(x._data) is not np.ndarray or not _dense(x._data) or not x.numel() or \
-            not isinstance(keepdim, bool) or not (dim is None or isinstance(dim, int)):
-        return
+            return None
+    if not isinstance(keepdim, bool) or not (dim is None or isinstance(dim, int)) or \
+            dim is not None and not x.ndim:  # (a 0-d input's dim: its own checks)
+        return None
     if dim is None:
-        want = (1,) * x.ndim if keepdim else ()
-    else:
+        return (1,) * x.ndim if keepdim else ()
+    try:
+        d = norm_dim(dim, x.ndim)
+    except IndexError:
+        return None
+    if name == "topk" and k > x.shape[d]:
+        return None  # (its own refusal, first)
+    size = x.shape[d] if name == "sort" else k if name == "topk" else 1
+    return tuple(size if i == d else n for i, n in enumerate(x.shape) if keepdim or i != d)
+
+
+# ``values, indices`` ops that resize their ``out=`` pair before they read their input
+SELF_RESIZED = frozenset(("max", "min", "aminmax", "sort", "topk", "median", "nanmedian"))
+
+
+def resize_input_out(name, args, kwargs, out) -> None:
+    """NOTE: an ``out=`` tensor that is the input itself (``torch.max(x, 1, keepdim=True,
+    out=(x, i))``, of another shape than the result) is resized by PyTorch, with its warning,
+    before the op reads it: the op then runs on the resized input (its first elements, or its
+    dims checked anew: ``torch.max(x, 1, out=(x, i))`` of a 2-d ``x`` is refused as 1-d)."""
+    x = args[0]
+    if name in ("median", "nanmedian"):
+        # NOTE: theirs then fail unless the result is 0-d or keeps its dims (where they read
+        # the input as it was): the dim, wrapped for the input, is out of the resized one's
+        # range, or the resized output shares part of what they read
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+        if not isinstance(dim, int) or isinstance(dim, bool) or keepdim is not False or \
+                x.ndim < 2 or not x.numel():
+            return
         try:
             d = norm_dim(dim, x.ndim)
         except IndexError:
             return
-        size = x.shape[d] if name == "sort" else k if name == "topk" else 1
-        want = tuple(size if i == d else n for i, n in enumerate(x.shape) if keepdim or i != d)
+        want = tuple(n for i, n in enumerate(x.shape) if i != d)
+    else:
+        want = pair_want(name, args, kwargs)
+    if want is None or tuple(x.shape) == want or not x.numel():
+        return
+    for o in out:
+        if isinstance(o, Tensor) and tuple(o.shape) != want:
+            warn_resized(o, want)
+            o.resize_(want)
+    if name in ("median", "nanmedian"):
+        if d >= len(want):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-len(want)}, {len(want) - 1}], but got {d})")
+        if x.stride(d) <= 1:  # (else they read a contiguous copy of it)
+            raise RuntimeError(_PARTIAL)
+
+
+def resized_pair_overlap(name, args, kwargs, out):
+    """NOTE: PyTorch's ``mode``/``max``/``min``/``aminmax``/``sort``/``topk`` resize their
+    ``out=`` tensors first (a view of another shape: contiguous, from its storage offset, in
+    its base's memory; a base in its own), then refuse one that shares part of the input's
+    memory: an ``out`` such as ``x[:, 1]`` of another length than the result is refused,
+    where the same one of the result's length (a strided view, which the check skips) is
+    written."""
+    x = args[0]
+    if type(x._data) is not np.ndarray or not _dense(x._data) or not x.numel():
+        return
+    want = pair_want(name, args, kwargs)
+    if want is None:
+        return
     n = int(np.prod(want, dtype=np.int64))
     x_lo, x_hi = _bounds(x._data)
     if any(_resized_overlap(o, x, want, n, x_lo, x_hi) for o in out):
@@ -1683,15 +1753,113 @@ def resized_pair_overlap(name, args, kwargs, out):
         raise RuntimeError(_PARTIAL)
 
 
+# ``values, indices`` ops whose kernels check their ``out=`` pair against the input: which
+# outputs, and whether they are judged once resized (where one that is all of the input's
+# memory passes) rather than as given (where it is refused too)
+PAIR_OUT_CHECKED = {"kthvalue": ((0,), False), "median": ((0, 1), True),
+                    "nanmedian": ((0, 1), True)}
+
+
+def pair_out_overlap(name, args, kwargs, res, out) -> None:
+    """NOTE: PyTorch's ``kthvalue`` refuses a ``values`` output sharing any of its input's
+    memory (all of it too: ``kthvalue(x, 1, 1, keepdim=True, out=(x, i))`` for an ``x`` of
+    one column), judged before it resizes it; ``median``/``nanmedian`` refuse an output
+    (``indices`` too) sharing only part of it once resized (a view: contiguous from its
+    storage offset, in its base's memory), unless the input's stride along ``dim`` is over 1
+    (their kernel reads a contiguous copy then).  Only dense tensors are judged."""
+    x = args[0] if args else None
+    if not isinstance(x, Tensor) or type(x._data) is not np.ndarray or not x.numel() or \
+            not _dense(x._data) or not isinstance(res, tuple):
+        return
+    which, resized = PAIR_OUT_CHECKED[name]
+    if resized:
+        if len(out) == 2 and all(isinstance(o, Tensor) for o in out):
+            _pair_median(name, res[0].dtype, out[0].dtype, out[1].dtype)  # (theirs first)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        if x.ndim and isinstance(dim, int) and x.stride(norm_dim(dim, x.ndim)) > 1:
+            return
+    x_lo, x_hi = _bounds(x._data)
+    for j in which:
+        o = out[j] if j < len(out) else None
+        if not isinstance(o, Tensor) or type(o._data) is not np.ndarray or j >= len(res) or \
+                o is x and resized:  # (the input itself: ``resize_input_out``)
+            continue
+        n = res[j].numel()
+        if not resized or tuple(o.shape) == tuple(res[j].shape):
+            a = o._data
+            if not a.size or not _dense(a) or not np.may_share_memory(a, x._data):
+                continue
+            lo, hi = _bounds(a)
+            same = a.strides == x._data.strides
+        else:
+            from .shape import _storage_root, storage_offset
+
+            root = _storage_root(o)  # (a base is resized in its own memory too)
+            if not n or type(root) is not np.ndarray or \
+                    not np.may_share_memory(root, x._data):
+                continue
+            lo = root.__array_interface__["data"][0] + storage_offset(o) * root.itemsize
+            hi = lo + n * root.itemsize
+            same = x._data.flags.c_contiguous
+        if lo < x_hi and x_lo < hi and not (
+                resized and lo == x_lo and hi == x_hi and same and o.dtype is x.dtype):
+            for k, w in enumerate(out if resized else ()):  # (each resized first, warning)
+                if isinstance(w, Tensor) and k < len(res) and w.shape != res[k].shape:
+                    warn_resized(w, tuple(res[k].shape))
+            raise RuntimeError(_PARTIAL)
+
+
+def sort_into_one(args, kwargs, res, out):
+    """NOTE: PyTorch's ``sort`` copies the input into ``values``, fills ``indices`` with
+    ``0, 1, ...`` along ``dim`` and sorts the pairs in place: an ``out=`` pair that is one
+    memory (``sort(x, out=(x, x))`` of an int64 ``x``) ends up holding those positions, sorted
+    (reversed where ``descending``).  ``res``, made so, where ``out`` is such a pair."""
+    v, i = out[0], out[1]
+    if not (isinstance(v, Tensor) and isinstance(i, Tensor)) or v.dtype is not i.dtype or \
+            type(v._data) is not np.ndarray or type(i._data) is not np.ndarray:
+        return res
+    if v is not i and (  # (one tensor twice is one memory once resized too)
+            tuple(v.shape) != tuple(i.shape) or tuple(v.shape) != tuple(res[1].shape) or
+            not v._data.size or v._data.strides != i._data.strides or
+            v._data.__array_interface__["data"][0] != i._data.__array_interface__["data"][0]):
+        return res
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", -1)
+    descending = args[2] if len(args) > 2 else kwargs.get("descending", False)
+    if isinstance(dim, bool):
+        dim, descending = -1, dim
+    shape = tuple(res[1].shape)
+    d = norm_dim(dim, len(shape)) if shape else 0
+    n = shape[d] if shape else 1
+    at = np.arange(n, dtype=np.int64)[::-1] if descending else np.arange(n, dtype=np.int64)
+    pos = np.array(np.broadcast_to(
+        at.reshape([n if k == d else 1 for k in range(len(shape))]), shape), order="C")
+    from ..return_types import make_return
+
+    t = wrap(pos)
+    return make_return(type(res).__name__, t, t)
+
+
+def resized_out_overlap(o, x) -> None:
+    """The refusal of ``out=`` tensor ``o`` that, resized to input ``x``'s shape (in its base's
+    memory), would share only part of ``x``'s memory (with PyTorch's warning first)."""
+    if type(x._data) is not np.ndarray or not _dense(x._data) or not x.numel():
+        return
+    x_lo, x_hi = _bounds(x._data)
+    if _resized_overlap(o, x, tuple(x.shape), x.numel(), x_lo, x_hi):
+        warn_resized(o, tuple(x.shape))
+        raise RuntimeError(_PARTIAL)
+
+
 def _resized_overlap(o, x, want, n, x_lo, x_hi) -> bool:
-    """Whether ``out=`` tensor ``o`` (a view), resized to ``want`` (``n`` elements) in its
-    base's memory, shares part of input ``x``'s (from ``x_lo`` to ``x_hi``)."""
+    """Whether ``out=`` tensor ``o`` (a view, or a base), resized to ``want`` (``n``
+    elements) in its base's memory, shares part of input ``x``'s (from ``x_lo`` to
+    ``x_hi``)."""
     import numpy as np
 
     from .shape import _storage_root, storage_offset
 
-    if not isinstance(o, Tensor) or tuple(o.shape) == want or o._base is None or \
-            o.dtype is not x.dtype:
+    if not isinstance(o, Tensor) or tuple(o.shape) == want or o.dtype is not x.dtype or \
+            o is x:  # (the input itself is resized with it)
         return False
     root = _storage_root(o)
     if type(root) is not np.ndarray or not root.flags.c_contiguous or \

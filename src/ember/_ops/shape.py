@@ -856,11 +856,17 @@ def tensor_split(t, indices_or_sections=None, dim=0, *, indices=None, sections=N
 
 
 def detach(t):
-    out = wrap(t._data, t._device)
+    d = t._data
+    out = wrap(d, t._device)
     # Remember the memory this tensor is a window into, for ``storage_offset``.
     out.__dict__["_storage_root"] = _storage_root(t)
     out._vc = t._vc
-    kind = t._data.dtype.kind
+    if not d.size:  # (an empty one's offset and zero strides, which NumPy's lack)
+        for key in ("_numpy_strides", "_empty_offset"):
+            src = t if key in t.__dict__ else t._base
+            if src is not None and key in src.__dict__:
+                out.__dict__[key] = src.__dict__[key]
+    kind = d.dtype.kind
     # (the conjugate and negative bits stay; a real tensor's negative bit is only ever on a
     # view, or on what was detached from one: plain tensors skip the look-up, a hot path)
     if kind == "c" or kind == "f" and (t._base is not None or "_neg" in t.__dict__):
@@ -1029,7 +1035,20 @@ def contiguous(t, memory_format=None):
 def is_contiguous(t, *, memory_format=None):
     a = t._data
     if memory_format is not None and str(memory_format) in _CHANNELS_LAST:
-        return a.ndim == _CHANNELS_LAST[str(memory_format)] and _is_channels_last(a)
+        if a.ndim != _CHANNELS_LAST[str(memory_format)]:
+            return False
+        if a.size:
+            return _is_channels_last(a)
+        # NOTE: PyTorch judges an empty tensor by its strides here (not as its plain
+        # ``is_contiguous``, which is True for any empty one): dims of size 1 are skipped
+        expected = 1
+        st = stride(t)
+        for d in (1, *range(a.ndim - 1, 1, -1), 0):
+            if a.shape[d] != 1:
+                if st[d] != expected:
+                    return False
+                expected *= a.shape[d]
+        return True
     if a.flags.c_contiguous or a.size == 0:
         return True
     # PyTorch ignores the strides of size-1 dimensions.

@@ -83,6 +83,11 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         root = _storage_root(data)
         if root is not data._data:  # (a parameter of a view keeps the view's storage offset)
             self.__dict__["_storage_root"] = root
+        if not data._data.size:  # (an empty one's offset and zero strides: see ``stride``)
+            for key in ("_numpy_strides", "_empty_offset"):
+                src = data if key in data.__dict__ else data._base
+                if src is not None and key in src.__dict__:
+                    self.__dict__[key] = src.__dict__[key]
         self._requires_grad = False
         if requires_grad:
             from .._ops.creation import _require_grad
@@ -102,8 +107,11 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         if id(self) in memo:
             return memo[id(self)]
         # NOTE: PyTorch's Parameter deep copy leaves the gradient behind (a plain tensor's
-        # keeps it).
-        new = type(self)(wrap(self._data.copy(), self._device), self._requires_grad)
+        # keeps it), and is a ``clone`` (``preserve_format``: a transposed or channels-last
+        # parameter's strides, an empty one's too; new memory from offset 0).
+        from .._ops.shape import clone
+
+        new = type(self)(clone(Tensor.detach(self)), self._requires_grad)
         memo[id(self)] = new
         return new
 

@@ -19,7 +19,7 @@ from .._ops.complex import view_as_real
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from . import _functional as F
-from .optimizer import Optimizer, check_lr, scalar
+from .optimizer import Optimizer, check_lr, compressed, scalar
 
 __all__ = ["LBFGS"]
 
@@ -188,6 +188,8 @@ class LBFGS(Optimizer):
                 parts.append(creation.zeros(n, dtype=dt, device=p.device))
             elif p.grad.dtype.is_complex:
                 parts.append(view_as_real(p.grad.reshape(-1)).reshape(-1))
+            elif compressed(p.grad):  # (PyTorch's ``view(-1)``: a compressed one's error)
+                parts.append(p.grad.view(-1))
             else:
                 parts.append(p.grad.reshape(-1))
         return S.cat(parts, 0)

@@ -252,7 +252,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    if g.is_sparse:
+                    if g.is_sparse or type(g._data) is not np.ndarray and compressed(g):
                         g.zero_()
                         continue
                     try:
@@ -280,6 +280,7 @@ class Optimizer:
             for group in self.param_groups:
                 if not self._takes_sparse:
                     _refuse_sparse(self, group)
+                    _refuse_compressed(self, group)
                 if group.get("capturable"):
                     self._check_capturable(group)
                 if group.get("fused"):
@@ -620,10 +621,56 @@ def zeros_state(p) -> Tensor:
 
 
 def full_state(p, value) -> Tensor:
+    if type(p._data) is not np.ndarray and compressed(p):
+        # (PyTorch's ``full_like(p, value, memory_format=torch.preserve_format)``)
+        raise RuntimeError("unsupported memory format Preserve")
     t = zeros_state(p)
     if value != 0:
         t._data[...] = value
     return t
+
+
+def compressed(*ts) -> bool:
+    """Whether any of ``ts`` is a sparse compressed (CSR, CSC, BSR, BSC) tensor."""
+    from .._sparse_compressed import CompressedTensor
+
+    return any(isinstance(t, CompressedTensor) for t in ts)
+
+
+_COPY_NNZ = ("torch.copy_: only sparse compressed tensors with the same number of specified "
+             "elements are supported.")
+
+
+def _refuse_compressed(opt, group):
+    """NOTE: PyTorch's optimizers other than SGD fail on a sparse compressed (CSR...) parameter
+    with its gradient, at the first op of their update that the layout lacks (an in-place
+    ``lerp_``/``addcmul_``... for most; the step size's ``copy_``, a CSR-only sum, ...);
+    ember's updates, on arrays, give that op's error up front."""
+    for p in group["params"]:
+        if p._grad is None or type(p._data) is np.ndarray or not compressed(p):
+            continue
+        from .._sparse_compressed import _layout_name, _no_kernel
+
+        name = next((c.__name__ for c in type(opt).__mro__
+                     if c.__module__.startswith("ember.optim.")), type(opt).__name__)
+        lay = _layout_name(p)
+        rowwise, blocked = lay in ("SparseCsr", "SparseBsr"), lay in ("SparseBsr", "SparseBsc")
+        foreach = group.get("foreach") is True
+        non_block = ("empty_sparse_compressed expected sparse compressed (non-block) tensor "
+                     f"layout but got {lay}")
+        if name == "Rprop" and (blocked or not rowwise or foreach):
+            raise RuntimeError(non_block if blocked else _COPY_NNZ if rowwise else
+                               "Expected result Tensor to be of format CSR")
+        if name == "ASGD" and not (rowwise and foreach):
+            raise RuntimeError(_COPY_NNZ if rowwise else "crow_indices expected sparse row "
+                               f"compressed tensor layout but got {lay}")
+        if name == "Adafactor":
+            if blocked:
+                raise RuntimeError(non_block)
+            raise NotImplementedError(_no_kernel("aten::norm.out"))
+        if name == "LBFGS":
+            raise NotImplementedError(_no_kernel("aten::view"))
+        raise RuntimeError(f"unsupported tensor layout: {lay}")
 
 
 def _refuse_sparse(opt, group):

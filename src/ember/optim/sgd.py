@@ -1,15 +1,38 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _dtype as D
 from .._ops._core import wrap
+from .._tensor import Tensor
 from . import _differentiable
 from . import _functional as F
 from . import _fused_cpu
 from .optimizer import Optimizer, check_flags, check_lr, multi_tensor, scalar, with_grad
-from .optimizer import lr_scalar
+from .optimizer import compressed, lr_scalar
 
 __all__ = ["SGD"]
+
+
+def _compressed_step(state, p, grad, group):
+    """SGD's step of a sparse compressed (CSR...) parameter: PyTorch takes its gradient for a
+    dense one (``is_sparse`` is COO's only), so its single-tensor update runs on the compressed
+    tensors' own ops (a sum of two patterns holds both)."""
+    lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+    lr = lr.item() if isinstance(lr, Tensor) else lr
+    if group["maximize"]:
+        grad = -grad
+    if wd != 0:
+        grad = grad.add(p, alpha=wd)
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = grad.clone().detach()
+        else:
+            buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+        grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+    p.add_(grad, alpha=-lr)
 
 
 class SGD(Optimizer):
@@ -69,6 +92,9 @@ class SGD(Optimizer):
             fresh = {p.dtype for p, _ in with_grad(group)
                      if self.state[p].get("momentum_buffer") is None}
         for p, g in with_grad(group):
+            if type(p._data) is not np.ndarray and compressed(p, g):
+                _compressed_step(self.state[p], p, g, group)
+                continue
             if g.is_sparse:  # (ember._sparse: PyTorch's rules for sparse gradients)
                 from .._sparse import sgd_update
 

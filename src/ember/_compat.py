@@ -228,6 +228,18 @@ def _torch_name(name: str) -> str:
     return "torch" + name[len("ember"):]
 
 
+_GETATTRS: list = []  # the modules given a ``__getattr__`` by ``name_classes_as_torch``
+
+
+def _missing_from(torch_name, module):
+    """A module ``__getattr__`` refusing a name as PyTorch's module ``torch_name`` does."""
+    def __getattr__(name):
+        err = AttributeError(f"module '{torch_name}' has no attribute '{name}'")
+        err.name, err.obj = name, module
+        raise err
+    return __getattr__
+
+
 def name_classes_as_torch() -> None:
     """Give ember's classes PyTorch's module names, so that a script that believes it runs
     on PyTorch prints ``<class 'torch.Tensor'>`` and ``torch.nn.modules.linear.Linear``.
@@ -244,6 +256,11 @@ def name_classes_as_torch() -> None:
         _named.add(modname)
         public = _public_module(modname)
         holder = sys.modules.get(public)
+        if public == modname and isinstance(module, types.ModuleType) and \
+                "__getattr__" not in vars(module) and not hasattr(type(module), "__getattr__"):
+            # (a name the module lacks is missing from PyTorch's: ``torch.autograd.Varible``)
+            module.__getattr__ = _missing_from(_torch_name(modname), module)
+            _GETATTRS.append(module)
         for obj in list(vars(module).values()):
             if not isinstance(obj, type) or obj.__module__ != modname:
                 continue
@@ -284,6 +301,9 @@ def uninstall() -> None:
     for cls, modname in EMBER_MODULE.items():
         cls.__module__ = modname
     EMBER_MODULE.clear()
+    for module in _GETATTRS:
+        vars(module).pop("__getattr__", None)
+    _GETATTRS.clear()
     for home in _VISION_HOMES:
         if isinstance(sys.modules.get(home), _Home):
             del sys.modules[home]

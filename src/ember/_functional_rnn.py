@@ -166,7 +166,7 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
     >>> ember.segment_reduce(ember.tensor([1., 2, 3, 4]), "sum", lengths=ember.tensor([1, 3]))
     tensor([1., 9.])
     """
-    from ._ops._core import fused
+    from ._ops._core import OUT, fused
 
     if reduce not in _REDUCTIONS:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -204,4 +204,5 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
             return E.stack([rows(t[i], ls[i], depth - 1) for i in range(len(ls))])
         return rows(x, lens, axis)
 
-    return fused("SegmentReduceBackward0", compute, data)
+    # (as PyTorch's node, it keeps the data and the result)
+    return fused("SegmentReduceBackward0", compute, data, keep=(0, OUT))

@@ -330,7 +330,7 @@ def torch_lu(A, pivot=True, get_infos=False, out=None):
 # -- Householder, LDL ----------------------------------------------------------------------
 
 @_takes_out
-@_core.fused_op("LinalgHouseholderProductBackward0")
+@_core.fused_op("LinalgHouseholderProductBackward0", keep=(0, 1, _core.OUT))  # (A, tau, result)
 def householder_product(A, tau, *, out=None):
     """The first ``n`` columns of ``H_1 H_2 ... H_k`` with ``H_i = I - tau_i v_i v_i^H``, ``v_i``
     being column ``i`` of ``A`` below the diagonal, with a 1 on it (LAPACK's ``orgqr``)."""

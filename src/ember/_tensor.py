@@ -994,6 +994,35 @@ _subclass.install(Tensor)
 numbers  # noqa: B018  (kept for isinstance checks in methods)
 
 
+def _not_writable(name):
+    def refuse(self, value):
+        raise AttributeError(f"attribute '{name}' of 'torch._C.TensorBase' objects is not "
+                             "writable")
+    return refuse
+
+
+# NOTE: PyTorch's read-only tensor attributes are C getsets of ``torch._C.TensorBase``: an
+# assignment (``x.shape = (2, 3)``) is refused in those words, not as a Python property's.
+_READ_ONLY = ("H", "T", "mH", "mT", "_version", "device", "dtype", "grad_fn", "is_cpu",
+              "is_cuda", "is_ipu", "is_leaf", "is_maia", "is_meta", "is_mkldnn", "is_mps",
+              "is_mtia", "is_nested", "is_quantized", "is_sparse", "is_sparse_csr", "is_vulkan",
+              "is_xla", "is_xpu", "itemsize", "layout", "nbytes", "ndim", "output_nr",
+              "retains_grad", "shape")
+
+
+def refuse_attribute_writes():
+    """Give the read-only properties of ``Tensor`` (those installed so far) PyTorch's refusal
+    of an assignment."""
+    for name in _READ_ONLY:
+        prop = Tensor.__dict__.get(name)
+        if type(prop) is property and prop.fset is None:
+            setattr(Tensor, name, property(prop.fget, _not_writable(name), prop.fdel,
+                                           prop.__doc__))
+
+
+refuse_attribute_writes()
+
+
 def _size_arguments(extra, kwargs):
     """PyTorch's TypeError for ``t.size()`` given more than a ``dim``."""
     if kwargs:

@@ -90,4 +90,64 @@ TORCH_ONLY = {
     "torchvision.transforms": frozenset(),  # (ember has all of its public names)
     "torchvision.models": _names("optical_flow quantization"),
     "torch.distributions": _names("exp_family"),
+    "torch.cuda": _names(
+        "AcceleratorError Any BFloat16Storage BFloat16Tensor BoolStorage BoolTensor ByteStorage "
+        "ByteTensor CUDAPluggableAllocator Callable CharStorage CharTensor ComplexDoubleStorage "
+        "ComplexFloatStorage CudaError DEVICE_REQUIREMENT DeferredCudaCallError Device "
+        "DoubleStorage DoubleTensor ExternalStream FloatStorage FloatTensor GreenContext "
+        "HalfStorage HalfTensor IntStorage IntTensor LongStorage LongTensor NewType Optional "
+        "PYTORCH_RELEASES_CODE_CC ShortStorage ShortTensor TYPE_CHECKING "
+        "caching_allocator_alloc caching_allocator_delete caching_allocator_disabled "
+        "caching_allocator_enable cast change_current_allocator check_error classproperty "
+        "cudaStatus cudart current_blas_handle current_solver_handle default_generators gds "
+        "get_allocator_backend get_stream_from_external graphs green_contexts host_memory_stats "
+        "host_memory_stats_as_nested_dict importlib jiterator lru_cache memory_snapshot nccl os "
+        "platform profiler reset_accumulated_host_memory_stats reset_peak_host_memory_stats "
+        "sparse streams threading torch traceback tunable warnings"),
+    "torch.nn.utils": frozenset(),
+    "torch.nn.utils.rnn": _names(
+        "Any Callable PackedSequence_ Self TypeVar bind copy_method_params torch warnings"),
+    "torch.testing": _names(
+        "FileCheck"),
+    "torch.jit": _names(
+        "Iterator ONNXTracedModule RecursiveScriptClass TracingCheckError contextmanager "
+        "frontend jit_module_from_flatbuffer last_executed_optimized_graph "
+        "save_jit_module_to_flatbuffer set_module torch"),
+    "torch.distributed": _names(
+        "AllToAllOptions AllreduceCoalescedOptions AllreduceOptions Backend BackendConfig "
+        "BarrierOptions BroadcastOptions BuiltinCommHookType DebugLevel DeviceMesh "
+        "DistBackendError DistError DistNetworkError DistStoreError FileStore GatherOptions "
+        "GradBucket GroupMember GroupName HashStore Logger P2POp PrefixStore ProcessGroup "
+        "ProcessGroupGloo QueueEmptyError RankType ReduceOp ReduceOptions ReduceScatterOptions "
+        "Reducer ScatterOptions Store TCPStore Work algorithms all_gather_coalesced "
+        "all_gather_single all_reduce_coalesced all_to_all_single autograd batch_isend_irecv "
+        "breakpoint c10d_logger config constants default_pg_timeout device_mesh "
+        "distributed_c10d get_backend_config get_debug_level get_default_backend_for_device "
+        "get_global_rank get_group_rank get_node_local_rank get_pg_count "
+        "get_process_group_ranks group init_device_mesh init_process_group is_backend_available "
+        "is_gloo_available is_mpi_available is_nccl_available is_torchelastic_launched "
+        "is_ucc_available is_xccl_available log logging logging_handlers monitored_barrier "
+        "new_subgroups new_subgroups_by_enumeration record_comm recv_object_list reduce_op "
+        "reduce_scatter_single register_rendezvous_handler remote_device rendezvous rpc "
+        "send_object_list set_debug_level set_debug_level_from_env shrink_group split_group "
+        "supports_complex sys timedelta torch traceback typing utils"),
+    "torch.nn.parallel": _names(
+        "DistributedDataParallelCPU comm data_parallel deprecated distributed gather "
+        "parallel_apply replicate scatter scatter_gather"),
+    "torch.profiler": _names(
+        "Any KinetoStepTracker Optimizer RecordScope TypeVarTuple Unpack is_fbcode os "
+        "register_optimizer_step_post_hook"),
+    "torch.compiler": _names(
+        "Any CacheInfo Callable F FuncType NestedCompileRegionOptions ParamSpec TypeVar "
+        "allow_in_graph assume_constant_result compile config contextlib "
+        "cudagraph_mark_step_begin get_default_backend io is_exporting "
+        "keep_portable_guards_unsafe keep_tensor_guards_unsafe list_backends "
+        "load_cache_artifacts load_compiled_function nested_compile_region save_cache_artifacts "
+        "set_default_backend set_enable_guard_collectives skip_all_guards_unsafe "
+        "skip_guard_on_all_nn_modules_unsafe skip_guard_on_globals_unsafe "
+        "skip_guard_on_inbuilt_nn_modules_unsafe substitute_in_graph torch wrap_numpy"),
+    "torch.library": _names(
+        "Any Callable EffectType NAMELESS_SCHEMA ParamSpec Sequence TYPE_CHECKING TypeVar Union "
+        "contextlib deprecated device_types_t get_kernel overload re register_autocast "
+        "register_torch_dispatch register_vmap torch weakref"),
 }

@@ -268,9 +268,10 @@ def _r2c(x, dims, norm, onesided=True):
         out = xp.concatenate([out, rest], axis=d)
     out = _laid_out(out.astype(x.dtype.to_complex().np, copy=False),
                     _order(x.stride(), dims, "last_fixed"))
-    return make(out, (x,), "FftR2CBackward0",
-                lambda ctx, g: (_c2c(_resize(g, (dims[-1],), (n,)), dims, norm, True),),
-                laid=True)
+    def rule(ctx, g):
+        _ = ctx.saved  # (as PyTorch's node, it keeps self: refused once changed in place)
+        return (_c2c(_resize(g, (dims[-1],), (n,)), dims, norm, True),)
+    return make(out, (x,), "FftR2CBackward0", rule, x, laid=True)
 
 
 def _c2r(x, dims, n, norm, stride=None):

@@ -19,6 +19,7 @@ import typing
 import warnings
 
 from ._unsupported import Unsupported
+from ._unsupported import module_getattr as _module_getattr
 from .nn.modules.module import Module
 
 __all__ = ["script", "trace", "trace_module", "is_scripting", "is_tracing", "ignore", "unused",
@@ -486,7 +487,5 @@ def export_opnames(m):
     raise _refuse("torch.jit.export_opnames")
 
 
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(f"module 'torch.jit' has no attribute '{name}'")
-    raise Unsupported(f"torch.jit.{name} is not supported by ember")
+# (a name PyTorch lacks too, a typo, gets PyTorch's AttributeError; one it has, Unsupported)
+__getattr__ = _module_getattr("torch.jit")

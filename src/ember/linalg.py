@@ -949,7 +949,7 @@ def _qr_square_grad(q, r, gq, gr):
     return _mH(solve_triangular(r, _mH(b), upper=True))
 
 
-@fused_op("LinalgSolveTriangularBackward0")
+@fused_op("LinalgSolveTriangularBackward0", keep=(0, OUT))  # (as PyTorch's: A, the result)
 def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=None):
     """``X`` with ``A X = B`` for triangular ``A`` (only its triangle is read)."""
     if upper is None:  # (required: PyTorch's parser's words)
@@ -1141,7 +1141,7 @@ def pinv(input, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     return _pinv(input, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
 
 
-@fused_op("LinalgPinvBackward0")
+@fused_op("LinalgPinvBackward0", keep=(0, OUT))  # (as PyTorch's: A, the result)
 def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse, through the SVD (singular values at or below
     ``max(atol, rtol * largest)`` count as zero)."""
@@ -1185,7 +1185,8 @@ def matrix_rank(input, tol=None, hermitian=False, *, atol=None, rtol=None, out=N
                 _castable("torch.linalg.matrix_rank"))
 
 
-@fused_op("LinalgLstsqBackward0", outputs=(True, True, False, False))
+@fused_op("LinalgLstsqBackward0", outputs=(True, True, False, False),
+          keep=(0, 1, OUT))  # (as PyTorch's: A, B, the solution)
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
     if isinstance(A, Tensor) and isinstance(B, Tensor) and A.dtype is not B.dtype:
@@ -1582,7 +1583,7 @@ def qr_(input, some=True, *, out=None):
     return _out(make_return("qr", Q, R, names=("Q", "R")), out)
 
 
-@fused_op("CholeskyBackward0")
+@fused_op("CholeskyBackward0", keep=(OUT,))  # (as PyTorch's: the result)
 def cholesky_(input, upper=False, *, out=None):
     """``torch.cholesky``, deprecated in PyTorch in favour of ``torch.linalg.cholesky``."""
     msg = ("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed "

@@ -2807,7 +2807,8 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     by default the composite gradient's own last node).
     ``keep``: what PyTorch's node saves, checked against in-place changes when its backward
     runs: input positions, ``OUT`` (the first output), ``(OUT, k)`` (output ``k``, recorded
-    or not) or other tensors (an index).  ``compact``: the recorded outputs are numbered
+    or not) or other tensors (an index); or a function of the inputs that gives them.
+    ``compact``: the recorded outputs are numbered
     among themselves, as PyTorch numbers an op's differentiable outputs (``linalg.lu``'s
     ``L`` and ``U`` are its outputs 0 and 1, after ``P``).
 
@@ -2815,6 +2816,8 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     """
     if not STATE.enabled:
         return fn(*inputs)
+    if callable(keep):  # (what PyTorch's node keeps hangs on which inputs need a gradient)
+        keep = keep(*inputs)
     # (PyTorch's node has an edge per floating or complex tensor argument; indices get none)
     pos = [i for i, t in enumerate(inputs)
            if isinstance(t, Tensor) and (int_edges or t.dtype._kind >= 2)]
@@ -2828,6 +2831,10 @@ def fused(name, fn, *inputs, int_edges=False, outputs=None, refuse=None, twice=N
     args = list(inputs)
     for i in diff:
         args[i] = inputs[i].detach().requires_grad_()
+        if keep and type(args[i]._vc) is VersionCounter:
+            # (``keep`` says what is checked: an input PyTorch's node does not keep may change
+            # in place before the backward, whatever the composite saved of it)
+            args[i]._vc = VersionCounter()
         if inputs[i]._grad_fn is not None:  # (named in an in-place change's error message)
             args[i].__dict__["_stands_for"] = inputs[i]
     out = fn(*args)

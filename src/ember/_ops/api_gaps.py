@@ -922,6 +922,9 @@ def install() -> None:
     for name in _FALSE_PROPERTIES:
         if name not in Tensor.__dict__:
             setattr(Tensor, name, property(lambda self: False))
+    from .._tensor import refuse_attribute_writes
+
+    refuse_attribute_writes()
     methods = {
         "absolute_": abs_inplace, "negative_": unary_inplace(P.neg),
         "arccosh": P.acosh, "arcsinh": P.asinh, "arctanh": P.atanh,

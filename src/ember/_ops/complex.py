@@ -420,11 +420,13 @@ def complex_(real, imag):
         _broadcast_error(re, im)
         raise
     arr = iter_layout(arr, (re, im))  # (TensorIterator's layout, as PyTorch's)
-    return make(arr, (re, im), "ComplexBackward0", _complex_rule, device=dev)
+    # (as PyTorch's node, it keeps both parts: refused once they changed in place)
+    return make(arr, (re, im), "ComplexBackward0", _complex_rule, re, im, device=dev)
 
 
 @complex_ready
 def _complex_rule(ctx, g):
+    _ = ctx.saved
     n = ctx.needs_input_grad
     return (real_part(g) if n[0] else None,
             imag(g).clone() if n[1] else None)
@@ -446,7 +448,7 @@ def polar(abs, angle):
         raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
     complex_(abs.detach(), angle.detach())  # PyTorch's dtype checks
     return _one_node("PolarBackward0", lambda r, t: complex_(r * t.cos(), r * t.sin()),
-                     abs, angle)
+                     abs, angle, keep=(_OUT,))  # (as PyTorch's: the result only)
 
 
 def vdot(a, b):

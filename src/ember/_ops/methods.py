@@ -501,8 +501,9 @@ def _index_put(self, indices, values, accumulate=False):
     from ._core import fused
 
     # (PyTorch's out-of-place op: one IndexPutBackward0 node on ``self`` and ``values``)
+    # (which keeps the index tensors: refused once they changed, or a second time)
     return fused(None, lambda s, v: I.index_put_(s.clone(), indices, v, accumulate), self,
-                 values)
+                 values, keep=tuple(k for k in indices if isinstance(k, Tensor)))
 
 
 def _map_(self, other, fn):

@@ -152,6 +152,9 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
         raise RuntimeError("numel: integer multiplication overflow")
     if tuple(shape) == tuple(self._data.shape):  # (as PyTorch: nothing changes, not even
         return self  # the version or the layout)
+    if "_numpy_memory" in self.__dict__ or \
+            self._base is not None and "_numpy_memory" in self._base.__dict__:
+        _numpy_fits(self, shape)
     from ._core import resize_view_in_storage
 
     if resize_view_in_storage(self, shape):  # (a view: in its base's memory, where it fits)
@@ -177,6 +180,20 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
     self._data = store[:n].reshape(shape)
     self._vc.v += 1
     return self
+
+
+def _numpy_fits(t: Tensor, shape) -> None:
+    """A tensor on a NumPy array's memory (``from_numpy``) may take any shape that fits in
+    that memory; PyTorch cannot grow it (its storage is not resizable)."""
+    from .shape import _storage_root, storage_offset
+
+    n = 1
+    for s in shape:
+        n *= s
+    store = t.__dict__.get("_resize_store")  # (its memory, where a resize shrank it)
+    room = max(_storage_root(t).nbytes, 0 if store is None else store.nbytes)
+    if (storage_offset(t) + n) * t._data.itemsize > room:
+        raise RuntimeError("Trying to resize storage that is not resizable")
 
 
 def _viewed(t: Tensor) -> bool:

@@ -215,7 +215,8 @@ def mvlgamma(input, p, *, out=None):
     def composite(input):
         x = input if input.dtype is dt else input.to(dt)
         return lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
-    return _done(P._one_node("MvlgammaBackward0", composite, input), out)
+    # (as PyTorch's node, it keeps self)
+    return _done(P._one_node("MvlgammaBackward0", composite, input, keep=(0,)), out)
 
 
 # -- Bessel functions ---------------------------------------------------------------
@@ -559,7 +560,8 @@ def ldexp(input, other, *, out=None):
             with quiet:
                 r._data[...] = xp.ldexp(xa, e._data.astype(np.int32)).astype(r._data.dtype)
         return r
-    res = P._one_node("LdexpBackward0", fn, input, other, int_edges=True)
+    # (as PyTorch's node, it keeps other and the result)
+    res = P._one_node("LdexpBackward0", fn, input, other, int_edges=True, keep=(1, OUT))
     if out is None and input.dtype.is_floating_point and other.dtype._kind < 2 and \
             res.shape != input.shape:
         # (PyTorch's kernel for integer exponents writes into a tensor shaped as ``input``)

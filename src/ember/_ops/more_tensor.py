@@ -325,7 +325,7 @@ def _euclidean_dist(x1, x2):
     return make(out._data, (x1, x2), "EuclideanDistBackward0", rule, x1, x2, OUT)
 
 
-@fused_op("PdistBackward0", refuse=_PDIST_TWICE)
+@fused_op("PdistBackward0", refuse=_PDIST_TWICE, keep=(0, OUT))  # (self, the result)
 def pdist(input, p=2):
     """The ``p``-norm distance between every pair of rows ``i < j`` of an ``N x M`` matrix,
     in row-major order of the pairs: ``N * (N - 1) / 2`` values."""
@@ -1742,7 +1742,15 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _out(res, out, "addbmm")
 
 
-@fused_op("AddmvBackward0")
+
+def _kept_factors(args):
+    """What PyTorch's ``addmv``/``addr`` node keeps of its two factors (arguments 1 and 2):
+    each only where the other one's gradient is wanted."""
+    rg = [getattr(args[i], "requires_grad", False) if len(args) > i else False for i in (1, 2)]
+    return tuple(i for i, need in ((1, rg[1]), (2, rg[0])) if need)
+
+
+@fused_op("AddmvBackward0", keep=lambda *a: _kept_factors(a))  # (as PyTorch's: mat, vec)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``: ``n x m`` and ``m`` give ``n``."""
     if out is not None:  # (an ``out`` that requires grad is refused first)
@@ -1835,7 +1843,7 @@ def _half_gemv_bits(c, a, x, beta, alpha):
         return s.astype(low) if y is None else (y + s).astype(low)
 
 
-@fused_op("AddrBackward0")
+@fused_op("AddrBackward0", keep=lambda *a: _kept_factors(a))  # (as PyTorch's: vec1, vec2)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)`` (bool tensors: ``or`` of ``and``s)."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -2151,7 +2159,7 @@ def vander(x, N=None, increasing=False):
     return res if increasing else S.flip(res, (1,))
 
 
-@fused_op("RenormBackward0")
+@fused_op("RenormBackward0", keep=(0,))  # (as PyTorch's: self)
 def renorm(input, p, dim, maxnorm, *, out=None, _scale_only=False):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
     down to norm ``maxnorm`` (to within 1e-7)."""

@@ -1021,7 +1021,13 @@ def remainder(a, b):
                        "NotImplemented", _no_remainder_rule)
     return _binary(a, b, fn if dt.is_floating_point else _int_div("remainder"),
                    "RemainderBackward1" if _both(a, b) else "RemainderBackward0",
-                   _remainder_rule, a, b)
+                   _remainder_rule, *_for_other(a, b))
+
+
+def _for_other(a, b):
+    """What PyTorch's remainder/fmod node keeps: ``self`` and ``other``, for ``other``'s
+    gradient only (``self``'s is the gradient itself)."""
+    return (a, b) if getattr(b, "requires_grad", False) else (None, None)
 
 
 def _no_remainder_rule(ctx, g):
@@ -1047,7 +1053,8 @@ def fmod(a, b):
         with quiet:
             return _np_fmod(x, y, dt)
     return _binary(a, b, fn if dt.is_floating_point else _int_div("fmod"),
-                   "FmodBackward1" if _both(a, b) else "FmodBackward0", _fmod_rule, a, b)
+                   "FmodBackward1" if _both(a, b) else "FmodBackward0", _fmod_rule,
+                   *_for_other(a, b))
 
 
 _FLT_MIN = np.float32(2.0 ** -126)
@@ -2369,8 +2376,14 @@ def sgn(a):
         return csgn(a)
     if a.dtype is D.bool:
         return make(iter_layout(a._data.copy(), (a,)), (a,), "SgnBackward0", None, laid=True)
-    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SgnBackward0", _sgn_zero_rule,
-                laid=True)
+    # (as PyTorch's node, it keeps self and the result, though its real gradient is zero)
+    return make(iter_layout(_np_sign(a._data), (a,)), (a,), "SgnBackward0", _sgn_real_rule, a,
+                OUT, laid=True)
+
+
+def _sgn_real_rule(ctx, g):
+    _ = ctx.saved  # (refused once freed or changed in place, as PyTorch's)
+    return _sgn_zero_rule(ctx, g)
 
 
 def _zero_rule(ctx, g):  # zeros, not g * 0: an infinite gradient still gives 0, as PyTorch
@@ -3202,9 +3215,14 @@ def hypot(a, b):
     _tensor_other("hypot", b)
     _no_complex(D.result_type(a, b), "hypot_cpu")
     _float_kernel(D.result_type(a, b), "hypot_cpu")
+    # (as PyTorch's node, it keeps each operand only for its own gradient)
     return _binary(a, b, np.hypot, "HypotBackward0",
-                   lambda ctx, g: (g * ctx.saved[0] / ctx.saved[2],
-                                   g * ctx.saved[1] / ctx.saved[2]), a, b, OUT)
+                   lambda ctx, g: (g * ctx.saved[0] / ctx.saved[2] if ctx.needs_input_grad[0]
+                                   else None,
+                                   g * ctx.saved[1] / ctx.saved[2] if ctx.needs_input_grad[1]
+                                   else None),
+                   a if getattr(a, "requires_grad", False) else None,
+                   b if getattr(b, "requires_grad", False) else None, OUT)
 
 
 def logaddexp(a, b):

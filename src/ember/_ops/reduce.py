@@ -1084,7 +1084,7 @@ def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="st
     return make(arr, (t,), "StdBackward0", rule, t, _OUT)
 
 
-@fused_op("VarMeanBackward0")
+@fused_op("VarMeanBackward0", keep=(0,))  # (as PyTorch's: self)
 def var_mean(t, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_var_mean_dtype(t, "var_mean")
     _WELFORD_MEMO[0] = {}

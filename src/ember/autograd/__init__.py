@@ -81,6 +81,8 @@ def _roots(outputs, grad_outputs, create_graph):
                     "For complex Tensors, both grad_output and output are required to have the "
                     f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} "
                     f"and output[{i}] has a dtype of {out.dtype}.")
+            if g._data.dtype != out._data.dtype:  # (as PyTorch's engine: cast to the output's)
+                g = g.to(out.dtype)
             if not create_graph:
                 g = g.detach()
         edges.append(edge(out))
@@ -236,14 +238,25 @@ class Variable(metaclass=_VariableMeta):
     """The legacy wrapper, as in PyTorch today: ``Variable(t)`` is a tensor sharing ``t``'s
     data (requiring grad if asked), and every tensor is a ``Variable``."""
 
-    def __new__(cls, data, requires_grad=False, volatile=False):
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        from .._tensor import Tensor
+
         if volatile:
             _warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
                   "instead.", UserWarning)
             if requires_grad:
                 raise ValueError("Variable can't be volatile and require_grad at the same time!")
+        if data is None:  # (as PyTorch: an empty float tensor)
+            from .._ops import creation
+
+            data = creation.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         out = data.detach()
         if requires_grad:
+            if not (out.is_floating_point() or out.is_complex()):
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                                   "gradients")
             out.requires_grad_(True)
         return out
 

@@ -30,6 +30,8 @@ _SAVED_NAMES = {
     "PowBackward1": ("self", "exponent", "result"), "ExpBackward0": ("result",),
     "SqrtBackward0": ("result",), "TanhBackward0": ("result",),
     "SigmoidBackward0": ("result",), "SinBackward0": ("self",), "CosBackward0": ("self",),
+    "SgnBackward0": ("self", "result"), "RemainderBackward1": ("self", "other"),
+    "FmodBackward1": ("self", "other"), "ComplexBackward0": ("real", "imag"),
     "LogBackward0": ("self",), "DivBackward0": _BINARY, "ReluBackward0": ("result",),
     "MmBackward0": ("self", "mat2"), "LogSoftmaxBackward0": ("result", "dim"),
     "SoftmaxBackward0": ("result", "dim"), "AbsBackward0": ("self",),
@@ -1214,7 +1216,8 @@ def _apply(node, grads, _core):
         warn(f"Error detected in {type(node).__name__}. " + (
             "No forward pass information available. Enable detect anomaly during forward "
             "pass for more information." if trace is None else
-            "Traceback of forward call that caused the error:\n" + trace.rstrip("\n")),
+            # (as PyTorch's: the traceback's last newline kept, before its " (Triggered...")
+            "Traceback of forward call that caused the error:\n" + trace),
             cpp=f"torch/csrc/autograd/python_anomaly_mode.cpp:{100 if trace is None else 122}")
         raise
 

@@ -136,4 +136,8 @@ def _trilinear_op(i1, i2, i3, expand1, expand2, expand3, sumdim):
         return (_trilinear_op(g, b, c, sumdim, expand2, expand3, expand1) if need[0] else None,
                 _trilinear_op(a, g, c, expand1, sumdim, expand3, expand2) if need[1] else None,
                 _trilinear_op(a, b, g, expand1, expand2, sumdim, expand3) if need[2] else None)
-    return make(out._data, (i1, i2, i3), "TrilinearBackward0", rule, i1, i2, i3)
+    # NOTE: as PyTorch's node, it keeps an input only where another's gradient needs it: a
+    # weight changed in place after a Bilinear whose inputs need no gradient is no error
+    r1, r2, r3 = i1.requires_grad, i2.requires_grad, i3.requires_grad
+    return make(out._data, (i1, i2, i3), "TrilinearBackward0", rule, i1 if r2 or r3 else None,
+                i2 if r1 or r3 else None, i3 if r1 or r2 else None)

@@ -29,7 +29,7 @@ from ember._warnings import warn_once, warn_up
 
 from ..._ops import creation
 from ..._tensor import Tensor
-from ..._ops._core import make, make_multi, needs_grad, wrap
+from ..._ops._core import _checking, make, make_multi, needs_grad, wrap
 from ...autograd.grad_mode import is_grad_enabled
 from ... import _dtype as dtypes
 from .._functional import _onednn_rnn
@@ -208,7 +208,13 @@ def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
             [dh, dc]
         return tuple(None if g is None else wrap(g, dev) for g in res)
 
-    return make_multi((out, h, c), inputs, "MkldnnRnnLayerBackward0", rule)
+    outs = make_multi((out, h, c), inputs, "MkldnnRnnLayerBackward0", _checking(rule))
+    node = outs[0]._grad_fn
+    if node is not None:
+        # (as PyTorch's node, it keeps its inputs and outputs: a second backward through it,
+        # or one after its weights changed in place (an optimizer's step), is refused)
+        node.save(x, w_ih, w_hh, b_ih, b_hh, h0, c0, *outs)
+    return outs
 
 
 def _onednn_graph(layer, input, hx):

@@ -175,8 +175,8 @@ def _install():
         return _add_suffixes(text[:-1], [f"tangent={tangent}"], 7, _OPTS.linewidth)
 
     T.requires_grad = property(requires_grad, req.fset, req.fdel, req.__doc__)
-    T.grad_fn = property(grad_fn, None, None, gfn.__doc__)
-    T.is_leaf = property(is_leaf, None, None, leaf.__doc__)
+    T.grad_fn = property(grad_fn, gfn.fset, None, gfn.__doc__)  # (fset: PyTorch's refusal)
+    T.is_leaf = property(is_leaf, leaf.fset, None, leaf.__doc__)
     from .._argparse import method_words
 
     T.numpy = method_words(numpy, "numpy")  # (PyTorch's parser's words for a bad call)

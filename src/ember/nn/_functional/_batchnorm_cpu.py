@@ -1,5 +1,8 @@
 """PyTorch's CPU batch norm kernels, step for step, so that ember's bits equal PyTorch's.
 
+float32 as below; float64 takes the same steps in double (its sums into double buffers, its
+fused multiply-adds emulated), with the differences measured noted where they are taken.
+
 PyTorch normalises a contiguous float input of shape (N, C, *) in one of two layouts:
 
 * with an image (``*`` not empty and not all ones): each channel's values are summed one by
@@ -28,16 +31,45 @@ _F64 = np.float64
 
 def eligible(a) -> bool:
     """Whether PyTorch's contiguous kernels would see ``a`` and ember can reproduce them."""
-    return (type(a) is np.ndarray and a.dtype == np.float32 and a.ndim >= 2 and a.size > 0
+    return (type(a) is np.ndarray and a.dtype in _TYPES and a.ndim >= 2 and a.size > 0
             and a.flags.c_contiguous)
 
 
-from ..._random import _fma32 as _fma  # noqa: E402  (float32 a * b + c, rounded once)
+_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# (float64's fused multiply-adds are emulated, row by row where PyTorch's buffers take the rows
+# one by one: beyond this many elements, or rows per thread, the generic path runs, a few ulps
+# off PyTorch's)
+EXACT64_MAX = 1 << 16
+EXACT64_ROWS = 512
+
+
+def eligible64(a, rows) -> bool:
+    """Whether a float64 input is small enough, and finite, for the exact kernels: of at most
+    :data:`EXACT64_MAX` elements, and where it is taken as ``rows`` (N, C) (no image, or
+    channels last), at most :data:`EXACT64_ROWS` rows for each thread's buffer."""
+    if type(a) is not np.ndarray or a.size > EXACT64_MAX:
+        return False
+    if rows and -(-rows // _threads()) > EXACT64_ROWS:
+        return False
+    return bool(np.isfinite(a).all())
+
+
+from ..._random import _SPLIT, _fma32, _fma64, _round_odd_fix, _two_sum_err, _within  # noqa: E402,I001
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once, in the type of the array ``a`` (float32 or float64)."""
+    if a.dtype.type is _F64:  # (cheap: float32's many small calls are hot)
+        return np.asarray(_fma64(a, b, c), _F64)
+    return _fma32(a, b, c)
 
 
 def fma_rows(a, b):
     """``acc = a[:, i] * b[:, i] + acc`` for i in order, each fused (one rounding), from
     zero: per-thread buffers of blocks ``a``, ``b`` (threads, rows, C) -> (threads, C)."""
+    if a.dtype == _F64:  # (each fused step emulated in double, row by row)
+        return fma_chain(np.moveaxis(a, 1, -1), np.moveaxis(b, 1, -1))
     acc = np.zeros(a.shape[::2], np.float32)
     wide = np.zeros(acc.shape, _F64)  # acc's values, in double
     add = np.add
@@ -49,6 +81,40 @@ def fma_rows(a, b):
             add(wide, row, out=wide)
             acc[...] = wide
             wide[...] = acc
+    return acc
+
+
+def fma_chain(a, b):
+    """``acc = a[..., i] * b[..., i] + acc`` for i in order from zero, each step one fused
+    multiply-add, in double: (..., K) -> (...)."""
+    acc = np.zeros(a.shape[:-1], _F64)
+    if not (_within(a, 2.0 ** 500, 2.0 ** -450) and _within(b, 2.0 ** 500, 2.0 ** -450)):
+        for i in range(a.shape[-1]):
+            acc = np.asarray(_fma64(a[..., i], b[..., i], acc), _F64)
+        return acc
+    # the products split exactly into ``hi + lo`` all at once (Dekker), then each step adds
+    # one to the running sum, rounded once (as _fma64_split: TwoSum, a round-to-odd add)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        hi = a * b
+        t = _SPLIT * a
+        ah = t - (t - a)
+        al = a - ah
+        t = _SPLIT * b
+        bh = t - (t - b)
+        bl = b - bh
+        lo = ((ah * bh - hi) + ah * bl + al * bh) + al * bl
+        hi, lo = np.moveaxis(hi, -1, 0).copy(), np.moveaxis(lo, -1, 0).copy()
+        for i in range(hi.shape[0]):
+            th = acc + hi[i]
+            tl = _two_sum_err(acc, hi[i], th)
+            v = tl + lo[i]
+            v = _round_odd_fix(v, _two_sum_err(tl, lo[i], v))
+            r = th + v
+            acc = r if r.all() else np.where(r == 0, th, r)
+    if not np.isfinite(acc).all():  # (the sum left the safe range: step by step, rescaled)
+        acc = np.zeros(a.shape[:-1], _F64)
+        for i in range(a.shape[-1]):
+            acc = np.asarray(_fma64(a[..., i], b[..., i], acc), _F64)
     return acc
 
 
@@ -116,6 +182,20 @@ def _reduce_all(rows, other=None):
         for i in range(1, n):
             acc += terms[:, i]
         return acc
+    if rows.dtype == _F64:
+        # measured: the same lanes and fused tail, but the lanes folded left to right (the
+        # generic fold; only float32 has the shuffle tree)
+        full = n - n % lanes
+        vecs = terms[:, :full].reshape(k, -1, lanes).transpose(1, 0, 2)
+        acc = np.add.reduce(np.ascontiguousarray(vecs), axis=0, initial=-0.0)
+        if full < n:
+            tail = acc[:, :n - full]
+            acc[:, :n - full] = (tail + terms[:, full:] if other is None else
+                                 _fma(rows[:, full:], other[:, full:], tail))
+        out = acc[:, 0].copy()
+        for i in range(1, lanes):
+            out += acc[:, i]
+        return out
     return row_sums(terms, lanes, None if other is None else (rows, other))
 
 
@@ -142,6 +222,8 @@ def stats(a):
     n, c = a.shape[:2]
     count = a.size // c
     if a.size // (n * c) != 1:
+        if dt is _F64 and a.size // (n * c) % 2 and np.isfinite(a).all():
+            return _stats64_odd(a, count)
         if c >= 2 and _columns_in_order():
             # (positions by rows, channels last: NumPy's reduction down the rows adds each
             # column in order, as _seq_sum does, without writing every partial sum)
@@ -172,6 +254,25 @@ def stats(a):
         d[-1, n - (blocks.shape[0] - 1) * blocks.shape[1]:] = 0  # the padding rows
         sq = _last_nans(d, fma_rows(d, d))
         return mean, _seq_nan(sq, _seq_sum(sq.T)).astype(dt)
+
+
+def _stats64_odd(a, count):
+    """:func:`stats` of a finite float64 ``a`` (N, C, *) whose planes hold an odd number of
+    values.  NOTE: PyTorch's compiled loop over a plane takes its values two at a time and
+    the odd last one on its own, and only that one's square is fused into the running sum
+    (measured); the others are rounded, then added, in order."""
+    img = _image(a)
+    rows = np.moveaxis(img, 1, 0).reshape(a.shape[1], -1)
+    mean = _seq_sum(rows) / count
+    d = img - mean[:, None]
+    sq = d[:, :, :-1] * d[:, :, :-1]
+    last = d[:, :, -1]
+    acc = np.zeros(a.shape[1], _F64)
+    for i in range(img.shape[0]):
+        if sq.shape[2]:
+            acc = np.add.accumulate(np.concatenate([acc[:, None], sq[i]], axis=1), axis=1)[:, -1]
+        acc = np.asarray(_fma64(last[i], last[i], acc), _F64)
+    return mean, acc
 
 
 def _first_nans(cols, mean):
@@ -257,8 +358,9 @@ def invstd_eval(running_var, eps):
 def update_running(buf, stat, momentum, fused):
     """``buf = momentum * stat + (1 - momentum) * buf`` in ``buf``'s type, ``1 - momentum``
     taken there too.  PyTorch's compiled kernel fuses the first product into the sum for the
-    variance (``fused``) and not for the mean."""
+    variance (``fused``) and not for the mean; in double it fuses neither (measured)."""
     dt = buf.dtype.type
+    fused = fused and dt is np.float32
     m = dt(momentum)
     kept = (dt(1) - m) * buf
     stat = stat.astype(buf.dtype)

@@ -125,22 +125,23 @@ def forward(x, groups, gamma, beta, eps):
     return y.astype(_F32), mean, rstd
 
 
-def _lane_dot(a, g, serial):
+def _lane_dot(a, g, serial, lanes=LANES, first=4):
     """Each row of ``a * g`` (rows, D) summed as CalcDsDb and the loop after it sum: whole
     vectors into lanes by fused multiply-adds, the lanes added in order from zero, then the
     channels left over one by one, fused.  Measured: where ``parallel_for`` runs the loop
     on the calling thread (``serial``), the compiled code takes the first four of those
-    left over with their products rounded (a vector multiply), the rest fused."""
+    left over with their products rounded (a vector multiply), the rest fused.  float64:
+    ``lanes`` 4 and ``first`` (the leftover taken rounded) 2."""
     rows, d = a.shape
-    whole = d - d % LANES
-    total = np.zeros(rows, _F32)
+    whole = d - d % lanes
+    total = np.zeros(rows, a.dtype)
     if whole:
-        acc = np.zeros((rows, LANES), _F32)
-        for j in range(0, whole, LANES):
-            acc = _fma(a[:, j:j + LANES], g[:, j:j + LANES], acc)
-        for k in range(LANES):
+        acc = np.zeros((rows, lanes), a.dtype)
+        for j in range(0, whole, lanes):
+            acc = _fma(a[:, j:j + lanes], g[:, j:j + lanes], acc)
+        for k in range(lanes):
             total = total + acc[:, k]
-    rounded = whole + (d - whole) // 4 * 4 if serial else whole
+    rounded = whole + (d - whole) // first * first if serial else whole
     for j in range(whole, d):
         if j < rounded:
             total = total + a[:, j] * g[:, j]
@@ -154,29 +155,37 @@ def backward(x, dy, groups, mean, rstd, gamma, need_x, need_gamma, need_beta):
     (N, G); ``None`` where not needed."""
     n, c, hw = x.shape
     d = c // groups
+    dt = x.dtype.type
     planes = (n * c, hw)
-    ds = _reduce_all((dy * x).reshape(planes)).reshape(n, c)  # measured: nothing fused here
+    if dt is _F64:  # measured: in double the tail's products are fused into their lanes
+        ds = _reduce_all(dy.reshape(planes), x.reshape(planes)).reshape(n, c)
+    else:  # measured: nothing fused here
+        ds = _reduce_all((dy * x).reshape(planes)).reshape(n, c)
     db = _reduce_all(dy.reshape(planes)).reshape(n, c)
     dx = dgamma = dbeta = None
     if need_x:
         rows = n * groups
-        g = (np.ones((rows, d), _F32) if gamma is None
+        g = (np.ones((rows, d), dt) if gamma is None
              else np.broadcast_to(gamma.reshape(groups, d), (n, groups, d)).reshape(rows, d))
         # at::parallel_for runs on the calling thread with one thread or one row
         serial = _threads() == 1 or rows == 1
-        ds_g = _lane_dot(ds.reshape(rows, d), g, serial)
-        db_g = _lane_dot(db.reshape(rows, d), g, serial)
+        shape = (_LANES64, _FIRST64) if dt is _F64 else (LANES, 4)
+        ds_g = _lane_dot(ds.reshape(rows, d), g, serial, *shape)
+        db_g = _lane_dot(db.reshape(rows, d), g, serial, *shape)
         mu, a = mean.reshape(rows), rstd.reshape(rows)
-        s = _F32(1) / _F32(d * hw)
+        s = dt(1) / dt(d * hw)
         c2 = _fma(db_g, mu, -ds_g) * a * a * a * s
         c3 = _fma(-(db_g * a), s, -c2 * mu)
         c1 = (a[:, None] * g).reshape(n, c, 1)
         c2 = _per_channel(c2.reshape(n, groups), d)[:, :, None]
         c3 = _per_channel(c3.reshape(n, groups), d)[:, :, None]
         # measured: ``c1 * dy`` fused into the sum with ``c2 * x`` (rounded), then ``+ c3``
-        t = np.multiply(dy, c1, dtype=_F64)
-        t += c2 * x
-        dx = t.astype(_F32)
+        if dt is _F64:
+            dx = _fma64(dy, np.broadcast_to(c1, dy.shape), c2 * x)
+        else:
+            t = np.multiply(dy, c1, dtype=_F64)
+            t += c2 * x
+            dx = t.astype(_F32)
         dx += c3
     if need_gamma:
         # dgamma[c] = sum over n of (ds - db * mean) * rstd, both steps fused, in order
@@ -349,6 +358,7 @@ def backward_nhwc(x, dy, groups, mean, rstd, gamma, need_x, need_gamma, need_bet
 # against PyTorch on random shapes).
 
 _LANES64 = 4
+_FIRST64 = 2  # (see _lane_dot)
 _REC64 = [_F64(1) / _F64(j + 1) for j in range(_CHUNK)]
 
 

@@ -1,4 +1,5 @@
-"""PyTorch's CPU layer norm kernels (float32), step for step, for PyTorch's bits.
+"""PyTorch's CPU layer norm kernels (float32; float64 the same steps in double, with
+RowwiseMoments in 4 lanes), step for step, for PyTorch's bits.
 
 Each row's mean and variance come from ``RowwiseMoments``: Welford updates in SIMD lanes
 over chunks of 16 vectors (each chunk merged into a stack of partial moments that merges
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._ops._cascade import VECTOR_BYTES
-from ._batchnorm_cpu import _fma, _reduce_all, _thread_blocks, fma_rows
+from ._batchnorm_cpu import _block_sums, _fma, _reduce_all, _thread_blocks, fma_rows
 
 _F32 = np.float32
 LANES = VECTOR_BYTES // 4
@@ -24,8 +25,15 @@ _RECIPROCALS = [_F32(1) / _F32(j + 1) for j in range(_CHUNK)]
 
 
 def eligible(*arrays) -> bool:
-    """float32 NumPy arrays (``None`` for an absent parameter), the input not empty."""
+    """float32 NumPy arrays (``None`` for an absent parameter), the input not empty; or
+    float64 ones, the input finite and of at most ``EXACT64_MAX`` elements."""
     x = arrays[0]
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        from ._groupnorm_cpu import EXACT64_MAX
+
+        return (0 < x.size <= EXACT64_MAX
+                and all(a is None or (type(a) is np.ndarray and a.dtype == np.float64)
+                        for a in arrays) and bool(np.isfinite(x).all()))
     return (x.size > 0 and all(a is None or (type(a) is np.ndarray and a.dtype == _F32)
                                for a in arrays))
 
@@ -114,10 +122,31 @@ def finish_moments(x, n, lane_m1, lane_m2):
     return m1, m2 / dt(n_all)
 
 
+def short64(x, ns) -> bool:
+    """Whether float64 ``x`` taken as rows of the ``ns`` (normalized shape) it ends with gives
+    each thread few enough rows for the emulated row-by-row buffers of the backward pass
+    (else the generic path).  True for float32."""
+    if x.dtype != np.float64:
+        return True
+    from ._batchnorm_cpu import EXACT64_ROWS, _threads
+
+    n = 1
+    for s in ns:
+        n *= s
+    return -(-(x.size // max(n, 1)) // _threads()) <= EXACT64_ROWS
+
+
 def forward(x, gamma, beta, eps):
-    """``(y, mean, rstd)`` of ``x`` (rows, n)."""
-    mean, var = moments(x)
-    rstd = _F32(1) / np.sqrt(var + _F32(eps))
+    """``(y, mean, rstd)`` of ``x`` (rows, n), float32 or float64 (the same steps in its type:
+    RowwiseMoments of 4 double lanes, see ``_groupnorm_cpu.moments64``)."""
+    dt = x.dtype.type
+    if dt is np.float64:
+        from ._groupnorm_cpu import moments64
+
+        mean, var = moments64(x)
+    else:
+        mean, var = moments(x)
+    rstd = dt(1) / np.sqrt(var + dt(eps))
     y = (x - mean[:, None]) * rstd[:, None]
     if gamma is not None:
         y = _fma(y, gamma, np.zeros_like(y) if beta is None else np.broadcast_to(beta, y.shape))
@@ -129,6 +158,7 @@ def forward(x, gamma, beta, eps):
 def backward(x, dy, mean, rstd, gamma, need_x, need_gamma, need_beta):
     """``(dx, dgamma, dbeta)`` for rows ``x``/``dy`` (rows, n), ``None`` where not needed."""
     rows, n = x.shape
+    dt = x.dtype.type
     a, mu = rstd[:, None], mean[:, None]
     dx = dgamma = dbeta = None
     if need_x:
@@ -140,7 +170,7 @@ def backward(x, dy, mean, rstd, gamma, need_x, need_gamma, need_beta):
             ds = _reduce_all(dy * x, g)
             db = _reduce_all(dy, g)
         ds, db = ds[:, None], db[:, None]
-        scale = _F32(1) / _F32(n)
+        scale = dt(1) / dt(n)
         b = _fma(db, mu, -ds) * a * a * a * scale
         c = _fma(-b, mu, -(db * a * scale))
         t = a * dy if gamma is None else a * dy * gamma
@@ -152,5 +182,5 @@ def backward(x, dy, mean, rstd, gamma, need_x, need_gamma, need_beta):
             xhat = _fma(np.broadcast_to(a, x.shape), x, np.broadcast_to(-a * mu, x.shape))
             dgamma = np.add.reduce(fma_rows(dys, _thread_blocks(xhat)), axis=0)
         if need_beta:
-            dbeta = np.add.reduce(np.add.reduce(dys, axis=1), axis=0)
+            dbeta = np.add.reduce(_block_sums(dys), axis=0)
     return dx, dgamma, dbeta

@@ -352,7 +352,13 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
 
 def _exact_batch_norm(x: Tensor, tensors) -> bool:
     """Whether PyTorch's own CPU kernels can be followed: float32 input, contiguous or
-    channels last, with float32 parameters and buffers (see ``_batchnorm_cpu``)."""
+    channels last, with float32 parameters and buffers (see ``_batchnorm_cpu``); or float64
+    ones, the input finite and of at most ``_bn_cpu.EXACT64_MAX`` elements."""
+    a = x._data
+    if type(a) is np.ndarray and a.dtype == np.float64 and a.ndim >= 2:
+        image = a.size // max(1, a.shape[0] * a.shape[1]) != 1 and a.flags.c_contiguous
+        if not _bn_cpu.eligible64(a, 0 if image else a.size // max(1, a.shape[1])):
+            return False
     if not _bn_cpu.eligible(x._data):
         rows = _nhwc_rows(x._data)
         if rows is None or not _bn_cpu.eligible(rows):
@@ -363,7 +369,7 @@ def _exact_batch_norm(x: Tensor, tensors) -> bool:
         # unless the rows are few; there the general path stays (values to rounding).
         if rows.shape[1] < 32 and rows.shape[0] > 1024 * _threads():
             return False
-    return all(t is None or (type(t._data) is np.ndarray and t._data.dtype == np.float32)
+    return all(t is None or (type(t._data) is np.ndarray and t._data.dtype == x._data.dtype)
                for t in tensors)
 
 
@@ -399,7 +405,7 @@ def _batch_norm_cpu(x, running_mean, running_var, weight, bias, training, moment
             # NOTE: PyTorch's kernel updates the buffers without bumping their version counter.
             _bn_cpu.update_running(running_mean._data.reshape(c), mean, momentum, False)
             with np.errstate(divide="ignore", invalid="ignore"):  # (a batch of one: NaN)
-                unbiased = var_sum / np.float32(count - 1)
+                unbiased = var_sum / var_sum.dtype.type(count - 1)
             _bn_cpu.update_running(running_var._data.reshape(c), unbiased, momentum, True)
     else:
         # copies: a later in-place update of the buffers must not change what backward sees
@@ -426,7 +432,7 @@ def _batch_norm_cpu_rule(ctx, g):
     (double backward) or the gradient's layout is not theirs."""
     x, w, _, _, params, (mean, invstd) = ctx.saved[:6]
     gd = g._data
-    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != x._data.dtype:
         return _affine_norm_rule(ctx, g)
     xd = x._data
     need_x, need_w, need_b = ctx.needs_input_grad
@@ -561,7 +567,8 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
                            f"{_fmt(input.shape)}")
     _check_mixed(input, (weight, bias), "LayerNormKernelImpl")
     axes = tuple(range(input.ndim - k, input.ndim))
-    if _ln_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))):
+    if _ln_cpu.eligible(input._data, *(None if t is None else t._data for t in (weight, bias))) \
+            and _ln_cpu.short64(input._data, ns):
         return _layer_norm_cpu(input, weight, bias, axes, ns, eps)
     rule = None
     if input._data.dtype.name in _LOW and type(input._data) is np.ndarray:
@@ -646,7 +653,7 @@ def _layer_norm_cpu_rule(ctx, g):
     """PyTorch's CPU backward kernel; the general rule where the gradient's graph is built."""
     x, w, _, _, params, (mean, rstd, n) = ctx.saved[:6]
     gd = g._data
-    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != x._data.dtype:
         return _affine_norm_rule(ctx, g)
     need_x, need_w, need_b = ctx.needs_input_grad
     gx, gw, gb = _ln_cpu.backward(np.ascontiguousarray(x._data).reshape(-1, n),
@@ -793,7 +800,8 @@ def _group_norm_cpu_rule(ctx, g):
     out as the input first); the general rule where the gradient's graph is built."""
     x, w, _, _, params, (groups, mean, rstd, nhwc) = ctx.saved
     gd = g._data
-    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != np.float32:
+    if STATE.enabled or type(gd) is not np.ndarray or gd.dtype != x._data.dtype or (
+            nhwc and gd.dtype != np.float32):
         return _affine_norm_rule(ctx, g)
     need_x, need_w, need_b = ctx.needs_input_grad
     if need_b and w is None:

@@ -55,7 +55,7 @@ def eligible64(a, rows) -> bool:
     return bool(np.isfinite(a).all())
 
 
-from ..._random import _SPLIT, _fma32, _fma64, _round_odd_fix, _two_sum_err, _within  # noqa: E402,I001
+from ..._random import _fma32, _fma64, _round_odd_fix, _two_sum_err, _within  # noqa: E402,I001
 
 
 def _fma(a, b, c):
@@ -94,15 +94,11 @@ def fma_chain(a, b):
         return acc
     # the products split exactly into ``hi + lo`` all at once (Dekker), then each step adds
     # one to the running sum, rounded once (as _fma64_split: TwoSum, a round-to-odd add)
+    from ..._ops._sleef_more import _d_err
+
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         hi = a * b
-        t = _SPLIT * a
-        ah = t - (t - a)
-        al = a - ah
-        t = _SPLIT * b
-        bh = t - (t - b)
-        bl = b - bh
-        lo = ((ah * bh - hi) + ah * bl + al * bh) + al * bl
+        lo = _d_err(a, b, hi)
         hi, lo = np.moveaxis(hi, -1, 0).copy(), np.moveaxis(lo, -1, 0).copy()
         for i in range(hi.shape[0]):
             th = acc + hi[i]

@@ -96,7 +96,8 @@ class _LegacyType(type):
 
     def __instancecheck__(cls, obj):
         return isinstance(obj, Tensor) and obj.dtype is cls._dtype and \
-            obj.device.type == cls._device_type
+            obj.device.type == cls._device_type and obj.layout is strided  # (a sparse one's
+        # are ``torch.sparse.FloatTensor`` and friends)
 
     def __call__(cls, *args, **kwargs):
         dev = {}

@@ -142,7 +142,9 @@ def _index_array(k, t):
 
             try:
                 k = tensor(k)
-            except TypeError:
+            except TypeError as e:
+                if str(e).startswith("new(): invalid data type"):  # (a str in the list)
+                    raise
                 raise _bad_index(k) from None
             if k.dtype.is_complex:
                 raise TypeError("'complex' object cannot be interpreted as an integer")
@@ -201,32 +203,52 @@ def _parse(t, key):
     """Split ``key`` into normalised items: int, slice, None, Ellipsis, _Ints, _Mask."""
     items = []
     negative_step = False
-    for k in _key_items(key):
-        if k is None or k is Ellipsis:
-            items.append(k)
-        elif isinstance(k, bool):
-            items.append(_Mask(np.asarray(bool(k))))
-        elif isinstance(k, (int, np.integer)):
-            items.append(int(k))
-        elif isinstance(k, slice):
-            step = _slice_part(k.step)
-            if step == 0:
-                raise ValueError("slice step cannot be zero")
-            negative_step = negative_step or (step is not None and step < 0)
-            items.append(slice(_slice_part(k.start), _slice_part(k.stop), step))
-        elif isinstance(k, (Tensor, np.ndarray, list, tuple)):
-            items.append(_index_array(k, t))
-        elif isinstance(k, range):  # an index list, as PyTorch reads it
-            items.append(_index_array(list(k), t))
-        elif isinstance(k, str):
-            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
-        else:
-            raise _bad_index(k)
+    keys = _key_items(key)
+    try:
+        for k in keys:
+            if k is None or k is Ellipsis:
+                items.append(k)
+            elif isinstance(k, bool):
+                items.append(_Mask(np.asarray(bool(k))))
+            elif isinstance(k, (int, np.integer)):
+                items.append(int(k))
+            elif isinstance(k, slice):
+                step = _slice_part(k.step)
+                if step == 0:
+                    raise ValueError("slice step cannot be zero")
+                negative_step = negative_step or (step is not None and step < 0)
+                items.append(slice(_slice_part(k.start), _slice_part(k.stop), step))
+            elif isinstance(k, (Tensor, np.ndarray, list, tuple)):
+                items.append(_index_array(k, t))
+            elif isinstance(k, range):  # an index list, as PyTorch reads it
+                items.append(_index_array(list(k), t))
+            elif isinstance(k, str):
+                raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
+            else:
+                raise _bad_index(k)
+    except (TypeError, IndexError, ValueError):
+        # NOTE: PyTorch counts the dims the key's items take before it reads any of them:
+        # too many is the error it gives, whatever item it could not read
+        if _specified(keys) > t.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {t.ndim}") from None
+        raise
     if negative_step:  # (PyTorch counts the indices first: too many is the error it gives)
         if _consumed(items) > t.ndim:
             raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
         raise ValueError("step must be greater than zero")
     return items
+
+
+def _specified(keys):
+    """The dims PyTorch counts for a key's raw items: a mask tensor its dims, None, ``...``
+    and a bool none, anything else one."""
+    n = 0
+    for k in keys:
+        if isinstance(k, Tensor):
+            n += k.ndim if k.dtype is D.bool or k.dtype is D.uint8 else 1
+        elif not (k is None or k is Ellipsis or k is True or k is False):
+            n += 1
+    return n
 
 
 def _consumed(items):

@@ -172,7 +172,7 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
         n *= s
     xp = xp_of(self)
     store = self.__dict__.get("_resize_store")
-    if store is None or not np.shares_memory(store, self._data) if xp is np else store is None:
+    if store is None or not _on_store(store, self._data) if xp is np else store is None:
         store = xp.ascontiguousarray(self._data).reshape(-1).copy()
     if n > store.size:
         store = xp.concatenate([store, xp.zeros(n - store.size, dtype=store.dtype)])
@@ -180,6 +180,14 @@ def resize_(self: Tensor, *sizes, memory_format=None, size=None) -> Tensor:
     self._data = store[:n].reshape(shape)
     self._vc.v += 1
     return self
+
+
+def _on_store(store, data) -> bool:
+    """Whether ``data`` is still a view of the memory a resize kept (an empty view shares
+    no bytes with it, yet the memory past its end is still the tensor's)."""
+    if data.size == 0:
+        return data.base is store or data.base is not None and data.base is store.base
+    return np.shares_memory(store, data)
 
 
 def _numpy_fits(t: Tensor, shape) -> None:

@@ -549,8 +549,11 @@ def ldexp(input, other, *, out=None):
     # pairs are the product with 2.0 ** other, whose power may overflow or underflow.
     exact = input.dtype.is_floating_point and other.dtype._kind == 1
 
+    two = 2.0 + 0j if input.dtype.is_complex else 2.0  # (a complex power of two for a
+    # complex input, as PyTorch's: refused for a half exponent, complex32 having no kernel)
+
     def fn(x, e):
-        r = P.mul(x, P.pow(2.0, e))
+        r = P.mul(x, P.pow(two, e))
         r = r if r.dtype is dt else r.to(dt)
         if exact:
             xa = x._data

@@ -1455,10 +1455,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise IndexError("index out of range in self")
     view = [1] * len(sshape)
     view[d] = k
-    full = index.reshape(view).to(D.int64).expand(sshape).contiguous()
-    res = scatter_reduce(input.reshape(tshape), d, full, source, reduce,
-                         include_self=include_self)
-    return res.reshape(input.shape)
+
+    def composite(input, source, index):
+        full = index.reshape(view).to(D.int64).expand(sshape).contiguous()
+        res = scatter_reduce(input.reshape(tshape), d, full, source, reduce,
+                             include_self=include_self)
+        return res.reshape(input.shape)
+    # (one node, as PyTorch's, keeping the input, the source, the index and the result)
+    return fused("IndexReduceBackward0", composite, input, source, index, keep=(0, 1, 2, OUT))
 
 
 def masked_scatter(input, mask, source):

@@ -196,11 +196,13 @@ def _binary(a, b, fn, name, rule, *saved, keep_scalar=False):
         if name in _BF16_NAN_OPS and want.name == "bfloat16" and type(out) is np.ndarray:
             out = _bf16_nans(out, x if ta is None else ta._data, y if tb is None else tb._data)
     # (C-contiguous operands: NumPy's C-contiguous result is PyTorch's)
+    # (an empty result: NumPy calls every empty array C-contiguous, TensorIterator decides)
     if plain:
-        if not (x.flags.c_contiguous and y.flags.c_contiguous and 1 not in out.shape):
+        if not (x.flags.c_contiguous and y.flags.c_contiguous and 1 not in out.shape and
+                out.size):
             out = iter_layout(out, (ta, tb))
     elif not ((ta is None or ta._data.flags.c_contiguous) and 1 not in out.shape and
-              (tb is None or tb._data.flags.c_contiguous)):
+              (tb is None or tb._data.flags.c_contiguous) and out.size):
         out = iter_layout(out, (ta, tb), common)
     if (ta is None or tb is None) and name in _SCALAR_OVERLOADS:
         # PyTorch's overload taking a number: its node has an edge for the tensor alone
@@ -1404,7 +1406,11 @@ def _pow_rule(ctx, g):
 
 
 def _rpow(s, b):
-    dt, sx, x = _operands(s, b)
+    try:
+        dt, sx, x = _operands(s, b)
+    except NotImplementedError:  # (a complex number and a half tensor: complex32, no kernel)
+        if _complex_half_operands(s, b, "pow") is None:
+            raise
     _no_bool(dt, "pow")
     if dt in _LOW:  # NOTE: PyTorch rounds the number base to the half type first
         with quiet:
@@ -2631,7 +2637,8 @@ def _clamp_tensor(a, lo, hi, name):
         return (part(gx) if need[0] else None,
                 part(glo) if glo is not None and need[1] else None,
                 part(ghi) if ghi is not None and need[2] else None)
-    out = iter_layout(out, (a, _t(lo), _t(hi)), dt.np)
+    # (an absent bound is no operand of PyTorch's TensorIterator; a number one is)
+    out = iter_layout(out, tuple(_t(t) for t in (a, lo, hi) if t is not None), dt.np)
     return make(out, (a, lo, hi), name, rule, a, lo, hi, device=dev, laid=True)
 
 
@@ -2894,7 +2901,8 @@ def lerp(a, b, weight):
         raise
     with quiet:  # (a half type's overflow to inf: no NumPy warning)
         out = as_array(out).astype(dt.np, copy=False)
-    out = iter_layout(out, (a, b, _t(weight)), dt.np)
+    # (a number weight is no operand of PyTorch's TensorIterator)
+    out = iter_layout(out, (a, b, weight) if isinstance(weight, Tensor) else (a, b), dt.np)
     if isinstance(weight, Tensor):
         return make(out, (a, b, weight), "LerpBackward1", _lerp_tensor_rule, a, b, weight,
                     device=dev, laid=True)
@@ -3422,7 +3430,7 @@ def _compare(fn, kernel=None):
             raise
         ta, tb = _t(a), _t(b)
         if not ((ta is None or ta._data.flags.c_contiguous) and 1 not in out.shape and
-                (tb is None or tb._data.flags.c_contiguous)):
+                (tb is None or tb._data.flags.c_contiguous) and out.size):
             out = iter_layout(out, (ta, tb), dt.np)  # (else contiguous, as NumPy gives it)
         out = wrap(out, ref._device)
         if _core._mapped_hook is not None:  # (a vmap runs)

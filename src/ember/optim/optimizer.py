@@ -55,6 +55,31 @@ def register_optimizer_step_post_hook(hook) -> RemovableHandle:
     return handle
 
 
+# ember's top-level functions whose PyTorch counterparts are Python functions (or absent):
+# every other one is a C builtin of ``torch._VariableFunctionsClass`` in PyTorch.
+_PYTHON_DEFINED = frozenset("""
+    atleast_1d atleast_2d atleast_3d autocast_decrement_nesting autocast_increment_nesting
+    avg_pool2d block_diag broadcast_tensors cartesian_prod cdist chain_matmul
+    clear_autocast_cache compile cond eig einsum get_default_device get_default_dtype
+    get_deterministic_debug_mode get_device_module get_num_interop_threads get_num_threads
+    is_autocast_cache_enabled is_tensor is_warn_always_enabled lstsq lu matrix_rank meshgrid
+    norm pca_lowrank set_anomaly_enabled set_autocast_cache_enabled set_autocast_cpu_dtype
+    set_autocast_cpu_enabled set_autocast_dtype set_autocast_enabled set_autocast_gpu_dtype
+    set_default_device set_default_dtype set_default_tensor_type set_deterministic_debug_mode
+    set_flush_denormal set_num_interop_threads set_num_threads set_printoptions set_warn_always
+    solve split stft svd_lowrank sym_float sym_int sym_ite sym_max sym_min sym_not sym_sqrt
+    sym_sum symeig tensordot to_dlpack typename unique unique_consecutive unravel_index vmap
+    while_loop""".split())
+
+
+def _is_builtin_like(obj, qualname) -> bool:
+    """Whether ``obj`` is one of ember's top-level functions that PyTorch has as a builtin."""
+    import ember
+
+    return (qualname not in _PYTHON_DEFINED and "." not in qualname
+            and getattr(ember, qualname, None) is obj)
+
+
 def _typename(obj) -> str:
     """``torch.typename``: ``torch.FloatTensor`` for tensors, a dotted class name otherwise."""
     if isinstance(obj, Tensor):
@@ -67,8 +92,15 @@ def _typename(obj) -> str:
     if module.startswith("ember"):  # (one of ember's functions: its public, torch-like home)
         from .. import _compat
 
-        if _compat.installed():
-            module = _compat._torch_name(_compat._public_module(module))
+        public = _compat._public_module(module)
+        if public == "ember" and _is_builtin_like(obj, qualname):
+            # NOTE: PyTorch's top-level operators are C builtins named after the class that
+            # holds them (``torch._VariableFunctionsClass.relu``).
+            module = public + "._VariableFunctionsClass"
+            if _compat.installed():
+                module = _compat._torch_name(module)
+        elif _compat.installed():
+            module = _compat._torch_name(public)
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 

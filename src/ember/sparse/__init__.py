@@ -225,3 +225,93 @@ def _asarray_like(t, a):
     from .._sparse import _xp
 
     return _xp(t._device).asarray(a)
+
+
+# -- the legacy sparse tensor types (``torch.sparse.FloatTensor`` and friends) ---------------
+
+_LEGACY_FORMS = ("(*, torch.device device = None)",
+                 "(Tensor indices, Tensor values, *, torch.device device = None)",
+                 "(Tensor indices, Tensor values, tuple of ints size, *, torch.device device "
+                 "= None)",
+                 "(tuple of ints size, *, torch.device device = None)")
+
+
+def _deprecated(form, hint, line):
+    from .._warnings import warn_once
+
+    # NOTE: as PyTorch's, each form warns once per process, whatever the type
+    warn_once("legacy sparse " + form, f"torch.sparse.SparseTensor({form}) is deprecated.  "
+              f"Please use torch.sparse_coo_tensor({hint}).",
+              cpp=f"torch/csrc/utils/tensor_new.cpp:{line}")
+
+
+class _LegacySparseType(type):
+    """``torch.sparse.FloatTensor`` and friends: ``isinstance`` is a sparse COO CPU tensor of
+    the dtype; calling builds one (with PyTorch's deprecation warning), from
+    ``(indices, values[, size])`` (the values' own dtype kept, as PyTorch's) or a size."""
+
+    def __instancecheck__(cls, obj):
+        from .. import Tensor, sparse_coo
+
+        return isinstance(obj, Tensor) and obj.layout is sparse_coo and \
+            obj.dtype is cls._dtype and obj.device.type == "cpu"
+
+    def __call__(cls, *args, device=None, **kwargs):
+        from .. import Size, Tensor, device as _device
+        from .._ops._core import format_invalid_args
+        from .._sparse import sparse_coo_tensor
+
+        if kwargs:
+            raise TypeError(format_invalid_args("new", args, kwargs, _LEGACY_FORMS))
+        if device is not None:
+            dev = _device(device)
+            if dev.type != "cpu":
+                raise RuntimeError("legacy constructor expects device type: cpu but device "
+                                   f"type: {dev.type} was passed")
+        if len(args) in (2, 3) and all(isinstance(a, Tensor) for a in args[:2]):
+            i, v = args[:2]
+            if len(args) == 2:
+                _deprecated("indices, values, *, device=", "indices, values, dtype=, device=",
+                            641)
+                return sparse_coo_tensor(i, v, check_invariants=False)
+            size = args[2]
+            if not isinstance(size, (tuple, list)) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) for n in size):
+                raise TypeError(format_invalid_args("new", args, kwargs, _LEGACY_FORMS))
+            _deprecated("indices, values, shape, *, device=",
+                        "indices, values, shape, dtype=, device=", 653)
+            return sparse_coo_tensor(i, v, tuple(size), check_invariants=False)
+        if not args:
+            _deprecated("", "(0,), dtype=", 623)
+            return sparse_coo_tensor((0,), dtype=cls._dtype, check_invariants=False)
+        if len(args) == 1 and isinstance(args[0], (list, tuple)) and \
+                not isinstance(args[0], Size):
+            raise TypeError("torch.sparse.SparseTensor(sequence) only accepts sizes.  Please "
+                            "use torch.sparse_coo_tensor() or construct a strided tensor and "
+                            "convert it to sparse via to_sparse.")
+        size = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in size):
+            raise TypeError(format_invalid_args("new", args, kwargs, _LEGACY_FORMS))
+        _deprecated("shape, *, device=", "shape, dtype=, device=", 684)
+        return sparse_coo_tensor(size, dtype=cls._dtype, check_invariants=False)
+
+    dtype = property(lambda cls: cls._dtype)
+    is_sparse = property(lambda cls: True)
+    is_cuda = property(lambda cls: False)
+
+    def __repr__(cls):
+        return f"<class 'torch.sparse.{cls.__name__}'>"
+
+
+def _legacy_sparse_types():
+    from .. import _dtype as D
+
+    for name, dt in (("FloatTensor", D.float32), ("DoubleTensor", D.float64),
+                     ("HalfTensor", D.float16), ("BFloat16Tensor", D.bfloat16),
+                     ("LongTensor", D.int64), ("IntTensor", D.int32), ("ShortTensor", D.int16),
+                     ("CharTensor", D.int8), ("ByteTensor", D.uint8)):
+        globals()[name] = _LegacySparseType(name, (), {"_dtype": dt,
+                                                         "__module__": "ember.sparse"})
+
+
+_legacy_sparse_types()

@@ -29,7 +29,7 @@ from ember._warnings import warn_once, warn_up
 
 from ..._ops import creation
 from ..._tensor import Tensor
-from ..._ops._core import _checking, make, make_multi, needs_grad, wrap
+from ..._ops._core import OUT, _checking, fused, make, make_multi, needs_grad, wrap
 from ...autograd.grad_mode import is_grad_enabled
 from ... import _dtype as dtypes
 from .._functional import _onednn_rnn
@@ -412,32 +412,44 @@ class RNNBase(Module):
         finals = [[] for _ in hx]
         steps = len(batch_sizes)
         uniform = steps > 0 and batch_sizes[0] * steps == data.size(0)  # a padded batch
+        # PyTorch runs each layer and direction of such an LSTM as one oneDNN node, which keeps
+        # its input, weights, initial states and outputs (changed in place, they are refused)
+        onednn = padded and self._onednn(data)
         for layer in range(self.num_layers):
             outputs = []
+            last = padded and layer == self.num_layers - 1
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                xw = linear(data if first is None or layer else first,
-                            getattr(self, "weight_ih" + suffix),
-                            getattr(self, "bias_ih" + suffix) if self.bias else None)
-                if xw.dim() == 3:
-                    xw = xw.reshape(data.size(0), xw.size(2))
-                xws = (xw.view(steps, batch_sizes[0], xw.size(1)).unbind(0) if uniform
-                       else xw.split(batch_sizes))
-                weights = (getattr(self, "weight_hh" + suffix),
-                           getattr(self, "bias_hh" + suffix) if self.bias else None,
-                           getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None)
                 index = layer * directions + direction
-                outs, state = _run_direction(step, xws, batch_sizes,
-                                             tuple(h[index] for h in hx), weights, direction == 1)
-                last = padded and layer == self.num_layers - 1
-                outputs.append(S.stack(outs) if last else S.cat(outs))
-                for kept, s in zip(finals, state):
+
+                w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
+                rows = data.size(0)
+
+                # (its values bound now: a double backward runs it again, later)
+                def run(x, w_ih, w_hh, b_ih, b_hh, *state0, reverse=direction == 1, w_hr=w_hr,
+                        rows=rows, last=last):
+                    xw = linear(x, w_ih, b_ih)
+                    if xw.dim() == 3:
+                        xw = xw.reshape(rows, xw.size(2))
+                    xws = (xw.view(steps, batch_sizes[0], xw.size(1)).unbind(0) if uniform
+                           else xw.split(batch_sizes))
+                    outs, state = _run_direction(step, xws, batch_sizes, state0,
+                                                 (w_hh, b_hh, w_hr), reverse)
+                    return (S.stack(outs) if last else S.cat(outs),) + tuple(state)
+
+                args = (data if first is None or layer else first,
+                        getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix),
+                        *((getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix))
+                          if self.bias else (None, None)), *(h[index] for h in hx))
+                if onednn:
+                    res = fused("MkldnnRnnLayerBackward0", run, *args,
+                                keep=tuple(range(len(args))) + ((OUT, 0), (OUT, 1), (OUT, 2)))
+                else:
+                    res = run(*args)
+                outputs.append(res[0])
+                for kept, s in zip(finals, res[1:]):
                     kept.append(s)
             data = outputs[0] if directions == 1 else S.cat(outputs, -1)
-            if padded and layer == self.num_layers - 1 and directions == 1 and self._onednn(data):
-                # NOTE: PyTorch runs such an LSTM layer with oneDNN, whose output's node is
-                # ``MkldnnRnnLayerBackward0`` (``StackBackward0`` from its own loop otherwise)
-                data = make(data._data, (data,), "MkldnnRnnLayerBackward0", _pass_grad)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 data = _dropout(data, self.dropout, True)
         return data, tuple(S.stack(kept) for kept in finals)

@@ -1408,7 +1408,7 @@ def _prod_grads(g, x, sv, own, d, index, res=None):
     return gi, gs
 
 
-def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, _warn=True):
     """``input`` with the slices of ``source`` along ``dim`` folded by ``reduce`` (``prod``,
     ``mean``, ``amax``, ``amin``) into the slices ``index`` names."""
     if reduce not in ("prod", "mean", "amax", "amin"):
@@ -1429,8 +1429,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
                            f"({_legacy(source.dtype)}) must have the same scalar type")
     I.check_index_func(input, d, index, source, "index_reduce")
     # (PyTorch warns in its kernel, once the arguments passed its checks)
-    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.",
-              cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523")
+    if _warn:  # (not where only the checks are wanted, before an in-place op's own)
+        warn_once("index_reduce", "index_reduce() is in beta and the API may change at any "
+                  "time.", cpp="aten/src/ATen/native/TensorAdvancedIndexing.cpp:1523")
     dt = input.dtype
     kernel = None  # the PyTorch CPU kernel that has no version for this dtype
     if (dt is D.bool or dt.is_complex or dt in D._WIDE_UNSIGNED) and not include_self:
@@ -2635,7 +2636,9 @@ def _inplace(op):
             # (as PyTorch: no source sharing self's memory; all but index_copy_ check their
             # arguments first)
             if op is not index_copy:
-                I.check_source_overlap(self, args[src], lambda: op(self.detach(), *args, **kwargs))
+                quiet = {"_warn": False} if op is index_reduce else {}
+                I.check_source_overlap(self, args[src],
+                                       lambda: op(self.detach(), *args, **kwargs, **quiet))
             else:
                 I._check_no_overlap(self, args[src])
             if op is index_copy and I.aliased_1d(self, args[src]):

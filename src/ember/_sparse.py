@@ -278,8 +278,15 @@ class SparseTensor(_Storageless, Tensor):
         return self.to("cuda" if device is None else device)
 
     def clone(self, *, memory_format=None):
-        return _make(self._sp_i.copy(), self._sp_v.copy(), self.shape, self._sp_c, (self,),
+        return _make(self._sp_i.copy(), self._values_copy(), self.shape, self._sp_c, (self,),
                      "CloneBackward0", lambda ctx, g: (g,), self._device)
+
+    def _values_copy(self):
+        """A copy of the values laid out as PyTorch's ``values.clone()`` (its sparse clone's and
+        deep copy's): dense values (any without elements) keep their strides."""
+        from ._ops.shape import clone
+
+        return clone(wrap(self._sp_v, self._device))._data
 
     def detach(self):
         return _new(self._sp_i, self._sp_v, self.shape, self._sp_c, self._device)
@@ -290,7 +297,7 @@ class SparseTensor(_Storageless, Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        new = _new(self._sp_i.copy(), self._sp_v.copy(), self.shape, self._sp_c, self._device)
+        new = _new(self._sp_i.copy(), self._values_copy(), self.shape, self._sp_c, self._device)
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             import copy

@@ -762,6 +762,18 @@ class Tensor:
         root = _ops.shape._storage_root(self)
         if root is arr and arr.size and (arr.flags.c_contiguous or arr.flags.f_contiguous):
             return root.view(), 0, arr.shape, arr.strides, arr.dtype  # (the common case)
+        if root is arr and type(arr) is np.ndarray and arr.size and not (
+                arr.flags.c_contiguous or arr.flags.f_contiguous):
+            # A strided array of its own: pickled with the memory it lays out, as PyTorch
+            # pickles its storage (the block ``as_strided`` views, or one NumPy laid out in
+            # another dims' order: a ufunc's result on a permuted input).
+            inner = getattr(arr.base, "base", None)
+            if type(inner) is np.ndarray and (inner.flags.c_contiguous or
+                                              inner.flags.f_contiguous):
+                root = inner
+            elif arr.base is None and min(arr.strides) > 0 and _ops._core.is_dense(
+                    arr.shape, [s // arr.itemsize for s in arr.strides]):
+                root = np.lib.stride_tricks.as_strided(arr, (arr.size,), (arr.itemsize,))
         if type(root) is not np.ndarray or not (root.flags.c_contiguous or
                                                  root.flags.f_contiguous):
             return None
@@ -834,7 +846,8 @@ class Tensor:
         if type(arr) is not np.ndarray or type(root) is not np.ndarray or arr.size == 0 or \
                 not (root.flags.c_contiguous or root.flags.f_contiguous) or \
                 (arr.dtype.kind == "c" and _ops.complex.is_conj(self)):  # (PyTorch's resolves)
-            return arr.copy(), None
+            # (a copy of its storage keeps a dense tensor's strides, a permuted one's too)
+            return _ops.shape._copy_preserving_layout(arr), None
         key = ("ember.storage", id(root))
         if key not in memo:
             memo[key] = root.copy(order="A")

@@ -331,7 +331,9 @@ def iter_layout(arr, ops, common=None, first=0):
     # a contiguous result, which is what NumPy returns for them; tensors of the result's shape
     # all strided as NumPy's result (two transposes, say) give a result strided so too.
     shape = arr.shape
-    if 1 not in shape:
+    if not arr.size:  # (NumPy calls every empty array C-contiguous: PyTorch's rules decide)
+        pass
+    elif 1 not in shape:
         for t in ops:
             if t is not None and not t._data.flags.c_contiguous:
                 break
@@ -452,7 +454,7 @@ def _iter_strides(arr, ops, common, first):
     """The element strides PyTorch gives ``arr``, or None where its own are those."""
     shape = arr.shape
     n = len(shape)
-    if n == 0 or arr.size == 0:  # (``stride()`` of an empty tensor: contiguous, in ember)
+    if n == 0:
         return None
     convert = common is not None and type(arr) is np.ndarray
     operands = []

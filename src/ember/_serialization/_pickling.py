@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import device
-from .._ops._core import contiguous_strides
+from .._ops._core import contiguous_strides, is_dense
 from .._ops.shape import _ptr, memory_format
 from .._ops.shape import xp_of_array
 from .._size import Size
@@ -135,6 +135,12 @@ def _block(owner):
     """``(start address, nbytes, uint8 view)`` of the memory block ``owner`` lives in."""
     if owner.base is None:
         if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+            # (memory NumPy laid out in another dims' order, a ufunc's result on a permuted
+            # input: one block all the same)
+            if isinstance(owner, np.ndarray) and owner.size and min(owner.strides) > 0 and \
+                    is_dense(owner.shape, [s // owner.itemsize for s in owner.strides]):
+                flat = np.lib.stride_tricks.as_strided(owner, (owner.size,), (owner.itemsize,))
+                return _ptr(owner), owner.nbytes, flat.view(np.uint8)
             return None
         return _ptr(owner), owner.nbytes, owner.ravel(order="K").view(np.uint8)
     if isinstance(owner, np.ndarray):

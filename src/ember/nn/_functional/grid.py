@@ -592,17 +592,42 @@ def _fast_2d(x: Tensor, mode: str) -> bool:
 
 
 def _sample_2d_low(x, gr, padding, align_corners, mode="bilinear"):
-    """2-D bilinear (or nearest) sampling of float16/bfloat16 ``x`` at ``gr`` (both of that
-    dtype) as PyTorch's CPU kernel does it: scalar code in the data's own type, where every
-    operation is computed in float32 and rounded back (the source positions, the corner
-    weights, each corner's term and each partial sum, corners added in the order nw, ne,
-    sw, se; nearest rounds the rounded position half to even)."""
+    """2-D sampling of float16/bfloat16 ``x`` at ``gr`` (both of that dtype) as PyTorch's CPU
+    kernel does it: code in the data's own type, where every operation is computed in float32
+    and rounded back (the source positions, their padding (a reflection folds off
+    ``trunc(d / twice_span)`` whole spans, each step rounded), the corner weights, each
+    corner's term and each partial sum, corners added in the order nw, ne, sw, se; nearest
+    rounds the rounded position half to even; bicubic rounds each step of the cubic
+    coefficients and of each row's, then the column's, weighted sum, its taps at
+    ``floor(position) + k``, each rounded once)."""
     dt, f32 = x.dtype, np.float32
 
     def rd(v):
-        return v.astype(dt).astype(f32)
+        return np.asarray(v, f32).astype(dt).astype(f32)
 
     n, c, h, w = x.shape
+
+    def clip(v, size):  # (``min(size - 1, max(v, 0))`` as std::min/max: NaN gives size - 1)
+        v = np.where(v < 0, f32(0), v)
+        return np.where(v < size - 1, v, rd(size - 1))
+
+    def reflect(v, twice_lo, twice_hi):
+        if twice_lo == twice_hi:
+            return np.zeros_like(v)
+        low = rd(rd(twice_lo) / 2)
+        twice = rd(twice_hi - twice_lo)
+        with quiet:
+            v = np.abs(rd(v - low))
+            extra = rd(v - rd(np.trunc(rd(v / twice)) * twice))
+            return rd(np.minimum(extra, rd(twice - extra)) + low)
+
+    def pad(v, size):
+        if padding == "border":
+            return clip(v, size)
+        if padding == "reflection":
+            twice = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+            return clip(reflect(v, *twice), size)
+        return v
 
     def source(g, size):
         g = g.astype(f32)
@@ -610,12 +635,14 @@ def _sample_2d_low(x, gr, padding, align_corners, mode="bilinear"):
             v = rd(rd(rd(g + 1) / 2) * f32(rd(np.array(size - 1, f32))))
         else:
             v = rd(rd(rd(rd(g + 1) * f32(rd(np.array(size, f32)))) - 1) / 2)
-        if padding == "border":
-            v = np.minimum(np.maximum(v, 0), f32(size - 1))
-        return v
-    ix, iy = source(gr[..., 0], w), source(gr[..., 1], h)  # (N, Ho, Wo)
+        return v if mode == "bicubic" else pad(v, size)
+    with quiet:
+        ix, iy = source(gr[..., 0], w), source(gr[..., 1], h)  # (N, Ho, Wo)
     src = x.astype(f32)
     nidx = np.arange(n).reshape(n, 1, 1)
+    if mode == "bicubic":
+        with quiet:
+            return _bicubic_low(src, nidx, ix, iy, pad, rd)
     if mode == "nearest":
         xx, yy = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
         inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
@@ -633,6 +660,42 @@ def _sample_2d_low(x, gr, padding, align_corners, mode="bilinear"):
         term = rd(np.moveaxis(vals, -1, 1) * wt[:, None])
         acc = np.where(inside[:, None], rd(acc + term), acc)
     return acc
+
+
+def _cubic_low(t, rd):
+    """PyTorch's four cubic-convolution coefficients for fractions ``t``, each step rounded."""
+    def near(v):  # ((A + 2) * x - (A + 3)) * x * x + 1
+        return rd(rd(rd(rd(rd(v * np.float32(1.25)) - np.float32(2.25)) * v) * v) + 1)
+
+    def far(v):  # ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+        return rd(rd(rd(rd(rd(rd(v * np.float32(_CUBIC_A)) + np.float32(3.75)) * v) - 6) * v) + 3)
+    t2 = rd(1 - t)
+    return far(rd(t + 1)), near(t), near(t2), far(rd(t2 + 1))
+
+
+def _bicubic_low(src, nidx, ix, iy, pad, rd):
+    """:func:`_sample_2d_low`'s bicubic case: four rows' cubic sums along x, then along y."""
+    h, w = src.shape[2:]
+    fx, fy = np.floor(ix), np.floor(iy)
+    cx, cy = _cubic_low(rd(ix - fx), rd), _cubic_low(rd(iy - fy), rd)
+
+    def value(xx, yy):  # (PyTorch's get_value_bounded: padded, truncated, zero outside)
+        xx, yy = pad(xx, w), pad(yy, h)
+        ok = np.isfinite(xx) & np.isfinite(yy)
+        xi = np.where(ok, xx, -1).astype(np.int64)
+        yi = np.where(ok, yy, -1).astype(np.int64)
+        inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
+        vals = src[nidx, :, np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]  # (N, Ho, Wo, C)
+        return np.where(inside[:, None], np.moveaxis(vals, -1, 1), np.float32(0))
+
+    def interp(vals, coeffs):
+        acc = rd(vals[0] * coeffs[0][:, None])
+        for v, k in zip(vals[1:], coeffs[1:]):
+            acc = rd(acc + rd(v * k[:, None]))
+        return acc
+    xs = [rd(fx + o) for o in (-1, 0, 1, 2)]
+    rows = [interp([value(xx, rd(fy + o)) for xx in xs], cx) for o in (-1, 0, 1, 2)]
+    return interp(rows, cy)
 
 
 def _loc_2d(c, size, padding, align_corners):
@@ -870,10 +933,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     xp = xp_of(input)
     x, gr = input._data, grid._data
     dt = x.dtype
-    # NOTE: as PyTorch, 2-D bilinear or nearest sampling of half-precision data rounds every
-    # step to the data's type (its scalar kernel); elsewhere it is computed in float32.
-    low_2d = dt.name in ("float16", "bfloat16") and input.dim() == 4 and \
-        mode in ("bilinear", "nearest") and padding_mode in ("zeros", "border") and xp is np
+    # NOTE: as PyTorch, 2-D sampling of half-precision data (every mode and padding) rounds
+    # every step to the data's type (its scalar kernel); 3-D is computed in float32.
+    low_2d = dt.name in ("float16", "bfloat16") and input.dim() == 4 and xp is np
     if dt.name in ("float16", "bfloat16") and not low_2d:
         x, gr = x.astype(np.float32), gr.astype(np.float32)
     if low_2d:

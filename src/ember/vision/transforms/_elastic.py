@@ -41,10 +41,12 @@ def _grid_coords_from_field(grid: np.ndarray):
     return coords
 
 
-def _sample_grid(height: int, width: int, displacement: Tensor, dtype) -> np.ndarray:
-    """Identity grid plus ``displacement``, in ``dtype``, as a NumPy ``(H, W, 2)`` array."""
-    gx = _identity_axis(width, dtype).numpy(force=True)
-    gy = _identity_axis(height, dtype).numpy(force=True)
+def _sample_grid(height: int, width: int, displacement: Tensor, dtype,
+                 base_dtype=None) -> np.ndarray:
+    """Identity grid (made in ``base_dtype``, by default ``dtype``) plus ``displacement``, in
+    ``dtype``, as a NumPy ``(H, W, 2)`` array."""
+    gx = _identity_axis(width, base_dtype or dtype).to(dtype).numpy(force=True)
+    gy = _identity_axis(height, base_dtype or dtype).to(dtype).numpy(force=True)
     base = np.empty((height, width, 2), dtype=gx.dtype)
     base[..., 0] = gx[None, :]
     base[..., 1] = gy[:, None]
@@ -80,23 +82,28 @@ def elastic_transform_tensor(img: Tensor, displacement: Tensor, interpolation: s
         if dtype == torch.float16:
             dtype = torch.float32
     else:
-        dtype = displacement.dtype if displacement.is_floating_point() else torch.float32
+        # (v1: the identity grid, in the default dtype, plus the displacement: the grid's
+        # dtype is their promotion; a half-precision displacement is added in float32)
+        base = torch.get_default_dtype()
+        dtype = torch.promote_types(base, displacement.dtype) \
+            if displacement.is_floating_point() else base
     work = img
     if img.is_floating_point() and img.dtype != dtype:
         work = img.to(dtype)
-    grid = _sample_grid(h, w, displacement, dtype)
-    if interpolation == "bicubic":
-        out = _bicubic_warp(work, grid, fill, v2)
+    grid = _sample_grid(h, w, displacement, dtype, None if v2 else base)
+    if interpolation == "bicubic" or work.dtype in (torch.float16, torch.bfloat16):
+        # (half precision: grid_sample's own kernel, which rounds every step to the dtype)
+        out = _grid_warp(work, grid, fill, v2, interpolation)
     else:
         out = F_t._warp(work, None, w, h, interpolation, fill, v2,
                         coords=_grid_coords_from_field(grid))
     return out if out.dtype == img.dtype else out.to(img.dtype)
 
 
-def _bicubic_warp(img: Tensor, grid: np.ndarray, fill, v2: bool) -> Tensor:
-    """torchvision's grid transform with ``grid_sample(mode='bicubic')``: an all-ones channel
-    sampled beside the image where there is a ``fill``, blended in as v1 or v2 does; integer
-    images rounded back."""
+def _grid_warp(img: Tensor, grid: np.ndarray, fill, v2: bool, mode: str = "bicubic") -> Tensor:
+    """torchvision's grid transform with ``grid_sample`` itself: an all-ones channel sampled
+    beside the image where there is a ``fill``, blended in as v1 or v2 does (nearest: the
+    fill where the mask is under 0.5); integer images rounded back."""
     torch = _ember()
     shape = tuple(img.shape)
     c, h, w = shape[-3:] if len(shape) >= 3 else (1,) + shape
@@ -106,14 +113,18 @@ def _bicubic_warp(img: Tensor, grid: np.ndarray, fill, v2: bool) -> Tensor:
     g = torch.from_numpy(np.ascontiguousarray(grid)).to(x.dtype)[None].expand(n, h, w, 2)
     if fill is not None:
         x = torch.cat((x, torch.ones((n, 1, h, w), dtype=x.dtype)), dim=1)
-    out = torch.nn.functional.grid_sample(x, g, mode="bicubic", padding_mode="zeros",
+    out = torch.nn.functional.grid_sample(x, g, mode=mode, padding_mode="zeros",
                                           align_corners=False)
     if fill is not None:
         out, mask = out[:, :-1], out[:, -1:].expand(n, c, h, w)
         values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
         fill_img = torch.tensor(values, dtype=out.dtype).view(1, len(values), 1, 1)
         fill_img = fill_img.expand_as(out)
-        out = (out - fill_img) * mask + fill_img if v2 else out * mask + (1.0 - mask) * fill_img
+        if mode == "nearest":
+            out = torch.where(mask < 0.5, fill_img, out)
+        else:
+            out = (out - fill_img) * mask + fill_img if v2 else \
+                out * mask + (1.0 - mask) * fill_img
     if not img.is_floating_point():
         out = out.round()
     return out.reshape(shape).to(img.dtype)

@@ -34,9 +34,8 @@ def _grey(image, num_output_channels: int = 1, preserve_dtype: bool = True):
         reps[-3] = 3
         return image.repeat(reps)
     r, g, b = image.unbind(dim=-3)
-    # NOTE: contiguous operands, so that add_(alpha=) rounds once, as PyTorch's fused
-    # multiply-add does (the channel slices of a batch are strided).
-    lum = r.mul(0.2989).add_(g.contiguous(), alpha=0.587).add_(b.contiguous(), alpha=0.114)
+    # (the channel slices as they are, strided in a batch, as torchvision's: see _blend)
+    lum = r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114)
     lum = lum.unsqueeze(-3)
     if preserve_dtype:
         lum = lum.to(image.dtype)
@@ -86,10 +85,9 @@ _register(grayscale_to_rgb, _PIL)(lambda image: image.convert(mode="RGB"))
 
 def _blend(image1, image2, ratio: float):
     ratio = float(ratio)
-    # NOTE: image2 is expanded to image1's shape so that ember's add_(alpha=) takes the
-    # path that rounds once (as PyTorch's fused multiply-add does); broadcast rounds twice.
-    other = image2.expand_as(image1).contiguous()
-    out = image1.mul(ratio).add_(other, alpha=1.0 - ratio).clamp_(0, _bound(image1.dtype))
+    # (image2 broadcast as torchvision passes it: the operands' layout decides where
+    # PyTorch's vectorised add_(alpha=) leaves a scalar tail, which rounds differently)
+    out = image1.mul(ratio).add_(image2, alpha=1.0 - ratio).clamp_(0, _bound(image1.dtype))
     return out if image1.is_floating_point() else out.to(image1.dtype)
 
 

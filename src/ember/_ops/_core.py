@@ -1794,14 +1794,10 @@ def pair_out_overlap(name, args, kwargs, res, out) -> None:
             lo, hi = _bounds(a)
             same = a.strides == x._data.strides
         else:
-            from .shape import _storage_root, storage_offset
-
-            root = _storage_root(o)  # (a base is resized in its own memory too)
-            if not n or type(root) is not np.ndarray or \
-                    not np.may_share_memory(root, x._data):
+            span = _resized_span(o, n, x) if n else None  # (a base: in its own memory too)
+            if span is None:
                 continue
-            lo = root.__array_interface__["data"][0] + storage_offset(o) * root.itemsize
-            hi = lo + n * root.itemsize
+            lo, hi = span
             same = x._data.flags.c_contiguous
         if lo < x_hi and x_lo < hi and not (
                 resized and lo == x_lo and hi == x_hi and same and o.dtype is x.dtype):
@@ -1852,23 +1848,31 @@ def resized_out_overlap(o, x) -> None:
         raise RuntimeError(_PARTIAL)
 
 
+def _resized_span(o, n, x, contiguous=False):
+    """The memory span ``(lo, hi)`` of ``out=`` tensor ``o`` resized to ``n`` elements (in its
+    base's memory, from its storage offset), or None where that memory (C-contiguous, if
+    ``contiguous``) shares nothing with input ``x``'s."""
+    from .shape import _storage_root, storage_offset
+
+    root = _storage_root(o)
+    if type(root) is not np.ndarray or contiguous and not root.flags.c_contiguous or \
+            not np.may_share_memory(root, x._data):
+        return None
+    lo = root.__array_interface__["data"][0] + storage_offset(o) * root.itemsize
+    return lo, lo + n * root.itemsize
+
+
 def _resized_overlap(o, x, want, n, x_lo, x_hi) -> bool:
     """Whether ``out=`` tensor ``o`` (a view, or a base), resized to ``want`` (``n``
     elements) in its base's memory, shares part of input ``x``'s (from ``x_lo`` to
     ``x_hi``)."""
-    import numpy as np
-
-    from .shape import _storage_root, storage_offset
-
     if not isinstance(o, Tensor) or tuple(o.shape) == want or o.dtype is not x.dtype or \
             o is x:  # (the input itself is resized with it)
         return False
-    root = _storage_root(o)
-    if type(root) is not np.ndarray or not root.flags.c_contiguous or \
-            not np.may_share_memory(root, x._data):
+    span = _resized_span(o, n, x, contiguous=True)
+    if span is None:
         return False  # (past its storage's end, PyTorch grows the storage it shares)
-    lo = root.__array_interface__["data"][0] + storage_offset(o) * root.itemsize
-    hi = lo + n * root.itemsize
+    lo, hi = span
     return bool(n and lo < x_hi and x_lo < hi and not (
         lo == x_lo and hi == x_hi and x._data.flags.c_contiguous and want == x.shape))
 
